@@ -1,0 +1,62 @@
+# The top-level Makefile: `make run` and `make test` are the two commands a
+# user needs (README.md). Each library also builds alone: `make -C libraft`.
+TOP := $(CURDIR)
+include mk/flags.mk
+
+# Lowest layer first (../shared/DESIGN.md, "Layers").
+LIBS := libraft librpc libmvcc libregion libpd libsql
+
+.PHONY: all deps build libs daemons run test check fuzz bench clean install \
+        format $(addprefix bench-,$(LIBS:lib%=%))
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+libs: deps
+	@for l in $(LIBS); do $(MAKE) --no-print-directory -C $$l all tests || exit 1; done
+
+daemons: libs
+	@$(MAKE) --no-print-directory -C daemons all tests
+
+build: daemons
+	@$(MAKE) --no-print-directory -C tests all
+ifeq ($(strip $(SANITIZE)),)
+	@for l in $(LIBS); do $(MAKE) --no-print-directory -C $$l fuzz-bins || exit 1; done
+endif
+
+# Unit suites, then short fuzz runs, then integration suites against real
+# daemons; the last line is the summed "N passed, N failed".
+test: build
+	@TEST_LOGDIR=$(BUILD)/test-logs FUZZ_RUNS=$${FUZZ_RUNS:-100000} tests/run-suites.sh \
+	    $$(find $(BUILD)/lib* $(BUILD)/daemons -path '*/tests/*' -name 'test_*' \
+	           -type f -executable 2>/dev/null | sort) \
+	    $$(find $(BUILD)/lib* -path '*/fuzz/*' -name 'fuzz_*' -type f -executable \
+	           2>/dev/null | sort) \
+	    $$(find $(BUILD)/tests -maxdepth 1 -name 'test_*' -type f -executable \
+	           2>/dev/null | sort) \
+	    $$(ls tests/integration/test_*.py tests/integration/test_*.sh 2>/dev/null)
+
+check: test
+
+# Long fuzz runs (FUZZ_RUNS executions per target, a million by default).
+fuzz: deps
+	@for l in $(LIBS); do $(MAKE) --no-print-directory -C $$l fuzz || exit 1; done
+
+bench: deps
+	@for l in $(LIBS); do $(MAKE) --no-print-directory -C $$l bench || exit 1; done
+$(addprefix bench-,$(LIBS:lib%=%)): bench-%: deps
+	@$(MAKE) --no-print-directory -C lib$* bench
+
+run: build
+	@scripts/run-playground.sh $(BUILD)
+
+install: libs
+	@for l in $(LIBS); do $(MAKE) --no-print-directory -C $$l install || exit 1; done
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build

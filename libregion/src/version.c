@@ -1,0 +1,28 @@
+/* version.c: libregion's version number and result-code messages.
+ * The codes are listed once, in REGION_ERROR_TABLE in include/region.h.
+ */
+#include <string.h>
+
+#include "region.h"
+
+int region_version_number(void)
+{
+    return REGION_VERSION_NUMBER;
+}
+
+const char *region_strerror(int rc)
+{
+    if (rc == 0)
+        return "success";
+    if (rc < 0 && rc > -1000)
+        return strerror(-rc);
+    switch (rc) {
+#define REGION__ERROR_CASE(name, value, text) \
+    case (value):                           \
+        return (text);
+        REGION_ERROR_TABLE(REGION__ERROR_CASE)
+#undef REGION__ERROR_CASE
+    default:
+        return "unknown libregion result code";
+    }
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# run-suites.sh SUITE...: runs test suites one after another and ends with the
+# single line "N passed, N failed" summed over all of them (docs/testing.md).
+#
+# A suite is an executable: a cmocka binary (counts read from its
+# "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)" lines), a script
+# (*.sh, *.py) printing the same lines, or a libFuzzer target (fuzz_*), run
+# for FUZZ_RUNS executions and counted as one test. A suite that crashes, times
+# out (SUITE_TIMEOUT seconds) or counts no test adds one failure.
+set -u
+FUZZ_RUNS=${FUZZ_RUNS:-100000}
+SUITE_TIMEOUT=${SUITE_TIMEOUT:-600}
+LOGDIR=${TEST_LOGDIR:-${TMPDIR:-/tmp}/dsql-test-logs}
+mkdir -p "$LOGDIR"
+
+total_pass=0
+total_fail=0
+failed_suites=()
+
+for suite in "$@"; do
+    name=$(basename "$suite")
+    dir=$(basename "$(dirname "$(dirname "$suite")")")
+    label="$dir/$name"
+    log="$LOGDIR/${dir}_${name}.log"
+    start=$(date +%s%N)
+    case "$name" in
+        fuzz_*)
+            corpus="$LOGDIR/${name}.corpus"
+            mkdir -p "$corpus"
+            timeout -k 10 "$SUITE_TIMEOUT" "$suite" -runs="$FUZZ_RUNS" -seed=1 \
+                "$corpus" >"$log" 2>&1
+            rc=$?
+            [ $rc -eq 0 ] && echo "[  PASSED  ] 1 test(s)." >>"$log"
+            ;;
+        *.py) timeout -k 10 "$SUITE_TIMEOUT" python3 "$suite" >"$log" 2>&1; rc=$? ;;
+        *.sh) timeout -k 10 "$SUITE_TIMEOUT" bash "$suite" >"$log" 2>&1; rc=$? ;;
+        *) timeout -k 10 "$SUITE_TIMEOUT" "$suite" >"$log" 2>&1; rc=$? ;;
+    esac
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    pass=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\..*/\1/p' "$log" |
+           awk '{s+=$1} END {print s+0}')
+    fail=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s).*/\1/p' "$log" |
+           awk '{s+=$1} END {print s+0}')
+    why=""
+    if [ $rc -ne 0 ] && [ "$fail" -eq 0 ]; then
+        fail=1
+        if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+            why=" (timed out after ${SUITE_TIMEOUT}s)"
+        else
+            why=" (exit status $rc)"
+        fi
+    elif [ $((pass + fail)) -eq 0 ]; then
+        fail=1
+        why=" (ran no test)"
+    fi
+    total_pass=$((total_pass + pass))
+    total_fail=$((total_fail + fail))
+    if [ "$fail" -eq 0 ]; then
+        printf 'PASS %-44s %4d tests %6d.%03ds\n' "$label" "$pass" \
+            $((ms / 1000)) $((ms % 1000))
+    else
+        printf 'FAIL %-44s %d passed, %d failed%s; log: %s\n' \
+            "$label" "$pass" "$fail" "$why" "$log"
+        tail -n 80 "$log" | sed -e 's/^/    | /'
+        failed_suites+=("$label")
+    fi
+done
+
+[ ${#failed_suites[@]} -gt 0 ] && echo "failed suites: ${failed_suites[*]}"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
