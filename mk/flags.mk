@@ -36,3 +36,13 @@ MALLOC_LIBS :=
 else
 MALLOC_LIBS := -ljemalloc
 endif
+
+# Quiet by default: one line per step. `make V=1` shows whole commands.
+V ?= 0
+ifeq ($(V),0)
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2);
+else
+Q :=
+say =
+endif

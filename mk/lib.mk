@@ -49,15 +49,15 @@ version-check:
 $(ARCHIVE): $(OBJS)
 	@mkdir -p $(@D)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(call say,AR,$(notdir $@))$(AR) rcs $@ $^
 
 $(OUT)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(LIB_CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$(notdir $@))$(CC) $(CPPFLAGS) $(LIB_CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(OUT)/obj/gen_%.o: $(OUT)/gen/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(LIB_CPPFLAGS) $(GEN_CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$(notdir $@))$(CC) $(CPPFLAGS) $(LIB_CPPFLAGS) $(GEN_CFLAGS) -MMD -MP -c $< -o $@
 
 # Project libraries this one links are built by their own Makefiles.
 dep-libs:
@@ -69,11 +69,11 @@ tests: all dep-libs $(TEST_BINS)
 
 $(OUT)/tests/obj/%.o: tests/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(LIB_CPPFLAGS) $(TPKG_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$(notdir $@))$(CC) $(CPPFLAGS) $(LIB_CPPFLAGS) $(TPKG_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(OUT)/tests/%: tests/%.c $(TEST_HOBJS) $(ARCHIVE) $(DEP_ARCHIVES)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(LIB_CPPFLAGS) $(TPKG_CFLAGS) $(CFLAGS) -MMD -MP $< $(TEST_HOBJS) \
+	$(call say,CC,$(notdir $@))$(CC) $(CPPFLAGS) $(LIB_CPPFLAGS) $(TPKG_CFLAGS) $(CFLAGS) -MMD -MP $< $(TEST_HOBJS) \
 	    $(ARCHIVE) $(DEP_ARCHIVES) $(TEST_LIBS) $(TPKG_LIBS) $(PKG_LIBS) $(EXTRA_LIBS) \
 	    $(LDFLAGS) -lpthread -lm -o $@
 
@@ -92,13 +92,13 @@ FUZZ_RUNS  ?= 1000000
 
 $(OUT)/fuzzobj/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(LIB_CPPFLAGS) $(FUZZ_FLAGS) $(WARN) -c $< -o $@
+	$(call say,CLANG,$(notdir $@))$(FUZZ_CC) $(LIB_CPPFLAGS) $(FUZZ_FLAGS) $(WARN) -c $< -o $@
 $(OUT)/fuzzobj/gen_%.o: $(OUT)/gen/%.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(LIB_CPPFLAGS) $(FUZZ_FLAGS) -w -c $< -o $@
+	$(call say,CLANG,$(notdir $@))$(FUZZ_CC) $(LIB_CPPFLAGS) $(FUZZ_FLAGS) -w -c $< -o $@
 $(OUT)/fuzz/%: tests/%.c $(FUZZ_OBJS) $(DEP_ARCHIVES)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(LIB_CPPFLAGS) $(FUZZ_FLAGS) $(WARN) -fsanitize=fuzzer $< $(FUZZ_OBJS) \
+	$(call say,CLANG,$(notdir $@))$(FUZZ_CC) $(LIB_CPPFLAGS) $(FUZZ_FLAGS) $(WARN) -fsanitize=fuzzer $< $(FUZZ_OBJS) \
 	    $(DEP_ARCHIVES) $(PKG_LIBS) $(EXTRA_LIBS) -lpthread -lm -o $@
 
 fuzz-bins: dep-libs $(FUZZ_BINS)
@@ -110,7 +110,7 @@ BENCH_SRCS := $(wildcard tests/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/%.c=$(OUT)/bench/%)
 $(OUT)/bench/%: tests/%.c $(TEST_HOBJS) $(ARCHIVE) $(DEP_ARCHIVES)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(LIB_CPPFLAGS) $(TPKG_CFLAGS) $(CFLAGS) $< $(TEST_HOBJS) \
+	$(call say,CC,$(notdir $@))$(CC) $(CPPFLAGS) $(LIB_CPPFLAGS) $(TPKG_CFLAGS) $(CFLAGS) $< $(TEST_HOBJS) \
 	    $(ARCHIVE) $(DEP_ARCHIVES) $(TEST_LIBS) $(TPKG_LIBS) $(PKG_LIBS) $(EXTRA_LIBS) \
 	    $(LDFLAGS) -lpthread -lm -o $@
 bench: all dep-libs $(BENCH_BINS)

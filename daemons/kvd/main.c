@@ -1,8 +1,38 @@
-/* main.c: kvd's entry point. Placeholder until the daemon plumbing lands. */
-#include <stdio.h>
+/* main.c: kvd, the storage node: regions replicated by Raft on RocksDB
+ * (../shared/DESIGN.md). For now it runs the shared daemon plumbing: its
+ * settings, log, locked data directory and graceful stop.
+ */
+#include <stddef.h>
+#include <stdint.h>
 
-int main(void)
+#include "runtime.h"
+
+struct kvd_settings
 {
-    fprintf(stderr, "kvd: not built yet\n");
-    return 1;
+    struct dmn_common common; /* data-dir, log.* */
+    char *listen;             /* listen: host:port for RPC */
+};
+
+static const struct dmn_cfg_key kvd_keys[] = {
+    DMN_COMMON_KEYS(struct kvd_settings, common, "./data/kvd"),
+    {"listen", DMN_CFG_ADDR, offsetof(struct kvd_settings, listen),
+     "127.0.0.1:20160", 0, 0, NULL, "address to serve RPC on"},
+};
+
+static const struct dmn_cfg_schema kvd_schema = {
+    "kvd", kvd_keys, sizeof(kvd_keys) / sizeof(kvd_keys[0])};
+
+int main(int argc, char **argv)
+{
+    struct kvd_settings s = {0};
+    struct dmn_runtime rt;
+    int rc = dmn_start(&rt, &kvd_schema, &s, &s.common, argc, argv);
+    if (rc != DMN_CONTINUE)
+        return rc;
+    if (dmn_run(&rt) != 0) {
+        dmn_error("event loop failed");
+        dmn_finish(&rt, &kvd_schema, &s);
+        return DMN_EXIT_FAIL;
+    }
+    return dmn_finish(&rt, &kvd_schema, &s);
 }

@@ -1,8 +1,38 @@
-/* main.c: pdd's entry point. Placeholder until the daemon plumbing lands. */
-#include <stdio.h>
+/* main.c: pdd, the placement driver: TSO, IDs, cluster map, scheduling
+ * (../shared/DESIGN.md). For now it runs the shared daemon plumbing: its
+ * settings, log, locked data directory and graceful stop.
+ */
+#include <stddef.h>
+#include <stdint.h>
 
-int main(void)
+#include "runtime.h"
+
+struct pdd_settings
 {
-    fprintf(stderr, "pdd: not built yet\n");
-    return 1;
+    struct dmn_common common; /* data-dir, log.* */
+    char *listen;             /* listen: host:port for RPC */
+};
+
+static const struct dmn_cfg_key pdd_keys[] = {
+    DMN_COMMON_KEYS(struct pdd_settings, common, "./data/pdd"),
+    {"listen", DMN_CFG_ADDR, offsetof(struct pdd_settings, listen),
+     "127.0.0.1:2379", 0, 0, NULL, "address to serve RPC on"},
+};
+
+static const struct dmn_cfg_schema pdd_schema = {
+    "pdd", pdd_keys, sizeof(pdd_keys) / sizeof(pdd_keys[0])};
+
+int main(int argc, char **argv)
+{
+    struct pdd_settings s = {0};
+    struct dmn_runtime rt;
+    int rc = dmn_start(&rt, &pdd_schema, &s, &s.common, argc, argv);
+    if (rc != DMN_CONTINUE)
+        return rc;
+    if (dmn_run(&rt) != 0) {
+        dmn_error("event loop failed");
+        dmn_finish(&rt, &pdd_schema, &s);
+        return DMN_EXIT_FAIL;
+    }
+    return dmn_finish(&rt, &pdd_schema, &s);
 }

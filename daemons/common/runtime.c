@@ -1,0 +1,118 @@
+/* runtime.c: the start-up and shutdown every daemon shares; see runtime.h
+ * for the order of calls and docs/daemons.md for what a user sees.
+ */
+#include "runtime.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "datadir.h"
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct dmn_runtime *rt = arg;
+    (void)what;
+    rt->stop_signal = (int)sig;
+    dmn_info("received %s, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    event_base_loopexit(rt->base, NULL);
+}
+
+int dmn_start(struct dmn_runtime *rt, const struct dmn_cfg_schema *schema,
+              void *settings, const struct dmn_common *common, int argc,
+              char **argv)
+{
+    char err[1024];
+    enum dmn_cfg_outcome outcome;
+    memset(rt, 0, sizeof(*rt));
+    rt->program = schema->program;
+    rt->lock_fd = -1;
+
+    if (dmn_cfg_load(schema, settings, argc, argv, &outcome, stdout, err,
+                     sizeof(err)) != 0) {
+        fprintf(stderr, "%s: %s\n", schema->program, err);
+        dmn_cfg_free(schema, settings);
+        return DMN_EXIT_USAGE;
+    }
+    if (outcome != DMN_CFG_RUN) {
+        if (outcome == DMN_CFG_VERSION)
+            printf("%s %s\n", schema->program, DMN_VERSION_STRING);
+        dmn_cfg_free(schema, settings);
+        return DMN_EXIT_OK;
+    }
+    if (!common->data_dir) {
+        fprintf(stderr, "%s: data-dir: must not be empty\n", schema->program);
+        dmn_cfg_free(schema, settings);
+        return DMN_EXIT_USAGE;
+    }
+    int rc = dmn_log_open(common->log_file,
+                          (enum dmn_log_level)dmn_log_level_parse(
+                              common->log_level),
+                          schema->program);
+    if (rc != 0) {
+        fprintf(stderr, "%s: log.file: cannot open %s: %s\n", schema->program,
+                common->log_file, strerror(-rc));
+        dmn_cfg_free(schema, settings);
+        return DMN_EXIT_FAIL;
+    }
+    /* A peer that goes away mid-write must not kill the daemon. */
+    signal(SIGPIPE, SIG_IGN);
+
+    rt->lock_fd = dmn_datadir_lock(common->data_dir, err, sizeof(err));
+    if (rt->lock_fd < 0) {
+        dmn_error("%s", err);
+        goto fail;
+    }
+    rt->base = event_base_new();
+    if (!rt->base) {
+        dmn_error("cannot create the event loop");
+        goto fail;
+    }
+    rt->sig_term = evsignal_new(rt->base, SIGTERM, on_signal, rt);
+    rt->sig_int = evsignal_new(rt->base, SIGINT, on_signal, rt);
+    if (!rt->sig_term || !rt->sig_int || evsignal_add(rt->sig_term, NULL) ||
+        evsignal_add(rt->sig_int, NULL)) {
+        dmn_error("cannot install the SIGTERM/SIGINT handlers");
+        goto fail;
+    }
+    dmn_info("%s %s starting, data-dir %s", schema->program,
+             DMN_VERSION_STRING, common->data_dir);
+    return DMN_CONTINUE;
+
+fail:
+    dmn_finish(rt, schema, settings);
+    return DMN_EXIT_FAIL;
+}
+
+int dmn_run(struct dmn_runtime *rt)
+{
+    int rc = event_base_dispatch(rt->base);
+    return rc < 0 ? -1 : 0;
+}
+
+void dmn_stop(struct dmn_runtime *rt)
+{
+    event_base_loopexit(rt->base, NULL);
+}
+
+int dmn_finish(struct dmn_runtime *rt, const struct dmn_cfg_schema *schema,
+               void *settings)
+{
+    if (rt->sig_term)
+        event_free(rt->sig_term);
+    if (rt->sig_int)
+        event_free(rt->sig_int);
+    if (rt->base)
+        event_base_free(rt->base);
+    if (rt->lock_fd >= 0) {
+        dmn_datadir_unlock(rt->lock_fd);
+        dmn_info("%s stopped", rt->program);
+    }
+    dmn_log_close();
+    dmn_cfg_free(schema, settings);
+    memset(rt, 0, sizeof(*rt));
+    rt->lock_fd = -1;
+    return DMN_EXIT_OK;
+}
