@@ -1,0 +1,79 @@
+# lib.sh: a tiny harness for integration suites written in bash. Each
+# `t_case NAME` starts a case; `t_fail MSG` fails the current one; `t_end`
+# prints cmocka-style summary lines that tests/run-suites.sh counts.
+# BUILD_DIR (set by the top Makefile) says where the binaries are.
+set -u
+BUILD_DIR=${BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/default}
+BIN=$BUILD_DIR/daemons/bin
+T_PASSED=0
+T_FAILED=0
+T_CUR=""
+T_CUR_OK=1
+T_TMP=$(mktemp -d /tmp/dsql-it-XXXXXX)
+T_PIDS=()
+
+t_cleanup() {
+    for p in "${T_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+    rm -rf "$T_TMP"
+}
+trap t_cleanup EXIT
+
+t_close_case() {
+    [ -z "$T_CUR" ] && return
+    if [ "$T_CUR_OK" -eq 1 ]; then
+        echo "[       OK ] $T_CUR"; T_PASSED=$((T_PASSED + 1))
+    else
+        echo "[  FAILED  ] $T_CUR"; T_FAILED=$((T_FAILED + 1))
+    fi
+    T_CUR=""
+}
+
+t_case() {
+    t_close_case
+    T_CUR=$1
+    T_CUR_OK=1
+    echo "[ RUN      ] $T_CUR"
+}
+
+t_fail() {
+    echo "    $T_CUR: $*"
+    T_CUR_OK=0
+}
+
+# t_expect_eq WHAT GOT WANT
+t_expect_eq() {
+    [ "$2" = "$3" ] || t_fail "$1: got '$2', want '$3'"
+}
+
+# t_expect_grep WHAT PATTERN FILE: FILE has a line matching the fixed string.
+t_expect_grep() {
+    grep -qF -- "$2" "$3" || { t_fail "$1: no '$2' in $3:"; sed 's/^/      /' "$3"; }
+}
+
+# t_wait_for_grep PATTERN FILE SECONDS: waits until FILE has PATTERN.
+t_wait_for_grep() {
+    local deadline=$((SECONDS + $3))
+    while [ $SECONDS -lt "$deadline" ]; do
+        grep -qF -- "$1" "$2" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# t_wait_exit PID SECONDS: waits for a child to exit; sets T_RC.
+t_wait_exit() {
+    local deadline=$((SECONDS + $2))
+    while kill -0 "$1" 2>/dev/null; do
+        if [ $SECONDS -ge "$deadline" ]; then T_RC=timeout; return 1; fi
+        sleep 0.05
+    done
+    wait "$1"; T_RC=$?
+    return 0
+}
+
+t_end() {
+    t_close_case
+    [ "$T_PASSED" -gt 0 ] && echo "[  PASSED  ] $T_PASSED test(s)."
+    [ "$T_FAILED" -gt 0 ] && echo "[  FAILED  ] $T_FAILED test(s), listed above."
+    [ "$T_FAILED" -eq 0 ]
+}
