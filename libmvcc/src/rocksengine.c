@@ -1,0 +1,340 @@
+/* rocksengine.c: the RocksDB engine through rocksdb/c.h (RocksDB 7.8.3).
+ * Column families default/lock/write, write batches with a sync flag,
+ * snapshots, bounded iterators, block cache and WAL options
+ * (DESIGN.md, "Engine: RocksDB").
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rocksdb/c.h>
+
+#include "mvcc_int.h"
+
+static const char *const cf_names[MVCC_CF_COUNT] = {"default", "lock",
+                                                    "write"};
+
+struct rockseng
+{
+    struct mvcc_engine base;                    /* must be first */
+    rocksdb_t *db;                              /* the database */
+    rocksdb_options_t *opts;                    /* open options */
+    rocksdb_block_based_table_options_t *bbto;  /* table options */
+    rocksdb_cache_t *cache;                     /* block cache */
+    rocksdb_column_family_handle_t *cf[MVCC_CF_COUNT]; /* handles */
+    rocksdb_writeoptions_t *wo;                 /* unsynced writes */
+    rocksdb_writeoptions_t *wo_sync;            /* synced writes */
+    rocksdb_readoptions_t *ro;                  /* latest-state reads */
+};
+
+struct mvcc_snapshot
+{
+    const rocksdb_snapshot_t *snap; /* RocksDB's snapshot */
+    rocksdb_readoptions_t *ro;      /* read options pinned to it */
+};
+
+struct rocksiter
+{
+    struct mvcc_iter base;      /* must be first */
+    rocksdb_iterator_t *it;     /* RocksDB iterator */
+    rocksdb_readoptions_t *ro;  /* its options (own: bounds live here) */
+    uint8_t *lower, *upper;     /* bound copies, alive as long as ro */
+};
+
+static int seterr(struct rockseng *e, const char *what, char *err)
+{
+    mvcc__engine_seterr(&e->base, "rocksdb %s: %s", what, err);
+    rocksdb_free(err);
+    return MVCC_EENGINE;
+}
+
+static int r_get(struct mvcc_engine *base, const struct mvcc_snapshot *snap,
+                 int cf, const void *key, size_t klen, uint8_t **value,
+                 size_t *vlen)
+{
+    struct rockseng *e = (struct rockseng *)base;
+    char *err = NULL;
+    rocksdb_pinnableslice_t *ps = rocksdb_get_pinned_cf(
+        e->db, snap ? snap->ro : e->ro, e->cf[cf], key, klen, &err);
+    if (err != NULL)
+        return seterr(e, "get", err);
+    if (ps == NULL)
+        return MVCC_NOTFOUND;
+    size_t n;
+    const char *v = rocksdb_pinnableslice_value(ps, &n);
+    uint8_t *copy = mvcc__memdup(v, n);
+    rocksdb_pinnableslice_destroy(ps);
+    if (copy == NULL)
+        return -ENOMEM;
+    *value = copy;
+    *vlen = n;
+    return 0;
+}
+
+static int r_write(struct mvcc_engine *base, const struct mvcc_wbatch *b,
+                   bool sync)
+{
+    struct rockseng *e = (struct rockseng *)base;
+    rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+    for (size_t i = 0; i < b->nops; i++) {
+        struct mvcc_wop op;
+        mvcc_wbatch_op(b, i, &op);
+        if (op.cf < 0 || op.cf >= MVCC_CF_COUNT) {
+            rocksdb_writebatch_destroy(wb);
+            return -EINVAL;
+        }
+        rocksdb_column_family_handle_t *h = e->cf[op.cf];
+        const char *k = (const char *)op.key, *v = (const char *)op.value;
+        switch (op.type) {
+        case MVCC_WOP_PUT:
+            rocksdb_writebatch_put_cf(wb, h, k, op.key_len, v, op.value_len);
+            break;
+        case MVCC_WOP_DELETE:
+            rocksdb_writebatch_delete_cf(wb, h, k, op.key_len);
+            break;
+        case MVCC_WOP_DELETE_RANGE:
+            rocksdb_writebatch_delete_range_cf(wb, h, k, op.key_len, v,
+                                               op.value_len);
+            break;
+        default:
+            rocksdb_writebatch_destroy(wb);
+            return -EINVAL;
+        }
+    }
+    char *err = NULL;
+    rocksdb_write(e->db, sync ? e->wo_sync : e->wo, wb, &err);
+    rocksdb_writebatch_destroy(wb);
+    if (err != NULL)
+        return seterr(e, "write", err);
+    return 0;
+}
+
+static int r_snapshot(struct mvcc_engine *base, struct mvcc_snapshot **out)
+{
+    struct rockseng *e = (struct rockseng *)base;
+    struct mvcc_snapshot *s = mvcc__calloc(1, sizeof *s);
+    if (s == NULL)
+        return -ENOMEM;
+    s->snap = rocksdb_create_snapshot(e->db);
+    s->ro = rocksdb_readoptions_create();
+    rocksdb_readoptions_set_snapshot(s->ro, s->snap);
+    *out = s;
+    return 0;
+}
+
+static void r_snapshot_release(struct mvcc_engine *base,
+                               struct mvcc_snapshot *s)
+{
+    struct rockseng *e = (struct rockseng *)base;
+    rocksdb_readoptions_destroy(s->ro);
+    rocksdb_release_snapshot(e->db, s->snap);
+    mvcc__free(s);
+}
+
+static int it_err(struct rocksiter *it)
+{
+    char *err = NULL;
+    rocksdb_iter_get_error(it->it, &err);
+    if (err == NULL)
+        return 0;
+    rocksdb_free(err);
+    return MVCC_EENGINE;
+}
+
+static int it_seek(struct mvcc_iter *b, const void *k, size_t kl)
+{
+    struct rocksiter *it = (struct rocksiter *)b;
+    rocksdb_iter_seek(it->it, k, kl);
+    return it_err(it);
+}
+
+static int it_seek_for_prev(struct mvcc_iter *b, const void *k, size_t kl)
+{
+    struct rocksiter *it = (struct rocksiter *)b;
+    rocksdb_iter_seek_for_prev(it->it, k, kl);
+    return it_err(it);
+}
+
+static int it_first(struct mvcc_iter *b)
+{
+    struct rocksiter *it = (struct rocksiter *)b;
+    rocksdb_iter_seek_to_first(it->it);
+    return it_err(it);
+}
+
+static int it_last(struct mvcc_iter *b)
+{
+    struct rocksiter *it = (struct rocksiter *)b;
+    rocksdb_iter_seek_to_last(it->it);
+    return it_err(it);
+}
+
+static int it_next(struct mvcc_iter *b)
+{
+    struct rocksiter *it = (struct rocksiter *)b;
+    if (!rocksdb_iter_valid(it->it))
+        return -EINVAL;
+    rocksdb_iter_next(it->it);
+    return it_err(it);
+}
+
+static int it_prev(struct mvcc_iter *b)
+{
+    struct rocksiter *it = (struct rocksiter *)b;
+    if (!rocksdb_iter_valid(it->it))
+        return -EINVAL;
+    rocksdb_iter_prev(it->it);
+    return it_err(it);
+}
+
+static bool it_valid(const struct mvcc_iter *b)
+{
+    return rocksdb_iter_valid(((const struct rocksiter *)b)->it) != 0;
+}
+
+static const uint8_t *it_key(const struct mvcc_iter *b, size_t *len)
+{
+    return (const uint8_t *)rocksdb_iter_key(
+        ((const struct rocksiter *)b)->it, len);
+}
+
+static const uint8_t *it_value(const struct mvcc_iter *b, size_t *len)
+{
+    return (const uint8_t *)rocksdb_iter_value(
+        ((const struct rocksiter *)b)->it, len);
+}
+
+static void it_destroy(struct mvcc_iter *b)
+{
+    struct rocksiter *it = (struct rocksiter *)b;
+    rocksdb_iter_destroy(it->it);
+    rocksdb_readoptions_destroy(it->ro);
+    mvcc__free(it->lower);
+    mvcc__free(it->upper);
+    mvcc__free(it);
+}
+
+static const struct mvcc_iter_ops rociter_ops = {
+    it_seek, it_seek_for_prev, it_first, it_last,    it_next,
+    it_prev, it_valid,         it_key,   it_value,   it_destroy,
+};
+
+static int r_iter(struct mvcc_engine *base, const struct mvcc_snapshot *snap,
+                  int cf, const struct mvcc_iter_opts *o,
+                  struct mvcc_iter **out)
+{
+    struct rockseng *e = (struct rockseng *)base;
+    struct rocksiter *it = mvcc__calloc(1, sizeof *it);
+    if (it == NULL)
+        return -ENOMEM;
+    it->base.ops = &rociter_ops;
+    it->ro = rocksdb_readoptions_create();
+    if (snap)
+        rocksdb_readoptions_set_snapshot(it->ro, snap->snap);
+    if (o && o->lower) {
+        it->lower = mvcc__memdup(o->lower, o->lower_len);
+        if (it->lower == NULL)
+            goto nomem;
+        rocksdb_readoptions_set_iterate_lower_bound(
+            it->ro, (const char *)it->lower, o->lower_len);
+    }
+    if (o && o->upper) {
+        it->upper = mvcc__memdup(o->upper, o->upper_len);
+        if (it->upper == NULL)
+            goto nomem;
+        rocksdb_readoptions_set_iterate_upper_bound(
+            it->ro, (const char *)it->upper, o->upper_len);
+    }
+    it->it = rocksdb_create_iterator_cf(e->db, it->ro, e->cf[cf]);
+    *out = &it->base;
+    return 0;
+nomem:
+    rocksdb_readoptions_destroy(it->ro);
+    mvcc__free(it->lower);
+    mvcc__free(it->upper);
+    mvcc__free(it);
+    return -ENOMEM;
+}
+
+static void r_destroy(struct mvcc_engine *base)
+{
+    struct rockseng *e = (struct rockseng *)base;
+    for (int c = 0; c < MVCC_CF_COUNT; c++)
+        if (e->cf[c])
+            rocksdb_column_family_handle_destroy(e->cf[c]);
+    if (e->db)
+        rocksdb_close(e->db);
+    if (e->wo)
+        rocksdb_writeoptions_destroy(e->wo);
+    if (e->wo_sync)
+        rocksdb_writeoptions_destroy(e->wo_sync);
+    if (e->ro)
+        rocksdb_readoptions_destroy(e->ro);
+    if (e->opts)
+        rocksdb_options_destroy(e->opts);
+    if (e->bbto)
+        rocksdb_block_based_options_destroy(e->bbto);
+    if (e->cache)
+        rocksdb_cache_destroy(e->cache);
+    mvcc__free(e);
+}
+
+static const struct mvcc_engine_ops rocks_ops = {
+    r_get, r_write, r_snapshot, r_snapshot_release, r_iter, r_destroy,
+};
+
+int mvcc_rocksengine_open(const struct mvcc_rocks_opts *o,
+                          struct mvcc_engine **out, char *errmsg_out,
+                          size_t errmsg_len)
+{
+    if (o == NULL || o->path == NULL || out == NULL)
+        return -EINVAL;
+    struct rockseng *e = mvcc__calloc(1, sizeof *e);
+    if (e == NULL)
+        return -ENOMEM;
+    e->base.ops = &rocks_ops;
+    e->opts = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(e->opts, 1);
+    rocksdb_options_set_create_missing_column_families(e->opts, 1);
+    e->cache = rocksdb_cache_create_lru(o->block_cache_bytes
+                                            ? o->block_cache_bytes
+                                            : (size_t)64 << 20);
+    e->bbto = rocksdb_block_based_options_create();
+    rocksdb_block_based_options_set_block_cache(e->bbto, e->cache);
+    rocksdb_options_set_block_based_table_factory(e->opts, e->bbto);
+    if (o->recycle_log_files)
+        rocksdb_options_set_recycle_log_file_num(e->opts,
+                                                 o->recycle_log_files);
+    if (o->wal_dir)
+        rocksdb_options_set_wal_dir(e->opts, o->wal_dir);
+    if (o->write_buffer_bytes)
+        rocksdb_options_set_write_buffer_size(e->opts, o->write_buffer_bytes);
+    e->wo = rocksdb_writeoptions_create();
+    e->wo_sync = rocksdb_writeoptions_create();
+    /* Without a WAL there is nothing to sync (RocksDB refuses the pair). */
+    rocksdb_writeoptions_set_sync(e->wo_sync, o->disable_wal ? 0 : 1);
+    if (o->disable_wal) {
+        rocksdb_writeoptions_disable_WAL(e->wo, 1);
+        rocksdb_writeoptions_disable_WAL(e->wo_sync, 1);
+    }
+    e->ro = rocksdb_readoptions_create();
+
+    const rocksdb_options_t *cfo[MVCC_CF_COUNT];
+    for (int c = 0; c < MVCC_CF_COUNT; c++)
+        cfo[c] = e->opts;
+    char *err = NULL;
+    e->db = rocksdb_open_column_families(e->opts, o->path, MVCC_CF_COUNT,
+                                         cf_names, cfo, e->cf, &err);
+    if (err != NULL) {
+        if (errmsg_out && errmsg_len)
+            snprintf(errmsg_out, errmsg_len, "rocksdb open %s: %s", o->path,
+                     err);
+        rocksdb_free(err);
+        e->db = NULL;
+        memset(e->cf, 0, sizeof e->cf);
+        r_destroy(&e->base);
+        return MVCC_EENGINE;
+    }
+    *out = &e->base;
+    return 0;
+}

@@ -1,0 +1,76 @@
+/* testutil.c: engine fixtures for libmvcc's tests (see testutil.h). */
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+int tu_kind_mem = TU_MEM;
+int tu_kind_rocks = TU_ROCKS;
+
+static int rm_one(const char *path, const struct stat *sb, int flag,
+                  struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void tu_rmtree(const char *dir)
+{
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int tu_fix_open(struct tu_fix *f, int kind)
+{
+    memset(f, 0, sizeof *f);
+    f->kind = kind;
+    if (kind == TU_MEM)
+        return mvcc_memengine_create(&f->eng);
+    snprintf(f->dir, sizeof f->dir, "/tmp/mvcc-test-XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    struct mvcc_rocks_opts o;
+    memset(&o, 0, sizeof o);
+    o.path = f->dir;
+    o.block_cache_bytes = (size_t)8 << 20;
+    o.disable_wal = true;
+    char err[256];
+    int rc = mvcc_rocksengine_open(&o, &f->eng, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "%s\n", err);
+        tu_rmtree(f->dir);
+    }
+    return rc;
+}
+
+void tu_fix_close(struct tu_fix *f)
+{
+    mvcc_engine_destroy(f->eng);
+    f->eng = NULL;
+    if (f->dir[0])
+        tu_rmtree(f->dir);
+}
+
+int tu_setup(void **state)
+{
+    int kind = *(int *)*state;
+    struct tu_fix *f = malloc(sizeof *f);
+    if (f == NULL || tu_fix_open(f, kind) != 0) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+int tu_teardown(void **state)
+{
+    struct tu_fix *f = *state;
+    tu_fix_close(f);
+    free(f);
+    return 0;
+}

@@ -1,0 +1,44 @@
+/* testutil.h: helpers shared by libmvcc's test binaries: engine fixtures
+ * (every engine test runs on the memory engine and on RocksDB in a
+ * temporary directory), and small key/value helpers.
+ */
+#ifndef MVCC_TESTUTIL_H
+#define MVCC_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mvcc.h"
+
+enum tu_kind { TU_MEM = 0, TU_ROCKS = 1 };
+
+struct tu_fix
+{
+    int kind;                /* enum tu_kind */
+    struct mvcc_engine *eng; /* the engine under test */
+    char dir[64];            /* RocksDB temporary directory, "" for memory */
+};
+
+/* Creates an engine of the kind (RocksDB under a fresh mkdtemp directory). */
+int tu_fix_open(struct tu_fix *f, int kind);
+/* Destroys the engine and removes the directory. */
+void tu_fix_close(struct tu_fix *f);
+/* Removes a directory tree. */
+void tu_rmtree(const char *dir);
+
+/* cmocka group/setup helpers: state is a struct tu_fix whose kind was set by
+ * the prestate (&tu_kind_mem or &tu_kind_rocks). */
+extern int tu_kind_mem;
+extern int tu_kind_rocks;
+int tu_setup(void **state);
+int tu_teardown(void **state);
+
+/* Two cmocka entries for one test: "mem/<fn>" and "rocks/<fn>". */
+#define TU_BOTH(fn)                                                     \
+    {"mem/" #fn, fn, tu_setup, tu_teardown, &tu_kind_mem},              \
+    {                                                                   \
+        "rocks/" #fn, fn, tu_setup, tu_teardown, &tu_kind_rocks         \
+    }
+
+#endif
