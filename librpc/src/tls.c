@@ -631,6 +631,10 @@ static int fail_mbed(struct rpc__tls *t, int ret, const char *during)
                     t->cn_rejected ? t->reject_why : "",
                     t->cn_rejected && info[0] != '\0' ? "; " : "", info);
     case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE:
+        /* mbedtls leaves the client waiting; RFC 5246 7.4.6 says to answer
+         * a missing certificate with handshake_failure. */
+        mbedtls_ssl_send_alert_message(&t->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
+                                       MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE);
         return fail(t, RPC_ETLS_VERIFY,
                     "peer certificate rejected: the client sent none");
     case MBEDTLS_ERR_SSL_PEER_VERIFY_FAILED:
