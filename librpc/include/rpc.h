@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct event_base; /* libevent 2.1: <event2/event.h> */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -54,6 +56,280 @@ enum rpc_error {
 
 /* A static, human-readable message for any result code (never NULL). */
 const char *rpc_strerror(int rc);
+
+/* ---- Overview ------------------------------------------------------------
+ * One TCP connection carries many calls; each frame is a 24-byte header and
+ * a nanopb-encoded message (byte table in librpc/DESIGN.md). The caller owns
+ * the libevent event_base; every function below that takes a server, client
+ * or call must run on the thread that runs that base ("loop thread"), except
+ * where a comment says otherwise. Callbacks run on the loop thread.
+ *
+ * Messages are nanopb structs: pass the generated descriptor
+ * (`rpc_EchoRequest_fields`, i.e. `&rpc_EchoRequest_msg`) and a pointer to
+ * the struct. Generated headers for the librpc/proto files are built into
+ * build/<variant>/librpc/gen and installed next to rpc.h (rpc_echo.pb.h).
+ *
+ * A server in a few lines (echo service, ephemeral port):
+ *
+ *   struct rpc_server_options so = {.host = "127.0.0.1", .port = 0};
+ *   struct rpc_server *srv;
+ *   char err[256];
+ *   if (rpc_server_create(base, &so, &srv, err, sizeof err) != 0) ...;
+ *   rpc_server_add_echo(srv);               // RPC_METHOD_ECHO{,_STREAM}
+ *   rpc_server_register(srv, &my_method);   // your own handlers
+ *   printf("port %u\n", rpc_server_port(srv));
+ *   event_base_dispatch(base);
+ *
+ * A client call (asynchronous; done fires exactly once):
+ *
+ *   struct rpc_client_options co = {.host = "127.0.0.1", .port = port};
+ *   struct rpc_client *cli;
+ *   rpc_client_create(base, &co, &cli);
+ *   rpc_EchoRequest req = {.payload = bytes};
+ *   struct rpc_call_spec cs = {
+ *       .method = RPC_METHOD_ECHO,
+ *       .req_fields = rpc_EchoRequest_fields, .req = &req,
+ *       .resp_fields = rpc_EchoResponse_fields,
+ *       .resp_size = sizeof(rpc_EchoResponse),
+ *       .deadline_ms = 1000, .done = on_done, .ud = me};
+ *   rpc_client_call(cli, &cs, NULL);
+ *
+ * or, blocking on a private loop (CLIs, tests): rpc_call_blocking().
+ */
+
+/* nanopb's message descriptor (pb_msgdesc_t in <pb.h>). */
+struct pb_msgdesc_s;
+
+/* Method ids: service << 16 | method. Service 1 is librpc's own echo and
+ * status service (proto/rpc_echo.proto); later services take 2, 3, ...
+ * (the registry is in librpc/DESIGN.md). */
+#define RPC_METHOD_ECHO 0x00010001u        /* EchoRequest -> EchoResponse */
+#define RPC_METHOD_ECHO_STREAM 0x00010002u /* EchoRequest -> stream of
+                                              `count` EchoResponse */
+#define RPC_METHOD_STATUS 0x00010003u      /* StatusRequest -> StatusResponse
+                                              (handler supplied by daemons) */
+
+/* ---- Memory and logging ------------------------------------------------ */
+
+/* Replaces the allocator librpc uses for its own objects (nanopb's decoder
+ * and libevent keep theirs). Call before creating anything; not
+ * thread-safe. NULL functions restore malloc/realloc/free. */
+void rpc_heap_set(void *(*malloc_fn)(size_t),
+                  void *(*realloc_fn)(void *, size_t),
+                  void (*free_fn)(void *));
+
+enum rpc_log_level {
+    RPC_LOG_ERROR = 0, /* a connection was closed for a protocol fault */
+    RPC_LOG_WARN = 1,  /* a peer misbehaved or a connect failed */
+    RPC_LOG_INFO = 2,  /* connections opened and closed */
+    RPC_LOG_DEBUG = 3, /* every ignored frame (late replies) */
+};
+
+/* A logger: msg is a NUL-terminated line without newline, borrowed for the
+ * call. librpc never prints; with no logger it stays silent. */
+typedef void (*rpc_log_fn)(void *ud, int level, const char *msg);
+
+/* ---- Server ------------------------------------------------------------ */
+
+struct rpc_server; /* opaque */
+struct rpc_call;   /* one request being served; opaque */
+
+struct rpc_server_options
+{
+    const char *host;            /* address to bind, e.g. "127.0.0.1";
+                                    NULL: 0.0.0.0 */
+    uint16_t port;               /* 0: an ephemeral port (rpc_server_port) */
+    const struct rpc_tls_config *tls; /* NULL: plaintext; else borrowed,
+                                         must outlive the server */
+    size_t max_frame;            /* payload limit in bytes; 0: 16 MiB */
+    unsigned max_in_flight;      /* unanswered calls per connection before
+                                    the server stops reading it; 0: 1024 */
+    size_t max_out_buffered;     /* unsent reply bytes per connection above
+                                    which it stops reading; 0: 8 MiB */
+    int stall_timeout_ms;        /* a peer silent mid-frame, or not reading
+                                    while replies are held back, for this
+                                    long is closed; 0: 10000 */
+    rpc_log_fn log;              /* NULL: no logging */
+    void *log_ud;                /* passed to log */
+    int log_level;               /* highest rpc_log_level passed to log */
+};
+
+/* Binds and listens; accepting starts when the caller runs base. Returns 0,
+ * RPC_ECONFIG (bad options) or a negative errno (bind), with the reason in
+ * errbuf; *out is set only on success. */
+int rpc_server_create(struct event_base *base,
+                      const struct rpc_server_options *opts,
+                      struct rpc_server **out,
+                      char *errbuf,
+                      size_t errlen);
+
+/* Closes every connection (their calls are freed: a handler holding a call
+ * must not touch it afterwards) and the listener. NULL is a no-op. */
+void rpc_server_destroy(struct rpc_server *srv);
+
+/* The bound port (useful with port 0). */
+uint16_t rpc_server_port(const struct rpc_server *srv);
+
+/* Number of open connections. */
+unsigned rpc_server_connection_count(const struct rpc_server *srv);
+
+/* A handler receives the decoded request (borrowed until the call is
+ * finished) and must finish the call exactly once, now or later on the
+ * loop thread, with rpc_call_reply, rpc_call_fail or (stream methods)
+ * rpc_call_stream_end. */
+typedef void (*rpc_handler_fn)(struct rpc_call *call,
+                               const void *req,
+                               void *ud);
+
+struct rpc_method
+{
+    uint32_t id;                          /* method id on the wire */
+    const char *name;                     /* for logs; borrowed, static */
+    const struct pb_msgdesc_s *req_fields;  /* request message */
+    size_t req_size;                      /* sizeof the request struct */
+    const struct pb_msgdesc_s *resp_fields; /* reply / stream message */
+    rpc_handler_fn handler;               /* called per request */
+    void *ud;                             /* passed to handler */
+};
+
+/* Registers (copies) a method; registering an id again replaces it.
+ * Returns 0, RPC_ECONFIG or -ENOMEM. */
+int rpc_server_register(struct rpc_server *srv, const struct rpc_method *m);
+
+/* Registers RPC_METHOD_ECHO (replies with the request's payload) and
+ * RPC_METHOD_ECHO_STREAM (sends `count` messages with seq 0..count-1 and
+ * the payload, then ends). */
+int rpc_server_add_echo(struct rpc_server *srv);
+
+/* Replies to a unary call with resp (encoded now, so resp may be freed on
+ * return) and finishes it. Returns 0, RPC_EENCODE (the call is then failed
+ * with that code) or RPC_ECONNLOST / RPC_ECANCELED when nobody waits any
+ * more (the call is finished anyway). */
+int rpc_call_reply(struct rpc_call *call, const void *resp);
+
+/* Finishes a call with an error code (negative) and a message for the
+ * caller (may be NULL). Same returns as rpc_call_reply. */
+int rpc_call_fail(struct rpc_call *call, int code, const char *msg);
+
+/* Stream: sends one message without finishing the call. Returns 0, or
+ * RPC_ECONNLOST / RPC_ECANCELED when the caller is gone (stop sending and
+ * end the call), or RPC_EENCODE. */
+int rpc_call_stream_send(struct rpc_call *call, const void *msg);
+
+/* Stream: ends it with status (0 or a negative code) and finishes the
+ * call. */
+int rpc_call_stream_end(struct rpc_call *call, int status);
+
+/* Whether the caller still waits: false once it canceled, its deadline
+ * passed or its connection closed. */
+bool rpc_call_alive(const struct rpc_call *call);
+
+/* Called once when the call stops being alive before it is finished (the
+ * handler must still finish it). Set it from the handler. */
+void rpc_call_on_cancel(struct rpc_call *call,
+                        void (*fn)(struct rpc_call *call, void *ud),
+                        void *ud);
+
+/* The caller's remaining deadline when the request arrived, in ms (0: the
+ * caller sent none), the method id, and the peer's TLS common name ("" if
+ * none; borrowed until the call is finished). */
+uint32_t rpc_call_deadline_ms(const struct rpc_call *call);
+uint32_t rpc_call_method(const struct rpc_call *call);
+const char *rpc_call_peer_cn(const struct rpc_call *call);
+
+/* ---- Client ------------------------------------------------------------ */
+
+struct rpc_client; /* opaque: one connection to one server, reconnected on
+                      demand */
+
+struct rpc_client_options
+{
+    const char *host;            /* server address (numeric or a name) */
+    uint16_t port;               /* server port */
+    const struct rpc_tls_config *tls; /* NULL: plaintext; borrowed */
+    int connect_timeout_ms;      /* connect (and TLS handshake); 0: 3000 */
+    unsigned max_in_flight;      /* calls started and not done; beyond it
+                                    rpc_client_call returns RPC_EBUSY;
+                                    0: 1024 */
+    size_t max_frame;            /* reply payload limit; 0: 16 MiB */
+    int stall_timeout_ms;        /* server silent mid-frame; 0: 10000 */
+    int default_deadline_ms;     /* used when a call gives 0; 0: 10000 */
+    rpc_log_fn log;              /* NULL: no logging */
+    void *log_ud;                /* passed to log */
+    int log_level;               /* highest rpc_log_level passed to log */
+};
+
+/* Creates a client (copies opts and host). It connects on the first call,
+ * and again on the next call after the connection is lost. Returns 0,
+ * RPC_ECONFIG or -ENOMEM. */
+int rpc_client_create(struct event_base *base,
+                      const struct rpc_client_options *opts,
+                      struct rpc_client **out);
+
+/* Fails every pending call with RPC_ECLOSED (their done callbacks run
+ * inside this call) and frees the client. NULL is a no-op. */
+void rpc_client_destroy(struct rpc_client *cli);
+
+/* The reason for the last connection failure, or "" (borrowed until the
+ * next call into the client). */
+const char *rpc_client_errmsg(const struct rpc_client *cli);
+
+/* Completion: fires exactly once per started call. rc is 0 with the
+ * decoded reply in resp (borrowed for the callback; stream calls get NULL
+ * resp), or a negative code: the server's own failure code, RPC_EDEADLINE,
+ * RPC_ECANCELED, RPC_ECONNECT, RPC_ECONNLOST, RPC_ECLOSED, RPC_EDECODE...
+ * errmsg is never NULL (borrowed for the callback). */
+typedef void (*rpc_done_fn)(int rc, const void *resp, const char *errmsg,
+                            void *ud);
+
+/* Stream message: msg is decoded, borrowed for the callback. */
+typedef void (*rpc_stream_fn)(const void *msg, void *ud);
+
+struct rpc_call_spec
+{
+    uint32_t method;                        /* method id */
+    const struct pb_msgdesc_s *req_fields;  /* request message */
+    const void *req;                        /* request (encoded at once) */
+    const struct pb_msgdesc_s *resp_fields; /* reply / stream message */
+    size_t resp_size;                       /* sizeof the reply struct */
+    int deadline_ms;                        /* from now; 0: the client's
+                                               default */
+    rpc_done_fn done;                       /* required */
+    rpc_stream_fn on_msg;                   /* non-NULL: a stream call */
+    void *ud;                               /* passed to done and on_msg */
+};
+
+/* Starts a call; the request is encoded before it returns. On success
+ * *id_out (if not NULL) names the call for rpc_client_cancel. Fails without
+ * ever calling done: RPC_EBUSY (max_in_flight calls pending), RPC_EENCODE,
+ * RPC_ECONFIG (no done or fields), -ENOMEM. */
+int rpc_client_call(struct rpc_client *cli,
+                    const struct rpc_call_spec *spec,
+                    uint64_t *id_out);
+
+/* Cancels a pending call: its done fires with RPC_ECANCELED inside this
+ * function, and the server is told to stop. Returns 0, or RPC_EINTERNAL
+ * when no such call is pending (it already completed). */
+int rpc_client_cancel(struct rpc_client *cli, uint64_t id);
+
+/* Calls started and not yet done. */
+unsigned rpc_client_in_flight(const struct rpc_client *cli);
+
+/* Blocking helper, callable from any thread that runs no loop: connects,
+ * makes one unary call on a private event_base and returns when it
+ * completes. resp (a struct of resp_fields, zeroed by the caller) receives
+ * the reply; release it with pb_release(resp_fields, resp). The error
+ * message, if any, goes to errbuf. Returns 0 or the call's code. */
+int rpc_call_blocking(const struct rpc_client_options *opts,
+                      uint32_t method,
+                      const struct pb_msgdesc_s *req_fields,
+                      const void *req,
+                      const struct pb_msgdesc_s *resp_fields,
+                      void *resp,
+                      size_t resp_size,
+                      int deadline_ms,
+                      char *errbuf,
+                      size_t errlen);
 
 /* ---- TLS (mbedtls) ------------------------------------------------------
  * A TLS configuration is immutable once created and may be shared by any

@@ -1,0 +1,140 @@
+/* frame.c: the frame codec: the 24-byte header (byte table in rpc_int.h
+ * and librpc/DESIGN.md, "Wire format") and nanopb payloads. The header
+ * decoder is a pure function over bytes so tests/fuzz_frame.c can drive it.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <pb.h>
+#include <pb_decode.h>
+#include <pb_encode.h>
+
+#include "rpc_int.h"
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           (uint32_t)p[3];
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static bool flags_valid(uint8_t flags)
+{
+    switch (flags) {
+    case RPC_F_REQUEST:
+    case RPC_F_CANCEL:
+    case RPC_F_REPLY:
+    case RPC_F_STREAM:
+    case RPC_F_END:
+    case RPC_F_GOAWAY:
+        return true;
+    default:
+        return false;
+    }
+}
+
+int rpc__frame_decode(const uint8_t *buf, size_t len, uint32_t max_payload,
+                      struct rpc__frame *out)
+{
+    if (len < RPC_HEADER_SIZE)
+        return 1;
+    if (get32(buf) != RPC_MAGIC)
+        return RPC_EBAD_MAGIC;
+    if (buf[4] != RPC_PROTO_VERSION)
+        return RPC_EVERSION;
+    if (!flags_valid(buf[5]) || buf[6] != 0 || buf[7] != 0)
+        return RPC_EPROTO;
+    uint32_t length = get32(buf + 16);
+    if (length > max_payload)
+        return RPC_EFRAME_TOO_LARGE;
+    out->flags = buf[5];
+    out->method = get32(buf + 8);
+    out->id = get32(buf + 12);
+    out->length = length;
+    out->aux = (int32_t)get32(buf + 20);
+    /* A request's aux is a deadline budget; a cancel carries no payload. */
+    if (out->flags == RPC_F_REQUEST && out->aux < 0)
+        return RPC_EPROTO;
+    if (out->flags == RPC_F_CANCEL && out->length != 0)
+        return RPC_EPROTO;
+    return 0;
+}
+
+void rpc__frame_encode(const struct rpc__frame *f,
+                       uint8_t buf[RPC_HEADER_SIZE])
+{
+    put32(buf, RPC_MAGIC);
+    buf[4] = RPC_PROTO_VERSION;
+    buf[5] = f->flags;
+    buf[6] = 0;
+    buf[7] = 0;
+    put32(buf + 8, f->method);
+    put32(buf + 12, f->id);
+    put32(buf + 16, f->length);
+    put32(buf + 20, (uint32_t)f->aux);
+}
+
+int rpc__frame_append(struct evbuffer *out, struct rpc__frame *f,
+                      const struct pb_msgdesc_s *fields, const void *msg)
+{
+    size_t size = 0;
+    if (msg != NULL && !pb_get_encoded_size(&size, fields, msg))
+        return RPC_EENCODE;
+    if (size > UINT32_MAX)
+        return RPC_EENCODE;
+    f->length = (uint32_t)size;
+    /* Reserve header + payload in one contiguous extent and encode in
+     * place: one copy of the message, no temporary buffer. */
+    struct evbuffer_iovec v;
+    size_t total = RPC_HEADER_SIZE + size;
+    if (evbuffer_reserve_space(out, (ev_ssize_t)total, &v, 1) != 1)
+        return -ENOMEM;
+    uint8_t *p = v.iov_base;
+    rpc__frame_encode(f, p);
+    if (msg != NULL) {
+        pb_ostream_t os = pb_ostream_from_buffer(p + RPC_HEADER_SIZE, size);
+        if (!pb_encode(&os, fields, msg) || os.bytes_written != size)
+            return RPC_EENCODE; /* reserved space is simply not committed */
+    }
+    v.iov_len = total;
+    if (evbuffer_commit_space(out, &v, 1) != 0)
+        return -ENOMEM;
+    return 0;
+}
+
+int rpc__frame_append_raw(struct evbuffer *out, struct rpc__frame *f,
+                          const void *payload, size_t len)
+{
+    uint8_t hdr[RPC_HEADER_SIZE];
+    if (len > UINT32_MAX)
+        return RPC_EENCODE;
+    f->length = (uint32_t)len;
+    rpc__frame_encode(f, hdr);
+    if (evbuffer_add(out, hdr, sizeof hdr) != 0)
+        return -ENOMEM;
+    if (len > 0 && evbuffer_add(out, payload, len) != 0)
+        return -ENOMEM;
+    return 0;
+}
+
+int rpc__payload_decode(const uint8_t *payload, size_t len,
+                        const struct pb_msgdesc_s *fields, void *msg)
+{
+    pb_istream_t is = pb_istream_from_buffer(payload, len);
+    /* pb_decode zeroes msg and frees what it allocated on failure. */
+    if (!pb_decode(&is, fields, msg))
+        return RPC_EDECODE;
+    return 0;
+}
+
+void rpc__payload_release(const struct pb_msgdesc_s *fields, void *msg)
+{
+    pb_release(fields, msg);
+}

@@ -1,0 +1,187 @@
+/* rpc_int.h: librpc's private declarations shared by its source files: the
+ * allocator hook, logging, the frame codec (frame.c) and the connection
+ * layer (conn.c) that servers and clients sit on. See librpc/DESIGN.md.
+ */
+#ifndef RPC_INT_H
+#define RPC_INT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include "rpc.h"
+
+/* ---- heap (util.c) ---- */
+void *rpc__malloc(size_t n);
+void *rpc__calloc(size_t n, size_t size);
+void rpc__free(void *p);
+char *rpc__strdup(const char *s);
+
+/* ---- logging (util.c) ---- */
+struct rpc__log
+{
+    rpc_log_fn fn; /* NULL: silent */
+    void *ud;      /* passed to fn */
+    int level;     /* highest level passed */
+};
+void rpc__logf(const struct rpc__log *log, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- frame codec (frame.c) ----
+ * Header, 24 bytes, every integer big-endian (byte table in DESIGN.md):
+ *   0  u32 magic        RPC_MAGIC ("LRPC")
+ *   4  u8  version      RPC_PROTO_VERSION
+ *   5  u8  flags        RPC_F_*
+ *   6  u16 reserved     0
+ *   8  u32 method       method id (0 in connection-level frames)
+ *  12  u32 request id   chosen by the client, echoed in every reply frame
+ *  16  u32 length       payload bytes that follow
+ *  20  i32 aux          request: deadline budget in ms (0 none);
+ *                       reply/end/error: status (0 or a negative code)
+ */
+#define RPC_MAGIC 0x4C525043u /* "LRPC" */
+#define RPC_PROTO_VERSION 1
+#define RPC_HEADER_SIZE 24
+#define RPC_DEFAULT_MAX_FRAME (16u << 20)
+
+/* Flags: a frame is one of these kinds (any other value is malformed). */
+#define RPC_F_REQUEST 0x00u   /* client -> server: a call */
+#define RPC_F_CANCEL 0x01u    /* client -> server: stop request id */
+#define RPC_F_REPLY 0x02u     /* server -> client: unary reply or failure */
+#define RPC_F_STREAM 0x04u    /* server -> client: one stream message */
+#define RPC_F_END 0x08u       /* server -> client: stream ended, status */
+#define RPC_F_GOAWAY 0x10u    /* either way: connection error, then close;
+                                 payload is the reason text */
+
+struct rpc__frame
+{
+    uint8_t flags;       /* RPC_F_* */
+    uint32_t method;     /* method id */
+    uint32_t id;         /* request id */
+    uint32_t length;     /* payload length */
+    int32_t aux;         /* deadline budget or status */
+};
+
+/* Decodes a header from the first len bytes of buf. Returns 0 with *out
+ * filled, 1 when fewer than RPC_HEADER_SIZE bytes are present, or
+ * RPC_EBAD_MAGIC, RPC_EVERSION, RPC_EPROTO (bad flags or reserved bits,
+ * a failure status of 0 in an error frame...), RPC_EFRAME_TOO_LARGE (length
+ * over max_payload). Pure: no state, no allocation. */
+int rpc__frame_decode(const uint8_t *buf, size_t len, uint32_t max_payload,
+                      struct rpc__frame *out);
+
+/* Writes the 24-byte header of f into buf. */
+void rpc__frame_encode(const struct rpc__frame *f,
+                       uint8_t buf[RPC_HEADER_SIZE]);
+
+/* Encodes msg (fields) as the payload of a frame with header f (its length
+ * is filled in) and appends header and payload to out. msg NULL: empty
+ * payload. Returns 0, RPC_EENCODE or -ENOMEM. */
+int rpc__frame_append(struct evbuffer *out, struct rpc__frame *f,
+                      const struct pb_msgdesc_s *fields, const void *msg);
+
+/* Same with raw payload bytes (error text). */
+int rpc__frame_append_raw(struct evbuffer *out, struct rpc__frame *f,
+                          const void *payload, size_t len);
+
+/* Decodes payload as fields into msg (zeroed first). Returns 0 or
+ * RPC_EDECODE; on failure msg holds nothing to release. */
+int rpc__payload_decode(const uint8_t *payload, size_t len,
+                        const struct pb_msgdesc_s *fields, void *msg);
+void rpc__payload_release(const struct pb_msgdesc_s *fields, void *msg);
+
+
+/* ---- intrusive doubly linked list (util.c) ---- */
+struct rpc__list
+{
+    struct rpc__list *prev; /* previous node, or the head's last */
+    struct rpc__list *next; /* next node, or the head's first */
+};
+void rpc__list_init(struct rpc__list *head);
+bool rpc__list_empty(const struct rpc__list *head);
+void rpc__list_push(struct rpc__list *head, struct rpc__list *node); /* tail */
+void rpc__list_remove(struct rpc__list *node); /* leaves node self-linked */
+#define RPC__CONTAINER(ptr, type, member) \
+    ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+/* ---- connection (conn.c) ----
+ * One socket, its bufferevent and its plaintext buffers, TLS or not. The
+ * owner (a server connection or a client) gets whole frames and one close
+ * notice. States: CONNECTING -> (HANDSHAKE) -> OPEN -> CLOSING (a GOAWAY is
+ * being flushed; the owner is already detached) -> freed.
+ */
+struct rpc__conn;
+
+struct rpc__conn_ops
+{
+    /* A whole frame; payload holds f->length bytes, borrowed for the call.
+     * Returns 0, or a negative code to close the connection with a GOAWAY
+     * naming it (the owner wrote the reason with rpc__conn_set_reason). */
+    int (*on_frame)(void *owner, const struct rpc__frame *f,
+                    const uint8_t *payload);
+    /* The connection is usable (TCP connected, TLS established). */
+    void (*on_open)(void *owner);
+    /* The connection failed or was closed (not by the owner's own
+     * rpc__conn_close): fires once; the conn is gone afterwards. goaway_id
+     * is the request id the peer's GOAWAY blamed (0: none). */
+    void (*on_close)(void *owner, int rc, const char *reason,
+                     uint32_t goaway_id);
+    /* Reply bytes drained below half the limit (reading resumed). */
+    void (*on_drain)(void *owner);
+};
+
+struct rpc__conn_params
+{
+    struct event_base *base;         /* loop */
+    const struct rpc_tls_config *tls; /* NULL: plaintext */
+    bool is_server;                  /* role */
+    uint32_t max_frame;              /* payload limit */
+    int stall_timeout_ms;            /* mid-frame silence, flood hold */
+    size_t max_out;                  /* 0: no output limit */
+    const struct rpc__log *log;      /* owner's logger (outlives conn) */
+    const struct rpc__conn_ops *ops; /* owner callbacks */
+    void *owner;                     /* passed to ops */
+    struct rpc__list *lingering;     /* where CLOSING conns wait */
+};
+
+/* Wraps an accepted socket (server) or starts connecting to addr (client,
+ * with timeout). Returns 0 or a negative code with *out NULL. */
+int rpc__conn_accept(const struct rpc__conn_params *p, evutil_socket_t fd,
+                     const char *peer, struct rpc__conn **out);
+int rpc__conn_connect(const struct rpc__conn_params *p,
+                      const struct sockaddr *addr, int addrlen,
+                      const char *peer, int timeout_ms,
+                      struct rpc__conn **out);
+
+/* The plaintext output buffer: append frames, then rpc__conn_flush. */
+struct evbuffer *rpc__conn_out(struct rpc__conn *c);
+/* Schedules the output to be sent (coalesced per loop iteration) and
+ * applies the output limit: over it, reading stops until it drains. */
+void rpc__conn_flush(struct rpc__conn *c);
+
+/* Stops/resumes reading frames (the owner's in-flight bound). */
+void rpc__conn_pause(struct rpc__conn *c, bool pause);
+
+/* Detaches the owner and closes: goaway sends a GOAWAY(rc, reason, id)
+ * first and lingers until it is written (bounded by the stall timeout).
+ * The owner gets no on_close. Safe inside an ops callback. */
+void rpc__conn_close(struct rpc__conn *c, int rc, const char *reason,
+                     uint32_t id, bool goaway);
+
+/* Frees every conn lingering on list (owner destroy). */
+void rpc__conn_free_lingering(struct rpc__list *lingering);
+
+/* Sets the reason an on_frame error will be closed with. */
+void rpc__conn_set_reason(struct rpc__conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+const char *rpc__conn_peer(const struct rpc__conn *c);
+const char *rpc__conn_peer_cn(const struct rpc__conn *c);
+
+#endif /* RPC_INT_H */

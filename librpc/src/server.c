@@ -1,0 +1,581 @@
+/* server.c: the librpc server: a listener on the caller's event_base,
+ * per-connection state, dispatch by method id to registered handlers that
+ * finish calls now or later, streams, and cancellation. librpc/DESIGN.md,
+ * "Server".
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/listener.h>
+#include <pb.h>
+
+#include "rpc_int.h"
+
+#define DEFAULT_MAX_IN_FLIGHT 1024u
+#define DEFAULT_MAX_OUT (8u << 20)
+#define DEFAULT_STALL_MS 10000
+
+struct srv_method
+{
+    struct rpc_method m;   /* registered copy (name borrowed, static) */
+};
+
+struct rpc_server
+{
+    struct event_base *base;        /* caller's loop */
+    struct evconnlistener *lev;     /* listening socket */
+    uint16_t port;                  /* bound port */
+    const struct rpc_tls_config *tls; /* borrowed; NULL plaintext */
+    uint32_t max_frame;             /* payload limit */
+    unsigned max_in_flight;         /* per connection */
+    size_t max_out;                 /* per connection */
+    int stall_ms;                   /* stall / flood timeout */
+    struct rpc__log log;            /* caller's logger */
+    struct srv_method *methods;     /* registered methods */
+    size_t n_methods;               /* used entries */
+    size_t cap_methods;             /* allocated entries */
+    struct rpc__list conns;         /* struct srv_conn.link */
+    unsigned n_conns;               /* length of conns */
+    struct rpc__list orphans;       /* calls whose connection closed */
+    struct rpc__list lingering;     /* conns flushing a GOAWAY */
+};
+
+struct srv_conn
+{
+    struct rpc_server *srv;   /* owner */
+    struct rpc__conn *conn;   /* socket; NULL once closed */
+    struct rpc__list link;    /* node in srv->conns */
+    struct rpc__list calls;   /* unfinished calls (struct rpc_call.link) */
+    struct rpc_call **tab;    /* calls by request id, chained */
+    uint32_t mask;            /* tab size - 1 */
+    unsigned n_calls;         /* unfinished calls */
+    bool paused;              /* reading stopped at max_in_flight */
+};
+
+struct rpc_call
+{
+    struct rpc_server *srv;          /* server */
+    struct srv_conn *sc;             /* connection; NULL once it closed */
+    struct rpc__list link;           /* sc->calls or srv->orphans */
+    struct rpc_call *hnext;          /* chain in sc->tab */
+    uint32_t id;                     /* request id */
+    uint32_t method;                 /* method id */
+    uint32_t deadline_ms;            /* caller's budget at arrival */
+    const struct pb_msgdesc_s *req_fields;  /* request message */
+    const struct pb_msgdesc_s *resp_fields; /* reply message */
+    bool alive;                      /* the caller still waits */
+    void (*cancel_fn)(struct rpc_call *, void *); /* on_cancel */
+    void *cancel_ud;                 /* passed to cancel_fn */
+    void *req;                       /* decoded request (after struct) */
+};
+
+/* ---- call table ---- */
+
+static struct rpc_call **slot(struct srv_conn *sc, uint32_t id)
+{
+    return &sc->tab[id & sc->mask];
+}
+
+static struct rpc_call *call_find(struct srv_conn *sc, uint32_t id)
+{
+    struct rpc_call *k = *slot(sc, id);
+    while (k != NULL && k->id != id)
+        k = k->hnext;
+    return k;
+}
+
+static void call_unhash(struct srv_conn *sc, struct rpc_call *call)
+{
+    struct rpc_call **pp = slot(sc, call->id);
+    while (*pp != call)
+        pp = &(*pp)->hnext;
+    *pp = call->hnext;
+}
+
+static void call_free(struct rpc_call *call)
+{
+    rpc__list_remove(&call->link);
+    rpc__payload_release(call->req_fields, call->req);
+    rpc__free(call);
+}
+
+static void conn_unpause_check(struct srv_conn *sc)
+{
+    if (sc->paused && sc->n_calls < sc->srv->max_in_flight) {
+        sc->paused = false;
+        if (sc->conn != NULL)
+            rpc__conn_pause(sc->conn, false);
+    }
+}
+
+/* Removes call from its connection (if any) and frees it. */
+static void call_finish(struct rpc_call *call)
+{
+    struct srv_conn *sc = call->sc;
+    if (sc != NULL) {
+        call_unhash(sc, call);
+        sc->n_calls--;
+        conn_unpause_check(sc);
+    }
+    call_free(call);
+}
+
+static int dead_code(const struct rpc_call *call)
+{
+    return call->sc == NULL ? RPC_ECONNLOST : RPC_ECANCELED;
+}
+
+/* Appends a frame for call; returns 0 or the code saying why not. */
+static int call_send(struct rpc_call *call, uint8_t flags, int32_t aux,
+                     const void *msg, const char *text)
+{
+    if (!call->alive || call->sc == NULL || call->sc->conn == NULL)
+        return dead_code(call);
+    struct rpc__frame f = {
+        .flags = flags, .method = call->method, .id = call->id, .aux = aux};
+    struct evbuffer *out = rpc__conn_out(call->sc->conn);
+    int rc;
+    if (text != NULL)
+        rc = rpc__frame_append_raw(out, &f, text, strlen(text));
+    else
+        rc = rpc__frame_append(out, &f, call->resp_fields, msg);
+    if (rc == 0)
+        rpc__conn_flush(call->sc->conn);
+    return rc;
+}
+
+int rpc_call_reply(struct rpc_call *call, const void *resp)
+{
+    int rc = call_send(call, RPC_F_REPLY, 0, resp, NULL);
+    if (rc == RPC_EENCODE) {
+        rpc__logf(&call->srv->log, RPC_LOG_ERROR,
+                  "librpc: reply to method 0x%08x does not encode",
+                  call->method);
+        call_send(call, RPC_F_REPLY, RPC_EENCODE, NULL,
+                  "server could not encode the reply");
+    }
+    call_finish(call);
+    return rc;
+}
+
+int rpc_call_fail(struct rpc_call *call, int code, const char *msg)
+{
+    if (code >= 0)
+        code = RPC_EINTERNAL;
+    int rc = call_send(call, RPC_F_REPLY, code, NULL,
+                       msg != NULL ? msg : rpc_strerror(code));
+    call_finish(call);
+    return rc;
+}
+
+int rpc_call_stream_send(struct rpc_call *call, const void *msg)
+{
+    return call_send(call, RPC_F_STREAM, 0, msg, NULL);
+}
+
+int rpc_call_stream_end(struct rpc_call *call, int status)
+{
+    int rc = call_send(call, RPC_F_END, status > 0 ? RPC_EINTERNAL : status,
+                       NULL, status != 0 ? rpc_strerror(status) : "");
+    call_finish(call);
+    return rc;
+}
+
+bool rpc_call_alive(const struct rpc_call *call)
+{
+    return call->alive;
+}
+
+void rpc_call_on_cancel(struct rpc_call *call,
+                        void (*fn)(struct rpc_call *call, void *ud), void *ud)
+{
+    call->cancel_fn = fn;
+    call->cancel_ud = ud;
+}
+
+uint32_t rpc_call_deadline_ms(const struct rpc_call *call)
+{
+    return call->deadline_ms;
+}
+
+uint32_t rpc_call_method(const struct rpc_call *call)
+{
+    return call->method;
+}
+
+const char *rpc_call_peer_cn(const struct rpc_call *call)
+{
+    if (call->sc == NULL || call->sc->conn == NULL)
+        return "";
+    return rpc__conn_peer_cn(call->sc->conn);
+}
+
+/* Marks call dead and tells its handler once. */
+static void call_kill(struct rpc_call *call)
+{
+    if (!call->alive)
+        return;
+    call->alive = false;
+    void (*fn)(struct rpc_call *, void *) = call->cancel_fn;
+    call->cancel_fn = NULL;
+    if (fn != NULL)
+        fn(call, call->cancel_ud);
+}
+
+/* ---- connections ---- */
+
+/* The connection is gone: its calls become orphans (their handlers still
+ * finish them) and are told, unless notify is false (server destroy). */
+static void sc_drop(struct srv_conn *sc, bool notify)
+{
+    struct rpc_server *srv = sc->srv;
+    struct rpc__list tmp;
+    rpc__list_init(&tmp);
+    sc->conn = NULL;
+    while (!rpc__list_empty(&sc->calls)) {
+        struct rpc__list *n = sc->calls.next;
+        rpc__list_remove(n);
+        rpc__list_push(&tmp, n);
+        RPC__CONTAINER(n, struct rpc_call, link)->sc = NULL;
+    }
+    rpc__list_remove(&sc->link);
+    srv->n_conns--;
+    rpc__free(sc->tab);
+    rpc__free(sc);
+    /* Pop one at a time: a cancel callback may finish any call. */
+    while (!rpc__list_empty(&tmp)) {
+        struct rpc__list *n = tmp.next;
+        struct rpc_call *call = RPC__CONTAINER(n, struct rpc_call, link);
+        rpc__list_remove(n);
+        rpc__list_push(&srv->orphans, n);
+        if (notify)
+            call_kill(call);
+        else
+            call->alive = false;
+    }
+}
+
+static const struct srv_method *method_find(const struct rpc_server *srv,
+                                            uint32_t id)
+{
+    for (size_t i = 0; i < srv->n_methods; i++)
+        if (srv->methods[i].m.id == id)
+            return &srv->methods[i];
+    return NULL;
+}
+
+static int on_request(struct srv_conn *sc, const struct rpc__frame *f,
+                      const uint8_t *payload)
+{
+    struct rpc_server *srv = sc->srv;
+    const struct srv_method *sm = method_find(srv, f->method);
+    if (sm == NULL) {
+        rpc__conn_set_reason(sc->conn, "unknown method 0x%08x", f->method);
+        return RPC_EUNKNOWN_METHOD;
+    }
+    if (f->id == 0 || call_find(sc, f->id) != NULL) {
+        rpc__conn_set_reason(sc->conn,
+                             "request id %u is zero or already in flight",
+                             f->id);
+        return RPC_EPROTO;
+    }
+    size_t head = (sizeof(struct rpc_call) + 15) & ~(size_t)15;
+    struct rpc_call *call = rpc__malloc(head + sm->m.req_size);
+    if (call == NULL) {
+        rpc__conn_set_reason(sc->conn, "out of memory for a call");
+        return -ENOMEM;
+    }
+    memset(call, 0, sizeof *call);
+    call->req = (char *)call + head;
+    if (rpc__payload_decode(payload, f->length, sm->m.req_fields,
+                            call->req) != 0) {
+        rpc__free(call);
+        rpc__conn_set_reason(
+            sc->conn, "payload of method %s (0x%08x) does not decode",
+            sm->m.name != NULL ? sm->m.name : "?", f->method);
+        return RPC_EDECODE;
+    }
+    call->srv = srv;
+    call->sc = sc;
+    call->id = f->id;
+    call->method = f->method;
+    call->deadline_ms = (uint32_t)f->aux;
+    call->req_fields = sm->m.req_fields;
+    call->resp_fields = sm->m.resp_fields;
+    call->alive = true;
+    rpc__list_push(&sc->calls, &call->link);
+    call->hnext = *slot(sc, f->id);
+    *slot(sc, f->id) = call;
+    sc->n_calls++;
+    if (sc->n_calls >= srv->max_in_flight && !sc->paused) {
+        sc->paused = true;
+        rpc__conn_pause(sc->conn, true);
+    }
+    rpc_handler_fn fn = sm->m.handler;
+    void *ud = sm->m.ud;
+    fn(call, call->req, ud);
+    return 0;
+}
+
+static int sc_on_frame(void *owner, const struct rpc__frame *f,
+                       const uint8_t *payload)
+{
+    struct srv_conn *sc = owner;
+    switch (f->flags) {
+    case RPC_F_REQUEST:
+        return on_request(sc, f, payload);
+    case RPC_F_CANCEL: {
+        struct rpc_call *call = call_find(sc, f->id);
+        if (call != NULL)
+            call_kill(call); /* the handler still finishes it */
+        return 0;
+    }
+    case RPC_F_GOAWAY:
+        rpc__logf(&sc->srv->log, RPC_LOG_INFO,
+                  "librpc: client %s went away: %.*s",
+                  rpc__conn_peer(sc->conn), (int)(f->length > 200 ? 200
+                                                                  : f->length),
+                  (const char *)payload);
+        rpc__conn_close(sc->conn, 0, NULL, 0, false);
+        sc_drop(sc, true);
+        return 0;
+    default:
+        rpc__conn_set_reason(sc->conn,
+                             "a client sent a reply frame (flags 0x%02x)",
+                             f->flags);
+        return RPC_EPROTO;
+    }
+}
+
+static void sc_on_close(void *owner, int rc, const char *reason,
+                        uint32_t goaway_id)
+{
+    struct srv_conn *sc = owner;
+    (void)rc;
+    (void)reason;
+    (void)goaway_id;
+    sc_drop(sc, true);
+}
+
+static const struct rpc__conn_ops sc_ops = {
+    .on_frame = sc_on_frame,
+    .on_close = sc_on_close,
+};
+
+static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+                      struct sockaddr *sa, int salen, void *arg)
+{
+    struct rpc_server *srv = arg;
+    (void)lev;
+    char host[64] = "?";
+    char peer[80];
+    uint16_t port = 0;
+    if (sa->sa_family == AF_INET && salen >= (int)sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        evutil_inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        port = ntohs(in->sin_port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        port = ntohs(in6->sin6_port);
+    }
+    snprintf(peer, sizeof peer, "%s:%u", host, port);
+
+    struct srv_conn *sc = rpc__calloc(1, sizeof *sc);
+    uint32_t size = 16;
+    while (size < srv->max_in_flight && size < (1u << 16))
+        size <<= 1;
+    if (sc != NULL)
+        sc->tab = rpc__calloc(size, sizeof *sc->tab);
+    if (sc == NULL || sc->tab == NULL) {
+        rpc__free(sc);
+        evutil_closesocket(fd);
+        rpc__logf(&srv->log, RPC_LOG_ERROR,
+                  "librpc: out of memory accepting %s", peer);
+        return;
+    }
+    sc->srv = srv;
+    sc->mask = size - 1;
+    rpc__list_init(&sc->calls);
+    struct rpc__conn_params p = {
+        .base = srv->base,
+        .tls = srv->tls,
+        .is_server = true,
+        .max_frame = srv->max_frame,
+        .stall_timeout_ms = srv->stall_ms,
+        .max_out = srv->max_out,
+        .log = &srv->log,
+        .ops = &sc_ops,
+        .owner = sc,
+        .lingering = &srv->lingering,
+    };
+    int rc = rpc__conn_accept(&p, fd, peer, &sc->conn);
+    if (rc != 0) {
+        rpc__free(sc->tab);
+        rpc__free(sc);
+        evutil_closesocket(fd);
+        rpc__logf(&srv->log, RPC_LOG_ERROR, "librpc: cannot accept %s: %s",
+                  peer, rpc_strerror(rc));
+        return;
+    }
+    rpc__list_push(&srv->conns, &sc->link);
+    srv->n_conns++;
+    rpc__logf(&srv->log, RPC_LOG_INFO, "librpc: accepted %s", peer);
+}
+
+static void accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+    struct rpc_server *srv = arg;
+    (void)lev;
+    int err = EVUTIL_SOCKET_ERROR();
+    rpc__logf(&srv->log, RPC_LOG_ERROR, "librpc: accept failed: %s",
+              evutil_socket_error_to_string(err));
+}
+
+int rpc_server_create(struct event_base *base,
+                      const struct rpc_server_options *opts,
+                      struct rpc_server **out, char *errbuf, size_t errlen)
+{
+    int rc;
+    struct evutil_addrinfo *ai = NULL;
+    if (errlen > 0)
+        errbuf[0] = '\0';
+    if (base == NULL || opts == NULL || out == NULL) {
+        snprintf(errbuf, errlen, "base, opts and out are required");
+        return RPC_ECONFIG;
+    }
+    if (opts->max_frame > UINT32_MAX || opts->stall_timeout_ms < 0) {
+        snprintf(errbuf, errlen, "max_frame or stall_timeout_ms invalid");
+        return RPC_ECONFIG;
+    }
+    struct rpc_server *srv = rpc__calloc(1, sizeof *srv);
+    if (srv == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    srv->base = base;
+    srv->tls = opts->tls;
+    srv->max_frame = opts->max_frame != 0 ? (uint32_t)opts->max_frame
+                                          : RPC_DEFAULT_MAX_FRAME;
+    srv->max_in_flight = opts->max_in_flight != 0 ? opts->max_in_flight
+                                                  : DEFAULT_MAX_IN_FLIGHT;
+    srv->max_out =
+        opts->max_out_buffered != 0 ? opts->max_out_buffered : DEFAULT_MAX_OUT;
+    srv->stall_ms =
+        opts->stall_timeout_ms != 0 ? opts->stall_timeout_ms : DEFAULT_STALL_MS;
+    srv->log.fn = opts->log;
+    srv->log.ud = opts->log_ud;
+    srv->log.level = opts->log_level;
+    rpc__list_init(&srv->conns);
+    rpc__list_init(&srv->orphans);
+    rpc__list_init(&srv->lingering);
+#ifndef RPC_HAVE_TLS
+    if (opts->tls != NULL) {
+        snprintf(errbuf, errlen, "librpc was built without TLS");
+        rc = RPC_ECONFIG;
+        goto err_srv;
+    }
+#endif
+
+    const char *host = opts->host != NULL ? opts->host : "0.0.0.0";
+    char port[8];
+    snprintf(port, sizeof port, "%u", opts->port);
+    struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC,
+                                    .ai_socktype = SOCK_STREAM,
+                                    .ai_flags = EVUTIL_AI_PASSIVE};
+    int gai = evutil_getaddrinfo(host, port, &hints, &ai);
+    if (gai != 0) {
+        snprintf(errbuf, errlen, "cannot resolve %s: %s", host,
+                 evutil_gai_strerror(gai));
+        rc = RPC_ECONFIG;
+        goto err_srv;
+    }
+    srv->lev = evconnlistener_new_bind(
+        base, accept_cb, srv, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 128,
+        ai->ai_addr, (int)ai->ai_addrlen);
+    if (srv->lev == NULL) {
+        int err = errno != 0 ? errno : EADDRINUSE;
+        snprintf(errbuf, errlen, "cannot listen on %s:%s: %s", host, port,
+                 strerror(err));
+        rc = -err;
+        goto err_ai;
+    }
+    evconnlistener_set_error_cb(srv->lev, accept_error_cb);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(evconnlistener_get_fd(srv->lev), (struct sockaddr *)&ss,
+                    &sl) == 0) {
+        if (ss.ss_family == AF_INET)
+            srv->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        else if (ss.ss_family == AF_INET6)
+            srv->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    evutil_freeaddrinfo(ai);
+    *out = srv;
+    return 0;
+
+err_ai:
+    evutil_freeaddrinfo(ai);
+err_srv:
+    rpc__free(srv);
+    return rc;
+}
+
+void rpc_server_destroy(struct rpc_server *srv)
+{
+    if (srv == NULL)
+        return;
+    if (srv->lev != NULL)
+        evconnlistener_free(srv->lev);
+    while (!rpc__list_empty(&srv->conns)) {
+        struct srv_conn *sc =
+            RPC__CONTAINER(srv->conns.next, struct srv_conn, link);
+        rpc__conn_close(sc->conn, RPC_ECLOSED, "server shutting down", 0,
+                        false);
+        sc_drop(sc, false);
+    }
+    while (!rpc__list_empty(&srv->orphans))
+        call_free(RPC__CONTAINER(srv->orphans.next, struct rpc_call, link));
+    rpc__conn_free_lingering(&srv->lingering);
+    rpc__free(srv->methods);
+    rpc__free(srv);
+}
+
+uint16_t rpc_server_port(const struct rpc_server *srv)
+{
+    return srv->port;
+}
+
+unsigned rpc_server_connection_count(const struct rpc_server *srv)
+{
+    return srv->n_conns;
+}
+
+int rpc_server_register(struct rpc_server *srv, const struct rpc_method *m)
+{
+    if (srv == NULL || m == NULL || m->handler == NULL ||
+        m->req_fields == NULL || m->resp_fields == NULL || m->id == 0)
+        return RPC_ECONFIG;
+    for (size_t i = 0; i < srv->n_methods; i++) {
+        if (srv->methods[i].m.id == m->id) {
+            srv->methods[i].m = *m;
+            return 0;
+        }
+    }
+    if (srv->n_methods == srv->cap_methods) {
+        size_t cap = srv->cap_methods != 0 ? srv->cap_methods * 2 : 8;
+        struct srv_method *nm = rpc__calloc(cap, sizeof *nm);
+        if (nm == NULL)
+            return -ENOMEM;
+        if (srv->n_methods > 0)
+            memcpy(nm, srv->methods, srv->n_methods * sizeof *nm);
+        rpc__free(srv->methods);
+        srv->methods = nm;
+        srv->cap_methods = cap;
+    }
+    srv->methods[srv->n_methods++].m = *m;
+    return 0;
+}
