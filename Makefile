@@ -23,7 +23,7 @@ daemons: libs
 build: daemons
 	@$(MAKE) --no-print-directory -C tests all
 ifeq ($(strip $(SANITIZE)),)
-	@for l in $(LIBS); do $(MAKE) --no-print-directory -C $$l fuzz-bins || exit 1; done
+	@for l in $(LIBS) daemons; do $(MAKE) --no-print-directory -C $$l fuzz-bins || exit 1; done
 endif
 
 # Unit suites, then short fuzz runs, then integration suites against real
@@ -32,7 +32,7 @@ test: build
 	@BUILD_DIR=$(BUILD) TEST_LOGDIR=$(BUILD)/test-logs FUZZ_RUNS=$${FUZZ_RUNS:-100000} tests/run-suites.sh \
 	    $$(find $(BUILD)/lib* $(BUILD)/daemons -path '*/tests/*' -name 'test_*' \
 	           -type f -executable 2>/dev/null | sort) \
-	    $$(find $(BUILD)/lib* -path '*/fuzz/*' -name 'fuzz_*' -type f -executable \
+	    $$(find $(BUILD)/lib* $(BUILD)/daemons -path '*/fuzz/*' -name 'fuzz_*' -type f -executable \
 	           2>/dev/null | sort) \
 	    $$(find $(BUILD)/tests -maxdepth 1 -name 'test_*' -type f -executable \
 	           2>/dev/null | sort) \
@@ -42,7 +42,7 @@ check: test
 
 # Long fuzz runs (FUZZ_RUNS executions per target, a million by default).
 fuzz: deps
-	@for l in $(LIBS); do $(MAKE) --no-print-directory -C $$l fuzz || exit 1; done
+	@for l in $(LIBS) daemons; do $(MAKE) --no-print-directory -C $$l fuzz || exit 1; done
 
 bench: deps
 	@for l in $(LIBS); do $(MAKE) --no-print-directory -C $$l bench || exit 1; done

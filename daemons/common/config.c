@@ -433,20 +433,15 @@ static int read_mapping(struct yaml_reader *r, const char *prefix)
     }
 }
 
-static int load_file(struct loader *ld, const char *path)
+/* Reads the YAML in f, named name in messages. */
+static int load_stream(struct loader *ld, FILE *f, const char *name)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fail(ld, "%s: cannot open config file: %s", path,
-                    strerror(errno));
     struct yaml_reader r = {.ld = ld};
     int rc = 0;
-    if (!yaml_parser_initialize(&r.parser)) {
-        fclose(f);
-        return fail(ld, "%s: out of memory", path);
-    }
+    if (!yaml_parser_initialize(&r.parser))
+        return fail(ld, "%s: out of memory", name);
     yaml_parser_set_input_file(&r.parser, f);
-    ld->file = path;
+    ld->file = name;
     bool done = false;
     while (rc == 0 && !done) {
         if ((rc = next_event(&r)) != 0)
@@ -463,21 +458,66 @@ static int load_file(struct loader *ld, const char *path)
             rc = read_mapping(&r, "");
             break;
         case YAML_SCALAR_EVENT:
-            /* An empty file or a document that is only a comment. */
+            /* An empty document, e.g. a file that is only comments. */
             if (r.ev.data.scalar.length == 0)
                 break;
             /* fall through */
         default:
             rc = fail(ld, "%s:%zu: the file must be a mapping of keys to "
-                          "values", path, ev_line(&r));
+                          "values", name, ev_line(&r));
             break;
         }
     }
     if (r.have_ev)
         yaml_event_delete(&r.ev);
     yaml_parser_delete(&r.parser);
-    fclose(f);
     ld->file = NULL;
+    return rc;
+}
+
+static int load_file(struct loader *ld, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fail(ld, "%s: cannot open config file: %s", path,
+                    strerror(errno));
+    int rc = load_stream(ld, f, path);
+    fclose(f);
+    return rc;
+}
+
+static int apply_defaults(struct loader *ld)
+{
+    for (size_t i = 0; i < ld->schema->nkeys; i++) {
+        const struct dmn_cfg_key *k = &ld->schema->keys[i];
+        if (k->def && set_value(ld, k, k->def, "default") != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int dmn_cfg_load_yaml(const struct dmn_cfg_schema *schema, void *settings,
+                      const char *text, size_t len, const char *name,
+                      char *err, size_t errlen)
+{
+    struct loader ld = {.schema = schema,
+                        .settings = settings,
+                        .err = err,
+                        .errlen = errlen};
+    err[0] = '\0';
+    ld.seen = calloc(schema->nkeys ? schema->nkeys : 1, sizeof(bool));
+    if (!ld.seen)
+        return fail(&ld, "out of memory");
+    int rc = apply_defaults(&ld);
+    if (rc == 0) {
+        FILE *f = len ? fmemopen((void *)(uintptr_t)text, len, "rb")
+                      : fopen("/dev/null", "rb");
+        rc = f ? load_stream(&ld, f, name)
+               : fail(&ld, "%s: cannot read: %s", name, strerror(errno));
+        if (f)
+            fclose(f);
+    }
+    free(ld.seen);
     return rc;
 }
 
@@ -581,11 +621,8 @@ int dmn_cfg_load(const struct dmn_cfg_schema *schema, void *settings,
     if (!ld.seen)
         return fail(&ld, "out of memory");
 
-    for (size_t i = 0; i < schema->nkeys; i++) {
-        const struct dmn_cfg_key *k = &schema->keys[i];
-        if (k->def && set_value(&ld, k, k->def, "default") != 0)
-            goto out;
-    }
+    if (apply_defaults(&ld) != 0)
+        goto out;
 
     /* The file first, wherever --config stands among the flags. */
     const char *file = NULL;

@@ -67,6 +67,16 @@ int dmn_cfg_load(const struct dmn_cfg_schema *schema,
                  char *err,
                  size_t errlen);
 
+/* Defaults, then the YAML in text[0..len) as if it were the file `name`:
+ * the same parsing and errors as a --config file (for tests and fuzzing). */
+int dmn_cfg_load_yaml(const struct dmn_cfg_schema *schema,
+                      void *settings,
+                      const char *text,
+                      size_t len,
+                      const char *name,
+                      char *err,
+                      size_t errlen);
+
 /* Releases the strings and lists dmn_cfg_load allocated in settings. */
 void dmn_cfg_free(const struct dmn_cfg_schema *schema, void *settings);
 

@@ -226,6 +226,38 @@ static void empty_file_is_defaults(void **state)
     dmn_cfg_free(&schema, &s);
 }
 
+static void yaml_text_like_a_file(void **state)
+{
+    (void)state;
+    struct settings s = {0};
+    char err[512];
+    assert_int_equal(dmn_cfg_load_yaml(&schema, &s, "", 0, "t.yaml", err,
+                                       sizeof(err)),
+                     0);
+    assert_int_equal(s.ticks, 10);
+    dmn_cfg_free(&schema, &s);
+    const char *text = "raft: {ticks: 7}\npd: {endpoints: [x:1, y:2]}\n";
+    assert_int_equal(dmn_cfg_load_yaml(&schema, &s, text, strlen(text),
+                                       "t.yaml", err, sizeof(err)),
+                     0);
+    assert_int_equal(s.ticks, 7);
+    assert_string_equal(s.endpoints[1], "y:2");
+    dmn_cfg_free(&schema, &s);
+    text = "raft:\n  ticks: [1]\n";
+    assert_int_equal(dmn_cfg_load_yaml(&schema, &s, text, strlen(text),
+                                       "t.yaml", err, sizeof(err)),
+                     -1);
+    assert_string_equal(err, "t.yaml:2: raft.ticks: expected a single value");
+    dmn_cfg_free(&schema, &s);
+    text = "name: &a x\nlisten: *a\n";
+    assert_int_equal(dmn_cfg_load_yaml(&schema, &s, text, strlen(text),
+                                       "t.yaml", err, sizeof(err)),
+                     -1);
+    assert_string_equal(err, "t.yaml:2: listen: YAML aliases are not "
+                             "supported");
+    dmn_cfg_free(&schema, &s);
+}
+
 static void flag_errors(void **state)
 {
     (void)state;
@@ -410,6 +442,7 @@ int main(void)
         cmocka_unit_test(file_then_flags),
         cmocka_unit_test(file_errors_name_key_and_line),
         cmocka_unit_test(empty_file_is_defaults),
+        cmocka_unit_test(yaml_text_like_a_file),
         cmocka_unit_test(flag_errors),
         cmocka_unit_test(help_and_version),
         cmocka_unit_test(print_round_trips),
