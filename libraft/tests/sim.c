@@ -1,0 +1,568 @@
+/* sim.c: the deterministic cluster simulator declared in sim.h. Every
+ * message goes through raft_msg_encode/decode, so the codec is exercised
+ * too. Safety violations are recorded in s->failure (first one wins).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+static void fail(struct sim *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#include <stdarg.h>
+static void fail(struct sim *s, const char *fmt, ...)
+{
+    if (s->failure[0] != '\0')
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->failure, sizeof(s->failure), fmt, ap);
+    va_end(ap);
+}
+
+uint64_t sim_rand(struct sim *s)
+{
+    uint64_t z = (s->rng += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static uint64_t mix(uint64_t h, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    h ^= 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+struct raft_node *sim_node(struct sim *s, raft_id id)
+{
+    return s->nodes[id - 1].node;
+}
+
+static void start(struct sim *s, struct sim_node *sn)
+{
+    struct raft_config c;
+    memset(&c, 0, sizeof(c));
+    c.id = sn->id;
+    c.storage = raft_memstore_storage(sn->ms);
+    c.applied = sn->applied;
+    c.election_tick = s->o.election_tick ? s->o.election_tick : 10;
+    c.heartbeat_tick = 1;
+    c.seed = s->o.seed * 131 + sn->id + s->now;
+    c.pre_vote = s->o.pre_vote;
+    c.check_quorum = s->o.check_quorum;
+    c.read_only = s->o.read_only;
+    c.max_inflight_msgs = s->o.max_inflight;
+    c.max_size_per_msg = s->o.max_size_per_msg;
+    c.max_uncommitted_bytes = s->o.max_uncommitted;
+    c.snapshot_chunk_bytes = s->o.chunk;
+    c.disable_proposal_forwarding = s->o.disable_forwarding;
+    int rc = raft_node_create(&c, &sn->node);
+    if (rc != 0) {
+        fail(s, "node %llu create: %s", (unsigned long long)sn->id,
+             raft_strerror(rc));
+        sn->node = NULL;
+    }
+}
+
+void sim_init(struct sim *s, const struct sim_opts *o)
+{
+    memset(s, 0, sizeof(*s));
+    s->o = *o;
+    s->n = o->n_voters + o->n_learners;
+    s->rng = o->seed;
+    s->next_ctx = 1;
+    s->next_val = 1;
+    struct raft_conf_state cs;
+    memset(&cs, 0, sizeof(cs));
+    for (int i = 0; i < o->n_voters; i++)
+        cs.voters[cs.n_voters++] = (raft_id)(i + 1);
+    for (int i = 0; i < o->n_learners; i++)
+        cs.learners[cs.n_learners++] = (raft_id)(o->n_voters + i + 1);
+    for (int i = 0; i < s->n; i++) {
+        struct sim_node *sn = &s->nodes[i];
+        sn->id = (raft_id)(i + 1);
+        if (raft_memstore_create(&sn->ms) != 0 ||
+            raft_memstore_bootstrap(sn->ms, &cs) != 0)
+            fail(s, "memstore");
+        sn->conf = cs;
+        start(s, sn);
+    }
+}
+
+void sim_drop_all(struct sim *s)
+{
+    for (size_t i = 0; i < s->n_net; i++)
+        free(s->net[i].buf);
+    s->n_net = 0;
+}
+
+void sim_close(struct sim *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        raft_node_destroy(s->nodes[i].node);
+        raft_memstore_destroy(s->nodes[i].ms);
+    }
+    sim_drop_all(s);
+    free(s->net);
+    free(s->ents_term);
+    free(s->ents_hash);
+}
+
+static void enqueue(struct sim *s, const struct raft_message *m, int copies)
+{
+    size_t len = raft_msg_encoded_size(m);
+    for (int c = 0; c < copies; c++) {
+        uint8_t *buf = malloc(len);
+        size_t got;
+        if (buf == NULL || raft_msg_encode(m, buf, len, &got) != 0 ||
+            got != len) {
+            fail(s, "encode failed");
+            free(buf);
+            return;
+        }
+        if (s->n_net == s->cap_net) {
+            s->cap_net = s->cap_net ? s->cap_net * 2 : 64;
+            s->net = realloc(s->net, s->cap_net * sizeof(*s->net));
+        }
+        struct sim_msg *q = &s->net[s->n_net++];
+        q->from = m->from;
+        q->to = m->to;
+        q->buf = buf;
+        q->len = len;
+        q->at = s->now + (s->o.max_delay > 0
+                              ? sim_rand(s) % (uint64_t)(s->o.max_delay + 1)
+                              : 0);
+    }
+}
+
+static void send(struct sim *s, const struct raft_message *m)
+{
+    if (m->to < 1 || m->to > (raft_id)s->n) {
+        s->dropped++;
+        return;
+    }
+    if (s->o.loss_pm > 0 && (int)(sim_rand(s) % 1000) < s->o.loss_pm) {
+        s->dropped++;
+        return;
+    }
+    int copies = 1;
+    if (s->o.dup_pm > 0 && (int)(sim_rand(s) % 1000) < s->o.dup_pm)
+        copies = 2;
+    enqueue(s, m, copies);
+}
+
+static void record_apply(struct sim *s, struct sim_node *sn,
+                         const struct raft_entry *e)
+{
+    if (e->index != sn->applied + 1) {
+        fail(s, "node %llu applied %llu after %llu",
+             (unsigned long long)sn->id, (unsigned long long)e->index,
+             (unsigned long long)sn->applied);
+        return;
+    }
+    uint8_t hdr[9];
+    memcpy(hdr, &e->term, 8);
+    hdr[8] = (uint8_t)e->type;
+    sn->hash = mix(sn->hash, hdr, sizeof(hdr));
+    if (e->len > 0)
+        sn->hash = mix(sn->hash, e->data, e->len);
+    sn->applied = e->index;
+    sn->n_applied++;
+    if (e->index > s->cap_ents) {
+        size_t cap = s->cap_ents ? s->cap_ents * 2 : 1024;
+        while (cap < e->index)
+            cap *= 2;
+        s->ents_term = realloc(s->ents_term, (cap + 1) * sizeof(raft_term));
+        s->ents_hash = realloc(s->ents_hash, (cap + 1) * sizeof(uint64_t));
+        s->cap_ents = cap;
+    }
+    if (e->index > s->n_ents) {
+        /* First node to apply this index defines it. */
+        for (raft_index i = s->n_ents + 1; i < e->index; i++) {
+            s->ents_term[i] = 0;
+            s->ents_hash[i] = 0;
+        }
+        s->ents_term[e->index] = e->term;
+        s->ents_hash[e->index] = sn->hash;
+        s->n_ents = e->index;
+    } else if (s->ents_term[e->index] != 0 &&
+               (s->ents_term[e->index] != e->term ||
+                s->ents_hash[e->index] != sn->hash)) {
+        fail(s, "state machine safety: node %llu applied a different entry "
+                "at %llu",
+             (unsigned long long)sn->id, (unsigned long long)e->index);
+    } else if (s->ents_term[e->index] == 0) {
+        s->ents_term[e->index] = e->term;
+        s->ents_hash[e->index] = sn->hash;
+    }
+}
+
+static void maybe_snapshot(struct sim *s, struct sim_node *sn)
+{
+    if (s->o.snap_every <= 0 || sn->applied == 0 ||
+        sn->n_applied % (uint64_t)s->o.snap_every != 0)
+        return;
+    struct raft_status st;
+    raft_node_status(sn->node, &st);
+    uint8_t data[16];
+    memcpy(data, &sn->applied, 8);
+    memcpy(data + 8, &sn->hash, 8);
+    if (raft_memstore_create_snapshot(sn->ms, sn->applied, &st.conf, data,
+                                      sizeof(data)) != 0)
+        return;
+    raft_index keep = 5;
+    if (sn->applied > keep)
+        (void)raft_memstore_compact(sn->ms, sn->applied - keep);
+}
+
+void sim_process_ready(struct sim *s, raft_id id)
+{
+    struct sim_node *sn = &s->nodes[id - 1];
+    if (sn->node == NULL || !raft_node_has_ready(sn->node))
+        return;
+    struct raft_ready rd;
+    int rc = raft_node_ready(sn->node, &rd);
+    if (rc != 0) {
+        fail(s, "ready: %s", raft_strerror(rc));
+        return;
+    }
+    for (size_t i = 0; i < rd.n_messages; i++)
+        send(s, &rd.messages[i]);
+    if (sn->crash_in_ready) {
+        /* Crash before the write is durable: it is lost, and so are the
+         * messages that had to wait for it. */
+        sn->crash_in_ready = false;
+        raft_node_destroy(sn->node);
+        sn->node = NULL;
+        return;
+    }
+    if (rd.snapshot != NULL) {
+        rc = raft_memstore_apply_snapshot(sn->ms, rd.snapshot);
+        if (rc != 0)
+            fail(s, "apply snapshot: %s", raft_strerror(rc));
+        if (rd.snapshot->len == 16) {
+            raft_index idx;
+            uint64_t h;
+            memcpy(&idx, rd.snapshot->data, 8);
+            memcpy(&h, (uint8_t *)rd.snapshot->data + 8, 8);
+            if (idx != rd.snapshot->meta.index)
+                fail(s, "snapshot data/meta mismatch");
+            if (idx <= s->n_ents && s->ents_term[idx] != 0 &&
+                s->ents_hash[idx] != h)
+                fail(s, "snapshot at %llu has a different state",
+                     (unsigned long long)idx);
+            sn->applied = idx;
+            sn->hash = h;
+        } else if (rd.snapshot->len != 0) {
+            fail(s, "unexpected snapshot data");
+        }
+    }
+    if (rd.n_entries > 0) {
+        rc = raft_memstore_append(sn->ms, rd.entries, rd.n_entries);
+        if (rc != 0)
+            fail(s, "append: %s", raft_strerror(rc));
+    }
+    if (rd.hard_changed)
+        raft_memstore_set_hard_state(sn->ms, &rd.hs);
+    for (size_t i = 0; i < rd.n_after; i++)
+        send(s, &rd.after[i]);
+    for (size_t i = 0; i < rd.n_committed; i++)
+        record_apply(s, sn, &rd.committed[i]);
+    for (size_t i = 0; i < rd.n_reads; i++) {
+        for (int k = 0; k < s->n_reads; k++) {
+            struct sim_read *r = &s->reads[k];
+            if (r->ctx == rd.reads[i].context && !r->done) {
+                r->done = true;
+                r->index = rd.reads[i].index;
+                if (r->index < r->min)
+                    fail(s, "read %llu at index %llu misses commit %llu",
+                         (unsigned long long)r->ctx,
+                         (unsigned long long)r->index,
+                         (unsigned long long)r->min);
+            }
+        }
+    }
+    rc = raft_node_advance(sn->node, &rd);
+    if (rc != 0)
+        fail(s, "advance: %s", raft_strerror(rc));
+    maybe_snapshot(s, sn);
+}
+
+static void check_leaders(struct sim *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        struct sim_node *sn = &s->nodes[i];
+        if (sn->node == NULL)
+            continue;
+        struct raft_status st;
+        raft_node_status(sn->node, &st);
+        if (st.role != RAFT_LEADER || st.term >= 4096)
+            continue;
+        if (s->leader_of[st.term] == 0)
+            s->leader_of[st.term] = sn->id;
+        else if (s->leader_of[st.term] != sn->id)
+            fail(s, "election safety: %llu and %llu lead term %llu",
+                 (unsigned long long)s->leader_of[st.term],
+                 (unsigned long long)sn->id, (unsigned long long)st.term);
+    }
+}
+
+static void deliver(struct sim *s, bool all)
+{
+    size_t k = 0;
+    size_t n = s->n_net;
+    /* Take a snapshot of the queue: messages sent while delivering wait. */
+    struct sim_msg *due = malloc((n ? n : 1) * sizeof(*due));
+    size_t n_due = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (all || s->net[i].at <= s->now)
+            due[n_due++] = s->net[i];
+        else
+            s->net[k++] = s->net[i];
+    }
+    s->n_net = k;
+    for (size_t i = 0; i < n_due; i++) {
+        struct sim_msg *q = &due[i];
+        struct sim_node *dst = &s->nodes[q->to - 1];
+        if (dst->node == NULL || s->cut[q->from - 1][q->to - 1]) {
+            s->dropped++;
+            free(q->buf);
+            continue;
+        }
+        struct raft_message *m = NULL;
+        int rc = raft_msg_decode(q->buf, q->len, &m);
+        free(q->buf);
+        if (rc != 0) {
+            fail(s, "decode: %s", raft_strerror(rc));
+            continue;
+        }
+        rc = raft_node_step(dst->node, m);
+        if (rc != 0 && rc != RAFT_EDROPPED && rc != RAFT_ECONFPENDING &&
+            rc != RAFT_ETOOBIG && rc != RAFT_ECONF)
+            fail(s, "step type %u at %llu: %s", m->type,
+                 (unsigned long long)dst->id, raft_strerror(rc));
+        raft_msg_free(m);
+        s->delivered++;
+        check_leaders(s);
+    }
+    free(due);
+}
+
+void sim_tick(struct sim *s, raft_id id)
+{
+    struct sim_node *sn = &s->nodes[id - 1];
+    if (sn->node != NULL) {
+        int rc = raft_node_tick(sn->node);
+        if (rc != 0)
+            fail(s, "tick: %s", raft_strerror(rc));
+    }
+}
+
+void sim_round(struct sim *s)
+{
+    deliver(s, false);
+    for (int i = 0; i < s->n; i++)
+        sim_process_ready(s, (raft_id)(i + 1));
+    for (int i = 0; i < s->n; i++)
+        sim_tick(s, (raft_id)(i + 1));
+    check_leaders(s);
+    s->now++;
+}
+
+void sim_settle(struct sim *s)
+{
+    for (int iter = 0; iter < 10000; iter++) {
+        bool any = s->n_net > 0;
+        for (int i = 0; i < s->n; i++) {
+            if (s->nodes[i].node && raft_node_has_ready(s->nodes[i].node)) {
+                any = true;
+                sim_process_ready(s, (raft_id)(i + 1));
+            }
+        }
+        if (!any)
+            return;
+        deliver(s, true);
+        check_leaders(s);
+    }
+    fail(s, "settle did not converge");
+}
+
+raft_id sim_leader(struct sim *s)
+{
+    raft_id lead = 0;
+    raft_term best = 0;
+    for (int i = 0; i < s->n; i++) {
+        if (s->nodes[i].node == NULL)
+            continue;
+        struct raft_status st;
+        raft_node_status(s->nodes[i].node, &st);
+        if (st.role == RAFT_LEADER && st.term >= best) {
+            best = st.term;
+            lead = st.id;
+        }
+    }
+    return lead;
+}
+
+raft_id sim_wait_leader(struct sim *s, int max)
+{
+    for (int i = 0; i < max; i++) {
+        raft_id l = sim_leader(s);
+        if (l != 0)
+            return l;
+        sim_round(s);
+    }
+    return sim_leader(s);
+}
+
+int sim_propose(struct sim *s, raft_id id, uint64_t value)
+{
+    struct sim_node *sn = &s->nodes[id - 1];
+    if (sn->node == NULL)
+        return RAFT_EDROPPED;
+    uint8_t buf[8];
+    memcpy(buf, &value, 8);
+    return raft_node_propose(sn->node, buf, sizeof(buf), NULL);
+}
+
+void sim_isolate(struct sim *s, raft_id id)
+{
+    for (int i = 0; i < s->n; i++) {
+        s->cut[id - 1][i] = true;
+        s->cut[i][id - 1] = true;
+    }
+}
+
+void sim_cut(struct sim *s, raft_id a, raft_id b)
+{
+    s->cut[a - 1][b - 1] = true;
+    s->cut[b - 1][a - 1] = true;
+}
+
+void sim_heal(struct sim *s)
+{
+    memset(s->cut, 0, sizeof(s->cut));
+}
+
+void sim_crash(struct sim *s, raft_id id)
+{
+    struct sim_node *sn = &s->nodes[id - 1];
+    raft_node_destroy(sn->node);
+    sn->node = NULL;
+}
+
+/* On restart the state machine is rebuilt from the disk's snapshot; the
+ * log after it is applied again. */
+void sim_restart(struct sim *s, raft_id id)
+{
+    struct sim_node *sn = &s->nodes[id - 1];
+    sn->crash_in_ready = false;
+    if (sn->node != NULL)
+        return;
+    const struct raft_snapshot *snap = NULL;
+    struct raft_storage *st = raft_memstore_storage(sn->ms);
+    st->ops->snapshot(st, &snap);
+    if (snap->len == 16) {
+        memcpy(&sn->applied, snap->data, 8);
+        memcpy(&sn->hash, (uint8_t *)snap->data + 8, 8);
+    } else {
+        sn->applied = 0;
+        sn->hash = 0;
+    }
+    start(s, sn);
+}
+
+int sim_read(struct sim *s, raft_id id)
+{
+    struct sim_node *sn = &s->nodes[id - 1];
+    if (sn->node == NULL || s->n_reads >= 256)
+        return -1;
+    raft_index min = 0;
+    for (int i = 0; i < s->n; i++) {
+        if (s->nodes[i].node == NULL)
+            continue;
+        struct raft_status st;
+        raft_node_status(s->nodes[i].node, &st);
+        if (st.commit > min)
+            min = st.commit;
+    }
+    uint64_t ctx = (id << 32) | s->next_ctx++;
+    if (raft_node_read_index(sn->node, ctx) != 0)
+        return -1;
+    struct sim_read *r = &s->reads[s->n_reads];
+    r->node = id;
+    r->ctx = ctx;
+    r->min = min;
+    r->done = false;
+    r->index = 0;
+    return s->n_reads++;
+}
+
+static int disk_term(struct sim_node *sn, raft_index i, raft_term *t)
+{
+    struct raft_storage *st = raft_memstore_storage(sn->ms);
+    return st->ops->term(st, i, t);
+}
+
+void sim_check_logs(struct sim *s)
+{
+    /* Log matching: same index and term on two disks => same prefix. */
+    for (int a = 0; a < s->n; a++) {
+        for (int b = a + 1; b < s->n; b++) {
+            struct raft_storage *sa = raft_memstore_storage(s->nodes[a].ms);
+            struct raft_storage *sb = raft_memstore_storage(s->nodes[b].ms);
+            raft_index fa, fb, la, lb;
+            sa->ops->first_index(sa, &fa);
+            sb->ops->first_index(sb, &fb);
+            sa->ops->last_index(sa, &la);
+            sb->ops->last_index(sb, &lb);
+            raft_index lo = fa > fb ? fa : fb, hi = la < lb ? la : lb;
+            bool matched = false;
+            for (raft_index i = hi; i >= lo && i > 0; i--) {
+                raft_term ta, tb;
+                if (disk_term(&s->nodes[a], i, &ta) != 0 ||
+                    disk_term(&s->nodes[b], i, &tb) != 0)
+                    break;
+                if (ta == tb)
+                    matched = true;
+                else if (matched) {
+                    fail(s, "log matching: nodes %d,%d differ at %llu", a + 1,
+                         b + 1, (unsigned long long)i);
+                    return;
+                }
+            }
+        }
+    }
+    /* Leader completeness: entries applied anywhere with a term below the
+     * leader's term are in the leader's durable log. */
+    for (int i = 0; i < s->n; i++) {
+        struct sim_node *sn = &s->nodes[i];
+        if (sn->node == NULL)
+            continue;
+        struct raft_status st;
+        raft_node_status(sn->node, &st);
+        if (st.role != RAFT_LEADER)
+            continue;
+        struct raft_storage *sto = raft_memstore_storage(sn->ms);
+        raft_index first;
+        sto->ops->first_index(sto, &first);
+        for (raft_index k = first; k <= s->n_ents; k++) {
+            if (s->ents_term[k] == 0 || s->ents_term[k] >= st.term)
+                continue;
+            raft_term t;
+            if (disk_term(sn, k, &t) != 0 || t != s->ents_term[k]) {
+                fail(s, "leader completeness: leader %d of term %llu lacks "
+                        "committed %llu",
+                     i + 1, (unsigned long long)st.term,
+                     (unsigned long long)k);
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+/* sim.h: a deterministic simulator of a libraft cluster for the tests: an
+ * in-memory network (partitions, loss, delay, reordering, duplication),
+ * in-memory disks (raft_memstore), crashes that lose unsynced writes, and
+ * restarts; plus safety checkers run as the cluster moves. DESIGN.md
+ * "Testing".
+ */
+#ifndef RAFT_TEST_SIM_H
+#define RAFT_TEST_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "raft.h"
+
+#define SIM_MAX 9
+
+struct sim_opts {
+    int n_voters;            /* nodes 1..n_voters vote */
+    int n_learners;          /* then this many learners */
+    uint64_t seed;           /* drives everything random */
+    bool pre_vote;           /* raft_config.pre_vote */
+    bool check_quorum;       /* raft_config.check_quorum */
+    int read_only;           /* raft_config.read_only */
+    int election_tick;       /* 0: 10 */
+    int loss_pm;             /* per-mille of messages lost */
+    int dup_pm;              /* per-mille duplicated */
+    int max_delay;           /* delivery delay in rounds: 0..max_delay */
+    uint64_t max_inflight;   /* raft_config.max_inflight_msgs */
+    uint64_t max_size_per_msg; /* raft_config.max_size_per_msg */
+    uint64_t max_uncommitted;  /* raft_config.max_uncommitted_bytes */
+    uint64_t chunk;          /* raft_config.snapshot_chunk_bytes */
+    int snap_every;          /* snapshot+compact every N applies (0 off) */
+    bool disable_forwarding; /* raft_config.disable_proposal_forwarding */
+};
+
+struct sim_node {
+    raft_id id;                /* 1-based */
+    struct raft_node *node;    /* NULL while crashed */
+    struct raft_memstore *ms;  /* the disk: survives crashes */
+    raft_index applied;        /* state machine: last applied */
+    uint64_t hash;             /* state machine: hash chain of entries */
+    struct raft_conf_state conf; /* conf as of applied (from entries) */
+    bool crash_in_ready;       /* crash during the next ready */
+    uint64_t n_applied;        /* entries applied since start */
+};
+
+struct sim_read {
+    raft_id node;       /* where the read was asked */
+    uint64_t ctx;       /* its context */
+    raft_index min;     /* highest commit anywhere when asked */
+    bool done;          /* read state received */
+    raft_index index;   /* the index it got */
+};
+
+struct sim {
+    struct sim_opts o;            /* options */
+    int n;                        /* nodes */
+    struct sim_node nodes[SIM_MAX]; /* by id - 1 */
+    uint64_t rng;                 /* PRNG state */
+    uint64_t now;                 /* round */
+    bool cut[SIM_MAX][SIM_MAX];   /* cut[a][b]: a cannot reach b */
+    struct sim_msg *net;          /* messages in flight */
+    size_t n_net, cap_net;        /* used/allocated */
+    raft_term *ents_term;         /* applied entry term by index */
+    uint64_t *ents_hash;          /* hash chain value by index */
+    raft_index n_ents;            /* highest index applied anywhere */
+    size_t cap_ents;              /* allocated */
+    raft_id leader_of[4096];      /* leader seen per term (term < 4096) */
+    struct sim_read reads[256];   /* reads asked */
+    int n_reads;                  /* used slots */
+    uint64_t next_ctx;            /* read contexts */
+    uint64_t next_val;            /* proposal payloads */
+    char failure[256];            /* first safety violation, "" if none */
+    uint64_t delivered, dropped;  /* network counters */
+};
+
+struct sim_msg {
+    raft_id from, to;   /* endpoints */
+    uint64_t at;        /* round to deliver in */
+    uint8_t *buf;       /* encoded message */
+    size_t len;         /* its size */
+};
+
+void sim_init(struct sim *s, const struct sim_opts *o);
+void sim_close(struct sim *s);
+struct raft_node *sim_node(struct sim *s, raft_id id);
+/* One round: deliver due messages, process readies, tick every node. */
+void sim_round(struct sim *s);
+/* Process readies and deliver every queued message (ignoring delays)
+ * until quiet, without ticking. */
+void sim_settle(struct sim *s);
+void sim_process_ready(struct sim *s, raft_id id);
+void sim_tick(struct sim *s, raft_id id);
+/* The single leader of the highest term among live nodes, or 0. */
+raft_id sim_leader(struct sim *s);
+/* Run rounds until some node leads (at most max rounds); 0 on timeout. */
+raft_id sim_wait_leader(struct sim *s, int max);
+int sim_propose(struct sim *s, raft_id id, uint64_t value);
+void sim_isolate(struct sim *s, raft_id id);
+void sim_cut(struct sim *s, raft_id a, raft_id b);
+void sim_heal(struct sim *s);
+void sim_crash(struct sim *s, raft_id id);
+void sim_restart(struct sim *s, raft_id id);
+/* Ask a linearizable read at id; returns its slot or -1. */
+int sim_read(struct sim *s, raft_id id);
+/* Check log matching and leader completeness over all disks. */
+void sim_check_logs(struct sim *s);
+/* Drop all queued messages. */
+void sim_drop_all(struct sim *s);
+uint64_t sim_rand(struct sim *s);
+
+#endif
