@@ -1,0 +1,209 @@
+/* test_conn.c: connection life: reconnect after the server restarts,
+ * server shutdown and client destroy with calls pending, connect failures,
+ * and streams cut by a disconnect from either side.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "callutil.h"
+
+#define HELD 0x00ff0020u
+
+static int setup(void **state)
+{
+    *state = cu_setup(0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    cu_teardown(*state);
+    return 0;
+}
+
+static void echo_ok(struct cu_fixture *f, struct rpc_client *c,
+                    const char *text)
+{
+    struct cu_result r = {0};
+    assert_int_equal(cu_start(c, RPC_METHOD_ECHO, text, 0, 0, &r, false,
+                              NULL),
+                     0);
+    assert_true(rpcutil_loop_until_count(f->base, &r.calls, 1));
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.text, text);
+}
+
+static void reconnect_after_server_restart(void **state)
+{
+    struct cu_fixture *f = *state;
+    struct rpc_client *c = cu_client(f, 30000);
+    echo_ok(f, c, "before");
+    cu_server_down(f);
+    /* While it is down a call fails to connect (or loses the old
+     * connection first), and says so once. */
+    struct cu_result r = {0};
+    int rc = cu_start(c, RPC_METHOD_ECHO, "down", 0, 0, &r, false, NULL);
+    if (rc == 0) {
+        assert_true(rpcutil_loop_until_count(f->base, &r.calls, 1));
+        assert_true(r.rc == RPC_ECONNLOST || r.rc == RPC_ECONNECT);
+    } else {
+        assert_int_equal(rc, RPC_ECONNECT);
+    }
+    /* Until the client sees the loss, calls go to the dead connection;
+     * once it has, the next call connects afresh. */
+    for (int i = 0; i < 3 && r.rc == RPC_ECONNLOST; i++) {
+        memset(&r, 0, sizeof r);
+        rc = cu_start(c, RPC_METHOD_ECHO, "down", 0, 0, &r, false, NULL);
+        assert_int_equal(rc, 0);
+        assert_true(rpcutil_loop_until_count(f->base, &r.calls, 1));
+    }
+    assert_int_equal(r.rc, RPC_ECONNECT);
+    assert_true(strlen(rpc_client_errmsg(c)) > 0);
+    cu_server_up(f);
+    echo_ok(f, c, "after");
+    echo_ok(f, c, "again");
+    assert_int_equal(rpc_server_connection_count(f->srv), 1);
+    rpc_client_destroy(c);
+}
+
+static void server_shutdown_is_econnlost(void **state)
+{
+    struct cu_fixture *f = *state;
+    struct cu_held h = {0};
+    cu_register_held(f, HELD, &h);
+    struct rpc_client *c = cu_client(f, 30000);
+    struct cu_result rs[5] = {{0}};
+    int done = 0;
+    for (int i = 0; i < 5; i++) {
+        rs[i].counter = &done;
+        assert_int_equal(cu_start(c, HELD, "x", 0, 0, &rs[i], false, NULL),
+                         0);
+    }
+    assert_true(rpcutil_loop_until_count(f->base, &h.n, 5));
+    cu_server_down(f); /* frees the held calls; no cancel callbacks */
+    assert_int_equal(h.canceled, 0);
+    assert_true(rpcutil_loop_until_count(f->base, &done, 5));
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(rs[i].calls, 1);
+        assert_int_equal(rs[i].rc, RPC_ECONNLOST);
+    }
+    assert_true(rpcutil_log_has(&f->clog, "closed the connection"));
+    rpc_client_destroy(c);
+    cu_server_up(f); /* for teardown */
+}
+
+static void connect_refused_is_econnect(void **state)
+{
+    struct cu_fixture *f = *state;
+    uint16_t port = f->port;
+    cu_server_down(f);
+    struct rpc_client *c = cu_client(f, 30000);
+    struct cu_result r = {0};
+    int rc = cu_start(c, RPC_METHOD_ECHO, "x", 0, 0, &r, false, NULL);
+    if (rc == 0) {
+        assert_true(rpcutil_loop_until_count(f->base, &r.calls, 1));
+        assert_int_equal(r.rc, RPC_ECONNECT);
+        assert_non_null(strstr(r.err, "connect"));
+    } else {
+        assert_int_equal(rc, RPC_ECONNECT);
+        assert_int_equal(r.calls, 0);
+    }
+    rpc_client_destroy(c);
+    assert_true(r.calls <= 1);
+    f->port = port;
+    cu_server_up(f);
+}
+
+static void client_destroy_is_eclosed(void **state)
+{
+    struct cu_fixture *f = *state;
+    struct cu_held h = {0};
+    cu_register_held(f, HELD, &h);
+    struct rpc_client *c = cu_client(f, 30000);
+    struct cu_result rs[4] = {{0}};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(cu_start(c, HELD, "x", 0, 0, &rs[i], false, NULL),
+                         0);
+    assert_true(rpcutil_loop_until_count(f->base, &h.n, 4));
+    rpc_client_destroy(c);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(rs[i].calls, 1);
+        assert_int_equal(rs[i].rc, RPC_ECLOSED);
+    }
+    /* The server sees the connection go and tells every handler. */
+    assert_true(rpcutil_loop_until_count(f->base, &h.canceled, 4));
+    for (int i = 0; i < 4; i++) {
+        assert_false(rpc_call_alive(h.calls[i]));
+        assert_int_equal(rpc_call_fail(h.calls[i], -EIO, NULL),
+                         RPC_ECONNLOST);
+    }
+}
+
+static void stream_cut_by_server(void **state)
+{
+    struct cu_fixture *f = *state;
+    struct cu_held h = {0};
+    cu_register_held(f, HELD, &h);
+    struct rpc_client *c = cu_client(f, 30000);
+    struct cu_result r = {0};
+    assert_int_equal(cu_start(c, HELD, "s", 0, 0, &r, true, NULL), 0);
+    assert_true(rpcutil_loop_until_count(f->base, &h.n, 1));
+    rpc_EchoResponse m = {.seq = 0};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(rpc_call_stream_send(h.calls[0], &m), 0);
+    assert_true(rpcutil_loop_until_count(f->base, &r.msgs, 3));
+    cu_server_down(f);
+    assert_true(rpcutil_loop_until_count(f->base, &r.calls, 1));
+    assert_int_equal(r.rc, RPC_ECONNLOST);
+    assert_int_equal(r.msgs, 3);
+    rpc_client_destroy(c);
+    assert_int_equal(r.calls, 1);
+    cu_server_up(f);
+}
+
+static void stream_cut_by_client(void **state)
+{
+    struct cu_fixture *f = *state;
+    struct cu_held h = {0};
+    cu_register_held(f, HELD, &h);
+    struct rpc_client *c = cu_client(f, 30000);
+    struct cu_result r = {0};
+    assert_int_equal(cu_start(c, HELD, "s", 0, 0, &r, true, NULL), 0);
+    assert_true(rpcutil_loop_until_count(f->base, &h.n, 1));
+    rpc_EchoResponse m = {.seq = 0};
+    assert_int_equal(rpc_call_stream_send(h.calls[0], &m), 0);
+    assert_true(rpcutil_loop_until_count(f->base, &r.msgs, 1));
+    rpc_client_destroy(c);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.rc, RPC_ECLOSED);
+    assert_true(rpcutil_loop_until_count(f->base, &h.canceled, 1));
+    assert_int_equal(rpc_call_stream_send(h.calls[0], &m), RPC_ECONNLOST);
+    assert_int_equal(rpc_call_stream_end(h.calls[0], 0), RPC_ECONNLOST);
+    assert_int_equal(rpc_server_connection_count(f->srv), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(reconnect_after_server_restart, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(server_shutdown_is_econnlost, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(connect_refused_is_econnect, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(client_destroy_is_eclosed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(stream_cut_by_server, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(stream_cut_by_client, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests_name("librpc/conn", tests, NULL, NULL);
+}
