@@ -246,6 +246,236 @@ size_t mvcc_key_encode(const void *key, size_t len, uint8_t *out);
 int mvcc_key_decode(const uint8_t *in, size_t in_len, uint8_t *out,
                     size_t *out_len, size_t *used);
 
+/* ---------------------------------------------------------------------- */
+/* Storage side: Percolator commands over an engine (DESIGN "Commands")    */
+
+/* A borrowed byte string (a user key). */
+struct mvcc_key
+{
+    const void *data; /* bytes, borrowed for the call */
+    size_t len;       /* length */
+};
+
+struct mvcc_store;
+
+struct mvcc_store_opts
+{
+    bool sync;            /* every command's batch is written with sync */
+    size_t latch_slots;   /* per-key latch slots (power of two); 0 = 4096 */
+    mvcc_log_fn log;      /* logger or NULL */
+    void *log_ctx;        /* its context */
+    int log_level;        /* enum mvcc_log_level: highest level logged */
+};
+
+/* Opens a store over an engine, which stays the caller's (borrowed until
+ * mvcc_store_close). Every command is thread-safe. */
+int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *opts,
+                    struct mvcc_store **out);
+void mvcc_store_close(struct mvcc_store *s);
+
+/* Lock kinds as reported in struct mvcc_lock_info. */
+enum mvcc_lock_type {
+    MVCC_LOCK_PUT = 'P',         /* prewritten put */
+    MVCC_LOCK_DELETE = 'D',      /* prewritten delete */
+    MVCC_LOCK_LOCK = 'L',        /* prewritten read lock (no data change) */
+    MVCC_LOCK_PESSIMISTIC = 'S', /* pessimistic lock before prewrite */
+};
+
+/* A lock as reported by KeyIsLocked, ScanLock, CheckTxnStatus. */
+struct mvcc_lock_info
+{
+    uint8_t *key;           /* locked user key (owned by the result) */
+    size_t key_len;         /* its length */
+    uint8_t *primary;       /* the transaction's primary key (owned) */
+    size_t primary_len;     /* its length */
+    mvcc_ts start_ts;       /* lock_version: the transaction's start_ts */
+    uint64_t ttl;           /* ms after start_ts's physical time */
+    int type;               /* enum mvcc_lock_type */
+    mvcc_ts for_update_ts;  /* pessimistic for_update_ts */
+    mvcc_ts min_commit_ts;  /* commit_ts will be >= this */
+    uint64_t txn_size;      /* keys in the transaction */
+    bool use_async_commit;  /* async commit: secondaries below */
+    struct mvcc_key *secondaries; /* async commit secondaries (owned) */
+    size_t nsecondaries;    /* how many */
+};
+
+struct mvcc_kvpair
+{
+    uint8_t *key;     /* user key (owned by the result) */
+    size_t key_len;   /* its length */
+    uint8_t *value;   /* value (owned; NULL for key-only scans) */
+    size_t value_len; /* its length */
+};
+
+/* Outcome of CheckTxnStatus / CheckSecondaryLocks. */
+enum mvcc_txn_status {
+    MVCC_TXN_LOCKED = 1,      /* still locked (locks/lock_ttl say more) */
+    MVCC_TXN_COMMITTED = 2,   /* committed at commit_ts */
+    MVCC_TXN_ROLLED_BACK = 3, /* rolled back (maybe just now) */
+};
+enum mvcc_txn_action {
+    MVCC_ACT_NONE = 0,
+    MVCC_ACT_TTL_EXPIRE_ROLLBACK = 1,      /* lock expired: rolled back now */
+    MVCC_ACT_LOCK_NOT_EXIST_ROLLBACK = 2,  /* nothing there: rollback written */
+    MVCC_ACT_MIN_COMMIT_TS_PUSHED = 3,     /* pushed above the caller's ts */
+    MVCC_ACT_TTL_EXPIRE_PESSIMISTIC_ROLLBACK = 4, /* pessimistic lock expired */
+};
+
+/* What a command returns besides its code. Initialise with
+ * mvcc_result_init; every command resets it first; mvcc_result_reset frees
+ * what it holds. Which fields are set, per command and code:
+ *   0 from Get/BatchGet/Scan         pairs
+ *   MVCC_LOCKED                      locks (every lock in the way)
+ *   MVCC_CONFLICT                    key, conflict_start_ts, conflict_commit_ts
+ *   MVCC_ALREADY_EXIST               key
+ *   MVCC_COMMITTED (Cleanup/Rollback) commit_ts
+ *   MVCC_COMMIT_TS_EXPIRED           min_commit_ts
+ *   0 from Prewrite                  min_commit_ts (async), commit_ts (1PC)
+ *   0 from CheckTxnStatus            status, action, lock_ttl, commit_ts, locks
+ *   0 from CheckSecondaryLocks       status, commit_ts, locks
+ *   0 from TxnHeartBeat              lock_ttl
+ *   0 from ScanLock                  locks
+ *   MVCC_DEADLOCK                    conflict_start_ts (the txn waited for)
+ */
+struct mvcc_result
+{
+    struct mvcc_kvpair *pairs;    /* read results */
+    size_t npairs;                /* how many */
+    struct mvcc_lock_info *locks; /* locks found */
+    size_t nlocks;                /* how many */
+    uint8_t *key;                 /* the key an error is about (owned) */
+    size_t key_len;               /* its length */
+    mvcc_ts conflict_start_ts;    /* conflicting txn's start_ts */
+    mvcc_ts conflict_commit_ts;   /* its commit_ts */
+    mvcc_ts commit_ts;            /* see the table above */
+    mvcc_ts min_commit_ts;        /* see the table above */
+    int status;                   /* enum mvcc_txn_status */
+    int action;                   /* enum mvcc_txn_action */
+    uint64_t lock_ttl;            /* lock's TTL */
+    char errmsg[256];             /* detail of a failure */
+    size_t pairs_cap;             /* allocated pairs */
+    size_t locks_cap;             /* allocated locks */
+};
+void mvcc_result_init(struct mvcc_result *r);
+void mvcc_result_reset(struct mvcc_result *r);
+
+enum mvcc_isolation {
+    MVCC_ISO_SI = 0, /* snapshot isolation: locks at or below ts block */
+    MVCC_ISO_RC = 1, /* read committed: locks are ignored */
+};
+
+struct mvcc_read_opts
+{
+    int isolation;             /* enum mvcc_isolation */
+    const mvcc_ts *bypass;     /* txns (start_ts) whose locks reads may skip */
+    size_t nbypass;            /* how many */
+    size_t limit;              /* Scan: at most this many pairs; 0 = no limit */
+    bool key_only;             /* Scan: keys without values */
+    bool reverse;              /* Scan: descending from end (exclusive) */
+};
+
+/* Reads at ts. Get: 0 and pairs[0], MVCC_NOTFOUND, or MVCC_LOCKED.
+ * BatchGet: the pairs found (missing keys are omitted), or MVCC_LOCKED.
+ * Scan: [start, end) (end_len 0 and end NULL = unbounded). ro may be NULL. */
+int mvcc_get(struct mvcc_store *s, const struct mvcc_read_opts *ro,
+             const void *key, size_t key_len, mvcc_ts ts,
+             struct mvcc_result *res);
+int mvcc_batch_get(struct mvcc_store *s, const struct mvcc_read_opts *ro,
+                   const struct mvcc_key *keys, size_t n, mvcc_ts ts,
+                   struct mvcc_result *res);
+int mvcc_scan(struct mvcc_store *s, const struct mvcc_read_opts *ro,
+              const void *start, size_t start_len, const void *end,
+              size_t end_len, mvcc_ts ts, struct mvcc_result *res);
+
+enum mvcc_op {
+    MVCC_OP_PUT = 1,              /* write value */
+    MVCC_OP_DELETE = 2,           /* delete */
+    MVCC_OP_LOCK = 3,             /* lock only (SELECT FOR UPDATE) */
+    MVCC_OP_INSERT = 4,           /* put; MVCC_ALREADY_EXIST if it exists */
+    MVCC_OP_CHECK_NOT_EXISTS = 5, /* no write; MVCC_ALREADY_EXIST if exists */
+};
+
+struct mvcc_mutation
+{
+    int op;                   /* enum mvcc_op */
+    const void *key;          /* user key */
+    size_t key_len;           /* its length */
+    const void *value;        /* value for PUT/INSERT */
+    size_t value_len;         /* its length */
+    bool pessimistic_lock;    /* pessimistic txn: this key holds our lock */
+};
+
+struct mvcc_prewrite_req
+{
+    const struct mvcc_mutation *mutations; /* keys of this request */
+    size_t n;                 /* how many */
+    const void *primary;      /* the transaction's primary key */
+    size_t primary_len;       /* its length */
+    mvcc_ts start_ts;         /* transaction start */
+    uint64_t lock_ttl;        /* ms */
+    uint64_t txn_size;        /* keys in the whole transaction */
+    mvcc_ts min_commit_ts;    /* lower bound for commit_ts (0 = start_ts+1) */
+    mvcc_ts for_update_ts;    /* pessimistic txns: current for_update_ts */
+    bool use_async_commit;    /* async commit (primary lists secondaries) */
+    const struct mvcc_key *secondaries; /* async: every other key */
+    size_t nsecondaries;      /* how many */
+    bool try_one_pc;          /* commit now if this is every key */
+};
+
+/* Prewrite: all or nothing. On any error nothing is written. */
+int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
+                  struct mvcc_result *res);
+/* Commit keys of start_ts at commit_ts: idempotent; MVCC_ROLLED_BACK,
+ * MVCC_TXN_NOT_FOUND, MVCC_COMMIT_TS_EXPIRED, MVCC_LOCK_NOT_FOUND (only a
+ * pessimistic lock is there). */
+int mvcc_commit(struct mvcc_store *s, const struct mvcc_key *keys, size_t n,
+                mvcc_ts start_ts, mvcc_ts commit_ts, struct mvcc_result *res);
+/* Rollback keys of start_ts, leaving rollback records: MVCC_COMMITTED if a
+ * key is already committed. */
+int mvcc_batch_rollback(struct mvcc_store *s, const struct mvcc_key *keys,
+                        size_t n, mvcc_ts start_ts, struct mvcc_result *res);
+/* Rollback one key if its lock expired at current_ts (0 = unconditionally):
+ * MVCC_LOCKED if alive, MVCC_COMMITTED if committed. */
+int mvcc_cleanup(struct mvcc_store *s, const void *key, size_t key_len,
+                 mvcc_ts start_ts, mvcc_ts current_ts, struct mvcc_result *res);
+
+struct mvcc_check_txn_req
+{
+    const void *primary;          /* the primary key */
+    size_t primary_len;           /* its length */
+    mvcc_ts lock_ts;              /* the transaction's start_ts */
+    mvcc_ts caller_start_ts;      /* reader's ts to push above; 0 = none */
+    mvcc_ts current_ts;           /* now, for TTL expiry */
+    bool rollback_if_not_exist;   /* write a rollback if nothing is there */
+    bool force_sync_commit;       /* treat an async lock as a normal one */
+};
+int mvcc_check_txn_status(struct mvcc_store *s,
+                          const struct mvcc_check_txn_req *req,
+                          struct mvcc_result *res);
+/* Async commit recovery: status LOCKED with every lock, or COMMITTED, or
+ * ROLLED_BACK (a missing lock is rolled back so it cannot appear later). */
+int mvcc_check_secondary_locks(struct mvcc_store *s,
+                               const struct mvcc_key *keys, size_t n,
+                               mvcc_ts start_ts, struct mvcc_result *res);
+/* Extends the primary lock's TTL to at least advise_ttl: lock_ttl set;
+ * MVCC_TXN_NOT_FOUND if the lock is gone. */
+int mvcc_txn_heartbeat(struct mvcc_store *s, const void *primary,
+                       size_t primary_len, mvcc_ts start_ts,
+                       uint64_t advise_ttl, struct mvcc_result *res);
+/* Locks with start_ts <= max_ts in [start, end), at most limit (0 = all). */
+int mvcc_scan_lock(struct mvcc_store *s, mvcc_ts max_ts, const void *start,
+                   size_t start_len, const void *end, size_t end_len,
+                   size_t limit, struct mvcc_result *res);
+/* Commits (commit_ts != 0) or rolls back (commit_ts == 0) every lock of
+ * start_ts in [start, end). */
+int mvcc_resolve_lock(struct mvcc_store *s, mvcc_ts start_ts,
+                      mvcc_ts commit_ts, const void *start, size_t start_len,
+                      const void *end, size_t end_len, struct mvcc_result *res);
+
+/* The highest timestamp any read has used (async commit and 1PC pick
+ * commit_ts above it). */
+mvcc_ts mvcc_store_max_ts(struct mvcc_store *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -50,4 +50,46 @@ struct mvcc_wbatch
 void mvcc__engine_seterr(struct mvcc_engine *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* store.c: the store handle and helpers the commands share. */
+#include <pthread.h>
+
+struct mvcc__edge
+{
+    mvcc_ts waiter; /* txn (start_ts) waiting */
+    mvcc_ts holder; /* txn it waits for */
+};
+
+struct mvcc_store
+{
+    struct mvcc_engine *eng;      /* borrowed engine */
+    struct mvcc_store_opts opts;  /* options as given (defaults filled) */
+    pthread_mutex_t *latches;     /* per-key latch slots */
+    size_t nlatch;                /* how many (power of two) */
+    pthread_rwlock_t ts_guard;    /* reads (shared) vs async/1PC prewrite */
+    mvcc_ts max_ts;               /* highest read ts (under ts_guard) */
+    pthread_mutex_t wait_mu;      /* lock waiting and the wait-for graph */
+    pthread_cond_t wait_cv;       /* broadcast when locks are released */
+    uint64_t release_gen;         /* bumped on every release */
+    struct mvcc__edge *edges;     /* wait-for graph edges */
+    size_t nedges;                /* edges in use */
+    size_t edges_cap;             /* edges allocated */
+};
+
+void mvcc__log(struct mvcc_store *s, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void mvcc__res_err(struct mvcc_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Latches: slots for the keys, locked in slot order. */
+struct mvcc__latch
+{
+    size_t *slots;     /* sorted distinct slots held */
+    size_t n;          /* how many */
+    size_t inline_[16]; /* storage for small sets */
+};
+int mvcc__latch_acquire(struct mvcc_store *s, struct mvcc__latch *l,
+                        const struct mvcc_key *keys, size_t n);
+void mvcc__latch_release(struct mvcc_store *s, struct mvcc__latch *l);
+void mvcc__notify_release(struct mvcc_store *s);
+
 #endif /* MVCC_INT_H */

@@ -74,3 +74,31 @@ int tu_teardown(void **state)
     free(f);
     return 0;
 }
+
+int tu_store_setup(void **state)
+{
+    int kind = *(int *)*state;
+    struct tu_store *t = calloc(1, sizeof *t);
+    if (t == NULL || tu_fix_open(&t->f, kind) != 0) {
+        free(t);
+        return -1;
+    }
+    if (mvcc_store_open(t->f.eng, NULL, &t->s) != 0) {
+        tu_fix_close(&t->f);
+        free(t);
+        return -1;
+    }
+    mvcc_result_init(&t->r);
+    *state = t;
+    return 0;
+}
+
+int tu_store_teardown(void **state)
+{
+    struct tu_store *t = *state;
+    mvcc_result_reset(&t->r);
+    mvcc_store_close(t->s);
+    tu_fix_close(&t->f);
+    free(t);
+    return 0;
+}

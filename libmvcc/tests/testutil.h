@@ -34,6 +34,26 @@ extern int tu_kind_rocks;
 int tu_setup(void **state);
 int tu_teardown(void **state);
 
+/* A store over a fixture engine. */
+struct tu_store
+{
+    struct tu_fix f;       /* engine */
+    struct mvcc_store *s;  /* store over it */
+    struct mvcc_result r;  /* a result to reuse */
+};
+int tu_store_setup(void **state);
+int tu_store_teardown(void **state);
+
+/* A timestamp from physical milliseconds and a logical part. */
+#define TU_TS(ms, logical) (((mvcc_ts)(ms) << 18) | (mvcc_ts)(logical))
+
+/* Two cmocka entries for one store test, on each engine. */
+#define TU_BOTH_STORE(fn)                                                    \
+    {"mem/" #fn, fn, tu_store_setup, tu_store_teardown, &tu_kind_mem},       \
+    {                                                                        \
+        "rocks/" #fn, fn, tu_store_setup, tu_store_teardown, &tu_kind_rocks  \
+    }
+
 /* Two cmocka entries for one test: "mem/<fn>" and "rocks/<fn>". */
 #define TU_BOTH(fn)                                                     \
     {"mem/" #fn, fn, tu_setup, tu_teardown, &tu_kind_mem},              \

@@ -1,0 +1,539 @@
+/* store.c: the store handle (latches, max_ts, lock-wait state), results,
+ * and the record-level helpers every command uses (DESIGN.md, "Commands").
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "txn.h"
+
+int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *o,
+                    struct mvcc_store **out)
+{
+    if (eng == NULL || out == NULL)
+        return -EINVAL;
+    struct mvcc_store *s = mvcc__calloc(1, sizeof *s);
+    if (s == NULL)
+        return -ENOMEM;
+    if (o)
+        s->opts = *o;
+    size_t n = s->opts.latch_slots ? s->opts.latch_slots : 4096;
+    if ((n & (n - 1)) != 0) {
+        mvcc__free(s);
+        return -EINVAL;
+    }
+    s->latches = mvcc__calloc(n, sizeof *s->latches);
+    if (s->latches == NULL) {
+        mvcc__free(s);
+        return -ENOMEM;
+    }
+    s->nlatch = n;
+    for (size_t i = 0; i < n; i++)
+        pthread_mutex_init(&s->latches[i], NULL);
+    pthread_rwlock_init(&s->ts_guard, NULL);
+    pthread_mutex_init(&s->wait_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->wait_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    s->eng = eng;
+    *out = s;
+    return 0;
+}
+
+void mvcc_store_close(struct mvcc_store *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < s->nlatch; i++)
+        pthread_mutex_destroy(&s->latches[i]);
+    mvcc__free(s->latches);
+    pthread_rwlock_destroy(&s->ts_guard);
+    pthread_mutex_destroy(&s->wait_mu);
+    pthread_cond_destroy(&s->wait_cv);
+    mvcc__free(s->edges);
+    mvcc__free(s);
+}
+
+mvcc_ts mvcc_store_max_ts(struct mvcc_store *s)
+{
+    pthread_rwlock_rdlock(&s->ts_guard);
+    mvcc_ts t = __atomic_load_n(&s->max_ts, __ATOMIC_ACQUIRE);
+    pthread_rwlock_unlock(&s->ts_guard);
+    return t;
+}
+
+void mvcc__log(struct mvcc_store *s, int level, const char *fmt, ...)
+{
+    if (s->opts.log == NULL || level > s->opts.log_level)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    s->opts.log(s->opts.log_ctx, level, msg);
+}
+
+void mvcc__res_err(struct mvcc_result *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->errmsg, sizeof r->errmsg, fmt, ap);
+    va_end(ap);
+}
+
+/* Latches (TiKV's slot latches): a command holds the slots of all its keys
+ * while it reads and writes them, so commands on one key serialize. Slots
+ * are taken in ascending order, so two commands never deadlock. */
+
+static size_t slot_of(const struct mvcc_store *s, const void *k, size_t n)
+{
+    const uint8_t *p = k;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return (size_t)(h & (s->nlatch - 1));
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int mvcc__latch_acquire(struct mvcc_store *s, struct mvcc__latch *l,
+                        const struct mvcc_key *keys, size_t n)
+{
+    l->slots = n <= 16 ? l->inline_ : mvcc__calloc(n, sizeof(size_t));
+    if (l->slots == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        l->slots[i] = slot_of(s, keys[i].data, keys[i].len);
+    qsort(l->slots, n, sizeof(size_t), cmp_size);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || l->slots[m - 1] != l->slots[i])
+            l->slots[m++] = l->slots[i];
+    l->n = m;
+    for (size_t i = 0; i < m; i++)
+        pthread_mutex_lock(&s->latches[l->slots[i]]);
+    return 0;
+}
+
+void mvcc__latch_release(struct mvcc_store *s, struct mvcc__latch *l)
+{
+    for (size_t i = l->n; i > 0; i--)
+        pthread_mutex_unlock(&s->latches[l->slots[i - 1]]);
+    if (l->slots != l->inline_)
+        mvcc__free(l->slots);
+    l->slots = NULL;
+    l->n = 0;
+}
+
+void mvcc__notify_release(struct mvcc_store *s)
+{
+    pthread_mutex_lock(&s->wait_mu);
+    s->release_gen++;
+    pthread_cond_broadcast(&s->wait_cv);
+    pthread_mutex_unlock(&s->wait_mu);
+}
+
+/* Results. */
+
+void mvcc_result_init(struct mvcc_result *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+static void free_lock_info(struct mvcc_lock_info *li)
+{
+    mvcc__free(li->key);
+    mvcc__free(li->primary);
+    for (size_t i = 0; i < li->nsecondaries; i++)
+        mvcc__free((void *)li->secondaries[i].data);
+    mvcc__free(li->secondaries);
+}
+
+void mvcc__res_clear(struct mvcc_result *r)
+{
+    for (size_t i = 0; i < r->npairs; i++) {
+        mvcc__free(r->pairs[i].key);
+        mvcc__free(r->pairs[i].value);
+    }
+    for (size_t i = 0; i < r->nlocks; i++)
+        free_lock_info(&r->locks[i]);
+    mvcc__free(r->key);
+    struct mvcc_kvpair *pairs = r->pairs;
+    struct mvcc_lock_info *locks = r->locks;
+    size_t pc = r->pairs_cap, lc = r->locks_cap;
+    memset(r, 0, sizeof *r);
+    /* keep the arrays for reuse */
+    r->pairs = pairs;
+    r->pairs_cap = pc;
+    r->locks = locks;
+    r->locks_cap = lc;
+}
+
+void mvcc_result_reset(struct mvcc_result *r)
+{
+    if (r == NULL)
+        return;
+    mvcc__res_clear(r);
+    mvcc__free(r->pairs);
+    mvcc__free(r->locks);
+    memset(r, 0, sizeof *r);
+}
+
+int mvcc__res_add_pair(struct mvcc_result *r, const void *k, size_t kl,
+                       uint8_t *val, size_t vl)
+{
+    if (r->npairs == r->pairs_cap) {
+        size_t cap = r->pairs_cap ? r->pairs_cap * 2 : 8;
+        struct mvcc_kvpair *p = mvcc__realloc(r->pairs, cap * sizeof *p);
+        if (p == NULL)
+            goto nomem;
+        r->pairs = p;
+        r->pairs_cap = cap;
+    }
+    uint8_t *kc = mvcc__memdup(k, kl);
+    if (kc == NULL)
+        goto nomem;
+    struct mvcc_kvpair *p = &r->pairs[r->npairs++];
+    p->key = kc;
+    p->key_len = kl;
+    p->value = val;
+    p->value_len = vl;
+    return 0;
+nomem:
+    mvcc__free(val);
+    return -ENOMEM;
+}
+
+int mvcc__res_add_lock(struct mvcc_result *r, const void *k, size_t kl,
+                       const struct mvcc__lock *l)
+{
+    if (r->nlocks == r->locks_cap) {
+        size_t cap = r->locks_cap ? r->locks_cap * 2 : 4;
+        struct mvcc_lock_info *p = mvcc__realloc(r->locks, cap * sizeof *p);
+        if (p == NULL)
+            return -ENOMEM;
+        r->locks = p;
+        r->locks_cap = cap;
+    }
+    struct mvcc_lock_info *li = &r->locks[r->nlocks];
+    memset(li, 0, sizeof *li);
+    li->key = mvcc__memdup(k, kl);
+    li->key_len = kl;
+    li->primary = mvcc__memdup(l->primary, l->primary_len);
+    li->primary_len = l->primary_len;
+    if (l->async && l->nsecs) {
+        li->secondaries = mvcc__calloc(l->nsecs, sizeof *li->secondaries);
+        if (li->secondaries)
+            for (size_t i = 0; i < l->nsecs; i++) {
+                const uint8_t *sk;
+                size_t sl;
+                mvcc__lock_secondary(l, i, &sk, &sl);
+                li->secondaries[i].data = mvcc__memdup(sk, sl);
+                li->secondaries[i].len = sl;
+                li->nsecondaries = i + 1;
+                if (li->secondaries[i].data == NULL)
+                    break;
+            }
+    }
+    bool ok = li->key && li->primary &&
+              (!(l->async && l->nsecs) ||
+               (li->nsecondaries == l->nsecs &&
+                li->secondaries[l->nsecs - 1].data));
+    if (!ok) {
+        free_lock_info(li);
+        return -ENOMEM;
+    }
+    li->start_ts = l->start_ts;
+    li->ttl = l->ttl;
+    li->type = l->type;
+    li->for_update_ts = l->for_update_ts;
+    li->min_commit_ts = l->min_commit_ts;
+    li->txn_size = l->txn_size;
+    li->use_async_commit = l->async;
+    r->nlocks++;
+    return 0;
+}
+
+int mvcc__res_set_key(struct mvcc_result *r, const void *k, size_t kl)
+{
+    mvcc__free(r->key);
+    r->key = mvcc__memdup(k, kl);
+    r->key_len = kl;
+    return r->key ? 0 : -ENOMEM;
+}
+
+/* Commands' shared record helpers. */
+
+void mvcc__cmd_init(struct mvcc__cmd *c, struct mvcc_store *s,
+                    const struct mvcc_snapshot *snap)
+{
+    memset(c, 0, sizeof *c);
+    c->s = s;
+    c->snap = snap;
+}
+
+void mvcc__cmd_free(struct mvcc__cmd *c)
+{
+    mvcc_iter_destroy(c->wit);
+    mvcc__free(c->wb.ops);
+    mvcc__buf_free(&c->wb.arena);
+    mvcc__buf_free(&c->kb);
+    mvcc__buf_free(&c->vb);
+    mvcc__buf_free(&c->lockraw);
+}
+
+int mvcc__cmd_write(struct mvcc__cmd *c)
+{
+    if (c->wb.nops == 0)
+        return 0;
+    int rc = mvcc_engine_write(c->s->eng, &c->wb, c->s->opts.sync);
+    if (rc != 0)
+        mvcc__log(c->s, MVCC_LOG_ERROR, "engine write failed: %s (%s)",
+                  mvcc_strerror(rc), mvcc_engine_errmsg(c->s->eng));
+    return rc;
+}
+
+int mvcc__load_lock(struct mvcc__cmd *c, const void *ukey, size_t ulen,
+                    struct mvcc__lock *l)
+{
+    c->kb.len = 0;
+    int rc = mvcc__key_append(&c->kb, ukey, ulen);
+    if (rc != 0)
+        return rc;
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    rc = mvcc_engine_get(c->s->eng, c->snap, MVCC_CF_LOCK, c->kb.data,
+                         c->kb.len, &v, &vl);
+    if (rc != 0)
+        return rc;
+    mvcc__buf_free(&c->lockraw);
+    c->lockraw.data = v;
+    c->lockraw.len = c->lockraw.cap = vl;
+    rc = mvcc__lock_decode(v, vl, l);
+    if (rc != 0)
+        mvcc__log(c->s, MVCC_LOG_ERROR, "malformed lock record");
+    return rc;
+}
+
+static int ensure_wit(struct mvcc__cmd *c)
+{
+    if (c->wit)
+        return 0;
+    return mvcc_engine_iter(c->s->eng, c->snap, MVCC_CF_WRITE, NULL, &c->wit);
+}
+
+/* Positions c->wit at the first record of ukey with commit_ts <= ts;
+ * sets *elen to enc(ukey)'s length (in c->kb). 0 if positioned on ukey. */
+static int seek_versions(struct mvcc__cmd *c, const void *ukey, size_t ulen,
+                         mvcc_ts ts, size_t *elen)
+{
+    int rc = ensure_wit(c);
+    if (rc != 0)
+        return rc;
+    c->kb.len = 0;
+    rc = mvcc__key_ts_append(&c->kb, ukey, ulen, ts);
+    if (rc != 0)
+        return rc;
+    *elen = c->kb.len - 8;
+    return c->wit->ops->seek(c->wit, c->kb.data, c->kb.len);
+}
+
+/* Whether c->wit is on a version of the user key encoded in c->kb. */
+static bool on_key(struct mvcc__cmd *c, size_t elen, mvcc_ts *commit_ts,
+                   struct mvcc__write *w, int *rc)
+{
+    *rc = 0;
+    if (!c->wit->ops->valid(c->wit))
+        return false;
+    size_t kl, vl;
+    const uint8_t *k = c->wit->ops->key(c->wit, &kl);
+    if (kl != elen + 8 || memcmp(k, c->kb.data, elen) != 0)
+        return false;
+    *commit_ts = mvcc__key_ts(k, kl);
+    const uint8_t *v = c->wit->ops->value(c->wit, &vl);
+    /* Copy: the iterator's bytes die at its next step. */
+    c->vb.len = 0;
+    *rc = mvcc__buf_append(&c->vb, v, vl);
+    if (*rc == 0)
+        *rc = mvcc__write_decode(c->vb.data, c->vb.len, w);
+    return *rc == 0;
+}
+
+int mvcc__find_txn_record(struct mvcc__cmd *c, const void *ukey, size_t ulen,
+                          mvcc_ts start_ts, int *kind, mvcc_ts *commit_ts)
+{
+    size_t elen;
+    *kind = MVCC__REC_NONE;
+    int rc = seek_versions(c, ukey, ulen, MVCC_TS_MAX, &elen);
+    if (rc != 0)
+        return rc;
+    mvcc_ts cts;
+    struct mvcc__write w;
+    while (on_key(c, elen, &cts, &w, &rc)) {
+        if (cts < start_ts)
+            break;
+        if (w.start_ts == start_ts) {
+            *kind = w.type == MVCC__WRITE_ROLLBACK ? MVCC__REC_ROLLED_BACK
+                                                   : MVCC__REC_COMMITTED;
+            *commit_ts = cts;
+            return 0;
+        }
+        if (cts == start_ts && w.overlap) {
+            *kind = MVCC__REC_ROLLED_BACK;
+            return 0;
+        }
+        rc = c->wit->ops->next(c->wit);
+        if (rc != 0)
+            return rc;
+    }
+    return rc;
+}
+
+int mvcc__newest_write(struct mvcc__cmd *c, const void *ukey, size_t ulen,
+                       mvcc_ts *commit_ts, struct mvcc__write *w)
+{
+    size_t elen;
+    int rc = seek_versions(c, ukey, ulen, MVCC_TS_MAX, &elen);
+    if (rc != 0)
+        return rc;
+    if (on_key(c, elen, commit_ts, w, &rc))
+        return 0;
+    return rc ? rc : MVCC_NOTFOUND;
+}
+
+int mvcc__read_value(struct mvcc__cmd *c, const void *ukey, size_t ulen,
+                     mvcc_ts ts, bool want_value, uint8_t **val,
+                     size_t *vlen)
+{
+    size_t elen;
+    int rc = seek_versions(c, ukey, ulen, ts, &elen);
+    if (rc != 0)
+        return rc;
+    mvcc_ts cts;
+    struct mvcc__write w;
+    while (on_key(c, elen, &cts, &w, &rc)) {
+        if (w.type == MVCC__WRITE_DELETE)
+            return MVCC_NOTFOUND;
+        if (w.type == MVCC__WRITE_PUT) {
+            *val = NULL;
+            *vlen = 0;
+            if (!want_value)
+                return 0;
+            if (w.has_value) {
+                *val = mvcc__memdup(w.value, w.value_len);
+                *vlen = w.value_len;
+                return *val ? 0 : -ENOMEM;
+            }
+            c->kb.len = elen;
+            mvcc__put_u64(c->kb.data + elen, ~w.start_ts);
+            c->kb.len = elen + 8;
+            rc = mvcc_engine_get(c->s->eng, c->snap, MVCC_CF_DEFAULT,
+                                 c->kb.data, c->kb.len, val, vlen);
+            if (rc == MVCC_NOTFOUND) {
+                mvcc__log(c->s, MVCC_LOG_ERROR,
+                          "write record without its default value");
+                rc = MVCC_CORRUPT;
+            }
+            return rc;
+        }
+        rc = c->wit->ops->next(c->wit); /* lock or rollback: look older */
+        if (rc != 0)
+            return rc;
+    }
+    return rc ? rc : MVCC_NOTFOUND;
+}
+
+bool mvcc__lock_expired(const struct mvcc__lock *l, mvcc_ts current_ts)
+{
+    uint64_t lock_ms = l->start_ts >> 18;
+    uint64_t now_ms = current_ts >> 18;
+    return now_ms >= lock_ms + l->ttl;
+}
+
+int mvcc__rollback_key(struct mvcc__cmd *c, const void *ukey, size_t ulen,
+                       const struct mvcc__lock *l, mvcc_ts start_ts)
+{
+    int rc;
+    struct mvcc__buf k = {0};
+    if ((rc = mvcc__key_ts_append(&k, ukey, ulen, start_ts)) != 0)
+        goto out;
+    size_t elen = k.len - 8;
+    if (l != NULL) {
+        if ((rc = mvcc_wbatch_delete(&c->wb, MVCC_CF_LOCK, k.data, elen)))
+            goto out;
+        if (l->type == MVCC__LOCK_PUT && !l->has_value &&
+            (rc = mvcc_wbatch_delete(&c->wb, MVCC_CF_DEFAULT, k.data, k.len)))
+            goto out;
+        if (l->type == MVCC__LOCK_PESSIMISTIC)
+            goto out; /* never prewritten: no record needed (TiKV) */
+    }
+    /* A commit record of another txn may sit at exactly start_ts: keep it
+     * and flag it, so both facts survive (TiKV's overlapped rollback). */
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    rc = mvcc_engine_get(c->s->eng, NULL, MVCC_CF_WRITE, k.data, k.len, &v,
+                         &vl);
+    struct mvcc__buf enc = {0};
+    struct mvcc__write w;
+    if (rc == 0) {
+        rc = mvcc__write_decode(v, vl, &w);
+        if (rc == 0 && w.type != MVCC__WRITE_ROLLBACK && !w.overlap &&
+            w.start_ts != start_ts) {
+            w.overlap = true;
+            rc = mvcc__write_encode(&enc, &w);
+            if (rc == 0)
+                rc = mvcc_wbatch_put(&c->wb, MVCC_CF_WRITE, k.data, k.len,
+                                     enc.data, enc.len);
+        }
+        mvcc__free(v);
+    } else if (rc == MVCC_NOTFOUND) {
+        memset(&w, 0, sizeof w);
+        w.type = MVCC__WRITE_ROLLBACK;
+        w.start_ts = start_ts;
+        rc = mvcc__write_encode(&enc, &w);
+        if (rc == 0)
+            rc = mvcc_wbatch_put(&c->wb, MVCC_CF_WRITE, k.data, k.len,
+                                 enc.data, enc.len);
+    }
+    mvcc__buf_free(&enc);
+out:
+    mvcc__buf_free(&k);
+    return rc;
+}
+
+int mvcc__commit_key(struct mvcc__cmd *c, const void *ukey, size_t ulen,
+                     const struct mvcc__lock *l, mvcc_ts commit_ts)
+{
+    int rc;
+    struct mvcc__buf k = {0}, enc = {0};
+    if ((rc = mvcc__key_ts_append(&k, ukey, ulen, commit_ts)) != 0)
+        goto out;
+    struct mvcc__write w;
+    memset(&w, 0, sizeof w);
+    w.type = l->type == MVCC__LOCK_PUT      ? MVCC__WRITE_PUT
+             : l->type == MVCC__LOCK_DELETE ? MVCC__WRITE_DELETE
+                                            : MVCC__WRITE_LOCK;
+    w.start_ts = l->start_ts;
+    w.has_value = l->has_value;
+    w.value = l->value;
+    w.value_len = l->value_len;
+    if ((rc = mvcc__write_encode(&enc, &w)) != 0)
+        goto out;
+    if ((rc = mvcc_wbatch_put(&c->wb, MVCC_CF_WRITE, k.data, k.len, enc.data,
+                              enc.len)) != 0)
+        goto out;
+    rc = mvcc_wbatch_delete(&c->wb, MVCC_CF_LOCK, k.data, k.len - 8);
+out:
+    mvcc__buf_free(&k);
+    mvcc__buf_free(&enc);
+    return rc;
+}

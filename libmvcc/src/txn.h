@@ -1,0 +1,70 @@
+/* txn.h: helpers shared by the storage commands (read.c, write.c,
+ * pessimistic.c, gc.c): loading locks, finding a transaction's commit or
+ * rollback record, reading the value visible at a ts, result building.
+ * See DESIGN.md, "Commands".
+ */
+#ifndef MVCC_TXN_H
+#define MVCC_TXN_H
+
+#include "codec.h"
+#include "mvcc_int.h"
+
+/* Per-command scratch: the batch being built and reusable buffers. */
+struct mvcc__cmd
+{
+    struct mvcc_store *s;             /* the store */
+    const struct mvcc_snapshot *snap; /* read view; NULL = latest (writers) */
+    struct mvcc_wbatch wb;            /* what the command writes */
+    struct mvcc_iter *wit;            /* write CF iterator, made on demand */
+    struct mvcc__buf kb;              /* key scratch */
+    struct mvcc__buf vb;              /* value scratch */
+    struct mvcc__buf lockraw;         /* raw bytes of the last loaded lock */
+};
+
+void mvcc__cmd_init(struct mvcc__cmd *c, struct mvcc_store *s,
+                    const struct mvcc_snapshot *snap);
+void mvcc__cmd_free(struct mvcc__cmd *c);
+/* Writes the batch (with the store's sync option). */
+int mvcc__cmd_write(struct mvcc__cmd *c);
+
+/* Loads the lock of ukey into *l (borrowing c->lockraw): 0 or
+ * MVCC_NOTFOUND. */
+int mvcc__load_lock(struct mvcc__cmd *c, const void *ukey, size_t ulen,
+                    struct mvcc__lock *l);
+
+enum { MVCC__REC_NONE = 0, MVCC__REC_COMMITTED = 1, MVCC__REC_ROLLED_BACK = 2 };
+/* Looks for start_ts's commit or rollback record on ukey: *kind and, when
+ * committed, *commit_ts. */
+int mvcc__find_txn_record(struct mvcc__cmd *c, const void *ukey, size_t ulen,
+                          mvcc_ts start_ts, int *kind, mvcc_ts *commit_ts);
+/* The newest committed write record of ukey with commit_ts > after (any
+ * type): 0 with *commit_ts and *w (borrowing c->vb), or MVCC_NOTFOUND. */
+int mvcc__newest_write(struct mvcc__cmd *c, const void *ukey, size_t ulen,
+                       mvcc_ts *commit_ts, struct mvcc__write *w);
+/* The value of ukey visible at ts: 0 with *val (handed over, may be NULL if
+ * want_value is false), MVCC_NOTFOUND, or an error. */
+int mvcc__read_value(struct mvcc__cmd *c, const void *ukey, size_t ulen,
+                     mvcc_ts ts, bool want_value, uint8_t **val,
+                     size_t *vlen);
+
+/* Adds to the batch a rollback of ukey for start_ts: the lock l (ours, or
+ * NULL) and its default-CF value removed, and a rollback record written
+ * (or the overlap flag set on a commit record at that ts). */
+int mvcc__rollback_key(struct mvcc__cmd *c, const void *ukey, size_t ulen,
+                       const struct mvcc__lock *l, mvcc_ts start_ts);
+/* Adds to the batch the commit of lock l on ukey at commit_ts. */
+int mvcc__commit_key(struct mvcc__cmd *c, const void *ukey, size_t ulen,
+                     const struct mvcc__lock *l, mvcc_ts commit_ts);
+
+/* Whether a lock's TTL has passed at current_ts (physical ms compared). */
+bool mvcc__lock_expired(const struct mvcc__lock *l, mvcc_ts current_ts);
+
+/* Result building; each copies. */
+void mvcc__res_clear(struct mvcc_result *r);
+int mvcc__res_add_pair(struct mvcc_result *r, const void *k, size_t kl,
+                       uint8_t *val_handed_over, size_t vl);
+int mvcc__res_add_lock(struct mvcc_result *r, const void *k, size_t kl,
+                       const struct mvcc__lock *l);
+int mvcc__res_set_key(struct mvcc_result *r, const void *k, size_t kl);
+
+#endif
