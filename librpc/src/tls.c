@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
@@ -19,6 +20,7 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 
+#include "rpc_int.h"
 #include "tls.h"
 
 /* Longest common name we keep for display and comparison; X.520 bounds a
@@ -113,8 +115,9 @@ static int read_file(const char *path, char **out, size_t *outlen,
                      char *errbuf, size_t errlen)
 {
     FILE *f;
+    struct stat st;
     char *buf = NULL;
-    size_t len = 0, cap = 0, n;
+    size_t len;
     int rc = RPC_ECONFIG;
 
     f = fopen(path, "rb");
@@ -122,29 +125,24 @@ static int read_file(const char *path, char **out, size_t *outlen,
         set_err(errbuf, errlen, "cannot open %s: %s", path, strerror(errno));
         return RPC_ECONFIG;
     }
-    for (;;) {
-        if (cap - len < 4096 + 1) {
-            char *nb;
-            cap = cap ? cap * 2 : 8192;
-            if (cap > (64u << 20)) {
-                set_err(errbuf, errlen, "%s: larger than 64 MiB", path);
-                goto out;
-            }
-            nb = realloc(buf, cap);
-            if (nb == NULL) {
-                rc = -ENOMEM;
-                set_err(errbuf, errlen, "%s: out of memory", path);
-                goto out;
-            }
-            buf = nb;
-        }
-        n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-        if (n == 0)
-            break;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        set_err(errbuf, errlen, "%s: not a regular file", path);
+        goto out;
     }
-    if (ferror(f)) {
-        set_err(errbuf, errlen, "cannot read %s: %s", path, strerror(errno));
+    if (st.st_size > (64 << 20)) {
+        set_err(errbuf, errlen, "%s: larger than 64 MiB", path);
+        goto out;
+    }
+    len = (size_t)st.st_size;
+    buf = rpc__malloc(len + 1);
+    if (buf == NULL) {
+        rc = -ENOMEM;
+        set_err(errbuf, errlen, "%s: out of memory", path);
+        goto out;
+    }
+    if (fread(buf, 1, len, f) != len) {
+        set_err(errbuf, errlen, "cannot read %s: %s", path,
+                ferror(f) ? strerror(errno) : "file shrank while read");
         goto out;
     }
     buf[len] = '\0';
@@ -153,7 +151,7 @@ static int read_file(const char *path, char **out, size_t *outlen,
     buf = NULL;
     rc = 0;
 out:
-    free(buf);
+    rpc__free(buf);
     fclose(f);
     return rc;
 }
@@ -218,7 +216,7 @@ static int load_pem(const char *mem, const char *file, enum pem_kind kind,
 out:
     if (filebuf != NULL) {
         mbedtls_platform_zeroize(filebuf, len);
-        free(filebuf);
+        rpc__free(filebuf);
     }
     return rc;
 }
@@ -260,15 +258,6 @@ static bool cn_allowed(const struct rpc_tls_config *cfg,
     return false;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d != NULL)
-        memcpy(d, s, n);
-    return d;
-}
-
 /* ---- configurations ------------------------------------------------------ */
 
 void rpc_tls_config_destroy(struct rpc_tls_config *cfg)
@@ -286,11 +275,11 @@ void rpc_tls_config_destroy(struct rpc_tls_config *cfg)
         pthread_mutex_destroy(&cfg->drbg_lock);
     if (cfg->allowed_cn != NULL) {
         for (a = cfg->allowed_cn; *a != NULL; a++)
-            free(*a);
-        free(cfg->allowed_cn);
+            rpc__free(*a);
+        rpc__free(cfg->allowed_cn);
     }
-    free(cfg->server_name);
-    free(cfg);
+    rpc__free(cfg->server_name);
+    rpc__free(cfg);
 }
 
 /* Option combinations that cannot work; the message says which. */
@@ -349,7 +338,7 @@ int rpc_tls_config_create(const struct rpc_tls_options *opts,
         return RPC_ECONFIG;
     }
     set_err(errbuf, errlen, "%s", "");
-    cfg = calloc(1, sizeof *cfg);
+    cfg = rpc__calloc(1, sizeof *cfg);
     if (cfg == NULL) {
         set_err(errbuf, errlen, "out of memory");
         return -ENOMEM;
@@ -399,17 +388,17 @@ int rpc_tls_config_create(const struct rpc_tls_options *opts,
     if (opts->allowed_cn != NULL) {
         for (n = 0; opts->allowed_cn[n] != NULL; n++)
             ;
-        cfg->allowed_cn = calloc(n + 1, sizeof *cfg->allowed_cn);
+        cfg->allowed_cn = rpc__calloc(n + 1, sizeof *cfg->allowed_cn);
         if (cfg->allowed_cn == NULL)
             goto err_nomem;
         for (i = 0; i < n; i++) {
-            cfg->allowed_cn[i] = dup_str(opts->allowed_cn[i]);
+            cfg->allowed_cn[i] = rpc__strdup(opts->allowed_cn[i]);
             if (cfg->allowed_cn[i] == NULL)
                 goto err_nomem;
         }
     }
     if (opts->server_name != NULL) {
-        cfg->server_name = dup_str(opts->server_name);
+        cfg->server_name = rpc__strdup(opts->server_name);
         if (cfg->server_name == NULL)
             goto err_nomem;
     }
@@ -536,7 +525,7 @@ int rpc__tls_new(const struct rpc_tls_config *cfg, struct rpc__tls **out)
     struct rpc__tls *t;
     int ret;
 
-    t = calloc(1, sizeof *t);
+    t = rpc__calloc(1, sizeof *t);
     if (t == NULL)
         return -ENOMEM;
     t->cfg = cfg;
@@ -555,7 +544,7 @@ int rpc__tls_new(const struct rpc_tls_config *cfg, struct rpc__tls **out)
     return 0;
 err:
     mbedtls_ssl_free(&t->ssl);
-    free(t);
+    rpc__free(t);
     return ret == MBEDTLS_ERR_SSL_ALLOC_FAILED ? -ENOMEM : RPC_ETLS;
 }
 
@@ -564,7 +553,7 @@ void rpc__tls_free(struct rpc__tls *t)
     if (t == NULL)
         return;
     mbedtls_ssl_free(&t->ssl);
-    free(t);
+    rpc__free(t);
 }
 
 static int fail(struct rpc__tls *t, int rc, const char *fmt, ...)
