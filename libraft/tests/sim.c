@@ -147,6 +147,10 @@ static void send(struct sim *s, const struct raft_message *m)
         s->dropped++;
         return;
     }
+    if (m->type <= RAFT_MSG_TYPE_MAX)
+        s->sent[m->to][m->type]++;
+    if (m->type == RAFT_MSG_APPEND && m->n_entries > 0)
+        s->sent_ents[m->to]++;
     if (s->o.loss_pm > 0 && (int)(sim_rand(s) % 1000) < s->o.loss_pm) {
         s->dropped++;
         return;
@@ -342,6 +346,8 @@ static void deliver(struct sim *s, bool all)
             fail(s, "decode: %s", raft_strerror(rc));
             continue;
         }
+        if (m->type == RAFT_MSG_APPEND_RESP && m->reject)
+            s->rejects++;
         rc = raft_node_step(dst->node, m);
         if (rc != 0 && rc != RAFT_EDROPPED && rc != RAFT_ECONFPENDING &&
             rc != RAFT_ETOOBIG && rc != RAFT_ECONF)

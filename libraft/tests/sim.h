@@ -72,6 +72,9 @@ struct sim {
     uint64_t next_val;            /* proposal payloads */
     char failure[256];            /* first safety violation, "" if none */
     uint64_t delivered, dropped;  /* network counters */
+    uint64_t sent[SIM_MAX + 1][RAFT_MSG_TYPE_MAX + 1]; /* by dest, type */
+    uint64_t sent_ents[SIM_MAX + 1]; /* non-empty APPENDs by dest */
+    uint64_t rejects;             /* rejecting APPEND_RESPs delivered */
 };
 
 struct sim_msg {
