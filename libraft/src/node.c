@@ -692,13 +692,6 @@ static int handle_snapshot(struct raft_node *n, const struct raft_message *m)
             return -ENOMEM;
         s->meta = c->meta;
         s->total = c->total;
-        if (c->total > 0) {
-            s->data = raft__malloc((size_t)c->total);
-            if (s->data == NULL) {
-                raft__free(s);
-                return -ENOMEM;
-            }
-        }
         n->snap_rx = s;
     }
     struct raft_snapshot *s = n->snap_rx;
@@ -706,8 +699,14 @@ static int handle_snapshot(struct raft_node *n, const struct raft_message *m)
         s->meta.term != c->meta.term || s->total != c->total ||
         c->offset != s->len)
         return 0; /* a chunk out of order: the leader will retry */
-    if (c->len > 0)
+    if (c->len > 0) {
+        /* Grow with the data received, never by the claimed total. */
+        void *d = raft__realloc(s->data, (size_t)(s->len + c->len));
+        if (d == NULL)
+            return -ENOMEM;
+        s->data = d;
         memcpy((uint8_t *)s->data + s->len, c->data, (size_t)c->len);
+    }
     s->len += c->len;
     if (s->len < s->total)
         return 0;
