@@ -472,6 +472,46 @@ int mvcc_resolve_lock(struct mvcc_store *s, mvcc_ts start_ts,
                       mvcc_ts commit_ts, const void *start, size_t start_len,
                       const void *end, size_t end_len, struct mvcc_result *res);
 
+
+/* Pessimistic transactions (DESIGN "Pessimistic locks"). */
+struct mvcc_pessimistic_req
+{
+    const struct mvcc_key *keys; /* keys to lock */
+    size_t n;                    /* how many */
+    const void *primary;         /* the transaction's primary key */
+    size_t primary_len;          /* its length */
+    mvcc_ts start_ts;            /* transaction start */
+    mvcc_ts for_update_ts;       /* conflicts are checked against this */
+    uint64_t lock_ttl;           /* ms */
+    int64_t wait_timeout_ms;     /* <= 0: MVCC_LOCKED at once; else wait */
+    bool return_values;          /* pairs = current values of the keys */
+};
+/* 0 (all keys locked; pairs if asked), MVCC_CONFLICT (a commit after
+ * for_update_ts: retry with a newer for_update_ts), MVCC_LOCKED (no wait),
+ * MVCC_LOCK_WAIT_TIMEOUT, MVCC_DEADLOCK (conflict_start_ts = the txn waited
+ * for), MVCC_ROLLED_BACK (this txn was rolled back). All or nothing. */
+int mvcc_acquire_pessimistic_lock(struct mvcc_store *s,
+                                  const struct mvcc_pessimistic_req *req,
+                                  struct mvcc_result *res);
+/* Removes this txn's pessimistic locks with for_update_ts <= the given one
+ * (other lock kinds are left alone). */
+int mvcc_pessimistic_rollback(struct mvcc_store *s,
+                              const struct mvcc_key *keys, size_t n,
+                              mvcc_ts start_ts, mvcc_ts for_update_ts,
+                              struct mvcc_result *res);
+
+/* GC: removes every version no read at or above safe_point can see (keeps
+ * the newest Put at or below it); *removed counts records removed. Locks
+ * are left alone: resolve them first (ScanLock + ResolveLock). */
+int mvcc_gc(struct mvcc_store *s, mvcc_ts safe_point, uint64_t *removed);
+/* Deletes every version, lock and value of the user keys in [start, end)
+ * (end NULL = unbounded). The caller keeps transactions out of the range. */
+int mvcc_delete_range(struct mvcc_store *s, const void *start,
+                      size_t start_len, const void *end, size_t end_len);
+
+/* How many pessimistic lock requests are waiting now (tests, metrics). */
+size_t mvcc_store_lock_waiters(struct mvcc_store *s);
+
 /* The highest timestamp any read has used (async commit and 1PC pick
  * commit_ts above it). */
 mvcc_ts mvcc_store_max_ts(struct mvcc_store *s);

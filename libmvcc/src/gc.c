@@ -1,0 +1,142 @@
+/* gc.c: garbage collection of old versions below a safe point, and
+ * DeleteRange (DESIGN.md, "GC"). GC takes no latches: it only removes
+ * versions no read at or above the safe point can see, and no live
+ * transaction starts below the safe point (the caller's contract).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "txn.h"
+
+#define GC_BATCH 256
+
+int mvcc_gc(struct mvcc_store *s, mvcc_ts safe_point, uint64_t *removed)
+{
+    if (s == NULL)
+        return -EINVAL;
+    struct mvcc_iter *it = NULL;
+    struct mvcc_wbatch b;
+    struct mvcc__buf cur = {0}, dk = {0};
+    uint64_t n = 0;
+    bool base_found = false;
+    memset(&b, 0, sizeof b);
+    int rc = mvcc_engine_iter(s->eng, NULL, MVCC_CF_WRITE, NULL, &it);
+    if (rc != 0)
+        return rc;
+    for (rc = it->ops->seek_to_first(it); rc == 0 && it->ops->valid(it);
+         rc = it->ops->next(it)) {
+        size_t kl, vl;
+        const uint8_t *k = it->ops->key(it, &kl);
+        const uint8_t *v = it->ops->value(it, &vl);
+        if (kl < 8) {
+            rc = MVCC_CORRUPT;
+            break;
+        }
+        size_t ul = kl - 8;
+        if (cur.len != ul || memcmp(cur.data, k, ul) != 0) {
+            cur.len = 0; /* a new user key: versions come newest first */
+            if ((rc = mvcc__buf_append(&cur, k, ul)))
+                break;
+            base_found = false;
+        }
+        mvcc_ts cts = mvcc__key_ts(k, kl);
+        if (cts > safe_point)
+            continue;
+        struct mvcc__write w;
+        if ((rc = mvcc__write_decode(v, vl, &w)))
+            break;
+        bool drop;
+        if (!base_found) {
+            /* The version a read at safe_point sees: a Put stays, a Delete
+             * goes (absent either way); Lock/Rollback are looked through. */
+            if (w.type == MVCC__WRITE_PUT || w.type == MVCC__WRITE_DELETE)
+                base_found = true;
+            drop = w.type != MVCC__WRITE_PUT;
+        } else {
+            drop = true;
+        }
+        if (!drop)
+            continue;
+        if ((rc = mvcc_wbatch_delete(&b, MVCC_CF_WRITE, k, kl)))
+            break;
+        if (w.type == MVCC__WRITE_PUT && !w.has_value) {
+            dk.len = 0;
+            if ((rc = mvcc__buf_append(&dk, k, ul)))
+                break;
+            uint8_t ts[8];
+            mvcc__put_u64(ts, ~w.start_ts);
+            if ((rc = mvcc__buf_append(&dk, ts, 8)) ||
+                (rc = mvcc_wbatch_delete(&b, MVCC_CF_DEFAULT, dk.data,
+                                         dk.len)))
+                break;
+        }
+        n++;
+        if (b.nops >= GC_BATCH) {
+            if ((rc = mvcc_engine_write(s->eng, &b, s->opts.sync)))
+                break;
+            mvcc_wbatch_clear(&b);
+        }
+    }
+    if (rc == 0)
+        rc = mvcc_engine_write(s->eng, &b, s->opts.sync);
+    mvcc_iter_destroy(it);
+    mvcc__free(b.ops);
+    mvcc__buf_free(&b.arena);
+    mvcc__buf_free(&cur);
+    mvcc__buf_free(&dk);
+    if (removed)
+        *removed = n;
+    if (rc == 0)
+        mvcc__log(s, MVCC_LOG_INFO, "gc at %llu removed %llu versions",
+                  (unsigned long long)safe_point, (unsigned long long)n);
+    return rc;
+}
+
+int mvcc_delete_range(struct mvcc_store *s, const void *start,
+                      size_t start_len, const void *end, size_t end_len)
+{
+    if (s == NULL || (start == NULL && start_len > 0))
+        return -EINVAL;
+    struct mvcc__buf lo = {0}, hi = {0};
+    struct mvcc_wbatch b;
+    memset(&b, 0, sizeof b);
+    int rc = mvcc__key_append(&lo, start ? start : "", start_len);
+    if (rc == 0 && end)
+        rc = mvcc__key_append(&hi, end, end_len);
+    /* Unbounded above: a run of 0xFF bounds almost every key; the rest
+     * are deleted one by one below. */
+    if (rc == 0 && !end) {
+        uint8_t ff[16];
+        memset(ff, 0xFF, sizeof ff);
+        rc = mvcc__buf_append(&hi, ff, sizeof ff);
+    }
+    for (int cf = 0; cf < MVCC_CF_COUNT && rc == 0; cf++) {
+        rc = mvcc_wbatch_delete_range(&b, cf, lo.data, lo.len, hi.data,
+                                      hi.len);
+        if (rc != 0 || end)
+            continue;
+        /* Keys of 16+ leading 0xFF bytes sort above that bound: delete
+         * whatever is there one by one (almost always nothing). */
+        struct mvcc_iter_opts io = {hi.data, hi.len, NULL, 0};
+        struct mvcc_iter *it;
+        if ((rc = mvcc_engine_iter(s->eng, NULL, cf, &io, &it)))
+            break;
+        for (rc = it->ops->seek_to_first(it); rc == 0 && it->ops->valid(it);
+             rc = it->ops->next(it)) {
+            size_t kl;
+            const uint8_t *k = it->ops->key(it, &kl);
+            if ((rc = mvcc_wbatch_delete(&b, cf, k, kl)))
+                break;
+        }
+        mvcc_iter_destroy(it);
+    }
+    if (rc == 0)
+        rc = mvcc_engine_write(s->eng, &b, s->opts.sync);
+    mvcc__free(b.ops);
+    mvcc__buf_free(&b.arena);
+    mvcc__buf_free(&lo);
+    mvcc__buf_free(&hi);
+    if (rc == 0)
+        mvcc__notify_release(s);
+    return rc;
+}

@@ -1,0 +1,313 @@
+/* test_pessimistic.c: pessimistic locks (conflicts against for_update_ts,
+ * no-wait, wait timeout, wake-up on release, deadlock detection,
+ * PessimisticRollback, prewrite conversion), GC and DeleteRange, on both
+ * engines (DESIGN.md, "Pessimistic locks", "GC").
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#define K(x) (x), strlen(x)
+#define TS(ms) TU_TS(ms, 0)
+
+static int plock(struct mvcc_store *s, struct mvcc_result *r, const char *k,
+                 mvcc_ts start, mvcc_ts fut, int64_t wait_ms)
+{
+    struct mvcc_key key = {k, strlen(k)};
+    struct mvcc_pessimistic_req req;
+    memset(&req, 0, sizeof req);
+    req.keys = &key;
+    req.n = 1;
+    req.primary = k;
+    req.primary_len = strlen(k);
+    req.start_ts = start;
+    req.for_update_ts = fut;
+    req.lock_ttl = 3000;
+    req.wait_timeout_ms = wait_ms;
+    return mvcc_acquire_pessimistic_lock(s, &req, r);
+}
+
+static int prollback(struct tu_store *t, const char *k, mvcc_ts start,
+                     mvcc_ts fut)
+{
+    struct mvcc_key key = {k, strlen(k)};
+    return mvcc_pessimistic_rollback(t->s, &key, 1, start, fut, &t->r);
+}
+
+static int put_txn(struct tu_store *t, const char *k, const char *v,
+                   mvcc_ts start, mvcc_ts commit, bool pess)
+{
+    struct mvcc_mutation m = {v ? MVCC_OP_PUT : MVCC_OP_DELETE, k, strlen(k),
+                              v, v ? strlen(v) : 0, pess};
+    struct mvcc_prewrite_req req;
+    memset(&req, 0, sizeof req);
+    req.mutations = &m;
+    req.n = 1;
+    req.primary = k;
+    req.primary_len = strlen(k);
+    req.start_ts = start;
+    req.for_update_ts = pess ? start : 0;
+    req.lock_ttl = 3000;
+    int rc = mvcc_prewrite(t->s, &req, &t->r);
+    if (rc != 0)
+        return rc;
+    struct mvcc_key key = {k, strlen(k)};
+    return mvcc_commit(t->s, &key, 1, start, commit, &t->r);
+}
+
+static void get_is(struct tu_store *t, const char *k, mvcc_ts ts,
+                   const char *want)
+{
+    int rc = mvcc_get(t->s, NULL, K(k), ts, &t->r);
+    if (want == NULL) {
+        assert_int_equal(rc, MVCC_NOTFOUND);
+        return;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(t->r.pairs[0].value_len, strlen(want));
+    assert_memory_equal(t->r.pairs[0].value, want, strlen(want));
+}
+
+static void lock_prewrite_commit(void **state)
+{
+    struct tu_store *t = *state;
+    assert_int_equal(put_txn(t, "k", "old", TS(1), TS(2), false), 0);
+    assert_int_equal(plock(t->s, &t->r, "k", TS(10), TS(10), 0), 0);
+    /* readers pass a pessimistic lock */
+    get_is(t, "k", TS(20), "old");
+    /* another txn cannot take it; no wait -> LOCKED with details */
+    assert_int_equal(plock(t->s, &t->r, "k", TS(11), TS(11), 0), MVCC_LOCKED);
+    assert_int_equal(t->r.locks[0].type, MVCC_LOCK_PESSIMISTIC);
+    assert_int_equal(t->r.locks[0].for_update_ts, TS(10));
+    /* re-acquire by the owner with a newer for_update_ts is fine */
+    assert_int_equal(plock(t->s, &t->r, "k", TS(10), TS(12), 0), 0);
+    /* commit of only a pessimistic lock is refused */
+    struct mvcc_key key = {"k", 1};
+    assert_int_equal(mvcc_commit(t->s, &key, 1, TS(10), TS(30), &t->r),
+                     MVCC_LOCK_NOT_FOUND);
+    /* prewrite converts, commit lands */
+    assert_int_equal(put_txn(t, "k", "new", TS(10), TS(30), true), 0);
+    get_is(t, "k", TS(30), "new");
+    /* a pessimistic prewrite whose lock is gone */
+    assert_int_equal(put_txn(t, "q", "v", TS(40), TS(41), true),
+                     MVCC_LOCK_NOT_FOUND);
+}
+
+static void conflicts_use_for_update_ts(void **state)
+{
+    struct tu_store *t = *state;
+    assert_int_equal(put_txn(t, "k", "v", TS(10), TS(20), false), 0);
+    assert_int_equal(plock(t->s, &t->r, "k", TS(15), TS(15), 0),
+                     MVCC_CONFLICT);
+    assert_int_equal(t->r.conflict_commit_ts, TS(20));
+    assert_int_equal(t->r.conflict_start_ts, TS(10));
+    /* retry with a newer for_update_ts, and read the value back */
+    struct mvcc_key key = {"k", 1};
+    struct mvcc_pessimistic_req req;
+    memset(&req, 0, sizeof req);
+    req.keys = &key;
+    req.n = 1;
+    req.primary = "k";
+    req.primary_len = 1;
+    req.start_ts = TS(15);
+    req.for_update_ts = TS(25);
+    req.return_values = true;
+    assert_int_equal(mvcc_acquire_pessimistic_lock(t->s, &req, &t->r), 0);
+    assert_int_equal(t->r.npairs, 1);
+    assert_memory_equal(t->r.pairs[0].value, "v", 1);
+    /* a rolled-back txn cannot lock */
+    struct mvcc_key r = {"r", 1};
+    assert_int_equal(mvcc_batch_rollback(t->s, &r, 1, TS(50), &t->r), 0);
+    assert_int_equal(plock(t->s, &t->r, "r", TS(50), TS(50), 0),
+                     MVCC_ROLLED_BACK);
+    assert_int_equal(plock(t->s, &t->r, "r", TS(50), TS(49), 0), -EINVAL);
+}
+
+static void pessimistic_rollback_removes_only_ours(void **state)
+{
+    struct tu_store *t = *state;
+    assert_int_equal(plock(t->s, &t->r, "a", TS(10), TS(12), 0), 0);
+    assert_int_equal(prollback(t, "a", TS(10), TS(11)), 0); /* older fut */
+    assert_int_equal(plock(t->s, &t->r, "a", TS(13), TS(13), 0), MVCC_LOCKED);
+    assert_int_equal(prollback(t, "a", TS(9), TS(20)), 0); /* not ours */
+    assert_int_equal(plock(t->s, &t->r, "a", TS(13), TS(13), 0), MVCC_LOCKED);
+    assert_int_equal(prollback(t, "a", TS(10), TS(12)), 0);
+    assert_int_equal(plock(t->s, &t->r, "a", TS(13), TS(13), 0), 0);
+    /* an expired pessimistic primary is rolled back by CheckTxnStatus */
+    struct mvcc_check_txn_req req = {"a", 1, TS(13), 0, TS(10000), false,
+                                     false};
+    assert_int_equal(mvcc_check_txn_status(t->s, &req, &t->r), 0);
+    assert_int_equal(t->r.status, MVCC_TXN_ROLLED_BACK);
+    assert_int_equal(t->r.action, MVCC_ACT_TTL_EXPIRE_PESSIMISTIC_ROLLBACK);
+    assert_int_equal(plock(t->s, &t->r, "a", TS(14), TS(14), 0), 0);
+}
+
+static void wait_times_out(void **state)
+{
+    struct tu_store *t = *state;
+    assert_int_equal(plock(t->s, &t->r, "k", TS(10), TS(10), 0), 0);
+    assert_int_equal(plock(t->s, &t->r, "k", TS(11), TS(11), 30),
+                     MVCC_LOCK_WAIT_TIMEOUT);
+    assert_int_equal(t->r.nlocks, 1);
+    assert_int_equal(mvcc_store_lock_waiters(t->s), 0);
+}
+
+struct waiter
+{
+    struct mvcc_store *s;  /* store */
+    const char *key;       /* key to lock */
+    mvcc_ts start;         /* txn */
+    int rc;                /* outcome */
+    struct mvcc_result r;  /* its result */
+};
+
+static void *wait_thread(void *arg)
+{
+    struct waiter *w = arg;
+    mvcc_result_init(&w->r);
+    /* a deadline far beyond any machine's slowness */
+    w->rc = plock(w->s, &w->r, w->key, w->start, w->start, 60000);
+    mvcc_result_reset(&w->r);
+    return NULL;
+}
+
+static void until_waiters(struct mvcc_store *s, size_t n)
+{
+    while (mvcc_store_lock_waiters(s) != n)
+        sched_yield();
+}
+
+static void release_wakes_the_waiter(void **state)
+{
+    struct tu_store *t = *state;
+    assert_int_equal(plock(t->s, &t->r, "k", TS(10), TS(10), 0), 0);
+    struct waiter w = {t->s, "k", TS(11), -1, {0}};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, wait_thread, &w), 0);
+    until_waiters(t->s, 1);
+    assert_int_equal(prollback(t, "k", TS(10), TS(10)), 0);
+    pthread_join(th, NULL);
+    assert_int_equal(w.rc, 0);
+    /* now the waiter holds it; a commit by it wakes the next waiter, which
+     * then sees a commit after its for_update_ts */
+    struct waiter w2 = {t->s, "k", TS(12), -1, {0}};
+    assert_int_equal(pthread_create(&th, NULL, wait_thread, &w2), 0);
+    until_waiters(t->s, 1);
+    assert_int_equal(put_txn(t, "k", "v", TS(11), TS(20), true), 0);
+    pthread_join(th, NULL);
+    assert_int_equal(w2.rc, MVCC_CONFLICT);
+}
+
+static void deadlock_is_detected(void **state)
+{
+    struct tu_store *t = *state;
+    assert_int_equal(plock(t->s, &t->r, "a", TS(10), TS(10), 0), 0);
+    assert_int_equal(plock(t->s, &t->r, "b", TS(20), TS(20), 0), 0);
+    struct waiter w = {t->s, "b", TS(10), -1, {0}}; /* T10 waits for T20 */
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, wait_thread, &w), 0);
+    until_waiters(t->s, 1);
+    /* T20 asking for a (held by T10) would close the cycle */
+    assert_int_equal(plock(t->s, &t->r, "a", TS(20), TS(20), 60000),
+                     MVCC_DEADLOCK);
+    assert_int_equal(t->r.conflict_start_ts, TS(10));
+    /* T20 gives up: T10 gets b */
+    assert_int_equal(prollback(t, "b", TS(20), TS(20)), 0);
+    pthread_join(th, NULL);
+    assert_int_equal(w.rc, 0);
+}
+
+static void gc_keeps_what_reads_can_see(void **state)
+{
+    struct tu_store *t = *state;
+    char big[400];
+    memset(big, 'b', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    assert_int_equal(put_txn(t, "k", big, TS(10), TS(20), false), 0);
+    assert_int_equal(put_txn(t, "k", "v2", TS(30), TS(40), false), 0);
+    assert_int_equal(put_txn(t, "k", NULL, TS(50), TS(60), false), 0);
+    struct mvcc_key key = {"k", 1};
+    assert_int_equal(mvcc_batch_rollback(t->s, &key, 1, TS(65), &t->r), 0);
+    assert_int_equal(put_txn(t, "k", "v3", TS(70), TS(80), false), 0);
+    assert_int_equal(put_txn(t, "j", "only", TS(10), TS(20), false), 0);
+    uint64_t removed = 0;
+    assert_int_equal(mvcc_gc(t->s, TS(45), &removed), 0);
+    assert_int_equal(removed, 1); /* the big v1 */
+    get_is(t, "k", TS(25), NULL);
+    get_is(t, "k", TS(45), "v2");
+    get_is(t, "k", TS(62), NULL);
+    get_is(t, "k", TS(80), "v3");
+    get_is(t, "j", TS(45), "only");
+    /* the default-CF value of v1 is gone too */
+    struct mvcc_iter *it;
+    assert_int_equal(
+        mvcc_engine_iter(t->f.eng, NULL, MVCC_CF_DEFAULT, NULL, &it), 0);
+    assert_int_equal(it->ops->seek_to_first(it), 0);
+    assert_false(it->ops->valid(it));
+    mvcc_iter_destroy(it);
+    /* at 75: the delete at 60 is the base, so it and v2 go, and the
+     * rollback at 65 */
+    assert_int_equal(mvcc_gc(t->s, TS(75), &removed), 0);
+    assert_int_equal(removed, 3);
+    get_is(t, "k", TS(75), NULL);
+    get_is(t, "k", TS(80), "v3");
+    assert_int_equal(mvcc_gc(t->s, TS(75), &removed), 0);
+    assert_int_equal(removed, 0);
+}
+
+static void delete_range_clears_every_cf(void **state)
+{
+    struct tu_store *t = *state;
+    assert_int_equal(put_txn(t, "a", "1", TS(10), TS(20), false), 0);
+    assert_int_equal(put_txn(t, "b", "1", TS(10), TS(20), false), 0);
+    assert_int_equal(put_txn(t, "c", "1", TS(10), TS(20), false), 0);
+    assert_int_equal(plock(t->s, &t->r, "bb", TS(30), TS(30), 0), 0);
+    assert_int_equal(mvcc_delete_range(t->s, K("b"), K("c")), 0);
+    get_is(t, "a", TS(40), "1");
+    get_is(t, "b", TS(40), NULL);
+    get_is(t, "c", TS(40), "1");
+    assert_int_equal(mvcc_scan_lock(t->s, MVCC_TS_MAX, NULL, 0, NULL, 0, 0,
+                                    &t->r),
+                     0);
+    assert_int_equal(t->r.nlocks, 0);
+    const char ff[20] = {(char)0xFF, (char)0xFF, (char)0xFF, (char)0xFF,
+                         (char)0xFF, (char)0xFF, (char)0xFF, (char)0xFF,
+                         (char)0xFF, (char)0xFF, (char)0xFF, (char)0xFF,
+                         (char)0xFF, (char)0xFF, (char)0xFF, (char)0xFF,
+                         (char)0xFF, (char)0xFF, (char)0xFF, (char)0xFF};
+    char fk[21];
+    memcpy(fk, ff, 20);
+    fk[20] = 0;
+    assert_int_equal(put_txn(t, fk, "x", TS(50), TS(60), false), 0);
+    assert_int_equal(mvcc_delete_range(t->s, K("c"), NULL, 0), 0);
+    assert_int_equal(mvcc_scan(t->s, NULL, NULL, 0, NULL, 0, TS(70), &t->r),
+                     0);
+    assert_int_equal(t->r.npairs, 1);
+    assert_memory_equal(t->r.pairs[0].key, "a", 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TU_BOTH_STORE(lock_prewrite_commit),
+        TU_BOTH_STORE(conflicts_use_for_update_ts),
+        TU_BOTH_STORE(pessimistic_rollback_removes_only_ours),
+        TU_BOTH_STORE(wait_times_out),
+        TU_BOTH_STORE(release_wakes_the_waiter),
+        TU_BOTH_STORE(deadlock_is_detected),
+        TU_BOTH_STORE(gc_keeps_what_reads_can_see),
+        TU_BOTH_STORE(delete_range_clears_every_cf),
+    };
+    return cmocka_run_group_tests_name("libmvcc/pessimistic", tests, NULL,
+                                       NULL);
+}
