@@ -572,3 +572,8 @@ void sim_check_logs(struct sim *s)
         }
     }
 }
+
+void sim_deliver_all(struct sim *s)
+{
+    deliver(s, true);
+}

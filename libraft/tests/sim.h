@@ -108,6 +108,8 @@ void sim_restart(struct sim *s, raft_id id);
 int sim_read(struct sim *s, raft_id id);
 /* Check log matching and leader completeness over all disks. */
 void sim_check_logs(struct sim *s);
+/* Deliver every queued message once (ignoring delays). */
+void sim_deliver_all(struct sim *s);
 /* Drop all queued messages. */
 void sim_drop_all(struct sim *s);
 uint64_t sim_rand(struct sim *s);

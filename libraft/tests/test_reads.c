@@ -1,0 +1,204 @@
+/* test_reads.c: linearizable reads (thesis 6.4): ReadIndex on the leader and
+ * through a follower, confirmation by a quorum, waiting for a commit in the
+ * leader's term, refusal by a deposed leader, and lease reads (6.4.1).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common.h"
+#include "sim.h"
+
+static struct raft_status status(struct raft_node *n)
+{
+    struct raft_status st;
+    raft_node_status(n, &st);
+    return st;
+}
+
+static void elect(struct sim *s, int voters, int read_only, bool cq)
+{
+    struct sim_opts o;
+    memset(&o, 0, sizeof(o));
+    o.n_voters = voters;
+    o.seed = 5;
+    o.read_only = read_only;
+    o.check_quorum = cq;
+    sim_init(s, &o);
+    raft_node_campaign(sim_node(s, 1));
+    sim_settle(s);
+    assert_int_equal(sim_leader(s), 1);
+}
+
+/* The leader answers with its commit index after a heartbeat round. */
+static void read_index_on_leader(void **state)
+{
+    (void)state;
+    struct sim s;
+    elect(&s, 3, RAFT_READ_SAFE, false);
+    raft_node_propose(sim_node(&s, 1), "v", 1, NULL);
+    sim_settle(&s);
+    uint64_t hb = s.sent[2][RAFT_MSG_HEARTBEAT];
+    int r = sim_read(&s, 1);
+    assert_true(r >= 0);
+    assert_false(s.reads[r].done);
+    sim_settle(&s);
+    assert_true(s.reads[r].done);
+    assert_int_equal(s.reads[r].index, 2);
+    assert_int_equal(s.sent[2][RAFT_MSG_HEARTBEAT] - hb, 1);
+    assert_string_equal(s.failure, "");
+    sim_close(&s);
+}
+
+/* A follower's read goes through the leader and comes back with an index
+ * covering everything committed before it. */
+static void read_index_through_follower(void **state)
+{
+    (void)state;
+    struct sim s;
+    elect(&s, 3, RAFT_READ_SAFE, false);
+    raft_node_propose(sim_node(&s, 1), "v", 1, NULL);
+    raft_node_propose(sim_node(&s, 1), "w", 1, NULL);
+    sim_settle(&s);
+    int r = sim_read(&s, 3);
+    sim_settle(&s);
+    assert_true(s.reads[r].done);
+    assert_int_equal(s.reads[r].index, 3);
+    assert_true(s.nodes[2].applied >= 3);
+    assert_string_equal(s.failure, "");
+    sim_close(&s);
+}
+
+/* A leader cut off from the quorum never confirms a read. */
+static void isolated_leader_cannot_read(void **state)
+{
+    (void)state;
+    struct sim s;
+    elect(&s, 3, RAFT_READ_SAFE, false);
+    sim_isolate(&s, 1);
+    int r = sim_read(&s, 1);
+    for (int i = 0; i < 5; i++) {
+        sim_tick(&s, 1);
+        sim_settle(&s);
+    }
+    assert_false(s.reads[r].done);
+    sim_close(&s);
+}
+
+/* One reply from a quorum confirms every read queued before it. */
+static void reads_confirmed_in_order(void **state)
+{
+    (void)state;
+    struct sim s;
+    elect(&s, 3, RAFT_READ_SAFE, false);
+    sim_isolate(&s, 1);
+    int a = sim_read(&s, 1);
+    int b = sim_read(&s, 1);
+    sim_settle(&s);
+    assert_false(s.reads[a].done);
+    sim_heal(&s);
+    sim_tick(&s, 1); /* the heartbeat carries the newest read's context */
+    sim_settle(&s);
+    assert_true(s.reads[a].done);
+    assert_true(s.reads[b].done);
+    sim_close(&s);
+}
+
+/* A new leader holds reads until an entry of its term commits. */
+static void read_waits_for_term_commit(void **state)
+{
+    (void)state;
+    struct tnode t;
+    tnode_init(&t, 1, 3, false, false);
+    raft_node_campaign(t.n);
+    tnode_drain(&t);
+    struct raft_message v = tmsg(RAFT_MSG_VOTE_RESP, 2, 1, 1);
+    raft_node_step(t.n, &v);
+    assert_int_equal(status(t.n).role, RAFT_LEADER);
+    assert_int_equal(raft_node_read_index(t.n, 77), 0);
+    tnode_drain(&t);
+    assert_null(tnode_find(&t, RAFT_MSG_HEARTBEAT));
+    struct raft_message r = tmsg(RAFT_MSG_APPEND_RESP, 2, 1, 1);
+    r.index = 1;
+    raft_node_step(t.n, &r);
+    assert_int_equal(status(t.n).commit, 1);
+    tnode_drain(&t);
+    const struct raft_message *hb = tnode_find(&t, RAFT_MSG_HEARTBEAT);
+    assert_non_null(hb);
+    assert_int_equal(hb->context, 77);
+    struct raft_message h = tmsg(RAFT_MSG_HEARTBEAT_RESP, 3, 1, 1);
+    h.context = 77;
+    raft_node_step(t.n, &h);
+    struct raft_ready rd;
+    assert_int_equal(raft_node_ready(t.n, &rd), 0);
+    assert_int_equal(rd.n_reads, 1);
+    assert_int_equal(rd.reads[0].context, 77);
+    assert_int_equal(rd.reads[0].index, 1);
+    raft_node_advance(t.n, &rd);
+    assert_int_equal(raft_node_read_index(t.n, 0), RAFT_EINVAL);
+    tnode_close(&t);
+}
+
+/* Lease reads answer at once, without a heartbeat round. */
+static void lease_read_needs_no_round_trip(void **state)
+{
+    (void)state;
+    struct sim s;
+    elect(&s, 3, RAFT_READ_LEASE, true);
+    uint64_t hb = s.sent[2][RAFT_MSG_HEARTBEAT];
+    sim_isolate(&s, 1); /* it still holds the lease for now */
+    int r = sim_read(&s, 1);
+    sim_process_ready(&s, 1);
+    assert_true(s.reads[r].done);
+    assert_int_equal(s.reads[r].index, 1);
+    assert_int_equal(s.sent[2][RAFT_MSG_HEARTBEAT], hb);
+    sim_close(&s);
+}
+
+/* Lease reads are refused without CheckQuorum: the lease would not hold. */
+static void lease_requires_check_quorum(void **state)
+{
+    (void)state;
+    struct raft_memstore *ms;
+    raft_memstore_create(&ms);
+    struct raft_config c;
+    memset(&c, 0, sizeof(c));
+    c.id = 1;
+    c.storage = raft_memstore_storage(ms);
+    c.read_only = RAFT_READ_LEASE;
+    struct raft_node *n = (void *)1;
+    assert_int_equal(raft_node_create(&c, &n), RAFT_EINVAL);
+    assert_null(n);
+    c.check_quorum = true;
+    assert_int_equal(raft_node_create(&c, &n), 0);
+    raft_node_destroy(n);
+    raft_memstore_destroy(ms);
+}
+
+/* A follower without a leader refuses a read. */
+static void read_without_leader_refused(void **state)
+{
+    (void)state;
+    struct tnode t;
+    tnode_init(&t, 2, 3, false, false);
+    assert_int_equal(raft_node_read_index(t.n, 5), RAFT_EDROPPED);
+    tnode_close(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(read_index_on_leader),
+        cmocka_unit_test(read_index_through_follower),
+        cmocka_unit_test(isolated_leader_cannot_read),
+        cmocka_unit_test(reads_confirmed_in_order),
+        cmocka_unit_test(read_waits_for_term_commit),
+        cmocka_unit_test(lease_read_needs_no_round_trip),
+        cmocka_unit_test(lease_requires_check_quorum),
+        cmocka_unit_test(read_without_leader_refused),
+    };
+    return cmocka_run_group_tests_name("libraft/reads", tests, NULL, NULL);
+}

@@ -1,0 +1,263 @@
+/* test_snapshot.c: snapshots and log compaction: the memory store's rules,
+ * a follower behind the compacted log gets a snapshot in chunks and
+ * restores it, out-of-order chunks are dropped, a lost snapshot is retried.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common.h"
+#include "sim.h"
+
+static struct raft_status status(struct raft_node *n)
+{
+    struct raft_status st;
+    raft_node_status(n, &st);
+    return st;
+}
+
+static void memstore_rules(void **state)
+{
+    (void)state;
+    struct raft_memstore *ms;
+    assert_int_equal(raft_memstore_create(&ms), 0);
+    struct raft_storage *s = raft_memstore_storage(ms);
+    struct raft_entry e[5];
+    memset(e, 0, sizeof(e));
+    for (int i = 0; i < 5; i++) {
+        e[i].term = 1;
+        e[i].index = (raft_index)i + 1;
+        e[i].data = "d";
+        e[i].len = 1;
+    }
+    assert_int_equal(raft_memstore_append(ms, e, 5), 0);
+    raft_index fi, li;
+    s->ops->first_index(s, &fi);
+    s->ops->last_index(s, &li);
+    assert_int_equal(fi, 1);
+    assert_int_equal(li, 5);
+    /* A gap is refused. */
+    e[0].index = 7;
+    assert_int_equal(raft_memstore_append(ms, e, 1), RAFT_EINVAL);
+    e[0].index = 1;
+    struct raft_conf_state cs;
+    memset(&cs, 0, sizeof(cs));
+    cs.voters[0] = 1;
+    cs.n_voters = 1;
+    assert_int_equal(raft_memstore_create_snapshot(ms, 3, &cs, "abc", 3), 0);
+    assert_int_equal(raft_memstore_create_snapshot(ms, 2, &cs, "ab", 2),
+                     RAFT_ESNAPOLD);
+    assert_int_equal(raft_memstore_create_snapshot(ms, 9, &cs, "ab", 2),
+                     RAFT_EUNAVAILABLE);
+    assert_int_equal(raft_memstore_compact(ms, 3), 0);
+    assert_int_equal(raft_memstore_compact(ms, 3), RAFT_ECOMPACTED);
+    assert_int_equal(raft_memstore_compact(ms, 6), RAFT_EUNAVAILABLE);
+    s->ops->first_index(s, &fi);
+    assert_int_equal(fi, 4);
+    raft_term t;
+    assert_int_equal(s->ops->term(s, 3, &t), 0); /* the kept boundary */
+    assert_int_equal(t, 1);
+    assert_int_equal(s->ops->term(s, 2, &t), RAFT_ECOMPACTED);
+    assert_int_equal(s->ops->term(s, 6, &t), RAFT_EUNAVAILABLE);
+    const struct raft_entry *got;
+    size_t n;
+    assert_int_equal(s->ops->entries(s, 3, 5, 100, &got, &n),
+                     RAFT_ECOMPACTED);
+    assert_int_equal(s->ops->entries(s, 4, 6, 100, &got, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(s->ops->entries(s, 4, 6, 0, &got, &n), 0);
+    assert_int_equal(n, 1); /* at least one entry even over max_bytes */
+    assert_int_equal(s->ops->entries(s, 4, 7, 100, &got, &n),
+                     RAFT_EUNAVAILABLE);
+    /* Appending all-compacted entries is refused; overlapping is fine. */
+    assert_int_equal(raft_memstore_append(ms, e, 2), RAFT_ECOMPACTED);
+    assert_int_equal(raft_memstore_append(ms, e, 5), 0);
+    const struct raft_snapshot *snap;
+    s->ops->snapshot(s, &snap);
+    assert_int_equal(snap->meta.index, 3);
+    assert_int_equal(snap->len, 3);
+    raft_memstore_destroy(ms);
+    raft_memstore_destroy(NULL);
+}
+
+/* A follower that missed entries now compacted away gets the snapshot, in
+ * chunks of snapshot_chunk_bytes, restores it and then catches up. */
+static void lagging_follower_gets_snapshot(void **state)
+{
+    (void)state;
+    struct sim_opts o;
+    memset(&o, 0, sizeof(o));
+    o.n_voters = 3;
+    o.seed = 9;
+    o.snap_every = 10;
+    o.chunk = 5; /* 16 bytes of sim state: 4 chunks */
+    struct sim s;
+    sim_init(&s, &o);
+    raft_node_campaign(sim_node(&s, 1));
+    sim_settle(&s);
+    sim_isolate(&s, 3);
+    for (int i = 0; i < 30; i++) {
+        raft_node_propose(sim_node(&s, 1), "p", 1, NULL);
+        sim_settle(&s);
+    }
+    struct raft_storage *st = raft_memstore_storage(s.nodes[0].ms);
+    raft_index first;
+    st->ops->first_index(st, &first);
+    assert_true(first > 2); /* the leader compacted */
+    sim_heal(&s);
+    uint64_t before = s.sent[3][RAFT_MSG_SNAPSHOT];
+    for (int i = 0; i < 5; i++) {
+        sim_tick(&s, 1);
+        sim_settle(&s);
+    }
+    assert_int_equal(s.sent[3][RAFT_MSG_SNAPSHOT] - before, 4);
+    assert_int_equal(status(sim_node(&s, 3)).commit, 31);
+    assert_int_equal(s.nodes[2].applied, 31);
+    assert_string_equal(s.failure, "");
+    struct raft_storage *s3 = raft_memstore_storage(s.nodes[2].ms);
+    const struct raft_snapshot *snap;
+    s3->ops->snapshot(s3, &snap);
+    assert_true(snap->meta.index >= first - 1);
+    sim_check_logs(&s);
+    assert_string_equal(s.failure, "");
+    sim_close(&s);
+}
+
+/* Chunks out of order are ignored; the whole sequence then restores. */
+static void chunks_must_arrive_in_order(void **state)
+{
+    (void)state;
+    struct tnode t;
+    tnode_init(&t, 2, 3, false, false);
+    struct raft_snapshot c;
+    memset(&c, 0, sizeof(c));
+    c.meta.index = 10;
+    c.meta.term = 2;
+    c.meta.conf.voters[0] = 1;
+    c.meta.conf.voters[1] = 2;
+    c.meta.conf.voters[2] = 3;
+    c.meta.conf.n_voters = 3;
+    c.total = 6;
+    struct raft_message m = tmsg(RAFT_MSG_SNAPSHOT, 1, 2, 2);
+    m.snapshot = &c;
+    c.offset = 3; /* second chunk first: ignored */
+    c.len = 3;
+    c.data = "def";
+    assert_int_equal(raft_node_step(t.n, &m), 0);
+    tnode_drain(&t);
+    assert_null(tnode_find(&t, RAFT_MSG_APPEND_RESP));
+    c.offset = 0;
+    c.data = "abc";
+    assert_int_equal(raft_node_step(t.n, &m), 0);
+    c.offset = 3;
+    c.data = "def";
+    assert_int_equal(raft_node_step(t.n, &m), 0);
+    struct raft_ready rd;
+    assert_int_equal(raft_node_ready(t.n, &rd), 0);
+    assert_non_null(rd.snapshot);
+    assert_int_equal(rd.snapshot->meta.index, 10);
+    assert_int_equal(rd.snapshot->len, 6);
+    assert_memory_equal(rd.snapshot->data, "abcdef", 6);
+    assert_int_equal(rd.n_after, 1);
+    assert_int_equal(rd.after[0].type, RAFT_MSG_APPEND_RESP);
+    assert_int_equal(rd.after[0].index, 10);
+    assert_int_equal(raft_memstore_apply_snapshot(t.ms, rd.snapshot), 0);
+    assert_int_equal(raft_node_advance(t.n, &rd), 0);
+    struct raft_status st = status(t.n);
+    assert_int_equal(st.commit, 10);
+    assert_int_equal(st.applied, 10);
+    assert_int_equal(st.last_index, 10);
+    /* A chunk claiming bytes beyond its total is refused. */
+    c.offset = 4;
+    c.len = 3;
+    assert_int_equal(raft_node_step(t.n, &m), RAFT_EINVAL);
+    tnode_close(&t);
+}
+
+/* A snapshot older than the commit index is not installed. */
+static void stale_snapshot_ignored(void **state)
+{
+    (void)state;
+    struct tnode t;
+    tnode_init(&t, 2, 3, false, false);
+    raft_term terms[] = {1, 1, 1, 1};
+    tnode_seed_log(&t, terms, 4, 1);
+    struct raft_message h = tmsg(RAFT_MSG_HEARTBEAT, 1, 2, 1);
+    h.commit = 4;
+    raft_node_step(t.n, &h);
+    tnode_drain(&t);
+    struct raft_snapshot c;
+    memset(&c, 0, sizeof(c));
+    c.meta.index = 3;
+    c.meta.term = 1;
+    c.meta.conf.voters[0] = 1;
+    c.meta.conf.n_voters = 1;
+    struct raft_message m = tmsg(RAFT_MSG_SNAPSHOT, 1, 2, 1);
+    m.snapshot = &c;
+    raft_node_step(t.n, &m);
+    struct raft_ready rd;
+    raft_node_ready(t.n, &rd);
+    assert_null(rd.snapshot);
+    assert_int_equal(rd.n_after, 1);
+    assert_int_equal(rd.after[0].index, 4);
+    raft_node_advance(t.n, &rd);
+    tnode_close(&t);
+}
+
+/* A snapshot lost on the way is sent again (timeout or report). */
+static void lost_snapshot_retried(void **state)
+{
+    (void)state;
+    struct sim_opts o;
+    memset(&o, 0, sizeof(o));
+    o.n_voters = 3;
+    o.seed = 9;
+    o.snap_every = 10;
+    struct sim s;
+    sim_init(&s, &o);
+    raft_node_campaign(sim_node(&s, 1));
+    sim_settle(&s);
+    sim_isolate(&s, 3);
+    for (int i = 0; i < 30; i++) {
+        raft_node_propose(sim_node(&s, 1), "p", 1, NULL);
+        sim_settle(&s);
+    }
+    /* Let the leader hear from 3 (heartbeat) but lose the snapshot. */
+    sim_heal(&s);
+    sim_tick(&s, 1);
+    uint64_t sent = s.sent[3][RAFT_MSG_SNAPSHOT];
+    for (int i = 0; i < 10 && s.sent[3][RAFT_MSG_SNAPSHOT] == sent; i++) {
+        sim_process_ready(&s, 1);
+        if (s.sent[3][RAFT_MSG_SNAPSHOT] != sent)
+            break;
+        sim_deliver_all(&s);
+        sim_process_ready(&s, 3);
+        sim_deliver_all(&s);
+    }
+    assert_int_equal(s.sent[3][RAFT_MSG_SNAPSHOT], sent + 1);
+    sim_drop_all(&s);
+    /* The application reports the failure; the next heartbeat response
+     * brings a new snapshot. */
+    assert_int_equal(raft_node_report_snapshot(sim_node(&s, 1), 3, false), 0);
+    sim_tick(&s, 1);
+    sim_settle(&s);
+    assert_int_equal(s.sent[3][RAFT_MSG_SNAPSHOT], sent + 2);
+    assert_int_equal(s.nodes[2].applied, 31);
+    assert_string_equal(s.failure, "");
+    sim_close(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(memstore_rules),
+        cmocka_unit_test(lagging_follower_gets_snapshot),
+        cmocka_unit_test(chunks_must_arrive_in_order),
+        cmocka_unit_test(stale_snapshot_ignored),
+        cmocka_unit_test(lost_snapshot_retried),
+    };
+    return cmocka_run_group_tests_name("libraft/snapshot", tests, NULL, NULL);
+}
