@@ -67,6 +67,7 @@ struct rpc__tls
     struct evbuffer *bio_out;    /* ciphertext sink during a call */
     bool established;            /* handshake done and peer accepted */
     bool peer_closed;            /* close_notify received */
+    int first_byte;              /* first ciphertext byte received, or -1 */
     int failed;                  /* 0, or the sticky error code */
     bool cn_rejected;            /* verify callback refused the peer CN */
     char peer_cn[CN_MAX];        /* peer certificate CN once established */
@@ -474,6 +475,8 @@ static int bio_recv(void *p, unsigned char *buf, size_t len)
     n = evbuffer_remove(t->bio_in, buf, len);
     if (n <= 0)
         return MBEDTLS_ERR_SSL_WANT_READ;
+    if (t->first_byte < 0)
+        t->first_byte = buf[0];
     return n;
 }
 
@@ -529,6 +532,7 @@ int rpc__tls_new(const struct rpc_tls_config *cfg, struct rpc__tls **out)
     if (t == NULL)
         return -ENOMEM;
     t->cfg = cfg;
+    t->first_byte = -1;
     mbedtls_ssl_init(&t->ssl);
     ret = mbedtls_ssl_setup(&t->ssl, &cfg->conf);
     if (ret != 0)
@@ -602,6 +606,15 @@ static int fail_mbed(struct rpc__tls *t, int ret, const char *during)
     uint32_t flags;
     int a;
 
+    /* A first record that is neither handshake nor alert: not TLS at all
+     * (say, a plaintext librpc frame, "LRPC"). Say so plainly. */
+    if (!t->established && t->first_byte >= 0 &&
+        t->first_byte != MBEDTLS_SSL_MSG_HANDSHAKE &&
+        t->first_byte != MBEDTLS_SSL_MSG_ALERT)
+        return fail(t, RPC_ETLS,
+                    "the peer does not speak TLS: its first byte 0x%02x "
+                    "starts no TLS record (%s)",
+                    (unsigned)t->first_byte, during);
     switch (ret) {
     case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
         flags = mbedtls_ssl_get_verify_result(&t->ssl);

@@ -464,6 +464,11 @@ static void garbage_instead_of_client_hello(void **state)
             RPC_ETLS);
         assert_true(strstr(rpc__tls_errmsg(srv.t), "during the handshake") !=
                     NULL);
+        /* Bytes that start no TLS record are named as such. */
+        assert_int_equal(strstr(rpc__tls_errmsg(srv.t),
+                                "the peer does not speak TLS: its first byte "
+                                "0x47") != NULL,
+                         i == 0);
         assert_false(rpc__tls_established(srv.t));
         assert_int_equal(evbuffer_get_length(srv.plain_in), 0);
         end_free(&srv);
