@@ -268,7 +268,10 @@ int raft_memstore_create(struct raft_memstore **out);
 void raft_memstore_destroy(struct raft_memstore *ms);
 /* The storage interface of ms (borrowed for ms' lifetime). */
 struct raft_storage *raft_memstore_storage(struct raft_memstore *ms);
-/* Set the initial configuration of a new group (before any node runs). */
+/* Set the initial configuration of a new group on each founding member
+ * (copied), before any node runs on ms. It becomes a snapshot at index 1,
+ * term 1 (so logs start at 2); a member added later starts from an empty
+ * store and receives it. RAFT_ESTATE if ms is not empty. */
 int raft_memstore_bootstrap(struct raft_memstore *ms,
                             const struct raft_conf_state *cs);
 /* Record the hard state (copied). */

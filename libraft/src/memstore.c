@@ -128,7 +128,17 @@ int raft_memstore_bootstrap(struct raft_memstore *ms,
 {
     if (raft__conf_validate(cs) != 0 || cs->n_voters == 0)
         return RAFT_EINVAL;
+    if (ms->n != 1 || ms->ents[0].index != 0 || ms->hs.term != 0)
+        return RAFT_ESTATE;
+    /* The initial configuration is a snapshot at index 1, term 1: a member
+     * added later has an empty log, so the leader sends it this snapshot
+     * (or a later one) and it learns the configuration from it. */
+    ms->snap.meta.index = 1;
+    ms->snap.meta.term = 1;
     ms->snap.meta.conf = *cs;
+    ms->ents[0].index = 1;
+    ms->ents[0].term = 1;
+    ms->hs.commit = 1;
     return 0;
 }
 

@@ -42,10 +42,11 @@ void tnode_seed_log(struct tnode *t, const raft_term *terms, size_t n,
     memset(e, 0, sizeof(e));
     for (size_t i = 0; i < n; i++) {
         e[i].term = terms[i];
-        e[i].index = i + 1;
+        e[i].index = i + 2; /* after the bootstrap snapshot */
     }
-    assert_int_equal(raft_memstore_append(t->ms, e, n), 0);
-    struct raft_hard_state hs = {hs_term, 0, 0};
+    if (n > 0)
+        assert_int_equal(raft_memstore_append(t->ms, e, n), 0);
+    struct raft_hard_state hs = {hs_term, 0, 1};
     raft_memstore_set_hard_state(t->ms, &hs);
     raft_node_destroy(t->n);
     struct raft_config c;

@@ -23,7 +23,7 @@ void tnode_close(struct tnode *t);
 void tnode_drain(struct tnode *t);
 /* The last drained message of type, or NULL. */
 const struct raft_message *tnode_find(struct tnode *t, uint32_t type);
-/* Append entries of the given terms at indices 1.. to the disk. */
+/* Append entries of the given terms at indices 2.. to the disk. */
 void tnode_seed_log(struct tnode *t, const raft_term *terms, size_t n,
                     raft_term hs_term);
 struct raft_message tmsg(uint32_t type, raft_id from, raft_id to,

@@ -74,7 +74,7 @@ void sim_init(struct sim *s, const struct sim_opts *o)
 {
     memset(s, 0, sizeof(*s));
     s->o = *o;
-    s->n = o->n_voters + o->n_learners;
+    s->n = o->n_voters + o->n_learners + o->n_spare;
     s->rng = o->seed;
     s->next_ctx = 1;
     s->next_val = 1;
@@ -88,9 +88,11 @@ void sim_init(struct sim *s, const struct sim_opts *o)
         struct sim_node *sn = &s->nodes[i];
         sn->id = (raft_id)(i + 1);
         if (raft_memstore_create(&sn->ms) != 0 ||
-            raft_memstore_bootstrap(sn->ms, &cs) != 0)
+            (i < o->n_voters + o->n_learners &&
+             raft_memstore_bootstrap(sn->ms, &cs) != 0))
             fail(s, "memstore");
-        sn->conf = cs;
+        if (i < o->n_voters + o->n_learners)
+            sn->applied = 1;
         start(s, sn);
     }
 }
@@ -265,6 +267,9 @@ void sim_process_ready(struct sim *s, raft_id id)
             sn->hash = h;
         } else if (rd.snapshot->len != 0) {
             fail(s, "unexpected snapshot data");
+        } else {
+            sn->applied = rd.snapshot->meta.index;
+            sn->hash = 0;
         }
     }
     if (rd.n_entries > 0) {
@@ -478,7 +483,7 @@ void sim_restart(struct sim *s, raft_id id)
         memcpy(&sn->applied, snap->data, 8);
         memcpy(&sn->hash, (uint8_t *)snap->data + 8, 8);
     } else {
-        sn->applied = 0;
+        sn->applied = snap->meta.index;
         sn->hash = 0;
     }
     start(s, sn);

@@ -17,6 +17,7 @@
 struct sim_opts {
     int n_voters;            /* nodes 1..n_voters vote */
     int n_learners;          /* then this many learners */
+    int n_spare;             /* then nodes outside the configuration */
     uint64_t seed;           /* drives everything random */
     bool pre_vote;           /* raft_config.pre_vote */
     bool check_quorum;       /* raft_config.check_quorum */

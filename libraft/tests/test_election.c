@@ -137,6 +137,7 @@ static void one_vote_per_term(void **state)
     struct tnode t;
     tnode_init(&t, 3, 3, false, false);
     struct raft_message m = tmsg(RAFT_MSG_VOTE, 1, 3, 1);
+    m.index = m.log_term = 1; /* the bootstrap snapshot */
     assert_int_equal(raft_node_step(t.n, &m), 0);
     tnode_drain(&t);
     const struct raft_message *r = tnode_find(&t, RAFT_MSG_VOTE_RESP);
@@ -144,6 +145,7 @@ static void one_vote_per_term(void **state)
     assert_false(r->reject);
     assert_int_equal(r->to, 1);
     m = tmsg(RAFT_MSG_VOTE, 2, 3, 1);
+    m.index = m.log_term = 1;
     assert_int_equal(raft_node_step(t.n, &m), 0);
     tnode_drain(&t);
     r = tnode_find(&t, RAFT_MSG_VOTE_RESP);
@@ -151,6 +153,7 @@ static void one_vote_per_term(void **state)
     assert_true(r->reject);
     /* The same candidate asking again gets the vote again (idempotent). */
     m = tmsg(RAFT_MSG_VOTE, 1, 3, 1);
+    m.index = m.log_term = 1;
     assert_int_equal(raft_node_step(t.n, &m), 0);
     tnode_drain(&t);
     r = tnode_find(&t, RAFT_MSG_VOTE_RESP);
@@ -166,6 +169,7 @@ static void vote_persisted_before_response(void **state)
     struct tnode t;
     tnode_init(&t, 3, 3, false, false);
     struct raft_message m = tmsg(RAFT_MSG_VOTE, 1, 3, 1);
+    m.index = m.log_term = 1;
     assert_int_equal(raft_node_step(t.n, &m), 0);
     struct raft_ready rd;
     assert_int_equal(raft_node_ready(t.n, &rd), 0);
@@ -249,9 +253,9 @@ static void vote_requires_up_to_date_log(void **state)
         bool granted;
     } cases[] = {
         {1, 10, false}, /* lower last term, longer: refused */
-        {2, 2, false},  /* same last term, shorter: refused */
-        {2, 3, true},   /* same term, same length */
-        {2, 4, true},   /* same term, longer */
+        {2, 3, false},  /* same last term, shorter: refused */
+        {2, 4, true},   /* same term, same length */
+        {2, 5, true},   /* same term, longer */
         {3, 1, true},   /* higher last term, shorter */
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {

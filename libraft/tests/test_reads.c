@@ -47,7 +47,7 @@ static void read_index_on_leader(void **state)
     assert_false(s.reads[r].done);
     sim_settle(&s);
     assert_true(s.reads[r].done);
-    assert_int_equal(s.reads[r].index, 2);
+    assert_int_equal(s.reads[r].index, 3);
     assert_int_equal(s.sent[2][RAFT_MSG_HEARTBEAT] - hb, 1);
     assert_string_equal(s.failure, "");
     sim_close(&s);
@@ -66,8 +66,8 @@ static void read_index_through_follower(void **state)
     int r = sim_read(&s, 3);
     sim_settle(&s);
     assert_true(s.reads[r].done);
-    assert_int_equal(s.reads[r].index, 3);
-    assert_true(s.nodes[2].applied >= 3);
+    assert_int_equal(s.reads[r].index, 4);
+    assert_true(s.nodes[2].applied >= 4);
     assert_string_equal(s.failure, "");
     sim_close(&s);
 }
@@ -113,30 +113,31 @@ static void read_waits_for_term_commit(void **state)
     (void)state;
     struct tnode t;
     tnode_init(&t, 1, 3, false, false);
+    tnode_seed_log(&t, NULL, 0, 1); /* term 1 done: elections are at 2 */
     raft_node_campaign(t.n);
     tnode_drain(&t);
-    struct raft_message v = tmsg(RAFT_MSG_VOTE_RESP, 2, 1, 1);
+    struct raft_message v = tmsg(RAFT_MSG_VOTE_RESP, 2, 1, 2);
     raft_node_step(t.n, &v);
     assert_int_equal(status(t.n).role, RAFT_LEADER);
     assert_int_equal(raft_node_read_index(t.n, 77), 0);
     tnode_drain(&t);
     assert_null(tnode_find(&t, RAFT_MSG_HEARTBEAT));
-    struct raft_message r = tmsg(RAFT_MSG_APPEND_RESP, 2, 1, 1);
-    r.index = 1;
+    struct raft_message r = tmsg(RAFT_MSG_APPEND_RESP, 2, 1, 2);
+    r.index = 2;
     raft_node_step(t.n, &r);
-    assert_int_equal(status(t.n).commit, 1);
+    assert_int_equal(status(t.n).commit, 2);
     tnode_drain(&t);
     const struct raft_message *hb = tnode_find(&t, RAFT_MSG_HEARTBEAT);
     assert_non_null(hb);
     assert_int_equal(hb->context, 77);
-    struct raft_message h = tmsg(RAFT_MSG_HEARTBEAT_RESP, 3, 1, 1);
+    struct raft_message h = tmsg(RAFT_MSG_HEARTBEAT_RESP, 3, 1, 2);
     h.context = 77;
     raft_node_step(t.n, &h);
     struct raft_ready rd;
     assert_int_equal(raft_node_ready(t.n, &rd), 0);
     assert_int_equal(rd.n_reads, 1);
     assert_int_equal(rd.reads[0].context, 77);
-    assert_int_equal(rd.reads[0].index, 1);
+    assert_int_equal(rd.reads[0].index, 2);
     raft_node_advance(t.n, &rd);
     assert_int_equal(raft_node_read_index(t.n, 0), RAFT_EINVAL);
     tnode_close(&t);
@@ -153,7 +154,7 @@ static void lease_read_needs_no_round_trip(void **state)
     int r = sim_read(&s, 1);
     sim_process_ready(&s, 1);
     assert_true(s.reads[r].done);
-    assert_int_equal(s.reads[r].index, 1);
+    assert_int_equal(s.reads[r].index, 2);
     assert_int_equal(s.sent[2][RAFT_MSG_HEARTBEAT], hb);
     sim_close(&s);
 }

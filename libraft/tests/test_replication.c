@@ -45,11 +45,11 @@ static void entry_committed_by_majority(void **state)
     elect(&s, 3, 1, NULL);
     raft_index idx = 0;
     assert_int_equal(raft_node_propose(sim_node(&s, 1), "abc", 3, &idx), 0);
-    assert_int_equal(idx, 2); /* after the leader's empty entry */
+    assert_int_equal(idx, 3); /* after bootstrap and the empty entry */
     sim_settle(&s);
     for (raft_id i = 1; i <= 3; i++) {
-        assert_int_equal(status(sim_node(&s, i)).commit, 2);
-        assert_int_equal(s.nodes[i - 1].applied, 2);
+        assert_int_equal(status(sim_node(&s, i)).commit, 3);
+        assert_int_equal(s.nodes[i - 1].applied, 3);
     }
     assert_string_equal(s.failure, "");
     sim_close(&s);
@@ -64,8 +64,8 @@ static void no_commit_without_majority(void **state)
     sim_isolate(&s, 1);
     raft_node_propose(sim_node(&s, 1), "x", 1, NULL);
     sim_settle(&s);
-    assert_int_equal(status(sim_node(&s, 1)).commit, 1);
-    assert_int_equal(status(sim_node(&s, 1)).last_index, 2);
+    assert_int_equal(status(sim_node(&s, 1)).commit, 2);
+    assert_int_equal(status(sim_node(&s, 1)).last_index, 3);
     sim_close(&s);
 }
 
@@ -78,19 +78,19 @@ static void leader_counts_itself_when_durable(void **state)
     tnode_init(&t, 1, 1, false, false);
     raft_node_campaign(t.n);
     tnode_drain(&t);
-    assert_int_equal(status(t.n).commit, 1);
+    assert_int_equal(status(t.n).commit, 2);
     raft_index idx;
     assert_int_equal(raft_node_propose(t.n, "y", 1, &idx), 0);
-    assert_int_equal(idx, 2);
+    assert_int_equal(idx, 3);
     struct raft_ready rd;
     assert_int_equal(raft_node_ready(t.n, &rd), 0);
     assert_int_equal(rd.n_entries, 1);
-    assert_int_equal(rd.hs.commit, 1); /* not yet: not durable */
-    assert_int_equal(status(t.n).peers[0].match, 1);
+    assert_int_equal(rd.hs.commit, 2); /* not yet: not durable */
+    assert_int_equal(status(t.n).peers[0].match, 2);
     assert_int_equal(raft_memstore_append(t.ms, rd.entries, 1), 0);
     assert_int_equal(raft_node_advance(t.n, &rd), 0);
-    assert_int_equal(status(t.n).peers[0].match, 2);
-    assert_int_equal(status(t.n).commit, 2);
+    assert_int_equal(status(t.n).peers[0].match, 3);
+    assert_int_equal(status(t.n).commit, 3);
     tnode_close(&t);
 
     /* In a group, the leader's appends go out before its own write. */
@@ -144,7 +144,7 @@ static void follower_rejects_gap(void **state)
     assert_non_null(r);
     assert_true(r->reject);
     assert_int_equal(r->index, 5);
-    assert_int_equal(r->reject_hint, 2);
+    assert_int_equal(r->reject_hint, 3);
     assert_int_equal(r->log_term, 1);
     tnode_close(&t);
 }
@@ -161,28 +161,28 @@ static void conflicting_entries_replaced(void **state)
     struct raft_entry e[2];
     memset(e, 0, sizeof(e));
     e[0].term = 3;
-    e[0].index = 3;
+    e[0].index = 4;
     e[1].term = 3;
-    e[1].index = 4;
+    e[1].index = 5;
     struct raft_message m = tmsg(RAFT_MSG_APPEND, 1, 2, 3);
-    m.index = 2;
+    m.index = 3;
     m.log_term = 1;
     m.entries = e;
     m.n_entries = 2;
-    m.commit = 4;
+    m.commit = 5;
     assert_int_equal(raft_node_step(t.n, &m), 0);
     tnode_drain(&t);
     const struct raft_message *r = tnode_find(&t, RAFT_MSG_APPEND_RESP);
     assert_false(r->reject);
-    assert_int_equal(r->index, 4);
+    assert_int_equal(r->index, 5);
     struct raft_storage *st = raft_memstore_storage(t.ms);
     raft_term term;
-    assert_int_equal(st->ops->term(st, 3, &term), 0);
-    assert_int_equal(term, 3);
     assert_int_equal(st->ops->term(st, 4, &term), 0);
     assert_int_equal(term, 3);
-    assert_int_equal(status(t.n).commit, 4);
-    assert_int_equal(t.applied, 4);
+    assert_int_equal(st->ops->term(st, 5, &term), 0);
+    assert_int_equal(term, 3);
+    assert_int_equal(status(t.n).commit, 5);
+    assert_int_equal(t.applied, 5);
     tnode_close(&t);
 }
 
@@ -198,16 +198,16 @@ static void duplicate_append_is_harmless(void **state)
     struct raft_entry e;
     memset(&e, 0, sizeof(e));
     e.term = 1;
-    e.index = 2;
+    e.index = 3;
     struct raft_message m = tmsg(RAFT_MSG_APPEND, 1, 2, 1);
-    m.index = 1;
+    m.index = 2;
     m.log_term = 1;
     m.entries = &e;
     m.n_entries = 1;
     assert_int_equal(raft_node_step(t.n, &m), 0);
     tnode_drain(&t);
-    assert_int_equal(status(t.n).last_index, 3);
-    assert_int_equal(tnode_find(&t, RAFT_MSG_APPEND_RESP)->index, 2);
+    assert_int_equal(status(t.n).last_index, 4);
+    assert_int_equal(tnode_find(&t, RAFT_MSG_APPEND_RESP)->index, 3);
     tnode_close(&t);
 }
 
@@ -225,14 +225,14 @@ static void commit_only_current_term_by_counting(void **state)
     struct raft_message v = tmsg(RAFT_MSG_VOTE_RESP, 2, 1, 3);
     assert_int_equal(raft_node_step(t.n, &v), 0);
     assert_int_equal(status(t.n).role, RAFT_LEADER);
-    tnode_drain(&t); /* persists the term-3 empty entry at 3 */
+    tnode_drain(&t); /* persists the term-3 empty entry at 4 */
     struct raft_message r = tmsg(RAFT_MSG_APPEND_RESP, 2, 1, 3);
-    r.index = 2; /* follower has the term-2 entry: a majority has it */
+    r.index = 3; /* follower has the term-2 entry: a majority has it */
     assert_int_equal(raft_node_step(t.n, &r), 0);
-    assert_int_equal(status(t.n).commit, 0);
-    r.index = 3;
+    assert_int_equal(status(t.n).commit, 1);
+    r.index = 4;
     assert_int_equal(raft_node_step(t.n, &r), 0);
-    assert_int_equal(status(t.n).commit, 3);
+    assert_int_equal(status(t.n).commit, 4);
     tnode_close(&t);
 }
 
@@ -249,10 +249,10 @@ static void leader_is_append_only(void **state)
     /* A follower with a shorter log cannot make the leader truncate. */
     struct raft_message r = tmsg(RAFT_MSG_APPEND_RESP, 2, 1, 1);
     r.reject = true;
-    r.index = 6;
+    r.index = 7;
     r.reject_hint = 1;
     raft_node_step(sim_node(&s, 1), &r);
-    assert_int_equal(status(sim_node(&s, 1)).last_index, 6);
+    assert_int_equal(status(sim_node(&s, 1)).last_index, 7);
     sim_close(&s);
 }
 
@@ -270,7 +270,7 @@ static void fast_backtracking(void **state)
         raft_node_propose(sim_node(&s, 1), "b", 1, NULL);
         sim_settle(&s);
     }
-    assert_int_equal(status(sim_node(&s, 1)).commit, 52);
+    assert_int_equal(status(sim_node(&s, 1)).commit, 53);
     sim_heal(&s);
     s.rejects = 0;
     for (int i = 0; i < 3; i++) {
@@ -278,7 +278,7 @@ static void fast_backtracking(void **state)
         sim_settle(&s);
     }
     assert_int_equal(s.rejects, 1);
-    assert_int_equal(status(sim_node(&s, 3)).commit, 52);
+    assert_int_equal(status(sim_node(&s, 3)).commit, 53);
     sim_check_logs(&s);
     assert_string_equal(s.failure, "");
     sim_close(&s);
@@ -294,13 +294,13 @@ static void reject_hint_skips_a_term(void **state)
     raft_term terms[] = {1, 1, 1, 4, 4, 4, 4};
     tnode_seed_log(&t, terms, 7, 4);
     struct raft_message m = tmsg(RAFT_MSG_APPEND, 1, 2, 5);
-    m.index = 7;
+    m.index = 8;
     m.log_term = 2;
     assert_int_equal(raft_node_step(t.n, &m), 0);
     tnode_drain(&t);
     const struct raft_message *r = tnode_find(&t, RAFT_MSG_APPEND_RESP);
     assert_true(r->reject);
-    assert_int_equal(r->reject_hint, 3);
+    assert_int_equal(r->reject_hint, 4);
     assert_int_equal(r->log_term, 1);
     tnode_close(&t);
 }
@@ -324,7 +324,7 @@ static void inflight_limit(void **state)
         sim_settle(&s);
     }
     assert_int_equal(s.sent_ents[3] - before, 2);
-    assert_int_equal(status(sim_node(&s, 1)).commit, 12);
+    assert_int_equal(status(sim_node(&s, 1)).commit, 13);
     struct raft_status st = status(sim_node(&s, 1));
     for (uint32_t i = 0; i < st.n_peers; i++)
         if (st.peers[i].id == 3) {
@@ -354,7 +354,7 @@ static void max_size_per_msg_splits(void **state)
         sim_tick(&s, 1);
         sim_settle(&s);
     }
-    assert_int_equal(status(sim_node(&s, 2)).last_index, 5);
+    assert_int_equal(status(sim_node(&s, 2)).last_index, 6);
     assert_true(s.sent[2][RAFT_MSG_APPEND] - before >= 2);
     sim_close(&s);
 }
@@ -367,7 +367,7 @@ static void proposal_forwarding(void **state)
     elect(&s, 3, 1, NULL);
     assert_int_equal(raft_node_propose(sim_node(&s, 2), "f", 1, NULL), 0);
     sim_settle(&s);
-    assert_int_equal(status(sim_node(&s, 1)).commit, 2);
+    assert_int_equal(status(sim_node(&s, 1)).commit, 3);
     sim_close(&s);
 
     struct sim_opts o;
@@ -377,7 +377,7 @@ static void proposal_forwarding(void **state)
     assert_int_equal(raft_node_propose(sim_node(&s, 2), "f", 1, NULL),
                      RAFT_EDROPPED);
     sim_settle(&s);
-    assert_int_equal(status(sim_node(&s, 1)).commit, 1);
+    assert_int_equal(status(sim_node(&s, 1)).commit, 2);
     sim_close(&s);
 
     /* Without any leader a proposal is refused. */
@@ -412,7 +412,7 @@ static void uncommitted_cap(void **state)
         sim_tick(&s, 1);
         sim_settle(&s);
     }
-    assert_int_equal(status(sim_node(&s, 1)).commit, 9);
+    assert_int_equal(status(sim_node(&s, 1)).commit, 10);
     assert_int_equal(raft_node_propose(sim_node(&s, 1), "12345678", 8, NULL),
                      0);
     sim_close(&s);
@@ -428,13 +428,13 @@ static void lost_appends_are_resent(void **state)
     sim_process_ready(&s, 1);
     sim_drop_all(&s);
     sim_settle(&s);
-    assert_int_equal(status(sim_node(&s, 1)).commit, 1);
+    assert_int_equal(status(sim_node(&s, 1)).commit, 2);
     sim_tick(&s, 1);
     sim_settle(&s);
     sim_tick(&s, 1);
     sim_settle(&s);
     for (raft_id i = 1; i <= 3; i++)
-        assert_int_equal(status(sim_node(&s, i)).commit, 2);
+        assert_int_equal(status(sim_node(&s, i)).commit, 3);
     sim_close(&s);
 }
 

@@ -114,8 +114,8 @@ static void lagging_follower_gets_snapshot(void **state)
         sim_settle(&s);
     }
     assert_int_equal(s.sent[3][RAFT_MSG_SNAPSHOT] - before, 4);
-    assert_int_equal(status(sim_node(&s, 3)).commit, 31);
-    assert_int_equal(s.nodes[2].applied, 31);
+    assert_int_equal(status(sim_node(&s, 3)).commit, 32);
+    assert_int_equal(s.nodes[2].applied, 32);
     assert_string_equal(s.failure, "");
     struct raft_storage *s3 = raft_memstore_storage(s.nodes[2].ms);
     const struct raft_snapshot *snap;
@@ -186,12 +186,12 @@ static void stale_snapshot_ignored(void **state)
     raft_term terms[] = {1, 1, 1, 1};
     tnode_seed_log(&t, terms, 4, 1);
     struct raft_message h = tmsg(RAFT_MSG_HEARTBEAT, 1, 2, 1);
-    h.commit = 4;
+    h.commit = 5;
     raft_node_step(t.n, &h);
     tnode_drain(&t);
     struct raft_snapshot c;
     memset(&c, 0, sizeof(c));
-    c.meta.index = 3;
+    c.meta.index = 4;
     c.meta.term = 1;
     c.meta.conf.voters[0] = 1;
     c.meta.conf.n_voters = 1;
@@ -202,7 +202,7 @@ static void stale_snapshot_ignored(void **state)
     raft_node_ready(t.n, &rd);
     assert_null(rd.snapshot);
     assert_int_equal(rd.n_after, 1);
-    assert_int_equal(rd.after[0].index, 4);
+    assert_int_equal(rd.after[0].index, 5);
     raft_node_advance(t.n, &rd);
     tnode_close(&t);
 }
@@ -245,7 +245,7 @@ static void lost_snapshot_retried(void **state)
     sim_tick(&s, 1);
     sim_settle(&s);
     assert_int_equal(s.sent[3][RAFT_MSG_SNAPSHOT], sent + 2);
-    assert_int_equal(s.nodes[2].applied, 31);
+    assert_int_equal(s.nodes[2].applied, 32);
     assert_string_equal(s.failure, "");
     sim_close(&s);
 }
