@@ -177,6 +177,38 @@ static void server_tls_round_trip(void **state)
     rpc_tls_config_destroy(scfg);
 }
 
+/* The ServerHello on the wire: TLS 1.2 and the first suite of our list for
+ * an ECDSA certificate (ECDHE-ECDSA-AES128-GCM-SHA256, 0xC02B). */
+static void negotiates_tls12_ecdhe_aead(void **state)
+{
+    struct rpc_tls_config *scfg = server_cfg(false, NULL);
+    struct rpc_tls_config *ccfg = client_cfg(NULL, TLSUTIL_CA_MAIN, NULL);
+    struct end srv, cli;
+    const unsigned char *p;
+    size_t sid;
+    (void)state;
+
+    end_init(&srv, scfg);
+    end_init(&cli, ccfg);
+    assert_int_equal(rpc__tls_start(cli.t, cli.raw_out), 0);
+    evbuffer_add_buffer(srv.raw_in, cli.raw_out);
+    assert_int_equal(
+        rpc__tls_on_read(srv.t, srv.raw_in, srv.plain_in, srv.raw_out), 0);
+    assert_true(evbuffer_get_length(srv.raw_out) > 46);
+    p = evbuffer_pullup(srv.raw_out, -1);
+    assert_int_equal(p[0], 22); /* handshake record */
+    assert_int_equal(p[5], 2);  /* ServerHello */
+    assert_int_equal(p[9], 3);
+    assert_int_equal(p[10], 3); /* server_version TLS 1.2 */
+    sid = p[43];
+    assert_true(44 + sid + 2 <= evbuffer_get_length(srv.raw_out));
+    assert_int_equal(p[44 + sid] << 8 | p[45 + sid], 0xC02B);
+    end_free(&srv);
+    end_free(&cli);
+    rpc_tls_config_destroy(ccfg);
+    rpc_tls_config_destroy(scfg);
+}
+
 /* Counts whole TLS records in buf and checks they are application data. */
 static size_t count_app_records(struct evbuffer *buf)
 {
@@ -589,6 +621,82 @@ static void config_errors_are_named(void **state)
     rpc_tls_config_destroy(NULL);
 }
 
+/* ---- allocation failures ------------------------------------------------ */
+
+static int fault_at;  /* index of the allocation that fails */
+static int fault_n;   /* allocations so far */
+
+static void *fault_malloc(size_t n)
+{
+    return fault_n++ == fault_at ? NULL : malloc(n);
+}
+
+static void *fault_realloc(void *p, size_t n)
+{
+    return fault_n++ == fault_at ? NULL : realloc(p, n);
+}
+
+/* Creates cfg with the i-th allocation failing, for every i: each fails
+ * with -ENOMEM, leaves *out alone and leaks nothing (ASan checks). The
+ * creation makes exactly n allocations of its own. */
+static void create_under_faults(const struct rpc_tls_options *o, int n)
+{
+    int points = -1;
+    for (fault_at = 0;; fault_at++) {
+        struct rpc_tls_config *cfg = NULL;
+        char err[256];
+        int rc;
+        fault_n = 0;
+        rpc_heap_set(fault_malloc, fault_realloc, free);
+        rc = rpc_tls_config_create(o, &cfg, err, sizeof err);
+        rpc_heap_set(NULL, NULL, NULL);
+        if (rc == 0) {
+            struct rpc__tls *t = NULL;
+            points = fault_at;
+            assert_int_equal(fault_n, n);
+            fault_at = 0;
+            fault_n = 0;
+            rpc_heap_set(fault_malloc, fault_realloc, free);
+            assert_int_equal(rpc__tls_new(cfg, &t), -ENOMEM);
+            rpc_heap_set(NULL, NULL, NULL);
+            assert_null(t);
+            rpc_tls_config_destroy(cfg);
+            break;
+        }
+        assert_int_equal(rc, -ENOMEM);
+        assert_null(cfg);
+        assert_non_null(strstr(err, "out of memory"));
+    }
+    assert_int_equal(points, n);
+}
+
+static void allocation_failures_are_clean(void **state)
+{
+    static const char *const allowed[] = {"pd", "sqld", NULL};
+    const char *cert_pem, *key_pem;
+    char cert[64];
+    (void)state;
+
+    tlsutil_leaf("kvd-1", TLSUTIL_CA_MAIN, &cert_pem, &key_pem);
+    assert_int_equal(tlsutil_write_temp(cert_pem, cert, sizeof cert), 0);
+    {
+        /* config, file buffer, allowed_cn array and its two strings */
+        struct rpc_tls_options o = {
+            .is_server = true, .cert_file = cert, .key_pem = key_pem,
+            .ca_pem = tlsutil_ca_pem(TLSUTIL_CA_MAIN),
+            .require_peer_cert = true, .allowed_cn = allowed};
+        create_under_faults(&o, 5);
+    }
+    {
+        /* config and server_name */
+        struct rpc_tls_options o = {
+            .is_server = false, .ca_pem = tlsutil_ca_pem(TLSUTIL_CA_MAIN),
+            .server_name = "kvd-1"};
+        create_under_faults(&o, 2);
+    }
+    unlink(cert);
+}
+
 /* ---- one config, several threads ---------------------------------------- */
 
 struct worker
@@ -658,6 +766,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(server_tls_round_trip),
+        cmocka_unit_test(negotiates_tls12_ecdhe_aead),
         cmocka_unit_test(large_data_spans_records),
         cmocka_unit_test(client_without_ca_is_unauthenticated),
         cmocka_unit_test(plaintext_waits_for_handshake),
@@ -672,6 +781,7 @@ int main(void)
         cmocka_unit_test(garbage_instead_of_client_hello),
         cmocka_unit_test(tampered_record_fails),
         cmocka_unit_test(config_errors_are_named),
+        cmocka_unit_test(allocation_failures_are_clean),
         cmocka_unit_test(config_shared_by_threads),
     };
     return cmocka_run_group_tests_name("librpc/tls_seam", tests, NULL, NULL);
