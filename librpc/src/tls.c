@@ -47,6 +47,7 @@ struct rpc_tls_config
     bool is_server;              /* role of every session made from it */
     bool has_ca;                 /* ca holds at least one certificate */
     bool has_cert;               /* cert and key are loaded */
+    bool verifies_peer;          /* authmode REQUIRED: peer chain checked */
     mbedtls_ssl_config conf;     /* shared, read-only after create */
     mbedtls_x509_crt ca;         /* trusted CAs for the peer's chain */
     mbedtls_x509_crt cert;       /* our certificate chain */
@@ -385,6 +386,7 @@ int rpc_tls_config_create(const struct rpc_tls_options *opts,
     }
     cfg->has_ca = has_ca;
     cfg->has_cert = has_cert;
+    cfg->verifies_peer = opts->is_server ? opts->require_peer_cert : has_ca;
 
     if (opts->allowed_cn != NULL) {
         for (n = 0; opts->allowed_cn[n] != NULL; n++)
@@ -431,14 +433,9 @@ int rpc_tls_config_create(const struct rpc_tls_options *opts,
     mbedtls_ssl_conf_ciphersuites(&cfg->conf, ciphersuites);
     mbedtls_ssl_conf_renegotiation(&cfg->conf,
                                    MBEDTLS_SSL_RENEGOTIATION_DISABLED);
-    if (opts->is_server)
-        mbedtls_ssl_conf_authmode(&cfg->conf, opts->require_peer_cert
-                                                  ? MBEDTLS_SSL_VERIFY_REQUIRED
-                                                  : MBEDTLS_SSL_VERIFY_NONE);
-    else
-        mbedtls_ssl_conf_authmode(&cfg->conf, has_ca
-                                                  ? MBEDTLS_SSL_VERIFY_REQUIRED
-                                                  : MBEDTLS_SSL_VERIFY_NONE);
+    mbedtls_ssl_conf_authmode(&cfg->conf, cfg->verifies_peer
+                                              ? MBEDTLS_SSL_VERIFY_REQUIRED
+                                              : MBEDTLS_SSL_VERIFY_NONE);
     if (has_ca)
         mbedtls_ssl_conf_ca_chain(&cfg->conf, &cfg->ca, NULL);
     if (has_cert) {
@@ -665,14 +662,16 @@ static int fail_mbed(struct rpc__tls *t, int ret, const char *during)
 }
 
 /* After the handshake: record the peer CN, and check allowed_cn once more
- * (the verify callback already did; this guards the no-chain case). */
+ * (the verify callback already did; this guards the no-chain case). An
+ * unverified certificate (a client without a CA) gives no CN: peer_cn is
+ * only ever a name the CA vouched for. */
 static int on_established(struct rpc__tls *t)
 {
     const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(&t->ssl);
     const unsigned char *cn = NULL;
     size_t len = 0;
 
-    if (peer != NULL)
+    if (peer != NULL && t->cfg->verifies_peer)
         cn = cert_cn(peer, &len);
     if (cn != NULL)
         cn_display(cn, len, t->peer_cn, sizeof t->peer_cn);
