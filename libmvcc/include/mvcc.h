@@ -516,6 +516,120 @@ size_t mvcc_store_lock_waiters(struct mvcc_store *s);
  * commit_ts above it). */
 mvcc_ts mvcc_store_max_ts(struct mvcc_store *s);
 
+/* ---------------------------------------------------------------------- */
+/* Client side: the two-phase-commit coordinator (DESIGN "Client")         */
+
+/* How the client reaches storage. Keys are split into shards (regions):
+ * locate names the shard holding a key and where that shard ends (borrowed
+ * until the next call; NULL = unbounded). Every command goes to one shard
+ * and has the storage command's semantics and codes. Thread-safe. */
+struct mvcc_transport
+{
+    void *ctx; /* passed to every call */
+    int (*locate)(void *ctx, const void *key, size_t len, uint64_t *shard,
+                  const uint8_t **end, size_t *end_len);
+    int (*batch_get)(void *ctx, uint64_t shard,
+                     const struct mvcc_read_opts *ro,
+                     const struct mvcc_key *keys, size_t n, mvcc_ts ts,
+                     struct mvcc_result *res);
+    int (*scan)(void *ctx, uint64_t shard, const struct mvcc_read_opts *ro,
+                const void *start, size_t start_len, const void *end,
+                size_t end_len, mvcc_ts ts, struct mvcc_result *res);
+    int (*prewrite)(void *ctx, uint64_t shard,
+                    const struct mvcc_prewrite_req *req,
+                    struct mvcc_result *res);
+    int (*commit)(void *ctx, uint64_t shard, const struct mvcc_key *keys,
+                  size_t n, mvcc_ts start_ts, mvcc_ts commit_ts,
+                  struct mvcc_result *res);
+    int (*batch_rollback)(void *ctx, uint64_t shard,
+                          const struct mvcc_key *keys, size_t n,
+                          mvcc_ts start_ts, struct mvcc_result *res);
+    int (*check_txn_status)(void *ctx, uint64_t shard,
+                            const struct mvcc_check_txn_req *req,
+                            struct mvcc_result *res);
+    int (*check_secondary_locks)(void *ctx, uint64_t shard,
+                                 const struct mvcc_key *keys, size_t n,
+                                 mvcc_ts start_ts, struct mvcc_result *res);
+    int (*resolve_lock)(void *ctx, uint64_t shard, mvcc_ts start_ts,
+                        mvcc_ts commit_ts, const void *start,
+                        size_t start_len, const void *end, size_t end_len,
+                        struct mvcc_result *res);
+    int (*txn_heartbeat)(void *ctx, uint64_t shard, const void *primary,
+                         size_t primary_len, mvcc_ts start_ts,
+                         uint64_t advise_ttl, struct mvcc_result *res);
+};
+
+/* The in-process transport: n stores, store i holding keys in
+ * [splits[i-1], splits[i]) (n-1 split keys, ascending, copied). Release
+ * with mvcc_local_transport_free. */
+int mvcc_local_transport_init(struct mvcc_transport *t,
+                              struct mvcc_store *const *stores, size_t n,
+                              const struct mvcc_key *splits);
+void mvcc_local_transport_free(struct mvcc_transport *t);
+
+/* A timestamp oracle: strictly increasing timestamps. */
+typedef int (*mvcc_tso_fn)(void *ctx, mvcc_ts *out);
+/* An in-process oracle over CLOCK_REALTIME: physical_ms << 18 | logical.
+ * ctx must point to a zeroed struct mvcc_local_tso. */
+struct mvcc_local_tso
+{
+    mvcc_ts last; /* last timestamp handed out (updated atomically) */
+};
+int mvcc_local_tso_next(void *ctx, mvcc_ts *out);
+
+/* Failure-injection points for tests (a "crash" of the coordinator). */
+enum mvcc_failpoint {
+    MVCC_FP_AFTER_PREWRITE = 1,       /* every key prewritten */
+    MVCC_FP_AFTER_PRIMARY_COMMIT = 2, /* primary committed */
+};
+
+struct mvcc_client_opts
+{
+    struct mvcc_transport transport; /* copied */
+    mvcc_tso_fn tso;                 /* timestamp oracle */
+    void *tso_ctx;                   /* its context */
+    uint64_t lock_ttl;               /* ms; 0 = 3000 */
+    bool async_commit;               /* use async commit when possible */
+    bool one_pc;                     /* use 1PC when all keys are on one shard */
+    uint64_t resolve_budget_ms;      /* give up resolving after; 0 = 20000 */
+    /* Test seam: return nonzero to stop the commit at that point as if the
+     * coordinator died (nothing more is sent, the txn is abandoned). */
+    int (*failpoint)(void *ctx, int point);
+    void *failpoint_ctx;             /* its context */
+};
+
+struct mvcc_client;
+struct mvcc_txn;
+int mvcc_client_create(const struct mvcc_client_opts *opts,
+                       struct mvcc_client **out);
+void mvcc_client_destroy(struct mvcc_client *c);
+
+/* Begins a transaction at a fresh start_ts. */
+int mvcc_txn_begin(struct mvcc_client *c, struct mvcc_txn **out);
+mvcc_ts mvcc_txn_start_ts(const struct mvcc_txn *t);
+/* Reads see the txn's own buffered writes, then its snapshot; locks in the
+ * way are resolved (with backoff). Get: 0 with *value (mvcc_free it),
+ * MVCC_NOTFOUND. Scan fills res->pairs with [start, end) in order, up to
+ * limit (0 = all). */
+int mvcc_txn_get(struct mvcc_txn *t, const void *key, size_t key_len,
+                 uint8_t **value, size_t *value_len);
+int mvcc_txn_batch_get(struct mvcc_txn *t, const struct mvcc_key *keys,
+                       size_t n, struct mvcc_result *res);
+int mvcc_txn_scan(struct mvcc_txn *t, const void *start, size_t start_len,
+                  const void *end, size_t end_len, size_t limit,
+                  struct mvcc_result *res);
+/* Buffer a write (copied). */
+int mvcc_txn_set(struct mvcc_txn *t, const void *key, size_t key_len,
+                 const void *value, size_t value_len);
+int mvcc_txn_delete(struct mvcc_txn *t, const void *key, size_t key_len);
+/* Commits and frees the txn: 0 with *commit_ts (if not NULL),
+ * MVCC_CONFLICT (nothing committed; never retried blindly), MVCC_LOCKED (a
+ * lock could not be resolved in time), or another error; after an error
+ * the txn's prewrites are rolled back. A read-only txn commits at once. */
+int mvcc_txn_commit(struct mvcc_txn *t, mvcc_ts *commit_ts);
+/* Abandons the txn (buffered writes dropped) and frees it. */
+void mvcc_txn_rollback(struct mvcc_txn *t);
+
 #ifdef __cplusplus
 }
 #endif

@@ -404,7 +404,11 @@ int mvcc_check_txn_status(struct mvcc_store *s,
     struct mvcc__lock l;
     rc = mvcc__load_lock(&c, pk, pl, &l);
     if (rc == 0 && l.start_ts == req->lock_ts) {
-        if (mvcc__lock_expired(&l, req->current_ts)) {
+        /* An expired async-commit lock is not rolled back here: the txn
+         * may be committed (every secondary locked); the caller decides
+         * through CheckSecondaryLocks. */
+        if (mvcc__lock_expired(&l, req->current_ts) &&
+            (!l.async || req->force_sync_commit)) {
             bool pess = l.type == MVCC__LOCK_PESSIMISTIC;
             rc = mvcc__rollback_key(&c, pk, pl, &l, req->lock_ts);
             if (rc == 0)

@@ -469,6 +469,12 @@ static void async_commit_and_secondaries(void **state)
     assert_int_equal(t->r.locks[0].nsecondaries, 2);
     assert_int_equal(t->r.locks[0].secondaries[1].len, 2);
     assert_memory_equal(t->r.locks[0].secondaries[1].data, "s2", 2);
+    /* expired, the async primary is still not rolled back by a status
+     * check: only the secondaries decide */
+    cr.current_ts = TS(100000);
+    assert_int_equal(mvcc_check_txn_status(t->s, &cr, &t->r), 0);
+    assert_int_equal(t->r.status, MVCC_TXN_LOCKED);
+    cr.current_ts = TS(101);
     /* both prewritten secondaries: locked */
     assert_int_equal(mvcc_check_secondary_locks(t->s, secs, 1, TS(100),
                                                 &t->r),

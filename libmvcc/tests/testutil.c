@@ -102,3 +102,62 @@ int tu_store_teardown(void **state)
     free(t);
     return 0;
 }
+
+int tu_cluster_open(struct tu_cluster *k, int kind,
+                    const struct mvcc_client_opts *copts)
+{
+    memset(k, 0, sizeof *k);
+    if (tu_fix_open(&k->f, kind) != 0)
+        return -1;
+    for (int i = 0; i < 3; i++)
+        if (mvcc_store_open(k->f.eng, NULL, &k->s[i]) != 0)
+            goto fail;
+    struct mvcc_key splits[] = {{"g", 1}, {"p", 1}};
+    if (mvcc_local_transport_init(&k->tr, k->s, 3, splits) != 0)
+        goto fail;
+    struct mvcc_client_opts o;
+    if (copts)
+        o = *copts;
+    else
+        memset(&o, 0, sizeof o);
+    o.transport = k->tr;
+    o.tso = mvcc_local_tso_next;
+    o.tso_ctx = &k->tso;
+    if (mvcc_client_create(&o, &k->c) != 0)
+        goto fail;
+    return 0;
+fail:
+    tu_cluster_close(k);
+    return -1;
+}
+
+void tu_cluster_close(struct tu_cluster *k)
+{
+    mvcc_client_destroy(k->c);
+    mvcc_local_transport_free(&k->tr);
+    for (int i = 0; i < 3; i++)
+        mvcc_store_close(k->s[i]);
+    if (k->f.eng)
+        tu_fix_close(&k->f);
+    memset(k, 0, sizeof *k);
+}
+
+int tu_cluster_setup(void **state)
+{
+    int kind = *(int *)*state;
+    struct tu_cluster *k = malloc(sizeof *k);
+    if (k == NULL || tu_cluster_open(k, kind, NULL) != 0) {
+        free(k);
+        return -1;
+    }
+    *state = k;
+    return 0;
+}
+
+int tu_cluster_teardown(void **state)
+{
+    struct tu_cluster *k = *state;
+    tu_cluster_close(k);
+    free(k);
+    return 0;
+}

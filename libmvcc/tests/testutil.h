@@ -47,6 +47,28 @@ int tu_store_teardown(void **state);
 /* A timestamp from physical milliseconds and a logical part. */
 #define TU_TS(ms, logical) (((mvcc_ts)(ms) << 18) | (mvcc_ts)(logical))
 
+/* Three stores over one fixture engine (shards split at "g" and "p"), an
+ * in-process transport and a client over them. */
+struct tu_cluster
+{
+    struct tu_fix f;                 /* engine */
+    struct mvcc_store *s[3];         /* shards */
+    struct mvcc_transport tr;        /* in-process transport */
+    struct mvcc_local_tso tso;       /* oracle */
+    struct mvcc_client *c;           /* client with default options */
+};
+int tu_cluster_open(struct tu_cluster *k, int kind,
+                    const struct mvcc_client_opts *copts);
+void tu_cluster_close(struct tu_cluster *k);
+int tu_cluster_setup(void **state);
+int tu_cluster_teardown(void **state);
+#define TU_BOTH_CLUSTER(fn)                                                  \
+    {"mem/" #fn, fn, tu_cluster_setup, tu_cluster_teardown, &tu_kind_mem},   \
+    {                                                                        \
+        "rocks/" #fn, fn, tu_cluster_setup, tu_cluster_teardown,             \
+            &tu_kind_rocks                                                   \
+    }
+
 /* Two cmocka entries for one store test, on each engine. */
 #define TU_BOTH_STORE(fn)                                                    \
     {"mem/" #fn, fn, tu_store_setup, tu_store_teardown, &tu_kind_mem},       \
@@ -59,6 +81,13 @@ int tu_store_teardown(void **state);
     {"mem/" #fn, fn, tu_setup, tu_teardown, &tu_kind_mem},              \
     {                                                                   \
         "rocks/" #fn, fn, tu_setup, tu_teardown, &tu_kind_rocks         \
+    }
+
+/* Two entries whose state is just the kind (tests that build their own). */
+#define TU_BOTH_KIND(fn)                                                \
+    {"mem/" #fn, fn, NULL, NULL, &tu_kind_mem},                         \
+    {                                                                   \
+        "rocks/" #fn, fn, NULL, NULL, &tu_kind_rocks                    \
     }
 
 #endif

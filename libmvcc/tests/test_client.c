@@ -1,0 +1,255 @@
+/* test_client.c: the 2PC coordinator over the in-process transport with
+ * three shards: own writes, snapshots, scans across shards, conflicts
+ * (never retried blindly), 1PC and async commit, and coordinator crashes
+ * between prewrite and primary commit and after it, which later readers
+ * resolve (DESIGN.md, "Client"). Both engines.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#define K(x) (x), strlen(x)
+
+static void set(struct mvcc_txn *t, const char *k, const char *v)
+{
+    assert_int_equal(mvcc_txn_set(t, K(k), K(v)), 0);
+}
+
+static void txn_get_is(struct mvcc_txn *t, const char *k, const char *want)
+{
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    int rc = mvcc_txn_get(t, K(k), &v, &vl);
+    if (want == NULL) {
+        assert_int_equal(rc, MVCC_NOTFOUND);
+        return;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(vl, strlen(want));
+    assert_memory_equal(v, want, vl);
+    mvcc_free(v);
+}
+
+static void get_is(struct mvcc_client *c, const char *k, const char *want)
+{
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(c, &t), 0);
+    txn_get_is(t, k, want);
+    mvcc_txn_rollback(t);
+}
+
+static void commit_ok(struct mvcc_txn *t)
+{
+    assert_int_equal(mvcc_txn_commit(t, NULL), 0);
+}
+
+static void writes_reads_and_scans(void **state)
+{
+    struct tu_cluster *k = *state;
+    struct mvcc_txn *t, *old;
+    assert_int_equal(mvcc_txn_begin(k->c, &old), 0);
+    assert_int_equal(mvcc_txn_begin(k->c, &t), 0);
+    set(t, "apple", "1");  /* shard 0 */
+    set(t, "kiwi", "2");   /* shard 1 */
+    set(t, "zucchini", "3"); /* shard 2 */
+    set(t, "gone", "x");
+    assert_int_equal(mvcc_txn_delete(t, K("gone")), 0);
+    txn_get_is(t, "kiwi", "2"); /* own write */
+    txn_get_is(t, "gone", NULL);
+    mvcc_ts cts = 0;
+    assert_int_equal(mvcc_txn_commit(t, &cts), 0);
+    assert_true(cts > mvcc_txn_start_ts(old));
+    txn_get_is(old, "apple", NULL); /* snapshot before the commit */
+    mvcc_txn_rollback(old);
+    get_is(k->c, "apple", "1");
+    get_is(k->c, "zucchini", "3");
+    get_is(k->c, "gone", NULL);
+
+    /* a scan across the three shards merged with buffered writes */
+    assert_int_equal(mvcc_txn_begin(k->c, &t), 0);
+    set(t, "banana", "b");
+    assert_int_equal(mvcc_txn_delete(t, K("kiwi")), 0);
+    set(t, "zz", "last");
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    assert_int_equal(mvcc_txn_scan(t, NULL, 0, NULL, 0, 0, &r), 0);
+    assert_int_equal(r.npairs, 4);
+    assert_memory_equal(r.pairs[0].key, "apple", 5);
+    assert_memory_equal(r.pairs[1].key, "banana", 6);
+    assert_memory_equal(r.pairs[2].key, "zucchini", 8);
+    assert_memory_equal(r.pairs[3].value, "last", 4);
+    assert_int_equal(mvcc_txn_scan(t, K("b"), K("zz"), 2, &r), 0);
+    assert_int_equal(r.npairs, 2);
+    assert_memory_equal(r.pairs[1].key, "zucchini", 8);
+    struct mvcc_key keys[] = {{"apple", 5}, {"kiwi", 4}, {"banana", 6}};
+    assert_int_equal(mvcc_txn_batch_get(t, keys, 3, &r), 0);
+    assert_int_equal(r.npairs, 2);
+    assert_memory_equal(r.pairs[1].value, "b", 1);
+    mvcc_result_reset(&r);
+    commit_ok(t);
+    get_is(k->c, "kiwi", NULL);
+    get_is(k->c, "banana", "b");
+}
+
+static void conflict_is_reported_not_retried(void **state)
+{
+    struct tu_cluster *k = *state;
+    struct mvcc_txn *a, *b;
+    assert_int_equal(mvcc_txn_begin(k->c, &a), 0);
+    assert_int_equal(mvcc_txn_begin(k->c, &b), 0);
+    set(a, "x", "a");
+    set(b, "x", "b");
+    set(b, "y", "b"); /* b's other key must not appear either */
+    commit_ok(a);
+    assert_int_equal(mvcc_txn_commit(b, NULL), MVCC_CONFLICT);
+    get_is(k->c, "x", "a");
+    get_is(k->c, "y", NULL);
+    /* read-only and empty txns commit at once */
+    assert_int_equal(mvcc_txn_begin(k->c, &a), 0);
+    txn_get_is(a, "x", "a");
+    commit_ok(a);
+}
+
+/* Crash simulation: a failpoint that "kills" the coordinator. */
+static int crash_at;
+static int failpoint(void *ctx, int point)
+{
+    (void)ctx;
+    return point == crash_at;
+}
+
+static void crash_case(int kind, int point, bool async, bool committed)
+{
+    struct tu_cluster k;
+    struct mvcc_client_opts o;
+    memset(&o, 0, sizeof o);
+    o.lock_ttl = 1; /* expires a millisecond later */
+    o.async_commit = async;
+    o.failpoint = failpoint;
+    assert_int_equal(tu_cluster_open(&k, kind, &o), 0);
+    crash_at = point;
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(k.c, &t), 0);
+    set(t, "a", "1");
+    set(t, "m", "2");
+    set(t, "t", "3");
+    assert_int_equal(mvcc_txn_commit(t, NULL), -ECANCELED);
+    crash_at = 0;
+    /* readers resolve every lock the dead coordinator left */
+    const char *want[] = {"1", "2", "3"};
+    const char *keys[] = {"t", "m", "a"}; /* secondaries first */
+    for (int i = 0; i < 3; i++)
+        get_is(k.c, keys[i], committed ? want[2 - i] : NULL);
+    /* a writer of the same keys gets through (it resolves what is left),
+     * and every lock is gone afterwards */
+    assert_int_equal(mvcc_txn_begin(k.c, &t), 0);
+    set(t, "a", "x");
+    set(t, "m", "x");
+    set(t, "t", "x");
+    assert_int_equal(mvcc_txn_commit(t, NULL), 0);
+    for (int i = 0; i < 3; i++)
+        get_is(k.c, keys[i], "x");
+    for (int s = 0; s < 3; s++) {
+        struct mvcc_result r;
+        mvcc_result_init(&r);
+        assert_int_equal(mvcc_scan_lock(k.s[s], MVCC_TS_MAX, NULL, 0, NULL, 0,
+                                        0, &r),
+                         0);
+        assert_int_equal(r.nlocks, 0);
+        mvcc_result_reset(&r);
+    }
+    tu_cluster_close(&k);
+}
+
+static void crash_before_primary_commit_rolls_back(void **state)
+{
+    crash_case(*(int *)*state, MVCC_FP_AFTER_PREWRITE, false, false);
+}
+
+static void crash_after_primary_commit_rolls_forward(void **state)
+{
+    crash_case(*(int *)*state, MVCC_FP_AFTER_PRIMARY_COMMIT, false, true);
+}
+
+static void async_commit_crash_after_prewrite_is_committed(void **state)
+{
+    crash_case(*(int *)*state, MVCC_FP_AFTER_PREWRITE, true, true);
+}
+
+static void one_pc_and_async_commit(void **state)
+{
+    int kind = *(int *)*state;
+    for (int mode = 0; mode < 2; mode++) {
+        struct tu_cluster k;
+        struct mvcc_client_opts o;
+        memset(&o, 0, sizeof o);
+        o.one_pc = mode == 0;
+        o.async_commit = mode == 1;
+        assert_int_equal(tu_cluster_open(&k, kind, &o), 0);
+        struct mvcc_txn *t;
+        assert_int_equal(mvcc_txn_begin(k.c, &t), 0);
+        set(t, "a", "1");
+        set(t, mode ? "z" : "b", "2"); /* 1PC: one shard; async: two */
+        mvcc_ts cts;
+        assert_int_equal(mvcc_txn_commit(t, &cts), 0);
+        assert_true(cts > 0);
+        get_is(k.c, "a", "1");
+        get_is(k.c, mode ? "z" : "b", "2");
+        for (int s = 0; s < 3; s++) {
+            struct mvcc_result r;
+            mvcc_result_init(&r);
+            assert_int_equal(mvcc_scan_lock(k.s[s], MVCC_TS_MAX, NULL, 0,
+                                            NULL, 0, 0, &r),
+                             0);
+            assert_int_equal(r.nlocks, 0);
+            mvcc_result_reset(&r);
+        }
+        tu_cluster_close(&k);
+    }
+}
+
+static struct mvcc_key split_g = {"g", 1};
+
+static void local_transport_routes_by_range(void **state)
+{
+    struct tu_cluster *k = *state;
+    uint64_t shard;
+    const uint8_t *end;
+    size_t el;
+    assert_int_equal(k->tr.locate(k->tr.ctx, K("a"), &shard, &end, &el), 0);
+    assert_int_equal(shard, 0);
+    assert_int_equal(el, 1);
+    assert_memory_equal(end, "g", 1);
+    assert_int_equal(k->tr.locate(k->tr.ctx, K("g"), &shard, &end, &el), 0);
+    assert_int_equal(shard, 1);
+    assert_int_equal(k->tr.locate(k->tr.ctx, K("zz"), &shard, &end, &el), 0);
+    assert_int_equal(shard, 2);
+    assert_null(end);
+    struct mvcc_transport t;
+    assert_int_equal(mvcc_local_transport_init(&t, k->s, 2, NULL), -EINVAL);
+    assert_int_equal(mvcc_local_transport_init(&t, k->s, 2, &split_g), 0);
+    mvcc_local_transport_free(&t);
+    mvcc_local_transport_free(&t); /* twice is harmless */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TU_BOTH_CLUSTER(writes_reads_and_scans),
+        TU_BOTH_CLUSTER(conflict_is_reported_not_retried),
+        TU_BOTH_CLUSTER(local_transport_routes_by_range),
+        TU_BOTH_KIND(crash_before_primary_commit_rolls_back),
+        TU_BOTH_KIND(crash_after_primary_commit_rolls_forward),
+        TU_BOTH_KIND(async_commit_crash_after_prewrite_is_committed),
+        TU_BOTH_KIND(one_pc_and_async_commit),
+    };
+    return cmocka_run_group_tests_name("libmvcc/client", tests, NULL, NULL);
+}
