@@ -398,6 +398,43 @@ int mvcc__find_txn_record(struct mvcc__cmd *c, const void *ukey, size_t ulen,
     return rc;
 }
 
+int mvcc__scan_versions(struct mvcc__cmd *c, const void *ukey, size_t ulen,
+                        mvcc_ts start_ts, bool *rolled_back, bool *committed,
+                        mvcc_ts *other_start, mvcc_ts *other_commit)
+{
+    size_t elen;
+    *rolled_back = *committed = false;
+    *other_start = *other_commit = 0;
+    int rc = seek_versions(c, ukey, ulen, MVCC_TS_MAX, &elen);
+    if (rc != 0)
+        return rc;
+    mvcc_ts cts;
+    struct mvcc__write w;
+    while (on_key(c, elen, &cts, &w, &rc)) {
+        if (cts < start_ts)
+            break;
+        if (w.start_ts == start_ts) {
+            if (w.type == MVCC__WRITE_ROLLBACK)
+                *rolled_back = true;
+            else
+                *committed = true;
+            return 0;
+        }
+        if (cts == start_ts && w.overlap) {
+            *rolled_back = true;
+            return 0;
+        }
+        if (cts > start_ts && *other_commit == 0) {
+            *other_start = w.start_ts;
+            *other_commit = cts;
+        }
+        rc = c->wit->ops->next(c->wit);
+        if (rc != 0)
+            return rc;
+    }
+    return rc;
+}
+
 int mvcc__newest_write(struct mvcc__cmd *c, const void *ukey, size_t ulen,
                        mvcc_ts *commit_ts, struct mvcc__write *w)
 {

@@ -22,25 +22,22 @@ static mvcc_ts max3(mvcc_ts a, mvcc_ts b, mvcc_ts c)
     return m > c ? m : c;
 }
 
-/* Write-conflict check for a key without our lock: any record committed
- * after start_ts, or our own rollback, conflicts. *done is set when our
- * transaction already committed this key (a retried prewrite). */
+/* Write-conflict check for a key without our lock, in one pass over the
+ * records at or above start_ts (newest first): our own commit means a
+ * retried prewrite (*done); our own rollback, or another txn's commit
+ * after start_ts, conflicts. */
 static int check_conflict(struct mvcc__cmd *c, const struct mvcc_mutation *m,
                           mvcc_ts start_ts, bool *done,
                           struct mvcc_result *res)
 {
-    int kind;
-    mvcc_ts cts = 0;
     *done = false;
-    int rc = mvcc__find_txn_record(c, m->key, m->key_len, start_ts, &kind,
-                                   &cts);
-    if (rc != 0)
+    mvcc_ts other_start = 0, other_commit = 0;
+    bool rolled_back = false;
+    int rc = mvcc__scan_versions(c, m->key, m->key_len, start_ts, &rolled_back,
+                                 done, &other_start, &other_commit);
+    if (rc != 0 || *done)
         return rc;
-    if (kind == MVCC__REC_COMMITTED) {
-        *done = true;
-        return 0;
-    }
-    if (kind == MVCC__REC_ROLLED_BACK) {
+    if (rolled_back) {
         res->conflict_start_ts = start_ts;
         res->conflict_commit_ts = start_ts;
         mvcc__res_err(res, "transaction %llu was rolled back",
@@ -48,17 +45,12 @@ static int check_conflict(struct mvcc__cmd *c, const struct mvcc_mutation *m,
         rc = mvcc__res_set_key(res, m->key, m->key_len);
         return rc ? rc : MVCC_CONFLICT;
     }
-    struct mvcc__write w;
-    rc = mvcc__newest_write(c, m->key, m->key_len, &cts, &w);
-    if (rc == MVCC_NOTFOUND)
-        return 0;
-    if (rc != 0)
-        return rc;
-    if (cts > start_ts) {
-        res->conflict_start_ts = w.start_ts;
-        res->conflict_commit_ts = cts;
+    if (other_commit != 0) {
+        res->conflict_start_ts = other_start;
+        res->conflict_commit_ts = other_commit;
         mvcc__res_err(res, "committed at %llu after start %llu",
-                      (unsigned long long)cts, (unsigned long long)start_ts);
+                      (unsigned long long)other_commit,
+                      (unsigned long long)start_ts);
         rc = mvcc__res_set_key(res, m->key, m->key_len);
         return rc ? rc : MVCC_CONFLICT;
     }

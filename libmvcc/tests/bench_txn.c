@@ -1,0 +1,272 @@
+/* bench_txn.c: transactions per second of 1-key and 10-key read-write
+ * transactions at 1 and 8 threads, libmvcc's client (1PC and 2PC) over the
+ * RocksDB engine side by side with RocksDB's own optimistic transactions on
+ * the same workload, in the same run (DESIGN.md, "Benchmark").
+ * Prints BENCH lines; BENCH_SECONDS (default 1) sets each run's length.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rocksdb/c.h>
+
+#include "testutil.h"
+
+#define KEYSPACE 100000
+
+struct run
+{
+    int nkeys;                       /* keys per transaction */
+    double seconds;                  /* run length */
+    volatile int stop;               /* set when time is up */
+    struct mvcc_client *client;      /* libmvcc side, or NULL */
+    rocksdb_optimistictransactiondb_t *odb; /* RocksDB side, or NULL */
+    rocksdb_writeoptions_t *wo;      /* RocksDB write options */
+    rocksdb_readoptions_t *ro;       /* RocksDB read options */
+    rocksdb_optimistictransaction_options_t *oo; /* txn options */
+    uint64_t committed[8];           /* per-thread commits */
+    uint64_t aborted[8];             /* per-thread conflicts */
+};
+
+struct worker
+{
+    struct run *run; /* shared */
+    int id;          /* thread index */
+};
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static unsigned next_rand(unsigned *s)
+{
+    *s = *s * 1103515245u + 12345u;
+    return *s >> 8;
+}
+
+/* Distinct sorted keys for one transaction. */
+static void pick(unsigned *seed, int n, char keys[][16])
+{
+    unsigned ids[16];
+    for (int i = 0; i < n; i++) {
+    again:
+        ids[i] = next_rand(seed) % KEYSPACE;
+        for (int j = 0; j < i; j++)
+            if (ids[j] == ids[i])
+                goto again;
+    }
+    for (int i = 0; i < n; i++)
+        snprintf(keys[i], 16, "k%06u", ids[i]);
+}
+
+static void *mvcc_worker(void *arg)
+{
+    struct worker *w = arg;
+    struct run *r = w->run;
+    unsigned seed = 17u + (unsigned)w->id * 7919u;
+    char keys[16][16];
+    while (!r->stop) {
+        pick(&seed, r->nkeys, keys);
+        struct mvcc_txn *t;
+        if (mvcc_txn_begin(r->client, &t) != 0)
+            abort();
+        int rc = 0;
+        for (int i = 0; i < r->nkeys && rc == 0; i++) {
+            uint8_t *v = NULL;
+            size_t vl = 0;
+            uint64_t n = 0;
+            rc = mvcc_txn_get(t, keys[i], strlen(keys[i]), &v, &vl);
+            if (rc == 0 && vl == sizeof n)
+                memcpy(&n, v, sizeof n);
+            mvcc_free(v);
+            if (rc == MVCC_NOTFOUND)
+                rc = 0;
+            n++;
+            if (rc == 0)
+                rc = mvcc_txn_set(t, keys[i], strlen(keys[i]), &n, sizeof n);
+        }
+        if (rc != 0) {
+            mvcc_txn_rollback(t);
+        } else {
+            rc = mvcc_txn_commit(t, NULL);
+        }
+        if (rc == 0)
+            r->committed[w->id]++;
+        else if (rc == MVCC_CONFLICT || rc == MVCC_LOCKED)
+            r->aborted[w->id]++;
+        else {
+            fprintf(stderr, "mvcc txn: %s\n", mvcc_strerror(rc));
+            abort();
+        }
+    }
+    return NULL;
+}
+
+static void *rocks_worker(void *arg)
+{
+    struct worker *w = arg;
+    struct run *r = w->run;
+    unsigned seed = 17u + (unsigned)w->id * 7919u;
+    char keys[16][16];
+    rocksdb_transaction_t *t = NULL;
+    while (!r->stop) {
+        pick(&seed, r->nkeys, keys);
+        t = rocksdb_optimistictransaction_begin(r->odb, r->wo, r->oo, t);
+        char *err = NULL;
+        for (int i = 0; i < r->nkeys && err == NULL; i++) {
+            size_t vl = 0;
+            uint64_t n = 0;
+            char *v = rocksdb_transaction_get_for_update(
+                t, r->ro, keys[i], strlen(keys[i]), &vl, 1, &err);
+            if (v && vl == sizeof n)
+                memcpy(&n, v, sizeof n);
+            rocksdb_free(v);
+            n++;
+            if (err == NULL)
+                rocksdb_transaction_put(t, keys[i], strlen(keys[i]),
+                                        (const char *)&n, sizeof n, &err);
+        }
+        if (err == NULL)
+            rocksdb_transaction_commit(t, &err);
+        if (err == NULL) {
+            r->committed[w->id]++;
+        } else {
+            r->aborted[w->id]++;
+            rocksdb_free(err);
+            char *e2 = NULL;
+            rocksdb_transaction_rollback(t, &e2);
+            rocksdb_free(e2);
+        }
+    }
+    rocksdb_transaction_destroy(t);
+    return NULL;
+}
+
+static double run_threads(struct run *r, int threads, void *(*fn)(void *))
+{
+    pthread_t th[8];
+    struct worker w[8];
+    memset(r->committed, 0, sizeof r->committed);
+    memset(r->aborted, 0, sizeof r->aborted);
+    r->stop = 0;
+    double t0 = now_s();
+    for (int i = 0; i < threads; i++) {
+        w[i].run = r;
+        w[i].id = i;
+        pthread_create(&th[i], NULL, fn, &w[i]);
+    }
+    struct timespec d = {(time_t)r->seconds,
+                         (long)((r->seconds - (double)(time_t)r->seconds) *
+                                1e9)};
+    nanosleep(&d, NULL);
+    r->stop = 1;
+    for (int i = 0; i < threads; i++)
+        pthread_join(th[i], NULL);
+    double el = now_s() - t0;
+    uint64_t c = 0;
+    for (int i = 0; i < threads; i++)
+        c += r->committed[i];
+    return (double)c / el;
+}
+
+/* Weak: mk/lib.mk links every non-test_ file under tests/ into every
+ * test binary as a helper, this one included, and their main must win
+ * (reported; remove once lib.mk filters bench_ and fuzz_ files out). */
+__attribute__((weak)) int main(void)
+{
+    const char *sec = getenv("BENCH_SECONDS");
+    double seconds = sec ? atof(sec) : 1.0;
+
+    /* libmvcc: RocksDB engine with its WAL (not synced), one shard. */
+    char dir[] = "/tmp/mvcc-bench-XXXXXX";
+    char odir[] = "/tmp/mvcc-bench-occ-XXXXXX";
+    if (mkdtemp(dir) == NULL || mkdtemp(odir) == NULL)
+        return 1;
+    struct mvcc_rocks_opts ropts;
+    memset(&ropts, 0, sizeof ropts);
+    ropts.path = dir;
+    struct mvcc_engine *eng;
+    char err[256];
+    if (mvcc_rocksengine_open(&ropts, &eng, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    struct mvcc_store *store;
+    if (mvcc_store_open(eng, NULL, &store) != 0)
+        return 1;
+    struct mvcc_transport tr;
+    if (mvcc_local_transport_init(&tr, &store, 1, NULL) != 0)
+        return 1;
+    struct mvcc_local_tso tso = {0};
+    struct mvcc_client *c1pc, *c2pc;
+    struct mvcc_client_opts co;
+    memset(&co, 0, sizeof co);
+    co.transport = tr;
+    co.tso = mvcc_local_tso_next;
+    co.tso_ctx = &tso;
+    co.one_pc = true;
+    if (mvcc_client_create(&co, &c1pc) != 0)
+        return 1;
+    co.one_pc = false;
+    if (mvcc_client_create(&co, &c2pc) != 0)
+        return 1;
+
+    /* RocksDB optimistic transactions: same defaults, WAL on, no sync. */
+    rocksdb_options_t *opt = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(opt, 1);
+    char *e = NULL;
+    rocksdb_optimistictransactiondb_t *odb =
+        rocksdb_optimistictransactiondb_open(opt, odir, &e);
+    if (e) {
+        fprintf(stderr, "%s\n", e);
+        return 1;
+    }
+
+    struct run r;
+    memset(&r, 0, sizeof r);
+    r.seconds = seconds;
+    r.odb = odb;
+    r.wo = rocksdb_writeoptions_create();
+    r.ro = rocksdb_readoptions_create();
+    r.oo = rocksdb_optimistictransaction_options_create();
+    rocksdb_optimistictransaction_options_set_set_snapshot(r.oo, 1);
+
+    int sizes[] = {1, 10}, threads[] = {1, 8};
+    for (int si = 0; si < 2; si++)
+        for (int ti = 0; ti < 2; ti++) {
+            r.nkeys = sizes[si];
+            char name[64];
+            snprintf(name, sizeof name, "%dkey_%dt", sizes[si], threads[ti]);
+            r.client = c1pc;
+            double m1 = run_threads(&r, threads[ti], mvcc_worker);
+            r.client = c2pc;
+            double m2 = run_threads(&r, threads[ti], mvcc_worker);
+            double o = run_threads(&r, threads[ti], rocks_worker);
+            printf("BENCH mvcc_1pc_%s %.0f txn/s\n", name, m1);
+            printf("BENCH mvcc_2pc_%s %.0f txn/s\n", name, m2);
+            printf("BENCH rocksdb_occ_%s %.0f txn/s\n", name, o);
+            printf("BENCH mvcc_1pc_%s_vs_rocksdb_occ %.2f x\n", name, m1 / o);
+            printf("BENCH mvcc_2pc_%s_vs_rocksdb_occ %.2f x\n", name, m2 / o);
+            fflush(stdout);
+        }
+
+    rocksdb_optimistictransaction_options_destroy(r.oo);
+    rocksdb_readoptions_destroy(r.ro);
+    rocksdb_writeoptions_destroy(r.wo);
+    rocksdb_optimistictransactiondb_close(odb);
+    rocksdb_options_destroy(opt);
+    mvcc_client_destroy(c1pc);
+    mvcc_client_destroy(c2pc);
+    mvcc_local_transport_free(&tr);
+    mvcc_store_close(store);
+    mvcc_engine_destroy(eng);
+    tu_rmtree(dir);
+    tu_rmtree(odir);
+    return 0;
+}
