@@ -1139,6 +1139,7 @@ void raft_node_destroy(struct raft_node *n)
     raft__free(n->reads_wait);
     raft__free(n->reads_done);
     free_snap(n->snap_rx);
+    raft__free(n->rd_committed);
     raft__free(n);
 }
 

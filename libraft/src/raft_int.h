@@ -195,6 +195,7 @@ struct raft_node {
     int prev_role;                /* last role handed out */
     raft_id prev_lead;            /* last leader handed out */
     bool in_ready;                /* a ready is outstanding */
+    struct raft_entry *rd_committed; /* the ready's committed array */
     raft_index ready_last;        /* last entry index in the ready */
     raft_term ready_last_term;    /* its term */
     raft_index ready_snap;        /* snapshot index in the ready, or 0 */

@@ -79,6 +79,7 @@ int raft_node_ready(struct raft_node *n, struct raft_ready *rd)
     n->ready_last_term =
         rd->n_entries ? rd->entries[rd->n_entries - 1].term : 0;
     n->ready_snap = rd->snapshot ? rd->snapshot->meta.index : 0;
+    n->rd_committed = rd->committed;
     n->in_ready = true;
     return 0;
 }
@@ -123,7 +124,8 @@ int raft_node_advance(struct raft_node *n, struct raft_ready *rd)
             n->uncommitted = n->uncommitted > bytes ? n->uncommitted - bytes
                                                     : 0;
     }
-    raft__free(rd->committed);
+    raft__free(n->rd_committed);
+    n->rd_committed = NULL;
     memset(rd, 0, sizeof(*rd));
     if (n->role == RAFT_LEADER) {
         struct raft__progress *self = raft__tracker_get(&n->trk, n->id);

@@ -123,6 +123,14 @@ static void ready_must_be_advanced(void **state)
     assert_false(raft_node_has_ready(t.n));
     assert_int_equal(raft_node_advance(t.n, &rd), 0);
     assert_int_equal(raft_node_advance(t.n, &rd), RAFT_ESTATE);
+    /* Destroying a node with a ready outstanding frees it all (a crash
+     * before persisting, as the simulator does). */
+    assert_int_equal(raft_node_propose(t.n, "b", 1, NULL), 0);
+    assert_int_equal(raft_node_ready(t.n, &rd), 0);
+    assert_int_equal(raft_memstore_append(t.ms, rd.entries, rd.n_entries), 0);
+    assert_int_equal(raft_node_advance(t.n, &rd), 0);
+    assert_int_equal(raft_node_ready(t.n, &rd), 0);
+    assert_int_equal(rd.n_committed, 1);
     tnode_close(&t);
 }
 

@@ -1,0 +1,246 @@
+/* test_alloc.c: allocation-failure tests (SQLite faultsim style): a
+ * scenario touching every part of the library runs once per allocation,
+ * with that allocation failing. Each call must return 0 or a clean error,
+ * nothing may crash, and after teardown nothing may be left allocated.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "raft.h"
+
+static long fail_at = -1; /* allocation number to fail, -1 none */
+static long count;        /* allocations so far */
+static long live;         /* allocated and not freed */
+static bool failed;       /* the failure was injected */
+
+static void *t_malloc(void *ctx, size_t size)
+{
+    (void)ctx;
+    if (count++ == fail_at) {
+        failed = true;
+        return NULL;
+    }
+    void *p = malloc(size);
+    if (p)
+        live++;
+    return p;
+}
+
+static void *t_realloc(void *ctx, void *p, size_t size)
+{
+    (void)ctx;
+    if (count++ == fail_at) {
+        failed = true;
+        return NULL;
+    }
+    void *q = realloc(p, size);
+    if (q && !p)
+        live++;
+    return q;
+}
+
+static void t_free(void *ctx, void *p)
+{
+    (void)ctx;
+    if (p) {
+        live--;
+        free(p);
+    }
+}
+
+static void ok(int rc)
+{
+    if (rc == 0 || rc == -ENOMEM || rc == RAFT_EDROPPED ||
+        rc == RAFT_ECONFPENDING || rc == RAFT_ESTATE)
+        return;
+    fail_msg("unexpected result %d (%s) at allocation %ld", rc,
+             raft_strerror(rc), fail_at);
+}
+
+static void drain(struct raft_node *n, struct raft_memstore *ms)
+{
+    for (int k = 0; k < 10 && raft_node_has_ready(n); k++) {
+        struct raft_ready rd;
+        int rc = raft_node_ready(n, &rd);
+        ok(rc);
+        if (rc != 0)
+            return;
+        if (rd.snapshot)
+            ok(raft_memstore_apply_snapshot(ms, rd.snapshot));
+        if (rd.n_entries)
+            ok(raft_memstore_append(ms, rd.entries, rd.n_entries));
+        if (rd.hard_changed)
+            raft_memstore_set_hard_state(ms, &rd.hs);
+        ok(raft_node_advance(n, &rd));
+    }
+}
+
+static struct raft_message msg(uint32_t type, raft_id from, raft_term term)
+{
+    struct raft_message m;
+    memset(&m, 0, sizeof(m));
+    m.type = type;
+    m.from = from;
+    m.to = 1;
+    m.term = term;
+    return m;
+}
+
+static void scenario(void)
+{
+    struct raft_memstore *ms = NULL;
+    struct raft_node *n = NULL;
+    int rc = raft_memstore_create(&ms);
+    ok(rc);
+    if (rc != 0)
+        return;
+    struct raft_conf_state cs;
+    memset(&cs, 0, sizeof(cs));
+    cs.voters[0] = 1;
+    cs.voters[1] = 2;
+    cs.voters[2] = 3;
+    cs.n_voters = 3;
+    ok(raft_memstore_bootstrap(ms, &cs));
+    struct raft_config c;
+    memset(&c, 0, sizeof(c));
+    c.id = 1;
+    c.storage = raft_memstore_storage(ms);
+    c.applied = 1;
+    rc = raft_node_create(&c, &n);
+    ok(rc);
+    if (rc != 0)
+        goto out;
+    ok(raft_node_campaign(n));
+    drain(n, ms);
+    struct raft_message v = msg(RAFT_MSG_VOTE_RESP, 2, 1);
+    ok(raft_node_step(n, &v));
+    drain(n, ms);
+    struct raft_buf bufs[20];
+    for (int i = 0; i < 20; i++) {
+        bufs[i].data = "payload!";
+        bufs[i].len = 8;
+    }
+    ok(raft_node_propose_batch(n, bufs, 20, NULL));
+    ok(raft_node_propose(n, "one", 3, NULL));
+    drain(n, ms);
+    struct raft_status st;
+    raft_node_status(n, &st);
+    struct raft_message r = msg(RAFT_MSG_APPEND_RESP, 2, 1);
+    r.index = st.last_index;
+    ok(raft_node_step(n, &r));
+    drain(n, ms);
+    ok(raft_node_read_index(n, 9));
+    struct raft_message h = msg(RAFT_MSG_HEARTBEAT_RESP, 3, 1);
+    h.context = 9;
+    ok(raft_node_step(n, &h));
+    drain(n, ms);
+    struct raft_conf_change cc;
+    memset(&cc, 0, sizeof(cc));
+    cc.n_changes = 1;
+    cc.changes[0].type = RAFT_CHANGE_ADD_LEARNER;
+    cc.changes[0].id = 4;
+    ok(raft_node_propose_conf_change(n, &cc, NULL));
+    drain(n, ms);
+    raft_node_status(n, &st);
+    r.index = st.last_index;
+    ok(raft_node_step(n, &r));
+    drain(n, ms);
+    raft_node_status(n, &st);
+    if (st.applied > 2) {
+        ok(raft_memstore_create_snapshot(ms, st.applied, &st.conf, "snap", 4));
+        ok(raft_memstore_compact(ms, st.applied));
+    }
+    /* The learner needs the compacted log: a snapshot goes out. */
+    struct raft_message lr = msg(RAFT_MSG_HEARTBEAT_RESP, 4, 1);
+    ok(raft_node_step(n, &lr));
+    struct raft_message rj = msg(RAFT_MSG_APPEND_RESP, 4, 1);
+    rj.reject = true;
+    raft_node_status(n, &st);
+    for (uint32_t i = 0; i < st.n_peers; i++)
+        if (st.peers[i].id == 4)
+            rj.index = st.peers[i].next - 1;
+    ok(raft_node_step(n, &rj));
+    drain(n, ms);
+    /* Encode and decode a message with entries and a snapshot chunk. */
+    struct raft_entry e = {1, 5, 0, 3, "abc"};
+    struct raft_snapshot sn;
+    memset(&sn, 0, sizeof(sn));
+    sn.meta.index = 40;
+    sn.meta.term = 1;
+    sn.meta.conf = cs;
+    sn.total = 2;
+    sn.len = 2;
+    sn.data = "zz";
+    struct raft_message big = msg(RAFT_MSG_SNAPSHOT, 2, 5);
+    big.entries = &e;
+    big.n_entries = 1;
+    big.snapshot = &sn;
+    uint8_t buf[1024];
+    size_t len;
+    ok(raft_msg_encode(&big, buf, sizeof(buf), &len));
+    struct raft_message *d = NULL;
+    rc = raft_msg_decode(buf, len, &d);
+    ok(rc);
+    if (rc == 0) {
+        /* A newer leader's snapshot: the node steps down and restores. */
+        d->entries = NULL;
+        d->n_entries = 0;
+        ok(raft_node_step(n, d));
+        drain(n, ms);
+    }
+    raft_msg_free(d);
+    if (fail_at < 0) {
+        /* The clean run went all the way: it restored the snapshot. */
+        raft_node_status(n, &st);
+        assert_int_equal(st.term, 5);
+        assert_int_equal(st.commit, 40);
+        assert_int_equal(st.applied, 40);
+    }
+    for (int i = 0; i < 30; i++)
+        ok(raft_node_tick(n));
+    drain(n, ms);
+out:
+    raft_node_destroy(n);
+    raft_memstore_destroy(ms);
+}
+
+static void fail_each_allocation(void **state)
+{
+    (void)state;
+    struct raft_heap h = {NULL, t_malloc, t_realloc, t_free};
+    raft_heap_set(&h);
+    /* A clean run counts the allocations. */
+    fail_at = -1;
+    count = 0;
+    live = 0;
+    scenario();
+    assert_int_equal(live, 0);
+    long total = count;
+    assert_true(total > 50);
+    print_message("%ld allocations in the scenario\n", total);
+    for (long i = 0; i < total; i++) {
+        fail_at = i;
+        count = 0;
+        live = 0;
+        failed = false;
+        scenario();
+        assert_true(failed);
+        if (live != 0)
+            fail_msg("leak of %ld blocks when allocation %ld fails", live, i);
+    }
+    raft_heap_set(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fail_each_allocation),
+    };
+    return cmocka_run_group_tests_name("libraft/alloc", tests, NULL, NULL);
+}
