@@ -42,6 +42,21 @@ static void chaos(struct sim *s, int rounds)
             s->nodes[id - 1].crash_in_ready = true;
         } else if (x < 390) {
             sim_restart(s, id);
+        } else if (x < 396 && s->o.n_spare > 0) {
+            /* A random membership change at the leader. */
+            raft_id l = sim_leader(s);
+            if (l != 0) {
+                struct raft_conf_change cc;
+                memset(&cc, 0, sizeof(cc));
+                cc.transition = (uint32_t)(sim_rand(s) % 3);
+                cc.n_changes = (uint32_t)(sim_rand(s) % 3);
+                for (uint32_t k = 0; k < cc.n_changes; k++) {
+                    cc.changes[k].type = (uint32_t)(sim_rand(s) % 3);
+                    cc.changes[k].id = sim_rand(s) % (uint64_t)s->n + 1;
+                }
+                (void)raft_node_propose_conf_change(sim_node(s, l), &cc,
+                                                    NULL);
+            }
         }
         sim_round(s);
         if (r % 16 == 0)
@@ -56,14 +71,23 @@ static void chaos(struct sim *s, int rounds)
     sim_check_logs(s);
 }
 
+static bool has(const raft_id *ids, uint8_t n, raft_id id)
+{
+    for (uint8_t i = 0; i < n; i++)
+        if (ids[i] == id)
+            return true;
+    return false;
+}
+
 static int seeds(void)
 {
     const char *e = getenv("SIM_SEEDS");
     return e ? atoi(e) : 0;
 }
 
-static void run(struct sim_opts *o, int n_seeds, int rounds)
+static int run(struct sim_opts *o, int n_seeds, int rounds)
 {
+    int changed = 0;
     int extra = seeds();
     if (extra > n_seeds)
         n_seeds = extra;
@@ -83,8 +107,14 @@ static void run(struct sim_opts *o, int n_seeds, int rounds)
                 sim_round(&s);
             struct raft_status st;
             raft_node_status(sim_node(&s, l), &st);
+            if (st.conf.n_voters != o->n_voters ||
+                st.conf.n_learners != o->n_learners)
+                changed++;
             for (int i = 0; i < s.n; i++)
                 if (s.nodes[i].applied < st.commit &&
+                    (has(st.conf.voters, st.conf.n_voters, (raft_id)i + 1) ||
+                     has(st.conf.learners, st.conf.n_learners,
+                         (raft_id)i + 1)) &&
                     s.failure[0] == '\0')
                     snprintf(s.failure, sizeof(s.failure),
                              "node %d applied %llu < commit %llu", i + 1,
@@ -118,6 +148,7 @@ static void run(struct sim_opts *o, int n_seeds, int rounds)
             fail_msg("seed %llu: %s", (unsigned long long)o->seed, s.failure);
         sim_close(&s);
     }
+    return changed;
 }
 
 static void random_plain(void **state)
@@ -177,6 +208,25 @@ static void random_lease_reads(void **state)
     run(&o, 30, 1500);
 }
 
+static void random_membership(void **state)
+{
+    (void)state;
+    struct sim_opts o;
+    memset(&o, 0, sizeof(o));
+    o.n_voters = 3;
+    o.n_spare = 2;
+    o.pre_vote = true;
+    o.check_quorum = true;
+    o.max_delay = 2;
+    o.loss_pm = 20;
+    o.dup_pm = 10;
+    o.snap_every = 11;
+    o.chunk = 7;
+    int changed = run(&o, 40, 1500);
+    print_message("membership changed in %d runs\n", changed);
+    assert_true(changed >= 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -184,6 +234,7 @@ int main(void)
         cmocka_unit_test(random_prevote_checkquorum),
         cmocka_unit_test(random_snapshots),
         cmocka_unit_test(random_lease_reads),
+        cmocka_unit_test(random_membership),
     };
     return cmocka_run_group_tests_name("libraft/random", tests, NULL, NULL);
 }
