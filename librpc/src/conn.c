@@ -35,6 +35,7 @@ struct rpc__conn
     struct rpc__tls *tls;          /* NULL: plaintext */
 #endif
     bool use_tls;                  /* in/out are our own buffers */
+    bool is_server;                /* accepted, not connected */
     struct event *stall_ev;        /* mid-frame silence / flood hold */
     struct event *kick_ev;         /* deferred parse and TLS flush */
     struct event *connect_ev;      /* client connect timeout */
@@ -147,7 +148,10 @@ static void stall_cb(evutil_socket_t fd, short what, void *arg)
         conn_release(c);
         return;
     }
-    if (c->paused_out)
+    if (c->state == CONN_HANDSHAKE)
+        conn_fail(c, RPC_ESTALLED, "peer stalled during the TLS handshake", 0,
+                  false);
+    else if (c->paused_out)
         conn_fail(c, RPC_EFLOOD,
                   "peer sent requests without reading the replies", 0, true);
     else
@@ -161,7 +165,12 @@ static void update_stall(struct rpc__conn *c)
     if (c->state == CONN_CLOSING || c->stall_timeout_ms <= 0)
         return;
     bool arm;
-    if (c->paused_out)
+    if (c->state == CONN_HANDSHAKE) {
+        /* The whole handshake must fit in one stall timeout. */
+        if (event_pending(c->stall_ev, EV_TIMEOUT, NULL))
+            return;
+        arm = c->is_server; /* a client is bounded by its connect timer */
+    } else if (c->paused_out)
         arm = true; /* the peer must read within the timeout */
     else if (c->paused_owner)
         arm = false; /* we hold the peer back: not its fault */
@@ -406,6 +415,7 @@ static int conn_new(const struct rpc__conn_params *p, const char *peer,
     c->max_frame = p->max_frame;
     c->stall_timeout_ms = p->stall_timeout_ms;
     c->max_out = p->max_out;
+    c->is_server = p->is_server;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     c->stall_ev = evtimer_new(p->base, stall_cb, c);
     c->kick_ev = event_new(p->base, -1, 0, kick_cb, c);
@@ -468,6 +478,7 @@ int rpc__conn_accept(const struct rpc__conn_params *p, evutil_socket_t fd,
         c->state = CONN_HANDSHAKE; /* the client speaks first */
 #endif
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    update_stall(c);
     *out = c;
     return 0;
 }
