@@ -27,6 +27,9 @@
  * CN at 64 characters, so longer names are never in allowed_cn. */
 #define CN_MAX 256
 
+/* Largest TLS 1.2 record body: 2^14 plaintext + 2048 (RFC 5246 6.2.3). */
+#define MAX_RECORD_BODY (16384 + 2048)
+
 /* Plaintext moved per mbedtls_ssl_read() call: one full record. */
 #define READ_CHUNK 16384
 
@@ -69,6 +72,8 @@ struct rpc__tls
     bool established;            /* handshake done and peer accepted */
     bool peer_closed;            /* close_notify received */
     int first_byte;              /* first ciphertext byte received, or -1 */
+    bool body_ready;             /* a record header went to mbedtls and
+                                    its whole body waits in bio_in */
     int failed;                  /* 0, or the sticky error code */
     bool cn_rejected;            /* verify callback refused the peer CN */
     char peer_cn[CN_MAX];        /* peer certificate CN once established */
@@ -460,13 +465,39 @@ err:
 
 /* ---- sessions ------------------------------------------------------------ */
 
-/* BIO: mbedtls pulls ciphertext from the evbuffer given to this call. */
+/* BIO: mbedtls pulls ciphertext from the evbuffer given to this call,
+ * one whole record at a time. In TLS mode mbedtls asks for exactly the
+ * bytes it lacks: the 5-byte header, then the body. We hand over the header
+ * only once the whole record is in raw_in, so a partial record always stays
+ * in raw_in, where the connection's stall guard sees it (a peer cannot park
+ * half a record inside mbedtls). A header mbedtls will refuse (bad type or
+ * length) goes over at once, so it fails fast. */
 static int bio_recv(void *p, unsigned char *buf, size_t len)
 {
     struct rpc__tls *t = p;
+    size_t avail = t->bio_in != NULL ? evbuffer_get_length(t->bio_in) : 0;
     int n;
-    if (t->bio_in == NULL || evbuffer_get_length(t->bio_in) == 0)
+
+    if (avail == 0)
         return MBEDTLS_ERR_SSL_WANT_READ;
+    if (t->body_ready) {
+        /* The body of the header we handed over: all of it is here. */
+        t->body_ready = false;
+    } else if (len == 5) {
+        unsigned char h[5];
+        size_t body;
+        if (avail < 5)
+            return MBEDTLS_ERR_SSL_WANT_READ;
+        evbuffer_copyout(t->bio_in, h, 5);
+        body = (size_t)h[3] << 8 | h[4];
+        if (h[0] >= MBEDTLS_SSL_MSG_CHANGE_CIPHER_SPEC &&
+            h[0] <= MBEDTLS_SSL_MSG_APPLICATION_DATA && body > 0 &&
+            body <= MAX_RECORD_BODY) {
+            if (avail < 5 + body)
+                return MBEDTLS_ERR_SSL_WANT_READ;
+            t->body_ready = true;
+        }
+    }
     if (len > INT32_MAX)
         len = INT32_MAX;
     n = evbuffer_remove(t->bio_in, buf, len);

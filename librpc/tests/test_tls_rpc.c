@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <pb_decode.h>
@@ -80,10 +81,12 @@ struct fixture
     struct rpcutil_server server; /* TLS server on its own thread */
 };
 
-static int start(void **state, bool require, const char *const *allowed)
+static int start_opts(void **state, bool require, const char *const *allowed,
+                      int stall_ms)
 {
     struct fixture *f = calloc(1, sizeof *f);
-    struct rpc_server_options so = {.host = "127.0.0.1"};
+    struct rpc_server_options so = {.host = "127.0.0.1",
+                                    .stall_timeout_ms = stall_ms};
     struct rpc_method m = {.id = METHOD_PEER_CN,
                            .name = "test.PeerCn",
                            .req_fields = rpc_EchoRequest_fields,
@@ -102,9 +105,19 @@ static int start(void **state, bool require, const char *const *allowed)
     return 0;
 }
 
+static int start(void **state, bool require, const char *const *allowed)
+{
+    return start_opts(state, require, allowed, 0);
+}
+
 static int setup_tls(void **state)
 {
     return start(state, false, NULL);
+}
+
+static int setup_tls_stall(void **state)
+{
+    return start_opts(state, false, NULL, 200);
 }
 
 static const char *const mtls_allowed[] = {"pd", "sqld", NULL};
@@ -257,6 +270,28 @@ static void server_name_checked(void **state)
     rpc_tls_config_destroy(ccfg);
 }
 
+/* A peer that stops in the middle of its ClientHello is closed by the
+ * stall guard like one that stops mid-frame; others are still served. */
+static void half_client_hello_is_dropped(void **state)
+{
+    struct fixture *f = *state;
+    struct rpc_tls_config *ccfg = client_cfg(NULL, TLSUTIL_CA_MAIN);
+    /* handshake record of 0x100 bytes, ClientHello header, 4 bytes of it */
+    static const unsigned char part[] = {0x16, 0x03, 0x01, 0x01, 0x00, 0x01,
+                                         0x00, 0x00, 0xfc, 0x03, 0x03};
+    char err[256];
+    int fd = rpcutil_raw_connect(f->server.port);
+
+    assert_true(fd >= 0);
+    assert_int_equal(rpcutil_write_all(fd, part, sizeof part), 0);
+    assert_int_equal(echo(f->server.port, ccfg, "meanwhile", err, sizeof err),
+                     0);
+    assert_true(rpcutil_wait_closed(fd));
+    assert_true(rpcutil_log_wait(&f->server.log, "stalled"));
+    close(fd);
+    rpc_tls_config_destroy(ccfg);
+}
+
 /* ---- mutual TLS --------------------------------------------------------- */
 
 static void mtls_accepted(void **state)
@@ -394,6 +429,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(server_name_checked, setup_tls,
                                         teardown),
+        cmocka_unit_test_setup_teardown(half_client_hello_is_dropped,
+                                        setup_tls_stall, teardown),
         cmocka_unit_test_setup_teardown(mtls_accepted, setup_mtls, teardown),
         cmocka_unit_test_setup_teardown(untrusted_client_rejected, setup_mtls,
                                         teardown),

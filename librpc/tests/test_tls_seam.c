@@ -209,6 +209,19 @@ static void negotiates_tls12_ecdhe_aead(void **state)
     rpc_tls_config_destroy(scfg);
 }
 
+/* Counts whole TLS records in buf (which holds nothing else). */
+static size_t count_records(struct evbuffer *buf)
+{
+    size_t len = evbuffer_get_length(buf), off = 0, n = 0;
+    const unsigned char *p = evbuffer_pullup(buf, -1);
+    while (off + 5 <= len) {
+        off += 5 + (((size_t)p[off + 3] << 8) | p[off + 4]);
+        n++;
+    }
+    assert_int_equal(off, len);
+    return n;
+}
+
 /* Counts whole TLS records in buf and checks they are application data. */
 static size_t count_app_records(struct evbuffer *buf)
 {
@@ -263,6 +276,61 @@ static void large_data_spans_records(void **state)
     assert_int_equal(cli.rc, 0);
 
     free(data);
+    end_free(&srv);
+    end_free(&cli);
+    rpc_tls_config_destroy(ccfg);
+    rpc_tls_config_destroy(scfg);
+}
+
+/* Ciphertext short of a whole record stays in raw_in (the connection's
+ * stall guard watches it there), byte by byte, in the handshake and after. */
+static void partial_record_stays_in_raw_in(void **state)
+{
+    struct rpc_tls_config *scfg = server_cfg(false, NULL);
+    struct rpc_tls_config *ccfg = client_cfg(NULL, TLSUTIL_CA_MAIN, NULL);
+    struct evbuffer *flight = evbuffer_new();
+    struct end srv, cli;
+    size_t len, k;
+    int pass;
+    (void)state;
+
+    end_init(&srv, scfg);
+    end_init(&cli, ccfg);
+    assert_non_null(flight);
+    assert_int_equal(rpc__tls_start(srv.t, srv.raw_out), 0);
+    assert_int_equal(rpc__tls_start(cli.t, cli.raw_out), 0);
+    for (pass = 0; pass < 2; pass++) {
+        /* pass 0: the ClientHello; pass 1: one application record */
+        if (pass == 1) {
+            pump(&srv, &cli);
+            assert_true(rpc__tls_established(srv.t));
+            evbuffer_add(cli.plain_out, "hello", 5);
+            assert_int_equal(
+                rpc__tls_on_write(cli.t, cli.plain_out, cli.raw_out), 0);
+        }
+        evbuffer_add_buffer(flight, cli.raw_out);
+        len = evbuffer_get_length(flight);
+        assert_int_equal(count_records(flight), 1);
+        for (k = 1; k < len; k++) {
+            evbuffer_remove_buffer(flight, srv.raw_in, 1);
+            assert_int_equal(rpc__tls_on_read(srv.t, srv.raw_in, srv.plain_in,
+                                              srv.raw_out),
+                             0);
+            assert_int_equal(evbuffer_get_length(srv.raw_in), k);
+            assert_int_equal(evbuffer_get_length(srv.raw_out), 0);
+            assert_int_equal(evbuffer_get_length(srv.plain_in), 0);
+        }
+        evbuffer_remove_buffer(flight, srv.raw_in, 1);
+        assert_int_equal(
+            rpc__tls_on_read(srv.t, srv.raw_in, srv.plain_in, srv.raw_out),
+            0);
+        assert_int_equal(evbuffer_get_length(srv.raw_in), 0);
+        if (pass == 0)
+            assert_true(evbuffer_get_length(srv.raw_out) > 0); /* answered */
+        else
+            assert_plain(&srv, "hello", 5);
+    }
+    evbuffer_free(flight);
     end_free(&srv);
     end_free(&cli);
     rpc_tls_config_destroy(ccfg);
@@ -769,6 +837,7 @@ int main(void)
         cmocka_unit_test(server_tls_round_trip),
         cmocka_unit_test(negotiates_tls12_ecdhe_aead),
         cmocka_unit_test(large_data_spans_records),
+        cmocka_unit_test(partial_record_stays_in_raw_in),
         cmocka_unit_test(client_without_ca_is_unauthenticated),
         cmocka_unit_test(plaintext_waits_for_handshake),
         cmocka_unit_test(mutual_tls_accepted),
