@@ -23,8 +23,8 @@
 #include "rpc_int.h"
 #include "tls.h"
 
-/* Longest common name we keep for display and comparison; X.520 bounds a
- * CN at 64 characters, so longer names are never in allowed_cn. */
+/* Room for a common name shown in messages and by rpc__tls_peer_cn (X.520
+ * bounds a CN at 64 characters); comparisons use the full name. */
 #define CN_MAX 256
 
 /* Largest TLS 1.2 record body: 2^14 plaintext + 2048 (RFC 5246 6.2.3). */
