@@ -277,9 +277,11 @@ int raft__log_maybe_append(struct raft__log *l, raft_index prev,
         return 0;
     raft_index last = prev + n;
     size_t ci = n;
+    for (size_t i = 0; i < n; i++)
+        if (ents[i].index != prev + 1 + i || ents[i].term < prev_term ||
+            (i > 0 && ents[i].term < ents[i - 1].term))
+            return RAFT_EINVAL; /* not a log a leader could have sent */
     for (size_t i = 0; i < n; i++) {
-        if (ents[i].index != prev + 1 + i)
-            return RAFT_EINVAL;
         if (!raft__log_match_term(l, ents[i].index, ents[i].term)) {
             ci = i;
             break;

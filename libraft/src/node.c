@@ -1202,6 +1202,8 @@ int raft_node_step(struct raft_node *n, const struct raft_message *m)
     if (m->term == 0 && m->type != RAFT_MSG_PROPOSE &&
         m->type != RAFT_MSG_READ_INDEX && m->type != RAFT_MSG_TRANSFER_LEADER)
         return raft__err(n, RAFT_EINVAL, "message without a term");
+    if ((m->to != 0 && m->to != n->id) || m->from == n->id)
+        return 0; /* misrouted or looped back: not for us */
     return step(n, m, NULL);
 }
 
