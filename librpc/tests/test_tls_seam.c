@@ -538,6 +538,59 @@ static void server_from_other_ca_untrusted(void **state)
                    "not correctly signed by the trusted CA");
 }
 
+static void expired_server_cert_rejected(void **state)
+{
+    struct rpc_tls_options so = {.is_server = true};
+    (void)state;
+    tlsutil_leaf_dated("kvd-1", TLSUTIL_CA_MAIN, "20010101000000",
+                       "20021231235959", &so.cert_pem, &so.key_pem);
+    expect_failure(make_cfg(&so), client_cfg(NULL, TLSUTIL_CA_MAIN, "kvd-1"),
+                   RPC_ETLS_VERIFY, "certificate_expired", RPC_ETLS_VERIFY,
+                   "The certificate validity has expired");
+}
+
+static void future_client_cert_rejected(void **state)
+{
+    struct rpc_tls_options co = {.is_server = false};
+    (void)state;
+    co.ca_pem = tlsutil_ca_pem(TLSUTIL_CA_MAIN);
+    tlsutil_leaf_dated("sqld", TLSUTIL_CA_MAIN, "20980101000000",
+                       "20991231235959", &co.cert_pem, &co.key_pem);
+    expect_failure(server_cfg(true, NULL), make_cfg(&co), RPC_ETLS_VERIFY,
+                   "The certificate validity starts in the future",
+                   RPC_ETLS_VERIFY, "TLS alert");
+}
+
+/* A CA bundle (two PEM certificates in one input) trusts both. */
+static void ca_bundle_trusts_each_ca(void **state)
+{
+    struct rpc_tls_options so = {.is_server = true};
+    struct rpc_tls_options co = {.is_server = false, .server_name = "kvd-1"};
+    struct rpc_tls_config *scfg, *ccfg;
+    const char *a = tlsutil_ca_pem(TLSUTIL_CA_MAIN);
+    const char *b = tlsutil_ca_pem(TLSUTIL_CA_OTHER);
+    char *bundle = malloc(strlen(a) + strlen(b) + 1);
+    struct end srv, cli;
+    (void)state;
+
+    assert_non_null(bundle);
+    strcpy(bundle, a);
+    strcat(bundle, b);
+    co.ca_pem = bundle;
+    tlsutil_leaf("kvd-1", TLSUTIL_CA_OTHER, &so.cert_pem, &so.key_pem);
+    scfg = make_cfg(&so);
+    ccfg = make_cfg(&co);
+    free(bundle); /* the configuration keeps its own copy */
+    handshake_pair(scfg, ccfg, &srv, &cli);
+    assert_int_equal(cli.rc, 0);
+    assert_true(rpc__tls_established(cli.t));
+    assert_string_equal(rpc__tls_peer_cn(cli.t), "kvd-1");
+    end_free(&srv);
+    end_free(&cli);
+    rpc_tls_config_destroy(ccfg);
+    rpc_tls_config_destroy(scfg);
+}
+
 /* ---- hostile bytes ------------------------------------------------------- */
 
 static void garbage_instead_of_client_hello(void **state)
@@ -848,6 +901,9 @@ int main(void)
         cmocka_unit_test(server_name_mismatch),
         cmocka_unit_test(server_cn_not_allowed_by_client),
         cmocka_unit_test(server_from_other_ca_untrusted),
+        cmocka_unit_test(expired_server_cert_rejected),
+        cmocka_unit_test(future_client_cert_rejected),
+        cmocka_unit_test(ca_bundle_trusts_each_ca),
         cmocka_unit_test(garbage_instead_of_client_hello),
         cmocka_unit_test(tampered_record_fails),
         cmocka_unit_test(config_errors_are_named),

@@ -18,12 +18,16 @@
 #include "tlsutil.h"
 
 #define PEM_MAX 4096
+#define VALID_FROM "20200101000000"
+#define VALID_UNTIL "20991231235959"
 #define MAX_LEAVES 16
 
 struct item
 {
     char cn[64];                 /* subject common name */
     enum tlsutil_ca ca;          /* issuer */
+    char from[16];               /* notBefore, YYYYMMDDhhmmss */
+    char until[16];              /* notAfter */
     char cert[PEM_MAX];          /* certificate PEM */
     char key[PEM_MAX];           /* private key PEM */
 };
@@ -82,7 +86,8 @@ static void gen_key(mbedtls_pk_context *pk, mbedtls_ctr_drbg_context *drbg)
 /* Writes the certificate of subject (key subj) signed by issuer. */
 static void write_cert(const char *subject, mbedtls_pk_context *subj,
                        const char *issuer, mbedtls_pk_context *iss,
-                       bool is_ca, int serial, mbedtls_ctr_drbg_context *drbg,
+                       bool is_ca, int serial, const char *from,
+                       const char *until, mbedtls_ctr_drbg_context *drbg,
                        char *out)
 {
     mbedtls_x509write_cert w;
@@ -102,8 +107,7 @@ static void write_cert(const char *subject, mbedtls_pk_context *subj,
         die("subject name", ret);
     if ((ret = mbedtls_x509write_crt_set_issuer_name(&w, issuer)) != 0)
         die("issuer name", ret);
-    if ((ret = mbedtls_x509write_crt_set_validity(&w, "20200101000000",
-                                                  "20991231235959")) != 0)
+    if ((ret = mbedtls_x509write_crt_set_validity(&w, from, until)) != 0)
         die("validity", ret);
     if ((ret = mbedtls_x509write_crt_set_basic_constraints(&w, is_ca, -1)) !=
         0)
@@ -138,7 +142,8 @@ static struct ca_item *get_ca(enum tlsutil_ca which)
     drbg_for(&drbg, c->name);
     gen_key(&c->key, &drbg);
     write_cert(c->name, &c->key, c->name, &c->key, true,
-               which == TLSUTIL_CA_OTHER ? 2 : 1, &drbg, c->cert);
+               which == TLSUTIL_CA_OTHER ? 2 : 1, VALID_FROM, VALID_UNTIL,
+               &drbg, c->cert);
     mbedtls_ctr_drbg_free(&drbg);
     c->made = true;
     return c;
@@ -153,8 +158,9 @@ const char *tlsutil_ca_pem(enum tlsutil_ca ca)
     return pem;
 }
 
-void tlsutil_leaf(const char *cn, enum tlsutil_ca ca, const char **cert_pem,
-                  const char **key_pem)
+void tlsutil_leaf_dated(const char *cn, enum tlsutil_ca ca,
+                        const char *not_before, const char *not_after,
+                        const char **cert_pem, const char **key_pem)
 {
     struct ca_item *c;
     struct item *it = NULL;
@@ -165,25 +171,30 @@ void tlsutil_leaf(const char *cn, enum tlsutil_ca ca, const char **cert_pem,
 
     pthread_mutex_lock(&lock);
     for (i = 0; i < n_leaves; i++) {
-        if (leaves[i].ca == ca && strcmp(leaves[i].cn, cn) == 0) {
+        if (leaves[i].ca == ca && strcmp(leaves[i].cn, cn) == 0 &&
+            strcmp(leaves[i].from, not_before) == 0 &&
+            strcmp(leaves[i].until, not_after) == 0) {
             it = &leaves[i];
             goto out;
         }
     }
-    if (n_leaves == MAX_LEAVES || strlen(cn) >= sizeof it->cn) {
-        fprintf(stderr, "tlsutil: too many leaves or CN too long\n");
+    if (n_leaves == MAX_LEAVES || strlen(cn) >= sizeof it->cn ||
+        strlen(not_before) != 14 || strlen(not_after) != 14) {
+        fprintf(stderr, "tlsutil: too many leaves or a bad CN or date\n");
         abort();
     }
     c = get_ca(ca);
     it = &leaves[n_leaves];
     snprintf(it->cn, sizeof it->cn, "%s", cn);
+    snprintf(it->from, sizeof it->from, "%s", not_before);
+    snprintf(it->until, sizeof it->until, "%s", not_after);
     it->ca = ca;
     snprintf(subject, sizeof subject, "CN=%s,O=librpc tests", cn);
     snprintf(pers, sizeof pers, "%s / %s", c->name, subject);
     drbg_for(&drbg, pers);
     gen_key(&pk, &drbg);
-    write_cert(subject, &pk, c->name, &c->key, false, 100 + n_leaves, &drbg,
-               it->cert);
+    write_cert(subject, &pk, c->name, &c->key, false, 100 + n_leaves,
+               not_before, not_after, &drbg, it->cert);
     ret = mbedtls_pk_write_key_pem(&pk, (unsigned char *)it->key, PEM_MAX);
     if (ret != 0)
         die("mbedtls_pk_write_key_pem", ret);
@@ -194,6 +205,12 @@ out:
     pthread_mutex_unlock(&lock);
     *cert_pem = it->cert;
     *key_pem = it->key;
+}
+
+void tlsutil_leaf(const char *cn, enum tlsutil_ca ca, const char **cert_pem,
+                  const char **key_pem)
+{
+    tlsutil_leaf_dated(cn, ca, VALID_FROM, VALID_UNTIL, cert_pem, key_pem);
 }
 
 int tlsutil_write_temp(const char *text, char *path, size_t pathlen)

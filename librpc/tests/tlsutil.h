@@ -23,6 +23,12 @@ const char *tlsutil_ca_pem(enum tlsutil_ca ca);
 void tlsutil_leaf(const char *cn, enum tlsutil_ca ca, const char **cert_pem,
                   const char **key_pem);
 
+/* Same, valid only from not_before to not_after ("YYYYMMDDhhmmss", UTC),
+ * for certificates that are expired or not yet valid. */
+void tlsutil_leaf_dated(const char *cn, enum tlsutil_ca ca,
+                        const char *not_before, const char *not_after,
+                        const char **cert_pem, const char **key_pem);
+
 /* Writes text to a new temporary file; its path goes to path (at least
  * 64 bytes). Returns 0 or -1. The caller unlinks it. */
 int tlsutil_write_temp(const char *text, char *path, size_t pathlen);
