@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -77,6 +79,12 @@ int dmn_start(struct dmn_runtime *rt, const struct dmn_cfg_schema *schema,
         dmn_error("cannot install the SIGTERM/SIGINT handlers");
         goto fail;
     }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    rt->started_ms =
+        (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    rt->data_dir = common->data_dir;
+    rt->pid = (long)getpid();
     dmn_info("%s %s starting, data-dir %s", schema->program,
              DMN_VERSION_STRING, common->data_dir);
     return DMN_CONTINUE;

@@ -15,6 +15,7 @@
 #define DMN_RUNTIME_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "log.h"
@@ -53,6 +54,9 @@ struct dmn_runtime
     struct event *sig_int;   /* SIGINT -> graceful stop */
     int lock_fd;             /* flock on data-dir/LOCK */
     int stop_signal;         /* the signal that stopped us, or 0 */
+    const char *data_dir;    /* the locked data directory (settings') */
+    uint64_t started_ms;     /* CLOCK_MONOTONIC at start, for uptime */
+    long pid;                /* our process id */
 };
 
 /* Loads the settings (printing help, the version or the error to stdout /

@@ -1,10 +1,12 @@
 /* main.c: pdd, the placement driver: TSO, IDs, cluster map, scheduling
  * (../shared/DESIGN.md). For now it runs the shared daemon plumbing: its
- * settings, log, locked data directory and graceful stop.
+ * settings, log, locked data directory, an RPC endpoint with echo and
+ * status, and graceful stop.
  */
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rpcsvc.h"
 #include "runtime.h"
 
 struct pdd_settings
@@ -29,10 +31,15 @@ int main(int argc, char **argv)
     int rc = dmn_start(&rt, &pdd_schema, &s, &s.common, argc, argv);
     if (rc != DMN_CONTINUE)
         return rc;
-    if (dmn_run(&rt) != 0) {
-        dmn_error("event loop failed");
+    struct rpc_server *rpc = NULL;
+    if (dmn_rpc_start(&rt, s.listen, &rpc) != 0) {
         dmn_finish(&rt, &pdd_schema, &s);
         return DMN_EXIT_FAIL;
     }
-    return dmn_finish(&rt, &pdd_schema, &s);
+    rc = dmn_run(&rt);
+    if (rc != 0)
+        dmn_error("event loop failed");
+    dmn_rpc_stop(rpc);
+    dmn_finish(&rt, &pdd_schema, &s);
+    return rc == 0 ? DMN_EXIT_OK : DMN_EXIT_FAIL;
 }
