@@ -2,13 +2,17 @@
  * server shutdown and client destroy with calls pending, connect failures,
  * and streams cut by a disconnect from either side.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -189,6 +193,80 @@ static void stream_cut_by_client(void **state)
     assert_int_equal(rpc_server_connection_count(f->srv), 0);
 }
 
+/* A listener whose accept queue is full drops our SYN: the connect hangs
+ * until connect_timeout_ms, and the call fails with RPC_ECONNECT. */
+static void connect_timeout_is_econnect(void **state)
+{
+    struct cu_fixture *f = *state;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(lfd, 0), 0);
+    socklen_t sl = sizeof sa;
+    getsockname(lfd, (struct sockaddr *)&sa, &sl);
+    uint16_t port = ntohs(sa.sin_port);
+    int filler = rpcutil_raw_connect(port); /* takes the only slot */
+    assert_true(filler >= 0);
+    struct rpc_client_options co = {.host = "127.0.0.1",
+                                    .port = port,
+                                    .connect_timeout_ms = 200,
+                                    .default_deadline_ms = 30000};
+    struct rpc_client *c = NULL;
+    assert_int_equal(rpc_client_create(f->base, &co, &c), 0);
+    struct cu_result r = {0};
+    assert_int_equal(cu_start(c, RPC_METHOD_ECHO, "t", 0, 0, &r, false, NULL),
+                     0);
+    assert_true(rpcutil_loop_until_count(f->base, &r.calls, 1));
+    assert_int_equal(r.rc, RPC_ECONNECT);
+    assert_non_null(strstr(r.err, "timed out"));
+    rpc_client_destroy(c);
+    assert_int_equal(r.calls, 1);
+    close(filler);
+    close(lfd);
+}
+
+/* A handler may destroy the server: its caller sees the connection go. */
+static struct cu_fixture *destroy_fixture;
+
+static void destroying_handler(struct rpc_call *call, const void *req,
+                               void *ud)
+{
+    (void)call;
+    (void)req;
+    (void)ud;
+    cu_server_down(destroy_fixture); /* frees call too */
+}
+
+static void handler_destroys_server(void **state)
+{
+    struct cu_fixture *f = *state;
+    destroy_fixture = f;
+    struct rpc_method m = {
+        .id = 0x00ff0021u,
+        .name = "destroy",
+        .req_fields = rpc_EchoRequest_fields,
+        .req_size = sizeof(rpc_EchoRequest),
+        .resp_fields = rpc_EchoResponse_fields,
+        .handler = destroying_handler,
+    };
+    assert_int_equal(rpc_server_register(f->srv, &m), 0);
+    struct rpc_client *c = cu_client(f, 30000);
+    struct cu_result r1 = {0}, r2 = {0};
+    /* The echo behind it is never answered: the server is gone. */
+    assert_int_equal(
+        cu_start(c, 0x00ff0021u, "d", 0, 0, &r1, false, NULL), 0);
+    assert_int_equal(
+        cu_start(c, RPC_METHOD_ECHO, "e", 0, 0, &r2, false, NULL), 0);
+    assert_true(rpcutil_loop_until_count(f->base, &r2.calls, 1));
+    assert_true(rpcutil_loop_until_count(f->base, &r1.calls, 1));
+    assert_int_equal(r1.rc, RPC_ECONNLOST);
+    assert_int_equal(r2.rc, RPC_ECONNLOST);
+    assert_null(f->srv);
+    rpc_client_destroy(c);
+    cu_server_up(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +281,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(stream_cut_by_server, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(stream_cut_by_client, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(connect_timeout_is_econnect, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(handler_destroys_server, setup,
                                         teardown),
     };
     return cmocka_run_group_tests_name("librpc/conn", tests, NULL, NULL);
