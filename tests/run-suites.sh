@@ -19,7 +19,15 @@ failed_suites=()
 
 for suite in "$@"; do
     name=$(basename "$suite")
-    dir=$(basename "$(dirname "$(dirname "$suite")")")
+    # Label: the part (libraft, daemons, tests) and the suite's file name.
+    parent=$(basename "$(dirname "$suite")")
+    case "$parent" in
+        tests|fuzz|integration)
+            dir=$(basename "$(dirname "$(dirname "$suite")")")
+            case "$dir" in default|san-*) dir=tests ;; esac
+            ;;
+        *) dir=$parent ;;
+    esac
     label="$dir/$name"
     log="$LOGDIR/${dir}_${name}.log"
     start=$(date +%s%N)
