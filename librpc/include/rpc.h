@@ -107,7 +107,7 @@ struct pb_msgdesc_s;
 #define RPC_METHOD_ECHO_STREAM 0x00010002u /* EchoRequest -> stream of
                                               `count` EchoResponse */
 #define RPC_METHOD_STATUS 0x00010003u      /* StatusRequest -> StatusResponse
-                                              (handler supplied by daemons) */
+                                              (rpc_server_add_status) */
 
 /* ---- Memory and logging ------------------------------------------------ */
 
@@ -200,6 +200,15 @@ int rpc_server_register(struct rpc_server *srv, const struct rpc_method *m);
  * RPC_METHOD_ECHO_STREAM (sends `count` messages with seq 0..count-1 and
  * the payload, then ends). */
 int rpc_server_add_echo(struct rpc_server *srv);
+
+/* Registers RPC_METHOD_STATUS answering role, version (both copied),
+ * uptime since this call, and detail_fn(ud)'s text (borrowed until the
+ * reply is encoded; NULL fn or result: ""), e.g. a JSON summary. */
+int rpc_server_add_status(struct rpc_server *srv,
+                          const char *role,
+                          const char *version,
+                          const char *(*detail_fn)(void *ud),
+                          void *ud);
 
 /* Replies to a unary call with resp (encoded now, so resp may be freed on
  * return) and finishes it. Returns 0, RPC_EENCODE (the call is then failed

@@ -1,7 +1,11 @@
-/* echo.c: librpc's built-in echo service (proto/rpc_echo.proto): unary
- * echo and a streamed echo, used by tests, the benchmark and the daemons'
- * liveness checks. librpc/DESIGN.md, "Method ids".
+/* echo.c: librpc's built-in service (proto/rpc_echo.proto): unary echo,
+ * a streamed echo and the status probe, used by tests, the benchmark and
+ * the daemons' liveness checks. librpc/DESIGN.md, "Method ids".
  */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
 #include "rpc_echo.pb.h"
 #include "rpc_int.h"
 
@@ -44,4 +48,82 @@ int rpc_server_add_echo(struct rpc_server *srv)
     stream.name = "echo_stream";
     stream.handler = echo_stream_handler;
     return rpc_server_register(srv, &stream);
+}
+
+struct rpc__status
+{
+    char *role;                       /* copied */
+    char *version;                    /* copied */
+    uint64_t start_ms;                /* monotonic ms at registration */
+    const char *(*detail_fn)(void *); /* detail text, or NULL */
+    void *detail_ud;                  /* passed to detail_fn */
+};
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void rpc__status_free(struct rpc__status *st)
+{
+    if (st == NULL)
+        return;
+    rpc__free(st->role);
+    rpc__free(st->version);
+    rpc__free(st);
+}
+
+static void status_handler(struct rpc_call *call, const void *req, void *ud)
+{
+    const struct rpc__status *st = ud;
+    (void)req;
+    const char *detail =
+        st->detail_fn != NULL ? st->detail_fn(st->detail_ud) : NULL;
+    /* Borrowed strings: the reply is encoded before rpc_call_reply
+     * returns, and the generated struct only reads them. */
+    rpc_StatusResponse out = {
+        .role = st->role,
+        .version = st->version,
+        .uptime_ms = mono_ms() - st->start_ms,
+        .detail = (char *)(uintptr_t)(detail != NULL ? detail : ""),
+    };
+    rpc_call_reply(call, &out);
+}
+
+int rpc_server_add_status(struct rpc_server *srv, const char *role,
+                          const char *version,
+                          const char *(*detail_fn)(void *ud), void *ud)
+{
+    if (srv == NULL || role == NULL || version == NULL)
+        return RPC_ECONFIG;
+    struct rpc__status *st = rpc__calloc(1, sizeof *st);
+    if (st == NULL)
+        return -ENOMEM;
+    st->role = rpc__strdup(role);
+    st->version = rpc__strdup(version);
+    st->start_ms = mono_ms();
+    st->detail_fn = detail_fn;
+    st->detail_ud = ud;
+    if (st->role == NULL || st->version == NULL) {
+        rpc__status_free(st);
+        return -ENOMEM;
+    }
+    struct rpc_method m = {
+        .id = RPC_METHOD_STATUS,
+        .name = "status",
+        .req_fields = rpc_StatusRequest_fields,
+        .req_size = sizeof(rpc_StatusRequest),
+        .resp_fields = rpc_StatusResponse_fields,
+        .handler = status_handler,
+        .ud = st,
+    };
+    int rc = rpc_server_register(srv, &m);
+    if (rc != 0) {
+        rpc__status_free(st);
+        return rc;
+    }
+    rpc__server_set_status(srv, st);
+    return 0;
 }

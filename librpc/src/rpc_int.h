@@ -184,4 +184,10 @@ void rpc__conn_set_reason(struct rpc__conn *c, const char *fmt, ...)
 const char *rpc__conn_peer(const struct rpc__conn *c);
 const char *rpc__conn_peer_cn(const struct rpc__conn *c);
 
+/* ---- status service (echo.c) ---- */
+struct rpc__status;
+void rpc__status_free(struct rpc__status *st);
+/* Hands st to srv, which frees it (and any earlier one) when destroyed. */
+void rpc__server_set_status(struct rpc_server *srv, struct rpc__status *st);
+
 #endif /* RPC_INT_H */

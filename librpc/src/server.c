@@ -41,6 +41,8 @@ struct rpc_server
     unsigned n_conns;               /* length of conns */
     struct rpc__list orphans;       /* calls whose connection closed */
     struct rpc__list lingering;     /* conns flushing a GOAWAY */
+    struct event *accept_retry;     /* re-enables accepting after EMFILE */
+    struct rpc__status *status;     /* rpc_server_add_status's state */
 };
 
 struct srv_conn
@@ -426,13 +428,27 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
     rpc__logf(&srv->log, RPC_LOG_INFO, "librpc: accepted %s", peer);
 }
 
+static void accept_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct rpc_server *srv = arg;
+    (void)fd;
+    (void)what;
+    evconnlistener_enable(srv->lev);
+}
+
+/* Out of descriptors (or another accept failure): the pending connection
+ * would make the listener fire again at once, so pause accepting for a
+ * moment instead of spinning. */
 static void accept_error_cb(struct evconnlistener *lev, void *arg)
 {
     struct rpc_server *srv = arg;
-    (void)lev;
     int err = EVUTIL_SOCKET_ERROR();
-    rpc__logf(&srv->log, RPC_LOG_ERROR, "librpc: accept failed: %s",
+    rpc__logf(&srv->log, RPC_LOG_ERROR,
+              "librpc: accept failed: %s; retrying in 100 ms",
               evutil_socket_error_to_string(err));
+    evconnlistener_disable(lev);
+    struct timeval tv = {0, 100000};
+    evtimer_add(srv->accept_retry, &tv);
 }
 
 int rpc_server_create(struct event_base *base,
@@ -504,6 +520,12 @@ int rpc_server_create(struct event_base *base,
         goto err_ai;
     }
     evconnlistener_set_error_cb(srv->lev, accept_error_cb);
+    srv->accept_retry = evtimer_new(base, accept_retry_cb, srv);
+    if (srv->accept_retry == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        rc = -ENOMEM;
+        goto err_lev;
+    }
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     if (getsockname(evconnlistener_get_fd(srv->lev), (struct sockaddr *)&ss,
@@ -517,6 +539,8 @@ int rpc_server_create(struct event_base *base,
     *out = srv;
     return 0;
 
+err_lev:
+    evconnlistener_free(srv->lev);
 err_ai:
     evutil_freeaddrinfo(ai);
 err_srv:
@@ -530,6 +554,8 @@ void rpc_server_destroy(struct rpc_server *srv)
         return;
     if (srv->lev != NULL)
         evconnlistener_free(srv->lev);
+    if (srv->accept_retry != NULL)
+        event_free(srv->accept_retry);
     while (!rpc__list_empty(&srv->conns)) {
         struct srv_conn *sc =
             RPC__CONTAINER(srv->conns.next, struct srv_conn, link);
@@ -541,7 +567,14 @@ void rpc_server_destroy(struct rpc_server *srv)
         call_free(RPC__CONTAINER(srv->orphans.next, struct rpc_call, link));
     rpc__conn_free_lingering(&srv->lingering);
     rpc__free(srv->methods);
+    rpc__status_free(srv->status);
     rpc__free(srv);
+}
+
+void rpc__server_set_status(struct rpc_server *srv, struct rpc__status *st)
+{
+    rpc__status_free(srv->status);
+    srv->status = st;
 }
 
 uint16_t rpc_server_port(const struct rpc_server *srv)

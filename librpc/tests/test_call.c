@@ -421,6 +421,39 @@ static void blocking_helper(void **state)
     assert_int_equal(rpcutil_echo_blocking(port, "x"), RPC_ECONNECT);
 }
 
+static const char *status_detail(void *ud)
+{
+    return ud;
+}
+
+static void status_probe(void **state)
+{
+    (void)state;
+    struct rpcutil_server s;
+    rpcutil_server_init(&s, NULL);
+    assert_int_equal(rpc_server_add_status(s.srv, "kvd", "1.2.3",
+                                           status_detail,
+                                           (void *)"{\"regions\":3}"),
+                     0);
+    assert_int_equal(rpc_server_add_status(s.srv, NULL, "x", NULL, NULL),
+                     RPC_ECONFIG);
+    rpcutil_server_run(&s);
+    struct rpc_client_options co = {.host = "127.0.0.1", .port = s.port};
+    rpc_StatusRequest req = rpc_StatusRequest_init_zero;
+    rpc_StatusResponse resp = rpc_StatusResponse_init_zero;
+    char err[256];
+    assert_int_equal(rpc_call_blocking(&co, RPC_METHOD_STATUS,
+                                       rpc_StatusRequest_fields, &req,
+                                       rpc_StatusResponse_fields, &resp,
+                                       sizeof resp, 30000, err, sizeof err),
+                     0);
+    assert_string_equal(resp.role, "kvd");
+    assert_string_equal(resp.version, "1.2.3");
+    assert_string_equal(resp.detail, "{\"regions\":3}");
+    pb_release(rpc_StatusResponse_fields, &resp);
+    rpcutil_server_stop(&s);
+}
+
 static void bad_arguments(void **state)
 {
     struct fixture *f = *state;
@@ -465,6 +498,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(unknown_method_closes_connection,
                                         setup, teardown),
         cmocka_unit_test(blocking_helper),
+        cmocka_unit_test(status_probe),
         cmocka_unit_test_setup_teardown(bad_arguments, setup, teardown),
     };
     return cmocka_run_group_tests_name("librpc/call", tests, NULL, NULL);
