@@ -23,8 +23,13 @@ int sql_version_number(void);
 
 /* Result codes. 0 is success; -1..-999 are negative errno values; libsql's
  * own codes are -5000..-5999. X(name, value, message). */
-#define SQL_ERROR_TABLE(X) \
-    X(SQL_EINTERNAL, -5000, "internal error in libsql")
+#define SQL_ERROR_TABLE(X)                                                 \
+    X(SQL_EINTERNAL, -5000, "internal error in libsql")                    \
+    X(SQL_ESYNTAX, -5001, "SQL syntax error")                              \
+    X(SQL_ETOO_DEEP, -5002, "statement nests deeper than the parser allows") \
+    X(SQL_EPROTO, -5003, "malformed MySQL protocol packet")                \
+    X(SQL_EPACKET_TOO_LARGE, -5004, "packet larger than max_allowed_packet") \
+    X(SQL_EAUTH, -5005, "authentication failed")
 
 enum sql_error {
 #define SQL__ERROR_ENUM(name, value, text) name = (value),
