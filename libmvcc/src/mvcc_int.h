@@ -59,6 +59,15 @@ struct mvcc__edge
     mvcc_ts holder; /* txn it waits for */
 };
 
+/* A key an async-commit or 1PC prewrite is writing right now (TiKV's
+ * in-memory lock): readers of it wait until the batch is in the engine. */
+struct mvcc__mlock
+{
+    uint8_t *key;    /* user key (owned) */
+    size_t len;      /* its length */
+    uint64_t owner;  /* the prewrite's start_ts */
+};
+
 struct mvcc_store
 {
     struct mvcc_engine *eng;      /* borrowed engine */
@@ -67,6 +76,9 @@ struct mvcc_store
     size_t nlatch;                /* how many (power of two) */
     pthread_rwlock_t ts_guard;    /* reads (shared) vs async/1PC prewrite */
     mvcc_ts max_ts;               /* highest read ts (under ts_guard) */
+    struct mvcc__mlock *mlocks;   /* in-flight async/1PC keys (ts_guard) */
+    size_t nmlocks;               /* how many */
+    size_t mlocks_cap;            /* allocated */
     pthread_mutex_t wait_mu;      /* lock waiting and the wait-for graph */
     pthread_cond_t wait_cv;       /* broadcast when locks are released */
     uint64_t release_gen;         /* bumped on every release */

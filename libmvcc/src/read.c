@@ -1,7 +1,8 @@
 /* read.c: Get, BatchGet and Scan at a timestamp (DESIGN.md, "Commands:
  * reads"). A read bumps the store's max_ts and takes an engine snapshot
- * under the shared ts_guard, so an async-commit or 1PC prewrite (which
- * holds it exclusively) either sees this ts or is fully visible to it.
+ * under the shared ts_guard; an async-commit or 1PC prewrite reads max_ts
+ * and registers its keys under it exclusively, so a read either raised
+ * max_ts first (commit_ts lands above it) or waits for those keys.
  */
 #include <errno.h>
 #include <string.h>
@@ -10,20 +11,64 @@
 
 static const struct mvcc_read_opts default_ro;
 
+static int kcmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
+
+/* Whether an in-flight async/1PC prewrite is writing one of the keys, or a
+ * key in [lo, hi) when keys is NULL (hi NULL = unbounded). Under ts_guard. */
+static bool in_flight(struct mvcc_store *s, const struct mvcc_key *keys,
+                      size_t n, const void *lo, size_t lol, const void *hi,
+                      size_t hil)
+{
+    for (size_t i = 0; i < s->nmlocks; i++) {
+        const struct mvcc__mlock *m = &s->mlocks[i];
+        if (keys == NULL) {
+            if (kcmp(m->key, m->len, lo, lol) >= 0 &&
+                (hi == NULL || kcmp(m->key, m->len, hi, hil) < 0))
+                return true;
+            continue;
+        }
+        for (size_t j = 0; j < n; j++)
+            if (kcmp(m->key, m->len, keys[j].data, keys[j].len) == 0)
+                return true;
+    }
+    return false;
+}
+
+/* Raises max_ts to ts and takes the read's snapshot under the shared
+ * ts_guard. If an async/1PC prewrite is writing one of the keys right now
+ * (it chose its commit_ts before this ts was seen), wait until its batch
+ * is in the engine, so the snapshot shows its locks. */
 static int begin_read(struct mvcc_store *s, mvcc_ts ts,
+                      const struct mvcc_key *keys, size_t n, const void *lo,
+                      size_t lol, const void *hi, size_t hil,
                       struct mvcc_snapshot **snap)
 {
-    pthread_rwlock_rdlock(&s->ts_guard);
-    if (ts != MVCC_TS_MAX) {
-        mvcc_ts cur = __atomic_load_n(&s->max_ts, __ATOMIC_RELAXED);
-        while (cur < ts && !__atomic_compare_exchange_n(
-                               &s->max_ts, &cur, ts, false, __ATOMIC_ACQ_REL,
-                               __ATOMIC_RELAXED))
-            ;
+    for (;;) {
+        pthread_rwlock_rdlock(&s->ts_guard);
+        if (ts != MVCC_TS_MAX) {
+            mvcc_ts cur = __atomic_load_n(&s->max_ts, __ATOMIC_RELAXED);
+            while (cur < ts && !__atomic_compare_exchange_n(
+                                   &s->max_ts, &cur, ts, false,
+                                   __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+                ;
+        }
+        if (s->nmlocks == 0 || !in_flight(s, keys, n, lo, lol, hi, hil)) {
+            int rc = mvcc_engine_snapshot(s->eng, snap);
+            pthread_rwlock_unlock(&s->ts_guard);
+            return rc;
+        }
+        /* The generation is read before ts_guard is released: the
+         * prewrite bumps it after removing its keys, so no wake-up is
+         * lost. */
+        pthread_mutex_lock(&s->wait_mu);
+        uint64_t gen = s->release_gen;
+        pthread_mutex_unlock(&s->wait_mu);
+        pthread_rwlock_unlock(&s->ts_guard);
+        pthread_mutex_lock(&s->wait_mu);
+        while (s->release_gen == gen)
+            pthread_cond_wait(&s->wait_cv, &s->wait_mu);
+        pthread_mutex_unlock(&s->wait_mu);
     }
-    int rc = mvcc_engine_snapshot(s->eng, snap);
-    pthread_rwlock_unlock(&s->ts_guard);
-    return rc;
 }
 
 /* Whether lock l stops a reader at ts (Percolator: a lock at or below the
@@ -99,7 +144,7 @@ int mvcc_batch_get(struct mvcc_store *s, const struct mvcc_read_opts *ro,
     if (ro == NULL)
         ro = &default_ro;
     struct mvcc_snapshot *snap;
-    int rc = begin_read(s, ts, &snap);
+    int rc = begin_read(s, ts, keys, n, NULL, 0, NULL, 0, &snap);
     if (rc != 0)
         return rc;
     struct mvcc__cmd c;
@@ -177,7 +222,8 @@ int mvcc_scan(struct mvcc_store *s, const struct mvcc_read_opts *ro,
         goto out_bufs;
     struct mvcc_iter_opts io = {lo.data, lo.len, end ? hi.data : NULL,
                                 end ? hi.len : 0};
-    if ((rc = begin_read(s, ts, &snap)) != 0)
+    if ((rc = begin_read(s, ts, NULL, 0, start ? start : "", start_len, end,
+                         end_len, &snap)) != 0)
         goto out_bufs;
     mvcc__cmd_init(&c, s, snap);
     if ((rc = mvcc_engine_iter(s->eng, snap, MVCC_CF_WRITE, &io, &w.it)) ||

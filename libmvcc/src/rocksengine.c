@@ -19,6 +19,8 @@ struct rockseng
     struct mvcc_engine base;                    /* must be first */
     rocksdb_t *db;                              /* the database */
     rocksdb_options_t *opts;                    /* open options */
+    rocksdb_options_t *lock_opts;               /* lock CF: with blooms */
+    rocksdb_block_based_table_options_t *lock_bbto; /* its table options */
     rocksdb_block_based_table_options_t *bbto;  /* table options */
     rocksdb_cache_t *cache;                     /* block cache */
     rocksdb_column_family_handle_t *cf[MVCC_CF_COUNT]; /* handles */
@@ -274,6 +276,10 @@ static void r_destroy(struct mvcc_engine *base)
         rocksdb_options_destroy(e->opts);
     if (e->bbto)
         rocksdb_block_based_options_destroy(e->bbto);
+    if (e->lock_opts)
+        rocksdb_options_destroy(e->lock_opts);
+    if (e->lock_bbto)
+        rocksdb_block_based_options_destroy(e->lock_bbto);
     if (e->cache)
         rocksdb_cache_destroy(e->cache);
     mvcc__free(e);
@@ -319,9 +325,20 @@ int mvcc_rocksengine_open(const struct mvcc_rocks_opts *o,
     }
     e->ro = rocksdb_readoptions_create();
 
+    /* The lock CF is read for absent keys all the time (most keys are not
+     * locked): bloom filters in its memtable and tables answer those
+     * without a search. */
+    e->lock_opts = rocksdb_options_create_copy(e->opts);
+    e->lock_bbto = rocksdb_block_based_options_create();
+    rocksdb_block_based_options_set_block_cache(e->lock_bbto, e->cache);
+    rocksdb_block_based_options_set_filter_policy(
+        e->lock_bbto, rocksdb_filterpolicy_create_bloom(10));
+    rocksdb_options_set_block_based_table_factory(e->lock_opts, e->lock_bbto);
+    rocksdb_options_set_memtable_prefix_bloom_size_ratio(e->lock_opts, 0.1);
+    rocksdb_options_set_memtable_whole_key_filtering(e->lock_opts, 1);
     const rocksdb_options_t *cfo[MVCC_CF_COUNT];
     for (int c = 0; c < MVCC_CF_COUNT; c++)
-        cfo[c] = e->opts;
+        cfo[c] = c == MVCC_CF_LOCK ? e->lock_opts : e->opts;
     char *err = NULL;
     e->db = rocksdb_open_column_families(e->opts, o->path, MVCC_CF_COUNT,
                                          cf_names, cfo, e->cf, &err);

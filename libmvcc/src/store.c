@@ -32,7 +32,14 @@ int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *o,
     s->nlatch = n;
     for (size_t i = 0; i < n; i++)
         pthread_mutex_init(&s->latches[i], NULL);
-    pthread_rwlock_init(&s->ts_guard, NULL);
+    /* Readers hold ts_guard shared all the time; glibc's default would let
+     * them starve an async/1PC prewrite waiting for it exclusively. */
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra,
+                                  PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&s->ts_guard, &ra);
+    pthread_rwlockattr_destroy(&ra);
     pthread_mutex_init(&s->wait_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -55,6 +62,9 @@ void mvcc_store_close(struct mvcc_store *s)
     pthread_mutex_destroy(&s->wait_mu);
     pthread_cond_destroy(&s->wait_cv);
     mvcc__free(s->edges);
+    for (size_t i = 0; i < s->nmlocks; i++)
+        mvcc__free(s->mlocks[i].key);
+    mvcc__free(s->mlocks);
     mvcc__free(s);
 }
 
@@ -548,7 +558,8 @@ out:
 }
 
 int mvcc__commit_key(struct mvcc__cmd *c, const void *ukey, size_t ulen,
-                     const struct mvcc__lock *l, mvcc_ts commit_ts)
+                     const struct mvcc__lock *l, mvcc_ts commit_ts,
+                     bool del_lock)
 {
     int rc;
     struct mvcc__buf k = {0}, enc = {0};
@@ -568,7 +579,8 @@ int mvcc__commit_key(struct mvcc__cmd *c, const void *ukey, size_t ulen,
     if ((rc = mvcc_wbatch_put(&c->wb, MVCC_CF_WRITE, k.data, k.len, enc.data,
                               enc.len)) != 0)
         goto out;
-    rc = mvcc_wbatch_delete(&c->wb, MVCC_CF_LOCK, k.data, k.len - 8);
+    if (del_lock)
+        rc = mvcc_wbatch_delete(&c->wb, MVCC_CF_LOCK, k.data, k.len - 8);
 out:
     mvcc__buf_free(&k);
     mvcc__buf_free(&enc);

@@ -59,9 +59,11 @@ int mvcc__read_value(struct mvcc__cmd *c, const void *ukey, size_t ulen,
  * (or the overlap flag set on a commit record at that ts). */
 int mvcc__rollback_key(struct mvcc__cmd *c, const void *ukey, size_t ulen,
                        const struct mvcc__lock *l, mvcc_ts start_ts);
-/* Adds to the batch the commit of lock l on ukey at commit_ts. */
+/* Adds to the batch the commit of lock l on ukey at commit_ts, and the
+ * lock's removal if del_lock (1PC writes no lock unless one was there). */
 int mvcc__commit_key(struct mvcc__cmd *c, const void *ukey, size_t ulen,
-                     const struct mvcc__lock *l, mvcc_ts commit_ts);
+                     const struct mvcc__lock *l, mvcc_ts commit_ts,
+                     bool del_lock);
 
 /* Whether a lock's TTL has passed at current_ts (physical ms compared). */
 bool mvcc__lock_expired(const struct mvcc__lock *l, mvcc_ts current_ts);

@@ -57,6 +57,46 @@ static int check_conflict(struct mvcc__cmd *c, const struct mvcc_mutation *m,
     return 0;
 }
 
+/* In-flight keys of an async/1PC prewrite (caller holds ts_guard
+ * exclusively). All or nothing. */
+static void unregister_keys(struct mvcc_store *s, mvcc_ts owner)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < s->nmlocks; i++) {
+        if (s->mlocks[i].owner == owner)
+            mvcc__free(s->mlocks[i].key);
+        else
+            s->mlocks[j++] = s->mlocks[i];
+    }
+    s->nmlocks = j;
+}
+
+static int register_keys(struct mvcc_store *s,
+                         const struct mvcc_prewrite_req *req)
+{
+    if (s->mlocks_cap - s->nmlocks < req->n) {
+        size_t cap = s->mlocks_cap ? s->mlocks_cap : 16;
+        while (cap - s->nmlocks < req->n)
+            cap *= 2;
+        struct mvcc__mlock *m = mvcc__realloc(s->mlocks, cap * sizeof *m);
+        if (m == NULL)
+            return -ENOMEM;
+        s->mlocks = m;
+        s->mlocks_cap = cap;
+    }
+    for (size_t i = 0; i < req->n; i++) {
+        const struct mvcc_mutation *mu = &req->mutations[i];
+        uint8_t *k = mvcc__memdup(mu->key, mu->key_len);
+        if (k == NULL) {
+            unregister_keys(s, req->start_ts);
+            return -ENOMEM;
+        }
+        s->mlocks[s->nmlocks++] =
+            (struct mvcc__mlock){k, mu->key_len, req->start_ts};
+    }
+    return 0;
+}
+
 enum { PW_SKIP = 0, PW_WRITE = 1, PW_CONVERT = 2 };
 
 int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
@@ -88,8 +128,7 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
     if (rc != 0)
         goto out_free;
     bool guard = req->use_async_commit || req->try_one_pc;
-    if (guard)
-        pthread_rwlock_wrlock(&s->ts_guard);
+    bool registered = false;
     bool locked = false;
 
     /* Pass 1: checks, no writes. */
@@ -165,9 +204,17 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
     mvcc_ts min_commit = max3(req->min_commit_ts, req->start_ts + 1,
                               req->for_update_ts + 1);
     if (guard) {
+        /* Choose commit_ts above every read so far and make later reads
+         * of these keys wait for the batch (TiKV's memory locks). */
+        pthread_rwlock_wrlock(&s->ts_guard);
         mvcc_ts mx = __atomic_load_n(&s->max_ts, __ATOMIC_ACQUIRE);
         if (mx != MVCC_TS_MAX && mx + 1 > min_commit)
             min_commit = mx + 1;
+        rc = register_keys(s, req);
+        pthread_rwlock_unlock(&s->ts_guard);
+        if (rc != 0)
+            goto out;
+        registered = true;
     }
     if (min_commit < res->min_commit_ts)
         min_commit = res->min_commit_ts;
@@ -208,7 +255,7 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
             break;
         if (req->try_one_pc) {
             if ((rc = mvcc__commit_key(&c, m->key, m->key_len, &l,
-                                       min_commit)))
+                                       min_commit, plan[i] == PW_CONVERT)))
                 break;
             continue;
         }
@@ -233,8 +280,12 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
             mvcc__notify_release(s); /* pessimistic locks may be gone */
     }
 out:
-    if (guard)
+    if (registered) {
+        pthread_rwlock_wrlock(&s->ts_guard);
+        unregister_keys(s, req->start_ts);
         pthread_rwlock_unlock(&s->ts_guard);
+        mvcc__notify_release(s);
+    }
     mvcc__latch_release(s, &latch);
 out_free:
     mvcc__cmd_free(&c);
@@ -267,7 +318,7 @@ int mvcc_commit(struct mvcc_store *s, const struct mvcc_key *keys, size_t n,
                 rc = MVCC_COMMIT_TS_EXPIRED;
             } else {
                 rc = mvcc__commit_key(&c, keys[i].data, keys[i].len, &l,
-                                      commit_ts);
+                                      commit_ts, true);
             }
             if (rc != 0)
                 mvcc__res_set_key(res, keys[i].data, keys[i].len);
@@ -707,7 +758,7 @@ int mvcc_resolve_lock(struct mvcc_store *s, mvcc_ts start_ts,
                 mvcc__res_set_key(res, k, kl);
                 rc = MVCC_COMMIT_TS_EXPIRED;
             } else
-                rc = mvcc__commit_key(&c, k, kl, &l, commit_ts);
+                rc = mvcc__commit_key(&c, k, kl, &l, commit_ts, true);
             if (rc == 0)
                 rc = mvcc__cmd_write(&c);
         }
