@@ -192,6 +192,7 @@ static void reset(struct raft_node *n, raft_term term)
     n->n_rejected = 0;
     n->pending_conf_index = 0;
     n->uncommitted = 0;
+    n->removed_ticks = 0;
     clear_reads(n);
     raft_index last = raft__log_last(&n->log);
     for (uint32_t i = 0; i < n->trk.n; i++) {
@@ -352,6 +353,7 @@ static void bcast_heartbeat(struct raft_node *n, uint64_t ctx)
         m.term = n->term;
         m.commit = p->match < n->log.committed ? p->match : n->log.committed;
         m.context = ctx;
+        m.index = n->ticks; /* echoed back: dates the follower's lease */
         raft__send(n, &m);
     }
 }
@@ -412,6 +414,26 @@ static bool committed_in_term(struct raft_node *n)
     return raft__log_term0(&n->log, n->log.committed) == n->term;
 }
 
+/* Thesis 6.4.1: a follower that acked a heartbeat the leader sent at tick t
+ * refuses votes until at least t + election_tick (same tick rate assumed),
+ * so no other leader can exist before then. One tick of margin covers
+ * unaligned ticks. */
+static bool lease_valid(struct raft_node *n)
+{
+    raft_id ok[RAFT_MAX_MEMBERS];
+    size_t cnt = 0;
+    uint64_t e = (uint64_t)n->cfg.election_tick;
+    for (uint32_t i = 0; i < n->trk.n; i++) {
+        struct raft__progress *p = &n->trk.prs[i];
+        if (p->learner)
+            continue;
+        if (p->id == n->id ||
+            (p->lease_tick > 0 && p->lease_tick + e - 1 > n->ticks))
+            ok[cnt++] = p->id;
+    }
+    return raft__tally(&n->trk.conf, ok, cnt, NULL, 0) == RAFT__VOTE_WON;
+}
+
 /* Thesis 6.4: record the commit index, confirm leadership with a heartbeat
  * round, then the index is safe to read at. */
 static int leader_read(struct raft_node *n, raft_id from, uint64_t ctx)
@@ -427,9 +449,9 @@ static int leader_read(struct raft_node *n, raft_id from, uint64_t ctx)
     if (!committed_in_term(n))
         return push_read(&n->reads_wait, &n->n_reads_wait,
                          &n->cap_reads_wait, &r);
-    if (n->cfg.read_only == RAFT_READ_LEASE) {
-        /* Lease (thesis 6.4.1): with CheckQuorum no other leader can
-         * exist within an election timeout of our last quorum contact. */
+    if (n->cfg.read_only == RAFT_READ_LEASE && lease_valid(n)) {
+        /* Lease (thesis 6.4.1): no round trip; otherwise fall back to the
+         * heartbeat round below. */
         read_respond(n, from, ctx, n->log.committed);
         return 0;
     }
@@ -646,6 +668,7 @@ static void handle_heartbeat(struct raft_node *n, const struct raft_message *m)
     r.to = m->from;
     r.term = n->term;
     r.context = m->context;
+    r.index = m->index;
     raft__send(n, &r);
 }
 
@@ -735,8 +758,8 @@ static bool conf_entry_ok(struct raft_node *n, const struct raft_entry *e)
 static int leader_propose(struct raft_node *n, const struct raft_message *m,
                           raft_index *index)
 {
-    if (raft__tracker_get(&n->trk, n->id) == NULL)
-        return raft__err(n, RAFT_EDROPPED, "leader is not a member");
+    if (!promotable(n))
+        return raft__err(n, RAFT_EDROPPED, "leader is no longer a voter");
     if (n->transferee != 0)
         return raft__err(n, RAFT_EDROPPED, "leadership transfer under way");
     uint64_t bytes = 0;
@@ -862,6 +885,8 @@ static int leader_step(struct raft_node *n, const struct raft_message *m,
     case RAFT_MSG_HEARTBEAT_RESP:
         p->recent_active = true;
         p->paused = false;
+        if (m->index <= n->ticks && m->index > p->lease_tick)
+            p->lease_tick = m->index;
         /* Appends may have been lost: let one more out so that a gap is
          * detected (the follower rejects, the leader probes). */
         if (p->state == RAFT_PROGRESS_REPLICATE &&
@@ -905,7 +930,8 @@ static int step(struct raft_node *n, const struct raft_message *m,
     if (m->term > n->term) {
         if (is_vote) {
             bool force = m->context == CAMPAIGN_TRANSFER;
-            bool lease = n->cfg.check_quorum && n->lead != 0 &&
+            bool lease = n->cfg.check_quorum &&
+                         (n->lead != 0 || n->lease_hold) &&
                          n->election_elapsed < n->cfg.election_tick;
             if (!force && lease)
                 return 0; /* a live leader exists: ignore (thesis 4.2.3) */
@@ -1087,6 +1113,10 @@ int raft_node_create(const struct raft_config *cfg, struct raft_node **out)
     }
     n->id = c->id;
     n->rng = c->seed ^ (c->id * 0xD1B54A32D192ED03ULL);
+    n->ticks = 1;
+    /* After a restart this node may have acked a leader's heartbeat just
+     * before; with lease reads it must not vote for an election timeout. */
+    n->lease_hold = c->read_only == RAFT_READ_LEASE;
     rc = raft__log_init(&n->log, c->storage);
     if (rc != 0)
         goto err_free;
@@ -1152,8 +1182,11 @@ void raft_node_destroy(struct raft_node *n)
 int raft_node_tick(struct raft_node *n)
 {
     CHECK_NOT_IN_READY(n);
+    n->ticks++;
     if (n->role != RAFT_LEADER) {
         n->election_elapsed++;
+        if (n->election_elapsed >= n->cfg.election_tick)
+            n->lease_hold = false;
         if (promotable(n) && n->election_elapsed >= n->randomized_timeout) {
             n->election_elapsed = 0;
             return hup(n, false);
@@ -1162,6 +1195,11 @@ int raft_node_tick(struct raft_node *n)
     }
     n->heartbeat_elapsed++;
     n->election_elapsed++;
+    if (!promotable(n) && ++n->removed_ticks >= n->cfg.election_tick) {
+        raft__log_msg(n, RAFT_LOG_INFO, "removed from the group: stepping down");
+        become_follower(n, n->term, 0);
+        return 0;
+    }
     for (uint32_t i = 0; i < n->trk.n; i++) {
         struct raft__progress *p = &n->trk.prs[i];
         if (p->state == RAFT_PROGRESS_SNAPSHOT &&
@@ -1345,8 +1383,13 @@ int raft__apply_conf_change(struct raft_node *n,
     if (n->role != RAFT_LEADER)
         return 0;
     if (!raft__conf_is_voter(&next, n->id)) {
-        /* Removed or demoted: step down; the others elect a new leader. */
-        become_follower(n, n->term, 0);
+        /* Removed or demoted (thesis 4.2.2): keep leading, without counting
+         * itself, for one election timeout so the members learn that the
+         * change committed (they need it applied to be able to campaign),
+         * then step down (raft_node_tick). */
+        n->removed_ticks = 0;
+        raft__maybe_commit(n);
+        raft__bcast_append(n);
         return 0;
     }
     raft__maybe_commit(n);

@@ -173,6 +173,7 @@ void raft__progress_reset(struct raft__progress *p, raft_index next)
     p->recent_active = false;
     p->paused = false;
     p->snap_ticks = 0;
+    p->lease_tick = 0;
     infl_reset(p);
 }
 

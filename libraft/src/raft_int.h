@@ -90,6 +90,7 @@ struct raft__progress {
     bool paused;            /* probe: an append is out; wait for a beat */
     bool learner;           /* non-voting */
     int snap_ticks;         /* ticks spent in the snapshot state */
+    uint64_t lease_tick;    /* leader tick of the newest heartbeat acked */
     struct raft__inflight *infl; /* ring of unacked appends (owned) */
     uint32_t infl_start;    /* ring head */
     uint32_t infl_count;    /* ring occupancy */
@@ -173,6 +174,10 @@ struct raft_node {
     raft_id rejected[RAFT_MAX_MEMBERS]; /* votes against */
     size_t n_rejected;                  /* used slots of rejected */
     int election_elapsed;         /* ticks since last reset */
+    uint64_t ticks;               /* ticks since creation (from 1) */
+    bool lease_hold;              /* fresh start: act as if a leader was
+                                   * heard (lease mode, see DESIGN.md) */
+    int removed_ticks;            /* leader no longer a voter: ticks since */
     int heartbeat_elapsed;        /* leader: ticks since last beat */
     int randomized_timeout;       /* in [election, 2*election) */
     uint64_t rng;                 /* PRNG state from cfg.seed */

@@ -114,6 +114,7 @@ void sim_close(struct sim *s)
     free(s->net);
     free(s->ents_term);
     free(s->ents_hash);
+    free(s->ents_known);
 }
 
 static void enqueue(struct sim *s, const struct raft_message *m, int copies)
@@ -163,6 +164,22 @@ static void send(struct sim *s, const struct raft_message *m)
     enqueue(s, m, copies);
 }
 
+/* Highest term of any live node: a leader of a later term was elected after
+ * this moment. */
+static raft_term max_term(struct sim *s)
+{
+    raft_term t = 0;
+    for (int i = 0; i < s->n; i++) {
+        if (s->nodes[i].node == NULL)
+            continue;
+        struct raft_status st;
+        raft_node_status(s->nodes[i].node, &st);
+        if (st.term > t)
+            t = st.term;
+    }
+    return t;
+}
+
 static void record_apply(struct sim *s, struct sim_node *sn,
                          const struct raft_entry *e)
 {
@@ -186,6 +203,7 @@ static void record_apply(struct sim *s, struct sim_node *sn,
             cap *= 2;
         s->ents_term = realloc(s->ents_term, (cap + 1) * sizeof(raft_term));
         s->ents_hash = realloc(s->ents_hash, (cap + 1) * sizeof(uint64_t));
+        s->ents_known = realloc(s->ents_known, (cap + 1) * sizeof(raft_term));
         s->cap_ents = cap;
     }
     if (e->index > s->n_ents) {
@@ -193,9 +211,11 @@ static void record_apply(struct sim *s, struct sim_node *sn,
         for (raft_index i = s->n_ents + 1; i < e->index; i++) {
             s->ents_term[i] = 0;
             s->ents_hash[i] = 0;
+            s->ents_known[i] = 0;
         }
         s->ents_term[e->index] = e->term;
         s->ents_hash[e->index] = sn->hash;
+        s->ents_known[e->index] = max_term(s);
         s->n_ents = e->index;
     } else if (s->ents_term[e->index] != 0 &&
                (s->ents_term[e->index] != e->term ||
@@ -206,6 +226,7 @@ static void record_apply(struct sim *s, struct sim_node *sn,
     } else if (s->ents_term[e->index] == 0) {
         s->ents_term[e->index] = e->term;
         s->ents_hash[e->index] = sn->hash;
+        s->ents_known[e->index] = max_term(s);
     }
 }
 
@@ -550,8 +571,10 @@ void sim_check_logs(struct sim *s)
             }
         }
     }
-    /* Leader completeness: entries applied anywhere with a term below the
-     * leader's term are in the leader's durable log. */
+    /* Leader completeness: an entry committed before a leader's term
+     * began is in that leader's durable log. An entry counts as committed
+     * by the highest term a live node knew when it was first applied: a
+     * leader of a higher term was elected after the commit. */
     for (int i = 0; i < s->n; i++) {
         struct sim_node *sn = &s->nodes[i];
         if (sn->node == NULL)
@@ -564,7 +587,7 @@ void sim_check_logs(struct sim *s)
         raft_index first;
         sto->ops->first_index(sto, &first);
         for (raft_index k = first; k <= s->n_ents; k++) {
-            if (s->ents_term[k] == 0 || s->ents_term[k] >= st.term)
+            if (s->ents_term[k] == 0 || s->ents_known[k] >= st.term)
                 continue;
             raft_term t;
             if (disk_term(sn, k, &t) != 0 || t != s->ents_term[k]) {

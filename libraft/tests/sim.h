@@ -63,6 +63,8 @@ struct sim {
     struct sim_msg *net;          /* messages in flight */
     size_t n_net, cap_net;        /* used/allocated */
     raft_term *ents_term;         /* applied entry term by index */
+    raft_term *ents_known;        /* highest term anywhere when first
+                                   * applied: committed by then */
     uint64_t *ents_hash;          /* hash chain value by index */
     raft_index n_ents;            /* highest index applied anywhere */
     size_t cap_ents;              /* allocated */

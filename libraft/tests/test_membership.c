@@ -240,6 +240,14 @@ static void removed_leader_steps_down(void **state)
     assert_int_equal(raft_node_propose_conf_change(sim_node(&s, 1), &cc, NULL),
                      0);
     run(&s, 1, 2);
+    /* It keeps leading (without counting itself, taking no proposals) for
+     * an election timeout so that the others learn the commit. */
+    assert_int_equal(status(sim_node(&s, 1)).role, RAFT_LEADER);
+    assert_int_equal(raft_node_propose(sim_node(&s, 1), "r", 1, NULL),
+                     RAFT_EDROPPED);
+    assert_int_equal(status(sim_node(&s, 2)).conf.n_voters, 2);
+    assert_int_equal(status(sim_node(&s, 3)).conf.n_voters, 2);
+    run(&s, 1, 10);
     assert_int_not_equal(status(sim_node(&s, 1)).role, RAFT_LEADER);
     raft_id l = 0;
     for (int i = 0; i < 100 && l == 0; i++) {

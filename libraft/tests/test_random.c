@@ -57,6 +57,10 @@ static void chaos(struct sim *s, int rounds)
                 (void)raft_node_propose_conf_change(sim_node(s, l), &cc,
                                                     NULL);
             }
+        } else if (x < 399) {
+            raft_id l = sim_leader(s);
+            if (l != 0 && l != id)
+                (void)raft_node_transfer_leader(sim_node(s, l), id);
         }
         sim_round(s);
         if (r % 16 == 0)
