@@ -62,6 +62,8 @@ struct rpc_client
 
 static void client_free(struct rpc_client *cli)
 {
+    if (cli->conn != NULL)
+        rpc__conn_close(cli->conn, 0, NULL, 0, false);
     rpc__conn_free_lingering(&cli->lingering);
     rpc__free(cli->tab);
     rpc__free(cli->host);
@@ -144,10 +146,9 @@ static void cl_on_open(void *owner)
 }
 
 static void cl_on_close(void *owner, int rc, const char *reason,
-                        uint32_t goaway_id)
+                        uint32_t blamed_id)
 {
     struct rpc_client *cli = owner;
-    (void)goaway_id;
     enter(cli);
     snprintf(cli->errmsg, sizeof cli->errmsg, "%s", reason);
     uint32_t gen = cli->gen;
@@ -156,7 +157,12 @@ static void cl_on_close(void *owner, int rc, const char *reason,
     cli->conn = NULL;
     cli->conn_open = false;
     rpc__logf(&cli->log, RPC_LOG_WARN, "librpc: %s", reason);
-    fail_gen(cli, gen, rc, cli->errmsg, 0, 0);
+    /* A frame of one call (a reply that does not decode) broke the
+     * connection: that call gets the code, the others lost theirs. */
+    if (blamed_id != 0)
+        fail_gen(cli, gen, RPC_ECONNLOST, cli->errmsg, blamed_id, rc);
+    else
+        fail_gen(cli, gen, rc, cli->errmsg, 0, 0);
     leave(cli);
 }
 
@@ -374,6 +380,7 @@ void rpc_client_destroy(struct rpc_client *cli)
     if (cli == NULL || cli->destroying)
         return;
     enter(cli);
+    cli->destroying = true; /* done callbacks below can start no call */
     if (cli->conn != NULL) {
         rpc__conn_close(cli->conn, 0, NULL, 0, false);
         cli->conn = NULL;
@@ -383,7 +390,6 @@ void rpc_client_destroy(struct rpc_client *cli)
             RPC__CONTAINER(cli->calls.next, struct cl_call, link);
         complete(call, RPC_ECLOSED, NULL, "client destroyed");
     }
-    cli->destroying = true;
     leave(cli);
 }
 

@@ -131,7 +131,7 @@ static void conn_fail(struct rpc__conn *c, int rc, const char *reason,
     c->busy++;
     rpc__conn_close(c, rc, reason, id, goaway);
     if (ops != NULL && ops->on_close != NULL)
-        ops->on_close(owner, rc, reason, 0);
+        ops->on_close(owner, rc, reason, id);
     c->busy--;
     if (c->dead && c->busy == 0)
         conn_free(c);

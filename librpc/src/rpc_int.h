@@ -128,10 +128,10 @@ struct rpc__conn_ops
     /* The connection is usable (TCP connected, TLS established). */
     void (*on_open)(void *owner);
     /* The connection failed or was closed (not by the owner's own
-     * rpc__conn_close): fires once; the conn is gone afterwards. goaway_id
-     * is the request id the peer's GOAWAY blamed (0: none). */
+     * rpc__conn_close): fires once; the conn is gone afterwards. blamed_id
+     * is the request whose frame caused it (0: none). */
     void (*on_close)(void *owner, int rc, const char *reason,
-                     uint32_t goaway_id);
+                     uint32_t blamed_id);
     /* Reply bytes drained below half the limit (reading resumed). */
     void (*on_drain)(void *owner);
 };

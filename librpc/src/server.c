@@ -353,12 +353,12 @@ static int sc_on_frame(void *owner, const struct rpc__frame *f,
 }
 
 static void sc_on_close(void *owner, int rc, const char *reason,
-                        uint32_t goaway_id)
+                        uint32_t blamed_id)
 {
     struct srv_conn *sc = owner;
     (void)rc;
     (void)reason;
-    (void)goaway_id;
+    (void)blamed_id;
     sc_drop(sc, true);
 }
 

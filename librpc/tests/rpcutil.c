@@ -305,6 +305,51 @@ int rpcutil_read_frame(int fd, uint8_t *flags, uint32_t *id, int32_t *aux,
     return 0;
 }
 
+int rpcutil_pump_frame(struct event_base *base, int fd, uint8_t *flags,
+                       uint32_t *id, int32_t *aux)
+{
+    uint8_t buf[256];
+    size_t have = 0;
+    int64_t end = now_ms() + WAIT_MS;
+    while (now_ms() < end) {
+        event_base_loop(base, EVLOOP_NONBLOCK);
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (poll(&pfd, 1, 1) == 1) {
+            ssize_t n = recv(fd, buf + have, have < 24 ? 24 - have : 1, 0);
+            if (n <= 0)
+                return -1;
+            have += (size_t)n;
+        }
+        if (have >= 24) {
+            uint32_t len = get32(buf + 16);
+            if (len > 200)
+                return -1;
+            if (have < 24 + len &&
+                read_exact(fd, buf + have, 24 + len - have, end) != 0)
+                return -1;
+            *flags = buf[5];
+            *id = get32(buf + 12);
+            *aux = (int32_t)get32(buf + 20);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int rpcutil_listen(uint16_t *port)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        listen(lfd, 16) != 0)
+        abort();
+    socklen_t sl = sizeof sa;
+    getsockname(lfd, (struct sockaddr *)&sa, &sl);
+    *port = ntohs(sa.sin_port);
+    return lfd;
+}
+
 bool rpcutil_wait_closed(int fd)
 {
     int64_t end = now_ms() + WAIT_MS;

@@ -69,6 +69,13 @@ int rpcutil_write_all(int fd, const void *buf, size_t len);
  * EOF / error / timeout before a whole frame. */
 int rpcutil_read_frame(int fd, uint8_t *flags, uint32_t *id, int32_t *aux,
                        char *payload, size_t cap);
+/* Reads one frame from fd (30 s limit) while running base, whose client
+ * still has to write it; payloads up to 200 bytes. Returns 0 or -1. */
+int rpcutil_pump_frame(struct event_base *base, int fd, uint8_t *flags,
+                       uint32_t *id, int32_t *aux);
+/* A listening socket on 127.0.0.1 (port in *port) for fake servers. */
+int rpcutil_listen(uint16_t *port);
+
 /* Waits until the peer closes fd (read returns 0 or an error), discarding
  * data. Returns true if it closed within 30 s. */
 bool rpcutil_wait_closed(int fd);

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -267,6 +268,57 @@ static void handler_destroys_server(void **state)
     cu_server_up(f);
 }
 
+/* A reply that does not decode closes the client's connection: that call
+ * gets RPC_EDECODE, the other one in flight RPC_ECONNLOST. */
+static void undecodable_reply(void **state)
+{
+    struct cu_fixture *f = *state;
+    uint16_t port;
+    int lfd = rpcutil_listen(&port);
+    struct rpc_client_options co = {.host = "127.0.0.1",
+                                    .port = port,
+                                    .default_deadline_ms = 30000};
+    struct rpc_client *c = NULL;
+    assert_int_equal(rpc_client_create(f->base, &co, &c), 0);
+    struct cu_result r1 = {0}, r2 = {0};
+    assert_int_equal(cu_start(c, RPC_METHOD_ECHO, "a", 0, 0, &r1, false,
+                              NULL),
+                     0);
+    assert_int_equal(cu_start(c, RPC_METHOD_ECHO, "b", 0, 0, &r2, false,
+                              NULL),
+                     0);
+    int fd = -1;
+    while (fd < 0) {
+        event_base_loop(f->base, EVLOOP_NONBLOCK);
+        struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+        if (poll(&pfd, 1, 10) == 1)
+            fd = accept(lfd, NULL, NULL);
+    }
+    uint8_t flags;
+    uint32_t id1, id2;
+    int32_t aux;
+    assert_int_equal(rpcutil_pump_frame(f->base, fd, &flags, &id1, &aux), 0);
+    assert_int_equal(rpcutil_pump_frame(f->base, fd, &flags, &id2, &aux), 0);
+    uint8_t bad[24 + 2];
+    rpcutil_header(bad, 0x4C525043u, 1, 0x02, RPC_METHOD_ECHO, id1, 2, 0);
+    bad[24] = 0x0f; /* wire type 7 */
+    bad[25] = 0x01;
+    assert_int_equal(rpcutil_write_all(fd, bad, sizeof bad), 0);
+    assert_true(rpcutil_loop_until_count(f->base, &r2.calls, 1));
+    assert_int_equal(r1.calls, 1);
+    assert_int_equal(r1.rc, RPC_EDECODE);
+    assert_non_null(strstr(r1.err, "does not decode"));
+    assert_int_equal(r2.rc, RPC_ECONNLOST);
+    /* The client said why before it closed. */
+    assert_int_equal(rpcutil_pump_frame(f->base, fd, &flags, &id2, &aux), 0);
+    assert_int_equal(flags, 0x10);
+    assert_int_equal(id2, id1);
+    assert_int_equal(aux, RPC_EDECODE);
+    rpc_client_destroy(c);
+    close(fd);
+    close(lfd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +338,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(handler_destroys_server, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(undecodable_reply, setup, teardown),
     };
     return cmocka_run_group_tests_name("librpc/conn", tests, NULL, NULL);
 }

@@ -74,41 +74,6 @@ static uint32_t get32(const uint8_t *p)
            (uint32_t)p[3];
 }
 
-/* Reads one frame from fd while running the client's loop (it still has
- * to write what we wait for). */
-static int pump_frame(struct event_base *base, int fd, uint8_t *flags,
-                      uint32_t *id, int32_t *aux)
-{
-    uint8_t buf[256];
-    size_t have = 0;
-    for (int spins = 0; spins < 30000; spins++) {
-        event_base_loop(base, EVLOOP_NONBLOCK);
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        if (poll(&pfd, 1, 1) == 1) {
-            ssize_t n = recv(fd, buf + have, have < 24 ? 24 - have : 1, 0);
-            if (n <= 0)
-                return -1;
-            have += (size_t)n;
-        }
-        if (have >= 24) {
-            uint32_t len = get32(buf + 16);
-            if (len > 200)
-                return -1;
-            while (have < 24 + len) {
-                ssize_t n = recv(fd, buf + have, 24 + len - have, 0);
-                if (n <= 0)
-                    return -1;
-                have += (size_t)n;
-            }
-            *flags = buf[5];
-            *id = get32(buf + 12);
-            *aux = (int32_t)get32(buf + 20);
-            return 0;
-        }
-    }
-    return -1;
-}
-
 /* A fake server answers after the deadline: the client drops the reply
  * (logged) and done does not fire again. */
 static void late_reply_is_ignored(void **state)
@@ -142,11 +107,11 @@ static void late_reply_is_ignored(void **state)
     uint32_t rid;
     int32_t aux;
     /* The request, then the cancel the deadline sent. */
-    assert_int_equal(pump_frame(f->base, fd, &flags, &rid, &aux), 0);
+    assert_int_equal(rpcutil_pump_frame(f->base, fd, &flags, &rid, &aux), 0);
     assert_int_equal(flags, 0x00);
     assert_int_equal(rid, (uint32_t)id);
     assert_int_equal(aux, 100);
-    assert_int_equal(pump_frame(f->base, fd, &flags, &rid, &aux), 0);
+    assert_int_equal(rpcutil_pump_frame(f->base, fd, &flags, &rid, &aux), 0);
     assert_int_equal(flags, 0x01);
     assert_int_equal(rid, (uint32_t)id);
     /* Reply anyway: an empty EchoResponse. */
