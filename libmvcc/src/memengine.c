@@ -225,7 +225,6 @@ static int insert(struct memeng *e, struct slist *l, const uint8_t *k,
     x->val = val;
     x->vlen = tomb ? 0 : vl;
     x->tomb = tomb;
-    prune(l, k, kl, min_live(e));
     return 0;
 }
 
@@ -253,26 +252,14 @@ static struct node *skip_key(struct node *n)
 static int delete_range(struct memeng *e, struct slist *l, const uint8_t *s,
                         size_t sl, const uint8_t *en, size_t el)
 {
-    /* Tombstone every key live at the previous sequence in [s, en). */
+    /* Tombstone every key live in [s, en) as of the ops before this one.
+     * Nothing is unlinked during a batch, so nx stays valid. */
     struct node *x = find_ge(l, s, sl, UINT64_MAX, NULL);
-    int rc = 0;
     while (x && kcmp(x->key, x->klen, en, el) < 0) {
         struct node *nx = skip_key(x);
         struct node *v = visible_from(x, e->seq);
         if (v != NULL) {
-            /* Copy the key: insert may prune (free) the node holding it. */
-            uint8_t *k = mvcc__memdup(v->key, v->klen);
-            size_t kl = v->klen;
-            if (k == NULL)
-                return -ENOMEM;
-            rc = insert(e, l, k, kl, NULL, 0, true);
-            if (rc == 0) {
-                /* Re-find the successor: pruning may have freed nodes. */
-                nx = find_ge(l, k, kl, 0, NULL);
-                while (nx && kcmp(nx->key, nx->klen, k, kl) == 0)
-                    nx = nx->next[0];
-            }
-            mvcc__free(k);
+            int rc = insert(e, l, v->key, v->klen, NULL, 0, true);
             if (rc != 0)
                 return rc;
         }
@@ -281,15 +268,52 @@ static int delete_range(struct memeng *e, struct slist *l, const uint8_t *s,
     return 0;
 }
 
+/* Undoes a failed batch: unlinks every version it wrote (all carry the
+ * batch's sequence number; nothing older was pruned yet). */
+static void undo_batch(struct memeng *e)
+{
+    for (int c = 0; c < MVCC_CF_COUNT; c++) {
+        struct slist *l = &e->cf[c];
+        struct node *x = l->head->next[0];
+        while (x) {
+            struct node *nx = x->next[0];
+            if (x->seq == e->seq)
+                unlink_node(l, x);
+            x = nx;
+        }
+    }
+    e->seq--;
+}
+
+/* After a batch: drop what no snapshot can see any more, key by key. */
+static void prune_batch(struct memeng *e, const struct mvcc_wbatch *b)
+{
+    uint64_t live = min_live(e);
+    for (size_t i = 0; i < b->nops; i++) {
+        struct mvcc_wop op;
+        mvcc_wbatch_op(b, i, &op);
+        struct slist *l = &e->cf[op.cf];
+        if (op.type != MVCC_WOP_DELETE_RANGE) {
+            prune(l, op.key, op.key_len, live);
+            continue;
+        }
+        struct node *x = find_ge(l, op.key, op.key_len, UINT64_MAX, NULL);
+        while (x && kcmp(x->key, x->klen, op.value, op.value_len) < 0) {
+            struct node *nx = skip_key(x); /* another key: survives */
+            prune(l, x->key, x->klen, live);
+            x = nx;
+        }
+    }
+}
+
 static int mem_write(struct mvcc_engine *base, const struct mvcc_wbatch *b,
                      bool sync)
 {
     struct memeng *e = (struct memeng *)base;
     int rc = 0;
     (void)sync;
-    /* Bounds are checked before anything changes, so a bad batch leaves
-     * the engine untouched. Out of memory mid-batch is the one way a batch
-     * applies partly (an allocation failure in a test engine). */
+    /* Bounds are checked before anything changes; a failure mid-batch
+     * (out of memory) is undone, so a batch applies all or nothing. */
     for (size_t i = 0; i < b->nops; i++)
         if (b->ops[i].cf < 0 || b->ops[i].cf >= MVCC_CF_COUNT)
             return -EINVAL;
@@ -315,6 +339,10 @@ static int mem_write(struct mvcc_engine *base, const struct mvcc_wbatch *b,
             rc = -EINVAL;
         }
     }
+    if (rc != 0)
+        undo_batch(e); /* all or nothing, even out of memory */
+    else
+        prune_batch(e, b);
     pthread_rwlock_unlock(&e->lock);
     if (rc != 0)
         mvcc__engine_seterr(base, "memengine write: %s", mvcc_strerror(rc));

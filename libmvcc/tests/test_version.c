@@ -27,6 +27,9 @@ static void strerror_covers_every_range(void **state)
     assert_string_equal(mvcc_strerror(-ENOMEM), strerror(ENOMEM));
     assert_string_equal(mvcc_strerror(MVCC_EINTERNAL),
                         "internal error in libmvcc");
+    assert_string_equal(mvcc_strerror(MVCC_LOCKED),
+                        "key is locked by another transaction");
+    assert_string_equal(mvcc_strerror(MVCC_ECLOSED), "handle is closed");
     assert_string_equal(mvcc_strerror(-2999),
                         "unknown libmvcc result code");
     assert_string_equal(mvcc_strerror(7), "unknown libmvcc result code");

@@ -39,6 +39,7 @@ static void acct(int i, char *out)
 struct bank
 {
     struct tu_cluster *k; /* cluster */
+    struct mvcc_client *c; /* client of this round */
     int id;               /* thread */
     int committed;        /* transfers committed */
     int conflicts;        /* transfers that met a conflict */
@@ -81,7 +82,7 @@ static void *bank_thread(void *arg)
         acct(a, ka);
         acct(b, kb);
         struct mvcc_txn *t;
-        if (mvcc_txn_begin(w->k->c, &t) != 0)
+        if (mvcc_txn_begin(w->c, &t) != 0)
             continue;
         long va = getl(t, ka), vb = getl(t, kb);
         long amt = (long)(seed % 20);
@@ -96,7 +97,7 @@ static void *bank_thread(void *arg)
             w->conflicts++;
         if (i % 4 == 0) {
             /* a consistent read of every account */
-            if (mvcc_txn_begin(w->k->c, &t) != 0)
+            if (mvcc_txn_begin(w->c, &t) != 0)
                 continue;
             long sum = 0;
             for (int j = 0; j < ACCOUNTS; j++) {
@@ -124,24 +125,39 @@ static void bank(void **state)
         setl(t, ki, START);
     }
     assert_int_equal(mvcc_txn_commit(t, NULL), 0);
-    pthread_t th[THREADS];
-    struct bank w[THREADS];
-    for (int i = 0; i < THREADS; i++) {
-        memset(&w[i], 0, sizeof w[i]);
-        w[i].k = k;
-        w[i].id = i;
-        assert_int_equal(pthread_create(&th[i], NULL, bank_thread, &w[i]), 0);
+    /* Three rounds: plain 2PC, async commit, 1PC where one shard. */
+    for (int mode = 0; mode < 3; mode++) {
+        struct mvcc_client_opts o;
+        memset(&o, 0, sizeof o);
+        o.transport = k->tr;
+        o.tso = mvcc_local_tso_next;
+        o.tso_ctx = &k->tso;
+        o.async_commit = mode == 1;
+        o.one_pc = mode == 2;
+        struct mvcc_client *c;
+        assert_int_equal(mvcc_client_create(&o, &c), 0);
+        pthread_t th[THREADS];
+        struct bank w[THREADS];
+        for (int i = 0; i < THREADS; i++) {
+            memset(&w[i], 0, sizeof w[i]);
+            w[i].k = k;
+            w[i].c = c;
+            w[i].id = i + mode * THREADS;
+            assert_int_equal(
+                pthread_create(&th[i], NULL, bank_thread, &w[i]), 0);
+        }
+        int committed = 0, bad = 0, reads = 0;
+        for (int i = 0; i < THREADS; i++) {
+            pthread_join(th[i], NULL);
+            committed += w[i].committed;
+            bad += w[i].bad_sum;
+            reads += w[i].reads;
+        }
+        mvcc_client_destroy(c);
+        assert_int_equal(bad, 0);
+        assert_true(committed > 0);
+        assert_int_equal(reads, THREADS * (TRANSFERS / 4));
     }
-    int committed = 0, bad = 0, reads = 0;
-    for (int i = 0; i < THREADS; i++) {
-        pthread_join(th[i], NULL);
-        committed += w[i].committed;
-        bad += w[i].bad_sum;
-        reads += w[i].reads;
-    }
-    assert_int_equal(bad, 0);
-    assert_true(committed > 0);
-    assert_int_equal(reads, THREADS * (TRANSFERS / 4));
     assert_int_equal(mvcc_txn_begin(k->c, &t), 0);
     long sum = 0;
     for (int i = 0; i < ACCOUNTS; i++) {
