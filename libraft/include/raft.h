@@ -205,7 +205,8 @@ struct raft_message {
     raft_id to;                     /* recipient */
     raft_term term;                 /* sender's term (0: not term-bound) */
     raft_term log_term;             /* term at index / reject hint term */
-    raft_index index;               /* prev index, last index, or match */
+    raft_index index;               /* prev/last index, match; heartbeat:
+                                     * the leader's tick, echoed back */
     raft_index commit;              /* sender's commit index */
     uint64_t context;               /* read id; transferee; campaign flag */
     raft_index reject_hint;         /* on reject: follower's hint index */
