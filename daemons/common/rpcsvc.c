@@ -1,22 +1,13 @@
-/* rpcsvc.c: wires librpc into a daemon: the listener, echo, and the status
- * probe answered from the runtime (docs/daemons.md, "RPC").
+/* rpcsvc.c: wires librpc into a daemon: the listener, echo, and librpc's
+ * status probe with the daemon's role, version and data-dir (docs/daemons.md, "RPC").
  */
 #include "rpcsvc.h"
 
+#include <errno.h>
 #include <stdio.h>
-#include <string.h>
-#include <time.h>
+#include <stdlib.h>
 
 #include <rpc.h>
-
-#include "rpc_echo.pb.h"
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 void dmn_rpc_log(void *ud, int level, const char *msg)
 {
@@ -28,14 +19,16 @@ void dmn_rpc_log(void *ud, int level, const char *msg)
     dmn_log(l, "rpc: %s", msg);
 }
 
-static void on_status(struct rpc_call *call, const void *req, void *ud)
+/* The status probe's detail: {"data_dir": ..., "pid": ...}, built once at
+ * start (the data directory never changes while we run). */
+static const char *status_detail(void *ud)
 {
-    struct dmn_runtime *rt = ud;
-    (void)req;
-    char detail[4200];
-    uint64_t uptime = now_ms() - rt->started_ms;
-    /* data_dir is a path the operator chose: quote the characters JSON
-     * needs quoted. */
+    return ud;
+}
+
+static char *make_detail(const struct dmn_runtime *rt)
+{
+    /* data_dir is a path the operator chose: quote what JSON needs. */
     char dir[4096];
     size_t k = 0;
     for (const char *p = rt->data_dir; *p && k + 2 < sizeof(dir); p++) {
@@ -44,15 +37,11 @@ static void on_status(struct rpc_call *call, const void *req, void *ud)
         dir[k++] = (unsigned char)*p < 0x20 ? '?' : *p;
     }
     dir[k] = '\0';
-    snprintf(detail, sizeof(detail), "{\"data_dir\": \"%s\", \"pid\": %ld}",
-             dir, (long)rt->pid);
-    rpc_StatusResponse resp = {
-        .role = (char *)(uintptr_t)rt->program,
-        .version = (char *)(uintptr_t)DMN_VERSION_STRING,
-        .uptime_ms = &uptime,
-        .detail = detail,
-    };
-    rpc_call_reply(call, &resp);
+    char *out = NULL;
+    if (asprintf(&out, "{\"data_dir\": \"%s\", \"pid\": %ld}", dir,
+                 rt->pid) < 0)
+        return NULL;
+    return out;
 }
 
 int dmn_rpc_start(struct dmn_runtime *rt, const char *listen,
@@ -77,18 +66,12 @@ int dmn_rpc_start(struct dmn_runtime *rt, const char *listen,
         dmn_error("cannot serve RPC on %s: %s", listen, err);
         return -1;
     }
-    struct rpc_method status = {
-        .id = RPC_METHOD_STATUS,
-        .name = "Status",
-        .req_fields = &rpc_StatusRequest_msg,
-        .req_size = sizeof(rpc_StatusRequest),
-        .resp_fields = &rpc_StatusResponse_msg,
-        .handler = on_status,
-        .ud = rt,
-    };
-    int rc = rpc_server_add_echo(srv);
+    free(rt->status_detail);
+    rt->status_detail = make_detail(rt);
+    int rc = rt->status_detail ? rpc_server_add_echo(srv) : -ENOMEM;
     if (rc == 0)
-        rc = rpc_server_register(srv, &status);
+        rc = rpc_server_add_status(srv, rt->program, DMN_VERSION_STRING,
+                                   status_detail, rt->status_detail);
     if (rc != 0) {
         dmn_error("cannot register RPC methods: %s", rpc_strerror(rc));
         rpc_server_destroy(srv);

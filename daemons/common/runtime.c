@@ -5,8 +5,8 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -79,10 +79,6 @@ int dmn_start(struct dmn_runtime *rt, const struct dmn_cfg_schema *schema,
         dmn_error("cannot install the SIGTERM/SIGINT handlers");
         goto fail;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    rt->started_ms =
-        (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
     rt->data_dir = common->data_dir;
     rt->pid = (long)getpid();
     dmn_info("%s %s starting, data-dir %s", schema->program,
@@ -114,6 +110,7 @@ int dmn_finish(struct dmn_runtime *rt, const struct dmn_cfg_schema *schema,
         event_free(rt->sig_int);
     if (rt->base)
         event_base_free(rt->base);
+    free(rt->status_detail);
     if (rt->lock_fd >= 0) {
         dmn_datadir_unlock(rt->lock_fd);
         dmn_info("%s stopped", rt->program);

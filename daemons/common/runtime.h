@@ -55,8 +55,8 @@ struct dmn_runtime
     int lock_fd;             /* flock on data-dir/LOCK */
     int stop_signal;         /* the signal that stopped us, or 0 */
     const char *data_dir;    /* the locked data directory (settings') */
-    uint64_t started_ms;     /* CLOCK_MONOTONIC at start, for uptime */
     long pid;                /* our process id */
+    char *status_detail;     /* JSON the status probe answers (rpcsvc) */
 };
 
 /* Loads the settings (printing help, the version or the error to stdout /
