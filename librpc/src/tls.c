@@ -684,6 +684,13 @@ static int fail_mbed(struct rpc__tls *t, int ret, const char *during)
                         "the peer rejected our certificate or its own "
                         "verification failed (TLS alert %s) %s",
                         alert_name(a), during);
+        if (a == MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE &&
+            !t->cfg->is_server && !t->cfg->has_cert)
+            return fail(t, RPC_ETLS,
+                        "the peer sent TLS alert handshake_failure %s: the "
+                        "server may require a client certificate, and this "
+                        "client has none",
+                        during);
         return fail(t, RPC_ETLS, "the peer sent TLS alert %s (%d) %s",
                     alert_name(a), a, during);
     default:
