@@ -272,25 +272,22 @@ static void server_name_checked(void **state)
 }
 
 /* A peer that stops in the middle of its ClientHello is closed by the
- * stall guard like one that stops mid-frame; others are still served. */
+ * stall guard like one that stops mid-frame. (The short stall timeout of
+ * this fixture also bounds whole handshakes, so no real client is run
+ * against it: a slow machine could take longer than that.) */
 static void half_client_hello_is_dropped(void **state)
 {
     struct fixture *f = *state;
-    struct rpc_tls_config *ccfg = client_cfg(NULL, TLSUTIL_CA_MAIN);
     /* handshake record of 0x100 bytes, ClientHello header, 4 bytes of it */
     static const unsigned char part[] = {0x16, 0x03, 0x01, 0x01, 0x00, 0x01,
                                          0x00, 0x00, 0xfc, 0x03, 0x03};
-    char err[256];
     int fd = rpcutil_raw_connect(f->server.port);
 
     assert_true(fd >= 0);
     assert_int_equal(rpcutil_write_all(fd, part, sizeof part), 0);
-    assert_int_equal(echo(f->server.port, ccfg, "meanwhile", err, sizeof err),
-                     0);
     assert_true(rpcutil_wait_closed(fd));
     assert_true(rpcutil_log_wait(&f->server.log, "stalled"));
     close(fd);
-    rpc_tls_config_destroy(ccfg);
 }
 
 /* ---- mutual TLS --------------------------------------------------------- */
