@@ -1,0 +1,167 @@
+/* pd.c: the replica: create/destroy, the one apply function through which
+ * every committed command changes the replicated state, and leadership
+ * changes (DESIGN.md "Replicated and leader state").
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pd_int.h"
+
+void pd_config_default(struct pd_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->tso_save_window_ms = 3000;
+    cfg->id_block = 1000;
+    cfg->max_replicas = 3;
+    cfg->max_store_down_ms = 30 * 60 * 1000;
+    cfg->operator_timeout_ms = 10 * 60 * 1000;
+    cfg->leader_tolerance = 1;
+    cfg->region_tolerance = 0;
+    cfg->region_max_size = (uint64_t)144 << 20;
+    cfg->merge_max_size = (uint64_t)20 << 20;
+    cfg->merge_max_keys = 200000;
+    cfg->low_space_percent = 20;
+}
+
+int pd__err(struct pd *pd, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pd->errmsg, sizeof(pd->errmsg), fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+const char *pd_errmsg(const struct pd *pd)
+{
+    return pd->errmsg;
+}
+
+static void free_config(struct pd_config *cfg)
+{
+    for (uint32_t i = 0; i < cfg->n_location_labels; i++)
+        pd__free((void *)(uintptr_t)cfg->location_labels[i]);
+    cfg->n_location_labels = 0;
+}
+
+int pd_create(const struct pd_config *cfg, const struct pd_storage *storage,
+              struct pd **out)
+{
+    struct pd_config def;
+    *out = NULL;
+    if (storage == NULL || storage->propose == NULL)
+        return -EINVAL;
+    if (cfg == NULL) {
+        pd_config_default(&def);
+        cfg = &def;
+    }
+    if (cfg->n_location_labels > PD_MAX_LOCATION_LABELS ||
+        cfg->tso_save_window_ms < 2 || cfg->id_block < 2 ||
+        cfg->max_replicas == 0 || cfg->max_replicas > PD_MAX_PEERS)
+        return -EINVAL;
+    for (uint32_t i = 0; i < cfg->n_location_labels; i++)
+        if (cfg->location_labels[i] == NULL ||
+            strlen(cfg->location_labels[i]) > PD_MAX_STR)
+            return -EINVAL;
+    struct pd *pd = pd__calloc(1, sizeof(*pd));
+    if (pd == NULL)
+        return -ENOMEM;
+    pd->cfg = *cfg;
+    pd->cfg.n_location_labels = 0;
+    for (uint32_t i = 0; i < cfg->n_location_labels; i++) {
+        const char *s = cfg->location_labels[i];
+        pd->cfg.location_labels[i] = pd__strndup(s, strlen(s));
+        if (pd->cfg.location_labels[i] == NULL)
+            goto err_labels;
+        pd->cfg.n_location_labels++;
+    }
+    pd->storage = *storage;
+    *out = pd;
+    return 0;
+
+err_labels:
+    free_config(&pd->cfg);
+    pd__free(pd);
+    return -ENOMEM;
+}
+
+void pd_destroy(struct pd *pd)
+{
+    if (pd == NULL)
+        return;
+    free_config(&pd->cfg);
+    pd__free(pd);
+}
+
+int pd__propose(struct pd *pd, const struct pd__cmd *c)
+{
+    struct pd__buf b = {0};
+    pd__cmd_encode(c, &b);
+    int rc = b.err;
+    if (rc == 0)
+        rc = pd->storage.propose(pd->storage.ctx, b.p, b.n);
+    pd__buf_free(&b);
+    if (rc != 0)
+        return pd__err(pd, rc, "propose command %u: %s", c->type,
+                       pd_strerror(rc));
+    return 0;
+}
+
+int pd_apply(struct pd *pd, const uint8_t *cmd, size_t len)
+{
+    struct pd__cmd c;
+    int rc = pd__cmd_decode(cmd, len, &c);
+    if (rc != 0)
+        return pd__err(pd, rc, "apply: malformed command (%zu bytes)", len);
+    switch (c.type) {
+    case PD__CMD_TSO_SAVE:
+        /* The bound never goes back: a late, smaller save changes nothing. */
+        if (c.u <= pd->tso_saved)
+            return pd__err(pd, PD_ESTATE, "tso save %llu <= saved %llu",
+                           (unsigned long long)c.u,
+                           (unsigned long long)pd->tso_saved);
+        pd->tso_saved = c.u;
+        if (pd->tso_pending != 0 && pd->tso_pending <= c.u)
+            pd->tso_pending = 0;
+        return 0;
+    case PD__CMD_ID_SAVE:
+        if (c.u <= pd->id_saved)
+            return pd__err(pd, PD_ESTATE, "id save %llu <= saved %llu",
+                           (unsigned long long)c.u,
+                           (unsigned long long)pd->id_saved);
+        pd->id_saved = c.u;
+        if (pd->id_pending != 0 && pd->id_pending <= c.u)
+            pd->id_pending = 0;
+        return 0;
+    default:
+        return pd__err(pd, PD_EINTERNAL, "apply: type %u", c.type);
+    }
+}
+
+int pd_become_leader(struct pd *pd, uint64_t wall_ms, uint64_t mono_ms)
+{
+    pd->leader = true;
+    pd->leader_mono = mono_ms;
+    int rc = pd__tso_start(pd, wall_ms);
+    if (rc == 0)
+        rc = pd__id_start(pd);
+    if (rc != 0)
+        pd_become_follower(pd);
+    return rc;
+}
+
+void pd_become_follower(struct pd *pd)
+{
+    pd->leader = false;
+    pd->tso_phys = 0;
+    pd->tso_logical = 0;
+    pd->tso_pending = 0;
+    pd->id_next = 0;
+    pd->id_pending = 0;
+}
+
+bool pd_is_leader(const struct pd *pd)
+{
+    return pd->leader;
+}
