@@ -29,7 +29,7 @@ endif
 # Unit suites, then short fuzz runs, then integration suites against real
 # daemons; the last line is the summed "N passed, N failed".
 test: build
-	@BUILD_DIR=$(BUILD) TEST_LOGDIR=$(BUILD)/test-logs FUZZ_RUNS=$${FUZZ_RUNS:-100000} tests/run-suites.sh \
+	@SANITIZE=$(SANITIZE) BUILD_DIR=$(BUILD) TEST_LOGDIR=$(BUILD)/test-logs FUZZ_RUNS=$${FUZZ_RUNS:-100000} tests/run-suites.sh \
 	    $$(find $(BUILD)/lib* $(BUILD)/daemons -path '*/tests/*' -name 'test_*' \
 	           -type f -executable 2>/dev/null | sort) \
 	    $$(find $(BUILD)/lib* $(BUILD)/daemons -path '*/fuzz/*' -name 'fuzz_*' -type f -executable \

@@ -23,7 +23,10 @@ t_expect_eq "raft.pc version" \
 t_case "a program outside the tree builds and runs with pkg-config"
 export PKG_CONFIG_PATH=$ROOT/usr/local/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$ROOT
 flags=$(pkg-config --cflags --libs mvcc raft) || t_fail "pkg-config failed"
-cc -std=c11 -Wall -Werror "$TOP/tests/external/main.c" $flags -o "$T_TMP/external" \
+# Under `make SANITIZE=...` the installed archives are instrumented (make
+# passes SANITIZE down through MAKEFLAGS), so the program must be too.
+san=${SANITIZE:+-fsanitize=$SANITIZE}
+cc -std=c11 -Wall -Werror $san "$TOP/tests/external/main.c" $flags -o "$T_TMP/external" \
     2>"$T_TMP/cc.log" || { t_fail "compile failed:"; cat "$T_TMP/cc.log"; }
 out=$("$T_TMP/external"); rc=$?
 t_expect_eq "exit" "$rc" 0
