@@ -192,7 +192,7 @@ static void reset(struct raft_node *n, raft_term term)
     n->n_rejected = 0;
     n->pending_conf_index = 0;
     n->uncommitted = 0;
-    n->removed_ticks = 0;
+    n->removed_at = 0;
     clear_reads(n);
     raft_index last = raft__log_last(&n->log);
     for (uint32_t i = 0; i < n->trk.n; i++) {
@@ -628,6 +628,7 @@ static void respond_append(struct raft_node *n, raft_id to, raft_index index,
     m.reject = reject;
     m.reject_hint = hint;
     m.log_term = hint_term;
+    m.commit = n->log.committed; /* lets a removed leader know we know */
     raft__send(n, &m);
 }
 
@@ -669,6 +670,7 @@ static void handle_heartbeat(struct raft_node *n, const struct raft_message *m)
     r.term = n->term;
     r.context = m->context;
     r.index = m->index;
+    r.commit = n->log.committed;
     raft__send(n, &r);
 }
 
@@ -841,6 +843,8 @@ static int leader_step(struct raft_node *n, const struct raft_message *m,
     switch (m->type) {
     case RAFT_MSG_APPEND_RESP:
         p->recent_active = true;
+        if (m->commit > p->commit_known && m->commit <= n->log.committed)
+            p->commit_known = m->commit;
         if (m->index > raft__log_last(&n->log))
             return 0; /* claims entries we never had: ignore */
         if (m->reject) {
@@ -887,6 +891,8 @@ static int leader_step(struct raft_node *n, const struct raft_message *m,
         p->paused = false;
         if (m->index <= n->ticks && m->index > p->lease_tick)
             p->lease_tick = m->index;
+        if (m->commit > p->commit_known && m->commit <= n->log.committed)
+            p->commit_known = m->commit;
         /* Appends may have been lost: let one more out so that a gap is
          * detected (the follower rejects, the leader probes). */
         if (p->state == RAFT_PROGRESS_REPLICATE &&
@@ -1179,6 +1185,20 @@ void raft_node_destroy(struct raft_node *n)
             return raft__err((n), RAFT_ESTATE, "ready outstanding"); \
     } while (0)
 
+/* A removed leader may go once a quorum of the configuration knows the
+ * removal committed. */
+static bool removal_known(struct raft_node *n)
+{
+    raft_id ok[RAFT_MAX_MEMBERS];
+    size_t cnt = 0;
+    for (uint32_t i = 0; i < n->trk.n; i++) {
+        struct raft__progress *p = &n->trk.prs[i];
+        if (!p->learner && p->commit_known >= n->removed_at)
+            ok[cnt++] = p->id;
+    }
+    return raft__tally(&n->trk.conf, ok, cnt, NULL, 0) == RAFT__VOTE_WON;
+}
+
 int raft_node_tick(struct raft_node *n)
 {
     CHECK_NOT_IN_READY(n);
@@ -1195,7 +1215,7 @@ int raft_node_tick(struct raft_node *n)
     }
     n->heartbeat_elapsed++;
     n->election_elapsed++;
-    if (!promotable(n) && ++n->removed_ticks >= n->cfg.election_tick) {
+    if (!promotable(n) && removal_known(n)) {
         raft__log_msg(n, RAFT_LOG_INFO, "removed from the group: stepping down");
         become_follower(n, n->term, 0);
         return 0;
@@ -1384,10 +1404,10 @@ int raft__apply_conf_change(struct raft_node *n,
         return 0;
     if (!raft__conf_is_voter(&next, n->id)) {
         /* Removed or demoted (thesis 4.2.2): keep leading, without counting
-         * itself, for one election timeout so the members learn that the
-         * change committed (they need it applied to be able to campaign),
-         * then step down (raft_node_tick). */
-        n->removed_ticks = 0;
+         * itself and taking no proposals, until a quorum of the new
+         * configuration reports the change committed (they need it applied
+         * to campaign without us), then step down (raft_node_tick). */
+        n->removed_at = n->log.applied;
         raft__maybe_commit(n);
         raft__bcast_append(n);
         return 0;

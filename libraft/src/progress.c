@@ -174,6 +174,7 @@ void raft__progress_reset(struct raft__progress *p, raft_index next)
     p->paused = false;
     p->snap_ticks = 0;
     p->lease_tick = 0;
+    p->commit_known = 0;
     infl_reset(p);
 }
 

@@ -91,6 +91,7 @@ struct raft__progress {
     bool learner;           /* non-voting */
     int snap_ticks;         /* ticks spent in the snapshot state */
     uint64_t lease_tick;    /* leader tick of the newest heartbeat acked */
+    raft_index commit_known; /* commit index the member reported */
     struct raft__inflight *infl; /* ring of unacked appends (owned) */
     uint32_t infl_start;    /* ring head */
     uint32_t infl_count;    /* ring occupancy */
@@ -177,7 +178,7 @@ struct raft_node {
     uint64_t ticks;               /* ticks since creation (from 1) */
     bool lease_hold;              /* fresh start: act as if a leader was
                                    * heard (lease mode, see DESIGN.md) */
-    int removed_ticks;            /* leader no longer a voter: ticks since */
+    raft_index removed_at;        /* leader: index of its own removal */
     int heartbeat_elapsed;        /* leader: ticks since last beat */
     int randomized_timeout;       /* in [election, 2*election) */
     uint64_t rng;                 /* PRNG state from cfg.seed */

@@ -95,8 +95,11 @@ static int run(struct sim_opts *o, int n_seeds, int rounds)
     int extra = seeds();
     if (extra > n_seeds)
         n_seeds = extra;
+    const char *only = getenv("SIM_SEED"); /* debug one seed */
     for (int k = 0; k < n_seeds; k++) {
         o->seed = (uint64_t)k * 7919 + 1;
+        if (only != NULL && strtoull(only, NULL, 10) != o->seed)
+            continue;
         struct sim s;
         sim_init(&s, o);
         chaos(&s, rounds);
@@ -138,6 +141,13 @@ static int run(struct sim_opts *o, int n_seeds, int rounds)
                               (unsigned long long)st.commit,
                               (unsigned long long)st.applied,
                               (unsigned long long)st.last_index);
+                print_message("  conf voters %u (%llu %llu %llu) out %u "
+                              "learners %u\n",
+                              st.conf.n_voters,
+                              (unsigned long long)st.conf.voters[0],
+                              (unsigned long long)st.conf.voters[1],
+                              (unsigned long long)st.conf.voters[2],
+                              st.conf.n_voters_outgoing, st.conf.n_learners);
                 for (uint32_t q = 0; q < st.n_peers; q++)
                     print_message("  peer %llu match %llu next %llu state "
                                   "%d active %d infl %u\n",
