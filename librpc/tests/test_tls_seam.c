@@ -592,6 +592,32 @@ static void ca_bundle_trusts_each_ca(void **state)
     rpc_tls_config_destroy(scfg);
 }
 
+/* server_name against a certificate with a DNS subjectAltName: the SAN
+ * matches; once a SAN is present mbedtls no longer looks at the CN. */
+static void server_name_matches_san(void **state)
+{
+    struct rpc_tls_options so = {.is_server = true};
+    struct rpc_tls_config *scfg, *ccfg;
+    struct end srv, cli;
+    (void)state;
+
+    tlsutil_leaf_san("kvd-1", TLSUTIL_CA_MAIN, "kvd-1.cluster.local",
+                     &so.cert_pem, &so.key_pem);
+    scfg = make_cfg(&so);
+    ccfg = client_cfg(NULL, TLSUTIL_CA_MAIN, "kvd-1.cluster.local");
+    handshake_pair(scfg, ccfg, &srv, &cli);
+    assert_int_equal(cli.rc, 0);
+    assert_true(rpc__tls_established(cli.t));
+    assert_string_equal(rpc__tls_peer_cn(cli.t), "kvd-1");
+    end_free(&srv);
+    end_free(&cli);
+    rpc_tls_config_destroy(ccfg);
+
+    ccfg = client_cfg(NULL, TLSUTIL_CA_MAIN, "kvd-1"); /* the CN */
+    expect_failure(scfg, ccfg, RPC_ETLS_VERIFY, "bad_certificate",
+                   RPC_ETLS_VERIFY, "Common Name (CN) does not match");
+}
+
 /* ---- hostile bytes ------------------------------------------------------- */
 
 static void garbage_instead_of_client_hello(void **state)
@@ -902,6 +928,7 @@ int main(void)
         cmocka_unit_test(server_name_mismatch),
         cmocka_unit_test(server_cn_not_allowed_by_client),
         cmocka_unit_test(server_from_other_ca_untrusted),
+        cmocka_unit_test(server_name_matches_san),
         cmocka_unit_test(expired_server_cert_rejected),
         cmocka_unit_test(future_client_cert_rejected),
         cmocka_unit_test(ca_bundle_trusts_each_ca),

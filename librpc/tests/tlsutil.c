@@ -12,6 +12,7 @@
 #include <mbedtls/bignum.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecp.h>
+#include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
@@ -28,6 +29,7 @@ struct item
     enum tlsutil_ca ca;          /* issuer */
     char from[16];               /* notBefore, YYYYMMDDhhmmss */
     char until[16];              /* notAfter */
+    char san[64];                /* subjectAltName dNSName, or "" */
     char cert[PEM_MAX];          /* certificate PEM */
     char key[PEM_MAX];           /* private key PEM */
 };
@@ -87,8 +89,8 @@ static void gen_key(mbedtls_pk_context *pk, mbedtls_ctr_drbg_context *drbg)
 static void write_cert(const char *subject, mbedtls_pk_context *subj,
                        const char *issuer, mbedtls_pk_context *iss,
                        bool is_ca, int serial, const char *from,
-                       const char *until, mbedtls_ctr_drbg_context *drbg,
-                       char *out)
+                       const char *until, const char *san,
+                       mbedtls_ctr_drbg_context *drbg, char *out)
 {
     mbedtls_x509write_cert w;
     mbedtls_mpi sn;
@@ -120,6 +122,23 @@ static void write_cert(const char *subject, mbedtls_pk_context *subj,
                   : MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
     if (ret != 0)
         die("key usage", ret);
+    if (san != NULL && san[0] != '\0') {
+        /* GeneralNames ::= SEQUENCE { dNSName [2] IMPLICIT IA5String } */
+        unsigned char der[80];
+        size_t n = strlen(san);
+        if (n > sizeof der - 4)
+            die("subjectAltName too long", 0);
+        der[0] = 0x30;
+        der[1] = (unsigned char)(n + 2);
+        der[2] = 0x82;
+        der[3] = (unsigned char)n;
+        memcpy(der + 4, san, n);
+        ret = mbedtls_x509write_crt_set_extension(
+            &w, MBEDTLS_OID_SUBJECT_ALT_NAME,
+            MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, der, n + 4);
+        if (ret != 0)
+            die("subjectAltName", ret);
+    }
     ret = mbedtls_x509write_crt_pem(&w, (unsigned char *)out, PEM_MAX,
                                     mbedtls_ctr_drbg_random, drbg);
     if (ret != 0)
@@ -143,7 +162,7 @@ static struct ca_item *get_ca(enum tlsutil_ca which)
     gen_key(&c->key, &drbg);
     write_cert(c->name, &c->key, c->name, &c->key, true,
                which == TLSUTIL_CA_OTHER ? 2 : 1, VALID_FROM, VALID_UNTIL,
-               &drbg, c->cert);
+               NULL, &drbg, c->cert);
     mbedtls_ctr_drbg_free(&drbg);
     c->made = true;
     return c;
@@ -158,9 +177,10 @@ const char *tlsutil_ca_pem(enum tlsutil_ca ca)
     return pem;
 }
 
-void tlsutil_leaf_dated(const char *cn, enum tlsutil_ca ca,
-                        const char *not_before, const char *not_after,
-                        const char **cert_pem, const char **key_pem)
+static void make_leaf(const char *cn, enum tlsutil_ca ca,
+                      const char *not_before, const char *not_after,
+                      const char *san, const char **cert_pem,
+                      const char **key_pem)
 {
     struct ca_item *c;
     struct item *it = NULL;
@@ -173,13 +193,15 @@ void tlsutil_leaf_dated(const char *cn, enum tlsutil_ca ca,
     for (i = 0; i < n_leaves; i++) {
         if (leaves[i].ca == ca && strcmp(leaves[i].cn, cn) == 0 &&
             strcmp(leaves[i].from, not_before) == 0 &&
-            strcmp(leaves[i].until, not_after) == 0) {
+            strcmp(leaves[i].until, not_after) == 0 &&
+            strcmp(leaves[i].san, san) == 0) {
             it = &leaves[i];
             goto out;
         }
     }
     if (n_leaves == MAX_LEAVES || strlen(cn) >= sizeof it->cn ||
-        strlen(not_before) != 14 || strlen(not_after) != 14) {
+        strlen(san) >= sizeof it->san || strlen(not_before) != 14 ||
+        strlen(not_after) != 14) {
         fprintf(stderr, "tlsutil: too many leaves or a bad CN or date\n");
         abort();
     }
@@ -188,13 +210,14 @@ void tlsutil_leaf_dated(const char *cn, enum tlsutil_ca ca,
     snprintf(it->cn, sizeof it->cn, "%s", cn);
     snprintf(it->from, sizeof it->from, "%s", not_before);
     snprintf(it->until, sizeof it->until, "%s", not_after);
+    snprintf(it->san, sizeof it->san, "%s", san);
     it->ca = ca;
     snprintf(subject, sizeof subject, "CN=%s,O=librpc tests", cn);
     snprintf(pers, sizeof pers, "%s / %s", c->name, subject);
     drbg_for(&drbg, pers);
     gen_key(&pk, &drbg);
     write_cert(subject, &pk, c->name, &c->key, false, 100 + n_leaves,
-               not_before, not_after, &drbg, it->cert);
+               not_before, not_after, san, &drbg, it->cert);
     ret = mbedtls_pk_write_key_pem(&pk, (unsigned char *)it->key, PEM_MAX);
     if (ret != 0)
         die("mbedtls_pk_write_key_pem", ret);
@@ -210,7 +233,20 @@ out:
 void tlsutil_leaf(const char *cn, enum tlsutil_ca ca, const char **cert_pem,
                   const char **key_pem)
 {
-    tlsutil_leaf_dated(cn, ca, VALID_FROM, VALID_UNTIL, cert_pem, key_pem);
+    make_leaf(cn, ca, VALID_FROM, VALID_UNTIL, "", cert_pem, key_pem);
+}
+
+void tlsutil_leaf_dated(const char *cn, enum tlsutil_ca ca,
+                        const char *not_before, const char *not_after,
+                        const char **cert_pem, const char **key_pem)
+{
+    make_leaf(cn, ca, not_before, not_after, "", cert_pem, key_pem);
+}
+
+void tlsutil_leaf_san(const char *cn, enum tlsutil_ca ca, const char *dns,
+                      const char **cert_pem, const char **key_pem)
+{
+    make_leaf(cn, ca, VALID_FROM, VALID_UNTIL, dns, cert_pem, key_pem);
 }
 
 int tlsutil_write_temp(const char *text, char *path, size_t pathlen)

@@ -29,6 +29,10 @@ void tlsutil_leaf_dated(const char *cn, enum tlsutil_ca ca,
                         const char *not_before, const char *not_after,
                         const char **cert_pem, const char **key_pem);
 
+/* Same, with a subjectAltName holding one DNS name. */
+void tlsutil_leaf_san(const char *cn, enum tlsutil_ca ca, const char *dns,
+                      const char **cert_pem, const char **key_pem);
+
 /* Writes text to a new temporary file; its path goes to path (at least
  * 64 bytes). Returns 0 or -1. The caller unlinks it. */
 int tlsutil_write_temp(const char *text, char *path, size_t pathlen);
