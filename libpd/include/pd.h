@@ -197,6 +197,152 @@ int pd_id_alloc(struct pd *pd, uint32_t count, uint64_t *first);
 /* Highest id that may have been handed out (the saved block end). */
 uint64_t pd_id_saved(const struct pd *pd);
 
+/* ---------------------------------------------------------------------
+ * Cluster: bootstrap and the store registry (cluster.c). Strings and keys
+ * passed in are copied; those handed out in *_info structs are borrowed
+ * until the next pd_apply on that replica.
+ */
+enum pd_store_state {
+    PD_STORE_UP = 0,        /* serving (persisted) */
+    PD_STORE_OFFLINE = 1,   /* being drained before removal (persisted) */
+    PD_STORE_TOMBSTONE = 2, /* removed for good (persisted, terminal) */
+    PD_STORE_DOWN = 3       /* derived: up, but silent > max_store_down_ms */
+};
+
+struct pd_label {
+    const char *key;   /* e.g. "zone"; 1..PD_MAX_STR bytes */
+    const char *value; /* e.g. "z1"; 0..PD_MAX_STR bytes */
+};
+
+struct pd_store {
+    uint64_t id;          /* store id, nonzero */
+    const char *address;  /* "host:port", 1..PD_MAX_STR bytes */
+    int state;            /* enum pd_store_state (input: ignored) */
+    uint32_t n_labels;    /* used entries of labels */
+    struct pd_label labels[PD_MAX_LABELS]; /* distinct keys */
+};
+
+/* What a store reports in each heartbeat. */
+struct pd_store_stats {
+    uint64_t capacity;     /* bytes of its disk */
+    uint64_t available;    /* bytes free */
+    uint32_t region_count; /* regions it holds peers of */
+    uint32_t leader_count; /* regions it leads */
+    bool update_labels;    /* the labels below replace the stored ones */
+    uint32_t n_labels;     /* used entries of labels */
+    struct pd_label labels[PD_MAX_LABELS]; /* new labels (update_labels) */
+};
+
+struct pd_store_info {
+    struct pd_store store;       /* as registered; state as persisted */
+    int state;                   /* effective: PD_STORE_DOWN when silent */
+    bool has_heartbeat;          /* a heartbeat arrived in this leadership */
+    uint64_t last_heartbeat_ms;  /* mono_ms of it (leader only) */
+    struct pd_store_stats stats; /* last heartbeat (labels not filled) */
+    uint32_t map_regions;        /* regions in the map with a peer here */
+    uint32_t map_leaders;        /* regions in the map led from here */
+    uint64_t map_size;           /* sum of their approximate sizes */
+};
+
+/* Bootstrap (leader only): the cluster id, the first store and the first
+ * region, which must span the whole key space with a peer on that store.
+ * PD_EBOOTSTRAPPED when done already. */
+struct pd_region;
+int pd_bootstrap(struct pd *pd, uint64_t cluster_id,
+                 const struct pd_store *store, const struct pd_region *region);
+bool pd_is_bootstrapped(const struct pd *pd);
+uint64_t pd_cluster_id(const struct pd *pd);
+/* 0 when cluster_id is this cluster's, else PD_ECLUSTER (or
+ * PD_ENOTBOOTSTRAPPED): pdd checks every request header with it. */
+int pd_check_cluster(struct pd *pd, uint64_t cluster_id);
+
+/* Register a store or update its address and labels (leader only).
+ * PD_ETOMBSTONE for a removed store; -EEXIST when another live store has
+ * that address. */
+int pd_store_put(struct pd *pd, const struct pd_store *store);
+/* Move a store: UP -> OFFLINE, OFFLINE -> UP, OFFLINE -> TOMBSTONE (only
+ * once no region in the map has a peer on it: PD_EBUSY otherwise). Other
+ * transitions: PD_ESTATE. Leader only. */
+int pd_store_set_state(struct pd *pd, uint64_t store_id, int state);
+/* A store heartbeat (leader only); PD_ENOTFOUND for an unknown store,
+ * PD_ETOMBSTONE for a removed one. */
+int pd_store_heartbeat(struct pd *pd, uint64_t mono_ms, uint64_t store_id,
+                       const struct pd_store_stats *stats);
+int pd_store_get(struct pd *pd, uint64_t mono_ms, uint64_t store_id,
+                 struct pd_store_info *out);
+size_t pd_store_count(const struct pd *pd);
+/* The i-th store in id order. */
+int pd_store_at(struct pd *pd, uint64_t mono_ms, size_t i,
+                struct pd_store_info *out);
+
+/* ---------------------------------------------------------------------
+ * Regions (region.c): the map of key ranges, kept from heartbeats.
+ * Key ranges are [start, end); an empty start is -inf, an empty end +inf.
+ */
+struct pd_peer {
+    uint64_t id;       /* peer id, nonzero */
+    uint64_t store_id; /* store holding it, nonzero, distinct per region */
+    bool learner;      /* a non-voting learner */
+};
+
+struct pd_region {
+    uint64_t id;              /* region id, nonzero */
+    const uint8_t *start_key; /* first key (0..PD_MAX_KEY bytes) */
+    size_t start_len;         /* bytes of start_key */
+    const uint8_t *end_key;   /* end, exclusive (0..PD_MAX_KEY bytes) */
+    size_t end_len;           /* bytes of end_key */
+    uint64_t conf_ver;        /* epoch: bumped by membership changes */
+    uint64_t version;         /* epoch: bumped by split and merge */
+    uint32_t n_peers;         /* used entries of peers, 1..PD_MAX_PEERS */
+    struct pd_peer peers[PD_MAX_PEERS]; /* the replicas */
+};
+
+struct pd_region_info {
+    struct pd_region region;  /* meta */
+    uint64_t leader_peer_id;  /* its leader peer; 0 unknown */
+    uint64_t approx_size;     /* bytes, approximate */
+    uint64_t approx_keys;     /* keys, approximate */
+};
+
+/* One thing a region leader must do next (operators, see below). */
+enum pd_step_kind {
+    PD_STEP_NONE = 0,            /* nothing */
+    PD_STEP_ADD_PEER = 1,        /* add a voter peer_id on store_id */
+    PD_STEP_ADD_LEARNER = 2,     /* add a learner peer_id on store_id */
+    PD_STEP_PROMOTE_LEARNER = 3, /* make the learner on store_id a voter */
+    PD_STEP_REMOVE_PEER = 4,     /* remove the peer on store_id */
+    PD_STEP_TRANSFER_LEADER = 5, /* hand leadership to the peer on store_id */
+    PD_STEP_SPLIT = 6,           /* split in two halves (kvd picks the key) */
+    PD_STEP_MERGE = 7            /* merge this region into target_region_id */
+};
+
+struct pd_step {
+    int kind;                   /* enum pd_step_kind */
+    uint64_t store_id;          /* the store concerned */
+    uint64_t peer_id;           /* the peer concerned (adds: the new one) */
+    uint64_t target_region_id;  /* MERGE: the region absorbing this one */
+};
+
+/* A region heartbeat from its leader (leader only). A heartbeat whose
+ * epoch is older than the map's for that id, or than a region it overlaps,
+ * is ignored: PD_ESTALE. A changed region (new, split, merged, membership)
+ * is proposed as a PUT_REGION; overlapped regions are removed when it
+ * applies. *step (may be NULL) receives what the region must do next for
+ * its operator, or PD_STEP_NONE. */
+int pd_region_heartbeat(struct pd *pd, uint64_t mono_ms,
+                        const struct pd_region_info *hb, struct pd_step *step);
+/* Lookups (any replica): PD_ENOTFOUND when no region covers it. */
+int pd_region_by_key(const struct pd *pd, const uint8_t *key, size_t len,
+                     struct pd_region_info *out);
+int pd_region_by_id(const struct pd *pd, uint64_t id,
+                    struct pd_region_info *out);
+/* Regions meeting [start, end) in key order (empty end: to +inf), at most
+ * limit of them (0: no limit) into out[0..*n). */
+int pd_region_scan(const struct pd *pd, const uint8_t *start,
+                   size_t start_len, const uint8_t *end, size_t end_len,
+                   size_t limit, struct pd_region_info *out, size_t *n);
+size_t pd_region_count(const struct pd *pd);
+
 #ifdef __cplusplus
 }
 #endif

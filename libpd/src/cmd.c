@@ -1,11 +1,228 @@
 /* cmd.c: encoding and decoding of the commands that carry every change of
  * libpd's replicated state (byte formats in DESIGN.md "Commands"). The
- * decoder trusts nothing: it bounds every count and length and rejects
- * trailing bytes, so any input is either a valid command or PD_EDECODE.
+ * decoder trusts nothing: it bounds every count and length, applies the same
+ * validity rules as the API and rejects trailing bytes, so any input is
+ * either a valid command or PD_EDECODE.
  */
 #include <string.h>
 
 #include "pd_int.h"
+
+static bool str_ok(struct pd__str s, size_t min)
+{
+    return s.n >= min && s.n <= PD_MAX_STR &&
+           (s.n == 0 || memchr(s.p, 0, s.n) == NULL);
+}
+
+static bool str_eq(struct pd__str a, struct pd__str b)
+{
+    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+}
+
+bool pd__store_valid(const struct pd__store_v *s, const char **why)
+{
+    if (s->id == 0) {
+        *why = "store id 0";
+        return false;
+    }
+    if (!str_ok(s->address, 1)) {
+        *why = "bad store address";
+        return false;
+    }
+    if (s->state > PD_STORE_TOMBSTONE) {
+        *why = "bad store state";
+        return false;
+    }
+    if (s->n_labels > PD_MAX_LABELS) {
+        *why = "too many labels";
+        return false;
+    }
+    for (uint32_t i = 0; i < s->n_labels; i++) {
+        if (!str_ok(s->lkey[i], 1) || !str_ok(s->lval[i], 0)) {
+            *why = "bad label";
+            return false;
+        }
+        for (uint32_t j = 0; j < i; j++)
+            if (str_eq(s->lkey[i], s->lkey[j])) {
+                *why = "duplicate label key";
+                return false;
+            }
+    }
+    return true;
+}
+
+bool pd__region_valid(const struct pd__region_v *r, const char **why)
+{
+    if (r->id == 0) {
+        *why = "region id 0";
+        return false;
+    }
+    if (r->start.n > PD_MAX_KEY || r->end.n > PD_MAX_KEY) {
+        *why = "key too long";
+        return false;
+    }
+    if (r->end.n > 0 &&
+        pd__keycmp(r->start.p, r->start.n, r->end.p, r->end.n) >= 0) {
+        *why = "start key not below end key";
+        return false;
+    }
+    if (r->n_peers == 0 || r->n_peers > PD_MAX_PEERS) {
+        *why = "peer count out of 1..PD_MAX_PEERS";
+        return false;
+    }
+    bool leader_found = r->leader_peer == 0;
+    for (uint32_t i = 0; i < r->n_peers; i++) {
+        const struct pd_peer *p = &r->peers[i];
+        if (p->id == 0 || p->store_id == 0) {
+            *why = "peer or store id 0";
+            return false;
+        }
+        for (uint32_t j = 0; j < i; j++)
+            if (r->peers[j].store_id == p->store_id ||
+                r->peers[j].id == p->id) {
+                *why = "two peers share a store or an id";
+                return false;
+            }
+        if (p->id == r->leader_peer) {
+            if (p->learner) {
+                *why = "leader is a learner";
+                return false;
+            }
+            leader_found = true;
+        }
+    }
+    if (!leader_found) {
+        *why = "leader is not a peer";
+        return false;
+    }
+    return true;
+}
+
+int pd__store_view(const struct pd_store *in, struct pd__store_v *out,
+                   const char **why)
+{
+    memset(out, 0, sizeof(*out));
+    if (in == NULL || in->address == NULL || in->n_labels > PD_MAX_LABELS) {
+        *why = "missing store, address or too many labels";
+        return -EINVAL;
+    }
+    out->id = in->id;
+    out->address.p = (const uint8_t *)in->address;
+    out->address.n = strnlen(in->address, PD_MAX_STR + 1);
+    out->state = PD_STORE_UP;
+    out->n_labels = in->n_labels;
+    for (uint32_t i = 0; i < in->n_labels; i++) {
+        const char *k = in->labels[i].key, *v = in->labels[i].value;
+        if (k == NULL || v == NULL) {
+            *why = "NULL label";
+            return -EINVAL;
+        }
+        out->lkey[i].p = (const uint8_t *)k;
+        out->lkey[i].n = strnlen(k, PD_MAX_STR + 1);
+        out->lval[i].p = (const uint8_t *)v;
+        out->lval[i].n = strnlen(v, PD_MAX_STR + 1);
+    }
+    return pd__store_valid(out, why) ? 0 : -EINVAL;
+}
+
+void pd__region_view(const struct pd_region_info *in, struct pd__region_v *out)
+{
+    const struct pd_region *r = &in->region;
+    memset(out, 0, sizeof(*out));
+    out->id = r->id;
+    out->start.p = r->start_key;
+    out->start.n = r->start_key == NULL ? 0 : r->start_len;
+    out->end.p = r->end_key;
+    out->end.n = r->end_key == NULL ? 0 : r->end_len;
+    out->conf_ver = r->conf_ver;
+    out->version = r->version;
+    out->n_peers = r->n_peers;
+    if (r->n_peers <= PD_MAX_PEERS)
+        memcpy(out->peers, r->peers, r->n_peers * sizeof(r->peers[0]));
+    out->leader_peer = in->leader_peer_id;
+    out->size = in->approx_size;
+    out->keys = in->approx_keys;
+}
+
+static void enc_store(struct pd__buf *b, const struct pd__store_v *s)
+{
+    pd__buf_uvarint(b, s->id);
+    pd__buf_bytes(b, s->address.p, s->address.n);
+    pd__buf_u8(b, s->state);
+    pd__buf_uvarint(b, s->n_labels);
+    for (uint32_t i = 0; i < s->n_labels; i++) {
+        pd__buf_bytes(b, s->lkey[i].p, s->lkey[i].n);
+        pd__buf_bytes(b, s->lval[i].p, s->lval[i].n);
+    }
+}
+
+static void enc_region(struct pd__buf *b, const struct pd__region_v *r)
+{
+    pd__buf_uvarint(b, r->id);
+    pd__buf_bytes(b, r->start.p, r->start.n);
+    pd__buf_bytes(b, r->end.p, r->end.n);
+    pd__buf_uvarint(b, r->conf_ver);
+    pd__buf_uvarint(b, r->version);
+    pd__buf_uvarint(b, r->n_peers);
+    for (uint32_t i = 0; i < r->n_peers; i++) {
+        pd__buf_uvarint(b, r->peers[i].id);
+        pd__buf_uvarint(b, r->peers[i].store_id);
+        pd__buf_u8(b, r->peers[i].learner ? 1 : 0);
+    }
+    pd__buf_uvarint(b, r->leader_peer);
+    pd__buf_uvarint(b, r->size);
+    pd__buf_uvarint(b, r->keys);
+}
+
+static struct pd__str rd_str(struct pd__rd *r, size_t max)
+{
+    struct pd__str s;
+    s.p = pd__rd_bytes(r, max, &s.n);
+    return s;
+}
+
+static void dec_store(struct pd__rd *r, struct pd__store_v *s)
+{
+    s->id = pd__rd_uvarint(r);
+    s->address = rd_str(r, PD_MAX_STR);
+    s->state = pd__rd_u8(r);
+    uint64_t n = pd__rd_uvarint(r);
+    if (n > PD_MAX_LABELS) {
+        r->bad = true;
+        return;
+    }
+    s->n_labels = (uint32_t)n;
+    for (uint32_t i = 0; i < s->n_labels; i++) {
+        s->lkey[i] = rd_str(r, PD_MAX_STR);
+        s->lval[i] = rd_str(r, PD_MAX_STR);
+    }
+}
+
+static void dec_region(struct pd__rd *r, struct pd__region_v *g)
+{
+    g->id = pd__rd_uvarint(r);
+    g->start = rd_str(r, PD_MAX_KEY);
+    g->end = rd_str(r, PD_MAX_KEY);
+    g->conf_ver = pd__rd_uvarint(r);
+    g->version = pd__rd_uvarint(r);
+    uint64_t n = pd__rd_uvarint(r);
+    if (n > PD_MAX_PEERS) {
+        r->bad = true;
+        return;
+    }
+    g->n_peers = (uint32_t)n;
+    for (uint32_t i = 0; i < g->n_peers; i++) {
+        g->peers[i].id = pd__rd_uvarint(r);
+        g->peers[i].store_id = pd__rd_uvarint(r);
+        uint8_t l = pd__rd_u8(r);
+        if (l > 1)
+            r->bad = true;
+        g->peers[i].learner = l == 1;
+    }
+    g->leader_peer = pd__rd_uvarint(r);
+    g->size = pd__rd_uvarint(r);
+    g->keys = pd__rd_uvarint(r);
+}
 
 void pd__cmd_encode(const struct pd__cmd *c, struct pd__buf *b)
 {
@@ -15,6 +232,17 @@ void pd__cmd_encode(const struct pd__cmd *c, struct pd__buf *b)
     case PD__CMD_ID_SAVE:
         pd__buf_uvarint(b, c->u);
         break;
+    case PD__CMD_BOOTSTRAP:
+        pd__buf_uvarint(b, c->u);
+        enc_store(b, &c->store);
+        enc_region(b, &c->region);
+        break;
+    case PD__CMD_PUT_STORE:
+        enc_store(b, &c->store);
+        break;
+    case PD__CMD_PUT_REGION:
+        enc_region(b, &c->region);
+        break;
     default:
         break;
     }
@@ -23,6 +251,7 @@ void pd__cmd_encode(const struct pd__cmd *c, struct pd__buf *b)
 int pd__cmd_decode(const uint8_t *cmd, size_t len, struct pd__cmd *out)
 {
     struct pd__rd r = {cmd, len, 0, false};
+    const char *why = NULL;
     memset(out, 0, sizeof(*out));
     if (cmd == NULL || len == 0)
         return PD_EDECODE;
@@ -31,6 +260,24 @@ int pd__cmd_decode(const uint8_t *cmd, size_t len, struct pd__cmd *out)
     case PD__CMD_TSO_SAVE:
     case PD__CMD_ID_SAVE:
         out->u = pd__rd_uvarint(&r);
+        break;
+    case PD__CMD_BOOTSTRAP:
+        out->u = pd__rd_uvarint(&r);
+        dec_store(&r, &out->store);
+        dec_region(&r, &out->region);
+        if (!r.bad && (out->u == 0 || !pd__store_valid(&out->store, &why) ||
+                       !pd__region_valid(&out->region, &why)))
+            return PD_EDECODE;
+        break;
+    case PD__CMD_PUT_STORE:
+        dec_store(&r, &out->store);
+        if (!r.bad && !pd__store_valid(&out->store, &why))
+            return PD_EDECODE;
+        break;
+    case PD__CMD_PUT_REGION:
+        dec_region(&r, &out->region);
+        if (!r.bad && !pd__region_valid(&out->region, &why))
+            return PD_EDECODE;
         break;
     default:
         return PD_EDECODE;

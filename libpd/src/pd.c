@@ -90,6 +90,11 @@ void pd_destroy(struct pd *pd)
 {
     if (pd == NULL)
         return;
+    pd__ops_clear(pd);
+    pd__regions_clear(pd);
+    for (size_t i = 0; i < pd->n_stores; i++)
+        pd__store_free(pd->stores[i]);
+    pd__free(pd->stores);
     free_config(&pd->cfg);
     pd__free(pd);
 }
@@ -134,6 +139,28 @@ int pd_apply(struct pd *pd, const uint8_t *cmd, size_t len)
         if (pd->id_pending != 0 && pd->id_pending <= c.u)
             pd->id_pending = 0;
         return 0;
+    case PD__CMD_BOOTSTRAP:
+        if (pd->cluster_id != 0)
+            return pd__err(pd, PD_EBOOTSTRAPPED, "cluster %llu exists",
+                           (unsigned long long)pd->cluster_id);
+        rc = pd__apply_store(pd, &c.store);
+        if (rc != 0)
+            return rc;
+        rc = pd__apply_region(pd, &c.region);
+        if (rc != 0) {
+            pd__store_remove(pd, c.store.id);
+            return rc;
+        }
+        pd->cluster_id = c.u;
+        return 0;
+    case PD__CMD_PUT_STORE:
+        if (pd->cluster_id == 0)
+            return pd__err(pd, PD_ENOTBOOTSTRAPPED, "put store");
+        return pd__apply_store(pd, &c.store);
+    case PD__CMD_PUT_REGION:
+        if (pd->cluster_id == 0)
+            return pd__err(pd, PD_ENOTBOOTSTRAPPED, "put region");
+        return pd__apply_region(pd, &c.region);
     default:
         return pd__err(pd, PD_EINTERNAL, "apply: type %u", c.type);
     }
@@ -143,6 +170,11 @@ int pd_become_leader(struct pd *pd, uint64_t wall_ms, uint64_t mono_ms)
 {
     pd->leader = true;
     pd->leader_mono = mono_ms;
+    /* A fresh view: nobody has been heard from in this leadership. */
+    for (size_t i = 0; i < pd->n_stores; i++)
+        pd->stores[i]->has_hb = false;
+    for (size_t i = 0; i < pd->n_regions; i++)
+        pd->by_key[i]->has_hb = false;
     int rc = pd__tso_start(pd, wall_ms);
     if (rc == 0)
         rc = pd__id_start(pd);
@@ -154,6 +186,7 @@ int pd_become_leader(struct pd *pd, uint64_t wall_ms, uint64_t mono_ms)
 void pd_become_follower(struct pd *pd)
 {
     pd->leader = false;
+    pd__ops_clear(pd);
     pd->tso_phys = 0;
     pd->tso_logical = 0;
     pd->tso_pending = 0;

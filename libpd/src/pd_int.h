@@ -5,6 +5,7 @@
 #ifndef PD_INT_H
 #define PD_INT_H
 
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -44,21 +45,126 @@ const uint8_t *pd__rd_bytes(struct pd__rd *r, size_t max, size_t *len);
 
 /* ---- cmd.c: the commands (formats in DESIGN.md "Commands") ---- */
 enum pd__cmd_type {
-    PD__CMD_TSO_SAVE = 1, /* u: new saved bound (physical ms) */
-    PD__CMD_ID_SAVE = 2,  /* u: new saved id block end */
-    PD__CMD_MAX = 2
+    PD__CMD_TSO_SAVE = 1,  /* u: new saved bound (physical ms) */
+    PD__CMD_ID_SAVE = 2,   /* u: new saved id block end */
+    PD__CMD_BOOTSTRAP = 3, /* u: cluster id; store; region */
+    PD__CMD_PUT_STORE = 4, /* store */
+    PD__CMD_PUT_REGION = 5 /* region */
+};
+
+/* A byte string borrowed from a command or a caller's struct. */
+struct pd__str {
+    const uint8_t *p; /* bytes (not NUL-terminated) */
+    size_t n;         /* length */
+};
+
+/* A store as a command carries it. */
+struct pd__store_v {
+    uint64_t id;                        /* store id */
+    struct pd__str address;             /* address */
+    uint8_t state;                      /* UP, OFFLINE or TOMBSTONE */
+    uint32_t n_labels;                  /* used label slots */
+    struct pd__str lkey[PD_MAX_LABELS]; /* label keys */
+    struct pd__str lval[PD_MAX_LABELS]; /* label values */
+};
+
+/* A region as a command carries it, with the leader's last report. */
+struct pd__region_v {
+    uint64_t id;                        /* region id */
+    struct pd__str start;               /* start key */
+    struct pd__str end;                 /* end key (empty: +inf) */
+    uint64_t conf_ver;                  /* epoch conf_ver */
+    uint64_t version;                   /* epoch version */
+    uint32_t n_peers;                   /* used peer slots */
+    struct pd_peer peers[PD_MAX_PEERS]; /* peers */
+    uint64_t leader_peer;               /* leader peer id, 0 unknown */
+    uint64_t size;                      /* approximate bytes */
+    uint64_t keys;                      /* approximate keys */
 };
 
 struct pd__cmd {
-    uint8_t type; /* enum pd__cmd_type */
-    uint64_t u;   /* the single integer of TSO_SAVE / ID_SAVE */
+    uint8_t type;              /* enum pd__cmd_type */
+    uint64_t u;                /* TSO/ID save value, cluster id */
+    struct pd__store_v store;  /* BOOTSTRAP, PUT_STORE */
+    struct pd__region_v region; /* BOOTSTRAP, PUT_REGION */
 };
+
+/* Validity rules shared by the decoder and the API (a message in why). */
+bool pd__store_valid(const struct pd__store_v *s, const char **why);
+bool pd__region_valid(const struct pd__region_v *r, const char **why);
+/* Views of public structs (strings and keys borrowed). */
+int pd__store_view(const struct pd_store *in, struct pd__store_v *out,
+                   const char **why);
+void pd__region_view(const struct pd_region_info *in,
+                     struct pd__region_v *out);
 
 /* Decode len bytes; fields borrow from cmd. PD_EDECODE when malformed
  * (unknown type, bad varint, overlong field, trailing bytes). */
 int pd__cmd_decode(const uint8_t *cmd, size_t len, struct pd__cmd *out);
 /* Encode into b (check b->err). */
 void pd__cmd_encode(const struct pd__cmd *c, struct pd__buf *b);
+
+/* ---- cluster.c / region.c: the map ---- */
+struct pd__store {
+    uint64_t id;                  /* store id */
+    char *address;                /* owned, NUL-terminated */
+    int state;                    /* persisted enum pd_store_state */
+    uint32_t n_labels;            /* used label slots */
+    char *lkey[PD_MAX_LABELS];    /* owned label keys */
+    char *lval[PD_MAX_LABELS];    /* owned label values */
+    bool has_hb;                  /* leader: heartbeat this leadership */
+    uint64_t hb_mono;             /* leader: mono ms of the last one */
+    struct pd_store_stats stats;  /* leader: last reported (no labels) */
+};
+
+struct pd__region {
+    uint64_t id;                        /* region id */
+    uint8_t *start;                     /* owned start key (or NULL) */
+    size_t start_len;                   /* bytes */
+    uint8_t *end;                       /* owned end key (or NULL) */
+    size_t end_len;                     /* bytes; 0 means +inf */
+    uint64_t conf_ver;                  /* epoch */
+    uint64_t version;                   /* epoch */
+    uint32_t n_peers;                   /* used peer slots */
+    struct pd_peer peers[PD_MAX_PEERS]; /* peers */
+    uint64_t leader_peer;               /* last known leader peer id */
+    uint64_t size;                      /* approximate bytes */
+    uint64_t keys;                      /* approximate keys */
+    bool has_hb;                        /* leader: heartbeat this leadership */
+    uint64_t hb_mono;                   /* leader: mono ms of the last one */
+    bool dead;                          /* being removed by an apply */
+};
+
+struct pd__store *pd__store_find(const struct pd *pd, uint64_t id);
+/* The effective state: DOWN for an up store silent too long. */
+int pd__store_state(const struct pd *pd, const struct pd__store *s,
+                    uint64_t mono_ms);
+/* The value of label key, NULL when the store has none. */
+const char *pd__store_label(const struct pd__store *s, const char *key);
+void pd__store_free(struct pd__store *s);
+void pd__store_remove(struct pd *pd, uint64_t id);
+int pd__apply_store(struct pd *pd, const struct pd__store_v *v);
+
+struct pd__region *pd__region_find(const struct pd *pd, uint64_t id);
+/* Index in by_key of the region holding key, or -1. */
+long pd__region_index(const struct pd *pd, const uint8_t *key, size_t len);
+const struct pd_peer *pd__region_peer(const struct pd__region *r,
+                                      uint64_t store_id);
+void pd__region_info(const struct pd__region *r, struct pd_region_info *out);
+void pd__region_free(struct pd__region *r);
+int pd__apply_region(struct pd *pd, const struct pd__region_v *v);
+/* PD_ESTALE when v is older than the map (by id or by an overlap). */
+int pd__region_stale(const struct pd *pd, const struct pd__region_v *v);
+void pd__regions_clear(struct pd *pd);
+int pd__keycmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn);
+
+/* ---- operator.c ---- */
+/* Region id left the map, replaced by region by_id (merge, split). */
+void pd__region_gone(struct pd *pd, uint64_t id, uint64_t by_id);
+/* Advance region v's operator; *step (may be NULL) gets its next step. */
+int pd__op_heartbeat(struct pd *pd, uint64_t mono_ms,
+                     const struct pd__region_v *v, struct pd_step *step);
+void pd__ops_clear(struct pd *pd);
 
 /* ---- the replica ---- */
 struct pd {
@@ -69,6 +175,14 @@ struct pd {
     /* Replicated state: changed only by pd_apply. */
     uint64_t tso_saved;  /* highest saved TSO bound, physical ms */
     uint64_t id_saved;   /* highest saved id block end */
+    uint64_t cluster_id; /* nonzero once bootstrapped */
+    struct pd__store **stores;   /* owned, sorted by id */
+    size_t n_stores;             /* used slots */
+    size_t cap_stores;           /* allocated slots */
+    struct pd__region **by_key;  /* owned regions, sorted by start key */
+    struct pd__region **by_id;   /* the same regions, sorted by id */
+    size_t n_regions;            /* used slots of both */
+    size_t cap_regions;          /* allocated slots of both */
 
     /* Leader state: volatile, rebuilt by pd_become_leader. */
     bool leader;          /* serving as leader */

@@ -28,4 +28,21 @@ void fx_lead(struct fx *fx, int i, uint64_t wall_ms, uint64_t mono_ms);
 int fx_entry_type(struct fx *fx, size_t i);
 uint64_t fx_entry_u(struct fx *fx, size_t i);
 
+/* A store "s<id>" with zone/host labels when zone is not NULL (strings
+ * must outlive the struct). */
+struct pd_store fx_store(uint64_t id, const char *zone, const char *host);
+/* Region id over [start, end) (NULL: open), epoch cv/ver, voters on the
+ * n stores listed (peer id = id * 1000 + store id), led from leader_store
+ * (0: none), with approximate size in MiB and keys. */
+struct pd_region_info fx_region(uint64_t id, const char *start,
+                                const char *end, uint64_t cv, uint64_t ver,
+                                uint64_t leader_store, uint64_t size_mib,
+                                int n, const uint64_t *stores);
+/* Bootstrap cluster 42 with store 1 and region 1 through replica i. */
+void fx_bootstrap(struct fx *fx, int i);
+/* Heartbeat then commit; returns the heartbeat's code. */
+int fx_hb(struct fx *fx, int i, uint64_t mono, const struct pd_region_info *r);
+/* Region id's meta as the map holds it on replica i (asserts found). */
+struct pd_region_info fx_get(struct fx *fx, int i, uint64_t id);
+
 #endif

@@ -1,0 +1,374 @@
+/* cluster.c: bootstrap and the store registry (DESIGN.md "Stores"):
+ * persisted store metadata and states, applied from commands, plus the
+ * leader's volatile view of store heartbeats from which DOWN is derived.
+ */
+#include <string.h>
+
+#include "pd_int.h"
+
+struct pd__store *pd__store_find(const struct pd *pd, uint64_t id)
+{
+    size_t lo = 0, hi = pd->n_stores;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (pd->stores[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < pd->n_stores && pd->stores[lo]->id == id)
+        return pd->stores[lo];
+    return NULL;
+}
+
+int pd__store_state(const struct pd *pd, const struct pd__store *s,
+                    uint64_t mono_ms)
+{
+    if (s->state != PD_STORE_UP || !pd->leader)
+        return s->state;
+    /* A store silent since this leadership began is given the whole
+     * max_store_down_ms from then: the new leader has not heard anyone. */
+    uint64_t last = s->has_hb ? s->hb_mono : pd->leader_mono;
+    if (mono_ms > last && mono_ms - last > pd->cfg.max_store_down_ms)
+        return PD_STORE_DOWN;
+    return PD_STORE_UP;
+}
+
+const char *pd__store_label(const struct pd__store *s, const char *key)
+{
+    for (uint32_t i = 0; i < s->n_labels; i++)
+        if (strcmp(s->lkey[i], key) == 0)
+            return s->lval[i];
+    return NULL;
+}
+
+void pd__store_free(struct pd__store *s)
+{
+    if (s == NULL)
+        return;
+    pd__free(s->address);
+    for (uint32_t i = 0; i < s->n_labels; i++) {
+        pd__free(s->lkey[i]);
+        pd__free(s->lval[i]);
+    }
+    pd__free(s);
+}
+
+void pd__store_remove(struct pd *pd, uint64_t id)
+{
+    for (size_t i = 0; i < pd->n_stores; i++)
+        if (pd->stores[i]->id == id) {
+            pd__store_free(pd->stores[i]);
+            memmove(&pd->stores[i], &pd->stores[i + 1],
+                    (pd->n_stores - i - 1) * sizeof(pd->stores[0]));
+            pd->n_stores--;
+            return;
+        }
+}
+
+static struct pd__store *store_copy(const struct pd__store_v *v)
+{
+    struct pd__store *s = pd__calloc(1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    s->id = v->id;
+    s->state = v->state;
+    s->address = pd__strndup((const char *)v->address.p, v->address.n);
+    if (s->address == NULL)
+        goto err;
+    for (uint32_t i = 0; i < v->n_labels; i++) {
+        s->lkey[i] = pd__strndup((const char *)v->lkey[i].p, v->lkey[i].n);
+        s->lval[i] = pd__strndup((const char *)v->lval[i].p, v->lval[i].n);
+        s->n_labels++;
+        if (s->lkey[i] == NULL || s->lval[i] == NULL)
+            goto err;
+    }
+    return s;
+err:
+    pd__store_free(s);
+    return NULL;
+}
+
+/* Regions in the map with a peer on store id. */
+static uint32_t regions_on(const struct pd *pd, uint64_t id)
+{
+    uint32_t n = 0;
+    for (size_t i = 0; i < pd->n_regions; i++)
+        if (pd__region_peer(pd->by_key[i], id) != NULL)
+            n++;
+    return n;
+}
+
+/* Replace or insert the store; keeps the leader's heartbeat view. */
+int pd__apply_store(struct pd *pd, const struct pd__store_v *v)
+{
+    struct pd__store *old = pd__store_find(pd, v->id);
+    if (old != NULL && old->state == PD_STORE_TOMBSTONE)
+        return pd__err(pd, PD_ETOMBSTONE, "store %llu is a tombstone",
+                       (unsigned long long)v->id);
+    if (v->state == PD_STORE_TOMBSTONE && regions_on(pd, v->id) > 0)
+        return pd__err(pd, PD_EBUSY, "store %llu still holds regions",
+                       (unsigned long long)v->id);
+    if (old == NULL && pd->n_stores == pd->cap_stores) {
+        size_t cap = pd->cap_stores == 0 ? 8 : pd->cap_stores * 2;
+        struct pd__store **a = pd__realloc(pd->stores, cap * sizeof(*a));
+        if (a == NULL)
+            return -ENOMEM;
+        pd->stores = a;
+        pd->cap_stores = cap;
+    }
+    struct pd__store *s = store_copy(v);
+    if (s == NULL)
+        return -ENOMEM;
+    size_t i = 0;
+    while (i < pd->n_stores && pd->stores[i]->id < v->id)
+        i++;
+    if (old != NULL) {
+        s->has_hb = old->has_hb;
+        s->hb_mono = old->hb_mono;
+        s->stats = old->stats;
+        pd__store_free(old);
+    } else {
+        memmove(&pd->stores[i + 1], &pd->stores[i],
+                (pd->n_stores - i) * sizeof(pd->stores[0]));
+        pd->n_stores++;
+    }
+    pd->stores[i] = s;
+    return 0;
+}
+
+static int need_leader(struct pd *pd, const char *what)
+{
+    if (!pd->leader)
+        return pd__err(pd, PD_ENOTLEADER, "%s on a follower", what);
+    if (pd->cluster_id == 0)
+        return pd__err(pd, PD_ENOTBOOTSTRAPPED, "%s before bootstrap", what);
+    return 0;
+}
+
+int pd_bootstrap(struct pd *pd, uint64_t cluster_id,
+                 const struct pd_store *store, const struct pd_region *region)
+{
+    const char *why = NULL;
+    struct pd__cmd c;
+    memset(&c, 0, sizeof(c));
+    if (!pd->leader)
+        return pd__err(pd, PD_ENOTLEADER, "bootstrap on a follower");
+    if (pd->cluster_id != 0)
+        return pd__err(pd, PD_EBOOTSTRAPPED, "cluster %llu exists",
+                       (unsigned long long)pd->cluster_id);
+    if (cluster_id == 0 || region == NULL)
+        return pd__err(pd, -EINVAL, "bootstrap: cluster id 0 or no region");
+    if (pd__store_view(store, &c.store, &why) != 0)
+        return pd__err(pd, -EINVAL, "bootstrap: %s", why);
+    struct pd_region_info ri;
+    memset(&ri, 0, sizeof(ri));
+    ri.region = *region;
+    pd__region_view(&ri, &c.region);
+    if (!pd__region_valid(&c.region, &why))
+        return pd__err(pd, -EINVAL, "bootstrap: %s", why);
+    if (c.region.start.n != 0 || c.region.end.n != 0 ||
+        c.region.n_peers != 1 || c.region.peers[0].store_id != store->id ||
+        c.region.peers[0].learner)
+        return pd__err(pd, -EINVAL,
+                       "bootstrap: the first region spans all keys with one "
+                       "voter on the first store");
+    c.region.leader_peer = c.region.peers[0].id; /* its only voter */
+    c.type = PD__CMD_BOOTSTRAP;
+    c.u = cluster_id;
+    return pd__propose(pd, &c);
+}
+
+bool pd_is_bootstrapped(const struct pd *pd)
+{
+    return pd->cluster_id != 0;
+}
+
+uint64_t pd_cluster_id(const struct pd *pd)
+{
+    return pd->cluster_id;
+}
+
+int pd_check_cluster(struct pd *pd, uint64_t cluster_id)
+{
+    if (pd->cluster_id == 0)
+        return pd__err(pd, PD_ENOTBOOTSTRAPPED, "cluster not bootstrapped");
+    if (cluster_id != pd->cluster_id)
+        return pd__err(pd, PD_ECLUSTER, "cluster id %llu, this is %llu",
+                       (unsigned long long)cluster_id,
+                       (unsigned long long)pd->cluster_id);
+    return 0;
+}
+
+int pd_store_put(struct pd *pd, const struct pd_store *store)
+{
+    const char *why = NULL;
+    struct pd__cmd c;
+    memset(&c, 0, sizeof(c));
+    int rc = need_leader(pd, "put store");
+    if (rc != 0)
+        return rc;
+    if (pd__store_view(store, &c.store, &why) != 0)
+        return pd__err(pd, -EINVAL, "put store: %s", why);
+    const struct pd__store *old = pd__store_find(pd, store->id);
+    if (old != NULL && old->state == PD_STORE_TOMBSTONE)
+        return pd__err(pd, PD_ETOMBSTONE, "store %llu is a tombstone",
+                       (unsigned long long)store->id);
+    for (size_t i = 0; i < pd->n_stores; i++) {
+        const struct pd__store *o = pd->stores[i];
+        if (o->id != store->id && o->state != PD_STORE_TOMBSTONE &&
+            strcmp(o->address, store->address) == 0)
+            return pd__err(pd, -EEXIST, "address %s is store %llu's",
+                           store->address, (unsigned long long)o->id);
+    }
+    if (old != NULL)
+        c.store.state = (uint8_t)old->state;
+    c.type = PD__CMD_PUT_STORE;
+    return pd__propose(pd, &c);
+}
+
+/* The command re-registering s as it is, with state. */
+static void store_cmd(const struct pd__store *s, int state, struct pd__cmd *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->type = PD__CMD_PUT_STORE;
+    c->store.id = s->id;
+    c->store.address.p = (const uint8_t *)s->address;
+    c->store.address.n = strlen(s->address);
+    c->store.state = (uint8_t)state;
+    c->store.n_labels = s->n_labels;
+    for (uint32_t i = 0; i < s->n_labels; i++) {
+        c->store.lkey[i].p = (const uint8_t *)s->lkey[i];
+        c->store.lkey[i].n = strlen(s->lkey[i]);
+        c->store.lval[i].p = (const uint8_t *)s->lval[i];
+        c->store.lval[i].n = strlen(s->lval[i]);
+    }
+}
+
+int pd_store_set_state(struct pd *pd, uint64_t store_id, int state)
+{
+    int rc = need_leader(pd, "set store state");
+    if (rc != 0)
+        return rc;
+    const struct pd__store *s = pd__store_find(pd, store_id);
+    if (s == NULL)
+        return pd__err(pd, PD_ENOTFOUND, "no store %llu",
+                       (unsigned long long)store_id);
+    bool ok = (s->state == PD_STORE_UP && state == PD_STORE_OFFLINE) ||
+              (s->state == PD_STORE_OFFLINE && state == PD_STORE_UP) ||
+              (s->state == PD_STORE_OFFLINE && state == PD_STORE_TOMBSTONE);
+    if (!ok)
+        return pd__err(pd, PD_ESTATE, "store %llu: state %d to %d",
+                       (unsigned long long)store_id, s->state, state);
+    if (state == PD_STORE_TOMBSTONE && regions_on(pd, store_id) > 0)
+        return pd__err(pd, PD_EBUSY, "store %llu still holds %u regions",
+                       (unsigned long long)store_id,
+                       regions_on(pd, store_id));
+    struct pd__cmd c;
+    store_cmd(s, state, &c);
+    return pd__propose(pd, &c);
+}
+
+int pd_store_heartbeat(struct pd *pd, uint64_t mono_ms, uint64_t store_id,
+                       const struct pd_store_stats *stats)
+{
+    int rc = need_leader(pd, "store heartbeat");
+    if (rc != 0)
+        return rc;
+    if (stats == NULL || stats->n_labels > PD_MAX_LABELS)
+        return pd__err(pd, -EINVAL, "store heartbeat: bad stats");
+    struct pd__store *s = pd__store_find(pd, store_id);
+    if (s == NULL)
+        return pd__err(pd, PD_ENOTFOUND, "heartbeat from unknown store %llu",
+                       (unsigned long long)store_id);
+    if (s->state == PD_STORE_TOMBSTONE)
+        return pd__err(pd, PD_ETOMBSTONE, "heartbeat from tombstone %llu",
+                       (unsigned long long)store_id);
+    if (stats->update_labels) {
+        struct pd_store in;
+        struct pd__cmd c;
+        const char *why = NULL;
+        memset(&in, 0, sizeof(in));
+        in.id = s->id;
+        in.address = s->address;
+        in.n_labels = stats->n_labels;
+        memcpy(in.labels, stats->labels,
+               stats->n_labels * sizeof(stats->labels[0]));
+        memset(&c, 0, sizeof(c));
+        if (pd__store_view(&in, &c.store, &why) != 0)
+            return pd__err(pd, -EINVAL, "store heartbeat labels: %s", why);
+        bool same = s->n_labels == stats->n_labels;
+        for (uint32_t i = 0; same && i < s->n_labels; i++) {
+            const char *v = pd__store_label(s, stats->labels[i].key);
+            same = v != NULL && strcmp(v, stats->labels[i].value) == 0;
+        }
+        if (!same) {
+            c.type = PD__CMD_PUT_STORE;
+            c.store.state = (uint8_t)s->state;
+            rc = pd__propose(pd, &c);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    s->has_hb = true;
+    s->hb_mono = mono_ms;
+    s->stats = *stats;
+    s->stats.update_labels = false;
+    s->stats.n_labels = 0;
+    memset(s->stats.labels, 0, sizeof(s->stats.labels));
+    return 0;
+}
+
+static void fill_info(struct pd *pd, const struct pd__store *s,
+                      uint64_t mono_ms, struct pd_store_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->store.id = s->id;
+    out->store.address = s->address;
+    out->store.state = s->state;
+    out->store.n_labels = s->n_labels;
+    for (uint32_t i = 0; i < s->n_labels; i++) {
+        out->store.labels[i].key = s->lkey[i];
+        out->store.labels[i].value = s->lval[i];
+    }
+    out->state = pd__store_state(pd, s, mono_ms);
+    out->has_heartbeat = pd->leader && s->has_hb;
+    out->last_heartbeat_ms = out->has_heartbeat ? s->hb_mono : 0;
+    if (out->has_heartbeat)
+        out->stats = s->stats;
+    for (size_t i = 0; i < pd->n_regions; i++) {
+        const struct pd__region *r = pd->by_key[i];
+        const struct pd_peer *p = pd__region_peer(r, s->id);
+        if (p == NULL)
+            continue;
+        out->map_regions++;
+        out->map_size += r->size;
+        if (r->leader_peer == p->id)
+            out->map_leaders++;
+    }
+}
+
+int pd_store_get(struct pd *pd, uint64_t mono_ms, uint64_t store_id,
+                 struct pd_store_info *out)
+{
+    const struct pd__store *s = pd__store_find(pd, store_id);
+    if (s == NULL)
+        return pd__err(pd, PD_ENOTFOUND, "no store %llu",
+                       (unsigned long long)store_id);
+    fill_info(pd, s, mono_ms, out);
+    return 0;
+}
+
+size_t pd_store_count(const struct pd *pd)
+{
+    return pd->n_stores;
+}
+
+int pd_store_at(struct pd *pd, uint64_t mono_ms, size_t i,
+                struct pd_store_info *out)
+{
+    if (i >= pd->n_stores)
+        return PD_ENOTFOUND;
+    fill_info(pd, pd->stores[i], mono_ms, out);
+    return 0;
+}

@@ -1,0 +1,338 @@
+/* region.c: the region map (DESIGN.md "Regions"): regions sorted by start
+ * key and by id, never overlapping; heartbeats checked against epochs, and
+ * PUT_REGION applied by replacing every region the new one overlaps.
+ */
+#include <string.h>
+
+#include "pd_int.h"
+
+int pd__keycmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+    size_t n = an < bn ? an : bn;
+    int c = n == 0 ? 0 : memcmp(a, b, n);
+    if (c != 0)
+        return c;
+    return an < bn ? -1 : an > bn ? 1 : 0;
+}
+
+/* Whether region r ends after key (an empty end is +inf). */
+static bool ends_after(const struct pd__region *r, const uint8_t *key,
+                       size_t len)
+{
+    return r->end_len == 0 || pd__keycmp(r->end, r->end_len, key, len) > 0;
+}
+
+/* Number of regions whose start is <= key. */
+static size_t upper_start(const struct pd *pd, const uint8_t *key, size_t len)
+{
+    size_t lo = 0, hi = pd->n_regions;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct pd__region *r = pd->by_key[mid];
+        if (pd__keycmp(r->start, r->start_len, key, len) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+long pd__region_index(const struct pd *pd, const uint8_t *key, size_t len)
+{
+    size_t i = upper_start(pd, key, len);
+    if (i == 0 || !ends_after(pd->by_key[i - 1], key, len))
+        return -1;
+    return (long)(i - 1);
+}
+
+static size_t id_pos(const struct pd *pd, uint64_t id)
+{
+    size_t lo = 0, hi = pd->n_regions;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (pd->by_id[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+struct pd__region *pd__region_find(const struct pd *pd, uint64_t id)
+{
+    size_t i = id_pos(pd, id);
+    if (i < pd->n_regions && pd->by_id[i]->id == id)
+        return pd->by_id[i];
+    return NULL;
+}
+
+const struct pd_peer *pd__region_peer(const struct pd__region *r,
+                                      uint64_t store_id)
+{
+    for (uint32_t i = 0; i < r->n_peers; i++)
+        if (r->peers[i].store_id == store_id)
+            return &r->peers[i];
+    return NULL;
+}
+
+void pd__region_info(const struct pd__region *r, struct pd_region_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->region.id = r->id;
+    out->region.start_key = r->start;
+    out->region.start_len = r->start_len;
+    out->region.end_key = r->end;
+    out->region.end_len = r->end_len;
+    out->region.conf_ver = r->conf_ver;
+    out->region.version = r->version;
+    out->region.n_peers = r->n_peers;
+    memcpy(out->region.peers, r->peers, r->n_peers * sizeof(r->peers[0]));
+    out->leader_peer_id = r->leader_peer;
+    out->approx_size = r->size;
+    out->approx_keys = r->keys;
+}
+
+void pd__region_free(struct pd__region *r)
+{
+    if (r == NULL)
+        return;
+    pd__free(r->start);
+    pd__free(r->end);
+    pd__free(r);
+}
+
+void pd__regions_clear(struct pd *pd)
+{
+    for (size_t i = 0; i < pd->n_regions; i++)
+        pd__region_free(pd->by_key[i]);
+    pd__free(pd->by_key);
+    pd__free(pd->by_id);
+    pd->by_key = pd->by_id = NULL;
+    pd->n_regions = pd->cap_regions = 0;
+}
+
+/* [*lo, *hi) of by_key: the regions meeting [v->start, v->end). */
+static void overlaps(const struct pd *pd, const struct pd__region_v *v,
+                     size_t *lo, size_t *hi)
+{
+    size_t i = upper_start(pd, v->start.p, v->start.n);
+    if (i > 0 && ends_after(pd->by_key[i - 1], v->start.p, v->start.n))
+        i--;
+    *lo = i;
+    while (i < pd->n_regions &&
+           (v->end.n == 0 || pd__keycmp(pd->by_key[i]->start,
+                                        pd->by_key[i]->start_len, v->end.p,
+                                        v->end.n) < 0))
+        i++;
+    *hi = i;
+}
+
+int pd__region_stale(const struct pd *pd, const struct pd__region_v *v)
+{
+    const struct pd__region *cur = pd__region_find(pd, v->id);
+    if (cur != NULL &&
+        (v->version < cur->version || v->conf_ver < cur->conf_ver))
+        return PD_ESTALE;
+    size_t lo, hi;
+    overlaps(pd, v, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) {
+        const struct pd__region *o = pd->by_key[i];
+        if (o->id != v->id && o->version > v->version)
+            return PD_ESTALE;
+    }
+    return 0;
+}
+
+static uint8_t *dup_key(struct pd__str k, bool *fail)
+{
+    if (k.n == 0)
+        return NULL;
+    uint8_t *p = pd__malloc(k.n);
+    if (p == NULL)
+        *fail = true;
+    else
+        memcpy(p, k.p, k.n);
+    return p;
+}
+
+int pd__apply_region(struct pd *pd, const struct pd__region_v *v)
+{
+    if (pd__region_stale(pd, v) != 0)
+        return pd__err(pd, PD_ESTALE, "region %llu epoch %llu/%llu is stale",
+                       (unsigned long long)v->id,
+                       (unsigned long long)v->conf_ver,
+                       (unsigned long long)v->version);
+    if (pd->n_regions == pd->cap_regions) {
+        size_t cap = pd->cap_regions == 0 ? 16 : pd->cap_regions * 2;
+        struct pd__region **a = pd__realloc(pd->by_key, cap * sizeof(*a));
+        if (a == NULL)
+            return -ENOMEM;
+        pd->by_key = a;
+        a = pd__realloc(pd->by_id, cap * sizeof(*a));
+        if (a == NULL)
+            return -ENOMEM;
+        pd->by_id = a;
+        pd->cap_regions = cap;
+    }
+    bool fail = false;
+    struct pd__region *r = pd__calloc(1, sizeof(*r));
+    if (r == NULL)
+        return -ENOMEM;
+    r->start = dup_key(v->start, &fail);
+    r->start_len = v->start.n;
+    r->end = dup_key(v->end, &fail);
+    r->end_len = v->end.n;
+    if (fail) {
+        pd__region_free(r);
+        return -ENOMEM;
+    }
+    r->id = v->id;
+    r->conf_ver = v->conf_ver;
+    r->version = v->version;
+    r->n_peers = v->n_peers;
+    memcpy(r->peers, v->peers, v->n_peers * sizeof(v->peers[0]));
+    r->leader_peer = v->leader_peer;
+    r->size = v->size;
+    r->keys = v->keys;
+
+    /* Remove the old version of this region and every region the new one
+     * overlaps (split and merge results replace their parents). */
+    struct pd__region *cur = pd__region_find(pd, v->id);
+    if (cur != NULL) {
+        r->has_hb = cur->has_hb;
+        r->hb_mono = cur->hb_mono;
+        cur->dead = true;
+    }
+    size_t lo, hi;
+    overlaps(pd, v, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) {
+        pd->by_key[i]->dead = true;
+        if (pd->by_key[i] != cur)
+            pd__region_gone(pd, pd->by_key[i]->id, v->id);
+    }
+    size_t k = 0, d = 0;
+    for (size_t i = 0; i < pd->n_regions; i++) {
+        if (!pd->by_key[i]->dead)
+            pd->by_key[k++] = pd->by_key[i];
+        if (!pd->by_id[i]->dead)
+            pd->by_id[d++] = pd->by_id[i];
+        else
+            pd__region_free(pd->by_id[i]);
+    }
+    assert(k == d);
+    pd->n_regions = k;
+
+    size_t at = upper_start(pd, r->start, r->start_len);
+    memmove(&pd->by_key[at + 1], &pd->by_key[at],
+            (pd->n_regions - at) * sizeof(pd->by_key[0]));
+    pd->by_key[at] = r;
+    at = id_pos(pd, r->id);
+    memmove(&pd->by_id[at + 1], &pd->by_id[at],
+            (pd->n_regions - at) * sizeof(pd->by_id[0]));
+    pd->by_id[at] = r;
+    pd->n_regions++;
+    return 0;
+}
+
+/* Same range, epoch and peers (peers as a set). */
+static bool same_meta(const struct pd__region *r, const struct pd__region_v *v)
+{
+    if (r->conf_ver != v->conf_ver || r->version != v->version ||
+        r->n_peers != v->n_peers ||
+        pd__keycmp(r->start, r->start_len, v->start.p, v->start.n) != 0 ||
+        pd__keycmp(r->end, r->end_len, v->end.p, v->end.n) != 0)
+        return false;
+    for (uint32_t i = 0; i < v->n_peers; i++) {
+        const struct pd_peer *p = pd__region_peer(r, v->peers[i].store_id);
+        if (p == NULL || p->id != v->peers[i].id ||
+            p->learner != v->peers[i].learner)
+            return false;
+    }
+    return true;
+}
+
+int pd_region_heartbeat(struct pd *pd, uint64_t mono_ms,
+                        const struct pd_region_info *hb, struct pd_step *step)
+{
+    struct pd__cmd c;
+    const char *why = NULL;
+    if (step != NULL)
+        memset(step, 0, sizeof(*step));
+    if (!pd->leader)
+        return pd__err(pd, PD_ENOTLEADER, "region heartbeat on a follower");
+    if (pd->cluster_id == 0)
+        return pd__err(pd, PD_ENOTBOOTSTRAPPED, "region heartbeat before "
+                                                "bootstrap");
+    if (hb == NULL)
+        return pd__err(pd, -EINVAL, "region heartbeat: NULL");
+    memset(&c, 0, sizeof(c));
+    pd__region_view(hb, &c.region);
+    if (!pd__region_valid(&c.region, &why))
+        return pd__err(pd, -EINVAL, "region heartbeat: %s", why);
+    if (pd__region_stale(pd, &c.region) != 0)
+        return pd__err(pd, PD_ESTALE,
+                       "region %llu epoch %llu/%llu is stale: ignored",
+                       (unsigned long long)c.region.id,
+                       (unsigned long long)c.region.conf_ver,
+                       (unsigned long long)c.region.version);
+    struct pd__region *cur = pd__region_find(pd, c.region.id);
+    if (cur != NULL) {
+        cur->leader_peer = c.region.leader_peer;
+        cur->size = c.region.size;
+        cur->keys = c.region.keys;
+        cur->has_hb = true;
+        cur->hb_mono = mono_ms;
+    }
+    if (cur == NULL || !same_meta(cur, &c.region)) {
+        c.type = PD__CMD_PUT_REGION;
+        int rc = pd__propose(pd, &c);
+        if (rc != 0)
+            return rc;
+    }
+    return pd__op_heartbeat(pd, mono_ms, &c.region, step);
+}
+
+int pd_region_by_key(const struct pd *pd, const uint8_t *key, size_t len,
+                     struct pd_region_info *out)
+{
+    long i = pd__region_index(pd, key, key == NULL ? 0 : len);
+    if (i < 0)
+        return PD_ENOTFOUND;
+    pd__region_info(pd->by_key[i], out);
+    return 0;
+}
+
+int pd_region_by_id(const struct pd *pd, uint64_t id,
+                    struct pd_region_info *out)
+{
+    const struct pd__region *r = pd__region_find(pd, id);
+    if (r == NULL)
+        return PD_ENOTFOUND;
+    pd__region_info(r, out);
+    return 0;
+}
+
+int pd_region_scan(const struct pd *pd, const uint8_t *start,
+                   size_t start_len, const uint8_t *end, size_t end_len,
+                   size_t limit, struct pd_region_info *out, size_t *n)
+{
+    struct pd__region_v v;
+    memset(&v, 0, sizeof(v));
+    v.start.p = start;
+    v.start.n = start == NULL ? 0 : start_len;
+    v.end.p = end;
+    v.end.n = end == NULL ? 0 : end_len;
+    *n = 0;
+    if (v.end.n > 0 && pd__keycmp(v.start.p, v.start.n, v.end.p, v.end.n) >= 0)
+        return 0;
+    size_t lo, hi;
+    overlaps(pd, &v, &lo, &hi);
+    for (size_t i = lo; i < hi && (limit == 0 || *n < limit); i++)
+        pd__region_info(pd->by_key[i], &out[(*n)++]);
+    return 0;
+}
+
+size_t pd_region_count(const struct pd *pd)
+{
+    return pd->n_regions;
+}

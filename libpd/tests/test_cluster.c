@@ -1,0 +1,230 @@
+/* test_cluster.c: bootstrap, cluster id checks, the store registry, store
+ * states (up, offline, down, tombstone) and store heartbeats.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common.h"
+#include "pd_int.h"
+
+static const uint64_t S1[] = {1};
+
+static void bootstrap_once(void **state)
+{
+    (void)state;
+    struct fx fx;
+    fx_init(&fx, 2, NULL);
+    struct pd_store s = fx_store(1, NULL, NULL);
+    struct pd_region_info r = fx_region(1, NULL, NULL, 1, 1, 1, 0, 1, S1);
+    assert_int_equal(pd_bootstrap(fx.pd[0], 42, &s, &r.region),
+                     PD_ENOTLEADER);
+    fx_lead(&fx, 0, 1000, 0);
+    assert_int_equal(pd_check_cluster(fx.pd[0], 42), PD_ENOTBOOTSTRAPPED);
+    assert_int_equal(pd_store_put(fx.pd[0], &s), PD_ENOTBOOTSTRAPPED);
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 0, &r, NULL),
+                     PD_ENOTBOOTSTRAPPED);
+    /* The first region must span every key, one voter on the store. */
+    struct pd_region_info bad = fx_region(1, "a", NULL, 1, 1, 1, 0, 1, S1);
+    assert_int_equal(pd_bootstrap(fx.pd[0], 42, &s, &bad.region), -EINVAL);
+    assert_int_equal(pd_bootstrap(fx.pd[0], 0, &s, &r.region), -EINVAL);
+    struct pd_store nos = fx_store(0, NULL, NULL);
+    assert_int_equal(pd_bootstrap(fx.pd[0], 42, &nos, &r.region), -EINVAL);
+    /* Two bootstraps race: the first to apply wins, everywhere. */
+    assert_int_equal(pd_bootstrap(fx.pd[0], 42, &s, &r.region), 0);
+    assert_int_equal(pd_bootstrap(fx.pd[0], 43, &s, &r.region), 0);
+    assert_false(pd_is_bootstrapped(fx.pd[0]));
+    size_t n = pd_memlog_count(fx.log);
+    const uint8_t *p;
+    size_t len;
+    assert_int_equal(pd_memlog_entry(fx.log, n - 1, &p, &len), 0);
+    fx.applied[1] = n - 1; /* replica 1 sees the second one on its own */
+    assert_int_equal(pd_memlog_apply(fx.log, fx.pd[0], &fx.applied[0]), 0);
+    assert_int_equal(pd_apply(fx.pd[1], p, len), 0);
+    assert_int_equal(pd_cluster_id(fx.pd[1]), 43);
+    assert_int_equal(pd_cluster_id(fx.pd[0]), 42);
+    assert_int_equal(pd_apply(fx.pd[0], p, len), PD_EBOOTSTRAPPED);
+    assert_int_equal(pd_bootstrap(fx.pd[0], 44, &s, &r.region),
+                     PD_EBOOTSTRAPPED);
+    assert_int_equal(pd_check_cluster(fx.pd[0], 42), 0);
+    assert_int_equal(pd_check_cluster(fx.pd[0], 7), PD_ECLUSTER);
+    assert_string_equal(pd_errmsg(fx.pd[0]), "cluster id 7, this is 42");
+    assert_int_equal(pd_store_count(fx.pd[0]), 1);
+    assert_int_equal(pd_region_count(fx.pd[0]), 1);
+    struct pd_region_info got = fx_get(&fx, 0, 1);
+    assert_int_equal(got.region.n_peers, 1);
+    assert_int_equal(got.region.peers[0].id, 1001);
+    assert_int_equal(got.leader_peer_id, 1001);
+    fx_fini(&fx);
+}
+
+static void stores_register_and_report(void **state)
+{
+    (void)state;
+    struct fx fx;
+    fx_init(&fx, 2, NULL);
+    fx_lead(&fx, 0, 1000, 0);
+    fx_bootstrap(&fx, 0);
+    struct pd_store s2 = fx_store(2, "z1", "h2");
+    assert_int_equal(pd_store_put(fx.pd[0], &s2), 0);
+    fx_commit(&fx);
+    /* Another store may not take a live store's address. */
+    struct pd_store s3 = fx_store(3, "z2", "h3");
+    s3.address = s2.address;
+    assert_int_equal(pd_store_put(fx.pd[0], &s3), -EEXIST);
+    s3 = fx_store(3, "z2", "h3");
+    assert_int_equal(pd_store_put(fx.pd[1], &s3), PD_ENOTLEADER);
+    assert_int_equal(pd_store_put(fx.pd[0], &s3), 0);
+    s3.labels[1].key = "zone";
+    assert_int_equal(pd_store_put(fx.pd[0], &s3), -EINVAL);
+    fx_commit(&fx);
+    assert_int_equal(pd_store_count(fx.pd[1]), 3);
+    struct pd_store_info info;
+    assert_int_equal(pd_store_get(fx.pd[1], 0, 3, &info), 0);
+    assert_string_equal(info.store.address, "s3:20160");
+    assert_int_equal(info.store.n_labels, 2);
+    assert_string_equal(info.store.labels[0].value, "z2");
+    assert_int_equal(info.state, PD_STORE_UP);
+    assert_int_equal(pd_store_get(fx.pd[1], 0, 9, &info), PD_ENOTFOUND);
+
+    struct pd_store_stats st;
+    memset(&st, 0, sizeof(st));
+    st.capacity = 1000;
+    st.available = 600;
+    st.region_count = 5;
+    st.leader_count = 2;
+    assert_int_equal(pd_store_heartbeat(fx.pd[0], 10, 9, &st), PD_ENOTFOUND);
+    assert_int_equal(pd_store_heartbeat(fx.pd[1], 10, 2, &st),
+                     PD_ENOTLEADER);
+    size_t n = pd_memlog_count(fx.log);
+    assert_int_equal(pd_store_heartbeat(fx.pd[0], 10, 2, &st), 0);
+    assert_int_equal(pd_memlog_count(fx.log), n);
+    assert_int_equal(pd_store_get(fx.pd[0], 11, 2, &info), 0);
+    assert_true(info.has_heartbeat);
+    assert_int_equal(info.last_heartbeat_ms, 10);
+    assert_int_equal(info.stats.available, 600);
+    assert_int_equal(info.stats.leader_count, 2);
+    /* Labels in a heartbeat: a change is persisted, the same ones not. */
+    st.update_labels = true;
+    st.n_labels = 2;
+    st.labels[0].key = "host";
+    st.labels[0].value = "h2";
+    st.labels[1].key = "zone";
+    st.labels[1].value = "z1";
+    assert_int_equal(pd_store_heartbeat(fx.pd[0], 20, 2, &st), 0);
+    assert_int_equal(pd_memlog_count(fx.log), n);
+    st.labels[1].value = "z9";
+    assert_int_equal(pd_store_heartbeat(fx.pd[0], 30, 2, &st), 0);
+    assert_int_equal(pd_memlog_count(fx.log), n + 1);
+    fx_commit(&fx);
+    assert_int_equal(pd_store_get(fx.pd[1], 0, 2, &info), 0);
+    assert_string_equal(info.store.labels[0].key, "host");
+    assert_string_equal(info.store.labels[1].value, "z9");
+    fx_fini(&fx);
+}
+
+static void down_after_max_store_down_time(void **state)
+{
+    (void)state;
+    struct pd_config cfg;
+    pd_config_default(&cfg);
+    cfg.max_store_down_ms = 1000;
+    struct fx fx;
+    fx_init(&fx, 2, &cfg);
+    fx_lead(&fx, 0, 1000, 5000);
+    fx_bootstrap(&fx, 0);
+    struct pd_store s2 = fx_store(2, NULL, NULL);
+    assert_int_equal(pd_store_put(fx.pd[0], &s2), 0);
+    fx_commit(&fx);
+    struct pd_store_stats st;
+    memset(&st, 0, sizeof(st));
+    assert_int_equal(pd_store_heartbeat(fx.pd[0], 5100, 1, &st), 0);
+    struct pd_store_info info;
+    /* Store 1: heard at 5100. Store 2: never, so counted from 5000. */
+    assert_int_equal(pd_store_get(fx.pd[0], 6000, 2, &info), 0);
+    assert_int_equal(info.state, PD_STORE_UP);
+    assert_int_equal(pd_store_get(fx.pd[0], 6001, 2, &info), 0);
+    assert_int_equal(info.state, PD_STORE_DOWN);
+    assert_int_equal(info.store.state, PD_STORE_UP);
+    assert_int_equal(pd_store_get(fx.pd[0], 6100, 1, &info), 0);
+    assert_int_equal(info.state, PD_STORE_UP);
+    assert_int_equal(pd_store_get(fx.pd[0], 6101, 1, &info), 0);
+    assert_int_equal(info.state, PD_STORE_DOWN);
+    /* A heartbeat brings it back. */
+    assert_int_equal(pd_store_heartbeat(fx.pd[0], 6200, 1, &st), 0);
+    assert_int_equal(pd_store_get(fx.pd[0], 6300, 1, &info), 0);
+    assert_int_equal(info.state, PD_STORE_UP);
+    /* A new leader gives everyone a full period from its start. */
+    pd_become_follower(fx.pd[0]);
+    assert_int_equal(pd_become_leader(fx.pd[1], 1000, 90000), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_store_get(fx.pd[1], 91000, 2, &info), 0);
+    assert_int_equal(info.state, PD_STORE_UP);
+    assert_false(info.has_heartbeat);
+    assert_int_equal(pd_store_get(fx.pd[1], 91001, 2, &info), 0);
+    assert_int_equal(info.state, PD_STORE_DOWN);
+    fx_fini(&fx);
+}
+
+static void store_state_transitions(void **state)
+{
+    (void)state;
+    struct fx fx;
+    fx_init(&fx, 1, NULL);
+    fx_lead(&fx, 0, 1000, 0);
+    fx_bootstrap(&fx, 0);
+    struct pd_store s2 = fx_store(2, NULL, NULL);
+    assert_int_equal(pd_store_put(fx.pd[0], &s2), 0);
+    fx_commit(&fx);
+    struct pd *pd = fx.pd[0];
+    assert_int_equal(pd_store_set_state(pd, 9, PD_STORE_OFFLINE),
+                     PD_ENOTFOUND);
+    assert_int_equal(pd_store_set_state(pd, 2, PD_STORE_TOMBSTONE),
+                     PD_ESTATE);
+    assert_int_equal(pd_store_set_state(pd, 2, PD_STORE_DOWN), PD_ESTATE);
+    assert_int_equal(pd_store_set_state(pd, 2, PD_STORE_OFFLINE), 0);
+    fx_commit(&fx);
+    struct pd_store_info info;
+    assert_int_equal(pd_store_get(pd, 0, 2, &info), 0);
+    assert_int_equal(info.state, PD_STORE_OFFLINE);
+    assert_int_equal(pd_store_set_state(pd, 2, PD_STORE_UP), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_store_set_state(pd, 2, PD_STORE_OFFLINE), 0);
+    fx_commit(&fx);
+    /* Store 1 still holds region 1: it cannot become a tombstone. */
+    assert_int_equal(pd_store_set_state(pd, 1, PD_STORE_OFFLINE), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_store_set_state(pd, 1, PD_STORE_TOMBSTONE), PD_EBUSY);
+    assert_int_equal(pd_store_set_state(pd, 2, PD_STORE_TOMBSTONE), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_store_get(pd, 0, 2, &info), 0);
+    assert_int_equal(info.state, PD_STORE_TOMBSTONE);
+    /* Terminal: no way back, no heartbeats, no re-registration. */
+    assert_int_equal(pd_store_set_state(pd, 2, PD_STORE_UP), PD_ESTATE);
+    struct pd_store_stats st;
+    memset(&st, 0, sizeof(st));
+    assert_int_equal(pd_store_heartbeat(pd, 0, 2, &st), PD_ETOMBSTONE);
+    assert_int_equal(pd_store_put(pd, &s2), PD_ETOMBSTONE);
+    /* A tombstone's address may be reused by a new store. */
+    struct pd_store s3 = fx_store(3, NULL, NULL);
+    s3.address = "s2:20160";
+    assert_int_equal(pd_store_put(pd, &s3), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_store_count(pd), 3);
+    fx_fini(&fx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(bootstrap_once),
+        cmocka_unit_test(stores_register_and_report),
+        cmocka_unit_test(down_after_max_store_down_time),
+        cmocka_unit_test(store_state_transitions),
+    };
+    return cmocka_run_group_tests_name("libpd/cluster", tests, NULL, NULL);
+}
