@@ -188,8 +188,9 @@ __attribute__((weak)) int main(void)
     double seconds = sec ? atof(sec) : 0.5;
     const char *rs = getenv("BENCH_ROUNDS");
     int rounds = rs ? atoi(rs) : 3;
-    /* BENCH_PROFILE=mvcc|occ: one side only, BENCH_TXNS 10-key txns on
-     * one thread (for valgrind --tool=callgrind comparisons). */
+    /* BENCH_PROFILE=mvcc|occ: one side only, BENCH_TXNS transactions of
+     * BENCH_KEYS keys (default 10) on one thread, 1PC (for valgrind
+     * --tool=callgrind comparisons, which repeat exactly). */
     const char *prof = getenv("BENCH_PROFILE");
     const char *ft = getenv("BENCH_TXNS");
 
@@ -249,7 +250,10 @@ __attribute__((weak)) int main(void)
 
     if (prof) {
         r.fixed = ft ? atol(ft) : 1000;
-        r.nkeys = 10;
+        const char *nk = getenv("BENCH_KEYS");
+        r.nkeys = nk ? atoi(nk) : 10;
+        if (r.nkeys < 1 || r.nkeys > 16)
+            r.nkeys = 10;
         r.client = c1pc;
         run_threads(&r, 1, strcmp(prof, "occ") == 0 ? rocks_worker
                                                      : mvcc_worker);
