@@ -12,6 +12,8 @@ FUZZ_RUNS=${FUZZ_RUNS:-100000}
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-600}
 LOGDIR=${TEST_LOGDIR:-${TMPDIR:-/tmp}/dsql-test-logs}
 mkdir -p "$LOGDIR"
+# Suppressions for uninstrumented Debian libraries (tests/tsan.supp).
+export TSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")" && pwd)/tsan.supp ${TSAN_OPTIONS:-}"
 
 total_pass=0
 total_fail=0
