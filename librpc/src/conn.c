@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "rpc_int.h"
 #ifdef RPC_HAVE_TLS
@@ -23,14 +24,18 @@ enum conn_state {
 };
 
 #define MAX_SINGLE_IO (256 * 1024)
+#define PULL_CHUNK (64 * 1024) /* one readv of pull_more */
+#define MAX_PULL (1024 * 1024) /* per read callback, for fairness */
 
 struct rpc__conn
 {
     enum conn_state state;         /* see enum */
     struct event_base *base;       /* loop */
     struct bufferevent *bev;       /* the socket; raw bytes */
-    struct evbuffer *in;           /* plaintext in (bev's without TLS) */
-    struct evbuffer *out;          /* plaintext out (bev's without TLS) */
+    struct evbuffer *rx;           /* raw bytes read (ciphertext with TLS) */
+    struct evbuffer *in;           /* plaintext in (rx without TLS) */
+    struct evbuffer *out;          /* plaintext out, ours; flush_out moves
+                                      it to the socket */
 #ifdef RPC_HAVE_TLS
     struct rpc__tls *tls;          /* NULL: plaintext */
 #endif
@@ -51,7 +56,7 @@ struct rpc__conn
     size_t max_out;                /* output limit, 0 none */
     bool paused_owner;             /* owner asked to stop reading */
     bool paused_out;               /* output over the limit */
-    bool flush_pending;            /* kick_ev should flush TLS output */
+    bool flush_pending;            /* kick_ev should flush out */
     bool parse_pending;            /* kick_ev should parse input */
     bool kicked;                   /* kick_ev is active */
     int busy;                      /* depth of our own callbacks */
@@ -70,12 +75,12 @@ static void conn_free(struct rpc__conn *c)
         event_free(c->connect_ev);
     if (c->bev != NULL)
         bufferevent_free(c->bev);
-    if (c->use_tls) {
-        if (c->in != NULL)
-            evbuffer_free(c->in);
-        if (c->out != NULL)
-            evbuffer_free(c->out);
-    }
+    if (c->use_tls && c->in != NULL)
+        evbuffer_free(c->in);
+    if (c->out != NULL)
+        evbuffer_free(c->out);
+    if (c->rx != NULL)
+        evbuffer_free(c->rx);
 #ifdef RPC_HAVE_TLS
     rpc__tls_free(c->tls);
 #endif
@@ -176,8 +181,7 @@ static void update_stall(struct rpc__conn *c)
         arm = false; /* we hold the peer back: not its fault */
     else
         arm = evbuffer_get_length(c->in) > 0 ||
-              (c->use_tls && evbuffer_get_length(bufferevent_get_input(
-                                 c->bev)) > 0);
+              evbuffer_get_length(c->rx) > 0;
     if (arm) {
         if (c->paused_out && event_pending(c->stall_ev, EV_TIMEOUT, NULL))
             return; /* the flood clock keeps running */
@@ -231,16 +235,38 @@ static void parse(struct rpc__conn *c)
     update_stall(c);
 }
 
-#ifdef RPC_HAVE_TLS
-static int tls_flush(struct rpc__conn *c)
+static const char *tls_errmsg(const struct rpc__conn *c)
 {
-    if (c->tls == NULL || c->state == CONN_HANDSHAKE)
-        return 0;
-    if (evbuffer_get_length(c->out) == 0)
-        return 0;
-    return rpc__tls_on_write(c->tls, c->out, bufferevent_get_output(c->bev));
-}
+#ifdef RPC_HAVE_TLS
+    if (c->tls != NULL)
+        return rpc__tls_errmsg(c->tls);
+#else
+    (void)c;
 #endif
+    return "TLS failure";
+}
+
+/* Moves c->out toward the peer. Without TLS, when nothing is queued in
+ * the socket bufferevent, it is written now in one writev (no poll round
+ * trip, no epoll_ctl); what the socket does not take, and everything while
+ * data is still queued, goes behind the bufferevent's queue. With TLS it is
+ * encrypted into the bufferevent's output. Returns 0 or RPC_ETLS. */
+static int flush_out(struct rpc__conn *c)
+{
+    if (c->state != CONN_OPEN || evbuffer_get_length(c->out) == 0)
+        return 0;
+    struct evbuffer *raw = bufferevent_get_output(c->bev);
+#ifdef RPC_HAVE_TLS
+    if (c->tls != NULL)
+        return rpc__tls_on_write(c->tls, c->out, raw);
+#endif
+    if (evbuffer_get_length(raw) == 0)
+        evbuffer_write(c->out, bufferevent_getfd(c->bev)); /* errors: the
+                                                 bufferevent reports them */
+    if (evbuffer_get_length(c->out) > 0)
+        evbuffer_add_buffer(raw, c->out);
+    return 0;
+}
 
 static void set_open(struct rpc__conn *c)
 {
@@ -248,8 +274,55 @@ static void set_open(struct rpc__conn *c)
     if (c->connect_ev != NULL)
         evtimer_del(c->connect_ev);
     update_read(c);
+    c->flush_pending = true; /* requests queued while connecting */
+    kick(c);
     if (c->ops != NULL && c->ops->on_open != NULL)
         c->ops->on_open(c->owner);
+}
+
+/* libevent 2.1 reads at most 4096 bytes per read callback
+ * (EVBUFFER_MAX_READ), a poll round trip for every 4 KiB. Move what it
+ * read to c->rx (the bufferevent's input cannot be appended to from
+ * outside) and take what else the socket holds now, in large readv calls,
+ * up to MAX_PULL. EOF and errors are left for the bufferevent to report on
+ * its next read. */
+static void pull_more(struct rpc__conn *c)
+{
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    struct evbuffer *in = c->rx;
+    struct evbuffer *bin = bufferevent_get_input(c->bev);
+    size_t got = evbuffer_get_length(bin);
+    evbuffer_add_buffer(in, bin);
+    if (got < 4096)
+        return; /* libevent's read emptied the socket: no extra syscall */
+    size_t total = 0;
+    while (total < MAX_PULL) {
+        struct evbuffer_iovec v[2];
+        int n = evbuffer_reserve_space(in, PULL_CHUNK, v, 2);
+        if (n <= 0)
+            return;
+        struct iovec iov[2];
+        size_t want = 0;
+        for (int i = 0; i < n; i++) {
+            iov[i].iov_base = v[i].iov_base;
+            iov[i].iov_len = v[i].iov_len;
+            want += v[i].iov_len;
+        }
+        ssize_t r = readv(fd, iov, n);
+        if (r <= 0)
+            return; /* nothing committed: the reservation lapses */
+        size_t left = (size_t)r;
+        int used = 0;
+        for (int i = 0; i < n && left > 0; i++, used++) {
+            if (v[i].iov_len > left)
+                v[i].iov_len = left;
+            left -= v[i].iov_len;
+        }
+        evbuffer_commit_space(in, v, used);
+        total += (size_t)r;
+        if ((size_t)r < want)
+            return; /* drained */
+    }
 }
 
 static void read_cb(struct bufferevent *bev, void *arg)
@@ -262,10 +335,11 @@ static void read_cb(struct bufferevent *bev, void *arg)
         return;
     }
     c->busy++;
+    pull_more(c);
 #ifdef RPC_HAVE_TLS
     if (c->tls != NULL) {
-        int rc = rpc__tls_on_read(c->tls, bufferevent_get_input(c->bev),
-                                  c->in, bufferevent_get_output(c->bev));
+        int rc = rpc__tls_on_read(c->tls, c->rx, c->in,
+                                  bufferevent_get_output(c->bev));
         if (rc < 0) {
             conn_fail(c, rc, rpc__tls_errmsg(c->tls), 0, false);
             goto out;
@@ -274,7 +348,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
             set_open(c);
             if (c->state != CONN_OPEN)
                 goto out;
-            if (tls_flush(c) < 0) {
+            if (flush_out(c) < 0) {
                 conn_fail(c, RPC_ETLS, rpc__tls_errmsg(c->tls), 0, false);
                 goto out;
             }
@@ -368,23 +442,16 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
     if (c->state == CONN_CLOSING)
         return;
     c->busy++;
-#ifdef RPC_HAVE_TLS
-    if (c->flush_pending) {
-        c->flush_pending = false;
-        if (tls_flush(c) < 0) {
-            conn_fail(c, RPC_ETLS, rpc__tls_errmsg(c->tls), 0, false);
-            goto out;
-        }
-    }
-#endif
-    c->flush_pending = false;
     if (c->parse_pending) {
         c->parse_pending = false;
         parse(c);
     }
-#ifdef RPC_HAVE_TLS
-out:
-#endif
+    /* After parsing: replies to what was just parsed leave together. */
+    if (c->flush_pending && c->state == CONN_OPEN) {
+        c->flush_pending = false;
+        if (flush_out(c) < 0)
+            conn_fail(c, RPC_ETLS, tls_errmsg(c), 0, false);
+    }
     c->busy--;
     if (c->dead && c->busy == 0)
         conn_free(c);
@@ -419,14 +486,16 @@ static int conn_new(const struct rpc__conn_params *p, const char *peer,
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     c->stall_ev = evtimer_new(p->base, stall_cb, c);
     c->kick_ev = event_new(p->base, -1, 0, kick_cb, c);
-    if (c->stall_ev == NULL || c->kick_ev == NULL)
+    c->rx = evbuffer_new();
+    c->out = evbuffer_new();
+    if (c->stall_ev == NULL || c->kick_ev == NULL || c->rx == NULL ||
+        c->out == NULL)
         goto err;
     if (p->tls != NULL) {
 #ifdef RPC_HAVE_TLS
         c->use_tls = true;
         c->in = evbuffer_new();
-        c->out = evbuffer_new();
-        if (c->in == NULL || c->out == NULL)
+        if (c->in == NULL)
             goto err;
         if (rpc__tls_new(p->tls, &c->tls) != 0)
             goto err;
@@ -445,10 +514,8 @@ err:
 static void conn_setup_bev(struct rpc__conn *c)
 {
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-    if (!c->use_tls) {
-        c->in = bufferevent_get_input(c->bev);
-        c->out = bufferevent_get_output(c->bev);
-    }
+    if (!c->use_tls)
+        c->in = c->rx;
     bufferevent_set_max_single_read(c->bev, MAX_SINGLE_IO);
     bufferevent_set_max_single_write(c->bev, MAX_SINGLE_IO);
     /* write_cb fires when output drains to half the limit (flood guard)
@@ -521,14 +588,13 @@ void rpc__conn_flush(struct rpc__conn *c)
 {
     if (c->state == CONN_CLOSING)
         return;
-    if (c->use_tls) {
-        c->flush_pending = true;
-        kick(c);
-    }
+    /* The kick runs after the current callbacks of this loop iteration,
+     * so frames appended together leave in one write (or TLS record). */
+    c->flush_pending = true;
+    kick(c);
     if (c->max_out > 0 && !c->paused_out) {
-        size_t queued = evbuffer_get_length(bufferevent_get_output(c->bev));
-        if (c->use_tls)
-            queued += evbuffer_get_length(c->out);
+        size_t queued = evbuffer_get_length(bufferevent_get_output(c->bev)) +
+                        evbuffer_get_length(c->out);
         if (queued > c->max_out) {
             rpc__logf(conn_log(c), RPC_LOG_WARN,
                       "librpc: %s is not reading its replies (%zu bytes "
@@ -570,15 +636,17 @@ void rpc__conn_close(struct rpc__conn *c, int rc, const char *reason,
         conn_release(c);
         return;
     }
+    /* Replies already queued go first, then the GOAWAY. */
     struct rpc__frame f = {.flags = RPC_F_GOAWAY, .id = id, .aux = rc};
     const char *text = reason != NULL ? reason : "";
     rpc__frame_append_raw(c->out, &f, text, strlen(text));
-#ifdef RPC_HAVE_TLS
-    if (tls_flush(c) < 0) {
+    c->state = CONN_OPEN; /* flush_out's precondition, for this call */
+    int frc = flush_out(c);
+    c->state = CONN_CLOSING;
+    if (frc < 0) {
         conn_release(c);
         return;
     }
-#endif
     bufferevent_disable(c->bev, EV_READ);
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
     bufferevent_enable(c->bev, EV_WRITE);

@@ -2,7 +2,11 @@
  * against a plain blocking TCP echo (a thread per connection, one client
  * thread per caller blocking on write/read), with 1 and 64 concurrent
  * callers. librpc's 64 callers share one connection, so frames batch many
- * to a syscall. Prints BENCH lines; each case runs BENCH_SECONDS (2).
+ * to a syscall. Prints BENCH lines; each case runs BENCH_SECONDS (2);
+ * BENCH_ONLY=rpc:_16k_1 (or plain:_64, ...) runs one side of one case.
+ * Linked with jemalloc, as the daemons are. The _cpu lines give CPU time
+ * per round trip for the whole process (both ends), steadier than rates
+ * on a loaded machine.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +26,15 @@
 #include "rpcutil.h"
 
 static double seconds = 2.0;
+
+/* CPU seconds used by the whole process (both ends, every thread). */
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
 
 static double now_s(void)
 {
@@ -85,7 +99,8 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
     b->stop = true;
 }
 
-static double bench_rpc(uint16_t port, int callers, size_t payload)
+static double bench_rpc(uint16_t port, int callers, size_t payload,
+                        double *cpu_us)
 {
     struct event_base *base = event_base_new();
     struct rpc_bench b = {0};
@@ -108,12 +123,14 @@ static double bench_rpc(uint16_t port, int callers, size_t payload)
                          (suseconds_t)((seconds - (double)(time_t)seconds) *
                                        1e6)};
     double t0 = now_s();
+    double c0 = cpu_s();
     evtimer_add(stop, &tv);
     for (int i = 0; i < callers; i++)
         rpc_issue(&b);
     while (!b.stop)
         event_base_loop(base, EVLOOP_ONCE);
     double t1 = now_s();
+    *cpu_us = b.done > 0 ? (cpu_s() - c0) * 1e6 / (double)b.done : 0;
     while (b.outstanding > 0)
         event_base_loop(base, EVLOOP_ONCE);
     if (b.errors != 0)
@@ -224,7 +241,8 @@ static void *plain_caller_main(void *arg)
     return NULL;
 }
 
-static double bench_plain(uint16_t port, int callers, size_t payload)
+static double bench_plain(uint16_t port, int callers, size_t payload,
+                          double *cpu_us)
 {
     pthread_t th[64];
     struct plain_caller cs[64];
@@ -236,6 +254,7 @@ static double bench_plain(uint16_t port, int callers, size_t payload)
         pthread_create(&th[i], NULL, plain_caller_main, &cs[i]);
     }
     double t0 = now_s();
+    double c0 = cpu_s();
     for (int i = 0; i < callers; i++)
         cs[i].until = t0 + seconds; /* set before the barrier releases */
     pthread_barrier_wait(&go);
@@ -245,6 +264,7 @@ static double bench_plain(uint16_t port, int callers, size_t payload)
         total += cs[i].done;
     }
     double t1 = now_s();
+    *cpu_us = total > 0 ? (cpu_s() - c0) * 1e6 / (double)total : 0;
     pthread_barrier_destroy(&go);
     return (double)total / (t1 - t0);
 }
@@ -278,15 +298,30 @@ int main(void)
         for (size_t ci = 0; ci < 2; ci++) {
             size_t sz = sizes[si];
             int n = callers[ci];
-            double r = bench_rpc(s.port, n, sz);
-            double p = bench_plain(plain_port, n, sz);
             const char *tag = sz == 256 ? "" : "_16k";
+            char name[32];
+            snprintf(name, sizeof name, "%s_%d", tag, n);
+            /* BENCH_ONLY=rpc:_16k_1 runs one side of one case (profiling) */
+            const char *only = getenv("BENCH_ONLY");
+            bool want_rpc = true, want_plain = true;
+            if (only != NULL) {
+                const char *colon = strchr(only, ':');
+                if (colon == NULL || strcmp(colon + 1, name) != 0)
+                    continue;
+                want_rpc = strncmp(only, "rpc", 3) == 0;
+                want_plain = !want_rpc;
+            }
+            double rc = 0, pc = 0;
+            double r = want_rpc ? bench_rpc(s.port, n, sz, &rc) : 0;
+            double p = want_plain ? bench_plain(plain_port, n, sz, &pc) : 0;
             printf("BENCH rpc_echo%s_%d %.0f ops/s\n", tag, n, r);
             printf("BENCH rpc_echo%s_%d_mb %.1f MB/s\n", tag, n,
                    r * (double)sz / 1e6);
             printf("BENCH plain_echo%s_%d %.0f ops/s\n", tag, n, p);
             printf("BENCH plain_echo%s_%d_mb %.1f MB/s\n", tag, n,
                    p * (double)sz / 1e6);
+            printf("BENCH rpc_echo%s_%d_cpu %.2f us/op\n", tag, n, rc);
+            printf("BENCH plain_echo%s_%d_cpu %.2f us/op\n", tag, n, pc);
             printf("BENCH rpc_echo%s_%d_vs_plain %.2f x\n", tag, n,
                    p > 0 ? r / p : 0.0);
             fflush(stdout);
