@@ -343,6 +343,31 @@ int pd_region_scan(const struct pd *pd, const uint8_t *start,
                    size_t limit, struct pd_region_info *out, size_t *n);
 size_t pd_region_count(const struct pd *pd);
 
+/* ---------------------------------------------------------------------
+ * GC safe points (gc.c). Versions older than the GC safe point may be
+ * collected; services (backup, CDC, ...) hold it back with their own safe
+ * points, each with a TTL. Neither ever moves backwards. pdd answers these
+ * calls once the proposed command has applied.
+ */
+uint64_t pd_gc_safe_point(const struct pd *pd);
+/* Move the GC safe point toward sp, but not past the lowest live service
+ * safe point at wall_ms. *result gets the value it will take (the current
+ * one, with nothing proposed, when that is not higher). Leader only. */
+int pd_gc_safe_point_update(struct pd *pd, uint64_t wall_ms, uint64_t sp,
+                            uint64_t *result);
+/* Set service's safe point to sp until wall_ms + ttl_ms (ttl_ms 0 removes
+ * the service; UINT64_MAX never expires). PD_ESAFEPOINT when sp is below
+ * the GC safe point or below the service's current one. *min_out gets the
+ * lowest live service safe point once it applies, computed over the
+ * applied state plus this update (UINT64_MAX: none). */
+int pd_service_safe_point_update(struct pd *pd, uint64_t wall_ms,
+                                 const char *service, uint64_t ttl_ms,
+                                 uint64_t sp, uint64_t *min_out);
+/* The lowest safe point of the services alive at wall_ms, UINT64_MAX when
+ * none; *service (may be NULL) gets its id (borrowed until next apply). */
+uint64_t pd_service_safe_point_min(const struct pd *pd, uint64_t wall_ms,
+                                   const char **service);
+
 #ifdef __cplusplus
 }
 #endif

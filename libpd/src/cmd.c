@@ -243,6 +243,16 @@ void pd__cmd_encode(const struct pd__cmd *c, struct pd__buf *b)
     case PD__CMD_PUT_REGION:
         enc_region(b, &c->region);
         break;
+    case PD__CMD_GC_SAFE_POINT:
+        pd__buf_uvarint(b, c->u);
+        pd__buf_uvarint(b, c->now);
+        break;
+    case PD__CMD_SERVICE_SAFE_POINT:
+        pd__buf_bytes(b, c->service.p, c->service.n);
+        pd__buf_uvarint(b, c->u);
+        pd__buf_uvarint(b, c->expire);
+        pd__buf_uvarint(b, c->now);
+        break;
     default:
         break;
     }
@@ -277,6 +287,18 @@ int pd__cmd_decode(const uint8_t *cmd, size_t len, struct pd__cmd *out)
     case PD__CMD_PUT_REGION:
         dec_region(&r, &out->region);
         if (!r.bad && !pd__region_valid(&out->region, &why))
+            return PD_EDECODE;
+        break;
+    case PD__CMD_GC_SAFE_POINT:
+        out->u = pd__rd_uvarint(&r);
+        out->now = pd__rd_uvarint(&r);
+        break;
+    case PD__CMD_SERVICE_SAFE_POINT:
+        out->service = rd_str(&r, PD_MAX_STR);
+        out->u = pd__rd_uvarint(&r);
+        out->expire = pd__rd_uvarint(&r);
+        out->now = pd__rd_uvarint(&r);
+        if (!r.bad && !str_ok(out->service, 1))
             return PD_EDECODE;
         break;
     default:

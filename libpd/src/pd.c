@@ -92,6 +92,7 @@ void pd_destroy(struct pd *pd)
         return;
     pd__ops_clear(pd);
     pd__regions_clear(pd);
+    pd__services_clear(pd);
     for (size_t i = 0; i < pd->n_stores; i++)
         pd__store_free(pd->stores[i]);
     pd__free(pd->stores);
@@ -161,6 +162,10 @@ int pd_apply(struct pd *pd, const uint8_t *cmd, size_t len)
         if (pd->cluster_id == 0)
             return pd__err(pd, PD_ENOTBOOTSTRAPPED, "put region");
         return pd__apply_region(pd, &c.region);
+    case PD__CMD_GC_SAFE_POINT:
+        return pd__apply_gc(pd, &c);
+    case PD__CMD_SERVICE_SAFE_POINT:
+        return pd__apply_service(pd, &c);
     default:
         return pd__err(pd, PD_EINTERNAL, "apply: type %u", c.type);
     }

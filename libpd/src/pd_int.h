@@ -49,7 +49,9 @@ enum pd__cmd_type {
     PD__CMD_ID_SAVE = 2,   /* u: new saved id block end */
     PD__CMD_BOOTSTRAP = 3, /* u: cluster id; store; region */
     PD__CMD_PUT_STORE = 4, /* store */
-    PD__CMD_PUT_REGION = 5 /* region */
+    PD__CMD_PUT_REGION = 5, /* region */
+    PD__CMD_GC_SAFE_POINT = 6,     /* u: safe point; now */
+    PD__CMD_SERVICE_SAFE_POINT = 7 /* service; u: safe point; expire; now */
 };
 
 /* A byte string borrowed from a command or a caller's struct. */
@@ -87,6 +89,9 @@ struct pd__cmd {
     uint64_t u;                /* TSO/ID save value, cluster id */
     struct pd__store_v store;  /* BOOTSTRAP, PUT_STORE */
     struct pd__region_v region; /* BOOTSTRAP, PUT_REGION */
+    struct pd__str service;    /* SERVICE_SAFE_POINT: service id */
+    uint64_t expire;           /* SERVICE_SAFE_POINT: wall ms; 0 removes */
+    uint64_t now;              /* GC/SERVICE: proposer's wall ms */
 };
 
 /* Validity rules shared by the decoder and the API (a message in why). */
@@ -158,6 +163,16 @@ int pd__region_stale(const struct pd *pd, const struct pd__region_v *v);
 void pd__regions_clear(struct pd *pd);
 int pd__keycmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn);
 
+/* ---- gc.c ---- */
+struct pd__service {
+    char *id;        /* owned service id */
+    uint64_t sp;     /* its safe point */
+    uint64_t expire; /* wall ms after which it no longer counts */
+};
+int pd__apply_gc(struct pd *pd, const struct pd__cmd *c);
+int pd__apply_service(struct pd *pd, const struct pd__cmd *c);
+void pd__services_clear(struct pd *pd);
+
 /* ---- operator.c ---- */
 /* Region id left the map, replaced by region by_id (merge, split). */
 void pd__region_gone(struct pd *pd, uint64_t id, uint64_t by_id);
@@ -183,6 +198,10 @@ struct pd {
     struct pd__region **by_id;   /* the same regions, sorted by id */
     size_t n_regions;            /* used slots of both */
     size_t cap_regions;          /* allocated slots of both */
+    uint64_t gc_safe_point;      /* never decreases */
+    struct pd__service *svc;     /* service safe points (owned) */
+    size_t n_svc;                /* used slots */
+    size_t cap_svc;              /* allocated slots */
 
     /* Leader state: volatile, rebuilt by pd_become_leader. */
     bool leader;          /* serving as leader */
