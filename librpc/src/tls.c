@@ -30,8 +30,8 @@
 /* Largest TLS 1.2 record body: 2^14 plaintext + 2048 (RFC 5246 6.2.3). */
 #define MAX_RECORD_BODY (16384 + 2048)
 
-/* Plaintext moved per mbedtls_ssl_read() call: one full record. */
-#define READ_CHUNK 16384
+/* Plaintext in one record, and moved per mbedtls_ssl_read() call. */
+#define RECORD_PLAIN 16384
 
 /* TLS 1.2 suites: ephemeral ECDH (forward secrecy) and AEAD only, ECDSA or
  * RSA certificates. */
@@ -767,12 +767,12 @@ int rpc__tls_on_read(struct rpc__tls *t,
             goto out;
     }
     while (!t->peer_closed) {
-        if (evbuffer_reserve_space(plain_in, READ_CHUNK, &v, 1) < 1) {
+        if (evbuffer_reserve_space(plain_in, RECORD_PLAIN, &v, 1) < 1) {
             rc = fail(t, -ENOMEM, "out of memory for decrypted data");
             goto out;
         }
         ret = mbedtls_ssl_read(&t->ssl, v.iov_base,
-                               v.iov_len < READ_CHUNK ? v.iov_len : READ_CHUNK);
+                               v.iov_len < RECORD_PLAIN ? v.iov_len : RECORD_PLAIN);
         if (ret > 0) {
             v.iov_len = (size_t)ret;
             evbuffer_commit_space(plain_in, &v, 1);
@@ -796,12 +796,16 @@ out:
     return rc;
 }
 
+/* Each record carries up to RECORD_PLAIN bytes: when the first chain of
+ * plain_out is shorter than that and more follows (frames queued as
+ * separate chains), the bytes are made contiguous first, so small frames
+ * share records instead of paying 29 bytes and an AEAD call each. */
 int rpc__tls_on_write(struct rpc__tls *t,
                       struct evbuffer *plain_out,
                       struct evbuffer *raw_out)
 {
     struct evbuffer_iovec v;
-    size_t n;
+    size_t n, total;
     int rc = 0, ret;
 
     if (t->failed)
@@ -810,13 +814,9 @@ int rpc__tls_on_write(struct rpc__tls *t,
         return 0;
     t->bio_in = NULL;
     t->bio_out = raw_out;
-    while (evbuffer_get_length(plain_out) > 0) {
-        if (evbuffer_peek(plain_out, -1, NULL, &v, 1) < 1)
-            break;
-        n = v.iov_len < READ_CHUNK ? v.iov_len : READ_CHUNK;
-        if (n == 0) { /* an empty leading chain: linearize past it */
-            n = evbuffer_get_length(plain_out);
-            n = n < READ_CHUNK ? n : READ_CHUNK;
+    while ((total = evbuffer_get_length(plain_out)) > 0) {
+        n = total < RECORD_PLAIN ? total : RECORD_PLAIN;
+        if (evbuffer_peek(plain_out, -1, NULL, &v, 1) < 1 || v.iov_len < n) {
             v.iov_base = evbuffer_pullup(plain_out, (ssize_t)n);
             if (v.iov_base == NULL) {
                 rc = fail(t, -ENOMEM, "out of memory for plaintext");

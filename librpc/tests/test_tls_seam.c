@@ -337,6 +337,37 @@ static void partial_record_stays_in_raw_in(void **state)
     rpc_tls_config_destroy(scfg);
 }
 
+/* Frames queued as many small chains share records: 200 chains of 100
+ * bytes make two records (16384 + 3616 bytes), not 200. */
+static void small_chains_share_records(void **state)
+{
+    static char data[200 * 100];
+    struct rpc_tls_config *scfg = server_cfg(false, NULL);
+    struct rpc_tls_config *ccfg = client_cfg(NULL, TLSUTIL_CA_MAIN, NULL);
+    struct end srv, cli;
+    size_t i;
+    (void)state;
+
+    for (i = 0; i < sizeof data; i++)
+        data[i] = (char)(i % 251);
+    handshake_pair(scfg, ccfg, &srv, &cli);
+    assert_true(rpc__tls_established(cli.t));
+    for (i = 0; i < 200; i++)
+        assert_int_equal(
+            evbuffer_add_reference(cli.plain_out, data + i * 100, 100, NULL,
+                                   NULL),
+            0);
+    assert_true(evbuffer_peek(cli.plain_out, -1, NULL, NULL, 0) >= 200);
+    assert_int_equal(rpc__tls_on_write(cli.t, cli.plain_out, cli.raw_out), 0);
+    assert_int_equal(count_app_records(cli.raw_out), 2);
+    pump(&srv, &cli);
+    assert_plain(&srv, data, sizeof data);
+    end_free(&srv);
+    end_free(&cli);
+    rpc_tls_config_destroy(ccfg);
+    rpc_tls_config_destroy(scfg);
+}
+
 static void client_without_ca_is_unauthenticated(void **state)
 {
     struct rpc_tls_options co = {.is_server = false};
@@ -918,6 +949,7 @@ int main(void)
         cmocka_unit_test(negotiates_tls12_ecdhe_aead),
         cmocka_unit_test(large_data_spans_records),
         cmocka_unit_test(partial_record_stays_in_raw_in),
+        cmocka_unit_test(small_chains_share_records),
         cmocka_unit_test(client_without_ca_is_unauthenticated),
         cmocka_unit_test(plaintext_waits_for_handshake),
         cmocka_unit_test(mutual_tls_accepted),
