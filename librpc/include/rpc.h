@@ -95,6 +95,10 @@ const char *rpc_strerror(int rc);
  *   rpc_client_call(cli, &cs, NULL);
  *
  * or, blocking on a private loop (CLIs, tests): rpc_call_blocking().
+ *
+ * The process must ignore SIGPIPE (signal(SIGPIPE, SIG_IGN)): libevent
+ * writes sockets with writev, which raises it when a peer has gone.
+ * librpc changes no signal disposition itself.
  */
 
 /* nanopb's message descriptor (pb_msgdesc_t in <pb.h>). */

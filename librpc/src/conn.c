@@ -235,6 +235,27 @@ static void parse(struct rpc__conn *c)
     update_stall(c);
 }
 
+/* One sendmsg of c->out's first chains. MSG_NOSIGNAL: a peer gone does
+ * not raise SIGPIPE here (libevent's own writev can: see DESIGN.md). An
+ * error leaves the bytes for the bufferevent, which reports it. */
+static void write_direct(struct rpc__conn *c)
+{
+    enum { NVEC = 64 };
+    struct evbuffer_iovec v[NVEC];
+    struct iovec iov[NVEC];
+    int n = evbuffer_peek(c->out, -1, NULL, v, NVEC);
+    if (n > NVEC)
+        n = NVEC;
+    for (int i = 0; i < n; i++) {
+        iov[i].iov_base = v[i].iov_base;
+        iov[i].iov_len = v[i].iov_len;
+    }
+    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+    ssize_t r = sendmsg(bufferevent_getfd(c->bev), &mh, MSG_NOSIGNAL);
+    if (r > 0)
+        evbuffer_drain(c->out, (size_t)r);
+}
+
 static const char *tls_errmsg(const struct rpc__conn *c)
 {
 #ifdef RPC_HAVE_TLS
@@ -261,8 +282,7 @@ static int flush_out(struct rpc__conn *c)
         return rpc__tls_on_write(c->tls, c->out, raw);
 #endif
     if (evbuffer_get_length(raw) == 0)
-        evbuffer_write(c->out, bufferevent_getfd(c->bev)); /* errors: the
-                                                 bufferevent reports them */
+        write_direct(c);
     if (evbuffer_get_length(c->out) > 0)
         evbuffer_add_buffer(raw, c->out);
     return 0;

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,6 +272,7 @@ static double bench_plain(uint16_t port, int callers, size_t payload,
 
 int main(void)
 {
+    signal(SIGPIPE, SIG_IGN);
     const char *env = getenv("BENCH_SECONDS");
     if (env != NULL && atof(env) > 0)
         seconds = atof(env);

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,7 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
 void rpcutil_server_init(struct rpcutil_server *s,
                          const struct rpc_server_options *opts)
 {
+    signal(SIGPIPE, SIG_IGN); /* as a daemon using librpc must */
     memset(s, 0, sizeof *s);
     rpcutil_log_init(&s->log);
     struct rpc_server_options o = {.host = "127.0.0.1"};
