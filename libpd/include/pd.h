@@ -368,6 +368,57 @@ int pd_service_safe_point_update(struct pd *pd, uint64_t wall_ms,
 uint64_t pd_service_safe_point_min(const struct pd *pd, uint64_t wall_ms,
                                    const char **service);
 
+/* ---------------------------------------------------------------------
+ * Operators (operator.c): what the leader asks one region to do, step by
+ * step. At most one per region (a merge occupies both regions). Steps are
+ * handed out in region heartbeat replies and checked off when a heartbeat
+ * shows them done; an operator not done within operator_timeout_ms fails.
+ * Operators are leader memory: a new leader starts with none.
+ */
+#define PD_MAX_STEPS 4
+
+enum pd_op_status {
+    PD_OP_RUNNING = 0,  /* steps remain */
+    PD_OP_SUCCESS = 1,  /* every step seen done */
+    PD_OP_TIMEOUT = 2,  /* not done in operator_timeout_ms */
+    PD_OP_CANCELED = 3  /* removed, or its region vanished */
+};
+
+struct pd_operator {
+    uint64_t region_id;               /* the region it acts on */
+    char desc[32];                    /* what made it, e.g. "balance-leader" */
+    uint32_t n_steps;                 /* used entries of steps, 1..4 */
+    struct pd_step steps[PD_MAX_STEPS]; /* in order */
+    uint32_t current;                 /* index of the step in progress */
+    uint64_t created_ms;              /* mono ms when added */
+    uint64_t conf_ver;                /* region epoch when added */
+    uint64_t version;                 /* region epoch when added */
+    int status;                       /* enum pd_op_status */
+};
+
+struct pd_operator_stats {
+    uint64_t added;     /* operators added */
+    uint64_t succeeded; /* finished with every step done */
+    uint64_t timed_out; /* failed by timeout */
+    uint64_t canceled;  /* removed or region vanished */
+};
+
+/* Add op (copied; desc, region_id, n_steps, steps are read, the rest is
+ * set). Leader only. PD_ENOTFOUND for an unknown region (or merge target),
+ * PD_EBUSY when either already has an operator, -EINVAL for bad steps. */
+int pd_operator_add(struct pd *pd, uint64_t mono_ms,
+                    const struct pd_operator *op);
+int pd_operator_get(const struct pd *pd, uint64_t region_id,
+                    struct pd_operator *out);
+/* Cancel region_id's operator; PD_ENOTFOUND when it has none. */
+int pd_operator_remove(struct pd *pd, uint64_t region_id);
+size_t pd_operator_count(const struct pd *pd);
+/* The i-th running operator, in the order they were added. */
+int pd_operator_at(const struct pd *pd, size_t i, struct pd_operator *out);
+/* Fail operators older than operator_timeout_ms (pdd: every second). */
+void pd_operators_tick(struct pd *pd, uint64_t mono_ms);
+void pd_operator_stats(const struct pd *pd, struct pd_operator_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -175,6 +175,7 @@ int pd_become_leader(struct pd *pd, uint64_t wall_ms, uint64_t mono_ms)
 {
     pd->leader = true;
     pd->leader_mono = mono_ms;
+    pd__ops_clear(pd);
     /* A fresh view: nobody has been heard from in this leadership. */
     for (size_t i = 0; i < pd->n_stores; i++)
         pd->stores[i]->has_hb = false;

@@ -180,6 +180,10 @@ void pd__region_gone(struct pd *pd, uint64_t id, uint64_t by_id);
 int pd__op_heartbeat(struct pd *pd, uint64_t mono_ms,
                      const struct pd__region_v *v, struct pd_step *step);
 void pd__ops_clear(struct pd *pd);
+/* Whether region id has an operator or is the target of a merge. */
+bool pd__op_busy(const struct pd *pd, uint64_t id);
+/* Add an operator after the checks of pd_operator_add. */
+int pd__op_add(struct pd *pd, uint64_t mono_ms, const struct pd_operator *op);
 
 /* ---- the replica ---- */
 struct pd {
@@ -202,6 +206,12 @@ struct pd {
     struct pd__service *svc;     /* service safe points (owned) */
     size_t n_svc;                /* used slots */
     size_t cap_svc;              /* allocated slots */
+
+    /* Leader-only operator table (volatile). */
+    struct pd_operator *ops;     /* running operators, oldest first */
+    size_t n_ops;                /* used slots */
+    size_t cap_ops;              /* allocated slots */
+    struct pd_operator_stats op_stats; /* counters since create */
 
     /* Leader state: volatile, rebuilt by pd_become_leader. */
     bool leader;          /* serving as leader */
