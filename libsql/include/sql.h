@@ -4,6 +4,8 @@
 #ifndef SQL_H
 #define SQL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -29,7 +31,10 @@ int sql_version_number(void);
     X(SQL_ETOO_DEEP, -5002, "statement nests deeper than the parser allows") \
     X(SQL_EPROTO, -5003, "malformed MySQL protocol packet")                \
     X(SQL_EPACKET_TOO_LARGE, -5004, "packet larger than max_allowed_packet") \
-    X(SQL_EAUTH, -5005, "authentication failed")
+    X(SQL_EAUTH, -5005, "authentication failed")                          \
+    X(SQL_ENOTFOUND, -5006, "not found")                                  \
+    X(SQL_ESTATE, -5007, "call not valid in the connection's state")      \
+    X(SQL_ETYPE, -5008, "value does not fit the column's type")
 
 enum sql_error {
 #define SQL__ERROR_ENUM(name, value, text) name = (value),
@@ -39,6 +44,397 @@ enum sql_error {
 
 /* A static, human-readable message for any result code (never NULL). */
 const char *sql_strerror(int rc);
+
+/* ---------------------------------------------------------------------
+ * Allocator hook. Every allocation libsql makes goes through it.
+ */
+struct sql_heap {
+    void *ctx;                                         /* passed to each call */
+    void *(*malloc)(void *ctx, size_t size);           /* NULL on failure */
+    void *(*realloc)(void *ctx, void *p, size_t size); /* NULL on failure */
+    void (*free)(void *ctx, void *p);                  /* p may be NULL */
+};
+
+/* Replace the allocator (copied); NULL restores libc's. Call it only while
+ * no libsql object exists. Not thread-safe. */
+void sql_heap_set(const struct sql_heap *heap);
+
+/* =====================================================================
+ * MySQL client/server protocol engine (DESIGN.md "MySQL protocol").
+ *
+ * One struct sql_proto_conn per client connection: bytes in, bytes out,
+ * no sockets, threads or clocks. The caller (sqld) owns the socket and TLS:
+ *
+ *   c = sql_proto_conn_create(&opts);        // opts copied
+ *   sql_proto_conn_start(c);                 // Handshake v10 -> output
+ *   loop:
+ *     write sql_proto_conn_output(c, &n) to the socket, then
+ *     sql_proto_conn_consume(c, n_written);
+ *     if sql_proto_conn_want_close(c) and no output is left: close, done
+ *     if sql_proto_conn_want_tls(c): run the TLS server handshake on the
+ *       socket (the bytes feed left unconsumed are the first TLS bytes),
+ *       call sql_proto_conn_tls_started(c), and feed decrypted bytes
+ *       from now on
+ *     read bytes b; sql_proto_conn_feed(c, b, len, &used); keep b[used..]
+ *       (unconsumed only right after an SSL request) for the TLS layer
+ *   when an asynchronous executor completes a command (its last reply
+ *   call), call sql_proto_conn_feed(c, NULL, 0, NULL) to run the commands
+ *   that arrived meanwhile; while sql_proto_conn_busy(c) the caller may
+ *   stop reading the socket (back-pressure).
+ *   sql_proto_conn_destroy(c);
+ *
+ * The executor (struct sql_executor) receives each command and answers
+ * it with the sql_reply_* calls below, during the call or later.
+ * =====================================================================
+ */
+
+/* Capability flags (Protocol::CapabilityFlags). */
+#define SQL_CLIENT_LONG_PASSWORD (1u << 0)
+#define SQL_CLIENT_FOUND_ROWS (1u << 1)
+#define SQL_CLIENT_LONG_FLAG (1u << 2)
+#define SQL_CLIENT_CONNECT_WITH_DB (1u << 3)
+#define SQL_CLIENT_NO_SCHEMA (1u << 4)
+#define SQL_CLIENT_COMPRESS (1u << 5)
+#define SQL_CLIENT_ODBC (1u << 6)
+#define SQL_CLIENT_LOCAL_FILES (1u << 7)
+#define SQL_CLIENT_IGNORE_SPACE (1u << 8)
+#define SQL_CLIENT_PROTOCOL_41 (1u << 9)
+#define SQL_CLIENT_INTERACTIVE (1u << 10)
+#define SQL_CLIENT_SSL (1u << 11)
+#define SQL_CLIENT_IGNORE_SIGPIPE (1u << 12)
+#define SQL_CLIENT_TRANSACTIONS (1u << 13)
+#define SQL_CLIENT_RESERVED (1u << 14)
+#define SQL_CLIENT_SECURE_CONNECTION (1u << 15)
+#define SQL_CLIENT_MULTI_STATEMENTS (1u << 16)
+#define SQL_CLIENT_MULTI_RESULTS (1u << 17)
+#define SQL_CLIENT_PS_MULTI_RESULTS (1u << 18)
+#define SQL_CLIENT_PLUGIN_AUTH (1u << 19)
+#define SQL_CLIENT_CONNECT_ATTRS (1u << 20)
+#define SQL_CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA (1u << 21)
+#define SQL_CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS (1u << 22)
+#define SQL_CLIENT_SESSION_TRACK (1u << 23)
+#define SQL_CLIENT_DEPRECATE_EOF (1u << 24)
+
+/* What the engine offers when the options leave capabilities 0:
+ * everything above except COMPRESS, ODBC, LOCAL_FILES, SESSION_TRACK and
+ * (unless opts.tls_available) SSL. The engine never offers more than this. */
+#define SQL_PROTO_DEFAULT_CAPS                                              \
+    (SQL_CLIENT_LONG_PASSWORD | SQL_CLIENT_FOUND_ROWS | SQL_CLIENT_LONG_FLAG | \
+     SQL_CLIENT_CONNECT_WITH_DB | SQL_CLIENT_NO_SCHEMA |                      \
+     SQL_CLIENT_IGNORE_SPACE | SQL_CLIENT_PROTOCOL_41 |                       \
+     SQL_CLIENT_INTERACTIVE | SQL_CLIENT_SSL | SQL_CLIENT_IGNORE_SIGPIPE |    \
+     SQL_CLIENT_TRANSACTIONS | SQL_CLIENT_RESERVED |                          \
+     SQL_CLIENT_SECURE_CONNECTION | SQL_CLIENT_MULTI_STATEMENTS |             \
+     SQL_CLIENT_MULTI_RESULTS | SQL_CLIENT_PS_MULTI_RESULTS |                 \
+     SQL_CLIENT_PLUGIN_AUTH | SQL_CLIENT_CONNECT_ATTRS |                      \
+     SQL_CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA |                              \
+     SQL_CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS | SQL_CLIENT_DEPRECATE_EOF)
+
+/* Server status flags (OK and EOF packets). */
+#define SQL_SERVER_STATUS_IN_TRANS 0x0001
+#define SQL_SERVER_STATUS_AUTOCOMMIT 0x0002
+#define SQL_SERVER_MORE_RESULTS_EXISTS 0x0008
+#define SQL_SERVER_QUERY_NO_GOOD_INDEX_USED 0x0010
+#define SQL_SERVER_QUERY_NO_INDEX_USED 0x0020
+#define SQL_SERVER_STATUS_CURSOR_EXISTS 0x0040
+#define SQL_SERVER_STATUS_LAST_ROW_SENT 0x0080
+#define SQL_SERVER_STATUS_DB_DROPPED 0x0100
+#define SQL_SERVER_STATUS_NO_BACKSLASH_ESCAPES 0x0200
+#define SQL_SERVER_QUERY_WAS_SLOW 0x0800
+#define SQL_SERVER_STATUS_IN_TRANS_READONLY 0x2000
+
+/* Column types (enum_field_types), as on the wire. */
+enum sql_mysql_type {
+    SQL_TYPE_DECIMAL = 0,
+    SQL_TYPE_TINY = 1,
+    SQL_TYPE_SHORT = 2,
+    SQL_TYPE_LONG = 3,
+    SQL_TYPE_FLOAT = 4,
+    SQL_TYPE_DOUBLE = 5,
+    SQL_TYPE_NULL = 6,
+    SQL_TYPE_TIMESTAMP = 7,
+    SQL_TYPE_LONGLONG = 8,
+    SQL_TYPE_INT24 = 9,
+    SQL_TYPE_DATE = 10,
+    SQL_TYPE_TIME = 11,
+    SQL_TYPE_DATETIME = 12,
+    SQL_TYPE_YEAR = 13,
+    SQL_TYPE_NEWDATE = 14,
+    SQL_TYPE_VARCHAR = 15,
+    SQL_TYPE_BIT = 16,
+    SQL_TYPE_JSON = 245,
+    SQL_TYPE_NEWDECIMAL = 246,
+    SQL_TYPE_ENUM = 247,
+    SQL_TYPE_SET = 248,
+    SQL_TYPE_TINY_BLOB = 249,
+    SQL_TYPE_MEDIUM_BLOB = 250,
+    SQL_TYPE_LONG_BLOB = 251,
+    SQL_TYPE_BLOB = 252,
+    SQL_TYPE_VAR_STRING = 253,
+    SQL_TYPE_STRING = 254,
+    SQL_TYPE_GEOMETRY = 255
+};
+
+/* Column definition flags. */
+#define SQL_COLFLAG_NOT_NULL 0x0001
+#define SQL_COLFLAG_PRI_KEY 0x0002
+#define SQL_COLFLAG_UNIQUE_KEY 0x0004
+#define SQL_COLFLAG_MULTIPLE_KEY 0x0008
+#define SQL_COLFLAG_BLOB 0x0010
+#define SQL_COLFLAG_UNSIGNED 0x0020
+#define SQL_COLFLAG_ZEROFILL 0x0040
+#define SQL_COLFLAG_BINARY 0x0080
+#define SQL_COLFLAG_ENUM 0x0100
+#define SQL_COLFLAG_AUTO_INCREMENT 0x0200
+#define SQL_COLFLAG_TIMESTAMP 0x0400
+#define SQL_COLFLAG_SET 0x0800
+#define SQL_COLFLAG_NO_DEFAULT_VALUE 0x1000
+#define SQL_COLFLAG_ON_UPDATE_NOW 0x2000
+#define SQL_COLFLAG_NUM 0x8000
+
+/* Collation ids used on the wire. */
+#define SQL_CHARSET_UTF8MB4_GENERAL_CI 45
+#define SQL_CHARSET_BINARY 63
+#define SQL_CHARSET_UTF8MB4_0900_AI_CI 255
+
+/* A column definition (Protocol::ColumnDefinition41). Strings are
+ * NUL-terminated and borrowed for the call; NULL means "". */
+struct sql_column {
+    const char *db;            /* schema name */
+    const char *table;         /* table alias */
+    const char *org_table;     /* physical table name */
+    const char *name;          /* column alias */
+    const char *org_name;      /* physical column name */
+    uint16_t charset;          /* collation id (SQL_CHARSET_*) */
+    uint32_t length;           /* maximum display length */
+    uint8_t type;              /* enum sql_mysql_type */
+    uint16_t flags;            /* SQL_COLFLAG_* */
+    uint8_t decimals;          /* fractional digits; 31 = not fixed */
+    const char *default_value; /* COM_FIELD_LIST only: default, NULL none */
+};
+
+/* A date, datetime or time. For DATE/DATETIME/TIMESTAMP hour < 24 and
+ * negative is false; for TIME, year/month/day are 0 and hour may be up to
+ * 838 (days*24+hours). */
+struct sql_time {
+    bool negative;   /* TIME only: a negative interval */
+    uint16_t year;   /* 0..9999 */
+    uint8_t month;   /* 0..12 */
+    uint8_t day;     /* 0..31 */
+    uint32_t hour;   /* 0..23, or total hours for TIME */
+    uint8_t minute;  /* 0..59 */
+    uint8_t second;  /* 0..59 */
+    uint32_t micro;  /* 0..999999 */
+};
+
+enum sql_value_kind {
+    SQL_VALUE_NULL = 0, /* SQL NULL */
+    SQL_VALUE_INT,      /* v.i */
+    SQL_VALUE_UINT,     /* v.u */
+    SQL_VALUE_DOUBLE,   /* v.d */
+    SQL_VALUE_BYTES,    /* v.s: text, decimal digits, blob bytes */
+    SQL_VALUE_DATETIME, /* v.t: DATE, DATETIME, TIMESTAMP */
+    SQL_VALUE_TIME      /* v.t: TIME */
+};
+
+/* One value of a row or of a bound parameter. */
+struct sql_value {
+    int kind; /* enum sql_value_kind */
+    union {
+        int64_t i;         /* SQL_VALUE_INT */
+        uint64_t u;        /* SQL_VALUE_UINT */
+        double d;          /* SQL_VALUE_DOUBLE */
+        struct sql_time t; /* SQL_VALUE_DATETIME, SQL_VALUE_TIME */
+        struct {
+            const char *p; /* bytes, not NUL-terminated */
+            size_t len;    /* their count */
+        } s;               /* SQL_VALUE_BYTES */
+    } v;                   /* the value, by kind */
+};
+
+/* A parameter bound by COM_STMT_EXECUTE, decoded from the binary protocol:
+ * integer types give INT (UINT when unsigned), FLOAT/DOUBLE give DOUBLE,
+ * DATE/DATETIME/TIMESTAMP give DATETIME, TIME gives TIME, every other type
+ * (strings, DECIMAL, blobs, JSON, BIT, ...) and COM_STMT_SEND_LONG_DATA
+ * data give BYTES. */
+struct sql_param {
+    uint8_t type;           /* enum sql_mysql_type the client sent */
+    bool is_unsigned;       /* the client's unsigned flag */
+    struct sql_value value; /* decoded; SQL_VALUE_NULL for NULL */
+};
+
+/* The end of a statement's answer: an OK packet, or the end of a result
+ * set (EOF, or OK with 0xFE header under CLIENT_DEPRECATE_EOF). */
+struct sql_ok {
+    uint64_t affected_rows;  /* OK only */
+    uint64_t last_insert_id; /* OK only */
+    uint16_t status;         /* SQL_SERVER_STATUS_*; MORE_RESULTS_EXISTS
+                                says another result follows */
+    uint16_t warnings;       /* warning count */
+    const char *info;        /* OK only: human-readable info, NULL none */
+};
+
+enum sql_command_kind {
+    SQL_CMD_QUERY = 1,            /* COM_QUERY: text */
+    SQL_CMD_INIT_DB,              /* COM_INIT_DB or the handshake's db: text */
+    SQL_CMD_FIELD_LIST,           /* COM_FIELD_LIST: text = table, wildcard */
+    SQL_CMD_STATISTICS,           /* COM_STATISTICS: answer sql_reply_text */
+    SQL_CMD_PROCESS_KILL,         /* COM_PROCESS_KILL: kill_id */
+    SQL_CMD_RESET_CONNECTION,     /* COM_RESET_CONNECTION */
+    SQL_CMD_STMT_PREPARE,         /* COM_STMT_PREPARE: text, stmt_id */
+    SQL_CMD_STMT_EXECUTE,         /* COM_STMT_EXECUTE: stmt_id, params */
+    SQL_CMD_STMT_CLOSE            /* notification only: never answered */
+};
+
+/* A command for the executor. Every pointer is valid until the command's
+ * answer is complete (for STMT_CLOSE: until execute returns). */
+struct sql_command {
+    int kind;                       /* enum sql_command_kind */
+    const char *text;               /* query, db, table or statement text */
+    size_t text_len;                /* its length (not NUL-terminated) */
+    const char *wildcard;           /* FIELD_LIST: column wildcard */
+    size_t wildcard_len;            /* its length */
+    uint32_t stmt_id;               /* STMT_*: the engine-assigned id */
+    const struct sql_param *params; /* STMT_EXECUTE: bound parameters */
+    size_t nparams;                 /* their count */
+    uint8_t cursor_flags;           /* STMT_EXECUTE: the client's flags */
+    uint32_t kill_id;               /* PROCESS_KILL: the connection id */
+    bool multi_statements;          /* QUERY: several statements allowed */
+    const char *user;               /* the authenticated user */
+};
+
+struct sql_proto_conn;
+
+/* The executor: sqld's SQL engine, a test double in the tests.
+ *
+ * execute() receives each command and answers it through sql_reply_*() on
+ * the same connection, during the call or later (asynchronously: the engine
+ * queues further input until the answer is complete). An answer is
+ * complete at: sql_reply_error(); sql_reply_ok() or sql_reply_end()
+ * without SQL_SERVER_MORE_RESULTS_EXISTS; the last column of a
+ * sql_reply_prepared(); sql_reply_text(). Shapes per command:
+ *   QUERY, STMT_EXECUTE: { ok(MORE) | columns(n), column x n, row*,
+ *       end(MORE) }* then ok | end | error (an error ends a multi-result)
+ *   INIT_DB, PROCESS_KILL, RESET_CONNECTION: ok | error
+ *   FIELD_LIST: column* (with default_value) then end, or error
+ *   STATISTICS: text | error
+ *   STMT_PREPARE: prepared(p, c), column x (p + c) (params first) | error
+ *   STMT_CLOSE: nothing (the statement is gone; free what it held)
+ * A non-zero return from execute() with nothing written makes the engine
+ * answer ERR 1105 itself. execute() must not call sql_proto_conn_feed. */
+struct sql_executor {
+    void *ctx; /* passed to execute */
+    int (*execute)(void *ctx, struct sql_proto_conn *c,
+                   const struct sql_command *cmd); /* see above */
+};
+
+enum sql_auth_plugin {
+    SQL_AUTH_NATIVE = 1,       /* mysql_native_password */
+    SQL_AUTH_CACHING_SHA2 = 2  /* caching_sha2_password */
+};
+
+/* What the server stores for an account. */
+struct sql_account {
+    int plugin;              /* enum sql_auth_plugin the account uses */
+    bool has_password;       /* false: empty password, empty response */
+    uint8_t native_hash[20]; /* NATIVE: SHA1(SHA1(password)) */
+    uint8_t sha2_hash[32];   /* CACHING_SHA2: SHA256(SHA256(password)) */
+    bool sha2_cached;        /* CACHING_SHA2: fast path allowed; false
+                                forces full authentication (TLS only) */
+};
+
+/* The auth provider: lookup() fills *out for user@host and returns 0, or
+ * returns SQL_ENOTFOUND (then authentication fails with ERR 1045). */
+struct sql_auth_provider {
+    void *ctx; /* passed to lookup */
+    int (*lookup)(void *ctx, const char *user, const char *host,
+                  struct sql_account *out); /* see above */
+};
+
+struct sql_proto_options {
+    const char *server_version;  /* e.g. "8.0.11-sqld"; copied */
+    uint32_t connection_id;      /* sent in the handshake, KILL target */
+    uint32_t capabilities;       /* offered; 0 = SQL_PROTO_DEFAULT_CAPS */
+    bool tls_available;          /* offer CLIENT_SSL (caller can do TLS) */
+    uint8_t charset;             /* server collation id; 0 = 255 */
+    uint32_t max_allowed_packet; /* bytes per command; 0 = 64 MiB */
+    uint8_t scramble[20];        /* random bytes from the caller; the
+                                    engine maps them to 1..127 minus '$'
+                                    as MySQL's nonce is */
+    int default_plugin;          /* enum sql_auth_plugin; 0 = NATIVE */
+    const char *client_host;     /* peer host for messages; copied */
+    struct sql_auth_provider auth; /* account lookup */
+    struct sql_executor exec;      /* command execution */
+};
+
+/* Create a connection engine (options copied). NULL when out of memory or
+ * the options are invalid (no lookup or execute callback). */
+struct sql_proto_conn *sql_proto_conn_create(
+    const struct sql_proto_options *opts);
+void sql_proto_conn_destroy(struct sql_proto_conn *c); /* NULL: no-op */
+
+/* Queue the Handshake v10 packet. Once. */
+int sql_proto_conn_start(struct sql_proto_conn *c);
+
+/* Consume client bytes. *consumed (may be NULL) says how many were taken:
+ * all of them, except that input stops right after an SSL request packet
+ * (sql_proto_conn_want_tls() then turns true). Protocol errors are not
+ * failures: the engine queues an ERR packet and sets want_close. Returns
+ * 0, -ENOMEM (the connection is then unusable: close it) or SQL_ESTATE
+ * (before start). With len 0, runs commands queued behind a completed
+ * asynchronous answer. */
+int sql_proto_conn_feed(struct sql_proto_conn *c, const void *data,
+                        size_t len, size_t *consumed);
+
+/* Bytes to send (borrowed until the next call on c) and how many. */
+const uint8_t *sql_proto_conn_output(const struct sql_proto_conn *c,
+                                     size_t *len);
+/* Drop the first n bytes of the output (n <= what output() gave). */
+void sql_proto_conn_consume(struct sql_proto_conn *c, size_t n);
+
+/* Close the connection once the output is written. */
+bool sql_proto_conn_want_close(const struct sql_proto_conn *c);
+/* An SSL request arrived: start TLS, then call tls_started. */
+bool sql_proto_conn_want_tls(const struct sql_proto_conn *c);
+int sql_proto_conn_tls_started(struct sql_proto_conn *c);
+/* A command is in flight (its answer is not complete). */
+bool sql_proto_conn_busy(const struct sql_proto_conn *c);
+/* Authentication finished and the command phase runs. */
+bool sql_proto_conn_authenticated(const struct sql_proto_conn *c);
+/* The authenticated user ("" before) and current database (NULL none). */
+const char *sql_proto_conn_user(const struct sql_proto_conn *c);
+const char *sql_proto_conn_db(const struct sql_proto_conn *c);
+/* The capabilities both sides agreed on (0 before the response). */
+uint32_t sql_proto_conn_capabilities(const struct sql_proto_conn *c);
+/* Detail of the last protocol error ("" if none). */
+const char *sql_proto_conn_errmsg(const struct sql_proto_conn *c);
+
+/* Reject a connection before any handshake (e.g. ERR 1040 "Too many
+ * connections"): queues one ERR packet with sequence id 0 and sets
+ * want_close. Instead of start. */
+int sql_proto_conn_reject(struct sql_proto_conn *c, uint16_t code,
+                          const char *sqlstate, const char *msg);
+
+/* --- Result writer: the executor's answer (see struct sql_executor). ---
+ * Each returns 0, SQL_ESTATE when the call does not fit the answer's
+ * shape so far (nothing written), SQL_ETYPE when a row value cannot be
+ * encoded as its column's type (nothing written), or -ENOMEM. */
+int sql_reply_ok(struct sql_proto_conn *c, const struct sql_ok *ok);
+int sql_reply_error(struct sql_proto_conn *c, uint16_t code,
+                    const char *sqlstate, const char *msg);
+int sql_reply_columns(struct sql_proto_conn *c, size_t ncolumns);
+int sql_reply_column(struct sql_proto_conn *c, const struct sql_column *col);
+int sql_reply_row(struct sql_proto_conn *c, const struct sql_value *values,
+                  size_t n);
+int sql_reply_end(struct sql_proto_conn *c, const struct sql_ok *ok);
+int sql_reply_prepared(struct sql_proto_conn *c, uint16_t nparams,
+                       uint16_t ncolumns, uint16_t warnings);
+int sql_reply_text(struct sql_proto_conn *c, const char *text, size_t len);
+
+/* Stored password hashes for struct sql_account, from a cleartext
+ * password: SHA1(SHA1(pw)) and SHA256(SHA256(pw)). */
+void sql_auth_native_hash(const char *password, size_t len, uint8_t out[20]);
+void sql_auth_sha2_hash(const char *password, size_t len, uint8_t out[32]);
 
 #ifdef __cplusplus
 }
