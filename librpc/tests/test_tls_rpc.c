@@ -235,6 +235,56 @@ static void tls_echo(void **state)
     rpc_tls_config_destroy(ccfg);
 }
 
+/* A stream of many replies over TLS, next to unary calls on the same
+ * connection: every message arrives, in one loop run. */
+static void tls_stream_and_calls(void **state)
+{
+    enum { COUNT = 300, UNARY = 50 };
+    struct fixture *f = *state;
+    struct rpc_tls_config *ccfg = client_cfg(NULL, TLSUTIL_CA_MAIN);
+    struct event_base *base = event_base_new();
+    struct rpc_client_options co = {.host = "127.0.0.1",
+                                    .port = f->server.port,
+                                    .tls = ccfg,
+                                    .connect_timeout_ms = 30000,
+                                    .default_deadline_ms = 30000};
+    struct rpc_client *cli = NULL;
+    static struct cu_result stream, unary[UNARY];
+    char text[512];
+    int done = 0, i;
+
+    assert_non_null(base);
+    memset(&stream, 0, sizeof stream);
+    memset(unary, 0, sizeof unary);
+    memset(text, 'z', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    assert_int_equal(rpc_client_create(base, &co, &cli), 0);
+    stream.counter = &done;
+    assert_int_equal(cu_start(cli, RPC_METHOD_ECHO_STREAM, text, COUNT, 0,
+                              &stream, true, NULL),
+                     0);
+    for (i = 0; i < UNARY; i++) {
+        char t[16];
+        snprintf(t, sizeof t, "u%d", i);
+        unary[i].counter = &done;
+        assert_int_equal(
+            cu_start(cli, RPC_METHOD_ECHO, t, 0, 0, &unary[i], false, NULL), 0);
+    }
+    assert_true(rpcutil_loop_until_count(base, &done, UNARY + 1));
+    assert_int_equal(stream.calls, 1);
+    assert_int_equal(stream.rc, 0);
+    assert_int_equal(stream.msgs, COUNT);
+    for (i = 0; i < UNARY; i++) {
+        char t[16];
+        snprintf(t, sizeof t, "u%d", i);
+        assert_int_equal(unary[i].rc, 0);
+        assert_string_equal(unary[i].text, t);
+    }
+    rpc_client_destroy(cli);
+    event_base_free(base);
+    rpc_tls_config_destroy(ccfg);
+}
+
 static void plain_client_fails_cleanly(void **state)
 {
     struct fixture *f = *state;
@@ -426,6 +476,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(tls_echo, setup_tls, teardown),
+        cmocka_unit_test_setup_teardown(tls_stream_and_calls, setup_tls,
+                                        teardown),
         cmocka_unit_test_setup_teardown(plain_client_fails_cleanly, setup_tls,
                                         teardown),
         cmocka_unit_test_setup_teardown(server_name_checked, setup_tls,
