@@ -609,8 +609,9 @@ int mvcc_txn_begin(struct mvcc_client *c, struct mvcc_txn **out);
 mvcc_ts mvcc_txn_start_ts(const struct mvcc_txn *t);
 /* Reads see the txn's own buffered writes, then its snapshot; locks in the
  * way are resolved (with backoff). Get: 0 with *value (mvcc_free it),
- * MVCC_NOTFOUND. Scan fills res->pairs with [start, end) in order, up to
- * limit (0 = all). */
+ * MVCC_NOTFOUND. BatchGet: the pairs found (buffered ones first, then one
+ * request per shard). Scan fills res->pairs with [start, end) in order, up
+ * to limit (0 = all). */
 int mvcc_txn_get(struct mvcc_txn *t, const void *key, size_t key_len,
                  uint8_t **value, size_t *value_len);
 int mvcc_txn_batch_get(struct mvcc_txn *t, const struct mvcc_key *keys,

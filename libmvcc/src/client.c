@@ -397,21 +397,52 @@ int mvcc_txn_batch_get(struct mvcc_txn *t, const struct mvcc_key *keys,
                        size_t n, struct mvcc_result *res)
 {
     mvcc__res_clear(res);
+    if (keys == NULL && n > 0)
+        return -EINVAL;
+    /* Buffered keys answer at once; the rest go one request per shard
+     * (the order of res->pairs is by shard, then request order). */
+    struct mvcc_key *rest = mvcc__calloc(n ? n : 1, sizeof *rest);
+    uint64_t *shard = mvcc__calloc(n ? n : 1, sizeof *shard);
+    bool *done = mvcc__calloc(n ? n : 1, sizeof *done);
     struct mvcc_result r;
     mvcc_result_init(&r);
-    int rc = 0;
+    int rc = rest && shard && done ? 0 : -ENOMEM;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        uint8_t *v = NULL;
-        size_t vl = 0;
-        rc = mvcc_txn_get(t, keys[i].data, keys[i].len, &v, &vl);
-        if (rc == MVCC_NOTFOUND) {
-            rc = 0;
+        bool found;
+        size_t mi = find_mut(t, keys[i].data, keys[i].len, &found);
+        if (!found) {
+            rc = shard_of(t->c, keys[i].data, keys[i].len, &shard[i]);
             continue;
         }
-        if (rc == 0)
-            rc = mvcc__res_add_pair(res, keys[i].data, keys[i].len, v, vl);
+        done[i] = true;
+        if (t->muts[mi].op == MVCC_OP_DELETE)
+            continue;
+        uint8_t *v = mvcc__memdup(t->muts[mi].val, t->muts[mi].vlen);
+        rc = v ? mvcc__res_add_pair(res, keys[i].data, keys[i].len, v,
+                                    t->muts[mi].vlen)
+               : -ENOMEM;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (done[i])
+            continue;
+        size_t m = 0;
+        for (size_t j = i; j < n; j++)
+            if (!done[j] && shard[j] == shard[i]) {
+                rest[m++] = keys[j];
+                done[j] = j != i;
+            }
+        done[i] = true;
+        rc = read_batch(t, shard[i], rest, m, &r);
+        for (size_t p = 0; rc == 0 && p < r.npairs; p++) {
+            rc = mvcc__res_add_pair(res, r.pairs[p].key, r.pairs[p].key_len,
+                                    r.pairs[p].value, r.pairs[p].value_len);
+            r.pairs[p].value = NULL; /* handed over */
+        }
     }
     mvcc_result_reset(&r);
+    mvcc__free(rest);
+    mvcc__free(shard);
+    mvcc__free(done);
     return rc;
 }
 

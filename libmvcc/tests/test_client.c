@@ -89,10 +89,14 @@ static void writes_reads_and_scans(void **state)
     assert_int_equal(mvcc_txn_scan(t, K("b"), K("zz"), 2, &r), 0);
     assert_int_equal(r.npairs, 2);
     assert_memory_equal(r.pairs[1].key, "zucchini", 8);
-    struct mvcc_key keys[] = {{"apple", 5}, {"kiwi", 4}, {"banana", 6}};
-    assert_int_equal(mvcc_txn_batch_get(t, keys, 3, &r), 0);
-    assert_int_equal(r.npairs, 2);
-    assert_memory_equal(r.pairs[1].value, "b", 1);
+    struct mvcc_key keys[] = {{"zucchini", 8}, {"apple", 5}, {"kiwi", 4},
+                              {"banana", 6}, {"nope", 4}};
+    assert_int_equal(mvcc_txn_batch_get(t, keys, 5, &r), 0);
+    assert_int_equal(r.npairs, 3); /* buffered first, then by shard */
+    assert_memory_equal(r.pairs[0].value, "b", 1);
+    assert_memory_equal(r.pairs[1].key, "zucchini", 8);
+    assert_memory_equal(r.pairs[2].key, "apple", 5);
+    assert_memory_equal(r.pairs[2].value, "1", 1);
     mvcc_result_reset(&r);
     commit_ok(t);
     get_is(k->c, "kiwi", NULL);
