@@ -267,6 +267,20 @@ static const char *tls_errmsg(const struct rpc__conn *c)
     return "TLS failure";
 }
 
+/* Unsent output fell to half the limit: read again. */
+static void drained(struct rpc__conn *c)
+{
+    if (!c->paused_out)
+        return;
+    c->paused_out = false;
+    evtimer_del(c->stall_ev);
+    update_read(c);
+    c->parse_pending = true;
+    kick(c);
+    if (c->ops != NULL && c->ops->on_drain != NULL)
+        c->ops->on_drain(c->owner);
+}
+
 /* Moves c->out toward the peer. Without TLS, when nothing is queued in
  * the socket bufferevent, it is written now in one writev (no poll round
  * trip, no epoll_ctl); what the socket does not take, and everything while
@@ -281,8 +295,12 @@ static int flush_out(struct rpc__conn *c)
     if (c->tls != NULL)
         return rpc__tls_on_write(c->tls, c->out, raw);
 #endif
-    if (evbuffer_get_length(raw) == 0)
+    if (evbuffer_get_length(raw) == 0) {
         write_direct(c);
+        /* The bufferevent's write callback will not see these bytes go. */
+        if (evbuffer_get_length(c->out) <= c->max_out / 2)
+            drained(c);
+    }
     if (evbuffer_get_length(c->out) > 0)
         evbuffer_add_buffer(raw, c->out);
     return 0;
@@ -393,15 +411,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
             conn_release(c);
         return;
     }
-    if (c->paused_out) {
-        c->paused_out = false;
-        evtimer_del(c->stall_ev);
-        update_read(c);
-        c->parse_pending = true;
-        kick(c);
-        if (c->ops != NULL && c->ops->on_drain != NULL)
-            c->ops->on_drain(c->owner);
-    }
+    drained(c);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
