@@ -39,6 +39,18 @@ static int setup(void **state)
     return 0;
 }
 
+static int setup_small_out(void **state)
+{
+    struct rpcutil_server *s = calloc(1, sizeof *s);
+    struct rpc_server_options o = {.host = "127.0.0.1",
+                                   .stall_timeout_ms = 300,
+                                   .max_out_buffered = 4096};
+    rpcutil_server_init(s, &o);
+    rpcutil_server_run(s);
+    *state = s;
+    return 0;
+}
+
 static int teardown(void **state)
 {
     struct rpcutil_server *s = *state;
@@ -229,6 +241,43 @@ static void flood_without_reading(void **state)
     assert_int_equal(rpcutil_echo_blocking(s->port, "after"), 0);
 }
 
+/* A burst whose replies overflow the output limit pauses reading; a peer
+ * that reads them all is read from again (not taken for a flooder). */
+static void burst_then_read_is_not_flood(void **state)
+{
+    struct rpcutil_server *s = *state;
+    int fd = rpcutil_raw_connect(s->port);
+    enum { N = 50, PAY = 200 };
+    static uint8_t burst[N * (24 + 3 + PAY)];
+    for (int round = 0; round < 3; round++) {
+        size_t off = 0;
+        for (int i = 0; i < N; i++) {
+            uint8_t *f = burst + off;
+            rpcutil_header(f, MAGIC, 1, 0, RPC_METHOD_ECHO,
+                           (uint32_t)(round * N + i + 1), 3 + PAY, 0);
+            f[24] = 0x0a;
+            f[25] = (uint8_t)(0x80 | (PAY & 0x7f));
+            f[26] = (uint8_t)(PAY >> 7);
+            memset(f + 27, 'b', PAY);
+            off += 24 + 3 + PAY;
+        }
+        assert_int_equal(rpcutil_write_all(fd, burst, off), 0);
+        for (int i = 0; i < N; i++) {
+            uint8_t flags;
+            uint32_t id;
+            int32_t aux;
+            char p[16];
+            assert_int_equal(
+                rpcutil_read_frame(fd, &flags, &id, &aux, p, sizeof p), 0);
+            assert_int_equal(flags, 0x02);
+            assert_int_equal(aux, 0);
+            assert_int_equal(id, (uint32_t)(round * N + i + 1));
+        }
+    }
+    close(fd);
+    assert_false(rpcutil_log_has(&s->log, "without reading"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +297,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(flood_without_reading, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(burst_then_read_is_not_flood,
+                                        setup_small_out, teardown),
     };
     return cmocka_run_group_tests_name("librpc/badinput", tests, NULL, NULL);
 }
