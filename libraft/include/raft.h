@@ -432,8 +432,12 @@ int raft_node_tick(struct raft_node *n);
 /* Start an election now (if this node may vote). */
 int raft_node_campaign(struct raft_node *n);
 /* Feed a message received from a peer (borrowed for the call; the node
- * copies what it keeps). Stale or unexpected messages are ignored (0).
- * RAFT_EINVAL on malformed content, a storage error, or -ENOMEM. */
+ * copies what it keeps). Stale, misrouted or unexpected messages are
+ * ignored (0). A forwarded proposal the leader refuses returns what
+ * raft_node_propose would (RAFT_EDROPPED, RAFT_ETOOBIG, RAFT_ECONFPENDING,
+ * RAFT_ECONF): informational, the sender is not told. RAFT_EINVAL on
+ * malformed content (e.g. an append that is not a valid log suffix), a
+ * storage error, or -ENOMEM. */
 int raft_node_step(struct raft_node *n, const struct raft_message *m);
 /* Propose one entry (data copied). On a leader, *index (if not NULL) gets
  * its log index; a follower forwards it (index 0) unless forwarding is
