@@ -137,7 +137,7 @@ struct pd_config {
     uint32_t n_location_labels;   /* used entries of location_labels (0) */
     uint64_t operator_timeout_ms; /* an operator not done by then fails (10 min) */
     uint32_t leader_tolerance;    /* balance-leader acts above this gap (1) */
-    uint64_t region_tolerance;    /* balance-region acts above this gap in bytes (0: 2 x region_max_size / 16) */
+    uint64_t region_tolerance;    /* balance-region acts above this size gap, bytes (0) */
     uint64_t region_max_size;     /* bytes a region may reach (144 MiB) */
     uint64_t merge_max_size;      /* regions below this merge (20 MiB) */
     uint64_t merge_max_keys;      /* ... and below this many keys (200000) */
@@ -418,6 +418,29 @@ int pd_operator_at(const struct pd *pd, size_t i, struct pd_operator *out);
 /* Fail operators older than operator_timeout_ms (pdd: every second). */
 void pd_operators_tick(struct pd *pd, uint64_t mono_ms);
 void pd_operator_stats(const struct pd *pd, struct pd_operator_stats *out);
+
+/* ---------------------------------------------------------------------
+ * Checkers and schedulers (schedule.c). Each decides from the map, the
+ * store heartbeats and the config alone (rules in DESIGN.md "Scheduling"),
+ * adds the operator it makes and copies it to *out. PD_ENOOP when there is
+ * nothing to do, PD_EBUSY when the region has an operator already,
+ * PD_ENOTREADY when a new peer id is not available yet. Leader only.
+ */
+/* Replica checker (down, offline, missing, extra replicas, location), then
+ * merge checker, on one region. */
+int pd_check_region(struct pd *pd, uint64_t mono_ms, uint64_t region_id,
+                    struct pd_operator *out);
+/* Move one leader from the store with the most to one with fewer. */
+int pd_balance_leader(struct pd *pd, uint64_t mono_ms,
+                      struct pd_operator *out);
+/* Move one replica from the store with the most data to one with less. */
+int pd_balance_region(struct pd *pd, uint64_t mono_ms,
+                      struct pd_operator *out);
+/* One scheduling round (pdd: every few seconds): every region without an
+ * operator through pd_check_region in key order, then balance-leader, then
+ * balance-region; at most max operators, copied to out[0..*n). */
+int pd_schedule(struct pd *pd, uint64_t mono_ms, struct pd_operator *out,
+                size_t max, size_t *n);
 
 #ifdef __cplusplus
 }

@@ -198,8 +198,12 @@ int pd__apply_region(struct pd *pd, const struct pd__region_v *v)
     /* Remove the old version of this region and every region the new one
      * overlaps (split and merge results replace their parents). */
     struct pd__region *cur = pd__region_find(pd, v->id);
+    /* On the leader, a PUT_REGION applying now was proposed from a
+     * heartbeat of this leadership (every older command applied before
+     * pd_become_leader): the region counts as heard from. */
+    r->has_hb = pd->leader;
     if (cur != NULL) {
-        r->has_hb = cur->has_hb;
+        r->has_hb = cur->has_hb || pd->leader;
         r->hb_mono = cur->hb_mono;
         cur->dead = true;
     }

@@ -1,0 +1,436 @@
+/* test_schedule.c: checkers and schedulers on synthetic clusters, each
+ * asserting the exact operator produced (or that none is): replica checker
+ * (make up, replace down or offline, remove extra), location labels,
+ * balance-leader, balance-region, merge checker and a whole round.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common.h"
+#include "pd_int.h"
+
+#define MIB (UINT64_C(1) << 20)
+#define GIB (UINT64_C(1) << 30)
+
+static struct pd_config config(void)
+{
+    struct pd_config cfg;
+    pd_config_default(&cfg);
+    cfg.max_store_down_ms = 1000;
+    cfg.location_labels[0] = "zone";
+    cfg.location_labels[1] = "host";
+    cfg.n_location_labels = 2;
+    return cfg;
+}
+
+static void store_hb(struct fx *fx, uint64_t mono, uint64_t id, uint64_t avail)
+{
+    struct pd_store_stats st;
+    memset(&st, 0, sizeof(st));
+    st.capacity = 100 * GIB;
+    st.available = avail;
+    assert_int_equal(pd_store_heartbeat(fx->pd[0], mono, id, &st), 0);
+}
+
+/* n stores; zones[i] / hosts[i] label store i+1 (NULL zones: none). */
+static void cluster(struct fx *fx, const struct pd_config *cfg, int n,
+                    const char *const *zones)
+{
+    static const char *hosts[] = {"h1", "h2", "h3", "h4", "h5", "h6"};
+    fx_init(fx, 1, cfg);
+    fx_lead(fx, 0, 1000, 0);
+    fx_bootstrap(fx, 0);
+    for (int i = 0; i < n; i++) {
+        struct pd_store s = fx_store((uint64_t)i + 1,
+                                     zones ? zones[i] : NULL, hosts[i]);
+        assert_int_equal(pd_store_put(fx->pd[0], &s), 0);
+    }
+    fx_commit(fx);
+    for (int i = 0; i < n; i++)
+        store_hb(fx, 0, (uint64_t)i + 1, 80 * GIB);
+}
+
+/* Region id over [start, end), epoch 1/2, peers on the given stores. */
+static void region(struct fx *fx, uint64_t id, const char *start,
+                   const char *end, uint64_t leader, uint64_t size_mib, int n,
+                   const uint64_t *stores)
+{
+    struct pd_region_info r =
+        fx_region(id, start, end, 1, 2, leader, size_mib, n, stores);
+    assert_int_equal(fx_hb(fx, 0, 0, &r), 0);
+}
+
+static void assert_step(const struct pd_step *s, int kind, uint64_t store,
+                        uint64_t peer)
+{
+    assert_int_equal(s->kind, kind);
+    assert_int_equal(s->store_id, store);
+    assert_int_equal(s->peer_id, peer);
+}
+
+static const uint64_t S12[] = {1, 2};
+static const uint64_t S13[] = {1, 3};
+static const uint64_t S123[] = {1, 2, 3};
+static const uint64_t S1234[] = {1, 2, 3, 4};
+
+static void make_up_replica_on_the_emptiest_store(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    struct fx fx;
+    cluster(&fx, &cfg, 4, NULL);
+    region(&fx, 10, NULL, "m", 1, 1, 2, S12);
+    region(&fx, 11, "m", NULL, 1, 10, 3, S123);
+    struct pd_operator op;
+    /* Stores 3 and 4 are candidates; 3 holds 10 MiB, 4 nothing. */
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 10, &op), 0);
+    assert_string_equal(op.desc, "make-up-replica");
+    assert_int_equal(op.region_id, 10);
+    assert_int_equal(op.n_steps, 1);
+    assert_step(&op.steps[0], PD_STEP_ADD_PEER, 4, 1);
+    /* It is registered: the region is busy now. */
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 10, &op), PD_EBUSY);
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 11, &op), PD_ENOOP);
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 99, &op), PD_ENOTFOUND);
+    fx_fini(&fx);
+}
+
+static void location_labels_keep_zones_apart(void **state)
+{
+    (void)state;
+    static const char *zones[] = {"z1", "z1", "z2", "z3"};
+    struct pd_config cfg = config();
+    struct fx fx;
+    cluster(&fx, &cfg, 4, zones);
+    /* Store 4 (z3) carries much more data than store 2 (z1), but store 2
+     * would share zone z1 with store 1. */
+    region(&fx, 10, NULL, "m", 1, 1, 2, S13);
+    uint64_t s4[] = {4};
+    region(&fx, 11, "m", NULL, 4, 50, 1, s4);
+    struct pd_operator op;
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 10, &op), 0);
+    assert_string_equal(op.desc, "make-up-replica");
+    assert_step(&op.steps[0], PD_STEP_ADD_PEER, 4, 1);
+    fx_fini(&fx);
+}
+
+static void better_location_moves_a_shared_zone_replica(void **state)
+{
+    (void)state;
+    static const char *zones[] = {"z1", "z1", "z2", "z3"};
+    struct pd_config cfg = config();
+    struct fx fx;
+    cluster(&fx, &cfg, 4, zones);
+    region(&fx, 10, NULL, NULL, 1, 1, 3, S123);
+    /* Stores 1 and 2 share z1; store 2 (same size, higher id) moves to z3. */
+    struct pd_operator op;
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 10, &op), 0);
+    assert_string_equal(op.desc, "move-to-better-location");
+    assert_int_equal(op.n_steps, 3);
+    assert_step(&op.steps[0], PD_STEP_ADD_LEARNER, 4, 1);
+    assert_step(&op.steps[1], PD_STEP_PROMOTE_LEARNER, 4, 1);
+    assert_step(&op.steps[2], PD_STEP_REMOVE_PEER, 2, 0);
+    fx_fini(&fx);
+
+    /* No third zone: sharing z1 is unavoidable, nothing to do. */
+    static const char *two[] = {"z1", "z1", "z2", "z2"};
+    cluster(&fx, &cfg, 4, two);
+    region(&fx, 10, NULL, NULL, 1, 1, 3, S123);
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 10, &op), PD_ENOOP);
+    fx_fini(&fx);
+}
+
+static void down_replica_is_replaced(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    struct fx fx;
+    cluster(&fx, &cfg, 4, NULL);
+    region(&fx, 10, NULL, NULL, 1, 1, 3, S123);
+    struct pd_operator op;
+    assert_int_equal(pd_check_region(fx.pd[0], 1000, 10, &op), PD_ENOOP);
+    /* Stores 1, 2 and 4 keep reporting; 3 falls silent past 1000 ms. */
+    store_hb(&fx, 1500, 1, 80 * GIB);
+    store_hb(&fx, 1500, 2, 80 * GIB);
+    store_hb(&fx, 1500, 4, 80 * GIB);
+    assert_int_equal(pd_check_region(fx.pd[0], 1001, 10, &op), 0);
+    assert_string_equal(op.desc, "replace-down-replica");
+    assert_int_equal(op.n_steps, 3);
+    assert_step(&op.steps[0], PD_STEP_ADD_LEARNER, 4, 1);
+    assert_step(&op.steps[1], PD_STEP_PROMOTE_LEARNER, 4, 1);
+    assert_step(&op.steps[2], PD_STEP_REMOVE_PEER, 3, 0);
+    fx_fini(&fx);
+
+    /* One replica too many and one down: just drop the down one. */
+    cluster(&fx, &cfg, 4, NULL);
+    region(&fx, 10, NULL, NULL, 1, 1, 4, S1234);
+    store_hb(&fx, 1500, 1, 80 * GIB);
+    store_hb(&fx, 1500, 3, 80 * GIB);
+    store_hb(&fx, 1500, 4, 80 * GIB);
+    assert_int_equal(pd_check_region(fx.pd[0], 1500, 10, &op), 0);
+    assert_string_equal(op.desc, "remove-down-replica");
+    assert_int_equal(op.n_steps, 1);
+    assert_step(&op.steps[0], PD_STEP_REMOVE_PEER, 2, 0);
+    fx_fini(&fx);
+}
+
+static void offline_replica_is_replaced(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    struct fx fx;
+    cluster(&fx, &cfg, 4, NULL);
+    region(&fx, 10, NULL, NULL, 2, 1, 3, S123);
+    assert_int_equal(pd_store_set_state(fx.pd[0], 2, PD_STORE_OFFLINE), 0);
+    fx_commit(&fx);
+    /* The offline store leads: leadership moves to the new peer first. */
+    struct pd_operator op;
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 10, &op), 0);
+    assert_string_equal(op.desc, "replace-offline-replica");
+    assert_int_equal(op.n_steps, 4);
+    assert_step(&op.steps[0], PD_STEP_ADD_LEARNER, 4, 1);
+    assert_step(&op.steps[1], PD_STEP_PROMOTE_LEARNER, 4, 1);
+    assert_step(&op.steps[2], PD_STEP_TRANSFER_LEADER, 4, 1);
+    assert_step(&op.steps[3], PD_STEP_REMOVE_PEER, 2, 0);
+    fx_fini(&fx);
+}
+
+static void extra_replica_is_removed(void **state)
+{
+    (void)state;
+    static const char *zones[] = {"z1", "z1", "z2", "z3"};
+    struct pd_config cfg = config();
+    struct fx fx;
+    cluster(&fx, &cfg, 4, zones);
+    region(&fx, 10, NULL, "m", 4, 1, 4, S1234);
+    struct pd_operator op;
+    /* 1 and 2 share z1: the higher id, 2, goes. */
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 10, &op), 0);
+    assert_string_equal(op.desc, "remove-extra-replica");
+    assert_int_equal(op.n_steps, 1);
+    assert_step(&op.steps[0], PD_STEP_REMOVE_PEER, 2, 0);
+    /* The same with store 2 leading: it hands leadership to the voter
+     * whose store leads least (3 leads region 12, 1 leads nothing). */
+    assert_int_equal(pd_operator_remove(fx.pd[0], 10), 0);
+    uint64_t s3[] = {3};
+    region(&fx, 12, "x", NULL, 3, 1, 1, s3);
+    region(&fx, 11, "m", "x", 2, 1, 4, S1234);
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 11, &op), 0);
+    assert_string_equal(op.desc, "remove-extra-replica");
+    assert_int_equal(op.n_steps, 2);
+    assert_step(&op.steps[0], PD_STEP_TRANSFER_LEADER, 1, 11001);
+    assert_step(&op.steps[1], PD_STEP_REMOVE_PEER, 2, 0);
+    fx_fini(&fx);
+}
+
+static void balance_leader_until_even(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    struct fx fx;
+    cluster(&fx, &cfg, 3, NULL);
+    static const char *keys[] = {NULL, "b", "c", "d", "e", "f", NULL};
+    for (uint64_t i = 0; i < 6; i++)
+        region(&fx, 10 + i, keys[i], keys[i + 1], 1, 1, 3, S123);
+    /* Leaders 6/0/0: to store 2 first (tie with 3, lower id), the first
+     * region in key order. */
+    uint64_t expect_region[] = {10, 11, 12, 13};
+    uint64_t expect_store[] = {2, 3, 2, 3};
+    struct pd_operator op;
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(pd_balance_leader(fx.pd[0], 0, &op), 0);
+        assert_string_equal(op.desc, "balance-leader");
+        assert_int_equal(op.region_id, expect_region[k]);
+        assert_int_equal(op.n_steps, 1);
+        assert_step(&op.steps[0], PD_STEP_TRANSFER_LEADER, expect_store[k],
+                    expect_region[k] * 1000 + expect_store[k]);
+        /* kvd does it; the heartbeat finishes the operator. */
+        struct pd_region_info r;
+        assert_int_equal(pd_region_by_id(fx.pd[0], op.region_id, &r), 0);
+        r.leader_peer_id = op.steps[0].peer_id;
+        struct pd_step st;
+        assert_int_equal(pd_region_heartbeat(fx.pd[0], 0, &r, &st), 0);
+        assert_int_equal(st.kind, PD_STEP_NONE);
+        assert_int_equal(pd_operator_count(fx.pd[0]), 0);
+    }
+    /* 2/2/2 now. */
+    assert_int_equal(pd_balance_leader(fx.pd[0], 0, &op), PD_ENOOP);
+    fx_fini(&fx);
+
+    /* A gap of exactly the tolerance (1) is left alone. */
+    cluster(&fx, &cfg, 2, NULL);
+    region(&fx, 10, NULL, "m", 1, 1, 2, S12);
+    region(&fx, 11, "m", NULL, 2, 1, 2, S12);
+    assert_int_equal(pd_balance_leader(fx.pd[0], 0, &op), PD_ENOOP);
+    fx_fini(&fx);
+}
+
+static void balance_region_by_size(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    struct fx fx;
+    cluster(&fx, &cfg, 4, NULL);
+    static const char *keys[] = {NULL, "b", "c", "d", "e", "f", NULL};
+    /* 6 regions of 10 MiB on stores 1-3, led from 2; store 4 empty. */
+    for (uint64_t i = 0; i < 6; i++)
+        region(&fx, 10 + i, keys[i], keys[i + 1], 2, 10, 3, S123);
+    struct pd_operator op;
+    /* Sources tie at 60 MiB: store 1 (lowest id); a follower region. */
+    assert_int_equal(pd_balance_region(fx.pd[0], 0, &op), 0);
+    assert_string_equal(op.desc, "balance-region");
+    assert_int_equal(op.region_id, 10);
+    assert_int_equal(op.n_steps, 3);
+    assert_step(&op.steps[0], PD_STEP_ADD_LEARNER, 4, 1);
+    assert_step(&op.steps[1], PD_STEP_PROMOTE_LEARNER, 4, 1);
+    assert_step(&op.steps[2], PD_STEP_REMOVE_PEER, 1, 0);
+    /* The next one skips the busy region. */
+    assert_int_equal(pd_balance_region(fx.pd[0], 0, &op), 0);
+    assert_int_equal(op.region_id, 11);
+    assert_step(&op.steps[0], PD_STEP_ADD_LEARNER, 4, 2);
+    fx_fini(&fx);
+
+    /* Within the tolerance: nothing. */
+    cfg.region_tolerance = 60 * MIB;
+    cluster(&fx, &cfg, 4, NULL);
+    for (uint64_t i = 0; i < 6; i++)
+        region(&fx, 10 + i, keys[i], keys[i + 1], 2, 10, 3, S123);
+    assert_int_equal(pd_balance_region(fx.pd[0], 0, &op), PD_ENOOP);
+    fx_fini(&fx);
+
+    /* A target short of space (10% free < 20%) is skipped. */
+    cfg = config();
+    cluster(&fx, &cfg, 4, NULL);
+    for (uint64_t i = 0; i < 6; i++)
+        region(&fx, 10 + i, keys[i], keys[i + 1], 2, 10, 3, S123);
+    store_hb(&fx, 0, 4, 10 * GIB);
+    assert_int_equal(pd_balance_region(fx.pd[0], 0, &op), PD_ENOOP);
+    /* And a region too big to move without inverting the order is not
+     * moved: one 100 MiB region on 1-3, store 4 empty, gap 100 < 200. */
+    fx_fini(&fx);
+    cluster(&fx, &cfg, 4, NULL);
+    region(&fx, 10, NULL, NULL, 2, 100, 3, S123);
+    assert_int_equal(pd_balance_region(fx.pd[0], 0, &op), PD_ENOOP);
+    fx_fini(&fx);
+}
+
+static void balance_region_keeps_isolation(void **state)
+{
+    (void)state;
+    static const char *zones[] = {"z1", "z2", "z3", "z1"};
+    struct pd_config cfg = config();
+    struct fx fx;
+    cluster(&fx, &cfg, 4, zones);
+    static const char *keys[] = {NULL, "b", "c", "d", "e", "f", NULL};
+    for (uint64_t i = 0; i < 6; i++)
+        region(&fx, 10 + i, keys[i], keys[i + 1], 2, 10, 3, S123);
+    /* Store 4 is in z1: only store 1's replicas may move there (from z1
+     * to z1); from 2 or 3 it would put two replicas in z1. */
+    struct pd_operator op;
+    assert_int_equal(pd_balance_region(fx.pd[0], 0, &op), 0);
+    assert_step(&op.steps[3 - 1], PD_STEP_REMOVE_PEER, 1, 0);
+    fx_fini(&fx);
+}
+
+static void merge_small_neighbours(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    struct fx fx;
+    cluster(&fx, &cfg, 3, NULL);
+    region(&fx, 10, NULL, "g", 1, 5, 3, S123);
+    region(&fx, 11, "g", "p", 1, 1, 3, S123);
+    region(&fx, 12, "p", NULL, 1, 3, 3, S123);
+    struct pd_operator op;
+    /* 11 is small; its next neighbour (3 MiB) is smaller than its previous
+     * one (5 MiB). */
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 11, &op), 0);
+    assert_string_equal(op.desc, "merge-region");
+    assert_int_equal(op.n_steps, 1);
+    assert_int_equal(op.steps[0].kind, PD_STEP_MERGE);
+    assert_int_equal(op.steps[0].target_region_id, 12);
+    /* 10 is small too, but its only neighbour is busy with that merge. */
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 10, &op), PD_ENOOP);
+    fx_fini(&fx);
+
+    /* Neighbours on other stores, or too big together: no merge. */
+    struct pd_config c2 = config();
+    c2.region_max_size = 5 * MIB;
+    cluster(&fx, &c2, 4, NULL);
+    uint64_t s234[] = {2, 3, 4};
+    region(&fx, 10, NULL, "g", 2, 5, 3, S123);
+    region(&fx, 11, "g", "p", 2, 1, 3, S123);
+    region(&fx, 12, "p", NULL, 2, 1, 3, s234);
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 11, &op), PD_ENOOP);
+    fx_fini(&fx);
+}
+
+static void one_scheduling_round(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    struct fx fx;
+    cluster(&fx, &cfg, 4, NULL);
+    static const char *keys[] = {NULL, "b", "c", "d", NULL};
+    region(&fx, 10, keys[0], keys[1], 1, 30, 2, S12);   /* short one */
+    region(&fx, 11, keys[1], keys[2], 1, 30, 3, S123);
+    region(&fx, 12, keys[2], keys[3], 1, 30, 3, S123);
+    region(&fx, 13, keys[3], keys[4], 1, 30, 3, S123);
+    struct pd_operator ops[8];
+    size_t n;
+    assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 8, &n), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(ops[0].desc, "make-up-replica");
+    assert_int_equal(ops[0].region_id, 10);
+    assert_step(&ops[0].steps[0], PD_STEP_ADD_PEER, 4, 1);
+    assert_string_equal(ops[1].desc, "balance-leader");
+    assert_int_equal(ops[1].region_id, 11);
+    assert_step(&ops[1].steps[0], PD_STEP_TRANSFER_LEADER, 2, 11002);
+    assert_string_equal(ops[2].desc, "balance-region");
+    assert_int_equal(ops[2].region_id, 12);
+    assert_step(&ops[2].steps[0], PD_STEP_ADD_LEARNER, 4, 2);
+    assert_step(&ops[2].steps[3], PD_STEP_REMOVE_PEER, 1, 0);
+    assert_int_equal(pd_operator_count(fx.pd[0]), 3);
+    /* Running operators count as done: leaders 3/1/0/0 and sizes
+     * 90/120/90/60 MiB. Region 13 (the only free one) moves its leader to
+     * store 3 (store 2 is already getting one); no region can move. */
+    assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 8, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(ops[0].desc, "balance-leader");
+    assert_int_equal(ops[0].region_id, 13);
+    assert_step(&ops[0].steps[0], PD_STEP_TRANSFER_LEADER, 3, 13003);
+    assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 0, &n), 0);
+    assert_int_equal(n, 0);
+    fx_fini(&fx);
+
+    fx_init(&fx, 2, &cfg);
+    fx_lead(&fx, 0, 1000, 0);
+    assert_int_equal(pd_schedule(fx.pd[1], 0, ops, 8, &n), PD_ENOTLEADER);
+    assert_int_equal(pd_balance_leader(fx.pd[1], 0, ops), PD_ENOTLEADER);
+    assert_int_equal(pd_balance_region(fx.pd[1], 0, ops), PD_ENOTLEADER);
+    assert_int_equal(pd_check_region(fx.pd[1], 0, 1, ops), PD_ENOTLEADER);
+    fx_fini(&fx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(make_up_replica_on_the_emptiest_store),
+        cmocka_unit_test(location_labels_keep_zones_apart),
+        cmocka_unit_test(better_location_moves_a_shared_zone_replica),
+        cmocka_unit_test(down_replica_is_replaced),
+        cmocka_unit_test(offline_replica_is_replaced),
+        cmocka_unit_test(extra_replica_is_removed),
+        cmocka_unit_test(balance_leader_until_even),
+        cmocka_unit_test(balance_region_by_size),
+        cmocka_unit_test(balance_region_keeps_isolation),
+        cmocka_unit_test(merge_small_neighbours),
+        cmocka_unit_test(one_scheduling_round),
+    };
+    return cmocka_run_group_tests_name("libpd/schedule", tests, NULL, NULL);
+}
