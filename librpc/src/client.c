@@ -111,9 +111,11 @@ static void complete(struct cl_call *call, int rc, const void *resp,
     rpc__free(call);
 }
 
+/* Tells the server to stop call. While connecting the CANCEL queues
+ * behind the request, so the handler hears of it as soon as it starts. */
 static void send_cancel(struct rpc_client *cli, const struct cl_call *call)
 {
-    if (cli->conn == NULL || !cli->conn_open || call->gen != cli->gen)
+    if (cli->conn == NULL || call->gen != cli->gen)
         return;
     struct rpc__frame f = {
         .flags = RPC_F_CANCEL, .method = call->method, .id = call->id};

@@ -164,6 +164,27 @@ static void cancel_completes_now_and_tells_server(void **state)
     rpc_client_destroy(c);
 }
 
+/* Canceled before the connection is even up: the request and the cancel
+ * both go out once it is, and the handler is told. */
+static void cancel_while_connecting(void **state)
+{
+    struct cu_fixture *f = *state;
+    struct cu_held h = {0};
+    cu_register_held(f, HELD, &h);
+    struct rpc_client *c = cu_client(f, 30000);
+    struct cu_result r = {0};
+    uint64_t id = 0;
+    assert_int_equal(cu_start(c, HELD, "early", 0, 0, &r, false, &id), 0);
+    assert_int_equal(rpc_client_cancel(c, id), 0);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.rc, RPC_ECANCELED);
+    assert_true(rpcutil_loop_until_count(f->base, &h.canceled, 1));
+    assert_int_equal(h.n, 1);
+    assert_int_equal(rpc_call_fail(h.calls[0], -EIO, NULL), RPC_ECANCELED);
+    rpc_client_destroy(c);
+    assert_int_equal(r.calls, 1);
+}
+
 static void cancel_a_stream(void **state)
 {
     struct cu_fixture *f = *state;
@@ -264,6 +285,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(cancel_completes_now_and_tells_server,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(cancel_while_connecting, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(cancel_a_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(done_may_call_again_or_destroy, setup,
                                         teardown),
