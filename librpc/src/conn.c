@@ -656,26 +656,32 @@ void rpc__conn_close(struct rpc__conn *c, int rc, const char *reason,
     if (c->state == CONN_CLOSING)
         return;
     bool can_send = goaway && c->state == CONN_OPEN;
+    /* A TLS failure may have left an alert for the peer in the socket's
+     * output: it lingers too, so the peer learns why. */
+    bool alert = c->use_tls && c->state != CONN_CONNECTING &&
+                 evbuffer_get_length(bufferevent_get_output(c->bev)) > 0;
     c->ops = NULL;
     c->owner = NULL;
     c->state = CONN_CLOSING;
     evtimer_del(c->stall_ev);
     if (c->connect_ev != NULL)
         evtimer_del(c->connect_ev);
-    if (!can_send || c->lingering == NULL) {
+    if ((!can_send && !alert) || c->lingering == NULL) {
         conn_release(c);
         return;
     }
-    /* Replies already queued go first, then the GOAWAY. */
-    struct rpc__frame f = {.flags = RPC_F_GOAWAY, .id = id, .aux = rc};
-    const char *text = reason != NULL ? reason : "";
-    rpc__frame_append_raw(c->out, &f, text, strlen(text));
-    c->state = CONN_OPEN; /* flush_out's precondition, for this call */
-    int frc = flush_out(c);
-    c->state = CONN_CLOSING;
-    if (frc < 0) {
-        conn_release(c);
-        return;
+    if (can_send) {
+        /* Replies already queued go first, then the GOAWAY. */
+        struct rpc__frame f = {.flags = RPC_F_GOAWAY, .id = id, .aux = rc};
+        const char *text = reason != NULL ? reason : "";
+        rpc__frame_append_raw(c->out, &f, text, strlen(text));
+        c->state = CONN_OPEN; /* flush_out's precondition, for this call */
+        int frc = flush_out(c);
+        c->state = CONN_CLOSING;
+        if (frc < 0) {
+            conn_release(c);
+            return;
+        }
     }
     bufferevent_disable(c->bev, EV_READ);
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
