@@ -1,0 +1,234 @@
+/* test_cmd.c: the command codec: every command type round-trips, the
+ * decoder rejects malformed input (overlong varints, trailing bytes, bad
+ * lengths, NUL in strings, invalid regions), and every single-byte mutation
+ * and truncation of valid commands decodes cleanly or fails cleanly and
+ * applies without breaking the map.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common.h"
+#include "pd_int.h"
+
+static const uint64_t S12[] = {1, 2};
+
+/* One valid command of each type, encoded into bufs[0..7). */
+static void samples(struct pd__buf bufs[7])
+{
+    struct pd__cmd c;
+    memset(bufs, 0, 7 * sizeof(bufs[0]));
+    memset(&c, 0, sizeof(c));
+    c.type = PD__CMD_TSO_SAVE;
+    c.u = 1700000000000ull;
+    pd__cmd_encode(&c, &bufs[0]);
+    c.type = PD__CMD_ID_SAVE;
+    c.u = 1000;
+    pd__cmd_encode(&c, &bufs[1]);
+    struct pd_store s = fx_store(1, "z1", "h1");
+    const char *why;
+    assert_int_equal(pd__store_view(&s, &c.store, &why), 0);
+    struct pd_region_info r = fx_region(1, NULL, NULL, 1, 1, 1, 0, 1, S12);
+    pd__region_view(&r, &c.region);
+    c.type = PD__CMD_BOOTSTRAP;
+    c.u = 42;
+    pd__cmd_encode(&c, &bufs[2]);
+    c.type = PD__CMD_PUT_STORE;
+    pd__cmd_encode(&c, &bufs[3]);
+    r = fx_region(7, "a", "q", 3, 4, 2, 5, 2, S12);
+    r.region.peers[0].learner = true;
+    pd__region_view(&r, &c.region);
+    c.type = PD__CMD_PUT_REGION;
+    pd__cmd_encode(&c, &bufs[4]);
+    c.type = PD__CMD_GC_SAFE_POINT;
+    c.u = 99;
+    c.now = 5;
+    pd__cmd_encode(&c, &bufs[5]);
+    c.type = PD__CMD_SERVICE_SAFE_POINT;
+    c.service.p = (const uint8_t *)"br";
+    c.service.n = 2;
+    c.expire = 77;
+    pd__cmd_encode(&c, &bufs[6]);
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(bufs[i].err, 0);
+}
+
+static void round_trips(void **state)
+{
+    (void)state;
+    struct pd__buf bufs[7];
+    samples(bufs);
+    for (int i = 0; i < 7; i++) {
+        struct pd__cmd c;
+        assert_int_equal(pd__cmd_decode(bufs[i].p, bufs[i].n, &c), 0);
+        assert_int_equal(c.type, i + 1);
+        struct pd__buf again = {0};
+        pd__cmd_encode(&c, &again);
+        assert_int_equal(again.n, bufs[i].n);
+        assert_memory_equal(again.p, bufs[i].p, again.n);
+        pd__buf_free(&again);
+    }
+    struct pd__cmd c;
+    assert_int_equal(pd__cmd_decode(bufs[4].p, bufs[4].n, &c), 0);
+    assert_int_equal(c.region.id, 7);
+    assert_int_equal(c.region.conf_ver, 3);
+    assert_int_equal(c.region.version, 4);
+    assert_int_equal(c.region.n_peers, 2);
+    assert_true(c.region.peers[0].learner);
+    assert_int_equal(c.region.leader_peer, 7002);
+    assert_int_equal(c.region.size, 5 << 20);
+    assert_memory_equal(c.region.start.p, "a", 1);
+    /* TSO_SAVE bytes: type 1, then 1700000000000 as LEB128. */
+    static const uint8_t tso[] = {0x01, 0x80, 0xd0, 0x95, 0xff, 0xbc, 0x31};
+    assert_int_equal(bufs[0].n, sizeof(tso));
+    assert_memory_equal(bufs[0].p, tso, sizeof(tso));
+    for (int i = 0; i < 7; i++)
+        pd__buf_free(&bufs[i]);
+}
+
+static void rejects_malformed(void **state)
+{
+    (void)state;
+    struct pd__cmd c;
+    static const uint8_t empty[1] = {0};
+    assert_int_equal(pd__cmd_decode(NULL, 0, &c), PD_EDECODE);
+    assert_int_equal(pd__cmd_decode(empty, 0, &c), PD_EDECODE);
+    static const uint8_t unknown[] = {0x08, 0x01};
+    assert_int_equal(pd__cmd_decode(unknown, sizeof(unknown), &c), PD_EDECODE);
+    static const uint8_t zero_type[] = {0x00};
+    assert_int_equal(pd__cmd_decode(zero_type, 1, &c), PD_EDECODE);
+    static const uint8_t ok[] = {0x02, 0x05};
+    assert_int_equal(pd__cmd_decode(ok, sizeof(ok), &c), 0);
+    static const uint8_t overlong[] = {0x02, 0x85, 0x00};
+    assert_int_equal(pd__cmd_decode(overlong, sizeof(overlong), &c),
+                     PD_EDECODE);
+    static const uint8_t trailing[] = {0x02, 0x05, 0x00};
+    assert_int_equal(pd__cmd_decode(trailing, sizeof(trailing), &c),
+                     PD_EDECODE);
+    static const uint8_t cut[] = {0x02, 0x85};
+    assert_int_equal(pd__cmd_decode(cut, sizeof(cut), &c), PD_EDECODE);
+    static const uint8_t big[] = {0x02, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                  0xff, 0xff, 0xff, 0xff, 0x01};
+    assert_int_equal(pd__cmd_decode(big, sizeof(big), &c), 0);
+    assert_true(c.u == UINT64_MAX);
+    static const uint8_t toobig[] = {0x02, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                     0xff, 0xff, 0xff, 0xff, 0x02};
+    assert_int_equal(pd__cmd_decode(toobig, sizeof(toobig), &c), PD_EDECODE);
+    /* Service id: length beyond the input, empty, NUL inside. */
+    static const uint8_t svc_long[] = {0x07, 0x09, 'b', 'r', 0, 0, 0};
+    assert_int_equal(pd__cmd_decode(svc_long, sizeof(svc_long), &c),
+                     PD_EDECODE);
+    static const uint8_t svc_empty[] = {0x07, 0x00, 0, 0, 0};
+    assert_int_equal(pd__cmd_decode(svc_empty, sizeof(svc_empty), &c),
+                     PD_EDECODE);
+    static const uint8_t svc_nul[] = {0x07, 0x02, 'b', 0, 0, 0, 0};
+    assert_int_equal(pd__cmd_decode(svc_nul, sizeof(svc_nul), &c),
+                     PD_EDECODE);
+    static const uint8_t svc_ok[] = {0x07, 0x02, 'b', 'r', 0, 0, 0};
+    assert_int_equal(pd__cmd_decode(svc_ok, sizeof(svc_ok), &c), 0);
+    /* A region: id 5, [b, a) is inverted. */
+    static const uint8_t inverted[] = {0x05, 0x05, 0x01, 'b', 0x01, 'a',
+                                       0x01, 0x01, 0x01, 0x09, 0x01, 0x00,
+                                       0x00, 0x00, 0x00};
+    assert_int_equal(pd__cmd_decode(inverted, sizeof(inverted), &c),
+                     PD_EDECODE);
+    static const uint8_t region_ok[] = {0x05, 0x05, 0x01, 'a', 0x01, 'b',
+                                        0x01, 0x01, 0x01, 0x09, 0x01, 0x00,
+                                        0x09, 0x00, 0x00};
+    assert_int_equal(pd__cmd_decode(region_ok, sizeof(region_ok), &c), 0);
+    /* Learner flag 2, 17 peers, leader not a peer. */
+    uint8_t bad[sizeof(region_ok)];
+    memcpy(bad, region_ok, sizeof(bad));
+    bad[11] = 2;
+    assert_int_equal(pd__cmd_decode(bad, sizeof(bad), &c), PD_EDECODE);
+    memcpy(bad, region_ok, sizeof(bad));
+    bad[8] = 17;
+    assert_int_equal(pd__cmd_decode(bad, sizeof(bad), &c), PD_EDECODE);
+    memcpy(bad, region_ok, sizeof(bad));
+    bad[12] = 8;
+    assert_int_equal(pd__cmd_decode(bad, sizeof(bad), &c), PD_EDECODE);
+    /* pd_apply says the same. */
+    struct fx fx;
+    fx_init(&fx, 1, NULL);
+    assert_int_equal(pd_apply(fx.pd[0], inverted, sizeof(inverted)),
+                     PD_EDECODE);
+    assert_int_equal(pd_apply(fx.pd[0], region_ok, sizeof(region_ok)),
+                     PD_ENOTBOOTSTRAPPED);
+    fx_fini(&fx);
+}
+
+static void check_invariants(const struct pd *pd)
+{
+    for (size_t i = 0; i < pd->n_regions; i++) {
+        const struct pd__region *r = pd->by_key[i];
+        assert_ptr_equal(pd__region_find(pd, r->id), r);
+        if (i + 1 < pd->n_regions) {
+            const struct pd__region *n = pd->by_key[i + 1];
+            assert_true(r->end_len != 0);
+            assert_true(pd__keycmp(r->end, r->end_len, n->start,
+                                   n->start_len) <= 0);
+        }
+    }
+}
+
+static void mutations_fail_cleanly(void **state)
+{
+    (void)state;
+    struct pd__buf bufs[7];
+    samples(bufs);
+    static const uint8_t values[] = {0x00, 0x01, 0x02, 0x7f, 0x80, 0xff};
+    unsigned decoded = 0, rejected = 0;
+    for (int i = 0; i < 7; i++) {
+        uint8_t m[1024];
+        assert_true(bufs[i].n <= sizeof(m));
+        for (size_t pos = 0; pos < bufs[i].n; pos++) {
+            for (size_t v = 0; v < sizeof(values); v++) {
+                memcpy(m, bufs[i].p, bufs[i].n);
+                m[pos] = values[v];
+                struct fx fx;
+                fx_init(&fx, 1, NULL);
+                /* Applied after the valid bootstrap, so PUT_* reach the map. */
+                assert_int_equal(pd_apply(fx.pd[0], bufs[2].p, bufs[2].n), 0);
+                struct pd__cmd c;
+                if (pd__cmd_decode(m, bufs[i].n, &c) == 0) {
+                    decoded++;
+                    struct pd__buf again = {0};
+                    pd__cmd_encode(&c, &again);
+                    assert_int_equal(again.n, bufs[i].n);
+                    assert_memory_equal(again.p, m, again.n);
+                    pd__buf_free(&again);
+                } else {
+                    rejected++;
+                    assert_int_equal(pd_apply(fx.pd[0], m, bufs[i].n),
+                                     PD_EDECODE);
+                }
+                (void)pd_apply(fx.pd[0], m, bufs[i].n);
+                check_invariants(fx.pd[0]);
+                fx_fini(&fx);
+            }
+        }
+        /* Every truncation is malformed. */
+        for (size_t n = 0; n < bufs[i].n; n++) {
+            struct pd__cmd c;
+            assert_int_equal(pd__cmd_decode(bufs[i].p, n, &c), PD_EDECODE);
+        }
+    }
+    assert_true(decoded > 0);
+    assert_true(rejected > 0);
+    for (int i = 0; i < 7; i++)
+        pd__buf_free(&bufs[i]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(round_trips),
+        cmocka_unit_test(rejects_malformed),
+        cmocka_unit_test(mutations_fail_cleanly),
+    };
+    return cmocka_run_group_tests_name("libpd/cmd", tests, NULL, NULL);
+}
