@@ -5,6 +5,7 @@
  * 16 MiB, malformed input and one-byte-at-a-time fragmentation.
  * DESIGN.md "MySQL protocol" is the specification checked here.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1621,6 +1622,145 @@ static void stored_hashes(void **state)
     assert_memory_equal(h, want, 20);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Allocation failures: fail the i-th allocation of a whole session for
+ * every i; each run ends cleanly (a code, never a crash) and leaks
+ * nothing. */
+
+struct faultsim {
+    long countdown; /* allocations left before failing; <0: never */
+    long live;      /* blocks allocated and not freed */
+    bool hit;       /* a failure was injected */
+};
+
+static struct faultsim fsim;
+
+static void *fs_malloc(void *ctx, size_t n)
+{
+    (void)ctx;
+    if (fsim.countdown >= 0 && fsim.countdown-- == 0) {
+        fsim.hit = true;
+        return NULL;
+    }
+    void *p = malloc(n);
+    if (p != NULL)
+        fsim.live++;
+    return p;
+}
+
+static void *fs_realloc(void *ctx, void *p, size_t n)
+{
+    (void)ctx;
+    if (fsim.countdown >= 0 && fsim.countdown-- == 0) {
+        fsim.hit = true;
+        return NULL;
+    }
+    void *q = realloc(p, n);
+    if (q != NULL && p == NULL)
+        fsim.live++;
+    return q;
+}
+
+static void fs_free(void *ctx, void *p)
+{
+    (void)ctx;
+    if (p != NULL)
+        fsim.live--;
+    free(p);
+}
+
+/* An executor that tolerates failing writer calls. */
+static int tolerant_calls; /* commands seen by tolerant_execute */
+
+static int tolerant_execute(void *ctx, struct sql_proto_conn *c,
+                            const struct sql_command *cmd)
+{
+    (void)ctx;
+    tolerant_calls++;
+    struct sql_ok ok = {.status = SQL_SERVER_STATUS_AUTOCOMMIT};
+    struct sql_column a = col("a", SQL_TYPE_LONG, 0, 0);
+    struct sql_value v = vint(5);
+    int rc;
+    switch (cmd->kind) {
+    case SQL_CMD_STMT_CLOSE:
+        return 0;
+    case SQL_CMD_QUERY:
+    case SQL_CMD_STMT_EXECUTE:
+        rc = sql_reply_columns(c, 1);
+        rc = rc ? rc : sql_reply_column(c, &a);
+        rc = rc ? rc : sql_reply_row(c, &v, 1);
+        rc = rc ? rc : sql_reply_end(c, &ok);
+        return rc;
+    case SQL_CMD_STMT_PREPARE:
+        rc = sql_reply_prepared(c, 1, 1, 0);
+        rc = rc ? rc : sql_reply_column(c, &a);
+        rc = rc ? rc : sql_reply_column(c, &a);
+        return rc;
+    default:
+        return sql_reply_ok(c, &ok);
+    }
+}
+
+static void allocation_failures(void **state)
+{
+    (void)state;
+    struct sql_heap h = {NULL, fs_malloc, fs_realloc, fs_free};
+    /* The client's bytes, computed once with the fixed nonce. */
+    struct mc_buf in = {0};
+    uint8_t seq = 1;
+    struct mc_login l = {.caps = CAPS, .user = "root", .db = "test",
+                         .plugin = "mysql_native_password", .attrs = true};
+    struct mc_buf p = {0};
+    mc_login_payload(&p, &l);
+    mc_frame(&in, p.p, p.len, &seq);
+    static const char *const cmds[] = {"\x03select", "\x16prep", "\x0e"};
+    for (size_t i = 0; i < 3; i++) {
+        seq = 0;
+        mc_frame(&in, cmds[i], strlen(cmds[i]), &seq);
+    }
+    seq = 0;
+    mc_frame(&in, "\x17\x01\x00\x00\x00\x00\x01\x00\x00\x00\x00\x01"
+                  "\xfd\x00\x01z",
+             16, &seq);
+    seq = 0;
+    mc_frame(&in, "\x19\x01\x00\x00\x00", 5, &seq);
+    bool completed = false;
+    long i;
+    for (i = 0; !completed && i < 1000; i++) {
+        tolerant_calls = 0;
+        memset(&fsim, 0, sizeof fsim);
+        fsim.countdown = i;
+        sql_heap_set(&h);
+        struct sql_proto_options o;
+        memset(&o, 0, sizeof o);
+        o.auth.lookup = lookup;
+        o.exec.execute = tolerant_execute;
+        struct sql_proto_conn *c = sql_proto_conn_create(&o);
+        if (c != NULL) {
+            int rc = sql_proto_conn_start(c);
+            assert_true(rc == 0 || rc == -ENOMEM);
+            if (rc == 0) {
+                rc = sql_proto_conn_feed(c, in.p, in.len, NULL);
+                assert_true(rc == 0 || rc == -ENOMEM);
+                if (rc == -ENOMEM)
+                    assert_true(sql_proto_conn_want_close(c));
+            }
+            sql_proto_conn_destroy(c);
+        }
+        assert_int_equal(fsim.live, 0);
+        completed = !fsim.hit;
+        sql_heap_set(NULL);
+    }
+    assert_true(completed);
+    /* The clean run saw INIT_DB, QUERY, PREPARE, EXECUTE and CLOSE, and
+     * there were many allocations to fail before it. */
+    assert_int_equal(tolerant_calls, 5);
+    assert_true(i > 12); /* 16 when written */
+    mc_free(&p);
+    mc_free(&in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1650,6 +1790,7 @@ int main(void)
         cmocka_unit_test(big_packets),
         cmocka_unit_test(reject_and_misuse),
         cmocka_unit_test(stored_hashes),
+        cmocka_unit_test(allocation_failures),
     };
     return cmocka_run_group_tests_name("libsql/proto", tests, NULL, NULL);
 }
