@@ -423,9 +423,9 @@ void raft_node_destroy(struct raft_node *n);
 /* Detail on the last error returned by a call on n (never NULL). */
 const char *raft_node_errmsg(const struct raft_node *n);
 
-/* The calls below return RAFT_ESTATE while a ready batch is outstanding
- * (between raft_node_ready and raft_node_advance), except the status and
- * error calls. */
+/* The calls below may be made while a ready batch is outstanding (between
+ * raft_node_ready and raft_node_advance): that is how writes are
+ * asynchronous. Work they cause goes into the next ready. */
 
 /* Advance logical time by one tick: elections, heartbeats, quorum checks. */
 int raft_node_tick(struct raft_node *n);
@@ -473,12 +473,13 @@ int raft_node_report_unreachable(struct raft_node *n, raft_id id);
 
 /* Whether raft_node_ready would return anything. */
 bool raft_node_has_ready(const struct raft_node *n);
-/* Collect the pending work into *rd (owned by the node until
- * raft_node_advance). Persist rd->snapshot, rd->entries and rd->hs (in
- * that order, durably if rd->must_sync); send rd->messages at any time and
- * rd->after only once that is durable; then apply rd->snapshot and
- * rd->committed; then call raft_node_advance. -ENOMEM leaves the node
- * unchanged. RAFT_ESTATE if a ready is already outstanding. */
+/* Collect the pending work into *rd (owned by the node, unchanged, until
+ * raft_node_advance, whatever is stepped meanwhile). Persist rd->snapshot,
+ * rd->entries and rd->hs (in that order, durably if rd->must_sync); send
+ * rd->messages at once (before the write) and rd->after only once it is
+ * durable; apply rd->snapshot and rd->committed; then call
+ * raft_node_advance. Only one ready is outstanding at a time: RAFT_ESTATE
+ * otherwise. -ENOMEM leaves the node unchanged. */
 int raft_node_ready(struct raft_node *n, struct raft_ready *rd);
 /* Acknowledge rd: it is persisted and applied. The leader counts its own
  * log only from here. Frees what rd pointed to. Committed configuration

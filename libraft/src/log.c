@@ -49,22 +49,36 @@ void raft__log_free_garbage(struct raft__log *l)
     l->n_garbage = 0;
 }
 
-/* Data of dropped entries may still be pointed to by a ready's committed
- * list; it is freed at the next advance. If the list cannot grow, free now:
- * nothing outside a ready points to it (no ready is outstanding here). */
+int raft__log_reserve_garbage(struct raft__log *l, size_t extra)
+{
+    if (!l->pinned || l->n_garbage + extra <= l->cap_garbage)
+        return 0;
+    size_t cap = l->cap_garbage ? l->cap_garbage * 2 : 16;
+    while (cap < l->n_garbage + extra)
+        cap *= 2;
+    void **g = raft__realloc(l->garbage, cap * sizeof(*g));
+    if (g == NULL)
+        return -ENOMEM;
+    l->garbage = g;
+    l->cap_garbage = cap;
+    return 0;
+}
+
+/* While a ready is outstanding (pinned) it may point at dropped data: keep
+ * it until the ready is advanced. Room was reserved beforehand. */
 static void discard(struct raft__log *l, void *data)
 {
     if (data == NULL)
         return;
-    if (l->n_garbage == l->cap_garbage) {
-        size_t cap = l->cap_garbage ? l->cap_garbage * 2 : 16;
-        void **g = raft__realloc(l->garbage, cap * sizeof(*g));
-        if (g == NULL) {
-            raft__free(data);
-            return;
-        }
-        l->garbage = g;
-        l->cap_garbage = cap;
+    if (!l->pinned) {
+        raft__free(data);
+        return;
+    }
+    if (l->n_garbage == l->cap_garbage &&
+        raft__log_reserve_garbage(l, 1) != 0) {
+        /* Unreachable when callers reserve; leaking beats a dangling
+         * pointer into the application's ready. */
+        return;
     }
     l->garbage[l->n_garbage++] = data;
 }
@@ -227,6 +241,8 @@ int raft__log_append(struct raft__log *l, const struct raft_entry *ents,
     else
         keep = 0;
     int rc = unstable_reserve(u, keep + n);
+    if (rc == 0)
+        rc = raft__log_reserve_garbage(l, u->n + 2);
     if (rc != 0)
         goto err;
     for (size_t i = 0; i < n; i++) {

@@ -57,7 +57,7 @@ void raft__msgvec_clear(struct raft__msgvec *v)
     v->n = 0;
 }
 
-static void msgvec_free(struct raft__msgvec *v)
+void raft__msgvec_free(struct raft__msgvec *v)
 {
     raft__msgvec_clear(v);
     raft__free(v->v);
@@ -682,7 +682,8 @@ static bool restore(struct raft_node *n, struct raft_snapshot *s)
         raft__log_commit_to(&n->log, s->meta.index);
         return false;
     }
-    if (raft__conf_validate(&s->meta.conf) != 0)
+    if (raft__conf_validate(&s->meta.conf) != 0 ||
+        raft__log_reserve_garbage(&n->log, n->log.u.n + 2) != 0)
         return false;
     raft__log_restore(&n->log, s);
     raft__tracker_set_conf(&n->trk, &s->meta.conf,
@@ -1169,21 +1170,23 @@ void raft_node_destroy(struct raft_node *n)
         return;
     raft__log_close(&n->log);
     raft__tracker_close(&n->trk);
-    msgvec_free(&n->msgs);
-    msgvec_free(&n->after);
+    raft__msgvec_free(&n->msgs);
+    raft__msgvec_free(&n->after);
     raft__free(n->reads_pending);
     raft__free(n->reads_wait);
     raft__free(n->reads_done);
     free_snap(n->snap_rx);
     raft__free(n->rd_committed);
+    raft__free(n->rd_ents);
+    raft__msgvec_free(&n->rd_msgs);
+    raft__msgvec_free(&n->rd_after);
+    raft__free(n->rd_reads);
     raft__free(n);
 }
 
-#define CHECK_NOT_IN_READY(n)                                       \
-    do {                                                            \
-        if ((n)->in_ready)                                          \
-            return raft__err((n), RAFT_ESTATE, "ready outstanding"); \
-    } while (0)
+/* Calls may come while a ready is outstanding: the ready owns its own
+ * copies (see raft_node_ready), and log data it points to is pinned. */
+#define CHECK_NOT_IN_READY(n) ((void)(n))
 
 /* A removed leader may go once a quorum of the configuration knows the
  * removal committed. */

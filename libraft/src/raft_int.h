@@ -35,7 +35,8 @@ struct raft__log {
     struct raft__unstable u;      /* the not-yet-durable tail */
     raft_index committed;         /* highest known committed */
     raft_index applied;           /* highest applied by the application */
-    void **garbage;               /* data freed at the next advance */
+    bool pinned;                  /* a ready may point at log data */
+    void **garbage;               /* data dropped while pinned */
     size_t n_garbage;             /* used slots of garbage */
     size_t cap_garbage;           /* allocated slots of garbage */
 };
@@ -72,6 +73,8 @@ void raft__log_restore(struct raft__log *l, struct raft_snapshot *snap);
 raft_index raft__log_conflict_by_term(struct raft__log *l, raft_index i,
                                       raft_term t, raft_term *found);
 void raft__log_free_garbage(struct raft__log *l);
+/* Room to drop extra blocks while pinned (so dropping cannot fail). */
+int raft__log_reserve_garbage(struct raft__log *l, size_t extra);
 
 /* ---- progress.c: the leader's view of each member (thesis 3.5, 4.3) ---- */
 
@@ -202,6 +205,10 @@ struct raft_node {
     raft_id prev_lead;            /* last leader handed out */
     bool in_ready;                /* a ready is outstanding */
     struct raft_entry *rd_committed; /* the ready's committed array */
+    struct raft_entry *rd_ents;   /* the ready's entries (header copies) */
+    struct raft__msgvec rd_msgs;  /* the ready's messages */
+    struct raft__msgvec rd_after; /* the ready's after-persist messages */
+    struct raft_read_state *rd_reads; /* the ready's read states */
     raft_index ready_last;        /* last entry index in the ready */
     raft_term ready_last_term;    /* its term */
     raft_index ready_snap;        /* snapshot index in the ready, or 0 */
@@ -217,6 +224,7 @@ int raft__err(struct raft_node *n, int rc, const char *fmt, ...)
 /* Queue m (copied; entries and snapshot chunk deep-copied). */
 void raft__send(struct raft_node *n, const struct raft_message *m);
 void raft__msgvec_clear(struct raft__msgvec *v);
+void raft__msgvec_free(struct raft__msgvec *v);
 int raft__apply_conf_change(struct raft_node *n,
                             const struct raft_conf_change *cc);
 void raft__bcast_append(struct raft_node *n);

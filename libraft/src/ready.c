@@ -43,6 +43,8 @@ int raft_node_ready(struct raft_node *n, struct raft_ready *rd)
         return raft__err(n, RAFT_ESTATE, "ready outstanding");
     raft__log_free_garbage(&n->log);
     struct raft__log *l = &n->log;
+    struct raft_entry *committed = NULL, *ents = NULL;
+    size_t n_committed = 0;
     if (l->committed > l->applied) {
         raft_index lo = l->applied + 1;
         raft_index first = raft__log_first(l);
@@ -51,11 +53,24 @@ int raft_node_ready(struct raft_node *n, struct raft_ready *rd)
         if (lo <= l->committed) {
             int rc = raft__log_entries(l, lo, l->committed + 1,
                                        n->cfg.max_committed_per_ready,
-                                       &rd->committed, &rd->n_committed);
+                                       &committed, &n_committed);
             if (rc != 0)
                 return raft__err(n, rc, "reading committed entries");
         }
     }
+    /* The ready gets its own copies of the entry headers and the message
+     * lists, so that the node can go on stepping while it is outstanding;
+     * the data they point to is pinned until advance. */
+    if (l->u.n > 0) {
+        ents = raft__malloc(l->u.n * sizeof(*ents));
+        if (ents == NULL) {
+            raft__free(committed);
+            return -ENOMEM;
+        }
+        memcpy(ents, l->u.ents, l->u.n * sizeof(*ents));
+    }
+    rd->committed = committed;
+    rd->n_committed = n_committed;
     rd->role = n->role;
     rd->leader = n->lead;
     rd->soft_changed = n->role != n->prev_role || n->lead != n->prev_lead;
@@ -64,22 +79,31 @@ int raft_node_ready(struct raft_node *n, struct raft_ready *rd)
     rd->hs.commit = l->committed;
     rd->hard_changed = !hs_equal(&rd->hs, &n->prev_hs);
     rd->snapshot = l->u.snap;
-    rd->entries = l->u.ents;
+    rd->entries = ents;
     rd->n_entries = l->u.n;
-    rd->messages = n->msgs.v;
-    rd->n_messages = n->msgs.n;
-    rd->after = n->after.v;
-    rd->n_after = n->after.n;
+    n->rd_msgs = n->msgs;
+    memset(&n->msgs, 0, sizeof(n->msgs));
+    n->rd_after = n->after;
+    memset(&n->after, 0, sizeof(n->after));
+    rd->messages = n->rd_msgs.v;
+    rd->n_messages = n->rd_msgs.n;
+    rd->after = n->rd_after.v;
+    rd->n_after = n->rd_after.n;
+    n->rd_reads = n->reads_done;
     rd->reads = n->reads_done;
     rd->n_reads = n->n_reads_done;
+    n->reads_done = NULL;
+    n->n_reads_done = 0;
+    n->cap_reads_done = 0;
     rd->must_sync = rd->n_entries > 0 || rd->snapshot != NULL ||
                     rd->hs.term != n->prev_hs.term ||
                     rd->hs.vote != n->prev_hs.vote;
-    n->ready_last = rd->n_entries ? rd->entries[rd->n_entries - 1].index : 0;
-    n->ready_last_term =
-        rd->n_entries ? rd->entries[rd->n_entries - 1].term : 0;
+    n->ready_last = rd->n_entries ? ents[rd->n_entries - 1].index : 0;
+    n->ready_last_term = rd->n_entries ? ents[rd->n_entries - 1].term : 0;
     n->ready_snap = rd->snapshot ? rd->snapshot->meta.index : 0;
-    n->rd_committed = rd->committed;
+    n->rd_committed = committed;
+    n->rd_ents = ents;
+    l->pinned = true;
     n->in_ready = true;
     return 0;
 }
@@ -93,40 +117,43 @@ int raft_node_advance(struct raft_node *n, struct raft_ready *rd)
     n->prev_hs = rd->hs;
     n->prev_role = rd->role;
     n->prev_lead = rd->leader;
-    raft__msgvec_clear(&n->msgs);
-    raft__msgvec_clear(&n->after);
-    n->n_reads_done = 0;
-    if (n->ready_snap != 0) {
-        raft__log_stable_snap_to(l, n->ready_snap);
-        if (l->applied < n->ready_snap)
-            l->applied = n->ready_snap;
-    }
-    if (n->ready_last != 0)
-        raft__log_stable_to(l, n->ready_last, n->ready_last_term);
+    if (n->ready_snap != 0 && l->applied < n->ready_snap)
+        l->applied = n->ready_snap;
+    /* Committed entries first: their data may be unstable entries that
+     * stabilizing frees. */
     int rc = 0;
-    if (rd->n_committed > 0) {
-        uint64_t bytes = 0;
-        for (size_t i = 0; i < rd->n_committed && rc == 0; i++) {
-            const struct raft_entry *e = &rd->committed[i];
-            bytes += e->len;
-            if (e->index > l->applied)
-                l->applied = e->index;
-            if (e->type != RAFT_ENTRY_CONF_CHANGE)
-                continue;
-            struct raft_conf_change cc;
-            if (raft_conf_change_decode(e->data, e->len, &cc) != 0) {
-                raft__log_msg(n, RAFT_LOG_WARN, "undecodable conf change");
-                continue;
-            }
-            rc = raft__apply_conf_change(n, &cc);
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < rd->n_committed && rc == 0; i++) {
+        const struct raft_entry *e = &rd->committed[i];
+        bytes += e->len;
+        if (e->index > l->applied)
+            l->applied = e->index;
+        if (e->type != RAFT_ENTRY_CONF_CHANGE)
+            continue;
+        struct raft_conf_change cc;
+        if (raft_conf_change_decode(e->data, e->len, &cc) != 0) {
+            raft__log_msg(n, RAFT_LOG_WARN, "undecodable conf change");
+            continue;
         }
-        if (n->role == RAFT_LEADER)
-            n->uncommitted = n->uncommitted > bytes ? n->uncommitted - bytes
-                                                    : 0;
+        rc = raft__apply_conf_change(n, &cc);
     }
+    if (n->role == RAFT_LEADER)
+        n->uncommitted = n->uncommitted > bytes ? n->uncommitted - bytes : 0;
     raft__free(n->rd_committed);
     n->rd_committed = NULL;
+    raft__free(n->rd_ents);
+    n->rd_ents = NULL;
+    raft__msgvec_free(&n->rd_msgs);
+    raft__msgvec_free(&n->rd_after);
+    raft__free(n->rd_reads);
+    n->rd_reads = NULL;
     memset(rd, 0, sizeof(*rd));
+    l->pinned = false;
+    raft__log_free_garbage(l);
+    if (n->ready_snap != 0)
+        raft__log_stable_snap_to(l, n->ready_snap);
+    if (n->ready_last != 0)
+        raft__log_stable_to(l, n->ready_last, n->ready_last_term);
     if (n->role == RAFT_LEADER) {
         struct raft__progress *self = raft__tracker_get(&n->trk, n->id);
         raft_index d = raft__log_last(l);
@@ -147,6 +174,5 @@ int raft_node_advance(struct raft_node *n, struct raft_ready *rd)
                               raft_strerror(r2));
         }
     }
-    raft__log_free_garbage(l);
     return rc;
 }

@@ -248,9 +248,23 @@ static void maybe_snapshot(struct sim *s, struct sim_node *sn)
         (void)raft_memstore_compact(sn->ms, sn->applied - keep);
 }
 
+static void finish_ready(struct sim *s, struct sim_node *sn,
+                         struct raft_ready *rdp);
+
 void sim_process_ready(struct sim *s, raft_id id)
 {
     struct sim_node *sn = &s->nodes[id - 1];
+    if (sn->node != NULL && sn->has_pending) {
+        /* The write in flight completes now. */
+        struct raft_ready done = sn->pending;
+        sn->has_pending = false;
+        if (sn->crash_in_ready) {
+            sn->crash_in_ready = false;
+            sim_crash(s, id);
+            return;
+        }
+        finish_ready(s, sn, &done);
+    }
     if (sn->node == NULL || !raft_node_has_ready(sn->node))
         return;
     struct raft_ready rd;
@@ -265,10 +279,23 @@ void sim_process_ready(struct sim *s, raft_id id)
         /* Crash before the write is durable: it is lost, and so are the
          * messages that had to wait for it. */
         sn->crash_in_ready = false;
-        raft_node_destroy(sn->node);
-        sn->node = NULL;
+        sim_crash(s, id);
         return;
     }
+    if (s->o.async && sim_rand(s) % 2 == 0) {
+        /* Leave the write in flight: the node keeps stepping meanwhile. */
+        sn->pending = rd;
+        sn->has_pending = true;
+        return;
+    }
+    finish_ready(s, sn, &rd);
+}
+
+static void finish_ready(struct sim *s, struct sim_node *sn,
+                         struct raft_ready *rdp)
+{
+    struct raft_ready rd = *rdp;
+    int rc;
     if (rd.snapshot != NULL) {
         rc = raft_memstore_apply_snapshot(sn->ms, rd.snapshot);
         if (rc != 0)
@@ -412,7 +439,8 @@ void sim_settle(struct sim *s)
     for (int iter = 0; iter < 10000; iter++) {
         bool any = s->n_net > 0;
         for (int i = 0; i < s->n; i++) {
-            if (s->nodes[i].node && raft_node_has_ready(s->nodes[i].node)) {
+            if (s->nodes[i].node && (s->nodes[i].has_pending ||
+                                     raft_node_has_ready(s->nodes[i].node))) {
                 any = true;
                 sim_process_ready(s, (raft_id)(i + 1));
             }
@@ -487,6 +515,7 @@ void sim_crash(struct sim *s, raft_id id)
     struct sim_node *sn = &s->nodes[id - 1];
     raft_node_destroy(sn->node);
     sn->node = NULL;
+    sn->has_pending = false;
 }
 
 /* On restart the state machine is rebuilt from the disk's snapshot; the

@@ -32,6 +32,7 @@ struct sim_opts {
     uint64_t chunk;          /* raft_config.snapshot_chunk_bytes */
     int snap_every;          /* snapshot+compact every N applies (0 off) */
     bool disable_forwarding; /* raft_config.disable_proposal_forwarding */
+    bool async;              /* writes may stay in flight across a round */
 };
 
 struct sim_node {
@@ -42,6 +43,8 @@ struct sim_node {
     uint64_t hash;             /* state machine: hash chain of entries */
     struct raft_conf_state conf; /* conf as of applied (from entries) */
     bool crash_in_ready;       /* crash during the next ready */
+    bool has_pending;          /* a ready whose write is in flight */
+    struct raft_ready pending; /* ... that ready */
     uint64_t n_applied;        /* entries applied since start */
 };
 

@@ -174,6 +174,7 @@ static void random_plain(void **state)
     o.max_delay = 2;
     o.loss_pm = 20;
     o.dup_pm = 20;
+    o.async = true;
     run(&o, 40, 1500);
 }
 
@@ -205,6 +206,7 @@ static void random_snapshots(void **state)
     o.loss_pm = 20;
     o.snap_every = 7;
     o.chunk = 5;
+    o.async = true;
     run(&o, 40, 1500);
 }
 
@@ -236,6 +238,7 @@ static void random_membership(void **state)
     o.dup_pm = 10;
     o.snap_every = 11;
     o.chunk = 7;
+    o.async = true;
     int changed = run(&o, 40, 1500);
     print_message("membership changed in %d runs\n", changed);
     assert_true(changed >= 10);

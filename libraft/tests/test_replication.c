@@ -107,8 +107,8 @@ static void leader_counts_itself_when_durable(void **state)
     sim_close(&s);
 }
 
-/* Calls other than status are refused while a ready is outstanding. */
-static void ready_must_be_advanced(void **state)
+/* One ready at a time; the node keeps working while it is outstanding. */
+static void one_ready_at_a_time(void **state)
 {
     (void)state;
     struct tnode t;
@@ -116,13 +116,20 @@ static void ready_must_be_advanced(void **state)
     raft_node_campaign(t.n);
     struct raft_ready rd;
     assert_int_equal(raft_node_ready(t.n, &rd), 0);
-    assert_int_equal(raft_node_tick(t.n), RAFT_ESTATE);
-    assert_int_equal(raft_node_propose(t.n, "a", 1, NULL), RAFT_ESTATE);
+    assert_int_equal(raft_node_tick(t.n), 0);
+    assert_int_equal(raft_node_propose(t.n, "a", 1, NULL), 0);
     struct raft_ready rd2;
     assert_int_equal(raft_node_ready(t.n, &rd2), RAFT_ESTATE);
     assert_false(raft_node_has_ready(t.n));
+    assert_int_equal(rd.n_entries, 1); /* the proposal is not in it */
+    assert_int_equal(raft_memstore_append(t.ms, rd.entries, rd.n_entries), 0);
+    raft_memstore_set_hard_state(t.ms, &rd.hs);
     assert_int_equal(raft_node_advance(t.n, &rd), 0);
     assert_int_equal(raft_node_advance(t.n, &rd), RAFT_ESTATE);
+    assert_true(raft_node_has_ready(t.n));
+    tnode_drain(&t);
+    assert_int_equal(status(t.n).commit, 3);
+    assert_int_equal(t.applied, 3);
     /* Destroying a node with a ready outstanding frees it all (a crash
      * before persisting, as the simulator does). */
     assert_int_equal(raft_node_propose(t.n, "b", 1, NULL), 0);
@@ -132,6 +139,38 @@ static void ready_must_be_advanced(void **state)
     assert_int_equal(raft_node_ready(t.n, &rd), 0);
     assert_int_equal(rd.n_committed, 1);
     tnode_close(&t);
+}
+
+/* Asynchronous writes: while the leader's own write is in flight it keeps
+ * taking acknowledgements, and a quorum of followers commits without it. */
+static void followers_commit_while_leader_writes(void **state)
+{
+    (void)state;
+    struct sim s;
+    elect(&s, 3, 1, NULL);
+    raft_index idx;
+    assert_int_equal(raft_node_propose(sim_node(&s, 1), "w", 1, &idx), 0);
+    struct raft_ready rd;
+    assert_int_equal(raft_node_ready(sim_node(&s, 1), &rd), 0);
+    assert_int_equal(rd.n_entries, 1);
+    for (size_t i = 0; i < rd.n_messages; i++) {
+        struct raft_message m = rd.messages[i];
+        assert_int_equal(raft_node_step(sim_node(&s, m.to), &m), 0);
+    }
+    sim_process_ready(&s, 2);
+    sim_process_ready(&s, 3);
+    sim_deliver_all(&s); /* their acks reach the leader mid-write */
+    assert_int_equal(status(sim_node(&s, 1)).commit, idx);
+    struct raft_status st = status(sim_node(&s, 1));
+    assert_int_equal(st.peers[0].id, 1);
+    assert_int_equal(st.peers[0].match, idx - 1); /* itself: not durable */
+    assert_int_equal(raft_memstore_append(s.nodes[0].ms, rd.entries, 1), 0);
+    assert_int_equal(raft_node_advance(sim_node(&s, 1), &rd), 0);
+    assert_int_equal(status(sim_node(&s, 1)).peers[0].match, idx);
+    sim_settle(&s);
+    assert_int_equal(s.nodes[0].applied, idx);
+    assert_string_equal(s.failure, "");
+    sim_close(&s);
 }
 
 /* 5.3: a follower refuses an append whose previous entry it lacks, and
@@ -452,7 +491,8 @@ int main(void)
         cmocka_unit_test(entry_committed_by_majority),
         cmocka_unit_test(no_commit_without_majority),
         cmocka_unit_test(leader_counts_itself_when_durable),
-        cmocka_unit_test(ready_must_be_advanced),
+        cmocka_unit_test(one_ready_at_a_time),
+        cmocka_unit_test(followers_commit_while_leader_writes),
         cmocka_unit_test(follower_rejects_gap),
         cmocka_unit_test(conflicting_entries_replaced),
         cmocka_unit_test(duplicate_append_is_harmless),
