@@ -19,45 +19,45 @@
 
 struct cl_call
 {
-    struct rpc_client *cli;      /* owner */
-    struct rpc__list link;       /* node in cli->calls, issue order */
-    struct cl_call *hnext;       /* chain in cli->tab */
-    uint32_t id;                 /* request id */
-    uint32_t method;             /* method id */
-    uint32_t gen;                /* connection generation it was sent on */
-    int deadline_ms;             /* budget given */
-    struct event *timer;         /* deadline */
+    struct rpc_client *cli; /* owner */
+    struct rpc__list link;  /* node in cli->calls, issue order */
+    struct cl_call *hnext;  /* chain in cli->tab */
+    uint32_t id;            /* request id */
+    uint32_t method;        /* method id */
+    uint32_t gen;           /* connection generation it was sent on */
+    int deadline_ms;        /* budget given */
+    struct event *timer;    /* deadline */
     const struct pb_msgdesc_s *resp_fields; /* reply message */
-    size_t resp_size;            /* sizeof reply struct */
-    rpc_done_fn done;            /* completion */
-    rpc_stream_fn on_msg;        /* stream messages, or NULL */
-    void *ud;                    /* passed to done / on_msg */
+    size_t resp_size;                       /* sizeof reply struct */
+    rpc_done_fn done;                       /* completion */
+    rpc_stream_fn on_msg;                   /* stream messages, or NULL */
+    void *ud;                               /* passed to done / on_msg */
 };
 
 struct rpc_client
 {
-    struct event_base *base;     /* caller's loop */
-    char *host;                  /* copied */
-    uint16_t port;               /* server port */
+    struct event_base *base;          /* caller's loop */
+    char *host;                       /* copied */
+    uint16_t port;                    /* server port */
     const struct rpc_tls_config *tls; /* borrowed */
-    int connect_ms;              /* connect timeout */
-    unsigned max_in_flight;      /* call bound */
-    uint32_t max_frame;          /* reply payload limit */
-    int stall_ms;                /* mid-frame silence limit */
-    int default_deadline_ms;     /* when a call gives 0 */
-    struct rpc__log log;         /* caller's logger */
-    struct rpc__conn *conn;      /* current connection or NULL */
-    bool conn_open;              /* it finished connecting */
-    uint32_t gen;                /* bumped per connection */
-    struct rpc__list calls;      /* pending struct cl_call */
-    struct cl_call **tab;        /* pending by id */
-    uint32_t mask;               /* tab size - 1 */
-    unsigned n_calls;            /* pending */
-    uint32_t next_id;            /* next request id (never 0) */
-    struct rpc__list lingering;  /* conns flushing a GOAWAY */
-    int busy;                    /* entry points on the stack */
-    bool destroying;             /* free when busy drops to 0 */
-    char errmsg[256];            /* last connection failure */
+    int connect_ms;                   /* connect timeout */
+    unsigned max_in_flight;           /* call bound */
+    uint32_t max_frame;               /* reply payload limit */
+    int stall_ms;                     /* mid-frame silence limit */
+    int default_deadline_ms;          /* when a call gives 0 */
+    struct rpc__log log;              /* caller's logger */
+    struct rpc__conn *conn;           /* current connection or NULL */
+    bool conn_open;                   /* it finished connecting */
+    uint32_t gen;                     /* bumped per connection */
+    struct rpc__list calls;           /* pending struct cl_call */
+    struct cl_call **tab;             /* pending by id */
+    uint32_t mask;                    /* tab size - 1 */
+    unsigned n_calls;                 /* pending */
+    uint32_t next_id;                 /* next request id (never 0) */
+    struct rpc__list lingering;       /* conns flushing a GOAWAY */
+    int busy;                         /* entry points on the stack */
+    bool destroying;                  /* free when busy drops to 0 */
+    char errmsg[256];                 /* last connection failure */
 };
 
 static void client_free(struct rpc_client *cli)
@@ -96,7 +96,9 @@ static struct cl_call *call_find(struct rpc_client *cli, uint32_t id)
 
 /* Removes call from the client and fires done once; the caller holds
  * enter(). */
-static void complete(struct cl_call *call, int rc, const void *resp,
+static void complete(struct cl_call *call,
+                     int rc,
+                     const void *resp,
                      const char *errmsg)
 {
     struct rpc_client *cli = call->cli;
@@ -125,8 +127,12 @@ static void send_cancel(struct rpc_client *cli, const struct cl_call *call)
 
 /* The connection of generation gen is gone: fail its calls. Calls started
  * from done callbacks go to a new connection and are left alone. */
-static void fail_gen(struct rpc_client *cli, uint32_t gen, int rc,
-                     const char *msg, uint32_t blamed_id, int blamed_rc)
+static void fail_gen(struct rpc_client *cli,
+                     uint32_t gen,
+                     int rc,
+                     const char *msg,
+                     uint32_t blamed_id,
+                     int blamed_rc)
 {
     while (!cli->destroying && !rpc__list_empty(&cli->calls)) {
         struct cl_call *call =
@@ -147,7 +153,9 @@ static void cl_on_open(void *owner)
     cli->errmsg[0] = '\0';
 }
 
-static void cl_on_close(void *owner, int rc, const char *reason,
+static void cl_on_close(void *owner,
+                        int rc,
+                        const char *reason,
                         uint32_t blamed_id)
 {
     struct rpc_client *cli = owner;
@@ -169,8 +177,10 @@ static void cl_on_close(void *owner, int rc, const char *reason,
 }
 
 /* Decodes a reply or stream message and hands it over. */
-static int deliver(struct rpc_client *cli, struct cl_call *call,
-                   const struct rpc__frame *f, const uint8_t *payload)
+static int deliver(struct rpc_client *cli,
+                   struct cl_call *call,
+                   const struct rpc__frame *f,
+                   const uint8_t *payload)
 {
     uint64_t small[64];
     void *msg = small;
@@ -185,8 +195,8 @@ static int deliver(struct rpc_client *cli, struct cl_call *call,
     if (rc != 0) {
         if (msg != small)
             rpc__free(msg);
-        rpc__conn_set_reason(cli->conn,
-                             "reply to request %u does not decode", f->id);
+        rpc__conn_set_reason(cli->conn, "reply to request %u does not decode",
+                             f->id);
         return RPC_EDECODE;
     }
     const struct pb_msgdesc_s *fields = call->resp_fields;
@@ -202,7 +212,8 @@ static int deliver(struct rpc_client *cli, struct cl_call *call,
     return 0;
 }
 
-static int cl_on_frame(void *owner, const struct rpc__frame *f,
+static int cl_on_frame(void *owner,
+                       const struct rpc__frame *f,
                        const uint8_t *payload)
 {
     struct rpc_client *cli = owner;
@@ -226,9 +237,8 @@ static int cl_on_frame(void *owner, const struct rpc__frame *f,
     }
     if (f->flags != RPC_F_REPLY && f->flags != RPC_F_STREAM &&
         f->flags != RPC_F_END) {
-        rpc__conn_set_reason(cli->conn,
-                             "server sent a request frame (flags 0x%02x)",
-                             f->flags);
+        rpc__conn_set_reason(
+            cli->conn, "server sent a request frame (flags 0x%02x)", f->flags);
         rc = RPC_EPROTO;
         goto out;
     }
@@ -247,14 +257,14 @@ static int cl_on_frame(void *owner, const struct rpc__frame *f,
         complete(call, f->aux < 0 ? f->aux : RPC_EPROTO, NULL, text);
         goto out;
     }
-    if (f->flags == RPC_F_END || (f->flags == RPC_F_REPLY &&
-                                  call->on_msg != NULL)) {
+    if (f->flags == RPC_F_END ||
+        (f->flags == RPC_F_REPLY && call->on_msg != NULL)) {
         complete(call, 0, NULL, "");
         goto out;
     }
     if (f->flags == RPC_F_STREAM && call->on_msg == NULL) {
-        rpc__conn_set_reason(cli->conn,
-                             "stream message for unary request %u", f->id);
+        rpc__conn_set_reason(cli->conn, "stream message for unary request %u",
+                             f->id);
         rc = RPC_EPROTO;
         goto out;
     }
@@ -321,8 +331,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     enter(cli);
     char msg[96];
-    snprintf(msg, sizeof msg, "deadline of %d ms exceeded",
-             call->deadline_ms);
+    snprintf(msg, sizeof msg, "deadline of %d ms exceeded", call->deadline_ms);
     send_cancel(cli, call);
     complete(call, RPC_EDEADLINE, NULL, msg);
     leave(cli);
@@ -349,8 +358,8 @@ int rpc_client_create(struct event_base *base,
     cli->tls = opts->tls;
     cli->connect_ms = opts->connect_timeout_ms != 0 ? opts->connect_timeout_ms
                                                     : DEFAULT_CONNECT_MS;
-    cli->max_in_flight = opts->max_in_flight != 0 ? opts->max_in_flight
-                                                  : DEFAULT_MAX_IN_FLIGHT;
+    cli->max_in_flight =
+        opts->max_in_flight != 0 ? opts->max_in_flight : DEFAULT_MAX_IN_FLIGHT;
     cli->max_frame = opts->max_frame != 0 ? (uint32_t)opts->max_frame
                                           : RPC_DEFAULT_MAX_FRAME;
     cli->stall_ms =
@@ -405,7 +414,8 @@ unsigned rpc_client_in_flight(const struct rpc_client *cli)
     return cli->n_calls;
 }
 
-int rpc_client_call(struct rpc_client *cli, const struct rpc_call_spec *spec,
+int rpc_client_call(struct rpc_client *cli,
+                    const struct rpc_call_spec *spec,
                     uint64_t *id_out)
 {
     if (cli == NULL || spec == NULL || spec->done == NULL ||
@@ -435,8 +445,8 @@ int rpc_client_call(struct rpc_client *cli, const struct rpc_call_spec *spec,
         if (cli->next_id == 0)
             cli->next_id = 1;
     }
-    int deadline = spec->deadline_ms != 0 ? spec->deadline_ms
-                                          : cli->default_deadline_ms;
+    int deadline =
+        spec->deadline_ms != 0 ? spec->deadline_ms : cli->default_deadline_ms;
     struct rpc__frame f = {.flags = RPC_F_REQUEST,
                            .method = spec->method,
                            .id = id,
@@ -489,15 +499,17 @@ int rpc_client_cancel(struct rpc_client *cli, uint64_t id)
 
 struct blocking
 {
-    bool finished;          /* done fired */
-    int rc;                 /* its code */
-    void *resp;             /* caller's reply struct */
-    size_t resp_size;       /* its size */
-    char *errbuf;           /* caller's message buffer */
-    size_t errlen;          /* its size */
+    bool finished;    /* done fired */
+    int rc;           /* its code */
+    void *resp;       /* caller's reply struct */
+    size_t resp_size; /* its size */
+    char *errbuf;     /* caller's message buffer */
+    size_t errlen;    /* its size */
 };
 
-static void blocking_done(int rc, const void *resp, const char *errmsg,
+static void blocking_done(int rc,
+                          const void *resp,
+                          const char *errmsg,
                           void *ud)
 {
     struct blocking *b = ud;
@@ -513,10 +525,15 @@ static void blocking_done(int rc, const void *resp, const char *errmsg,
         snprintf(b->errbuf, b->errlen, "%s", errmsg);
 }
 
-int rpc_call_blocking(const struct rpc_client_options *opts, uint32_t method,
-                      const struct pb_msgdesc_s *req_fields, const void *req,
-                      const struct pb_msgdesc_s *resp_fields, void *resp,
-                      size_t resp_size, int deadline_ms, char *errbuf,
+int rpc_call_blocking(const struct rpc_client_options *opts,
+                      uint32_t method,
+                      const struct pb_msgdesc_s *req_fields,
+                      const void *req,
+                      const struct pb_msgdesc_s *resp_fields,
+                      void *resp,
+                      size_t resp_size,
+                      int deadline_ms,
+                      char *errbuf,
                       size_t errlen)
 {
     if (errlen > 0)
@@ -533,8 +550,10 @@ int rpc_call_blocking(const struct rpc_client_options *opts, uint32_t method,
             snprintf(errbuf, errlen, "%s", rpc_strerror(rc));
         goto out;
     }
-    struct blocking b = {.resp = resp, .resp_size = resp_size,
-                         .errbuf = errbuf, .errlen = errlen};
+    struct blocking b = {.resp = resp,
+                         .resp_size = resp_size,
+                         .errbuf = errbuf,
+                         .errlen = errlen};
     struct rpc_call_spec spec = {
         .method = method,
         .req_fields = req_fields,
@@ -548,9 +567,9 @@ int rpc_call_blocking(const struct rpc_client_options *opts, uint32_t method,
     rc = rpc_client_call(cli, &spec, NULL);
     if (rc != 0) {
         if (errlen > 0)
-            snprintf(errbuf, errlen, "%s", rpc_client_errmsg(cli)[0] != '\0'
-                                               ? rpc_client_errmsg(cli)
-                                               : rpc_strerror(rc));
+            snprintf(errbuf, errlen, "%s",
+                     rpc_client_errmsg(cli)[0] != '\0' ? rpc_client_errmsg(cli)
+                                                       : rpc_strerror(rc));
         goto out;
     }
     while (!b.finished)

@@ -29,40 +29,40 @@ enum conn_state {
 
 struct rpc__conn
 {
-    enum conn_state state;         /* see enum */
-    struct event_base *base;       /* loop */
-    struct bufferevent *bev;       /* the socket; raw bytes */
-    struct evbuffer *rx;           /* raw bytes read (ciphertext with TLS) */
-    struct evbuffer *in;           /* plaintext in (rx without TLS) */
-    struct evbuffer *out;          /* plaintext out, ours; flush_out moves
-                                      it to the socket */
+    enum conn_state state;   /* see enum */
+    struct event_base *base; /* loop */
+    struct bufferevent *bev; /* the socket; raw bytes */
+    struct evbuffer *rx;     /* raw bytes read (ciphertext with TLS) */
+    struct evbuffer *in;     /* plaintext in (rx without TLS) */
+    struct evbuffer *out;    /* plaintext out, ours; flush_out moves
+                                it to the socket */
 #ifdef RPC_HAVE_TLS
-    struct rpc__tls *tls;          /* NULL: plaintext */
+    struct rpc__tls *tls; /* NULL: plaintext */
 #endif
-    bool use_tls;                  /* in/out are our own buffers */
-    bool is_server;                /* accepted, not connected */
-    struct event *stall_ev;        /* mid-frame silence / flood hold */
-    struct event *kick_ev;         /* deferred parse and TLS flush */
-    struct event *connect_ev;      /* client connect timeout */
+    bool use_tls;                    /* in/out are our own buffers */
+    bool is_server;                  /* accepted, not connected */
+    struct event *stall_ev;          /* mid-frame silence / flood hold */
+    struct event *kick_ev;           /* deferred parse and TLS flush */
+    struct event *connect_ev;        /* client connect timeout */
     const struct rpc__conn_ops *ops; /* owner callbacks; NULL once
                                         detached */
-    void *owner;                   /* passed to ops */
-    const struct rpc__log *log;    /* owner's logger (not for CLOSING) */
-    struct rpc__log own_log;       /* copy used while CLOSING */
-    struct rpc__list *lingering;   /* list CLOSING conns wait on */
-    struct rpc__list link;         /* node in lingering */
-    uint32_t max_frame;            /* payload limit */
-    int stall_timeout_ms;          /* guard timeout */
-    size_t max_out;                /* output limit, 0 none */
-    bool paused_owner;             /* owner asked to stop reading */
-    bool paused_out;               /* output over the limit */
-    bool flush_pending;            /* kick_ev should flush out */
-    bool parse_pending;            /* kick_ev should parse input */
-    bool kicked;                   /* kick_ev is active */
-    int busy;                      /* depth of our own callbacks */
-    bool dead;                     /* free when busy drops to 0 */
-    char peer[64];                 /* "ip:port" for logs */
-    char reason[256];              /* on_frame error text */
+    void *owner;                     /* passed to ops */
+    const struct rpc__log *log;      /* owner's logger (not for CLOSING) */
+    struct rpc__log own_log;         /* copy used while CLOSING */
+    struct rpc__list *lingering;     /* list CLOSING conns wait on */
+    struct rpc__list link;           /* node in lingering */
+    uint32_t max_frame;              /* payload limit */
+    int stall_timeout_ms;            /* guard timeout */
+    size_t max_out;                  /* output limit, 0 none */
+    bool paused_owner;               /* owner asked to stop reading */
+    bool paused_out;                 /* output over the limit */
+    bool flush_pending;              /* kick_ev should flush out */
+    bool parse_pending;              /* kick_ev should parse input */
+    bool kicked;                     /* kick_ev is active */
+    int busy;                        /* depth of our own callbacks */
+    bool dead;                       /* free when busy drops to 0 */
+    char peer[64];                   /* "ip:port" for logs */
+    char reason[256];                /* on_frame error text */
 };
 
 static void conn_free(struct rpc__conn *c)
@@ -123,8 +123,11 @@ static void kick(struct rpc__conn *c)
 
 /* Closes because of a fault: tells the owner (once), then either lingers
  * to flush a GOAWAY or frees. */
-static void conn_fail(struct rpc__conn *c, int rc, const char *reason,
-                      uint32_t id, bool goaway)
+static void conn_fail(struct rpc__conn *c,
+                      int rc,
+                      const char *reason,
+                      uint32_t id,
+                      bool goaway)
 {
     if (c->state == CONN_CLOSING)
         return;
@@ -160,8 +163,8 @@ static void stall_cb(evutil_socket_t fd, short what, void *arg)
         conn_fail(c, RPC_EFLOOD,
                   "peer sent requests without reading the replies", 0, true);
     else
-        conn_fail(c, RPC_ESTALLED, "peer stalled in the middle of a frame",
-                  0, true);
+        conn_fail(c, RPC_ESTALLED, "peer stalled in the middle of a frame", 0,
+                  true);
 }
 
 /* Re-arms or clears the stall guard after input or output changed. */
@@ -180,8 +183,7 @@ static void update_stall(struct rpc__conn *c)
     else if (c->paused_owner)
         arm = false; /* we hold the peer back: not its fault */
     else
-        arm = evbuffer_get_length(c->in) > 0 ||
-              evbuffer_get_length(c->rx) > 0;
+        arm = evbuffer_get_length(c->in) > 0 || evbuffer_get_length(c->rx) > 0;
     if (arm) {
         if (c->paused_out && event_pending(c->stall_ev, EV_TIMEOUT, NULL))
             return; /* the flood clock keeps running */
@@ -207,8 +209,7 @@ static void parse(struct rpc__conn *c)
         int rc = rpc__frame_decode(hdr, sizeof hdr, c->max_frame, &f);
         if (rc < 0) {
             char why[128];
-            snprintf(why, sizeof why, "bad frame header: %s",
-                     rpc_strerror(rc));
+            snprintf(why, sizeof why, "bad frame header: %s", rpc_strerror(rc));
             conn_fail(c, rc, why, 0, true);
             return;
         }
@@ -227,8 +228,8 @@ static void parse(struct rpc__conn *c)
         evbuffer_drain(c->in, total);
         if (rc < 0) {
             conn_fail(c, rc,
-                      c->reason[0] != '\0' ? c->reason : rpc_strerror(rc),
-                      f.id, true);
+                      c->reason[0] != '\0' ? c->reason : rpc_strerror(rc), f.id,
+                      true);
             return;
         }
     }
@@ -447,10 +448,9 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
                  evutil_socket_error_to_string(err));
         rc = RPC_ECONNECT;
     } else if (what & BEV_EVENT_EOF) {
-        snprintf(why, sizeof why, "peer %s closed the connection%s",
-                 c->peer,
-                 evbuffer_get_length(c->in) > 0 ? " in the middle of a frame"
-                                                : "");
+        snprintf(
+            why, sizeof why, "peer %s closed the connection%s", c->peer,
+            evbuffer_get_length(c->in) > 0 ? " in the middle of a frame" : "");
         rc = RPC_ECONNLOST;
     } else {
         int err = EVUTIL_SOCKET_ERROR();
@@ -497,7 +497,8 @@ static void connect_timeout_cb(evutil_socket_t fd, short what, void *arg)
     conn_fail(c, RPC_ECONNECT, why, 0, false);
 }
 
-static int conn_new(const struct rpc__conn_params *p, const char *peer,
+static int conn_new(const struct rpc__conn_params *p,
+                    const char *peer,
                     struct rpc__conn **out)
 {
     struct rpc__conn *c = rpc__calloc(1, sizeof *c);
@@ -553,8 +554,10 @@ static void conn_setup_bev(struct rpc__conn *c)
     bufferevent_setwatermark(c->bev, EV_WRITE, c->max_out / 2, 0);
 }
 
-int rpc__conn_accept(const struct rpc__conn_params *p, evutil_socket_t fd,
-                     const char *peer, struct rpc__conn **out)
+int rpc__conn_accept(const struct rpc__conn_params *p,
+                     evutil_socket_t fd,
+                     const char *peer,
+                     struct rpc__conn **out)
 {
     struct rpc__conn *c;
     int rc = conn_new(p, peer, &c);
@@ -581,8 +584,10 @@ int rpc__conn_accept(const struct rpc__conn_params *p, evutil_socket_t fd,
 }
 
 int rpc__conn_connect(const struct rpc__conn_params *p,
-                      const struct sockaddr *addr, int addrlen,
-                      const char *peer, int timeout_ms,
+                      const struct sockaddr *addr,
+                      int addrlen,
+                      const char *peer,
+                      int timeout_ms,
                       struct rpc__conn **out)
 {
     struct rpc__conn *c;
@@ -650,8 +655,11 @@ void rpc__conn_pause(struct rpc__conn *c, bool pause)
     update_stall(c);
 }
 
-void rpc__conn_close(struct rpc__conn *c, int rc, const char *reason,
-                     uint32_t id, bool goaway)
+void rpc__conn_close(struct rpc__conn *c,
+                     int rc,
+                     const char *reason,
+                     uint32_t id,
+                     bool goaway)
 {
     if (c->state == CONN_CLOSING)
         return;

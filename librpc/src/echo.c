@@ -17,7 +17,8 @@ static void echo_handler(struct rpc_call *call, const void *req, void *ud)
     rpc_call_reply(call, &out);
 }
 
-static void echo_stream_handler(struct rpc_call *call, const void *req,
+static void echo_stream_handler(struct rpc_call *call,
+                                const void *req,
                                 void *ud)
 {
     const rpc_EchoRequest *in = req;
@@ -92,9 +93,11 @@ static void status_handler(struct rpc_call *call, const void *req, void *ud)
     rpc_call_reply(call, &out);
 }
 
-int rpc_server_add_status(struct rpc_server *srv, const char *role,
+int rpc_server_add_status(struct rpc_server *srv,
+                          const char *role,
                           const char *version,
-                          const char *(*detail_fn)(void *ud), void *ud)
+                          const char *(*detail_fn)(void *ud),
+                          void *ud)
 {
     if (srv == NULL || role == NULL || version == NULL)
         return RPC_ECONFIG;

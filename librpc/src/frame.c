@@ -28,19 +28,21 @@ static void put32(uint8_t *p, uint32_t v)
 static bool flags_valid(uint8_t flags)
 {
     switch (flags) {
-    case RPC_F_REQUEST:
-    case RPC_F_CANCEL:
-    case RPC_F_REPLY:
-    case RPC_F_STREAM:
-    case RPC_F_END:
-    case RPC_F_GOAWAY:
-        return true;
-    default:
-        return false;
+        case RPC_F_REQUEST:
+        case RPC_F_CANCEL:
+        case RPC_F_REPLY:
+        case RPC_F_STREAM:
+        case RPC_F_END:
+        case RPC_F_GOAWAY:
+            return true;
+        default:
+            return false;
     }
 }
 
-int rpc__frame_decode(const uint8_t *buf, size_t len, uint32_t max_payload,
+int rpc__frame_decode(const uint8_t *buf,
+                      size_t len,
+                      uint32_t max_payload,
                       struct rpc__frame *out)
 {
     if (len < RPC_HEADER_SIZE)
@@ -67,8 +69,7 @@ int rpc__frame_decode(const uint8_t *buf, size_t len, uint32_t max_payload,
     return 0;
 }
 
-void rpc__frame_encode(const struct rpc__frame *f,
-                       uint8_t buf[RPC_HEADER_SIZE])
+void rpc__frame_encode(const struct rpc__frame *f, uint8_t buf[RPC_HEADER_SIZE])
 {
     put32(buf, RPC_MAGIC);
     buf[4] = RPC_PROTO_VERSION;
@@ -81,8 +82,10 @@ void rpc__frame_encode(const struct rpc__frame *f,
     put32(buf + 20, (uint32_t)f->aux);
 }
 
-int rpc__frame_append(struct evbuffer *out, struct rpc__frame *f,
-                      const struct pb_msgdesc_s *fields, const void *msg)
+int rpc__frame_append(struct evbuffer *out,
+                      struct rpc__frame *f,
+                      const struct pb_msgdesc_s *fields,
+                      const void *msg)
 {
     size_t size = 0;
     if (msg != NULL && !pb_get_encoded_size(&size, fields, msg))
@@ -109,8 +112,10 @@ int rpc__frame_append(struct evbuffer *out, struct rpc__frame *f,
     return 0;
 }
 
-int rpc__frame_append_raw(struct evbuffer *out, struct rpc__frame *f,
-                          const void *payload, size_t len)
+int rpc__frame_append_raw(struct evbuffer *out,
+                          struct rpc__frame *f,
+                          const void *payload,
+                          size_t len)
 {
     uint8_t hdr[RPC_HEADER_SIZE];
     if (len > UINT32_MAX)
@@ -124,8 +129,10 @@ int rpc__frame_append_raw(struct evbuffer *out, struct rpc__frame *f,
     return 0;
 }
 
-int rpc__payload_decode(const uint8_t *payload, size_t len,
-                        const struct pb_msgdesc_s *fields, void *msg)
+int rpc__payload_decode(const uint8_t *payload,
+                        size_t len,
+                        const struct pb_msgdesc_s *fields,
+                        void *msg)
 {
     pb_istream_t is = pb_istream_from_buffer(payload, len);
     /* pb_decode zeroes msg and frees what it allocated on failure. */

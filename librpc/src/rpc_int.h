@@ -51,29 +51,31 @@ void rpc__logf(const struct rpc__log *log, int level, const char *fmt, ...)
 #define RPC_DEFAULT_MAX_FRAME (16u << 20)
 
 /* Flags: a frame is one of these kinds (any other value is malformed). */
-#define RPC_F_REQUEST 0x00u   /* client -> server: a call */
-#define RPC_F_CANCEL 0x01u    /* client -> server: stop request id */
-#define RPC_F_REPLY 0x02u     /* server -> client: unary reply or failure */
-#define RPC_F_STREAM 0x04u    /* server -> client: one stream message */
-#define RPC_F_END 0x08u       /* server -> client: stream ended, status */
-#define RPC_F_GOAWAY 0x10u    /* either way: connection error, then close;
-                                 payload is the reason text */
+#define RPC_F_REQUEST 0x00u /* client -> server: a call */
+#define RPC_F_CANCEL 0x01u  /* client -> server: stop request id */
+#define RPC_F_REPLY 0x02u   /* server -> client: unary reply or failure */
+#define RPC_F_STREAM 0x04u  /* server -> client: one stream message */
+#define RPC_F_END 0x08u     /* server -> client: stream ended, status */
+/* either way: connection error, then close; payload is the reason text */
+#define RPC_F_GOAWAY 0x10u
 
 struct rpc__frame
 {
-    uint8_t flags;       /* RPC_F_* */
-    uint32_t method;     /* method id */
-    uint32_t id;         /* request id */
-    uint32_t length;     /* payload length */
-    int32_t aux;         /* deadline budget or status */
+    uint8_t flags;   /* RPC_F_* */
+    uint32_t method; /* method id */
+    uint32_t id;     /* request id */
+    uint32_t length; /* payload length */
+    int32_t aux;     /* deadline budget or status */
 };
 
 /* Decodes a header from the first len bytes of buf. Returns 0 with *out
  * filled, 1 when fewer than RPC_HEADER_SIZE bytes are present, or
- * RPC_EBAD_MAGIC, RPC_EVERSION, RPC_EPROTO (bad flags or reserved bits,
- * a failure status of 0 in an error frame...), RPC_EFRAME_TOO_LARGE (length
+ * RPC_EBAD_MAGIC, RPC_EVERSION, RPC_EPROTO (bad flags or reserved bits, a
+ * negative deadline, a CANCEL with payload), RPC_EFRAME_TOO_LARGE (length
  * over max_payload). Pure: no state, no allocation. */
-int rpc__frame_decode(const uint8_t *buf, size_t len, uint32_t max_payload,
+int rpc__frame_decode(const uint8_t *buf,
+                      size_t len,
+                      uint32_t max_payload,
                       struct rpc__frame *out);
 
 /* Writes the 24-byte header of f into buf. */
@@ -83,19 +85,24 @@ void rpc__frame_encode(const struct rpc__frame *f,
 /* Encodes msg (fields) as the payload of a frame with header f (its length
  * is filled in) and appends header and payload to out. msg NULL: empty
  * payload. Returns 0, RPC_EENCODE or -ENOMEM. */
-int rpc__frame_append(struct evbuffer *out, struct rpc__frame *f,
-                      const struct pb_msgdesc_s *fields, const void *msg);
+int rpc__frame_append(struct evbuffer *out,
+                      struct rpc__frame *f,
+                      const struct pb_msgdesc_s *fields,
+                      const void *msg);
 
 /* Same with raw payload bytes (error text). */
-int rpc__frame_append_raw(struct evbuffer *out, struct rpc__frame *f,
-                          const void *payload, size_t len);
+int rpc__frame_append_raw(struct evbuffer *out,
+                          struct rpc__frame *f,
+                          const void *payload,
+                          size_t len);
 
 /* Decodes payload as fields into msg (zeroed first). Returns 0 or
  * RPC_EDECODE; on failure msg holds nothing to release. */
-int rpc__payload_decode(const uint8_t *payload, size_t len,
-                        const struct pb_msgdesc_s *fields, void *msg);
+int rpc__payload_decode(const uint8_t *payload,
+                        size_t len,
+                        const struct pb_msgdesc_s *fields,
+                        void *msg);
 void rpc__payload_release(const struct pb_msgdesc_s *fields, void *msg);
-
 
 /* ---- intrusive doubly linked list (util.c) ---- */
 struct rpc__list
@@ -123,14 +130,17 @@ struct rpc__conn_ops
     /* A whole frame; payload holds f->length bytes, borrowed for the call.
      * Returns 0, or a negative code to close the connection with a GOAWAY
      * naming it (the owner wrote the reason with rpc__conn_set_reason). */
-    int (*on_frame)(void *owner, const struct rpc__frame *f,
+    int (*on_frame)(void *owner,
+                    const struct rpc__frame *f,
                     const uint8_t *payload);
     /* The connection is usable (TCP connected, TLS established). */
     void (*on_open)(void *owner);
     /* The connection failed or was closed (not by the owner's own
      * rpc__conn_close): fires once; the conn is gone afterwards. blamed_id
      * is the request whose frame caused it (0: none). */
-    void (*on_close)(void *owner, int rc, const char *reason,
+    void (*on_close)(void *owner,
+                     int rc,
+                     const char *reason,
                      uint32_t blamed_id);
     /* Reply bytes drained below half the limit (reading resumed). */
     void (*on_drain)(void *owner);
@@ -138,25 +148,29 @@ struct rpc__conn_ops
 
 struct rpc__conn_params
 {
-    struct event_base *base;         /* loop */
+    struct event_base *base;          /* loop */
     const struct rpc_tls_config *tls; /* NULL: plaintext */
-    bool is_server;                  /* role */
-    uint32_t max_frame;              /* payload limit */
-    int stall_timeout_ms;            /* mid-frame silence, flood hold */
-    size_t max_out;                  /* 0: no output limit */
-    const struct rpc__log *log;      /* owner's logger (outlives conn) */
-    const struct rpc__conn_ops *ops; /* owner callbacks */
-    void *owner;                     /* passed to ops */
-    struct rpc__list *lingering;     /* where CLOSING conns wait */
+    bool is_server;                   /* role */
+    uint32_t max_frame;               /* payload limit */
+    int stall_timeout_ms;             /* mid-frame silence, flood hold */
+    size_t max_out;                   /* 0: no output limit */
+    const struct rpc__log *log;       /* owner's logger (outlives conn) */
+    const struct rpc__conn_ops *ops;  /* owner callbacks */
+    void *owner;                      /* passed to ops */
+    struct rpc__list *lingering;      /* where CLOSING conns wait */
 };
 
 /* Wraps an accepted socket (server) or starts connecting to addr (client,
  * with timeout). Returns 0 or a negative code with *out NULL. */
-int rpc__conn_accept(const struct rpc__conn_params *p, evutil_socket_t fd,
-                     const char *peer, struct rpc__conn **out);
+int rpc__conn_accept(const struct rpc__conn_params *p,
+                     evutil_socket_t fd,
+                     const char *peer,
+                     struct rpc__conn **out);
 int rpc__conn_connect(const struct rpc__conn_params *p,
-                      const struct sockaddr *addr, int addrlen,
-                      const char *peer, int timeout_ms,
+                      const struct sockaddr *addr,
+                      int addrlen,
+                      const char *peer,
+                      int timeout_ms,
                       struct rpc__conn **out);
 
 /* The plaintext output buffer: append frames, then rpc__conn_flush. */
@@ -171,8 +185,11 @@ void rpc__conn_pause(struct rpc__conn *c, bool pause);
 /* Detaches the owner and closes: goaway sends a GOAWAY(rc, reason, id)
  * first and lingers until it is written (bounded by the stall timeout).
  * The owner gets no on_close. Safe inside an ops callback. */
-void rpc__conn_close(struct rpc__conn *c, int rc, const char *reason,
-                     uint32_t id, bool goaway);
+void rpc__conn_close(struct rpc__conn *c,
+                     int rc,
+                     const char *reason,
+                     uint32_t id,
+                     bool goaway);
 
 /* Frees every conn lingering on list (owner destroy). */
 void rpc__conn_free_lingering(struct rpc__list *lingering);

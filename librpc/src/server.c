@@ -20,58 +20,58 @@
 
 struct srv_method
 {
-    struct rpc_method m;   /* registered copy (name borrowed, static) */
+    struct rpc_method m; /* registered copy (name borrowed, static) */
 };
 
 struct rpc_server
 {
-    struct event_base *base;        /* caller's loop */
-    struct evconnlistener *lev;     /* listening socket */
-    uint16_t port;                  /* bound port */
+    struct event_base *base;          /* caller's loop */
+    struct evconnlistener *lev;       /* listening socket */
+    uint16_t port;                    /* bound port */
     const struct rpc_tls_config *tls; /* borrowed; NULL plaintext */
-    uint32_t max_frame;             /* payload limit */
-    unsigned max_in_flight;         /* per connection */
-    size_t max_out;                 /* per connection */
-    int stall_ms;                   /* stall / flood timeout */
-    struct rpc__log log;            /* caller's logger */
-    struct srv_method *methods;     /* registered methods */
-    size_t n_methods;               /* used entries */
-    size_t cap_methods;             /* allocated entries */
-    struct rpc__list conns;         /* struct srv_conn.link */
-    unsigned n_conns;               /* length of conns */
-    struct rpc__list orphans;       /* calls whose connection closed */
-    struct rpc__list lingering;     /* conns flushing a GOAWAY */
-    struct event *accept_retry;     /* re-enables accepting after EMFILE */
-    struct rpc__status *status;     /* rpc_server_add_status's state */
+    uint32_t max_frame;               /* payload limit */
+    unsigned max_in_flight;           /* per connection */
+    size_t max_out;                   /* per connection */
+    int stall_ms;                     /* stall / flood timeout */
+    struct rpc__log log;              /* caller's logger */
+    struct srv_method *methods;       /* registered methods */
+    size_t n_methods;                 /* used entries */
+    size_t cap_methods;               /* allocated entries */
+    struct rpc__list conns;           /* struct srv_conn.link */
+    unsigned n_conns;                 /* length of conns */
+    struct rpc__list orphans;         /* calls whose connection closed */
+    struct rpc__list lingering;       /* conns flushing a GOAWAY */
+    struct event *accept_retry;       /* re-enables accepting after EMFILE */
+    struct rpc__status *status;       /* rpc_server_add_status's state */
 };
 
 struct srv_conn
 {
-    struct rpc_server *srv;   /* owner */
-    struct rpc__conn *conn;   /* socket; NULL once closed */
-    struct rpc__list link;    /* node in srv->conns */
-    struct rpc__list calls;   /* unfinished calls (struct rpc_call.link) */
-    struct rpc_call **tab;    /* calls by request id, chained */
-    uint32_t mask;            /* tab size - 1 */
-    unsigned n_calls;         /* unfinished calls */
-    bool paused;              /* reading stopped at max_in_flight */
+    struct rpc_server *srv; /* owner */
+    struct rpc__conn *conn; /* socket; NULL once closed */
+    struct rpc__list link;  /* node in srv->conns */
+    struct rpc__list calls; /* unfinished calls (struct rpc_call.link) */
+    struct rpc_call **tab;  /* calls by request id, chained */
+    uint32_t mask;          /* tab size - 1 */
+    unsigned n_calls;       /* unfinished calls */
+    bool paused;            /* reading stopped at max_in_flight */
 };
 
 struct rpc_call
 {
-    struct rpc_server *srv;          /* server */
-    struct srv_conn *sc;             /* connection; NULL once it closed */
-    struct rpc__list link;           /* sc->calls or srv->orphans */
-    struct rpc_call *hnext;          /* chain in sc->tab */
-    uint32_t id;                     /* request id */
-    uint32_t method;                 /* method id */
-    uint32_t deadline_ms;            /* caller's budget at arrival */
-    const struct pb_msgdesc_s *req_fields;  /* request message */
-    const struct pb_msgdesc_s *resp_fields; /* reply message */
-    bool alive;                      /* the caller still waits */
+    struct rpc_server *srv;                /* server */
+    struct srv_conn *sc;                   /* connection; NULL once it closed */
+    struct rpc__list link;                 /* sc->calls or srv->orphans */
+    struct rpc_call *hnext;                /* chain in sc->tab */
+    uint32_t id;                           /* request id */
+    uint32_t method;                       /* method id */
+    uint32_t deadline_ms;                  /* caller's budget at arrival */
+    const struct pb_msgdesc_s *req_fields; /* request message */
+    const struct pb_msgdesc_s *resp_fields;       /* reply message */
+    bool alive;                                   /* the caller still waits */
     void (*cancel_fn)(struct rpc_call *, void *); /* on_cancel */
-    void *cancel_ud;                 /* passed to cancel_fn */
-    void *req;                       /* decoded request (after struct) */
+    void *cancel_ud;                              /* passed to cancel_fn */
+    void *req; /* decoded request (after struct) */
 };
 
 /* ---- call table ---- */
@@ -131,8 +131,11 @@ static int dead_code(const struct rpc_call *call)
 }
 
 /* Appends a frame for call; returns 0 or the code saying why not. */
-static int call_send(struct rpc_call *call, uint8_t flags, int32_t aux,
-                     const void *msg, const char *text)
+static int call_send(struct rpc_call *call,
+                     uint8_t flags,
+                     int32_t aux,
+                     const void *msg,
+                     const char *text)
 {
     if (!call->alive || call->sc == NULL || call->sc->conn == NULL)
         return dead_code(call);
@@ -192,7 +195,8 @@ bool rpc_call_alive(const struct rpc_call *call)
 }
 
 void rpc_call_on_cancel(struct rpc_call *call,
-                        void (*fn)(struct rpc_call *call, void *ud), void *ud)
+                        void (*fn)(struct rpc_call *call, void *ud),
+                        void *ud)
 {
     call->cancel_fn = fn;
     call->cancel_ud = ud;
@@ -269,7 +273,8 @@ static const struct srv_method *method_find(const struct rpc_server *srv,
     return NULL;
 }
 
-static int on_request(struct srv_conn *sc, const struct rpc__frame *f,
+static int on_request(struct srv_conn *sc,
+                      const struct rpc__frame *f,
                       const uint8_t *payload)
 {
     struct rpc_server *srv = sc->srv;
@@ -279,9 +284,8 @@ static int on_request(struct srv_conn *sc, const struct rpc__frame *f,
         return RPC_EUNKNOWN_METHOD;
     }
     if (f->id == 0 || call_find(sc, f->id) != NULL) {
-        rpc__conn_set_reason(sc->conn,
-                             "request id %u is zero or already in flight",
-                             f->id);
+        rpc__conn_set_reason(
+            sc->conn, "request id %u is zero or already in flight", f->id);
         return RPC_EPROTO;
     }
     size_t head = (sizeof(struct rpc_call) + 15) & ~(size_t)15;
@@ -292,12 +296,12 @@ static int on_request(struct srv_conn *sc, const struct rpc__frame *f,
     }
     memset(call, 0, sizeof *call);
     call->req = (char *)call + head;
-    if (rpc__payload_decode(payload, f->length, sm->m.req_fields,
-                            call->req) != 0) {
+    if (rpc__payload_decode(payload, f->length, sm->m.req_fields, call->req) !=
+        0) {
         rpc__free(call);
-        rpc__conn_set_reason(
-            sc->conn, "payload of method %s (0x%08x) does not decode",
-            sm->m.name != NULL ? sm->m.name : "?", f->method);
+        rpc__conn_set_reason(sc->conn,
+                             "payload of method %s (0x%08x) does not decode",
+                             sm->m.name != NULL ? sm->m.name : "?", f->method);
         return RPC_EDECODE;
     }
     call->srv = srv;
@@ -322,37 +326,40 @@ static int on_request(struct srv_conn *sc, const struct rpc__frame *f,
     return 0;
 }
 
-static int sc_on_frame(void *owner, const struct rpc__frame *f,
+static int sc_on_frame(void *owner,
+                       const struct rpc__frame *f,
                        const uint8_t *payload)
 {
     struct srv_conn *sc = owner;
     switch (f->flags) {
-    case RPC_F_REQUEST:
-        return on_request(sc, f, payload);
-    case RPC_F_CANCEL: {
-        struct rpc_call *call = call_find(sc, f->id);
-        if (call != NULL)
-            call_kill(call); /* the handler still finishes it */
-        return 0;
-    }
-    case RPC_F_GOAWAY:
-        rpc__logf(&sc->srv->log, RPC_LOG_INFO,
-                  "librpc: client %s went away: %.*s",
-                  rpc__conn_peer(sc->conn), (int)(f->length > 200 ? 200
-                                                                  : f->length),
-                  (const char *)payload);
-        rpc__conn_close(sc->conn, 0, NULL, 0, false);
-        sc_drop(sc, true);
-        return 0;
-    default:
-        rpc__conn_set_reason(sc->conn,
-                             "a client sent a reply frame (flags 0x%02x)",
-                             f->flags);
-        return RPC_EPROTO;
+        case RPC_F_REQUEST:
+            return on_request(sc, f, payload);
+        case RPC_F_CANCEL: {
+            struct rpc_call *call = call_find(sc, f->id);
+            if (call != NULL)
+                call_kill(call); /* the handler still finishes it */
+            return 0;
+        }
+        case RPC_F_GOAWAY:
+            rpc__logf(&sc->srv->log, RPC_LOG_INFO,
+                      "librpc: client %s went away: %.*s",
+                      rpc__conn_peer(sc->conn),
+                      (int)(f->length > 200 ? 200 : f->length),
+                      (const char *)payload);
+            rpc__conn_close(sc->conn, 0, NULL, 0, false);
+            sc_drop(sc, true);
+            return 0;
+        default:
+            rpc__conn_set_reason(sc->conn,
+                                 "a client sent a reply frame (flags 0x%02x)",
+                                 f->flags);
+            return RPC_EPROTO;
     }
 }
 
-static void sc_on_close(void *owner, int rc, const char *reason,
+static void sc_on_close(void *owner,
+                        int rc,
+                        const char *reason,
                         uint32_t blamed_id)
 {
     struct srv_conn *sc = owner;
@@ -367,8 +374,11 @@ static const struct rpc__conn_ops sc_ops = {
     .on_close = sc_on_close,
 };
 
-static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
-                      struct sockaddr *sa, int salen, void *arg)
+static void accept_cb(struct evconnlistener *lev,
+                      evutil_socket_t fd,
+                      struct sockaddr *sa,
+                      int salen,
+                      void *arg)
 {
     struct rpc_server *srv = arg;
     (void)lev;
@@ -453,7 +463,9 @@ static void accept_error_cb(struct evconnlistener *lev, void *arg)
 
 int rpc_server_create(struct event_base *base,
                       const struct rpc_server_options *opts,
-                      struct rpc_server **out, char *errbuf, size_t errlen)
+                      struct rpc_server **out,
+                      char *errbuf,
+                      size_t errlen)
 {
     int rc;
     struct evutil_addrinfo *ai = NULL;
@@ -476,8 +488,8 @@ int rpc_server_create(struct event_base *base,
     srv->tls = opts->tls;
     srv->max_frame = opts->max_frame != 0 ? (uint32_t)opts->max_frame
                                           : RPC_DEFAULT_MAX_FRAME;
-    srv->max_in_flight = opts->max_in_flight != 0 ? opts->max_in_flight
-                                                  : DEFAULT_MAX_IN_FLIGHT;
+    srv->max_in_flight =
+        opts->max_in_flight != 0 ? opts->max_in_flight : DEFAULT_MAX_IN_FLIGHT;
     srv->max_out =
         opts->max_out_buffered != 0 ? opts->max_out_buffered : DEFAULT_MAX_OUT;
     srv->stall_ms =

@@ -48,12 +48,12 @@ static double now_s(void)
 
 struct rpc_bench
 {
-    struct rpc_client *cli;    /* one connection */
-    rpc_EchoRequest req;       /* the request every caller sends */
-    bool stop;                 /* the time is up */
-    long done;                 /* round trips completed in time */
-    int outstanding;           /* calls in flight */
-    int errors;                /* failed calls */
+    struct rpc_client *cli; /* one connection */
+    rpc_EchoRequest req;    /* the request every caller sends */
+    bool stop;              /* the time is up */
+    long done;              /* round trips completed in time */
+    int outstanding;        /* calls in flight */
+    int errors;             /* failed calls */
 };
 
 static void rpc_done(int rc, const void *resp, const char *errmsg, void *ud);
@@ -100,7 +100,9 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
     b->stop = true;
 }
 
-static double bench_rpc(uint16_t port, int callers, size_t payload,
+static double bench_rpc(uint16_t port,
+                        int callers,
+                        size_t payload,
                         double *cpu_us)
 {
     struct event_base *base = event_base_new();
@@ -120,9 +122,9 @@ static double bench_rpc(uint16_t port, int callers, size_t payload,
     b.stop = false;
     b.done = 0;
     struct event *stop = evtimer_new(base, stop_cb, &b);
-    struct timeval tv = {(time_t)seconds,
-                         (suseconds_t)((seconds - (double)(time_t)seconds) *
-                                       1e6)};
+    struct timeval tv = {
+        (time_t)seconds,
+        (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6)};
     double t0 = now_s();
     double c0 = cpu_s();
     evtimer_add(stop, &tv);
@@ -242,7 +244,9 @@ static void *plain_caller_main(void *arg)
     return NULL;
 }
 
-static double bench_plain(uint16_t port, int callers, size_t payload,
+static double bench_plain(uint16_t port,
+                          int callers,
+                          size_t payload,
                           double *cpu_us)
 {
     pthread_t th[64];
@@ -250,8 +254,8 @@ static double bench_plain(uint16_t port, int callers, size_t payload,
     pthread_barrier_t go;
     pthread_barrier_init(&go, NULL, (unsigned)callers + 1);
     for (int i = 0; i < callers; i++) {
-        cs[i] = (struct plain_caller){.port = port, .payload = payload,
-                                      .until = 1e300, .go = &go};
+        cs[i] = (struct plain_caller){
+            .port = port, .payload = payload, .until = 1e300, .go = &go};
         pthread_create(&th[i], NULL, plain_caller_main, &cs[i]);
     }
     double t0 = now_s();

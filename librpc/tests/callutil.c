@@ -123,9 +123,14 @@ static void on_msg(const void *msg, void *ud)
     r->msgs++;
 }
 
-int cu_start(struct rpc_client *c, uint32_t method, const char *text,
-             uint32_t count, int deadline_ms, struct cu_result *r,
-             bool stream, uint64_t *id)
+int cu_start(struct rpc_client *c,
+             uint32_t method,
+             const char *text,
+             uint32_t count,
+             int deadline_ms,
+             struct cu_result *r,
+             bool stream,
+             uint64_t *id)
 {
     size_t n = strlen(text);
     pb_bytes_array_t *b = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(n));

@@ -32,12 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rpc__payload_decode(payload, len, rpc_EchoRequest_fields, &req) == 0)
         rpc__payload_release(rpc_EchoRequest_fields, &req);
     rpc_EchoResponse resp;
-    if (rpc__payload_decode(payload, len, rpc_EchoResponse_fields, &resp) ==
-        0)
+    if (rpc__payload_decode(payload, len, rpc_EchoResponse_fields, &resp) == 0)
         rpc__payload_release(rpc_EchoResponse_fields, &resp);
     rpc_StatusResponse st;
-    if (rpc__payload_decode(payload, len, rpc_StatusResponse_fields, &st) ==
-        0)
+    if (rpc__payload_decode(payload, len, rpc_StatusResponse_fields, &st) == 0)
         rpc__payload_release(rpc_StatusResponse_fields, &st);
     return 0;
 }

@@ -165,8 +165,10 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     (void)arg;
 }
 
-static bool loop_until(struct event_base *base, const bool *flag,
-                       const int *count, int want)
+static bool loop_until(struct event_base *base,
+                       const bool *flag,
+                       const int *count,
+                       int want)
 {
     int64_t end = now_ms() + WAIT_MS;
     /* A periodic no-op keeps EVLOOP_ONCE from blocking past the cap. */
@@ -189,7 +191,8 @@ bool rpcutil_loop_until(struct event_base *base, const bool *flag)
     return loop_until(base, flag, NULL, 0);
 }
 
-bool rpcutil_loop_until_count(struct event_base *base, const int *count,
+bool rpcutil_loop_until_count(struct event_base *base,
+                              const int *count,
                               int want)
 {
     return loop_until(base, NULL, count, want);
@@ -225,9 +228,14 @@ static uint32_t get32(const uint8_t *p)
            (uint32_t)p[3];
 }
 
-void rpcutil_header(uint8_t *buf, uint32_t magic, uint8_t version,
-                    uint8_t flags, uint32_t method, uint32_t id,
-                    uint32_t length, int32_t aux)
+void rpcutil_header(uint8_t *buf,
+                    uint32_t magic,
+                    uint8_t version,
+                    uint8_t flags,
+                    uint32_t method,
+                    uint32_t id,
+                    uint32_t length,
+                    int32_t aux)
 {
     put32(buf, magic);
     buf[4] = version;
@@ -280,8 +288,12 @@ static int read_exact(int fd, void *buf, size_t len, int64_t end)
     return 0;
 }
 
-int rpcutil_read_frame(int fd, uint8_t *flags, uint32_t *id, int32_t *aux,
-                       char *payload, size_t cap)
+int rpcutil_read_frame(int fd,
+                       uint8_t *flags,
+                       uint32_t *id,
+                       int32_t *aux,
+                       char *payload,
+                       size_t cap)
 {
     int64_t end = now_ms() + WAIT_MS;
     uint8_t h[24];
@@ -307,8 +319,11 @@ int rpcutil_read_frame(int fd, uint8_t *flags, uint32_t *id, int32_t *aux,
     return 0;
 }
 
-int rpcutil_pump_frame(struct event_base *base, int fd, uint8_t *flags,
-                       uint32_t *id, int32_t *aux)
+int rpcutil_pump_frame(struct event_base *base,
+                       int fd,
+                       uint8_t *flags,
+                       uint32_t *id,
+                       int32_t *aux)
 {
     uint8_t buf[256];
     size_t have = 0;

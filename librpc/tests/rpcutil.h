@@ -17,10 +17,10 @@
 /* A log collector: keeps every line, thread-safe; tests wait for lines. */
 struct rpcutil_log
 {
-    pthread_mutex_t mu;  /* guards lines */
-    pthread_cond_t cv;   /* signaled per line */
+    pthread_mutex_t mu;   /* guards lines */
+    pthread_cond_t cv;    /* signaled per line */
     char lines[256][256]; /* the first 256 lines */
-    int n;               /* lines kept */
+    int n;                /* lines kept */
 };
 void rpcutil_log_init(struct rpcutil_log *l);
 void rpcutil_log_destroy(struct rpcutil_log *l);
@@ -33,13 +33,13 @@ bool rpcutil_log_has(struct rpcutil_log *l, const char *needle);
 /* A server on its own thread and event_base. */
 struct rpcutil_server
 {
-    struct event_base *base;    /* the server thread's loop */
-    struct rpc_server *srv;     /* the server */
-    pthread_t thread;           /* runs base */
-    int pipefd[2];              /* a byte here stops the thread */
-    struct event *stop_ev;      /* reads pipefd[0] */
-    uint16_t port;              /* bound port */
-    struct rpcutil_log log;     /* server log lines */
+    struct event_base *base; /* the server thread's loop */
+    struct rpc_server *srv;  /* the server */
+    pthread_t thread;        /* runs base */
+    int pipefd[2];           /* a byte here stops the thread */
+    struct event *stop_ev;   /* reads pipefd[0] */
+    uint16_t port;           /* bound port */
+    struct rpcutil_log log;  /* server log lines */
 };
 /* Creates base and server (opts may be NULL: defaults on 127.0.0.1:0, the
  * log collector wired in), adds echo; the caller may register more methods,
@@ -53,26 +53,39 @@ void rpcutil_server_stop(struct rpcutil_server *s);
 /* Runs base until *flag is true (or 30 s pass: returns false). */
 bool rpcutil_loop_until(struct event_base *base, const bool *flag);
 /* Runs base until *count >= want (or 30 s pass: returns false). */
-bool rpcutil_loop_until_count(struct event_base *base, const int *count,
+bool rpcutil_loop_until_count(struct event_base *base,
+                              const int *count,
                               int want);
 
 /* Raw socket: a blocking TCP connection to 127.0.0.1:port. */
 int rpcutil_raw_connect(uint16_t port);
 /* Builds a frame header (any field values) into buf (24 bytes). */
-void rpcutil_header(uint8_t *buf, uint32_t magic, uint8_t version,
-                    uint8_t flags, uint32_t method, uint32_t id,
-                    uint32_t length, int32_t aux);
+void rpcutil_header(uint8_t *buf,
+                    uint32_t magic,
+                    uint8_t version,
+                    uint8_t flags,
+                    uint32_t method,
+                    uint32_t id,
+                    uint32_t length,
+                    int32_t aux);
 /* Writes all of buf; returns 0 or -1. */
 int rpcutil_write_all(int fd, const void *buf, size_t len);
 /* Reads one frame (30 s limit): fills the header fields and up to cap
  * payload bytes into payload (NUL-terminated if room). Returns 0, or -1 on
  * EOF / error / timeout before a whole frame. */
-int rpcutil_read_frame(int fd, uint8_t *flags, uint32_t *id, int32_t *aux,
-                       char *payload, size_t cap);
+int rpcutil_read_frame(int fd,
+                       uint8_t *flags,
+                       uint32_t *id,
+                       int32_t *aux,
+                       char *payload,
+                       size_t cap);
 /* Reads one frame from fd (30 s limit) while running base, whose client
  * still has to write it; payloads up to 200 bytes. Returns 0 or -1. */
-int rpcutil_pump_frame(struct event_base *base, int fd, uint8_t *flags,
-                       uint32_t *id, int32_t *aux);
+int rpcutil_pump_frame(struct event_base *base,
+                       int fd,
+                       uint8_t *flags,
+                       uint32_t *id,
+                       int32_t *aux);
 /* A listening socket on 127.0.0.1 (port in *port) for fake servers. */
 int rpcutil_listen(uint16_t *port);
 

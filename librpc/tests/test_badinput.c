@@ -42,9 +42,8 @@ static int setup(void **state)
 static int setup_small_out(void **state)
 {
     struct rpcutil_server *s = calloc(1, sizeof *s);
-    struct rpc_server_options o = {.host = "127.0.0.1",
-                                   .stall_timeout_ms = 300,
-                                   .max_out_buffered = 4096};
+    struct rpc_server_options o = {
+        .host = "127.0.0.1", .stall_timeout_ms = 300, .max_out_buffered = 4096};
     rpcutil_server_init(s, &o);
     rpcutil_server_run(s);
     *state = s;
@@ -61,8 +60,12 @@ static int teardown(void **state)
 
 /* Sends bytes on a fresh connection, expects a GOAWAY with code and a
  * reason containing why, then the close; and the server still serves. */
-static void expect_goaway(struct rpcutil_server *s, const void *bytes,
-                          size_t len, int code, uint32_t id, const char *why)
+static void expect_goaway(struct rpcutil_server *s,
+                          const void *bytes,
+                          size_t len,
+                          int code,
+                          uint32_t id,
+                          const char *why)
 {
     int fd = rpcutil_raw_connect(s->port);
     assert_true(fd >= 0);
@@ -105,8 +108,8 @@ static void bad_version(void **state)
     struct rpcutil_server *s = *state;
     uint8_t h[24];
     rpcutil_header(h, MAGIC, 9, 0, RPC_METHOD_ECHO, 1, 0, 0);
-    expect_goaway(s, h, sizeof h, RPC_EVERSION,
-                  0, "unsupported librpc protocol version");
+    expect_goaway(s, h, sizeof h, RPC_EVERSION, 0,
+                  "unsupported librpc protocol version");
 }
 
 static void bad_flags(void **state)
@@ -142,8 +145,7 @@ static void reply_frame_from_client(void **state)
     struct rpcutil_server *s = *state;
     uint8_t h[24];
     rpcutil_header(h, MAGIC, 1, 0x02, RPC_METHOD_ECHO, 5, 0, 0);
-    expect_goaway(s, h, sizeof h, RPC_EPROTO, 5,
-                  "a client sent a reply frame");
+    expect_goaway(s, h, sizeof h, RPC_EPROTO, 5, "a client sent a reply frame");
 }
 
 static void half_header_then_silence(void **state)
@@ -179,13 +181,11 @@ static void answered_then_stalled(void **state)
     uint32_t id;
     int32_t aux;
     char p[64];
-    assert_int_equal(rpcutil_read_frame(fd, &flags, &id, &aux, p, sizeof p),
-                     0);
+    assert_int_equal(rpcutil_read_frame(fd, &flags, &id, &aux, p, sizeof p), 0);
     assert_int_equal(flags, 0x02);
     assert_int_equal(id, 9);
     assert_int_equal(aux, 0);
-    assert_int_equal(rpcutil_read_frame(fd, &flags, &id, &aux, p, sizeof p),
-                     0);
+    assert_int_equal(rpcutil_read_frame(fd, &flags, &id, &aux, p, sizeof p), 0);
     assert_int_equal(flags, F_GOAWAY);
     assert_int_equal(aux, RPC_ESTALLED);
     assert_true(rpcutil_wait_closed(fd));
@@ -234,8 +234,8 @@ static void flood_without_reading(void **state)
     /* Others are served meanwhile. */
     assert_int_equal(rpcutil_echo_blocking(s->port, "neighbour"), 0);
     /* The flooder is closed once it has not read for the stall timeout. */
-    assert_true(rpcutil_log_wait(&s->log,
-                                 "peer sent requests without reading"));
+    assert_true(
+        rpcutil_log_wait(&s->log, "peer sent requests without reading"));
     assert_true(rpcutil_wait_closed(fd));
     close(fd);
     assert_int_equal(rpcutil_echo_blocking(s->port, "after"), 0);
@@ -293,10 +293,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(half_payload_then_silence, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(answered_then_stalled, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(flood_without_reading, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(answered_then_stalled, setup, teardown),
+        cmocka_unit_test_setup_teardown(flood_without_reading, setup, teardown),
         cmocka_unit_test_setup_teardown(burst_then_read_is_not_flood,
                                         setup_small_out, teardown),
     };

@@ -20,9 +20,9 @@
 
 struct fixture
 {
-    struct event_base *base;  /* one loop for server and clients */
-    struct rpc_server *srv;   /* server on 127.0.0.1:0 */
-    struct rpcutil_log log;   /* server log */
+    struct event_base *base; /* one loop for server and clients */
+    struct rpc_server *srv;  /* server on 127.0.0.1:0 */
+    struct rpcutil_log log;  /* server log */
 };
 
 static int setup_opts(void **state, const struct rpc_server_options *so)
@@ -80,13 +80,13 @@ static struct rpc_client *client(struct fixture *f, unsigned max_in_flight)
 /* One call's outcome. */
 struct result
 {
-    int calls;          /* times done fired */
-    int rc;             /* its code */
-    char text[64];      /* reply payload as text */
-    char err[256];      /* its errmsg */
-    int msgs;           /* stream messages seen */
-    uint32_t seqs[16];  /* their seq */
-    int *counter;       /* bumped on done, if set */
+    int calls;         /* times done fired */
+    int rc;            /* its code */
+    char text[64];     /* reply payload as text */
+    char err[256];     /* its errmsg */
+    int msgs;          /* stream messages seen */
+    uint32_t seqs[16]; /* their seq */
+    int *counter;      /* bumped on done, if set */
 };
 
 static void on_done(int rc, const void *resp, const char *errmsg, void *ud)
@@ -121,8 +121,12 @@ static pb_bytes_array_t *bytes_of(const char *s)
     return b;
 }
 
-static int start(struct rpc_client *c, uint32_t method, const char *text,
-                 uint32_t count, struct result *r, bool stream,
+static int start(struct rpc_client *c,
+                 uint32_t method,
+                 const char *text,
+                 uint32_t count,
+                 struct result *r,
+                 bool stream,
                  uint64_t *id)
 {
     pb_bytes_array_t *b = bytes_of(text);
@@ -179,9 +183,9 @@ static void many_callers(void **state)
             char text[32];
             snprintf(text, sizeof text, "c%d-%d", i, j);
             rs[i][j].counter = &done;
-            assert_int_equal(start(cs[i], RPC_METHOD_ECHO, text, 0,
-                                   &rs[i][j], false, NULL),
-                             0);
+            assert_int_equal(
+                start(cs[i], RPC_METHOD_ECHO, text, 0, &rs[i][j], false, NULL),
+                0);
         }
     }
     assert_true(
@@ -230,9 +234,9 @@ static void many_in_flight_one_connection(void **state)
 /* A handler that answers later: it keeps the calls until told. */
 struct deferred
 {
-    struct rpc_call *calls[64];   /* held calls */
+    struct rpc_call *calls[64];      /* held calls */
     const rpc_EchoRequest *reqs[64]; /* their requests (borrowed) */
-    int n;                        /* held */
+    int n;                           /* held */
 };
 
 static void defer_handler(struct rpc_call *call, const void *req, void *ud)
@@ -243,7 +247,8 @@ static void defer_handler(struct rpc_call *call, const void *req, void *ud)
     d->n++;
 }
 
-static void register_deferred(struct fixture *f, uint32_t id,
+static void register_deferred(struct fixture *f,
+                              uint32_t id,
                               struct deferred *d)
 {
     struct rpc_method m = {
@@ -270,8 +275,8 @@ static void async_replies_out_of_order(void **state)
         char text[16];
         snprintf(text, sizeof text, "o%d", j);
         rs[j].counter = &done;
-        assert_int_equal(
-            start(c, 0x00ff0001u, text, 0, &rs[j], false, NULL), 0);
+        assert_int_equal(start(c, 0x00ff0001u, text, 0, &rs[j], false, NULL),
+                         0);
     }
     assert_true(rpcutil_loop_until_count(f->base, &d.n, 20));
     assert_int_equal(done, 0);
@@ -299,8 +304,8 @@ static void stream_n_then_end(void **state)
     struct fixture *f = *state;
     struct rpc_client *c = client(f, 0);
     struct result r = {0};
-    assert_int_equal(
-        start(c, RPC_METHOD_ECHO_STREAM, "s", 5, &r, true, NULL), 0);
+    assert_int_equal(start(c, RPC_METHOD_ECHO_STREAM, "s", 5, &r, true, NULL),
+                     0);
     assert_true(rpcutil_loop_until_count(f->base, &r.calls, 1));
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.rc, 0);
@@ -309,8 +314,8 @@ static void stream_n_then_end(void **state)
         assert_int_equal(r.seqs[i], i);
     /* A stream of zero messages just ends. */
     struct result r0 = {0};
-    assert_int_equal(
-        start(c, RPC_METHOD_ECHO_STREAM, "s", 0, &r0, true, NULL), 0);
+    assert_int_equal(start(c, RPC_METHOD_ECHO_STREAM, "s", 0, &r0, true, NULL),
+                     0);
     assert_true(rpcutil_loop_until_count(f->base, &r0.calls, 1));
     assert_int_equal(r0.rc, 0);
     assert_int_equal(r0.msgs, 0);
@@ -327,8 +332,7 @@ static void bounded_in_flight_is_ebusy(void **state)
     int done = 0;
     for (int j = 0; j < 4; j++) {
         rs[j].counter = &done;
-        assert_int_equal(start(c, RPC_METHOD_ECHO, "b", 0, &rs[j], false,
-                               NULL),
+        assert_int_equal(start(c, RPC_METHOD_ECHO, "b", 0, &rs[j], false, NULL),
                          0);
     }
     assert_int_equal(start(c, RPC_METHOD_ECHO, "b", 0, &rs[4], false, NULL),
@@ -336,8 +340,7 @@ static void bounded_in_flight_is_ebusy(void **state)
     assert_true(rpcutil_loop_until_count(f->base, &done, 4));
     assert_int_equal(rs[4].calls, 0);
     rs[4].counter = &done;
-    assert_int_equal(start(c, RPC_METHOD_ECHO, "b", 0, &rs[4], false, NULL),
-                     0);
+    assert_int_equal(start(c, RPC_METHOD_ECHO, "b", 0, &rs[4], false, NULL), 0);
     assert_true(rpcutil_loop_until_count(f->base, &done, 5));
     assert_int_equal(rs[4].rc, 0);
     rpc_client_destroy(c);
@@ -433,8 +436,7 @@ static void status_probe(void **state)
     (void)state;
     struct rpcutil_server s;
     rpcutil_server_init(&s, NULL);
-    assert_int_equal(rpc_server_add_status(s.srv, "kvd", "1.2.3",
-                                           status_detail,
+    assert_int_equal(rpc_server_add_status(s.srv, "kvd", "1.2.3", status_detail,
                                            (void *)"{\"regions\":3}"),
                      0);
     assert_int_equal(rpc_server_add_status(s.srv, NULL, "x", NULL, NULL),
@@ -444,11 +446,11 @@ static void status_probe(void **state)
     rpc_StatusRequest req = rpc_StatusRequest_init_zero;
     rpc_StatusResponse resp = rpc_StatusResponse_init_zero;
     char err[256];
-    assert_int_equal(rpc_call_blocking(&co, RPC_METHOD_STATUS,
-                                       rpc_StatusRequest_fields, &req,
-                                       rpc_StatusResponse_fields, &resp,
-                                       sizeof resp, 30000, err, sizeof err),
-                     0);
+    assert_int_equal(
+        rpc_call_blocking(&co, RPC_METHOD_STATUS, rpc_StatusRequest_fields,
+                          &req, rpc_StatusResponse_fields, &resp, sizeof resp,
+                          30000, err, sizeof err),
+        0);
     assert_string_equal(resp.role, "kvd");
     assert_string_equal(resp.version, "1.2.3");
     assert_string_equal(resp.detail, "{\"regions\":3}");
@@ -497,8 +499,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(handler_failure_reaches_caller, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(unknown_method_closes_connection,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(unknown_method_closes_connection, setup,
+                                        teardown),
         cmocka_unit_test(blocking_helper),
         cmocka_unit_test(status_probe),
         cmocka_unit_test_setup_teardown(bad_arguments, setup, teardown),

@@ -33,12 +33,12 @@ static int teardown(void **state)
     return 0;
 }
 
-static void echo_ok(struct cu_fixture *f, struct rpc_client *c,
+static void echo_ok(struct cu_fixture *f,
+                    struct rpc_client *c,
                     const char *text)
 {
     struct cu_result r = {0};
-    assert_int_equal(cu_start(c, RPC_METHOD_ECHO, text, 0, 0, &r, false,
-                              NULL),
+    assert_int_equal(cu_start(c, RPC_METHOD_ECHO, text, 0, 0, &r, false, NULL),
                      0);
     assert_true(rpcutil_loop_until_count(f->base, &r.calls, 1));
     assert_int_equal(r.rc, 0);
@@ -88,8 +88,7 @@ static void server_shutdown_is_econnlost(void **state)
     int done = 0;
     for (int i = 0; i < 5; i++) {
         rs[i].counter = &done;
-        assert_int_equal(cu_start(c, HELD, "x", 0, 0, &rs[i], false, NULL),
-                         0);
+        assert_int_equal(cu_start(c, HELD, "x", 0, 0, &rs[i], false, NULL), 0);
     }
     assert_true(rpcutil_loop_until_count(f->base, &h.n, 5));
     cu_server_down(f); /* frees the held calls; no cancel callbacks */
@@ -134,8 +133,7 @@ static void client_destroy_is_eclosed(void **state)
     struct rpc_client *c = cu_client(f, 30000);
     struct cu_result rs[4] = {{0}};
     for (int i = 0; i < 4; i++)
-        assert_int_equal(cu_start(c, HELD, "x", 0, 0, &rs[i], false, NULL),
-                         0);
+        assert_int_equal(cu_start(c, HELD, "x", 0, 0, &rs[i], false, NULL), 0);
     assert_true(rpcutil_loop_until_count(f->base, &h.n, 4));
     rpc_client_destroy(c);
     for (int i = 0; i < 4; i++) {
@@ -146,8 +144,7 @@ static void client_destroy_is_eclosed(void **state)
     assert_true(rpcutil_loop_until_count(f->base, &h.canceled, 4));
     for (int i = 0; i < 4; i++) {
         assert_false(rpc_call_alive(h.calls[i]));
-        assert_int_equal(rpc_call_fail(h.calls[i], -EIO, NULL),
-                         RPC_ECONNLOST);
+        assert_int_equal(rpc_call_fail(h.calls[i], -EIO, NULL), RPC_ECONNLOST);
     }
 }
 
@@ -230,8 +227,7 @@ static void connect_timeout_is_econnect(void **state)
 /* A handler may destroy the server: its caller sees the connection go. */
 static struct cu_fixture *destroy_fixture;
 
-static void destroying_handler(struct rpc_call *call, const void *req,
-                               void *ud)
+static void destroying_handler(struct rpc_call *call, const void *req, void *ud)
 {
     (void)call;
     (void)req;
@@ -255,10 +251,9 @@ static void handler_destroys_server(void **state)
     struct rpc_client *c = cu_client(f, 30000);
     struct cu_result r1 = {0}, r2 = {0};
     /* The echo behind it is never answered: the server is gone. */
-    assert_int_equal(
-        cu_start(c, 0x00ff0021u, "d", 0, 0, &r1, false, NULL), 0);
-    assert_int_equal(
-        cu_start(c, RPC_METHOD_ECHO, "e", 0, 0, &r2, false, NULL), 0);
+    assert_int_equal(cu_start(c, 0x00ff0021u, "d", 0, 0, &r1, false, NULL), 0);
+    assert_int_equal(cu_start(c, RPC_METHOD_ECHO, "e", 0, 0, &r2, false, NULL),
+                     0);
     assert_true(rpcutil_loop_until_count(f->base, &r2.calls, 1));
     assert_true(rpcutil_loop_until_count(f->base, &r1.calls, 1));
     assert_int_equal(r1.rc, RPC_ECONNLOST);
@@ -275,17 +270,14 @@ static void undecodable_reply(void **state)
     struct cu_fixture *f = *state;
     uint16_t port;
     int lfd = rpcutil_listen(&port);
-    struct rpc_client_options co = {.host = "127.0.0.1",
-                                    .port = port,
-                                    .default_deadline_ms = 30000};
+    struct rpc_client_options co = {
+        .host = "127.0.0.1", .port = port, .default_deadline_ms = 30000};
     struct rpc_client *c = NULL;
     assert_int_equal(rpc_client_create(f->base, &co, &c), 0);
     struct cu_result r1 = {0}, r2 = {0};
-    assert_int_equal(cu_start(c, RPC_METHOD_ECHO, "a", 0, 0, &r1, false,
-                              NULL),
+    assert_int_equal(cu_start(c, RPC_METHOD_ECHO, "a", 0, 0, &r1, false, NULL),
                      0);
-    assert_int_equal(cu_start(c, RPC_METHOD_ECHO, "b", 0, 0, &r2, false,
-                              NULL),
+    assert_int_equal(cu_start(c, RPC_METHOD_ECHO, "b", 0, 0, &r2, false, NULL),
                      0);
     int fd = -1;
     while (fd < 0) {
@@ -330,10 +322,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(client_destroy_is_eclosed, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(stream_cut_by_server, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(stream_cut_by_client, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(stream_cut_by_server, setup, teardown),
+        cmocka_unit_test_setup_teardown(stream_cut_by_client, setup, teardown),
         cmocka_unit_test_setup_teardown(connect_timeout_is_econnect, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(handler_destroys_server, setup,

@@ -95,9 +95,8 @@ static void late_reply_is_ignored(void **state)
     assert_int_equal(rpc_client_create(f->base, &co, &c), 0);
     struct cu_result r = {0};
     uint64_t id = 0;
-    assert_int_equal(cu_start(c, RPC_METHOD_ECHO, "late", 0, 100, &r, false,
-                              &id),
-                     0);
+    assert_int_equal(
+        cu_start(c, RPC_METHOD_ECHO, "late", 0, 100, &r, false, &id), 0);
     assert_true(rpcutil_loop_until_count(f->base, &r.calls, 1));
     assert_int_equal(r.rc, RPC_EDEADLINE);
 
@@ -215,16 +214,15 @@ static void cancel_a_stream(void **state)
 static struct rpc_client *chained_client;
 static struct cu_result chained_second;
 
-static void start_second(int rc, const void *resp, const char *errmsg,
-                         void *ud)
+static void start_second(int rc, const void *resp, const char *errmsg, void *ud)
 {
     (void)resp;
     (void)errmsg;
     int *calls = ud;
     (*calls)++;
     assert_int_equal(rc, 0);
-    assert_int_equal(cu_start(chained_client, RPC_METHOD_ECHO, "second", 0,
-                              0, &chained_second, false, NULL),
+    assert_int_equal(cu_start(chained_client, RPC_METHOD_ECHO, "second", 0, 0,
+                              &chained_second, false, NULL),
                      0);
 }
 
@@ -259,9 +257,9 @@ static void done_may_call_again_or_destroy(void **state)
                               &killer, false, NULL),
                      0);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(cu_start(chained_client, HELD, "r", 0, 0, &rest[i],
-                                  false, NULL),
-                         0);
+        assert_int_equal(
+            cu_start(chained_client, HELD, "r", 0, 0, &rest[i], false, NULL),
+            0);
     assert_true(rpcutil_loop_until_count(f->base, &killer.calls, 1));
     for (int i = 0; i < 3; i++) {
         assert_int_equal(rest[i].calls, 1);
@@ -272,17 +270,15 @@ static void done_may_call_again_or_destroy(void **state)
     /* The server notices the client went away. */
     assert_true(rpcutil_loop_until_count(f->base, &h.canceled, 3));
     for (int i = 0; i < 3; i++)
-        assert_int_equal(rpc_call_fail(h.calls[i], -EIO, NULL),
-                         RPC_ECONNLOST);
+        assert_int_equal(rpc_call_fail(h.calls[i], -EIO, NULL), RPC_ECONNLOST);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(never_answered_is_edeadline_once,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(late_reply_is_ignored, setup,
+        cmocka_unit_test_setup_teardown(never_answered_is_edeadline_once, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(late_reply_is_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(cancel_completes_now_and_tells_server,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(cancel_while_connecting, setup,

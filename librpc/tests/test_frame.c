@@ -19,14 +19,14 @@ static void header_round_trip_every_kind(void **state)
 {
     (void)state;
     const uint8_t kinds[] = {RPC_F_REQUEST, RPC_F_CANCEL, RPC_F_REPLY,
-                             RPC_F_STREAM, RPC_F_END, RPC_F_GOAWAY};
+                             RPC_F_STREAM,  RPC_F_END,    RPC_F_GOAWAY};
     for (size_t i = 0; i < sizeof kinds; i++) {
-        struct rpc__frame f = {.flags = kinds[i],
-                               .method = 0x00010002u,
-                               .id = 0xfffffffeu - (uint32_t)i,
-                               .length = kinds[i] == RPC_F_CANCEL ? 0 : 77,
-                               .aux = kinds[i] == RPC_F_REQUEST ? 1500
-                                                                : RPC_EDECODE};
+        struct rpc__frame f = {
+            .flags = kinds[i],
+            .method = 0x00010002u,
+            .id = 0xfffffffeu - (uint32_t)i,
+            .length = kinds[i] == RPC_F_CANCEL ? 0 : 77,
+            .aux = kinds[i] == RPC_F_REQUEST ? 1500 : RPC_EDECODE};
         uint8_t buf[RPC_HEADER_SIZE];
         rpc__frame_encode(&f, buf);
         struct rpc__frame g;
@@ -42,13 +42,15 @@ static void header_round_trip_every_kind(void **state)
 static void header_byte_layout(void **state)
 {
     (void)state;
-    struct rpc__frame f = {.flags = RPC_F_STREAM, .method = 0x01020304u,
-                           .id = 0x05060708u, .length = 0x0000090au,
+    struct rpc__frame f = {.flags = RPC_F_STREAM,
+                           .method = 0x01020304u,
+                           .id = 0x05060708u,
+                           .length = 0x0000090au,
                            .aux = -6008};
     uint8_t buf[RPC_HEADER_SIZE];
     rpc__frame_encode(&f, buf);
     const uint8_t want[RPC_HEADER_SIZE] = {
-        'L', 'R', 'P', 'C', 1, 0x04, 0, 0, 1, 2, 3, 4,
+        'L', 'R', 'P', 'C', 1, 0x04, 0, 0,  1,    2,    3,    4,
         5,   6,   7,   8,   0, 0,    9, 10, 0xff, 0xff, 0xe8, 0x88};
     assert_memory_equal(buf, want, sizeof want);
 }
@@ -64,8 +66,11 @@ static void short_header_needs_more(void **state)
     assert_int_equal(rpc__frame_decode(buf, sizeof buf, 100, &g), 0);
 }
 
-static int decode_hdr(uint32_t magic, uint8_t version, uint8_t flags,
-                      uint32_t length, int32_t aux)
+static int decode_hdr(uint32_t magic,
+                      uint8_t version,
+                      uint8_t flags,
+                      uint32_t length,
+                      int32_t aux)
 {
     uint8_t buf[RPC_HEADER_SIZE];
     rpcutil_header(buf, magic, version, flags, 7, 9, length, aux);
@@ -92,8 +97,7 @@ static void malformed_headers(void **state)
     assert_int_equal(decode_hdr(RPC_MAGIC, 1, RPC_F_REQUEST, 0, -1),
                      RPC_EPROTO);
     /* A cancel carries no payload. */
-    assert_int_equal(decode_hdr(RPC_MAGIC, 1, RPC_F_CANCEL, 1, 0),
-                     RPC_EPROTO);
+    assert_int_equal(decode_hdr(RPC_MAGIC, 1, RPC_F_CANCEL, 1, 0), RPC_EPROTO);
     /* Reserved bytes must be zero. */
     uint8_t buf[RPC_HEADER_SIZE];
     struct rpc__frame g;
@@ -120,8 +124,10 @@ static void payload_round_trip(void **state)
     struct evbuffer *out = evbuffer_new();
     pb_bytes_array_t *b = bytes_of("hello, frames");
     rpc_EchoRequest req = {.payload = b, .count = 3};
-    struct rpc__frame f = {.flags = RPC_F_REQUEST, .method = RPC_METHOD_ECHO,
-                           .id = 42, .aux = 250};
+    struct rpc__frame f = {.flags = RPC_F_REQUEST,
+                           .method = RPC_METHOD_ECHO,
+                           .id = 42,
+                           .aux = 250};
     assert_int_equal(rpc__frame_append(out, &f, rpc_EchoRequest_fields, &req),
                      0);
     /* An empty message is a valid zero-length payload. */

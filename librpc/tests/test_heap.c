@@ -16,10 +16,10 @@
 #include "rpc_echo.pb.h"
 #include "rpcutil.h"
 
-static long allocs;   /* successful allocations */
-static long frees;    /* frees of non-NULL pointers */
-static long fail_at;  /* fail the allocation with this index; -1 never */
-static long seen;     /* allocation attempts */
+static long allocs;  /* successful allocations */
+static long frees;   /* frees of non-NULL pointers */
+static long fail_at; /* fail the allocation with this index; -1 never */
+static long seen;    /* allocation attempts */
 
 static void *counting_malloc(size_t n)
 {
