@@ -167,6 +167,16 @@ const char *pd_errmsg(const struct pd *pd);
  * command changes nothing. -ENOMEM leaves the state unchanged. */
 int pd_apply(struct pd *pd, const uint8_t *cmd, size_t len);
 
+/* Snapshots (snapshot.c) for log compaction: the replicated state as a
+ * sequence of commands, each prefixed by its length (4 bytes, big-endian).
+ * *out is handed over: release it with pd_free. */
+int pd_snapshot(const struct pd *pd, uint8_t **out, size_t *len);
+/* Replace this replica's replicated state by a snapshot's (it becomes a
+ * follower). On error the state is partial: destroy the replica. */
+int pd_restore(struct pd *pd, const uint8_t *snap, size_t len);
+/* Free memory libpd handed over. */
+void pd_free(void *p);
+
 /* Leadership. Call pd_become_leader only after applying every committed
  * command (pdd: once the entry of the new term has applied). It proposes
  * the first TSO and ID saves; nothing is served until they apply. wall_ms is

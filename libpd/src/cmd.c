@@ -230,6 +230,7 @@ void pd__cmd_encode(const struct pd__cmd *c, struct pd__buf *b)
     switch (c->type) {
     case PD__CMD_TSO_SAVE:
     case PD__CMD_ID_SAVE:
+    case PD__CMD_CLUSTER:
         pd__buf_uvarint(b, c->u);
         break;
     case PD__CMD_BOOTSTRAP:
@@ -270,6 +271,11 @@ int pd__cmd_decode(const uint8_t *cmd, size_t len, struct pd__cmd *out)
     case PD__CMD_TSO_SAVE:
     case PD__CMD_ID_SAVE:
         out->u = pd__rd_uvarint(&r);
+        break;
+    case PD__CMD_CLUSTER:
+        out->u = pd__rd_uvarint(&r);
+        if (!r.bad && out->u == 0)
+            return PD_EDECODE;
         break;
     case PD__CMD_BOOTSTRAP:
         out->u = pd__rd_uvarint(&r);

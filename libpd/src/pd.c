@@ -162,6 +162,12 @@ int pd_apply(struct pd *pd, const uint8_t *cmd, size_t len)
         if (pd->cluster_id == 0)
             return pd__err(pd, PD_ENOTBOOTSTRAPPED, "put region");
         return pd__apply_region(pd, &c.region);
+    case PD__CMD_CLUSTER:
+        if (pd->cluster_id != 0)
+            return pd__err(pd, PD_EBOOTSTRAPPED, "cluster %llu exists",
+                           (unsigned long long)pd->cluster_id);
+        pd->cluster_id = c.u;
+        return 0;
     case PD__CMD_GC_SAFE_POINT:
         return pd__apply_gc(pd, &c);
     case PD__CMD_SERVICE_SAFE_POINT:

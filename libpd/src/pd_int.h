@@ -51,7 +51,8 @@ enum pd__cmd_type {
     PD__CMD_PUT_STORE = 4, /* store */
     PD__CMD_PUT_REGION = 5, /* region */
     PD__CMD_GC_SAFE_POINT = 6,     /* u: safe point; now */
-    PD__CMD_SERVICE_SAFE_POINT = 7 /* service; u: safe point; expire; now */
+    PD__CMD_SERVICE_SAFE_POINT = 7, /* service; u: safe point; expire; now */
+    PD__CMD_CLUSTER = 8            /* u: cluster id (snapshots only) */
 };
 
 /* A byte string borrowed from a command or a caller's struct. */

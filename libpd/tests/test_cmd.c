@@ -97,8 +97,11 @@ static void rejects_malformed(void **state)
     static const uint8_t empty[1] = {0};
     assert_int_equal(pd__cmd_decode(NULL, 0, &c), PD_EDECODE);
     assert_int_equal(pd__cmd_decode(empty, 0, &c), PD_EDECODE);
-    static const uint8_t unknown[] = {0x08, 0x01};
+    static const uint8_t unknown[] = {0x09, 0x01};
     assert_int_equal(pd__cmd_decode(unknown, sizeof(unknown), &c), PD_EDECODE);
+    static const uint8_t cluster0[] = {0x08, 0x00};
+    assert_int_equal(pd__cmd_decode(cluster0, sizeof(cluster0), &c),
+                     PD_EDECODE);
     static const uint8_t zero_type[] = {0x00};
     assert_int_equal(pd__cmd_decode(zero_type, 1, &c), PD_EDECODE);
     static const uint8_t ok[] = {0x02, 0x05};
