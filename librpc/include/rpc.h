@@ -202,7 +202,8 @@ int rpc_server_register(struct rpc_server *srv, const struct rpc_method *m);
 
 /* Registers RPC_METHOD_ECHO (replies with the request's payload) and
  * RPC_METHOD_ECHO_STREAM (sends `count` messages with seq 0..count-1 and
- * the payload, then ends). */
+ * the payload, then ends; more than 10000 messages or 4 MiB in all fails
+ * with -E2BIG). */
 int rpc_server_add_echo(struct rpc_server *srv);
 
 /* Registers RPC_METHOD_STATUS answering role, version (both copied),

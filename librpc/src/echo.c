@@ -9,6 +9,9 @@
 #include "rpc_echo.pb.h"
 #include "rpc_int.h"
 
+#define RPC_ECHO_STREAM_MAX_COUNT 10000u
+#define RPC_ECHO_STREAM_MAX_BYTES (4u << 20)
+
 static void echo_handler(struct rpc_call *call, const void *req, void *ud)
 {
     const rpc_EchoRequest *in = req;
@@ -23,6 +26,13 @@ static void echo_stream_handler(struct rpc_call *call,
 {
     const rpc_EchoRequest *in = req;
     (void)ud;
+    /* The whole stream is queued at once: bound what a peer can ask for. */
+    uint64_t size = in->payload != NULL ? in->payload->size : 0;
+    if (in->count > RPC_ECHO_STREAM_MAX_COUNT ||
+        (uint64_t)in->count * (size + 16) > RPC_ECHO_STREAM_MAX_BYTES) {
+        rpc_call_fail(call, -E2BIG, "echo stream: count x payload too large");
+        return;
+    }
     for (uint32_t i = 0; i < in->count; i++) {
         rpc_EchoResponse out = {.payload = in->payload, .seq = i};
         if (rpc_call_stream_send(call, &out) != 0)

@@ -319,6 +319,14 @@ static void stream_n_then_end(void **state)
     assert_true(rpcutil_loop_until_count(f->base, &r0.calls, 1));
     assert_int_equal(r0.rc, 0);
     assert_int_equal(r0.msgs, 0);
+    /* A peer cannot make the server queue an unbounded stream. */
+    struct result big = {0};
+    assert_int_equal(start(c, RPC_METHOD_ECHO_STREAM, "s", 4000000000u, &big,
+                           true, NULL),
+                     0);
+    assert_true(rpcutil_loop_until_count(f->base, &big.calls, 1));
+    assert_int_equal(big.rc, -E2BIG);
+    assert_int_equal(big.msgs, 0);
     rpc_client_destroy(c);
 }
 
