@@ -1543,6 +1543,207 @@ static void long_data_close_reset(void **state)
     fx_free(f);
 }
 
+/* Every wire type in a binary row: one column each, with its bytes. */
+struct bin_case {
+    uint8_t type;           /* column type */
+    uint16_t flags;         /* column flags */
+    struct sql_value v;     /* value */
+    const char *bytes;      /* expected encoding */
+    size_t n;               /* its length */
+};
+
+static void binary_every_type(void **state)
+{
+    (void)state;
+    struct sql_value i7 = vint(7), neg = vint(-1), s = vbytes("ab");
+    struct sql_value d = {.kind = SQL_VALUE_DOUBLE, .v.d = -2.0};
+    struct sql_value ts = {.kind = SQL_VALUE_DATETIME};
+    ts.v.t = (struct sql_time){.year = 2001, .month = 2, .day = 3,
+                               .hour = 4, .minute = 5, .second = 6};
+    struct sql_value tm = {.kind = SQL_VALUE_TIME};
+    tm.v.t = (struct sql_time){.hour = 30, .minute = 1, .second = 2,
+                               .micro = 7};
+    const struct bin_case cases[] = {
+        {SQL_TYPE_TINY, 0, neg, "\xff", 1},
+        {SQL_TYPE_TINY, SQL_COLFLAG_UNSIGNED, vint(255), "\xff", 1},
+        {SQL_TYPE_SHORT, 0, neg, "\xff\xff", 2},
+        {SQL_TYPE_YEAR, 0, vint(1999), "\xcf\x07", 2},
+        {SQL_TYPE_INT24, 0, i7, "\x07\x00\x00\x00", 4},
+        {SQL_TYPE_LONG, SQL_COLFLAG_UNSIGNED, vbytes("4294967295"),
+         "\xff\xff\xff\xff", 4},
+        {SQL_TYPE_LONGLONG, 0, neg, "\xff\xff\xff\xff\xff\xff\xff\xff", 8},
+        {SQL_TYPE_FLOAT, 0, d, "\x00\x00\x00\xc0", 4},
+        {SQL_TYPE_DOUBLE, 0, i7, "\x00\x00\x00\x00\x00\x00\x1c\x40", 8},
+        {SQL_TYPE_TIMESTAMP, 0, ts, "\x07\xd1\x07\x02\x03\x04\x05\x06", 8},
+        {SQL_TYPE_NEWDATE, 0, ts, "\x04\xd1\x07\x02\x03", 5},
+        {SQL_TYPE_TIME, 0, tm,
+         "\x0c\x00\x01\x00\x00\x00\x06\x01\x02\x07\x00\x00\x00", 13},
+        {SQL_TYPE_VARCHAR, 0, s, "\x02" "ab", 3},
+        {SQL_TYPE_BIT, 0, s, "\x02" "ab", 3},
+        {SQL_TYPE_JSON, 0, vbytes("{}"), "\x02{}", 3},
+        {SQL_TYPE_NEWDECIMAL, 0, vbytes("-1.50"), "\x05-1.50", 6},
+        {SQL_TYPE_DECIMAL, 0, vbytes("1"), "\x01" "1", 2},
+        {SQL_TYPE_ENUM, 0, s, "\x02" "ab", 3},
+        {SQL_TYPE_SET, 0, s, "\x02" "ab", 3},
+        {SQL_TYPE_TINY_BLOB, 0, s, "\x02" "ab", 3},
+        {SQL_TYPE_MEDIUM_BLOB, 0, s, "\x02" "ab", 3},
+        {SQL_TYPE_LONG_BLOB, 0, s, "\x02" "ab", 3},
+        {SQL_TYPE_BLOB, 0, s, "\x02" "ab", 3},
+        {SQL_TYPE_VAR_STRING, 0, i7, "\x01" "7", 2},
+        {SQL_TYPE_STRING, 0, ts, "\x13" "2001-02-03 04:05:06", 20},
+        {SQL_TYPE_GEOMETRY, 0, s, "\x02" "ab", 3},
+    };
+    struct fx *f = logged_in(CAPS | DEPRECATE_EOF);
+    send_cmd(f, 0x16, "p0", 2);
+    take(f);
+    f->async = true;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct bin_case *bc = &cases[i];
+        send_cmd(f, 0x17, "\x01\x00\x00\x00\x00\x01\x00\x00\x00", 9);
+        struct sql_column cd = col("c", bc->type, bc->flags, 31);
+        assert_int_equal(sql_reply_columns(f->c, 1), 0);
+        assert_int_equal(sql_reply_column(f->c, &cd), 0);
+        take(f);
+        assert_int_equal(sql_reply_row(f->c, &bc->v, 1), 0);
+        assert_int_equal(take(f), 1);
+        assert_int_equal(f->pk[0].len, 2 + bc->n);
+        assert_memory_equal(f->pk[0].p, "\x00\x00", 2);
+        assert_memory_equal(f->pk[0].p + 2, bc->bytes, bc->n);
+        /* NULL: bitmap bit 2, no value. */
+        struct sql_value null = {.kind = SQL_VALUE_NULL};
+        assert_int_equal(sql_reply_row(f->c, &null, 1), 0);
+        assert_int_equal(take(f), 1);
+        assert_int_equal(f->pk[0].len, 2);
+        assert_memory_equal(f->pk[0].p, "\x00\x04", 2);
+        struct sql_ok ok = {.status = 2};
+        assert_int_equal(sql_reply_end(f->c, &ok), 0);
+        take(f);
+    }
+    fx_free(f);
+}
+
+/* Every parameter type the binary protocol sends, decoded. */
+static void params_every_type(void **state)
+{
+    (void)state;
+    /* Statement 2 (statement 1 answers with a result set). */
+    struct fx *f = logged_in(CAPS | DEPRECATE_EOF);
+    send_cmd(f, 0x16, "p0", 2);
+    send_cmd(f, 0x16, "p2", 2);
+    take(f);
+    static const struct {
+        uint8_t type;      /* parameter type */
+        uint8_t uns;       /* 0x80 when unsigned */
+        const char *bytes; /* its value on the wire */
+        size_t n;          /* length */
+        int kind;          /* decoded kind */
+    } cases[] = {
+        {SQL_TYPE_TINY, 0x80, "\xff", 1, SQL_VALUE_UINT},
+        {SQL_TYPE_YEAR, 0, "\xcf\x07", 2, SQL_VALUE_INT},
+        {SQL_TYPE_INT24, 0, "\xff\xff\xff\xff", 4, SQL_VALUE_INT},
+        {SQL_TYPE_LONGLONG, 0, "\xff\xff\xff\xff\xff\xff\xff\xff", 8,
+         SQL_VALUE_INT},
+        {SQL_TYPE_TIMESTAMP, 0, "\x00", 1, SQL_VALUE_DATETIME},
+        {SQL_TYPE_DATE, 0, "\x04\xd1\x07\x02\x03", 5, SQL_VALUE_DATETIME},
+        {SQL_TYPE_DATETIME, 0, "\x07\xd1\x07\x02\x03\x04\x05\x06", 8,
+         SQL_VALUE_DATETIME},
+        {SQL_TYPE_TIME, 0, "\x00", 1, SQL_VALUE_TIME},
+        {SQL_TYPE_NULL, 0, "", 0, SQL_VALUE_NULL},
+        {SQL_TYPE_DECIMAL, 0, "\x01" "5", 2, SQL_VALUE_BYTES},
+        {SQL_TYPE_NEWDECIMAL, 0, "\x01" "5", 2, SQL_VALUE_BYTES},
+        {SQL_TYPE_VARCHAR, 0, "\x01" "5", 2, SQL_VALUE_BYTES},
+        {SQL_TYPE_BIT, 0, "\x01" "5", 2, SQL_VALUE_BYTES},
+        {SQL_TYPE_JSON, 0, "\x01" "5", 2, SQL_VALUE_BYTES},
+        {SQL_TYPE_ENUM, 0, "\x01" "5", 2, SQL_VALUE_BYTES},
+        {SQL_TYPE_SET, 0, "\x01" "5", 2, SQL_VALUE_BYTES},
+        {SQL_TYPE_TINY_BLOB, 0, "\x01" "5", 2, SQL_VALUE_BYTES},
+        {SQL_TYPE_MEDIUM_BLOB, 0, "\x01" "5", 2, SQL_VALUE_BYTES},
+        {SQL_TYPE_LONG_BLOB, 0, "\x01" "5", 2, SQL_VALUE_BYTES},
+        {SQL_TYPE_BLOB, 0, "\xfc\x01\x00" "5", 4, SQL_VALUE_BYTES},
+        {SQL_TYPE_STRING, 0, "\x01" "5", 2, SQL_VALUE_BYTES},
+        {SQL_TYPE_GEOMETRY, 0, "\x01" "5", 2, SQL_VALUE_BYTES},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct mc_buf b = {0};
+        mc_u32(&b, 2);
+        mc_u8(&b, 0);
+        mc_u32(&b, 1);
+        mc_u8(&b, 0x02); /* parameter 1 is NULL */
+        mc_u8(&b, 1);
+        mc_u8(&b, cases[i].type);
+        mc_u8(&b, cases[i].uns);
+        mc_put(&b, "\x06\x00", 2);
+        mc_put(&b, cases[i].bytes, cases[i].n);
+        send_cmd(f, 0x17, b.p, b.len);
+        assert_int_equal(take(f), 1);
+        assert_int_equal(f->pk[0].p[0], 0x00); /* the executor's OK */
+        assert_int_equal(f->params[0].type, cases[i].type);
+        assert_int_equal(f->params[0].value.kind, cases[i].kind);
+        assert_int_equal(f->params[1].value.kind, SQL_VALUE_NULL);
+        if (cases[i].kind == SQL_VALUE_BYTES)
+            assert_string_equal(f->pbytes[0], "5");
+        /* One byte short is malformed (except the empty NULL value). */
+        if (cases[i].n > 0) {
+            b.len--;
+            send_cmd(f, 0x17, b.p, b.len);
+            assert_int_equal(take(f), 1);
+            expect_err(&f->pk[0], 1, 1835, "HY000",
+                       "Malformed communication packet.");
+            mc_free(&b);
+            fx_free(f);
+            f = logged_in(CAPS | DEPRECATE_EOF);
+            send_cmd(f, 0x16, "p0", 2);
+            send_cmd(f, 0x16, "p2", 2);
+            take(f);
+        }
+        mc_free(&b);
+    }
+    fx_free(f);
+}
+
+/* The SSL request and the login fed one byte at a time. */
+static void tls_upgrade_bytewise(void **state)
+{
+    (void)state;
+    struct fx *f = fx_make(0, true, 0);
+    greet(f);
+    struct mc_buf b = {0}, wire = {0};
+    static const uint8_t filler[23];
+    mc_u32(&b, CAPS | SQL_CLIENT_SSL);
+    mc_u32(&b, 1u << 24);
+    mc_u8(&b, 255);
+    mc_put(&b, filler, 23);
+    uint8_t seq = 1;
+    mc_frame(&wire, b.p, b.len, &seq);
+    mc_put(&wire, "\x16\x03", 2);
+    size_t i = 0, used;
+    while (!sql_proto_conn_want_tls(f->c)) {
+        assert_int_equal(sql_proto_conn_feed(f->c, wire.p + i, 1, &used), 0);
+        assert_int_equal(used, 1);
+        i++;
+    }
+    assert_int_equal(i, 36);
+    assert_int_equal(sql_proto_conn_feed(f->c, wire.p + i, 1, &used), 0);
+    assert_int_equal(used, 0);
+    assert_int_equal(sql_proto_conn_tls_started(f->c), 0);
+    b.len = 0;
+    wire.len = 0;
+    uint8_t tok[20];
+    mc_native_token("secret", f->scramble, tok);
+    struct mc_login l = {.caps = CAPS | SQL_CLIENT_SSL, .user = "alice",
+                         .auth = tok, .auth_len = 20};
+    mc_login_payload(&b, &l);
+    seq = 2;
+    mc_frame(&wire, b.p, b.len, &seq);
+    for (i = 0; i < wire.len; i++)
+        feed(f, wire.p + i, 1);
+    assert_int_equal(take(f), 1);
+    expect_ok_pkt(&f->pk[0], 3);
+    mc_free(&b);
+    mc_free(&wire);
+    fx_free(f);
+}
+
 /* ------------------------------------------------------------------ */
 /* Packets over 16 MiB. */
 
@@ -1787,6 +1988,9 @@ int main(void)
         cmocka_unit_test(execute_binary),
         cmocka_unit_test(binary_datetime_lengths),
         cmocka_unit_test(long_data_close_reset),
+        cmocka_unit_test(binary_every_type),
+        cmocka_unit_test(params_every_type),
+        cmocka_unit_test(tls_upgrade_bytewise),
         cmocka_unit_test(big_packets),
         cmocka_unit_test(reject_and_misuse),
         cmocka_unit_test(stored_hashes),
