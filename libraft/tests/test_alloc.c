@@ -18,6 +18,7 @@ static long fail_at = -1; /* allocation number to fail, -1 none */
 static long count;        /* allocations so far */
 static long live;         /* allocated and not freed */
 static bool failed;       /* the failure was injected */
+static bool dead;         /* a write failed: the node is abandoned (crash) */
 
 static void *t_malloc(void *ctx, size_t size)
 {
@@ -63,6 +64,25 @@ static void ok(int rc)
              raft_strerror(rc), fail_at);
 }
 
+/* A failed write means the process cannot go on with this node: never
+ * advance over it (that would claim durability it does not have). */
+static bool persist(struct raft_memstore *ms, const struct raft_ready *rd)
+{
+    int rc = 0;
+    if (rd->snapshot)
+        rc = raft_memstore_apply_snapshot(ms, rd->snapshot);
+    if (rc == 0 && rd->n_entries)
+        rc = raft_memstore_append(ms, rd->entries, rd->n_entries);
+    ok(rc);
+    if (rc != 0) {
+        dead = true;
+        return false;
+    }
+    if (rd->hard_changed)
+        raft_memstore_set_hard_state(ms, &rd->hs);
+    return true;
+}
+
 static void drain(struct raft_node *n, struct raft_memstore *ms)
 {
     for (int k = 0; k < 10 && raft_node_has_ready(n); k++) {
@@ -71,12 +91,8 @@ static void drain(struct raft_node *n, struct raft_memstore *ms)
         ok(rc);
         if (rc != 0)
             return;
-        if (rd.snapshot)
-            ok(raft_memstore_apply_snapshot(ms, rd.snapshot));
-        if (rd.n_entries)
-            ok(raft_memstore_append(ms, rd.entries, rd.n_entries));
-        if (rd.hard_changed)
-            raft_memstore_set_hard_state(ms, &rd.hs);
+        if (!persist(ms, &rd))
+            return;
         ok(raft_node_advance(n, &rd));
     }
 }
@@ -118,9 +134,13 @@ static void scenario(void)
         goto out;
     ok(raft_node_campaign(n));
     drain(n, ms);
+    if (dead)
+        goto out;
     struct raft_message v = msg(RAFT_MSG_VOTE_RESP, 2, 1);
     ok(raft_node_step(n, &v));
     drain(n, ms);
+    if (dead)
+        goto out;
     struct raft_buf bufs[20];
     for (int i = 0; i < 20; i++) {
         bufs[i].data = "payload!";
@@ -128,18 +148,39 @@ static void scenario(void)
     }
     ok(raft_node_propose_batch(n, bufs, 20, NULL));
     ok(raft_node_propose(n, "one", 3, NULL));
+    {
+        /* Keep working while a write is in flight. */
+        struct raft_ready rd;
+        rc = raft_node_ready(n, &rd);
+        ok(rc);
+        if (rc == 0) {
+            struct raft_message early = msg(RAFT_MSG_APPEND_RESP, 3, 1);
+            early.index = 2;
+            ok(raft_node_step(n, &early));
+            ok(raft_node_propose(n, "two", 3, NULL));
+            ok(raft_node_tick(n));
+            if (persist(ms, &rd))
+                ok(raft_node_advance(n, &rd));
+        }
+    }
     drain(n, ms);
+    if (dead)
+        goto out;
     struct raft_status st;
     raft_node_status(n, &st);
     struct raft_message r = msg(RAFT_MSG_APPEND_RESP, 2, 1);
     r.index = st.last_index;
     ok(raft_node_step(n, &r));
     drain(n, ms);
+    if (dead)
+        goto out;
     ok(raft_node_read_index(n, 9));
     struct raft_message h = msg(RAFT_MSG_HEARTBEAT_RESP, 3, 1);
     h.context = 9;
     ok(raft_node_step(n, &h));
     drain(n, ms);
+    if (dead)
+        goto out;
     struct raft_conf_change cc;
     memset(&cc, 0, sizeof(cc));
     cc.n_changes = 1;
@@ -147,10 +188,14 @@ static void scenario(void)
     cc.changes[0].id = 4;
     ok(raft_node_propose_conf_change(n, &cc, NULL));
     drain(n, ms);
+    if (dead)
+        goto out;
     raft_node_status(n, &st);
     r.index = st.last_index;
     ok(raft_node_step(n, &r));
     drain(n, ms);
+    if (dead)
+        goto out;
     raft_node_status(n, &st);
     if (st.applied > 2) {
         ok(raft_memstore_create_snapshot(ms, st.applied, &st.conf, "snap", 4));
@@ -167,6 +212,8 @@ static void scenario(void)
             rj.index = st.peers[i].next - 1;
     ok(raft_node_step(n, &rj));
     drain(n, ms);
+    if (dead)
+        goto out;
     /* Encode and decode a message with entries and a snapshot chunk. */
     struct raft_entry e = {1, 5, 0, 3, "abc"};
     struct raft_snapshot sn;
@@ -195,6 +242,8 @@ static void scenario(void)
         drain(n, ms);
     }
     raft_msg_free(d);
+    if (dead)
+        goto out;
     if (fail_at < 0) {
         /* The clean run went all the way: it restored the snapshot. */
         raft_node_status(n, &st);
@@ -205,6 +254,8 @@ static void scenario(void)
     for (int i = 0; i < 30; i++)
         ok(raft_node_tick(n));
     drain(n, ms);
+    if (dead)
+        goto out;
 out:
     raft_node_destroy(n);
     raft_memstore_destroy(ms);
@@ -219,7 +270,9 @@ static void fail_each_allocation(void **state)
     fail_at = -1;
     count = 0;
     live = 0;
+    dead = false;
     scenario();
+    assert_false(dead);
     assert_int_equal(live, 0);
     long total = count;
     assert_true(total > 50);
@@ -229,6 +282,7 @@ static void fail_each_allocation(void **state)
         count = 0;
         live = 0;
         failed = false;
+        dead = false;
         scenario();
         assert_true(failed);
         if (live != 0)
