@@ -201,6 +201,14 @@ void rpc__conn_set_reason(struct rpc__conn *c, const char *fmt, ...)
 const char *rpc__conn_peer(const struct rpc__conn *c);
 const char *rpc__conn_peer_cn(const struct rpc__conn *c);
 
+/* ---- server (server.c) ---- */
+/* Serves an already connected stream socket as if accepted (the listener
+ * uses it; so does tests/fuzz_conn.c with a socketpair). On failure fd is
+ * closed. Returns 0, -ENOMEM or RPC_ECONFIG. */
+int rpc__server_adopt(struct rpc_server *srv,
+                      evutil_socket_t fd,
+                      const char *peer);
+
 /* ---- status service (echo.c) ---- */
 struct rpc__status;
 void rpc__status_free(struct rpc__status *st);

@@ -395,7 +395,13 @@ static void accept_cb(struct evconnlistener *lev,
         port = ntohs(in6->sin6_port);
     }
     snprintf(peer, sizeof peer, "%s:%u", host, port);
+    rpc__server_adopt(srv, fd, peer);
+}
 
+int rpc__server_adopt(struct rpc_server *srv,
+                      evutil_socket_t fd,
+                      const char *peer)
+{
     struct srv_conn *sc = rpc__calloc(1, sizeof *sc);
     uint32_t size = 16;
     while (size < srv->max_in_flight && size < (1u << 16))
@@ -407,7 +413,7 @@ static void accept_cb(struct evconnlistener *lev,
         evutil_closesocket(fd);
         rpc__logf(&srv->log, RPC_LOG_ERROR,
                   "librpc: out of memory accepting %s", peer);
-        return;
+        return -ENOMEM;
     }
     sc->srv = srv;
     sc->mask = size - 1;
@@ -431,11 +437,12 @@ static void accept_cb(struct evconnlistener *lev,
         evutil_closesocket(fd);
         rpc__logf(&srv->log, RPC_LOG_ERROR, "librpc: cannot accept %s: %s",
                   peer, rpc_strerror(rc));
-        return;
+        return rc;
     }
     rpc__list_push(&srv->conns, &sc->link);
     srv->n_conns++;
     rpc__logf(&srv->log, RPC_LOG_INFO, "librpc: accepted %s", peer);
+    return 0;
 }
 
 static void accept_retry_cb(evutil_socket_t fd, short what, void *arg)
