@@ -1231,7 +1231,10 @@ int raft_node_tick(struct raft_node *n)
     }
     if (n->election_elapsed >= n->cfg.election_tick) {
         n->election_elapsed = 0;
-        if (n->cfg.check_quorum &&
+        /* A removed leader stays until the members know (see
+         * raft__apply_conf_change): it serves no proposals, and lease reads
+         * need the new quorum anyway. */
+        if (n->cfg.check_quorum && promotable(n) &&
             !raft__tracker_quorum_active(&n->trk, n->id)) {
             raft__log_msg(n, RAFT_LOG_WARN, "lost quorum contact");
             become_follower(n, n->term, 0);

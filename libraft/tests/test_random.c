@@ -53,6 +53,13 @@ static void chaos(struct sim *s, int rounds)
                 for (uint32_t k = 0; k < cc.n_changes; k++) {
                     cc.changes[k].type = (uint32_t)(sim_rand(s) % 3);
                     cc.changes[k].id = sim_rand(s) % (uint64_t)s->n + 1;
+                    /* Removing the leader itself is tested on its own
+                     * (test_membership); here it would add the known
+                     * hazard of DESIGN.md "Membership" to the liveness
+                     * check. Applications transfer leadership first. */
+                    if (cc.changes[k].id == l &&
+                        cc.changes[k].type != RAFT_CHANGE_ADD_VOTER)
+                        cc.changes[k].type = RAFT_CHANGE_ADD_VOTER;
                 }
                 (void)raft_node_propose_conf_change(sim_node(s, l), &cc,
                                                     NULL);
@@ -81,6 +88,13 @@ static bool has(const raft_id *ids, uint8_t n, raft_id id)
         if (ids[i] == id)
             return true;
     return false;
+}
+
+/* SIM_ONLY=<name> runs one scenario (soak and debugging). */
+static bool skip(const char *name)
+{
+    const char *only = getenv("SIM_ONLY");
+    return only != NULL && strcmp(only, name) != 0;
 }
 
 static int seeds(void)
@@ -168,6 +182,8 @@ static int run(struct sim_opts *o, int n_seeds, int rounds)
 static void random_plain(void **state)
 {
     (void)state;
+    if (skip("plain"))
+        return;
     struct sim_opts o;
     memset(&o, 0, sizeof(o));
     o.n_voters = 3;
@@ -181,6 +197,8 @@ static void random_plain(void **state)
 static void random_prevote_checkquorum(void **state)
 {
     (void)state;
+    if (skip("prevote_checkquorum"))
+        return;
     struct sim_opts o;
     memset(&o, 0, sizeof(o));
     o.n_voters = 5;
@@ -197,6 +215,8 @@ static void random_prevote_checkquorum(void **state)
 static void random_snapshots(void **state)
 {
     (void)state;
+    if (skip("snapshots"))
+        return;
     struct sim_opts o;
     memset(&o, 0, sizeof(o));
     o.n_voters = 3;
@@ -213,6 +233,8 @@ static void random_snapshots(void **state)
 static void random_lease_reads(void **state)
 {
     (void)state;
+    if (skip("lease_reads"))
+        return;
     struct sim_opts o;
     memset(&o, 0, sizeof(o));
     o.n_voters = 3;
@@ -227,6 +249,8 @@ static void random_lease_reads(void **state)
 static void random_membership(void **state)
 {
     (void)state;
+    if (skip("membership"))
+        return;
     struct sim_opts o;
     memset(&o, 0, sizeof(o));
     o.n_voters = 3;
@@ -241,7 +265,8 @@ static void random_membership(void **state)
     o.async = true;
     int changed = run(&o, 40, 1500);
     print_message("membership changed in %d runs\n", changed);
-    assert_true(changed >= 10);
+    if (getenv("SIM_SEED") == NULL && !skip("membership"))
+        assert_true(changed >= 10);
 }
 
 int main(void)
