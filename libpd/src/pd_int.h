@@ -138,7 +138,6 @@ struct pd__region {
     uint64_t keys;                      /* approximate keys */
     bool has_hb;                        /* leader: heartbeat this leadership */
     uint64_t hb_mono;                   /* leader: mono ms of the last one */
-    bool dead;                          /* being removed by an apply */
 };
 
 struct pd__store *pd__store_find(const struct pd *pd, uint64_t id);

@@ -45,9 +45,10 @@ long pd__region_index(const struct pd *pd, const uint8_t *key, size_t len)
     return (long)(i - 1);
 }
 
-static size_t id_pos(const struct pd *pd, uint64_t id)
+/* Position of id in by_id[0, n). */
+static size_t id_pos_n(const struct pd *pd, size_t n, uint64_t id)
 {
-    size_t lo = 0, hi = pd->n_regions;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (pd->by_id[mid]->id < id)
@@ -58,9 +59,18 @@ static size_t id_pos(const struct pd *pd, uint64_t id)
     return lo;
 }
 
+static void id_remove(struct pd *pd, size_t *n, uint64_t id)
+{
+    size_t i = id_pos_n(pd, *n, id);
+    assert(i < *n && pd->by_id[i]->id == id);
+    memmove(&pd->by_id[i], &pd->by_id[i + 1],
+            (*n - i - 1) * sizeof(pd->by_id[0]));
+    (*n)--;
+}
+
 struct pd__region *pd__region_find(const struct pd *pd, uint64_t id)
 {
-    size_t i = id_pos(pd, id);
+    size_t i = id_pos_n(pd, pd->n_regions, id);
     if (i < pd->n_regions && pd->by_id[i]->id == id)
         return pd->by_id[i];
     return NULL;
@@ -196,45 +206,56 @@ int pd__apply_region(struct pd *pd, const struct pd__region_v *v)
     r->keys = v->keys;
 
     /* Remove the old version of this region and every region the new one
-     * overlaps (split and merge results replace their parents). */
+     * overlaps (split and merge results replace their parents). The
+     * overlapped ones are by_key[lo, hi); the old version is usually among
+     * them, and r takes their place, so a split or an append moves no more
+     * than the tail after it. */
     struct pd__region *cur = pd__region_find(pd, v->id);
     /* On the leader, a PUT_REGION applying now was proposed from a
      * heartbeat of this leadership (every older command applied before
      * pd_become_leader): the region counts as heard from. */
     r->has_hb = pd->leader;
+    size_t nk = pd->n_regions, ni = pd->n_regions;
+    size_t lo, hi;
+    overlaps(pd, v, &lo, &hi);
     if (cur != NULL) {
         r->has_hb = cur->has_hb || pd->leader;
         r->hb_mono = cur->hb_mono;
-        cur->dead = true;
+        long ck = pd__region_index(pd, cur->start, cur->start_len);
+        assert(ck >= 0 && pd->by_key[ck] == cur);
+        size_t k = (size_t)ck;
+        if (k < lo || k >= hi) {
+            memmove(&pd->by_key[k], &pd->by_key[k + 1],
+                    (nk - k - 1) * sizeof(pd->by_key[0]));
+            nk--;
+            if (k < lo) {
+                lo--;
+                hi--;
+            }
+        }
+        id_remove(pd, &ni, cur->id);
     }
-    size_t lo, hi;
-    overlaps(pd, v, &lo, &hi);
     for (size_t i = lo; i < hi; i++) {
-        pd->by_key[i]->dead = true;
-        if (pd->by_key[i] != cur)
-            pd__region_gone(pd, pd->by_key[i]->id, v->id);
+        struct pd__region *o = pd->by_key[i];
+        if (o == cur)
+            continue;
+        pd__region_gone(pd, o->id, v->id);
+        id_remove(pd, &ni, o->id);
+        pd__region_free(o);
     }
-    size_t k = 0, d = 0;
-    for (size_t i = 0; i < pd->n_regions; i++) {
-        if (!pd->by_key[i]->dead)
-            pd->by_key[k++] = pd->by_key[i];
-        if (!pd->by_id[i]->dead)
-            pd->by_id[d++] = pd->by_id[i];
-        else
-            pd__region_free(pd->by_id[i]);
-    }
-    assert(k == d);
-    pd->n_regions = k;
-
-    size_t at = upper_start(pd, r->start, r->start_len);
-    memmove(&pd->by_key[at + 1], &pd->by_key[at],
-            (pd->n_regions - at) * sizeof(pd->by_key[0]));
-    pd->by_key[at] = r;
-    at = id_pos(pd, r->id);
+    pd__region_free(cur);
+    /* by_key[lo, hi) becomes the single slot of r. */
+    memmove(&pd->by_key[lo + 1], &pd->by_key[hi],
+            (nk - hi) * sizeof(pd->by_key[0]));
+    pd->by_key[lo] = r;
+    nk = nk - (hi - lo) + 1;
+    size_t at = id_pos_n(pd, ni, r->id);
     memmove(&pd->by_id[at + 1], &pd->by_id[at],
-            (pd->n_regions - at) * sizeof(pd->by_id[0]));
+            (ni - at) * sizeof(pd->by_id[0]));
     pd->by_id[at] = r;
-    pd->n_regions++;
+    ni++;
+    assert(nk == ni);
+    pd->n_regions = nk;
     return 0;
 }
 
