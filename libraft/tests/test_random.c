@@ -91,7 +91,7 @@ static bool has(const raft_id *ids, uint8_t n, raft_id id)
 }
 
 /* SIM_ONLY=<name> runs one scenario (soak and debugging). */
-static bool skip(const char *name)
+static bool scenario_off(const char *name)
 {
     const char *only = getenv("SIM_ONLY");
     return only != NULL && strcmp(only, name) != 0;
@@ -182,7 +182,7 @@ static int run(struct sim_opts *o, int n_seeds, int rounds)
 static void random_plain(void **state)
 {
     (void)state;
-    if (skip("plain"))
+    if (scenario_off("plain"))
         return;
     struct sim_opts o;
     memset(&o, 0, sizeof(o));
@@ -197,7 +197,7 @@ static void random_plain(void **state)
 static void random_prevote_checkquorum(void **state)
 {
     (void)state;
-    if (skip("prevote_checkquorum"))
+    if (scenario_off("prevote_checkquorum"))
         return;
     struct sim_opts o;
     memset(&o, 0, sizeof(o));
@@ -215,7 +215,7 @@ static void random_prevote_checkquorum(void **state)
 static void random_snapshots(void **state)
 {
     (void)state;
-    if (skip("snapshots"))
+    if (scenario_off("snapshots"))
         return;
     struct sim_opts o;
     memset(&o, 0, sizeof(o));
@@ -233,7 +233,7 @@ static void random_snapshots(void **state)
 static void random_lease_reads(void **state)
 {
     (void)state;
-    if (skip("lease_reads"))
+    if (scenario_off("lease_reads"))
         return;
     struct sim_opts o;
     memset(&o, 0, sizeof(o));
@@ -249,7 +249,7 @@ static void random_lease_reads(void **state)
 static void random_membership(void **state)
 {
     (void)state;
-    if (skip("membership"))
+    if (scenario_off("membership"))
         return;
     struct sim_opts o;
     memset(&o, 0, sizeof(o));
@@ -265,7 +265,7 @@ static void random_membership(void **state)
     o.async = true;
     int changed = run(&o, 40, 1500);
     print_message("membership changed in %d runs\n", changed);
-    if (getenv("SIM_SEED") == NULL && !skip("membership"))
+    if (getenv("SIM_SEED") == NULL && !scenario_off("membership"))
         assert_true(changed >= 10);
 }
 
