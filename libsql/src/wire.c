@@ -15,7 +15,7 @@ void sql__buf_free(struct sql__buf *b)
     b->cap = 0;
 }
 
-int sql__buf_reserve(struct sql__buf *b, size_t extra)
+int sql__buf_grow(struct sql__buf *b, size_t extra)
 {
     if (extra <= b->cap - b->len)
         return 0;
@@ -31,87 +31,6 @@ int sql__buf_reserve(struct sql__buf *b, size_t extra)
     b->p = p;
     b->cap = cap;
     return 0;
-}
-
-int sql__buf_put(struct sql__buf *b, const void *data, size_t n)
-{
-    if (n == 0)
-        return 0;
-    int rc = sql__buf_reserve(b, n);
-    if (rc != 0)
-        return rc;
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-    return 0;
-}
-
-static int put_le(struct sql__buf *b, uint64_t v, size_t n)
-{
-    uint8_t tmp[8];
-    for (size_t i = 0; i < n; i++)
-        tmp[i] = (uint8_t)(v >> (8 * i));
-    return sql__buf_put(b, tmp, n);
-}
-
-int sql__buf_u8(struct sql__buf *b, uint8_t v)
-{
-    return sql__buf_put(b, &v, 1);
-}
-
-int sql__buf_u16(struct sql__buf *b, uint16_t v)
-{
-    return put_le(b, v, 2);
-}
-
-int sql__buf_u24(struct sql__buf *b, uint32_t v)
-{
-    return put_le(b, v, 3);
-}
-
-int sql__buf_u32(struct sql__buf *b, uint32_t v)
-{
-    return put_le(b, v, 4);
-}
-
-int sql__buf_u64(struct sql__buf *b, uint64_t v)
-{
-    return put_le(b, v, 8);
-}
-
-size_t sql__lenenc_size(uint64_t v)
-{
-    if (v < 251)
-        return 1;
-    if (v < (1u << 16))
-        return 3;
-    if (v < (1u << 24))
-        return 4;
-    return 9;
-}
-
-int sql__buf_lenenc(struct sql__buf *b, uint64_t v)
-{
-    uint8_t tmp[9];
-    size_t n = sql__lenenc_size(v);
-    if (n == 1) {
-        tmp[0] = (uint8_t)v;
-    } else {
-        tmp[0] = n == 3 ? 0xFC : n == 4 ? 0xFD : 0xFE;
-        for (size_t i = 1; i < n; i++)
-            tmp[i] = (uint8_t)(v >> (8 * (i - 1)));
-    }
-    return sql__buf_put(b, tmp, n);
-}
-
-int sql__buf_lenenc_str(struct sql__buf *b, const void *s, size_t n)
-{
-    int rc = sql__buf_reserve(b, n + 9);
-    if (rc != 0)
-        return rc;
-    rc = sql__buf_lenenc(b, n);
-    if (rc == 0)
-        rc = sql__buf_put(b, s, n);
-    return rc;
 }
 
 int sql__buf_cstr(struct sql__buf *b, const char *s)

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define SQL__PKT_MAX 0xFFFFFFu /* largest payload of one packet */
 
@@ -28,21 +29,99 @@ struct sql__buf {
 };
 
 void sql__buf_free(struct sql__buf *b);
-int sql__buf_reserve(struct sql__buf *b, size_t extra); /* 0 or -ENOMEM */
-int sql__buf_put(struct sql__buf *b, const void *data, size_t n);
-int sql__buf_u8(struct sql__buf *b, uint8_t v);
-int sql__buf_u16(struct sql__buf *b, uint16_t v);
-int sql__buf_u24(struct sql__buf *b, uint32_t v);
-int sql__buf_u32(struct sql__buf *b, uint32_t v);
-int sql__buf_u64(struct sql__buf *b, uint64_t v);
-int sql__buf_lenenc(struct sql__buf *b, uint64_t v);
-int sql__buf_lenenc_str(struct sql__buf *b, const void *s, size_t n);
+/* Make room for extra more bytes: 0 or -ENOMEM. The slow path of the
+ * inline writers below, which run on every byte of every answer. */
+int sql__buf_grow(struct sql__buf *b, size_t extra);
+
+static inline int sql__buf_reserve(struct sql__buf *b, size_t extra)
+{
+    return extra <= b->cap - b->len ? 0 : sql__buf_grow(b, extra);
+}
+
+static inline int sql__buf_put(struct sql__buf *b, const void *data,
+                               size_t n)
+{
+    if (n == 0)
+        return 0;
+    int rc = sql__buf_reserve(b, n);
+    if (rc != 0)
+        return rc;
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+    return 0;
+}
+
+/* n (<= 8) bytes of v, little-endian. */
+static inline int sql__buf_le(struct sql__buf *b, uint64_t v, size_t n)
+{
+    int rc = sql__buf_reserve(b, n);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        b->p[b->len + i] = (uint8_t)(v >> (8 * i));
+    b->len += n;
+    return 0;
+}
+
+static inline int sql__buf_u8(struct sql__buf *b, uint8_t v)
+{
+    return sql__buf_le(b, v, 1);
+}
+
+static inline int sql__buf_u16(struct sql__buf *b, uint16_t v)
+{
+    return sql__buf_le(b, v, 2);
+}
+
+static inline int sql__buf_u24(struct sql__buf *b, uint32_t v)
+{
+    return sql__buf_le(b, v, 3);
+}
+
+static inline int sql__buf_u32(struct sql__buf *b, uint32_t v)
+{
+    return sql__buf_le(b, v, 4);
+}
+
+static inline int sql__buf_u64(struct sql__buf *b, uint64_t v)
+{
+    return sql__buf_le(b, v, 8);
+}
+
+/* Bytes a length-encoded integer takes. */
+static inline size_t sql__lenenc_size(uint64_t v)
+{
+    if (v < 251)
+        return 1;
+    if (v < (1u << 16))
+        return 3;
+    if (v < (1u << 24))
+        return 4;
+    return 9;
+}
+
+static inline int sql__buf_lenenc(struct sql__buf *b, uint64_t v)
+{
+    if (v < 251)
+        return sql__buf_u8(b, (uint8_t)v);
+    size_t n = sql__lenenc_size(v);
+    int rc = sql__buf_u8(b, n == 3 ? 0xFC : n == 4 ? 0xFD : 0xFE);
+    return rc ? rc : sql__buf_le(b, v, n - 1);
+}
+
+static inline int sql__buf_lenenc_str(struct sql__buf *b, const void *s,
+                                      size_t n)
+{
+    int rc = sql__buf_reserve(b, n + 9);
+    if (rc != 0)
+        return rc;
+    rc = sql__buf_lenenc(b, n);
+    return rc ? rc : sql__buf_put(b, s, n);
+}
+
 int sql__buf_cstr(struct sql__buf *b, const char *s); /* with its NUL */
 /* Drop the first n bytes. */
 void sql__buf_drop(struct sql__buf *b, size_t n);
-
-/* Bytes a length-encoded integer takes. */
-size_t sql__lenenc_size(uint64_t v);
 
 /* Frame the payload that starts at b->p[start + 4] and runs to b->len (4
  * bytes were reserved at start for the header): write the header(s),
