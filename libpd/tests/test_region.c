@@ -245,6 +245,149 @@ static void scans_with_limits(void **state)
     fx_fini(&fx);
 }
 
+/* ---- randomized: splits, merges and conf changes reported late and out of
+ * order; once every live region reports, the map equals the truth. ---- */
+
+struct truth {
+    uint64_t id;       /* region id */
+    int start;         /* first key, -1 for -inf */
+    int end;           /* end key, -1 for +inf */
+    uint64_t cv;       /* conf_ver */
+    uint64_t ver;      /* version */
+};
+
+struct report {
+    struct truth t;    /* the region as it was when reported */
+    char start[12];    /* its start key */
+    char end[12];      /* its end key */
+};
+
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static struct report mk(const struct truth *t)
+{
+    struct report r;
+    memset(&r, 0, sizeof(r));
+    r.t = *t;
+    if (t->start >= 0)
+        snprintf(r.start, sizeof(r.start), "%05d", t->start);
+    if (t->end >= 0)
+        snprintf(r.end, sizeof(r.end), "%05d", t->end);
+    return r;
+}
+
+static void deliver(struct fx *fx, const struct report *r)
+{
+    struct pd_region_info info =
+        fx_region(r->t.id, r->t.start >= 0 ? r->start : NULL,
+                  r->t.end >= 0 ? r->end : NULL, r->t.cv, r->t.ver, 1, 1, 1,
+                  S1);
+    int rc = fx_hb(fx, 0, 0, &info);
+    assert_true(rc == 0 || rc == PD_ESTALE);
+}
+
+static void random_reports_converge(void **state)
+{
+    (void)state;
+    uint64_t seed = 0x243f6a8885a308d3ull;
+    for (int round = 0; round < 20; round++) {
+        struct fx fx;
+        setup_fx(&fx);
+        struct truth live[256];
+        size_t n = 1;
+        live[0] = (struct truth){1, -1, -1, 1, 1};
+        static struct report pending[4096];
+        size_t np = 0;
+        uint64_t next_id = 2;
+        for (int step = 0; step < 300; step++) {
+            uint64_t r = rnd(&seed);
+            size_t i = (size_t)(rnd(&seed) % n);
+            if (r % 3 == 0 && n < 200) {
+                /* Split live[i] at a key strictly inside. */
+                int lo = live[i].start < 0 ? 0 : live[i].start;
+                int hi = live[i].end < 0 ? 100000 : live[i].end;
+                if (hi - lo < 2)
+                    continue;
+                int at = lo + 1 + (int)(rnd(&seed) % (uint64_t)(hi - lo - 1));
+                struct truth right = live[i];
+                right.id = next_id++;
+                right.start = at;
+                right.ver++;
+                live[i].end = at;
+                live[i].ver++;
+                memmove(&live[i + 2], &live[i + 1],
+                        (n - i - 1) * sizeof(live[0]));
+                live[i + 1] = right;
+                n++;
+                pending[np++] = mk(&live[i]);
+                pending[np++] = mk(&live[i + 1]);
+            } else if (r % 3 == 1 && n > 1 && i + 1 < n) {
+                /* live[i] absorbs live[i + 1] (or the other way). */
+                bool left_wins = rnd(&seed) % 2 == 0;
+                struct truth *a = &live[i], *b = &live[i + 1];
+                struct truth m = left_wins ? *a : *b;
+                m.start = a->start;
+                m.end = b->end;
+                m.ver = (a->ver > b->ver ? a->ver : b->ver) + 1;
+                live[i] = m;
+                memmove(&live[i + 1], &live[i + 2],
+                        (n - i - 2) * sizeof(live[0]));
+                n--;
+                pending[np++] = mk(&live[i]);
+            } else {
+                live[i].cv++;
+                pending[np++] = mk(&live[i]);
+            }
+            /* Deliver some pending reports, in random order. */
+            while (np > 0 && rnd(&seed) % 2 == 0) {
+                size_t k = (size_t)(rnd(&seed) % np);
+                deliver(&fx, &pending[k]);
+                pending[k] = pending[--np];
+            }
+            assert_true(np < 4000);
+        }
+        while (np > 0) {
+            size_t k = (size_t)(rnd(&seed) % np);
+            deliver(&fx, &pending[k]);
+            pending[k] = pending[--np];
+        }
+        /* Every live region reports its current state once more. */
+        for (size_t k = 0; k < n; k++) {
+            struct report rep = mk(&live[(k * 7 + (size_t)round) % n]);
+            deliver(&fx, &rep);
+        }
+        for (int rep = 0; rep < 2; rep++) {
+            struct pd *pd = fx.pd[rep];
+            assert_int_equal(pd_region_count(pd), n);
+            static struct pd_region_info out[256];
+            size_t got;
+            assert_int_equal(
+                pd_region_scan(pd, NULL, 0, NULL, 0, 0, out, &got), 0);
+            assert_int_equal(got, n);
+            for (size_t k = 0; k < n; k++) {
+                struct report want = mk(&live[k]);
+                assert_int_equal(out[k].region.id, live[k].id);
+                assert_int_equal(out[k].region.version, live[k].ver);
+                assert_int_equal(out[k].region.conf_ver, live[k].cv);
+                assert_int_equal(out[k].region.start_len,
+                                 live[k].start < 0 ? 0 : 5);
+                assert_int_equal(out[k].region.end_len,
+                                 live[k].end < 0 ? 0 : 5);
+                if (live[k].start >= 0)
+                    assert_memory_equal(out[k].region.start_key, want.start,
+                                        5);
+            }
+        }
+        fx_fini(&fx);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +396,7 @@ int main(void)
         cmocka_unit_test(unchanged_meta_proposes_nothing),
         cmocka_unit_test(bad_heartbeats),
         cmocka_unit_test(scans_with_limits),
+        cmocka_unit_test(random_reports_converge),
     };
     return cmocka_run_group_tests_name("libpd/region", tests, NULL, NULL);
 }
