@@ -352,6 +352,13 @@ int pd_region_scan(const struct pd *pd, const uint8_t *start,
                    size_t start_len, const uint8_t *end, size_t end_len,
                    size_t limit, struct pd_region_info *out, size_t *n);
 size_t pd_region_count(const struct pd *pd);
+/* AskSplit (leader only): fresh ids for the new region of a split of
+ * region_id: *new_region_id, and one new peer id per peer of the region, in
+ * its peer order, into peer_ids[0..*n_peers) (room for PD_MAX_PEERS).
+ * The split itself reaches the map through the two halves' heartbeats
+ * (ReportSplit is two pd_region_heartbeat calls). */
+int pd_ask_split(struct pd *pd, uint64_t region_id, uint64_t *new_region_id,
+                 uint64_t *peer_ids, uint32_t *n_peers);
 
 /* ---------------------------------------------------------------------
  * GC safe points (gc.c). Versions older than the GC safe point may be

@@ -361,3 +361,24 @@ size_t pd_region_count(const struct pd *pd)
 {
     return pd->n_regions;
 }
+
+int pd_ask_split(struct pd *pd, uint64_t region_id, uint64_t *new_region_id,
+                 uint64_t *peer_ids, uint32_t *n_peers)
+{
+    *n_peers = 0;
+    if (!pd->leader)
+        return pd__err(pd, PD_ENOTLEADER, "ask split on a follower");
+    const struct pd__region *r = pd__region_find(pd, region_id);
+    if (r == NULL)
+        return pd__err(pd, PD_ENOTFOUND, "ask split: no region %llu",
+                       (unsigned long long)region_id);
+    uint64_t first;
+    int rc = pd_id_alloc(pd, r->n_peers + 1, &first);
+    if (rc != 0)
+        return rc;
+    *new_region_id = first;
+    for (uint32_t i = 0; i < r->n_peers; i++)
+        peer_ids[i] = first + 1 + i;
+    *n_peers = r->n_peers;
+    return 0;
+}

@@ -245,6 +245,30 @@ static void scans_with_limits(void **state)
     fx_fini(&fx);
 }
 
+static void ask_split_hands_out_fresh_ids(void **state)
+{
+    (void)state;
+    struct fx fx;
+    setup_fx(&fx);
+    struct pd_region_info r = fx_region(1, NULL, NULL, 2, 1, 1, 0, 3, S123);
+    assert_int_equal(fx_hb(&fx, 0, 0, &r), 0);
+    uint64_t rid = 0, peers[PD_MAX_PEERS];
+    uint32_t n = 9;
+    assert_int_equal(pd_ask_split(fx.pd[1], 1, &rid, peers, &n),
+                     PD_ENOTLEADER);
+    assert_int_equal(n, 0);
+    assert_int_equal(pd_ask_split(fx.pd[0], 5, &rid, peers, &n),
+                     PD_ENOTFOUND);
+    assert_int_equal(pd_ask_split(fx.pd[0], 1, &rid, peers, &n), 0);
+    assert_int_equal(rid, 1);
+    assert_int_equal(n, 3);
+    assert_int_equal(peers[0], 2);
+    assert_int_equal(peers[2], 4);
+    assert_int_equal(pd_ask_split(fx.pd[0], 1, &rid, peers, &n), 0);
+    assert_int_equal(rid, 5);
+    fx_fini(&fx);
+}
+
 /* ---- randomized: splits, merges and conf changes reported late and out of
  * order; once every live region reports, the map equals the truth. ---- */
 
@@ -397,6 +421,7 @@ int main(void)
         cmocka_unit_test(bad_heartbeats),
         cmocka_unit_test(scans_with_limits),
         cmocka_unit_test(random_reports_converge),
+        cmocka_unit_test(ask_split_hands_out_fresh_ids),
     };
     return cmocka_run_group_tests_name("libpd/region", tests, NULL, NULL);
 }
