@@ -406,6 +406,9 @@ const char *sql_proto_conn_user(const struct sql_proto_conn *c);
 const char *sql_proto_conn_db(const struct sql_proto_conn *c);
 /* The capabilities both sides agreed on (0 before the response). */
 uint32_t sql_proto_conn_capabilities(const struct sql_proto_conn *c);
+/* The collation id the client's handshake response named (0 before): the
+ * executor sets character_set_client/connection/results from it. */
+uint8_t sql_proto_conn_client_charset(const struct sql_proto_conn *c);
 /* Detail of the last protocol error ("" if none). */
 const char *sql_proto_conn_errmsg(const struct sql_proto_conn *c);
 

@@ -297,7 +297,7 @@ static int on_handshake_response(struct sql_proto_conn *c, const uint8_t *p,
     sql__rd_init(&r, p, len);
     uint32_t caps = sql__rd_u32(&r);
     (void)sql__rd_u32(&r); /* client's max packet size: informational */
-    (void)sql__rd_u8(&r);  /* client's collation: the executor's concern */
+    uint8_t charset = sql__rd_u8(&r); /* for the executor's session */
     (void)sql__rd_bytes(&r, 23);
     if (r.bad || !(caps & SQL_CLIENT_PROTOCOL_41))
         return fail_malformed(c);
@@ -311,6 +311,7 @@ static int on_handshake_response(struct sql_proto_conn *c, const uint8_t *p,
     if (!c->tls)
         caps &= ~SQL_CLIENT_SSL;
     c->caps = caps;
+    c->client_charset = charset;
     c->multi_statements = (caps & SQL_CLIENT_MULTI_STATEMENTS) != 0;
     size_t ulen, alen = 0, dlen = 0, plen = 0;
     const char *user = sql__rd_cstr(&r, &ulen);
@@ -1091,6 +1092,11 @@ const char *sql_proto_conn_db(const struct sql_proto_conn *c)
 uint32_t sql_proto_conn_capabilities(const struct sql_proto_conn *c)
 {
     return c->caps;
+}
+
+uint8_t sql_proto_conn_client_charset(const struct sql_proto_conn *c)
+{
+    return c->client_charset;
 }
 
 const char *sql_proto_conn_errmsg(const struct sql_proto_conn *c)

@@ -66,6 +66,7 @@ struct sql_proto_conn {
     uint8_t scramble[20];          /* the nonce sent, bytes 1..127 */
     uint32_t server_caps;          /* capabilities offered */
     uint32_t caps;                 /* agreed with the client */
+    uint8_t client_charset;        /* collation id the client asked for */
     int state;                     /* SQL__ST_* */
     bool tls;                      /* the transport is TLS now */
     bool want_close;               /* close after the output drains */

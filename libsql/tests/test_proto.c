@@ -517,6 +517,7 @@ static void native_password(void **state)
     assert_int_equal(take(f), 1);
     expect_ok_pkt(&f->pk[0], 2);
     assert_string_equal(sql_proto_conn_user(f->c), "alice");
+    assert_int_equal(sql_proto_conn_client_charset(f->c), 255);
     assert_false(sql_proto_conn_want_close(f->c));
     fx_free(f);
 
@@ -1744,6 +1745,92 @@ static void tls_upgrade_bytewise(void **state)
     fx_free(f);
 }
 
+/* Commands whose fixed fields are cut short: ERR 1835 and close, for
+ * every cut; and pipelined commands behind an asynchronous answer. */
+static void truncated_commands(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *pkt; /* a valid command */
+        size_t n;        /* its length */
+    } cmds[] = {
+        {"\x0c\x01\x00\x00\x00", 5},                 /* PROCESS_KILL */
+        {"\x17\x02\x00\x00\x00\x00\x01\x00\x00\x00", 10}, /* EXECUTE */
+        {"\x18\x02\x00\x00\x00\x00\x00", 7},         /* SEND_LONG_DATA */
+        {"\x19\x02\x00\x00\x00", 5},                 /* STMT_CLOSE */
+        {"\x1a\x02\x00\x00\x00", 5},                 /* STMT_RESET */
+        {"\x1b\x00\x00", 3},                         /* SET_OPTION */
+        {"\x04t\x00", 3},                             /* FIELD_LIST */
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        for (size_t cut = 1; cut < cmds[i].n; cut++) {
+            struct fx *f = logged_in(CAPS);
+            send_cmd(f, 0x16, "p2", 2); /* statement 1 */
+            take(f);
+            send_pkt(f, cmds[i].pkt, cut, 0);
+            assert_int_equal(take(f), 1);
+            expect_err(&f->pk[0], 1, 1835, "HY000",
+                       "Malformed communication packet.");
+            assert_true(sql_proto_conn_want_close(f->c));
+            fx_free(f);
+        }
+    }
+    /* The statement's execute with its parameter block cut anywhere. */
+    struct mc_buf b = {0};
+    mc_u32(&b, 1);
+    mc_u8(&b, 0);
+    mc_u32(&b, 1);
+    mc_u8(&b, 0);
+    mc_u8(&b, 1);
+    mc_put(&b, "\x08\x00\xfe\x00", 4);
+    mc_u64(&b, 5);
+    mc_lenenc_str(&b, "xyz");
+    for (size_t cut = 9; cut < b.len; cut++) {
+        struct fx *f = logged_in(CAPS);
+        send_cmd(f, 0x16, "p2", 2);
+        take(f);
+        send_cmd(f, 0x17, b.p, cut);
+        assert_int_equal(take(f), 1);
+        expect_err(&f->pk[0], 1, 1835, "HY000",
+                   "Malformed communication packet.");
+        fx_free(f);
+    }
+    mc_free(&b);
+}
+
+static void pipelined_async(void **state)
+{
+    (void)state;
+    struct fx *f = logged_in(CAPS | DEPRECATE_EOF);
+    f->async = true;
+    struct mc_buf in = {0};
+    for (int i = 0; i < 3; i++) {
+        uint8_t seq = 0;
+        mc_frame(&in, "\x03insert", 7, &seq);
+    }
+    uint8_t seq = 0;
+    mc_frame(&in, "\x01", 1, &seq); /* then QUIT */
+    feed(f, in.p, in.len);
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(f->calls, i);
+        assert_true(sql_proto_conn_busy(f->c));
+        assert_int_equal(take(f), 0);
+        struct sql_ok ok = {.status = 2, .affected_rows = (uint64_t)i};
+        assert_int_equal(sql_reply_ok(f->c, &ok), 0);
+        assert_false(sql_proto_conn_busy(f->c));
+        assert_int_equal(take(f), 1);
+        assert_int_equal(f->pk[0].seq, 1);
+        assert_int_equal(f->pk[0].p[1], i);
+        assert_false(sql_proto_conn_want_close(f->c));
+        assert_int_equal(sql_proto_conn_feed(f->c, NULL, 0, NULL), 0);
+    }
+    /* The QUIT ran after the third answer. */
+    assert_int_equal(f->calls, 3);
+    assert_true(sql_proto_conn_want_close(f->c));
+    mc_free(&in);
+    fx_free(f);
+}
+
 /* ------------------------------------------------------------------ */
 /* Packets over 16 MiB. */
 
@@ -1991,6 +2078,8 @@ int main(void)
         cmocka_unit_test(binary_every_type),
         cmocka_unit_test(params_every_type),
         cmocka_unit_test(tls_upgrade_bytewise),
+        cmocka_unit_test(truncated_commands),
+        cmocka_unit_test(pipelined_async),
         cmocka_unit_test(big_packets),
         cmocka_unit_test(reject_and_misuse),
         cmocka_unit_test(stored_hashes),
