@@ -80,6 +80,11 @@ typedef uint64_t pd_ts;
 #define PD_TS_PHYSICAL(ts) ((uint64_t)(ts) >> PD_TS_LOGICAL_BITS)
 #define PD_TS_LOGICAL(ts) \
     ((uint32_t)((ts) & (PD_TS_LOGICAL_LIMIT - 1)))
+/* Physical milliseconds must stay below this (46 bits: year 4199); a wall
+ * clock beyond it minus the save window is refused with -EINVAL. */
+#define PD_TS_PHYSICAL_LIMIT (UINT64_C(1) << (64 - PD_TS_LOGICAL_BITS))
+/* Saved id block ends stay below this. */
+#define PD_ID_LIMIT (UINT64_C(1) << 62)
 
 /* ---------------------------------------------------------------------
  * Storage: where commands go. libpd never changes its replicated state

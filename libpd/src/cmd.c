@@ -269,8 +269,15 @@ int pd__cmd_decode(const uint8_t *cmd, size_t len, struct pd__cmd *out)
     out->type = pd__rd_u8(&r);
     switch (out->type) {
     case PD__CMD_TSO_SAVE:
+        /* Bounds keep the leader's arithmetic far from overflow. */
+        out->u = pd__rd_uvarint(&r);
+        if (!r.bad && out->u >= PD_TS_PHYSICAL_LIMIT)
+            return PD_EDECODE;
+        break;
     case PD__CMD_ID_SAVE:
         out->u = pd__rd_uvarint(&r);
+        if (!r.bad && out->u >= PD_ID_LIMIT)
+            return PD_EDECODE;
         break;
     case PD__CMD_CLUSTER:
         out->u = pd__rd_uvarint(&r);

@@ -17,6 +17,8 @@ static int propose_save(struct pd *pd, uint64_t end)
 
 int pd__id_start(struct pd *pd)
 {
+    if (pd->id_saved + pd->cfg.id_block >= PD_ID_LIMIT)
+        return pd__err(pd, PD_EINTERNAL, "id space exhausted");
     pd->id_next = pd->id_saved + 1;
     pd->id_pending = 0;
     return propose_save(pd, pd->id_saved + pd->cfg.id_block);
@@ -30,6 +32,8 @@ int pd_id_alloc(struct pd *pd, uint32_t count, uint64_t *first)
         return pd__err(pd, -EINVAL, "id count %u out of 1..%llu", count,
                        (unsigned long long)pd->cfg.id_block);
     uint64_t last = pd->id_next + count - 1;
+    if (last + pd->cfg.id_block >= PD_ID_LIMIT)
+        return pd__err(pd, PD_EINTERNAL, "id space exhausted");
     if (last > pd->id_saved) {
         if (pd->id_pending == 0) {
             int rc = propose_save(pd, last + pd->cfg.id_block);

@@ -57,7 +57,9 @@ int pd_create(const struct pd_config *cfg, const struct pd_storage *storage,
         cfg = &def;
     }
     if (cfg->n_location_labels > PD_MAX_LOCATION_LABELS ||
-        cfg->tso_save_window_ms < 2 || cfg->id_block < 2 ||
+        cfg->tso_save_window_ms < 2 ||
+        cfg->tso_save_window_ms > 24 * 3600 * 1000 || cfg->id_block < 2 ||
+        cfg->id_block > UINT32_MAX ||
         cfg->max_replicas == 0 || cfg->max_replicas > PD_MAX_PEERS)
         return -EINVAL;
     for (uint32_t i = 0; i < cfg->n_location_labels; i++)

@@ -17,8 +17,18 @@ static int propose_save(struct pd *pd, uint64_t base)
     return rc;
 }
 
+/* Whether wall_ms leaves room for a window below the physical limit. */
+static bool wall_ok(const struct pd *pd, uint64_t wall_ms)
+{
+    return wall_ms < PD_TS_PHYSICAL_LIMIT - 2 * pd->cfg.tso_save_window_ms;
+}
+
 int pd__tso_start(struct pd *pd, uint64_t wall_ms)
 {
+    if (!wall_ok(pd, wall_ms) ||
+        !wall_ok(pd, pd->tso_saved + 1))
+        return pd__err(pd, -EINVAL, "wall clock %llu ms out of range",
+                       (unsigned long long)wall_ms);
     /* Strictly above anything the previous leaders may have served. */
     uint64_t start = pd->tso_saved + 1;
     if (wall_ms > start)
@@ -64,6 +74,9 @@ int pd_tso_tick(struct pd *pd, uint64_t wall_ms)
 {
     if (!pd->leader)
         return pd__err(pd, PD_ENOTLEADER, "tso tick on a follower");
+    if (!wall_ok(pd, wall_ms) || !wall_ok(pd, pd->tso_phys + 1))
+        return pd__err(pd, -EINVAL, "wall clock %llu ms out of range",
+                       (unsigned long long)wall_ms);
     advance(pd, wall_ms);
     return maybe_save(pd, wall_ms);
 }
@@ -75,6 +88,9 @@ int pd_tso_get(struct pd *pd, uint64_t wall_ms, uint32_t count, pd_ts *first)
     if (count == 0 || count > PD_TS_LOGICAL_LIMIT)
         return pd__err(pd, -EINVAL, "tso count %u out of 1..%u", count,
                        (unsigned)PD_TS_LOGICAL_LIMIT);
+    if (!wall_ok(pd, wall_ms) || !wall_ok(pd, pd->tso_phys + 1))
+        return pd__err(pd, -EINVAL, "wall clock %llu ms out of range",
+                       (unsigned long long)wall_ms);
     advance(pd, wall_ms);
     int rc = maybe_save(pd, wall_ms);
     if (rc != 0)

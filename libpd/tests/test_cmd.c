@@ -114,10 +114,23 @@ static void rejects_malformed(void **state)
                      PD_EDECODE);
     static const uint8_t cut[] = {0x02, 0x85};
     assert_int_equal(pd__cmd_decode(cut, sizeof(cut), &c), PD_EDECODE);
-    static const uint8_t big[] = {0x02, 0xff, 0xff, 0xff, 0xff, 0xff,
+    static const uint8_t big[] = {0x08, 0xff, 0xff, 0xff, 0xff, 0xff,
                                   0xff, 0xff, 0xff, 0xff, 0x01};
     assert_int_equal(pd__cmd_decode(big, sizeof(big), &c), 0);
     assert_true(c.u == UINT64_MAX);
+    /* Saves beyond the timestamp / id ranges are malformed. */
+    uint8_t limit[11] = {0x01};
+    struct pd__buf lb = {0};
+    pd__buf_uvarint(&lb, PD_TS_PHYSICAL_LIMIT);
+    memcpy(limit + 1, lb.p, lb.n);
+    assert_int_equal(pd__cmd_decode(limit, 1 + lb.n, &c), PD_EDECODE);
+    limit[0] = 0x02;
+    assert_int_equal(pd__cmd_decode(limit, 1 + lb.n, &c), 0);
+    pd__buf_free(&lb);
+    pd__buf_uvarint(&lb, PD_ID_LIMIT);
+    memcpy(limit + 1, lb.p, lb.n);
+    assert_int_equal(pd__cmd_decode(limit, 1 + lb.n, &c), PD_EDECODE);
+    pd__buf_free(&lb);
     static const uint8_t toobig[] = {0x02, 0xff, 0xff, 0xff, 0xff, 0xff,
                                      0xff, 0xff, 0xff, 0xff, 0x02};
     assert_int_equal(pd__cmd_decode(toobig, sizeof(toobig), &c), PD_EDECODE);

@@ -60,6 +60,14 @@ static void bad_counts_and_followers(void **state)
     assert_int_equal(ts, 7);
     assert_int_equal(pd_tso_get(fx.pd[1], 1000, 1, &ts), PD_ENOTLEADER);
     assert_int_equal(pd_tso_tick(fx.pd[1], 1000), PD_ENOTLEADER);
+    /* A wall clock past the 46-bit physical range is refused. */
+    assert_int_equal(pd_tso_get(fx.pd[0], PD_TS_PHYSICAL_LIMIT, 1, &ts),
+                     -EINVAL);
+    assert_int_equal(pd_tso_tick(fx.pd[0], UINT64_MAX), -EINVAL);
+    assert_int_equal(pd_become_leader(fx.pd[1], PD_TS_PHYSICAL_LIMIT - 1, 0),
+                     -EINVAL);
+    assert_false(pd_is_leader(fx.pd[1]));
+    assert_int_equal(ts, 7);
     assert_int_equal(get(fx.pd[0], 1000, L), TS(1000, 0));
     pd_become_follower(fx.pd[0]);
     assert_int_equal(pd_tso_get(fx.pd[0], 1000, 1, &ts), PD_ENOTLEADER);
@@ -239,7 +247,7 @@ static void random_clocks_batches_and_failovers(void **state)
     struct fx fx;
     fx_init(&fx, 3, &cfg);
     uint64_t seed = 0x9e3779b97f4a7c15ull;
-    uint64_t clock[3] = {100000, 95000, 104000};
+    uint64_t clock[3] = {1000000000, 999995000, 1000004000};
     int leader = 0;
     fx_lead(&fx, leader, clock[leader], 0);
     pd_ts last = 0;
