@@ -250,6 +250,15 @@ int pd__op_heartbeat(struct pd *pd, uint64_t mono_ms,
     if (i < 0)
         return 0;
     struct pd_operator *op = &pd->ops[i];
+    /* The region split or merged under an operator that did not ask for
+     * it: its plan was made for another range, drop it. */
+    bool splits = false;
+    for (uint32_t k = 0; k < op->n_steps; k++)
+        splits |= op->steps[k].kind == PD_STEP_SPLIT;
+    if (v->version > op->version && !splits) {
+        finish(pd, (size_t)i, PD_OP_CANCELED);
+        return 0;
+    }
     while (op->current < op->n_steps &&
            step_done(op, &op->steps[op->current], v))
         op->current++;

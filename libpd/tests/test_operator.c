@@ -218,11 +218,21 @@ static void timeouts_and_cancels(void **state)
     struct pd_region_info all = fx_region(2, NULL, NULL, 2, 3, 1, 2, 2, S12);
     hb(&fx, 3001, &all);
     assert_int_equal(pd_operator_count(fx.pd[0]), 0);
+    /* A split nobody ordered: the plan was for another range. */
+    left = fx_region(2, NULL, "m", 2, 4, 1, 1, 2, S12);
+    hb(&fx, 3002, &all);
+    assert_int_equal(pd_operator_add(fx.pd[0], 3002, &op), PD_ENOTFOUND);
+    struct pd_operator op2 = op1(2, "add-peer");
+    add_step(&op2, PD_STEP_ADD_PEER, 3, 2003);
+    assert_int_equal(pd_operator_add(fx.pd[0], 3002, &op2), 0);
+    assert_int_equal(hb(&fx, 3003, &all).kind, PD_STEP_ADD_PEER);
+    assert_int_equal(hb(&fx, 3004, &left).kind, PD_STEP_NONE);
+    assert_int_equal(pd_operator_count(fx.pd[0]), 0);
     struct pd_operator_stats stats;
     pd_operator_stats(fx.pd[0], &stats);
-    assert_int_equal(stats.added, 4);
+    assert_int_equal(stats.added, 5);
     assert_int_equal(stats.timed_out, 2);
-    assert_int_equal(stats.canceled, 2);
+    assert_int_equal(stats.canceled, 3);
     assert_int_equal(stats.succeeded, 0);
     fx_fini(&fx);
 }
