@@ -320,8 +320,10 @@ struct sql_proto_conn;
  *   STATISTICS: text | error
  *   STMT_PREPARE: prepared(p, c), column x (p + c) (params first) | error
  *   STMT_CLOSE: nothing (the statement is gone; free what it held)
- * A non-zero return from execute() with nothing written makes the engine
- * answer ERR 1105 itself. execute() must not call sql_proto_conn_feed. */
+ * sql_reply_error() may come at any point of an answer (clients check
+ * every packet for the ERR header) and ends it. A non-zero return from
+ * execute() with the answer incomplete makes the engine end it with ERR
+ * 1105 itself. execute() must not call sql_proto_conn_feed. */
 struct sql_executor {
     void *ctx; /* passed to execute */
     int (*execute)(void *ctx, struct sql_proto_conn *c,

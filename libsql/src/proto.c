@@ -530,6 +530,13 @@ int sql__stmt_add(struct sql_proto_conn *c, uint32_t id, uint16_t nparams,
     return 0;
 }
 
+void sql__stmt_forget(struct sql_proto_conn *c, uint32_t id)
+{
+    struct sql__stmt *s = sql__stmt_find(c, id);
+    if (s != NULL)
+        stmt_clear(s);
+}
+
 static void stmt_reset_longs(struct sql__stmt *s)
 {
     for (size_t i = 0; i < s->nparams; i++) {
@@ -572,12 +579,17 @@ static int run_command(struct sql_proto_conn *c, struct sql_command *cmd)
         int rc2 = sql_reply_error(c, 1105, "HY000", sql_strerror(rc));
         return rc2 == -ENOMEM ? rc2 : 0;
     }
-    /* A half-written answer cannot be finished: the client would hang. */
+    /* A half-written answer: end it with an ERR (clients read one in
+     * place of any packet of an answer); if even that fails, the client
+     * would hang waiting, so close. */
     snprintf(c->errmsg, sizeof c->errmsg,
              "executor failed mid-answer: %s", sql_strerror(rc));
-    c->state = SQL__ST_CLOSED;
-    c->want_close = true;
-    c->reply = SQL__R_NONE;
+    int rc2 = sql_reply_error(c, 1105, "HY000", sql_strerror(rc));
+    if (rc2 != 0) {
+        c->state = SQL__ST_CLOSED;
+        c->want_close = true;
+        c->reply = SQL__R_NONE;
+    }
     return 0;
 }
 

@@ -112,6 +112,8 @@ struct sql_proto_conn {
 struct sql__stmt *sql__stmt_find(struct sql_proto_conn *c, uint32_t id);
 int sql__stmt_add(struct sql_proto_conn *c, uint32_t id, uint16_t nparams,
                   uint16_t ncolumns);
+/* Drop a statement the client never fully learnt (no notification). */
+void sql__stmt_forget(struct sql_proto_conn *c, uint32_t id);
 /* The answer in flight is complete. */
 void sql__reply_done(struct sql_proto_conn *c, bool ok);
 

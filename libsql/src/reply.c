@@ -119,11 +119,15 @@ int sql_reply_ok(struct sql_proto_conn *c, const struct sql_ok *ok)
 int sql_reply_error(struct sql_proto_conn *c, uint16_t code,
                     const char *sqlstate, const char *msg)
 {
-    if (c->reply != SQL__R_START && c->reply != SQL__R_ROWS)
+    /* Allowed anywhere in an answer: clients check every packet of an
+     * answer for the ERR header. */
+    if (c->reply == SQL__R_NONE)
         return SQL_ESTATE;
     int rc = sql__send_err(c, code, sqlstate, msg);
     if (rc != 0)
         return rc;
+    if (c->reply == SQL__R_PREPDEFS)
+        sql__stmt_forget(c, c->prep_id);
     sql__reply_done(c, false);
     return 0;
 }
@@ -253,11 +257,7 @@ int sql_reply_prepared(struct sql_proto_conn *c, uint16_t nparams,
     rc = rc ? rc : sql__buf_u16(&c->out, warnings);
     rc = finish(c, start, rc);
     if (rc != 0) {
-        struct sql__stmt *s = sql__stmt_find(c, c->prep_id);
-        if (s != NULL) {
-            /* Forget it: the client never learnt its id. */
-            s->id = 0;
-        }
+        sql__stmt_forget(c, c->prep_id); /* the client never learnt it */
         return rc;
     }
     if (nparams == 0 && ncolumns == 0) {

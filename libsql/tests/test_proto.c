@@ -1176,7 +1176,7 @@ static void writer_type_checks(void **state)
     struct sql_column d = col("d", SQL_TYPE_DATE, 0, 0);
     struct sql_value v[2] = {vint(1), vint(2)};
     assert_int_equal(sql_reply_row(c, v, 2), SQL_ESTATE); /* defs first */
-    assert_int_equal(sql_reply_error(c, 1, "HY000", "x"), SQL_ESTATE);
+    assert_int_equal(sql_reply_end(c, &(struct sql_ok){0}), SQL_ESTATE);
     assert_int_equal(sql_reply_column(c, &a), 0);
     assert_int_equal(sql_reply_column(c, &d), 0);
     assert_int_equal(sql_reply_row(c, v, 1), SQL_ESTATE); /* count */
@@ -1831,6 +1831,70 @@ static void pipelined_async(void **state)
     fx_free(f);
 }
 
+/* An answer cut short by the executor ends with an ERR, and a prepare cut
+ * short leaves no statement behind. */
+static void errors_mid_answer(void **state)
+{
+    (void)state;
+    struct fx *f = logged_in(CAPS | DEPRECATE_EOF);
+    f->async = true;
+    query(f, "x");
+    assert_int_equal(sql_reply_columns(f->c, 2), 0);
+    struct sql_column a = col("a", SQL_TYPE_LONG, 0, 0);
+    assert_int_equal(sql_reply_column(f->c, &a), 0);
+    assert_int_equal(sql_reply_error(f->c, 1317, "70100",
+                                     "Query execution was interrupted"),
+                     0);
+    assert_int_equal(take(f), 3);
+    expect_err(&f->pk[2], 3, 1317, "70100",
+               "Query execution was interrupted");
+    assert_false(sql_proto_conn_busy(f->c));
+    /* Prepare: OK header and one definition, then an error. */
+    send_cmd(f, 0x16, "p2", 2);
+    assert_int_equal(sql_reply_prepared(f->c, 2, 0, 0), 0);
+    assert_int_equal(sql_reply_column(f->c, &a), 0);
+    assert_int_equal(sql_reply_error(f->c, 1105, "HY000", "oops"), 0);
+    take(f);
+    f->async = false;
+    send_cmd(f, 0x19, "\x01\x00\x00\x00", 4); /* unknown now: ignored */
+    assert_int_equal(f->nclosed, 0);
+    send_cmd(f, 0x1A, "\x01\x00\x00\x00", 4);
+    assert_int_equal(take(f), 1);
+    assert_int_equal(f->pk[0].p[0], 0xFF);
+    fx_free(f);
+}
+
+/* An executor that fails after writing part of its answer. */
+static int failing_execute(void *ctx, struct sql_proto_conn *c,
+                           const struct sql_command *cmd)
+{
+    (void)ctx;
+    if (cmd->kind != SQL_CMD_QUERY)
+        return 0;
+    struct sql_column a = col("a", SQL_TYPE_LONG, 0, 0);
+    assert_int_equal(sql_reply_columns(c, 1), 0);
+    assert_int_equal(sql_reply_column(c, &a), 0);
+    return -EIO;
+}
+
+static void executor_fails_mid_answer(void **state)
+{
+    (void)state;
+    struct fx *f = logged_in(CAPS | DEPRECATE_EOF);
+    sql_proto_conn_destroy(f->c);
+    f->o.exec.execute = failing_execute;
+    f->c = sql_proto_conn_create(&f->o);
+    greet(f);
+    send_login(f, CAPS | DEPRECATE_EOF, "root", "", NULL, NULL, 1);
+    take(f);
+    query(f, "x");
+    assert_int_equal(take(f), 3);
+    expect_err(&f->pk[2], 3, 1105, "HY000", strerror(EIO));
+    assert_false(sql_proto_conn_want_close(f->c));
+    assert_false(sql_proto_conn_busy(f->c));
+    fx_free(f);
+}
+
 /* ------------------------------------------------------------------ */
 /* Packets over 16 MiB. */
 
@@ -2080,6 +2144,8 @@ int main(void)
         cmocka_unit_test(tls_upgrade_bytewise),
         cmocka_unit_test(truncated_commands),
         cmocka_unit_test(pipelined_async),
+        cmocka_unit_test(errors_mid_answer),
+        cmocka_unit_test(executor_fails_mid_answer),
         cmocka_unit_test(big_packets),
         cmocka_unit_test(reject_and_misuse),
         cmocka_unit_test(stored_hashes),
