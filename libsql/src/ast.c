@@ -180,6 +180,38 @@ static const char *op_text(int op)
     }
 }
 
+/* Operators of one precedence level associate to the left, so a chain
+ * a - b + c prints as one parenthesis, and parses back to the same tree
+ * (and no deeper than it was written). */
+static int op_group(int op)
+{
+    switch (op) {
+    case AST_OP_EQ: case AST_OP_NULLEQ: case AST_OP_NE: case AST_OP_LT:
+    case AST_OP_LE: case AST_OP_GT: case AST_OP_GE:
+        return 1;
+    case AST_OP_BITOR: return 2;
+    case AST_OP_BITAND: return 3;
+    case AST_OP_SHL: case AST_OP_SHR: return 4;
+    case AST_OP_ADD: case AST_OP_SUB: return 5;
+    case AST_OP_MUL: case AST_OP_DIV: case AST_OP_INTDIV: case AST_OP_MOD:
+        return 6;
+    case AST_OP_BITXOR: return 7;
+    default: return 0;
+    }
+}
+
+static void binary_chain(struct sb *b, const struct ast_expr *e)
+{
+    if (e->a->kind == AST_E_BINARY && op_group(e->a->op) == op_group(e->op))
+        binary_chain(b, e->a);
+    else
+        expr(b, e->a);
+    put(b, " ", 1);
+    puts_(b, op_text(e->op));
+    put(b, " ", 1);
+    expr(b, e->b);
+}
+
 static void type_(struct sb *b, const struct ast_type *t)
 {
     puts_(b, t->name);
@@ -359,7 +391,13 @@ static void expr(struct sb *b, const struct ast_expr *e)
         break;
     case AST_E_UNARY:
         if (e->op == AST_OP_NOT) {
-            puts_(b, "(NOT ");
+            /* NOT NOT a needs no inner parentheses. */
+            puts_(b, "(NOT");
+            while (e->a->kind == AST_E_UNARY && e->a->op == AST_OP_NOT) {
+                puts_(b, " NOT");
+                e = e->a;
+            }
+            put(b, " ", 1);
             expr(b, e->a);
             put(b, ")", 1);
             break;
@@ -373,11 +411,7 @@ static void expr(struct sb *b, const struct ast_expr *e)
         break;
     case AST_E_BINARY:
         put(b, "(", 1);
-        expr(b, e->a);
-        put(b, " ", 1);
-        puts_(b, op_text(e->op));
-        put(b, " ", 1);
-        expr(b, e->b);
+        binary_chain(b, e);
         put(b, ")", 1);
         break;
     case AST_E_LOGIC:
@@ -422,6 +456,15 @@ static void expr(struct sb *b, const struct ast_expr *e)
         puts_(b, e->neg ? " NOT BETWEEN " : " BETWEEN ");
         expr(b, e->b);
         puts_(b, " AND ");
+        /* a BETWEEN b AND c BETWEEN d AND e: the upper bound is itself a
+         * predicate, printed bare as it was written. */
+        while (e->c->kind == AST_E_BETWEEN) {
+            e = e->c;
+            expr(b, e->a);
+            puts_(b, e->neg ? " NOT BETWEEN " : " BETWEEN ");
+            expr(b, e->b);
+            puts_(b, " AND ");
+        }
         expr(b, e->c);
         put(b, ")", 1);
         break;

@@ -1072,8 +1072,8 @@ static struct ast_expr *parse_unary(struct parser *p)
                              sql__p_is(p, TK_FLOAT))) {
         /* -5 is a literal (MySQL folds it in the grammar). */
         a = parse_collate(p);
-        if (a != NULL && a->kind == AST_E_INT && !a->is_unsigned) {
-            a->ival = -a->ival;
+        if (a != NULL && a->kind == AST_E_INT && !a->is_unsigned && a->ival != 0) {
+            a->ival = -a->ival; /* (-0 stays a negation: it prints as one) */
         } else if (a != NULL && a->kind == AST_E_INT &&
                    a->uval == (uint64_t)INT64_MAX + 1) {
             a->is_unsigned = false;
