@@ -62,8 +62,10 @@ struct sql_proto_conn *sql_proto_conn_create(
     c->opts.client_host = c->client_host;
     if (c->opts.max_allowed_packet == 0)
         c->opts.max_allowed_packet = 64u << 20;
+    /* utf8mb4_general_ci rather than MySQL 8's 255: every client library
+     * knows 45, while some older ones refuse a greeting naming 255. */
     if (c->opts.charset == 0)
-        c->opts.charset = SQL_CHARSET_UTF8MB4_0900_AI_CI;
+        c->opts.charset = SQL_CHARSET_UTF8MB4_GENERAL_CI;
     if (c->opts.default_plugin != SQL_AUTH_CACHING_SHA2)
         c->opts.default_plugin = SQL_AUTH_NATIVE;
     uint32_t caps = opts->capabilities ? opts->capabilities

@@ -476,7 +476,7 @@ static void handshake_bytes(void **state)
     mc_put(&e, nonce, 8);
     mc_u8(&e, 0);
     mc_u16(&e, (uint16_t)caps);
-    mc_u8(&e, 255);
+    mc_u8(&e, 45);
     mc_u16(&e, SQL_SERVER_STATUS_AUTOCOMMIT);
     mc_u16(&e, (uint16_t)(caps >> 16));
     mc_u8(&e, 21);
