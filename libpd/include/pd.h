@@ -152,6 +152,15 @@ struct pd_config {
 /* Fill cfg with the defaults above. */
 void pd_config_default(struct pd_config *cfg);
 
+struct pd;
+/* Change the scheduling part of the config on every replica (pdctl config
+ * set; leader only): every field but tso_save_window_ms and id_block, which
+ * stay per process. Proposed as a command; takes effect when it applies and
+ * survives failover and snapshots. -EINVAL for a bad value. */
+int pd_config_set(struct pd *pd, const struct pd_config *cfg);
+/* The config in force (label strings borrowed until the next apply). */
+void pd_config_get(const struct pd *pd, struct pd_config *out);
+
 /* ---------------------------------------------------------------------
  * The placement driver state machine. One per pdd replica. Not
  * thread-safe: the caller serialises every call on one pd.

@@ -144,6 +144,95 @@ void pd__region_view(const struct pd_region_info *in, struct pd__region_v *out)
     out->keys = in->approx_keys;
 }
 
+bool pd__config_valid(const struct pd__config_v *c, const char **why)
+{
+    if (c->max_replicas == 0 || c->max_replicas > PD_MAX_PEERS) {
+        *why = "max_replicas out of 1..PD_MAX_PEERS";
+        return false;
+    }
+    if (c->low_space_percent > 100) {
+        *why = "low_space_percent above 100";
+        return false;
+    }
+    if (c->n_labels > PD_MAX_LOCATION_LABELS) {
+        *why = "too many location labels";
+        return false;
+    }
+    for (uint32_t i = 0; i < c->n_labels; i++)
+        if (!str_ok(c->labels[i], 1)) {
+            *why = "bad location label";
+            return false;
+        }
+    return true;
+}
+
+void pd__config_view(const struct pd_config *in, struct pd__config_v *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->max_replicas = in->max_replicas;
+    out->max_store_down_ms = in->max_store_down_ms;
+    out->operator_timeout_ms = in->operator_timeout_ms;
+    out->leader_tolerance = in->leader_tolerance;
+    out->region_tolerance = in->region_tolerance;
+    out->region_max_size = in->region_max_size;
+    out->merge_max_size = in->merge_max_size;
+    out->merge_max_keys = in->merge_max_keys;
+    out->low_space_percent = in->low_space_percent;
+    out->n_labels = in->n_location_labels;
+    for (uint32_t i = 0;
+         i < in->n_location_labels && i < PD_MAX_LOCATION_LABELS; i++) {
+        const char *l = in->location_labels[i];
+        out->labels[i].p = (const uint8_t *)l;
+        out->labels[i].n = l == NULL ? 0 : strnlen(l, PD_MAX_STR + 1);
+    }
+}
+
+static void enc_config(struct pd__buf *b, const struct pd__config_v *c)
+{
+    pd__buf_uvarint(b, c->max_replicas);
+    pd__buf_uvarint(b, c->max_store_down_ms);
+    pd__buf_uvarint(b, c->operator_timeout_ms);
+    pd__buf_uvarint(b, c->leader_tolerance);
+    pd__buf_uvarint(b, c->region_tolerance);
+    pd__buf_uvarint(b, c->region_max_size);
+    pd__buf_uvarint(b, c->merge_max_size);
+    pd__buf_uvarint(b, c->merge_max_keys);
+    pd__buf_uvarint(b, c->low_space_percent);
+    pd__buf_uvarint(b, c->n_labels);
+    for (uint32_t i = 0; i < c->n_labels; i++)
+        pd__buf_bytes(b, c->labels[i].p, c->labels[i].n);
+}
+
+static uint32_t rd_u32(struct pd__rd *r)
+{
+    uint64_t v = pd__rd_uvarint(r);
+    if (v > UINT32_MAX)
+        r->bad = true;
+    return (uint32_t)v;
+}
+
+static struct pd__str rd_str(struct pd__rd *r, size_t max);
+
+static void dec_config(struct pd__rd *r, struct pd__config_v *c)
+{
+    c->max_replicas = rd_u32(r);
+    c->max_store_down_ms = pd__rd_uvarint(r);
+    c->operator_timeout_ms = pd__rd_uvarint(r);
+    c->leader_tolerance = rd_u32(r);
+    c->region_tolerance = pd__rd_uvarint(r);
+    c->region_max_size = pd__rd_uvarint(r);
+    c->merge_max_size = pd__rd_uvarint(r);
+    c->merge_max_keys = pd__rd_uvarint(r);
+    c->low_space_percent = rd_u32(r);
+    c->n_labels = rd_u32(r);
+    if (c->n_labels > PD_MAX_LOCATION_LABELS) {
+        r->bad = true;
+        return;
+    }
+    for (uint32_t i = 0; i < c->n_labels; i++)
+        c->labels[i] = rd_str(r, PD_MAX_STR);
+}
+
 static void enc_store(struct pd__buf *b, const struct pd__store_v *s)
 {
     pd__buf_uvarint(b, s->id);
@@ -248,6 +337,9 @@ void pd__cmd_encode(const struct pd__cmd *c, struct pd__buf *b)
         pd__buf_uvarint(b, c->u);
         pd__buf_uvarint(b, c->now);
         break;
+    case PD__CMD_CONFIG:
+        enc_config(b, &c->cfg);
+        break;
     case PD__CMD_SERVICE_SAFE_POINT:
         pd__buf_bytes(b, c->service.p, c->service.n);
         pd__buf_uvarint(b, c->u);
@@ -305,6 +397,11 @@ int pd__cmd_decode(const uint8_t *cmd, size_t len, struct pd__cmd *out)
     case PD__CMD_GC_SAFE_POINT:
         out->u = pd__rd_uvarint(&r);
         out->now = pd__rd_uvarint(&r);
+        break;
+    case PD__CMD_CONFIG:
+        dec_config(&r, &out->cfg);
+        if (!r.bad && !pd__config_valid(&out->cfg, &why))
+            return PD_EDECODE;
         break;
     case PD__CMD_SERVICE_SAFE_POINT:
         out->service = rd_str(&r, PD_MAX_STR);

@@ -102,6 +102,60 @@ void pd_destroy(struct pd *pd)
     pd__free(pd);
 }
 
+int pd__apply_config(struct pd *pd, const struct pd__config_v *v)
+{
+    /* Copy the new label names first: on -ENOMEM nothing changes. */
+    const char *labels[PD_MAX_LOCATION_LABELS] = {NULL};
+    for (uint32_t i = 0; i < v->n_labels; i++) {
+        labels[i] = pd__strndup((const char *)v->labels[i].p, v->labels[i].n);
+        if (labels[i] == NULL) {
+            for (uint32_t k = 0; k < i; k++)
+                pd__free((void *)(uintptr_t)labels[k]);
+            return -ENOMEM;
+        }
+    }
+    free_config(&pd->cfg);
+    struct pd_config *c = &pd->cfg;
+    c->max_replicas = v->max_replicas;
+    c->max_store_down_ms = v->max_store_down_ms;
+    c->operator_timeout_ms = v->operator_timeout_ms;
+    c->leader_tolerance = v->leader_tolerance;
+    c->region_tolerance = v->region_tolerance;
+    c->region_max_size = v->region_max_size;
+    c->merge_max_size = v->merge_max_size;
+    c->merge_max_keys = v->merge_max_keys;
+    c->low_space_percent = v->low_space_percent;
+    for (uint32_t i = 0; i < v->n_labels; i++)
+        c->location_labels[i] = labels[i];
+    c->n_location_labels = v->n_labels;
+    pd->cfg_set = true;
+    return 0;
+}
+
+int pd_config_set(struct pd *pd, const struct pd_config *cfg)
+{
+    const char *why = NULL;
+    if (!pd->leader)
+        return pd__err(pd, PD_ENOTLEADER, "config set on a follower");
+    if (cfg == NULL)
+        return pd__err(pd, -EINVAL, "config set: NULL");
+    struct pd__cmd c;
+    memset(&c, 0, sizeof(c));
+    pd__config_view(cfg, &c.cfg);
+    for (uint32_t i = 0; i < cfg->n_location_labels && i < PD_MAX_LOCATION_LABELS; i++)
+        if (cfg->location_labels[i] == NULL)
+            return pd__err(pd, -EINVAL, "config set: NULL location label");
+    if (!pd__config_valid(&c.cfg, &why))
+        return pd__err(pd, -EINVAL, "config set: %s", why);
+    c.type = PD__CMD_CONFIG;
+    return pd__propose(pd, &c);
+}
+
+void pd_config_get(const struct pd *pd, struct pd_config *out)
+{
+    *out = pd->cfg;
+}
+
 int pd__propose(struct pd *pd, const struct pd__cmd *c)
 {
     struct pd__buf b = {0};
@@ -172,6 +226,8 @@ int pd_apply(struct pd *pd, const uint8_t *cmd, size_t len)
         return 0;
     case PD__CMD_GC_SAFE_POINT:
         return pd__apply_gc(pd, &c);
+    case PD__CMD_CONFIG:
+        return pd__apply_config(pd, &c.cfg);
     case PD__CMD_SERVICE_SAFE_POINT:
         return pd__apply_service(pd, &c);
     default:

@@ -52,14 +52,34 @@ enum pd__cmd_type {
     PD__CMD_PUT_REGION = 5, /* region */
     PD__CMD_GC_SAFE_POINT = 6,     /* u: safe point; now */
     PD__CMD_SERVICE_SAFE_POINT = 7, /* service; u: safe point; expire; now */
-    PD__CMD_CLUSTER = 8            /* u: cluster id (snapshots only) */
+    PD__CMD_CLUSTER = 8,           /* u: cluster id (snapshots only) */
+    PD__CMD_CONFIG = 9             /* cfg: the scheduling config */
 };
+
+
 
 /* A byte string borrowed from a command or a caller's struct. */
 struct pd__str {
     const uint8_t *p; /* bytes (not NUL-terminated) */
     size_t n;         /* length */
 };
+
+/* The replicated part of struct pd_config, as a command carries it. */
+struct pd__config_v {
+    uint32_t max_replicas;          /* see struct pd_config */
+    uint64_t max_store_down_ms;     /* ... */
+    uint64_t operator_timeout_ms;   /* ... */
+    uint32_t leader_tolerance;      /* ... */
+    uint64_t region_tolerance;      /* ... */
+    uint64_t region_max_size;       /* ... */
+    uint64_t merge_max_size;        /* ... */
+    uint64_t merge_max_keys;        /* ... */
+    uint32_t low_space_percent;     /* ... */
+    uint32_t n_labels;              /* location label levels */
+    struct pd__str labels[PD_MAX_LOCATION_LABELS]; /* their names */
+};
+bool pd__config_valid(const struct pd__config_v *c, const char **why);
+void pd__config_view(const struct pd_config *in, struct pd__config_v *out);
 
 /* A store as a command carries it. */
 struct pd__store_v {
@@ -93,6 +113,7 @@ struct pd__cmd {
     struct pd__str service;    /* SERVICE_SAFE_POINT: service id */
     uint64_t expire;           /* SERVICE_SAFE_POINT: wall ms; 0 removes */
     uint64_t now;              /* GC/SERVICE: proposer's wall ms */
+    struct pd__config_v cfg;   /* CONFIG */
 };
 
 /* Validity rules shared by the decoder and the API (a message in why). */
@@ -195,6 +216,7 @@ struct pd {
     uint64_t tso_saved;  /* highest saved TSO bound, physical ms */
     uint64_t id_saved;   /* highest saved id block end */
     uint64_t cluster_id; /* nonzero once bootstrapped */
+    bool cfg_set;        /* a CONFIG command applied (cfg replicated) */
     struct pd__store **stores;   /* owned, sorted by id */
     size_t n_stores;             /* used slots */
     size_t cap_stores;           /* allocated slots */
@@ -228,6 +250,8 @@ int pd__err(struct pd *pd, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Encode c and hand it to storage.propose. */
 int pd__propose(struct pd *pd, const struct pd__cmd *c);
+
+int pd__apply_config(struct pd *pd, const struct pd__config_v *v);
 
 /* tso.c / id.c: reactions to applied saves and to leadership. */
 int pd__tso_start(struct pd *pd, uint64_t wall_ms);

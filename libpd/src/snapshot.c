@@ -68,6 +68,12 @@ int pd_snapshot(const struct pd *pd, uint8_t **out, size_t *len)
         c.u = pd->cluster_id;
         put(&b, &c);
     }
+    if (pd->cfg_set) {
+        memset(&c, 0, sizeof(c));
+        c.type = PD__CMD_CONFIG;
+        pd__config_view(&pd->cfg, &c.cfg);
+        put(&b, &c);
+    }
     /* Stores before regions: a tombstone needs an empty map to apply. */
     for (size_t i = 0; i < pd->n_stores; i++) {
         c.type = PD__CMD_PUT_STORE;
@@ -121,6 +127,7 @@ int pd_restore(struct pd *pd, const uint8_t *snap, size_t len)
     pd__services_clear(pd);
     pd->tso_saved = pd->id_saved = pd->cluster_id = 0;
     pd->gc_safe_point = 0;
+    pd->cfg_set = false; /* the process config stays until a CONFIG */
     size_t off = 0;
     while (off < len) {
         if (len - off < 4)

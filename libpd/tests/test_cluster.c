@@ -218,6 +218,62 @@ static void store_state_transitions(void **state)
     fx_fini(&fx);
 }
 
+static void config_set_replicates(void **state)
+{
+    (void)state;
+    struct fx fx;
+    fx_init(&fx, 2, NULL);
+    fx_lead(&fx, 0, 1000, 0);
+    struct pd_config cfg;
+    pd_config_get(fx.pd[0], &cfg);
+    assert_int_equal(cfg.max_replicas, 3);
+    assert_int_equal(cfg.n_location_labels, 0);
+    cfg.max_replicas = 5;
+    cfg.location_labels[0] = "zone";
+    cfg.location_labels[1] = "rack";
+    cfg.n_location_labels = 2;
+    cfg.tso_save_window_ms = 9999; /* per process: not replicated */
+    assert_int_equal(pd_config_set(fx.pd[1], &cfg), PD_ENOTLEADER);
+    assert_int_equal(pd_config_set(fx.pd[0], NULL), -EINVAL);
+    struct pd_config bad = cfg;
+    bad.max_replicas = 0;
+    assert_int_equal(pd_config_set(fx.pd[0], &bad), -EINVAL);
+    bad = cfg;
+    bad.low_space_percent = 101;
+    assert_int_equal(pd_config_set(fx.pd[0], &bad), -EINVAL);
+    bad = cfg;
+    bad.location_labels[1] = "";
+    assert_int_equal(pd_config_set(fx.pd[0], &bad), -EINVAL);
+    bad.location_labels[1] = NULL;
+    assert_int_equal(pd_config_set(fx.pd[0], &bad), -EINVAL);
+    assert_int_equal(pd_config_set(fx.pd[0], &cfg), 0);
+    struct pd_config got;
+    pd_config_get(fx.pd[1], &got);
+    assert_int_equal(got.max_replicas, 3); /* not applied yet */
+    fx_commit(&fx);
+    for (int i = 0; i < 2; i++) {
+        pd_config_get(fx.pd[i], &got);
+        assert_int_equal(got.max_replicas, 5);
+        assert_int_equal(got.n_location_labels, 2);
+        assert_string_equal(got.location_labels[1], "rack");
+        assert_int_equal(got.tso_save_window_ms, 3000);
+    }
+    /* Snapshots carry it. */
+    uint8_t *snap;
+    size_t n;
+    assert_int_equal(pd_snapshot(fx.pd[1], &snap, &n), 0);
+    struct pd_storage st = pd_memlog_storage(fx.log);
+    struct pd *r;
+    assert_int_equal(pd_create(NULL, &st, &r), 0);
+    assert_int_equal(pd_restore(r, snap, n), 0);
+    pd_config_get(r, &got);
+    assert_int_equal(got.max_replicas, 5);
+    assert_string_equal(got.location_labels[0], "zone");
+    pd_destroy(r);
+    pd_free(snap);
+    fx_fini(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +281,7 @@ int main(void)
         cmocka_unit_test(stores_register_and_report),
         cmocka_unit_test(down_after_max_store_down_time),
         cmocka_unit_test(store_state_transitions),
+        cmocka_unit_test(config_set_replicates),
     };
     return cmocka_run_group_tests_name("libpd/cluster", tests, NULL, NULL);
 }

@@ -17,11 +17,12 @@
 
 static const uint64_t S12[] = {1, 2};
 
-/* One valid command of each type, encoded into bufs[0..7). */
-static void samples(struct pd__buf bufs[7])
+/* One valid command of each type, encoded into bufs[0..NS). */
+#define NS 9
+static void samples(struct pd__buf bufs[NS])
 {
     struct pd__cmd c;
-    memset(bufs, 0, 7 * sizeof(bufs[0]));
+    memset(bufs, 0, NS * sizeof(bufs[0]));
     memset(&c, 0, sizeof(c));
     c.type = PD__CMD_TSO_SAVE;
     c.u = 1700000000000ull;
@@ -53,16 +54,26 @@ static void samples(struct pd__buf bufs[7])
     c.service.n = 2;
     c.expire = 77;
     pd__cmd_encode(&c, &bufs[6]);
-    for (int i = 0; i < 7; i++)
+    c.type = PD__CMD_CLUSTER;
+    c.u = 42;
+    pd__cmd_encode(&c, &bufs[7]);
+    struct pd_config cfg;
+    pd_config_default(&cfg);
+    cfg.location_labels[0] = "zone";
+    cfg.n_location_labels = 1;
+    pd__config_view(&cfg, &c.cfg);
+    c.type = PD__CMD_CONFIG;
+    pd__cmd_encode(&c, &bufs[8]);
+    for (int i = 0; i < NS; i++)
         assert_int_equal(bufs[i].err, 0);
 }
 
 static void round_trips(void **state)
 {
     (void)state;
-    struct pd__buf bufs[7];
+    struct pd__buf bufs[NS];
     samples(bufs);
-    for (int i = 0; i < 7; i++) {
+    for (int i = 0; i < NS; i++) {
         struct pd__cmd c;
         assert_int_equal(pd__cmd_decode(bufs[i].p, bufs[i].n, &c), 0);
         assert_int_equal(c.type, i + 1);
@@ -86,7 +97,7 @@ static void round_trips(void **state)
     static const uint8_t tso[] = {0x01, 0x80, 0xd0, 0x95, 0xff, 0xbc, 0x31};
     assert_int_equal(bufs[0].n, sizeof(tso));
     assert_memory_equal(bufs[0].p, tso, sizeof(tso));
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < NS; i++)
         pd__buf_free(&bufs[i]);
 }
 
@@ -97,7 +108,7 @@ static void rejects_malformed(void **state)
     static const uint8_t empty[1] = {0};
     assert_int_equal(pd__cmd_decode(NULL, 0, &c), PD_EDECODE);
     assert_int_equal(pd__cmd_decode(empty, 0, &c), PD_EDECODE);
-    static const uint8_t unknown[] = {0x09, 0x01};
+    static const uint8_t unknown[] = {0x0a, 0x01};
     assert_int_equal(pd__cmd_decode(unknown, sizeof(unknown), &c), PD_EDECODE);
     static const uint8_t cluster0[] = {0x08, 0x00};
     assert_int_equal(pd__cmd_decode(cluster0, sizeof(cluster0), &c),
@@ -194,11 +205,11 @@ static void check_invariants(const struct pd *pd)
 static void mutations_fail_cleanly(void **state)
 {
     (void)state;
-    struct pd__buf bufs[7];
+    struct pd__buf bufs[NS];
     samples(bufs);
     static const uint8_t values[] = {0x00, 0x01, 0x02, 0x7f, 0x80, 0xff};
     unsigned decoded = 0, rejected = 0;
-    for (int i = 0; i < 7; i++) {
+    for (int i = 0; i < NS; i++) {
         uint8_t m[1024];
         assert_true(bufs[i].n <= sizeof(m));
         for (size_t pos = 0; pos < bufs[i].n; pos++) {
@@ -235,7 +246,7 @@ static void mutations_fail_cleanly(void **state)
     }
     assert_true(decoded > 0);
     assert_true(rejected > 0);
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < NS; i++)
         pd__buf_free(&bufs[i]);
 }
 
