@@ -131,6 +131,18 @@ int pd_memlog_apply(const struct pd_memlog *log, struct pd *pd, size_t *next);
 #define PD_MAX_KEY 4096            /* bytes per region boundary key */
 #define PD_MAX_STR 256             /* bytes per address, label, service id */
 
+/* Log levels; a message is passed to the logger when its level is at least
+ * the configured one. */
+enum pd_log_level {
+    PD_LOG_DEBUG = 0, /* stale heartbeats, refused commands */
+    PD_LOG_INFO = 1,  /* leadership, operators created and finished */
+    PD_LOG_WARN = 2,  /* operators timed out */
+    PD_LOG_ERROR = 3  /* failed proposals */
+};
+/* msg is borrowed for the call. Called from inside libpd calls: it must
+ * not call back into the same pd. */
+typedef void (*pd_logger_fn)(void *ctx, int level, const char *msg);
+
 struct pd_config {
     uint64_t tso_save_window_ms;  /* TSO bound saved ahead of use (3000) */
     uint64_t id_block;            /* IDs saved ahead per block (1000) */
@@ -147,6 +159,9 @@ struct pd_config {
     uint64_t merge_max_size;      /* regions below this merge (20 MiB) */
     uint64_t merge_max_keys;      /* ... and below this many keys (200000) */
     uint32_t low_space_percent;   /* no new replicas on a store with less free (20) */
+    pd_logger_fn logger;          /* NULL: no logging (per process) */
+    void *logger_ctx;             /* passed to logger */
+    int log_level;                /* lowest level logged (PD_LOG_INFO) */
 };
 
 /* Fill cfg with the defaults above. */

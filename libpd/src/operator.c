@@ -29,8 +29,25 @@ bool pd__op_busy(const struct pd *pd, uint64_t id)
 }
 
 /* Remove ops[i], counting how it ended. */
+static const char *status_name(int status)
+{
+    switch (status) {
+    case PD_OP_SUCCESS:
+        return "done";
+    case PD_OP_TIMEOUT:
+        return "timed out";
+    default:
+        return "canceled";
+    }
+}
+
 static void finish(struct pd *pd, size_t i, int status)
 {
+    const struct pd_operator *op = &pd->ops[i];
+    pd__log(pd, status == PD_OP_TIMEOUT ? PD_LOG_WARN : PD_LOG_INFO,
+            "operator %s on region %llu %s after %u of %u steps", op->desc,
+            (unsigned long long)op->region_id, status_name(status),
+            op->current, op->n_steps);
     switch (status) {
     case PD_OP_SUCCESS:
         pd->op_stats.succeeded++;
@@ -121,6 +138,8 @@ int pd__op_add(struct pd *pd, uint64_t mono_ms, const struct pd_operator *op)
     o->version = r->version;
     o->status = PD_OP_RUNNING;
     pd->op_stats.added++;
+    pd__log(pd, PD_LOG_INFO, "operator %s on region %llu added, %u steps",
+            o->desc, (unsigned long long)o->region_id, o->n_steps);
     return 0;
 }
 

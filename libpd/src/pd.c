@@ -22,6 +22,19 @@ void pd_config_default(struct pd_config *cfg)
     cfg->merge_max_size = (uint64_t)20 << 20;
     cfg->merge_max_keys = 200000;
     cfg->low_space_percent = 20;
+    cfg->log_level = PD_LOG_INFO;
+}
+
+void pd__log(struct pd *pd, int level, const char *fmt, ...)
+{
+    if (pd->cfg.logger == NULL || level < pd->cfg.log_level)
+        return;
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    pd->cfg.logger(pd->cfg.logger_ctx, level, msg);
 }
 
 int pd__err(struct pd *pd, int rc, const char *fmt, ...)
@@ -164,13 +177,26 @@ int pd__propose(struct pd *pd, const struct pd__cmd *c)
     if (rc == 0)
         rc = pd->storage.propose(pd->storage.ctx, b.p, b.n);
     pd__buf_free(&b);
-    if (rc != 0)
+    if (rc != 0) {
+        pd__log(pd, PD_LOG_ERROR, "propose command %u: %s", c->type,
+                pd_strerror(rc));
         return pd__err(pd, rc, "propose command %u: %s", c->type,
                        pd_strerror(rc));
+    }
     return 0;
 }
 
+static int apply(struct pd *pd, const uint8_t *cmd, size_t len);
+
 int pd_apply(struct pd *pd, const uint8_t *cmd, size_t len)
+{
+    int rc = apply(pd, cmd, len);
+    if (rc != 0)
+        pd__log(pd, PD_LOG_DEBUG, "apply refused: %s", pd->errmsg);
+    return rc;
+}
+
+static int apply(struct pd *pd, const uint8_t *cmd, size_t len)
 {
     struct pd__cmd c;
     int rc = pd__cmd_decode(cmd, len, &c);
@@ -248,13 +274,21 @@ int pd_become_leader(struct pd *pd, uint64_t wall_ms, uint64_t mono_ms)
     int rc = pd__tso_start(pd, wall_ms);
     if (rc == 0)
         rc = pd__id_start(pd);
-    if (rc != 0)
+    if (rc != 0) {
         pd_become_follower(pd);
-    return rc;
+        return rc;
+    }
+    pd__log(pd, PD_LOG_INFO, "leader: tso resumes above %llu, ids above %llu",
+            (unsigned long long)pd->tso_saved,
+            (unsigned long long)pd->id_saved);
+    return 0;
 }
 
 void pd_become_follower(struct pd *pd)
 {
+    if (pd->leader)
+        pd__log(pd, PD_LOG_INFO, "follower: %zu operators dropped",
+                pd->n_ops);
     pd->leader = false;
     pd__ops_clear(pd);
     pd->tso_phys = 0;

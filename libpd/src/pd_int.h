@@ -248,6 +248,9 @@ struct pd {
 /* Record detail for the caller (pd_errmsg); returns rc. */
 int pd__err(struct pd *pd, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Log at level (cheap when below cfg.log_level or no logger). */
+void pd__log(struct pd *pd, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Encode c and hand it to storage.propose. */
 int pd__propose(struct pd *pd, const struct pd__cmd *c);
 

@@ -294,12 +294,15 @@ int pd_region_heartbeat(struct pd *pd, uint64_t mono_ms,
     pd__region_view(hb, &c.region);
     if (!pd__region_valid(&c.region, &why))
         return pd__err(pd, -EINVAL, "region heartbeat: %s", why);
-    if (pd__region_stale(pd, &c.region) != 0)
+    if (pd__region_stale(pd, &c.region) != 0) {
+        pd__log(pd, PD_LOG_DEBUG, "stale heartbeat of region %llu",
+                (unsigned long long)c.region.id);
         return pd__err(pd, PD_ESTALE,
                        "region %llu epoch %llu/%llu is stale: ignored",
                        (unsigned long long)c.region.id,
                        (unsigned long long)c.region.conf_ver,
                        (unsigned long long)c.region.version);
+    }
     struct pd__region *cur = pd__region_find(pd, c.region.id);
     if (cur != NULL) {
         cur->leader_peer = c.region.leader_peer;

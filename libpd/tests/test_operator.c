@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -274,6 +275,48 @@ static void bad_operators_and_new_leaders(void **state)
     fx_fini(&fx);
 }
 
+static char logbuf[2048];
+
+static void logger(void *ctx, int level, const char *msg)
+{
+    (void)ctx;
+    size_t n = strlen(logbuf);
+    snprintf(logbuf + n, sizeof(logbuf) - n, "%d %s\n", level, msg);
+}
+
+static void lifecycle_is_logged(void **state)
+{
+    (void)state;
+    struct pd_config cfg;
+    pd_config_default(&cfg);
+    cfg.logger = logger;
+    cfg.operator_timeout_ms = 100;
+    struct fx fx;
+    setup_fx(&fx, &cfg);
+    logbuf[0] = '\0';
+    struct pd_operator op = op1(1, "add-peer");
+    add_step(&op, PD_STEP_ADD_PEER, 3, 1003);
+    assert_int_equal(pd_operator_add(fx.pd[0], 0, &op), 0);
+    pd_operators_tick(fx.pd[0], 101);
+    struct pd_region_info old = fx_region(1, NULL, NULL, 1, 1, 1, 1, 2, S12);
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 0, &old, NULL), PD_ESTALE);
+    pd_become_follower(fx.pd[0]);
+    assert_string_equal(logbuf,
+                        "1 operator add-peer on region 1 added, 1 steps\n"
+                        "2 operator add-peer on region 1 timed out after 0 of "
+                        "1 steps\n"
+                        "1 follower: 0 operators dropped\n");
+    /* Debug messages when asked for. */
+    fx.pd[0]->cfg.log_level = PD_LOG_DEBUG;
+    logbuf[0] = '\0';
+    assert_int_equal(pd_become_leader(fx.pd[0], 5000, 0), 0);
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 0, &old, NULL), PD_ESTALE);
+    assert_string_equal(logbuf,
+                        "1 leader: tso resumes above 4000, ids above 1000\n"
+                        "0 stale heartbeat of region 1\n");
+    fx_fini(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +326,7 @@ int main(void)
         cmocka_unit_test(merge_holds_both_regions),
         cmocka_unit_test(timeouts_and_cancels),
         cmocka_unit_test(bad_operators_and_new_leaders),
+        cmocka_unit_test(lifecycle_is_logged),
     };
     return cmocka_run_group_tests_name("libpd/operator", tests, NULL, NULL);
 }
