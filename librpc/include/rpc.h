@@ -244,6 +244,12 @@ void rpc_call_on_cancel(struct rpc_call *call,
                         void (*fn)(struct rpc_call *call, void *ud),
                         void *ud);
 
+/* Bytes queued on the call's connection and not yet taken by the kernel
+ * (0 once the connection is gone). A long stream paces itself with it:
+ * past the connection's max_out_buffered the server stops reading the
+ * peer, and closes it if the backlog does not drain (DESIGN.md). */
+size_t rpc_call_queued_bytes(const struct rpc_call *call);
+
 /* The caller's remaining deadline when the request arrived, in ms (0: the
  * caller sent none), the method id, and the peer's TLS common name ("" if
  * none; borrowed until the call is finished). */

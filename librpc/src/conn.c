@@ -614,6 +614,12 @@ int rpc__conn_connect(const struct rpc__conn_params *p,
     return 0;
 }
 
+size_t rpc__conn_queued(const struct rpc__conn *c)
+{
+    return evbuffer_get_length(c->out) +
+           evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
 struct evbuffer *rpc__conn_out(struct rpc__conn *c)
 {
     return c->out;

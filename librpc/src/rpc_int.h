@@ -175,6 +175,8 @@ int rpc__conn_connect(const struct rpc__conn_params *p,
 
 /* The plaintext output buffer: append frames, then rpc__conn_flush. */
 struct evbuffer *rpc__conn_out(struct rpc__conn *c);
+/* Bytes appended and not yet handed to the kernel. */
+size_t rpc__conn_queued(const struct rpc__conn *c);
 /* Schedules the output to be sent (coalesced per loop iteration) and
  * applies the output limit: over it, reading stops until it drains. */
 void rpc__conn_flush(struct rpc__conn *c);

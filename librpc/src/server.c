@@ -202,6 +202,13 @@ void rpc_call_on_cancel(struct rpc_call *call,
     call->cancel_ud = ud;
 }
 
+size_t rpc_call_queued_bytes(const struct rpc_call *call)
+{
+    if (call->sc == NULL || call->sc->conn == NULL)
+        return 0;
+    return rpc__conn_queued(call->sc->conn);
+}
+
 uint32_t rpc_call_deadline_ms(const struct rpc_call *call)
 {
     return call->deadline_ms;

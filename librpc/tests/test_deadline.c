@@ -195,9 +195,13 @@ static void cancel_a_stream(void **state)
     assert_int_equal(cu_start(c, HELD, "s", 0, 0, &r, true, &id), 0);
     assert_true(rpcutil_loop_until_count(f->base, &h.n, 1));
     rpc_EchoResponse m = {.seq = 1};
+    assert_int_equal(rpc_call_queued_bytes(h.calls[0]), 0);
     assert_int_equal(rpc_call_stream_send(h.calls[0], &m), 0);
+    assert_int_equal(rpc_call_queued_bytes(h.calls[0]), 24 + 2);
     assert_int_equal(rpc_call_stream_send(h.calls[0], &m), 0);
+    assert_int_equal(rpc_call_queued_bytes(h.calls[0]), 2 * (24 + 2));
     assert_true(rpcutil_loop_until_count(f->base, &r.msgs, 2));
+    assert_int_equal(rpc_call_queued_bytes(h.calls[0]), 0);
     assert_int_equal(r.calls, 0);
     assert_int_equal(rpc_client_cancel(c, id), 0);
     assert_int_equal(r.calls, 1);
