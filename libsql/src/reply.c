@@ -33,7 +33,11 @@ static int finish(struct sql_proto_conn *c, size_t start, int rc)
 }
 
 /* OK_Packet: header(1) affected_rows(lenenc) last_insert_id(lenenc)
- * status(2) warnings(2) info(rest of packet). */
+ * status(2) warnings(2) [info(lenenc)]. The protocol pages call info a
+ * rest-of-packet string without CLIENT_SESSION_TRACK, but MySQL's server
+ * writes it length-prefixed and libmysql/libmariadb read it so (the
+ * mariadb CLI calls the other form a malformed packet); empty info is
+ * left out. */
 int sql__send_ok(struct sql_proto_conn *c, uint8_t header,
                  const struct sql_ok *ok)
 {
@@ -44,8 +48,9 @@ int sql__send_ok(struct sql_proto_conn *c, uint8_t header,
     rc = rc ? rc : sql__buf_lenenc(&c->out, ok->last_insert_id);
     rc = rc ? rc : sql__buf_u16(&c->out, ok->status);
     rc = rc ? rc : sql__buf_u16(&c->out, ok->warnings);
-    if (ok->info != NULL)
-        rc = rc ? rc : sql__buf_put(&c->out, ok->info, strlen(ok->info));
+    if (ok->info != NULL && ok->info[0] != '\0')
+        rc = rc ? rc
+                : sql__buf_lenenc_str(&c->out, ok->info, strlen(ok->info));
     return finish(c, start, rc);
 }
 

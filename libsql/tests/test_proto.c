@@ -965,7 +965,7 @@ static void ok_and_err_layout(void **state)
     mc_put(&e, "\xFC\x2C\x01", 3); /* 300 as a lenenc integer */
     mc_u16(&e, SQL_SERVER_STATUS_AUTOCOMMIT | SQL_SERVER_STATUS_IN_TRANS);
     mc_u16(&e, 2);
-    mc_put(&e, info, strlen(info));
+    mc_lenenc_str(&e, info);
     assert_int_equal(f->pk[0].len, e.len);
     assert_memory_equal(f->pk[0].p, e.p, e.len);
     mc_free(&e);
