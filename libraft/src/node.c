@@ -442,13 +442,16 @@ static int leader_read(struct raft_node *n, raft_id from, uint64_t ctx)
     memset(&r, 0, sizeof(r));
     r.context = ctx;
     r.from = from;
+    /* First: the commit index is only known to be current once an entry
+     * of this term is committed (a single voter too: after a restart its
+     * commit index can lag what it had told others). */
+    if (!committed_in_term(n))
+        return push_read(&n->reads_wait, &n->n_reads_wait,
+                         &n->cap_reads_wait, &r);
     if (self_quorum(n)) {
         read_respond(n, from, ctx, n->log.committed);
         return 0;
     }
-    if (!committed_in_term(n))
-        return push_read(&n->reads_wait, &n->n_reads_wait,
-                         &n->cap_reads_wait, &r);
     if (n->cfg.read_only == RAFT_READ_LEASE && lease_valid(n)) {
         /* Lease (thesis 6.4.1): no round trip; otherwise fall back to the
          * heartbeat round below. */
