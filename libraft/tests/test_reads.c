@@ -203,6 +203,33 @@ static void lease_requires_check_quorum(void **state)
     raft_memstore_destroy(ms);
 }
 
+/* A lone voter restarted with a lagging commit index waits too: its commit
+ * index is current only after an entry of its term commits. */
+static void single_voter_read_waits_for_term_commit(void **state)
+{
+    (void)state;
+    struct tnode t;
+    tnode_init(&t, 1, 1, false, false);
+    raft_term terms[] = {1, 1};
+    tnode_seed_log(&t, terms, 2, 1); /* entries 2, 3; commit 1 on disk */
+    assert_int_equal(raft_node_campaign(t.n), 0);
+    assert_int_equal(status(t.n).role, RAFT_LEADER);
+    assert_int_equal(raft_node_read_index(t.n, 7), 0);
+    struct raft_ready rd;
+    assert_int_equal(raft_node_ready(t.n, &rd), 0);
+    assert_int_equal(rd.n_reads, 0);
+    assert_int_equal(rd.hs.commit, 1);
+    assert_int_equal(raft_memstore_append(t.ms, rd.entries, rd.n_entries), 0);
+    raft_memstore_set_hard_state(t.ms, &rd.hs);
+    assert_int_equal(raft_node_advance(t.n, &rd), 0);
+    assert_int_equal(raft_node_ready(t.n, &rd), 0);
+    assert_int_equal(rd.n_reads, 1);
+    assert_int_equal(rd.reads[0].context, 7);
+    assert_int_equal(rd.reads[0].index, 4);
+    assert_int_equal(raft_node_advance(t.n, &rd), 0);
+    tnode_close(&t);
+}
+
 /* A follower without a leader refuses a read. */
 static void read_without_leader_refused(void **state)
 {
@@ -223,6 +250,7 @@ int main(void)
         cmocka_unit_test(read_waits_for_term_commit),
         cmocka_unit_test(lease_read_needs_no_round_trip),
         cmocka_unit_test(lease_requires_check_quorum),
+        cmocka_unit_test(single_voter_read_waits_for_term_commit),
         cmocka_unit_test(read_without_leader_refused),
     };
     return cmocka_run_group_tests_name("libraft/reads", tests, NULL, NULL);
