@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# test_external (generated from libpd/tests/external/run-external.sh):
+# install libpd into a scratch prefix, build tests/external/tso_failover.c as
+# an outside program through pkg-config, and run it.
+set -u
+SRC=@LIBPD@
+TOP=@TOP@
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "[ RUN      ] external_tso_failover"
+fail() { echo "$1"; echo "[  FAILED  ] 1 test(s), listed below:"; exit 1; }
+# Always the plain build: drop what a parent make (e.g. SANITIZE=...) passes.
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE \
+    make --no-print-directory -C "$SRC" install PREFIX="$tmp/prefix" \
+    BUILD="$TOP/build/default" SANITIZE= >"$tmp/install.log" 2>&1 ||
+    { cat "$tmp/install.log"; fail "install failed"; }
+export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
+cc -std=c11 -Wall -Wextra -Werror -O2 "$SRC/tests/external/tso_failover.c" \
+    $(pkg-config --cflags --libs pd) -o "$tmp/tso_failover" ||
+    fail "build through pkg-config failed"
+out=$("$tmp/tso_failover") || fail "run failed: $out"
+echo "$out"
+case "$out" in ok\ *) ;; *) fail "unexpected output" ;; esac
+echo "[       OK ] external_tso_failover"
+echo "[  PASSED  ] 1 test(s)."
