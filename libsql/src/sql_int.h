@@ -1,7 +1,6 @@
 /* sql_int.h: what the protocol engine's sources share and no caller sees:
- * the allocator hook's internal entry points. Their one definition is in
- * src/arena.c (the parser's file); this header repeats the declarations so
- * the protocol code does not depend on the arena.
+ * the allocator hook (declared with the arena in src/arena.h) and a zeroing
+ * allocation on top of it.
  */
 #ifndef SQL_INT_H
 #define SQL_INT_H
@@ -10,19 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "arena.h"
 #include "sql.h"
-
-/* Must match src/arena.h. */
-struct sql__heap {
-    void *ctx;                                      /* passed to each call */
-    void *(*malloc)(void *ctx, size_t n);           /* like malloc */
-    void *(*realloc)(void *ctx, void *p, size_t n); /* like realloc */
-    void (*free)(void *ctx, void *p);               /* like free */
-};
-void sql__heap_set(const struct sql__heap *heap);
-void *sql__malloc(size_t n);
-void *sql__realloc(void *p, size_t n);
-void sql__free(void *p);
 
 /* Zeroed n * size bytes, NULL on overflow or when out of memory. */
 static inline void *sql__calloc(size_t n, size_t size)
