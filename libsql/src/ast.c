@@ -1406,6 +1406,45 @@ static void stmt(struct sb *b, const struct ast_stmt *st)
         puts_(b, "DO ");
         expr_list(b, st->expr);
         break;
+    case AST_TABLE_MAINT:
+        puts_(b, st->name);
+        puts_(b, " TABLE ");
+        for (const struct ast_tname *t = st->tables; t != NULL; t = t->next) {
+            qualified(b, t->db, t->name);
+            if (t->next != NULL)
+                puts_(b, ", ");
+        }
+        break;
+    case AST_FLUSH:
+        puts_(b, "FLUSH ");
+        puts_(b, st->name);
+        for (const struct ast_tname *t = st->tables; t != NULL; t = t->next) {
+            put(b, " ", 1);
+            qualified(b, t->db, t->name);
+            if (t->next != NULL)
+                put(b, ",", 1);
+        }
+        if (st->flag)
+            puts_(b, " WITH READ LOCK");
+        break;
+    case AST_PREPARE:
+        puts_(b, "PREPARE ");
+        ident(b, st->name);
+        puts_(b, " FROM ");
+        expr(b, st->expr);
+        break;
+    case AST_EXECUTE:
+        puts_(b, "EXECUTE ");
+        ident(b, st->name);
+        if (st->expr != NULL) {
+            puts_(b, " USING ");
+            expr_list(b, st->expr);
+        }
+        break;
+    case AST_DEALLOCATE:
+        puts_(b, "DEALLOCATE PREPARE ");
+        ident(b, st->name);
+        break;
     }
 }
 

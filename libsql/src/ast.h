@@ -450,6 +450,11 @@ enum ast_stmt_kind
     AST_BEGIN, AST_COMMIT, AST_ROLLBACK, AST_CREATE_USER, AST_DROP_USER,
     AST_ALTER_USER, AST_GRANT, AST_REVOKE, AST_KILL, AST_LOCK_TABLES,
     AST_UNLOCK_TABLES, AST_DO,
+    AST_TABLE_MAINT,  /* ANALYZE/OPTIMIZE/CHECK TABLE tables (name: which) */
+    AST_FLUSH,        /* FLUSH name [tables] (flag: WITH READ LOCK) */
+    AST_PREPARE,      /* PREPARE name FROM expr (string or @var) */
+    AST_EXECUTE,      /* EXECUTE name [USING @a, ...] (expr list) */
+    AST_DEALLOCATE,   /* DEALLOCATE|DROP PREPARE name */
 };
 
 struct ast_stmt

@@ -93,6 +93,7 @@
     X(DYNAMIC, 0) \
     X(ELSE, 1) \
     X(ENABLE, 0) \
+    X(ENCRYPTION, 0) \
     X(END, 0) \
     X(ENGINE, 0) \
     X(ENGINES, 0) \
@@ -110,6 +111,7 @@
     X(FLOAT, 1) \
     X(FLOAT4, 1) \
     X(FLOAT8, 1) \
+    X(FLUSH, 0) \
     X(FOR, 1) \
     X(FORCE, 1) \
     X(FOREIGN, 1) \
@@ -163,6 +165,7 @@
     X(LOCALTIME, 2) \
     X(LOCALTIMESTAMP, 2) \
     X(LOCK, 1) \
+    X(LOGS, 0) \
     X(LONG, 1) \
     X(LONGBLOB, 1) \
     X(LONGTEXT, 1) \
@@ -193,6 +196,7 @@
     X(OFFSET, 0) \
     X(ON, 1) \
     X(ONLY, 0) \
+    X(OPTIMIZE, 1) \
     X(OPTION, 1) \
     X(OR, 1) \
     X(ORDER, 1) \

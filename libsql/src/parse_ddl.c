@@ -519,6 +519,13 @@ static bool charset_opts(struct parser *p, struct ast_stmt *st)
             sql__p_accept(p, TK_EQ);
             if ((st->collate = sql__p_ident_or_string(p)) == NULL)
                 return false;
+        } else if (sql__p_accept_kw(p, KW_ENCRYPTION)) {
+            /* MySQL 8 dumps write DEFAULT ENCRYPTION='N'; only 'N' fits. */
+            sql__p_accept(p, TK_EQ);
+            if (!sql__p_is(p, TK_STRING) || sql__p_peek(p, 0)->len != 1 ||
+                (sql__p_peek(p, 0)->str[0] != 'N' && sql__p_peek(p, 0)->str[0] != 'n'))
+                return sql__p_unsupported(p, "ENCRYPTION");
+            sql__p_advance(p);
         } else {
             return true;
         }
@@ -641,6 +648,11 @@ static struct ast_stmt *parse_drop(struct parser *p)
             return NULL;
         st->if_exists = if_exists(p);
         return (st->users = user_list(p, false)) ? st : NULL;
+    }
+    if (sql__p_accept_kw(p, KW_PREPARE)) {
+        if ((st = stmt_new(p, AST_DEALLOCATE)) == NULL)
+            return NULL;
+        return (st->name = sql__p_ident(p)) ? st : NULL;
     }
     if (sql__p_is(p, TK_IDENT) && sql__p_peek(p, 0)->len == 4 &&
         strncasecmp(sql__p_peek(p, 0)->str, "VIEW", 4) == 0) {
@@ -1356,10 +1368,80 @@ struct ast_stmt *sql__p_admin(struct parser *p)
             return NULL;
         return st;
     case KW_PREPARE:
+        sql__p_advance(p);
+        if ((st = stmt_new(p, AST_PREPARE)) == NULL ||
+            (st->name = sql__p_ident(p)) == NULL || !sql__p_expect_kw(p, KW_FROM))
+            return NULL;
+        if (!sql__p_is(p, TK_STRING) && !sql__p_is(p, TK_USERVAR)) {
+            sql__p_error(p);
+            return NULL;
+        }
+        return (st->expr = sql__p_unary_expr(p)) ? st : NULL;
     case KW_EXECUTE:
+        sql__p_advance(p);
+        if ((st = stmt_new(p, AST_EXECUTE)) == NULL ||
+            (st->name = sql__p_ident(p)) == NULL)
+            return NULL;
+        if (sql__p_accept_kw(p, KW_USING)) {
+            struct ast_expr **tail = &st->expr;
+            do {
+                if (!sql__p_is(p, TK_USERVAR)) {
+                    sql__p_error(p);
+                    return NULL;
+                }
+                struct ast_expr *v = sql__p_unary_expr(p);
+                if (v == NULL)
+                    return NULL;
+                *tail = v;
+                tail = &v->next;
+            } while (sql__p_accept(p, TK_COMMA));
+        }
+        return st;
     case KW_DEALLOCATE:
-        sql__p_unsupported(p, "PREPARE/EXECUTE/DEALLOCATE statements");
-        return NULL;
+        sql__p_advance(p);
+        if (!sql__p_expect_kw(p, KW_PREPARE) ||
+            (st = stmt_new(p, AST_DEALLOCATE)) == NULL ||
+            (st->name = sql__p_ident(p)) == NULL)
+            return NULL;
+        return st;
+    case KW_ANALYZE:
+    case KW_OPTIMIZE:
+    case KW_CHECK:
+        if ((st = stmt_new(p, AST_TABLE_MAINT)) == NULL)
+            return NULL;
+        st->name = kwname(p);
+        sql__p_advance(p);
+        if (st->name[0] != 'C' && !sql__p_accept_kw(p, KW_NO_WRITE_TO_BINLOG))
+            sql__p_accept_kw(p, KW_LOCAL);
+        if (!sql__p_accept_kw(p, KW_TABLES) && !sql__p_expect_kw(p, KW_TABLE))
+            return NULL;
+        return (st->tables = table_list(p)) ? st : NULL;
+    case KW_FLUSH:
+        sql__p_advance(p);
+        if ((st = stmt_new(p, AST_FLUSH)) == NULL)
+            return NULL;
+        if (!sql__p_accept_kw(p, KW_NO_WRITE_TO_BINLOG))
+            sql__p_accept_kw(p, KW_LOCAL);
+        if (sql__p_accept_kw(p, KW_TABLES) || sql__p_accept_kw(p, KW_TABLE)) {
+            st->name = "TABLES";
+            if (sql__p_is_ident(p) && (st->tables = table_list(p)) == NULL)
+                return NULL;
+            if (sql__p_accept_kw(p, KW_WITH)) {
+                if (!sql__p_expect_kw(p, KW_READ) || !sql__p_expect_kw(p, KW_LOCK))
+                    return NULL;
+                st->flag = true;
+            }
+        } else if (sql__p_accept_kw(p, KW_PRIVILEGES)) {
+            st->name = "PRIVILEGES";
+        } else if (sql__p_accept_kw(p, KW_LOGS)) {
+            st->name = "LOGS";
+        } else if (sql__p_accept_kw(p, KW_STATUS)) {
+            st->name = "STATUS";
+        } else {
+            sql__p_error(p);
+            return NULL;
+        }
+        return st;
     default:
         sql__p_error(p);
         return NULL;

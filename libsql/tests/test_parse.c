@@ -17,6 +17,13 @@
 #include "sql.h"
 #include "parse.h"
 
+static void check_error(const char *sql, int rc, int errcode, const char *msg);
+
+#define E1064 \
+    "You have an error in your SQL syntax; check the manual that " \
+    "corresponds to your MySQL server version for the right syntax to use " \
+    "near "
+
 struct pcase
 {
     const char *sql;  /* input */
@@ -1492,6 +1499,45 @@ static void sysbench(void **state)
     CHECK_TABLE(prewarm);
 }
 
+/* Table maintenance, FLUSH and SQL-level prepared statements. */
+static void maintenance_and_prepare(void **state)
+{
+    (void)state;
+    static const struct pcase c[] = {
+        {"analyze table sbtest1", "ANALYZE TABLE sbtest1"},
+        {"ANALYZE NO_WRITE_TO_BINLOG TABLE a, db.b", "ANALYZE TABLE a, db.b"},
+        {"optimize local table t", "OPTIMIZE TABLE t"},
+        {"check table t", "CHECK TABLE t"},
+        {"flush tables", "FLUSH TABLES"},
+        {"FLUSH /*!40101 LOCAL */ TABLES", "FLUSH TABLES"},
+        {"flush tables with read lock", "FLUSH TABLES WITH READ LOCK"},
+        {"flush tables t1, t2 with read lock",
+         "FLUSH TABLES t1, t2 WITH READ LOCK"},
+        {"flush privileges", "FLUSH PRIVILEGES"},
+        {"flush logs", "FLUSH LOGS"},
+        {"prepare s from 'select ?'", "PREPARE s FROM 'select ?'"},
+        {"prepare s from @q", "PREPARE s FROM @q"},
+        {"execute s", "EXECUTE s"},
+        {"execute s using @a, @b", "EXECUTE s USING @a, @b"},
+        {"deallocate prepare s", "DEALLOCATE PREPARE s"},
+        {"drop prepare s", "DEALLOCATE PREPARE s"},
+        /* MySQL 8's mysqldump. */
+        {"CREATE DATABASE /*!32312 IF NOT EXISTS*/ `d` /*!40100 DEFAULT "
+         "CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_ai_ci */ /*!80016 "
+         "DEFAULT ENCRYPTION='N' */",
+         "CREATE DATABASE IF NOT EXISTS d CHARACTER SET utf8mb4 COLLATE "
+         "utf8mb4_0900_ai_ci"},
+        {"SET @@GLOBAL.GTID_PURGED=/*!80000 '+'*/ 'abc:1-5'",
+         "SET @@global.GTID_PURGED = '+abc:1-5'"},
+        {"/*!50503 SET NAMES utf8mb4 */", "SET NAMES utf8mb4"},
+    };
+    CHECK_TABLE(c);
+    check_error("execute s using 1", SQL_ESYNTAX, SQL_ER_PARSE_ERROR,
+                E1064 "'1' at line 1");
+    check_error("select check from t", SQL_ESYNTAX, SQL_ER_PARSE_ERROR,
+                E1064 "'check from t' at line 1");
+}
+
 /* The statements mysqldump (MariaDB's, as Debian ships it) sends while
  * dumping. */
 static void mysqldump_queries(void **state)
@@ -1729,11 +1775,6 @@ static void check_error(const char *sql, int rc, int errcode, const char *msg)
     sql__arena_destroy(a);
 }
 
-#define E1064 \
-    "You have an error in your SQL syntax; check the manual that " \
-    "corresponds to your MySQL server version for the right syntax to use " \
-    "near "
-
 static void syntax_errors(void **state)
 {
     (void)state;
@@ -1797,7 +1838,7 @@ static void unsupported_features(void **state)
         {"delete from t, u using t join u", "multi-table DELETE"},
         {"drop view v", "views"},
         {"rollback to savepoint s", "savepoints"},
-        {"prepare s from 'select 1'", "PREPARE/EXECUTE/DEALLOCATE statements"},
+        {"create database d encryption 'Y'", "ENCRYPTION"},
         {"select match (a) against ('x') from t", "MATCH ... AGAINST"},
         {"set password = 'x'", "SET PASSWORD (use ALTER USER)"},
     };
@@ -1996,6 +2037,7 @@ int main(void)
         cmocka_unit_test(ddl),
         cmocka_unit_test(administration),
         cmocka_unit_test(sysbench),
+        cmocka_unit_test(maintenance_and_prepare),
         cmocka_unit_test(mysqldump_queries),
         cmocka_unit_test(mysqldump_file),
         cmocka_unit_test(syntax_errors),
