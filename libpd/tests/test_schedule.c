@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -417,6 +418,143 @@ static void one_scheduling_round(void **state)
     fx_fini(&fx);
 }
 
+/* ---- a simulated cluster: kvd carries out every step it is handed, pd
+ * schedules round after round; it must settle, with every region on 3
+ * zones and leaders and sizes balanced. ---- */
+
+struct sim_region {
+    struct pd_region_info info; /* as kvd would report it */
+    char start[8];              /* key storage */
+    char end[8];                /* key storage */
+};
+
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* kvd carries out one step on its region. */
+static void execute(struct pd_region_info *ri, const struct pd_step *st)
+{
+    struct pd_region *r = &ri->region;
+    switch (st->kind) {
+    case PD_STEP_ADD_PEER:
+    case PD_STEP_ADD_LEARNER:
+        r->peers[r->n_peers].id = st->peer_id;
+        r->peers[r->n_peers].store_id = st->store_id;
+        r->peers[r->n_peers].learner = st->kind == PD_STEP_ADD_LEARNER;
+        r->n_peers++;
+        r->conf_ver++;
+        break;
+    case PD_STEP_PROMOTE_LEARNER:
+        for (uint32_t i = 0; i < r->n_peers; i++)
+            if (r->peers[i].store_id == st->store_id)
+                r->peers[i].learner = false;
+        r->conf_ver++;
+        break;
+    case PD_STEP_REMOVE_PEER:
+        for (uint32_t i = 0; i < r->n_peers; i++)
+            if (r->peers[i].store_id == st->store_id) {
+                assert_true(r->peers[i].id != ri->leader_peer_id);
+                r->peers[i] = r->peers[--r->n_peers];
+                break;
+            }
+        r->conf_ver++;
+        break;
+    case PD_STEP_TRANSFER_LEADER:
+        for (uint32_t i = 0; i < r->n_peers; i++)
+            if (r->peers[i].store_id == st->store_id)
+                ri->leader_peer_id = r->peers[i].id;
+        break;
+    default:
+        fail();
+    }
+}
+
+static void simulated_cluster_settles(void **state)
+{
+    (void)state;
+    static const char *zones[] = {"z1", "z1", "z2", "z2", "z3", "z3"};
+    struct pd_config cfg = config();
+    cfg.merge_max_size = 0; /* this run is about placement */
+    cfg.max_store_down_ms = 1ull << 40;
+    struct fx fx;
+    cluster(&fx, &cfg, 6, zones);
+    enum { N = 30 };
+    static struct sim_region sim[N];
+    uint64_t seed = 0xdeadbeefcafef00dull;
+    for (int i = 0; i < N; i++) {
+        snprintf(sim[i].start, sizeof(sim[i].start), "k%03d", i);
+        snprintf(sim[i].end, sizeof(sim[i].end), "k%03d", i + 1);
+        /* Badly placed: all on stores 1, 2, 3 (two in z1), led from 1. */
+        sim[i].info = fx_region((uint64_t)(100 + i),
+                                i == 0 ? NULL : sim[i].start,
+                                i == N - 1 ? NULL : sim[i].end, 1, 2, 1,
+                                1 + rnd(&seed) % 20, 3, S123);
+        assert_int_equal(fx_hb(&fx, 0, 0, &sim[i].info), 0);
+    }
+    int rounds = 0;
+    struct pd_operator ops[16];
+    size_t n;
+    for (;;) {
+        assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 16, &n), 0);
+        if (n == 0 && pd_operator_count(fx.pd[0]) == 0)
+            break;
+        assert_true(++rounds < 500);
+        /* Every region reports; kvd does what it is told, one step per
+         * report, in a shuffled order. */
+        for (int k = 0; k < N; k++) {
+            struct sim_region *sr = &sim[(k * 7 + rounds) % N];
+            struct pd_step st;
+            assert_int_equal(
+                pd_region_heartbeat(fx.pd[0], 0, &sr->info, &st), 0);
+            fx_commit(&fx);
+            if (st.kind != PD_STEP_NONE)
+                execute(&sr->info, &st);
+        }
+        for (uint64_t id = 1; id <= 6; id++)
+            store_hb(&fx, 0, id, 80 * GIB);
+    }
+    /* Every region: 3 voters in 3 zones. */
+    struct pd_store_info si[6];
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(pd_store_get(fx.pd[0], 0, i + 1, &si[i]), 0);
+    for (int i = 0; i < N; i++) {
+        struct pd_region_info r = fx_get(&fx, 0, (uint64_t)(100 + i));
+        assert_int_equal(r.region.n_peers, 3);
+        bool zone[3] = {false, false, false};
+        for (uint32_t p = 0; p < 3; p++) {
+            assert_false(r.region.peers[p].learner);
+            zone[(r.region.peers[p].store_id - 1) / 2] = true;
+        }
+        assert_true(zone[0] && zone[1] && zone[2]);
+    }
+    /* Leaders within the tolerance; store sizes within two of the largest
+     * region (20 MiB) of each other. */
+    uint32_t lmin = UINT32_MAX, lmax = 0;
+    for (int i = 0; i < 6; i++) {
+        lmin = si[i].map_leaders < lmin ? si[i].map_leaders : lmin;
+        lmax = si[i].map_leaders > lmax ? si[i].map_leaders : lmax;
+    }
+    assert_true(lmax - lmin <= 1);
+    uint64_t smin = UINT64_MAX, smax = 0;
+    for (int i = 0; i < 6; i++) {
+        smin = si[i].map_size < smin ? si[i].map_size : smin;
+        smax = si[i].map_size > smax ? si[i].map_size : smax;
+    }
+    assert_true(smax - smin <= 40 * MIB);
+    /* Every operator finished by its steps (seed: 27 rounds, 70 ops). */
+    struct pd_operator_stats os;
+    pd_operator_stats(fx.pd[0], &os);
+    assert_int_equal(os.succeeded, os.added);
+    assert_true(os.added > 30);
+    assert_true(rounds > 5);
+    fx_fini(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -431,6 +569,7 @@ int main(void)
         cmocka_unit_test(balance_region_keeps_isolation),
         cmocka_unit_test(merge_small_neighbours),
         cmocka_unit_test(one_scheduling_round),
+        cmocka_unit_test(simulated_cluster_settles),
     };
     return cmocka_run_group_tests_name("libpd/schedule", tests, NULL, NULL);
 }
