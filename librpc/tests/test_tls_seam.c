@@ -178,7 +178,7 @@ static void server_tls_round_trip(void **state)
 }
 
 /* The ServerHello on the wire: TLS 1.2 and the first suite of our list for
- * an ECDSA certificate (ECDHE-ECDSA-AES128-GCM-SHA256, 0xC02B). */
+ * an ECDSA certificate (ECDHE-ECDSA-CHACHA20-POLY1305-SHA256, 0xCCA9). */
 static void negotiates_tls12_ecdhe_aead(void **state)
 {
     struct rpc_tls_config *scfg = server_cfg(false, NULL);
@@ -202,7 +202,7 @@ static void negotiates_tls12_ecdhe_aead(void **state)
     assert_int_equal(p[10], 3); /* server_version TLS 1.2 */
     sid = p[43];
     assert_true(44 + sid + 2 <= evbuffer_get_length(srv.raw_out));
-    assert_int_equal(p[44 + sid] << 8 | p[45 + sid], 0xC02B);
+    assert_int_equal(p[44 + sid] << 8 | p[45 + sid], 0xCCA9);
     end_free(&srv);
     end_free(&cli);
     rpc_tls_config_destroy(ccfg);
