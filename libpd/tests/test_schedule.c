@@ -474,13 +474,44 @@ static void execute(struct pd_region_info *ri, const struct pd_step *st)
     }
 }
 
+/* Schedule rounds until nothing is left to do; each round every region
+ * reports and kvd carries out the step handed back; live stores report.
+ * Store dead (0: none) is silent. Returns the number of rounds. */
+static int settle(struct fx *fx, struct sim_region *sim, int n_regions,
+                  uint64_t *now, uint64_t dead)
+{
+    int rounds = 0;
+    struct pd_operator ops[16];
+    size_t n;
+    for (;;) {
+        for (uint64_t id = 1; id <= 6; id++)
+            if (id != dead)
+                store_hb(fx, *now, id, 80 * GIB);
+        assert_int_equal(pd_schedule(fx->pd[0], *now, ops, 16, &n), 0);
+        if (n == 0 && pd_operator_count(fx->pd[0]) == 0)
+            return rounds;
+        assert_true(++rounds < 500);
+        *now += 100;
+        for (int k = 0; k < n_regions; k++) {
+            struct sim_region *sr = &sim[(k * 7 + rounds) % n_regions];
+            struct pd_step st;
+            assert_int_equal(
+                pd_region_heartbeat(fx->pd[0], *now, &sr->info, &st), 0);
+            fx_commit(fx);
+            if (st.kind != PD_STEP_NONE)
+                execute(&sr->info, &st);
+        }
+    }
+}
+
 static void simulated_cluster_settles(void **state)
 {
     (void)state;
     static const char *zones[] = {"z1", "z1", "z2", "z2", "z3", "z3"};
     struct pd_config cfg = config();
     cfg.merge_max_size = 0; /* this run is about placement */
-    cfg.max_store_down_ms = 1ull << 40;
+    cfg.max_store_down_ms = 1000;
+    cfg.operator_timeout_ms = 1ull << 40;
     struct fx fx;
     cluster(&fx, &cfg, 6, zones);
     enum { N = 30 };
@@ -496,28 +527,8 @@ static void simulated_cluster_settles(void **state)
                                 1 + rnd(&seed) % 20, 3, S123);
         assert_int_equal(fx_hb(&fx, 0, 0, &sim[i].info), 0);
     }
-    int rounds = 0;
-    struct pd_operator ops[16];
-    size_t n;
-    for (;;) {
-        assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 16, &n), 0);
-        if (n == 0 && pd_operator_count(fx.pd[0]) == 0)
-            break;
-        assert_true(++rounds < 500);
-        /* Every region reports; kvd does what it is told, one step per
-         * report, in a shuffled order. */
-        for (int k = 0; k < N; k++) {
-            struct sim_region *sr = &sim[(k * 7 + rounds) % N];
-            struct pd_step st;
-            assert_int_equal(
-                pd_region_heartbeat(fx.pd[0], 0, &sr->info, &st), 0);
-            fx_commit(&fx);
-            if (st.kind != PD_STEP_NONE)
-                execute(&sr->info, &st);
-        }
-        for (uint64_t id = 1; id <= 6; id++)
-            store_hb(&fx, 0, id, 80 * GIB);
-    }
+    uint64_t now = 0;
+    int rounds = settle(&fx, sim, N, &now, 0);
     /* Every region: 3 voters in 3 zones. */
     struct pd_store_info si[6];
     for (size_t i = 0; i < 6; i++)
@@ -552,6 +563,24 @@ static void simulated_cluster_settles(void **state)
     assert_int_equal(os.succeeded, os.added);
     assert_true(os.added > 30);
     assert_true(rounds > 5);
+
+    /* Store 6 (z3) dies: once down, its replicas move to store 5, the only
+     * other z3 store, and leadership rebalances over the five left. */
+    now += 2000;
+    rounds = settle(&fx, sim, N, &now, 6);
+    assert_true(rounds > 1);
+    for (int i = 0; i < N; i++) {
+        struct pd_region_info r = fx_get(&fx, 0, (uint64_t)(100 + i));
+        assert_int_equal(r.region.n_peers, 3);
+        bool zone[3] = {false, false, false};
+        for (uint32_t p = 0; p < 3; p++) {
+            assert_true(r.region.peers[p].store_id != 6);
+            zone[(r.region.peers[p].store_id - 1) / 2] = true;
+        }
+        assert_true(zone[0] && zone[1] && zone[2]);
+    }
+    assert_int_equal(pd_store_get(fx.pd[0], now, 5, &si[4]), 0);
+    assert_int_equal(si[4].map_regions, N);
     fx_fini(&fx);
 }
 
