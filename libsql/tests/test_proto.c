@@ -1939,6 +1939,30 @@ static void big_packets(void **state)
     /* Joined, the value is intact. */
     assert_memory_equal(f->pk[2].p + 9, f->big, 0xFFFFFF - 9);
     assert_memory_equal(f->pk[3].p, f->big + 0xFFFFFF - 9, f->pk[3].len);
+
+    /* Drained in uneven pieces (the output compacts as it goes) while a
+     * ping is answered in between: the bytes come out whole and in
+     * order. */
+    struct mc_buf whole = {0};
+    mc_put(&whole, f->out.p, f->out.len);
+    query(f, "big");
+    size_t got = 0, n, step = 1;
+    while (got < whole.len) {
+        const uint8_t *p = sql_proto_conn_output(f->c, &n);
+        assert_true(n > 0);
+        size_t k = n < step ? n : step;
+        if (k > whole.len - got)
+            k = whole.len - got;
+        assert_memory_equal(p, whole.p + got, k);
+        sql_proto_conn_consume(f->c, k);
+        got += k;
+        step = step * 3 + 7;
+        if (got > whole.len / 2 && got - k <= whole.len / 2)
+            send_cmd(f, 0x0E, NULL, 0);
+    }
+    assert_int_equal(take(f), 1);
+    expect_ok_pkt(&f->pk[0], 1);
+    mc_free(&whole);
     fx_free(f);
 }
 
