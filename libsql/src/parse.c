@@ -1059,9 +1059,8 @@ static struct ast_expr *parse_unary(struct parser *p)
         op = AST_OP_NOT;
     else if (t->type == TK_PLUS)
         op = AST_OP_NONE;
-    else if (t->kw == KW_BINARY && t->type == TK_IDENT &&
-             sql__p_peek(p, 1)->type != TK_LPAREN)
-        op = AST_OP_BINARY;
+    else if (t->kw == KW_BINARY && t->type == TK_IDENT)
+        op = AST_OP_BINARY; /* BINARY x, BINARY(x) */
     else
         return parse_collate(p);
     sql__p_advance(p);

@@ -557,6 +557,8 @@ static const struct pcase expr_cases[] = {
      "SELECT (BINARY a = b)"},
     {"select binary 'x'",
      "SELECT BINARY 'x'"},
+    {"select binary(a), binary!'x'",
+     "SELECT BINARY a, BINARY (NOT 'x')"},
     {"select default",
      "SELECT DEFAULT"},
     {"select default(a)",
