@@ -119,7 +119,8 @@ int pd_memlog_entry(const struct pd_memlog *log, size_t i,
 void pd_memlog_truncate(struct pd_memlog *log, size_t n);
 /* Apply entries [*next, count) to pd in order and advance *next. Each
  * entry's apply result is ignored (a refused command is a deterministic
- * no-op on every replica); returns 0 or the first decode error. */
+ * no-op on every replica); returns 0, or PD_EDECODE / -ENOMEM for the
+ * entry at *next (not applied: -ENOMEM may be retried). */
 int pd_memlog_apply(const struct pd_memlog *log, struct pd *pd, size_t *next);
 
 /* ---------------------------------------------------------------------
@@ -152,13 +153,13 @@ struct pd_config {
      * strings are copied. */
     const char *location_labels[PD_MAX_LOCATION_LABELS];
     uint32_t n_location_labels;   /* used entries of location_labels (0) */
-    uint64_t operator_timeout_ms; /* an operator not done by then fails (10 min) */
+    uint64_t operator_timeout_ms; /* operators fail after this (10 min) */
     uint32_t leader_tolerance;    /* balance-leader acts above this gap (1) */
-    uint64_t region_tolerance;    /* balance-region acts above this size gap, bytes (0) */
+    uint64_t region_tolerance;    /* balance-region: gap to act, bytes (0) */
     uint64_t region_max_size;     /* bytes a region may reach (144 MiB) */
     uint64_t merge_max_size;      /* regions below this merge (20 MiB) */
     uint64_t merge_max_keys;      /* ... and below this many keys (200000) */
-    uint32_t low_space_percent;   /* no new replicas on a store with less free (20) */
+    uint32_t low_space_percent;   /* no new replica below this % free (20) */
     pd_logger_fn logger;          /* NULL: no logging (per process) */
     void *logger_ctx;             /* passed to logger */
     int log_level;                /* lowest level logged (PD_LOG_INFO) */

@@ -155,7 +155,8 @@ int pd_config_set(struct pd *pd, const struct pd_config *cfg)
     struct pd__cmd c;
     memset(&c, 0, sizeof(c));
     pd__config_view(cfg, &c.cfg);
-    for (uint32_t i = 0; i < cfg->n_location_labels && i < PD_MAX_LOCATION_LABELS; i++)
+    for (uint32_t i = 0;
+         i < cfg->n_location_labels && i < PD_MAX_LOCATION_LABELS; i++)
         if (cfg->location_labels[i] == NULL)
             return pd__err(pd, -EINVAL, "config set: NULL location label");
     if (!pd__config_valid(&c.cfg, &why))

@@ -91,7 +91,8 @@ int main(void)
         for (int i = 0; i < 10000; i++) {
             struct pd_region_info out;
             int k = (int)((n * 7919) % N);
-            found += pd_region_by_key(pd, (const uint8_t *)keys[k], 9, &out) == 0;
+            const uint8_t *key = (const uint8_t *)keys[k];
+            found += pd_region_by_key(pd, key, 9, &out) == 0;
             n++;
         }
         t = now_s() - t0;

@@ -142,7 +142,8 @@ static void bad_heartbeats(void **state)
     struct pd_region_info b = r;
     b.leader_peer_id = 77;
     assert_int_equal(pd_region_heartbeat(pd, 0, &b, NULL), -EINVAL);
-    assert_string_equal(pd_errmsg(pd), "region heartbeat: leader is not a peer");
+    assert_string_equal(pd_errmsg(pd),
+                        "region heartbeat: leader is not a peer");
     b = r;
     b.region.peers[1].store_id = 1;
     assert_int_equal(pd_region_heartbeat(pd, 0, &b, NULL), -EINVAL);
