@@ -358,6 +358,8 @@ struct sql_proto_options {
     uint32_t connection_id;      /* sent in the handshake, KILL target */
     uint32_t capabilities;       /* offered; 0 = SQL_PROTO_DEFAULT_CAPS */
     bool tls_available;          /* offer CLIENT_SSL (caller can do TLS) */
+    bool require_tls;            /* refuse logins without TLS (3159), as
+                                    require_secure_transport=ON does */
     uint8_t charset;             /* server collation id; 0 = 45 */
     uint32_t max_allowed_packet; /* bytes per command; 0 = 64 MiB */
     uint8_t scramble[20];        /* random bytes from the caller; the

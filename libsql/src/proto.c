@@ -309,6 +309,10 @@ static int on_handshake_response(struct sql_proto_conn *c, const uint8_t *p,
         c->state = SQL__ST_TLS_WAIT;
         return 0;
     }
+    if (c->opts.require_tls && !c->tls)
+        return fail(c, 3159, "HY000",
+                    "Connections using insecure transport are prohibited "
+                    "while --require_secure_transport=ON.");
     caps &= c->server_caps;
     if (!c->tls)
         caps &= ~SQL_CLIENT_SSL;

@@ -684,6 +684,44 @@ static void ssl_request_without_tls_offer(void **state)
     fx_free(f);
 }
 
+/* require_tls: a login without TLS is refused, one after it succeeds. */
+static void require_tls(void **state)
+{
+    (void)state;
+    struct fx *f = fx_make(0, true, 0);
+    sql_proto_conn_destroy(f->c);
+    f->o.require_tls = true;
+    f->c = sql_proto_conn_create(&f->o);
+    greet(f);
+    send_login(f, CAPS, "alice", "secret", NULL, NULL, 1);
+    assert_int_equal(take(f), 1);
+    expect_err(&f->pk[0], 2, 3159, "HY000",
+               "Connections using insecure transport are prohibited while "
+               "--require_secure_transport=ON.");
+    assert_true(sql_proto_conn_want_close(f->c));
+    fx_free(f);
+
+    f = fx_make(0, true, 0);
+    sql_proto_conn_destroy(f->c);
+    f->o.require_tls = true;
+    f->c = sql_proto_conn_create(&f->o);
+    greet(f);
+    struct mc_buf b = {0};
+    static const uint8_t filler[23];
+    mc_u32(&b, CAPS | SQL_CLIENT_SSL);
+    mc_u32(&b, 0);
+    mc_u8(&b, 255);
+    mc_put(&b, filler, 23);
+    send_pkt(f, b.p, b.len, 1);
+    assert_true(sql_proto_conn_want_tls(f->c));
+    assert_int_equal(sql_proto_conn_tls_started(f->c), 0);
+    send_login(f, CAPS | SQL_CLIENT_SSL, "alice", "secret", NULL, NULL, 2);
+    assert_int_equal(take(f), 1);
+    expect_ok_pkt(&f->pk[0], 3);
+    mc_free(&b);
+    fx_free(f);
+}
+
 static void auth_switch(void **state)
 {
     (void)state;
@@ -2147,6 +2185,7 @@ int main(void)
         cmocka_unit_test(tls_upgrade_and_full_auth),
         cmocka_unit_test(ssl_request_without_tls_offer),
         cmocka_unit_test(auth_switch),
+        cmocka_unit_test(require_tls),
         cmocka_unit_test(connect_with_db_and_attrs),
         cmocka_unit_test(handshake_truncated),
         cmocka_unit_test(bad_sequence_and_sizes),
