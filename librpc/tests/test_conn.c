@@ -311,6 +311,44 @@ static void undecodable_reply(void **state)
     close(lfd);
 }
 
+/* A server that stops in the middle of a reply: the client's stall guard
+ * fails the call with RPC_ESTALLED and drops the connection. */
+static void server_stalls_mid_reply(void **state)
+{
+    struct cu_fixture *f = *state;
+    uint16_t port;
+    int lfd = rpcutil_listen(&port);
+    struct rpc_client_options co = {.host = "127.0.0.1",
+                                    .port = port,
+                                    .stall_timeout_ms = 200,
+                                    .default_deadline_ms = 30000};
+    struct rpc_client *c = NULL;
+    assert_int_equal(rpc_client_create(f->base, &co, &c), 0);
+    struct cu_result r = {0};
+    assert_int_equal(
+        cu_start(c, RPC_METHOD_ECHO, "a", 0, 0, &r, false, NULL), 0);
+    int fd = -1;
+    while (fd < 0) {
+        event_base_loop(f->base, EVLOOP_NONBLOCK);
+        struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+        if (poll(&pfd, 1, 10) == 1)
+            fd = accept(lfd, NULL, NULL);
+    }
+    uint8_t flags;
+    uint32_t id;
+    int32_t aux;
+    assert_int_equal(rpcutil_pump_frame(f->base, fd, &flags, &id, &aux), 0);
+    uint8_t half[24];
+    rpcutil_header(half, 0x4C525043u, 1, 0x02, RPC_METHOD_ECHO, id, 100, 0);
+    assert_int_equal(rpcutil_write_all(fd, half, sizeof half), 0);
+    assert_true(rpcutil_loop_until_count(f->base, &r.calls, 1));
+    assert_int_equal(r.rc, RPC_ESTALLED);
+    assert_non_null(strstr(r.err, "stalled"));
+    rpc_client_destroy(c);
+    close(fd);
+    close(lfd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +367,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(handler_destroys_server, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(undecodable_reply, setup, teardown),
+        cmocka_unit_test_setup_teardown(server_stalls_mid_reply, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests_name("librpc/conn", tests, NULL, NULL);
 }
