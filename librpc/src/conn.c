@@ -364,6 +364,20 @@ static void pull_more(struct rpc__conn *c)
     }
 }
 
+/* No Nagle delay (frames are flushed deliberately, see flush_out), and
+ * TCP keepalive so a peer whose host died or got cut off is noticed after
+ * about 90 s of silence (60 s idle, then 3 probes 10 s apart) even when
+ * no call is waiting on it. Failures (e.g. a Unix socket) are harmless. */
+static void tune_socket(evutil_socket_t fd)
+{
+    int one = 1, idle = 60, intvl = 10, cnt = 3;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+}
+
 static void read_cb(struct bufferevent *bev, void *arg)
 {
     struct rpc__conn *c = arg;
@@ -425,9 +439,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
         return;
     }
     if (what & BEV_EVENT_CONNECTED) {
-        evutil_socket_t fd = bufferevent_getfd(c->bev);
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        tune_socket(bufferevent_getfd(c->bev));
 #ifdef RPC_HAVE_TLS
         if (c->tls != NULL) {
             c->state = CONN_HANDSHAKE;
@@ -564,8 +576,7 @@ int rpc__conn_accept(const struct rpc__conn_params *p,
     if (rc != 0)
         return rc;
     evutil_make_socket_nonblocking(fd);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    tune_socket(fd);
     c->bev = bufferevent_socket_new(p->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (c->bev == NULL) {
         conn_free(c);
