@@ -1,8 +1,11 @@
-/* fuzz_cmd.c: libFuzzer target for the command decoder and pd_apply. The
- * input is a sequence of commands, each prefixed by a 2-byte big-endian
- * length. Each decodes to PD_EDECODE or to a command that re-encodes to the
- * same bytes; every command is then applied to one fresh replica, which
- * must never crash, leak or break the region map's invariants.
+/* fuzz_cmd.c: libFuzzer target for the command decoder and pd_apply. An
+ * input whose first byte is even is a sequence of raw commands, each
+ * prefixed by a 2-byte big-endian length: each decodes to PD_EDECODE or to a
+ * command that re-encodes to the same bytes. An odd first byte selects the
+ * structured mode: the bytes drive a generator of valid commands (regions
+ * over a small key space, so splits and merges overlap), reaching deep into
+ * apply. Either way every command goes to one fresh replica, which must
+ * never crash, leak or break the region map's invariants.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,8 +42,90 @@ static void check_map(const struct pd *pd)
     }
 }
 
+/* Structured mode: a reader of the fuzzer's bytes. */
+struct gen {
+    const uint8_t *p; /* input */
+    size_t n;         /* bytes left */
+};
+
+static uint8_t g8(struct gen *g)
+{
+    if (g->n == 0)
+        return 0;
+    g->n--;
+    return *g->p++;
+}
+
+static const char *const keys[] = {"", "a", "b", "c", "d", "e", "f"};
+
+static void generated(struct pd *pd, struct gen *g)
+{
+    static const char *const labels[] = {"zone", "host"};
+    while (g->n > 0) {
+        struct pd__cmd c;
+        memset(&c, 0, sizeof(c));
+        c.type = (uint8_t)(g8(g) % 9 + 1);
+        c.u = g8(g);
+        c.now = g8(g);
+        c.expire = g8(g);
+        c.store.id = g8(g) % 5 + 1;
+        c.store.address.p = (const uint8_t *)"s:1";
+        c.store.address.n = 3;
+        c.store.state = (uint8_t)(g8(g) % 3);
+        c.store.n_labels = g8(g) % 3;
+        for (uint32_t i = 0; i < c.store.n_labels; i++) {
+            c.store.lkey[i].p = (const uint8_t *)labels[i];
+            c.store.lkey[i].n = strlen(labels[i]);
+            c.store.lval[i].p = (const uint8_t *)keys[g8(g) % 7];
+            c.store.lval[i].n = strlen((const char *)c.store.lval[i].p);
+        }
+        size_t a = g8(g) % 7, b = g8(g) % 7;
+        c.region.id = g8(g) % 8 + 1;
+        c.region.start.p = (const uint8_t *)keys[a];
+        c.region.start.n = a == 0 ? 0 : 1;
+        c.region.end.p = (const uint8_t *)keys[b];
+        c.region.end.n = b == 0 ? 0 : 1;
+        c.region.conf_ver = g8(g) % 4;
+        c.region.version = g8(g) % 6;
+        c.region.n_peers = g8(g) % 4 + 1;
+        for (uint32_t i = 0; i < c.region.n_peers; i++) {
+            c.region.peers[i].id = i + 1;
+            c.region.peers[i].store_id = i + 1;
+            c.region.peers[i].learner = i > 0 && (g8(g) & 1);
+        }
+        c.region.leader_peer = 1;
+        c.region.size = g8(g);
+        c.service.p = (const uint8_t *)keys[g8(g) % 6 + 1];
+        c.service.n = 1;
+        c.cfg.max_replicas = g8(g) % 5 + 1;
+        c.cfg.n_labels = g8(g) % 3;
+        for (uint32_t i = 0; i < c.cfg.n_labels; i++) {
+            c.cfg.labels[i].p = (const uint8_t *)labels[i];
+            c.cfg.labels[i].n = strlen(labels[i]);
+        }
+        struct pd__buf buf = {0};
+        pd__cmd_encode(&c, &buf);
+        struct pd__cmd back;
+        if (buf.err == 0 && pd__cmd_decode(buf.p, buf.n, &back) == 0) {
+            (void)pd_apply(pd, buf.p, buf.n);
+            check_map(pd);
+        }
+        pd__buf_free(&buf);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    if (size > 0 && (data[0] & 1)) {
+        struct pd_storage st = {NULL, drop};
+        struct pd *pd;
+        if (pd_create(NULL, &st, &pd) != 0)
+            return 0;
+        struct gen g = {data + 1, size - 1};
+        generated(pd, &g);
+        pd_destroy(pd);
+        return 0;
+    }
     struct pd_storage st = {NULL, drop};
     struct pd *pd;
     if (pd_create(NULL, &st, &pd) != 0)
