@@ -148,6 +148,21 @@ static void reply_frame_from_client(void **state)
     expect_goaway(s, h, sizeof h, RPC_EPROTO, 5, "a client sent a reply frame");
 }
 
+/* A client's GOAWAY: the server closes quietly (no GOAWAY back). */
+static void client_goaway_closes(void **state)
+{
+    struct rpcutil_server *s = *state;
+    int fd = rpcutil_raw_connect(s->port);
+    uint8_t buf[24 + 3];
+    rpcutil_header(buf, MAGIC, 1, F_GOAWAY, 0, 0, 3, RPC_ECLOSED);
+    memcpy(buf + 24, "bye", 3);
+    assert_int_equal(rpcutil_write_all(fd, buf, sizeof buf), 0);
+    assert_true(rpcutil_wait_closed(fd));
+    close(fd);
+    assert_true(rpcutil_log_wait(&s->log, "went away: bye"));
+    assert_int_equal(rpcutil_echo_blocking(s->port, "still here"), 0);
+}
+
 static void half_header_then_silence(void **state)
 {
     struct rpcutil_server *s = *state;
@@ -293,6 +308,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(unknown_method, setup, teardown),
         cmocka_unit_test_setup_teardown(garbage_payload, setup, teardown),
         cmocka_unit_test_setup_teardown(reply_frame_from_client, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(client_goaway_closes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(half_header_then_silence, setup,
                                         teardown),
