@@ -80,6 +80,21 @@ const char *rpc_strerror(int rc);
  *   printf("port %u\n", rpc_server_port(srv));
  *   event_base_dispatch(base);
  *
+ * A method (the handler may also keep `call` and finish it later, on the
+ * loop thread):
+ *
+ *   static void get(struct rpc_call *call, const void *req, void *ud)
+ *   {
+ *       const kv_GetRequest *in = req;        // valid until finished
+ *       kv_GetResponse out = {...};
+ *       rpc_call_reply(call, &out);           // or rpc_call_fail(call,
+ *   }                                         //   code, "why")
+ *   static const struct rpc_method my_method = {
+ *       .id = 0x00020001u, .name = "kv.Get",
+ *       .req_fields = kv_GetRequest_fields,
+ *       .req_size = sizeof(kv_GetRequest),
+ *       .resp_fields = kv_GetResponse_fields, .handler = get};
+ *
  * A client call (asynchronous; done fires exactly once):
  *
  *   struct rpc_client_options co = {.host = "127.0.0.1", .port = port};
