@@ -342,6 +342,10 @@ struct pd_region_info {
     uint64_t leader_peer_id;  /* its leader peer; 0 unknown */
     uint64_t approx_size;     /* bytes, approximate */
     uint64_t approx_keys;     /* keys, approximate */
+    uint32_t n_down_peers;    /* used entries of down_peer_ids */
+    uint64_t down_peer_ids[PD_MAX_PEERS]; /* peers the leader has not heard
+                                             from for long (kvd's view;
+                                             leader memory only) */
 };
 
 /* One thing a region leader must do next (operators, see below). */

@@ -159,6 +159,8 @@ struct pd__region {
     uint64_t keys;                      /* approximate keys */
     bool has_hb;                        /* leader: heartbeat this leadership */
     uint64_t hb_mono;                   /* leader: mono ms of the last one */
+    uint32_t n_down;                    /* leader: used slots of down */
+    uint64_t down[PD_MAX_PEERS];        /* leader: peers reported down */
 };
 
 struct pd__store *pd__store_find(const struct pd *pd, uint64_t id);

@@ -100,6 +100,8 @@ void pd__region_info(const struct pd__region *r, struct pd_region_info *out)
     out->leader_peer_id = r->leader_peer;
     out->approx_size = r->size;
     out->approx_keys = r->keys;
+    out->n_down_peers = r->n_down;
+    memcpy(out->down_peer_ids, r->down, r->n_down * sizeof(r->down[0]));
 }
 
 void pd__region_free(struct pd__region *r)
@@ -221,6 +223,8 @@ int pd__apply_region(struct pd *pd, const struct pd__region_v *v)
     if (cur != NULL) {
         r->has_hb = cur->has_hb || pd->leader;
         r->hb_mono = cur->hb_mono;
+        r->n_down = cur->n_down;
+        memcpy(r->down, cur->down, cur->n_down * sizeof(r->down[0]));
         long ck = pd__region_index(pd, cur->start, cur->start_len);
         assert(ck >= 0 && pd->by_key[ck] == cur);
         size_t k = (size_t)ck;
@@ -288,8 +292,9 @@ int pd_region_heartbeat(struct pd *pd, uint64_t mono_ms,
     if (pd->cluster_id == 0)
         return pd__err(pd, PD_ENOTBOOTSTRAPPED, "region heartbeat before "
                                                 "bootstrap");
-    if (hb == NULL)
-        return pd__err(pd, -EINVAL, "region heartbeat: NULL");
+    if (hb == NULL || hb->n_down_peers > PD_MAX_PEERS)
+        return pd__err(pd, -EINVAL, "region heartbeat: NULL or bad down "
+                                    "peers");
     memset(&c, 0, sizeof(c));
     pd__region_view(hb, &c.region);
     if (!pd__region_valid(&c.region, &why))
@@ -310,6 +315,9 @@ int pd_region_heartbeat(struct pd *pd, uint64_t mono_ms,
         cur->keys = c.region.keys;
         cur->has_hb = true;
         cur->hb_mono = mono_ms;
+        cur->n_down = hb->n_down_peers;
+        memcpy(cur->down, hb->down_peer_ids,
+               hb->n_down_peers * sizeof(cur->down[0]));
     }
     if (cur == NULL || !same_meta(cur, &c.region)) {
         c.type = PD__CMD_PUT_REGION;

@@ -118,11 +118,23 @@ static struct sstat *stat_of(const struct ctx *c, uint64_t store_id)
 }
 
 /* A peer on a missing, tombstone or down store. */
-static bool peer_down(const struct ctx *c, const struct pd_peer *p)
+static bool store_down(const struct ctx *c, const struct pd_peer *p)
 {
     const struct sstat *t = stat_of(c, p->store_id);
     return t == NULL || t->state == PD_STORE_TOMBSTONE ||
            t->state == PD_STORE_DOWN;
+}
+
+/* ... or one its region's leader reports down. */
+static bool peer_down_in(const struct ctx *c, const struct pd__region *r,
+                         const struct pd_peer *p)
+{
+    if (store_down(c, p))
+        return true;
+    for (uint32_t i = 0; i < r->n_down; i++)
+        if (r->down[i] == p->id)
+            return true;
+    return false;
 }
 
 static bool peer_offline(const struct ctx *c, const struct pd_peer *p)
@@ -158,7 +170,7 @@ static uint32_t isolation(const struct ctx *c, const struct pd__store *s,
         if (p->learner || p->store_id == skip || p->store_id == s->id)
             continue;
         const struct sstat *t = stat_of(c, p->store_id);
-        if (t == NULL || peer_down(c, p))
+        if (t == NULL || peer_down_in(c, r, p))
             continue;
         uint32_t d = distance(c->pd, s, t->s);
         if (d < best)
@@ -269,7 +281,7 @@ static const struct pd_peer *leader_target(const struct ctx *c,
  * known leader and a heartbeat in this leadership. */
 static bool healthy(const struct ctx *c, const struct pd__region *r)
 {
-    if (!r->has_hb || leader_of(r) == NULL ||
+    if (!r->has_hb || leader_of(r) == NULL || r->n_down > 0 ||
         r->n_peers != c->pd->cfg.max_replicas)
         return false;
     for (uint32_t i = 0; i < r->n_peers; i++) {
@@ -345,7 +357,7 @@ static int replica_check(struct ctx *c, const struct pd__region *r,
     for (int pass = 0; pass < 2; pass++) {
         for (uint32_t i = 0; i < r->n_peers; i++) {
             const struct pd_peer *p = &r->peers[i];
-            bool bad = pass == 0 ? peer_down(c, p) : peer_offline(c, p);
+            bool bad = pass == 0 ? peer_down_in(c, r, p) : peer_offline(c, p);
             if (p->learner || !bad)
                 continue;
             const char *what = pass == 0 ? "down" : "offline";

@@ -180,6 +180,31 @@ static void down_replica_is_replaced(void **state)
     fx_fini(&fx);
 }
 
+static void reported_down_peer_is_replaced(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    struct fx fx;
+    cluster(&fx, &cfg, 4, NULL);
+    region(&fx, 10, NULL, NULL, 1, 1, 3, S123);
+    /* Store 3 is up, but the leader has not heard from its peer. */
+    struct pd_region_info r = fx_region(10, NULL, NULL, 1, 2, 1, 1, 3, S123);
+    r.n_down_peers = 1;
+    r.down_peer_ids[0] = 10003;
+    assert_int_equal(fx_hb(&fx, 0, 0, &r), 0);
+    struct pd_region_info got = fx_get(&fx, 0, 10);
+    assert_int_equal(got.n_down_peers, 1);
+    assert_int_equal(got.down_peer_ids[0], 10003);
+    struct pd_operator op;
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 10, &op), 0);
+    assert_string_equal(op.desc, "replace-down-replica");
+    assert_step(&op.steps[0], PD_STEP_ADD_LEARNER, 4, 1);
+    assert_step(&op.steps[2], PD_STEP_REMOVE_PEER, 3, 0);
+    r.n_down_peers = PD_MAX_PEERS + 1;
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 0, &r, NULL), -EINVAL);
+    fx_fini(&fx);
+}
+
 static void offline_replica_is_replaced(void **state)
 {
     (void)state;
@@ -591,6 +616,7 @@ int main(void)
         cmocka_unit_test(location_labels_keep_zones_apart),
         cmocka_unit_test(better_location_moves_a_shared_zone_replica),
         cmocka_unit_test(down_replica_is_replaced),
+        cmocka_unit_test(reported_down_peer_is_replaced),
         cmocka_unit_test(offline_replica_is_replaced),
         cmocka_unit_test(extra_replica_is_removed),
         cmocka_unit_test(balance_leader_until_even),
