@@ -557,6 +557,13 @@ struct mvcc_transport
     int (*txn_heartbeat)(void *ctx, uint64_t shard, const void *primary,
                          size_t primary_len, mvcc_ts start_ts,
                          uint64_t advise_ttl, struct mvcc_result *res);
+    int (*acquire_pessimistic_lock)(void *ctx, uint64_t shard,
+                                    const struct mvcc_pessimistic_req *req,
+                                    struct mvcc_result *res);
+    int (*pessimistic_rollback)(void *ctx, uint64_t shard,
+                                const struct mvcc_key *keys, size_t n,
+                                mvcc_ts start_ts, mvcc_ts for_update_ts,
+                                struct mvcc_result *res);
 };
 
 /* The in-process transport: n stores, store i holding keys in
@@ -623,12 +630,28 @@ int mvcc_txn_scan(struct mvcc_txn *t, const void *start, size_t start_len,
 int mvcc_txn_set(struct mvcc_txn *t, const void *key, size_t key_len,
                  const void *value, size_t value_len);
 int mvcc_txn_delete(struct mvcc_txn *t, const void *key, size_t key_len);
+/* Pessimistic locking (SELECT ... FOR UPDATE): locks the keys at a fresh
+ * for_update_ts, waiting up to wait_ms for other transactions' locks (0 =
+ * MVCC_LOCKED at once). A commit after an earlier for_update_ts is not a
+ * failure here: the lock is retaken at a newer one (the lock, not the
+ * snapshot, is what serializes). The first key ever locked becomes the
+ * primary. 0, MVCC_LOCKED, MVCC_LOCK_WAIT_TIMEOUT, MVCC_DEADLOCK (the caller
+ * should roll back), MVCC_ROLLED_BACK. Locked keys are committed with the
+ * transaction (as lock-only if not written) and released by rollback. */
+int mvcc_txn_lock_keys(struct mvcc_txn *t, const struct mvcc_key *keys,
+                       size_t n, int64_t wait_ms);
+/* Locks one key as above and reads its latest committed value: 0 with
+ * *value (mvcc_free it) or MVCC_NOTFOUND, or a lock_keys error. */
+int mvcc_txn_get_for_update(struct mvcc_txn *t, const void *key,
+                            size_t key_len, int64_t wait_ms, uint8_t **value,
+                            size_t *value_len);
 /* Commits and frees the txn: 0 with *commit_ts (if not NULL),
  * MVCC_CONFLICT (nothing committed; never retried blindly), MVCC_LOCKED (a
  * lock could not be resolved in time), or another error; after an error
  * the txn's prewrites are rolled back. A read-only txn commits at once. */
 int mvcc_txn_commit(struct mvcc_txn *t, mvcc_ts *commit_ts);
-/* Abandons the txn (buffered writes dropped) and frees it. */
+/* Abandons the txn (buffered writes dropped, pessimistic locks released)
+ * and frees it. */
 void mvcc_txn_rollback(struct mvcc_txn *t);
 
 #ifdef __cplusplus

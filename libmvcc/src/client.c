@@ -23,7 +23,8 @@ struct mut
     size_t klen;   /* its length */
     uint8_t *val;  /* value (owned; NULL for a delete) */
     size_t vlen;   /* its length */
-    int op;        /* MVCC_OP_PUT or MVCC_OP_DELETE */
+    int op;        /* MVCC_OP_PUT, MVCC_OP_DELETE, or MVCC_OP_LOCK (lock only) */
+    bool plock;    /* we hold a pessimistic lock on it */
     uint64_t shard; /* filled at commit */
 };
 
@@ -34,6 +35,9 @@ struct mvcc_txn
     struct mut *muts;      /* buffered writes, sorted by key */
     size_t n;              /* how many */
     size_t cap;            /* allocated */
+    uint8_t *primary;      /* pessimistic: first key locked (owned) */
+    size_t primary_len;    /* its length */
+    mvcc_ts for_update_ts; /* pessimistic: newest for_update_ts used */
     mvcc_ts *bypass;       /* txns whose locks our reads may skip */
     size_t nbypass;        /* how many */
     size_t bypass_cap;     /* allocated */
@@ -88,17 +92,48 @@ mvcc_ts mvcc_txn_start_ts(const struct mvcc_txn *t)
     return t->start_ts;
 }
 
-void mvcc_txn_rollback(struct mvcc_txn *t)
+static void txn_free(struct mvcc_txn *t)
 {
-    if (t == NULL)
-        return;
     for (size_t i = 0; i < t->n; i++) {
         mvcc__free(t->muts[i].key);
         mvcc__free(t->muts[i].val);
     }
     mvcc__free(t->muts);
     mvcc__free(t->bypass);
+    mvcc__free(t->primary);
     mvcc__free(t);
+}
+
+static int shard_of(struct mvcc_client *c, const void *k, size_t kl,
+                    uint64_t *shard);
+
+/* Releases our pessimistic locks (best effort: what is left expires). */
+static void release_plocks(struct mvcc_txn *t)
+{
+    struct mvcc_client *c = t->c;
+    if (t->primary == NULL || c->o.transport.pessimistic_rollback == NULL)
+        return;
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    for (size_t i = 0; i < t->n; i++) {
+        if (!t->muts[i].plock)
+            continue;
+        uint64_t shard;
+        struct mvcc_key k = {t->muts[i].key, t->muts[i].klen};
+        if (shard_of(c, k.data, k.len, &shard) == 0)
+            (void)c->o.transport.pessimistic_rollback(
+                c->o.transport.ctx, shard, &k, 1, t->start_ts,
+                t->for_update_ts, &r);
+    }
+    mvcc_result_reset(&r);
+}
+
+void mvcc_txn_rollback(struct mvcc_txn *t)
+{
+    if (t == NULL)
+        return;
+    release_plocks(t);
+    txn_free(t);
 }
 
 /* Binary search: index of key, or where it would go (*found false). */
@@ -136,6 +171,10 @@ static int buffer(struct mvcc_txn *t, int op, const void *k, size_t kl,
     bool found;
     size_t i = find_mut(t, k, kl, &found);
     if (found) {
+        if (op == MVCC_OP_LOCK) { /* locking never overrides a write */
+            t->muts[i].plock = true;
+            return 0;
+        }
         mvcc__free(t->muts[i].val);
         t->muts[i].val = val;
         t->muts[i].vlen = vl;
@@ -158,7 +197,7 @@ static int buffer(struct mvcc_txn *t, int op, const void *k, size_t kl,
         return -ENOMEM;
     }
     memmove(&t->muts[i + 1], &t->muts[i], (t->n - i) * sizeof *t->muts);
-    t->muts[i] = (struct mut){kc, kl, val, vl, op, 0};
+    t->muts[i] = (struct mut){kc, kl, val, vl, op, op == MVCC_OP_LOCK, 0};
     t->n++;
     return 0;
 }
@@ -367,7 +406,7 @@ int mvcc_txn_get(struct mvcc_txn *t, const void *key, size_t key_len,
 {
     bool found;
     size_t i = find_mut(t, key, key_len, &found);
-    if (found) {
+    if (found && t->muts[i].op != MVCC_OP_LOCK) {
         if (t->muts[i].op == MVCC_OP_DELETE)
             return MVCC_NOTFOUND;
         *value = mvcc__memdup(t->muts[i].val, t->muts[i].vlen);
@@ -410,7 +449,7 @@ int mvcc_txn_batch_get(struct mvcc_txn *t, const struct mvcc_key *keys,
     for (size_t i = 0; i < n && rc == 0; i++) {
         bool found;
         size_t mi = find_mut(t, keys[i].data, keys[i].len, &found);
-        if (!found) {
+        if (!found || t->muts[mi].op == MVCC_OP_LOCK) {
             rc = shard_of(t->c, keys[i].data, keys[i].len, &shard[i]);
             continue;
         }
@@ -521,6 +560,10 @@ int mvcc_txn_scan(struct mvcc_txn *t, const void *start, size_t start_len,
             break;
         int d = m && p ? kcmp(m->key, m->klen, p->key, p->key_len)
                        : (m ? -1 : 1);
+        if (d <= 0 && m->op == MVCC_OP_LOCK) {
+            mi++; /* lock only: the stored value stands */
+            continue;
+        }
         if (d <= 0) {
             if (d == 0)
                 si++;
@@ -540,6 +583,138 @@ int mvcc_txn_scan(struct mvcc_txn *t, const void *start, size_t start_len,
     mvcc__buf_free(&cur);
     mvcc_result_reset(&all);
     mvcc_result_reset(&part);
+    return rc;
+}
+
+/* Pessimistic locks. */
+
+static int lock_group(struct mvcc_txn *t, uint64_t shard,
+                      const struct mvcc_key *keys, size_t n, int64_t wait_ms,
+                      bool return_values, struct mvcc_result *res)
+{
+    struct mvcc_client *c = t->c;
+    if (c->o.transport.acquire_pessimistic_lock == NULL)
+        return -ENOTSUP;
+    uint64_t deadline = now_ms() + c->o.resolve_budget_ms;
+    for (unsigned attempt = 0;; attempt++) {
+        mvcc_ts fut;
+        int rc = c->o.tso(c->o.tso_ctx, &fut);
+        if (rc != 0)
+            return rc;
+        struct mvcc_pessimistic_req req;
+        memset(&req, 0, sizeof req);
+        req.keys = keys;
+        req.n = n;
+        req.primary = t->primary;
+        req.primary_len = t->primary_len;
+        req.start_ts = t->start_ts;
+        req.for_update_ts = fut;
+        req.lock_ttl = c->o.lock_ttl;
+        req.wait_timeout_ms = wait_ms;
+        req.return_values = return_values;
+        rc = c->o.transport.acquire_pessimistic_lock(c->o.transport.ctx, shard,
+                                                     &req, res);
+        if (rc == 0) {
+            if (fut > t->for_update_ts)
+                t->for_update_ts = fut;
+            return 0;
+        }
+        if (now_ms() > deadline)
+            return rc;
+        if (rc == MVCC_CONFLICT)
+            continue; /* committed after fut: take the lock at a newer one */
+        if (rc != MVCC_LOCKED && rc != MVCC_LOCK_WAIT_TIMEOUT)
+            return rc;
+        /* The holder may be dead: resolve what has expired, else give up. */
+        int rrc = resolve_locks(t, res->locks, res->nlocks, false);
+        if (rrc != 0)
+            return rrc == MVCC_LOCKED ? rc : rrc;
+        backoff(attempt);
+    }
+}
+
+static int lock_keys(struct mvcc_txn *t, const struct mvcc_key *keys,
+                     size_t n, int64_t wait_ms, bool return_values,
+                     struct mvcc_result *res)
+{
+    if (n == 0)
+        return 0;
+    if (keys == NULL)
+        return -EINVAL;
+    if (t->primary == NULL) {
+        t->primary = mvcc__memdup(keys[0].data ? keys[0].data : "",
+                                  keys[0].len);
+        if (t->primary == NULL)
+            return -ENOMEM;
+        t->primary_len = keys[0].len;
+    }
+    struct mvcc_key *g = mvcc__calloc(n, sizeof *g);
+    uint64_t *shard = mvcc__calloc(n, sizeof *shard);
+    bool *done = mvcc__calloc(n, sizeof *done);
+    int rc = g && shard && done ? 0 : -ENOMEM;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = shard_of(t->c, keys[i].data, keys[i].len, &shard[i]);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (done[i])
+            continue;
+        size_t m = 0;
+        for (size_t j = i; j < n; j++)
+            if (!done[j] && shard[j] == shard[i]) {
+                g[m++] = keys[j];
+                done[j] = true;
+            }
+        rc = lock_group(t, shard[i], g, m, wait_ms, return_values, res);
+        for (size_t j = 0; j < m && rc == 0; j++)
+            rc = buffer(t, MVCC_OP_LOCK, g[j].data, g[j].len, NULL, 0);
+    }
+    if (rc != 0) {
+        /* The primary is only ours once its lock is: else forget it. */
+        bool found;
+        size_t i = find_mut(t, t->primary, t->primary_len, &found);
+        if (!found || !t->muts[i].plock) {
+            mvcc__free(t->primary);
+            t->primary = NULL;
+            t->primary_len = 0;
+        }
+    }
+    mvcc__free(g);
+    mvcc__free(shard);
+    mvcc__free(done);
+    return rc;
+}
+
+int mvcc_txn_lock_keys(struct mvcc_txn *t, const struct mvcc_key *keys,
+                       size_t n, int64_t wait_ms)
+{
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    int rc = lock_keys(t, keys, n, wait_ms, false, &r);
+    mvcc_result_reset(&r);
+    return rc;
+}
+
+int mvcc_txn_get_for_update(struct mvcc_txn *t, const void *key,
+                            size_t key_len, int64_t wait_ms, uint8_t **value,
+                            size_t *value_len)
+{
+    struct mvcc_key k = {key, key_len};
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    int rc = lock_keys(t, &k, 1, wait_ms, true, &r);
+    if (rc == 0) {
+        bool found;
+        size_t i = find_mut(t, key, key_len, &found);
+        if (found && t->muts[i].op != MVCC_OP_LOCK) {
+            rc = mvcc_txn_get(t, key, key_len, value, value_len); /* ours */
+        } else if (r.npairs == 0) {
+            rc = MVCC_NOTFOUND;
+        } else {
+            *value = r.pairs[0].value; /* hand over */
+            *value_len = r.pairs[0].value_len;
+            r.pairs[0].value = NULL;
+        }
+    }
+    mvcc_result_reset(&r);
     return rc;
 }
 
@@ -571,14 +746,15 @@ static int prewrite_group(struct group *g)
     for (size_t i = 0; i < g->n; i++) {
         const struct mut *m = &t->muts[g->first + i];
         ms[i] = (struct mvcc_mutation){m->op, m->key, m->klen, m->val,
-                                       m->vlen, false};
+                                       m->vlen, m->plock};
     }
     struct mvcc_prewrite_req req;
     memset(&req, 0, sizeof req);
     req.mutations = ms;
     req.n = g->n;
-    req.primary = t->muts[0].key;
-    req.primary_len = t->muts[0].klen;
+    req.primary = t->primary ? t->primary : t->muts[0].key;
+    req.primary_len = t->primary ? t->primary_len : t->muts[0].klen;
+    req.for_update_ts = t->for_update_ts;
     req.start_ts = t->start_ts;
     req.lock_ttl = c->o.lock_ttl;
     req.txn_size = t->n;
@@ -659,7 +835,10 @@ static void heartbeat_if_long(struct mvcc_txn *t, uint64_t shard0)
     struct mvcc_result r;
     mvcc_result_init(&r);
     (void)c->o.transport.txn_heartbeat(c->o.transport.ctx, shard0,
-                                       t->muts[0].key, t->muts[0].klen,
+                                       t->primary ? t->primary
+                                                  : t->muts[0].key,
+                                       t->primary ? t->primary_len
+                                                  : t->muts[0].klen,
                                        t->start_ts, age + c->o.lock_ttl, &r);
     mvcc_result_reset(&r);
 }
@@ -698,6 +877,22 @@ int mvcc_txn_commit(struct mvcc_txn *t, mvcc_ts *commit_ts_out)
                                       false, NULL, 0, 0, 0, 0, false};
         gs[ng - 1].n++;
     }
+    /* The primary: the first key locked (pessimistic), else the smallest.
+     * Its group goes first. */
+    const uint8_t *pk = t->primary ? t->primary : t->muts[0].key;
+    size_t pkl = t->primary ? t->primary_len : t->muts[0].klen;
+    bool pfound;
+    size_t pi = find_mut(t, pk, pkl, &pfound);
+    if (!pfound) { /* cannot happen: a primary is a locked key */
+        rc = MVCC_EINTERNAL;
+        goto out;
+    }
+    for (size_t i = 1; i < ng; i++)
+        if (gs[i].first <= pi && pi < gs[i].first + gs[i].n) {
+            struct group g = gs[0];
+            gs[0] = gs[i];
+            gs[i] = g;
+        }
     bool one_pc = c->o.one_pc && ng == 1;
     bool async = !one_pc && c->o.async_commit && t->n <= ASYNC_MAX_KEYS;
     if (async) {
@@ -706,8 +901,10 @@ int mvcc_txn_commit(struct mvcc_txn *t, mvcc_ts *commit_ts_out)
             rc = -ENOMEM;
             goto out;
         }
-        for (size_t i = 1; i < t->n; i++)
-            secs[i - 1] = (struct mvcc_key){t->muts[i].key, t->muts[i].klen};
+        size_t ns = 0;
+        for (size_t i = 0; i < t->n; i++)
+            if (i != pi)
+                secs[ns++] = (struct mvcc_key){t->muts[i].key, t->muts[i].klen};
     }
     for (size_t i = 0; i < ng; i++) {
         gs[i].one_pc = one_pc;
@@ -715,7 +912,6 @@ int mvcc_txn_commit(struct mvcc_txn *t, mvcc_ts *commit_ts_out)
         gs[i].secs = secs;
         gs[i].nsecs = async ? t->n - 1 : 0;
     }
-
     /* Prewrite: the primary's group first, then the others in parallel. */
     rc = prewrite_group(&gs[0]);
     if (rc == 0 && ng > 1) {
@@ -765,8 +961,8 @@ int mvcc_txn_commit(struct mvcc_txn *t, mvcc_ts *commit_ts_out)
         for (int tries = 0;; tries++) {
             if ((rc = c->o.tso(c->o.tso_ctx, &commit_ts)))
                 break;
-            struct mvcc_key pk = {t->muts[0].key, t->muts[0].klen};
-            rc = c->o.transport.commit(c->o.transport.ctx, gs[0].shard, &pk,
+            struct mvcc_key pkey = {pk, pkl};
+            rc = c->o.transport.commit(c->o.transport.ctx, gs[0].shard, &pkey,
                                        1, t->start_ts, commit_ts, &r);
             if (rc != MVCC_COMMIT_TS_EXPIRED || tries > 16)
                 break;
@@ -788,20 +984,24 @@ int mvcc_txn_commit(struct mvcc_txn *t, mvcc_ts *commit_ts_out)
      * through the primary. */
     for (size_t i = 0; i < ng; i++) {
         keys_of(t, &gs[i], keys);
-        size_t skip = (i == 0 && !async) ? 1 : 0;
-        if (gs[i].n > skip)
+        size_t m = 0;
+        for (size_t j = 0; j < gs[i].n; j++)
+            if (async || gs[i].first + j != pi)
+                keys[m++] = keys[j];
+        if (m > 0)
             (void)c->o.transport.commit(c->o.transport.ctx, gs[i].shard,
-                                        keys + skip, gs[i].n - skip,
-                                        t->start_ts, commit_ts, &r);
+                                        keys, m, t->start_ts, commit_ts, &r);
     }
     mvcc_result_reset(&r);
 done:
     if (commit_ts_out)
         *commit_ts_out = commit_ts;
 out:
+    if (rc != 0 && rc != -ECANCELED)
+        release_plocks(t); /* locks never prewritten */
     mvcc__free(gs);
     mvcc__free(keys);
     mvcc__free(secs);
-    mvcc_txn_rollback(t);
+    txn_free(t);
     return rc;
 }

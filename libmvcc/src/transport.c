@@ -111,6 +111,21 @@ static int l_heartbeat(void *ctx, uint64_t shard, const void *primary,
                               res);
 }
 
+static int l_plock(void *ctx, uint64_t shard,
+                   const struct mvcc_pessimistic_req *req,
+                   struct mvcc_result *res)
+{
+    return mvcc_acquire_pessimistic_lock(STORE(ctx, shard), req, res);
+}
+
+static int l_prollback(void *ctx, uint64_t shard, const struct mvcc_key *keys,
+                       size_t n, mvcc_ts start_ts, mvcc_ts for_update_ts,
+                       struct mvcc_result *res)
+{
+    return mvcc_pessimistic_rollback(STORE(ctx, shard), keys, n, start_ts,
+                                     for_update_ts, res);
+}
+
 void mvcc_local_transport_free(struct mvcc_transport *t)
 {
     if (t == NULL || t->ctx == NULL)
@@ -158,6 +173,8 @@ int mvcc_local_transport_init(struct mvcc_transport *t,
     t->check_secondary_locks = l_check_sec;
     t->resolve_lock = l_resolve;
     t->txn_heartbeat = l_heartbeat;
+    t->acquire_pessimistic_lock = l_plock;
+    t->pessimistic_rollback = l_prollback;
     return 0;
 nomem:
     mvcc_local_transport_free(t);

@@ -5,6 +5,8 @@
  * resolve (DESIGN.md, "Client"). Both engines.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -220,6 +222,129 @@ static void one_pc_and_async_commit(void **state)
     }
 }
 
+
+/* Pessimistic transactions through the client. */
+
+struct counter
+{
+    struct mvcc_client *c; /* client */
+    int ok;                /* increments committed */
+    int failed;            /* anything else */
+};
+
+static void *counter_thread(void *arg)
+{
+    struct counter *w = arg;
+    for (int i = 0; i < 25; i++) {
+        struct mvcc_txn *t;
+        if (mvcc_txn_begin(w->c, &t) != 0) {
+            w->failed++;
+            continue;
+        }
+        uint8_t *v = NULL;
+        size_t vl = 0;
+        long n = 0;
+        int rc = mvcc_txn_get_for_update(t, K("counter"), 60000, &v, &vl);
+        if (rc == 0) {
+            char b[32];
+            memcpy(b, v, vl < 31 ? vl : 31);
+            b[vl < 31 ? vl : 31] = 0;
+            n = atol(b);
+            mvcc_free(v);
+        } else if (rc != MVCC_NOTFOUND) {
+            mvcc_txn_rollback(t);
+            w->failed++;
+            continue;
+        }
+        char b[32];
+        snprintf(b, sizeof b, "%ld", n + 1);
+        if (mvcc_txn_set(t, K("counter"), K(b)) != 0 ||
+            mvcc_txn_commit(t, NULL) != 0)
+            w->failed++;
+        else
+            w->ok++;
+    }
+    return NULL;
+}
+
+static void for_update_serializes_increments(void **state)
+{
+    struct tu_cluster *k = *state;
+    pthread_t th[4];
+    struct counter w[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (struct counter){k->c, 0, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, counter_thread, &w[i]),
+                         0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].failed, 0); /* waits, never conflicts */
+        assert_int_equal(w[i].ok, 25);
+    }
+    get_is(k->c, "counter", "100");
+}
+
+static void lock_keys_no_wait_and_rollback_releases(void **state)
+{
+    struct tu_cluster *k = *state;
+    struct mvcc_txn *a, *b;
+    struct mvcc_key keys[] = {{"kiwi", 4}, {"apple", 5}}; /* two shards */
+    assert_int_equal(mvcc_txn_begin(k->c, &a), 0);
+    assert_int_equal(mvcc_txn_lock_keys(a, keys, 2, 0), 0);
+    assert_int_equal(mvcc_txn_begin(k->c, &b), 0);
+    assert_int_equal(mvcc_txn_lock_keys(b, &keys[1], 1, 0), MVCC_LOCKED);
+    /* b never got a lock: its commit of a write to another key works */
+    set(b, "zz", "b");
+    assert_int_equal(mvcc_txn_commit(b, NULL), 0);
+    mvcc_txn_rollback(a); /* releases both */
+    assert_int_equal(mvcc_txn_begin(k->c, &b), 0);
+    assert_int_equal(mvcc_txn_lock_keys(b, keys, 2, 0), 0);
+    /* a locked-only key commits as a lock record: value unchanged */
+    set(b, "apple", "new");
+    commit_ok(b);
+    get_is(k->c, "apple", "new");
+    get_is(k->c, "kiwi", NULL);
+}
+
+struct locker
+{
+    struct mvcc_txn *t; /* txn */
+    const char *key;    /* key to lock */
+    int rc;             /* outcome */
+};
+
+static void *locker_thread(void *arg)
+{
+    struct locker *l = arg;
+    struct mvcc_key k = {l->key, strlen(l->key)};
+    l->rc = mvcc_txn_lock_keys(l->t, &k, 1, 60000);
+    return NULL;
+}
+
+static void client_deadlock_is_reported(void **state)
+{
+    struct tu_cluster *k = *state;
+    struct mvcc_txn *t1, *t2;
+    struct mvcc_key a = {"a1", 2}, b = {"b1", 2}; /* both shard 0 */
+    assert_int_equal(mvcc_txn_begin(k->c, &t1), 0);
+    assert_int_equal(mvcc_txn_begin(k->c, &t2), 0);
+    assert_int_equal(mvcc_txn_lock_keys(t1, &a, 1, 0), 0);
+    assert_int_equal(mvcc_txn_lock_keys(t2, &b, 1, 0), 0);
+    struct locker l = {t1, "b1", -1};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, locker_thread, &l), 0);
+    while (mvcc_store_lock_waiters(k->s[0]) != 1)
+        sched_yield();
+    assert_int_equal(mvcc_txn_lock_keys(t2, &a, 1, 60000), MVCC_DEADLOCK);
+    mvcc_txn_rollback(t2);
+    pthread_join(th, NULL);
+    assert_int_equal(l.rc, 0);
+    set(t1, "b1", "x");
+    commit_ok(t1);
+    get_is(k->c, "b1", "x");
+}
+
 static struct mvcc_key split_g = {"g", 1};
 
 static void local_transport_routes_by_range(void **state)
@@ -250,6 +375,9 @@ int main(void)
         TU_BOTH_CLUSTER(writes_reads_and_scans),
         TU_BOTH_CLUSTER(conflict_is_reported_not_retried),
         TU_BOTH_CLUSTER(local_transport_routes_by_range),
+        TU_BOTH_CLUSTER(for_update_serializes_increments),
+        TU_BOTH_CLUSTER(lock_keys_no_wait_and_rollback_releases),
+        TU_BOTH_CLUSTER(client_deadlock_is_reported),
         TU_BOTH_KIND(crash_before_primary_commit_rolls_back),
         TU_BOTH_KIND(crash_after_primary_commit_rolls_forward),
         TU_BOTH_KIND(async_commit_crash_after_prewrite_is_committed),

@@ -134,6 +134,11 @@ static void bank(void **state)
         o.tso_ctx = &k->tso;
         o.async_commit = mode == 1;
         o.one_pc = mode == 2;
+        /* Concurrent prewrites across shards can block each other until
+         * one lock expires (Percolator has no wait-for graph for them): a
+         * short TTL keeps that cheap on a loaded machine and makes
+         * expiry-driven resolution part of the workload. */
+        o.lock_ttl = 20;
         struct mvcc_client *c;
         assert_int_equal(mvcc_client_create(&o, &c), 0);
         pthread_t th[THREADS];
@@ -219,6 +224,7 @@ static int parse(const uint8_t *v, size_t vl, int *out)
 struct la
 {
     struct tu_cluster *k; /* cluster */
+    struct mvcc_client *c; /* client (short lock TTL) */
     int id;               /* thread */
 };
 
@@ -240,7 +246,7 @@ static void *la_thread(void *arg)
         r->rd[1] = r->app[1];
         r->rd[2] = (int)((seed >> 20) % LISTS);
         struct mvcc_txn *t;
-        if (mvcc_txn_begin(w->k->c, &t) != 0)
+        if (mvcc_txn_begin(w->c, &t) != 0)
             continue;
         int ok = 1;
         /* read the third list first (it may be one we append to) */
@@ -298,15 +304,25 @@ static void list_append(void **state)
     memset(recs, 0, sizeof recs);
     memset(edge, 0, sizeof edge);
     memset(rwedge, 0, sizeof rwedge);
+    struct mvcc_client_opts o;
+    memset(&o, 0, sizeof o);
+    o.transport = k->tr;
+    o.tso = mvcc_local_tso_next;
+    o.tso_ctx = &k->tso;
+    o.lock_ttl = 20;
+    struct mvcc_client *c;
+    assert_int_equal(mvcc_client_create(&o, &c), 0);
     pthread_t th[THREADS];
     struct la w[THREADS];
     for (int i = 0; i < THREADS; i++) {
         w[i].k = k;
+        w[i].c = c;
         w[i].id = i;
         assert_int_equal(pthread_create(&th[i], NULL, la_thread, &w[i]), 0);
     }
     for (int i = 0; i < THREADS; i++)
         pthread_join(th[i], NULL);
+    mvcc_client_destroy(c);
 
     /* Final lists give each key's version order. */
     static int fin[LISTS][MAXT];
