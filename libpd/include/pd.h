@@ -97,7 +97,8 @@ typedef uint64_t pd_ts;
 struct pd_storage {
     void *ctx; /* passed to propose */
     /* Copy cmd[0..len) into the log; 0 when accepted, negative otherwise
-     * (the call that proposed then fails with that code). */
+     * (the call that proposed then fails with that code). Called from
+     * inside libpd calls: it must not call back into the same pd. */
     int (*propose)(void *ctx, const uint8_t *cmd, size_t len);
 };
 
