@@ -129,6 +129,16 @@ int main(void)
     printf("BENCH region_heartbeat %.0f heartbeats/s\n", (double)n / t);
     if (pd_memlog_count(log_) != applied)
         fprintf(stderr, "stats-only heartbeats proposed commands\n");
+
+    /* One scheduling round over the 100k regions (one store: nothing to
+     * balance, every region short of replicas but no target): the cost of
+     * looking. */
+    t0 = now_s();
+    struct pd_operator ops[8];
+    size_t nops;
+    pd_schedule(pd, 1, ops, 8, &nops);
+    t = now_s() - t0;
+    printf("BENCH schedule_round_100k %.1f ms\n", t * 1000);
     pd_destroy(pd);
     pd_memlog_destroy(log_);
     return 0;
