@@ -3,6 +3,7 @@
  * contents are lexed as SQL) follow the MySQL 8.0 reference manual,
  * "Language Structure". See DESIGN.md, "Parser".
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "lex.h"
@@ -20,10 +21,40 @@ static const struct kwent keywords[] = {
 #undef SQL__KW_ENT
 };
 
+/* Keyword lookup: an open-addressing hash of the upper-cased word, built
+ * once (pthread_once) from the sorted table; a word costs one hash and at
+ * most a few compares. */
+#define KW_HASH_SIZE 1024 /* power of two, > 3 x the keywords */
+#define KW_MAX_LEN 31
+
+static unsigned short kw_hash[KW_HASH_SIZE]; /* keyword index, 0 = empty */
+static pthread_once_t kw_once = PTHREAD_ONCE_INIT;
+
+static uint32_t hash_upper(const char *up, size_t n)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)up[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static void kw_build(void)
+{
+    for (int k = 1; k < KW__COUNT; k++) {
+        const char *name = keywords[k].name;
+        uint32_t h = hash_upper(name, strlen(name)) & (KW_HASH_SIZE - 1);
+        while (kw_hash[h] != 0)
+            h = (h + 1) & (KW_HASH_SIZE - 1);
+        kw_hash[h] = (unsigned short)k;
+    }
+}
+
 int sql__keyword(const char *s, size_t n)
 {
-    char up[32];
-    if (n == 0 || n >= sizeof up)
+    char up[KW_MAX_LEN + 1];
+    if (n == 0 || n > KW_MAX_LEN)
         return KW_NONE;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
@@ -32,18 +63,16 @@ int sql__keyword(const char *s, size_t n)
         up[i] = c;
     }
     up[n] = '\0';
-    int lo = 1, hi = KW__COUNT - 1;
-    while (lo <= hi) {
-        int mid = (lo + hi) / 2;
-        int c = strcmp(up, keywords[mid].name);
-        if (c == 0)
-            return mid;
-        if (c < 0)
-            hi = mid - 1;
-        else
-            lo = mid + 1;
+    pthread_once(&kw_once, kw_build);
+    uint32_t h = hash_upper(up, n) & (KW_HASH_SIZE - 1);
+    for (;;) {
+        int k = kw_hash[h];
+        if (k == 0)
+            return KW_NONE;
+        if (memcmp(keywords[k].name, up, n + 1) == 0)
+            return k;
+        h = (h + 1) & (KW_HASH_SIZE - 1);
     }
-    return KW_NONE;
 }
 
 const char *sql__keyword_name(int kw)

@@ -10,8 +10,8 @@
 
 #include "arena.h"
 
-/* Keywords, sorted by name (the lexer binary-searches them; a test checks
- * the order). X(name, class): 0 non-reserved (usable as an identifier),
+/* Keywords, sorted by name (for the reader; a test checks the order; the
+ * lexer finds them through a hash). X(name, class): 0 non-reserved (usable as an identifier),
  * 1 reserved, 2 reserved but also a function name before '('. */
 #define SQL_KEYWORD_TABLE(X) \
     X(ACTION, 0) \
