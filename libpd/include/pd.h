@@ -161,6 +161,9 @@ struct pd_config {
     uint64_t merge_max_size;      /* regions below this merge (20 MiB) */
     uint64_t merge_max_keys;      /* ... and below this many keys (200000) */
     uint32_t low_space_percent;   /* no new replica below this % free (20) */
+    /* No merge within this long of a region's split or merge, nor of a
+     * leader change (1 h; 0: no wait): stops split/merge ping-pong. */
+    uint64_t split_merge_interval_ms;
     pd_logger_fn logger;          /* NULL: no logging (per process) */
     void *logger_ctx;             /* passed to logger */
     int log_level;                /* lowest level logged (PD_LOG_INFO) */

@@ -22,6 +22,7 @@ void pd_config_default(struct pd_config *cfg)
     cfg->merge_max_size = (uint64_t)20 << 20;
     cfg->merge_max_keys = 200000;
     cfg->low_space_percent = 20;
+    cfg->split_merge_interval_ms = 3600 * 1000;
     cfg->log_level = PD_LOG_INFO;
 }
 
@@ -138,6 +139,7 @@ int pd__apply_config(struct pd *pd, const struct pd__config_v *v)
     c->merge_max_size = v->merge_max_size;
     c->merge_max_keys = v->merge_max_keys;
     c->low_space_percent = v->low_space_percent;
+    c->split_merge_interval_ms = v->split_merge_interval_ms;
     for (uint32_t i = 0; i < v->n_labels; i++)
         c->location_labels[i] = labels[i];
     c->n_location_labels = v->n_labels;
@@ -266,6 +268,7 @@ int pd_become_leader(struct pd *pd, uint64_t wall_ms, uint64_t mono_ms)
 {
     pd->leader = true;
     pd->leader_mono = mono_ms;
+    pd->now_mono = mono_ms;
     pd__ops_clear(pd);
     /* A fresh view: nobody has been heard from in this leadership. */
     for (size_t i = 0; i < pd->n_stores; i++)

@@ -75,6 +75,7 @@ struct pd__config_v {
     uint64_t merge_max_size;        /* ... */
     uint64_t merge_max_keys;        /* ... */
     uint32_t low_space_percent;     /* ... */
+    uint64_t split_merge_interval_ms; /* ... */
     uint32_t n_labels;              /* location label levels */
     struct pd__str labels[PD_MAX_LOCATION_LABELS]; /* their names */
 };
@@ -160,6 +161,8 @@ struct pd__region {
     bool has_hb;                        /* leader: heartbeat this leadership */
     uint64_t hb_mono;                   /* leader: mono ms of the last one */
     uint32_t n_down;                    /* leader: used slots of down */
+    bool reshaped;                      /* leader: split/merged lately */
+    uint64_t reshaped_mono;             /* leader: mono ms it was seen */
     uint64_t down[PD_MAX_PEERS];        /* leader: peers reported down */
 };
 
@@ -240,6 +243,7 @@ struct pd {
     /* Leader state: volatile, rebuilt by pd_become_leader. */
     bool leader;          /* serving as leader */
     uint64_t leader_mono; /* monotonic ms when leadership began */
+    uint64_t now_mono;    /* latest mono ms a leader call passed in */
     uint64_t tso_phys;    /* physical ms of the next timestamp */
     uint32_t tso_logical; /* next logical value in tso_phys */
     uint64_t tso_pending; /* bound proposed and not yet applied; 0 none */

@@ -217,12 +217,20 @@ int pd__apply_region(struct pd *pd, const struct pd__region_v *v)
      * heartbeat of this leadership (every older command applied before
      * pd_become_leader): the region counts as heard from. */
     r->has_hb = pd->leader;
+    /* A new region or a new range (version) was reshaped just now, as far
+     * as the merge checker's split_merge_interval is concerned. */
+    r->reshaped = pd->leader;
+    r->reshaped_mono = pd->now_mono;
     size_t nk = pd->n_regions, ni = pd->n_regions;
     size_t lo, hi;
     overlaps(pd, v, &lo, &hi);
     if (cur != NULL) {
         r->has_hb = cur->has_hb || pd->leader;
         r->hb_mono = cur->hb_mono;
+        if (cur->version == v->version) {
+            r->reshaped = cur->reshaped;
+            r->reshaped_mono = cur->reshaped_mono;
+        }
         r->n_down = cur->n_down;
         memcpy(r->down, cur->down, cur->n_down * sizeof(r->down[0]));
         long ck = pd__region_index(pd, cur->start, cur->start_len);
@@ -292,6 +300,8 @@ int pd_region_heartbeat(struct pd *pd, uint64_t mono_ms,
     if (pd->cluster_id == 0)
         return pd__err(pd, PD_ENOTBOOTSTRAPPED, "region heartbeat before "
                                                 "bootstrap");
+    if (mono_ms > pd->now_mono)
+        pd->now_mono = mono_ms;
     if (hb == NULL || hb->n_down_peers > PD_MAX_PEERS)
         return pd__err(pd, -EINVAL, "region heartbeat: NULL or bad down "
                                     "peers");

@@ -436,10 +436,18 @@ static bool same_stores(const struct pd__region *a, const struct pd__region *b)
     return true;
 }
 
+/* Split or merged less than split_merge_interval_ms ago. */
+static bool reshaped_lately(const struct ctx *c, const struct pd__region *r)
+{
+    uint64_t iv = c->pd->cfg.split_merge_interval_ms;
+    return iv > 0 && r->reshaped && c->now < r->reshaped_mono + iv;
+}
+
 static bool merge_ok(const struct ctx *c, const struct pd__region *r,
                      const struct pd__region *t)
 {
     return t != NULL && healthy(c, t) && !pd__op_busy(c->pd, t->id) &&
+           !reshaped_lately(c, t) &&
            same_stores(r, t) && r->size + t->size <= c->pd->cfg.region_max_size;
 }
 
@@ -447,7 +455,11 @@ static int merge_check(struct ctx *c, const struct pd__region *r,
                        struct pd_operator *out)
 {
     struct pd *pd = c->pd;
-    if (!healthy(c, r) || !small(pd, r))
+    if (!healthy(c, r) || !small(pd, r) || reshaped_lately(c, r))
+        return PD_ENOOP;
+    /* A new leader does not know when regions last split: wait. */
+    uint64_t iv = pd->cfg.split_merge_interval_ms;
+    if (iv > 0 && c->now < pd->leader_mono + iv)
         return PD_ENOOP;
     long i = pd__region_index(pd, r->start, r->start_len);
     assert(i >= 0 && pd->by_key[i] == r);

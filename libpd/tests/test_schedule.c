@@ -26,6 +26,7 @@ static struct pd_config config(void)
     cfg.location_labels[0] = "zone";
     cfg.location_labels[1] = "host";
     cfg.n_location_labels = 2;
+    cfg.split_merge_interval_ms = 0;
     return cfg;
 }
 
@@ -396,6 +397,40 @@ static void merge_small_neighbours(void **state)
     fx_fini(&fx);
 }
 
+static void no_merge_right_after_a_split(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    cfg.split_merge_interval_ms = 1000;
+    struct fx fx;
+    cluster(&fx, &cfg, 3, NULL); /* leader since mono 0 */
+    region(&fx, 10, NULL, "g", 1, 5, 3, S123);
+    region(&fx, 11, "g", NULL, 1, 1, 3, S123);
+    for (uint64_t id = 1; id <= 3; id++)
+        store_hb(&fx, 900, id, 80 * GIB);
+    struct pd_operator op;
+    /* Both regions appeared at 0, and so did the leader. */
+    assert_int_equal(pd_check_region(fx.pd[0], 999, 11, &op), PD_ENOOP);
+    assert_int_equal(pd_check_region(fx.pd[0], 1000, 11, &op), 0);
+    assert_string_equal(op.desc, "merge-region");
+    assert_int_equal(op.steps[0].target_region_id, 10);
+    assert_int_equal(pd_operator_remove(fx.pd[0], 11), 0);
+    /* Region 10 splits at 1500: its halves are too fresh to absorb 11. */
+    struct pd_region_info a = fx_region(10, NULL, "c", 1, 3, 1, 1, 3, S123);
+    struct pd_region_info b = fx_region(12, "c", "g", 1, 3, 1, 1, 3, S123);
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 1500, &a, NULL), 0);
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 1500, &b, NULL), 0);
+    fx_commit(&fx);
+    /* A stats-only report later does not make it fresh again. */
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 2400, &b, NULL), 0);
+    for (uint64_t id = 1; id <= 3; id++)
+        store_hb(&fx, 2400, id, 80 * GIB);
+    assert_int_equal(pd_check_region(fx.pd[0], 2499, 11, &op), PD_ENOOP);
+    assert_int_equal(pd_check_region(fx.pd[0], 2500, 11, &op), 0);
+    assert_int_equal(op.steps[0].target_region_id, 12);
+    fx_fini(&fx);
+}
+
 static void one_scheduling_round(void **state)
 {
     (void)state;
@@ -623,6 +658,7 @@ int main(void)
         cmocka_unit_test(balance_region_by_size),
         cmocka_unit_test(balance_region_keeps_isolation),
         cmocka_unit_test(merge_small_neighbours),
+        cmocka_unit_test(no_merge_right_after_a_split),
         cmocka_unit_test(one_scheduling_round),
         cmocka_unit_test(simulated_cluster_settles),
     };
