@@ -345,10 +345,6 @@ int rpc_client_create(struct event_base *base,
         opts->connect_timeout_ms < 0 || opts->stall_timeout_ms < 0 ||
         opts->default_deadline_ms < 0 || opts->max_frame > UINT32_MAX)
         return RPC_ECONFIG;
-#ifndef RPC_HAVE_TLS
-    if (opts->tls != NULL)
-        return RPC_ECONFIG;
-#endif
     struct rpc_client *cli = rpc__calloc(1, sizeof *cli);
     if (cli == NULL)
         return -ENOMEM;

@@ -12,9 +12,7 @@
 #include <sys/uio.h>
 
 #include "rpc_int.h"
-#ifdef RPC_HAVE_TLS
 #include "tls.h"
-#endif
 
 enum conn_state {
     CONN_CONNECTING, /* client: TCP connect in progress */
@@ -36,9 +34,7 @@ struct rpc__conn
     struct evbuffer *in;     /* plaintext in (rx without TLS) */
     struct evbuffer *out;    /* plaintext out, ours; flush_out moves
                                 it to the socket */
-#ifdef RPC_HAVE_TLS
     struct rpc__tls *tls; /* NULL: plaintext */
-#endif
     bool use_tls;                    /* in/out are our own buffers */
     bool is_server;                  /* accepted, not connected */
     struct event *stall_ev;          /* mid-frame silence / flood hold */
@@ -81,9 +77,7 @@ static void conn_free(struct rpc__conn *c)
         evbuffer_free(c->out);
     if (c->rx != NULL)
         evbuffer_free(c->rx);
-#ifdef RPC_HAVE_TLS
     rpc__tls_free(c->tls);
-#endif
     if (c->link.next != NULL)
         rpc__list_remove(&c->link);
     rpc__free(c);
@@ -259,12 +253,8 @@ static void write_direct(struct rpc__conn *c)
 
 static const char *tls_errmsg(const struct rpc__conn *c)
 {
-#ifdef RPC_HAVE_TLS
     if (c->tls != NULL)
         return rpc__tls_errmsg(c->tls);
-#else
-    (void)c;
-#endif
     return "TLS failure";
 }
 
@@ -292,10 +282,8 @@ static int flush_out(struct rpc__conn *c)
     if (c->state != CONN_OPEN || evbuffer_get_length(c->out) == 0)
         return 0;
     struct evbuffer *raw = bufferevent_get_output(c->bev);
-#ifdef RPC_HAVE_TLS
     if (c->tls != NULL)
         return rpc__tls_on_write(c->tls, c->out, raw);
-#endif
     if (evbuffer_get_length(raw) == 0) {
         write_direct(c);
         /* The bufferevent's write callback will not see these bytes go. */
@@ -389,7 +377,6 @@ static void read_cb(struct bufferevent *bev, void *arg)
     }
     c->busy++;
     pull_more(c);
-#ifdef RPC_HAVE_TLS
     if (c->tls != NULL) {
         int rc = rpc__tls_on_read(c->tls, c->rx, c->in,
                                   bufferevent_get_output(c->bev));
@@ -407,11 +394,8 @@ static void read_cb(struct bufferevent *bev, void *arg)
             }
         }
     }
-#endif
     parse(c);
-#ifdef RPC_HAVE_TLS
 out:
-#endif
     c->busy--;
     if (c->dead && c->busy == 0)
         conn_free(c);
@@ -440,7 +424,6 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     }
     if (what & BEV_EVENT_CONNECTED) {
         tune_socket(bufferevent_getfd(c->bev));
-#ifdef RPC_HAVE_TLS
         if (c->tls != NULL) {
             c->state = CONN_HANDSHAKE;
             bufferevent_enable(c->bev, EV_READ);
@@ -448,7 +431,6 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
                 conn_fail(c, RPC_ETLS, rpc__tls_errmsg(c->tls), 0, false);
             return;
         }
-#endif
         set_open(c);
         return;
     }
@@ -535,17 +517,12 @@ static int conn_new(const struct rpc__conn_params *p,
         c->out == NULL)
         goto err;
     if (p->tls != NULL) {
-#ifdef RPC_HAVE_TLS
         c->use_tls = true;
         c->in = evbuffer_new();
         if (c->in == NULL)
             goto err;
         if (rpc__tls_new(p->tls, &c->tls) != 0)
             goto err;
-#else
-        conn_free(c);
-        return RPC_ECONFIG;
-#endif
     }
     *out = c;
     return 0;
@@ -584,10 +561,8 @@ int rpc__conn_accept(const struct rpc__conn_params *p,
     }
     conn_setup_bev(c);
     c->state = CONN_OPEN;
-#ifdef RPC_HAVE_TLS
     if (c->tls != NULL)
         c->state = CONN_HANDSHAKE; /* the client speaks first */
-#endif
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     update_stall(c);
     *out = c;
@@ -748,11 +723,7 @@ const char *rpc__conn_peer(const struct rpc__conn *c)
 
 const char *rpc__conn_peer_cn(const struct rpc__conn *c)
 {
-#ifdef RPC_HAVE_TLS
     if (c->tls != NULL)
         return rpc__tls_peer_cn(c->tls);
-#else
-    (void)c;
-#endif
     return "";
 }

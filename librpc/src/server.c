@@ -514,13 +514,6 @@ int rpc_server_create(struct event_base *base,
     rpc__list_init(&srv->conns);
     rpc__list_init(&srv->orphans);
     rpc__list_init(&srv->lingering);
-#ifndef RPC_HAVE_TLS
-    if (opts->tls != NULL) {
-        snprintf(errbuf, errlen, "librpc was built without TLS");
-        rc = RPC_ECONFIG;
-        goto err_srv;
-    }
-#endif
 
     const char *host = opts->host != NULL ? opts->host : "0.0.0.0";
     char port[8];
