@@ -521,8 +521,11 @@ static int conn_new(const struct rpc__conn_params *p,
         c->in = evbuffer_new();
         if (c->in == NULL)
             goto err;
-        if (rpc__tls_new(p->tls, &c->tls) != 0)
-            goto err;
+        int rc = rpc__tls_new(p->tls, &c->tls);
+        if (rc != 0) {
+            conn_free(c);
+            return rc; /* -ENOMEM or RPC_ETLS */
+        }
     }
     *out = c;
     return 0;
