@@ -177,8 +177,9 @@ static void server_tls_round_trip(void **state)
     rpc_tls_config_destroy(scfg);
 }
 
-/* The ServerHello on the wire: TLS 1.2 and the first suite of our list for
- * an ECDSA certificate (ECDHE-ECDSA-CHACHA20-POLY1305-SHA256, 0xCCA9). */
+/* The server's first flight on the wire: TLS 1.2, the first suite of our
+ * list for an ECDSA certificate (ECDHE-ECDSA-CHACHA20-POLY1305-SHA256,
+ * 0xCCA9) and our first ECDHE group, x25519. */
 static void negotiates_tls12_ecdhe_aead(void **state)
 {
     struct rpc_tls_config *scfg = server_cfg(false, NULL);
@@ -203,6 +204,20 @@ static void negotiates_tls12_ecdhe_aead(void **state)
     sid = p[43];
     assert_true(44 + sid + 2 <= evbuffer_get_length(srv.raw_out));
     assert_int_equal(p[44 + sid] << 8 | p[45 + sid], 0xCCA9);
+    /* ServerKeyExchange: a named curve, x25519 (29). */
+    {
+        size_t len = evbuffer_get_length(srv.raw_out), off = 0;
+        bool seen = false;
+        while (off + 11 <= len) {
+            if (p[off] == 22 && p[off + 5] == 12) {
+                assert_int_equal(p[off + 9], 3); /* named_curve */
+                assert_int_equal(p[off + 10] << 8 | p[off + 11], 29);
+                seen = true;
+            }
+            off += 5 + ((size_t)p[off + 3] << 8 | p[off + 4]);
+        }
+        assert_true(seen);
+    }
     end_free(&srv);
     end_free(&cli);
     rpc_tls_config_destroy(ccfg);
