@@ -1,0 +1,169 @@
+/* myserver.c: an outside program built against an installed libsql through
+ * pkg-config, showing how a server wires the protocol engine to a socket
+ * (sql.h, "MySQL client/server protocol engine"): blocking I/O, one
+ * connection at a time, a toy executor. run-myserver.sh drives it with the
+ * mariadb CLI. Usage: myserver PORTFILE (listens on an ephemeral loopback
+ * port and writes its number to PORTFILE).
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <sql.h>
+
+static int lookup(void *ctx, const char *user, const char *host,
+                  struct sql_account *a)
+{
+    (void)ctx;
+    (void)host;
+    if (strcmp(user, "root") == 0) {
+        a->plugin = SQL_AUTH_NATIVE;
+        a->has_password = false;
+        return 0;
+    }
+    if (strcmp(user, "alice") == 0) {
+        a->plugin = SQL_AUTH_NATIVE;
+        a->has_password = true;
+        sql_auth_native_hash("secret", 6, a->native_hash);
+        return 0;
+    }
+    if (strcmp(user, "bob") == 0 || strcmp(user, "carol") == 0) {
+        a->plugin = SQL_AUTH_CACHING_SHA2;
+        a->has_password = true;
+        sql_auth_sha2_hash("s3cret", 6, a->sha2_hash);
+        a->sha2_cached = user[0] == 'b';
+        return 0;
+    }
+    return SQL_ENOTFOUND;
+}
+
+/* One column, one row. */
+static int one_value(struct sql_proto_conn *c, const char *name,
+                     uint8_t type, struct sql_value v)
+{
+    struct sql_column col;
+    memset(&col, 0, sizeof col);
+    col.name = name;
+    col.type = type;
+    col.charset = SQL_CHARSET_UTF8MB4_GENERAL_CI;
+    col.length = 64;
+    col.decimals = 31;
+    struct sql_ok end = {.status = SQL_SERVER_STATUS_AUTOCOMMIT};
+    int rc = sql_reply_columns(c, 1);
+    rc = rc ? rc : sql_reply_column(c, &col);
+    rc = rc ? rc : sql_reply_row(c, &v, 1);
+    return rc ? rc : sql_reply_end(c, &end);
+}
+
+/* The toy executor: "select 1", the version comment the CLI asks for, the
+ * length of any long query, "err", and OK for the rest. */
+static int execute(void *ctx, struct sql_proto_conn *c,
+                   const struct sql_command *cmd)
+{
+    (void)ctx;
+    struct sql_ok ok = {.status = SQL_SERVER_STATUS_AUTOCOMMIT};
+    struct sql_value v = {.kind = SQL_VALUE_INT};
+    if (cmd->kind == SQL_CMD_STMT_CLOSE)
+        return 0;
+    if (cmd->kind != SQL_CMD_QUERY)
+        return sql_reply_ok(c, &ok);
+    if (cmd->text_len > 1000000) {
+        v.v.i = (int64_t)cmd->text_len;
+        return one_value(c, "length", SQL_TYPE_LONGLONG, v);
+    }
+    if (cmd->text_len == 8 && memcmp(cmd->text, "select 1", 8) == 0) {
+        v.v.i = 1;
+        return one_value(c, "1", SQL_TYPE_LONGLONG, v);
+    }
+    if (cmd->text_len > 16 && memmem(cmd->text, cmd->text_len,
+                                     "@@version_comment", 17) != NULL) {
+        v.kind = SQL_VALUE_BYTES;
+        v.v.s.p = "libsql example";
+        v.v.s.len = 14;
+        return one_value(c, "@@version_comment", SQL_TYPE_VAR_STRING, v);
+    }
+    if (cmd->text_len == 3 && memcmp(cmd->text, "err", 3) == 0)
+        return sql_reply_error(c, 1064, "42000", "example error");
+    ok.affected_rows = 1;
+    ok.info = "Rows matched: 1  Changed: 1  Warnings: 0";
+    return sql_reply_ok(c, &ok);
+}
+
+/* Serve one connection until either side closes. */
+static void serve(int s, uint32_t id)
+{
+    struct sql_proto_options o;
+    memset(&o, 0, sizeof o);
+    o.server_version = "8.0.11-example";
+    o.connection_id = id;
+    o.client_host = "127.0.0.1";
+    for (int i = 0; i < 20; i++)
+        o.scramble[i] = (uint8_t)rand(); /* an example: not a CSPRNG */
+    o.auth.lookup = lookup;
+    o.exec.execute = execute;
+    struct sql_proto_conn *c = sql_proto_conn_create(&o);
+    if (c == NULL || sql_proto_conn_start(c) != 0)
+        goto out;
+    static uint8_t buf[1 << 16];
+    for (;;) {
+        size_t n;
+        const uint8_t *p = sql_proto_conn_output(c, &n);
+        if (n > 0) {
+            ssize_t w = write(s, p, n);
+            if (w <= 0)
+                break;
+            sql_proto_conn_consume(c, (size_t)w);
+            continue;
+        }
+        if (sql_proto_conn_want_close(c))
+            break;
+        ssize_t r = read(s, buf, sizeof buf);
+        if (r <= 0)
+            break;
+        size_t used = 0;
+        if (sql_proto_conn_feed(c, buf, (size_t)r, &used) != 0)
+            break;
+        if (sql_proto_conn_want_tls(c)) /* no TLS in this example */
+            break;
+    }
+out:
+    sql_proto_conn_destroy(c);
+    close(s);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: myserver PORTFILE\n");
+        return 2;
+    }
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t alen = sizeof a;
+    if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) != 0 ||
+        listen(ls, 8) != 0 ||
+        getsockname(ls, (struct sockaddr *)&a, &alen) != 0) {
+        perror("myserver: listen");
+        return 1;
+    }
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", argv[1]);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL || fprintf(f, "%u\n", (unsigned)ntohs(a.sin_port)) < 0 ||
+        fclose(f) != 0 || rename(tmp, argv[1]) != 0) {
+        perror("myserver: port file");
+        return 1;
+    }
+    for (uint32_t id = 1;; id++) {
+        int s = accept(ls, NULL, NULL);
+        if (s >= 0)
+            serve(s, id);
+    }
+}
