@@ -69,6 +69,34 @@ static int execute(void *ctx, struct sql_proto_conn *c,
     struct sql_value v = {.kind = SQL_VALUE_INT};
     if (cmd->kind == SQL_CMD_STMT_CLOSE)
         return 0;
+    if (cmd->kind == SQL_CMD_STMT_PREPARE) {
+        /* One parameter per '?', one column "c". */
+        uint16_t np = 0;
+        for (size_t i = 0; i < cmd->text_len; i++)
+            np = (uint16_t)(np + (cmd->text[i] == '?'));
+        struct sql_column col;
+        memset(&col, 0, sizeof col);
+        col.charset = SQL_CHARSET_UTF8MB4_GENERAL_CI;
+        col.type = SQL_TYPE_VAR_STRING;
+        col.name = "?";
+        int rc = sql_reply_prepared(c, np, 1, 0);
+        for (uint16_t i = 0; rc == 0 && i < np; i++)
+            rc = sql_reply_column(c, &col);
+        col.name = "c";
+        return rc ? rc : sql_reply_column(c, &col);
+    }
+    if (cmd->kind == SQL_CMD_STMT_EXECUTE) {
+        fprintf(stderr, "execute stmt %u\n", (unsigned)cmd->stmt_id);
+        /* The row: the first parameter as text, or "-". */
+        char text[32] = "-";
+        if (cmd->nparams > 0 && cmd->params[0].value.kind == SQL_VALUE_INT)
+            snprintf(text, sizeof text, "%lld",
+                     (long long)cmd->params[0].value.v.i);
+        v.kind = SQL_VALUE_BYTES;
+        v.v.s.p = text;
+        v.v.s.len = strlen(text);
+        return one_value(c, "c", SQL_TYPE_VAR_STRING, v);
+    }
     if (cmd->kind != SQL_CMD_QUERY)
         return sql_reply_ok(c, &ok);
     if (cmd->text_len > 1000000) {

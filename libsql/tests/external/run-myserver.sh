@@ -65,6 +65,16 @@ check admin_ping "mysqld is alive" \
     "$(mariadb-admin -h127.0.0.1 -P"$port" -uroot ping 2>&1)"
 check version_comment "Server version:		8.0.11-example libsql example" \
     "$(cli -uroot -e status | grep '^Server version')"
+# Prepared statements through a real client library (libmariadb).
+if command -v sysbench >/dev/null; then
+    sb=$(sysbench oltp_point_select --mysql-host=127.0.0.1 --mysql-port="$port" \
+        --mysql-user=root --mysql-db=test --db-ps-mode=auto --tables=1 \
+        --table-size=10 --threads=1 --events=200 --time=0 run 2>&1)
+    check sysbench_prepared_point_select "200 0" \
+        "$(echo "$sb" | awk '/read:/ {r=$2} /ignored errors:/ {e=$3} END {print r, e}')"
+    check server_saw_binary_executes "yes" \
+        "$(grep -q 'execute' "$tmp/server.log" && echo yes || echo no)"
+fi
 
 if [ ${#failed[@]} -eq 0 ]; then
     echo "[  PASSED  ] $pass test(s)."
