@@ -1085,6 +1085,30 @@ static void show_(struct sb *b, const struct ast_stmt *st)
         puts_(b, "COLLATION");
         like_where(b, s);
         break;
+    case AST_SHOW_FUNCTION_STATUS:
+    case AST_SHOW_PROCEDURE_STATUS:
+        puts_(b, s->kind == AST_SHOW_FUNCTION_STATUS ? "FUNCTION STATUS"
+                                                     : "PROCEDURE STATUS");
+        like_where(b, s);
+        break;
+    case AST_SHOW_EVENTS:
+    case AST_SHOW_OPEN_TABLES:
+        puts_(b, s->kind == AST_SHOW_EVENTS ? "EVENTS" : "OPEN TABLES");
+        from_db(b, s->db);
+        like_where(b, s);
+        break;
+    case AST_SHOW_PLUGINS:
+        puts_(b, "PLUGINS");
+        break;
+    case AST_SHOW_MASTER_STATUS:
+        puts_(b, "MASTER STATUS");
+        break;
+    case AST_SHOW_BINARY_LOGS:
+        puts_(b, "BINARY LOGS");
+        break;
+    case AST_SHOW_PRIVILEGES:
+        puts_(b, "PRIVILEGES");
+        break;
     case AST_SHOW_TRIGGERS:
         puts_(b, "TRIGGERS");
         from_db(b, s->db);

@@ -110,12 +110,18 @@ struct ast_expr
     const char *db;          /* AST_E_COLUMN qualifiers, or NULL */
     const char *table;       /* AST_E_COLUMN qualifier, or NULL */
     const char *name;        /* column/variable/function/collation name;
-                                AST_E_INTERVAL and unit-taking functions:
-                                the unit (DAY, HOUR_MINUTE, ...) */
-    const char *unit;        /* AST_E_FUNC EXTRACT/TIMESTAMPDIFF/ADD unit */
-    struct ast_expr *a;      /* first operand */
-    struct ast_expr *b;      /* second operand */
-    struct ast_expr *c;      /* third operand (BETWEEN upper, ESCAPE) */
+                                AST_E_INTERVAL: the unit (DAY, ...);
+                                AST_E_STRING: DATE/TIME/TIMESTAMP of a
+                                typed literal, else NULL */
+    const char *unit;        /* AST_E_FUNC: the unit of EXTRACT and
+                                TIMESTAMPDIFF/ADD, the charset of CONVERT
+                                and CHAR .. USING, TRIM's BOTH/LEADING/
+                                TRAILING (args: string, then remstr) */
+    struct ast_expr *a;      /* first operand; CASE's operand; CAST and
+                                CONVERT's value; DEFAULT(col)'s column */
+    struct ast_expr *b;      /* second operand; GROUP_CONCAT SEPARATOR */
+    struct ast_expr *c;      /* third operand (BETWEEN upper, LIKE's
+                                ESCAPE, CASE's ELSE) */
     struct ast_expr *args;   /* AST_E_FUNC arguments / AST_E_IN and ROW list */
     struct ast_when *whens;  /* AST_E_CASE branches */
     struct ast_select *sub;  /* subquery */
@@ -385,6 +391,10 @@ enum ast_show_kind
     AST_SHOW_ERRORS, AST_SHOW_PROCESSLIST, AST_SHOW_GRANTS, AST_SHOW_ENGINES,
     AST_SHOW_CHARSET, AST_SHOW_COLLATION, AST_SHOW_TRIGGERS,
     AST_SHOW_CREATE_USER,
+    /* What GUI clients and dump tools ask; the executor may answer empty. */
+    AST_SHOW_FUNCTION_STATUS, AST_SHOW_PROCEDURE_STATUS, AST_SHOW_EVENTS,
+    AST_SHOW_PLUGINS, AST_SHOW_MASTER_STATUS, AST_SHOW_BINARY_LOGS,
+    AST_SHOW_OPEN_TABLES, AST_SHOW_PRIVILEGES,
 };
 
 struct ast_show

@@ -69,7 +69,7 @@ int sql__keyword(const char *s, size_t n)
         int k = kw_hash[h];
         if (k == 0)
             return KW_NONE;
-        if (memcmp(keywords[k].name, up, n + 1) == 0)
+        if (strcmp(keywords[k].name, up) == 0)
             return k;
         h = (h + 1) & (KW_HASH_SIZE - 1);
     }

@@ -223,6 +223,10 @@ bool sql__p_is_ident(struct parser *p)
 static const char *take_name(struct parser *p)
 {
     struct sql_token *t = sql__p_peek(p, 0);
+    if (memchr(t->str, '\0', t->len) != NULL) {
+        sql__p_error(p); /* names are C strings from here on */
+        return NULL;
+    }
     const char *s = sql__p_strdup(p, t->str, t->len);
     if (s != NULL)
         sql__p_advance(p);

@@ -37,6 +37,14 @@ static bool if_exists(struct parser *p)
     return false;
 }
 
+/* The n-th token is the bare word w (any case), keyword or not. */
+static bool word_is(struct parser *p, int n, const char *w)
+{
+    struct sql_token *t = sql__p_peek(p, n);
+    return t->type == TK_IDENT && t->len == strlen(w) &&
+           strncasecmp(t->str, w, t->len) == 0;
+}
+
 static const char *kwname(struct parser *p)
 {
     return sql__keyword_name(sql__p_peek(p, 0)->kw);
@@ -929,6 +937,43 @@ static struct ast_stmt *parse_show(struct parser *p)
     } else if (!s->full && !s->scope && sql__p_accept_kw(p, KW_COLLATION)) {
         s->kind = AST_SHOW_COLLATION;
         ok = like_or_where(p, s, true);
+    } else if (!s->full && !s->scope && word_is(p, 0, "FUNCTION") &&
+               sql__p_peek_kw(p, 1, KW_STATUS)) {
+        sql__p_advance(p);
+        sql__p_advance(p);
+        s->kind = AST_SHOW_FUNCTION_STATUS;
+        ok = like_or_where(p, s, true);
+    } else if (!s->full && !s->scope && word_is(p, 0, "PROCEDURE") &&
+               sql__p_peek_kw(p, 1, KW_STATUS)) {
+        sql__p_advance(p);
+        sql__p_advance(p);
+        s->kind = AST_SHOW_PROCEDURE_STATUS;
+        ok = like_or_where(p, s, true);
+    } else if (!s->full && !s->scope && word_is(p, 0, "EVENTS")) {
+        sql__p_advance(p);
+        s->kind = AST_SHOW_EVENTS;
+        ok = from_db(p, &s->db) && like_or_where(p, s, true);
+    } else if (!s->full && !s->scope && word_is(p, 0, "PLUGINS")) {
+        sql__p_advance(p);
+        s->kind = AST_SHOW_PLUGINS;
+    } else if (!s->full && !s->scope && word_is(p, 0, "MASTER") &&
+               sql__p_peek_kw(p, 1, KW_STATUS)) {
+        sql__p_advance(p);
+        sql__p_advance(p);
+        s->kind = AST_SHOW_MASTER_STATUS;
+    } else if (!s->full && !s->scope && sql__p_is_kw(p, KW_BINARY) &&
+               word_is(p, 1, "LOGS")) {
+        sql__p_advance(p);
+        sql__p_advance(p);
+        s->kind = AST_SHOW_BINARY_LOGS;
+    } else if (!s->full && !s->scope && word_is(p, 0, "OPEN") &&
+               sql__p_peek_kw(p, 1, KW_TABLES)) {
+        sql__p_advance(p);
+        sql__p_advance(p);
+        s->kind = AST_SHOW_OPEN_TABLES;
+        ok = from_db(p, &s->db) && like_or_where(p, s, true);
+    } else if (!s->full && !s->scope && sql__p_accept_kw(p, KW_PRIVILEGES)) {
+        s->kind = AST_SHOW_PRIVILEGES;
     } else if (!s->full && !s->scope && sql__p_accept_kw(p, KW_TRIGGERS)) {
         s->kind = AST_SHOW_TRIGGERS;
         ok = from_db(p, &s->db) && like_or_where(p, s, true);

@@ -1532,6 +1532,16 @@ static void maintenance_and_prepare(void **state)
         {"SET @@GLOBAL.GTID_PURGED=/*!80000 '+'*/ 'abc:1-5'",
          "SET @@global.GTID_PURGED = '+abc:1-5'"},
         {"/*!50503 SET NAMES utf8mb4 */", "SET NAMES utf8mb4"},
+        /* What GUI clients and dump tools ask. */
+        {"show function status where Db = 'd'",
+         "SHOW FUNCTION STATUS WHERE (Db = 'd')"},
+        {"show procedure status like 'x'", "SHOW PROCEDURE STATUS LIKE 'x'"},
+        {"show events from d", "SHOW EVENTS FROM d"},
+        {"show plugins", "SHOW PLUGINS"},
+        {"show master status", "SHOW MASTER STATUS"},
+        {"show binary logs", "SHOW BINARY LOGS"},
+        {"show open tables from d like 't'", "SHOW OPEN TABLES FROM d LIKE 't'"},
+        {"show privileges", "SHOW PRIVILEGES"},
     };
     CHECK_TABLE(c);
     check_error("execute s using 1", SQL_ESYNTAX, SQL_ER_PARSE_ERROR,
@@ -1827,6 +1837,16 @@ static void syntax_errors(void **state)
     };
     for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++)
         check_error(errs[i].sql, SQL_ESYNTAX, SQL_ER_PARSE_ERROR, errs[i].want);
+    /* A NUL byte inside a quoted name (names are C strings later). */
+    struct sql_arena *a = sql__arena_create(0);
+    struct sql_parse_result r;
+    static const char nul[] = "select `a\0b` from t";
+    assert_int_equal(sql__parse_one(a, nul, sizeof nul - 1, &r), SQL_ESYNTAX);
+    /* ... but a NUL inside a string is data. */
+    static const char nuls[] = "select 'a\0b'";
+    assert_int_equal(sql__parse_one(a, nuls, sizeof nuls - 1, &r), 0);
+    assert_int_equal(r.stmt->select->items->expr->str.n, 3);
+    sql__arena_destroy(a);
 }
 
 static void unsupported_features(void **state)
