@@ -43,8 +43,7 @@ int mvcc_version_number(void);
     X(MVCC_COMMIT_TS_EXPIRED, -2010, "commit_ts is below the lock's min_commit_ts") \
     X(MVCC_DEADLOCK, -2011, "deadlock detected")                             \
     X(MVCC_LOCK_WAIT_TIMEOUT, -2012, "lock wait timed out")                  \
-    X(MVCC_LOCK_NOT_FOUND, -2013, "expected lock is missing")                \
-    X(MVCC_ECLOSED, -2014, "handle is closed")
+    X(MVCC_LOCK_NOT_FOUND, -2013, "expected lock is missing")
 
 enum mvcc_error {
 #define MVCC__ERROR_ENUM(name, value, text) name = (value),
@@ -325,7 +324,8 @@ enum mvcc_txn_action {
  * mvcc_result_init; every command resets it first; mvcc_result_reset frees
  * what it holds. Which fields are set, per command and code:
  *   0 from Get/BatchGet/Scan         pairs
- *   MVCC_LOCKED                      locks (every lock in the way)
+ *   MVCC_LOCKED                      locks: reads report the first lock in
+ *                                    the way, Prewrite every one of them
  *   MVCC_CONFLICT                    key, conflict_start_ts, conflict_commit_ts
  *   MVCC_ALREADY_EXIST               key
  *   MVCC_COMMITTED (Cleanup/Rollback) commit_ts
@@ -515,6 +515,10 @@ size_t mvcc_store_lock_waiters(struct mvcc_store *s);
 /* The highest timestamp any read has used (async commit and 1PC pick
  * commit_ts above it). */
 mvcc_ts mvcc_store_max_ts(struct mvcc_store *s);
+/* Raises max_ts to at least ts: call with a fresh TSO timestamp after
+ * opening a store over existing data, before serving async-commit or 1PC
+ * prewrites (reads served before a restart are otherwise forgotten). */
+void mvcc_store_update_max_ts(struct mvcc_store *s, mvcc_ts ts);
 
 /* ---------------------------------------------------------------------- */
 /* Client side: the two-phase-commit coordinator (DESIGN "Client")         */

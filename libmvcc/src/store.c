@@ -76,6 +76,17 @@ mvcc_ts mvcc_store_max_ts(struct mvcc_store *s)
     return t;
 }
 
+void mvcc_store_update_max_ts(struct mvcc_store *s, mvcc_ts ts)
+{
+    pthread_rwlock_rdlock(&s->ts_guard);
+    mvcc_ts cur = __atomic_load_n(&s->max_ts, __ATOMIC_RELAXED);
+    while (cur < ts && !__atomic_compare_exchange_n(&s->max_ts, &cur, ts, false,
+                                                    __ATOMIC_ACQ_REL,
+                                                    __ATOMIC_RELAXED))
+        ;
+    pthread_rwlock_unlock(&s->ts_guard);
+}
+
 void mvcc__log(struct mvcc_store *s, int level, const char *fmt, ...)
 {
     if (s->opts.log == NULL || level > s->opts.log_level)

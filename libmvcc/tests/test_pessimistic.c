@@ -265,6 +265,53 @@ static void gc_keeps_what_reads_can_see(void **state)
     assert_int_equal(removed, 0);
 }
 
+struct logbook
+{
+    int n;          /* messages received */
+    int max_level;  /* highest level seen */
+    char last[128]; /* last message */
+};
+
+static void logger(void *ctx, int level, const char *msg)
+{
+    struct logbook *b = ctx;
+    b->n++;
+    if (level > b->max_level)
+        b->max_level = level;
+    snprintf(b->last, sizeof b->last, "%s", msg);
+}
+
+static void logger_gets_messages_at_its_level(void **state)
+{
+    int kind = *(int *)*state;
+    struct tu_fix f;
+    assert_int_equal(tu_fix_open(&f, kind), 0);
+    struct logbook book = {0, -1, ""};
+    struct mvcc_store_opts o;
+    memset(&o, 0, sizeof o);
+    o.log = logger;
+    o.log_ctx = &book;
+    o.log_level = MVCC_LOG_WARN; /* GC's INFO line is filtered out */
+    struct mvcc_store *s;
+    assert_int_equal(mvcc_store_open(f.eng, &o, &s), 0);
+    uint64_t removed;
+    assert_int_equal(mvcc_gc(s, TS(10), &removed), 0);
+    assert_int_equal(book.n, 0);
+    mvcc_store_close(s);
+    o.log_level = MVCC_LOG_INFO;
+    o.latch_slots = 64;
+    assert_int_equal(mvcc_store_open(f.eng, &o, &s), 0);
+    assert_int_equal(mvcc_gc(s, TS(10), &removed), 0);
+    assert_int_equal(book.n, 1);
+    assert_int_equal(book.max_level, MVCC_LOG_INFO);
+    assert_string_equal(book.last, "gc at 2621440 removed 0 versions");
+    mvcc_store_close(s);
+    o.latch_slots = 100; /* not a power of two */
+    assert_int_equal(mvcc_store_open(f.eng, &o, &s), -EINVAL);
+    mvcc_store_close(NULL);
+    tu_fix_close(&f);
+}
+
 static void delete_range_clears_every_cf(void **state)
 {
     struct tu_store *t = *state;
@@ -307,6 +354,7 @@ int main(void)
         TU_BOTH_STORE(deadlock_is_detected),
         TU_BOTH_STORE(gc_keeps_what_reads_can_see),
         TU_BOTH_STORE(delete_range_clears_every_cf),
+        TU_BOTH_KIND(logger_gets_messages_at_its_level),
     };
     return cmocka_run_group_tests_name("libmvcc/pessimistic", tests, NULL,
                                        NULL);

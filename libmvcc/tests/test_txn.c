@@ -514,6 +514,9 @@ static void one_phase_commit(void **state)
 {
     struct tu_store *t = *state;
     get_is(t, "a", TS(50), NULL);
+    mvcc_store_update_max_ts(t->s, TS(40)); /* never lowers */
+    assert_int_equal(mvcc_store_max_ts(t->s), TS(50));
+    mvcc_store_update_max_ts(t->s, TS(60)); /* as after a restart */
     struct mvcc_mutation ms[] = {mput("a", "1"), mput("b", "2"),
                                  mop(MVCC_OP_LOCK, "c")};
     struct mvcc_prewrite_req req;
@@ -526,7 +529,7 @@ static void one_phase_commit(void **state)
     req.try_one_pc = true;
     assert_int_equal(mvcc_prewrite(t->s, &req, &t->r), 0);
     mvcc_ts cts = t->r.commit_ts;
-    assert_true(cts > TS(50));
+    assert_int_equal(cts, TS(60) + 1);
     get_is(t, "a", cts, "1");
     get_is(t, "b", cts, "2");
     get_is(t, "a", cts - 1, NULL);
@@ -534,7 +537,7 @@ static void one_phase_commit(void **state)
                                     &t->r),
                      0);
     assert_int_equal(t->r.nlocks, 0);
-    struct mvcc_check_txn_req cr = {"a", 1, TS(10), 0, TS(60), false, false};
+    struct mvcc_check_txn_req cr = {"a", 1, TS(10), 0, TS(70), false, false};
     assert_int_equal(mvcc_check_txn_status(t->s, &cr, &t->r), 0);
     assert_int_equal(t->r.status, MVCC_TXN_COMMITTED);
     assert_int_equal(t->r.commit_ts, cts);

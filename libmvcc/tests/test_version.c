@@ -29,7 +29,8 @@ static void strerror_covers_every_range(void **state)
                         "internal error in libmvcc");
     assert_string_equal(mvcc_strerror(MVCC_LOCKED),
                         "key is locked by another transaction");
-    assert_string_equal(mvcc_strerror(MVCC_ECLOSED), "handle is closed");
+    assert_string_equal(mvcc_strerror(MVCC_LOCK_NOT_FOUND),
+                        "expected lock is missing");
     assert_string_equal(mvcc_strerror(-2999),
                         "unknown libmvcc result code");
     assert_string_equal(mvcc_strerror(7), "unknown libmvcc result code");
