@@ -164,6 +164,8 @@ struct pd_config {
     /* No merge within this long of a region's split or merge, nor of a
      * leader change (1 h; 0: no wait): stops split/merge ping-pong. */
     uint64_t split_merge_interval_ms;
+    uint32_t store_limit;         /* running operators adding a replica
+                                   * to one store, at most (8; 0: none) */
     pd_logger_fn logger;          /* NULL: no logging (per process) */
     void *logger_ctx;             /* passed to logger */
     int log_level;                /* lowest level logged (PD_LOG_INFO) */

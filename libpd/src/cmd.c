@@ -179,6 +179,7 @@ void pd__config_view(const struct pd_config *in, struct pd__config_v *out)
     out->merge_max_keys = in->merge_max_keys;
     out->low_space_percent = in->low_space_percent;
     out->split_merge_interval_ms = in->split_merge_interval_ms;
+    out->store_limit = in->store_limit;
     out->n_labels = in->n_location_labels;
     for (uint32_t i = 0;
          i < in->n_location_labels && i < PD_MAX_LOCATION_LABELS; i++) {
@@ -200,6 +201,7 @@ static void enc_config(struct pd__buf *b, const struct pd__config_v *c)
     pd__buf_uvarint(b, c->merge_max_keys);
     pd__buf_uvarint(b, c->low_space_percent);
     pd__buf_uvarint(b, c->split_merge_interval_ms);
+    pd__buf_uvarint(b, c->store_limit);
     pd__buf_uvarint(b, c->n_labels);
     for (uint32_t i = 0; i < c->n_labels; i++)
         pd__buf_bytes(b, c->labels[i].p, c->labels[i].n);
@@ -227,6 +229,7 @@ static void dec_config(struct pd__rd *r, struct pd__config_v *c)
     c->merge_max_keys = pd__rd_uvarint(r);
     c->low_space_percent = rd_u32(r);
     c->split_merge_interval_ms = pd__rd_uvarint(r);
+    c->store_limit = rd_u32(r);
     c->n_labels = rd_u32(r);
     if (c->n_labels > PD_MAX_LOCATION_LABELS) {
         r->bad = true;

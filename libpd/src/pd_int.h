@@ -76,6 +76,7 @@ struct pd__config_v {
     uint64_t merge_max_keys;        /* ... */
     uint32_t low_space_percent;     /* ... */
     uint64_t split_merge_interval_ms; /* ... */
+    uint32_t store_limit;           /* ... */
     uint32_t n_labels;              /* location label levels */
     struct pd__str labels[PD_MAX_LOCATION_LABELS]; /* their names */
 };

@@ -17,6 +17,7 @@ struct sstat {
     uint32_t leaders;          /* regions in the map it leads */
     uint32_t regions;          /* regions in the map with a peer on it */
     uint64_t size;             /* sum of those regions' sizes */
+    uint32_t incoming;         /* running operators adding a replica here */
 };
 
 struct ctx {
@@ -28,45 +29,49 @@ struct ctx {
 
 static struct sstat *stat_of(const struct ctx *c, uint64_t store_id);
 
-/* Count running operators' remaining steps as done, so one round does not
- * pile more work on a store that is already receiving it. */
-static void influence(struct ctx *c)
+/* Count an operator's remaining steps as done, so the rest of the round
+ * (and later rounds, while it runs) does not pile more work onto a store
+ * already receiving it. */
+static void influence_op(struct ctx *c, const struct pd_operator *op)
 {
-    for (size_t i = 0; i < c->pd->n_ops; i++) {
-        const struct pd_operator *op = &c->pd->ops[i];
-        const struct pd__region *r = pd__region_find(c->pd, op->region_id);
-        if (r == NULL)
+    const struct pd__region *r = pd__region_find(c->pd, op->region_id);
+    if (r == NULL)
+        return;
+    for (uint32_t k = op->current; k < op->n_steps; k++) {
+        const struct pd_step *s = &op->steps[k];
+        struct sstat *t = stat_of(c, s->store_id);
+        if (t == NULL)
             continue;
-        for (uint32_t k = op->current; k < op->n_steps; k++) {
-            const struct pd_step *s = &op->steps[k];
-            struct sstat *t = stat_of(c, s->store_id);
-            if (t == NULL)
-                continue;
-            switch (s->kind) {
-            case PD_STEP_ADD_PEER:
-            case PD_STEP_ADD_LEARNER:
-                t->regions++;
-                t->size += r->size;
-                break;
-            case PD_STEP_REMOVE_PEER:
-                t->regions -= t->regions > 0 ? 1 : 0;
-                t->size -= t->size >= r->size ? r->size : t->size;
-                break;
-            case PD_STEP_TRANSFER_LEADER: {
-                for (uint32_t p = 0; p < r->n_peers; p++)
-                    if (r->peers[p].id == r->leader_peer) {
-                        struct sstat *f = stat_of(c, r->peers[p].store_id);
-                        if (f != NULL && f->leaders > 0)
-                            f->leaders--;
-                    }
-                t->leaders++;
-                break;
-            }
-            default:
-                break;
-            }
+        switch (s->kind) {
+        case PD_STEP_ADD_PEER:
+        case PD_STEP_ADD_LEARNER:
+            t->regions++;
+            t->size += r->size;
+            t->incoming++;
+            break;
+        case PD_STEP_REMOVE_PEER:
+            t->regions -= t->regions > 0 ? 1 : 0;
+            t->size -= t->size >= r->size ? r->size : t->size;
+            break;
+        case PD_STEP_TRANSFER_LEADER:
+            for (uint32_t p = 0; p < r->n_peers; p++)
+                if (r->peers[p].id == r->leader_peer) {
+                    struct sstat *f = stat_of(c, r->peers[p].store_id);
+                    if (f != NULL && f->leaders > 0)
+                        f->leaders--;
+                }
+            t->leaders++;
+            break;
+        default:
+            break;
         }
     }
+}
+
+static void influence(struct ctx *c)
+{
+    for (size_t i = 0; i < c->pd->n_ops; i++)
+        influence_op(c, &c->pd->ops[i]);
 }
 
 static int ctx_init(struct ctx *c, struct pd *pd, uint64_t mono_ms)
@@ -179,6 +184,13 @@ static uint32_t isolation(const struct ctx *c, const struct pd__store *s,
     return best;
 }
 
+/* The store already receives store_limit replicas. */
+static bool at_limit(const struct ctx *c, const struct sstat *t)
+{
+    uint32_t lim = c->pd->cfg.store_limit;
+    return lim > 0 && t->incoming >= lim;
+}
+
 /* Whether a beats b as a place for a new replica: more isolated, then less
  * data, then fewer regions, then the lower id. */
 static bool better_target(uint32_t ia, const struct sstat *a, uint32_t ib,
@@ -203,7 +215,7 @@ static const struct sstat *best_target(const struct ctx *c,
     uint32_t best_iso = 0;
     for (size_t i = 0; i < c->n; i++) {
         const struct sstat *t = &c->st[i];
-        if (!t->usable || !t->space_ok ||
+        if (!t->usable || !t->space_ok || at_limit(c, t) ||
             pd__region_peer(r, t->s->id) != NULL)
             continue;
         uint32_t is = isolation(c, t->s, r, skip);
@@ -310,12 +322,13 @@ static void step(struct pd_operator *op, int kind, uint64_t store,
     s->peer_id = peer;
 }
 
-/* Add op and copy it out. */
+/* Add op, count it in this round's view, and copy it out. */
 static int emit(struct ctx *c, struct pd_operator *op, struct pd_operator *out)
 {
     int rc = pd__op_add(c->pd, c->now, op);
     if (rc != 0)
         return rc;
+    influence_op(c, op);
     return pd_operator_get(c->pd, op->region_id, out);
 }
 
@@ -569,9 +582,32 @@ static const struct sstat *most(const struct sstat **rk, size_t n,
     return m;
 }
 
-static int balance_leader(struct ctx *c, struct pd_operator *out)
+/* A transfer of a healthy idle region's leadership from src to dst (the
+ * first in key order), or PD_ENOOP. */
+static int transfer_one(struct ctx *c, const struct sstat *src,
+                        const struct sstat *dst, struct pd_operator *out)
 {
     struct pd *pd = c->pd;
+    if (src->leaders <= dst->leaders ||
+        src->leaders - dst->leaders <= pd->cfg.leader_tolerance)
+        return PD_ENOOP;
+    for (size_t i = 0; i < pd->n_regions; i++) {
+        const struct pd__region *r = pd->by_key[i];
+        const struct pd_peer *l = leader_of(r);
+        const struct pd_peer *p = pd__region_peer(r, dst->s->id);
+        if (l == NULL || l->store_id != src->s->id || p == NULL ||
+            p->learner || !healthy(c, r) || pd__op_busy(pd, r->id))
+            continue;
+        struct pd_operator op;
+        init_op(&op, r->id, "balance-leader");
+        step(&op, PD_STEP_TRANSFER_LEADER, dst->s->id, p->id);
+        return emit(c, &op, out);
+    }
+    return PD_ENOOP;
+}
+
+static int balance_leader(struct ctx *c, struct pd_operator *out)
+{
     const struct sstat **rk = pd__calloc(c->n + 1, sizeof(*rk));
     if (rk == NULL)
         return -ENOMEM;
@@ -579,26 +615,17 @@ static int balance_leader(struct ctx *c, struct pd_operator *out)
     size_t n = ranked(c, rk, true);
     if (n < 2)
         goto done;
+    /* From the store with the most leaders to the emptiest that shares a
+     * region with it; failing that, into the store with the fewest from
+     * the fullest that shares one. */
     const struct sstat *src = most(rk, n, true);
-    for (size_t k = 0; k < n && rc == PD_ENOOP; k++) {
-        const struct sstat *dst = rk[k];
-        if (dst == src || src->leaders <= dst->leaders ||
-            src->leaders - dst->leaders <= pd->cfg.leader_tolerance)
-            break;
-        for (size_t i = 0; i < pd->n_regions; i++) {
-            const struct pd__region *r = pd->by_key[i];
-            const struct pd_peer *l = leader_of(r);
-            const struct pd_peer *p = pd__region_peer(r, dst->s->id);
-            if (l == NULL || l->store_id != src->s->id || p == NULL ||
-                p->learner || !healthy(c, r) || pd__op_busy(pd, r->id))
-                continue;
-            struct pd_operator op;
-            init_op(&op, r->id, "balance-leader");
-            step(&op, PD_STEP_TRANSFER_LEADER, dst->s->id, p->id);
-            rc = emit(c, &op, out);
-            break;
-        }
-    }
+    for (size_t k = 0; k < n && rc == PD_ENOOP; k++)
+        if (rk[k] != src)
+            rc = transfer_one(c, src, rk[k], out);
+    const struct sstat *dst = rk[0];
+    for (size_t k = n; k-- > 0 && rc == PD_ENOOP;)
+        if (rk[k] != dst)
+            rc = transfer_one(c, rk[k], dst, out);
 done:
     pd__free(rk);
     return rc;
@@ -620,7 +647,7 @@ static int balance_region(struct ctx *c, struct pd_operator *out)
         if (dst == src || src->size <= dst->size ||
             src->size - dst->size <= pd->cfg.region_tolerance)
             break;
-        if (!dst->space_ok)
+        if (!dst->space_ok || at_limit(c, dst))
             continue;
         uint64_t gap = src->size - dst->size;
         /* Followers first: moving them needs no leader transfer. */

@@ -397,6 +397,37 @@ static void merge_small_neighbours(void **state)
     fx_fini(&fx);
 }
 
+static void store_limit_caps_incoming_replicas(void **state)
+{
+    (void)state;
+    for (int pass = 0; pass < 2; pass++) {
+        struct pd_config cfg = config();
+        cfg.store_limit = pass == 0 ? 3 : 0;
+        struct fx fx;
+        cluster(&fx, &cfg, 5, NULL);
+        static const char *keys[] = {NULL, "b", "c", "d", "e", "f",
+                                     "g", "h", "i", "j", NULL};
+        for (uint64_t i = 0; i < 10; i++)
+            region(&fx, 10 + i, keys[i], keys[i + 1], 1, 1, 3, S123);
+        /* Store 3 dies: ten replicas to replace on stores 4 and 5. */
+        for (uint64_t id = 1; id <= 5; id++)
+            if (id != 3)
+                store_hb(&fx, 1500, id, 80 * GIB);
+        struct pd_operator ops[16];
+        size_t n;
+        assert_int_equal(pd_schedule(fx.pd[0], 1500, ops, 16, &n), 0);
+        assert_int_equal(n, pass == 0 ? 6 : 10);
+        for (size_t k = 0; k < n; k++) {
+            assert_string_equal(ops[k].desc, "replace-down-replica");
+            assert_int_equal(ops[k].region_id, 10 + k);
+            /* Each one counts in the round: the targets alternate. */
+            assert_step(&ops[k].steps[0], PD_STEP_ADD_LEARNER,
+                        k % 2 == 0 ? 4 : 5, k + 1);
+        }
+        fx_fini(&fx);
+    }
+}
+
 static void no_merge_right_after_a_split(void **state)
 {
     (void)state;
@@ -658,6 +689,7 @@ int main(void)
         cmocka_unit_test(balance_region_by_size),
         cmocka_unit_test(balance_region_keeps_isolation),
         cmocka_unit_test(merge_small_neighbours),
+        cmocka_unit_test(store_limit_caps_incoming_replicas),
         cmocka_unit_test(no_merge_right_after_a_split),
         cmocka_unit_test(one_scheduling_round),
         cmocka_unit_test(simulated_cluster_settles),
