@@ -687,6 +687,9 @@ static int fail_mbed(struct rpc__tls *t, int ret, const char *during)
                     "peer certificate rejected: its CertificateVerify "
                     "signature does not verify");
     case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
+        /* mbedtls 2.28 has no getter for the alert received; the record it
+         * just parsed is still in in_msg (level, description). These
+         * fields are public in 2.x; 3.x hides them (MBEDTLS_PRIVATE). */
         a = -1;
         if (t->ssl.in_msg != NULL &&
             t->ssl.in_msgtype == MBEDTLS_SSL_MSG_ALERT &&
