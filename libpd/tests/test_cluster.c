@@ -274,6 +274,81 @@ static void config_set_replicates(void **state)
     fx_fini(&fx);
 }
 
+static void create_checks_its_config(void **state)
+{
+    (void)state;
+    struct pd_memlog *log;
+    assert_int_equal(pd_memlog_create(&log), 0);
+    struct pd_storage st = pd_memlog_storage(log);
+    struct pd_storage none = {NULL, NULL};
+    struct pd *pd = (struct pd *)1;
+    assert_int_equal(pd_create(NULL, &none, &pd), -EINVAL);
+    assert_null(pd);
+    assert_int_equal(pd_create(NULL, NULL, &pd), -EINVAL);
+    struct pd_config cfg;
+    pd_config_default(&cfg);
+    cfg.max_replicas = 0;
+    assert_int_equal(pd_create(&cfg, &st, &pd), -EINVAL);
+    pd_config_default(&cfg);
+    cfg.tso_save_window_ms = 1;
+    assert_int_equal(pd_create(&cfg, &st, &pd), -EINVAL);
+    pd_config_default(&cfg);
+    cfg.n_location_labels = PD_MAX_LOCATION_LABELS + 1;
+    assert_int_equal(pd_create(&cfg, &st, &pd), -EINVAL);
+    cfg.n_location_labels = 1;
+    cfg.location_labels[0] = NULL;
+    assert_int_equal(pd_create(&cfg, &st, &pd), -EINVAL);
+    /* Labels are copied. */
+    char label[8] = "zone";
+    cfg.location_labels[0] = label;
+    assert_int_equal(pd_create(&cfg, &st, &pd), 0);
+    label[0] = 'X';
+    struct pd_config got;
+    pd_config_get(pd, &got);
+    assert_string_equal(got.location_labels[0], "zone");
+    assert_string_equal(pd_errmsg(pd), "");
+    pd_destroy(pd);
+    pd_destroy(NULL);
+    pd_memlog_destroy(log);
+    pd_memlog_destroy(NULL);
+}
+
+static void stores_listed_in_id_order(void **state)
+{
+    (void)state;
+    struct fx fx;
+    fx_init(&fx, 1, NULL);
+    fx_lead(&fx, 0, 1000, 0);
+    fx_bootstrap(&fx, 0);
+    for (uint64_t id = 9; id >= 5; id -= 2) {
+        struct pd_store s = fx_store(id, NULL, NULL);
+        assert_int_equal(pd_store_put(fx.pd[0], &s), 0);
+    }
+    fx_commit(&fx);
+    static const uint64_t want[] = {1, 5, 7, 9};
+    struct pd_store_info info;
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(pd_store_at(fx.pd[0], 0, i, &info), 0);
+        assert_int_equal(info.store.id, want[i]);
+    }
+    assert_int_equal(pd_store_at(fx.pd[0], 0, 4, &info), PD_ENOTFOUND);
+    /* Store 1 holds region 1 and leads it. */
+    assert_int_equal(pd_store_at(fx.pd[0], 0, 0, &info), 0);
+    assert_int_equal(info.map_regions, 1);
+    assert_int_equal(info.map_leaders, 1);
+    struct pd_store_stats st;
+    memset(&st, 0, sizeof(st));
+    st.n_labels = PD_MAX_LABELS + 1;
+    assert_int_equal(pd_store_heartbeat(fx.pd[0], 0, 1, &st), -EINVAL);
+    assert_int_equal(pd_store_heartbeat(fx.pd[0], 0, 1, NULL), -EINVAL);
+    st.n_labels = 1;
+    st.update_labels = true;
+    st.labels[0].key = "";
+    st.labels[0].value = "x";
+    assert_int_equal(pd_store_heartbeat(fx.pd[0], 0, 1, &st), -EINVAL);
+    fx_fini(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +357,8 @@ int main(void)
         cmocka_unit_test(down_after_max_store_down_time),
         cmocka_unit_test(store_state_transitions),
         cmocka_unit_test(config_set_replicates),
+        cmocka_unit_test(create_checks_its_config),
+        cmocka_unit_test(stores_listed_in_id_order),
     };
     return cmocka_run_group_tests_name("libpd/cluster", tests, NULL, NULL);
 }

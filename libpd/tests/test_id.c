@@ -102,12 +102,52 @@ static void uncommitted_block_is_never_used(void **state)
     fx_fini(&fx);
 }
 
+static void big_request_asks_for_a_block_itself(void **state)
+{
+    (void)state;
+    struct pd_config cfg;
+    pd_config_default(&cfg);
+    cfg.id_block = 10;
+    struct fx fx;
+    fx_init(&fx, 1, &cfg);
+    fx_lead(&fx, 0, 1000, 0);
+    assert_int_equal(alloc(fx.pd[0], 1), 1);
+    size_t n = pd_memlog_count(fx.log);
+    /* 2..11 does not fit in 10 and no save is in flight: one goes out for
+     * 11 + 10. */
+    uint64_t id;
+    assert_int_equal(pd_id_alloc(fx.pd[0], 10, &id), PD_ENOTREADY);
+    assert_int_equal(pd_memlog_count(fx.log), n + 1);
+    assert_int_equal(fx_entry_u(&fx, n), 21);
+    fx_commit(&fx);
+    assert_int_equal(alloc(fx.pd[0], 10), 2);
+    fx_fini(&fx);
+}
+
+static void id_space_is_bounded(void **state)
+{
+    (void)state;
+    struct fx fx;
+    fx_init(&fx, 1, NULL);
+    struct pd__buf b = {0};
+    struct pd__cmd c = {.type = PD__CMD_ID_SAVE, .u = PD_ID_LIMIT - 10};
+    pd__cmd_encode(&c, &b);
+    assert_int_equal(pd_apply(fx.pd[0], b.p, b.n), 0);
+    pd__buf_free(&b);
+    /* Another block would pass the limit: this replica cannot lead. */
+    assert_int_equal(pd_become_leader(fx.pd[0], 1000, 0), PD_EINTERNAL);
+    assert_false(pd_is_leader(fx.pd[0]));
+    fx_fini(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(blocks_are_saved_before_use),
         cmocka_unit_test(failover_skips_the_old_block),
         cmocka_unit_test(uncommitted_block_is_never_used),
+        cmocka_unit_test(big_request_asks_for_a_block_itself),
+        cmocka_unit_test(id_space_is_bounded),
     };
     return cmocka_run_group_tests_name("libpd/id", tests, NULL, NULL);
 }
