@@ -2,10 +2,12 @@
  * pkg-config, showing how a server wires the protocol engine to a socket
  * (sql.h, "MySQL client/server protocol engine"): blocking I/O, one
  * connection at a time, a toy executor. run-myserver.sh drives it with the
- * mariadb CLI. Usage: myserver PORTFILE (listens on an ephemeral loopback
- * port and writes its number to PORTFILE).
+ * mariadb CLI. Usage: myserver PORTFILE [CERT KEY] (listens on an
+ * ephemeral loopback port and writes its number to PORTFILE; with a PEM
+ * certificate and key it offers TLS through mbedtls).
  */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +15,64 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
 #include <sql.h>
+
+static bool have_tls;                /* CERT and KEY were given */
+static mbedtls_ssl_config tls_conf;  /* server config, shared */
+
+/* The connection's transport: the socket, then TLS over it. */
+struct io {
+    int fd;                      /* the socket */
+    mbedtls_ssl_context *ssl;    /* NULL until the upgrade */
+    const uint8_t *pending;      /* bytes read before the upgrade that
+                                    belong to TLS (feed left them) */
+    size_t npending;             /* their count */
+};
+
+static int bio_send(void *ctx, const unsigned char *b, size_t n)
+{
+    struct io *io = ctx;
+    ssize_t w = write(io->fd, b, n);
+    return w < 0 ? MBEDTLS_ERR_NET_SEND_FAILED : (int)w;
+}
+
+static int bio_recv(void *ctx, unsigned char *b, size_t n)
+{
+    struct io *io = ctx;
+    if (io->npending > 0) {
+        size_t k = n < io->npending ? n : io->npending;
+        memcpy(b, io->pending, k);
+        io->pending += k;
+        io->npending -= k;
+        return (int)k;
+    }
+    ssize_t r = read(io->fd, b, n);
+    if (r == 0)
+        return MBEDTLS_ERR_NET_CONN_RESET;
+    return r < 0 ? MBEDTLS_ERR_NET_RECV_FAILED : (int)r;
+}
+
+static ssize_t io_write(struct io *io, const uint8_t *p, size_t n)
+{
+    if (io->ssl == NULL)
+        return write(io->fd, p, n);
+    int w = mbedtls_ssl_write(io->ssl, p, n);
+    return w < 0 ? -1 : w;
+}
+
+static ssize_t io_read(struct io *io, uint8_t *p, size_t n)
+{
+    if (io->ssl == NULL)
+        return read(io->fd, p, n);
+    int r = mbedtls_ssl_read(io->ssl, p, n);
+    return r < 0 ? -1 : r;
+}
 
 static int lookup(void *ctx, const char *user, const char *host,
                   struct sql_account *a)
@@ -124,11 +183,15 @@ static int execute(void *ctx, struct sql_proto_conn *c,
 /* Serve one connection until either side closes. */
 static void serve(int s, uint32_t id)
 {
+    struct io io = {.fd = s};
+    mbedtls_ssl_context ssl;
+    mbedtls_ssl_init(&ssl);
     struct sql_proto_options o;
     memset(&o, 0, sizeof o);
     o.server_version = "8.0.11-example";
     o.connection_id = id;
     o.client_host = "127.0.0.1";
+    o.tls_available = have_tls;
     for (int i = 0; i < 20; i++)
         o.scramble[i] = (uint8_t)rand(); /* an example: not a CSPRNG */
     o.auth.lookup = lookup;
@@ -141,7 +204,7 @@ static void serve(int s, uint32_t id)
         size_t n;
         const uint8_t *p = sql_proto_conn_output(c, &n);
         if (n > 0) {
-            ssize_t w = write(s, p, n);
+            ssize_t w = io_write(&io, p, n);
             if (w <= 0)
                 break;
             sql_proto_conn_consume(c, (size_t)w);
@@ -149,25 +212,72 @@ static void serve(int s, uint32_t id)
         }
         if (sql_proto_conn_want_close(c))
             break;
-        ssize_t r = read(s, buf, sizeof buf);
+        ssize_t r = io_read(&io, buf, sizeof buf);
         if (r <= 0)
             break;
         size_t used = 0;
         if (sql_proto_conn_feed(c, buf, (size_t)r, &used) != 0)
             break;
-        if (sql_proto_conn_want_tls(c)) /* no TLS in this example */
-            break;
+        if (sql_proto_conn_want_tls(c)) {
+            /* The bytes feed left are the start of the TLS handshake. */
+            io.pending = buf + used;
+            io.npending = (size_t)r - used;
+            if (mbedtls_ssl_setup(&ssl, &tls_conf) != 0)
+                break;
+            mbedtls_ssl_set_bio(&ssl, &io, bio_send, bio_recv, NULL);
+            int rc;
+            while ((rc = mbedtls_ssl_handshake(&ssl)) != 0)
+                if (rc != MBEDTLS_ERR_SSL_WANT_READ &&
+                    rc != MBEDTLS_ERR_SSL_WANT_WRITE)
+                    goto out;
+            io.ssl = &ssl;
+            if (sql_proto_conn_tls_started(c) != 0)
+                break;
+        }
     }
 out:
+    if (io.ssl != NULL)
+        mbedtls_ssl_close_notify(&ssl);
+    mbedtls_ssl_free(&ssl);
     sql_proto_conn_destroy(c);
     close(s);
 }
 
+/* Load CERT and KEY into the shared server config. */
+static int tls_setup(const char *cert, const char *key)
+{
+    static mbedtls_x509_crt crt;
+    static mbedtls_pk_context pk;
+    static mbedtls_entropy_context entropy;
+    static mbedtls_ctr_drbg_context drbg;
+    mbedtls_x509_crt_init(&crt);
+    mbedtls_pk_init(&pk);
+    mbedtls_entropy_init(&entropy);
+    mbedtls_ctr_drbg_init(&drbg);
+    mbedtls_ssl_config_init(&tls_conf);
+    if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, NULL,
+                              0) != 0 ||
+        mbedtls_x509_crt_parse_file(&crt, cert) != 0 ||
+        mbedtls_pk_parse_keyfile(&pk, key, NULL) != 0 ||
+        mbedtls_ssl_config_defaults(&tls_conf, MBEDTLS_SSL_IS_SERVER,
+                                    MBEDTLS_SSL_TRANSPORT_STREAM,
+                                    MBEDTLS_SSL_PRESET_DEFAULT) != 0 ||
+        mbedtls_ssl_conf_own_cert(&tls_conf, &crt, &pk) != 0)
+        return -1;
+    mbedtls_ssl_conf_rng(&tls_conf, mbedtls_ctr_drbg_random, &drbg);
+    have_tls = true;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: myserver PORTFILE\n");
+    if (argc != 2 && argc != 4) {
+        fprintf(stderr, "usage: myserver PORTFILE [CERT KEY]\n");
         return 2;
+    }
+    if (argc == 4 && tls_setup(argv[2], argv[3]) != 0) {
+        fprintf(stderr, "myserver: cannot load %s / %s\n", argv[2], argv[3]);
+        return 1;
     }
     int ls = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a;
