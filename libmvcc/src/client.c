@@ -41,6 +41,22 @@ struct mvcc_txn
     mvcc_ts *bypass;       /* txns whose locks our reads may skip */
     size_t nbypass;        /* how many */
     size_t bypass_cap;     /* allocated */
+    struct heartbeat *hb;  /* keeps the primary's lock alive, or NULL */
+};
+
+/* A pessimistic transaction holds locks between statements, for as long
+ * as its user takes: a thread raises the primary lock's TTL every ttl/3
+ * until the transaction ends (TiDB's keepalive). */
+struct heartbeat
+{
+    struct mvcc_client *c; /* client */
+    uint8_t *primary;      /* primary key (copy) */
+    size_t primary_len;    /* its length */
+    mvcc_ts start_ts;      /* transaction */
+    pthread_t th;          /* the thread */
+    pthread_mutex_t mu;    /* guards stop */
+    pthread_cond_t cv;     /* signalled to stop */
+    bool stop;             /* the transaction ended */
 };
 
 static int kcmp(const void *a, size_t al, const void *b, size_t bl)
@@ -92,8 +108,11 @@ mvcc_ts mvcc_txn_start_ts(const struct mvcc_txn *t)
     return t->start_ts;
 }
 
+static void heartbeat_stop(struct heartbeat *hb);
+
 static void txn_free(struct mvcc_txn *t)
 {
+    heartbeat_stop(t->hb);
     for (size_t i = 0; i < t->n; i++) {
         mvcc__free(t->muts[i].key);
         mvcc__free(t->muts[i].val);
@@ -588,6 +607,96 @@ int mvcc_txn_scan(struct mvcc_txn *t, const void *start, size_t start_len,
 
 /* Pessimistic locks. */
 
+static int shard_of(struct mvcc_client *c, const void *k, size_t kl,
+                    uint64_t *shard);
+
+static void *heartbeat_main(void *arg)
+{
+    struct heartbeat *hb = arg;
+    struct mvcc_client *c = hb->c;
+    uint64_t every = c->o.lock_ttl / 3 ? c->o.lock_ttl / 3 : 1;
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    pthread_mutex_lock(&hb->mu);
+    while (!hb->stop) {
+        struct timespec d;
+        clock_gettime(CLOCK_MONOTONIC, &d);
+        d.tv_sec += (time_t)(every / 1000);
+        d.tv_nsec += (long)(every % 1000) * 1000000L;
+        if (d.tv_nsec >= 1000000000L) {
+            d.tv_sec++;
+            d.tv_nsec -= 1000000000L;
+        }
+        while (!hb->stop &&
+               pthread_cond_timedwait(&hb->cv, &hb->mu, &d) == 0)
+            ;
+        if (hb->stop)
+            break;
+        pthread_mutex_unlock(&hb->mu);
+        mvcc_ts now;
+        uint64_t shard;
+        int rc = c->o.tso(c->o.tso_ctx, &now);
+        if (rc == 0)
+            rc = shard_of(c, hb->primary, hb->primary_len, &shard);
+        if (rc == 0) {
+            uint64_t age = (now >> 18) - (hb->start_ts >> 18);
+            rc = c->o.transport.txn_heartbeat(c->o.transport.ctx, shard,
+                                              hb->primary, hb->primary_len,
+                                              hb->start_ts,
+                                              age + c->o.lock_ttl, &r);
+        }
+        pthread_mutex_lock(&hb->mu);
+        if (rc == MVCC_TXN_NOT_FOUND)
+            break; /* committed or rolled back: nothing to keep alive */
+    }
+    pthread_mutex_unlock(&hb->mu);
+    mvcc_result_reset(&r);
+    return NULL;
+}
+
+static void heartbeat_start(struct mvcc_txn *t)
+{
+    if (t->hb != NULL || t->c->o.transport.txn_heartbeat == NULL)
+        return;
+    struct heartbeat *hb = mvcc__calloc(1, sizeof *hb);
+    if (hb == NULL)
+        return; /* best effort: without it the locks just expire sooner */
+    hb->c = t->c;
+    hb->primary = mvcc__memdup(t->primary, t->primary_len);
+    hb->primary_len = t->primary_len;
+    hb->start_ts = t->start_ts;
+    pthread_mutex_init(&hb->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&hb->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (hb->primary == NULL ||
+        pthread_create(&hb->th, NULL, heartbeat_main, hb) != 0) {
+        pthread_mutex_destroy(&hb->mu);
+        pthread_cond_destroy(&hb->cv);
+        mvcc__free(hb->primary);
+        mvcc__free(hb);
+        return;
+    }
+    t->hb = hb;
+}
+
+static void heartbeat_stop(struct heartbeat *hb)
+{
+    if (hb == NULL)
+        return;
+    pthread_mutex_lock(&hb->mu);
+    hb->stop = true;
+    pthread_cond_signal(&hb->cv);
+    pthread_mutex_unlock(&hb->mu);
+    pthread_join(hb->th, NULL);
+    pthread_mutex_destroy(&hb->mu);
+    pthread_cond_destroy(&hb->cv);
+    mvcc__free(hb->primary);
+    mvcc__free(hb);
+}
+
 static int lock_group(struct mvcc_txn *t, uint64_t shard,
                       const struct mvcc_key *keys, size_t n, int64_t wait_ms,
                       bool return_values, struct mvcc_result *res)
@@ -667,6 +776,8 @@ static int lock_keys(struct mvcc_txn *t, const struct mvcc_key *keys,
         for (size_t j = 0; j < m && rc == 0; j++)
             rc = buffer(t, MVCC_OP_LOCK, g[j].data, g[j].len, NULL, 0);
     }
+    if (rc == 0)
+        heartbeat_start(t);
     if (rc != 0) {
         /* The primary is only ours once its lock is: else forget it. */
         bool found;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -345,6 +346,39 @@ static void client_deadlock_is_reported(void **state)
     get_is(k->c, "b1", "x");
 }
 
+static void heartbeat_keeps_pessimistic_locks_alive(void **state)
+{
+    int kind = *(int *)*state;
+    struct tu_cluster k;
+    struct mvcc_client_opts o;
+    memset(&o, 0, sizeof o);
+    o.lock_ttl = 300;
+    assert_int_equal(tu_cluster_open(&k, kind, &o), 0);
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(k.c, &t), 0);
+    struct mvcc_key key = {"hb", 2}; /* shard 1 */
+    assert_int_equal(mvcc_txn_lock_keys(t, &key, 1, 0), 0);
+    /* Poll (no deadline but the suite's) until a heartbeat raised the
+     * primary lock's TTL above the initial 300 ms. */
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    for (;;) {
+        struct mvcc_check_txn_req req = {"hb", 2, mvcc_txn_start_ts(t), 0,
+                                         mvcc_txn_start_ts(t), false, false};
+        assert_int_equal(mvcc_check_txn_status(k.s[1], &req, &r), 0);
+        assert_int_equal(r.status, MVCC_TXN_LOCKED);
+        if (r.lock_ttl > 300)
+            break;
+        struct timespec d = {0, 10 * 1000000L};
+        nanosleep(&d, NULL);
+    }
+    mvcc_result_reset(&r);
+    set(t, "hb", "v");
+    commit_ok(t); /* stops the heartbeat */
+    get_is(k.c, "hb", "v");
+    tu_cluster_close(&k);
+}
+
 static struct mvcc_key split_g = {"g", 1};
 
 static void local_transport_routes_by_range(void **state)
@@ -378,6 +412,7 @@ int main(void)
         TU_BOTH_CLUSTER(for_update_serializes_increments),
         TU_BOTH_CLUSTER(lock_keys_no_wait_and_rollback_releases),
         TU_BOTH_CLUSTER(client_deadlock_is_reported),
+        TU_BOTH_KIND(heartbeat_keeps_pessimistic_locks_alive),
         TU_BOTH_KIND(crash_before_primary_commit_rolls_back),
         TU_BOTH_KIND(crash_after_primary_commit_rolls_forward),
         TU_BOTH_KIND(async_commit_crash_after_prewrite_is_committed),
