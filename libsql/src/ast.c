@@ -685,8 +685,14 @@ static void select_(struct sb *b, const struct ast_select *s)
     limit_(b, s->limit, s->offset);
     if (s->lock == AST_LOCK_UPDATE)
         puts_(b, " FOR UPDATE");
+    else if (s->lock == AST_LOCK_SHARE && s->lock_wait != AST_LOCK_WAIT)
+        puts_(b, " FOR SHARE"); /* LOCK IN SHARE MODE takes no modifier */
     else if (s->lock == AST_LOCK_SHARE)
         puts_(b, " LOCK IN SHARE MODE");
+    if (s->lock_wait == AST_LOCK_NOWAIT)
+        puts_(b, " NOWAIT");
+    else if (s->lock_wait == AST_LOCK_SKIP_LOCKED)
+        puts_(b, " SKIP LOCKED");
 }
 
 static void assigns(struct sb *b, const struct ast_assign *a)

@@ -202,6 +202,13 @@ enum ast_lock_kind
     AST_LOCK_NONE, AST_LOCK_UPDATE, AST_LOCK_SHARE, /* FOR UPDATE / SHARE */
 };
 
+enum ast_lock_wait
+{
+    AST_LOCK_WAIT = 0,        /* wait for conflicting locks (the timeout) */
+    AST_LOCK_NOWAIT,          /* NOWAIT: fail at once */
+    AST_LOCK_SKIP_LOCKED,     /* SKIP LOCKED: leave locked rows out */
+};
+
 enum ast_select_kind
 {
     AST_SEL_SIMPLE, /* SELECT ... */
@@ -225,6 +232,7 @@ struct ast_select
     struct ast_expr *limit;    /* LIMIT count, or NULL */
     struct ast_expr *offset;   /* OFFSET, or NULL */
     int lock;                  /* enum ast_lock_kind */
+    int lock_wait;             /* enum ast_lock_wait: NOWAIT, SKIP LOCKED */
     bool parens;               /* written in parentheses (keeps order/limit
                                   of a union member its own) */
     int height;                /* greatest height of an expression in it */

@@ -423,7 +423,16 @@ void sql__lex_next(struct sql_lexer *lx, struct sql_token *t)
     case '{': t->type = TK_LBRACE; lx->pos++; break;
     case '}': t->type = TK_RBRACE; lx->pos++; break;
     case '+': t->type = TK_PLUS; lx->pos++; break;
-    case '-': t->type = TK_MINUS; lx->pos++; break;
+    case '-':
+        if (c1 == '>') { /* col->'$.x', col->>'$.x' */
+            bool two = peekc(lx, 2) == '>';
+            t->type = two ? TK_ARROW2 : TK_ARROW;
+            lx->pos += two ? 3 : 2;
+        } else {
+            t->type = TK_MINUS;
+            lx->pos++;
+        }
+        break;
     case '*': t->type = TK_STAR; lx->pos++; break;
     case '/': t->type = TK_SLASH; lx->pos++; break;
     case '%': t->type = TK_PERCENT; lx->pos++; break;

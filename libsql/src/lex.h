@@ -355,6 +355,8 @@ enum sql_tok
     TK_AT,       /* lone @ */
     TK_LBRACE,   /* { */
     TK_RBRACE,   /* } */
+    TK_ARROW,    /* -> (JSON path) */
+    TK_ARROW2,   /* ->> (JSON path, unquoted) */
 };
 
 /* Scope of a @@variable (ival of a TK_SYSVAR token). */

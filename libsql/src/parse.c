@@ -847,6 +847,35 @@ static struct ast_expr *parse_column(struct parser *p)
 
 static struct ast_expr *primary(struct parser *p);
 
+/* col->'path' is JSON_EXTRACT(col, 'path'); col->>'path' is
+ * JSON_UNQUOTE(JSON_EXTRACT(col, 'path')) (MySQL 8.0 manual, "JSON
+ * Functions"). */
+static struct ast_expr *json_path(struct parser *p, struct ast_expr *col)
+{
+    if (col == NULL || (!sql__p_is(p, TK_ARROW) && !sql__p_is(p, TK_ARROW2)))
+        return col;
+    bool unquote = sql__p_is(p, TK_ARROW2);
+    sql__p_advance(p);
+    if (!sql__p_is(p, TK_STRING)) {
+        sql__p_error(p);
+        return NULL;
+    }
+    struct ast_expr *f = sql__p_expr_new(p, AST_E_FUNC);
+    if (f == NULL || (col->next = parse_string(p, NULL)) == NULL ||
+        (col = sql__p_finish(p, col)) == NULL)
+        return NULL;
+    f->name = "JSON_EXTRACT";
+    f->args = col;
+    if (!unquote)
+        return f;
+    struct ast_expr *u = sql__p_expr_new(p, AST_E_FUNC);
+    if (u == NULL || sql__p_finish(p, f) == NULL)
+        return NULL;
+    u->name = "JSON_UNQUOTE";
+    u->args = f;
+    return u;
+}
+
 static struct ast_expr *parse_primary(struct parser *p)
 {
     return sql__p_finish(p, primary(p));
@@ -945,7 +974,7 @@ static struct ast_expr *primary(struct parser *p)
     case TK_IDENT:
         break;
     case TK_QIDENT:
-        return parse_column(p);
+        return json_path(p, parse_column(p));
     default:
         sql__p_error(p);
         return NULL;
@@ -1019,7 +1048,7 @@ static struct ast_expr *primary(struct parser *p)
     }
     if (call && sql__keyword_class(kw) != 1)
         return parse_call(p);
-    return parse_column(p);
+    return json_path(p, parse_column(p));
 }
 
 /* simple_expr [COLLATE name] */

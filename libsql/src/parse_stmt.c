@@ -349,6 +349,26 @@ static bool order_limit_lock(struct parser *p, struct ast_select *s)
             !sql__p_expect_kw(p, KW_MODE))
             return false;
         s->lock = AST_LOCK_SHARE;
+        return true;
+    }
+    if (s->lock != AST_LOCK_NONE) {
+        struct sql_token *t = sql__p_peek(p, 0);
+        if (t->type == TK_IDENT && t->len == 6 && strncasecmp(t->str, "NOWAIT", 6) == 0) {
+            sql__p_advance(p);
+            s->lock_wait = AST_LOCK_NOWAIT;
+        } else if (t->type == TK_IDENT && t->len == 4 &&
+                   strncasecmp(t->str, "SKIP", 4) == 0) {
+            struct sql_token *u = sql__p_peek(p, 1);
+            if (u->type != TK_IDENT || u->len != 6 || strncasecmp(u->str, "LOCKED", 6) != 0) {
+                sql__p_advance(p);
+                return sql__p_error(p);
+            }
+            sql__p_advance(p);
+            sql__p_advance(p);
+            s->lock_wait = AST_LOCK_SKIP_LOCKED;
+        } else if (t->type == TK_IDENT && t->len == 2 && strncasecmp(t->str, "OF", 2) == 0) {
+            return sql__p_unsupported(p, "FOR UPDATE OF");
+        }
     }
     return true;
 }

@@ -20,7 +20,7 @@ static const char *tk_name(int type)
         "DECIMAL", "FLOAT", "HEX", "BIT", "PARAM", "USERVAR", "SYSVAR", "=",
         "<=>", "<>", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "^", "&",
         "|", "~", "!", "<<", ">>", "&&", "||", "(", ")", ",", ".", ";", ":=",
-        "@", "{", "}",
+        "@", "{", "}", "->", "->>",
     };
     return names[type];
 }
@@ -140,6 +140,8 @@ static void operators_and_variables(void **state)
     assert_string_equal(lex_all("@a @'b c' @`d` @@x @@session.y @@GLOBAL.z @@local.w @ :"),
                         "USERVAR:a USERVAR:b c USERVAR:d SYSVAR:x/0 SYSVAR:y/1 "
                         "SYSVAR:z/2 SYSVAR:w/1 @ ERROR");
+    assert_string_equal(lex_all("c->'$.a' c->>'$.b' 1-->2"),
+                        "IDENT:c -> STRING:$.a IDENT:c ->> STRING:$.b INT:1=1 - -> INT:2=2");
     assert_string_equal(lex_all("'u'@'h' u@h"),
                         "STRING:u USERVAR:h IDENT:u USERVAR:h");
 }

@@ -1501,6 +1501,32 @@ static void sysbench(void **state)
     CHECK_TABLE(prewarm);
 }
 
+/* Locking reads' modifiers and JSON path operators. */
+static void locking_and_json(void **state)
+{
+    (void)state;
+    static const struct pcase c[] = {
+        {"select a from t for update nowait", "SELECT a FROM t FOR UPDATE NOWAIT"},
+        {"select a from t where id = 1 for update skip locked",
+         "SELECT a FROM t WHERE (id = 1) FOR UPDATE SKIP LOCKED"},
+        {"select a from t for share nowait", "SELECT a FROM t FOR SHARE NOWAIT"},
+        {"select a from t limit 1 for share",
+         "SELECT a FROM t LIMIT 1 LOCK IN SHARE MODE"},
+        {"select c->'$.a', t.c->>'$.b' from t where c->'$.x' = 1",
+         "SELECT JSON_EXTRACT(c, '$.a'), JSON_UNQUOTE(JSON_EXTRACT(t.c, "
+         "'$.b')) FROM t WHERE (JSON_EXTRACT(c, '$.x') = 1)"},
+        {"select `c`->'$[0]'", "SELECT JSON_EXTRACT(c, '$[0]')"},
+    };
+    CHECK_TABLE(c);
+    check_error("select c->1", SQL_ESYNTAX, SQL_ER_PARSE_ERROR,
+                E1064 "'1' at line 1");
+    check_error("select a from t for update skip", SQL_ESYNTAX,
+                SQL_ER_PARSE_ERROR, E1064 "'' at line 1");
+    check_error("select a from t for update of t", SQL_ESYNTAX,
+                SQL_ER_NOT_SUPPORTED_YET,
+                "This version of MySQL doesn't yet support 'FOR UPDATE OF'");
+}
+
 /* Table maintenance, FLUSH and SQL-level prepared statements. */
 static void maintenance_and_prepare(void **state)
 {
@@ -2060,6 +2086,7 @@ int main(void)
         cmocka_unit_test(administration),
         cmocka_unit_test(sysbench),
         cmocka_unit_test(maintenance_and_prepare),
+        cmocka_unit_test(locking_and_json),
         cmocka_unit_test(mysqldump_queries),
         cmocka_unit_test(mysqldump_file),
         cmocka_unit_test(syntax_errors),
