@@ -26,6 +26,10 @@
 #define COM_SET_OPTION 0x1B
 #define COM_RESET_CONNECTION 0x1F
 
+#define SHA2_NEEDS_TLS                                                  \
+    "caching_sha2_password full authentication needs a TLS connection " \
+    "(RSA key exchange is not supported)"
+
 static const char *const plugin_names[] = {
     "", "mysql_native_password", "caching_sha2_password"};
 
@@ -251,6 +255,11 @@ static int auth_check(struct sql_proto_conn *c, const uint8_t *tok,
                    ? auth_ok(c)
                    : deny(c, used);
     if (!c->acct.sha2_cached) {
+        /* Full authentication needs the password in clear, so TLS. Say
+         * so now: after 0x04 a client without TLS asks for an RSA key and
+         * reports its own error about that instead of this one. */
+        if (!c->tls)
+            return fail(c, 1251, "08004", SHA2_NEEDS_TLS);
         /* AuthMoreData perform_full_authentication (0x04). */
         static const uint8_t more[2] = {0x01, 0x04};
         int rc = send_raw(c, more, 2, NULL, 0);
@@ -410,10 +419,8 @@ static int on_handshake_response(struct sql_proto_conn *c, const uint8_t *p,
 static int on_sha2_full(struct sql_proto_conn *c, const uint8_t *p,
                         size_t len)
 {
-    if (!c->tls)
-        return fail(c, 1251, "08004",
-                    "caching_sha2_password full authentication needs a TLS "
-                    "connection (RSA key exchange is not supported)");
+    if (!c->tls) /* not reached: auth_check refuses first */
+        return fail(c, 1251, "08004", SHA2_NEEDS_TLS);
     if (len > 0 && p[len - 1] == 0)
         len--;
     if (len == 0 || !c->acct_found || !c->acct.has_password ||
