@@ -380,9 +380,12 @@ void sql_proto_conn_destroy(struct sql_proto_conn *c); /* NULL: no-op */
 /* Queue the Handshake v10 packet. Once. */
 int sql_proto_conn_start(struct sql_proto_conn *c);
 
-/* Consume client bytes. *consumed (may be NULL) says how many were taken:
- * all of them, except that input stops right after an SSL request packet
- * (sql_proto_conn_want_tls() then turns true). Protocol errors are not
+/* Consume client bytes (copied). *consumed says how many were taken: all
+ * of them, except that input stops right after an SSL request packet
+ * (sql_proto_conn_want_tls() then turns true; until tls_started nothing is
+ * taken). consumed may be NULL only when tls_available is false. Bytes
+ * are buffered whatever the state; pipelined commands run one after the
+ * other as answers complete. Protocol errors are not
  * failures: the engine queues an ERR packet and sets want_close. Returns
  * 0, -ENOMEM (the connection is then unusable: close it) or SQL_ESTATE
  * (before start). With len 0, runs commands queued behind a completed
