@@ -705,41 +705,96 @@ static void free_snap(struct raft_snapshot *s)
     }
 }
 
+static void drop_rx(struct raft_node *n)
+{
+    free_snap(n->snap_rx);
+    n->snap_rx = NULL;
+    for (uint32_t i = 0; i < n->n_early; i++)
+        raft__free(n->early[i].data);
+    n->n_early = 0;
+}
+
+static int rx_append(struct raft_snapshot *s, const void *data, uint64_t len)
+{
+    if (len == 0)
+        return 0;
+    /* Grow with the data received, never by the claimed total. */
+    void *d = raft__realloc(s->data, (size_t)(s->len + len));
+    if (d == NULL)
+        return -ENOMEM;
+    s->data = d;
+    memcpy((uint8_t *)s->data + s->len, data, (size_t)len);
+    s->len += len;
+    return 0;
+}
+
+/* Chunks are assembled in order; ones that arrive early (reordering) wait
+ * in a small set, duplicates are ignored. A chunk of a newer snapshot
+ * starts over. */
 static int handle_snapshot(struct raft_node *n, const struct raft_message *m)
 {
     const struct raft_snapshot *c = m->snapshot;
     if (c == NULL || c->offset > c->total || c->len > c->total - c->offset ||
         (c->len > 0 && c->data == NULL))
         return raft__err(n, RAFT_EINVAL, "malformed snapshot chunk");
-    if (c->offset == 0) {
-        free_snap(n->snap_rx);
-        n->snap_rx = NULL;
+    struct raft_snapshot *s = n->snap_rx;
+    bool same = s != NULL && s->meta.index == c->meta.index &&
+                s->meta.term == c->meta.term && s->total == c->total;
+    if (!same) {
+        if (s != NULL && c->meta.index < s->meta.index)
+            return 0; /* a late chunk of an older transfer */
         if (c->total > SIZE_MAX)
             return -ENOMEM;
-        struct raft_snapshot *s = raft__calloc(1, sizeof(*s));
+        drop_rx(n);
+        s = raft__calloc(1, sizeof(*s));
         if (s == NULL)
             return -ENOMEM;
         s->meta = c->meta;
         s->total = c->total;
         n->snap_rx = s;
     }
-    struct raft_snapshot *s = n->snap_rx;
-    if (s == NULL || s->meta.index != c->meta.index ||
-        s->meta.term != c->meta.term || s->total != c->total ||
-        c->offset != s->len)
-        return 0; /* a chunk out of order: the leader will retry */
-    if (c->len > 0) {
-        /* Grow with the data received, never by the claimed total. */
-        void *d = raft__realloc(s->data, (size_t)(s->len + c->len));
+    if (c->offset < s->len || (c->offset == s->len && c->len == 0 &&
+                               s->len != s->total && c->total != 0))
+        return 0; /* duplicate */
+    if (c->offset > s->len) {
+        for (uint32_t i = 0; i < n->n_early; i++)
+            if (n->early[i].offset == c->offset)
+                return 0;
+        if (n->n_early == RAFT__MAX_EARLY_CHUNKS)
+            return 0; /* the leader will retry */
+        void *d = raft__malloc((size_t)c->len);
         if (d == NULL)
             return -ENOMEM;
-        s->data = d;
-        memcpy((uint8_t *)s->data + s->len, c->data, (size_t)c->len);
+        memcpy(d, c->data, (size_t)c->len);
+        n->early[n->n_early].offset = c->offset;
+        n->early[n->n_early].len = c->len;
+        n->early[n->n_early].data = d;
+        n->n_early++;
+        return 0;
     }
-    s->len += c->len;
+    int rc = rx_append(s, c->data, c->len);
+    if (rc != 0)
+        return rc;
+    for (bool more = true; more;) {
+        more = false;
+        for (uint32_t i = 0; i < n->n_early; i++) {
+            struct raft__chunk *e = &n->early[i];
+            if (e->offset != s->len ||
+                e->len > s->total - s->len)
+                continue;
+            rc = rx_append(s, e->data, e->len);
+            if (rc != 0)
+                return rc;
+            raft__free(e->data);
+            *e = n->early[--n->n_early];
+            more = true;
+            break;
+        }
+    }
     if (s->len < s->total)
         return 0;
     n->snap_rx = NULL;
+    drop_rx(n);
     if (restore(n, s)) {
         respond_append(n, m->from, raft__log_last(&n->log), false, 0, 0);
     } else {
@@ -1178,7 +1233,7 @@ void raft_node_destroy(struct raft_node *n)
     raft__free(n->reads_pending);
     raft__free(n->reads_wait);
     raft__free(n->reads_done);
-    free_snap(n->snap_rx);
+    drop_rx(n);
     raft__free(n->rd_committed);
     raft__free(n->rd_ents);
     raft__msgvec_free(&n->rd_msgs);

@@ -164,6 +164,14 @@ struct raft__msgvec {
     size_t cap;             /* allocated slots */
 };
 
+/* A snapshot chunk that arrived ahead of its predecessors. */
+struct raft__chunk {
+    uint64_t offset; /* position in the snapshot data */
+    uint64_t len;    /* bytes at data */
+    void *data;      /* copy (owned) */
+};
+#define RAFT__MAX_EARLY_CHUNKS 16
+
 struct raft_node {
     struct raft_config cfg;       /* copy of the creation config */
     raft_id id;                   /* this node */
@@ -200,6 +208,8 @@ struct raft_node {
     struct raft__msgvec msgs;     /* send at once */
     struct raft__msgvec after;    /* send after persisting */
     struct raft_snapshot *snap_rx; /* follower: chunks being received */
+    struct raft__chunk early[RAFT__MAX_EARLY_CHUNKS]; /* out of order */
+    uint32_t n_early;             /* used slots of early */
     struct raft_hard_state prev_hs; /* last hard state handed out */
     int prev_role;                /* last role handed out */
     raft_id prev_lead;            /* last leader handed out */

@@ -269,6 +269,28 @@ static void random_membership(void **state)
         assert_true(changed >= 10);
 }
 
+static void random_heavy(void **state)
+{
+    (void)state;
+    if (scenario_off("heavy"))
+        return;
+    struct sim_opts o;
+    memset(&o, 0, sizeof(o));
+    o.n_voters = 5;
+    o.n_learners = 2;
+    o.pre_vote = true;
+    o.check_quorum = true;
+    o.max_delay = 5;
+    o.loss_pm = 100;
+    o.dup_pm = 50;
+    o.max_inflight = 3;
+    o.max_size_per_msg = 24;
+    o.snap_every = 40;
+    o.chunk = 8;
+    o.async = true;
+    run(&o, 15, 1500);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +299,7 @@ int main(void)
         cmocka_unit_test(random_snapshots),
         cmocka_unit_test(random_lease_reads),
         cmocka_unit_test(random_membership),
+        cmocka_unit_test(random_heavy),
     };
     return cmocka_run_group_tests_name("libraft/random", tests, NULL, NULL);
 }
