@@ -456,12 +456,35 @@ static bool reshaped_lately(const struct ctx *c, const struct pd__region *r)
     return iv > 0 && r->reshaped && c->now < r->reshaped_mono + iv;
 }
 
+/* A neighbour r may merge into, once their peers are aligned. */
 static bool merge_ok(const struct ctx *c, const struct pd__region *r,
                      const struct pd__region *t)
 {
     return t != NULL && healthy(c, t) && !pd__op_busy(c->pd, t->id) &&
            !reshaped_lately(c, t) &&
-           same_stores(r, t) && r->size + t->size <= c->pd->cfg.region_max_size;
+           r->size + t->size <= c->pd->cfg.region_max_size;
+}
+
+/* Move one of r's replicas onto a store of t's that r lacks (lowest store
+ * ids first), so that a later round can merge them. */
+static int align(struct ctx *c, const struct pd__region *r,
+                 const struct pd__region *t, struct pd_operator *out)
+{
+    const struct pd_peer *src = NULL, *dst = NULL;
+    for (uint32_t i = 0; i < r->n_peers; i++)
+        if (pd__region_peer(t, r->peers[i].store_id) == NULL &&
+            (src == NULL || r->peers[i].store_id < src->store_id))
+            src = &r->peers[i];
+    for (uint32_t i = 0; i < t->n_peers; i++)
+        if (pd__region_peer(r, t->peers[i].store_id) == NULL &&
+            (dst == NULL || t->peers[i].store_id < dst->store_id))
+            dst = &t->peers[i];
+    if (src == NULL || dst == NULL)
+        return PD_ENOOP;
+    const struct sstat *d = stat_of(c, dst->store_id);
+    if (d == NULL || !d->usable || !d->space_ok || at_limit(c, d))
+        return PD_ENOOP;
+    return move_peer(c, r, "merge-align", src->store_id, dst->store_id, out);
 }
 
 static int merge_check(struct ctx *c, const struct pd__region *r,
@@ -494,6 +517,8 @@ static int merge_check(struct ctx *c, const struct pd__region *r,
         t = prev;
     if (t == NULL)
         return PD_ENOOP;
+    if (!same_stores(r, t))
+        return align(c, r, t, out);
     struct pd_operator op;
     init_op(&op, r->id, "merge-region");
     op.n_steps = 1;

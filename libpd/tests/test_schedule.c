@@ -385,7 +385,8 @@ static void merge_small_neighbours(void **state)
     assert_int_equal(pd_check_region(fx.pd[0], 0, 10, &op), PD_ENOOP);
     fx_fini(&fx);
 
-    /* Neighbours on other stores, or too big together: no merge. */
+    /* Too big together: no merge. A neighbour on other stores: first
+     * align (move 11's replica on store 1 to store 4), then merge. */
     struct pd_config c2 = config();
     c2.region_max_size = 5 * MIB;
     cluster(&fx, &c2, 4, NULL);
@@ -393,7 +394,24 @@ static void merge_small_neighbours(void **state)
     region(&fx, 10, NULL, "g", 2, 5, 3, S123);
     region(&fx, 11, "g", "p", 2, 1, 3, S123);
     region(&fx, 12, "p", NULL, 2, 1, 3, s234);
-    assert_int_equal(pd_check_region(fx.pd[0], 0, 11, &op), PD_ENOOP);
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 11, &op), 0);
+    assert_string_equal(op.desc, "merge-align");
+    assert_int_equal(op.n_steps, 3);
+    assert_step(&op.steps[0], PD_STEP_ADD_LEARNER, 4, 1);
+    assert_step(&op.steps[1], PD_STEP_PROMOTE_LEARNER, 4, 1);
+    assert_step(&op.steps[2], PD_STEP_REMOVE_PEER, 1, 0);
+    /* kvd does it; the report finishes the operator; now they merge. */
+    struct pd_region_info moved = fx_region(11, "g", "p", 2, 2, 2, 1, 3,
+                                            s234);
+    moved.region.peers[2].id = 1;
+    struct pd_step st;
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 0, &moved, &st), 0);
+    assert_int_equal(st.kind, PD_STEP_NONE);
+    fx_commit(&fx);
+    assert_int_equal(pd_operator_count(fx.pd[0]), 0);
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 11, &op), 0);
+    assert_string_equal(op.desc, "merge-region");
+    assert_int_equal(op.steps[0].target_region_id, 12);
     fx_fini(&fx);
 }
 
