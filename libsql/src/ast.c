@@ -1258,6 +1258,12 @@ static void stmt(struct sb *b, const struct ast_stmt *st)
             puts_(b, "QUICK ");
         if (d->ignore)
             puts_(b, "IGNORE ");
+        if (d->targets != NULL) {
+            for (const struct ast_tname *t = d->targets; t != NULL; t = t->next) {
+                qualified(b, t->db, t->name);
+                puts_(b, t->next != NULL ? ", " : " ");
+            }
+        }
         puts_(b, "FROM ");
         table_ref(b, d->table);
         if (d->where != NULL) {

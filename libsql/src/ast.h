@@ -281,10 +281,12 @@ struct ast_delete
     bool ignore;               /* IGNORE */
     bool quick;                /* QUICK */
     bool low_priority;         /* LOW_PRIORITY */
-    struct ast_table_ref *table; /* FROM table */
+    struct ast_table_ref *table; /* FROM table; multi-table: the join tree */
+    struct ast_tname *targets; /* multi-table: tables (or aliases) whose
+                                  rows go, else NULL */
     struct ast_expr *where;    /* WHERE, or NULL */
-    struct ast_order *order;   /* ORDER BY, or NULL */
-    struct ast_expr *limit;    /* LIMIT, or NULL */
+    struct ast_order *order;   /* ORDER BY, or NULL (single table only) */
+    struct ast_expr *limit;    /* LIMIT, or NULL (single table only) */
 };
 
 struct ast_coldef

@@ -534,6 +534,26 @@ static struct ast_stmt *parse_update(struct parser *p)
     return st;
 }
 
+/* A DELETE target: [db.]tbl[.*] (a table or an alias of the join). */
+static bool delete_target(struct parser *p, const char **db, const char **name,
+                          bool *star)
+{
+    *db = NULL;
+    *star = false;
+    if ((*name = sql__p_ident(p)) == NULL)
+        return false;
+    if (!sql__p_accept(p, TK_DOT))
+        return true;
+    if (sql__p_accept(p, TK_STAR))
+        return *star = true;
+    *db = *name;
+    if ((*name = sql__p_ident_any(p)) == NULL)
+        return false;
+    if (!sql__p_accept(p, TK_DOT))
+        return true;
+    return (*star = sql__p_expect(p, TK_STAR));
+}
+
 static struct ast_stmt *parse_delete(struct parser *p)
 {
     struct ast_stmt *st = stmt_new(p, AST_DELETE);
@@ -552,16 +572,35 @@ static struct ast_stmt *parse_delete(struct parser *p)
         else
             break;
     }
-    if (!sql__p_expect_kw(p, KW_FROM))
-        return NULL;
+    bool from = sql__p_accept_kw(p, KW_FROM);
     struct ast_table_ref *t = sql__p_new(p, sizeof *t);
-    if (t == NULL || !sql__p_table_name(p, &t->db, &t->name))
+    bool star = false;
+    if (t == NULL || !delete_target(p, &t->db, &t->name, &star))
         return NULL;
     t->kind = AST_T_TABLE;
     d->table = t;
-    if (sql__p_is(p, TK_COMMA) || sql__p_is_kw(p, KW_USING)) {
-        sql__p_unsupported(p, "multi-table DELETE");
-        return NULL;
+    if (!from || star || sql__p_is(p, TK_COMMA) || sql__p_is_kw(p, KW_USING)) {
+        /* DELETE t1[.*], t2 FROM refs | DELETE FROM t1, t2 USING refs */
+        struct ast_tname **tail = &d->targets;
+        for (;;) {
+            struct ast_tname *n = sql__p_new(p, sizeof *n);
+            if (n == NULL)
+                return NULL;
+            n->db = t->db;
+            n->name = t->name;
+            *tail = n;
+            tail = &n->next;
+            if (!sql__p_accept(p, TK_COMMA))
+                break;
+            if (!delete_target(p, &t->db, &t->name, &star))
+                return NULL;
+        }
+        if (!sql__p_expect_kw(p, from ? KW_USING : KW_FROM) ||
+            (d->table = table_refs(p)) == NULL)
+            return NULL;
+        if (sql__p_accept_kw(p, KW_WHERE) && (d->where = sql__p_expr(p)) == NULL)
+            return NULL;
+        return st;
     }
     const char *alias = parse_alias(p, false);
     if (alias == NULL)

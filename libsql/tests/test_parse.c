@@ -1501,7 +1501,7 @@ static void sysbench(void **state)
     CHECK_TABLE(prewarm);
 }
 
-/* Locking reads' modifiers and JSON path operators. */
+/* Locking reads' modifiers, JSON path operators, multi-table DELETE. */
 static void locking_and_json(void **state)
 {
     (void)state;
@@ -1518,6 +1518,19 @@ static void locking_and_json(void **state)
         {"select `c`->'$[0]'", "SELECT JSON_EXTRACT(c, '$[0]')"},
     };
     CHECK_TABLE(c);
+    static const struct pcase del[] = {
+        {"delete t1 from t1 join t2 on t1.a = t2.a where t2.b = 1",
+         "DELETE t1 FROM t1 JOIN t2 ON (t1.a = t2.a) WHERE (t2.b = 1)"},
+        {"delete t1.*, t2 from t1, t2 where t1.id = t2.id",
+         "DELETE t1, t2 FROM t1, t2 WHERE (t1.id = t2.id)"},
+        {"delete from t1, db.t2.* using t1 join db.t2 using (id)",
+         "DELETE t1, db.t2 FROM t1 JOIN db.t2 USING (id)"},
+        {"delete quick t1 from t1", "DELETE QUICK t1 FROM t1"},
+    };
+    CHECK_TABLE(del);
+    check_error("delete from t1, t2 where a", SQL_ESYNTAX, SQL_ER_PARSE_ERROR,
+                E1064 "'where a' at line 1");
+    check_error("delete t", SQL_ESYNTAX, SQL_ER_PARSE_ERROR, E1064 "'' at line 1");
     check_error("select c->1", SQL_ESYNTAX, SQL_ER_PARSE_ERROR,
                 E1064 "'1' at line 1");
     check_error("select a from t for update skip", SQL_ESYNTAX,
@@ -1831,7 +1844,7 @@ static void syntax_errors(void **state)
         {"insert into t values (1", E1064 "'' at line 1"},
         {"insert into t (a) set a = 1", E1064 "'a = 1' at line 1"},
         {"update t where a = 1", E1064 "'where a = 1' at line 1"},
-        {"delete t where a", E1064 "'t where a' at line 1"},
+        {"delete t where a", E1064 "'where a' at line 1"},
         {"select 1 1", E1064 "'1' at line 1"},
         {"select", E1064 "'' at line 1"},
         {"create table t (a int,)", E1064 "')' at line 1"},
@@ -1883,7 +1896,6 @@ static void unsupported_features(void **state)
         {"create table t (a int) partition by hash (a)", "PARTITION BY"},
         {"create table t select 1", "CREATE TABLE ... SELECT"},
         {"create table t (a int generated always as (1))", "generated columns"},
-        {"delete from t, u using t join u", "multi-table DELETE"},
         {"drop view v", "views"},
         {"rollback to savepoint s", "savepoints"},
         {"create database d encryption 'Y'", "ENCRYPTION"},
