@@ -192,6 +192,70 @@ static void joint_needs_both_majorities(void **state)
     sim_close(&s);
 }
 
+/* While joint, an election needs both majorities too. */
+static void joint_election_needs_both(void **state)
+{
+    (void)state;
+    struct sim s;
+    start(&s, 3, 0, 2);
+    uint32_t t[] = {RAFT_CHANGE_ADD_VOTER, RAFT_CHANGE_ADD_VOTER,
+                    RAFT_CHANGE_REMOVE, RAFT_CHANGE_REMOVE};
+    raft_id id[] = {4, 5, 2, 3};
+    struct raft_conf_change cc =
+        change(RAFT_TRANSITION_JOINT_EXPLICIT, 4, t, id);
+    assert_int_equal(raft_node_propose_conf_change(sim_node(&s, 1), &cc, NULL),
+                     0);
+    run(&s, 1, 5);
+    assert_int_equal(status(sim_node(&s, 4)).conf.n_voters_outgoing, 3);
+    /* Leader gone; 4 and 5 (a new majority {1,4,5} without 1) cannot win
+     * without a majority of the old side {1,2,3}. */
+    sim_crash(&s, 1);
+    sim_isolate(&s, 2);
+    sim_isolate(&s, 3);
+    raft_node_campaign(sim_node(&s, 4));
+    sim_settle(&s);
+    assert_int_equal(status(sim_node(&s, 4)).role, RAFT_CANDIDATE);
+    assert_int_equal(sim_leader(&s), 0);
+    /* With 2 and 3 back the old side has its majority too: it wins. */
+    sim_heal(&s);
+    sim_isolate(&s, 1);
+    raft_node_campaign(sim_node(&s, 4));
+    sim_settle(&s);
+    assert_int_equal(sim_leader(&s), 4);
+    sim_close(&s);
+}
+
+/* Demoting a voter in a joint change makes it a learner only on leaving. */
+static void demotion_through_learners_next(void **state)
+{
+    (void)state;
+    struct sim s;
+    start(&s, 3, 0, 1);
+    uint32_t t[] = {RAFT_CHANGE_ADD_VOTER, RAFT_CHANGE_ADD_LEARNER};
+    raft_id id[] = {4, 3};
+    struct raft_conf_change cc =
+        change(RAFT_TRANSITION_JOINT_EXPLICIT, 2, t, id);
+    assert_int_equal(raft_node_propose_conf_change(sim_node(&s, 1), &cc, NULL),
+                     0);
+    run(&s, 1, 5);
+    struct raft_status st = status(sim_node(&s, 1));
+    assert_int_equal(st.conf.n_learners_next, 1);
+    assert_int_equal(st.conf.learners_next[0], 3);
+    assert_int_equal(st.conf.n_learners, 0);
+    assert_true(has(st.conf.voters_outgoing, st.conf.n_voters_outgoing, 3));
+    struct raft_conf_change leave = change(RAFT_TRANSITION_AUTO, 0, t, id);
+    assert_int_equal(
+        raft_node_propose_conf_change(sim_node(&s, 1), &leave, NULL), 0);
+    run(&s, 1, 5);
+    st = status(sim_node(&s, 1));
+    assert_int_equal(st.conf.n_learners_next, 0);
+    assert_int_equal(st.conf.n_learners, 1);
+    assert_int_equal(st.conf.learners[0], 3);
+    assert_int_equal(st.conf.n_voters, 3); /* 1, 2, 4 */
+    assert_false(has(st.conf.voters, 3, 3));
+    sim_close(&s);
+}
+
 /* A learner gets the log but does not count; once promoted it does. */
 static void learner_then_promotion(void **state)
 {
@@ -342,6 +406,8 @@ int main(void)
         cmocka_unit_test(remove_follower),
         cmocka_unit_test(joint_swap_auto_leave),
         cmocka_unit_test(joint_needs_both_majorities),
+        cmocka_unit_test(joint_election_needs_both),
+        cmocka_unit_test(demotion_through_learners_next),
         cmocka_unit_test(learner_then_promotion),
         cmocka_unit_test(removed_leader_steps_down),
         cmocka_unit_test(one_change_at_a_time),
