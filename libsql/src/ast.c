@@ -538,6 +538,13 @@ static void expr(struct sb *b, const struct ast_expr *e)
         ident(b, e->name);
         put(b, ")", 1);
         break;
+    case AST_E_ASSIGN:
+        puts_(b, "(@");
+        ident(b, e->name);
+        puts_(b, " := ");
+        expr(b, e->a);
+        put(b, ")", 1);
+        break;
     case AST_E_DEFAULT:
         puts_(b, "DEFAULT");
         if (e->a != NULL) {

@@ -51,6 +51,7 @@ enum ast_expr_kind
     AST_E_INTERVAL,  /* INTERVAL a unit */
     AST_E_COLLATE,   /* a COLLATE name */
     AST_E_DEFAULT,   /* DEFAULT (in VALUES / SET), or DEFAULT(col) */
+    AST_E_ASSIGN,    /* @name := a (name: the user variable) */
 };
 
 /* Operators of AST_E_UNARY / AST_E_BINARY / AST_E_CMP_SUBQ. */

@@ -936,6 +936,13 @@ static struct ast_expr *primary(struct parser *p)
             return NULL;
         e->scope = (int)t->ival;
         sql__p_advance(p);
+        if (e->kind == AST_E_USERVAR && sql__p_is(p, TK_ASSIGN)) {
+            /* @v := expr binds loosest of all and to the right. */
+            sql__p_advance(p);
+            e->kind = AST_E_ASSIGN;
+            if ((e->a = sql__p_expr(p)) == NULL)
+                return NULL;
+        }
         return e;
     case TK_LPAREN: {
         sql__p_advance(p);

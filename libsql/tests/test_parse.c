@@ -1501,7 +1501,8 @@ static void sysbench(void **state)
     CHECK_TABLE(prewarm);
 }
 
-/* Locking reads' modifiers, JSON path operators, multi-table DELETE. */
+/* Locking reads' modifiers, JSON path operators, multi-table DELETE,
+ * user variable assignment in expressions. */
 static void locking_and_json(void **state)
 {
     (void)state;
@@ -1528,6 +1529,13 @@ static void locking_and_json(void **state)
         {"delete quick t1 from t1", "DELETE QUICK t1 FROM t1"},
     };
     CHECK_TABLE(del);
+    static const struct pcase assign[] = {
+        {"select @rn := @rn + 1 as rn, a from t, (select @rn := 0) r",
+         "SELECT (@rn := (@rn + 1)) AS rn, a FROM t, (SELECT (@rn := 0)) AS r"},
+        {"select 1 + @a := 2 * 3", "SELECT (1 + (@a := (2 * 3)))"},
+        {"select @a := @b := 5", "SELECT (@a := (@b := 5))"},
+    };
+    CHECK_TABLE(assign);
     check_error("delete from t1, t2 where a", SQL_ESYNTAX, SQL_ER_PARSE_ERROR,
                 E1064 "'where a' at line 1");
     check_error("delete t", SQL_ESYNTAX, SQL_ER_PARSE_ERROR, E1064 "'' at line 1");
