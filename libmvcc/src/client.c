@@ -516,6 +516,20 @@ int mvcc_txn_scan(struct mvcc_txn *t, const void *start, size_t start_len,
     struct mvcc__buf cur = {0};
     int rc = mvcc__buf_append(&cur, start ? start : "", start_len);
     uint64_t deadline = now_ms() + c->o.resolve_budget_ms;
+    /* With a limit, storage need return at most limit + (buffered writes
+     * in range) pairs: each buffered write hides or adds at most one. Once
+     * that many are collected, the first `limit` merged pairs are all at or
+     * below the last one collected (`trunc`). */
+    bool found;
+    size_t mfirst = find_mut(t, start ? start : "", start_len, &found);
+    size_t nbuf = 0;
+    for (size_t i = mfirst; i < t->n; i++) {
+        if (end && kcmp(t->muts[i].key, t->muts[i].klen, end, end_len) >= 0)
+            break;
+        nbuf++;
+    }
+    size_t want = limit ? limit + nbuf : 0;
+    bool trunc = false;
     /* Shard by shard: the storage pairs of [start, end) at start_ts. */
     for (unsigned attempt = 0; rc == 0;) {
         uint64_t shard;
@@ -535,6 +549,7 @@ int mvcc_txn_scan(struct mvcc_txn *t, const void *start, size_t start_len,
         memset(&ro, 0, sizeof ro);
         ro.bypass = t->bypass;
         ro.nbypass = t->nbypass;
+        ro.limit = want ? want - all.npairs : 0;
         bool unbounded = last && end == NULL;
         rc = c->o.transport.scan(c->o.transport.ctx, shard, &ro, cur.data,
                                  cur.len, unbounded ? NULL : stop.data,
@@ -556,23 +571,28 @@ int mvcc_txn_scan(struct mvcc_txn *t, const void *start, size_t start_len,
                                     part.pairs[i].value_len);
             part.pairs[i].value = NULL; /* handed over */
         }
-        if (rc == 0 && !last) {
+        if (want && all.npairs >= want)
+            trunc = true;
+        if (rc == 0 && !last && !trunc) {
             cur.len = 0;
             rc = mvcc__buf_append(&cur, stop.data, stop.len);
         }
         mvcc__buf_free(&stop);
-        if (last)
+        if (last || trunc)
             break;
     }
     /* Merge with the buffered writes (both sorted). */
-    bool found;
-    size_t mi = find_mut(t, start ? start : "", start_len, &found);
+    size_t mi = mfirst;
     size_t si = 0;
+    const struct mvcc_kvpair *tl = trunc ? &all.pairs[all.npairs - 1] : NULL;
     while (rc == 0 && (limit == 0 || res->npairs < limit)) {
         const struct mut *m = NULL;
         if (mi < t->n &&
             (end == NULL ||
-             kcmp(t->muts[mi].key, t->muts[mi].klen, end, end_len) < 0))
+             kcmp(t->muts[mi].key, t->muts[mi].klen, end, end_len) < 0) &&
+            (tl == NULL ||
+             kcmp(t->muts[mi].key, t->muts[mi].klen, tl->key, tl->key_len) <=
+                 0))
             m = &t->muts[mi];
         const struct mvcc_kvpair *p = si < all.npairs ? &all.pairs[si] : NULL;
         if (m == NULL && p == NULL)

@@ -379,6 +379,53 @@ static void heartbeat_keeps_pessimistic_locks_alive(void **state)
     tu_cluster_close(&k);
 }
 
+static void scan_limit_matches_unlimited_prefix(void **state)
+{
+    struct tu_cluster *k = *state;
+    static const char *stored[] = {"a1", "a2", "a3", "a4", "a5", "k1",
+                                   "k2", "k3", "z1"};
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(k->c, &t), 0);
+    for (size_t i = 0; i < 9; i++)
+        set(t, stored[i], "s");
+    commit_ok(t);
+    unsigned seed = 3;
+    for (int round = 0; round < 40; round++) {
+        assert_int_equal(mvcc_txn_begin(k->c, &t), 0);
+        /* random buffered puts and deletes over the same key space */
+        for (int j = 0; j < 5; j++) {
+            seed = seed * 1103515245u + 12345u;
+            char key[8];
+            snprintf(key, sizeof key, "%c%u", "akz"[(seed >> 8) % 3],
+                     (seed >> 12) % 6);
+            if ((seed >> 20) % 2)
+                assert_int_equal(mvcc_txn_delete(t, K(key)), 0);
+            else
+                set(t, key, "b");
+        }
+        struct mvcc_result full, part;
+        mvcc_result_init(&full);
+        mvcc_result_init(&part);
+        assert_int_equal(mvcc_txn_scan(t, NULL, 0, NULL, 0, 0, &full), 0);
+        for (size_t lim = 1; lim <= full.npairs + 1; lim++) {
+            assert_int_equal(mvcc_txn_scan(t, NULL, 0, NULL, 0, lim, &part),
+                             0);
+            size_t want = lim < full.npairs ? lim : full.npairs;
+            assert_int_equal(part.npairs, want);
+            for (size_t i = 0; i < want; i++) {
+                assert_int_equal(part.pairs[i].key_len, full.pairs[i].key_len);
+                assert_memory_equal(part.pairs[i].key, full.pairs[i].key,
+                                    full.pairs[i].key_len);
+                assert_memory_equal(part.pairs[i].value, full.pairs[i].value,
+                                    full.pairs[i].value_len);
+            }
+        }
+        mvcc_result_reset(&full);
+        mvcc_result_reset(&part);
+        mvcc_txn_rollback(t);
+    }
+}
+
 static struct mvcc_key split_g = {"g", 1};
 
 static void local_transport_routes_by_range(void **state)
@@ -407,6 +454,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         TU_BOTH_CLUSTER(writes_reads_and_scans),
+        TU_BOTH_CLUSTER(scan_limit_matches_unlimited_prefix),
         TU_BOTH_CLUSTER(conflict_is_reported_not_retried),
         TU_BOTH_CLUSTER(local_transport_routes_by_range),
         TU_BOTH_CLUSTER(for_update_serializes_increments),
