@@ -25,6 +25,20 @@ static bool has_committed(const struct raft_node *n)
     return lo <= l->committed;
 }
 
+/* Give a ready's emptied message list back to the node if it has none, so
+ * that steady traffic does not allocate a list per ready. */
+static void recycle(struct raft__msgvec *from, struct raft__msgvec *to)
+{
+    raft__msgvec_clear(from);
+    if (to->v == NULL) {
+        *to = *from;
+        to->n = 0;
+    } else {
+        raft__free(from->v);
+    }
+    memset(from, 0, sizeof(*from));
+}
+
 bool raft_node_has_ready(const struct raft_node *n)
 {
     if (n->in_ready)
@@ -143,8 +157,8 @@ int raft_node_advance(struct raft_node *n, struct raft_ready *rd)
     n->rd_committed = NULL;
     raft__free(n->rd_ents);
     n->rd_ents = NULL;
-    raft__msgvec_free(&n->rd_msgs);
-    raft__msgvec_free(&n->rd_after);
+    recycle(&n->rd_msgs, &n->msgs);
+    recycle(&n->rd_after, &n->after);
     raft__free(n->rd_reads);
     n->rd_reads = NULL;
     memset(rd, 0, sizeof(*rd));
