@@ -459,10 +459,11 @@ int raft_node_propose_conf_change(struct raft_node *n,
                                   const struct raft_conf_change *cc,
                                   raft_index *index);
 /* Ask for a linearizable read index tagged context (non-zero; make it
- * unique across the group, e.g. node id in the high bits). A request can
- * be lost (leader change, lost messages): time out and ask again. It arrives later as a
- * raft_read_state in a ready. On a follower the request goes through the
- * leader. RAFT_EDROPPED without a leader. */
+ * unique across the group, e.g. node id in the high bits). It arrives
+ * later as a raft_read_state in a ready; serve the read once applied
+ * reaches its index. On a follower the request goes through the leader.
+ * A request can be lost (leader change, lost messages): time out and ask
+ * again. RAFT_EDROPPED without a leader. */
 int raft_node_read_index(struct raft_node *n, uint64_t context);
 /* Ask the leader to hand leadership to transferee (thesis 3.10). */
 int raft_node_transfer_leader(struct raft_node *n, raft_id transferee);

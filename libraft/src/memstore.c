@@ -211,7 +211,8 @@ int raft_memstore_append(struct raft_memstore *ms,
     return 0;
 }
 
-static int set_snap(struct raft_memstore *ms, const struct raft_snapshot_meta *m,
+static int set_snap(struct raft_memstore *ms,
+                    const struct raft_snapshot_meta *m,
                     const void *data, uint64_t len)
 {
     void *copy = NULL;

@@ -1277,7 +1277,7 @@ int raft_node_tick(struct raft_node *n)
     n->heartbeat_elapsed++;
     n->election_elapsed++;
     if (!promotable(n) && removal_known(n)) {
-        raft__log_msg(n, RAFT_LOG_INFO, "removed from the group: stepping down");
+        raft__log_msg(n, RAFT_LOG_INFO, "removed: stepping down");
         become_follower(n, n->term, 0);
         return 0;
     }

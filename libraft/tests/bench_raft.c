@@ -151,7 +151,8 @@ static void run(const char *name, uint64_t total, uint32_t batch)
     }
     printf("BENCH raft_%s_entries_per_sec %.0f entries/s\n", name,
            (double)done / w);
-    printf("BENCH raft_%s_cpu_per_entry %.3f us\n", name, c * 1e6 / (double)done);
+    printf("BENCH raft_%s_cpu_per_entry %.3f us\n", name,
+           c * 1e6 / (double)done);
     free(bufs);
     teardown();
 }

@@ -134,7 +134,8 @@ int main(int argc, char **argv)
                 if (tag[0] < 1 || tag[0] > PEERS || tag[1] < 1 ||
                     tag[1] > (uint64_t)target)
                     continue;
-                unsigned char *s = &seen[tag[0] * (uint64_t)(target + 1) + tag[1]];
+                unsigned char *s =
+                    &seen[tag[0] * (uint64_t)(target + 1) + tag[1]];
                 if (!*s) {
                     *s = 1;
                     counter++;
