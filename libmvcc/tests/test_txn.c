@@ -2,6 +2,7 @@
  * (DESIGN.md, "Commands"), on the memory engine and on RocksDB.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -606,6 +607,71 @@ static void scan_lock_and_resolve_lock(void **state)
                      -EINVAL);
 }
 
+/* Latches: two threads prewrite the same fresh key in lockstep (a barrier
+ * per round); exactly one may win each round, the other must see its lock
+ * (or, if it came second after a commit, a conflict). */
+struct racer
+{
+    struct tu_store *t;      /* store */
+    pthread_barrier_t *bar;  /* round barrier */
+    int id;                  /* 0 or 1 */
+    int wins;                /* rounds won */
+    int results[200];        /* outcome per round */
+};
+
+#define ROUNDS 200
+
+static void *racer_main(void *arg)
+{
+    struct racer *r = arg;
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    for (int i = 0; i < ROUNDS; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "race%03d", i);
+        struct mvcc_mutation m = mput(key, r->id ? "one" : "zero");
+        struct mvcc_prewrite_req req;
+        memset(&req, 0, sizeof req);
+        req.mutations = &m;
+        req.n = 1;
+        req.primary = key;
+        req.primary_len = strlen(key);
+        req.start_ts = TS(100 + i) + (mvcc_ts)r->id; /* distinct txns */
+        req.lock_ttl = 3000;
+        pthread_barrier_wait(r->bar);
+        r->results[i] = mvcc_prewrite(r->t->s, &req, &res);
+        if (r->results[i] == 0)
+            r->wins++;
+    }
+    mvcc_result_reset(&res);
+    return NULL;
+}
+
+static void latches_serialize_one_key(void **state)
+{
+    struct tu_store *t = *state;
+    pthread_barrier_t bar;
+    pthread_barrier_init(&bar, NULL, 2);
+    struct racer r[2];
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+        memset(&r[i], 0, sizeof r[i]);
+        r[i].t = t;
+        r[i].bar = &bar;
+        r[i].id = i;
+        assert_int_equal(pthread_create(&th[i], NULL, racer_main, &r[i]), 0);
+    }
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&bar);
+    for (int i = 0; i < ROUNDS; i++) {
+        int a = r[0].results[i], b = r[1].results[i];
+        if (!((a == 0 && b == MVCC_LOCKED) || (a == MVCC_LOCKED && b == 0)))
+            fail_msg("round %d: %d and %d", i, a, b);
+    }
+    assert_int_equal(r[0].wins + r[1].wins, ROUNDS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -624,6 +690,7 @@ int main(void)
         TU_BOTH_STORE(one_phase_commit),
         TU_BOTH_STORE(heartbeat_extends_ttl),
         TU_BOTH_STORE(scan_lock_and_resolve_lock),
+        TU_BOTH_STORE(latches_serialize_one_key),
     };
     return cmocka_run_group_tests_name("libmvcc/txn", tests, NULL, NULL);
 }
