@@ -4,6 +4,8 @@
  * "Answers") so an executor bug cannot put the client out of step.
  */
 #include <errno.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,7 +320,75 @@ static bool is_date_type(uint8_t t)
     return t == SQL_TYPE_DATE || t == SQL_TYPE_NEWDATE;
 }
 
-/* Shortest "%.*g" that reads back as the same value. */
+/* A double as MySQL shows one: the shortest digits that read back (15 to
+ * 17), in plain notation while the decimal exponent is within -15..14 and
+ * as d.ddde[-]N otherwise, without '+' or leading zeros (observed: 1e14 ->
+ * 100000000000000, 1e15 -> 1e15, 1e-15 -> 0.000000000000001, 1e-16 ->
+ * 1e-16, 2.3e15 -> 2.3e15). */
+static void format_double_plain(double d, char *buf, size_t cap)
+{
+    if (!isfinite(d)) {
+        snprintf(buf, cap, "%g", d);
+        return;
+    }
+    char e[48];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(e, sizeof e, "%.*e", prec - 1, d);
+        if (strtod(e, NULL) == d)
+            break;
+    }
+    /* e is [-]D[.DDD]e(+|-)XX */
+    bool neg = e[0] == '-';
+    char digits[24];
+    int nd = 0;
+    const char *p = e + (neg ? 1 : 0);
+    for (; *p != '\0' && *p != 'e' && nd < 23; p++)
+        if (*p != '.')
+            digits[nd++] = *p;
+    int exp = *p == 'e' ? atoi(p + 1) : 0;
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    char *o = buf, *end = buf + cap - 1;
+#define PUT(ch)             \
+    do {                    \
+        if (o < end)        \
+            *o++ = (ch);    \
+    } while (0)
+    if (neg)
+        PUT('-');
+    if (exp < -15 || exp > 14) {
+        PUT(digits[0]);
+        if (nd > 1)
+            PUT('.');
+        for (int i = 1; i < nd; i++)
+            PUT(digits[i]);
+        *o = '\0';
+        snprintf(o, (size_t)(end - o) + 1, "e%d", exp);
+        return;
+    }
+    if (exp < 0) {
+        PUT('0');
+        PUT('.');
+        for (int i = -1; i > exp; i--)
+            PUT('0');
+        for (int i = 0; i < nd; i++)
+            PUT(digits[i]);
+    } else {
+        for (int i = 0; i <= exp; i++)
+            PUT(i < nd ? digits[i] : '0');
+        if (nd > exp + 1) {
+            PUT('.');
+            for (int i = exp + 1; i < nd; i++)
+                PUT(digits[i]);
+        }
+    }
+#undef PUT
+    *o = '\0';
+}
+
+/* A double for its column: fixed decimals when the column has them,
+ * FLOAT as the shortest "%.*g" that reads back as the same float, else as
+ * MySQL shows a double. */
 static void format_double(const struct sql__colinfo *ci, double d, char *buf,
                           size_t cap)
 {
@@ -337,11 +407,7 @@ static void format_double(const struct sql__colinfo *ci, double d, char *buf,
         }
         return;
     }
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, cap, "%.*g", prec, d);
-        if (strtod(buf, NULL) == d)
-            return;
-    }
+    format_double_plain(d, buf, cap);
 }
 
 /* ".ffffff" cut to the column's decimals (all six when not fixed and the

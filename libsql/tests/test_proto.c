@@ -1930,6 +1930,43 @@ static void executor_fails_mid_answer(void **state)
     fx_free(f);
 }
 
+/* Doubles in text rows look as MySQL prints them. */
+static void double_text_format(void **state)
+{
+    (void)state;
+    static const struct {
+        double d;         /* value */
+        const char *text; /* MySQL's text */
+    } cases[] = {
+        {1e14, "100000000000000"}, {1e15, "1e15"},
+        {2.3e14, "230000000000000"}, {2.3e15, "2.3e15"},
+        {1e-15, "0.000000000000001"}, {1e-16, "1e-16"},
+        {3.4e-15, "0.0000000000000034"}, {3.4e-16, "3.4e-16"},
+        {0.1, "0.1"}, {0.1 + 0.2, "0.30000000000000004"}, {-2.0, "-2"},
+        {100.0, "100"}, {123.456, "123.456"}, {0.0, "0"},
+        {1.2345678901234568e17, "1.2345678901234568e17"},
+        {-1.5e-300, "-1.5e-300"}, {1e100, "1e100"},
+    };
+    struct fx *f = logged_in(CAPS | DEPRECATE_EOF);
+    f->async = true;
+    query(f, "x");
+    struct sql_column d = col("d", SQL_TYPE_DOUBLE, 0, 31);
+    assert_int_equal(sql_reply_columns(f->c, 1), 0);
+    assert_int_equal(sql_reply_column(f->c, &d), 0);
+    take(f);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct sql_value v = {.kind = SQL_VALUE_DOUBLE, .v.d = cases[i].d};
+        assert_int_equal(sql_reply_row(f->c, &v, 1), 0);
+        assert_int_equal(take(f), 1);
+        struct mc_buf e = {0};
+        mc_lenenc_str(&e, cases[i].text);
+        assert_int_equal(f->pk[0].len, e.len);
+        assert_memory_equal(f->pk[0].p, e.p, e.len);
+        mc_free(&e);
+    }
+    fx_free(f);
+}
+
 /* ------------------------------------------------------------------ */
 /* Packets over 16 MiB. */
 
@@ -2191,6 +2228,7 @@ int main(void)
         cmocka_unit_test(ok_and_err_layout),
         cmocka_unit_test(multi_statements),
         cmocka_unit_test(text_row_of_every_type),
+        cmocka_unit_test(double_text_format),
         cmocka_unit_test(simple_commands),
         cmocka_unit_test(async_answer_queues_input),
         cmocka_unit_test(writer_type_checks),
