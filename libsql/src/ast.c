@@ -200,9 +200,21 @@ static int op_group(int op)
     }
 }
 
+static void bool_pri(struct sb *b, const struct ast_expr *e);
+
+/* IS, comparisons and ANY/ALL share one left-associative loop in the
+ * grammar (bool_pri), so a chain of them prints inside one parenthesis. */
+static bool is_bool_pri(const struct ast_expr *e)
+{
+    return e->kind == AST_E_IS || e->kind == AST_E_CMP_SUBQ ||
+           (e->kind == AST_E_BINARY && op_group(e->op) == 1);
+}
+
 static void binary_chain(struct sb *b, const struct ast_expr *e)
 {
-    if (e->a->kind == AST_E_BINARY && op_group(e->a->op) == op_group(e->op))
+    if (op_group(e->op) == 1 && is_bool_pri(e->a))
+        bool_pri(b, e->a);
+    else if (e->a->kind == AST_E_BINARY && op_group(e->a->op) == op_group(e->op))
         binary_chain(b, e->a);
     else
         expr(b, e->a);
@@ -210,6 +222,42 @@ static void binary_chain(struct sb *b, const struct ast_expr *e)
     puts_(b, op_text(e->op));
     put(b, " ", 1);
     expr(b, e->b);
+}
+
+static void bool_pri(struct sb *b, const struct ast_expr *e)
+{
+    if (e->kind == AST_E_BINARY) {
+        binary_chain(b, e);
+        return;
+    }
+    if (is_bool_pri(e->a))
+        bool_pri(b, e->a);
+    else
+        expr(b, e->a);
+    if (e->kind == AST_E_IS) {
+        puts_(b, e->neg ? " IS NOT " : " IS ");
+        puts_(b, e->op == AST_OP_ISNULL   ? "NULL"
+                 : e->op == AST_OP_ISTRUE ? "TRUE"
+                 : e->op == AST_OP_ISFALSE ? "FALSE"
+                                           : "UNKNOWN");
+        return;
+    }
+    put(b, " ", 1);
+    puts_(b, op_text(e->op));
+    puts_(b, e->ival == AST_OP_ALL ? " ALL (" : " ANY (");
+    select_(b, e->sub);
+    put(b, ")", 1);
+}
+
+/* a COLLATE x COLLATE y: one loop in the grammar, one parenthesis. */
+static void collate_chain(struct sb *b, const struct ast_expr *e)
+{
+    if (e->a->kind == AST_E_COLLATE)
+        collate_chain(b, e->a);
+    else
+        expr(b, e->a);
+    puts_(b, " COLLATE ");
+    ident(b, e->name);
 }
 
 static void type_(struct sb *b, const struct ast_type *t)
@@ -427,13 +475,9 @@ static void expr(struct sb *b, const struct ast_expr *e)
         put(b, ")", 1);
         break;
     case AST_E_IS:
+    case AST_E_CMP_SUBQ:
         put(b, "(", 1);
-        expr(b, e->a);
-        puts_(b, e->neg ? " IS NOT " : " IS ");
-        puts_(b, e->op == AST_OP_ISNULL   ? "NULL"
-                 : e->op == AST_OP_ISTRUE ? "TRUE"
-                 : e->op == AST_OP_ISFALSE ? "FALSE"
-                                           : "UNKNOWN");
+        bool_pri(b, e);
         put(b, ")", 1);
         break;
     case AST_E_LIKE:
@@ -476,15 +520,6 @@ static void expr(struct sb *b, const struct ast_expr *e)
             select_(b, e->sub);
         else
             expr_list(b, e->args);
-        puts_(b, "))");
-        break;
-    case AST_E_CMP_SUBQ:
-        put(b, "(", 1);
-        expr(b, e->a);
-        put(b, " ", 1);
-        puts_(b, op_text(e->op));
-        puts_(b, e->ival == AST_OP_ALL ? " ALL (" : " ANY (");
-        select_(b, e->sub);
         puts_(b, "))");
         break;
     case AST_E_EXISTS:
@@ -533,9 +568,7 @@ static void expr(struct sb *b, const struct ast_expr *e)
         break;
     case AST_E_COLLATE:
         put(b, "(", 1);
-        expr(b, e->a);
-        puts_(b, " COLLATE ");
-        ident(b, e->name);
+        collate_chain(b, e);
         put(b, ")", 1);
         break;
     case AST_E_ASSIGN:

@@ -144,7 +144,7 @@ static const struct pcase expr_cases[] = {
     {"select a is unknown",
      "SELECT (a IS UNKNOWN)"},
     {"select a = 1 is true",
-     "SELECT ((a = 1) IS TRUE)"},
+     "SELECT (a = 1 IS TRUE)"},
     {"select a like 'x%'",
      "SELECT (a LIKE 'x%')"},
     {"select a not like '%\\_%' escape '|'",
@@ -1536,6 +1536,16 @@ static void locking_and_json(void **state)
         {"select @a := @b := 5", "SELECT (@a := (@b := 5))"},
     };
     CHECK_TABLE(assign);
+    /* One grammar loop, one parenthesis (so the print nests no deeper). */
+    static const struct pcase chains[] = {
+        {"select a is null is null, a = b is true, a is null = 1, "
+         "a = any (select 1) = b, a collate x collate y, (a = 1) is null, "
+         "a = (b is null), a < b > c",
+         "SELECT (a IS NULL IS NULL), (a = b IS TRUE), (a IS NULL = 1), "
+         "(a = ANY (SELECT 1) = b), (a COLLATE x COLLATE y), (a = 1 IS NULL), "
+         "(a = (b IS NULL)), (a < b > c)"},
+    };
+    CHECK_TABLE(chains);
     check_error("delete from t1, t2 where a", SQL_ESYNTAX, SQL_ER_PARSE_ERROR,
                 E1064 "'where a' at line 1");
     check_error("delete t", SQL_ESYNTAX, SQL_ER_PARSE_ERROR, E1064 "'' at line 1");
