@@ -195,6 +195,9 @@ struct ast_item
 {
     struct ast_expr *expr; /* value (AST_E_STAR / tbl.* for stars) */
     const char *alias;     /* AS alias, or NULL */
+    const char *text;      /* the item as written (into the statement's
+                              text): MySQL names an unaliased column so */
+    size_t text_len;       /* bytes of text */
     struct ast_item *next; /* next select item */
 };
 

@@ -277,13 +277,18 @@ static struct ast_select *select_core(struct parser *p)
         struct ast_item *it = sql__p_new(p, sizeof *it);
         if (it == NULL)
             return NULL;
+        size_t start = sql__p_peek(p, 0)->start;
         if (sql__p_is(p, TK_STAR)) {
             sql__p_advance(p);
             if ((it->expr = sql__p_expr_new(p, AST_E_STAR)) == NULL)
                 return NULL;
+            it->text = p->src + start;
+            it->text_len = 1;
         } else {
             if ((it->expr = sql__p_expr(p)) == NULL)
                 return NULL;
+            it->text = p->src + start;
+            it->text_len = p->last.end - start;
             if (it->expr->kind != AST_E_STAR) {
                 const char *alias = parse_alias(p, true);
                 if (alias == NULL)

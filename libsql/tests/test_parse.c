@@ -2092,6 +2092,26 @@ static void tree_details(void **state)
     assert_int_equal(s->where->b->ival, 0);
     assert_int_equal(r.stmt->nparams, 1);
     assert_int_equal(s->where->height, 2);
+    /* Unaliased columns are named by their text as written. */
+    assert_int_equal(s->items->text_len, strlen("-9223372036854775808"));
+    assert_memory_equal(s->items->next->next->text, "x'00ff'", 7);
+    const char *q2 = "select count( * ),a+1  /* c */ , * , t.*, b AS x from t";
+    assert_int_equal(sql__parse_one(a, q2, strlen(q2), &r), 0);
+    const struct ast_item *it = r.stmt->select->items;
+    assert_int_equal(it->text_len, 10);
+    assert_memory_equal(it->text, "count( * )", 10);
+    it = it->next;
+    assert_int_equal(it->text_len, 3);
+    assert_memory_equal(it->text, "a+1", 3);
+    it = it->next;
+    assert_int_equal(it->text_len, 1);
+    assert_memory_equal(it->text, "*", 1);
+    it = it->next;
+    assert_int_equal(it->text_len, 3);
+    assert_memory_equal(it->text, "t.*", 3);
+    it = it->next;
+    assert_int_equal(it->text_len, 1);
+    assert_string_equal(it->alias, "x");
     const char *ct = "create table t (id bigint unsigned not null auto_increment, "
                      "v varchar(20) default 'x', primary key (id), unique key u (v(4)))";
     assert_int_equal(sql__parse_one(a, ct, strlen(ct), &r), 0);
