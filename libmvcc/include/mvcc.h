@@ -257,8 +257,18 @@ struct mvcc_key
 
 struct mvcc_store;
 
+/* How a command's batch reaches the engine. NULL: written to the engine
+ * directly. A replicated store (libregion) proposes it through Raft and
+ * returns once it is applied to this engine (or with an error, and then
+ * not applied). Called with the command's latches held; batch borrowed for
+ * the call. */
+typedef int (*mvcc_apply_fn)(void *ctx, const struct mvcc_wbatch *batch,
+                             bool sync);
+
 struct mvcc_store_opts
 {
+    mvcc_apply_fn apply;  /* batch path; NULL = mvcc_engine_write */
+    void *apply_ctx;      /* its context */
     bool sync;            /* every command's batch is written with sync */
     size_t latch_slots;   /* per-key latch slots (power of two); 0 = 4096 */
     mvcc_log_fn log;      /* logger or NULL */

@@ -72,13 +72,13 @@ int mvcc_gc(struct mvcc_store *s, mvcc_ts safe_point, uint64_t *removed)
         }
         n++;
         if (b.nops >= GC_BATCH) {
-            if ((rc = mvcc_engine_write(s->eng, &b, s->opts.sync)))
+            if ((rc = mvcc__store_apply(s, &b)))
                 break;
             mvcc_wbatch_clear(&b);
         }
     }
     if (rc == 0)
-        rc = mvcc_engine_write(s->eng, &b, s->opts.sync);
+        rc = mvcc__store_apply(s, &b);
     mvcc_iter_destroy(it);
     mvcc__free(b.ops);
     mvcc__buf_free(&b.arena);
@@ -131,7 +131,7 @@ int mvcc_delete_range(struct mvcc_store *s, const void *start,
         mvcc_iter_destroy(it);
     }
     if (rc == 0)
-        rc = mvcc_engine_write(s->eng, &b, s->opts.sync);
+        rc = mvcc__store_apply(s, &b);
     mvcc__free(b.ops);
     mvcc__buf_free(&b.arena);
     mvcc__buf_free(&lo);

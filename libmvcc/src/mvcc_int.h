@@ -87,6 +87,8 @@ struct mvcc_store
     size_t edges_cap;             /* edges allocated */
 };
 
+/* Writes a command's batch through the store's apply hook or the engine. */
+int mvcc__store_apply(struct mvcc_store *s, const struct mvcc_wbatch *b);
 void mvcc__log(struct mvcc_store *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void mvcc__res_err(struct mvcc_result *r, const char *fmt, ...)

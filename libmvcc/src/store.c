@@ -76,6 +76,15 @@ mvcc_ts mvcc_store_max_ts(struct mvcc_store *s)
     return t;
 }
 
+int mvcc__store_apply(struct mvcc_store *s, const struct mvcc_wbatch *b)
+{
+    if (b->nops == 0)
+        return 0;
+    if (s->opts.apply)
+        return s->opts.apply(s->opts.apply_ctx, b, s->opts.sync);
+    return mvcc_engine_write(s->eng, b, s->opts.sync);
+}
+
 void mvcc_store_update_max_ts(struct mvcc_store *s, mvcc_ts ts)
 {
     pthread_rwlock_rdlock(&s->ts_guard);
@@ -316,7 +325,7 @@ int mvcc__cmd_write(struct mvcc__cmd *c)
 {
     if (c->wb.nops == 0)
         return 0;
-    int rc = mvcc_engine_write(c->s->eng, &c->wb, c->s->opts.sync);
+    int rc = mvcc__store_apply(c->s, &c->wb);
     if (rc != 0)
         mvcc__log(c->s, MVCC_LOG_ERROR, "engine write failed: %s (%s)",
                   mvcc_strerror(rc), mvcc_engine_errmsg(c->s->eng));

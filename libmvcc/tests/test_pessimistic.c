@@ -312,6 +312,59 @@ static void logger_gets_messages_at_its_level(void **state)
     tu_fix_close(&f);
 }
 
+/* The apply hook sees every batch (as Raft would) and decides. */
+struct applier
+{
+    struct mvcc_engine *eng; /* where batches land */
+    int batches;             /* seen */
+    bool refuse;             /* fail the next batch (not applied) */
+};
+
+static int apply_hook(void *ctx, const struct mvcc_wbatch *b, bool sync)
+{
+    struct applier *a = ctx;
+    a->batches++;
+    if (a->refuse) {
+        a->refuse = false;
+        return MVCC_EENGINE; /* e.g. not leader: nothing applied */
+    }
+    return mvcc_engine_write(a->eng, b, sync);
+}
+
+static void apply_hook_carries_every_batch(void **state)
+{
+    int kind = *(int *)*state;
+    struct tu_fix f;
+    assert_int_equal(tu_fix_open(&f, kind), 0);
+    struct applier a = {f.eng, 0, false};
+    struct mvcc_store_opts o;
+    memset(&o, 0, sizeof o);
+    o.apply = apply_hook;
+    o.apply_ctx = &a;
+    struct tu_store t;
+    memset(&t, 0, sizeof t);
+    t.f = f;
+    mvcc_result_init(&t.r);
+    assert_int_equal(mvcc_store_open(f.eng, &o, &t.s), 0);
+    assert_int_equal(put_txn(&t, "k", "v", TS(10), TS(20), false), 0);
+    assert_int_equal(a.batches, 2); /* prewrite, commit */
+    a.refuse = true;
+    assert_int_equal(put_txn(&t, "k", "w", TS(30), TS(40), false),
+                     MVCC_EENGINE);
+    get_is(&t, "k", TS(50), "v"); /* the refused prewrite left nothing */
+    assert_int_equal(mvcc_scan_lock(t.s, MVCC_TS_MAX, NULL, 0, NULL, 0, 0,
+                                    &t.r),
+                     0);
+    assert_int_equal(t.r.nlocks, 0);
+    uint64_t removed;
+    assert_int_equal(mvcc_gc(t.s, TS(50), &removed), 0);
+    assert_int_equal(mvcc_delete_range(t.s, K("a"), K("b")), 0);
+    assert_int_equal(a.batches, 4); /* DeleteRange; GC had nothing */
+    mvcc_result_reset(&t.r);
+    mvcc_store_close(t.s);
+    tu_fix_close(&f);
+}
+
 static void delete_range_clears_every_cf(void **state)
 {
     struct tu_store *t = *state;
@@ -355,6 +408,7 @@ int main(void)
         TU_BOTH_STORE(gc_keeps_what_reads_can_see),
         TU_BOTH_STORE(delete_range_clears_every_cf),
         TU_BOTH_KIND(logger_gets_messages_at_its_level),
+        TU_BOTH_KIND(apply_hook_carries_every_batch),
     };
     return cmocka_run_group_tests_name("libmvcc/pessimistic", tests, NULL,
                                        NULL);
