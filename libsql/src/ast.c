@@ -667,11 +667,26 @@ static void limit_(struct sb *b, const struct ast_expr *limit,
 
 static bool select_needs_parens(const struct ast_select *s)
 {
-    return s->order != NULL || s->limit != NULL || s->lock != AST_LOCK_NONE;
+    return s->order != NULL || s->limit != NULL || s->lock != AST_LOCK_NONE ||
+           s->with != NULL;
 }
 
 static void select_(struct sb *b, const struct ast_select *s)
 {
+    if (s->with != NULL) {
+        puts_(b, s->recursive ? "WITH RECURSIVE " : "WITH ");
+        for (const struct ast_cte *c = s->with; c != NULL; c = c->next) {
+            ident(b, c->name);
+            if (c->columns != NULL) {
+                put(b, " ", 1);
+                name_list(b, c->columns);
+            }
+            puts_(b, " AS (");
+            select_(b, c->query);
+            put(b, ")", 1);
+            puts_(b, c->next != NULL ? ", " : " ");
+        }
+    }
     if (s->kind == AST_SEL_UNION) {
         bool lp = select_needs_parens(s->left);
         bool rp = s->right->kind == AST_SEL_UNION || select_needs_parens(s->right);

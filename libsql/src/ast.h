@@ -213,6 +213,15 @@ enum ast_lock_wait
     AST_LOCK_SKIP_LOCKED,     /* SKIP LOCKED: leave locked rows out */
 };
 
+/* WITH name [(cols)] AS (query): a common table expression. */
+struct ast_cte
+{
+    const char *name;        /* the name queries refer to */
+    struct ast_name *columns; /* (cols), or NULL */
+    struct ast_select *query; /* its definition */
+    struct ast_cte *next;    /* next in the WITH list */
+};
+
 enum ast_select_kind
 {
     AST_SEL_SIMPLE, /* SELECT ... */
@@ -240,6 +249,8 @@ struct ast_select
     bool parens;               /* written in parentheses (keeps order/limit
                                   of a union member its own) */
     int height;                /* greatest height of an expression in it */
+    struct ast_cte *with;      /* WITH list preceding this query, or NULL */
+    bool recursive;            /* WITH RECURSIVE */
 };
 
 struct ast_assign

@@ -946,7 +946,7 @@ static struct ast_expr *primary(struct parser *p)
         return e;
     case TK_LPAREN: {
         sql__p_advance(p);
-        if (sql__p_is_kw(p, KW_SELECT)) {
+        if (sql__p_starts_query(p)) {
             if ((e = sql__p_expr_new(p, AST_E_SUBQUERY)) == NULL ||
                 (e->sub = sql__p_query(p)) == NULL)
                 return NULL;
@@ -1249,7 +1249,7 @@ static struct ast_expr *parse_predicate(struct parser *p)
             return NULL;
         e->a = a;
         e->neg = neg;
-        if (sql__p_is_kw(p, KW_SELECT)) {
+        if (sql__p_starts_query(p)) {
             if ((e->sub = sql__p_query(p)) == NULL)
                 return NULL;
         } else if ((e->args = sql__p_expr_list(p)) == NULL) {

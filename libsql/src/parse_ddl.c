@@ -996,7 +996,7 @@ static struct ast_stmt *parse_describe(struct parser *p)
         if ((format = sql__p_ident_or_string(p)) == NULL)
             return NULL;
     }
-    if (sql__p_is_kw(p, KW_SELECT) || sql__p_is_kw(p, KW_INSERT) ||
+    if (sql__p_starts_query(p) || sql__p_is_kw(p, KW_INSERT) ||
         sql__p_is_kw(p, KW_REPLACE) || sql__p_is_kw(p, KW_UPDATE) ||
         sql__p_is_kw(p, KW_DELETE) || sql__p_is(p, TK_LPAREN) || format != NULL) {
         if ((st = stmt_new(p, AST_EXPLAIN)) == NULL)

@@ -73,7 +73,8 @@ const char *sql__p_charset_name(struct parser *p); /* name, 'name' or BINARY */
 struct ast_order *sql__p_order_list(struct parser *p);
 
 /* Queries and statements. */
-struct ast_select *sql__p_query(struct parser *p);   /* SELECT ... [UNION] */
+struct ast_select *sql__p_query(struct parser *p);   /* [WITH] SELECT ... [UNION] */
+bool sql__p_starts_query(struct parser *p);         /* SELECT or WITH next */
 struct ast_stmt *sql__p_statement(struct parser *p);
 struct ast_user *sql__p_user(struct parser *p);
 

@@ -137,7 +137,7 @@ static struct ast_table_ref *table_factor(struct parser *p)
     if (t == NULL)
         return NULL;
     if (sql__p_accept(p, TK_LPAREN)) {
-        if (sql__p_is_kw(p, KW_SELECT)) {
+        if (sql__p_starts_query(p)) {
             t->kind = AST_T_DERIVED;
             if ((t->sub = sql__p_query(p)) == NULL || !sql__p_expect(p, TK_RPAREN))
                 return NULL;
@@ -378,12 +378,47 @@ static bool order_limit_lock(struct parser *p, struct ast_select *s)
     return true;
 }
 
+bool sql__p_starts_query(struct parser *p)
+{
+    return sql__p_is_kw(p, KW_SELECT) || sql__p_is_kw(p, KW_WITH);
+}
+
+/* WITH [RECURSIVE] name [(cols)] AS (query), ... */
+static bool with_clause(struct parser *p, struct ast_cte **out, bool *recursive)
+{
+    struct ast_cte **tail = out;
+    struct sql_token *t = sql__p_peek(p, 0);
+    if (t->type == TK_IDENT && t->len == 9 && strncasecmp(t->str, "RECURSIVE", 9) == 0) {
+        sql__p_advance(p);
+        *recursive = true;
+    }
+    do {
+        struct ast_cte *c = sql__p_new(p, sizeof *c);
+        if (c == NULL || (c->name = sql__p_ident(p)) == NULL)
+            return false;
+        if (sql__p_is(p, TK_LPAREN) && (c->columns = sql__p_name_list(p)) == NULL)
+            return false;
+        if (!sql__p_expect_kw(p, KW_AS) || !sql__p_expect(p, TK_LPAREN) ||
+            (c->query = sql__p_query(p)) == NULL || !sql__p_expect(p, TK_RPAREN))
+            return false;
+        *tail = c;
+        tail = &c->next;
+    } while (sql__p_accept(p, TK_COMMA));
+    return true;
+}
+
 struct ast_select *sql__p_query(struct parser *p)
 {
     if (!sql__p_enter(p))
         return NULL;
     int outer = p->maxh;
     p->maxh = 0;
+    struct ast_cte *with = NULL;
+    bool recursive = false;
+    if (sql__p_accept_kw(p, KW_WITH) && !with_clause(p, &with, &recursive)) {
+        sql__p_leave(p);
+        return NULL;
+    }
     struct ast_select *s = query_term(p);
     while (s != NULL && sql__p_accept_kw(p, KW_UNION)) {
         struct ast_select *u = sql__p_new(p, sizeof *u);
@@ -413,6 +448,17 @@ struct ast_select *sql__p_query(struct parser *p)
         }
         if (!order_limit_lock(p, s))
             s = NULL;
+    }
+    if (s != NULL && with != NULL) {
+        if (s->with != NULL) {
+            /* WITH a AS (..) (WITH b AS (..) SELECT ..): two lists on one
+             * query; MySQL refuses it too. */
+            sql__p_unsupported(p, "nested WITH clauses");
+            sql__p_leave(p);
+            return NULL;
+        }
+        s->with = with;
+        s->recursive = recursive;
     }
     if (s != NULL)
         s->height = p->maxh;
@@ -468,6 +514,7 @@ static struct ast_stmt *parse_insert(struct parser *p)
     if (!sql__p_table_name(p, &in->db, &in->table))
         return NULL;
     if (sql__p_is(p, TK_LPAREN) && !sql__p_peek_kw(p, 1, KW_SELECT) &&
+        !sql__p_peek_kw(p, 1, KW_WITH) &&
         sql__p_peek(p, 1)->type != TK_LPAREN) {
         if (sql__p_peek(p, 1)->type == TK_RPAREN) {
             sql__p_advance(p);
@@ -496,7 +543,7 @@ static struct ast_stmt *parse_insert(struct parser *p)
         }
         if ((in->set = assignments(p)) == NULL)
             return NULL;
-    } else if (sql__p_is_kw(p, KW_SELECT) || sql__p_is(p, TK_LPAREN)) {
+    } else if (sql__p_starts_query(p) || sql__p_is(p, TK_LPAREN)) {
         if ((in->select = sql__p_query(p)) == NULL)
             return NULL;
     } else {
@@ -636,7 +683,8 @@ struct ast_stmt *sql__p_statement(struct parser *p)
         return NULL;
     }
     switch (t->kw) {
-    case KW_SELECT: {
+    case KW_SELECT:
+    case KW_WITH: {
         struct ast_stmt *st = stmt_new(p, AST_SELECT);
         if (st == NULL || (st->select = sql__p_query(p)) == NULL)
             return NULL;

@@ -1502,7 +1502,8 @@ static void sysbench(void **state)
 }
 
 /* Locking reads' modifiers, JSON path operators, multi-table DELETE,
- * user variable assignment in expressions. */
+ * user variable assignment in expressions, WITH (common table
+ * expressions). */
 static void locking_and_json(void **state)
 {
     (void)state;
@@ -1546,6 +1547,34 @@ static void locking_and_json(void **state)
          "(a = (b IS NULL)), (a < b > c)"},
     };
     CHECK_TABLE(chains);
+    static const struct pcase ctes[] = {
+        {"with x as (select 1 a) select a from x",
+         "WITH x AS (SELECT 1 AS a) SELECT a FROM x"},
+        {"with recursive r (n) as (select 1 union all select n + 1 from r "
+         "where n < 10) select * from r",
+         "WITH RECURSIVE r (n) AS (SELECT 1 UNION ALL SELECT (n + 1) FROM r "
+         "WHERE (n < 10)) SELECT * FROM r"},
+        {"with a as (select 1), b as (select 2) select * from a, b",
+         "WITH a AS (SELECT 1), b AS (SELECT 2) SELECT * FROM a, b"},
+        {"select * from t where a in (with x as (select 1) select * from x)",
+         "SELECT * FROM t WHERE (a IN (WITH x AS (SELECT 1) SELECT * FROM x))"},
+        {"(with x as (select 1) select * from x) union select 2",
+         "(WITH x AS (SELECT 1) SELECT * FROM x) UNION SELECT 2"},
+        {"with x as (select 1) select 2 union select 3",
+         "WITH x AS (SELECT 1) SELECT 2 UNION SELECT 3"},
+        {"insert into t with x as (select 1) select * from x",
+         "INSERT INTO t WITH x AS (SELECT 1) SELECT * FROM x"},
+        {"explain with x as (select 1) select * from x",
+         "EXPLAIN WITH x AS (SELECT 1) SELECT * FROM x"},
+        {"select * from (with x as (select 1) select * from x) d",
+         "SELECT * FROM (WITH x AS (SELECT 1) SELECT * FROM x) AS d"},
+    };
+    CHECK_TABLE(ctes);
+    check_error("with x as (select 1) (with y as (select 2) select 3)",
+                SQL_ESYNTAX, SQL_ER_NOT_SUPPORTED_YET,
+                "This version of MySQL doesn't yet support 'nested WITH clauses'");
+    check_error("with x as select 1 select 2", SQL_ESYNTAX, SQL_ER_PARSE_ERROR,
+                E1064 "'select 1 select 2' at line 1");
     check_error("delete from t1, t2 where a", SQL_ESYNTAX, SQL_ER_PARSE_ERROR,
                 E1064 "'where a' at line 1");
     check_error("delete t", SQL_ESYNTAX, SQL_ER_PARSE_ERROR, E1064 "'' at line 1");
