@@ -1,6 +1,9 @@
 # mk/flags.mk: compiler flags and the build variant, shared by every Makefile.
 # SANITIZE=address,undefined or SANITIZE=thread builds into its own tree
 # (build/san-address-undefined, build/san-thread) so variants never mix.
+# Safe to include more than once (a Makefile may need $(BUILD) early).
+ifndef DSQL_FLAGS_MK
+DSQL_FLAGS_MK := 1
 
 TOP ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 SANITIZE ?=
@@ -45,4 +48,5 @@ say = @printf '  %-6s %s\n' $(1) $(2);
 else
 Q :=
 say =
+endif
 endif

@@ -24,7 +24,7 @@ UPNAME     := $(shell echo $(NAME) | tr a-z A-Z)
 SRCS       := $(wildcard src/*.c)
 OBJS       := $(SRCS:src/%.c=$(OUT)/obj/%.o) $(GEN_SRCS:$(OUT)/gen/%.c=$(OUT)/obj/gen_%.o)
 TEST_SRCS  := $(wildcard tests/test_*.c)
-TEST_HELP  := $(filter-out tests/test_%.c,$(wildcard tests/*.c))
+TEST_HELP  := $(filter-out tests/test_%.c tests/fuzz_%.c tests/bench_%.c,$(wildcard tests/*.c))
 TEST_BINS  := $(TEST_SRCS:tests/%.c=$(OUT)/tests/%)
 TEST_HOBJS := $(TEST_HELP:tests/%.c=$(OUT)/tests/obj/%.o)
 
@@ -39,7 +39,16 @@ TPKG_LIBS   := $(shell pkg-config --libs cmocka $(TEST_PKGS))
 LIB_CPPFLAGS := -Iinclude -Isrc -I$(OUT)/gen $(DEP_INCLUDES) $(PKG_CFLAGS)
 
 .PHONY: all tests check install uninstall clean version-check dep-libs \
-        fuzz-bins fuzz bench
+        fuzz-bins fuzz bench FORCE
+# Objects are rebuilt, not reused, when the flags change: they depend on a
+# stamp whose content is the flags, rewritten only when that differs.
+# Helper and fuzz objects are kept between builds (not intermediate).
+.SECONDARY:
+FLAGS_STAMP := $(OUT)/.flags
+FLAGS_NOW   := $(CC) $(CPPFLAGS) $(CFLAGS) $(GEN_CFLAGS) $(LIB_CPPFLAGS)
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(@D)
+	@[ "$$(cat $@ 2>/dev/null)" = '$(FLAGS_NOW)' ] || echo '$(FLAGS_NOW)' > $@
 all: version-check $(ARCHIVE)
 
 # The header's version macros must say what VERSION says.
@@ -51,11 +60,11 @@ $(ARCHIVE): $(OBJS)
 	@rm -f $@
 	$(call say,AR,$(notdir $@))$(AR) rcs $@ $^
 
-$(OUT)/obj/%.o: src/%.c
+$(OUT)/obj/%.o: src/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(call say,CC,$(notdir $@))$(CC) $(CPPFLAGS) $(LIB_CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(OUT)/obj/gen_%.o: $(OUT)/gen/%.c
+$(OUT)/obj/gen_%.o: $(OUT)/gen/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(call say,CC,$(notdir $@))$(CC) $(CPPFLAGS) $(LIB_CPPFLAGS) $(GEN_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -67,18 +76,18 @@ $(DEP_ARCHIVES): dep-libs ;
 
 tests: all dep-libs $(TEST_BINS)
 
-$(OUT)/tests/obj/%.o: tests/%.c
+$(OUT)/tests/obj/%.o: tests/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(call say,CC,$(notdir $@))$(CC) $(CPPFLAGS) $(LIB_CPPFLAGS) $(TPKG_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(OUT)/tests/%: tests/%.c $(TEST_HOBJS) $(ARCHIVE) $(DEP_ARCHIVES)
+$(OUT)/tests/%: tests/%.c $(TEST_HOBJS) $(ARCHIVE) $(DEP_ARCHIVES) $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(call say,CC,$(notdir $@))$(CC) $(CPPFLAGS) $(LIB_CPPFLAGS) $(TPKG_CFLAGS) $(CFLAGS) -MMD -MP $< $(TEST_HOBJS) \
 	    $(ARCHIVE) $(DEP_ARCHIVES) $(TEST_LIBS) $(TPKG_LIBS) $(PKG_LIBS) $(EXTRA_LIBS) \
 	    $(LDFLAGS) -lpthread -lm -o $@
 
 check: tests
-	@$(TOP)/tests/run-suites.sh $(TEST_BINS)
+	@TEST_LOGDIR=$(BUILD)/test-logs $(TOP)/tests/run-suites.sh $(TEST_BINS)
 
 # libFuzzer targets: the library's sources again, compiled by clang with
 # coverage and ASan/UBSan; project libraries it depends on link as built.
@@ -87,32 +96,36 @@ FUZZ_BINS  := $(FUZZ_SRCS:tests/%.c=$(OUT)/fuzz/%)
 FUZZ_OBJS  := $(SRCS:src/%.c=$(OUT)/fuzzobj/%.o) $(GEN_SRCS:$(OUT)/gen/%.c=$(OUT)/fuzzobj/gen_%.o)
 FUZZ_CC    := clang
 FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
-              -fno-sanitize-recover=all -DPB_ENABLE_MALLOC -D_GNU_SOURCE
+              -fno-sanitize-recover=all $(CPPFLAGS)
 FUZZ_RUNS  ?= 1000000
 
-$(OUT)/fuzzobj/%.o: src/%.c
+$(OUT)/fuzzobj/%.o: src/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
-	$(call say,CLANG,$(notdir $@))$(FUZZ_CC) $(LIB_CPPFLAGS) $(FUZZ_FLAGS) $(WARN) -c $< -o $@
-$(OUT)/fuzzobj/gen_%.o: $(OUT)/gen/%.c
+	$(call say,CLANG,$(notdir $@))$(FUZZ_CC) $(LIB_CPPFLAGS) $(FUZZ_FLAGS) $(WARN) -MMD -MP -c $< -o $@
+$(OUT)/fuzzobj/gen_%.o: $(OUT)/gen/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
-	$(call say,CLANG,$(notdir $@))$(FUZZ_CC) $(LIB_CPPFLAGS) $(FUZZ_FLAGS) -w -c $< -o $@
-$(OUT)/fuzz/%: tests/%.c $(FUZZ_OBJS) $(DEP_ARCHIVES)
+	$(call say,CLANG,$(notdir $@))$(FUZZ_CC) $(LIB_CPPFLAGS) $(FUZZ_FLAGS) -w -MMD -MP -c $< -o $@
+$(OUT)/fuzz/%: tests/%.c $(FUZZ_OBJS) $(DEP_ARCHIVES) $(FLAGS_STAMP)
 	@mkdir -p $(@D)
-	$(call say,CLANG,$(notdir $@))$(FUZZ_CC) $(LIB_CPPFLAGS) $(FUZZ_FLAGS) $(WARN) -fsanitize=fuzzer $< $(FUZZ_OBJS) \
+	$(call say,CLANG,$(notdir $@))$(FUZZ_CC) $(LIB_CPPFLAGS) $(FUZZ_FLAGS) $(WARN) -MMD -MP -fsanitize=fuzzer $< $(FUZZ_OBJS) \
 	    $(DEP_ARCHIVES) $(PKG_LIBS) $(EXTRA_LIBS) -lpthread -lm -o $@
 
 fuzz-bins: dep-libs $(FUZZ_BINS)
+# Long runs keep their corpus in the build tree, so each run goes on from
+# the last; make test's short runs start from the seeds alone.
 fuzz: fuzz-bins
-	@FUZZ_RUNS=$(FUZZ_RUNS) $(TOP)/tests/run-suites.sh $(FUZZ_BINS)
+	@FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_CORPUS_DIR=$(BUILD)/fuzz-corpus \
+	    TEST_LOGDIR=$(BUILD)/test-logs $(TOP)/tests/run-suites.sh $(FUZZ_BINS)
 
 # Benchmarks print "BENCH <name> <value> <unit>" lines; never part of check.
+# They allocate as the daemons do (jemalloc, except under a sanitizer).
 BENCH_SRCS := $(wildcard tests/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/%.c=$(OUT)/bench/%)
 $(OUT)/bench/%: tests/%.c $(TEST_HOBJS) $(ARCHIVE) $(DEP_ARCHIVES)
 	@mkdir -p $(@D)
 	$(call say,CC,$(notdir $@))$(CC) $(CPPFLAGS) $(LIB_CPPFLAGS) $(TPKG_CFLAGS) $(CFLAGS) $< $(TEST_HOBJS) \
 	    $(ARCHIVE) $(DEP_ARCHIVES) $(TEST_LIBS) $(TPKG_LIBS) $(PKG_LIBS) $(EXTRA_LIBS) \
-	    $(LDFLAGS) -lpthread -lm -o $@
+	    $(MALLOC_LIBS) $(LDFLAGS) -lpthread -lm -o $@
 bench: all dep-libs $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do $$b || exit 1; done
 
@@ -134,4 +147,4 @@ uninstall:
 clean:
 	rm -rf $(OUT)
 
--include $(OBJS:.o=.d) $(TEST_HOBJS:.o=.d) $(TEST_BINS:=.d)
+-include $(OBJS:.o=.d) $(TEST_HOBJS:.o=.d) $(TEST_BINS:=.d) $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)

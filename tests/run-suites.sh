@@ -12,6 +12,7 @@ FUZZ_RUNS=${FUZZ_RUNS:-100000}
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-600}
 LOGDIR=${TEST_LOGDIR:-${TMPDIR:-/tmp}/dsql-test-logs}
 mkdir -p "$LOGDIR"
+TOP_DIR=$(cd "$(dirname "$0")/.." && pwd)
 # Suppressions for uninstrumented Debian libraries (tests/tsan.supp).
 export TSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")" && pwd)/tsan.supp ${TSAN_OPTIONS:-}"
 
@@ -35,14 +36,27 @@ for suite in "$@"; do
     start=$(date +%s%N)
     case "$name" in
         fuzz_*)
-            corpus="$LOGDIR/${name}.corpus"
+            # New inputs go to FUZZ_CORPUS_DIR/<target> when set (make
+            # fuzz), else to a scratch folder dropped afterwards; seeds
+            # committed in <part>/tests/corpus/<target>/ are read too.
+            if [ -n "${FUZZ_CORPUS_DIR:-}" ]; then
+                corpus="$FUZZ_CORPUS_DIR/$name"
+            else
+                corpus=$(mktemp -d "${TMPDIR:-/tmp}/dsql-corpus-XXXXXX")
+            fi
             mkdir -p "$corpus"
+            seeds="$TOP_DIR/$dir/tests/corpus/$name"
+            [ -d "$seeds" ] || seeds=
+            # Crash inputs land beside the log, never in the source tree.
             timeout -k 10 "$SUITE_TIMEOUT" "$suite" -runs="$FUZZ_RUNS" -seed=1 \
-                "$corpus" >"$log" 2>&1
+                -artifact_prefix="$LOGDIR/${dir}_" "$corpus" $seeds >"$log" 2>&1
             rc=$?
+            [ -n "${FUZZ_CORPUS_DIR:-}" ] || rm -rf "$corpus"
             [ $rc -eq 0 ] && echo "[  PASSED  ] 1 test(s)." >>"$log"
             ;;
-        *.py) timeout -k 10 "$SUITE_TIMEOUT" python3 "$suite" >"$log" 2>&1; rc=$? ;;
+        # Debian's python3: its packages (python3-pymysql) are what deps.sh
+        # installs, whatever python3 comes first in PATH.
+        *.py) timeout -k 10 "$SUITE_TIMEOUT" /usr/bin/python3 "$suite" >"$log" 2>&1; rc=$? ;;
         *.sh) timeout -k 10 "$SUITE_TIMEOUT" bash "$suite" >"$log" 2>&1; rc=$? ;;
         *) timeout -k 10 "$SUITE_TIMEOUT" "$suite" >"$log" 2>&1; rc=$? ;;
     esac

@@ -393,12 +393,14 @@ struct rpc_tls_options
                                       peer must carry; NULL: any name the
                                       CA signed */
     const char *server_name;       /* client: name the server certificate
-                                      must carry (CN or SAN); NULL: none */
+                                      must carry: one of its DNS
+                                      subjectAltNames if it has any, else
+                                      its CN; NULL: none */
 };
 
 /* Loads and checks the options. On failure returns RPC_ECONFIG or
- * RPC_ETLS with the reason (file name and mbedtls' message) in errbuf, and
- * *out is untouched. */
+ * RPC_ETLS with the reason (file name and mbedtls' message) in errbuf, or
+ * -ENOMEM, and *out is untouched. */
 int rpc_tls_config_create(const struct rpc_tls_options *opts,
                           struct rpc_tls_config **out,
                           char *errbuf,
