@@ -792,6 +792,14 @@ static void insert_(struct sb *b, const struct ast_insert *in)
         put(b, " ", 1);
         select_(b, in->select);
     }
+    if (in->row_alias != NULL) {
+        puts_(b, " AS ");
+        ident(b, in->row_alias);
+        if (in->row_alias_cols != NULL) {
+            put(b, " ", 1);
+            name_list(b, in->row_alias_cols);
+        }
+    }
     if (in->on_dup != NULL) {
         puts_(b, " ON DUPLICATE KEY UPDATE ");
         assigns(b, in->on_dup);

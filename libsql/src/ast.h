@@ -278,6 +278,9 @@ struct ast_insert
     struct ast_select *select; /* INSERT ... SELECT, or NULL */
     struct ast_assign *set;    /* INSERT ... SET, or NULL */
     struct ast_assign *on_dup; /* ON DUPLICATE KEY UPDATE, or NULL */
+    const char *row_alias;     /* VALUES (..) AS alias: the new row's name
+                                  in on_dup (MySQL 8.0.19), or NULL */
+    struct ast_name *row_alias_cols; /* AS alias (cols), or NULL */
 };
 
 struct ast_update

@@ -553,7 +553,18 @@ static struct ast_stmt *create_index(struct parser *p, int kind)
         !sql__p_expect_kw(p, KW_ON) || !sql__p_table_name(p, &st->db, &st->name) ||
         !index_cols(p, &ix->cols) || !index_options(p, ix))
         return NULL;
-    return st;
+    /* ALGORITHM [=] x, LOCK [=] x: how to build, not what; dropped. */
+    for (;;) {
+        if (!word_is(p, 0, "ALGORITHM") && !sql__p_is_kw(p, KW_LOCK))
+            return st;
+        sql__p_advance(p);
+        sql__p_accept(p, TK_EQ);
+        if (!sql__p_is(p, TK_IDENT) && !sql__p_is_kw(p, KW_DEFAULT)) {
+            sql__p_error(p);
+            return NULL;
+        }
+        sql__p_advance(p);
+    }
 }
 
 static struct ast_stmt *parse_create(struct parser *p)

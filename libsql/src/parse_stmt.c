@@ -550,6 +550,13 @@ static struct ast_stmt *parse_insert(struct parser *p)
         sql__p_error(p);
         return NULL;
     }
+    if (in->select == NULL && sql__p_accept_kw(p, KW_AS)) {
+        if ((in->row_alias = sql__p_ident(p)) == NULL)
+            return NULL;
+        if (sql__p_is(p, TK_LPAREN) &&
+            (in->row_alias_cols = sql__p_name_list(p)) == NULL)
+            return NULL;
+    }
     if (sql__p_accept_kw(p, KW_ON)) {
         if (!sql__p_expect_kw(p, KW_DUPLICATE) || !sql__p_expect_kw(p, KW_KEY) ||
             !sql__p_expect_kw(p, KW_UPDATE) || (in->on_dup = assignments(p)) == NULL)

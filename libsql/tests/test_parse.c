@@ -1570,6 +1570,17 @@ static void locking_and_json(void **state)
          "SELECT * FROM (WITH x AS (SELECT 1) SELECT * FROM x) AS d"},
     };
     CHECK_TABLE(ctes);
+    static const struct pcase more[] = {
+        {"insert into t values (1,2) as new on duplicate key update b = new.b",
+         "INSERT INTO t VALUES (1, 2) AS new ON DUPLICATE KEY UPDATE b = new.b"},
+        {"insert into t set a = 1 as n (x) on duplicate key update a = n.x",
+         "INSERT INTO t SET a = 1 AS n (x) ON DUPLICATE KEY UPDATE a = n.x"},
+        {"create index i on t (a) algorithm = inplace lock = none",
+         "CREATE INDEX i ON t (a)"},
+        {"alter table t add index (a), algorithm=inplace, lock=none",
+         "ALTER TABLE t ADD KEY (a), ALGORITHM=inplace, LOCK=none"},
+    };
+    CHECK_TABLE(more);
     check_error("with x as (select 1) (with y as (select 2) select 3)",
                 SQL_ESYNTAX, SQL_ER_NOT_SUPPORTED_YET,
                 "This version of MySQL doesn't yet support 'nested WITH clauses'");
