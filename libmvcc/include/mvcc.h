@@ -119,6 +119,13 @@ int mvcc_wbatch_delete(struct mvcc_wbatch *b, int cf, const void *key,
 int mvcc_wbatch_delete_range(struct mvcc_wbatch *b, int cf, const void *start,
                              size_t start_len, const void *end, size_t end_len);
 size_t mvcc_wbatch_count(const struct mvcc_wbatch *b);
+/* Serialized form, for shipping a batch (a Raft log entry): the bytes
+ * are handed over in *out (mvcc_free them). Layout in DESIGN "Formats". */
+int mvcc_wbatch_encode(const struct mvcc_wbatch *b, uint8_t **out,
+                       size_t *out_len);
+/* Appends the ops of an encoded batch to b: MVCC_CORRUPT (b unchanged) if
+ * the bytes are malformed. */
+int mvcc_wbatch_decode(struct mvcc_wbatch *b, const void *data, size_t len);
 /* The i-th op (i < count); its pointers borrowed until the batch changes. */
 void mvcc_wbatch_op(const struct mvcc_wbatch *b, size_t i, struct mvcc_wop *op);
 

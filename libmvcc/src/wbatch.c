@@ -99,6 +99,112 @@ void mvcc_wbatch_op(const struct mvcc_wbatch *b, size_t i, struct mvcc_wop *op)
     op->value_len = w->val_len;
 }
 
+/* Serialized batch (DESIGN "Formats: write batch"):
+ *   off  size  field
+ *   0    1     format version (1)
+ *   1    4     N = ops
+ *   then N times:
+ *        1     type (enum mvcc_wop_type)
+ *        1     cf (enum mvcc_cf)
+ *        4+K   key length, key
+ *        4+V   value length, value (DELETE: 0; DELETE_RANGE: the end key)
+ */
+static void put32(uint8_t *p, size_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static size_t get32(const uint8_t *p)
+{
+    return (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+}
+
+int mvcc_wbatch_encode(const struct mvcc_wbatch *b, uint8_t **out,
+                       size_t *out_len)
+{
+    size_t n = 5;
+    if (b->nops > UINT32_MAX)
+        return -EINVAL;
+    for (size_t i = 0; i < b->nops; i++) {
+        if (b->ops[i].key_len > UINT32_MAX || b->ops[i].val_len > UINT32_MAX)
+            return -EINVAL;
+        n += 10 + b->ops[i].key_len + b->ops[i].val_len;
+    }
+    uint8_t *p = mvcc__malloc(n);
+    if (p == NULL)
+        return -ENOMEM;
+    p[0] = 1;
+    put32(p + 1, b->nops);
+    size_t o = 5;
+    for (size_t i = 0; i < b->nops; i++) {
+        struct mvcc_wop op;
+        mvcc_wbatch_op(b, i, &op);
+        p[o] = (uint8_t)op.type;
+        p[o + 1] = (uint8_t)op.cf;
+        put32(p + o + 2, op.key_len);
+        if (op.key_len)
+            memcpy(p + o + 6, op.key, op.key_len);
+        o += 6 + op.key_len;
+        put32(p + o, op.value_len);
+        if (op.value_len)
+            memcpy(p + o + 4, op.value, op.value_len);
+        o += 4 + op.value_len;
+    }
+    *out = p;
+    *out_len = n;
+    return 0;
+}
+
+int mvcc_wbatch_decode(struct mvcc_wbatch *b, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    if (len < 5 || p[0] != 1)
+        return MVCC_CORRUPT;
+    size_t n = get32(p + 1), o = 5;
+    /* Validate everything first, so a bad input leaves b unchanged. */
+    for (size_t i = 0; i < n; i++) {
+        if (len - o < 6)
+            return MVCC_CORRUPT;
+        int type = p[o], cf = p[o + 1];
+        if (type < MVCC_WOP_PUT || type > MVCC_WOP_DELETE_RANGE || cf < 0 ||
+            cf >= MVCC_CF_COUNT)
+            return MVCC_CORRUPT;
+        size_t kl = get32(p + o + 2);
+        o += 6;
+        if (kl > len - o || len - o - kl < 4)
+            return MVCC_CORRUPT;
+        o += kl;
+        size_t vl = get32(p + o);
+        o += 4;
+        if (vl > len - o || (type == MVCC_WOP_DELETE && vl != 0))
+            return MVCC_CORRUPT;
+        o += vl;
+    }
+    if (o != len)
+        return MVCC_CORRUPT;
+    size_t before = b->nops, arena_before = b->arena.len;
+    o = 5;
+    for (size_t i = 0; i < n; i++) {
+        int type = p[o], cf = p[o + 1];
+        size_t kl = get32(p + o + 2);
+        const uint8_t *k = p + o + 6;
+        o += 6 + kl;
+        size_t vl = get32(p + o);
+        const uint8_t *v = p + o + 4;
+        o += 4 + vl;
+        int rc = add(b, type, cf, k, kl, v, vl);
+        if (rc != 0) {
+            b->nops = before;
+            b->arena.len = arena_before;
+            return rc;
+        }
+    }
+    return 0;
+}
+
 /* Engine wrappers. */
 
 void mvcc__engine_seterr(struct mvcc_engine *e, const char *fmt, ...)

@@ -1,5 +1,5 @@
 /* fuzz_records.c: libFuzzer target for every libmvcc decoder: the
- * memcomparable key, lock and write records. A decode must never read out
+ * memcomparable key, lock and write records, serialized write batches. A decode must never read out
  * of bounds, and whatever decodes must re-encode to the same bytes.
  */
 #include <stdint.h>
@@ -54,6 +54,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (b.len != size || memcmp(b.data, p, size) != 0))
             abort();
         mvcc__buf_free(&b);
+    }
+    struct mvcc_wbatch *b;
+    if (mvcc_wbatch_create(&b) == 0) {
+        if (mvcc_wbatch_decode(b, p, size) == 0) {
+            uint8_t *enc;
+            size_t el;
+            if (mvcc_wbatch_encode(b, &enc, &el) == 0) {
+                if (el != size || memcmp(enc, p, size) != 0)
+                    abort();
+                mvcc_free(enc);
+            }
+        }
+        mvcc_wbatch_destroy(b);
     }
     free(p);
     return 0;

@@ -161,6 +161,43 @@ static void write_round_trips_and_rejects_truncation(void **state)
     mvcc__buf_free(&b);
 }
 
+static void wbatch_round_trips_and_rejects_truncation(void **state)
+{
+    (void)state;
+    struct mvcc_wbatch *b, *d;
+    assert_int_equal(mvcc_wbatch_create(&b), 0);
+    assert_int_equal(mvcc_wbatch_create(&d), 0);
+    assert_int_equal(mvcc_wbatch_put(b, MVCC_CF_LOCK, "k", 1, "val", 3), 0);
+    assert_int_equal(mvcc_wbatch_delete(b, MVCC_CF_WRITE, "kk", 2), 0);
+    assert_int_equal(
+        mvcc_wbatch_delete_range(b, MVCC_CF_DEFAULT, "a", 1, "z", 1), 0);
+    uint8_t *enc;
+    size_t n;
+    assert_int_equal(mvcc_wbatch_encode(b, &enc, &n), 0);
+    assert_int_equal(n, 5 + (10 + 1 + 3) + (10 + 2) + (10 + 1 + 1));
+    assert_int_equal(enc[0], 1);
+    assert_int_equal(enc[4], 3);
+    for (size_t cut = 0; cut < n; cut++)
+        assert_int_equal(mvcc_wbatch_decode(d, enc, cut), MVCC_CORRUPT);
+    assert_int_equal(mvcc_wbatch_count(d), 0);
+    assert_int_equal(mvcc_wbatch_decode(d, enc, n), 0);
+    assert_int_equal(mvcc_wbatch_count(d), 3);
+    struct mvcc_wop op;
+    mvcc_wbatch_op(d, 0, &op);
+    assert_int_equal(op.type, MVCC_WOP_PUT);
+    assert_int_equal(op.cf, MVCC_CF_LOCK);
+    assert_memory_equal(op.value, "val", 3);
+    mvcc_wbatch_op(d, 2, &op);
+    assert_int_equal(op.type, MVCC_WOP_DELETE_RANGE);
+    assert_memory_equal(op.value, "z", 1);
+    enc[5] = 9; /* bad type */
+    assert_int_equal(mvcc_wbatch_decode(d, enc, n), MVCC_CORRUPT);
+    assert_int_equal(mvcc_wbatch_count(d), 3);
+    mvcc_free(enc);
+    mvcc_wbatch_destroy(b);
+    mvcc_wbatch_destroy(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -169,6 +206,7 @@ int main(void)
         cmocka_unit_test(timestamps_sort_newest_first),
         cmocka_unit_test(lock_round_trips_and_rejects_truncation),
         cmocka_unit_test(write_round_trips_and_rejects_truncation),
+        cmocka_unit_test(wbatch_round_trips_and_rejects_truncation),
     };
     return cmocka_run_group_tests_name("libmvcc/codec", tests, NULL, NULL);
 }
