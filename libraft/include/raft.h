@@ -412,6 +412,8 @@ struct raft_status {
     struct raft_peer_status peers[RAFT_MAX_MEMBERS]; /* leader's view */
 };
 
+/* A node is not thread-safe: calls on one node must not overlap (different
+ * nodes are independent). It holds a few kilobytes plus its unstable log. */
 struct raft_node;
 
 /* Create a node from cfg (copied) and the state in cfg->storage. On success

@@ -741,8 +741,9 @@ static int handle_snapshot(struct raft_node *n, const struct raft_message *m)
     bool same = s != NULL && s->meta.index == c->meta.index &&
                 s->meta.term == c->meta.term && s->total == c->total;
     if (!same) {
-        if (s != NULL && c->meta.index < s->meta.index)
-            return 0; /* a late chunk of an older transfer */
+        if (s != NULL && c->meta.index < s->meta.index &&
+            m->term == n->snap_rx_term)
+            return 0; /* a late chunk of this leader's older transfer */
         if (c->total > SIZE_MAX)
             return -ENOMEM;
         drop_rx(n);
@@ -752,6 +753,7 @@ static int handle_snapshot(struct raft_node *n, const struct raft_message *m)
         s->meta = c->meta;
         s->total = c->total;
         n->snap_rx = s;
+        n->snap_rx_term = m->term;
     }
     if (c->offset < s->len || (c->offset == s->len && c->len == 0 &&
                                s->len != s->total && c->total != 0))

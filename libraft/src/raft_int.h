@@ -208,6 +208,7 @@ struct raft_node {
     struct raft__msgvec msgs;     /* send at once */
     struct raft__msgvec after;    /* send after persisting */
     struct raft_snapshot *snap_rx; /* follower: chunks being received */
+    raft_term snap_rx_term;       /* term of the leader sending it */
     struct raft__chunk early[RAFT__MAX_EARLY_CHUNKS]; /* out of order */
     uint32_t n_early;             /* used slots of early */
     struct raft_hard_state prev_hs; /* last hard state handed out */
