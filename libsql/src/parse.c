@@ -567,27 +567,31 @@ static struct ast_expr *parse_string(struct parser *p, const char *charset)
     e->str.s = t->str;
     e->str.n = t->len;
     sql__p_advance(p);
-    if (sql__p_is(p, TK_STRING)) {
-        size_t n = e->str.n;
-        /* Measure, then copy once. */
-        int k = 0;
-        while (sql__p_peek(p, 0)->type == TK_STRING) {
-            n += sql__p_peek(p, 0)->len;
-            char *buf = sql__arena_alloc(p->a, n + 1);
-            if (buf == NULL) {
+    /* Adjacent literals: grow one buffer geometrically (linear in the
+     * total, however many pieces). */
+    char *buf = NULL;
+    size_t cap = 0;
+    while (sql__p_peek(p, 0)->type == TK_STRING) {
+        struct sql_token *u = sql__p_peek(p, 0);
+        size_t n = e->str.n + u->len;
+        if (n + 1 > cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            while (ncap < n + 1)
+                ncap *= 2;
+            char *nb = sql__arena_alloc(p->a, ncap);
+            if (nb == NULL) {
                 sql__p_oom(p);
                 return NULL;
             }
-            memcpy(buf, e->str.s, e->str.n);
-            memcpy(buf + e->str.n, sql__p_peek(p, 0)->str,
-                   sql__p_peek(p, 0)->len);
-            buf[n] = '\0';
-            e->str.s = buf;
-            e->str.n = n;
-            sql__p_advance(p);
-            k++;
+            memcpy(nb, e->str.s, e->str.n);
+            buf = nb;
+            cap = ncap;
         }
-        (void)k;
+        memcpy(buf + e->str.n, u->str, u->len);
+        buf[n] = '\0';
+        e->str.s = buf;
+        e->str.n = n;
+        sql__p_advance(p);
     }
     return e;
 }

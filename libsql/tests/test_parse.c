@@ -2017,6 +2017,15 @@ static void nesting_limits(void **state)
     s = repeat("select 1", " + 1", 100000, "");
     assert_int_equal(parse_rc(s), SQL_ETOO_DEEP);
     free(s);
+    /* 100000 adjacent literals concatenate in linear time and space. */
+    s = repeat("select ", "'abcdefgh' ", 100000, "");
+    struct sql_arena *a = sql__arena_create(0);
+    struct sql_parse_result r;
+    assert_int_equal(sql__parse_one(a, s, strlen(s), &r), 0);
+    assert_int_equal(r.stmt->select->items->expr->str.n, 800000);
+    assert_true(a->total < 4 * 800000);
+    sql__arena_destroy(a);
+    free(s);
     s = repeat("select 1 in (", "1, ", 100000, "1)");
     assert_int_equal(parse_rc(s), 0);
     free(s);
