@@ -176,6 +176,41 @@ static void chunks_reassembled_in_order(void **state)
     tnode_close(&t);
 }
 
+/* A partial snapshot from an earlier leader gives way to a new leader's,
+ * even an older one; the same leader's older chunks are ignored. */
+static void new_leader_snapshot_replaces_partial(void **state)
+{
+    (void)state;
+    struct tnode t;
+    tnode_init(&t, 2, 3, false, false);
+    struct raft_snapshot c;
+    memset(&c, 0, sizeof(c));
+    c.meta.index = 20;
+    c.meta.term = 2;
+    c.meta.conf.voters[0] = 1;
+    c.meta.conf.voters[1] = 2;
+    c.meta.conf.voters[2] = 3;
+    c.meta.conf.n_voters = 3;
+    c.total = 4;
+    c.len = 2;
+    c.data = "ab";
+    struct raft_message m = tmsg(RAFT_MSG_SNAPSHOT, 1, 2, 2);
+    m.snapshot = &c;
+    assert_int_equal(raft_node_step(t.n, &m), 0); /* half of 20 */
+    c.meta.index = 15;
+    c.total = 2;
+    assert_int_equal(raft_node_step(t.n, &m), 0); /* same leader: ignored */
+    assert_int_equal(status(t.n).commit, 1);
+    m = tmsg(RAFT_MSG_SNAPSHOT, 3, 2, 3);
+    m.snapshot = &c;
+    assert_int_equal(raft_node_step(t.n, &m), 0); /* new leader: taken */
+    assert_int_equal(status(t.n).commit, 15);
+    tnode_drain(&t);
+    assert_int_equal(t.applied, 0); /* restored, nothing to apply */
+    assert_int_equal(status(t.n).applied, 15);
+    tnode_close(&t);
+}
+
 /* A snapshot older than the commit index is not installed. */
 static void stale_snapshot_ignored(void **state)
 {
@@ -255,6 +290,7 @@ int main(void)
         cmocka_unit_test(memstore_rules),
         cmocka_unit_test(lagging_follower_gets_snapshot),
         cmocka_unit_test(chunks_reassembled_in_order),
+        cmocka_unit_test(new_leader_snapshot_replaces_partial),
         cmocka_unit_test(stale_snapshot_ignored),
         cmocka_unit_test(lost_snapshot_retried),
     };
