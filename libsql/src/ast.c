@@ -1452,7 +1452,7 @@ static void stmt(struct sb *b, const struct ast_stmt *st)
         }
         break;
     case AST_EXPLAIN:
-        puts_(b, "EXPLAIN ");
+        puts_(b, st->flag ? "EXPLAIN ANALYZE " : "EXPLAIN ");
         if (st->explain_format != NULL) {
             puts_(b, "FORMAT=");
             ident(b, st->explain_format);

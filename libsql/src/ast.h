@@ -502,7 +502,7 @@ struct ast_stmt
     bool if_exists;           /* DROP ... IF EXISTS / CREATE ... IF NOT EXISTS */
     bool flag;                /* per kind: DROP TEMPORARY, UNIQUE index,
                                  KILL QUERY, START TRANSACTION READ ONLY,
-                                 GRANT WITH GRANT OPTION */
+                                 GRANT WITH GRANT OPTION, EXPLAIN ANALYZE */
     bool flag2;               /* START TRANSACTION WITH CONSISTENT SNAPSHOT;
                                  START TRANSACTION written (not BEGIN) */
     const char *db;           /* database of the statement's object, or NULL */

@@ -999,6 +999,15 @@ static struct ast_stmt *parse_describe(struct parser *p)
     sql__p_advance(p);
     struct ast_stmt *st;
     const char *format = NULL;
+    bool analyze = false;
+    if (sql__p_is_kw(p, KW_ANALYZE)) {
+        sql__p_advance(p); /* EXPLAIN ANALYZE: run it, show the plan's figures */
+        analyze = true;
+        if (!sql__p_starts_query(p)) {
+            sql__p_error(p);
+            return NULL;
+        }
+    }
     if (sql__p_is(p, TK_IDENT) && sql__p_peek(p, 0)->len == 6 &&
         strncasecmp(sql__p_peek(p, 0)->str, "FORMAT", 6) == 0 &&
         sql__p_peek(p, 1)->type == TK_EQ) {
@@ -1013,6 +1022,7 @@ static struct ast_stmt *parse_describe(struct parser *p)
         if ((st = stmt_new(p, AST_EXPLAIN)) == NULL)
             return NULL;
         st->explain_format = format;
+        st->flag = analyze;
         if ((st->explain = sql__p_statement(p)) == NULL)
             return NULL;
         int k = st->explain->kind;

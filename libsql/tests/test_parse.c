@@ -1575,6 +1575,8 @@ static void locking_and_json(void **state)
          "INSERT INTO t VALUES (1, 2) AS new ON DUPLICATE KEY UPDATE b = new.b"},
         {"insert into t set a = 1 as n (x) on duplicate key update a = n.x",
          "INSERT INTO t SET a = 1 AS n (x) ON DUPLICATE KEY UPDATE a = n.x"},
+        {"explain analyze select * from t where a = 1",
+         "EXPLAIN ANALYZE SELECT * FROM t WHERE (a = 1)"},
         {"create index i on t (a) algorithm = inplace lock = none",
          "CREATE INDEX i ON t (a)"},
         {"alter table t add index (a), algorithm=inplace, lock=none",
