@@ -1649,6 +1649,42 @@ static void maintenance_and_prepare(void **state)
                 E1064 "'check from t' at line 1");
 }
 
+/* What client libraries and the mariadb CLI send on their own. */
+static void client_queries(void **state)
+{
+    (void)state;
+    static const struct pcase c[] = {
+        {"select @@version_comment limit 1",
+         "SELECT @@version_comment LIMIT 1"},
+        {"SET character_set_results = NULL",
+         "SET character_set_results = NULL"},
+        {"/* mysql-connector-java-8.0.33 */SELECT  "
+         "@@session.auto_increment_increment AS auto_increment_increment, "
+         "@@character_set_client AS character_set_client, @@license AS "
+         "license, @@transaction_isolation AS transaction_isolation",
+         "SELECT @@session.auto_increment_increment AS "
+         "auto_increment_increment, @@character_set_client AS "
+         "character_set_client, @@license AS license, @@transaction_isolation "
+         "AS transaction_isolation"},
+        {"SET autocommit=1", "SET autocommit = 1"},
+        {"SELECT @@tx_isolation", "SELECT @@tx_isolation"},
+        {"SHOW VARIABLES WHERE Variable_name ='language' OR Variable_name = "
+         "'net_write_timeout'",
+         "SHOW VARIABLES WHERE ((Variable_name = 'language') OR (Variable_name "
+         "= 'net_write_timeout'))"},
+        {"set sql_safe_updates=1, sql_select_limit=1000, max_join_size=1000000",
+         "SET sql_safe_updates = 1, sql_select_limit = 1000, max_join_size = "
+         "1000000"},
+        {"SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE "
+         "TABLE_SCHEMA = 'db' ORDER BY TABLE_NAME",
+         "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.`TABLES` WHERE "
+         "(TABLE_SCHEMA = 'db') ORDER BY TABLE_NAME"},
+        {"SELECT 1 FROM t LIMIT 18446744073709551615",
+         "SELECT 1 FROM t LIMIT 18446744073709551615"},
+    };
+    CHECK_TABLE(c);
+}
+
 /* The statements mysqldump (MariaDB's, as Debian ships it) sends while
  * dumping. */
 static void mysqldump_queries(void **state)
@@ -2188,6 +2224,7 @@ int main(void)
         cmocka_unit_test(sysbench),
         cmocka_unit_test(maintenance_and_prepare),
         cmocka_unit_test(locking_and_json),
+        cmocka_unit_test(client_queries),
         cmocka_unit_test(mysqldump_queries),
         cmocka_unit_test(mysqldump_file),
         cmocka_unit_test(syntax_errors),
