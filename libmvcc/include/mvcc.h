@@ -549,6 +549,12 @@ struct mvcc_transport
     void *ctx; /* passed to every call */
     int (*locate)(void *ctx, const void *key, size_t len, uint64_t *shard,
                   const uint8_t **end, size_t *end_len);
+    /* The shard holding the keys just below key (key NULL: the last
+     * shard), and where it starts (NULL = it is the first). Borrowed until
+     * the next call. Optional: reverse scans need it. */
+    int (*locate_prev)(void *ctx, const void *key, size_t len,
+                       uint64_t *shard, const uint8_t **start,
+                       size_t *start_len);
     int (*batch_get)(void *ctx, uint64_t shard,
                      const struct mvcc_read_opts *ro,
                      const struct mvcc_key *keys, size_t n, mvcc_ts ts,
@@ -647,6 +653,11 @@ int mvcc_txn_batch_get(struct mvcc_txn *t, const struct mvcc_key *keys,
 int mvcc_txn_scan(struct mvcc_txn *t, const void *start, size_t start_len,
                   const void *end, size_t end_len, size_t limit,
                   struct mvcc_result *res);
+/* Scan in descending order: [start, end) from end down, up to limit (0 =
+ * all); needs the transport's locate_prev. */
+int mvcc_txn_scan_reverse(struct mvcc_txn *t, const void *start,
+                          size_t start_len, const void *end, size_t end_len,
+                          size_t limit, struct mvcc_result *res);
 /* Buffer a write (copied). */
 int mvcc_txn_set(struct mvcc_txn *t, const void *key, size_t key_len,
                  const void *value, size_t value_len);

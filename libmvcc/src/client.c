@@ -625,6 +625,114 @@ int mvcc_txn_scan(struct mvcc_txn *t, const void *start, size_t start_len,
     return rc;
 }
 
+int mvcc_txn_scan_reverse(struct mvcc_txn *t, const void *start,
+                          size_t start_len, const void *end, size_t end_len,
+                          size_t limit, struct mvcc_result *res)
+{
+    struct mvcc_client *c = t->c;
+    mvcc__res_clear(res);
+    if (c->o.transport.locate_prev == NULL)
+        return -ENOTSUP;
+    if (start == NULL)
+        start = "";
+    struct mvcc_result all, part;
+    mvcc_result_init(&all);
+    mvcc_result_init(&part);
+    struct mvcc__buf cur = {0}; /* exclusive upper bound of what is left */
+    bool unbounded = end == NULL;
+    int rc = unbounded ? 0 : mvcc__buf_append(&cur, end, end_len);
+    /* Buffered writes in range: [mfirst, mlast). */
+    bool found;
+    size_t mfirst = find_mut(t, start, start_len, &found);
+    size_t mlast = end ? find_mut(t, end, end_len, &found) : t->n;
+    if (mlast < mfirst)
+        mlast = mfirst;
+    size_t want = limit ? limit + (mlast - mfirst) : 0;
+    bool trunc = false;
+    uint64_t deadline = now_ms() + c->o.resolve_budget_ms;
+    for (unsigned attempt = 0; rc == 0;) {
+        uint64_t shard;
+        const uint8_t *ss;
+        size_t ssl;
+        if ((rc = c->o.transport.locate_prev(c->o.transport.ctx,
+                                             unbounded ? NULL : cur.data,
+                                             cur.len, &shard, &ss, &ssl)))
+            break;
+        bool last = ss == NULL || kcmp(ss, ssl, start, start_len) <= 0;
+        const void *lo = last ? start : ss;
+        size_t lol = last ? start_len : ssl;
+        struct mvcc_read_opts ro;
+        memset(&ro, 0, sizeof ro);
+        ro.bypass = t->bypass;
+        ro.nbypass = t->nbypass;
+        ro.reverse = true;
+        ro.limit = want ? want - all.npairs : 0;
+        rc = c->o.transport.scan(c->o.transport.ctx, shard, &ro, lo, lol,
+                                 unbounded ? NULL : cur.data,
+                                 unbounded ? 0 : cur.len, t->start_ts, &part);
+        if (rc == MVCC_LOCKED) {
+            rc = resolve_locks(t, part.locks, part.nlocks, true);
+            if (rc == MVCC_LOCKED) {
+                rc = now_ms() > deadline ? MVCC_LOCKED : 0;
+                if (rc == 0)
+                    backoff(attempt++);
+            }
+            continue;
+        }
+        for (size_t i = 0; rc == 0 && i < part.npairs; i++) {
+            rc = mvcc__res_add_pair(&all, part.pairs[i].key,
+                                    part.pairs[i].key_len, part.pairs[i].value,
+                                    part.pairs[i].value_len);
+            part.pairs[i].value = NULL;
+        }
+        if (want && all.npairs >= want)
+            trunc = true;
+        if (last || trunc || rc != 0)
+            break;
+        cur.len = 0;
+        unbounded = false;
+        rc = mvcc__buf_append(&cur, lo, lol);
+    }
+    /* Merge, descending, with the buffered writes. */
+    size_t mi = mlast, si = 0;
+    const struct mvcc_kvpair *tl = trunc ? &all.pairs[all.npairs - 1] : NULL;
+    while (rc == 0 && (limit == 0 || res->npairs < limit)) {
+        const struct mut *m = NULL;
+        if (mi > mfirst &&
+            (tl == NULL || kcmp(t->muts[mi - 1].key, t->muts[mi - 1].klen,
+                                tl->key, tl->key_len) >= 0))
+            m = &t->muts[mi - 1];
+        const struct mvcc_kvpair *p = si < all.npairs ? &all.pairs[si] : NULL;
+        if (m == NULL && p == NULL)
+            break;
+        int d = m && p ? kcmp(p->key, p->key_len, m->key, m->klen)
+                       : (m ? -1 : 1);
+        if (d <= 0 && m->op == MVCC_OP_LOCK) {
+            mi--;
+            continue;
+        }
+        if (d <= 0) {
+            if (d == 0)
+                si++;
+            mi--;
+            if (m->op == MVCC_OP_DELETE)
+                continue;
+            uint8_t *v = mvcc__memdup(m->val, m->vlen);
+            rc = v ? mvcc__res_add_pair(res, m->key, m->klen, v, m->vlen)
+                   : -ENOMEM;
+        } else {
+            rc = mvcc__res_add_pair(res, p->key, p->key_len, p->value,
+                                    p->value_len);
+            all.pairs[si].value = NULL;
+            si++;
+        }
+    }
+    mvcc__buf_free(&cur);
+    mvcc_result_reset(&all);
+    mvcc_result_reset(&part);
+    return rc;
+}
+
 /* Pessimistic locks. */
 
 static int shard_of(struct mvcc_client *c, const void *k, size_t kl,

@@ -41,6 +41,28 @@ static int l_locate(void *ctx, const void *key, size_t len, uint64_t *shard,
     return 0;
 }
 
+static int l_locate_prev(void *ctx, const void *key, size_t len,
+                         uint64_t *shard, const uint8_t **start,
+                         size_t *start_len)
+{
+    struct local *l = ctx;
+    /* Keys below `key` live in the shard whose start is < key. */
+    size_t i = l->n - 1;
+    if (key != NULL)
+        while (i > 0 && kcmp(l->splits[i - 1].data, l->splits[i - 1].len,
+                             key, len) >= 0)
+            i--;
+    *shard = i;
+    if (i > 0) {
+        *start = l->splits[i - 1].data;
+        *start_len = l->splits[i - 1].len;
+    } else {
+        *start = NULL;
+        *start_len = 0;
+    }
+    return 0;
+}
+
 #define STORE(ctx, shard)                                                   \
     ((shard) < ((struct local *)(ctx))->n                                   \
          ? ((struct local *)(ctx))->stores[(shard)]                         \
@@ -164,6 +186,7 @@ int mvcc_local_transport_init(struct mvcc_transport *t,
             goto nomem;
     }
     t->locate = l_locate;
+    t->locate_prev = l_locate_prev;
     t->batch_get = l_batch_get;
     t->scan = l_scan;
     t->prewrite = l_prewrite;

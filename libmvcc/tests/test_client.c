@@ -379,7 +379,7 @@ static void heartbeat_keeps_pessimistic_locks_alive(void **state)
     tu_cluster_close(&k);
 }
 
-static void scan_limit_matches_unlimited_prefix(void **state)
+static void scan_limits_and_reverse_match_full_scan(void **state)
 {
     struct tu_cluster *k = *state;
     static const char *stored[] = {"a1", "a2", "a3", "a4", "a5", "k1",
@@ -420,6 +420,36 @@ static void scan_limit_matches_unlimited_prefix(void **state)
                                     full.pairs[i].value_len);
             }
         }
+        /* reverse: the same pairs backwards, and its limits are prefixes */
+        struct mvcc_result rev;
+        mvcc_result_init(&rev);
+        assert_int_equal(mvcc_txn_scan_reverse(t, NULL, 0, NULL, 0, 0, &rev),
+                         0);
+        assert_int_equal(rev.npairs, full.npairs);
+        for (size_t i = 0; i < full.npairs; i++) {
+            const struct mvcc_kvpair *a = &full.pairs[full.npairs - 1 - i];
+            assert_int_equal(rev.pairs[i].key_len, a->key_len);
+            assert_memory_equal(rev.pairs[i].key, a->key, a->key_len);
+        }
+        for (size_t lim = 1; lim <= rev.npairs + 1; lim++) {
+            assert_int_equal(
+                mvcc_txn_scan_reverse(t, NULL, 0, NULL, 0, lim, &part), 0);
+            size_t want = lim < rev.npairs ? lim : rev.npairs;
+            assert_int_equal(part.npairs, want);
+            for (size_t i = 0; i < want; i++)
+                assert_memory_equal(part.pairs[i].key, rev.pairs[i].key,
+                                    rev.pairs[i].key_len);
+        }
+        /* bounded both ways, crossing the split at "p" */
+        assert_int_equal(mvcc_txn_scan(t, K("k"), K("z2"), 0, &full), 0);
+        assert_int_equal(mvcc_txn_scan_reverse(t, K("k"), K("z2"), 0, &rev),
+                         0);
+        assert_int_equal(rev.npairs, full.npairs);
+        for (size_t i = 0; i < full.npairs; i++)
+            assert_memory_equal(rev.pairs[i].key,
+                                full.pairs[full.npairs - 1 - i].key,
+                                full.pairs[full.npairs - 1 - i].key_len);
+        mvcc_result_reset(&rev);
         mvcc_result_reset(&full);
         mvcc_result_reset(&part);
         mvcc_txn_rollback(t);
@@ -443,6 +473,19 @@ static void local_transport_routes_by_range(void **state)
     assert_int_equal(k->tr.locate(k->tr.ctx, K("zz"), &shard, &end, &el), 0);
     assert_int_equal(shard, 2);
     assert_null(end);
+    /* locate_prev: the shard of the keys just below */
+    assert_int_equal(k->tr.locate_prev(k->tr.ctx, K("g"), &shard, &end, &el),
+                     0);
+    assert_int_equal(shard, 0);
+    assert_null(end);
+    assert_int_equal(k->tr.locate_prev(k->tr.ctx, K("p"), &shard, &end, &el),
+                     0);
+    assert_int_equal(shard, 1);
+    assert_memory_equal(end, "g", 1);
+    assert_int_equal(k->tr.locate_prev(k->tr.ctx, NULL, 0, &shard, &end, &el),
+                     0);
+    assert_int_equal(shard, 2);
+    assert_memory_equal(end, "p", 1);
     struct mvcc_transport t;
     assert_int_equal(mvcc_local_transport_init(&t, k->s, 2, NULL), -EINVAL);
     assert_int_equal(mvcc_local_transport_init(&t, k->s, 2, &split_g), 0);
@@ -454,7 +497,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         TU_BOTH_CLUSTER(writes_reads_and_scans),
-        TU_BOTH_CLUSTER(scan_limit_matches_unlimited_prefix),
+        TU_BOTH_CLUSTER(scan_limits_and_reverse_match_full_scan),
         TU_BOTH_CLUSTER(conflict_is_reported_not_retried),
         TU_BOTH_CLUSTER(local_transport_routes_by_range),
         TU_BOTH_CLUSTER(for_update_serializes_increments),
