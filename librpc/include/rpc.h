@@ -407,6 +407,106 @@ int rpc_tls_config_create(const struct rpc_tls_options *opts,
                           size_t errlen);
 void rpc_tls_config_destroy(struct rpc_tls_config *cfg);
 
+/* ---- Byte streams ---------------------------------------------------------
+ * A raw byte-stream server for protocols that are not librpc frames (sqld's
+ * MySQL protocol): bytes in, bytes out, an optional mid-stream TLS upgrade
+ * (librpc/DESIGN.md, "Byte streams"). Same loop-thread rule as above.
+ *
+ * Callbacks: on_open once per accepted connection; on_data with every byte
+ * not yet consumed (borrowed for the call), returning how many of them it
+ * consumed: the rest stay buffered and come again, with anything newer, on
+ * the next delivery; returning 0 waits for more bytes. on_close exactly
+ * once per connection that saw on_open, whatever closed it (the peer, a
+ * fault, rpc_stream_close, rpc_stream_server_destroy); it is the last
+ * callback and the connection is freed after it returns. Any rpc_stream_*
+ * call on the connection is allowed inside its callbacks.
+ */
+struct rpc_stream_server; /* opaque */
+struct rpc_stream_conn;   /* one accepted connection; opaque */
+
+struct rpc_stream_callbacks
+{
+    void (*on_open)(struct rpc_stream_conn *conn, void *ud); /* may be NULL */
+    size_t (*on_data)(struct rpc_stream_conn *conn,
+                      const uint8_t *data,
+                      size_t len,
+                      void *ud); /* required; returns bytes consumed <= len */
+    void (*on_close)(struct rpc_stream_conn *conn,
+                     int rc,
+                     const char *reason,
+                     void *ud); /* may be NULL; rc 0: closed by
+                                   rpc_stream_close after the flush */
+};
+
+struct rpc_stream_server_options
+{
+    const char *host;                 /* address to bind; NULL: 0.0.0.0 */
+    uint16_t port;                    /* 0: ephemeral (rpc_stream_server_port) */
+    const struct rpc_tls_config *tls; /* server config for
+                                         rpc_stream_start_tls; NULL: no
+                                         upgrade; borrowed, must outlive */
+    unsigned max_connections;         /* more are accepted and closed at
+                                         once (after refuse_data); 0: 1024 */
+    const uint8_t *refuse_data;       /* bytes written (best effort) to a
+                                         refused connection; copied; NULL */
+    size_t refuse_len;                /* length of refuse_data */
+    size_t max_unconsumed;            /* input bytes on_data leaves
+                                         unconsumed above which the
+                                         connection is closed
+                                         (RPC_EFLOOD); 0: 64 MiB */
+    int handshake_timeout_ms;         /* TLS handshake, and the flush of
+                                         rpc_stream_close, must finish in
+                                         this long; 0: 10000 */
+    struct rpc_stream_callbacks cb;   /* see above */
+    void *ud;                         /* passed to the callbacks */
+    rpc_log_fn log;                   /* NULL: no logging */
+    void *log_ud;                     /* passed to log */
+    int log_level;                    /* highest rpc_log_level passed */
+};
+
+/* Binds and listens (accepting starts when the caller runs base). Returns
+ * 0, RPC_ECONFIG or a negative errno with the reason in errbuf. */
+int rpc_stream_server_create(struct event_base *base,
+                             const struct rpc_stream_server_options *opts,
+                             struct rpc_stream_server **out,
+                             char *errbuf,
+                             size_t errlen);
+/* Closes the listener and every connection (each gets on_close with
+ * RPC_ECLOSED, unflushed output is dropped). NULL is a no-op. May be
+ * called inside a callback of one of its connections. */
+void rpc_stream_server_destroy(struct rpc_stream_server *srv);
+uint16_t rpc_stream_server_port(const struct rpc_stream_server *srv);
+/* Connections that saw on_open and not yet on_close. */
+unsigned rpc_stream_server_connection_count(const struct rpc_stream_server *srv);
+
+/* Queues len bytes for the peer (encrypted once TLS is started; bytes
+ * written during the handshake wait for it). Returns 0, RPC_ECLOSED
+ * (closing or closed: dropped) or -ENOMEM. */
+int rpc_stream_write(struct rpc_stream_conn *conn,
+                     const void *data,
+                     size_t len);
+/* Output bytes not yet handed to the kernel. */
+size_t rpc_stream_queued(const struct rpc_stream_conn *conn);
+/* pause true: no on_data and no socket reads until resumed (buffered bytes
+ * are delivered on resume, from the loop). */
+void rpc_stream_pause_reading(struct rpc_stream_conn *conn, bool pause);
+/* Server-side TLS from the next unconsumed input byte on: the bytes after
+ * those on_data consumed so far are the client's handshake. Output queued
+ * before the call leaves in plaintext. After the handshake, on_data gets
+ * decrypted bytes. Returns 0, RPC_ECONFIG (no tls in the options, or TLS
+ * already started) or RPC_ETLS / -ENOMEM. */
+int rpc_stream_start_tls(struct rpc_stream_conn *conn);
+/* True once rpc_stream_start_tls was called (handshake done or not). */
+bool rpc_stream_is_tls(const struct rpc_stream_conn *conn);
+/* Stops reading, flushes queued output (bounded by handshake_timeout_ms),
+ * then closes; on_close follows with rc 0. Idempotent. */
+void rpc_stream_close(struct rpc_stream_conn *conn);
+/* "ip:port" of the peer (valid until on_close returns). */
+const char *rpc_stream_peer(const struct rpc_stream_conn *conn);
+void rpc_stream_set_ud(struct rpc_stream_conn *conn, void *ud);
+/* The per-connection pointer (NULL until set). */
+void *rpc_stream_get_ud(const struct rpc_stream_conn *conn);
+
 #ifdef __cplusplus
 }
 #endif
