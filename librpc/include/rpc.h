@@ -148,6 +148,49 @@ enum rpc_log_level {
  * call. librpc never prints; with no logger it stays silent. */
 typedef void (*rpc_log_fn)(void *ud, int level, const char *msg);
 
+/* ---- Large payloads -----------------------------------------------------
+ * Debian's nanopb runtime caps a generated `bytes` field at 65,535 bytes.
+ * A field of any length (up to the frame limit) is declared FT_CALLBACK and
+ * stored as a struct rpc_blob in the message struct, with the message's
+ * callback function set to rpc_blob_field_cb, in the .options file:
+ *
+ *   my.proto include:"rpc.h"
+ *   pkg.Msg callback_function:"rpc_blob_field_cb"
+ *   pkg.Msg.value type:FT_CALLBACK callback_datatype:"struct rpc_blob"
+ *
+ * (every FT_CALLBACK field of such a message must be a blob; blob fields
+ * must be top-level fields of the message librpc decodes, not inside a
+ * submessage). No per-message setup is needed: a zeroed struct is ready.
+ * To send, point data/len at the bytes (borrowed until encoded). librpc
+ * decodes requests, replies and stream messages with the blobs allocated
+ * through rpc_heap_set's allocator, and frees them with the message when
+ * the handler's call is finished or the done/on_msg callback returns. A
+ * decode that runs out of memory fails with -ENOMEM. See DESIGN.md, "Large
+ * payloads". */
+struct rpc_blob
+{
+    uint8_t *data; /* len bytes; NULL when len is 0 */
+    size_t len;    /* any size_t; on the wire bounded by max_frame */
+};
+
+/* nanopb's message-level field callback (pb_field_iter_t is nanopb's
+ * pb_field_t): encodes a non-empty blob as one length-delimited field,
+ * decodes one into a fresh allocation (replacing an earlier occurrence). */
+struct pb_istream_s;
+struct pb_ostream_s;
+struct pb_field_iter_s;
+bool rpc_blob_field_cb(struct pb_istream_s *istream,
+                       struct pb_ostream_s *ostream,
+                       const struct pb_field_iter_s *field);
+
+/* Frees a decoded blob's bytes and zeroes it. NULL is a no-op. */
+void rpc_blob_free(struct rpc_blob *b);
+
+/* pb_release(fields, msg) plus rpc_blob_free of every blob field: use it
+ * instead of pb_release for messages with blobs that the caller decoded
+ * itself or got from rpc_call_blocking. */
+void rpc_msg_release(const struct pb_msgdesc_s *fields, void *msg);
+
 /* ---- Server ------------------------------------------------------------ */
 
 struct rpc_server; /* opaque */

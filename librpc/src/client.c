@@ -195,6 +195,12 @@ static int deliver(struct rpc_client *cli,
     if (rc != 0) {
         if (msg != small)
             rpc__free(msg);
+        if (rc == -ENOMEM) { /* the frame was whole: the stream is fine */
+            if (f->flags == RPC_F_STREAM)
+                send_cancel(cli, call);
+            complete(call, rc, NULL, "out of memory for a reply's blob");
+            return 0;
+        }
         rpc__conn_set_reason(cli->conn, "reply to request %u does not decode",
                              f->id);
         return RPC_EDECODE;

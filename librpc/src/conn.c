@@ -204,7 +204,7 @@ static void parse(struct rpc__conn *c)
         if (rc < 0) {
             char why[128];
             snprintf(why, sizeof why, "bad frame header: %s", rpc_strerror(rc));
-            conn_fail(c, rc, why, 0, true);
+            conn_fail(c, rc, why, rc == RPC_EFRAME_TOO_LARGE ? f.id : 0, true);
             return;
         }
         size_t total = RPC_HEADER_SIZE + (size_t)f.length;

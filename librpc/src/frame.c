@@ -53,14 +53,13 @@ int rpc__frame_decode(const uint8_t *buf,
         return RPC_EVERSION;
     if (!flags_valid(buf[5]) || buf[6] != 0 || buf[7] != 0)
         return RPC_EPROTO;
-    uint32_t length = get32(buf + 16);
-    if (length > max_payload)
-        return RPC_EFRAME_TOO_LARGE;
     out->flags = buf[5];
     out->method = get32(buf + 8);
     out->id = get32(buf + 12);
-    out->length = length;
+    out->length = get32(buf + 16);
     out->aux = (int32_t)get32(buf + 20);
+    if (out->length > max_payload)
+        return RPC_EFRAME_TOO_LARGE; /* *out names the request to blame */
     /* A request's aux is a deadline budget; a cancel carries no payload. */
     if (out->flags == RPC_F_REQUEST && out->aux < 0)
         return RPC_EPROTO;
@@ -135,13 +134,17 @@ int rpc__payload_decode(const uint8_t *payload,
                         void *msg)
 {
     pb_istream_t is = pb_istream_from_buffer(payload, len);
-    /* pb_decode zeroes msg and frees what it allocated on failure. */
-    if (!pb_decode(&is, fields, msg))
-        return RPC_EDECODE;
+    /* pb_decode zeroes msg except callback fields, and frees what it
+     * allocated on failure except blobs. */
+    rpc__blob_zero_all(fields, msg);
+    if (!pb_decode(&is, fields, msg)) {
+        rpc__blob_free_all(fields, msg);
+        return is.errmsg == rpc__blob_enomem ? -ENOMEM : RPC_EDECODE;
+    }
     return 0;
 }
 
 void rpc__payload_release(const struct pb_msgdesc_s *fields, void *msg)
 {
-    pb_release(fields, msg);
+    rpc_msg_release(fields, msg);
 }

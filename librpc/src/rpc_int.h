@@ -72,7 +72,8 @@ struct rpc__frame
  * filled, 1 when fewer than RPC_HEADER_SIZE bytes are present, or
  * RPC_EBAD_MAGIC, RPC_EVERSION, RPC_EPROTO (bad flags or reserved bits, a
  * negative deadline, a CANCEL with payload), RPC_EFRAME_TOO_LARGE (length
- * over max_payload). Pure: no state, no allocation. */
+ * over max_payload; *out is filled then too, so the caller can blame the
+ * frame's request). Pure: no state, no allocation. */
 int rpc__frame_decode(const uint8_t *buf,
                       size_t len,
                       uint32_t max_payload,
@@ -96,13 +97,22 @@ int rpc__frame_append_raw(struct evbuffer *out,
                           const void *payload,
                           size_t len);
 
-/* Decodes payload as fields into msg (zeroed first). Returns 0 or
- * RPC_EDECODE; on failure msg holds nothing to release. */
+/* Decodes payload as fields into msg (zeroed first). Returns 0,
+ * RPC_EDECODE, or -ENOMEM when a blob could not be allocated; on failure
+ * msg holds nothing to release. */
 int rpc__payload_decode(const uint8_t *payload,
                         size_t len,
                         const struct pb_msgdesc_s *fields,
                         void *msg);
 void rpc__payload_release(const struct pb_msgdesc_s *fields, void *msg);
+
+/* ---- large payloads (blob.c) ----
+ * Blob fields (struct rpc_blob, rpc_blob_field_cb) are not touched by
+ * pb_decode's defaults or pb_release: rpc__payload_decode zeroes them
+ * first and rpc__payload_release frees them. */
+extern const char rpc__blob_enomem[];
+void rpc__blob_zero_all(const struct pb_msgdesc_s *fields, void *msg);
+void rpc__blob_free_all(const struct pb_msgdesc_s *fields, void *msg);
 
 /* ---- intrusive doubly linked list (util.c) ---- */
 struct rpc__list

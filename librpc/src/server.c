@@ -303,13 +303,15 @@ static int on_request(struct srv_conn *sc,
     }
     memset(call, 0, sizeof *call);
     call->req = (char *)call + head;
-    if (rpc__payload_decode(payload, f->length, sm->m.req_fields, call->req) !=
-        0) {
+    int drc =
+        rpc__payload_decode(payload, f->length, sm->m.req_fields, call->req);
+    if (drc != 0) {
         rpc__free(call);
-        rpc__conn_set_reason(sc->conn,
-                             "payload of method %s (0x%08x) does not decode",
-                             sm->m.name != NULL ? sm->m.name : "?", f->method);
-        return RPC_EDECODE;
+        rpc__conn_set_reason(sc->conn, "payload of method %s (0x%08x) %s",
+                             sm->m.name != NULL ? sm->m.name : "?", f->method,
+                             drc == -ENOMEM ? "is too large for the memory"
+                                            : "does not decode");
+        return drc;
     }
     call->srv = srv;
     call->sc = sc;

@@ -91,7 +91,7 @@ static void oversized_length(void **state)
     struct rpcutil_server *s = *state;
     uint8_t h[24];
     rpcutil_header(h, MAGIC, 1, 0, RPC_METHOD_ECHO, 1, 4097, 0);
-    expect_goaway(s, h, sizeof h, RPC_EFRAME_TOO_LARGE, 0,
+    expect_goaway(s, h, sizeof h, RPC_EFRAME_TOO_LARGE, 1,
                   "frame larger than the size limit");
 }
 

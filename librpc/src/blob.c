@@ -1,0 +1,101 @@
+/* blob.c: large payloads: `bytes` fields of any length carried as nanopb
+ * FT_CALLBACK fields stored as struct rpc_blob, past the 65,535-byte cap of
+ * Debian's 16-bit nanopb runtime (librpc/DESIGN.md, "Large payloads").
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <pb.h>
+#include <pb_common.h>
+#include <pb_decode.h>
+#include <pb_encode.h>
+
+#include "rpc_int.h"
+
+/* The decode error for a failed allocation; rpc__payload_decode compares
+ * the stream's errmsg with this pointer to report -ENOMEM. */
+const char rpc__blob_enomem[] = "out of memory for a blob";
+
+bool rpc_blob_field_cb(pb_istream_t *istream,
+                       pb_ostream_t *ostream,
+                       const pb_field_iter_t *field)
+{
+    struct rpc_blob *b = field->pData;
+    if (ostream != NULL) {
+        if (b->len == 0)
+            return true; /* proto3: an empty bytes field is not sent */
+        if (b->data == NULL)
+            PB_RETURN_ERROR(ostream, "blob with length and no data");
+        return pb_encode_tag_for_field(ostream, field) &&
+               pb_encode_string(ostream, b->data, b->len);
+    }
+    if (istream == NULL)
+        return false;
+    /* nanopb hands a length-delimited field over as a substream of exactly
+     * its length, already checked against the enclosing stream. */
+    size_t len = istream->bytes_left;
+    rpc_blob_free(b); /* a repeated occurrence replaces the earlier one */
+    if (len == 0)
+        return true;
+    uint8_t *p = rpc__malloc(len);
+    if (p == NULL)
+        PB_RETURN_ERROR(istream, rpc__blob_enomem);
+    if (!pb_read(istream, p, len)) {
+        rpc__free(p);
+        return false;
+    }
+    b->data = p;
+    b->len = len;
+    return true;
+}
+
+void rpc_blob_free(struct rpc_blob *b)
+{
+    if (b == NULL)
+        return;
+    rpc__free(b->data);
+    b->data = NULL;
+    b->len = 0;
+}
+
+/* Applies fn to every blob field of msg (none unless the message's field
+ * callback is rpc_blob_field_cb). */
+static void each_blob(const pb_msgdesc_t *fields,
+                      void *msg,
+                      void (*fn)(struct rpc_blob *b))
+{
+    if (fields == NULL || msg == NULL ||
+        fields->field_callback != rpc_blob_field_cb)
+        return;
+    pb_field_iter_t it;
+    if (!pb_field_iter_begin(&it, fields, msg))
+        return;
+    do {
+        if (PB_ATYPE(it.type) == PB_ATYPE_CALLBACK && it.pData != NULL)
+            fn(it.pData);
+    } while (pb_field_iter_next(&it));
+}
+
+static void blob_zero(struct rpc_blob *b)
+{
+    b->data = NULL;
+    b->len = 0;
+}
+
+void rpc__blob_zero_all(const struct pb_msgdesc_s *fields, void *msg)
+{
+    each_blob(fields, msg, blob_zero);
+}
+
+void rpc__blob_free_all(const struct pb_msgdesc_s *fields, void *msg)
+{
+    each_blob(fields, msg, rpc_blob_free);
+}
+
+void rpc_msg_release(const struct pb_msgdesc_s *fields, void *msg)
+{
+    if (fields == NULL || msg == NULL)
+        return;
+    pb_release(fields, msg);
+    rpc__blob_free_all(fields, msg);
+}
