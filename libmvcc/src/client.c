@@ -1195,14 +1195,16 @@ int mvcc_txn_commit(struct mvcc_txn *t, mvcc_ts *commit_ts_out)
             if (gs[i].min_commit_ts > commit_ts)
                 commit_ts = gs[i].min_commit_ts;
     } else {
-        /* The primary's commit is the commit point. A reader may have
-         * pushed min_commit_ts meanwhile: take a newer ts and retry. */
+        /* The primary's commit is the commit point. The other keys of its
+         * shard commit in the same atomic batch (primary-first ordering
+         * only matters across shards), saving a request. A reader may
+         * have pushed min_commit_ts meanwhile: take a newer ts, retry. */
+        keys_of(t, &gs[0], keys);
         for (int tries = 0;; tries++) {
             if ((rc = c->o.tso(c->o.tso_ctx, &commit_ts)))
                 break;
-            struct mvcc_key pkey = {pk, pkl};
-            rc = c->o.transport.commit(c->o.transport.ctx, gs[0].shard, &pkey,
-                                       1, t->start_ts, commit_ts, &r);
+            rc = c->o.transport.commit(c->o.transport.ctx, gs[0].shard, keys,
+                                       gs[0].n, t->start_ts, commit_ts, &r);
             if (rc != MVCC_COMMIT_TS_EXPIRED || tries > 16)
                 break;
         }
@@ -1221,15 +1223,10 @@ int mvcc_txn_commit(struct mvcc_txn *t, mvcc_ts *commit_ts_out)
     }
     /* Secondaries: best effort; a lock left behind is resolved by readers
      * through the primary. */
-    for (size_t i = 0; i < ng; i++) {
+    for (size_t i = async ? 0 : 1; i < ng; i++) {
         keys_of(t, &gs[i], keys);
-        size_t m = 0;
-        for (size_t j = 0; j < gs[i].n; j++)
-            if (async || gs[i].first + j != pi)
-                keys[m++] = keys[j];
-        if (m > 0)
-            (void)c->o.transport.commit(c->o.transport.ctx, gs[i].shard,
-                                        keys, m, t->start_ts, commit_ts, &r);
+        (void)c->o.transport.commit(c->o.transport.ctx, gs[i].shard, keys,
+                                    gs[i].n, t->start_ts, commit_ts, &r);
     }
     mvcc_result_reset(&r);
 done:
