@@ -128,7 +128,8 @@ static void finish(struct rpc_stream_conn *c, int rc, const char *reason)
         return;
     struct rpc_stream_server *srv = c->srv;
     c->state = ST_DONE;
-    rpc__logf(&srv->log, rc == 0 ? RPC_LOG_INFO : RPC_LOG_WARN,
+    bool routine = rc == 0 || rc == RPC_ECONNLOST || rc == RPC_ECLOSED;
+    rpc__logf(&srv->log, routine ? RPC_LOG_INFO : RPC_LOG_WARN,
               "librpc: stream %s closed: %s%s%s", c->peer, reason,
               rc != 0 ? " - " : "", rc != 0 ? rpc_strerror(rc) : "");
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);

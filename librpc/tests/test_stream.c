@@ -33,6 +33,7 @@ enum mode {
     M_PAUSE,    /* like M_LINES, and pause after each line */
     M_BYE,      /* "bye": write big_len bytes, then close */
     M_STARTTLS, /* "STARTTLS\n": reply GO\n (if go), upgrade; then echo */
+    M_DIE,      /* destroy the server from on_data */
 };
 
 struct fx
@@ -54,6 +55,10 @@ struct fx
     struct rpc_stream_conn *last;   /* last opened connection */
     char seen[256];                 /* plaintext on_data saw in TLS */
     size_t seen_len;                /* used bytes of seen */
+    bool tls_on_open;               /* upgrade in on_open (implicit TLS) */
+    size_t max_unconsumed;          /* server option */
+    int hs_timeout_ms;              /* server option */
+    bool defer_tls;                 /* M_STARTTLS: pause; the test upgrades */
 };
 
 static void on_open(struct rpc_stream_conn *c, void *ud)
@@ -62,6 +67,8 @@ static void on_open(struct rpc_stream_conn *c, void *ud)
     f->opens++;
     f->last = c;
     rpc_stream_set_ud(c, f);
+    if (f->tls_on_open)
+        f->tls_rc = rpc_stream_start_tls(c);
 }
 
 static size_t lines(struct rpc_stream_conn *c, const uint8_t *d, size_t len,
@@ -119,7 +126,10 @@ static size_t on_data(struct rpc_stream_conn *c, const uint8_t *d, size_t len,
             assert_memory_equal(d, "STARTTLS\n", 9);
             if (f->go)
                 assert_int_equal(rpc_stream_write(c, "GO\n", 3), 0);
-            f->tls_rc = rpc_stream_start_tls(c);
+            if (f->defer_tls)
+                rpc_stream_pause_reading(c, true);
+            else
+                f->tls_rc = rpc_stream_start_tls(c);
             return 9;
         }
         if (f->seen_len + len <= sizeof f->seen) {
@@ -127,6 +137,10 @@ static size_t on_data(struct rpc_stream_conn *c, const uint8_t *d, size_t len,
             f->seen_len += len;
         }
         assert_int_equal(rpc_stream_write(c, d, len), 0);
+        return len;
+    case M_DIE:
+        rpc_stream_server_destroy(f->srv);
+        f->srv = NULL;
         return len;
     }
     return 0;
@@ -148,6 +162,8 @@ static void fx_start(struct fx *f, unsigned max_conns, const char *refuse)
         .host = "127.0.0.1",
         .tls = f->srv_tls,
         .max_connections = max_conns,
+        .max_unconsumed = f->max_unconsumed,
+        .handshake_timeout_ms = f->hs_timeout_ms,
         .refuse_data = (const uint8_t *)refuse,
         .refuse_len = refuse != NULL ? strlen(refuse) : 0,
         .cb = {.on_open = on_open, .on_data = on_data, .on_close = on_close},
@@ -598,6 +614,80 @@ static void tls_plaintext_after_upgrade_is_closed(void **state)
     close(fd);
 }
 
+/* The upgrade outside on_data (the engine was busy): the handshake bytes
+ * that arrived meanwhile are buffered plaintext and become ciphertext. */
+static void tls_upgrade_later(void **state)
+{
+    struct fx *f = *state;
+    f->mode = M_STARTTLS;
+    f->defer_tls = true;
+    fx_start(f, 0, NULL);
+    int fd = conn_to(f);
+    struct tcli c = {0};
+    tcli_init(&c, f->cli_tls);
+    evbuffer_add(c.raw_out, "STARTTLS\n", 9);
+    assert_int_equal(rpc__tls_start(c.t, c.raw_out), 0);
+    tcli_send_raw(&c, fd);
+    assert_true(until(f, &f->data_calls, 1));
+    assert_int_equal(rpc_stream_start_tls(f->last), 0);
+    rpc_stream_pause_reading(f->last, false);
+    tls_exchange(f, &c, fd);
+    tcli_free(&c);
+    close(fd);
+    assert_true(until(f, &f->closes, 1));
+}
+
+/* Implicit TLS: the upgrade before any byte, from on_open. */
+static void tls_from_the_first_byte(void **state)
+{
+    struct fx *f = *state;
+    f->mode = M_STARTTLS;
+    f->tls_on_open = true;
+    fx_start(f, 0, NULL);
+    int fd = conn_to(f);
+    struct tcli c = {0};
+    tcli_init(&c, f->cli_tls);
+    assert_int_equal(rpc__tls_start(c.t, c.raw_out), 0);
+    tls_exchange(f, &c, fd);
+    assert_int_equal(f->tls_rc, 0);
+    tcli_free(&c);
+    close(fd);
+    assert_true(until(f, &f->closes, 1));
+}
+
+/* A peer that asks for TLS and then says nothing is cut off. */
+static void tls_handshake_stall(void **state)
+{
+    struct fx *f = *state;
+    f->mode = M_STARTTLS;
+    f->hs_timeout_ms = 100;
+    fx_start(f, 0, NULL);
+    int fd = conn_to(f);
+    send_str(fd, "STARTTLS\n");
+    assert_true(pump_eof(f, fd, NULL, 0) != (size_t)-1);
+    assert_true(until(f, &f->closes, 1));
+    assert_int_equal(f->last_rc, RPC_ESTALLED);
+    assert_non_null(strstr(f->last_reason, "TLS handshake"));
+    close(fd);
+}
+
+static void unconsumed_flood_closes(void **state)
+{
+    struct fx *f = *state;
+    f->mode = M_LINES;
+    f->max_unconsumed = 1000;
+    fx_start(f, 0, NULL);
+    int fd = conn_to(f);
+    char junk[1500];
+    memset(junk, 'x', sizeof junk);
+    assert_int_equal(rpcutil_write_all(fd, junk, sizeof junk), 0);
+    assert_true(pump_eof(f, fd, NULL, 0) != (size_t)-1);
+    assert_true(until(f, &f->closes, 1));
+    assert_int_equal(f->last_rc, RPC_EFLOOD);
+    assert_non_null(strstr(f->last_reason, "did not consume"));
+    close(fd);
+}
+
 static void destroy_with_connections_open(void **state)
 {
     struct fx *f = *state;
@@ -618,6 +708,23 @@ static void destroy_with_connections_open(void **state)
         assert_true(pump_eof(f, fds[i], NULL, 0) != (size_t)-1);
         close(fds[i]);
     }
+}
+
+static void destroy_inside_on_data(void **state)
+{
+    struct fx *f = *state;
+    f->mode = M_DIE;
+    fx_start(f, 0, NULL);
+    int a = conn_to(f), b = conn_to(f);
+    assert_true(until(f, &f->opens, 2));
+    send_str(a, "die");
+    assert_true(until(f, &f->closes, 2));
+    assert_null(f->srv);
+    assert_int_equal(f->last_rc, RPC_ECLOSED);
+    assert_true(pump_eof(f, a, NULL, 0) != (size_t)-1);
+    assert_true(pump_eof(f, b, NULL, 0) != (size_t)-1);
+    close(a);
+    close(b);
 }
 
 static void bad_options(void **state)
@@ -664,7 +771,17 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(tls_plaintext_after_upgrade_is_closed,
                                         setup_tls, teardown),
+        cmocka_unit_test_setup_teardown(tls_upgrade_later, setup_tls,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(tls_from_the_first_byte, setup_tls,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(tls_handshake_stall, setup_tls,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(unconsumed_flood_closes, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(destroy_with_connections_open, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(destroy_inside_on_data, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(bad_options, setup, teardown),
     };
