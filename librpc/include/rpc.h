@@ -479,6 +479,10 @@ struct rpc_stream_callbacks
                      const char *reason,
                      void *ud); /* may be NULL; rc 0: closed by
                                    rpc_stream_close after the flush */
+    void (*on_drain)(struct rpc_stream_conn *conn,
+                     void *ud); /* may be NULL; queued output fell to half
+                                   of out_high_water after a write had
+                                   taken it above (from the loop) */
 };
 
 struct rpc_stream_server_options
@@ -497,6 +501,9 @@ struct rpc_stream_server_options
                                          unconsumed above which the
                                          connection is closed
                                          (RPC_EFLOOD); 0: 64 MiB */
+    size_t out_high_water;            /* queued output above which
+                                         rpc_stream_write returns 1 and
+                                         on_drain follows; 0: 1 MiB */
     int handshake_timeout_ms;         /* TLS handshake, and the flush of
                                          rpc_stream_close, must finish in
                                          this long; 0: 10000 */
@@ -523,7 +530,9 @@ uint16_t rpc_stream_server_port(const struct rpc_stream_server *srv);
 unsigned rpc_stream_server_connection_count(const struct rpc_stream_server *srv);
 
 /* Queues len bytes for the peer (encrypted once TLS is started; bytes
- * written during the handshake wait for it). Returns 0, RPC_ECLOSED
+ * written during the handshake wait for it, and are dropped if the
+ * connection closes first). Returns 0, 1 (queued, but the output is now
+ * above out_high_water: stop producing until on_drain), RPC_ECLOSED
  * (closing or closed: dropped) or -ENOMEM. */
 int rpc_stream_write(struct rpc_stream_conn *conn,
                      const void *data,

@@ -20,6 +20,7 @@
 #define DEFAULT_MAX_CONNS 1024u
 #define DEFAULT_MAX_UNCONSUMED ((size_t)64 << 20)
 #define DEFAULT_TIMEOUT_MS 10000
+#define DEFAULT_HIGH_WATER ((size_t)1 << 20)
 #define MAX_SINGLE_IO (256 * 1024)
 #define PULL_CHUNK (64 * 1024) /* one readv of pull_more */
 #define MAX_PULL (1024 * 1024) /* per read callback, for fairness */
@@ -44,6 +45,7 @@ struct rpc_stream_server
     size_t refuse_len;                /* its length */
     size_t max_unconsumed;            /* flood limit on unconsumed input */
     int timeout_ms;                   /* handshake and close flush bound */
+    size_t high_water;                /* output level that asks on_drain */
     struct rpc_stream_callbacks cb;   /* caller's callbacks */
     void *ud;                         /* passed to cb */
     struct rpc__log log;              /* caller's logger */
@@ -69,6 +71,7 @@ struct rpc_stream_conn
     bool tls_pending;              /* rx holds ciphertext to process */
     bool deliver_pending;          /* in may hold deliverable bytes */
     bool flush_pending;            /* out holds plaintext to encrypt */
+    bool want_drain;               /* output went above high_water */
     int busy;                      /* depth of our frames on the stack */
     bool dead;                     /* free when busy drops to 0 */
     void *ud;                      /* rpc_stream_set_ud */
@@ -301,8 +304,20 @@ static void write_cb(struct bufferevent *bev, void *arg)
 {
     struct rpc_stream_conn *c = arg;
     (void)bev;
-    if (c->state == ST_CLOSING && out_len(c) == 0)
+    if (c->state == ST_CLOSING && out_len(c) == 0) {
         finish(c, 0, "closed by the server");
+        return;
+    }
+    if (c->want_drain && c->state != ST_DONE && c->state != ST_CLOSING &&
+        out_len(c) <= c->srv->high_water / 2) {
+        c->want_drain = false;
+        bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+        if (c->srv->cb.on_drain != NULL) {
+            enter(c);
+            c->srv->cb.on_drain(c, c->srv->ud);
+            leave(c);
+        }
+    }
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -508,6 +523,8 @@ int rpc_stream_server_create(struct event_base *base,
     srv->timeout_ms = opts->handshake_timeout_ms != 0
                           ? opts->handshake_timeout_ms
                           : DEFAULT_TIMEOUT_MS;
+    srv->high_water = opts->out_high_water != 0 ? opts->out_high_water
+                                                : DEFAULT_HIGH_WATER;
     srv->cb = opts->cb;
     srv->ud = opts->ud;
     srv->log.fn = opts->log;
@@ -612,15 +629,23 @@ int rpc_stream_write(struct rpc_stream_conn *conn,
     if (conn->state == ST_PLAIN) {
         if (evbuffer_add(bufferevent_get_output(conn->bev), data, len) != 0)
             return -ENOMEM;
-        return 0;
+    } else {
+        if (evbuffer_add(conn->out, data, len) != 0)
+            return -ENOMEM;
+        /* Records are cut once per loop iteration: writes made together
+         * leave together. */
+        conn->flush_pending = true;
+        kick(conn);
     }
-    if (evbuffer_add(conn->out, data, len) != 0)
-        return -ENOMEM;
-    /* Records are cut once per loop iteration: writes made together leave
-     * together. */
-    conn->flush_pending = true;
-    kick(conn);
-    return 0;
+    if (out_len(conn) <= conn->srv->high_water)
+        return 0;
+    if (!conn->want_drain) {
+        /* write_cb fires once the socket's share falls to half. */
+        conn->want_drain = true;
+        bufferevent_setwatermark(conn->bev, EV_WRITE,
+                                 conn->srv->high_water / 2, 0);
+    }
+    return 1;
 }
 
 size_t rpc_stream_queued(const struct rpc_stream_conn *conn)
@@ -682,7 +707,9 @@ void rpc_stream_close(struct rpc_stream_conn *conn)
     evbuffer_drain(conn->out, evbuffer_get_length(conn->out)); /* no TLS */
     conn->state = ST_CLOSING;
     conn->upgrade_pending = false;
+    conn->want_drain = false;
     bufferevent_disable(conn->bev, EV_READ);
+    bufferevent_setwatermark(conn->bev, EV_WRITE, 0, 0);
     bufferevent_enable(conn->bev, EV_WRITE);
     arm_timer(conn);
     kick(conn); /* on_close from the loop, never inside the caller */

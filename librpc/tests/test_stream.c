@@ -34,6 +34,7 @@ enum mode {
     M_BYE,      /* "bye": write big_len bytes, then close */
     M_STARTTLS, /* "STARTTLS\n": reply GO\n (if go), upgrade; then echo */
     M_DIE,      /* destroy the server from on_data */
+    M_PRODUCE,  /* write 64 KiB chunks until told to stop; END on drain */
 };
 
 struct fx
@@ -59,6 +60,8 @@ struct fx
     size_t max_unconsumed;          /* server option */
     int hs_timeout_ms;              /* server option */
     bool defer_tls;                 /* M_STARTTLS: pause; the test upgrades */
+    size_t produced;                /* M_PRODUCE: bytes written */
+    int drains;                     /* on_drain calls */
 };
 
 static void on_open(struct rpc_stream_conn *c, void *ud)
@@ -112,7 +115,8 @@ static size_t on_data(struct rpc_stream_conn *c, const uint8_t *d, size_t len,
         assert_non_null(big);
         for (size_t i = 0; i < f->big_len; i++)
             big[i] = (uint8_t)(i * 7);
-        assert_int_equal(rpc_stream_write(c, big, f->big_len), 0);
+        /* Above the high-water mark: 1, and the bytes are queued. */
+        assert_int_equal(rpc_stream_write(c, big, f->big_len), 1);
         free(big);
         rpc_stream_close(c);
         rpc_stream_close(c); /* idempotent */
@@ -138,6 +142,17 @@ static size_t on_data(struct rpc_stream_conn *c, const uint8_t *d, size_t len,
         }
         assert_int_equal(rpc_stream_write(c, d, len), 0);
         return len;
+    case M_PRODUCE: {
+        static uint8_t chunk[64 * 1024];
+        memset(chunk, 'p', sizeof chunk);
+        int rc;
+        do {
+            rc = rpc_stream_write(c, chunk, sizeof chunk);
+            assert_true(rc >= 0);
+            f->produced += sizeof chunk;
+        } while (rc == 0);
+        return len;
+    }
     case M_DIE:
         rpc_stream_server_destroy(f->srv);
         f->srv = NULL;
@@ -156,6 +171,13 @@ static void on_close(struct rpc_stream_conn *c, int rc, const char *reason,
     snprintf(f->last_reason, sizeof f->last_reason, "%s", reason);
 }
 
+static void on_drain(struct rpc_stream_conn *c, void *ud)
+{
+    struct fx *f = ud;
+    f->drains++;
+    assert_int_equal(rpc_stream_write(c, "END", 3), 0);
+}
+
 static void fx_start(struct fx *f, unsigned max_conns, const char *refuse)
 {
     struct rpc_stream_server_options o = {
@@ -166,7 +188,8 @@ static void fx_start(struct fx *f, unsigned max_conns, const char *refuse)
         .handshake_timeout_ms = f->hs_timeout_ms,
         .refuse_data = (const uint8_t *)refuse,
         .refuse_len = refuse != NULL ? strlen(refuse) : 0,
-        .cb = {.on_open = on_open, .on_data = on_data, .on_close = on_close},
+        .cb = {.on_open = on_open, .on_data = on_data, .on_close = on_close,
+               .on_drain = on_drain},
         .ud = f,
         .log = rpcutil_log_fn,
         .log_ud = &f->log,
@@ -421,6 +444,28 @@ static void close_after_flush(void **state)
     assert_int_equal(f->closes, 1);
     assert_int_equal(rpc_stream_server_connection_count(f->srv), 0);
     close(fd);
+}
+
+/* A producer stops when write says the output is high and resumes on
+ * on_drain, once, when the peer has read half of it. */
+static void drain_after_high_water(void **state)
+{
+    struct fx *f = *state;
+    f->mode = M_PRODUCE;
+    fx_start(f, 0, NULL);
+    int fd = conn_to(f);
+    send_str(fd, "go");
+    assert_true(until(f, &f->data_calls, 1));
+    assert_true(f->produced > ((size_t)1 << 20));
+    size_t want = f->produced + 3;
+    char *buf = malloc(want);
+    assert_non_null(buf);
+    assert_int_equal(pump_read(f, fd, buf, want), want);
+    assert_memory_equal(buf + f->produced, "END", 3);
+    assert_int_equal(f->drains, 1);
+    free(buf);
+    close(fd);
+    assert_true(until(f, &f->closes, 1));
 }
 
 static void peer_disconnect_closes_once(void **state)
@@ -761,6 +806,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(many_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(pause_and_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(close_after_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(drain_after_high_water, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(peer_disconnect_closes_once, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(max_connections_refuses, setup,
