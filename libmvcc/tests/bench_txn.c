@@ -188,9 +188,10 @@ __attribute__((weak)) int main(void)
     double seconds = sec ? atof(sec) : 0.5;
     const char *rs = getenv("BENCH_ROUNDS");
     int rounds = rs ? atoi(rs) : 3;
-    /* BENCH_PROFILE=mvcc|occ: one side only, BENCH_TXNS transactions of
-     * BENCH_KEYS keys (default 10) on one thread, 1PC (for valgrind
-     * --tool=callgrind comparisons, which repeat exactly). */
+    /* BENCH_PROFILE=mvcc|mvcc2pc|occ: one side only (mvcc = 1PC),
+     * BENCH_TXNS transactions of BENCH_KEYS keys (default 10) on one
+     * thread (for valgrind --tool=callgrind comparisons, which repeat
+     * exactly). */
     const char *prof = getenv("BENCH_PROFILE");
     const char *ft = getenv("BENCH_TXNS");
 
@@ -254,7 +255,7 @@ __attribute__((weak)) int main(void)
         r.nkeys = nk ? atoi(nk) : 10;
         if (r.nkeys < 1 || r.nkeys > 16)
             r.nkeys = 10;
-        r.client = c1pc;
+        r.client = strcmp(prof, "mvcc2pc") == 0 ? c2pc : c1pc;
         run_threads(&r, 1, strcmp(prof, "occ") == 0 ? rocks_worker
                                                      : mvcc_worker);
         rounds = 0;
