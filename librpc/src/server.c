@@ -305,13 +305,28 @@ static int on_request(struct srv_conn *sc,
     call->req = (char *)call + head;
     int drc =
         rpc__payload_decode(payload, f->length, sm->m.req_fields, call->req);
+    if (drc == -ENOMEM) {
+        /* A blob did not fit in memory; the frame was whole, so only this
+         * call fails and the connection stays (DESIGN.md, "Large
+         * payloads"). */
+        rpc__free(call);
+        static const char text[] = "out of memory for the request's blob";
+        struct rpc__frame rf = {.flags = RPC_F_REPLY, .method = f->method,
+                                .id = f->id, .aux = -ENOMEM};
+        if (rpc__frame_append_raw(rpc__conn_out(sc->conn), &rf, text,
+                                  sizeof text - 1) != 0) {
+            rpc__conn_set_reason(sc->conn, "%s", text);
+            return -ENOMEM;
+        }
+        rpc__conn_flush(sc->conn);
+        return 0;
+    }
     if (drc != 0) {
         rpc__free(call);
-        rpc__conn_set_reason(sc->conn, "payload of method %s (0x%08x) %s",
-                             sm->m.name != NULL ? sm->m.name : "?", f->method,
-                             drc == -ENOMEM ? "is too large for the memory"
-                                            : "does not decode");
-        return drc;
+        rpc__conn_set_reason(sc->conn,
+                             "payload of method %s (0x%08x) does not decode",
+                             sm->m.name != NULL ? sm->m.name : "?", f->method);
+        return RPC_EDECODE;
     }
     call->srv = srv;
     call->sc = sc;

@@ -119,6 +119,16 @@ static void gen_handler(struct rpc_call *call, const void *req, void *ud)
 
 /* ---- fixture: server and client on one loop ---- */
 
+static int accepted; /* connections the fixture's server accepted */
+
+static void count_accepts(void *ud, int level, const char *msg)
+{
+    (void)ud;
+    (void)level;
+    if (strstr(msg, "librpc: accepted") != NULL)
+        accepted++;
+}
+
 struct fx
 {
     struct event_base *base; /* one loop */
@@ -131,7 +141,10 @@ static void fx_init(struct fx *fx, size_t srv_max, size_t cli_max)
     signal(SIGPIPE, SIG_IGN);
     fx->base = event_base_new();
     assert_non_null(fx->base);
-    struct rpc_server_options so = {.host = "127.0.0.1", .max_frame = srv_max};
+    struct rpc_server_options so = {.host = "127.0.0.1", .max_frame = srv_max,
+                                    .log = count_accepts,
+                                    .log_level = RPC_LOG_INFO};
+    accepted = 0;
     char err[256];
     assert_int_equal(rpc_server_create(fx->base, &so, &fx->srv, err, sizeof err),
                      0);
@@ -320,14 +333,16 @@ static void test_frame_limit(void **state)
     assert_int_equal(call(&fx, M_ECHO, &ok, false, &o), 0);
     assert_int_equal(o.rc, 0);
     assert_int_equal(o.good, 1);
+    assert_int_equal(accepted, 3); /* each failure closed its connection */
     free(a);
     fx_fini(&fx);
 }
 
-/* The decode callback's allocation fails: on the server the request's
- * call fails with -ENOMEM (the connection is closed); on the client the
- * reply or stream call fails with -ENOMEM and the connection stays
- * usable. Nothing leaks: every allocation through the hook is freed. */
+/* The decode callback's allocation fails: on the server (request) or the
+ * client (reply, stream) only that call fails with -ENOMEM, and the
+ * connection stays usable: all calls here share one connection, which
+ * the server's count shows. Nothing leaks: every allocation through the
+ * hook is freed. */
 static void test_alloc_failure(void **state)
 {
     (void)state;
@@ -343,6 +358,7 @@ static void test_alloc_failure(void **state)
     struct res r = {0};
     assert_int_equal(call(&fx, M_ECHO, &req, false, &r), 0);
     assert_int_equal(r.rc, -ENOMEM);
+    assert_string_equal(r.err, "out of memory for the request's blob");
     assert_int_equal(failed, 1);
 
     /* client side, unary reply */
@@ -366,6 +382,8 @@ static void test_alloc_failure(void **state)
     assert_int_equal(call(&fx, M_ECHO, &ok, false, &o), 0);
     assert_int_equal(o.rc, 0);
     assert_int_equal(o.good, 1);
+    assert_int_equal(rpc_server_connection_count(fx.srv), 1);
+    assert_int_equal(accepted, 1);
 
     fx_fini(&fx);
     free(a);
