@@ -550,6 +550,9 @@ void rpc_stream_pause_reading(struct rpc_stream_conn *conn, bool pause);
 int rpc_stream_start_tls(struct rpc_stream_conn *conn);
 /* True once rpc_stream_start_tls was called (handshake done or not). */
 bool rpc_stream_is_tls(const struct rpc_stream_conn *conn);
+/* The client certificate's common name once the handshake is done (the
+ * tls config may require one), else "" (valid until on_close returns). */
+const char *rpc_stream_peer_cn(const struct rpc_stream_conn *conn);
 /* Stops reading, flushes queued output (bounded by handshake_timeout_ms),
  * then closes; on_close follows with rc 0. Idempotent. */
 void rpc_stream_close(struct rpc_stream_conn *conn);

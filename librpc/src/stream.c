@@ -696,6 +696,13 @@ bool rpc_stream_is_tls(const struct rpc_stream_conn *conn)
     return conn->tls != NULL;
 }
 
+const char *rpc_stream_peer_cn(const struct rpc_stream_conn *conn)
+{
+    if (conn->tls == NULL || !rpc__tls_established(conn->tls))
+        return "";
+    return rpc__tls_peer_cn(conn->tls);
+}
+
 void rpc_stream_close(struct rpc_stream_conn *conn)
 {
     if (conn->state == ST_CLOSING || conn->state == ST_DONE)

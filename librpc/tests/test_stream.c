@@ -230,6 +230,27 @@ static int setup_tls(void **state)
     return 0;
 }
 
+/* Mutual TLS: the server demands a client certificate from the CA. */
+static int setup_mtls(void **state)
+{
+    setup(state);
+    struct fx *f = *state;
+    char err[256];
+    struct rpc_tls_options so = {.is_server = true,
+                                 .ca_pem = tlsutil_ca_pem(TLSUTIL_CA_MAIN),
+                                 .require_peer_cert = true};
+    tlsutil_leaf("sqld", TLSUTIL_CA_MAIN, &so.cert_pem, &so.key_pem);
+    assert_int_equal(rpc_tls_config_create(&so, &f->srv_tls, err, sizeof err),
+                     0);
+    struct rpc_tls_options co = {.is_server = false,
+                                 .ca_pem = tlsutil_ca_pem(TLSUTIL_CA_MAIN),
+                                 .server_name = "sqld"};
+    tlsutil_leaf("app-7", TLSUTIL_CA_MAIN, &co.cert_pem, &co.key_pem);
+    assert_int_equal(rpc_tls_config_create(&co, &f->cli_tls, err, sizeof err),
+                     0);
+    return 0;
+}
+
 static int teardown(void **state)
 {
     struct fx *f = *state;
@@ -448,6 +469,24 @@ static void close_after_flush(void **state)
 
 /* A producer stops when write says the output is high and resumes on
  * on_drain, once, when the peer has read half of it. */
+/* rpc_stream_close's flush is bounded: a peer that reads nothing is cut
+ * off (32 MiB: more than loopback's socket buffers hold). */
+static void close_flush_bounded(void **state)
+{
+    struct fx *f = *state;
+    f->mode = M_BYE;
+    f->big_len = 32u << 20;
+    f->hs_timeout_ms = 100;
+    fx_start(f, 0, NULL);
+    int fd = conn_to(f);
+    send_str(fd, "bye");
+    assert_true(until(f, &f->closes, 1));
+    assert_int_equal(f->last_rc, RPC_ESTALLED);
+    assert_non_null(strstr(f->last_reason, "did not read"));
+    assert_int_equal(rpc_stream_server_connection_count(f->srv), 0);
+    close(fd);
+}
+
 static void drain_after_high_water(void **state)
 {
     struct fx *f = *state;
@@ -637,6 +676,7 @@ static void tls_upgrade_pipelined(void **state)
     assert_int_equal(rpc__tls_start(c.t, c.raw_out), 0);
     tls_exchange(f, &c, fd);
     assert_true(rpcutil_log_has(&f->log, "TLS established"));
+    assert_string_equal(rpc_stream_peer_cn(f->last), "");
     tcli_free(&c);
     close(fd);
     assert_true(until(f, &f->closes, 1));
@@ -677,6 +717,23 @@ static void tls_upgrade_later(void **state)
     assert_int_equal(rpc_stream_start_tls(f->last), 0);
     rpc_stream_pause_reading(f->last, false);
     tls_exchange(f, &c, fd);
+    tcli_free(&c);
+    close(fd);
+    assert_true(until(f, &f->closes, 1));
+}
+
+static void tls_client_certificate(void **state)
+{
+    struct fx *f = *state;
+    f->mode = M_STARTTLS;
+    fx_start(f, 0, NULL);
+    int fd = conn_to(f);
+    struct tcli c = {0};
+    tcli_init(&c, f->cli_tls);
+    evbuffer_add(c.raw_out, "STARTTLS\n", 9);
+    assert_int_equal(rpc__tls_start(c.t, c.raw_out), 0);
+    tls_exchange(f, &c, fd);
+    assert_string_equal(rpc_stream_peer_cn(f->last), "app-7");
     tcli_free(&c);
     close(fd);
     assert_true(until(f, &f->closes, 1));
@@ -806,6 +863,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(many_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(pause_and_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(close_after_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(close_flush_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(drain_after_high_water, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(peer_disconnect_closes_once, setup,
@@ -819,6 +877,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(tls_plaintext_after_upgrade_is_closed,
                                         setup_tls, teardown),
         cmocka_unit_test_setup_teardown(tls_upgrade_later, setup_tls,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(tls_client_certificate, setup_mtls,
                                         teardown),
         cmocka_unit_test_setup_teardown(tls_from_the_first_byte, setup_tls,
                                         teardown),
