@@ -179,10 +179,7 @@ static double run_threads(struct run *r, int threads, void *(*fn)(void *))
     return (double)c / el;
 }
 
-/* Weak: mk/lib.mk links every non-test_ file under tests/ into every
- * test binary as a helper, this one included, and their main must win
- * (reported; remove once lib.mk filters bench_ and fuzz_ files out). */
-__attribute__((weak)) int main(void)
+int main(void)
 {
     const char *sec = getenv("BENCH_SECONDS");
     double seconds = sec ? atof(sec) : 0.5;
