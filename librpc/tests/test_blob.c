@@ -16,6 +16,7 @@
 #include <pb_decode.h>
 #include <pb_encode.h>
 
+#include "rpc_int.h"
 #include "rpc_test.pb.h"
 #include "rpcutil.h"
 
@@ -443,6 +444,35 @@ static void test_codec_truncated(void **state)
     assert_null(d.blob.data);
 }
 
+/* A decode that fails after a blob was allocated frees it (pb_decode's own
+ * cleanup does not know blobs); the message is left with nothing to free,
+ * even when it started as garbage. */
+static void test_codec_fail_after_blob(void **state)
+{
+    (void)state;
+    /* field 2: 5 bytes "hello", then field 1 (varint) cut short */
+    static const uint8_t bad[] = {0x12, 0x05, 'h', 'e', 'l', 'l', 'o',
+                                  0x08, 0x80};
+    allocs = frees = failed = 0;
+    rpc_heap_set(hook_malloc, hook_realloc, hook_free);
+    rpc_BlobMsg d;
+    memset(&d, 0xa5, sizeof d);
+    assert_int_equal(rpc__payload_decode(bad, sizeof bad, rpc_BlobMsg_fields,
+                                         &d),
+                     RPC_EDECODE);
+    rpc_heap_set(NULL, NULL, NULL);
+    assert_int_equal(allocs, 1);
+    assert_int_equal(frees, 1);
+    assert_null(d.blob.data);
+    assert_null(d.tail.data);
+    /* and the same bytes without the cut decode */
+    assert_int_equal(rpc__payload_decode(bad, 7, rpc_BlobMsg_fields, &d), 0);
+    assert_int_equal(d.blob.len, 5);
+    assert_memory_equal(d.blob.data, "hello", 5);
+    rpc__payload_release(rpc_BlobMsg_fields, &d);
+    assert_null(d.blob.data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -452,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failure),
         cmocka_unit_test(test_codec_repeat_and_empty),
         cmocka_unit_test(test_codec_truncated),
+        cmocka_unit_test(test_codec_fail_after_blob),
     };
     return cmocka_run_group_tests_name("librpc/blob", tests, NULL, NULL);
 }
