@@ -396,7 +396,7 @@ unsigned rpc_client_in_flight(const struct rpc_client *cli);
 /* Blocking helper, callable from any thread that runs no loop: connects,
  * makes one unary call on a private event_base and returns when it
  * completes. resp (a struct of resp_fields, zeroed by the caller) receives
- * the reply; release it with pb_release(resp_fields, resp). The error
+ * the reply; release it with rpc_msg_release(resp_fields, resp). The error
  * message, if any, goes to errbuf. Returns 0 or the call's code. */
 int rpc_call_blocking(const struct rpc_client_options *opts,
                       uint32_t method,
