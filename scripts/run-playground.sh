@@ -3,8 +3,9 @@
 # loopback in the foreground, every daemon's data and log under one
 # playground directory, and stops them all on Ctrl-C.
 #
-# Today that is 1 pdd and 3 kvd running the shared daemon plumbing; sqld
-# joins when the SQL layer exists (see README.md, "Status").
+# Today: 1 pdd and 3 kvd serving status/echo RPC, and sqld speaking the
+# MySQL protocol on the embedded store (statements are parsed, not yet
+# executed; see README.md, "Status").
 set -u
 BUILD=${1:?usage: run-playground.sh BUILD_DIR}
 BIN=$BUILD/daemons/bin
@@ -35,6 +36,7 @@ start pdd --listen=127.0.0.1:2379
 for i in 1 2 3; do
     start "kvd-$i" --listen=127.0.0.1:$((20159 + i))
 done
+start sqld --listen=127.0.0.1:4000 --store=local
 sleep 1
 for i in "${!pids[@]}"; do
     if ! kill -0 "${pids[$i]}" 2>/dev/null; then
@@ -50,7 +52,8 @@ playground: running in $PLAY (logs: $PLAY/*.log)
   kvd-1  127.0.0.1:20160
   kvd-2  127.0.0.1:20161
   kvd-3  127.0.0.1:20162
-The SQL front end (sqld, 127.0.0.1:4000) is not built yet. Once it is, connect with:
+  sqld   127.0.0.1:4000   (MySQL protocol; statements are parsed, not yet executed)
+Connect with:
   mysql -h 127.0.0.1 -P 4000 -u root
 Press Ctrl-C to stop.
 MSG

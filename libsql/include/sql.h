@@ -446,6 +446,30 @@ int sql_reply_text(struct sql_proto_conn *c, const char *text, size_t len);
 void sql_auth_native_hash(const char *password, size_t len, uint8_t out[20]);
 void sql_auth_sha2_hash(const char *password, size_t len, uint8_t out[32]);
 
+/* =====================================================================
+ * The SQL engine (DESIGN.md "Engine"): what answers the protocol engine's
+ * commands. Today it parses each statement and answers syntax errors
+ * exactly as MySQL does (1064, 1065 for an empty query); planning and
+ * execution are not built yet, so a statement that parses gets 1235
+ * "doesn't yet support 'executing statements'", COM_INIT_DB gets 1049
+ * (no database exists), COM_RESET_CONNECTION an OK.
+ *
+ *   struct sql_engine *e;
+ *   sql_engine_create(&e);
+ *   opts.exec = sql_engine_executor(e);   // one engine per connection
+ *
+ * One engine per connection; it answers during the execute() call.
+ * ===================================================================== */
+struct sql_engine; /* opaque */
+
+/* Returns 0 or -ENOMEM. */
+int sql_engine_create(struct sql_engine **out);
+void sql_engine_destroy(struct sql_engine *e); /* NULL: no-op */
+
+/* The executor to put in sql_proto_options.exec (e is borrowed: it must
+ * outlive the protocol connection). */
+struct sql_executor sql_engine_executor(struct sql_engine *e);
+
 #ifdef __cplusplus
 }
 #endif
