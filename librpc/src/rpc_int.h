@@ -124,6 +124,18 @@ void rpc__list_init(struct rpc__list *head);
 bool rpc__list_empty(const struct rpc__list *head);
 void rpc__list_push(struct rpc__list *head, struct rpc__list *node); /* tail */
 void rpc__list_remove(struct rpc__list *node); /* leaves node self-linked */
+/* Binds and listens on host:port (host NULL: 0.0.0.0; port 0: any) and
+ * accepts into cb(arg); the listener (closing its socket when freed) goes
+ * to *lev and the port actually bound to *bound. Returns 0, RPC_ECONFIG
+ * (host does not resolve) or -errno, with the reason in errbuf. Shared by
+ * the frame server and the byte-stream server. */
+struct evconnlistener;
+int rpc__listen(struct event_base *base, const char *host, uint16_t port,
+                void (*cb)(struct evconnlistener *, evutil_socket_t,
+                           struct sockaddr *, int, void *),
+                void *arg, struct evconnlistener **lev, uint16_t *bound,
+                char *errbuf, size_t errlen);
+
 #define RPC__CONTAINER(ptr, type, member) \
     ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 

@@ -495,7 +495,6 @@ int rpc_stream_server_create(struct event_base *base,
                              size_t errlen)
 {
     int rc;
-    struct evutil_addrinfo *ai = NULL;
     if (errlen > 0)
         errbuf[0] = '\0';
     if (base == NULL || opts == NULL || out == NULL ||
@@ -542,29 +541,10 @@ int rpc_stream_server_create(struct event_base *base,
         srv->refuse_len = opts->refuse_len;
     }
 
-    const char *host = opts->host != NULL ? opts->host : "0.0.0.0";
-    char port[8];
-    snprintf(port, sizeof port, "%u", opts->port);
-    struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC,
-                                    .ai_socktype = SOCK_STREAM,
-                                    .ai_flags = EVUTIL_AI_PASSIVE};
-    int gai = evutil_getaddrinfo(host, port, &hints, &ai);
-    if (gai != 0) {
-        snprintf(errbuf, errlen, "cannot resolve %s: %s", host,
-                 evutil_gai_strerror(gai));
-        rc = RPC_ECONFIG;
+    rc = rpc__listen(base, opts->host, opts->port, accept_cb, srv, &srv->lev,
+                     &srv->port, errbuf, errlen);
+    if (rc != 0)
         goto err_srv;
-    }
-    srv->lev = evconnlistener_new_bind(
-        base, accept_cb, srv, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 128,
-        ai->ai_addr, (int)ai->ai_addrlen);
-    if (srv->lev == NULL) {
-        int err = errno != 0 ? errno : EADDRINUSE;
-        snprintf(errbuf, errlen, "cannot listen on %s:%s: %s", host, port,
-                 strerror(err));
-        rc = -err;
-        goto err_ai;
-    }
     evconnlistener_set_error_cb(srv->lev, accept_error_cb);
     srv->accept_retry = evtimer_new(base, accept_retry_cb, srv);
     if (srv->accept_retry == NULL) {
@@ -572,23 +552,11 @@ int rpc_stream_server_create(struct event_base *base,
         rc = -ENOMEM;
         goto err_lev;
     }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    if (getsockname(evconnlistener_get_fd(srv->lev), (struct sockaddr *)&ss,
-                    &sl) == 0) {
-        if (ss.ss_family == AF_INET)
-            srv->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-        else if (ss.ss_family == AF_INET6)
-            srv->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    }
-    evutil_freeaddrinfo(ai);
     *out = srv;
     return 0;
 
 err_lev:
     evconnlistener_free(srv->lev);
-err_ai:
-    evutil_freeaddrinfo(ai);
 err_srv:
     rpc__free(srv->refuse);
     rpc__free(srv);

@@ -1,9 +1,14 @@
 /* util.c: librpc's allocator hook and logging helper (librpc/DESIGN.md,
  * "Conventions"). Libraries never print: lines go to the caller's logger.
  */
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+
+#include <event2/listener.h>
 
 #include "rpc_int.h"
 
@@ -87,4 +92,49 @@ void rpc__list_remove(struct rpc__list *node)
     node->next->prev = node->prev;
     node->prev = node;
     node->next = node;
+}
+
+int rpc__listen(struct event_base *base, const char *host, uint16_t port,
+                void (*cb)(struct evconnlistener *, evutil_socket_t,
+                           struct sockaddr *, int, void *),
+                void *arg, struct evconnlistener **lev, uint16_t *bound,
+                char *errbuf, size_t errlen)
+{
+    struct evutil_addrinfo *ai = NULL;
+    char portstr[8];
+    if (host == NULL)
+        host = "0.0.0.0";
+    snprintf(portstr, sizeof portstr, "%u", port);
+    struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC,
+                                    .ai_socktype = SOCK_STREAM,
+                                    .ai_flags = EVUTIL_AI_PASSIVE};
+    int gai = evutil_getaddrinfo(host, portstr, &hints, &ai);
+    if (gai != 0) {
+        snprintf(errbuf, errlen, "cannot resolve %s: %s", host,
+                 evutil_gai_strerror(gai));
+        return RPC_ECONFIG;
+    }
+    errno = 0;
+    *lev = evconnlistener_new_bind(base, cb, arg,
+                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
+                                   128, ai->ai_addr, (int)ai->ai_addrlen);
+    if (*lev == NULL) {
+        int err = errno != 0 ? errno : EADDRINUSE;
+        snprintf(errbuf, errlen, "cannot listen on %s:%s: %s", host, portstr,
+                 strerror(err));
+        evutil_freeaddrinfo(ai);
+        return -err;
+    }
+    evutil_freeaddrinfo(ai);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    *bound = port;
+    if (getsockname(evconnlistener_get_fd(*lev), (struct sockaddr *)&ss,
+                    &sl) == 0) {
+        if (ss.ss_family == AF_INET)
+            *bound = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        else if (ss.ss_family == AF_INET6)
+            *bound = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    return 0;
 }
