@@ -124,17 +124,24 @@ void rpc__list_init(struct rpc__list *head);
 bool rpc__list_empty(const struct rpc__list *head);
 void rpc__list_push(struct rpc__list *head, struct rpc__list *node); /* tail */
 void rpc__list_remove(struct rpc__list *node); /* leaves node self-linked */
-/* Binds and listens on host:port (host NULL: 0.0.0.0; port 0: any) and
- * accepts into cb(arg); the listener (closing its socket when freed) goes
- * to *lev and the port actually bound to *bound. Returns 0, RPC_ECONFIG
- * (host does not resolve) or -errno, with the reason in errbuf. Shared by
- * the frame server and the byte-stream server. */
+/* A listening socket shared by the frame server and the byte-stream server:
+ * binds host:port (host NULL: 0.0.0.0; port 0: any) and accepts into
+ * cb(arg). When accept fails (out of descriptors) the pending connection
+ * would fire the listener again at once, so it logs the failure, naming
+ * `what`, and pauses accepting for 100 ms instead of spinning. log (and
+ * what) are borrowed for the listener's life. Returns 0 with *out and the
+ * port actually bound in *bound, or RPC_ECONFIG (host does not resolve),
+ * -ENOMEM or -errno, with the reason in errbuf. */
 struct evconnlistener;
+struct rpc__listener;
 int rpc__listen(struct event_base *base, const char *host, uint16_t port,
                 void (*cb)(struct evconnlistener *, evutil_socket_t,
                            struct sockaddr *, int, void *),
-                void *arg, struct evconnlistener **lev, uint16_t *bound,
-                char *errbuf, size_t errlen);
+                void *arg, const struct rpc__log *log, const char *what,
+                struct rpc__listener **out, uint16_t *bound, char *errbuf,
+                size_t errlen);
+/* Closes the listening socket. NULL is a no-op. */
+void rpc__listener_free(struct rpc__listener *l);
 
 #define RPC__CONTAINER(ptr, type, member) \
     ((type *)(void *)((char *)(ptr)-offsetof(type, member)))

@@ -26,7 +26,8 @@ struct srv_method
 struct rpc_server
 {
     struct event_base *base;          /* caller's loop */
-    struct evconnlistener *lev;       /* listening socket */
+    struct rpc__listener *lev;        /* listening socket (pauses
+                                         on accept failures) */
     uint16_t port;                    /* bound port */
     const struct rpc_tls_config *tls; /* borrowed; NULL plaintext */
     uint32_t max_frame;               /* payload limit */
@@ -41,7 +42,6 @@ struct rpc_server
     unsigned n_conns;                 /* length of conns */
     struct rpc__list orphans;         /* calls whose connection closed */
     struct rpc__list lingering;       /* conns flushing a GOAWAY */
-    struct event *accept_retry;       /* re-enables accepting after EMFILE */
     struct rpc__status *status;       /* rpc_server_add_status's state */
 };
 
@@ -469,29 +469,6 @@ int rpc__server_adopt(struct rpc_server *srv,
     return 0;
 }
 
-static void accept_retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct rpc_server *srv = arg;
-    (void)fd;
-    (void)what;
-    evconnlistener_enable(srv->lev);
-}
-
-/* Out of descriptors (or another accept failure): the pending connection
- * would make the listener fire again at once, so pause accepting for a
- * moment instead of spinning. */
-static void accept_error_cb(struct evconnlistener *lev, void *arg)
-{
-    struct rpc_server *srv = arg;
-    int err = EVUTIL_SOCKET_ERROR();
-    rpc__logf(&srv->log, RPC_LOG_ERROR,
-              "librpc: accept failed: %s; retrying in 100 ms",
-              evutil_socket_error_to_string(err));
-    evconnlistener_disable(lev);
-    struct timeval tv = {0, 100000};
-    evtimer_add(srv->accept_retry, &tv);
-}
-
 int rpc_server_create(struct event_base *base,
                       const struct rpc_server_options *opts,
                       struct rpc_server **out,
@@ -531,22 +508,13 @@ int rpc_server_create(struct event_base *base,
     rpc__list_init(&srv->orphans);
     rpc__list_init(&srv->lingering);
 
-    rc = rpc__listen(base, opts->host, opts->port, accept_cb, srv, &srv->lev,
-                     &srv->port, errbuf, errlen);
+    rc = rpc__listen(base, opts->host, opts->port, accept_cb, srv, &srv->log,
+                     "accept", &srv->lev, &srv->port, errbuf, errlen);
     if (rc != 0)
         goto err_srv;
-    evconnlistener_set_error_cb(srv->lev, accept_error_cb);
-    srv->accept_retry = evtimer_new(base, accept_retry_cb, srv);
-    if (srv->accept_retry == NULL) {
-        snprintf(errbuf, errlen, "out of memory");
-        rc = -ENOMEM;
-        goto err_lev;
-    }
     *out = srv;
     return 0;
 
-err_lev:
-    evconnlistener_free(srv->lev);
 err_srv:
     rpc__free(srv);
     return rc;
@@ -556,10 +524,7 @@ void rpc_server_destroy(struct rpc_server *srv)
 {
     if (srv == NULL)
         return;
-    if (srv->lev != NULL)
-        evconnlistener_free(srv->lev);
-    if (srv->accept_retry != NULL)
-        event_free(srv->accept_retry);
+    rpc__listener_free(srv->lev);
     while (!rpc__list_empty(&srv->conns)) {
         struct srv_conn *sc =
             RPC__CONTAINER(srv->conns.next, struct srv_conn, link);

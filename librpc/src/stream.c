@@ -36,8 +36,8 @@ enum st_state {
 struct rpc_stream_server
 {
     struct event_base *base;          /* caller's loop */
-    struct evconnlistener *lev;       /* listening socket */
-    struct event *accept_retry;       /* re-enables accepting after EMFILE */
+    struct rpc__listener *lev;        /* listening socket (pauses
+                                         on accept failures) */
     uint16_t port;                    /* bound port */
     const struct rpc_tls_config *tls; /* borrowed; NULL: no upgrade */
     unsigned max_conns;               /* open connections allowed */
@@ -468,26 +468,6 @@ oom_fd:
               "librpc: stream %s: out of memory accepting", peer);
 }
 
-static void accept_retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct rpc_stream_server *srv = arg;
-    (void)fd;
-    (void)what;
-    evconnlistener_enable(srv->lev);
-}
-
-static void accept_error_cb(struct evconnlistener *lev, void *arg)
-{
-    struct rpc_stream_server *srv = arg;
-    int err = EVUTIL_SOCKET_ERROR();
-    rpc__logf(&srv->log, RPC_LOG_ERROR,
-              "librpc: stream accept failed: %s; retrying in 100 ms",
-              evutil_socket_error_to_string(err));
-    evconnlistener_disable(lev);
-    struct timeval tv = {0, 100000};
-    evtimer_add(srv->accept_retry, &tv);
-}
-
 int rpc_stream_server_create(struct event_base *base,
                              const struct rpc_stream_server_options *opts,
                              struct rpc_stream_server **out,
@@ -541,22 +521,13 @@ int rpc_stream_server_create(struct event_base *base,
         srv->refuse_len = opts->refuse_len;
     }
 
-    rc = rpc__listen(base, opts->host, opts->port, accept_cb, srv, &srv->lev,
-                     &srv->port, errbuf, errlen);
+    rc = rpc__listen(base, opts->host, opts->port, accept_cb, srv, &srv->log,
+                     "stream accept", &srv->lev, &srv->port, errbuf, errlen);
     if (rc != 0)
         goto err_srv;
-    evconnlistener_set_error_cb(srv->lev, accept_error_cb);
-    srv->accept_retry = evtimer_new(base, accept_retry_cb, srv);
-    if (srv->accept_retry == NULL) {
-        snprintf(errbuf, errlen, "out of memory");
-        rc = -ENOMEM;
-        goto err_lev;
-    }
     *out = srv;
     return 0;
 
-err_lev:
-    evconnlistener_free(srv->lev);
 err_srv:
     rpc__free(srv->refuse);
     rpc__free(srv);
@@ -567,8 +538,7 @@ void rpc_stream_server_destroy(struct rpc_stream_server *srv)
 {
     if (srv == NULL)
         return;
-    evconnlistener_free(srv->lev);
-    event_free(srv->accept_retry);
+    rpc__listener_free(srv->lev);
     while (!rpc__list_empty(&srv->conns))
         finish(RPC__CONTAINER(srv->conns.next, struct rpc_stream_conn, link),
                RPC_ECLOSED, "server shutting down");

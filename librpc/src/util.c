@@ -94,17 +94,74 @@ void rpc__list_remove(struct rpc__list *node)
     node->next = node;
 }
 
+struct rpc__listener
+{
+    struct evconnlistener *lev; /* the listening socket */
+    struct event *retry;        /* re-enables accepting after a failure */
+    const struct rpc__log *log; /* the owning server's log */
+    const char *what;           /* "accept", "stream accept": for the log */
+    void (*cb)(struct evconnlistener *, evutil_socket_t, struct sockaddr *,
+               int, void *);    /* the server's accept callback */
+    void *arg;                  /* its argument */
+};
+
+/* libevent passes one argument to both the accept and the error callback,
+ * so the listener is that argument and forwards accepts to the server. */
+static void listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+                               struct sockaddr *sa, int len, void *arg)
+{
+    struct rpc__listener *l = arg;
+    l->cb(lev, fd, sa, len, l->arg);
+}
+
+static void listener_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct rpc__listener *l = arg;
+    (void)fd;
+    (void)what;
+    evconnlistener_enable(l->lev);
+}
+
+static void listener_error_cb(struct evconnlistener *lev, void *arg)
+{
+    struct rpc__listener *l = arg;
+    int err = EVUTIL_SOCKET_ERROR();
+    rpc__logf(l->log, RPC_LOG_ERROR,
+              "librpc: %s failed: %s; retrying in 100 ms", l->what,
+              evutil_socket_error_to_string(err));
+    evconnlistener_disable(lev);
+    struct timeval tv = {0, 100000};
+    evtimer_add(l->retry, &tv);
+}
+
 int rpc__listen(struct event_base *base, const char *host, uint16_t port,
                 void (*cb)(struct evconnlistener *, evutil_socket_t,
                            struct sockaddr *, int, void *),
-                void *arg, struct evconnlistener **lev, uint16_t *bound,
-                char *errbuf, size_t errlen)
+                void *arg, const struct rpc__log *log, const char *what,
+                struct rpc__listener **out, uint16_t *bound, char *errbuf,
+                size_t errlen)
 {
     struct evutil_addrinfo *ai = NULL;
     char portstr[8];
+    int rc;
     if (host == NULL)
         host = "0.0.0.0";
     snprintf(portstr, sizeof portstr, "%u", port);
+    struct rpc__listener *l = rpc__malloc(sizeof *l);
+    if (l == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    l->log = log;
+    l->what = what;
+    l->cb = cb;
+    l->arg = arg;
+    l->retry = evtimer_new(base, listener_retry_cb, l);
+    if (l->retry == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        rc = -ENOMEM;
+        goto err_l;
+    }
     struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC,
                                     .ai_socktype = SOCK_STREAM,
                                     .ai_flags = EVUTIL_AI_PASSIVE};
@@ -112,29 +169,49 @@ int rpc__listen(struct event_base *base, const char *host, uint16_t port,
     if (gai != 0) {
         snprintf(errbuf, errlen, "cannot resolve %s: %s", host,
                  evutil_gai_strerror(gai));
-        return RPC_ECONFIG;
+        rc = RPC_ECONFIG;
+        goto err_retry;
     }
     errno = 0;
-    *lev = evconnlistener_new_bind(base, cb, arg,
-                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
-                                   128, ai->ai_addr, (int)ai->ai_addrlen);
-    if (*lev == NULL) {
+    l->lev = evconnlistener_new_bind(base, listener_accept_cb, l,
+                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
+                                     128, ai->ai_addr, (int)ai->ai_addrlen);
+    if (l->lev == NULL) {
         int err = errno != 0 ? errno : EADDRINUSE;
         snprintf(errbuf, errlen, "cannot listen on %s:%s: %s", host, portstr,
                  strerror(err));
-        evutil_freeaddrinfo(ai);
-        return -err;
+        rc = -err;
+        goto err_ai;
     }
     evutil_freeaddrinfo(ai);
+    evconnlistener_set_error_cb(l->lev, listener_error_cb);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     *bound = port;
-    if (getsockname(evconnlistener_get_fd(*lev), (struct sockaddr *)&ss,
+    if (getsockname(evconnlistener_get_fd(l->lev), (struct sockaddr *)&ss,
                     &sl) == 0) {
         if (ss.ss_family == AF_INET)
             *bound = ntohs(((struct sockaddr_in *)&ss)->sin_port);
         else if (ss.ss_family == AF_INET6)
             *bound = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     }
+    *out = l;
     return 0;
+
+err_ai:
+    evutil_freeaddrinfo(ai);
+err_retry:
+    event_free(l->retry);
+err_l:
+    rpc__free(l);
+    return rc;
+}
+
+void rpc__listener_free(struct rpc__listener *l)
+{
+    if (l == NULL)
+        return;
+    evconnlistener_free(l->lev);
+    event_free(l->retry);
+    rpc__free(l);
 }
