@@ -840,6 +840,25 @@ static void coldef(struct sb *b, const struct ast_coldef *c)
     comment_(b, c->comment, c->comment_len);
 }
 
+/* "(a, b(10) DESC)": an index's key parts. */
+static void index_cols(struct sb *b, const struct ast_index_col *cols)
+{
+    put(b, "(", 1);
+    for (const struct ast_index_col *c = cols; c != NULL; c = c->next) {
+        ident(b, c->name);
+        if (c->prefix >= 0) {
+            put(b, "(", 1);
+            fmt_i64(b, c->prefix);
+            put(b, ")", 1);
+        }
+        if (c->desc)
+            puts_(b, " DESC");
+        if (c->next != NULL)
+            puts_(b, ", ");
+    }
+    put(b, ")", 1);
+}
+
 static void indexdef(struct sb *b, const struct ast_indexdef *ix)
 {
     if (ix->constraint != NULL) {
@@ -855,20 +874,8 @@ static void indexdef(struct sb *b, const struct ast_indexdef *ix)
         put(b, " ", 1);
         ident(b, ix->name);
     }
-    puts_(b, " (");
-    for (const struct ast_index_col *c = ix->cols; c != NULL; c = c->next) {
-        ident(b, c->name);
-        if (c->prefix >= 0) {
-            put(b, "(", 1);
-            fmt_i64(b, c->prefix);
-            put(b, ")", 1);
-        }
-        if (c->desc)
-            puts_(b, " DESC");
-        if (c->next != NULL)
-            puts_(b, ", ");
-    }
-    put(b, ")", 1);
+    puts_(b, " ");
+    index_cols(b, ix->cols);
     if (ix->kind == AST_IDX_FOREIGN) {
         puts_(b, " REFERENCES ");
         qualified(b, ix->ref_db, ix->ref_table);
@@ -1394,20 +1401,8 @@ static void stmt(struct sb *b, const struct ast_stmt *st)
         ident(b, ix->name);
         puts_(b, " ON ");
         qualified(b, st->db, st->name);
-        puts_(b, " (");
-        for (const struct ast_index_col *c = ix->cols; c != NULL; c = c->next) {
-            ident(b, c->name);
-            if (c->prefix >= 0) {
-                put(b, "(", 1);
-                fmt_i64(b, c->prefix);
-                put(b, ")", 1);
-            }
-            if (c->desc)
-                puts_(b, " DESC");
-            if (c->next != NULL)
-                puts_(b, ", ");
-        }
-        put(b, ")", 1);
+        puts_(b, " ");
+        index_cols(b, ix->cols);
         if (ix->using_ != NULL) {
             puts_(b, " USING ");
             puts_(b, ix->using_);
