@@ -34,7 +34,8 @@ int sql_version_number(void);
     X(SQL_EAUTH, -5005, "authentication failed")                          \
     X(SQL_ENOTFOUND, -5006, "not found")                                  \
     X(SQL_ESTATE, -5007, "call not valid in the connection's state")      \
-    X(SQL_ETYPE, -5008, "value does not fit the column's type")
+    X(SQL_ETYPE, -5008, "value does not fit the column's type")          \
+    X(SQL_EQUERY, -5009, "statement failed (MySQL error in the error record)")
 
 enum sql_error {
 #define SQL__ERROR_ENUM(name, value, text) name = (value),

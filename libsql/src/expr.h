@@ -1,0 +1,170 @@
+/* expr.h: expressions compiled from the parse tree (ast.h) into a form the
+ * executor evaluates row by row, and aggregate functions. Compilation
+ * resolves names through a scope the planner supplies, infers the result
+ * type and rejects what cannot run (unknown column 1054, unknown function
+ * 1305, wrong argument count 1582, aggregate misuse 1111); evaluation
+ * follows MySQL's semantics: three-valued logic, implicit conversions with
+ * warnings, sql_mode. DESIGN.md, "Expressions".
+ */
+#ifndef SQL_EXPR_H
+#define SQL_EXPR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "ast.h"
+#include "value.h"
+
+/* sql_mode bits the evaluator honours. */
+#define SQL_MODE_STRICT_TRANS_TABLES (1u << 0)
+#define SQL_MODE_STRICT_ALL_TABLES (1u << 1)
+#define SQL_MODE_NO_ZERO_DATE (1u << 2)
+#define SQL_MODE_NO_ZERO_IN_DATE (1u << 3)
+#define SQL_MODE_ERROR_FOR_DIVISION_BY_ZERO (1u << 4)
+#define SQL_MODE_ONLY_FULL_GROUP_BY (1u << 5)
+#define SQL_MODE_NO_ENGINE_SUBSTITUTION (1u << 6)
+#define SQL_MODE_PIPES_AS_CONCAT (1u << 7)
+#define SQL_MODE_ANSI_QUOTES (1u << 8)
+#define SQL_MODE_NO_BACKSLASH_ESCAPES (1u << 9)
+#define SQL_MODE_HIGH_NOT_PRECEDENCE (1u << 10)
+#define SQL_MODE_NO_UNSIGNED_SUBTRACTION (1u << 11)
+#define SQL_MODE_NO_AUTO_VALUE_ON_ZERO (1u << 12)
+#define SQL_MODE_REAL_AS_FLOAT (1u << 13)
+
+/* A compiled expression (opaque outside expr*.c). Lives in the arena it
+ * was compiled into; immutable, so one compiled plan serves many
+ * executions (prepared statements). */
+struct sql_expr;
+
+/* What a name in an expression refers to: a column of the input row. */
+struct sql_colref
+{
+    uint32_t index;        /* position in the input row */
+    struct sql_ftype type; /* its static type */
+};
+
+/* How the compiler resolves names. The planner implements it: for a scan,
+ * column names of the table; above an aggregation, group keys and
+ * aggregate results. Each callback returns 0 (found), SQL_ENOTFOUND (not
+ * in this scope: the compiler reports 1054 Unknown column), or
+ * SQL_EQUERY with err filled (e.g. 1052 ambiguous). */
+struct sql_expr_scope
+{
+    void *ctx; /* passed back */
+    /* A column reference [db.][table.]name. */
+    int (*column)(void *ctx, const struct ast_expr *col,
+                  struct sql_colref *out, struct sql_err *err);
+    /* A whole subtree the scope computes itself (a GROUP BY expression
+     * above the aggregation, an aggregate call's result): asked for every
+     * node before it is compiled; SQL_ENOTFOUND means compile it as usual.
+     * NULL: never. */
+    int (*subtree)(void *ctx, const struct ast_expr *e,
+                   struct sql_colref *out, struct sql_err *err);
+    bool allow_aggregates; /* false: an aggregate call the subtree
+                              callback did not take is 1111 "Invalid use
+                              of group function" */
+};
+
+/* Compile e into arena a. *type gets the result's static type (for result
+ * metadata and for INSERT conversions). Returns 0, SQL_EQUERY (err says
+ * why), or -ENOMEM. */
+int sql__expr_compile(struct sql_arena *a, const struct ast_expr *e,
+                      const struct sql_expr_scope *scope,
+                      struct sql_expr **out, struct sql_ftype *type,
+                      struct sql_err *err);
+
+/* True when e is a constant (no column, parameter, variable or
+ * non-deterministic function): the planner may fold it once. */
+bool sql__expr_is_const(const struct sql_expr *e);
+
+/* Where a statement runs: what functions like NOW(), DATABASE(),
+ * LAST_INSERT_ID(), @var and @@var read, and where warnings go. The
+ * session (engine.c) fills it once per statement. */
+struct sql_eval_env
+{
+    uint32_t sql_mode;      /* SQL_MODE_* */
+    int64_t now_us;         /* statement start: microseconds since the
+                               epoch, UTC (NOW() is constant in a statement) */
+    int32_t tz_offset_s;    /* session time zone, seconds east of UTC */
+    const char *db;         /* current database, or NULL */
+    const char *user;       /* user@host of the session */
+    uint64_t conn_id;       /* CONNECTION_ID() */
+    uint64_t last_insert_id; /* LAST_INSERT_ID() */
+    uint64_t found_rows;    /* FOUND_ROWS() */
+    uint64_t row_count;     /* ROW_COUNT() (as a signed value: -1 = none) */
+    const struct sql_datum *params; /* ? parameters of an execution */
+    size_t nparams;         /* their count */
+    void *ctx;              /* passed to the callbacks */
+    /* @name: the value (NULL datum when never set). */
+    int (*uservar_get)(void *ctx, const char *name, struct sql_datum *out,
+                       struct sql_arena *a);
+    /* @name := value. */
+    int (*uservar_set)(void *ctx, const char *name,
+                       const struct sql_datum *v);
+    /* @@[scope.]name: 0, or SQL_EQUERY with 1193 Unknown system variable. */
+    int (*sysvar_get)(void *ctx, const char *name, int scope,
+                      struct sql_datum *out, struct sql_arena *a,
+                      struct sql_err *err);
+    /* A warning for SHOW WARNINGS (level "Warning" or "Note"). */
+    void (*warn)(void *ctx, const char *level, uint16_t code,
+                 const char *msg);
+};
+
+/* One evaluation: the environment, an arena for the bytes of results
+ * (strings built by CONCAT etc.; reset by the executor between chunks),
+ * and the error record. */
+struct sql_eval
+{
+    const struct sql_eval_env *env; /* the statement's environment */
+    struct sql_arena *arena;        /* result bytes */
+    struct sql_err *err;            /* filled on SQL_EQUERY */
+};
+
+/* Evaluate e over one input row (row[colref.index]). Returns 0,
+ * SQL_EQUERY (ev->err filled: division by zero in strict mode, bad
+ * conversions...) or -ENOMEM. */
+int sql__expr_eval(const struct sql_expr *e, struct sql_eval *ev,
+                   const struct sql_datum *row, struct sql_datum *out);
+
+/* Evaluate as a condition: *truth = 1 (TRUE), 0 (FALSE) or -1 (NULL). */
+int sql__expr_eval_bool(const struct sql_expr *e, struct sql_eval *ev,
+                        const struct sql_datum *row, int *truth);
+
+/* Convert v for storage in a column of type t (INSERT/UPDATE): range and
+ * length checks; in strict mode out-of-range/truncation is an error (1264
+ * Out of range, 1406 Data too long, 1366 Incorrect value, 1292), otherwise
+ * a clamped value and a warning. colname names the column in messages;
+ * row is the 1-based row number in messages. */
+int sql__datum_store(const struct sql_datum *v, const struct sql_ftype *t,
+                     const char *colname, uint64_t row, struct sql_eval *ev,
+                     struct sql_datum *out);
+
+/* ---- aggregates ------------------------------------------------------- */
+
+/* True when name (upper or lower case) is an aggregate function. */
+bool sql__agg_is_aggregate(const char *name);
+
+/* A compiled aggregate call (COUNT(*), SUM(DISTINCT x), GROUP_CONCAT ...). */
+struct sql_agg;
+/* Its running state for one group (opaque; allocated in an arena). */
+struct sql_agg_state;
+
+/* Compile the aggregate call e (AST_E_FUNC for which
+ * sql__agg_is_aggregate is true); its arguments resolve through scope
+ * (the input rows). *type: the result type. */
+int sql__agg_compile(struct sql_arena *a, const struct ast_expr *e,
+                     const struct sql_expr_scope *scope, struct sql_agg **out,
+                     struct sql_ftype *type, struct sql_err *err);
+/* A fresh state in arena a (which must outlive the group). */
+int sql__agg_init(const struct sql_agg *g, struct sql_arena *a,
+                  struct sql_agg_state **out);
+/* Feed one input row. */
+int sql__agg_update(const struct sql_agg *g, struct sql_agg_state *st,
+                    struct sql_eval *ev, const struct sql_datum *row);
+/* The group's result (an empty group: COUNT 0, others NULL). */
+int sql__agg_final(const struct sql_agg *g, struct sql_agg_state *st,
+                   struct sql_eval *ev, struct sql_datum *out);
+
+#endif /* SQL_EXPR_H */
