@@ -7,7 +7,7 @@ include mk/flags.mk
 LIBS := libraft librpc libmvcc libregion libpd libsql
 
 .PHONY: all deps build libs daemons run test check fuzz bench clean install \
-        format $(addprefix bench-,$(LIBS:lib%=%))
+        format bench-sqld $(addprefix bench-,$(LIBS:lib%=%))
 
 all: build
 
@@ -46,6 +46,10 @@ fuzz: deps
 
 bench: deps
 	@for l in $(LIBS); do $(MAKE) --no-print-directory -C $$l bench || exit 1; done
+	@scripts/bench-sqld.sh $(BUILD)
+# sysbench against sqld and against a MariaDB it starts, side by side.
+bench-sqld: build
+	@scripts/bench-sqld.sh $(BUILD)
 $(addprefix bench-,$(LIBS:lib%=%)): bench-%: deps
 	@$(MAKE) --no-print-directory -C lib$* bench
 

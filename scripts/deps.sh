@@ -12,6 +12,10 @@ pkgs=(
     libmbedtls-dev libyaml-dev libjemalloc-dev libcmocka-dev
     # clients and tools the tests drive
     mariadb-client python3-pymysql sysbench procps util-linux
+    # the peer benchmarks and differential tests compare sqld with; our
+    # scripts start their own instance as the current user, never the
+    # system service
+    mariadb-server
 )
 
 missing=()
