@@ -1,0 +1,214 @@
+/* kv.c: the local key-value store under the SQL layer: libmvcc's store on
+ * a memory or RocksDB engine, one shard, reached through libmvcc's 2PC
+ * client (in-process transport, local TSO). A cluster store will be the
+ * same client over another transport. DESIGN.md, "Engine".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "arena.h"
+#include "kv.h"
+
+struct sql_kvtxn
+{
+    struct mvcc_txn *t; /* libmvcc's transaction */
+    bool dirty;         /* a write or lock was buffered */
+};
+
+struct kv_local
+{
+    struct sql_kv base;          /* ops and errmsg */
+    struct mvcc_engine *eng;     /* memory or RocksDB */
+    struct mvcc_store *store;    /* Percolator over eng */
+    struct mvcc_transport tr;    /* in-process transport, one shard */
+    struct mvcc_local_tso tso;   /* timestamps */
+    struct mvcc_client *client;  /* 2PC coordinator */
+};
+
+void sql__kvres_init(struct sql_kvres *res)
+{
+    mvcc_result_init(&res->r);
+}
+
+void sql__kvres_reset(struct sql_kvres *res)
+{
+    mvcc_result_reset(&res->r);
+}
+
+static int local_begin(struct sql_kv *kv, struct sql_kvtxn **out)
+{
+    struct kv_local *l = (struct kv_local *)kv;
+    struct sql_kvtxn *t = sql__malloc(sizeof(*t));
+    if (!t)
+        return -ENOMEM;
+    t->dirty = false;
+    int rc = mvcc_txn_begin(l->client, &t->t);
+    if (rc != 0) {
+        sql__free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+static void local_close(struct sql_kv *kv)
+{
+    struct kv_local *l = (struct kv_local *)kv;
+    mvcc_client_destroy(l->client);
+    mvcc_local_transport_free(&l->tr);
+    mvcc_store_close(l->store);
+    mvcc_engine_destroy(l->eng);
+    sql__free(l);
+}
+
+static const struct sql_kv_ops local_ops = {local_begin, local_close};
+
+static void say(char *errmsg, size_t len, const char *what, const char *why)
+{
+    if (errmsg && len > 0)
+        snprintf(errmsg, len, "%s: %s", what, why);
+}
+
+int sql__kv_local_open(const struct sql_kv_local_opts *o, struct sql_kv **out,
+                       char *errmsg, size_t errmsg_len)
+{
+    struct kv_local *l = sql__malloc(sizeof(*l));
+    if (!l)
+        return -ENOMEM;
+    memset(l, 0, sizeof(*l));
+    l->base.ops = &local_ops;
+    int rc;
+    char why[256] = "";
+    if (o->path) {
+        struct mvcc_rocks_opts ro = {.path = o->path, .recycle_log_files = 4};
+        rc = mvcc_rocksengine_open(&ro, &l->eng, why, sizeof(why));
+    } else {
+        rc = mvcc_memengine_create(&l->eng);
+    }
+    if (rc != 0) {
+        say(errmsg, errmsg_len, "cannot open the storage engine",
+            why[0] ? why : mvcc_strerror(rc));
+        goto err_free;
+    }
+    struct mvcc_store_opts so = {.sync = o->sync};
+    rc = mvcc_store_open(l->eng, &so, &l->store);
+    if (rc != 0) {
+        say(errmsg, errmsg_len, "cannot open the MVCC store",
+            mvcc_strerror(rc));
+        goto err_engine;
+    }
+    rc = mvcc_local_transport_init(&l->tr, &l->store, 1, NULL);
+    if (rc != 0) {
+        say(errmsg, errmsg_len, "transport", mvcc_strerror(rc));
+        goto err_store;
+    }
+    struct mvcc_client_opts co = {
+        .transport = l->tr,
+        .tso = mvcc_local_tso_next,
+        .tso_ctx = &l->tso,
+        .one_pc = true,
+        .resolve_budget_ms = o->resolve_budget_ms ? o->resolve_budget_ms
+                                                  : 100,
+    };
+    rc = mvcc_client_create(&co, &l->client);
+    if (rc != 0) {
+        say(errmsg, errmsg_len, "2PC client", mvcc_strerror(rc));
+        goto err_transport;
+    }
+    *out = &l->base;
+    return 0;
+err_transport:
+    mvcc_local_transport_free(&l->tr);
+err_store:
+    mvcc_store_close(l->store);
+err_engine:
+    mvcc_engine_destroy(l->eng);
+err_free:
+    sql__free(l);
+    return rc;
+}
+
+void sql__kv_close(struct sql_kv *kv)
+{
+    if (kv)
+        kv->ops->close(kv);
+}
+
+int sql__kv_begin(struct sql_kv *kv, struct sql_kvtxn **out)
+{
+    return kv->ops->begin(kv, out);
+}
+
+uint64_t sql__kvtxn_start_ts(const struct sql_kvtxn *t)
+{
+    return mvcc_txn_start_ts(t->t);
+}
+
+int sql__kvtxn_get(struct sql_kvtxn *t, const void *key, size_t key_len,
+                   uint8_t **value, size_t *value_len)
+{
+    return mvcc_txn_get(t->t, key, key_len, value, value_len);
+}
+
+int sql__kvtxn_batch_get(struct sql_kvtxn *t, const struct mvcc_key *keys,
+                         size_t n, struct sql_kvres *res)
+{
+    return mvcc_txn_batch_get(t->t, keys, n, &res->r);
+}
+
+int sql__kvtxn_scan(struct sql_kvtxn *t, const void *start, size_t start_len,
+                    const void *end, size_t end_len, size_t limit,
+                    bool reverse, struct sql_kvres *res)
+{
+    if (reverse)
+        return mvcc_txn_scan_reverse(t->t, start, start_len, end, end_len,
+                                     limit, &res->r);
+    return mvcc_txn_scan(t->t, start, start_len, end, end_len, limit,
+                         &res->r);
+}
+
+int sql__kvtxn_set(struct sql_kvtxn *t, const void *key, size_t key_len,
+                   const void *value, size_t value_len)
+{
+    t->dirty = true;
+    return mvcc_txn_set(t->t, key, key_len, value, value_len);
+}
+
+int sql__kvtxn_delete(struct sql_kvtxn *t, const void *key, size_t key_len)
+{
+    t->dirty = true;
+    return mvcc_txn_delete(t->t, key, key_len);
+}
+
+int sql__kvtxn_lock(struct sql_kvtxn *t, const struct mvcc_key *keys,
+                    size_t n)
+{
+    t->dirty = true;
+    return mvcc_txn_lock_keys(t->t, keys, n, 0);
+}
+
+bool sql__kvtxn_dirty(const struct sql_kvtxn *t)
+{
+    return t->dirty;
+}
+
+int sql__kvtxn_commit(struct sql_kvtxn *t)
+{
+    int rc = mvcc_txn_commit(t->t, NULL);
+    sql__free(t);
+    return rc;
+}
+
+void sql__kvtxn_rollback(struct sql_kvtxn *t)
+{
+    if (!t)
+        return;
+    mvcc_txn_rollback(t->t);
+    sql__free(t);
+}
+
+void sql__kv_free(void *p)
+{
+    mvcc_free(p);
+}

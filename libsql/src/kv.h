@@ -1,0 +1,93 @@
+/* kv.h: the one key-value interface the SQL layer stores through (begin,
+ * get, batch get, scan, set, delete, lock, commit, rollback), and its local
+ * implementation: libmvcc's Percolator store over an in-process engine
+ * (memory or RocksDB) driven by libmvcc's 2PC client with the in-process
+ * transport and a local TSO. DESIGN.md, "Storage mapping" and "Engine".
+ */
+#ifndef SQL_KV_H
+#define SQL_KV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mvcc.h>
+
+/* Result codes are libmvcc's, untranslated (STYLE.md "Errors"):
+ * MVCC_NOTFOUND, MVCC_CONFLICT, MVCC_LOCKED, MVCC_LOCK_WAIT_TIMEOUT,
+ * MVCC_DEADLOCK, ...; -ENOMEM. The session maps them to MySQL errors. */
+
+struct sql_kv;
+struct sql_kvtxn;
+
+/* Read results: pairs in key order (the scan's order when reversed); the
+ * bytes are owned by the result until sql__kvres_reset. Both
+ * implementations (local, and the cluster one to come) run libmvcc's
+ * client, so the result is libmvcc's. */
+struct sql_kvres
+{
+    struct mvcc_result r; /* r.pairs, r.npairs */
+};
+
+void sql__kvres_init(struct sql_kvres *res);
+void sql__kvres_reset(struct sql_kvres *res);
+
+/* The operations a store offers; a struct sql_kv starts with its ops. */
+struct sql_kv_ops
+{
+    int (*begin)(struct sql_kv *kv, struct sql_kvtxn **out);
+    void (*close)(struct sql_kv *kv);
+};
+
+struct sql_kv
+{
+    const struct sql_kv_ops *ops; /* the implementation */
+    char errmsg[256];             /* detail of the last open/engine error */
+};
+
+/* How the local store keeps its data. */
+struct sql_kv_local_opts
+{
+    const char *path; /* RocksDB directory; NULL = in-memory engine */
+    bool sync;        /* fsync every commit (RocksDB only) */
+    uint64_t resolve_budget_ms; /* how long a write waits for another
+                                   transaction's lock before MVCC_LOCKED;
+                                   0 = 100 (sqld runs statements on one
+                                   thread: a wait stalls every session) */
+};
+
+/* Open the local store. On failure errmsg (if not NULL) says why. */
+int sql__kv_local_open(const struct sql_kv_local_opts *o, struct sql_kv **out,
+                       char *errmsg, size_t errmsg_len);
+void sql__kv_close(struct sql_kv *kv); /* NULL: no-op */
+
+int sql__kv_begin(struct sql_kv *kv, struct sql_kvtxn **out);
+uint64_t sql__kvtxn_start_ts(const struct sql_kvtxn *t);
+/* 0 with *value (free with sql__kv_free), or MVCC_NOTFOUND. */
+int sql__kvtxn_get(struct sql_kvtxn *t, const void *key, size_t key_len,
+                   uint8_t **value, size_t *value_len);
+/* The pairs found among keys (any order). */
+int sql__kvtxn_batch_get(struct sql_kvtxn *t, const struct mvcc_key *keys,
+                         size_t n, struct sql_kvres *res);
+/* [start, end) ascending, or descending from end when reverse; at most
+ * limit pairs (0 = all). */
+int sql__kvtxn_scan(struct sql_kvtxn *t, const void *start, size_t start_len,
+                    const void *end, size_t end_len, size_t limit,
+                    bool reverse, struct sql_kvres *res);
+/* Buffered until commit (copied). */
+int sql__kvtxn_set(struct sql_kvtxn *t, const void *key, size_t key_len,
+                   const void *value, size_t value_len);
+int sql__kvtxn_delete(struct sql_kvtxn *t, const void *key, size_t key_len);
+/* SELECT ... FOR UPDATE: lock the keys now (no wait: MVCC_LOCKED when
+ * another transaction holds one). */
+int sql__kvtxn_lock(struct sql_kvtxn *t, const struct mvcc_key *keys,
+                    size_t n);
+/* Whether the txn has buffered writes or locks. */
+bool sql__kvtxn_dirty(const struct sql_kvtxn *t);
+/* Commit and free: 0, MVCC_CONFLICT (nothing committed), MVCC_LOCKED, ... */
+int sql__kvtxn_commit(struct sql_kvtxn *t);
+/* Abandon and free. NULL: no-op. */
+void sql__kvtxn_rollback(struct sql_kvtxn *t);
+void sql__kv_free(void *p); /* values handed over by get */
+
+#endif /* SQL_KV_H */
