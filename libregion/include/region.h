@@ -1,9 +1,14 @@
-/* region.h: the one public header of libregion, a multi-Raft store: regions, Raft log on RocksDB, apply, split/merge, snapshots.
- * What is not declared here is not API. See libregion/DESIGN.md.
+/* region.h: the one public header of libregion, a multi-Raft store: regions
+ * (key ranges replicated by one libraft group each), their Raft state on a
+ * libmvcc engine (RocksDB), apply of raw and transactional writes, reads by
+ * lease or ReadIndex, region errors. What is not declared here is not API.
+ * See libregion/DESIGN.md ("The loop", "Persistence", "Errors").
  */
 #ifndef REGION_H
 #define REGION_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -12,7 +17,7 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 1
+#define REGION_VERSION_MINOR 2
 #define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
@@ -22,9 +27,25 @@ extern "C" {
 int region_version_number(void);
 
 /* Result codes. 0 is success; -1..-999 are negative errno values; libregion's
- * own codes are -3000..-3999. X(name, value, message). */
-#define REGION_ERROR_TABLE(X) \
-    X(REGION_EINTERNAL, -3000, "internal error in libregion")
+ * own codes are -3000..-3999. Codes of libmvcc (-2000s, e.g. MVCC_NOTFOUND)
+ * and libraft (-1000s) pass through untranslated. The region errors
+ * (NOT_LEADER .. ENTRY_TOO_LARGE) come with detail in struct region_err.
+ * X(name, value, message). */
+#define REGION_ERROR_TABLE(X)                                                 \
+    X(REGION_EINTERNAL, -3000, "internal error in libregion")                 \
+    X(REGION_EINVAL, -3001, "invalid argument")                               \
+    X(REGION_ENOT_LEADER, -3002, "not leader")                                \
+    X(REGION_EEPOCH_NOT_MATCH, -3003, "epoch not match")                      \
+    X(REGION_ENOT_FOUND, -3004, "region not found")                           \
+    X(REGION_EKEY_NOT_IN_REGION, -3005, "key not in region")                  \
+    X(REGION_ESERVER_BUSY, -3006, "server is busy")                           \
+    X(REGION_ESTALE_COMMAND, -3007, "stale command")                          \
+    X(REGION_EENTRY_TOO_LARGE, -3008, "raft entry too large")                 \
+    X(REGION_EDECODE, -3009, "malformed encoded data")                        \
+    X(REGION_EENGINE, -3010, "storage engine error")                          \
+    X(REGION_ECLOSED, -3011, "store is closing")                              \
+    X(REGION_EEXISTS, -3012, "region already exists")                         \
+    X(REGION_ETIMEOUT, -3013, "request timed out")
 
 enum region_error {
 #define REGION__ERROR_ENUM(name, value, text) name = (value),
@@ -34,6 +55,279 @@ enum region_error {
 
 /* A static, human-readable message for any result code (never NULL). */
 const char *region_strerror(int rc);
+
+/* ---------------------------------------------------------------------
+ * Allocator hook and logger.
+ */
+struct region_heap {
+    void *ctx;                                         /* passed to each call */
+    void *(*malloc)(void *ctx, size_t size);           /* NULL on failure */
+    void *(*realloc)(void *ctx, void *p, size_t size); /* NULL on failure */
+    void (*free)(void *ctx, void *p);                  /* p may be NULL */
+};
+/* Replace the allocator libregion uses for its own objects (copied); NULL
+ * restores libc's. Only while no libregion object exists. */
+void region_heap_set(const struct region_heap *heap);
+
+enum region_log_level {
+    REGION_LOG_DEBUG = 0,
+    REGION_LOG_INFO = 1,
+    REGION_LOG_WARN = 2,
+    REGION_LOG_ERROR = 3,
+};
+/* msg is borrowed for the call. */
+typedef void (*region_log_fn)(void *ctx, int level, const char *msg);
+
+/* ---------------------------------------------------------------------
+ * Regions.
+ */
+#define REGION_MAX_PEERS 8      /* replicas of one region */
+#define REGION_MAX_BOUND 256    /* bytes of a region boundary key */
+
+/* A region: the keys [start, end) (start empty = from the first key, end
+ * empty = to the last), its epoch and its peers. A peer is named by its
+ * store id, which is also its Raft id in the region's group. */
+struct region_desc {
+    uint64_t id;                     /* region id, non-zero */
+    uint64_t conf_ver;               /* bumped by membership changes */
+    uint64_t version;                /* bumped by splits and merges */
+    uint32_t start_len;              /* bytes of start */
+    uint32_t end_len;                /* bytes of end; 0 = unbounded */
+    uint8_t start[REGION_MAX_BOUND]; /* first key of the region */
+    uint8_t end[REGION_MAX_BOUND];   /* first key past the region */
+    uint32_t n_stores;               /* used slots of stores */
+    uint64_t stores[REGION_MAX_PEERS]; /* stores holding a replica */
+};
+
+/* Whether key lies in [d->start, d->end). */
+bool region_desc_contains(const struct region_desc *d, const void *key,
+                          size_t len);
+
+/* What a request names: the region and the epoch the client believes in.
+ * A zero epoch (both 0) skips the epoch check (tools, tests). */
+struct region_ctx {
+    uint64_t region_id; /* region the request is for */
+    uint64_t conf_ver;  /* client's epoch: conf_ver */
+    uint64_t version;   /* client's epoch: version */
+};
+
+/* Detail of a region error, for the client to update its region cache. */
+struct region_err {
+    int code;                  /* 0 or a result code */
+    uint64_t leader;           /* NOT_LEADER: leader's store id, 0 unknown */
+    bool has_region;           /* region below is filled */
+    struct region_desc region; /* EPOCH_NOT_MATCH / KEY_NOT_IN_REGION: the
+                                  region as this store knows it */
+    char msg[160];             /* human-readable detail */
+};
+
+/* ---------------------------------------------------------------------
+ * The store.
+ */
+struct mvcc_engine;
+struct mvcc_store;
+
+/* How a store reaches its peers, and how it asks to be run. */
+struct region_transport {
+    void *ctx; /* passed to each call */
+    /* Deliver buf (one encoded batch of messages, borrowed for the call)
+     * to store to_store, which passes it to region_store_receive. Best
+     * effort: Raft tolerates loss. Called from region_store_process, with
+     * the store locked: must not call into this store. */
+    void (*send)(void *ctx, uint64_t to_store, const void *buf, size_t len);
+    /* New work is queued: run region_store_process soon. Called from any
+     * thread, possibly with the store locked: must not call into it. May
+     * be NULL when the caller runs the loop anyway. */
+    void (*notify)(void *ctx);
+};
+
+struct region_store_opts {
+    uint64_t store_id;           /* this store, non-zero */
+    struct mvcc_engine *engine;  /* Raft state and data; borrowed until
+                                    region_store_close */
+    struct region_transport transport; /* copied */
+    int election_tick;           /* ticks without leader before an
+                                    election (10) */
+    int heartbeat_tick;          /* ticks between heartbeats (2) */
+    uint64_t seed;               /* election randomization (store_id) */
+    uint32_t max_entry_bytes;    /* bigger commands: ENTRY_TOO_LARGE
+                                    (8 MiB) */
+    uint32_t max_pending;        /* proposals waiting per region before
+                                    SERVER_BUSY (4096) */
+    int read_timeout_ticks;      /* a read waiting this long fails
+                                    NOT_LEADER (4 * election_tick) */
+    bool no_sync;                /* skip the fsync (tests, benchmarks) */
+    region_log_fn log;           /* NULL: silent */
+    void *log_ctx;               /* passed to log */
+    int log_level;               /* lowest level passed to log */
+};
+
+struct region_store;
+
+/* Open the store on opts->engine: every region found there is loaded with
+ * its Raft log, hard state and apply state (recovery). *out handed over. */
+int region_store_open(const struct region_store_opts *opts,
+                      struct region_store **out);
+/* Close: waiting requests complete with REGION_ECLOSED. NULL is a no-op.
+ * The engine stays the caller's. */
+void region_store_close(struct region_store *s);
+/* Detail of the last error of a store-level call (never NULL). */
+const char *region_store_errmsg(struct region_store *s);
+
+/* Create a region on this store (copied) as one of its founding peers
+ * (its stores must include this one); every founding store does the same
+ * with the same desc. Durable before it returns. REGION_EEXISTS if the id
+ * is known, REGION_EINVAL if the range overlaps a region of this store. */
+int region_store_bootstrap(struct region_store *s,
+                           const struct region_desc *d);
+
+/* Advance logical time one tick for every region (elections, heartbeats,
+ * leases, read timeouts). Call it at a fixed period (kvd: 100 ms). */
+int region_store_tick(struct region_store *s);
+/* Feed a batch another store sent (borrowed for the call). REGION_EDECODE
+ * on malformed input (nothing of it is used); messages for unknown regions
+ * are dropped. */
+int region_store_receive(struct region_store *s, const void *buf,
+                         size_t len);
+/* One loop iteration: for every region with work, persist new log entries
+ * and hard states in one engine batch with one sync, send messages (one
+ * transport call per destination), apply committed entries, answer
+ * requests. Callbacks run inside this call, with the store unlocked. */
+int region_store_process(struct region_store *s);
+/* Whether region_store_process has anything to do. */
+bool region_store_has_work(struct region_store *s);
+
+/* Start an election for region_id now (tests, leadership moves). */
+int region_store_campaign(struct region_store *s, uint64_t region_id);
+/* Ask the region's leader to hand leadership to store to. */
+int region_store_transfer_leader(struct region_store *s, uint64_t region_id,
+                                 uint64_t to);
+
+/* Copy the region and the leader this store believes in (0 unknown). */
+int region_store_region(struct region_store *s, uint64_t region_id,
+                        struct region_desc *out, uint64_t *leader);
+/* The region of this store holding key (REGION_ENOT_FOUND if none). */
+int region_store_locate(struct region_store *s, const void *key, size_t len,
+                        struct region_desc *out, uint64_t *leader);
+/* Up to cap regions of this store, in key order; *n gets the total. */
+int region_store_regions(struct region_store *s, struct region_desc *out,
+                         size_t cap, size_t *n);
+/* Whether this store leads the region now. */
+bool region_store_is_leader(struct region_store *s, uint64_t region_id);
+
+/* Counters for status and metrics. */
+struct region_store_stats {
+    uint64_t regions;       /* regions on this store */
+    uint64_t leaders;       /* regions this store leads */
+    uint64_t proposals;     /* commands proposed */
+    uint64_t applied;       /* entries applied */
+    uint64_t syncs;         /* engine writes with sync */
+    uint64_t loop_iters;    /* region_store_process calls with work */
+    uint64_t reads;         /* reads answered */
+    uint64_t msgs_sent;     /* Raft messages sent */
+    uint64_t msgs_received; /* Raft messages received */
+};
+void region_store_stats(struct region_store *s, struct region_store_stats *st);
+
+/* ---------------------------------------------------------------------
+ * Requests. Asynchronous ones take a callback that runs once from
+ * region_store_process (loop thread); when the call itself fails it never
+ * runs. Any thread may start them.
+ */
+
+/* What a request completes with; everything is borrowed for the callback. */
+struct region_reply {
+    int rc;                   /* 0 or a result code */
+    const struct region_err *err; /* detail when rc is a region error */
+    bool cas_ok;              /* CAS: the swap happened */
+    bool prev_exists;         /* CAS: a value was there before */
+    const uint8_t *prev;      /* CAS: that value */
+    size_t prev_len;          /* its length */
+};
+typedef void (*region_done_fn)(void *ud, const struct region_reply *r);
+
+enum region_op_type {
+    REGION_OP_PUT = 1,          /* key -> value */
+    REGION_OP_DELETE = 2,       /* remove key */
+    REGION_OP_DELETE_RANGE = 3, /* remove [key, value); empty value: to the
+                                   region's end */
+};
+/* One raw write (borrowed for the call). */
+struct region_op {
+    int type;          /* enum region_op_type */
+    const void *key;   /* key, range start */
+    size_t key_len;    /* its length */
+    const void *value; /* value, range end */
+    size_t value_len;  /* its length */
+};
+
+/* Raw writes, applied atomically once committed. Region errors are
+ * returned at once (err filled) when they are known at once. */
+int region_raw_write(struct region_store *s, const struct region_ctx *ctx,
+                     const struct region_op *ops, size_t n,
+                     region_done_fn done, void *ud, struct region_err *err);
+/* Compare and swap, evaluated when applied: if the key's value is expect
+ * (expect_exists false: the key is absent) set it to value (or delete it
+ * when del), reporting the previous value. */
+int region_raw_cas(struct region_store *s, const struct region_ctx *ctx,
+                   const void *key, size_t key_len, bool expect_exists,
+                   const void *expect, size_t expect_len, bool del,
+                   const void *value, size_t value_len, region_done_fn done,
+                   void *ud, struct region_err *err);
+/* A linearizable read barrier: done runs (rc 0) once this store, the
+ * leader, may serve a read reflecting every write acknowledged before the
+ * call: at once while its lease holds, else after a ReadIndex round. Then
+ * read with region_raw_get/scan or libmvcc's reads. */
+int region_read(struct region_store *s, const struct region_ctx *ctx,
+                region_done_fn done, void *ud, struct region_err *err);
+
+/* Reads of applied state (call after region_read). The key must lie in
+ * the region. Get: 0 with *value handed over (region_free), or
+ * MVCC_NOTFOUND. */
+int region_raw_get(struct region_store *s, const struct region_ctx *ctx,
+                   const void *key, size_t key_len, uint8_t **value,
+                   size_t *value_len, struct region_err *err);
+struct region_kv {
+    uint8_t *key;     /* owned by the array */
+    size_t key_len;   /* its length */
+    uint8_t *value;   /* owned; NULL when key_only */
+    size_t value_len; /* its length */
+};
+/* Keys in [start, end) clipped to the region (end_len 0: the region's
+ * end), at most limit (0: all), ascending. *out handed over: free with
+ * region_kvs_free(*out, *n). */
+int region_raw_scan(struct region_store *s, const struct region_ctx *ctx,
+                    const void *start, size_t start_len, const void *end,
+                    size_t end_len, size_t limit, bool key_only,
+                    struct region_kv **out, size_t *n,
+                    struct region_err *err);
+void region_kvs_free(struct region_kv *kvs, size_t n);
+void region_free(void *p);
+
+/* Check a key against the region and epoch (for requests whose keys the
+ * caller inspects itself). */
+int region_check_key(struct region_store *s, const struct region_ctx *ctx,
+                     const void *key, size_t len, struct region_err *err);
+
+/* Transactional commands: the store's libmvcc store (borrowed for the
+ * store's lifetime) runs them; its write batches are proposed to the
+ * region named by the current region_txn_run. */
+struct mvcc_store *region_store_mvcc(struct region_store *s);
+typedef int (*region_txn_fn)(struct mvcc_store *m, void *arg);
+/* Run fn(mvcc, arg) against region ctx, blocking: checks leadership and
+ * epoch, waits for a read barrier first when read, and makes every batch
+ * fn writes go through the region's Raft group (returning once applied).
+ * Must not be called from the thread that runs region_store_process.
+ * fn's own codes come back as they are; region errors fill err. */
+int region_txn_run(struct region_store *s, const struct region_ctx *ctx,
+                   bool read, region_txn_fn fn, void *arg,
+                   struct region_err *err);
+
+/* ---------------------------------------------------------------------
+ * Message batch codec (what transport.send carries), exposed for tools
+ * and fuzzing: validates buf; 0 or REGION_EDECODE. *from gets the sender
+ * and *n the message count. */
+int region_msgs_check(const void *buf, size_t len, uint64_t *from, size_t *n);
 
 #ifdef __cplusplus
 }

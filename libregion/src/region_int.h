@@ -1,0 +1,201 @@
+/* region_int.h: libregion's private structures and helpers: the store, its
+ * regions (peers), pending requests, the codecs' byte tables and the
+ * prefixed engine view the libmvcc store runs on. See DESIGN.md.
+ */
+#ifndef REGION_INT_H
+#define REGION_INT_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mvcc.h"
+#include "raft.h"
+#include "region.h"
+
+/* ---- heap and byte buffers (heap.c) ---- */
+void *region__malloc(size_t n);
+void *region__calloc(size_t n, size_t size);
+void *region__realloc(void *p, size_t n);
+void region__free(void *p);
+void *region__memdup(const void *p, size_t n);
+
+struct region_buf {
+    uint8_t *data; /* bytes */
+    size_t len;    /* used */
+    size_t cap;    /* allocated */
+    bool oom;      /* an append failed: contents are incomplete */
+};
+/* Room for n more bytes (not counted in len), NULL on OOM. */
+uint8_t *region__buf_reserve(struct region_buf *b, size_t n);
+void region__buf_put(struct region_buf *b, const void *p, size_t n);
+void region__buf_u8(struct region_buf *b, uint8_t v);
+void region__buf_u32(struct region_buf *b, uint32_t v);
+void region__buf_u64(struct region_buf *b, uint64_t v);
+void region__buf_bytes(struct region_buf *b, const void *p, size_t n);
+void region__buf_free(struct region_buf *b);
+
+/* A bounds-checked reader. */
+struct region_rd {
+    const uint8_t *p; /* next byte */
+    size_t left;      /* bytes left */
+    bool bad;         /* a read ran past the end */
+};
+uint8_t region__rd_u8(struct region_rd *r);
+uint32_t region__rd_u32(struct region_rd *r);
+uint64_t region__rd_u64(struct region_rd *r);
+const uint8_t *region__rd_bytes(struct region_rd *r, size_t *len);
+
+void region__put_u64(uint8_t *p, uint64_t v);
+uint64_t region__get_u64(const uint8_t *p);
+
+/* ---- keys of the engine (codec.c; byte table in DESIGN "Persistence") ----
+ * CF default holds, by first byte:
+ *   0x01 local: 0x01 'L' id(8) index(8)  Raft log entry
+ *               0x01 'H' id(8)           hard state
+ *               0x01 'A' id(8)           apply state
+ *               0x01 'R' id(8)           region state
+ *   'r' raw user key                     raw KV value
+ *   'z' ...                              transactional data (every CF)
+ */
+#define REGION__LOCAL 0x01
+#define REGION__RAW 'r'
+#define REGION__TXN 'z'
+#define REGION__KEY_LOG_LEN 18
+#define REGION__KEY_META_LEN 10
+void region__key_log(uint8_t out[REGION__KEY_LOG_LEN], uint64_t region,
+                     uint64_t index);
+void region__key_meta(uint8_t out[REGION__KEY_META_LEN], char kind,
+                      uint64_t region);
+
+/* Log entry value: term(8) type(1) data. Hard state: term vote commit (8
+ * each). Apply state: applied(8). Region state: see codec.c. */
+int region__encode_desc(struct region_buf *b, const struct region_desc *d,
+                        uint8_t state);
+int region__decode_desc(const void *p, size_t len, struct region_desc *d,
+                        uint8_t *state);
+
+/* Command entry (codec.c, byte table there). */
+enum region_cmd_type {
+    REGION_CMD_RAW = 1,  /* a write batch of raw ops (CF default, raw keys) */
+    REGION_CMD_CAS = 2,  /* compare and swap */
+    REGION_CMD_TXN = 3,  /* a libmvcc write batch (unprefixed keys) */
+};
+struct region_cmd {
+    uint8_t type;         /* enum region_cmd_type */
+    uint64_t region_id;   /* region it was proposed to */
+    uint64_t version;     /* epoch version at proposal */
+    uint64_t conf_ver;    /* epoch conf_ver at proposal */
+    const uint8_t *body;  /* RAW/TXN: encoded mvcc_wbatch; borrowed */
+    size_t body_len;      /* its length */
+    bool expect_exists;   /* CAS */
+    bool del;             /* CAS: delete instead of put */
+    const uint8_t *key;   /* CAS key */
+    size_t key_len;       /* its length */
+    const uint8_t *expect; /* CAS expected value */
+    size_t expect_len;    /* its length */
+    const uint8_t *value; /* CAS new value */
+    size_t value_len;     /* its length */
+};
+int region__cmd_encode(struct region_buf *b, const struct region_cmd *c);
+int region__cmd_decode(const void *p, size_t len, struct region_cmd *c);
+
+/* ---- the transactional engine view (zengine.c): every key gets the 'z'
+ * prefix, so libmvcc's data and the store's own keys share one engine. */
+int region__zengine_create(struct mvcc_engine *base, struct mvcc_engine **out);
+/* Append b's ops to dst with prefix p on every key (range ends too; an
+ * empty range end becomes the end of the prefix). */
+int region__wbatch_prefixed(struct mvcc_wbatch *dst,
+                            const struct mvcc_wbatch *b, uint8_t p);
+
+/* ---- the store (store.c) ---- */
+struct region_pending {
+    struct region_pending *next; /* list order: index ascending */
+    raft_index index;            /* log index of the proposal */
+    raft_term term;              /* term it was proposed in */
+    uint64_t read_ctx;           /* reads: the read context */
+    raft_index read_index;       /* reads: 0 until the index is known */
+    int age;                     /* reads: ticks waited */
+    region_done_fn done;         /* completion */
+    void *ud;                    /* its argument */
+};
+
+struct region_peer {
+    struct region_desc desc;      /* range, epoch, peers */
+    struct raft_memstore *ms;     /* the log cache (everything durable) */
+    struct raft_node *node;       /* the Raft group member */
+    raft_index applied;           /* last applied index */
+    raft_index last_index;        /* last index written to the engine */
+    raft_term term;               /* current term as last seen */
+    raft_id leader;               /* known leader */
+    int role;                     /* enum raft_role */
+    struct region_pending *props; /* proposals waiting for apply */
+    struct region_pending *props_tail; /* last of props */
+    uint32_t n_props;             /* length of props */
+    struct region_pending *reads; /* reads waiting for index/apply */
+};
+
+/* A completion to run once the store is unlocked. */
+struct region_completion {
+    region_done_fn done;   /* callback */
+    void *ud;              /* its argument */
+    int rc;                /* result */
+    struct region_err err; /* detail */
+    bool cas_ok;           /* CAS outcome */
+    bool prev_exists;      /* CAS: previous value existed */
+    uint8_t *prev;         /* CAS: previous value (owned) */
+    size_t prev_len;       /* its length */
+};
+
+struct region_outbox {
+    uint64_t store;        /* destination */
+    struct region_buf buf; /* batch being built */
+    uint32_t count;        /* messages in it */
+};
+
+struct region_store {
+    struct region_store_opts opts;    /* copied options, defaults filled */
+    pthread_mutex_t mu;               /* guards everything below */
+    struct region_peer **peers;       /* regions, sorted by start key */
+    size_t n_peers;                   /* used slots */
+    size_t cap_peers;                 /* allocated slots */
+    struct mvcc_engine *zeng;         /* prefixed view for mvcc */
+    struct mvcc_store *mvcc;          /* transactional commands */
+    struct mvcc_wbatch *wb;           /* the loop's Raft batch */
+    struct mvcc_wbatch *ab;           /* the loop's apply batch */
+    struct region_outbox *out;        /* per-destination batches */
+    size_t n_out;                     /* used */
+    size_t cap_out;                   /* allocated */
+    struct region_completion *done;   /* completions of this iteration */
+    size_t n_done;                    /* used */
+    size_t cap_done;                  /* allocated */
+    uint64_t read_seq;                /* read contexts */
+    bool closing;                     /* close in progress */
+    struct region_store_stats stats;  /* counters */
+    char errmsg[256];                 /* detail of the last error */
+};
+
+void region__log(struct region_store *s, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void region__set_err(struct region_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Message batch codec (codec.c): header then messages. */
+struct region_wire_msg {
+    uint64_t region_id;   /* target region */
+    uint64_t conf_ver;    /* sender's epoch */
+    uint64_t version;     /* sender's epoch */
+    const uint8_t *raft;  /* raft_msg_encode bytes, borrowed */
+    size_t raft_len;      /* their length */
+};
+void region__msgs_begin(struct region_buf *b, uint64_t from);
+void region__msgs_add(struct region_buf *b, const struct region_wire_msg *m,
+                      const struct raft_message *rm);
+void region__msgs_finish(struct region_buf *b, uint32_t count);
+/* Iterate a checked batch: call with *off = 0 after region_msgs_check. */
+int region__msgs_next(const void *buf, size_t len, size_t *off,
+                      struct region_wire_msg *m);
+
+#endif /* REGION_INT_H */

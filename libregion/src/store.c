@@ -1,0 +1,1663 @@
+/* store.c: the multi-Raft store: regions (one libraft group each) driven by
+ * one loop (region_store_process), their Raft state persisted in the
+ * engine with one batch and one sync per iteration (group commit), apply of
+ * committed commands, reads by lease/ReadIndex, region errors. DESIGN.md,
+ * "The loop", "Persistence", "Errors", "Recovery".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "region_int.h"
+
+/* ---------------------------------------------------------------------
+ * Helpers: logging, errors, lookups.
+ */
+void region__log(struct region_store *s, int level, const char *fmt, ...)
+{
+    if (s->opts.log == NULL || level < s->opts.log_level)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    s->opts.log(s->opts.log_ctx, level, msg);
+}
+
+void region__set_err(struct region_err *err, int code, const char *fmt, ...)
+{
+    if (err == NULL)
+        return;
+    err->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+}
+
+static void raft_logger(void *ctx, int level, raft_id node, const char *msg)
+{
+    struct region_store *s = ctx;
+    region__log(s, level, "raft %llu: %s", (unsigned long long)node, msg);
+}
+
+static int cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+    size_t n = al < bl ? al : bl;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c != 0)
+        return c;
+    return al < bl ? -1 : al > bl;
+}
+
+bool region_desc_contains(const struct region_desc *d, const void *key,
+                          size_t len)
+{
+    if (cmp_bytes(key, len, d->start, d->start_len) < 0)
+        return false;
+    return d->end_len == 0 || cmp_bytes(key, len, d->end, d->end_len) < 0;
+}
+
+/* Whether [a) and [b) overlap. */
+static bool desc_overlap(const struct region_desc *a,
+                         const struct region_desc *b)
+{
+    bool a_before_b = a->end_len != 0 &&
+                      cmp_bytes(a->end, a->end_len, b->start, b->start_len) <= 0;
+    bool b_before_a = b->end_len != 0 &&
+                      cmp_bytes(b->end, b->end_len, a->start, a->start_len) <= 0;
+    return !a_before_b && !b_before_a;
+}
+
+static struct region_peer *find_peer(struct region_store *s, uint64_t id)
+{
+    for (size_t i = 0; i < s->n_peers; i++)
+        if (s->peers[i]->desc.id == id)
+            return s->peers[i];
+    return NULL;
+}
+
+static int region_lookup(struct region_store *s, const struct region_ctx *ctx,
+                         struct region_peer **out, struct region_err *err)
+{
+    struct region_peer *p = find_peer(s, ctx->region_id);
+    if (p == NULL) {
+        region__set_err(err, REGION_ENOT_FOUND, "region %llu is not on store %llu",
+                        (unsigned long long)ctx->region_id,
+                        (unsigned long long)s->opts.store_id);
+        return REGION_ENOT_FOUND;
+    }
+    if ((ctx->version != 0 || ctx->conf_ver != 0) &&
+        (ctx->version != p->desc.version || ctx->conf_ver != p->desc.conf_ver)) {
+        region__set_err(err, REGION_EEPOCH_NOT_MATCH,
+                        "region %llu epoch is (%llu, %llu), request has "
+                        "(%llu, %llu)",
+                        (unsigned long long)p->desc.id,
+                        (unsigned long long)p->desc.conf_ver,
+                        (unsigned long long)p->desc.version,
+                        (unsigned long long)ctx->conf_ver,
+                        (unsigned long long)ctx->version);
+        if (err) {
+            err->has_region = true;
+            err->region = p->desc;
+        }
+        return REGION_EEPOCH_NOT_MATCH;
+    }
+    *out = p;
+    return 0;
+}
+
+static int key_check(struct region_peer *p, const void *key, size_t len,
+                     struct region_err *err)
+{
+    if (region_desc_contains(&p->desc, key, len))
+        return 0;
+    region__set_err(err, REGION_EKEY_NOT_IN_REGION,
+                    "key (%zu bytes) is not in region %llu", len,
+                    (unsigned long long)p->desc.id);
+    if (err) {
+        err->has_region = true;
+        err->region = p->desc;
+    }
+    return REGION_EKEY_NOT_IN_REGION;
+}
+
+static int leader_check(struct region_store *s, struct region_peer *p,
+                        struct raft_status *st, struct region_err *err)
+{
+    raft_node_status(p->node, st);
+    if (st->role == RAFT_LEADER)
+        return 0;
+    region__set_err(err, REGION_ENOT_LEADER,
+                    "store %llu is not leader of region %llu (leader %llu)",
+                    (unsigned long long)s->opts.store_id,
+                    (unsigned long long)p->desc.id,
+                    (unsigned long long)st->leader);
+    if (err)
+        err->leader = st->leader;
+    return REGION_ENOT_LEADER;
+}
+
+static void notify(struct region_store *s)
+{
+    if (s->opts.transport.notify)
+        s->opts.transport.notify(s->opts.transport.ctx);
+}
+
+/* ---------------------------------------------------------------------
+ * Completions: collected under the lock, run after it is released.
+ */
+static struct region_completion *add_completion(struct region_store *s,
+                                                region_done_fn done, void *ud,
+                                                int rc)
+{
+    if (s->n_done == s->cap_done) {
+        size_t cap = s->cap_done ? 2 * s->cap_done : 64;
+        struct region_completion *d =
+            region__realloc(s->done, cap * sizeof *d);
+        if (d == NULL)
+            return NULL; /* the request is lost; its caller times out */
+        s->done = d;
+        s->cap_done = cap;
+    }
+    struct region_completion *c = &s->done[s->n_done++];
+    memset(c, 0, sizeof *c);
+    c->done = done;
+    c->ud = ud;
+    c->rc = rc;
+    c->err.code = rc;
+    return c;
+}
+
+static void complete_pending(struct region_store *s, struct region_pending *pd,
+                             int rc, const struct region_err *err)
+{
+    struct region_completion *c = add_completion(s, pd->done, pd->ud, rc);
+    if (c && err)
+        c->err = *err;
+    region__free(pd);
+}
+
+/* Unlocks s and runs the completions collected so far. */
+static void unlock_and_complete(struct region_store *s)
+{
+    struct region_completion *done = s->done;
+    size_t n = s->n_done;
+    s->done = NULL;
+    s->n_done = 0;
+    s->cap_done = 0;
+    pthread_mutex_unlock(&s->mu);
+    for (size_t i = 0; i < n; i++) {
+        struct region_completion *c = &done[i];
+        struct region_reply r = {c->rc, &c->err, c->cas_ok, c->prev_exists,
+                                 c->prev, c->prev_len};
+        c->done(c->ud, &r);
+        region__free(c->prev);
+    }
+    region__free(done);
+}
+
+/* ---------------------------------------------------------------------
+ * Peers: creation (fresh or recovered from the engine) and destruction.
+ */
+static void peer_free(struct region_peer *p)
+{
+    if (p == NULL)
+        return;
+    raft_node_destroy(p->node);
+    raft_memstore_destroy(p->ms);
+    region__free(p);
+}
+
+static int engine_get_u64s(struct mvcc_engine *e, const uint8_t *key,
+                           size_t klen, uint64_t *v, size_t n, bool *found)
+{
+    uint8_t *val = NULL;
+    size_t len = 0;
+    int rc = mvcc_engine_get(e, NULL, MVCC_CF_DEFAULT, key, klen, &val, &len);
+    *found = false;
+    if (rc == MVCC_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (len != 8 * n) {
+        mvcc_free(val);
+        return REGION_EDECODE;
+    }
+    for (size_t i = 0; i < n; i++)
+        v[i] = region__get_u64(val + 8 * i);
+    mvcc_free(val);
+    *found = true;
+    return 0;
+}
+
+/* Reload the log of p from the engine into its memstore. */
+static int load_log(struct region_store *s, struct region_peer *p)
+{
+    uint8_t lo[REGION__KEY_LOG_LEN], hi[REGION__KEY_LOG_LEN];
+    region__key_log(lo, p->desc.id, 0);
+    region__key_log(hi, p->desc.id + 1, 0);
+    struct mvcc_iter_opts io = {lo, sizeof lo, hi, sizeof hi};
+    struct mvcc_iter *it = NULL;
+    int rc = mvcc_engine_iter(s->opts.engine, NULL, MVCC_CF_DEFAULT, &io, &it);
+    if (rc != 0)
+        return rc;
+    rc = it->ops->seek_to_first(it);
+    while (rc == 0 && it->ops->valid(it)) {
+        size_t kl, vl;
+        const uint8_t *k = it->ops->key(it, &kl);
+        const uint8_t *v = it->ops->value(it, &vl);
+        if (kl != REGION__KEY_LOG_LEN || vl < 9) {
+            rc = REGION_EDECODE;
+            break;
+        }
+        struct raft_entry e = {
+            .term = region__get_u64(v),
+            .index = region__get_u64(k + 10),
+            .type = v[8],
+            .len = (uint32_t)(vl - 9),
+            .data = (void *)(v + 9),
+        };
+        if (e.len == 0)
+            e.data = NULL;
+        rc = raft_memstore_append(p->ms, &e, 1);
+        if (rc != 0)
+            break;
+        p->last_index = e.index;
+        rc = it->ops->next(it);
+    }
+    mvcc_iter_destroy(it);
+    return rc;
+}
+
+static int peer_create(struct region_store *s, const struct region_desc *d,
+                       bool recover, struct region_peer **out)
+{
+    struct region_peer *p = region__calloc(1, sizeof *p);
+    if (p == NULL)
+        return -ENOMEM;
+    p->desc = *d;
+    int rc = raft_memstore_create(&p->ms);
+    if (rc != 0)
+        goto err;
+    struct raft_conf_state cs;
+    memset(&cs, 0, sizeof cs);
+    for (uint32_t i = 0; i < d->n_stores; i++)
+        cs.voters[i] = d->stores[i];
+    cs.n_voters = (uint8_t)d->n_stores;
+    rc = raft_memstore_bootstrap(p->ms, &cs);
+    if (rc != 0)
+        goto err;
+    p->applied = 1;
+    p->last_index = 1;
+    if (recover) {
+        uint8_t k[REGION__KEY_META_LEN];
+        uint64_t v[3];
+        bool found;
+        region__key_meta(k, 'H', d->id);
+        rc = engine_get_u64s(s->opts.engine, k, sizeof k, v, 3, &found);
+        if (rc != 0)
+            goto err;
+        if (found) {
+            struct raft_hard_state hs = {v[0], v[1], v[2]};
+            raft_memstore_set_hard_state(p->ms, &hs);
+        }
+        region__key_meta(k, 'A', d->id);
+        rc = engine_get_u64s(s->opts.engine, k, sizeof k, v, 1, &found);
+        if (rc != 0)
+            goto err;
+        if (found)
+            p->applied = v[0];
+        rc = load_log(s, p);
+        if (rc != 0)
+            goto err;
+    }
+    struct raft_config c;
+    memset(&c, 0, sizeof c);
+    c.id = s->opts.store_id;
+    c.storage = raft_memstore_storage(p->ms);
+    c.applied = p->applied;
+    c.election_tick = s->opts.election_tick;
+    c.heartbeat_tick = s->opts.heartbeat_tick;
+    c.seed = s->opts.seed * 1000003u + d->id;
+    c.pre_vote = true;
+    c.check_quorum = true;
+    c.read_only = RAFT_READ_LEASE;
+    c.logger = raft_logger;
+    c.logger_ctx = s;
+    c.log_level = s->opts.log_level;
+    rc = raft_node_create(&c, &p->node);
+    if (rc != 0)
+        goto err;
+    struct raft_status st;
+    raft_node_status(p->node, &st);
+    p->term = st.term;
+    p->role = st.role;
+    p->leader = st.leader;
+    *out = p;
+    return 0;
+err:
+    snprintf(s->errmsg, sizeof s->errmsg, "region %llu: %s",
+             (unsigned long long)d->id, region_strerror(rc));
+    peer_free(p);
+    return rc;
+}
+
+/* Insert p keeping the peers sorted by start key. */
+static int peer_insert(struct region_store *s, struct region_peer *p)
+{
+    if (s->n_peers == s->cap_peers) {
+        size_t cap = s->cap_peers ? 2 * s->cap_peers : 16;
+        struct region_peer **a = region__realloc(s->peers, cap * sizeof *a);
+        if (a == NULL)
+            return -ENOMEM;
+        s->peers = a;
+        s->cap_peers = cap;
+    }
+    size_t i = s->n_peers;
+    while (i > 0 && cmp_bytes(s->peers[i - 1]->desc.start,
+                              s->peers[i - 1]->desc.start_len, p->desc.start,
+                              p->desc.start_len) > 0) {
+        s->peers[i] = s->peers[i - 1];
+        i--;
+    }
+    s->peers[i] = p;
+    s->n_peers++;
+    s->stats.regions = s->n_peers;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Open, close, bootstrap.
+ */
+static int recover_regions(struct region_store *s)
+{
+    uint8_t lo[2] = {REGION__LOCAL, 'R'}, hi[2] = {REGION__LOCAL, 'R' + 1};
+    struct mvcc_iter_opts io = {lo, 2, hi, 2};
+    struct mvcc_iter *it = NULL;
+    int rc = mvcc_engine_iter(s->opts.engine, NULL, MVCC_CF_DEFAULT, &io, &it);
+    if (rc != 0)
+        return rc;
+    rc = it->ops->seek_to_first(it);
+    while (rc == 0 && it->ops->valid(it)) {
+        size_t vl;
+        const uint8_t *v = it->ops->value(it, &vl);
+        struct region_desc d;
+        uint8_t state;
+        rc = region__decode_desc(v, vl, &d, &state);
+        if (rc != 0) {
+            snprintf(s->errmsg, sizeof s->errmsg, "malformed region state");
+            break;
+        }
+        if (state == 0) {
+            struct region_peer *p;
+            rc = peer_create(s, &d, true, &p);
+            if (rc != 0)
+                break;
+            rc = peer_insert(s, p);
+            if (rc != 0) {
+                peer_free(p);
+                break;
+            }
+            region__log(s, REGION_LOG_INFO,
+                        "region %llu recovered: applied %llu, last index %llu",
+                        (unsigned long long)d.id,
+                        (unsigned long long)p->applied,
+                        (unsigned long long)p->last_index);
+        }
+        rc = it->ops->next(it);
+    }
+    mvcc_iter_destroy(it);
+    return rc;
+}
+
+static int txn_apply_hook(void *ctx, const struct mvcc_wbatch *batch,
+                          bool sync);
+
+int region_store_open(const struct region_store_opts *opts,
+                      struct region_store **out)
+{
+    if (opts == NULL || opts->store_id == 0 || opts->engine == NULL ||
+        out == NULL)
+        return REGION_EINVAL;
+    struct region_store *s = region__calloc(1, sizeof *s);
+    if (s == NULL)
+        return -ENOMEM;
+    s->opts = *opts;
+    if (s->opts.election_tick <= 0)
+        s->opts.election_tick = 10;
+    if (s->opts.heartbeat_tick <= 0)
+        s->opts.heartbeat_tick = 2;
+    if (s->opts.heartbeat_tick >= s->opts.election_tick)
+        s->opts.heartbeat_tick = 1;
+    if (s->opts.seed == 0)
+        s->opts.seed = opts->store_id;
+    if (s->opts.max_entry_bytes == 0)
+        s->opts.max_entry_bytes = 8u << 20;
+    if (s->opts.max_pending == 0)
+        s->opts.max_pending = 4096;
+    if (s->opts.read_timeout_ticks <= 0)
+        s->opts.read_timeout_ticks = 4 * s->opts.election_tick;
+    pthread_mutex_init(&s->mu, NULL);
+    int rc = region__zengine_create(opts->engine, &s->zeng);
+    if (rc == 0)
+        rc = mvcc_wbatch_create(&s->wb);
+    if (rc == 0)
+        rc = mvcc_wbatch_create(&s->ab);
+    if (rc == 0) {
+        struct mvcc_store_opts mo;
+        memset(&mo, 0, sizeof mo);
+        mo.apply = txn_apply_hook;
+        mo.apply_ctx = s;
+        rc = mvcc_store_open(s->zeng, &mo, &s->mvcc);
+    }
+    if (rc == 0)
+        rc = recover_regions(s);
+    if (rc != 0) {
+        region__log(s, REGION_LOG_ERROR, "open failed: %s (%s)",
+                    region_strerror(rc), s->errmsg);
+        region_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void region_store_close(struct region_store *s)
+{
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->closing = true;
+    struct region_err err;
+    memset(&err, 0, sizeof err);
+    region__set_err(&err, REGION_ECLOSED, "store is closing");
+    for (size_t i = 0; i < s->n_peers; i++) {
+        struct region_peer *p = s->peers[i];
+        while (p->props) {
+            struct region_pending *pd = p->props;
+            p->props = pd->next;
+            complete_pending(s, pd, REGION_ECLOSED, &err);
+        }
+        while (p->reads) {
+            struct region_pending *pd = p->reads;
+            p->reads = pd->next;
+            complete_pending(s, pd, REGION_ECLOSED, &err);
+        }
+    }
+    unlock_and_complete(s);
+    for (size_t i = 0; i < s->n_peers; i++)
+        peer_free(s->peers[i]);
+    region__free(s->peers);
+    for (size_t i = 0; i < s->n_out; i++)
+        region__buf_free(&s->out[i].buf);
+    region__free(s->out);
+    mvcc_store_close(s->mvcc);
+    if (s->zeng)
+        mvcc_engine_destroy(s->zeng);
+    mvcc_wbatch_destroy(s->wb);
+    mvcc_wbatch_destroy(s->ab);
+    pthread_mutex_destroy(&s->mu);
+    region__free(s);
+}
+
+const char *region_store_errmsg(struct region_store *s)
+{
+    return s->errmsg;
+}
+
+static int desc_valid(const struct region_store *s, const struct region_desc *d)
+{
+    if (d->id == 0 || d->n_stores == 0 || d->n_stores > REGION_MAX_PEERS ||
+        d->start_len > REGION_MAX_BOUND || d->end_len > REGION_MAX_BOUND)
+        return REGION_EINVAL;
+    if (d->end_len != 0 &&
+        cmp_bytes(d->start, d->start_len, d->end, d->end_len) >= 0)
+        return REGION_EINVAL;
+    bool member = false;
+    for (uint32_t i = 0; i < d->n_stores; i++) {
+        if (d->stores[i] == 0)
+            return REGION_EINVAL;
+        for (uint32_t j = 0; j < i; j++)
+            if (d->stores[j] == d->stores[i])
+                return REGION_EINVAL;
+        member |= d->stores[i] == s->opts.store_id;
+    }
+    return member ? 0 : REGION_EINVAL;
+}
+
+int region_store_bootstrap(struct region_store *s, const struct region_desc *d)
+{
+    if (s == NULL || d == NULL)
+        return REGION_EINVAL;
+    pthread_mutex_lock(&s->mu);
+    int rc = desc_valid(s, d);
+    struct region_peer *p = NULL;
+    struct region_buf b = {0};
+    if (rc != 0) {
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "bad region: empty id, range, or this store not a peer");
+        goto out;
+    }
+    if (find_peer(s, d->id)) {
+        rc = REGION_EEXISTS;
+        snprintf(s->errmsg, sizeof s->errmsg, "region %llu exists",
+                 (unsigned long long)d->id);
+        goto out;
+    }
+    for (size_t i = 0; i < s->n_peers; i++) {
+        if (desc_overlap(&s->peers[i]->desc, d)) {
+            rc = REGION_EINVAL;
+            snprintf(s->errmsg, sizeof s->errmsg,
+                     "region %llu overlaps region %llu",
+                     (unsigned long long)d->id,
+                     (unsigned long long)s->peers[i]->desc.id);
+            goto out;
+        }
+    }
+    rc = region__encode_desc(&b, d, 0);
+    uint8_t k[REGION__KEY_META_LEN];
+    region__key_meta(k, 'R', d->id);
+    mvcc_wbatch_clear(s->wb);
+    if (rc == 0)
+        rc = mvcc_wbatch_put(s->wb, MVCC_CF_DEFAULT, k, sizeof k, b.data, b.len);
+    if (rc == 0)
+        rc = mvcc_engine_write(s->opts.engine, s->wb, !s->opts.no_sync);
+    mvcc_wbatch_clear(s->wb);
+    if (rc != 0) {
+        snprintf(s->errmsg, sizeof s->errmsg, "writing region state: %s",
+                 mvcc_engine_errmsg(s->opts.engine));
+        goto out;
+    }
+    rc = peer_create(s, d, false, &p);
+    if (rc == 0) {
+        rc = peer_insert(s, p);
+        if (rc != 0)
+            peer_free(p);
+    }
+out:
+    region__buf_free(&b);
+    pthread_mutex_unlock(&s->mu);
+    if (rc == 0)
+        notify(s);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Ticks and incoming messages.
+ */
+static void fail_reads(struct region_store *s, struct region_peer *p, int code,
+                       bool only_old)
+{
+    struct region_pending **pp = &p->reads;
+    while (*pp) {
+        struct region_pending *pd = *pp;
+        if (only_old && pd->age < s->opts.read_timeout_ticks) {
+            pp = &pd->next;
+            continue;
+        }
+        *pp = pd->next;
+        struct region_err err;
+        memset(&err, 0, sizeof err);
+        region__set_err(&err, code,
+                        "read on region %llu not confirmed (leader %llu)",
+                        (unsigned long long)p->desc.id,
+                        (unsigned long long)p->leader);
+        err.leader = p->leader == s->opts.store_id ? 0 : p->leader;
+        complete_pending(s, pd, code, &err);
+    }
+}
+
+int region_store_tick(struct region_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int rc = 0;
+    for (size_t i = 0; i < s->n_peers; i++) {
+        struct region_peer *p = s->peers[i];
+        int r = raft_node_tick(p->node);
+        if (r != 0 && rc == 0)
+            rc = r;
+        for (struct region_pending *pd = p->reads; pd; pd = pd->next)
+            pd->age++;
+        fail_reads(s, p, REGION_ENOT_LEADER, true);
+    }
+    unlock_and_complete(s);
+    return rc;
+}
+
+int region_store_receive(struct region_store *s, const void *buf, size_t len)
+{
+    uint64_t from;
+    size_t n;
+    int rc = region_msgs_check(buf, len, &from, &n);
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock(&s->mu);
+    size_t off = 0;
+    struct region_wire_msg wm;
+    while (region__msgs_next(buf, len, &off, &wm) == 0) {
+        struct region_peer *p = find_peer(s, wm.region_id);
+        if (p == NULL) {
+            region__log(s, REGION_LOG_DEBUG,
+                        "message for unknown region %llu from store %llu",
+                        (unsigned long long)wm.region_id,
+                        (unsigned long long)from);
+            continue;
+        }
+        struct raft_message *m = NULL;
+        int r = raft_msg_decode(wm.raft, wm.raft_len, &m);
+        if (r != 0) {
+            rc = REGION_EDECODE;
+            continue;
+        }
+        s->stats.msgs_received++;
+        if (m->to == s->opts.store_id && m->from == from)
+            (void)raft_node_step(p->node, m); /* refusals are informational */
+        raft_msg_free(m);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * The loop.
+ */
+static struct region_outbox *outbox(struct region_store *s, uint64_t to)
+{
+    for (size_t i = 0; i < s->n_out; i++)
+        if (s->out[i].store == to)
+            return &s->out[i];
+    if (s->n_out == s->cap_out) {
+        size_t cap = s->cap_out ? 2 * s->cap_out : 8;
+        struct region_outbox *o = region__realloc(s->out, cap * sizeof *o);
+        if (o == NULL)
+            return NULL;
+        s->out = o;
+        s->cap_out = cap;
+    }
+    struct region_outbox *o = &s->out[s->n_out++];
+    memset(o, 0, sizeof *o);
+    o->store = to;
+    return o;
+}
+
+static void queue_msgs(struct region_store *s, struct region_peer *p,
+                       const struct raft_message *ms, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct region_outbox *o = outbox(s, ms[i].to);
+        if (o == NULL)
+            continue; /* lost: Raft retries */
+        if (o->count == 0) {
+            o->buf.len = 0;
+            o->buf.oom = false;
+            region__msgs_begin(&o->buf, s->opts.store_id);
+        }
+        struct region_wire_msg wm = {p->desc.id, p->desc.conf_ver,
+                                     p->desc.version, NULL, 0};
+        region__msgs_add(&o->buf, &wm, &ms[i]);
+        o->count++;
+    }
+}
+
+static void flush_outboxes(struct region_store *s)
+{
+    for (size_t i = 0; i < s->n_out; i++) {
+        struct region_outbox *o = &s->out[i];
+        if (o->count == 0)
+            continue;
+        region__msgs_finish(&o->buf, o->count);
+        if (!o->buf.oom && s->opts.transport.send)
+            s->opts.transport.send(s->opts.transport.ctx, o->store,
+                                   o->buf.data, o->buf.len);
+        s->stats.msgs_sent += o->count;
+        o->count = 0;
+        o->buf.len = 0;
+        o->buf.oom = false;
+    }
+}
+
+/* Raft entries and hard state of one ready into s->wb. */
+static int persist_ready(struct region_store *s, struct region_peer *p,
+                         const struct raft_ready *rd)
+{
+    int rc = 0;
+    uint8_t k[REGION__KEY_LOG_LEN], k2[REGION__KEY_LOG_LEN];
+    struct region_buf v = {0};
+    for (size_t i = 0; i < rd->n_entries && rc == 0; i++) {
+        const struct raft_entry *e = &rd->entries[i];
+        region__key_log(k, p->desc.id, e->index);
+        v.len = 0;
+        region__buf_u64(&v, e->term);
+        region__buf_u8(&v, (uint8_t)e->type);
+        region__buf_put(&v, e->data, e->len);
+        if (v.oom)
+            rc = -ENOMEM;
+        else
+            rc = mvcc_wbatch_put(s->wb, MVCC_CF_DEFAULT, k, sizeof k, v.data,
+                                 v.len);
+    }
+    if (rc == 0 && rd->n_entries > 0) {
+        raft_index last = rd->entries[rd->n_entries - 1].index;
+        if (last < p->last_index) {
+            /* a conflicting suffix was replaced: drop what lies past it */
+            region__key_log(k, p->desc.id, last + 1);
+            region__key_log(k2, p->desc.id, p->last_index + 1);
+            rc = mvcc_wbatch_delete_range(s->wb, MVCC_CF_DEFAULT, k, sizeof k,
+                                          k2, sizeof k2);
+        }
+    }
+    if (rc == 0 && rd->hard_changed) {
+        uint8_t hk[REGION__KEY_META_LEN], hv[24];
+        region__key_meta(hk, 'H', p->desc.id);
+        region__put_u64(hv, rd->hs.term);
+        region__put_u64(hv + 8, rd->hs.vote);
+        region__put_u64(hv + 16, rd->hs.commit);
+        rc = mvcc_wbatch_put(s->wb, MVCC_CF_DEFAULT, hk, sizeof hk, hv, 24);
+    }
+    region__buf_free(&v);
+    return rc;
+}
+
+/* Flush the apply batch (so a CAS reads what came before it). */
+static int flush_apply(struct region_store *s)
+{
+    if (mvcc_wbatch_count(s->ab) == 0)
+        return 0;
+    int rc = mvcc_engine_write(s->opts.engine, s->ab, false);
+    mvcc_wbatch_clear(s->ab);
+    return rc;
+}
+
+struct apply_out {
+    int rc;                /* command outcome */
+    struct region_err err; /* its detail */
+    bool cas_ok;           /* CAS */
+    bool prev_exists;      /* CAS */
+    uint8_t *prev;         /* CAS previous value (mvcc_malloc'd) */
+    size_t prev_len;       /* its length */
+};
+
+/* Apply one command entry into s->ab. Returns an engine error (fatal for
+ * the iteration); the command's own outcome goes to out. */
+static int apply_cmd(struct region_store *s, struct region_peer *p,
+                     const struct raft_entry *e, struct mvcc_wbatch *tmp,
+                     struct apply_out *out)
+{
+    struct region_cmd c;
+    memset(out, 0, sizeof *out);
+    if (region__cmd_decode(e->data, e->len, &c) != 0 ||
+        c.region_id != p->desc.id) {
+        region__set_err(&out->err, REGION_EDECODE,
+                        "region %llu: malformed command at index %llu",
+                        (unsigned long long)p->desc.id,
+                        (unsigned long long)e->index);
+        out->rc = REGION_EDECODE;
+        return 0;
+    }
+    if (c.version != p->desc.version) {
+        out->rc = REGION_EEPOCH_NOT_MATCH;
+        region__set_err(&out->err, out->rc, "region %llu changed version",
+                        (unsigned long long)p->desc.id);
+        out->err.has_region = true;
+        out->err.region = p->desc;
+        return 0;
+    }
+    if (c.type == REGION_CMD_CAS) {
+        int rc = flush_apply(s);
+        if (rc != 0)
+            return rc;
+        uint8_t *key = region__malloc(c.key_len + 1);
+        if (key == NULL)
+            return -ENOMEM;
+        key[0] = REGION__RAW;
+        memcpy(key + 1, c.key, c.key_len);
+        uint8_t *cur = NULL;
+        size_t cur_len = 0;
+        rc = mvcc_engine_get(s->opts.engine, NULL, MVCC_CF_DEFAULT, key,
+                             c.key_len + 1, &cur, &cur_len);
+        if (rc != 0 && rc != MVCC_NOTFOUND) {
+            region__free(key);
+            return rc;
+        }
+        bool exists = rc == 0;
+        bool match = exists == c.expect_exists &&
+                     (!exists || (cur_len == c.expect_len &&
+                                  (cur_len == 0 ||
+                                   memcmp(cur, c.expect, cur_len) == 0)));
+        rc = 0;
+        if (match && c.del)
+            rc = mvcc_wbatch_delete(s->ab, MVCC_CF_DEFAULT, key, c.key_len + 1);
+        else if (match)
+            rc = mvcc_wbatch_put(s->ab, MVCC_CF_DEFAULT, key, c.key_len + 1,
+                                 c.value, c.value_len);
+        region__free(key);
+        out->cas_ok = match;
+        out->prev_exists = exists;
+        out->prev = cur;
+        out->prev_len = cur_len;
+        return rc;
+    }
+    mvcc_wbatch_clear(tmp);
+    int rc = mvcc_wbatch_decode(tmp, c.body, c.body_len);
+    if (rc != 0) {
+        out->rc = REGION_EDECODE;
+        region__set_err(&out->err, out->rc, "malformed batch at index %llu",
+                        (unsigned long long)e->index);
+        return 0;
+    }
+    return region__wbatch_prefixed(s->ab, tmp,
+                                   c.type == REGION_CMD_RAW ? REGION__RAW
+                                                            : REGION__TXN);
+}
+
+static int apply_committed(struct region_store *s, struct region_peer *p,
+                           const struct raft_ready *rd,
+                           struct mvcc_wbatch *tmp)
+{
+    int rc = 0;
+    raft_index last = p->applied;
+    for (size_t i = 0; i < rd->n_committed && rc == 0; i++) {
+        const struct raft_entry *e = &rd->committed[i];
+        if (e->index <= p->applied)
+            continue;
+        struct apply_out ao;
+        memset(&ao, 0, sizeof ao);
+        if (e->type == RAFT_ENTRY_NORMAL && e->len > 0)
+            rc = apply_cmd(s, p, e, tmp, &ao);
+        if (rc != 0) {
+            mvcc_free(ao.prev);
+            break;
+        }
+        last = e->index;
+        s->stats.applied++;
+        /* answer the proposals up to this index */
+        while (p->props && p->props->index <= e->index) {
+            struct region_pending *pd = p->props;
+            p->props = pd->next;
+            if (p->props == NULL)
+                p->props_tail = NULL;
+            p->n_props--;
+            if (pd->index == e->index && pd->term == e->term) {
+                struct region_completion *c =
+                    add_completion(s, pd->done, pd->ud, ao.rc);
+                if (c) {
+                    c->err = ao.err;
+                    c->cas_ok = ao.cas_ok;
+                    c->prev_exists = ao.prev_exists;
+                    if (ao.prev) {
+                        c->prev = region__memdup(ao.prev, ao.prev_len);
+                        c->prev_len = c->prev ? ao.prev_len : 0;
+                    }
+                }
+                region__free(pd);
+            } else {
+                struct region_err err;
+                memset(&err, 0, sizeof err);
+                region__set_err(&err, REGION_ESTALE_COMMAND,
+                                "region %llu: index %llu was taken by "
+                                "another term",
+                                (unsigned long long)p->desc.id,
+                                (unsigned long long)pd->index);
+                complete_pending(s, pd, REGION_ESTALE_COMMAND, &err);
+            }
+        }
+        mvcc_free(ao.prev);
+    }
+    if (rc == 0 && last != p->applied) {
+        uint8_t k[REGION__KEY_META_LEN], v[8];
+        region__key_meta(k, 'A', p->desc.id);
+        region__put_u64(v, last);
+        rc = mvcc_wbatch_put(s->ab, MVCC_CF_DEFAULT, k, sizeof k, v, 8);
+        p->applied = last;
+    }
+    return rc;
+}
+
+static void serve_reads(struct region_store *s, struct region_peer *p)
+{
+    struct region_pending **pp = &p->reads;
+    while (*pp) {
+        struct region_pending *pd = *pp;
+        if (pd->read_index == 0 || pd->read_index > p->applied) {
+            pp = &pd->next;
+            continue;
+        }
+        *pp = pd->next;
+        s->stats.reads++;
+        complete_pending(s, pd, 0, NULL);
+    }
+}
+
+bool region_store_has_work(struct region_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool any = false;
+    for (size_t i = 0; i < s->n_peers && !any; i++)
+        any = raft_node_has_ready(s->peers[i]->node);
+    pthread_mutex_unlock(&s->mu);
+    return any;
+}
+
+int region_store_process(struct region_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int rc = 0;
+    size_t n = 0;
+    struct raft_ready *rds = NULL;
+    struct region_peer **ps = NULL;
+    struct mvcc_wbatch *tmp = NULL;
+    for (size_t i = 0; i < s->n_peers; i++)
+        if (raft_node_has_ready(s->peers[i]->node))
+            n++;
+    if (n == 0)
+        goto out;
+    rds = region__calloc(n, sizeof *rds);
+    ps = region__calloc(n, sizeof *ps);
+    if (rds == NULL || ps == NULL || mvcc_wbatch_create(&tmp) != 0) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    s->stats.loop_iters++;
+    /* 1. collect every region's ready; persist entries and hard states */
+    size_t got = 0;
+    bool sync = false;
+    mvcc_wbatch_clear(s->wb);
+    for (size_t i = 0; i < s->n_peers && rc == 0; i++) {
+        struct region_peer *p = s->peers[i];
+        if (!raft_node_has_ready(p->node))
+            continue;
+        if (raft_node_ready(p->node, &rds[got]) != 0)
+            continue; /* -ENOMEM: try again next iteration */
+        ps[got] = p;
+        rc = persist_ready(s, p, &rds[got]);
+        sync |= rds[got].must_sync;
+        got++;
+    }
+    if (rc == 0 && mvcc_wbatch_count(s->wb) > 0) {
+        bool do_sync = sync && !s->opts.no_sync;
+        rc = mvcc_engine_write(s->opts.engine, s->wb, do_sync);
+        if (do_sync)
+            s->stats.syncs++;
+    }
+    mvcc_wbatch_clear(s->wb);
+    if (rc != 0) {
+        snprintf(s->errmsg, sizeof s->errmsg, "raft state write failed: %s",
+                 mvcc_engine_errmsg(s->opts.engine));
+        region__log(s, REGION_LOG_ERROR, "%s", s->errmsg);
+        /* nothing was acknowledged: drop the readies (destroying a node
+         * with a ready outstanding is a crash; here the store must stop) */
+        goto out;
+    }
+    /* 2. the log cache follows; messages go out (all after the sync) */
+    for (size_t i = 0; i < got && rc == 0; i++) {
+        struct region_peer *p = ps[i];
+        struct raft_ready *rd = &rds[i];
+        if (rd->snapshot) {
+            (void)raft_memstore_apply_snapshot(p->ms, rd->snapshot);
+            region__log(s, REGION_LOG_WARN,
+                        "region %llu: snapshot at %llu installed without data "
+                        "(snapshots are not implemented)",
+                        (unsigned long long)p->desc.id,
+                        (unsigned long long)rd->snapshot->meta.index);
+            if (rd->snapshot->meta.index > p->applied)
+                p->applied = rd->snapshot->meta.index;
+        }
+        if (rd->n_entries > 0) {
+            rc = raft_memstore_append(p->ms, rd->entries, rd->n_entries);
+            p->last_index = rd->entries[rd->n_entries - 1].index;
+        }
+        if (rd->hard_changed) {
+            raft_memstore_set_hard_state(p->ms, &rd->hs);
+            p->term = rd->hs.term;
+        }
+        if (rd->soft_changed) {
+            p->role = rd->role;
+            p->leader = rd->leader;
+            if (p->role != RAFT_LEADER)
+                fail_reads(s, p, REGION_ENOT_LEADER, false);
+        }
+        queue_msgs(s, p, rd->messages, rd->n_messages);
+        queue_msgs(s, p, rd->after, rd->n_after);
+    }
+    flush_outboxes(s);
+    /* 3. apply committed entries, learn read indexes */
+    mvcc_wbatch_clear(s->ab);
+    for (size_t i = 0; i < got && rc == 0; i++) {
+        struct region_peer *p = ps[i];
+        struct raft_ready *rd = &rds[i];
+        rc = apply_committed(s, p, rd, tmp);
+        for (size_t j = 0; j < rd->n_reads; j++)
+            for (struct region_pending *pd = p->reads; pd; pd = pd->next)
+                if (pd->read_ctx == rd->reads[j].context)
+                    pd->read_index = rd->reads[j].index;
+    }
+    if (rc == 0)
+        rc = flush_apply(s);
+    if (rc != 0) {
+        snprintf(s->errmsg, sizeof s->errmsg, "apply failed: %s",
+                 region_strerror(rc));
+        region__log(s, REGION_LOG_ERROR, "%s", s->errmsg);
+        goto out;
+    }
+    /* 4. acknowledge; answer reads whose index is applied */
+    for (size_t i = 0; i < got; i++) {
+        raft_node_advance(ps[i]->node, &rds[i]);
+        serve_reads(s, ps[i]);
+    }
+    got = 0;
+out:
+    mvcc_wbatch_destroy(tmp);
+    region__free(rds);
+    region__free(ps);
+    s->stats.leaders = 0;
+    for (size_t i = 0; i < s->n_peers; i++)
+        s->stats.leaders += s->peers[i]->role == RAFT_LEADER;
+    unlock_and_complete(s);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Proposals and reads.
+ */
+static int propose(struct region_store *s, struct region_peer *p,
+                   const struct region_buf *cmd, region_done_fn done,
+                   void *ud, struct region_err *err)
+{
+    struct raft_status st;
+    int rc = leader_check(s, p, &st, err);
+    if (rc != 0)
+        return rc;
+    if (cmd->len > s->opts.max_entry_bytes) {
+        region__set_err(err, REGION_EENTRY_TOO_LARGE,
+                        "command of %zu bytes exceeds %u", cmd->len,
+                        s->opts.max_entry_bytes);
+        return REGION_EENTRY_TOO_LARGE;
+    }
+    if (p->n_props >= s->opts.max_pending) {
+        region__set_err(err, REGION_ESERVER_BUSY,
+                        "region %llu has %u proposals waiting",
+                        (unsigned long long)p->desc.id, p->n_props);
+        return REGION_ESERVER_BUSY;
+    }
+    struct region_pending *pd = region__calloc(1, sizeof *pd);
+    if (pd == NULL)
+        return -ENOMEM;
+    raft_index index = 0;
+    rc = raft_node_propose(p->node, cmd->data, (uint32_t)cmd->len, &index);
+    if (rc != 0 || index == 0) {
+        region__free(pd);
+        if (rc == RAFT_ETOOBIG) {
+            region__set_err(err, REGION_ESERVER_BUSY,
+                            "region %llu: too many uncommitted bytes",
+                            (unsigned long long)p->desc.id);
+            return REGION_ESERVER_BUSY;
+        }
+        region__set_err(err, REGION_ENOT_LEADER,
+                        "region %llu refused the proposal: %s",
+                        (unsigned long long)p->desc.id, raft_strerror(rc));
+        if (err)
+            err->leader = 0;
+        return REGION_ENOT_LEADER;
+    }
+    pd->index = index;
+    pd->term = st.term;
+    pd->done = done;
+    pd->ud = ud;
+    if (p->props_tail)
+        p->props_tail->next = pd;
+    else
+        p->props = pd;
+    p->props_tail = pd;
+    p->n_props++;
+    s->stats.proposals++;
+    return 0;
+}
+
+static int clear_err(struct region_err *err)
+{
+    if (err)
+        memset(err, 0, sizeof *err);
+    return 0;
+}
+
+int region_raw_write(struct region_store *s, const struct region_ctx *ctx,
+                     const struct region_op *ops, size_t n,
+                     region_done_fn done, void *ud, struct region_err *err)
+{
+    clear_err(err);
+    if (s == NULL || ctx == NULL || (ops == NULL && n > 0) || done == NULL)
+        return REGION_EINVAL;
+    struct mvcc_wbatch *b = NULL;
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    struct region_buf cmd = {0};
+    int rc = mvcc_wbatch_create(&b);
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock(&s->mu);
+    struct region_peer *p;
+    rc = region_lookup(s, ctx, &p, err);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const struct region_op *op = &ops[i];
+        rc = key_check(p, op->key, op->key_len, err);
+        if (rc != 0)
+            break;
+        switch (op->type) {
+        case REGION_OP_PUT:
+            rc = mvcc_wbatch_put(b, MVCC_CF_DEFAULT, op->key, op->key_len,
+                                 op->value, op->value_len);
+            break;
+        case REGION_OP_DELETE:
+            rc = mvcc_wbatch_delete(b, MVCC_CF_DEFAULT, op->key, op->key_len);
+            break;
+        case REGION_OP_DELETE_RANGE: {
+            const void *end = op->value;
+            size_t end_len = op->value_len;
+            if (end_len == 0) {
+                end = p->desc.end; /* to the region's end (maybe open) */
+                end_len = p->desc.end_len;
+            } else if (p->desc.end_len != 0 &&
+                       cmp_bytes(end, end_len, p->desc.end,
+                                 p->desc.end_len) > 0) {
+                rc = REGION_EKEY_NOT_IN_REGION;
+                region__set_err(err, rc, "range end past region %llu",
+                                (unsigned long long)p->desc.id);
+                if (err) {
+                    err->has_region = true;
+                    err->region = p->desc;
+                }
+                break;
+            }
+            rc = mvcc_wbatch_delete_range(b, MVCC_CF_DEFAULT, op->key,
+                                          op->key_len, end_len ? end : "",
+                                          end_len);
+            break;
+        }
+        default:
+            rc = REGION_EINVAL;
+            region__set_err(err, rc, "unknown op type %d", op->type);
+        }
+    }
+    if (rc == 0)
+        rc = mvcc_wbatch_encode(b, &body, &body_len);
+    if (rc == 0) {
+        struct region_cmd c = {.type = REGION_CMD_RAW,
+                               .region_id = p->desc.id,
+                               .version = p->desc.version,
+                               .conf_ver = p->desc.conf_ver,
+                               .body = body,
+                               .body_len = body_len};
+        rc = region__cmd_encode(&cmd, &c);
+    }
+    if (rc == 0)
+        rc = propose(s, p, &cmd, done, ud, err);
+    pthread_mutex_unlock(&s->mu);
+    mvcc_free(body);
+    mvcc_wbatch_destroy(b);
+    region__buf_free(&cmd);
+    if (rc == 0)
+        notify(s);
+    else if (err && err->code == 0)
+        region__set_err(err, rc, "%s", region_strerror(rc));
+    return rc;
+}
+
+int region_raw_cas(struct region_store *s, const struct region_ctx *ctx,
+                   const void *key, size_t key_len, bool expect_exists,
+                   const void *expect, size_t expect_len, bool del,
+                   const void *value, size_t value_len, region_done_fn done,
+                   void *ud, struct region_err *err)
+{
+    clear_err(err);
+    if (s == NULL || ctx == NULL || done == NULL)
+        return REGION_EINVAL;
+    struct region_buf cmd = {0};
+    pthread_mutex_lock(&s->mu);
+    struct region_peer *p;
+    int rc = region_lookup(s, ctx, &p, err);
+    if (rc == 0)
+        rc = key_check(p, key, key_len, err);
+    if (rc == 0) {
+        struct region_cmd c = {.type = REGION_CMD_CAS,
+                               .region_id = p->desc.id,
+                               .version = p->desc.version,
+                               .conf_ver = p->desc.conf_ver,
+                               .expect_exists = expect_exists,
+                               .del = del,
+                               .key = key,
+                               .key_len = key_len,
+                               .expect = expect,
+                               .expect_len = expect_len,
+                               .value = value,
+                               .value_len = value_len};
+        rc = region__cmd_encode(&cmd, &c);
+    }
+    if (rc == 0)
+        rc = propose(s, p, &cmd, done, ud, err);
+    pthread_mutex_unlock(&s->mu);
+    region__buf_free(&cmd);
+    if (rc == 0)
+        notify(s);
+    return rc;
+}
+
+int region_read(struct region_store *s, const struct region_ctx *ctx,
+                region_done_fn done, void *ud, struct region_err *err)
+{
+    clear_err(err);
+    if (s == NULL || ctx == NULL || done == NULL)
+        return REGION_EINVAL;
+    pthread_mutex_lock(&s->mu);
+    struct region_peer *p;
+    struct raft_status st;
+    int rc = region_lookup(s, ctx, &p, err);
+    if (rc == 0)
+        rc = leader_check(s, p, &st, err);
+    struct region_pending *pd = NULL;
+    if (rc == 0) {
+        pd = region__calloc(1, sizeof *pd);
+        if (pd == NULL)
+            rc = -ENOMEM;
+    }
+    if (rc == 0) {
+        /* unique in the group: this store's id in the high bits */
+        pd->read_ctx = (s->opts.store_id << 40) | (++s->read_seq & 0xffffffffffULL);
+        pd->done = done;
+        pd->ud = ud;
+        rc = raft_node_read_index(p->node, pd->read_ctx);
+        if (rc != 0) {
+            region__free(pd);
+            region__set_err(err, REGION_ENOT_LEADER, "read index refused: %s",
+                            raft_strerror(rc));
+            rc = REGION_ENOT_LEADER;
+        } else {
+            pd->next = p->reads;
+            p->reads = pd;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (rc == 0)
+        notify(s);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Reads of applied state.
+ */
+int region_check_key(struct region_store *s, const struct region_ctx *ctx,
+                     const void *key, size_t len, struct region_err *err)
+{
+    clear_err(err);
+    pthread_mutex_lock(&s->mu);
+    struct region_peer *p;
+    int rc = region_lookup(s, ctx, &p, err);
+    if (rc == 0)
+        rc = key_check(p, key, len, err);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int region_raw_get(struct region_store *s, const struct region_ctx *ctx,
+                   const void *key, size_t key_len, uint8_t **value,
+                   size_t *value_len, struct region_err *err)
+{
+    int rc = region_check_key(s, ctx, key, key_len, err);
+    if (rc != 0)
+        return rc;
+    uint8_t *k = region__malloc(key_len + 1);
+    if (k == NULL)
+        return -ENOMEM;
+    k[0] = REGION__RAW;
+    if (key_len)
+        memcpy(k + 1, key, key_len);
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    rc = mvcc_engine_get(s->opts.engine, NULL, MVCC_CF_DEFAULT, k, key_len + 1,
+                         &v, &vl);
+    region__free(k);
+    if (rc == 0) {
+        *value = region__memdup(v, vl);
+        *value_len = vl;
+        mvcc_free(v);
+        if (*value == NULL)
+            rc = -ENOMEM;
+    }
+    return rc;
+}
+
+void region_kvs_free(struct region_kv *kvs, size_t n)
+{
+    if (kvs == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        region__free(kvs[i].key);
+        region__free(kvs[i].value);
+    }
+    region__free(kvs);
+}
+
+int region_raw_scan(struct region_store *s, const struct region_ctx *ctx,
+                    const void *start, size_t start_len, const void *end,
+                    size_t end_len, size_t limit, bool key_only,
+                    struct region_kv **out, size_t *n, struct region_err *err)
+{
+    clear_err(err);
+    *out = NULL;
+    *n = 0;
+    pthread_mutex_lock(&s->mu);
+    struct region_peer *p;
+    int rc = region_lookup(s, ctx, &p, err);
+    struct region_desc d;
+    if (rc == 0)
+        d = p->desc;
+    pthread_mutex_unlock(&s->mu);
+    if (rc != 0)
+        return rc;
+    /* clip [start, end) to the region */
+    struct region_buf lo = {0}, hi = {0};
+    region__buf_u8(&lo, REGION__RAW);
+    if (cmp_bytes(start, start_len, d.start, d.start_len) < 0)
+        region__buf_put(&lo, d.start, d.start_len);
+    else
+        region__buf_put(&lo, start, start_len);
+    if (end_len == 0 || (d.end_len != 0 &&
+                         cmp_bytes(end, end_len, d.end, d.end_len) > 0)) {
+        end = d.end;
+        end_len = d.end_len;
+    }
+    if (end_len == 0) {
+        region__buf_u8(&hi, REGION__RAW + 1);
+    } else {
+        region__buf_u8(&hi, REGION__RAW);
+        region__buf_put(&hi, end, end_len);
+    }
+    struct region_kv *kvs = NULL;
+    size_t cnt = 0, cap = 0;
+    struct mvcc_iter *it = NULL;
+    if (lo.oom || hi.oom) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    struct mvcc_iter_opts io = {lo.data, lo.len, hi.data, hi.len};
+    rc = mvcc_engine_iter(s->opts.engine, NULL, MVCC_CF_DEFAULT, &io, &it);
+    if (rc != 0)
+        goto out;
+    rc = it->ops->seek_to_first(it);
+    while (rc == 0 && it->ops->valid(it) && (limit == 0 || cnt < limit)) {
+        if (cnt == cap) {
+            cap = cap ? 2 * cap : 16;
+            struct region_kv *k2 = region__realloc(kvs, cap * sizeof *k2);
+            if (k2 == NULL) {
+                rc = -ENOMEM;
+                break;
+            }
+            kvs = k2;
+        }
+        size_t kl, vl = 0;
+        const uint8_t *k = it->ops->key(it, &kl);
+        const uint8_t *v = key_only ? NULL : it->ops->value(it, &vl);
+        struct region_kv *kv = &kvs[cnt];
+        memset(kv, 0, sizeof *kv);
+        kv->key = region__memdup(k + 1, kl - 1);
+        kv->key_len = kl - 1;
+        if (!key_only) {
+            kv->value = region__memdup(v, vl);
+            kv->value_len = vl;
+        }
+        cnt++;
+        if (kv->key == NULL || (!key_only && kv->value == NULL)) {
+            rc = -ENOMEM;
+            break;
+        }
+        rc = it->ops->next(it);
+    }
+out:
+    mvcc_iter_destroy(it);
+    region__buf_free(&lo);
+    region__buf_free(&hi);
+    if (rc != 0) {
+        region_kvs_free(kvs, cnt);
+        return rc;
+    }
+    *out = kvs;
+    *n = cnt;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Inspection and leadership.
+ */
+int region_store_campaign(struct region_store *s, uint64_t region_id)
+{
+    pthread_mutex_lock(&s->mu);
+    struct region_peer *p = find_peer(s, region_id);
+    int rc = p ? raft_node_campaign(p->node) : REGION_ENOT_FOUND;
+    pthread_mutex_unlock(&s->mu);
+    notify(s);
+    return rc;
+}
+
+int region_store_transfer_leader(struct region_store *s, uint64_t region_id,
+                                 uint64_t to)
+{
+    pthread_mutex_lock(&s->mu);
+    struct region_peer *p = find_peer(s, region_id);
+    int rc = p ? raft_node_transfer_leader(p->node, to) : REGION_ENOT_FOUND;
+    pthread_mutex_unlock(&s->mu);
+    notify(s);
+    return rc;
+}
+
+int region_store_region(struct region_store *s, uint64_t region_id,
+                        struct region_desc *out, uint64_t *leader)
+{
+    pthread_mutex_lock(&s->mu);
+    struct region_peer *p = find_peer(s, region_id);
+    if (p) {
+        if (out)
+            *out = p->desc;
+        if (leader)
+            *leader = p->leader;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return p ? 0 : REGION_ENOT_FOUND;
+}
+
+int region_store_locate(struct region_store *s, const void *key, size_t len,
+                        struct region_desc *out, uint64_t *leader)
+{
+    pthread_mutex_lock(&s->mu);
+    struct region_peer *p = NULL;
+    size_t lo = 0, hi = s->n_peers;
+    while (lo < hi) { /* last region whose start <= key */
+        size_t mid = (lo + hi) / 2;
+        if (cmp_bytes(s->peers[mid]->desc.start, s->peers[mid]->desc.start_len,
+                      key, len) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo > 0 && region_desc_contains(&s->peers[lo - 1]->desc, key, len))
+        p = s->peers[lo - 1];
+    if (p) {
+        if (out)
+            *out = p->desc;
+        if (leader)
+            *leader = p->leader;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return p ? 0 : REGION_ENOT_FOUND;
+}
+
+int region_store_regions(struct region_store *s, struct region_desc *out,
+                         size_t cap, size_t *n)
+{
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->n_peers && i < cap; i++)
+        out[i] = s->peers[i]->desc;
+    *n = s->n_peers;
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+bool region_store_is_leader(struct region_store *s, uint64_t region_id)
+{
+    pthread_mutex_lock(&s->mu);
+    struct region_peer *p = find_peer(s, region_id);
+    bool yes = false;
+    if (p) {
+        struct raft_status st;
+        raft_node_status(p->node, &st);
+        yes = st.role == RAFT_LEADER;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return yes;
+}
+
+void region_store_stats(struct region_store *s, struct region_store_stats *st)
+{
+    pthread_mutex_lock(&s->mu);
+    *st = s->stats;
+    pthread_mutex_unlock(&s->mu);
+}
+
+struct mvcc_store *region_store_mvcc(struct region_store *s)
+{
+    return s->mvcc;
+}
+
+/* ---------------------------------------------------------------------
+ * Transactional commands: libmvcc's batches through Raft, blocking.
+ */
+struct txn_wait {
+    pthread_mutex_t mu;    /* guards the rest */
+    pthread_cond_t cv;     /* signalled on completion */
+    bool done;             /* completed */
+    int rc;                /* outcome */
+    struct region_err err; /* detail */
+};
+
+struct txn_tls {
+    struct region_store *s;      /* store of the running command */
+    struct region_ctx ctx;       /* its region */
+    struct region_err *err;      /* where region errors go */
+};
+static _Thread_local struct txn_tls *cur_txn;
+
+static void wait_done(void *ud, const struct region_reply *r)
+{
+    struct txn_wait *w = ud;
+    pthread_mutex_lock(&w->mu);
+    w->rc = r->rc;
+    if (r->err)
+        w->err = *r->err;
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void wait_init(struct txn_wait *w)
+{
+    memset(w, 0, sizeof *w);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+}
+
+static int wait_for(struct txn_wait *w, struct region_err *err)
+{
+    pthread_mutex_lock(&w->mu);
+    while (!w->done)
+        pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    if (w->rc != 0 && err)
+        *err = w->err;
+    return w->rc;
+}
+
+static int txn_apply_hook(void *ctx, const struct mvcc_wbatch *batch,
+                          bool sync)
+{
+    struct region_store *s = ctx;
+    (void)sync; /* Raft makes every command durable on a quorum */
+    struct txn_tls *t = cur_txn;
+    if (t == NULL || t->s != s)
+        return REGION_EINTERNAL; /* libmvcc used outside region_txn_run */
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    struct region_buf cmd = {0};
+    int rc = mvcc_wbatch_encode(batch, &body, &body_len);
+    if (rc != 0)
+        return rc;
+    struct txn_wait w;
+    wait_init(&w);
+    pthread_mutex_lock(&s->mu);
+    struct region_peer *p;
+    rc = region_lookup(s, &t->ctx, &p, t->err);
+    if (rc == 0) {
+        struct region_cmd c = {.type = REGION_CMD_TXN,
+                               .region_id = p->desc.id,
+                               .version = p->desc.version,
+                               .conf_ver = p->desc.conf_ver,
+                               .body = body,
+                               .body_len = body_len};
+        rc = region__cmd_encode(&cmd, &c);
+    }
+    if (rc == 0)
+        rc = propose(s, p, &cmd, wait_done, &w, t->err);
+    pthread_mutex_unlock(&s->mu);
+    mvcc_free(body);
+    region__buf_free(&cmd);
+    if (rc != 0) {
+        pthread_mutex_destroy(&w.mu);
+        pthread_cond_destroy(&w.cv);
+        return rc;
+    }
+    notify(s);
+    return wait_for(&w, t->err);
+}
+
+int region_txn_run(struct region_store *s, const struct region_ctx *ctx,
+                   bool read, region_txn_fn fn, void *arg,
+                   struct region_err *err)
+{
+    struct region_err local;
+    if (err == NULL)
+        err = &local;
+    clear_err(err);
+    if (s == NULL || ctx == NULL || fn == NULL)
+        return REGION_EINVAL;
+    int rc;
+    if (read) {
+        struct txn_wait w;
+        wait_init(&w);
+        rc = region_read(s, ctx, wait_done, &w, err);
+        if (rc != 0) {
+            pthread_mutex_destroy(&w.mu);
+            pthread_cond_destroy(&w.cv);
+            return rc;
+        }
+        rc = wait_for(&w, err);
+        if (rc != 0)
+            return rc;
+    } else {
+        pthread_mutex_lock(&s->mu);
+        struct region_peer *p;
+        struct raft_status st;
+        rc = region_lookup(s, ctx, &p, err);
+        if (rc == 0)
+            rc = leader_check(s, p, &st, err);
+        pthread_mutex_unlock(&s->mu);
+        if (rc != 0)
+            return rc;
+    }
+    struct txn_tls t = {s, *ctx, err};
+    struct txn_tls *saved = cur_txn;
+    cur_txn = &t;
+    rc = fn(s->mvcc, arg);
+    cur_txn = saved;
+    return rc;
+}

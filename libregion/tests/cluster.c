@@ -1,0 +1,336 @@
+/* cluster.c: the in-process cluster of cluster.h: stores on RocksDB in a
+ * temporary directory, an in-memory router, and blocking helpers that pump
+ * the loop until a request completes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cluster.h"
+
+static void die(const char *what, int rc)
+{
+    fprintf(stderr, "cluster: %s: %d (%s)\n", what, rc, region_strerror(rc));
+    abort();
+}
+
+struct cl_route {
+    struct cluster *c; /* the cluster */
+    uint64_t from;     /* sender */
+};
+static struct cl_route routes[CL_MAX + 1];
+
+static void send_msg(void *ctx, uint64_t to, const void *buf, size_t len)
+{
+    struct cl_route *r = ctx;
+    struct cluster *c = r->c;
+    if (to == 0 || to > (uint64_t)c->n || c->cut[r->from][to])
+        return;
+    if (c->nq == c->capq) {
+        c->capq = c->capq ? 2 * c->capq : 64;
+        c->q = realloc(c->q, c->capq * sizeof *c->q);
+        if (c->q == NULL)
+            die("realloc", -ENOMEM);
+    }
+    uint8_t *copy = malloc(len);
+    if (copy == NULL)
+        die("malloc", -ENOMEM);
+    memcpy(copy, buf, len);
+    c->q[c->nq++] = (struct cl_msg){to, r->from, copy, len};
+}
+
+static void open_store(struct cluster *c, int i)
+{
+    struct cl_store *st = &c->st[i];
+    char err[256] = "";
+    struct mvcc_rocks_opts ro = {.path = st->dir, .block_cache_bytes = 8 << 20};
+    int rc = mvcc_rocksengine_open(&ro, &st->eng, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "rocksdb %s: %s\n", st->dir, err);
+        die("rocksengine_open", rc);
+    }
+    routes[i] = (struct cl_route){c, (uint64_t)i};
+    struct region_store_opts o = {
+        .store_id = (uint64_t)i,
+        .engine = st->eng,
+        .transport = {&routes[i], send_msg, NULL},
+        .election_tick = 10,
+        .heartbeat_tick = 2,
+        .no_sync = !c->sync,
+        .max_entry_bytes = c->max_entry_bytes,
+        .max_pending = c->max_pending,
+    };
+    rc = region_store_open(&o, &st->s);
+    if (rc != 0)
+        die("region_store_open", rc);
+}
+
+void cl_init(struct cluster *c, int n, bool sync)
+{
+    uint32_t me = c->max_entry_bytes, mp = c->max_pending;
+    memset(c, 0, sizeof *c);
+    c->max_entry_bytes = me;
+    c->max_pending = mp;
+    c->n = n;
+    c->sync = sync;
+    pthread_mutex_init(&c->mu, NULL);
+    snprintf(c->root, sizeof c->root, "/tmp/region-test-XXXXXX");
+    if (mkdtemp(c->root) == NULL)
+        die("mkdtemp", -errno);
+    for (int i = 1; i <= n; i++) {
+        snprintf(c->st[i].dir, sizeof c->st[i].dir, "%s/s%d", c->root, i);
+        open_store(c, i);
+    }
+}
+
+void cl_stop(struct cluster *c, int i)
+{
+    struct cl_store *st = &c->st[i];
+    if (st->s == NULL)
+        return;
+    region_store_close(st->s);
+    mvcc_engine_destroy(st->eng);
+    st->s = NULL;
+    st->eng = NULL;
+}
+
+void cl_start(struct cluster *c, int i)
+{
+    if (c->st[i].s == NULL)
+        open_store(c, i);
+}
+
+void cl_destroy(struct cluster *c)
+{
+    if (c->running)
+        cl_thread_stop(c);
+    for (int i = 1; i <= c->n; i++)
+        cl_stop(c, i);
+    for (size_t i = 0; i < c->nq; i++)
+        free(c->q[i].buf);
+    free(c->q);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", c->root);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cluster: could not remove %s\n", c->root);
+    pthread_mutex_destroy(&c->mu);
+}
+
+void cl_bootstrap(struct cluster *c, uint64_t id, const char *start,
+                  const char *end)
+{
+    struct region_desc d;
+    memset(&d, 0, sizeof d);
+    d.id = id;
+    d.conf_ver = 1;
+    d.version = 1;
+    if (start) {
+        d.start_len = (uint32_t)strlen(start);
+        memcpy(d.start, start, d.start_len);
+    }
+    if (end) {
+        d.end_len = (uint32_t)strlen(end);
+        memcpy(d.end, end, d.end_len);
+    }
+    d.n_stores = (uint32_t)c->n;
+    for (int i = 0; i < c->n; i++)
+        d.stores[i] = (uint64_t)(i + 1);
+    for (int i = 1; i <= c->n; i++) {
+        int rc = region_store_bootstrap(c->st[i].s, &d);
+        if (rc != 0)
+            die("bootstrap", rc);
+    }
+}
+
+void cl_pump(struct cluster *c, int rounds)
+{
+    for (int r = 0; r < rounds; r++) {
+        struct cl_msg *q = c->q;
+        size_t nq = c->nq;
+        c->q = NULL;
+        c->nq = c->capq = 0;
+        for (size_t i = 0; i < nq; i++) {
+            struct cl_store *st = &c->st[q[i].to];
+            if (st->s && !c->cut[q[i].from][q[i].to])
+                (void)region_store_receive(st->s, q[i].buf, q[i].len);
+            free(q[i].buf);
+        }
+        free(q);
+        for (int i = 1; i <= c->n; i++)
+            if (c->st[i].s)
+                (void)region_store_process(c->st[i].s);
+    }
+}
+
+void cl_tick(struct cluster *c)
+{
+    c->ticks++;
+    for (int i = 1; i <= c->n; i++)
+        if (c->st[i].s)
+            (void)region_store_tick(c->st[i].s);
+    cl_pump(c, 3);
+}
+
+uint64_t cl_wait_leader(struct cluster *c, uint64_t id)
+{
+    for (int t = 0; t < 2000; t++) {
+        for (int i = 1; i <= c->n; i++)
+            if (c->st[i].s && region_store_is_leader(c->st[i].s, id)) {
+                /* one more round so followers learn of it */
+                cl_tick(c);
+                if (region_store_is_leader(c->st[i].s, id))
+                    return (uint64_t)i;
+            }
+        cl_tick(c);
+    }
+    return 0;
+}
+
+void cl_isolate(struct cluster *c, int i, bool cut)
+{
+    for (int j = 1; j <= c->n; j++) {
+        if (j == i)
+            continue;
+        c->cut[i][j] = cut;
+        c->cut[j][i] = cut;
+    }
+}
+
+struct waiter {
+    bool done;           /* completed */
+    int rc;              /* result */
+    struct region_err err; /* detail */
+    bool cas_ok;         /* CAS */
+};
+
+static void on_done(void *ud, const struct region_reply *r)
+{
+    struct waiter *w = ud;
+    w->done = true;
+    w->rc = r->rc;
+    if (r->err)
+        w->err = *r->err;
+    w->cas_ok = r->cas_ok;
+}
+
+/* Pump (ticking now and then) until w completes; many ticks at most. */
+static int wait_for(struct cluster *c, struct waiter *w,
+                    struct region_err *err)
+{
+    for (int i = 0; i < 20000 && !w->done; i++) {
+        cl_pump(c, 1);
+        if (i % 4 == 3)
+            cl_tick(c);
+    }
+    if (!w->done)
+        return REGION_ETIMEOUT;
+    if (err)
+        *err = w->err;
+    return w->rc;
+}
+
+int cl_put(struct cluster *c, int store, uint64_t region, const char *key,
+           const char *value, struct region_err *err)
+{
+    struct region_ctx ctx = {region, 0, 0};
+    struct region_op op = {REGION_OP_PUT, key, strlen(key), value,
+                           strlen(value)};
+    struct waiter w = {0};
+    int rc = region_raw_write(c->st[store].s, &ctx, &op, 1, on_done, &w, err);
+    if (rc != 0)
+        return rc;
+    return wait_for(c, &w, err);
+}
+
+int cl_delete(struct cluster *c, int store, uint64_t region, const char *key,
+              struct region_err *err)
+{
+    struct region_ctx ctx = {region, 0, 0};
+    struct region_op op = {REGION_OP_DELETE, key, strlen(key), NULL, 0};
+    struct waiter w = {0};
+    int rc = region_raw_write(c->st[store].s, &ctx, &op, 1, on_done, &w, err);
+    if (rc != 0)
+        return rc;
+    return wait_for(c, &w, err);
+}
+
+int cl_get(struct cluster *c, int store, uint64_t region, const char *key,
+           char **value, struct region_err *err)
+{
+    struct region_ctx ctx = {region, 0, 0};
+    struct waiter w = {0};
+    *value = NULL;
+    int rc = region_read(c->st[store].s, &ctx, on_done, &w, err);
+    if (rc != 0)
+        return rc;
+    rc = wait_for(c, &w, err);
+    if (rc != 0)
+        return rc;
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    rc = region_raw_get(c->st[store].s, &ctx, key, strlen(key), &v, &vl, err);
+    if (rc == 0) {
+        *value = malloc(vl + 1);
+        memcpy(*value, v, vl);
+        (*value)[vl] = 0;
+        region_free(v);
+    }
+    return rc;
+}
+
+int cl_cas(struct cluster *c, int store, uint64_t region, const char *key,
+           const char *expect, const char *value, bool *ok,
+           struct region_err *err)
+{
+    struct region_ctx ctx = {region, 0, 0};
+    struct waiter w = {0};
+    int rc = region_raw_cas(c->st[store].s, &ctx, key, strlen(key),
+                            expect != NULL, expect, expect ? strlen(expect) : 0,
+                            value == NULL, value, value ? strlen(value) : 0,
+                            on_done, &w, err);
+    if (rc != 0)
+        return rc;
+    rc = wait_for(c, &w, err);
+    *ok = w.cas_ok;
+    return rc;
+}
+
+static void *loop_main(void *arg)
+{
+    struct cluster *c = arg;
+    struct timespec last, now;
+    clock_gettime(CLOCK_MONOTONIC, &last);
+    while (c->running) {
+        pthread_mutex_lock(&c->mu);
+        cl_pump(c, 1);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long ms = (now.tv_sec - last.tv_sec) * 1000 +
+                  (now.tv_nsec - last.tv_nsec) / 1000000;
+        if (ms >= 5) {
+            c->ticks++;
+            for (int i = 1; i <= c->n; i++)
+                if (c->st[i].s)
+                    (void)region_store_tick(c->st[i].s);
+            last = now;
+        }
+        pthread_mutex_unlock(&c->mu);
+        usleep(200); /* pacing of the loop, not synchronization */
+    }
+    return NULL;
+}
+
+void cl_thread_start(struct cluster *c)
+{
+    c->running = true;
+    if (pthread_create(&c->thread, NULL, loop_main, c) != 0)
+        die("pthread_create", -errno);
+}
+
+void cl_thread_stop(struct cluster *c)
+{
+    c->running = false;
+    pthread_join(c->thread, NULL);
+}

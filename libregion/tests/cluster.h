@@ -1,0 +1,92 @@
+/* cluster.h: an in-process cluster for libregion's tests and benchmark:
+ * n stores (ids 1..n), each on its own RocksDB directory, connected by an
+ * in-memory router that can cut links and take stores down; the loop
+ * (deliver, process, tick) is driven by the test, or by a thread.
+ */
+#ifndef REGION_TEST_CLUSTER_H
+#define REGION_TEST_CLUSTER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mvcc.h"
+#include "region.h"
+
+#define CL_MAX 5
+
+struct cl_msg {
+    uint64_t to;   /* destination store */
+    uint64_t from; /* sender store */
+    uint8_t *buf;  /* encoded batch (owned) */
+    size_t len;    /* its length */
+};
+
+struct cl_store {
+    struct region_store *s;   /* NULL while down */
+    struct mvcc_engine *eng;  /* its RocksDB */
+    char dir[128];            /* its directory */
+};
+
+struct cluster {
+    int n;                        /* stores */
+    bool sync;                    /* fsync the Raft batch */
+    char root[64];                /* temporary directory of every store */
+    struct cl_store st[CL_MAX + 1]; /* by store id (slot 0 unused) */
+    struct cl_msg *q;             /* messages in flight */
+    size_t nq;                    /* used */
+    size_t capq;                  /* allocated */
+    bool cut[CL_MAX + 1][CL_MAX + 1]; /* drop messages from i to j */
+    uint64_t ticks;               /* ticks so far */
+    uint32_t max_entry_bytes;     /* store option (0 default) */
+    uint32_t max_pending;         /* store option (0 default) */
+    pthread_t thread;             /* background loop (cl_thread_start) */
+    _Atomic bool running;         /* background loop runs */
+    pthread_mutex_t mu;           /* held by the background loop per round */
+};
+
+/* Start n stores with empty directories (sync: real fsyncs). Set
+ * max_entry_bytes and max_pending before (zero them otherwise). */
+void cl_init(struct cluster *c, int n, bool sync);
+/* Close every store and remove the directories. */
+void cl_destroy(struct cluster *c);
+/* Region id over [start, end) (NULL = open) on every store. */
+void cl_bootstrap(struct cluster *c, uint64_t id, const char *start,
+                  const char *end);
+/* Deliver every message in flight, then process every store; rounds
+ * times. */
+void cl_pump(struct cluster *c, int rounds);
+/* Tick every live store once, then pump. */
+void cl_tick(struct cluster *c);
+/* Tick and pump until some store leads region id; its store id (0 if
+ * none after many ticks). */
+uint64_t cl_wait_leader(struct cluster *c, uint64_t id);
+/* Take store i down (close, as a crash after its last write) / bring it
+ * back (reopen the same directory). */
+void cl_stop(struct cluster *c, int i);
+void cl_start(struct cluster *c, int i);
+/* Cut or restore both directions between i and every other store. */
+void cl_isolate(struct cluster *c, int i, bool cut);
+
+/* Blocking helpers over the async API, pumping the cluster meanwhile.
+ * They return the request's result code; err gets the detail. */
+int cl_put(struct cluster *c, int store, uint64_t region, const char *key,
+           const char *value, struct region_err *err);
+int cl_delete(struct cluster *c, int store, uint64_t region, const char *key,
+              struct region_err *err);
+/* Linearizable get: read barrier, then the value (malloc'd string into
+ * *value, NULL when absent: rc MVCC_NOTFOUND). */
+int cl_get(struct cluster *c, int store, uint64_t region, const char *key,
+           char **value, struct region_err *err);
+int cl_cas(struct cluster *c, int store, uint64_t region, const char *key,
+           const char *expect, const char *value, bool *ok,
+           struct region_err *err);
+
+/* Run the loop (deliver, process, tick every few ms) in a thread, for
+ * blocking calls (region_txn_run). */
+void cl_thread_start(struct cluster *c);
+void cl_thread_stop(struct cluster *c);
+
+#endif

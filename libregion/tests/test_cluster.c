@@ -1,0 +1,408 @@
+/* test_cluster.c: several stores in one process over the in-memory router:
+ * replication, leader failover, no stale read from a deposed leader,
+ * recovery after reopening the RocksDB directories, region errors.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cluster.h"
+
+static int other(int n, int a, int b)
+{
+    for (int i = 1; i <= n; i++)
+        if (i != a && i != b)
+            return i;
+    return 0;
+}
+
+/* The value store i has applied for key (no read barrier), or NULL. */
+static char *applied_value(struct cluster *c, int i, uint64_t region,
+                           const char *key)
+{
+    struct region_ctx ctx = {region, 0, 0};
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    if (region_raw_get(c->st[i].s, &ctx, key, strlen(key), &v, &vl, NULL) != 0)
+        return NULL;
+    char *s = malloc(vl + 1);
+    memcpy(s, v, vl);
+    s[vl] = 0;
+    region_free(v);
+    return s;
+}
+
+static void expect_applied(struct cluster *c, int i, uint64_t region,
+                           const char *key, const char *want)
+{
+    char *got = NULL;
+    for (int t = 0; t < 200; t++) { /* followers learn the commit index */
+        got = applied_value(c, i, region, key);
+        if (got && strcmp(got, want) == 0)
+            break;
+        free(got);
+        got = NULL;
+        cl_tick(c);
+    }
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void replication(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(&c, 1);
+    assert_true(l >= 1);
+    char k[32], v[32];
+    for (int i = 0; i < 50; i++) {
+        snprintf(k, sizeof k, "key%03d", i);
+        snprintf(v, sizeof v, "value%d", i);
+        assert_int_equal(cl_put(&c, l, 1, k, v, NULL), 0);
+    }
+    char *got = NULL;
+    assert_int_equal(cl_get(&c, l, 1, "key007", &got, NULL), 0);
+    assert_string_equal(got, "value7");
+    free(got);
+    assert_int_equal(cl_get(&c, l, 1, "nokey", &got, NULL), MVCC_NOTFOUND);
+    assert_null(got);
+    for (int i = 1; i <= 3; i++)
+        expect_applied(&c, i, 1, "key049", "value49");
+    assert_int_equal(cl_delete(&c, l, 1, "key049", NULL), 0);
+    assert_int_equal(cl_get(&c, l, 1, "key049", &got, NULL), MVCC_NOTFOUND);
+    struct region_store_stats st;
+    region_store_stats(c.st[l].s, &st);
+    assert_int_equal(st.regions, 1);
+    assert_int_equal(st.leaders, 1);
+    assert_true(st.proposals >= 51);
+    cl_destroy(&c);
+}
+
+static void follower_says_not_leader(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(&c, 1);
+    int f = other(3, l, 0);
+    struct region_err err;
+    assert_int_equal(cl_put(&c, f, 1, "a", "b", &err), REGION_ENOT_LEADER);
+    assert_int_equal(err.code, REGION_ENOT_LEADER);
+    assert_int_equal(err.leader, (uint64_t)l);
+    char *v;
+    assert_int_equal(cl_get(&c, f, 1, "a", &v, &err), REGION_ENOT_LEADER);
+    assert_int_equal(err.leader, (uint64_t)l);
+    cl_destroy(&c);
+}
+
+static void failover_and_catch_up(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(&c, 1);
+    assert_int_equal(cl_put(&c, l, 1, "before", "1", NULL), 0);
+    cl_stop(&c, l);
+    int l2 = (int)cl_wait_leader(&c, 1);
+    assert_true(l2 >= 1);
+    assert_int_not_equal(l2, l);
+    char *v;
+    assert_int_equal(cl_get(&c, l2, 1, "before", &v, NULL), 0);
+    assert_string_equal(v, "1");
+    free(v);
+    assert_int_equal(cl_put(&c, l2, 1, "after", "2", NULL), 0);
+    cl_start(&c, l);
+    expect_applied(&c, l, 1, "after", "2");
+    expect_applied(&c, l, 1, "before", "1");
+    cl_destroy(&c);
+}
+
+static void no_stale_read_from_deposed_leader(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(&c, 1);
+    assert_int_equal(cl_put(&c, l, 1, "k", "old", NULL), 0);
+    cl_isolate(&c, l, true);
+    /* the majority elects a new leader and writes a new value */
+    int l2 = 0;
+    for (int t = 0; t < 500 && l2 == 0; t++) {
+        cl_tick(&c);
+        for (int i = 1; i <= 3; i++)
+            if (i != l && region_store_is_leader(c.st[i].s, 1))
+                l2 = i;
+    }
+    assert_true(l2 != 0);
+    assert_int_equal(cl_put(&c, l2, 1, "k", "new", NULL), 0);
+    /* the old leader, still cut off, must not answer with "old" */
+    char *v = NULL;
+    struct region_err err;
+    int rc = cl_get(&c, l, 1, "k", &v, &err);
+    assert_int_equal(rc, REGION_ENOT_LEADER);
+    assert_null(v);
+    cl_isolate(&c, l, false);
+    expect_applied(&c, l, 1, "k", "new");
+    cl_destroy(&c);
+}
+
+static void recovery_after_reopen(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 3, true);
+    cl_bootstrap(&c, 1, NULL, "m");
+    cl_bootstrap(&c, 2, "m", NULL);
+    int l1 = (int)cl_wait_leader(&c, 1);
+    int l2 = (int)cl_wait_leader(&c, 2);
+    char k[32], v[32];
+    for (int i = 0; i < 40; i++) {
+        snprintf(k, sizeof k, "%c%03d", i % 2 ? 'a' : 'x', i);
+        snprintf(v, sizeof v, "v%d", i);
+        assert_int_equal(cl_put(&c, i % 2 ? l1 : l2, i % 2 ? 1 : 2, k, v, NULL),
+                         0);
+    }
+    for (int i = 1; i <= 3; i++)
+        cl_stop(&c, i);
+    for (int i = 1; i <= 3; i++)
+        cl_start(&c, i);
+    size_t n = 0;
+    struct region_desc ds[4];
+    assert_int_equal(region_store_regions(c.st[1].s, ds, 4, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(ds[0].id, 1);
+    assert_int_equal(ds[1].id, 2);
+    l1 = (int)cl_wait_leader(&c, 1);
+    l2 = (int)cl_wait_leader(&c, 2);
+    for (int i = 0; i < 40; i++) {
+        snprintf(k, sizeof k, "%c%03d", i % 2 ? 'a' : 'x', i);
+        snprintf(v, sizeof v, "v%d", i);
+        char *got = NULL;
+        assert_int_equal(cl_get(&c, i % 2 ? l1 : l2, i % 2 ? 1 : 2, k, &got,
+                                NULL),
+                         0);
+        assert_string_equal(got, v);
+        free(got);
+    }
+    /* and the log goes on where it stopped */
+    assert_int_equal(cl_put(&c, l1, 1, "again", "yes", NULL), 0);
+    cl_destroy(&c);
+}
+
+static void region_errors(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    c.max_entry_bytes = 4096;
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, "m");
+    int l = (int)cl_wait_leader(&c, 1);
+    struct region_err err;
+    /* RegionNotFound */
+    assert_int_equal(cl_put(&c, l, 7, "a", "b", &err), REGION_ENOT_FOUND);
+    /* KeyNotInRegion, with the region */
+    assert_int_equal(cl_put(&c, l, 1, "zebra", "b", &err),
+                     REGION_EKEY_NOT_IN_REGION);
+    assert_true(err.has_region);
+    assert_int_equal(err.region.id, 1);
+    assert_int_equal(err.region.end_len, 1);
+    /* EpochNotMatch, with the current epoch */
+    struct region_ctx ctx = {1, 1, 5};
+    struct region_op op = {REGION_OP_PUT, "a", 1, "b", 1};
+    assert_int_equal(region_raw_write(c.st[l].s, &ctx, &op, 1,
+                                      (region_done_fn)abort, NULL, &err),
+                     REGION_EEPOCH_NOT_MATCH);
+    assert_true(err.has_region);
+    assert_int_equal(err.region.version, 1);
+    assert_int_equal(err.region.conf_ver, 1);
+    /* the right epoch passes */
+    ctx.version = 1;
+    /* RaftEntryTooLarge */
+    static char big[5000];
+    memset(big, 'x', sizeof big - 1);
+    assert_int_equal(cl_put(&c, l, 1, "a", big, &err), REGION_EENTRY_TOO_LARGE);
+    /* nothing above was applied */
+    char *v;
+    assert_int_equal(cl_get(&c, l, 1, "a", &v, NULL), MVCC_NOTFOUND);
+    /* bootstrap refuses overlaps and duplicates */
+    struct region_desc d;
+    assert_int_equal(region_store_region(c.st[1].s, 1, &d, NULL), 0);
+    assert_int_equal(region_store_bootstrap(c.st[1].s, &d), REGION_EEXISTS);
+    d.id = 9;
+    assert_int_equal(region_store_bootstrap(c.st[1].s, &d), REGION_EINVAL);
+    cl_destroy(&c);
+}
+
+static int done_count;
+static int last_rc;
+static void count_done(void *ud, const struct region_reply *r)
+{
+    (void)ud;
+    done_count++;
+    last_rc = r->rc;
+}
+
+static void server_busy_and_stale_command(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    c.max_pending = 2;
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(&c, 1);
+    /* cut the leader off: its proposals cannot commit */
+    cl_isolate(&c, l, true);
+    struct region_ctx ctx = {1, 0, 0};
+    struct region_op op = {REGION_OP_PUT, "s", 1, "old", 3};
+    struct region_err err;
+    done_count = 0;
+    assert_int_equal(region_raw_write(c.st[l].s, &ctx, &op, 1, count_done,
+                                      NULL, &err), 0);
+    assert_int_equal(region_raw_write(c.st[l].s, &ctx, &op, 1, count_done,
+                                      NULL, &err), 0);
+    assert_int_equal(region_raw_write(c.st[l].s, &ctx, &op, 1, count_done,
+                                      NULL, &err), REGION_ESERVER_BUSY);
+    assert_int_equal(err.code, REGION_ESERVER_BUSY);
+    cl_pump(&c, 3);
+    assert_int_equal(done_count, 0);
+    /* the others elect a leader and write over those indexes */
+    int l2 = 0;
+    for (int t = 0; t < 500 && l2 == 0; t++) {
+        cl_tick(&c);
+        for (int i = 1; i <= 3; i++)
+            if (i != l && region_store_is_leader(c.st[i].s, 1))
+                l2 = i;
+    }
+    assert_true(l2 != 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(cl_put(&c, l2, 1, "s", "new", NULL), 0);
+    cl_isolate(&c, l, false);
+    for (int t = 0; t < 200 && done_count < 2; t++)
+        cl_tick(&c);
+    assert_int_equal(done_count, 2);
+    assert_int_equal(last_rc, REGION_ESTALE_COMMAND);
+    expect_applied(&c, l, 1, "s", "new");
+    cl_destroy(&c);
+}
+
+static void cas_and_ranges(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(&c, 1);
+    bool ok = false;
+    assert_int_equal(cl_cas(&c, l, 1, "c", NULL, "v1", &ok, NULL), 0);
+    assert_true(ok);
+    assert_int_equal(cl_cas(&c, l, 1, "c", NULL, "v9", &ok, NULL), 0);
+    assert_false(ok);
+    assert_int_equal(cl_cas(&c, l, 1, "c", "v1", "v2", &ok, NULL), 0);
+    assert_true(ok);
+    assert_int_equal(cl_cas(&c, l, 1, "c", "v1", "v3", &ok, NULL), 0);
+    assert_false(ok);
+    char *v;
+    assert_int_equal(cl_get(&c, l, 1, "c", &v, NULL), 0);
+    assert_string_equal(v, "v2");
+    free(v);
+    assert_int_equal(cl_cas(&c, l, 1, "c", "v2", NULL, &ok, NULL), 0);
+    assert_true(ok);
+    assert_int_equal(cl_get(&c, l, 1, "c", &v, NULL), MVCC_NOTFOUND);
+
+    char k[16];
+    for (int i = 0; i < 10; i++) {
+        snprintf(k, sizeof k, "r%d", i);
+        assert_int_equal(cl_put(&c, l, 1, k, "x", NULL), 0);
+    }
+    struct region_ctx ctx = {1, 0, 0};
+    struct region_kv *kvs;
+    size_t n;
+    assert_int_equal(region_raw_scan(c.st[l].s, &ctx, "r2", 2, "r5", 2, 0,
+                                     false, &kvs, &n, NULL), 0);
+    assert_int_equal(n, 3);
+    assert_memory_equal(kvs[0].key, "r2", 2);
+    assert_memory_equal(kvs[2].key, "r4", 2);
+    assert_memory_equal(kvs[2].value, "x", 1);
+    region_kvs_free(kvs, n);
+    /* delete [r3, r7) */
+    struct region_op op = {REGION_OP_DELETE_RANGE, "r3", 2, "r7", 2};
+    struct region_err err;
+    done_count = 0;
+    assert_int_equal(region_raw_write(c.st[l].s, &ctx, &op, 1, count_done,
+                                      NULL, &err), 0);
+    for (int t = 0; t < 100 && done_count == 0; t++)
+        cl_pump(&c, 1);
+    assert_int_equal(last_rc, 0);
+    assert_int_equal(region_raw_scan(c.st[l].s, &ctx, "", 0, "", 0, 0, true,
+                                     &kvs, &n, NULL), 0);
+    assert_int_equal(n, 6);
+    assert_memory_equal(kvs[2].key, "r2", 2);
+    assert_memory_equal(kvs[3].key, "r7", 2);
+    assert_null(kvs[3].value);
+    region_kvs_free(kvs, n);
+    /* limit */
+    assert_int_equal(region_raw_scan(c.st[l].s, &ctx, "", 0, "", 0, 2, false,
+                                     &kvs, &n, NULL), 0);
+    assert_int_equal(n, 2);
+    region_kvs_free(kvs, n);
+    cl_destroy(&c);
+}
+
+static void many_regions_one_loop(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 3, false);
+    const char *b[] = {NULL, "b", "d", "f", "h", NULL};
+    for (uint64_t r = 1; r <= 5; r++)
+        cl_bootstrap(&c, r, b[r - 1], b[r]);
+    int lead[6];
+    for (uint64_t r = 1; r <= 5; r++)
+        lead[r] = (int)cl_wait_leader(&c, r);
+    const char *keys[] = {NULL, "a1", "c1", "e1", "g1", "z1"};
+    for (uint64_t r = 1; r <= 5; r++)
+        assert_int_equal(cl_put(&c, lead[r], r, keys[r], keys[r], NULL), 0);
+    for (uint64_t r = 1; r <= 5; r++) {
+        struct region_desc d;
+        assert_int_equal(region_store_locate(c.st[1].s, keys[r], 2, &d, NULL),
+                         0);
+        assert_int_equal(d.id, r);
+        char *v;
+        assert_int_equal(cl_get(&c, lead[r], r, keys[r], &v, NULL), 0);
+        assert_string_equal(v, keys[r]);
+        free(v);
+    }
+    /* one loop iteration persists every region's entries with one write */
+    struct region_store_stats st;
+    region_store_stats(c.st[1].s, &st);
+    assert_int_equal(st.regions, 5);
+    cl_destroy(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(replication),
+        cmocka_unit_test(follower_says_not_leader),
+        cmocka_unit_test(failover_and_catch_up),
+        cmocka_unit_test(no_stale_read_from_deposed_leader),
+        cmocka_unit_test(recovery_after_reopen),
+        cmocka_unit_test(region_errors),
+        cmocka_unit_test(server_busy_and_stale_command),
+        cmocka_unit_test(cas_and_ranges),
+        cmocka_unit_test(many_regions_one_loop),
+    };
+    return cmocka_run_group_tests_name("libregion/cluster", tests, NULL, NULL);
+}
