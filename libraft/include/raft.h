@@ -293,8 +293,9 @@ int raft_memstore_create_snapshot(struct raft_memstore *ms, raft_index index,
                                   const struct raft_conf_state *cs,
                                   const void *data, uint64_t len);
 /* Drop entries up to and including index (<= last index; its term is
- * kept). RAFT_ECOMPACTED when already compacted that far. Call it only
- * while no ready is outstanding (see DESIGN.md). */
+ * kept). RAFT_ECOMPACTED when already compacted that far. Compact only up
+ * to an index the application has applied: readies still out may point
+ * at the data of entries after it (see DESIGN.md). */
 int raft_memstore_compact(struct raft_memstore *ms, raft_index index);
 
 /* ---------------------------------------------------------------------
@@ -350,7 +351,12 @@ struct raft_config {
     raft_logger_fn logger;         /* NULL: no logging */
     void *logger_ctx;              /* passed to logger */
     int log_level;                 /* lowest level passed to logger */
+    /* Readies that may be out (handed out, not yet acknowledged) at once,
+     * 1..RAFT_MAX_INFLIGHT_READIES (1): more pipelines storage writes, see
+     * raft_node_ready. */
+    uint32_t max_inflight_readies;
 };
+#define RAFT_MAX_INFLIGHT_READIES 1024
 
 /* A read whose index is known: once applied >= index, a read started
  * before the request reflects every write committed before it. */
@@ -379,6 +385,7 @@ struct raft_ready {
     size_t n_reads;                 /* reads whose index is now known */
     struct raft_read_state *reads;  /* ... */
     bool must_sync;                 /* hs term/vote or entries changed */
+    uint64_t seq;                   /* 1, 2, ... in the order handed out */
 };
 
 /* Progress of one member as the leader sees it. */
@@ -477,17 +484,31 @@ int raft_node_report_unreachable(struct raft_node *n, raft_id id);
 /* Whether raft_node_ready would return anything. */
 bool raft_node_has_ready(const struct raft_node *n);
 /* Collect the pending work into *rd (owned by the node, unchanged, until
- * raft_node_advance, whatever is stepped meanwhile). Persist rd->snapshot,
+ * it is released, whatever is stepped meanwhile). Persist rd->snapshot,
  * rd->entries and rd->hs (in that order, durably if rd->must_sync); send
  * rd->messages at once (before the write) and rd->after only once it is
- * durable; apply rd->snapshot and rd->committed; then call
- * raft_node_advance. Only one ready is outstanding at a time: RAFT_ESTATE
- * otherwise. -ENOMEM leaves the node unchanged. */
+ * durable; apply rd->snapshot and rd->committed; then acknowledge it with
+ * raft_node_advance (or raft_node_advance_to).
+ *
+ * Up to cfg.max_inflight_readies readies may be out at once (pipelined
+ * writes; RAFT_ESTATE beyond that). Each one's write must become durable
+ * only after every earlier one's (one ordered log, or one writer), and
+ * each one's committed entries are applied after its write is durable and
+ * after the earlier readies' committed entries. Acknowledgements may come
+ * in any order; a ready is released (its effects below take place, the
+ * memory it points to is freed) once it and every earlier one are
+ * acknowledged. -ENOMEM leaves the node unchanged. */
 int raft_node_ready(struct raft_node *n, struct raft_ready *rd);
-/* Acknowledge rd: it is persisted and applied. The leader counts its own
- * log only from here. Frees what rd pointed to. Committed configuration
- * changes in rd take effect here. */
+/* Acknowledge rd (by rd->seq): it is persisted and applied. Released
+ * readies make the leader count its own log up to what they wrote and
+ * committed configuration changes in them take effect. Zeroes *rd.
+ * RAFT_ESTATE if rd is not out; otherwise 0, or an error from applying a
+ * configuration change (-ENOMEM). */
 int raft_node_advance(struct raft_node *n, struct raft_ready *rd);
+/* Acknowledge every ready out with a sequence number <= seq at once (one
+ * fsync covered them). The ready structs they filled must not be used
+ * after. Errors as raft_node_advance. */
+int raft_node_advance_to(struct raft_node *n, uint64_t seq);
 
 /* Fill *st (copied). May be called at any time. */
 void raft_node_status(const struct raft_node *n, struct raft_status *st);

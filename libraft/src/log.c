@@ -18,8 +18,10 @@ int raft__log_init(struct raft__log *l, struct raft_storage *s)
     if (rc != 0)
         return rc;
     l->u.offset = last + 1;
+    l->u.hand = last + 1;
     l->committed = first - 1;
     l->applied = first - 1;
+    l->applying = first - 1;
     return 0;
 }
 
@@ -42,11 +44,21 @@ void raft__log_close(struct raft__log *l)
     memset(l, 0, sizeof(*l));
 }
 
+/* Frees what no outstanding ready can point at: blocks dropped before the
+ * oldest unreleased ready was handed out. Items are in gen order. */
 void raft__log_free_garbage(struct raft__log *l)
 {
-    for (size_t i = 0; i < l->n_garbage; i++)
-        raft__free(l->garbage[i]);
-    l->n_garbage = 0;
+    size_t k = 0;
+    while (k < l->n_garbage &&
+           (!l->pinned || l->garbage[k].gen < l->pin_oldest)) {
+        raft__free(l->garbage[k].p);
+        k++;
+    }
+    if (k == 0)
+        return;
+    memmove(l->garbage, l->garbage + k,
+            (l->n_garbage - k) * sizeof(*l->garbage));
+    l->n_garbage -= k;
 }
 
 int raft__log_reserve_garbage(struct raft__log *l, size_t extra)
@@ -56,7 +68,7 @@ int raft__log_reserve_garbage(struct raft__log *l, size_t extra)
     size_t cap = l->cap_garbage ? l->cap_garbage * 2 : 16;
     while (cap < l->n_garbage + extra)
         cap *= 2;
-    void **g = raft__realloc(l->garbage, cap * sizeof(*g));
+    struct raft__garbage *g = raft__realloc(l->garbage, cap * sizeof(*g));
     if (g == NULL)
         return -ENOMEM;
     l->garbage = g;
@@ -80,7 +92,20 @@ static void discard(struct raft__log *l, void *data)
          * pointer into the application's ready. */
         return;
     }
-    l->garbage[l->n_garbage++] = data;
+    l->garbage[l->n_garbage].p = data;
+    l->garbage[l->n_garbage].gen = l->pin_newest;
+    l->n_garbage++;
+}
+
+/* Entries from i on are being replaced: readies that write them must not
+ * count them durable (ready.c applies the cut), and they are handed out
+ * again. */
+static void replaced_from(struct raft__log *l, raft_index i)
+{
+    if (l->cut == 0 || i < l->cut)
+        l->cut = i;
+    if (l->u.hand > i)
+        l->u.hand = i;
 }
 
 raft_index raft__log_first(struct raft__log *l)
@@ -255,6 +280,8 @@ int raft__log_append(struct raft__log *l, const struct raft_entry *ents,
         }
         memcpy(copies[i], ents[i].data, ents[i].len);
     }
+    if (after + 1 <= raft__log_last(l))
+        replaced_from(l, after + 1);
     if (after + 1 < u->offset) {
         /* Replaces part of the durable log too: the storage truncates
          * when the application appends these. */
@@ -346,6 +373,8 @@ void raft__log_stable_to(struct raft__log *l, raft_index i, raft_term t)
     memmove(u->ents, u->ents + drop, (u->n - drop) * sizeof(*u->ents));
     u->n -= drop;
     u->offset = i + 1;
+    if (u->hand < u->offset)
+        u->hand = u->offset;
 }
 
 void raft__log_stable_snap_to(struct raft__log *l, raft_index i)
@@ -367,8 +396,11 @@ void raft__log_restore(struct raft__log *l, struct raft_snapshot *snap)
         discard(l, u->snap->data);
         discard(l, u->snap);
     }
+    replaced_from(l, 1);
     u->snap = snap;
+    u->snap_handed = false;
     u->offset = snap->meta.index + 1;
+    u->hand = u->offset;
     l->committed = snap->meta.index;
 }
 

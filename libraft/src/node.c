@@ -1171,13 +1171,22 @@ int raft_node_create(const struct raft_config *cfg, struct raft_node **out)
         c->max_committed_per_ready = 64u << 20;
     if (c->snapshot_chunk_bytes == 0)
         c->snapshot_chunk_bytes = 1 << 20;
+    if (c->max_inflight_readies == 0)
+        c->max_inflight_readies = 1;
     int rc;
     if (c->heartbeat_tick >= c->election_tick ||
+        c->max_inflight_readies > RAFT_MAX_INFLIGHT_READIES ||
         (c->read_only == RAFT_READ_LEASE && !c->check_quorum) ||
         c->max_inflight_msgs > (1u << 20)) {
         rc = RAFT_EINVAL;
         goto err_free;
     }
+    n->rds = raft__calloc(c->max_inflight_readies, sizeof(*n->rds));
+    if (n->rds == NULL) {
+        rc = -ENOMEM;
+        goto err_free;
+    }
+    n->rd_first = n->rd_next = 1;
     n->id = c->id;
     n->rng = c->seed ^ (c->id * 0xD1B54A32D192ED03ULL);
     n->ticks = 1;
@@ -1207,6 +1216,7 @@ int raft_node_create(const struct raft_config *cfg, struct raft_node **out)
     }
     if (c->applied > n->log.applied)
         n->log.applied = c->applied;
+    n->log.applying = n->log.applied;
     become_follower(n, hs.term, 0);
     n->vote = hs.vote;
     n->prev_hs.term = n->term;
@@ -1220,6 +1230,7 @@ err_trk:
 err_log:
     raft__log_close(&n->log);
 err_free:
+    raft__free(n->rds);
     raft__free(n);
     return rc;
 }
@@ -1236,11 +1247,7 @@ void raft_node_destroy(struct raft_node *n)
     raft__free(n->reads_wait);
     raft__free(n->reads_done);
     drop_rx(n);
-    raft__free(n->rd_committed);
-    raft__free(n->rd_ents);
-    raft__msgvec_free(&n->rd_msgs);
-    raft__msgvec_free(&n->rd_after);
-    raft__free(n->rd_reads);
+    raft__rd_free_all(n);
     raft__free(n);
 }
 

@@ -28,6 +28,15 @@ struct raft__unstable {
     size_t n;                   /* used slots of ents */
     size_t cap;                 /* allocated slots of ents */
     raft_index offset;          /* index of ents[0] */
+    raft_index hand;            /* first index not yet in a ready */
+    bool snap_handed;           /* snap is already in a ready */
+};
+
+/* Data dropped while a ready may point at it, freed once every ready
+ * handed out up to gen has been released. */
+struct raft__garbage {
+    void *p;      /* the block */
+    uint64_t gen; /* newest ready sequence when it was dropped */
 };
 
 struct raft__log {
@@ -35,8 +44,13 @@ struct raft__log {
     struct raft__unstable u;      /* the not-yet-durable tail */
     raft_index committed;         /* highest known committed */
     raft_index applied;           /* highest applied by the application */
+    raft_index applying;          /* highest handed out to apply (>= applied) */
+    raft_index cut;               /* lowest index replaced since the readies
+                                   * were last told (0 none) */
     bool pinned;                  /* a ready may point at log data */
-    void **garbage;               /* data dropped while pinned */
+    uint64_t pin_newest;          /* sequence of the newest ready handed out */
+    uint64_t pin_oldest;          /* ... of the oldest not yet released */
+    struct raft__garbage *garbage; /* data dropped while pinned */
     size_t n_garbage;             /* used slots of garbage */
     size_t cap_garbage;           /* allocated slots of garbage */
 };
@@ -148,6 +162,44 @@ int raft__conf_apply(const struct raft_conf_state *cur,
                      const struct raft_conf_change *cc,
                      struct raft_conf_state *out);
 
+struct raft__msgvec {
+    struct raft_message *v; /* messages (each owning its payload block) */
+    size_t n;               /* used slots */
+    size_t cap;             /* allocated slots */
+};
+
+/* ---- ready.c ---- */
+
+/* A committed configuration change handed out in a ready, decoded when the
+ * ready is built so that releasing it never reads entry data. */
+struct raft__rd_cc {
+    raft_index index;            /* its log index */
+    bool bad;                    /* undecodable: skipped by everyone */
+    struct raft_conf_change cc;  /* the change */
+};
+
+/* One ready handed out and not yet released (DESIGN.md "Pipelined
+ * writes"). Released in sequence order once it and all before it are
+ * acknowledged. */
+struct raft__rd {
+    uint64_t seq;                 /* sequence number, from 1 */
+    bool acked;                   /* acknowledged, waiting for earlier ones */
+    struct raft_entry *committed; /* committed array (owned) */
+    raft_index applied_to;        /* last committed index in it, or 0 */
+    uint64_t committed_bytes;     /* payload of the committed entries */
+    struct raft__rd_cc *ccs;      /* conf changes among them (owned) */
+    size_t n_ccs;                 /* used slots of ccs */
+    struct raft_entry *ents;      /* entry header copies (owned) */
+    raft_index last;              /* last entry it writes, or 0 */
+    raft_term last_term;          /* its term */
+    raft_index snap;              /* snapshot index it writes, or 0 */
+    struct raft__msgvec msgs;     /* send at once */
+    struct raft__msgvec after;    /* send once durable */
+    struct raft_read_state *reads; /* read states (owned) */
+};
+
+void raft__rd_free_all(struct raft_node *n);
+
 /* ---- node.c ---- */
 
 struct raft__read_req {
@@ -158,11 +210,6 @@ struct raft__read_req {
     uint32_t n_acks;                 /* used slots of acks */
 };
 
-struct raft__msgvec {
-    struct raft_message *v; /* messages (each owning its payload block) */
-    size_t n;               /* used slots */
-    size_t cap;             /* allocated slots */
-};
 
 /* A snapshot chunk that arrived ahead of its predecessors. */
 struct raft__chunk {
@@ -214,16 +261,10 @@ struct raft_node {
     struct raft_hard_state prev_hs; /* last hard state handed out */
     int prev_role;                /* last role handed out */
     raft_id prev_lead;            /* last leader handed out */
-    bool in_ready;                /* a ready is outstanding */
-    struct raft_entry *rd_committed; /* the ready's committed array */
-    struct raft_entry *rd_ents;   /* the ready's entries (header copies) */
-    struct raft__msgvec rd_msgs;  /* the ready's messages */
-    struct raft__msgvec rd_after; /* the ready's after-persist messages */
-    struct raft_read_state *rd_reads; /* the ready's read states */
-    raft_index ready_last;        /* last entry index in the ready */
-    raft_term ready_last_term;    /* its term */
-    raft_index ready_snap;        /* snapshot index in the ready, or 0 */
-    raft_index stable;            /* highest index acknowledged durable */
+    struct raft__rd *rds;         /* readies out, ring of
+                                   * cfg.max_inflight_readies slots */
+    uint64_t rd_first;            /* sequence of the oldest not released */
+    uint64_t rd_next;             /* sequence of the next ready */
     uint64_t dropped_msgs;        /* sends lost to allocation failure */
     char errmsg[256];             /* detail on the last error */
 };

@@ -62,6 +62,7 @@ static void start(struct sim *s, struct sim_node *sn)
     c.max_uncommitted_bytes = s->o.max_uncommitted;
     c.snapshot_chunk_bytes = s->o.chunk;
     c.disable_proposal_forwarding = s->o.disable_forwarding;
+    c.max_inflight_readies = s->o.pipeline > 1 ? (uint32_t)s->o.pipeline : 1;
     int rc = raft_node_create(&c, &sn->node);
     if (rc != 0) {
         fail(s, "node %llu create: %s", (unsigned long long)sn->id,
@@ -237,6 +238,8 @@ static void maybe_snapshot(struct sim *s, struct sim_node *sn)
         return;
     struct raft_status st;
     raft_node_status(sn->node, &st);
+    if (st.applied != sn->applied)
+        return; /* acknowledgements pending: st.conf is not as of applied */
     uint8_t data[16];
     memcpy(data, &sn->applied, 8);
     memcpy(data + 8, &sn->hash, 8);
@@ -250,10 +253,75 @@ static void maybe_snapshot(struct sim *s, struct sim_node *sn)
 
 static void finish_ready(struct sim *s, struct sim_node *sn,
                          struct raft_ready *rdp);
+static void finish_write(struct sim *s, struct sim_node *sn,
+                         const struct raft_ready *rdp);
+
+/* Pipelined writes: readies are taken while there is room; writes finish
+ * in the order handed out, a random number per call; finished ones are
+ * acknowledged one by one in random order, or all at once. */
+static void pipe_process(struct sim *s, struct sim_node *sn)
+{
+    int k = s->draining ? sn->n_wq : (int)(sim_rand(s) % (uint64_t)(sn->n_wq + 1));
+    for (int i = 0; i < k; i++) {
+        if (sn->crash_in_ready) {
+            /* Crash with writes in flight: they are lost. */
+            sn->crash_in_ready = false;
+            sim_crash(s, sn->id);
+            return;
+        }
+        struct raft_ready rd = sn->wq[0];
+        memmove(sn->wq, sn->wq + 1, (size_t)(sn->n_wq - 1) * sizeof(rd));
+        sn->n_wq--;
+        finish_write(s, sn, &rd);
+        sn->aq[sn->n_aq++] = rd;
+    }
+    int how = s->draining ? 2 : (int)(sim_rand(s) % 4);
+    if (sn->n_aq > 0 && how == 1) {
+        int j = (int)(sim_rand(s) % (uint64_t)sn->n_aq);
+        int rc = raft_node_advance(sn->node, &sn->aq[j]);
+        if (rc != 0)
+            fail(s, "advance: %s", raft_strerror(rc));
+        sn->aq[j] = sn->aq[--sn->n_aq];
+    } else if (sn->n_aq > 0 && how == 2) {
+        uint64_t top = 0;
+        for (int j = 0; j < sn->n_aq; j++)
+            if (sn->aq[j].seq > top)
+                top = sn->aq[j].seq;
+        int rc = raft_node_advance_to(sn->node, top);
+        if (rc != 0)
+            fail(s, "advance_to: %s", raft_strerror(rc));
+        sn->n_aq = 0;
+    } else if (sn->n_aq > 0 && how == 3) {
+        while (sn->n_aq > 0) { /* newest first */
+            int rc = raft_node_advance(sn->node, &sn->aq[--sn->n_aq]);
+            if (rc != 0)
+                fail(s, "advance: %s", raft_strerror(rc));
+        }
+    }
+    maybe_snapshot(s, sn);
+    while (sn->n_wq + sn->n_aq < SIM_PIPE && raft_node_has_ready(sn->node)) {
+        struct raft_ready rd;
+        int rc = raft_node_ready(sn->node, &rd);
+        if (rc != 0) {
+            fail(s, "ready: %s", raft_strerror(rc));
+            return;
+        }
+        for (size_t i = 0; i < rd.n_messages; i++)
+            send(s, &rd.messages[i]);
+        sn->wq[sn->n_wq++] = rd;
+        if (sn->n_wq + sn->n_aq > sn->max_out)
+            sn->max_out = sn->n_wq + sn->n_aq;
+    }
+}
 
 void sim_process_ready(struct sim *s, raft_id id)
 {
     struct sim_node *sn = &s->nodes[id - 1];
+    if (s->o.pipeline > 1) {
+        if (sn->node != NULL)
+            pipe_process(s, sn);
+        return;
+    }
     if (sn->node != NULL && sn->has_pending) {
         /* The write in flight completes now. */
         struct raft_ready done = sn->pending;
@@ -293,6 +361,18 @@ void sim_process_ready(struct sim *s, raft_id id)
 
 static void finish_ready(struct sim *s, struct sim_node *sn,
                          struct raft_ready *rdp)
+{
+    struct raft_ready rd = *rdp;
+    finish_write(s, sn, &rd);
+    int rc = raft_node_advance(sn->node, &rd);
+    if (rc != 0)
+        fail(s, "advance: %s", raft_strerror(rc));
+    maybe_snapshot(s, sn);
+}
+
+/* Persist a ready, send what waited for it, apply, answer reads. */
+static void finish_write(struct sim *s, struct sim_node *sn,
+                         const struct raft_ready *rdp)
 {
     struct raft_ready rd = *rdp;
     int rc;
@@ -345,10 +425,6 @@ static void finish_ready(struct sim *s, struct sim_node *sn,
             }
         }
     }
-    rc = raft_node_advance(sn->node, &rd);
-    if (rc != 0)
-        fail(s, "advance: %s", raft_strerror(rc));
-    maybe_snapshot(s, sn);
 }
 
 static void check_leaders(struct sim *s)
@@ -438,13 +514,16 @@ void sim_settle(struct sim *s)
 {
     for (int iter = 0; iter < 10000; iter++) {
         bool any = s->n_net > 0;
+        s->draining = true;
         for (int i = 0; i < s->n; i++) {
-            if (s->nodes[i].node && (s->nodes[i].has_pending ||
-                                     raft_node_has_ready(s->nodes[i].node))) {
+            struct sim_node *sn = &s->nodes[i];
+            if (sn->node && (sn->has_pending || sn->n_wq > 0 ||
+                             sn->n_aq > 0 || raft_node_has_ready(sn->node))) {
                 any = true;
                 sim_process_ready(s, (raft_id)(i + 1));
             }
         }
+        s->draining = false;
         if (!any)
             return;
         deliver(s, true);
@@ -516,6 +595,8 @@ void sim_crash(struct sim *s, raft_id id)
     raft_node_destroy(sn->node);
     sn->node = NULL;
     sn->has_pending = false;
+    sn->n_wq = 0;
+    sn->n_aq = 0;
 }
 
 /* On restart the state machine is rebuilt from the disk's snapshot; the

@@ -33,7 +33,12 @@ struct sim_opts {
     int snap_every;          /* snapshot+compact every N applies (0 off) */
     bool disable_forwarding; /* raft_config.disable_proposal_forwarding */
     bool async;              /* writes may stay in flight across a round */
+    int pipeline;            /* > 1: up to this many readies out per node
+                              * (max_inflight_readies), writes finishing
+                              * in order, acknowledgements in any order */
 };
+
+#define SIM_PIPE 8
 
 struct sim_node {
     raft_id id;                /* 1-based */
@@ -46,6 +51,11 @@ struct sim_node {
     bool has_pending;          /* a ready whose write is in flight */
     struct raft_ready pending; /* ... that ready */
     uint64_t n_applied;        /* entries applied since start */
+    struct raft_ready wq[SIM_PIPE]; /* pipeline: handed out, not written */
+    int n_wq;                  /* used slots of wq */
+    struct raft_ready aq[SIM_PIPE]; /* pipeline: written, not acked */
+    int n_aq;                  /* used slots of aq */
+    int max_out;               /* most readies out at once seen */
 };
 
 struct sim_read {
@@ -81,6 +91,7 @@ struct sim {
     uint64_t sent[SIM_MAX + 1][RAFT_MSG_TYPE_MAX + 1]; /* by dest, type */
     uint64_t sent_ents[SIM_MAX + 1]; /* non-empty APPENDs by dest */
     uint64_t rejects;             /* rejecting APPEND_RESPs delivered */
+    bool draining;                /* settle: finish every write and ack */
 };
 
 struct sim_msg {
