@@ -1,28 +1,111 @@
-/* main.c: pdd, the placement driver: TSO, IDs, cluster map, scheduling
- * (../shared/DESIGN.md). For now it runs the shared daemon plumbing: its
- * settings, log, locked data directory, an RPC endpoint with echo and
- * status, and graceful stop.
+/* main.c: pdd, the placement driver (../shared/DESIGN.md): TSO, IDs, the
+ * cluster map and scheduling, replicated over the members named in
+ * initial-members with libraft, its log in RocksDB. Only the leader
+ * serves; the others redirect (libpd/DESIGN.md, "pdd").
  */
+#include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include <rpc.h>
+
+#include "pdd.h"
 #include "rpcsvc.h"
 #include "runtime.h"
 
 struct pdd_settings
 {
     struct dmn_common common; /* data-dir, log.* */
+    char *name;               /* name: this member's name */
     char *listen;             /* listen: host:port for RPC */
+    char **members;           /* initial-members: name=host:port list */
+    int64_t tick_ms;          /* raft.tick */
+    int64_t election_ticks;   /* raft.election-ticks */
+    int64_t snapshot_entries; /* raft.snapshot-entries */
+    int64_t schedule_ms;      /* schedule-interval */
 };
 
 static const struct dmn_cfg_key pdd_keys[] = {
     DMN_COMMON_KEYS(struct pdd_settings, common, "./data/pdd"),
+    {"name", DMN_CFG_STRING, offsetof(struct pdd_settings, name), "pd", 0, 0,
+     NULL, "this member's name in initial-members"},
     {"listen", DMN_CFG_ADDR, offsetof(struct pdd_settings, listen),
-     "127.0.0.1:2379", 0, 0, NULL, "address to serve RPC on"},
+     "127.0.0.1:2379", 0, 0, NULL,
+     "address to serve RPC on (clients and the other members)"},
+    {"initial-members", DMN_CFG_LIST, offsetof(struct pdd_settings, members),
+     NULL, 0, 0, NULL,
+     "the group: name=host:port,... (same list, same order, on every member;"
+     " empty: this member alone)"},
+    {"raft.tick", DMN_CFG_DURATION, offsetof(struct pdd_settings, tick_ms),
+     "100ms", 10, 10000, NULL, "Raft tick (heartbeat interval)"},
+    {"raft.election-ticks", DMN_CFG_INT,
+     offsetof(struct pdd_settings, election_ticks), "10", 3, 1000, NULL,
+     "ticks without a leader before an election"},
+    {"raft.snapshot-entries", DMN_CFG_INT,
+     offsetof(struct pdd_settings, snapshot_entries), "10000", 10, 100000000,
+     NULL, "applied entries between snapshots of the state"},
+    {"schedule-interval", DMN_CFG_DURATION,
+     offsetof(struct pdd_settings, schedule_ms), "10s", 0, 86400000, NULL,
+     "time between scheduling rounds (0: never schedule)"},
 };
 
 static const struct dmn_cfg_schema pdd_schema = {
     "pdd", pdd_keys, sizeof(pdd_keys) / sizeof(pdd_keys[0])};
+
+/* Fills o's members from the settings; -1 with the reason logged. */
+static int members_parse(const struct pdd_settings *s, struct pdd_options *o)
+{
+    const char *self_name = s->name ? s->name : "pd";
+    if (!s->members || !s->members[0]) {
+        o->n_members = 1;
+        o->members[0].id = 1;
+        snprintf(o->members[0].name, sizeof(o->members[0].name), "%s",
+                 self_name);
+        snprintf(o->members[0].address, sizeof(o->members[0].address), "%s",
+                 s->listen);
+        o->self_id = 1;
+        return 0;
+    }
+    for (size_t i = 0; s->members[i]; i++) {
+        if (i == PDD_MAX_MEMBERS) {
+            dmn_error("initial-members: at most %d members",
+                      PDD_MAX_MEMBERS);
+            return -1;
+        }
+        const char *item = s->members[i];
+        const char *eq = strchr(item, '=');
+        char host[256];
+        uint16_t port;
+        if (!eq || eq == item || (size_t)(eq - item) >= 64 ||
+            strlen(eq + 1) >= 128 ||
+            dmn_cfg_split_addr(eq + 1, host, sizeof(host), &port) != 0) {
+            dmn_error("initial-members: expected name=host:port, got '%s'",
+                      item);
+            return -1;
+        }
+        struct pdd_member *m = &o->members[i];
+        m->id = i + 1;
+        snprintf(m->name, sizeof(m->name), "%.*s", (int)(eq - item), item);
+        snprintf(m->address, sizeof(m->address), "%s", eq + 1);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(o->members[j].name, m->name) == 0) {
+                dmn_error("initial-members: '%s' listed twice", m->name);
+                return -1;
+            }
+        if (strcmp(m->name, self_name) == 0)
+            o->self_id = m->id;
+        o->n_members = i + 1;
+    }
+    if (o->self_id == 0) {
+        dmn_error("name '%s' is not in initial-members", self_name);
+        return -1;
+    }
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -31,14 +114,51 @@ int main(int argc, char **argv)
     int rc = dmn_start(&rt, &pdd_schema, &s, &s.common, argc, argv);
     if (rc != DMN_CONTINUE)
         return rc;
+    struct pdd_options o;
+    memset(&o, 0, sizeof(o));
+    o.name = s.name ? s.name : "pd";
+    o.data_dir = rt.data_dir;
+    o.tick_ms = s.tick_ms;
+    o.election_ticks = (int)s.election_ticks;
+    o.snapshot_entries = (uint64_t)s.snapshot_entries;
+    o.schedule_ms = s.schedule_ms;
+    /* TEST ONLY: shifts this process's wall clock (ms, may be negative) so
+     * integration tests can step a leader's clock backwards. */
+    const char *off = getenv("PDD_TEST_CLOCK_OFFSET_MS");
+    if (off && *off) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(off, &end, 10);
+        if (errno || *end) {
+            dmn_error("PDD_TEST_CLOCK_OFFSET_MS: not an integer: '%s'", off);
+            dmn_finish(&rt, &pdd_schema, &s);
+            return DMN_EXIT_USAGE;
+        }
+        o.clock_offset_ms = v;
+        dmn_warn("TEST ONLY: wall clock offset %lld ms", v);
+    }
+    if (members_parse(&s, &o) != 0) {
+        dmn_finish(&rt, &pdd_schema, &s);
+        return DMN_EXIT_USAGE;
+    }
     struct rpc_server *rpc = NULL;
     if (dmn_rpc_start(&rt, s.listen, &rpc) != 0) {
+        dmn_finish(&rt, &pdd_schema, &s);
+        return DMN_EXIT_FAIL;
+    }
+    struct pdd_node *node = NULL;
+    if (pdd_node_start(rt.base, rpc, &o, &node) != 0 ||
+        pdd_service_register(rpc, node) != 0) {
+        dmn_error("cannot start the replica");
+        pdd_node_stop(node);
+        dmn_rpc_stop(rpc);
         dmn_finish(&rt, &pdd_schema, &s);
         return DMN_EXIT_FAIL;
     }
     rc = dmn_run(&rt);
     if (rc != 0)
         dmn_error("event loop failed");
+    pdd_node_stop(node);
     dmn_rpc_stop(rpc);
     dmn_finish(&rt, &pdd_schema, &s);
     return rc == 0 ? DMN_EXIT_OK : DMN_EXIT_FAIL;

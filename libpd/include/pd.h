@@ -499,6 +499,101 @@ int pd_balance_region(struct pd *pd, uint64_t mono_ms,
 int pd_schedule(struct pd *pd, uint64_t mono_ms, struct pd_operator *out,
                 size_t max, size_t *n);
 
+/* ---------------------------------------------------------------------
+ * The service (proto/pd.proto, nanopb code generated as pd.pb.h next to
+ * this header): method ids, service << 16 | method, service 4. Errors come
+ * back as the call's failure code: libpd's codes (PD_ENOTLEADER with the
+ * leader's address in the message, PD_ECLUSTER, PD_ENOTBOOTSTRAPPED, ...)
+ * or -EINVAL for a malformed request. See DESIGN.md, "Service".
+ */
+#define PD_METHOD_GET_MEMBERS 0x00040001u       /* GetMembers */
+#define PD_METHOD_TSO 0x00040002u               /* Tso */
+#define PD_METHOD_ALLOC_ID 0x00040003u          /* AllocID */
+#define PD_METHOD_BOOTSTRAP 0x00040004u         /* Bootstrap */
+#define PD_METHOD_IS_BOOTSTRAPPED 0x00040005u   /* IsBootstrapped */
+#define PD_METHOD_PUT_STORE 0x00040006u         /* PutStore */
+#define PD_METHOD_GET_STORE 0x00040007u         /* GetStore */
+#define PD_METHOD_GET_ALL_STORES 0x00040008u    /* GetAllStores */
+#define PD_METHOD_STORE_HEARTBEAT 0x00040009u   /* StoreHeartbeat */
+#define PD_METHOD_REGION_HEARTBEAT 0x0004000au  /* RegionHeartbeat */
+#define PD_METHOD_GET_REGION 0x0004000bu        /* GetRegion (by key) */
+#define PD_METHOD_GET_REGION_BY_ID 0x0004000cu  /* GetRegionByID */
+#define PD_METHOD_SCAN_REGIONS 0x0004000du      /* ScanRegions */
+#define PD_METHOD_ASK_SPLIT 0x0004000eu         /* AskSplit */
+#define PD_METHOD_REPORT_SPLIT 0x0004000fu      /* ReportSplit */
+#define PD_METHOD_GET_GC_SAFE_POINT 0x00040010u /* GetGCSafePoint */
+#define PD_METHOD_UPDATE_GC_SAFE_POINT 0x00040011u      /* UpdateGCSafePoint */
+#define PD_METHOD_UPDATE_SERVICE_SAFE_POINT 0x00040012u /* ...ServiceSafePoint */
+#define PD_METHOD_SET_STORE_STATE 0x00040013u   /* SetStoreState */
+#define PD_METHOD_ADD_OPERATOR 0x00040014u      /* AddOperator */
+#define PD_METHOD_GET_OPERATORS 0x00040015u     /* GetOperators */
+#define PD_METHOD_REMOVE_OPERATOR 0x00040016u   /* RemoveOperator */
+#define PD_METHOD_LIST_SCHEDULERS 0x00040017u   /* ListSchedulers */
+#define PD_METHOD_GET_CONFIG 0x00040018u        /* GetConfig */
+#define PD_METHOD_SET_CONFIG 0x00040019u        /* SetConfig */
+#define PD_METHOD_RAFT 0x00040100u              /* pdd to pdd: one Raft
+                                                   message (RaftRequest) */
+
+/* ---------------------------------------------------------------------
+ * The PD client (client.c): blocking calls, safe from any number of
+ * threads, served by one private thread with a librpc connection per
+ * member. It finds the leader (GetMembers, then redirects), follows it
+ * across failover, retries what may succeed later (no leader, connection
+ * lost, PD_ENOTREADY) with backoff up to timeout_ms, and folds Tso requests
+ * made while one is in flight into the next single call. DESIGN.md,
+ * "Client".
+ */
+struct pd_client;
+struct pb_msgdesc_s; /* nanopb's message descriptor */
+
+struct pd_client_options {
+    const char *const *endpoints; /* "host:port" of one or more members */
+    size_t n_endpoints;           /* used entries (1..16) */
+    int timeout_ms;               /* per operation, retries included
+                                     (10000) */
+    int call_timeout_ms;          /* per attempt (3000) */
+    bool no_discovery;            /* skip the GetMembers at create */
+};
+
+struct pd_client_stats {
+    uint64_t tso_requests; /* pd_client_tso calls */
+    uint64_t tso_calls;    /* Tso RPCs that served them */
+    uint64_t retries;      /* attempts repeated */
+    uint64_t redirects;    /* PD_ENOTLEADER answers followed */
+};
+
+/* Starts the client and asks the members who leads (unless no_discovery).
+ * Returns 0, -EINVAL (bad options), -ENOMEM, or the discovery's failure,
+ * with the reason in err. */
+int pd_client_create(const struct pd_client_options *opts,
+                     struct pd_client **out, char *err, size_t errlen);
+/* Stops the thread and closes the connections. No call may be running.
+ * NULL is a no-op. */
+void pd_client_destroy(struct pd_client *c);
+/* One unary call on the leader: method PD_METHOD_*, req a message of
+ * req_fields (borrowed for the call), resp a struct of resp_fields of
+ * resp_size bytes that receives the reply (release it with
+ * pd_client_release). Returns 0 or the call's code (libpd's, librpc's or
+ * -errno) with the server's message in err. */
+int pd_client_call(struct pd_client *c, uint32_t method,
+                   const struct pb_msgdesc_s *req_fields, const void *req,
+                   const struct pb_msgdesc_s *resp_fields, void *resp,
+                   size_t resp_size, char *err, size_t errlen);
+/* Frees what a reply's pointer fields hold (nanopb's pb_release). */
+void pd_client_release(const struct pb_msgdesc_s *fields, void *msg);
+/* count (1..2^18) timestamps first .. first+count-1, batched with
+ * concurrent callers'; strictly above any this client got before. */
+int pd_client_tso(struct pd_client *c, uint32_t count, pd_ts *first,
+                  char *err, size_t errlen);
+/* count fresh ids (0 means 1). */
+int pd_client_alloc_id(struct pd_client *c, uint32_t count, uint64_t *first,
+                       char *err, size_t errlen);
+/* The cluster id (asks the members again while it is 0). */
+uint64_t pd_client_cluster_id(struct pd_client *c);
+/* The member that answered last ("" before any answer). */
+void pd_client_leader(struct pd_client *c, char *buf, size_t len);
+void pd_client_stats(struct pd_client *c, struct pd_client_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,10 +10,13 @@ trap 'rm -rf "$tmp"' EXIT
 echo "[ RUN      ] external_tso_failover"
 fail() { echo "$1"; echo "[  FAILED  ] 1 test(s), listed below:"; exit 1; }
 # Always the plain build: drop what a parent make (e.g. SANITIZE=...) passes.
-env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE \
-    make --no-print-directory -C "$SRC" install PREFIX="$tmp/prefix" \
-    BUILD="$TOP/build/default" SANITIZE= >"$tmp/install.log" 2>&1 ||
-    { cat "$tmp/install.log"; fail "install failed"; }
+# libpd's client needs librpc: install it alongside (pd.pc requires rpc).
+for lib in librpc libpd; do
+    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE \
+        make --no-print-directory -C "$TOP/$lib" install PREFIX="$tmp/prefix" \
+        BUILD="$TOP/build/default" SANITIZE= >>"$tmp/install.log" 2>&1 ||
+        { cat "$tmp/install.log"; fail "install of $lib failed"; }
+done
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
 cc -std=c11 -Wall -Wextra -Werror -O2 "$SRC/tests/external/tso_failover.c" \
     $(pkg-config --cflags --libs pd) -o "$tmp/tso_failover" ||

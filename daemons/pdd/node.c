@@ -1,0 +1,757 @@
+/* node.c: one pdd replica: a libraft node whose log lives in RocksDB
+ * (raftlog.c) and whose state machine is libpd, wired on the daemon's
+ * libevent loop. Peers exchange Raft messages over librpc (PD_METHOD_RAFT).
+ * Ready cycle, leadership, apply waiters and TSO batching are explained in
+ * libpd/DESIGN.md, "pdd".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include <pd.pb.h>
+#include <rpc.h>
+
+#include "config.h"
+#include "log.h"
+#include "pdd.h"
+#include "rpcsvc.h"
+
+/* A client waiting for the apply of the entry its call proposed. */
+struct waiter
+{
+    uint64_t index;        /* raft index of the entry */
+    uint64_t term;         /* term it was proposed in */
+    struct rpc_call *call; /* the call to finish */
+    pdd_reply_fn reply;    /* how to answer it */
+    void *ud;              /* for reply; freed after */
+    struct waiter *next;   /* next in index order */
+};
+
+/* A queued Tso request. */
+struct tso_req
+{
+    struct rpc_call *call; /* to answer */
+    uint32_t count;        /* timestamps asked for */
+    struct tso_req *next;  /* next in arrival order */
+};
+
+/* A connection to another member. */
+struct peer
+{
+    struct pdd_node *node;  /* back pointer for done callbacks */
+    uint64_t id;            /* its raft id */
+    struct rpc_client *cli; /* connection */
+};
+
+/* What a sent Raft message must report if it fails. */
+struct send_tag
+{
+    struct peer *peer; /* recipient */
+    bool snapshot;     /* it carried a snapshot chunk */
+};
+
+struct pdd_node
+{
+    struct event_base *base;        /* the daemon's loop */
+    struct pdd_options opts;        /* copied settings */
+    struct pdd_log *log;            /* durable raft state */
+    struct raft_node *raft;         /* consensus */
+    struct pd *pd;                  /* the state machine */
+    struct peer peers[PDD_MAX_MEMBERS]; /* other members */
+    size_t n_peers;                 /* used entries */
+    struct event *kick_ev;          /* runs process() from the loop */
+    struct event *tick_ev;          /* periodic tick */
+    int role;                       /* enum raft_role, as last seen */
+    uint64_t term;                  /* current term */
+    uint64_t leader;                /* known leader id, 0 none */
+    uint64_t applied;               /* last applied index */
+    uint64_t applied_term;          /* its term */
+    uint64_t snap_index;            /* index of the last snapshot */
+    uint64_t proposals;             /* entries proposed by libpd */
+    uint64_t last_prop_index;       /* index of the latest one */
+    struct waiter *w_head;          /* waiters, by index */
+    struct waiter *w_tail;          /* last waiter */
+    struct tso_req *tso_head;       /* Tso requests not in a batch */
+    struct tso_req *tso_tail;       /* last of them */
+    struct tso_req *batch;          /* the batch waiting for its read */
+    bool batch_active;              /* a read index is outstanding */
+    bool batch_confirmed;           /* its read index arrived */
+    uint64_t batch_ctx;             /* its read context */
+    uint64_t batch_index;           /* its read index */
+    uint64_t batch_started_ms;      /* mono ms when asked */
+    uint64_t read_seq;              /* read contexts handed out */
+    uint64_t last_ops_tick_ms;      /* pd_operators_tick last ran */
+    uint64_t last_schedule_ms;      /* pd_schedule last ran */
+    bool in_process;                /* process() is running */
+    uint8_t *sendbuf;               /* encode buffer for messages */
+    size_t sendcap;                 /* its size */
+};
+
+uint64_t pdd_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t pdd_wall_ms(const struct pdd_node *n)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    ms += n->opts.clock_offset_ms;
+    return ms > 0 ? (uint64_t)ms : 1;
+}
+
+struct pd *pdd_node_pd(struct pdd_node *n)
+{
+    return n->pd;
+}
+uint64_t pdd_node_proposals(const struct pdd_node *n)
+{
+    return n->proposals;
+}
+const struct pdd_options *pdd_node_options(const struct pdd_node *n)
+{
+    return &n->opts;
+}
+uint64_t pdd_node_leader(const struct pdd_node *n)
+{
+    return n->leader;
+}
+uint64_t pdd_node_term(const struct pdd_node *n)
+{
+    return n->term;
+}
+
+static bool serving(const struct pdd_node *n)
+{
+    return n->role == RAFT_LEADER && pd_is_leader(n->pd);
+}
+
+static const struct pdd_member *member(const struct pdd_node *n, uint64_t id)
+{
+    for (size_t i = 0; i < n->opts.n_members; i++)
+        if (n->opts.members[i].id == id)
+            return &n->opts.members[i];
+    return NULL;
+}
+
+/* The redirect: PD_ENOTLEADER with "leader: <address>" when one is known
+ * (libpd/DESIGN.md, "Service"); the client parses what follows "leader: ". */
+static void fail_not_leader(struct pdd_node *n, struct rpc_call *call)
+{
+    char msg[256];
+    const struct pdd_member *m = n->leader ? member(n, n->leader) : NULL;
+    if (m && n->leader == n->opts.self_id)
+        snprintf(msg, sizeof(msg),
+                 "this pdd (%s) was just elected and is catching up; "
+                 "leader: %s",
+                 m->name, m->address);
+    else if (m)
+        snprintf(msg, sizeof(msg), "this pdd is not the leader; leader: %s",
+                 m->address);
+    else
+        snprintf(msg, sizeof(msg), "this pdd is not the leader; no leader "
+                                   "known (election in progress)");
+    rpc_call_fail(call, PD_ENOTLEADER, msg);
+}
+
+int pdd_node_check_leader(struct pdd_node *n, struct rpc_call *call)
+{
+    if (serving(n))
+        return 0;
+    fail_not_leader(n, call);
+    return -1;
+}
+
+void pdd_node_kick(struct pdd_node *n)
+{
+    event_active(n->kick_ev, EV_TIMEOUT, 0);
+}
+
+/* ---- libpd and libraft glue ---------------------------------------------- */
+
+static int propose(void *ctx, const uint8_t *cmd, size_t len)
+{
+    struct pdd_node *n = ctx;
+    if (len > UINT32_MAX)
+        return -E2BIG;
+    raft_index idx = 0;
+    int rc = raft_node_propose(n->raft, cmd, (uint32_t)len, &idx);
+    if (rc != 0)
+        return rc;
+    n->proposals++;
+    n->last_prop_index = idx;
+    pdd_node_kick(n);
+    return 0;
+}
+
+static void pd_log(void *ctx, int level, const char *msg)
+{
+    (void)ctx;
+    static const enum dmn_log_level map[] = {DMN_LOG_DEBUG, DMN_LOG_INFO,
+                                             DMN_LOG_WARN, DMN_LOG_ERROR};
+    dmn_log(level >= 0 && level <= 3 ? map[level] : DMN_LOG_INFO, "pd: %s",
+            msg);
+}
+
+static void raft_log(void *ctx, int level, raft_id node, const char *msg)
+{
+    (void)ctx;
+    static const enum dmn_log_level map[] = {DMN_LOG_DEBUG, DMN_LOG_INFO,
+                                             DMN_LOG_WARN, DMN_LOG_ERROR};
+    dmn_log(level >= 0 && level <= 3 ? map[level] : DMN_LOG_INFO,
+            "raft %llu: %s", (unsigned long long)node, msg);
+}
+
+/* A storage failure leaves no safe way on: Raft's promises rest on it. */
+static void fatal(const char *what, const char *detail)
+{
+    dmn_error("fatal: %s: %s", what, detail);
+    exit(DMN_EXIT_FAIL);
+}
+
+/* ---- waiters ------------------------------------------------------------- */
+
+int pdd_node_wait_apply(struct pdd_node *n, struct rpc_call *call,
+                        pdd_reply_fn reply, void *ud)
+{
+    struct waiter *w = calloc(1, sizeof(*w));
+    if (!w) {
+        free(ud);
+        rpc_call_fail(call, -ENOMEM, "out of memory");
+        return -ENOMEM;
+    }
+    w->index = n->last_prop_index;
+    w->term = n->term;
+    w->call = call;
+    w->reply = reply;
+    w->ud = ud;
+    if (n->w_tail)
+        n->w_tail->next = w;
+    else
+        n->w_head = w;
+    n->w_tail = w;
+    return 0;
+}
+
+static void waiters_apply(struct pdd_node *n, uint64_t index, uint64_t term,
+                          int rc)
+{
+    while (n->w_head && n->w_head->index <= index) {
+        struct waiter *w = n->w_head;
+        n->w_head = w->next;
+        if (!n->w_head)
+            n->w_tail = NULL;
+        if (w->index == index && w->term == term)
+            w->reply(w->call, rc, w->ud);
+        else
+            fail_not_leader(n, w->call);
+        free(w->ud);
+        free(w);
+    }
+}
+
+static void waiters_fail(struct pdd_node *n)
+{
+    while (n->w_head) {
+        struct waiter *w = n->w_head;
+        n->w_head = w->next;
+        fail_not_leader(n, w->call);
+        free(w->ud);
+        free(w);
+    }
+    n->w_tail = NULL;
+}
+
+/* ---- TSO batching ---------------------------------------------------------
+ * Requests queue up; one read index (lease: answered locally while the
+ * lease holds) confirms leadership after they arrived, then one
+ * pd_tso_get covers the whole batch. Requests arriving meanwhile form the
+ * next batch. */
+
+static void tso_list_fail(struct pdd_node *n, struct tso_req *r)
+{
+    while (r) {
+        struct tso_req *next = r->next;
+        fail_not_leader(n, r->call);
+        free(r);
+        r = next;
+    }
+}
+
+static void tso_fail_all(struct pdd_node *n)
+{
+    tso_list_fail(n, n->batch);
+    n->batch = NULL;
+    tso_list_fail(n, n->tso_head);
+    n->tso_head = n->tso_tail = NULL;
+    n->batch_active = n->batch_confirmed = false;
+}
+
+/* Puts the batch back at the front of the queue. */
+static void tso_requeue(struct pdd_node *n)
+{
+    if (n->batch) {
+        struct tso_req *last = n->batch;
+        while (last->next)
+            last = last->next;
+        last->next = n->tso_head;
+        if (!n->tso_head)
+            n->tso_tail = last;
+        n->tso_head = n->batch;
+        n->batch = NULL;
+    }
+    n->batch_active = n->batch_confirmed = false;
+}
+
+void pdd_node_tso(struct pdd_node *n, struct rpc_call *call, uint32_t count)
+{
+    struct tso_req *r = calloc(1, sizeof(*r));
+    if (!r) {
+        rpc_call_fail(call, -ENOMEM, "out of memory");
+        return;
+    }
+    r->call = call;
+    r->count = count;
+    if (n->tso_tail)
+        n->tso_tail->next = r;
+    else
+        n->tso_head = r;
+    n->tso_tail = r;
+    pdd_node_kick(n);
+}
+
+static void tso_start_batch(struct pdd_node *n)
+{
+    if (n->batch_active || !n->tso_head || !serving(n))
+        return;
+    n->batch = n->tso_head;
+    n->tso_head = n->tso_tail = NULL;
+    n->batch_ctx = n->opts.self_id << 48 | (++n->read_seq & 0xffffffffffffu);
+    n->batch_started_ms = pdd_mono_ms();
+    int rc = raft_node_read_index(n->raft, n->batch_ctx);
+    if (rc != 0) {
+        tso_list_fail(n, n->batch);
+        n->batch = NULL;
+        return;
+    }
+    n->batch_active = true;
+    n->batch_confirmed = false;
+}
+
+/* Serves the confirmed batch, a run of requests per pd_tso_get. */
+static void tso_serve(struct pdd_node *n)
+{
+    if (!n->batch_active || !n->batch_confirmed || n->applied < n->batch_index)
+        return;
+    uint64_t wall = pdd_wall_ms(n);
+    while (n->batch) {
+        uint64_t total = 0;
+        struct tso_req *end = n->batch;
+        while (end && total + end->count <= PD_TS_LOGICAL_LIMIT) {
+            total += end->count;
+            end = end->next;
+        }
+        pd_ts first = 0;
+        int rc = pd_tso_get(n->pd, wall, (uint32_t)total, &first);
+        if (rc == PD_ENOTREADY) {
+            /* A save is in flight: confirm leadership again after it. */
+            tso_requeue(n);
+            return;
+        }
+        while (n->batch != end) {
+            struct tso_req *r = n->batch;
+            n->batch = r->next;
+            if (rc == 0) {
+                pd_TsoResponse out = {.first = first, .count = r->count};
+                first += r->count;
+                rpc_call_reply(r->call, &out);
+            } else {
+                rpc_call_fail(r->call, rc, pd_errmsg(n->pd));
+            }
+            free(r);
+        }
+    }
+    n->batch_active = n->batch_confirmed = false;
+}
+
+/* ---- transport ------------------------------------------------------------ */
+
+static void sent(int rc, const void *resp, const char *errmsg, void *ud)
+{
+    (void)resp;
+    (void)errmsg;
+    struct send_tag *t = ud;
+    struct pdd_node *n = t->peer->node;
+    if (rc != 0 && n->raft) {
+        raft_node_report_unreachable(n->raft, t->peer->id);
+        if (t->snapshot)
+            raft_node_report_snapshot(n->raft, t->peer->id, false);
+        pdd_node_kick(n);
+    }
+    free(t);
+}
+
+static void send_msgs(struct pdd_node *n, const struct raft_message *ms,
+                      size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        const struct raft_message *m = &ms[i];
+        struct peer *p = NULL;
+        for (size_t j = 0; j < n->n_peers; j++)
+            if (n->peers[j].id == m->to)
+                p = &n->peers[j];
+        if (!p)
+            continue;
+        size_t need = raft_msg_encoded_size(m), len = 0;
+        if (need > n->sendcap) {
+            uint8_t *b = realloc(n->sendbuf, need);
+            if (!b)
+                continue; /* Raft tolerates a lost message */
+            n->sendbuf = b;
+            n->sendcap = need;
+        }
+        if (raft_msg_encode(m, n->sendbuf, n->sendcap, &len) != 0)
+            continue;
+        struct send_tag *t = malloc(sizeof(*t));
+        if (!t)
+            continue;
+        t->peer = p;
+        t->snapshot = m->type == RAFT_MSG_SNAPSHOT;
+        pd_RaftRequest req = {.from = n->opts.self_id, .to = m->to,
+                              .msg = {.data = n->sendbuf, .len = len}};
+        struct rpc_call_spec cs = {
+            .method = PD_METHOD_RAFT,
+            .req_fields = pd_RaftRequest_fields,
+            .req = &req,
+            .resp_fields = pd_RaftResponse_fields,
+            .resp_size = sizeof(pd_RaftResponse),
+            .deadline_ms = t->snapshot ? 30000 : 5000,
+            .done = sent,
+            .ud = t,
+        };
+        if (rpc_client_call(p->cli, &cs, NULL) != 0) {
+            free(t);
+            raft_node_report_unreachable(n->raft, m->to);
+        }
+    }
+}
+
+int pdd_node_step(struct pdd_node *n, const uint8_t *msg, size_t len)
+{
+    struct raft_message *m = NULL;
+    int rc = raft_msg_decode(msg, len, &m);
+    if (rc != 0)
+        return rc;
+    if (m->to != n->opts.self_id || !member(n, m->from)) {
+        raft_msg_free(m);
+        return -EINVAL;
+    }
+    rc = raft_node_step(n->raft, m);
+    raft_msg_free(m);
+    pdd_node_kick(n);
+    /* Refused forwarded proposals are informational only. */
+    return rc == RAFT_EINVAL || rc == -ENOMEM ? rc : 0;
+}
+
+/* ---- the ready cycle ------------------------------------------------------ */
+
+static void apply_entry(struct pdd_node *n, const struct raft_entry *e)
+{
+    int rc = 0;
+    if (e->type == RAFT_ENTRY_NORMAL && e->len > 0) {
+        rc = pd_apply(n->pd, e->data, e->len);
+        if (rc == -ENOMEM)
+            fatal("apply", "out of memory");
+        if (rc == PD_EDECODE)
+            dmn_warn("entry %llu does not decode: %s",
+                     (unsigned long long)e->index, pd_errmsg(n->pd));
+    }
+    n->applied = e->index;
+    n->applied_term = e->term;
+    waiters_apply(n, e->index, e->term, rc);
+}
+
+static void maybe_snapshot(struct pdd_node *n)
+{
+    if (n->applied < n->snap_index + n->opts.snapshot_entries)
+        return;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (pd_snapshot(n->pd, &data, &len) != 0) {
+        dmn_warn("snapshot: %s", pd_errmsg(n->pd));
+        return;
+    }
+    struct raft_status st;
+    raft_node_status(n->raft, &st);
+    char err[256];
+    int rc = pdd_log_snapshot_make(n->log, n->applied, &st.conf, data, len,
+                                   n->opts.snapshot_entries / 2, err,
+                                   sizeof(err));
+    pd_free(data);
+    if (rc != 0)
+        fatal("snapshot", err);
+    dmn_info("snapshot at index %llu (%zu bytes)",
+             (unsigned long long)n->applied, len);
+    n->snap_index = n->applied;
+}
+
+static void leadership(struct pdd_node *n)
+{
+    struct raft_status st;
+    raft_node_status(n->raft, &st);
+    if (st.leader != n->leader || st.term != n->term)
+        dmn_info("term %llu, leader %llu%s", (unsigned long long)st.term,
+                 (unsigned long long)st.leader,
+                 st.leader == n->opts.self_id ? " (this pdd)" : "");
+    n->role = st.role;
+    n->term = st.term;
+    n->leader = st.leader;
+    if (st.role != RAFT_LEADER && pd_is_leader(n->pd)) {
+        pd_become_follower(n->pd);
+        dmn_info("no longer the leader");
+    }
+    if (st.role != RAFT_LEADER) {
+        waiters_fail(n);
+        tso_fail_all(n);
+    } else if (!pd_is_leader(n->pd) && n->applied_term == st.term) {
+        /* Everything committed before our term has applied. */
+        int rc = pd_become_leader(n->pd, pdd_wall_ms(n), pdd_mono_ms());
+        if (rc != 0)
+            dmn_warn("becoming leader: %s", pd_strerror(rc));
+        else
+            dmn_info("serving as leader in term %llu",
+                     (unsigned long long)st.term);
+        n->last_schedule_ms = pdd_mono_ms();
+    }
+}
+
+static void process(struct pdd_node *n)
+{
+    if (n->in_process) {
+        pdd_node_kick(n);
+        return;
+    }
+    n->in_process = true;
+    char err[256];
+    for (int round = 0; round < 64; round++) {
+        tso_start_batch(n);
+        if (!raft_node_has_ready(n->raft))
+            break;
+        struct raft_ready rd;
+        int rc = raft_node_ready(n->raft, &rd);
+        if (rc != 0) {
+            dmn_warn("raft ready: %s", raft_strerror(rc));
+            break;
+        }
+        send_msgs(n, rd.messages, rd.n_messages);
+        if (pdd_log_persist(n->log, &rd, rd.must_sync, err, sizeof(err)))
+            fatal("raft log", err);
+        send_msgs(n, rd.after, rd.n_after);
+        if (rd.snapshot) {
+            rc = pd_restore(n->pd, rd.snapshot->data,
+                            (size_t)rd.snapshot->len);
+            if (rc != 0)
+                fatal("restore snapshot", pd_strerror(rc));
+            n->applied = n->snap_index = rd.snapshot->meta.index;
+            n->applied_term = rd.snapshot->meta.term;
+            waiters_fail(n);
+            dmn_info("restored a snapshot at index %llu",
+                     (unsigned long long)n->applied);
+        }
+        for (size_t i = 0; i < rd.n_committed; i++)
+            apply_entry(n, &rd.committed[i]);
+        for (size_t i = 0; i < rd.n_reads; i++) {
+            if (n->batch_active && rd.reads[i].context == n->batch_ctx) {
+                n->batch_confirmed = true;
+                n->batch_index = rd.reads[i].index;
+            }
+        }
+        if ((rc = raft_node_advance(n->raft, &rd)) != 0)
+            fatal("raft advance", raft_strerror(rc));
+        leadership(n);
+        tso_serve(n);
+        if (n->batch == NULL && n->tso_head == NULL)
+            n->batch_active = false;
+    }
+    maybe_snapshot(n);
+    n->in_process = false;
+}
+
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    process(arg);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct pdd_node *n = arg;
+    raft_node_tick(n->raft);
+    uint64_t now = pdd_mono_ms();
+    if (n->batch_active && now - n->batch_started_ms > 3000) {
+        /* The read was lost (messages dropped): ask again. */
+        tso_requeue(n);
+    }
+    if (serving(n)) {
+        pd_tso_tick(n->pd, pdd_wall_ms(n));
+        if (now - n->last_ops_tick_ms >= 1000) {
+            pd_operators_tick(n->pd, now);
+            n->last_ops_tick_ms = now;
+        }
+        if (n->opts.schedule_ms > 0 &&
+            now - n->last_schedule_ms >= (uint64_t)n->opts.schedule_ms) {
+            struct pd_operator ops[16];
+            size_t k = 0;
+            int rc = pd_schedule(n->pd, now, ops, 16, &k);
+            if (rc != 0 && rc != PD_ENOOP && rc != PD_ENOTREADY)
+                dmn_warn("schedule: %s", pd_strerror(rc));
+            n->last_schedule_ms = now;
+        }
+    }
+    process(n);
+}
+
+/* ---- start and stop --------------------------------------------------------- */
+
+int pdd_node_start(struct event_base *base, struct rpc_server *srv,
+                   const struct pdd_options *opts, struct pdd_node **out)
+{
+    (void)srv;
+    struct pdd_node *n = calloc(1, sizeof(*n));
+    char err[512], dir[4096];
+    if (!n)
+        return -ENOMEM;
+    n->base = base;
+    n->opts = *opts;
+    n->opts.name = NULL;
+    n->opts.data_dir = NULL;
+    uint64_t voters[PDD_MAX_MEMBERS];
+    for (size_t i = 0; i < opts->n_members; i++)
+        voters[i] = opts->members[i].id;
+    snprintf(dir, sizeof(dir), "%s/raft", opts->data_dir);
+    int rc = pdd_log_open(dir, voters, opts->n_members, &n->log, err,
+                          sizeof(err));
+    if (rc != 0) {
+        dmn_error("%s", err);
+        goto err_free;
+    }
+    struct pd_config pc;
+    pd_config_default(&pc);
+    pc.logger = pd_log;
+    pc.log_level = dmn_log_enabled(DMN_LOG_DEBUG) ? PD_LOG_DEBUG : PD_LOG_INFO;
+    struct pd_storage ps = {.ctx = n, .propose = propose};
+    if ((rc = pd_create(&pc, &ps, &n->pd)) != 0) {
+        dmn_error("pd: %s", pd_strerror(rc));
+        goto err_free;
+    }
+    const uint8_t *sd;
+    size_t sl;
+    raft_index si;
+    pdd_log_snapshot(n->log, &sd, &sl, &si);
+    if (sl > 0 && (rc = pd_restore(n->pd, sd, sl)) != 0) {
+        dmn_error("cannot restore the snapshot at index %llu: %s",
+                  (unsigned long long)si, pd_errmsg(n->pd));
+        goto err_free;
+    }
+    n->applied = n->snap_index = si;
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+        seed = pdd_mono_ms() ^ opts->self_id;
+    struct raft_config rc_cfg = {
+        .id = opts->self_id,
+        .storage = pdd_log_storage(n->log),
+        .applied = si,
+        .election_tick = opts->election_ticks,
+        .heartbeat_tick = 1,
+        .seed = seed,
+        .pre_vote = true,
+        .check_quorum = true,
+        .read_only = RAFT_READ_LEASE,
+        .logger = raft_log,
+        .log_level = dmn_log_enabled(DMN_LOG_DEBUG) ? RAFT_LOG_DEBUG
+                                                    : RAFT_LOG_INFO,
+    };
+    if ((rc = raft_node_create(&rc_cfg, &n->raft)) != 0) {
+        dmn_error("raft: %s", raft_strerror(rc));
+        goto err_free;
+    }
+    for (size_t i = 0; i < opts->n_members; i++) {
+        const struct pdd_member *m = &opts->members[i];
+        if (m->id == opts->self_id)
+            continue;
+        char host[256];
+        uint16_t port;
+        if (dmn_cfg_split_addr(m->address, host, sizeof(host), &port) != 0) {
+            dmn_error("member %s: bad address '%s'", m->name, m->address);
+            rc = -EINVAL;
+            goto err_free;
+        }
+        struct rpc_client_options co = {
+            .host = host,
+            .port = port,
+            .connect_timeout_ms = 1000,
+            .max_in_flight = 4096,
+            .log = dmn_rpc_log,
+            .log_level = RPC_LOG_ERROR,
+        };
+        struct peer *p = &n->peers[n->n_peers];
+        p->node = n;
+        p->id = m->id;
+        if ((rc = rpc_client_create(base, &co, &p->cli)) != 0) {
+            dmn_error("member %s: %s", m->name, rpc_strerror(rc));
+            goto err_free;
+        }
+        n->n_peers++;
+    }
+    n->kick_ev = event_new(base, -1, 0, on_kick, n);
+    n->tick_ev = event_new(base, -1, EV_PERSIST, on_tick, n);
+    struct timeval tv = {opts->tick_ms / 1000,
+                         (suseconds_t)(opts->tick_ms % 1000) * 1000};
+    if (!n->kick_ev || !n->tick_ev || event_add(n->tick_ev, &tv) != 0) {
+        rc = -ENOMEM;
+        goto err_free;
+    }
+    dmn_info("member %s (id %llu) of %zu, log from index %llu",
+             opts->name, (unsigned long long)opts->self_id, opts->n_members,
+             (unsigned long long)si);
+    *out = n;
+    return 0;
+
+err_free:
+    pdd_node_stop(n);
+    return rc ? rc : -EINVAL;
+}
+
+void pdd_node_stop(struct pdd_node *n)
+{
+    if (!n)
+        return;
+    if (n->tick_ev)
+        event_free(n->tick_ev);
+    if (n->kick_ev)
+        event_free(n->kick_ev);
+    n->tick_ev = n->kick_ev = NULL;
+    /* Pending sends complete (ECLOSED) inside destroy, node still alive. */
+    for (size_t i = 0; i < n->n_peers; i++)
+        rpc_client_destroy(n->peers[i].cli);
+    n->n_peers = 0;
+    if (n->pd)
+        waiters_fail(n), tso_fail_all(n);
+    raft_node_destroy(n->raft);
+    n->raft = NULL;
+    pd_destroy(n->pd);
+    pdd_log_close(n->log);
+    free(n->sendbuf);
+    free(n);
+}

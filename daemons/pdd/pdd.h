@@ -1,0 +1,105 @@
+/* pdd.h: pdd's internal interfaces: the replica (libraft + libpd + the
+ * RocksDB log, node.c), its durable log (raftlog.c) and the service
+ * handlers (service.c). libpd/DESIGN.md, "pdd", explains the wiring.
+ */
+#ifndef PDD_H
+#define PDD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pd.h>
+#include <raft.h>
+
+struct event_base;
+struct event;
+struct rpc_server;
+struct rpc_client;
+struct rpc_call;
+struct mvcc_engine;
+
+#define PDD_MAX_MEMBERS 7
+
+/* One member of the group, from initial-members. */
+struct pdd_member
+{
+    uint64_t id;             /* raft id: 1-based position in the list */
+    char name[64];           /* its name */
+    char address[128];       /* host:port it serves clients and peers on */
+    struct rpc_client *cli;  /* connection to it (NULL for ourselves) */
+};
+
+/* What the daemon's settings give the replica. */
+struct pdd_options
+{
+    const char *name;           /* our member name */
+    const char *data_dir;       /* raft log and snapshots go under it */
+    struct pdd_member members[PDD_MAX_MEMBERS]; /* the group */
+    size_t n_members;           /* used entries */
+    uint64_t self_id;           /* our raft id */
+    int64_t tick_ms;            /* raft tick */
+    int election_ticks;         /* ticks before an election */
+    uint64_t snapshot_entries;  /* applied entries between snapshots */
+    int64_t clock_offset_ms;    /* TEST ONLY: added to the wall clock */
+    int64_t schedule_ms;        /* scheduling round interval */
+};
+
+/* ---- raftlog.c: the durable Raft state in RocksDB, mirrored in a
+ * raft_memstore the node reads from. */
+struct pdd_log;
+/* Opens dir (a RocksDB database), loads it into a memstore, bootstrapping
+ * a new group with voters[0..n) when empty. err gets the reason. */
+int pdd_log_open(const char *dir, const uint64_t *voters, size_t n,
+                 struct pdd_log **out, char *err, size_t errlen);
+void pdd_log_close(struct pdd_log *log);
+struct raft_storage *pdd_log_storage(struct pdd_log *log);
+/* The snapshot loaded at open (data for pd_restore; borrowed). */
+void pdd_log_snapshot(struct pdd_log *log, const uint8_t **data, size_t *len,
+                      raft_index *index);
+/* Persist a ready's snapshot, entries and hard state in one write batch
+ * (synced when sync), then mirror them in the memstore. */
+int pdd_log_persist(struct pdd_log *log, const struct raft_ready *rd,
+                    bool sync, char *err, size_t errlen);
+/* Make a snapshot at index (applied) of data under cs, persist it and
+ * compact the log up to index - keep. */
+int pdd_log_snapshot_make(struct pdd_log *log, raft_index index,
+                          const struct raft_conf_state *cs,
+                          const uint8_t *data, size_t len, raft_index keep,
+                          char *err, size_t errlen);
+
+/* ---- node.c: the replica. */
+struct pdd_node;
+int pdd_node_start(struct event_base *base, struct rpc_server *srv,
+                   const struct pdd_options *opts, struct pdd_node **out);
+void pdd_node_stop(struct pdd_node *n);
+
+/* For service.c. */
+struct pd *pdd_node_pd(struct pdd_node *n);
+uint64_t pdd_wall_ms(const struct pdd_node *n);
+uint64_t pdd_mono_ms(void);
+/* 0 when this replica serves (raft leader and libpd leader); otherwise
+ * fails call with PD_ENOTLEADER naming the leader, and returns -1. */
+int pdd_node_check_leader(struct pdd_node *n, struct rpc_call *call);
+/* Entries proposed so far (to see whether a libpd call proposed). */
+uint64_t pdd_node_proposals(const struct pdd_node *n);
+/* Finish call once the last proposal has applied: with rc = its apply
+ * result; reply(call, rc, ud) answers it (ud freed with free after). */
+typedef void (*pdd_reply_fn)(struct rpc_call *call, int rc, void *ud);
+int pdd_node_wait_apply(struct pdd_node *n, struct rpc_call *call,
+                        pdd_reply_fn reply, void *ud);
+/* Queue a Tso request of count timestamps (batched, see node.c). */
+void pdd_node_tso(struct pdd_node *n, struct rpc_call *call, uint32_t count);
+/* The member list, leader and term, for GetMembers. */
+const struct pdd_options *pdd_node_options(const struct pdd_node *n);
+uint64_t pdd_node_leader(const struct pdd_node *n);
+uint64_t pdd_node_term(const struct pdd_node *n);
+/* Ask the loop to process the node's ready work soon. */
+void pdd_node_kick(struct pdd_node *n);
+/* Step one Raft message from a peer (decoded bytes). */
+int pdd_node_step(struct pdd_node *n, const uint8_t *msg, size_t len);
+
+/* ---- service.c */
+int pdd_service_register(struct rpc_server *srv, struct pdd_node *n);
+
+#endif /* PDD_H */

@@ -1,0 +1,702 @@
+/* client.c: the PD client (DESIGN.md "Client"): blocking calls from any
+ * thread, served by one private loop thread that holds a librpc connection
+ * per member, follows the leader (redirects, failover), retries with
+ * backoff, and folds concurrent Tso requests into one call per round trip.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <pb_decode.h>
+#include <pb_encode.h>
+
+#include "pd.pb.h"
+#include "pd.h"
+#include "rpc.h"
+
+#define MAX_ENDPOINTS 16
+
+enum op_kind {
+    OP_CALL = 0,  /* one unary call for a caller */
+    OP_TSO = 1,   /* a caller's Tso request, served by a batch */
+    OP_BATCH = 2, /* the loop's Tso call covering several OP_TSO */
+};
+
+struct op
+{
+    int kind;                              /* enum op_kind */
+    uint32_t method;                       /* method id */
+    const struct pb_msgdesc_s *req_fields; /* request message */
+    const void *req;                       /* caller's (borrowed) */
+    const struct pb_msgdesc_s *resp_fields; /* reply message */
+    size_t resp_size;                      /* sizeof the reply struct */
+    uint8_t *resp_bytes;                   /* the reply, re-encoded */
+    size_t resp_len;                       /* its length */
+    uint32_t count;                        /* TSO: timestamps */
+    pd_ts first;                           /* TSO: the first one */
+    pd_TsoRequest tso_req;                 /* BATCH: its request */
+    struct op *members;                    /* BATCH: the OP_TSO served */
+    uint64_t deadline_ms;                  /* give up after (mono) */
+    uint64_t backoff_ms;                   /* next retry delay */
+    struct event *retry_ev;                /* backoff timer */
+    int rc;                                /* result */
+    char err[256];                         /* its detail */
+    bool done;                             /* finished: the waiter goes */
+    struct op *next;                       /* queue link */
+};
+
+struct endpoint
+{
+    char addr[128];          /* host:port */
+    struct rpc_client *cli;  /* connection, made on first use */
+};
+
+struct pd_client
+{
+    struct event_base *base;        /* the private loop */
+    pthread_t thread;               /* runs it */
+    bool thread_started;            /* thread is running */
+    int wake_fds[2];                /* pipe: other threads wake the loop */
+    struct event *wake_ev;          /* reads wake_fds[0] */
+    pthread_mutex_t lock;           /* guards queue, stopping, done flags */
+    pthread_cond_t cond;            /* signals finished ops */
+    struct op *queue;               /* submitted, not yet taken */
+    bool stopping;                  /* destroy asked the loop to end */
+    /* Loop thread only: */
+    struct endpoint eps[MAX_ENDPOINTS]; /* members known */
+    size_t n_eps;                   /* used entries */
+    size_t leader;                  /* index of the endpoint called */
+    struct op *tso_wait;            /* OP_TSO not in a batch yet */
+    struct op *tso_wait_tail;       /* last of them */
+    bool batch_in_flight;           /* a BATCH call is out */
+    bool closing;                   /* destroy: start nothing more */
+    int timeout_ms;                 /* per operation */
+    int call_timeout_ms;            /* per attempt */
+    /* Read by any thread (under lock): */
+    uint64_t cluster_id;            /* learned from GetMembers */
+    char leader_addr[128];          /* for pd_client_leader */
+    struct pd_client_stats stats;   /* counters */
+};
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void finish(struct pd_client *c, struct op *op, int rc,
+                   const char *err)
+{
+    pthread_mutex_lock(&c->lock);
+    op->rc = rc;
+    if (err && err != op->err)
+        snprintf(op->err, sizeof(op->err), "%s", err);
+    op->done = true;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+}
+
+static size_t endpoint_find_or_add(struct pd_client *c, const char *addr)
+{
+    for (size_t i = 0; i < c->n_eps; i++)
+        if (strcmp(c->eps[i].addr, addr) == 0)
+            return i;
+    if (c->n_eps == MAX_ENDPOINTS || strlen(addr) >= sizeof(c->eps[0].addr))
+        return c->leader;
+    snprintf(c->eps[c->n_eps].addr, sizeof(c->eps[0].addr), "%s", addr);
+    return c->n_eps++;
+}
+
+/* Splits host:port ("[v6]:port" too); 0 or -1. */
+static int split_addr(const char *addr, char *host, size_t hl, uint16_t *port)
+{
+    const char *colon = strrchr(addr, ':');
+    if (!colon || colon == addr)
+        return -1;
+    const char *h = addr;
+    size_t n = (size_t)(colon - addr);
+    if (h[0] == '[' && n >= 2 && h[n - 1] == ']') {
+        h++;
+        n -= 2;
+    }
+    if (n == 0 || n >= hl)
+        return -1;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || p <= 0 || p > 65535 || colon[1] == '\0')
+        return -1;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    *port = (uint16_t)p;
+    return 0;
+}
+
+static struct rpc_client *endpoint_client(struct pd_client *c, size_t i)
+{
+    struct endpoint *e = &c->eps[i];
+    if (e->cli)
+        return e->cli;
+    char host[128];
+    uint16_t port;
+    if (split_addr(e->addr, host, sizeof(host), &port) != 0)
+        return NULL;
+    struct rpc_client_options co = {
+        .host = host,
+        .port = port,
+        .connect_timeout_ms = c->call_timeout_ms,
+        .default_deadline_ms = c->call_timeout_ms,
+    };
+    if (rpc_client_create(c->base, &co, &e->cli) != 0)
+        return NULL;
+    return e->cli;
+}
+
+static void start_call(struct pd_client *c, struct op *op);
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct op *op = arg;
+    struct pd_client *c = *(struct pd_client **)(op + 1);
+    start_call(c, op);
+}
+
+static void tso_pump(struct pd_client *c);
+
+/* Finishes a batch's callers with rc (first: the batch's first ts). */
+static void batch_finish(struct pd_client *c, struct op *b, int rc,
+                         pd_ts first)
+{
+    struct op *m = b->members;
+    while (m) {
+        struct op *next = m->next;
+        if (rc == 0) {
+            m->first = first;
+            first += m->count;
+        }
+        finish(c, m, rc, b->err);
+        m = next;
+    }
+    if (b->retry_ev)
+        event_free(b->retry_ev);
+    free(b);
+    c->batch_in_flight = false;
+    tso_pump(c);
+}
+
+static void op_fail(struct pd_client *c, struct op *op, int rc,
+                    const char *err)
+{
+    if (op->kind == OP_BATCH) {
+        snprintf(op->err, sizeof(op->err), "%s", err);
+        batch_finish(c, op, rc, 0);
+    } else {
+        finish(c, op, rc, err);
+    }
+}
+
+static bool retryable(int rc)
+{
+    return rc == PD_ENOTLEADER || rc == PD_ENOTREADY || rc == RPC_ECONNECT ||
+           rc == RPC_ECONNLOST || rc == RPC_EDEADLINE || rc == RPC_EBUSY ||
+           rc == RPC_ESTALLED || rc == -ENOMEM;
+}
+
+/* A failed attempt: follow a redirect, or try another member, after a
+ * backoff; give up when the operation's deadline would pass. */
+static void attempt_failed(struct pd_client *c, struct op *op, int rc,
+                           const char *errmsg)
+{
+    if (!retryable(rc)) {
+        op_fail(c, op, rc, errmsg);
+        return;
+    }
+    uint64_t delay = op->backoff_ms;
+    const char *l = strstr(errmsg, "leader: ");
+    if (rc == PD_ENOTLEADER && l) {
+        char addr[128];
+        size_t k = 0;
+        for (l += 8; *l && *l != ' ' && *l != ')' && k + 1 < sizeof(addr); l++)
+            addr[k++] = *l;
+        addr[k] = '\0';
+        size_t i = endpoint_find_or_add(c, addr);
+        if (i != c->leader) {
+            c->leader = i;
+            delay = 0; /* a redirect to another member: go at once */
+        }
+        pthread_mutex_lock(&c->lock);
+        c->stats.redirects++;
+        pthread_mutex_unlock(&c->lock);
+    } else if (rc != PD_ENOTREADY && !(rc == PD_ENOTLEADER) && c->n_eps > 1) {
+        c->leader = (c->leader + 1) % c->n_eps;
+    } else if (rc == PD_ENOTLEADER && c->n_eps > 1) {
+        /* No leader known there: ask another member. */
+        c->leader = (c->leader + 1) % c->n_eps;
+    }
+    uint64_t now = mono_ms();
+    if (now + delay >= op->deadline_ms) {
+        char m[256];
+        snprintf(m, sizeof(m), "gave up after retries: %s", errmsg);
+        op_fail(c, op, rc, m);
+        return;
+    }
+    pthread_mutex_lock(&c->lock);
+    c->stats.retries++;
+    pthread_mutex_unlock(&c->lock);
+    if (delay)
+        op->backoff_ms = op->backoff_ms * 2 > 1000 ? 1000 : op->backoff_ms * 2;
+    if (!op->retry_ev) {
+        op->retry_ev = evtimer_new(c->base, on_retry, op);
+        if (!op->retry_ev) {
+            op_fail(c, op, -ENOMEM, "out of memory");
+            return;
+        }
+    }
+    struct timeval tv = {(time_t)(delay / 1000),
+                         (suseconds_t)(delay % 1000) * 1000};
+    evtimer_add(op->retry_ev, &tv);
+}
+
+/* A GetMembers reply (loop thread): every member becomes an endpoint, the
+ * leader the one called next, and the cluster id is remembered. */
+static void learn_members(struct pd_client *c, const pd_GetMembersResponse *r)
+{
+    for (pb_size_t i = 0; i < r->members_count; i++) {
+        if (!r->members[i].address)
+            continue;
+        size_t k = endpoint_find_or_add(c, r->members[i].address);
+        if (r->members[i].id == r->leader_id)
+            c->leader = k;
+    }
+    pthread_mutex_lock(&c->lock);
+    if (r->cluster_id)
+        c->cluster_id = r->cluster_id;
+    pthread_mutex_unlock(&c->lock);
+}
+
+static void call_done(int rc, const void *resp, const char *errmsg, void *ud)
+{
+    struct op *op = ud;
+    struct pd_client *c = *(struct pd_client **)(op + 1);
+    if (rc != 0) {
+        attempt_failed(c, op, rc, errmsg);
+        return;
+    }
+    pthread_mutex_lock(&c->lock);
+    snprintf(c->leader_addr, sizeof(c->leader_addr), "%s",
+             c->eps[c->leader].addr);
+    pthread_mutex_unlock(&c->lock);
+    if (op->method == PD_METHOD_GET_MEMBERS && op->kind == OP_CALL)
+        learn_members(c, resp);
+    if (op->kind == OP_BATCH) {
+        const pd_TsoResponse *r = resp;
+        if (r->count != op->count) {
+            op_fail(c, op, PD_EINTERNAL, "tso reply count differs");
+            return;
+        }
+        batch_finish(c, op, 0, r->first);
+        return;
+    }
+    /* The reply is borrowed for this callback: hand it over re-encoded. */
+    size_t len = 0;
+    if (!pb_get_encoded_size(&len, op->resp_fields, resp)) {
+        finish(c, op, PD_EINTERNAL, "reply does not encode");
+        return;
+    }
+    op->resp_bytes = malloc(len + 1);
+    if (!op->resp_bytes) {
+        finish(c, op, -ENOMEM, "out of memory");
+        return;
+    }
+    pb_ostream_t os = pb_ostream_from_buffer(op->resp_bytes, len);
+    if (!pb_encode(&os, op->resp_fields, resp)) {
+        finish(c, op, PD_EINTERNAL, "reply does not encode");
+        return;
+    }
+    op->resp_len = os.bytes_written;
+    finish(c, op, 0, NULL);
+}
+
+static void start_call(struct pd_client *c, struct op *op)
+{
+    if (c->closing) {
+        op_fail(c, op, RPC_ECLOSED, "client is being destroyed");
+        return;
+    }
+    struct rpc_client *cli = endpoint_client(c, c->leader);
+    if (!cli) {
+        op_fail(c, op, -EINVAL, "bad member address");
+        return;
+    }
+    uint64_t now = mono_ms();
+    int dl = c->call_timeout_ms;
+    if (op->deadline_ms > now && op->deadline_ms - now < (uint64_t)dl)
+        dl = (int)(op->deadline_ms - now);
+    if (dl < 1)
+        dl = 1;
+    struct rpc_call_spec cs = {
+        .method = op->method,
+        .req_fields = op->req_fields,
+        .req = op->req,
+        .resp_fields = op->resp_fields,
+        .resp_size = op->resp_size,
+        .deadline_ms = dl,
+        .done = call_done,
+        .ud = op,
+    };
+    int rc = rpc_client_call(cli, &cs, NULL);
+    if (rc != 0)
+        attempt_failed(c, op, rc, rpc_strerror(rc));
+}
+
+/* Ops carry their client right after them (one allocation). */
+static struct op *op_new(struct pd_client *c)
+{
+    struct op *op = calloc(1, sizeof(*op) + sizeof(struct pd_client *));
+    if (op)
+        *(struct pd_client **)(op + 1) = c;
+    return op;
+}
+
+/* Starts one Tso call for every waiting request (up to 2^18 timestamps). */
+static void tso_pump(struct pd_client *c)
+{
+    if (c->batch_in_flight || !c->tso_wait)
+        return;
+    struct op *b = op_new(c);
+    if (!b) {
+        while (c->tso_wait) {
+            struct op *m = c->tso_wait;
+            c->tso_wait = m->next;
+            finish(c, m, -ENOMEM, "out of memory");
+        }
+        c->tso_wait_tail = NULL;
+        return;
+    }
+    b->kind = OP_BATCH;
+    b->deadline_ms = UINT64_MAX;
+    struct op **tail = &b->members;
+    while (c->tso_wait &&
+           (uint64_t)b->count + c->tso_wait->count <= PD_TS_LOGICAL_LIMIT) {
+        struct op *m = c->tso_wait;
+        c->tso_wait = m->next;
+        m->next = NULL;
+        *tail = m;
+        tail = &m->next;
+        b->count += m->count;
+        if (m->deadline_ms < b->deadline_ms)
+            b->deadline_ms = m->deadline_ms;
+    }
+    if (!c->tso_wait)
+        c->tso_wait_tail = NULL;
+    b->method = PD_METHOD_TSO;
+    b->tso_req.cluster_id = c->cluster_id;
+    b->tso_req.count = b->count;
+    b->req_fields = pd_TsoRequest_fields;
+    b->req = &b->tso_req;
+    b->resp_fields = pd_TsoResponse_fields;
+    b->resp_size = sizeof(pd_TsoResponse);
+    b->backoff_ms = 10;
+    c->batch_in_flight = true;
+    pthread_mutex_lock(&c->lock);
+    c->stats.tso_calls++;
+    pthread_mutex_unlock(&c->lock);
+    start_call(c, b);
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    struct pd_client *c = arg;
+    char buf[256];
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+    pthread_mutex_lock(&c->lock);
+    struct op *q = c->queue;
+    c->queue = NULL;
+    bool stop = c->stopping;
+    pthread_mutex_unlock(&c->lock);
+    if (stop) {
+        event_base_loopbreak(c->base);
+        return;
+    }
+    /* The queue is newest first: reverse it to keep arrival order. */
+    struct op *rev = NULL;
+    while (q) {
+        struct op *next = q->next;
+        q->next = rev;
+        rev = q;
+        q = next;
+    }
+    while (rev) {
+        struct op *op = rev;
+        rev = op->next;
+        op->next = NULL;
+        if (op->kind == OP_TSO) {
+            if (c->tso_wait_tail)
+                c->tso_wait_tail->next = op;
+            else
+                c->tso_wait = op;
+            c->tso_wait_tail = op;
+        } else {
+            start_call(c, op);
+        }
+    }
+    tso_pump(c);
+}
+
+static void *loop_main(void *arg)
+{
+    struct pd_client *c = arg;
+    event_base_loop(c->base, EVLOOP_NO_EXIT_ON_EMPTY);
+    return NULL;
+}
+
+/* Hands op to the loop and waits until it is finished. */
+static int run_op(struct pd_client *c, struct op *op, char *err,
+                  size_t errlen)
+{
+    op->deadline_ms = mono_ms() + (uint64_t)c->timeout_ms;
+    op->backoff_ms = 10;
+    pthread_mutex_lock(&c->lock);
+    op->next = c->queue;
+    c->queue = op;
+    pthread_mutex_unlock(&c->lock);
+    ssize_t w = write(c->wake_fds[1], "w", 1);
+    (void)w; /* a full pipe already wakes the loop */
+    pthread_mutex_lock(&c->lock);
+    while (!op->done)
+        pthread_cond_wait(&c->cond, &c->lock);
+    pthread_mutex_unlock(&c->lock);
+    if (op->rc != 0 && err && errlen)
+        snprintf(err, errlen, "%s", op->err[0] ? op->err : pd_strerror(op->rc));
+    return op->rc;
+}
+
+/* Retry timers belong to the loop: an op is freed only once finished, and
+ * a finished op has no pending timer. */
+static void op_free(struct op *op)
+{
+    if (!op)
+        return;
+    if (op->retry_ev)
+        event_free(op->retry_ev);
+    free(op->resp_bytes);
+    free(op);
+}
+
+int pd_client_call(struct pd_client *c, uint32_t method,
+                   const struct pb_msgdesc_s *req_fields, const void *req,
+                   const struct pb_msgdesc_s *resp_fields, void *resp,
+                   size_t resp_size, char *err, size_t errlen)
+{
+    if (!c || !req_fields || !req || !resp_fields || !resp || !resp_size)
+        return -EINVAL;
+    struct op *op = op_new(c);
+    if (!op)
+        return -ENOMEM;
+    op->kind = OP_CALL;
+    op->method = method;
+    op->req_fields = req_fields;
+    op->req = req;
+    op->resp_fields = resp_fields;
+    op->resp_size = resp_size;
+    int rc = run_op(c, op, err, errlen);
+    if (rc == 0) {
+        pb_istream_t is = pb_istream_from_buffer(op->resp_bytes, op->resp_len);
+        memset(resp, 0, resp_size);
+        if (!pb_decode(&is, resp_fields, resp)) {
+            pb_release(resp_fields, resp);
+            if (err && errlen)
+                snprintf(err, errlen, "reply does not decode");
+            rc = PD_EINTERNAL;
+        }
+    }
+    op_free(op);
+    return rc;
+}
+
+void pd_client_release(const struct pb_msgdesc_s *fields, void *msg)
+{
+    pb_release(fields, msg);
+}
+
+int pd_client_tso(struct pd_client *c, uint32_t count, pd_ts *first,
+                  char *err, size_t errlen)
+{
+    if (!c || !first || count < 1 || count > PD_TS_LOGICAL_LIMIT)
+        return -EINVAL;
+    struct op *op = op_new(c);
+    if (!op)
+        return -ENOMEM;
+    op->kind = OP_TSO;
+    op->count = count;
+    pthread_mutex_lock(&c->lock);
+    c->stats.tso_requests++;
+    pthread_mutex_unlock(&c->lock);
+    int rc = run_op(c, op, err, errlen);
+    if (rc == 0)
+        *first = op->first;
+    op_free(op);
+    return rc;
+}
+
+int pd_client_alloc_id(struct pd_client *c, uint32_t count, uint64_t *first,
+                       char *err, size_t errlen)
+{
+    if (!first)
+        return -EINVAL;
+    pd_AllocIDRequest req = {.cluster_id = pd_client_cluster_id(c),
+                             .count = count};
+    pd_AllocIDResponse resp;
+    int rc = pd_client_call(c, PD_METHOD_ALLOC_ID, pd_AllocIDRequest_fields,
+                            &req, pd_AllocIDResponse_fields, &resp,
+                            sizeof(resp), err, errlen);
+    if (rc == 0)
+        *first = resp.first;
+    return rc;
+}
+
+/* Asks the members who leads and which cluster this is. */
+static int discover(struct pd_client *c, char *err, size_t errlen)
+{
+    pd_GetMembersRequest req = {0};
+    pd_GetMembersResponse resp;
+    int rc = pd_client_call(c, PD_METHOD_GET_MEMBERS,
+                            pd_GetMembersRequest_fields, &req,
+                            pd_GetMembersResponse_fields, &resp,
+                            sizeof(resp), err, errlen);
+    if (rc != 0)
+        return rc;
+    pb_release(pd_GetMembersResponse_fields, &resp);
+    return 0;
+}
+
+uint64_t pd_client_cluster_id(struct pd_client *c)
+{
+    pthread_mutex_lock(&c->lock);
+    uint64_t id = c->cluster_id;
+    pthread_mutex_unlock(&c->lock);
+    if (id == 0 && discover(c, NULL, 0) == 0) {
+        pthread_mutex_lock(&c->lock);
+        id = c->cluster_id;
+        pthread_mutex_unlock(&c->lock);
+    }
+    return id;
+}
+
+void pd_client_leader(struct pd_client *c, char *buf, size_t len)
+{
+    pthread_mutex_lock(&c->lock);
+    snprintf(buf, len, "%s", c->leader_addr);
+    pthread_mutex_unlock(&c->lock);
+}
+
+void pd_client_stats(struct pd_client *c, struct pd_client_stats *out)
+{
+    pthread_mutex_lock(&c->lock);
+    *out = c->stats;
+    pthread_mutex_unlock(&c->lock);
+}
+
+int pd_client_create(const struct pd_client_options *opts,
+                     struct pd_client **out, char *err, size_t errlen)
+{
+    if (!opts || !opts->endpoints || opts->n_endpoints == 0 ||
+        opts->n_endpoints > MAX_ENDPOINTS) {
+        snprintf(err, errlen, "1..%d endpoints needed", MAX_ENDPOINTS);
+        return -EINVAL;
+    }
+    struct pd_client *c = calloc(1, sizeof(*c));
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    c->wake_fds[0] = c->wake_fds[1] = -1;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->cond, NULL);
+    c->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 10000;
+    c->call_timeout_ms = opts->call_timeout_ms > 0 ? opts->call_timeout_ms
+                                                   : 3000;
+    int rc = -EINVAL;
+    for (size_t i = 0; i < opts->n_endpoints; i++) {
+        char host[128];
+        uint16_t port;
+        if (!opts->endpoints[i] ||
+            strlen(opts->endpoints[i]) >= sizeof(c->eps[0].addr) ||
+            split_addr(opts->endpoints[i], host, sizeof(host), &port) != 0) {
+            snprintf(err, errlen, "bad endpoint '%s' (want host:port)",
+                     opts->endpoints[i] ? opts->endpoints[i] : "(null)");
+            goto err_free;
+        }
+        endpoint_find_or_add(c, opts->endpoints[i]);
+    }
+    rc = -ENOMEM;
+    if (pipe2(c->wake_fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+        rc = -errno;
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        goto err_free;
+    }
+    c->base = event_base_new();
+    if (!c->base)
+        goto err_oom;
+    c->wake_ev = event_new(c->base, c->wake_fds[0], EV_READ | EV_PERSIST,
+                           on_wake, c);
+    if (!c->wake_ev || event_add(c->wake_ev, NULL) != 0)
+        goto err_oom;
+    if (pthread_create(&c->thread, NULL, loop_main, c) != 0)
+        goto err_oom;
+    c->thread_started = true;
+    if (opts->no_discovery) {
+        *out = c;
+        return 0;
+    }
+    rc = discover(c, err, errlen);
+    if (rc != 0)
+        goto err_free;
+    *out = c;
+    return 0;
+err_oom:
+    snprintf(err, errlen, "out of memory");
+err_free:
+    pd_client_destroy(c);
+    return rc;
+}
+
+void pd_client_destroy(struct pd_client *c)
+{
+    if (!c)
+        return;
+    if (c->thread_started) {
+        pthread_mutex_lock(&c->lock);
+        c->stopping = true;
+        pthread_mutex_unlock(&c->lock);
+        ssize_t w = write(c->wake_fds[1], "s", 1);
+        (void)w;
+        pthread_join(c->thread, NULL);
+    }
+    /* The loop no longer runs: this thread may close its connections
+     * (a call still pending fails inside rpc_client_destroy). */
+    c->closing = true;
+    for (size_t i = 0; i < c->n_eps; i++)
+        rpc_client_destroy(c->eps[i].cli);
+    if (c->wake_ev)
+        event_free(c->wake_ev);
+    if (c->base)
+        event_base_free(c->base);
+    if (c->wake_fds[0] >= 0)
+        close(c->wake_fds[0]);
+    if (c->wake_fds[1] >= 0)
+        close(c->wake_fds[1]);
+    pthread_cond_destroy(&c->cond);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
