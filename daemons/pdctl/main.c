@@ -373,7 +373,7 @@ static int cmd_region(int argc, char **argv)
         rc = CALL(PD_METHOD_GET_REGION, GetRegionRequest, req,
                   GetRegionResponse, resp);
         free(req.key);
-    } else if (strcmp(argv[0], "heartbeat") == 0 && argc >= 8) {
+    } else if (strcmp(argv[0], "heartbeat") == 0 && argc >= 7) {
         pd_Peer peers[PD_MAX_PEERS];
         pd_RegionHeartbeatRequest req = {
             .cluster_id = cluster_id,

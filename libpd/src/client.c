@@ -576,7 +576,23 @@ static int discover(struct pd_client *c, char *err, size_t errlen)
                             sizeof(resp), err, errlen);
     if (rc != 0)
         return rc;
+    uint64_t cid = resp.cluster_id;
     pb_release(pd_GetMembersResponse_fields, &resp);
+    if (cid == 0) {
+        /* A member that is behind may not know the bootstrap yet: the
+         * leader does (IsBootstrapped is served by the leader only). */
+        pd_IsBootstrappedRequest ireq = {0};
+        pd_IsBootstrappedResponse iresp;
+        if (pd_client_call(c, PD_METHOD_IS_BOOTSTRAPPED,
+                           pd_IsBootstrappedRequest_fields, &ireq,
+                           pd_IsBootstrappedResponse_fields, &iresp,
+                           sizeof(iresp), NULL, 0) == 0 &&
+            iresp.cluster_id) {
+            pthread_mutex_lock(&c->lock);
+            c->cluster_id = iresp.cluster_id;
+            pthread_mutex_unlock(&c->lock);
+        }
+    }
     return 0;
 }
 

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# test_pdd.sh: three real pdd on loopback (ports 22101-22103) driven with
+# pdctl: leader election and redirects, TSO strictly increasing across
+# kill -9 of the leader and across a wall clock stepped an hour back
+# (PDD_TEST_CLOCK_OFFSET_MS, a test-only knob), stale region heartbeats
+# ignored, bad input answered with clear errors (libpd/DESIGN.md, "pdd").
+. "$(dirname "$0")/lib.sh"
+
+PDCTL=$BIN/pdctl
+ADDR=(x 127.0.0.1:22101 127.0.0.1:22102 127.0.0.1:22103)
+MEMBERS="pd1=${ADDR[1]},pd2=${ADDR[2]},pd3=${ADDR[3]}"
+ALL="${ADDR[1]},${ADDR[2]},${ADDR[3]}"
+PID=(x 0 0 0)
+
+start() { # start I [env...]
+    local i=$1; shift
+    env "$@" "$BIN/pdd" --name=pd$i --listen=${ADDR[$i]} \
+        --initial-members=$MEMBERS --data-dir="$T_TMP/pd$i" \
+        --log.file="$T_TMP/pd$i.log" --raft.tick=50ms &
+    PID[$i]=$!; T_PIDS+=("${PID[$i]}")
+}
+
+# leader_index: the member index the cluster names as leader (waits).
+leader_index() {
+    local deadline=$((SECONDS + 60)) out id
+    while [ $SECONDS -lt $deadline ]; do
+        out=$("$PDCTL" --pd=$ALL --timeout=5000 member 2>/dev/null)
+        id=$(echo "$out" | sed -n 's/^leader \([0-9]*\) .*/\1/p')
+        if [ -n "$id" ] && [ "$id" != 0 ]; then echo "$id"; return 0; fi
+        sleep 0.2
+    done
+    return 1
+}
+
+tso() { "$PDCTL" --pd=$ALL --timeout=30000 tso "$@"; }
+
+# check_increasing FILE: every line is a number above the one before
+# (compared as digit strings: timestamps exceed awk's exact doubles).
+check_increasing() {
+    awk 'NR > 1 && !(length($1) > length(prev) ||
+                     (length($1) == length(prev) && ($1 "") > (prev ""))) {
+             print "line " NR ": " $1 " <= " prev; bad = 1 }
+         { prev = $1 } END { exit bad }' "$1"
+}
+
+t_case "three members elect a leader"
+for i in 1 2 3; do start $i; done
+L=$(leader_index) || t_fail "no leader within 60 s"
+"$PDCTL" --pd=$ALL member >"$T_TMP/members" || t_fail "pdctl member failed"
+t_expect_eq "members listed" "$(grep -c '^member ' "$T_TMP/members")" 3
+t_expect_eq "one leader" "$(grep -c ' leader$' "$T_TMP/members")" 1
+
+t_case "a follower redirects; the client follows"
+F=$(( L % 3 + 1 ))
+out=$("$PDCTL" --pd=${ADDR[$F]} tso 2>&1) || t_fail "tso via follower: $out"
+t1=$(tso) || t_fail "tso failed"
+[ "$t1" -gt "${out:-0}" ] 2>/dev/null || t_fail "tso $t1 not above $out"
+
+t_case "bootstrap, then bad cluster id and bad input get clear errors"
+out=$("$PDCTL" --pd=$ALL bootstrap 42 1 127.0.0.1:20160 2 3 2>&1)
+t_expect_eq "bootstrap" "$out" "ok"
+out=$("$PDCTL" --pd=$ALL bootstrap 42 1 127.0.0.1:20160 2 3 2>&1); rc=$?
+t_expect_eq "second bootstrap exit" "$rc" 1
+case "$out" in *"cluster is already bootstrapped"*"(-4005)"*) ;;
+    *) t_fail "second bootstrap: $out";; esac
+out=$("$PDCTL" --pd=$ALL --cluster-id=7 store 2>&1); rc=$?
+t_expect_eq "wrong cluster exit" "$rc" 1
+t_expect_eq "wrong cluster message" "$out" \
+    "pdctl: store: cluster id 7 does not match this cluster's 42 (-4006)"
+out=$("$PDCTL" --pd=$ALL tso 0 2>&1)
+t_expect_eq "tso count 0" "$out" \
+    "pdctl: tso: tso count 0 out of range 1..262144 (-22)"
+out=$("$PDCTL" --pd=$ALL store put 0 127.0.0.1:1 2>&1)
+t_expect_eq "store id 0" "$out" \
+    "pdctl: store put: put store: store id must be nonzero (-22)"
+out=$("$PDCTL" --pd=$ALL region 99 2>&1)
+t_expect_eq "unknown region" "$out" \
+    "pdctl: region: region 99: no such store, region or operator (-4008)"
+# Bytes that are no librpc frame: the connection is dropped, pdd serves on.
+L=$(leader_index)
+port=${ADDR[$L]##*:}
+{ printf 'GET / HTTP/1.0\r\n\r\n' >/dev/tcp/127.0.0.1/$port; } 2>/dev/null
+out=$("$PDCTL" --pd=$ALL cluster 2>&1)
+t_expect_eq "still serving" "$out" "bootstrapped yes cluster 42"
+
+t_case "stale region heartbeats are ignored"
+# Region 2 splits at "m": 2 keeps ["", "m") and 10 takes ["m", ""), both at
+# version 2. A late report of region 2 at version 1 must change nothing.
+"$PDCTL" --pd=$ALL region heartbeat 2 "" m 1 2 3 3@1 >/dev/null ||
+    t_fail "split report (left)"
+"$PDCTL" --pd=$ALL region heartbeat 10 m "" 1 2 11 11@1 >/dev/null ||
+    t_fail "split report (right)"
+out=$("$PDCTL" --pd=$ALL region heartbeat 2 "" "" 1 1 3 3@1 2>&1); rc=$?
+t_expect_eq "stale exit" "$rc" 1
+case "$out" in *"stale heartbeat for region 2 (conf_ver 1, version 1)"*"(-4007)"*) ;;
+    *) t_fail "stale heartbeat answer: $out";; esac
+out=$("$PDCTL" --pd=$ALL region key zebra 2>&1)
+case "$out" in "region 10 start \"m\" end \"\""*) ;;
+    *) t_fail "key zebra should be in region 10: $out";; esac
+t_expect_eq "regions" "$("$PDCTL" --pd=$ALL region | wc -l)" 2
+out=$("$PDCTL" --pd=$ALL region heartbeat 2 "" m 1 2 3 2>&1)
+t_expect_eq "no peers" "$out" \
+    "pdctl: region heartbeat: region heartbeat: region 2 has 0 peers (1..16) (-22)"
+
+t_case "operators: added, handed out in the heartbeat reply, listed"
+"$PDCTL" --pd=$ALL store put 4 127.0.0.1:20161 >/dev/null || t_fail "put store 4"
+"$PDCTL" --pd=$ALL region heartbeat 10 m "" 2 2 11 11@1 12@4 >/dev/null ||
+    t_fail "add peer report"
+out=$("$PDCTL" --pd=$ALL operator add transfer-leader 10 4 2>&1)
+t_expect_eq "add" "$out" "ok"
+out=$("$PDCTL" --pd=$ALL operator show 2>&1)
+case "$out" in *"region 10 desc admin-transfer-leader status running"*) ;;
+    *) t_fail "operator show: $out";; esac
+out=$("$PDCTL" --pd=$ALL region heartbeat 10 m "" 2 2 11 11@1 12@4 2>&1)
+t_expect_eq "step handed out" "$out" "ok step transfer-leader store 4 peer 0"
+
+t_case "TSO strictly increasing across kill -9 of the leader"
+: >"$T_TMP/ts"
+tso >>"$T_TMP/ts"
+( end=$((SECONDS + 6)); while [ $SECONDS -lt $end ]; do tso >>"$T_TMP/ts" || echo FAIL >>"$T_TMP/ts"; done ) &
+loop=$!
+sleep 1.5
+L=$(leader_index)
+kill -9 "${PID[$L]}"; wait "${PID[$L]}" 2>/dev/null
+wait $loop
+grep -q FAIL "$T_TMP/ts" && t_fail "a tso call failed across failover"
+n=$(wc -l <"$T_TMP/ts")
+[ "$n" -gt 10 ] || t_fail "only $n timestamps"
+check_increasing "$T_TMP/ts" || t_fail "not strictly increasing"
+L2=$(leader_index) || t_fail "no new leader"
+[ "$L2" != "$L" ] || t_fail "the killed member is still named leader"
+start $L
+out=$("$PDCTL" --pd=${ADDR[$L]} --timeout=30000 store 4 2>&1)
+case "$out" in "store 4 address 127.0.0.1:20161"*) ;;
+    *) t_fail "restarted member does not serve the state through the leader: $out";; esac
+
+t_case "TSO strictly increasing with every clock stepped an hour back"
+last=$(tail -n 1 "$T_TMP/ts")
+for i in 1 2 3; do kill -9 "${PID[$i]}"; wait "${PID[$i]}" 2>/dev/null; done
+for i in 1 2 3; do start $i PDD_TEST_CLOCK_OFFSET_MS=-3600000; done
+leader_index >/dev/null || t_fail "no leader after the restart"
+: >"$T_TMP/ts2"
+echo "$last" >>"$T_TMP/ts2"
+for k in 1 2 3 4 5; do tso 1000 >>"$T_TMP/ts2" || t_fail "tso failed"; done
+check_increasing "$T_TMP/ts2" || t_fail "went back after the clock step"
+t_expect_grep "knob logged" "TEST ONLY: wall clock offset -3600000 ms" "$T_TMP/pd1.log"
+out=$("$PDCTL" --pd=$ALL region key zebra 2>&1)
+case "$out" in "region 10 "*) ;; *) t_fail "state lost across restarts: $out";; esac
+
+for i in 1 2 3; do kill -TERM "${PID[$i]}" 2>/dev/null; done
+for i in 1 2 3; do t_wait_exit "${PID[$i]}" 20 || t_fail "pd$i did not stop"; done
+t_end
