@@ -85,6 +85,8 @@ struct pdd_node
     uint64_t batch_index;           /* its read index */
     uint64_t batch_started_ms;      /* mono ms when asked */
     uint64_t read_seq;              /* read contexts handed out */
+    bool tso_blocked;               /* PD_ENOTREADY: wait for an apply */
+    uint64_t tso_blocked_at;        /* applied index when it happened */
     uint64_t last_ops_tick_ms;      /* pd_operators_tick last ran */
     uint64_t last_schedule_ms;      /* pd_schedule last ran */
     bool in_process;                /* process() is running */
@@ -332,6 +334,9 @@ static void tso_start_batch(struct pdd_node *n)
 {
     if (n->batch_active || !n->tso_head || !serving(n))
         return;
+    if (n->tso_blocked && n->applied == n->tso_blocked_at)
+        return; /* the save it waits for has not applied yet */
+    n->tso_blocked = false;
     n->batch = n->tso_head;
     n->tso_head = n->tso_tail = NULL;
     n->batch_ctx = n->opts.self_id << 48 | (++n->read_seq & 0xffffffffffffu);
@@ -364,6 +369,8 @@ static void tso_serve(struct pdd_node *n)
         if (rc == PD_ENOTREADY) {
             /* A save is in flight: confirm leadership again after it. */
             tso_requeue(n);
+            n->tso_blocked = true;
+            n->tso_blocked_at = n->applied;
             return;
         }
         while (n->batch != end) {

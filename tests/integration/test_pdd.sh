@@ -16,7 +16,8 @@ start() { # start I [env...]
     local i=$1; shift
     env "$@" "$BIN/pdd" --name=pd$i --listen=${ADDR[$i]} \
         --initial-members=$MEMBERS --data-dir="$T_TMP/pd$i" \
-        --log.file="$T_TMP/pd$i.log" --raft.tick=50ms &
+        --log.file="$T_TMP/pd$i.log" --raft.tick=50ms \
+        --raft.snapshot-entries=10 &
     PID[$i]=$!; T_PIDS+=("${PID[$i]}")
 }
 
@@ -129,10 +130,20 @@ n=$(wc -l <"$T_TMP/ts")
 check_increasing "$T_TMP/ts" || t_fail "not strictly increasing"
 L2=$(leader_index) || t_fail "no new leader"
 [ "$L2" != "$L" ] || t_fail "the killed member is still named leader"
+
+t_case "a member back after kill -9 catches up through a snapshot"
+# Snapshots every 10 entries keep 5: 30 changes while it is down compact
+# past its log, so the leader must send it a snapshot.
+for k in $(seq 100 129); do
+    "$PDCTL" --pd=$ALL store put $k 127.0.0.1:$((30000 + k)) >/dev/null ||
+        t_fail "put store $k"
+done
 start $L
-out=$("$PDCTL" --pd=${ADDR[$L]} --timeout=30000 store 4 2>&1)
-case "$out" in "store 4 address 127.0.0.1:20161"*) ;;
-    *) t_fail "restarted member does not serve the state through the leader: $out";; esac
+t_wait_for_grep "restored a snapshot at index" "$T_TMP/pd$L.log" 60 ||
+    t_fail "pd$L got no snapshot"
+out=$("$PDCTL" --pd=${ADDR[$L]} --timeout=30000 store 129 2>&1)
+case "$out" in "store 129 address 127.0.0.1:30129"*) ;;
+    *) t_fail "store 129 via the restarted member: $out";; esac
 
 t_case "TSO strictly increasing with every clock stepped an hour back"
 last=$(tail -n 1 "$T_TMP/ts")
@@ -146,6 +157,7 @@ check_increasing "$T_TMP/ts2" || t_fail "went back after the clock step"
 t_expect_grep "knob logged" "TEST ONLY: wall clock offset -3600000 ms" "$T_TMP/pd1.log"
 out=$("$PDCTL" --pd=$ALL region key zebra 2>&1)
 case "$out" in "region 10 "*) ;; *) t_fail "state lost across restarts: $out";; esac
+t_expect_eq "stores kept" "$("$PDCTL" --pd=$ALL store | wc -l)" 32
 
 for i in 1 2 3; do kill -TERM "${PID[$i]}" 2>/dev/null; done
 for i in 1 2 3; do t_wait_exit "${PID[$i]}" 20 || t_fail "pd$i did not stop"; done
