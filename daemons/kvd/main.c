@@ -1,11 +1,22 @@
 /* main.c: kvd, the storage node: regions replicated by Raft on RocksDB
- * (../shared/DESIGN.md). For now it runs the shared daemon plumbing: its
- * settings, log, locked data directory, an RPC endpoint with echo and
- * status, and graceful stop.
+ * (../shared/DESIGN.md, libregion/DESIGN.md "kvd"). It runs the shared
+ * daemon plumbing, opens the engine and the region store, bootstraps the
+ * first region over the fixed cluster map (peers), serves Raw/Txn KV and
+ * Raft batches on librpc, and drives the store from its libevent loop.
+ * `kvd ctl ...` is the command-line client instead (ctl.c).
  */
+#include <errno.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "kvd.h"
 #include "rpcsvc.h"
 #include "runtime.h"
 
@@ -13,33 +24,275 @@ struct kvd_settings
 {
     struct dmn_common common; /* data-dir, log.* */
     char *listen;             /* listen: host:port for RPC */
+    int64_t store_id;         /* store-id: this store's id */
+    char **peers;             /* peers: id@host:port of every store */
+    int64_t tick_ms;          /* raft.tick-interval */
+    int64_t election_tick;    /* raft.election-tick */
+    int64_t heartbeat_tick;   /* raft.heartbeat-tick */
+    int64_t max_entry;        /* raft.max-entry-size */
+    int64_t max_pending;      /* raft.max-pending-proposals */
+    bool sync_log;            /* raft.sync-log */
+    int64_t block_cache;      /* rocksdb.block-cache-size */
+    int64_t write_buffer;     /* rocksdb.write-buffer-size */
+    int64_t recycle_logs;     /* rocksdb.recycle-log-files */
+    int64_t workers;          /* txn-workers */
 };
 
 static const struct dmn_cfg_key kvd_keys[] = {
     DMN_COMMON_KEYS(struct kvd_settings, common, "./data/kvd"),
     {"listen", DMN_CFG_ADDR, offsetof(struct kvd_settings, listen),
      "127.0.0.1:20160", 0, 0, NULL, "address to serve RPC on"},
+    {"store-id", DMN_CFG_INT, offsetof(struct kvd_settings, store_id), "1", 1,
+     INT64_MAX, NULL, "this store's id (one of the peers)"},
+    {"peers", DMN_CFG_LIST, offsetof(struct kvd_settings, peers), NULL, 0, 0,
+     NULL,
+     "every store of the cluster as id@host:port (same list on every store; "
+     "empty: this store alone)"},
+    {"raft.tick-interval", DMN_CFG_DURATION,
+     offsetof(struct kvd_settings, tick_ms), "100ms", 1, 60000, NULL,
+     "period of a Raft tick"},
+    {"raft.election-tick", DMN_CFG_INT,
+     offsetof(struct kvd_settings, election_tick), "10", 2, 1000, NULL,
+     "ticks without a leader before an election"},
+    {"raft.heartbeat-tick", DMN_CFG_INT,
+     offsetof(struct kvd_settings, heartbeat_tick), "2", 1, 1000, NULL,
+     "ticks between leader heartbeats (below raft.election-tick)"},
+    {"raft.max-entry-size", DMN_CFG_SIZE,
+     offsetof(struct kvd_settings, max_entry), "8MiB", 1024, 1 << 30, NULL,
+     "larger commands fail with RaftEntryTooLarge"},
+    {"raft.max-pending-proposals", DMN_CFG_INT,
+     offsetof(struct kvd_settings, max_pending), "4096", 1, 1 << 24, NULL,
+     "proposals waiting per region before ServerIsBusy"},
+    {"raft.sync-log", DMN_CFG_BOOL, offsetof(struct kvd_settings, sync_log),
+     "true", 0, 0, NULL, "fsync the Raft log before acknowledging"},
+    {"rocksdb.block-cache-size", DMN_CFG_SIZE,
+     offsetof(struct kvd_settings, block_cache), "64MiB", 0, INT64_MAX, NULL,
+     "RocksDB block cache"},
+    {"rocksdb.write-buffer-size", DMN_CFG_SIZE,
+     offsetof(struct kvd_settings, write_buffer), "0", 0, INT64_MAX, NULL,
+     "RocksDB memtable size (0: RocksDB's default)"},
+    {"rocksdb.recycle-log-files", DMN_CFG_INT,
+     offsetof(struct kvd_settings, recycle_logs), "4", 0, 1024, NULL,
+     "WAL files RocksDB recycles (overwriting is a cheaper fsync)"},
+    {"txn-workers", DMN_CFG_INT, offsetof(struct kvd_settings, workers), "4",
+     1, 256, NULL, "threads running transactional commands"},
 };
 
 static const struct dmn_cfg_schema kvd_schema = {
     "kvd", kvd_keys, sizeof(kvd_keys) / sizeof(kvd_keys[0])};
 
+static void region_log(void *ctx, int level, const char *msg)
+{
+    (void)ctx;
+    static const enum dmn_log_level map[] = {DMN_LOG_DEBUG, DMN_LOG_INFO,
+                                             DMN_LOG_WARN, DMN_LOG_ERROR};
+    if (level < 0 || level > 3)
+        level = 3;
+    if (dmn_log_enabled(map[level]))
+        dmn_log(map[level], "region: %s", msg);
+}
+
+static struct dmn_runtime *the_rt;
+
+static void on_process(evutil_socket_t fd, short what, void *arg)
+{
+    struct kvd *k = arg;
+    (void)fd;
+    (void)what;
+    int rc = region_store_process(k->store);
+    if (rc != 0 && !k->failed) {
+        /* the engine refused a write: nothing more can be made durable */
+        dmn_error("store failed: %s (%s); stopping", region_strerror(rc),
+                  region_store_errmsg(k->store));
+        k->failed = true;
+        dmn_stop(the_rt);
+        return;
+    }
+    if (region_store_has_work(k->store))
+        event_active(k->process_ev, 0, 0);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct kvd *k = arg;
+    (void)fd;
+    (void)what;
+    region_store_tick(k->store);
+    event_active(k->process_ev, 0, 0);
+}
+
+/* "id@host:port" entries into k->peers. */
+static int parse_peers(struct kvd *k, char **peers, const char *listen)
+{
+    for (size_t i = 0; peers && peers[i]; i++) {
+        if (k->n_peers == KVD_MAX_PEERS) {
+            dmn_error("peers: at most %d stores", KVD_MAX_PEERS);
+            return -1;
+        }
+        char *end = NULL;
+        unsigned long long id = strtoull(peers[i], &end, 10);
+        struct kvd_peer *p = &k->peers[k->n_peers];
+        if (id == 0 || end == NULL || *end != '@' ||
+            dmn_cfg_split_addr(end + 1, p->host, sizeof p->host, &p->port) != 0) {
+            dmn_error("peers: expected id@host:port, got '%s'", peers[i]);
+            return -1;
+        }
+        for (int j = 0; j < k->n_peers; j++)
+            if (k->peers[j].id == id) {
+                dmn_error("peers: store %llu listed twice", id);
+                return -1;
+            }
+        p->id = id;
+        k->n_peers++;
+    }
+    if (k->n_peers == 0) { /* a cluster of one */
+        struct kvd_peer *p = &k->peers[0];
+        p->id = k->store_id;
+        if (dmn_cfg_split_addr(listen, p->host, sizeof p->host, &p->port) != 0)
+            return -1;
+        k->n_peers = 1;
+    }
+    for (int j = 0; j < k->n_peers; j++)
+        if (k->peers[j].id == k->store_id)
+            return 0;
+    dmn_error("peers: this store (store-id %llu) is not listed",
+              (unsigned long long)k->store_id);
+    return -1;
+}
+
+/* The first region, over every key, on every store of the map: created
+ * once, when the store holds no region (the same on every store). */
+static int bootstrap_first_region(struct kvd *k)
+{
+    size_t n = 0;
+    region_store_regions(k->store, NULL, 0, &n);
+    if (n > 0)
+        return 0;
+    struct region_desc d;
+    memset(&d, 0, sizeof d);
+    d.id = 1;
+    d.conf_ver = 1;
+    d.version = 1;
+    if (k->n_peers > REGION_MAX_PEERS) {
+        dmn_error("peers: a region holds at most %d stores", REGION_MAX_PEERS);
+        return -1;
+    }
+    for (int i = 0; i < k->n_peers; i++)
+        d.stores[d.n_stores++] = k->peers[i].id;
+    int rc = region_store_bootstrap(k->store, &d);
+    if (rc != 0) {
+        dmn_error("bootstrap of region 1 failed: %s (%s)", region_strerror(rc),
+                  region_store_errmsg(k->store));
+        return -1;
+    }
+    dmn_info("bootstrapped region 1 over %d store(s)", k->n_peers);
+    return 0;
+}
+
+static int open_store(struct kvd *k, const struct kvd_settings *s)
+{
+    char path[4096], err[512] = "";
+    snprintf(path, sizeof path, "%s/db", s->common.data_dir);
+    struct mvcc_rocks_opts ro = {
+        .path = path,
+        .block_cache_bytes = (size_t)s->block_cache,
+        .recycle_log_files = (size_t)s->recycle_logs,
+        .write_buffer_bytes = (size_t)s->write_buffer,
+    };
+    int rc = mvcc_rocksengine_open(&ro, &k->eng, err, sizeof err);
+    if (rc != 0) {
+        dmn_error("cannot open RocksDB at %s: %s", path, err);
+        return -1;
+    }
+    struct region_store_opts o = {
+        .store_id = k->store_id,
+        .engine = k->eng,
+        .transport = {k, kvd_transport_send, kvd_transport_notify},
+        .election_tick = (int)s->election_tick,
+        .heartbeat_tick = (int)s->heartbeat_tick,
+        .max_entry_bytes = (uint32_t)s->max_entry,
+        .max_pending = (uint32_t)s->max_pending,
+        .no_sync = !s->sync_log,
+        .log = region_log,
+        .log_level = dmn_log_enabled(DMN_LOG_DEBUG) ? REGION_LOG_DEBUG
+                                                    : REGION_LOG_INFO,
+    };
+    rc = region_store_open(&o, &k->store);
+    if (rc != 0) {
+        dmn_error("cannot open the region store: %s", region_strerror(rc));
+        return -1;
+    }
+    size_t n = 0;
+    region_store_regions(k->store, NULL, 0, &n);
+    dmn_info("store %llu open with %zu region(s)",
+             (unsigned long long)k->store_id, n);
+    return bootstrap_first_region(k);
+}
+
+static void close_all(struct kvd *k)
+{
+    if (k->tick_ev)
+        event_free(k->tick_ev);
+    /* answer every waiting request (ECLOSED, which also frees the txn
+     * workers blocked on an apply), stop the workers, then close */
+    region_store_shutdown(k->store);
+    kvd_workers_stop(k);
+    region_store_close(k->store);
+    k->store = NULL;
+    if (k->process_ev)
+        event_free(k->process_ev);
+    for (int i = 0; i < k->n_peers; i++)
+        rpc_client_destroy(k->peers[i].cli);
+    if (k->eng)
+        mvcc_engine_destroy(k->eng);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "ctl") == 0)
+        return kvd_ctl_main(argc - 1, argv + 1);
+    signal(SIGPIPE, SIG_IGN);
+    /* the loop is woken from worker threads (txn commands) */
+    evthread_use_pthreads();
     struct kvd_settings s = {0};
     struct dmn_runtime rt;
     int rc = dmn_start(&rt, &kvd_schema, &s, &s.common, argc, argv);
     if (rc != DMN_CONTINUE)
         return rc;
+    the_rt = &rt;
+    struct kvd k;
+    memset(&k, 0, sizeof k);
+    k.base = rt.base;
+    k.store_id = (uint64_t)s.store_id;
     struct rpc_server *rpc = NULL;
-    if (dmn_rpc_start(&rt, s.listen, &rpc) != 0) {
-        dmn_finish(&rt, &kvd_schema, &s);
-        return DMN_EXIT_FAIL;
+    int exit_code = DMN_EXIT_FAIL;
+    if (parse_peers(&k, s.peers, s.listen) != 0)
+        goto out;
+    k.process_ev = event_new(k.base, -1, 0, on_process, &k);
+    if (k.process_ev == NULL || open_store(&k, &s) != 0)
+        goto out;
+    if (kvd_workers_start(&k, (int)s.workers) != 0) {
+        dmn_error("cannot start txn workers");
+        goto out;
     }
+    k.tick_ev = event_new(k.base, -1, EV_PERSIST, on_tick, &k);
+    struct timeval tv = {s.tick_ms / 1000, (s.tick_ms % 1000) * 1000};
+    if (k.tick_ev == NULL || event_add(k.tick_ev, &tv) != 0)
+        goto out;
+    if (dmn_rpc_start(&rt, s.listen, &rpc) != 0)
+        goto out;
+    if (kvd_service_register(&k, rpc) != 0) {
+        dmn_error("cannot register the kv services");
+        goto out;
+    }
+    event_active(k.process_ev, 0, 0);
     rc = dmn_run(&rt);
     if (rc != 0)
         dmn_error("event loop failed");
+    exit_code = rc == 0 && !k.failed ? DMN_EXIT_OK : DMN_EXIT_FAIL;
+out:
+    close_all(&k);
     dmn_rpc_stop(rpc);
     dmn_finish(&rt, &kvd_schema, &s);
-    return rc == 0 ? DMN_EXIT_OK : DMN_EXIT_FAIL;
+    return exit_code;
 }

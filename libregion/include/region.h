@@ -168,6 +168,10 @@ struct region_store;
  * its Raft log, hard state and apply state (recovery). *out handed over. */
 int region_store_open(const struct region_store_opts *opts,
                       struct region_store **out);
+/* Complete every waiting request with REGION_ECLOSED and refuse new ones
+ * (REGION_ECLOSED), keeping the store usable for calls in flight on other
+ * threads; then stop those threads and call region_store_close. */
+void region_store_shutdown(struct region_store *s);
 /* Close: waiting requests complete with REGION_ECLOSED. NULL is a no-op.
  * The engine stays the caller's. */
 void region_store_close(struct region_store *s);
@@ -322,6 +326,36 @@ typedef int (*region_txn_fn)(struct mvcc_store *m, void *arg);
 int region_txn_run(struct region_store *s, const struct region_ctx *ctx,
                    bool read, region_txn_fn fn, void *arg,
                    struct region_err *err);
+
+/* ---------------------------------------------------------------------
+ * kvd's services (proto/kv.proto, generated into kv.pb.h): method ids,
+ * service << 16 | method. Raw methods take kv.RawRequest and answer
+ * kv.RawResponse; Txn methods take kv.TxnRequest and answer
+ * kv.TxnResponse (DESIGN.md, "Service").
+ */
+#define REGION_METHOD_RAW_GET 0x00020001u
+#define REGION_METHOD_RAW_BATCH_GET 0x00020002u
+#define REGION_METHOD_RAW_PUT 0x00020003u
+#define REGION_METHOD_RAW_BATCH_PUT 0x00020004u
+#define REGION_METHOD_RAW_DELETE 0x00020005u
+#define REGION_METHOD_RAW_BATCH_DELETE 0x00020006u
+#define REGION_METHOD_RAW_SCAN 0x00020007u
+#define REGION_METHOD_RAW_DELETE_RANGE 0x00020008u
+#define REGION_METHOD_RAW_CAS 0x00020009u
+#define REGION_METHOD_TXN_GET 0x00020010u
+#define REGION_METHOD_TXN_BATCH_GET 0x00020011u
+#define REGION_METHOD_TXN_SCAN 0x00020012u
+#define REGION_METHOD_TXN_PREWRITE 0x00020013u
+#define REGION_METHOD_TXN_COMMIT 0x00020014u
+#define REGION_METHOD_TXN_BATCH_ROLLBACK 0x00020015u
+#define REGION_METHOD_TXN_CLEANUP 0x00020016u
+#define REGION_METHOD_TXN_CHECK_TXN_STATUS 0x00020017u
+#define REGION_METHOD_TXN_RESOLVE_LOCK 0x00020018u
+#define REGION_METHOD_TXN_SCAN_LOCK 0x00020019u
+#define REGION_METHOD_TXN_HEARTBEAT 0x0002001au
+#define REGION_METHOD_STORE_STATUS 0x00020020u /* StoreStatusRequest ->
+                                                  StoreStatusResponse */
+#define REGION_METHOD_RAFT 0x00030001u /* RaftBatch -> RaftBatchResponse */
 
 /* ---------------------------------------------------------------------
  * Message batch codec (what transport.send carries), exposed for tools

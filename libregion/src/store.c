@@ -81,6 +81,11 @@ static struct region_peer *find_peer(struct region_store *s, uint64_t id)
 static int region_lookup(struct region_store *s, const struct region_ctx *ctx,
                          struct region_peer **out, struct region_err *err)
 {
+    if (s->closing) {
+        region__set_err(err, REGION_ECLOSED, "store %llu is closing",
+                        (unsigned long long)s->opts.store_id);
+        return REGION_ECLOSED;
+    }
     struct region_peer *p = find_peer(s, ctx->region_id);
     if (p == NULL) {
         region__set_err(err, REGION_ENOT_FOUND, "region %llu is not on store %llu",
@@ -464,7 +469,7 @@ int region_store_open(const struct region_store_opts *opts,
     return 0;
 }
 
-void region_store_close(struct region_store *s)
+void region_store_shutdown(struct region_store *s)
 {
     if (s == NULL)
         return;
@@ -480,6 +485,8 @@ void region_store_close(struct region_store *s)
             p->props = pd->next;
             complete_pending(s, pd, REGION_ECLOSED, &err);
         }
+        p->props_tail = NULL;
+        p->n_props = 0;
         while (p->reads) {
             struct region_pending *pd = p->reads;
             p->reads = pd->next;
@@ -487,6 +494,13 @@ void region_store_close(struct region_store *s)
         }
     }
     unlock_and_complete(s);
+}
+
+void region_store_close(struct region_store *s)
+{
+    if (s == NULL)
+        return;
+    region_store_shutdown(s);
     for (size_t i = 0; i < s->n_peers; i++)
         peer_free(s->peers[i]);
     region__free(s->peers);

@@ -1,0 +1,493 @@
+/* ctl.c: `kvd ctl`, the command-line client: raw get/put/delete/scan/CAS,
+ * a transactional put and get, store status, and the sequence workloads
+ * the integration tests use. It follows NotLeader to the named leader and
+ * tries the next store on a connection failure, until --timeout.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pb.h>
+
+#include "config.h"
+#include "kv.pb.h"
+#include "kvd.h"
+
+struct ctl {
+    struct kvd_peer peers[KVD_MAX_PEERS]; /* stores to try */
+    int n;                                /* how many */
+    int cur;                              /* the one tried first */
+    uint64_t region;                      /* region id of requests */
+    int timeout_s;                        /* give up a request after */
+    bool quiet;                           /* no per-key lines */
+    bool local;                           /* reads: local applied state */
+};
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: kvd ctl [--peers=id@host:port,... | --addr=host:port]\n"
+            "               [--region=ID] [--timeout=SECONDS] [--quiet]\n"
+            "               [--local (reads: this store's applied state)] CMD\n"
+            "  put KEY VALUE | get KEY | delete KEY | scan START END [LIMIT]\n"
+            "  cas KEY EXPECT|- NEW|- | delete-range START END\n"
+            "  txn-put KEY VALUE | txn-get KEY | status\n"
+            "  put-seq PREFIX FROM TO   (prints 'acked N' per key)\n"
+            "  check-seq PREFIX FROM TO (prints 'missing N', exit 1 if any)\n");
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+static pb_bytes_array_t *mkbytes(const char *s)
+{
+    size_t n = strlen(s);
+    pb_bytes_array_t *b = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(n));
+    if (b == NULL) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    b->size = (pb_size_t)n;
+    memcpy(b->bytes, s, n);
+    return b;
+}
+
+/* What a response says about where to go next. */
+enum next { NEXT_DONE, NEXT_RETRY_SAME, NEXT_RETRY_OTHER, NEXT_FAIL };
+
+static enum next route(struct ctl *c, bool has_re, const kv_RegionError *re)
+{
+    if (!has_re)
+        return NEXT_DONE;
+    if (re->code == REGION_ENOT_LEADER) {
+        for (int i = 0; i < c->n; i++)
+            if (re->leader != 0 && c->peers[i].id == re->leader &&
+                i != c->cur) {
+                c->cur = i;
+                return NEXT_RETRY_SAME;
+            }
+        return NEXT_RETRY_OTHER;
+    }
+    if (re->code == REGION_ESERVER_BUSY || re->code == REGION_ESTALE_COMMAND)
+        return NEXT_RETRY_SAME;
+    if (re->code == REGION_ENOT_FOUND)
+        return NEXT_RETRY_OTHER;
+    return NEXT_FAIL;
+}
+
+/* One request with retries; resp is released by the caller. Returns 0 on
+ * an answer without region error, else -1 (message printed). */
+static int call(struct ctl *c, uint32_t method, const pb_msgdesc_t *req_f,
+                const void *req, const pb_msgdesc_t *resp_f, void *resp,
+                size_t resp_size, bool raw)
+{
+    double deadline = now_s() + c->timeout_s;
+    char err[256] = "";
+    for (int attempt = 0;; attempt++) {
+        struct kvd_peer *p = &c->peers[c->cur];
+        struct rpc_client_options co = {.host = p->host,
+                                        .port = p->port,
+                                        .connect_timeout_ms = 1000};
+        memset(resp, 0, resp_size);
+        int rc = rpc_call_blocking(&co, method, req_f, req, resp_f, resp,
+                                   resp_size, 3000, err, sizeof err);
+        enum next nx;
+        if (rc != 0) {
+            nx = NEXT_RETRY_OTHER;
+        } else if (raw) {
+            kv_RawResponse *r = resp;
+            nx = route(c, r->has_region_error, &r->region_error);
+            if (nx != NEXT_DONE)
+                snprintf(err, sizeof err, "%s", r->error ? r->error : "");
+        } else {
+            kv_TxnResponse *r = resp;
+            nx = route(c, r->has_region_error, &r->region_error);
+            if (nx != NEXT_DONE)
+                snprintf(err, sizeof err, "%s", r->error ? r->error : "");
+        }
+        if (nx == NEXT_DONE)
+            return 0;
+        if (nx == NEXT_FAIL) {
+            fprintf(stderr, "error: %s\n", err);
+            return -1;
+        }
+        rpc_msg_release(resp_f, resp);
+        if (now_s() > deadline) {
+            fprintf(stderr, "error: gave up after %d s: %s\n", c->timeout_s,
+                    err);
+            return -1;
+        }
+        if (nx == NEXT_RETRY_OTHER) {
+            c->cur = (c->cur + 1) % c->n;
+            nap_ms(attempt < 3 ? 50 : 200);
+        }
+    }
+}
+
+static int raw(struct ctl *c, uint32_t method, kv_RawRequest *req,
+               kv_RawResponse *resp)
+{
+    req->has_ctx = true;
+    req->ctx.region_id = c->region;
+    req->local = c->local;
+    if (call(c, method, kv_RawRequest_fields, req, kv_RawResponse_fields, resp,
+             sizeof *resp, true) != 0)
+        return -1;
+    if (resp->code != 0 && resp->code != MVCC_NOTFOUND) {
+        fprintf(stderr, "error: %s\n", resp->error ? resp->error : "");
+        rpc_msg_release(kv_RawResponse_fields, resp);
+        return -1;
+    }
+    return 0;
+}
+
+static int txn(struct ctl *c, uint32_t method, kv_TxnRequest *req,
+               kv_TxnResponse *resp)
+{
+    req->has_ctx = true;
+    req->ctx.region_id = c->region;
+    if (call(c, method, kv_TxnRequest_fields, req, kv_TxnResponse_fields, resp,
+             sizeof *resp, false) != 0)
+        return -1;
+    return 0;
+}
+
+static int put(struct ctl *c, const char *k, const char *v)
+{
+    kv_RawRequest req;
+    memset(&req, 0, sizeof req);
+    kv_RawResponse resp;
+    req.key = mkbytes(k);
+    req.value.data = (uint8_t *)v;
+    req.value.len = strlen(v);
+    int rc = raw(c, REGION_METHOD_RAW_PUT, &req, &resp);
+    free(req.key);
+    if (rc == 0)
+        rpc_msg_release(kv_RawResponse_fields, &resp);
+    return rc;
+}
+
+/* 0 found (value printed into out), 1 not found, -1 error. */
+static int get(struct ctl *c, const char *k, char *out, size_t cap)
+{
+    kv_RawRequest req;
+    memset(&req, 0, sizeof req);
+    kv_RawResponse resp;
+    req.key = mkbytes(k);
+    int rc = raw(c, REGION_METHOD_RAW_GET, &req, &resp);
+    free(req.key);
+    if (rc != 0)
+        return -1;
+    rc = resp.not_found ? 1 : 0;
+    if (rc == 0)
+        snprintf(out, cap, "%.*s", (int)resp.value.len,
+                 resp.value.data ? (const char *)resp.value.data : "");
+    rpc_msg_release(kv_RawResponse_fields, &resp);
+    return rc;
+}
+
+static int cmd_seq(struct ctl *c, bool check, const char *prefix, long from,
+                   long to)
+{
+    char k[256], v[256], got[512];
+    int missing = 0;
+    for (long i = from; i < to; i++) {
+        snprintf(k, sizeof k, "%s%08ld", prefix, i);
+        snprintf(v, sizeof v, "value-%ld", i);
+        if (!check) {
+            if (put(c, k, v) != 0) {
+                fprintf(stderr, "put-seq stopped at %ld\n", i);
+                return 1;
+            }
+            if (!c->quiet)
+                printf("acked %ld\n", i);
+            fflush(stdout);
+            continue;
+        }
+        int rc = get(c, k, got, sizeof got);
+        if (rc < 0)
+            return 1;
+        if (rc == 1 || strcmp(got, v) != 0) {
+            printf("missing %ld\n", i);
+            missing++;
+        }
+    }
+    if (check)
+        printf("checked %ld, missing %d\n", to - from, missing);
+    return missing ? 1 : 0;
+}
+
+static uint64_t ts_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return ms << 18;
+}
+
+static int cmd_txn_put(struct ctl *c, const char *k, const char *v)
+{
+    uint64_t start = ts_now();
+    kv_Mutation mu = {MVCC_OP_PUT, mkbytes(k), mkbytes(v)};
+    kv_TxnRequest req;
+    memset(&req, 0, sizeof req);
+    kv_TxnResponse resp;
+    req.mutations = &mu;
+    req.mutations_count = 1;
+    req.primary = mu.key;
+    req.version = start;
+    req.lock_ttl = 3000;
+    req.txn_size = 1;
+    int rc = txn(c, REGION_METHOD_TXN_PREWRITE, &req, &resp);
+    if (rc == 0 && resp.code != 0) {
+        fprintf(stderr, "prewrite: %s\n", resp.error ? resp.error : "");
+        rc = -1;
+    }
+    if (rc == 0)
+        rpc_msg_release(kv_TxnResponse_fields, &resp);
+    if (rc == 0) {
+        memset(&req, 0, sizeof req);
+        pb_bytes_array_t *keys[1] = {mu.key};
+        req.keys = keys;
+        req.keys_count = 1;
+        req.version = start;
+        req.commit_version = ts_now() + 1;
+        rc = txn(c, REGION_METHOD_TXN_COMMIT, &req, &resp);
+        if (rc == 0 && resp.code != 0) {
+            fprintf(stderr, "commit: %s\n", resp.error ? resp.error : "");
+            rc = -1;
+        }
+        if (rc == 0) {
+            rpc_msg_release(kv_TxnResponse_fields, &resp);
+            printf("committed at %" PRIu64 "\n", (uint64_t)req.commit_version);
+        }
+    }
+    free(mu.key);
+    free(mu.value);
+    return rc == 0 ? 0 : 1;
+}
+
+static int cmd_txn_get(struct ctl *c, const char *k)
+{
+    kv_TxnRequest req;
+    memset(&req, 0, sizeof req);
+    kv_TxnResponse resp;
+    req.key = mkbytes(k);
+    req.version = ts_now() + 10;
+    int rc = txn(c, REGION_METHOD_TXN_GET, &req, &resp);
+    free(req.key);
+    if (rc != 0)
+        return 1;
+    if (resp.code == MVCC_NOTFOUND) {
+        printf("not found\n");
+    } else if (resp.code != 0) {
+        fprintf(stderr, "error: %s\n", resp.error ? resp.error : "");
+        rc = 1;
+    } else if (resp.pairs_count == 1 && resp.pairs[0].value) {
+        printf("%.*s\n", (int)resp.pairs[0].value->size,
+               (const char *)resp.pairs[0].value->bytes);
+    }
+    rpc_msg_release(kv_TxnResponse_fields, &resp);
+    return rc;
+}
+
+static int cmd_scan(struct ctl *c, const char *s, const char *e, long limit)
+{
+    kv_RawRequest req;
+    memset(&req, 0, sizeof req);
+    kv_RawResponse resp;
+    req.key = mkbytes(s);
+    req.end = mkbytes(e);
+    req.limit = (uint32_t)limit;
+    int rc = raw(c, REGION_METHOD_RAW_SCAN, &req, &resp);
+    free(req.key);
+    free(req.end);
+    if (rc != 0)
+        return 1;
+    for (pb_size_t i = 0; i < resp.pairs_count; i++) {
+        const pb_bytes_array_t *k = resp.pairs[i].key, *v = resp.pairs[i].value;
+        printf("%.*s=%.*s\n", k ? (int)k->size : 0, k ? (const char *)k->bytes : "",
+               v ? (int)v->size : 0, v ? (const char *)v->bytes : "");
+    }
+    rpc_msg_release(kv_RawResponse_fields, &resp);
+    return 0;
+}
+
+static int cmd_simple(struct ctl *c, uint32_t method, const char *a,
+                      const char *b)
+{
+    kv_RawRequest req;
+    memset(&req, 0, sizeof req);
+    kv_RawResponse resp;
+    req.key = mkbytes(a);
+    if (method == REGION_METHOD_RAW_DELETE_RANGE)
+        req.end = mkbytes(b);
+    int rc = raw(c, method, &req, &resp);
+    free(req.key);
+    free(req.end);
+    if (rc != 0)
+        return 1;
+    rpc_msg_release(kv_RawResponse_fields, &resp);
+    printf("ok\n");
+    return 0;
+}
+
+static int cmd_cas(struct ctl *c, const char *k, const char *expect,
+                   const char *nv)
+{
+    kv_RawRequest req;
+    memset(&req, 0, sizeof req);
+    kv_RawResponse resp;
+    req.key = mkbytes(k);
+    req.previous_not_exist = strcmp(expect, "-") == 0;
+    if (!req.previous_not_exist)
+        req.previous_value = mkbytes(expect);
+    req.delete = strcmp(nv, "-") == 0;
+    if (!req.delete) {
+        req.value.data = (uint8_t *)nv;
+        req.value.len = strlen(nv);
+    }
+    int rc = raw(c, REGION_METHOD_RAW_CAS, &req, &resp);
+    free(req.key);
+    free(req.previous_value);
+    if (rc != 0)
+        return 1;
+    const pb_bytes_array_t *pv = resp.previous_value;
+    printf("%s previous=%s%.*s\n", resp.succeed ? "swapped" : "unchanged",
+           resp.previous_not_exist ? "(none)" : "",
+           pv ? (int)pv->size : 0, pv ? (const char *)pv->bytes : "");
+    rpc_msg_release(kv_RawResponse_fields, &resp);
+    return 0;
+}
+
+static int cmd_status(struct ctl *c)
+{
+    kv_StoreStatusRequest req = kv_StoreStatusRequest_init_zero;
+    kv_StoreStatusResponse resp;
+    memset(&resp, 0, sizeof resp);
+    struct kvd_peer *p = &c->peers[c->cur];
+    struct rpc_client_options co = {.host = p->host, .port = p->port};
+    char err[256] = "";
+    int rc = rpc_call_blocking(&co, REGION_METHOD_STORE_STATUS,
+                               kv_StoreStatusRequest_fields, &req,
+                               kv_StoreStatusResponse_fields, &resp,
+                               sizeof resp, 3000, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
+    printf("%s\n", resp.json ? resp.json : "");
+    rpc_msg_release(kv_StoreStatusResponse_fields, &resp);
+    return 0;
+}
+
+static int add_peer(struct ctl *c, uint64_t id, const char *addr)
+{
+    if (c->n == KVD_MAX_PEERS)
+        return -1;
+    struct kvd_peer *p = &c->peers[c->n];
+    if (dmn_cfg_split_addr(addr, p->host, sizeof p->host, &p->port) != 0)
+        return -1;
+    p->id = id;
+    c->n++;
+    return 0;
+}
+
+static int parse_peer_list(struct ctl *c, const char *list)
+{
+    char *dup = strdup(list), *save = NULL;
+    int rc = 0;
+    for (char *t = strtok_r(dup, ",", &save); t && rc == 0;
+         t = strtok_r(NULL, ",", &save)) {
+        char *end = NULL;
+        unsigned long long id = strtoull(t, &end, 10);
+        rc = (id == 0 || *end != '@') ? -1 : add_peer(c, id, end + 1);
+    }
+    free(dup);
+    return rc;
+}
+
+int kvd_ctl_main(int argc, char **argv)
+{
+    struct ctl c;
+    memset(&c, 0, sizeof c);
+    c.region = 1;
+    c.timeout_s = 30;
+    int i = 1;
+    for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--peers=", 8) == 0) {
+            if (parse_peer_list(&c, a + 8) != 0) {
+                fprintf(stderr, "bad --peers: %s\n", a + 8);
+                return 2;
+            }
+        } else if (strncmp(a, "--addr=", 7) == 0) {
+            if (add_peer(&c, 0, a + 7) != 0) {
+                fprintf(stderr, "bad --addr: %s\n", a + 7);
+                return 2;
+            }
+        } else if (strncmp(a, "--region=", 9) == 0) {
+            c.region = strtoull(a + 9, NULL, 10);
+        } else if (strncmp(a, "--timeout=", 10) == 0) {
+            c.timeout_s = atoi(a + 10);
+        } else if (strcmp(a, "--local") == 0) {
+            c.local = true;
+        } else if (strcmp(a, "--quiet") == 0) {
+            c.quiet = true;
+        } else {
+            usage();
+            return 2;
+        }
+    }
+    if (c.n == 0 || i >= argc) {
+        usage();
+        return 2;
+    }
+    const char *cmd = argv[i];
+    char **a = argv + i + 1;
+    int na = argc - i - 1;
+    char buf[65536];
+    if (strcmp(cmd, "put") == 0 && na == 2)
+        return put(&c, a[0], a[1]) == 0 ? (printf("ok\n"), 0) : 1;
+    if (strcmp(cmd, "get") == 0 && na == 1) {
+        int rc = get(&c, a[0], buf, sizeof buf);
+        if (rc == 0)
+            printf("%s\n", buf);
+        else if (rc == 1)
+            printf("not found\n");
+        return rc < 0;
+    }
+    if (strcmp(cmd, "delete") == 0 && na == 1)
+        return cmd_simple(&c, REGION_METHOD_RAW_DELETE, a[0], NULL);
+    if (strcmp(cmd, "delete-range") == 0 && na == 2)
+        return cmd_simple(&c, REGION_METHOD_RAW_DELETE_RANGE, a[0], a[1]);
+    if (strcmp(cmd, "scan") == 0 && (na == 2 || na == 3))
+        return cmd_scan(&c, a[0], a[1], na == 3 ? atol(a[2]) : 0);
+    if (strcmp(cmd, "cas") == 0 && na == 3)
+        return cmd_cas(&c, a[0], a[1], a[2]);
+    if (strcmp(cmd, "txn-put") == 0 && na == 2)
+        return cmd_txn_put(&c, a[0], a[1]);
+    if (strcmp(cmd, "txn-get") == 0 && na == 1)
+        return cmd_txn_get(&c, a[0]);
+    if (strcmp(cmd, "status") == 0 && na == 0)
+        return cmd_status(&c);
+    if ((strcmp(cmd, "put-seq") == 0 || strcmp(cmd, "check-seq") == 0) &&
+        na == 3)
+        return cmd_seq(&c, cmd[0] == 'c', a[0], atol(a[1]), atol(a[2]));
+    usage();
+    return 2;
+}

@@ -1,0 +1,70 @@
+/* kvd.h: kvd's pieces: the node (store, engine, peers, loop events, txn
+ * workers), its RPC services (service.c) and the command-line client
+ * (ctl.c). libregion/DESIGN.md, "kvd", says how they fit.
+ */
+#ifndef KVD_H
+#define KVD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mvcc.h"
+#include "region.h"
+#include "rpc.h"
+
+struct event;
+struct event_base;
+
+#define KVD_MAX_PEERS 16
+
+struct kvd_peer {
+    uint64_t id;             /* store id */
+    char host[128];          /* its address */
+    uint16_t port;           /* its port */
+    struct rpc_client *cli;  /* connection for Raft batches (lazy) */
+};
+
+/* A Txn request waiting for, or done by, a worker. */
+struct kvd_job {
+    struct kvd_job *next;    /* queue link */
+    struct rpc_call *call;   /* the call to answer (loop thread) */
+    const void *req;         /* kv_TxnRequest, borrowed until answered */
+    uint32_t method;         /* REGION_METHOD_TXN_* */
+    void *resp;              /* kv_TxnResponse filled by the worker */
+};
+
+struct kvd {
+    struct event_base *base;        /* the daemon's loop */
+    uint64_t store_id;              /* this store */
+    struct kvd_peer peers[KVD_MAX_PEERS]; /* every store, this one too */
+    int n_peers;                    /* used */
+    struct mvcc_engine *eng;        /* RocksDB */
+    struct region_store *store;     /* the regions */
+    struct event *process_ev;       /* runs region_store_process */
+    struct event *tick_ev;          /* ticks every tick_ms */
+    struct event *done_ev;          /* answers finished txn jobs */
+    pthread_t *workers;             /* txn workers */
+    int n_workers;                  /* how many */
+    pthread_mutex_t mu;             /* guards the queues and stopping */
+    pthread_cond_t cv;              /* jobs arrived / stopping */
+    struct kvd_job *jobs;           /* waiting for a worker */
+    struct kvd_job *jobs_tail;      /* last of jobs */
+    struct kvd_job *done;           /* finished, to answer */
+    bool stopping;                  /* workers exit */
+    bool failed;                    /* the store hit an engine error */
+};
+
+/* Register the Raw, Txn, Raft and status methods on srv. */
+int kvd_service_register(struct kvd *k, struct rpc_server *srv);
+/* Start / stop the txn workers and the done event. */
+int kvd_workers_start(struct kvd *k, int n);
+void kvd_workers_stop(struct kvd *k);
+/* The transport the store uses (send over librpc, notify the loop). */
+void kvd_transport_send(void *ctx, uint64_t to, const void *buf, size_t len);
+void kvd_transport_notify(void *ctx);
+
+/* `kvd ctl ...`: the command-line client; returns the exit code. */
+int kvd_ctl_main(int argc, char **argv);
+
+#endif

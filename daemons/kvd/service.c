@@ -1,0 +1,811 @@
+/* service.c: kvd's RPC methods on librpc: Raw KV on the loop thread through
+ * libregion's asynchronous calls, Txn KV on worker threads (libmvcc's
+ * commands block until their Raft entry applies), Raft batches between
+ * stores and the store status (libregion/DESIGN.md, "kvd").
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <pb.h>
+#include <pb_decode.h>
+
+#include "kv.pb.h"
+#include "kvd.h"
+#include "log.h"
+#include "rpcsvc.h"
+
+/* ---------------------------------------------------------------------
+ * Building responses (everything malloc'd: released with rpc_msg_release
+ * or pb_release after the reply is encoded).
+ */
+static pb_bytes_array_t *mkbytes(const void *p, size_t n)
+{
+    if (n > 65535)
+        n = 65535; /* nanopb's bytes cap (see kv.options); callers check */
+    pb_bytes_array_t *b = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(n));
+    if (b == NULL)
+        return NULL;
+    b->size = (pb_size_t)n;
+    if (n)
+        memcpy(b->bytes, p, n);
+    return b;
+}
+
+static const uint8_t *bytes_of(const pb_bytes_array_t *b, size_t *len)
+{
+    *len = b ? b->size : 0;
+    return b ? b->bytes : (const uint8_t *)"";
+}
+
+static void fill_region_error(kv_RegionError *re, const struct region_err *err)
+{
+    re->code = err->code;
+    re->message = strdup(err->msg);
+    re->leader = err->leader;
+    if (err->has_region) {
+        const struct region_desc *d = &err->region;
+        re->has_region = true;
+        re->region.id = d->id;
+        re->region.conf_ver = d->conf_ver;
+        re->region.version = d->version;
+        re->region.start = mkbytes(d->start, d->start_len);
+        re->region.end = mkbytes(d->end, d->end_len);
+        re->region.stores = malloc(d->n_stores * sizeof(uint64_t) + 1);
+        if (re->region.stores) {
+            memcpy(re->region.stores, d->stores, d->n_stores * sizeof(uint64_t));
+            re->region.stores_count = (pb_size_t)d->n_stores;
+        }
+    }
+}
+
+static bool is_region_error(int rc)
+{
+    return rc <= REGION_ENOT_LEADER && rc >= REGION_EENTRY_TOO_LARGE;
+}
+
+static void raw_set_error(kv_RawResponse *resp, int rc,
+                          const struct region_err *err)
+{
+    resp->code = rc;
+    if (is_region_error(rc) && err) {
+        resp->has_region_error = true;
+        fill_region_error(&resp->region_error, err);
+    }
+    free(resp->error);
+    resp->error = strdup(err && err->msg[0] ? err->msg : region_strerror(rc));
+}
+
+static int add_pair(kv_KvPair **pairs, pb_size_t *count, const void *k,
+                    size_t kl, const void *v, size_t vl, bool with_value)
+{
+    if (kl > 65535 || vl > 65535)
+        return -E2BIG;
+    kv_KvPair *a = realloc(*pairs, (*count + 1u) * sizeof *a);
+    if (a == NULL)
+        return -ENOMEM;
+    *pairs = a;
+    kv_KvPair *p = &a[(*count)++];
+    memset(p, 0, sizeof *p);
+    p->key = mkbytes(k, kl);
+    if (with_value)
+        p->value = mkbytes(v, vl);
+    return 0;
+}
+
+static void reply_raw(struct rpc_call *call, kv_RawResponse *resp)
+{
+    rpc_call_reply(call, resp);
+    rpc_msg_release(kv_RawResponse_fields, resp);
+}
+
+/* ---------------------------------------------------------------------
+ * Raw KV.
+ */
+struct raw_op {
+    struct kvd *k;             /* the node */
+    struct rpc_call *call;     /* to answer */
+    const kv_RawRequest *req;  /* borrowed until answered */
+    uint32_t method;           /* REGION_METHOD_RAW_* */
+};
+
+static struct region_ctx ctx_of(const kv_Context *c)
+{
+    struct region_ctx ctx = {c->region_id, c->conf_ver, c->version};
+    return ctx;
+}
+
+static void raw_read_done(void *ud, const struct region_reply *r)
+{
+    struct raw_op *op = ud;
+    const kv_RawRequest *req = op->req;
+    kv_RawResponse resp;
+    memset(&resp, 0, sizeof resp);
+    struct region_ctx ctx = ctx_of(&req->ctx);
+    struct region_err err;
+    memset(&err, 0, sizeof err);
+    int rc = r->rc;
+    if (rc != 0) {
+        raw_set_error(&resp, rc, r->err);
+        goto reply;
+    }
+    size_t kl;
+    const uint8_t *key = bytes_of(req->key, &kl);
+    switch (op->method) {
+    case REGION_METHOD_RAW_GET: {
+        uint8_t *v = NULL;
+        size_t vl = 0;
+        rc = region_raw_get(op->k->store, &ctx, key, kl, &v, &vl, &err);
+        if (rc == MVCC_NOTFOUND) {
+            resp.not_found = true;
+        } else if (rc != 0) {
+            raw_set_error(&resp, rc, &err);
+        } else {
+            /* handed to the response: rpc_msg_release frees it (both use
+             * libc's allocator in kvd) */
+            resp.value.data = v;
+            resp.value.len = vl;
+        }
+        break;
+    }
+    case REGION_METHOD_RAW_BATCH_GET:
+        for (pb_size_t i = 0; i < req->keys_count; i++) {
+            const uint8_t *k2 = bytes_of(req->keys[i], &kl);
+            uint8_t *v = NULL;
+            size_t vl = 0;
+            rc = region_raw_get(op->k->store, &ctx, k2, kl, &v, &vl, &err);
+            if (rc == MVCC_NOTFOUND)
+                continue;
+            if (rc == 0)
+                rc = add_pair(&resp.pairs, &resp.pairs_count, k2, kl, v, vl,
+                              true);
+            region_free(v);
+            if (rc != 0) {
+                raw_set_error(&resp, rc, &err);
+                break;
+            }
+        }
+        break;
+    case REGION_METHOD_RAW_SCAN: {
+        size_t el;
+        const uint8_t *end = bytes_of(req->end, &el);
+        struct region_kv *kvs = NULL;
+        size_t n = 0;
+        rc = region_raw_scan(op->k->store, &ctx, key, kl, end, el, req->limit,
+                             req->key_only, &kvs, &n, &err);
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            rc = add_pair(&resp.pairs, &resp.pairs_count, kvs[i].key,
+                          kvs[i].key_len, kvs[i].value, kvs[i].value_len,
+                          !req->key_only);
+        region_kvs_free(kvs, n);
+        if (rc != 0)
+            raw_set_error(&resp, rc, &err);
+        break;
+    }
+    }
+reply:
+    reply_raw(op->call, &resp);
+    free(op);
+}
+
+static void raw_write_done(void *ud, const struct region_reply *r)
+{
+    struct raw_op *op = ud;
+    kv_RawResponse resp;
+    memset(&resp, 0, sizeof resp);
+    if (r->rc != 0)
+        raw_set_error(&resp, r->rc, r->err);
+    if (op->method == REGION_METHOD_RAW_CAS && r->rc == 0) {
+        resp.succeed = r->cas_ok;
+        resp.previous_not_exist = !r->prev_exists;
+        if (r->prev_exists)
+            resp.previous_value = mkbytes(r->prev, r->prev_len);
+    }
+    reply_raw(op->call, &resp);
+    free(op);
+}
+
+static void raw_handler(struct rpc_call *call, const void *reqp, void *ud)
+{
+    struct kvd *k = ud;
+    const kv_RawRequest *req = reqp;
+    struct raw_op *op = calloc(1, sizeof *op);
+    struct region_err err;
+    memset(&err, 0, sizeof err);
+    struct region_op *ops = NULL;
+    size_t n = 0;
+    int rc;
+    if (op == NULL) {
+        rpc_call_fail(call, -ENOMEM, "out of memory");
+        return;
+    }
+    *op = (struct raw_op){k, call, req, rpc_call_method(call)};
+    struct region_ctx ctx = ctx_of(&req->ctx);
+    size_t kl, vl;
+    const uint8_t *key = bytes_of(req->key, &kl);
+    switch (op->method) {
+    case REGION_METHOD_RAW_GET:
+    case REGION_METHOD_RAW_BATCH_GET:
+    case REGION_METHOD_RAW_SCAN:
+        if (req->local) { /* no barrier: this store's applied state */
+            struct region_reply now = {0, NULL, false, false, NULL, 0};
+            raw_read_done(op, &now);
+            return;
+        }
+        rc = region_read(k->store, &ctx, raw_read_done, op, &err);
+        break;
+    case REGION_METHOD_RAW_CAS: {
+        const uint8_t *prev = bytes_of(req->previous_value, &vl);
+        rc = region_raw_cas(k->store, &ctx, key, kl, !req->previous_not_exist,
+                            prev, vl, req->delete, req->value.data,
+                            req->value.len, raw_write_done, op, &err);
+        break;
+    }
+    default: {
+        size_t cap = (size_t)req->pairs_count + req->keys_count + 1u;
+        ops = calloc(cap, sizeof *ops);
+        if (ops == NULL) {
+            rc = -ENOMEM;
+            break;
+        }
+        if (op->method == REGION_METHOD_RAW_PUT) {
+            ops[n++] = (struct region_op){REGION_OP_PUT, key, kl,
+                                          req->value.data, req->value.len};
+        } else if (op->method == REGION_METHOD_RAW_DELETE) {
+            ops[n++] = (struct region_op){REGION_OP_DELETE, key, kl, NULL, 0};
+        } else if (op->method == REGION_METHOD_RAW_DELETE_RANGE) {
+            size_t el;
+            const uint8_t *end = bytes_of(req->end, &el);
+            ops[n++] = (struct region_op){REGION_OP_DELETE_RANGE, key, kl, end,
+                                          el};
+        } else if (op->method == REGION_METHOD_RAW_BATCH_PUT) {
+            for (pb_size_t i = 0; i < req->pairs_count; i++) {
+                size_t pkl, pvl;
+                const uint8_t *pk = bytes_of(req->pairs[i].key, &pkl);
+                const uint8_t *pv = bytes_of(req->pairs[i].value, &pvl);
+                ops[n++] = (struct region_op){REGION_OP_PUT, pk, pkl, pv, pvl};
+            }
+        } else {
+            for (pb_size_t i = 0; i < req->keys_count; i++) {
+                size_t dkl;
+                const uint8_t *dk = bytes_of(req->keys[i], &dkl);
+                ops[n++] = (struct region_op){REGION_OP_DELETE, dk, dkl, NULL, 0};
+            }
+        }
+        rc = region_raw_write(k->store, &ctx, ops, n, raw_write_done, op, &err);
+        break;
+    }
+    }
+    free(ops);
+    if (rc != 0) {
+        kv_RawResponse resp;
+        memset(&resp, 0, sizeof resp);
+        raw_set_error(&resp, rc, &err);
+        reply_raw(call, &resp);
+        free(op);
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * Txn KV: workers run libmvcc's commands through region_txn_run.
+ */
+static void txn_fill_result(kv_TxnResponse *resp, const struct mvcc_result *r,
+                            bool values)
+{
+    for (size_t i = 0; i < r->npairs; i++)
+        if (add_pair(&resp->pairs, &resp->pairs_count, r->pairs[i].key,
+                     r->pairs[i].key_len, r->pairs[i].value,
+                     r->pairs[i].value_len, values && r->pairs[i].value) != 0)
+            break;
+    if (r->nlocks > 0) {
+        resp->locks = calloc(r->nlocks, sizeof *resp->locks);
+        for (size_t i = 0; resp->locks && i < r->nlocks; i++) {
+            const struct mvcc_lock_info *l = &r->locks[i];
+            kv_LockInfo *o = &resp->locks[resp->locks_count++];
+            o->key = mkbytes(l->key, l->key_len);
+            o->primary = mkbytes(l->primary, l->primary_len);
+            o->start_version = l->start_ts;
+            o->ttl = l->ttl;
+            o->type = (uint32_t)l->type;
+            o->min_commit_ts = l->min_commit_ts;
+        }
+    }
+    if (r->key)
+        resp->key = mkbytes(r->key, r->key_len);
+    resp->commit_version = r->commit_ts;
+    resp->min_commit_ts = r->min_commit_ts;
+    resp->status = (uint32_t)r->status;
+    resp->action = (uint32_t)r->action;
+    resp->lock_ttl = r->lock_ttl;
+    resp->conflict_start_ts = r->conflict_start_ts;
+    resp->conflict_commit_ts = r->conflict_commit_ts;
+}
+
+struct txn_exec {
+    const kv_TxnRequest *req;  /* the request */
+    uint32_t method;           /* which command */
+    const uint8_t *start;      /* range start, clipped to the region */
+    size_t start_len;          /* its length */
+    const uint8_t *end;        /* range end, clipped (NULL: unbounded) */
+    size_t end_len;            /* its length */
+    struct mvcc_result res;    /* outcome */
+};
+
+static int txn_exec_fn(struct mvcc_store *m, void *arg)
+{
+    struct txn_exec *x = arg;
+    const kv_TxnRequest *req = x->req;
+    size_t kl;
+    const uint8_t *key = bytes_of(req->key, &kl);
+    struct mvcc_key *keys = calloc(req->keys_count + 1u, sizeof *keys);
+    struct mvcc_mutation *muts = NULL;
+    int rc;
+    if (keys == NULL)
+        return -ENOMEM;
+    for (pb_size_t i = 0; i < req->keys_count; i++)
+        keys[i].data = bytes_of(req->keys[i], &keys[i].len);
+    switch (x->method) {
+    case REGION_METHOD_TXN_GET:
+        rc = mvcc_get(m, NULL, key, kl, req->version, &x->res);
+        break;
+    case REGION_METHOD_TXN_BATCH_GET:
+        rc = mvcc_batch_get(m, NULL, keys, req->keys_count, req->version,
+                            &x->res);
+        break;
+    case REGION_METHOD_TXN_SCAN: {
+        struct mvcc_read_opts ro = {.limit = req->limit};
+        rc = mvcc_scan(m, &ro, x->start, x->start_len, x->end, x->end_len,
+                       req->version, &x->res);
+        break;
+    }
+    case REGION_METHOD_TXN_PREWRITE: {
+        muts = calloc(req->mutations_count + 1u, sizeof *muts);
+        if (muts == NULL) {
+            rc = -ENOMEM;
+            break;
+        }
+        for (pb_size_t i = 0; i < req->mutations_count; i++) {
+            muts[i].op = (int)req->mutations[i].op;
+            muts[i].key = bytes_of(req->mutations[i].key, &muts[i].key_len);
+            muts[i].value =
+                bytes_of(req->mutations[i].value, &muts[i].value_len);
+        }
+        size_t pl;
+        const uint8_t *primary = bytes_of(req->primary, &pl);
+        struct mvcc_prewrite_req pw = {.mutations = muts,
+                                       .n = req->mutations_count,
+                                       .primary = primary,
+                                       .primary_len = pl,
+                                       .start_ts = req->version,
+                                       .lock_ttl = req->lock_ttl,
+                                       .txn_size = req->txn_size,
+                                       .min_commit_ts = req->min_commit_ts};
+        rc = mvcc_prewrite(m, &pw, &x->res);
+        break;
+    }
+    case REGION_METHOD_TXN_COMMIT:
+        rc = mvcc_commit(m, keys, req->keys_count, req->version,
+                         req->commit_version, &x->res);
+        break;
+    case REGION_METHOD_TXN_BATCH_ROLLBACK:
+        rc = mvcc_batch_rollback(m, keys, req->keys_count, req->version,
+                                 &x->res);
+        break;
+    case REGION_METHOD_TXN_CLEANUP:
+        rc = mvcc_cleanup(m, key, kl, req->version, req->current_ts, &x->res);
+        break;
+    case REGION_METHOD_TXN_CHECK_TXN_STATUS: {
+        struct mvcc_check_txn_req cr = {
+            .primary = key, .primary_len = kl, .lock_ts = req->version,
+            .caller_start_ts = req->caller_start_ts,
+            .current_ts = req->current_ts,
+            .rollback_if_not_exist = req->rollback_if_not_exist};
+        rc = mvcc_check_txn_status(m, &cr, &x->res);
+        break;
+    }
+    case REGION_METHOD_TXN_RESOLVE_LOCK:
+        rc = mvcc_resolve_lock(m, req->version, req->commit_version, x->start,
+                               x->start_len, x->end, x->end_len, &x->res);
+        break;
+    case REGION_METHOD_TXN_SCAN_LOCK:
+        rc = mvcc_scan_lock(m, req->max_ts, x->start, x->start_len, x->end,
+                            x->end_len, req->limit, &x->res);
+        break;
+    case REGION_METHOD_TXN_HEARTBEAT:
+        rc = mvcc_txn_heartbeat(m, key, kl, req->version, req->lock_ttl,
+                                &x->res);
+        break;
+    default:
+        rc = REGION_EINVAL;
+    }
+    free(keys);
+    free(muts);
+    return rc;
+}
+
+static bool txn_is_read(uint32_t method)
+{
+    return method == REGION_METHOD_TXN_GET ||
+           method == REGION_METHOD_TXN_BATCH_GET ||
+           method == REGION_METHOD_TXN_SCAN ||
+           method == REGION_METHOD_TXN_SCAN_LOCK;
+}
+
+static int cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+    size_t n = al < bl ? al : bl;
+    int c = n ? memcmp(a, b, n) : 0;
+    return c ? c : (al < bl ? -1 : al > bl);
+}
+
+/* Check every key the request names against the region; clip its range. */
+static int txn_check(struct kvd *k, const kv_TxnRequest *req, uint32_t method,
+                     struct txn_exec *x, struct region_desc *d,
+                     struct region_err *err)
+{
+    struct region_ctx ctx = ctx_of(&req->ctx);
+    size_t kl;
+    const uint8_t *key = bytes_of(req->key, &kl);
+    int rc = 0;
+    switch (method) {
+    case REGION_METHOD_TXN_GET:
+    case REGION_METHOD_TXN_CLEANUP:
+    case REGION_METHOD_TXN_CHECK_TXN_STATUS:
+    case REGION_METHOD_TXN_HEARTBEAT:
+        return region_check_key(k->store, &ctx, key, kl, err);
+    case REGION_METHOD_TXN_PREWRITE:
+        for (pb_size_t i = 0; rc == 0 && i < req->mutations_count; i++) {
+            const uint8_t *mk = bytes_of(req->mutations[i].key, &kl);
+            rc = region_check_key(k->store, &ctx, mk, kl, err);
+        }
+        return rc;
+    case REGION_METHOD_TXN_BATCH_GET:
+    case REGION_METHOD_TXN_COMMIT:
+    case REGION_METHOD_TXN_BATCH_ROLLBACK:
+        for (pb_size_t i = 0; rc == 0 && i < req->keys_count; i++) {
+            const uint8_t *mk = bytes_of(req->keys[i], &kl);
+            rc = region_check_key(k->store, &ctx, mk, kl, err);
+        }
+        return rc;
+    default: /* ranges: Scan, ScanLock, ResolveLock */
+        rc = region_store_region(k->store, ctx.region_id, d, NULL);
+        if (rc != 0) {
+            err->code = rc;
+            snprintf(err->msg, sizeof err->msg, "region %llu not found",
+                     (unsigned long long)ctx.region_id);
+            return rc;
+        }
+        x->start = bytes_of(req->start, &x->start_len);
+        if (cmp_bytes(x->start, x->start_len, d->start, d->start_len) < 0) {
+            x->start = d->start;
+            x->start_len = d->start_len;
+        }
+        x->end = bytes_of(req->end, &x->end_len);
+        if (x->end_len == 0 ||
+            (d->end_len != 0 &&
+             cmp_bytes(x->end, x->end_len, d->end, d->end_len) > 0)) {
+            x->end = d->end_len ? d->end : NULL;
+            x->end_len = d->end_len;
+        }
+        return region_check_key(k->store, &ctx, x->start, x->start_len, err);
+    }
+}
+
+static void run_job(struct kvd *k, struct kvd_job *job)
+{
+    const kv_TxnRequest *req = job->req;
+    kv_TxnResponse *resp = job->resp;
+    struct region_err err;
+    memset(&err, 0, sizeof err);
+    struct txn_exec x;
+    memset(&x, 0, sizeof x);
+    x.req = req;
+    x.method = job->method;
+    mvcc_result_init(&x.res);
+    struct region_desc d;
+    struct region_ctx ctx = ctx_of(&req->ctx);
+    int rc = txn_check(k, req, job->method, &x, &d, &err);
+    if (rc == 0)
+        rc = region_txn_run(k->store, &ctx, txn_is_read(job->method),
+                            txn_exec_fn, &x, &err);
+    resp->code = rc;
+    if (rc != 0) {
+        if (is_region_error(rc)) {
+            resp->has_region_error = true;
+            fill_region_error(&resp->region_error, &err);
+        }
+        resp->error = strdup(err.msg[0]    ? err.msg
+                             : x.res.errmsg[0] ? x.res.errmsg
+                                               : region_strerror(rc));
+        if (rc == MVCC_LOCKED || rc == MVCC_CONFLICT ||
+            rc == MVCC_ALREADY_EXIST || rc == MVCC_COMMITTED ||
+            rc == MVCC_COMMIT_TS_EXPIRED)
+            txn_fill_result(resp, &x.res, false);
+    } else {
+        txn_fill_result(resp, &x.res, true);
+    }
+    mvcc_result_reset(&x.res);
+}
+
+static void *worker_main(void *arg)
+{
+    struct kvd *k = arg;
+    pthread_mutex_lock(&k->mu);
+    for (;;) {
+        while (!k->stopping && k->jobs == NULL)
+            pthread_cond_wait(&k->cv, &k->mu);
+        if (k->jobs == NULL)
+            break; /* stopping and drained */
+        struct kvd_job *job = k->jobs;
+        k->jobs = job->next;
+        if (k->jobs == NULL)
+            k->jobs_tail = NULL;
+        pthread_mutex_unlock(&k->mu);
+        run_job(k, job);
+        pthread_mutex_lock(&k->mu);
+        job->next = k->done;
+        k->done = job;
+        event_active(k->done_ev, 0, 0);
+    }
+    pthread_mutex_unlock(&k->mu);
+    return NULL;
+}
+
+static void on_jobs_done(evutil_socket_t fd, short what, void *arg)
+{
+    struct kvd *k = arg;
+    (void)fd;
+    (void)what;
+    pthread_mutex_lock(&k->mu);
+    struct kvd_job *done = k->done;
+    k->done = NULL;
+    pthread_mutex_unlock(&k->mu);
+    while (done) {
+        struct kvd_job *job = done;
+        done = job->next;
+        rpc_call_reply(job->call, job->resp);
+        pb_release(kv_TxnResponse_fields, job->resp);
+        free(job->resp);
+        free(job);
+    }
+}
+
+static void txn_handler(struct rpc_call *call, const void *reqp, void *ud)
+{
+    struct kvd *k = ud;
+    struct kvd_job *job = calloc(1, sizeof *job);
+    kv_TxnResponse *resp = calloc(1, sizeof *resp);
+    if (job == NULL || resp == NULL) {
+        free(job);
+        free(resp);
+        rpc_call_fail(call, -ENOMEM, "out of memory");
+        return;
+    }
+    *job = (struct kvd_job){NULL, call, reqp, rpc_call_method(call), resp};
+    pthread_mutex_lock(&k->mu);
+    if (k->jobs_tail)
+        k->jobs_tail->next = job;
+    else
+        k->jobs = job;
+    k->jobs_tail = job;
+    pthread_cond_signal(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+}
+
+int kvd_workers_start(struct kvd *k, int n)
+{
+    pthread_mutex_init(&k->mu, NULL);
+    pthread_cond_init(&k->cv, NULL);
+    k->done_ev = event_new(k->base, -1, 0, on_jobs_done, k);
+    k->workers = calloc((size_t)n, sizeof *k->workers);
+    if (k->done_ev == NULL || k->workers == NULL)
+        return -ENOMEM;
+    for (int i = 0; i < n; i++) {
+        if (pthread_create(&k->workers[i], NULL, worker_main, k) != 0)
+            return -errno;
+        k->n_workers++;
+    }
+    return 0;
+}
+
+void kvd_workers_stop(struct kvd *k)
+{
+    if (k->workers == NULL && k->done_ev == NULL)
+        return; /* never started */
+    pthread_mutex_lock(&k->mu);
+    k->stopping = true;
+    pthread_cond_broadcast(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+    for (int i = 0; i < k->n_workers; i++)
+        pthread_join(k->workers[i], NULL);
+    free(k->workers);
+    k->workers = NULL;
+    k->n_workers = 0;
+    if (k->done_ev) {
+        on_jobs_done(-1, 0, k); /* answer what finished */
+        event_free(k->done_ev);
+        k->done_ev = NULL;
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * Raft batches between stores.
+ */
+static void raft_handler(struct rpc_call *call, const void *reqp, void *ud)
+{
+    struct kvd *k = ud;
+    const kv_RaftBatch *req = reqp;
+    int rc = region_store_receive(k->store, req->data.data, req->data.len);
+    if (rc != 0) {
+        dmn_warn("malformed raft batch: %s", region_strerror(rc));
+        rpc_call_fail(call, rc, region_strerror(rc));
+        return;
+    }
+    kv_RaftBatchResponse resp = kv_RaftBatchResponse_init_zero;
+    rpc_call_reply(call, &resp);
+    event_active(k->process_ev, 0, 0);
+}
+
+static void raft_sent(int rc, const void *resp, const char *errmsg, void *ud)
+{
+    (void)resp;
+    (void)ud;
+    if (rc != 0 && dmn_log_enabled(DMN_LOG_DEBUG))
+        dmn_debug("raft batch not delivered: %s", errmsg ? errmsg : "");
+}
+
+void kvd_transport_send(void *ctx, uint64_t to, const void *buf, size_t len)
+{
+    struct kvd *k = ctx;
+    struct kvd_peer *p = NULL;
+    for (int i = 0; i < k->n_peers; i++)
+        if (k->peers[i].id == to)
+            p = &k->peers[i];
+    if (p == NULL)
+        return;
+    if (p->cli == NULL) {
+        struct rpc_client_options co = {.host = p->host,
+                                        .port = p->port,
+                                        .connect_timeout_ms = 1000,
+                                        .max_in_flight = 4096,
+                                        .default_deadline_ms = 5000,
+                                        .log = dmn_rpc_log,
+                                        .log_level = RPC_LOG_WARN};
+        if (rpc_client_create(k->base, &co, &p->cli) != 0)
+            return;
+    }
+    kv_RaftBatch req;
+    memset(&req, 0, sizeof req);
+    req.data.data = (uint8_t *)buf; /* borrowed: encoded in the call */
+    req.data.len = len;
+    struct rpc_call_spec cs = {.method = REGION_METHOD_RAFT,
+                               .req_fields = kv_RaftBatch_fields,
+                               .req = &req,
+                               .resp_fields = kv_RaftBatchResponse_fields,
+                               .resp_size = sizeof(kv_RaftBatchResponse),
+                               .deadline_ms = 5000,
+                               .done = raft_sent,
+                               .ud = k};
+    (void)rpc_client_call(p->cli, &cs, NULL); /* refused: Raft resends */
+}
+
+void kvd_transport_notify(void *ctx)
+{
+    struct kvd *k = ctx;
+    event_active(k->process_ev, 0, 0);
+}
+
+/* ---------------------------------------------------------------------
+ * Store status: JSON of the store, its regions and counters.
+ */
+static void status_handler(struct rpc_call *call, const void *reqp, void *ud)
+{
+    struct kvd *k = ud;
+    (void)reqp;
+    struct region_store_stats st;
+    region_store_stats(k->store, &st);
+    size_t n = 0;
+    region_store_regions(k->store, NULL, 0, &n);
+    struct region_desc *ds = calloc(n + 1, sizeof *ds);
+    char *json = NULL;
+    size_t jlen = 0;
+    FILE *f = open_memstream(&json, &jlen);
+    if (ds == NULL || f == NULL) {
+        free(ds);
+        if (f)
+            fclose(f);
+        free(json);
+        rpc_call_fail(call, -ENOMEM, "out of memory");
+        return;
+    }
+    region_store_regions(k->store, ds, n, &n);
+    fprintf(f,
+            "{\"store_id\":%llu,\"regions\":%llu,\"leaders\":%llu,"
+            "\"proposals\":%llu,\"applied\":%llu,\"syncs\":%llu,"
+            "\"loop_iters\":%llu,\"reads\":%llu,\"msgs_sent\":%llu,"
+            "\"msgs_received\":%llu,\"region_list\":[",
+            (unsigned long long)k->store_id, (unsigned long long)st.regions,
+            (unsigned long long)st.leaders, (unsigned long long)st.proposals,
+            (unsigned long long)st.applied, (unsigned long long)st.syncs,
+            (unsigned long long)st.loop_iters, (unsigned long long)st.reads,
+            (unsigned long long)st.msgs_sent,
+            (unsigned long long)st.msgs_received);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t leader = 0;
+        region_store_region(k->store, ds[i].id, NULL, &leader);
+        fprintf(f, "%s{\"id\":%llu,\"conf_ver\":%llu,\"version\":%llu,"
+                   "\"leader\":%llu}",
+                i ? "," : "", (unsigned long long)ds[i].id,
+                (unsigned long long)ds[i].conf_ver,
+                (unsigned long long)ds[i].version,
+                (unsigned long long)leader);
+    }
+    fprintf(f, "]}");
+    fclose(f);
+    free(ds);
+    kv_StoreStatusResponse resp;
+    memset(&resp, 0, sizeof resp);
+    resp.json = json;
+    rpc_call_reply(call, &resp);
+    free(json);
+}
+
+int kvd_service_register(struct kvd *k, struct rpc_server *srv)
+{
+    static const struct {
+        uint32_t id;
+        const char *name;
+    } raw[] = {
+        {REGION_METHOD_RAW_GET, "kv.RawGet"},
+        {REGION_METHOD_RAW_BATCH_GET, "kv.RawBatchGet"},
+        {REGION_METHOD_RAW_PUT, "kv.RawPut"},
+        {REGION_METHOD_RAW_BATCH_PUT, "kv.RawBatchPut"},
+        {REGION_METHOD_RAW_DELETE, "kv.RawDelete"},
+        {REGION_METHOD_RAW_BATCH_DELETE, "kv.RawBatchDelete"},
+        {REGION_METHOD_RAW_SCAN, "kv.RawScan"},
+        {REGION_METHOD_RAW_DELETE_RANGE, "kv.RawDeleteRange"},
+        {REGION_METHOD_RAW_CAS, "kv.RawCompareAndSwap"},
+    }, txn[] = {
+        {REGION_METHOD_TXN_GET, "kv.KvGet"},
+        {REGION_METHOD_TXN_BATCH_GET, "kv.KvBatchGet"},
+        {REGION_METHOD_TXN_SCAN, "kv.KvScan"},
+        {REGION_METHOD_TXN_PREWRITE, "kv.KvPrewrite"},
+        {REGION_METHOD_TXN_COMMIT, "kv.KvCommit"},
+        {REGION_METHOD_TXN_BATCH_ROLLBACK, "kv.KvBatchRollback"},
+        {REGION_METHOD_TXN_CLEANUP, "kv.KvCleanup"},
+        {REGION_METHOD_TXN_CHECK_TXN_STATUS, "kv.KvCheckTxnStatus"},
+        {REGION_METHOD_TXN_RESOLVE_LOCK, "kv.KvResolveLock"},
+        {REGION_METHOD_TXN_SCAN_LOCK, "kv.KvScanLock"},
+        {REGION_METHOD_TXN_HEARTBEAT, "kv.KvTxnHeartBeat"},
+    };
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < sizeof raw / sizeof raw[0]; i++) {
+        struct rpc_method m = {raw[i].id, raw[i].name, kv_RawRequest_fields,
+                               sizeof(kv_RawRequest), kv_RawResponse_fields,
+                               raw_handler, k};
+        rc = rpc_server_register(srv, &m);
+    }
+    for (size_t i = 0; rc == 0 && i < sizeof txn / sizeof txn[0]; i++) {
+        struct rpc_method m = {txn[i].id, txn[i].name, kv_TxnRequest_fields,
+                               sizeof(kv_TxnRequest), kv_TxnResponse_fields,
+                               txn_handler, k};
+        rc = rpc_server_register(srv, &m);
+    }
+    if (rc == 0) {
+        struct rpc_method m = {REGION_METHOD_RAFT, "kv.Raft",
+                               kv_RaftBatch_fields, sizeof(kv_RaftBatch),
+                               kv_RaftBatchResponse_fields, raft_handler, k};
+        rc = rpc_server_register(srv, &m);
+    }
+    if (rc == 0) {
+        struct rpc_method m = {REGION_METHOD_STORE_STATUS, "kv.StoreStatus",
+                               kv_StoreStatusRequest_fields,
+                               sizeof(kv_StoreStatusRequest),
+                               kv_StoreStatusResponse_fields, status_handler,
+                               k};
+        rc = rpc_server_register(srv, &m);
+    }
+    return rc;
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# test_kvd.sh: three real kvd processes on loopback (ports 21101-21103)
+# over a fixed cluster map: raw and txn operations through the leader,
+# kill -9 of the leader in the middle of a write workload, writes go on
+# under a new leader, every acknowledged write reads back, and the killed
+# store restarts with every acknowledged write in its own engine.
+. "$(dirname "$0")/lib.sh"
+
+PEERS="1@127.0.0.1:21101,2@127.0.0.1:21102,3@127.0.0.1:21103"
+CTL=("$BIN/kvd" ctl "--peers=$PEERS" --timeout=60)
+declare -A PID
+
+start_kvd() {
+    local i=$1
+    "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
+        --listen="127.0.0.1:2110$i" --peers="$PEERS" \
+        --raft.tick-interval=50ms --log.file="$T_TMP/kvd$i.log" &
+    PID[$i]=$!
+    T_PIDS+=("${PID[$i]}")
+}
+
+# The leader of region 1 as store $1 sees it (0 unknown).
+leader_seen_by() {
+    "$BIN/kvd" ctl "--addr=127.0.0.1:2110$1" status 2>/dev/null |
+        sed -n 's/.*"region_list":\[{[^]]*"leader":\([0-9]*\).*/\1/p'
+}
+
+t_case "three stores elect a leader and serve raw operations"
+for i in 1 2 3; do start_kvd "$i"; done
+out=$("${CTL[@]}" put greeting hello 2>&1)
+t_expect_eq "put" "$out" "ok"
+t_expect_eq "get" "$("${CTL[@]}" get greeting 2>&1)" "hello"
+t_expect_eq "get missing" "$("${CTL[@]}" get nothing 2>&1)" "not found"
+t_expect_eq "cas wrong" "$("${CTL[@]}" cas greeting nope bye 2>&1)" "unchanged previous=hello"
+t_expect_eq "cas right" "$("${CTL[@]}" cas greeting hello bye 2>&1)" "swapped previous=hello"
+t_expect_eq "cas absent" "$("${CTL[@]}" cas fresh - new 2>&1)" "swapped previous=(none)"
+"${CTL[@]}" put s1 a >/dev/null; "${CTL[@]}" put s2 b >/dev/null; "${CTL[@]}" put s3 c >/dev/null
+t_expect_eq "scan" "$("${CTL[@]}" scan s1 s3 2>&1 | tr '\n' ' ')" "s1=a s2=b "
+t_expect_eq "delete-range" "$("${CTL[@]}" delete-range s1 s3 2>&1)" "ok"
+t_expect_eq "scan after" "$("${CTL[@]}" scan s "" 2>&1 | tr '\n' ' ')" "s3=c "
+t_expect_eq "delete" "$("${CTL[@]}" delete greeting 2>&1)" "ok"
+t_expect_eq "get deleted" "$("${CTL[@]}" get greeting 2>&1)" "not found"
+
+t_case "txn put and get (prewrite, commit, snapshot read)"
+out=$("${CTL[@]}" txn-put account 100 2>&1)
+case "$out" in "committed at "*) ;; *) t_fail "txn-put: $out";; esac
+t_expect_eq "txn-get" "$("${CTL[@]}" txn-get account 2>&1)" "100"
+t_expect_eq "txn-get missing" "$("${CTL[@]}" txn-get nobody 2>&1)" "not found"
+
+t_case "a follower names the leader"
+l=$(leader_seen_by 1)
+[ -n "$l" ] && [ "$l" -ge 1 ] || t_fail "no leader in store 1's status"
+f=$(( l % 3 + 1 ))
+out=$("$BIN/kvd" ctl "--addr=127.0.0.1:2110$f" --timeout=1 put x y 2>&1)
+case "$out" in *"not leader"*"leader $l"*) ;; *) t_fail "follower said: $out";; esac
+
+t_case "kill -9 of the leader mid-workload loses no acknowledged write"
+l=$(leader_seen_by 1)
+"${CTL[@]}" put-seq w 0 600 >"$T_TMP/acked" 2>"$T_TMP/seq.err" &
+seq_pid=$!
+T_PIDS+=("$seq_pid")
+deadline=$((SECONDS + 60))
+while [ "$(wc -l <"$T_TMP/acked")" -lt 150 ] && [ $SECONDS -lt $deadline ]; do
+    sleep 0.05
+done
+kill -9 "${PID[$l]}"
+t_wait_exit "$seq_pid" 120 || t_fail "workload still running"
+t_expect_eq "workload exit" "$T_RC" 0
+acked=$(wc -l <"$T_TMP/acked")
+t_expect_eq "every key acked" "$acked" 600
+newl=0
+for i in 1 2 3; do
+    [ "$i" = "$l" ] && continue
+    s=$(leader_seen_by "$i"); [ -n "$s" ] && newl=$s
+done
+[ "$newl" != "$l" ] && [ "$newl" != 0 ] || t_fail "no new leader (old $l, seen $newl)"
+out=$("${CTL[@]}" check-seq w 0 600 2>&1 | tail -1)
+t_expect_eq "read back" "$out" "checked 600, missing 0"
+
+t_case "the killed store restarts with every acknowledged write"
+start_kvd "$l"
+ok=0
+for _ in $(seq 1 100); do
+    out=$("$BIN/kvd" ctl "--addr=127.0.0.1:2110$l" --local --timeout=5 check-seq w 0 600 2>&1 | tail -1)
+    [ "$out" = "checked 600, missing 0" ] && { ok=1; break; }
+    sleep 0.2
+done
+[ $ok = 1 ] || t_fail "store $l after restart: $out"
+t_expect_eq "txn value there too" "$("${CTL[@]}" txn-get account 2>&1)" "100"
+
+t_case "SIGTERM stops every store cleanly"
+for i in 1 2 3; do kill -TERM "${PID[$i]}"; done
+for i in 1 2 3; do
+    t_wait_exit "${PID[$i]}" 20 || t_fail "store $i still running"
+    t_expect_eq "store $i exit" "$T_RC" 0
+done
+t_end
