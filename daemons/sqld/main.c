@@ -1,9 +1,9 @@
-/* main.c: sqld, the stateless MySQL-compatible SQL front end
- * (../shared/DESIGN.md). It serves the MySQL protocol on `listen`: librpc's
- * byte-stream server owns the sockets, libsql's protocol engine speaks the
- * protocol and libsql's engine answers the commands. The SQL executor is
- * not built yet, so statements are parsed and answered with an error that
- * says so (docs/daemons.md, "sqld").
+/* main.c: sqld, the MySQL-compatible SQL front end (../shared/DESIGN.md).
+ * It serves the MySQL protocol on `listen`: librpc's byte-stream server
+ * owns the sockets, libsql's protocol engine speaks the protocol and a
+ * libsql session per connection runs the statements on the server's
+ * store: with --store=local, libmvcc on RocksDB under data-dir/store, in
+ * this process (docs/sql.md follows a statement from packet to storage).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -44,14 +44,15 @@ static const struct dmn_cfg_key sqld_keys[] = {
 static const struct dmn_cfg_schema sqld_schema = {
     "sqld", sqld_keys, sizeof(sqld_keys) / sizeof(sqld_keys[0])};
 
-/* One client connection: the protocol engine and the SQL engine. */
+/* One client connection: the protocol engine and the SQL session. */
 struct client
 {
-    struct sql_proto_conn *proto; /* MySQL protocol state */
-    struct sql_engine *engine;    /* answers its commands */
+    struct sql_proto_conn *proto;  /* MySQL protocol state */
+    struct sql_session *session;   /* answers its commands */
 };
 
 static uint32_t next_connection_id = 1;
+static struct sql_server *server; /* the store, catalog and variables */
 
 /* Accounts: root without a password until users are stored (issue 7). */
 static int lookup_account(void *ctx, const char *user, const char *host,
@@ -86,7 +87,7 @@ static void client_free(struct client *cl)
     if (!cl)
         return;
     sql_proto_conn_destroy(cl->proto);
-    sql_engine_destroy(cl->engine);
+    sql_session_destroy(cl->session);
     free(cl);
 }
 
@@ -94,7 +95,8 @@ static void on_open(struct rpc_stream_conn *sc, void *ud)
 {
     (void)ud;
     struct client *cl = calloc(1, sizeof(*cl));
-    if (!cl || sql_engine_create(&cl->engine) != 0)
+    uint32_t id = next_connection_id++;
+    if (!cl || sql_session_create(server, id, &cl->session) != 0)
         goto fail;
     char host[64];
     snprintf(host, sizeof(host), "%s", rpc_stream_peer(sc));
@@ -103,10 +105,10 @@ static void on_open(struct rpc_stream_conn *sc, void *ud)
         *colon = '\0';
     struct sql_proto_options po = {
         .server_version = SQLD_SERVER_VERSION,
-        .connection_id = next_connection_id++,
+        .connection_id = id,
         .client_host = host,
         .auth = {NULL, lookup_account},
-        .exec = sql_engine_executor(cl->engine),
+        .exec = sql_session_executor(cl->session),
     };
     if (getrandom(po.scramble, sizeof(po.scramble), 0) !=
         (ssize_t)sizeof(po.scramble))
@@ -180,9 +182,8 @@ static int serve_mysql(struct dmn_runtime *rt, const struct sqld_settings *s,
         dmn_error("cannot serve MySQL on %s: %s", s->listen, err);
         return -1;
     }
-    dmn_info("serving MySQL on %s:%u (statements are parsed, not yet "
-             "executed)",
-             host, (unsigned)rpc_stream_server_port(*out));
+    dmn_info("serving MySQL on %s:%u", host,
+             (unsigned)rpc_stream_server_port(*out));
     return 0;
 }
 
@@ -199,15 +200,32 @@ int main(int argc, char **argv)
         dmn_finish(&rt, &sqld_schema, &s);
         return DMN_EXIT_USAGE;
     }
+    char path[4096], err[512];
+    snprintf(path, sizeof(path), "%s/store", rt.data_dir);
+    struct sql_server_options so = {.data_dir = path,
+                                    .version = SQLD_SERVER_VERSION};
+    rc = sql_server_open(&so, &server, err, sizeof(err));
+    if (rc != 0) {
+        dmn_error("cannot open the store in %s: %s", path,
+                  err[0] ? err : sql_strerror(rc));
+        dmn_finish(&rt, &sqld_schema, &s);
+        return DMN_EXIT_FAIL;
+    }
+    dmn_info("store: local (RocksDB in %s)", path);
     struct rpc_stream_server *srv = NULL;
     if (serve_mysql(&rt, &s, &srv) != 0) {
+        sql_server_close(server);
         dmn_finish(&rt, &sqld_schema, &s);
         return DMN_EXIT_FAIL;
     }
     rc = dmn_run(&rt);
     if (rc != 0)
         dmn_error("event loop failed");
+    /* Destroying the listener closes the clients (on_close frees their
+     * sessions) before the server goes. */
     rpc_stream_server_destroy(srv);
+    sql_server_close(server);
+    server = NULL;
     dmn_finish(&rt, &sqld_schema, &s);
     return rc == 0 ? DMN_EXIT_OK : DMN_EXIT_FAIL;
 }

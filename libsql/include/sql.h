@@ -449,27 +449,48 @@ void sql_auth_sha2_hash(const char *password, size_t len, uint8_t out[32]);
 
 /* =====================================================================
  * The SQL engine (DESIGN.md "Engine"): what answers the protocol engine's
- * commands. Today it parses each statement and answers syntax errors
- * exactly as MySQL does (1064, 1065 for an empty query); planning and
- * execution are not built yet, so a statement that parses gets 1235
- * "doesn't yet support 'executing statements'", COM_INIT_DB gets 1049
- * (no database exists), COM_RESET_CONNECTION an OK.
+ * commands. One server per process holds the store (libmvcc on RocksDB in
+ * data_dir, or in memory), the catalog cache and the global variables;
+ * one session per connection runs its statements:
  *
- *   struct sql_engine *e;
- *   sql_engine_create(&e);
- *   opts.exec = sql_engine_executor(e);   // one engine per connection
+ *   struct sql_server *srv;
+ *   sql_server_open(&(struct sql_server_options){.data_dir = dir}, &srv,
+ *                   err, sizeof(err));
+ *   per connection:
+ *     struct sql_session *s;
+ *     sql_session_create(srv, connection_id, &s);
+ *     opts.exec = sql_session_executor(s);
+ *     ... sql_session_destroy(s) after sql_proto_conn_destroy
+ *   sql_server_close(srv);          // after every session is destroyed
  *
- * One engine per connection; it answers during the execute() call.
+ * A session answers during the execute() call. Server and sessions are
+ * used from one thread (sqld's event loop).
  * ===================================================================== */
-struct sql_engine; /* opaque */
+struct sql_server;  /* opaque */
+struct sql_session; /* opaque */
 
-/* Returns 0 or -ENOMEM. */
-int sql_engine_create(struct sql_engine **out);
-void sql_engine_destroy(struct sql_engine *e); /* NULL: no-op */
+struct sql_server_options {
+    const char *data_dir; /* RocksDB directory (created if missing); NULL:
+                             in memory, gone at close */
+    bool sync;            /* fsync every commit */
+    const char *version;  /* @@version (copied); NULL: "8.0.11-dsql" */
+};
 
-/* The executor to put in sql_proto_options.exec (e is borrowed: it must
+/* Open the store and read the catalog. 0, -ENOMEM, or another error with
+ * errmsg (if not NULL) saying why. */
+int sql_server_open(const struct sql_server_options *opts,
+                    struct sql_server **out, char *errmsg, size_t errmsg_len);
+void sql_server_close(struct sql_server *srv); /* NULL: no-op */
+
+/* A session for one connection (connection_id as in the handshake).
+ * Returns 0 or -ENOMEM. Destroying it rolls back its open transaction. */
+int sql_session_create(struct sql_server *srv, uint32_t connection_id,
+                       struct sql_session **out);
+void sql_session_destroy(struct sql_session *s); /* NULL: no-op */
+
+/* The executor to put in sql_proto_options.exec (s is borrowed: it must
  * outlive the protocol connection). */
-struct sql_executor sql_engine_executor(struct sql_engine *e);
+struct sql_executor sql_session_executor(struct sql_session *s);
 
 #ifdef __cplusplus
 }

@@ -1,102 +1,1220 @@
-/* engine.c: the SQL engine behind sqld's protocol engine: it receives each
- * command (struct sql_executor), parses it and answers. Planning and
- * execution are not built yet (libsql/DESIGN.md, "Engine"), so a statement
- * that parses is answered with MySQL's 1235 "not supported yet" error and
- * a syntax error with MySQL's exact 1064.
+/* engine.c: the SQL engine behind sqld's protocol engine. The server
+ * object holds what every connection shares (the store, the catalog cache,
+ * global variables); a session answers one connection's commands: it
+ * parses each statement, runs it (ddl.c, show.c, dml.c, the planner and
+ * executor for queries) inside the session's transaction and answers.
+ * DESIGN.md, "Engine"; docs/sql.md follows a statement end to end.
  */
+#include <assert.h>
+#include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
-#include "arena.h"
+#include "lex.h"
 #include "parse.h"
-#include "sql.h"
+#include "session.h"
 #include "sql_int.h"
 
-struct sql_engine
+int64_t sql__now_us(void)
 {
-    struct sql_arena *arena; /* parse trees of the command being answered */
-};
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
-int sql_engine_create(struct sql_engine **out)
+/* ---- server ------------------------------------------------------------ */
+
+int sql_server_open(const struct sql_server_options *o,
+                    struct sql_server **out, char *errmsg, size_t errmsg_len)
 {
-    struct sql_engine *e = sql__malloc(sizeof(*e));
-    if (!e)
+    struct sql_server *srv = sql__calloc(1, sizeof(*srv));
+    if (!srv)
         return -ENOMEM;
-    e->arena = sql__arena_create(0);
-    if (!e->arena) {
-        sql__free(e);
+    snprintf(srv->version, sizeof(srv->version), "%s",
+             o->version ? o->version : "8.0.11-dsql");
+    srv->started_us = sql__now_us();
+    struct sql_kv_local_opts ko = {.path = o->data_dir, .sync = o->sync};
+    int rc = sql__kv_local_open(&ko, &srv->kv, errmsg, errmsg_len);
+    if (rc != 0)
+        goto err_free;
+    rc = sql__catalog_load(srv->kv, &srv->cat, errmsg, errmsg_len);
+    if (rc != 0)
+        goto err_kv;
+    rc = sql__sysvar_init(&srv->globals, srv->version);
+    if (rc != 0)
+        goto err_cat;
+    *out = srv;
+    return 0;
+err_cat:
+    sql__catalog_free(srv->cat);
+err_kv:
+    sql__kv_close(srv->kv);
+err_free:
+    sql__free(srv);
+    return rc;
+}
+
+void sql_server_close(struct sql_server *srv)
+{
+    if (!srv)
+        return;
+    assert(srv->sessions == NULL);
+    sql__sysvar_free(srv->globals);
+    sql__catalog_free(srv->cat);
+    sql__kv_close(srv->kv);
+    sql__free(srv);
+}
+
+/* ---- session ------------------------------------------------------------ */
+
+static void prepared_free(struct sql_prepared *p)
+{
+    sql__arena_destroy(p->arena);
+    sql__free(p->text);
+    sql__free(p->name);
+    sql__free(p);
+}
+
+static void stage_clear(struct sql_stage *st)
+{
+    for (size_t i = 0; i < st->n; i++) {
+        sql__free(st->w[i].key);
+        sql__free(st->w[i].val);
+    }
+    st->n = 0;
+    if (st->slots)
+        memset(st->slots, 0, st->nslots * sizeof(*st->slots));
+}
+
+static void uservars_free(struct sql_session *s)
+{
+    while (s->uservars) {
+        struct sql_uservar *u = s->uservars;
+        s->uservars = u->next;
+        sql__free(u->name);
+        sql__free(u->buf);
+        sql__free(u);
+    }
+}
+
+int sql_session_create(struct sql_server *srv, uint32_t conn_id,
+                       struct sql_session **out)
+{
+    struct sql_session *s = sql__calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->srv = srv;
+    s->conn_id = conn_id;
+    s->row_count = -1;
+    s->conn_start_us = sql__now_us();
+    s->arena = sql__arena_create(0);
+    if (!s->arena || sql__sysvar_copy(&s->vars, srv->globals) != 0) {
+        sql__arena_destroy(s->arena);
+        sql__free(s);
         return -ENOMEM;
     }
-    *out = e;
+    s->next = srv->sessions;
+    srv->sessions = s;
+    *out = s;
     return 0;
 }
 
-void sql_engine_destroy(struct sql_engine *e)
+void sql_session_destroy(struct sql_session *s)
 {
-    if (!e)
+    if (!s)
         return;
-    sql__arena_destroy(e->arena);
-    sql__free(e);
-}
-
-#define NOT_YET                                                           \
-    "This version of sqld doesn't yet support 'executing statements' (the " \
-    "SQL executor is not built yet)"
-
-/* Parses the first statement of text and answers: 1064 (or the parser's
- * other error), 1065 for an empty query, else 1235. Every answer here is
- * an error, which also ends a multi-statement query (as MySQL does after a
- * failing statement). */
-static int answer_statement(struct sql_engine *e, struct sql_proto_conn *c,
-                            const char *text, size_t len)
-{
-    struct sql_parse_result res;
-    sql__arena_reset(e->arena);
-    int rc = sql__parse_one(e->arena, text, len, &res);
-    if (rc == -ENOMEM)
-        return sql_reply_error(c, 1037, "HY001", "Out of memory");
-    if (rc != 0)
-        return sql_reply_error(c, (uint16_t)res.errcode, "42000",
-                               res.errmsg);
-    if (!res.stmt)
-        return sql_reply_error(c, 1065, "42000", "Query was empty");
-    return sql_reply_error(c, 1235, "42000", NOT_YET);
-}
-
-static int execute(void *ctx, struct sql_proto_conn *c,
-                   const struct sql_command *cmd)
-{
-    struct sql_engine *e = ctx;
-    char msg[320];
-    switch (cmd->kind) {
-    case SQL_CMD_QUERY:
-    case SQL_CMD_STMT_PREPARE:
-        return answer_statement(e, c, cmd->text, cmd->text_len);
-    case SQL_CMD_INIT_DB:
-        /* No catalog yet, so no database exists. */
-        snprintf(msg, sizeof(msg), "Unknown database '%.*s'",
-                 (int)(cmd->text_len > 64 ? 64 : cmd->text_len), cmd->text);
-        return sql_reply_error(c, 1049, "42000", msg);
-    case SQL_CMD_RESET_CONNECTION: {
-        struct sql_ok ok = {.status = SQL_SERVER_STATUS_AUTOCOMMIT};
-        return sql_reply_ok(c, &ok);
+    for (struct sql_session **p = &s->srv->sessions; *p; p = &(*p)->next)
+        if (*p == s) {
+            *p = s->next;
+            break;
+        }
+    sql__kvtxn_rollback(s->txn);
+    stage_clear(&s->stage);
+    sql__free(s->stage.w);
+    sql__free(s->stage.slots);
+    while (s->prepared) {
+        struct sql_prepared *p = s->prepared;
+        s->prepared = p->next;
+        prepared_free(p);
     }
-    case SQL_CMD_STMT_EXECUTE:
+    uservars_free(s);
+    sql__sysvar_free(s->vars);
+    sql__free(s->db);
+    sql__arena_destroy(s->arena);
+    sql__free(s);
+}
+
+/* ---- errors and warnings --------------------------------------------- */
+
+int sql__serr(struct sql_session *s, uint16_t code, const char *state,
+              const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s->err.code = code;
+    snprintf(s->err.state, sizeof(s->err.state), "%s", state);
+    vsnprintf(s->err.msg, sizeof(s->err.msg), fmt, ap);
+    va_end(ap);
+    return SQL_EQUERY;
+}
+
+void sql__swarn(struct sql_session *s, const char *level, uint16_t code,
+                const char *fmt, ...)
+{
+    s->nwarns_total++;
+    if (s->nwarns >= SQL_MAX_WARNINGS)
+        return;
+    struct sql_warning *w = &s->warns[s->nwarns++];
+    snprintf(w->level, sizeof(w->level), "%s", level);
+    w->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->msg, sizeof(w->msg), fmt, ap);
+    va_end(ap);
+}
+
+int sql__kverr(struct sql_session *s, int rc)
+{
+    switch (rc) {
+    case -ENOMEM:
+        return -ENOMEM;
+    case SQL_EQUERY:
+        return rc;
+    case MVCC_CONFLICT:
+    case MVCC_DEADLOCK:
+        return sql__serr(s, 1213, "40001",
+                         "Deadlock found when trying to get lock; try "
+                         "restarting transaction");
+    case MVCC_LOCKED:
+    case MVCC_LOCK_WAIT_TIMEOUT:
+        return sql__serr(s, 1205, "HY000",
+                         "Lock wait timeout exceeded; try restarting "
+                         "transaction");
+    default:
+        return sql__serr(s, 1105, "HY000", "storage error: %s",
+                         rc <= -5000 ? sql_strerror(rc) : mvcc_strerror(rc));
+    }
+}
+
+/* ---- variables ----------------------------------------------------------- */
+
+const struct sysvar_val *sql__sess_var(const struct sql_session *s, int i)
+{
+    const struct sysvar_def *d = sql__sysvar_def((size_t)i);
+    if (!(d->scope & SYSVAR_SESSION))
+        return &s->srv->globals[i];
+    return &s->vars[i];
+}
+
+static int var_index(const char *name)
+{
+    int i = sql__sysvar_find(name);
+    assert(i >= 0);
+    return i;
+}
+
+bool sql__sess_autocommit(const struct sql_session *s)
+{
+    static int i = -1;
+    if (i < 0)
+        i = var_index("autocommit");
+    return s->vars[i].u != 0;
+}
+
+uint32_t sql__sess_sql_mode(const struct sql_session *s)
+{
+    static int i = -1;
+    if (i < 0)
+        i = var_index("sql_mode");
+    return sql__sql_mode_bits(s->vars[i].text);
+}
+
+uint16_t sql__sess_status(const struct sql_session *s)
+{
+    uint16_t st = 0;
+    if (sql__sess_autocommit(s))
+        st |= SQL_SERVER_STATUS_AUTOCOMMIT;
+    if (s->txn && (s->explicit_txn || !sql__sess_autocommit(s)))
+        st |= SQL_SERVER_STATUS_IN_TRANS;
+    if (s->more)
+        st |= SQL_SERVER_MORE_RESULTS_EXISTS;
+    return st;
+}
+
+/* ---- transactions and staged writes ---------------------------------- */
+
+int sql__sess_txn(struct sql_session *s, struct sql_kvtxn **out)
+{
+    if (!s->txn) {
+        int rc = sql__kv_begin(s->srv->kv, &s->txn);
+        if (rc != 0)
+            return sql__kverr(s, rc);
+    }
+    *out = s->txn;
+    return 0;
+}
+
+static uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+    uint64_t h = 14695981039346656037u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211u;
+    return h;
+}
+
+static struct sql_staged *stage_find(struct sql_stage *st, const void *key,
+                                     size_t klen, size_t *slot)
+{
+    if (!st->nslots)
+        return NULL;
+    size_t m = st->nslots - 1;
+    for (size_t i = hash_bytes(key, klen) & m;; i = (i + 1) & m) {
+        if (st->slots[i] == 0) {
+            if (slot)
+                *slot = i;
+            return NULL;
+        }
+        struct sql_staged *w = &st->w[st->slots[i] - 1];
+        if (w->klen == klen && memcmp(w->key, key, klen) == 0)
+            return w;
+    }
+}
+
+static int stage_rehash(struct sql_stage *st, size_t nslots)
+{
+    uint32_t *slots = sql__calloc(nslots, sizeof(*slots));
+    if (!slots)
+        return -ENOMEM;
+    sql__free(st->slots);
+    st->slots = slots;
+    st->nslots = nslots;
+    for (size_t k = 0; k < st->n; k++) {
+        size_t m = nslots - 1;
+        size_t i = hash_bytes(st->w[k].key, st->w[k].klen) & m;
+        while (slots[i])
+            i = (i + 1) & m;
+        slots[i] = (uint32_t)(k + 1);
+    }
+    return 0;
+}
+
+static int stage_put(struct sql_session *s, const void *key, size_t klen,
+                     const void *val, size_t vlen, bool del)
+{
+    struct sql_stage *st = &s->stage;
+    uint8_t *v = NULL;
+    if (!del) {
+        v = sql__malloc(vlen ? vlen : 1);
+        if (!v)
+            return -ENOMEM;
+        memcpy(v, val, vlen);
+    }
+    struct sql_staged *w = stage_find(st, key, klen, NULL);
+    if (w) {
+        sql__free(w->val);
+        w->val = v;
+        w->vlen = vlen;
+        return 0;
+    }
+    if ((st->n + 1) * 2 > st->nslots &&
+        stage_rehash(st, st->nslots ? st->nslots * 2 : 64) != 0)
+        goto nomem;
+    if (st->n == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 32;
+        void *p = sql__realloc(st->w, cap * sizeof(*st->w));
+        if (!p)
+            goto nomem;
+        st->w = p;
+        st->cap = cap;
+    }
+    uint8_t *k = sql__malloc(klen ? klen : 1);
+    if (!k)
+        goto nomem;
+    memcpy(k, key, klen);
+    size_t slot;
+    stage_find(st, key, klen, &slot);
+    st->w[st->n] = (struct sql_staged){k, klen, v, vlen};
+    st->slots[slot] = (uint32_t)(++st->n);
+    return 0;
+nomem:
+    sql__free(v);
+    return -ENOMEM;
+}
+
+int sql__sess_get(struct sql_session *s, const void *key, size_t klen,
+                  uint8_t **val, size_t *vlen, bool *owned)
+{
+    struct sql_staged *w = stage_find(&s->stage, key, klen, NULL);
+    if (w) {
+        if (!w->val)
+            return MVCC_NOTFOUND;
+        *val = w->val;
+        *vlen = w->vlen;
+        *owned = false;
+        return 0;
+    }
+    struct sql_kvtxn *t = NULL;
+    int rc = sql__sess_txn(s, &t);
+    if (rc != 0)
+        return rc;
+    *owned = true;
+    return sql__kvtxn_get(t, key, klen, val, vlen);
+}
+
+int sql__sess_set(struct sql_session *s, const void *key, size_t klen,
+                  const void *val, size_t vlen)
+{
+    return stage_put(s, key, klen, val, vlen, false);
+}
+
+int sql__sess_del(struct sql_session *s, const void *key, size_t klen)
+{
+    return stage_put(s, key, klen, NULL, 0, true);
+}
+
+/* The statement succeeded: its writes join the transaction. */
+static int stage_apply(struct sql_session *s)
+{
+    struct sql_stage *st = &s->stage;
+    if (st->n == 0)
+        return 0;
+    struct sql_kvtxn *t = NULL;
+    int rc = sql__sess_txn(s, &t);
+    for (size_t i = 0; rc == 0 && i < st->n; i++) {
+        struct sql_staged *w = &st->w[i];
+        rc = w->val ? sql__kvtxn_set(t, w->key, w->klen, w->val, w->vlen)
+                    : sql__kvtxn_delete(t, w->key, w->klen);
+    }
+    stage_clear(st);
+    return rc;
+}
+
+/* Commit the open transaction (COMMIT, autocommit, implicit commit). */
+static int txn_commit(struct sql_session *s)
+{
+    struct sql_kvtxn *t = s->txn;
+    s->txn = NULL;
+    s->explicit_txn = false;
+    if (!t)
+        return 0;
+    int rc = sql__kvtxn_commit(t);
+    return rc == 0 ? 0 : sql__kverr(s, rc);
+}
+
+static void txn_rollback(struct sql_session *s)
+{
+    sql__kvtxn_rollback(s->txn);
+    s->txn = NULL;
+    s->explicit_txn = false;
+}
+
+/* ---- answers ------------------------------------------------------------
+ * A statement's final packet waits until its transaction work is done
+ * (autocommit commits first), so an OK never precedes a failed commit. */
+
+enum pend
+{
+    PEND_NONE,
+    PEND_OK,
+    PEND_END,
+};
+
+int sql__sess_ok(struct sql_session *s, uint64_t affected, uint64_t last_id)
+{
+    s->pend = PEND_OK;
+    s->pend_affected = affected;
+    s->pend_last_id = last_id;
+    return 0;
+}
+
+static uint8_t col_len_type(uint8_t type, uint32_t *len)
+{
+    *len = type == SQL_TYPE_LONGLONG ? 21 : 1024;
+    return type;
+}
+
+int sql__rs_begin(struct sql_session *s, const struct sql_rscol *cols,
+                  size_t n)
+{
+    int rc = sql_reply_columns(s->conn, n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct sql_column c = {0};
+        c.name = c.org_name = cols[i].name;
+        c.type = col_len_type(cols[i].type, &c.length);
+        c.charset = cols[i].type == SQL_TYPE_LONGLONG
+                        ? SQL_CHARSET_BINARY
+                        : SQL_CHARSET_UTF8MB4_GENERAL_CI;
+        c.flags = cols[i].type == SQL_TYPE_LONGLONG ? SQL_COLFLAG_NUM : 0;
+        c.decimals = cols[i].type == SQL_TYPE_LONGLONG ? 0 : 31;
+        rc = sql_reply_column(s->conn, &c);
+    }
+    return rc == -ENOMEM ? rc : rc != 0 ? SQL_EINTERNAL : 0;
+}
+
+int sql__rs_row(struct sql_session *s, const struct sql_value *v, size_t n)
+{
+    int rc = sql_reply_row(s->conn, v, n);
+    return rc == -ENOMEM ? rc : rc != 0 ? SQL_EINTERNAL : 0;
+}
+
+int sql__rs_end(struct sql_session *s)
+{
+    s->pend = PEND_END;
+    return 0;
+}
+
+struct sql_value sql__v_str(const char *str)
+{
+    struct sql_value v = {.kind = SQL_VALUE_BYTES};
+    if (!str)
+        v.kind = SQL_VALUE_NULL;
+    else {
+        v.v.s.p = str;
+        v.v.s.len = strlen(str);
+    }
+    return v;
+}
+
+struct sql_value sql__v_int(int64_t i)
+{
+    struct sql_value v = {.kind = SQL_VALUE_INT};
+    v.v.i = i;
+    return v;
+}
+
+struct sql_value sql__v_null(void)
+{
+    struct sql_value v = {.kind = SQL_VALUE_NULL};
+    return v;
+}
+
+static int send_pending(struct sql_session *s)
+{
+    struct sql_ok ok = {
+        .status = sql__sess_status(s),
+        .warnings = (uint16_t)(s->nwarns_total > 65535 ? 65535
+                                                       : s->nwarns_total),
+    };
+    int kind = s->pend;
+    s->pend = PEND_NONE;
+    if (kind == PEND_END)
+        return sql_reply_end(s->conn, &ok);
+    ok.affected_rows = s->pend_affected;
+    ok.last_insert_id = s->pend_last_id;
+    ok.info = s->info;
+    return sql_reply_ok(s->conn, &ok);
+}
+
+/* ---- name resolution ---------------------------------------------------- */
+
+int sql__sess_db(struct sql_session *s, const char *name,
+                 struct sql_dbinfo **out)
+{
+    if (!name)
+        name = s->db;
+    if (!name)
+        return sql__serr(s, 1046, "3D000", "No database selected");
+    struct sql_dbinfo *d = sql__catalog_db(s->srv->cat, name);
+    if (!d)
+        return sql__serr(s, 1049, "42000", "Unknown database '%.64s'", name);
+    *out = d;
+    return 0;
+}
+
+int sql__sess_table(struct sql_session *s, const char *db, const char *name,
+                    struct sql_tableinfo **out)
+{
+    struct sql_dbinfo *d;
+    if (!db && !s->db)
+        return sql__serr(s, 1046, "3D000", "No database selected");
+    struct sql_dbinfo *dd = sql__catalog_db(s->srv->cat, db ? db : s->db);
+    if (!dd)
+        return sql__serr(s, 1146, "42S02", "Table '%.64s.%.64s' doesn't exist",
+                         db ? db : s->db, name);
+    d = dd;
+    struct sql_tableinfo *t = sql__catalog_table(s->srv->cat, d->id, name);
+    if (!t)
+        return sql__serr(s, 1146, "42S02", "Table '%.64s.%.64s' doesn't exist",
+                         d->name, name);
+    *out = t;
+    return 0;
+}
+
+/* ---- SET ------------------------------------------------------------------ */
+
+/* The text of a literal value (what SET accepts before the expression
+ * evaluator is involved): strings, numbers, bare words, TRUE/FALSE. */
+static int literal_text(struct sql_session *s, const struct ast_expr *e,
+                        char *buf, size_t len, bool *num, bool *is_null)
+{
+    *num = false;
+    *is_null = false;
+    switch (e->kind) {
+    case AST_E_STRING:
+        snprintf(buf, len, "%.*s", (int)e->str.n, e->str.s);
+        return 0;
+    case AST_E_INT:
+        *num = true;
+        if (e->is_unsigned)
+            snprintf(buf, len, "%llu", (unsigned long long)e->uval);
+        else
+            snprintf(buf, len, "%lld", (long long)e->ival);
+        return 0;
+    case AST_E_BOOL:
+        *num = true;
+        snprintf(buf, len, "%d", e->ival ? 1 : 0);
+        return 0;
+    case AST_E_DECIMAL:
+    case AST_E_FLOAT:
+        *num = true;
+        snprintf(buf, len, "%.*s", (int)e->str.n, e->str.s);
+        return 0;
+    case AST_E_NULL:
+        *is_null = true;
+        buf[0] = '\0';
+        return 0;
+    case AST_E_COLUMN:
+        if (!e->table && !e->db && e->name) {
+            snprintf(buf, len, "%s", e->name);
+            return 0;
+        }
+        break;
+    default:
+        break;
+    }
+    return sql__serr(s, 1235, "42000",
+                     "This version of sqld doesn't yet support 'SET with "
+                     "an expression value'");
+}
+
+static int uservar_put(struct sql_session *s, const char *name,
+                       const struct sql_datum *d)
+{
+    struct sql_uservar *u;
+    for (u = s->uservars; u; u = u->next)
+        if (strcasecmp(u->name, name) == 0)
+            break;
+    if (!u) {
+        u = sql__calloc(1, sizeof(*u));
+        if (!u)
+            return -ENOMEM;
+        size_t n = strlen(name);
+        u->name = sql__malloc(n + 1);
+        if (!u->name) {
+            sql__free(u);
+            return -ENOMEM;
+        }
+        for (size_t i = 0; i <= n; i++)
+            u->name[i] = (char)tolower((unsigned char)name[i]);
+        u->next = s->uservars;
+        s->uservars = u;
+    }
+    char *buf = NULL;
+    if (d->vt == SQL_VT_STRING) {
+        buf = sql__malloc(d->v.s.n ? d->v.s.n : 1);
+        if (!buf)
+            return -ENOMEM;
+        memcpy(buf, d->v.s.p, d->v.s.n);
+    }
+    sql__free(u->buf);
+    u->buf = buf;
+    u->d = *d;
+    if (buf)
+        u->d.v.s.p = buf;
+    return 0;
+}
+
+int sql__uservar_get(struct sql_session *s, const char *name,
+                     struct sql_datum *out)
+{
+    for (struct sql_uservar *u = s->uservars; u; u = u->next)
+        if (strcasecmp(u->name, name) == 0) {
+            *out = u->d;
+            return 0;
+        }
+    memset(out, 0, sizeof(*out));
+    out->vt = SQL_VT_NULL;
+    return 0;
+}
+
+static int set_sysvar(struct sql_session *s, const char *name, int scope,
+                      const char *text, bool num, bool is_default)
+{
+    int i = sql__sysvar_find(name);
+    if (i < 0)
+        return sql__serr(s, 1193, "HY000", "Unknown system variable '%.64s'",
+                         name);
+    const struct sysvar_def *d = sql__sysvar_def((size_t)i);
+    if (d->scope & SYSVAR_RO)
+        return sql__serr(s, 1238, "HY000",
+                         "Variable '%s' is a read only variable", d->name);
+    bool global = scope == SQL_SCOPE_GLOBAL;
+    if (global && !(d->scope & SYSVAR_GLOBAL))
+        return sql__serr(s, 1228, "HY000",
+                         "Variable '%s' is a SESSION variable and can't be "
+                         "used with SET GLOBAL",
+                         d->name);
+    if (!global && !(d->scope & SYSVAR_SESSION))
+        return sql__serr(s, 1229, "HY000",
+                         "Variable '%s' is a GLOBAL variable and should be "
+                         "set with SET GLOBAL",
+                         d->name);
+    struct sysvar_val *vals = global ? s->srv->globals : s->vars;
+    if (is_default) {
+        text = global ? d->def : s->srv->globals[i].text;
+        num = false;
+    }
+    bool was_auto = sql__sess_autocommit(s);
+    char msg[300];
+    int rc = sql__sysvar_assign((size_t)i, vals, text, num, msg, sizeof(msg));
+    if (rc > 0)
+        return sql__serr(s, (uint16_t)rc, "42000", "%s", msg);
+    if (rc != 0)
+        return rc;
+    /* Turning autocommit on commits the open transaction (MySQL). */
+    if (!global && !was_auto && sql__sess_autocommit(s) && s->txn &&
+        !s->explicit_txn)
+        return txn_commit(s);
+    return 0;
+}
+
+static int run_set(struct sql_session *s, const struct ast_stmt *st)
+{
+    for (const struct ast_setvar *v = st->set; v; v = v->next) {
+        char text[512];
+        bool num, is_null;
+        int rc = 0;
+        switch (v->kind) {
+        case AST_SET_VAR:
+            if (v->user) {
+                if (!v->value)
+                    return sql__serr(s, 1064, "42000", "bad SET");
+                rc = literal_text(s, v->value, text, sizeof(text), &num,
+                                  &is_null);
+                if (rc != 0)
+                    return rc;
+                struct sql_datum d = {0};
+                if (is_null)
+                    d.vt = SQL_VT_NULL;
+                else if (num && v->value->kind == AST_E_INT) {
+                    d.vt = v->value->is_unsigned ? SQL_VT_UINT : SQL_VT_INT;
+                    d.v.i = v->value->ival;
+                    if (v->value->is_unsigned)
+                        d.v.u = v->value->uval;
+                } else {
+                    d.vt = SQL_VT_STRING;
+                    d.coll = SQL_COLL_UTF8MB4_GENERAL_CI;
+                    d.v.s.p = text;
+                    d.v.s.n = strlen(text);
+                }
+                rc = uservar_put(s, v->name, &d);
+                break;
+            }
+            if (v->value && v->value->kind == AST_E_DEFAULT) {
+                rc = set_sysvar(s, v->name, v->scope, NULL, false, true);
+                break;
+            }
+            rc = literal_text(s, v->value, text, sizeof(text), &num,
+                              &is_null);
+            if (rc == 0 && is_null)
+                rc = sql__serr(s, 1231, "42000",
+                               "Variable '%.64s' can't be set to the value "
+                               "of 'NULL'",
+                               v->name);
+            if (rc == 0)
+                rc = set_sysvar(s, v->name, v->scope, text, num, false);
+            break;
+        case AST_SET_NAMES:
+        case AST_SET_CHARSET: {
+            const char *cs = v->name ? v->name : "utf8mb4";
+            if (strcasecmp(cs, "utf8mb4") != 0 && strcasecmp(cs, "utf8") != 0 &&
+                strcasecmp(cs, "utf8mb3") != 0 &&
+                strcasecmp(cs, "latin1") != 0 && strcasecmp(cs, "binary") != 0 &&
+                strcasecmp(cs, "ascii") != 0)
+                return sql__serr(s, 1115, "42000",
+                                 "Unknown character set: '%.64s'", cs);
+            rc = set_sysvar(s, "character_set_client", v->scope, cs, false,
+                            false);
+            if (rc == 0)
+                rc = set_sysvar(s, "character_set_results", v->scope, cs,
+                                false, false);
+            if (rc == 0 && v->kind == AST_SET_NAMES)
+                rc = set_sysvar(s, "character_set_connection", v->scope, cs,
+                                false, false);
+            if (rc == 0 && v->collate)
+                rc = set_sysvar(s, "collation_connection", v->scope,
+                                v->collate, false, false);
+            break;
+        }
+        case AST_SET_ISOLATION:
+            rc = set_sysvar(s, "transaction_isolation", v->scope, v->name,
+                            false, false);
+            break;
+        case AST_SET_TX_ACCESS:
+            rc = set_sysvar(s, "transaction_read_only", v->scope,
+                            v->read_only ? "1" : "0", true, false);
+            break;
+        default:
+            return sql__serr(s, 1235, "42000",
+                             "This version of sqld doesn't yet support "
+                             "'this SET'");
+        }
+        if (rc != 0)
+            return rc;
+    }
+    return sql__sess_ok(s, 0, 0);
+}
+
+/* ---- statements ------------------------------------------------------- */
+
+static int not_yet(struct sql_session *s, const char *what)
+{
+    return sql__serr(s, 1235, "42000",
+                     "This version of sqld doesn't yet support '%s'", what);
+}
+
+
+static bool is_ddl(int kind)
+{
+    switch (kind) {
+    case AST_CREATE_DATABASE:
+    case AST_DROP_DATABASE:
+    case AST_CREATE_TABLE:
+    case AST_DROP_TABLE:
+    case AST_CREATE_INDEX:
+    case AST_DROP_INDEX:
+    case AST_ALTER_TABLE:
+    case AST_TRUNCATE:
+    case AST_RENAME_TABLE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static int use_db(struct sql_session *s, const char *name)
+{
+    struct sql_dbinfo *d;
+    int rc = sql__sess_db(s, name, &d);
+    if (rc != 0)
+        return rc;
+    size_t n = strlen(name);
+    char *p = sql__malloc(n + 1);
+    if (!p)
+        return -ENOMEM;
+    memcpy(p, name, n + 1);
+    sql__free(s->db);
+    s->db = p;
+    return 0;
+}
+
+static int dispatch(struct sql_session *s, const struct ast_stmt *st)
+{
+    int rc;
+    if (is_ddl(st->kind)) {
+        /* DDL commits the open transaction first (MySQL's implicit
+         * commit), then runs in a transaction of its own. */
+        rc = txn_commit(s);
+        return rc ? rc : sql__ddl_run(s, st);
+    }
+    switch (st->kind) {
+    case AST_USE:
+        rc = use_db(s, st->name);
+        return rc ? rc : sql__sess_ok(s, 0, 0);
+    case AST_SET:
+        return run_set(s, st);
+    case AST_BEGIN:
+        rc = txn_commit(s);
+        if (rc != 0)
+            return rc;
+        s->explicit_txn = true;
+        {
+            struct sql_kvtxn *t = NULL;
+            rc = sql__sess_txn(s, &t);
+        }
+        return rc ? rc : sql__sess_ok(s, 0, 0);
+    case AST_COMMIT:
+        rc = txn_commit(s);
+        return rc ? rc : sql__sess_ok(s, 0, 0);
+    case AST_ROLLBACK:
+        txn_rollback(s);
+        return sql__sess_ok(s, 0, 0);
+    case AST_SHOW:
+    case AST_DESCRIBE:
+        return sql__show_run(s, st);
+    case AST_SELECT:
+    case AST_INSERT:
+    case AST_UPDATE:
+    case AST_DELETE:
+    case AST_EXPLAIN:
+    case AST_DO:
+        return sql__query_run(s, st);
+    case AST_LOCK_TABLES:
+    case AST_UNLOCK_TABLES:
+    case AST_FLUSH:
+        /* Accepted and ignored, as dump tools send them. */
+        return sql__sess_ok(s, 0, 0);
+    case AST_KILL: {
+        if (!st->expr || st->expr->kind != AST_E_INT)
+            return not_yet(s, "KILL with an expression");
+        for (struct sql_session *o = s->srv->sessions; o; o = o->next)
+            if (o->conn_id == (uint64_t)st->expr->ival) {
+                o->killed = !st->flag || o != s;
+                return sql__sess_ok(s, 0, 0);
+            }
+        return sql__serr(s, 1094, "HY000", "Unknown thread id: %lld",
+                         (long long)st->expr->ival);
+    }
+    case AST_CREATE_USER:
+    case AST_DROP_USER:
+    case AST_ALTER_USER:
+    case AST_GRANT:
+    case AST_REVOKE:
+        return not_yet(s, "user accounts and privileges");
+    case AST_TABLE_MAINT:
+        return not_yet(s, "ANALYZE/OPTIMIZE/CHECK TABLE");
+    case AST_PREPARE:
+    case AST_EXECUTE:
+    case AST_DEALLOCATE:
+        return not_yet(s, "PREPARE/EXECUTE statements in SQL");
+    default:
+        return not_yet(s, "this statement");
+    }
+}
+
+/* Run one parsed statement and answer it (its result, then its final
+ * packet, or an error). Returns 0 when answered with success, SQL_EQUERY
+ * when answered with an error, -ENOMEM. */
+static int run_statement(struct sql_session *s, const struct ast_stmt *st)
+{
+    bool show_warnings = st->kind == AST_SHOW &&
+                         (st->show->kind == AST_SHOW_WARNINGS ||
+                          st->show->kind == AST_SHOW_ERRORS);
+    if (!show_warnings) {
+        s->nwarns = 0;
+        s->nwarns_total = 0;
+        s->nerrors = 0;
+    }
+    s->info = NULL;
+    s->stmt_start_us = sql__now_us();
+    s->srv->queries++;
+    s->pend = PEND_NONE;
+    memset(&s->err, 0, sizeof(s->err));
+    int rc = dispatch(s, st);
+    if (rc == 0)
+        rc = stage_apply(s);
+    else
+        stage_clear(&s->stage);
+    bool in_txn = s->explicit_txn || !sql__sess_autocommit(s);
+    if (rc == 0 && !in_txn && s->txn)
+        rc = txn_commit(s);
+    if (rc != 0) {
+        if (rc == -ENOMEM)
+            sql__serr(s, 1037, "HY001", "Out of memory");
+        else if (rc != SQL_EQUERY)
+            sql__kverr(s, rc);
+        /* A deadlock or lock timeout ends the transaction (as InnoDB
+         * does on deadlock); so does any failure in autocommit. */
+        if (!in_txn || s->err.code == 1213 || s->err.code == 1205)
+            txn_rollback(s);
+        s->nerrors = 1;
+        s->pend = PEND_NONE;
+        int wrc = sql_reply_error(s->conn, s->err.code,
+                                  s->err.state[0] ? s->err.state : "HY000",
+                                  s->err.msg);
+        return wrc == -ENOMEM ? -ENOMEM : SQL_EQUERY;
+    }
+    if (st->kind != AST_SELECT && st->kind != AST_SHOW &&
+        st->kind != AST_DESCRIBE && st->kind != AST_EXPLAIN)
+        s->row_count = s->pend == PEND_OK ? (int64_t)s->pend_affected : -1;
+    if (s->pend == PEND_NONE)
+        s->pend = PEND_OK, s->pend_affected = 0, s->pend_last_id = 0;
+    return send_pending(s);
+}
+
+static int reply_parse_error(struct sql_session *s, int rc,
+                             const struct sql_parse_result *res)
+{
+    if (rc == -ENOMEM)
+        return sql_reply_error(s->conn, 1037, "HY001", "Out of memory");
+    return sql_reply_error(s->conn, (uint16_t)res->errcode, "42000",
+                           res->errmsg);
+}
+
+static int run_query(struct sql_session *s, const char *text, size_t len,
+                     bool multi)
+{
+    size_t off = 0;
+    for (;;) {
+        struct sql_parse_result res;
+        sql__arena_reset(s->arena);
+        int rc = sql__parse_one(s->arena, text + off, len - off, &res);
+        if (rc != 0)
+            return reply_parse_error(s, rc, &res);
+        if (!res.stmt) {
+            if (off == 0)
+                return sql_reply_error(s->conn, 1065, "42000",
+                                       "Query was empty");
+            s->more = false;
+            return 0;
+        }
+        s->cur_text = text + off;
+        s->cur_len = res.stmt_end;
+        size_t next = off + res.next;
+        s->more = multi && next < len;
+        if (s->more) {
+            /* Only trailing whitespace/comments: not another result. */
+            struct sql_parse_result r2;
+            struct sql_arena *tmp = sql__arena_create(0);
+            if (!tmp)
+                return sql_reply_error(s->conn, 1037, "HY001",
+                                       "Out of memory");
+            if (sql__parse_one(tmp, text + next, len - next, &r2) == 0 &&
+                !r2.stmt)
+                s->more = false;
+            sql__arena_destroy(tmp);
+        }
+        rc = run_statement(s, res.stmt);
+        s->cur_text = NULL;
+        if (rc != 0 || !s->more)
+            return rc == SQL_EQUERY ? 0 : rc;
+        off = next;
+    }
+}
+
+/* ---- prepared statements ----------------------------------------------- */
+
+
+static int stmt_prepare(struct sql_session *s, const struct sql_command *cmd)
+{
+    struct sql_prepared *p = sql__calloc(1, sizeof(*p));
+    if (!p)
+        goto nomem;
+    p->id = cmd->stmt_id;
+    p->text = sql__malloc(cmd->text_len + 1);
+    p->arena = sql__arena_create(0);
+    if (!p->text || !p->arena)
+        goto nomem;
+    memcpy(p->text, cmd->text, cmd->text_len);
+    p->text[cmd->text_len] = '\0';
+    p->len = cmd->text_len;
+    struct sql_parse_result res;
+    int rc = sql__parse_one(p->arena, p->text, p->len, &res);
+    if (rc != 0) {
+        prepared_free(p);
+        return reply_parse_error(s, rc, &res);
+    }
+    if (!res.stmt) {
+        prepared_free(p);
+        return sql_reply_error(s->conn, 1065, "42000", "Query was empty");
+    }
+    p->stmt = res.stmt;
+    memset(&s->err, 0, sizeof(s->err));
+    rc = sql__prepare_run(s, p); /* answers with the definitions */
+    if (rc != 0) {
+        prepared_free(p);
+        if (rc == -ENOMEM)
+            goto nomem_reply;
+        return sql_reply_error(s->conn, s->err.code, s->err.state,
+                               s->err.msg);
+    }
+    p->next = s->prepared;
+    s->prepared = p;
+    return 0;
+nomem:
+    if (p)
+        prepared_free(p);
+nomem_reply:
+    return sql_reply_error(s->conn, 1037, "HY001", "Out of memory");
+}
+
+static struct sql_prepared *prepared_find(struct sql_session *s, uint32_t id)
+{
+    for (struct sql_prepared *p = s->prepared; p; p = p->next)
+        if (p->id == id && !p->name)
+            return p;
+    return NULL;
+}
+
+/* Parameters of an execution as datums (the statement's arena). */
+static int params_to_datums(struct sql_session *s, const struct sql_command *cmd,
+                            struct sql_datum **out)
+{
+    struct sql_datum *d =
+        sql__arena_zalloc(s->arena, sizeof(*d) * (cmd->nparams + 1));
+    if (!d)
+        return -ENOMEM;
+    for (size_t i = 0; i < cmd->nparams; i++) {
+        const struct sql_value *v = &cmd->params[i].value;
+        switch (v->kind) {
+        case SQL_VALUE_INT:
+            d[i].vt = SQL_VT_INT;
+            d[i].v.i = v->v.i;
+            break;
+        case SQL_VALUE_UINT:
+            d[i].vt = SQL_VT_UINT;
+            d[i].v.u = v->v.u;
+            break;
+        case SQL_VALUE_DOUBLE:
+            d[i].vt = SQL_VT_DOUBLE;
+            d[i].v.d = v->v.d;
+            break;
+        case SQL_VALUE_BYTES:
+            d[i].vt = SQL_VT_STRING;
+            d[i].coll = cmd->params[i].type >= SQL_TYPE_TINY_BLOB &&
+                                cmd->params[i].type <= SQL_TYPE_BLOB
+                            ? SQL_COLL_BINARY
+                            : SQL_COLL_UTF8MB4_GENERAL_CI;
+            d[i].v.s.p = v->v.s.p;
+            d[i].v.s.n = v->v.s.len;
+            break;
+        case SQL_VALUE_DATETIME:
+            d[i].vt = cmd->params[i].type == SQL_TYPE_DATE ? SQL_VT_DATE
+                                                           : SQL_VT_DATETIME;
+            d[i].v.t = v->v.t;
+            d[i].fsp = v->v.t.micro ? 6 : 0;
+            break;
+        case SQL_VALUE_TIME:
+            d[i].vt = SQL_VT_TIME;
+            d[i].v.t = v->v.t;
+            d[i].fsp = v->v.t.micro ? 6 : 0;
+            break;
+        default:
+            d[i].vt = SQL_VT_NULL;
+        }
+    }
+    *out = d;
+    return 0;
+}
+
+static int stmt_execute(struct sql_session *s, const struct sql_command *cmd)
+{
+    struct sql_prepared *p = prepared_find(s, cmd->stmt_id);
+    if (!p) {
+        char msg[160];
         snprintf(msg, sizeof(msg),
                  "Unknown prepared statement handler (%u) given to "
                  "mysqld_stmt_execute",
                  (unsigned)cmd->stmt_id);
-        return sql_reply_error(c, 1243, "HY000", msg);
+        return sql_reply_error(s->conn, 1243, "HY000", msg);
+    }
+    sql__arena_reset(s->arena);
+    struct sql_datum *params;
+    if (params_to_datums(s, cmd, &params) != 0)
+        return sql_reply_error(s->conn, 1037, "HY001", "Out of memory");
+    s->binary = true;
+    s->params = params;
+    s->nparams = cmd->nparams;
+    s->more = false;
+    s->cur_text = p->text;
+    s->cur_len = p->len;
+    int rc = run_statement(s, p->stmt);
+    s->cur_text = NULL;
+    s->binary = false;
+    s->params = NULL;
+    s->nparams = 0;
+    return rc == SQL_EQUERY ? 0 : rc;
+}
+
+static void stmt_close(struct sql_session *s, uint32_t id)
+{
+    for (struct sql_prepared **pp = &s->prepared; *pp; pp = &(*pp)->next)
+        if ((*pp)->id == id && !(*pp)->name) {
+            struct sql_prepared *p = *pp;
+            *pp = p->next;
+            prepared_free(p);
+            return;
+        }
+}
+
+/* ---- the executor callback ------------------------------------------- */
+
+
+static int execute(void *ctx, struct sql_proto_conn *c,
+                   const struct sql_command *cmd)
+{
+    struct sql_session *s = ctx;
+    s->conn = c;
+    if (cmd->user)
+        snprintf(s->user, sizeof(s->user), "%s", cmd->user);
+    if (s->killed && cmd->kind != SQL_CMD_STMT_CLOSE) {
+        s->killed = false;
+        return sql_reply_error(c, 1317, "70100",
+                               "Query execution was interrupted");
+    }
+    switch (cmd->kind) {
+    case SQL_CMD_QUERY:
+        return run_query(s, cmd->text, cmd->text_len, cmd->multi_statements);
+    case SQL_CMD_STMT_PREPARE:
+        return stmt_prepare(s, cmd);
+    case SQL_CMD_STMT_EXECUTE:
+        return stmt_execute(s, cmd);
     case SQL_CMD_STMT_CLOSE:
+        stmt_close(s, cmd->stmt_id);
         return 0;
-    default: /* FIELD_LIST, STATISTICS, PROCESS_KILL */
-        return sql_reply_error(c, 1235, "42000", NOT_YET);
+    case SQL_CMD_INIT_DB: {
+        char name[256];
+        snprintf(name, sizeof(name), "%.*s",
+                 (int)(cmd->text_len > 200 ? 200 : cmd->text_len), cmd->text);
+        memset(&s->err, 0, sizeof(s->err));
+        int rc = use_db(s, name);
+        if (rc == -ENOMEM)
+            return sql_reply_error(c, 1037, "HY001", "Out of memory");
+        if (rc != 0)
+            return sql_reply_error(c, s->err.code, s->err.state, s->err.msg);
+        struct sql_ok ok = {.status = sql__sess_status(s)};
+        return sql_reply_ok(c, &ok);
+    }
+    case SQL_CMD_RESET_CONNECTION: {
+        txn_rollback(s);
+        uservars_free(s);
+        sql__sysvar_free(s->vars);
+        s->vars = NULL;
+        if (sql__sysvar_copy(&s->vars, s->srv->globals) != 0)
+            return -ENOMEM;
+        struct sql_ok ok = {.status = sql__sess_status(s)};
+        return sql_reply_ok(c, &ok);
+    }
+    case SQL_CMD_STATISTICS: {
+        char text[256];
+        size_t n = 0;
+        for (struct sql_session *o = s->srv->sessions; o; o = o->next)
+            n++;
+        int len = snprintf(
+            text, sizeof(text),
+            "Uptime: %lld  Threads: %zu  Questions: %llu  Slow queries: 0  "
+            "Opens: 0  Open tables: %zu  Queries per second avg: 0.000",
+            (long long)((sql__now_us() - s->srv->started_us) / 1000000), n,
+            (unsigned long long)s->srv->queries, s->srv->cat->ntables);
+        return sql_reply_text(c, text, (size_t)len);
+    }
+    case SQL_CMD_PROCESS_KILL:
+        for (struct sql_session *o = s->srv->sessions; o; o = o->next)
+            if (o->conn_id == cmd->kill_id) {
+                o->killed = true;
+                struct sql_ok ok = {.status = sql__sess_status(s)};
+                return sql_reply_ok(c, &ok);
+            }
+        {
+            char msg[64];
+            snprintf(msg, sizeof(msg), "Unknown thread id: %u",
+                     (unsigned)cmd->kill_id);
+            return sql_reply_error(c, 1094, "HY000", msg);
+        }
+    case SQL_CMD_FIELD_LIST:
+        return sql__field_list(s, cmd);
+    default:
+        return sql_reply_error(c, 1047, "08S01", "Unknown command");
     }
 }
 
-struct sql_executor sql_engine_executor(struct sql_engine *e)
+struct sql_executor sql_session_executor(struct sql_session *s)
 {
-    struct sql_executor x = {e, execute};
+    struct sql_executor x = {s, execute};
     return x;
 }

@@ -1,0 +1,186 @@
+/* session.h: the server (process-wide: store, catalog cache, global
+ * variables, sessions) and the session (one per connection: current
+ * database, transaction, variables, warnings, prepared statements) that
+ * engine.c, ddl.c, dml.c, show.c and the executor share. DESIGN.md
+ * "Engine".
+ */
+#ifndef SQL_SESSION_H
+#define SQL_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "ast.h"
+#include "catalog.h"
+#include "kv.h"
+#include "sql.h"
+#include "sysvar.h"
+#include "value.h"
+#include "wire.h"
+
+struct sql_server
+{
+    struct sql_kv *kv;             /* the store */
+    struct sql_catalog *cat;       /* schema cache */
+    struct sysvar_val *globals;    /* global variable values */
+    struct sql_session *sessions;  /* every open session */
+    char version[64];              /* @@version */
+    uint64_t queries;              /* statements run (SHOW STATUS) */
+    int64_t started_us;            /* open time (Uptime) */
+};
+
+struct sql_warning
+{
+    char level[8];  /* "Warning", "Note", "Error" */
+    uint16_t code;  /* MySQL error number */
+    char msg[256];  /* text */
+};
+
+#define SQL_MAX_WARNINGS 64
+
+/* A prepared statement (COM_STMT_PREPARE or PREPARE name FROM). */
+struct sql_prepared
+{
+    uint32_t id;                /* protocol id (0 for SQL PREPARE) */
+    char *name;                 /* SQL PREPARE name, or NULL */
+    char *text;                 /* the statement text (owned) */
+    size_t len;                 /* its length */
+    struct sql_arena *arena;    /* the parse tree */
+    struct ast_stmt *stmt;      /* parsed once */
+    struct sql_prepared *next;  /* next in the session */
+};
+
+/* A write staged by the running statement: applied to the transaction
+ * only when the statement succeeds, so a failing statement leaves the
+ * transaction as it was (MySQL's statement atomicity). */
+struct sql_staged
+{
+    uint8_t *key;    /* key (owned by the stage) */
+    size_t klen;     /* its length */
+    uint8_t *val;    /* value, NULL for a delete */
+    size_t vlen;     /* its length */
+};
+
+struct sql_stage
+{
+    struct sql_staged *w; /* writes in order */
+    size_t n, cap;        /* count and allocation */
+    uint32_t *slots;      /* hash: index+1 into w, 0 empty */
+    size_t nslots;        /* power of two */
+};
+
+struct sql_uservar
+{
+    char *name;              /* lower-cased name */
+    struct sql_datum d;      /* value (string bytes owned in buf) */
+    char *buf;               /* string bytes */
+    struct sql_uservar *next; /* next */
+};
+
+struct sql_session
+{
+    struct sql_server *srv;        /* the server */
+    uint32_t conn_id;              /* CONNECTION_ID() */
+    struct sql_proto_conn *conn;   /* connection being answered */
+    struct sql_arena *arena;       /* per-statement memory */
+    char *db;                      /* current database, or NULL */
+    char user[96];                 /* user@host */
+    struct sql_kvtxn *txn;         /* open transaction, or NULL */
+    bool explicit_txn;             /* BEGIN was run (not autocommit) */
+    struct sql_stage stage;        /* the running statement's writes */
+    struct sysvar_val *vars;       /* session variable values */
+    struct sql_warning warns[SQL_MAX_WARNINGS]; /* last statement's */
+    size_t nwarns;                 /* kept */
+    size_t nwarns_total;           /* counted (may exceed kept) */
+    size_t nerrors;                /* errors of the last statement */
+    uint64_t last_insert_id;       /* LAST_INSERT_ID() */
+    uint64_t found_rows;           /* FOUND_ROWS() */
+    int64_t row_count;             /* ROW_COUNT() */
+    struct sql_uservar *uservars;  /* @variables */
+    struct sql_prepared *prepared; /* prepared statements */
+    struct sql_err err;            /* the failing statement's error */
+    bool more;                     /* another result follows this one */
+    bool binary;                   /* answering COM_STMT_EXECUTE */
+    const struct sql_datum *params; /* its parameters */
+    size_t nparams;                /* their count */
+    const char *info;              /* OK info of the current statement */
+    char infobuf[128];             /* its storage */
+    int64_t stmt_start_us;         /* statement start (NOW()) */
+    int64_t conn_start_us;         /* connect time (PROCESSLIST) */
+    const char *cur_text;          /* running statement (PROCESSLIST) */
+    size_t cur_len;                /* its length */
+    bool killed;                   /* KILL QUERY / CONNECTION arrived */
+    int pend;                      /* final packet waiting: none, OK, END */
+    uint64_t pend_affected;        /* its affected rows (OK) */
+    uint64_t pend_last_id;         /* its last insert id (OK) */
+    struct sql_session *next;      /* next in the server */
+};
+
+/* Fill s->err and return SQL_EQUERY. */
+int sql__serr(struct sql_session *s, uint16_t code, const char *state,
+              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Record a warning for SHOW WARNINGS. */
+void sql__swarn(struct sql_session *s, const char *level, uint16_t code,
+                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A KV result code as the client sees it (1213, 1205, 1105 ...). */
+int sql__kverr(struct sql_session *s, int rc);
+
+/* The transaction statements run in, begun on first use. */
+int sql__sess_txn(struct sql_session *s, struct sql_kvtxn **out);
+/* Reads that see the statement's staged writes first. */
+int sql__sess_get(struct sql_session *s, const void *key, size_t klen,
+                  uint8_t **val, size_t *vlen, bool *owned);
+int sql__sess_set(struct sql_session *s, const void *key, size_t klen,
+                  const void *val, size_t vlen);
+int sql__sess_del(struct sql_session *s, const void *key, size_t klen);
+
+/* Session variable value (i from sql__sysvar_find). */
+const struct sysvar_val *sql__sess_var(const struct sql_session *s, int i);
+bool sql__sess_autocommit(const struct sql_session *s);
+uint32_t sql__sess_sql_mode(const struct sql_session *s);
+/* Current status flags (AUTOCOMMIT, IN_TRANS, MORE_RESULTS). */
+uint16_t sql__sess_status(const struct sql_session *s);
+
+/* Answers: an OK, and result sets. */
+int sql__sess_ok(struct sql_session *s, uint64_t affected, uint64_t last_id);
+struct sql_rscol
+{
+    const char *name;  /* column name */
+    uint8_t type;      /* SQL_TYPE_*: VAR_STRING or LONGLONG here */
+};
+int sql__rs_begin(struct sql_session *s, const struct sql_rscol *cols,
+                  size_t n);
+int sql__rs_row(struct sql_session *s, const struct sql_value *v, size_t n);
+int sql__rs_end(struct sql_session *s);
+/* A text value / integer / NULL for sql__rs_row. */
+struct sql_value sql__v_str(const char *s);
+struct sql_value sql__v_int(int64_t i);
+struct sql_value sql__v_null(void);
+
+/* The database a statement names, or the current one; 1046 if none, 1049
+ * if unknown. */
+int sql__sess_db(struct sql_session *s, const char *name,
+                 struct sql_dbinfo **out);
+/* The table [db.]name; 1146 if unknown. */
+int sql__sess_table(struct sql_session *s, const char *db, const char *name,
+                    struct sql_tableinfo **out);
+
+/* Statement families (ddl.c, show.c, dml.c, exec*.c). Each answers the
+ * client itself and returns 0, SQL_EQUERY (s->err) or -ENOMEM. */
+int sql__ddl_run(struct sql_session *s, const struct ast_stmt *st);
+int sql__show_run(struct sql_session *s, const struct ast_stmt *st);
+/* SELECT, INSERT, UPDATE, DELETE, EXPLAIN, DO (exec.c). */
+int sql__query_run(struct sql_session *s, const struct ast_stmt *st);
+/* COM_STMT_PREPARE: check p->stmt, answer with sql_reply_prepared and the
+ * definitions; 0, SQL_EQUERY (nothing answered) or -ENOMEM. */
+int sql__prepare_run(struct sql_session *s, struct sql_prepared *p);
+/* COM_FIELD_LIST: answers itself. */
+int sql__field_list(struct sql_session *s, const struct sql_command *cmd);
+/* @name's value (NULL datum when unset); bytes owned by the session. */
+int sql__uservar_get(struct sql_session *s, const char *name,
+                     struct sql_datum *out);
+int64_t sql__now_us(void);
+
+#endif /* SQL_SESSION_H */

@@ -1,0 +1,216 @@
+/* sqlfx.c: the SQL test fixture (sqlfx.h): server + session + protocol
+ * engine in memory, the client side decoded with myclient.c.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "myclient.h"
+#include "sqlfx.h"
+
+static int lookup(void *ctx, const char *user, const char *host,
+                  struct sql_account *out)
+{
+    (void)ctx;
+    (void)user;
+    (void)host;
+    memset(out, 0, sizeof(*out));
+    out->plugin = SQL_AUTH_NATIVE;
+    return 0;
+}
+
+void sqlfx_open(struct sqlfx *f, bool rocks)
+{
+    memset(f, 0, sizeof(*f));
+    if (rocks) {
+        snprintf(f->dir, sizeof(f->dir), "/tmp/sqlfx.XXXXXX");
+        assert_non_null(mkdtemp(f->dir));
+    }
+    struct sql_server_options o = {.data_dir = rocks ? f->dir : NULL};
+    char err[256] = "";
+    int rc = sql_server_open(&o, &f->srv, err, sizeof(err));
+    if (rc != 0)
+        fail_msg("sql_server_open: %d %s", rc, err);
+}
+
+void sqlfx_reopen(struct sqlfx *f)
+{
+    sql_server_close(f->srv);
+    struct sql_server_options o = {.data_dir = f->dir};
+    char err[256] = "";
+    int rc = sql_server_open(&o, &f->srv, err, sizeof(err));
+    if (rc != 0)
+        fail_msg("sql_server_open: %d %s", rc, err);
+}
+
+void sqlfx_close(struct sqlfx *f)
+{
+    sql_server_close(f->srv);
+    if (f->dir[0]) {
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
+static void drain(struct sqlfx_conn *c, struct mc_buf *into)
+{
+    size_t n;
+    const uint8_t *p = sql_proto_conn_output(c->c, &n);
+    if (into)
+        mc_put(into, p, n);
+    sql_proto_conn_consume(c->c, n);
+}
+
+void sqlfx_connect(struct sqlfx *f, struct sqlfx_conn *c, unsigned id)
+{
+    memset(c, 0, sizeof(*c));
+    c->fx = f;
+    assert_int_equal(sql_session_create(f->srv, id, &c->s), 0);
+    struct sql_proto_options o = {
+        .server_version = "8.0.11-test",
+        .connection_id = id,
+        .client_host = "127.0.0.1",
+        .auth = {NULL, lookup},
+        .exec = sql_session_executor(c->s),
+    };
+    c->c = sql_proto_conn_create(&o);
+    assert_non_null(c->c);
+    assert_int_equal(sql_proto_conn_start(c->c), 0);
+    drain(c, NULL);
+    struct mc_buf pl = {0}, fr = {0};
+    struct mc_login l = {.caps = MC_CAPS_BASE, .user = "root"};
+    mc_login_payload(&pl, &l);
+    uint8_t seq = 1;
+    mc_frame(&fr, pl.p, pl.len, &seq);
+    size_t used;
+    assert_int_equal(sql_proto_conn_feed(c->c, fr.p, fr.len, &used), 0);
+    mc_free(&pl);
+    mc_free(&fr);
+    struct mc_buf out = {0};
+    drain(c, &out);
+    assert_true(sql_proto_conn_authenticated(c->c));
+    mc_free(&out);
+}
+
+void sqlfx_disconnect(struct sqlfx_conn *c)
+{
+    sql_proto_conn_destroy(c->c);
+    sql_session_destroy(c->s);
+}
+
+static void emit(struct sqlfx_conn *c, size_t *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(c->out + *n, sizeof(c->out) - *n, fmt, ap);
+    va_end(ap);
+    if (w > 0)
+        *n += (size_t)w;
+    if (*n >= sizeof(c->out))
+        *n = sizeof(c->out) - 1;
+}
+
+static uint16_t le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+const char *sqlfx_q(struct sqlfx_conn *c, const char *sql)
+{
+    struct mc_buf pl = {0}, fr = {0}, out = {0};
+    mc_u8(&pl, 0x03);
+    mc_put(&pl, sql, strlen(sql));
+    uint8_t seq = 0;
+    mc_frame(&fr, pl.p, pl.len, &seq);
+    assert_int_equal(sql_proto_conn_feed(c->c, fr.p, fr.len, NULL), 0);
+    drain(c, &out);
+    static struct mc_pkt pk[200000];
+    int np = mc_split(out.p, out.len, pk, sizeof(pk) / sizeof(pk[0]));
+    assert_true(np > 0);
+    size_t n = 0;
+    c->out[0] = '\0';
+    int i = 0;
+    while (i < np) {
+        const uint8_t *p = pk[i].p;
+        size_t len = pk[i].len;
+        uint16_t status = 0;
+        if (p[0] == 0x00) {
+            size_t off = 1;
+            uint64_t aff = 0, last = 0;
+            mc_read_lenenc(p, len, &off, &aff);
+            mc_read_lenenc(p, len, &off, &last);
+            status = le16(p + off);
+            emit(c, &n, "OK %llu %llu %u", (unsigned long long)aff,
+                 (unsigned long long)last, (unsigned)le16(p + off + 2));
+            i++;
+        } else if (p[0] == 0xFF) {
+            emit(c, &n, "ERR %u %.*s", (unsigned)le16(p + 1), (int)(len - 9),
+                 (const char *)p + 9);
+            i++;
+        } else {
+            size_t off = 0;
+            uint64_t ncols = 0;
+            mc_read_lenenc(p, len, &off, &ncols);
+            i++;
+            for (uint64_t k = 0; k < ncols; k++, i++) {
+                if (!c->headers)
+                    continue;
+                /* def, schema, table, org_table, name */
+                size_t o = 0;
+                uint64_t sl = 0;
+                for (int f = 0; f < 4; f++) {
+                    mc_read_lenenc(pk[i].p, pk[i].len, &o, &sl);
+                    o += sl;
+                }
+                mc_read_lenenc(pk[i].p, pk[i].len, &o, &sl);
+                emit(c, &n, "%s%.*s", k ? "|" : "", (int)sl,
+                     (const char *)pk[i].p + o);
+            }
+            if (c->headers)
+                emit(c, &n, "\n");
+            i++; /* EOF after the definitions */
+            bool first = true;
+            while (i < np && !(pk[i].p[0] == 0xFE && pk[i].len < 9)) {
+                if (pk[i].p[0] == 0xFF)
+                    break;
+                emit(c, &n, "%s", first ? "" : "\n");
+                first = false;
+                size_t o = 0;
+                for (uint64_t k = 0; k < ncols; k++) {
+                    if (pk[i].p[o] == 0xFB) {
+                        emit(c, &n, "%sNULL", k ? "|" : "");
+                        o++;
+                        continue;
+                    }
+                    uint64_t sl = 0;
+                    mc_read_lenenc(pk[i].p, pk[i].len, &o, &sl);
+                    emit(c, &n, "%s%.*s", k ? "|" : "", (int)sl,
+                         (const char *)pk[i].p + o);
+                    o += sl;
+                }
+                i++;
+            }
+            if (i < np && pk[i].p[0] == 0xFF)
+                continue; /* the error is rendered next */
+            if (i < np)
+                status = le16(pk[i].p + 3);
+            i++;
+        }
+        if (i < np) {
+            emit(c, &n, "\n--\n");
+            (void)status;
+        }
+    }
+    mc_free(&pl);
+    mc_free(&fr);
+    mc_free(&out);
+    return c->out;
+}

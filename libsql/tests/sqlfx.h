@@ -1,0 +1,42 @@
+/* sqlfx.h: a test fixture that runs SQL through a real server and session
+ * over the protocol engine (in memory, no sockets) and renders each answer
+ * as text the suites compare exactly:
+ *   "OK <affected> <last_insert_id> <warnings>"
+ *   "ERR <code> <message>"
+ *   rows: cells joined by '|', rows by '\n', NULL as "NULL"
+ * (the column names first, when sqlfx.headers is set).
+ */
+#ifndef SQL_TESTS_SQLFX_H
+#define SQL_TESTS_SQLFX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sql.h"
+
+struct sqlfx
+{
+    struct sql_server *srv;       /* shared by the connections */
+    char dir[64];                 /* RocksDB dir, "" for memory */
+};
+
+struct sqlfx_conn
+{
+    struct sqlfx *fx;             /* the server */
+    struct sql_session *s;        /* the session */
+    struct sql_proto_conn *c;     /* the protocol engine */
+    bool headers;                 /* print column names first */
+    char out[65536];              /* the last answer */
+};
+
+/* Open a server (dir NULL: in memory; else a fresh temporary directory
+ * that sqlfx_close removes unless keep). */
+void sqlfx_open(struct sqlfx *f, bool rocks);
+void sqlfx_reopen(struct sqlfx *f); /* close and open the same dir */
+void sqlfx_close(struct sqlfx *f);
+void sqlfx_connect(struct sqlfx *f, struct sqlfx_conn *c, unsigned id);
+void sqlfx_disconnect(struct sqlfx_conn *c);
+/* Run one COM_QUERY and return the rendered answer (c->out). */
+const char *sqlfx_q(struct sqlfx_conn *c, const char *sql);
+
+#endif /* SQL_TESTS_SQLFX_H */
