@@ -556,7 +556,7 @@ struct pd_client_options {
 };
 
 struct pd_client_stats {
-    uint64_t tso_requests; /* pd_client_tso calls */
+    uint64_t tso_requests; /* pd_client_tso calls the loop took in */
     uint64_t tso_calls;    /* Tso RPCs that served them */
     uint64_t retries;      /* attempts repeated */
     uint64_t redirects;    /* PD_ENOTLEADER answers followed */

@@ -48,6 +48,7 @@ struct op
     int rc;                                /* result */
     char err[256];                         /* its detail */
     bool done;                             /* finished: the waiter goes */
+    pthread_cond_t cond;                   /* signals done to its waiter */
     struct op *next;                       /* queue link */
 };
 
@@ -65,7 +66,6 @@ struct pd_client
     int wake_fds[2];                /* pipe: other threads wake the loop */
     struct event *wake_ev;          /* reads wake_fds[0] */
     pthread_mutex_t lock;           /* guards queue, stopping, done flags */
-    pthread_cond_t cond;            /* signals finished ops */
     struct op *queue;               /* submitted, not yet taken */
     bool stopping;                  /* destroy asked the loop to end */
     /* Loop thread only: */
@@ -99,7 +99,7 @@ static void finish(struct pd_client *c, struct op *op, int rc,
     if (err && err != op->err)
         snprintf(op->err, sizeof(op->err), "%s", err);
     op->done = true;
-    pthread_cond_broadcast(&c->cond);
+    pthread_cond_signal(&op->cond);
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -187,6 +187,7 @@ static void batch_finish(struct pd_client *c, struct op *b, int rc,
     }
     if (b->retry_ev)
         event_free(b->retry_ev);
+    pthread_cond_destroy(&b->cond);
     free(b);
     c->batch_in_flight = false;
     tso_pump(c);
@@ -361,8 +362,10 @@ static void start_call(struct pd_client *c, struct op *op)
 static struct op *op_new(struct pd_client *c)
 {
     struct op *op = calloc(1, sizeof(*op) + sizeof(struct pd_client *));
-    if (op)
+    if (op) {
         *(struct pd_client **)(op + 1) = c;
+        pthread_cond_init(&op->cond, NULL);
+    }
     return op;
 }
 
@@ -441,6 +444,9 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
         rev = op->next;
         op->next = NULL;
         if (op->kind == OP_TSO) {
+            pthread_mutex_lock(&c->lock);
+            c->stats.tso_requests++;
+            pthread_mutex_unlock(&c->lock);
             if (c->tso_wait_tail)
                 c->tso_wait_tail->next = op;
             else
@@ -474,7 +480,7 @@ static int run_op(struct pd_client *c, struct op *op, char *err,
     (void)w; /* a full pipe already wakes the loop */
     pthread_mutex_lock(&c->lock);
     while (!op->done)
-        pthread_cond_wait(&c->cond, &c->lock);
+        pthread_cond_wait(&op->cond, &c->lock);
     pthread_mutex_unlock(&c->lock);
     if (op->rc != 0 && err && errlen)
         snprintf(err, errlen, "%s", op->err[0] ? op->err : pd_strerror(op->rc));
@@ -489,6 +495,7 @@ static void op_free(struct op *op)
         return;
     if (op->retry_ev)
         event_free(op->retry_ev);
+    pthread_cond_destroy(&op->cond);
     free(op->resp_bytes);
     free(op);
 }
@@ -539,9 +546,6 @@ int pd_client_tso(struct pd_client *c, uint32_t count, pd_ts *first,
         return -ENOMEM;
     op->kind = OP_TSO;
     op->count = count;
-    pthread_mutex_lock(&c->lock);
-    c->stats.tso_requests++;
-    pthread_mutex_unlock(&c->lock);
     int rc = run_op(c, op, err, errlen);
     if (rc == 0)
         *first = op->first;
@@ -638,7 +642,6 @@ int pd_client_create(const struct pd_client_options *opts,
     }
     c->wake_fds[0] = c->wake_fds[1] = -1;
     pthread_mutex_init(&c->lock, NULL);
-    pthread_cond_init(&c->cond, NULL);
     c->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 10000;
     c->call_timeout_ms = opts->call_timeout_ms > 0 ? opts->call_timeout_ms
                                                    : 3000;
@@ -712,7 +715,6 @@ void pd_client_destroy(struct pd_client *c)
         close(c->wake_fds[0]);
     if (c->wake_fds[1] >= 0)
         close(c->wake_fds[1]);
-    pthread_cond_destroy(&c->cond);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }

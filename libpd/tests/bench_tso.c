@@ -1,0 +1,252 @@
+/* bench_tso.c: `make -C libpd bench`: timestamps and region lookups per
+ * second through libpd's client against three real pdd on loopback (ports
+ * 22201-22203), with 1 and 64 client threads; p99 latency at 64. Prints
+ * BENCH lines (DESIGN.md, "Benchmark"). Needs build/<variant>/daemons/
+ * bin/pdd (the bench target builds it); says so and exits 0 without it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pd.h"
+#include "pd.pb.h"
+
+#define SECONDS_PER_RUN 2.0
+
+static const char *addrs[3] = {"127.0.0.1:22201", "127.0.0.1:22202",
+                               "127.0.0.1:22203"};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct run
+{
+    struct pd_client *c; /* shared */
+    int kind;            /* 0 tso, 1 region lookup */
+    uint32_t count;      /* timestamps per call */
+    double end;          /* stop time */
+    double *lat;         /* latencies (s), room for max_lat */
+    size_t max_lat;      /* capacity */
+    size_t n;            /* calls done */
+    int rc;              /* first failure */
+};
+
+static void *worker(void *arg)
+{
+    struct run *r = arg;
+    char err[256];
+    pd_ts prev = 0;
+    while (now_s() < r->end) {
+        double t0 = now_s();
+        int rc;
+        if (r->kind == 0) {
+            pd_ts first = 0;
+            rc = pd_client_tso(r->c, r->count, &first, err, sizeof(err));
+            if (rc == 0 && first <= prev) {
+                fprintf(stderr, "bench: timestamps went back\n");
+                rc = PD_EINTERNAL;
+            }
+            prev = first;
+        } else {
+            PB_BYTES_ARRAY_T(1) kb = {1, {'k'}};
+            pb_bytes_array_t *k = (pb_bytes_array_t *)(void *)&kb;
+            pd_GetRegionRequest req = {.cluster_id = 42, .key = k};
+            pd_GetRegionResponse resp;
+            rc = pd_client_call(r->c, PD_METHOD_GET_REGION,
+                                pd_GetRegionRequest_fields, &req,
+                                pd_GetRegionResponse_fields, &resp,
+                                sizeof(resp), err, sizeof(err));
+            if (rc == 0)
+                pd_client_release(pd_GetRegionResponse_fields, &resp);
+        }
+        if (rc != 0) {
+            fprintf(stderr, "bench: call failed: %s\n", err);
+            r->rc = rc;
+            return NULL;
+        }
+        if (r->n < r->max_lat)
+            r->lat[r->n] = now_s() - t0;
+        r->n++;
+    }
+    return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Runs threads workers; returns calls per second and the p99 (us). */
+static int measure(struct pd_client *c, int kind, int threads, uint32_t count,
+                   double *per_s, double *p99_us)
+{
+    struct run *runs = calloc((size_t)threads, sizeof(*runs));
+    pthread_t *th = calloc((size_t)threads, sizeof(*th));
+    size_t cap = 2000000 / (size_t)threads + 1;
+    double t0 = now_s();
+    for (int i = 0; i < threads; i++) {
+        runs[i] = (struct run){.c = c, .kind = kind, .count = count,
+                               .end = t0 + SECONDS_PER_RUN,
+                               .lat = calloc(cap, sizeof(double)),
+                               .max_lat = cap};
+        pthread_create(&th[i], NULL, worker, &runs[i]);
+    }
+    size_t total = 0, nl = 0;
+    int rc = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(th[i], NULL);
+        total += runs[i].n;
+        nl += runs[i].n < cap ? runs[i].n : cap;
+        if (runs[i].rc)
+            rc = runs[i].rc;
+    }
+    double el = now_s() - t0;
+    double *all = calloc(nl + 1, sizeof(double));
+    size_t k = 0;
+    for (int i = 0; i < threads; i++) {
+        size_t m = runs[i].n < cap ? runs[i].n : cap;
+        memcpy(all + k, runs[i].lat, m * sizeof(double));
+        k += m;
+        free(runs[i].lat);
+    }
+    qsort(all, nl, sizeof(double), cmp_double);
+    *per_s = (double)total / el;
+    *p99_us = nl ? all[(size_t)((double)(nl - 1) * 0.99)] * 1e6 : 0;
+    free(all);
+    free(runs);
+    free(th);
+    return rc;
+}
+
+static pid_t pids[3];
+
+static void stop_all(void)
+{
+    for (int i = 0; i < 3; i++)
+        if (pids[i] > 0) {
+            kill(pids[i], SIGTERM);
+            waitpid(pids[i], NULL, 0);
+            pids[i] = 0;
+        }
+}
+
+int main(void)
+{
+    char exe[PATH_MAX], pdd[PATH_MAX + 64], dir[] = "/tmp/pd-bench-XXXXXX";
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return 1;
+    exe[n] = '\0';
+    /* build/<variant>/libpd/bench/bench_tso -> build/<variant>/daemons */
+    for (int up = 0; up < 3; up++) {
+        char *s = strrchr(exe, '/');
+        if (s)
+            *s = '\0';
+    }
+    snprintf(pdd, sizeof(pdd), "%s/daemons/bin/pdd", exe);
+    if (access(pdd, X_OK) != 0) {
+        printf("bench_tso: %s not built: skipped\n", pdd);
+        return 0;
+    }
+    if (!mkdtemp(dir))
+        return 1;
+    for (int i = 0; i < 3; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            char name[32], listen[64], data[128], logf[128];
+            snprintf(name, sizeof(name), "--name=b%d", i + 1);
+            snprintf(listen, sizeof(listen), "--listen=%s", addrs[i]);
+            snprintf(data, sizeof(data), "--data-dir=%s/d%d", dir, i + 1);
+            snprintf(logf, sizeof(logf), "--log.file=%s/l%d", dir, i + 1);
+            char members[256];
+            snprintf(members, sizeof(members),
+                     "--initial-members=b1=%s,b2=%s,b3=%s", addrs[0],
+                     addrs[1], addrs[2]);
+            execl(pdd, "pdd", name, listen, data, logf, members,
+                  "--log.level=warn", (char *)NULL);
+            _exit(127);
+        }
+    }
+    struct pd_client_options co = {.endpoints = addrs, .n_endpoints = 3,
+                                   .timeout_ms = 30000};
+    struct pd_client *c = NULL;
+    char err[256];
+    int rc = -1;
+    for (int tries = 0; tries < 300 && rc != 0; tries++) {
+        rc = pd_client_create(&co, &c, err, sizeof(err));
+        if (rc != 0)
+            usleep(100000);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "bench_tso: pdd did not answer: %s\n", err);
+        stop_all();
+        return 1;
+    }
+    pd_ts t;
+    if ((rc = pd_client_tso(c, 1, &t, err, sizeof(err))) != 0) {
+        fprintf(stderr, "bench_tso: %s\n", err);
+        goto out;
+    }
+    /* A bootstrapped cluster with one region for the lookups. */
+    pd_Peer peer = {.id = 3, .store_id = 1};
+    pd_BootstrapRequest breq = {
+        .cluster_id = 42, .has_store = true,
+        .store = {.id = 1, .address = (char *)"127.0.0.1:20160"},
+        .has_region = true,
+        .region = {.id = 2, .conf_ver = 1, .version = 1, .peers = &peer,
+                   .peers_count = 1}};
+    pd_BootstrapResponse bresp;
+    if ((rc = pd_client_call(c, PD_METHOD_BOOTSTRAP, pd_BootstrapRequest_fields,
+                             &breq, pd_BootstrapResponse_fields, &bresp,
+                             sizeof(bresp), err, sizeof(err))) != 0) {
+        fprintf(stderr, "bench_tso: bootstrap: %s\n", err);
+        goto out;
+    }
+    double per_s, p99;
+    struct pd_client_stats s0, s1;
+    if ((rc = measure(c, 0, 1, 1, &per_s, &p99)))
+        goto out;
+    printf("BENCH tso_1client_calls %.0f calls/s\n", per_s);
+    printf("BENCH tso_1client_p99 %.0f us\n", p99);
+    pd_client_stats(c, &s0);
+    if ((rc = measure(c, 0, 64, 1, &per_s, &p99)))
+        goto out;
+    pd_client_stats(c, &s1);
+    printf("BENCH tso_64clients_calls %.0f calls/s\n", per_s);
+    printf("BENCH tso_64clients_p99 %.0f us\n", p99);
+    printf("BENCH tso_64clients_requests_per_rpc %.1f x\n",
+           (double)(s1.tso_requests - s0.tso_requests) /
+               (double)(s1.tso_calls - s0.tso_calls));
+    if ((rc = measure(c, 0, 64, 1000, &per_s, &p99)))
+        goto out;
+    printf("BENCH tso_64clients_batch1000_timestamps %.0f ts/s\n",
+           per_s * 1000);
+    if ((rc = measure(c, 1, 1, 0, &per_s, &p99)))
+        goto out;
+    printf("BENCH region_lookup_1client %.0f lookups/s\n", per_s);
+    if ((rc = measure(c, 1, 64, 0, &per_s, &p99)))
+        goto out;
+    printf("BENCH region_lookup_64clients %.0f lookups/s\n", per_s);
+    printf("BENCH region_lookup_64clients_p99 %.0f us\n", p99);
+out:
+    pd_client_destroy(c);
+    stop_all();
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_tso: could not remove %s\n", dir);
+    return rc ? 1 : 0;
+}

@@ -1,0 +1,419 @@
+/* test_client.c: libpd's client against three fake pd members served by
+ * librpc in this process: discovery, redirects, failover to a live member,
+ * the retry deadline, errors that pass through, and Tso batching (a held
+ * reply makes the batch size exact). DESIGN.md, "Client".
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "pd.h"
+#include "pd.pb.h"
+#include "rpc.h"
+
+#define N 3
+
+/* The fake cluster, served on one loop thread. Fields the test thread
+ * changes are guarded by lock. */
+static struct
+{
+    struct event_base *base;          /* the servers' loop */
+    pthread_t thread;                 /* runs it */
+    struct rpc_server *srv[N];        /* member i+1 */
+    char addr[N][32];                 /* "127.0.0.1:port" */
+    struct event *poll;               /* releases a held Tso call */
+    pthread_mutex_t lock;             /* guards the fields below */
+    uint64_t leader;                  /* member id that serves, 0 none */
+    int fail_code;                    /* nonzero: the leader fails Tso */
+    uint64_t next_ts;                 /* next timestamp handed out */
+    uint32_t tso_counts[64];          /* count of each Tso call served */
+    size_t n_tso;                     /* calls served */
+    bool hold_first;                  /* hold the next Tso reply */
+    struct rpc_call *held;            /* ... that call */
+    uint32_t held_count;              /* ... its count */
+    struct pd_client *watch;          /* release held once watch has ... */
+    uint64_t release_at;              /* ... this many tso_requests */
+    int kill;                         /* member to take down (loop) */
+    bool stop;                        /* end the loop */
+} fk;
+
+static uint64_t member_of(void *ud)
+{
+    return (uint64_t)(uintptr_t)ud;
+}
+
+static void get_members(struct rpc_call *call, const void *req, void *ud)
+{
+    (void)req;
+    pd_Member ms[N];
+    for (int i = 0; i < N; i++) {
+        ms[i].id = (uint64_t)i + 1;
+        ms[i].name = (char *)"m";
+        ms[i].address = fk.addr[i];
+    }
+    pthread_mutex_lock(&fk.lock);
+    pd_GetMembersResponse out = {.members = ms, .members_count = N,
+                                 .leader_id = fk.leader, .cluster_id = 42,
+                                 .self_id = member_of(ud)};
+    pthread_mutex_unlock(&fk.lock);
+    rpc_call_reply(call, &out);
+}
+
+static void tso(struct rpc_call *call, const void *req, void *ud)
+{
+    const pd_TsoRequest *in = req;
+    pthread_mutex_lock(&fk.lock);
+    uint64_t leader = fk.leader;
+    int fail = fk.fail_code;
+    if (leader != member_of(ud)) {
+        pthread_mutex_unlock(&fk.lock);
+        char msg[128];
+        if (leader)
+            snprintf(msg, sizeof(msg), "not the leader; leader: %s",
+                     fk.addr[leader - 1]);
+        else
+            snprintf(msg, sizeof(msg), "not the leader; no leader known");
+        rpc_call_fail(call, PD_ENOTLEADER, msg);
+        return;
+    }
+    if (fail) {
+        pthread_mutex_unlock(&fk.lock);
+        rpc_call_fail(call, fail, "cluster id 7 does not match");
+        return;
+    }
+    if (fk.n_tso < 64)
+        fk.tso_counts[fk.n_tso] = in->count;
+    fk.n_tso++;
+    if (fk.hold_first) {
+        fk.hold_first = false;
+        fk.held = call;
+        fk.held_count = in->count;
+        pthread_mutex_unlock(&fk.lock);
+        return;
+    }
+    pd_TsoResponse out = {.first = fk.next_ts, .count = in->count};
+    fk.next_ts += in->count;
+    pthread_mutex_unlock(&fk.lock);
+    rpc_call_reply(call, &out);
+}
+
+static void on_poll(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    pthread_mutex_lock(&fk.lock);
+    if (fk.stop) {
+        pthread_mutex_unlock(&fk.lock);
+        event_base_loopbreak(fk.base);
+        return;
+    }
+    if (fk.kill) {
+        rpc_server_destroy(fk.srv[fk.kill - 1]);
+        fk.srv[fk.kill - 1] = NULL;
+        fk.kill = 0;
+    }
+    struct pd_client_stats st = {0};
+    if (fk.held && fk.watch)
+        pd_client_stats(fk.watch, &st);
+    if (fk.held && st.tso_requests >= fk.release_at) {
+        pd_TsoResponse out = {.first = fk.next_ts, .count = fk.held_count};
+        fk.next_ts += fk.held_count;
+        struct rpc_call *c = fk.held;
+        fk.held = NULL;
+        pthread_mutex_unlock(&fk.lock);
+        rpc_call_reply(c, &out);
+        return;
+    }
+    pthread_mutex_unlock(&fk.lock);
+}
+
+static void *serve(void *arg)
+{
+    (void)arg;
+    event_base_loop(fk.base, EVLOOP_NO_EXIT_ON_EMPTY);
+    return NULL;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(&fk, 0, sizeof(fk));
+    pthread_mutex_init(&fk.lock, NULL);
+    fk.base = event_base_new();
+    assert_non_null(fk.base);
+    for (int i = 0; i < N; i++) {
+        struct rpc_server_options so = {.host = "127.0.0.1", .port = 0};
+        char err[256];
+        assert_int_equal(rpc_server_create(fk.base, &so, &fk.srv[i], err,
+                                           sizeof(err)), 0);
+        snprintf(fk.addr[i], sizeof(fk.addr[i]), "127.0.0.1:%u",
+                 (unsigned)rpc_server_port(fk.srv[i]));
+        struct rpc_method gm = {
+            .id = PD_METHOD_GET_MEMBERS, .name = "GetMembers",
+            .req_fields = pd_GetMembersRequest_fields,
+            .req_size = sizeof(pd_GetMembersRequest),
+            .resp_fields = pd_GetMembersResponse_fields,
+            .handler = get_members, .ud = (void *)(uintptr_t)(i + 1)};
+        struct rpc_method ts = {
+            .id = PD_METHOD_TSO, .name = "Tso",
+            .req_fields = pd_TsoRequest_fields,
+            .req_size = sizeof(pd_TsoRequest),
+            .resp_fields = pd_TsoResponse_fields,
+            .handler = tso, .ud = (void *)(uintptr_t)(i + 1)};
+        assert_int_equal(rpc_server_register(fk.srv[i], &gm), 0);
+        assert_int_equal(rpc_server_register(fk.srv[i], &ts), 0);
+    }
+    fk.leader = 3;
+    fk.next_ts = 1000;
+    fk.poll = event_new(fk.base, -1, EV_PERSIST, on_poll, NULL);
+    struct timeval tv = {0, 1000};
+    assert_int_equal(event_add(fk.poll, &tv), 0);
+    assert_int_equal(pthread_create(&fk.thread, NULL, serve, NULL), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    pthread_mutex_lock(&fk.lock);
+    fk.stop = true;
+    pthread_mutex_unlock(&fk.lock);
+    pthread_join(fk.thread, NULL);
+    for (int i = 0; i < N; i++)
+        rpc_server_destroy(fk.srv[i]);
+    event_free(fk.poll);
+    event_base_free(fk.base);
+    pthread_mutex_destroy(&fk.lock);
+    return 0;
+}
+
+static void set_leader(uint64_t id)
+{
+    pthread_mutex_lock(&fk.lock);
+    fk.leader = id;
+    pthread_mutex_unlock(&fk.lock);
+}
+
+static struct pd_client *client(int first_member, int timeout_ms)
+{
+    const char *eps[] = {fk.addr[first_member - 1]};
+    struct pd_client_options co = {.endpoints = eps, .n_endpoints = 1,
+                                   .timeout_ms = timeout_ms,
+                                   .call_timeout_ms = 1000};
+    struct pd_client *c = NULL;
+    char err[256];
+    assert_int_equal(pd_client_create(&co, &c, err, sizeof(err)), 0);
+    return c;
+}
+
+static void discovery_then_redirect(void **state)
+{
+    (void)state;
+    /* Asked through member 1, GetMembers names 3: no redirect needed. */
+    struct pd_client *c = client(1, 10000);
+    assert_int_equal(pd_client_cluster_id(c), 42);
+    pd_ts first = 0;
+    char err[256];
+    assert_int_equal(pd_client_tso(c, 5, &first, err, sizeof(err)), 0);
+    assert_int_equal(first, 1000);
+    struct pd_client_stats st;
+    pd_client_stats(c, &st);
+    assert_int_equal(st.redirects, 0);
+    char leader[64];
+    pd_client_leader(c, leader, sizeof(leader));
+    assert_string_equal(leader, fk.addr[2]);
+    /* Leadership moves to 2: member 3 redirects, the client follows. */
+    set_leader(2);
+    assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)), 0);
+    assert_int_equal(first, 1005);
+    pd_client_stats(c, &st);
+    assert_int_equal(st.redirects, 1);
+    pd_client_leader(c, leader, sizeof(leader));
+    assert_string_equal(leader, fk.addr[1]);
+    pd_client_destroy(c);
+}
+
+static void failover_to_a_live_member(void **state)
+{
+    (void)state;
+    struct pd_client *c = client(2, 10000);
+    pd_ts first = 0;
+    char err[256];
+    assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)), 0);
+    /* Member 3 goes away; 1 leads now. The client finds it. */
+    pthread_mutex_lock(&fk.lock);
+    fk.leader = 1;
+    fk.kill = 3;
+    pthread_mutex_unlock(&fk.lock);
+    for (;;) {
+        pthread_mutex_lock(&fk.lock);
+        bool gone = fk.srv[2] == NULL;
+        pthread_mutex_unlock(&fk.lock);
+        if (gone)
+            break;
+        usleep(1000);
+    }
+    assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)), 0);
+    assert_int_equal(first, 1001);
+    char leader[64];
+    pd_client_leader(c, leader, sizeof(leader));
+    assert_string_equal(leader, fk.addr[0]);
+    pd_client_destroy(c);
+}
+
+static void gives_up_at_the_deadline(void **state)
+{
+    (void)state;
+    struct pd_client *c = client(1, 10000);
+    pd_client_destroy(c);
+    set_leader(0);
+    const char *eps[] = {fk.addr[0], fk.addr[1]};
+    struct pd_client_options co = {.endpoints = eps, .n_endpoints = 2,
+                                   .timeout_ms = 300, .no_discovery = true};
+    char err[256];
+    assert_int_equal(pd_client_create(&co, &c, err, sizeof(err)), 0);
+    pd_ts first = 0;
+    assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)),
+                     PD_ENOTLEADER);
+    assert_non_null(strstr(err, "gave up after retries"));
+    assert_non_null(strstr(err, "no leader known"));
+    struct pd_client_stats st;
+    pd_client_stats(c, &st);
+    assert_true(st.retries >= 1);
+    pd_client_destroy(c);
+}
+
+static void errors_pass_through_at_once(void **state)
+{
+    (void)state;
+    struct pd_client *c = client(3, 10000);
+    pthread_mutex_lock(&fk.lock);
+    fk.fail_code = PD_ECLUSTER;
+    pthread_mutex_unlock(&fk.lock);
+    pd_ts first = 0;
+    char err[256];
+    assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)),
+                     PD_ECLUSTER);
+    assert_string_equal(err, "cluster id 7 does not match");
+    struct pd_client_stats st;
+    pd_client_stats(c, &st);
+    assert_int_equal(st.retries, 0);
+    pd_client_destroy(c);
+}
+
+struct worker
+{
+    struct pd_client *c; /* shared client */
+    pd_ts got;           /* its timestamp */
+    int rc;              /* its result */
+};
+
+static void *one_tso(void *arg)
+{
+    struct worker *w = arg;
+    char err[256];
+    w->rc = pd_client_tso(w->c, 2, &w->got, err, sizeof(err));
+    return NULL;
+}
+
+static void concurrent_requests_share_one_call(void **state)
+{
+    (void)state;
+    struct pd_client *c = client(3, 10000);
+    /* The first call is held until 9 requests are in: the 8 behind it
+     * must then go out as exactly one call of 16 timestamps. */
+    pthread_mutex_lock(&fk.lock);
+    fk.hold_first = true;
+    fk.watch = c;
+    fk.release_at = 9;
+    size_t calls_before = fk.n_tso;
+    pthread_mutex_unlock(&fk.lock);
+    struct worker w[9];
+    pthread_t th[9];
+    for (int i = 0; i < 9; i++) {
+        w[i].c = c;
+        w[i].rc = -1;
+        assert_int_equal(pthread_create(&th[i], NULL, one_tso, &w[i]), 0);
+        if (i == 0) {
+            /* Let the first reach the server before the others start. */
+            for (;;) {
+                pthread_mutex_lock(&fk.lock);
+                bool held = fk.held != NULL;
+                pthread_mutex_unlock(&fk.lock);
+                if (held)
+                    break;
+                usleep(1000);
+            }
+        }
+    }
+    for (int i = 0; i < 9; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].rc, 0);
+    }
+    pthread_mutex_lock(&fk.lock);
+    assert_int_equal(fk.n_tso - calls_before, 2);
+    assert_int_equal(fk.tso_counts[calls_before], 2);
+    assert_int_equal(fk.tso_counts[calls_before + 1], 16);
+    uint64_t base = fk.next_ts - 18;
+    fk.watch = NULL;
+    pthread_mutex_unlock(&fk.lock);
+    /* Every worker got its own two timestamps: 18 distinct, contiguous. */
+    bool seen[9] = {0};
+    for (int i = 0; i < 9; i++) {
+        uint64_t k = w[i].got - base;
+        assert_true(k % 2 == 0 && k < 18);
+        assert_false(seen[k / 2]);
+        seen[k / 2] = true;
+    }
+    assert_int_equal(w[0].got, base);
+    struct pd_client_stats st;
+    pd_client_stats(c, &st);
+    assert_int_equal(st.tso_requests, 9);
+    assert_int_equal(st.tso_calls, 2);
+    pd_client_destroy(c);
+}
+
+static void bad_options(void **state)
+{
+    (void)state;
+    struct pd_client *c = NULL;
+    char err[256];
+    struct pd_client_options co = {0};
+    assert_int_equal(pd_client_create(&co, &c, err, sizeof(err)), -EINVAL);
+    const char *eps[] = {"no-port"};
+    co.endpoints = eps;
+    co.n_endpoints = 1;
+    assert_int_equal(pd_client_create(&co, &c, err, sizeof(err)), -EINVAL);
+    assert_string_equal(err, "bad endpoint 'no-port' (want host:port)");
+    assert_null(c);
+    pd_ts first;
+    assert_int_equal(pd_client_tso(NULL, 1, &first, err, sizeof(err)),
+                     -EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(discovery_then_redirect, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(failover_to_a_live_member, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(gives_up_at_the_deadline, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(errors_pass_through_at_once, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(concurrent_requests_share_one_call,
+                                        setup, teardown),
+        cmocka_unit_test(bad_options),
+    };
+    return cmocka_run_group_tests_name("libpd/client", tests, NULL, NULL);
+}
