@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to libmvcc/VERSION (the build checks it). */
 #define MVCC_VERSION_MAJOR 0
-#define MVCC_VERSION_MINOR 2
+#define MVCC_VERSION_MINOR 3
 #define MVCC_VERSION_PATCH 0
 #define MVCC_VERSION_NUMBER \
     (MVCC_VERSION_MAJOR * 1000000 + MVCC_VERSION_MINOR * 1000 + MVCC_VERSION_PATCH)
@@ -43,7 +43,14 @@ int mvcc_version_number(void);
     X(MVCC_COMMIT_TS_EXPIRED, -2010, "commit_ts is below the lock's min_commit_ts") \
     X(MVCC_DEADLOCK, -2011, "deadlock detected")                             \
     X(MVCC_LOCK_WAIT_TIMEOUT, -2012, "lock wait timed out")                  \
-    X(MVCC_LOCK_NOT_FOUND, -2013, "expected lock is missing")
+    X(MVCC_LOCK_NOT_FOUND, -2013, "expected lock is missing")              \
+    X(MVCC_NOT_LEADER, -2014, "region error: not the shard's leader")      \
+    X(MVCC_EPOCH_NOT_MATCH, -2015, "region error: shard range changed")    \
+    X(MVCC_REGION_NOT_FOUND, -2016, "region error: shard not found")       \
+    X(MVCC_KEY_NOT_IN_REGION, -2017, "region error: key not in shard")     \
+    X(MVCC_SERVER_BUSY, -2018, "region error: server is busy")             \
+    X(MVCC_STALE_COMMAND, -2019, "region error: stale command")            \
+    X(MVCC_STORE_UNREACHABLE, -2020, "region error: store unreachable")
 
 enum mvcc_error {
 #define MVCC__ERROR_ENUM(name, value, text) name = (value),
@@ -543,7 +550,16 @@ void mvcc_store_update_max_ts(struct mvcc_store *s, mvcc_ts ts);
 /* How the client reaches storage. Keys are split into shards (regions):
  * locate names the shard holding a key and where that shard ends (borrowed
  * until the next call; NULL = unbounded). Every command goes to one shard
- * and has the storage command's semantics and codes. Thread-safe. */
+ * and has the storage command's semantics and codes. Thread-safe.
+ * A command the shard could not run (it moved, split, lost its leader, is
+ * overloaded, or its store could not be reached) returns a region error
+ * (mvcc_is_region_error: MVCC_NOT_LEADER .. MVCC_STORE_UNREACHABLE;
+ * a transport translates its own codes to these): the client then backs
+ * off, locates the keys again (the shard map may have changed: locate
+ * must then answer from fresh information) and resends, split per shard
+ * if need be (DESIGN "Client: region errors"). A command that returned a
+ * region error must not have run, or must be safe to run again (every
+ * command is idempotent). */
 struct mvcc_transport
 {
     void *ctx; /* passed to every call */
@@ -617,6 +633,23 @@ enum mvcc_failpoint {
     MVCC_FP_AFTER_PRIMARY_COMMIT = 2, /* primary committed */
 };
 
+/* A region error met by the client (see struct mvcc_transport). */
+struct mvcc_region_error
+{
+    int rc;           /* the code: mvcc_is_region_error(rc) */
+    uint64_t shard;   /* the shard the command went to */
+    const void *key;  /* a key of the command (borrowed for the call) */
+    size_t key_len;   /* its length */
+    unsigned attempt; /* region errors this call met before this one */
+};
+/* Whether rc is a region error (MVCC_NOT_LEADER .. MVCC_STORE_UNREACHABLE). */
+bool mvcc_is_region_error(int rc);
+/* The default backoff in ms before retry number attempt + 1 after rc:
+ * shard moves (not leader, epoch, not found, key not in region, stale)
+ * retry at once, then 2, 4, 8 .. 500 ms; a busy server 10, 20, 40 ..
+ * 1000 ms; an unreachable store 5, 10, 20 .. 1000 ms. -1 for other codes. */
+int64_t mvcc_region_backoff_default(int rc, unsigned attempt);
+
 struct mvcc_client_opts
 {
     struct mvcc_transport transport; /* copied */
@@ -630,6 +663,14 @@ struct mvcc_client_opts
      * coordinator died (nothing more is sent, the txn is abandoned). */
     int (*failpoint)(void *ctx, int point);
     void *failpoint_ctx;             /* its context */
+    /* Region errors: called (from any thread that sends) on each one
+     * before the retry, so a cluster client can drop or refresh its cache
+     * entry for e->shard; returns how many ms to back off before locating
+     * the keys again and resending (0 = at once), or < 0 to give up (the
+     * call then fails with e->rc). NULL = mvcc_region_backoff_default. */
+    int64_t (*on_region_error)(void *ctx, const struct mvcc_region_error *e);
+    void *region_ctx;                /* its context */
+    uint64_t region_budget_ms;       /* stop retrying one call after; 0 = 20000 */
 };
 
 struct mvcc_client;

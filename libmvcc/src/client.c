@@ -79,6 +79,8 @@ int mvcc_client_create(const struct mvcc_client_opts *o,
         c->o.lock_ttl = 3000;
     if (c->o.resolve_budget_ms == 0)
         c->o.resolve_budget_ms = 20000;
+    if (c->o.region_budget_ms == 0)
+        c->o.region_budget_ms = 20000;
     *out = c;
     return 0;
 }
@@ -126,26 +128,7 @@ static void txn_free(struct mvcc_txn *t)
 static int shard_of(struct mvcc_client *c, const void *k, size_t kl,
                     uint64_t *shard);
 
-/* Releases our pessimistic locks (best effort: what is left expires). */
-static void release_plocks(struct mvcc_txn *t)
-{
-    struct mvcc_client *c = t->c;
-    if (t->primary == NULL || c->o.transport.pessimistic_rollback == NULL)
-        return;
-    struct mvcc_result r;
-    mvcc_result_init(&r);
-    for (size_t i = 0; i < t->n; i++) {
-        if (!t->muts[i].plock)
-            continue;
-        uint64_t shard;
-        struct mvcc_key k = {t->muts[i].key, t->muts[i].klen};
-        if (shard_of(c, k.data, k.len, &shard) == 0)
-            (void)c->o.transport.pessimistic_rollback(
-                c->o.transport.ctx, shard, &k, 1, t->start_ts,
-                t->for_update_ts, &r);
-    }
-    mvcc_result_reset(&r);
-}
+static void release_plocks(struct mvcc_txn *t);
 
 void mvcc_txn_rollback(struct mvcc_txn *t)
 {
@@ -273,14 +256,284 @@ static int shard_of(struct mvcc_client *c, const void *k, size_t kl,
     return c->o.transport.locate(c->o.transport.ctx, k, kl, shard, &end, &el);
 }
 
+/* Region errors (DESIGN "Client: region errors"): a command the shard
+ * could not run is resent after a backoff to wherever its keys are now,
+ * split per shard when the shard split. One budget per client call. */
+
+bool mvcc_is_region_error(int rc)
+{
+    return rc <= MVCC_NOT_LEADER && rc >= MVCC_STORE_UNREACHABLE;
+}
+
+int64_t mvcc_region_backoff_default(int rc, unsigned attempt)
+{
+    unsigned sh = attempt < 16 ? attempt : 16;
+    int64_t ms;
+    switch (rc) {
+    case MVCC_NOT_LEADER:
+    case MVCC_EPOCH_NOT_MATCH:
+    case MVCC_REGION_NOT_FOUND:
+    case MVCC_KEY_NOT_IN_REGION:
+    case MVCC_STALE_COMMAND:
+        /* The transport has fresh routing now: resend at once, then
+         * back off in case the new route is wrong too. */
+        if (attempt == 0)
+            return 0;
+        ms = (int64_t)2 << (sh - 1);
+        return ms < 500 ? ms : 500;
+    case MVCC_SERVER_BUSY:
+        ms = (int64_t)10 << sh;
+        return ms < 1000 ? ms : 1000;
+    case MVCC_STORE_UNREACHABLE:
+        ms = (int64_t)5 << sh;
+        return ms < 1000 ? ms : 1000;
+    default:
+        return -1;
+    }
+}
+
+struct rstate
+{
+    unsigned attempt;  /* region errors met so far */
+    uint64_t deadline; /* monotonic ms: give up after (set at the first) */
+};
+
+static void sleep_ms(uint64_t ms)
+{
+    struct timespec d = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&d, &d) != 0 && errno == EINTR)
+        ;
+}
+
+/* After region error rc from shard: tells the hook, backs off. 0 to
+ * locate again and resend, or the code to fail with. */
+static int region_wait(struct mvcc_client *c, struct rstate *rs, int rc,
+                       uint64_t shard, const void *key, size_t kl)
+{
+    if (rs->attempt == 0)
+        rs->deadline = now_ms() + c->o.region_budget_ms;
+    struct mvcc_region_error e = {rc, shard, key, kl, rs->attempt};
+    int64_t ms = c->o.on_region_error
+                     ? c->o.on_region_error(c->o.region_ctx, &e)
+                     : mvcc_region_backoff_default(rc, rs->attempt);
+    rs->attempt++;
+    if (ms < 0 || now_ms() + (uint64_t)ms > rs->deadline)
+        return rc;
+    if (ms > 0)
+        sleep_ms((uint64_t)ms);
+    return 0;
+}
+
+/* Moves what part holds into res: pairs appended on success, the whole
+ * result (locks, key, conflict detail) on failure. */
+static int take_result(struct mvcc_result *res, struct mvcc_result *part,
+                       int rc)
+{
+    if (rc != 0) {
+        mvcc_result_reset(res);
+        *res = *part;
+        mvcc_result_init(part);
+        return rc;
+    }
+    for (size_t i = 0; i < part->npairs && rc == 0; i++) {
+        rc = mvcc__res_add_pair(res, part->pairs[i].key,
+                                part->pairs[i].key_len, part->pairs[i].value,
+                                part->pairs[i].value_len);
+        part->pairs[i].value = NULL; /* handed over */
+    }
+    if (part->min_commit_ts > res->min_commit_ts)
+        res->min_commit_ts = part->min_commit_ts;
+    return rc;
+}
+
+/* A command over a set of keys. */
+enum { KC_GET, KC_COMMIT, KC_ROLLBACK, KC_PLOCK, KC_PROLLBACK };
+struct kcall
+{
+    int op;                                  /* KC_* */
+    const struct mvcc_read_opts *ro;         /* GET: options */
+    mvcc_ts ts;                              /* GET: read ts; else start_ts */
+    mvcc_ts ts2;                             /* COMMIT: commit_ts;
+                                                PROLLBACK: for_update_ts */
+    const struct mvcc_pessimistic_req *preq; /* PLOCK: request (keys vary) */
+    const void *first;                       /* COMMIT: its shard first */
+    size_t first_len;                        /* its length */
+    bool split;                              /* out: sent as several */
+    struct rstate rs;                        /* region retry state */
+};
+
+static int kcall_raw(struct mvcc_client *c, const struct kcall *q,
+                     uint64_t shard, const struct mvcc_key *keys, size_t n,
+                     struct mvcc_result *res)
+{
+    const struct mvcc_transport *tr = &c->o.transport;
+    struct mvcc_pessimistic_req r;
+    switch (q->op) {
+    case KC_GET:
+        return tr->batch_get(tr->ctx, shard, q->ro, keys, n, q->ts, res);
+    case KC_COMMIT:
+        return tr->commit(tr->ctx, shard, keys, n, q->ts, q->ts2, res);
+    case KC_ROLLBACK:
+        return tr->batch_rollback(tr->ctx, shard, keys, n, q->ts, res);
+    case KC_PLOCK:
+        r = *q->preq;
+        r.keys = keys;
+        r.n = n;
+        return tr->acquire_pessimistic_lock(tr->ctx, shard, &r, res);
+    default:
+        return tr->pessimistic_rollback(tr->ctx, shard, keys, n, q->ts,
+                                        q->ts2, res);
+    }
+}
+
+static int kcall(struct mvcc_client *c, struct kcall *q, uint64_t shard,
+                 const struct mvcc_key *keys, size_t n,
+                 struct mvcc_result *res);
+
+/* Sends q once per shard of sh[] (COMMIT: q->first's shard first, and
+ * nothing more if that fails), merging the results into res. */
+static int kcall_split(struct mvcc_client *c, struct kcall *q,
+                       const struct mvcc_key *keys, size_t n,
+                       const uint64_t *sh, struct mvcc_result *res)
+{
+    struct mvcc_key *g = mvcc__calloc(n, sizeof *g);
+    bool *done = mvcc__calloc(n, sizeof *done);
+    struct mvcc_result part;
+    mvcc_result_init(&part);
+    mvcc__res_clear(res);
+    q->split = true;
+    int rc = g && done ? 0 : -ENOMEM;
+    size_t start = 0;
+    for (size_t i = 0; q->op == KC_COMMIT && q->first && i < n; i++)
+        if (kcmp(keys[i].data, keys[i].len, q->first, q->first_len) == 0)
+            start = i;
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        size_t i = (start + k) % n;
+        if (done[i])
+            continue;
+        size_t m = 0;
+        for (size_t j = 0; j < n; j++)
+            if (!done[j] && sh[j] == sh[i]) {
+                g[m++] = keys[j];
+                done[j] = true;
+            }
+        rc = take_result(res, &part, kcall(c, q, sh[i], g, m, &part));
+    }
+    mvcc_result_reset(&part);
+    mvcc__free(g);
+    mvcc__free(done);
+    return rc;
+}
+
+/* Sends q for keys (all in shard as last located), retrying region
+ * errors: the keys are located again, and sent split per shard if they
+ * no longer share one. */
+static int kcall(struct mvcc_client *c, struct kcall *q, uint64_t shard,
+                 const struct mvcc_key *keys, size_t n,
+                 struct mvcc_result *res)
+{
+    for (;;) {
+        int rc = kcall_raw(c, q, shard, keys, n, res);
+        if (!mvcc_is_region_error(rc) || n == 0)
+            return rc;
+        if ((rc = region_wait(c, &q->rs, rc, shard, keys[0].data,
+                              keys[0].len)))
+            return rc;
+        uint64_t *sh = mvcc__calloc(n, sizeof *sh);
+        if (sh == NULL)
+            return -ENOMEM;
+        bool same = true;
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            rc = shard_of(c, keys[i].data, keys[i].len, &sh[i]);
+            same = same && sh[i] == sh[0];
+        }
+        if (rc == 0 && same)
+            shard = sh[0];
+        else if (rc == 0)
+            rc = kcall_split(c, q, keys, n, sh, res);
+        mvcc__free(sh);
+        if (rc != 0 || !same)
+            return rc;
+    }
+}
+
+/* One-key commands: located (again after each region error) by key. */
+enum { SC_CHECK_TXN, SC_CHECK_SECONDARY, SC_RESOLVE, SC_HEARTBEAT };
+struct scall
+{
+    int op;                               /* SC_* */
+    const void *key;                      /* routes the command */
+    size_t key_len;                       /* its length */
+    const struct mvcc_check_txn_req *req; /* CHECK_TXN */
+    mvcc_ts start_ts;                     /* the others: the transaction */
+    mvcc_ts ts2;                          /* RESOLVE: commit_ts */
+    const void *end;                      /* RESOLVE: range end */
+    size_t end_len;                       /* its length */
+    uint64_t ttl;                         /* HEARTBEAT: advise_ttl */
+};
+
+static int scall(struct mvcc_client *c, const struct scall *q,
+                 struct mvcc_result *res)
+{
+    const struct mvcc_transport *tr = &c->o.transport;
+    struct rstate rs = {0, 0};
+    struct mvcc_key k = {q->key, q->key_len};
+    for (;;) {
+        uint64_t shard;
+        int rc = shard_of(c, q->key, q->key_len, &shard);
+        if (rc != 0)
+            return rc;
+        switch (q->op) {
+        case SC_CHECK_TXN:
+            rc = tr->check_txn_status(tr->ctx, shard, q->req, res);
+            break;
+        case SC_CHECK_SECONDARY:
+            rc = tr->check_secondary_locks(tr->ctx, shard, &k, 1,
+                                           q->start_ts, res);
+            break;
+        case SC_RESOLVE:
+            rc = tr->resolve_lock(tr->ctx, shard, q->start_ts, q->ts2,
+                                  q->key, q->key_len, q->end, q->end_len,
+                                  res);
+            break;
+        default:
+            rc = tr->txn_heartbeat(tr->ctx, shard, q->key, q->key_len,
+                                   q->start_ts, q->ttl, res);
+            break;
+        }
+        if (!mvcc_is_region_error(rc))
+            return rc;
+        if ((rc = region_wait(c, &rs, rc, shard, q->key, q->key_len)))
+            return rc;
+    }
+}
+
+/* Releases our pessimistic locks (best effort: what is left expires). */
+static void release_plocks(struct mvcc_txn *t)
+{
+    struct mvcc_client *c = t->c;
+    if (t->primary == NULL || c->o.transport.pessimistic_rollback == NULL)
+        return;
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    for (size_t i = 0; i < t->n; i++) {
+        if (!t->muts[i].plock)
+            continue;
+        uint64_t shard;
+        struct mvcc_key k = {t->muts[i].key, t->muts[i].klen};
+        struct kcall q = {KC_PROLLBACK, NULL, t->start_ts, t->for_update_ts,
+                          NULL, NULL, 0, false, {0, 0}};
+        if (shard_of(c, k.data, k.len, &shard) == 0)
+            (void)kcall(c, &q, shard, &k, 1, &r);
+    }
+    mvcc_result_reset(&r);
+}
+
 /* Commits (commit_ts != 0) or rolls back one key of txn start_ts. */
 static int resolve_key(struct mvcc_client *c, const void *k, size_t kl,
                        mvcc_ts start_ts, mvcc_ts commit_ts)
 {
-    uint64_t shard;
-    int rc = shard_of(c, k, kl, &shard);
-    if (rc != 0)
-        return rc;
+    int rc;
     /* [k, k\0) holds exactly k. */
     uint8_t *end = mvcc__malloc(kl + 1);
     if (end == NULL)
@@ -290,8 +543,9 @@ static int resolve_key(struct mvcc_client *c, const void *k, size_t kl,
     end[kl] = 0;
     struct mvcc_result r;
     mvcc_result_init(&r);
-    rc = c->o.transport.resolve_lock(c->o.transport.ctx, shard, start_ts,
-                                     commit_ts, k, kl, end, kl + 1, &r);
+    struct scall q = {SC_RESOLVE, k, kl, NULL, start_ts, commit_ts, end,
+                      kl + 1, 0};
+    rc = scall(c, &q, &r);
     mvcc_result_reset(&r);
     mvcc__free(end);
     return rc;
@@ -308,12 +562,10 @@ static int resolve_async(struct mvcc_client *c,
     mvcc_result_init(&r);
     int rc = 0;
     for (size_t i = 0; i < pl->nsecondaries && rc == 0; i++) {
-        uint64_t shard;
         const struct mvcc_key *k = &pl->secondaries[i];
-        if ((rc = shard_of(c, k->data, k->len, &shard)))
-            break;
-        rc = c->o.transport.check_secondary_locks(c->o.transport.ctx, shard,
-                                                  k, 1, pl->start_ts, &r);
+        struct scall q = {SC_CHECK_SECONDARY, k->data, k->len, NULL,
+                          pl->start_ts, 0, NULL, 0, 0};
+        rc = scall(c, &q, &r);
         if (rc != 0)
             break;
         if (r.status == MVCC_TXN_COMMITTED) {
@@ -353,17 +605,16 @@ static int resolve_locks(struct mvcc_txn *t, const struct mvcc_lock_info *ls,
     for (size_t i = 0; i < n && rc == 0; i++) {
         const struct mvcc_lock_info *li = &ls[i];
         mvcc_ts now;
-        uint64_t shard;
-        if ((rc = c->o.tso(c->o.tso_ctx, &now)) ||
-            (rc = shard_of(c, li->primary, li->primary_len, &shard)))
+        if ((rc = c->o.tso(c->o.tso_ctx, &now)))
             break;
         bool expired = (now >> 18) >= (li->start_ts >> 18) + li->ttl;
         struct mvcc_check_txn_req req = {li->primary, li->primary_len,
                                          li->start_ts,
                                          for_read ? t->start_ts : 0,
                                          now, expired, false};
-        rc = c->o.transport.check_txn_status(c->o.transport.ctx, shard, &req,
-                                             &r);
+        struct scall q = {SC_CHECK_TXN, li->primary, li->primary_len, &req,
+                          0, 0, NULL, 0, 0};
+        rc = scall(c, &q, &r);
         if (rc == MVCC_TXN_NOT_FOUND) {
             rc = 0; /* primary not prewritten yet: wait */
             pending = true;
@@ -405,8 +656,9 @@ static int read_batch(struct mvcc_txn *t, uint64_t shard,
         memset(&ro, 0, sizeof ro);
         ro.bypass = t->bypass;
         ro.nbypass = t->nbypass;
-        int rc = c->o.transport.batch_get(c->o.transport.ctx, shard, &ro, keys,
-                                          n, t->start_ts, res);
+        struct kcall q = {KC_GET, &ro, t->start_ts, 0, NULL, NULL, 0, false,
+                          {0, 0}};
+        int rc = kcall(c, &q, shard, keys, n, res);
         if (rc != MVCC_LOCKED)
             return rc;
         rc = resolve_locks(t, res->locks, res->nlocks, true);
@@ -530,6 +782,7 @@ int mvcc_txn_scan(struct mvcc_txn *t, const void *start, size_t start_len,
     }
     size_t want = limit ? limit + nbuf : 0;
     bool trunc = false;
+    struct rstate rs = {0, 0};
     /* Shard by shard: the storage pairs of [start, end) at start_ts. */
     for (unsigned attempt = 0; rc == 0;) {
         uint64_t shard;
@@ -555,6 +808,11 @@ int mvcc_txn_scan(struct mvcc_txn *t, const void *start, size_t start_len,
                                  cur.len, unbounded ? NULL : stop.data,
                                  unbounded ? 0 : stop.len, t->start_ts,
                                  &part);
+        if (mvcc_is_region_error(rc)) {
+            rc = region_wait(c, &rs, rc, shard, cur.data, cur.len);
+            mvcc__buf_free(&stop);
+            continue; /* locate what is left again */
+        }
         if (rc == MVCC_LOCKED) {
             rc = resolve_locks(t, part.locks, part.nlocks, true);
             if (rc == MVCC_LOCKED) {
@@ -649,6 +907,7 @@ int mvcc_txn_scan_reverse(struct mvcc_txn *t, const void *start,
         mlast = mfirst;
     size_t want = limit ? limit + (mlast - mfirst) : 0;
     bool trunc = false;
+    struct rstate rs = {0, 0};
     uint64_t deadline = now_ms() + c->o.resolve_budget_ms;
     for (unsigned attempt = 0; rc == 0;) {
         uint64_t shard;
@@ -670,6 +929,10 @@ int mvcc_txn_scan_reverse(struct mvcc_txn *t, const void *start,
         rc = c->o.transport.scan(c->o.transport.ctx, shard, &ro, lo, lol,
                                  unbounded ? NULL : cur.data,
                                  unbounded ? 0 : cur.len, t->start_ts, &part);
+        if (mvcc_is_region_error(rc)) {
+            rc = region_wait(c, &rs, rc, shard, lo, lol);
+            continue; /* locate what is left again */
+        }
         if (rc == MVCC_LOCKED) {
             rc = resolve_locks(t, part.locks, part.nlocks, true);
             if (rc == MVCC_LOCKED) {
@@ -762,16 +1025,13 @@ static void *heartbeat_main(void *arg)
             break;
         pthread_mutex_unlock(&hb->mu);
         mvcc_ts now;
-        uint64_t shard;
         int rc = c->o.tso(c->o.tso_ctx, &now);
-        if (rc == 0)
-            rc = shard_of(c, hb->primary, hb->primary_len, &shard);
         if (rc == 0) {
             uint64_t age = (now >> 18) - (hb->start_ts >> 18);
-            rc = c->o.transport.txn_heartbeat(c->o.transport.ctx, shard,
-                                              hb->primary, hb->primary_len,
-                                              hb->start_ts,
-                                              age + c->o.lock_ttl, &r);
+            struct scall q = {SC_HEARTBEAT, hb->primary, hb->primary_len,
+                              NULL, hb->start_ts, 0, NULL, 0,
+                              age + c->o.lock_ttl};
+            rc = scall(c, &q, &r);
         }
         pthread_mutex_lock(&hb->mu);
         if (rc == MVCC_TXN_NOT_FOUND)
@@ -825,19 +1085,20 @@ static void heartbeat_stop(struct heartbeat *hb)
     mvcc__free(hb);
 }
 
-static int lock_group(struct mvcc_txn *t, uint64_t shard,
-                      const struct mvcc_key *keys, size_t n, int64_t wait_ms,
-                      bool return_values, struct mvcc_result *res)
+static int lock_group_try(struct mvcc_txn *t, uint64_t shard,
+                          const struct mvcc_key *keys, size_t n,
+                          int64_t wait_ms, bool return_values,
+                          struct mvcc_result *res, bool *split,
+                          mvcc_ts *last_fut)
 {
     struct mvcc_client *c = t->c;
-    if (c->o.transport.acquire_pessimistic_lock == NULL)
-        return -ENOTSUP;
     uint64_t deadline = now_ms() + c->o.resolve_budget_ms;
     for (unsigned attempt = 0;; attempt++) {
         mvcc_ts fut;
         int rc = c->o.tso(c->o.tso_ctx, &fut);
         if (rc != 0)
             return rc;
+        *last_fut = fut;
         struct mvcc_pessimistic_req req;
         memset(&req, 0, sizeof req);
         req.keys = keys;
@@ -849,8 +1110,10 @@ static int lock_group(struct mvcc_txn *t, uint64_t shard,
         req.lock_ttl = c->o.lock_ttl;
         req.wait_timeout_ms = wait_ms;
         req.return_values = return_values;
-        rc = c->o.transport.acquire_pessimistic_lock(c->o.transport.ctx, shard,
-                                                     &req, res);
+        struct kcall q = {KC_PLOCK, NULL, t->start_ts, 0, &req, NULL, 0,
+                          false, {0, 0}};
+        rc = kcall(c, &q, shard, keys, n, res);
+        *split = *split || q.split;
         if (rc == 0) {
             if (fut > t->for_update_ts)
                 t->for_update_ts = fut;
@@ -868,6 +1131,39 @@ static int lock_group(struct mvcc_txn *t, uint64_t shard,
             return rrc == MVCC_LOCKED ? rc : rrc;
         backoff(attempt);
     }
+}
+
+/* Locks keys (all in shard as last located), all or nothing: a request
+ * split by a shard split may have locked part of them before failing, so
+ * those (the ones this txn did not hold already) are released. */
+static int lock_group(struct mvcc_txn *t, uint64_t shard,
+                      const struct mvcc_key *keys, size_t n, int64_t wait_ms,
+                      bool return_values, struct mvcc_result *res)
+{
+    struct mvcc_client *c = t->c;
+    if (c->o.transport.acquire_pessimistic_lock == NULL)
+        return -ENOTSUP;
+    bool split = false;
+    mvcc_ts fut = 0;
+    int rc = lock_group_try(t, shard, keys, n, wait_ms, return_values, res,
+                            &split, &fut);
+    if (rc == 0 || !split || c->o.transport.pessimistic_rollback == NULL)
+        return rc;
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    for (size_t i = 0; i < n; i++) {
+        bool found;
+        size_t mi = find_mut(t, keys[i].data, keys[i].len, &found);
+        uint64_t sh;
+        if ((found && t->muts[mi].plock) ||
+            shard_of(c, keys[i].data, keys[i].len, &sh) != 0)
+            continue;
+        struct kcall q = {KC_PROLLBACK, NULL, t->start_ts, fut, NULL, NULL, 0,
+                          false, {0, 0}};
+        (void)kcall(c, &q, sh, &keys[i], 1, &r); /* best effort */
+    }
+    mvcc_result_reset(&r);
+    return rc;
 }
 
 static int lock_keys(struct mvcc_txn *t, const struct mvcc_key *keys,
@@ -973,7 +1269,88 @@ struct group
     mvcc_ts min_commit_ts;         /* async result */
     mvcc_ts commit_ts;             /* 1PC result */
     bool prewritten;               /* locks may exist (roll back on failure) */
+    bool one_pc_split;             /* 1PC refused: the keys span shards now */
 };
+
+static int prewrite_call(struct mvcc_client *c, uint64_t shard,
+                         const struct mvcc_prewrite_req *req,
+                         struct mvcc_result *res, struct rstate *rs,
+                         bool *one_pc_split);
+
+/* Sends req once per shard of sh[], merging the results into res. */
+static int prewrite_split(struct mvcc_client *c,
+                          const struct mvcc_prewrite_req *req,
+                          const uint64_t *sh, struct mvcc_result *res,
+                          struct rstate *rs, bool *one_pc_split)
+{
+    size_t n = req->n;
+    struct mvcc_mutation *g = mvcc__calloc(n, sizeof *g);
+    bool *done = mvcc__calloc(n, sizeof *done);
+    struct mvcc_result part;
+    mvcc_result_init(&part);
+    mvcc__res_clear(res);
+    int rc = g && done ? 0 : -ENOMEM;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (done[i])
+            continue;
+        size_t m = 0;
+        for (size_t j = i; j < n; j++)
+            if (!done[j] && sh[j] == sh[i]) {
+                g[m++] = req->mutations[j];
+                done[j] = true;
+            }
+        struct mvcc_prewrite_req sub = *req;
+        sub.mutations = g;
+        sub.n = m;
+        rc = take_result(res, &part,
+                         prewrite_call(c, sh[i], &sub, &part, rs,
+                                       one_pc_split));
+    }
+    mvcc_result_reset(&part);
+    mvcc__free(g);
+    mvcc__free(done);
+    return rc;
+}
+
+/* Prewrite of req's mutations (all in shard as last located), retrying
+ * region errors as kcall does. A 1PC request whose keys no longer share
+ * a shard is not split (each part would commit on its own): it fails with
+ * the region error and *one_pc_split set, having written nothing. */
+static int prewrite_call(struct mvcc_client *c, uint64_t shard,
+                         const struct mvcc_prewrite_req *req,
+                         struct mvcc_result *res, struct rstate *rs,
+                         bool *one_pc_split)
+{
+    for (;;) {
+        int rc = c->o.transport.prewrite(c->o.transport.ctx, shard, req, res);
+        if (!mvcc_is_region_error(rc) || req->n == 0)
+            return rc;
+        int region_rc = rc;
+        if ((rc = region_wait(c, rs, rc, shard, req->mutations[0].key,
+                              req->mutations[0].key_len)))
+            return rc;
+        uint64_t *sh = mvcc__calloc(req->n, sizeof *sh);
+        if (sh == NULL)
+            return -ENOMEM;
+        bool same = true;
+        for (size_t i = 0; i < req->n && rc == 0; i++) {
+            rc = shard_of(c, req->mutations[i].key, req->mutations[i].key_len,
+                          &sh[i]);
+            same = same && sh[i] == sh[0];
+        }
+        if (rc == 0 && same) {
+            shard = sh[0];
+        } else if (rc == 0 && req->try_one_pc) {
+            *one_pc_split = true;
+            rc = region_rc;
+        } else if (rc == 0) {
+            rc = prewrite_split(c, req, sh, res, rs, one_pc_split);
+        }
+        mvcc__free(sh);
+        if (rc != 0 || !same)
+            return rc;
+    }
+}
 
 static int prewrite_group(struct group *g)
 {
@@ -1008,7 +1385,8 @@ static int prewrite_group(struct group *g)
     int rc;
     g->prewritten = true;
     for (unsigned attempt = 0;; attempt++) {
-        rc = c->o.transport.prewrite(c->o.transport.ctx, g->shard, &req, &r);
+        struct rstate rs = {0, 0};
+        rc = prewrite_call(c, g->shard, &req, &r, &rs, &g->one_pc_split);
         if (rc != MVCC_LOCKED)
             break;
         rc = resolve_locks(t, r.locks, r.nlocks, false);
@@ -1056,13 +1434,14 @@ static void rollback_groups(struct mvcc_txn *t, struct group *gs, size_t ng,
             continue;
         keys_of(t, &gs[i], keys);
         /* Best effort: what fails here is resolved by readers later. */
-        (void)c->o.transport.batch_rollback(c->o.transport.ctx, gs[i].shard,
-                                            keys, gs[i].n, t->start_ts, &r);
+        struct kcall q = {KC_ROLLBACK, NULL, t->start_ts, 0, NULL, NULL, 0,
+                          false, {0, 0}};
+        (void)kcall(c, &q, gs[i].shard, keys, gs[i].n, &r);
     }
     mvcc_result_reset(&r);
 }
 
-static void heartbeat_if_long(struct mvcc_txn *t, uint64_t shard0)
+static void heartbeat_if_long(struct mvcc_txn *t)
 {
     struct mvcc_client *c = t->c;
     mvcc_ts now;
@@ -1073,12 +1452,10 @@ static void heartbeat_if_long(struct mvcc_txn *t, uint64_t shard0)
         return;
     struct mvcc_result r;
     mvcc_result_init(&r);
-    (void)c->o.transport.txn_heartbeat(c->o.transport.ctx, shard0,
-                                       t->primary ? t->primary
-                                                  : t->muts[0].key,
-                                       t->primary ? t->primary_len
-                                                  : t->muts[0].klen,
-                                       t->start_ts, age + c->o.lock_ttl, &r);
+    struct scall q = {SC_HEARTBEAT, t->primary ? t->primary : t->muts[0].key,
+                      t->primary ? t->primary_len : t->muts[0].klen, NULL,
+                      t->start_ts, 0, NULL, 0, age + c->o.lock_ttl};
+    (void)scall(c, &q, &r);
     mvcc_result_reset(&r);
 }
 
@@ -1106,6 +1483,9 @@ int mvcc_txn_commit(struct mvcc_txn *t, mvcc_ts *commit_ts_out)
         rc = -ENOMEM;
         goto out;
     }
+    bool no_1pc = false;
+regroup:
+    ng = 0;
     /* Keys are sorted and shards are ranges: groups are runs. */
     for (size_t i = 0; i < t->n; i++) {
         if ((rc = shard_of(c, t->muts[i].key, t->muts[i].klen,
@@ -1113,7 +1493,7 @@ int mvcc_txn_commit(struct mvcc_txn *t, mvcc_ts *commit_ts_out)
             goto out;
         if (ng == 0 || gs[ng - 1].shard != t->muts[i].shard)
             gs[ng++] = (struct group){t, i, 0, t->muts[i].shard, false,
-                                      false, NULL, 0, 0, 0, 0, false};
+                                      false, NULL, 0, 0, 0, 0, false, false};
         gs[ng - 1].n++;
     }
     /* The primary: the first key locked (pessimistic), else the smallest.
@@ -1132,7 +1512,7 @@ int mvcc_txn_commit(struct mvcc_txn *t, mvcc_ts *commit_ts_out)
             gs[0] = gs[i];
             gs[i] = g;
         }
-    bool one_pc = c->o.one_pc && ng == 1;
+    bool one_pc = c->o.one_pc && ng == 1 && !no_1pc;
     bool async = !one_pc && c->o.async_commit && t->n <= ASYNC_MAX_KEYS;
     if (async) {
         secs = mvcc__calloc(t->n, sizeof *secs);
@@ -1153,8 +1533,14 @@ int mvcc_txn_commit(struct mvcc_txn *t, mvcc_ts *commit_ts_out)
     }
     /* Prewrite: the primary's group first, then the others in parallel. */
     rc = prewrite_group(&gs[0]);
+    if (rc != 0 && one_pc && gs[0].one_pc_split) {
+        /* The shard split under the 1PC request, which wrote nothing:
+         * commit in two phases over the shards as they are now. */
+        no_1pc = true;
+        goto regroup;
+    }
     if (rc == 0 && ng > 1) {
-        heartbeat_if_long(t, gs[0].shard);
+        heartbeat_if_long(t);
         pthread_t *th = mvcc__calloc(ng, sizeof *th);
         bool *started = mvcc__calloc(ng, sizeof *started);
         if (th == NULL || started == NULL) {
@@ -1203,8 +1589,9 @@ int mvcc_txn_commit(struct mvcc_txn *t, mvcc_ts *commit_ts_out)
         for (int tries = 0;; tries++) {
             if ((rc = c->o.tso(c->o.tso_ctx, &commit_ts)))
                 break;
-            rc = c->o.transport.commit(c->o.transport.ctx, gs[0].shard, keys,
-                                       gs[0].n, t->start_ts, commit_ts, &r);
+            struct kcall q = {KC_COMMIT, NULL, t->start_ts, commit_ts, NULL,
+                              pk, pkl, false, {0, 0}};
+            rc = kcall(c, &q, gs[0].shard, keys, gs[0].n, &r);
             if (rc != MVCC_COMMIT_TS_EXPIRED || tries > 16)
                 break;
         }
@@ -1225,8 +1612,9 @@ int mvcc_txn_commit(struct mvcc_txn *t, mvcc_ts *commit_ts_out)
      * through the primary. */
     for (size_t i = async ? 0 : 1; i < ng; i++) {
         keys_of(t, &gs[i], keys);
-        (void)c->o.transport.commit(c->o.transport.ctx, gs[i].shard, keys,
-                                    gs[i].n, t->start_ts, commit_ts, &r);
+        struct kcall q = {KC_COMMIT, NULL, t->start_ts, commit_ts, NULL, NULL,
+                          0, false, {0, 0}};
+        (void)kcall(c, &q, gs[i].shard, keys, gs[i].n, &r);
     }
     mvcc_result_reset(&r);
 done:
