@@ -22,6 +22,7 @@ struct pdd_settings
     struct dmn_common common; /* data-dir, log.* */
     char *name;               /* name: this member's name */
     char *listen;             /* listen: host:port for RPC */
+    char *status_listen;      /* status-listen: HTTP status, NULL off */
     char **members;           /* initial-members: name=host:port list */
     int64_t tick_ms;          /* raft.tick */
     int64_t election_ticks;   /* raft.election-ticks */
@@ -36,6 +37,9 @@ static const struct dmn_cfg_key pdd_keys[] = {
     {"listen", DMN_CFG_ADDR, offsetof(struct pdd_settings, listen),
      "127.0.0.1:2379", 0, 0, NULL,
      "address to serve RPC on (clients and the other members)"},
+    {"status-listen", DMN_CFG_ADDR,
+     offsetof(struct pdd_settings, status_listen), NULL, 0, 0, NULL,
+     "address for HTTP /status, /metrics and /pd/api/v1/* (empty: off)"},
     {"initial-members", DMN_CFG_LIST, offsetof(struct pdd_settings, members),
      NULL, 0, 0, NULL,
      "the group: name=host:port,... (same list, same order, on every member;"
@@ -155,9 +159,18 @@ int main(int argc, char **argv)
         dmn_finish(&rt, &pdd_schema, &s);
         return DMN_EXIT_FAIL;
     }
+    struct rpc_stream_server *http = NULL;
+    if (s.status_listen &&
+        pdd_http_start(rt.base, s.status_listen, node, &http) != 0) {
+        pdd_node_stop(node);
+        dmn_rpc_stop(rpc);
+        dmn_finish(&rt, &pdd_schema, &s);
+        return DMN_EXIT_FAIL;
+    }
     rc = dmn_run(&rt);
     if (rc != 0)
         dmn_error("event loop failed");
+    rpc_stream_server_destroy(http);
     pdd_node_stop(node);
     dmn_rpc_stop(rpc);
     dmn_finish(&rt, &pdd_schema, &s);

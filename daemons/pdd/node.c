@@ -130,6 +130,10 @@ uint64_t pdd_node_term(const struct pdd_node *n)
 {
     return n->term;
 }
+uint64_t pdd_node_applied(const struct pdd_node *n)
+{
+    return n->applied;
+}
 
 static bool serving(const struct pdd_node *n)
 {

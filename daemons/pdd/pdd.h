@@ -99,6 +99,13 @@ void pdd_node_kick(struct pdd_node *n);
 /* Step one Raft message from a peer (decoded bytes). */
 int pdd_node_step(struct pdd_node *n, const uint8_t *msg, size_t len);
 
+uint64_t pdd_node_applied(const struct pdd_node *n);
+
+/* ---- http.c: the status port. */
+struct rpc_stream_server;
+int pdd_http_start(struct event_base *base, const char *listen,
+                   struct pdd_node *n, struct rpc_stream_server **out);
+
 /* ---- service.c */
 int pdd_service_register(struct rpc_server *srv, struct pdd_node *n);
 

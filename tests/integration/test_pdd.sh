@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# test_pdd.sh: three real pdd on loopback (ports 22101-22103) driven with
+# test_pdd.sh: three real pdd on loopback (ports 22101-22103, HTTP status
+# on 22111-22113) driven with
 # pdctl: leader election and redirects, TSO strictly increasing across
 # kill -9 of the leader and across a wall clock stepped an hour back
 # (PDD_TEST_CLOCK_OFFSET_MS, a test-only knob), stale region heartbeats
@@ -17,7 +18,7 @@ start() { # start I [env...]
     env "$@" "$BIN/pdd" --name=pd$i --listen=${ADDR[$i]} \
         --initial-members=$MEMBERS --data-dir="$T_TMP/pd$i" \
         --log.file="$T_TMP/pd$i.log" --raft.tick=50ms \
-        --raft.snapshot-entries=10 &
+        --raft.snapshot-entries=10 --status-listen=127.0.0.1:2211$i &
     PID[$i]=$!; T_PIDS+=("${PID[$i]}")
 }
 
@@ -102,6 +103,21 @@ t_expect_eq "regions" "$("$PDCTL" --pd=$ALL region | wc -l)" 2
 out=$("$PDCTL" --pd=$ALL region heartbeat 2 "" m 1 2 3 2>&1)
 t_expect_eq "no peers" "$out" \
     "pdctl: region heartbeat: region heartbeat: region 2 has 0 peers (1..16) (-22)"
+
+t_case "HTTP status port: /status, /metrics and the JSON API"
+L=$(leader_index)
+H=127.0.0.1:2211$L
+json() { curl -sf "http://$H$1" | python3 -c "import json, sys; d = json.load(sys.stdin); print($2)"; }
+t_expect_eq "/status" "$(json /status 'd["serving"], d["cluster_id"], d["id"]')" "True 42 $L"
+t_expect_eq "members" "$(json /pd/api/v1/members 'len(d["members"]), d["leader_id"]')" "3 $L"
+t_expect_eq "regions" "$(json /pd/api/v1/regions '[(r["id"], r["start_key"], r["end_key"], r["version"]) for r in d["regions"]]')" \
+    "[(2, '', 'm', 2), (10, 'm', '', 2)]"
+t_expect_eq "stores" "$(json /pd/api/v1/stores '[(s["id"], s["state"], s["regions"]) for s in d["stores"]]')" \
+    "[(1, 'up', 2)]"
+curl -sf "http://$H/metrics" >"$T_TMP/metrics" || t_fail "/metrics failed"
+t_expect_grep "metrics" "pd_regions 2" "$T_TMP/metrics"
+t_expect_grep "metrics" "pd_is_leader 1" "$T_TMP/metrics"
+t_expect_eq "404" "$(curl -s -o /dev/null -w '%{http_code}' "http://$H/nope")" 404
 
 t_case "operators: added, handed out in the heartbeat reply, listed"
 "$PDCTL" --pd=$ALL store put 4 127.0.0.1:20161 >/dev/null || t_fail "put store 4"
