@@ -156,6 +156,10 @@ struct region_store_opts {
                                     SERVER_BUSY (4096) */
     int read_timeout_ticks;      /* a read waiting this long fails
                                     NOT_LEADER (4 * election_tick) */
+    uint32_t log_keep_entries;   /* log GC: once 2x this many applied
+                                    entries are held, drop all but the
+                                    last this many (4096); a follower
+                                    further behind gets a snapshot */
     bool no_sync;                /* skip the fsync (tests, benchmarks) */
     region_log_fn log;           /* NULL: silent */
     void *log_ctx;               /* passed to log */
@@ -230,6 +234,9 @@ struct region_store_stats {
     uint64_t reads;         /* reads answered */
     uint64_t msgs_sent;     /* Raft messages sent */
     uint64_t msgs_received; /* Raft messages received */
+    uint64_t log_gcs;       /* log compactions */
+    uint64_t snaps_built;   /* snapshots built for followers */
+    uint64_t snaps_applied; /* snapshots installed from a leader */
 };
 void region_store_stats(struct region_store *s, struct region_store_stats *st);
 

@@ -123,8 +123,16 @@ struct region_pending {
 };
 
 struct region_peer {
+    struct raft_storage stor;     /* must be first: the node's storage
+                                     (the memstore's, with snapshots built
+                                     from the engine; snapshot.c) */
+    struct region_store *store;   /* the store it belongs to */
     struct region_desc desc;      /* range, epoch, peers */
     struct raft_memstore *ms;     /* the log cache (everything durable) */
+    raft_index compacted;         /* last index dropped from the log (its
+                                     term kept): snapshot index */
+    struct raft_snapshot snap;    /* last snapshot built for a follower */
+    bool has_snap;                /* snap is valid */
     struct raft_node *node;       /* the Raft group member */
     raft_index applied;           /* last applied index */
     raft_index last_index;        /* last index written to the engine */
@@ -181,6 +189,35 @@ void region__log(struct region_store *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void region__set_err(struct region_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Snapshots and log GC (snapshot.c). */
+/* The engine ranges holding a region's data: raw keys in CF default and
+ * libmvcc's keys in every CF. Owned bytes: release with
+ * region__ranges_free. */
+struct region_range {
+    int cf;           /* column family */
+    uint8_t *lo;      /* first engine key */
+    size_t lo_len;    /* its length */
+    uint8_t *hi;      /* first engine key past the range */
+    size_t hi_len;    /* its length */
+};
+#define REGION__N_RANGES 4
+int region__ranges(const struct region_desc *d,
+                   struct region_range r[REGION__N_RANGES]);
+void region__ranges_free(struct region_range r[REGION__N_RANGES]);
+/* Point p->stor at the memstore's storage with snapshot support. */
+void region__storage_init(struct region_peer *p);
+void region__snap_free(struct region_peer *p);
+/* Add to s->wb what installing snap (received) takes: the region's data
+ * replaced, log dropped, region/apply/snapshot state; *d gets the
+ * snapshot's region. */
+int region__snapshot_persist(struct region_store *s, struct region_peer *p,
+                             const struct raft_snapshot *snap,
+                             struct region_desc *d);
+/* Drop applied log entries past the keep limit (engine and memstore). */
+int region__log_gc(struct region_store *s, struct region_peer *p);
+/* Conf state of a region: its stores are voters. */
+void region__conf_of(const struct region_desc *d, struct raft_conf_state *cs);
 
 /* Message batch codec (codec.c): header then messages. */
 struct region_wire_msg {

@@ -212,6 +212,7 @@ static void peer_free(struct region_peer *p)
         return;
     raft_node_destroy(p->node);
     raft_memstore_destroy(p->ms);
+    region__snap_free(p);
     region__free(p);
 }
 
@@ -283,23 +284,37 @@ static int peer_create(struct region_store *s, const struct region_desc *d,
     if (p == NULL)
         return -ENOMEM;
     p->desc = *d;
+    p->store = s;
+    region__storage_init(p);
     int rc = raft_memstore_create(&p->ms);
     if (rc != 0)
         goto err;
     struct raft_conf_state cs;
-    memset(&cs, 0, sizeof cs);
-    for (uint32_t i = 0; i < d->n_stores; i++)
-        cs.voters[i] = d->stores[i];
-    cs.n_voters = (uint8_t)d->n_stores;
-    rc = raft_memstore_bootstrap(p->ms, &cs);
+    region__conf_of(d, &cs);
+    uint64_t v[3];
+    bool found = false;
+    uint8_t k[REGION__KEY_META_LEN];
+    if (recover) { /* the log was compacted: start from its last point */
+        region__key_meta(k, 'S', d->id);
+        rc = engine_get_u64s(s->opts.engine, k, sizeof k, v, 2, &found);
+        if (rc != 0)
+            goto err;
+    }
+    if (found) {
+        struct raft_snapshot sn;
+        memset(&sn, 0, sizeof sn);
+        sn.meta.index = v[0];
+        sn.meta.term = v[1];
+        sn.meta.conf = cs;
+        rc = raft_memstore_apply_snapshot(p->ms, &sn);
+        p->compacted = p->applied = p->last_index = v[0];
+    } else {
+        rc = raft_memstore_bootstrap(p->ms, &cs);
+        p->compacted = p->applied = p->last_index = 1;
+    }
     if (rc != 0)
         goto err;
-    p->applied = 1;
-    p->last_index = 1;
     if (recover) {
-        uint8_t k[REGION__KEY_META_LEN];
-        uint64_t v[3];
-        bool found;
         region__key_meta(k, 'H', d->id);
         rc = engine_get_u64s(s->opts.engine, k, sizeof k, v, 3, &found);
         if (rc != 0)
@@ -312,7 +327,7 @@ static int peer_create(struct region_store *s, const struct region_desc *d,
         rc = engine_get_u64s(s->opts.engine, k, sizeof k, v, 1, &found);
         if (rc != 0)
             goto err;
-        if (found)
+        if (found && v[0] > p->applied)
             p->applied = v[0];
         rc = load_log(s, p);
         if (rc != 0)
@@ -321,7 +336,7 @@ static int peer_create(struct region_store *s, const struct region_desc *d,
     struct raft_config c;
     memset(&c, 0, sizeof c);
     c.id = s->opts.store_id;
-    c.storage = raft_memstore_storage(p->ms);
+    c.storage = &p->stor;
     c.applied = p->applied;
     c.election_tick = s->opts.election_tick;
     c.heartbeat_tick = s->opts.heartbeat_tick;
@@ -442,6 +457,8 @@ int region_store_open(const struct region_store_opts *opts,
         s->opts.max_entry_bytes = 8u << 20;
     if (s->opts.max_pending == 0)
         s->opts.max_pending = 4096;
+    if (s->opts.log_keep_entries == 0)
+        s->opts.log_keep_entries = 4096;
     if (s->opts.read_timeout_ticks <= 0)
         s->opts.read_timeout_ticks = 4 * s->opts.election_tick;
     pthread_mutex_init(&s->mu, NULL);
@@ -960,6 +977,7 @@ int region_store_process(struct region_store *s)
     int rc = 0;
     size_t n = 0;
     struct raft_ready *rds = NULL;
+    struct region_desc *descs = NULL;
     struct region_peer **ps = NULL;
     struct mvcc_wbatch *tmp = NULL;
     for (size_t i = 0; i < s->n_peers; i++)
@@ -969,7 +987,9 @@ int region_store_process(struct region_store *s)
         goto out;
     rds = region__calloc(n, sizeof *rds);
     ps = region__calloc(n, sizeof *ps);
-    if (rds == NULL || ps == NULL || mvcc_wbatch_create(&tmp) != 0) {
+    descs = region__calloc(n, sizeof *descs);
+    if (rds == NULL || ps == NULL || descs == NULL ||
+        mvcc_wbatch_create(&tmp) != 0) {
         rc = -ENOMEM;
         goto out;
     }
@@ -985,7 +1005,11 @@ int region_store_process(struct region_store *s)
         if (raft_node_ready(p->node, &rds[got]) != 0)
             continue; /* -ENOMEM: try again next iteration */
         ps[got] = p;
-        rc = persist_ready(s, p, &rds[got]);
+        if (rds[got].snapshot) /* before the entries that follow it */
+            rc = region__snapshot_persist(s, p, rds[got].snapshot,
+                                          &descs[got]);
+        if (rc == 0)
+            rc = persist_ready(s, p, &rds[got]);
         sync |= rds[got].must_sync;
         got++;
     }
@@ -1009,14 +1033,18 @@ int region_store_process(struct region_store *s)
         struct region_peer *p = ps[i];
         struct raft_ready *rd = &rds[i];
         if (rd->snapshot) {
-            (void)raft_memstore_apply_snapshot(p->ms, rd->snapshot);
-            region__log(s, REGION_LOG_WARN,
-                        "region %llu: snapshot at %llu installed without data "
-                        "(snapshots are not implemented)",
+            rc = raft_memstore_apply_snapshot(p->ms, rd->snapshot);
+            region__log(s, REGION_LOG_INFO,
+                        "region %llu: snapshot at %llu installed",
                         (unsigned long long)p->desc.id,
                         (unsigned long long)rd->snapshot->meta.index);
-            if (rd->snapshot->meta.index > p->applied)
-                p->applied = rd->snapshot->meta.index;
+            p->desc = descs[i];
+            s->stats.snaps_applied++;
+            p->applied = p->last_index = p->compacted =
+                rd->snapshot->meta.index;
+            region__snap_free(p);
+            if (rc != 0)
+                break;
         }
         if (rd->n_entries > 0) {
             rc = raft_memstore_append(p->ms, rd->entries, rd->n_entries);
@@ -1059,12 +1087,18 @@ int region_store_process(struct region_store *s)
     for (size_t i = 0; i < got; i++) {
         raft_node_advance(ps[i]->node, &rds[i]);
         serve_reads(s, ps[i]);
+        int r = region__log_gc(s, ps[i]); /* between readies */
+        if (r != 0)
+            region__log(s, REGION_LOG_WARN, "region %llu: log GC: %s",
+                        (unsigned long long)ps[i]->desc.id,
+                        region_strerror(r));
     }
     got = 0;
 out:
     mvcc_wbatch_destroy(tmp);
     region__free(rds);
     region__free(ps);
+    region__free(descs);
     s->stats.leaders = 0;
     for (size_t i = 0; i < s->n_peers; i++)
         s->stats.leaders += s->peers[i]->role == RAFT_LEADER;

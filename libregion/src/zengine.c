@@ -201,8 +201,16 @@ static void zi_destroy(struct mvcc_iter *it)
 }
 
 static const struct mvcc_iter_ops ziter_ops = {
-    zi_seek, zi_seek_for_prev, zi_first, zi_last, zi_next,
-    zi_prev, zi_valid, zi_key, zi_value, zi_destroy,
+    .seek = zi_seek,
+    .seek_for_prev = zi_seek_for_prev,
+    .seek_to_first = zi_first,
+    .seek_to_last = zi_last,
+    .next = zi_next,
+    .prev = zi_prev,
+    .valid = zi_valid,
+    .key = zi_key,
+    .value = zi_value,
+    .destroy = zi_destroy,
 };
 
 static int z_iter(struct mvcc_engine *e, const struct mvcc_snapshot *snap,
@@ -250,7 +258,12 @@ static void z_destroy(struct mvcc_engine *e)
 }
 
 static const struct mvcc_engine_ops zengine_ops = {
-    z_get, z_write, z_snapshot, z_snapshot_release, z_iter, z_destroy,
+    .get = z_get,
+    .write = z_write,
+    .snapshot = z_snapshot,
+    .snapshot_release = z_snapshot_release,
+    .iter = z_iter,
+    .destroy = z_destroy,
 };
 
 int region__zengine_create(struct mvcc_engine *base, struct mvcc_engine **out)

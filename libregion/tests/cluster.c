@@ -62,6 +62,7 @@ static void open_store(struct cluster *c, int i)
         .no_sync = !c->sync,
         .max_entry_bytes = c->max_entry_bytes,
         .max_pending = c->max_pending,
+        .log_keep_entries = c->log_keep_entries,
     };
     rc = region_store_open(&o, &st->s);
     if (rc != 0)
@@ -71,7 +72,9 @@ static void open_store(struct cluster *c, int i)
 void cl_init(struct cluster *c, int n, bool sync)
 {
     uint32_t me = c->max_entry_bytes, mp = c->max_pending;
+    uint32_t lk = c->log_keep_entries;
     memset(c, 0, sizeof *c);
+    c->log_keep_entries = lk;
     c->max_entry_bytes = me;
     c->max_pending = mp;
     c->n = n;

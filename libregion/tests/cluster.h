@@ -42,6 +42,7 @@ struct cluster {
     uint64_t ticks;               /* ticks so far */
     uint32_t max_entry_bytes;     /* store option (0 default) */
     uint32_t max_pending;         /* store option (0 default) */
+    uint32_t log_keep_entries;    /* store option (0 default) */
     pthread_t thread;             /* background loop (cl_thread_start) */
     _Atomic bool running;         /* background loop runs */
     pthread_mutex_t mu;           /* held by the background loop per round */

@@ -391,6 +391,54 @@ static void many_regions_one_loop(void **state)
     cl_destroy(&c);
 }
 
+static void log_gc_and_snapshot_catch_up(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    c.log_keep_entries = 10;
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(&c, 1);
+    int f = other(3, l, 0);
+    cl_stop(&c, f);
+    char k[32], v[32];
+    for (int i = 0; i < 100; i++) {
+        snprintf(k, sizeof k, "key%03d", i);
+        snprintf(v, sizeof v, "value%d", i);
+        assert_int_equal(cl_put(&c, l, 1, k, v, NULL), 0);
+    }
+    struct region_ctx tctx = {1, 1, 1};
+    struct region_store_stats st;
+    region_store_stats(c.st[l].s, &st);
+    assert_true(st.log_gcs >= 1);
+    /* the stopped store is far behind: only a snapshot brings it back */
+    cl_start(&c, f);
+    expect_applied(&c, f, 1, "key099", "value99");
+    expect_applied(&c, f, 1, "key000", "value0");
+    region_store_stats(c.st[f].s, &st);
+    assert_int_equal(st.snaps_applied, 1);
+    region_store_stats(c.st[l].s, &st);
+    assert_true(st.snaps_built >= 1);
+    /* and it keeps following by log afterwards */
+    assert_int_equal(cl_put(&c, l, 1, "later", "x", NULL), 0);
+    expect_applied(&c, f, 1, "later", "x");
+    /* every store restarts from its compacted log */
+    for (int i = 1; i <= 3; i++)
+        cl_stop(&c, i);
+    for (int i = 1; i <= 3; i++)
+        cl_start(&c, i);
+    l = (int)cl_wait_leader(&c, 1);
+    char *got;
+    assert_int_equal(cl_get(&c, l, 1, "key050", &got, NULL), 0);
+    assert_string_equal(got, "value50");
+    free(got);
+    (void)tctx;
+    for (int i = 1; i <= 3; i++)
+        expect_applied(&c, i, 1, "later", "x");
+    assert_int_equal(cl_put(&c, l, 1, "after-restart", "y", NULL), 0);
+    cl_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +451,7 @@ int main(void)
         cmocka_unit_test(server_busy_and_stale_command),
         cmocka_unit_test(cas_and_ranges),
         cmocka_unit_test(many_regions_one_loop),
+        cmocka_unit_test(log_gc_and_snapshot_catch_up),
     };
     return cmocka_run_group_tests_name("libregion/cluster", tests, NULL, NULL);
 }
