@@ -11,52 +11,11 @@
 #include <string.h>
 
 #include <pd.pb.h>
+#include <pb_decode.h>
 #include <rpc.h>
 
 #include "log.h"
 #include "pdd.h"
-
-/* Memory for one reply's pointer fields, freed once it is encoded. */
-struct arena
-{
-    void *p[256]; /* blocks */
-    size_t n;     /* used entries */
-    bool oom;     /* an allocation failed */
-};
-
-static void *aalloc(struct arena *a, size_t size)
-{
-    if (a->n == sizeof(a->p) / sizeof(a->p[0])) {
-        a->oom = true;
-        return NULL;
-    }
-    void *q = calloc(1, size ? size : 1);
-    if (!q) {
-        a->oom = true;
-        return NULL;
-    }
-    a->p[a->n++] = q;
-    return q;
-}
-
-static void afree(struct arena *a)
-{
-    for (size_t i = 0; i < a->n; i++)
-        free(a->p[i]);
-    a->n = 0;
-}
-
-static pb_bytes_array_t *abytes(struct arena *a, const uint8_t *d, size_t n)
-{
-    if (n == 0)
-        return NULL;
-    pb_bytes_array_t *b = aalloc(a, PB_BYTES_ARRAY_T_ALLOCSIZE(n));
-    if (b) {
-        b->size = (pb_size_t)n;
-        memcpy(b->bytes, d, n);
-    }
-    return b;
-}
 
 static void failf(struct rpc_call *call, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -107,209 +66,6 @@ static int admit(struct pdd_node *n, struct rpc_call *call, uint64_t cid,
     if (pdd_node_check_leader(n, call) != 0)
         return -1;
     return check_cluster(n, call, cid, strict);
-}
-
-/* ---- conversions ---------------------------------------------------------- */
-
-static int labels_from_pb(const pd_Label *in, pb_size_t count,
-                          struct pd_label *out, uint32_t *n, char *err,
-                          size_t errlen)
-{
-    if (count > PD_MAX_LABELS) {
-        snprintf(err, errlen, "%u labels, at most %d", (unsigned)count,
-                 PD_MAX_LABELS);
-        return -EINVAL;
-    }
-    for (pb_size_t i = 0; i < count; i++) {
-        if (!in[i].key || !*in[i].key) {
-            snprintf(err, errlen, "label %u has no key", (unsigned)i);
-            return -EINVAL;
-        }
-        out[i].key = in[i].key;
-        out[i].value = in[i].value ? in[i].value : "";
-    }
-    *n = count;
-    return 0;
-}
-
-static int store_from_pb(const pd_Store *in, struct pd_store *out, char *err,
-                         size_t errlen)
-{
-    memset(out, 0, sizeof(*out));
-    if (in->id == 0) {
-        snprintf(err, errlen, "store id must be nonzero");
-        return -EINVAL;
-    }
-    if (!in->address || !*in->address) {
-        snprintf(err, errlen, "store %" PRIu64 " has no address", in->id);
-        return -EINVAL;
-    }
-    out->id = in->id;
-    out->address = in->address;
-    out->state = (int)in->state;
-    return labels_from_pb(in->labels, in->labels_count, out->labels,
-                          &out->n_labels, err, errlen);
-}
-
-static int region_from_pb(const pd_Region *in, struct pd_region *out,
-                          char *err, size_t errlen)
-{
-    memset(out, 0, sizeof(*out));
-    if (in->id == 0) {
-        snprintf(err, errlen, "region id must be nonzero");
-        return -EINVAL;
-    }
-    if (in->peers_count < 1 || in->peers_count > PD_MAX_PEERS) {
-        snprintf(err, errlen, "region %" PRIu64 " has %u peers (1..%d)",
-                 in->id, (unsigned)in->peers_count, PD_MAX_PEERS);
-        return -EINVAL;
-    }
-    out->id = in->id;
-    if (in->start_key) {
-        out->start_key = in->start_key->bytes;
-        out->start_len = in->start_key->size;
-    }
-    if (in->end_key) {
-        out->end_key = in->end_key->bytes;
-        out->end_len = in->end_key->size;
-    }
-    out->conf_ver = in->conf_ver;
-    out->version = in->version;
-    out->n_peers = in->peers_count;
-    for (pb_size_t i = 0; i < in->peers_count; i++) {
-        out->peers[i].id = in->peers[i].id;
-        out->peers[i].store_id = in->peers[i].store_id;
-        out->peers[i].learner = in->peers[i].learner;
-    }
-    return 0;
-}
-
-static int info_from_pb(const pd_RegionInfo *in, struct pd_region_info *out,
-                        char *err, size_t errlen)
-{
-    memset(out, 0, sizeof(*out));
-    if (!in->has_region) {
-        snprintf(err, errlen, "no region in the request");
-        return -EINVAL;
-    }
-    int rc = region_from_pb(&in->region, &out->region, err, errlen);
-    if (rc)
-        return rc;
-    if (in->down_peer_ids_count > PD_MAX_PEERS) {
-        snprintf(err, errlen, "too many down peers");
-        return -EINVAL;
-    }
-    out->leader_peer_id = in->leader_peer_id;
-    out->approx_size = in->approx_size;
-    out->approx_keys = in->approx_keys;
-    out->n_down_peers = in->down_peer_ids_count;
-    for (pb_size_t i = 0; i < in->down_peer_ids_count; i++)
-        out->down_peer_ids[i] = in->down_peer_ids[i];
-    return 0;
-}
-
-static void labels_to_pb(struct arena *a, const struct pd_label *in,
-                         uint32_t n, pd_Label **out, pb_size_t *count)
-{
-    *count = 0;
-    *out = NULL;
-    if (n == 0)
-        return;
-    pd_Label *l = aalloc(a, n * sizeof(*l));
-    if (!l)
-        return;
-    for (uint32_t i = 0; i < n; i++) {
-        l[i].key = (char *)in[i].key;
-        l[i].value = (char *)in[i].value;
-    }
-    *out = l;
-    *count = (pb_size_t)n;
-}
-
-static void store_info_to_pb(struct arena *a, const struct pd_store_info *in,
-                             pd_StoreInfo *out)
-{
-    memset(out, 0, sizeof(*out));
-    out->has_store = true;
-    out->store.id = in->store.id;
-    out->store.address = (char *)in->store.address;
-    out->store.state = (uint32_t)in->store.state;
-    labels_to_pb(a, in->store.labels, in->store.n_labels, &out->store.labels,
-                 &out->store.labels_count);
-    out->state = (uint32_t)in->state;
-    out->has_heartbeat = in->has_heartbeat;
-    out->last_heartbeat_ms = in->last_heartbeat_ms;
-    out->has_stats = true;
-    out->stats.capacity = in->stats.capacity;
-    out->stats.available = in->stats.available;
-    out->stats.region_count = in->stats.region_count;
-    out->stats.leader_count = in->stats.leader_count;
-    out->map_regions = in->map_regions;
-    out->map_leaders = in->map_leaders;
-    out->map_size = in->map_size;
-}
-
-static void info_to_pb(struct arena *a, const struct pd_region_info *in,
-                       pd_RegionInfo *out)
-{
-    memset(out, 0, sizeof(*out));
-    const struct pd_region *r = &in->region;
-    out->has_region = true;
-    out->region.id = r->id;
-    out->region.start_key = abytes(a, r->start_key, r->start_len);
-    out->region.end_key = abytes(a, r->end_key, r->end_len);
-    out->region.conf_ver = r->conf_ver;
-    out->region.version = r->version;
-    pd_Peer *p = aalloc(a, r->n_peers * sizeof(*p));
-    if (p) {
-        for (uint32_t i = 0; i < r->n_peers; i++) {
-            p[i].id = r->peers[i].id;
-            p[i].store_id = r->peers[i].store_id;
-            p[i].learner = r->peers[i].learner;
-        }
-        out->region.peers = p;
-        out->region.peers_count = (pb_size_t)r->n_peers;
-    }
-    out->leader_peer_id = in->leader_peer_id;
-    out->approx_size = in->approx_size;
-    out->approx_keys = in->approx_keys;
-    if (in->n_down_peers) {
-        uint64_t *d = aalloc(a, in->n_down_peers * sizeof(*d));
-        if (d) {
-            memcpy(d, in->down_peer_ids, in->n_down_peers * sizeof(*d));
-            out->down_peer_ids = d;
-            out->down_peer_ids_count = (pb_size_t)in->n_down_peers;
-        }
-    }
-}
-
-static void step_to_pb(const struct pd_step *s, pd_Step *out)
-{
-    out->kind = (uint32_t)s->kind;
-    out->store_id = s->store_id;
-    out->peer_id = s->peer_id;
-    out->target_region_id = s->target_region_id;
-}
-
-static void op_to_pb(struct arena *a, const struct pd_operator *op,
-                     pd_Operator *out)
-{
-    memset(out, 0, sizeof(*out));
-    out->region_id = op->region_id;
-    char *d = aalloc(a, sizeof(op->desc) + 1);
-    if (d)
-        memcpy(d, op->desc, sizeof(op->desc));
-    out->desc = d;
-    pd_Step *s = aalloc(a, op->n_steps * sizeof(*s));
-    if (s) {
-        for (uint32_t i = 0; i < op->n_steps; i++)
-            step_to_pb(&op->steps[i], &s[i]);
-        out->steps = s;
-        out->steps_count = (pb_size_t)op->n_steps;
-    }
-    out->current = op->current;
-    out->created_ms = op->created_ms;
-    out->status = (uint32_t)op->status;
 }
 
 /* ---- replies after apply ----------------------------------------------------- */
@@ -425,8 +181,8 @@ static void h_bootstrap(struct rpc_call *call, const void *req, void *ud)
         failf(call, -EINVAL, "bootstrap needs a store and a region");
         return;
     }
-    if (store_from_pb(&in->store, &st, err, sizeof(err)) != 0 ||
-        region_from_pb(&in->region, &rg, err, sizeof(err)) != 0) {
+    if (pd_pb_store_in(&in->store, &st, err, sizeof(err)) != 0 ||
+        pd_pb_region_in(&in->region, &rg, err, sizeof(err)) != 0) {
         failf(call, -EINVAL, "bootstrap: %s", err);
         return;
     }
@@ -461,7 +217,7 @@ static void h_put_store(struct rpc_call *call, const void *req, void *ud)
     struct pd_store st;
     if (admit(n, call, in->cluster_id, true) != 0)
         return;
-    if (!in->has_store || store_from_pb(&in->store, &st, err, sizeof(err))) {
+    if (!in->has_store || pd_pb_store_in(&in->store, &st, err, sizeof(err))) {
         failf(call, -EINVAL, "put store: %s",
               in->has_store ? err : "no store in the request");
         return;
@@ -488,14 +244,13 @@ static void h_get_store(struct rpc_call *call, const void *req, void *ud)
               pd_strerror(rc));
         return;
     }
-    struct arena a = {0};
     pd_GetStoreResponse out = {.has_store = true};
-    store_info_to_pb(&a, &info, &out.store);
-    if (a.oom)
+    if (pd_pb_store_info_out(&info, &out.store) != 0) {
         rpc_call_fail(call, -ENOMEM, "out of memory");
-    else
-        rpc_call_reply(call, &out);
-    afree(&a);
+        return;
+    }
+    rpc_call_reply(call, &out);
+    pb_release(pd_GetStoreResponse_fields, &out);
 }
 
 static void h_get_all_stores(struct rpc_call *call, const void *req, void *ud)
@@ -508,47 +263,29 @@ static void h_get_all_stores(struct rpc_call *call, const void *req, void *ud)
     size_t count = pd_store_count(pd);
     if (count > 60000)
         count = 60000;
-    struct pd_store_info *infos = calloc(count + 1, sizeof(*infos));
-    pd_StoreInfo *pbs = calloc(count + 1, sizeof(*pbs));
-    struct arena *a = calloc(1, sizeof(*a));
-    if (!infos || !pbs || !a) {
+    pd_GetAllStoresResponse out = {0};
+    out.stores = calloc(count + 1, sizeof(*out.stores));
+    if (!out.stores) {
         rpc_call_fail(call, -ENOMEM, "out of memory");
-        goto out;
+        return;
     }
     uint64_t now = pdd_mono_ms();
-    size_t k = 0;
-    for (size_t i = 0; i < count; i++) {
-        if (pd_store_at(pd, now, i, &infos[k]) != 0)
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        struct pd_store_info info;
+        if (pd_store_at(pd, now, i, &info) != 0)
             continue;
-        if (in->exclude_tombstone && infos[k].state == PD_STORE_TOMBSTONE)
+        if (in->exclude_tombstone && info.state == PD_STORE_TOMBSTONE)
             continue;
-        k++;
+        rc = pd_pb_store_info_out(&info, &out.stores[out.stores_count]);
+        if (rc == 0)
+            out.stores_count++;
     }
-    /* Labels of many stores: arrays in one block rather than the arena. */
-    pd_Label *labels = calloc(k * PD_MAX_LABELS + 1, sizeof(*labels));
-    if (!labels) {
+    if (rc != 0)
         rpc_call_fail(call, -ENOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < k; i++) {
-        struct arena none = {0};
-        store_info_to_pb(&none, &infos[i], &pbs[i]);
-        afree(&none);
-        pd_Label *l = labels + i * PD_MAX_LABELS;
-        for (uint32_t j = 0; j < infos[i].store.n_labels; j++) {
-            l[j].key = (char *)infos[i].store.labels[j].key;
-            l[j].value = (char *)infos[i].store.labels[j].value;
-        }
-        pbs[i].store.labels = infos[i].store.n_labels ? l : NULL;
-        pbs[i].store.labels_count = (pb_size_t)infos[i].store.n_labels;
-    }
-    pd_GetAllStoresResponse out = {.stores = pbs, .stores_count = (pb_size_t)k};
-    rpc_call_reply(call, &out);
-    free(labels);
-out:
-    free(a);
-    free(pbs);
-    free(infos);
+    else
+        rpc_call_reply(call, &out);
+    pb_release(pd_GetAllStoresResponse_fields, &out);
 }
 
 static void h_set_store_state(struct rpc_call *call, const void *req,
@@ -577,17 +314,10 @@ static void h_store_heartbeat(struct rpc_call *call, const void *req,
         return;
     struct pd_store_stats st;
     memset(&st, 0, sizeof(st));
-    if (in->has_stats) {
-        st.capacity = in->stats.capacity;
-        st.available = in->stats.available;
-        st.region_count = in->stats.region_count;
-        st.leader_count = in->stats.leader_count;
-        st.update_labels = in->stats.update_labels;
-        if (labels_from_pb(in->stats.labels, in->stats.labels_count,
-                           st.labels, &st.n_labels, err, sizeof(err))) {
-            failf(call, -EINVAL, "store heartbeat: %s", err);
-            return;
-        }
+    if (in->has_stats &&
+        pd_pb_stats_in(&in->stats, &st, err, sizeof(err)) != 0) {
+        failf(call, -EINVAL, "store heartbeat: %s", err);
+        return;
     }
     int rc = pd_store_heartbeat(pdd_node_pd(n), pdd_mono_ms(), in->store_id,
                                 &st);
@@ -606,7 +336,7 @@ static int heartbeat(struct pdd_node *n, struct rpc_call *call,
 {
     char err[256];
     struct pd_region_info info;
-    if (info_from_pb(in, &info, err, sizeof(err)) != 0) {
+    if (pd_pb_region_info_in(in, &info, err, sizeof(err)) != 0) {
         failf(call, -EINVAL, "region heartbeat: %s", err);
         return -1;
     }
@@ -640,21 +370,20 @@ static void h_region_heartbeat(struct rpc_call *call, const void *req,
     if (heartbeat(n, call, &in->region, &step) != 0)
         return;
     pd_RegionHeartbeatResponse out = {.has_step = true};
-    step_to_pb(&step, &out.step);
+    pd_pb_step_out(&step, &out.step);
     rpc_call_reply(call, &out);
 }
 
 static void reply_region(struct rpc_call *call,
                          const struct pd_region_info *info)
 {
-    struct arena a = {0};
     pd_GetRegionResponse out = {.has_region = true};
-    info_to_pb(&a, info, &out.region);
-    if (a.oom)
+    if (pd_pb_region_info_out(info, &out.region) != 0) {
         rpc_call_fail(call, -ENOMEM, "out of memory");
-    else
-        rpc_call_reply(call, &out);
-    afree(&a);
+        return;
+    }
+    rpc_call_reply(call, &out);
+    pb_release(pd_GetRegionResponse_fields, &out);
 }
 
 static void h_get_region(struct rpc_call *call, const void *req, void *ud)
@@ -700,13 +429,12 @@ static void h_scan_regions(struct rpc_call *call, const void *req, void *ud)
     if (limit > 8192)
         limit = 8192;
     struct pd_region_info *infos = calloc(limit, sizeof(*infos));
-    pd_RegionInfo *pbs = calloc(limit, sizeof(*pbs));
-    /* Four blocks per region at most: keys, peers, down peers. */
-    struct arena *arenas = calloc(limit / 60 + 1, sizeof(*arenas));
+    pd_ScanRegionsResponse out = {0};
+    out.regions = calloc(limit, sizeof(*out.regions));
     size_t k = 0;
-    if (!infos || !pbs || !arenas) {
+    if (!infos || !out.regions) {
         rpc_call_fail(call, -ENOMEM, "out of memory");
-        goto out;
+        goto done;
     }
     int rc = pd_region_scan(pdd_node_pd(n),
                             in->start_key ? in->start_key->bytes : NULL,
@@ -716,25 +444,19 @@ static void h_scan_regions(struct rpc_call *call, const void *req, void *ud)
                             &k);
     if (rc != 0) {
         fail_pd(n, call, rc);
-        goto out;
+        goto done;
     }
-    bool oom = false;
-    for (size_t i = 0; i < k; i++) {
-        info_to_pb(&arenas[i / 60], &infos[i], &pbs[i]);
-        oom |= arenas[i / 60].oom;
+    for (size_t i = 0; i < k && rc == 0; i++) {
+        rc = pd_pb_region_info_out(&infos[i], &out.regions[i]);
+        if (rc == 0)
+            out.regions_count++;
     }
-    pd_ScanRegionsResponse outm = {.regions = pbs,
-                                   .regions_count = (pb_size_t)k};
-    if (oom)
+    if (rc != 0)
         rpc_call_fail(call, -ENOMEM, "out of memory");
     else
-        rpc_call_reply(call, &outm);
-out:
-    if (arenas)
-        for (size_t i = 0; i < limit / 60 + 1; i++)
-            afree(&arenas[i]);
-    free(arenas);
-    free(pbs);
+        rpc_call_reply(call, &out);
+done:
+    pb_release(pd_ScanRegionsResponse_fields, &out);
     free(infos);
 }
 
@@ -876,31 +598,40 @@ static void h_get_operators(struct rpc_call *call, const void *req, void *ud)
         return;
     struct pd *pd = pdd_node_pd(n);
     size_t count = in->region_id ? 1 : pd_operator_count(pd);
-    if (count > 60)
-        count = 60; /* a page: the arena holds two blocks per operator */
-    pd_Operator ops[60];
-    struct arena a = {0};
-    size_t k = 0;
+    if (count > 60000)
+        count = 60000;
+    pd_GetOperatorsResponse out = {0};
+    out.ops = calloc(count + 1, sizeof(*out.ops));
+    if (!out.ops) {
+        rpc_call_fail(call, -ENOMEM, "out of memory");
+        return;
+    }
     struct pd_operator op;
+    int rc = 0;
     if (in->region_id) {
-        int rc = pd_operator_get(pd, in->region_id, &op);
+        rc = pd_operator_get(pd, in->region_id, &op);
         if (rc != 0) {
             failf(call, rc, "region %" PRIu64 " has no operator",
                   in->region_id);
+            pb_release(pd_GetOperatorsResponse_fields, &out);
             return;
         }
-        op_to_pb(&a, &op, &ops[k++]);
+        rc = pd_pb_operator_out(&op, &out.ops[0]);
+        out.ops_count = rc == 0 ? 1 : 0;
     } else {
-        for (size_t i = 0; i < count; i++)
-            if (pd_operator_at(pd, i, &op) == 0)
-                op_to_pb(&a, &op, &ops[k++]);
+        for (size_t i = 0; i < count && rc == 0; i++) {
+            if (pd_operator_at(pd, i, &op) != 0)
+                continue;
+            rc = pd_pb_operator_out(&op, &out.ops[out.ops_count]);
+            if (rc == 0)
+                out.ops_count++;
+        }
     }
-    pd_GetOperatorsResponse out = {.ops = ops, .ops_count = (pb_size_t)k};
-    if (a.oom)
+    if (rc != 0)
         rpc_call_fail(call, -ENOMEM, "out of memory");
     else
         rpc_call_reply(call, &out);
-    afree(&a);
+    pb_release(pd_GetOperatorsResponse_fields, &out);
 }
 
 static void h_remove_operator(struct rpc_call *call, const void *req,

@@ -594,6 +594,41 @@ uint64_t pd_client_cluster_id(struct pd_client *c);
 void pd_client_leader(struct pd_client *c, char *buf, size_t len);
 void pd_client_stats(struct pd_client *c, struct pd_client_stats *out);
 
+/* ---------------------------------------------------------------------
+ * Service messages to and from the structs above (pbconv.c), for pdd and
+ * for pd's clients. The message types are nanopb's, from pd.pb.h.
+ * *_in check what libpd's calls assume (nonzero ids, an address, 1..16
+ * peers, at most 8 labels with keys) and return -EINVAL with the reason in
+ * err otherwise; *out borrows from the message. *_out fill a message whose
+ * every pointer field is allocated with malloc: release it with
+ * pd_client_release(pd_X_fields, msg); -ENOMEM leaves nothing allocated.
+ */
+struct _pd_Store;
+struct _pd_StoreStats;
+struct _pd_StoreInfo;
+struct _pd_Region;
+struct _pd_RegionInfo;
+struct _pd_Step;
+struct _pd_Operator;
+int pd_pb_store_in(const struct _pd_Store *in, struct pd_store *out,
+                   char *err, size_t errlen);
+int pd_pb_stats_in(const struct _pd_StoreStats *in,
+                   struct pd_store_stats *out, char *err, size_t errlen);
+int pd_pb_region_in(const struct _pd_Region *in, struct pd_region *out,
+                    char *err, size_t errlen);
+int pd_pb_region_info_in(const struct _pd_RegionInfo *in,
+                         struct pd_region_info *out, char *err,
+                         size_t errlen);
+int pd_pb_store_out(const struct pd_store *in, struct _pd_Store *out);
+int pd_pb_store_info_out(const struct pd_store_info *in,
+                         struct _pd_StoreInfo *out);
+int pd_pb_region_out(const struct pd_region *in, struct _pd_Region *out);
+int pd_pb_region_info_out(const struct pd_region_info *in,
+                          struct _pd_RegionInfo *out);
+void pd_pb_step_out(const struct pd_step *in, struct _pd_Step *out);
+int pd_pb_operator_out(const struct pd_operator *in,
+                       struct _pd_Operator *out);
+
 #ifdef __cplusplus
 }
 #endif
