@@ -156,6 +156,9 @@ struct region_store_opts {
                                     SERVER_BUSY (4096) */
     int read_timeout_ticks;      /* a read waiting this long fails
                                     NOT_LEADER (4 * election_tick) */
+    uint64_t split_size;         /* split a region automatically once
+                                    this many bytes were written to it
+                                    since its last split (0: never) */
     uint32_t log_keep_entries;   /* log GC: once 2x this many applied
                                     entries are held, drop all but the
                                     last this many (4096); a follower
@@ -237,6 +240,7 @@ struct region_store_stats {
     uint64_t log_gcs;       /* log compactions */
     uint64_t snaps_built;   /* snapshots built for followers */
     uint64_t snaps_applied; /* snapshots installed from a leader */
+    uint64_t splits;        /* splits applied */
 };
 void region_store_stats(struct region_store *s, struct region_store_stats *st);
 
@@ -291,6 +295,18 @@ int region_raw_cas(struct region_store *s, const struct region_ctx *ctx,
  * read with region_raw_get/scan or libmvcc's reads. */
 int region_read(struct region_store *s, const struct region_ctx *ctx,
                 region_done_fn done, void *ud, struct region_err *err);
+
+/* Split the region at key (which must lie strictly inside it) into
+ * [start, key), keeping the id, and [key, end) as region new_id (0: this
+ * store allocates one: its store id in the top 16 bits, a counter kept in
+ * the engine below). Applied on every peer through the region's log: both
+ * epochs' version is bumped and the new region's Raft group starts on
+ * every peer holding the old one (elected by timeout). done gets rc 0 or
+ * an error (KEY_NOT_IN_REGION when the key is no longer inside, EEXISTS
+ * when the id is taken). */
+int region_split(struct region_store *s, const struct region_ctx *ctx,
+                 const void *key, size_t len, uint64_t new_id,
+                 region_done_fn done, void *ud, struct region_err *err);
 
 /* Reads of applied state (call after region_read). The key must lie in
  * the region. Get: 0 with *value handed over (region_free), or

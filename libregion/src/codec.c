@@ -17,13 +17,14 @@
  *
  * Command entry (data of a normal Raft entry):
  *   0   1    format version (1)
- *   1   1    type: 1 raw batch, 2 CAS, 3 txn batch
+ *   1   1    type: 1 raw batch, 2 CAS, 3 txn batch, 4 split
  *   2   8    region id
  *   10  8    epoch version
  *   18  8    epoch conf_ver
  *   26  ..   body: RAW/TXN: an encoded mvcc_wbatch (libmvcc "Formats");
  *            CAS: flags(1: 0x01 expect exists, 0x02 delete) 4+K key,
- *            4+E expected value, 4+V new value
+ *            4+E expected value, 4+V new value;
+ *            SPLIT: 8 new region id, 4+K split key
  *
  * Message batch (transport):
  *   0   1    format version (1)
@@ -107,7 +108,10 @@ int region__cmd_encode(struct region_buf *b, const struct region_cmd *c)
     region__buf_u64(b, c->region_id);
     region__buf_u64(b, c->version);
     region__buf_u64(b, c->conf_ver);
-    if (c->type == REGION_CMD_CAS) {
+    if (c->type == REGION_CMD_SPLIT) {
+        region__buf_u64(b, c->new_id);
+        region__buf_bytes(b, c->key, c->key_len);
+    } else if (c->type == REGION_CMD_CAS) {
         region__buf_u8(b, (uint8_t)((c->expect_exists ? 1 : 0) |
                                     (c->del ? 2 : 0)));
         region__buf_bytes(b, c->key, c->key_len);
@@ -143,6 +147,12 @@ int region__cmd_decode(const void *p, size_t len, struct region_cmd *c)
             return REGION_EDECODE;
         return 0;
     }
+    case REGION_CMD_SPLIT:
+        c->new_id = region__rd_u64(&r);
+        c->key = region__rd_bytes(&r, &c->key_len);
+        if (r.bad || r.left != 0 || c->new_id == 0)
+            return REGION_EDECODE;
+        return 0;
     case REGION_CMD_RAW:
     case REGION_CMD_TXN:
         c->body = r.p;

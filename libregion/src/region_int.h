@@ -82,6 +82,7 @@ enum region_cmd_type {
     REGION_CMD_RAW = 1,  /* a write batch of raw ops (CF default, raw keys) */
     REGION_CMD_CAS = 2,  /* compare and swap */
     REGION_CMD_TXN = 3,  /* a libmvcc write batch (unprefixed keys) */
+    REGION_CMD_SPLIT = 4, /* split at key into a new region */
 };
 struct region_cmd {
     uint8_t type;         /* enum region_cmd_type */
@@ -98,6 +99,7 @@ struct region_cmd {
     size_t expect_len;    /* its length */
     const uint8_t *value; /* CAS new value */
     size_t value_len;     /* its length */
+    uint64_t new_id;      /* SPLIT: id of the right-hand region */
 };
 int region__cmd_encode(struct region_buf *b, const struct region_cmd *c);
 int region__cmd_decode(const void *p, size_t len, struct region_cmd *c);
@@ -143,6 +145,9 @@ struct region_peer {
     struct region_pending *props_tail; /* last of props */
     uint32_t n_props;             /* length of props */
     struct region_pending *reads; /* reads waiting for index/apply */
+    uint64_t written;             /* bytes applied since the last split
+                                     (size-based split check) */
+    bool split_pending;           /* an automatic split is proposed */
 };
 
 /* A completion to run once the store is unlocked. */
@@ -181,6 +186,7 @@ struct region_store {
     size_t cap_done;                  /* allocated */
     uint64_t read_seq;                /* read contexts */
     bool closing;                     /* close in progress */
+    uint64_t id_seq;                  /* last region id allocated */
     struct region_store_stats stats;  /* counters */
     char errmsg[256];                 /* detail of the last error */
 };

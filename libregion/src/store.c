@@ -474,6 +474,12 @@ int region_store_open(const struct region_store_opts *opts,
         mo.apply_ctx = s;
         rc = mvcc_store_open(s->zeng, &mo, &s->mvcc);
     }
+    if (rc == 0) {
+        uint8_t k[REGION__KEY_META_LEN];
+        bool found;
+        region__key_meta(k, 'I', 0);
+        rc = engine_get_u64s(opts->engine, k, sizeof k, &s->id_seq, 1, &found);
+    }
     if (rc == 0)
         rc = recover_regions(s);
     if (rc != 0) {
@@ -810,6 +816,75 @@ struct apply_out {
     size_t prev_len;       /* its length */
 };
 
+static int put_region_state(struct mvcc_wbatch *b, const struct region_desc *d)
+{
+    struct region_buf v = {0};
+    uint8_t k[REGION__KEY_META_LEN];
+    region__key_meta(k, 'R', d->id);
+    int rc = region__encode_desc(&v, d, 0);
+    if (rc == 0)
+        rc = mvcc_wbatch_put(b, MVCC_CF_DEFAULT, k, sizeof k, v.data, v.len);
+    region__buf_free(&v);
+    return rc;
+}
+
+/* Split p at c->key: both region states go into the apply batch with the
+ * apply state (atomic), the new region's peer starts now. */
+static int apply_split(struct region_store *s, struct region_peer *p,
+                       const struct region_cmd *c, struct apply_out *out)
+{
+    const struct region_desc *d = &p->desc;
+    if (c->key_len == 0 || c->key_len > REGION_MAX_BOUND ||
+        !region_desc_contains(d, c->key, c->key_len) ||
+        cmp_bytes(c->key, c->key_len, d->start, d->start_len) == 0) {
+        out->rc = REGION_EKEY_NOT_IN_REGION;
+        region__set_err(&out->err, out->rc,
+                        "split key not strictly inside region %llu",
+                        (unsigned long long)d->id);
+        out->err.has_region = true;
+        out->err.region = *d;
+        return 0;
+    }
+    if (find_peer(s, c->new_id)) {
+        out->rc = REGION_EEXISTS;
+        region__set_err(&out->err, out->rc, "region %llu exists",
+                        (unsigned long long)c->new_id);
+        return 0;
+    }
+    struct region_desc left = *d, right = *d;
+    left.version++;
+    memcpy(left.end, c->key, c->key_len);
+    left.end_len = (uint32_t)c->key_len;
+    right.id = c->new_id;
+    right.version = left.version;
+    memcpy(right.start, c->key, c->key_len);
+    right.start_len = (uint32_t)c->key_len;
+    int rc = put_region_state(s->ab, &left);
+    if (rc == 0)
+        rc = put_region_state(s->ab, &right);
+    struct region_peer *np = NULL;
+    if (rc == 0)
+        rc = peer_create(s, &right, false, &np);
+    if (rc == 0) {
+        rc = peer_insert(s, np);
+        if (rc != 0)
+            peer_free(np);
+    }
+    if (rc != 0)
+        return rc;
+    p->desc = left;
+    p->written = 0;
+    p->split_pending = false;
+    region__snap_free(p); /* it describes the old range */
+    s->stats.splits++;
+    region__log(s, REGION_LOG_INFO,
+                "region %llu split: region %llu takes %zu-byte key on, "
+                "version %llu",
+                (unsigned long long)left.id, (unsigned long long)right.id,
+                c->key_len, (unsigned long long)left.version);
+    return 0;
+}
+
 /* Apply one command entry into s->ab. Returns an engine error (fatal for
  * the iteration); the command's own outcome goes to out. */
 static int apply_cmd(struct region_store *s, struct region_peer *p,
@@ -835,6 +910,8 @@ static int apply_cmd(struct region_store *s, struct region_peer *p,
         out->err.region = p->desc;
         return 0;
     }
+    if (c.type == REGION_CMD_SPLIT)
+        return apply_split(s, p, &c, out);
     if (c.type == REGION_CMD_CAS) {
         int rc = flush_apply(s);
         if (rc != 0)
@@ -877,6 +954,12 @@ static int apply_cmd(struct region_store *s, struct region_peer *p,
         region__set_err(&out->err, out->rc, "malformed batch at index %llu",
                         (unsigned long long)e->index);
         return 0;
+    }
+    size_t nops = mvcc_wbatch_count(tmp);
+    for (size_t i = 0; i < nops; i++) {
+        struct mvcc_wop op;
+        mvcc_wbatch_op(tmp, i, &op);
+        p->written += op.key_len + op.value_len;
     }
     return region__wbatch_prefixed(s->ab, tmp,
                                    c.type == REGION_CMD_RAW ? REGION__RAW
@@ -960,6 +1043,8 @@ static void serve_reads(struct region_store *s, struct region_peer *p)
         complete_pending(s, pd, 0, NULL);
     }
 }
+
+static void maybe_split(struct region_store *s, struct region_peer *p);
 
 bool region_store_has_work(struct region_store *s)
 {
@@ -1057,8 +1142,10 @@ int region_store_process(struct region_store *s)
         if (rd->soft_changed) {
             p->role = rd->role;
             p->leader = rd->leader;
-            if (p->role != RAFT_LEADER)
+            if (p->role != RAFT_LEADER) {
                 fail_reads(s, p, REGION_ENOT_LEADER, false);
+                p->split_pending = false;
+            }
         }
         queue_msgs(s, p, rd->messages, rd->n_messages);
         queue_msgs(s, p, rd->after, rd->n_after);
@@ -1087,6 +1174,7 @@ int region_store_process(struct region_store *s)
     for (size_t i = 0; i < got; i++) {
         raft_node_advance(ps[i]->node, &rds[i]);
         serve_reads(s, ps[i]);
+        maybe_split(s, ps[i]);
         int r = region__log_gc(s, ps[i]); /* between readies */
         if (r != 0)
             region__log(s, REGION_LOG_WARN, "region %llu: log GC: %s",
@@ -1168,6 +1256,165 @@ static int clear_err(struct region_err *err)
     if (err)
         memset(err, 0, sizeof *err);
     return 0;
+}
+
+/* Next region id of this store: store id in the top 16 bits, a counter
+ * made durable before the id is used. */
+static int alloc_region_id(struct region_store *s, uint64_t *id)
+{
+    uint8_t k[REGION__KEY_META_LEN], v[8];
+    region__key_meta(k, 'I', 0);
+    region__put_u64(v, s->id_seq + 1);
+    int rc = mvcc_engine_put(s->opts.engine, MVCC_CF_DEFAULT, k, sizeof k, v,
+                             8);
+    if (rc != 0)
+        return rc;
+    s->id_seq++;
+    *id = (s->opts.store_id << 48) | s->id_seq;
+    return 0;
+}
+
+static int propose_split(struct region_store *s, struct region_peer *p,
+                         const void *key, size_t len, uint64_t new_id,
+                         region_done_fn done, void *ud, struct region_err *err)
+{
+    int rc = 0;
+    if (new_id == 0)
+        rc = alloc_region_id(s, &new_id);
+    if (rc != 0)
+        return rc;
+    struct region_buf cmd = {0};
+    struct region_cmd c = {.type = REGION_CMD_SPLIT,
+                           .region_id = p->desc.id,
+                           .version = p->desc.version,
+                           .conf_ver = p->desc.conf_ver,
+                           .key = key,
+                           .key_len = len,
+                           .new_id = new_id};
+    rc = region__cmd_encode(&cmd, &c);
+    if (rc == 0)
+        rc = propose(s, p, &cmd, done, ud, err);
+    region__buf_free(&cmd);
+    return rc;
+}
+
+int region_split(struct region_store *s, const struct region_ctx *ctx,
+                 const void *key, size_t len, uint64_t new_id,
+                 region_done_fn done, void *ud, struct region_err *err)
+{
+    clear_err(err);
+    if (s == NULL || ctx == NULL || done == NULL || len == 0 ||
+        len > REGION_MAX_BOUND)
+        return REGION_EINVAL;
+    pthread_mutex_lock(&s->mu);
+    struct region_peer *p;
+    int rc = region_lookup(s, ctx, &p, err);
+    if (rc == 0)
+        rc = key_check(p, key, len, err);
+    if (rc == 0 &&
+        cmp_bytes(key, len, p->desc.start, p->desc.start_len) == 0) {
+        rc = REGION_EKEY_NOT_IN_REGION;
+        region__set_err(err, rc, "split key is the region's start");
+    }
+    if (rc == 0 && new_id != 0 && find_peer(s, new_id)) {
+        rc = REGION_EEXISTS;
+        region__set_err(err, rc, "region %llu exists",
+                        (unsigned long long)new_id);
+    }
+    if (rc == 0)
+        rc = propose_split(s, p, key, len, new_id, done, ud, err);
+    pthread_mutex_unlock(&s->mu);
+    if (rc == 0)
+        notify(s);
+    return rc;
+}
+
+static void auto_split_done(void *ud, const struct region_reply *r)
+{
+    (void)ud;
+    (void)r; /* the outcome is logged at apply; a lost one is retried */
+}
+
+/* The key splitting [lo, hi) of cf in two halves by bytes (user key:
+ * txn keys are decoded). 0 with key set, or REGION_ENOT_FOUND. */
+static int middle_key(struct region_store *s, const struct region_range *r,
+                      bool txn, uint8_t *key, size_t *key_len,
+                      uint64_t *total)
+{
+    struct mvcc_iter_opts io = {r->lo, r->lo_len, r->hi, r->hi_len};
+    uint64_t sum = 0, half = 0;
+    int rc = 0;
+    *total = 0;
+    for (int pass = 0; pass < 2 && rc == 0; pass++) {
+        struct mvcc_iter *it = NULL;
+        rc = mvcc_engine_iter(s->opts.engine, NULL, r->cf, &io, &it);
+        if (rc != 0)
+            return rc;
+        sum = 0;
+        rc = it->ops->seek_to_first(it);
+        while (rc == 0 && it->ops->valid(it)) {
+            size_t kl, vl;
+            const uint8_t *k = it->ops->key(it, &kl);
+            it->ops->value(it, &vl);
+            sum += kl + vl;
+            if (pass == 1 && sum >= half) {
+                size_t used = 0, ul = 0;
+                uint8_t buf[4096];
+                if (!txn) {
+                    ul = kl - 1;
+                    if (ul <= REGION_MAX_BOUND)
+                        memcpy(buf, k + 1, ul);
+                } else if (kl - 1 > sizeof buf ||
+                           mvcc_key_decode(k + 1, kl - 1, buf, &ul, &used) != 0) {
+                    ul = REGION_MAX_BOUND + 1; /* unusable: skip */
+                }
+                if (ul > 0 && ul <= REGION_MAX_BOUND) {
+                    memcpy(key, buf, ul);
+                    *key_len = ul;
+                    mvcc_iter_destroy(it);
+                    return 0;
+                }
+            }
+            rc = it->ops->next(it);
+        }
+        mvcc_iter_destroy(it);
+        half = sum / 2;
+        *total = sum;
+    }
+    return rc != 0 ? rc : REGION_ENOT_FOUND;
+}
+
+/* Leader only: propose a split of p once split_size bytes went in. */
+static void maybe_split(struct region_store *s, struct region_peer *p)
+{
+    if (s->opts.split_size == 0 || p->written < s->opts.split_size ||
+        p->role != RAFT_LEADER || p->split_pending)
+        return;
+    struct region_range r[REGION__N_RANGES];
+    if (region__ranges(&p->desc, r) != 0)
+        return;
+    uint8_t best[REGION_MAX_BOUND], key[REGION_MAX_BOUND];
+    size_t best_len = 0, kl = 0;
+    uint64_t best_total = 0, total = 0;
+    /* raw keys (CF default) and committed txn versions (CF write) */
+    for (int i = 0; i < REGION__N_RANGES; i++) {
+        if (i != 0 && r[i].cf != MVCC_CF_WRITE)
+            continue;
+        if (middle_key(s, &r[i], i != 0, key, &kl, &total) == 0 &&
+            total > best_total &&
+            cmp_bytes(key, kl, p->desc.start, p->desc.start_len) > 0) {
+            memcpy(best, key, kl);
+            best_len = kl;
+            best_total = total;
+        }
+    }
+    region__ranges_free(r);
+    p->written = 0; /* counted again from here whatever happens */
+    if (best_len == 0)
+        return;
+    if (propose_split(s, p, best, best_len, 0, auto_split_done, NULL, NULL) ==
+        0)
+        p->split_pending = true;
 }
 
 int region_raw_write(struct region_store *s, const struct region_ctx *ctx,

@@ -63,6 +63,7 @@ static void open_store(struct cluster *c, int i)
         .max_entry_bytes = c->max_entry_bytes,
         .max_pending = c->max_pending,
         .log_keep_entries = c->log_keep_entries,
+        .split_size = c->split_size,
     };
     rc = region_store_open(&o, &st->s);
     if (rc != 0)
@@ -73,8 +74,10 @@ void cl_init(struct cluster *c, int n, bool sync)
 {
     uint32_t me = c->max_entry_bytes, mp = c->max_pending;
     uint32_t lk = c->log_keep_entries;
+    uint64_t ss = c->split_size;
     memset(c, 0, sizeof *c);
     c->log_keep_entries = lk;
+    c->split_size = ss;
     c->max_entry_bytes = me;
     c->max_pending = mp;
     c->n = n;
@@ -299,6 +302,36 @@ int cl_cas(struct cluster *c, int store, uint64_t region, const char *key,
     rc = wait_for(c, &w, err);
     *ok = w.cas_ok;
     return rc;
+}
+
+int cl_split(struct cluster *c, int store, uint64_t region, const char *key,
+             uint64_t new_id, struct region_err *err)
+{
+    struct region_ctx ctx = {region, 0, 0};
+    struct waiter w = {0};
+    int rc = region_split(c->st[store].s, &ctx, key, strlen(key), new_id,
+                          on_done, &w, err);
+    if (rc != 0)
+        return rc;
+    return wait_for(c, &w, err);
+}
+
+int cl_leader_for(struct cluster *c, const char *key, uint64_t *region)
+{
+    for (int t = 0; t < 2000; t++) {
+        for (int i = 1; i <= c->n; i++) {
+            struct region_desc d;
+            if (c->st[i].s == NULL ||
+                region_store_locate(c->st[i].s, key, strlen(key), &d, NULL) != 0)
+                continue;
+            if (region_store_is_leader(c->st[i].s, d.id)) {
+                *region = d.id;
+                return i;
+            }
+        }
+        cl_tick(c);
+    }
+    return 0;
 }
 
 static void *loop_main(void *arg)

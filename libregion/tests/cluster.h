@@ -43,6 +43,7 @@ struct cluster {
     uint32_t max_entry_bytes;     /* store option (0 default) */
     uint32_t max_pending;         /* store option (0 default) */
     uint32_t log_keep_entries;    /* store option (0 default) */
+    uint64_t split_size;          /* store option (0 default) */
     pthread_t thread;             /* background loop (cl_thread_start) */
     _Atomic bool running;         /* background loop runs */
     pthread_mutex_t mu;           /* held by the background loop per round */
@@ -81,6 +82,12 @@ int cl_delete(struct cluster *c, int store, uint64_t region, const char *key,
  * *value, NULL when absent: rc MVCC_NOTFOUND). */
 int cl_get(struct cluster *c, int store, uint64_t region, const char *key,
            char **value, struct region_err *err);
+/* Split region at key into new_id (0: allocated); the request's code. */
+int cl_split(struct cluster *c, int store, uint64_t region, const char *key,
+             uint64_t new_id, struct region_err *err);
+/* The leader store of the region holding key (0 if none after a while);
+ * *region gets its id. */
+int cl_leader_for(struct cluster *c, const char *key, uint64_t *region);
 int cl_cas(struct cluster *c, int store, uint64_t region, const char *key,
            const char *expect, const char *value, bool *ok,
            struct region_err *err);

@@ -1,0 +1,167 @@
+/* test_split.c: region splits over the in-process cluster: on request
+ * (epochs bumped, the new group on every store, data where it belongs,
+ * errors for the old epoch and keys that moved), after a restart, and
+ * automatically past split_size.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cluster.h"
+
+static void wait_regions(struct cluster *c, int store, size_t want)
+{
+    size_t n = 0;
+    for (int t = 0; t < 500; t++) {
+        region_store_regions(c->st[store].s, NULL, 0, &n);
+        if (n >= want)
+            return;
+        cl_tick(c);
+    }
+    assert_int_equal(n, want);
+}
+
+static void split_on_request(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(&c, 1);
+    char k[8];
+    for (char ch = 'a'; ch <= 'z'; ch++) {
+        snprintf(k, sizeof k, "%c", ch);
+        assert_int_equal(cl_put(&c, l, 1, k, k, NULL), 0);
+    }
+    struct region_err err;
+    /* the start is not a split point; a key outside neither */
+    assert_int_equal(cl_split(&c, l, 1, "", 2, &err), REGION_EINVAL);
+    assert_int_equal(cl_split(&c, l, 1, "m", 2, &err), 0);
+    for (int i = 1; i <= 3; i++) {
+        wait_regions(&c, i, 2);
+        struct region_desc a, b;
+        assert_int_equal(region_store_region(c.st[i].s, 1, &a, NULL), 0);
+        assert_int_equal(region_store_region(c.st[i].s, 2, &b, NULL), 0);
+        assert_int_equal(a.version, 2);
+        assert_int_equal(b.version, 2);
+        assert_int_equal(a.end_len, 1);
+        assert_memory_equal(a.end, "m", 1);
+        assert_int_equal(b.start_len, 1);
+        assert_memory_equal(b.start, "m", 1);
+        assert_int_equal(b.end_len, 0);
+        assert_int_equal(b.n_stores, 3);
+    }
+    /* the id is taken now */
+    assert_int_equal(cl_split(&c, l, 1, "f", 2, &err), REGION_EEXISTS);
+    int l2 = (int)cl_wait_leader(&c, 2);
+    assert_true(l2 > 0);
+    char *v;
+    assert_int_equal(cl_get(&c, l2, 2, "q", &v, NULL), 0);
+    assert_string_equal(v, "q");
+    free(v);
+    assert_int_equal(cl_put(&c, l2, 2, "n", "new", NULL), 0);
+    /* "n" moved: region 1 refuses it, naming its new range */
+    assert_int_equal(cl_put(&c, l, 1, "n", "x", &err),
+                     REGION_EKEY_NOT_IN_REGION);
+    assert_true(err.has_region);
+    assert_int_equal(err.region.version, 2);
+    /* the old epoch is refused with the current one */
+    struct region_ctx old = {1, 1, 1};
+    struct region_op op = {REGION_OP_PUT, "b", 1, "x", 1};
+    assert_int_equal(region_raw_write(c.st[l].s, &old, &op, 1,
+                                      (region_done_fn)abort, NULL, &err),
+                     REGION_EEPOCH_NOT_MATCH);
+    assert_int_equal(err.region.version, 2);
+    /* region 1 still serves its half */
+    assert_int_equal(cl_get(&c, l, 1, "b", &v, NULL), 0);
+    assert_string_equal(v, "b");
+    free(v);
+    /* a split with an allocated id */
+    assert_int_equal(cl_split(&c, l, 1, "f", 0, &err), 0);
+    for (int i = 1; i <= 3; i++)
+        wait_regions(&c, i, 3);
+    struct region_desc d;
+    assert_int_equal(region_store_locate(c.st[l].s, "g", 1, &d, NULL), 0);
+    assert_int_equal(d.id >> 48, (uint64_t)l);
+    assert_int_equal(d.version, 3);
+
+    /* every store comes back with the three regions */
+    for (int i = 1; i <= 3; i++)
+        cl_stop(&c, i);
+    for (int i = 1; i <= 3; i++)
+        cl_start(&c, i);
+    for (int i = 1; i <= 3; i++) {
+        size_t n = 0;
+        region_store_regions(c.st[i].s, NULL, 0, &n);
+        assert_int_equal(n, 3);
+    }
+    uint64_t r;
+    int lq = cl_leader_for(&c, "q", &r);
+    assert_int_equal(r, 2);
+    assert_int_equal(cl_get(&c, lq, 2, "n", &v, NULL), 0);
+    assert_string_equal(v, "new");
+    free(v);
+    int lg = cl_leader_for(&c, "g", &r);
+    assert_int_equal(r, d.id);
+    assert_int_equal(cl_get(&c, lg, r, "g", &v, NULL), 0);
+    assert_string_equal(v, "g");
+    free(v);
+    cl_destroy(&c);
+}
+
+static void split_by_size(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    c.split_size = 4096;
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    char k[32], val[64];
+    memset(val, 'v', sizeof val - 1);
+    val[sizeof val - 1] = 0;
+    for (int i = 0; i < 200; i++) {
+        snprintf(k, sizeof k, "key%04d", i);
+        uint64_t r;
+        int l = cl_leader_for(&c, k, &r);
+        assert_true(l > 0);
+        struct region_err err;
+        int rc;
+        /* a split may land between locating and writing: retry */
+        while ((rc = cl_put(&c, l, r, k, val, &err)) ==
+                   REGION_EKEY_NOT_IN_REGION ||
+               rc == REGION_EEPOCH_NOT_MATCH)
+            l = cl_leader_for(&c, k, &r);
+        assert_int_equal(rc, 0);
+    }
+    size_t n = 0;
+    region_store_regions(c.st[1].s, NULL, 0, &n);
+    assert_true(n >= 2);
+    struct region_store_stats st;
+    region_store_stats(c.st[2].s, &st);
+    assert_true(st.splits >= 1);
+    /* every key is where the map says, with its value */
+    for (int i = 0; i < 200; i += 7) {
+        snprintf(k, sizeof k, "key%04d", i);
+        uint64_t r;
+        int l = cl_leader_for(&c, k, &r);
+        char *v;
+        assert_int_equal(cl_get(&c, l, r, k, &v, NULL), 0);
+        assert_string_equal(v, val);
+        free(v);
+    }
+    cl_destroy(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(split_on_request),
+        cmocka_unit_test(split_by_size),
+    };
+    return cmocka_run_group_tests_name("libregion/split", tests, NULL, NULL);
+}
