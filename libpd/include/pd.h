@@ -560,6 +560,8 @@ struct pd_client_stats {
     uint64_t tso_calls;    /* Tso RPCs that served them */
     uint64_t retries;      /* attempts repeated */
     uint64_t redirects;    /* PD_ENOTLEADER answers followed */
+    uint64_t region_hits;  /* region lookups the cache answered */
+    uint64_t region_misses; /* region lookups that asked pdd */
 };
 
 /* Starts the client and asks the members who leads (unless no_discovery).
@@ -588,6 +590,23 @@ int pd_client_tso(struct pd_client *c, uint32_t count, pd_ts *first,
 /* count fresh ids (0 means 1). */
 int pd_client_alloc_id(struct pd_client *c, uint32_t count, uint64_t *first,
                        char *err, size_t errlen);
+/* Region lookups through the client's cache: a hit is answered from
+ * memory, a miss asks pdd and caches the answer (dropping cached regions
+ * it overlaps). A caller that finds the region stale (kvd answers
+ * EpochNotMatch or RegionNotFound) invalidates it and looks again. out
+ * owns copies of the keys (out->info.region points into out). */
+struct pd_client_region {
+    struct pd_region_info info; /* keys point at start and end below */
+    uint8_t start[PD_MAX_KEY];  /* start key bytes */
+    uint8_t end[PD_MAX_KEY];    /* end key bytes */
+};
+int pd_client_region_by_key(struct pd_client *c, const uint8_t *key,
+                            size_t len, struct pd_client_region *out,
+                            char *err, size_t errlen);
+int pd_client_region_by_id(struct pd_client *c, uint64_t id,
+                           struct pd_client_region *out, char *err,
+                           size_t errlen);
+void pd_client_region_invalidate(struct pd_client *c, uint64_t id);
 /* The cluster id (asks the members again while it is 0). */
 uint64_t pd_client_cluster_id(struct pd_client *c);
 /* The member that answered last ("" before any answer). */

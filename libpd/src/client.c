@@ -18,9 +18,19 @@
 
 #include "pd.pb.h"
 #include "pd.h"
+#include "pd_int.h"
 #include "rpc.h"
 
 #define MAX_ENDPOINTS 16
+#define CACHE_MAX 65536 /* regions cached at most; beyond, all dropped */
+
+/* A cached region: its info with keys owned here. */
+struct cached
+{
+    struct pd_region_info info; /* keys point into start/end below */
+    uint8_t *start;             /* start key copy (malloc) */
+    uint8_t *end;               /* end key copy (malloc) */
+};
 
 enum op_kind {
     OP_CALL = 0,  /* one unary call for a caller */
@@ -80,6 +90,9 @@ struct pd_client
     int call_timeout_ms;            /* per attempt */
     /* Read by any thread (under lock): */
     uint64_t cluster_id;            /* learned from GetMembers */
+    struct cached **cache;          /* regions by start key, disjoint */
+    size_t n_cache;                 /* used entries */
+    size_t cache_cap;               /* allocated entries */
     char leader_addr[128];          /* for pd_client_leader */
     struct pd_client_stats stats;   /* counters */
 };
@@ -627,6 +640,214 @@ void pd_client_stats(struct pd_client *c, struct pd_client_stats *out)
     pthread_mutex_unlock(&c->lock);
 }
 
+/* ---- region cache (DESIGN.md "Client") ----------------------------------
+ * Regions by start key, never overlapping: inserting one drops those it
+ * overlaps (an older view of a split or merge). Guarded by c->lock. */
+
+static void cached_free(struct cached *e)
+{
+    if (!e)
+        return;
+    free(e->start);
+    free(e->end);
+    free(e);
+}
+
+/* Index of the last cached region starting at or before key, or -1. */
+static long cache_floor(const struct pd_client *c, const uint8_t *key,
+                        size_t len)
+{
+    size_t lo = 0, hi = c->n_cache;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const struct pd_region *r = &c->cache[mid]->info.region;
+        if (pd__keycmp(r->start_key, r->start_len, key, len) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (long)lo - 1;
+}
+
+static bool covers(const struct pd_region *r, const uint8_t *key, size_t len)
+{
+    return pd__keycmp(r->start_key, r->start_len, key, len) <= 0 &&
+           (r->end_len == 0 ||
+            pd__keycmp(key, len, r->end_key, r->end_len) < 0);
+}
+
+static void cache_out(const struct cached *e, struct pd_client_region *out)
+{
+    out->info = e->info;
+    memcpy(out->start, e->start, e->info.region.start_len);
+    memcpy(out->end, e->end, e->info.region.end_len);
+    out->info.region.start_key = out->start;
+    out->info.region.end_key = out->end;
+}
+
+static void cache_remove_at(struct pd_client *c, size_t i)
+{
+    cached_free(c->cache[i]);
+    memmove(&c->cache[i], &c->cache[i + 1],
+            (c->n_cache - i - 1) * sizeof(c->cache[0]));
+    c->n_cache--;
+}
+
+/* Inserts a copy of ri (lock held); on failure the cache just lacks it. */
+static void cache_insert(struct pd_client *c, const struct pd_region_info *ri)
+{
+    const struct pd_region *r = &ri->region;
+    struct cached *e = calloc(1, sizeof(*e));
+    if (!e)
+        return;
+    e->info = *ri;
+    e->start = malloc(r->start_len + 1);
+    e->end = malloc(r->end_len + 1);
+    if (!e->start || !e->end) {
+        cached_free(e);
+        return;
+    }
+    memcpy(e->start, r->start_key, r->start_len);
+    memcpy(e->end, r->end_key, r->end_len);
+    e->info.region.start_key = e->start;
+    e->info.region.end_key = e->end;
+    /* Drop the same id anywhere, and whatever overlaps [start, end). */
+    for (size_t i = 0; i < c->n_cache;) {
+        const struct pd_region *o = &c->cache[i]->info.region;
+        bool overlap =
+            (r->end_len == 0 ||
+             pd__keycmp(o->start_key, o->start_len, r->end_key, r->end_len) <
+                 0) &&
+            (o->end_len == 0 ||
+             pd__keycmp(r->start_key, r->start_len, o->end_key, o->end_len) <
+                 0);
+        if (overlap || o->id == r->id)
+            cache_remove_at(c, i);
+        else
+            i++;
+    }
+    if (c->n_cache >= CACHE_MAX) {
+        for (size_t i = 0; i < c->n_cache; i++)
+            cached_free(c->cache[i]);
+        c->n_cache = 0;
+    }
+    if (c->n_cache == c->cache_cap) {
+        size_t cap = c->cache_cap ? c->cache_cap * 2 : 64;
+        struct cached **g = realloc(c->cache, cap * sizeof(*g));
+        if (!g) {
+            cached_free(e);
+            return;
+        }
+        c->cache = g;
+        c->cache_cap = cap;
+    }
+    size_t at = (size_t)(cache_floor(c, r->start_key, r->start_len) + 1);
+    memmove(&c->cache[at + 1], &c->cache[at],
+            (c->n_cache - at) * sizeof(c->cache[0]));
+    c->cache[at] = e;
+    c->n_cache++;
+}
+
+/* Asks pdd (GetRegion or GetRegionByID) and caches the answer. */
+static int region_fetch(struct pd_client *c, const uint8_t *key, size_t len,
+                        uint64_t id, struct pd_client_region *out, char *err,
+                        size_t errlen)
+{
+    pd_GetRegionResponse resp;
+    int rc;
+    if (id) {
+        pd_GetRegionByIDRequest req = {.cluster_id = pd_client_cluster_id(c),
+                                       .region_id = id};
+        rc = pd_client_call(c, PD_METHOD_GET_REGION_BY_ID,
+                            pd_GetRegionByIDRequest_fields, &req,
+                            pd_GetRegionResponse_fields, &resp, sizeof(resp),
+                            err, errlen);
+    } else {
+        pb_bytes_array_t *k = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(len) + 1);
+        if (!k)
+            return -ENOMEM;
+        k->size = (pb_size_t)len;
+        if (len)
+            memcpy(k->bytes, key, len);
+        pd_GetRegionRequest req = {.cluster_id = pd_client_cluster_id(c),
+                                   .key = len ? k : NULL};
+        rc = pd_client_call(c, PD_METHOD_GET_REGION,
+                            pd_GetRegionRequest_fields, &req,
+                            pd_GetRegionResponse_fields, &resp, sizeof(resp),
+                            err, errlen);
+        free(k);
+    }
+    if (rc != 0)
+        return rc;
+    struct pd_region_info ri;
+    rc = pd_pb_region_info_in(&resp.region, &ri, err, errlen);
+    if (rc == 0 && (ri.region.start_len > PD_MAX_KEY ||
+                    ri.region.end_len > PD_MAX_KEY)) {
+        if (err && errlen)
+            snprintf(err, errlen, "region key longer than %d", PD_MAX_KEY);
+        rc = -EINVAL;
+    }
+    if (rc == 0) {
+        pthread_mutex_lock(&c->lock);
+        cache_insert(c, &ri);
+        c->stats.region_misses++;
+        pthread_mutex_unlock(&c->lock);
+        struct cached tmp = {.info = ri,
+                             .start = (uint8_t *)ri.region.start_key,
+                             .end = (uint8_t *)ri.region.end_key};
+        cache_out(&tmp, out);
+    }
+    pb_release(pd_GetRegionResponse_fields, &resp);
+    return rc;
+}
+
+int pd_client_region_by_key(struct pd_client *c, const uint8_t *key,
+                            size_t len, struct pd_client_region *out,
+                            char *err, size_t errlen)
+{
+    if (!c || !out || (len && !key) || len > PD_MAX_KEY)
+        return -EINVAL;
+    pthread_mutex_lock(&c->lock);
+    long i = cache_floor(c, key, len);
+    if (i >= 0 && covers(&c->cache[i]->info.region, key, len)) {
+        cache_out(c->cache[i], out);
+        c->stats.region_hits++;
+        pthread_mutex_unlock(&c->lock);
+        return 0;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return region_fetch(c, key, len, 0, out, err, errlen);
+}
+
+int pd_client_region_by_id(struct pd_client *c, uint64_t id,
+                           struct pd_client_region *out, char *err,
+                           size_t errlen)
+{
+    if (!c || !out || id == 0)
+        return -EINVAL;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->n_cache; i++)
+        if (c->cache[i]->info.region.id == id) {
+            cache_out(c->cache[i], out);
+            c->stats.region_hits++;
+            pthread_mutex_unlock(&c->lock);
+            return 0;
+        }
+    pthread_mutex_unlock(&c->lock);
+    return region_fetch(c, NULL, 0, id, out, err, errlen);
+}
+
+void pd_client_region_invalidate(struct pd_client *c, uint64_t id)
+{
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->n_cache; i++)
+        if (c->cache[i]->info.region.id == id) {
+            cache_remove_at(c, i);
+            break;
+        }
+    pthread_mutex_unlock(&c->lock);
+}
+
 int pd_client_create(const struct pd_client_options *opts,
                      struct pd_client **out, char *err, size_t errlen)
 {
@@ -707,6 +928,9 @@ void pd_client_destroy(struct pd_client *c)
     c->closing = true;
     for (size_t i = 0; i < c->n_eps; i++)
         rpc_client_destroy(c->eps[i].cli);
+    for (size_t i = 0; i < c->n_cache; i++)
+        cached_free(c->cache[i]);
+    free(c->cache);
     if (c->wake_ev)
         event_free(c->wake_ev);
     if (c->base)

@@ -1,6 +1,7 @@
 /* bench_tso.c: `make -C libpd bench`: timestamps and region lookups per
  * second through libpd's client against three real pdd on loopback (ports
- * 22201-22203), with 1 and 64 client threads; p99 latency at 64. Prints
+ * 22201-22203), with 1 and 64 client threads; p99 latency at 64; lookups
+ * through the client's region cache. Prints
  * BENCH lines (DESIGN.md, "Benchmark"). Needs build/<variant>/daemons/
  * bin/pdd (the bench target builds it); says so and exits 0 without it.
  */
@@ -34,7 +35,7 @@ static double now_s(void)
 struct run
 {
     struct pd_client *c; /* shared */
-    int kind;            /* 0 tso, 1 region lookup */
+    int kind;            /* 0 tso, 1 region lookup, 2 cached lookup */
     uint32_t count;      /* timestamps per call */
     double end;          /* stop time */
     double *lat;         /* latencies (s), room for max_lat */
@@ -59,6 +60,10 @@ static void *worker(void *arg)
                 rc = PD_EINTERNAL;
             }
             prev = first;
+        } else if (r->kind == 2) {
+            static __thread struct pd_client_region reg;
+            rc = pd_client_region_by_key(r->c, (const uint8_t *)"k", 1, &reg,
+                                         err, sizeof(err));
         } else {
             PB_BYTES_ARRAY_T(1) kb = {1, {'k'}};
             pb_bytes_array_t *k = (pb_bytes_array_t *)(void *)&kb;
@@ -241,6 +246,9 @@ int main(void)
         goto out;
     printf("BENCH region_lookup_64clients %.0f lookups/s\n", per_s);
     printf("BENCH region_lookup_64clients_p99 %.0f us\n", p99);
+    if ((rc = measure(c, 2, 64, 0, &per_s, &p99)))
+        goto out;
+    printf("BENCH region_lookup_cached_64clients %.0f lookups/s\n", per_s);
 out:
     pd_client_destroy(c);
     stop_all();

@@ -42,6 +42,10 @@ static struct
     struct pd_client *watch;          /* release held once watch has ... */
     uint64_t release_at;              /* ... this many tso_requests */
     int kill;                         /* member to take down (loop) */
+    struct pd_region_info map[4];     /* the fake region map */
+    uint8_t keys[4][2][4];            /* its keys */
+    size_t n_map;                     /* used entries */
+    size_t n_lookups;                 /* GetRegion(ByID) calls served */
     bool stop;                        /* end the loop */
 } fk;
 
@@ -103,6 +107,83 @@ static void tso(struct rpc_call *call, const void *req, void *ud)
     fk.next_ts += in->count;
     pthread_mutex_unlock(&fk.lock);
     rpc_call_reply(call, &out);
+}
+
+static void reply_region(struct rpc_call *call, const struct pd_region_info *r)
+{
+    pd_GetRegionResponse out = {.has_region = true};
+    assert_int_equal(pd_pb_region_info_out(r, &out.region), 0);
+    rpc_call_reply(call, &out);
+    pd_client_release(pd_GetRegionResponse_fields, &out);
+}
+
+static bool in_range(const struct pd_region *r, const uint8_t *k, size_t n)
+{
+    size_t sl = r->start_len, el = r->end_len;
+    int c1 = memcmp(r->start_key, k, sl < n ? sl : n);
+    bool after_start = c1 < 0 || (c1 == 0 && sl <= n);
+    if (el == 0)
+        return after_start;
+    int c2 = memcmp(k, r->end_key, n < el ? n : el);
+    return after_start && (c2 < 0 || (c2 == 0 && n < el));
+}
+
+static void get_region(struct rpc_call *call, const void *req, void *ud)
+{
+    (void)ud;
+    const pd_GetRegionRequest *in = req;
+    pthread_mutex_lock(&fk.lock);
+    fk.n_lookups++;
+    for (size_t i = 0; i < fk.n_map; i++)
+        if (in_range(&fk.map[i].region, in->key ? in->key->bytes : NULL,
+                     in->key ? in->key->size : 0)) {
+            struct pd_region_info r = fk.map[i];
+            pthread_mutex_unlock(&fk.lock);
+            reply_region(call, &r);
+            return;
+        }
+    pthread_mutex_unlock(&fk.lock);
+    rpc_call_fail(call, PD_ENOTFOUND, "no region");
+}
+
+static void get_region_by_id(struct rpc_call *call, const void *req, void *ud)
+{
+    (void)ud;
+    const pd_GetRegionByIDRequest *in = req;
+    pthread_mutex_lock(&fk.lock);
+    fk.n_lookups++;
+    for (size_t i = 0; i < fk.n_map; i++)
+        if (fk.map[i].region.id == in->region_id) {
+            struct pd_region_info r = fk.map[i];
+            pthread_mutex_unlock(&fk.lock);
+            reply_region(call, &r);
+            return;
+        }
+    pthread_mutex_unlock(&fk.lock);
+    rpc_call_fail(call, PD_ENOTFOUND, "no region");
+}
+
+/* Sets map entry i to region id over [start, end) at version ver. */
+static void fake_region(size_t i, uint64_t id, const char *start,
+                        const char *end, uint64_t ver)
+{
+    pthread_mutex_lock(&fk.lock);
+    struct pd_region_info *r = &fk.map[i];
+    memset(r, 0, sizeof(*r));
+    memcpy(fk.keys[i][0], start, strlen(start));
+    memcpy(fk.keys[i][1], end, strlen(end));
+    r->region.id = id;
+    r->region.start_key = fk.keys[i][0];
+    r->region.start_len = strlen(start);
+    r->region.end_key = fk.keys[i][1];
+    r->region.end_len = strlen(end);
+    r->region.conf_ver = 1;
+    r->region.version = ver;
+    r->region.n_peers = 1;
+    r->region.peers[0] = (struct pd_peer){id * 10, 1, false};
+    if (i + 1 > fk.n_map)
+        fk.n_map = i + 1;
+    pthread_mutex_unlock(&fk.lock);
 }
 
 static void on_poll(evutil_socket_t fd, short what, void *arg)
@@ -171,6 +252,20 @@ static int setup(void **state)
             .handler = tso, .ud = (void *)(uintptr_t)(i + 1)};
         assert_int_equal(rpc_server_register(fk.srv[i], &gm), 0);
         assert_int_equal(rpc_server_register(fk.srv[i], &ts), 0);
+        struct rpc_method gr = {
+            .id = PD_METHOD_GET_REGION, .name = "GetRegion",
+            .req_fields = pd_GetRegionRequest_fields,
+            .req_size = sizeof(pd_GetRegionRequest),
+            .resp_fields = pd_GetRegionResponse_fields,
+            .handler = get_region};
+        struct rpc_method gi = {
+            .id = PD_METHOD_GET_REGION_BY_ID, .name = "GetRegionByID",
+            .req_fields = pd_GetRegionByIDRequest_fields,
+            .req_size = sizeof(pd_GetRegionByIDRequest),
+            .resp_fields = pd_GetRegionResponse_fields,
+            .handler = get_region_by_id};
+        assert_int_equal(rpc_server_register(fk.srv[i], &gr), 0);
+        assert_int_equal(rpc_server_register(fk.srv[i], &gi), 0);
     }
     fk.leader = 3;
     fk.next_ts = 1000;
@@ -382,6 +477,63 @@ static void concurrent_requests_share_one_call(void **state)
     pd_client_destroy(c);
 }
 
+static uint64_t lookup(struct pd_client *c, const char *key)
+{
+    static struct pd_client_region r; /* 8 KiB: not on the stack */
+    char err[256];
+    assert_int_equal(pd_client_region_by_key(c, (const uint8_t *)key,
+                                             strlen(key), &r, err,
+                                             sizeof(err)),
+                     0);
+    assert_true(r.info.region.start_key == r.start);
+    return r.info.region.id * 100 + r.info.region.version;
+}
+
+static void region_cache(void **state)
+{
+    (void)state;
+    fake_region(0, 1, "", "m", 1);
+    fake_region(1, 2, "m", "", 1);
+    struct pd_client *c = client(3, 10000);
+    assert_int_equal(lookup(c, "a"), 101);
+    assert_int_equal(lookup(c, "b"), 101); /* hit */
+    assert_int_equal(lookup(c, "z"), 201);
+    static struct pd_client_region r;
+    char err[256];
+    assert_int_equal(pd_client_region_by_id(c, 1, &r, err, sizeof(err)), 0);
+    assert_int_equal(r.info.region.end_len, 1);
+    assert_int_equal(r.end[0], 'm');
+    assert_int_equal(fk.n_lookups, 2);
+    /* Region 2 splits at "t"; the cache serves its old view until the
+     * caller invalidates it. */
+    fake_region(1, 2, "m", "t", 2);
+    fake_region(2, 3, "t", "", 2);
+    assert_int_equal(lookup(c, "z"), 201);
+    pd_client_region_invalidate(c, 2);
+    assert_int_equal(lookup(c, "z"), 302);
+    assert_int_equal(lookup(c, "n"), 202);
+    assert_int_equal(fk.n_lookups, 4);
+    /* Everything merges into 1: its new view replaces those it covers. */
+    pthread_mutex_lock(&fk.lock);
+    fk.n_map = 0;
+    pthread_mutex_unlock(&fk.lock);
+    fake_region(0, 1, "", "", 3);
+    pd_client_region_invalidate(c, 1);
+    assert_int_equal(lookup(c, "a"), 103);
+    assert_int_equal(lookup(c, "z"), 103); /* 3 was dropped: a hit on 1 */
+    assert_int_equal(lookup(c, "n"), 103);
+    assert_int_equal(fk.n_lookups, 5);
+    struct pd_client_stats st;
+    pd_client_stats(c, &st);
+    assert_int_equal(st.region_misses, 5);
+    assert_int_equal(st.region_hits, 5);
+    /* Unknown region: the error passes through, nothing is cached. */
+    assert_int_equal(pd_client_region_by_id(c, 99, &r, err, sizeof(err)),
+                     PD_ENOTFOUND);
+    assert_string_equal(err, "no region");
+    pd_client_destroy(c);
+}
+
 static void bad_options(void **state)
 {
     (void)state;
@@ -413,6 +565,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(concurrent_requests_share_one_call,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(region_cache, setup, teardown),
         cmocka_unit_test(bad_options),
     };
     return cmocka_run_group_tests_name("libpd/client", tests, NULL, NULL);
