@@ -351,6 +351,34 @@ int region_txn_run(struct region_store *s, const struct region_ctx *ctx,
                    struct region_err *err);
 
 /* ---------------------------------------------------------------------
+ * Client-side region cache: key -> region -> leader store, for clients
+ * routing requests to stores (kvd ctl, later sqld). Thread-safe.
+ */
+struct region_cache;
+int region_cache_create(struct region_cache **out);
+/* NULL is a no-op. */
+void region_cache_destroy(struct region_cache *c);
+/* Record a region (copied) and its leader (0 unknown). Cached regions it
+ * overlaps are dropped; it is ignored if a cached overlapping region has a
+ * newer version (or the same region a newer conf_ver). */
+int region_cache_update(struct region_cache *c, const struct region_desc *d,
+                        uint64_t leader);
+/* The cached region holding key: 0 with *d and *leader (either may be
+ * NULL), or REGION_ENOT_FOUND (ask a store, then update). */
+int region_cache_lookup(struct region_cache *c, const void *key, size_t len,
+                        struct region_desc *d, uint64_t *leader);
+/* Forget a region. */
+void region_cache_invalidate(struct region_cache *c, uint64_t region_id);
+/* Fix the cache after a region error for region_id: NotLeader sets its
+ * leader (0: unknown, try another store); EpochNotMatch and
+ * KeyNotInRegion replace it by the region the store sent; RegionNotFound
+ * forgets it. Other codes change nothing. */
+void region_cache_on_error(struct region_cache *c, uint64_t region_id,
+                           const struct region_err *err);
+/* Regions cached. */
+size_t region_cache_count(struct region_cache *c);
+
+/* ---------------------------------------------------------------------
  * kvd's services (proto/kv.proto, generated into kv.pb.h): method ids,
  * service << 16 | method. Raw methods take kv.RawRequest and answer
  * kv.RawResponse; Txn methods take kv.TxnRequest and answer
@@ -378,6 +406,11 @@ int region_txn_run(struct region_store *s, const struct region_ctx *ctx,
 #define REGION_METHOD_TXN_HEARTBEAT 0x0002001au
 #define REGION_METHOD_STORE_STATUS 0x00020020u /* StoreStatusRequest ->
                                                   StoreStatusResponse */
+#define REGION_METHOD_LOCATE 0x00020021u /* LocateRequest ->
+                                           LocateResponse */
+#define REGION_METHOD_SPLIT_REGION 0x00020022u /* RawRequest (ctx, key:
+                                                 the split key) ->
+                                                 RawResponse */
 #define REGION_METHOD_RAFT 0x00030001u /* RaftBatch -> RaftBatchResponse */
 
 /* ---------------------------------------------------------------------

@@ -1,0 +1,171 @@
+/* cache.c: the client-side region cache: key -> region -> leader store,
+ * kept sorted by start key, fixed up by the region errors the stores
+ * return (DESIGN.md, "Region cache"). Thread-safe.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "region_int.h"
+
+struct region_cache_ent {
+    struct region_desc d; /* the region */
+    uint64_t leader;      /* its leader's store, 0 unknown */
+};
+
+struct region_cache {
+    pthread_mutex_t mu;              /* guards the array */
+    struct region_cache_ent *ents;   /* sorted by start key, disjoint */
+    size_t n;                        /* used */
+    size_t cap;                      /* allocated */
+};
+
+static int cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+    size_t n = al < bl ? al : bl;
+    int c = n ? memcmp(a, b, n) : 0;
+    return c ? c : (al < bl ? -1 : al > bl);
+}
+
+int region_cache_create(struct region_cache **out)
+{
+    struct region_cache *c = region__calloc(1, sizeof *c);
+    if (c == NULL)
+        return -ENOMEM;
+    pthread_mutex_init(&c->mu, NULL);
+    *out = c;
+    return 0;
+}
+
+void region_cache_destroy(struct region_cache *c)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_destroy(&c->mu);
+    region__free(c->ents);
+    region__free(c);
+}
+
+static bool overlap(const struct region_desc *a, const struct region_desc *b)
+{
+    bool a_before = a->end_len != 0 &&
+                    cmp_bytes(a->end, a->end_len, b->start, b->start_len) <= 0;
+    bool b_before = b->end_len != 0 &&
+                    cmp_bytes(b->end, b->end_len, a->start, a->start_len) <= 0;
+    return !a_before && !b_before;
+}
+
+int region_cache_update(struct region_cache *c, const struct region_desc *d,
+                        uint64_t leader)
+{
+    if (d == NULL || d->id == 0)
+        return REGION_EINVAL;
+    pthread_mutex_lock(&c->mu);
+    /* a newer view wins; an older one (smaller version) is ignored */
+    for (size_t i = 0; i < c->n; i++) {
+        struct region_cache_ent *e = &c->ents[i];
+        if (overlap(&e->d, d) && (e->d.version > d->version ||
+                                  (e->d.id == d->id &&
+                                   e->d.conf_ver > d->conf_ver))) {
+            pthread_mutex_unlock(&c->mu);
+            return 0;
+        }
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < c->n; i++) /* drop what it overlaps */
+        if (!overlap(&c->ents[i].d, d) && c->ents[i].d.id != d->id)
+            c->ents[w++] = c->ents[i];
+    c->n = w;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 16;
+        struct region_cache_ent *e = region__realloc(c->ents, cap * sizeof *e);
+        if (e == NULL) {
+            pthread_mutex_unlock(&c->mu);
+            return -ENOMEM;
+        }
+        c->ents = e;
+        c->cap = cap;
+    }
+    size_t i = c->n;
+    while (i > 0 && cmp_bytes(c->ents[i - 1].d.start, c->ents[i - 1].d.start_len,
+                              d->start, d->start_len) > 0) {
+        c->ents[i] = c->ents[i - 1];
+        i--;
+    }
+    c->ents[i].d = *d;
+    c->ents[i].leader = leader;
+    c->n++;
+    pthread_mutex_unlock(&c->mu);
+    return 0;
+}
+
+int region_cache_lookup(struct region_cache *c, const void *key, size_t len,
+                        struct region_desc *d, uint64_t *leader)
+{
+    pthread_mutex_lock(&c->mu);
+    size_t lo = 0, hi = c->n;
+    while (lo < hi) { /* last entry whose start <= key */
+        size_t mid = (lo + hi) / 2;
+        if (cmp_bytes(c->ents[mid].d.start, c->ents[mid].d.start_len, key,
+                      len) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    int rc = REGION_ENOT_FOUND;
+    if (lo > 0 && region_desc_contains(&c->ents[lo - 1].d, key, len)) {
+        if (d)
+            *d = c->ents[lo - 1].d;
+        if (leader)
+            *leader = c->ents[lo - 1].leader;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+void region_cache_invalidate(struct region_cache *c, uint64_t region_id)
+{
+    pthread_mutex_lock(&c->mu);
+    size_t w = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->ents[i].d.id != region_id)
+            c->ents[w++] = c->ents[i];
+    c->n = w;
+    pthread_mutex_unlock(&c->mu);
+}
+
+void region_cache_on_error(struct region_cache *c, uint64_t region_id,
+                           const struct region_err *err)
+{
+    if (err == NULL)
+        return;
+    switch (err->code) {
+    case REGION_ENOT_LEADER:
+        pthread_mutex_lock(&c->mu);
+        for (size_t i = 0; i < c->n; i++)
+            if (c->ents[i].d.id == region_id)
+                c->ents[i].leader = err->leader;
+        pthread_mutex_unlock(&c->mu);
+        break;
+    case REGION_EEPOCH_NOT_MATCH:
+    case REGION_EKEY_NOT_IN_REGION:
+        region_cache_invalidate(c, region_id);
+        if (err->has_region)
+            (void)region_cache_update(c, &err->region, 0);
+        break;
+    case REGION_ENOT_FOUND:
+        region_cache_invalidate(c, region_id);
+        break;
+    default:
+        break;
+    }
+}
+
+size_t region_cache_count(struct region_cache *c)
+{
+    pthread_mutex_lock(&c->mu);
+    size_t n = c->n;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
