@@ -18,7 +18,8 @@ start() { # start I [env...]
     env "$@" "$BIN/pdd" --name=pd$i --listen=${ADDR[$i]} \
         --initial-members=$MEMBERS --data-dir="$T_TMP/pd$i" \
         --log.file="$T_TMP/pd$i.log" --raft.tick=50ms \
-        --raft.snapshot-entries=10 --status-listen=127.0.0.1:2211$i &
+        --raft.snapshot-entries=10 --status-listen=127.0.0.1:2211$i \
+        --schedule-interval=200ms &
     PID[$i]=$!; T_PIDS+=("${PID[$i]}")
 }
 
@@ -131,6 +132,33 @@ case "$out" in *"region 10 desc admin-transfer-leader status running"*) ;;
 out=$("$PDCTL" --pd=$ALL region heartbeat 10 m "" 2 2 11 11@1 12@4 2>&1)
 t_expect_eq "step handed out" "$out" "ok step transfer-leader store 4 peer 0"
 
+t_case "scheduling: a region short of replicas is given a new peer"
+# Region 2 has one voter (store 1); max-replicas is 3. Once stores report
+# and region 2 is heard from, a round adds a peer on the emptiest store.
+for st in 1 4; do "$PDCTL" --pd=$ALL store heartbeat $st >/dev/null || t_fail "store $st heartbeat"; done
+deadline=$((SECONDS + 30)); step=""
+while [ $SECONDS -lt $deadline ]; do
+    for st in 1 4; do "$PDCTL" --pd=$ALL store heartbeat $st >/dev/null; done
+    step=$("$PDCTL" --pd=$ALL region heartbeat 2 "" m 1 2 3 3@1 2>&1)
+    case "$step" in "ok step add-peer store 4 "*) break;; esac
+    sleep 0.2
+done
+case "$step" in "ok step add-peer store 4 peer "*) ;;
+    *) t_fail "no add-peer step within 30 s: $step";; esac
+out=$("$PDCTL" --pd=$ALL operator show 2 2>&1)
+case "$out" in *"region 2 desc make-up-replica status running step 0/1: add-peer(store 4"*) ;;
+    *) t_fail "operator show 2: $out";; esac
+
+t_case "GC safe points: service safe points hold the GC safe point back"
+t_expect_eq "gc 100" "$("$PDCTL" --pd=$ALL gc 100 2>&1)" 100
+t_expect_eq "service below gc" "$("$PDCTL" --pd=$ALL service-gc backup 600000 50 2>&1)" \
+    "pdctl: service-gc: safe point would move backwards: service backup: 50 is below the gc safe point 100 (-4011)"
+t_expect_eq "service at 150" "$("$PDCTL" --pd=$ALL service-gc backup 600000 150 2>&1)" 150
+t_expect_eq "gc clamped" "$("$PDCTL" --pd=$ALL gc 500 2>&1)" 150
+t_expect_eq "gc read" "$("$PDCTL" --pd=$ALL gc 2>&1)" 150
+t_expect_eq "config set" "$("$PDCTL" --pd=$ALL config set leader-tolerance 4 2>&1)" ok
+t_expect_eq "config kept" "$("$PDCTL" --pd=$ALL config show | grep leader-tolerance)" "leader-tolerance: 4"
+
 t_case "TSO strictly increasing across kill -9 of the leader"
 : >"$T_TMP/ts"
 tso >>"$T_TMP/ts"
@@ -174,6 +202,8 @@ t_expect_grep "knob logged" "TEST ONLY: wall clock offset -3600000 ms" "$T_TMP/p
 out=$("$PDCTL" --pd=$ALL region key zebra 2>&1)
 case "$out" in "region 10 "*) ;; *) t_fail "state lost across restarts: $out";; esac
 t_expect_eq "stores kept" "$("$PDCTL" --pd=$ALL store | wc -l)" 32
+t_expect_eq "gc kept" "$("$PDCTL" --pd=$ALL gc 2>&1)" 150
+t_expect_eq "config kept" "$("$PDCTL" --pd=$ALL config show | grep leader-tolerance)" "leader-tolerance: 4"
 
 for i in 1 2 3; do kill -TERM "${PID[$i]}" 2>/dev/null; done
 for i in 1 2 3; do t_wait_exit "${PID[$i]}" 20 || t_fail "pd$i did not stop"; done
