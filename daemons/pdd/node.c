@@ -688,6 +688,9 @@ int pdd_node_start(struct event_base *base, struct rpc_server *srv,
         .seed = seed,
         .pre_vote = true,
         .check_quorum = true,
+        /* libpd proposes only as leader; a proposal made just after a
+         * step-down must fail here, not reach the new leader's log. */
+        .disable_proposal_forwarding = true,
         .read_only = RAFT_READ_LEASE,
         .logger = raft_log,
         .log_level = dmn_log_enabled(DMN_LOG_DEBUG) ? RAFT_LOG_DEBUG
