@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to libraft/VERSION (the build checks it). */
 #define RAFT_VERSION_MAJOR 0
-#define RAFT_VERSION_MINOR 2
+#define RAFT_VERSION_MINOR 3
 #define RAFT_VERSION_PATCH 0
 #define RAFT_VERSION_NUMBER \
     (RAFT_VERSION_MAJOR * 1000000 + RAFT_VERSION_MINOR * 1000 + RAFT_VERSION_PATCH)
@@ -194,8 +194,11 @@ enum raft_msg_type {
     RAFT_MSG_READ_INDEX_RESP = 12, /* leader -> follower: read index */
     RAFT_MSG_TIMEOUT_NOW = 13,    /* leader -> transferee: campaign now */
     RAFT_MSG_TRANSFER_LEADER = 14, /* follower -> leader: transfer request */
+    RAFT_MSG_SNAPSHOT_RESP = 15,  /* follower -> leader: snapshot bytes held
+                                   * (index, log_term: the snapshot;
+                                   * context: contiguous bytes received) */
 };
-#define RAFT_MSG_TYPE_MAX 14
+#define RAFT_MSG_TYPE_MAX 15
 
 /* A message. In a ready batch the library owns everything it points to
  * until raft_node_advance; in raft_node_step it is borrowed for the call. */
@@ -235,6 +238,8 @@ void raft_msg_free(struct raft_message *m);
  * Every call returns 0 or a result code.
  */
 struct raft_storage;
+/* Fill it with designated initializers: later versions may add optional
+ * operations at the end (snapshot_read came in 0.3). */
 struct raft_storage_ops {
     /* Hard state and the configuration as of the last applied snapshot
      * (or bootstrap); both copied into the out parameters. */
@@ -254,8 +259,17 @@ struct raft_storage_ops {
     /* Index of the last entry (first_index - 1 when empty). */
     int (*last_index)(struct raft_storage *s, raft_index *i);
     /* The most recent snapshot, borrowed until the storage is next
-     * modified. RAFT_ESNAPTEMP if it is being produced (retry later). */
+     * modified. RAFT_ESNAPTEMP if it is being produced (retry later). With
+     * snapshot_read set, its data may be left out (data NULL, len 0):
+     * total then gives the size. */
     int (*snapshot)(struct raft_storage *s, const struct raft_snapshot **snap);
+    /* Optional (NULL: the data comes whole from snapshot()). Copy len bytes
+     * of the data of the snapshot at index, from offset, into buf (never
+     * past its total): a leader reads a snapshot chunk by chunk as it sends
+     * it, never holding it whole. RAFT_ESNAPOLD if that snapshot is no
+     * longer the storage's (the transfer starts over with the new one). */
+    int (*snapshot_read)(struct raft_storage *s, raft_index index,
+                         uint64_t offset, void *buf, uint64_t len);
 };
 struct raft_storage {
     const struct raft_storage_ops *ops; /* the implementation */
@@ -355,6 +369,12 @@ struct raft_config {
      * 1..RAFT_MAX_INFLIGHT_READIES (1): more pipelines storage writes, see
      * raft_node_ready. */
     uint32_t max_inflight_readies;
+    /* Hand received snapshot data to the application chunk by chunk
+     * (rd.snapshot_chunks) instead of assembling it in memory; see
+     * struct raft_ready. */
+    bool stream_snapshots;
+    /* Snapshot chunks sent to a follower and not yet acknowledged (8). */
+    uint32_t snapshot_window;
 };
 #define RAFT_MAX_INFLIGHT_READIES 1024
 
@@ -386,6 +406,14 @@ struct raft_ready {
     struct raft_read_state *reads;  /* ... */
     bool must_sync;                 /* hs term/vote or entries changed */
     uint64_t seq;                   /* 1, 2, ... in the order handed out */
+    /* cfg.stream_snapshots only: pieces of a snapshot being received, in
+     * order, to persist before rd.snapshot. A chunk at offset 0 starts a
+     * snapshot (discard any partial one). The snapshot they make up comes
+     * later in rd.snapshot with data NULL and len 0 (total its size): the
+     * application installs what it stored from the chunks of that meta. */
+    size_t n_snapshot_chunks;             /* chunks at snapshot_chunks */
+    struct raft_snapshot *snapshot_chunks; /* ... each with meta, offset,
+                                            * total, len, data */
 };
 
 /* Progress of one member as the leader sees it. */

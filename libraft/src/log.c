@@ -39,6 +39,7 @@ void raft__log_close(struct raft__log *l)
         raft__free(l->u.ents[i].data);
     raft__free(l->u.ents);
     free_snapshot(l->u.snap);
+    l->pinned = false; /* the readies out go with the node */
     raft__log_free_garbage(l);
     raft__free(l->garbage);
     memset(l, 0, sizeof(*l));

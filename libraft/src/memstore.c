@@ -84,9 +84,15 @@ static int ms_snapshot(struct raft_storage *s, const struct raft_snapshot **sn)
     return 0;
 }
 
+/* Data comes whole from ms_snapshot: no snapshot_read. */
 static const struct raft_storage_ops ms_ops = {
-    ms_initial_state, ms_entries, ms_term, ms_first_index, ms_last_index,
-    ms_snapshot,
+    .initial_state = ms_initial_state,
+    .entries = ms_entries,
+    .term = ms_term,
+    .first_index = ms_first_index,
+    .last_index = ms_last_index,
+    .snapshot = ms_snapshot,
+    .snapshot_read = NULL,
 };
 
 int raft_memstore_create(struct raft_memstore **out)

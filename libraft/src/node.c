@@ -76,7 +76,12 @@ static bool send_early(uint32_t type)
 
 void raft__send(struct raft_node *n, const struct raft_message *m)
 {
-    struct raft__msgvec *v = send_early(m->type) ? &n->msgs : &n->after;
+    /* Early only once this term is durable: a single voter becomes leader
+     * without any message, and if its new term were lost in a crash it
+     * could lead the same term again with a different log. */
+    struct raft__msgvec *v =
+        send_early(m->type) && n->term <= n->term_durable ? &n->msgs
+                                                          : &n->after;
     struct raft_message c = *m;
     c.from = n->id;
     c.entries = NULL;
@@ -259,23 +264,68 @@ static int become_leader(struct raft_node *n)
 /* ------------------------------------------------------------------ */
 /* Replication, leader side */
 
-static bool send_snapshot(struct raft_node *n, struct raft__progress *p)
+/* The storage's snapshot and the size of its data. */
+static int snap_source(struct raft_node *n, const struct raft_snapshot **s,
+                       uint64_t *size)
 {
-    if (!p->recent_active)
-        return false;
-    const struct raft_snapshot *s = NULL;
-    int rc = n->log.storage->ops->snapshot(n->log.storage, &s);
-    if (rc != 0 || s == NULL || s->meta.index == 0)
-        return false;
-    raft__progress_become_snapshot(p, s->meta.index);
+    struct raft_storage *st = n->log.storage;
+    int rc = st->ops->snapshot(st, s);
+    if (rc != 0)
+        return rc;
+    if (*s == NULL || (*s)->meta.index == 0)
+        return RAFT_ESNAPTEMP;
+    *size = st->ops->snapshot_read != NULL ? (*s)->total : (*s)->len;
+    return 0;
+}
+
+/* Send the snapshot chunks p's window allows (snapshot_window chunks
+ * unacknowledged). Data comes from snapshot_read one chunk at a time, or
+ * is sliced from the storage's snapshot. If the storage's snapshot is no
+ * longer the one being sent, the member goes back to probing and gets the
+ * new one at the next contact. */
+static void snap_pump(struct raft_node *n, struct raft__progress *p)
+{
+    struct raft_storage *st = n->log.storage;
     uint64_t chunk = n->cfg.snapshot_chunk_bytes;
-    uint64_t off = 0;
-    do {
+    uint64_t win = n->cfg.snapshot_window;
+    win = win > UINT64_MAX / chunk ? UINT64_MAX : win * chunk;
+    while (p->state == RAFT_PROGRESS_SNAPSHOT &&
+           (!p->snap_begun || p->snap_sent < p->snap_total) &&
+           p->snap_sent - p->snap_acked < win) {
+        const struct raft_snapshot *s = NULL;
+        uint64_t size = 0;
+        int rc = snap_source(n, &s, &size);
+        if (rc == RAFT_ESNAPTEMP)
+            return; /* retried at the next tick or acknowledgement */
+        if (rc != 0 || s->meta.index != p->pending_snapshot ||
+            s->meta.term != p->snap_term || size != p->snap_total) {
+            raft__progress_become_probe(p);
+            return;
+        }
+        uint64_t off = p->snap_sent;
         struct raft_snapshot c = *s;
         c.offset = off;
-        c.total = s->len;
-        c.len = s->len - off < chunk ? s->len - off : chunk;
-        c.data = s->len > 0 ? (uint8_t *)s->data + off : NULL;
+        c.total = size;
+        c.len = size - off < chunk ? size - off : chunk;
+        void *buf = NULL;
+        if (st->ops->snapshot_read != NULL) {
+            if (c.len > 0) {
+                if (c.len > SIZE_MAX || (buf = raft__malloc((size_t)c.len)) ==
+                                            NULL)
+                    return; /* retried at the next tick */
+                rc = st->ops->snapshot_read(st, s->meta.index, off, buf,
+                                            c.len);
+                if (rc != 0) {
+                    raft__free(buf);
+                    if (rc == RAFT_ESNAPOLD)
+                        raft__progress_become_probe(p);
+                    return;
+                }
+            }
+            c.data = buf;
+        } else {
+            c.data = c.len > 0 ? (uint8_t *)s->data + off : NULL;
+        }
         struct raft_message m;
         memset(&m, 0, sizeof(m));
         m.type = RAFT_MSG_SNAPSHOT;
@@ -283,11 +333,30 @@ static bool send_snapshot(struct raft_node *n, struct raft__progress *p)
         m.term = n->term;
         m.snapshot = &c;
         raft__send(n, &m);
-        off += c.len;
-    } while (off < s->len);
-    raft__log_msg(n, RAFT_LOG_INFO, "sent snapshot at %llu to %llu",
+        raft__free(buf);
+        p->snap_sent += c.len;
+        p->snap_begun = true;
+    }
+}
+
+static bool send_snapshot(struct raft_node *n, struct raft__progress *p)
+{
+    if (!p->recent_active)
+        return false;
+    const struct raft_snapshot *s = NULL;
+    uint64_t size = 0;
+    if (snap_source(n, &s, &size) != 0)
+        return false;
+    raft__progress_become_snapshot(p, s->meta.index);
+    p->snap_term = s->meta.term;
+    p->snap_total = size;
+    p->snap_sent = 0;
+    p->snap_acked = 0;
+    p->snap_begun = false;
+    raft__log_msg(n, RAFT_LOG_INFO, "sending snapshot at %llu to %llu",
                   (unsigned long long)s->meta.index,
                   (unsigned long long)p->id);
+    snap_pump(n, p);
     return true;
 }
 
@@ -714,29 +783,99 @@ static void drop_rx(struct raft_node *n)
     n->n_early = 0;
 }
 
-static int rx_append(struct raft_snapshot *s, const void *data, uint64_t len)
+/* In-order data of the snapshot being received (copied): appended to the
+ * assembly, or queued for the application as a chunk (stream_snapshots;
+ * data handed over when owned is true). */
+static int rx_take(struct raft_node *n, struct raft_snapshot *s, void *data,
+                   uint64_t len, bool owned)
 {
-    if (len == 0)
+    if (!n->cfg.stream_snapshots) {
+        if (len > 0) {
+            /* Grow with the data received, never by the claimed total. */
+            void *d = raft__realloc(s->data, (size_t)(s->len + len));
+            if (d == NULL)
+                return -ENOMEM;
+            s->data = d;
+            memcpy((uint8_t *)s->data + s->len, data, (size_t)len);
+        }
+        if (owned)
+            raft__free(data);
+        s->len += len;
         return 0;
-    /* Grow with the data received, never by the claimed total. */
-    void *d = raft__realloc(s->data, (size_t)(s->len + len));
-    if (d == NULL)
-        return -ENOMEM;
-    s->data = d;
-    memcpy((uint8_t *)s->data + s->len, data, (size_t)len);
+    }
+    if (n->n_rx_chunks == n->cap_rx_chunks) {
+        size_t cap = n->cap_rx_chunks ? n->cap_rx_chunks * 2 : 4;
+        struct raft_snapshot *v =
+            raft__realloc(n->rx_chunks, cap * sizeof(*v));
+        if (v == NULL)
+            return -ENOMEM;
+        n->rx_chunks = v;
+        n->cap_rx_chunks = cap;
+    }
+    void *d = NULL;
+    if (owned) {
+        d = data;
+    } else if (len > 0) {
+        d = raft__malloc((size_t)len);
+        if (d == NULL)
+            return -ENOMEM;
+        memcpy(d, data, (size_t)len);
+    }
+    struct raft_snapshot *c = &n->rx_chunks[n->n_rx_chunks++];
+    *c = *s;
+    c->offset = s->len;
+    c->len = len;
+    c->data = d;
     s->len += len;
     return 0;
 }
 
-/* Chunks are assembled in order; ones that arrive early (reordering) wait
- * in a small set, duplicates are ignored. A chunk of a newer snapshot
- * starts over. */
+/* Tell the leader how much of the snapshot we hold, once durable; one
+ * answer per ready per snapshot (the newest count wins). */
+static void snap_ack(struct raft_node *n, raft_id to,
+                     const struct raft_snapshot *s)
+{
+    for (size_t i = 0; i < n->after.n; i++) {
+        struct raft_message *q = &n->after.v[i];
+        if (q->type == RAFT_MSG_SNAPSHOT_RESP && q->to == to &&
+            q->index == s->meta.index && q->log_term == s->meta.term) {
+            q->context = s->len;
+            q->term = n->term;
+            return;
+        }
+    }
+    struct raft_message m;
+    memset(&m, 0, sizeof(m));
+    m.type = RAFT_MSG_SNAPSHOT_RESP;
+    m.to = to;
+    m.term = n->term;
+    m.index = s->meta.index;
+    m.log_term = s->meta.term;
+    m.context = s->len;
+    raft__send(n, &m);
+}
+
+/* Chunks are taken in order; ones that arrive early (reordering) wait in a
+ * small set, duplicates are ignored. A chunk of a newer snapshot starts
+ * over. Progress is acknowledged (SNAPSHOT_RESP) for the leader's window;
+ * the whole snapshot is answered with an append response. */
 static int handle_snapshot(struct raft_node *n, const struct raft_message *m)
 {
     const struct raft_snapshot *c = m->snapshot;
     if (c == NULL || c->offset > c->total || c->len > c->total - c->offset ||
         (c->len > 0 && c->data == NULL))
         return raft__err(n, RAFT_EINVAL, "malformed snapshot chunk");
+    if (c->meta.index <= n->log.committed) {
+        /* Nothing we need. The chunk ending it gets our commit index, so
+         * that the leader moves on. */
+        if (c->offset + c->len == c->total)
+            respond_append(n, m->from, n->log.committed, false, 0, 0);
+        return 0;
+    }
+    if (n->cfg.stream_snapshots && n->log.u.snap != NULL &&
+        !n->log.u.snap_handed)
+        return 0; /* its chunks and the next one's must not share a ready:
+                   * the leader resends */
     struct raft_snapshot *s = n->snap_rx;
     bool same = s != NULL && s->meta.index == c->meta.index &&
                 s->meta.term == c->meta.term && s->total == c->total;
@@ -754,49 +893,58 @@ static int handle_snapshot(struct raft_node *n, const struct raft_message *m)
         s->total = c->total;
         n->snap_rx = s;
         n->snap_rx_term = m->term;
+        if (c->offset > 0)
+            snap_ack(n, m->from, s); /* we hold nothing: from the start */
     }
     if (c->offset < s->len || (c->offset == s->len && c->len == 0 &&
-                               s->len != s->total && c->total != 0))
-        return 0; /* duplicate */
+                               s->len != s->total && c->total != 0)) {
+        snap_ack(n, m->from, s); /* duplicate: say what we hold */
+        return 0;
+    }
     if (c->offset > s->len) {
         for (uint32_t i = 0; i < n->n_early; i++)
             if (n->early[i].offset == c->offset)
                 return 0;
         if (n->n_early == RAFT__MAX_EARLY_CHUNKS)
             return 0; /* the leader will retry */
-        void *d = raft__malloc((size_t)c->len);
-        if (d == NULL)
-            return -ENOMEM;
-        memcpy(d, c->data, (size_t)c->len);
+        void *d = NULL;
+        if (c->len > 0) {
+            d = raft__malloc((size_t)c->len);
+            if (d == NULL)
+                return -ENOMEM;
+            memcpy(d, c->data, (size_t)c->len);
+        }
         n->early[n->n_early].offset = c->offset;
         n->early[n->n_early].len = c->len;
         n->early[n->n_early].data = d;
         n->n_early++;
         return 0;
     }
-    int rc = rx_append(s, c->data, c->len);
+    int rc = rx_take(n, s, c->data, c->len, false);
     if (rc != 0)
         return rc;
     for (bool more = true; more;) {
         more = false;
         for (uint32_t i = 0; i < n->n_early; i++) {
             struct raft__chunk *e = &n->early[i];
-            if (e->offset != s->len ||
-                e->len > s->total - s->len)
+            if (e->offset != s->len || e->len > s->total - s->len)
                 continue;
-            rc = rx_append(s, e->data, e->len);
+            rc = rx_take(n, s, e->data, e->len, true);
             if (rc != 0)
                 return rc;
-            raft__free(e->data);
             *e = n->early[--n->n_early];
             more = true;
             break;
         }
     }
-    if (s->len < s->total)
+    if (s->len < s->total) {
+        snap_ack(n, m->from, s);
         return 0;
+    }
     n->snap_rx = NULL;
     drop_rx(n);
+    if (n->cfg.stream_snapshots)
+        s->len = 0; /* the data went to the application in chunks */
     if (restore(n, s)) {
         respond_append(n, m->from, raft__log_last(&n->log), false, 0, 0);
     } else {
@@ -947,6 +1095,24 @@ static int leader_step(struct raft_node *n, const struct raft_message *m,
                 send_timeout_now(n, m->from);
         }
         return 0;
+    case RAFT_MSG_SNAPSHOT_RESP:
+        p->recent_active = true;
+        if (p->state != RAFT_PROGRESS_SNAPSHOT ||
+            m->index != p->pending_snapshot || m->log_term != p->snap_term ||
+            m->context > p->snap_total)
+            return 0;
+        if (m->context > p->snap_acked) {
+            p->snap_acked = m->context;
+            p->snap_ticks = 0;
+            if (p->snap_sent < p->snap_acked)
+                p->snap_sent = p->snap_acked;
+        } else if (m->context == 0 && p->snap_acked > 0) {
+            /* The member lost what it held (a restart): from the start. */
+            p->snap_acked = p->snap_sent = 0;
+            p->snap_begun = false;
+        }
+        snap_pump(n, p);
+        return 0;
     case RAFT_MSG_HEARTBEAT_RESP:
         p->recent_active = true;
         p->paused = false;
@@ -1038,6 +1204,14 @@ static int step(struct raft_node *n, const struct raft_message *m,
         r.type = m->type == RAFT_MSG_VOTE ? RAFT_MSG_VOTE_RESP
                                           : RAFT_MSG_PREVOTE_RESP;
         r.to = m->from;
+        /* Our commit index and its term go with the answer: a candidate
+         * whose log holds that entry learns it is committed. Without it,
+         * a committed configuration change known only to members that
+         * cannot campaign (a removed leader, a demoted voter) could keep
+         * the others in the old configuration, needing their votes, which
+         * their longer logs deny, forever (DESIGN.md "Membership"). */
+        r.commit = n->log.committed;
+        r.log_term = raft__log_term0(&n->log, n->log.committed);
         if (can && raft__log_up_to_date(&n->log, m->index, m->log_term)) {
             r.term = m->term;
             if (m->type == RAFT_MSG_VOTE) {
@@ -1052,6 +1226,14 @@ static int step(struct raft_node *n, const struct raft_message *m,
         return 0;
     }
 
+    if ((m->type == RAFT_MSG_VOTE_RESP || m->type == RAFT_MSG_PREVOTE_RESP) &&
+        n->role != RAFT_LEADER && m->commit > n->log.committed &&
+        m->log_term != 0 &&
+        raft__log_match_term(&n->log, m->commit, m->log_term)) {
+        /* Same index and term: the same prefix (log matching), which the
+         * voter knows committed. */
+        raft__log_commit_to(&n->log, m->commit);
+    }
     switch (n->role) {
     case RAFT_LEADER:
         return leader_step(n, m, index);
@@ -1171,6 +1353,8 @@ int raft_node_create(const struct raft_config *cfg, struct raft_node **out)
         c->max_committed_per_ready = 64u << 20;
     if (c->snapshot_chunk_bytes == 0)
         c->snapshot_chunk_bytes = 1 << 20;
+    if (c->snapshot_window == 0)
+        c->snapshot_window = 8;
     if (c->max_inflight_readies == 0)
         c->max_inflight_readies = 1;
     int rc;
@@ -1219,6 +1403,7 @@ int raft_node_create(const struct raft_config *cfg, struct raft_node **out)
     n->log.applying = n->log.applied;
     become_follower(n, hs.term, 0);
     n->vote = hs.vote;
+    n->term_durable = hs.term;
     n->prev_hs.term = n->term;
     n->prev_hs.vote = n->vote;
     n->prev_hs.commit = n->log.committed;
@@ -1247,6 +1432,7 @@ void raft_node_destroy(struct raft_node *n)
     raft__free(n->reads_wait);
     raft__free(n->reads_done);
     drop_rx(n);
+    raft__chunks_free(n->rx_chunks, n->n_rx_chunks);
     raft__rd_free_all(n);
     raft__free(n);
 }
@@ -1254,6 +1440,11 @@ void raft_node_destroy(struct raft_node *n)
 /* Calls may come while a ready is outstanding: the ready owns its own
  * copies (see raft_node_ready), and log data it points to is pinned. */
 #define CHECK_NOT_IN_READY(n) ((void)(n))
+
+static int snap_retry_ticks(struct raft_node *n)
+{
+    return n->cfg.election_tick / 2 > 0 ? n->cfg.election_tick / 2 : 1;
+}
 
 /* A removed leader may go once a quorum of the configuration knows the
  * removal committed. */
@@ -1292,9 +1483,19 @@ int raft_node_tick(struct raft_node *n)
     }
     for (uint32_t i = 0; i < n->trk.n; i++) {
         struct raft__progress *p = &n->trk.prs[i];
-        if (p->state == RAFT_PROGRESS_SNAPSHOT &&
-            ++p->snap_ticks > 2 * n->cfg.election_tick)
+        if (p->state != RAFT_PROGRESS_SNAPSHOT)
+            continue;
+        /* snap_ticks counts ticks without progress. */
+        if (++p->snap_ticks > 2 * n->cfg.election_tick) {
             raft__progress_become_probe(p); /* snapshot lost: retry */
+        } else if (p->snap_ticks % snap_retry_ticks(n) == 0 &&
+                   p->snap_sent > p->snap_acked) {
+            /* Chunks or acknowledgements lost: resend the unacknowledged
+             * ones (go-back-N; the member ignores what it holds). */
+            p->snap_sent = p->snap_acked;
+            p->snap_begun = p->snap_acked > 0;
+            snap_pump(n, p);
+        }
     }
     if (n->election_elapsed >= n->cfg.election_tick) {
         n->election_elapsed = 0;

@@ -103,6 +103,11 @@ struct raft__progress {
     raft_index next;        /* next index to send */
     int state;              /* enum raft_progress_state */
     raft_index pending_snapshot; /* index of the snapshot being sent */
+    raft_term snap_term;    /* its term */
+    uint64_t snap_total;    /* its data size */
+    uint64_t snap_sent;     /* bytes sent (next chunk's offset) */
+    uint64_t snap_acked;    /* bytes the member acknowledged holding */
+    bool snap_begun;        /* a chunk went out (size 0 needs one too) */
     bool recent_active;     /* heard from since the last quorum check */
     bool paused;            /* probe: an append is out; wait for a beat */
     bool learner;           /* non-voting */
@@ -193,12 +198,17 @@ struct raft__rd {
     raft_index last;              /* last entry it writes, or 0 */
     raft_term last_term;          /* its term */
     raft_index snap;              /* snapshot index it writes, or 0 */
+    raft_term hs_term;            /* term of the hard state it writes */
     struct raft__msgvec msgs;     /* send at once */
     struct raft__msgvec after;    /* send once durable */
     struct raft_read_state *reads; /* read states (owned) */
+    struct raft_snapshot *chunks; /* streamed snapshot chunks (owned, each
+                                   * with its data) */
+    size_t n_chunks;              /* used slots of chunks */
 };
 
 void raft__rd_free_all(struct raft_node *n);
+void raft__chunks_free(struct raft_snapshot *c, size_t cnt);
 
 /* ---- node.c ---- */
 
@@ -258,6 +268,10 @@ struct raft_node {
     raft_term snap_rx_term;       /* term of the leader sending it */
     struct raft__chunk early[RAFT__MAX_EARLY_CHUNKS]; /* out of order */
     uint32_t n_early;             /* used slots of early */
+    struct raft_snapshot *rx_chunks; /* stream_snapshots: in-order chunks
+                                      * for the next ready (data owned) */
+    size_t n_rx_chunks;           /* used slots of rx_chunks */
+    size_t cap_rx_chunks;         /* allocated slots of rx_chunks */
     struct raft_hard_state prev_hs; /* last hard state handed out */
     int prev_role;                /* last role handed out */
     raft_id prev_lead;            /* last leader handed out */
@@ -265,6 +279,8 @@ struct raft_node {
                                    * cfg.max_inflight_readies slots */
     uint64_t rd_first;            /* sequence of the oldest not released */
     uint64_t rd_next;             /* sequence of the next ready */
+    raft_term term_durable;       /* highest term of a released ready's
+                                   * hard state (or the storage's) */
     uint64_t dropped_msgs;        /* sends lost to allocation failure */
     char errmsg[256];             /* detail on the last error */
 };

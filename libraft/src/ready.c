@@ -59,8 +59,16 @@ static void recycle(struct raft__msgvec *from, struct raft__msgvec *to)
     memset(from, 0, sizeof(*from));
 }
 
+void raft__chunks_free(struct raft_snapshot *c, size_t cnt)
+{
+    for (size_t i = 0; i < cnt; i++)
+        raft__free(c[i].data);
+    raft__free(c);
+}
+
 static void rd_free(struct raft__rd *r)
 {
+    raft__chunks_free(r->chunks, r->n_chunks);
     raft__free(r->committed);
     raft__free(r->ccs);
     raft__free(r->ents);
@@ -110,6 +118,7 @@ bool raft_node_has_ready(const struct raft_node *n)
            n->log.u.hand < n->log.u.offset + n->log.u.n ||
            (n->log.u.snap != NULL && !n->log.u.snap_handed) ||
            n->msgs.n > 0 || n->after.n > 0 || n->n_reads_done > 0 ||
+           n->n_rx_chunks > 0 ||
            next_committed(n, &lo);
 }
 
@@ -162,6 +171,8 @@ int raft_node_ready(struct raft_node *n, struct raft_ready *rd)
     r->n_ccs = 0;
     r->ents = NULL;
     r->last = r->last_term = r->snap = 0;
+    r->chunks = n->rx_chunks;
+    r->n_chunks = n->n_rx_chunks;
     size_t n_committed = 0;
     raft_index lo;
     int rc;
@@ -198,6 +209,7 @@ int raft_node_ready(struct raft_node *n, struct raft_ready *rd)
     rd->leader = n->lead;
     rd->soft_changed = n->role != n->prev_role || n->lead != n->prev_lead;
     rd->hs.term = n->term;
+    r->hs_term = n->term;
     rd->hs.vote = n->vote;
     rd->hs.commit = l->committed;
     rd->hard_changed = !hs_equal(&rd->hs, &n->prev_hs);
@@ -216,6 +228,11 @@ int raft_node_ready(struct raft_node *n, struct raft_ready *rd)
     rd->n_messages = r->msgs.n;
     rd->after = r->after.v;
     rd->n_after = r->after.n;
+    rd->snapshot_chunks = n->rx_chunks;
+    rd->n_snapshot_chunks = n->n_rx_chunks;
+    n->rx_chunks = NULL;
+    n->n_rx_chunks = 0;
+    n->cap_rx_chunks = 0;
     r->reads = n->reads_done;
     rd->reads = n->reads_done;
     rd->n_reads = n->n_reads_done;
@@ -243,7 +260,7 @@ int raft_node_ready(struct raft_node *n, struct raft_ready *rd)
 err:
     raft__free(r->committed);
     raft__free(r->ccs);
-    memset(r, 0, sizeof(*r));
+    memset(r, 0, sizeof(*r)); /* the chunks stay with the node */
     memset(rd, 0, sizeof(*rd));
     return rc;
 }
@@ -268,6 +285,8 @@ static int release(struct raft_node *n, struct raft__rd *r)
     }
     if (r->applied_to > l->applied)
         l->applied = r->applied_to;
+    if (r->hs_term > n->term_durable)
+        n->term_durable = r->hs_term;
     if (n->role == RAFT_LEADER)
         n->uncommitted = n->uncommitted > r->committed_bytes
                              ? n->uncommitted - r->committed_bytes
@@ -282,6 +301,8 @@ static int release(struct raft_node *n, struct raft__rd *r)
     recycle(&r->after, &n->after);
     if (r->reads != NULL)
         raft__free(r->reads);
+    if (r->chunks != NULL)
+        raft__chunks_free(r->chunks, r->n_chunks);
     n->rd_first++; /* the slot is cleared when reused */
     l->pin_oldest = n->rd_first;
     l->pinned = n->rd_first < n->rd_next;

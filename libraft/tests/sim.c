@@ -44,12 +44,136 @@ struct raft_node *sim_node(struct sim *s, raft_id id)
     return s->nodes[id - 1].node;
 }
 
+static struct sim_store *store_of(struct raft_storage *st)
+{
+    return (struct sim_store *)st;
+}
+
+static struct raft_storage *inner(struct raft_storage *st)
+{
+    return raft_memstore_storage(store_of(st)->ms);
+}
+
+static int ss_initial_state(struct raft_storage *st, struct raft_hard_state *hs,
+                            struct raft_conf_state *cs)
+{
+    return inner(st)->ops->initial_state(inner(st), hs, cs);
+}
+
+static int ss_entries(struct raft_storage *st, raft_index lo, raft_index hi,
+                      uint64_t max_bytes, const struct raft_entry **ents,
+                      size_t *n)
+{
+    return inner(st)->ops->entries(inner(st), lo, hi, max_bytes, ents, n);
+}
+
+static int ss_term(struct raft_storage *st, raft_index i, raft_term *t)
+{
+    return inner(st)->ops->term(inner(st), i, t);
+}
+
+static int ss_first_index(struct raft_storage *st, raft_index *i)
+{
+    return inner(st)->ops->first_index(inner(st), i);
+}
+
+static int ss_last_index(struct raft_storage *st, raft_index *i)
+{
+    return inner(st)->ops->last_index(inner(st), i);
+}
+
+/* Metadata and size only: the data goes through ss_snapshot_read. */
+static int ss_snapshot(struct raft_storage *st,
+                       const struct raft_snapshot **snap)
+{
+    const struct raft_snapshot *whole = NULL;
+    int rc = inner(st)->ops->snapshot(inner(st), &whole);
+    if (rc != 0)
+        return rc;
+    struct sim_store *ss = store_of(st);
+    ss->meta = *whole;
+    ss->meta.offset = 0;
+    ss->meta.total = whole->len;
+    ss->meta.len = 0;
+    ss->meta.data = NULL;
+    *snap = &ss->meta;
+    return 0;
+}
+
+static int ss_snapshot_read(struct raft_storage *st, raft_index index,
+                            uint64_t offset, void *buf, uint64_t len)
+{
+    const struct raft_snapshot *whole = NULL;
+    int rc = inner(st)->ops->snapshot(inner(st), &whole);
+    if (rc != 0)
+        return rc;
+    if (whole->meta.index != index)
+        return RAFT_ESNAPOLD;
+    if (offset > whole->len || len > whole->len - offset)
+        return RAFT_EINVAL;
+    memcpy(buf, (const uint8_t *)whole->data + offset, (size_t)len);
+    store_of(st)->reads++;
+    return 0;
+}
+
+static const struct raft_storage_ops ss_ops = {
+    .initial_state = ss_initial_state,
+    .entries = ss_entries,
+    .term = ss_term,
+    .first_index = ss_first_index,
+    .last_index = ss_last_index,
+    .snapshot = ss_snapshot,
+    .snapshot_read = ss_snapshot_read,
+};
+
+/* The state machine as snapshot data: applied, hash, values, then
+ * opts.snap_pad bytes of a pattern derived from applied. */
+static size_t snap_encode(struct sim *s, struct sim_node *sn, uint8_t *buf)
+{
+    memcpy(buf, &sn->applied, 8);
+    memcpy(buf + 8, &sn->hash, 8);
+    memcpy(buf + 16, &sn->n_values, 8);
+    for (int i = 0; i < s->o.snap_pad; i++)
+        buf[SIM_SNAP_HDR + i] = (uint8_t)(sn->applied + (uint64_t)i * 7);
+    return SIM_SNAP_HDR + (size_t)s->o.snap_pad;
+}
+
+/* Rebuild the state machine from snapshot data; false if malformed. A
+ * snapshot without data is the bootstrap one (empty state). */
+static bool snap_decode(struct sim *s, struct sim_node *sn,
+                        const struct raft_snapshot *snap)
+{
+    if (snap->len == 0) {
+        sn->applied = snap->meta.index;
+        sn->hash = 0;
+        sn->n_values = 0;
+        return true;
+    }
+    if (snap->len != SIM_SNAP_HDR + (uint64_t)s->o.snap_pad)
+        return false;
+    const uint8_t *d = snap->data;
+    memcpy(&sn->applied, d, 8);
+    memcpy(&sn->hash, d + 8, 8);
+    memcpy(&sn->n_values, d + 16, 8);
+    for (int i = 0; i < s->o.snap_pad; i++)
+        if (d[SIM_SNAP_HDR + i] != (uint8_t)(sn->applied + (uint64_t)i * 7))
+            return false;
+    return true;
+}
+
 static void start(struct sim *s, struct sim_node *sn)
 {
     struct raft_config c;
     memset(&c, 0, sizeof(c));
     c.id = sn->id;
     c.storage = raft_memstore_storage(sn->ms);
+    if (s->o.stream) {
+        sn->store.base.ops = &ss_ops;
+        sn->store.ms = sn->ms;
+        c.storage = &sn->store.base;
+    }
+    c.stream_snapshots = s->o.stream;
+    c.snapshot_window = s->o.snap_window;
     c.applied = sn->applied;
     c.election_tick = s->o.election_tick ? s->o.election_tick : 10;
     c.heartbeat_tick = 1;
@@ -198,6 +322,8 @@ static void record_apply(struct sim *s, struct sim_node *sn,
         sn->hash = mix(sn->hash, e->data, e->len);
     sn->applied = e->index;
     sn->n_applied++;
+    if (e->type == RAFT_ENTRY_NORMAL && e->len > 0)
+        sn->n_values++;
     if (e->index > s->cap_ents) {
         size_t cap = s->cap_ents ? s->cap_ents * 2 : 1024;
         while (cap < e->index)
@@ -240,11 +366,10 @@ static void maybe_snapshot(struct sim *s, struct sim_node *sn)
     raft_node_status(sn->node, &st);
     if (st.applied != sn->applied)
         return; /* acknowledgements pending: st.conf is not as of applied */
-    uint8_t data[16];
-    memcpy(data, &sn->applied, 8);
-    memcpy(data + 8, &sn->hash, 8);
+    uint8_t data[SIM_SNAP_HDR + 256];
+    size_t len = snap_encode(s, sn, data);
     if (raft_memstore_create_snapshot(sn->ms, sn->applied, &st.conf, data,
-                                      sizeof(data)) != 0)
+                                      len) != 0)
         return;
     raft_index keep = 5;
     if (sn->applied > keep)
@@ -376,29 +501,63 @@ static void finish_write(struct sim *s, struct sim_node *sn,
 {
     struct raft_ready rd = *rdp;
     int rc;
+    /* Streamed chunks go to the staging area, in order. */
+    for (size_t i = 0; i < rd.n_snapshot_chunks; i++) {
+        const struct raft_snapshot *c = &rd.snapshot_chunks[i];
+        if (!s->o.stream) {
+            fail(s, "chunks without stream_snapshots");
+            break;
+        }
+        if (c->offset == 0) {
+            sn->staging = true;
+            sn->stage_meta = c->meta;
+            sn->stage_len = 0;
+        } else if (!sn->staging || c->offset != sn->stage_len ||
+                   c->meta.index != sn->stage_meta.index ||
+                   c->meta.term != sn->stage_meta.term) {
+            fail(s, "node %llu: chunk at %llu of %llu out of order",
+                 (unsigned long long)sn->id, (unsigned long long)c->offset,
+                 (unsigned long long)c->meta.index);
+            break;
+        }
+        if (c->len > sizeof(sn->stage) - sn->stage_len) {
+            fail(s, "chunk too big");
+            break;
+        }
+        if (c->len > 0)
+            memcpy(sn->stage + sn->stage_len, c->data, (size_t)c->len);
+        sn->stage_len += c->len;
+        sn->chunks_in++;
+    }
     if (rd.snapshot != NULL) {
-        rc = raft_memstore_apply_snapshot(sn->ms, rd.snapshot);
+        struct raft_snapshot whole = *rd.snapshot;
+        if (s->o.stream) {
+            /* The data is what the chunks of this meta brought. */
+            if (rd.snapshot->len != 0 || rd.snapshot->data != NULL)
+                fail(s, "streamed snapshot carries data");
+            if (whole.total > 0 &&
+                (!sn->staging || sn->stage_len != whole.total ||
+                 sn->stage_meta.index != whole.meta.index ||
+                 sn->stage_meta.term != whole.meta.term))
+                fail(s, "node %llu: snapshot %llu not staged",
+                     (unsigned long long)sn->id,
+                     (unsigned long long)whole.meta.index);
+            whole.data = whole.total > 0 ? sn->stage : NULL;
+            whole.len = whole.total;
+            sn->staging = false;
+        }
+        rc = raft_memstore_apply_snapshot(sn->ms, &whole);
         if (rc != 0)
             fail(s, "apply snapshot: %s", raft_strerror(rc));
-        if (rd.snapshot->len == 16) {
-            raft_index idx;
-            uint64_t h;
-            memcpy(&idx, rd.snapshot->data, 8);
-            memcpy(&h, (uint8_t *)rd.snapshot->data + 8, 8);
-            if (idx != rd.snapshot->meta.index)
-                fail(s, "snapshot data/meta mismatch");
-            if (idx <= s->n_ents && s->ents_term[idx] != 0 &&
-                s->ents_hash[idx] != h)
-                fail(s, "snapshot at %llu has a different state",
-                     (unsigned long long)idx);
-            sn->applied = idx;
-            sn->hash = h;
-        } else if (rd.snapshot->len != 0) {
+        if (!snap_decode(s, sn, &whole))
             fail(s, "unexpected snapshot data");
-        } else {
-            sn->applied = rd.snapshot->meta.index;
-            sn->hash = 0;
-        }
+        raft_index idx = sn->applied;
+        if (idx != whole.meta.index)
+            fail(s, "snapshot data/meta mismatch");
+        if (idx <= s->n_ents && s->ents_term[idx] != 0 &&
+            s->ents_hash[idx] != sn->hash)
+            fail(s, "snapshot at %llu has a different state",
+                 (unsigned long long)idx);
     }
     if (rd.n_entries > 0) {
         rc = raft_memstore_append(sn->ms, rd.entries, rd.n_entries);
@@ -610,13 +769,8 @@ void sim_restart(struct sim *s, raft_id id)
     const struct raft_snapshot *snap = NULL;
     struct raft_storage *st = raft_memstore_storage(sn->ms);
     st->ops->snapshot(st, &snap);
-    if (snap->len == 16) {
-        memcpy(&sn->applied, snap->data, 8);
-        memcpy(&sn->hash, (uint8_t *)snap->data + 8, 8);
-    } else {
-        sn->applied = snap->meta.index;
-        sn->hash = 0;
-    }
+    if (!snap_decode(s, sn, snap))
+        fail(s, "node %llu: bad snapshot on disk", (unsigned long long)id);
     start(s, sn);
 }
 

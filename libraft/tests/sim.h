@@ -33,12 +33,25 @@ struct sim_opts {
     int snap_every;          /* snapshot+compact every N applies (0 off) */
     bool disable_forwarding; /* raft_config.disable_proposal_forwarding */
     bool async;              /* writes may stay in flight across a round */
+    bool stream;             /* cfg.stream_snapshots, and a storage that
+                              * reads snapshot data with snapshot_read */
+    uint32_t snap_window;    /* raft_config.snapshot_window */
+    int snap_pad;            /* snapshot data bytes after the state (<= 256) */
     int pipeline;            /* > 1: up to this many readies out per node
                               * (max_inflight_readies), writes finishing
                               * in order, acknowledgements in any order */
 };
 
 #define SIM_PIPE 8
+#define SIM_SNAP_HDR 24 /* snapshot data: applied, hash, values (8 each) */
+
+/* A storage with snapshot_read over a node's memstore (opts.stream). */
+struct sim_store {
+    struct raft_storage base;   /* first: the node's storage */
+    struct raft_memstore *ms;   /* where everything is */
+    struct raft_snapshot meta;  /* the memstore's snapshot, no data */
+    uint64_t reads;             /* snapshot_read calls */
+};
 
 struct sim_node {
     raft_id id;                /* 1-based */
@@ -56,6 +69,13 @@ struct sim_node {
     struct raft_ready aq[SIM_PIPE]; /* pipeline: written, not acked */
     int n_aq;                  /* used slots of aq */
     int max_out;               /* most readies out at once seen */
+    uint64_t n_values;         /* state machine: non-empty normal entries */
+    struct sim_store store;    /* opts.stream: the node's storage */
+    uint8_t stage[SIM_SNAP_HDR + 256]; /* streamed snapshot being stored */
+    uint64_t stage_len;        /* bytes in stage */
+    struct raft_snapshot_meta stage_meta; /* what stage holds */
+    bool staging;              /* a chunk at offset 0 was stored */
+    uint64_t chunks_in;        /* streamed chunks stored */
 };
 
 struct sim_read {

@@ -391,9 +391,50 @@ static void learner_does_not_campaign(void **state)
     sim_close(&s);
 }
 
+/* A single voter wins its election without a message, so nothing made its
+ * new term durable: its first appends (to a learner) wait until the ready
+ * carrying the term is written (rd.after), or a crash before that write
+ * could let it lead the same term again with another log (found by the
+ * soak: two different entries at the same index and term). */
+static void single_voter_leads_once_term_durable(void **state)
+{
+    (void)state;
+    struct sim_opts o;
+    memset(&o, 0, sizeof(o));
+    o.n_voters = 1;
+    o.n_learners = 1;
+    o.seed = 3;
+    struct sim s;
+    sim_init(&s, &o);
+    struct raft_node *n = sim_node(&s, 1);
+    assert_int_equal(raft_node_campaign(n), 0);
+    assert_int_equal(raft_node_tick(n), 0); /* a heartbeat to the learner */
+    struct raft_ready rd;
+    assert_int_equal(raft_node_ready(n, &rd), 0);
+    assert_int_equal(rd.role, RAFT_LEADER);
+    assert_int_equal(rd.hs.term, 1);
+    assert_true(rd.must_sync);
+    assert_int_equal(rd.n_messages, 0);
+    assert_int_equal(rd.n_after, 1);
+    assert_int_equal(rd.after[0].type, RAFT_MSG_HEARTBEAT);
+    assert_int_equal(rd.after[0].to, 2);
+    /* Once that ready is released, appends of the term go early. */
+    assert_int_equal(raft_memstore_append(s.nodes[0].ms, rd.entries,
+                                          rd.n_entries), 0);
+    raft_memstore_set_hard_state(s.nodes[0].ms, &rd.hs);
+    assert_int_equal(raft_node_advance(n, &rd), 0);
+    assert_int_equal(raft_node_propose(n, "a", 1, NULL), 0);
+    assert_int_equal(raft_node_ready(n, &rd), 0);
+    assert_true(rd.n_messages >= 1);
+    assert_int_equal(rd.messages[0].type, RAFT_MSG_APPEND);
+    assert_int_equal(raft_node_advance(n, &rd), 0);
+    sim_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(single_voter_leads_once_term_durable),
         cmocka_unit_test(follower_times_out_into_candidate),
         cmocka_unit_test(election_timeout_is_randomized),
         cmocka_unit_test(majority_elects_leader),

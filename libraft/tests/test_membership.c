@@ -399,6 +399,59 @@ static void transfer_to_lagging_via_follower(void **state)
     sim_close(&s);
 }
 
+/* The hazard of DESIGN.md "Membership": leader 1 of {1,2} removes itself;
+ * the change commits, but 2 never hears the commit, and 1 (with a longer
+ * log: one more entry) crashes. After the restart 1 may not campaign (its
+ * configuration is {2}) and refuses 2 its vote (shorter log); 2 still
+ * needs 1's vote under {1,2}. 1's vote response carries its commit index,
+ * so 2 learns the change committed, applies it and wins alone. */
+static void removed_leader_with_longer_log_lets_others_elect(void **state)
+{
+    (void)state;
+    struct sim s;
+    start(&s, 2, 0, 0);
+    uint32_t t[] = {RAFT_CHANGE_REMOVE};
+    raft_id ids[] = {1};
+    struct raft_conf_change cc = change(RAFT_TRANSITION_AUTO, 1, t, ids);
+    raft_index ci = 0;
+    assert_int_equal(raft_node_propose_conf_change(sim_node(&s, 1), &cc, &ci),
+                     0);
+    sim_process_ready(&s, 1); /* append of ci goes out */
+    sim_deliver_all(&s);
+    sim_process_ready(&s, 2); /* 2 holds ci and answers */
+    sim_deliver_all(&s);      /* ci commits at 1 */
+    assert_int_equal(raft_node_propose(sim_node(&s, 1), "x", 1, NULL), 0);
+    sim_cut(&s, 1, 2);        /* neither the commit nor ci + 1 arrive */
+    sim_process_ready(&s, 1); /* 1 applies the removal */
+    sim_process_ready(&s, 1);
+    struct raft_status st1 = status(sim_node(&s, 1));
+    assert_int_equal(st1.commit, ci);
+    assert_int_equal(st1.applied, ci);
+    assert_int_equal(st1.last_index, ci + 1);
+    assert_int_equal(st1.conf.n_voters, 1);
+    assert_int_equal(st1.conf.voters[0], 2);
+    struct raft_status st2 = status(sim_node(&s, 2));
+    assert_true(st2.commit < ci);
+    assert_int_equal(st2.last_index, ci);
+    sim_drop_all(&s);
+    sim_crash(&s, 1);
+    sim_restart(&s, 1);
+    sim_heal(&s);
+    raft_id l = 0;
+    for (int i = 0; i < 200 && l == 0; i++) {
+        sim_round(&s);
+        l = sim_leader(&s);
+    }
+    assert_int_equal(l, 2);
+    for (int i = 0; i < 5; i++)
+        sim_round(&s);
+    st2 = status(sim_node(&s, 2));
+    assert_int_equal(st2.conf.n_voters, 1);
+    assert_int_equal(st2.commit, ci + 1); /* its own entry replaced x */
+    assert_string_equal(s.failure, "");
+    sim_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +463,7 @@ int main(void)
         cmocka_unit_test(demotion_through_learners_next),
         cmocka_unit_test(learner_then_promotion),
         cmocka_unit_test(removed_leader_steps_down),
+        cmocka_unit_test(removed_leader_with_longer_log_lets_others_elect),
         cmocka_unit_test(one_change_at_a_time),
         cmocka_unit_test(transfer_leadership),
         cmocka_unit_test(transfer_to_lagging_via_follower),

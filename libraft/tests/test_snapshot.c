@@ -93,7 +93,7 @@ static void lagging_follower_gets_snapshot(void **state)
     o.n_voters = 3;
     o.seed = 9;
     o.snap_every = 10;
-    o.chunk = 5; /* 16 bytes of sim state: 4 chunks */
+    o.chunk = 5; /* 24 bytes of sim state: 5 chunks */
     struct sim s;
     sim_init(&s, &o);
     raft_node_campaign(sim_node(&s, 1));
@@ -113,7 +113,7 @@ static void lagging_follower_gets_snapshot(void **state)
         sim_tick(&s, 1);
         sim_settle(&s);
     }
-    assert_int_equal(s.sent[3][RAFT_MSG_SNAPSHOT] - before, 4);
+    assert_int_equal(s.sent[3][RAFT_MSG_SNAPSHOT] - before, 5);
     assert_int_equal(status(sim_node(&s, 3)).commit, 32);
     assert_int_equal(s.nodes[2].applied, 32);
     assert_string_equal(s.failure, "");
@@ -284,6 +284,233 @@ static void lost_snapshot_retried(void **state)
     sim_close(&s);
 }
 
+/* Snapshot messages to `to` waiting in the simulated network. */
+static int queued_chunks(struct sim *s, raft_id to)
+{
+    int k = 0;
+    for (size_t i = 0; i < s->n_net; i++)
+        if (s->net[i].to == to && s->net[i].buf[1] == RAFT_MSG_SNAPSHOT)
+            k++;
+    return k;
+}
+
+/* Leader 1 of 3 compacts past what isolated node 3 has; then 3 is healed.
+ * Snapshot data: 24 bytes of state + pad. */
+static void lagging_setup(struct sim *s, bool stream, uint32_t window,
+                          int pad)
+{
+    struct sim_opts o;
+    memset(&o, 0, sizeof(o));
+    o.n_voters = 3;
+    o.seed = 9;
+    o.snap_every = 10;
+    o.chunk = 5;
+    o.stream = stream;
+    o.snap_window = window;
+    o.snap_pad = pad;
+    sim_init(s, &o);
+    raft_node_campaign(sim_node(s, 1));
+    sim_settle(s);
+    sim_isolate(s, 3);
+    for (int i = 0; i < 30; i++) {
+        raft_node_propose(sim_node(s, 1), "p", 1, NULL);
+        sim_settle(s);
+    }
+    sim_heal(s);
+}
+
+/* Streaming on both sides: the leader reads the snapshot chunk by chunk
+ * (snapshot_read) with at most snapshot_window chunks unacknowledged, the
+ * follower hands each chunk to the application as it comes and the
+ * snapshot itself without data. */
+static void streamed_with_window(void **state)
+{
+    (void)state;
+    struct sim s;
+    lagging_setup(&s, true, 2, 40); /* 64 bytes: 13 chunks of 5 */
+    uint64_t before = s.sent[3][RAFT_MSG_SNAPSHOT];
+    uint64_t reads = s.nodes[0].store.reads;
+    sim_tick(&s, 1);
+    int most = 0;
+    for (int i = 0; i < 100 && s.nodes[2].applied < 32; i++) {
+        for (raft_id id = 1; id <= 3; id++)
+            sim_process_ready(&s, id);
+        int q = queued_chunks(&s, 3);
+        if (q > most)
+            most = q;
+        sim_deliver_all(&s);
+    }
+    assert_string_equal(s.failure, "");
+    assert_int_equal(most, 2);
+    assert_int_equal(s.sent[3][RAFT_MSG_SNAPSHOT] - before, 13);
+    assert_int_equal(s.nodes[0].store.reads - reads, 13);
+    assert_int_equal(s.nodes[2].chunks_in, 13);
+    assert_true(s.sent[1][RAFT_MSG_SNAPSHOT_RESP] >= 6);
+    assert_int_equal(status(sim_node(&s, 3)).commit, 32);
+    assert_int_equal(s.nodes[2].applied, 32);
+    sim_check_logs(&s);
+    assert_string_equal(s.failure, "");
+    sim_close(&s);
+}
+
+/* Chunks lost in the middle of a transfer are sent again from what the
+ * follower acknowledged, not from the start. */
+static void lost_chunks_resent_from_ack(void **state)
+{
+    (void)state;
+    struct sim s;
+    lagging_setup(&s, true, 3, 40); /* 13 chunks, window 3 */
+    uint64_t before = s.sent[3][RAFT_MSG_SNAPSHOT];
+    sim_tick(&s, 1);
+    /* Let 6 chunks through, then lose the network once. */
+    for (int i = 0; i < 100 && s.nodes[2].chunks_in < 6; i++) {
+        for (raft_id id = 1; id <= 3; id++)
+            sim_process_ready(&s, id);
+        sim_deliver_all(&s);
+    }
+    assert_int_equal(s.nodes[2].chunks_in, 6);
+    for (raft_id id = 1; id <= 3; id++)
+        sim_process_ready(&s, id);
+    uint64_t sent_at_loss = s.sent[3][RAFT_MSG_SNAPSHOT] - before;
+    sim_drop_all(&s);
+    for (int i = 0; i < 30 && s.nodes[2].applied < 32; i++) {
+        sim_tick(&s, 1);
+        sim_settle(&s);
+    }
+    assert_string_equal(s.failure, "");
+    assert_int_equal(s.nodes[2].applied, 32);
+    /* Every chunk reached the application once; only the lost ones
+     * (those past the 6 held) were sent twice. */
+    assert_int_equal(s.nodes[2].chunks_in, 13);
+    assert_int_equal(s.sent[3][RAFT_MSG_SNAPSHOT] - before,
+                     13 + (sent_at_loss - 6));
+    sim_close(&s);
+}
+
+static struct raft_node *stream_follower(struct raft_memstore **ms)
+{
+    assert_int_equal(raft_memstore_create(ms), 0);
+    struct raft_conf_state cs;
+    memset(&cs, 0, sizeof(cs));
+    cs.n_voters = 3;
+    cs.voters[0] = 1;
+    cs.voters[1] = 2;
+    cs.voters[2] = 3;
+    assert_int_equal(raft_memstore_bootstrap(*ms, &cs), 0);
+    struct raft_config c;
+    memset(&c, 0, sizeof(c));
+    c.id = 2;
+    c.storage = raft_memstore_storage(*ms);
+    c.applied = 1;
+    c.stream_snapshots = true;
+    struct raft_node *n;
+    assert_int_equal(raft_node_create(&c, &n), 0);
+    return n;
+}
+
+/* The follower side of streaming, exactly: early chunks wait, in-order
+ * ones go to the application at once (copied), progress is acknowledged
+ * once per ready, and the installed snapshot carries no data. */
+static void stream_follower_hands_chunks(void **state)
+{
+    (void)state;
+    struct raft_memstore *ms;
+    struct raft_node *n = stream_follower(&ms);
+    struct raft_snapshot c;
+    memset(&c, 0, sizeof(c));
+    c.meta.index = 10;
+    c.meta.term = 2;
+    c.meta.conf.n_voters = 3;
+    c.meta.conf.voters[0] = 1;
+    c.meta.conf.voters[1] = 2;
+    c.meta.conf.voters[2] = 3;
+    c.total = 9;
+    struct raft_message m = tmsg(RAFT_MSG_SNAPSHOT, 1, 2, 2);
+    m.snapshot = &c;
+    c.offset = 3; /* early: waits, and says "nothing held" */
+    c.len = 3;
+    c.data = "def";
+    assert_int_equal(raft_node_step(n, &m), 0);
+    c.offset = 0;
+    c.data = "abc";
+    assert_int_equal(raft_node_step(n, &m), 0);
+    struct raft_ready rd;
+    assert_int_equal(raft_node_ready(n, &rd), 0);
+    assert_null(rd.snapshot);
+    assert_int_equal(rd.n_snapshot_chunks, 2);
+    assert_int_equal(rd.snapshot_chunks[0].offset, 0);
+    assert_int_equal(rd.snapshot_chunks[0].len, 3);
+    assert_memory_equal(rd.snapshot_chunks[0].data, "abc", 3);
+    assert_int_equal(rd.snapshot_chunks[1].offset, 3);
+    assert_memory_equal(rd.snapshot_chunks[1].data, "def", 3);
+    assert_int_equal(rd.snapshot_chunks[1].total, 9);
+    assert_int_equal(rd.snapshot_chunks[1].meta.index, 10);
+    assert_int_equal(rd.n_after, 1); /* one answer: the newest count */
+    assert_int_equal(rd.after[0].type, RAFT_MSG_SNAPSHOT_RESP);
+    assert_int_equal(rd.after[0].context, 6);
+    assert_int_equal(rd.after[0].index, 10);
+    assert_int_equal(rd.after[0].log_term, 2);
+    assert_int_equal(raft_node_advance(n, &rd), 0);
+    /* A duplicate is answered with what is held. */
+    assert_int_equal(raft_node_step(n, &m), 0);
+    assert_int_equal(raft_node_ready(n, &rd), 0);
+    assert_int_equal(rd.n_snapshot_chunks, 0);
+    assert_int_equal(rd.n_after, 1);
+    assert_int_equal(rd.after[0].context, 6);
+    assert_int_equal(raft_node_advance(n, &rd), 0);
+    c.offset = 6;
+    c.data = "ghi";
+    assert_int_equal(raft_node_step(n, &m), 0);
+    assert_int_equal(raft_node_ready(n, &rd), 0);
+    assert_int_equal(rd.n_snapshot_chunks, 1);
+    assert_memory_equal(rd.snapshot_chunks[0].data, "ghi", 3);
+    assert_non_null(rd.snapshot);
+    assert_int_equal(rd.snapshot->meta.index, 10);
+    assert_int_equal(rd.snapshot->total, 9);
+    assert_int_equal(rd.snapshot->len, 0);
+    assert_null(rd.snapshot->data);
+    assert_int_equal(rd.n_after, 1);
+    assert_int_equal(rd.after[0].type, RAFT_MSG_APPEND_RESP);
+    assert_int_equal(rd.after[0].index, 10);
+    struct raft_snapshot whole = *rd.snapshot;
+    whole.data = "abcdefghi";
+    whole.len = 9;
+    assert_int_equal(raft_memstore_apply_snapshot(ms, &whole), 0);
+    assert_int_equal(raft_node_advance(n, &rd), 0);
+    assert_int_equal(status(n).applied, 10);
+    raft_node_destroy(n);
+    raft_memstore_destroy(ms);
+}
+
+/* A follower that restarted mid-transfer holds nothing: its answer (0)
+ * makes the leader start over from the first chunk. */
+static void restarted_follower_restarts_transfer(void **state)
+{
+    (void)state;
+    struct sim s;
+    lagging_setup(&s, true, 2, 40);
+    uint64_t before = s.sent[3][RAFT_MSG_SNAPSHOT];
+    sim_tick(&s, 1);
+    for (int i = 0; i < 100 && s.nodes[2].chunks_in < 4; i++) {
+        for (raft_id id = 1; id <= 3; id++)
+            sim_process_ready(&s, id);
+        sim_deliver_all(&s);
+    }
+    assert_int_equal(s.nodes[2].chunks_in, 4);
+    sim_crash(&s, 3);
+    sim_restart(&s, 3);
+    for (int i = 0; i < 30 && s.nodes[2].applied < 32; i++) {
+        sim_tick(&s, 1);
+        sim_settle(&s);
+    }
+    assert_string_equal(s.failure, "");
+    assert_int_equal(s.nodes[2].applied, 32);
+    /* 4 before the restart, then all 13 again from offset 0. */
+    assert_int_equal(s.nodes[2].chunks_in, 17);
+    assert_true(s.sent[3][RAFT_MSG_SNAPSHOT] - before >= 17);
+    sim_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +520,10 @@ int main(void)
         cmocka_unit_test(new_leader_snapshot_replaces_partial),
         cmocka_unit_test(stale_snapshot_ignored),
         cmocka_unit_test(lost_snapshot_retried),
+        cmocka_unit_test(streamed_with_window),
+        cmocka_unit_test(lost_chunks_resent_from_ack),
+        cmocka_unit_test(stream_follower_hands_chunks),
+        cmocka_unit_test(restarted_follower_restarts_transfer),
     };
     return cmocka_run_group_tests_name("libraft/snapshot", tests, NULL, NULL);
 }
