@@ -279,6 +279,42 @@ struct mvcc_store;
 typedef int (*mvcc_apply_fn)(void *ctx, const struct mvcc_wbatch *batch,
                              bool sync);
 
+/* Deadlock detection for pessimistic lock waits (DESIGN "Pessimistic
+ * locks"). Before a lock request sleeps waiting for txn holder, the store
+ * calls detect(waiter, holder, key): 0 adds the edge waiter -> holder to
+ * the wait-for graph, MVCC_DEADLOCK means holder already waits (through
+ * the graph) for waiter, so the request fails with MVCC_DEADLOCK; any
+ * other code: the request waits undetected (its timeout bounds it). When
+ * it stops waiting, clean_up_wait_for(waiter, holder) removes that edge.
+ * Stores sharing one detector find deadlocks across stores; a cluster
+ * hosts one struct mvcc_detector in one place and reaches it from every
+ * store (an RPC behind these calls). key is borrowed for the call. */
+struct mvcc_deadlock_detector
+{
+    void *ctx; /* passed to each call */
+    int (*detect)(void *ctx, mvcc_ts waiter, mvcc_ts holder, const void *key,
+                  size_t key_len);
+    void (*clean_up_wait_for)(void *ctx, mvcc_ts waiter, mvcc_ts holder);
+};
+
+/* A wait-for graph (thread-safe). Edges are counted: the same edge added
+ * by two requests stays until both clean it up. */
+struct mvcc_detector;
+int mvcc_detector_create(struct mvcc_detector **out);
+void mvcc_detector_destroy(struct mvcc_detector *d);
+/* 0 (edge added) or MVCC_DEADLOCK (holder reaches waiter; not added). */
+int mvcc_detector_detect(struct mvcc_detector *d, mvcc_ts waiter,
+                         mvcc_ts holder);
+void mvcc_detector_clean_up_wait_for(struct mvcc_detector *d, mvcc_ts waiter,
+                                     mvcc_ts holder);
+/* Removes every edge from or to txn (it ended). */
+void mvcc_detector_clean_up(struct mvcc_detector *d, mvcc_ts txn);
+/* Distinct edges now (tests, metrics). */
+size_t mvcc_detector_edges(struct mvcc_detector *d);
+/* Fills iface with calls straight into d (stores in one process). */
+void mvcc_detector_iface(struct mvcc_detector *d,
+                         struct mvcc_deadlock_detector *iface);
+
 struct mvcc_store_opts
 {
     mvcc_apply_fn apply;  /* batch path; NULL = mvcc_engine_write */
@@ -288,6 +324,9 @@ struct mvcc_store_opts
     mvcc_log_fn log;      /* logger or NULL */
     void *log_ctx;        /* its context */
     int log_level;        /* enum mvcc_log_level: highest level logged */
+    /* Shared deadlock detector (copied; its ctx borrowed until
+     * mvcc_store_close), or NULL: the store keeps a graph of its own. */
+    const struct mvcc_deadlock_detector *detector;
 };
 
 /* Opens a store over an engine, which stays the caller's (borrowed until
@@ -533,7 +572,8 @@ int mvcc_gc(struct mvcc_store *s, mvcc_ts safe_point, uint64_t *removed);
 int mvcc_delete_range(struct mvcc_store *s, const void *start,
                       size_t start_len, const void *end, size_t end_len);
 
-/* How many pessimistic lock requests are waiting now (tests, metrics). */
+/* How many pessimistic lock requests are waiting now (tests, metrics):
+ * counted once their wait-for edge is registered, until they stop. */
 size_t mvcc_store_lock_waiters(struct mvcc_store *s);
 
 /* The highest timestamp any read has used (async commit and 1PC pick

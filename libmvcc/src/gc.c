@@ -137,6 +137,6 @@ int mvcc_delete_range(struct mvcc_store *s, const void *start,
     mvcc__buf_free(&lo);
     mvcc__buf_free(&hi);
     if (rc == 0)
-        mvcc__notify_release(s);
+        mvcc__wake_range(s, start ? start : "", start_len, end, end_len);
     return rc;
 }

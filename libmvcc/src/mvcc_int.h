@@ -53,10 +53,16 @@ void mvcc__engine_seterr(struct mvcc_engine *e, const char *fmt, ...)
 /* store.c: the store handle and helpers the commands share. */
 #include <pthread.h>
 
-struct mvcc__edge
+/* A pessimistic lock request waiting for a key's lock (pessimistic.c).
+ * Lives on the waiting thread's stack; queued under wait_mu. */
+struct mvcc__waiter
 {
-    mvcc_ts waiter; /* txn (start_ts) waiting */
-    mvcc_ts holder; /* txn it waits for */
+    struct mvcc__waiter *next; /* next in the store's arrival order */
+    struct mvcc__waiter *prev; /* previous */
+    uint8_t *key;              /* user key waited on (owned) */
+    size_t key_len;            /* its length */
+    pthread_cond_t cv;         /* signalled when woken */
+    bool woken;                /* a release of key picked this waiter */
 };
 
 /* A key an async-commit or 1PC prewrite is writing right now (TiKV's
@@ -79,12 +85,15 @@ struct mvcc_store
     struct mvcc__mlock *mlocks;   /* in-flight async/1PC keys (ts_guard) */
     size_t nmlocks;               /* how many */
     size_t mlocks_cap;            /* allocated */
-    pthread_mutex_t wait_mu;      /* lock waiting and the wait-for graph */
-    pthread_cond_t wait_cv;       /* broadcast when locks are released */
-    uint64_t release_gen;         /* bumped on every release */
-    struct mvcc__edge *edges;     /* wait-for graph edges */
-    size_t nedges;                /* edges in use */
-    size_t edges_cap;             /* edges allocated */
+    pthread_mutex_t wait_mu;      /* lock waiters; readers' in-flight wait */
+    pthread_cond_t wait_cv;       /* readers: broadcast as in-flight keys go */
+    uint64_t release_gen;         /* bumped as in-flight keys go */
+    struct mvcc__waiter *whead;   /* lock waiters in arrival order */
+    struct mvcc__waiter *wtail;   /* the last one */
+    size_t nqueued;               /* waiters queued (read without wait_mu) */
+    size_t nwaiting;              /* of them, past deadlock detection */
+    struct mvcc_deadlock_detector det; /* the detector in use */
+    struct mvcc_detector *own_det; /* the store's own, when none is shared */
 };
 
 /* Writes a command's batch through the store's apply hook or the engine. */
@@ -104,6 +113,14 @@ struct mvcc__latch
 int mvcc__latch_acquire(struct mvcc_store *s, struct mvcc__latch *l,
                         const struct mvcc_key *keys, size_t n);
 void mvcc__latch_release(struct mvcc_store *s, struct mvcc__latch *l);
+/* Wakes readers waiting for in-flight async/1PC keys (read.c). */
 void mvcc__notify_release(struct mvcc_store *s);
+/* After a command removed the locks of keys (latches released): wakes the
+ * first lock waiter of each, in arrival order (pessimistic.c). */
+void mvcc__wake_keys(struct mvcc_store *s, const struct mvcc_key *keys,
+                     size_t n);
+/* The same for every key in [start, end) (end NULL = unbounded). */
+void mvcc__wake_range(struct mvcc_store *s, const void *start, size_t sl,
+                      const void *end, size_t el);
 
 #endif /* MVCC_INT_H */

@@ -1,8 +1,9 @@
-/* pessimistic.c: AcquirePessimisticLock with lock waiting and deadlock
- * detection over a wait-for graph, and PessimisticRollback (DESIGN.md,
- * "Pessimistic locks"). A request that meets another txn's lock writes
- * nothing, drops its latches, and waits for any lock release (or its
- * deadline) before retrying from scratch.
+/* pessimistic.c: AcquirePessimisticLock with per-key lock wait queues and
+ * deadlock detection through a wait-for graph (the store's own or one
+ * shared by stores), and PessimisticRollback (DESIGN.md, "Pessimistic
+ * locks"). A request that meets another txn's lock writes nothing, queues
+ * on that key, and sleeps until a release of the key picks it (first come,
+ * first woken) or its deadline; then it retries from scratch.
  */
 #include <errno.h>
 #include <string.h>
@@ -10,50 +11,125 @@
 
 #include "txn.h"
 
-/* Whether holder (transitively) waits for waiter: adding waiter -> holder
- * would close a cycle. Caller holds wait_mu. */
-static bool reaches(struct mvcc_store *s, mvcc_ts from, mvcc_ts target,
-                    int depth)
+/* Lock wait queues. Every waiter of the store is on one list in arrival
+ * order; the first waiter of a key is the first one on the list with that
+ * key. Waiters are few, so a list beats a hash of queues. */
+
+static bool same_key(const struct mvcc__waiter *w, const void *k, size_t kl)
 {
-    if (from == target)
-        return true;
-    if (depth > 64)
-        return false; /* graphs are tiny; bound the walk */
-    for (size_t i = 0; i < s->nedges; i++)
-        if (s->edges[i].waiter == from &&
-            reaches(s, s->edges[i].holder, target, depth + 1))
-            return true;
-    return false;
+    return w->key_len == kl && (kl == 0 || memcmp(w->key, k, kl) == 0);
 }
 
-static int add_edge(struct mvcc_store *s, mvcc_ts waiter, mvcc_ts holder)
+static void unlink_waiter(struct mvcc_store *s, struct mvcc__waiter *w)
 {
-    if (s->nedges == s->edges_cap) {
-        size_t cap = s->edges_cap ? s->edges_cap * 2 : 16;
-        struct mvcc__edge *e = mvcc__realloc(s->edges, cap * sizeof *e);
-        if (e == NULL)
-            return -ENOMEM;
-        s->edges = e;
-        s->edges_cap = cap;
-    }
-    s->edges[s->nedges].waiter = waiter;
-    s->edges[s->nedges].holder = holder;
-    s->nedges++;
-    return 0;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        s->whead = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        s->wtail = w->prev;
+    w->next = w->prev = NULL;
+    __atomic_store_n(&s->nqueued, s->nqueued - 1, __ATOMIC_RELEASE);
 }
 
-static void del_edge(struct mvcc_store *s, mvcc_ts waiter, mvcc_ts holder)
+/* Wakes the first waiter of key that is not awake already. wait_mu held. */
+static void wake_first(struct mvcc_store *s, const void *k, size_t kl)
 {
-    for (size_t i = 0; i < s->nedges; i++)
-        if (s->edges[i].waiter == waiter && s->edges[i].holder == holder) {
-            s->edges[i] = s->edges[--s->nedges];
+    for (struct mvcc__waiter *w = s->whead; w; w = w->next)
+        if (!w->woken && same_key(w, k, kl)) {
+            w->woken = true;
+            pthread_cond_signal(&w->cv);
             return;
         }
 }
 
-/* One attempt under latches. *holder is set when MVCC_LOCKED. */
+/* Queues w on key (or re-arms it, keeping its place, when it is queued on
+ * key already). Called with the key's latch held, so a release of the
+ * key, which takes the latch too, comes after and finds w. */
+static int queue_waiter(struct mvcc_store *s, struct mvcc__waiter *w,
+                        bool *queued, const void *k, size_t kl)
+{
+    int rc = 0;
+    pthread_mutex_lock(&s->wait_mu);
+    if (*queued && same_key(w, k, kl)) {
+        w->woken = false;
+        goto out;
+    }
+    if (*queued) {
+        /* Woken for its old key, now stopped by another: pass the old
+         * key's wake-up on. */
+        unlink_waiter(s, w);
+        *queued = false;
+        if (w->woken)
+            wake_first(s, w->key, w->key_len);
+    }
+    uint8_t *kc = mvcc__memdup(k, kl);
+    if (kc == NULL) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    mvcc__free(w->key);
+    w->key = kc;
+    w->key_len = kl;
+    w->woken = false;
+    w->prev = s->wtail;
+    w->next = NULL;
+    if (s->wtail)
+        s->wtail->next = w;
+    else
+        s->whead = w;
+    s->wtail = w;
+    __atomic_store_n(&s->nqueued, s->nqueued + 1, __ATOMIC_RELEASE);
+    *queued = true;
+out:
+    pthread_mutex_unlock(&s->wait_mu);
+    return rc;
+}
+
+void mvcc__wake_keys(struct mvcc_store *s, const struct mvcc_key *keys,
+                     size_t n)
+{
+    /* Commands release locks all the time and waiters are rare: a waiter
+     * queues under the key's latch, which the releasing command took
+     * after it, so this read sees it. */
+    if (__atomic_load_n(&s->nqueued, __ATOMIC_ACQUIRE) == 0)
+        return;
+    pthread_mutex_lock(&s->wait_mu);
+    for (size_t i = 0; i < n; i++)
+        wake_first(s, keys[i].data, keys[i].len);
+    pthread_mutex_unlock(&s->wait_mu);
+}
+
+static int kcmp(const void *a, size_t al, const void *b, size_t bl)
+{
+    size_t n = al < bl ? al : bl;
+    int c = n ? memcmp(a, b, n) : 0;
+    return c ? c : al < bl ? -1 : al > bl;
+}
+
+void mvcc__wake_range(struct mvcc_store *s, const void *start, size_t sl,
+                      const void *end, size_t el)
+{
+    if (__atomic_load_n(&s->nqueued, __ATOMIC_ACQUIRE) == 0)
+        return;
+    pthread_mutex_lock(&s->wait_mu);
+    /* Every waiter in range: the range's keys are all gone. */
+    for (struct mvcc__waiter *w = s->whead; w; w = w->next)
+        if (!w->woken && kcmp(w->key, w->key_len, start, sl) >= 0 &&
+            (end == NULL || kcmp(w->key, w->key_len, end, el) < 0)) {
+            w->woken = true;
+            pthread_cond_signal(&w->cv);
+        }
+    pthread_mutex_unlock(&s->wait_mu);
+}
+
+/* One attempt under latches. *holder is set when MVCC_LOCKED; then, if w
+ * is given, w is queued on the locked key before the latches go. */
 static int attempt(struct mvcc_store *s, const struct mvcc_pessimistic_req *r,
-                   struct mvcc_result *res, mvcc_ts *holder)
+                   struct mvcc_result *res, mvcc_ts *holder,
+                   struct mvcc__waiter *wt, bool *queued)
 {
     struct mvcc__latch latch;
     struct mvcc__cmd c;
@@ -71,6 +147,8 @@ static int attempt(struct mvcc_store *s, const struct mvcc_pessimistic_req *r,
             if (l.start_ts != r->start_ts) {
                 *holder = l.start_ts;
                 rc = mvcc__res_add_lock(res, key, kl, &l);
+                if (rc == 0 && wt != NULL)
+                    rc = queue_waiter(s, wt, queued, key, kl);
                 rc = rc ? rc : MVCC_LOCKED;
                 break;
             }
@@ -162,43 +240,72 @@ int mvcc_acquire_pessimistic_lock(struct mvcc_store *s,
     if (s == NULL || r == NULL || (r->keys == NULL && r->n > 0) ||
         r->primary == NULL || r->for_update_ts < r->start_ts)
         return -EINVAL;
-    struct timespec deadline;
-    if (r->wait_timeout_ms > 0)
-        deadline_after(&deadline, r->wait_timeout_ms);
-    for (;;) {
-        pthread_mutex_lock(&s->wait_mu);
-        uint64_t gen = s->release_gen;
-        pthread_mutex_unlock(&s->wait_mu);
+    if (r->wait_timeout_ms <= 0) {
         mvcc_ts holder = 0;
-        int rc = attempt(s, r, res, &holder);
-        if (rc != MVCC_LOCKED || r->wait_timeout_ms <= 0)
-            return rc;
-        /* Wait for a release, unless waiting would close a cycle. */
-        pthread_mutex_lock(&s->wait_mu);
-        if (reaches(s, holder, r->start_ts, 0)) {
-            pthread_mutex_unlock(&s->wait_mu);
+        return attempt(s, r, res, &holder, NULL, NULL);
+    }
+    struct timespec deadline;
+    deadline_after(&deadline, r->wait_timeout_ms);
+    struct mvcc__waiter w;
+    memset(&w, 0, sizeof w);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w.cv, &ca);
+    pthread_condattr_destroy(&ca);
+    bool queued = false;
+    int rc;
+    for (;;) {
+        mvcc_ts holder = 0;
+        rc = attempt(s, r, res, &holder, &w, &queued);
+        if (rc != MVCC_LOCKED)
+            break;
+        /* Queued on the key: a release wakes us from here on. Wait,
+         * unless waiting would close a cycle. */
+        int drc = s->det.detect(s->det.ctx, r->start_ts, holder, w.key,
+                                w.key_len);
+        if (drc == MVCC_DEADLOCK) {
             mvcc__res_clear(res);
             res->conflict_start_ts = holder;
             mvcc__log(s, MVCC_LOG_INFO, "deadlock: %llu waits for %llu",
                       (unsigned long long)r->start_ts,
                       (unsigned long long)holder);
-            return MVCC_DEADLOCK;
+            rc = MVCC_DEADLOCK;
+            break;
         }
-        if ((rc = add_edge(s, r->start_ts, holder)) != 0) {
-            pthread_mutex_unlock(&s->wait_mu);
-            return rc;
-        }
+        if (drc != 0)
+            mvcc__log(s, MVCC_LOG_WARN,
+                      "deadlock detector: %s; waiting undetected",
+                      mvcc_strerror(drc));
+        pthread_mutex_lock(&s->wait_mu);
+        s->nwaiting++;
         int wrc = 0;
-        while (s->release_gen == gen && wrc == 0)
-            wrc = pthread_cond_timedwait(&s->wait_cv, &s->wait_mu, &deadline);
-        del_edge(s, r->start_ts, holder);
-        bool released = s->release_gen != gen;
+        while (!w.woken && wrc == 0)
+            wrc = pthread_cond_timedwait(&w.cv, &s->wait_mu, &deadline);
+        s->nwaiting--;
+        bool woken = w.woken;
         pthread_mutex_unlock(&s->wait_mu);
-        if (!released) {
-            return MVCC_LOCK_WAIT_TIMEOUT; /* res still holds the lock */
+        if (drc == 0)
+            s->det.clean_up_wait_for(s->det.ctx, r->start_ts, holder);
+        if (!woken) {
+            rc = MVCC_LOCK_WAIT_TIMEOUT; /* res still holds the lock */
+            break;
         }
         mvcc__res_clear(res);
     }
+    if (queued) {
+        /* Woken but failed (conflict, deadlock, error): the key may be
+         * free and this request does not take it, so its wake-up goes on
+         * to the next waiter. (Success took the key.) */
+        pthread_mutex_lock(&s->wait_mu);
+        unlink_waiter(s, &w);
+        if (w.woken && rc != 0)
+            wake_first(s, w.key, w.key_len);
+        pthread_mutex_unlock(&s->wait_mu);
+    }
+    mvcc__free(w.key);
+    pthread_cond_destroy(&w.cv);
+    return rc;
 }
 
 int mvcc_pessimistic_rollback(struct mvcc_store *s,
@@ -236,7 +343,7 @@ int mvcc_pessimistic_rollback(struct mvcc_store *s,
         rc = mvcc__cmd_write(&c);
     mvcc__latch_release(s, &latch);
     if (rc == 0)
-        mvcc__notify_release(s);
+        mvcc__wake_keys(s, keys, n);
 out_free:
     mvcc__buf_free(&k);
     mvcc__cmd_free(&c);
@@ -246,7 +353,7 @@ out_free:
 size_t mvcc_store_lock_waiters(struct mvcc_store *s)
 {
     pthread_mutex_lock(&s->wait_mu);
-    size_t n = s->nedges;
+    size_t n = s->nwaiting;
     pthread_mutex_unlock(&s->wait_mu);
     return n;
 }

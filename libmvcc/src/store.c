@@ -46,6 +46,15 @@ int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *o,
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->wait_cv, &ca);
     pthread_condattr_destroy(&ca);
+    if (s->opts.detector) {
+        s->det = *s->opts.detector;
+    } else if (mvcc_detector_create(&s->own_det) == 0) {
+        mvcc_detector_iface(s->own_det, &s->det);
+    } else {
+        s->eng = eng;
+        mvcc_store_close(s);
+        return -ENOMEM;
+    }
     s->eng = eng;
     *out = s;
     return 0;
@@ -61,7 +70,7 @@ void mvcc_store_close(struct mvcc_store *s)
     pthread_rwlock_destroy(&s->ts_guard);
     pthread_mutex_destroy(&s->wait_mu);
     pthread_cond_destroy(&s->wait_cv);
-    mvcc__free(s->edges);
+    mvcc_detector_destroy(s->own_det);
     for (size_t i = 0; i < s->nmlocks; i++)
         mvcc__free(s->mlocks[i].key);
     mvcc__free(s->mlocks);
@@ -164,6 +173,7 @@ void mvcc__latch_release(struct mvcc_store *s, struct mvcc__latch *l)
     l->n = 0;
 }
 
+/* The generation is what readers wait on; no pessimistic waiter does. */
 void mvcc__notify_release(struct mvcc_store *s)
 {
     pthread_mutex_lock(&s->wait_mu);

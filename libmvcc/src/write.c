@@ -276,8 +276,8 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
             res->commit_ts = min_commit;
         else if (req->use_async_commit)
             res->min_commit_ts = min_commit;
-        if (req->try_one_pc)
-            mvcc__notify_release(s); /* pessimistic locks may be gone */
+        if (req->try_one_pc) /* pessimistic locks may be gone */
+            mvcc__wake_keys(s, keys, req->n);
     }
 out:
     if (registered) {
@@ -342,7 +342,7 @@ int mvcc_commit(struct mvcc_store *s, const struct mvcc_key *keys, size_t n,
         rc = mvcc__cmd_write(&c);
     mvcc__latch_release(s, &latch);
     if (rc == 0)
-        mvcc__notify_release(s);
+        mvcc__wake_keys(s, keys, n);
 out_free:
     mvcc__cmd_free(&c);
     return rc;
@@ -391,7 +391,7 @@ int mvcc_batch_rollback(struct mvcc_store *s, const struct mvcc_key *keys,
         rc = mvcc__cmd_write(&c);
     mvcc__latch_release(s, &latch);
     if (rc == 0)
-        mvcc__notify_release(s);
+        mvcc__wake_keys(s, keys, n);
 out_free:
     mvcc__cmd_free(&c);
     return rc;
@@ -421,8 +421,10 @@ int mvcc_cleanup(struct mvcc_store *s, const void *key, size_t key_len,
             rc = mvcc__cmd_write(&c);
     }
     mvcc__latch_release(s, &latch);
-    if (rc == 0)
-        mvcc__notify_release(s);
+    if (rc == 0) {
+        struct mvcc_key wk = {key, key_len};
+        mvcc__wake_keys(s, &wk, 1);
+    }
 out_free:
     mvcc__cmd_free(&c);
     return rc;
@@ -459,8 +461,10 @@ int mvcc_check_txn_status(struct mvcc_store *s,
             res->status = MVCC_TXN_ROLLED_BACK;
             res->action = pess ? MVCC_ACT_TTL_EXPIRE_PESSIMISTIC_ROLLBACK
                                : MVCC_ACT_TTL_EXPIRE_ROLLBACK;
-            if (rc == 0)
-                mvcc__notify_release(s);
+            if (rc == 0) {
+                struct mvcc_key wk = {pk, pl};
+                mvcc__wake_keys(s, &wk, 1);
+            }
             goto out;
         }
         res->status = MVCC_TXN_LOCKED;
@@ -585,7 +589,7 @@ int mvcc_check_secondary_locks(struct mvcc_store *s,
 out:
     mvcc__latch_release(s, &latch);
     if (rc == 0 && res->status == MVCC_TXN_ROLLED_BACK)
-        mvcc__notify_release(s);
+        mvcc__wake_keys(s, keys, n);
 out_free:
     mvcc__cmd_free(&c);
     return rc;
@@ -764,9 +768,11 @@ int mvcc_resolve_lock(struct mvcc_store *s, mvcc_ts start_ts,
         }
         mvcc__latch_release(s, &latch);
         mvcc__cmd_free(&c);
+        if (rc == 0) {
+            struct mvcc_key wk = {k, kl};
+            mvcc__wake_keys(s, &wk, 1);
+        }
     }
     mvcc__buf_free(&x.keys);
-    if (rc == 0)
-        mvcc__notify_release(s);
     return rc;
 }
