@@ -201,7 +201,7 @@ static void batch_finish(struct pd_client *c, struct op *b, int rc,
     if (b->retry_ev)
         event_free(b->retry_ev);
     pthread_cond_destroy(&b->cond);
-    free(b);
+    pd__free(b);
     c->batch_in_flight = false;
     tso_pump(c);
 }
@@ -325,7 +325,7 @@ static void call_done(int rc, const void *resp, const char *errmsg, void *ud)
         finish(c, op, PD_EINTERNAL, "reply does not encode");
         return;
     }
-    op->resp_bytes = malloc(len + 1);
+    op->resp_bytes = pd__malloc(len + 1);
     if (!op->resp_bytes) {
         finish(c, op, -ENOMEM, "out of memory");
         return;
@@ -374,7 +374,7 @@ static void start_call(struct pd_client *c, struct op *op)
 /* Ops carry their client right after them (one allocation). */
 static struct op *op_new(struct pd_client *c)
 {
-    struct op *op = calloc(1, sizeof(*op) + sizeof(struct pd_client *));
+    struct op *op = pd__calloc(1, sizeof(*op) + sizeof(struct pd_client *));
     if (op) {
         *(struct pd_client **)(op + 1) = c;
         pthread_cond_init(&op->cond, NULL);
@@ -509,8 +509,8 @@ static void op_free(struct op *op)
     if (op->retry_ev)
         event_free(op->retry_ev);
     pthread_cond_destroy(&op->cond);
-    free(op->resp_bytes);
-    free(op);
+    pd__free(op->resp_bytes);
+    pd__free(op);
 }
 
 int pd_client_call(struct pd_client *c, uint32_t method,
@@ -648,9 +648,9 @@ static void cached_free(struct cached *e)
 {
     if (!e)
         return;
-    free(e->start);
-    free(e->end);
-    free(e);
+    pd__free(e->start);
+    pd__free(e->end);
+    pd__free(e);
 }
 
 /* Index of the last cached region starting at or before key, or -1. */
@@ -697,12 +697,12 @@ static void cache_remove_at(struct pd_client *c, size_t i)
 static void cache_insert(struct pd_client *c, const struct pd_region_info *ri)
 {
     const struct pd_region *r = &ri->region;
-    struct cached *e = calloc(1, sizeof(*e));
+    struct cached *e = pd__calloc(1, sizeof(*e));
     if (!e)
         return;
     e->info = *ri;
-    e->start = malloc(r->start_len + 1);
-    e->end = malloc(r->end_len + 1);
+    e->start = pd__malloc(r->start_len + 1);
+    e->end = pd__malloc(r->end_len + 1);
     if (!e->start || !e->end) {
         cached_free(e);
         return;
@@ -733,7 +733,7 @@ static void cache_insert(struct pd_client *c, const struct pd_region_info *ri)
     }
     if (c->n_cache == c->cache_cap) {
         size_t cap = c->cache_cap ? c->cache_cap * 2 : 64;
-        struct cached **g = realloc(c->cache, cap * sizeof(*g));
+        struct cached **g = pd__realloc(c->cache, cap * sizeof(*g));
         if (!g) {
             cached_free(e);
             return;
@@ -763,7 +763,7 @@ static int region_fetch(struct pd_client *c, const uint8_t *key, size_t len,
                             pd_GetRegionResponse_fields, &resp, sizeof(resp),
                             err, errlen);
     } else {
-        pb_bytes_array_t *k = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(len) + 1);
+        pb_bytes_array_t *k = pd__malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(len) + 1);
         if (!k)
             return -ENOMEM;
         k->size = (pb_size_t)len;
@@ -775,7 +775,7 @@ static int region_fetch(struct pd_client *c, const uint8_t *key, size_t len,
                             pd_GetRegionRequest_fields, &req,
                             pd_GetRegionResponse_fields, &resp, sizeof(resp),
                             err, errlen);
-        free(k);
+        pd__free(k);
     }
     if (rc != 0)
         return rc;
@@ -856,7 +856,7 @@ int pd_client_create(const struct pd_client_options *opts,
         snprintf(err, errlen, "1..%d endpoints needed", MAX_ENDPOINTS);
         return -EINVAL;
     }
-    struct pd_client *c = calloc(1, sizeof(*c));
+    struct pd_client *c = pd__calloc(1, sizeof(*c));
     if (!c) {
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
@@ -930,7 +930,7 @@ void pd_client_destroy(struct pd_client *c)
         rpc_client_destroy(c->eps[i].cli);
     for (size_t i = 0; i < c->n_cache; i++)
         cached_free(c->cache[i]);
-    free(c->cache);
+    pd__free(c->cache);
     if (c->wake_ev)
         event_free(c->wake_ev);
     if (c->base)
@@ -940,5 +940,5 @@ void pd_client_destroy(struct pd_client *c)
     if (c->wake_fds[1] >= 0)
         close(c->wake_fds[1]);
     pthread_mutex_destroy(&c->lock);
-    free(c);
+    pd__free(c);
 }
