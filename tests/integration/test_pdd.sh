@@ -132,6 +132,24 @@ case "$out" in *"region 10 desc admin-transfer-leader status running"*) ;;
 out=$("$PDCTL" --pd=$ALL region heartbeat 10 m "" 2 2 11 11@1 12@4 2>&1)
 t_expect_eq "step handed out" "$out" "ok step transfer-leader store 4 peer 0"
 
+out=$("$PDCTL" --pd=$ALL operator remove 10 2>&1)
+t_expect_eq "remove" "$out" "ok"
+out=$("$PDCTL" --pd=$ALL operator show 10 2>&1)
+t_expect_eq "removed" "$out" "pdctl: operator show: region 10 has no operator (-4008)"
+
+t_case "store states: delete (offline), back up, tombstone once empty"
+"$PDCTL" --pd=$ALL store put 6 127.0.0.1:20166 zone=z9 >/dev/null || t_fail "put store 6"
+t_expect_eq "delete" "$("$PDCTL" --pd=$ALL store delete 6 2>&1)" ok
+case "$("$PDCTL" --pd=$ALL store 6)" in "store 6 address 127.0.0.1:20166 state offline zone=z9 "*) ;;
+    *) t_fail "store 6 not offline: $("$PDCTL" --pd=$ALL store 6 2>&1)";; esac
+t_expect_eq "up again" "$("$PDCTL" --pd=$ALL store state 6 up 2>&1)" ok
+t_expect_eq "up -> tombstone" "$("$PDCTL" --pd=$ALL store state 6 tombstone 2>&1)" \
+    "pdctl: store state: transition not allowed from the current state: store 6: state 0 to 2 (-4013)"
+"$PDCTL" --pd=$ALL store delete 6 >/dev/null
+t_expect_eq "tombstone" "$("$PDCTL" --pd=$ALL store state 6 tombstone 2>&1)" ok
+t_expect_eq "heartbeat refused" "$("$PDCTL" --pd=$ALL store heartbeat 6 2>&1)" \
+    "pdctl: store heartbeat: store 6: store is a tombstone (-4009)"
+
 t_case "scheduling: a region short of replicas is given a new peer"
 # Region 2 has one voter (store 1); max-replicas is 3. Once stores report
 # and region 2 is heard from, a round adds a peer on the emptiest store.
@@ -201,7 +219,7 @@ check_increasing "$T_TMP/ts2" || t_fail "went back after the clock step"
 t_expect_grep "knob logged" "TEST ONLY: wall clock offset -3600000 ms" "$T_TMP/pd1.log"
 out=$("$PDCTL" --pd=$ALL region key zebra 2>&1)
 case "$out" in "region 10 "*) ;; *) t_fail "state lost across restarts: $out";; esac
-t_expect_eq "stores kept" "$("$PDCTL" --pd=$ALL store | wc -l)" 32
+t_expect_eq "stores kept" "$("$PDCTL" --pd=$ALL store | wc -l)" 33
 t_expect_eq "gc kept" "$("$PDCTL" --pd=$ALL gc 2>&1)" 150
 t_expect_eq "config kept" "$("$PDCTL" --pd=$ALL config show | grep leader-tolerance)" "leader-tolerance: 4"
 
