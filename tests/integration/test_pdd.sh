@@ -46,6 +46,20 @@ check_increasing() {
          { prev = $1 } END { exit bad }' "$1"
 }
 
+t_case "bad member lists are refused with the reason, exit 2"
+"$BIN/pdd" --data-dir="$T_TMP/bad" --listen=127.0.0.1:22109 \
+    --initial-members=foo 2>"$T_TMP/err"; rc=$?
+t_expect_eq "exit" "$rc" 2
+t_expect_grep "message" "initial-members: expected name=host:port, got 'foo'" "$T_TMP/err"
+"$BIN/pdd" --data-dir="$T_TMP/bad" --listen=127.0.0.1:22109 --name=zz \
+    --initial-members=a=127.0.0.1:22109 2>"$T_TMP/err"; rc=$?
+t_expect_eq "exit" "$rc" 2
+t_expect_grep "message" "name 'zz' is not in initial-members" "$T_TMP/err"
+out=$("$PDCTL" --pd=127.0.0.1:22109 --timeout=300 tso 2>&1); rc=$?
+t_expect_eq "pdctl exit" "$rc" 1
+t_expect_eq "pdctl message" "$out" \
+    "pdctl: cannot reach pd at 127.0.0.1:22109: gave up after retries: connect to 127.0.0.1:22109 failed: Connection refused"
+
 t_case "three members elect a leader"
 for i in 1 2 3; do start $i; done
 L=$(leader_index) || t_fail "no leader within 60 s"
