@@ -65,6 +65,8 @@ struct sql_expr_scope
     bool allow_aggregates; /* false: an aggregate call the subtree
                               callback did not take is 1111 "Invalid use
                               of group function" */
+    const char *db;        /* added: current database, named by 1305
+                              "FUNCTION db.name does not exist"; or NULL */
 };
 
 /* Compile e into arena a. *type gets the result's static type (for result
@@ -110,6 +112,7 @@ struct sql_eval_env
     /* A warning for SHOW WARNINGS (level "Warning" or "Note"). */
     void (*warn)(void *ctx, const char *level, uint16_t code,
                  const char *msg);
+    uint32_t flags;         /* SQL_EVAL_* (added: zero means a query) */
 };
 
 /* One evaluation: the environment, an arena for the bytes of results
@@ -166,5 +169,74 @@ int sql__agg_update(const struct sql_agg *g, struct sql_agg_state *st,
 /* The group's result (an empty group: COUNT 0, others NULL). */
 int sql__agg_final(const struct sql_agg *g, struct sql_agg_state *st,
                    struct sql_eval *ev, struct sql_datum *out);
+
+/* ---- additions: conversions with warnings (value.c), errors -------------- */
+
+/* MySQL error numbers the evaluator answers with. */
+#define SQL_ER_DIVISION_BY_ZERO 1365      /* 22012 */
+#define SQL_ER_TRUNCATED_WRONG_VALUE 1292 /* 22007 */
+#define SQL_ER_DATA_OUT_OF_RANGE 1690     /* 22003 */
+#define SQL_ER_WARN_DATA_OUT_OF_RANGE 1264 /* 22003 */
+#define SQL_ER_DATA_TOO_LONG 1406         /* 22001 */
+#define SQL_ER_WARN_DATA_TRUNCATED 1265   /* 01000 */
+#define SQL_ER_TRUNCATED_WRONG_VALUE_FOR_FIELD 1366 /* HY000 */
+#define SQL_ER_BAD_NULL_ERROR 1048        /* 23000 */
+#define SQL_ER_BAD_FIELD_ERROR 1054       /* 42S22 */
+#define SQL_ER_SP_DOES_NOT_EXIST 1305     /* 42000 */
+#define SQL_ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT 1582 /* 42000 */
+#define SQL_ER_INVALID_GROUP_FUNC_USE 1111 /* HY000 */
+#define SQL_ER_OPERAND_COLUMNS 1241       /* 21000 */
+#define SQL_ER_NOT_SUPPORTED_YET 1235     /* 42000 */
+#define SQL_ER_UNKNOWN_COLLATION 1273     /* HY000 */
+#define SQL_ER_WRONG_ARGUMENTS 1210       /* HY000 */
+#define SQL_ER_UNKNOWN_CHARACTER_SET 1115 /* 42000 */
+#define SQL_ER_TOO_BIG_PRECISION 1426     /* 42000 */
+#define SQL_ER_TOO_BIG_SCALE 1425         /* 42000 */
+#define SQL_ER_M_BIGGER_THAN_D 1427       /* 42000 */
+#define SQL_ER_WRONG_VALUE_FOR_TYPE 1411  /* HY000 */
+#define SQL_ER_ILLEGAL_PARAM_DATA_TYPE 3047
+
+/* A statement that writes rows (INSERT, UPDATE, DELETE) turns some
+ * warnings into errors in strict mode (division by zero). The session sets
+ * sql_eval_env.flags. */
+#define SQL_EVAL_DML (1u << 0)
+
+/* Queue a warning / note for SHOW WARNINGS (no-op without env->warn). */
+void sql__warn(struct sql_eval *ev, uint16_t code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void sql__note(struct sql_eval *ev, uint16_t code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Whether strict mode (either STRICT_* bit) is on. */
+bool sql__strict(const struct sql_eval *ev);
+
+/* Conversions of a non-NULL datum in an expression context, with MySQL's
+ * warnings (1292 "Truncated incorrect INTEGER value: '..'"). Integer
+ * results saturate; UINT above INT64_MAX reads as its bit pattern only
+ * through sql__to_uint. Each returns 0 or -ENOMEM. */
+int sql__to_int(struct sql_eval *ev, const struct sql_datum *d, int64_t *out);
+int sql__to_uint(struct sql_eval *ev, const struct sql_datum *d,
+                 uint64_t *out);
+int sql__to_double(struct sql_eval *ev, const struct sql_datum *d,
+                   double *out);
+int sql__to_dec(struct sql_eval *ev, const struct sql_datum *d,
+                struct sql_dec *out);
+/* Text of d (bytes in ev->arena or d's own). */
+int sql__to_str(struct sql_eval *ev, const struct sql_datum *d,
+                const char **p, size_t *n);
+/* A DATE/DATETIME/TIME (vt) from d; *ok false (with warning 1292
+ * "Incorrect datetime value: '..'") when d is not one: the caller answers
+ * NULL. */
+int sql__to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,
+                     struct sql_time *out, bool *ok);
+/* Convert d to class vt (CAST semantics, warnings); a NULL stays NULL and
+ * a temporal that does not parse becomes NULL. */
+int sql__datum_convert(struct sql_eval *ev, const struct sql_datum *d,
+                       int vt, uint16_t coll, struct sql_datum *out);
+/* sql__datum_cmp with warnings for strings read as numbers. */
+int sql__datum_cmp_ev(struct sql_eval *ev, const struct sql_datum *a,
+                      const struct sql_datum *b, uint16_t coll, int *out);
+/* The truth of a non-NULL datum (non-zero number). */
+int sql__datum_truth(struct sql_eval *ev, const struct sql_datum *d,
+                     bool *out);
 
 #endif /* SQL_EXPR_H */

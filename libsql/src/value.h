@@ -136,4 +136,49 @@ int sql__datum_text(const struct sql_datum *d, const struct sql_ftype *t,
 int sql__datum_to_value(const struct sql_datum *d, const struct sql_ftype *t,
                         struct sql_arena *a, struct sql_value *out);
 
+/* ---- collations (collation.c) -------------------------------------------- */
+
+/* Decode one UTF-8 character of s[0..n) (n > 0): its code point in *cp and
+ * the bytes it takes; a malformed byte decodes as itself, length 1. */
+size_t sql__utf8_decode(const char *s, size_t n, uint32_t *cp);
+/* Characters in s[0..n) under coll (bytes for SQL_COLL_BINARY). */
+size_t sql__str_charlen(uint16_t coll, const char *s, size_t n);
+/* Byte offset of the first k characters (n when fewer). */
+size_t sql__str_charpos(uint16_t coll, const char *s, size_t n, size_t k);
+/* True for the case-insensitive collations (general_ci, 0900_ai_ci). */
+bool sql__coll_is_ci(uint16_t coll);
+/* The sort weight of code point cp under a ci collation (its upper-case
+ * base letter); the code point itself under the others. */
+uint32_t sql__coll_weight(uint16_t coll, uint32_t cp);
+/* Compare strings under coll: binary is memcmp (no padding); the utf8mb4
+ * collations ignore trailing spaces (PAD SPACE) and compare weights.
+ * Returns <0, 0, >0. */
+int sql__coll_cmp(uint16_t coll, const char *a, size_t an, const char *b,
+                  size_t bn);
+/* A collation id for a name ("utf8mb4_bin", "binary", ...), or 0. */
+uint16_t sql__coll_by_name(const char *name);
+/* The name of a collation id ("utf8mb4_general_ci"). */
+const char *sql__coll_name(uint16_t coll);
+
+/* ---- value helpers (value.c) ---------------------------------------------- */
+
+/* Text of a double as MySQL prints it: the shortest digits that read back
+ * (FLOAT: 6 significant digits), exponent form below 1e-4 and from 1e15.
+ * buf holds 32 bytes; returns the length. */
+size_t sql__double_text(double v, bool is_float, char *buf);
+/* The longest numeric prefix of s[0..n) (after leading spaces): its length
+ * and the value as a double; *clean is true when nothing but trailing
+ * spaces follows it. */
+size_t sql__str_to_double(const char *s, size_t n, double *out, bool *clean);
+/* A datum holding NULL / an integer / ... (small constructors). */
+void sql__datum_null(struct sql_datum *d);
+void sql__datum_int(struct sql_datum *d, int64_t v);
+void sql__datum_uint(struct sql_datum *d, uint64_t v);
+void sql__datum_double(struct sql_datum *d, double v);
+void sql__datum_str(struct sql_datum *d, const char *p, size_t n,
+                    uint16_t coll);
+/* True for SQL_TYPE_* whose class is an integer / a string. */
+bool sql__type_is_int(uint8_t tp);
+bool sql__type_is_string(uint8_t tp);
+
 #endif /* SQL_VALUE_H */

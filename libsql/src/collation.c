@@ -1,0 +1,211 @@
+/* collation.c: the three collations libsql knows (utf8mb4_bin,
+ * utf8mb4_general_ci, binary): UTF-8 decoding, character counts, sort
+ * weights and comparison with PAD SPACE. DESIGN.md, "Values and types".
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "value.h"
+
+size_t sql__utf8_decode(const char *s, size_t n, uint32_t *cp)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned c = u[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    size_t len;
+    uint32_t v, min;
+    if ((c & 0xE0) == 0xC0) {
+        len = 2;
+        v = c & 0x1F;
+        min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+        len = 3;
+        v = c & 0x0F;
+        min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+        len = 4;
+        v = c & 0x07;
+        min = 0x10000;
+    } else {
+        *cp = c;
+        return 1;
+    }
+    if (len > n) {
+        *cp = c;
+        return 1;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if ((u[i] & 0xC0) != 0x80) {
+            *cp = c;
+            return 1;
+        }
+        v = (v << 6) | (u[i] & 0x3F);
+    }
+    if (v < min || v > 0x10FFFF) {
+        *cp = c;
+        return 1;
+    }
+    *cp = v;
+    return len;
+}
+
+size_t sql__str_charlen(uint16_t coll, const char *s, size_t n)
+{
+    if (coll == SQL_COLL_BINARY)
+        return n;
+    size_t count = 0, i = 0;
+    uint32_t cp;
+    while (i < n) {
+        i += sql__utf8_decode(s + i, n - i, &cp);
+        count++;
+    }
+    return count;
+}
+
+size_t sql__str_charpos(uint16_t coll, const char *s, size_t n, size_t k)
+{
+    if (coll == SQL_COLL_BINARY)
+        return k < n ? k : n;
+    size_t i = 0;
+    uint32_t cp;
+    while (i < n && k > 0) {
+        i += sql__utf8_decode(s + i, n - i, &cp);
+        k--;
+    }
+    return i;
+}
+
+bool sql__coll_is_ci(uint16_t coll)
+{
+    return coll == SQL_COLL_UTF8MB4_GENERAL_CI ||
+           coll == SQL_COLL_UTF8MB4_0900_AI_CI;
+}
+
+/* Latin-1 supplement under general_ci: accents fold to the base letter,
+ * as MySQL's plane-0 sort table does. */
+static const char latin1_base[64] = {
+    'A', 'A', 'A', 'A', 'A', 'A', 0,   'C', 'E', 'E', 'E', 'E', 'I',
+    'I', 'I', 'I', 0,   'N', 'O', 'O', 'O', 'O', 'O', 0,   'O', 'U',
+    'U', 'U', 'U', 'Y', 0,   'S', 'A', 'A', 'A', 'A', 'A', 'A', 0,
+    'C', 'E', 'E', 'E', 'E', 'I', 'I', 'I', 'I', 0,   'N', 'O', 'O',
+    'O', 'O', 'O', 0,   'O', 'U', 'U', 'U', 'U', 'Y', 0,   'Y'};
+
+uint32_t sql__coll_weight(uint16_t coll, uint32_t cp)
+{
+    if (!sql__coll_is_ci(coll))
+        return cp;
+    if (cp >= 'a' && cp <= 'z')
+        return cp - 32;
+    if (cp < 0x80)
+        return cp;
+    if (cp >= 0xC0 && cp <= 0xFF) {
+        char b = latin1_base[cp - 0xC0];
+        if (b != 0)
+            return (uint32_t)b;
+        if (cp == 0xE6 || cp == 0xF0 || cp == 0xFE)
+            return cp - 0x20; /* æ ð þ -> Æ Ð Þ */
+        return cp;
+    }
+    if (cp >= 0x100 && cp <= 0x17F && cp != 0x131 && cp != 0x138 &&
+        cp != 0x149 && cp != 0x17F) {
+        /* Latin Extended-A: case pairs; odd/even alternate by block. */
+        if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E))
+            return (cp & 1) ? cp : cp - 1;
+        return cp & ~1u;
+    }
+    if (cp >= 0x3B1 && cp <= 0x3C9 && cp != 0x3C2)
+        return cp - 0x20; /* Greek */
+    if (cp == 0x3C2)
+        return 0x3A3;
+    if (cp >= 0x430 && cp <= 0x44F)
+        return cp - 0x20; /* Cyrillic */
+    if (cp >= 0x450 && cp <= 0x45F)
+        return cp - 0x50;
+    if (cp > 0xFFFF)
+        return 0xFFFD; /* general_ci: all supplementary characters equal */
+    return cp;
+}
+
+static size_t trim_spaces(const char *s, size_t n)
+{
+    while (n > 0 && s[n - 1] == ' ')
+        n--;
+    return n;
+}
+
+int sql__coll_cmp(uint16_t coll, const char *a, size_t an, const char *b,
+                  size_t bn)
+{
+    if (coll == SQL_COLL_BINARY) {
+        size_t m = an < bn ? an : bn;
+        int c = m ? memcmp(a, b, m) : 0;
+        if (c != 0)
+            return c < 0 ? -1 : 1;
+        return an < bn ? -1 : an > bn ? 1 : 0;
+    }
+    an = trim_spaces(a, an);
+    bn = trim_spaces(b, bn);
+    size_t i = 0, j = 0;
+    while (i < an && j < bn) {
+        uint32_t ca, cb;
+        i += sql__utf8_decode(a + i, an - i, &ca);
+        j += sql__utf8_decode(b + j, bn - j, &cb);
+        uint32_t wa = sql__coll_weight(coll, ca);
+        uint32_t wb = sql__coll_weight(coll, cb);
+        if (wa != wb)
+            return wa < wb ? -1 : 1;
+    }
+    /* PAD SPACE: the shorter string is compared as if padded with
+     * spaces, so a remaining character below ' ' sorts first. */
+    while (i < an) {
+        uint32_t c;
+        i += sql__utf8_decode(a + i, an - i, &c);
+        uint32_t w = sql__coll_weight(coll, c);
+        if (w != ' ')
+            return w < ' ' ? -1 : 1;
+    }
+    while (j < bn) {
+        uint32_t c;
+        j += sql__utf8_decode(b + j, bn - j, &c);
+        uint32_t w = sql__coll_weight(coll, c);
+        if (w != ' ')
+            return w < ' ' ? 1 : -1;
+    }
+    return 0;
+}
+
+static const struct
+{
+    const char *name; /* collation name as MySQL spells it */
+    uint16_t id;      /* its id */
+} colls[] = {
+    {"utf8mb4_general_ci", SQL_COLL_UTF8MB4_GENERAL_CI},
+    {"utf8mb4_bin", SQL_COLL_UTF8MB4_BIN},
+    {"binary", SQL_COLL_BINARY},
+    {"utf8mb4_0900_ai_ci", SQL_COLL_UTF8MB4_0900_AI_CI},
+    {"utf8_general_ci", SQL_COLL_UTF8MB4_GENERAL_CI},
+    {"utf8mb3_general_ci", SQL_COLL_UTF8MB4_GENERAL_CI},
+    {"utf8_bin", SQL_COLL_UTF8MB4_BIN},
+    {"utf8mb3_bin", SQL_COLL_UTF8MB4_BIN},
+    {"utf8mb4_unicode_ci", SQL_COLL_UTF8MB4_GENERAL_CI},
+    {"utf8mb4_0900_bin", SQL_COLL_UTF8MB4_BIN},
+};
+
+uint16_t sql__coll_by_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof colls / sizeof colls[0]; i++)
+        if (strcasecmp(colls[i].name, name) == 0)
+            return colls[i].id;
+    return 0;
+}
+
+const char *sql__coll_name(uint16_t coll)
+{
+    for (size_t i = 0; i < sizeof colls / sizeof colls[0]; i++)
+        if (colls[i].id == coll)
+            return colls[i].name;
+    return "binary";
+}

@@ -1,0 +1,1766 @@
+/* expr.c: compiles parse-tree expressions (ast.h) into sql_expr trees and
+ * evaluates them row by row: literals, parameters, columns, variables,
+ * arithmetic with MySQL's integer/decimal/double rules and overflow
+ * errors, comparisons, three-valued logic, IS, LIKE, BETWEEN, IN, CASE.
+ * Functions live in func*.c. DESIGN.md, "Expressions".
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "datetime.h"
+#include "decimal.h"
+#include "expr_int.h"
+
+#define ST_42000 "42000"
+#define ST_22003 "22003"
+
+/* ---- static types ------------------------------------------------------- */
+
+void sql__ftype_of_vt(struct sql_ftype *t, int vt, uint16_t coll, int dec)
+{
+    memset(t, 0, sizeof *t);
+    t->coll = SQL_COLL_BINARY;
+    t->dec = -1;
+    switch (vt) {
+    case SQL_VT_NULL:
+        t->tp = SQL_TYPE_NULL;
+        t->flags = SQL_COLFLAG_BINARY;
+        break;
+    case SQL_VT_INT:
+        t->tp = SQL_TYPE_LONGLONG;
+        t->len = 21;
+        t->dec = 0;
+        t->flags = SQL_COLFLAG_BINARY | SQL_COLFLAG_NUM;
+        break;
+    case SQL_VT_UINT:
+        t->tp = SQL_TYPE_LONGLONG;
+        t->len = 20;
+        t->dec = 0;
+        t->flags = SQL_COLFLAG_BINARY | SQL_COLFLAG_NUM | SQL_COLFLAG_UNSIGNED;
+        break;
+    case SQL_VT_DOUBLE:
+        t->tp = SQL_TYPE_DOUBLE;
+        t->len = 22;
+        t->dec = (int8_t)(dec >= 0 && dec < 31 ? dec : -1);
+        t->flags = SQL_COLFLAG_BINARY | SQL_COLFLAG_NUM;
+        break;
+    case SQL_VT_DECIMAL:
+        t->tp = SQL_TYPE_NEWDECIMAL;
+        t->dec = (int8_t)(dec >= 0 ? dec : 0);
+        t->len = 67;
+        t->flags = SQL_COLFLAG_BINARY | SQL_COLFLAG_NUM;
+        break;
+    case SQL_VT_DATE:
+        t->tp = SQL_TYPE_DATE;
+        t->len = 10;
+        t->dec = 0;
+        t->flags = SQL_COLFLAG_BINARY;
+        break;
+    case SQL_VT_DATETIME:
+        t->tp = SQL_TYPE_DATETIME;
+        t->dec = (int8_t)(dec > 0 ? dec : 0);
+        t->len = (uint32_t)(19 + (dec > 0 ? dec + 1 : 0));
+        t->flags = SQL_COLFLAG_BINARY;
+        break;
+    case SQL_VT_TIME:
+        t->tp = SQL_TYPE_TIME;
+        t->dec = (int8_t)(dec > 0 ? dec : 0);
+        t->len = (uint32_t)(10 + (dec > 0 ? dec + 1 : 0));
+        t->flags = SQL_COLFLAG_BINARY;
+        break;
+    default: /* strings and unknown classes */
+        t->tp = SQL_TYPE_VAR_STRING;
+        t->coll = coll ? coll : SQL_COLL_UTF8MB4_GENERAL_CI;
+        t->len = 255;
+        t->dec = 31;
+        if (t->coll == SQL_COLL_BINARY)
+            t->flags = SQL_COLFLAG_BINARY;
+        break;
+    }
+}
+
+static bool vt_is_temporal(int vt)
+{
+    return vt == SQL_VT_DATE || vt == SQL_VT_DATETIME || vt == SQL_VT_TIME;
+}
+
+int sql__vt_merge(int a, int b)
+{
+    if (a == EX_VT_ANY || b == EX_VT_ANY)
+        return EX_VT_ANY;
+    if (a == SQL_VT_NULL)
+        return b;
+    if (b == SQL_VT_NULL || a == b)
+        return a;
+    if (a == SQL_VT_STRING || b == SQL_VT_STRING)
+        return SQL_VT_STRING;
+    if (vt_is_temporal(a) && vt_is_temporal(b))
+        return SQL_VT_DATETIME;
+    if (vt_is_temporal(a) || vt_is_temporal(b))
+        return SQL_VT_STRING;
+    if (a == SQL_VT_DOUBLE || b == SQL_VT_DOUBLE)
+        return SQL_VT_DOUBLE;
+    return SQL_VT_DECIMAL; /* int with decimal, or signed with unsigned */
+}
+
+void sql__merge_result(struct sql_expr *e, int from, int step, int extra)
+{
+    int vt = SQL_VT_NULL;
+    int dec = 0, fsp = 0;
+    uint16_t coll = 0;
+    uint8_t coerc = 6;
+    bool nullable = false, unfixed = false;
+    int limit = extra >= 0 ? extra : e->nargs;
+    for (int i = from;; i += step) {
+        if (i >= limit) {
+            if (extra < 0 || limit == -1)
+                break;
+            i = extra;
+            limit = -1; /* the extra branch, then stop */
+        }
+        const struct sql_expr *x = e->args[i];
+        vt = sql__vt_merge(vt, x->vt);
+        if (x->vt == SQL_VT_DOUBLE && (x->type.dec < 0 || x->type.dec >= 31))
+            unfixed = true;
+        if (x->type.dec > dec && x->type.dec < 31)
+            dec = x->type.dec;
+        if ((x->vt == SQL_VT_DATETIME || x->vt == SQL_VT_TIME) &&
+            x->type.dec > fsp)
+            fsp = x->type.dec;
+        if (x->vt == SQL_VT_STRING && (x->coerc < coerc || coll == 0)) {
+            coll = x->type.coll;
+            coerc = x->coerc;
+        } else if (x->vt == SQL_VT_STRING &&
+                   x->type.coll == SQL_COLL_BINARY)
+            coll = SQL_COLL_BINARY;
+        if (!(x->type.flags & SQL_COLFLAG_NOT_NULL))
+            nullable = true;
+        if (limit == -1)
+            break;
+    }
+    e->vt = (uint8_t)vt;
+    sql__ftype_of_vt(&e->type, vt, coll,
+                     vt == SQL_VT_DATETIME || vt == SQL_VT_TIME ? fsp
+                     : vt == SQL_VT_DOUBLE && unfixed          ? -1
+                                                               : dec);
+    if (vt == SQL_VT_STRING)
+        e->coll = e->type.coll;
+    if (!nullable)
+        e->type.flags |= SQL_COLFLAG_NOT_NULL;
+    e->coerc = coerc;
+}
+
+int sql__to_result(const struct sql_expr *e, struct sql_eval *ev,
+                   struct sql_datum *v)
+{
+    if (v->vt == SQL_VT_NULL || e->vt == EX_VT_ANY || v->vt == e->vt)
+        return 0;
+    return sql__datum_convert(ev, v, e->vt, e->type.coll, v);
+}
+
+uint16_t sql__coll_pick(const struct sql_expr *a, const struct sql_expr *b)
+{
+    if (a->vt != SQL_VT_STRING || b->vt != SQL_VT_STRING)
+        return 0;
+    if (a->type.coll == SQL_COLL_BINARY || b->type.coll == SQL_COLL_BINARY)
+        return SQL_COLL_BINARY;
+    if (b->coerc < a->coerc)
+        return b->type.coll;
+    return a->type.coll;
+}
+
+int sql__div_zero(struct sql_eval *ev, struct sql_datum *out)
+{
+    sql__datum_null(out);
+    uint32_t mode = ev->env ? ev->env->sql_mode : 0;
+    if (!(mode & SQL_MODE_ERROR_FOR_DIVISION_BY_ZERO))
+        return 0;
+    if (sql__strict(ev) && (ev->env->flags & SQL_EVAL_DML))
+        return sql__err(ev->err, SQL_ER_DIVISION_BY_ZERO, "22012",
+                        "Division by 0");
+    sql__warn(ev, SQL_ER_DIVISION_BY_ZERO, "Division by 0");
+    return 0;
+}
+
+int sql__ret_str(struct sql_eval *ev, struct sql_datum *out, const char *p,
+                 size_t n, uint16_t coll)
+{
+    char *c = sql__arena_alloc(ev->arena, n + 1);
+    if (c == NULL)
+        return -ENOMEM;
+    if (n)
+        memcpy(c, p, n);
+    c[n] = '\0';
+    sql__datum_str(out, c, n, coll);
+    return 0;
+}
+
+/* ---- compiler --------------------------------------------------------- */
+
+static struct sql_expr *node(struct sql_arena *a, int op, int nargs)
+{
+    struct sql_expr *e = sql__arena_zalloc(a, sizeof *e);
+    if (e == NULL)
+        return NULL;
+    e->op = (uint8_t)op;
+    e->is_const = true;
+    e->coerc = 5; /* numeric */
+    if (nargs > 0) {
+        e->args = sql__arena_zalloc(a, sizeof *e->args * (size_t)nargs);
+        if (e->args == NULL)
+            return NULL;
+    }
+    e->nargs = (uint16_t)nargs;
+    return e;
+}
+
+static int compile(struct sql_arena *a, const struct ast_expr *x,
+                   const struct sql_expr_scope *scope, struct sql_expr **out,
+                   struct sql_err *err);
+
+static int compile_args(struct sql_arena *a, struct sql_expr *e, int from,
+                        const struct ast_expr *list,
+                        const struct sql_expr_scope *scope,
+                        struct sql_err *err)
+{
+    int i = from;
+    for (const struct ast_expr *x = list; x; x = x->next, i++) {
+        int rc = compile(a, x, scope, &e->args[i], err);
+        if (rc != 0)
+            return rc;
+        if (!e->args[i]->is_const)
+            e->is_const = false;
+    }
+    return 0;
+}
+
+static int count_list(const struct ast_expr *x)
+{
+    int n = 0;
+    for (; x; x = x->next)
+        n++;
+    return n;
+}
+
+static void type_bool(struct sql_expr *e)
+{
+    e->vt = SQL_VT_INT;
+    sql__ftype_of_vt(&e->type, SQL_VT_INT, 0, 0);
+    e->type.len = 1;
+}
+
+static int lit_string(struct sql_arena *a, struct sql_expr *e,
+                      const char *s, size_t n, uint16_t coll)
+{
+    char *p = sql__arena_strndup(a, s ? s : "", n);
+    if (p == NULL)
+        return -ENOMEM;
+    sql__datum_str(&e->lit, p, n, coll);
+    e->vt = SQL_VT_STRING;
+    sql__ftype_of_vt(&e->type, SQL_VT_STRING, coll, 0);
+    e->type.len = (uint32_t)(coll == SQL_COLL_BINARY ? n : n * 4);
+    e->type.flags |= SQL_COLFLAG_NOT_NULL;
+    e->coll = coll;
+    e->coerc = 4; /* coercible */
+    return 0;
+}
+
+static int compile_literal(struct sql_arena *a, const struct ast_expr *x,
+                           struct sql_expr *e, struct sql_err *err)
+{
+    switch (x->kind) {
+    case AST_E_NULL:
+        e->vt = SQL_VT_NULL;
+        sql__ftype_of_vt(&e->type, SQL_VT_NULL, 0, 0);
+        e->coerc = 6;
+        return 0;
+    case AST_E_BOOL:
+        sql__datum_int(&e->lit, x->ival);
+        type_bool(e);
+        e->type.flags |= SQL_COLFLAG_NOT_NULL;
+        return 0;
+    case AST_E_INT:
+        if (x->is_unsigned) {
+            sql__datum_uint(&e->lit, x->uval);
+            e->vt = SQL_VT_UINT;
+        } else {
+            sql__datum_int(&e->lit, x->ival);
+            e->vt = SQL_VT_INT;
+        }
+        sql__ftype_of_vt(&e->type, e->vt, 0, 0);
+        e->type.len = (uint32_t)(x->str.n ? x->str.n : 1) +
+                      (x->ival < 0 && !x->is_unsigned);
+        e->type.flags |= SQL_COLFLAG_NOT_NULL;
+        return 0;
+    case AST_E_DECIMAL: {
+        e->lit.vt = SQL_VT_DECIMAL;
+        int rc = sql__dec_parse(x->str.s, x->str.n, &e->lit.v.dec, NULL);
+        if (rc == SQL_DEC_OVERFLOW) {
+            /* Beyond DECIMAL(65): MySQL reads it as a DOUBLE. */
+            double d;
+            bool clean;
+            sql__str_to_double(x->str.s, x->str.n, &d, &clean);
+            sql__datum_double(&e->lit, d);
+            e->vt = SQL_VT_DOUBLE;
+            sql__ftype_of_vt(&e->type, SQL_VT_DOUBLE, 0, -1);
+        } else {
+            e->vt = SQL_VT_DECIMAL;
+            sql__ftype_of_vt(&e->type, SQL_VT_DECIMAL, 0,
+                             e->lit.v.dec.scale);
+            e->type.len = (uint32_t)x->str.n + 1;
+        }
+        e->type.flags |= SQL_COLFLAG_NOT_NULL;
+        return 0;
+    }
+    case AST_E_FLOAT: {
+        double d;
+        bool clean;
+        sql__str_to_double(x->str.s, x->str.n, &d, &clean);
+        if (isinf(d) || fabs(d) > 1.7976931348623157e308)
+            return sql__err(err, 1367, ST_22003,
+                            "Illegal double '%.*s' value found during "
+                            "parsing",
+                            (int)x->str.n, x->str.s);
+        sql__datum_double(&e->lit, d);
+        e->vt = SQL_VT_DOUBLE;
+        sql__ftype_of_vt(&e->type, SQL_VT_DOUBLE, 0, -1);
+        e->type.flags |= SQL_COLFLAG_NOT_NULL;
+        return 0;
+    }
+    case AST_E_HEX:
+        /* x'..': a binary string that reads as an unsigned number in
+         * numeric context (handled where numbers are needed). */
+        e->iarg = 1;
+        return lit_string(a, e, x->str.s, x->str.n, SQL_COLL_BINARY);
+    case AST_E_BIT: {
+        uint64_t v = 0;
+        for (size_t i = 0; i < x->str.n; i++)
+            v = (v << 1) | (uint64_t)(x->str.s[i] == '1');
+        size_t nb = (x->str.n + 7) / 8;
+        char bytes[8];
+        if (nb > 8)
+            nb = 8;
+        if (nb == 0)
+            nb = 1;
+        for (size_t i = 0; i < nb; i++)
+            bytes[i] = (char)(v >> (8 * (nb - 1 - i)));
+        e->iarg = 1;
+        return lit_string(a, e, bytes, nb, SQL_COLL_BINARY);
+    }
+    case AST_E_STRING: {
+        if (x->name != NULL) { /* DATE '..', TIME '..', TIMESTAMP '..' */
+            int vt = strcasecmp(x->name, "DATE") == 0   ? SQL_VT_DATE
+                     : strcasecmp(x->name, "TIME") == 0 ? SQL_VT_TIME
+                                                        : SQL_VT_DATETIME;
+            int fsp = 0;
+            int rc = vt == SQL_VT_TIME
+                         ? sql__time_parse_time(x->str.s, x->str.n,
+                                                &e->lit.v.t, &fsp)
+                         : sql__time_parse_datetime(x->str.s, x->str.n,
+                                                    &e->lit.v.t, &fsp);
+            if (rc != 0 || (vt != SQL_VT_TIME &&
+                            !sql__date_valid(&e->lit.v.t)))
+                return sql__err(err, 1525, "HY000",
+                                "Incorrect %s value: '%.*s'",
+                                vt == SQL_VT_DATE   ? "DATE"
+                                : vt == SQL_VT_TIME ? "TIME"
+                                                    : "DATETIME",
+                                (int)x->str.n, x->str.s);
+            e->lit.vt = (uint8_t)vt;
+            if (vt == SQL_VT_DATE) {
+                e->lit.v.t.hour = e->lit.v.t.minute = e->lit.v.t.second = 0;
+                e->lit.v.t.micro = 0;
+                fsp = 0;
+            }
+            e->lit.fsp = (uint8_t)fsp;
+            e->vt = (uint8_t)vt;
+            sql__ftype_of_vt(&e->type, vt, 0, fsp);
+            e->type.flags |= SQL_COLFLAG_NOT_NULL;
+            return 0;
+        }
+        uint16_t coll = SQL_COLL_UTF8MB4_GENERAL_CI;
+        if (x->charset && strcasecmp(x->charset, "binary") == 0)
+            coll = SQL_COLL_BINARY;
+        return lit_string(a, e, x->str.s, x->str.n, coll);
+    }
+    default:
+        return SQL_EINTERNAL;
+    }
+}
+
+/* A hex/bit literal in numeric context: its bytes as a big-endian
+ * unsigned number. */
+static void hex_to_number(struct sql_expr *e)
+{
+    if (e->op != EX_LIT || e->iarg != 1 || e->lit.vt != SQL_VT_STRING)
+        return;
+    uint64_t v = 0;
+    for (size_t i = 0; i < e->lit.v.s.n; i++)
+        v = (v << 8) | (uint8_t)e->lit.v.s.p[i];
+    sql__datum_uint(&e->lit, v);
+    e->vt = SQL_VT_UINT;
+    sql__ftype_of_vt(&e->type, SQL_VT_UINT, 0, 0);
+    e->type.flags |= SQL_COLFLAG_NOT_NULL;
+}
+
+/* The static class of an arithmetic result. */
+static int arith_vt(int op, int a, int b)
+{
+    if (a == SQL_VT_NULL || b == SQL_VT_NULL)
+        return op == AST_OP_INTDIV ? SQL_VT_INT
+               : (a == SQL_VT_NULL ? b : a) == SQL_VT_NULL
+                   ? SQL_VT_DOUBLE
+                   : SQL_VT_NULL;
+    if (a == EX_VT_ANY || b == EX_VT_ANY)
+        return EX_VT_ANY;
+    if (a == SQL_VT_STRING)
+        a = SQL_VT_DOUBLE;
+    if (b == SQL_VT_STRING)
+        b = SQL_VT_DOUBLE;
+    if (vt_is_temporal(a))
+        a = SQL_VT_INT;
+    if (vt_is_temporal(b))
+        b = SQL_VT_INT;
+    if (op == AST_OP_INTDIV)
+        return (a == SQL_VT_UINT || b == SQL_VT_UINT) ? SQL_VT_UINT
+                                                      : SQL_VT_INT;
+    if (a == SQL_VT_DOUBLE || b == SQL_VT_DOUBLE)
+        return SQL_VT_DOUBLE;
+    if (op == AST_OP_DIV || a == SQL_VT_DECIMAL || b == SQL_VT_DECIMAL)
+        return SQL_VT_DECIMAL;
+    if (op == AST_OP_MOD)
+        return a == SQL_VT_UINT ? SQL_VT_UINT : SQL_VT_INT;
+    return (a == SQL_VT_UINT || b == SQL_VT_UINT) ? SQL_VT_UINT
+                                                  : SQL_VT_INT;
+}
+
+static int dec_of(const struct sql_expr *e)
+{
+    if (e->vt == SQL_VT_DOUBLE && (e->type.dec < 0 || e->type.dec >= 31))
+        return -1;
+    if (e->vt == SQL_VT_DECIMAL || e->vt == SQL_VT_DOUBLE)
+        return e->type.dec >= 0 && e->type.dec < 31 ? e->type.dec : 0;
+    if ((e->vt == SQL_VT_DATETIME || e->vt == SQL_VT_TIME) && e->type.dec > 0)
+        return e->type.dec;
+    return 0;
+}
+
+static const char *print_text(struct sql_arena *a, const struct ast_expr *x)
+{
+    const char *t = sql__ast_print_expr(a, x);
+    return t ? t : "";
+}
+
+static int nullable_of(const struct sql_expr *e)
+{
+    for (int i = 0; i < e->nargs; i++)
+        if (!(e->args[i]->type.flags & SQL_COLFLAG_NOT_NULL))
+            return 1;
+    return 0;
+}
+
+static int compile_func(struct sql_arena *a, const struct ast_expr *x,
+                        const struct sql_expr_scope *scope,
+                        struct sql_expr **out, struct sql_err *err);
+
+static int compile_unit(const char *unit);
+
+static int compile(struct sql_arena *a, const struct ast_expr *x,
+                   const struct sql_expr_scope *scope, struct sql_expr **out,
+                   struct sql_err *err)
+{
+    struct sql_expr *e = NULL;
+    int rc;
+    if (scope && scope->subtree && x->kind != AST_E_NULL) {
+        struct sql_colref ref;
+        rc = scope->subtree(scope->ctx, x, &ref, err);
+        if (rc == 0) {
+            if (!(e = node(a, EX_COL, 0)))
+                return -ENOMEM;
+            e->idx = ref.index;
+            e->type = ref.type;
+            e->vt = (uint8_t)sql__ftype_vt(&ref.type);
+            e->coll = ref.type.coll;
+            e->coerc = 2;
+            e->is_const = false;
+            *out = e;
+            return 0;
+        }
+        if (rc != SQL_ENOTFOUND)
+            return rc;
+    }
+    switch (x->kind) {
+    case AST_E_NULL:
+    case AST_E_BOOL:
+    case AST_E_INT:
+    case AST_E_DECIMAL:
+    case AST_E_FLOAT:
+    case AST_E_STRING:
+    case AST_E_HEX:
+    case AST_E_BIT:
+        if (!(e = node(a, EX_LIT, 0)))
+            return -ENOMEM;
+        if ((rc = compile_literal(a, x, e, err)) != 0)
+            return rc;
+        break;
+    case AST_E_PARAM:
+        if (!(e = node(a, EX_PARAM, 0)))
+            return -ENOMEM;
+        e->idx = (uint32_t)x->ival;
+        e->vt = EX_VT_ANY;
+        e->is_const = false;
+        sql__ftype_of_vt(&e->type, SQL_VT_STRING, 0, 0);
+        e->coerc = 4;
+        break;
+    case AST_E_COLUMN: {
+        struct sql_colref ref;
+        if (!(e = node(a, EX_COL, 0)))
+            return -ENOMEM;
+        rc = scope && scope->column ? scope->column(scope->ctx, x, &ref, err)
+                                    : SQL_ENOTFOUND;
+        if (rc == SQL_ENOTFOUND) {
+            const char *where = "field list";
+            if (x->table)
+                return sql__err(err, SQL_ER_BAD_FIELD_ERROR, "42S22",
+                                "Unknown column '%s.%s' in '%s'", x->table,
+                                x->name ? x->name : "*", where);
+            return sql__err(err, SQL_ER_BAD_FIELD_ERROR, "42S22",
+                            "Unknown column '%s' in '%s'",
+                            x->name ? x->name : "*", where);
+        }
+        if (rc != 0)
+            return rc;
+        e->idx = ref.index;
+        e->type = ref.type;
+        e->vt = (uint8_t)sql__ftype_vt(&ref.type);
+        e->coll = ref.type.coll;
+        e->coerc = 2; /* implicit */
+        e->is_const = false;
+        break;
+    }
+    case AST_E_USERVAR:
+        if (!(e = node(a, EX_USERVAR, 0)))
+            return -ENOMEM;
+        e->name = x->name;
+        e->vt = EX_VT_ANY;
+        e->is_const = false;
+        sql__ftype_of_vt(&e->type, SQL_VT_STRING, 0, 0);
+        e->coerc = 2;
+        break;
+    case AST_E_SYSVAR:
+        if (!(e = node(a, EX_SYSVAR, 0)))
+            return -ENOMEM;
+        e->name = x->name;
+        e->sub = x->scope;
+        e->vt = EX_VT_ANY;
+        e->is_const = false;
+        sql__ftype_of_vt(&e->type, SQL_VT_STRING, 0, 0);
+        e->coerc = 3;
+        break;
+    case AST_E_ASSIGN:
+        if (!(e = node(a, EX_ASSIGN, 1)))
+            return -ENOMEM;
+        if ((rc = compile(a, x->a, scope, &e->args[0], err)) != 0)
+            return rc;
+        e->name = x->name;
+        e->vt = e->args[0]->vt;
+        e->type = e->args[0]->type;
+        e->is_const = false;
+        break;
+    case AST_E_UNARY: {
+        int op = x->op == AST_OP_NEG      ? EX_NEG
+                 : x->op == AST_OP_BITNOT ? EX_BITNOT
+                 : x->op == AST_OP_NOT    ? EX_NOT
+                                          : EX_COLLATE;
+        if (!(e = node(a, op, 1)))
+            return -ENOMEM;
+        if ((rc = compile(a, x->a, scope, &e->args[0], err)) != 0)
+            return rc;
+        struct sql_expr *c = e->args[0];
+        e->is_const = c->is_const;
+        if (op == EX_NEG) {
+            hex_to_number(c);
+            int vt = c->vt;
+            if (vt == SQL_VT_STRING)
+                vt = SQL_VT_DOUBLE;
+            else if (vt == SQL_VT_UINT)
+                vt = SQL_VT_INT;
+            else if (vt_is_temporal(vt))
+                vt = c->type.dec > 0 ? SQL_VT_DECIMAL : SQL_VT_INT;
+            e->vt = (uint8_t)vt;
+            sql__ftype_of_vt(&e->type, vt, 0, dec_of(c));
+            /* MySQL writes a negation as -(operand). */
+            const char *in = print_text(a, x->a);
+            size_t n = strlen(in) + 4;
+            char *t = sql__arena_alloc(a, n);
+            if (t == NULL)
+                return -ENOMEM;
+            snprintf(t, n, "-(%s)", in);
+            e->text = t;
+        } else if (op == EX_BITNOT) {
+            hex_to_number(c);
+            e->vt = SQL_VT_UINT;
+            sql__ftype_of_vt(&e->type, SQL_VT_UINT, 0, 0);
+        } else if (op == EX_NOT) {
+            type_bool(e);
+        } else { /* BINARY x: the value as a binary string */
+            e->sub = SQL_COLL_BINARY;
+            e->coll = SQL_COLL_BINARY;
+            e->coerc = 0;
+            e->vt = c->vt == SQL_VT_NULL ? SQL_VT_NULL : SQL_VT_STRING;
+            sql__ftype_of_vt(&e->type, e->vt, SQL_COLL_BINARY, 0);
+        }
+        if (!nullable_of(e))
+            e->type.flags |= SQL_COLFLAG_NOT_NULL;
+        break;
+    }
+    case AST_E_BINARY: {
+        int op = x->op;
+        if (op == AST_OP_EQ || op == AST_OP_NULLEQ || op == AST_OP_NE ||
+            op == AST_OP_LT || op == AST_OP_LE || op == AST_OP_GT ||
+            op == AST_OP_GE) {
+            if (!(e = node(a, EX_CMP, 2)))
+                return -ENOMEM;
+            e->sub = op;
+            if ((rc = compile(a, x->a, scope, &e->args[0], err)) != 0 ||
+                (rc = compile(a, x->b, scope, &e->args[1], err)) != 0)
+                return rc;
+            e->coll = sql__coll_pick(e->args[0], e->args[1]);
+            type_bool(e);
+            if (op == AST_OP_NULLEQ || !nullable_of(e))
+                e->type.flags |= SQL_COLFLAG_NOT_NULL;
+        } else if ((op == AST_OP_ADD || op == AST_OP_SUB) &&
+                   (x->b->kind == AST_E_INTERVAL ||
+                    x->a->kind == AST_E_INTERVAL)) {
+            /* d + INTERVAL n unit, INTERVAL n unit + d, d - INTERVAL .. */
+            const struct ast_expr *d = x->b->kind == AST_E_INTERVAL ? x->a
+                                                                    : x->b;
+            const struct ast_expr *iv = d == x->a ? x->b : x->a;
+            if (op == AST_OP_SUB && iv == x->a)
+                return sql__err(err, 1064, ST_42000,
+                                "You have an error in your SQL syntax");
+            if (!(e = node(a, EX_DATE_ARITH, 2)))
+                return -ENOMEM;
+            if ((rc = compile(a, d, scope, &e->args[0], err)) != 0 ||
+                (rc = compile(a, iv->a, scope, &e->args[1], err)) != 0)
+                return rc;
+            e->neg = op == AST_OP_SUB;
+            e->sub = compile_unit(iv->name);
+            if (e->sub < 0)
+                return sql__err(err, 1064, ST_42000,
+                                "You have an error in your SQL syntax");
+            if (!(e->fn = sql__func_find("DATE_ADD")))
+                return SQL_EINTERNAL;
+            if ((rc = e->fn->check(e, a, err)) != 0)
+                return rc;
+        } else if (op == AST_OP_BITOR || op == AST_OP_BITAND ||
+                   op == AST_OP_BITXOR || op == AST_OP_SHL ||
+                   op == AST_OP_SHR) {
+            if (!(e = node(a, EX_BIT, 2)))
+                return -ENOMEM;
+            e->sub = op;
+            if ((rc = compile(a, x->a, scope, &e->args[0], err)) != 0 ||
+                (rc = compile(a, x->b, scope, &e->args[1], err)) != 0)
+                return rc;
+            hex_to_number(e->args[0]);
+            hex_to_number(e->args[1]);
+            e->vt = SQL_VT_UINT;
+            sql__ftype_of_vt(&e->type, SQL_VT_UINT, 0, 0);
+        } else if (op == AST_OP_ADD || op == AST_OP_SUB ||
+                   op == AST_OP_MUL || op == AST_OP_DIV ||
+                   op == AST_OP_INTDIV || op == AST_OP_MOD) {
+            if (!(e = node(a, EX_ARITH, 2)))
+                return -ENOMEM;
+            e->sub = op;
+            if ((rc = compile(a, x->a, scope, &e->args[0], err)) != 0 ||
+                (rc = compile(a, x->b, scope, &e->args[1], err)) != 0)
+                return rc;
+            hex_to_number(e->args[0]);
+            hex_to_number(e->args[1]);
+            int vt = arith_vt(op, e->args[0]->vt, e->args[1]->vt);
+            int d1 = dec_of(e->args[0]), d2 = dec_of(e->args[1]);
+            bool unfixed = d1 < 0 || d2 < 0;
+            d1 = d1 < 0 ? 0 : d1;
+            d2 = d2 < 0 ? 0 : d2;
+            int dec = op == AST_OP_MUL   ? d1 + d2
+                      : op == AST_OP_DIV ? d1 + 4
+                                         : (d1 > d2 ? d1 : d2);
+            if (dec > SQL_DEC_MAX_SCALE)
+                dec = SQL_DEC_MAX_SCALE;
+            e->vt = (uint8_t)vt;
+            sql__ftype_of_vt(&e->type, vt == EX_VT_ANY ? SQL_VT_DOUBLE : vt,
+                             0, vt == SQL_VT_DOUBLE && (unfixed ||
+                                                        (d1 == 0 && d2 == 0))
+                                    ? -1
+                                    : dec);
+            if (vt == SQL_VT_DOUBLE && (e->args[0]->type.dec == 31 ||
+                                        e->args[0]->type.dec < 0 ||
+                                        e->args[1]->type.dec == 31 ||
+                                        e->args[1]->type.dec < 0))
+                e->type.dec = -1;
+            e->text = print_text(a, x);
+            if (!nullable_of(e) && op != AST_OP_DIV && op != AST_OP_MOD &&
+                op != AST_OP_INTDIV)
+                e->type.flags |= SQL_COLFLAG_NOT_NULL;
+        } else {
+            return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
+                            "This version of sqld doesn't yet support "
+                            "'this operator'");
+        }
+        for (int i = 0; i < e->nargs; i++)
+            if (!e->args[i]->is_const)
+                e->is_const = false;
+        break;
+    }
+    case AST_E_LOGIC: {
+        int n = count_list(x->args);
+        int op = x->op == AST_OP_AND ? EX_AND
+                 : x->op == AST_OP_OR ? EX_OR
+                                      : EX_XOR;
+        if (!(e = node(a, op, n)))
+            return -ENOMEM;
+        if ((rc = compile_args(a, e, 0, x->args, scope, err)) != 0)
+            return rc;
+        type_bool(e);
+        if (!nullable_of(e))
+            e->type.flags |= SQL_COLFLAG_NOT_NULL;
+        break;
+    }
+    case AST_E_IS:
+        if (!(e = node(a, EX_IS, 1)))
+            return -ENOMEM;
+        if ((rc = compile(a, x->a, scope, &e->args[0], err)) != 0)
+            return rc;
+        e->sub = x->op;
+        e->neg = x->neg;
+        e->is_const = e->args[0]->is_const;
+        type_bool(e);
+        e->type.flags |= SQL_COLFLAG_NOT_NULL;
+        break;
+    case AST_E_LIKE: {
+        if (!(e = node(a, EX_LIKE, x->c ? 3 : 2)))
+            return -ENOMEM;
+        if ((rc = compile(a, x->a, scope, &e->args[0], err)) != 0 ||
+            (rc = compile(a, x->b, scope, &e->args[1], err)) != 0 ||
+            (x->c && (rc = compile(a, x->c, scope, &e->args[2], err)) != 0))
+            return rc;
+        e->neg = x->neg;
+        e->coll = sql__coll_pick(e->args[0], e->args[1]);
+        if (e->coll == 0)
+            e->coll = e->args[0]->vt == SQL_VT_STRING ? e->args[0]->type.coll
+                      : e->args[1]->vt == SQL_VT_STRING
+                          ? e->args[1]->type.coll
+                          : SQL_COLL_UTF8MB4_GENERAL_CI;
+        for (int i = 0; i < e->nargs; i++)
+            if (!e->args[i]->is_const)
+                e->is_const = false;
+        type_bool(e);
+        break;
+    }
+    case AST_E_BETWEEN:
+        if (!(e = node(a, EX_BETWEEN, 3)))
+            return -ENOMEM;
+        if ((rc = compile(a, x->a, scope, &e->args[0], err)) != 0 ||
+            (rc = compile(a, x->b, scope, &e->args[1], err)) != 0 ||
+            (rc = compile(a, x->c, scope, &e->args[2], err)) != 0)
+            return rc;
+        e->neg = x->neg;
+        e->coll = sql__coll_pick(e->args[0], e->args[1]);
+        for (int i = 0; i < 3; i++)
+            if (!e->args[i]->is_const)
+                e->is_const = false;
+        type_bool(e);
+        break;
+    case AST_E_IN: {
+        if (x->sub != NULL)
+            return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
+                            "This version of sqld doesn't yet support "
+                            "'subqueries'");
+        int n = count_list(x->args);
+        if (!(e = node(a, EX_IN, n + 1)))
+            return -ENOMEM;
+        if ((rc = compile(a, x->a, scope, &e->args[0], err)) != 0)
+            return rc;
+        e->is_const = e->args[0]->is_const;
+        if ((rc = compile_args(a, e, 1, x->args, scope, err)) != 0)
+            return rc;
+        e->neg = x->neg;
+        e->coll = n > 0 ? sql__coll_pick(e->args[0], e->args[1]) : 0;
+        type_bool(e);
+        break;
+    }
+    case AST_E_CASE: {
+        int nw = 0;
+        for (const struct ast_when *w = x->whens; w; w = w->next)
+            nw++;
+        int n = (x->a ? 1 : 0) + 2 * nw + (x->c ? 1 : 0);
+        if (!(e = node(a, EX_CASE, n)))
+            return -ENOMEM;
+        int i = 0;
+        if (x->a) {
+            if ((rc = compile(a, x->a, scope, &e->args[i++], err)) != 0)
+                return rc;
+            e->has_operand = true;
+        }
+        for (const struct ast_when *w = x->whens; w; w = w->next) {
+            if ((rc = compile(a, w->cond, scope, &e->args[i++], err)) != 0 ||
+                (rc = compile(a, w->then, scope, &e->args[i++], err)) != 0)
+                return rc;
+        }
+        if (x->c) {
+            if ((rc = compile(a, x->c, scope, &e->args[i++], err)) != 0)
+                return rc;
+            e->has_else = true;
+        }
+        for (int k = 0; k < n; k++)
+            if (!e->args[k]->is_const)
+                e->is_const = false;
+        int first = e->has_operand ? 2 : 1;
+        sql__merge_result(e, first, 2, e->has_else ? n - 1 : -1);
+        if (!e->has_else)
+            e->type.flags &= (uint16_t)~SQL_COLFLAG_NOT_NULL;
+        if (e->has_operand) {
+            /* The operand is compared with each WHEN value. */
+            e->iarg = sql__coll_pick(e->args[0], e->args[1]);
+        }
+        break;
+    }
+    case AST_E_FUNC:
+        return compile_func(a, x, scope, out, err);
+    case AST_E_COLLATE: {
+        uint16_t coll = sql__coll_by_name(x->name ? x->name : "");
+        if (coll == 0)
+            return sql__err(err, SQL_ER_UNKNOWN_COLLATION, "HY000",
+                            "Unknown collation: '%s'",
+                            x->name ? x->name : "");
+        if (!(e = node(a, EX_COLLATE, 1)))
+            return -ENOMEM;
+        if ((rc = compile(a, x->a, scope, &e->args[0], err)) != 0)
+            return rc;
+        e->is_const = e->args[0]->is_const;
+        e->sub = coll;
+        e->coll = coll;
+        e->coerc = 0;
+        e->vt = SQL_VT_STRING;
+        sql__ftype_of_vt(&e->type, SQL_VT_STRING, coll, 0);
+        break;
+    }
+    case AST_E_ROW:
+        return sql__err(err, SQL_ER_OPERAND_COLUMNS, "21000",
+                        "Operand should contain 1 column(s)");
+    case AST_E_STAR:
+        return sql__err(err, 1064, ST_42000,
+                        "You have an error in your SQL syntax; check the "
+                        "manual that corresponds to your MySQL server "
+                        "version for the right syntax to use near '*'");
+    case AST_E_DEFAULT:
+        return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
+                        "This version of sqld doesn't yet support "
+                        "'DEFAULT in this context'");
+    case AST_E_INTERVAL:
+        return sql__err(err, 1064, ST_42000,
+                        "You have an error in your SQL syntax; check the "
+                        "manual that corresponds to your MySQL server "
+                        "version for the right syntax to use near "
+                        "'INTERVAL'");
+    default: /* subqueries, EXISTS, REGEXP, ANY/ALL */
+        return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
+                        "This version of sqld doesn't yet support '%s'",
+                        x->kind == AST_E_REGEXP ? "REGEXP" : "subqueries");
+    }
+    *out = e;
+    return 0;
+}
+
+/* The unit words of INTERVAL, EXTRACT, TIMESTAMPDIFF (func_date.c
+ * numbers them in this order). */
+static const char *const units[] = {
+    "MICROSECOND", "SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "MONTH",
+    "QUARTER", "YEAR", "SECOND_MICROSECOND", "MINUTE_MICROSECOND",
+    "MINUTE_SECOND", "HOUR_MICROSECOND", "HOUR_SECOND", "HOUR_MINUTE",
+    "DAY_MICROSECOND", "DAY_SECOND", "DAY_MINUTE", "DAY_HOUR",
+    "YEAR_MONTH", NULL};
+
+static int compile_unit(const char *unit)
+{
+    if (unit == NULL)
+        return -1;
+    for (int i = 0; units[i]; i++)
+        if (strcasecmp(units[i], unit) == 0)
+            return i;
+    if (strcasecmp(unit, "SQL_TSI_DAY") == 0)
+        return 4;
+    return -1;
+}
+
+static int compile_func(struct sql_arena *a, const struct ast_expr *x,
+                        const struct sql_expr_scope *scope,
+                        struct sql_expr **out, struct sql_err *err)
+{
+    const char *name = x->name ? x->name : "";
+    int rc;
+    if (sql__agg_is_aggregate(name))
+        return sql__err(err, SQL_ER_INVALID_GROUP_FUNC_USE, "HY000",
+                        "Invalid use of group function");
+    const struct sql__func *fn = sql__func_find(name);
+    if (fn == NULL) {
+        if (scope && scope->db)
+            return sql__err(err, SQL_ER_SP_DOES_NOT_EXIST, ST_42000,
+                            "FUNCTION %s.%s does not exist", scope->db,
+                            name);
+        return sql__err(err, SQL_ER_SP_DOES_NOT_EXIST, ST_42000,
+                        "FUNCTION %s does not exist", name);
+    }
+    int n = count_list(x->args) + (x->a ? 1 : 0);
+    /* INTERVAL arguments become (value, unit) */
+    for (const struct ast_expr *y = x->args; y; y = y->next)
+        if (y->kind == AST_E_INTERVAL && strcasecmp(fn->name, "DATE_ADD") &&
+            strcasecmp(fn->name, "DATE_SUB"))
+            return sql__err(err, 1064, ST_42000,
+                            "You have an error in your SQL syntax; check "
+                            "the manual that corresponds to your MySQL "
+                            "server version for the right syntax to use "
+                            "near 'INTERVAL'");
+    if (n < fn->min || (fn->max >= 0 && n > fn->max))
+        return sql__err(err, SQL_ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT, ST_42000,
+                        "Incorrect parameter count in the call to native "
+                        "function '%s'",
+                        name);
+    struct sql_expr *e = node(a, EX_FUNC, n);
+    if (e == NULL)
+        return -ENOMEM;
+    e->fn = fn;
+    e->name = fn->name;
+    int i = 0;
+    if (x->a) {
+        if ((rc = compile(a, x->a, scope, &e->args[i++], err)) != 0)
+            return rc;
+    }
+    for (const struct ast_expr *y = x->args; y; y = y->next, i++) {
+        if (y->kind == AST_E_INTERVAL) {
+            if ((rc = compile(a, y->a, scope, &e->args[i], err)) != 0)
+                return rc;
+            e->sub = compile_unit(y->name);
+            if (e->sub < 0)
+                return sql__err(err, 1064, ST_42000,
+                                "You have an error in your SQL syntax");
+            e->iarg = 1; /* an INTERVAL was written */
+        } else if ((rc = compile(a, y, scope, &e->args[i], err)) != 0) {
+            return rc;
+        }
+    }
+    for (int k = 0; k < n; k++)
+        if (!e->args[k]->is_const)
+            e->is_const = false;
+    if (fn->volatile_)
+        e->is_const = false;
+    if (x->unit) { /* EXTRACT/TIMESTAMPDIFF unit, TRIM side, CONVERT USING */
+        int u = compile_unit(x->unit);
+        e->name = fn->name;
+        e->text = x->unit;
+        if (u >= 0 && !e->iarg)
+            e->sub = u;
+    }
+    if (x->type) {
+        struct ast_type *t = x->type;
+        e->text = t->name;
+        e->cast.len = t->len >= 0 ? (uint32_t)t->len : 0;
+        e->cast.dec = (int8_t)(t->scale >= 0 && t->scale < 128 ? t->scale
+                                                               : -1);
+        e->cast.flags = t->is_unsigned ? SQL_COLFLAG_UNSIGNED : 0;
+        e->iarg = t->len; /* -1 when absent */
+        e->cast.coll = 0;
+        if (t->charset && strcasecmp(t->charset, "binary") == 0)
+            e->cast.coll = SQL_COLL_BINARY;
+        if (t->collate)
+            e->cast.coll = sql__coll_by_name(t->collate);
+    }
+    if (fn->check && (rc = fn->check(e, a, err)) != 0)
+        return rc;
+    *out = e;
+    return 0;
+}
+
+int sql__expr_compile_node(struct sql_arena *a, const struct ast_expr *e,
+                           const struct sql_expr_scope *scope,
+                           struct sql_expr **out, struct sql_err *err)
+{
+    return compile(a, e, scope, out, err);
+}
+
+int sql__expr_compile(struct sql_arena *a, const struct ast_expr *e,
+                      const struct sql_expr_scope *scope,
+                      struct sql_expr **out, struct sql_ftype *type,
+                      struct sql_err *err)
+{
+    struct sql_expr *r = NULL;
+    int rc = compile(a, e, scope, &r, err);
+    if (rc != 0)
+        return rc;
+    *out = r;
+    if (type) {
+        *type = r->type;
+        if (r->vt == EX_VT_ANY)
+            sql__ftype_of_vt(type, SQL_VT_STRING, 0, 0);
+    }
+    return 0;
+}
+
+bool sql__expr_is_const(const struct sql_expr *e)
+{
+    return e->is_const;
+}
+
+/* ---- evaluation ------------------------------------------------------- */
+
+static int eval(const struct sql_expr *e, struct sql_eval *ev,
+                const struct sql_datum *row, struct sql_datum *out);
+
+int sql__arg(const struct sql_expr *e, int i, struct sql_eval *ev,
+             const struct sql_datum *row, struct sql_datum *out)
+{
+    return eval(e->args[i], ev, row, out);
+}
+
+static int out_of_range(struct sql_eval *ev, const struct sql_expr *e,
+                        bool is_unsigned)
+{
+    return sql__err(ev->err, SQL_ER_DATA_OUT_OF_RANGE, ST_22003,
+                    "%s value is out of range in '%s'",
+                    is_unsigned ? "BIGINT UNSIGNED" : "BIGINT",
+                    e->text ? e->text : "");
+}
+
+/* A datum as an arithmetic operand: strings become doubles, temporals
+ * numbers (integers, or decimals with a fraction). */
+static int numeric_operand(struct sql_eval *ev, struct sql_datum *d)
+{
+    if (d->vt == SQL_VT_STRING) {
+        double v;
+        int rc = sql__to_double(ev, d, &v);
+        if (rc != 0)
+            return rc;
+        sql__datum_double(d, v);
+    } else if (vt_is_temporal(d->vt)) {
+        struct sql_datum r;
+        if (d->fsp > 0) {
+            r.vt = SQL_VT_DECIMAL;
+            (void)sql__to_dec(ev, d, &r.v.dec);
+            r.fsp = 0;
+            r.coll = 0;
+        } else {
+            sql__datum_int(&r, sql__time_to_int(&d->v.t, d->vt));
+        }
+        *d = r;
+    }
+    return 0;
+}
+
+static int arith_int(const struct sql_expr *e, struct sql_eval *ev,
+                     const struct sql_datum *x, const struct sql_datum *y,
+                     struct sql_datum *out)
+{
+    bool xu = x->vt == SQL_VT_UINT, yu = y->vt == SQL_VT_UINT;
+    __int128 a = xu ? (__int128)x->v.u : (__int128)x->v.i;
+    __int128 b = yu ? (__int128)y->v.u : (__int128)y->v.i;
+    bool uns = xu || yu;
+    if (e->sub == AST_OP_SUB && ev->env &&
+        (ev->env->sql_mode & SQL_MODE_NO_UNSIGNED_SUBTRACTION))
+        uns = false;
+    __int128 r;
+    switch (e->sub) {
+    case AST_OP_ADD:
+        r = a + b;
+        break;
+    case AST_OP_SUB:
+        r = a - b;
+        break;
+    case AST_OP_MUL:
+        r = a * b; /* |a|,|b| < 2^64: fits in 128 bits */
+        break;
+    case AST_OP_INTDIV:
+        if (b == 0)
+            return sql__div_zero(ev, out);
+        r = a / b;
+        break;
+    case AST_OP_MOD:
+        if (b == 0)
+            return sql__div_zero(ev, out);
+        r = a % b;
+        uns = xu;
+        break;
+    default:
+        return SQL_EINTERNAL;
+    }
+    if (uns) {
+        if (r < 0 || r > (__int128)UINT64_MAX)
+            return out_of_range(ev, e, true);
+        sql__datum_uint(out, (uint64_t)r);
+    } else {
+        if (r < (__int128)INT64_MIN || r > (__int128)INT64_MAX)
+            return out_of_range(ev, e, false);
+        sql__datum_int(out, (int64_t)r);
+    }
+    return 0;
+}
+
+static int eval_arith(const struct sql_expr *e, struct sql_eval *ev,
+                      const struct sql_datum *row, struct sql_datum *out)
+{
+    struct sql_datum x, y;
+    int rc;
+    if ((rc = eval(e->args[0], ev, row, &x)) != 0)
+        return rc;
+    if (x.vt == SQL_VT_NULL) {
+        sql__datum_null(out);
+        return 0;
+    }
+    if ((rc = eval(e->args[1], ev, row, &y)) != 0)
+        return rc;
+    if (y.vt == SQL_VT_NULL) {
+        sql__datum_null(out);
+        return 0;
+    }
+    if ((rc = numeric_operand(ev, &x)) != 0 ||
+        (rc = numeric_operand(ev, &y)) != 0)
+        return rc;
+    int op = e->sub;
+    if (x.vt == SQL_VT_DOUBLE || y.vt == SQL_VT_DOUBLE) {
+        double a, b, r;
+        sql__to_double(ev, &x, &a);
+        sql__to_double(ev, &y, &b);
+        switch (op) {
+        case AST_OP_ADD:
+            r = a + b;
+            break;
+        case AST_OP_SUB:
+            r = a - b;
+            break;
+        case AST_OP_MUL:
+            r = a * b;
+            break;
+        case AST_OP_DIV:
+            if (b == 0)
+                return sql__div_zero(ev, out);
+            r = a / b;
+            break;
+        case AST_OP_MOD:
+            if (b == 0)
+                return sql__div_zero(ev, out);
+            r = fmod(a, b);
+            break;
+        case AST_OP_INTDIV: {
+            if (b == 0)
+                return sql__div_zero(ev, out);
+            double q = trunc(a / b);
+            bool uns = e->vt == SQL_VT_UINT;
+            if (uns ? (q < 0 || q >= 18446744073709551616.0)
+                    : (q < -9223372036854775808.0 ||
+                       q >= 9223372036854775808.0))
+                return out_of_range(ev, e, uns);
+            if (uns)
+                sql__datum_uint(out, (uint64_t)q);
+            else
+                sql__datum_int(out, (int64_t)q);
+            return 0;
+        }
+        default:
+            return SQL_EINTERNAL;
+        }
+        if (!isfinite(r))
+            return sql__err(ev->err, SQL_ER_DATA_OUT_OF_RANGE, ST_22003,
+                            "DOUBLE value is out of range in '%s'",
+                            e->text ? e->text : "");
+        sql__datum_double(out, r);
+        return 0;
+    }
+    if (x.vt == SQL_VT_DECIMAL || y.vt == SQL_VT_DECIMAL ||
+        op == AST_OP_DIV) {
+        struct sql_dec a, b, r;
+        sql__to_dec(ev, &x, &a);
+        sql__to_dec(ev, &y, &b);
+        int drc;
+        switch (op) {
+        case AST_OP_ADD:
+            drc = sql__dec_add(&a, &b, &r);
+            break;
+        case AST_OP_SUB:
+            drc = sql__dec_sub(&a, &b, &r);
+            break;
+        case AST_OP_MUL:
+            drc = sql__dec_mul(&a, &b, &r);
+            break;
+        case AST_OP_DIV:
+            drc = sql__dec_div(&a, &b, 4, &r);
+            break;
+        case AST_OP_MOD:
+            drc = sql__dec_mod(&a, &b, &r);
+            break;
+        case AST_OP_INTDIV: {
+            drc = sql__dec_intdiv(&a, &b, &r);
+            if (drc == SQL_DEC_DIV0)
+                return sql__div_zero(ev, out);
+            bool uns = e->vt == SQL_VT_UINT;
+            if (uns) {
+                uint64_t u;
+                if (sql__dec_to_u64(&r, &u) != 0)
+                    return out_of_range(ev, e, true);
+                sql__datum_uint(out, u);
+            } else {
+                int64_t i;
+                if (sql__dec_to_i64(&r, &i) != 0)
+                    return out_of_range(ev, e, false);
+                sql__datum_int(out, i);
+            }
+            return 0;
+        }
+        default:
+            return SQL_EINTERNAL;
+        }
+        if (drc == SQL_DEC_DIV0)
+            return sql__div_zero(ev, out);
+        if (drc == SQL_DEC_OVERFLOW)
+            return sql__err(ev->err, SQL_ER_DATA_OUT_OF_RANGE, ST_22003,
+                            "DECIMAL value is out of range in '%s'",
+                            e->text ? e->text : "");
+        memset(out, 0, sizeof *out);
+        out->vt = SQL_VT_DECIMAL;
+        out->v.dec = r;
+        return 0;
+    }
+    return arith_int(e, ev, &x, &y, out);
+}
+
+static int eval_neg(const struct sql_expr *e, struct sql_eval *ev,
+                    const struct sql_datum *row, struct sql_datum *out)
+{
+    struct sql_datum x;
+    int rc = eval(e->args[0], ev, row, &x);
+    if (rc != 0 || x.vt == SQL_VT_NULL) {
+        *out = x;
+        return rc;
+    }
+    if ((rc = numeric_operand(ev, &x)) != 0)
+        return rc;
+    switch (x.vt) {
+    case SQL_VT_INT:
+        if (x.v.i == INT64_MIN)
+            return out_of_range(ev, e, false);
+        sql__datum_int(out, -x.v.i);
+        return 0;
+    case SQL_VT_UINT:
+        if (x.v.u > (uint64_t)INT64_MAX + 1)
+            return out_of_range(ev, e, false);
+        sql__datum_int(out, x.v.u == (uint64_t)INT64_MAX + 1
+                                ? INT64_MIN
+                                : -(int64_t)x.v.u);
+        return 0;
+    case SQL_VT_DOUBLE:
+        sql__datum_double(out, -x.v.d);
+        return 0;
+    default:
+        *out = x;
+        out->v.dec.neg = !x.v.dec.neg && !sql__dec_is_zero(&x.v.dec);
+        return 0;
+    }
+}
+
+static int eval_bit(const struct sql_expr *e, struct sql_eval *ev,
+                    const struct sql_datum *row, struct sql_datum *out)
+{
+    struct sql_datum x, y;
+    int rc;
+    if ((rc = eval(e->args[0], ev, row, &x)) != 0)
+        return rc;
+    if (e->op == EX_BITNOT) {
+        if (x.vt == SQL_VT_NULL) {
+            *out = x;
+            return 0;
+        }
+        uint64_t a;
+        sql__to_uint(ev, &x, &a);
+        sql__datum_uint(out, ~a);
+        return 0;
+    }
+    if ((rc = eval(e->args[1], ev, row, &y)) != 0)
+        return rc;
+    if (x.vt == SQL_VT_NULL || y.vt == SQL_VT_NULL) {
+        sql__datum_null(out);
+        return 0;
+    }
+    uint64_t a, b, r;
+    sql__to_uint(ev, &x, &a);
+    sql__to_uint(ev, &y, &b);
+    switch (e->sub) {
+    case AST_OP_BITOR:
+        r = a | b;
+        break;
+    case AST_OP_BITAND:
+        r = a & b;
+        break;
+    case AST_OP_BITXOR:
+        r = a ^ b;
+        break;
+    case AST_OP_SHL:
+        r = b >= 64 ? 0 : a << b;
+        break;
+    default:
+        r = b >= 64 ? 0 : a >> b;
+        break;
+    }
+    sql__datum_uint(out, r);
+    return 0;
+}
+
+/* Compare two evaluated operands of a comparison node. */
+static int compare(const struct sql_expr *e, struct sql_eval *ev,
+                   const struct sql_datum *x, const struct sql_datum *y,
+                   uint16_t coll, int *c)
+{
+    (void)e;
+    return sql__datum_cmp_ev(ev, x, y, coll, c);
+}
+
+static void set_truth(struct sql_datum *out, int t)
+{
+    if (t < 0)
+        sql__datum_null(out);
+    else
+        sql__datum_int(out, t);
+}
+
+static int eval_cmp(const struct sql_expr *e, struct sql_eval *ev,
+                    const struct sql_datum *row, struct sql_datum *out)
+{
+    struct sql_datum x, y;
+    int rc;
+    if ((rc = eval(e->args[0], ev, row, &x)) != 0 ||
+        (rc = eval(e->args[1], ev, row, &y)) != 0)
+        return rc;
+    if (x.vt == SQL_VT_NULL || y.vt == SQL_VT_NULL) {
+        if (e->sub == AST_OP_NULLEQ)
+            sql__datum_int(out, x.vt == y.vt);
+        else
+            sql__datum_null(out);
+        return 0;
+    }
+    int c;
+    if ((rc = compare(e, ev, &x, &y, e->coll, &c)) != 0)
+        return rc;
+    int t;
+    switch (e->sub) {
+    case AST_OP_EQ:
+    case AST_OP_NULLEQ:
+        t = c == 0;
+        break;
+    case AST_OP_NE:
+        t = c != 0;
+        break;
+    case AST_OP_LT:
+        t = c < 0;
+        break;
+    case AST_OP_LE:
+        t = c <= 0;
+        break;
+    case AST_OP_GT:
+        t = c > 0;
+        break;
+    default:
+        t = c >= 0;
+        break;
+    }
+    sql__datum_int(out, t);
+    return 0;
+}
+
+/* Truth of child i: 1, 0 or -1 (NULL). */
+static int truth_of(const struct sql_expr *e, int i, struct sql_eval *ev,
+                    const struct sql_datum *row, int *t)
+{
+    struct sql_datum v;
+    int rc = eval(e->args[i], ev, row, &v);
+    if (rc != 0)
+        return rc;
+    if (v.vt == SQL_VT_NULL) {
+        *t = -1;
+        return 0;
+    }
+    bool b;
+    rc = sql__datum_truth(ev, &v, &b);
+    *t = b;
+    return rc;
+}
+
+static int eval_logic(const struct sql_expr *e, struct sql_eval *ev,
+                      const struct sql_datum *row, struct sql_datum *out)
+{
+    int res = e->op == EX_AND ? 1 : 0;
+    bool any_null = false;
+    for (int i = 0; i < e->nargs; i++) {
+        int t, rc = truth_of(e, i, ev, row, &t);
+        if (rc != 0)
+            return rc;
+        if (t < 0) {
+            any_null = true;
+            if (e->op == EX_XOR)
+                break;
+            continue;
+        }
+        if (e->op == EX_AND && t == 0) {
+            sql__datum_int(out, 0);
+            return 0;
+        }
+        if (e->op == EX_OR && t == 1) {
+            sql__datum_int(out, 1);
+            return 0;
+        }
+        if (e->op == EX_XOR)
+            res ^= t;
+    }
+    set_truth(out, any_null ? -1 : res);
+    return 0;
+}
+
+/* LIKE matching character by character under coll; '%' backtracks to the
+ * last star only (enough for patterns of * and ?). */
+static bool like_match(uint16_t coll, const char *s, size_t sn,
+                       const char *p, size_t pn, uint32_t esc)
+{
+    size_t si = 0, pi = 0;
+    size_t star_p = SIZE_MAX, star_s = 0;
+    bool bin = coll == SQL_COLL_BINARY;
+    while (si < sn) {
+        if (pi < pn) {
+            uint32_t pc, sc;
+            size_t pl = bin ? 1 : sql__utf8_decode(p + pi, pn - pi, &pc);
+            if (bin)
+                pc = (uint8_t)p[pi];
+            if (pc == '%') {
+                star_p = pi + pl;
+                star_s = si;
+                pi += pl;
+                continue;
+            }
+            size_t sl = bin ? 1 : sql__utf8_decode(s + si, sn - si, &sc);
+            if (bin)
+                sc = (uint8_t)s[si];
+            if (pc == '_') {
+                pi += pl;
+                si += sl;
+                continue;
+            }
+            if (pc == esc && pi + pl < pn) {
+                pi += pl;
+                pl = bin ? 1 : sql__utf8_decode(p + pi, pn - pi, &pc);
+                if (bin)
+                    pc = (uint8_t)p[pi];
+            }
+            if (sql__coll_weight(coll, pc) == sql__coll_weight(coll, sc)) {
+                pi += pl;
+                si += sl;
+                continue;
+            }
+        }
+        if (star_p == SIZE_MAX)
+            return false;
+        /* Backtrack: the last % absorbs one more character. */
+        uint32_t sc;
+        size_t sl = bin ? 1 : sql__utf8_decode(s + star_s, sn - star_s, &sc);
+        star_s += sl;
+        si = star_s;
+        pi = star_p;
+    }
+    while (pi < pn && p[pi] == '%')
+        pi++;
+    return pi == pn;
+}
+
+static int eval_like(const struct sql_expr *e, struct sql_eval *ev,
+                     const struct sql_datum *row, struct sql_datum *out)
+{
+    struct sql_datum x, y, z;
+    int rc;
+    if ((rc = eval(e->args[0], ev, row, &x)) != 0 ||
+        (rc = eval(e->args[1], ev, row, &y)) != 0)
+        return rc;
+    uint32_t esc = '\\';
+    if (e->nargs > 2) {
+        if ((rc = eval(e->args[2], ev, row, &z)) != 0)
+            return rc;
+        const char *p;
+        size_t n;
+        if (z.vt != SQL_VT_NULL) {
+            if ((rc = sql__to_str(ev, &z, &p, &n)) != 0)
+                return rc;
+            if (n == 0)
+                esc = UINT32_MAX; /* ESCAPE '': none */
+            else if (sql__str_charlen(e->coll, p, n) != 1)
+                return sql__err(ev->err, SQL_ER_WRONG_ARGUMENTS, "HY000",
+                                "Incorrect arguments to ESCAPE");
+            else
+                sql__utf8_decode(p, n, &esc);
+        }
+    }
+    if (x.vt == SQL_VT_NULL || y.vt == SQL_VT_NULL) {
+        sql__datum_null(out);
+        return 0;
+    }
+    const char *s, *p;
+    size_t sn, pn;
+    if ((rc = sql__to_str(ev, &x, &s, &sn)) != 0 ||
+        (rc = sql__to_str(ev, &y, &p, &pn)) != 0)
+        return rc;
+    uint16_t coll = e->coll;
+    if (x.vt == SQL_VT_STRING && x.coll == SQL_COLL_BINARY)
+        coll = SQL_COLL_BINARY;
+    if (y.vt == SQL_VT_STRING && y.coll == SQL_COLL_BINARY)
+        coll = SQL_COLL_BINARY;
+    bool m = like_match(coll, s, sn, p, pn, esc);
+    sql__datum_int(out, m != e->neg);
+    return 0;
+}
+
+static int eval_between(const struct sql_expr *e, struct sql_eval *ev,
+                        const struct sql_datum *row, struct sql_datum *out)
+{
+    struct sql_datum x, lo, hi;
+    int rc;
+    if ((rc = eval(e->args[0], ev, row, &x)) != 0 ||
+        (rc = eval(e->args[1], ev, row, &lo)) != 0 ||
+        (rc = eval(e->args[2], ev, row, &hi)) != 0)
+        return rc;
+    if (x.vt == SQL_VT_NULL) {
+        sql__datum_null(out);
+        return 0;
+    }
+    int t1 = -1, t2 = -1, c;
+    if (lo.vt != SQL_VT_NULL) {
+        if ((rc = compare(e, ev, &x, &lo, e->coll, &c)) != 0)
+            return rc;
+        t1 = c >= 0;
+    }
+    if (hi.vt != SQL_VT_NULL) {
+        uint16_t coll = sql__coll_pick(e->args[0], e->args[2]);
+        if ((rc = compare(e, ev, &x, &hi, coll, &c)) != 0)
+            return rc;
+        t2 = c <= 0;
+    }
+    int t = (t1 == 0 || t2 == 0) ? 0 : (t1 < 0 || t2 < 0) ? -1 : 1;
+    if (t >= 0 && e->neg)
+        t = !t;
+    set_truth(out, t);
+    return 0;
+}
+
+static int eval_in(const struct sql_expr *e, struct sql_eval *ev,
+                   const struct sql_datum *row, struct sql_datum *out)
+{
+    struct sql_datum x, y;
+    int rc;
+    if ((rc = eval(e->args[0], ev, row, &x)) != 0)
+        return rc;
+    if (x.vt == SQL_VT_NULL) {
+        sql__datum_null(out);
+        return 0;
+    }
+    bool any_null = false;
+    for (int i = 1; i < e->nargs; i++) {
+        if ((rc = eval(e->args[i], ev, row, &y)) != 0)
+            return rc;
+        if (y.vt == SQL_VT_NULL) {
+            any_null = true;
+            continue;
+        }
+        int c;
+        uint16_t coll = sql__coll_pick(e->args[0], e->args[i]);
+        if ((rc = compare(e, ev, &x, &y, coll, &c)) != 0)
+            return rc;
+        if (c == 0) {
+            sql__datum_int(out, !e->neg);
+            return 0;
+        }
+    }
+    set_truth(out, any_null ? -1 : e->neg);
+    return 0;
+}
+
+static int eval_case(const struct sql_expr *e, struct sql_eval *ev,
+                     const struct sql_datum *row, struct sql_datum *out)
+{
+    struct sql_datum op, w;
+    int rc, i = 0;
+    if (e->has_operand) {
+        if ((rc = eval(e->args[0], ev, row, &op)) != 0)
+            return rc;
+        i = 1;
+    }
+    int end = e->nargs - (e->has_else ? 1 : 0);
+    for (; i + 1 < end + 1 && i < end; i += 2) {
+        bool hit;
+        if (e->has_operand) {
+            if (op.vt == SQL_VT_NULL)
+                continue;
+            if ((rc = eval(e->args[i], ev, row, &w)) != 0)
+                return rc;
+            if (w.vt == SQL_VT_NULL)
+                continue;
+            int c;
+            uint16_t coll = sql__coll_pick(e->args[0], e->args[i]);
+            if ((rc = compare(e, ev, &op, &w, coll, &c)) != 0)
+                return rc;
+            hit = c == 0;
+        } else {
+            int t;
+            if ((rc = truth_of(e, i, ev, row, &t)) != 0)
+                return rc;
+            hit = t == 1;
+        }
+        if (hit) {
+            if ((rc = eval(e->args[i + 1], ev, row, out)) != 0)
+                return rc;
+            return sql__to_result(e, ev, out);
+        }
+    }
+    if (e->has_else) {
+        if ((rc = eval(e->args[e->nargs - 1], ev, row, out)) != 0)
+            return rc;
+        return sql__to_result(e, ev, out);
+    }
+    sql__datum_null(out);
+    return 0;
+}
+
+static int eval_is(const struct sql_expr *e, struct sql_eval *ev,
+                   const struct sql_datum *row, struct sql_datum *out)
+{
+    int t, rc = truth_of(e, 0, ev, row, &t);
+    if (rc != 0)
+        return rc;
+    bool r;
+    switch (e->sub) {
+    case AST_OP_ISNULL:
+    case AST_OP_ISUNKNOWN:
+        r = t < 0;
+        break;
+    case AST_OP_ISTRUE:
+        r = t == 1;
+        break;
+    default:
+        r = t == 0;
+        break;
+    }
+    sql__datum_int(out, r != e->neg);
+    return 0;
+}
+
+static int eval(const struct sql_expr *e, struct sql_eval *ev,
+                const struct sql_datum *row, struct sql_datum *out)
+{
+    int rc;
+    switch (e->op) {
+    case EX_LIT:
+        *out = e->lit;
+        return 0;
+    case EX_PARAM:
+        if (ev->env == NULL || e->idx >= ev->env->nparams) {
+            sql__datum_null(out);
+            return 0;
+        }
+        *out = ev->env->params[e->idx];
+        return 0;
+    case EX_COL:
+        *out = row[e->idx];
+        return 0;
+    case EX_USERVAR:
+        sql__datum_null(out);
+        if (ev->env && ev->env->uservar_get)
+            return ev->env->uservar_get(ev->env->ctx, e->name, out,
+                                        ev->arena);
+        return 0;
+    case EX_SYSVAR:
+        if (ev->env && ev->env->sysvar_get)
+            return ev->env->sysvar_get(ev->env->ctx, e->name, e->sub, out,
+                                       ev->arena, ev->err);
+        return sql__err(ev->err, 1193, "HY000",
+                        "Unknown system variable '%s'", e->name);
+    case EX_ASSIGN:
+        if ((rc = eval(e->args[0], ev, row, out)) != 0)
+            return rc;
+        if (ev->env && ev->env->uservar_set)
+            return ev->env->uservar_set(ev->env->ctx, e->name, out);
+        return 0;
+    case EX_NEG:
+        return eval_neg(e, ev, row, out);
+    case EX_BITNOT:
+    case EX_BIT:
+        return eval_bit(e, ev, row, out);
+    case EX_NOT: {
+        int t;
+        if ((rc = truth_of(e, 0, ev, row, &t)) != 0)
+            return rc;
+        set_truth(out, t < 0 ? -1 : !t);
+        return 0;
+    }
+    case EX_ARITH:
+        return eval_arith(e, ev, row, out);
+    case EX_CMP:
+        return eval_cmp(e, ev, row, out);
+    case EX_AND:
+    case EX_OR:
+    case EX_XOR:
+        return eval_logic(e, ev, row, out);
+    case EX_IS:
+        return eval_is(e, ev, row, out);
+    case EX_LIKE:
+        return eval_like(e, ev, row, out);
+    case EX_BETWEEN:
+        return eval_between(e, ev, row, out);
+    case EX_IN:
+        return eval_in(e, ev, row, out);
+    case EX_CASE:
+        return eval_case(e, ev, row, out);
+    case EX_FUNC:
+    case EX_DATE_ARITH:
+        return e->fn->eval(e, ev, row, out);
+    case EX_COLLATE:
+        if ((rc = eval(e->args[0], ev, row, out)) != 0)
+            return rc;
+        if (out->vt == SQL_VT_NULL)
+            return 0;
+        if (out->vt != SQL_VT_STRING &&
+            (rc = sql__datum_convert(ev, out, SQL_VT_STRING,
+                                     (uint16_t)e->sub, out)) != 0)
+            return rc;
+        out->coll = (uint16_t)e->sub;
+        return 0;
+    default:
+        return SQL_EINTERNAL;
+    }
+}
+
+int sql__expr_eval(const struct sql_expr *e, struct sql_eval *ev,
+                   const struct sql_datum *row, struct sql_datum *out)
+{
+    return eval(e, ev, row, out);
+}
+
+int sql__expr_eval_bool(const struct sql_expr *e, struct sql_eval *ev,
+                        const struct sql_datum *row, int *truth)
+{
+    struct sql_datum v;
+    int rc = eval(e, ev, row, &v);
+    if (rc != 0)
+        return rc;
+    if (v.vt == SQL_VT_NULL) {
+        *truth = -1;
+        return 0;
+    }
+    bool b;
+    rc = sql__datum_truth(ev, &v, &b);
+    *truth = b;
+    return rc;
+}

@@ -1,0 +1,119 @@
+/* expr_int.h: the compiled expression node shared by expr.c (compiler and
+ * operators), func*.c (the function table) and agg.c. DESIGN.md,
+ * "Expressions".
+ */
+#ifndef SQL_EXPR_INT_H
+#define SQL_EXPR_INT_H
+
+#include "expr.h"
+
+/* A class not known until run time (a ? parameter, a user variable). */
+#define EX_VT_ANY 0xFF
+
+enum ex_op
+{
+    EX_LIT,      /* lit */
+    EX_PARAM,    /* env->params[idx] */
+    EX_COL,      /* row[idx] */
+    EX_USERVAR,  /* @name */
+    EX_SYSVAR,   /* @@name (sub: scope) */
+    EX_ASSIGN,   /* @name := args[0] */
+    EX_NEG,      /* -args[0] */
+    EX_BITNOT,   /* ~args[0] */
+    EX_NOT,      /* NOT args[0] */
+    EX_ARITH,    /* args[0] sub args[1]: ADD SUB MUL DIV INTDIV MOD */
+    EX_BIT,      /* BITOR BITAND BITXOR SHL SHR */
+    EX_CMP,      /* comparison sub: EQ NULLEQ NE LT LE GT GE */
+    EX_AND,      /* all args */
+    EX_OR,       /* any arg */
+    EX_XOR,      /* parity */
+    EX_IS,       /* IS [NOT] NULL/TRUE/FALSE/UNKNOWN (sub, neg) */
+    EX_LIKE,     /* args: value, pattern[, escape] (neg) */
+    EX_BETWEEN,  /* args: value, low, high (neg) */
+    EX_IN,       /* args: value, list... (neg) */
+    EX_CASE,     /* args: [operand] (when, then)* [else]; flags below */
+    EX_FUNC,     /* fn */
+    EX_COLLATE,  /* args[0] under coll */
+    EX_DATE_ARITH, /* args[0] +/- INTERVAL args[1] unit (sub: unit, neg:
+                      subtract) */
+};
+
+struct sql__func;
+
+struct sql_expr
+{
+    uint8_t op;              /* enum ex_op */
+    int sub;                 /* operator / unit / scope by op */
+    bool neg;                /* NOT forms; DATE_SUB */
+    bool is_const;           /* no columns, params, variables, RAND... */
+    bool has_operand;        /* EX_CASE: CASE x WHEN ... */
+    bool has_else;           /* EX_CASE: ELSE given */
+    uint8_t vt;              /* result class, or EX_VT_ANY */
+    uint16_t coll;           /* comparison / result collation; 0 = from
+                                the values */
+    uint8_t coerc;           /* collation coercibility (0 explicit .. 6) */
+    struct sql_ftype type;   /* static result type */
+    uint32_t idx;            /* EX_COL row index, EX_PARAM position */
+    uint16_t nargs;          /* operands */
+    struct sql_expr **args;  /* them */
+    struct sql_datum lit;    /* EX_LIT value */
+    const char *name;        /* variable / function name */
+    const char *text;        /* the expression as printed (error texts) */
+    const struct sql__func *fn; /* EX_FUNC */
+    int64_t iarg;            /* per function: cast target, unit ... */
+    struct sql_ftype cast;   /* CAST target */
+};
+
+/* A native function: name, argument counts, type inference and
+ * evaluation. */
+struct sql__func
+{
+    const char *name; /* upper case */
+    int min;          /* fewest arguments */
+    int max;          /* most (-1: any) */
+    /* Set e->vt and e->type from the arguments (compiled already);
+     * SQL_EQUERY with err for bad calls. NULL: result is e->vt as set by
+     * the flags below. */
+    int (*check)(struct sql_expr *e, struct sql_arena *a,
+                 struct sql_err *err);
+    /* Compute the value. */
+    int (*eval)(const struct sql_expr *e, struct sql_eval *ev,
+                const struct sql_datum *row, struct sql_datum *out);
+    bool volatile_;   /* not constant (NOW, RAND, user info ...) */
+};
+
+/* The tables of func_string.c, func_math.c, func_date.c, func_misc.c,
+ * each ended by a NULL name. */
+extern const struct sql__func sql__funcs_string[];
+extern const struct sql__func sql__funcs_math[];
+extern const struct sql__func sql__funcs_date[];
+extern const struct sql__func sql__funcs_misc[];
+
+/* The function called name (case-insensitive), or NULL. */
+const struct sql__func *sql__func_find(const char *name);
+/* Evaluate argument i. */
+int sql__arg(const struct sql_expr *e, int i, struct sql_eval *ev,
+             const struct sql_datum *row, struct sql_datum *out);
+/* The static type of a class (lengths MySQL would report). */
+void sql__ftype_of_vt(struct sql_ftype *t, int vt, uint16_t coll, int dec);
+/* The class two branches merge to (CASE, IF, COALESCE, UNION). */
+int sql__vt_merge(int a, int b);
+/* Merge the static types of args[from..] stepping by step into e->type
+ * and e->vt (CASE/IF/IFNULL/COALESCE). */
+void sql__merge_result(struct sql_expr *e, int from, int step, int extra);
+/* Convert a branch value to e's merged class. */
+int sql__to_result(const struct sql_expr *e, struct sql_eval *ev,
+                   struct sql_datum *v);
+/* Division by zero: NULL with warning 1365, or the error in strict DML. */
+int sql__div_zero(struct sql_eval *ev, struct sql_datum *out);
+/* Compile helper for aggregates and functions taking expressions. */
+int sql__expr_compile_node(struct sql_arena *a, const struct ast_expr *e,
+                           const struct sql_expr_scope *scope,
+                           struct sql_expr **out, struct sql_err *err);
+/* Text of a string result into the eval arena. */
+int sql__ret_str(struct sql_eval *ev, struct sql_datum *out, const char *p,
+                 size_t n, uint16_t coll);
+/* The comparison collation of two string expressions (coercibility). */
+uint16_t sql__coll_pick(const struct sql_expr *a, const struct sql_expr *b);
+
+#endif /* SQL_EXPR_INT_H */
