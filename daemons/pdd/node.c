@@ -594,6 +594,8 @@ static void process(struct pdd_node *n)
     }
     maybe_snapshot(n);
     n->in_process = false;
+    if (raft_node_has_ready(n->raft))
+        pdd_node_kick(n); /* more than a turn's worth: go on next turn */
 }
 
 static void on_kick(evutil_socket_t fd, short what, void *arg)

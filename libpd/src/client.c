@@ -414,7 +414,9 @@ static void tso_pump(struct pd_client *c)
     if (!c->tso_wait)
         c->tso_wait_tail = NULL;
     b->method = PD_METHOD_TSO;
+    pthread_mutex_lock(&c->lock);
     b->tso_req.cluster_id = c->cluster_id;
+    pthread_mutex_unlock(&c->lock);
     b->tso_req.count = b->count;
     b->req_fields = pd_TsoRequest_fields;
     b->req = &b->tso_req;
