@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_external (generated from libpd/tests/external/run-external.sh):
-# install libpd into a scratch prefix, build tests/external/tso_failover.c as
-# an outside program through pkg-config, and run it.
+# install libpd (and librpc, which its client needs) into a scratch prefix,
+# build tests/external/tso_failover.c and client_smoke.c as outside programs
+# through pkg-config, and run them.
 set -u
 SRC=@LIBPD@
 TOP=@TOP@
@@ -25,4 +26,11 @@ out=$("$tmp/tso_failover") || fail "run failed: $out"
 echo "$out"
 case "$out" in ok\ *) ;; *) fail "unexpected output" ;; esac
 echo "[       OK ] external_tso_failover"
-echo "[  PASSED  ] 1 test(s)."
+echo "[ RUN      ] external_client_smoke"
+cc -std=c11 -Wall -Wextra -Werror -O2 "$SRC/tests/external/client_smoke.c" \
+    $(pkg-config --cflags --libs pd) -o "$tmp/client_smoke" ||
+    fail "client build through pkg-config failed"
+out=$("$tmp/client_smoke") || fail "client run failed: $out"
+[ "$out" = ok ] || fail "unexpected client output: $out"
+echo "[       OK ] external_client_smoke"
+echo "[  PASSED  ] 2 test(s)."
