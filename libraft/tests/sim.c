@@ -22,6 +22,33 @@ static void fail(struct sim *s, const char *fmt, ...)
     va_end(ap);
 }
 
+static size_t hist_add(struct sim *s, int kind, uint64_t arg)
+{
+    if (s->n_hist == s->cap_hist) {
+        s->cap_hist = s->cap_hist ? s->cap_hist * 2 : 256;
+        s->hist = realloc(s->hist, s->cap_hist * sizeof(*s->hist));
+    }
+    struct linz_op *o = &s->hist[s->n_hist];
+    o->call = ++s->clock;
+    o->ret = LINZ_PENDING;
+    o->kind = kind;
+    o->arg = arg;
+    o->out = 0;
+    return s->n_hist++;
+}
+
+/* A read is answered with the node's state: the number of values. */
+static void read_answer(struct sim *s, struct sim_read *r,
+                        const struct sim_node *sn)
+{
+    if (r->waiting) {
+        r->waiting = false;
+        s->n_waiting--;
+    }
+    s->hist[r->op].out = sn->n_values;
+    s->hist[r->op].ret = ++s->clock;
+}
+
 uint64_t sim_rand(struct sim *s)
 {
     uint64_t z = (s->rng += 0x9E3779B97F4A7C15ULL);
@@ -237,6 +264,8 @@ void sim_close(struct sim *s)
     }
     sim_drop_all(s);
     free(s->net);
+    free(s->hist);
+    free(s->write_op);
     free(s->ents_term);
     free(s->ents_hash);
     free(s->ents_known);
@@ -284,8 +313,9 @@ static void send(struct sim *s, const struct raft_message *m)
         return;
     }
     int copies = 1;
-    if (s->o.dup_pm > 0 && (int)(sim_rand(s) % 1000) < s->o.dup_pm)
-        copies = 2;
+    if (s->o.dup_pm > 0 && (int)(sim_rand(s) % 1000) < s->o.dup_pm &&
+        m->type != RAFT_MSG_PROPOSE)
+        copies = 2; /* a proposal twice would be two appends of a value */
     enqueue(s, m, copies);
 }
 
@@ -322,8 +352,30 @@ static void record_apply(struct sim *s, struct sim_node *sn,
         sn->hash = mix(sn->hash, e->data, e->len);
     sn->applied = e->index;
     sn->n_applied++;
-    if (e->type == RAFT_ENTRY_NORMAL && e->len > 0)
+    if (e->type == RAFT_ENTRY_NORMAL && e->len > 0) {
         sn->n_values++;
+        /* The append's answer: the first time any node applies it. */
+        uint64_t v = 0;
+        if (e->len == 8)
+            memcpy(&v, e->data, 8);
+        size_t op = v < s->cap_vals ? s->write_op[v] : 0;
+        if (op == 0) {
+            s->hist_incomplete = true;
+        } else if (s->hist[op - 1].ret == LINZ_PENDING) {
+            s->hist[op - 1].ret = ++s->clock;
+            s->hist[op - 1].arg = sn->n_values;
+        } else if (s->hist[op - 1].arg != sn->n_values) {
+            fail(s, "value %llu at position %llu on node %llu, %llu before",
+                 (unsigned long long)v, (unsigned long long)sn->n_values,
+                 (unsigned long long)sn->id,
+                 (unsigned long long)s->hist[op - 1].arg);
+        }
+    }
+    for (int k = 0; s->n_waiting > 0 && k < s->n_reads; k++) {
+        struct sim_read *r = &s->reads[k];
+        if (r->waiting && r->node == sn->id && r->index <= sn->applied)
+            read_answer(s, r, sn);
+    }
     if (e->index > s->cap_ents) {
         size_t cap = s->cap_ents ? s->cap_ents * 2 : 1024;
         while (cap < e->index)
@@ -576,6 +628,12 @@ static void finish_write(struct sim *s, struct sim_node *sn,
             if (r->ctx == rd.reads[i].context && !r->done) {
                 r->done = true;
                 r->index = rd.reads[i].index;
+                if (r->index <= sn->applied) {
+                    read_answer(s, r, sn);
+                } else {
+                    r->waiting = true;
+                    s->n_waiting++;
+                }
                 if (r->index < r->min)
                     fail(s, "read %llu at index %llu misses commit %llu",
                          (unsigned long long)r->ctx,
@@ -726,7 +784,20 @@ int sim_propose(struct sim *s, raft_id id, uint64_t value)
         return RAFT_EDROPPED;
     uint8_t buf[8];
     memcpy(buf, &value, 8);
-    return raft_node_propose(sn->node, buf, sizeof(buf), NULL);
+    int rc = raft_node_propose(sn->node, buf, sizeof(buf), NULL);
+    if (rc == 0) {
+        if (value >= s->cap_vals) {
+            size_t cap = s->cap_vals ? s->cap_vals : 1024;
+            while (cap <= value)
+                cap *= 2;
+            s->write_op = realloc(s->write_op, cap * sizeof(size_t));
+            memset(s->write_op + s->cap_vals, 0,
+                   (cap - s->cap_vals) * sizeof(size_t));
+            s->cap_vals = cap;
+        }
+        s->write_op[value] = hist_add(s, LINZ_WRITE, 0) + 1;
+    }
+    return rc;
 }
 
 void sim_isolate(struct sim *s, raft_id id)
@@ -754,6 +825,13 @@ void sim_crash(struct sim *s, raft_id id)
     raft_node_destroy(sn->node);
     sn->node = NULL;
     sn->has_pending = false;
+    for (int k = 0; s->n_waiting > 0 && k < s->n_reads; k++) {
+        struct sim_read *r = &s->reads[k];
+        if (r->waiting && r->node == id) { /* never answered */
+            r->waiting = false;
+            s->n_waiting--;
+        }
+    }
     sn->n_wq = 0;
     sn->n_aq = 0;
 }
@@ -777,7 +855,7 @@ void sim_restart(struct sim *s, raft_id id)
 int sim_read(struct sim *s, raft_id id)
 {
     struct sim_node *sn = &s->nodes[id - 1];
-    if (sn->node == NULL || s->n_reads >= 256)
+    if (sn->node == NULL || s->n_reads >= SIM_MAX_READS)
         return -1;
     raft_index min = 0;
     for (int i = 0; i < s->n; i++) {
@@ -789,7 +867,7 @@ int sim_read(struct sim *s, raft_id id)
             min = st.commit;
     }
     uint64_t ctx = (id << 32) | s->next_ctx++;
-    if (raft_node_read_index(sn->node, ctx) != 0)
+    if (!s->o.stale_reads && raft_node_read_index(sn->node, ctx) != 0)
         return -1;
     struct sim_read *r = &s->reads[s->n_reads];
     r->node = id;
@@ -797,6 +875,14 @@ int sim_read(struct sim *s, raft_id id)
     r->min = min;
     r->done = false;
     r->index = 0;
+    r->waiting = false;
+    r->op = hist_add(s, LINZ_READ, 0);
+    if (s->o.stale_reads) {
+        /* Broken on purpose: the node's state now, whatever it is. */
+        r->done = true;
+        r->index = min;
+        read_answer(s, r, sn);
+    }
     return s->n_reads++;
 }
 
@@ -863,6 +949,31 @@ void sim_check_logs(struct sim *s)
             }
         }
     }
+}
+
+size_t sim_check_linearizable(struct sim *s)
+{
+    if (s->hist_incomplete || s->failure[0] != '\0')
+        return 0;
+    /* Unanswered reads said nothing; appends never applied took no
+     * effect that anyone saw (a read after them would have to see them,
+     * and reads see applied state). */
+    struct linz_op *ops = malloc((s->n_hist ? s->n_hist : 1) * sizeof(*ops));
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_hist; i++)
+        if (s->hist[i].ret != LINZ_PENDING)
+            ops[n++] = s->hist[i];
+    uint64_t steps = 0;
+    int rc = linz_check(&linz_log, ops, n, 100000000, &steps);
+    free(ops);
+    if (rc == LINZ_VIOLATION)
+        fail(s, "linearizability: no order of %zu appends and reads fits",
+             n);
+    else if (rc != LINZ_OK)
+        fail(s, "linearizability: search gave up after %llu steps",
+             (unsigned long long)steps);
+    s->linz_ops += n;
+    return n;
 }
 
 void sim_deliver_all(struct sim *s)

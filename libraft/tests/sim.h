@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "linz.h"
 #include "raft.h"
 
 #define SIM_MAX 9
@@ -37,6 +38,9 @@ struct sim_opts {
                               * reads snapshot data with snapshot_read */
     uint32_t snap_window;    /* raft_config.snapshot_window */
     int snap_pad;            /* snapshot data bytes after the state (<= 256) */
+    int reads_pm;            /* chaos: extra reads per mille of rounds */
+    bool stale_reads;        /* broken on purpose: reads answered from the
+                              * node's state at once, no ReadIndex */
     int pipeline;            /* > 1: up to this many readies out per node
                               * (max_inflight_readies), writes finishing
                               * in order, acknowledgements in any order */
@@ -84,7 +88,11 @@ struct sim_read {
     raft_index min;     /* highest commit anywhere when asked */
     bool done;          /* read state received */
     raft_index index;   /* the index it got */
+    size_t op;          /* its operation in the history */
+    bool waiting;       /* index known, node not applied that far yet */
 };
+
+#define SIM_MAX_READS 1024
 
 struct sim {
     struct sim_opts o;            /* options */
@@ -102,7 +110,7 @@ struct sim {
     raft_index n_ents;            /* highest index applied anywhere */
     size_t cap_ents;              /* allocated */
     raft_id leader_of[4096];      /* leader seen per term (term < 4096) */
-    struct sim_read reads[256];   /* reads asked */
+    struct sim_read reads[SIM_MAX_READS]; /* reads asked */
     int n_reads;                  /* used slots */
     uint64_t next_ctx;            /* read contexts */
     uint64_t next_val;            /* proposal payloads */
@@ -112,6 +120,16 @@ struct sim {
     uint64_t sent_ents[SIM_MAX + 1]; /* non-empty APPENDs by dest */
     uint64_t rejects;             /* rejecting APPEND_RESPs delivered */
     bool draining;                /* settle: finish every write and ack */
+    struct linz_op *hist;         /* history: appends (position) and reads
+                                   * (length) of the values log */
+    size_t n_hist, cap_hist;      /* used/allocated */
+    uint64_t clock;               /* history time */
+    size_t *write_op;             /* hist index + 1 by proposal value */
+    size_t cap_vals;              /* allocated slots of write_op */
+    bool hist_incomplete;         /* a value applied that no sim_propose
+                                   * recorded: no check */
+    int n_waiting;                /* reads with waiting set */
+    uint64_t linz_ops;            /* operations checked so far */
 };
 
 struct sim_msg {
@@ -143,6 +161,10 @@ void sim_crash(struct sim *s, raft_id id);
 void sim_restart(struct sim *s, raft_id id);
 /* Ask a linearizable read at id; returns its slot or -1. */
 int sim_read(struct sim *s, raft_id id);
+/* Check the history of sim_propose/sim_read for linearizability against
+ * a log of values (appends at positions, reads of the length), recording
+ * a failure if it is not. Returns the number of operations checked. */
+size_t sim_check_linearizable(struct sim *s);
 /* Check log matching and leader completeness over all disks. */
 void sim_check_logs(struct sim *s);
 /* Deliver every queued message once (ignoring delays). */

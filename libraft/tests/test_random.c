@@ -65,6 +65,9 @@ static void chaos(struct sim *s, int rounds)
             if (l != 0 && l != id)
                 (void)raft_node_transfer_leader(sim_node(s, l), id);
         }
+        if (s->o.reads_pm > 0 &&
+            (int)(sim_rand(s) % 1000) < s->o.reads_pm)
+            sim_read(s, (raft_id)(sim_rand(s) % (uint64_t)s->n + 1));
         sim_round(s);
         if (r % 16 == 0)
             sim_check_logs(s);
@@ -102,10 +105,14 @@ static int seeds(void)
 static int max_out_seen; /* most readies out at one node, over runs */
 static uint64_t applied_seen; /* entries applied, over runs */
 static uint64_t chunks_seen;  /* streamed snapshot chunks, over runs */
+static uint64_t linz_seen;    /* operations checked for linearizability */
+static uint64_t reads_seen;   /* reads answered */
 
 static int run(struct sim_opts *o, int n_seeds, int rounds)
 {
     int changed = 0;
+    linz_seen = 0;
+    reads_seen = 0;
     int extra = seeds();
     if (extra > n_seeds)
         n_seeds = extra;
@@ -142,6 +149,12 @@ static int run(struct sim_opts *o, int n_seeds, int rounds)
                              (unsigned long long)s.nodes[i].applied,
                              (unsigned long long)st.commit);
         }
+        /* Linearizability of the whole run's appends and reads. */
+        sim_check_linearizable(&s);
+        linz_seen += s.linz_ops;
+        for (int q = 0; q < s.n_reads; q++)
+            if (s.hist[s.reads[q].op].ret != LINZ_PENDING)
+                reads_seen++;
         if (s.failure[0] != '\0') {
             for (int i = 0; i < s.n; i++) {
                 struct raft_status st;
@@ -182,6 +195,9 @@ static int run(struct sim_opts *o, int n_seeds, int rounds)
         }
         sim_close(&s);
     }
+    print_message("linearizable: %llu operations, %llu of them reads\n",
+                  (unsigned long long)linz_seen,
+                  (unsigned long long)reads_seen);
     return changed;
 }
 
@@ -197,7 +213,10 @@ static void random_plain(void **state)
     o.loss_pm = 20;
     o.dup_pm = 20;
     o.async = true;
+    o.reads_pm = 50; /* ReadIndex, through followers too */
     run(&o, 40, 1500);
+    if (getenv("SIM_SEED") == NULL)
+        assert_true(reads_seen > 1000);
 }
 
 static void random_prevote_checkquorum(void **state)
@@ -249,7 +268,10 @@ static void random_lease_reads(void **state)
     o.read_only = RAFT_READ_LEASE;
     o.max_delay = 1;
     o.loss_pm = 10;
+    o.reads_pm = 50;
     run(&o, 30, 1500);
+    if (getenv("SIM_SEED") == NULL)
+        assert_true(reads_seen > 1000);
 }
 
 static void random_membership(void **state)
@@ -318,6 +340,7 @@ static void random_pipeline(void **state)
     o.snap_every = 13;
     o.chunk = 6;
     o.pipeline = 4;
+    o.reads_pm = 30;
     max_out_seen = 0;
     applied_seen = 0;
     int changed = run(&o, 40, 1500);
@@ -360,6 +383,39 @@ static void random_stream_snapshots(void **state)
         assert_true(chunks_seen > 1000);
 }
 
+/* The checker catches what it is there for: reads answered from a node's
+ * own state without ReadIndex (a partitioned old leader, a lagging
+ * follower) are not linearizable, in some runs at least. */
+static void stale_reads_caught(void **state)
+{
+    (void)state;
+    if (scenario_off("stale_reads"))
+        return;
+    struct sim_opts o;
+    memset(&o, 0, sizeof(o));
+    o.n_voters = 3;
+    o.max_delay = 2;
+    o.loss_pm = 20;
+    o.reads_pm = 100;
+    o.stale_reads = true;
+    int caught = 0, other = 0;
+    for (int k = 0; k < 20; k++) {
+        o.seed = (uint64_t)k * 7919 + 1;
+        struct sim s;
+        sim_init(&s, &o);
+        chaos(&s, 600);
+        sim_check_linearizable(&s);
+        if (strncmp(s.failure, "linearizability: no order", 25) == 0)
+            caught++;
+        else if (s.failure[0] != '\0')
+            other++;
+        sim_close(&s);
+    }
+    print_message("stale reads: %d of 20 runs not linearizable\n", caught);
+    assert_int_equal(other, 0);
+    assert_true(caught >= 15);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +427,7 @@ int main(void)
         cmocka_unit_test(random_heavy),
         cmocka_unit_test(random_pipeline),
         cmocka_unit_test(random_stream_snapshots),
+        cmocka_unit_test(stale_reads_caught),
     };
     return cmocka_run_group_tests_name("libraft/random", tests, NULL, NULL);
 }
