@@ -1156,6 +1156,16 @@ static bool valid_msg(const struct raft_message *m)
     return true;
 }
 
+/* A vote response carries the voter's commit index and its term (see the
+ * vote handling in step). Same index and term: the same prefix (log
+ * matching), which the voter knows committed. */
+static void learn_commit(struct raft_node *n, const struct raft_message *m)
+{
+    if (m->commit > n->log.committed && m->log_term != 0 &&
+        raft__log_match_term(&n->log, m->commit, m->log_term))
+        raft__log_commit_to(&n->log, m->commit);
+}
+
 static int step(struct raft_node *n, const struct raft_message *m,
                 raft_index *index)
 {
@@ -1226,14 +1236,6 @@ static int step(struct raft_node *n, const struct raft_message *m,
         return 0;
     }
 
-    if ((m->type == RAFT_MSG_VOTE_RESP || m->type == RAFT_MSG_PREVOTE_RESP) &&
-        n->role != RAFT_LEADER && m->commit > n->log.committed &&
-        m->log_term != 0 &&
-        raft__log_match_term(&n->log, m->commit, m->log_term)) {
-        /* Same index and term: the same prefix (log matching), which the
-         * voter knows committed. */
-        raft__log_commit_to(&n->log, m->commit);
-    }
     switch (n->role) {
     case RAFT_LEADER:
         return leader_step(n, m, index);
@@ -1256,6 +1258,7 @@ static int step(struct raft_node *n, const struct raft_message *m,
             return handle_snapshot(n, m);
         case RAFT_MSG_VOTE_RESP:
         case RAFT_MSG_PREVOTE_RESP: {
+            learn_commit(n, m);
             bool mine = (m->type == RAFT_MSG_PREVOTE_RESP) ==
                         (n->role == RAFT_PRE_CANDIDATE);
             if (!mine)
@@ -1319,6 +1322,10 @@ static int step(struct raft_node *n, const struct raft_message *m,
             return hup(n, true);
         case RAFT_MSG_READ_INDEX_RESP:
             read_respond(n, n->id, m->context, m->index);
+            return 0;
+        case RAFT_MSG_VOTE_RESP:
+        case RAFT_MSG_PREVOTE_RESP:
+            learn_commit(n, m); /* late answers to our campaign */
             return 0;
         default:
             return 0;

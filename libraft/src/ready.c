@@ -152,10 +152,11 @@ static int scan_committed(struct raft__rd *r, const struct raft_entry *e,
 
 int raft_node_ready(struct raft_node *n, struct raft_ready *rd)
 {
-    memset(rd, 0, sizeof(*rd));
-    if (outstanding(n) >= (uint64_t)n->cfg.max_inflight_readies)
+    if (outstanding(n) >= (uint64_t)n->cfg.max_inflight_readies) {
+        memset(rd, 0, sizeof(*rd));
         return raft__err(n, RAFT_ESTATE, "%llu readies outstanding",
                          (unsigned long long)outstanding(n));
+    }
     struct raft__log *l = &n->log;
     struct raft__unstable *u = &l->u;
     if (l->cut != 0)
@@ -180,8 +181,10 @@ int raft_node_ready(struct raft_node *n, struct raft_ready *rd)
         rc = raft__log_entries(l, lo, l->committed + 1,
                                n->cfg.max_committed_per_ready, &r->committed,
                                &n_committed);
-        if (rc != 0)
+        if (rc != 0) {
+            memset(rd, 0, sizeof(*rd));
             return raft__err(n, rc, "reading committed entries");
+        }
         rc = scan_committed(r, r->committed, n_committed);
         if (rc != 0)
             goto err;
@@ -213,6 +216,8 @@ int raft_node_ready(struct raft_node *n, struct raft_ready *rd)
     rd->hs.vote = n->vote;
     rd->hs.commit = l->committed;
     rd->hard_changed = !hs_equal(&rd->hs, &n->prev_hs);
+    /* Every field of *rd is set below (no memset on this path). */
+    rd->snapshot = NULL;
     if (u->snap != NULL && !u->snap_handed) {
         rd->snapshot = u->snap;
         r->snap = u->snap->meta.index;
