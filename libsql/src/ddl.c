@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "exec.h"
 #include "session.h"
 #include "sql_int.h"
 #include "tablecodec.h"
@@ -511,6 +512,62 @@ static bool is_int_type(uint8_t tp)
            tp == SQL_TYPE_LONGLONG;
 }
 
+/* The column of a definition (its id already set), into t's arena. */
+static int make_column(struct sql_session *s, struct sql_tableinfo *t,
+                       const struct ast_coldef *c, struct sql_colinfo *col)
+{
+    struct sql_arena *a = t->arena;
+    int rc = too_long(s, c->name);
+    if (rc != 0)
+        return rc;
+    uint32_t id = col->id;
+    memset(col, 0, sizeof(*col));
+    col->id = id;
+    col->name = astrdup(a, c->name);
+    if (!col->name)
+        return -ENOMEM;
+    if ((rc = column_type(s, a, c, col, t->charset, t->collate)) != 0)
+        return rc;
+    col->not_null = c->nullable == 2 || c->primary;
+    col->auto_inc = c->auto_increment;
+    if (c->auto_increment) {
+        if (col->type.tp == SQL_TYPE_NEWDECIMAL ||
+            !(col->type.flags & SQL_COLFLAG_NUM) ||
+            col->type.tp == SQL_TYPE_YEAR || col->type.tp == SQL_TYPE_BIT)
+            return sql__serr(s, 1063, "42000",
+                             "Incorrect column specifier for column '%.64s'",
+                             c->name);
+        col->not_null = true;
+        col->type.flags |= SQL_COLFLAG_AUTO_INCREMENT;
+    }
+    if (c->def) {
+        if (c->auto_increment ||
+            (c->def->kind == AST_E_NULL && col->not_null) ||
+            ((col->type.flags & SQL_COLFLAG_BLOB) &&
+             c->def->kind != AST_E_NULL))
+            return sql__serr(s, 1067, "42000",
+                             "Invalid default value for '%.64s'", c->name);
+        col->has_default = true;
+        if (c->def->kind != AST_E_NULL) {
+            col->default_sql = sql__ast_print_expr(a, c->def);
+            if (!col->default_sql)
+                return -ENOMEM;
+        }
+    }
+    if (c->on_update)
+        col->on_update_now = true;
+    if (c->comment &&
+        !(col->comment = sql__arena_strndup(a, c->comment, c->comment_len)))
+        return -ENOMEM;
+    if (col->not_null)
+        col->type.flags |= SQL_COLFLAG_NOT_NULL;
+    if (!col->has_default && col->not_null && !col->auto_inc)
+        col->type.flags |= SQL_COLFLAG_NO_DEFAULT_VALUE;
+    if (col->on_update_now)
+        col->type.flags |= SQL_COLFLAG_ON_UPDATE_NOW;
+    return 0;
+}
+
 /* ---- tables ---------------------------------------------------------------- */
 
 static const char *option_text(struct sql_arena *a, const struct ast_option *o)
@@ -534,7 +591,8 @@ static const char *option_text(struct sql_arena *a, const struct ast_option *o)
 
 /* Add an index to t from its definition; names unnamed ones. */
 static int add_index(struct sql_session *s, struct sql_tableinfo *t,
-                     const struct ast_indexdef *ix, int64_t id)
+                     const struct ast_indexdef *ix, int64_t id,
+                     bool allow_handle)
 {
     struct sql_arena *a = t->arena;
     if (ix->kind == AST_IDX_FULLTEXT || ix->kind == AST_IDX_SPATIAL)
@@ -623,8 +681,10 @@ static int add_index(struct sql_session *s, struct sql_tableinfo *t,
         t->pk_handle_idx++;
     if (!x.primary && t->pk_handle_idx >= 0 && (uint32_t)t->pk_handle_idx >= pos)
         t->pk_handle_idx++;
-    if (x.primary && ncols == 1 &&
-        is_int_type(t->cols[x.cols[0]].type.tp)) {
+    if (x.primary && ncols == 1 && allow_handle &&
+        is_int_type(t->cols[x.cols[0]].type.tp) &&
+        !(t->cols[x.cols[0]].type.tp == SQL_TYPE_LONGLONG &&
+          (t->cols[x.cols[0]].type.flags & SQL_COLFLAG_UNSIGNED))) {
         t->handle_col = (int32_t)x.cols[0];
         t->pk_handle_idx = 0;
     }
@@ -686,8 +746,6 @@ static int build_table(struct sql_session *s, struct sql_kvtxn *txn,
         goto nomem;
     int autos = 0;
     for (const struct ast_coldef *c = ct->columns; c; c = c->next) {
-        if ((rc = too_long(s, c->name)) != 0)
-            goto fail;
         if (sql__table_col(t, c->name) >= 0) {
             rc = sql__serr(s, 1060, "42S21", "Duplicate column name '%.64s'",
                            c->name);
@@ -695,54 +753,10 @@ static int build_table(struct sql_session *s, struct sql_kvtxn *txn,
         }
         struct sql_colinfo *col = &t->cols[t->ncols];
         col->id = ++t->next_col_id;
-        col->name = astrdup(a, c->name);
-        if (!col->name)
-            goto nomem;
-        rc = column_type(s, a, c, col, t->charset, t->collate);
-        if (rc != 0)
+        if ((rc = make_column(s, t, c, col)) != 0)
             goto fail;
         t->ncols++;
-        col->not_null = c->nullable == 2;
-        col->auto_inc = c->auto_increment;
-        if (c->auto_increment) {
-            autos++;
-            if (col->type.tp == SQL_TYPE_NEWDECIMAL ||
-                !(col->type.flags & SQL_COLFLAG_NUM) ||
-                col->type.tp == SQL_TYPE_YEAR || col->type.tp == SQL_TYPE_BIT) {
-                rc = sql__serr(s, 1063, "42000",
-                               "Incorrect column specifier for column '%.64s'",
-                               c->name);
-                goto fail;
-            }
-            col->not_null = true;
-            col->type.flags |= SQL_COLFLAG_AUTO_INCREMENT;
-        }
-        if (c->def) {
-            if (c->auto_increment ||
-                (c->def->kind == AST_E_NULL && col->not_null) ||
-                ((col->type.flags & SQL_COLFLAG_BLOB) &&
-                 c->def->kind != AST_E_NULL)) {
-                rc = sql__serr(s, 1067, "42000",
-                               "Invalid default value for '%.64s'", c->name);
-                goto fail;
-            }
-            col->has_default = true;
-            if (c->def->kind != AST_E_NULL) {
-                col->default_sql = sql__ast_print_expr(a, c->def);
-                if (!col->default_sql)
-                    goto nomem;
-            }
-        }
-        if (c->on_update)
-            col->on_update_now = true;
-        if (c->comment)
-            col->comment = sql__arena_strndup(a, c->comment, c->comment_len);
-        if (col->not_null)
-            col->type.flags |= SQL_COLFLAG_NOT_NULL;
-        if (!col->has_default && col->not_null && !col->auto_inc)
-            col->type.flags |= SQL_COLFLAG_NO_DEFAULT_VALUE;
-        if (col->on_update_now)
-            col->type.flags |= SQL_COLFLAG_ON_UPDATE_NOW;
+        autos += col->auto_inc;
     }
     if (autos > 1) {
         rc = sql__serr(s, 1075, "42000",
@@ -764,7 +778,7 @@ static int build_table(struct sql_session *s, struct sql_kvtxn *txn,
             rc = sql__kverr(s, rc);
             goto fail;
         }
-        if ((rc = add_index(s, t, &ix, id)) != 0)
+        if ((rc = add_index(s, t, &ix, id, true)) != 0)
             goto fail;
     }
     for (const struct ast_indexdef *ix = ct->indexes; ix; ix = ix->next) {
@@ -781,7 +795,7 @@ static int build_table(struct sql_session *s, struct sql_kvtxn *txn,
             rc = sql__kverr(s, rc);
             goto fail;
         }
-        if ((rc = add_index(s, t, ix, id)) != 0)
+        if ((rc = add_index(s, t, ix, id, true)) != 0)
             goto fail;
     }
     /* An AUTO_INCREMENT column must lead some key. */
@@ -1057,6 +1071,386 @@ static int rename_table(struct sql_session *s, const struct ast_stmt *st)
     return rc ? rc : sql__sess_ok(s, 0, 0);
 }
 
+
+/* ---- ALTER TABLE, CREATE/DROP INDEX ------------------------------------------ */
+
+/* Move column `from` to position `to` (indexes and the handle follow). */
+static int move_column(struct sql_tableinfo *t, uint32_t from, uint32_t to)
+{
+    if (from == to)
+        return 0;
+    struct sql_colinfo c = t->cols[from];
+    uint32_t *map = sql__arena_alloc(t->arena, sizeof(uint32_t) * t->ncols);
+    if (!map)
+        return -ENOMEM;
+    if (from < to) {
+        memmove(&t->cols[from], &t->cols[from + 1],
+                sizeof(c) * (to - from));
+    } else {
+        memmove(&t->cols[to + 1], &t->cols[to], sizeof(c) * (from - to));
+    }
+    t->cols[to] = c;
+    for (uint32_t i = 0; i < t->ncols; i++) {
+        uint32_t n = i;
+        if (i == from)
+            n = to;
+        else if (from < to && i > from && i <= to)
+            n = i - 1;
+        else if (from > to && i >= to && i < from)
+            n = i + 1;
+        map[i] = n;
+    }
+    for (uint32_t x = 0; x < t->nidx; x++)
+        for (uint32_t k = 0; k < t->idx[x].ncols; k++)
+            t->idx[x].cols[k] = map[t->idx[x].cols[k]];
+    if (t->handle_col >= 0)
+        t->handle_col = (int32_t)map[t->handle_col];
+    return 0;
+}
+
+static int place_column(struct sql_session *s, struct sql_tableinfo *t,
+                        uint32_t ci, const struct ast_alter *al)
+{
+    if (al->first)
+        return move_column(t, ci, 0);
+    if (al->after) {
+        int a = sql__table_col(t, al->after);
+        if (a < 0 || (uint32_t)a == ci)
+            return sql__serr(s, 1054, "42S22",
+                             "Unknown column '%.64s' in '%.64s'", al->after,
+                             t->name);
+        uint32_t to = (uint32_t)a < ci ? (uint32_t)a + 1 : (uint32_t)a;
+        return move_column(t, ci, to);
+    }
+    return 0;
+}
+
+static void remove_index(struct sql_tableinfo *t, uint32_t i)
+{
+    memmove(&t->idx[i], &t->idx[i + 1], sizeof(*t->idx) * (t->nidx - i - 1));
+    t->nidx--;
+    if (t->pk_handle_idx > (int32_t)i)
+        t->pk_handle_idx--;
+}
+
+static int grow_cols(struct sql_tableinfo *t)
+{
+    struct sql_colinfo *c =
+        sql__arena_zalloc(t->arena, sizeof(*c) * (t->ncols + 1));
+    if (!c)
+        return -ENOMEM;
+    memcpy(c, t->cols, sizeof(*c) * t->ncols);
+    t->cols = c;
+    return 0;
+}
+
+static bool same_type(const struct sql_colinfo *a, const struct sql_colinfo *b)
+{
+    return strcmp(a->type_sql, b->type_sql) == 0 &&
+           a->type.coll == b->type.coll && a->not_null == b->not_null;
+}
+
+static int alter_spec(struct sql_session *s, struct sql_kvtxn *txn,
+                      struct sql_tableinfo *t, const struct ast_alter *al,
+                      bool *rows, const char **new_db, const char **new_name)
+{
+    int rc = 0;
+    switch (al->kind) {
+    case AST_ALTER_ADD_COLUMN: {
+        if (sql__table_col(t, al->col->name) >= 0)
+            return sql__serr(s, 1060, "42S21",
+                             "Duplicate column name '%.64s'", al->col->name);
+        if ((rc = grow_cols(t)) != 0)
+            return rc;
+        struct sql_colinfo *col = &t->cols[t->ncols];
+        col->id = ++t->next_col_id;
+        if ((rc = make_column(s, t, al->col, col)) != 0)
+            return rc;
+        t->ncols++;
+        if (al->col->auto_increment)
+            return sql__serr(s, 1235, "42000",
+                             "This version of sqld doesn't yet support 'ADD "
+                             "COLUMN ... AUTO_INCREMENT'");
+        *rows = true;
+        if (al->col->primary || al->col->unique) {
+            struct ast_index_col ic = {.name = al->col->name, .prefix = -1};
+            struct ast_indexdef ix = {
+                .kind = al->col->primary ? AST_IDX_PRIMARY : AST_IDX_UNIQUE,
+                .cols = &ic};
+            int64_t id;
+            if ((rc = sql__meta_next_id(txn, &id)) != 0)
+                return sql__kverr(s, rc);
+            if ((rc = add_index(s, t, &ix, id, false)) != 0)
+                return rc;
+        }
+        return place_column(s, t, t->ncols - 1, al);
+    }
+    case AST_ALTER_DROP_COLUMN: {
+        int ci = sql__table_col(t, al->name);
+        if (ci < 0)
+            return sql__serr(s, 1091, "42000",
+                             "Can't DROP '%.64s'; check that column/key exists",
+                             al->name);
+        if (ci == t->handle_col)
+            return sql__serr(s, 1235, "42000",
+                             "This version of sqld doesn't yet support "
+                             "'dropping the integer primary key column'");
+        if (t->ncols == 1)
+            return sql__serr(s, 1090, "42000",
+                             "You can't delete all columns with ALTER TABLE; "
+                             "use DROP TABLE instead");
+        for (uint32_t x = t->nidx; x > 0; x--) {
+            struct sql_idxinfo *ix = &t->idx[x - 1];
+            for (uint32_t k = 0; k < ix->ncols; k++)
+                if (ix->cols[k] == (uint32_t)ci) {
+                    if (ix->ncols > 1)
+                        return sql__serr(
+                            s, 1235, "42000",
+                            "This version of sqld doesn't yet support "
+                            "'dropping a column of a multi-column index'");
+                    remove_index(t, x - 1);
+                    break;
+                }
+        }
+        if ((rc = move_column(t, (uint32_t)ci, t->ncols - 1)) != 0)
+            return rc;
+        t->ncols--;
+        return 0;
+    }
+    case AST_ALTER_MODIFY_COLUMN:
+    case AST_ALTER_CHANGE_COLUMN: {
+        const char *oldname =
+            al->kind == AST_ALTER_MODIFY_COLUMN ? al->col->name : al->name;
+        int ci = sql__table_col(t, oldname);
+        if (ci < 0)
+            return sql__serr(s, 1054, "42S22",
+                             "Unknown column '%.64s' in '%.64s'", oldname,
+                             t->name);
+        int other = sql__table_col(t, al->col->name);
+        if (other >= 0 && other != ci)
+            return sql__serr(s, 1060, "42S21",
+                             "Duplicate column name '%.64s'", al->col->name);
+        struct sql_colinfo nc = {.id = t->cols[ci].id};
+        if ((rc = make_column(s, t, al->col, &nc)) != 0)
+            return rc;
+        bool in_pk = false;
+        for (uint32_t x = 0; x < t->nidx; x++)
+            for (uint32_t k = 0; k < t->idx[x].ncols; k++)
+                if (t->idx[x].cols[k] == (uint32_t)ci && t->idx[x].primary)
+                    in_pk = true;
+        if (in_pk) {
+            nc.not_null = true;
+            nc.type.flags |= SQL_COLFLAG_NOT_NULL | SQL_COLFLAG_PRI_KEY;
+        }
+        if (ci == t->handle_col &&
+            (!is_int_type(nc.type.tp) ||
+             (nc.type.flags & SQL_COLFLAG_UNSIGNED) !=
+                 (t->cols[ci].type.flags & SQL_COLFLAG_UNSIGNED)))
+            return sql__serr(s, 1235, "42000",
+                             "This version of sqld doesn't yet support "
+                             "'changing the type of the integer primary "
+                             "key'");
+        bool changed = !same_type(&t->cols[ci], &nc);
+        /* Key flags stay with the column. */
+        nc.type.flags |= (uint16_t)(t->cols[ci].type.flags &
+                                    (SQL_COLFLAG_PRI_KEY |
+                                     SQL_COLFLAG_UNIQUE_KEY |
+                                     SQL_COLFLAG_MULTIPLE_KEY));
+        t->cols[ci] = nc;
+        if (changed) {
+            *rows = true;
+            /* Indexes over it are rebuilt under new ids. */
+            for (uint32_t x = 0; x < t->nidx; x++) {
+                if ((int32_t)x == t->pk_handle_idx)
+                    continue;
+                for (uint32_t k = 0; k < t->idx[x].ncols; k++)
+                    if (t->idx[x].cols[k] == (uint32_t)ci) {
+                        if ((rc = sql__meta_next_id(txn, &t->idx[x].id)) != 0)
+                            return sql__kverr(s, rc);
+                        break;
+                    }
+            }
+        }
+        return place_column(s, t, (uint32_t)ci, al);
+    }
+    case AST_ALTER_ADD_INDEX: {
+        if (al->index->kind == AST_IDX_FOREIGN) {
+            sql__swarn(s, "Warning", 1235,
+                       "FOREIGN KEY constraints are not enforced by this "
+                       "version of sqld; the constraint was ignored");
+            return 0;
+        }
+        int64_t id;
+        if ((rc = sql__meta_next_id(txn, &id)) != 0)
+            return sql__kverr(s, rc);
+        return add_index(s, t, al->index, id, false);
+    }
+    case AST_ALTER_DROP_INDEX:
+    case AST_ALTER_DROP_PRIMARY: {
+        const char *name =
+            al->kind == AST_ALTER_DROP_PRIMARY ? "PRIMARY" : al->name;
+        int x = sql__table_index(t, name);
+        if (x < 0)
+            return sql__serr(s, 1091, "42000",
+                             "Can't DROP '%.64s'; check that column/key exists",
+                             name);
+        if (x == t->pk_handle_idx)
+            return sql__serr(s, 1235, "42000",
+                             "This version of sqld doesn't yet support "
+                             "'dropping the integer primary key'");
+        for (uint32_t k = 0; k < t->idx[x].ncols; k++) {
+            struct sql_colinfo *c = &t->cols[t->idx[x].cols[k]];
+            c->type.flags &= (uint16_t)~(SQL_COLFLAG_PRI_KEY |
+                                         SQL_COLFLAG_UNIQUE_KEY |
+                                         SQL_COLFLAG_MULTIPLE_KEY);
+        }
+        remove_index(t, (uint32_t)x);
+        return 0;
+    }
+    case AST_ALTER_RENAME_COLUMN: {
+        int ci = sql__table_col(t, al->name);
+        if (ci < 0)
+            return sql__serr(s, 1054, "42S22",
+                             "Unknown column '%.64s' in '%.64s'", al->name,
+                             t->name);
+        int other = sql__table_col(t, al->new_name);
+        if (other >= 0 && other != ci)
+            return sql__serr(s, 1060, "42S21",
+                             "Duplicate column name '%.64s'", al->new_name);
+        t->cols[ci].name = astrdup(t->arena, al->new_name);
+        return t->cols[ci].name ? 0 : -ENOMEM;
+    }
+    case AST_ALTER_RENAME_INDEX: {
+        int x = sql__table_index(t, al->name);
+        if (x < 0)
+            return sql__serr(s, 1176, "42000",
+                             "Key '%.64s' doesn't exist in table '%.64s'",
+                             al->name, t->name);
+        if (sql__table_index(t, al->new_name) >= 0)
+            return sql__serr(s, 1061, "42000", "Duplicate key name '%.64s'",
+                             al->new_name);
+        t->idx[x].name = astrdup(t->arena, al->new_name);
+        return t->idx[x].name ? 0 : -ENOMEM;
+    }
+    case AST_ALTER_RENAME:
+        *new_db = al->new_db;
+        *new_name = al->new_name;
+        return 0;
+    case AST_ALTER_SET_DEFAULT:
+    case AST_ALTER_DROP_DEFAULT: {
+        int ci = sql__table_col(t, al->name);
+        if (ci < 0)
+            return sql__serr(s, 1054, "42S22",
+                             "Unknown column '%.64s' in '%.64s'", al->name,
+                             t->name);
+        struct sql_colinfo *c = &t->cols[ci];
+        if (al->kind == AST_ALTER_DROP_DEFAULT) {
+            c->has_default = false;
+            c->default_sql = NULL;
+            return 0;
+        }
+        if (al->def->kind == AST_E_NULL && c->not_null)
+            return sql__serr(s, 1067, "42000",
+                             "Invalid default value for '%.64s'", c->name);
+        c->has_default = true;
+        c->default_sql = al->def->kind == AST_E_NULL
+                             ? NULL
+                             : sql__ast_print_expr(t->arena, al->def);
+        c->type.flags &= (uint16_t)~SQL_COLFLAG_NO_DEFAULT_VALUE;
+        return 0;
+    }
+    case AST_ALTER_OPTIONS:
+        for (const struct ast_option *o = al->options; o; o = o->next) {
+            const char *v = option_text(t->arena, o);
+            if (strcmp(o->name, "AUTO_INCREMENT") == 0 && v)
+                t->auto_inc_start = strtoull(v, NULL, 10);
+            else if (strcmp(o->name, "COMMENT") == 0)
+                t->comment = v;
+        }
+        return 0;
+    default: /* DISABLE/ENABLE KEYS, DROP FOREIGN KEY: nothing to do */
+        return 0;
+    }
+}
+
+static int alter_table(struct sql_session *s, const char *db,
+                       const char *name, const struct ast_alter *specs)
+{
+    struct sql_tableinfo *old;
+    int rc = sql__sess_table(s, db, name, &old);
+    if (rc != 0)
+        return rc;
+    struct sql_kvtxn *txn;
+    if ((rc = ddl_txn_begin(s, &txn)) != 0)
+        return rc;
+    struct sql_tableinfo *t = sql__tableinfo_copy(old);
+    if (!t) {
+        sql__kvtxn_rollback(txn);
+        return -ENOMEM;
+    }
+    bool rows = false;
+    const char *new_db = NULL, *new_name = NULL;
+    for (const struct ast_alter *al = specs; rc == 0 && al; al = al->next)
+        rc = alter_spec(s, txn, t, al, &rows, &new_db, &new_name);
+    /* Which index entries go and which are built. */
+    bool *build = sql__arena_zalloc(s->arena, sizeof(bool) * (t->nidx + 1));
+    int64_t *drop = sql__arena_alloc(s->arena,
+                                     sizeof(int64_t) * (old->nidx + 1));
+    size_t ndrop = 0;
+    if (rc == 0 && (!build || !drop))
+        rc = -ENOMEM;
+    for (uint32_t i = 0; rc == 0 && i < t->nidx; i++) {
+        bool known = false;
+        for (uint32_t j = 0; j < old->nidx; j++)
+            known = known || old->idx[j].id == t->idx[i].id;
+        build[i] = !known;
+    }
+    for (uint32_t j = 0; rc == 0 && j < old->nidx; j++) {
+        bool kept = false;
+        for (uint32_t i = 0; i < t->nidx; i++)
+            kept = kept || old->idx[j].id == t->idx[i].id;
+        if (!kept && (int32_t)j != old->pk_handle_idx)
+            drop[ndrop++] = old->idx[j].id;
+    }
+    if (rc == 0)
+        rc = sql__table_rewrite(s, txn, old, t, rows, build, drop, ndrop);
+    if (rc == 0 && new_name) {
+        struct sql_dbinfo *to;
+        if ((rc = sql__sess_db(s, new_db ? new_db : db, &to)) == 0) {
+            if (sql__catalog_table(s->srv->cat, to->id, new_name) &&
+                !(to->id == old->db_id && strcmp(new_name, old->name) == 0))
+                rc = sql__serr(s, 1050, "42S01",
+                               "Table '%.64s' already exists", new_name);
+            else if ((rc = too_long(s, new_name)) == 0) {
+                t->db_id = to->id;
+                t->name = astrdup(t->arena, new_name);
+                if (!t->name)
+                    rc = -ENOMEM;
+            }
+        }
+    }
+    if (rc == 0) {
+        int r2 = sql__meta_del_table(txn, old->db_id, old->id);
+        r2 = r2 ? r2 : sql__meta_put_table(txn, t);
+        if (r2 != 0)
+            rc = sql__kverr(s, r2);
+    }
+    if (rc != 0) {
+        sql__kvtxn_rollback(txn);
+        sql__tableinfo_free(t);
+        return rc;
+    }
+    if ((rc = ddl_txn_commit(s, txn)) != 0) {
+        sql__tableinfo_free(t);
+        return rc;
+    }
+    if (sql__catalog_put_table(s->srv->cat, t) != 0) {
+        sql__tableinfo_free(t);
+        return -ENOMEM;
+    }
+    return sql__sess_ok(s, 0, 0);
+}
+
 int sql__ddl_run(struct sql_session *s, const struct ast_stmt *st)
 {
     switch (st->kind) {
@@ -1072,10 +1466,21 @@ int sql__ddl_run(struct sql_session *s, const struct ast_stmt *st)
         return truncate_table(s, st);
     case AST_RENAME_TABLE:
         return rename_table(s, st);
+    case AST_ALTER_TABLE:
+        return alter_table(s, st->db, st->name, st->alter);
+    case AST_CREATE_INDEX: {
+        struct ast_alter al = {.kind = AST_ALTER_ADD_INDEX,
+                               .index = st->index};
+        return alter_table(s, st->db, st->name, &al);
+    }
+    case AST_DROP_INDEX: {
+        struct ast_alter al = {.kind = AST_ALTER_DROP_INDEX,
+                               .name = st->column};
+        return alter_table(s, st->db, st->name, &al);
+    }
     default:
         return sql__serr(s, 1235, "42000",
-                         "This version of sqld doesn't yet support '%s'",
-                         st->kind == AST_ALTER_TABLE ? "ALTER TABLE"
-                                                     : "CREATE/DROP INDEX");
+                         "This version of sqld doesn't yet support 'this "
+                         "DDL'");
     }
 }

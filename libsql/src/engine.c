@@ -63,7 +63,6 @@ void sql_server_close(struct sql_server *srv)
 {
     if (!srv)
         return;
-    assert(srv->sessions == NULL);
     sql__sysvar_free(srv->globals);
     sql__catalog_free(srv->cat);
     sql__kv_close(srv->kv);
@@ -592,7 +591,7 @@ static int literal_text(struct sql_session *s, const struct ast_expr *e,
                      "an expression value'");
 }
 
-static int uservar_put(struct sql_session *s, const char *name,
+int sql__uservar_set(struct sql_session *s, const char *name,
                        const struct sql_datum *d)
 {
     struct sql_uservar *u;
@@ -712,7 +711,7 @@ static int run_set(struct sql_session *s, const struct ast_stmt *st)
                     d.v.s.p = text;
                     d.v.s.n = strlen(text);
                 }
-                rc = uservar_put(s, v->name, &d);
+                rc = sql__uservar_set(s, v->name, &d);
                 break;
             }
             if (v->value && v->value->kind == AST_E_DEFAULT) {

@@ -1,28 +1,1514 @@
-/* exec.c: queries (SELECT, INSERT, UPDATE, DELETE, EXPLAIN, DO) through
- * the planner and the executor (DESIGN.md "Planner", "Executor"). Not
- * built yet: each answers that it is not supported.
+/* exec.c: the executor's operators (scan with its access paths, filter,
+ * projection, hash aggregation, distinct, sort, TopN, limit) and the
+ * queries that read: SELECT, EXPLAIN, DO; prepared statements and
+ * COM_FIELD_LIST (DESIGN.md "Executor").
  */
-#include "session.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "codec.h"
+#include "exec.h"
+#include "parse.h"
+#include "sql_int.h"
+#include "tablecodec.h"
+
+/* Weak until agg.c defines them (plan.c refuses aggregates meanwhile, so
+ * these are not reached). */
+#pragma weak sql__agg_init
+#pragma weak sql__agg_update
+#pragma weak sql__agg_final
+
+/* ---- context ---------------------------------------------------------- */
+
+static int env_uservar_get(void *ctx, const char *name, struct sql_datum *out,
+                           struct sql_arena *a)
+{
+    (void)a;
+    return sql__uservar_get(ctx, name, out);
+}
+
+static int env_uservar_set(void *ctx, const char *name,
+                           const struct sql_datum *v)
+{
+    return sql__uservar_set(ctx, name, v);
+}
+
+static int env_sysvar_get(void *ctx, const char *name, int scope,
+                          struct sql_datum *out, struct sql_arena *a,
+                          struct sql_err *err)
+{
+    struct sql_session *s = ctx;
+    memset(out, 0, sizeof(*out));
+    if (strcasecmp(name, "last_insert_id") == 0 ||
+        strcasecmp(name, "identity") == 0) {
+        out->vt = SQL_VT_UINT;
+        out->v.u = s->last_insert_id;
+        return 0;
+    }
+    if (strcasecmp(name, "warning_count") == 0 ||
+        strcasecmp(name, "error_count") == 0) {
+        out->vt = SQL_VT_UINT;
+        out->v.u = strcasecmp(name, "error_count") == 0 ? s->nerrors
+                                                          : s->nwarns_total;
+        return 0;
+    }
+    int i = sql__sysvar_find(name);
+    if (i < 0)
+        return sql__err(err, 1193, "HY000", "Unknown system variable '%s'",
+                        name);
+    const struct sysvar_def *d = sql__sysvar_def((size_t)i);
+    const struct sysvar_val *v;
+    if (scope == 2 /* GLOBAL */) {
+        if (!(d->scope & SYSVAR_GLOBAL))
+            return sql__err(err, 1238, "HY000",
+                            "Variable '%s' is a SESSION variable", d->name);
+        v = &s->srv->globals[i];
+    } else {
+        if (scope == 1 && !(d->scope & SYSVAR_SESSION))
+            return sql__err(err, 1238, "HY000",
+                            "Variable '%s' is a GLOBAL variable", d->name);
+        v = sql__sess_var(s, i);
+    }
+    if (d->kind == SYSVAR_BOOL || d->kind == SYSVAR_UINT) {
+        out->vt = d->kind == SYSVAR_BOOL ? SQL_VT_INT : SQL_VT_UINT;
+        out->v.u = v->u;
+        return 0;
+    }
+    size_t n = strlen(v->text);
+    char *p = sql__arena_strndup(a, v->text, n);
+    if (!p)
+        return -ENOMEM;
+    out->vt = SQL_VT_STRING;
+    out->coll = SQL_COLL_UTF8MB4_GENERAL_CI;
+    out->v.s.p = p;
+    out->v.s.n = n;
+    return 0;
+}
+
+static void env_warn(void *ctx, const char *level, uint16_t code,
+                     const char *msg)
+{
+    sql__swarn(ctx, level, code, "%s", msg);
+}
+
+int sql__xctx_init(struct sql_xctx *x, struct sql_session *s, bool dml)
+{
+    memset(x, 0, sizeof(*x));
+    x->s = s;
+    x->env.sql_mode = sql__sess_sql_mode(s);
+    x->env.now_us = s->stmt_start_us;
+    x->env.db = s->db;
+    x->env.user = s->user[0] ? s->user : "root@localhost";
+    x->env.conn_id = s->conn_id;
+    x->env.last_insert_id = s->last_insert_id;
+    x->env.found_rows = s->found_rows;
+    x->env.row_count = (uint64_t)s->row_count;
+    x->env.params = s->params;
+    x->env.nparams = s->nparams;
+    x->env.ctx = s;
+    x->env.uservar_get = env_uservar_get;
+    x->env.uservar_set = env_uservar_set;
+    x->env.sysvar_get = env_sysvar_get;
+    x->env.warn = env_warn;
+    x->env.flags = dml ? SQL_EVAL_DML : 0;
+    x->ev.env = &x->env;
+    x->ev.arena = s->arena;
+    x->ev.err = &x->err;
+    return sql__sess_txn(s, &x->txn);
+}
+
+int sql__xerr(struct sql_xctx *x, int rc)
+{
+    if (rc == SQL_EQUERY) {
+        x->s->err = x->err;
+        if (!x->s->err.state[0])
+            snprintf(x->s->err.state, sizeof(x->s->err.state), "HY000");
+        return rc;
+    }
+    if (rc == -ENOMEM)
+        return rc;
+    return sql__kverr(x->s, rc);
+}
+
+int sql__datum_copy(struct sql_arena *a, struct sql_datum *d)
+{
+    if (d->vt != SQL_VT_STRING || d->v.s.n == 0)
+        return 0;
+    char *p = sql__arena_alloc(a, d->v.s.n);
+    if (!p)
+        return -ENOMEM;
+    memcpy(p, d->v.s.p, d->v.s.n);
+    d->v.s.p = p;
+    return 0;
+}
+
+/* ---- defaults and row decoding -------------------------------------------- */
+
+/* Evaluate a stored DEFAULT expression (canonical SQL). */
+static int eval_text(struct sql_xctx *x, const char *text, struct sql_datum *out)
+{
+    struct sql_session *s = x->s;
+    size_t n = strlen(text);
+    char *q = sql__arena_alloc(s->arena, n + 8);
+    if (!q)
+        return -ENOMEM;
+    memcpy(q, "SELECT ", 7);
+    memcpy(q + 7, text, n + 1);
+    struct sql_parse_result res;
+    int rc = sql__parse_one(s->arena, q, n + 7, &res);
+    if (rc != 0 || !res.stmt || res.stmt->kind != AST_SELECT)
+        return rc == -ENOMEM ? rc
+                             : sql__serr(s, 1067, "42000",
+                                         "Invalid default value '%.64s'",
+                                         text);
+    struct sql_expr_scope sc = {0};
+    struct sql_expr *e;
+    struct sql_ftype t;
+    rc = sql__expr_compile(s->arena, res.stmt->select->items->expr, &sc, &e,
+                           &t, &x->err);
+    if (rc == 0)
+        rc = sql__expr_eval(e, &x->ev, NULL, out);
+    return rc == 0 ? 0 : sql__xerr(x, rc);
+}
+
+int sql__exec_now(struct sql_xctx *x, struct sql_datum *out)
+{
+    return eval_text(x, "NOW(6)", out);
+}
+
+int sql__exec_default(struct sql_xctx *x, const struct sql_tableinfo *t,
+                      uint32_t ci, struct sql_datum *out, bool *none)
+{
+    const struct sql_colinfo *c = &t->cols[ci];
+    memset(out, 0, sizeof(*out));
+    out->vt = SQL_VT_NULL;
+    *none = false;
+    if (c->default_sql) {
+        struct sql_datum v;
+        int rc = eval_text(x, c->default_sql, &v);
+        if (rc != 0)
+            return rc;
+        rc = sql__datum_store(&v, &c->type, c->name, 1, &x->ev, out);
+        return rc == 0 ? 0 : sql__xerr(x, rc);
+    }
+    if (!c->has_default && c->not_null && !c->auto_inc)
+        *none = true;
+    return 0;
+}
+
+int sql__exec_decode_row(struct sql_xctx *x, const struct sql_tableinfo *t,
+                         int64_t h, const uint8_t *v, size_t vlen,
+                         struct sql_datum *out, struct sql_arena *a)
+{
+    uint32_t ids[t->ncols ? t->ncols : 1];
+    bool found[t->ncols ? t->ncols : 1];
+    for (uint32_t i = 0; i < t->ncols; i++)
+        ids[i] = t->cols[i].id;
+    int rc = sql__row_decode(v, vlen, ids, t->ncols, out, found, a);
+    if (rc != 0)
+        return sql__serr(x->s, 1105, "HY000",
+                         "a stored row of table '%s' is malformed", t->name);
+    for (uint32_t i = 0; i < t->ncols; i++) {
+        if ((int32_t)i == t->handle_col) {
+            memset(&out[i], 0, sizeof(out[i]));
+            if (t->cols[i].type.flags & SQL_COLFLAG_UNSIGNED) {
+                out[i].vt = SQL_VT_UINT;
+                out[i].v.u = (uint64_t)h;
+            } else {
+                out[i].vt = SQL_VT_INT;
+                out[i].v.i = h;
+            }
+        } else if (!found[i]) {
+            /* The row predates the column: its default. */
+            bool none;
+            rc = sql__exec_default(x, t, i, &out[i], &none);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---- operators ------------------------------------------------------------- */
+
+struct range_keys
+{
+    uint8_t *start; /* inclusive */
+    size_t slen;    /* its length */
+    uint8_t *end;   /* exclusive */
+    size_t elen;    /* its length */
+};
+
+struct group
+{
+    const uint8_t *key;          /* key bytes */
+    size_t klen;                 /* their length */
+    struct sql_datum *keys;      /* key values (copied) */
+    struct sql_datum *firsts;    /* first row's values for first slots */
+    struct sql_agg_state **st;   /* aggregate states */
+};
+
+struct sql_xnode
+{
+    const struct plan *p;        /* what it runs */
+    struct sql_xnode *child;     /* input */
+    struct sql_chunk out;        /* its output chunk */
+    struct sql_arena *arena;     /* per-call bytes (reset each next) */
+    struct sql_arena *keep;      /* bytes kept until close */
+    bool opened;                 /* first next() done */
+    bool done;                   /* no more rows */
+    /* scan */
+    struct range_keys *ranges;   /* key ranges to read */
+    size_t nranges;              /* their count */
+    size_t cur;                  /* range being read */
+    uint8_t *resume;             /* where the current range goes on */
+    size_t resume_len;           /* its length */
+    struct sql_kvres res;        /* the last read */
+    int64_t *pending;            /* handles still to fetch (index, batch) */
+    size_t npending, ppos;       /* their count and position */
+    /* materializing operators */
+    struct sql_datum *rows;      /* kept rows */
+    int64_t *rhandles;           /* their handles */
+    size_t nrows, caprows;       /* count and allocation */
+    size_t pos;                  /* next to emit */
+    /* agg / distinct */
+    struct group *groups;        /* groups in first-seen order */
+    size_t ngroups, capgroups;   /* count and allocation */
+    uint32_t *slots;             /* hash of groups: index + 1 */
+    size_t nslots;               /* power of two */
+    /* limit */
+    uint64_t skip;               /* rows still to skip */
+    uint64_t left;               /* rows still to emit */
+};
+
+static int chunk_init(struct sql_xnode *n, size_t ncols)
+{
+    n->out.ncols = ncols;
+    n->out.rows = sql__arena_zalloc(n->keep, sizeof(struct sql_datum) *
+                                                 SQL_CHUNK_ROWS *
+                                                 (ncols ? ncols : 1));
+    n->out.handles = sql__arena_zalloc(n->keep,
+                                       sizeof(int64_t) * SQL_CHUNK_ROWS);
+    return n->out.rows && n->out.handles ? 0 : -ENOMEM;
+}
+
+static struct sql_datum *row_at(struct sql_chunk *c, size_t i)
+{
+    return c->rows + i * c->ncols;
+}
+
+static uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+    uint64_t h = 14695981039346656037u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211u;
+    return h;
+}
+
+/* ---- scan -------------------------------------------------------------------- */
+
+/* A constant's datum, as an int64 handle: false when it is not exactly
+ * one (the range then cannot be used). */
+static bool as_handle(const struct sql_datum *d, int64_t *h)
+{
+    if (d->vt == SQL_VT_INT) {
+        *h = d->v.i;
+        return true;
+    }
+    if (d->vt == SQL_VT_UINT && d->v.u <= (uint64_t)INT64_MAX) {
+        *h = (int64_t)d->v.u;
+        return true;
+    }
+    return false;
+}
+
+/* Whether a constant may be encoded for a key column of type t without
+ * changing which values it matches: same class, or an integer constant
+ * for an integer column. */
+static bool key_compatible(const struct sql_datum *d,
+                           const struct sql_ftype *t)
+{
+    int vt = sql__ftype_vt(t);
+    if (d->vt == vt)
+        return true;
+    if ((vt == SQL_VT_INT || vt == SQL_VT_UINT) &&
+        (d->vt == SQL_VT_INT || d->vt == SQL_VT_UINT))
+        return true;
+    return false;
+}
+
+static uint8_t *dup_bytes(struct sql_arena *a, const void *p, size_t n)
+{
+    uint8_t *q = sql__arena_alloc(a, n ? n : 1);
+    if (q && n)
+        memcpy(q, p, n);
+    return q;
+}
+
+/* Key ranges of the access path; *full when a constant could not be used
+ * (then the whole table is read, the filter decides). */
+static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
+                       bool *empty)
+{
+    const struct plan_access *acc = &n->p->acc;
+    const struct sql_tableinfo *t = acc->t;
+    *full = false;
+    *empty = false;
+    n->ranges = sql__arena_zalloc(n->keep, sizeof(*n->ranges) *
+                                               (acc->nranges + 1));
+    if (!n->ranges)
+        return -ENOMEM;
+    struct sql__buf b = {0};
+    int rc = 0;
+    for (size_t r = 0; r < acc->nranges && rc == 0; r++) {
+        const struct plan_range *pr = &acc->ranges[r];
+        struct sql_datum d;
+        bool skip = false;
+        b.len = 0;
+        if (acc->idx < 0) {
+            /* handle ranges */
+            int64_t lo = INT64_MIN, hi = INT64_MAX;
+            bool lo_incl = true, hi_incl = true;
+            if (pr->neq) {
+                if ((rc = sql__expr_eval(pr->eq[0], &x->ev, NULL, &d)) != 0)
+                    break;
+                if (d.vt == SQL_VT_NULL) {
+                    skip = true;
+                } else if (!as_handle(&d, &lo)) {
+                    *full = true;
+                    break;
+                }
+                hi = lo;
+            }
+            if (pr->lo && !skip) {
+                if ((rc = sql__expr_eval(pr->lo, &x->ev, NULL, &d)) != 0)
+                    break;
+                if (d.vt == SQL_VT_NULL)
+                    skip = true;
+                else if (as_handle(&d, &lo))
+                    lo_incl = pr->lo_incl;
+            }
+            if (pr->hi && !skip) {
+                if ((rc = sql__expr_eval(pr->hi, &x->ev, NULL, &d)) != 0)
+                    break;
+                if (d.vt == SQL_VT_NULL)
+                    skip = true;
+                else if (as_handle(&d, &hi))
+                    hi_incl = pr->hi_incl;
+            }
+            if (skip)
+                continue;
+            if (!lo_incl) {
+                if (lo == INT64_MAX)
+                    continue;
+                lo++;
+            }
+            if (!hi_incl) {
+                if (hi == INT64_MIN)
+                    continue;
+                hi--;
+            }
+            if (lo > hi)
+                continue;
+            uint8_t k1[SQL_TC_ROW_KEY_LEN], k2[SQL_TC_ROW_KEY_LEN];
+            sql__tc_row_key(k1, t->id, lo);
+            sql__tc_row_key(k2, t->id, hi);
+            struct range_keys *rk = &n->ranges[n->nranges];
+            rk->start = dup_bytes(n->keep, k1, sizeof(k1));
+            rk->slen = sizeof(k1);
+            rk->end = sql__arena_alloc(n->keep, sizeof(k2));
+            if (!rk->start || !rk->end) {
+                rc = -ENOMEM;
+                break;
+            }
+            rk->elen = sizeof(k2);
+            if (!sql__tc_prefix_next(k2, sizeof(k2), rk->end))
+                continue;
+            n->nranges++;
+            continue;
+        }
+        /* index ranges */
+        const struct sql_idxinfo *ix = &t->idx[acc->idx];
+        uint8_t pre[SQL_TC_INDEX_PREFIX_LEN];
+        sql__tc_index_prefix(pre, t->id, ix->id);
+        rc = sql__buf_put(&b, pre, sizeof(pre));
+        for (uint32_t k = 0; rc == 0 && k < pr->neq && !skip; k++) {
+            const struct sql_ftype *ct = &t->cols[ix->cols[k]].type;
+            if ((rc = sql__expr_eval(pr->eq[k], &x->ev, NULL, &d)) != 0)
+                break;
+            if (d.vt == SQL_VT_NULL)
+                skip = true;
+            else if (!key_compatible(&d, ct) || ix->prefix[k] > 0) {
+                *full = true;
+                break;
+            } else
+                rc = sql__key_append(&b, &d, ct);
+        }
+        if (rc != 0 || *full)
+            break;
+        if (skip)
+            continue;
+        size_t plen = b.len;
+        struct range_keys *rk = &n->ranges[n->nranges];
+        uint8_t *prefix = dup_bytes(n->keep, b.p, plen);
+        uint8_t *pnext = sql__arena_alloc(n->keep, plen);
+        if (!prefix || !pnext) {
+            rc = -ENOMEM;
+            break;
+        }
+        sql__tc_prefix_next(prefix, plen, pnext);
+        rk->start = prefix;
+        rk->slen = plen;
+        rk->end = pnext;
+        rk->elen = plen;
+        const struct sql_ftype *nt =
+            pr->neq < ix->ncols ? &t->cols[ix->cols[pr->neq]].type : NULL;
+        bool prefixed = pr->neq < ix->ncols && ix->prefix[pr->neq] > 0;
+        if (pr->lo && nt && !prefixed) {
+            if ((rc = sql__expr_eval(pr->lo, &x->ev, NULL, &d)) != 0)
+                break;
+            if (d.vt == SQL_VT_NULL)
+                continue;
+            if (key_compatible(&d, nt)) {
+                b.len = plen;
+                if ((rc = sql__key_append(&b, &d, nt)) != 0)
+                    break;
+                uint8_t *k = dup_bytes(n->keep, b.p, b.len);
+                if (!k) {
+                    rc = -ENOMEM;
+                    break;
+                }
+                if (!pr->lo_incl)
+                    sql__tc_prefix_next(k, b.len, k);
+                rk->start = k;
+                rk->slen = b.len;
+            } else {
+                /* NULLs sort first: a bound still excludes them. */
+            }
+        }
+        if (pr->hi && nt && !prefixed) {
+            if ((rc = sql__expr_eval(pr->hi, &x->ev, NULL, &d)) != 0)
+                break;
+            if (d.vt == SQL_VT_NULL)
+                continue;
+            if (key_compatible(&d, nt)) {
+                b.len = plen;
+                if ((rc = sql__key_append(&b, &d, nt)) != 0)
+                    break;
+                uint8_t *k = dup_bytes(n->keep, b.p, b.len);
+                if (!k) {
+                    rc = -ENOMEM;
+                    break;
+                }
+                if (pr->hi_incl)
+                    sql__tc_prefix_next(k, b.len, k);
+                rk->end = k;
+                rk->elen = b.len;
+            }
+        }
+        n->nranges++;
+    }
+    sql__buf_free(&b);
+    if (rc != 0)
+        return sql__xerr(x, rc);
+    if (*full)
+        return 0;
+    *empty = n->nranges == 0;
+    return 0;
+}
+
+static int full_range(struct sql_xnode *n)
+{
+    uint8_t p[SQL_TC_PREFIX_LEN], e[SQL_TC_PREFIX_LEN];
+    sql__tc_prefix(p, n->p->acc.t->id, 'r');
+    sql__tc_prefix_next(p, sizeof(p), e);
+    n->ranges = sql__arena_zalloc(n->keep, sizeof(*n->ranges));
+    if (!n->ranges)
+        return -ENOMEM;
+    n->ranges[0].start = dup_bytes(n->keep, p, sizeof(p));
+    n->ranges[0].end = dup_bytes(n->keep, e, sizeof(e));
+    n->ranges[0].slen = n->ranges[0].elen = sizeof(p);
+    n->nranges = 1;
+    return n->ranges[0].start && n->ranges[0].end ? 0 : -ENOMEM;
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+    const struct mvcc_kvpair *x = a, *y = b;
+    size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+    int c = memcmp(x->key, y->key, n);
+    return c ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
+}
+
+/* Emit the rows whose row-key pairs are in res (in that order). */
+static int emit_rows(struct sql_xctx *x, struct sql_xnode *n,
+                     struct sql_kvres *res, size_t from, size_t to)
+{
+    const struct sql_tableinfo *t = n->p->acc.t;
+    int rc = 0;
+    for (size_t i = from; i < to; i++) {
+        int64_t h;
+        struct mvcc_kvpair *kp = &res->r.pairs[i];
+        if (!sql__tc_row_handle(kp->key, kp->key_len, t->id, &h))
+            continue;
+        struct sql_datum *row = row_at(&n->out, n->out.n);
+        rc = sql__exec_decode_row(x, t, h, kp->value, kp->value_len, row,
+                                  n->arena);
+        if (rc != 0)
+            return rc;
+        if (n->p->cond) {
+            int truth;
+            rc = sql__expr_eval_bool(n->p->cond, &x->ev, row, &truth);
+            if (rc != 0)
+                return sql__xerr(x, rc);
+            if (truth != 1)
+                continue;
+        }
+        n->out.handles[n->out.n++] = h;
+    }
+    return 0;
+}
+
+/* Fetch rows by handle (index lookups, batch point gets), in the order
+ * given. */
+static int fetch_handles(struct sql_xctx *x, struct sql_xnode *n,
+                         const int64_t *hs, size_t nh)
+{
+    const struct sql_tableinfo *t = n->p->acc.t;
+    if (nh == 0)
+        return 0;
+    struct mvcc_key *keys = sql__arena_alloc(n->arena, sizeof(*keys) * nh);
+    uint8_t *kb = sql__arena_alloc(n->arena, SQL_TC_ROW_KEY_LEN * nh);
+    if (!keys || !kb)
+        return -ENOMEM;
+    for (size_t i = 0; i < nh; i++) {
+        sql__tc_row_key(kb + i * SQL_TC_ROW_KEY_LEN, t->id, hs[i]);
+        keys[i].data = kb + i * SQL_TC_ROW_KEY_LEN;
+        keys[i].len = SQL_TC_ROW_KEY_LEN;
+    }
+    if (n->p->lock) {
+        int rc = sql__kvtxn_lock(x->txn, keys, nh);
+        if (rc != 0)
+            return sql__kverr(x->s, rc);
+    }
+    int rc = sql__kvtxn_batch_get(x->txn, keys, nh, &n->res);
+    if (rc != 0)
+        return sql__kverr(x->s, rc);
+    /* Back in the order asked. */
+    qsort(n->res.r.pairs, n->res.r.npairs, sizeof(*n->res.r.pairs), cmp_keys);
+    struct sql_kvres one;
+    for (size_t i = 0; i < nh; i++) {
+        struct mvcc_kvpair key = {.key = (uint8_t *)keys[i].data,
+                                  .key_len = keys[i].len};
+        struct mvcc_kvpair *kp =
+            bsearch(&key, n->res.r.pairs, n->res.r.npairs,
+                    sizeof(*n->res.r.pairs), cmp_keys);
+        if (!kp)
+            continue;
+        one.r.pairs = kp;
+        one.r.npairs = 1;
+        if ((rc = emit_rows(x, n, &one, 0, 1)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int scan_open(struct sql_xctx *x, struct sql_xnode *n)
+{
+    const struct plan_access *acc = &n->p->acc;
+    bool full = acc->kind == ACC_FULL, empty = false;
+    int rc = 0;
+    if (!full)
+        rc = scan_ranges(x, n, &full, &empty);
+    if (rc != 0)
+        return rc;
+    if (full) {
+        n->nranges = 0;
+        /* The access path fell back: read the table. */
+        return full_range(n);
+    }
+    if (empty) {
+        n->done = true;
+        return 0;
+    }
+    if (acc->kind == ACC_POINT || acc->kind == ACC_BATCH_POINT) {
+        /* Each range is one handle: fetch them all at once, in key order
+         * (descending for a descending scan), duplicates once. */
+        n->pending = sql__arena_alloc(n->keep, sizeof(int64_t) * n->nranges);
+        if (!n->pending)
+            return -ENOMEM;
+        for (size_t i = 0; i < n->nranges; i++)
+            n->pending[i] = sql__tc_get_i64(n->ranges[i].start +
+                                            SQL_TC_PREFIX_LEN);
+        qsort(n->pending, n->nranges, sizeof(int64_t), cmp_i64);
+        size_t k = 0;
+        for (size_t i = 0; i < n->nranges; i++)
+            if (k == 0 || n->pending[k - 1] != n->pending[i])
+                n->pending[k++] = n->pending[i];
+        n->npending = k;
+        n->nranges = 0;
+    }
+    return 0;
+}
+
+static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
+{
+    const struct plan_access *acc = &n->p->acc;
+    const struct sql_tableinfo *t = acc->t;
+    bool index = acc->idx >= 0 && acc->kind != ACC_FULL && n->nranges > 0 &&
+                 n->ranges[0].slen >= SQL_TC_INDEX_PREFIX_LEN &&
+                 n->ranges[0].start[10] == 'i';
+    while (n->out.n == 0 && !n->done) {
+        if (n->ppos < n->npending) {
+            size_t take = n->npending - n->ppos;
+            if (take > SQL_CHUNK_ROWS)
+                take = SQL_CHUNK_ROWS;
+            int rc = fetch_handles(x, n, n->pending + n->ppos, take);
+            if (rc != 0)
+                return rc;
+            n->ppos += take;
+            continue;
+        }
+        if (n->cur >= n->nranges) {
+            n->done = true;
+            break;
+        }
+        struct range_keys *rk = &n->ranges[n->cur];
+        const uint8_t *start = n->resume ? n->resume : rk->start;
+        size_t slen = n->resume ? n->resume_len : rk->slen;
+        const uint8_t *end = rk->end;
+        size_t elen = rk->elen;
+        if (acc->desc && n->resume) {
+            start = rk->start;
+            slen = rk->slen;
+            end = n->resume;
+            elen = n->resume_len;
+        }
+        int rc = sql__kvtxn_scan(x->txn, start, slen, end, elen,
+                                 SQL_CHUNK_ROWS, acc->desc, &n->res);
+        if (rc != 0)
+            return sql__kverr(x->s, rc);
+        size_t got = n->res.r.npairs;
+        if (got < SQL_CHUNK_ROWS) {
+            n->cur++;
+            n->resume = NULL;
+        } else {
+            /* Go on after (before, descending) the last key. */
+            struct mvcc_kvpair *last = &n->res.r.pairs[got - 1];
+            n->resume = sql__arena_alloc(n->keep, last->key_len + 1);
+            if (!n->resume)
+                return -ENOMEM;
+            memcpy(n->resume, last->key, last->key_len);
+            n->resume_len = last->key_len;
+            if (!acc->desc)
+                n->resume[n->resume_len++] = 0;
+        }
+        if (!index) {
+            if (n->p->lock && got > 0) {
+                struct mvcc_key *keys =
+                    sql__arena_alloc(n->arena, sizeof(*keys) * got);
+                if (!keys)
+                    return -ENOMEM;
+                for (size_t i = 0; i < got; i++) {
+                    keys[i].data = n->res.r.pairs[i].key;
+                    keys[i].len = n->res.r.pairs[i].key_len;
+                }
+                if ((rc = sql__kvtxn_lock(x->txn, keys, got)) != 0)
+                    return sql__kverr(x->s, rc);
+            }
+            if ((rc = emit_rows(x, n, &n->res, 0, got)) != 0)
+                return rc;
+            continue;
+        }
+        /* Index entries: the handle is the value (unique, no NULL) or the
+         * key's last 8 bytes. */
+        int64_t *hs = sql__arena_alloc(n->arena, sizeof(int64_t) * (got + 1));
+        if (!hs)
+            return -ENOMEM;
+        size_t nh = 0;
+        for (size_t i = 0; i < got; i++) {
+            struct mvcc_kvpair *kp = &n->res.r.pairs[i];
+            if (kp->value_len == 8)
+                hs[nh++] = sql__tc_get_i64(kp->value);
+            else if (kp->key_len >= SQL_TC_INDEX_PREFIX_LEN + 8)
+                hs[nh++] = sql__tc_get_i64(kp->key + kp->key_len - 8);
+        }
+        struct sql_kvres keep = n->res;
+        sql__kvres_init(&n->res);
+        rc = fetch_handles(x, n, hs, nh);
+        sql__kvres_reset(&keep);
+        if (rc != 0)
+            return rc;
+    }
+    (void)t;
+    return 0;
+}
+
+/* ---- materializing helpers ---------------------------------------------------- */
+
+static int keep_row(struct sql_xnode *n, const struct sql_datum *row,
+                    size_t ncols, int64_t handle)
+{
+    if (n->nrows == n->caprows) {
+        size_t cap = n->caprows ? n->caprows * 2 : 256;
+        struct sql_datum *r =
+            sql__arena_alloc(n->keep, sizeof(*r) * cap * (ncols ? ncols : 1));
+        int64_t *h = sql__arena_alloc(n->keep, sizeof(*h) * cap);
+        if (!r || !h)
+            return -ENOMEM;
+        if (n->nrows) {
+            memcpy(r, n->rows, sizeof(*r) * n->nrows * ncols);
+            memcpy(h, n->rhandles, sizeof(*h) * n->nrows);
+        }
+        n->rows = r;
+        n->rhandles = h;
+        n->caprows = cap;
+    }
+    struct sql_datum *dst = n->rows + n->nrows * ncols;
+    memcpy(dst, row, sizeof(*dst) * ncols);
+    for (size_t i = 0; i < ncols; i++)
+        if (sql__datum_copy(n->keep, &dst[i]) != 0)
+            return -ENOMEM;
+    n->rhandles[n->nrows++] = handle;
+    return 0;
+}
+
+struct sort_ctx
+{
+    struct sql_xctx *x;           /* errors */
+    const struct plan *p;         /* keys */
+    size_t ncols;                 /* row width */
+    struct sql_datum *rows;       /* the rows */
+    int rc;                       /* first comparison error */
+};
+
+static int sort_cmp(const void *a, const void *b, void *arg)
+{
+    struct sort_ctx *sc = arg;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    const struct sql_datum *ra = sc->rows + i * sc->ncols;
+    const struct sql_datum *rb = sc->rows + j * sc->ncols;
+    for (size_t k = 0; k < sc->p->nsort; k++) {
+        uint32_t c = sc->p->sort_cols[k];
+        const struct sql_datum *x = &ra[c], *y = &rb[c];
+        int r;
+        if (x->vt == SQL_VT_NULL || y->vt == SQL_VT_NULL)
+            r = (x->vt != SQL_VT_NULL) - (y->vt != SQL_VT_NULL);
+        else {
+            struct sql_err err;
+            uint16_t coll = sc->p->cols[c].type.coll;
+            if (sql__datum_cmp(x, y, coll ? coll : SQL_COLL_BINARY, &r,
+                               &err) != 0) {
+                if (sc->rc == 0) {
+                    sc->rc = SQL_EQUERY;
+                    sc->x->err = err;
+                }
+                r = 0;
+            }
+        }
+        if (r != 0)
+            return sc->p->sort_desc[k] ? -r : r;
+    }
+    return (i > j) - (i < j); /* stable */
+}
+
+static int sort_all(struct sql_xctx *x, struct sql_xnode *n)
+{
+    size_t nc = n->child->out.ncols;
+    struct sql_chunk *c;
+    int rc;
+    while ((rc = sql__exec_next(x, n->child, &c)) == 0 && c->n > 0)
+        for (size_t i = 0; i < c->n; i++)
+            if ((rc = keep_row(n, row_at(c, i), nc, c->handles[i])) != 0)
+                return rc;
+    if (rc != 0)
+        return rc;
+    size_t *idx = sql__arena_alloc(n->keep, sizeof(size_t) * (n->nrows + 1));
+    if (!idx)
+        return -ENOMEM;
+    for (size_t i = 0; i < n->nrows; i++)
+        idx[i] = i;
+    struct sort_ctx sc = {x, n->p, nc, n->rows, 0};
+    qsort_r(idx, n->nrows, sizeof(size_t), sort_cmp, &sc);
+    if (sc.rc != 0)
+        return sql__xerr(x, sc.rc);
+    struct sql_datum *sorted =
+        sql__arena_alloc(n->keep, sizeof(*sorted) * (n->nrows * nc + 1));
+    int64_t *hs = sql__arena_alloc(n->keep, sizeof(*hs) * (n->nrows + 1));
+    if (!sorted || !hs)
+        return -ENOMEM;
+    for (size_t i = 0; i < n->nrows; i++) {
+        memcpy(sorted + i * nc, n->rows + idx[i] * nc, sizeof(*sorted) * nc);
+        hs[i] = n->rhandles[idx[i]];
+    }
+    n->rows = sorted;
+    n->rhandles = hs;
+    return 0;
+}
+
+static int emit_kept(struct sql_xnode *n)
+{
+    size_t nc = n->out.ncols;
+    while (n->pos < n->nrows && n->out.n < SQL_CHUNK_ROWS) {
+        memcpy(row_at(&n->out, n->out.n), n->rows + n->pos * nc,
+               sizeof(struct sql_datum) * nc);
+        n->out.handles[n->out.n++] = n->rhandles[n->pos++];
+    }
+    return 0;
+}
+
+/* An integer LIMIT/OFFSET value. */
+static int limit_value(struct sql_xctx *x, const struct sql_expr *e,
+                       uint64_t dflt, uint64_t *out)
+{
+    *out = dflt;
+    if (!e)
+        return 0;
+    struct sql_datum d;
+    int rc = sql__expr_eval(e, &x->ev, NULL, &d);
+    if (rc != 0)
+        return sql__xerr(x, rc);
+    if (d.vt == SQL_VT_INT && d.v.i >= 0)
+        *out = (uint64_t)d.v.i;
+    else if (d.vt == SQL_VT_UINT)
+        *out = d.v.u;
+    else if (d.vt == SQL_VT_STRING && d.v.s.n > 0 && d.v.s.n < 21) {
+        char buf[24];
+        memcpy(buf, d.v.s.p, d.v.s.n);
+        buf[d.v.s.n] = '\0';
+        char *end;
+        *out = strtoull(buf, &end, 10);
+        if (*end)
+            return sql__serr(x->s, 1210, "HY000",
+                             "Incorrect arguments to LIMIT");
+    } else
+        return sql__serr(x->s, 1210, "HY000", "Incorrect arguments to LIMIT");
+    return 0;
+}
+
+/* ---- aggregation and distinct -------------------------------------------------- */
+
+static int group_find(struct sql_xnode *n, const uint8_t *key, size_t klen,
+                      bool *created, struct group **out)
+{
+    if ((n->ngroups + 1) * 2 > n->nslots) {
+        size_t ns = n->nslots ? n->nslots * 2 : 64;
+        uint32_t *sl = sql__arena_zalloc(n->keep, sizeof(*sl) * ns);
+        if (!sl)
+            return -ENOMEM;
+        for (size_t g = 0; g < n->ngroups; g++) {
+            size_t i = hash_bytes(n->groups[g].key, n->groups[g].klen) &
+                       (ns - 1);
+            while (sl[i])
+                i = (i + 1) & (ns - 1);
+            sl[i] = (uint32_t)(g + 1);
+        }
+        n->slots = sl;
+        n->nslots = ns;
+    }
+    size_t m = n->nslots - 1;
+    size_t i = hash_bytes(key, klen) & m;
+    for (; n->slots[i]; i = (i + 1) & m) {
+        struct group *g = &n->groups[n->slots[i] - 1];
+        if (g->klen == klen && memcmp(g->key, key, klen) == 0) {
+            *created = false;
+            *out = g;
+            return 0;
+        }
+    }
+    if (n->ngroups == n->capgroups) {
+        size_t cap = n->capgroups ? n->capgroups * 2 : 64;
+        struct group *gs = sql__arena_alloc(n->keep, sizeof(*gs) * cap);
+        if (!gs)
+            return -ENOMEM;
+        if (n->ngroups)
+            memcpy(gs, n->groups, sizeof(*gs) * n->ngroups);
+        n->groups = gs;
+        n->capgroups = cap;
+    }
+    struct group *g = &n->groups[n->ngroups];
+    memset(g, 0, sizeof(*g));
+    g->key = dup_bytes(n->keep, key, klen);
+    if (!g->key)
+        return -ENOMEM;
+    g->klen = klen;
+    n->slots[i] = (uint32_t)(++n->ngroups);
+    *created = true;
+    *out = g;
+    return 0;
+}
+
+static int agg_consume(struct sql_xctx *x, struct sql_xnode *n)
+{
+    const struct plan *p = n->p;
+    struct sql__buf kb = {0};
+    struct sql_chunk *c;
+    int rc;
+    struct sql_datum *kv =
+        sql__arena_alloc(n->keep, sizeof(*kv) * (p->nkeys + 1));
+    if (!kv)
+        return -ENOMEM;
+    while ((rc = sql__exec_next(x, n->child, &c)) == 0 && c->n > 0) {
+        for (size_t r = 0; r < c->n && rc == 0; r++) {
+            struct sql_datum *row = row_at(c, r);
+            kb.len = 0;
+            for (size_t k = 0; k < p->nkeys && rc == 0; k++) {
+                rc = sql__expr_eval(p->keys[k], &x->ev, row, &kv[k]);
+                if (rc == 0) {
+                    struct sql_ftype t = {0};
+                    t.tp = SQL_TYPE_NULL;
+                    /* the key's own class: group by value */
+                    switch (kv[k].vt) {
+                    case SQL_VT_INT:
+                        t.tp = SQL_TYPE_LONGLONG;
+                        break;
+                    case SQL_VT_UINT:
+                        t.tp = SQL_TYPE_LONGLONG;
+                        t.flags = SQL_COLFLAG_UNSIGNED;
+                        break;
+                    case SQL_VT_DOUBLE:
+                        t.tp = SQL_TYPE_DOUBLE;
+                        break;
+                    case SQL_VT_DECIMAL:
+                        t.tp = SQL_TYPE_NEWDECIMAL;
+                        break;
+                    case SQL_VT_STRING:
+                        t.tp = SQL_TYPE_VAR_STRING;
+                        t.coll = kv[k].coll ? kv[k].coll : SQL_COLL_BINARY;
+                        break;
+                    case SQL_VT_DATE:
+                        t.tp = SQL_TYPE_DATE;
+                        break;
+                    case SQL_VT_DATETIME:
+                        t.tp = SQL_TYPE_DATETIME;
+                        break;
+                    case SQL_VT_TIME:
+                        t.tp = SQL_TYPE_TIME;
+                        break;
+                    default:
+                        break;
+                    }
+                    rc = sql__key_append(&kb, &kv[k], &t);
+                }
+            }
+            if (rc != 0)
+                break;
+            bool created;
+            struct group *g;
+            if ((rc = group_find(n, kb.p ? kb.p : (const uint8_t *)"", kb.len,
+                                 &created, &g)) != 0)
+                break;
+            if (created) {
+                g->keys = sql__arena_alloc(n->keep, sizeof(*g->keys) *
+                                                        (p->nkeys + 1));
+                g->firsts = sql__arena_zalloc(n->keep, sizeof(*g->firsts) *
+                                                           (p->naggs + 1));
+                g->st = sql__arena_zalloc(n->keep,
+                                          sizeof(*g->st) * (p->naggs + 1));
+                if (!g->keys || !g->firsts || !g->st) {
+                    rc = -ENOMEM;
+                    break;
+                }
+                for (size_t k = 0; k < p->nkeys && rc == 0; k++) {
+                    g->keys[k] = kv[k];
+                    rc = sql__datum_copy(n->keep, &g->keys[k]);
+                }
+                for (size_t a = 0; a < p->naggs && rc == 0; a++) {
+                    if (p->aggs[a])
+                        rc = sql__agg_init(p->aggs[a], n->keep, &g->st[a]);
+                    else {
+                        g->firsts[a] = row[p->firsts[a]];
+                        rc = sql__datum_copy(n->keep, &g->firsts[a]);
+                    }
+                }
+                if (rc != 0)
+                    break;
+            }
+            for (size_t a = 0; a < p->naggs && rc == 0; a++)
+                if (p->aggs[a])
+                    rc = sql__agg_update(p->aggs[a], g->st[a], &x->ev, row);
+        }
+        if (rc != 0)
+            break;
+    }
+    sql__buf_free(&kb);
+    if (rc != 0)
+        return sql__xerr(x, rc);
+    if (n->ngroups == 0 && p->scalar) {
+        /* No rows, no GROUP BY: one row of empty aggregates. */
+        bool created;
+        struct group *g;
+        if ((rc = group_find(n, (const uint8_t *)"", 0, &created, &g)) != 0)
+            return rc;
+        g->keys = NULL;
+        g->firsts = sql__arena_zalloc(n->keep, sizeof(*g->firsts) *
+                                                   (p->naggs + 1));
+        g->st = sql__arena_zalloc(n->keep, sizeof(*g->st) * (p->naggs + 1));
+        if (!g->firsts || !g->st)
+            return -ENOMEM;
+        for (size_t a = 0; a < p->naggs; a++) {
+            g->firsts[a].vt = SQL_VT_NULL;
+            if (p->aggs[a] &&
+                (rc = sql__agg_init(p->aggs[a], n->keep, &g->st[a])) != 0)
+                return sql__xerr(x, rc);
+        }
+    }
+    return 0;
+}
+
+static int agg_emit(struct sql_xctx *x, struct sql_xnode *n)
+{
+    const struct plan *p = n->p;
+    while (n->pos < n->ngroups && n->out.n < SQL_CHUNK_ROWS) {
+        struct group *g = &n->groups[n->pos++];
+        struct sql_datum *row = row_at(&n->out, n->out.n);
+        for (size_t k = 0; k < p->nkeys; k++)
+            row[k] = g->keys[k];
+        for (size_t a = 0; a < p->naggs; a++) {
+            if (!p->aggs[a]) {
+                row[p->nkeys + a] = g->firsts[a];
+                continue;
+            }
+            int rc = sql__agg_final(p->aggs[a], g->st[a], &x->ev,
+                                    &row[p->nkeys + a]);
+            if (rc != 0)
+                return sql__xerr(x, rc);
+        }
+        n->out.handles[n->out.n++] = 0;
+    }
+    return 0;
+}
+
+/* ---- the pull loop ------------------------------------------------------------- */
+
+int sql__exec_open(struct sql_xctx *x, const struct plan *p,
+                   struct sql_xnode **out)
+{
+    struct sql_xnode *n = sql__arena_zalloc(x->s->arena, sizeof(*n));
+    if (!n)
+        return -ENOMEM;
+    n->p = p;
+    sql__kvres_init(&n->res);
+    n->arena = sql__arena_create(0);
+    n->keep = sql__arena_create(0);
+    if (!n->arena || !n->keep) {
+        sql__arena_destroy(n->arena);
+        sql__arena_destroy(n->keep);
+        return -ENOMEM;
+    }
+    size_t ncols = p->ncols;
+    if (p->kind == PL_DUAL)
+        ncols = 0;
+    int rc = chunk_init(n, ncols);
+    if (rc == 0 && p->child)
+        rc = sql__exec_open(x, p->child, &n->child);
+    if (rc != 0) {
+        sql__exec_close(n);
+        return rc;
+    }
+    *out = n;
+    return 0;
+}
+
+void sql__exec_close(struct sql_xnode *n)
+{
+    if (!n)
+        return;
+    sql__exec_close(n->child);
+    sql__kvres_reset(&n->res);
+    sql__arena_destroy(n->arena);
+    sql__arena_destroy(n->keep);
+}
+
+int sql__exec_next(struct sql_xctx *x, struct sql_xnode *n,
+                   struct sql_chunk **out)
+{
+    const struct plan *p = n->p;
+    n->out.n = 0;
+    *out = &n->out;
+    if (n->done)
+        return 0;
+    sql__arena_reset(n->arena);
+    x->ev.arena = n->arena;
+    int rc = 0;
+    bool first = !n->opened;
+    n->opened = true;
+    switch (p->kind) {
+    case PL_DUAL:
+        if (first)
+            n->out.n = 1;
+        else
+            n->done = true;
+        return 0;
+    case PL_SCAN:
+        if (first && (rc = scan_open(x, n)) != 0)
+            return rc;
+        return scan_next(x, n);
+    case PL_FILTER:
+    case PL_PROJECT: {
+        struct sql_chunk *c;
+        while (n->out.n == 0) {
+            if ((rc = sql__exec_next(x, n->child, &c)) != 0)
+                return rc;
+            x->ev.arena = n->arena;
+            if (c->n == 0) {
+                n->done = true;
+                return 0;
+            }
+            for (size_t i = 0; i < c->n; i++) {
+                struct sql_datum *in = row_at(c, i);
+                if (p->kind == PL_FILTER) {
+                    int truth;
+                    rc = sql__expr_eval_bool(p->cond, &x->ev, in, &truth);
+                    if (rc != 0)
+                        return sql__xerr(x, rc);
+                    if (truth != 1)
+                        continue;
+                    memcpy(row_at(&n->out, n->out.n), in,
+                           sizeof(*in) * c->ncols);
+                } else {
+                    struct sql_datum *o = row_at(&n->out, n->out.n);
+                    for (size_t k = 0; k < p->ncols; k++) {
+                        rc = sql__expr_eval(p->exprs[k], &x->ev, in, &o[k]);
+                        if (rc != 0)
+                            return sql__xerr(x, rc);
+                    }
+                }
+                n->out.handles[n->out.n++] = c->handles[i];
+            }
+        }
+        return 0;
+    }
+    case PL_AGG:
+        if (first && (rc = agg_consume(x, n)) != 0)
+            return rc;
+        x->ev.arena = n->arena;
+        return agg_emit(x, n);
+    case PL_DISTINCT: {
+        struct sql__buf kb = {0};
+        struct sql_chunk *c;
+        while (n->out.n == 0 && rc == 0) {
+            if ((rc = sql__exec_next(x, n->child, &c)) != 0)
+                break;
+            if (c->n == 0) {
+                n->done = true;
+                break;
+            }
+            for (size_t i = 0; i < c->n && rc == 0; i++) {
+                struct sql_datum *in = row_at(c, i);
+                kb.len = 0;
+                for (size_t k = 0; k < p->nvisible && rc == 0; k++)
+                    rc = sql__key_append(&kb, &in[k], &p->cols[k].type);
+                bool created;
+                struct group *g;
+                if (rc == 0)
+                    rc = group_find(n, kb.p ? kb.p : (const uint8_t *)"",
+                                    kb.len, &created, &g);
+                if (rc != 0 || !created)
+                    continue;
+                memcpy(row_at(&n->out, n->out.n), in, sizeof(*in) * c->ncols);
+                n->out.handles[n->out.n++] = c->handles[i];
+            }
+        }
+        sql__buf_free(&kb);
+        return rc ? sql__xerr(x, rc) : 0;
+    }
+    case PL_SORT:
+    case PL_TOPN:
+        if (first) {
+            if ((rc = sort_all(x, n)) != 0)
+                return rc;
+            if (p->kind == PL_TOPN) {
+                uint64_t off, lim;
+                if ((rc = limit_value(x, p->offset, 0, &off)) != 0 ||
+                    (rc = limit_value(x, p->limit, UINT64_MAX, &lim)) != 0)
+                    return rc;
+                n->pos = off > n->nrows ? n->nrows : (size_t)off;
+                if (lim < n->nrows - n->pos)
+                    n->nrows = n->pos + (size_t)lim;
+            }
+        }
+        return emit_kept(n);
+    case PL_LIMIT: {
+        if (first) {
+            if ((rc = limit_value(x, p->offset, 0, &n->skip)) != 0 ||
+                (rc = limit_value(x, p->limit, UINT64_MAX, &n->left)) != 0)
+                return rc;
+        }
+        struct sql_chunk *c;
+        while (n->out.n == 0 && n->left > 0) {
+            if ((rc = sql__exec_next(x, n->child, &c)) != 0)
+                return rc;
+            if (c->n == 0)
+                break;
+            for (size_t i = 0; i < c->n && n->left > 0; i++) {
+                if (n->skip > 0) {
+                    n->skip--;
+                    continue;
+                }
+                memcpy(row_at(&n->out, n->out.n), row_at(c, i),
+                       sizeof(struct sql_datum) * c->ncols);
+                n->out.handles[n->out.n++] = c->handles[i];
+                n->left--;
+            }
+        }
+        if (n->out.n == 0)
+            n->done = true;
+        return 0;
+    }
+    default:
+        return sql__serr(x->s, 1105, "HY000", "unknown plan node");
+    }
+}
+
+/* ---- answering a SELECT ----------------------------------------------------------- */
+
+static uint32_t display_len(const struct sql_ftype *t)
+{
+    int vt = sql__ftype_vt(t);
+    if (vt == SQL_VT_STRING && t->coll != SQL_COLL_BINARY &&
+        t->tp != SQL_TYPE_JSON) {
+        uint64_t l = (uint64_t)t->len * 4;
+        return l > UINT32_MAX ? UINT32_MAX : (uint32_t)l;
+    }
+    return t->len;
+}
+
+static void column_def(const struct plan_col *pc, struct sql_column *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->db = pc->db;
+    c->table = pc->table;
+    c->org_table = pc->org_table;
+    c->name = pc->name;
+    c->org_name = pc->org_name;
+    const struct sql_ftype *t = &pc->type;
+    int vt = sql__ftype_vt(t);
+    c->type = t->tp;
+    if (t->tp == SQL_TYPE_NULL)
+        c->type = SQL_TYPE_NULL;
+    c->charset = vt == SQL_VT_STRING && t->coll != SQL_COLL_BINARY
+                     ? (t->coll == SQL_COLL_UTF8MB4_0900_AI_CI
+                            ? SQL_CHARSET_UTF8MB4_0900_AI_CI
+                            : (uint16_t)t->coll)
+                     : SQL_CHARSET_BINARY;
+    c->length = display_len(t);
+    c->flags = t->flags;
+    if (vt == SQL_VT_DOUBLE)
+        c->decimals = t->dec < 0 ? 31 : (uint8_t)t->dec;
+    else if (vt == SQL_VT_STRING && t->tp != SQL_TYPE_ENUM &&
+             t->tp != SQL_TYPE_SET)
+        c->decimals = t->dec < 0 ? 31 : 0;
+    else
+        c->decimals = t->dec < 0 ? 0 : (uint8_t)t->dec;
+    if (t->tp == SQL_TYPE_ENUM || t->tp == SQL_TYPE_SET)
+        c->type = SQL_TYPE_STRING;
+}
+
+static int send_columns(struct sql_session *s, const struct plan *p)
+{
+    int rc = sql_reply_columns(s->conn, p->nvisible);
+    for (size_t i = 0; rc == 0 && i < p->nvisible; i++) {
+        struct sql_column c;
+        column_def(&p->cols[i], &c);
+        rc = sql_reply_column(s->conn, &c);
+    }
+    return rc == -ENOMEM ? rc : rc ? SQL_EINTERNAL : 0;
+}
+
+static int run_select(struct sql_session *s, const struct ast_select *sel)
+{
+    struct plan *p;
+    int rc = sql__plan_select(s, sel, &p);
+    if (rc != 0)
+        return rc;
+    struct sql_xctx x;
+    if ((rc = sql__xctx_init(&x, s, false)) != 0)
+        return rc;
+    struct sql_xnode *root;
+    if ((rc = sql__exec_open(&x, p, &root)) != 0)
+        return rc;
+    /* The first chunk before the column definitions: an error found
+     * while reading then answers alone (clients expect no half result). */
+    struct sql_chunk *c;
+    rc = sql__exec_next(&x, root, &c);
+    if (rc == 0)
+        rc = send_columns(s, p);
+    uint64_t rows = 0;
+    struct sql_value *vals =
+        sql__arena_alloc(s->arena, sizeof(*vals) * (p->nvisible + 1));
+    struct sql_arena *va = sql__arena_create(0);
+    if (rc == 0 && (!vals || !va))
+        rc = -ENOMEM;
+    while (rc == 0 && c->n > 0) {
+        for (size_t i = 0; i < c->n && rc == 0; i++) {
+            struct sql_datum *row = row_at(c, i);
+            sql__arena_reset(va);
+            for (size_t k = 0; k < p->nvisible && rc == 0; k++)
+                rc = sql__datum_to_value(&row[k], &p->cols[k].type, va,
+                                         &vals[k]);
+            if (rc == 0)
+                rc = sql__rs_row(s, vals, p->nvisible);
+            rows++;
+        }
+        if (rc == 0)
+            rc = sql__exec_next(&x, root, &c);
+    }
+    sql__arena_destroy(va);
+    sql__exec_close(root);
+    if (rc != 0)
+        return rc == SQL_EINTERNAL ? sql__serr(s, 1105, "HY000",
+                                               "a value does not fit its "
+                                               "column type")
+                                   : rc;
+    s->found_rows = rows;
+    return sql__rs_end(s);
+}
+
+static int run_explain(struct sql_session *s, const struct ast_stmt *st)
+{
+    const struct ast_stmt *e = st->explain;
+    if (st->flag)
+        return sql__serr(s, 1235, "42000",
+                         "This version of sqld doesn't yet support 'EXPLAIN "
+                         "ANALYZE'");
+    struct plan *p;
+    int rc;
+    switch (e->kind) {
+    case AST_SELECT:
+        rc = sql__plan_select(s, e->select, &p);
+        break;
+    case AST_UPDATE:
+    case AST_DELETE: {
+        const struct ast_table_ref *tr =
+            e->kind == AST_UPDATE ? e->update->table : e->del->table;
+        if (tr->kind != AST_T_TABLE || (e->kind == AST_DELETE && e->del->targets))
+            return sql__serr(s, 1235, "42000",
+                             "This version of sqld doesn't yet support "
+                             "'multi-table UPDATE/DELETE'");
+        struct sql_tableinfo *t;
+        if ((rc = sql__sess_table(s, tr->db, tr->name, &t)) != 0)
+            return rc;
+        rc = e->kind == AST_UPDATE
+                 ? sql__plan_rows(s, t, tr->alias, e->update->where,
+                                  e->update->order, e->update->limit, &p)
+                 : sql__plan_rows(s, t, tr->alias, e->del->where,
+                                  e->del->order, e->del->limit, &p);
+        break;
+    }
+    default:
+        return sql__serr(s, 1235, "42000",
+                         "This version of sqld doesn't yet support 'EXPLAIN "
+                         "INSERT'");
+    }
+    if (rc != 0)
+        return rc;
+    return sql__plan_explain(s, p);
+}
+
+static int run_do(struct sql_session *s, const struct ast_stmt *st)
+{
+    struct sql_xctx x;
+    int rc = sql__xctx_init(&x, s, false);
+    for (const struct ast_expr *e = st->expr; rc == 0 && e; e = e->next) {
+        struct plan_tscope ts = {.s = s};
+        struct sql_expr *c;
+        struct sql_datum d;
+        rc = sql__plan_compile(s, &ts, e, &c, NULL);
+        if (rc == 0 && (rc = sql__expr_eval(c, &x.ev, NULL, &d)) != 0)
+            rc = sql__xerr(&x, rc);
+    }
+    return rc ? rc : sql__sess_ok(s, 0, 0);
+}
 
 int sql__query_run(struct sql_session *s, const struct ast_stmt *st)
 {
-    (void)st;
-    return sql__serr(s, 1235, "42000",
-                     "This version of sqld doesn't yet support 'executing statements' (the SQL executor is not built yet)");
+    switch (st->kind) {
+    case AST_SELECT:
+        return run_select(s, st->select);
+    case AST_EXPLAIN:
+        return run_explain(s, st);
+    case AST_DO:
+        return run_do(s, st);
+    case AST_INSERT:
+        return sql__dml_insert(s, st);
+    case AST_UPDATE:
+        return sql__dml_update(s, st);
+    case AST_DELETE:
+        return sql__dml_delete(s, st);
+    default:
+        return sql__serr(s, 1235, "42000",
+                         "This version of sqld doesn't yet support 'this "
+                         "statement'");
+    }
 }
+
+/* ---- prepared statements, COM_FIELD_LIST ------------------------------------------ */
 
 int sql__prepare_run(struct sql_session *s, struct sql_prepared *p)
 {
-    (void)p;
-    return sql__serr(s, 1235, "42000",
-                     "This version of sqld doesn't yet support 'prepared "
-                     "statements'");
+    const struct ast_stmt *st = p->stmt;
+    struct plan *pl = NULL;
+    if (st->nparams > 65535)
+        return sql__serr(s, 1390, "HY000",
+                         "Prepared statement contains too many placeholders");
+    if (st->kind == AST_SELECT) {
+        /* Plan once to learn the result columns (parameters are unknown
+         * here; each execution plans again with their values). */
+        sql__arena_reset(s->arena);
+        int rc = sql__plan_select(s, st->select, &pl);
+        if (rc != 0)
+            return rc;
+    }
+    uint16_t ncols = pl ? (uint16_t)pl->nvisible : 0;
+    int rc = sql_reply_prepared(s->conn, (uint16_t)st->nparams, ncols, 0);
+    for (int i = 0; rc == 0 && i < st->nparams; i++) {
+        struct sql_column c = {.name = "?", .type = SQL_TYPE_VAR_STRING,
+                               .charset = SQL_CHARSET_BINARY,
+                               .decimals = 0};
+        rc = sql_reply_column(s->conn, &c);
+    }
+    for (uint16_t i = 0; rc == 0 && i < ncols; i++) {
+        struct sql_column c;
+        column_def(&pl->cols[i], &c);
+        rc = sql_reply_column(s->conn, &c);
+    }
+    return rc == -ENOMEM ? rc : 0;
 }
 
 int sql__field_list(struct sql_session *s, const struct sql_command *cmd)
 {
-    (void)cmd;
-    return sql_reply_error(s->conn, 1235, "42000",
-                           "This version of sqld doesn't yet support "
-                           "'COM_FIELD_LIST'");
+    char name[256];
+    snprintf(name, sizeof(name), "%.*s",
+             (int)(cmd->text_len > 200 ? 200 : cmd->text_len), cmd->text);
+    struct sql_tableinfo *t;
+    memset(&s->err, 0, sizeof(s->err));
+    sql__arena_reset(s->arena);
+    if (sql__sess_table(s, NULL, name, &t) != 0)
+        return sql_reply_error(s->conn, s->err.code, s->err.state,
+                               s->err.msg);
+    int rc = 0;
+    for (uint32_t i = 0; rc == 0 && i < t->ncols; i++) {
+        struct plan_col pc = {.name = t->cols[i].name,
+                              .org_name = t->cols[i].name,
+                              .table = t->name,
+                              .org_table = t->name,
+                              .db = s->db ? s->db : "",
+                              .type = t->cols[i].type};
+        struct sql_column c;
+        column_def(&pc, &c);
+        c.default_value = t->cols[i].default_sql;
+        rc = sql_reply_column(s->conn, &c);
+    }
+    struct sql_ok ok = {.status = sql__sess_status(s)};
+    return rc ? rc : sql_reply_end(s->conn, &ok);
 }

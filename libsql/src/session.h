@@ -181,6 +181,9 @@ int sql__field_list(struct sql_session *s, const struct sql_command *cmd);
 /* @name's value (NULL datum when unset); bytes owned by the session. */
 int sql__uservar_get(struct sql_session *s, const char *name,
                      struct sql_datum *out);
+/* @name := d (copied). */
+int sql__uservar_set(struct sql_session *s, const char *name,
+                     const struct sql_datum *d);
 int64_t sql__now_us(void);
 
 #endif /* SQL_SESSION_H */

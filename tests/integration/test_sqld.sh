@@ -21,7 +21,7 @@ t_expect_grep "message" "ERROR 1064 (42000) at line 1: You have an error in your
 t_case "a statement that parses says it is not executed yet"
 my -u root -e "SELECT id, k FROM sbtest1 WHERE id = 7" 2>"$T_TMP/err"; rc=$?
 t_expect_eq "exit" "$rc" 1
-t_expect_grep "message" "ERROR 1235 (42000) at line 1: This version of sqld doesn't yet support 'executing statements' (the SQL executor is not built yet)" "$T_TMP/err"
+t_expect_grep "message" "ERROR 1046 (3D000) at line 1: No database selected" "$T_TMP/err"
 
 t_case "unknown user is refused with 1045"
 my -u bob -e "SELECT 1" 2>"$T_TMP/err"; rc=$?
@@ -52,7 +52,7 @@ c.close()
 PY
 )
 t_expect_eq "pymysql" "$out" "version 8.0.11-dsql-0.1.0
-1235
+no error for 'SELECT 1'
 1064
 1065"
 

@@ -1,0 +1,1213 @@
+/* dml.c: INSERT (VALUES, SET, SELECT; IGNORE; ON DUPLICATE KEY UPDATE),
+ * REPLACE, UPDATE and DELETE on one table: rows and index entries as
+ * tablecodec.h lays them out, unique checks (1062), AUTO_INCREMENT. Every
+ * write is staged on the session and joins the transaction only when the
+ * statement succeeds (DESIGN.md "Executor", writes).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "codec.h"
+#include "exec.h"
+#include "sql_int.h"
+#include "tablecodec.h"
+
+/* What one DML statement carries around. */
+struct dml
+{
+    struct sql_xctx x;               /* evaluation */
+    struct sql_session *s;           /* the session */
+    const struct sql_tableinfo *t;   /* the table */
+    struct sql__buf kb;              /* key scratch */
+    struct sql__buf vb;              /* value scratch */
+    struct sql_rowcol *rc;           /* row encoding scratch */
+    uint64_t affected;               /* rows affected */
+    uint64_t first_auto;             /* first AUTO_INCREMENT value made */
+    bool ignore;                     /* IGNORE: errors become warnings */
+    struct sql_kvtxn *direct;        /* DDL: write here, not staged */
+};
+
+static int w_get(struct dml *d, const void *k, size_t kl, uint8_t **v,
+                 size_t *vl, bool *owned)
+{
+    if (!d->direct)
+        return sql__sess_get(d->s, k, kl, v, vl, owned);
+    *owned = true;
+    return sql__kvtxn_get(d->direct, k, kl, v, vl);
+}
+
+static int w_set(struct dml *d, const void *k, size_t kl, const void *v,
+                 size_t vl)
+{
+    return d->direct ? sql__kvtxn_set(d->direct, k, kl, v, vl)
+                     : sql__sess_set(d->s, k, kl, v, vl);
+}
+
+static int w_del(struct dml *d, const void *k, size_t kl)
+{
+    return d->direct ? sql__kvtxn_delete(d->direct, k, kl)
+                     : sql__sess_del(d->s, k, kl);
+}
+
+static int dml_init(struct dml *d, struct sql_session *s,
+                    const struct sql_tableinfo *t)
+{
+    memset(d, 0, sizeof(*d));
+    d->s = s;
+    d->t = t;
+    d->rc = sql__arena_alloc(s->arena, sizeof(*d->rc) * (t->ncols + 1));
+    if (!d->rc)
+        return -ENOMEM;
+    return sql__xctx_init(&d->x, s, true);
+}
+
+static void dml_free(struct dml *d)
+{
+    sql__buf_free(&d->kb);
+    sql__buf_free(&d->vb);
+}
+
+static int64_t row_handle(const struct sql_tableinfo *t,
+                          const struct sql_datum *row, int64_t hidden)
+{
+    if (t->handle_col < 0)
+        return hidden;
+    const struct sql_datum *d = &row[t->handle_col];
+    return d->vt == SQL_VT_UINT ? (int64_t)d->v.u : d->v.i;
+}
+
+/* The key of index ix for row (handle h) into d->kb; *unique_key: the key
+ * identifies the row by value alone (unique, no NULL part). */
+static int index_key(struct dml *d, const struct sql_idxinfo *ix,
+                     const struct sql_datum *row, int64_t h, bool *unique_key)
+{
+    const struct sql_tableinfo *t = d->t;
+    uint8_t pre[SQL_TC_INDEX_PREFIX_LEN];
+    sql__tc_index_prefix(pre, t->id, ix->id);
+    d->kb.len = 0;
+    int rc = sql__buf_put(&d->kb, pre, sizeof(pre));
+    bool has_null = false;
+    for (uint32_t k = 0; rc == 0 && k < ix->ncols; k++) {
+        const struct sql_colinfo *c = &t->cols[ix->cols[k]];
+        struct sql_datum v = row[ix->cols[k]];
+        if (v.vt == SQL_VT_NULL)
+            has_null = true;
+        if (ix->prefix[k] > 0 && v.vt == SQL_VT_STRING) {
+            /* A prefix index keys the first N characters (bytes for
+             * binary strings). */
+            size_t chars = 0, i = 0;
+            bool bin = c->type.coll == SQL_COLL_BINARY;
+            while (i < v.v.s.n && chars < (size_t)ix->prefix[k]) {
+                i++;
+                if (!bin)
+                    while (i < v.v.s.n &&
+                           ((unsigned char)v.v.s.p[i] & 0xC0) == 0x80)
+                        i++;
+                chars++;
+            }
+            v.v.s.n = i;
+        }
+        rc = sql__key_append(&d->kb, &v, &c->type);
+    }
+    *unique_key = ix->unique && !has_null;
+    if (rc == 0 && !*unique_key) {
+        uint8_t hb[8];
+        sql__tc_put_i64(hb, h);
+        rc = sql__buf_put(&d->kb, hb, 8);
+    }
+    return rc;
+}
+
+/* The text MySQL shows for a duplicate key: the key's values joined by
+ * '-'. */
+static void dup_text(struct dml *d, const struct sql_idxinfo *ix,
+                     const struct sql_datum *row, char *out, size_t len)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (uint32_t k = 0; k < ix->ncols; k++) {
+        const struct sql_datum *v = &row[ix->cols[k]];
+        const char *p = "NULL";
+        size_t pl = 4;
+        if (v->vt != SQL_VT_NULL &&
+            sql__datum_text(v, &d->t->cols[ix->cols[k]].type, d->s->arena,
+                            &p, &pl) != 0) {
+            p = "?";
+            pl = 1;
+        }
+        int w = snprintf(out + n, len - n, "%s%.*s", k ? "-" : "",
+                         (int)(pl > 64 ? 64 : pl), p);
+        if (w < 0 || (size_t)w >= len - n)
+            break;
+        n += (size_t)w;
+    }
+}
+
+static int dup_error(struct dml *d, const struct sql_idxinfo *ix,
+                     const struct sql_datum *row)
+{
+    char text[256];
+    dup_text(d, ix, row, text, sizeof(text));
+    return sql__serr(d->s, 1062, "23000",
+                     "Duplicate entry '%s' for key '%s.%s'", text, d->t->name,
+                     ix->name);
+}
+
+/* The handle of the row that already holds row's value of a unique key
+ * (the handle for the primary handle), or found false. Which key:
+ * *which (-1 the handle). skip_handle: -1 check everything (INSERT); 0
+ * check the handle, ignore entries of row `self`; 1 only the unique
+ * indexes, ignoring entries of `self` (UPDATE). */
+static int find_dup(struct dml *d, const struct sql_datum *row, int64_t h,
+                    int skip_handle, int64_t self, bool *found,
+                    int64_t *other, int *which)
+{
+    const struct sql_tableinfo *t = d->t;
+    *found = false;
+    uint8_t *v;
+    size_t vl;
+    bool owned;
+    int rc;
+    if (t->handle_col >= 0 && skip_handle <= 0) {
+        uint8_t k[SQL_TC_ROW_KEY_LEN];
+        sql__tc_row_key(k, t->id, h);
+        rc = w_get(d, k, sizeof(k), &v, &vl, &owned);
+        if (rc == 0) {
+            if (owned)
+                sql__kv_free(v);
+            *found = true;
+            *other = h;
+            *which = -1;
+            return 0;
+        }
+        if (rc != MVCC_NOTFOUND)
+            return sql__kverr(d->s, rc);
+    }
+    for (uint32_t i = 0; i < t->nidx; i++) {
+        const struct sql_idxinfo *ix = &t->idx[i];
+        if ((int32_t)i == t->pk_handle_idx || !ix->unique)
+            continue;
+        bool uk;
+        if ((rc = index_key(d, ix, row, h, &uk)) != 0)
+            return rc;
+        if (!uk)
+            continue;
+        rc = w_get(d, d->kb.p, d->kb.len, &v, &vl, &owned);
+        if (rc == MVCC_NOTFOUND)
+            continue;
+        if (rc != 0)
+            return sql__kverr(d->s, rc);
+        int64_t oh = vl == 8 ? sql__tc_get_i64(v) : 0;
+        if (owned)
+            sql__kv_free(v);
+        if (skip_handle >= 0 && oh == self)
+            continue; /* the updated row's own entry */
+        *found = true;
+        *other = oh;
+        *which = (int)i;
+        return 0;
+    }
+    return 0;
+}
+
+/* Stage the row and its index entries. */
+static int put_row(struct dml *d, const struct sql_datum *row, int64_t h)
+{
+    const struct sql_tableinfo *t = d->t;
+    size_t n = 0;
+    for (uint32_t i = 0; i < t->ncols; i++) {
+        if ((int32_t)i == t->handle_col)
+            continue;
+        d->rc[n].id = t->cols[i].id;
+        d->rc[n++].d = row[i];
+    }
+    d->vb.len = 0;
+    int rc = sql__row_encode(&d->vb, d->rc, n);
+    uint8_t k[SQL_TC_ROW_KEY_LEN];
+    sql__tc_row_key(k, t->id, h);
+    if (rc == 0)
+        rc = w_set(d, k, sizeof(k), d->vb.p ? d->vb.p : k,
+                           d->vb.len);
+    for (uint32_t i = 0; rc == 0 && i < t->nidx; i++) {
+        if ((int32_t)i == t->pk_handle_idx)
+            continue;
+        bool uk;
+        if ((rc = index_key(d, &t->idx[i], row, h, &uk)) != 0)
+            break;
+        uint8_t hv[8];
+        sql__tc_put_i64(hv, h);
+        rc = uk ? w_set(d, d->kb.p, d->kb.len, hv, 8)
+                : w_set(d, d->kb.p, d->kb.len, "0", 1);
+    }
+    return rc;
+}
+
+static int del_row(struct dml *d, const struct sql_datum *row, int64_t h)
+{
+    const struct sql_tableinfo *t = d->t;
+    uint8_t k[SQL_TC_ROW_KEY_LEN];
+    sql__tc_row_key(k, t->id, h);
+    int rc = w_del(d, k, sizeof(k));
+    for (uint32_t i = 0; rc == 0 && i < t->nidx; i++) {
+        if ((int32_t)i == t->pk_handle_idx)
+            continue;
+        bool uk;
+        if ((rc = index_key(d, &t->idx[i], row, h, &uk)) == 0)
+            rc = w_del(d, d->kb.p, d->kb.len);
+    }
+    return rc;
+}
+
+/* Read the current row with handle h into out (bytes in the arena). */
+static int load_row(struct dml *d, int64_t h, struct sql_datum *out,
+                    bool *found)
+{
+    uint8_t k[SQL_TC_ROW_KEY_LEN];
+    sql__tc_row_key(k, d->t->id, h);
+    uint8_t *v;
+    size_t vl;
+    bool owned;
+    *found = false;
+    int rc = w_get(d, k, sizeof(k), &v, &vl, &owned);
+    if (rc == MVCC_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return sql__kverr(d->s, rc);
+    *found = true;
+    uint8_t *copy = sql__arena_alloc(d->s->arena, vl ? vl : 1);
+    if (!copy) {
+        if (owned)
+            sql__kv_free(v);
+        return -ENOMEM;
+    }
+    memcpy(copy, v, vl);
+    if (owned)
+        sql__kv_free(v);
+    return sql__exec_decode_row(&d->x, d->t, h, copy, vl, out, d->s->arena);
+}
+
+static bool same_value(const struct sql_datum *a, const struct sql_datum *b,
+                       const struct sql_ftype *t)
+{
+    if (a->vt == SQL_VT_NULL || b->vt == SQL_VT_NULL)
+        return a->vt == b->vt;
+    struct sql__buf x = {0}, y = {0};
+    bool same = false;
+    struct sql_ftype bt = *t;
+    if (sql__ftype_vt(t) == SQL_VT_STRING)
+        bt.coll = SQL_COLL_BINARY; /* 'a' -> 'A' is a change */
+    if (sql__key_append(&x, a, &bt) == 0 && sql__key_append(&y, b, &bt) == 0)
+        same = x.len == y.len && memcmp(x.p, y.p, x.len) == 0;
+    sql__buf_free(&x);
+    sql__buf_free(&y);
+    return same;
+}
+
+/* Replace row old (handle oh) by row new: index entries that change move,
+ * unique values are checked. 1062 on a clash. */
+static int update_row(struct dml *d, const struct sql_datum *old, int64_t oh,
+                      const struct sql_datum *nw)
+{
+    const struct sql_tableinfo *t = d->t;
+    int64_t nh = row_handle(t, nw, oh);
+    bool found;
+    int64_t other;
+    int which;
+    int rc;
+    /* The new handle must be free (when it changes); unique values must
+     * be free but for this row's own entries. */
+    if ((rc = find_dup(d, nw, nh, nh != oh ? 0 : 1, oh, &found, &other,
+                       &which)) != 0)
+        return rc;
+    if (found) {
+        const struct sql_idxinfo *ix =
+            which < 0 ? &t->idx[t->pk_handle_idx] : &t->idx[which];
+        return dup_error(d, ix, nw);
+    }
+    if ((rc = del_row(d, old, oh)) != 0)
+        return rc;
+    return put_row(d, nw, nh);
+}
+
+/* ---- INSERT ----------------------------------------------------------- */
+
+/* ON DUPLICATE KEY UPDATE's scope: the existing row's columns, and
+ * VALUES(col) for the row that was to be inserted (after it). */
+struct odku_scope
+{
+    struct plan_tscope ts;   /* the table (existing row) */
+};
+
+static int odku_subtree(void *ctx, const struct ast_expr *e,
+                        struct sql_colref *out, struct sql_err *err)
+{
+    struct odku_scope *os = ctx;
+    if (e->kind != AST_E_FUNC || !e->name || strcasecmp(e->name, "VALUES") ||
+        !e->args || e->args->next || e->args->kind != AST_E_COLUMN)
+        return SQL_ENOTFOUND;
+    int ci = sql__table_col(os->ts.t, e->args->name);
+    if (ci < 0)
+        return sql__err(err, 1054, "42S22",
+                        "Unknown column '%s' in 'field list'", e->args->name);
+    out->index = os->ts.t->ncols + (uint32_t)ci;
+    out->type = os->ts.t->cols[ci].type;
+    return 0;
+}
+
+/* Store value v into column ci of row (conversion, NOT NULL). */
+static int store_col(struct dml *d, uint32_t ci, const struct sql_datum *v,
+                     uint64_t rownum, struct sql_datum *out)
+{
+    const struct sql_colinfo *c = &d->t->cols[ci];
+    if (v->vt == SQL_VT_NULL) {
+        memset(out, 0, sizeof(*out));
+        out->vt = SQL_VT_NULL;
+        if (c->not_null && !c->auto_inc) {
+            if (!d->ignore &&
+                (d->x.env.sql_mode & (SQL_MODE_STRICT_TRANS_TABLES |
+                                      SQL_MODE_STRICT_ALL_TABLES)))
+                return sql__serr(d->s, 1048, "23000",
+                                 "Column '%s' cannot be null", c->name);
+            sql__swarn(d->s, "Warning", 1048, "Column '%s' cannot be null",
+                       c->name);
+            /* The implicit default: zero / empty. */
+            struct sql_datum z = {0};
+            int vt = sql__ftype_vt(&c->type);
+            if (vt == SQL_VT_STRING) {
+                z.vt = SQL_VT_STRING;
+                z.v.s.p = "";
+                z.coll = c->type.coll;
+            } else {
+                z.vt = SQL_VT_INT;
+            }
+            int rc = sql__datum_store(&z, &c->type, c->name, rownum, &d->x.ev,
+                                      out);
+            return rc ? sql__xerr(&d->x, rc) : 0;
+        }
+        return 0;
+    }
+    int rc = sql__datum_store(v, &c->type, c->name, rownum, &d->x.ev, out);
+    return rc ? sql__xerr(&d->x, rc) : 0;
+}
+
+/* Fill the AUTO_INCREMENT column / hidden handle of a new row. */
+static int auto_values(struct dml *d, struct sql_datum *row, int64_t *hidden)
+{
+    const struct sql_tableinfo *t = d->t;
+    struct sql_server *srv = d->s->srv;
+    *hidden = 0;
+    for (uint32_t i = 0; i < t->ncols; i++) {
+        if (!t->cols[i].auto_inc)
+            continue;
+        struct sql_datum *v = &row[i];
+        bool zero = (v->vt == SQL_VT_INT && v->v.i == 0) ||
+                    (v->vt == SQL_VT_UINT && v->v.u == 0);
+        if (v->vt == SQL_VT_NULL ||
+            (zero && !(d->x.env.sql_mode & SQL_MODE_NO_AUTO_VALUE_ON_ZERO))) {
+            uint64_t id;
+            if (t->auto_inc_start > 1)
+                sql__autoid_rebase(srv->kv, srv->cat, t->id,
+                                   t->auto_inc_start - 1);
+            int rc = sql__autoid_alloc(srv->kv, srv->cat, t->id, 1, &id);
+            if (rc != 0)
+                return sql__kverr(d->s, rc);
+            struct sql_datum a = {.vt = SQL_VT_UINT};
+            a.v.u = id;
+            if ((rc = store_col(d, i, &a, 1, v)) != 0)
+                return rc;
+            if (d->first_auto == 0)
+                d->first_auto = id;
+        } else if ((v->vt == SQL_VT_INT && v->v.i > 0) ||
+                   v->vt == SQL_VT_UINT) {
+            uint64_t u = v->vt == SQL_VT_INT ? (uint64_t)v->v.i : v->v.u;
+            int rc = sql__autoid_rebase(srv->kv, srv->cat, t->id, u);
+            if (rc != 0)
+                return sql__kverr(d->s, rc);
+        }
+    }
+    if (t->handle_col < 0) {
+        uint64_t id;
+        int rc = sql__autoid_alloc(srv->kv, srv->cat, t->id, 1, &id);
+        if (rc != 0)
+            return sql__kverr(d->s, rc);
+        *hidden = (int64_t)id;
+    }
+    return 0;
+}
+
+struct ins
+{
+    struct dml d;                   /* shared DML state */
+    const struct ast_insert *in;    /* the statement */
+    int *target;                    /* column per value position */
+    size_t ntarget;                 /* their count */
+    struct sql_expr **odku;         /* ON DUPLICATE KEY UPDATE values */
+    int *odku_col;                  /* their columns */
+    size_t nodku;                   /* their count */
+    uint64_t rownum;                /* 1-based row being inserted */
+};
+
+/* Insert one complete row (values converted), handling duplicates as the
+ * statement says. */
+static int insert_row(struct ins *I, struct sql_datum *row)
+{
+    struct dml *d = &I->d;
+    const struct sql_tableinfo *t = d->t;
+    int64_t hidden;
+    int rc = auto_values(d, row, &hidden);
+    if (rc != 0)
+        return rc;
+    for (uint32_t i = 0; i < t->ncols; i++)
+        if (row[i].vt == SQL_VT_NULL && t->cols[i].not_null &&
+            !t->cols[i].auto_inc)
+            if ((rc = store_col(d, i, &row[i], I->rownum, &row[i])) != 0)
+                return rc;
+    int64_t h = row_handle(t, row, hidden);
+    for (int attempt = 0;; attempt++) {
+        bool found;
+        int64_t other;
+        int which;
+        if ((rc = find_dup(d, row, h, -1, 0, &found, &other, &which)) != 0)
+            return rc;
+        if (!found)
+            break;
+        const struct sql_idxinfo *ix =
+            which < 0 ? &t->idx[t->pk_handle_idx] : &t->idx[which];
+        if (I->in->replace && attempt <= (int)t->nidx) {
+            /* REPLACE: the clashing row goes, then try again. */
+            struct sql_datum *old =
+                sql__arena_alloc(d->s->arena, sizeof(*old) * t->ncols);
+            bool there;
+            if (!old)
+                return -ENOMEM;
+            if ((rc = load_row(d, other, old, &there)) != 0)
+                return rc;
+            if (there && (rc = del_row(d, old, other)) != 0)
+                return rc;
+            d->affected++;
+            continue;
+        }
+        if (I->nodku) {
+            struct sql_datum *old =
+                sql__arena_alloc(d->s->arena, sizeof(*old) * 2 * t->ncols);
+            bool there;
+            if (!old)
+                return -ENOMEM;
+            if ((rc = load_row(d, other, old, &there)) != 0)
+                return rc;
+            if (!there)
+                return dup_error(d, ix, row);
+            memcpy(old + t->ncols, row, sizeof(*row) * t->ncols);
+            struct sql_datum *nw =
+                sql__arena_alloc(d->s->arena, sizeof(*nw) * 2 * t->ncols);
+            if (!nw)
+                return -ENOMEM;
+            memcpy(nw, old, sizeof(*nw) * 2 * t->ncols);
+            for (size_t k = 0; k < I->nodku; k++) {
+                struct sql_datum v;
+                rc = sql__expr_eval(I->odku[k], &d->x.ev, nw, &v);
+                if (rc != 0)
+                    return sql__xerr(&d->x, rc);
+                if ((rc = store_col(d, (uint32_t)I->odku_col[k], &v,
+                                    I->rownum, &nw[I->odku_col[k]])) != 0)
+                    return rc;
+            }
+            bool changed = false;
+            for (uint32_t i = 0; i < t->ncols; i++)
+                if (!same_value(&old[i], &nw[i], &t->cols[i].type))
+                    changed = true;
+            if (changed) {
+                if ((rc = update_row(d, old, other, nw)) != 0)
+                    return rc;
+                d->affected += 2;
+                if (t->handle_col >= 0 && t->cols[t->handle_col].auto_inc)
+                    d->first_auto = (uint64_t)row_handle(t, nw, other);
+            }
+            return 0;
+        }
+        if (I->in->ignore) {
+            char text[256];
+            dup_text(d, ix, row, text, sizeof(text));
+            sql__swarn(d->s, "Warning", 1062,
+                       "Duplicate entry '%s' for key '%s.%s'", text, t->name,
+                       ix->name);
+            return 0;
+        }
+        return dup_error(d, ix, row);
+    }
+    if ((rc = put_row(d, row, h)) != 0)
+        return rc;
+    d->affected++;
+    return 0;
+}
+
+/* Build the row from the values of one VALUES tuple / SET list / SELECT
+ * row: given columns converted, the others defaulted. */
+static int make_row(struct ins *I, const struct sql_datum *given,
+                    struct sql_datum *row)
+{
+    struct dml *d = &I->d;
+    const struct sql_tableinfo *t = d->t;
+    bool *set = sql__arena_zalloc(d->s->arena, sizeof(bool) * t->ncols);
+    if (!set)
+        return -ENOMEM;
+    int rc;
+    for (size_t k = 0; k < I->ntarget; k++) {
+        uint32_t ci = (uint32_t)I->target[k];
+        set[ci] = true;
+        if ((rc = store_col(d, ci, &given[k], I->rownum, &row[ci])) != 0)
+            return rc;
+    }
+    for (uint32_t ci = 0; ci < t->ncols; ci++) {
+        if (set[ci])
+            continue;
+        bool none;
+        if ((rc = sql__exec_default(&d->x, t, ci, &row[ci], &none)) != 0)
+            return rc;
+        if (none) {
+            if (!d->ignore &&
+                (d->x.env.sql_mode & (SQL_MODE_STRICT_TRANS_TABLES |
+                                      SQL_MODE_STRICT_ALL_TABLES)))
+                return sql__serr(d->s, 1364, "HY000",
+                                 "Field '%s' doesn't have a default value",
+                                 t->cols[ci].name);
+            sql__swarn(d->s, "Warning", 1364,
+                       "Field '%s' doesn't have a default value",
+                       t->cols[ci].name);
+        }
+    }
+    return 0;
+}
+
+static int target_cols(struct ins *I)
+{
+    const struct ast_insert *in = I->in;
+    const struct sql_tableinfo *t = I->d.t;
+    struct sql_session *s = I->d.s;
+    size_t n = 0;
+    if (in->set) {
+        for (const struct ast_assign *a = in->set; a; a = a->next)
+            n++;
+    } else if (in->columns) {
+        for (const struct ast_name *c = in->columns; c; c = c->next)
+            n++;
+    } else
+        n = t->ncols;
+    I->target = sql__arena_alloc(s->arena, sizeof(int) * (n + 1));
+    if (!I->target)
+        return -ENOMEM;
+    I->ntarget = n;
+    size_t k = 0;
+    if (in->set) {
+        for (const struct ast_assign *a = in->set; a; a = a->next, k++)
+            if ((I->target[k] = sql__table_col(t, a->col->name)) < 0)
+                return sql__serr(s, 1054, "42S22",
+                                 "Unknown column '%s' in 'field list'",
+                                 a->col->name);
+    } else if (in->columns) {
+        for (const struct ast_name *c = in->columns; c; c = c->next, k++)
+            if ((I->target[k] = sql__table_col(t, c->name)) < 0)
+                return sql__serr(s, 1054, "42S22",
+                                 "Unknown column '%s' in 'field list'",
+                                 c->name);
+    } else
+        for (k = 0; k < n; k++)
+            I->target[k] = (int)k;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (I->target[i] == I->target[j])
+                return sql__serr(s, 1110, "42000",
+                                 "Column '%s' specified twice",
+                                 t->cols[I->target[i]].name);
+    return 0;
+}
+
+static int compile_odku(struct ins *I)
+{
+    struct sql_session *s = I->d.s;
+    const struct ast_insert *in = I->in;
+    size_t n = 0;
+    for (const struct ast_assign *a = in->on_dup; a; a = a->next)
+        n++;
+    if (n == 0)
+        return 0;
+    if (in->row_alias)
+        return sql__serr(s, 1235, "42000",
+                         "This version of sqld doesn't yet support 'VALUES "
+                         "... AS alias'");
+    I->odku = sql__arena_alloc(s->arena, sizeof(*I->odku) * n);
+    I->odku_col = sql__arena_alloc(s->arena, sizeof(int) * n);
+    if (!I->odku || !I->odku_col)
+        return -ENOMEM;
+    struct odku_scope os = {.ts = {.s = s, .t = I->d.t, .alias = I->d.t->name,
+                                   .db = in->db ? in->db : s->db}};
+    struct sql_expr_scope sc = {.ctx = &os.ts,
+                                .column = sql__tscope_column,
+                                .subtree = odku_subtree};
+    for (const struct ast_assign *a = in->on_dup; a; a = a->next) {
+        int ci = sql__table_col(I->d.t, a->col->name);
+        if (ci < 0)
+            return sql__serr(s, 1054, "42S22",
+                             "Unknown column '%s' in 'field list'",
+                             a->col->name);
+        struct sql_ftype t;
+        struct sql_err err = {0};
+        int rc;
+        if (a->value->kind == AST_E_DEFAULT) {
+            return sql__serr(s, 1235, "42000",
+                             "This version of sqld doesn't yet support "
+                             "'DEFAULT in ON DUPLICATE KEY UPDATE'");
+        }
+        sc.ctx = &os;
+        rc = sql__expr_compile(s->arena, a->value, &sc, &I->odku[I->nodku],
+                               &t, &err);
+        if (rc != 0) {
+            if (rc == SQL_EQUERY)
+                s->err = err;
+            return rc;
+        }
+        I->odku_col[I->nodku++] = ci;
+    }
+    return 0;
+}
+
+int sql__dml_insert(struct sql_session *s, const struct ast_stmt *st)
+{
+    const struct ast_insert *in = st->insert;
+    struct sql_tableinfo *t;
+    int rc = sql__sess_table(s, in->db, in->table, &t);
+    if (rc != 0)
+        return rc;
+    struct ins I = {.in = in};
+    if ((rc = dml_init(&I.d, s, t)) != 0)
+        return rc;
+    I.d.ignore = in->ignore;
+    if ((rc = target_cols(&I)) != 0 || (rc = compile_odku(&I)) != 0)
+        goto out;
+    struct sql_datum *given =
+        sql__arena_zalloc(s->arena, sizeof(*given) * (I.ntarget + 1));
+    struct sql_datum *row =
+        sql__arena_zalloc(s->arena, sizeof(*row) * (t->ncols + 1));
+    if (!given || !row) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    struct plan_tscope none = {.s = s};
+    if (in->select) {
+        struct plan *p;
+        if ((rc = sql__plan_select(s, in->select, &p)) != 0)
+            goto out;
+        if (p->nvisible != I.ntarget) {
+            rc = sql__serr(s, 1136, "21S01",
+                           "Column count doesn't match value count at row 1");
+            goto out;
+        }
+        struct sql_xnode *root;
+        if ((rc = sql__exec_open(&I.d.x, p, &root)) != 0)
+            goto out;
+        /* Read everything first: the rows we insert must not feed the
+         * SELECT (INSERT INTO t SELECT ... FROM t). */
+        struct sql_datum *all = NULL;
+        size_t nall = 0, cap = 0;
+        struct sql_chunk *c;
+        while ((rc = sql__exec_next(&I.d.x, root, &c)) == 0 && c->n > 0) {
+            for (size_t i = 0; i < c->n && rc == 0; i++) {
+                if (nall == cap) {
+                    cap = cap ? cap * 2 : 64;
+                    struct sql_datum *na = sql__arena_alloc(
+                        s->arena, sizeof(*na) * cap * I.ntarget);
+                    if (!na) {
+                        rc = -ENOMEM;
+                        break;
+                    }
+                    if (nall)
+                        memcpy(na, all, sizeof(*na) * nall * I.ntarget);
+                    all = na;
+                }
+                for (size_t k = 0; k < I.ntarget && rc == 0; k++) {
+                    all[nall * I.ntarget + k] = c->rows[i * c->ncols + k];
+                    rc = sql__datum_copy(s->arena,
+                                         &all[nall * I.ntarget + k]);
+                }
+                nall++;
+            }
+        }
+        sql__exec_close(root);
+        I.d.x.ev.arena = s->arena;
+        for (size_t r = 0; rc == 0 && r < nall; r++) {
+            I.rownum = r + 1;
+            memset(row, 0, sizeof(*row) * t->ncols);
+            rc = make_row(&I, all + r * I.ntarget, row);
+            if (rc == 0)
+                rc = insert_row(&I, row);
+        }
+        goto done;
+    }
+    const struct ast_row *rows = in->rows;
+    struct ast_row setrow = {0};
+    struct ast_expr *setvals = NULL;
+    if (in->set) {
+        /* INSERT ... SET a = 1, b = 2 is one row. */
+        struct ast_expr **tail = &setvals;
+        for (const struct ast_assign *a = in->set; a; a = a->next) {
+            struct ast_expr *cp = sql__arena_alloc(s->arena, sizeof(*cp));
+            if (!cp) {
+                rc = -ENOMEM;
+                goto out;
+            }
+            *cp = *a->value;
+            cp->next = NULL;
+            *tail = cp;
+            tail = &cp->next;
+        }
+        setrow.values = setvals;
+        rows = &setrow;
+    }
+    for (const struct ast_row *r = rows; r && rc == 0; r = r->next) {
+        I.rownum++;
+        size_t k = 0;
+        for (const struct ast_expr *e = r->values; e; e = e->next)
+            k++;
+        if (k != I.ntarget && !(k == 0 && !in->columns)) {
+            rc = sql__serr(s, 1136, "21S01",
+                           "Column count doesn't match value count at row "
+                           "%llu",
+                           (unsigned long long)I.rownum);
+            break;
+        }
+        memset(row, 0, sizeof(*row) * t->ncols);
+        bool *dflt = sql__arena_zalloc(s->arena, sizeof(bool) * (k + 1));
+        if (!dflt) {
+            rc = -ENOMEM;
+            break;
+        }
+        k = 0;
+        for (const struct ast_expr *e = r->values; e && rc == 0;
+             e = e->next, k++) {
+            if (e->kind == AST_E_DEFAULT && !e->a) {
+                bool nodef;
+                rc = sql__exec_default(&I.d.x, t, (uint32_t)I.target[k],
+                                       &given[k], &nodef);
+                if (rc == 0 && nodef) {
+                    given[k].vt = SQL_VT_NULL;
+                    if (!in->ignore)
+                        rc = sql__serr(s, 1364, "HY000",
+                                       "Field '%s' doesn't have a default "
+                                       "value",
+                                       t->cols[I.target[k]].name);
+                }
+                continue;
+            }
+            struct sql_expr *c;
+            rc = sql__plan_compile(s, &none, e, &c, NULL);
+            if (rc == 0 && (rc = sql__expr_eval(c, &I.d.x.ev, NULL,
+                                                &given[k])) != 0)
+                rc = sql__xerr(&I.d.x, rc);
+        }
+        if (rc != 0)
+            break;
+        if (k == 0 && I.ntarget) {
+            /* VALUES (): every column its default. */
+            size_t save = I.ntarget;
+            I.ntarget = 0;
+            rc = make_row(&I, given, row);
+            I.ntarget = save;
+        } else
+            rc = make_row(&I, given, row);
+        if (rc == 0)
+            rc = insert_row(&I, row);
+    }
+done:
+    if (rc == 0) {
+        if (I.d.first_auto)
+            s->last_insert_id = I.d.first_auto;
+        if (I.rownum > 1 || in->select) {
+            snprintf(s->infobuf, sizeof(s->infobuf),
+                     "Records: %llu  Duplicates: %llu  Warnings: %zu",
+                     (unsigned long long)I.rownum,
+                     (unsigned long long)(I.rownum > I.d.affected
+                                              ? I.rownum - I.d.affected
+                                              : 0),
+                     s->nwarns_total);
+            s->info = s->infobuf;
+        }
+        rc = sql__sess_ok(s, I.d.affected, I.d.first_auto);
+    }
+out:
+    dml_free(&I.d);
+    return rc;
+}
+
+/* ---- UPDATE and DELETE -------------------------------------------------------- */
+
+/* The rows of t that the statement touches, read before any write. */
+static int matching_rows(struct dml *d, const struct ast_table_ref *tr,
+                         const struct ast_expr *where,
+                         const struct ast_order *order,
+                         const struct ast_expr *limit, struct sql_datum **rows,
+                         int64_t **handles, size_t *n)
+{
+    struct sql_session *s = d->s;
+    const struct sql_tableinfo *t = d->t;
+    struct plan *p;
+    int rc = sql__plan_rows(s, t, tr->alias, where, order, limit, &p);
+    if (rc != 0)
+        return rc;
+    struct sql_xnode *root;
+    if ((rc = sql__exec_open(&d->x, p, &root)) != 0)
+        return rc;
+    size_t cap = 0;
+    *n = 0;
+    *rows = NULL;
+    *handles = NULL;
+    struct sql_chunk *c;
+    while ((rc = sql__exec_next(&d->x, root, &c)) == 0 && c->n > 0) {
+        for (size_t i = 0; i < c->n && rc == 0; i++) {
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 64;
+                struct sql_datum *nr =
+                    sql__arena_alloc(s->arena, sizeof(*nr) * cap * t->ncols);
+                int64_t *nh = sql__arena_alloc(s->arena, sizeof(*nh) * cap);
+                if (!nr || !nh) {
+                    rc = -ENOMEM;
+                    break;
+                }
+                if (*n) {
+                    memcpy(nr, *rows, sizeof(*nr) * *n * t->ncols);
+                    memcpy(nh, *handles, sizeof(*nh) * *n);
+                }
+                *rows = nr;
+                *handles = nh;
+            }
+            struct sql_datum *dst = *rows + *n * t->ncols;
+            memcpy(dst, c->rows + i * c->ncols, sizeof(*dst) * t->ncols);
+            for (uint32_t k = 0; k < t->ncols && rc == 0; k++)
+                rc = sql__datum_copy(s->arena, &dst[k]);
+            (*handles)[(*n)++] = c->handles[i];
+        }
+    }
+    sql__exec_close(root);
+    d->x.ev.arena = s->arena;
+    return rc;
+}
+
+static int single_table(struct sql_session *s, const struct ast_table_ref *tr,
+                        bool multi, struct sql_tableinfo **t)
+{
+    if (multi || tr->kind != AST_T_TABLE || tr->next)
+        return sql__serr(s, 1235, "42000",
+                         "This version of sqld doesn't yet support "
+                         "'multi-table UPDATE/DELETE'");
+    return sql__sess_table(s, tr->db, tr->name, t);
+}
+
+int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)
+{
+    const struct ast_update *up = st->update;
+    struct sql_tableinfo *t;
+    int rc = single_table(s, up->table, false, &t);
+    if (rc != 0)
+        return rc;
+    struct dml d;
+    if ((rc = dml_init(&d, s, t)) != 0)
+        return rc;
+    d.ignore = up->ignore;
+    size_t na = 0;
+    for (const struct ast_assign *a = up->set; a; a = a->next)
+        na++;
+    struct sql_expr **vals = sql__arena_alloc(s->arena, sizeof(*vals) * na);
+    int *cols = sql__arena_alloc(s->arena, sizeof(int) * na);
+    bool *assigned = sql__arena_zalloc(s->arena, sizeof(bool) * t->ncols);
+    if (!vals || !cols || !assigned) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    struct plan_tscope ts = {.s = s, .t = t,
+                             .alias = up->table->alias ? up->table->alias
+                                                       : t->name,
+                             .db = up->table->db ? up->table->db : s->db};
+    size_t k = 0;
+    for (const struct ast_assign *a = up->set; a; a = a->next, k++) {
+        if ((cols[k] = sql__table_col(t, a->col->name)) < 0 ||
+            (a->col->table && strcmp(a->col->table, ts.alias) != 0)) {
+            rc = sql__serr(s, 1054, "42S22",
+                           "Unknown column '%s' in 'field list'",
+                           a->col->name);
+            goto out;
+        }
+        assigned[cols[k]] = true;
+        vals[k] = NULL;
+        if (a->value->kind == AST_E_DEFAULT && !a->value->a)
+            continue; /* evaluated per row as the default */
+        if ((rc = sql__plan_compile(s, &ts, a->value, &vals[k], NULL)) != 0)
+            goto out;
+    }
+    struct sql_datum *rows;
+    int64_t *hs;
+    size_t n;
+    if ((rc = matching_rows(&d, up->table, up->where, up->order, up->limit,
+                            &rows, &hs, &n)) != 0)
+        goto out;
+    struct sql_datum *nw = sql__arena_alloc(s->arena,
+                                            sizeof(*nw) * (t->ncols + 1));
+    if (!nw) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    uint64_t changed = 0;
+    for (size_t r = 0; r < n && rc == 0; r++) {
+        struct sql_datum *old = rows + r * t->ncols;
+        memcpy(nw, old, sizeof(*nw) * t->ncols);
+        /* Left to right, each seeing the ones before (MySQL). */
+        for (size_t i = 0; i < na && rc == 0; i++) {
+            struct sql_datum v;
+            if (!vals[i]) {
+                bool none;
+                rc = sql__exec_default(&d.x, t, (uint32_t)cols[i], &v, &none);
+            } else if ((rc = sql__expr_eval(vals[i], &d.x.ev, nw, &v)) != 0)
+                rc = sql__xerr(&d.x, rc);
+            if (rc == 0)
+                rc = store_col(&d, (uint32_t)cols[i], &v, r + 1,
+                               &nw[cols[i]]);
+        }
+        if (rc != 0)
+            break;
+        bool diff = false;
+        for (uint32_t i = 0; i < t->ncols; i++)
+            if (!same_value(&old[i], &nw[i], &t->cols[i].type))
+                diff = true;
+        if (!diff)
+            continue;
+        /* ON UPDATE CURRENT_TIMESTAMP columns not assigned. */
+        for (uint32_t i = 0; i < t->ncols && rc == 0; i++)
+            if (t->cols[i].on_update_now && !assigned[i]) {
+                struct sql_datum v;
+                rc = sql__exec_now(&d.x, &v);
+                if (rc == 0)
+                    rc = store_col(&d, i, &v, r + 1, &nw[i]);
+            }
+        if (rc == 0 && (rc = update_row(&d, old, hs[r], nw)) != 0) {
+            if (d.ignore && s->err.code == 1062) {
+                sql__swarn(s, "Warning", 1062, "%s", s->err.msg);
+                rc = 0;
+                continue;
+            }
+            break;
+        }
+        changed++;
+    }
+    if (rc == 0) {
+        snprintf(s->infobuf, sizeof(s->infobuf),
+                 "Rows matched: %zu  Changed: %llu  Warnings: %zu", n,
+                 (unsigned long long)changed, s->nwarns_total);
+        s->info = s->infobuf;
+        bool found_rows = sql_proto_conn_capabilities(s->conn) &
+                          SQL_CLIENT_FOUND_ROWS;
+        rc = sql__sess_ok(s, found_rows ? n : changed, 0);
+    }
+out:
+    dml_free(&d);
+    return rc;
+}
+
+int sql__dml_delete(struct sql_session *s, const struct ast_stmt *st)
+{
+    const struct ast_delete *de = st->del;
+    struct sql_tableinfo *t;
+    int rc = single_table(s, de->table, de->targets != NULL, &t);
+    if (rc != 0)
+        return rc;
+    struct dml d;
+    if ((rc = dml_init(&d, s, t)) != 0)
+        return rc;
+    struct sql_datum *rows;
+    int64_t *hs;
+    size_t n;
+    rc = matching_rows(&d, de->table, de->where, de->order, de->limit, &rows,
+                       &hs, &n);
+    for (size_t r = 0; rc == 0 && r < n; r++)
+        rc = del_row(&d, rows + r * t->ncols, hs[r]);
+    if (rc == 0)
+        rc = sql__sess_ok(s, n, 0);
+    dml_free(&d);
+    return rc;
+}
+
+/* ---- ALTER TABLE: rewriting rows and building indexes ------------------------ */
+
+/* Delete every entry of index ix of table t inside txn. */
+static int drop_index_entries(struct sql_kvtxn *txn, int64_t tid, int64_t iid)
+{
+    uint8_t p[SQL_TC_INDEX_PREFIX_LEN], e[SQL_TC_INDEX_PREFIX_LEN];
+    sql__tc_index_prefix(p, tid, iid);
+    sql__tc_prefix_next(p, sizeof(p), e);
+    struct sql_kvres res;
+    sql__kvres_init(&res);
+    int rc;
+    for (;;) {
+        rc = sql__kvtxn_scan(txn, p, sizeof(p), e, sizeof(e), 1024, false,
+                             &res);
+        if (rc != 0 || res.r.npairs == 0)
+            break;
+        for (size_t i = 0; rc == 0 && i < res.r.npairs; i++)
+            rc = sql__kvtxn_delete(txn, res.r.pairs[i].key,
+                                   res.r.pairs[i].key_len);
+        if (rc != 0)
+            break;
+    }
+    sql__kvres_reset(&res);
+    return rc;
+}
+
+int sql__table_rewrite(struct sql_session *s, struct sql_kvtxn *txn,
+                       const struct sql_tableinfo *old,
+                       const struct sql_tableinfo *nw, bool rows,
+                       const bool *build, const int64_t *drop, size_t ndrop)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < ndrop; i++)
+        rc = drop_index_entries(txn, old->id, drop[i]);
+    if (rc != 0)
+        return sql__kverr(s, rc);
+    bool any = rows;
+    for (uint32_t i = 0; i < nw->nidx; i++)
+        any = any || build[i];
+    if (!any)
+        return 0;
+    struct dml d;
+    if ((rc = dml_init(&d, s, nw)) != 0)
+        return rc;
+    d.direct = txn;
+    d.x.txn = txn;
+    /* Read every row (old layout) first, then write: the writes must not
+     * be read back as old rows. */
+    uint8_t p[SQL_TC_PREFIX_LEN], e[SQL_TC_PREFIX_LEN];
+    sql__tc_prefix(p, old->id, 'r');
+    sql__tc_prefix_next(p, sizeof(p), e);
+    struct sql_kvres res;
+    sql__kvres_init(&res);
+    uint8_t *start = p;
+    size_t slen = sizeof(p);
+    struct sql_datum *orow =
+        sql__arena_alloc(s->arena, sizeof(*orow) * (old->ncols + 1));
+    struct sql_datum *nrow =
+        sql__arena_alloc(s->arena, sizeof(*nrow) * (nw->ncols + 1));
+    struct sql_arena *ra = sql__arena_create(0);
+    if (!orow || !nrow || !ra) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (;;) {
+        rc = sql__kvtxn_scan(txn, start, slen, e, sizeof(e), 512, false, &res);
+        if (rc != 0) {
+            rc = sql__kverr(s, rc);
+            break;
+        }
+        if (res.r.npairs == 0)
+            break;
+        sql__arena_reset(ra);
+        d.x.ev.arena = ra;
+        /* Decode the batch before writing any of it. */
+        size_t n = res.r.npairs;
+        struct sql_datum *all = sql__arena_alloc(ra, sizeof(*all) *
+                                                         n * (nw->ncols + 1));
+        int64_t *hs = sql__arena_alloc(ra, sizeof(*hs) * n);
+        if (!all || !hs) {
+            rc = -ENOMEM;
+            break;
+        }
+        size_t k = 0;
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            struct mvcc_kvpair *kp = &res.r.pairs[i];
+            int64_t h;
+            if (!sql__tc_row_handle(kp->key, kp->key_len, old->id, &h))
+                continue;
+            rc = sql__exec_decode_row(&d.x, old, h, kp->value, kp->value_len,
+                                      orow, ra);
+            struct sql_datum *row = all + k * nw->ncols;
+            for (uint32_t c = 0; rc == 0 && c < nw->ncols; c++) {
+                int oc = -1;
+                for (uint32_t j = 0; j < old->ncols; j++)
+                    if (old->cols[j].id == nw->cols[c].id)
+                        oc = (int)j;
+                if (oc >= 0) {
+                    rc = store_col(&d, c, &orow[oc], k + 1, &row[c]);
+                    if (rc == 0)
+                        rc = sql__datum_copy(ra, &row[c]);
+                } else {
+                    bool none;
+                    rc = sql__exec_default(&d.x, nw, c, &row[c], &none);
+                    if (rc == 0 && row[c].vt == SQL_VT_NULL)
+                        rc = store_col(&d, c, &row[c], k + 1, &row[c]);
+                }
+            }
+            hs[k++] = h;
+        }
+        if (rc != 0)
+            break;
+        struct mvcc_kvpair *last = &res.r.pairs[n - 1];
+        uint8_t *next = sql__arena_alloc(s->arena, last->key_len + 1);
+        if (!next) {
+            rc = -ENOMEM;
+            break;
+        }
+        memcpy(next, last->key, last->key_len);
+        next[last->key_len] = 0;
+        start = next;
+        slen = last->key_len + 1;
+        for (size_t i = 0; rc == 0 && i < k; i++) {
+            struct sql_datum *row = all + i * nw->ncols;
+            if (rows) {
+                size_t m = 0;
+                for (uint32_t c = 0; c < nw->ncols; c++) {
+                    if ((int32_t)c == nw->handle_col)
+                        continue;
+                    d.rc[m].id = nw->cols[c].id;
+                    d.rc[m++].d = row[c];
+                }
+                d.vb.len = 0;
+                uint8_t rk[SQL_TC_ROW_KEY_LEN];
+                sql__tc_row_key(rk, nw->id, hs[i]);
+                rc = sql__row_encode(&d.vb, d.rc, m);
+                if (rc == 0)
+                    rc = sql__kvtxn_set(txn, rk, sizeof(rk),
+                                        d.vb.p ? d.vb.p : rk, d.vb.len);
+            }
+            for (uint32_t x = 0; rc == 0 && x < nw->nidx; x++) {
+                if (!build[x] || (int32_t)x == nw->pk_handle_idx)
+                    continue;
+                bool uk;
+                if ((rc = index_key(&d, &nw->idx[x], row, hs[i], &uk)) != 0)
+                    break;
+                if (uk) {
+                    uint8_t *v;
+                    size_t vl;
+                    int g = sql__kvtxn_get(txn, d.kb.p, d.kb.len, &v, &vl);
+                    if (g == 0) {
+                        sql__kv_free(v);
+                        rc = dup_error(&d, &nw->idx[x], row);
+                        break;
+                    }
+                    if (g != MVCC_NOTFOUND) {
+                        rc = sql__kverr(s, g);
+                        break;
+                    }
+                }
+                uint8_t hv[8];
+                sql__tc_put_i64(hv, hs[i]);
+                rc = uk ? sql__kvtxn_set(txn, d.kb.p, d.kb.len, hv, 8)
+                        : sql__kvtxn_set(txn, d.kb.p, d.kb.len, "0", 1);
+            }
+        }
+        if (rc != 0)
+            break;
+    }
+out:
+    sql__kvres_reset(&res);
+    sql__arena_destroy(ra);
+    dml_free(&d);
+    return rc;
+}

@@ -1,0 +1,78 @@
+/* exec.h: the executor: a tree of operators, one per physical plan node,
+ * pulled chunk by chunk (DESIGN.md "Executor"). A chunk's rows stay valid
+ * until the next call on the operator that produced it; operators that
+ * keep rows (sort, aggregation) copy them into their own arena.
+ */
+#ifndef SQL_EXEC_H
+#define SQL_EXEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plan.h"
+
+#define SQL_CHUNK_ROWS 256
+
+struct sql_chunk
+{
+    size_t ncols;             /* row width */
+    size_t n;                 /* rows held */
+    struct sql_datum *rows;   /* n * ncols datums, row-major */
+    int64_t *handles;         /* each row's handle (table rows), or 0 */
+};
+
+/* What a statement's evaluation needs. */
+struct sql_xctx
+{
+    struct sql_session *s;     /* the session */
+    struct sql_eval_env env;   /* NOW(), variables, parameters, warnings */
+    struct sql_err err;        /* evaluation errors */
+    struct sql_eval ev;        /* env + arena + err */
+    struct sql_kvtxn *txn;     /* the statement's transaction */
+};
+
+/* Fill x for a statement of session s (ev.arena: the statement arena). */
+int sql__xctx_init(struct sql_xctx *x, struct sql_session *s, bool dml);
+
+struct sql_xnode;
+
+/* Build the operators for plan p. */
+int sql__exec_open(struct sql_xctx *x, const struct plan *p,
+                   struct sql_xnode **out);
+/* The next chunk; (*out)->n == 0 at the end. SQL_EQUERY: s->err. */
+int sql__exec_next(struct sql_xctx *x, struct sql_xnode *n,
+                   struct sql_chunk **out);
+void sql__exec_close(struct sql_xnode *n);
+
+/* An evaluation error into the session's error. */
+int sql__xerr(struct sql_xctx *x, int rc);
+
+/* Decode the row value of table t (handle h) into out[0..ncols). */
+int sql__exec_decode_row(struct sql_xctx *x, const struct sql_tableinfo *t,
+                         int64_t h, const uint8_t *v, size_t vlen,
+                         struct sql_datum *out, struct sql_arena *a);
+/* The default value of column ci (DEFAULT clause, NULL, or none: *none
+ * set). */
+int sql__exec_default(struct sql_xctx *x, const struct sql_tableinfo *t,
+                      uint32_t ci, struct sql_datum *out, bool *none);
+/* The statement's NOW(6). */
+int sql__exec_now(struct sql_xctx *x, struct sql_datum *out);
+/* A deep copy of a datum's bytes into a. */
+int sql__datum_copy(struct sql_arena *a, struct sql_datum *d);
+
+/* DML (dml.c). */
+int sql__dml_insert(struct sql_session *s, const struct ast_stmt *st);
+int sql__dml_update(struct sql_session *s, const struct ast_stmt *st);
+int sql__dml_delete(struct sql_session *s, const struct ast_stmt *st);
+
+/* ALTER TABLE's data step, inside the DDL transaction txn: delete the
+ * entries of the index ids in drop; then, when rows or any build[i] (per
+ * index of nw), read every row of old and write it in nw's layout (rows)
+ * and/or its entries of the indexes to build (1062 on a unique clash). */
+int sql__table_rewrite(struct sql_session *s, struct sql_kvtxn *txn,
+                       const struct sql_tableinfo *old,
+                       const struct sql_tableinfo *nw, bool rows,
+                       const bool *build, const int64_t *drop, size_t ndrop);
+
+#endif /* SQL_EXEC_H */

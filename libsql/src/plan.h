@@ -1,0 +1,162 @@
+/* plan.h: plans for single-table statements (DESIGN.md "Planner").
+ *
+ * The planner builds a logical plan from the parse tree
+ *     DataSource(table, conjuncts) -> [Aggregation -> Selection(HAVING)]
+ *       -> Projection(items + hidden sort keys) -> [Distinct] -> [Sort]
+ *       -> [Limit]
+ * with every expression compiled (expr.h) against its input's columns,
+ * then turns it into a physical plan: the data source becomes a scan with
+ * an access path chosen from the conjuncts (point get, batch point get,
+ * handle range, unique-index point, index range, full scan) and the
+ * conjuncts as its filter; Sort + Limit become TopN. The executor
+ * (exec.h) runs the physical plan over chunks of rows.
+ */
+#ifndef SQL_PLAN_H
+#define SQL_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ast.h"
+#include "catalog.h"
+#include "expr.h"
+#include "session.h"
+
+/* An output column: what the client's column definition says. */
+struct plan_col
+{
+    const char *name;      /* name shown (alias or the item as written) */
+    const char *org_name;  /* table column name, or "" */
+    const char *table;     /* table alias, or "" */
+    const char *org_table; /* table name, or "" */
+    const char *db;        /* database, or "" */
+    struct sql_ftype type; /* static type */
+};
+
+enum plan_access_kind
+{
+    ACC_FULL,        /* every row of the table */
+    ACC_POINT,       /* one handle */
+    ACC_BATCH_POINT, /* several handles */
+    ACC_HANDLE_RANGE,/* handle ranges */
+    ACC_UNIQUE_POINT,/* unique index, every column equal: 0 or 1 row */
+    ACC_INDEX_RANGE, /* index ranges, then the rows by handle */
+};
+
+/* One key range over the handle or an index: equal values for the first
+ * neq key columns, then optional bounds on the next one. */
+struct plan_range
+{
+    struct sql_expr **eq;  /* neq constant expressions */
+    uint32_t neq;          /* their count */
+    struct sql_expr *lo;   /* lower bound on column neq, or NULL */
+    bool lo_incl;          /* >= rather than > */
+    struct sql_expr *hi;   /* upper bound, or NULL */
+    bool hi_incl;          /* <= rather than < */
+};
+
+struct plan_access
+{
+    int kind;                       /* enum plan_access_kind */
+    const struct sql_tableinfo *t;  /* the table */
+    int idx;                        /* index (position in t->idx), -1 for
+                                       the handle */
+    struct plan_range *ranges;      /* key ranges (IN gives several) */
+    size_t nranges;                 /* their count */
+    bool desc;                      /* read in descending key order */
+};
+
+enum plan_kind
+{
+    PL_DUAL,     /* no table: one row of no columns */
+    PL_SCAN,     /* table access + filter (physical) */
+    PL_SOURCE,   /* table + conjuncts (logical; becomes PL_SCAN) */
+    PL_FILTER,   /* rows where cond is true */
+    PL_AGG,      /* group keys, aggregates, first-row columns */
+    PL_PROJECT,  /* expressions over the input row */
+    PL_DISTINCT, /* drop rows equal on the first nvisible columns */
+    PL_SORT,     /* order by sort keys */
+    PL_TOPN,     /* sort + limit (physical) */
+    PL_LIMIT,    /* offset, count */
+};
+
+struct plan
+{
+    int kind;                  /* enum plan_kind */
+    struct plan *child;        /* input (none for DUAL/SCAN/SOURCE) */
+    size_t ncols;              /* output row width */
+    struct plan_col *cols;     /* output columns */
+    size_t nvisible;           /* the first nvisible reach the client */
+    /* SOURCE / SCAN */
+    const struct sql_tableinfo *table; /* the table */
+    const char *alias;         /* its name in the query */
+    const struct ast_expr **conj; /* SOURCE: WHERE's conjuncts */
+    size_t nconj;              /* their count */
+    const struct ast_index_hint *hints; /* USE/FORCE/IGNORE INDEX */
+    struct plan_access acc;    /* SCAN: the access path */
+    struct sql_expr *cond;     /* SCAN, FILTER: the condition, or NULL */
+    bool lock;                 /* SCAN: SELECT ... FOR UPDATE */
+    /* AGG */
+    struct sql_expr **keys;    /* group keys */
+    size_t nkeys;              /* their count */
+    struct sql_agg **aggs;     /* aggregate calls */
+    size_t naggs;              /* their count */
+    uint32_t *firsts;          /* input columns carried from a group's
+                                  first row */
+    size_t nfirsts;            /* their count */
+    bool scalar;               /* no GROUP BY: one row even when empty */
+    /* PROJECT */
+    struct sql_expr **exprs;   /* one per output column */
+    /* SORT / TOPN */
+    uint32_t *sort_cols;       /* input columns to sort on */
+    bool *sort_desc;           /* descending, per key */
+    size_t nsort;              /* keys */
+    /* LIMIT / TOPN */
+    struct sql_expr *limit;    /* count, or NULL */
+    struct sql_expr *offset;   /* offset, or NULL */
+    int order_handle;          /* SORT: 1 (2) when the only key is the
+                                  handle column ascending (descending) */
+    const char *info;          /* EXPLAIN's operator info */
+};
+
+/* Plan a SELECT (single table or none). Returns 0 with *out in the
+ * statement arena, SQL_EQUERY (s->err) or -ENOMEM. */
+int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
+                     struct plan **out);
+
+/* Plan the row source of UPDATE/DELETE: the table's rows (full width)
+ * matching where, in ORDER BY order, at most LIMIT. */
+int sql__plan_rows(struct sql_session *s, const struct sql_tableinfo *t,
+                   const char *alias, const struct ast_expr *where,
+                   const struct ast_order *order, const struct ast_expr *limit,
+                   struct plan **out);
+
+/* Logical to physical: choose the scan's access path from its conjuncts,
+ * merge Sort + Limit into TopN, drop a Sort the access order satisfies. */
+int sql__plan_physical(struct sql_session *s, struct plan **p);
+
+/* The scope that resolves names to the columns of table t (alias a). */
+struct plan_tscope
+{
+    struct sql_session *s;          /* for errors */
+    const struct sql_tableinfo *t;  /* the table */
+    const char *alias;              /* its name in the statement */
+    const char *db;                 /* its database */
+    uint32_t offset;                /* index of its first column in rows */
+};
+int sql__tscope_column(void *ctx, const struct ast_expr *col,
+                       struct sql_colref *out, struct sql_err *err);
+
+/* Compile e against table columns (no aggregates). */
+int sql__plan_compile(struct sql_session *s, struct plan_tscope *ts,
+                      const struct ast_expr *e, struct sql_expr **out,
+                      struct sql_ftype *type);
+
+/* EXPLAIN: rows describing p (id, task, access object, operator info). */
+int sql__plan_explain(struct sql_session *s, const struct plan *p);
+
+/* The text of an AST expression, canonical (for matching GROUP BY). */
+const char *sql__plan_text(struct sql_session *s, const struct ast_expr *e);
+
+#endif /* SQL_PLAN_H */

@@ -1,0 +1,466 @@
+/* plan_phys.c: logical to physical plan: the access path of the table scan
+ * from WHERE's conjuncts (point get, batch point get, handle ranges,
+ * unique-index point, index ranges, full scan), TopN, ORDER BY on the
+ * handle served by the scan order; and EXPLAIN (DESIGN.md "Planner").
+ *
+ * Every conjunct stays in the scan's filter, so an access path only has
+ * to cover the rows that can match, never to decide them: a range that
+ * cannot be built exactly at run time falls back to the full scan.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "plan.h"
+#include "sql_int.h"
+
+#define MAX_RANGES 256
+
+enum pred_op
+{
+    P_EQ,
+    P_IN,
+    P_LT,
+    P_LE,
+    P_GT,
+    P_GE,
+};
+
+/* col op values, from one conjunct. */
+struct pred
+{
+    int col;                /* table column */
+    int op;                 /* enum pred_op */
+    struct sql_expr **vals; /* constant expressions */
+    size_t nvals;           /* their count (IN lists) */
+};
+
+static bool is_const_ast(struct sql_session *s, const struct ast_expr *e,
+                         struct sql_expr **out)
+{
+    struct sql_expr_scope sc = {0};
+    struct sql_err err;
+    struct sql_ftype t;
+    if (e->kind == AST_E_COLUMN || e->kind == AST_E_USERVAR ||
+        e->kind == AST_E_SYSVAR)
+        return false;
+    if (sql__expr_compile(s->arena, e, &sc, out, &t, &err) != 0)
+        return false;
+    if (e->kind == AST_E_PARAM)
+        return true;
+    return sql__expr_is_const(*out);
+}
+
+static int col_of(struct plan_tscope *ts, const struct ast_expr *e)
+{
+    if (!e || e->kind != AST_E_COLUMN || !e->name)
+        return -1;
+    struct sql_colref ref;
+    struct sql_err err;
+    if (sql__tscope_column(ts, e, &ref, &err) != 0)
+        return -1;
+    return (int)ref.index;
+}
+
+static int flip(int op)
+{
+    switch (op) {
+    case P_LT:
+        return P_GT;
+    case P_LE:
+        return P_GE;
+    case P_GT:
+        return P_LT;
+    case P_GE:
+        return P_LE;
+    default:
+        return op;
+    }
+}
+
+/* The predicates a conjunct gives (0, 1 or 2: BETWEEN gives two). */
+static int extract(struct sql_session *s, struct plan_tscope *ts,
+                   const struct ast_expr *e, struct pred *out)
+{
+    struct sql_expr *v;
+    if (e->kind == AST_E_BINARY) {
+        int op;
+        switch (e->op) {
+        case AST_OP_EQ:
+            op = P_EQ;
+            break;
+        case AST_OP_LT:
+            op = P_LT;
+            break;
+        case AST_OP_LE:
+            op = P_LE;
+            break;
+        case AST_OP_GT:
+            op = P_GT;
+            break;
+        case AST_OP_GE:
+            op = P_GE;
+            break;
+        default:
+            return 0;
+        }
+        int c = col_of(ts, e->a);
+        const struct ast_expr *other = e->b;
+        if (c < 0) {
+            c = col_of(ts, e->b);
+            other = e->a;
+            op = flip(op);
+        }
+        if (c < 0 || !is_const_ast(s, other, &v))
+            return 0;
+        out[0].col = c;
+        out[0].op = op;
+        out[0].vals = sql__arena_alloc(s->arena, sizeof(v));
+        if (!out[0].vals)
+            return 0;
+        out[0].vals[0] = v;
+        out[0].nvals = 1;
+        return 1;
+    }
+    if (e->kind == AST_E_IN && !e->neg && !e->sub) {
+        int c = col_of(ts, e->a);
+        if (c < 0)
+            return 0;
+        size_t n = 0;
+        for (const struct ast_expr *x = e->args; x; x = x->next)
+            n++;
+        if (n == 0 || n > MAX_RANGES)
+            return 0;
+        struct sql_expr **vals = sql__arena_alloc(s->arena, sizeof(v) * n);
+        if (!vals)
+            return 0;
+        size_t k = 0;
+        for (const struct ast_expr *x = e->args; x; x = x->next)
+            if (!is_const_ast(s, x, &vals[k++]))
+                return 0;
+        out[0] = (struct pred){c, n == 1 ? P_EQ : P_IN, vals, n};
+        return 1;
+    }
+    if (e->kind == AST_E_BETWEEN && !e->neg) {
+        int c = col_of(ts, e->a);
+        struct sql_expr *lo, *hi;
+        if (c < 0 || !is_const_ast(s, e->b, &lo) ||
+            !is_const_ast(s, e->c, &hi))
+            return 0;
+        struct sql_expr **a = sql__arena_alloc(s->arena, sizeof(v) * 2);
+        if (!a)
+            return 0;
+        a[0] = lo;
+        a[1] = hi;
+        out[0] = (struct pred){c, P_GE, a, 1};
+        out[1] = (struct pred){c, P_LE, a + 1, 1};
+        return 2;
+    }
+    return 0;
+}
+
+/* Whether index i (or the handle, i == -1) may be used under the hints. */
+static bool hint_allows(const struct plan *p, int i)
+{
+    const char *name = i < 0 ? "PRIMARY" : p->table->idx[i].name;
+    bool restricted = false, listed = false;
+    for (const struct ast_index_hint *h = p->hints; h; h = h->next) {
+        bool in = false;
+        for (const struct ast_name *n = h->indexes; n; n = n->next)
+            if (strcasecmp(n->name, name) == 0)
+                in = true;
+        if (h->kind == AST_HINT_IGNORE && in)
+            return false;
+        if (h->kind != AST_HINT_IGNORE && h->indexes) {
+            restricted = true;
+            listed = listed || in;
+        }
+    }
+    return !restricted || listed;
+}
+
+static const struct pred *find(const struct pred *ps, size_t n, int col,
+                               int op)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ps[i].col == col && ps[i].op == op)
+            return &ps[i];
+    return NULL;
+}
+
+/* Ranges for key columns cols[0..ncols) from the predicates: the equal
+ * prefix (IN lists multiply), then bounds on the next column. Returns the
+ * number of equal columns, -1 when nothing applies or on no memory. */
+static int build_ranges(struct sql_session *s, const struct pred *ps,
+                        size_t np, const uint32_t *cols, uint32_t ncols,
+                        struct plan_access *acc)
+{
+    size_t nr = 1;
+    uint32_t neq = 0;
+    const struct pred *eqs[16];
+    for (; neq < ncols && neq < 16; neq++) {
+        const struct pred *q = find(ps, np, (int)cols[neq], P_EQ);
+        if (!q)
+            q = find(ps, np, (int)cols[neq], P_IN);
+        if (!q || nr * q->nvals > MAX_RANGES)
+            break;
+        eqs[neq] = q;
+        nr *= q->nvals;
+    }
+    const struct pred *lo = NULL, *hi = NULL;
+    if (neq < ncols) {
+        lo = find(ps, np, (int)cols[neq], P_GE);
+        if (!lo)
+            lo = find(ps, np, (int)cols[neq], P_GT);
+        hi = find(ps, np, (int)cols[neq], P_LE);
+        if (!hi)
+            hi = find(ps, np, (int)cols[neq], P_LT);
+    }
+    if (neq == 0 && !lo && !hi)
+        return -1;
+    acc->ranges = sql__arena_zalloc(s->arena, sizeof(*acc->ranges) * nr);
+    if (!acc->ranges)
+        return -1;
+    acc->nranges = nr;
+    for (size_t r = 0; r < nr; r++) {
+        struct plan_range *pr = &acc->ranges[r];
+        pr->neq = neq;
+        pr->eq = sql__arena_alloc(s->arena, sizeof(*pr->eq) * (neq + 1));
+        if (!pr->eq)
+            return -1;
+        size_t rest = r;
+        for (uint32_t k = neq; k > 0; k--) {
+            const struct pred *q = eqs[k - 1];
+            pr->eq[k - 1] = q->vals[rest % q->nvals];
+            rest /= q->nvals;
+        }
+        if (lo) {
+            pr->lo = lo->vals[0];
+            pr->lo_incl = lo->op == P_GE;
+        }
+        if (hi) {
+            pr->hi = hi->vals[0];
+            pr->hi_incl = hi->op == P_LE;
+        }
+    }
+    return (int)neq;
+}
+
+static int choose_access(struct sql_session *s, struct plan *p)
+{
+    const struct sql_tableinfo *t = p->table;
+    struct plan_tscope ts = {.s = s, .t = t, .alias = p->alias};
+    for (size_t i = 0; i < s->srv->cat->ndbs; i++)
+        if (s->srv->cat->dbs[i]->id == t->db_id)
+            ts.db = s->srv->cat->dbs[i]->name;
+    struct pred *ps = sql__arena_alloc(s->arena,
+                                       sizeof(*ps) * (2 * p->nconj + 1));
+    if (!ps)
+        return -ENOMEM;
+    size_t np = 0;
+    for (size_t i = 0; i < p->nconj; i++)
+        np += (size_t)extract(s, &ts, p->conj[i], ps + np);
+    p->acc = (struct plan_access){.kind = ACC_FULL, .t = t, .idx = -1};
+    int best = 0;
+    /* The handle. */
+    if (t->handle_col >= 0 && hint_allows(p, -1)) {
+        uint32_t hc = (uint32_t)t->handle_col;
+        struct plan_access a = {.t = t, .idx = -1};
+        int neq = build_ranges(s, ps, np, &hc, 1, &a);
+        if (neq == 1) {
+            a.kind = a.nranges == 1 ? ACC_POINT : ACC_BATCH_POINT;
+            best = a.nranges == 1 ? 100 : 80;
+            p->acc = a;
+        } else if (neq == 0) {
+            a.kind = ACC_HANDLE_RANGE;
+            best = 15;
+            p->acc = a;
+        }
+    }
+    for (uint32_t i = 0; i < t->nidx; i++) {
+        if ((int)i == t->pk_handle_idx || !hint_allows(p, (int)i))
+            continue;
+        const struct sql_idxinfo *x = &t->idx[i];
+        struct plan_access a = {.t = t, .idx = (int)i};
+        int neq = build_ranges(s, ps, np, x->cols, x->ncols, &a);
+        if (neq < 0)
+            continue;
+        int score;
+        if (x->unique && (uint32_t)neq == x->ncols && a.nranges == 1) {
+            a.kind = ACC_UNIQUE_POINT;
+            score = 90;
+        } else {
+            a.kind = ACC_INDEX_RANGE;
+            score = 20 * neq + (a.ranges[0].lo || a.ranges[0].hi ? 5 : 0);
+            if (x->unique && (uint32_t)neq == x->ncols)
+                score = 70;
+        }
+        if (score > best) {
+            best = score;
+            p->acc = a;
+        }
+    }
+    return 0;
+}
+
+/* The scan below a chain of PROJECT/FILTER nodes, or NULL. */
+static struct plan *scan_below(struct plan *p)
+{
+    while (p && (p->kind == PL_PROJECT || p->kind == PL_FILTER))
+        p = p->child;
+    return p && p->kind == PL_SCAN ? p : NULL;
+}
+
+static int phys(struct sql_session *s, struct plan **pp)
+{
+    struct plan *p = *pp;
+    if (!p)
+        return 0;
+    int rc = phys(s, &p->child);
+    if (rc != 0)
+        return rc;
+    switch (p->kind) {
+    case PL_SOURCE:
+        p->kind = PL_SCAN;
+        return choose_access(s, p);
+    case PL_SORT: {
+        struct plan *sc = scan_below(p->child);
+        if (p->order_handle && sc &&
+            (sc->acc.kind == ACC_FULL || sc->acc.kind == ACC_HANDLE_RANGE)) {
+            sc->acc.desc = p->order_handle == 2;
+            *pp = p->child; /* the scan reads in that order already */
+        }
+        return 0;
+    }
+    case PL_LIMIT:
+        if (p->child->kind == PL_SORT) {
+            struct plan *so = p->child;
+            so->kind = PL_TOPN;
+            so->limit = p->limit;
+            so->offset = p->offset;
+            so->nvisible = p->nvisible;
+            *pp = so;
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+int sql__plan_physical(struct sql_session *s, struct plan **p)
+{
+    return phys(s, p);
+}
+
+/* ---- EXPLAIN ------------------------------------------------------------- */
+
+static const char *kind_name(const struct plan *p)
+{
+    switch (p->kind) {
+    case PL_DUAL:
+        return "TableDual";
+    case PL_FILTER:
+        return "Selection";
+    case PL_AGG:
+        return "HashAgg";
+    case PL_PROJECT:
+        return "Projection";
+    case PL_DISTINCT:
+        return "Distinct";
+    case PL_SORT:
+        return "Sort";
+    case PL_TOPN:
+        return "TopN";
+    case PL_LIMIT:
+        return "Limit";
+    default:
+        switch (p->acc.kind) {
+        case ACC_POINT:
+            return "Point_Get";
+        case ACC_BATCH_POINT:
+            return "Batch_Point_Get";
+        case ACC_HANDLE_RANGE:
+            return "TableRangeScan";
+        case ACC_UNIQUE_POINT:
+            return "Point_Get";
+        case ACC_INDEX_RANGE:
+            return "IndexRangeScan";
+        default:
+            return "TableFullScan";
+        }
+    }
+}
+
+static void index_desc(char *buf, size_t len, const struct sql_tableinfo *t,
+                       int idx)
+{
+    const struct sql_idxinfo *x = &t->idx[idx];
+    int n = snprintf(buf, len, "table:%s, index:%s(", t->name, x->name);
+    for (uint32_t k = 0; k < x->ncols && n > 0 && (size_t)n < len; k++)
+        n += snprintf(buf + n, len - (size_t)n, "%s%s", k ? ", " : "",
+                      t->cols[x->cols[k]].name);
+    if (n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, ")");
+}
+
+static int explain_node(struct sql_session *s, const struct plan *p,
+                        int depth, int *id)
+{
+    char ident[160], object[400] = "", info[1024] = "";
+    int n = 0;
+    for (int i = 0; i < depth && n < 100; i++)
+        n += snprintf(ident + n, sizeof(ident) - (size_t)n, "%s",
+                      i + 1 == depth ? "└─" : "  ");
+    snprintf(ident + n, sizeof(ident) - (size_t)n, "%s_%d", kind_name(p),
+             (*id)++);
+    if (p->kind == PL_SCAN) {
+        const struct plan_access *a = &p->acc;
+        if (a->idx >= 0)
+            index_desc(object, sizeof(object), a->t, a->idx);
+        else
+            snprintf(object, sizeof(object), "table:%s", a->t->name);
+        const char *what = a->kind == ACC_POINT || a->kind == ACC_BATCH_POINT
+                               ? "handle"
+                           : a->kind == ACC_FULL ? "keep order"
+                                                 : "range";
+        int k = snprintf(info, sizeof(info), "%s", what);
+        if (a->kind == ACC_FULL)
+            k = snprintf(info, sizeof(info), "keep order:%s",
+                         a->desc ? "true, desc" : "false");
+        else if (a->nranges)
+            k += snprintf(info + k, sizeof(info) - (size_t)k, ": %zu %s",
+                          a->nranges, a->nranges == 1 ? "key" : "keys");
+        if (a->desc && a->kind != ACC_FULL)
+            k += snprintf(info + k, sizeof(info) - (size_t)k, ", desc");
+        if (p->info && p->info[0] && k > 0 && (size_t)k < sizeof(info))
+            k += snprintf(info + k, sizeof(info) - (size_t)k, "; filter:%s",
+                          p->info);
+        if (p->lock && k > 0 && (size_t)k < sizeof(info))
+            snprintf(info + k, sizeof(info) - (size_t)k, "; lock");
+    } else if (p->kind == PL_LIMIT || p->kind == PL_TOPN) {
+        const char *keys = p->kind == PL_TOPN && p->info ? p->info : "";
+        snprintf(info, sizeof(info), "%s%s%s", keys, keys[0] ? ", " : "",
+                 p->offset ? "offset, count" : "count");
+    } else if (p->info)
+        snprintf(info, sizeof(info), "%s", p->info);
+    struct sql_value v[4] = {sql__v_str(ident), sql__v_str("root"),
+                             sql__v_str(object), sql__v_str(info)};
+    int rc = sql__rs_row(s, v, 4);
+    if (rc == 0 && p->child)
+        rc = explain_node(s, p->child, depth + 1, id);
+    return rc;
+}
+
+int sql__plan_explain(struct sql_session *s, const struct plan *p)
+{
+    static const struct sql_rscol cols[] = {
+        {"id", SQL_TYPE_VAR_STRING},
+        {"task", SQL_TYPE_VAR_STRING},
+        {"access object", SQL_TYPE_VAR_STRING},
+        {"operator info", SQL_TYPE_VAR_STRING}};
+    int id = 1;
+    int rc = sql__rs_begin(s, cols, 4);
+    rc = rc ? rc : explain_node(s, p, 0, &id);
+    return rc ? rc : sql__rs_end(s);
+}
