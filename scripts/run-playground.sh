@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
-# run-playground.sh BUILD_DIR: `make run`. Starts the local cluster on
+# run-playground.sh BUILD_DIR: `make run`. Starts a local cluster on
 # loopback in the foreground, every daemon's data and log under one
-# playground directory, and stops them all on Ctrl-C.
+# playground directory (kept across runs), waits until each answers, says
+# how to connect, and stops them all on Ctrl-C.
 #
-# Today: 1 pdd and 3 kvd serving status/echo RPC, and sqld speaking the
-# MySQL protocol on the embedded store (statements are parsed, not yet
-# executed; see README.md, "Status").
+# Today: PD_COUNT pdd replicating the placement driver's state with Raft,
+# KVD_COUNT kvd replicating one key space with Raft, and sqld speaking
+# MySQL on its embedded store (sqld on the cluster is issue 9).
+# Environment: PD_COUNT (3), KVD_COUNT (3), PLAYGROUND_DIR (./playground),
+# FRESH=1 to delete the playground's data first.
 set -u
 BUILD=${1:?usage: run-playground.sh BUILD_DIR}
 BIN=$BUILD/daemons/bin
 PLAY=${PLAYGROUND_DIR:-$(pwd)/playground}
+PD_COUNT=${PD_COUNT:-3}
+KVD_COUNT=${KVD_COUNT:-3}
+case "$PD_COUNT$KVD_COUNT" in *[!0-9]*|'') echo "playground: PD_COUNT and KVD_COUNT must be numbers" >&2; exit 2 ;; esac
+[ "$PD_COUNT" -ge 1 ] && [ "$KVD_COUNT" -ge 1 ] ||
+    { echo "playground: PD_COUNT and KVD_COUNT must be at least 1" >&2; exit 2; }
+if [ "${FRESH:-0}" = 1 ] && [ -d "$PLAY" ]; then
+    echo "playground: FRESH=1: deleting $PLAY"
+    rm -rf "$PLAY"
+fi
 mkdir -p "$PLAY"
 
 pids=()
@@ -20,8 +32,8 @@ stop_all() {
     echo "playground: stopping ${names[*]}"
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-    echo "playground: stopped; data and logs stay in $PLAY"
-    exit 0
+    echo "playground: stopped; data and logs stay in $PLAY (FRESH=1 make run starts empty)"
+    exit "${1:-0}"
 }
 trap stop_all INT TERM
 
@@ -32,31 +44,73 @@ start() { # name, then flags
     names+=("$name")
 }
 
-start pdd --listen=127.0.0.1:2379
-for i in 1 2 3; do
-    start "kvd-$i" --listen=127.0.0.1:$((20159 + i))
+# Ports as TiDB's playground has them: PD 2379 (members every 2 ports),
+# kvd from 20160, SQL 4000.
+members=
+for i in $(seq 1 "$PD_COUNT"); do
+    members+="${members:+,}pd-$i=127.0.0.1:$((2377 + 2 * i))"
+done
+peers=
+for i in $(seq 1 "$KVD_COUNT"); do
+    peers+="${peers:+,}$i@127.0.0.1:$((20159 + i))"
+done
+for i in $(seq 1 "$PD_COUNT"); do
+    start "pdd-$i" --name="pd-$i" --listen=127.0.0.1:$((2377 + 2 * i)) \
+        --status-listen=127.0.0.1:$((2378 + 2 * i)) --initial-members="$members"
+done
+for i in $(seq 1 "$KVD_COUNT"); do
+    start "kvd-$i" --store-id="$i" --listen=127.0.0.1:$((20159 + i)) --peers="$peers"
 done
 start sqld --listen=127.0.0.1:4000 --store=local
-sleep 1
-for i in "${!pids[@]}"; do
-    if ! kill -0 "${pids[$i]}" 2>/dev/null; then
-        echo "playground: ${names[$i]} did not start; its log:" >&2
-        tail -n 20 "$PLAY/${names[$i]}.log" >&2
-        stop_all
-    fi
-done
 
+# Ready when every pdd answers its HTTP status, sqld answers a ping and
+# every process still runs; 60 s at most.
+ready() {
+    for i in "${!pids[@]}"; do
+        kill -0 "${pids[$i]}" 2>/dev/null || return 2
+    done
+    for i in $(seq 1 "$PD_COUNT"); do
+        (exec 3<>/dev/tcp/127.0.0.1/$((2378 + 2 * i))) 2>/dev/null || return 1
+    done
+    mariadb-admin -h 127.0.0.1 -P 4000 -u root ping >/dev/null 2>&1 || return 1
+    return 0
+}
+for _ in $(seq 1 600); do
+    ready
+    st=$?
+    [ $st -eq 0 ] && break
+    if [ $st -eq 2 ]; then
+        for i in "${!pids[@]}"; do
+            if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+                echo "playground: ${names[$i]} did not start; its log:" >&2
+                tail -n 20 "$PLAY/${names[$i]}.log" >&2
+            fi
+        done
+        stop_all 1
+    fi
+    sleep 0.1
+done
+if [ $st -ne 0 ]; then
+    echo "playground: not ready after 60 s; logs in $PLAY" >&2
+    stop_all 1
+fi
+
+echo "playground: running in $PLAY (logs: $PLAY/*.log)"
+for i in $(seq 1 "$PD_COUNT"); do
+    printf '  pdd-%-3s rpc 127.0.0.1:%s  status http://127.0.0.1:%s/status\n' \
+        "$i" $((2377 + 2 * i)) $((2378 + 2 * i))
+done
+for i in $(seq 1 "$KVD_COUNT"); do
+    printf '  kvd-%-3s rpc 127.0.0.1:%s\n' "$i" $((20159 + i))
+done
 cat <<MSG
-playground: running in $PLAY (logs: $PLAY/*.log)
-  pdd    127.0.0.1:2379
-  kvd-1  127.0.0.1:20160
-  kvd-2  127.0.0.1:20161
-  kvd-3  127.0.0.1:20162
-  sqld   127.0.0.1:4000   (MySQL protocol; statements are parsed, not yet executed)
+  sqld    mysql 127.0.0.1:4000 (on its embedded store until sqld runs on the cluster)
 Connect with:
   mysql -h 127.0.0.1 -P 4000 -u root
+Inspect the cluster with:
+  $BIN/pdctl --pd=$(echo "$members" | sed "s/pd-[0-9]*=//g") member
 Press Ctrl-C to stop.
 MSG
 wait -n "${pids[@]}"
 echo "playground: a daemon exited on its own; see the logs in $PLAY" >&2
-stop_all
+stop_all 1
