@@ -452,6 +452,49 @@ static void removed_leader_with_longer_log_lets_others_elect(void **state)
     sim_close(&s);
 }
 
+/* Leader 1 of {1,2,3} removes itself; the change commits (2 holds it) and
+ * 1 crashes for good before anyone heard of the commit. 2 and 3 are a
+ * majority of the old configuration: they elect, commit the change in
+ * the new term and end up as {2,3}. */
+static void removed_leader_gone_others_elect(void **state)
+{
+    (void)state;
+    struct sim s;
+    start(&s, 3, 0, 0);
+    uint32_t t[] = {RAFT_CHANGE_REMOVE};
+    raft_id ids[] = {1};
+    struct raft_conf_change cc = change(RAFT_TRANSITION_AUTO, 1, t, ids);
+    raft_index ci = 0;
+    assert_int_equal(raft_node_propose_conf_change(sim_node(&s, 1), &cc, &ci),
+                     0);
+    sim_cut(&s, 1, 3);        /* 3 never gets the change from 1 */
+    sim_process_ready(&s, 1);
+    sim_deliver_all(&s);
+    sim_process_ready(&s, 2); /* 2 holds ci and answers */
+    sim_deliver_all(&s);      /* ci commits at 1 */
+    assert_int_equal(status(sim_node(&s, 1)).commit, ci);
+    assert_true(status(sim_node(&s, 2)).commit < ci);
+    sim_drop_all(&s);
+    sim_crash(&s, 1);
+    sim_heal(&s);
+    raft_id l = 0;
+    for (int i = 0; i < 200 && l == 0; i++) {
+        sim_round(&s);
+        l = sim_leader(&s);
+    }
+    assert_int_equal(l, 2); /* 3 lacks ci: only 2 can win */
+    for (int i = 0; i < 10; i++)
+        sim_round(&s);
+    for (raft_id i = 2; i <= 3; i++) {
+        struct raft_status st = status(sim_node(&s, i));
+        assert_true(st.applied > ci);
+        assert_int_equal(st.conf.n_voters, 2);
+        assert_false(has(st.conf.voters, st.conf.n_voters, 1));
+    }
+    assert_string_equal(s.failure, "");
+    sim_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +507,7 @@ int main(void)
         cmocka_unit_test(learner_then_promotion),
         cmocka_unit_test(removed_leader_steps_down),
         cmocka_unit_test(removed_leader_with_longer_log_lets_others_elect),
+        cmocka_unit_test(removed_leader_gone_others_elect),
         cmocka_unit_test(one_change_at_a_time),
         cmocka_unit_test(transfer_leadership),
         cmocka_unit_test(transfer_to_lagging_via_follower),
