@@ -681,8 +681,10 @@ static bool covers(const struct pd_region *r, const uint8_t *key, size_t len)
 static void cache_out(const struct cached *e, struct pd_client_region *out)
 {
     out->info = e->info;
-    memcpy(out->start, e->start, e->info.region.start_len);
-    memcpy(out->end, e->end, e->info.region.end_len);
+    if (e->info.region.start_len)
+        memcpy(out->start, e->start, e->info.region.start_len);
+    if (e->info.region.end_len)
+        memcpy(out->end, e->end, e->info.region.end_len);
     out->info.region.start_key = out->start;
     out->info.region.end_key = out->end;
 }
@@ -709,8 +711,10 @@ static void cache_insert(struct pd_client *c, const struct pd_region_info *ri)
         cached_free(e);
         return;
     }
-    memcpy(e->start, r->start_key, r->start_len);
-    memcpy(e->end, r->end_key, r->end_len);
+    if (r->start_len)
+        memcpy(e->start, r->start_key, r->start_len);
+    if (r->end_len)
+        memcpy(e->end, r->end_key, r->end_len);
     e->info.region.start_key = e->start;
     e->info.region.end_key = e->end;
     /* Drop the same id anywhere, and whatever overlaps [start, end). */

@@ -120,11 +120,12 @@ static void reply_region(struct rpc_call *call, const struct pd_region_info *r)
 static bool in_range(const struct pd_region *r, const uint8_t *k, size_t n)
 {
     size_t sl = r->start_len, el = r->end_len;
-    int c1 = memcmp(r->start_key, k, sl < n ? sl : n);
+    size_t m1 = sl < n ? sl : n, m2 = n < el ? n : el;
+    int c1 = m1 ? memcmp(r->start_key, k, m1) : 0;
     bool after_start = c1 < 0 || (c1 == 0 && sl <= n);
     if (el == 0)
         return after_start;
-    int c2 = memcmp(k, r->end_key, n < el ? n : el);
+    int c2 = m2 ? memcmp(k, r->end_key, m2) : 0;
     return after_start && (c2 < 0 || (c2 == 0 && n < el));
 }
 
