@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+# test_sql.py: sqld executing SQL on the embedded store (--store=local, a
+# temporary data dir), driven by pymysql and the mariadb CLI: DDL, DML,
+# queries over every access path, aggregates, transactions and conflicts
+# between connections, errors with MySQL's numbers, system variables, and
+# the data still there after sqld restarts. Prints cmocka-style lines for
+# tests/run-suites.sh.
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from decimal import Decimal
+
+import pymysql
+
+BUILD = os.environ.get("BUILD_DIR") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "default")
+SQLD = os.path.join(BUILD, "daemons", "bin", "sqld")
+
+tmp = tempfile.mkdtemp(prefix="dsql-sql-")
+proc = None
+port = None
+passed = 0
+failed = []
+
+
+def start():
+    global proc, port
+    log = os.path.join(tmp, "sqld.log")
+    open(log, "a").close()
+    size = os.path.getsize(log)
+    proc = subprocess.Popen([SQLD, "--data-dir=" + os.path.join(tmp, "data"),
+                             "--log.file=" + log, "--listen=127.0.0.1:0",
+                             "--store=local"])
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        with open(log) as f:
+            f.seek(size)
+            m = re.search(r"serving MySQL on 127\.0\.0\.1:(\d+)", f.read())
+        if m:
+            port = int(m.group(1))
+            return
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise RuntimeError("sqld did not start: " + open(log).read())
+
+
+def stop():
+    global proc
+    if proc:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        rc = proc.returncode
+        proc = None
+        return rc
+    return None
+
+
+def conn(**kw):
+    args = dict(host="127.0.0.1", port=port, user="root",
+                connect_timeout=30)
+    args.update(kw)
+    return pymysql.connect(**args)
+
+
+def q(c, sql, args=None):
+    with c.cursor() as cur:
+        cur.execute(sql, args)
+        return [tuple(r) for r in cur.fetchall()]
+
+
+def err(c, sql):
+    try:
+        q(c, sql)
+    except pymysql.MySQLError as e:
+        return e.args[0]
+    return None
+
+
+def eq(what, got, want):
+    if got != want:
+        raise AssertionError("%s: got %r, want %r" % (what, got, want))
+
+
+def case(fn):
+    global passed
+    name = fn.__name__
+    print("[ RUN      ] " + name, flush=True)
+    try:
+        fn()
+        print("[       OK ] " + name, flush=True)
+        passed += 1
+    except Exception:
+        traceback.print_exc(file=sys.stdout)
+        print("[  FAILED  ] " + name, flush=True)
+        failed.append(name)
+    return fn
+
+
+def connect_and_variables():
+    # pymysql's default: autocommit off, sent as SET AUTOCOMMIT = 0.
+    c = conn()
+    eq("autocommit", q(c, "SELECT @@autocommit"), [(0,)])
+    eq("comment", q(c, "SELECT @@version_comment LIMIT 1"),
+       [("dsql: distributed SQL on libmvcc",)])
+    eq("packet", q(c, "SELECT @@max_allowed_packet"), [(67108864,)])
+    eq("isolation", q(c, "SELECT @@transaction_isolation"),
+       [("REPEATABLE-READ",)])
+    q(c, "SET NAMES utf8mb4")
+    q(c, "SET SESSION sql_mode = 'STRICT_TRANS_TABLES'")
+    eq("sql_mode", q(c, "SHOW VARIABLES LIKE 'sql_mode'"),
+       [("sql_mode", "STRICT_TRANS_TABLES")])
+    eq("unknown var", err(c, "SELECT @@nosuch"), 1193)
+    c.close()
+
+
+def ddl_and_show():
+    c = conn(autocommit=True)
+    q(c, "CREATE DATABASE shop")
+    eq("exists", err(c, "CREATE DATABASE shop"), 1007)
+    q(c, "USE shop")
+    q(c, """CREATE TABLE items (
+              id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+              sku VARCHAR(20) NOT NULL,
+              price DECIMAL(10,2) NOT NULL DEFAULT 0,
+              qty INT,
+              UNIQUE KEY usku (sku),
+              KEY kqty (qty))""")
+    eq("tables", q(c, "SHOW TABLES"), [("items",)])
+    eq("describe", q(c, "DESCRIBE items"),
+       [("id", "int", "NO", "PRI", None, "auto_increment"),
+        ("sku", "varchar(20)", "NO", "UNI", None, ""),
+        ("price", "decimal(10,2)", "NO", "", "0", ""),
+        ("qty", "int", "YES", "MUL", None, "")])
+    eq("index", [r[2] for r in q(c, "SHOW INDEX FROM items")],
+       ["PRIMARY", "usku", "kqty"])
+    eq("databases", ("shop",) in q(c, "SHOW DATABASES"), True)
+    eq("no table", err(c, "SELECT * FROM nosuch"), 1146)
+    c.close()
+
+
+def dml_and_queries():
+    c = conn(autocommit=True, database="shop")
+    with c.cursor() as cur:
+        cur.executemany("INSERT INTO items (sku, price, qty) VALUES "
+                        "(%s, %s, %s)",
+                        [("a1", "1.50", 10), ("b2", "2.25", 5),
+                         ("c3", "10.00", 5), ("d4", "0.99", None)])
+        eq("lastid", cur.lastrowid, 1)
+    eq("all", q(c, "SELECT id, sku, price, qty FROM items ORDER BY id"),
+       [(1, "a1", Decimal("1.50"), 10),
+        (2, "b2", Decimal("2.25"), 5),
+        (3, "c3", Decimal("10.00"), 5),
+        (4, "d4", Decimal("0.99"), None)])
+    eq("point", q(c, "SELECT sku FROM items WHERE id = 3"), [("c3",)])
+    eq("batch", q(c, "SELECT sku FROM items WHERE id IN (4, 1)"),
+       [("a1",), ("d4",)])
+    eq("unique", q(c, "SELECT id FROM items WHERE sku = 'B2'"), [(2,)])
+    eq("index", q(c, "SELECT id FROM items WHERE qty = 5 ORDER BY id"),
+       [(2,), (3,)])
+    eq("range", q(c, "SELECT id FROM items WHERE id > 1 AND id <= 3"),
+       [(2,), (3,)])
+    eq("distinct", q(c, "SELECT DISTINCT qty FROM items ORDER BY qty"),
+       [(None,), (5,), (10,)])
+    eq("topn", q(c, "SELECT sku FROM items ORDER BY price DESC LIMIT 2"),
+       [("c3",), ("b2",)])
+    eq("dup", err(c, "INSERT INTO items (sku) VALUES ('a1')"), 1062)
+    with c.cursor() as cur:
+        cur.execute("INSERT IGNORE INTO items (sku) VALUES ('a1')")
+        eq("ignored", cur.rowcount, 0)
+        cur.execute("SHOW WARNINGS")
+        eq("warning", cur.fetchall()[0][1], 1062)
+        cur.execute("INSERT INTO items (sku, qty) VALUES ('a1', 1) "
+                    "ON DUPLICATE KEY UPDATE qty = qty + VALUES(qty)")
+        eq("odku", cur.rowcount, 2)
+        cur.execute("REPLACE INTO items (id, sku, qty) VALUES (4, 'd4', 7)")
+        eq("replace", cur.rowcount, 2)
+        cur.execute("UPDATE items SET price = price * 2 WHERE qty = 5")
+        eq("update", cur.rowcount, 2)
+        cur.execute("DELETE FROM items WHERE price > 5 ORDER BY id LIMIT 1")
+        eq("delete", cur.rowcount, 1)
+    eq("after", q(c, "SELECT id, qty FROM items ORDER BY id"),
+       [(1, 11), (2, 5), (4, 7)])
+    eq("null", err(c, "INSERT INTO items (sku) VALUES (NULL)"), 1048)
+    eq("column", err(c, "SELECT nosuch FROM items"), 1054)
+    eq("syntax", err(c, "SELEC 1"), 1064)
+    eq("explain", q(c, "EXPLAIN SELECT * FROM items WHERE id = 1")[-1][0],
+       "└─Point_Get_2")
+    c.close()
+
+
+def transactions():
+    a = conn(database="shop")  # autocommit off
+    b = conn(database="shop", autocommit=True)
+    q(a, "UPDATE items SET qty = 100 WHERE id = 1")
+    eq("not yet visible", q(b, "SELECT qty FROM items WHERE id = 1"),
+       [(11,)])
+    a.rollback()
+    eq("rolled back", q(a, "SELECT qty FROM items WHERE id = 1"), [(11,)])
+    a.commit()
+    # Two writers of one row: the second commit fails, nothing of it stays.
+    b.autocommit(False)
+    q(a, "UPDATE items SET qty = qty + 1 WHERE id = 2")
+    q(b, "UPDATE items SET qty = qty + 10 WHERE id = 2")
+    a.commit()
+    try:
+        b.commit()
+        raise AssertionError("second commit succeeded")
+    except pymysql.MySQLError as e:
+        eq("conflict", e.args[0], 1213)
+    eq("first wins", q(a, "SELECT qty FROM items WHERE id = 2"), [(6,)])
+    a.commit()
+    # FOR UPDATE: the second locker is refused at once (1205).
+    q(a, "SELECT qty FROM items WHERE id = 4 FOR UPDATE")
+    eq("locked", err(b, "SELECT qty FROM items WHERE id = 4 FOR UPDATE"),
+       1205)
+    b.rollback()
+    a.commit()
+    a.close()
+    b.close()
+
+
+def mariadb_cli():
+    script = ("USE shop;\nSELECT id, sku FROM items WHERE id <= 2 "
+              "ORDER BY id;\nSELECT sku AS n FROM items WHERE id = 4;\n")
+    out = subprocess.run(["mariadb", "-h127.0.0.1", "-P%d" % port, "-uroot",
+                          "--skip-ssl", "--batch", "--connect-timeout=30"],
+                         input=script, capture_output=True, text=True,
+                         timeout=60)
+    eq("stderr", out.stderr, "")
+    eq("stdout", out.stdout, "id\tsku\n1\ta1\n2\tb2\nn\nd4\n")
+
+
+def restart_keeps_data():
+    eq("exit", stop(), 0)
+    start()
+    c = conn(autocommit=True, database="shop")
+    eq("rows", q(c, "SELECT id FROM items ORDER BY id"), [(1,), (2,), (4,)])
+    q(c, "INSERT INTO items (sku) VALUES ('e5')")
+    eq("new id above the old", q(c, "SELECT id FROM items WHERE sku = 'e5'")
+       [0][0] > 4, True)
+    q(c, "DROP DATABASE shop")
+    eq("gone", ("shop",) in q(c, "SHOW DATABASES"), False)
+    c.close()
+
+
+try:
+    start()
+    for fn in (connect_and_variables, ddl_and_show, dml_and_queries,
+               transactions, mariadb_cli, restart_keeps_data):
+        case(fn)
+finally:
+    try:
+        stop()
+    except Exception:
+        if proc:
+            proc.kill()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+print("[  PASSED  ] %d test(s)." % passed)
+if failed:
+    print("[  FAILED  ] %d test(s), listed below:" % len(failed))
+    for n in failed:
+        print("[  FAILED  ] " + n)
+sys.exit(1 if failed else 0)
