@@ -430,6 +430,8 @@ struct raft_peer_status {
     bool learner;        /* non-voting */
     bool recent_active;  /* heard from within the election timeout */
     uint32_t inflight;   /* unacknowledged appends */
+    uint64_t snapshot_acked; /* SNAPSHOT state: bytes the member holds */
+    uint64_t snapshot_total; /* SNAPSHOT state: size of the snapshot */
 };
 struct raft_status {
     raft_id id;                  /* this node */

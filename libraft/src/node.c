@@ -1725,5 +1725,9 @@ void raft_node_status(const struct raft_node *n, struct raft_status *st)
         ps->learner = p->learner;
         ps->recent_active = p->recent_active;
         ps->inflight = p->infl_count;
+        if (p->state == RAFT_PROGRESS_SNAPSHOT) {
+            ps->snapshot_acked = p->snap_acked;
+            ps->snapshot_total = p->snap_total;
+        }
     }
 }

@@ -266,6 +266,7 @@ void sim_close(struct sim *s)
     free(s->net);
     free(s->hist);
     free(s->write_op);
+    free(s->prop_round);
     free(s->ents_term);
     free(s->ents_hash);
     free(s->ents_known);
@@ -364,6 +365,8 @@ static void record_apply(struct sim *s, struct sim_node *sn,
         } else if (s->hist[op - 1].ret == LINZ_PENDING) {
             s->hist[op - 1].ret = ++s->clock;
             s->hist[op - 1].arg = sn->n_values;
+            s->lat_sum += s->now - s->prop_round[v];
+            s->lat_n++;
         } else if (s->hist[op - 1].arg != sn->n_values) {
             fail(s, "value %llu at position %llu on node %llu, %llu before",
                  (unsigned long long)v, (unsigned long long)sn->n_values,
@@ -439,6 +442,11 @@ static void finish_write(struct sim *s, struct sim_node *sn,
 static void pipe_process(struct sim *s, struct sim_node *sn)
 {
     int k = s->draining ? sn->n_wq : (int)(sim_rand(s) % (uint64_t)(sn->n_wq + 1));
+    if (s->o.write_delay > 0 && !s->draining)
+        for (k = 0; k < sn->n_wq &&
+                    sn->wq_at[k] + (uint64_t)s->o.write_delay <= s->now;
+             k++)
+            ;
     for (int i = 0; i < k; i++) {
         if (sn->crash_in_ready) {
             /* Crash with writes in flight: they are lost. */
@@ -448,11 +456,14 @@ static void pipe_process(struct sim *s, struct sim_node *sn)
         }
         struct raft_ready rd = sn->wq[0];
         memmove(sn->wq, sn->wq + 1, (size_t)(sn->n_wq - 1) * sizeof(rd));
+        memmove(sn->wq_at, sn->wq_at + 1,
+                (size_t)(sn->n_wq - 1) * sizeof(uint64_t));
         sn->n_wq--;
         finish_write(s, sn, &rd);
         sn->aq[sn->n_aq++] = rd;
     }
-    int how = s->draining ? 2 : (int)(sim_rand(s) % 4);
+    int how = s->draining || s->o.write_delay > 0 ? 2
+                                                  : (int)(sim_rand(s) % 4);
     if (sn->n_aq > 0 && how == 1) {
         int j = (int)(sim_rand(s) % (uint64_t)sn->n_aq);
         int rc = raft_node_advance(sn->node, &sn->aq[j]);
@@ -485,6 +496,7 @@ static void pipe_process(struct sim *s, struct sim_node *sn)
         }
         for (size_t i = 0; i < rd.n_messages; i++)
             send(s, &rd.messages[i]);
+        sn->wq_at[sn->n_wq] = s->now;
         sn->wq[sn->n_wq++] = rd;
         if (sn->n_wq + sn->n_aq > sn->max_out)
             sn->max_out = sn->n_wq + sn->n_aq;
@@ -793,9 +805,11 @@ int sim_propose(struct sim *s, raft_id id, uint64_t value)
             s->write_op = realloc(s->write_op, cap * sizeof(size_t));
             memset(s->write_op + s->cap_vals, 0,
                    (cap - s->cap_vals) * sizeof(size_t));
+            s->prop_round = realloc(s->prop_round, cap * sizeof(uint64_t));
             s->cap_vals = cap;
         }
         s->write_op[value] = hist_add(s, LINZ_WRITE, 0) + 1;
+        s->prop_round[value] = s->now;
     }
     return rc;
 }

@@ -41,6 +41,9 @@ struct sim_opts {
     int reads_pm;            /* chaos: extra reads per mille of rounds */
     bool stale_reads;        /* broken on purpose: reads answered from the
                               * node's state at once, no ReadIndex */
+    int write_delay;         /* pipeline: a write finishes exactly this
+                              * many rounds after its ready (and is
+                              * acknowledged at once); 0: random */
     int pipeline;            /* > 1: up to this many readies out per node
                               * (max_inflight_readies), writes finishing
                               * in order, acknowledgements in any order */
@@ -69,6 +72,7 @@ struct sim_node {
     struct raft_ready pending; /* ... that ready */
     uint64_t n_applied;        /* entries applied since start */
     struct raft_ready wq[SIM_PIPE]; /* pipeline: handed out, not written */
+    uint64_t wq_at[SIM_PIPE];  /* round each was handed out */
     int n_wq;                  /* used slots of wq */
     struct raft_ready aq[SIM_PIPE]; /* pipeline: written, not acked */
     int n_aq;                  /* used slots of aq */
@@ -130,6 +134,8 @@ struct sim {
                                    * recorded: no check */
     int n_waiting;                /* reads with waiting set */
     uint64_t linz_ops;            /* operations checked so far */
+    uint64_t *prop_round;         /* round of each value's proposal */
+    uint64_t lat_sum, lat_n;      /* rounds from proposal to first apply */
 };
 
 struct sim_msg {

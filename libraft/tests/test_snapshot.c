@@ -371,6 +371,17 @@ static void lost_chunks_resent_from_ack(void **state)
     assert_int_equal(s.nodes[2].chunks_in, 6);
     for (raft_id id = 1; id <= 3; id++)
         sim_process_ready(&s, id);
+    sim_deliver_all(&s); /* the acknowledgements reach the leader */
+    struct raft_status ls = status(sim_node(&s, 1));
+    for (uint32_t i = 0; i < ls.n_peers; i++) {
+        if (ls.peers[i].id != 3)
+            continue;
+        assert_int_equal(ls.peers[i].state, RAFT_PROGRESS_SNAPSHOT);
+        assert_int_equal(ls.peers[i].snapshot_total, 64);
+        assert_int_equal(ls.peers[i].snapshot_acked, 30);
+    }
+    for (raft_id id = 1; id <= 3; id++)
+        sim_process_ready(&s, id);
     uint64_t sent_at_loss = s.sent[3][RAFT_MSG_SNAPSHOT] - before;
     sim_drop_all(&s);
     for (int i = 0; i < 30 && s.nodes[2].applied < 32; i++) {
