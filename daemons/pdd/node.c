@@ -84,6 +84,8 @@ struct pdd_node
     uint64_t batch_ctx;             /* its read context */
     uint64_t batch_index;           /* its read index */
     uint64_t batch_started_ms;      /* mono ms when asked */
+    uint64_t batch_confirmed_ms;    /* mono ms when its read arrived */
+    uint64_t last_tick_ms;          /* mono ms the ticks account for */
     uint64_t read_seq;              /* read contexts handed out */
     bool tso_blocked;               /* PD_ENOTREADY: wait for an apply */
     uint64_t tso_blocked_at;        /* applied index when it happened */
@@ -360,6 +362,11 @@ static void tso_serve(struct pdd_node *n)
 {
     if (!n->batch_active || !n->batch_confirmed || n->applied < n->batch_index)
         return;
+    if (pdd_mono_ms() - n->batch_confirmed_ms > (uint64_t)n->opts.tick_ms) {
+        /* Confirmed too long ago (the process stalled): confirm again. */
+        tso_requeue(n);
+        return;
+    }
     uint64_t wall = pdd_wall_ms(n);
     while (n->batch) {
         uint64_t total = 0;
@@ -544,6 +551,24 @@ static void leadership(struct pdd_node *n)
     }
 }
 
+/* Ticks follow the monotonic clock, not the count of timer callbacks: a
+ * process that was stopped or starved (SIGSTOP, swapping, a VM pause)
+ * catches up on every tick it missed before it serves anything, so its
+ * leader lease and CheckQuorum see the real time that passed (a lease
+ * counted in ticks that did not happen would outlive the real one). */
+static void catch_up_ticks(struct pdd_node *n)
+{
+    uint64_t now = pdd_mono_ms(), tick = (uint64_t)n->opts.tick_ms;
+    if (now - n->last_tick_ms < tick)
+        return;
+    uint64_t k = (now - n->last_tick_ms) / tick;
+    n->last_tick_ms += k * tick;
+    if (k > 100000)
+        k = 100000; /* enough to expire any lease or election timeout */
+    while (k-- > 0)
+        raft_node_tick(n->raft);
+}
+
 static void process(struct pdd_node *n)
 {
     if (n->in_process) {
@@ -551,6 +576,7 @@ static void process(struct pdd_node *n)
         return;
     }
     n->in_process = true;
+    catch_up_ticks(n);
     char err[256];
     for (int round = 0; round < 64; round++) {
         tso_start_batch(n);
@@ -583,6 +609,7 @@ static void process(struct pdd_node *n)
             if (n->batch_active && rd.reads[i].context == n->batch_ctx) {
                 n->batch_confirmed = true;
                 n->batch_index = rd.reads[i].index;
+                n->batch_confirmed_ms = pdd_mono_ms();
             }
         }
         if ((rc = raft_node_advance(n->raft, &rd)) != 0)
@@ -610,7 +637,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct pdd_node *n = arg;
-    raft_node_tick(n->raft);
+    catch_up_ticks(n);
     uint64_t now = pdd_mono_ms();
     if (n->batch_active && now - n->batch_started_ms > 3000) {
         /* The read was lost (messages dropped): ask again. */
@@ -730,6 +757,7 @@ int pdd_node_start(struct event_base *base, struct rpc_server *srv,
         }
         n->n_peers++;
     }
+    n->last_tick_ms = pdd_mono_ms();
     n->kick_ev = event_new(base, -1, 0, on_kick, n);
     n->tick_ev = event_new(base, -1, EV_PERSIST, on_tick, n);
     struct timeval tv = {opts->tick_ms / 1000,

@@ -221,6 +221,18 @@ out=$("$PDCTL" --pd=${ADDR[$L]} --timeout=30000 store 129 2>&1)
 case "$out" in "store 129 address 127.0.0.1:30129"*) ;;
     *) t_fail "store 129 via the restarted member: $out";; esac
 
+t_case "a leader paused (SIGSTOP) and resumed serves nothing stale"
+L=$(leader_index)
+before=$(tso)
+kill -STOP "${PID[$L]}"
+OTHERS=""; for i in 1 2 3; do [ $i != $L ] && OTHERS="$OTHERS,${ADDR[$i]}"; done
+t1=$("$PDCTL" --pd=${OTHERS#,} --timeout=30000 tso) || t_fail "no tso while the leader is paused"
+kill -CONT "${PID[$L]}"
+t2=$("$PDCTL" --pd=${ADDR[$L]} --timeout=30000 tso) || t_fail "no tso after the resume"
+printf '%s\n' "$before" "$t1" "$t2" >"$T_TMP/ts3"
+check_increasing "$T_TMP/ts3" || t_fail "the resumed member served a stale timestamp"
+echo "$t2" >>"$T_TMP/ts"
+
 t_case "TSO strictly increasing with every clock stepped an hour back"
 last=$(tail -n 1 "$T_TMP/ts")
 for i in 1 2 3; do kill -9 "${PID[$i]}"; wait "${PID[$i]}" 2>/dev/null; done
