@@ -25,6 +25,8 @@ struct ctl {
     int timeout_s;                        /* give up a request after */
     bool quiet;                           /* no per-key lines */
     bool local;                           /* reads: local applied state */
+    bool fixed_region;                    /* --region given: no routing */
+    struct region_cache *cache;           /* key -> region -> leader */
 };
 
 static void usage(void)
@@ -35,7 +37,7 @@ static void usage(void)
             "               [--local (reads: this store's applied state)] CMD\n"
             "  put KEY VALUE | get KEY | delete KEY | scan START END [LIMIT]\n"
             "  cas KEY EXPECT|- NEW|- | delete-range START END\n"
-            "  txn-put KEY VALUE | txn-get KEY | status\n"
+            "  txn-put KEY VALUE | txn-get KEY | split KEY | status\n"
             "  put-seq PREFIX FROM TO   (prints 'acked N' per key)\n"
             "  check-seq PREFIX FROM TO (prints 'missing N', exit 1 if any)\n");
 }
@@ -66,86 +68,180 @@ static pb_bytes_array_t *mkbytes(const char *s)
     return b;
 }
 
-/* What a response says about where to go next. */
-enum next { NEXT_DONE, NEXT_RETRY_SAME, NEXT_RETRY_OTHER, NEXT_FAIL };
-
-static enum next route(struct ctl *c, bool has_re, const kv_RegionError *re)
+static int cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 {
-    if (!has_re)
-        return NEXT_DONE;
-    if (re->code == REGION_ENOT_LEADER) {
-        for (int i = 0; i < c->n; i++)
-            if (re->leader != 0 && c->peers[i].id == re->leader &&
-                i != c->cur) {
-                c->cur = i;
-                return NEXT_RETRY_SAME;
-            }
-        return NEXT_RETRY_OTHER;
-    }
-    if (re->code == REGION_ESERVER_BUSY || re->code == REGION_ESTALE_COMMAND)
-        return NEXT_RETRY_SAME;
-    if (re->code == REGION_ENOT_FOUND)
-        return NEXT_RETRY_OTHER;
-    return NEXT_FAIL;
+    size_t n = al < bl ? al : bl;
+    int r = n ? memcmp(a, b, n) : 0;
+    return r ? r : (al < bl ? -1 : al > bl);
 }
 
-/* One request with retries; resp is released by the caller. Returns 0 on
- * an answer without region error, else -1 (message printed). */
-static int call(struct ctl *c, uint32_t method, const pb_msgdesc_t *req_f,
-                const void *req, const pb_msgdesc_t *resp_f, void *resp,
+static int peer_index(struct ctl *c, uint64_t id)
+{
+    for (int i = 0; i < c->n; i++)
+        if (c->peers[i].id == id)
+            return i;
+    return -1;
+}
+
+static void desc_of(const kv_RegionInfo *ri, struct region_desc *d)
+{
+    memset(d, 0, sizeof *d);
+    d->id = ri->id;
+    d->conf_ver = ri->conf_ver;
+    d->version = ri->version;
+    if (ri->start && ri->start->size <= REGION_MAX_BOUND) {
+        d->start_len = ri->start->size;
+        memcpy(d->start, ri->start->bytes, d->start_len);
+    }
+    if (ri->end && ri->end->size <= REGION_MAX_BOUND) {
+        d->end_len = ri->end->size;
+        memcpy(d->end, ri->end->bytes, d->end_len);
+    }
+    for (pb_size_t i = 0; i < ri->stores_count && i < REGION_MAX_PEERS; i++)
+        d->stores[d->n_stores++] = ri->stores[i];
+}
+
+/* Ask the stores, from the current one on, which region holds key. */
+static int locate(struct ctl *c, const uint8_t *key, size_t len,
+                  struct region_desc *d, uint64_t *leader, char *err,
+                  size_t errlen)
+{
+    if (region_cache_lookup(c->cache, key, len, d, leader) == 0)
+        return 0;
+    for (int t = 0; t < c->n; t++) {
+        struct kvd_peer *p = &c->peers[c->cur];
+        struct rpc_client_options co = {.host = p->host,
+                                        .port = p->port,
+                                        .connect_timeout_ms = 1000};
+        kv_LocateRequest req;
+        memset(&req, 0, sizeof req);
+        req.key = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(len));
+        req.key->size = (pb_size_t)len;
+        memcpy(req.key->bytes, key, len);
+        kv_LocateResponse resp;
+        memset(&resp, 0, sizeof resp);
+        int rc = rpc_call_blocking(&co, REGION_METHOD_LOCATE,
+                                   kv_LocateRequest_fields, &req,
+                                   kv_LocateResponse_fields, &resp,
+                                   sizeof resp, 3000, err, errlen);
+        free(req.key);
+        if (rc == 0 && resp.code == 0 && resp.has_region) {
+            desc_of(&resp.region, d);
+            *leader = resp.leader;
+            region_cache_update(c->cache, d, resp.leader);
+            rpc_msg_release(kv_LocateResponse_fields, &resp);
+            return 0;
+        }
+        if (rc == 0) {
+            snprintf(err, errlen, "store %llu holds no region for the key",
+                     (unsigned long long)p->id);
+            rpc_msg_release(kv_LocateResponse_fields, &resp);
+        }
+        c->cur = (c->cur + 1) % c->n;
+    }
+    return -1;
+}
+
+/* One request routed by key with retries: the region cache names the
+ * region and its leader; region errors fix the cache. ctx is the
+ * request's context, rewritten per attempt. resp is released by the
+ * caller. Returns 0 on an answer without region error, else -1 (message
+ * printed). */
+static int call(struct ctl *c, const uint8_t *key, size_t klen,
+                uint32_t method, const pb_msgdesc_t *req_f, const void *req,
+                kv_Context *ctx, const pb_msgdesc_t *resp_f, void *resp,
                 size_t resp_size, bool raw)
 {
     double deadline = now_s() + c->timeout_s;
     char err[256] = "";
     for (int attempt = 0;; attempt++) {
-        struct kvd_peer *p = &c->peers[c->cur];
-        struct rpc_client_options co = {.host = p->host,
-                                        .port = p->port,
-                                        .connect_timeout_ms = 1000};
-        memset(resp, 0, resp_size);
-        int rc = rpc_call_blocking(&co, method, req_f, req, resp_f, resp,
+        struct region_desc d;
+        uint64_t leader = 0;
+        bool located = false;
+        if (c->fixed_region) {
+            memset(ctx, 0, sizeof *ctx);
+            ctx->region_id = c->region;
+        } else if (locate(c, key, klen, &d, &leader, err, sizeof err) == 0) {
+            ctx->region_id = d.id;
+            ctx->conf_ver = d.conf_ver;
+            ctx->version = d.version;
+            located = true;
+            int li = peer_index(c, leader);
+            if (li >= 0)
+                c->cur = li;
+        }
+        int rc = -1;
+        if (located || c->fixed_region) {
+            struct kvd_peer *p = &c->peers[c->cur];
+            struct rpc_client_options co = {.host = p->host,
+                                            .port = p->port,
+                                            .connect_timeout_ms = 1000};
+            memset(resp, 0, resp_size);
+            rc = rpc_call_blocking(&co, method, req_f, req, resp_f, resp,
                                    resp_size, 3000, err, sizeof err);
-        enum next nx;
-        if (rc != 0) {
-            nx = NEXT_RETRY_OTHER;
-        } else if (raw) {
-            kv_RawResponse *r = resp;
-            nx = route(c, r->has_region_error, &r->region_error);
-            if (nx != NEXT_DONE)
-                snprintf(err, sizeof err, "%s", r->error ? r->error : "");
+        }
+        bool has_re = false;
+        const kv_RegionError *re = NULL;
+        if (rc == 0) {
+            if (raw) {
+                kv_RawResponse *r = resp;
+                has_re = r->has_region_error;
+                re = &r->region_error;
+                if (has_re)
+                    snprintf(err, sizeof err, "%s", r->error ? r->error : "");
+            } else {
+                kv_TxnResponse *r = resp;
+                has_re = r->has_region_error;
+                re = &r->region_error;
+                if (has_re)
+                    snprintf(err, sizeof err, "%s", r->error ? r->error : "");
+            }
+            if (!has_re)
+                return 0;
+            struct region_err e;
+            memset(&e, 0, sizeof e);
+            e.code = re->code;
+            e.leader = re->leader;
+            if (re->has_region) {
+                e.has_region = true;
+                desc_of(&re->region, &e.region);
+            }
+            region_cache_on_error(c->cache, ctx->region_id, &e);
+            bool other = re->code == REGION_ENOT_FOUND ||
+                         (re->code == REGION_ENOT_LEADER &&
+                          peer_index(c, re->leader) < 0);
+            if (re->code == REGION_ENOT_LEADER && peer_index(c, re->leader) >= 0)
+                c->cur = peer_index(c, re->leader);
+            rpc_msg_release(resp_f, resp);
+            if (c->fixed_region && re->code != REGION_ENOT_LEADER &&
+                re->code != REGION_ESERVER_BUSY) {
+                fprintf(stderr, "error: %s\n", err);
+                return -1;
+            }
+            if (other)
+                c->cur = (c->cur + 1) % c->n;
         } else {
-            kv_TxnResponse *r = resp;
-            nx = route(c, r->has_region_error, &r->region_error);
-            if (nx != NEXT_DONE)
-                snprintf(err, sizeof err, "%s", r->error ? r->error : "");
+            /* unreachable store: forget what it told us, try the next */
+            if (located)
+                region_cache_invalidate(c->cache, ctx->region_id);
+            c->cur = (c->cur + 1) % c->n;
         }
-        if (nx == NEXT_DONE)
-            return 0;
-        if (nx == NEXT_FAIL) {
-            fprintf(stderr, "error: %s\n", err);
-            return -1;
-        }
-        rpc_msg_release(resp_f, resp);
         if (now_s() > deadline) {
             fprintf(stderr, "error: gave up after %d s: %s\n", c->timeout_s,
                     err);
             return -1;
         }
-        if (nx == NEXT_RETRY_OTHER) {
-            c->cur = (c->cur + 1) % c->n;
-            nap_ms(attempt < 3 ? 50 : 200);
-        }
+        nap_ms(rc != 0 && attempt > 2 ? 200 : 20);
     }
 }
 
-static int raw(struct ctl *c, uint32_t method, kv_RawRequest *req,
-               kv_RawResponse *resp)
+static int raw_at(struct ctl *c, const uint8_t *key, size_t klen,
+                  uint32_t method, kv_RawRequest *req, kv_RawResponse *resp)
 {
     req->has_ctx = true;
-    req->ctx.region_id = c->region;
     req->local = c->local;
-    if (call(c, method, kv_RawRequest_fields, req, kv_RawResponse_fields, resp,
-             sizeof *resp, true) != 0)
+    if (call(c, key, klen, method, kv_RawRequest_fields, req, &req->ctx,
+             kv_RawResponse_fields, resp, sizeof *resp, true) != 0)
         return -1;
     if (resp->code != 0 && resp->code != MVCC_NOTFOUND) {
         fprintf(stderr, "error: %s\n", resp->error ? resp->error : "");
@@ -155,13 +251,21 @@ static int raw(struct ctl *c, uint32_t method, kv_RawRequest *req,
     return 0;
 }
 
-static int txn(struct ctl *c, uint32_t method, kv_TxnRequest *req,
-               kv_TxnResponse *resp)
+static int raw(struct ctl *c, uint32_t method, kv_RawRequest *req,
+               kv_RawResponse *resp)
+{
+    size_t kl = req->key ? req->key->size : 0;
+    return raw_at(c, req->key ? req->key->bytes : (const uint8_t *)"", kl,
+                  method, req, resp);
+}
+
+static int txn(struct ctl *c, const pb_bytes_array_t *key, uint32_t method,
+               kv_TxnRequest *req, kv_TxnResponse *resp)
 {
     req->has_ctx = true;
-    req->ctx.region_id = c->region;
-    if (call(c, method, kv_TxnRequest_fields, req, kv_TxnResponse_fields, resp,
-             sizeof *resp, false) != 0)
+    if (call(c, key->bytes, key->size, method, kv_TxnRequest_fields, req,
+             &req->ctx, kv_TxnResponse_fields, resp, sizeof *resp,
+             false) != 0)
         return -1;
     return 0;
 }
@@ -252,7 +356,7 @@ static int cmd_txn_put(struct ctl *c, const char *k, const char *v)
     req.version = start;
     req.lock_ttl = 3000;
     req.txn_size = 1;
-    int rc = txn(c, REGION_METHOD_TXN_PREWRITE, &req, &resp);
+    int rc = txn(c, mu.key, REGION_METHOD_TXN_PREWRITE, &req, &resp);
     if (rc == 0 && resp.code != 0) {
         fprintf(stderr, "prewrite: %s\n", resp.error ? resp.error : "");
         rc = -1;
@@ -266,7 +370,7 @@ static int cmd_txn_put(struct ctl *c, const char *k, const char *v)
         req.keys_count = 1;
         req.version = start;
         req.commit_version = ts_now() + 1;
-        rc = txn(c, REGION_METHOD_TXN_COMMIT, &req, &resp);
+        rc = txn(c, mu.key, REGION_METHOD_TXN_COMMIT, &req, &resp);
         if (rc == 0 && resp.code != 0) {
             fprintf(stderr, "commit: %s\n", resp.error ? resp.error : "");
             rc = -1;
@@ -288,7 +392,7 @@ static int cmd_txn_get(struct ctl *c, const char *k)
     kv_TxnResponse resp;
     req.key = mkbytes(k);
     req.version = ts_now() + 10;
-    int rc = txn(c, REGION_METHOD_TXN_GET, &req, &resp);
+    int rc = txn(c, req.key, REGION_METHOD_TXN_GET, &req, &resp);
     free(req.key);
     if (rc != 0)
         return 1;
@@ -307,23 +411,62 @@ static int cmd_txn_get(struct ctl *c, const char *k)
 
 static int cmd_scan(struct ctl *c, const char *s, const char *e, long limit)
 {
+    /* region by region: [s, e) clipped to each region the cache names */
+    size_t el = strlen(e);
+    uint8_t cur[REGION_MAX_BOUND + 1];
+    size_t cl = strlen(s);
+    if (cl > REGION_MAX_BOUND)
+        return 1;
+    memcpy(cur, s, cl);
+    long printed = 0;
+    for (;;) {
+        kv_RawRequest req;
+        memset(&req, 0, sizeof req);
+        kv_RawResponse resp;
+        req.key = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(cl));
+        req.key->size = (pb_size_t)cl;
+        memcpy(req.key->bytes, cur, cl);
+        req.end = mkbytes(e);
+        req.limit = limit ? (uint32_t)(limit - printed) : 0;
+        int rc = raw(c, REGION_METHOD_RAW_SCAN, &req, &resp);
+        free(req.key);
+        free(req.end);
+        if (rc != 0)
+            return 1;
+        for (pb_size_t i = 0; i < resp.pairs_count; i++) {
+            const pb_bytes_array_t *k = resp.pairs[i].key,
+                                   *v = resp.pairs[i].value;
+            printf("%.*s=%.*s\n", k ? (int)k->size : 0,
+                   k ? (const char *)k->bytes : "", v ? (int)v->size : 0,
+                   v ? (const char *)v->bytes : "");
+            printed++;
+        }
+        rpc_msg_release(kv_RawResponse_fields, &resp);
+        if (c->fixed_region || (limit && printed >= limit))
+            return 0;
+        struct region_desc d;
+        if (region_cache_lookup(c->cache, cur, cl, &d, NULL) != 0)
+            return 0; /* cannot tell where it ended: stop */
+        if (d.end_len == 0 ||
+            (el > 0 && cmp_bytes(d.end, d.end_len, (const uint8_t *)e, el) >= 0))
+            return 0;
+        memcpy(cur, d.end, d.end_len);
+        cl = d.end_len;
+    }
+}
+
+static int cmd_split(struct ctl *c, const char *key)
+{
     kv_RawRequest req;
     memset(&req, 0, sizeof req);
     kv_RawResponse resp;
-    req.key = mkbytes(s);
-    req.end = mkbytes(e);
-    req.limit = (uint32_t)limit;
-    int rc = raw(c, REGION_METHOD_RAW_SCAN, &req, &resp);
+    req.key = mkbytes(key);
+    int rc = raw(c, REGION_METHOD_SPLIT_REGION, &req, &resp);
     free(req.key);
-    free(req.end);
     if (rc != 0)
         return 1;
-    for (pb_size_t i = 0; i < resp.pairs_count; i++) {
-        const pb_bytes_array_t *k = resp.pairs[i].key, *v = resp.pairs[i].value;
-        printf("%.*s=%.*s\n", k ? (int)k->size : 0, k ? (const char *)k->bytes : "",
-               v ? (int)v->size : 0, v ? (const char *)v->bytes : "");
-    }
     rpc_msg_release(kv_RawResponse_fields, &resp);
+    printf("ok\n");
     return 0;
 }
 
@@ -442,6 +585,7 @@ int kvd_ctl_main(int argc, char **argv)
             }
         } else if (strncmp(a, "--region=", 9) == 0) {
             c.region = strtoull(a + 9, NULL, 10);
+            c.fixed_region = true;
         } else if (strncmp(a, "--timeout=", 10) == 0) {
             c.timeout_s = atoi(a + 10);
         } else if (strcmp(a, "--local") == 0) {
@@ -457,6 +601,8 @@ int kvd_ctl_main(int argc, char **argv)
         usage();
         return 2;
     }
+    if (region_cache_create(&c.cache) != 0)
+        return 1;
     const char *cmd = argv[i];
     char **a = argv + i + 1;
     int na = argc - i - 1;
@@ -483,6 +629,8 @@ int kvd_ctl_main(int argc, char **argv)
         return cmd_txn_put(&c, a[0], a[1]);
     if (strcmp(cmd, "txn-get") == 0 && na == 1)
         return cmd_txn_get(&c, a[0]);
+    if (strcmp(cmd, "split") == 0 && na == 1)
+        return cmd_split(&c, a[0]);
     if (strcmp(cmd, "status") == 0 && na == 0)
         return cmd_status(&c);
     if ((strcmp(cmd, "put-seq") == 0 || strcmp(cmd, "check-seq") == 0) &&

@@ -36,6 +36,8 @@ struct kvd_settings
     int64_t write_buffer;     /* rocksdb.write-buffer-size */
     int64_t recycle_logs;     /* rocksdb.recycle-log-files */
     int64_t workers;          /* txn-workers */
+    int64_t log_keep;         /* raft.log-keep-entries */
+    int64_t split_size;       /* split.region-size */
 };
 
 static const struct dmn_cfg_key kvd_keys[] = {
@@ -74,6 +76,12 @@ static const struct dmn_cfg_key kvd_keys[] = {
     {"rocksdb.recycle-log-files", DMN_CFG_INT,
      offsetof(struct kvd_settings, recycle_logs), "4", 0, 1024, NULL,
      "WAL files RocksDB recycles (overwriting is a cheaper fsync)"},
+    {"raft.log-keep-entries", DMN_CFG_INT,
+     offsetof(struct kvd_settings, log_keep), "4096", 1, 1 << 30, NULL,
+     "applied log entries kept per region (more behind: snapshot)"},
+    {"split.region-size", DMN_CFG_SIZE,
+     offsetof(struct kvd_settings, split_size), "96MiB", 0, INT64_MAX, NULL,
+     "split a region once this much was written to it (0: never)"},
     {"txn-workers", DMN_CFG_INT, offsetof(struct kvd_settings, workers), "4",
      1, 256, NULL, "threads running transactional commands"},
 };
@@ -213,6 +221,8 @@ static int open_store(struct kvd *k, const struct kvd_settings *s)
         .max_entry_bytes = (uint32_t)s->max_entry,
         .max_pending = (uint32_t)s->max_pending,
         .no_sync = !s->sync_log,
+        .log_keep_entries = (uint32_t)s->log_keep,
+        .split_size = (uint64_t)s->split_size,
         .log = region_log,
         .log_level = dmn_log_enabled(DMN_LOG_DEBUG) ? REGION_LOG_DEBUG
                                                     : REGION_LOG_INFO,

@@ -698,6 +698,63 @@ void kvd_transport_notify(void *ctx)
 }
 
 /* ---------------------------------------------------------------------
+ * Locate and SplitRegion.
+ */
+static void locate_handler(struct rpc_call *call, const void *reqp, void *ud)
+{
+    struct kvd *k = ud;
+    const kv_LocateRequest *req = reqp;
+    size_t kl;
+    const uint8_t *key = bytes_of(req->key, &kl);
+    struct region_desc d;
+    uint64_t leader = 0;
+    kv_LocateResponse resp;
+    memset(&resp, 0, sizeof resp);
+    resp.code = region_store_locate(k->store, key, kl, &d, &leader);
+    if (resp.code == 0) {
+        struct region_err e;
+        memset(&e, 0, sizeof e);
+        e.has_region = true;
+        e.region = d;
+        kv_RegionError tmp;
+        memset(&tmp, 0, sizeof tmp);
+        fill_region_error(&tmp, &e);
+        resp.has_region = true;
+        resp.region = tmp.region;
+        resp.leader = leader;
+        free(tmp.message);
+    }
+    rpc_call_reply(call, &resp);
+    pb_release(kv_LocateResponse_fields, &resp);
+}
+
+static void split_handler(struct rpc_call *call, const void *reqp, void *ud)
+{
+    struct kvd *k = ud;
+    const kv_RawRequest *req = reqp;
+    struct raw_op *op = calloc(1, sizeof *op);
+    if (op == NULL) {
+        rpc_call_fail(call, -ENOMEM, "out of memory");
+        return;
+    }
+    *op = (struct raw_op){k, call, req, rpc_call_method(call)};
+    struct region_ctx ctx = ctx_of(&req->ctx);
+    struct region_err err;
+    memset(&err, 0, sizeof err);
+    size_t kl;
+    const uint8_t *key = bytes_of(req->key, &kl);
+    int rc = region_split(k->store, &ctx, key, kl, 0, raw_write_done, op,
+                          &err);
+    if (rc != 0) {
+        kv_RawResponse resp;
+        memset(&resp, 0, sizeof resp);
+        raw_set_error(&resp, rc, &err);
+        reply_raw(call, &resp);
+        free(op);
+    }
+}
+
+/* ---------------------------------------------------------------------
  * Store status: JSON of the store, its regions and counters.
  */
 static void status_handler(struct rpc_call *call, const void *reqp, void *ud)
@@ -725,13 +782,17 @@ static void status_handler(struct rpc_call *call, const void *reqp, void *ud)
             "{\"store_id\":%llu,\"regions\":%llu,\"leaders\":%llu,"
             "\"proposals\":%llu,\"applied\":%llu,\"syncs\":%llu,"
             "\"loop_iters\":%llu,\"reads\":%llu,\"msgs_sent\":%llu,"
-            "\"msgs_received\":%llu,\"region_list\":[",
+            "\"msgs_received\":%llu,\"log_gcs\":%llu,\"snaps_built\":%llu,"
+            "\"snaps_applied\":%llu,\"splits\":%llu,\"region_list\":[",
             (unsigned long long)k->store_id, (unsigned long long)st.regions,
             (unsigned long long)st.leaders, (unsigned long long)st.proposals,
             (unsigned long long)st.applied, (unsigned long long)st.syncs,
             (unsigned long long)st.loop_iters, (unsigned long long)st.reads,
             (unsigned long long)st.msgs_sent,
-            (unsigned long long)st.msgs_received);
+            (unsigned long long)st.msgs_received,
+            (unsigned long long)st.log_gcs, (unsigned long long)st.snaps_built,
+            (unsigned long long)st.snaps_applied,
+            (unsigned long long)st.splits);
     for (size_t i = 0; i < n; i++) {
         uint64_t leader = 0;
         region_store_region(k->store, ds[i].id, NULL, &leader);
@@ -797,6 +858,19 @@ int kvd_service_register(struct kvd *k, struct rpc_server *srv)
         struct rpc_method m = {REGION_METHOD_RAFT, "kv.Raft",
                                kv_RaftBatch_fields, sizeof(kv_RaftBatch),
                                kv_RaftBatchResponse_fields, raft_handler, k};
+        rc = rpc_server_register(srv, &m);
+    }
+    if (rc == 0) {
+        struct rpc_method m = {REGION_METHOD_LOCATE, "kv.Locate",
+                               kv_LocateRequest_fields,
+                               sizeof(kv_LocateRequest),
+                               kv_LocateResponse_fields, locate_handler, k};
+        rc = rpc_server_register(srv, &m);
+    }
+    if (rc == 0) {
+        struct rpc_method m = {REGION_METHOD_SPLIT_REGION, "kv.SplitRegion",
+                               kv_RawRequest_fields, sizeof(kv_RawRequest),
+                               kv_RawResponse_fields, split_handler, k};
         rc = rpc_server_register(srv, &m);
     }
     if (rc == 0) {

@@ -145,6 +145,9 @@ struct region_peer {
     struct region_pending *props_tail; /* last of props */
     uint32_t n_props;             /* length of props */
     struct region_pending *reads; /* reads waiting for index/apply */
+    bool initialized;             /* range known (false: created by a
+                                     leader's message, waits for a
+                                     snapshot; kept in s->uninit) */
     uint64_t written;             /* bytes applied since the last split
                                      (size-based split check) */
     bool split_pending;           /* an automatic split is proposed */
@@ -174,6 +177,9 @@ struct region_store {
     struct region_peer **peers;       /* regions, sorted by start key */
     size_t n_peers;                   /* used slots */
     size_t cap_peers;                 /* allocated slots */
+    struct region_peer **uninit;      /* peers waiting for a snapshot */
+    size_t n_uninit;                  /* used slots */
+    size_t cap_uninit;                /* allocated slots */
     struct mvcc_engine *zeng;         /* prefixed view for mvcc */
     struct mvcc_store *mvcc;          /* transactional commands */
     struct mvcc_wbatch *wb;           /* the loop's Raft batch */

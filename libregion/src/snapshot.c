@@ -208,10 +208,8 @@ static int st_snapshot(struct raft_storage *st,
                        const struct raft_snapshot **snap)
 {
     struct region_peer *p = (struct region_peer *)st;
-    if (p->compacted <= 1) { /* nothing dropped: the bootstrap one */
-        struct raft_storage *in = inner(st);
-        return in->ops->snapshot(in, snap);
-    }
+    /* always with data: the memstore's holds none (bootstrap or a
+     * compaction point), and a peer created by a message has nothing */
     if (!p->has_snap || p->snap.meta.index < p->compacted) {
         int rc = snap_build(p->store, p);
         if (rc != 0)
@@ -260,7 +258,9 @@ int region__snapshot_persist(struct region_store *s, struct region_peer *p,
     if (rd.bad || region__decode_desc(dp, dl, d, &state) != 0 ||
         d->id != p->desc.id)
         return REGION_EDECODE;
-    int rc = region__ranges(&p->desc, old);
+    /* an uninitialized peer has no range yet: nothing of its own to drop */
+    const struct region_desc *od = p->initialized ? &p->desc : d;
+    int rc = region__ranges(od, old);
     if (rc != 0)
         return rc;
     rc = region__ranges(d, nw);

@@ -70,12 +70,42 @@ static bool desc_overlap(const struct region_desc *a,
     return !a_before_b && !b_before_a;
 }
 
+/* An initialized region (requests see only these). */
 static struct region_peer *find_peer(struct region_store *s, uint64_t id)
 {
     for (size_t i = 0; i < s->n_peers; i++)
         if (s->peers[i]->desc.id == id)
             return s->peers[i];
     return NULL;
+}
+
+/* Every peer, initialized ones first, then those waiting for a snapshot. */
+static size_t n_all(const struct region_store *s)
+{
+    return s->n_peers + s->n_uninit;
+}
+
+static struct region_peer *peer_at(struct region_store *s, size_t i)
+{
+    return i < s->n_peers ? s->peers[i] : s->uninit[i - s->n_peers];
+}
+
+static struct region_peer *find_any(struct region_store *s, uint64_t id)
+{
+    for (size_t i = 0; i < n_all(s); i++)
+        if (peer_at(s, i)->desc.id == id)
+            return peer_at(s, i);
+    return NULL;
+}
+
+/* Take p out of the uninitialized list (it is not freed). */
+static void uninit_remove(struct region_store *s, struct region_peer *p)
+{
+    for (size_t i = 0; i < s->n_uninit; i++)
+        if (s->uninit[i] == p) {
+            s->uninit[i] = s->uninit[--s->n_uninit];
+            return;
+        }
 }
 
 static int region_lookup(struct region_store *s, const struct region_ctx *ctx,
@@ -277,14 +307,45 @@ static int load_log(struct region_store *s, struct region_peer *p)
     return rc;
 }
 
-static int peer_create(struct region_store *s, const struct region_desc *d,
-                       bool recover, struct region_peer **out)
+/* The Raft node of p over its storage, from p->applied. */
+static int node_start(struct region_store *s, struct region_peer *p)
+{
+    int rc;
+    struct raft_config c;
+    memset(&c, 0, sizeof c);
+    c.id = s->opts.store_id;
+    c.storage = &p->stor;
+    c.applied = p->applied;
+    c.election_tick = s->opts.election_tick;
+    c.heartbeat_tick = s->opts.heartbeat_tick;
+    c.seed = s->opts.seed * 1000003u + p->desc.id;
+    c.pre_vote = true;
+    c.check_quorum = true;
+    c.read_only = RAFT_READ_LEASE;
+    c.logger = raft_logger;
+    c.logger_ctx = s;
+    c.log_level = s->opts.log_level;
+    rc = raft_node_create(&c, &p->node);
+    if (rc != 0)
+        return rc;
+    struct raft_status st;
+    raft_node_status(p->node, &st);
+    p->term = st.term;
+    p->role = st.role;
+    p->leader = st.leader;
+    return 0;
+}
+
+static int peer_create_hs(struct region_store *s, const struct region_desc *d,
+                          bool recover, const struct raft_hard_state *hs0,
+                          struct region_peer **out)
 {
     struct region_peer *p = region__calloc(1, sizeof *p);
     if (p == NULL)
         return -ENOMEM;
     p->desc = *d;
     p->store = s;
+    p->initialized = true;
     region__storage_init(p);
     int rc = raft_memstore_create(&p->ms);
     if (rc != 0)
@@ -311,6 +372,8 @@ static int peer_create(struct region_store *s, const struct region_desc *d,
     } else {
         rc = raft_memstore_bootstrap(p->ms, &cs);
         p->compacted = p->applied = p->last_index = 1;
+        if (rc == 0 && hs0)
+            raft_memstore_set_hard_state(p->ms, hs0);
     }
     if (rc != 0)
         goto err;
@@ -333,28 +396,9 @@ static int peer_create(struct region_store *s, const struct region_desc *d,
         if (rc != 0)
             goto err;
     }
-    struct raft_config c;
-    memset(&c, 0, sizeof c);
-    c.id = s->opts.store_id;
-    c.storage = &p->stor;
-    c.applied = p->applied;
-    c.election_tick = s->opts.election_tick;
-    c.heartbeat_tick = s->opts.heartbeat_tick;
-    c.seed = s->opts.seed * 1000003u + d->id;
-    c.pre_vote = true;
-    c.check_quorum = true;
-    c.read_only = RAFT_READ_LEASE;
-    c.logger = raft_logger;
-    c.logger_ctx = s;
-    c.log_level = s->opts.log_level;
-    rc = raft_node_create(&c, &p->node);
+    rc = node_start(s, p);
     if (rc != 0)
         goto err;
-    struct raft_status st;
-    raft_node_status(p->node, &st);
-    p->term = st.term;
-    p->role = st.role;
-    p->leader = st.leader;
     *out = p;
     return 0;
 err:
@@ -362,6 +406,12 @@ err:
              (unsigned long long)d->id, region_strerror(rc));
     peer_free(p);
     return rc;
+}
+
+static int peer_create(struct region_store *s, const struct region_desc *d,
+                       bool recover, struct region_peer **out)
+{
+    return peer_create_hs(s, d, recover, NULL, out);
 }
 
 /* Insert p keeping the peers sorted by start key. */
@@ -385,6 +435,42 @@ static int peer_insert(struct region_store *s, struct region_peer *p)
     s->peers[i] = p;
     s->n_peers++;
     s->stats.regions = s->n_peers;
+    return 0;
+}
+
+/* A peer for region id, created because its leader talks to this store
+ * (it was added, or this store missed a split): no range, no
+ * configuration, an empty log; a snapshot initializes it. */
+static int peer_create_uninit(struct region_store *s, uint64_t id,
+                              struct region_peer **out)
+{
+    if (s->n_uninit == s->cap_uninit) {
+        size_t cap = s->cap_uninit ? 2 * s->cap_uninit : 8;
+        struct region_peer **a = region__realloc(s->uninit, cap * sizeof *a);
+        if (a == NULL)
+            return -ENOMEM;
+        s->uninit = a;
+        s->cap_uninit = cap;
+    }
+    struct region_peer *p = region__calloc(1, sizeof *p);
+    if (p == NULL)
+        return -ENOMEM;
+    p->desc.id = id;
+    p->store = s;
+    region__storage_init(p);
+    int rc = raft_memstore_create(&p->ms);
+    if (rc == 0)
+        rc = node_start(s, p);
+    if (rc != 0) {
+        peer_free(p);
+        return rc;
+    }
+    s->uninit[s->n_uninit++] = p;
+    region__log(s, REGION_LOG_INFO,
+                "region %llu: peer created by its leader's message, waiting "
+                "for a snapshot",
+                (unsigned long long)id);
+    *out = p;
     return 0;
 }
 
@@ -501,8 +587,8 @@ void region_store_shutdown(struct region_store *s)
     struct region_err err;
     memset(&err, 0, sizeof err);
     region__set_err(&err, REGION_ECLOSED, "store is closing");
-    for (size_t i = 0; i < s->n_peers; i++) {
-        struct region_peer *p = s->peers[i];
+    for (size_t i = 0; i < n_all(s); i++) {
+        struct region_peer *p = peer_at(s, i);
         while (p->props) {
             struct region_pending *pd = p->props;
             p->props = pd->next;
@@ -524,9 +610,10 @@ void region_store_close(struct region_store *s)
     if (s == NULL)
         return;
     region_store_shutdown(s);
-    for (size_t i = 0; i < s->n_peers; i++)
-        peer_free(s->peers[i]);
+    for (size_t i = 0; i < n_all(s); i++)
+        peer_free(peer_at(s, i));
     region__free(s->peers);
+    region__free(s->uninit);
     for (size_t i = 0; i < s->n_out; i++)
         region__buf_free(&s->out[i].buf);
     region__free(s->out);
@@ -650,8 +737,8 @@ int region_store_tick(struct region_store *s)
 {
     pthread_mutex_lock(&s->mu);
     int rc = 0;
-    for (size_t i = 0; i < s->n_peers; i++) {
-        struct region_peer *p = s->peers[i];
+    for (size_t i = 0; i < n_all(s); i++) {
+        struct region_peer *p = peer_at(s, i);
         int r = raft_node_tick(p->node);
         if (r != 0 && rc == 0)
             rc = r;
@@ -661,6 +748,30 @@ int region_store_tick(struct region_store *s)
     }
     unlock_and_complete(s);
     return rc;
+}
+
+/* Whether the first chunk of a snapshot for p names a range overlapping
+ * another region of this store (which must first learn of its own split
+ * or removal): then it is dropped, and the leader sends it again later. */
+static bool snapshot_overlaps(struct region_store *s, struct region_peer *p,
+                              const struct raft_message *m)
+{
+    const struct raft_snapshot *sn = m->snapshot;
+    if (sn == NULL || sn->offset != 0 || sn->len < 5)
+        return false;
+    struct region_rd rd = {sn->data, (size_t)sn->len, false};
+    struct region_desc d;
+    uint8_t state;
+    size_t dl;
+    if (region__rd_u8(&rd) != 1)
+        return false;
+    const uint8_t *dp = region__rd_bytes(&rd, &dl);
+    if (rd.bad || region__decode_desc(dp, dl, &d, &state) != 0)
+        return false; /* incomplete: the install checks it whole */
+    for (size_t i = 0; i < s->n_peers; i++)
+        if (s->peers[i] != p && desc_overlap(&s->peers[i]->desc, &d))
+            return true;
+    return false;
 }
 
 int region_store_receive(struct region_store *s, const void *buf, size_t len)
@@ -674,18 +785,26 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
     size_t off = 0;
     struct region_wire_msg wm;
     while (region__msgs_next(buf, len, &off, &wm) == 0) {
-        struct region_peer *p = find_peer(s, wm.region_id);
-        if (p == NULL) {
-            region__log(s, REGION_LOG_DEBUG,
-                        "message for unknown region %llu from store %llu",
-                        (unsigned long long)wm.region_id,
-                        (unsigned long long)from);
-            continue;
-        }
         struct raft_message *m = NULL;
         int r = raft_msg_decode(wm.raft, wm.raft_len, &m);
         if (r != 0) {
             rc = REGION_EDECODE;
+            continue;
+        }
+        struct region_peer *p = find_any(s, wm.region_id);
+        bool from_leader = m->type == RAFT_MSG_APPEND ||
+                           m->type == RAFT_MSG_HEARTBEAT ||
+                           m->type == RAFT_MSG_SNAPSHOT;
+        if (p == NULL && from_leader && m->term > 0 && !s->closing &&
+            m->to == s->opts.store_id)
+            (void)peer_create_uninit(s, wm.region_id, &p);
+        if (p == NULL || (m->type == RAFT_MSG_SNAPSHOT &&
+                          snapshot_overlaps(s, p, m))) {
+            region__log(s, REGION_LOG_DEBUG,
+                        "message for region %llu from store %llu dropped",
+                        (unsigned long long)wm.region_id,
+                        (unsigned long long)from);
+            raft_msg_free(m);
             continue;
         }
         s->stats.msgs_received++;
@@ -834,6 +953,8 @@ static int apply_split(struct region_store *s, struct region_peer *p,
                        const struct region_cmd *c, struct apply_out *out)
 {
     const struct region_desc *d = &p->desc;
+    raft_term early_term = 0;
+    raft_id early_vote = 0;
     if (c->key_len == 0 || c->key_len > REGION_MAX_BOUND ||
         !region_desc_contains(d, c->key, c->key_len) ||
         cmp_bytes(c->key, c->key_len, d->start, d->start_len) == 0) {
@@ -845,7 +966,19 @@ static int apply_split(struct region_store *s, struct region_peer *p,
         out->err.region = *d;
         return 0;
     }
-    if (find_peer(s, c->new_id)) {
+    struct region_peer *early = find_any(s, c->new_id);
+    if (early && !early->initialized) {
+        /* its leader reached us before this split did: the split's peer
+         * replaces it, keeping the term and vote it may have given */
+        struct raft_status st;
+        raft_node_status(early->node, &st);
+        early_term = st.term;
+        early_vote = st.vote;
+        uninit_remove(s, early);
+        peer_free(early);
+        early = NULL;
+    }
+    if (early) {
         out->rc = REGION_EEXISTS;
         region__set_err(&out->err, out->rc, "region %llu exists",
                         (unsigned long long)c->new_id);
@@ -864,7 +997,11 @@ static int apply_split(struct region_store *s, struct region_peer *p,
         rc = put_region_state(s->ab, &right);
     struct region_peer *np = NULL;
     if (rc == 0)
-        rc = peer_create(s, &right, false, &np);
+        rc = early_term ? peer_create_hs(s, &right, false,
+                                         &(struct raft_hard_state){
+                                             early_term, early_vote, 1},
+                                         &np)
+                        : peer_create(s, &right, false, &np);
     if (rc == 0) {
         rc = peer_insert(s, np);
         if (rc != 0)
@@ -1050,8 +1187,8 @@ bool region_store_has_work(struct region_store *s)
 {
     pthread_mutex_lock(&s->mu);
     bool any = false;
-    for (size_t i = 0; i < s->n_peers && !any; i++)
-        any = raft_node_has_ready(s->peers[i]->node);
+    for (size_t i = 0; i < n_all(s) && !any; i++)
+        any = raft_node_has_ready(peer_at(s, i)->node);
     pthread_mutex_unlock(&s->mu);
     return any;
 }
@@ -1065,8 +1202,8 @@ int region_store_process(struct region_store *s)
     struct region_desc *descs = NULL;
     struct region_peer **ps = NULL;
     struct mvcc_wbatch *tmp = NULL;
-    for (size_t i = 0; i < s->n_peers; i++)
-        if (raft_node_has_ready(s->peers[i]->node))
+    for (size_t i = 0; i < n_all(s); i++)
+        if (raft_node_has_ready(peer_at(s, i)->node))
             n++;
     if (n == 0)
         goto out;
@@ -1083,8 +1220,8 @@ int region_store_process(struct region_store *s)
     size_t got = 0;
     bool sync = false;
     mvcc_wbatch_clear(s->wb);
-    for (size_t i = 0; i < s->n_peers && rc == 0; i++) {
-        struct region_peer *p = s->peers[i];
+    for (size_t i = 0; i < n_all(s) && rc == 0 && got < n; i++) {
+        struct region_peer *p = peer_at(s, i);
         if (!raft_node_has_ready(p->node))
             continue;
         if (raft_node_ready(p->node, &rds[got]) != 0)
@@ -1123,6 +1260,29 @@ int region_store_process(struct region_store *s)
                         "region %llu: snapshot at %llu installed",
                         (unsigned long long)p->desc.id,
                         (unsigned long long)rd->snapshot->meta.index);
+            bool was_uninit = !p->initialized;
+            if (!p->initialized) {
+                uninit_remove(s, p);
+                p->desc = descs[i];
+                p->initialized = true;
+                if (peer_insert(s, p) != 0) { /* cannot serve it yet */
+                    p->initialized = false;
+                    s->uninit[s->n_uninit++] = p; /* its slot is free */
+                }
+            } else if (cmp_bytes(p->desc.start, p->desc.start_len,
+                                 descs[i].start, descs[i].start_len) != 0) {
+                /* its start moved: take it out and back in, sorted */
+                for (size_t j = 0; j < s->n_peers; j++)
+                    if (s->peers[j] == p) {
+                        memmove(&s->peers[j], &s->peers[j + 1],
+                                (s->n_peers - j - 1) * sizeof *s->peers);
+                        s->n_peers--;
+                        break;
+                    }
+                p->desc = descs[i];
+                (void)peer_insert(s, p); /* the slot it left is free */
+            }
+            (void)was_uninit;
             p->desc = descs[i];
             s->stats.snaps_applied++;
             p->applied = p->last_index = p->compacted =

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# test_kvd_split.sh: region splits on three real kvd (ports 21111-21113):
+# a split on request, then automatic splits past a small
+# split.region-size under a write workload, with kvd ctl routing every key
+# through its region cache (Locate, NotLeader, EpochNotMatch), a kill -9
+# of one store in the middle, and every acknowledged write read back.
+. "$(dirname "$0")/lib.sh"
+
+PEERS="1@127.0.0.1:21111,2@127.0.0.1:21112,3@127.0.0.1:21113"
+CTL=("$BIN/kvd" ctl "--peers=$PEERS" --timeout=60)
+declare -A PID
+
+start_kvd() {
+    local i=$1
+    "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
+        --listen="127.0.0.1:2111$i" --peers="$PEERS" \
+        --raft.tick-interval=50ms --split.region-size=8KiB \
+        --raft.log-keep-entries=64 --log.file="$T_TMP/kvd$i.log" &
+    PID[$i]=$!
+    T_PIDS+=("${PID[$i]}")
+}
+
+regions_of() {
+    "$BIN/kvd" ctl "--addr=127.0.0.1:2111$1" status 2>/dev/null |
+        sed -n 's/.*"regions":\([0-9]*\).*/\1/p'
+}
+
+t_case "split on request"
+for i in 1 2 3; do start_kvd "$i"; done
+t_expect_eq "put a" "$("${CTL[@]}" put apple 1 2>&1)" "ok"
+t_expect_eq "put z" "$("${CTL[@]}" put zebra 2 2>&1)" "ok"
+t_expect_eq "split" "$("${CTL[@]}" split m 2>&1)" "ok"
+ok=0
+for _ in $(seq 1 100); do
+    [ "$(regions_of 1)$(regions_of 2)$(regions_of 3)" = "222" ] && { ok=1; break; }
+    sleep 0.1
+done
+[ $ok = 1 ] || t_fail "regions per store: $(regions_of 1) $(regions_of 2) $(regions_of 3)"
+t_expect_eq "get a" "$("${CTL[@]}" get apple 2>&1)" "1"
+t_expect_eq "get z" "$("${CTL[@]}" get zebra 2>&1)" "2"
+t_expect_eq "put n" "$("${CTL[@]}" put nut 3 2>&1)" "ok"
+t_expect_eq "scan across" "$("${CTL[@]}" scan "" "" 2>&1 | tr '\n' ' ')" "apple=1 nut=3 zebra=2 "
+t_expect_eq "txn across" "$("${CTL[@]}" txn-put yak 9 >/dev/null 2>&1; "${CTL[@]}" txn-get yak 2>&1)" "9"
+
+t_case "automatic splits under load, a store killed, nothing lost"
+"${CTL[@]}" --quiet put-seq s 0 300 2>"$T_TMP/seq1.err"; rc=$?
+t_expect_eq "first half" "$rc" 0
+kill -9 "${PID[2]}"
+"${CTL[@]}" put-seq s 300 600 >"$T_TMP/acked" 2>"$T_TMP/seq2.err"; rc=$?
+t_expect_eq "second half" "$rc" 0
+t_expect_eq "acked" "$(wc -l <"$T_TMP/acked")" 300
+n=$(regions_of 1)
+[ "${n:-0}" -ge 3 ] || t_fail "store 1 has ${n:-?} regions, expected splits"
+t_expect_eq "read back" "$("${CTL[@]}" check-seq s 0 600 2>&1 | tail -1)" "checked 600, missing 0"
+
+t_case "the killed store comes back and serves its share"
+start_kvd 2
+ok=0
+for _ in $(seq 1 150); do
+    out=$("$BIN/kvd" ctl "--addr=127.0.0.1:21112" --local --timeout=5 check-seq s 0 600 2>&1 | tail -1)
+    [ "$out" = "checked 600, missing 0" ] && { ok=1; break; }
+    sleep 0.2
+done
+[ $ok = 1 ] || t_fail "store 2 after restart: $out"
+t_expect_eq "read back again" "$("${CTL[@]}" check-seq s 0 600 2>&1 | tail -1)" "checked 600, missing 0"
+t_end
