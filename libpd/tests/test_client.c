@@ -535,6 +535,30 @@ static void region_cache(void **state)
     pd_client_destroy(c);
 }
 
+static void malformed_request_is_not_retried(void **state)
+{
+    (void)state;
+    struct pd_client *c = client(3, 10000);
+    /* A GetRegion request sent as Tso: field 2 arrives as bytes where Tso
+     * has a varint, so the server cannot decode it. */
+    PB_BYTES_ARRAY_T(3) key = {3, {'a', 'b', 'c'}};
+    pd_GetRegionRequest req = {.cluster_id = 42,
+                               .key = (pb_bytes_array_t *)(void *)&key};
+    pd_TsoResponse resp;
+    char err[256];
+    int rc = pd_client_call(c, PD_METHOD_TSO, pd_GetRegionRequest_fields,
+                            &req, pd_TsoResponse_fields, &resp, sizeof(resp),
+                            err, sizeof(err));
+    assert_int_equal(rc, RPC_EDECODE);
+    struct pd_client_stats st;
+    pd_client_stats(c, &st);
+    assert_int_equal(st.retries, 0);
+    /* The connection is gone, the client is not: the next call works. */
+    pd_ts first;
+    assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)), 0);
+    pd_client_destroy(c);
+}
+
 static void bad_options(void **state)
 {
     (void)state;
@@ -567,6 +591,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(concurrent_requests_share_one_call,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(region_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(malformed_request_is_not_retried,
+                                        setup, teardown),
         cmocka_unit_test(bad_options),
     };
     return cmocka_run_group_tests_name("libpd/client", tests, NULL, NULL);
