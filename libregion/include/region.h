@@ -308,6 +308,16 @@ int region_split(struct region_store *s, const struct region_ctx *ctx,
                  const void *key, size_t len, uint64_t new_id,
                  region_done_fn done, void *ud, struct region_err *err);
 
+/* Add store_id to the region's peers (add) or remove it, through the
+ * region's log (one change at a time: SERVER_BUSY while one is pending).
+ * The region's conf_ver is bumped on every peer. An added store needs no
+ * preparation: the leader's messages create its peer, and a snapshot
+ * brings the data. A removed store deletes the region's data and keeps a
+ * tombstone. The leader cannot remove itself (EINVAL: transfer first). */
+int region_change_peer(struct region_store *s, const struct region_ctx *ctx,
+                       bool add, uint64_t store_id, region_done_fn done,
+                       void *ud, struct region_err *err);
+
 /* Reads of applied state (call after region_read). The key must lie in
  * the region. Get: 0 with *value handed over (region_free), or
  * MVCC_NOTFOUND. */

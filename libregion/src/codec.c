@@ -31,7 +31,8 @@
  *   1   8    sender store id
  *   9   4    N messages
  *   then N times: region id(8) conf_ver(8) version(8) 4+M raft message
- *            (raft_msg_encode)
+ *            (raft_msg_encode); M = 0 is a removal notice: the region
+ *            is at conf_ver without the receiving store
  */
 #include <errno.h>
 #include <string.h>
@@ -176,6 +177,10 @@ void region__msgs_add(struct region_buf *b, const struct region_wire_msg *m,
     region__buf_u64(b, m->region_id);
     region__buf_u64(b, m->conf_ver);
     region__buf_u64(b, m->version);
+    if (rm == NULL) { /* a notice: no Raft message */
+        region__buf_u32(b, 0);
+        return;
+    }
     size_t sz = raft_msg_encoded_size(rm);
     region__buf_u32(b, (uint32_t)sz);
     uint8_t *dst = region__buf_reserve(b, sz);

@@ -148,6 +148,8 @@ struct region_peer {
     bool initialized;             /* range known (false: created by a
                                      leader's message, waits for a
                                      snapshot; kept in s->uninit) */
+    bool removed;                 /* this store left the region: its data
+                                     goes after this iteration */
     uint64_t written;             /* bytes applied since the last split
                                      (size-based split check) */
     bool split_pending;           /* an automatic split is proposed */
@@ -193,6 +195,9 @@ struct region_store {
     uint64_t read_seq;                /* read contexts */
     bool closing;                     /* close in progress */
     uint64_t id_seq;                  /* last region id allocated */
+    uint64_t *tombs;                  /* regions this store left */
+    size_t n_tombs;                   /* used */
+    size_t cap_tombs;                 /* allocated */
     struct region_store_stats stats;  /* counters */
     char errmsg[256];                 /* detail of the last error */
 };
@@ -240,6 +245,7 @@ struct region_wire_msg {
     size_t raft_len;      /* their length */
 };
 void region__msgs_begin(struct region_buf *b, uint64_t from);
+/* rm NULL: a removal notice (no Raft message). */
 void region__msgs_add(struct region_buf *b, const struct region_wire_msg *m,
                       const struct raft_message *rm);
 void region__msgs_finish(struct region_buf *b, uint32_t count);

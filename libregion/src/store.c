@@ -98,6 +98,28 @@ static struct region_peer *find_any(struct region_store *s, uint64_t id)
     return NULL;
 }
 
+static bool is_tomb(const struct region_store *s, uint64_t id)
+{
+    for (size_t i = 0; i < s->n_tombs; i++)
+        if (s->tombs[i] == id)
+            return true;
+    return false;
+}
+
+static int add_tomb(struct region_store *s, uint64_t id)
+{
+    if (s->n_tombs == s->cap_tombs) {
+        size_t cap = s->cap_tombs ? 2 * s->cap_tombs : 8;
+        uint64_t *t = region__realloc(s->tombs, cap * sizeof *t);
+        if (t == NULL)
+            return -ENOMEM;
+        s->tombs = t;
+        s->cap_tombs = cap;
+    }
+    s->tombs[s->n_tombs++] = id;
+    return 0;
+}
+
 /* Take p out of the uninitialized list (it is not freed). */
 static void uninit_remove(struct region_store *s, struct region_peer *p)
 {
@@ -496,6 +518,8 @@ static int recover_regions(struct region_store *s)
             snprintf(s->errmsg, sizeof s->errmsg, "malformed region state");
             break;
         }
+        if (state == 1)
+            rc = add_tomb(s, d.id);
         if (state == 0) {
             struct region_peer *p;
             rc = peer_create(s, &d, true, &p);
@@ -614,6 +638,7 @@ void region_store_close(struct region_store *s)
         peer_free(peer_at(s, i));
     region__free(s->peers);
     region__free(s->uninit);
+    region__free(s->tombs);
     for (size_t i = 0; i < s->n_out; i++)
         region__buf_free(&s->out[i].buf);
     region__free(s->out);
@@ -774,6 +799,28 @@ static bool snapshot_overlaps(struct region_store *s, struct region_peer *p,
     return false;
 }
 
+static struct region_outbox *outbox(struct region_store *s, uint64_t to);
+
+/* Tell store to, which sent for region p from an older membership
+ * without itself in p's, that it was removed (it missed the commit of its
+ * removal: the leader stops talking to it at once). */
+static void queue_notice(struct region_store *s, struct region_peer *p,
+                         uint64_t to)
+{
+    struct region_outbox *o = outbox(s, to);
+    if (o == NULL)
+        return;
+    if (o->count == 0) {
+        o->buf.len = 0;
+        o->buf.oom = false;
+        region__msgs_begin(&o->buf, s->opts.store_id);
+    }
+    struct region_wire_msg wm = {p->desc.id, p->desc.conf_ver,
+                                 p->desc.version, NULL, 0};
+    region__msgs_add(&o->buf, &wm, NULL);
+    o->count++;
+}
+
 int region_store_receive(struct region_store *s, const void *buf, size_t len)
 {
     uint64_t from;
@@ -785,6 +832,27 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
     size_t off = 0;
     struct region_wire_msg wm;
     while (region__msgs_next(buf, len, &off, &wm) == 0) {
+        if (wm.raft_len == 0) { /* removal notice */
+            struct region_peer *p = find_peer(s, wm.region_id);
+            if (p && p->desc.conf_ver < wm.conf_ver && !p->removed) {
+                p->removed = true;
+                region__log(s, REGION_LOG_INFO,
+                            "region %llu: store %llu says this store was "
+                            "removed (conf_ver %llu)",
+                            (unsigned long long)wm.region_id,
+                            (unsigned long long)from,
+                            (unsigned long long)wm.conf_ver);
+            }
+            continue;
+        }
+        struct region_peer *sp = find_peer(s, wm.region_id);
+        if (sp && wm.conf_ver < sp->desc.conf_ver) {
+            bool member = false;
+            for (uint32_t j = 0; j < sp->desc.n_stores; j++)
+                member |= sp->desc.stores[j] == from;
+            if (!member)
+                queue_notice(s, sp, from);
+        }
         struct raft_message *m = NULL;
         int r = raft_msg_decode(wm.raft, wm.raft_len, &m);
         if (r != 0) {
@@ -796,7 +864,7 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
                            m->type == RAFT_MSG_HEARTBEAT ||
                            m->type == RAFT_MSG_SNAPSHOT;
         if (p == NULL && from_leader && m->term > 0 && !s->closing &&
-            m->to == s->opts.store_id)
+            m->to == s->opts.store_id && !is_tomb(s, wm.region_id))
             (void)peer_create_uninit(s, wm.region_id, &p);
         if (p == NULL || (m->type == RAFT_MSG_SNAPSHOT &&
                           snapshot_overlaps(s, p, m))) {
@@ -1103,6 +1171,117 @@ static int apply_cmd(struct region_store *s, struct region_peer *p,
                                                             : REGION__TXN);
 }
 
+/* A membership change, applied by every peer: the region's stores and
+ * conf_ver follow it (libraft applies it to the group at advance). A peer
+ * that sees itself removed is destroyed after this iteration. */
+static int apply_conf_change(struct region_store *s, struct region_peer *p,
+                             const struct raft_entry *e)
+{
+    struct raft_conf_change cc;
+    if (raft_conf_change_decode(e->data, e->len, &cc) != 0 ||
+        cc.n_changes == 0)
+        return 0; /* leaving a joint state, or skipped alike everywhere */
+    struct region_desc d = p->desc;
+    for (uint32_t i = 0; i < cc.n_changes; i++) {
+        const struct raft_change *ch = &cc.changes[i];
+        uint32_t at = d.n_stores;
+        for (uint32_t j = 0; j < d.n_stores; j++)
+            if (d.stores[j] == ch->id)
+                at = j;
+        if (ch->type == RAFT_CHANGE_REMOVE && at < d.n_stores) {
+            d.stores[at] = d.stores[--d.n_stores];
+            d.stores[d.n_stores] = 0;
+        } else if (ch->type != RAFT_CHANGE_REMOVE && at == d.n_stores &&
+                   d.n_stores < REGION_MAX_PEERS) {
+            d.stores[d.n_stores++] = ch->id;
+        }
+    }
+    d.conf_ver++;
+    p->desc = d;
+    region__snap_free(p);
+    bool member = false;
+    for (uint32_t j = 0; j < d.n_stores; j++)
+        member |= d.stores[j] == s->opts.store_id;
+    region__log(s, REGION_LOG_INFO,
+                "region %llu: membership now %u store(s), conf_ver %llu%s",
+                (unsigned long long)d.id, d.n_stores,
+                (unsigned long long)d.conf_ver,
+                member ? "" : "; this store leaves it");
+    if (!member) {
+        p->removed = true;
+        return 0;
+    }
+    return put_region_state(s->ab, &d);
+}
+
+/* Destroy a peer that left its region: data, Raft state and log go, a
+ * tombstone region state stays (messages for it are dropped from now). */
+static int destroy_removed(struct region_store *s, struct region_peer *p)
+{
+    struct region_range r[REGION__N_RANGES];
+    struct mvcc_wbatch *b = NULL;
+    struct region_buf v = {0};
+    int rc = region__ranges(&p->desc, r);
+    if (rc != 0)
+        return rc;
+    rc = mvcc_wbatch_create(&b);
+    for (int i = 0; rc == 0 && i < REGION__N_RANGES; i++)
+        rc = mvcc_wbatch_delete_range(b, r[i].cf, r[i].lo, r[i].lo_len,
+                                      r[i].hi, r[i].hi_len);
+    region__ranges_free(r);
+    uint8_t lo[REGION__KEY_LOG_LEN], hi[REGION__KEY_LOG_LEN];
+    uint8_t k[REGION__KEY_META_LEN];
+    region__key_log(lo, p->desc.id, 0);
+    region__key_log(hi, p->desc.id + 1, 0);
+    if (rc == 0)
+        rc = mvcc_wbatch_delete_range(b, MVCC_CF_DEFAULT, lo, sizeof lo, hi,
+                                      sizeof hi);
+    static const char kinds[] = {'H', 'A', 'S'};
+    for (size_t i = 0; rc == 0 && i < sizeof kinds; i++) {
+        region__key_meta(k, kinds[i], p->desc.id);
+        rc = mvcc_wbatch_delete(b, MVCC_CF_DEFAULT, k, sizeof k);
+    }
+    region__key_meta(k, 'R', p->desc.id);
+    if (rc == 0)
+        rc = region__encode_desc(&v, &p->desc, 1);
+    if (rc == 0)
+        rc = mvcc_wbatch_put(b, MVCC_CF_DEFAULT, k, sizeof k, v.data, v.len);
+    if (rc == 0)
+        rc = mvcc_engine_write(s->opts.engine, b, !s->opts.no_sync);
+    mvcc_wbatch_destroy(b);
+    region__buf_free(&v);
+    if (rc != 0)
+        return rc;
+    rc = add_tomb(s, p->desc.id);
+    struct region_err err;
+    memset(&err, 0, sizeof err);
+    region__set_err(&err, REGION_ENOT_FOUND, "region %llu left store %llu",
+                    (unsigned long long)p->desc.id,
+                    (unsigned long long)s->opts.store_id);
+    while (p->props) {
+        struct region_pending *pd = p->props;
+        p->props = pd->next;
+        complete_pending(s, pd, REGION_ENOT_FOUND, &err);
+    }
+    while (p->reads) {
+        struct region_pending *pd = p->reads;
+        p->reads = pd->next;
+        complete_pending(s, pd, REGION_ENOT_FOUND, &err);
+    }
+    for (size_t j = 0; j < s->n_peers; j++)
+        if (s->peers[j] == p) {
+            memmove(&s->peers[j], &s->peers[j + 1],
+                    (s->n_peers - j - 1) * sizeof *s->peers);
+            s->n_peers--;
+            break;
+        }
+    s->stats.regions = s->n_peers;
+    region__log(s, REGION_LOG_INFO, "region %llu: removed from this store",
+                (unsigned long long)p->desc.id);
+    peer_free(p);
+    return rc;
+}
+
 static int apply_committed(struct region_store *s, struct region_peer *p,
                            const struct raft_ready *rd,
                            struct mvcc_wbatch *tmp)
@@ -1117,6 +1296,8 @@ static int apply_committed(struct region_store *s, struct region_peer *p,
         memset(&ao, 0, sizeof ao);
         if (e->type == RAFT_ENTRY_NORMAL && e->len > 0)
             rc = apply_cmd(s, p, e, tmp, &ao);
+        else if (e->type == RAFT_ENTRY_CONF_CHANGE)
+            rc = apply_conf_change(s, p, e);
         if (rc != 0) {
             mvcc_free(ao.prev);
             break;
@@ -1188,7 +1369,9 @@ bool region_store_has_work(struct region_store *s)
     pthread_mutex_lock(&s->mu);
     bool any = false;
     for (size_t i = 0; i < n_all(s) && !any; i++)
-        any = raft_node_has_ready(peer_at(s, i)->node);
+        any = raft_node_has_ready(peer_at(s, i)->node) || peer_at(s, i)->removed;
+    for (size_t i = 0; i < s->n_out && !any; i++)
+        any = s->out[i].count > 0;
     pthread_mutex_unlock(&s->mu);
     return any;
 }
@@ -1205,8 +1388,15 @@ int region_store_process(struct region_store *s)
     for (size_t i = 0; i < n_all(s); i++)
         if (raft_node_has_ready(peer_at(s, i)->node))
             n++;
-    if (n == 0)
+    if (n == 0) {
+        flush_outboxes(s); /* notices */
+        for (size_t i = 0; i < s->n_peers && rc == 0;)
+            if (s->peers[i]->removed)
+                rc = destroy_removed(s, s->peers[i]);
+            else
+                i++;
         goto out;
+    }
     rds = region__calloc(n, sizeof *rds);
     ps = region__calloc(n, sizeof *ps);
     descs = region__calloc(n, sizeof *descs);
@@ -1341,6 +1531,11 @@ int region_store_process(struct region_store *s)
                         (unsigned long long)ps[i]->desc.id,
                         region_strerror(r));
     }
+    for (size_t i = 0; i < s->n_peers && rc == 0;)
+        if (s->peers[i]->removed)
+            rc = destroy_removed(s, s->peers[i]);
+        else
+            i++;
     got = 0;
 out:
     mvcc_wbatch_destroy(tmp);
@@ -1483,6 +1678,77 @@ int region_split(struct region_store *s, const struct region_ctx *ctx,
     }
     if (rc == 0)
         rc = propose_split(s, p, key, len, new_id, done, ud, err);
+    pthread_mutex_unlock(&s->mu);
+    if (rc == 0)
+        notify(s);
+    return rc;
+}
+
+int region_change_peer(struct region_store *s, const struct region_ctx *ctx,
+                       bool add, uint64_t store_id, region_done_fn done,
+                       void *ud, struct region_err *err)
+{
+    clear_err(err);
+    if (s == NULL || ctx == NULL || done == NULL || store_id == 0)
+        return REGION_EINVAL;
+    pthread_mutex_lock(&s->mu);
+    struct region_peer *p;
+    struct raft_status st;
+    struct region_pending *pd = NULL;
+    int rc = region_lookup(s, ctx, &p, err);
+    if (rc == 0)
+        rc = leader_check(s, p, &st, err);
+    if (rc != 0)
+        goto out;
+    bool member = false;
+    for (uint32_t j = 0; j < p->desc.n_stores; j++)
+        member |= p->desc.stores[j] == store_id;
+    if (add ? member || p->desc.n_stores == REGION_MAX_PEERS
+            : !member || store_id == s->opts.store_id) {
+        rc = REGION_EINVAL;
+        region__set_err(err, rc,
+                        add ? "store %llu is already a peer (or the region "
+                              "is full)"
+                            : "store %llu is not a peer, or leads the region "
+                              "(transfer leadership first)",
+                        (unsigned long long)store_id);
+        goto out;
+    }
+    pd = region__calloc(1, sizeof *pd);
+    if (pd == NULL) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    struct raft_conf_change cc;
+    memset(&cc, 0, sizeof cc);
+    cc.transition = RAFT_TRANSITION_AUTO;
+    cc.n_changes = 1;
+    cc.changes[0].type = add ? RAFT_CHANGE_ADD_VOTER : RAFT_CHANGE_REMOVE;
+    cc.changes[0].id = store_id;
+    raft_index index = 0;
+    rc = raft_node_propose_conf_change(p->node, &cc, &index);
+    if (rc != 0 || index == 0) {
+        region__free(pd);
+        pd = NULL;
+        int code = rc == RAFT_ECONFPENDING ? REGION_ESERVER_BUSY
+                                           : REGION_ENOT_LEADER;
+        region__set_err(err, code, "membership change refused: %s",
+                        raft_strerror(rc));
+        rc = code;
+        goto out;
+    }
+    pd->index = index;
+    pd->term = st.term;
+    pd->done = done;
+    pd->ud = ud;
+    if (p->props_tail)
+        p->props_tail->next = pd;
+    else
+        p->props = pd;
+    p->props_tail = pd;
+    p->n_props++;
+    s->stats.proposals++;
+out:
     pthread_mutex_unlock(&s->mu);
     if (rc == 0)
         notify(s);

@@ -128,6 +128,12 @@ void cl_destroy(struct cluster *c)
 void cl_bootstrap(struct cluster *c, uint64_t id, const char *start,
                   const char *end)
 {
+    cl_bootstrap_on(c, id, start, end, c->n);
+}
+
+void cl_bootstrap_on(struct cluster *c, uint64_t id, const char *start,
+                     const char *end, int k)
+{
     struct region_desc d;
     memset(&d, 0, sizeof d);
     d.id = id;
@@ -141,10 +147,10 @@ void cl_bootstrap(struct cluster *c, uint64_t id, const char *start,
         d.end_len = (uint32_t)strlen(end);
         memcpy(d.end, end, d.end_len);
     }
-    d.n_stores = (uint32_t)c->n;
-    for (int i = 0; i < c->n; i++)
+    d.n_stores = (uint32_t)k;
+    for (int i = 0; i < k; i++)
         d.stores[i] = (uint64_t)(i + 1);
-    for (int i = 1; i <= c->n; i++) {
+    for (int i = 1; i <= k; i++) {
         int rc = region_store_bootstrap(c->st[i].s, &d);
         if (rc != 0)
             die("bootstrap", rc);
@@ -311,6 +317,18 @@ int cl_split(struct cluster *c, int store, uint64_t region, const char *key,
     struct waiter w = {0};
     int rc = region_split(c->st[store].s, &ctx, key, strlen(key), new_id,
                           on_done, &w, err);
+    if (rc != 0)
+        return rc;
+    return wait_for(c, &w, err);
+}
+
+int cl_change_peer(struct cluster *c, int at, uint64_t region, bool add,
+                   int store, struct region_err *err)
+{
+    struct region_ctx ctx = {region, 0, 0};
+    struct waiter w = {0};
+    int rc = region_change_peer(c->st[at].s, &ctx, add, (uint64_t)store,
+                                on_done, &w, err);
     if (rc != 0)
         return rc;
     return wait_for(c, &w, err);

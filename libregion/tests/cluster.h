@@ -82,6 +82,12 @@ int cl_delete(struct cluster *c, int store, uint64_t region, const char *key,
  * *value, NULL when absent: rc MVCC_NOTFOUND). */
 int cl_get(struct cluster *c, int store, uint64_t region, const char *key,
            char **value, struct region_err *err);
+/* Region id over [start, end) on stores 1..k only. */
+void cl_bootstrap_on(struct cluster *c, uint64_t id, const char *start,
+                     const char *end, int k);
+/* Add or remove store of region through store at; the request's code. */
+int cl_change_peer(struct cluster *c, int at, uint64_t region, bool add,
+                   int store, struct region_err *err);
 /* Split region at key into new_id (0: allocated); the request's code. */
 int cl_split(struct cluster *c, int store, uint64_t region, const char *key,
              uint64_t new_id, struct region_err *err);
