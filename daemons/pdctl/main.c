@@ -25,6 +25,7 @@ static const char usage[] =
     "  region [list [limit]]           regions in key order\n"
     "  region ID                       one region by id\n"
     "  region key KEY                  the region holding KEY\n"
+    "  region ask-split ID             ids for a split of region ID\n"
     "  operator show [REGION]          running operators\n"
     "  operator add transfer-leader REGION STORE\n"
     "  operator add add-peer REGION STORE\n"
@@ -268,50 +269,42 @@ static int cmd_store(int argc, char **argv)
         return 2;
     }
     if (strcmp(argv[0], "put") == 0 && argc >= 3) {
-        pd_Label labels[PD_MAX_LABELS];
+        struct pd_store st;
         char *copies[PD_MAX_LABELS] = {0};
-        pd_PutStoreRequest req = {
-            .cluster_id = cluster_id,
-            .has_store = true,
-            .store = {.id = need_u64(argv[1], "store id"),
-                      .address = argv[2],
-                      .labels = labels},
-        };
+        memset(&st, 0, sizeof(st));
+        st.id = need_u64(argv[1], "store id");
+        st.address = argv[2];
+        int rc = 0;
         for (int i = 3; i < argc && i - 3 < PD_MAX_LABELS; i++) {
             copies[i - 3] = strdup(argv[i]);
             char *eq = copies[i - 3] ? strchr(copies[i - 3], '=') : NULL;
             if (!eq) {
                 fprintf(stderr, "pdctl: label: key=value\n");
-                return 2;
+                rc = 2;
+                break;
             }
             *eq = '\0';
-            labels[i - 3].key = copies[i - 3];
-            labels[i - 3].value = eq + 1;
-            req.store.labels_count++;
+            st.labels[st.n_labels].key = copies[i - 3];
+            st.labels[st.n_labels].value = eq + 1;
+            st.n_labels++;
         }
-        pd_PutStoreResponse resp;
-        int rc = CALL(PD_METHOD_PUT_STORE, PutStoreRequest, req,
-                      PutStoreResponse, resp);
+        if (rc == 0) {
+            rc = pd_client_put_store(cli, &st, err, sizeof(err));
+            rc = rc ? failed("store put", rc) : (printf("ok\n"), 0);
+        }
         for (int i = 0; i < PD_MAX_LABELS; i++)
             free(copies[i]);
-        if (rc)
-            return failed("store put", rc);
-        printf("ok\n");
-        return 0;
+        return rc;
     }
     if (strcmp(argv[0], "heartbeat") == 0 && argc >= 2) {
-        pd_StoreHeartbeatRequest req = {
-            .cluster_id = cluster_id,
-            .store_id = need_u64(argv[1], "store id"),
-            .has_stats = true,
-            .stats = {.capacity = argc > 2 ? need_u64(argv[2], "capacity")
-                                           : 100ull << 30,
-                      .available = argc > 3 ? need_u64(argv[3], "available")
-                                            : 80ull << 30},
-        };
-        pd_StoreHeartbeatResponse resp;
-        int rc = CALL(PD_METHOD_STORE_HEARTBEAT, StoreHeartbeatRequest, req,
-                      StoreHeartbeatResponse, resp);
+        struct pd_store_stats stats;
+        memset(&stats, 0, sizeof(stats));
+        stats.capacity = argc > 2 ? need_u64(argv[2], "capacity")
+                                  : 100ull << 30;
+        stats.available = argc > 3 ? need_u64(argv[3], "available")
+                                   : 80ull << 30;
+        int rc = pd_client_store_heartbeat(cli, need_u64(argv[1], "store id"),
+                                           &stats, err, sizeof(err));
         if (rc)
             return failed("store heartbeat", rc);
         printf("ok\n");
@@ -374,38 +367,45 @@ static int cmd_region(int argc, char **argv)
                   GetRegionResponse, resp);
         free(req.key);
     } else if (strcmp(argv[0], "heartbeat") == 0 && argc >= 7) {
-        pd_Peer peers[PD_MAX_PEERS];
-        pd_RegionHeartbeatRequest req = {
-            .cluster_id = cluster_id,
-            .has_region = true,
-            .region = {
-                .has_region = true,
-                .region = {.id = need_u64(argv[1], "region id"),
-                           .start_key = mkbytes(argv[2]),
-                           .end_key = mkbytes(argv[3]),
-                           .conf_ver = need_u64(argv[4], "conf_ver"),
-                           .version = need_u64(argv[5], "version"),
-                           .peers = peers},
-                .leader_peer_id = need_u64(argv[6], "leader peer"),
-            }};
+        struct pd_region_info ri;
+        memset(&ri, 0, sizeof(ri));
+        ri.region.id = need_u64(argv[1], "region id");
+        ri.region.start_key = (const uint8_t *)argv[2];
+        ri.region.start_len = strlen(argv[2]);
+        ri.region.end_key = (const uint8_t *)argv[3];
+        ri.region.end_len = strlen(argv[3]);
+        ri.region.conf_ver = need_u64(argv[4], "conf_ver");
+        ri.region.version = need_u64(argv[5], "version");
+        ri.leader_peer_id = need_u64(argv[6], "leader peer");
         for (int i = 7; i < argc && i - 7 < PD_MAX_PEERS; i++) {
-            memset(&peers[i - 7], 0, sizeof(peers[0]));
-            if (parse_peer(argv[i], &peers[i - 7]) != 0) {
+            pd_Peer p = {0};
+            if (parse_peer(argv[i], &p) != 0) {
                 fprintf(stderr, "pdctl: peer: PEER@STORE, got '%s'\n",
                         argv[i]);
                 return 2;
             }
-            req.region.region.peers_count++;
+            ri.region.peers[ri.region.n_peers].id = p.id;
+            ri.region.peers[ri.region.n_peers].store_id = p.store_id;
+            ri.region.n_peers++;
         }
-        pd_RegionHeartbeatResponse hr;
-        rc = CALL(PD_METHOD_REGION_HEARTBEAT, RegionHeartbeatRequest, req,
-                  RegionHeartbeatResponse, hr);
-        free(req.region.region.start_key);
-        free(req.region.region.end_key);
+        struct pd_step step;
+        rc = pd_client_region_heartbeat(cli, &ri, &step, err, sizeof(err));
         if (rc)
             return failed("region heartbeat", rc);
         printf("ok step %s store %" PRIu64 " peer %" PRIu64 "\n",
-               step_name(hr.step.kind), hr.step.store_id, hr.step.peer_id);
+               step_name((uint32_t)step.kind), step.store_id, step.peer_id);
+        return 0;
+    } else if (strcmp(argv[0], "ask-split") == 0 && argc == 2) {
+        uint64_t nid = 0, peers[PD_MAX_PEERS];
+        uint32_t np = 0;
+        rc = pd_client_ask_split(cli, need_u64(argv[1], "region id"), &nid,
+                                 peers, &np, err, sizeof(err));
+        if (rc)
+            return failed("region ask-split", rc);
+        printf("new region %" PRIu64 " peers", nid);
+        for (uint32_t i = 0; i < np; i++)
+            printf(" %" PRIu64, peers[i]);
+        printf("\n");
         return 0;
     } else if (argc == 1) {
         pd_GetRegionByIDRequest req = {
@@ -670,22 +670,20 @@ static int cmd_bootstrap(int argc, char **argv)
         fputs(usage, stderr);
         return 2;
     }
-    pd_Peer peer = {.id = need_u64(argv[4], "peer id"),
-                    .store_id = need_u64(argv[1], "store id")};
-    pd_BootstrapRequest req = {
-        .cluster_id = need_u64(argv[0], "cluster id"),
-        .has_store = true,
-        .store = {.id = peer.store_id, .address = argv[2]},
-        .has_region = true,
-        .region = {.id = need_u64(argv[3], "region id"),
-                   .conf_ver = 1,
-                   .version = 1,
-                   .peers = &peer,
-                   .peers_count = 1},
-    };
-    pd_BootstrapResponse resp;
-    int rc = CALL(PD_METHOD_BOOTSTRAP, BootstrapRequest, req,
-                  BootstrapResponse, resp);
+    struct pd_store st;
+    struct pd_region rg;
+    memset(&st, 0, sizeof(st));
+    memset(&rg, 0, sizeof(rg));
+    st.id = need_u64(argv[1], "store id");
+    st.address = argv[2];
+    rg.id = need_u64(argv[3], "region id");
+    rg.conf_ver = 1;
+    rg.version = 1;
+    rg.n_peers = 1;
+    rg.peers[0].id = need_u64(argv[4], "peer id");
+    rg.peers[0].store_id = st.id;
+    int rc = pd_client_bootstrap(cli, need_u64(argv[0], "cluster id"), &st,
+                                 &rg, err, sizeof(err));
     if (rc)
         return failed("bootstrap", rc);
     printf("ok\n");
@@ -726,7 +724,8 @@ int main(int argc, char **argv)
         eps[n++] = t;
     struct pd_client_options co = {.endpoints = eps,
                                    .n_endpoints = n,
-                                   .timeout_ms = timeout};
+                                   .timeout_ms = timeout,
+                                   .cluster_id = cluster_id};
     int rc = pd_client_create(&co, &cli, err, sizeof(err));
     if (rc != 0) {
         fprintf(stderr, "pdctl: cannot reach pd at %s: %s\n", pd, err);

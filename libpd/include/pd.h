@@ -553,6 +553,8 @@ struct pd_client_options {
                                      (10000) */
     int call_timeout_ms;          /* per attempt (3000) */
     bool no_discovery;            /* skip the GetMembers at create */
+    uint64_t cluster_id;          /* the cluster's id, sent in every
+                                     request (0: learn it from pdd) */
 };
 
 struct pd_client_stats {
@@ -607,6 +609,35 @@ int pd_client_region_by_id(struct pd_client *c, uint64_t id,
                            struct pd_client_region *out, char *err,
                            size_t errlen);
 void pd_client_region_invalidate(struct pd_client *c, uint64_t id);
+/* Typed calls for a store's side (kvd), on the cluster id the client
+ * knows (pd_client_bootstrap sets it): each converts with pd_pb_*_out,
+ * makes the call and returns its code (PD_ESTALE for a stale region
+ * heartbeat: the map has a newer epoch, do not retry). *step receives the
+ * region's next operator step (PD_STEP_NONE when none). */
+int pd_client_bootstrap(struct pd_client *c, uint64_t cluster_id,
+                        const struct pd_store *store,
+                        const struct pd_region *region, char *err,
+                        size_t errlen);
+int pd_client_is_bootstrapped(struct pd_client *c, bool *out, char *err,
+                              size_t errlen);
+int pd_client_put_store(struct pd_client *c, const struct pd_store *store,
+                        char *err, size_t errlen);
+int pd_client_store_heartbeat(struct pd_client *c, uint64_t store_id,
+                              const struct pd_store_stats *stats, char *err,
+                              size_t errlen);
+int pd_client_region_heartbeat(struct pd_client *c,
+                               const struct pd_region_info *region,
+                               struct pd_step *step, char *err,
+                               size_t errlen);
+/* New ids for a split of region_id: the new region's, and one peer id per
+ * peer into peer_ids (room for PD_MAX_PEERS). */
+int pd_client_ask_split(struct pd_client *c, uint64_t region_id,
+                        uint64_t *new_region_id, uint64_t *peer_ids,
+                        uint32_t *n_peers, char *err, size_t errlen);
+int pd_client_report_split(struct pd_client *c,
+                           const struct pd_region_info *left,
+                           const struct pd_region_info *right, char *err,
+                           size_t errlen);
 /* The cluster id (asks the members again while it is 0). */
 uint64_t pd_client_cluster_id(struct pd_client *c);
 /* The member that answered last ("" before any answer). */

@@ -89,7 +89,8 @@ struct pd_client
     int timeout_ms;                 /* per operation */
     int call_timeout_ms;            /* per attempt */
     /* Read by any thread (under lock): */
-    uint64_t cluster_id;            /* learned from GetMembers */
+    uint64_t cluster_id;            /* given, or learned from GetMembers */
+    bool cluster_id_given;          /* options named it: never relearn */
     struct cached **cache;          /* regions by start key, disjoint */
     size_t n_cache;                 /* used entries */
     size_t cache_cap;               /* allocated entries */
@@ -291,7 +292,7 @@ static void learn_members(struct pd_client *c, const pd_GetMembersResponse *r)
             c->leader = k;
     }
     pthread_mutex_lock(&c->lock);
-    if (r->cluster_id)
+    if (r->cluster_id && !c->cluster_id_given)
         c->cluster_id = r->cluster_id;
     pthread_mutex_unlock(&c->lock);
 }
@@ -608,7 +609,8 @@ static int discover(struct pd_client *c, char *err, size_t errlen)
                            sizeof(iresp), NULL, 0) == 0 &&
             iresp.cluster_id) {
             pthread_mutex_lock(&c->lock);
-            c->cluster_id = iresp.cluster_id;
+            if (!c->cluster_id_given)
+                c->cluster_id = iresp.cluster_id;
             pthread_mutex_unlock(&c->lock);
         }
     }
@@ -870,6 +872,8 @@ int pd_client_create(const struct pd_client_options *opts,
     c->wake_fds[0] = c->wake_fds[1] = -1;
     pthread_mutex_init(&c->lock, NULL);
     c->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 10000;
+    c->cluster_id = opts->cluster_id;
+    c->cluster_id_given = opts->cluster_id != 0;
     c->call_timeout_ms = opts->call_timeout_ms > 0 ? opts->call_timeout_ms
                                                    : 3000;
     int rc = -EINVAL;
@@ -947,4 +951,173 @@ void pd_client_destroy(struct pd_client *c)
         close(c->wake_fds[1]);
     pthread_mutex_destroy(&c->lock);
     pd__free(c);
+}
+
+/* ---- typed calls for stores (kvd's side, DESIGN.md "Service") ------------ */
+
+int pd_client_bootstrap(struct pd_client *c, uint64_t cluster_id,
+                        const struct pd_store *store,
+                        const struct pd_region *region, char *err,
+                        size_t errlen)
+{
+    if (!c || !store || !region)
+        return -EINVAL;
+    pd_BootstrapRequest req = {.cluster_id = cluster_id,
+                               .has_store = true,
+                               .has_region = true};
+    pd_BootstrapResponse resp;
+    int rc = pd_pb_store_out(store, &req.store);
+    if (rc == 0 && (rc = pd_pb_region_out(region, &req.region)) == 0)
+        rc = pd_client_call(c, PD_METHOD_BOOTSTRAP, pd_BootstrapRequest_fields,
+                            &req, pd_BootstrapResponse_fields, &resp,
+                            sizeof(resp), err, errlen);
+    pb_release(pd_BootstrapRequest_fields, &req);
+    if (rc == 0) {
+        pthread_mutex_lock(&c->lock);
+        if (!c->cluster_id_given)
+            c->cluster_id = cluster_id;
+        pthread_mutex_unlock(&c->lock);
+    }
+    return rc;
+}
+
+int pd_client_is_bootstrapped(struct pd_client *c, bool *out, char *err,
+                              size_t errlen)
+{
+    if (!c || !out)
+        return -EINVAL;
+    pd_IsBootstrappedRequest req = {0};
+    pd_IsBootstrappedResponse resp;
+    int rc = pd_client_call(c, PD_METHOD_IS_BOOTSTRAPPED,
+                            pd_IsBootstrappedRequest_fields, &req,
+                            pd_IsBootstrappedResponse_fields, &resp,
+                            sizeof(resp), err, errlen);
+    if (rc == 0) {
+        *out = resp.bootstrapped;
+        if (resp.cluster_id) {
+            pthread_mutex_lock(&c->lock);
+            if (!c->cluster_id_given)
+                c->cluster_id = resp.cluster_id;
+            pthread_mutex_unlock(&c->lock);
+        }
+    }
+    return rc;
+}
+
+int pd_client_put_store(struct pd_client *c, const struct pd_store *store,
+                        char *err, size_t errlen)
+{
+    if (!c || !store)
+        return -EINVAL;
+    pd_PutStoreRequest req = {.cluster_id = pd_client_cluster_id(c),
+                              .has_store = true};
+    pd_PutStoreResponse resp;
+    int rc = pd_pb_store_out(store, &req.store);
+    if (rc == 0)
+        rc = pd_client_call(c, PD_METHOD_PUT_STORE, pd_PutStoreRequest_fields,
+                            &req, pd_PutStoreResponse_fields, &resp,
+                            sizeof(resp), err, errlen);
+    pb_release(pd_PutStoreRequest_fields, &req);
+    return rc;
+}
+
+int pd_client_store_heartbeat(struct pd_client *c, uint64_t store_id,
+                              const struct pd_store_stats *stats, char *err,
+                              size_t errlen)
+{
+    if (!c || !stats || stats->n_labels > PD_MAX_LABELS)
+        return -EINVAL;
+    pd_Label labels[PD_MAX_LABELS];
+    for (uint32_t i = 0; i < stats->n_labels; i++) {
+        labels[i].key = (char *)stats->labels[i].key;
+        labels[i].value = (char *)stats->labels[i].value;
+    }
+    pd_StoreHeartbeatRequest req = {
+        .cluster_id = pd_client_cluster_id(c),
+        .store_id = store_id,
+        .has_stats = true,
+        .stats = {.capacity = stats->capacity,
+                  .available = stats->available,
+                  .region_count = stats->region_count,
+                  .leader_count = stats->leader_count,
+                  .update_labels = stats->update_labels,
+                  .labels = stats->n_labels ? labels : NULL,
+                  .labels_count = (pb_size_t)stats->n_labels}};
+    pd_StoreHeartbeatResponse resp;
+    return pd_client_call(c, PD_METHOD_STORE_HEARTBEAT,
+                          pd_StoreHeartbeatRequest_fields, &req,
+                          pd_StoreHeartbeatResponse_fields, &resp,
+                          sizeof(resp), err, errlen);
+}
+
+int pd_client_region_heartbeat(struct pd_client *c,
+                               const struct pd_region_info *region,
+                               struct pd_step *step, char *err, size_t errlen)
+{
+    if (!c || !region)
+        return -EINVAL;
+    pd_RegionHeartbeatRequest req = {.cluster_id = pd_client_cluster_id(c),
+                                     .has_region = true};
+    pd_RegionHeartbeatResponse resp;
+    int rc = pd_pb_region_info_out(region, &req.region);
+    if (rc == 0)
+        rc = pd_client_call(c, PD_METHOD_REGION_HEARTBEAT,
+                            pd_RegionHeartbeatRequest_fields, &req,
+                            pd_RegionHeartbeatResponse_fields, &resp,
+                            sizeof(resp), err, errlen);
+    pb_release(pd_RegionHeartbeatRequest_fields, &req);
+    if (rc == 0 && step) {
+        step->kind = (int)resp.step.kind;
+        step->store_id = resp.step.store_id;
+        step->peer_id = resp.step.peer_id;
+        step->target_region_id = resp.step.target_region_id;
+    }
+    return rc;
+}
+
+int pd_client_ask_split(struct pd_client *c, uint64_t region_id,
+                        uint64_t *new_region_id, uint64_t *peer_ids,
+                        uint32_t *n_peers, char *err, size_t errlen)
+{
+    if (!c || !new_region_id || !peer_ids || !n_peers)
+        return -EINVAL;
+    pd_AskSplitRequest req = {.cluster_id = pd_client_cluster_id(c),
+                              .region_id = region_id};
+    pd_AskSplitResponse resp;
+    int rc = pd_client_call(c, PD_METHOD_ASK_SPLIT, pd_AskSplitRequest_fields,
+                            &req, pd_AskSplitResponse_fields, &resp,
+                            sizeof(resp), err, errlen);
+    if (rc != 0)
+        return rc;
+    if (resp.new_peer_ids_count > PD_MAX_PEERS) {
+        rc = PD_EINTERNAL;
+    } else {
+        *new_region_id = resp.new_region_id;
+        *n_peers = resp.new_peer_ids_count;
+        for (pb_size_t i = 0; i < resp.new_peer_ids_count; i++)
+            peer_ids[i] = resp.new_peer_ids[i];
+    }
+    pb_release(pd_AskSplitResponse_fields, &resp);
+    return rc;
+}
+
+int pd_client_report_split(struct pd_client *c,
+                           const struct pd_region_info *left,
+                           const struct pd_region_info *right, char *err,
+                           size_t errlen)
+{
+    if (!c || !left || !right)
+        return -EINVAL;
+    pd_ReportSplitRequest req = {.cluster_id = pd_client_cluster_id(c),
+                                 .has_left = true,
+                                 .has_right = true};
+    pd_ReportSplitResponse resp;
+    int rc = pd_pb_region_info_out(left, &req.left);
+    if (rc == 0 && (rc = pd_pb_region_info_out(right, &req.right)) == 0)
+        rc = pd_client_call(c, PD_METHOD_REPORT_SPLIT,
+                            pd_ReportSplitRequest_fields, &req,
+                            pd_ReportSplitResponse_fields, &resp,
+                            sizeof(resp), err, errlen);
+    pb_release(pd_ReportSplitRequest_fields, &req);
+    return rc;
 }

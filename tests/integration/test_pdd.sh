@@ -100,6 +100,15 @@ port=${ADDR[$L]##*:}
 out=$("$PDCTL" --pd=$ALL cluster 2>&1)
 t_expect_eq "still serving" "$out" "bootstrapped yes cluster 42"
 
+t_case "ask split hands out fresh ids"
+out=$("$PDCTL" --pd=$ALL region ask-split 2 2>&1)
+case "$out" in "new region "[0-9]*" peers "[0-9]*) ;; *) t_fail "ask-split: $out";; esac
+out2=$("$PDCTL" --pd=$ALL region ask-split 2 2>&1)
+[ "$out" != "$out2" ] || t_fail "the same ids twice: $out"
+out=$("$PDCTL" --pd=$ALL region ask-split 77 2>&1)
+t_expect_eq "unknown region" "$out" \
+    "pdctl: region ask-split: no such store, region or operator: ask split: no region 77 (-4008)"
+
 t_case "stale region heartbeats are ignored"
 # Region 2 splits at "m": 2 keeps ["", "m") and 10 takes ["m", ""), both at
 # version 2. A late report of region 2 at version 1 must change nothing.
