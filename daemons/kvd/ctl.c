@@ -38,6 +38,8 @@ static void usage(void)
             "  put KEY VALUE | get KEY | delete KEY | scan START END [LIMIT]\n"
             "  cas KEY EXPECT|- NEW|- | delete-range START END\n"
             "  txn-put KEY VALUE | txn-get KEY | split KEY | status\n"
+            "  add-peer KEY STORE | remove-peer KEY STORE |\n"
+            "  transfer-leader KEY STORE   (the region holding KEY)\n"
             "  put-seq PREFIX FROM TO   (prints 'acked N' per key)\n"
             "  check-seq PREFIX FROM TO (prints 'missing N', exit 1 if any)\n");
 }
@@ -517,6 +519,69 @@ static int cmd_cas(struct ctl *c, const char *k, const char *expect,
     return 0;
 }
 
+/* Membership/leadership of the region holding key: sent to its leader
+ * (found through Locate and NotLeader). */
+static int cmd_change(struct ctl *c, uint32_t op, const char *key,
+                      uint64_t store)
+{
+    double deadline = now_s() + c->timeout_s;
+    char err[256] = "";
+    size_t kl = strlen(key);
+    for (;;) {
+        struct region_desc d;
+        uint64_t leader = 0;
+        if (locate(c, (const uint8_t *)key, kl, &d, &leader, err,
+                   sizeof err) == 0) {
+            int li = peer_index(c, leader);
+            if (li >= 0)
+                c->cur = li;
+            kv_ChangePeerRequest req;
+            memset(&req, 0, sizeof req);
+            req.has_ctx = true;
+            req.ctx.region_id = d.id;
+            req.op = op;
+            req.store_id = store;
+            kv_RawResponse resp;
+            memset(&resp, 0, sizeof resp);
+            struct kvd_peer *p = &c->peers[c->cur];
+            struct rpc_client_options co = {.host = p->host, .port = p->port};
+            int rc = rpc_call_blocking(&co, REGION_METHOD_CHANGE_PEER,
+                                       kv_ChangePeerRequest_fields, &req,
+                                       kv_RawResponse_fields, &resp,
+                                       sizeof resp, 5000, err, sizeof err);
+            if (rc == 0 && resp.code == 0) {
+                rpc_msg_release(kv_RawResponse_fields, &resp);
+                printf("ok\n");
+                return 0;
+            }
+            if (rc == 0) {
+                snprintf(err, sizeof err, "%s", resp.error ? resp.error : "");
+                bool retry = resp.code == REGION_ENOT_LEADER ||
+                             resp.code == REGION_ESERVER_BUSY ||
+                             resp.code == REGION_ESTALE_COMMAND;
+                if (resp.has_region_error && resp.region_error.leader &&
+                    peer_index(c, resp.region_error.leader) >= 0)
+                    c->cur = peer_index(c, resp.region_error.leader);
+                else if (resp.code == REGION_ENOT_LEADER)
+                    c->cur = (c->cur + 1) % c->n;
+                region_cache_invalidate(c->cache, d.id);
+                rpc_msg_release(kv_RawResponse_fields, &resp);
+                if (!retry) {
+                    fprintf(stderr, "error: %s\n", err);
+                    return 1;
+                }
+            } else {
+                c->cur = (c->cur + 1) % c->n;
+            }
+        }
+        if (now_s() > deadline) {
+            fprintf(stderr, "error: gave up: %s\n", err);
+            return 1;
+        }
+        nap_ms(100);
+    }
+}
+
 static int cmd_status(struct ctl *c)
 {
     kv_StoreStatusRequest req = kv_StoreStatusRequest_init_zero;
@@ -629,6 +694,12 @@ int kvd_ctl_main(int argc, char **argv)
         return cmd_txn_put(&c, a[0], a[1]);
     if (strcmp(cmd, "txn-get") == 0 && na == 1)
         return cmd_txn_get(&c, a[0]);
+    if (strcmp(cmd, "add-peer") == 0 && na == 2)
+        return cmd_change(&c, 1, a[0], strtoull(a[1], NULL, 10));
+    if (strcmp(cmd, "remove-peer") == 0 && na == 2)
+        return cmd_change(&c, 2, a[0], strtoull(a[1], NULL, 10));
+    if (strcmp(cmd, "transfer-leader") == 0 && na == 2)
+        return cmd_change(&c, 3, a[0], strtoull(a[1], NULL, 10));
     if (strcmp(cmd, "split") == 0 && na == 1)
         return cmd_split(&c, a[0]);
     if (strcmp(cmd, "status") == 0 && na == 0)

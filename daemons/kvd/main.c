@@ -26,6 +26,7 @@ struct kvd_settings
     char *listen;             /* listen: host:port for RPC */
     int64_t store_id;         /* store-id: this store's id */
     char **peers;             /* peers: id@host:port of every store */
+    char **initial;           /* initial-stores: ids founding region 1 */
     int64_t tick_ms;          /* raft.tick-interval */
     int64_t election_tick;    /* raft.election-tick */
     int64_t heartbeat_tick;   /* raft.heartbeat-tick */
@@ -50,6 +51,10 @@ static const struct dmn_cfg_key kvd_keys[] = {
      NULL,
      "every store of the cluster as id@host:port (same list on every store; "
      "empty: this store alone)"},
+    {"initial-stores", DMN_CFG_LIST, offsetof(struct kvd_settings, initial),
+     NULL, 0, 0, NULL,
+     "store ids that found region 1 (empty: every store in peers); a store "
+     "not listed starts empty and joins when a region adds it"},
     {"raft.tick-interval", DMN_CFG_DURATION,
      offsetof(struct kvd_settings, tick_ms), "100ms", 1, 60000, NULL,
      "period of a Raft tick"},
@@ -170,30 +175,51 @@ static int parse_peers(struct kvd *k, char **peers, const char *listen)
 
 /* The first region, over every key, on every store of the map: created
  * once, when the store holds no region (the same on every store). */
-static int bootstrap_first_region(struct kvd *k)
+static int bootstrap_first_region(struct kvd *k, char **initial)
 {
     size_t n = 0;
     region_store_regions(k->store, NULL, 0, &n);
     if (n > 0)
         return 0;
+    uint64_t ids[KVD_MAX_PEERS];
+    int n_ids = 0;
+    bool founder = initial == NULL || initial[0] == NULL;
+    for (size_t i = 0; initial && initial[i]; i++) {
+        char *end = NULL;
+        unsigned long long id = strtoull(initial[i], &end, 10);
+        if (id == 0 || *end != 0 || n_ids == KVD_MAX_PEERS) {
+            dmn_error("initial-stores: expected store ids, got '%s'",
+                      initial[i]);
+            return -1;
+        }
+        ids[n_ids++] = id;
+        founder |= id == k->store_id;
+    }
+    if (!founder) {
+        dmn_info("not an initial store: waiting to be added to a region");
+        return 0;
+    }
     struct region_desc d;
     memset(&d, 0, sizeof d);
     d.id = 1;
     d.conf_ver = 1;
     d.version = 1;
-    if (k->n_peers > REGION_MAX_PEERS) {
+    if ((n_ids ? n_ids : k->n_peers) > REGION_MAX_PEERS) {
         dmn_error("peers: a region holds at most %d stores", REGION_MAX_PEERS);
         return -1;
     }
-    for (int i = 0; i < k->n_peers; i++)
-        d.stores[d.n_stores++] = k->peers[i].id;
+    if (n_ids == 0)
+        for (int i = 0; i < k->n_peers; i++)
+            ids[n_ids++] = k->peers[i].id;
+    for (int i = 0; i < n_ids && i < REGION_MAX_PEERS; i++)
+        d.stores[d.n_stores++] = ids[i];
     int rc = region_store_bootstrap(k->store, &d);
     if (rc != 0) {
         dmn_error("bootstrap of region 1 failed: %s (%s)", region_strerror(rc),
                   region_store_errmsg(k->store));
         return -1;
     }
-    dmn_info("bootstrapped region 1 over %d store(s)", k->n_peers);
+    dmn_info("bootstrapped region 1 over %u store(s)", d.n_stores);
     return 0;
 }
 
@@ -236,7 +262,7 @@ static int open_store(struct kvd *k, const struct kvd_settings *s)
     region_store_regions(k->store, NULL, 0, &n);
     dmn_info("store %llu open with %zu region(s)",
              (unsigned long long)k->store_id, n);
-    return bootstrap_first_region(k);
+    return bootstrap_first_region(k, s->initial);
 }
 
 static void close_all(struct kvd *k)

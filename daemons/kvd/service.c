@@ -754,6 +754,59 @@ static void split_handler(struct rpc_call *call, const void *reqp, void *ud)
     }
 }
 
+static void change_peer_handler(struct rpc_call *call, const void *reqp,
+                                void *ud)
+{
+    struct kvd *k = ud;
+    const kv_ChangePeerRequest *req = reqp;
+    struct raw_op *op = calloc(1, sizeof *op);
+    if (op == NULL) {
+        rpc_call_fail(call, -ENOMEM, "out of memory");
+        return;
+    }
+    *op = (struct raw_op){k, call, NULL, rpc_call_method(call)};
+    struct region_ctx ctx = ctx_of(&req->ctx);
+    struct region_err err;
+    memset(&err, 0, sizeof err);
+    int rc;
+    if (req->op == 1 || req->op == 2) {
+        rc = region_change_peer(k->store, &ctx, req->op == 1, req->store_id,
+                                raw_write_done, op, &err);
+    } else if (req->op == 3) {
+        if (!region_store_is_leader(k->store, ctx.region_id)) {
+            uint64_t leader = 0;
+            rc = region_store_region(k->store, ctx.region_id, NULL, &leader);
+            if (rc == 0) {
+                rc = REGION_ENOT_LEADER;
+                err.code = rc;
+                err.leader = leader;
+                snprintf(err.msg, sizeof err.msg, "not leader (leader %llu)",
+                         (unsigned long long)leader);
+            }
+        } else {
+            rc = region_store_transfer_leader(k->store, ctx.region_id,
+                                              req->store_id);
+        }
+        if (rc == 0) { /* asked; the move shows in the statuses */
+            kv_RawResponse resp;
+            memset(&resp, 0, sizeof resp);
+            reply_raw(call, &resp);
+            free(op);
+            return;
+        }
+    } else {
+        rc = REGION_EINVAL;
+        snprintf(err.msg, sizeof err.msg, "op must be 1, 2 or 3");
+    }
+    if (rc != 0) {
+        kv_RawResponse resp;
+        memset(&resp, 0, sizeof resp);
+        raw_set_error(&resp, rc, &err);
+        reply_raw(call, &resp);
+        free(op);
+    }
+}
+
 /* ---------------------------------------------------------------------
  * Store status: JSON of the store, its regions and counters.
  */
@@ -871,6 +924,13 @@ int kvd_service_register(struct kvd *k, struct rpc_server *srv)
         struct rpc_method m = {REGION_METHOD_SPLIT_REGION, "kv.SplitRegion",
                                kv_RawRequest_fields, sizeof(kv_RawRequest),
                                kv_RawResponse_fields, split_handler, k};
+        rc = rpc_server_register(srv, &m);
+    }
+    if (rc == 0) {
+        struct rpc_method m = {REGION_METHOD_CHANGE_PEER, "kv.ChangePeer",
+                               kv_ChangePeerRequest_fields,
+                               sizeof(kv_ChangePeerRequest),
+                               kv_RawResponse_fields, change_peer_handler, k};
         rc = rpc_server_register(srv, &m);
     }
     if (rc == 0) {

@@ -421,6 +421,8 @@ size_t region_cache_count(struct region_cache *c);
 #define REGION_METHOD_SPLIT_REGION 0x00020022u /* RawRequest (ctx, key:
                                                  the split key) ->
                                                  RawResponse */
+#define REGION_METHOD_CHANGE_PEER 0x00020023u /* ChangePeerRequest ->
+                                                RawResponse */
 #define REGION_METHOD_RAFT 0x00030001u /* RaftBatch -> RaftBatchResponse */
 
 /* ---------------------------------------------------------------------
