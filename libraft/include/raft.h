@@ -201,7 +201,8 @@ enum raft_msg_type {
 #define RAFT_MSG_TYPE_MAX 15
 
 /* A message. In a ready batch the library owns everything it points to
- * until raft_node_advance; in raft_node_step it is borrowed for the call. */
+ * until the ready is released (raft_node_advance); in raft_node_step it is
+ * borrowed for the call. */
 struct raft_message {
     uint32_t type;                  /* enum raft_msg_type */
     raft_id from;                   /* sender */
@@ -246,9 +247,12 @@ struct raft_storage_ops {
     int (*initial_state)(struct raft_storage *s, struct raft_hard_state *hs,
                          struct raft_conf_state *cs);
     /* Entries in [lo, hi), at least one if any, stopping before max_bytes
-     * of payload is exceeded. *ents is borrowed: valid until the storage is
-     * next modified; the node copies what it keeps. RAFT_ECOMPACTED when
-     * lo is before the first index, RAFT_EUNAVAILABLE past the last. */
+     * of payload is exceeded. *ents is borrowed: the array until the
+     * storage is next modified, each entry's data until that entry is
+     * replaced or compacted away (committed entries in a ready point at
+     * it while later writes go on; the memory store keeps one block per
+     * entry). RAFT_ECOMPACTED when lo is before the first index,
+     * RAFT_EUNAVAILABLE past the last. */
     int (*entries)(struct raft_storage *s, raft_index lo, raft_index hi,
                    uint64_t max_bytes, const struct raft_entry **ents,
                    size_t *n);

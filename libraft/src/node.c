@@ -292,28 +292,37 @@ static void snap_pump(struct raft_node *n, struct raft__progress *p)
     while (p->state == RAFT_PROGRESS_SNAPSHOT &&
            (!p->snap_begun || p->snap_sent < p->snap_total) &&
            p->snap_sent - p->snap_acked < win) {
-        const struct raft_snapshot *s = NULL;
-        uint64_t size = 0;
-        int rc = snap_source(n, &s, &size);
-        if (rc == RAFT_ESNAPTEMP)
-            return; /* retried at the next tick or acknowledgement */
-        if (rc != 0 || s->meta.index != p->pending_snapshot ||
-            s->meta.term != p->snap_term || size != p->snap_total) {
-            raft__progress_become_probe(p);
-            return;
+        uint64_t off = p->snap_sent, size = p->snap_total;
+        struct raft_snapshot c;
+        int rc;
+        if (st->ops->snapshot_read != NULL) {
+            /* The snapshot being sent, even if the storage has a newer one
+             * by now, as long as it can still read it. */
+            memset(&c, 0, sizeof(c));
+            c.meta = p->snap_meta;
+        } else {
+            const struct raft_snapshot *s = NULL;
+            rc = snap_source(n, &s, &size);
+            if (rc == RAFT_ESNAPTEMP)
+                return; /* retried at the next tick or acknowledgement */
+            if (rc != 0 || s->meta.index != p->pending_snapshot ||
+                s->meta.term != p->snap_term || size != p->snap_total) {
+                raft__progress_become_probe(p);
+                return;
+            }
+            c = *s;
         }
-        uint64_t off = p->snap_sent;
-        struct raft_snapshot c = *s;
         c.offset = off;
         c.total = size;
         c.len = size - off < chunk ? size - off : chunk;
         void *buf = NULL;
         if (st->ops->snapshot_read != NULL) {
+            c.data = NULL;
             if (c.len > 0) {
                 if (c.len > SIZE_MAX || (buf = raft__malloc((size_t)c.len)) ==
                                             NULL)
                     return; /* retried at the next tick */
-                rc = st->ops->snapshot_read(st, s->meta.index, off, buf,
+                rc = st->ops->snapshot_read(st, c.meta.index, off, buf,
                                             c.len);
                 if (rc != 0) {
                     raft__free(buf);
@@ -323,8 +332,10 @@ static void snap_pump(struct raft_node *n, struct raft__progress *p)
                 }
             }
             c.data = buf;
+        } else if (c.len > 0) {
+            c.data = (uint8_t *)c.data + off;
         } else {
-            c.data = c.len > 0 ? (uint8_t *)s->data + off : NULL;
+            c.data = NULL;
         }
         struct raft_message m;
         memset(&m, 0, sizeof(m));
@@ -348,6 +359,7 @@ static bool send_snapshot(struct raft_node *n, struct raft__progress *p)
     if (snap_source(n, &s, &size) != 0)
         return false;
     raft__progress_become_snapshot(p, s->meta.index);
+    p->snap_meta = s->meta;
     p->snap_term = s->meta.term;
     p->snap_total = size;
     p->snap_sent = 0;

@@ -104,6 +104,8 @@ struct raft__progress {
     int state;              /* enum raft_progress_state */
     raft_index pending_snapshot; /* index of the snapshot being sent */
     raft_term snap_term;    /* its term */
+    struct raft_snapshot_meta snap_meta; /* its metadata (snapshot_read
+                                          * storages keep sending it) */
     uint64_t snap_total;    /* its data size */
     uint64_t snap_sent;     /* bytes sent (next chunk's offset) */
     uint64_t snap_acked;    /* bytes the member acknowledged holding */

@@ -118,6 +118,13 @@ static int ss_snapshot(struct raft_storage *st,
     if (rc != 0)
         return rc;
     struct sim_store *ss = store_of(st);
+    /* Like an application keeping a snapshot file while it is sent. */
+    if (whole->len <= sizeof(ss->kept)) {
+        ss->kept_index = whole->meta.index;
+        ss->kept_len = whole->len;
+        if (whole->len > 0)
+            memcpy(ss->kept, whole->data, (size_t)whole->len);
+    }
     ss->meta = *whole;
     ss->meta.offset = 0;
     ss->meta.total = whole->len;
@@ -134,11 +141,18 @@ static int ss_snapshot_read(struct raft_storage *st, raft_index index,
     int rc = inner(st)->ops->snapshot(inner(st), &whole);
     if (rc != 0)
         return rc;
-    if (whole->meta.index != index)
-        return RAFT_ESNAPOLD;
-    if (offset > whole->len || len > whole->len - offset)
+    struct sim_store *ss = store_of(st);
+    const uint8_t *data = whole->data;
+    uint64_t size = whole->len;
+    if (whole->meta.index != index) {
+        if (ss->kept_index != index)
+            return RAFT_ESNAPOLD;
+        data = ss->kept;
+        size = ss->kept_len;
+    }
+    if (offset > size || len > size - offset)
         return RAFT_EINVAL;
-    memcpy(buf, (const uint8_t *)whole->data + offset, (size_t)len);
+    memcpy(buf, data + offset, (size_t)len);
     store_of(st)->reads++;
     return 0;
 }

@@ -398,6 +398,49 @@ static void lost_chunks_resent_from_ack(void **state)
     sim_close(&s);
 }
 
+/* With snapshot_read the leader keeps sending the snapshot it started
+ * with after the storage made a newer one, as long as it can read it: the
+ * transfer does not start over. */
+static void transfer_survives_newer_snapshot(void **state)
+{
+    (void)state;
+    struct sim s;
+    lagging_setup(&s, true, 2, 40);
+    uint64_t before = s.sent[3][RAFT_MSG_SNAPSHOT];
+    sim_tick(&s, 1);
+    for (int i = 0; i < 100 && s.nodes[2].chunks_in < 4; i++) {
+        for (raft_id id = 1; id <= 3; id++)
+            sim_process_ready(&s, id);
+        sim_deliver_all(&s);
+    }
+    assert_int_equal(s.nodes[2].chunks_in, 4);
+    struct raft_storage *st = raft_memstore_storage(s.nodes[0].ms);
+    const struct raft_snapshot *old = NULL;
+    st->ops->snapshot(st, &old);
+    raft_index old_index = old->meta.index;
+    struct raft_conf_state conf = old->meta.conf;
+    uint8_t data[64];
+    memset(data, 0, sizeof(data));
+    assert_int_equal(raft_memstore_create_snapshot(s.nodes[0].ms,
+                                                   old_index + 1, &conf,
+                                                   data, sizeof(data)),
+                     0);
+    for (int i = 0; i < 100 && s.nodes[2].applied < 32; i++) {
+        for (raft_id id = 1; id <= 3; id++)
+            sim_process_ready(&s, id);
+        sim_deliver_all(&s);
+    }
+    assert_string_equal(s.failure, "");
+    assert_int_equal(s.nodes[2].applied, 32);
+    assert_int_equal(s.nodes[2].chunks_in, 13); /* one transfer */
+    assert_int_equal(s.sent[3][RAFT_MSG_SNAPSHOT] - before, 13);
+    struct raft_storage *s3 = raft_memstore_storage(s.nodes[2].ms);
+    const struct raft_snapshot *got = NULL;
+    s3->ops->snapshot(s3, &got);
+    assert_int_equal(got->meta.index, old_index);
+    sim_close(&s);
+}
+
 static struct raft_node *stream_follower(struct raft_memstore **ms)
 {
     assert_int_equal(raft_memstore_create(ms), 0);
@@ -535,6 +578,7 @@ int main(void)
         cmocka_unit_test(lost_chunks_resent_from_ack),
         cmocka_unit_test(stream_follower_hands_chunks),
         cmocka_unit_test(restarted_follower_restarts_transfer),
+        cmocka_unit_test(transfer_survives_newer_snapshot),
     };
     return cmocka_run_group_tests_name("libraft/snapshot", tests, NULL, NULL);
 }
