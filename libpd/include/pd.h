@@ -564,6 +564,8 @@ struct pd_client_stats {
     uint64_t redirects;    /* PD_ENOTLEADER answers followed */
     uint64_t region_hits;  /* region lookups the cache answered */
     uint64_t region_misses; /* region lookups that asked pdd */
+    uint64_t store_hits;   /* store lookups the cache answered */
+    uint64_t store_misses; /* store lookups that asked pdd */
 };
 
 /* Starts the client and asks the members who leads (unless no_discovery).
@@ -609,6 +611,18 @@ int pd_client_region_by_id(struct pd_client *c, uint64_t id,
                            struct pd_client_region *out, char *err,
                            size_t errlen);
 void pd_client_region_invalidate(struct pd_client *c, uint64_t id);
+/* Store lookups through a cache (the address to reach a region's peer):
+ * a miss asks pdd (GetStore). A caller that cannot reach the store
+ * invalidates it and looks again (it may have moved). */
+struct pd_client_store {
+    uint64_t id;                   /* store id */
+    char address[PD_MAX_STR + 1];  /* host:port, NUL-terminated */
+    int state;                     /* enum pd_store_state when fetched */
+};
+int pd_client_get_store(struct pd_client *c, uint64_t store_id,
+                        struct pd_client_store *out, char *err,
+                        size_t errlen);
+void pd_client_store_invalidate(struct pd_client *c, uint64_t store_id);
 /* Typed calls for a store's side (kvd), on the cluster id the client
  * knows (pd_client_bootstrap sets it): each converts with pd_pb_*_out,
  * makes the call and returns its code (PD_ESTALE for a stale region

@@ -91,6 +91,9 @@ struct pd_client
     /* Read by any thread (under lock): */
     uint64_t cluster_id;            /* given, or learned from GetMembers */
     bool cluster_id_given;          /* options named it: never relearn */
+    struct pd_client_store *stores; /* store cache, unsorted */
+    size_t n_stores;                /* used entries */
+    size_t stores_cap;              /* allocated entries */
     struct cached **cache;          /* regions by start key, disjoint */
     size_t n_cache;                 /* used entries */
     size_t cache_cap;               /* allocated entries */
@@ -941,6 +944,7 @@ void pd_client_destroy(struct pd_client *c)
     for (size_t i = 0; i < c->n_cache; i++)
         cached_free(c->cache[i]);
     pd__free(c->cache);
+    pd__free(c->stores);
     if (c->wake_ev)
         event_free(c->wake_ev);
     if (c->base)
@@ -1120,4 +1124,70 @@ int pd_client_report_split(struct pd_client *c,
                             sizeof(resp), err, errlen);
     pb_release(pd_ReportSplitRequest_fields, &req);
     return rc;
+}
+
+/* ---- store cache: addresses for the regions' peers ------------------------ */
+
+int pd_client_get_store(struct pd_client *c, uint64_t store_id,
+                        struct pd_client_store *out, char *err,
+                        size_t errlen)
+{
+    if (!c || !out || store_id == 0)
+        return -EINVAL;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->n_stores; i++)
+        if (c->stores[i].id == store_id) {
+            *out = c->stores[i];
+            c->stats.store_hits++;
+            pthread_mutex_unlock(&c->lock);
+            return 0;
+        }
+    pthread_mutex_unlock(&c->lock);
+    pd_GetStoreRequest req = {.cluster_id = pd_client_cluster_id(c),
+                              .store_id = store_id};
+    pd_GetStoreResponse resp;
+    int rc = pd_client_call(c, PD_METHOD_GET_STORE, pd_GetStoreRequest_fields,
+                            &req, pd_GetStoreResponse_fields, &resp,
+                            sizeof(resp), err, errlen);
+    if (rc != 0)
+        return rc;
+    const char *addr = resp.store.store.address ? resp.store.store.address
+                                                : "";
+    if (strlen(addr) > PD_MAX_STR) {
+        pb_release(pd_GetStoreResponse_fields, &resp);
+        if (err && errlen)
+            snprintf(err, errlen, "store address longer than %d", PD_MAX_STR);
+        return -EINVAL;
+    }
+    memset(out, 0, sizeof(*out));
+    out->id = store_id;
+    snprintf(out->address, sizeof(out->address), "%s", addr);
+    out->state = (int)resp.store.state;
+    pb_release(pd_GetStoreResponse_fields, &resp);
+    pthread_mutex_lock(&c->lock);
+    c->stats.store_misses++;
+    if (c->n_stores == c->stores_cap && c->stores_cap < 65536) {
+        size_t cap = c->stores_cap ? c->stores_cap * 2 : 16;
+        struct pd_client_store *g =
+            pd__realloc(c->stores, cap * sizeof(*g));
+        if (g) {
+            c->stores = g;
+            c->stores_cap = cap;
+        }
+    }
+    if (c->n_stores < c->stores_cap)
+        c->stores[c->n_stores++] = *out;
+    pthread_mutex_unlock(&c->lock);
+    return 0;
+}
+
+void pd_client_store_invalidate(struct pd_client *c, uint64_t store_id)
+{
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->n_stores; i++)
+        if (c->stores[i].id == store_id) {
+            c->stores[i] = c->stores[--c->n_stores];
+            break;
+        }
+    pthread_mutex_unlock(&c->lock);
 }

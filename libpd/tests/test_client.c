@@ -164,6 +164,25 @@ static void get_region_by_id(struct rpc_call *call, const void *req, void *ud)
     rpc_call_fail(call, PD_ENOTFOUND, "no region");
 }
 
+static void get_store(struct rpc_call *call, const void *req, void *ud)
+{
+    (void)ud;
+    const pd_GetStoreRequest *in = req;
+    pthread_mutex_lock(&fk.lock);
+    fk.n_lookups++;
+    pthread_mutex_unlock(&fk.lock);
+    if (in->store_id != 7) {
+        rpc_call_fail(call, PD_ENOTFOUND, "store: no such store");
+        return;
+    }
+    pd_GetStoreResponse out = {
+        .has_store = true,
+        .store = {.has_store = true,
+                  .store = {.id = 7, .address = (char *)"10.0.0.7:20160"},
+                  .state = PD_STORE_OFFLINE}};
+    rpc_call_reply(call, &out);
+}
+
 /* Sets map entry i to region id over [start, end) at version ver. */
 static void fake_region(size_t i, uint64_t id, const char *start,
                         const char *end, uint64_t ver)
@@ -266,6 +285,13 @@ static int setup(void **state)
             .resp_fields = pd_GetRegionResponse_fields,
             .handler = get_region_by_id};
         assert_int_equal(rpc_server_register(fk.srv[i], &gr), 0);
+        struct rpc_method gs = {
+            .id = PD_METHOD_GET_STORE, .name = "GetStore",
+            .req_fields = pd_GetStoreRequest_fields,
+            .req_size = sizeof(pd_GetStoreRequest),
+            .resp_fields = pd_GetStoreResponse_fields,
+            .handler = get_store};
+        assert_int_equal(rpc_server_register(fk.srv[i], &gs), 0);
         assert_int_equal(rpc_server_register(fk.srv[i], &gi), 0);
     }
     fk.leader = 3;
@@ -535,6 +561,31 @@ static void region_cache(void **state)
     pd_client_destroy(c);
 }
 
+static void store_cache(void **state)
+{
+    (void)state;
+    struct pd_client *c = client(3, 10000);
+    struct pd_client_store st;
+    char err[256];
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(pd_client_get_store(c, 7, &st, err, sizeof(err)), 0);
+        assert_string_equal(st.address, "10.0.0.7:20160");
+        assert_int_equal(st.state, PD_STORE_OFFLINE);
+    }
+    assert_int_equal(fk.n_lookups, 1);
+    pd_client_store_invalidate(c, 7);
+    assert_int_equal(pd_client_get_store(c, 7, &st, err, sizeof(err)), 0);
+    assert_int_equal(fk.n_lookups, 2);
+    assert_int_equal(pd_client_get_store(c, 8, &st, err, sizeof(err)),
+                     PD_ENOTFOUND);
+    assert_string_equal(err, "store: no such store");
+    struct pd_client_stats s;
+    pd_client_stats(c, &s);
+    assert_int_equal(s.store_hits, 2);
+    assert_int_equal(s.store_misses, 2);
+    pd_client_destroy(c);
+}
+
 static void malformed_request_is_not_retried(void **state)
 {
     (void)state;
@@ -591,6 +642,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(concurrent_requests_share_one_call,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(region_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(malformed_request_is_not_retried,
                                         setup, teardown),
         cmocka_unit_test(bad_options),
