@@ -686,6 +686,26 @@ int pdd_node_start(struct event_base *base, struct rpc_server *srv,
         dmn_error("%s", err);
         goto err_free;
     }
+    /* The voters were fixed when the data directory was created: a
+     * different member list now would name peers Raft does not know. */
+    struct raft_storage *rs = pdd_log_storage(n->log);
+    struct raft_hard_state hs0;
+    struct raft_conf_state cs0;
+    if ((rc = rs->ops->initial_state(rs, &hs0, &cs0)) != 0) {
+        dmn_error("raft log: %s", raft_strerror(rc));
+        goto err_free;
+    }
+    bool same = cs0.n_voters == opts->n_members;
+    for (size_t i = 0; same && i < cs0.n_voters; i++)
+        same = cs0.voters[i] >= 1 && cs0.voters[i] <= opts->n_members;
+    if (!same) {
+        dmn_error("initial-members lists %zu members, but %s was created "
+                  "for a group of %u: start with the list it was created "
+                  "with",
+                  opts->n_members, dir, (unsigned)cs0.n_voters);
+        rc = -EINVAL;
+        goto err_free;
+    }
     struct pd_config pc;
     pd_config_default(&pc);
     pc.logger = pd_log;

@@ -260,4 +260,10 @@ t_expect_eq "config kept" "$("$PDCTL" --pd=$ALL config show | grep leader-tolera
 
 for i in 1 2 3; do kill -TERM "${PID[$i]}" 2>/dev/null; done
 for i in 1 2 3; do t_wait_exit "${PID[$i]}" 20 || t_fail "pd$i did not stop"; done
+
+t_case "a data directory refuses another member list"
+"$BIN/pdd" --name=pd1 --listen=${ADDR[1]} --data-dir="$T_TMP/pd1" \
+    --initial-members="pd1=${ADDR[1]},pd2=${ADDR[2]}" 2>"$T_TMP/err"; rc=$?
+t_expect_eq "exit" "$rc" 1
+t_expect_grep "message" "initial-members lists 2 members, but $T_TMP/pd1/raft was created for a group of 3" "$T_TMP/err"
 t_end
