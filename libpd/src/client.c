@@ -492,11 +492,14 @@ static int run_op(struct pd_client *c, struct op *op, char *err,
     op->deadline_ms = mono_ms() + (uint64_t)c->timeout_ms;
     op->backoff_ms = 10;
     pthread_mutex_lock(&c->lock);
+    bool wake = c->queue == NULL; /* else a wake is already on its way */
     op->next = c->queue;
     c->queue = op;
     pthread_mutex_unlock(&c->lock);
-    ssize_t w = write(c->wake_fds[1], "w", 1);
-    (void)w; /* a full pipe already wakes the loop */
+    if (wake) {
+        ssize_t w = write(c->wake_fds[1], "w", 1);
+        (void)w; /* a full pipe already wakes the loop */
+    }
     pthread_mutex_lock(&c->lock);
     while (!op->done)
         pthread_cond_wait(&op->cond, &c->lock);
