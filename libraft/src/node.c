@@ -1496,6 +1496,18 @@ int raft_node_tick(struct raft_node *n)
     n->heartbeat_elapsed++;
     n->election_elapsed++;
     if (!promotable(n) && removal_known(n)) {
+        /* Hand over to the most up-to-date voter so that the new
+         * configuration has a leader without waiting for a timeout (a
+         * transfer, thesis 3.10; any voter may still win instead). */
+        struct raft__progress *best = NULL;
+        for (uint32_t i = 0; i < n->trk.n; i++) {
+            struct raft__progress *p = &n->trk.prs[i];
+            if (p->id != n->id && raft__conf_is_voter(&n->trk.conf, p->id) &&
+                (best == NULL || p->match > best->match))
+                best = p;
+        }
+        if (best != NULL)
+            send_timeout_now(n, best->id);
         raft__log_msg(n, RAFT_LOG_INFO, "removed: stepping down");
         become_follower(n, n->term, 0);
         return 0;
