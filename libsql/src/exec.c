@@ -15,12 +15,6 @@
 #include "sql_int.h"
 #include "tablecodec.h"
 
-/* Weak until agg.c defines them (plan.c refuses aggregates meanwhile, so
- * these are not reached). */
-#pragma weak sql__agg_init
-#pragma weak sql__agg_update
-#pragma weak sql__agg_final
-
 /* ---- context ---------------------------------------------------------- */
 
 static int env_uservar_get(void *ctx, const char *name, struct sql_datum *out,

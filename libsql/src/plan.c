@@ -10,10 +10,6 @@
 #include "plan.h"
 #include "sql_int.h"
 
-/* Until the aggregate functions land (agg.c), an aggregate answers 1235:
- * the weak reference is NULL while nothing defines it. */
-#pragma weak sql__agg_compile
-
 #define MAX_RANGES 256 /* IN lists and their products beyond this scan */
 
 static void *zalloc(struct sql_session *s, size_t n)
@@ -298,10 +294,6 @@ static int agg_subtree(void *ctx, const struct ast_expr *e,
         }
     if (!is_agg)
         return SQL_ENOTFOUND;
-    if (!sql__agg_compile)
-        return sql__err(err, 1235, "42000",
-                        "This version of sqld doesn't yet support "
-                        "'aggregate functions'");
     struct sql_expr_scope in = {.ctx = as->ts, .column = sql__tscope_column};
     struct sql_agg *g;
     struct sql_ftype type;

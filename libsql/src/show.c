@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "exec.h"
 #include "lex.h"
 #include "session.h"
 #include "sql_int.h"
@@ -196,13 +197,31 @@ static const char *col_key(const struct sql_tableinfo *t, uint32_t ci)
     return "";
 }
 
-/* A default as SHOW COLUMNS shows it: the value, strings unquoted. */
+static bool default_is_expr(const struct sql_colinfo *c);
+
+/* A default as SHOW COLUMNS shows it: the value converted to the column's
+ * type (DEFAULT 0 on DECIMAL(10,2) shows 0.00), strings unquoted; an
+ * expression default (CURRENT_TIMESTAMP) as written. */
 static const char *default_value(struct sql_session *s,
-                                 const struct sql_colinfo *c)
+                                 const struct sql_tableinfo *t, uint32_t ci)
 {
+    const struct sql_colinfo *c = &t->cols[ci];
     const char *d = c->default_sql;
     if (!d)
         return NULL;
+    if (!default_is_expr(c)) {
+        struct sql_xctx x;
+        struct sql_datum v;
+        bool none;
+        const char *text;
+        size_t n;
+        if (sql__xctx_init(&x, s, false) == 0 &&
+            sql__exec_default(&x, t, ci, &v, &none) == 0 &&
+            v.vt != SQL_VT_NULL &&
+            sql__datum_text(&v, &c->type, s->arena, &text, &n) == 0)
+            return sql__arena_strndup(s->arena, text, n);
+        memset(&s->err, 0, sizeof(s->err));
+    }
     size_t n = strlen(d);
     if (n >= 2 && d[0] == '\'' && d[n - 1] == '\'') {
         char *out = sql__arena_alloc(s->arena, n);
@@ -284,7 +303,7 @@ static int show_columns(struct sql_session *s, const char *db,
             v[k++] = sql__v_str(coll);
         v[k++] = sql__v_str(c->not_null ? "NO" : "YES");
         v[k++] = sql__v_str(col_key(t, i));
-        v[k++] = sql__v_str(default_value(s, c));
+        v[k++] = sql__v_str(default_value(s, t, i));
         v[k++] = sql__v_str(col_extra(c));
         if (full) {
             v[k++] = sql__v_str("select,insert,update,references");
@@ -357,7 +376,7 @@ int sql__create_table_sql(struct sql_session *s, const struct sql_tableinfo *t,
             if (default_is_expr(c))
                 rc = rc ? rc : puts_(b, c->default_sql);
             else
-                rc = rc ? rc : put_quoted(b, default_value(s, c));
+                rc = rc ? rc : put_quoted(b, default_value(s, t, i));
         } else if (rc == 0 && !c->not_null &&
                    !(c->type.flags & SQL_COLFLAG_BLOB))
             rc = puts_(b, " DEFAULT NULL");

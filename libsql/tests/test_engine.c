@@ -65,14 +65,14 @@ static void tables_describe_and_show_create(void **state)
       "id|bigint unsigned|NO|PRI|NULL|auto_increment\n"
       "name|varchar(20)|NO|UNI|x|\n"
       "k|int|YES|MUL|NULL|\n"
-      "price|decimal(10,2)|YES||0|");
+      "price|decimal(10,2)|YES||0.00|");
     c.headers = false;
     Q(&c, "SHOW CREATE TABLE t",
       "t|CREATE TABLE `t` (\n"
       "  `id` bigint unsigned NOT NULL AUTO_INCREMENT,\n"
       "  `name` varchar(20) NOT NULL DEFAULT 'x',\n"
       "  `k` int DEFAULT NULL,\n"
-      "  `price` decimal(10,2) DEFAULT '0',\n"
+      "  `price` decimal(10,2) DEFAULT '0.00',\n"
       "  PRIMARY KEY (`id`),\n"
       "  UNIQUE KEY `uk` (`name`),\n"
       "  KEY `k` (`k`,`price`)\n"

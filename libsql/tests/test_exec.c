@@ -228,6 +228,39 @@ static void alter_table(void **state)
     Q(&c, "SELECT * FROM al2", "");
 }
 
+static void aggregates(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE g (id INT PRIMARY KEY, cat VARCHAR(5), n INT, "
+          "price DECIMAL(6,2))",
+      "OK 0 0 0");
+    Q(&c, "SELECT COUNT(*), SUM(n), MAX(n) FROM g", "0|NULL|NULL");
+    Q(&c,
+      "INSERT INTO g VALUES (1, 'a', 1, 1.50), (2, 'A', 2, 2.50), "
+      "(3, 'b', NULL, 3.00), (4, 'b', 4, 4.25), (5, 'c', 4, NULL)",
+      "OK 5 0 0");
+    Q(&c, "SELECT COUNT(*), COUNT(n), COUNT(DISTINCT n), SUM(price) FROM g",
+      "5|4|3|11.25");
+    /* 'a' and 'A' are one group under the case-insensitive collation. */
+    Q(&c, "SELECT cat, COUNT(*), SUM(n) FROM g GROUP BY cat ORDER BY cat",
+      "a|2|3\nb|2|4\nc|1|4");
+    Q(&c, "SELECT cat, COUNT(*) AS k FROM g GROUP BY cat HAVING k > 1 "
+          "ORDER BY cat DESC",
+      "b|2\na|2");
+    Q(&c, "SELECT n, MIN(id) FROM g WHERE n IS NOT NULL GROUP BY 1 "
+          "ORDER BY 2 DESC LIMIT 1",
+      "4|4");
+    Q(&c, "SELECT cat, n FROM g GROUP BY cat",
+      "ERR 1055 Expression #2 of SELECT list is not in GROUP BY clause and "
+      "contains nonaggregated column 'd.g.n' which is not functionally "
+      "dependent on columns in GROUP BY clause; this is incompatible with "
+      "sql_mode=only_full_group_by");
+    Q(&c, "SELECT id, n FROM g GROUP BY id HAVING n > 3", "4|4\n5|4");
+    Q(&c, "SELECT COUNT(*) FROM g WHERE SUM(n) > 1",
+      "ERR 1111 Invalid use of group function");
+    Q(&c, "SELECT MAX(price) - MIN(price) FROM g WHERE id <= 4", "2.75");
+}
+
 static void data_survives_restart(void **state)
 {
     (void)state;
@@ -256,6 +289,7 @@ int main(void)
         cmocka_unit_test(update_and_delete),
         cmocka_unit_test(transactions),
         cmocka_unit_test(alter_table),
+        cmocka_unit_test(aggregates),
         cmocka_unit_test(data_survives_restart),
     };
     return cmocka_run_group_tests_name("libsql/exec", tests, setup, teardown);

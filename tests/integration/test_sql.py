@@ -136,7 +136,7 @@ def ddl_and_show():
     eq("describe", q(c, "DESCRIBE items"),
        [("id", "int", "NO", "PRI", None, "auto_increment"),
         ("sku", "varchar(20)", "NO", "UNI", None, ""),
-        ("price", "decimal(10,2)", "NO", "", "0", ""),
+        ("price", "decimal(10,2)", "NO", "", "0.00", ""),
         ("qty", "int", "YES", "MUL", None, "")])
     eq("index", [r[2] for r in q(c, "SHOW INDEX FROM items")],
        ["PRIMARY", "usku", "kqty"])
@@ -168,6 +168,11 @@ def dml_and_queries():
        [(2,), (3,)])
     eq("distinct", q(c, "SELECT DISTINCT qty FROM items ORDER BY qty"),
        [(None,), (5,), (10,)])
+    eq("group", q(c, "SELECT qty, COUNT(*), SUM(price) FROM items "
+                     "GROUP BY qty HAVING COUNT(*) > 1"),
+       [(5, 2, Decimal("12.25"))])
+    eq("count distinct", q(c, "SELECT COUNT(DISTINCT qty) FROM items"),
+       [(2,)])
     eq("topn", q(c, "SELECT sku FROM items ORDER BY price DESC LIMIT 2"),
        [("c3",), ("b2",)])
     eq("dup", err(c, "INSERT INTO items (sku) VALUES ('a1')"), 1062)
@@ -228,13 +233,13 @@ def transactions():
 
 def mariadb_cli():
     script = ("USE shop;\nSELECT id, sku FROM items WHERE id <= 2 "
-              "ORDER BY id;\nSELECT sku AS n FROM items WHERE id = 4;\n")
+              "ORDER BY id;\nSELECT COUNT(*) AS n FROM items;\n")
     out = subprocess.run(["mariadb", "-h127.0.0.1", "-P%d" % port, "-uroot",
                           "--skip-ssl", "--batch", "--connect-timeout=30"],
                          input=script, capture_output=True, text=True,
                          timeout=60)
     eq("stderr", out.stderr, "")
-    eq("stdout", out.stdout, "id\tsku\n1\ta1\n2\tb2\nn\nd4\n")
+    eq("stdout", out.stdout, "id\tsku\n1\ta1\n2\tb2\nn\n3\n")
 
 
 def restart_keeps_data():
