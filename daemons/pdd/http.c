@@ -223,12 +223,10 @@ static size_t on_data(struct rpc_stream_conn *conn, const uint8_t *data,
     struct pdd_node *n = ud;
     if (rpc_stream_get_ud(conn))
         return len; /* answered: ignore the rest */
-    const uint8_t *end = memmem(data, len, "\r\n\r\n", 4);
-    if (!end) {
-        const uint8_t *lf = memmem(data, len, "\n\n", 2);
-        end = lf;
-    }
-    if (!end) {
+    char method[16], path[256];
+    int prc = pdd_http_parse(data, len, method, sizeof(method), path,
+                             sizeof(path));
+    if (prc == 1) {
         if (len > MAX_REQUEST) {
             rpc_stream_set_ud(conn, conn);
             respond(conn, 400, "text/plain", "request too large\n", 18);
@@ -237,16 +235,7 @@ static size_t on_data(struct rpc_stream_conn *conn, const uint8_t *data,
         return 0;
     }
     rpc_stream_set_ud(conn, conn);
-    char line[512];
-    size_t k = 0;
-    while (k < len && k + 1 < sizeof(line) && data[k] != '\r' &&
-           data[k] != '\n') {
-        line[k] = (char)data[k];
-        k++;
-    }
-    line[k] = '\0';
-    char method[16], path[256];
-    if (sscanf(line, "%15s %255s", method, path) != 2) {
+    if (prc != 0) {
         respond(conn, 400, "text/plain", "bad request line\n", 17);
         return len;
     }
@@ -254,9 +243,6 @@ static size_t on_data(struct rpc_stream_conn *conn, const uint8_t *data,
         respond(conn, 405, "text/plain", "only GET\n", 9);
         return len;
     }
-    char *q = strchr(path, '?');
-    if (q)
-        *q = '\0';
     char *body = NULL;
     size_t blen = 0;
     FILE *f = open_memstream(&body, &blen);

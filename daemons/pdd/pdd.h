@@ -68,6 +68,27 @@ int pdd_log_snapshot_make(struct pdd_log *log, raft_index index,
                           const uint8_t *data, size_t len, raft_index keep,
                           char *err, size_t errlen);
 
+/* ---- codec.c: byte formats (fuzzed by daemons/pdd/fuzz/). */
+void pdd_be64(uint8_t *p, uint64_t v);
+uint64_t pdd_rd64(const uint8_t *p);
+/* A snapshot record's header: index, term and configuration. */
+#define PDD_META_MAX (16 + 5 + 8 * 4 * RAFT_MAX_MEMBERS)
+size_t pdd_log_meta_encode(const struct raft_snapshot_meta *m, uint8_t *buf);
+/* 0 and *used = header bytes, or -1 when malformed. */
+int pdd_log_meta_decode(const uint8_t *buf, size_t len,
+                        struct raft_snapshot_meta *m, size_t *used);
+/* An entry from its key ('e' + be64 index) and value; e->data points
+ * into val. 0, or -1 when malformed. */
+int pdd_log_entry_decode(const uint8_t *key, size_t key_len,
+                         const uint8_t *val, size_t val_len,
+                         struct raft_entry *e);
+
+/* The request line of an HTTP request in data[0..len): 0 with method and
+ * path (query dropped) once the header is complete, 1 when more bytes are
+ * needed, -1 when malformed. */
+int pdd_http_parse(const uint8_t *data, size_t len, char *method,
+                   size_t method_len, char *path, size_t path_len);
+
 /* ---- node.c: the replica. */
 struct pdd_node;
 int pdd_node_start(struct event_base *base, struct rpc_server *srv,

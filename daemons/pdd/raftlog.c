@@ -31,85 +31,10 @@ struct pdd_log
     raft_index last_disk;       /* highest entry index on disk (0 none) */
 };
 
-static void be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 static void entry_key(uint8_t key[9], raft_index i)
 {
     key[0] = 'e';
-    be64(key + 1, i);
-}
-
-/* Encodes meta's index, term and conf into buf (room for 10 + 8 * 64). */
-static size_t meta_encode(const struct raft_snapshot_meta *m, uint8_t *buf)
-{
-    const struct raft_conf_state *c = &m->conf;
-    size_t k = 0;
-    be64(buf, m->index);
-    be64(buf + 8, m->term);
-    k = 16;
-    buf[k++] = c->n_voters;
-    buf[k++] = c->n_learners;
-    buf[k++] = c->n_voters_outgoing;
-    buf[k++] = c->n_learners_next;
-    buf[k++] = c->auto_leave ? 1 : 0;
-    for (size_t i = 0; i < c->n_voters; i++, k += 8)
-        be64(buf + k, c->voters[i]);
-    for (size_t i = 0; i < c->n_learners; i++, k += 8)
-        be64(buf + k, c->learners[i]);
-    for (size_t i = 0; i < c->n_voters_outgoing; i++, k += 8)
-        be64(buf + k, c->voters_outgoing[i]);
-    for (size_t i = 0; i < c->n_learners_next; i++, k += 8)
-        be64(buf + k, c->learners_next[i]);
-    return k;
-}
-
-static int meta_decode(const uint8_t *buf, size_t len,
-                       struct raft_snapshot_meta *m, size_t *used)
-{
-    memset(m, 0, sizeof(*m));
-    if (len < 21)
-        return -1;
-    m->index = rd64(buf);
-    m->term = rd64(buf + 8);
-    struct raft_conf_state *c = &m->conf;
-    c->n_voters = buf[16];
-    c->n_learners = buf[17];
-    c->n_voters_outgoing = buf[18];
-    c->n_learners_next = buf[19];
-    c->auto_leave = buf[20] != 0;
-    if (c->n_voters > RAFT_MAX_MEMBERS || c->n_learners > RAFT_MAX_MEMBERS ||
-        c->n_voters_outgoing > RAFT_MAX_MEMBERS ||
-        c->n_learners_next > RAFT_MAX_MEMBERS)
-        return -1;
-    size_t n = (size_t)c->n_voters + c->n_learners + c->n_voters_outgoing +
-               c->n_learners_next;
-    if (len - 21 < n * 8)
-        return -1;
-    size_t k = 21;
-    for (size_t i = 0; i < c->n_voters; i++, k += 8)
-        c->voters[i] = rd64(buf + k);
-    for (size_t i = 0; i < c->n_learners; i++, k += 8)
-        c->learners[i] = rd64(buf + k);
-    for (size_t i = 0; i < c->n_voters_outgoing; i++, k += 8)
-        c->voters_outgoing[i] = rd64(buf + k);
-    for (size_t i = 0; i < c->n_learners_next; i++, k += 8)
-        c->learners_next[i] = rd64(buf + k);
-    *used = k;
-    return 0;
+    pdd_be64(key + 1, i);
 }
 
 /* Adds the put of snapshot record (meta, data) to b. */
@@ -117,8 +42,8 @@ static int put_snapshot(struct mvcc_wbatch *b,
                         const struct raft_snapshot_meta *m,
                         const uint8_t *data, size_t len)
 {
-    uint8_t hdr[16 + 5 + 8 * 4 * RAFT_MAX_MEMBERS];
-    size_t h = meta_encode(m, hdr);
+    uint8_t hdr[PDD_META_MAX];
+    size_t h = pdd_log_meta_encode(m, hdr);
     uint8_t *rec = malloc(h + len + 1);
     if (!rec)
         return -ENOMEM;
@@ -181,7 +106,7 @@ int pdd_log_open(const char *dir, const uint64_t *voters, size_t n,
     } else if (rc == 0) {
         struct raft_snapshot s = {0};
         size_t used = 0;
-        if (meta_decode(val, vlen, &s.meta, &used) != 0) {
+        if (pdd_log_meta_decode(val, vlen, &s.meta, &used) != 0) {
             rc = fail(err, errlen, -EIO, "raft log", "corrupt snapshot record");
             goto err_free;
         }
@@ -223,18 +148,11 @@ int pdd_log_open(const char *dir, const uint64_t *voters, size_t n,
         size_t kl, dl;
         const uint8_t *k = it->ops->key(it, &kl);
         const uint8_t *d = it->ops->value(it, &dl);
-        if (kl != 9 || dl < 12) {
+        struct raft_entry e;
+        if (pdd_log_entry_decode(k, kl, d, dl, &e) != 0) {
             rc = fail(err, errlen, -EIO, "raft log", "corrupt entry");
             goto err_free;
         }
-        struct raft_entry e = {
-            .term = rd64(d),
-            .index = rd64(k + 1),
-            .type = (uint32_t)d[8] << 24 | (uint32_t)d[9] << 16 |
-                    (uint32_t)d[10] << 8 | d[11],
-            .len = (uint32_t)(dl - 12),
-            .data = dl > 12 ? (void *)(d + 12) : NULL,
-        };
         if ((rc = raft_memstore_append(log->ms, &e, 1)) != 0) {
             rc = fail(err, errlen, rc, "raft log entries", raft_strerror(rc));
             goto err_free;
@@ -251,7 +169,7 @@ int pdd_log_open(const char *dir, const uint64_t *voters, size_t n,
 
     rc = mvcc_engine_get(log->eng, NULL, MVCC_CF_DEFAULT, "h", 1, &val, &vlen);
     if (rc == 0 && vlen == 24) {
-        struct raft_hard_state hs = {rd64(val), rd64(val + 8), rd64(val + 16)};
+        struct raft_hard_state hs = {pdd_rd64(val), pdd_rd64(val + 8), pdd_rd64(val + 16)};
         raft_memstore_set_hard_state(log->ms, &hs);
     } else if (rc != MVCC_NOTFOUND) {
         rc = fail(err, errlen, rc ? rc : -EIO, "cannot read the hard state",
@@ -325,7 +243,7 @@ int pdd_log_persist(struct pdd_log *log, const struct raft_ready *rd,
             uint8_t *v = malloc(12 + (size_t)e->len);
             if (!v)
                 return fail(err, errlen, -ENOMEM, "raft log", "out of memory");
-            be64(v, e->term);
+            pdd_be64(v, e->term);
             v[8] = (uint8_t)(e->type >> 24);
             v[9] = (uint8_t)(e->type >> 16);
             v[10] = (uint8_t)(e->type >> 8);
@@ -341,9 +259,9 @@ int pdd_log_persist(struct pdd_log *log, const struct raft_ready *rd,
     }
     if (rd->hard_changed) {
         uint8_t v[24];
-        be64(v, rd->hs.term);
-        be64(v + 8, rd->hs.vote);
-        be64(v + 16, rd->hs.commit);
+        pdd_be64(v, rd->hs.term);
+        pdd_be64(v + 8, rd->hs.vote);
+        pdd_be64(v + 16, rd->hs.commit);
         if ((rc = mvcc_wbatch_put(b, MVCC_CF_DEFAULT, "h", 1, v, 24)))
             return fail(err, errlen, rc, "raft log", "batch");
     }
