@@ -197,6 +197,22 @@ static void metrics_text(struct pdd_node *n, FILE *f)
             pd_store_count(pd), pd_region_count(pd), pd_tso_saved(pd),
             pd_id_saved(pd), pd_gc_safe_point(pd), pd_operator_count(pd),
             os.added, os.succeeded, os.timed_out, os.canceled);
+    const struct pdd_counters *c = pdd_node_counters(n);
+    fprintf(f,
+            "# TYPE pdd_tso_requests_total counter\n"
+            "pdd_tso_requests_total %" PRIu64 "\n"
+            "# TYPE pdd_tso_batches_total counter\n"
+            "pdd_tso_batches_total %" PRIu64 "\n"
+            "# TYPE pdd_timestamps_total counter\n"
+            "pdd_timestamps_total %" PRIu64 "\n"
+            "# TYPE pdd_raft_synced_writes_total counter\n"
+            "pdd_raft_synced_writes_total %" PRIu64 "\n"
+            "# TYPE pdd_raft_messages_sent_total counter\n"
+            "pdd_raft_messages_sent_total %" PRIu64 "\n"
+            "# TYPE pdd_snapshots_total counter\n"
+            "pdd_snapshots_total %" PRIu64 "\n",
+            c->tso_requests, c->tso_batches, c->timestamps, c->synced_writes,
+            c->messages_sent, c->snapshots);
 }
 
 static void respond(struct rpc_stream_conn *conn, int code, const char *type,

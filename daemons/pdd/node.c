@@ -86,6 +86,7 @@ struct pdd_node
     uint64_t batch_started_ms;      /* mono ms when asked */
     uint64_t batch_confirmed_ms;    /* mono ms when its read arrived */
     uint64_t last_tick_ms;          /* mono ms the ticks account for */
+    struct pdd_counters cnt;        /* for /metrics */
     uint64_t read_seq;              /* read contexts handed out */
     bool tso_blocked;               /* PD_ENOTREADY: wait for an apply */
     uint64_t tso_blocked_at;        /* applied index when it happened */
@@ -135,6 +136,10 @@ uint64_t pdd_node_term(const struct pdd_node *n)
 uint64_t pdd_node_applied(const struct pdd_node *n)
 {
     return n->applied;
+}
+const struct pdd_counters *pdd_node_counters(const struct pdd_node *n)
+{
+    return &n->cnt;
 }
 
 static bool serving(const struct pdd_node *n)
@@ -328,6 +333,7 @@ void pdd_node_tso(struct pdd_node *n, struct rpc_call *call, uint32_t count)
     }
     r->call = call;
     r->count = count;
+    n->cnt.tso_requests++;
     if (n->tso_tail)
         n->tso_tail->next = r;
     else
@@ -377,6 +383,10 @@ static void tso_serve(struct pdd_node *n)
         }
         pd_ts first = 0;
         int rc = pd_tso_get(n->pd, wall, (uint32_t)total, &first);
+        if (rc == 0) {
+            n->cnt.tso_batches++;
+            n->cnt.timestamps += total;
+        }
         if (rc == PD_ENOTREADY) {
             /* A save is in flight: confirm leadership again after it. */
             tso_requeue(n);
@@ -519,6 +529,7 @@ static void maybe_snapshot(struct pdd_node *n)
     dmn_info("snapshot at index %llu (%zu bytes)",
              (unsigned long long)n->applied, len);
     n->snap_index = n->applied;
+    n->cnt.snapshots++;
 }
 
 static void leadership(struct pdd_node *n)
@@ -591,6 +602,9 @@ static void process(struct pdd_node *n)
         send_msgs(n, rd.messages, rd.n_messages);
         if (pdd_log_persist(n->log, &rd, rd.must_sync, err, sizeof(err)))
             fatal("raft log", err);
+        if (rd.must_sync)
+            n->cnt.synced_writes++;
+        n->cnt.messages_sent += rd.n_messages + rd.n_after;
         send_msgs(n, rd.after, rd.n_after);
         if (rd.snapshot) {
             rc = pd_restore(n->pd, rd.snapshot->data,

@@ -121,6 +121,17 @@ void pdd_node_kick(struct pdd_node *n);
 int pdd_node_step(struct pdd_node *n, const uint8_t *msg, size_t len);
 
 uint64_t pdd_node_applied(const struct pdd_node *n);
+/* What the replica did since it started (/metrics). */
+struct pdd_counters
+{
+    uint64_t tso_requests;  /* Tso calls queued */
+    uint64_t tso_batches;   /* pd_tso_get calls that served them */
+    uint64_t timestamps;    /* timestamps handed out */
+    uint64_t synced_writes; /* raft log writes with fsync */
+    uint64_t messages_sent; /* raft messages handed to the transport */
+    uint64_t snapshots;     /* snapshots made here */
+};
+const struct pdd_counters *pdd_node_counters(const struct pdd_node *n);
 
 /* ---- http.c: the status port. */
 struct rpc_stream_server;

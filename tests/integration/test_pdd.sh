@@ -138,7 +138,9 @@ t_expect_eq "regions" "$(json /pd/api/v1/regions '[(r["id"], r["start_key"], r["
     "[(2, '', 'm', 2), (10, 'm', '', 2)]"
 t_expect_eq "stores" "$(json /pd/api/v1/stores '[(s["id"], s["state"], s["regions"]) for s in d["stores"]]')" \
     "[(1, 'up', 2)]"
+tso >/dev/null
 curl -sf "http://$H/metrics" >"$T_TMP/metrics" || t_fail "/metrics failed"
+grep -q '^pdd_timestamps_total [1-9]' "$T_TMP/metrics" || t_fail "no timestamps counted: $(grep timestamps "$T_TMP/metrics")"
 t_expect_grep "metrics" "pd_regions 2" "$T_TMP/metrics"
 t_expect_grep "metrics" "pd_is_leader 1" "$T_TMP/metrics"
 t_expect_eq "404" "$(curl -s -o /dev/null -w '%{http_code}' "http://$H/nope")" 404
