@@ -611,6 +611,14 @@ int pd_client_region_by_id(struct pd_client *c, uint64_t id,
                            struct pd_client_region *out, char *err,
                            size_t errlen);
 void pd_client_region_invalidate(struct pd_client *c, uint64_t id);
+/* The regions meeting [start, end) in key order (empty end: to +inf), at
+ * most limit (1..8192) into out[0..*n), asked from pdd (ScanRegions) and
+ * cached: a range scan warms the cache in one call. */
+int pd_client_scan_regions(struct pd_client *c, const uint8_t *start,
+                           size_t start_len, const uint8_t *end,
+                           size_t end_len, size_t limit,
+                           struct pd_client_region *out, size_t *n,
+                           char *err, size_t errlen);
 /* Store lookups through a cache (the address to reach a region's peer):
  * a miss asks pdd (GetStore). A caller that cannot reach the store
  * invalidates it and looks again (it may have moved). */

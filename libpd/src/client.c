@@ -1194,3 +1194,58 @@ void pd_client_store_invalidate(struct pd_client *c, uint64_t store_id)
         }
     pthread_mutex_unlock(&c->lock);
 }
+
+int pd_client_scan_regions(struct pd_client *c, const uint8_t *start,
+                           size_t start_len, const uint8_t *end,
+                           size_t end_len, size_t limit,
+                           struct pd_client_region *out, size_t *n,
+                           char *err, size_t errlen)
+{
+    if (!c || !out || !n || limit == 0 || limit > 8192 ||
+        start_len > PD_MAX_KEY || end_len > PD_MAX_KEY ||
+        (start_len && !start) || (end_len && !end))
+        return -EINVAL;
+    *n = 0;
+    pb_bytes_array_t *s = pd__malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(start_len) + 1);
+    pb_bytes_array_t *e = pd__malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(end_len) + 1);
+    int rc = -ENOMEM;
+    if (!s || !e)
+        goto out;
+    s->size = (pb_size_t)start_len;
+    e->size = (pb_size_t)end_len;
+    if (start_len)
+        memcpy(s->bytes, start, start_len);
+    if (end_len)
+        memcpy(e->bytes, end, end_len);
+    pd_ScanRegionsRequest req = {.cluster_id = pd_client_cluster_id(c),
+                                 .start_key = start_len ? s : NULL,
+                                 .end_key = end_len ? e : NULL,
+                                 .limit = (uint32_t)limit};
+    pd_ScanRegionsResponse resp;
+    rc = pd_client_call(c, PD_METHOD_SCAN_REGIONS, pd_ScanRegionsRequest_fields,
+                        &req, pd_ScanRegionsResponse_fields, &resp,
+                        sizeof(resp), err, errlen);
+    if (rc != 0)
+        goto out;
+    for (pb_size_t i = 0; i < resp.regions_count && *n < limit; i++) {
+        struct pd_region_info ri;
+        rc = pd_pb_region_info_in(&resp.regions[i], &ri, err, errlen);
+        if (rc == 0 && (ri.region.start_len > PD_MAX_KEY ||
+                        ri.region.end_len > PD_MAX_KEY))
+            rc = -EINVAL;
+        if (rc != 0)
+            break;
+        pthread_mutex_lock(&c->lock);
+        cache_insert(c, &ri);
+        pthread_mutex_unlock(&c->lock);
+        struct cached tmp = {.info = ri,
+                             .start = (uint8_t *)ri.region.start_key,
+                             .end = (uint8_t *)ri.region.end_key};
+        cache_out(&tmp, &out[(*n)++]);
+    }
+    pb_release(pd_ScanRegionsResponse_fields, &resp);
+out:
+    pd__free(s);
+    pd__free(e);
+    return rc;
+}

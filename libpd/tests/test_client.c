@@ -164,6 +164,25 @@ static void get_region_by_id(struct rpc_call *call, const void *req, void *ud)
     rpc_call_fail(call, PD_ENOTFOUND, "no region");
 }
 
+/* ScanRegions: every fake region in map order (the test keeps it sorted). */
+static void scan_regions(struct rpc_call *call, const void *req, void *ud)
+{
+    (void)ud;
+    (void)req;
+    pd_ScanRegionsResponse out = {0};
+    pd_RegionInfo rs[4];
+    pthread_mutex_lock(&fk.lock);
+    fk.n_lookups++;
+    for (size_t i = 0; i < fk.n_map; i++)
+        assert_int_equal(pd_pb_region_info_out(&fk.map[i], &rs[i]), 0);
+    out.regions = rs;
+    out.regions_count = (pb_size_t)fk.n_map;
+    pthread_mutex_unlock(&fk.lock);
+    rpc_call_reply(call, &out);
+    for (pb_size_t i = 0; i < out.regions_count; i++)
+        pd_client_release(pd_RegionInfo_fields, &rs[i]);
+}
+
 static void get_store(struct rpc_call *call, const void *req, void *ud)
 {
     (void)ud;
@@ -292,6 +311,13 @@ static int setup(void **state)
             .resp_fields = pd_GetStoreResponse_fields,
             .handler = get_store};
         assert_int_equal(rpc_server_register(fk.srv[i], &gs), 0);
+        struct rpc_method sr = {
+            .id = PD_METHOD_SCAN_REGIONS, .name = "ScanRegions",
+            .req_fields = pd_ScanRegionsRequest_fields,
+            .req_size = sizeof(pd_ScanRegionsRequest),
+            .resp_fields = pd_ScanRegionsResponse_fields,
+            .handler = scan_regions};
+        assert_int_equal(rpc_server_register(fk.srv[i], &sr), 0);
         assert_int_equal(rpc_server_register(fk.srv[i], &gi), 0);
     }
     fk.leader = 3;
@@ -561,6 +587,35 @@ static void region_cache(void **state)
     pd_client_destroy(c);
 }
 
+static void scan_warms_the_cache(void **state)
+{
+    (void)state;
+    fake_region(0, 1, "", "g", 1);
+    fake_region(1, 2, "g", "p", 1);
+    fake_region(2, 3, "p", "", 1);
+    struct pd_client *c = client(3, 10000);
+    static struct pd_client_region out[4];
+    size_t n = 0;
+    char err[256];
+    assert_int_equal(pd_client_scan_regions(c, NULL, 0, NULL, 0, 4, out, &n,
+                                            err, sizeof(err)),
+                     0);
+    assert_int_equal(n, 3);
+    assert_int_equal(out[1].info.region.id, 2);
+    assert_true(out[1].info.region.start_key == out[1].start);
+    assert_int_equal(out[1].start[0], 'g');
+    assert_int_equal(fk.n_lookups, 1);
+    /* Every key now hits the cache. */
+    assert_int_equal(lookup(c, "a"), 101);
+    assert_int_equal(lookup(c, "h"), 201);
+    assert_int_equal(lookup(c, "zz"), 301);
+    assert_int_equal(fk.n_lookups, 1);
+    assert_int_equal(pd_client_scan_regions(c, NULL, 0, NULL, 0, 0, out, &n,
+                                            err, sizeof(err)),
+                     -EINVAL);
+    pd_client_destroy(c);
+}
+
 static void store_cache(void **state)
 {
     (void)state;
@@ -643,6 +698,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(region_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(store_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(scan_warms_the_cache, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(malformed_request_is_not_retried,
                                         setup, teardown),
         cmocka_unit_test(bad_options),
