@@ -574,8 +574,11 @@ static void catch_up_ticks(struct pdd_node *n)
         return;
     uint64_t k = (now - n->last_tick_ms) / tick;
     n->last_tick_ms += k * tick;
-    if (k > 100000)
-        k = 100000; /* enough to expire any lease or election timeout */
+    /* Three election timeouts expire the lease and let CheckQuorum act;
+     * more would only queue heartbeats and campaigns nobody needs. */
+    uint64_t cap = 3 * (uint64_t)n->opts.election_ticks;
+    if (k > cap)
+        k = cap;
     while (k-- > 0)
         raft_node_tick(n->raft);
 }
