@@ -3,6 +3,7 @@
  * client (which finds and follows the leader). `pdctl help` lists the
  * commands; libpd/DESIGN.md "pdctl" documents them.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@ static const char usage[] =
     "  region [list [limit]]           regions in key order\n"
     "  region ID                       one region by id\n"
     "  region key KEY                  the region holding KEY\n"
+    "  region key-hex HEX              the same, the key in hex\n"
     "  region ask-split ID             ids for a split of region ID\n"
     "  operator show [REGION]          running operators\n"
     "  operator add transfer-leader REGION STORE\n"
@@ -168,6 +170,32 @@ static pb_bytes_array_t *mkbytes(const char *s)
         exit(1);
     b->size = (pb_size_t)n;
     memcpy(b->bytes, s, n);
+    return b;
+}
+
+/* Hex digits to bytes (keys are often binary); exits 2 when malformed. */
+static pb_bytes_array_t *unhex(const char *s)
+{
+    size_t n = strlen(s);
+    if (n % 2) {
+        fprintf(stderr, "pdctl: key-hex: an even number of hex digits\n");
+        exit(2);
+    }
+    if (n == 0)
+        return NULL;
+    pb_bytes_array_t *b = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(n / 2));
+    if (!b)
+        exit(1);
+    b->size = (pb_size_t)(n / 2);
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned v;
+        if (sscanf(s + 2 * i, "%2x", &v) != 1 || !isxdigit((unsigned char)s[2 * i]) ||
+            !isxdigit((unsigned char)s[2 * i + 1])) {
+            fprintf(stderr, "pdctl: key-hex: not hex: '%s'\n", s);
+            exit(2);
+        }
+        b->bytes[i] = (pb_byte_t)v;
+    }
     return b;
 }
 
@@ -360,9 +388,11 @@ static int cmd_region(int argc, char **argv)
     }
     pd_GetRegionResponse resp;
     int rc;
-    if (strcmp(argv[0], "key") == 0 && argc == 2) {
+    if ((strcmp(argv[0], "key") == 0 || strcmp(argv[0], "key-hex") == 0) &&
+        argc == 2) {
         pd_GetRegionRequest req = {.cluster_id = cluster_id,
-                                   .key = mkbytes(argv[1])};
+                                   .key = argv[0][3] ? unhex(argv[1])
+                                                     : mkbytes(argv[1])};
         rc = CALL(PD_METHOD_GET_REGION, GetRegionRequest, req,
                   GetRegionResponse, resp);
         free(req.key);

@@ -123,6 +123,9 @@ case "$out" in *"stale heartbeat for region 2 (conf_ver 1, version 1)"*"(-4007)"
 out=$("$PDCTL" --pd=$ALL region key zebra 2>&1)
 case "$out" in "region 10 start \"m\" end \"\""*) ;;
     *) t_fail "key zebra should be in region 10: $out";; esac
+out=$("$PDCTL" --pd=$ALL region key-hex 6c00ff 2>&1)
+case "$out" in "region 2 start \"\" end \"m\""*) ;;
+    *) t_fail "key l\\0\\xff should be in region 2: $out";; esac
 t_expect_eq "regions" "$("$PDCTL" --pd=$ALL region | wc -l)" 2
 out=$("$PDCTL" --pd=$ALL region heartbeat 2 "" m 1 2 3 2>&1)
 t_expect_eq "no peers" "$out" \
