@@ -629,6 +629,8 @@ static int parse_peer_list(struct ctl *c, const char *list)
     return rc;
 }
 
+static int ctl_run(struct ctl *c, int i, int argc, char **argv);
+
 int kvd_ctl_main(int argc, char **argv)
 {
     struct ctl c;
@@ -668,14 +670,22 @@ int kvd_ctl_main(int argc, char **argv)
     }
     if (region_cache_create(&c.cache) != 0)
         return 1;
+    int rc = ctl_run(&c, i, argc, argv);
+    region_cache_destroy(c.cache);
+    return rc;
+}
+
+/* The command at argv[i] with its arguments. */
+static int ctl_run(struct ctl *c, int i, int argc, char **argv)
+{
     const char *cmd = argv[i];
     char **a = argv + i + 1;
     int na = argc - i - 1;
     char buf[65536];
     if (strcmp(cmd, "put") == 0 && na == 2)
-        return put(&c, a[0], a[1]) == 0 ? (printf("ok\n"), 0) : 1;
+        return put(c, a[0], a[1]) == 0 ? (printf("ok\n"), 0) : 1;
     if (strcmp(cmd, "get") == 0 && na == 1) {
-        int rc = get(&c, a[0], buf, sizeof buf);
+        int rc = get(c, a[0], buf, sizeof buf);
         if (rc == 0)
             printf("%s\n", buf);
         else if (rc == 1)
@@ -683,30 +693,30 @@ int kvd_ctl_main(int argc, char **argv)
         return rc < 0;
     }
     if (strcmp(cmd, "delete") == 0 && na == 1)
-        return cmd_simple(&c, REGION_METHOD_RAW_DELETE, a[0], NULL);
+        return cmd_simple(c, REGION_METHOD_RAW_DELETE, a[0], NULL);
     if (strcmp(cmd, "delete-range") == 0 && na == 2)
-        return cmd_simple(&c, REGION_METHOD_RAW_DELETE_RANGE, a[0], a[1]);
+        return cmd_simple(c, REGION_METHOD_RAW_DELETE_RANGE, a[0], a[1]);
     if (strcmp(cmd, "scan") == 0 && (na == 2 || na == 3))
-        return cmd_scan(&c, a[0], a[1], na == 3 ? atol(a[2]) : 0);
+        return cmd_scan(c, a[0], a[1], na == 3 ? atol(a[2]) : 0);
     if (strcmp(cmd, "cas") == 0 && na == 3)
-        return cmd_cas(&c, a[0], a[1], a[2]);
+        return cmd_cas(c, a[0], a[1], a[2]);
     if (strcmp(cmd, "txn-put") == 0 && na == 2)
-        return cmd_txn_put(&c, a[0], a[1]);
+        return cmd_txn_put(c, a[0], a[1]);
     if (strcmp(cmd, "txn-get") == 0 && na == 1)
-        return cmd_txn_get(&c, a[0]);
+        return cmd_txn_get(c, a[0]);
     if (strcmp(cmd, "add-peer") == 0 && na == 2)
-        return cmd_change(&c, 1, a[0], strtoull(a[1], NULL, 10));
+        return cmd_change(c, 1, a[0], strtoull(a[1], NULL, 10));
     if (strcmp(cmd, "remove-peer") == 0 && na == 2)
-        return cmd_change(&c, 2, a[0], strtoull(a[1], NULL, 10));
+        return cmd_change(c, 2, a[0], strtoull(a[1], NULL, 10));
     if (strcmp(cmd, "transfer-leader") == 0 && na == 2)
-        return cmd_change(&c, 3, a[0], strtoull(a[1], NULL, 10));
+        return cmd_change(c, 3, a[0], strtoull(a[1], NULL, 10));
     if (strcmp(cmd, "split") == 0 && na == 1)
-        return cmd_split(&c, a[0]);
+        return cmd_split(c, a[0]);
     if (strcmp(cmd, "status") == 0 && na == 0)
-        return cmd_status(&c);
+        return cmd_status(c);
     if ((strcmp(cmd, "put-seq") == 0 || strcmp(cmd, "check-seq") == 0) &&
         na == 3)
-        return cmd_seq(&c, cmd[0] == 'c', a[0], atol(a[1]), atol(a[2]));
+        return cmd_seq(c, cmd[0] == 'c', a[0], atol(a[1]), atol(a[2]));
     usage();
     return 2;
 }
