@@ -33,9 +33,10 @@ static bool next_committed(const struct raft_node *n, raft_index *lo)
     if (l->committed <= l->applying)
         return false;
     *lo = l->applying + 1;
-    raft_index first = raft__log_first(l);
-    if (*lo < first)
-        *lo = first;
+    /* Below the storage's first index only when a snapshot not yet handed
+     * out covers it (the application compacts only what it applied). */
+    if (l->u.snap != NULL && *lo <= l->u.snap->meta.index)
+        *lo = l->u.snap->meta.index + 1;
     return *lo <= l->committed;
 }
 
