@@ -208,6 +208,11 @@ struct mvcc_rocks_opts
     size_t recycle_log_files;    /* WAL files to recycle (see shared DESIGN) */
     const char *wal_dir;         /* WAL directory or NULL for path */
     size_t write_buffer_bytes;   /* memtable size; 0 = RocksDB default */
+    /* The lock CF is written but not read at run time (a store with
+     * lock_table): its memtable is an unsorted vector, so writing a lock
+     * costs an append instead of a skiplist insert; reading it (an
+     * iterator) sorts a copy. Concurrent memtable writes are off. */
+    bool lock_cf_write_only;
 };
 /* On failure *errmsg_out (if not NULL) receives RocksDB's message, truncated
  * to errmsg_len bytes. */
@@ -327,6 +332,13 @@ struct mvcc_store_opts
     /* Shared deadlock detector (copied; its ctx borrowed until
      * mvcc_store_close), or NULL: the store keeps a graph of its own. */
     const struct mvcc_deadlock_detector *detector;
+    /* Keep an exact copy of the lock CF in memory and serve every lock
+     * read from it (DESIGN "Lock table"): the lock CF is then written but
+     * never read while the store runs. Only for a store that is the sole
+     * writer of its engine's lock CF: no apply hook (-EINVAL with one),
+     * no other store or direct engine writes touching locks. Loaded from
+     * the engine at open. */
+    bool lock_table;
 };
 
 /* Opens a store over an engine, which stays the caller's (borrowed until

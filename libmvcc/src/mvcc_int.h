@@ -53,6 +53,34 @@ void mvcc__engine_seterr(struct mvcc_engine *e, const char *fmt, ...)
 /* store.c: the store handle and helpers the commands share. */
 #include <pthread.h>
 
+/* locktab.c: the lock table (an in-memory copy of the lock CF). */
+struct mvcc__locktab;
+struct mvcc__lt_entry;
+/* Entries allocated for a batch's lock-CF puts, before its write. */
+struct mvcc__lt_prep
+{
+    struct mvcc__lt_entry **entries; /* per op, NULL if not a lock put */
+    size_t n;                        /* ops */
+};
+int mvcc__lt_create(struct mvcc__locktab **out);
+void mvcc__lt_destroy(struct mvcc__locktab *t);
+size_t mvcc__lt_count(struct mvcc__locktab *t);
+/* Loads every lock of the engine's lock CF. */
+int mvcc__lt_load(struct mvcc__locktab *t, struct mvcc_engine *eng);
+/* The record of encoded key k copied into out, or MVCC_NOTFOUND. */
+int mvcc__lt_get(struct mvcc__locktab *t, const uint8_t *k, size_t kl,
+                 struct mvcc__buf *out);
+/* Before writing b: allocates (the only step that can fail). */
+int mvcc__lt_prepare(const struct mvcc_wbatch *b, struct mvcc__lt_prep *p);
+/* After b is written: applies its lock-CF ops, consuming p. */
+void mvcc__lt_commit(struct mvcc__locktab *t, const struct mvcc_wbatch *b,
+                     struct mvcc__lt_prep *p);
+/* After b failed: releases p. */
+void mvcc__lt_prep_free(struct mvcc__lt_prep *p);
+/* A sorted copy of the entries within opts' bounds, as an iterator. */
+int mvcc__lt_iter(struct mvcc__locktab *t, const struct mvcc_iter_opts *o,
+                  struct mvcc_iter **out);
+
 /* A pessimistic lock request waiting for a key's lock (pessimistic.c).
  * Lives on the waiting thread's stack; queued under wait_mu. */
 struct mvcc__waiter
@@ -94,10 +122,16 @@ struct mvcc_store
     size_t nwaiting;              /* of them, past deadlock detection */
     struct mvcc_deadlock_detector det; /* the detector in use */
     struct mvcc_detector *own_det; /* the store's own, when none is shared */
+    struct mvcc__locktab *lt;     /* lock table, or NULL (opts.lock_table) */
 };
 
-/* Writes a command's batch through the store's apply hook or the engine. */
+/* Writes a command's batch through the store's apply hook or the engine
+ * (and into the lock table). */
 int mvcc__store_apply(struct mvcc_store *s, const struct mvcc_wbatch *b);
+/* An iterator over the lock CF: the lock table's when there is one (the
+ * latest state; snap is then not used), else the engine's. */
+int mvcc__lock_iter(struct mvcc_store *s, const struct mvcc_snapshot *snap,
+                    const struct mvcc_iter_opts *o, struct mvcc_iter **out);
 void mvcc__log(struct mvcc_store *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void mvcc__res_err(struct mvcc_result *r, const char *fmt, ...)

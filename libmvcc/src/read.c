@@ -53,7 +53,9 @@ static int begin_read(struct mvcc_store *s, mvcc_ts ts,
                 ;
         }
         if (s->nmlocks == 0 || !in_flight(s, keys, n, lo, lol, hi, hil)) {
-            int rc = mvcc_engine_snapshot(s->eng, snap);
+            /* With a lock table the caller reads locks first and takes
+             * the snapshot after (snap NULL here). */
+            int rc = snap ? mvcc_engine_snapshot(s->eng, snap) : 0;
             pthread_rwlock_unlock(&s->ts_guard);
             return rc;
         }
@@ -89,6 +91,16 @@ static bool blocks(const struct mvcc_read_opts *ro, const struct mvcc__lock *l,
     return true;
 }
 
+static int lock_blocks(const struct mvcc_read_opts *ro, const void *k,
+                       size_t kl, const struct mvcc__lock *l, mvcc_ts ts,
+                       struct mvcc_result *res)
+{
+    if (!blocks(ro, l, ts))
+        return 0;
+    int rc = mvcc__res_add_lock(res, k, kl, l);
+    return rc ? rc : MVCC_LOCKED;
+}
+
 static int check_lock(struct mvcc__cmd *c, const struct mvcc_read_opts *ro,
                       const void *k, size_t kl, mvcc_ts ts,
                       struct mvcc_result *res)
@@ -101,17 +113,15 @@ static int check_lock(struct mvcc__cmd *c, const struct mvcc_read_opts *ro,
         return 0;
     if (rc != 0)
         return rc;
-    if (!blocks(ro, &l, ts))
-        return 0;
-    rc = mvcc__res_add_lock(res, k, kl, &l);
-    return rc ? rc : MVCC_LOCKED;
+    return lock_blocks(ro, k, kl, &l, ts, res);
 }
 
 static int get_one(struct mvcc__cmd *c, const struct mvcc_read_opts *ro,
                    const void *k, size_t kl, mvcc_ts ts,
                    struct mvcc_result *res)
 {
-    int rc = check_lock(c, ro, k, kl, ts, res);
+    /* With a lock table the locks were checked before the snapshot. */
+    int rc = c->s->lt ? 0 : check_lock(c, ro, k, kl, ts, res);
     if (rc != 0)
         return rc;
     uint8_t *v = NULL;
@@ -143,12 +153,28 @@ int mvcc_batch_get(struct mvcc_store *s, const struct mvcc_read_opts *ro,
         return -EINVAL;
     if (ro == NULL)
         ro = &default_ro;
-    struct mvcc_snapshot *snap;
-    int rc = begin_read(s, ts, keys, n, NULL, 0, NULL, 0, &snap);
+    struct mvcc_snapshot *snap = NULL;
+    struct mvcc__cmd c;
+    int rc = begin_read(s, ts, keys, n, NULL, 0, NULL, 0,
+                        s->lt ? NULL : &snap);
     if (rc != 0)
         return rc;
-    struct mvcc__cmd c;
-    mvcc__cmd_init(&c, s, snap);
+    mvcc__cmd_init(&c, s, NULL);
+    if (s->lt) {
+        /* Locks first (the latest state), then the snapshot: a lock that
+         * is gone by now was committed into the snapshot or rolled back,
+         * and one that appears later commits above ts (DESIGN "Lock
+         * table"). */
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = check_lock(&c, ro, keys[i].data, keys[i].len, ts, res);
+        if (rc == 0)
+            rc = mvcc_engine_snapshot(s->eng, &snap);
+        if (rc != 0) {
+            mvcc__cmd_free(&c);
+            return rc;
+        }
+    }
+    c.snap = snap;
     for (size_t i = 0; i < n; i++) {
         rc = get_one(&c, ro, keys[i].data, keys[i].len, ts, res);
         if (rc == MVCC_NOTFOUND)
@@ -222,12 +248,17 @@ int mvcc_scan(struct mvcc_store *s, const struct mvcc_read_opts *ro,
         goto out_bufs;
     struct mvcc_iter_opts io = {lo.data, lo.len, end ? hi.data : NULL,
                                 end ? hi.len : 0};
+    mvcc__cmd_init(&c, s, NULL);
     if ((rc = begin_read(s, ts, NULL, 0, start ? start : "", start_len, end,
-                         end_len, &snap)) != 0)
-        goto out_bufs;
-    mvcc__cmd_init(&c, s, snap);
-    if ((rc = mvcc_engine_iter(s->eng, snap, MVCC_CF_WRITE, &io, &w.it)) ||
-        (rc = mvcc_engine_iter(s->eng, snap, MVCC_CF_LOCK, &io, &l.it)))
+                         end_len, s->lt ? NULL : &snap)) != 0)
+        goto out;
+    /* With a lock table: its locks first, then the snapshot (as in
+     * BatchGet). Without: both iterators on the snapshot. */
+    if ((rc = mvcc__lock_iter(s, snap, &io, &l.it)) ||
+        (s->lt && (rc = mvcc_engine_snapshot(s->eng, &snap))))
+        goto out;
+    c.snap = snap;
+    if ((rc = mvcc_engine_iter(s->eng, snap, MVCC_CF_WRITE, &io, &w.it)))
         goto out;
     if (rev) {
         if ((rc = w.it->ops->seek_to_last(w.it)) ||
@@ -268,10 +299,20 @@ int mvcc_scan(struct mvcc_store *s, const struct mvcc_read_opts *ro,
             rc = MVCC_CORRUPT;
             goto out;
         }
-        if (take_l) {
-            rc = check_lock(&c, ro, uk.data, ul, ts, res);
-            if (rc != 0)
+        if (take_l && ro->isolation != MVCC_ISO_RC) {
+            /* The record under the lock cursor (same view as the scan). */
+            size_t vl;
+            const uint8_t *v = l.it->ops->value(l.it, &vl);
+            struct mvcc__lock lrec;
+            if (mvcc__lock_decode(v, vl, &lrec) != 0) {
+                mvcc__log(s, MVCC_LOG_ERROR, "malformed lock record");
+                rc = MVCC_CORRUPT;
                 goto out;
+            }
+            if ((rc = lock_blocks(ro, uk.data, ul, &lrec, ts, res)) != 0)
+                goto out;
+        }
+        if (take_l) {
             if ((rc = skip(&l, cur.data, cur.len, rev)) != 0)
                 goto out;
         }
@@ -292,7 +333,8 @@ out:
     mvcc_iter_destroy(w.it);
     mvcc_iter_destroy(l.it);
     mvcc__cmd_free(&c);
-    mvcc_engine_snapshot_release(s->eng, snap);
+    if (snap)
+        mvcc_engine_snapshot_release(s->eng, snap);
 out_bufs:
     mvcc__buf_free(&lo);
     mvcc__buf_free(&hi);

@@ -334,8 +334,17 @@ int mvcc_rocksengine_open(const struct mvcc_rocks_opts *o,
     rocksdb_block_based_options_set_filter_policy(
         e->lock_bbto, rocksdb_filterpolicy_create_bloom(10));
     rocksdb_options_set_block_based_table_factory(e->lock_opts, e->lock_bbto);
-    rocksdb_options_set_memtable_prefix_bloom_size_ratio(e->lock_opts, 0.1);
-    rocksdb_options_set_memtable_whole_key_filtering(e->lock_opts, 1);
+    if (o->lock_cf_write_only) {
+        /* Appends instead of skiplist inserts; the vector rep cannot take
+         * concurrent inserts, which RocksDB enables by default. */
+        rocksdb_options_set_memtable_vector_rep(e->lock_opts);
+        rocksdb_options_set_allow_concurrent_memtable_write(e->opts, 0);
+        rocksdb_options_set_allow_concurrent_memtable_write(e->lock_opts, 0);
+    } else {
+        rocksdb_options_set_memtable_prefix_bloom_size_ratio(e->lock_opts,
+                                                             0.1);
+        rocksdb_options_set_memtable_whole_key_filtering(e->lock_opts, 1);
+    }
     const rocksdb_options_t *cfo[MVCC_CF_COUNT];
     for (int c = 0; c < MVCC_CF_COUNT; c++)
         cfo[c] = c == MVCC_CF_LOCK ? e->lock_opts : e->opts;

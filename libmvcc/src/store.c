@@ -46,6 +46,17 @@ int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *o,
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->wait_cv, &ca);
     pthread_condattr_destroy(&ca);
+    if (s->opts.lock_table) {
+        /* A replicated store's engine is written by others too. */
+        int rc = s->opts.apply != NULL ? -EINVAL : mvcc__lt_create(&s->lt);
+        if (rc == 0)
+            rc = mvcc__lt_load(s->lt, eng);
+        if (rc != 0) {
+            s->eng = eng;
+            mvcc_store_close(s);
+            return rc;
+        }
+    }
     if (s->opts.detector) {
         s->det = *s->opts.detector;
     } else if (mvcc_detector_create(&s->own_det) == 0) {
@@ -71,6 +82,7 @@ void mvcc_store_close(struct mvcc_store *s)
     pthread_mutex_destroy(&s->wait_mu);
     pthread_cond_destroy(&s->wait_cv);
     mvcc_detector_destroy(s->own_det);
+    mvcc__lt_destroy(s->lt);
     for (size_t i = 0; i < s->nmlocks; i++)
         mvcc__free(s->mlocks[i].key);
     mvcc__free(s->mlocks);
@@ -91,7 +103,30 @@ int mvcc__store_apply(struct mvcc_store *s, const struct mvcc_wbatch *b)
         return 0;
     if (s->opts.apply)
         return s->opts.apply(s->opts.apply_ctx, b, s->opts.sync);
-    return mvcc_engine_write(s->eng, b, s->opts.sync);
+    if (s->lt == NULL)
+        return mvcc_engine_write(s->eng, b, s->opts.sync);
+    /* The table changes after the engine does, still under the
+     * command's latches: a reader that misses a new lock in the table
+     * belongs to a ts below its commit_ts, and a removed lock's commit
+     * record is in any snapshot taken after (DESIGN "Lock table"). */
+    struct mvcc__lt_prep p;
+    int rc = mvcc__lt_prepare(b, &p);
+    if (rc != 0)
+        return rc;
+    rc = mvcc_engine_write(s->eng, b, s->opts.sync);
+    if (rc == 0)
+        mvcc__lt_commit(s->lt, b, &p);
+    else
+        mvcc__lt_prep_free(&p);
+    return rc;
+}
+
+int mvcc__lock_iter(struct mvcc_store *s, const struct mvcc_snapshot *snap,
+                    const struct mvcc_iter_opts *o, struct mvcc_iter **out)
+{
+    if (s->lt)
+        return mvcc__lt_iter(s->lt, o, out);
+    return mvcc_engine_iter(s->eng, snap, MVCC_CF_LOCK, o, out);
 }
 
 void mvcc_store_update_max_ts(struct mvcc_store *s, mvcc_ts ts)
@@ -349,16 +384,24 @@ int mvcc__load_lock(struct mvcc__cmd *c, const void *ukey, size_t ulen,
     int rc = mvcc__key_append(&c->kb, ukey, ulen);
     if (rc != 0)
         return rc;
-    uint8_t *v = NULL;
-    size_t vl = 0;
-    rc = mvcc_engine_get(c->s->eng, c->snap, MVCC_CF_LOCK, c->kb.data,
-                         c->kb.len, &v, &vl);
-    if (rc != 0)
-        return rc;
-    mvcc__buf_free(&c->lockraw);
-    c->lockraw.data = v;
-    c->lockraw.len = c->lockraw.cap = vl;
-    rc = mvcc__lock_decode(v, vl, l);
+    if (c->s->lt) {
+        /* The latest state: writers hold the key's latch; readers check
+         * before taking their snapshot (read.c). */
+        if ((rc = mvcc__lt_get(c->s->lt, c->kb.data, c->kb.len,
+                               &c->lockraw)) != 0)
+            return rc;
+    } else {
+        uint8_t *v = NULL;
+        size_t vl = 0;
+        rc = mvcc_engine_get(c->s->eng, c->snap, MVCC_CF_LOCK, c->kb.data,
+                             c->kb.len, &v, &vl);
+        if (rc != 0)
+            return rc;
+        mvcc__buf_free(&c->lockraw);
+        c->lockraw.data = v;
+        c->lockraw.len = c->lockraw.cap = vl;
+    }
+    rc = mvcc__lock_decode(c->lockraw.data, c->lockraw.len, l);
     if (rc != 0)
         mvcc__log(c->s, MVCC_LOG_ERROR, "malformed lock record");
     return rc;

@@ -651,7 +651,7 @@ static int each_lock(struct mvcc_store *s, const void *start, size_t sl,
         goto out;
     struct mvcc_iter_opts io = {lo.data, lo.len, end ? hi.data : NULL,
                                 end ? hi.len : 0};
-    if ((rc = mvcc_engine_iter(s->eng, NULL, MVCC_CF_LOCK, &io, &it)))
+    if ((rc = mvcc__lock_iter(s, NULL, &io, &it)))
         goto out;
     for (rc = it->ops->seek_to_first(it); rc == 0 && it->ops->valid(it);
          rc = it->ops->next(it)) {

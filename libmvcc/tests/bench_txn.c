@@ -6,6 +6,7 @@
  * BENCH_ROUNDS (default 3) how many alternating runs each side's best is of.
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,39 +193,50 @@ int main(void)
     const char *prof = getenv("BENCH_PROFILE");
     const char *ft = getenv("BENCH_TXNS");
 
-    /* libmvcc: RocksDB engine with its WAL (not synced), one shard. */
-    char dir[] = "/tmp/mvcc-bench-XXXXXX";
+    /* libmvcc: RocksDB engine with its WAL (not synced), one shard, a
+     * database per client so that each system's memtables hold only its
+     * own writes. The store is the only writer of its engine, so it
+     * keeps its locks in a lock table (DESIGN "Lock table");
+     * BENCH_LOCK_TABLE=0 turns that off. */
+    const char *ltenv = getenv("BENCH_LOCK_TABLE");
+    bool lock_table = ltenv == NULL || strcmp(ltenv, "0") != 0;
+    char dir[2][32] = {"/tmp/mvcc-bench-XXXXXX", "/tmp/mvcc-bench-XXXXXX"};
     char odir[] = "/tmp/mvcc-bench-occ-XXXXXX";
-    if (mkdtemp(dir) == NULL || mkdtemp(odir) == NULL)
+    if (mkdtemp(dir[0]) == NULL || mkdtemp(dir[1]) == NULL ||
+        mkdtemp(odir) == NULL)
         return 1;
-    struct mvcc_rocks_opts ropts;
-    memset(&ropts, 0, sizeof ropts);
-    ropts.path = dir;
-    struct mvcc_engine *eng;
-    char err[256];
-    if (mvcc_rocksengine_open(&ropts, &eng, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        return 1;
-    }
-    struct mvcc_store *store;
-    if (mvcc_store_open(eng, NULL, &store) != 0)
-        return 1;
-    struct mvcc_transport tr;
-    if (mvcc_local_transport_init(&tr, &store, 1, NULL) != 0)
-        return 1;
+    struct mvcc_engine *eng[2];
+    struct mvcc_store *store[2];
+    struct mvcc_transport tr[2];
     struct mvcc_local_tso tso = {0};
-    struct mvcc_client *c1pc, *c2pc;
-    struct mvcc_client_opts co;
-    memset(&co, 0, sizeof co);
-    co.transport = tr;
-    co.tso = mvcc_local_tso_next;
-    co.tso_ctx = &tso;
-    co.one_pc = true;
-    if (mvcc_client_create(&co, &c1pc) != 0)
-        return 1;
-    co.one_pc = false;
-    if (mvcc_client_create(&co, &c2pc) != 0)
-        return 1;
+    struct mvcc_client *cl[2];
+    for (int i = 0; i < 2; i++) {
+        struct mvcc_rocks_opts ropts;
+        memset(&ropts, 0, sizeof ropts);
+        ropts.path = dir[i];
+        ropts.lock_cf_write_only = lock_table;
+        char err[256];
+        if (mvcc_rocksengine_open(&ropts, &eng[i], err, sizeof err) != 0) {
+            fprintf(stderr, "%s\n", err);
+            return 1;
+        }
+        struct mvcc_store_opts so;
+        memset(&so, 0, sizeof so);
+        so.lock_table = lock_table;
+        if (mvcc_store_open(eng[i], &so, &store[i]) != 0)
+            return 1;
+        if (mvcc_local_transport_init(&tr[i], &store[i], 1, NULL) != 0)
+            return 1;
+        struct mvcc_client_opts co;
+        memset(&co, 0, sizeof co);
+        co.transport = tr[i];
+        co.tso = mvcc_local_tso_next;
+        co.tso_ctx = &tso;
+        co.one_pc = i == 0;
+        if (mvcc_client_create(&co, &cl[i]) != 0)
+            return 1;
+    }
+    struct mvcc_client *c1pc = cl[0], *c2pc = cl[1];
 
     /* RocksDB optimistic transactions: same defaults, WAL on, no sync. */
     rocksdb_options_t *opt = rocksdb_options_create();
@@ -289,12 +301,13 @@ int main(void)
     rocksdb_writeoptions_destroy(r.wo);
     rocksdb_optimistictransactiondb_close(odb);
     rocksdb_options_destroy(opt);
-    mvcc_client_destroy(c1pc);
-    mvcc_client_destroy(c2pc);
-    mvcc_local_transport_free(&tr);
-    mvcc_store_close(store);
-    mvcc_engine_destroy(eng);
-    tu_rmtree(dir);
+    for (int i = 0; i < 2; i++) {
+        mvcc_client_destroy(cl[i]);
+        mvcc_local_transport_free(&tr[i]);
+        mvcc_store_close(store[i]);
+        mvcc_engine_destroy(eng[i]);
+        tu_rmtree(dir[i]);
+    }
     tu_rmtree(odir);
     return 0;
 }

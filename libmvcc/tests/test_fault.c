@@ -65,12 +65,15 @@ static const struct mvcc_heap faulty = {NULL, f_malloc, f_realloc, f_free};
         assert_int_equal(rc_, (want));                      \
     } while (0)
 
-static void scenario(void)
+static void scenario(bool lock_table)
 {
     struct mvcc_engine *e = NULL;
     struct mvcc_store *s = NULL;
+    struct mvcc_store_opts so;
+    memset(&so, 0, sizeof so);
+    so.lock_table = lock_table;
     STEP(mvcc_memengine_create(&e), 0);
-    STEP(mvcc_store_open(e, NULL, &s), 0);
+    STEP(mvcc_store_open(e, &so, &s), 0);
     struct mvcc_result r;
     mvcc_result_init(&r);
     char big[600];
@@ -137,16 +140,15 @@ static void scenario(void)
     mvcc_engine_destroy(e);
 }
 
-static void every_allocation_fails_cleanly(void **state)
+static void run_all(bool lock_table)
 {
-    (void)state;
     mvcc_heap_set(&faulty);
     long total = 0;
     for (long i = 1;; i++) {
         fail_at = i;
         count = 0;
         failures = 0;
-        scenario();
+        scenario(lock_table);
         if (failures == 0) {
             total = count;
             break; /* the scenario needs fewer than i allocations */
@@ -156,10 +158,25 @@ static void every_allocation_fails_cleanly(void **state)
     assert_true(total > 50); /* the loop really covered the commands */
 }
 
+static void every_allocation_fails_cleanly(void **state)
+{
+    (void)state;
+    run_all(false);
+}
+
+/* The lock table allocates before the engine write: a failure leaves
+ * table and engine as they were. */
+static void with_lock_table(void **state)
+{
+    (void)state;
+    run_all(true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_allocation_fails_cleanly),
+        cmocka_unit_test(with_lock_table),
     };
     return cmocka_run_group_tests_name("libmvcc/fault", tests, NULL, NULL);
 }

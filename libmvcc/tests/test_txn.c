@@ -672,6 +672,47 @@ static void latches_serialize_one_key(void **state)
     assert_int_equal(r[0].wins + r[1].wins, ROUNDS);
 }
 
+static int apply_nothing(void *ctx, const struct mvcc_wbatch *b, bool sync)
+{
+    (void)ctx;
+    (void)b;
+    (void)sync;
+    return 0;
+}
+
+/* A store reopened over the same engine finds the locks in its lock table
+ * again (loaded from the lock CF, a write-only one on RocksDB), and the
+ * option refuses a store with an apply hook. */
+static void lock_table_reloads(void **state)
+{
+    struct tu_store *t = *state;
+    struct mvcc_store_opts so;
+    tu_store_opts(t->f.kind, &so);
+    so.apply = apply_nothing;
+    struct mvcc_store *bad = NULL;
+    if (so.lock_table)
+        assert_int_equal(mvcc_store_open(t->f.eng, &so, &bad), -EINVAL);
+    struct mvcc_mutation m[] = {mput("a", "1"), mput("b", "2")};
+    assert_int_equal(prewrite(t, m, 2, "a", TS(10)), 0);
+    mvcc_store_close(t->s);
+    tu_store_opts(t->f.kind, &so);
+    assert_int_equal(mvcc_store_open(t->f.eng, &so, &t->s), 0);
+    assert_int_equal(mvcc_get(t->s, NULL, K("b"), TS(20), &t->r),
+                     MVCC_LOCKED);
+    assert_int_equal(mvcc_scan_lock(t->s, MVCC_TS_MAX, NULL, 0, NULL, 0, 0,
+                                    &t->r),
+                     0);
+    assert_int_equal(t->r.nlocks, 2);
+    struct mvcc_key keys[] = {{"a", 1}, {"b", 1}};
+    assert_int_equal(mvcc_commit(t->s, keys, 2, TS(10), TS(15), &t->r), 0);
+    assert_int_equal(mvcc_get(t->s, NULL, K("b"), TS(20), &t->r), 0);
+    assert_memory_equal(t->r.pairs[0].value, "2", 1);
+    assert_int_equal(mvcc_scan_lock(t->s, MVCC_TS_MAX, NULL, 0, NULL, 0, 0,
+                                    &t->r),
+                     0);
+    assert_int_equal(t->r.nlocks, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -691,6 +732,7 @@ int main(void)
         TU_BOTH_STORE(heartbeat_extends_ttl),
         TU_BOTH_STORE(scan_lock_and_resolve_lock),
         TU_BOTH_STORE(latches_serialize_one_key),
+        TU_BOTH_STORE(lock_table_reloads),
     };
     return cmocka_run_group_tests_name("libmvcc/txn", tests, NULL, NULL);
 }

@@ -11,7 +11,9 @@
 
 #include "mvcc.h"
 
-enum tu_kind { TU_MEM = 0, TU_ROCKS = 1 };
+/* Engine kinds; the _LT kinds open stores with a lock table (and the
+ * RocksDB one a write-only lock CF), DESIGN "Lock table". */
+enum tu_kind { TU_MEM = 0, TU_ROCKS = 1, TU_MEM_LT = 2, TU_ROCKS_LT = 3 };
 
 struct tu_fix
 {
@@ -31,6 +33,10 @@ void tu_rmtree(const char *dir);
  * the prestate (&tu_kind_mem or &tu_kind_rocks). */
 extern int tu_kind_mem;
 extern int tu_kind_rocks;
+extern int tu_kind_mem_lt;
+extern int tu_kind_rocks_lt;
+/* Store options for a fixture kind (lock_table for the _LT kinds). */
+void tu_store_opts(int kind, struct mvcc_store_opts *o);
 int tu_setup(void **state);
 int tu_teardown(void **state);
 
@@ -64,16 +70,24 @@ int tu_cluster_setup(void **state);
 int tu_cluster_teardown(void **state);
 #define TU_BOTH_CLUSTER(fn)                                                  \
     {"mem/" #fn, fn, tu_cluster_setup, tu_cluster_teardown, &tu_kind_mem},   \
+    {"rocks/" #fn, fn, tu_cluster_setup, tu_cluster_teardown,                \
+     &tu_kind_rocks},                                                        \
+    {"memlt/" #fn, fn, tu_cluster_setup, tu_cluster_teardown,                \
+     &tu_kind_mem_lt},                                                       \
     {                                                                        \
-        "rocks/" #fn, fn, tu_cluster_setup, tu_cluster_teardown,             \
-            &tu_kind_rocks                                                   \
+        "rockslt/" #fn, fn, tu_cluster_setup, tu_cluster_teardown,           \
+            &tu_kind_rocks_lt                                                \
     }
 
-/* Two cmocka entries for one store test, on each engine. */
+/* Four cmocka entries for one store test: each engine, without and with
+ * a lock table. */
 #define TU_BOTH_STORE(fn)                                                    \
     {"mem/" #fn, fn, tu_store_setup, tu_store_teardown, &tu_kind_mem},       \
+    {"rocks/" #fn, fn, tu_store_setup, tu_store_teardown, &tu_kind_rocks},   \
+    {"memlt/" #fn, fn, tu_store_setup, tu_store_teardown, &tu_kind_mem_lt},  \
     {                                                                        \
-        "rocks/" #fn, fn, tu_store_setup, tu_store_teardown, &tu_kind_rocks  \
+        "rockslt/" #fn, fn, tu_store_setup, tu_store_teardown,               \
+            &tu_kind_rocks_lt                                                \
     }
 
 /* Two cmocka entries for one test: "mem/<fn>" and "rocks/<fn>". */
