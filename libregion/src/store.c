@@ -1425,6 +1425,13 @@ int region_store_process(struct region_store *s)
         sync |= rds[got].must_sync;
         got++;
     }
+    /* a leader's appends and heartbeats may leave before its own write:
+     * followers persist in parallel with it (libraft counts the leader's
+     * own log only from advance) */
+    for (size_t i = 0; i < got && rc == 0; i++)
+        queue_msgs(s, ps[i], rds[i].messages, rds[i].n_messages);
+    if (rc == 0)
+        flush_outboxes(s);
     if (rc == 0 && mvcc_wbatch_count(s->wb) > 0) {
         bool do_sync = sync && !s->opts.no_sync;
         rc = mvcc_engine_write(s->opts.engine, s->wb, do_sync);
@@ -1497,8 +1504,7 @@ int region_store_process(struct region_store *s)
                 p->split_pending = false;
             }
         }
-        queue_msgs(s, p, rd->messages, rd->n_messages);
-        queue_msgs(s, p, rd->after, rd->n_after);
+        queue_msgs(s, p, rd->after, rd->n_after); /* only once durable */
     }
     flush_outboxes(s);
     /* 3. apply committed entries, learn read indexes */
