@@ -672,9 +672,11 @@ static int add_index(struct sql_session *s, struct sql_tableinfo *t,
         return -ENOMEM;
     /* The primary key goes first. */
     uint32_t pos = x.primary ? 0 : t->nidx;
-    memcpy(arr, t->idx, sizeof(*arr) * pos);
+    if (t->nidx > 0) {
+        memcpy(arr, t->idx, sizeof(*arr) * pos);
+        memcpy(arr + pos + 1, t->idx + pos, sizeof(*arr) * (t->nidx - pos));
+    }
     arr[pos] = x;
-    memcpy(arr + pos + 1, t->idx + pos, sizeof(*arr) * (t->nidx - pos));
     t->idx = arr;
     t->nidx++;
     if (x.primary && t->pk_handle_idx >= 0)

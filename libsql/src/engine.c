@@ -690,37 +690,33 @@ static int run_set(struct sql_session *s, const struct ast_stmt *st)
         int rc = 0;
         switch (v->kind) {
         case AST_SET_VAR:
+            if (!v->value)
+                return sql__serr(s, 1064, "42000", "bad SET");
             if (v->user) {
-                if (!v->value)
-                    return sql__serr(s, 1064, "42000", "bad SET");
-                rc = literal_text(s, v->value, text, sizeof(text), &num,
-                                  &is_null);
-                if (rc != 0)
-                    return rc;
-                struct sql_datum d = {0};
-                if (is_null)
-                    d.vt = SQL_VT_NULL;
-                else if (num && v->value->kind == AST_E_INT) {
-                    d.vt = v->value->is_unsigned ? SQL_VT_UINT : SQL_VT_INT;
-                    d.v.i = v->value->ival;
-                    if (v->value->is_unsigned)
-                        d.v.u = v->value->uval;
-                } else {
-                    d.vt = SQL_VT_STRING;
-                    d.coll = SQL_COLL_UTF8MB4_GENERAL_CI;
-                    d.v.s.p = text;
-                    d.v.s.n = strlen(text);
-                }
-                rc = sql__uservar_set(s, v->name, &d);
+                struct sql_datum d;
+                rc = sql__eval_const(s, v->value, &d, NULL, 0);
+                if (rc == 0)
+                    rc = sql__uservar_set(s, v->name, &d);
                 break;
             }
-            if (v->value && v->value->kind == AST_E_DEFAULT) {
+            if (v->value->kind == AST_E_DEFAULT) {
                 rc = set_sysvar(s, v->name, v->scope, NULL, false, true);
                 break;
             }
-            rc = literal_text(s, v->value, text, sizeof(text), &num,
-                              &is_null);
-            if (rc == 0 && is_null)
+            /* A bare word or literal as written; else the value of the
+             * expression (@@x, @v, 1 + 1, ...). */
+            if (literal_text(s, v->value, text, sizeof(text), &num,
+                             &is_null) != 0) {
+                struct sql_datum d;
+                memset(&s->err, 0, sizeof(s->err));
+                rc = sql__eval_const(s, v->value, &d, text, sizeof(text));
+                if (rc != 0)
+                    return rc;
+                is_null = d.vt == SQL_VT_NULL;
+                num = d.vt == SQL_VT_INT || d.vt == SQL_VT_UINT ||
+                      d.vt == SQL_VT_DECIMAL || d.vt == SQL_VT_DOUBLE;
+            }
+            if (is_null)
                 rc = sql__serr(s, 1231, "42000",
                                "Variable '%.64s' can't be set to the value "
                                "of 'NULL'",
@@ -799,7 +795,9 @@ static bool is_ddl(int kind)
 static int use_db(struct sql_session *s, const char *name)
 {
     struct sql_dbinfo *d;
-    int rc = sql__sess_db(s, name, &d);
+    int rc = strcasecmp(name, "information_schema") == 0
+                 ? 0
+                 : sql__sess_db(s, name, &d);
     if (rc != 0)
         return rc;
     size_t n = strlen(name);

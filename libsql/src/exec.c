@@ -619,6 +619,19 @@ static int cmp_i64(const void *a, const void *b)
 static int scan_open(struct sql_xctx *x, struct sql_xnode *n)
 {
     const struct plan_access *acc = &n->p->acc;
+    if (acc->kind == ACC_VIRTUAL) {
+        /* information_schema: every row now, emitted like kept rows. */
+        struct sql_datum *rows;
+        size_t nrows;
+        int rc = sql__is_rows(x, acc->t, n->keep, &rows, &nrows);
+        if (rc != 0)
+            return rc;
+        n->rows = rows;
+        n->nrows = nrows;
+        n->rhandles = sql__arena_zalloc(n->keep,
+                                        sizeof(int64_t) * (nrows + 1));
+        return n->rhandles ? 0 : -ENOMEM;
+    }
     bool full = acc->kind == ACC_FULL, empty = false;
     int rc = 0;
     if (!full)
@@ -658,6 +671,25 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
 {
     const struct plan_access *acc = &n->p->acc;
     const struct sql_tableinfo *t = acc->t;
+    if (acc->kind == ACC_VIRTUAL) {
+        size_t nc = n->out.ncols;
+        while (n->pos < n->nrows && n->out.n < SQL_CHUNK_ROWS) {
+            struct sql_datum *row = n->rows + n->pos++ * nc;
+            if (n->p->cond) {
+                int truth;
+                int rc = sql__expr_eval_bool(n->p->cond, &x->ev, row, &truth);
+                if (rc != 0)
+                    return sql__xerr(x, rc);
+                if (truth != 1)
+                    continue;
+            }
+            memcpy(row_at(&n->out, n->out.n), row, sizeof(*row) * nc);
+            n->out.handles[n->out.n++] = 0;
+        }
+        if (n->out.n == 0)
+            n->done = true;
+        return 0;
+    }
     bool index = acc->idx >= 0 && acc->kind != ACC_FULL && n->nranges > 0 &&
                  n->ranges[0].slen >= SQL_TC_INDEX_PREFIX_LEN &&
                  n->ranges[0].start[10] == 'i';
@@ -1422,6 +1454,29 @@ static int run_do(struct sql_session *s, const struct ast_stmt *st)
             rc = sql__xerr(&x, rc);
     }
     return rc ? rc : sql__sess_ok(s, 0, 0);
+}
+
+int sql__eval_const(struct sql_session *s, const struct ast_expr *e,
+                    struct sql_datum *out, char *text, size_t len)
+{
+    struct sql_xctx x;
+    struct plan_tscope ts = {.s = s};
+    struct sql_expr *c;
+    struct sql_ftype t;
+    int rc = sql__xctx_init(&x, s, false);
+    if (rc == 0)
+        rc = sql__plan_compile(s, &ts, e, &c, &t);
+    if (rc == 0 && (rc = sql__expr_eval(c, &x.ev, NULL, out)) != 0)
+        rc = sql__xerr(&x, rc);
+    if (rc == 0 && text) {
+        const char *p = "";
+        size_t n = 0;
+        if (out->vt != SQL_VT_NULL &&
+            (rc = sql__datum_text(out, &t, s->arena, &p, &n)) != 0)
+            return rc;
+        snprintf(text, len, "%.*s", (int)n, p);
+    }
+    return rc;
 }
 
 int sql__query_run(struct sql_session *s, const struct ast_stmt *st)

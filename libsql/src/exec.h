@@ -61,6 +61,10 @@ int sql__exec_now(struct sql_xctx *x, struct sql_datum *out);
 /* A deep copy of a datum's bytes into a. */
 int sql__datum_copy(struct sql_arena *a, struct sql_datum *d);
 
+/* The rows of information_schema table t, made now (show_is.c). */
+int sql__is_rows(struct sql_xctx *x, const struct sql_tableinfo *t,
+                 struct sql_arena *a, struct sql_datum **out, size_t *n);
+
 /* DML (dml.c). */
 int sql__dml_insert(struct sql_session *s, const struct ast_stmt *st);
 int sql__dml_update(struct sql_session *s, const struct ast_stmt *st);

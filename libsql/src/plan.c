@@ -134,6 +134,16 @@ static int resolve_from(struct sql_session *s, const struct ast_table_ref *f,
                          "This version of sqld doesn't yet support 'derived "
                          "tables'");
     struct sql_tableinfo *t;
+    if (sql__is_schema(f->db ? f->db : s->db)) {
+        if (!(t = sql__is_table(s, f->name)))
+            return sql__serr(s, 1109, "42S02",
+                             "Unknown table '%.64s' in information_schema",
+                             f->name);
+        ts->t = t;
+        ts->alias = f->alias ? f->alias : f->name;
+        ts->db = "information_schema";
+        return 0;
+    }
     int rc = sql__sess_table(s, f->db, f->name, &t);
     if (rc != 0)
         return rc;
@@ -586,7 +596,7 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
     if ((rc = source(s, ts, sel->from, sel->where, &p)) != 0)
         return rc;
     if (p->kind == PL_SOURCE)
-        p->lock = sel->lock == AST_LOCK_UPDATE;
+        p->lock = sel->lock == AST_LOCK_UPDATE && !sql__is_virtual(ts->t);
 
     /* Aggregation: GROUP BY, or an aggregate anywhere above WHERE. */
     bool agg = sel->group != NULL || has_agg(sel->having);

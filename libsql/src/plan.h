@@ -42,6 +42,7 @@ enum plan_access_kind
     ACC_HANDLE_RANGE,/* handle ranges */
     ACC_UNIQUE_POINT,/* unique index, every column equal: 0 or 1 row */
     ACC_INDEX_RANGE, /* index ranges, then the rows by handle */
+    ACC_VIRTUAL,     /* an information_schema table, made from the catalog */
 };
 
 /* One key range over the handle or an index: equal values for the first
@@ -152,6 +153,14 @@ int sql__tscope_column(void *ctx, const struct ast_expr *col,
 int sql__plan_compile(struct sql_session *s, struct plan_tscope *ts,
                       const struct ast_expr *e, struct sql_expr **out,
                       struct sql_ftype *type);
+
+/* information_schema (show_is.c): whether db names it, its virtual table
+ * `name` (NULL: none such; in the statement arena), whether t is one. */
+bool sql__is_schema(const char *db);
+struct sql_tableinfo *sql__is_table(struct sql_session *s, const char *name);
+bool sql__is_virtual(const struct sql_tableinfo *t);
+size_t sql__is_count(void);
+const char *sql__is_name(size_t i);
 
 /* EXPLAIN: rows describing p (id, task, access object, operator info). */
 int sql__plan_explain(struct sql_session *s, const struct plan *p);

@@ -250,6 +250,10 @@ static int build_ranges(struct sql_session *s, const struct pred *ps,
 static int choose_access(struct sql_session *s, struct plan *p)
 {
     const struct sql_tableinfo *t = p->table;
+    if (sql__is_virtual(t)) {
+        p->acc = (struct plan_access){.kind = ACC_VIRTUAL, .t = t, .idx = -1};
+        return 0;
+    }
     struct plan_tscope ts = {.s = s, .t = t, .alias = p->alias};
     for (size_t i = 0; i < s->srv->cat->ndbs; i++)
         if (s->srv->cat->dbs[i]->id == t->db_id)
@@ -386,6 +390,8 @@ static const char *kind_name(const struct plan *p)
             return "Point_Get";
         case ACC_INDEX_RANGE:
             return "IndexRangeScan";
+        case ACC_VIRTUAL:
+            return "MemTableScan";
         default:
             return "TableFullScan";
         }
@@ -420,12 +426,16 @@ static int explain_node(struct sql_session *s, const struct plan *p,
             index_desc(object, sizeof(object), a->t, a->idx);
         else
             snprintf(object, sizeof(object), "table:%s", a->t->name);
+        if (a->kind == ACC_VIRTUAL)
+            snprintf(object, sizeof(object), "table:%s", a->t->name);
         const char *what = a->kind == ACC_POINT || a->kind == ACC_BATCH_POINT
                                ? "handle"
                            : a->kind == ACC_FULL ? "keep order"
                                                  : "range";
         int k = snprintf(info, sizeof(info), "%s", what);
-        if (a->kind == ACC_FULL)
+        if (a->kind == ACC_VIRTUAL)
+            k = snprintf(info, sizeof(info), "information_schema");
+        else if (a->kind == ACC_FULL)
             k = snprintf(info, sizeof(info), "keep order:%s",
                          a->desc ? "true, desc" : "false");
         else if (a->nranges)

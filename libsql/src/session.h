@@ -185,5 +185,10 @@ int sql__uservar_get(struct sql_session *s, const char *name,
 int sql__uservar_set(struct sql_session *s, const char *name,
                      const struct sql_datum *d);
 int64_t sql__now_us(void);
+/* Evaluate an expression without columns (SET, DO): *out, and its text
+ * into text[0..len) when text is not NULL (bytes in the statement arena
+ * otherwise). 0, SQL_EQUERY (s->err) or -ENOMEM. */
+int sql__eval_const(struct sql_session *s, const struct ast_expr *e,
+                    struct sql_datum *out, char *text, size_t len);
 
 #endif /* SQL_SESSION_H */

@@ -10,6 +10,7 @@
 
 #include "exec.h"
 #include "lex.h"
+#include "plan.h"
 #include "session.h"
 #include "sql_int.h"
 
@@ -151,7 +152,22 @@ static int db_tables(struct sql_session *s, const struct sql_dbinfo *d,
 static int show_tables(struct sql_session *s, const struct ast_show *sh)
 {
     struct sql_dbinfo *d;
-    int rc = sql__sess_db(s, sh->db, &d);
+    int rc;
+    if (sql__is_schema(sh->db ? sh->db : s->db)) {
+        struct sql_rscol cols[] = {{"Tables_in_information_schema", S},
+                                   {"Table_type", S}};
+        rc = sql__rs_begin(s, cols, sh->full ? 2 : 1);
+        for (size_t i = 0; rc == 0 && i < sql__is_count(); i++) {
+            bool keep;
+            if ((rc = filter(s, sh, sql__is_name(i), &keep)) != 0 || !keep)
+                continue;
+            struct sql_value v[2] = {sql__v_str(sql__is_name(i)),
+                                     sql__v_str("SYSTEM VIEW")};
+            rc = sql__rs_row(s, v, sh->full ? 2 : 1);
+        }
+        return rc ? rc : sql__rs_end(s);
+    }
+    rc = sql__sess_db(s, sh->db, &d);
     if (rc != 0)
         return rc;
     char title[96];

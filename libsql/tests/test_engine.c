@@ -223,6 +223,48 @@ static void transactions_and_status(void **state)
     sqlfx_close(&f);
 }
 
+static void information_schema(void **state)
+{
+    (void)state;
+    struct sqlfx f;
+    struct sqlfx_conn c;
+    sqlfx_open(&f, false);
+    sqlfx_connect(&f, &c, 1);
+    Q(&c, "CREATE DATABASE d", "OK 1 0 0");
+    Q(&c, "CREATE TABLE d.t (id INT PRIMARY KEY AUTO_INCREMENT, v "
+          "VARCHAR(5) DEFAULT 'z', n DECIMAL(5,1), UNIQUE KEY uv (v))",
+      "OK 0 0 0");
+    Q(&c, "SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME FROM "
+          "information_schema.SCHEMATA ORDER BY 1",
+      "d|utf8mb4\ninformation_schema|utf8mb3");
+    Q(&c, "SELECT table_name, table_type, engine FROM "
+          "information_schema.tables WHERE table_schema = 'd'",
+      "t|BASE TABLE|InnoDB");
+    Q(&c, "SELECT column_name, ordinal_position, column_default, "
+          "is_nullable, data_type, character_maximum_length, "
+          "numeric_precision, numeric_scale, column_type, column_key, extra "
+          "FROM information_schema.columns WHERE table_name = 't'",
+      "id|1|NULL|NO|int|NULL|10|0|int|PRI|auto_increment\n"
+      "v|2|z|YES|varchar|5|NULL|NULL|varchar(5)|UNI|\n"
+      "n|3|NULL|YES|decimal|NULL|5|1|decimal(5,1)||");
+    Q(&c, "SELECT index_name, seq_in_index, column_name, non_unique FROM "
+          "information_schema.statistics WHERE table_schema = 'd'",
+      "PRIMARY|1|id|0\nuv|1|v|0");
+    Q(&c, "SELECT * FROM information_schema.nosuch",
+      "ERR 1109 Unknown table 'nosuch' in information_schema");
+    Q(&c, "USE information_schema", "OK 0 0 0");
+    Q(&c, "SHOW TABLES LIKE '%S'",
+      "TABLES\nCOLUMNS\nSTATISTICS\nENGINES\nCHARACTER_SETS\nCOLLATIONS");
+    Q(&c, "SELECT COUNT(*) FROM tables WHERE table_schema = 'd'", "1");
+    /* SET takes expressions: user and system variables. */
+    Q(&c, "SET @a = 1 + 2, @m = @@sql_mode, sql_mode = ''", "OK 0 0 0");
+    Q(&c, "SELECT @a, @@sql_mode", "3|");
+    Q(&c, "SET sql_mode = @m", "OK 0 0 0");
+    Q(&c, "SELECT @@sql_mode = @m", "1");
+    sqlfx_disconnect(&c);
+    sqlfx_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +273,7 @@ int main(void)
         cmocka_unit_test(catalog_survives_restart),
         cmocka_unit_test(variables_and_set),
         cmocka_unit_test(transactions_and_status),
+        cmocka_unit_test(information_schema),
     };
     return cmocka_run_group_tests_name("libsql/engine", tests, NULL, NULL);
 }
