@@ -58,6 +58,7 @@ struct op
     int rc;                                /* result */
     char err[256];                         /* its detail */
     bool done;                             /* finished: the waiter goes */
+    pthread_mutex_t mu;                    /* guards done, rc, err */
     pthread_cond_t cond;                   /* signals done to its waiter */
     struct op *next;                       /* queue link */
 };
@@ -108,16 +109,19 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* Each op has its own mutex: finishing one does not contend with the
+ * client's lock, which 64 threads queueing requests hold often. */
 static void finish(struct pd_client *c, struct op *op, int rc,
                    const char *err)
 {
-    pthread_mutex_lock(&c->lock);
+    (void)c;
+    pthread_mutex_lock(&op->mu);
     op->rc = rc;
     if (err && err != op->err)
         snprintf(op->err, sizeof(op->err), "%s", err);
     op->done = true;
     pthread_cond_signal(&op->cond);
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&op->mu);
 }
 
 static size_t endpoint_find_or_add(struct pd_client *c, const char *addr)
@@ -205,6 +209,7 @@ static void batch_finish(struct pd_client *c, struct op *b, int rc,
     if (b->retry_ev)
         event_free(b->retry_ev);
     pthread_cond_destroy(&b->cond);
+    pthread_mutex_destroy(&b->mu);
     pd__free(b);
     c->batch_in_flight = false;
     tso_pump(c);
@@ -381,6 +386,7 @@ static struct op *op_new(struct pd_client *c)
     struct op *op = pd__calloc(1, sizeof(*op) + sizeof(struct pd_client *));
     if (op) {
         *(struct pd_client **)(op + 1) = c;
+        pthread_mutex_init(&op->mu, NULL);
         pthread_cond_init(&op->cond, NULL);
     }
     return op;
@@ -458,14 +464,13 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
         rev = q;
         q = next;
     }
+    uint64_t n_tso = 0;
     while (rev) {
         struct op *op = rev;
         rev = op->next;
         op->next = NULL;
         if (op->kind == OP_TSO) {
-            pthread_mutex_lock(&c->lock);
-            c->stats.tso_requests++;
-            pthread_mutex_unlock(&c->lock);
+            n_tso++;
             if (c->tso_wait_tail)
                 c->tso_wait_tail->next = op;
             else
@@ -474,6 +479,11 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
         } else {
             start_call(c, op);
         }
+    }
+    if (n_tso) {
+        pthread_mutex_lock(&c->lock);
+        c->stats.tso_requests += n_tso;
+        pthread_mutex_unlock(&c->lock);
     }
     tso_pump(c);
 }
@@ -500,10 +510,10 @@ static int run_op(struct pd_client *c, struct op *op, char *err,
         ssize_t w = write(c->wake_fds[1], "w", 1);
         (void)w; /* a full pipe already wakes the loop */
     }
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(&op->mu);
     while (!op->done)
-        pthread_cond_wait(&op->cond, &c->lock);
-    pthread_mutex_unlock(&c->lock);
+        pthread_cond_wait(&op->cond, &op->mu);
+    pthread_mutex_unlock(&op->mu);
     if (op->rc != 0 && err && errlen)
         snprintf(err, errlen, "%s", op->err[0] ? op->err : pd_strerror(op->rc));
     return op->rc;
@@ -518,6 +528,7 @@ static void op_free(struct op *op)
     if (op->retry_ev)
         event_free(op->retry_ev);
     pthread_cond_destroy(&op->cond);
+    pthread_mutex_destroy(&op->mu);
     pd__free(op->resp_bytes);
     pd__free(op);
 }

@@ -138,6 +138,37 @@ static int measure(struct pd_client *c, int kind, int threads, uint32_t count,
 
 static pid_t pids[3];
 
+/* CPU seconds (user + system) used so far by process pid, from
+ * /proc/<pid>/stat; the figures below divide it by calls, which moves
+ * far less with the machine's load than calls per second do. */
+static double proc_cpu_s(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    unsigned long ut = 0, st = 0;
+    /* After ") ": state ppid pgrp session tty tpgid flags minflt cminflt
+     * majflt cmajflt utime stime. */
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                            "%lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double pdd_cpu_s(void)
+{
+    double t = 0;
+    for (int i = 0; i < 3; i++)
+        t += proc_cpu_s(pids[i]);
+    return t;
+}
+
 static void stop_all(void)
 {
     for (int i = 0; i < 3; i++)
@@ -227,14 +258,20 @@ int main(void)
     printf("BENCH tso_1client_calls %.0f calls/s\n", per_s);
     printf("BENCH tso_1client_p99 %.0f us\n", p99);
     pd_client_stats(c, &s0);
+    double pdd0 = pdd_cpu_s(), self0 = proc_cpu_s(getpid());
     if ((rc = measure(c, 0, 64, 1, &per_s, &p99)))
         goto out;
+    double pdd1 = pdd_cpu_s(), self1 = proc_cpu_s(getpid());
     pd_client_stats(c, &s1);
+    double calls = (double)(s1.tso_requests - s0.tso_requests);
     printf("BENCH tso_64clients_calls %.0f calls/s\n", per_s);
     printf("BENCH tso_64clients_p99 %.0f us\n", p99);
     printf("BENCH tso_64clients_requests_per_rpc %.1f x\n",
-           (double)(s1.tso_requests - s0.tso_requests) /
-               (double)(s1.tso_calls - s0.tso_calls));
+           calls / (double)(s1.tso_calls - s0.tso_calls));
+    printf("BENCH tso_64clients_pdd_cpu_per_request %.2f us\n",
+           (pdd1 - pdd0) * 1e6 / calls);
+    printf("BENCH tso_64clients_client_cpu_per_request %.2f us\n",
+           (self1 - self0) * 1e6 / calls);
     if ((rc = measure(c, 0, 64, 1000, &per_s, &p99)))
         goto out;
     printf("BENCH tso_64clients_batch1000_timestamps %.0f ts/s\n",
