@@ -103,7 +103,7 @@ for wl in $WORKLOADS; do
     done
     if [ -n "${qps[sqld]:-}" ] && [ -n "${qps[mariadb]:-}" ]; then
         awk -v a="${qps[sqld]}" -v b="${qps[mariadb]}" -v w="$wl" \
-            'BEGIN { printf "BENCH sysbench_%s_vs_mariadb %.2f x\n", w, b > 0 ? a / b : 0 }'
+            'BEGIN { printf "BENCH sysbench_%s_vs_mariadb %.2f x\n", w, (b > 0 ? a / b : 0) }'
     fi
     unset qps
 done
