@@ -330,7 +330,8 @@ struct mvcc_store_opts
     void *log_ctx;        /* its context */
     int log_level;        /* enum mvcc_log_level: highest level logged */
     /* Shared deadlock detector (copied; its ctx borrowed until
-     * mvcc_store_close), or NULL: the store keeps a graph of its own. */
+     * mvcc_store_close; both calls required, else -EINVAL), or NULL: the
+     * store keeps a graph of its own. */
     const struct mvcc_deadlock_detector *detector;
     /* Keep an exact copy of the lock CF in memory and serve every lock
      * read from it (DESIGN "Lock table"): the lock CF is then written but

@@ -57,6 +57,12 @@ int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *o,
             return rc;
         }
     }
+    if (s->opts.detector && (s->opts.detector->detect == NULL ||
+                             s->opts.detector->clean_up_wait_for == NULL)) {
+        s->eng = eng;
+        mvcc_store_close(s);
+        return -EINVAL;
+    }
     if (s->opts.detector) {
         s->det = *s->opts.detector;
     } else if (mvcc_detector_create(&s->own_det) == 0) {

@@ -382,6 +382,10 @@ static void unreachable_detector_waits(void **state)
     memset(&o, 0, sizeof o);
     o.detector = &iface;
     struct mvcc_store *s;
+    struct mvcc_deadlock_detector half = {&x, broken_detect, NULL};
+    o.detector = &half;
+    assert_int_equal(mvcc_store_open(t->f.eng, &o, &s), -EINVAL);
+    o.detector = &iface;
     assert_int_equal(mvcc_store_open(t->f.eng, &o, &s), 0);
     assert_int_equal(plock(s, &t->r, "k", TS(10), TS(10), 0), 0);
     struct board b;
