@@ -52,6 +52,85 @@ size_t sql__utf8_decode(const char *s, size_t n, uint32_t *cp)
     return len;
 }
 
+size_t sql__utf8_encode(uint32_t cp, char *buf)
+{
+    if (cp < 0x80) {
+        buf[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        buf[0] = (char)(0xC0 | (cp >> 6));
+        buf[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        buf[0] = (char)(0xE0 | (cp >> 12));
+        buf[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        buf[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    buf[0] = (char)(0xF0 | (cp >> 18));
+    buf[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    buf[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    buf[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Latin Extended-A: which member of a case pair is upper case. */
+static bool exta_pair(uint32_t cp)
+{
+    return cp >= 0x100 && cp <= 0x17F && cp != 0x131 && cp != 0x138 &&
+           cp != 0x149 && cp != 0x17F && cp != 0x130;
+}
+
+static bool exta_odd_upper(uint32_t cp)
+{
+    return (cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E);
+}
+
+uint32_t sql__cp_upper(uint32_t cp)
+{
+    if (cp >= 'a' && cp <= 'z')
+        return cp - 32;
+    if (cp < 0x80)
+        return cp;
+    if (cp >= 0xE0 && cp <= 0xFE && cp != 0xF7)
+        return cp - 0x20;
+    if (cp == 0xFF)
+        return 0x178;
+    if (exta_pair(cp))
+        return exta_odd_upper(cp) ? ((cp & 1) ? cp : cp - 1)
+                                  : (cp & ~1u);
+    if (cp >= 0x3B1 && cp <= 0x3C9 && cp != 0x3C2)
+        return cp - 0x20;
+    if (cp >= 0x430 && cp <= 0x44F)
+        return cp - 0x20;
+    if (cp >= 0x450 && cp <= 0x45F)
+        return cp - 0x50;
+    return cp;
+}
+
+uint32_t sql__cp_lower(uint32_t cp)
+{
+    if (cp >= 'A' && cp <= 'Z')
+        return cp + 32;
+    if (cp < 0x80)
+        return cp;
+    if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7)
+        return cp + 0x20;
+    if (cp == 0x178)
+        return 0xFF;
+    if (exta_pair(cp))
+        return exta_odd_upper(cp) ? ((cp & 1) ? cp + 1 : cp) : (cp | 1u);
+    if (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2)
+        return cp + 0x20;
+    if (cp >= 0x410 && cp <= 0x42F)
+        return cp + 0x20;
+    if (cp >= 0x400 && cp <= 0x40F)
+        return cp + 0x50;
+    return cp;
+}
+
 size_t sql__str_charlen(uint16_t coll, const char *s, size_t n)
 {
     if (coll == SQL_COLL_BINARY)

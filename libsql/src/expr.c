@@ -449,6 +449,32 @@ static int dec_of(const struct sql_expr *e)
     return 0;
 }
 
+void sql__arith_type(struct sql_expr *e)
+{
+    int op = e->sub;
+    int vt = arith_vt(op, e->args[0]->vt, e->args[1]->vt);
+    int d1 = dec_of(e->args[0]), d2 = dec_of(e->args[1]);
+    bool unfixed = d1 < 0 || d2 < 0;
+    d1 = d1 < 0 ? 0 : d1;
+    d2 = d2 < 0 ? 0 : d2;
+    int dec = op == AST_OP_MUL   ? d1 + d2
+              : op == AST_OP_DIV ? d1 + 4
+                                 : (d1 > d2 ? d1 : d2);
+    if (dec > SQL_DEC_MAX_SCALE)
+        dec = SQL_DEC_MAX_SCALE;
+    e->vt = (uint8_t)vt;
+    sql__ftype_of_vt(&e->type, vt == EX_VT_ANY ? SQL_VT_DOUBLE : vt,
+                     0, vt == SQL_VT_DOUBLE && (unfixed ||
+                                                (d1 == 0 && d2 == 0))
+                            ? -1
+                            : dec);
+    if (vt == SQL_VT_DOUBLE && (e->args[0]->type.dec == 31 ||
+                                e->args[0]->type.dec < 0 ||
+                                e->args[1]->type.dec == 31 ||
+                                e->args[1]->type.dec < 0))
+        e->type.dec = -1;
+}
+
 static const char *print_text(struct sql_arena *a, const struct ast_expr *x)
 {
     const char *t = sql__ast_print_expr(a, x);
@@ -681,27 +707,7 @@ static int compile(struct sql_arena *a, const struct ast_expr *x,
                 return rc;
             hex_to_number(e->args[0]);
             hex_to_number(e->args[1]);
-            int vt = arith_vt(op, e->args[0]->vt, e->args[1]->vt);
-            int d1 = dec_of(e->args[0]), d2 = dec_of(e->args[1]);
-            bool unfixed = d1 < 0 || d2 < 0;
-            d1 = d1 < 0 ? 0 : d1;
-            d2 = d2 < 0 ? 0 : d2;
-            int dec = op == AST_OP_MUL   ? d1 + d2
-                      : op == AST_OP_DIV ? d1 + 4
-                                         : (d1 > d2 ? d1 : d2);
-            if (dec > SQL_DEC_MAX_SCALE)
-                dec = SQL_DEC_MAX_SCALE;
-            e->vt = (uint8_t)vt;
-            sql__ftype_of_vt(&e->type, vt == EX_VT_ANY ? SQL_VT_DOUBLE : vt,
-                             0, vt == SQL_VT_DOUBLE && (unfixed ||
-                                                        (d1 == 0 && d2 == 0))
-                                    ? -1
-                                    : dec);
-            if (vt == SQL_VT_DOUBLE && (e->args[0]->type.dec == 31 ||
-                                        e->args[0]->type.dec < 0 ||
-                                        e->args[1]->type.dec == 31 ||
-                                        e->args[1]->type.dec < 0))
-                e->type.dec = -1;
+            sql__arith_type(e);
             e->text = print_text(a, x);
             if (!nullable_of(e) && op != AST_OP_DIV && op != AST_OP_MOD &&
                 op != AST_OP_INTDIV)
@@ -967,6 +973,7 @@ static int compile_func(struct sql_arena *a, const struct ast_expr *x,
     }
     if (x->type) {
         struct ast_type *t = x->type;
+        e->has_type = true;
         e->text = t->name;
         e->cast.len = t->len >= 0 ? (uint32_t)t->len : 0;
         e->cast.dec = (int8_t)(t->scale >= 0 && t->scale < 128 ? t->scale
@@ -979,6 +986,9 @@ static int compile_func(struct sql_arena *a, const struct ast_expr *x,
         if (t->collate)
             e->cast.coll = sql__coll_by_name(t->collate);
     }
+    if (x->type)
+        e->name = print_text(a, x); /* CAST(..) as written, for messages */
+    e->printed = print_text(a, x);
     if (fn->check && (rc = fn->check(e, a, err)) != 0)
         return rc;
     *out = e;
@@ -1108,8 +1118,8 @@ static int arith_int(const struct sql_expr *e, struct sql_eval *ev,
     return 0;
 }
 
-static int eval_arith(const struct sql_expr *e, struct sql_eval *ev,
-                      const struct sql_datum *row, struct sql_datum *out)
+int sql__eval_arith(const struct sql_expr *e, struct sql_eval *ev,
+                    const struct sql_datum *row, struct sql_datum *out)
 {
     struct sql_datum x, y;
     int rc;
@@ -1706,7 +1716,7 @@ static int eval(const struct sql_expr *e, struct sql_eval *ev,
         return 0;
     }
     case EX_ARITH:
-        return eval_arith(e, ev, row, out);
+        return sql__eval_arith(e, ev, row, out);
     case EX_CMP:
         return eval_cmp(e, ev, row, out);
     case EX_AND:

@@ -62,6 +62,8 @@ struct sql_expr
     const struct sql__func *fn; /* EX_FUNC */
     int64_t iarg;            /* per function: cast target, unit ... */
     struct sql_ftype cast;   /* CAST target */
+    bool has_type;           /* CAST/CONVERT: a target type was written */
+    const char *printed;     /* EX_FUNC: the call as written (1690 texts) */
 };
 
 /* A native function: name, argument counts, type inference and
@@ -110,6 +112,21 @@ int sql__div_zero(struct sql_eval *ev, struct sql_datum *out);
 int sql__expr_compile_node(struct sql_arena *a, const struct ast_expr *e,
                            const struct sql_expr_scope *scope,
                            struct sql_expr **out, struct sql_err *err);
+/* Set the result class and type of an EX_ARITH node (sub = AST_OP_*)
+ * from its two compiled operands. */
+void sql__arith_type(struct sql_expr *e);
+/* Evaluate an EX_ARITH node (MOD() and friends reuse it). */
+int sql__eval_arith(const struct sql_expr *e, struct sql_eval *ev,
+                    const struct sql_datum *row, struct sql_datum *out);
+/* Evaluate every argument into v[0..nargs); *null when one is NULL
+ * (evaluation stops there). */
+int sql__args(const struct sql_expr *e, struct sql_eval *ev,
+              const struct sql_datum *row, struct sql_datum *v, bool *null);
+/* Type-setting helpers for check callbacks. */
+void sql__set_type(struct sql_expr *e, int vt, int dec);
+/* A string result whose collation comes from the string arguments
+ * (binary wins). */
+void sql__set_str_type(struct sql_expr *e);
 /* Text of a string result into the eval arena. */
 int sql__ret_str(struct sql_eval *ev, struct sql_datum *out, const char *p,
                  size_t n, uint16_t coll);

@@ -6,6 +6,52 @@
 
 #include "expr_int.h"
 
+int sql__args(const struct sql_expr *e, struct sql_eval *ev,
+              const struct sql_datum *row, struct sql_datum *v, bool *null)
+{
+    *null = false;
+    for (int i = 0; i < e->nargs; i++) {
+        int rc = sql__arg(e, i, ev, row, &v[i]);
+        if (rc != 0)
+            return rc;
+        if (v[i].vt == SQL_VT_NULL) {
+            *null = true;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+void sql__set_type(struct sql_expr *e, int vt, int dec)
+{
+    e->vt = (uint8_t)vt;
+    sql__ftype_of_vt(&e->type, vt, 0, dec);
+}
+
+void sql__set_str_type(struct sql_expr *e)
+{
+    uint16_t coll = 0;
+    uint8_t coerc = 6;
+    for (int i = 0; i < e->nargs; i++) {
+        const struct sql_expr *x = e->args[i];
+        if (x->vt != SQL_VT_STRING)
+            continue;
+        if (x->type.coll == SQL_COLL_BINARY) {
+            coll = SQL_COLL_BINARY;
+            coerc = 0;
+            break;
+        }
+        if (coll == 0 || x->coerc < coerc) {
+            coll = x->type.coll;
+            coerc = x->coerc;
+        }
+    }
+    e->vt = SQL_VT_STRING;
+    sql__ftype_of_vt(&e->type, SQL_VT_STRING, coll, 0);
+    e->coll = e->type.coll;
+    e->coerc = coerc < 4 ? coerc : 4;
+}
+
 static int check_if(struct sql_expr *e, struct sql_arena *a,
                     struct sql_err *err)
 {

@@ -614,10 +614,10 @@ int sql__to_str(struct sql_eval *ev, const struct sql_datum *d,
     return 0;
 }
 
+/* MySQL names DATE and DATETIME conversions alike in these warnings. */
 static const char *vt_word(int vt)
 {
-    return vt == SQL_VT_DATE ? "date" : vt == SQL_VT_TIME ? "time"
-                                                          : "datetime";
+    return vt == SQL_VT_TIME ? "time" : "datetime";
 }
 
 int sql__to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,

@@ -141,6 +141,12 @@ int sql__datum_to_value(const struct sql_datum *d, const struct sql_ftype *t,
 /* Decode one UTF-8 character of s[0..n) (n > 0): its code point in *cp and
  * the bytes it takes; a malformed byte decodes as itself, length 1. */
 size_t sql__utf8_decode(const char *s, size_t n, uint32_t *cp);
+/* Encode code point cp as UTF-8 into buf (4 bytes); returns the length. */
+size_t sql__utf8_encode(uint32_t cp, char *buf);
+/* Simple case mappings (ASCII, Latin-1, Latin Extended-A, Greek,
+ * Cyrillic); other code points map to themselves. */
+uint32_t sql__cp_upper(uint32_t cp);
+uint32_t sql__cp_lower(uint32_t cp);
 /* Characters in s[0..n) under coll (bytes for SQL_COLL_BINARY). */
 size_t sql__str_charlen(uint16_t coll, const char *s, size_t n);
 /* Byte offset of the first k characters (n when fewer). */
