@@ -202,7 +202,9 @@ int main(int argc, char **argv)
     }
     char path[4096], err[512];
     snprintf(path, sizeof(path), "%s/store", rt.data_dir);
+    /* Commits are durable: the store syncs its WAL on every commit. */
     struct sql_server_options so = {.data_dir = path,
+                                    .sync = true,
                                     .version = SQLD_SERVER_VERSION};
     rc = sql_server_open(&so, &server, err, sizeof(err));
     if (rc != 0) {

@@ -230,7 +230,7 @@ uint32_t sql__sess_sql_mode(const struct sql_session *s)
     static int i = -1;
     if (i < 0)
         i = var_index("sql_mode");
-    return sql__sql_mode_bits(s->vars[i].text);
+    return (uint32_t)s->vars[i].u;
 }
 
 uint16_t sql__sess_status(const struct sql_session *s)

@@ -278,15 +278,24 @@ struct sql_xnode
     uint64_t left;               /* rows still to emit */
 };
 
-static int chunk_init(struct sql_xnode *n, size_t ncols)
+/* Room for cap rows in the output chunk. A point get needs one row, so
+ * chunks start at the size the plan suggests and grow when an input chunk
+ * is bigger (a point get's fallback to a scan). */
+static int chunk_init(struct sql_xnode *n, size_t ncols, size_t cap)
 {
     n->out.ncols = ncols;
-    n->out.rows = sql__arena_zalloc(n->keep, sizeof(struct sql_datum) *
-                                                 SQL_CHUNK_ROWS *
-                                                 (ncols ? ncols : 1));
-    n->out.handles = sql__arena_zalloc(n->keep,
-                                       sizeof(int64_t) * SQL_CHUNK_ROWS);
+    n->out.cap = cap;
+    n->out.rows = sql__arena_alloc(n->keep, sizeof(struct sql_datum) * cap *
+                                                (ncols ? ncols : 1));
+    n->out.handles = sql__arena_alloc(n->keep, sizeof(int64_t) * cap);
     return n->out.rows && n->out.handles ? 0 : -ENOMEM;
+}
+
+static int chunk_room(struct sql_xnode *n, size_t want)
+{
+    if (want <= n->out.cap)
+        return 0;
+    return chunk_init(n, n->out.ncols, want);
 }
 
 static struct sql_datum *row_at(struct sql_chunk *c, size_t i)
@@ -640,7 +649,9 @@ static int scan_open(struct sql_xctx *x, struct sql_xnode *n)
         return rc;
     if (full) {
         n->nranges = 0;
-        /* The access path fell back: read the table. */
+        /* The access path fell back: read the table, a chunk at a time. */
+        if ((rc = chunk_room(n, SQL_CHUNK_ROWS)) != 0)
+            return rc;
         return full_range(n);
     }
     if (empty) {
@@ -673,7 +684,7 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
     const struct sql_tableinfo *t = acc->t;
     if (acc->kind == ACC_VIRTUAL) {
         size_t nc = n->out.ncols;
-        while (n->pos < n->nrows && n->out.n < SQL_CHUNK_ROWS) {
+        while (n->pos < n->nrows && n->out.n < n->out.cap) {
             struct sql_datum *row = n->rows + n->pos++ * nc;
             if (n->p->cond) {
                 int truth;
@@ -696,8 +707,8 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
     while (n->out.n == 0 && !n->done) {
         if (n->ppos < n->npending) {
             size_t take = n->npending - n->ppos;
-            if (take > SQL_CHUNK_ROWS)
-                take = SQL_CHUNK_ROWS;
+            if (take > n->out.cap)
+                take = n->out.cap;
             int rc = fetch_handles(x, n, n->pending + n->ppos, take);
             if (rc != 0)
                 return rc;
@@ -720,11 +731,11 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
             elen = n->resume_len;
         }
         int rc = sql__kvtxn_scan(x->txn, start, slen, end, elen,
-                                 SQL_CHUNK_ROWS, acc->desc, &n->res);
+                                 n->out.cap, acc->desc, &n->res);
         if (rc != 0)
             return sql__kverr(x->s, rc);
         size_t got = n->res.r.npairs;
-        if (got < SQL_CHUNK_ROWS) {
+        if (got < n->out.cap || acc->kind == ACC_UNIQUE_POINT) {
             n->cur++;
             n->resume = NULL;
         } else {
@@ -884,7 +895,7 @@ static int sort_all(struct sql_xctx *x, struct sql_xnode *n)
 static int emit_kept(struct sql_xnode *n)
 {
     size_t nc = n->out.ncols;
-    while (n->pos < n->nrows && n->out.n < SQL_CHUNK_ROWS) {
+    while (n->pos < n->nrows && n->out.n < n->out.cap) {
         memcpy(row_at(&n->out, n->out.n), n->rows + n->pos * nc,
                sizeof(struct sql_datum) * nc);
         n->out.handles[n->out.n++] = n->rhandles[n->pos++];
@@ -1094,7 +1105,7 @@ static int agg_consume(struct sql_xctx *x, struct sql_xnode *n)
 static int agg_emit(struct sql_xctx *x, struct sql_xnode *n)
 {
     const struct plan *p = n->p;
-    while (n->pos < n->ngroups && n->out.n < SQL_CHUNK_ROWS) {
+    while (n->pos < n->ngroups && n->out.n < n->out.cap) {
         struct group *g = &n->groups[n->pos++];
         struct sql_datum *row = row_at(&n->out, n->out.n);
         for (size_t k = 0; k < p->nkeys; k++)
@@ -1134,9 +1145,32 @@ int sql__exec_open(struct sql_xctx *x, const struct plan *p,
     size_t ncols = p->ncols;
     if (p->kind == PL_DUAL)
         ncols = 0;
-    int rc = chunk_init(n, ncols);
-    if (rc == 0 && p->child)
+    int rc = 0;
+    if (p->child)
         rc = sql__exec_open(x, p->child, &n->child);
+    size_t cap = SQL_CHUNK_ROWS;
+    switch (p->kind) {
+    case PL_DUAL:
+        cap = 1;
+        break;
+    case PL_SCAN:
+        if (p->acc.kind == ACC_POINT || p->acc.kind == ACC_UNIQUE_POINT)
+            cap = 1;
+        else if (p->acc.kind == ACC_BATCH_POINT && p->acc.nranges < cap)
+            cap = p->acc.nranges ? p->acc.nranges : 1;
+        break;
+    case PL_FILTER:
+    case PL_PROJECT:
+    case PL_DISTINCT:
+    case PL_LIMIT:
+        if (rc == 0)
+            cap = n->child->out.cap;
+        break;
+    default:
+        break;
+    }
+    if (rc == 0)
+        rc = chunk_init(n, ncols, cap);
     if (rc != 0) {
         sql__exec_close(n);
         return rc;
@@ -1190,6 +1224,8 @@ int sql__exec_next(struct sql_xctx *x, struct sql_xnode *n,
                 n->done = true;
                 return 0;
             }
+            if ((rc = chunk_room(n, c->n)) != 0)
+                return rc;
             for (size_t i = 0; i < c->n; i++) {
                 struct sql_datum *in = row_at(c, i);
                 if (p->kind == PL_FILTER) {
@@ -1229,6 +1265,8 @@ int sql__exec_next(struct sql_xctx *x, struct sql_xnode *n,
                 n->done = true;
                 break;
             }
+            if ((rc = chunk_room(n, c->n)) != 0)
+                break;
             for (size_t i = 0; i < c->n && rc == 0; i++) {
                 struct sql_datum *in = row_at(c, i);
                 kb.len = 0;
@@ -1276,6 +1314,8 @@ int sql__exec_next(struct sql_xctx *x, struct sql_xnode *n,
                 return rc;
             if (c->n == 0)
                 break;
+            if ((rc = chunk_room(n, c->n)) != 0)
+                return rc;
             for (size_t i = 0; i < c->n && n->left > 0; i++) {
                 if (n->skip > 0) {
                     n->skip--;

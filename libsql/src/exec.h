@@ -18,6 +18,7 @@ struct sql_chunk
 {
     size_t ncols;             /* row width */
     size_t n;                 /* rows held */
+    size_t cap;               /* rows it has room for (<= SQL_CHUNK_ROWS) */
     struct sql_datum *rows;   /* n * ncols datums, row-major */
     int64_t *handles;         /* each row's handle (table rows), or 0 */
 };

@@ -165,7 +165,8 @@ int sql__sysvar_init(struct sysvar_val **out, const char *version)
         const char *d = defs[i].def;
         if (strcmp(defs[i].name, "version") == 0)
             d = version;
-        uint64_t u = strtoull(d, NULL, 10);
+        uint64_t u = defs[i].kind == SYSVAR_MODE ? sql__sql_mode_bits(d)
+                                                 : strtoull(d, NULL, 10);
         if (set_text(&v[i], d, u) != 0) {
             sql__sysvar_free(v);
             return -ENOMEM;
@@ -362,7 +363,7 @@ int sql__sysvar_assign(size_t i, struct sysvar_val *v, const char *text,
                      d->name, bad);
             return 1231;
         }
-        return set_text(&v[i], buf, 0);
+        return set_text(&v[i], buf, sql__sql_mode_bits(buf));
     }
     default:
         return set_text(&v[i], text, 0);

@@ -36,7 +36,7 @@ struct sysvar_def
 struct sysvar_val
 {
     char *text;  /* heap-allocated canonical text */
-    uint64_t u;  /* BOOL (0/1) and UINT value */
+    uint64_t u;  /* BOOL (0/1) and UINT value; MODE: SQL_MODE_* bits */
 };
 
 size_t sql__sysvar_count(void);
