@@ -508,11 +508,10 @@ out:
     return rc;
 }
 
-/* GROUP_CONCAT ORDER BY comparison (qsort has no context argument). */
-static const struct sql_agg *sort_g;
-
-static int gc_cmp(const void *x, const void *y)
+/* GROUP_CONCAT ORDER BY comparison (qsort_r: g is the context). */
+static int gc_cmp(const void *x, const void *y, void *ctx)
 {
+    const struct sql_agg *sort_g = ctx;
     const struct gc_row *a = x, *b = y;
     for (int i = 0; i < sort_g->norder; i++) {
         const struct sql_datum *ka = &a->keys[i], *kb = &b->keys[i];
@@ -545,9 +544,7 @@ static int gc_final(const struct sql_agg *g, struct sql_agg_state *st,
                     struct sql_eval *ev, struct sql_datum *out)
 {
     if (g->norder > 0 && st->nrows > 1) {
-        sort_g = g;
-        qsort(st->rows, st->nrows, sizeof *st->rows, gc_cmp);
-        sort_g = NULL;
+        qsort_r(st->rows, st->nrows, sizeof *st->rows, gc_cmp, (void *)g);
     }
     uint64_t max = gc_max_len(ev);
     size_t total = 0;

@@ -903,12 +903,23 @@ int sql__datum_cmp_ev(struct sql_eval *ev, const struct sql_datum *a,
         rc = cmp_temporal(ev, a, b, out, &ok);
         if (rc != 0 || ok)
             return rc;
-        /* An unparsable string against a temporal: compare as strings. */
-        const char *pa, *pb;
+        /* An unparsable string against a temporal: compare as strings
+         * (the temporal's text in a local buffer: no arena needed). */
+        char ba[SQL_DEC_STR_MAX], bb[SQL_DEC_STR_MAX];
+        const char *pa = ba, *pb = bb;
         size_t na, nb;
-        if ((rc = sql__to_str(ev, a, &pa, &na)) != 0 ||
-            (rc = sql__to_str(ev, b, &pb, &nb)) != 0)
-            return rc;
+        if (av == SQL_VT_STRING) {
+            pa = a->v.s.p;
+            na = a->v.s.n;
+        } else {
+            na = num_text(a, ba, false);
+        }
+        if (bv == SQL_VT_STRING) {
+            pb = b->v.s.p;
+            nb = b->v.s.n;
+        } else {
+            nb = num_text(b, bb, false);
+        }
         int c = sql__coll_cmp(SQL_COLL_UTF8MB4_BIN, pa, na, pb, nb);
         *out = c < 0 ? -1 : c > 0;
         return 0;
