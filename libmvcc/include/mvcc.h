@@ -316,6 +316,12 @@ void mvcc_detector_clean_up_wait_for(struct mvcc_detector *d, mvcc_ts waiter,
 void mvcc_detector_clean_up(struct mvcc_detector *d, mvcc_ts txn);
 /* Distinct edges now (tests, metrics). */
 size_t mvcc_detector_edges(struct mvcc_detector *d);
+/* Edges not renewed by a detect for ttl_ms are dropped (0, the default:
+ * never). For a detector reached over the network, whose clean-up calls
+ * are lost when a store dies: a stale edge would report deadlocks that
+ * are not there. A request waiting longer than ttl_ms loses its edge, so
+ * a deadlock it is part of is then ended by its wait timeout instead. */
+void mvcc_detector_set_ttl(struct mvcc_detector *d, uint64_t ttl_ms);
 /* Fills iface with calls straight into d (stores in one process). */
 void mvcc_detector_iface(struct mvcc_detector *d,
                          struct mvcc_deadlock_detector *iface);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "mvcc_int.h"
 
@@ -15,6 +16,7 @@ struct edge
     mvcc_ts waiter;  /* txn (start_ts) waiting */
     mvcc_ts holder;  /* txn it waits for */
     unsigned count;  /* requests waiting along this edge right now */
+    uint64_t since;  /* monotonic ms of its last detect */
 };
 
 struct mvcc_detector
@@ -26,7 +28,35 @@ struct mvcc_detector
     mvcc_ts *stack;      /* search scratch: txns to visit */
     bool *seen;          /* search scratch: edge already followed */
     size_t scratch_cap;  /* entries allocated in both */
+    uint64_t ttl_ms;     /* edges older than this are dropped; 0 = never */
 };
+
+static uint64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+void mvcc_detector_set_ttl(struct mvcc_detector *d, uint64_t ttl_ms)
+{
+    pthread_mutex_lock(&d->mu);
+    d->ttl_ms = ttl_ms;
+    pthread_mutex_unlock(&d->mu);
+}
+
+/* Drops edges whose clean-up never came (their store died). d->mu held. */
+static void expire(struct mvcc_detector *d, uint64_t now)
+{
+    if (d->ttl_ms == 0)
+        return;
+    for (size_t i = 0; i < d->n;) {
+        if (now - d->edges[i].since >= d->ttl_ms)
+            d->edges[i] = d->edges[--d->n];
+        else
+            i++;
+    }
+}
 
 int mvcc_detector_create(struct mvcc_detector **out)
 {
@@ -102,6 +132,8 @@ int mvcc_detector_detect(struct mvcc_detector *d, mvcc_ts waiter,
     if (d == NULL || waiter == holder)
         return -EINVAL;
     pthread_mutex_lock(&d->mu);
+    uint64_t now = mono_ms();
+    expire(d, now);
     int rc = reserve(d);
     if (rc == 0 && reaches(d, holder, waiter))
         rc = MVCC_DEADLOCK;
@@ -111,8 +143,9 @@ int mvcc_detector_detect(struct mvcc_detector *d, mvcc_ts waiter,
                             d->edges[i].holder != holder))
             i++;
         if (i == d->n)
-            d->edges[d->n++] = (struct edge){waiter, holder, 0};
+            d->edges[d->n++] = (struct edge){waiter, holder, 0, now};
         d->edges[i].count++;
+        d->edges[i].since = now;
     }
     pthread_mutex_unlock(&d->mu);
     return rc;

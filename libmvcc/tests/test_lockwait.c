@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -304,6 +305,34 @@ static void detector_graph(void **state)
     mvcc_detector_destroy(NULL);
 }
 
+static uint64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* An edge whose clean-up never comes expires after the TTL. */
+static void detector_edges_expire(void **state)
+{
+    (void)state;
+    struct mvcc_detector *d;
+    assert_int_equal(mvcc_detector_create(&d), 0);
+    mvcc_detector_set_ttl(d, 1);
+    uint64_t t0 = mono_ms();
+    assert_int_equal(mvcc_detector_detect(d, 1, 2), 0);
+    while (mono_ms() < t0 + 3) /* the clock must pass the TTL */
+        sched_yield();
+    assert_int_equal(mvcc_detector_detect(d, 2, 1), 0); /* 1 -> 2 expired */
+    assert_int_equal(mvcc_detector_edges(d), 1);
+    mvcc_detector_set_ttl(d, 0); /* never */
+    t0 = mono_ms();
+    while (mono_ms() < t0 + 3)
+        sched_yield();
+    assert_int_equal(mvcc_detector_detect(d, 1, 2), MVCC_DEADLOCK);
+    mvcc_detector_destroy(d);
+}
+
 /* Two stores sharing one detector: T10 holds a on store A and waits for
  * b on store B; T20 holds b and asks for a on A, closing the cycle across
  * the stores. */
@@ -407,6 +436,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(detector_graph),
+        cmocka_unit_test(detector_edges_expire),
         TU_BOTH_STORE(release_wakes_first_in_order),
         TU_BOTH_STORE(failed_waiter_passes_wakeup_on),
         TU_BOTH_STORE(every_release_wakes),
