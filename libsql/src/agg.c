@@ -415,7 +415,7 @@ int sql__agg_update(const struct sql_agg *g, struct sql_agg_state *st,
         return 0;
     }
     if (g->nargs > 16) {
-        v = malloc(sizeof *v * (size_t)g->nargs);
+        v = sql__malloc(sizeof *v * (size_t)g->nargs);
         if (v == NULL)
             return -ENOMEM;
     }
@@ -504,7 +504,7 @@ int sql__agg_update(const struct sql_agg *g, struct sql_agg_state *st,
     st->any = true;
 out:
     if (v != vals)
-        free(v);
+        sql__free(v);
     return rc;
 }
 

@@ -299,7 +299,7 @@ size_t sql__str_to_double(const char *s, size_t n, double *out, bool *clean)
     char *buf = small;
     size_t len = i - start;
     if (len >= sizeof small) {
-        buf = malloc(len + 1);
+        buf = sql__malloc(len + 1);
         if (buf == NULL) { /* keep a prefix: the value is approximate */
             buf = small;
             len = sizeof small - 1;
@@ -309,7 +309,7 @@ size_t sql__str_to_double(const char *s, size_t n, double *out, bool *clean)
     buf[len] = '\0';
     double v = strtod(buf, NULL);
     if (buf != small)
-        free(buf);
+        sql__free(buf);
     if (isinf(v))
         v = v > 0 ? 1.7976931348623157e308 : -1.7976931348623157e308;
     *out = v;
