@@ -342,9 +342,9 @@ struct mvcc_store_opts
     /* Keep an exact copy of the lock CF in memory and serve every lock
      * read from it (DESIGN "Lock table"): the lock CF is then written but
      * never read while the store runs. Only for a store that is the sole
-     * writer of its engine's lock CF: no apply hook (-EINVAL with one),
-     * no other store or direct engine writes touching locks. Loaded from
-     * the engine at open. */
+     * writer of its keys' locks: no apply hook (-EINVAL with one), no
+     * direct engine writes to the lock CF, and other stores over the same
+     * engine only with disjoint keys. Loaded from the engine at open. */
     bool lock_table;
 };
 
