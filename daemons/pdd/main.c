@@ -127,7 +127,9 @@ int main(int argc, char **argv)
     o.snapshot_entries = (uint64_t)s.snapshot_entries;
     o.schedule_ms = s.schedule_ms;
     /* TEST ONLY: shifts this process's wall clock (ms, may be negative) so
-     * integration tests can step a leader's clock backwards. */
+     * integration tests can step a leader's clock backwards; with
+     * PDD_TEST_CLOCK_OFFSET_FILE the offset is re-read from that file
+     * every tick, stepping a running member's clock. */
     const char *off = getenv("PDD_TEST_CLOCK_OFFSET_MS");
     if (off && *off) {
         char *end;
@@ -140,6 +142,12 @@ int main(int argc, char **argv)
         }
         o.clock_offset_ms = v;
         dmn_warn("TEST ONLY: wall clock offset %lld ms", v);
+    }
+    const char *off_file = getenv("PDD_TEST_CLOCK_OFFSET_FILE");
+    if (off_file && *off_file) {
+        o.clock_offset_file = off_file;
+        dmn_warn("TEST ONLY: wall clock offset read from %s every tick",
+                 off_file);
     }
     if (members_parse(&s, &o) != 0) {
         dmn_finish(&rt, &pdd_schema, &s);

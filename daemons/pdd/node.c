@@ -649,11 +649,28 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
     process(arg);
 }
 
+/* TEST ONLY: a file holding a clock offset in ms, re-read every tick so a
+ * test can step a running member's wall clock (DESIGN "pdd"). */
+static void read_clock_offset(struct pdd_node *n)
+{
+    FILE *f = fopen(n->opts.clock_offset_file, "r");
+    if (!f)
+        return;
+    long long v;
+    if (fscanf(f, "%lld", &v) == 1 && v != n->opts.clock_offset_ms) {
+        dmn_warn("TEST ONLY: wall clock offset now %lld ms", v);
+        n->opts.clock_offset_ms = v;
+    }
+    fclose(f);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct pdd_node *n = arg;
+    if (n->opts.clock_offset_file)
+        read_clock_offset(n);
     catch_up_ticks(n);
     uint64_t now = pdd_mono_ms();
     if (n->batch_active && now - n->batch_started_ms > 3000) {

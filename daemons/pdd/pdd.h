@@ -42,6 +42,7 @@ struct pdd_options
     int election_ticks;         /* ticks before an election */
     uint64_t snapshot_entries;  /* applied entries between snapshots */
     int64_t clock_offset_ms;    /* TEST ONLY: added to the wall clock */
+    const char *clock_offset_file; /* TEST ONLY: re-read every tick */
     int64_t schedule_ms;        /* scheduling round interval */
 };
 

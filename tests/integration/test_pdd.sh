@@ -3,7 +3,7 @@
 # on 22111-22113) driven with
 # pdctl: leader election and redirects, TSO strictly increasing across
 # kill -9 of the leader and across a wall clock stepped an hour back
-# (PDD_TEST_CLOCK_OFFSET_MS, a test-only knob), stale region heartbeats
+# (PDD_TEST_CLOCK_OFFSET_MS and _FILE, test-only knobs), stale region heartbeats
 # ignored, bad input answered with clear errors (libpd/DESIGN.md, "pdd").
 . "$(dirname "$0")/lib.sh"
 
@@ -15,7 +15,8 @@ PID=(x 0 0 0)
 
 start() { # start I [env...]
     local i=$1; shift
-    env "$@" "$BIN/pdd" --name=pd$i --listen=${ADDR[$i]} \
+    env PDD_TEST_CLOCK_OFFSET_FILE="$T_TMP/clock$i" "$@" \
+        "$BIN/pdd" --name=pd$i --listen=${ADDR[$i]} \
         --initial-members=$MEMBERS --data-dir="$T_TMP/pd$i" \
         --log.file="$T_TMP/pd$i.log" --raft.tick=50ms \
         --raft.snapshot-entries=10 --status-listen=127.0.0.1:2211$i \
@@ -205,6 +206,18 @@ t_expect_eq "gc read" "$("$PDCTL" --pd=$ALL gc 2>&1)" 150
 t_expect_eq "config set" "$("$PDCTL" --pd=$ALL config set leader-tolerance 4 2>&1)" ok
 t_expect_eq "config kept" "$("$PDCTL" --pd=$ALL config show | grep leader-tolerance)" "leader-tolerance: 4"
 
+t_case "TSO strictly increasing while the leader's clock steps an hour back"
+L=$(leader_index)
+: >"$T_TMP/ts4"
+tso >>"$T_TMP/ts4"
+echo -3600000 >"$T_TMP/clock$L"
+t_wait_for_grep "TEST ONLY: wall clock offset now -3600000 ms" "$T_TMP/pd$L.log" 30 ||
+    t_fail "pd$L did not take the new offset"
+for k in 1 2 3 4 5 6 7 8; do tso 50000 >>"$T_TMP/ts4" || t_fail "tso failed"; done
+check_increasing "$T_TMP/ts4" || t_fail "went back when the clock stepped back"
+[ "$(leader_index)" = "$L" ] || t_fail "leadership moved: the test did not exercise pd$L"
+echo 0 >"$T_TMP/clock$L"
+
 t_case "TSO strictly increasing across kill -9 of the leader"
 : >"$T_TMP/ts"
 tso >>"$T_TMP/ts"
@@ -250,6 +263,7 @@ echo "$t2" >>"$T_TMP/ts"
 t_case "TSO strictly increasing with every clock stepped an hour back"
 last=$(tail -n 1 "$T_TMP/ts")
 for i in 1 2 3; do kill -9 "${PID[$i]}"; wait "${PID[$i]}" 2>/dev/null; done
+rm -f "$T_TMP"/clock[123] # a file would override the offset below
 for i in 1 2 3; do start $i PDD_TEST_CLOCK_OFFSET_MS=-3600000; done
 leader_index >/dev/null || t_fail "no leader after the restart"
 : >"$T_TMP/ts2"
