@@ -533,11 +533,11 @@ bool raft_node_has_ready(const struct raft_node *n);
  * memory it points to is freed) once it and every earlier one are
  * acknowledged. -ENOMEM leaves the node unchanged. */
 int raft_node_ready(struct raft_node *n, struct raft_ready *rd);
-/* Acknowledge rd (by rd->seq): it is persisted and applied. Released
- * readies make the leader count its own log up to what they wrote and
- * committed configuration changes in them take effect. Zeroes *rd.
- * RAFT_ESTATE if rd is not out; otherwise 0, or an error from applying a
- * configuration change (-ENOMEM). */
+/* Acknowledge rd (by rd->seq; 0 means the oldest ready out): it is
+ * persisted and applied. Released readies make the leader count its own
+ * log up to what they wrote, and committed configuration changes in them
+ * take effect. Zeroes *rd. RAFT_ESTATE if rd is not out; otherwise 0, or
+ * an error from applying a configuration change (-ENOMEM). */
 int raft_node_advance(struct raft_node *n, struct raft_ready *rd);
 /* Acknowledge every ready out with a sequence number <= seq at once (one
  * fsync covered them). The ready structs they filled must not be used
