@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -747,6 +748,19 @@ static int compile(struct sql_arena *a, const struct ast_expr *x,
         type_bool(e);
         e->type.flags |= SQL_COLFLAG_NOT_NULL;
         break;
+    case AST_E_REGEXP:
+        if (!(e = node(a, EX_REGEXP, 2)))
+            return -ENOMEM;
+        if ((rc = compile(a, x->a, scope, &e->args[0], err)) != 0 ||
+            (rc = compile(a, x->b, scope, &e->args[1], err)) != 0)
+            return rc;
+        e->neg = x->neg;
+        e->coll = sql__coll_pick(e->args[0], e->args[1]);
+        if (e->coll == 0)
+            e->coll = SQL_COLL_UTF8MB4_GENERAL_CI;
+        e->is_const = e->args[0]->is_const && e->args[1]->is_const;
+        type_bool(e);
+        break;
     case AST_E_LIKE: {
         if (!(e = node(a, EX_LIKE, x->c ? 3 : 2)))
             return -ENOMEM;
@@ -873,10 +887,10 @@ static int compile(struct sql_arena *a, const struct ast_expr *x,
                         "manual that corresponds to your MySQL server "
                         "version for the right syntax to use near "
                         "'INTERVAL'");
-    default: /* subqueries, EXISTS, REGEXP, ANY/ALL */
+    default: /* subqueries, EXISTS, ANY/ALL */
         return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
                         "This version of sqld doesn't yet support '%s'",
-                        x->kind == AST_E_REGEXP ? "REGEXP" : "subqueries");
+                        "subqueries");
     }
     *out = e;
     return 0;
@@ -1534,6 +1548,45 @@ static int eval_like(const struct sql_expr *e, struct sql_eval *ev,
     return 0;
 }
 
+/* REGEXP with the C library's POSIX extended expressions (MySQL 8 uses
+ * ICU: the common syntax agrees; ICU extras like \\d do not). Case folds
+ * under a ci collation. */
+static int eval_regexp(const struct sql_expr *e, struct sql_eval *ev,
+                       const struct sql_datum *row, struct sql_datum *out)
+{
+    struct sql_datum x, y;
+    int rc;
+    if ((rc = eval(e->args[0], ev, row, &x)) != 0 ||
+        (rc = eval(e->args[1], ev, row, &y)) != 0)
+        return rc;
+    if (x.vt == SQL_VT_NULL || y.vt == SQL_VT_NULL) {
+        sql__datum_null(out);
+        return 0;
+    }
+    const char *s, *p;
+    size_t sn, pn;
+    if ((rc = sql__to_str(ev, &x, &s, &sn)) != 0 ||
+        (rc = sql__to_str(ev, &y, &p, &pn)) != 0)
+        return rc;
+    char *sz = sql__arena_strndup(ev->arena, s, sn);
+    char *pz = sql__arena_strndup(ev->arena, p, pn);
+    if (sz == NULL || pz == NULL)
+        return -ENOMEM;
+    regex_t re;
+    int flags = REG_EXTENDED | REG_NOSUB;
+    if (sql__coll_is_ci(e->coll) &&
+        !(x.vt == SQL_VT_STRING && x.coll == SQL_COLL_BINARY) &&
+        !(y.vt == SQL_VT_STRING && y.coll == SQL_COLL_BINARY))
+        flags |= REG_ICASE;
+    if (regcomp(&re, pz, flags) != 0)
+        return sql__err(ev->err, 3685, "HY000",
+                        "Illegal argument to a regular expression.");
+    int m = regexec(&re, sz, 0, NULL, 0);
+    regfree(&re);
+    sql__datum_int(out, (m == 0) != e->neg);
+    return 0;
+}
+
 static int eval_between(const struct sql_expr *e, struct sql_eval *ev,
                         const struct sql_datum *row, struct sql_datum *out)
 {
@@ -1729,6 +1782,8 @@ static int eval(const struct sql_expr *e, struct sql_eval *ev,
         return eval_like(e, ev, row, out);
     case EX_BETWEEN:
         return eval_between(e, ev, row, out);
+    case EX_REGEXP:
+        return eval_regexp(e, ev, row, out);
     case EX_IN:
         return eval_in(e, ev, row, out);
     case EX_CASE:

@@ -34,6 +34,7 @@ enum ex_op
     EX_CASE,     /* args: [operand] (when, then)* [else]; flags below */
     EX_FUNC,     /* fn */
     EX_COLLATE,  /* args[0] under coll */
+    EX_REGEXP,   /* args[0] [NOT] REGEXP args[1] (POSIX extended) */
     EX_DATE_ARITH, /* args[0] +/- INTERVAL args[1] unit (sub: unit, neg:
                       subtract) */
 };

@@ -487,6 +487,19 @@ static void test_like(void **state)
               "Incorrect arguments to ESCAPE");
 }
 
+static void test_regexp(void **state)
+{
+    (void)state;
+    check("'abc' REGEXP '^a'", "1");
+    check("'abc' REGEXP 'B'", "1");
+    check("s2 REGEXP '^abc$'", "0");
+    check("'abc' NOT REGEXP 'x'", "1");
+    check("'a1b2' REGEXP '[0-9]+'", "1");
+    check("NULL REGEXP 'a'", "NULL");
+    check_err("'a' REGEXP '('", 3685,
+              "Illegal argument to a regular expression.");
+}
+
 static void test_case_if(void **state)
 {
     (void)state;
@@ -632,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_logic),
         cmocka_unit_test(test_in_between),
         cmocka_unit_test(test_like),
+        cmocka_unit_test(test_regexp),
         cmocka_unit_test(test_case_if),
         cmocka_unit_test(test_bits),
         cmocka_unit_test(test_params_vars),
