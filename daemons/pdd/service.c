@@ -446,10 +446,16 @@ static void h_scan_regions(struct rpc_call *call, const void *req, void *ud)
         fail_pd(n, call, rc);
         goto done;
     }
-    for (size_t i = 0; i < k && rc == 0; i++) {
+    /* Keys may be 4 KiB each: stop well below librpc's 16 MiB frame; the
+     * caller scans on from the last region's end. */
+    size_t bytes = 0;
+    for (size_t i = 0; i < k && rc == 0 && bytes < (8u << 20); i++) {
         rc = pd_pb_region_info_out(&infos[i], &out.regions[i]);
-        if (rc == 0)
+        if (rc == 0) {
             out.regions_count++;
+            bytes += 64 + infos[i].region.start_len + infos[i].region.end_len +
+                     infos[i].region.n_peers * 24u;
+        }
     }
     if (rc != 0)
         rpc_call_fail(call, -ENOMEM, "out of memory");
