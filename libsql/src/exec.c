@@ -600,6 +600,8 @@ static int fetch_handles(struct sql_xctx *x, struct sql_xnode *n,
     int rc = sql__kvtxn_batch_get(x->txn, keys, nh, &n->res);
     if (rc != 0)
         return sql__kverr(x->s, rc);
+    if (n->res.r.npairs == 0)
+        return 0;
     /* Back in the order asked. */
     qsort(n->res.r.pairs, n->res.r.npairs, sizeof(*n->res.r.pairs), cmp_keys);
     struct sql_kvres one;

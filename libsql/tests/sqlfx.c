@@ -214,3 +214,167 @@ const char *sqlfx_q(struct sqlfx_conn *c, const char *sql)
     mc_free(&out);
     return c->out;
 }
+
+/* ---- prepared statements (binary protocol) ------------------------------ */
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static int exchange(struct sqlfx_conn *c, const struct mc_buf *pl,
+                    struct mc_buf *out, struct mc_pkt *pk, size_t max)
+{
+    struct mc_buf fr = {0};
+    uint8_t seq = 0;
+    mc_frame(&fr, pl->p, pl->len, &seq);
+    assert_int_equal(sql_proto_conn_feed(c->c, fr.p, fr.len, NULL), 0);
+    mc_free(&fr);
+    drain(c, out);
+    int np = mc_split(out->p, out->len, pk, max);
+    assert_true(np > 0);
+    return np;
+}
+
+int sqlfx_prepare(struct sqlfx_conn *c, const char *sql, unsigned *nparams,
+                  unsigned *ncols)
+{
+    struct mc_buf pl = {0}, out = {0};
+    mc_u8(&pl, 0x16);
+    mc_put(&pl, sql, strlen(sql));
+    struct mc_pkt pk[64];
+    exchange(c, &pl, &out, pk, 64);
+    int id = -1;
+    c->out[0] = '\0';
+    if (pk[0].p[0] == 0x00) {
+        id = (int)le32(pk[0].p + 1);
+        *ncols = le16(pk[0].p + 5);
+        *nparams = le16(pk[0].p + 7);
+    } else
+        snprintf(c->out, sizeof(c->out), "ERR %u %.*s",
+                 (unsigned)le16(pk[0].p + 1), (int)(pk[0].len - 9),
+                 (const char *)pk[0].p + 9);
+    mc_free(&pl);
+    mc_free(&out);
+    return id;
+}
+
+/* Execute with parameters given as text ("NULL" for NULL; an all-digit
+ * text goes as a LONGLONG, anything else as VAR_STRING); result values
+ * of LONGLONG/LONG columns and strings are rendered like sqlfx_q's. */
+const char *sqlfx_execute(struct sqlfx_conn *c, int id, unsigned nparams,
+                          const char *const *params)
+{
+    struct mc_buf pl = {0}, out = {0};
+    mc_u8(&pl, 0x17);
+    mc_u32(&pl, (uint32_t)id);
+    mc_u8(&pl, 0);
+    mc_u32(&pl, 1);
+    if (nparams) {
+        uint8_t nb[32] = {0};
+        for (unsigned i = 0; i < nparams; i++)
+            if (strcmp(params[i], "NULL") == 0)
+                nb[i / 8] |= (uint8_t)(1u << (i % 8));
+        mc_put(&pl, nb, (nparams + 7) / 8);
+        mc_u8(&pl, 1);
+        for (unsigned i = 0; i < nparams; i++) {
+            bool num = params[i][0] && strspn(params[i], "0123456789") ==
+                                           strlen(params[i]);
+            mc_u16(&pl, num ? 8 : 253);
+        }
+        for (unsigned i = 0; i < nparams; i++) {
+            if (strcmp(params[i], "NULL") == 0)
+                continue;
+            bool num = params[i][0] && strspn(params[i], "0123456789") ==
+                                           strlen(params[i]);
+            if (num)
+                mc_u64(&pl, strtoull(params[i], NULL, 10));
+            else
+                mc_lenenc_str(&pl, params[i]);
+        }
+    }
+    static struct mc_pkt pk[4096];
+    int np = exchange(c, &pl, &out, pk, 4096);
+    size_t n = 0;
+    c->out[0] = '\0';
+    const uint8_t *p = pk[0].p;
+    if (p[0] == 0x00 && np == 1) {
+        size_t off = 1;
+        uint64_t aff = 0, last = 0;
+        mc_read_lenenc(p, pk[0].len, &off, &aff);
+        mc_read_lenenc(p, pk[0].len, &off, &last);
+        emit(c, &n, "OK %llu %llu", (unsigned long long)aff,
+             (unsigned long long)last);
+    } else if (p[0] == 0xFF) {
+        emit(c, &n, "ERR %u %.*s", (unsigned)le16(p + 1), (int)(pk[0].len - 9),
+             (const char *)p + 9);
+    } else {
+        size_t off = 0;
+        uint64_t ncols = 0;
+        mc_read_lenenc(p, pk[0].len, &off, &ncols);
+        uint8_t types[64];
+        for (uint64_t k = 0; k < ncols && k < 64; k++) {
+            /* The type byte sits after the six strings and 0x0C,
+             * charset(2), length(4). */
+            const struct mc_pkt *cd = &pk[1 + k];
+            size_t o = 0;
+            uint64_t sl;
+            for (int f = 0; f < 6; f++) {
+                mc_read_lenenc(cd->p, cd->len, &o, &sl);
+                o += sl;
+            }
+            types[k] = cd->p[o + 7];
+        }
+        int i = 1 + (int)ncols + 1; /* definitions, EOF */
+        bool first = true;
+        for (; i < np && pk[i].p[0] == 0x00; i++) {
+            emit(c, &n, "%s", first ? "" : "\n");
+            first = false;
+            const uint8_t *r = pk[i].p;
+            size_t o = 1 + (ncols + 9) / 8;
+            for (uint64_t k = 0; k < ncols; k++) {
+                bool null = r[1 + (k + 2) / 8] & (1u << ((k + 2) % 8));
+                if (null) {
+                    emit(c, &n, "%sNULL", k ? "|" : "");
+                    continue;
+                }
+                if (types[k] == 8) {
+                    uint64_t v = 0;
+                    for (int b = 7; b >= 0; b--)
+                        v = v << 8 | r[o + (size_t)b];
+                    emit(c, &n, "%s%lld", k ? "|" : "", (long long)v);
+                    o += 8;
+                } else if (types[k] == 3) {
+                    emit(c, &n, "%s%d", k ? "|" : "", (int32_t)le32(r + o));
+                    o += 4;
+                } else {
+                    uint64_t sl = 0;
+                    mc_read_lenenc(r, pk[i].len, &o, &sl);
+                    emit(c, &n, "%s%.*s", k ? "|" : "", (int)sl,
+                         (const char *)r + o);
+                    o += sl;
+                }
+            }
+        }
+        if (i < np && pk[i].p[0] == 0xFF)
+            emit(c, &n, "%sERR %u", first ? "" : "\n",
+                 (unsigned)le16(pk[i].p + 1));
+    }
+    mc_free(&pl);
+    mc_free(&out);
+    return c->out;
+}
+
+void sqlfx_close_stmt(struct sqlfx_conn *c, int id)
+{
+    struct mc_buf pl = {0}, fr = {0};
+    mc_u8(&pl, 0x19);
+    mc_u32(&pl, (uint32_t)id);
+    uint8_t seq = 0;
+    mc_frame(&fr, pl.p, pl.len, &seq);
+    assert_int_equal(sql_proto_conn_feed(c->c, fr.p, fr.len, NULL), 0);
+    drain(c, NULL);
+    mc_free(&pl);
+    mc_free(&fr);
+}

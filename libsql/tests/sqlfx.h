@@ -39,4 +39,14 @@ void sqlfx_disconnect(struct sqlfx_conn *c);
 /* Run one COM_QUERY and return the rendered answer (c->out). */
 const char *sqlfx_q(struct sqlfx_conn *c, const char *sql);
 
+/* COM_STMT_PREPARE: the statement id and its parameter and column
+ * counts, or -1 with c->out holding "ERR code message". */
+int sqlfx_prepare(struct sqlfx_conn *c, const char *sql, unsigned *nparams,
+                  unsigned *ncols);
+/* COM_STMT_EXECUTE with text parameters (digits go as BIGINT, "NULL" as
+ * NULL, the rest as strings); the answer rendered as sqlfx_q does. */
+const char *sqlfx_execute(struct sqlfx_conn *c, int id, unsigned nparams,
+                          const char *const *params);
+void sqlfx_close_stmt(struct sqlfx_conn *c, int id);
+
 #endif /* SQL_TESTS_SQLFX_H */

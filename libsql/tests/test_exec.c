@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -261,6 +262,49 @@ static void aggregates(void **state)
     Q(&c, "SELECT MAX(price) - MIN(price) FROM g WHERE id <= 4", "2.75");
 }
 
+static void prepared_statements(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE ps (id BIGINT PRIMARY KEY, name VARCHAR(10), "
+          "k INT, KEY (k))",
+      "OK 0 0 0");
+    unsigned np, nc;
+    int ins = sqlfx_prepare(&c, "INSERT INTO ps VALUES (?, ?, ?)", &np, &nc);
+    assert_true(ins >= 0);
+    assert_int_equal(np, 3);
+    assert_int_equal(nc, 0);
+    const char *r1[] = {"1", "one", "10"}, *r2[] = {"2", "two", "NULL"},
+               *r3[] = {"3", "three", "10"};
+    assert_string_equal(sqlfx_execute(&c, ins, 3, r1), "OK 1 0");
+    assert_string_equal(sqlfx_execute(&c, ins, 3, r2), "OK 1 0");
+    assert_string_equal(sqlfx_execute(&c, ins, 3, r3), "OK 1 0");
+    assert_string_equal(sqlfx_execute(&c, ins, 3, r1),
+                        "ERR 1062 Duplicate entry '1' for key 'ps.PRIMARY'");
+    int sel = sqlfx_prepare(&c, "SELECT id, name FROM ps WHERE id = ?", &np,
+                            &nc);
+    assert_true(sel >= 0);
+    assert_int_equal(np, 1);
+    assert_int_equal(nc, 2);
+    const char *p2[] = {"2"}, *p9[] = {"9"};
+    assert_string_equal(sqlfx_execute(&c, sel, 1, p2), "2|two");
+    assert_string_equal(sqlfx_execute(&c, sel, 1, p9), "");
+    int rng = sqlfx_prepare(&c, "SELECT id, k FROM ps WHERE k = ? ORDER BY "
+                                "id DESC LIMIT ?",
+                            &np, &nc);
+    assert_true(rng >= 0);
+    const char *pk[] = {"10", "5"}, *pk1[] = {"10", "1"};
+    assert_string_equal(sqlfx_execute(&c, rng, 2, pk), "3|10\n1|10");
+    assert_string_equal(sqlfx_execute(&c, rng, 2, pk1), "3|10");
+    sqlfx_close_stmt(&c, sel);
+    assert_string_equal(sqlfx_execute(&c, sel, 1, p2),
+                        "ERR 1243 Unknown prepared statement handler (2) "
+                        "given to mysqld_stmt_execute");
+    assert_int_equal(sqlfx_prepare(&c, "SELECT nosuch FROM ps", &np, &nc),
+                     -1);
+    assert_string_equal(c.out,
+                        "ERR 1054 Unknown column 'nosuch' in 'field list'");
+}
+
 static void data_survives_restart(void **state)
 {
     (void)state;
@@ -290,6 +334,7 @@ int main(void)
         cmocka_unit_test(transactions),
         cmocka_unit_test(alter_table),
         cmocka_unit_test(aggregates),
+        cmocka_unit_test(prepared_statements),
         cmocka_unit_test(data_survives_restart),
     };
     return cmocka_run_group_tests_name("libsql/exec", tests, setup, teardown);
