@@ -17,6 +17,7 @@ static const char usage[] =
     "usage: pdctl [--pd=host:port,...] [--timeout=ms] [--cluster-id=N] "
     "COMMAND\n"
     "  member                          members and the leader\n"
+    "  member transfer NAME|ID         hand pdd leadership to a member\n"
     "  tso [count]                     timestamps (prints the first)\n"
     "  id [count]                      allocate ids (prints the first)\n"
     "  cluster                         bootstrapped? cluster id\n"
@@ -197,6 +198,35 @@ static pb_bytes_array_t *unhex(const char *s)
         b->bytes[i] = (pb_byte_t)v;
     }
     return b;
+}
+
+/* member transfer NAME|ID: hand pdd leadership to that member. */
+static int cmd_member_transfer(const char *who)
+{
+    pd_GetMembersRequest mreq = {.cluster_id = cluster_id};
+    pd_GetMembersResponse mresp;
+    int rc = CALL(PD_METHOD_GET_MEMBERS, GetMembersRequest, mreq,
+                  GetMembersResponse, mresp);
+    if (rc)
+        return failed("member transfer", rc);
+    uint64_t id = 0;
+    for (pb_size_t i = 0; i < mresp.members_count; i++)
+        if (strcmp(mresp.members[i].name, who) == 0)
+            id = mresp.members[i].id;
+    pd_client_release(pd_GetMembersResponse_fields, &mresp);
+    if (id == 0 && parse_u64(who, &id) != 0) {
+        fprintf(stderr, "pdctl: member transfer: no member '%s'\n", who);
+        return 2;
+    }
+    pd_TransferLeaderRequest req = {.cluster_id = cluster_id,
+                                    .member_id = id};
+    pd_TransferLeaderResponse resp;
+    rc = CALL(PD_METHOD_TRANSFER_LEADER, TransferLeaderRequest, req,
+              TransferLeaderResponse, resp);
+    if (rc)
+        return failed("member transfer", rc);
+    printf("ok\n");
+    return 0;
 }
 
 static int cmd_member(void)
@@ -767,7 +797,9 @@ int main(int argc, char **argv)
     const char *cmd = argv[i++];
     int ac = argc - i;
     char **av = argv + i;
-    if (strcmp(cmd, "member") == 0)
+    if (strcmp(cmd, "member") == 0 && ac == 2 && strcmp(av[0], "transfer") == 0)
+        rc = cmd_member_transfer(av[1]);
+    else if (strcmp(cmd, "member") == 0)
         rc = cmd_member();
     else if (strcmp(cmd, "tso") == 0)
         rc = cmd_tso(ac, av);

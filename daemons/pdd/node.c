@@ -472,6 +472,18 @@ static void send_msgs(struct pdd_node *n, const struct raft_message *ms,
     }
 }
 
+int pdd_node_transfer_leader(struct pdd_node *n, uint64_t id)
+{
+    if (!member(n, id))
+        return -EINVAL;
+    int rc = raft_node_transfer_leader(n->raft, id);
+    if (rc == 0) {
+        dmn_info("handing leadership to member %llu", (unsigned long long)id);
+        pdd_node_kick(n);
+    }
+    return rc;
+}
+
 int pdd_node_step(struct pdd_node *n, const uint8_t *msg, size_t len)
 {
     struct raft_message *m = NULL;

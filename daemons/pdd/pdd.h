@@ -118,6 +118,8 @@ uint64_t pdd_node_leader(const struct pdd_node *n);
 uint64_t pdd_node_term(const struct pdd_node *n);
 /* Ask the loop to process the node's ready work soon. */
 void pdd_node_kick(struct pdd_node *n);
+/* Ask libraft to hand leadership to member id (leader only). */
+int pdd_node_transfer_leader(struct pdd_node *n, uint64_t id);
 /* Step one Raft message from a peer (decoded bytes). */
 int pdd_node_step(struct pdd_node *n, const uint8_t *msg, size_t len);
 

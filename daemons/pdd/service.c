@@ -752,6 +752,32 @@ static void h_set_config(struct rpc_call *call, const void *req, void *ud)
     finish(n, call, before, reply_empty, NULL);
 }
 
+static void h_transfer_leader(struct rpc_call *call, const void *req,
+                              void *ud)
+{
+    const pd_TransferLeaderRequest *in = req;
+    struct pdd_node *n = ud;
+    if (admit(n, call, in->cluster_id, false) != 0)
+        return;
+    if (in->member_id == pdd_node_options(n)->self_id) {
+        pd_TransferLeaderResponse out = {0};
+        rpc_call_reply(call, &out); /* already leads */
+        return;
+    }
+    int rc = pdd_node_transfer_leader(n, in->member_id);
+    if (rc == -EINVAL) {
+        failf(call, -EINVAL, "transfer leader: no member %" PRIu64,
+              in->member_id);
+        return;
+    }
+    if (rc != 0) {
+        failf(call, rc, "transfer leader: %s", raft_strerror(rc));
+        return;
+    }
+    pd_TransferLeaderResponse out = {0};
+    rpc_call_reply(call, &out);
+}
+
 static void h_raft(struct rpc_call *call, const void *req, void *ud)
 {
     const pd_RaftRequest *in = req;
@@ -828,6 +854,8 @@ int pdd_service_register(struct rpc_server *srv, struct pdd_node *n)
           GetConfigResponse, h_get_config),
         M(PD_METHOD_SET_CONFIG, "pd.SetConfig", SetConfigRequest,
           SetConfigResponse, h_set_config),
+        M(PD_METHOD_TRANSFER_LEADER, "pd.TransferLeader",
+          TransferLeaderRequest, TransferLeaderResponse, h_transfer_leader),
         M(PD_METHOD_RAFT, "pd.Raft", RaftRequest, RaftResponse, h_raft),
     };
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {

@@ -531,6 +531,8 @@ int pd_schedule(struct pd *pd, uint64_t mono_ms, struct pd_operator *out,
 #define PD_METHOD_LIST_SCHEDULERS 0x00040017u   /* ListSchedulers */
 #define PD_METHOD_GET_CONFIG 0x00040018u        /* GetConfig */
 #define PD_METHOD_SET_CONFIG 0x00040019u        /* SetConfig */
+#define PD_METHOD_TRANSFER_LEADER 0x0004001au   /* TransferLeader (pdd
+                                                   leadership) */
 #define PD_METHOD_RAFT 0x00040100u              /* pdd to pdd: one Raft
                                                    message (RaftRequest) */
 

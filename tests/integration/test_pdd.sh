@@ -206,6 +206,20 @@ t_expect_eq "gc read" "$("$PDCTL" --pd=$ALL gc 2>&1)" 150
 t_expect_eq "config set" "$("$PDCTL" --pd=$ALL config set leader-tolerance 4 2>&1)" ok
 t_expect_eq "config kept" "$("$PDCTL" --pd=$ALL config show | grep leader-tolerance)" "leader-tolerance: 4"
 
+t_case "leadership handed over on request (pdctl member transfer)"
+L=$(leader_index)
+F=$(( L % 3 + 1 ))
+t1=$(tso)
+t_expect_eq "transfer" "$("$PDCTL" --pd=$ALL member transfer pd$F 2>&1)" ok
+deadline=$((SECONDS + 30))
+while [ "$(leader_index)" != "$F" ] && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+t_expect_eq "new leader" "$(leader_index)" "$F"
+t2=$(tso)
+printf '%s\n' "$t1" "$t2" >"$T_TMP/ts5"
+check_increasing "$T_TMP/ts5" || t_fail "timestamps went back across the transfer"
+t_expect_eq "unknown member" "$("$PDCTL" --pd=$ALL member transfer pd9 2>&1)" \
+    "pdctl: member transfer: no member 'pd9'"
+
 t_case "TSO strictly increasing while the leader's clock steps an hour back"
 L=$(leader_index)
 : >"$T_TMP/ts4"
