@@ -501,7 +501,10 @@ static int scall(struct mvcc_client *c, const struct scall *q,
                                    q->start_ts, q->ttl, res);
             break;
         }
-        if (!mvcc_is_region_error(rc))
+        /* A heartbeat is not retried: the next one, a third of a TTL
+         * later, locates the primary again, and a transaction ending
+         * must not wait for one stuck in backoff. */
+        if (!mvcc_is_region_error(rc) || q->op == SC_HEARTBEAT)
             return rc;
         if ((rc = region_wait(c, &rs, rc, shard, q->key, q->key_len)))
             return rc;

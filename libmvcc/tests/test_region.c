@@ -684,6 +684,39 @@ static void plock_split_releases(void **state)
     mvcc_client_destroy(c);
 }
 
+/* A heartbeat meeting a region error is not retried (the next one
+ * relocates): the commit that sent it goes on. */
+static void heartbeat_not_retried(void **state)
+{
+    struct fx *x = *state;
+    struct mvcc_client_opts o;
+    memset(&o, 0, sizeof o);
+    o.transport = x->tr;
+    o.tso = mvcc_local_tso_next;
+    o.tso_ctx = &x->tso;
+    o.lock_ttl = 1; /* any age past 0.5 ms counts as long */
+    o.on_region_error = hook;
+    o.region_ctx = &x->rt;
+    struct mvcc_client *c;
+    assert_int_equal(mvcc_client_create(&o, &c), 0);
+    x->rt.split = true;
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(c, &t), 0);
+    mvcc_ts start = mvcc_txn_start_ts(t), now;
+    do
+        assert_int_equal(mvcc_local_tso_next(&x->tso, &now), 0);
+    while ((now >> 18) < (start >> 18) + 2);
+    assert_int_equal(mvcc_txn_set(t, K("a"), K("1")), 0);
+    assert_int_equal(mvcc_txn_set(t, K("z"), K("2")), 0);
+    inject(x, OP_HEARTBEAT, MVCC_NOT_LEADER, 5, false);
+    assert_int_equal(mvcc_txn_commit(t, NULL), 0);
+    assert_int_equal(x->rt.injected, 1);
+    assert_int_equal(x->rt.hook_calls, 0);
+    get_is(c, "a", "1");
+    get_is(c, "z", "2");
+    mvcc_client_destroy(c);
+}
+
 #define BOTH(fn)                                                        \
     {"mem/" #fn, fn, fx_setup, fx_teardown, &tu_kind_mem},              \
     {                                                                   \
@@ -703,6 +736,7 @@ int main(void)
         BOTH(scans_retry),
         BOTH(resolution_retries),
         BOTH(plock_split_releases),
+        BOTH(heartbeat_not_retried),
     };
     return cmocka_run_group_tests_name("libmvcc/region", tests, NULL, NULL);
 }
