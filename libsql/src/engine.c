@@ -18,6 +18,7 @@
 #include "lex.h"
 #include "parse.h"
 #include "session.h"
+#include "exec.h"
 #include "sql_int.h"
 
 int64_t sql__now_us(void)
@@ -160,6 +161,17 @@ int sql__serr(struct sql_session *s, uint16_t code, const char *state,
     vsnprintf(s->err.msg, sizeof(s->err.msg), fmt, ap);
     va_end(ap);
     return SQL_EQUERY;
+}
+
+void sql__err_clause(struct sql_err *e, const char *clause)
+{
+    static const char fl[] = " in 'field list'";
+    if (e->code != 1054)
+        return;
+    size_t n = strlen(e->msg), k = sizeof(fl) - 1;
+    if (n >= k && strcmp(e->msg + n - k, fl) == 0)
+        snprintf(e->msg + n - k, sizeof(e->msg) - (n - k), " in '%s'",
+                 clause);
 }
 
 void sql__swarn(struct sql_session *s, const char *level, uint16_t code,
@@ -437,9 +449,52 @@ static uint8_t col_len_type(uint8_t type, uint32_t *len)
     return type;
 }
 
+/* SHOW ... WHERE names the result's columns (any case). */
+static int rs_column(void *ctx, const struct ast_expr *col,
+                     struct sql_colref *out, struct sql_err *err)
+{
+    struct sql_session *s = ctx;
+    (void)err;
+    if (col->table || col->db)
+        return SQL_ENOTFOUND;
+    for (size_t i = 0; i < s->rs_ncols; i++)
+        if (strcasecmp(s->rs_cols[i].name, col->name) == 0) {
+            memset(&out->type, 0, sizeof(out->type));
+            out->index = (uint32_t)i;
+            if (s->rs_cols[i].type == SQL_TYPE_LONGLONG) {
+                out->type.tp = SQL_TYPE_LONGLONG;
+                out->type.len = 21;
+                out->type.coll = SQL_COLL_BINARY;
+            } else {
+                out->type.tp = SQL_TYPE_VAR_STRING;
+                out->type.len = 1024;
+                out->type.coll = SQL_COLL_UTF8MB4_GENERAL_CI;
+            }
+            return 0;
+        }
+    return SQL_ENOTFOUND;
+}
+
 int sql__rs_begin(struct sql_session *s, const struct sql_rscol *cols,
                   size_t n)
 {
+    s->rs_cols = cols;
+    s->rs_ncols = n;
+    s->rs_cond = NULL;
+    if (s->rs_where) {
+        struct sql_expr_scope sc = {.ctx = s, .column = rs_column};
+        struct sql_ftype t;
+        struct sql_err err = {0};
+        int rc = sql__expr_compile(s->arena, s->rs_where, &sc, &s->rs_cond,
+                                   &t, &err);
+        if (rc != 0) {
+            if (rc == SQL_EQUERY) {
+                sql__err_clause(&err, "where clause");
+                s->err = err;
+            }
+            return rc;
+        }
+    }
     int rc = sql_reply_columns(s->conn, n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct sql_column c = {0};
@@ -455,8 +510,43 @@ int sql__rs_begin(struct sql_session *s, const struct sql_rscol *cols,
     return rc == -ENOMEM ? rc : rc != 0 ? SQL_EINTERNAL : 0;
 }
 
+/* Whether a SHOW row passes its WHERE (evaluated over its values). */
+static int rs_keep(struct sql_session *s, const struct sql_value *v, size_t n,
+                   bool *keep)
+{
+    struct sql_datum *row = sql__arena_zalloc(s->arena, sizeof(*row) * n);
+    if (!row)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].kind == SQL_VALUE_INT) {
+            row[i].vt = SQL_VT_INT;
+            row[i].v.i = v[i].v.i;
+        } else if (v[i].kind == SQL_VALUE_BYTES) {
+            row[i].vt = SQL_VT_STRING;
+            row[i].coll = SQL_COLL_UTF8MB4_GENERAL_CI;
+            row[i].v.s.p = v[i].v.s.p;
+            row[i].v.s.n = v[i].v.s.len;
+        } else
+            row[i].vt = SQL_VT_NULL;
+    }
+    struct sql_xctx x;
+    int rc = sql__xctx_init(&x, s, false);
+    int truth = 0;
+    if (rc == 0 && (rc = sql__expr_eval_bool(s->rs_cond, &x.ev, row,
+                                             &truth)) != 0)
+        rc = sql__xerr(&x, rc);
+    *keep = truth == 1;
+    return rc;
+}
+
 int sql__rs_row(struct sql_session *s, const struct sql_value *v, size_t n)
 {
+    if (s->rs_cond) {
+        bool keep;
+        int rc = rs_keep(s, v, n, &keep);
+        if (rc != 0 || !keep)
+            return rc;
+    }
     int rc = sql_reply_row(s->conn, v, n);
     return rc == -ENOMEM ? rc : rc != 0 ? SQL_EINTERNAL : 0;
 }
@@ -898,6 +988,8 @@ static int run_statement(struct sql_session *s, const struct ast_stmt *st)
         s->nerrors = 0;
     }
     s->info = NULL;
+    s->rs_where = NULL;
+    s->rs_cond = NULL;
     s->stmt_start_us = sql__now_us();
     s->srv->queries++;
     s->pend = PEND_NONE;

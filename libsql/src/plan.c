@@ -181,8 +181,10 @@ static int source(struct sql_session *s, struct plan_tscope *ts,
             if (!fl)
                 return -ENOMEM;
             int rc = sql__plan_compile(s, ts, where, &fl->cond, NULL);
-            if (rc != 0)
+            if (rc != 0) {
+                sql__err_clause(&s->err, "where clause");
                 return rc;
+            }
             p = fl;
         }
         *out = p;
@@ -204,8 +206,10 @@ static int source(struct sql_session *s, struct plan_tscope *ts,
     p->info = where ? sql__plan_text(s, where) : "";
     if (where) {
         int rc = sql__plan_compile(s, ts, where, &p->cond, NULL);
-        if (rc != 0)
+        if (rc != 0) {
+            sql__err_clause(&s->err, "where clause");
             return rc;
+        }
     }
     *out = p;
     return 0;
@@ -648,8 +652,10 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
                 if (sql__tscope_column(ts, e, &ref, &err) == 0)
                     as->gcol[k] = (int)ref.index;
             }
-            if ((rc = sql__plan_compile(s, ts, e, &g->keys[k], NULL)) != 0)
+            if ((rc = sql__plan_compile(s, ts, e, &g->keys[k], NULL)) != 0) {
+                sql__err_clause(&s->err, "group statement");
                 return rc;
+            }
         }
         /* ONLY_FULL_GROUP_BY, unless the whole primary key is grouped
          * (every column then depends on the keys). */
@@ -693,8 +699,10 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
             as->item = 1;
             rc = sql__expr_compile(s->arena, having, &scope, &having_c, &t,
                                    &err);
-            if (rc != 0)
+            if (rc != 0) {
+                sql__err_clause(&err, "having clause");
                 return copy_err(s, rc, &err);
+            }
         }
     }
     /* Projection: the items, then hidden ORDER BY keys. */
@@ -773,8 +781,10 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
                 rc = sql__expr_compile(s->arena, o->expr, &scope,
                                        &pr->exprs[col], &pr->cols[col].type,
                                        &err);
-                if (rc != 0)
+                if (rc != 0) {
+                    sql__err_clause(&err, "order clause");
                     return copy_err(s, rc, &err);
+                }
                 pr->cols[col].name = "";
             }
             sortp->sort_cols[k] = (uint32_t)col;

@@ -112,6 +112,11 @@ struct sql_session
     const char *cur_text;          /* running statement (PROCESSLIST) */
     size_t cur_len;                /* its length */
     bool killed;                   /* KILL QUERY / CONNECTION arrived */
+    const struct ast_expr *rs_where; /* SHOW ... WHERE: rows the result
+                                      writer keeps (set by show.c) */
+    struct sql_expr *rs_cond;      /* it, compiled against the columns */
+    const struct sql_rscol *rs_cols; /* the result's columns */
+    size_t rs_ncols;               /* their count */
     int pend;                      /* final packet waiting: none, OK, END */
     uint64_t pend_affected;        /* its affected rows (OK) */
     uint64_t pend_last_id;         /* its last insert id (OK) */
@@ -121,6 +126,9 @@ struct sql_session
 /* Fill s->err and return SQL_EQUERY. */
 int sql__serr(struct sql_session *s, uint16_t code, const char *state,
               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A 1054 from compiling an expression of clause (e.g. "where clause")
+ * names that clause as MySQL does (the compiler says 'field list'). */
+void sql__err_clause(struct sql_err *e, const char *clause);
 /* Record a warning for SHOW WARNINGS. */
 void sql__swarn(struct sql_session *s, const char *level, uint16_t code,
                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));

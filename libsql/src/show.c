@@ -85,11 +85,8 @@ bool sql__like(const char *p, size_t pn, const char *s, size_t sn, bool ci)
 static int filter(struct sql_session *s, const struct ast_show *sh,
                   const char *name, bool *keep)
 {
+    (void)s;
     *keep = true;
-    if (sh->where)
-        return sql__serr(s, 1235, "42000",
-                         "This version of sqld doesn't yet support 'SHOW ... "
-                         "WHERE'");
     if (sh->like && sh->like->kind == AST_E_STRING)
         *keep = sql__like(sh->like->str.s, sh->like->str.n, name,
                           strlen(name), true);
@@ -718,6 +715,7 @@ int sql__show_run(struct sql_session *s, const struct ast_stmt *st)
     if (st->kind == AST_DESCRIBE)
         return show_columns(s, st->db, st->name, st->column, false, NULL);
     const struct ast_show *sh = st->show;
+    s->rs_where = sh->where; /* the result writer filters the rows */
     switch (sh->kind) {
     case AST_SHOW_DATABASES:
         return show_databases(s, sh);

@@ -260,6 +260,12 @@ static void information_schema(void **state)
     Q(&c, "SET @a = 1 + 2, @m = @@sql_mode, sql_mode = ''", "OK 0 0 0");
     Q(&c, "SELECT @a, @@sql_mode", "3|");
     Q(&c, "SET sql_mode = @m", "OK 0 0 0");
+    /* SHOW ... WHERE filters on the result's columns. */
+    Q(&c, "SHOW VARIABLES WHERE Variable_name IN ('autocommit', 'port')",
+      "autocommit|ON\nport|4000");
+    Q(&c, "SHOW DATABASES WHERE `Database` LIKE 'in%'", "information_schema");
+    Q(&c, "SHOW VARIABLES WHERE nosuch = 1",
+      "ERR 1054 Unknown column 'nosuch' in 'where clause'");
     Q(&c, "SELECT @@sql_mode = @m", "1");
     sqlfx_disconnect(&c);
     sqlfx_close(&f);

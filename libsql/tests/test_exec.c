@@ -116,6 +116,10 @@ static void select_paths(void **state)
     Q(&c, "SELECT nosuch FROM s",
       "ERR 1054 Unknown column 'nosuch' in 'field list'");
     Q(&c, "SELECT * FROM nosuch", "ERR 1146 Table 'd.nosuch' doesn't exist");
+    Q(&c, "SELECT id FROM s WHERE nosuch = 1",
+      "ERR 1054 Unknown column 'nosuch' in 'where clause'");
+    Q(&c, "SELECT id FROM s ORDER BY nosuch",
+      "ERR 1054 Unknown column 'nosuch' in 'order clause'");
     Q(&c, "SELECT * FROM s, t",
       "ERR 1235 This version of sqld doesn't yet support 'joins'");
     Q(&c, "SELECT 1 + 1, 'x', NULL", "2|x|NULL");
