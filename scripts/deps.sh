@@ -11,11 +11,11 @@ pkgs=(
     librocksdb-dev libnanopb-dev nanopb protobuf-compiler libevent-dev
     libmbedtls-dev libyaml-dev libjemalloc-dev libcmocka-dev
     # clients and tools the tests drive
-    mariadb-client python3-pymysql sysbench procps util-linux
-    # the peer benchmarks and differential tests compare sqld with; our
-    # scripts start their own instance as the current user, never the
-    # system service
-    mariadb-server
+    mariadb-client python3-pymysql sysbench procps util-linux curl
+    # the peers benchmarks and differential tests compare with (MariaDB for
+    # sqld, etcd for replicated KV); our scripts start their own instances
+    # as the current user, never the system services
+    mariadb-server etcd-server etcd-client
 )
 
 missing=()

@@ -1,11 +1,7 @@
 /* fuzz_codec.c: libFuzzer target for pdd's byte formats (codec.c): the
  * Raft-log snapshot header (what decodes re-encodes to the same bytes),
- * log entries, and the HTTP request line. daemons/Makefile has no rule for
- * daemon fuzz targets yet; build and run it by hand:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *     -Idaemons/pdd -Ilibpd/include -Ilibraft/include \
- *     daemons/pdd/fuzz/fuzz_codec.c daemons/pdd/codec.c -o /tmp/fuzz_codec
- *   /tmp/fuzz_codec -runs=1000000
+ * log entries, and the HTTP request line. Built by daemons/Makefile as
+ * fuzz_pdd_codec (with codec.c) and run by `make test` and `make fuzz`.
  */
 #include <stdint.h>
 #include <stdlib.h>
