@@ -15,7 +15,8 @@ start_kvd() {
     "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
         --listen="127.0.0.1:2111$i" --peers="$PEERS" \
         --raft.tick-interval=50ms --split.region-size=8KiB \
-        --raft.log-keep-entries=64 --log.file="$T_TMP/kvd$i.log" &
+        --raft.log-keep-entries=64 --raft.max-entry-size=4KiB \
+        --log.file="$T_TMP/kvd$i.log" &
     PID[$i]=$!
     T_PIDS+=("${PID[$i]}")
 }
@@ -63,4 +64,17 @@ for _ in $(seq 1 150); do
 done
 [ $ok = 1 ] || t_fail "store 2 after restart: $out"
 t_expect_eq "read back again" "$("${CTL[@]}" check-seq s 0 600 2>&1 | tail -1)" "checked 600, missing 0"
+
+t_case "bad input: clear errors, nothing lost"
+big=$(head -c 6000 /dev/zero | tr '\0' 'x')
+out=$("${CTL[@]}" put bigkey "$big" 2>&1); rc=$?
+[ $rc -ne 0 ] || t_fail "oversized put succeeded"
+case "$out" in *"exceeds"*) ;; *) t_fail "oversized put said: $out";; esac
+out=$("$BIN/kvd" ctl "--peers=$PEERS" --region=1 --timeout=10 put zzz v 2>&1); rc=$?
+[ $rc -ne 0 ] || t_fail "put outside region 1 succeeded"
+case "$out" in *"not in region 1"*) ;; *) t_fail "outside put said: $out";; esac
+out=$("$BIN/kvd" ctl "--peers=$PEERS" --region=999 --timeout=2 get a 2>&1); rc=$?
+[ $rc -ne 0 ] || t_fail "unknown region answered"
+t_expect_eq "still there" "$("${CTL[@]}" check-seq s 0 600 2>&1 | tail -1)" "checked 600, missing 0"
+t_expect_eq "big key absent" "$("${CTL[@]}" get bigkey 2>&1)" "not found"
 t_end
