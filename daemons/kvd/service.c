@@ -331,11 +331,26 @@ struct txn_exec {
     const uint8_t *end;        /* range end, clipped (NULL: unbounded) */
     size_t end_len;            /* its length */
     struct mvcc_result res;    /* outcome */
+    struct kvd *k;             /* the node (re-checks after the barrier) */
+    struct region_err *err;    /* region error detail */
 };
+
+static int txn_check(struct kvd *k, const kv_TxnRequest *req, uint32_t method,
+                     struct txn_exec *x, struct region_desc *d,
+                     struct region_err *err);
+static bool txn_is_read(uint32_t method);
 
 static int txn_exec_fn(struct mvcc_store *m, void *arg)
 {
     struct txn_exec *x = arg;
+    if (txn_is_read(x->method)) {
+        /* the region may have split or moved between the first check
+         * and the read barrier: the keys must still be ours */
+        struct region_desc d;
+        int rc = txn_check(x->k, x->req, x->method, x, &d, x->err);
+        if (rc != 0)
+            return rc;
+    }
     const kv_TxnRequest *req = x->req;
     size_t kl;
     const uint8_t *key = bytes_of(req->key, &kl);
@@ -503,6 +518,8 @@ static void run_job(struct kvd *k, struct kvd_job *job)
     memset(&x, 0, sizeof x);
     x.req = req;
     x.method = job->method;
+    x.k = k;
+    x.err = &err;
     mvcc_result_init(&x.res);
     struct region_desc d;
     struct region_ctx ctx = ctx_of(&req->ctx);
