@@ -32,18 +32,37 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Puts per second with depth puts in flight, total puts. */
-static double run(bool sync, int depth, long total, uint64_t *syncs)
+/* Puts per second with depth puts in flight, total puts, spread over
+ * nregions regions (keys "<r>/...", region r = [r, r+1)), all led by
+ * store 1 (the others never campaign first: it is told to). */
+static double run(bool sync, int depth, long total, int nregions,
+                  uint64_t *syncs)
 {
     struct cluster c = {0};
     cl_init(&c, 3, sync);
-    cl_bootstrap(&c, 1, NULL, NULL);
-    int l = (int)cl_wait_leader(&c, 1);
-    if (l == 0) {
-        fprintf(stderr, "no leader\n");
-        exit(1);
+    char lo[8], hi[8];
+    for (int r = 0; r < nregions; r++) {
+        snprintf(lo, sizeof lo, "%c", 'A' + r);
+        snprintf(hi, sizeof hi, "%c", 'A' + r + 1);
+        cl_bootstrap(&c, (uint64_t)r + 1, nregions == 1 ? NULL : lo,
+                     nregions == 1 ? NULL : hi);
     }
-    struct region_ctx ctx = {1, 0, 0};
+    int l = 0;
+    for (int r = 0; r < nregions; r++) {
+        int lr = (int)cl_wait_leader(&c, (uint64_t)r + 1);
+        if (lr != 1) { /* move it to store 1: one leader for all */
+            region_store_transfer_leader(c.st[lr].s, (uint64_t)r + 1, 1);
+            for (int t = 0; t < 200 &&
+                            !region_store_is_leader(c.st[1].s, (uint64_t)r + 1);
+                 t++)
+                cl_tick(&c);
+        }
+        l = 1;
+        if (!region_store_is_leader(c.st[1].s, (uint64_t)r + 1)) {
+            fprintf(stderr, "no leader on store 1 for region %d\n", r + 1);
+            exit(1);
+        }
+    }
     char key[32], val[100];
     memset(val, 'v', sizeof val);
     inflight = acked = failed = 0;
@@ -53,7 +72,9 @@ static double run(bool sync, int depth, long total, uint64_t *syncs)
     double t0 = now_s();
     while (acked + failed < total) {
         while (inflight < depth && issued < total) {
-            snprintf(key, sizeof key, "key%08ld", issued);
+            int r = (int)(issued % nregions);
+            snprintf(key, sizeof key, "%ckey%08ld", 'A' + r, issued);
+            struct region_ctx ctx = {(uint64_t)r + 1, 0, 0};
             struct region_op op = {REGION_OP_PUT, key, strlen(key), val,
                                    sizeof val};
             if (region_raw_write(c.st[l].s, &ctx, &op, 1, on_done, NULL,
@@ -79,15 +100,19 @@ static double run(bool sync, int depth, long total, uint64_t *syncs)
 
 int main(void)
 {
-    uint64_t s1, s64, n64;
-    double one = run(true, 1, 1000, &s1);
-    double many = run(true, 64, 20000, &s64);
-    double nosync = run(false, 64, 20000, &n64);
+    uint64_t s1, s64, n64, s16r;
+    double one = run(true, 1, 1000, 1, &s1);
+    double many = run(true, 64, 20000, 1, &s64);
+    double nosync = run(false, 64, 20000, 1, &n64);
+    double regions = run(true, 64, 20000, 16, &s16r);
     printf("BENCH region_put_sync_depth1 %.0f puts/s\n", one);
     printf("BENCH region_put_sync_depth64 %.0f puts/s\n", many);
     printf("BENCH region_put_sync_depth64_puts_per_sync %.1f puts\n",
            20000.0 / (double)(s64 ? s64 : 1));
     printf("BENCH region_put_nosync_depth64 %.0f puts/s\n", nosync);
+    printf("BENCH region_put_sync_depth64_16regions %.0f puts/s\n", regions);
+    printf("BENCH region_put_sync_depth64_16regions_puts_per_sync %.1f puts\n",
+           20000.0 / (double)(s16r ? s16r : 1));
     printf("BENCH region_put_sync_depth64_vs_depth1 %.2f x\n", many / one);
     return 0;
 }
