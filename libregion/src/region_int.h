@@ -179,6 +179,11 @@ struct region_store {
     struct region_peer **peers;       /* regions, sorted by start key */
     size_t n_peers;                   /* used slots */
     size_t cap_peers;                 /* allocated slots */
+    uint64_t *idx_keys;               /* region id -> peer: open
+                                         addressing, 0 = empty slot */
+    struct region_peer **idx_vals;    /* the peers of idx_keys */
+    size_t idx_cap;                   /* slots (power of two) */
+    size_t idx_n;                     /* used slots */
     struct region_peer **uninit;      /* peers waiting for a snapshot */
     size_t n_uninit;                  /* used slots */
     size_t cap_uninit;                /* allocated slots */

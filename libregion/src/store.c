@@ -70,13 +70,91 @@ static bool desc_overlap(const struct region_desc *a,
     return !a_before_b && !b_before_a;
 }
 
+/* The id index: every peer (initialized or not) by region id, linear
+ * probing, deletion by backward shift. */
+static size_t idx_slot(uint64_t id, size_t cap)
+{
+    return (size_t)((id * 0x9E3779B97F4A7C15ULL) >> 20) & (cap - 1);
+}
+
+static struct region_peer *idx_get(const struct region_store *s, uint64_t id)
+{
+    if (s->idx_cap == 0 || id == 0)
+        return NULL;
+    for (size_t i = idx_slot(id, s->idx_cap);; i = (i + 1) & (s->idx_cap - 1)) {
+        if (s->idx_keys[i] == id)
+            return s->idx_vals[i];
+        if (s->idx_keys[i] == 0)
+            return NULL;
+    }
+}
+
+static int idx_put(struct region_store *s, uint64_t id, struct region_peer *p)
+{
+    if (2 * (s->idx_n + 1) > s->idx_cap) { /* keep it at most half full */
+        size_t cap = s->idx_cap ? 2 * s->idx_cap : 64;
+        uint64_t *k = region__calloc(cap, sizeof *k);
+        struct region_peer **v = region__calloc(cap, sizeof *v);
+        if (k == NULL || v == NULL) {
+            region__free(k);
+            region__free(v);
+            return -ENOMEM;
+        }
+        for (size_t i = 0; i < s->idx_cap; i++) {
+            if (s->idx_keys[i] == 0)
+                continue;
+            size_t j = idx_slot(s->idx_keys[i], cap);
+            while (k[j] != 0)
+                j = (j + 1) & (cap - 1);
+            k[j] = s->idx_keys[i];
+            v[j] = s->idx_vals[i];
+        }
+        region__free(s->idx_keys);
+        region__free(s->idx_vals);
+        s->idx_keys = k;
+        s->idx_vals = v;
+        s->idx_cap = cap;
+    }
+    size_t i = idx_slot(id, s->idx_cap);
+    while (s->idx_keys[i] != 0 && s->idx_keys[i] != id)
+        i = (i + 1) & (s->idx_cap - 1);
+    if (s->idx_keys[i] == 0)
+        s->idx_n++;
+    s->idx_keys[i] = id;
+    s->idx_vals[i] = p;
+    return 0;
+}
+
+static void idx_del(struct region_store *s, uint64_t id)
+{
+    if (s->idx_cap == 0)
+        return;
+    size_t mask = s->idx_cap - 1, i = idx_slot(id, s->idx_cap);
+    while (s->idx_keys[i] != id) {
+        if (s->idx_keys[i] == 0)
+            return;
+        i = (i + 1) & mask;
+    }
+    s->idx_keys[i] = 0;
+    s->idx_n--;
+    /* shift back the entries after it that probed past this slot */
+    for (size_t j = (i + 1) & mask; s->idx_keys[j] != 0; j = (j + 1) & mask) {
+        size_t home = idx_slot(s->idx_keys[j], s->idx_cap);
+        bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
+        if (movable) {
+            s->idx_keys[i] = s->idx_keys[j];
+            s->idx_vals[i] = s->idx_vals[j];
+            s->idx_keys[j] = 0;
+            i = j;
+        }
+    }
+}
+
 /* An initialized region (requests see only these). */
 static struct region_peer *find_peer(struct region_store *s, uint64_t id)
 {
-    for (size_t i = 0; i < s->n_peers; i++)
-        if (s->peers[i]->desc.id == id)
-            return s->peers[i];
-    return NULL;
+    struct region_peer *p = idx_get(s, id);
+    return p && p->initialized ? p : NULL;
 }
 
 /* Every peer, initialized ones first, then those waiting for a snapshot. */
@@ -92,10 +170,7 @@ static struct region_peer *peer_at(struct region_store *s, size_t i)
 
 static struct region_peer *find_any(struct region_store *s, uint64_t id)
 {
-    for (size_t i = 0; i < n_all(s); i++)
-        if (peer_at(s, i)->desc.id == id)
-            return peer_at(s, i);
-    return NULL;
+    return idx_get(s, id);
 }
 
 static bool is_tomb(const struct region_store *s, uint64_t id)
@@ -439,11 +514,16 @@ static int peer_create(struct region_store *s, const struct region_desc *d,
 /* Insert p keeping the peers sorted by start key. */
 static int peer_insert(struct region_store *s, struct region_peer *p)
 {
+    int rc = idx_put(s, p->desc.id, p);
+    if (rc != 0)
+        return rc;
     if (s->n_peers == s->cap_peers) {
         size_t cap = s->cap_peers ? 2 * s->cap_peers : 16;
         struct region_peer **a = region__realloc(s->peers, cap * sizeof *a);
-        if (a == NULL)
+        if (a == NULL) {
+            idx_del(s, p->desc.id);
             return -ENOMEM;
+        }
         s->peers = a;
         s->cap_peers = cap;
     }
@@ -486,6 +566,10 @@ static int peer_create_uninit(struct region_store *s, uint64_t id,
     if (rc != 0) {
         peer_free(p);
         return rc;
+    }
+    if (idx_put(s, id, p) != 0) {
+        peer_free(p);
+        return -ENOMEM;
     }
     s->uninit[s->n_uninit++] = p;
     region__log(s, REGION_LOG_INFO,
@@ -637,6 +721,8 @@ void region_store_close(struct region_store *s)
     for (size_t i = 0; i < n_all(s); i++)
         peer_free(peer_at(s, i));
     region__free(s->peers);
+    region__free(s->idx_keys);
+    region__free(s->idx_vals);
     region__free(s->uninit);
     region__free(s->tombs);
     for (size_t i = 0; i < s->n_out; i++)
@@ -1043,6 +1129,7 @@ static int apply_split(struct region_store *s, struct region_peer *p,
         early_term = st.term;
         early_vote = st.vote;
         uninit_remove(s, early);
+        idx_del(s, early->desc.id);
         peer_free(early);
         early = NULL;
     }
@@ -1278,6 +1365,7 @@ static int destroy_removed(struct region_store *s, struct region_peer *p)
     s->stats.regions = s->n_peers;
     region__log(s, REGION_LOG_INFO, "region %llu: removed from this store",
                 (unsigned long long)p->desc.id);
+    idx_del(s, p->desc.id);
     peer_free(p);
     return rc;
 }
@@ -1465,6 +1553,7 @@ int region_store_process(struct region_store *s)
                 if (peer_insert(s, p) != 0) { /* cannot serve it yet */
                     p->initialized = false;
                     s->uninit[s->n_uninit++] = p; /* its slot is free */
+                    (void)idx_put(s, p->desc.id, p); /* grows no more */
                 }
             } else if (cmp_bytes(p->desc.start, p->desc.start_len,
                                  descs[i].start, descs[i].start_len) != 0) {

@@ -391,6 +391,47 @@ static void many_regions_one_loop(void **state)
     cl_destroy(&c);
 }
 
+/* Three hundred regions on one loop (a single store): every one elects
+ * itself and serves its range; ids are found through the store's index. */
+static void hundreds_of_regions(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 1, false);
+    char lo[8], hi[8];
+    for (int r = 0; r < 300; r++) {
+        snprintf(lo, sizeof lo, "r%03d", r);
+        snprintf(hi, sizeof hi, "r%03d", r + 1);
+        cl_bootstrap(&c, (uint64_t)r + 1, r == 0 ? NULL : lo,
+                     r == 299 ? NULL : hi);
+    }
+    int t;
+    struct region_store_stats st;
+    for (t = 0; t < 200; t++) {
+        cl_tick(&c);
+        region_store_stats(c.st[1].s, &st);
+        if (st.leaders == 300)
+            break;
+    }
+    assert_int_equal(st.regions, 300);
+    assert_int_equal(st.leaders, 300);
+    for (int r = 0; r < 300; r += 23) {
+        char k[16];
+        snprintf(k, sizeof k, "r%03dx", r);
+        assert_int_equal(cl_put(&c, 1, (uint64_t)r + 1, k, k, NULL), 0);
+        char *v;
+        assert_int_equal(cl_get(&c, 1, (uint64_t)r + 1, k, &v, NULL), 0);
+        assert_string_equal(v, k);
+        free(v);
+        struct region_desc d;
+        assert_int_equal(region_store_locate(c.st[1].s, k, strlen(k), &d, NULL),
+                         0);
+        assert_int_equal(d.id, (uint64_t)r + 1);
+    }
+    assert_int_equal(cl_put(&c, 1, 301, "x", "y", NULL), REGION_ENOT_FOUND);
+    cl_destroy(&c);
+}
+
 static void log_gc_and_snapshot_catch_up(void **state)
 {
     (void)state;
@@ -452,6 +493,7 @@ int main(void)
         cmocka_unit_test(cas_and_ranges),
         cmocka_unit_test(many_regions_one_loop),
         cmocka_unit_test(log_gc_and_snapshot_catch_up),
+        cmocka_unit_test(hundreds_of_regions),
     };
     return cmocka_run_group_tests_name("libregion/cluster", tests, NULL, NULL);
 }
