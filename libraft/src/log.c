@@ -119,16 +119,18 @@ raft_index raft__log_first(struct raft__log *l)
     return i;
 }
 
+/* Without unstable entries or snapshot the storage ends just before
+ * u.offset: it starts there (log init), and the application only writes
+ * what readies hand out, each write replacing the storage's tail from its
+ * first entry (so after a truncation too), and every ready handed out has
+ * been released once the unstable tail is empty. No storage call. */
 raft_index raft__log_last(struct raft__log *l)
 {
     if (l->u.n > 0)
         return l->u.offset + l->u.n - 1;
     if (l->u.snap != NULL)
         return l->u.snap->meta.index;
-    raft_index i = 0;
-    if (l->storage->ops->last_index(l->storage, &i) != 0)
-        return l->u.offset - 1;
-    return i;
+    return l->u.offset - 1;
 }
 
 int raft__log_term(struct raft__log *l, raft_index i, raft_term *t)
