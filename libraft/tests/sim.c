@@ -455,12 +455,16 @@ static void finish_write(struct sim *s, struct sim_node *sn,
  * acknowledged one by one in random order, or all at once. */
 static void pipe_process(struct sim *s, struct sim_node *sn)
 {
-    int k = s->draining ? sn->n_wq : (int)(sim_rand(s) % (uint64_t)(sn->n_wq + 1));
-    if (s->o.write_delay > 0 && !s->draining)
-        for (k = 0; k < sn->n_wq &&
-                    sn->wq_at[k] + (uint64_t)s->o.write_delay <= s->now;
-             k++)
-            ;
+    int k = (int)(sim_rand(s) % (uint64_t)(sn->n_wq + 1));
+    if (s->draining) {
+        k = sn->n_wq;
+    } else if (s->o.write_delay > 0) {
+        /* Exactly write_delay rounds after the ready was handed out. */
+        k = 0;
+        while (k < sn->n_wq &&
+               sn->wq_at[k] + (uint64_t)s->o.write_delay <= s->now)
+            k++;
+    }
     for (int i = 0; i < k; i++) {
         if (sn->crash_in_ready) {
             /* Crash with writes in flight: they are lost. */
