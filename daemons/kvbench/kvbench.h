@@ -1,0 +1,53 @@
+/* kvbench.h: the load generator's pieces: a target (kvd over librpc,
+ * etcd over its HTTP/JSON gateway, RocksDB through libmvcc's engine) is
+ * a connection per client thread with put and get; main.c runs the
+ * threads, times every operation and prints BENCH lines.
+ */
+#ifndef KVBENCH_H
+#define KVBENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mvcc_engine;
+
+struct kvb_opts {
+    char **addrs;           /* endpoints host:port (kvd: id@host:port) */
+    int n_addrs;            /* how many */
+    const char *dir;        /* rocksdb: database directory */
+    struct mvcc_engine *eng; /* rocksdb: the shared engine (opened by main) */
+    int timeout_ms;         /* one request's deadline */
+};
+
+/* One client's connection to a target. */
+struct kvb_conn;
+
+struct kvb_target {
+    const char *name;       /* kvd, etcd, rocksdb */
+    /* Opens client number idx; 0 or -1 with err filled. */
+    int (*open)(const struct kvb_opts *o, int idx, struct kvb_conn **out,
+                char *err, size_t errlen);
+    /* 0 acknowledged, -1 failed (err filled). */
+    int (*put)(struct kvb_conn *c, const uint8_t *k, size_t kl,
+               const uint8_t *v, size_t vl, char *err, size_t errlen);
+    /* 0 found with vl_out bytes, 1 not found, -1 failed. */
+    int (*get)(struct kvb_conn *c, const uint8_t *k, size_t kl,
+               size_t *vl_out, char *err, size_t errlen);
+    void (*close)(struct kvb_conn *c);
+};
+
+extern const struct kvb_target kvb_kvd_target;
+extern const struct kvb_target kvb_etcd_target;
+extern const struct kvb_target kvb_rocksdb_target;
+
+/* rocksdb.c: opens the engine at dir and writes keys 0..n-1 (no sync,
+ * batched) with the given sizes; 0 or -1 with err. */
+int kvb_rocksdb_load(const char *dir, uint64_t n, size_t key_size,
+                     size_t value_size, struct mvcc_engine **out, char *err,
+                     size_t errlen);
+
+/* main.c: key number i as key_size bytes (fixed size, sorts by i). */
+void kvb_key(uint64_t i, uint8_t *buf, size_t key_size);
+
+#endif

@@ -1,0 +1,317 @@
+/* kvd.c: kvbench's kvd target: each client thread has its own libevent
+ * base and one librpc connection per store (opened when first used), and
+ * sends kv.RawPut / kv.RawGet (linearizable: the read barrier runs) to the
+ * leader, found with kv.Locate and followed on NotLeader as `kvd ctl`
+ * does (libregion/DESIGN.md, "kvd").
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <pb.h>
+
+#include "kv.pb.h"
+#include "kvbench.h"
+#include "region.h"
+#include "rpc.h"
+
+#define KVB_MAX_PEERS 16
+
+struct kvb_peer {
+    uint64_t id;             /* store id */
+    char host[128];          /* address */
+    uint16_t port;           /* port */
+    struct rpc_client *cli;  /* connection, NULL until used */
+};
+
+/* The outcome of one call, copied out of the done callback. */
+struct wait {
+    bool done;               /* the callback ran */
+    int rc;                  /* librpc code */
+    char err[256];           /* librpc's or the server's message */
+    bool region_error;       /* Raw: region_error set */
+    int re_code;             /* its code */
+    uint64_t leader;         /* NotLeader: the leader, or Locate's leader */
+    int code;                /* Raw: code; Locate: code */
+    bool not_found;          /* Get */
+    size_t value_len;        /* Get: bytes of the value */
+    bool has_region;         /* Locate: region present */
+    kv_Context ctx;          /* Locate: the region's id and epoch */
+};
+
+struct kvb_conn {
+    struct event_base *base;           /* this thread's loop */
+    struct kvb_peer peers[KVB_MAX_PEERS]; /* every store */
+    int n;                             /* how many */
+    int cur;                           /* the one believed leader */
+    bool located;                      /* ctx is valid */
+    kv_Context ctx;                    /* the region of every key */
+    int timeout_ms;                    /* give up a request after */
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+static void raw_done(int rc, const void *resp, const char *errmsg, void *ud)
+{
+    struct wait *w = ud;
+    const kv_RawResponse *r = resp;
+    w->done = true;
+    w->rc = rc;
+    snprintf(w->err, sizeof w->err, "%s", errmsg);
+    if (rc != 0)
+        return;
+    w->region_error = r->has_region_error;
+    w->re_code = r->region_error.code;
+    w->leader = r->region_error.leader;
+    w->code = r->code;
+    w->not_found = r->not_found;
+    w->value_len = r->value.len;
+    if (r->error != NULL)
+        snprintf(w->err, sizeof w->err, "%s", r->error);
+}
+
+static void locate_done(int rc, const void *resp, const char *errmsg,
+                        void *ud)
+{
+    struct wait *w = ud;
+    const kv_LocateResponse *r = resp;
+    w->done = true;
+    w->rc = rc;
+    snprintf(w->err, sizeof w->err, "%s", errmsg);
+    if (rc != 0)
+        return;
+    w->code = r->code;
+    w->has_region = r->has_region;
+    w->leader = r->leader;
+    w->ctx.region_id = r->region.id;
+    w->ctx.conf_ver = r->region.conf_ver;
+    w->ctx.version = r->region.version;
+}
+
+/* One unary call to the current store, run to completion on this
+ * thread's loop. 0 with w filled, or the librpc code. */
+static int call(struct kvb_conn *c, uint32_t method,
+                const pb_msgdesc_t *req_f, const void *req,
+                const pb_msgdesc_t *resp_f, size_t resp_size, rpc_done_fn fn,
+                struct wait *w)
+{
+    struct kvb_peer *p = &c->peers[c->cur];
+    memset(w, 0, sizeof *w);
+    if (p->cli == NULL) {
+        struct rpc_client_options co = {.host = p->host,
+                                        .port = p->port,
+                                        .connect_timeout_ms = 2000,
+                                        .default_deadline_ms = c->timeout_ms};
+        int rc = rpc_client_create(c->base, &co, &p->cli);
+        if (rc != 0) {
+            snprintf(w->err, sizeof w->err, "%s", rpc_strerror(rc));
+            return rc;
+        }
+    }
+    struct rpc_call_spec spec = {.method = method,
+                                 .req_fields = req_f,
+                                 .req = req,
+                                 .resp_fields = resp_f,
+                                 .resp_size = resp_size,
+                                 .deadline_ms = c->timeout_ms,
+                                 .done = fn,
+                                 .ud = w};
+    int rc = rpc_client_call(p->cli, &spec, NULL);
+    if (rc != 0) {
+        snprintf(w->err, sizeof w->err, "%s", rpc_strerror(rc));
+        return rc;
+    }
+    while (!w->done)
+        event_base_loop(c->base, EVLOOP_ONCE);
+    return w->rc;
+}
+
+static int peer_index(const struct kvb_conn *c, uint64_t id)
+{
+    for (int i = 0; i < c->n; i++)
+        if (c->peers[i].id == id)
+            return i;
+    return -1;
+}
+
+static int locate(struct kvb_conn *c, const uint8_t *k, size_t kl,
+                  struct wait *w)
+{
+    uint8_t buf[sizeof(pb_bytes_array_t) + 1024];
+    pb_bytes_array_t *key = (pb_bytes_array_t *)(void *)buf;
+    if (kl > 1024)
+        return -EINVAL;
+    key->size = (pb_size_t)kl;
+    memcpy(key->bytes, k, kl);
+    kv_LocateRequest req;
+    memset(&req, 0, sizeof req);
+    req.key = key;
+    int rc = call(c, REGION_METHOD_LOCATE, kv_LocateRequest_fields, &req,
+                  kv_LocateResponse_fields, sizeof(kv_LocateResponse),
+                  locate_done, w);
+    if (rc != 0)
+        return rc;
+    if (w->code != 0 || !w->has_region) {
+        snprintf(w->err, sizeof w->err, "store %llu holds no region",
+                 (unsigned long long)c->peers[c->cur].id);
+        return REGION_ENOT_FOUND;
+    }
+    c->ctx = w->ctx;
+    c->located = true;
+    int li = peer_index(c, w->leader);
+    if (li >= 0)
+        c->cur = li;
+    return 0;
+}
+
+/* A Raw request routed to the leader with retries until the deadline. */
+static int raw(struct kvb_conn *c, uint32_t method, const uint8_t *k,
+               size_t kl, const uint8_t *v, size_t vl, struct wait *w,
+               char *err, size_t errlen)
+{
+    double deadline = now_s() + c->timeout_ms / 1000.0;
+    uint8_t buf[sizeof(pb_bytes_array_t) + 1024];
+    pb_bytes_array_t *key = (pb_bytes_array_t *)(void *)buf;
+    if (kl > 1024) {
+        snprintf(err, errlen, "key too long");
+        return -1;
+    }
+    key->size = (pb_size_t)kl;
+    memcpy(key->bytes, k, kl);
+    for (int attempt = 0;; attempt++) {
+        int rc = 0;
+        if (!c->located)
+            rc = locate(c, k, kl, w);
+        if (rc == 0) {
+            kv_RawRequest req;
+            memset(&req, 0, sizeof req);
+            req.has_ctx = true;
+            req.ctx = c->ctx;
+            req.key = key;
+            req.value.data = (uint8_t *)(uintptr_t)v;
+            req.value.len = vl;
+            rc = call(c, method, kv_RawRequest_fields, &req,
+                      kv_RawResponse_fields, sizeof(kv_RawResponse),
+                      raw_done, w);
+        }
+        if (rc == 0 && !w->region_error) {
+            if (w->code != 0) {
+                snprintf(err, errlen, "%s", w->err);
+                return -1;
+            }
+            return 0;
+        }
+        if (rc == 0 && w->re_code == REGION_ENOT_LEADER &&
+            peer_index(c, w->leader) >= 0) {
+            c->cur = peer_index(c, w->leader);
+        } else if (rc == 0 && w->re_code == REGION_ESERVER_BUSY) {
+            /* same store again after the nap */
+        } else {
+            /* unreachable, no leader known, or the region changed */
+            c->located = false;
+            if (rc != 0 || w->re_code == REGION_ENOT_LEADER ||
+                w->re_code == REGION_ENOT_FOUND)
+                c->cur = (c->cur + 1) % c->n;
+        }
+        if (now_s() > deadline) {
+            snprintf(err, errlen, "gave up after %d attempts: %s",
+                     attempt + 1, w->err);
+            return -1;
+        }
+        if (rc != 0 || (w->region_error && attempt > 0))
+            nap_ms(attempt > 3 ? 100 : 10);
+    }
+}
+
+static int kvd_open(const struct kvb_opts *o, int idx, struct kvb_conn **out,
+                    char *err, size_t errlen)
+{
+    struct kvb_conn *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    c->timeout_ms = o->timeout_ms;
+    for (int i = 0; i < o->n_addrs && c->n < KVB_MAX_PEERS; i++) {
+        struct kvb_peer *p = &c->peers[c->n];
+        const char *a = o->addrs[i];
+        const char *at = strchr(a, '@');
+        const char *colon = strrchr(a, ':');
+        if (at == NULL || colon == NULL || colon < at ||
+            (size_t)(colon - at - 1) >= sizeof p->host) {
+            snprintf(err, errlen, "bad peer %s (want id@host:port)", a);
+            goto err_conn;
+        }
+        p->id = strtoull(a, NULL, 10);
+        memcpy(p->host, at + 1, (size_t)(colon - at - 1));
+        p->host[colon - at - 1] = '\0';
+        long port = atol(colon + 1);
+        if (p->id == 0 || port <= 0 || port > 65535) {
+            snprintf(err, errlen, "bad peer %s", a);
+            goto err_conn;
+        }
+        p->port = (uint16_t)port;
+        c->n++;
+    }
+    if (c->n == 0) {
+        snprintf(err, errlen, "no peers");
+        goto err_conn;
+    }
+    c->cur = idx % c->n;
+    c->base = event_base_new();
+    if (c->base == NULL) {
+        snprintf(err, errlen, "event_base_new failed");
+        goto err_conn;
+    }
+    *out = c;
+    return 0;
+err_conn:
+    free(c);
+    return -1;
+}
+
+static int kvd_put(struct kvb_conn *c, const uint8_t *k, size_t kl,
+                   const uint8_t *v, size_t vl, char *err, size_t errlen)
+{
+    struct wait w;
+    return raw(c, REGION_METHOD_RAW_PUT, k, kl, v, vl, &w, err, errlen);
+}
+
+static int kvd_get(struct kvb_conn *c, const uint8_t *k, size_t kl,
+                   size_t *vl_out, char *err, size_t errlen)
+{
+    struct wait w;
+    if (raw(c, REGION_METHOD_RAW_GET, k, kl, NULL, 0, &w, err, errlen) != 0)
+        return -1;
+    if (w.not_found)
+        return 1;
+    *vl_out = w.value_len;
+    return 0;
+}
+
+static void kvd_close(struct kvb_conn *c)
+{
+    if (c == NULL)
+        return;
+    for (int i = 0; i < c->n; i++)
+        rpc_client_destroy(c->peers[i].cli);
+    event_base_free(c->base);
+    free(c);
+}
+
+const struct kvb_target kvb_kvd_target = {"kvd", kvd_open, kvd_put, kvd_get,
+                                          kvd_close};

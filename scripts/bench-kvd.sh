@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# bench-kvd.sh BUILD_DIR: `make bench-kvd` (issue 5, "Benchmark"). Starts 3
+# kvd (raft.sync-log on: a put is acknowledged once a quorum fsynced it) and
+# a 3-member etcd (Debian's etcd-server, default durability: it fsyncs its
+# WAL before acknowledging) on loopback in a scratch directory, and runs
+# kvbench (daemons/kvbench) against both with 1 and then 64 clients: durable
+# puts of fresh 16-byte keys with 100-byte values, then linearizable point
+# gets of the keys written. Then the same gets against RocksDB opened
+# directly through libmvcc's engine (same engine and block cache kvd runs
+# on, as many keys as kvd holds), in the same run. Prints:
+#   BENCH <kvd|etcd|rocksdb>_<put|get>_c<N> <rate> ops/s
+#   BENCH <kvd|etcd|rocksdb>_<put|get>_c<N>_p50 / _p99 <latency> ms
+#   BENCH kvd_<op>_c<N>_vs_etcd <kvd rate / etcd rate> x
+#   BENCH kvd_<op>_c<N>_p99_vs_etcd <kvd p99 / etcd p99> x (below 1: kvd
+#         is faster)
+#   BENCH kvd_get_c<N>_vs_rocksdb <kvd rate / rocksdb rate> x
+# Every member connects to the leader (etcd's found with etcdctl endpoint
+# status), so neither side pays a follower's forwarding hop.
+# Knobs (environment): BENCH_TIME seconds per phase (5), BENCH_CLIENTS
+# ("1 64"), BENCH_VALUE_SIZE (100), BENCH_KEY_SIZE (16), BENCH_KVD_PORT
+# first of 3 kvd ports (27101), BENCH_ETCD_PORT first of 3 etcd client
+# ports (27201; peers use +10), BENCH_KEEP=1 keeps the scratch directory.
+set -u
+BUILD=${1:?usage: bench-kvd.sh BUILD_DIR}
+BIN=$BUILD/daemons/bin
+TIME=${BENCH_TIME:-5}
+CLIENTS=${BENCH_CLIENTS:-1 64}
+VSIZE=${BENCH_VALUE_SIZE:-100}
+KSIZE=${BENCH_KEY_SIZE:-16}
+KP=${BENCH_KVD_PORT:-27101}
+EP=${BENCH_ETCD_PORT:-27201}
+
+die() { echo "bench-kvd: $*" >&2; exit 1; }
+for tool in etcd etcdctl; do
+    command -v "$tool" >/dev/null ||
+        die "$tool is missing; run 'make deps' (it installs etcd-server and etcd-client)"
+done
+for b in kvd kvbench; do
+    [ -x "$BIN/$b" ] || die "$BIN/$b is missing; build the daemons first"
+done
+
+WORK=$(mktemp -d /tmp/bench-kvd.XXXXXX)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then
+        echo "bench-kvd: kept $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+
+PEERS="1@127.0.0.1:$KP,2@127.0.0.1:$((KP + 1)),3@127.0.0.1:$((KP + 2))"
+for i in 1 2 3; do
+    "$BIN/kvd" --data-dir="$WORK/kvd$i" --store-id="$i" \
+        --listen="127.0.0.1:$((KP + i - 1))" --peers="$PEERS" \
+        --raft.sync-log=true --log.file="$WORK/kvd$i.log" &
+    pids+=($!)
+done
+
+CLUSTER=""
+ENDPOINTS=""
+for i in 1 2 3; do
+    CLUSTER+="${CLUSTER:+,}e$i=http://127.0.0.1:$((EP + 9 + i))"
+    ENDPOINTS+="${ENDPOINTS:+,}127.0.0.1:$((EP + i - 1))"
+done
+for i in 1 2 3; do
+    etcd --name "e$i" --data-dir "$WORK/etcd$i" \
+        --listen-client-urls "http://127.0.0.1:$((EP + i - 1))" \
+        --advertise-client-urls "http://127.0.0.1:$((EP + i - 1))" \
+        --listen-peer-urls "http://127.0.0.1:$((EP + 9 + i))" \
+        --initial-advertise-peer-urls "http://127.0.0.1:$((EP + 9 + i))" \
+        --initial-cluster "$CLUSTER" --initial-cluster-token kvbench \
+        --initial-cluster-state new >"$WORK/etcd$i.log" 2>&1 &
+    pids+=($!)
+done
+
+# Both clusters answer a write (a leader exists and a quorum syncs).
+ok=0
+for _ in $(seq 1 300); do
+    if "$BIN/kvd" ctl --peers="$PEERS" --timeout=2 put bench-warmup x \
+           >/dev/null 2>&1; then ok=1; break; fi
+    sleep 0.1
+done
+[ $ok = 1 ] || die "kvd did not start: $(tail -n 5 "$WORK/kvd1.log")"
+ok=0
+for _ in $(seq 1 300); do
+    if ETCDCTL_API=3 etcdctl --endpoints="$ENDPOINTS" --command-timeout=2s \
+           put bench-warmup x >/dev/null 2>&1; then ok=1; break; fi
+    sleep 0.1
+done
+[ $ok = 1 ] || die "etcd did not start: $(tail -n 5 "$WORK/etcd1.log")"
+ETCD_LEADER=$(ETCDCTL_API=3 etcdctl --endpoints="$ENDPOINTS" endpoint status |
+    awk -F', ' '$5 == "true" { print $1; exit }')
+[ -n "$ETCD_LEADER" ] || die "no etcd leader in 'etcdctl endpoint status'"
+
+OUT="$WORK/results"
+: >"$OUT"
+failed=0
+kvbench() { # name, args...
+    local name=$1
+    shift
+    if ! "$BIN/kvbench" --name="$name" --duration="$TIME" \
+           --key-size="$KSIZE" --value-size="$VSIZE" "$@" \
+           >>"$OUT" 2>"$WORK/kvbench.err"; then
+        echo "bench-kvd: kvbench $name $* failed:" >&2
+        cat "$WORK/kvbench.err" >&2
+        failed=1
+    elif [ -s "$WORK/kvbench.err" ]; then
+        cat "$WORK/kvbench.err" >&2
+    fi
+}
+val() { awk -v n="$1" '$1 == "BENCH" && $2 == n { print $3; exit }' "$OUT"; }
+ratio() { # line name, numerator name, denominator name
+    local a b
+    a=$(val "$2")
+    b=$(val "$3")
+    [ -n "$a" ] && [ -n "$b" ] || return 0
+    awk -v n="$1" -v a="$a" -v b="$b" \
+        'BEGIN { printf "BENCH %s %.2f x\n", n, (b > 0 ? a / b : 0) }'
+}
+
+for c in $CLIENTS; do
+    kvbench kvd --target=kvd --addrs="$PEERS" --clients="$c"
+    kvbench etcd --target=etcd --addrs="$ETCD_LEADER" --clients="$c"
+done
+# RocksDB holds as many keys as kvd does (every put phase restarts at 0).
+keys=$(sed -n 's/^INFO kvd_put_c[0-9]* .*keys=\([0-9]*\).*/\1/p' "$OUT" |
+    sort -n | tail -1)
+for c in $CLIENTS; do
+    rm -rf "$WORK/rocksdb"
+    kvbench rocksdb --target=rocksdb --dir="$WORK/rocksdb" --ops=get \
+        --keys="${keys:-10000}" --clients="$c"
+done
+
+grep '^BENCH ' "$OUT"
+for c in $CLIENTS; do
+    for op in put get; do
+        ratio "kvd_${op}_c${c}_vs_etcd" "kvd_${op}_c$c" "etcd_${op}_c$c"
+        ratio "kvd_${op}_c${c}_p99_vs_etcd" "kvd_${op}_c${c}_p99" \
+            "etcd_${op}_c${c}_p99"
+    done
+    ratio "kvd_get_c${c}_vs_rocksdb" "kvd_get_c$c" "rocksdb_get_c$c"
+done
+grep '^INFO ' "$OUT" | sed 's/^/bench-kvd: /' >&2
+exit $failed
