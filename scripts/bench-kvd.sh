@@ -39,7 +39,7 @@ for b in kvd kvbench; do
     [ -x "$BIN/$b" ] || die "$BIN/$b is missing; build the daemons first"
 done
 
-WORK=$(mktemp -d /tmp/bench-kvd.XXXXXX)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-kvd.XXXXXX")
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done

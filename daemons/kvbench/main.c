@@ -212,9 +212,9 @@ static int64_t run_phase(struct phase *ph, int n, const char *name)
     double elapsed = end - ph->t0;
     double rate = elapsed > 0 ? (double)total / elapsed : 0;
     printf("BENCH %s_%s_c%d %.0f ops/s\n", name, op, n, rate);
-    printf("BENCH %s_%s_c%d_p50 %.3f ms\n", name, op, n,
+    printf("BENCH %s_%s_c%d_p50 %.4f ms\n", name, op, n,
            pct(all, total, 0.50) * 1e3);
-    printf("BENCH %s_%s_c%d_p99 %.3f ms\n", name, op, n,
+    printf("BENCH %s_%s_c%d_p99 %.4f ms\n", name, op, n,
            pct(all, total, 0.99) * 1e3);
     printf("INFO %s_%s_c%d ops=%zu errors=%" PRIu64 " seconds=%.2f "
            "keys=%" PRIu64 "\n",

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# test_kvbench.sh: a smoke run of scripts/bench-kvd.sh (3 kvd and a
+# 3-member etcd on loopback ports 27501-27503 / 27601-27613) with short
+# phases: every BENCH line `make bench-kvd` promises is printed with a
+# positive number, every get read back what the puts wrote, and the
+# clusters are gone afterwards. Also kvbench's own bad input. No timing
+# thresholds: the figures are only required to exist.
+. "$(dirname "$0")/lib.sh"
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+
+t_case "bench-kvd.sh prints every BENCH line with a positive number"
+if ! command -v etcd >/dev/null; then
+    t_fail "etcd is missing (make deps installs etcd-server)"
+fi
+mkdir -p "$T_TMP/scratch"
+TMPDIR="$T_TMP/scratch" BENCH_TIME=0.5 BENCH_KVD_PORT=27501 BENCH_ETCD_PORT=27601 \
+    timeout 300 bash "$TOP/scripts/bench-kvd.sh" "$BUILD_DIR" \
+    >"$T_TMP/out" 2>"$T_TMP/err"
+rc=$?
+t_expect_eq "exit status" "$rc" 0
+[ $rc = 0 ] || sed 's/^/      /' "$T_TMP/err"
+want=()
+for c in 1 64; do
+    for s in kvd_put kvd_get etcd_put etcd_get rocksdb_get; do
+        want+=("${s}_c$c ops/s" "${s}_c${c}_p50 ms" "${s}_c${c}_p99 ms")
+    done
+    for op in put get; do
+        want+=("kvd_${op}_c${c}_vs_etcd x" "kvd_${op}_c${c}_p99_vs_etcd x")
+    done
+    want+=("kvd_get_c${c}_vs_rocksdb x")
+done
+for w in "${want[@]}"; do
+    name=${w% *}
+    unit=${w#* }
+    line=$(grep "^BENCH $name " "$T_TMP/out")
+    v=$(echo "$line" | awk -v u="$unit" 'NF == 4 && $4 == u { print $3 }')
+    if [ -z "$v" ]; then
+        t_fail "no 'BENCH $name <value> $unit' line (got '$line')"
+    elif ! awk -v v="$v" 'BEGIN { exit !(v + 0 > 0) }'; then
+        t_fail "BENCH $name is not positive: $v"
+    fi
+done
+t_expect_eq "BENCH lines" "$(grep -c '^BENCH ' "$T_TMP/out")" "${#want[@]}"
+
+t_case "every phase ran without an error (gets found what puts wrote)"
+n=$(grep -c 'INFO .* ops=[1-9][0-9]* errors=0 ' "$T_TMP/err")
+t_expect_eq "clean phases" "$n" 10
+grep 'INFO ' "$T_TMP/err" | grep -v 'errors=0 ' | sed 's/^/      /'
+
+t_case "the script leaves no daemon and no scratch directory"
+for p in 27501 27502 27503 27601 27602 27603; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+        t_fail "port $p still served"
+    fi
+done
+t_expect_eq "scratch left" "$(ls -A "$T_TMP/scratch")" ""
+
+t_case "kvbench refuses bad options and reports an unreachable target"
+"$BIN/kvbench" --target=nosuch --addrs=x >/dev/null 2>&1
+t_expect_eq "unknown target" "$?" 2
+"$BIN/kvbench" --target=kvd --addrs=1@127.0.0.1:27599 --clients=0 \
+    >/dev/null 2>&1
+t_expect_eq "zero clients" "$?" 2
+"$BIN/kvbench" --target=etcd --addrs=127.0.0.1:27599 --duration=0.2 \
+    --ops=put >"$T_TMP/o2" 2>"$T_TMP/e2"
+t_expect_eq "unreachable etcd" "$?" 1
+t_expect_grep "connect error" "connect 127.0.0.1:27599" "$T_TMP/e2"
+"$BIN/kvbench" --target=kvd --addrs=1@127.0.0.1:27599 --duration=0.2 \
+    --ops=put --timeout-ms=300 >"$T_TMP/o3" 2>"$T_TMP/e3"
+t_expect_eq "unreachable kvd" "$?" 1
+t_expect_grep "kvd errors" "errors in all" "$T_TMP/e3"
+
+t_end
