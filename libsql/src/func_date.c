@@ -1675,6 +1675,95 @@ static int eval_extract(const struct sql_expr *e, struct sql_eval *ev,
     return 0;
 }
 
+
+/* TIMESTAMP(x[, t]) and ADDTIME/SUBTIME(x, t): x as a DATETIME (or a
+ * TIME for ADDTIME of a time) plus the TIME t. e->sub: 0 TIMESTAMP,
+ * 1 ADDTIME, -1 SUBTIME. */
+static int check_addtime(struct sql_expr *e, struct sql_arena *a,
+                         struct sql_err *err)
+{
+    (void)a;
+    (void)err;
+    e->sub = !strcmp(e->name, "ADDTIME")   ? 1
+             : !strcmp(e->name, "SUBTIME") ? -1
+                                           : 0;
+    int fsp = 0;
+    for (int i = 0; i < e->nargs; i++) {
+        int d = e->args[i]->type.dec;
+        if (e->args[i]->vt == SQL_VT_STRING)
+            d = 6;
+        if (d > fsp && d <= 6)
+            fsp = d;
+    }
+    if (e->sub != 0 && e->args[0]->vt == SQL_VT_TIME)
+        sql__set_type(e, SQL_VT_TIME, fsp);
+    else if (e->sub != 0 && e->args[0]->vt != SQL_VT_DATETIME &&
+             e->args[0]->vt != SQL_VT_DATE) {
+        sql__set_type(e, SQL_VT_STRING, 0);
+        e->vt = EX_VT_ANY;
+    } else {
+        sql__set_type(e, SQL_VT_DATETIME, fsp);
+        for (int i = 0; i < e->nargs; i++)
+            if (e->args[i]->vt == SQL_VT_STRING ||
+                e->args[i]->vt == EX_VT_ANY)
+                e->vt = EX_VT_ANY; /* the fraction the text has */
+    }
+    return 0;
+}
+
+static int eval_addtime(const struct sql_expr *e, struct sql_eval *ev,
+                        const struct sql_datum *row, struct sql_datum *out)
+{
+    struct sql_datum x;
+    int rc = sql__arg(e, 0, ev, row, &x);
+    if (rc != 0 || x.vt == SQL_VT_NULL) {
+        sql__datum_null(out);
+        return rc;
+    }
+    int vt = SQL_VT_DATETIME;
+    if (e->sub != 0) {
+        if (x.vt == SQL_VT_TIME)
+            vt = SQL_VT_TIME;
+        else if (x.vt == SQL_VT_STRING &&
+                 memchr(x.v.s.p, '-', x.v.s.n) == NULL)
+            vt = SQL_VT_TIME;
+        else if (x.vt != SQL_VT_STRING && x.vt != SQL_VT_DATE &&
+                 x.vt != SQL_VT_DATETIME)
+            vt = SQL_VT_TIME;
+    }
+    bool null;
+    if ((rc = arg_time(e, 0, ev, row, vt, &x, &null)) != 0 || null) {
+        sql__datum_null(out);
+        return rc;
+    }
+    int64_t add = 0;
+    int fsp = x.fsp;
+    if (e->nargs > 1) {
+        struct sql_datum t;
+        if ((rc = arg_time(e, 1, ev, row, SQL_VT_TIME, &t, &null)) != 0 ||
+            null) {
+            sql__datum_null(out);
+            return rc;
+        }
+        add = sql__time_to_us(&t.v.t, SQL_VT_TIME);
+        if (t.fsp > fsp)
+            fsp = t.fsp;
+    }
+    if (e->sub < 0)
+        add = -add;
+    memset(out, 0, sizeof *out);
+    out->vt = (uint8_t)vt;
+    out->fsp = (uint8_t)(e->vt == EX_VT_ANY ? fsp
+                         : e->type.dec > 0 && e->type.dec <= 6 ? e->type.dec
+                                                               : 0);
+    int64_t us = sql__time_to_us(&x.v.t, vt) + add;
+    if (sql__time_from_us(us, vt, &out->v.t) != 0 && vt != SQL_VT_TIME) {
+        sql__datum_null(out);
+        return 0;
+    }
+    return 0;
+}
+
 const struct sql__func sql__funcs_date[] = {
     {"NOW", 0, 1, check_now, eval_now, true},
     {"CURRENT_TIMESTAMP", 0, 1, check_now, eval_now, true},
@@ -1727,5 +1816,8 @@ const struct sql__func sql__funcs_date[] = {
     {"TIME_FORMAT", 2, 2, check_time_format, eval_date_format, false},
     {"STR_TO_DATE", 2, 2, check_str_to_date, eval_str_to_date, false},
     {"EXTRACT", 1, 1, check_extract, eval_extract, false},
+    {"TIMESTAMP", 1, 2, check_addtime, eval_addtime, false},
+    {"ADDTIME", 2, 2, check_addtime, eval_addtime, false},
+    {"SUBTIME", 2, 2, check_addtime, eval_addtime, false},
     {NULL, 0, 0, NULL, NULL, false},
 };

@@ -591,6 +591,98 @@ static int eval_greatest(const struct sql_expr *e, struct sql_eval *ev,
     return 0;
 }
 
+
+/* CONV(N, from_base, to_base), BIN(N), OCT(N): MySQL reads N as an
+ * unsigned 64-bit number in from_base (negative base: signed) and writes
+ * it in to_base (negative: signed), upper-case digits. e->sub: 0 CONV,
+ * 2 BIN, 8 OCT. */
+static int check_conv(struct sql_expr *e, struct sql_arena *a,
+                      struct sql_err *err)
+{
+    (void)a;
+    (void)err;
+    sql__set_type(e, SQL_VT_STRING, 0);
+    e->sub = !strcmp(e->name, "BIN") ? 2 : !strcmp(e->name, "OCT") ? 8 : 0;
+    return 0;
+}
+
+static int digit_of(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A' + 10;
+    return 99;
+}
+
+static int eval_conv(const struct sql_expr *e, struct sql_eval *ev,
+                     const struct sql_datum *row, struct sql_datum *out)
+{
+    struct sql_datum v[3];
+    bool null;
+    int rc = sql__args(e, ev, row, v, &null);
+    if (rc != 0 || null) {
+        sql__datum_null(out);
+        return rc;
+    }
+    int64_t from = 10, to = e->sub;
+    if (e->sub == 0) {
+        sql__to_int(ev, &v[1], &from);
+        sql__to_int(ev, &v[2], &to);
+    }
+    int64_t fa = from < 0 ? -from : from, ta = to < 0 ? -to : to;
+    if (fa < 2 || fa > 36 || ta < 2 || ta > 36) {
+        sql__datum_null(out);
+        return 0;
+    }
+    uint64_t u = 0;
+    bool neg = false;
+    if (v[0].vt == SQL_VT_STRING || fa != 10) {
+        const char *p;
+        size_t n, i = 0;
+        if ((rc = sql__to_str(ev, &v[0], &p, &n)) != 0)
+            return rc;
+        while (i < n && p[i] == ' ')
+            i++;
+        if (i < n && p[i] == '-') {
+            neg = true;
+            i++;
+        }
+        for (; i < n && digit_of(p[i]) < fa; i++) {
+            uint64_t nu = u * (uint64_t)fa + (uint64_t)digit_of(p[i]);
+            if (nu / (uint64_t)fa != u) {
+                u = UINT64_MAX;
+                break;
+            }
+            u = nu;
+        }
+        if (neg)
+            u = (uint64_t)0 - u;
+    } else {
+        int64_t i;
+        if (v[0].vt == SQL_VT_UINT)
+            u = v[0].v.u;
+        else {
+            sql__to_int(ev, &v[0], &i);
+            u = (uint64_t)i;
+        }
+    }
+    char buf[70];
+    size_t o = sizeof buf;
+    bool sneg = to < 0 && (int64_t)u < 0;
+    uint64_t x = sneg ? (uint64_t)0 - u : u;
+    do {
+        buf[--o] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[x % (uint64_t)ta];
+        x /= (uint64_t)ta;
+    } while (x > 0);
+    if (sneg)
+        buf[--o] = '-';
+    return sql__ret_str(ev, out, buf + o, sizeof buf - o,
+                        SQL_COLL_UTF8MB4_GENERAL_CI);
+}
+
 const struct sql__func sql__funcs_math[] = {
     {"ABS", 1, 1, check_same, eval_abs, false},
     {"SIGN", 1, 1, check_int, eval_sign, false},
@@ -621,6 +713,9 @@ const struct sql__func sql__funcs_math[] = {
     {"PI", 0, 0, check_pi, eval_pi, false},
     {"RAND", 0, 1, check_rand, eval_rand, true},
     {"GREATEST", 2, -1, check_greatest, eval_greatest, false},
+    {"CONV", 3, 3, check_conv, eval_conv, false},
+    {"BIN", 1, 1, check_conv, eval_conv, false},
+    {"OCT", 1, 1, check_conv, eval_conv, false},
     {"LEAST", 2, -1, check_greatest, eval_greatest, false},
     {NULL, 0, 0, NULL, NULL, false},
 };

@@ -10,6 +10,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <mbedtls/md5.h>
+#include <mbedtls/sha1.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/sha512.h>
+
 #include "datetime.h"
 #include "decimal.h"
 #include "expr_int.h"
@@ -413,6 +418,161 @@ static int eval_row_count(const struct sql_expr *e, struct sql_eval *ev,
     return 0;
 }
 
+
+/* ---- hashes, ISNULL, CHARSET, COLLATION ---------------------------- */
+
+static int check_hexstr(struct sql_expr *e, struct sql_arena *a,
+                        struct sql_err *err)
+{
+    (void)a;
+    (void)err;
+    sql__set_type(e, SQL_VT_STRING, 0);
+    return 0;
+}
+
+static int ret_hex(struct sql_eval *ev, struct sql_datum *out,
+                   const unsigned char *h, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    char buf[128];
+    for (size_t i = 0; i < n; i++) {
+        buf[2 * i] = digits[h[i] >> 4];
+        buf[2 * i + 1] = digits[h[i] & 15];
+    }
+    return sql__ret_str(ev, out, buf, 2 * n, SQL_COLL_UTF8MB4_GENERAL_CI);
+}
+
+/* MD5, SHA1, SHA2(str, bits): lower-case hex; SHA2 with an unknown bit
+ * count is NULL, as MySQL. e->sub: 0 md5, 1 sha1, 2 sha2. */
+static int eval_hash(const struct sql_expr *e, struct sql_eval *ev,
+                     const struct sql_datum *row, struct sql_datum *out)
+{
+    struct sql_datum v[2];
+    bool null;
+    int rc = sql__args(e, ev, row, v, &null);
+    if (rc != 0 || null) {
+        sql__datum_null(out);
+        return rc;
+    }
+    const char *p;
+    size_t n;
+    if ((rc = sql__to_str(ev, &v[0], &p, &n)) != 0)
+        return rc;
+    const unsigned char *in = (const unsigned char *)p;
+    unsigned char h[64];
+    if (e->sub == 0) {
+        mbedtls_md5_ret(in, n, h);
+        return ret_hex(ev, out, h, 16);
+    }
+    if (e->sub == 1) {
+        mbedtls_sha1_ret(in, n, h);
+        return ret_hex(ev, out, h, 20);
+    }
+    int64_t bits;
+    sql__to_int(ev, &v[1], &bits);
+    switch (bits) {
+    case 0:
+    case 256:
+        mbedtls_sha256_ret(in, n, h, 0);
+        return ret_hex(ev, out, h, 32);
+    case 224:
+        mbedtls_sha256_ret(in, n, h, 1);
+        return ret_hex(ev, out, h, 28);
+    case 384:
+        mbedtls_sha512_ret(in, n, h, 1);
+        return ret_hex(ev, out, h, 48);
+    case 512:
+        mbedtls_sha512_ret(in, n, h, 0);
+        return ret_hex(ev, out, h, 64);
+    default:
+        sql__datum_null(out);
+        return 0;
+    }
+}
+
+static int check_hash(struct sql_expr *e, struct sql_arena *a,
+                      struct sql_err *err)
+{
+    check_hexstr(e, a, err);
+    e->sub = !strcmp(e->name, "MD5") ? 0 : !strcmp(e->name, "SHA2") ? 2 : 1;
+    return 0;
+}
+
+/* CRC32 (the zlib/IEEE polynomial, reflected), as an unsigned number. */
+static int eval_crc32(const struct sql_expr *e, struct sql_eval *ev,
+                      const struct sql_datum *row, struct sql_datum *out)
+{
+    struct sql_datum v;
+    int rc = sql__arg(e, 0, ev, row, &v);
+    if (rc != 0 || v.vt == SQL_VT_NULL) {
+        sql__datum_null(out);
+        return rc;
+    }
+    const char *p;
+    size_t n;
+    if ((rc = sql__to_str(ev, &v, &p, &n)) != 0)
+        return rc;
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= (uint8_t)p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1)));
+    }
+    sql__datum_uint(out, c ^ 0xFFFFFFFFu);
+    return 0;
+}
+
+static int check_crc32(struct sql_expr *e, struct sql_arena *a,
+                       struct sql_err *err)
+{
+    (void)a;
+    (void)err;
+    sql__set_type(e, SQL_VT_UINT, 0);
+    return 0;
+}
+
+static int check_isnull(struct sql_expr *e, struct sql_arena *a,
+                        struct sql_err *err)
+{
+    check_int(e, a, err);
+    e->is_const = e->args[0]->is_const;
+    return 0;
+}
+
+static int eval_isnull(const struct sql_expr *e, struct sql_eval *ev,
+                       const struct sql_datum *row, struct sql_datum *out)
+{
+    struct sql_datum v;
+    int rc = sql__arg(e, 0, ev, row, &v);
+    if (rc != 0)
+        return rc;
+    sql__datum_int(out, v.vt == SQL_VT_NULL);
+    return 0;
+}
+
+/* CHARSET(x) / COLLATION(x): from the argument's static type. */
+static int eval_charset(const struct sql_expr *e, struct sql_eval *ev,
+                        const struct sql_datum *row, struct sql_datum *out)
+{
+    (void)row;
+    const struct sql_expr *x = e->args[0];
+    uint16_t coll = x->vt == SQL_VT_STRING || x->vt == EX_VT_ANY
+                        ? x->type.coll
+                        : SQL_COLL_BINARY;
+    const char *name = sql__coll_name(coll);
+    if (e->sub == 0) /* CHARSET */
+        name = coll == SQL_COLL_BINARY ? "binary" : "utf8mb4";
+    return ret_cstr(ev, out, name);
+}
+
+static int check_charset(struct sql_expr *e, struct sql_arena *a,
+                         struct sql_err *err)
+{
+    check_str(e, a, err);
+    e->sub = !strcmp(e->name, "COLLATION");
+    return 0;
+}
+
 const struct sql__func sql__funcs_misc[] = {
     {"CAST", 1, 1, check_cast, eval_cast, false},
     {"CONVERT", 1, 1, check_convert, eval_cast, false},
@@ -427,5 +587,13 @@ const struct sql__func sql__funcs_misc[] = {
     {"LAST_INSERT_ID", 0, 1, check_uint, eval_last_insert_id, true},
     {"FOUND_ROWS", 0, 0, check_uint, eval_found_rows, true},
     {"ROW_COUNT", 0, 0, check_int, eval_row_count, true},
+    {"MD5", 1, 1, check_hash, eval_hash, false},
+    {"SHA1", 1, 1, check_hash, eval_hash, false},
+    {"SHA", 1, 1, check_hash, eval_hash, false},
+    {"SHA2", 2, 2, check_hash, eval_hash, false},
+    {"CRC32", 1, 1, check_crc32, eval_crc32, false},
+    {"ISNULL", 1, 1, check_isnull, eval_isnull, false},
+    {"CHARSET", 1, 1, check_charset, eval_charset, false},
+    {"COLLATION", 1, 1, check_charset, eval_charset, false},
     {NULL, 0, 0, NULL, NULL, false},
 };

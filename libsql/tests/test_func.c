@@ -613,6 +613,44 @@ static void test_date_arith(void **state)
     check("TIMESTAMPDIFF(SECOND, '2024-01-01', '2024-01-01 00:01:00')", "60");
 }
 
+static void test_more(void **state)
+{
+    (void)state;
+    check("MD5('testing')", "ae2b1fca515949e5d54fb22b8ed95575");
+    check("SHA1('abc')", "a9993e364706816aba3e25717850c26c9cd0d89d");
+    check("SHA2('abc', 224)",
+          "23097d223405d8228642a477bda255b32aadbce4bda0b3f7e36c9da7");
+    check("SHA2('abc', 256)",
+          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    check("SHA2('abc', 1)", "NULL");
+    check("MD5(NULL)", "NULL");
+    check("CRC32('MySQL')", "3259397556");
+    check("CRC32('mysql')", "2501908538");
+    check("ISNULL(1+1)", "0");
+    check("ISNULL(1/0)", "1");
+    check("CHARSET('abc')", "utf8mb4");
+    check("CHARSET(BINARY 'abc')", "binary");
+    check("COLLATION(s2)", "utf8mb4_bin");
+    check("COLLATION(b)", "utf8mb4_general_ci");
+    check("CONV('a', 16, 2)", "1010");
+    check("CONV('6E', 18, 8)", "172");
+    check("CONV(-17, 10, -18)", "-H");
+    check("CONV(10 + '10' + '10' + X'0a', 10, 10)", "40");
+    check("BIN(12)", "1100");
+    check("OCT(12)", "14");
+    check("TIMESTAMP('2003-12-31')", "2003-12-31 00:00:00");
+    check("TIMESTAMP('2003-12-31 12:00:00', '12:00:00')",
+          "2004-01-01 00:00:00");
+    check("ADDTIME('2007-12-31 23:59:59.999999', '1 1:1:1.000002')",
+          "2008-01-02 01:01:01.000001");
+    check("ADDTIME('01:00:00.999999', '02:00:00.999998')",
+          "03:00:01.999997");
+    check("SUBTIME('2007-12-31 23:59:59.999999', '1 1:1:1.000002')",
+          "2007-12-30 22:58:58.999997");
+    check("SUBTIME('01:00:00.999999', '02:00:00.999998')",
+          "-00:59:59.999999");
+}
+
 static struct sql_datum sysvar_val;
 
 static int sv_get(void *ctx, const char *name, int scope,
@@ -695,6 +733,7 @@ int main(void)
         cmocka_unit_test(test_date_format),
         cmocka_unit_test(test_date_arith),
         cmocka_unit_test(test_info),
+        cmocka_unit_test(test_more),
     };
     return cmocka_run_group_tests_name("libsql/func", tests, NULL, NULL);
 }
