@@ -1520,9 +1520,10 @@ int raft_node_tick(struct raft_node *n)
         if (++p->snap_ticks > 2 * n->cfg.election_tick) {
             raft__progress_become_probe(p); /* snapshot lost: retry */
         } else if (p->snap_ticks % snap_retry_ticks(n) == 0 &&
-                   p->snap_sent > p->snap_acked) {
-            /* Chunks or acknowledgements lost: resend the unacknowledged
-             * ones (go-back-N; the member ignores what it holds). */
+                   (p->snap_acked < p->snap_total || !p->snap_begun)) {
+            /* Chunks or acknowledgements lost, or a chunk could not be
+             * read: resend from what the member acknowledged (go-back-N;
+             * it ignores what it holds). */
             p->snap_sent = p->snap_acked;
             p->snap_begun = p->snap_acked > 0;
             snap_pump(n, p);

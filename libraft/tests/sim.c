@@ -2,6 +2,7 @@
  * message goes through raft_msg_encode/decode, so the codec is exercised
  * too. Safety violations are recorded in s->failure (first one wins).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,10 @@ static int ss_snapshot_read(struct raft_storage *st, raft_index index,
     if (rc != 0)
         return rc;
     struct sim_store *ss = store_of(st);
+    if (ss->fail_reads > 0) {
+        ss->fail_reads--;
+        return -EIO;
+    }
     const uint8_t *data = whole->data;
     uint64_t size = whole->len;
     if (whole->meta.index != index) {

@@ -58,6 +58,7 @@ struct sim_store {
     struct raft_memstore *ms;   /* where everything is */
     struct raft_snapshot meta;  /* the memstore's snapshot, no data */
     uint64_t reads;             /* snapshot_read calls */
+    int fail_reads;             /* fail this many snapshot_read calls */
     raft_index kept_index;      /* a snapshot kept for transfers under way
                                  * after a newer one was made (0 none) */
     uint8_t kept[SIM_SNAP_HDR + 256]; /* its data */

@@ -441,6 +441,29 @@ static void transfer_survives_newer_snapshot(void **state)
     sim_close(&s);
 }
 
+/* A chunk the storage fails to read is tried again at the next resend
+ * tick; the transfer then completes. */
+static void failed_read_retried(void **state)
+{
+    (void)state;
+    struct sim s;
+    lagging_setup(&s, true, 2, 40);
+    s.nodes[0].store.fail_reads = 1;
+    uint64_t before = s.sent[3][RAFT_MSG_SNAPSHOT];
+    sim_tick(&s, 1);
+    sim_settle(&s);
+    assert_int_equal(s.nodes[0].store.fail_reads, 0);
+    assert_int_equal(s.sent[3][RAFT_MSG_SNAPSHOT], before); /* nothing */
+    for (int i = 0; i < 10 && s.nodes[2].applied < 32; i++) {
+        sim_tick(&s, 1);
+        sim_settle(&s);
+    }
+    assert_string_equal(s.failure, "");
+    assert_int_equal(s.nodes[2].applied, 32);
+    assert_int_equal(s.nodes[2].chunks_in, 13);
+    sim_close(&s);
+}
+
 static struct raft_node *stream_follower(struct raft_memstore **ms)
 {
     assert_int_equal(raft_memstore_create(ms), 0);
@@ -579,6 +602,7 @@ int main(void)
         cmocka_unit_test(stream_follower_hands_chunks),
         cmocka_unit_test(restarted_follower_restarts_transfer),
         cmocka_unit_test(transfer_survives_newer_snapshot),
+        cmocka_unit_test(failed_read_retried),
     };
     return cmocka_run_group_tests_name("libraft/snapshot", tests, NULL, NULL);
 }
