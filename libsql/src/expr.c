@@ -174,6 +174,33 @@ uint16_t sql__coll_pick(const struct sql_expr *a, const struct sql_expr *b)
     return a->type.coll;
 }
 
+static const char *coerc_name(uint8_t c)
+{
+    static const char *const names[] = {"EXPLICIT",  "NONE",     "IMPLICIT",
+                                        "SYSCONST",  "COERCIBLE", "NUMERIC",
+                                        "IGNORABLE"};
+    return c < 7 ? names[c] : "IGNORABLE";
+}
+
+/* MySQL's 1267: two strings of different collations with the same
+ * coercibility (two columns, or two COLLATE clauses) cannot be compared;
+ * binary strings always win, and a lower coercibility wins. */
+static int coll_conflict(const struct sql_expr *a, const struct sql_expr *b,
+                         const char *op, struct sql_err *err)
+{
+    if (a->vt != SQL_VT_STRING || b->vt != SQL_VT_STRING)
+        return 0;
+    uint16_t ca = a->type.coll, cb = b->type.coll;
+    if (ca == cb || ca == SQL_COLL_BINARY || cb == SQL_COLL_BINARY ||
+        a->coerc != b->coerc || a->coerc > 2)
+        return 0;
+    return sql__err(err, 1267, "HY000",
+                    "Illegal mix of collations (%s,%s) and (%s,%s) for "
+                    "operation '%s'",
+                    sql__coll_name(ca), coerc_name(a->coerc),
+                    sql__coll_name(cb), coerc_name(b->coerc), op);
+}
+
 int sql__div_zero(struct sql_eval *ev, struct sql_datum *out)
 {
     sql__datum_null(out);
@@ -656,6 +683,14 @@ static int compile(struct sql_arena *a, const struct ast_expr *x,
             if ((rc = compile(a, x->a, scope, &e->args[0], err)) != 0 ||
                 (rc = compile(a, x->b, scope, &e->args[1], err)) != 0)
                 return rc;
+            static const char *const opname[] = {
+                [AST_OP_EQ] = "=",  [AST_OP_NULLEQ] = "<=>",
+                [AST_OP_NE] = "<>", [AST_OP_LT] = "<",
+                [AST_OP_LE] = "<=", [AST_OP_GT] = ">",
+                [AST_OP_GE] = ">="};
+            if ((rc = coll_conflict(e->args[0], e->args[1], opname[op],
+                                    err)) != 0)
+                return rc;
             e->coll = sql__coll_pick(e->args[0], e->args[1]);
             type_bool(e);
             if (op == AST_OP_NULLEQ || !nullable_of(e))
@@ -769,6 +804,8 @@ static int compile(struct sql_arena *a, const struct ast_expr *x,
             (x->c && (rc = compile(a, x->c, scope, &e->args[2], err)) != 0))
             return rc;
         e->neg = x->neg;
+        if ((rc = coll_conflict(e->args[0], e->args[1], "like", err)) != 0)
+            return rc;
         e->coll = sql__coll_pick(e->args[0], e->args[1]);
         if (e->coll == 0)
             e->coll = e->args[0]->vt == SQL_VT_STRING ? e->args[0]->type.coll

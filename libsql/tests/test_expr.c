@@ -399,6 +399,14 @@ static void test_compare(void **state)
     check("'abc' = 0", "1");
     check_warning(0, 1292, "Truncated incorrect DOUBLE value: 'abc'");
     check_err("(1,2) = 1", 1241, "Operand should contain 1 column(s)");
+    check_err("b = s2", 1267,
+              "Illegal mix of collations (utf8mb4_general_ci,IMPLICIT) and "
+              "(utf8mb4_bin,IMPLICIT) for operation '='");
+    check_err("b LIKE s2", 1267,
+              "Illegal mix of collations (utf8mb4_general_ci,IMPLICIT) and "
+              "(utf8mb4_bin,IMPLICIT) for operation 'like'");
+    check("b = s2 COLLATE utf8mb4_general_ci", "1");
+    check("BINARY b = s2", "0");
 }
 
 static void test_logic(void **state)
