@@ -180,9 +180,10 @@ TYPE_CLASS = {
 
 
 class Conn:
-    def __init__(self, name, port):
+    def __init__(self, name, port, db):
         self.name = name
         self.port = port
+        self.db = db
         self.c = None
         self.connect()
 
@@ -194,8 +195,8 @@ class Conn:
                                  autocommit=True, read_timeout=60,
                                  write_timeout=60, connect_timeout=10)
         with self.c.cursor() as cur:
-            cur.execute("CREATE DATABASE IF NOT EXISTS difftest")
-            cur.execute("USE difftest")
+            cur.execute("CREATE DATABASE IF NOT EXISTS " + self.db)
+            cur.execute("USE " + self.db)
             cur.execute("SET SESSION sql_mode='%s'" % SQL_MODE)
 
     def run(self, sql):
@@ -1195,6 +1196,8 @@ def main():
     ap.add_argument("--base-port", type=int, default=26100,
                     help="ports for the servers started here (and +1)")
     ap.add_argument("--sqld", default=None, help="the sqld binary")
+    ap.add_argument("--db", default="difftest",
+                    help="database to work in (runs sharing servers differ)")
     ap.add_argument("--replay", default=None, metavar="FILE")
     ap.add_argument("--report-dir", default=None)
     ap.add_argument("--max-diffs", type=int, default=0,
@@ -1205,8 +1208,8 @@ def main():
     servers = Servers(args)
     try:
         servers.start()
-        my = Conn("mariadb", servers.mariadb_port)
-        sq = Conn("sqld", servers.sqld_port)
+        my = Conn("mariadb", servers.mariadb_port, args.db)
+        sq = Conn("sqld", servers.sqld_port, args.db)
         t = Tester(args, my, sq)
         if args.replay:
             return 1 if replay(t, args.replay) else 0

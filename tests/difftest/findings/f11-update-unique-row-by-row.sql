@@ -1,0 +1,13 @@
+-- UPDATE that passes through a duplicate of a unique (prefix) key.
+DROP TABLE IF EXISTS t;
+CREATE TABLE t (c0 FLOAT NOT NULL, c1 TEXT, PRIMARY KEY (c0), UNIQUE KEY i0 (c1(5))) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+INSERT INTO t VALUES (-845.0, 'abz');
+INSERT INTO t VALUES (-1e30, 'ab');
+UPDATE t SET c1 = CONCAT(c1, 'z');
+SELECT * FROM t ORDER BY c0;
+DROP TABLE IF EXISTS t;
+CREATE TABLE t (c0 INT NOT NULL, c1 VARCHAR(10), PRIMARY KEY (c0), UNIQUE KEY i0 (c1)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+INSERT INTO t VALUES (2, 'abz');
+INSERT INTO t VALUES (1, 'ab');
+UPDATE t SET c1 = CONCAT(c1, 'z');
+SELECT * FROM t ORDER BY c0;

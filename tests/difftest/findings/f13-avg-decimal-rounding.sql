@@ -1,0 +1,5 @@
+-- AVG of a DECIMAL: last digit.
+DROP TABLE IF EXISTS t;
+CREATE TABLE t (id INT PRIMARY KEY, c DECIMAL(5,5)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+INSERT INTO t VALUES (1, 0), (2, 0.17166), (3, -0.99999), (4, -0.99999), (5, -0.24696), (6, 0), (7, 0.24673);
+SELECT AVG(c), SUM(c) / 7 FROM t;
