@@ -7,14 +7,18 @@
 # puts of fresh 16-byte keys with 100-byte values, then linearizable point
 # gets of the keys written. Then the same gets against RocksDB opened
 # directly through libmvcc's engine (same engine and block cache kvd runs
-# on, as many keys as kvd holds), in the same run. Prints:
+# on, as many keys as kvd holds), in the same run. And librpc's echo method
+# on kvd's leader with the same clients and payload: the transport's own
+# round trip, the ceiling of any remote get on this machine. Prints:
 #   BENCH <kvd|etcd|rocksdb>_<put|get>_c<N> <rate> ops/s
 #   BENCH <kvd|etcd|rocksdb>_<put|get>_c<N>_p50 / _p99 <latency> ms
 #   BENCH kvd_<op>_c<N>_vs_etcd <kvd rate / etcd rate> x
 #   BENCH kvd_<op>_c<N>_p99_vs_etcd <kvd p99 / etcd p99> x (below 1: kvd
 #         is faster)
 #   BENCH kvd_get_c<N>_vs_rocksdb <kvd rate / rocksdb rate> x
-# Every member connects to the leader (etcd's found with etcdctl endpoint
+#   BENCH kvd_echo_c<N> (_p50, _p99): echo round trips to kvd's leader
+#   BENCH kvd_echo_c<N>_vs_rocksdb <echo rate / rocksdb get rate> x
+# Every client connects to the leader (etcd's found with etcdctl endpoint
 # status), so neither side pays a follower's forwarding hop.
 # Knobs (environment): BENCH_TIME seconds per phase (5), BENCH_CLIENTS
 # ("1 64"), BENCH_VALUE_SIZE (100), BENCH_KEY_SIZE (16), BENCH_KVD_PORT
@@ -123,7 +127,7 @@ ratio() { # line name, numerator name, denominator name
 }
 
 for c in $CLIENTS; do
-    kvbench kvd --target=kvd --addrs="$PEERS" --clients="$c"
+    kvbench kvd --target=kvd --addrs="$PEERS" --clients="$c" --ops=put,get,echo
     kvbench etcd --target=etcd --addrs="$ETCD_LEADER" --clients="$c"
 done
 # RocksDB holds as many keys as kvd does (every put phase restarts at 0).
@@ -143,6 +147,7 @@ for c in $CLIENTS; do
             "etcd_${op}_c${c}_p99"
     done
     ratio "kvd_get_c${c}_vs_rocksdb" "kvd_get_c$c" "rocksdb_get_c$c"
+    ratio "kvd_echo_c${c}_vs_rocksdb" "kvd_echo_c$c" "rocksdb_get_c$c"
 done
 grep '^INFO ' "$OUT" | sed 's/^/bench-kvd: /' >&2
 exit $failed

@@ -360,4 +360,4 @@ static void etcd_close(struct kvb_conn *c)
 }
 
 const struct kvb_target kvb_etcd_target = {"etcd", etcd_open, etcd_put,
-                                           etcd_get, etcd_close};
+                                           etcd_get, etcd_close, NULL};

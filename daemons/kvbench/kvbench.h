@@ -35,6 +35,10 @@ struct kvb_target {
     int (*get)(struct kvb_conn *c, const uint8_t *k, size_t kl,
                size_t *vl_out, char *err, size_t errlen);
     void (*close)(struct kvb_conn *c);
+    /* The transport's floor, or NULL: a round trip carrying v to the
+     * server that gets reads from and back; 0 or -1. */
+    int (*echo)(struct kvb_conn *c, const uint8_t *v, size_t vl, char *err,
+                size_t errlen);
 };
 
 extern const struct kvb_target kvb_kvd_target;

@@ -17,6 +17,7 @@
 #include "kvbench.h"
 #include "region.h"
 #include "rpc.h"
+#include "rpc_echo.pb.h"
 
 #define KVB_MAX_PEERS 16
 
@@ -303,6 +304,54 @@ static int kvd_get(struct kvb_conn *c, const uint8_t *k, size_t kl,
     return 0;
 }
 
+static void echo_done(int rc, const void *resp, const char *errmsg, void *ud)
+{
+    struct wait *w = ud;
+    const rpc_EchoResponse *r = resp;
+    w->done = true;
+    w->rc = rc;
+    snprintf(w->err, sizeof w->err, "%s", errmsg);
+    if (rc == 0)
+        w->value_len = r->payload ? r->payload->size : 0;
+}
+
+/* librpc's echo on the store gets go to (the leader): the same
+ * connection, framing and loop as a get, without the store. */
+static int kvd_echo(struct kvb_conn *c, const uint8_t *v, size_t vl,
+                    char *err, size_t errlen)
+{
+    struct wait w;
+    memset(&w, 0, sizeof w);
+    if (!c->located && locate(c, (const uint8_t *)"", 0, &w) != 0) {
+        snprintf(err, errlen, "locate: %s", w.err);
+        return -1;
+    }
+    pb_bytes_array_t *p = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(vl));
+    if (p == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    p->size = (pb_size_t)vl;
+    memcpy(p->bytes, v, vl);
+    rpc_EchoRequest req;
+    memset(&req, 0, sizeof req);
+    req.payload = p;
+    int rc = call(c, RPC_METHOD_ECHO, rpc_EchoRequest_fields, &req,
+                  rpc_EchoResponse_fields, sizeof(rpc_EchoResponse), echo_done,
+                  &w);
+    free(p);
+    if (rc != 0) {
+        c->located = false;
+        snprintf(err, errlen, "%s", w.err);
+        return -1;
+    }
+    if (w.value_len != vl) {
+        snprintf(err, errlen, "echo returned %zu bytes", w.value_len);
+        return -1;
+    }
+    return 0;
+}
+
 static void kvd_close(struct kvb_conn *c)
 {
     if (c == NULL)
@@ -313,5 +362,5 @@ static void kvd_close(struct kvb_conn *c)
     free(c);
 }
 
-const struct kvb_target kvb_kvd_target = {"kvd", kvd_open, kvd_put, kvd_get,
-                                          kvd_close};
+const struct kvb_target kvb_kvd_target = {"kvd",   kvd_open,  kvd_put,
+                                          kvd_get, kvd_close, kvd_echo};

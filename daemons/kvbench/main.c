@@ -20,10 +20,13 @@
 #define MAX_ADDRS 16
 #define MAX_KEY 1024
 
+enum op { OP_PUT, OP_GET, OP_ECHO };
+static const char *const op_names[] = {"put", "get", "echo"};
+
 struct phase {
     const struct kvb_target *t; /* the target */
     const struct kvb_opts *o;   /* its options */
-    bool put;                   /* puts (else gets) */
+    int op;                     /* enum op */
     double duration_s;          /* how long to run */
     size_t key_size;            /* bytes per key */
     size_t value_size;          /* bytes per value */
@@ -100,14 +103,16 @@ static void *client_main(void *arg)
         double t = now_s();
         if (t >= deadline)
             break;
-        uint64_t i;
-        if (ph->put)
+        uint64_t i = 0;
+        if (ph->op == OP_PUT)
             i = atomic_fetch_add(&ph->next, 1);
-        else
+        else if (ph->op == OP_GET)
             i = xorshift(&c->rng) % ph->n_keys;
         kvb_key(i, key, ph->key_size);
         int rc;
-        if (ph->put) {
+        if (ph->op == OP_ECHO) {
+            rc = ph->t->echo(conn, ph->value, ph->value_size, err, sizeof err);
+        } else if (ph->op == OP_PUT) {
             rc = ph->t->put(conn, key, ph->key_size, ph->value,
                             ph->value_size, err, sizeof err);
         } else {
@@ -123,7 +128,7 @@ static void *client_main(void *arg)
         double done = now_s();
         if (rc != 0) {
             c->errors++;
-            note(c, ph->put ? "put" : "get", err);
+            note(c, op_names[ph->op], err);
             continue;
         }
         if (c->n_lat == c->cap_lat) {
@@ -197,7 +202,7 @@ static int64_t run_phase(struct phase *ph, int n, const char *name)
             end = cs[i].end;
         open_failed += cs[i].open_failed;
     }
-    const char *op = ph->put ? "put" : "get";
+    const char *op = op_names[ph->op];
     double *all = malloc((total ? total : 1) * sizeof *all);
     if (all == NULL) {
         fprintf(stderr, "kvbench: out of memory\n");
@@ -219,7 +224,7 @@ static int64_t run_phase(struct phase *ph, int n, const char *name)
     printf("INFO %s_%s_c%d ops=%zu errors=%" PRIu64 " seconds=%.2f "
            "keys=%" PRIu64 "\n",
            name, op, n, total, errors, elapsed,
-           ph->put ? (uint64_t)atomic_load(&ph->next) : ph->n_keys);
+           ph->op == OP_PUT ? (uint64_t)atomic_load(&ph->next) : ph->n_keys);
     fflush(stdout);
     for (int i = 0; i < n; i++) {
         if (cs[i].err[0] != '\0') {
@@ -248,7 +253,9 @@ static void usage(void)
             "  --clients=N       client threads, one connection each (1)\n"
             "  --duration=S      seconds per phase (5)\n"
             "  --ops=put,get     phases in order (put,get); gets read the\n"
-            "                    keys the put phase wrote, else --keys\n"
+            "                    keys the put phase wrote, else --keys;\n"
+            "                    kvd also: echo (librpc's echo method on\n"
+            "                    the leader: the RPC round trip alone)\n"
             "  --keys=N          keys that exist for a get-only run; rocksdb\n"
             "                    writes them first (10000)\n"
             "  --key-size=B      (16)  --value-size=B (100)\n"
@@ -368,10 +375,12 @@ int main(int argc, char **argv)
     for (char *save = NULL, *s = strtok_r(ops_copy, ",", &save); s != NULL;
          s = strtok_r(NULL, ",", &save)) {
         if (strcmp(s, "put") == 0) {
-            ph.put = true;
+            ph.op = OP_PUT;
             atomic_store(&ph.next, 0);
+        } else if (strcmp(s, "echo") == 0 && t->echo != NULL) {
+            ph.op = OP_ECHO;
         } else if (strcmp(s, "get") == 0) {
-            ph.put = false;
+            ph.op = OP_GET;
             if (wrote)
                 ph.n_keys = (uint64_t)atomic_load(&ph.next);
             if (ph.n_keys == 0) {
@@ -386,7 +395,7 @@ int main(int argc, char **argv)
         }
         if (run_phase(&ph, clients, name) < 0)
             status = 1;
-        wrote = wrote || ph.put;
+        wrote = wrote || ph.op == OP_PUT;
     }
     free(ops_copy);
     if (o.eng != NULL)

@@ -121,4 +121,4 @@ static void rdb_close(struct kvb_conn *c)
 }
 
 const struct kvb_target kvb_rocksdb_target = {"rocksdb", rdb_open, rdb_put,
-                                              rdb_get, rdb_close};
+                                              rdb_get, rdb_close, NULL};

@@ -21,13 +21,13 @@ t_expect_eq "exit status" "$rc" 0
 [ $rc = 0 ] || sed 's/^/      /' "$T_TMP/err"
 want=()
 for c in 1 64; do
-    for s in kvd_put kvd_get etcd_put etcd_get rocksdb_get; do
+    for s in kvd_put kvd_get kvd_echo etcd_put etcd_get rocksdb_get; do
         want+=("${s}_c$c ops/s" "${s}_c${c}_p50 ms" "${s}_c${c}_p99 ms")
     done
     for op in put get; do
         want+=("kvd_${op}_c${c}_vs_etcd x" "kvd_${op}_c${c}_p99_vs_etcd x")
     done
-    want+=("kvd_get_c${c}_vs_rocksdb x")
+    want+=("kvd_get_c${c}_vs_rocksdb x" "kvd_echo_c${c}_vs_rocksdb x")
 done
 for w in "${want[@]}"; do
     name=${w% *}
@@ -44,7 +44,7 @@ t_expect_eq "BENCH lines" "$(grep -c '^BENCH ' "$T_TMP/out")" "${#want[@]}"
 
 t_case "every phase ran without an error (gets found what puts wrote)"
 n=$(grep -c 'INFO .* ops=[1-9][0-9]* errors=0 ' "$T_TMP/err")
-t_expect_eq "clean phases" "$n" 10
+t_expect_eq "clean phases" "$n" 12
 grep 'INFO ' "$T_TMP/err" | grep -v 'errors=0 ' | sed 's/^/      /'
 
 t_case "the script leaves no daemon and no scratch directory"
