@@ -37,7 +37,8 @@ static void usage(void)
             "               [--local (reads: this store's applied state)] CMD\n"
             "  put KEY VALUE | get KEY | delete KEY | scan START END [LIMIT]\n"
             "  cas KEY EXPECT|- NEW|- | delete-range START END\n"
-            "  txn-put KEY VALUE | txn-get KEY | split KEY | status\n"
+            "  txn-put KEY VALUE | txn-get KEY | txn-lock KEY | split KEY\n"
+            "  status\n"
             "  add-peer KEY STORE | remove-peer KEY STORE |\n"
             "  transfer-leader KEY STORE   (the region holding KEY)\n"
             "  put-seq PREFIX FROM TO   (prints 'acked N' per key)\n"
@@ -348,7 +349,7 @@ static uint64_t ts_now(void)
 static int cmd_txn_put(struct ctl *c, const char *k, const char *v)
 {
     uint64_t start = ts_now();
-    kv_Mutation mu = {MVCC_OP_PUT, mkbytes(k), mkbytes(v)};
+    kv_Mutation mu = {MVCC_OP_PUT, mkbytes(k), mkbytes(v), false};
     kv_TxnRequest req;
     memset(&req, 0, sizeof req);
     kv_TxnResponse resp;
@@ -384,6 +385,49 @@ static int cmd_txn_put(struct ctl *c, const char *k, const char *v)
     }
     free(mu.key);
     free(mu.value);
+    return rc == 0 ? 0 : 1;
+}
+
+/* Take a pessimistic lock on k (no wait), show that a second transaction
+ * is refused, then roll the lock back. */
+static int cmd_txn_lock(struct ctl *c, const char *k)
+{
+    uint64_t start = ts_now();
+    kv_TxnRequest req;
+    memset(&req, 0, sizeof req);
+    kv_TxnResponse resp;
+    pb_bytes_array_t *key = mkbytes(k);
+    pb_bytes_array_t *keys[1] = {key};
+    req.keys = keys;
+    req.keys_count = 1;
+    req.primary = key;
+    req.version = start;
+    req.for_update_ts = start;
+    req.lock_ttl = 3000;
+    int rc = txn(c, key, REGION_METHOD_TXN_PESSIMISTIC_LOCK, &req, &resp);
+    if (rc == 0) {
+        printf("lock: %s\n", resp.code == 0 ? "ok" : resp.error);
+        rc = resp.code == 0 ? 0 : -1;
+        rpc_msg_release(kv_TxnResponse_fields, &resp);
+    }
+    if (rc == 0) { /* another transaction meets it */
+        req.version = req.for_update_ts = ts_now() + 1;
+        rc = txn(c, key, REGION_METHOD_TXN_PESSIMISTIC_LOCK, &req, &resp);
+        if (rc == 0) {
+            printf("second lock: %s\n",
+                   resp.code == MVCC_LOCKED ? "locked" : "not locked");
+            rpc_msg_release(kv_TxnResponse_fields, &resp);
+        }
+        req.version = req.for_update_ts = start;
+    }
+    if (rc == 0) {
+        rc = txn(c, key, REGION_METHOD_TXN_PESSIMISTIC_ROLLBACK, &req, &resp);
+        if (rc == 0) {
+            printf("rollback: %s\n", resp.code == 0 ? "ok" : resp.error);
+            rpc_msg_release(kv_TxnResponse_fields, &resp);
+        }
+    }
+    free(key);
     return rc == 0 ? 0 : 1;
 }
 
@@ -702,6 +746,8 @@ static int ctl_run(struct ctl *c, int i, int argc, char **argv)
         return cmd_cas(c, a[0], a[1], a[2]);
     if (strcmp(cmd, "txn-put") == 0 && na == 2)
         return cmd_txn_put(c, a[0], a[1]);
+    if (strcmp(cmd, "txn-lock") == 0 && na == 1)
+        return cmd_txn_lock(c, a[0]);
     if (strcmp(cmd, "txn-get") == 0 && na == 1)
         return cmd_txn_get(c, a[0]);
     if (strcmp(cmd, "add-peer") == 0 && na == 2)

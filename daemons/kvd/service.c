@@ -386,6 +386,7 @@ static int txn_exec_fn(struct mvcc_store *m, void *arg)
             muts[i].key = bytes_of(req->mutations[i].key, &muts[i].key_len);
             muts[i].value =
                 bytes_of(req->mutations[i].value, &muts[i].value_len);
+            muts[i].pessimistic_lock = req->mutations[i].pessimistic_lock;
         }
         size_t pl;
         const uint8_t *primary = bytes_of(req->primary, &pl);
@@ -396,7 +397,8 @@ static int txn_exec_fn(struct mvcc_store *m, void *arg)
                                        .start_ts = req->version,
                                        .lock_ttl = req->lock_ttl,
                                        .txn_size = req->txn_size,
-                                       .min_commit_ts = req->min_commit_ts};
+                                       .min_commit_ts = req->min_commit_ts,
+                                       .for_update_ts = req->for_update_ts};
         rc = mvcc_prewrite(m, &pw, &x->res);
         break;
     }
@@ -431,6 +433,29 @@ static int txn_exec_fn(struct mvcc_store *m, void *arg)
     case REGION_METHOD_TXN_HEARTBEAT:
         rc = mvcc_txn_heartbeat(m, key, kl, req->version, req->lock_ttl,
                                 &x->res);
+        break;
+    case REGION_METHOD_TXN_CHECK_SECONDARY_LOCKS:
+        rc = mvcc_check_secondary_locks(m, keys, req->keys_count,
+                                        req->version, &x->res);
+        break;
+    case REGION_METHOD_TXN_PESSIMISTIC_LOCK: {
+        size_t pl;
+        const uint8_t *primary = bytes_of(req->primary, &pl);
+        struct mvcc_pessimistic_req pr = {
+            .keys = keys, .n = req->keys_count, .primary = primary,
+            .primary_len = pl, .start_ts = req->version,
+            .for_update_ts = req->for_update_ts, .lock_ttl = req->lock_ttl,
+            .wait_timeout_ms = req->wait_timeout_ms,
+            .return_values = req->return_values};
+        rc = mvcc_acquire_pessimistic_lock(m, &pr, &x->res);
+        break;
+    }
+    case REGION_METHOD_TXN_PESSIMISTIC_ROLLBACK:
+        rc = mvcc_pessimistic_rollback(m, keys, req->keys_count, req->version,
+                                       req->for_update_ts, &x->res);
+        break;
+    case REGION_METHOD_TXN_DELETE_RANGE:
+        rc = mvcc_delete_range(m, x->start, x->start_len, x->end, x->end_len);
         break;
     default:
         rc = REGION_EINVAL;
@@ -479,6 +504,9 @@ static int txn_check(struct kvd *k, const kv_TxnRequest *req, uint32_t method,
     case REGION_METHOD_TXN_BATCH_GET:
     case REGION_METHOD_TXN_COMMIT:
     case REGION_METHOD_TXN_BATCH_ROLLBACK:
+    case REGION_METHOD_TXN_CHECK_SECONDARY_LOCKS:
+    case REGION_METHOD_TXN_PESSIMISTIC_LOCK:
+    case REGION_METHOD_TXN_PESSIMISTIC_ROLLBACK:
         for (pb_size_t i = 0; rc == 0 && i < req->keys_count; i++) {
             const uint8_t *mk = bytes_of(req->keys[i], &kl);
             rc = region_check_key(k->store, &ctx, mk, kl, err);
@@ -538,7 +566,7 @@ static void run_job(struct kvd *k, struct kvd_job *job)
                                                : region_strerror(rc));
         if (rc == MVCC_LOCKED || rc == MVCC_CONFLICT ||
             rc == MVCC_ALREADY_EXIST || rc == MVCC_COMMITTED ||
-            rc == MVCC_COMMIT_TS_EXPIRED)
+            rc == MVCC_COMMIT_TS_EXPIRED || rc == MVCC_DEADLOCK)
             txn_fill_result(resp, &x.res, false);
     } else {
         txn_fill_result(resp, &x.res, true);
@@ -910,6 +938,10 @@ int kvd_service_register(struct kvd *k, struct rpc_server *srv)
         {REGION_METHOD_TXN_RESOLVE_LOCK, "kv.KvResolveLock"},
         {REGION_METHOD_TXN_SCAN_LOCK, "kv.KvScanLock"},
         {REGION_METHOD_TXN_HEARTBEAT, "kv.KvTxnHeartBeat"},
+        {REGION_METHOD_TXN_CHECK_SECONDARY_LOCKS, "kv.KvCheckSecondaryLocks"},
+        {REGION_METHOD_TXN_PESSIMISTIC_LOCK, "kv.KvPessimisticLock"},
+        {REGION_METHOD_TXN_PESSIMISTIC_ROLLBACK, "kv.KvPessimisticRollback"},
+        {REGION_METHOD_TXN_DELETE_RANGE, "kv.KvDeleteRange"},
     };
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < sizeof raw / sizeof raw[0]; i++) {

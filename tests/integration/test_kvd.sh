@@ -58,6 +58,7 @@ out=$("${CTL[@]}" txn-put account 100 2>&1)
 case "$out" in "committed at "*) ;; *) t_fail "txn-put: $out";; esac
 t_expect_eq "txn-get" "$("${CTL[@]}" txn-get account 2>&1)" "100"
 t_expect_eq "txn-get missing" "$("${CTL[@]}" txn-get nobody 2>&1)" "not found"
+t_expect_eq "pessimistic lock" "$("${CTL[@]}" txn-lock account 2>&1 | tr '\n' ' ')" "lock: ok second lock: locked rollback: ok "
 
 t_case "a follower names the leader"
 ok=0
