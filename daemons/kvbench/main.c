@@ -164,7 +164,8 @@ static double pct(const double *v, size_t n, double p)
 }
 
 /* Runs one phase with n clients; prints its BENCH lines. Returns the
- * number of successful operations, or -1 when none succeeded. */
+ * number of successful operations, or -1 when none succeeded or any
+ * failed. */
 static int64_t run_phase(struct phase *ph, int n, const char *name)
 {
     struct client *cs = calloc((size_t)n, sizeof *cs);
@@ -210,20 +211,26 @@ static int64_t run_phase(struct phase *ph, int n, const char *name)
     }
     size_t k = 0;
     for (int i = 0; i < n; i++) {
-        memcpy(all + k, cs[i].lat, cs[i].n_lat * sizeof *all);
+        if (cs[i].n_lat > 0)
+            memcpy(all + k, cs[i].lat, cs[i].n_lat * sizeof *all);
         k += cs[i].n_lat;
     }
     qsort(all, total, sizeof *all, cmp_double);
     double elapsed = end - ph->t0;
     double rate = elapsed > 0 ? (double)total / elapsed : 0;
-    printf("BENCH %s_%s_c%d %.0f ops/s\n", name, op, n, rate);
-    printf("BENCH %s_%s_c%d_p50 %.4f ms\n", name, op, n,
-           pct(all, total, 0.50) * 1e3);
-    printf("BENCH %s_%s_c%d_p99 %.4f ms\n", name, op, n,
-           pct(all, total, 0.99) * 1e3);
+    /* a failed or missing operation, or a client that could not connect,
+     * fails the run and prints no figures: they would not be comparable */
+    bool clean = total > 0 && errors == 0 && open_failed == 0;
+    if (clean) {
+        printf("BENCH %s_%s_c%d %.0f ops/s\n", name, op, n, rate);
+        printf("BENCH %s_%s_c%d_p50 %.4f ms\n", name, op, n,
+               pct(all, total, 0.50) * 1e3);
+        printf("BENCH %s_%s_c%d_p99 %.4f ms\n", name, op, n,
+               pct(all, total, 0.99) * 1e3);
+    }
     printf("INFO %s_%s_c%d ops=%zu errors=%" PRIu64 " seconds=%.2f "
            "keys=%" PRIu64 "\n",
-           name, op, n, total, errors, elapsed,
+           name, op, n, total, errors + (uint64_t)open_failed, elapsed,
            ph->op == OP_PUT ? (uint64_t)atomic_load(&ph->next) : ph->n_keys);
     fflush(stdout);
     for (int i = 0; i < n; i++) {
@@ -235,7 +242,7 @@ static int64_t run_phase(struct phase *ph, int n, const char *name)
         }
     }
     free(all);
-    ret = total > 0 ? (int64_t)total : -1;
+    ret = clean ? (int64_t)total : -1;
 out:
     for (int i = 0; i < n; i++)
         free(cs[i].lat);
@@ -393,8 +400,10 @@ int main(int argc, char **argv)
             status = 2;
             break;
         }
-        if (run_phase(&ph, clients, name) < 0)
+        if (run_phase(&ph, clients, name) < 0) {
             status = 1;
+            break;
+        }
         wrote = wrote || ph.op == OP_PUT;
     }
     free(ops_copy);
