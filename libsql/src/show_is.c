@@ -20,6 +20,15 @@ enum is_table
     IS_ENGINES,
     IS_CHARACTER_SETS,
     IS_COLLATIONS,
+    /* Always empty here (no triggers, routines, views, events,
+     * partitions or enforced foreign keys), as dump tools ask. */
+    IS_TRIGGERS,
+    IS_ROUTINES,
+    IS_VIEWS,
+    IS_EVENTS,
+    IS_PARTITIONS,
+    IS_KEY_COLUMN_USAGE,
+    IS_REFERENTIAL_CONSTRAINTS,
     IS_COUNT,
 };
 
@@ -66,6 +75,47 @@ static const struct is_col c_collations[] = {
     V("COLLATION_NAME"), V("CHARACTER_SET_NAME"), N("ID"), V("IS_DEFAULT"),
     V("IS_COMPILED"), N("SORTLEN"), V("PAD_ATTRIBUTE")};
 
+static const struct is_col c_triggers[] = {
+    V("TRIGGER_CATALOG"), V("TRIGGER_SCHEMA"), V("TRIGGER_NAME"),
+    V("EVENT_MANIPULATION"), V("EVENT_OBJECT_CATALOG"),
+    V("EVENT_OBJECT_SCHEMA"), V("EVENT_OBJECT_TABLE"), N("ACTION_ORDER"),
+    V("ACTION_CONDITION"), V("ACTION_STATEMENT"), V("ACTION_ORIENTATION"),
+    V("ACTION_TIMING"), V("CREATED"), V("SQL_MODE"), V("DEFINER"),
+    V("CHARACTER_SET_CLIENT"), V("COLLATION_CONNECTION"),
+    V("DATABASE_COLLATION")};
+static const struct is_col c_routines[] = {
+    V("SPECIFIC_NAME"), V("ROUTINE_CATALOG"), V("ROUTINE_SCHEMA"),
+    V("ROUTINE_NAME"), V("ROUTINE_TYPE"), V("DATA_TYPE"),
+    V("ROUTINE_BODY"), V("ROUTINE_DEFINITION"), V("IS_DETERMINISTIC"),
+    V("SQL_DATA_ACCESS"), V("SECURITY_TYPE"), V("CREATED"),
+    V("LAST_ALTERED"), V("SQL_MODE"), V("ROUTINE_COMMENT"), V("DEFINER")};
+static const struct is_col c_views[] = {
+    V("TABLE_CATALOG"), V("TABLE_SCHEMA"), V("TABLE_NAME"),
+    V("VIEW_DEFINITION"), V("CHECK_OPTION"), V("IS_UPDATABLE"),
+    V("DEFINER"), V("SECURITY_TYPE"), V("CHARACTER_SET_CLIENT"),
+    V("COLLATION_CONNECTION")};
+static const struct is_col c_events[] = {
+    V("EVENT_CATALOG"), V("EVENT_SCHEMA"), V("EVENT_NAME"), V("DEFINER"),
+    V("TIME_ZONE"), V("EVENT_BODY"), V("EVENT_DEFINITION"),
+    V("EVENT_TYPE"), V("STATUS")};
+static const struct is_col c_partitions[] = {
+    V("TABLE_CATALOG"), V("TABLE_SCHEMA"), V("TABLE_NAME"),
+    V("PARTITION_NAME"), V("SUBPARTITION_NAME"),
+    N("PARTITION_ORDINAL_POSITION"), V("PARTITION_METHOD"),
+    V("PARTITION_EXPRESSION"), V("PARTITION_DESCRIPTION"), N("TABLE_ROWS"),
+    V("TABLESPACE_NAME")};
+static const struct is_col c_kcu[] = {
+    V("CONSTRAINT_CATALOG"), V("CONSTRAINT_SCHEMA"), V("CONSTRAINT_NAME"),
+    V("TABLE_CATALOG"), V("TABLE_SCHEMA"), V("TABLE_NAME"), V("COLUMN_NAME"),
+    N("ORDINAL_POSITION"), N("POSITION_IN_UNIQUE_CONSTRAINT"),
+    V("REFERENCED_TABLE_SCHEMA"), V("REFERENCED_TABLE_NAME"),
+    V("REFERENCED_COLUMN_NAME")};
+static const struct is_col c_refc[] = {
+    V("CONSTRAINT_CATALOG"), V("CONSTRAINT_SCHEMA"), V("CONSTRAINT_NAME"),
+    V("UNIQUE_CONSTRAINT_CATALOG"), V("UNIQUE_CONSTRAINT_SCHEMA"),
+    V("UNIQUE_CONSTRAINT_NAME"), V("MATCH_OPTION"), V("UPDATE_RULE"),
+    V("DELETE_RULE"), V("TABLE_NAME"), V("REFERENCED_TABLE_NAME")};
+
 static const struct
 {
     const char *name;           /* table name */
@@ -80,6 +130,13 @@ static const struct
     T("ENGINES", c_engines),
     T("CHARACTER_SETS", c_charsets),
     T("COLLATIONS", c_collations),
+    T("TRIGGERS", c_triggers),
+    T("ROUTINES", c_routines),
+    T("VIEWS", c_views),
+    T("EVENTS", c_events),
+    T("PARTITIONS", c_partitions),
+    T("KEY_COLUMN_USAGE", c_kcu),
+    T("REFERENTIAL_CONSTRAINTS", c_refc),
 #undef T
 };
 

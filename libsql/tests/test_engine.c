@@ -254,8 +254,11 @@ static void information_schema(void **state)
       "ERR 1109 Unknown table 'nosuch' in information_schema");
     Q(&c, "USE information_schema", "OK 0 0 0");
     Q(&c, "SHOW TABLES LIKE '%S'",
-      "TABLES\nCOLUMNS\nSTATISTICS\nENGINES\nCHARACTER_SETS\nCOLLATIONS");
+      "TABLES\nCOLUMNS\nSTATISTICS\nENGINES\nCHARACTER_SETS\nCOLLATIONS\n"
+      "TRIGGERS\nROUTINES\nVIEWS\nEVENTS\nPARTITIONS\n"
+      "REFERENTIAL_CONSTRAINTS");
     Q(&c, "SELECT COUNT(*) FROM tables WHERE table_schema = 'd'", "1");
+    Q(&c, "SELECT trigger_name FROM triggers", "");
     /* SET takes expressions: user and system variables. */
     Q(&c, "SET @a = 1 + 2, @m = @@sql_mode, sql_mode = ''", "OK 0 0 0");
     Q(&c, "SELECT @a, @@sql_mode", "3|");
