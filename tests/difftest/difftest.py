@@ -549,8 +549,11 @@ class Gen:
             c = self.col(lambda c: c.numeric)
             if c and r.random() < 0.75:
                 return c.name
-            return r.choice(["0", "1", "-1", "2", "3", "10", "0.5", "-2.25",
-                             "100", "1e2", "NULL", "9223372036854775807"])
+            lits = ["0", "1", "-1", "2", "3", "10", "0.5", "-2.25", "100",
+                    "1e2", "NULL"]
+            if self.f.ok("lit:bigint-max"):
+                lits.append("9223372036854775807")
+            return r.choice(lits)
         op = self.pick("arith:+", "arith:-", "arith:*", "arith:/",
                        "arith:DIV", "arith:MOD", "func:ABS", "func:ROUND",
                        "func:FLOOR", "func:CEIL", "func:LENGTH",
@@ -923,6 +926,98 @@ def gen_dml(g):
     return Dml("UPDATE t SET " + ", ".join(sets), where, tailsql)
 
 
+def gen_error(g):
+    """A statement meant to fail (both servers should give the same error
+    number), as a Dml so the table is compared afterwards too."""
+    r = g.r
+    s = g.s
+    c = g.col()
+    pk = s.pk[0]
+    kind = g.pick("error:unknown-column", "error:unknown-table",
+                  "error:column-count", "error:not-null", "error:too-long",
+                  "error:bad-int", "error:bad-double", "error:bad-date",
+                  "error:out-of-range", "error:substring-one-arg",
+                  "error:unknown-function", "error:arg-count", "error:syntax",
+                  "error:order-position", "error:group-in-where",
+                  "error:group-on-agg", "error:table-exists",
+                  "error:dup-key", "error:insert-column")
+    if kind == "error:unknown-column":
+        return Dml("SELECT nosuch FROM t")
+    if kind == "error:unknown-table":
+        return Dml("SELECT * FROM nosuch")
+    if kind == "error:column-count":
+        n = len(s.cols) + r.choice([-1, 1])
+        return Dml("INSERT INTO t VALUES (%s)" % ", ".join(
+            value(r, x) for x in (s.cols * 2)[:max(n, 1)]))
+    if kind == "error:insert-column":
+        return Dml("INSERT INTO t (nosuch) VALUES (1)")
+    vals = [value(r, x) for x in s.cols]
+    i = s.cols.index(c)
+    if kind == "error:not-null":
+        nn = [j for j, x in enumerate(s.cols) if x.notnull]
+        j = r.choice(nn) if nn else i
+        vals[j] = "NULL"
+    elif kind == "error:too-long":
+        st = [j for j, x in enumerate(s.cols) if x.kind in ("char",
+                                                             "varchar")]
+        if st:
+            j = r.choice(st)
+            vals[j] = quote("x" * (s.cols[j].length + 1))
+    elif kind == "error:bad-int":
+        # DOUBLE/FLOAT columns apart (error:bad-double): MariaDB answers
+        # 1366, sqld 1265 (FINDINGS F19).
+        ints = [j for j, x in enumerate(s.cols) if x.kind in ("int",
+                                                                "decimal")]
+        if ints:
+            vals[r.choice(ints)] = quote(r.choice(["abc", "12abc", "1e",
+                                                   " ", ""]))
+    elif kind == "error:bad-double":
+        ints = [j for j, x in enumerate(s.cols) if x.kind in ("float",
+                                                                "double")]
+        if ints:
+            vals[r.choice(ints)] = quote(r.choice(["abc", "12abc", "1e",
+                                                   " ", ""]))
+    elif kind == "error:bad-date":
+        ds = [j for j, x in enumerate(s.cols) if x.temporal]
+        if ds:
+            j = ds[0]
+            vals[j] = quote(r.choice(["2020-13-01", "2021-02-30", "abc",
+                                      "99:99:99", "2020-01-01 25:00:00"]))
+    elif kind == "error:out-of-range":
+        ints = [j for j, x in enumerate(s.cols) if x.kind == "int" and
+                (not x.sqltype.startswith("BIGINT") or
+                 g.f.ok("error:out-of-range-bigint"))]
+        if ints:
+            j = r.choice(ints)
+            x = s.cols[j]
+            vals[j] = str(r.choice([x.hi + 1, x.lo - 1]))
+    elif kind == "error:unknown-function":
+        return Dml("SELECT NOSUCHFUNC(%s) FROM t" % c.name)
+    elif kind == "error:arg-count":
+        return Dml("SELECT %s FROM t" % r.choice(
+            ["ABS(%s, 1)", "LENGTH()", "ROUND(%s, 1, 2)", "IFNULL(%s)",
+             "CONCAT()"]).replace("%s", c.name))
+    elif kind == "error:substring-one-arg":
+        return Dml("SELECT SUBSTRING(%s) FROM t" % c.name)
+    elif kind == "error:syntax":
+        return Dml(r.choice(["SELECT FROM t", "SELECT * FROM t WHERE",
+                             "SELECT %s FROM t LIMIT -1" % c.name,
+                             "SELECT * FROM t ORDER BY",
+                             "UPDATE t SET WHERE 1",
+                             "DELETE t WHERE 1"]))
+    elif kind == "error:order-position":
+        return Dml("SELECT %s FROM t ORDER BY 9" % c.name)
+    elif kind == "error:group-in-where":
+        return Dml("SELECT COUNT(*) FROM t WHERE SUM(%s) > 1" % c.name)
+    elif kind == "error:group-on-agg":
+        return Dml("SELECT COUNT(*) FROM t GROUP BY COUNT(*)")
+    elif kind == "error:table-exists":
+        return Dml(s.create_sql())
+    elif kind == "error:dup-key":
+        return Dml("UPDATE t SET %s = %s" % (pk.name, value(r, pk, 0.5)))
+    return Dml("INSERT INTO t VALUES (%s)" % ", ".join(vals))
+
+
 # ----------------------------------------------------------------- runner
 
 class Case:
@@ -1055,7 +1150,8 @@ class Tester:
                 why = "table contents after the statement: " + why
                 a, b = ta, tb
         if why is None:
-            case.dml.append(sql)
+            if a.kind == "ok":
+                case.dml.append(sql)
             return True
         before = _with_dml(case, case.dml)
 
@@ -1114,7 +1210,11 @@ class Tester:
                 return
             self.budget -= 1
             header = "seed %d round %d statement %d" % (seed, rnd, q)
-            if rng.random() < self.args.dml_ratio:
+            x = rng.random()
+            if x < self.args.error_ratio:
+                if not self.check_dml(case, order, gen_error(g), header):
+                    return
+            elif x < self.args.error_ratio + self.args.dml_ratio:
                 if not self.check_dml(case, order, gen_dml(g), header):
                     return  # the tables may have diverged: next round
             else:
@@ -1189,6 +1289,8 @@ def main():
     ap.add_argument("--per-table", type=int, default=40,
                     help="statements per random table")
     ap.add_argument("--dml-ratio", type=float, default=0.25)
+    ap.add_argument("--error-ratio", type=float, default=0.05,
+                    help="share of statements written to fail")
     ap.add_argument("--skip-feature", default=None, metavar="REGEXP",
                     help="never generate features whose name matches")
     ap.add_argument("--sqld-port", type=int, default=0)

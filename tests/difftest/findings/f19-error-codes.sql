@@ -1,0 +1,9 @@
+-- Statements that fail on both sides with different error numbers.
+DROP TABLE IF EXISTS t;
+CREATE TABLE t (id INT PRIMARY KEY, b BIGINT, f DOUBLE, s VARCHAR(10)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+INSERT INTO t VALUES (1, -9223372036854775809, 0, 'a');
+INSERT INTO t VALUES (2, 9223372036854775808, 0, 'a');
+INSERT INTO t VALUES (3, 0, 'abc', 'a');
+INSERT INTO t VALUES (4, 0, '', 'a');
+SELECT SUBSTRING(s) FROM t;
+SELECT COUNT(*) FROM t GROUP BY COUNT(*);
