@@ -3,7 +3,8 @@
 # kvd (raft.sync-log on: a put is acknowledged once a quorum fsynced it) and
 # a 3-member etcd (Debian's etcd-server, default durability: it fsyncs its
 # WAL before acknowledging) on loopback in a scratch directory, and runs
-# kvbench (daemons/kvbench) against both with 1 and then 64 clients: durable
+# kvbench (daemons/kvbench) against both (etcd through its native gRPC API,
+# etcdserverpb.KV over HTTP/2) with 1 and then 64 clients: durable
 # puts of fresh 16-byte keys with 100-byte values, then linearizable point
 # gets of the keys written. Then the same gets against RocksDB opened
 # directly through libmvcc's engine (same engine and block cache kvd runs
@@ -20,6 +21,9 @@
 #   BENCH kvd_echo_c<N>_vs_rocksdb <echo rate / rocksdb get rate> x
 # Every client connects to the leader (etcd's found with etcdctl endpoint
 # status), so neither side pays a follower's forwarding hop.
+# BENCH_ETCD_HTTP=1 also runs etcd through its HTTP/JSON gateway
+# (etcdhttp_* lines; the gateway re-dials etcd's gRPC port in process, so
+# it costs etcd CPU that the gRPC figures do not include).
 # Knobs (environment): BENCH_TIME seconds per phase (5), BENCH_CLIENTS
 # ("1 64"), BENCH_VALUE_SIZE (100), BENCH_KEY_SIZE (16), BENCH_KVD_PORT
 # first of 3 kvd ports (27101), BENCH_ETCD_PORT first of 3 etcd client
@@ -129,6 +133,9 @@ ratio() { # line name, numerator name, denominator name
 for c in $CLIENTS; do
     kvbench kvd --target=kvd --addrs="$PEERS" --clients="$c" --ops=put,get,echo
     kvbench etcd --target=etcd --addrs="$ETCD_LEADER" --clients="$c"
+    if [ "${BENCH_ETCD_HTTP:-0}" = 1 ]; then
+        kvbench etcdhttp --target=etcd-http --addrs="$ETCD_LEADER" --clients="$c"
+    fi
 done
 # RocksDB holds as many keys as kvd does (every put phase restarts at 0).
 keys=$(sed -n 's/^INFO kvd_put_c[0-9]* .*keys=\([0-9]*\).*/\1/p' "$OUT" |

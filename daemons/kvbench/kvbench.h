@@ -42,7 +42,8 @@ struct kvb_target {
 };
 
 extern const struct kvb_target kvb_kvd_target;
-extern const struct kvb_target kvb_etcd_target;
+extern const struct kvb_target kvb_etcd_target;      /* HTTP/JSON gateway */
+extern const struct kvb_target kvb_etcd_grpc_target; /* native gRPC */
 extern const struct kvb_target kvb_rocksdb_target;
 
 /* rocksdb.c: opens the engine at dir and writes keys 0..n-1 (no sync,

@@ -253,9 +253,10 @@ out:
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: kvbench --target=kvd|etcd|rocksdb [options]\n"
+            "usage: kvbench --target=kvd|etcd|etcd-http|rocksdb [options]\n"
             "  --addrs=A,B,..    kvd: id@host:port of every store;\n"
-            "                    etcd: host:port of the gateway(s)\n"
+            "                    etcd: host:port (gRPC, HTTP/2);\n"
+            "                    etcd-http: host:port (the JSON gateway)\n"
             "  --dir=PATH        rocksdb: database directory (created)\n"
             "  --clients=N       client threads, one connection each (1)\n"
             "  --duration=S      seconds per phase (5)\n"
@@ -321,6 +322,8 @@ int main(int argc, char **argv)
     if (target && strcmp(target, "kvd") == 0)
         t = &kvb_kvd_target;
     else if (target && strcmp(target, "etcd") == 0)
+        t = &kvb_etcd_grpc_target;
+    else if (target && strcmp(target, "etcd-http") == 0)
         t = &kvb_etcd_target;
     else if (target && strcmp(target, "rocksdb") == 0)
         t = &kvb_rocksdb_target;

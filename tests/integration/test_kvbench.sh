@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # test_kvbench.sh: a smoke run of scripts/bench-kvd.sh (3 kvd and a
 # 3-member etcd on loopback ports 27501-27503 / 27601-27613) with short
-# phases: every BENCH line `make bench-kvd` promises is printed with a
-# positive number, every get read back what the puts wrote, and the
-# clusters are gone afterwards. Also kvbench's own bad input. No timing
+# phases, etcd through gRPC and through its JSON gateway: every BENCH line
+# `make bench-kvd` promises is printed with a positive number, every get
+# read back what the puts wrote, and the clusters are gone afterwards. Also kvbench's own bad input. No timing
 # thresholds: the figures are only required to exist.
 . "$(dirname "$0")/lib.sh"
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -13,7 +13,7 @@ if ! command -v etcd >/dev/null; then
     t_fail "etcd is missing (make deps installs etcd-server)"
 fi
 mkdir -p "$T_TMP/scratch"
-TMPDIR="$T_TMP/scratch" BENCH_TIME=0.5 BENCH_KVD_PORT=27501 BENCH_ETCD_PORT=27601 \
+TMPDIR="$T_TMP/scratch" BENCH_ETCD_HTTP=1 BENCH_TIME=0.5 BENCH_KVD_PORT=27501 BENCH_ETCD_PORT=27601 \
     timeout 300 bash "$TOP/scripts/bench-kvd.sh" "$BUILD_DIR" \
     >"$T_TMP/out" 2>"$T_TMP/err"
 rc=$?
@@ -21,7 +21,8 @@ t_expect_eq "exit status" "$rc" 0
 [ $rc = 0 ] || sed 's/^/      /' "$T_TMP/err"
 want=()
 for c in 1 64; do
-    for s in kvd_put kvd_get kvd_echo etcd_put etcd_get rocksdb_get; do
+    for s in kvd_put kvd_get kvd_echo etcd_put etcd_get etcdhttp_put \
+        etcdhttp_get rocksdb_get; do
         want+=("${s}_c$c ops/s" "${s}_c${c}_p50 ms" "${s}_c${c}_p99 ms")
     done
     for op in put get; do
@@ -44,7 +45,7 @@ t_expect_eq "BENCH lines" "$(grep -c '^BENCH ' "$T_TMP/out")" "${#want[@]}"
 
 t_case "every phase ran without an error (gets found what puts wrote)"
 n=$(grep -c 'INFO .* ops=[1-9][0-9]* errors=0 ' "$T_TMP/err")
-t_expect_eq "clean phases" "$n" 12
+t_expect_eq "clean phases" "$n" 16
 grep 'INFO ' "$T_TMP/err" | grep -v 'errors=0 ' | sed 's/^/      /'
 
 t_case "the script leaves no daemon and no scratch directory"
