@@ -528,6 +528,11 @@ class Gen:
 
     ctx = ""  # "dml:" while generating an UPDATE or DELETE
 
+    def ok(self, name):
+        """Whether a feature is on here (inside DML also as dml:<name>)."""
+        return self.f.ok(name) and (not self.ctx or
+                                    self.f.ok(self.ctx + name))
+
     def pick(self, *names):
         """The first of a random order of names whose feature is on (as
         itself and, inside DML, as "dml:<name>")."""
@@ -550,8 +555,10 @@ class Gen:
             if c and r.random() < 0.75:
                 return c.name
             lits = ["0", "1", "-1", "2", "3", "10", "0.5", "-2.25", "100",
-                    "1e2", "NULL"]
-            if self.f.ok("lit:bigint-max"):
+                    "1e2"]
+            if self.ok("lit:null"):
+                lits.append("NULL")
+            if self.ok("lit:bigint-max"):
                 lits.append("9223372036854775807")
             return r.choice(lits)
         op = self.pick("arith:+", "arith:-", "arith:*", "arith:/",
@@ -560,7 +567,9 @@ class Gen:
                        "func:CHAR_LENGTH", "func:COALESCE", "func:IF",
                        "case", "func:YEAR", "func:MONTH", "func:DATEDIFF",
                        "func:LEAST", "func:GREATEST", "func:SIGN",
-                       "func:CAST_SIGNED", "unary:-")
+                       "func:CAST_SIGNED", "unary:-", "func:TRUNCATE",
+                       "func:POW", "func:DAYOFWEEK", "func:LOCATE",
+                       "func:CAST_DECIMAL", "func:NULLIF", "func:TIME_TO_SEC")
         a = lambda: self.num(depth + 1)  # noqa: E731
         if op is None:
             return "1"
@@ -592,6 +601,23 @@ class Gen:
             return "%s(%s, %s)" % (op[5:], a(), a())
         if op == "func:CAST_SIGNED":
             return "CAST(%s AS SIGNED)" % a()
+        if op == "func:CAST_DECIMAL":
+            return "CAST(%s AS DECIMAL(10,2))" % a()
+        if op == "func:TRUNCATE":
+            return "TRUNCATE(%s, %d)" % (a(), r.randint(-1, 2))
+        if op == "func:POW":
+            return "POW(%s, %d)" % (a(), r.randint(0, 3))
+        if op == "func:NULLIF":
+            return "NULLIF(%s, %s)" % (a(), a())
+        if op == "func:LOCATE":
+            return "LOCATE(%s, %s)" % (quote(r.choice(["a", "b", " ", ""])),
+                                       self.string(depth + 1))
+        if op == "func:DAYOFWEEK":
+            c = self.col(lambda c: c.kind in ("date", "datetime"))
+            return "DAYOFWEEK(%s)" % (c.name if c else "'2020-05-06'")
+        if op == "func:TIME_TO_SEC":
+            c = self.col(lambda c: c.kind == "time")
+            return "TIME_TO_SEC(%s)" % (c.name if c else "'-12:34:56'")
         raise AssertionError(op)
 
     def string(self, depth=0):
@@ -603,10 +629,28 @@ class Gen:
             return quote(r.choice(WORDS))
         op = self.pick("func:UPPER", "func:LOWER", "func:CONCAT",
                        "func:SUBSTRING", "func:TRIM", "func:REPLACE",
-                       "func:LEFT", "func:IFNULL", "func:REVERSE")
+                       "func:LEFT", "func:IFNULL", "func:REVERSE",
+                       "func:RIGHT", "func:LPAD", "func:CONCAT_WS",
+                       "func:DATE_FORMAT", "func:CAST_CHAR", "func:HEX")
         a = lambda: self.string(depth + 1)  # noqa: E731
         if op is None:
             return "'a'"
+        if op == "func:RIGHT":
+            return "RIGHT(%s, %d)" % (a(), r.randint(0, 3))
+        if op == "func:LPAD":
+            return "LPAD(%s, %d, '*')" % (a(), r.randint(0, 6))
+        if op == "func:CONCAT_WS":
+            return "CONCAT_WS('-', %s, %s)" % (a(), a())
+        if op == "func:HEX":
+            return "HEX(%s)" % a()
+        if op == "func:CAST_CHAR":
+            return "CAST(%s AS CHAR)" % self.num(depth + 1)
+        if op == "func:DATE_FORMAT":
+            c = self.col(lambda c: c.kind in ("date", "datetime"))
+            return "DATE_FORMAT(%s, %s)" % (
+                c.name if c else "'2020-02-29 13:14:15'",
+                quote(r.choice(["%Y-%m-%d", "%d/%m/%y %H:%i", "%W %M",
+                                "%j %a %b", "%H:%i:%s %p"])))
         if op in ("func:UPPER", "func:LOWER", "func:TRIM", "func:REVERSE"):
             return "%s(%s)" % (op[5:], a())
         if op == "func:CONCAT":
@@ -624,7 +668,7 @@ class Gen:
 
     def temporal(self, c):
         r = self.r
-        if self.f.ok("func:DATE_ADD") and c.kind != "time" and \
+        if self.ok("func:DATE_ADD") and c.kind != "time" and \
                 r.random() < 0.3:
             return "DATE_ADD(%s, INTERVAL %d %s)" % (
                 c.name, r.randint(-40, 40), r.choice(["DAY", "MONTH",
@@ -842,6 +886,8 @@ def gen_select(g):
             # A total order: whatever comes first, the primary key ends it.
             first = [c.name + r.choice(["", " DESC"]) for c in
                      r.sample(s.cols, r.randint(0, 2))]
+            if r.random() < 0.2 and g.f.ok("order:expr"):
+                first.insert(0, g.num(1) + r.choice(["", " DESC"]))
             sel.order = first + [c.name for c in s.pk]
             if r.random() < 0.6:
                 sel.limit = r.randint(0, 8)
@@ -870,8 +916,20 @@ def add_agg(g, sel):
 
 
 def gen_insert(g):
-    vals = ", ".join(value(g.r, c) for c in g.s.cols)
-    return "INSERT INTO t VALUES (%s)" % vals
+    return "INSERT INTO t VALUES (%s)" % ", ".join(value(g.r, c)
+                                                   for c in g.s.cols)
+
+
+def gen_insert_multi(g):
+    """Several rows in one statement, columns listed in another order,
+    the others left to their DEFAULT (NULL): one bad row fails them all."""
+    r = g.r
+    cols = [c for c in g.s.cols if c.notnull or r.random() < 0.7]
+    r.shuffle(cols)
+    rows = ["(%s)" % ", ".join(value(r, c) for c in cols)
+            for _ in range(r.randint(2, 4))]
+    return "INSERT INTO t (%s) VALUES %s" % (", ".join(c.name for c in cols),
+                                             ", ".join(rows))
 
 
 class Dml:
@@ -900,9 +958,12 @@ class Dml:
 
 def gen_dml(g):
     r = g.r
-    kind = g.pick("dml:insert", "dml:update", "dml:delete", "dml:update")
+    kind = g.pick("dml:insert", "dml:update", "dml:delete", "dml:update",
+                  "dml:insert-multi")
     if kind == "dml:insert" or kind is None:
         return Dml(gen_insert(g))
+    if kind == "dml:insert-multi":
+        return Dml(gen_insert_multi(g))
     g.ctx = "dml:"
     where = g.where()
     g.ctx = ""

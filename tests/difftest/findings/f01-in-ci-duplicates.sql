@@ -5,3 +5,6 @@ INSERT INTO t VALUES ('a', 1);
 SELECT * FROM t WHERE c0 IN ('a', 'A');
 SELECT COUNT(*) FROM t WHERE c0 IN ('a', 'a ');
 DELETE FROM t WHERE c0 IN ('A', 'a');
+SELECT * FROM t WHERE c0 IN ('b', 'b');
+INSERT INTO t VALUES ('b', 2);
+SELECT * FROM t WHERE c0 IN ('b', 'b');

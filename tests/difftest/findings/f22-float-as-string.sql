@@ -1,0 +1,5 @@
+-- A FLOAT column turned into a string.
+DROP TABLE IF EXISTS t;
+CREATE TABLE t (id INT PRIMARY KEY, f FLOAT) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+INSERT INTO t VALUES (1, 1e30), (2, 492.185);
+SELECT CAST(f AS CHAR), CONCAT(f, '') FROM t ORDER BY id;
