@@ -28,13 +28,16 @@ struct dml
     uint64_t first_auto;             /* first AUTO_INCREMENT value made */
     bool ignore;                     /* IGNORE: errors become warnings */
     struct sql_kvtxn *direct;        /* DDL: write here, not staged */
+    bool pess;                       /* pessimistic: point reads lock and
+                                        read the latest committed value */
 };
 
 static int w_get(struct dml *d, const void *k, size_t kl, uint8_t **v,
                  size_t *vl, bool *owned)
 {
     if (!d->direct)
-        return sql__sess_get(d->s, k, kl, v, vl, owned);
+        return d->pess ? sql__sess_get_current(d->s, k, kl, v, vl, owned)
+                       : sql__sess_get(d->s, k, kl, v, vl, owned);
     *owned = true;
     return sql__kvtxn_get(d->direct, k, kl, v, vl);
 }
@@ -61,6 +64,7 @@ static int dml_init(struct dml *d, struct sql_session *s,
     d->rc = sql__arena_alloc(s->arena, sizeof(*d->rc) * (t->ncols + 1));
     if (!d->rc)
         return -ENOMEM;
+    d->pess = sql__sess_pessimistic(s);
     return sql__xctx_init(&d->x, s, true);
 }
 
@@ -894,6 +898,44 @@ static int matching_rows(struct dml *d, const struct ast_table_ref *tr,
     return rc;
 }
 
+/* Pessimistic mode: lock each matched row and read its latest committed
+ * version (a current read, as InnoDB's UPDATE does); a row that changed
+ * so that WHERE no longer holds, or that is gone, is dropped. */
+static int current_rows(struct dml *d, const struct ast_table_ref *tr,
+                        const struct ast_expr *where, struct sql_datum *rows,
+                        int64_t *hs, size_t *n)
+{
+    if (!d->pess)
+        return 0;
+    const struct sql_tableinfo *t = d->t;
+    struct plan_tscope ts = {.s = d->s, .t = t,
+                             .alias = tr->alias ? tr->alias : t->name,
+                             .db = tr->db ? tr->db : d->s->db};
+    struct sql_expr *cond = NULL;
+    int rc = 0;
+    if (where && (rc = sql__plan_compile(d->s, &ts, where, &cond, NULL)) != 0)
+        return rc;
+    size_t k = 0;
+    for (size_t r = 0; r < *n; r++) {
+        struct sql_datum *row = rows + k * t->ncols;
+        bool found;
+        if ((rc = load_row(d, hs[r], row, &found)) != 0)
+            return rc;
+        if (!found)
+            continue;
+        if (cond) {
+            int truth;
+            if ((rc = sql__expr_eval_bool(cond, &d->x.ev, row, &truth)) != 0)
+                return sql__xerr(&d->x, rc);
+            if (truth != 1)
+                continue;
+        }
+        hs[k++] = hs[r];
+    }
+    *n = k;
+    return 0;
+}
+
 static int single_table(struct sql_session *s, const struct ast_table_ref *tr,
                         bool multi, struct sql_tableinfo **t)
 {
@@ -949,7 +991,8 @@ int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)
     int64_t *hs;
     size_t n;
     if ((rc = matching_rows(&d, up->table, up->where, up->order, up->limit,
-                            &rows, &hs, &n)) != 0)
+                            &rows, &hs, &n)) != 0 ||
+        (rc = current_rows(&d, up->table, up->where, rows, hs, &n)) != 0)
         goto out;
     struct sql_datum *nw = sql__arena_alloc(s->arena,
                                             sizeof(*nw) * (t->ncols + 1));
@@ -1028,6 +1071,8 @@ int sql__dml_delete(struct sql_session *s, const struct ast_stmt *st)
     size_t n;
     rc = matching_rows(&d, de->table, de->where, de->order, de->limit, &rows,
                        &hs, &n);
+    if (rc == 0)
+        rc = current_rows(&d, de->table, de->where, rows, hs, &n);
     for (size_t r = 0; rc == 0 && r < n; r++)
         rc = del_row(&d, rows + r * t->ncols, hs[r]);
     if (rc == 0)

@@ -377,6 +377,35 @@ int sql__sess_get(struct sql_session *s, const void *key, size_t klen,
     return sql__kvtxn_get(t, key, klen, val, vlen);
 }
 
+int sql__sess_get_current(struct sql_session *s, const void *key,
+                          size_t klen, uint8_t **val, size_t *vlen,
+                          bool *owned)
+{
+    struct sql_staged *w = stage_find(&s->stage, key, klen, NULL);
+    if (w) {
+        if (!w->val)
+            return MVCC_NOTFOUND;
+        *val = w->val;
+        *vlen = w->vlen;
+        *owned = false;
+        return 0;
+    }
+    struct sql_kvtxn *t = NULL;
+    int rc = sql__sess_txn(s, &t);
+    if (rc != 0)
+        return rc;
+    *owned = true;
+    return sql__kvtxn_get_for_update(t, key, klen, val, vlen);
+}
+
+bool sql__sess_pessimistic(const struct sql_session *s)
+{
+    static int i = -1;
+    if (i < 0)
+        i = var_index("txn_mode");
+    return s->vars[i].u == 1;
+}
+
 int sql__sess_set(struct sql_session *s, const void *key, size_t klen,
                   const void *val, size_t vlen)
 {

@@ -82,6 +82,12 @@ int sql__kvtxn_delete(struct sql_kvtxn *t, const void *key, size_t key_len);
  * another transaction holds one). */
 int sql__kvtxn_lock(struct sql_kvtxn *t, const struct mvcc_key *keys,
                     size_t n);
+/* Pessimistic current read: lock the key (no wait: MVCC_LOCKED when
+ * another transaction holds it) and read its latest committed value, not
+ * the snapshot's: 0 with *value (sql__kv_free it) or MVCC_NOTFOUND. */
+int sql__kvtxn_get_for_update(struct sql_kvtxn *t, const void *key,
+                              size_t key_len, uint8_t **value,
+                              size_t *value_len);
 /* Whether the txn has buffered writes or locks. */
 bool sql__kvtxn_dirty(const struct sql_kvtxn *t);
 /* Commit and free: 0, MVCC_CONFLICT (nothing committed), MVCC_LOCKED, ... */

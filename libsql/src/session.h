@@ -140,6 +140,12 @@ int sql__sess_txn(struct sql_session *s, struct sql_kvtxn **out);
 /* Reads that see the statement's staged writes first. */
 int sql__sess_get(struct sql_session *s, const void *key, size_t klen,
                   uint8_t **val, size_t *vlen, bool *owned);
+/* The same as a pessimistic current read (locks the key). */
+int sql__sess_get_current(struct sql_session *s, const void *key,
+                          size_t klen, uint8_t **val, size_t *vlen,
+                          bool *owned);
+/* txn_mode = PESSIMISTIC. */
+bool sql__sess_pessimistic(const struct sql_session *s);
 int sql__sess_set(struct sql_session *s, const void *key, size_t klen,
                   const void *val, size_t vlen);
 int sql__sess_del(struct sql_session *s, const void *key, size_t klen);

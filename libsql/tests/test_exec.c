@@ -194,6 +194,33 @@ static void transactions(void **state)
     Q(&c, "COMMIT", "OK 0 0 0");
     Q(&c2, "SELECT n FROM a WHERE id = 2 FOR UPDATE", "5");
     Q(&c2, "ROLLBACK", "OK 0 0 0");
+    /* Pessimistic: the second writer is refused at once (1205), and one
+     * that read an older snapshot updates the latest value (a current
+     * read), so no update is lost and its commit succeeds. */
+    Q(&c, "SET txn_mode = 'PESSIMISTIC'", "OK 0 0 0");
+    Q(&c2, "SET txn_mode = 'PESSIMISTIC'", "OK 0 0 0");
+    Q(&c2, "BEGIN", "OK 0 0 0");
+    Q(&c2, "SELECT n FROM a WHERE id = 2", "5"); /* its snapshot */
+    Q(&c, "BEGIN", "OK 0 0 0");
+    Q(&c, "UPDATE a SET n = n + 1 WHERE id = 2", "OK 1 0 0");
+    Q(&c2, "UPDATE a SET n = n + 10 WHERE id = 2",
+      "ERR 1205 Lock wait timeout exceeded; try restarting transaction");
+    Q(&c, "COMMIT", "OK 0 0 0");
+    Q(&c2, "BEGIN", "OK 0 0 0");
+    Q(&c2, "SELECT n FROM a WHERE id = 2", "6");
+    Q(&c, "UPDATE a SET n = 100 WHERE id = 2", "OK 1 0 0"); /* autocommit */
+    Q(&c2, "UPDATE a SET n = n + 10 WHERE id = 2", "OK 1 0 0");
+    Q(&c2, "COMMIT", "OK 0 0 0");
+    Q(&c, "SELECT n FROM a WHERE id = 2", "110");
+    Q(&c2, "BEGIN", "OK 0 0 0");
+    Q(&c, "INSERT INTO a VALUES (9, 9)", "OK 1 0 0");
+    Q(&c2, "INSERT INTO a VALUES (9, 10)",
+      "ERR 1062 Duplicate entry '9' for key 'a.PRIMARY'");
+    Q(&c2, "ROLLBACK", "OK 0 0 0");
+    Q(&c, "DELETE FROM a WHERE id = 9", "OK 1 0 0");
+    Q(&c, "SET txn_mode = DEFAULT", "OK 0 0 0");
+    Q(&c2, "SET txn_mode = DEFAULT", "OK 0 0 0");
+    Q(&c, "UPDATE a SET n = 5 WHERE id = 2", "OK 1 0 0");
     /* autocommit=0 keeps a transaction open across statements. */
     Q(&c2, "SET autocommit = 0", "OK 0 0 0");
     Q(&c2, "DELETE FROM a WHERE id = 3", "OK 1 0 0");
