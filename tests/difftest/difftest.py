@@ -228,15 +228,22 @@ class Conn:
             return self._lost(e)
 
     def _lost(self, e):
+        """The connection broke: report it, and reconnect once; a server
+        that takes no new connection ends the run (ServerGone)."""
         try:
             self.c.close()
         except Exception:
             pass
         try:
             self.connect()
-        except Exception:
-            pass
+        except Exception as e2:
+            raise ServerGone("%s: connection lost (%s: %s) and no new one "
+                             "(%s)" % (self.name, type(e).__name__, e, e2))
         return Result("lost", msg="%s: %s" % (type(e).__name__, e))
+
+
+class ServerGone(Exception):
+    pass
 
 
 # ---------------------------------------------------------- normalization
@@ -274,6 +281,16 @@ def normalize_value(v, tclass, ci):
     return v
 
 
+def types_comparable(a, b, i):
+    """Whether column i's type classes are compared. A column of NULLs
+    only (or typed NULL) has no comparable type: how a NULL literal types
+    an expression (GREATEST(NULL, 1) * 2) is where MariaDB and MySQL
+    differ, and no value can show it."""
+    if "null" in (a.cols[i][1], b.cols[i][1]):
+        return False
+    return not all(r[i] is None for r in a.rows + b.rows)
+
+
 def normalize(res, ci_cols):
     rows = []
     for r in res.rows:
@@ -304,12 +321,9 @@ def compare(a, b, ordered, ci_cols, check_types=True):
                                                       len(b.cols))
     if check_types:
         for i, (ca, cb) in enumerate(zip(a.cols, b.cols)):
-            # A column of NULLs only has no comparable type: how a NULL
-            # literal types an expression (GREATEST(NULL, 1) * 2) is where
-            # MariaDB and MySQL differ, and no value can show it.
-            if all(r[i] is None for r in a.rows + b.rows):
+            if not types_comparable(a, b, i):
                 continue
-            if ca[1] != cb[1] and "null" not in (ca[1], cb[1]):
+            if ca[1] != cb[1]:
                 return "type of column %d (%s): mariadb %s, sqld %s" % (
                     i + 1, ca[0], ca[1], cb[1])
     ra, rb = normalize(a, ci_cols), normalize(b, ci_cols)
@@ -1288,7 +1302,11 @@ class Tester:
     def run(self):
         self.budget = self.args.queries
         rnd = 0
+        deadline = time.time() + self.args.duration if self.args.duration \
+            else None
         while self.budget > 0:
+            if deadline and time.time() > deadline:
+                break
             self.round(self.args.seed, rnd)
             rnd += 1
             if self.args.max_diffs and self.ndiff >= self.args.max_diffs:
@@ -1366,6 +1384,9 @@ def main():
     ap.add_argument("--max-diffs", type=int, default=0,
                     help="stop after this many differences (0: never)")
     ap.add_argument("--no-minimize", action="store_true")
+    ap.add_argument("--duration", type=float, default=0, metavar="SECONDS",
+                    help="also stop after this long (with a large --queries,"
+                    " a timed run)")
     args = ap.parse_args()
 
     servers = Servers(args)
@@ -1377,7 +1398,12 @@ def main():
         if args.replay:
             return 1 if replay(t, args.replay) else 0
         start = time.time()
-        rounds = t.run()
+        try:
+            rounds = t.run()
+        except ServerGone as e:
+            print("difftest: seed %d: %s; %d statements run, %d differences "
+                  "before" % (args.seed, e, t.nstmt, t.ndiff))
+            return 2
         print("difftest: seed %d, %d tables, %d statements run, "
               "%d differences, %.1fs" % (args.seed, rounds, t.nstmt, t.ndiff,
                                          time.time() - start))
