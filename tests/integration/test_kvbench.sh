@@ -3,8 +3,10 @@
 # 3-member etcd on loopback ports 27501-27503 / 27601-27613) with short
 # phases, etcd through gRPC and through its JSON gateway: every BENCH line
 # `make bench-kvd` promises is printed with a positive number, every get
-# read back what the puts wrote, and the clusters are gone afterwards. Also kvbench's own bad input. No timing
-# thresholds: the figures are only required to exist.
+# read back what the puts wrote, and the clusters are gone afterwards.
+# Also kvbench's kvd client across a leader kill (kvd on 27511-27513), and
+# its bad input. No timing thresholds: the figures are only required to
+# exist.
 . "$(dirname "$0")/lib.sh"
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 
@@ -55,6 +57,42 @@ for p in 27501 27502 27503 27601 27602 27603; do
     fi
 done
 t_expect_eq "scratch left" "$(ls -A "$T_TMP/scratch")" ""
+
+t_case "kvbench's kvd client rides out the leader's kill -9"
+PEERS="1@127.0.0.1:27511,2@127.0.0.1:27512,3@127.0.0.1:27513"
+declare -A KPID
+for i in 1 2 3; do
+    "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
+        --listen="127.0.0.1:2751$i" --peers="$PEERS" \
+        --raft.tick-interval=50ms --log.file="$T_TMP/kvd$i.log" &
+    KPID[$i]=$!
+    T_PIDS+=("${KPID[$i]}")
+done
+"$BIN/kvd" ctl --peers="$PEERS" --timeout=60 put warmup x >/dev/null 2>&1 ||
+    t_fail "the cluster did not take a put"
+l=$("$BIN/kvd" ctl --addr=127.0.0.1:27511 status 2>/dev/null |
+    sed -n 's/.*"region_list":\[{[^]]*"leader":\([0-9]*\).*/\1/p')
+[ -n "$l" ] && [ "$l" -ge 1 ] || t_fail "no leader in store 1's status"
+# puts for 6 s (each may retry up to 30 s), the leader killed once some
+# are in: every put is acknowledged and every key reads back afterwards
+"$BIN/kvbench" --target=kvd --addrs="$PEERS" --clients=4 --duration=6 \
+    --timeout-ms=30000 >"$T_TMP/fo.out" 2>"$T_TMP/fo.err" &
+bp=$!
+T_PIDS+=("$bp")
+deadline=$((SECONDS + 60))
+while [ "$("$BIN/kvd" ctl --addr="127.0.0.1:2751$l" status 2>/dev/null |
+          sed -n 's/.*"applied":\([0-9]*\).*/\1/p')" -lt 50 ] 2>/dev/null &&
+      [ $SECONDS -lt $deadline ]; do
+    sleep 0.1
+done
+kill -9 "${KPID[$l]}"
+t_wait_exit "$bp" 120 || t_fail "kvbench still running"
+t_expect_eq "kvbench exit" "$T_RC" 0
+[ "$T_RC" = 0 ] || sed 's/^/      /' "$T_TMP/fo.err"
+t_expect_grep "puts done" "BENCH kvd_put_c4 " "$T_TMP/fo.out"
+t_expect_grep "gets done" "BENCH kvd_get_c4 " "$T_TMP/fo.out"
+n=$(grep -c 'INFO .* ops=[1-9][0-9]* errors=0 ' "$T_TMP/fo.out")
+t_expect_eq "clean phases" "$n" 2
 
 t_case "kvbench refuses bad options and reports an unreachable target"
 "$BIN/kvbench" --target=nosuch --addrs=x >/dev/null 2>&1
