@@ -1176,7 +1176,7 @@ class Tester:
         w("sqld:\n%s\n" % indent(b.show()))
         w("minimized reproduction (--replay FILE):\n")
         for s in repro:
-            w("  %s;\n" % s)
+            w("  %s%s\n" % (s, "" if s.startswith("--") else ";"))
         w("\n")
         if self.args.report_dir:
             os.makedirs(self.args.report_dir, exist_ok=True)
@@ -1185,7 +1185,7 @@ class Tester:
             with open(p, "w") as f:
                 f.write("-- %s\n-- why: %s\n" % (header, why))
                 for s in repro:
-                    f.write(s + ";\n")
+                    f.write(s + ("\n" if s.startswith("--") else ";\n"))
             w("written to %s\n" % p)
         self.out.flush()
 
@@ -1210,7 +1210,11 @@ class Tester:
                         best = cand
                         progress = True
                         break
-        repro = script + [best.sql()]
+        ci = []
+        if best.ci_items:
+            ci = ["-- ci-columns: " + ",".join(str(i) for i in
+                                                sorted(best.ci_items))]
+        repro = script + ci + [best.sql()]
         self.report(header, case, sel.sql(), a, b, why, repro)
         return False
 
