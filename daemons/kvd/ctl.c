@@ -216,8 +216,14 @@ static int call(struct ctl *c, const uint8_t *key, size_t klen,
             if (re->code == REGION_ENOT_LEADER && peer_index(c, re->leader) >= 0)
                 c->cur = peer_index(c, re->leader);
             rpc_msg_release(resp_f, resp);
-            if (c->fixed_region && re->code != REGION_ENOT_LEADER &&
-                re->code != REGION_ESERVER_BUSY) {
+            bool retriable = re->code == REGION_ENOT_LEADER ||
+                             re->code == REGION_ESERVER_BUSY ||
+                             re->code == REGION_ESTALE_COMMAND ||
+                             (!c->fixed_region &&
+                              (re->code == REGION_EEPOCH_NOT_MATCH ||
+                               re->code == REGION_EKEY_NOT_IN_REGION ||
+                               re->code == REGION_ENOT_FOUND));
+            if (!retriable) { /* e.g. RaftEntryTooLarge: retrying is futile */
                 fprintf(stderr, "error: %s\n", err);
                 return -1;
             }

@@ -1,19 +1,34 @@
 #!/usr/bin/env bash
-# test_kvd.sh: three real kvd processes on loopback (ports 21101-21103)
+# test_kvd.sh: three real kvd processes on loopback (ports in 21101-21384)
 # over a fixed cluster map: raw and txn operations through the leader,
 # kill -9 of the leader in the middle of a write workload, writes go on
 # under a new leader, every acknowledged write reads back, and the killed
 # store restarts with every acknowledged write in its own engine.
 . "$(dirname "$0")/lib.sh"
 
-PEERS="1@127.0.0.1:21101,2@127.0.0.1:21102,3@127.0.0.1:21103"
+# A base port in [$1, $2] (step 20) whose next ports nobody listens on: a
+# second `make test` running at the same time on this machine takes
+# another slot instead of sharing these stores.
+pick_base() {
+    local b i
+    for b in $(seq "$1" 20 "$2"); do
+        for i in 1 2 3 4; do
+            (exec 3<>"/dev/tcp/127.0.0.1/$((b + i))") 2>/dev/null && continue 2
+        done
+        echo "$b"; return 0
+    done
+    echo "$1"
+}
+BASE=$(pick_base 21100 21380)
+port() { echo $((BASE + $1)); }
+PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
 CTL=("$BIN/kvd" ctl "--peers=$PEERS" --timeout=60)
 declare -A PID
 
 start_kvd() {
     local i=$1
     "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
-        --listen="127.0.0.1:2110$i" --peers="$PEERS" \
+        --listen="127.0.0.1:$(port "$i")" --peers="$PEERS" \
         --raft.tick-interval=50ms --log.file="$T_TMP/kvd$i.log" &
     PID[$i]=$!
     T_PIDS+=("${PID[$i]}")
@@ -21,7 +36,7 @@ start_kvd() {
 
 # The leader of region 1 as store $1 sees it (0 unknown).
 leader_seen_by() {
-    "$BIN/kvd" ctl "--addr=127.0.0.1:2110$1" status 2>/dev/null |
+    "$BIN/kvd" ctl "--addr=127.0.0.1:$(port "$1")" status 2>/dev/null |
         sed -n 's/.*"region_list":\[{[^]]*"leader":\([0-9]*\).*/\1/p'
 }
 
@@ -65,7 +80,7 @@ ok=0
 for _ in 1 2 3 4 5; do # a leader change in between just means: ask again
     l=$(known_leader)
     f=$(( l % 3 + 1 ))
-    out=$("$BIN/kvd" ctl "--addr=127.0.0.1:2110$f" --timeout=1 get x 2>&1)
+    out=$("$BIN/kvd" ctl "--addr=127.0.0.1:$(port "$f")" --timeout=1 get x 2>&1)
     case "$out" in *"not leader"*"leader $l"*) ok=1; break;; esac
 done
 [ $ok = 1 ] || t_fail "follower said: $out"
@@ -80,7 +95,7 @@ deadline=$((SECONDS + 60))
 while [ "$(wc -l <"$T_TMP/acked")" -lt 150 ] && [ $SECONDS -lt $deadline ]; do
     sleep 0.05
 done
-kill -9 "${PID[$l]}"
+[ "$l" != 0 ] && kill -9 "${PID[$l]}"
 t_wait_exit "$seq_pid" 120 || t_fail "workload still running"
 t_expect_eq "workload exit" "$T_RC" 0
 acked=$(wc -l <"$T_TMP/acked")
@@ -102,7 +117,7 @@ t_case "the killed store restarts with every acknowledged write"
 start_kvd "$l"
 ok=0
 for _ in $(seq 1 100); do
-    out=$("$BIN/kvd" ctl "--addr=127.0.0.1:2110$l" --local --timeout=5 check-seq w 0 600 2>&1 | tail -1)
+    out=$("$BIN/kvd" ctl "--addr=127.0.0.1:$(port "$l")" --local --timeout=5 check-seq w 0 600 2>&1 | tail -1)
     [ "$out" = "checked 600, missing 0" ] && { ok=1; break; }
     sleep 0.2
 done

@@ -1,18 +1,33 @@
 #!/usr/bin/env bash
-# test_kvd_membership.sh: membership on real kvd (ports 21121-21124): three
+# test_kvd_membership.sh: membership on real kvd (ports in 21701-21984): three
 # stores found region 1, a fourth joins empty and is added (it gets the
 # data by snapshot), leadership is transferred to it, a founder is removed
 # (it deletes the region) and writes go on, nothing lost.
 . "$(dirname "$0")/lib.sh"
 
-PEERS="1@127.0.0.1:21121,2@127.0.0.1:21122,3@127.0.0.1:21123,4@127.0.0.1:21124"
+# A base port in [$1, $2] (step 20) whose next ports nobody listens on: a
+# second `make test` running at the same time on this machine takes
+# another slot instead of sharing these stores.
+pick_base() {
+    local b i
+    for b in $(seq "$1" 20 "$2"); do
+        for i in 1 2 3 4; do
+            (exec 3<>"/dev/tcp/127.0.0.1/$((b + i))") 2>/dev/null && continue 2
+        done
+        echo "$b"; return 0
+    done
+    echo "$1"
+}
+BASE=$(pick_base 21700 21980)
+port() { echo $((BASE + $1)); }
+PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3),4@127.0.0.1:$(port 4)"
 CTL=("$BIN/kvd" ctl "--peers=$PEERS" --timeout=60)
 declare -A PID
 
 start_kvd() {
     local i=$1
     "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
-        --listen="127.0.0.1:2112$i" --peers="$PEERS" --initial-stores=1,2,3 \
+        --listen="127.0.0.1:$(port "$i")" --peers="$PEERS" --initial-stores=1,2,3 \
         --raft.tick-interval=50ms --raft.log-keep-entries=32 \
         --log.file="$T_TMP/kvd$i.log" &
     PID[$i]=$!
@@ -20,7 +35,7 @@ start_kvd() {
 }
 
 status_of() {
-    "$BIN/kvd" ctl "--addr=127.0.0.1:2112$1" status 2>/dev/null
+    "$BIN/kvd" ctl "--addr=127.0.0.1:$(port "$1")" status 2>/dev/null
 }
 
 t_case "a fourth store joins and gets the data"
@@ -32,7 +47,7 @@ case "$st" in *'"regions":0'*) ;; *) t_fail "store 4 has regions before joining:
 t_expect_eq "add-peer" "$("${CTL[@]}" add-peer "" 4 2>&1)" "ok"
 ok=0
 for _ in $(seq 1 100); do
-    out=$("$BIN/kvd" ctl "--addr=127.0.0.1:21124" --local --timeout=5 check-seq m 0 200 2>&1 | tail -1)
+    out=$("$BIN/kvd" ctl "--addr=127.0.0.1:$(port 4)" --local --timeout=5 check-seq m 0 200 2>&1 | tail -1)
     [ "$out" = "checked 200, missing 0" ] && { ok=1; break; }
     sleep 0.2
 done

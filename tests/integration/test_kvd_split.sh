@@ -1,19 +1,34 @@
 #!/usr/bin/env bash
-# test_kvd_split.sh: region splits on three real kvd (ports 21111-21113):
+# test_kvd_split.sh: region splits on three real kvd (ports in 21401-21684):
 # a split on request, then automatic splits past a small
 # split.region-size under a write workload, with kvd ctl routing every key
 # through its region cache (Locate, NotLeader, EpochNotMatch), a kill -9
 # of one store in the middle, and every acknowledged write read back.
 . "$(dirname "$0")/lib.sh"
 
-PEERS="1@127.0.0.1:21111,2@127.0.0.1:21112,3@127.0.0.1:21113"
+# A base port in [$1, $2] (step 20) whose next ports nobody listens on: a
+# second `make test` running at the same time on this machine takes
+# another slot instead of sharing these stores.
+pick_base() {
+    local b i
+    for b in $(seq "$1" 20 "$2"); do
+        for i in 1 2 3 4; do
+            (exec 3<>"/dev/tcp/127.0.0.1/$((b + i))") 2>/dev/null && continue 2
+        done
+        echo "$b"; return 0
+    done
+    echo "$1"
+}
+BASE=$(pick_base 21400 21680)
+port() { echo $((BASE + $1)); }
+PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
 CTL=("$BIN/kvd" ctl "--peers=$PEERS" --timeout=60)
 declare -A PID
 
 start_kvd() {
     local i=$1
     "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
-        --listen="127.0.0.1:2111$i" --peers="$PEERS" \
+        --listen="127.0.0.1:$(port "$i")" --peers="$PEERS" \
         --raft.tick-interval=50ms --split.region-size=8KiB \
         --raft.log-keep-entries=64 --raft.max-entry-size=4KiB \
         --log.file="$T_TMP/kvd$i.log" &
@@ -22,7 +37,7 @@ start_kvd() {
 }
 
 regions_of() {
-    "$BIN/kvd" ctl "--addr=127.0.0.1:2111$1" status 2>/dev/null |
+    "$BIN/kvd" ctl "--addr=127.0.0.1:$(port "$1")" status 2>/dev/null |
         sed -n 's/.*"regions":\([0-9]*\).*/\1/p'
 }
 
@@ -58,7 +73,7 @@ t_case "the killed store comes back and serves its share"
 start_kvd 2
 ok=0
 for _ in $(seq 1 150); do
-    out=$("$BIN/kvd" ctl "--addr=127.0.0.1:21112" --local --timeout=5 check-seq s 0 600 2>&1 | tail -1)
+    out=$("$BIN/kvd" ctl "--addr=127.0.0.1:$(port 2)" --local --timeout=5 check-seq s 0 600 2>&1 | tail -1)
     [ "$out" = "checked 600, missing 0" ] && { ok=1; break; }
     sleep 0.2
 done
