@@ -7,7 +7,7 @@ include mk/flags.mk
 LIBS := libraft librpc libmvcc libregion libpd libsql
 
 .PHONY: all deps build libs daemons run test check fuzz bench clean install \
-        format bench-sqld $(addprefix bench-,$(LIBS:lib%=%))
+        format bench-sqld bench-kvd $(addprefix bench-,$(LIBS:lib%=%))
 
 all: build
 
@@ -46,10 +46,15 @@ fuzz: deps
 
 bench: deps
 	@for l in $(LIBS); do $(MAKE) --no-print-directory -C $$l bench || exit 1; done
+	@scripts/bench-kvd.sh $(BUILD)
 	@scripts/bench-sqld.sh $(BUILD)
 # sysbench against sqld and against a MariaDB it starts, side by side.
 bench-sqld: build
 	@scripts/bench-sqld.sh $(BUILD)
+# Durable replicated puts and gets: 3 kvd against a 3-member etcd, and gets
+# against RocksDB itself (daemons/kvbench).
+bench-kvd: build
+	@scripts/bench-kvd.sh $(BUILD)
 $(addprefix bench-,$(LIBS:lib%=%)): bench-%: deps
 	@$(MAKE) --no-print-directory -C lib$* bench
 
