@@ -351,6 +351,18 @@ static uint8_t *dup_bytes(struct sql_arena *a, const void *p, size_t n)
     return q;
 }
 
+static int key_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    return c ? c : (an > bn) - (an < bn);
+}
+
+static int cmp_range(const void *x, const void *y)
+{
+    const struct range_keys *a = x, *b = y;
+    return key_cmp(a->start, a->slen, b->start, b->slen);
+}
+
 /* Key ranges of the access path; *full when a constant could not be used
  * (then the whole table is read, the filter decides). */
 static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
@@ -519,6 +531,25 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
         return sql__xerr(x, rc);
     if (*full)
         return 0;
+    /* Key order, each range once: IN ('a', 'A') under a case-insensitive
+     * collation, or IN (1, 1), encodes the same key twice, and the row
+     * must still come back once. Ranges that overlap merge. */
+    qsort(n->ranges, n->nranges, sizeof(*n->ranges), cmp_range);
+    size_t k = 0;
+    for (size_t i = 0; i < n->nranges; i++) {
+        if (k > 0 && key_cmp(n->ranges[i].start, n->ranges[i].slen,
+                             n->ranges[k - 1].end, n->ranges[k - 1].elen) < 0) {
+            struct range_keys *prev = &n->ranges[k - 1];
+            if (key_cmp(n->ranges[i].end, n->ranges[i].elen, prev->end,
+                        prev->elen) > 0) {
+                prev->end = n->ranges[i].end;
+                prev->elen = n->ranges[i].elen;
+            }
+            continue;
+        }
+        n->ranges[k++] = n->ranges[i];
+    }
+    n->nranges = k;
     *empty = n->nranges == 0;
     return 0;
 }

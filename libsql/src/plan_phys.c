@@ -338,6 +338,18 @@ static int phys(struct sql_session *s, struct plan **pp)
         return 0;
     }
     case PL_LIMIT:
+        if (p->child->kind == PL_PROJECT) {
+            /* Limit below the projection: the select list is computed
+             * only for the rows returned (MySQL does not evaluate it for
+             * rows skipped by OFFSET or past the limit). */
+            struct plan *pr = p->child;
+            p->child = pr->child;
+            p->ncols = p->nvisible = pr->child->ncols;
+            p->cols = pr->child->cols;
+            pr->child = p;
+            *pp = pr;
+            return 0;
+        }
         if (p->child->kind == PL_SORT) {
             struct plan *so = p->child;
             so->kind = PL_TOPN;

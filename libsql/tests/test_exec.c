@@ -123,6 +123,17 @@ static void select_paths(void **state)
     Q(&c, "SELECT * FROM s, t",
       "ERR 1235 This version of sqld doesn't yet support 'joins'");
     Q(&c, "SELECT 1 + 1, 'x', NULL", "2|x|NULL");
+    /* Each matching row once, however often the IN list names its key. */
+    Q(&c, "SELECT id FROM s WHERE id IN (2, 2, 1)", "1\n2");
+    Q(&c, "SELECT id FROM s WHERE k IN (10, 10)", "1\n3");
+    Q(&c, "CREATE TABLE ci (c CHAR(3) PRIMARY KEY, n INT)", "OK 0 0 0");
+    Q(&c, "INSERT INTO ci VALUES ('a', 1), ('b', 2)", "OK 2 0 0");
+    Q(&c, "SELECT n FROM ci WHERE c IN ('a', 'A', 'a ', 'b')", "1\n2");
+    Q(&c, "DELETE FROM ci WHERE c IN ('A', 'a')", "OK 1 0 0");
+    /* The select list is not computed for rows past LIMIT/OFFSET. */
+    Q(&c, "SELECT 9223372036854775807 + id FROM s ORDER BY id LIMIT 1",
+      "9223372036854775806");
+    Q(&c, "SELECT 9223372036854775807 + id FROM s LIMIT 0", "");
 }
 
 static void update_and_delete(void **state)

@@ -126,8 +126,8 @@ static void order_and_limit(void **state)
 {
     (void)state;
     Q(&c, "EXPLAIN SELECT id FROM t ORDER BY id DESC LIMIT 3",
-      "Limit_1|root||count\n"
-      "\xe2\x94\x94\xe2\x94\x80Projection_2|root||id\n"
+      "Projection_1|root||id\n"
+      "\xe2\x94\x94\xe2\x94\x80Limit_2|root||count\n"
       "  \xe2\x94\x94\xe2\x94\x80TableFullScan_3|root|table:t|keep "
       "order:true, desc");
     Q(&c, "EXPLAIN SELECT id FROM t ORDER BY k LIMIT 2, 3",
