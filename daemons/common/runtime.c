@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/thread.h>
 
 #include "datadir.h"
 
@@ -65,6 +66,12 @@ int dmn_start(struct dmn_runtime *rt, const struct dmn_cfg_schema *schema,
     rt->lock_fd = dmn_datadir_lock(common->data_dir, err, sizeof(err));
     if (rt->lock_fd < 0) {
         dmn_error("%s", err);
+        goto fail;
+    }
+    /* Daemons run worker threads that wake the loop (kvd's transaction
+     * workers, pdd's client): libevent must lock before any base exists. */
+    if (evthread_use_pthreads() != 0) {
+        dmn_error("cannot enable libevent's thread support");
         goto fail;
     }
     rt->base = event_base_new();

@@ -12,9 +12,20 @@ T_CUR_OK=1
 T_TMP=$(mktemp -d /tmp/dsql-it-XXXXXX)
 T_PIDS=()
 
+# On exit: stop what the suite started; when a case failed, show the end of
+# every daemon log and keep the scratch directory (data and logs) to look at.
 t_cleanup() {
     for p in "${T_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-    rm -rf "$T_TMP"
+    if [ "$T_FAILED" -gt 0 ] || [ "$T_CUR_OK" -eq 0 ]; then
+        local f
+        while IFS= read -r f; do
+            echo "---- ${f#"$T_TMP"/} (last 30 lines)"
+            tail -n 30 "$f"
+        done < <(find "$T_TMP" -maxdepth 4 -name '*.log' -type f 2>/dev/null | sort)
+        echo "lib.sh: a case failed; kept $T_TMP (data and logs)"
+    else
+        rm -rf "$T_TMP"
+    fi
 }
 trap t_cleanup EXIT
 
