@@ -305,6 +305,22 @@ static int choose_access(struct sql_session *s, struct plan *p)
             p->acc = a;
         }
     }
+    /* No key helps: read in primary key order all the same, as InnoDB's
+     * clustered index does (UPDATE/DELETE ... LIMIT without ORDER BY
+     * then touch the rows MySQL would). With an integer primary key that
+     * is the row order itself; otherwise it is the primary key index. */
+    if (p->acc.kind == ACC_FULL && t->handle_col < 0) {
+        int pk = sql__table_index(t, "PRIMARY");
+        if (pk >= 0 && hint_allows(p, pk)) {
+            struct plan_range *r =
+                sql__arena_zalloc(s->arena, sizeof(*r));
+            if (!r)
+                return -ENOMEM;
+            p->acc = (struct plan_access){.kind = ACC_INDEX_RANGE, .t = t,
+                                          .idx = pk, .ranges = r,
+                                          .nranges = 1};
+        }
+    }
     return 0;
 }
 

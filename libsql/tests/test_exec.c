@@ -130,6 +130,11 @@ static void select_paths(void **state)
     Q(&c, "INSERT INTO ci VALUES ('a', 1), ('b', 2)", "OK 2 0 0");
     Q(&c, "SELECT n FROM ci WHERE c IN ('a', 'A', 'a ', 'b')", "1\n2");
     Q(&c, "DELETE FROM ci WHERE c IN ('A', 'a')", "OK 1 0 0");
+    /* Without an integer primary key rows still come in key order. */
+    Q(&c, "INSERT INTO ci VALUES ('c', 3), ('a', 1)", "OK 2 0 0");
+    Q(&c, "SELECT c FROM ci", "a\nb\nc");
+    Q(&c, "UPDATE ci SET n = 0 LIMIT 1", "OK 1 0 0");
+    Q(&c, "SELECT c, n FROM ci WHERE n = 0", "a|0");
     /* The select list is not computed for rows past LIMIT/OFFSET. */
     Q(&c, "SELECT 9223372036854775807 + id FROM s ORDER BY id LIMIT 1",
       "9223372036854775806");
