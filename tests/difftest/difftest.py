@@ -257,8 +257,10 @@ def normalize_value(v, tclass, ci):
         # FLOAT display: MariaDB rounds a single-precision value to 6
         # significant digits, sqld prints the shortest text that reads back
         # as the same float (libsql/DESIGN.md, "known difference").
+        # -0 shows as 0: 0 and -0 are one GROUP BY/DISTINCT group, and
+        # which member stands for it is unspecified.
         try:
-            return "%.6g" % float(v)
+            return "%.6g" % (float(v) + 0.0)
         except ValueError:
             return v
     if tclass == "double":
@@ -268,7 +270,7 @@ def normalize_value(v, tclass, ci):
         # Compare the double each text denotes; a different value still
         # differs.
         try:
-            return repr(float(v))
+            return repr(float(v) + 0.0)  # -0 as 0, as for FLOAT
         except ValueError:
             return v
     if ci and tclass == "string":
