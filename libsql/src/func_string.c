@@ -469,7 +469,15 @@ static int eval_pad(const struct sql_expr *e, struct sql_eval *ev,
     uint16_t coll = coll_of(e);
     int64_t len;
     sql__to_int(ev, &s.v[1], &len);
-    if (len < 0 || (uint64_t)len > MAX_RESULT) {
+    if (len < 0) {
+        sql__datum_null(out);
+        return 0;
+    }
+    if ((uint64_t)len > MAX_RESULT) { /* every character is a byte at least */
+        sql__warn(ev, 1301,
+                  "Result of %s() was larger than max_allowed_packet (%u) - "
+                  "truncated",
+                  e->sub ? "rpad" : "lpad", MAX_RESULT);
         sql__datum_null(out);
         return 0;
     }
@@ -486,22 +494,27 @@ static int eval_pad(const struct sql_expr *e, struct sql_eval *ev,
         return 0;
     }
     size_t need = (size_t)len - have;
-    struct sql__buf b = {0};
-    if (e->sub == 1 && (rc = sql__buf_put(&b, s.p[0], s.n[0])) != 0)
-        goto out;
-    while (need > 0) {
-        size_t take = need < padchars ? need : padchars;
-        size_t bytes = sql__str_charpos(coll, s.p[2], s.n[2], take);
-        if ((rc = sql__buf_put(&b, s.p[2], bytes)) != 0)
-            goto out;
-        need -= take;
+    size_t full = need / padchars, part = need % padchars;
+    size_t partbytes = sql__str_charpos(coll, s.p[2], s.n[2], part);
+    if (full > (MAX_RESULT - s.n[0] - partbytes) / s.n[2]) {
+        sql__warn(ev, 1301,
+                  "Result of %s() was larger than max_allowed_packet (%u) - "
+                  "truncated",
+                  e->sub ? "rpad" : "lpad", MAX_RESULT);
+        sql__datum_null(out);
+        return 0;
     }
-    if (e->sub == 0 && (rc = sql__buf_put(&b, s.p[0], s.n[0])) != 0)
-        goto out;
-    rc = sql__ret_str(ev, out, (const char *)b.p, b.len, coll);
-out:
-    sql__buf_free(&b);
-    return rc;
+    size_t total = s.n[0] + full * s.n[2] + partbytes;
+    char *buf = sql__arena_alloc(ev->arena, total + 1);
+    if (buf == NULL)
+        return -ENOMEM;
+    char *pad = buf + (e->sub == 1 ? s.n[0] : 0);
+    for (size_t i = 0; i < full; i++)
+        memcpy(pad + i * s.n[2], s.p[2], s.n[2]);
+    memcpy(pad + full * s.n[2], s.p[2], partbytes);
+    memcpy(e->sub == 1 ? buf : buf + total - s.n[0], s.p[0], s.n[0]);
+    sql__datum_str(out, buf, total, coll);
+    return 0;
 }
 
 static int check_pad(struct sql_expr *e, struct sql_arena *a,

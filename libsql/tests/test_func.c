@@ -288,6 +288,12 @@ static void test_string(void **state)
     check("RPAD('hi', 5, 'ab')", "hiaba");
     check("LPAD('hi', 5, '')", "NULL");
     check("LPAD('hi', -1, 'x')", "NULL");
+    check("RPAD('é', 4, 'àb')", "éàbà");
+    check("LPAD('é', 4, 'àb')", "àbàé");
+    check("LPAD('x', 67108865, 'ab')", "NULL");
+    check_warning(0, 1301,
+                  "Result of lpad() was larger than max_allowed_packet "
+                  "(67108864) - truncated");
     check("REPEAT('ab', 3)", "ababab");
     check("REPEAT('ab', 0)", "");
     check("SPACE(3)", "   ");
