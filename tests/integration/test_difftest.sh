@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
 # test_difftest.sh: the differential tester (tests/difftest/difftest.py) on
 # fixed seeds against sqld (embedded store) and a MariaDB started here from
-# Debian's package (own data dir, this user, loopback, ports 26010-26011).
+# Debian's package (own data dir, this user, loopback, a port of 26010-26999).
 # Passes only when every statement answers the same on both; the features
 # listed in SKIP are known bugs kept out of CI and listed in
 # tests/difftest/FINDINGS.md.
 . "$(dirname "$0")/lib.sh"
 DT=$(cd "$(dirname "$0")/../difftest" && pwd)/difftest.py
 PY=/usr/bin/python3
-MDB_PORT=26010
-SQLD_PORT=26011
 # Known differences, each an entry in tests/difftest/FINDINGS.md; remove a
 # name when its bug is fixed.
 SKIP=${DIFFTEST_SKIP-'^(mixedcmp|agg:sum-temporal|update:arith|select:offset|dml:limit|lit:(bigint-max|null)|arith:MOD|dml:arith:(/|DIV)|dml:func:DATE_ADD|func:(CEIL|FLOOR|CAST_CHAR|POW)|error:(bad-double|substring-one-arg|group-on-agg|out-of-range-bigint))$'}
 QUERIES=${DIFFTEST_QUERIES:-1000}
 
-wait_port() { # port pid
+# Two runs of this suite may overlap (two checkouts, make test while a
+# developer runs it): MariaDB gets a port of 26010-26999 picked from the
+# pid, the next one when it is taken, and is pinged through its own socket;
+# sqld listens on port 0 and its log says where.
+mdb_up() { # pid: our mariadbd answers on our socket
     for _ in $(seq 1 600); do
-        mariadb-admin -h 127.0.0.1 -P "$1" -u root ping >/dev/null 2>&1 && return 0
-        kill -0 "$2" 2>/dev/null || return 1
+        mariadb-admin --socket="$T_TMP/mariadb.sock" -u root ping >/dev/null 2>&1 && return 0
+        kill -0 "$1" 2>/dev/null || return 1
         sleep 0.1
     done
     return 1
@@ -30,20 +32,37 @@ if [ ! -x "$MARIADBD" ] || ! command -v mariadb-install-db >/dev/null; then
     t_fail "mariadb-server is not installed (make deps installs it)"
     t_end; exit 1
 fi
-mariadb-install-db --no-defaults --datadir="$T_TMP/mariadb" --user="$(id -un)" \
-    --auth-root-authentication-method=normal --skip-test-db \
-    >"$T_TMP/mariadb-install.log" 2>&1 || t_fail "mariadb-install-db failed"
-"$MARIADBD" --no-defaults --datadir="$T_TMP/mariadb" --user="$(id -un)" \
-    --bind-address=127.0.0.1 --port="$MDB_PORT" --socket="$T_TMP/mariadb.sock" \
-    --skip-grant-tables --skip-name-resolve --innodb-buffer-pool-size=64M \
-    --log-error="$T_TMP/mariadb.err" 2>>"$T_TMP/mariadb.err" &
-mdb=$!; T_PIDS+=("$mdb")
-wait_port "$MDB_PORT" "$mdb" || t_fail "MariaDB did not start: $(tail -n 5 "$T_TMP/mariadb.err")"
-"$BIN/sqld" --listen=127.0.0.1:"$SQLD_PORT" --store=local \
+# Once more on failure, from scratch: a bootstrap has been seen to fail
+# once while another suite's MariaDB was starting.
+for try in 1 2; do
+    rm -rf "$T_TMP/mariadb"
+    mariadb-install-db --no-defaults --datadir="$T_TMP/mariadb" --user="$(id -un)" \
+        --auth-root-authentication-method=normal --skip-test-db \
+        >"$T_TMP/mariadb-install.log" 2>&1 && break
+    echo "    mariadb-install-db failed (try $try):"
+    grep -i -m 5 'error' "$T_TMP/mariadb-install.log" | sed 's/^/      /'
+    [ "$try" = 2 ] && t_fail "mariadb-install-db failed"
+done
+MDB_PORT=""
+for try in 0 1 2 3 4 5 6 7; do
+    port=$((26010 + ($$ + try * 97) % 990))
+    "$MARIADBD" --no-defaults --datadir="$T_TMP/mariadb" --user="$(id -un)" \
+        --bind-address=127.0.0.1 --port="$port" --socket="$T_TMP/mariadb.sock" \
+        --skip-grant-tables --skip-name-resolve --innodb-buffer-pool-size=64M \
+        --log-error="$T_TMP/mariadb.err" 2>>"$T_TMP/mariadb.err" &
+    mdb=$!; T_PIDS+=("$mdb")
+    if mdb_up "$mdb"; then MDB_PORT=$port; break; fi
+    wait "$mdb" 2>/dev/null  # port taken (or a failed start): next port
+done
+[ -n "$MDB_PORT" ] || t_fail "MariaDB did not start: $(tail -n 5 "$T_TMP/mariadb.err")"
+"$BIN/sqld" --listen=127.0.0.1:0 --store=local \
     --data-dir="$T_TMP/sqld" --log.file="$T_TMP/sqld.log" &
 sqld=$!; T_PIDS+=("$sqld")
-wait_port "$SQLD_PORT" "$sqld" || t_fail "sqld did not start: $(tail -n 5 "$T_TMP/sqld.log")"
+t_wait_for_grep "serving MySQL on 127.0.0.1:" "$T_TMP/sqld.log" 60 ||
+    t_fail "sqld did not start: $(tail -n 5 "$T_TMP/sqld.log")"
+SQLD_PORT=$(sed -n 's/.*serving MySQL on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T_TMP/sqld.log" | head -n 1)
 [ "$T_CUR_OK" -eq 1 ] || { t_end; exit 1; }
+echo "    mariadb on $MDB_PORT, sqld on $SQLD_PORT"
 
 dt() {
     "$PY" "$DT" --mariadb-port="$MDB_PORT" --sqld-port="$SQLD_PORT" "$@"
