@@ -48,30 +48,17 @@ class Servers:
 
     def start(self):
         if not self.mariadb_port:
-            self.mariadb_port = self.base_port
             self._start_mariadb()
         if not self.sqld_port:
-            self.sqld_port = self.base_port + 1
             self._start_sqld()
 
-    def _wait(self, port, proc, log):
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                pymysql.connect(host="127.0.0.1", port=port, user="root",
-                                connect_timeout=2).close()
-                return
-            except pymysql.MySQLError:
-                pass
-            if proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise RuntimeError("server on port %d did not start; log %s:\n%s" %
-                           (port, log, tail(log)))
-
     def _start_mariadb(self):
+        """mariadb-install-db into the scratch dir, then mariadbd on the
+        first free port from --base-port, pinged through its own socket so
+        another server on that port is never mistaken for it."""
         datadir = os.path.join(self.tmp, "mariadb")
         log = os.path.join(self.tmp, "mariadb.err")
+        sock = os.path.join(self.tmp, "mariadb.sock")
         user = pwd_name()
         with open(os.path.join(self.tmp, "install.log"), "w") as out:
             rc = subprocess.call(
@@ -82,26 +69,52 @@ class Servers:
             raise RuntimeError("mariadb-install-db failed:\n" +
                                tail(os.path.join(self.tmp, "install.log")))
         mariadbd = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
-        p = subprocess.Popen(
-            [mariadbd, "--no-defaults", "--datadir=" + datadir,
-             "--user=" + user, "--bind-address=127.0.0.1",
-             "--port=%d" % self.mariadb_port,
-             "--socket=" + os.path.join(self.tmp, "mariadb.sock"),
-             "--skip-grant-tables", "--skip-name-resolve",
-             "--innodb-buffer-pool-size=64M", "--log-error=" + log],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.procs.append(p)
-        self._wait(self.mariadb_port, p, log)
+        for port in range(self.base_port, self.base_port + 20):
+            p = subprocess.Popen(
+                [mariadbd, "--no-defaults", "--datadir=" + datadir,
+                 "--user=" + user, "--bind-address=127.0.0.1",
+                 "--port=%d" % port, "--socket=" + sock,
+                 "--skip-grant-tables", "--skip-name-resolve",
+                 "--innodb-buffer-pool-size=64M", "--log-error=" + log],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.procs.append(p)
+            deadline = time.time() + 120
+            while time.time() < deadline and p.poll() is None:
+                try:
+                    pymysql.connect(unix_socket=sock, user="root",
+                                    connect_timeout=2).close()
+                    self.mariadb_port = port
+                    return
+                except pymysql.MySQLError:
+                    time.sleep(0.1)
+            if p.poll() is None:
+                break  # up but not answering: give up
+        raise RuntimeError("MariaDB did not start; log %s:\n%s" %
+                           (log, tail(log)))
 
     def _start_sqld(self):
+        """sqld on port 0; its log names the port it got."""
         log = os.path.join(self.tmp, "sqld.log")
         p = subprocess.Popen(
-            [self.sqld_bin, "--listen=127.0.0.1:%d" % self.sqld_port,
-             "--store=local", "--data-dir=" + os.path.join(self.tmp, "sqld"),
+            [self.sqld_bin, "--listen=127.0.0.1:0", "--store=local",
+             "--data-dir=" + os.path.join(self.tmp, "sqld"),
              "--log.file=" + log],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.procs.append(p)
-        self._wait(self.sqld_port, p, log)
+        deadline = time.time() + 120
+        while time.time() < deadline and p.poll() is None:
+            try:
+                with open(log) as f:
+                    m = re.search(r"serving MySQL on 127\.0\.0\.1:(\d+)",
+                                  f.read())
+            except OSError:
+                m = None
+            if m:
+                self.sqld_port = int(m.group(1))
+                return
+            time.sleep(0.1)
+        raise RuntimeError("sqld did not start; log %s:\n%s" % (log,
+                                                                tail(log)))
 
     def stop(self):
         for p in self.procs:
@@ -1381,7 +1394,8 @@ def main():
     ap.add_argument("--sqld-port", type=int, default=0)
     ap.add_argument("--mariadb-port", type=int, default=0)
     ap.add_argument("--base-port", type=int, default=26100,
-                    help="ports for the servers started here (and +1)")
+                    help="first port tried for a MariaDB started here "
+                    "(sqld started here takes any free port)")
     ap.add_argument("--sqld", default=None, help="the sqld binary")
     ap.add_argument("--db", default="difftest",
                     help="database to work in (runs sharing servers differ)")
