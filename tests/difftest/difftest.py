@@ -3,7 +3,8 @@
 # random single-table schemas, rows and statements, runs each statement on
 # sqld and on MariaDB (Debian's package, started here on loopback unless
 # ports are given) and reports every difference with a minimized, replayable
-# reproduction. Known differences are normalized in normalize_value() only.
+# reproduction. Known differences are normalized in one place (the
+# normalization section: normalize_value, types_comparable).
 # See tests/difftest/README.md for usage and FINDINGS.md for what it found.
 import argparse
 import os
@@ -1154,7 +1155,7 @@ class Tester:
             return False
         return check() is not None
 
-    def minimize(self, case, check, order):
+    def minimize(self, case, check):
         """Drops initial rows, then DML, while check still differs."""
         rows, dml = list(case.rows), list(case.dml)
         for which in ("rows", "dml"):
@@ -1214,7 +1215,7 @@ class Tester:
         script = case.script()
         best = sel
         if not self.args.no_minimize:
-            rows, dml = self.minimize(case, lambda: run(best)[2], order)
+            rows, dml = self.minimize(case, lambda: run(best)[2])
             script = case.script(rows, dml)
             self.setup(script)
             progress = True
@@ -1259,8 +1260,7 @@ class Tester:
         rows, dml_before = case.rows, case.dml
         best = dml
         if not self.args.no_minimize:
-            rows, dml_before = self.minimize(before, lambda: check(dml),
-                                             order)
+            rows, dml_before = self.minimize(before, lambda: check(dml))
             script = before.script(rows, dml_before)
             progress = True
             while progress:
