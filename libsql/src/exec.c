@@ -454,7 +454,9 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
             const struct sql_ftype *ct = &t->cols[ix->cols[k]].type;
             if ((rc = sql__expr_eval(pr->eq[k], &x->ev, NULL, &d)) != 0)
                 break;
-            if (d.vt == SQL_VT_NULL)
+            if (d.vt == SQL_VT_NULL && pr->eq_nullsafe && pr->eq_nullsafe[k])
+                rc = sql__key_append(&b, &d, ct); /* NULL <=> NULL */
+            else if (d.vt == SQL_VT_NULL)
                 skip = true;
             else if (!key_compatible(&d, ct) || ix->prefix[k] > 0) {
                 *full = true;

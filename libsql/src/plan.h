@@ -50,6 +50,8 @@ enum plan_access_kind
 struct plan_range
 {
     struct sql_expr **eq;  /* neq constant expressions */
+    bool *eq_nullsafe;     /* per eq: <=> or IS NULL, so NULL matches NULL
+                              (else a NULL value matches nothing) */
     uint32_t neq;          /* their count */
     struct sql_expr *lo;   /* lower bound on column neq, or NULL */
     bool lo_incl;          /* >= rather than > */

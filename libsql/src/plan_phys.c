@@ -34,6 +34,7 @@ struct pred
     int op;                 /* enum pred_op */
     struct sql_expr **vals; /* constant expressions */
     size_t nvals;           /* their count (IN lists) */
+    bool nullsafe;          /* <=> or IS NULL: NULL matches NULL */
 };
 
 static bool is_const_ast(struct sql_session *s, const struct ast_expr *e,
@@ -84,11 +85,28 @@ static int extract(struct sql_session *s, struct plan_tscope *ts,
                    const struct ast_expr *e, struct pred *out)
 {
     struct sql_expr *v;
+    if (e->kind == AST_E_IS && e->op == AST_OP_ISNULL && !e->neg) {
+        int c = col_of(ts, e->a);
+        struct ast_expr null = {.kind = AST_E_NULL, .height = 1};
+        if (c < 0 || !is_const_ast(s, &null, &v))
+            return 0;
+        out[0] = (struct pred){c, P_EQ, NULL, 1, true};
+        out[0].vals = sql__arena_alloc(s->arena, sizeof(v));
+        if (!out[0].vals)
+            return 0;
+        out[0].vals[0] = v;
+        return 1;
+    }
     if (e->kind == AST_E_BINARY) {
         int op;
+        bool nullsafe = false;
         switch (e->op) {
         case AST_OP_EQ:
             op = P_EQ;
+            break;
+        case AST_OP_NULLEQ:
+            op = P_EQ;
+            nullsafe = true;
             break;
         case AST_OP_LT:
             op = P_LT;
@@ -116,6 +134,7 @@ static int extract(struct sql_session *s, struct plan_tscope *ts,
             return 0;
         out[0].col = c;
         out[0].op = op;
+        out[0].nullsafe = nullsafe;
         out[0].vals = sql__arena_alloc(s->arena, sizeof(v));
         if (!out[0].vals)
             return 0;
@@ -139,7 +158,7 @@ static int extract(struct sql_session *s, struct plan_tscope *ts,
         for (const struct ast_expr *x = e->args; x; x = x->next)
             if (!is_const_ast(s, x, &vals[k++]))
                 return 0;
-        out[0] = (struct pred){c, n == 1 ? P_EQ : P_IN, vals, n};
+        out[0] = (struct pred){c, n == 1 ? P_EQ : P_IN, vals, n, false};
         return 1;
     }
     if (e->kind == AST_E_BETWEEN && !e->neg) {
@@ -153,8 +172,8 @@ static int extract(struct sql_session *s, struct plan_tscope *ts,
             return 0;
         a[0] = lo;
         a[1] = hi;
-        out[0] = (struct pred){c, P_GE, a, 1};
-        out[1] = (struct pred){c, P_LE, a + 1, 1};
+        out[0] = (struct pred){c, P_GE, a, 1, false};
+        out[1] = (struct pred){c, P_LE, a + 1, 1, false};
         return 2;
     }
     return 0;
@@ -227,11 +246,14 @@ static int build_ranges(struct sql_session *s, const struct pred *ps,
         struct plan_range *pr = &acc->ranges[r];
         pr->neq = neq;
         pr->eq = sql__arena_alloc(s->arena, sizeof(*pr->eq) * (neq + 1));
-        if (!pr->eq)
+        pr->eq_nullsafe =
+            sql__arena_zalloc(s->arena, sizeof(bool) * (neq + 1));
+        if (!pr->eq || !pr->eq_nullsafe)
             return -1;
         size_t rest = r;
         for (uint32_t k = neq; k > 0; k--) {
             const struct pred *q = eqs[k - 1];
+            pr->eq_nullsafe[k - 1] = q->nullsafe;
             pr->eq[k - 1] = q->vals[rest % q->nvals];
             rest /= q->nvals;
         }
@@ -291,7 +313,11 @@ static int choose_access(struct sql_session *s, struct plan *p)
         if (neq < 0)
             continue;
         int score;
-        if (x->unique && (uint32_t)neq == x->ncols && a.nranges == 1) {
+        bool nullsafe = false;
+        for (uint32_t k = 0; k < (uint32_t)neq; k++)
+            nullsafe = nullsafe || a.ranges[0].eq_nullsafe[k];
+        if (x->unique && (uint32_t)neq == x->ncols && a.nranges == 1 &&
+            !nullsafe) {
             a.kind = ACC_UNIQUE_POINT;
             score = 90;
         } else {

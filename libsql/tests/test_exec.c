@@ -103,6 +103,15 @@ static void select_paths(void **state)
     Q(&c, "SELECT id FROM s WHERE k >= 20", "2\n5");
     Q(&c, "SELECT id FROM s WHERE k < 20", "-1\n1\n3");
     Q(&c, "SELECT id FROM s WHERE k IS NULL", "4");
+    Q(&c, "SELECT id FROM s WHERE k <=> NULL", "4");
+    Q(&c, "SELECT id FROM s WHERE k <=> 20", "2");
+    Q(&c, "SELECT id FROM s WHERE k = NULL", "");
+    Q(&c, "CREATE TABLE un (id INT PRIMARY KEY, u INT, UNIQUE KEY (u))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO un VALUES (1, NULL), (2, NULL), (3, 5)", "OK 3 0 0");
+    Q(&c, "SELECT id FROM un WHERE u IS NULL", "1\n2");
+    Q(&c, "SELECT id FROM un WHERE u <=> NULL", "1\n2");
+    Q(&c, "SELECT id FROM un WHERE u <=> 5", "3");
     Q(&c, "SELECT id FROM s WHERE c = 'B'", "2");
     Q(&c, "SELECT id FROM s ORDER BY id DESC LIMIT 2", "5\n4");
     Q(&c, "SELECT id, k FROM s ORDER BY k DESC, id LIMIT 3 OFFSET 1",

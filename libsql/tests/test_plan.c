@@ -89,6 +89,15 @@ static void ranges(void **state)
         access_of("EXPLAIN SELECT * FROM t WHERE k IN (1, 2) AND j = 3"),
         "IndexRangeScan_2|root|table:t, index:kj(k, j)|range: 2 keys; "
         "filter:((k IN (1, 2)) AND (j = 3))");
+    /* IS NULL and <=> look up the index too (NULL keys sort first). */
+    assert_string_equal(
+        access_of("EXPLAIN SELECT * FROM t WHERE k IS NULL"),
+        "IndexRangeScan_2|root|table:t, index:kj(k, j)|range: 1 key; "
+        "filter:(k IS NULL)");
+    assert_string_equal(
+        access_of("EXPLAIN SELECT * FROM t WHERE u <=> 'x'"),
+        "IndexRangeScan_2|root|table:t, index:uu(u)|range: 1 key; "
+        "filter:(u <=> 'x')");
     /* An equality on the index beats a range on the handle. */
     assert_string_equal(
         access_of("EXPLAIN SELECT * FROM t WHERE id > 3 AND k = 1"),
