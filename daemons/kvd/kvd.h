@@ -10,11 +10,13 @@
 #include <stdint.h>
 
 #include "mvcc.h"
+#include "pd.h"
 #include "region.h"
 #include "rpc.h"
 
 struct event;
 struct event_base;
+struct kvd_pd;
 
 #define KVD_MAX_PEERS 16
 
@@ -53,6 +55,7 @@ struct kvd {
     struct kvd_job *done;           /* finished, to answer */
     bool stopping;                  /* workers exit */
     bool failed;                    /* the store hit an engine error */
+    struct kvd_pd *pd;              /* the pdd link (pd.c); NULL without */
 };
 
 /* Register the Raw, Txn, Raft and status methods on srv. */
@@ -63,6 +66,34 @@ void kvd_workers_stop(struct kvd *k);
 /* The transport the store uses (send over librpc, notify the loop). */
 void kvd_transport_send(void *ctx, uint64_t to, const void *buf, size_t len);
 void kvd_transport_notify(void *ctx);
+
+/* The pdd link (pd.c, README.md): a thread that bootstraps the cluster,
+ * registers the store, heartbeats and runs operator steps. */
+struct kvd_pd_opts {
+    char **endpoints;        /* pd: host:port of pdd members (borrowed) */
+    size_t n_endpoints;      /* used entries, 1..16 */
+    const char *address;     /* this store's address as pdd records it */
+    const char *data_dir;    /* for capacity/available (statvfs) */
+    int64_t interval_ms;     /* pd.heartbeat-interval */
+};
+struct kvd_pd_counters {
+    uint64_t store_heartbeats;  /* store heartbeats answered */
+    uint64_t region_heartbeats; /* region heartbeats answered */
+    uint64_t steps;             /* operator steps acted on */
+    uint64_t splits_reported;   /* ReportSplit calls answered */
+};
+/* The peer id pdd sees for a region's replica on a store (libregion names
+ * peers by store): region_id * 1000 + store_id, so pdctl's 1002@2 reads
+ * "region 1 on store 2". */
+uint64_t kvd_pd_peer_id(uint64_t region_id, uint64_t store_id);
+/* Start the thread (0, -EINVAL, -ENOMEM, -EAGAIN); k->pd set on success. */
+int kvd_pd_start(struct kvd *k, const struct kvd_pd_opts *o);
+/* Stop and join the thread (before the store shuts down). */
+void kvd_pd_stop(struct kvd *k);
+/* Free what is left (after the store closed: split callbacks may run
+ * until then). NULL k->pd is a no-op. */
+void kvd_pd_free(struct kvd *k);
+void kvd_pd_counters(struct kvd *k, struct kvd_pd_counters *out);
 
 /* `kvd ctl ...`: the command-line client; returns the exit code. */
 int kvd_ctl_main(int argc, char **argv);

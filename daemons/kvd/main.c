@@ -3,7 +3,8 @@
  * daemon plumbing, opens the engine and the region store, bootstraps the
  * first region over the fixed cluster map (peers), serves Raw/Txn KV and
  * Raft batches on librpc, and drives the store from its libevent loop.
- * `kvd ctl ...` is the command-line client instead (ctl.c).
+ * With `pd` set, pd.c bootstraps, registers and heartbeats through pdd
+ * (README.md). `kvd ctl ...` is the command-line client instead (ctl.c).
  */
 #include <errno.h>
 #include <signal.h>
@@ -39,6 +40,8 @@ struct kvd_settings
     int64_t workers;          /* txn-workers */
     int64_t log_keep;         /* raft.log-keep-entries */
     int64_t split_size;       /* split.region-size */
+    char **pd;                /* pd: pdd endpoints (empty: no pdd) */
+    int64_t pd_interval;      /* pd.heartbeat-interval */
 };
 
 static const struct dmn_cfg_key kvd_keys[] = {
@@ -87,6 +90,12 @@ static const struct dmn_cfg_key kvd_keys[] = {
     {"split.region-size", DMN_CFG_SIZE,
      offsetof(struct kvd_settings, split_size), "96MiB", 0, INT64_MAX, NULL,
      "split a region once this much was written to it (0: never)"},
+    {"pd", DMN_CFG_LIST, offsetof(struct kvd_settings, pd), NULL, 0, 0, NULL,
+     "pdd members as host:port (empty: no placement driver, the fixed "
+     "map alone)"},
+    {"pd.heartbeat-interval", DMN_CFG_DURATION,
+     offsetof(struct kvd_settings, pd_interval), "10s", 10, 3600000, NULL,
+     "period of store and region heartbeats to pdd"},
     {"txn-workers", DMN_CFG_INT, offsetof(struct kvd_settings, workers), "4",
      1, 256, NULL, "threads running transactional commands"},
 };
@@ -265,8 +274,31 @@ static int open_store(struct kvd *k, const struct kvd_settings *s)
     return bootstrap_first_region(k, s->initial);
 }
 
+/* The pdd link, when pd lists members (README.md). */
+static int start_pd(struct kvd *k, const struct kvd_settings *s)
+{
+    size_t n = 0;
+    while (s->pd && s->pd[n])
+        n++;
+    if (n == 0)
+        return 0;
+    if (n > 16) {
+        dmn_error("pd: at most 16 members");
+        return -1;
+    }
+    struct kvd_pd_opts o = {s->pd, n, s->listen, s->common.data_dir,
+                            s->pd_interval};
+    if (kvd_pd_start(k, &o) != 0) {
+        dmn_error("cannot start the pd thread");
+        return -1;
+    }
+    return 0;
+}
+
 static void close_all(struct kvd *k)
 {
+    /* the pd thread calls into the store: gone before it shuts down */
+    kvd_pd_stop(k);
     if (k->tick_ev)
         event_free(k->tick_ev);
     /* answer every waiting request (ECLOSED, which also frees the txn
@@ -275,6 +307,7 @@ static void close_all(struct kvd *k)
     kvd_workers_stop(k);
     region_store_close(k->store);
     k->store = NULL;
+    kvd_pd_free(k);
     if (k->process_ev)
         event_free(k->process_ev);
     for (int i = 0; i < k->n_peers; i++)
@@ -321,6 +354,8 @@ int main(int argc, char **argv)
         dmn_error("cannot register the kv services");
         goto out;
     }
+    if (start_pd(&k, &s) != 0)
+        goto out;
     event_active(k.process_ev, 0, 0);
     rc = dmn_run(&rt);
     if (rc != 0)

@@ -1,0 +1,552 @@
+/* pd.c: kvd's side of the placement driver (daemons/kvd/README.md): one
+ * thread that bootstraps the cluster in pdd, registers this store, sends
+ * store and region heartbeats every pd.heartbeat-interval, and carries
+ * out the operator step each region heartbeat answers (transfer leader,
+ * add/remove peer, split), reporting splits it makes.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kvd.h"
+#include "log.h"
+
+/* A split this thread asked for, completed on the loop thread. */
+struct split_note {
+    struct split_note *next; /* list link */
+    struct kvd_pd *pd;       /* owner */
+    uint64_t left;           /* the region split (keeps its id) */
+    uint64_t right;          /* the new region */
+    int rc;                  /* the split's outcome (-1: not done yet) */
+};
+
+struct kvd_pd {
+    struct kvd *k;                    /* the node */
+    struct kvd_pd_opts opts;          /* copied; strings borrowed */
+    struct pd_client *cli;            /* NULL until connected */
+    pthread_t thread;                 /* the heartbeat thread */
+    bool started;                     /* thread is running */
+    pthread_mutex_t mu;               /* guards the fields below */
+    pthread_cond_t cv;                /* stopping, or a split completed */
+    bool stopping;                    /* the thread must return */
+    struct split_note *done;          /* completed splits to report */
+    struct split_note *pending;       /* splits in flight (freed at free) */
+    struct kvd_pd_counters counters;  /* what it did */
+};
+
+uint64_t kvd_pd_peer_id(uint64_t region_id, uint64_t store_id)
+{
+    uint64_t id = region_id * 1000u + store_id;
+    return id ? id : store_id;
+}
+
+/* Wait until stop or ms passed; true when stopping. */
+static bool nap(struct kvd_pd *pd, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&pd->mu);
+    while (!pd->stopping && pd->done == NULL &&
+           pthread_cond_timedwait(&pd->cv, &pd->mu, &ts) != ETIMEDOUT)
+        ;
+    bool stop = pd->stopping;
+    pthread_mutex_unlock(&pd->mu);
+    return stop;
+}
+
+static bool stopping(struct kvd_pd *pd)
+{
+    pthread_mutex_lock(&pd->mu);
+    bool stop = pd->stopping;
+    pthread_mutex_unlock(&pd->mu);
+    return stop;
+}
+
+/* The region as pdd's map holds it; keys point into d. */
+static void region_of(const struct region_desc *d, uint64_t leader_store,
+                      struct pd_region_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->region.id = d->id;
+    out->region.start_key = d->start;
+    out->region.start_len = d->start_len;
+    out->region.end_key = d->end;
+    out->region.end_len = d->end_len;
+    out->region.conf_ver = d->conf_ver;
+    out->region.version = d->version;
+    for (uint32_t i = 0; i < d->n_stores && i < PD_MAX_PEERS; i++) {
+        out->region.peers[i].id = kvd_pd_peer_id(d->id, d->stores[i]);
+        out->region.peers[i].store_id = d->stores[i];
+        out->region.n_peers++;
+    }
+    if (leader_store != 0)
+        out->leader_peer_id = kvd_pd_peer_id(d->id, leader_store);
+}
+
+/* Keys of the region, counted by a key-only scan of at most
+ * KVD_PD_SCAN_CAP keys (a lower bound past that); *mid gets the key at
+ * the middle of those scanned (handed over, NULL when fewer than 2). */
+#define KVD_PD_SCAN_CAP 10000
+static void scan_region(struct kvd_pd *pd, const struct region_desc *d,
+                        uint64_t *keys, uint64_t *bytes, uint8_t **mid,
+                        size_t *mid_len)
+{
+    struct region_ctx ctx = {d->id, 0, 0};
+    struct region_kv *kvs = NULL;
+    size_t n = 0;
+    struct region_err err;
+    *keys = 0;
+    *bytes = 0;
+    if (mid)
+        *mid = NULL;
+    if (region_raw_scan(pd->k->store, &ctx, d->start, d->start_len, NULL, 0,
+                        KVD_PD_SCAN_CAP, true, &kvs, &n, &err) != 0)
+        return;
+    *keys = n;
+    for (size_t i = 0; i < n; i++)
+        *bytes += kvs[i].key_len;
+    if (mid && n >= 2) {
+        *mid = malloc(kvs[n / 2].key_len ? kvs[n / 2].key_len : 1);
+        if (*mid) {
+            memcpy(*mid, kvs[n / 2].key, kvs[n / 2].key_len);
+            *mid_len = kvs[n / 2].key_len;
+        }
+    }
+    region_kvs_free(kvs, n);
+}
+
+static void split_done(void *ud, const struct region_reply *r)
+{
+    struct split_note *note = ud;
+    struct kvd_pd *pd = note->pd;
+    pthread_mutex_lock(&pd->mu);
+    for (struct split_note **pp = &pd->pending; *pp; pp = &(*pp)->next)
+        if (*pp == note) {
+            *pp = note->next;
+            break;
+        }
+    note->rc = r->rc;
+    note->next = pd->done;
+    pd->done = note;
+    pthread_cond_signal(&pd->cv);
+    pthread_mutex_unlock(&pd->mu);
+}
+
+/* PD_STEP_SPLIT: new ids from pdd, the middle key from a scan. */
+static void do_split(struct kvd_pd *pd, const struct region_desc *d)
+{
+    char err[256] = "";
+    uint64_t new_id = 0, peer_ids[PD_MAX_PEERS];
+    uint32_t np = 0;
+    uint64_t keys, bytes;
+    uint8_t *mid = NULL;
+    size_t mid_len = 0;
+    /* pdd repeats the step until a heartbeat shows the new version: one
+     * split in flight per region (a second would fail EpochNotMatch) */
+    bool busy = false;
+    pthread_mutex_lock(&pd->mu);
+    for (struct split_note *n = pd->pending; n; n = n->next)
+        busy |= n->left == d->id;
+    pthread_mutex_unlock(&pd->mu);
+    if (busy)
+        return;
+    scan_region(pd, d, &keys, &bytes, &mid, &mid_len);
+    if (mid == NULL) {
+        dmn_warn("pd: cannot split region %" PRIu64 ": %" PRIu64
+                 " key(s), no middle key",
+                 d->id, keys);
+        return;
+    }
+    int rc = pd_client_ask_split(pd->cli, d->id, &new_id, peer_ids, &np, err,
+                                 sizeof err);
+    if (rc != 0) {
+        dmn_warn("pd: ask split of region %" PRIu64 ": %s (%d)", d->id, err,
+                 rc);
+        goto out;
+    }
+    struct split_note *note = calloc(1, sizeof *note);
+    if (note == NULL)
+        goto out;
+    *note = (struct split_note){NULL, pd, d->id, new_id, -1};
+    pthread_mutex_lock(&pd->mu);
+    note->next = pd->pending;
+    pd->pending = note;
+    pthread_mutex_unlock(&pd->mu);
+    struct region_ctx ctx = {d->id, d->conf_ver, d->version};
+    struct region_err rerr;
+    memset(&rerr, 0, sizeof rerr);
+    rc = region_split(pd->k->store, &ctx, mid, mid_len, new_id, split_done,
+                      note, &rerr);
+    if (rc != 0) {
+        /* the callback will not run: take the note back */
+        pthread_mutex_lock(&pd->mu);
+        for (struct split_note **pp = &pd->pending; *pp; pp = &(*pp)->next)
+            if (*pp == note) {
+                *pp = note->next;
+                break;
+            }
+        pthread_mutex_unlock(&pd->mu);
+        free(note);
+        dmn_warn("pd: split of region %" PRIu64 " refused: %s", d->id,
+                 region_strerror(rc));
+        goto out;
+    }
+    dmn_info("pd: splitting region %" PRIu64 " into %" PRIu64
+             " at a %zu-byte key",
+             d->id, new_id, mid_len);
+out:
+    free(mid);
+}
+
+/* A change_peer's outcome only shows in later heartbeats. */
+static void change_done(void *ud, const struct region_reply *r)
+{
+    uint64_t rid = (uint64_t)(uintptr_t)ud;
+    if (r->rc != 0)
+        dmn_info("pd: peer change of region %" PRIu64 ": %s", rid,
+                 region_strerror(r->rc));
+}
+
+static void change_peer(struct kvd_pd *pd, const struct region_desc *d,
+                        bool add, uint64_t store_id)
+{
+    struct region_ctx ctx = {d->id, d->conf_ver, d->version};
+    struct region_err err;
+    memset(&err, 0, sizeof err);
+    int rc = region_change_peer(pd->k->store, &ctx, add, store_id,
+                                change_done, (void *)(uintptr_t)d->id, &err);
+    if (rc != 0)
+        dmn_info("pd: %s store %" PRIu64 " in region %" PRIu64 ": %s",
+                 add ? "add" : "remove", store_id, d->id,
+                 region_strerror(rc));
+}
+
+/* Carry out one step pdd answered for region d, which this store leads. */
+static void run_step(struct kvd_pd *pd, const struct region_desc *d,
+                     const struct pd_step *st)
+{
+    bool has = false;
+    for (uint32_t i = 0; i < d->n_stores; i++)
+        has |= d->stores[i] == st->store_id;
+    switch (st->kind) {
+    case PD_STEP_NONE:
+        return;
+    case PD_STEP_TRANSFER_LEADER:
+        if (st->store_id != pd->k->store_id) {
+            int rc = region_store_transfer_leader(pd->k->store, d->id,
+                                                  st->store_id);
+            dmn_info("pd: region %" PRIu64 ": transfer leader to store %" PRIu64
+                     ": %s",
+                     d->id, st->store_id, rc ? region_strerror(rc) : "asked");
+        }
+        break;
+    case PD_STEP_ADD_PEER:
+    case PD_STEP_ADD_LEARNER: /* no learners: a voter shows it done too */
+        if (!has)
+            change_peer(pd, d, true, st->store_id);
+        break;
+    case PD_STEP_PROMOTE_LEARNER:
+        break; /* peers are voters already */
+    case PD_STEP_REMOVE_PEER:
+        if (!has)
+            break;
+        if (st->store_id == pd->k->store_id) {
+            /* a leader cannot remove itself: hand over first, the new
+             * leader gets the same step at its next heartbeat */
+            for (uint32_t i = 0; i < d->n_stores; i++)
+                if (d->stores[i] != pd->k->store_id) {
+                    region_store_transfer_leader(pd->k->store, d->id,
+                                                 d->stores[i]);
+                    break;
+                }
+        } else {
+            change_peer(pd, d, false, st->store_id);
+        }
+        break;
+    case PD_STEP_SPLIT:
+        do_split(pd, d);
+        break;
+    default:
+        dmn_warn("pd: region %" PRIu64 ": step %d not supported (merge)",
+                 d->id, st->kind);
+        return;
+    }
+    pthread_mutex_lock(&pd->mu);
+    pd->counters.steps++;
+    pthread_mutex_unlock(&pd->mu);
+}
+
+static int region_heartbeat(struct kvd_pd *pd, const struct region_desc *d,
+                            uint64_t leader, struct pd_step *step)
+{
+    char err[256] = "";
+    struct pd_region_info ri;
+    region_of(d, leader, &ri);
+    scan_region(pd, d, &ri.approx_keys, &ri.approx_size, NULL, NULL);
+    int rc = pd_client_region_heartbeat(pd->cli, &ri, step, err, sizeof err);
+    if (rc != 0 && rc != PD_ESTALE)
+        dmn_warn("pd: region heartbeat %" PRIu64 ": %s (%d)", d->id, err, rc);
+    return rc;
+}
+
+static void report_splits(struct kvd_pd *pd)
+{
+    pthread_mutex_lock(&pd->mu);
+    struct split_note *list = pd->done;
+    pd->done = NULL;
+    pthread_mutex_unlock(&pd->mu);
+    while (list) {
+        struct split_note *n = list;
+        list = n->next;
+        struct region_desc l, r;
+        uint64_t ll = 0, rl = 0;
+        if (n->rc == 0 &&
+            region_store_region(pd->k->store, n->left, &l, &ll) == 0 &&
+            region_store_region(pd->k->store, n->right, &r, &rl) == 0) {
+            struct pd_region_info li, ri;
+            char err[256] = "";
+            region_of(&l, ll, &li);
+            region_of(&r, rl, &ri);
+            int rc = pd_client_report_split(pd->cli, &li, &ri, err, sizeof err);
+            if (rc != 0)
+                dmn_warn("pd: report split %" PRIu64 "/%" PRIu64 ": %s (%d)",
+                         n->left, n->right, err, rc);
+            else {
+                pthread_mutex_lock(&pd->mu);
+                pd->counters.splits_reported++;
+                pthread_mutex_unlock(&pd->mu);
+            }
+        } else if (n->rc != 0) {
+            dmn_warn("pd: split of region %" PRIu64 " failed: %s", n->left,
+                     region_strerror(n->rc));
+        }
+        free(n);
+    }
+}
+
+/* One round: the store heartbeat, then one heartbeat per region led. */
+static void heartbeat_round(struct kvd_pd *pd)
+{
+    struct kvd *k = pd->k;
+    char err[256] = "";
+    struct region_store_stats rs;
+    region_store_stats(k->store, &rs);
+    struct pd_store_stats st;
+    memset(&st, 0, sizeof st);
+    struct statvfs vfs;
+    if (pd->opts.data_dir && statvfs(pd->opts.data_dir, &vfs) == 0) {
+        st.capacity = (uint64_t)vfs.f_blocks * vfs.f_frsize;
+        st.available = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+    }
+    st.region_count = (uint32_t)rs.regions;
+    st.leader_count = (uint32_t)rs.leaders;
+    int rc = pd_client_store_heartbeat(pd->cli, k->store_id, &st, err,
+                                       sizeof err);
+    if (rc != 0) {
+        dmn_warn("pd: store heartbeat: %s (%d)", err, rc);
+        return;
+    }
+    pthread_mutex_lock(&pd->mu);
+    pd->counters.store_heartbeats++;
+    pthread_mutex_unlock(&pd->mu);
+
+    size_t n = 0;
+    region_store_regions(k->store, NULL, 0, &n);
+    if (n == 0)
+        return;
+    struct region_desc *ds = calloc(n, sizeof *ds);
+    if (ds == NULL)
+        return;
+    size_t got = 0;
+    region_store_regions(k->store, ds, n, &got);
+    for (size_t i = 0; i < got && i < n && !stopping(pd); i++) {
+        uint64_t leader = 0;
+        if (!region_store_is_leader(k->store, ds[i].id))
+            continue;
+        /* a fresh copy: the list may be a moment old */
+        if (region_store_region(k->store, ds[i].id, &ds[i], &leader) != 0)
+            continue;
+        struct pd_step step = {0};
+        if (region_heartbeat(pd, &ds[i], k->store_id, &step) != 0)
+            continue;
+        pthread_mutex_lock(&pd->mu);
+        pd->counters.region_heartbeats++;
+        pthread_mutex_unlock(&pd->mu);
+        run_step(pd, &ds[i], &step);
+    }
+    free(ds);
+}
+
+/* Bootstrap the cluster if nobody did (first store, first region), then
+ * register this store. 0, or 1 when stopping. */
+static int join_cluster(struct kvd_pd *pd)
+{
+    struct kvd *k = pd->k;
+    char err[256] = "";
+    struct pd_store me;
+    memset(&me, 0, sizeof me);
+    me.id = k->store_id;
+    me.address = pd->opts.address;
+    int rc;
+    /* Ids only rise: once one is handed out, pdd never hands out region
+     * 1's id (the fixed map's first region) for a split. */
+    uint64_t first = 0;
+    while ((rc = pd_client_alloc_id(pd->cli, 1, &first, err, sizeof err)) != 0)
+        if (nap(pd, 500))
+            return 1;
+    for (;;) {
+        bool boot = false;
+        rc = pd_client_is_bootstrapped(pd->cli, &boot, err, sizeof err);
+        if (rc == 0 && boot)
+            break;
+        if (rc == 0) {
+            struct region_desc d;
+            uint64_t leader = 0;
+            memset(&d, 0, sizeof d);
+            if (region_store_region(k->store, 1, &d, &leader) != 0) {
+                d.id = 1;
+                d.conf_ver = 1;
+                d.version = 1;
+            }
+            /* pdd takes one voter on the first store; the region's
+             * leader reports the others at its first heartbeat */
+            d.n_stores = 1;
+            d.stores[0] = k->store_id;
+            d.start_len = d.end_len = 0;
+            struct pd_region_info ri;
+            region_of(&d, 0, &ri);
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            uint64_t cid = ((uint64_t)ts.tv_sec << 20) ^
+                           (uint64_t)ts.tv_nsec ^ (uint64_t)getpid();
+            rc = pd_client_bootstrap(pd->cli, cid ? cid : 1, &me, &ri.region,
+                                     err, sizeof err);
+            if (rc == 0) {
+                dmn_info("pd: bootstrapped cluster %" PRIu64, cid);
+                break;
+            }
+            if (rc == PD_EBOOTSTRAPPED)
+                continue; /* another store won: learn the cluster id */
+        }
+        dmn_warn("pd: bootstrap: %s (%d)", err, rc);
+        if (nap(pd, 500))
+            return 1;
+    }
+    while ((rc = pd_client_put_store(pd->cli, &me, err, sizeof err)) != 0) {
+        dmn_warn("pd: put store: %s (%d)", err, rc);
+        if (nap(pd, 500))
+            return 1;
+    }
+    dmn_info("pd: store %" PRIu64 " registered at %s in cluster %" PRIu64,
+             k->store_id, me.address, pd_client_cluster_id(pd->cli));
+    return 0;
+}
+
+static void *pd_main(void *arg)
+{
+    struct kvd_pd *pd = arg;
+    char err[256] = "";
+    struct pd_client_options o = {
+        .endpoints = (const char *const *)pd->opts.endpoints,
+        .n_endpoints = pd->opts.n_endpoints,
+        .timeout_ms = 5000,
+        .call_timeout_ms = 2000,
+    };
+    while (pd_client_create(&o, &pd->cli, err, sizeof err) != 0) {
+        dmn_warn("pd: cannot reach pd: %s", err);
+        pd->cli = NULL;
+        if (nap(pd, 1000))
+            return NULL;
+    }
+    if (join_cluster(pd) != 0)
+        return NULL;
+    while (!stopping(pd)) {
+        report_splits(pd);
+        heartbeat_round(pd);
+        if (nap(pd, pd->opts.interval_ms))
+            break;
+    }
+    return NULL;
+}
+
+int kvd_pd_start(struct kvd *k, const struct kvd_pd_opts *o)
+{
+    if (o->n_endpoints == 0 || o->n_endpoints > 16 || o->interval_ms <= 0)
+        return -EINVAL;
+    struct kvd_pd *pd = calloc(1, sizeof *pd);
+    if (pd == NULL)
+        return -ENOMEM;
+    pd->k = k;
+    pd->opts = *o;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&pd->mu, NULL);
+    pthread_cond_init(&pd->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&pd->thread, NULL, pd_main, pd) != 0) {
+        pthread_cond_destroy(&pd->cv);
+        pthread_mutex_destroy(&pd->mu);
+        free(pd);
+        return -EAGAIN;
+    }
+    pd->started = true;
+    k->pd = pd;
+    return 0;
+}
+
+void kvd_pd_stop(struct kvd *k)
+{
+    struct kvd_pd *pd = k->pd;
+    if (pd == NULL || !pd->started)
+        return;
+    pthread_mutex_lock(&pd->mu);
+    pd->stopping = true;
+    pthread_cond_broadcast(&pd->cv);
+    pthread_mutex_unlock(&pd->mu);
+    pthread_join(pd->thread, NULL);
+    pd->started = false;
+    pd_client_destroy(pd->cli);
+    pd->cli = NULL;
+}
+
+void kvd_pd_free(struct kvd *k)
+{
+    struct kvd_pd *pd = k->pd;
+    if (pd == NULL)
+        return;
+    kvd_pd_stop(k);
+    struct split_note *lists[2] = {pd->pending, pd->done};
+    for (int i = 0; i < 2; i++)
+        while (lists[i]) {
+            struct split_note *n = lists[i];
+            lists[i] = n->next;
+            free(n);
+        }
+    pthread_cond_destroy(&pd->cv);
+    pthread_mutex_destroy(&pd->mu);
+    free(pd);
+    k->pd = NULL;
+}
+
+void kvd_pd_counters(struct kvd *k, struct kvd_pd_counters *out)
+{
+    memset(out, 0, sizeof *out);
+    struct kvd_pd *pd = k->pd;
+    if (pd == NULL)
+        return;
+    pthread_mutex_lock(&pd->mu);
+    *out = pd->counters;
+    pthread_mutex_unlock(&pd->mu);
+}
