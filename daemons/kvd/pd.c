@@ -353,6 +353,17 @@ static void heartbeat_round(struct kvd_pd *pd)
     st.leader_count = (uint32_t)rs.leaders;
     int rc = pd_client_store_heartbeat(pd->cli, k->store_id, &st, err,
                                        sizeof err);
+    if (rc == PD_ENOTFOUND) {
+        /* pdd lost this store (a fresh pdd data dir): register again */
+        struct pd_store me;
+        memset(&me, 0, sizeof me);
+        me.id = k->store_id;
+        me.address = pd->opts.address;
+        rc = pd_client_put_store(pd->cli, &me, err, sizeof err);
+        dmn_warn("pd: store unknown to pdd; registered again: %s",
+                 rc ? err : "ok");
+        return;
+    }
     if (rc != 0) {
         dmn_warn("pd: store heartbeat: %s (%d)", err, rc);
         return;
@@ -402,9 +413,12 @@ static int join_cluster(struct kvd_pd *pd)
     /* Ids only rise: once one is handed out, pdd never hands out region
      * 1's id (the fixed map's first region) for a split. */
     uint64_t first = 0;
-    while ((rc = pd_client_alloc_id(pd->cli, 1, &first, err, sizeof err)) != 0)
+    while ((rc = pd_client_alloc_id(pd->cli, 1, &first, err, sizeof err)) !=
+           0) {
+        dmn_warn("pd: alloc id: %s (%d)", err, rc);
         if (nap(pd, 500))
             return 1;
+    }
     for (;;) {
         bool boot = false;
         rc = pd_client_is_bootstrapped(pd->cli, &boot, err, sizeof err);

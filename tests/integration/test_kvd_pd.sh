@@ -169,6 +169,14 @@ want=$(for s in 1 2 3 4; do
 got=$(wait_for "$want" 60 stores) || t_fail "stores after kill: '$got'"
 t_expect_grep "kvd heartbeats logged" "pd: store $K registered" "$T_TMP/kvd$K.log"
 
+t_case "the killed kvd restarts: it joins the bootstrapped cluster, up again"
+start_kvd "$K"
+want=$(for s in 1 2 3 4; do
+    echo "store $s address 127.0.0.1:$(port $s) state up"; done)
+got=$(wait_for "$want" 60 stores) || t_fail "stores after restart: '$got'"
+t_expect_eq "registered twice" "$(grep -c "pd: store $K registered" "$T_TMP/kvd$K.log")" 2
+t_expect_eq "bootstrapped once" "$(cat "$T_TMP"/kvd*.log | grep -c 'pd: bootstrapped cluster')" 1
+
 t_case "a kvd stops cleanly while it heartbeats (SIGTERM, exit 0)"
 S=1
 [ $T = 1 ] && S=2
