@@ -198,11 +198,16 @@ int sql__agg_compile(struct sql_arena *a, const struct ast_expr *e,
     case AG_AVG:
         g->exact = avt == SQL_VT_INT || avt == SQL_VT_UINT ||
                    avt == SQL_VT_DECIMAL || avt == SQL_VT_NULL;
+        /* Temporals are numbers here (20240101...), DECIMAL with their
+         * fraction digits. */
         if (avt == SQL_VT_DATE || avt == SQL_VT_DATETIME ||
             avt == SQL_VT_TIME)
-            g->exact = a0->type.dec <= 0;
+            g->exact = true;
         if (g->exact) {
-            int dec = (avt == SQL_VT_DECIMAL ? adec : 0) +
+            int dec = (avt == SQL_VT_DECIMAL || avt == SQL_VT_DATETIME ||
+                               avt == SQL_VT_TIME
+                           ? adec
+                           : 0) +
                       (kind == AG_AVG ? 4 : 0);
             if (dec > SQL_DEC_MAX_SCALE)
                 dec = SQL_DEC_MAX_SCALE;

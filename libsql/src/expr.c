@@ -158,9 +158,19 @@ void sql__merge_result(struct sql_expr *e, int from, int step, int extra)
 int sql__to_result(const struct sql_expr *e, struct sql_eval *ev,
                    struct sql_datum *v)
 {
-    if (v->vt == SQL_VT_NULL || e->vt == EX_VT_ANY || v->vt == e->vt)
+    if (v->vt == SQL_VT_NULL || e->vt == EX_VT_ANY)
         return 0;
-    return sql__datum_convert(ev, v, e->vt, e->type.coll, v);
+    if (v->vt != e->vt) {
+        int rc = sql__datum_convert(ev, v, e->vt, e->type.coll, v);
+        if (rc != 0)
+            return rc;
+    }
+    /* A DECIMAL result has the merged scale (GREATEST(1, 2.50) is 2.50,
+     * and a quotient of it is sized by that scale). */
+    if (v->vt == SQL_VT_DECIMAL && e->type.dec >= 0 &&
+        e->type.dec <= SQL_DEC_MAX_SCALE && v->v.dec.scale != e->type.dec)
+        (void)sql__dec_rescale(&v->v.dec, e->type.dec, &v->v.dec);
+    return 0;
 }
 
 uint16_t sql__coll_pick(const struct sql_expr *a, const struct sql_expr *b)
@@ -636,6 +646,20 @@ static int compile(struct sql_arena *a, const struct ast_expr *x,
             return rc;
         struct sql_expr *c = e->args[0];
         e->is_const = c->is_const;
+        if (op == EX_NEG && c->op == EX_LIT && c->lit.vt == SQL_VT_UINT &&
+            c->lit.v.u > (uint64_t)INT64_MAX + 1) {
+            /* -9999999999999999999: MySQL makes it a DECIMAL literal. */
+            e->op = EX_LIT;
+            e->nargs = 0;
+            memset(&e->lit, 0, sizeof e->lit);
+            e->lit.vt = SQL_VT_DECIMAL;
+            sql__dec_from_u64(&e->lit.v.dec, c->lit.v.u);
+            e->lit.v.dec.neg = true;
+            e->vt = SQL_VT_DECIMAL;
+            sql__ftype_of_vt(&e->type, SQL_VT_DECIMAL, 0, 0);
+            e->type.flags |= SQL_COLFLAG_NOT_NULL;
+            break;
+        }
         if (op == EX_NEG) {
             hex_to_number(c);
             int vt = c->vt;
@@ -1399,8 +1423,15 @@ static int eval_cmp(const struct sql_expr *e, struct sql_eval *ev,
 {
     struct sql_datum x, y;
     int rc;
-    if ((rc = eval(e->args[0], ev, row, &x)) != 0 ||
-        (rc = eval(e->args[1], ev, row, &y)) != 0)
+    if ((rc = eval(e->args[0], ev, row, &x)) != 0)
+        return rc;
+    if (x.vt == SQL_VT_NULL && e->sub != AST_OP_NULLEQ) {
+        /* NULL whatever the right side is: MySQL does not evaluate it
+         * (an error there would not be raised). */
+        sql__datum_null(out);
+        return 0;
+    }
+    if ((rc = eval(e->args[1], ev, row, &y)) != 0)
         return rc;
     if (x.vt == SQL_VT_NULL || y.vt == SQL_VT_NULL) {
         if (e->sub == AST_OP_NULLEQ)

@@ -605,7 +605,22 @@ int sql__to_str(struct sql_eval *ev, const struct sql_datum *d,
         return 0;
     }
     char buf[SQL_DEC_STR_MAX];
-    size_t len = num_text(d, buf, false);
+    size_t len;
+    float f = (float)d->v.d;
+    if (d->vt == SQL_VT_DOUBLE && isfinite(f) && (double)f == d->v.d) {
+        /* Exactly a FLOAT (a FLOAT column's value, widened): MySQL writes
+         * it with float digits (492.185, not 492.18499755859375). */
+        char e[32];
+        int prec;
+        for (prec = 1; prec < 9; prec++) {
+            snprintf(e, sizeof e, "%.*e", prec - 1, (double)f);
+            if (strtof(e, NULL) == f)
+                break;
+        }
+        len = sql__double_text(strtod(e, NULL), false, buf);
+    } else {
+        len = num_text(d, buf, false);
+    }
     char *c = arena_copy(ev, buf, len);
     if (c == NULL)
         return -ENOMEM;
@@ -1001,7 +1016,7 @@ int sql__datum_cmp(const struct sql_datum *a, const struct sql_datum *b,
 int sql__datum_text(const struct sql_datum *d, const struct sql_ftype *t,
                     struct sql_arena *a, const char **out, size_t *len)
 {
-    char buf[SQL_DEC_STR_MAX + 64];
+    char buf[400]; /* %.30f of 1.8e308 is 340 characters */
     size_t n;
     switch (d->vt) {
     case SQL_VT_NULL:
@@ -1024,8 +1039,11 @@ int sql__datum_text(const struct sql_datum *d, const struct sql_ftype *t,
         break;
     case SQL_VT_DOUBLE:
         if (t && t->dec >= 0 && t->dec < 31 &&
-            (t->tp == SQL_TYPE_DOUBLE || t->tp == SQL_TYPE_FLOAT))
-            n = (size_t)snprintf(buf, sizeof buf, "%.*f", t->dec, d->v.d);
+            (t->tp == SQL_TYPE_DOUBLE || t->tp == SQL_TYPE_FLOAT)) {
+            int k = snprintf(buf, sizeof buf, "%.*f", t->dec, d->v.d);
+            n = k < 0 ? 0 : (size_t)k < sizeof buf ? (size_t)k
+                                                    : sizeof buf - 1;
+        }
         else
             n = sql__double_text(d->v.d, t && t->tp == SQL_TYPE_FLOAT, buf);
         break;

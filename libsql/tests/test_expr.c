@@ -185,7 +185,7 @@ static int run(const char *expr, uint32_t mode, char *text, size_t cap,
 
 static void check_mode(const char *expr, uint32_t mode, const char *want)
 {
-    char got[256];
+    char got[512];
     struct sql_err err;
     int rc = run(expr, mode, got, sizeof got, &err, NULL);
     if (rc != 0) {
@@ -205,7 +205,7 @@ static void check(const char *expr, const char *want)
 
 static void check_err(const char *expr, uint16_t code, const char *msg)
 {
-    char got[256];
+    char got[512];
     struct sql_err err;
     int rc = run(expr, DEFAULT_MODE, got, sizeof got, &err, NULL);
     if (rc != SQL_EQUERY) {
@@ -229,7 +229,7 @@ static void check_warning(int i, uint16_t code, const char *msg)
 
 static void check_type(const char *expr, uint8_t tp, int8_t dec)
 {
-    char got[256];
+    char got[512];
     struct sql_err err;
     struct sql_ftype t;
     assert_int_equal(run(expr, DEFAULT_MODE, got, sizeof got, &err, &t), 0);
@@ -340,6 +340,31 @@ static void test_arith_decimal_double(void **state)
     check_type("1.5+1.25", SQL_TYPE_NEWDECIMAL, 2);
     check_type("'1'+1", SQL_TYPE_DOUBLE, -1);
     check_type("f+1", SQL_TYPE_DOUBLE, -1);
+}
+
+/* Differences the difftest suite found against MariaDB
+ * (tests/difftest/FINDINGS.md), fixed. */
+static void test_difftest_findings(void **state)
+{
+    (void)state;
+    /* F3: a large double with fixed decimals prints whole. */
+    char want[400];
+    snprintf(want, sizeof want, "%.2f", 1.7e308);
+    check("ROUND(1.7e308, 2)", want);
+    /* F9: a NULL left side decides; the right side is not evaluated. */
+    check("NULL = (9223372036854775807 + 1)", "NULL");
+    check("c < (c DIV 0) + 9223372036854775807 * 2", "NULL");
+    /* F17: a branch value takes the merged DECIMAL scale. */
+    check("GREATEST(1, -811.91673) / -811.91673", "-0.001231653");
+    check("IF(1, 1, 2.50) / 3", "0.333333");
+    /* F20: a negated unsigned literal beyond BIGINT is a DECIMAL. */
+    check("-9999999999999999999", "-9999999999999999999");
+    check("-9223372036854775809", "-9223372036854775809");
+    check_type("-9223372036854775809", SQL_TYPE_NEWDECIMAL, 0);
+    /* F22: a FLOAT in a string context has float digits. */
+    check("CONCAT(CAST(492.185 AS FLOAT), '')", "492.185");
+    check("CONCAT(CAST(1e30 AS FLOAT), '')", "1e30");
+    check("CONCAT(0.1e0, '')", "0.1");
 }
 
 static void test_division_by_zero(void **state)
@@ -649,6 +674,7 @@ int main(void)
         cmocka_unit_test(test_arith_int),
         cmocka_unit_test(test_arith_decimal_double),
         cmocka_unit_test(test_division_by_zero),
+        cmocka_unit_test(test_difftest_findings),
         cmocka_unit_test(test_compare),
         cmocka_unit_test(test_logic),
         cmocka_unit_test(test_in_between),
