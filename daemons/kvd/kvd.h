@@ -94,6 +94,10 @@ void kvd_pd_stop(struct kvd *k);
  * until then). NULL k->pd is a no-op. */
 void kvd_pd_free(struct kvd *k);
 void kvd_pd_counters(struct kvd *k, struct kvd_pd_counters *out);
+/* The transport has a message for a store missing from the peer map: ask
+ * pdd for its address (loop thread; no-op without pd). The store joins
+ * the map on the loop thread once pdd answers. */
+void kvd_pd_want_store(struct kvd *k, uint64_t store_id);
 
 /* `kvd ctl ...`: the command-line client; returns the exit code. */
 int kvd_ctl_main(int argc, char **argv);

@@ -13,6 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
+#include "config.h"
 #include "kvd.h"
 #include "log.h"
 
@@ -23,6 +26,15 @@ struct split_note {
     uint64_t left;           /* the region split (keeps its id) */
     uint64_t right;          /* the new region */
     int rc;                  /* the split's outcome (-1: not done yet) */
+};
+
+/* A store the transport needs an address for (loop -> pd thread -> loop). */
+struct store_want {
+    uint64_t id;             /* store id */
+    bool resolved;           /* host/port filled: for the loop to take */
+    uint64_t retry_ms;       /* failed lookup: not again before this */
+    char host[128];          /* its address */
+    uint16_t port;           /* its port */
 };
 
 struct kvd_pd {
@@ -37,7 +49,18 @@ struct kvd_pd {
     struct split_note *done;          /* completed splits to report */
     struct split_note *pending;       /* splits in flight (freed at free) */
     struct kvd_pd_counters counters;  /* what it did */
+    struct store_want wants[KVD_MAX_PEERS]; /* addresses asked for */
+    int n_wants;                      /* used entries of wants */
+    bool want_new;                    /* a lookup is due */
+    struct event *resolved_ev;        /* loop: take resolved addresses */
 };
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 uint64_t kvd_pd_peer_id(uint64_t region_id, uint64_t store_id)
 {
@@ -57,7 +80,7 @@ static bool nap(struct kvd_pd *pd, int64_t ms)
         ts.tv_nsec -= 1000000000;
     }
     pthread_mutex_lock(&pd->mu);
-    while (!pd->stopping && pd->done == NULL &&
+    while (!pd->stopping && pd->done == NULL && !pd->want_new &&
            pthread_cond_timedwait(&pd->cv, &pd->mu, &ts) != ETIMEDOUT)
         ;
     bool stop = pd->stopping;
@@ -467,6 +490,101 @@ static int join_cluster(struct kvd_pd *pd)
     return 0;
 }
 
+void kvd_pd_want_store(struct kvd *k, uint64_t store_id)
+{
+    struct kvd_pd *pd = k->pd;
+    if (pd == NULL)
+        return;
+    pthread_mutex_lock(&pd->mu);
+    int i = 0;
+    while (i < pd->n_wants && pd->wants[i].id != store_id)
+        i++;
+    if (i == pd->n_wants && i < KVD_MAX_PEERS) {
+        memset(&pd->wants[i], 0, sizeof pd->wants[i]);
+        pd->wants[i].id = store_id;
+        pd->n_wants++;
+        pd->want_new = true;
+        pthread_cond_signal(&pd->cv);
+    }
+    pthread_mutex_unlock(&pd->mu);
+}
+
+/* pd thread: GetStore for each address wanted (a failed one waits 1 s). */
+static void resolve_stores(struct kvd_pd *pd)
+{
+    uint64_t ids[KVD_MAX_PEERS];
+    int n = 0;
+    uint64_t now = mono_ms();
+    pthread_mutex_lock(&pd->mu);
+    pd->want_new = false;
+    for (int i = 0; i < pd->n_wants; i++)
+        if (!pd->wants[i].resolved && pd->wants[i].retry_ms <= now)
+            ids[n++] = pd->wants[i].id;
+    pthread_mutex_unlock(&pd->mu);
+    for (int j = 0; j < n; j++) {
+        char err[256] = "";
+        struct pd_client_store st;
+        char host[128] = "";
+        uint16_t port = 0;
+        int rc = pd_client_get_store(pd->cli, ids[j], &st, err, sizeof err);
+        if (rc == 0 && (st.state == PD_STORE_TOMBSTONE ||
+                        dmn_cfg_split_addr(st.address, host, sizeof host,
+                                           &port) != 0))
+            rc = -EINVAL;
+        pthread_mutex_lock(&pd->mu);
+        for (int i = 0; i < pd->n_wants; i++)
+            if (pd->wants[i].id == ids[j]) {
+                if (rc == 0) {
+                    memcpy(pd->wants[i].host, host, sizeof host);
+                    pd->wants[i].port = port;
+                    pd->wants[i].resolved = true;
+                } else {
+                    pd->wants[i].retry_ms = mono_ms() + 1000;
+                }
+            }
+        pthread_mutex_unlock(&pd->mu);
+        if (rc == 0) {
+            dmn_info("pd: store %" PRIu64 " is at %s", ids[j], st.address);
+            event_active(pd->resolved_ev, 0, 0);
+        } else {
+            dmn_warn("pd: no address for store %" PRIu64 ": %s (%d)", ids[j],
+                     err, rc);
+        }
+    }
+}
+
+/* Loop thread: resolved addresses join the peer map (only this thread
+ * touches k->peers). */
+static void on_resolved(evutil_socket_t fd, short what, void *arg)
+{
+    struct kvd_pd *pd = arg;
+    struct kvd *k = pd->k;
+    (void)fd;
+    (void)what;
+    pthread_mutex_lock(&pd->mu);
+    int i = 0;
+    while (i < pd->n_wants) {
+        struct store_want *w = &pd->wants[i];
+        if (!w->resolved) {
+            i++;
+            continue;
+        }
+        bool known = false;
+        for (int j = 0; j < k->n_peers; j++)
+            known |= k->peers[j].id == w->id;
+        if (!known && k->n_peers < KVD_MAX_PEERS) {
+            struct kvd_peer *p = &k->peers[k->n_peers++];
+            memset(p, 0, sizeof *p);
+            p->id = w->id;
+            memcpy(p->host, w->host, sizeof p->host);
+            p->port = w->port;
+        }
+        pd->wants[i] = pd->wants[--pd->n_wants];
+    }
+    pthread_mutex_unlock(&pd->mu);
+    event_active(k->process_ev, 0, 0);
+}
+
 static void *pd_main(void *arg)
 {
     struct kvd_pd *pd = arg;
@@ -486,6 +604,7 @@ static void *pd_main(void *arg)
     if (join_cluster(pd) != 0)
         return NULL;
     while (!stopping(pd)) {
+        resolve_stores(pd);
         report_splits(pd);
         heartbeat_round(pd);
         if (nap(pd, pd->opts.interval_ms))
@@ -509,7 +628,11 @@ int kvd_pd_start(struct kvd *k, const struct kvd_pd_opts *o)
     pthread_mutex_init(&pd->mu, NULL);
     pthread_cond_init(&pd->cv, &ca);
     pthread_condattr_destroy(&ca);
-    if (pthread_create(&pd->thread, NULL, pd_main, pd) != 0) {
+    pd->resolved_ev = event_new(k->base, -1, 0, on_resolved, pd);
+    if (pd->resolved_ev == NULL ||
+        pthread_create(&pd->thread, NULL, pd_main, pd) != 0) {
+        if (pd->resolved_ev)
+            event_free(pd->resolved_ev);
         pthread_cond_destroy(&pd->cv);
         pthread_mutex_destroy(&pd->mu);
         free(pd);
@@ -548,6 +671,7 @@ void kvd_pd_free(struct kvd *k)
             lists[i] = n->next;
             free(n);
         }
+    event_free(pd->resolved_ev);
     pthread_cond_destroy(&pd->cv);
     pthread_mutex_destroy(&pd->mu);
     free(pd);

@@ -708,8 +708,11 @@ void kvd_transport_send(void *ctx, uint64_t to, const void *buf, size_t len)
     for (int i = 0; i < k->n_peers; i++)
         if (k->peers[i].id == to)
             p = &k->peers[i];
-    if (p == NULL)
+    if (p == NULL) { /* not in the map: pdd may know it (dropped meanwhile:
+                        Raft resends) */
+        kvd_pd_want_store(k, to);
         return;
+    }
     if (p->cli == NULL) {
         struct rpc_client_options co = {.host = p->host,
                                         .port = p->port,

@@ -4,7 +4,9 @@
 # cluster bootstraps through pdd, stores register and heartbeat, and the
 # operators pdctl adds (transfer leader, add peer, remove peer, split) are
 # carried out by the region's leader; a split made through kvd ctl reaches
-# pdd's map; a store killed with -9 goes down in pdd (daemons/kvd/README.md).
+# pdd's map; a store killed with -9 goes down in pdd and comes back up; a
+# store missing from the others' peer maps is reached at the address it
+# registered (daemons/kvd/README.md).
 . "$(dirname "$0")/lib.sh"
 
 # A base port in [$1, $2] (step 20) whose next ports nobody listens on: a
@@ -13,7 +15,7 @@
 pick_base() {
     local b i
     for b in $(seq "$1" 20 "$2"); do
-        for i in 1 2 3 4 11 12 13; do
+        for i in 1 2 3 4 5 11 12 13; do
             (exec 3<>"/dev/tcp/127.0.0.1/$((b + i))") 2>/dev/null && continue 2
         done
         echo "$b"; return 0
@@ -39,10 +41,10 @@ start_pdd() {
     T_PIDS+=("${PID[pd$i]}")
 }
 
-start_kvd() {
+start_kvd() { # start_kvd I [PEERS]
     local i=$1
     "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
-        --listen="127.0.0.1:$(port "$i")" --peers="$PEERS" \
+        --listen="127.0.0.1:$(port "$i")" --peers="${2:-$PEERS}" \
         --initial-stores=1,2,3 --raft.tick-interval=50ms \
         --pd="$PDS" --pd.heartbeat-interval=200ms \
         --log.file="$T_TMP/kvd$i.log" &
@@ -176,6 +178,25 @@ want=$(for s in 1 2 3 4; do
 got=$(wait_for "$want" 60 stores) || t_fail "stores after restart: '$got'"
 t_expect_eq "registered twice" "$(grep -c "pd: store $K registered" "$T_TMP/kvd$K.log")" 2
 t_expect_eq "bootstrapped once" "$(cat "$T_TMP"/kvd*.log | grep -c 'pd: bootstrapped cluster')" 1
+
+t_case "a store missing from the others' peer maps joins: its address from pdd"
+# store 5 knows the others; they learn its address from pdd (GetStore)
+# when region 1's leader first sends to it
+start_kvd 5 "$PEERS,5@127.0.0.1:$(port 5)"
+got=$(wait_for 1 60 sh -c "\"\$0\" \"\$@\" store 5 2>/dev/null | grep -c '^store 5 address 127.0.0.1:$(port 5) state up .* capacity'" "${PDCTL[@]}") ||
+    t_fail "store 5 registered: $("${PDCTL[@]}" store 2>&1)"
+t_expect_eq "operator add" "$("${PDCTL[@]}" operator add add-peer 1 5 2>&1)" "ok"
+got=$(wait_for 1 60 sh -c "\"\$0\" \"\$@\" region 1 2>/dev/null | grep -c ' 1005@5'" "${PDCTL[@]}") ||
+    t_fail "region 1 after add-peer 5: $(regions)"
+ok=0
+for _ in $(seq 1 100); do
+    out=$("$BIN/kvd" ctl "--addr=127.0.0.1:$(port 5)" --local --timeout=5 get apple 2>&1)
+    [ "$out" = "1" ] && { ok=1; break; }
+    sleep 0.2
+done
+[ $ok = 1 ] || t_fail "store 5 local read: $out"
+n=$(cat "$T_TMP"/kvd[1-4].log | grep -c "pd: store 5 is at 127.0.0.1:$(port 5)")
+[ "$n" -ge 1 ] || t_fail "no store resolved store 5 through pdd"
 
 t_case "a kvd stops cleanly while it heartbeats (SIGTERM, exit 0)"
 S=1
