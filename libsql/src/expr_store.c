@@ -330,8 +330,14 @@ static int store_decimal(struct store *s, const struct sql_datum *v,
 {
     struct sql_dec d, r;
     int rc;
-    int prec = t->len > 0 && t->len <= SQL_DEC_MAX_PREC ? (int)t->len : 10;
+    /* The type's length is the display length MySQL reports for
+     * DECIMAL(M,D): M, plus one for the point when D > 0, plus one for
+     * the sign unless UNSIGNED. */
     int scale = t->dec >= 0 && t->dec <= SQL_DEC_MAX_SCALE ? t->dec : 0;
+    int prec = (int)t->len - (scale > 0) -
+               !(t->flags & SQL_COLFLAG_UNSIGNED);
+    if (t->len == 0 || prec <= 0 || prec > SQL_DEC_MAX_PREC)
+        prec = 10;
     if (scale > prec)
         scale = prec;
     bool over = false;

@@ -148,10 +148,14 @@ static int check_ceil(struct sql_expr *e, struct sql_arena *a,
     (void)a;
     (void)err;
     int vt = num_vt(e->args[0]);
-    if (vt == SQL_VT_DECIMAL)
-        vt = e->args[0]->type.len > 0 && e->args[0]->type.len <= 18
-                 ? SQL_VT_INT
-                 : SQL_VT_DECIMAL;
+    if (vt == SQL_VT_DECIMAL) {
+        /* BIGINT when the integer digits fit (display length less the
+         * point, the sign and the fraction). */
+        const struct sql_ftype *at = &e->args[0]->type;
+        int dec = at->dec > 0 ? at->dec : 0;
+        int intd = (int)at->len - dec - (dec > 0) - 1;
+        vt = at->len > 0 && intd <= 17 ? SQL_VT_INT : SQL_VT_DECIMAL;
+    }
     if (vt == SQL_VT_NULL || e->args[0]->vt == EX_VT_ANY)
         vt = SQL_VT_DOUBLE;
     sql__set_type(e, vt, vt == SQL_VT_DOUBLE ? -1 : 0);

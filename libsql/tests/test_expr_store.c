@@ -204,7 +204,9 @@ static void test_integers(void **state)
 static void test_decimal_double(void **state)
 {
     (void)state;
-    struct sql_ftype d52 = T(SQL_TYPE_NEWDECIMAL, 0, 5, 2);
+    /* DECIMAL(5,2): display length 7 (sign, point), as the catalog and
+     * MySQL's metadata say. */
+    struct sql_ftype d52 = T(SQL_TYPE_NEWDECIMAL, 0, 7, 2);
     check(D("123.45"), d52, "123.45", 0, NULL);
     check(I(7), d52, "7.00", 0, NULL);
     check(D("1.235"), d52, "1.24", 1265, trunc_); /* a Note */
@@ -215,7 +217,16 @@ static void test_decimal_double(void **state)
     check(S("abc"), d52, "0.00", 1366,
           "Incorrect decimal value: 'abc' for column 'c' at row 1");
     check(S("1.5x"), d52, "1.50", 1265, trunc_);
-    struct sql_ftype ud = T(SQL_TYPE_NEWDECIMAL, SQL_COLFLAG_UNSIGNED, 5, 2);
+    struct sql_ftype ud = T(SQL_TYPE_NEWDECIMAL, SQL_COLFLAG_UNSIGNED, 6, 2);
+    check(D("999.99"), ud, "999.99", 0, NULL);
+    /* difftest F2: DECIMAL(2,2) holds no integer digit. */
+    struct sql_ftype d22 = T(SQL_TYPE_NEWDECIMAL, 0, 4, 2);
+    check(D("0.98"), d22, "0.98", 0, NULL);
+    check(D("1.98"), d22, "0.99", 1264, range);
+    struct sql_ftype d200 = T(SQL_TYPE_NEWDECIMAL, 0, 21, 0);
+    check(D("99999999999999999999"), d200, "99999999999999999999", 0, NULL);
+    check(D("100000000000000000000"), d200, "99999999999999999999", 1264,
+          range);
     check(D("-1"), ud, "0.00", 1264, range);
     struct sql_ftype dbl = T(SQL_TYPE_DOUBLE, 0, 22, -1);
     check(S("1.5"), dbl, "1.5", 0, NULL);
