@@ -17,7 +17,7 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 2
+#define REGION_VERSION_MINOR 3
 #define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
@@ -164,6 +164,10 @@ struct region_store_opts {
                                     last this many (4096); a follower
                                     further behind gets a snapshot */
     bool no_sync;                /* skip the fsync (tests, benchmarks) */
+    bool log_on_loop;            /* write and sync every Raft log write
+                                    on the loop thread (the 0.2 loop);
+                                    default: leaders' log writes go to a
+                                    writer thread, pipelined */
     region_log_fn log;           /* NULL: silent */
     void *log_ctx;               /* passed to log */
     int log_level;               /* lowest level passed to log */
@@ -207,6 +211,12 @@ int region_store_receive(struct region_store *s, const void *buf,
 int region_store_process(struct region_store *s);
 /* Whether region_store_process has anything to do. */
 bool region_store_has_work(struct region_store *s);
+/* Wait until every log write handed to the writer thread is durable and
+ * complete it (what the next region_store_process would do): callbacks
+ * run inside, with the store unlocked. For tests and tools that want an
+ * iteration finished; the loop itself never needs it (the writer calls
+ * transport.notify). */
+int region_store_sync_wait(struct region_store *s);
 
 /* Start an election for region_id now (tests, leadership moves). */
 int region_store_campaign(struct region_store *s, uint64_t region_id);

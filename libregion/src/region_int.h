@@ -153,7 +153,27 @@ struct region_peer {
     uint64_t written;             /* bytes applied since the last split
                                      (size-based split check) */
     bool split_pending;           /* an automatic split is proposed */
+    uint32_t n_out;               /* readies in log writer jobs not yet
+                                     completed (leaders only) */
 };
+
+/* A log write handed to the writer thread: the Raft entries and hard
+ * states of leaders' readies, written in submission order; completed
+ * (memstore, after messages, apply, advance) by the loop once durable. */
+struct region_wjob {
+    struct region_wjob *next;   /* submission order */
+    struct mvcc_wbatch *wb;     /* the write */
+    bool sync;                  /* some ready must_sync */
+    bool written;               /* the writer is done with it */
+    bool synced;                /* it ended a synced engine write */
+    int rc;                     /* the write's result */
+    size_t n;                   /* readies */
+    struct region_peer **ps;    /* their peers */
+    struct raft_ready *rds;     /* the readies (owned by the nodes) */
+};
+
+/* Readies one leader may have in writer jobs at once. */
+#define REGION__MAX_INFLIGHT 8
 
 /* A completion to run once the store is unlocked. */
 struct region_completion {
@@ -203,6 +223,17 @@ struct region_store {
     uint64_t *tombs;                  /* regions this store left */
     size_t n_tombs;                   /* used */
     size_t cap_tombs;                 /* allocated */
+    bool writer_on;                   /* the log writer thread runs */
+    pthread_t writer;                 /* the log writer thread */
+    pthread_mutex_t wmu;              /* guards the job list (taken after
+                                         mu when both are held) */
+    pthread_cond_t wcv;               /* a job was submitted / stop */
+    pthread_cond_t dcv;               /* a job was written */
+    struct region_wjob *jobs;         /* jobs not completed, in order */
+    struct region_wjob *jobs_tail;    /* last of jobs */
+    struct region_wjob *wnext;        /* first job the writer has not
+                                         taken */
+    bool wstop;                       /* the writer is to exit */
     struct region_store_stats stats;  /* counters */
     char errmsg[256];                 /* detail of the last error */
 };

@@ -4,6 +4,7 @@
  * committed commands, reads by lease/ReadIndex, region errors. DESIGN.md,
  * "The loop", "Persistence", "Errors", "Recovery".
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -422,6 +423,7 @@ static int node_start(struct region_store *s, struct region_peer *p)
     c.logger = raft_logger;
     c.logger_ctx = s;
     c.log_level = s->opts.log_level;
+    c.max_inflight_readies = REGION__MAX_INFLIGHT;
     rc = raft_node_create(&c, &p->node);
     if (rc != 0)
         return rc;
@@ -629,6 +631,9 @@ static int recover_regions(struct region_store *s)
 static int txn_apply_hook(void *ctx, const struct mvcc_wbatch *batch,
                           bool sync);
 
+static void *writer_main(void *arg);
+static void wjob_free(struct region_wjob *j);
+
 int region_store_open(const struct region_store_opts *opts,
                       struct region_store **out)
 {
@@ -656,6 +661,9 @@ int region_store_open(const struct region_store_opts *opts,
     if (s->opts.read_timeout_ticks <= 0)
         s->opts.read_timeout_ticks = 4 * s->opts.election_tick;
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->wmu, NULL);
+    pthread_cond_init(&s->wcv, NULL);
+    pthread_cond_init(&s->dcv, NULL);
     int rc = region__zengine_create(opts->engine, &s->zeng);
     if (rc == 0)
         rc = mvcc_wbatch_create(&s->wb);
@@ -676,6 +684,13 @@ int region_store_open(const struct region_store_opts *opts,
     }
     if (rc == 0)
         rc = recover_regions(s);
+    if (rc == 0 && !s->opts.log_on_loop) {
+        rc = -pthread_create(&s->writer, NULL, writer_main, s);
+        s->writer_on = rc == 0;
+        if (rc != 0)
+            snprintf(s->errmsg, sizeof s->errmsg,
+                     "cannot start the log writer thread");
+    }
     if (rc != 0) {
         region__log(s, REGION_LOG_ERROR, "open failed: %s (%s)",
                     region_strerror(rc), s->errmsg);
@@ -718,6 +733,21 @@ void region_store_close(struct region_store *s)
     if (s == NULL)
         return;
     region_store_shutdown(s);
+    if (s->writer_on) {
+        /* the writer finishes what it holds; jobs not completed are
+         * dropped with their readies (as in a crash after the write) */
+        pthread_mutex_lock(&s->wmu);
+        s->wstop = true;
+        pthread_cond_signal(&s->wcv);
+        pthread_mutex_unlock(&s->wmu);
+        pthread_join(s->writer, NULL);
+        s->writer_on = false;
+    }
+    while (s->jobs) {
+        struct region_wjob *j = s->jobs;
+        s->jobs = j->next;
+        wjob_free(j);
+    }
     for (size_t i = 0; i < n_all(s); i++)
         peer_free(peer_at(s, i));
     region__free(s->peers);
@@ -733,6 +763,9 @@ void region_store_close(struct region_store *s)
         mvcc_engine_destroy(s->zeng);
     mvcc_wbatch_destroy(s->wb);
     mvcc_wbatch_destroy(s->ab);
+    pthread_cond_destroy(&s->wcv);
+    pthread_cond_destroy(&s->dcv);
+    pthread_mutex_destroy(&s->wmu);
     pthread_mutex_destroy(&s->mu);
     region__free(s);
 }
@@ -1457,84 +1490,31 @@ bool region_store_has_work(struct region_store *s)
     pthread_mutex_lock(&s->mu);
     bool any = false;
     for (size_t i = 0; i < n_all(s) && !any; i++)
-        any = raft_node_has_ready(peer_at(s, i)->node) || peer_at(s, i)->removed;
+        any = raft_node_has_ready(peer_at(s, i)->node) ||
+              (peer_at(s, i)->removed && peer_at(s, i)->n_out == 0);
     for (size_t i = 0; i < s->n_out && !any; i++)
         any = s->out[i].count > 0;
+    if (!any && s->writer_on) {
+        pthread_mutex_lock(&s->wmu);
+        any = s->jobs && s->jobs->written;
+        pthread_mutex_unlock(&s->wmu);
+    }
     pthread_mutex_unlock(&s->mu);
     return any;
 }
 
-int region_store_process(struct region_store *s)
+/* Steps 2-4 of an iteration for readies whose write is durable: the log
+ * cache follows, after-messages go out, committed entries apply (one
+ * apply batch), then every ready is acknowledged. descs: the regions of
+ * received snapshots (NULL when no ready has one). */
+static int finish_readies(struct region_store *s, struct region_peer **ps,
+                          struct raft_ready *rds,
+                          const struct region_desc *descs, size_t got)
 {
-    pthread_mutex_lock(&s->mu);
     int rc = 0;
-    size_t n = 0;
-    struct raft_ready *rds = NULL;
-    struct region_desc *descs = NULL;
-    struct region_peer **ps = NULL;
     struct mvcc_wbatch *tmp = NULL;
-    for (size_t i = 0; i < n_all(s); i++)
-        if (raft_node_has_ready(peer_at(s, i)->node))
-            n++;
-    if (n == 0) {
-        flush_outboxes(s); /* notices */
-        for (size_t i = 0; i < s->n_peers && rc == 0;)
-            if (s->peers[i]->removed)
-                rc = destroy_removed(s, s->peers[i]);
-            else
-                i++;
-        goto out;
-    }
-    rds = region__calloc(n, sizeof *rds);
-    ps = region__calloc(n, sizeof *ps);
-    descs = region__calloc(n, sizeof *descs);
-    if (rds == NULL || ps == NULL || descs == NULL ||
-        mvcc_wbatch_create(&tmp) != 0) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    s->stats.loop_iters++;
-    /* 1. collect every region's ready; persist entries and hard states */
-    size_t got = 0;
-    bool sync = false;
-    mvcc_wbatch_clear(s->wb);
-    for (size_t i = 0; i < n_all(s) && rc == 0 && got < n; i++) {
-        struct region_peer *p = peer_at(s, i);
-        if (!raft_node_has_ready(p->node))
-            continue;
-        if (raft_node_ready(p->node, &rds[got]) != 0)
-            continue; /* -ENOMEM: try again next iteration */
-        ps[got] = p;
-        if (rds[got].snapshot) /* before the entries that follow it */
-            rc = region__snapshot_persist(s, p, rds[got].snapshot,
-                                          &descs[got]);
-        if (rc == 0)
-            rc = persist_ready(s, p, &rds[got]);
-        sync |= rds[got].must_sync;
-        got++;
-    }
-    /* a leader's appends and heartbeats may leave before its own write:
-     * followers persist in parallel with it (libraft counts the leader's
-     * own log only from advance) */
-    for (size_t i = 0; i < got && rc == 0; i++)
-        queue_msgs(s, ps[i], rds[i].messages, rds[i].n_messages);
-    if (rc == 0)
-        flush_outboxes(s);
-    if (rc == 0 && mvcc_wbatch_count(s->wb) > 0) {
-        bool do_sync = sync && !s->opts.no_sync;
-        rc = mvcc_engine_write(s->opts.engine, s->wb, do_sync);
-        if (do_sync)
-            s->stats.syncs++;
-    }
-    mvcc_wbatch_clear(s->wb);
-    if (rc != 0) {
-        snprintf(s->errmsg, sizeof s->errmsg, "raft state write failed: %s",
-                 mvcc_engine_errmsg(s->opts.engine));
-        region__log(s, REGION_LOG_ERROR, "%s", s->errmsg);
-        /* nothing was acknowledged: drop the readies (destroying a node
-         * with a ready outstanding is a crash; here the store must stop) */
-        goto out;
-    }
+    if (mvcc_wbatch_create(&tmp) != 0)
+        return -ENOMEM;
     /* 2. the log cache follows; messages go out (all after the sync) */
     for (size_t i = 0; i < got && rc == 0; i++) {
         struct region_peer *p = ps[i];
@@ -1626,20 +1606,269 @@ int region_store_process(struct region_store *s)
                         (unsigned long long)ps[i]->desc.id,
                         region_strerror(r));
     }
-    for (size_t i = 0; i < s->n_peers && rc == 0;)
-        if (s->peers[i]->removed)
-            rc = destroy_removed(s, s->peers[i]);
-        else
-            i++;
-    got = 0;
 out:
     mvcc_wbatch_destroy(tmp);
+    return rc;
+}
+
+/* Log writer thread: takes every job submitted so far, writes them in
+ * order (one sync, on the last, covers them all: one WAL), marks them
+ * written and wakes the loop. */
+static void *writer_main(void *arg)
+{
+    struct region_store *s = arg;
+    pthread_mutex_lock(&s->wmu);
+    for (;;) {
+        while (s->wnext == NULL && !s->wstop)
+            pthread_cond_wait(&s->wcv, &s->wmu);
+        if (s->wnext == NULL)
+            break; /* stopping, nothing left */
+        struct region_wjob *first = s->wnext, *last = s->jobs_tail;
+        s->wnext = NULL;
+        pthread_mutex_unlock(&s->wmu);
+        bool sync = false;
+        struct region_wjob *lastw = NULL; /* last one with writes */
+        for (struct region_wjob *j = first;; j = j->next) {
+            sync |= j->sync;
+            if (mvcc_wbatch_count(j->wb) > 0)
+                lastw = j;
+            if (j == last)
+                break;
+        }
+        sync = sync && !s->opts.no_sync && lastw != NULL;
+        int rc = 0;
+        for (struct region_wjob *j = first; rc == 0; j = j->next) {
+            if (mvcc_wbatch_count(j->wb) > 0)
+                rc = mvcc_engine_write(s->opts.engine, j->wb,
+                                       j == lastw && sync);
+            if (j == last)
+                break;
+        }
+        pthread_mutex_lock(&s->wmu);
+        for (struct region_wjob *j = first;; j = j->next) {
+            j->written = true;
+            j->rc = rc;
+            if (j == last)
+                break;
+        }
+        last->synced = sync;
+        pthread_cond_broadcast(&s->dcv);
+        pthread_mutex_unlock(&s->wmu);
+        notify(s);
+        pthread_mutex_lock(&s->wmu);
+    }
+    pthread_mutex_unlock(&s->wmu);
+    return NULL;
+}
+
+static void wjob_free(struct region_wjob *j)
+{
+    if (j == NULL)
+        return;
+    mvcc_wbatch_destroy(j->wb);
+    region__free(j->ps);
+    region__free(j->rds);
+    region__free(j);
+}
+
+/* Complete the written jobs at the head of the list, in order (wait:
+ * first wait until every job submitted is written). Locked. */
+static int complete_jobs(struct region_store *s, bool wait)
+{
+    int rc = 0;
+    for (;;) {
+        pthread_mutex_lock(&s->wmu);
+        while (wait && s->jobs && !s->jobs_tail->written)
+            pthread_cond_wait(&s->dcv, &s->wmu);
+        struct region_wjob *j = s->jobs;
+        if (j == NULL || !j->written) {
+            pthread_mutex_unlock(&s->wmu);
+            return rc;
+        }
+        s->jobs = j->next;
+        if (s->jobs == NULL)
+            s->jobs_tail = NULL;
+        pthread_mutex_unlock(&s->wmu);
+        if (j->synced)
+            s->stats.syncs++;
+        if (j->rc != 0) {
+            rc = j->rc;
+            snprintf(s->errmsg, sizeof s->errmsg,
+                     "raft state write failed: %s",
+                     mvcc_engine_errmsg(s->opts.engine));
+            region__log(s, REGION_LOG_ERROR, "%s", s->errmsg);
+        } else {
+            rc = finish_readies(s, j->ps, j->rds, NULL, j->n);
+        }
+        for (size_t i = 0; i < j->n; i++)
+            j->ps[i]->n_out--;
+        wjob_free(j);
+        if (rc != 0)
+            return rc; /* the store must stop: nothing more is durable */
+    }
+}
+
+static void submit_job(struct region_store *s, struct region_wjob *j)
+{
+    pthread_mutex_lock(&s->wmu);
+    if (s->jobs_tail)
+        s->jobs_tail->next = j;
+    else
+        s->jobs = j;
+    s->jobs_tail = j;
+    if (s->wnext == NULL)
+        s->wnext = j;
+    pthread_cond_signal(&s->wcv);
+    pthread_mutex_unlock(&s->wmu);
+}
+
+/* Whether p's next ready goes to the writer thread: an initialized
+ * leader (its log only grows; a follower's ready may carry a snapshot or
+ * a truncation, which stay on the loop with nothing else out). */
+static bool to_writer(struct region_store *s, struct region_peer *p)
+{
+    if (!s->writer_on || !p->initialized || p->removed)
+        return false;
+    struct raft_status st;
+    raft_node_status(p->node, &st);
+    return st.role == RAFT_LEADER;
+}
+
+static void destroy_all_removed(struct region_store *s, int *rc)
+{
+    for (size_t i = 0; i < s->n_peers && *rc == 0;)
+        if (s->peers[i]->removed && s->peers[i]->n_out == 0)
+            *rc = destroy_removed(s, s->peers[i]);
+        else
+            i++;
+}
+
+int region_store_process(struct region_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int rc = 0;
+    size_t n = 0;
+    struct raft_ready *rds = NULL;
+    struct region_desc *descs = NULL;
+    struct region_peer **ps = NULL;
+    struct region_wjob *job = NULL;
+    /* 0. finish the writer's durable jobs, in order */
+    rc = complete_jobs(s, false);
+    if (rc != 0)
+        goto out;
+    for (size_t i = 0; i < n_all(s); i++)
+        if (raft_node_has_ready(peer_at(s, i)->node))
+            n++;
+    if (n == 0) {
+        flush_outboxes(s); /* notices */
+        destroy_all_removed(s, &rc);
+        goto out;
+    }
+    rds = region__calloc(n, sizeof *rds);
+    ps = region__calloc(n, sizeof *ps);
+    descs = region__calloc(n, sizeof *descs);
+    job = region__calloc(1, sizeof *job);
+    if (rds == NULL || ps == NULL || descs == NULL || job == NULL ||
+        (job->rds = region__calloc(n, sizeof *job->rds)) == NULL ||
+        (job->ps = region__calloc(n, sizeof *job->ps)) == NULL ||
+        mvcc_wbatch_create(&job->wb) != 0) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    s->stats.loop_iters++;
+    /* 1. collect every region's ready; persist entries and hard states:
+     * leaders' into the writer's job (several readies out each), the
+     * others' into the loop's batch (one ready out each) */
+    size_t got = 0;
+    bool sync = false;
+    mvcc_wbatch_clear(s->wb);
+    for (size_t i = 0, seen = 0; i < n_all(s) && rc == 0 && seen < n; i++) {
+        struct region_peer *p = peer_at(s, i);
+        if (!raft_node_has_ready(p->node))
+            continue;
+        seen++;
+        if (to_writer(s, p)) {
+            if (p->n_out >= REGION__MAX_INFLIGHT)
+                continue;
+            struct raft_ready *rd = &job->rds[job->n];
+            if (raft_node_ready(p->node, rd) != 0)
+                continue; /* -ENOMEM: try again next iteration */
+            assert(rd->snapshot == NULL);
+            struct mvcc_wbatch *keep = s->wb;
+            s->wb = job->wb;
+            rc = persist_ready(s, p, rd);
+            s->wb = keep;
+            if (rd->n_entries > 0)
+                p->last_index = rd->entries[rd->n_entries - 1].index;
+            job->sync |= rd->must_sync;
+            job->ps[job->n++] = p;
+            p->n_out++;
+            continue;
+        }
+        if (p->n_out > 0)
+            continue; /* was a leader: its writes finish first */
+        if (raft_node_ready(p->node, &rds[got]) != 0)
+            continue; /* -ENOMEM: try again next iteration */
+        ps[got] = p;
+        if (rds[got].snapshot) /* before the entries that follow it */
+            rc = region__snapshot_persist(s, p, rds[got].snapshot,
+                                          &descs[got]);
+        if (rc == 0)
+            rc = persist_ready(s, p, &rds[got]);
+        sync |= rds[got].must_sync;
+        got++;
+    }
+    /* a leader's appends and heartbeats may leave before its own write:
+     * followers persist in parallel with it (libraft counts the leader's
+     * own log only from advance) */
+    for (size_t i = 0; i < job->n && rc == 0; i++)
+        queue_msgs(s, job->ps[i], job->rds[i].messages,
+                   job->rds[i].n_messages);
+    for (size_t i = 0; i < got && rc == 0; i++)
+        queue_msgs(s, ps[i], rds[i].messages, rds[i].n_messages);
+    if (rc == 0)
+        flush_outboxes(s);
+    if (job->n > 0) {
+        submit_job(s, job); /* the writer owns it now */
+        job = NULL;
+    }
+    if (rc == 0 && mvcc_wbatch_count(s->wb) > 0) {
+        bool do_sync = sync && !s->opts.no_sync;
+        rc = mvcc_engine_write(s->opts.engine, s->wb, do_sync);
+        if (do_sync)
+            s->stats.syncs++;
+    }
+    mvcc_wbatch_clear(s->wb);
+    if (rc != 0) {
+        snprintf(s->errmsg, sizeof s->errmsg, "raft state write failed: %s",
+                 mvcc_engine_errmsg(s->opts.engine));
+        region__log(s, REGION_LOG_ERROR, "%s", s->errmsg);
+        /* nothing was acknowledged: drop the readies (destroying a node
+         * with a ready outstanding is a crash; here the store must stop) */
+        goto out;
+    }
+    if (got > 0)
+        rc = finish_readies(s, ps, rds, descs, got);
+    if (rc == 0)
+        destroy_all_removed(s, &rc);
+out:
+    wjob_free(job);
     region__free(rds);
     region__free(ps);
     region__free(descs);
     s->stats.leaders = 0;
     for (size_t i = 0; i < s->n_peers; i++)
         s->stats.leaders += s->peers[i]->role == RAFT_LEADER;
+    unlock_and_complete(s);
+    return rc;
+}
+
+int region_store_sync_wait(struct region_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int rc = complete_jobs(s, true);
+    if (rc == 0)
+        destroy_all_removed(s, &rc);
     unlock_and_complete(s);
     return rc;
 }

@@ -35,10 +35,19 @@ static double now_s(void)
 /* Puts per second with depth puts in flight, total puts, spread over
  * nregions regions (keys "<r>/...", region r = [r, r+1)), all led by
  * store 1 (the others never campaign first: it is told to). */
+enum mode {
+    M_LOOP = 0,    /* every log write and fsync on the loop (0.2) */
+    M_WRITER = 1,  /* leaders' writes on the writer thread, each round
+                      waiting for them (region_store_sync_wait) */
+    M_OVERLAP = 2, /* writer thread, rounds never wait (as kvd runs) */
+};
+
 static double run(bool sync, int depth, long total, int nregions,
-                  uint64_t *syncs)
+                  uint64_t *syncs, enum mode m)
 {
     struct cluster c = {0};
+    c.log_on_loop = m == M_LOOP;
+    c.overlap = m == M_OVERLAP;
     cl_init(&c, 3, sync);
     char lo[8], hi[8];
     for (int r = 0; r < nregions; r++) {
@@ -100,19 +109,32 @@ static double run(bool sync, int depth, long total, int nregions,
 
 int main(void)
 {
-    uint64_t s1, s64, n64, s16r;
-    double one = run(true, 1, 1000, 1, &s1);
-    double many = run(true, 64, 20000, 1, &s64);
-    double nosync = run(false, 64, 20000, 1, &n64);
-    double regions = run(true, 64, 20000, 16, &s16r);
+    uint64_t s1, s64, n64, s16r, sl, so, so16;
+    double one = run(true, 1, 1000, 1, &s1, M_OVERLAP);
+    double loop = run(true, 64, 20000, 1, &sl, M_LOOP);
+    double many = run(true, 64, 20000, 1, &s64, M_WRITER);
+    double over = run(true, 64, 20000, 1, &so, M_OVERLAP);
+    double nosync = run(false, 64, 20000, 1, &n64, M_OVERLAP);
+    double regions = run(true, 64, 20000, 16, &s16r, M_LOOP);
+    double regions_o = run(true, 64, 20000, 16, &so16, M_OVERLAP);
     printf("BENCH region_put_sync_depth1 %.0f puts/s\n", one);
-    printf("BENCH region_put_sync_depth64 %.0f puts/s\n", many);
+    printf("BENCH region_put_sync_depth64_loop %.0f puts/s\n", loop);
+    printf("BENCH region_put_sync_depth64_loop_puts_per_sync %.1f puts\n",
+           20000.0 / (double)(sl ? sl : 1));
+    printf("BENCH region_put_sync_depth64_writer %.0f puts/s\n", many);
+    printf("BENCH region_put_sync_depth64 %.0f puts/s\n", over);
     printf("BENCH region_put_sync_depth64_puts_per_sync %.1f puts\n",
-           20000.0 / (double)(s64 ? s64 : 1));
+           20000.0 / (double)(so ? so : 1));
     printf("BENCH region_put_nosync_depth64 %.0f puts/s\n", nosync);
-    printf("BENCH region_put_sync_depth64_16regions %.0f puts/s\n", regions);
+    printf("BENCH region_put_sync_depth64_16regions_loop %.0f puts/s\n",
+           regions);
+    printf("BENCH region_put_sync_depth64_16regions %.0f puts/s\n",
+           regions_o);
     printf("BENCH region_put_sync_depth64_16regions_puts_per_sync %.1f puts\n",
-           20000.0 / (double)(s16r ? s16r : 1));
-    printf("BENCH region_put_sync_depth64_vs_depth1 %.2f x\n", many / one);
+           20000.0 / (double)(so16 ? so16 : 1));
+    printf("BENCH region_put_sync_depth64_vs_loop %.2f x\n", over / loop);
+    printf("BENCH region_put_sync_depth64_16regions_vs_loop %.2f x\n",
+           regions_o / regions);
+    printf("BENCH region_put_sync_depth64_vs_depth1 %.2f x\n", over / one);
     return 0;
 }

@@ -64,6 +64,7 @@ static void open_store(struct cluster *c, int i)
         .max_pending = c->max_pending,
         .log_keep_entries = c->log_keep_entries,
         .split_size = c->split_size,
+        .log_on_loop = c->log_on_loop,
     };
     rc = region_store_open(&o, &st->s);
     if (rc != 0)
@@ -75,7 +76,10 @@ void cl_init(struct cluster *c, int n, bool sync)
     uint32_t me = c->max_entry_bytes, mp = c->max_pending;
     uint32_t lk = c->log_keep_entries;
     uint64_t ss = c->split_size;
+    bool lol = c->log_on_loop, ov = c->overlap;
     memset(c, 0, sizeof *c);
+    c->log_on_loop = lol;
+    c->overlap = ov;
     c->log_keep_entries = lk;
     c->split_size = ss;
     c->max_entry_bytes = me;
@@ -174,6 +178,11 @@ void cl_pump(struct cluster *c, int rounds)
         for (int i = 1; i <= c->n; i++)
             if (c->st[i].s)
                 (void)region_store_process(c->st[i].s);
+        /* leaders' log writes run on each store's writer thread (in
+         * parallel): a round ends with them durable and completed */
+        for (int i = 1; i <= c->n && !c->overlap; i++)
+            if (c->st[i].s)
+                (void)region_store_sync_wait(c->st[i].s);
     }
 }
 

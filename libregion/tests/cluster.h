@@ -44,6 +44,10 @@ struct cluster {
     uint32_t max_pending;         /* store option (0 default) */
     uint32_t log_keep_entries;    /* store option (0 default) */
     uint64_t split_size;          /* store option (0 default) */
+    bool log_on_loop;             /* store option: no writer thread */
+    bool overlap;                 /* cl_pump leaves leaders' log writes
+                                     in flight (no region_store_sync_wait):
+                                     the loop as kvd runs it */
     pthread_t thread;             /* background loop (cl_thread_start) */
     _Atomic bool running;         /* background loop runs */
     pthread_mutex_t mu;           /* held by the background loop per round */
