@@ -114,7 +114,7 @@ void sql__merge_result(struct sql_expr *e, int from, int step, int extra)
     int dec = 0, fsp = 0;
     uint16_t coll = 0;
     uint8_t coerc = 6;
-    bool nullable = false, unfixed = false;
+    bool nullable = false, unfixed = false, all_float = true;
     int limit = extra >= 0 ? extra : e->nargs;
     for (int i = from;; i += step) {
         if (i >= limit) {
@@ -127,6 +127,8 @@ void sql__merge_result(struct sql_expr *e, int from, int step, int extra)
         vt = sql__vt_merge(vt, x->vt);
         if (x->vt == SQL_VT_DOUBLE && (x->type.dec < 0 || x->type.dec >= 31))
             unfixed = true;
+        if (x->vt != SQL_VT_NULL && x->type.tp != SQL_TYPE_FLOAT)
+            all_float = false;
         if (x->type.dec > dec && x->type.dec < 31)
             dec = x->type.dec;
         if ((x->vt == SQL_VT_DATETIME || x->vt == SQL_VT_TIME) &&
@@ -150,6 +152,10 @@ void sql__merge_result(struct sql_expr *e, int from, int step, int extra)
                                                                : dec);
     if (vt == SQL_VT_STRING)
         e->coll = e->type.coll;
+    if (vt == SQL_VT_DOUBLE && all_float) {
+        e->type.tp = SQL_TYPE_FLOAT; /* MySQL keeps FLOAT when all are */
+        e->type.len = 12;
+    }
     if (!nullable)
         e->type.flags |= SQL_COLFLAG_NOT_NULL;
     e->coerc = coerc;

@@ -457,6 +457,11 @@ static void test_cast(void **state)
     check_type("CAST(1 AS DECIMAL(5,2))", SQL_TYPE_NEWDECIMAL, 2);
     check_type("CAST(1 AS CHAR)", SQL_TYPE_VAR_STRING, 31);
     check_type("CAST(1 AS DATETIME(3))", SQL_TYPE_DATETIME, 3);
+    /* difftest F10: branches that are all FLOAT give a FLOAT. */
+    check_type("IF(a, CAST(1 AS FLOAT), CAST(2 AS FLOAT))", SQL_TYPE_FLOAT,
+               -1);
+    check_type("COALESCE(NULL, CAST(1 AS FLOAT))", SQL_TYPE_FLOAT, -1);
+    check_type("IF(a, CAST(1 AS FLOAT), 2e0)", SQL_TYPE_DOUBLE, -1);
     check_mode("CAST(1 AS UNSIGNED) - 2",
                DEFAULT_MODE | SQL_MODE_NO_UNSIGNED_SUBTRACTION, "-1");
     check_err("CAST(1 AS UNSIGNED) - 2", 1690,
