@@ -15,6 +15,10 @@
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 include $(TOP)/mk/flags.mk
 
+# `make -C libX` with no goal builds the archive (the flags-stamp rule
+# below would otherwise be the first target).
+.DEFAULT_GOAL := all
+
 LIBDIR_SRC := $(CURDIR)
 OUT        := $(BUILD)/lib$(NAME)
 ARCHIVE    := $(OUT)/lib$(NAME).a
