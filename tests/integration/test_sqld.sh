@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_sqld.sh: sqld as a MySQL client sees it, with the real mariadb CLI,
 # mariadb-admin and pymysql: the handshake and login, exact syntax errors,
-# the "not executed yet" answer, bad user and database, and a clean stop.
+# a table named without a database, bad user and database, and a clean
+# stop. What sqld executes is tested by test_sql*.
 . "$(dirname "$0")/lib.sh"
 
 "$BIN/sqld" --data-dir="$T_TMP/sqld" --log.file="$T_TMP/sqld.log" --listen=127.0.0.1:0 &
@@ -18,7 +19,7 @@ my -u root -e "SELEC 1" 2>"$T_TMP/err"; rc=$?
 t_expect_eq "exit" "$rc" 1
 t_expect_grep "message" "ERROR 1064 (42000) at line 1: You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near 'SELEC 1' at line 1" "$T_TMP/err"
 
-t_case "a statement that parses says it is not executed yet"
+t_case "a table named without a current database is 1046"
 my -u root -e "SELECT id, k FROM sbtest1 WHERE id = 7" 2>"$T_TMP/err"; rc=$?
 t_expect_eq "exit" "$rc" 1
 t_expect_grep "message" "ERROR 1046 (3D000) at line 1: No database selected" "$T_TMP/err"
@@ -33,13 +34,11 @@ my -u root -D nosuch -e "SELECT 1" 2>"$T_TMP/err"; rc=$?
 t_expect_eq "exit" "$rc" 1
 t_expect_grep "message" "ERROR 1049 (42000): Unknown database 'nosuch'" "$T_TMP/err"
 
-t_case "pymysql connects, pings and gets the same errors"
+t_case "pymysql connects, pings, runs SELECT 1 and gets the same errors"
 out=$(/usr/bin/python3 - "$port" 2>&1 <<'PY'
 import sys, pymysql
-# autocommit=None: pymysql otherwise sends SET autocommit at connect, a
-# statement sqld does not execute yet.
 c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="root",
-                    connect_timeout=30, autocommit=None)
+                    connect_timeout=30)
 c.ping(reconnect=False)
 print("version", c.get_server_info())
 for q in ("SELECT 1", "SELEC 1", ""):

@@ -23,10 +23,13 @@ check() { # name expected actual
 }
 fatal() { echo "$1"; echo "[  FAILED  ] 1 test(s), listed below:"; exit 1; }
 command -v mariadb >/dev/null || fatal "mariadb CLI missing (scripts/deps.sh installs mariadb-client)"
-env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE \
-    make --no-print-directory -C "$SRC" install PREFIX="$tmp/prefix" \
-    BUILD="$TOP/build/default" SANITIZE= >"$tmp/install.log" 2>&1 ||
-    { cat "$tmp/install.log"; fatal "install failed"; }
+# libsql's engine stores through libmvcc, so sql.pc requires mvcc.pc.
+for lib in "$TOP/libmvcc" "$SRC"; do
+    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE \
+        make --no-print-directory -C "$lib" install PREFIX="$tmp/prefix" \
+        BUILD="$TOP/build/default" SANITIZE= >>"$tmp/install.log" 2>&1 ||
+        { cat "$tmp/install.log"; fatal "install failed"; }
+done
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
 cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 \
     "$SRC/tests/external/myserver.c" $(pkg-config --cflags --libs sql) \
