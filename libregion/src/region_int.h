@@ -154,11 +154,14 @@ struct region_peer {
                                      (size-based split check) */
     bool split_pending;           /* an automatic split is proposed */
     uint32_t n_out;               /* readies in log writer jobs not yet
-                                     completed (leaders only) */
+                                     completed */
+    bool snap_seen;               /* a snapshot chunk was stepped since
+                                     the last ready taken on the loop: the
+                                     next ready may install it */
 };
 
 /* A log write handed to the writer thread: the Raft entries and hard
- * states of leaders' readies, written in submission order; completed
+ * states of initialized peers' readies, written in submission order; completed
  * (memstore, after messages, apply, advance) by the loop once durable. */
 struct region_wjob {
     struct region_wjob *next;   /* submission order */
@@ -172,7 +175,7 @@ struct region_wjob {
     struct raft_ready *rds;     /* the readies (owned by the nodes) */
 };
 
-/* Readies one leader may have in writer jobs at once. */
+/* Readies one peer may have in writer jobs at once. */
 #define REGION__MAX_INFLIGHT 8
 
 /* A completion to run once the store is unlocked. */

@@ -995,8 +995,11 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
             continue;
         }
         s->stats.msgs_received++;
-        if (m->to == s->opts.store_id && m->from == from)
+        if (m->to == s->opts.store_id && m->from == from) {
+            if (m->type == RAFT_MSG_SNAPSHOT)
+                p->snap_seen = true; /* its next ready stays on the loop */
             (void)raft_node_step(p->node, m); /* refusals are informational */
+        }
         raft_msg_free(m);
     }
     pthread_mutex_unlock(&s->mu);
@@ -1509,7 +1512,8 @@ bool region_store_has_work(struct region_store *s)
  * received snapshots (NULL when no ready has one). */
 static int finish_readies(struct region_store *s, struct region_peer **ps,
                           struct raft_ready *rds,
-                          const struct region_desc *descs, size_t got)
+                          const struct region_desc *descs, size_t got,
+                          bool from_writer)
 {
     int rc = 0;
     struct mvcc_wbatch *tmp = NULL;
@@ -1559,7 +1563,8 @@ static int finish_readies(struct region_store *s, struct region_peer **ps,
         }
         if (rd->n_entries > 0) {
             rc = raft_memstore_append(p->ms, rd->entries, rd->n_entries);
-            p->last_index = rd->entries[rd->n_entries - 1].index;
+            if (!from_writer) /* a job's was set when it was built */
+                p->last_index = rd->entries[rd->n_entries - 1].index;
         }
         if (rd->hard_changed) {
             raft_memstore_set_hard_state(p->ms, &rd->hs);
@@ -1698,7 +1703,7 @@ static int complete_jobs(struct region_store *s, bool wait)
                      mvcc_engine_errmsg(s->opts.engine));
             region__log(s, REGION_LOG_ERROR, "%s", s->errmsg);
         } else {
-            rc = finish_readies(s, j->ps, j->rds, NULL, j->n);
+            rc = finish_readies(s, j->ps, j->rds, NULL, j->n, true);
         }
         for (size_t i = 0; i < j->n; i++)
             j->ps[i]->n_out--;
@@ -1722,16 +1727,13 @@ static void submit_job(struct region_store *s, struct region_wjob *j)
     pthread_mutex_unlock(&s->wmu);
 }
 
-/* Whether p's next ready goes to the writer thread: an initialized
- * leader (its log only grows; a follower's ready may carry a snapshot or
- * a truncation, which stay on the loop with nothing else out). */
+/* Whether p's next ready goes to the writer thread: any initialized
+ * peer, unless its ready may install a snapshot (a snapshot chunk was
+ * stepped): installing one replaces the region's data, so it waits on
+ * the loop until the peer's earlier readies are applied. */
 static bool to_writer(struct region_store *s, struct region_peer *p)
 {
-    if (!s->writer_on || !p->initialized || p->removed)
-        return false;
-    struct raft_status st;
-    raft_node_status(p->node, &st);
-    return st.role == RAFT_LEADER;
+    return s->writer_on && p->initialized && !p->removed && !p->snap_seen;
 }
 
 static void destroy_all_removed(struct region_store *s, int *rc)
@@ -1793,7 +1795,7 @@ int region_store_process(struct region_store *s)
             struct raft_ready *rd = &job->rds[job->n];
             if (raft_node_ready(p->node, rd) != 0)
                 continue; /* -ENOMEM: try again next iteration */
-            assert(rd->snapshot == NULL);
+            assert(rd->snapshot == NULL); /* snap_seen would be set */
             struct mvcc_wbatch *keep = s->wb;
             s->wb = job->wb;
             rc = persist_ready(s, p, rd);
@@ -1806,9 +1808,10 @@ int region_store_process(struct region_store *s)
             continue;
         }
         if (p->n_out > 0)
-            continue; /* was a leader: its writes finish first */
+            continue; /* its writer jobs complete first */
         if (raft_node_ready(p->node, &rds[got]) != 0)
             continue; /* -ENOMEM: try again next iteration */
+        p->snap_seen = false;
         ps[got] = p;
         if (rds[got].snapshot) /* before the entries that follow it */
             rc = region__snapshot_persist(s, p, rds[got].snapshot,
@@ -1848,7 +1851,7 @@ int region_store_process(struct region_store *s)
         goto out;
     }
     if (got > 0)
-        rc = finish_readies(s, ps, rds, descs, got);
+        rc = finish_readies(s, ps, rds, descs, got, false);
     if (rc == 0)
         destroy_all_removed(s, &rc);
 out:

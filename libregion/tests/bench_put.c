@@ -47,7 +47,6 @@ static double run(bool sync, int depth, long total, int nregions,
 {
     struct cluster c = {0};
     c.log_on_loop = m == M_LOOP;
-    c.overlap = m == M_OVERLAP;
     cl_init(&c, 3, sync);
     char lo[8], hi[8];
     for (int r = 0; r < nregions; r++) {
@@ -72,6 +71,9 @@ static double run(bool sync, int depth, long total, int nregions,
             exit(1);
         }
     }
+    c.overlap = m == M_OVERLAP; /* after the elections (ticks are not
+                                   time: a candidate must not time out
+                                   before its vote is durable) */
     char key[32], val[100];
     memset(val, 'v', sizeof val);
     inflight = acked = failed = 0;
