@@ -1796,6 +1796,14 @@ int region_store_process(struct region_store *s)
             if (raft_node_ready(p->node, rd) != 0)
                 continue; /* -ENOMEM: try again next iteration */
             assert(rd->snapshot == NULL); /* snap_seen would be set */
+            if (p->n_out == 0 && rd->n_entries == 0 && !rd->hard_changed) {
+                /* nothing to write (reads, commits, messages): complete
+                 * it on the loop now rather than behind a sync */
+                rds[got] = *rd;
+                memset(rd, 0, sizeof *rd);
+                ps[got++] = p;
+                continue;
+            }
             struct mvcc_wbatch *keep = s->wb;
             s->wb = job->wb;
             rc = persist_ready(s, p, rd);
