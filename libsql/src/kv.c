@@ -81,7 +81,11 @@ int sql__kv_local_open(const struct sql_kv_local_opts *o, struct sql_kv **out,
     int rc;
     char why[256] = "";
     if (o->path) {
-        struct mvcc_rocks_opts ro = {.path = o->path, .recycle_log_files = 4};
+        /* The lock CF is only written: the store serves locks from its
+         * lock table (below). */
+        struct mvcc_rocks_opts ro = {.path = o->path,
+                                     .recycle_log_files = 4,
+                                     .lock_cf_write_only = true};
         rc = mvcc_rocksengine_open(&ro, &l->eng, why, sizeof(why));
     } else {
         rc = mvcc_memengine_create(&l->eng);
@@ -91,7 +95,9 @@ int sql__kv_local_open(const struct sql_kv_local_opts *o, struct sql_kv **out,
             why[0] ? why : mvcc_strerror(rc));
         goto err_free;
     }
-    struct mvcc_store_opts so = {.sync = o->sync};
+    /* This process is the store's sole writer, so locks are read from
+     * libmvcc's in-memory lock table (libmvcc/DESIGN.md "Lock table"). */
+    struct mvcc_store_opts so = {.sync = o->sync, .lock_table = true};
     rc = mvcc_store_open(l->eng, &so, &l->store);
     if (rc != 0) {
         say(errmsg, errmsg_len, "cannot open the MVCC store",
