@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_kvd_pd.sh: kvd against the real pdd (ports in 28000-28999): three pdd
+# test_kvd_pd.sh: kvd against the real pdd (ports in 28000-28499): three pdd
 # and four kvd (stores 1-3 found region 1, store 4 starts empty). The
 # cluster bootstraps through pdd, stores register and heartbeat, and the
 # operators pdctl adds (transfer leader, add peer, remove peer, split) are
@@ -22,7 +22,7 @@ pick_base() {
     done
     echo "$1"
 }
-BASE=$(pick_base 28000 28980)
+BASE=$(pick_base 28000 28480)
 port() { echo $((BASE + $1)); }
 PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3),4@127.0.0.1:$(port 4)"
 PDS="127.0.0.1:$(port 11),127.0.0.1:$(port 12),127.0.0.1:$(port 13)"
