@@ -884,7 +884,7 @@ static void status_handler(struct rpc_call *call, const void *reqp, void *ud)
             "\"proposals\":%llu,\"applied\":%llu,\"syncs\":%llu,"
             "\"loop_iters\":%llu,\"reads\":%llu,\"msgs_sent\":%llu,"
             "\"msgs_received\":%llu,\"log_gcs\":%llu,\"snaps_built\":%llu,"
-            "\"snaps_applied\":%llu,\"splits\":%llu,\"region_list\":[",
+            "\"snaps_applied\":%llu,\"splits\":%llu,",
             (unsigned long long)k->store_id, (unsigned long long)st.regions,
             (unsigned long long)st.leaders, (unsigned long long)st.proposals,
             (unsigned long long)st.applied, (unsigned long long)st.syncs,
@@ -894,6 +894,19 @@ static void status_handler(struct rpc_call *call, const void *reqp, void *ud)
             (unsigned long long)st.log_gcs, (unsigned long long)st.snaps_built,
             (unsigned long long)st.snaps_applied,
             (unsigned long long)st.splits);
+    if (k->pd) { /* what the pd thread got answered (pd.c) */
+        struct kvd_pd_counters pc;
+        kvd_pd_counters(k, &pc);
+        fprintf(f,
+                "\"pd\":{\"store_heartbeats\":%llu,"
+                "\"region_heartbeats\":%llu,\"steps\":%llu,"
+                "\"splits_reported\":%llu},",
+                (unsigned long long)pc.store_heartbeats,
+                (unsigned long long)pc.region_heartbeats,
+                (unsigned long long)pc.steps,
+                (unsigned long long)pc.splits_reported);
+    }
+    fputs("\"region_list\":[", f);
     for (size_t i = 0; i < n; i++) {
         uint64_t leader = 0;
         region_store_region(k->store, ds[i].id, NULL, &leader);

@@ -159,6 +159,13 @@ t_expect_eq "ranges" "$(regions | sed 's/^region [0-9]* start \("[^"]*"\) end \(
 "m" "yak" 3
 "yak" "" 3'
 t_expect_eq "scan" "$("${CTL[@]}" scan "" "" 2>&1 | tr '\n' ' ')" "apple=1 nut=2 yak=3 zebra=4 "
+rep=0
+for i in 1 2 3 4; do
+    n=$("$BIN/kvd" ctl "--addr=127.0.0.1:$(port $i)" status 2>/dev/null |
+        sed -n 's/.*"splits_reported":\([0-9]*\).*/\1/p')
+    rep=$((rep + ${n:-0}))
+done
+t_expect_eq "ReportSplit calls answered (kvd status)" "$rep" 1
 
 t_case "kill -9 of a kvd: pdd marks its store down"
 t_expect_eq "config" "$("${PDCTL[@]}" config set max-store-down-time-ms 2000 2>&1)" "ok"
