@@ -302,6 +302,89 @@ static void pipelined_writes(void **state)
     cl_destroy(&c);
 }
 
+/* A deposed leader's uncommitted tail is replaced while rounds never
+ * wait for the writers (its truncation can meet its own writes in
+ * flight): afterwards, and after every store reopens, no store holds an
+ * entry of the lost tail and every store holds the new leader's. */
+static void truncation_with_writes_in_flight(void **state)
+{
+    (void)state;
+    static struct pl_put lost[20], more[64];
+    struct cluster c = {0};
+    cl_init(&c, 3, true);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(&c, 1);
+    assert_true(l > 0);
+    assert_int_equal(cl_put(&c, l, 1, "base", "0", NULL), 0);
+    cl_isolate(&c, l, true);
+    char k[32], v[32];
+    struct region_ctx ctx = {1, 0, 0};
+    for (int i = 0; i < 20; i++) {
+        snprintf(k, sizeof k, "old%02d", i);
+        struct region_op op = {REGION_OP_PUT, k, strlen(k), "x", 1};
+        lost[i].rc = 1;
+        assert_int_equal(region_raw_write(c.st[l].s, &ctx, &op, 1, pl_done,
+                                          &lost[i], NULL),
+                         0);
+        cl_pump(&c, 1); /* one entry per ready: a tail of 20 */
+    }
+    int n = 0;
+    for (int t = 0; t < 2000 && n == 0; t++) {
+        for (int i = 1; i <= 3; i++)
+            if (i != l && region_store_is_leader(c.st[i].s, 1))
+                n = i;
+        cl_tick(&c);
+    }
+    assert_true(n > 0);
+    for (int i = 0; i < 30; i++) {
+        snprintf(k, sizeof k, "new%02d", i);
+        snprintf(v, sizeof v, "n%d", i);
+        assert_int_equal(cl_put(&c, n, 1, k, v, NULL), 0);
+    }
+    c.overlap = true;
+    cl_isolate(&c, l, false);
+    for (int i = 0; i < 64; i++) {
+        snprintf(k, sizeof k, "more%02d", i);
+        struct region_op op = {REGION_OP_PUT, k, strlen(k), "m", 1};
+        more[i].rc = 1;
+        assert_int_equal(region_raw_write(c.st[n].s, &ctx, &op, 1, pl_done,
+                                          &more[i], NULL),
+                         0);
+    }
+    int finished = 0;
+    for (long round = 0; finished < 64 && round < 200000; round++) {
+        int before = finished;
+        cl_pump(&c, 1);
+        while (finished < 64 && more[finished].rc != 1)
+            finished++;
+        if (finished == before)
+            (void)region_store_sync_wait(c.st[n].s);
+    }
+    assert_int_equal(finished, 64);
+    for (int i = 0; i < 64; i++)
+        assert_int_equal(more[i].rc, 0);
+    c.overlap = false;
+    for (int i = 0; i < 20; i++)
+        assert_int_not_equal(lost[i].rc, 0); /* never acknowledged */
+    for (int round = 0; round < 2; round++) {
+        for (int s = 1; s <= 3; s++) {
+            expect_applied(&c, s, 1, "new29", "n29");
+            expect_applied(&c, s, 1, "more63", "m");
+            for (int i = 0; i < 20; i++) {
+                snprintf(k, sizeof k, "old%02d", i);
+                char *got = applied_value(&c, s, 1, k);
+                assert_null(got);
+            }
+        }
+        for (int s = 1; s <= 3; s++)
+            cl_stop(&c, s);
+        for (int s = 1; s <= 3; s++)
+            cl_start(&c, s);
+        assert_true(cl_wait_leader(&c, 1) > 0);
+    }
+    cl_destroy(&c);
+}
+
 static void region_errors(void **state)
 {
     (void)state;
@@ -590,6 +673,7 @@ int main(void)
         cmocka_unit_test(no_stale_read_from_deposed_leader),
         cmocka_unit_test(recovery_after_reopen),
         cmocka_unit_test(pipelined_writes),
+        cmocka_unit_test(truncation_with_writes_in_flight),
         cmocka_unit_test(region_errors),
         cmocka_unit_test(server_busy_and_stale_command),
         cmocka_unit_test(cas_and_ranges),
