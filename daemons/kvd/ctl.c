@@ -16,6 +16,7 @@
 #include "config.h"
 #include "kv.pb.h"
 #include "kvd.h"
+#include "pd.pb.h"
 
 struct ctl {
     struct kvd_peer peers[KVD_MAX_PEERS]; /* stores to try */
@@ -33,6 +34,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: kvd ctl [--peers=id@host:port,... | --addr=host:port]\n"
+            "               [--pd=host:port,... (stores from pdd)]\n"
             "               [--region=ID] [--timeout=SECONDS] [--quiet]\n"
             "               [--local (reads: this store's applied state)] CMD\n"
             "  put KEY VALUE | get KEY | delete KEY | scan START END [LIMIT]\n"
@@ -679,6 +681,58 @@ static int parse_peer_list(struct ctl *c, const char *list)
     return rc;
 }
 
+/* --pd: every store pdd knows (tombstones left out) joins the list, after
+ * those named by --peers/--addr. 0, or 1 with the reason printed. */
+static int peers_from_pd(struct ctl *c, const char *list)
+{
+    char *dup = strdup(list), *save = NULL;
+    const char *eps[16];
+    size_t n = 0;
+    int rc = 1;
+    if (dup == NULL)
+        return 1;
+    for (char *t = strtok_r(dup, ",", &save); t && n < 16;
+         t = strtok_r(NULL, ",", &save))
+        eps[n++] = t;
+    char err[256] = "";
+    struct pd_client *cli = NULL;
+    struct pd_client_options o = {.endpoints = eps,
+                                  .n_endpoints = n,
+                                  .timeout_ms = c->timeout_s * 1000};
+    if (pd_client_create(&o, &cli, err, sizeof err) != 0) {
+        fprintf(stderr, "error: pd: %s\n", err);
+        goto out;
+    }
+    pd_GetAllStoresRequest req = {.cluster_id = pd_client_cluster_id(cli),
+                                  .exclude_tombstone = true};
+    pd_GetAllStoresResponse resp;
+    if (pd_client_call(cli, PD_METHOD_GET_ALL_STORES,
+                       pd_GetAllStoresRequest_fields, &req,
+                       pd_GetAllStoresResponse_fields, &resp, sizeof resp, err,
+                       sizeof err) != 0) {
+        fprintf(stderr, "error: pd: %s\n", err);
+        goto out;
+    }
+    rc = 0;
+    for (pb_size_t i = 0; i < resp.stores_count; i++) {
+        const pd_Store *st = &resp.stores[i].store;
+        bool known = false;
+        for (int j = 0; j < c->n; j++)
+            known |= c->peers[j].id == st->id;
+        if (!known && st->address && add_peer(c, st->id, st->address) != 0) {
+            fprintf(stderr, "error: pd: store %llu at '%s' not usable\n",
+                    (unsigned long long)st->id, st->address);
+            rc = 1;
+            break;
+        }
+    }
+    pd_client_release(pd_GetAllStoresResponse_fields, &resp);
+out:
+    pd_client_destroy(cli);
+    free(dup);
+    return rc;
+}
+
 static int ctl_run(struct ctl *c, int i, int argc, char **argv);
 
 int kvd_ctl_main(int argc, char **argv)
@@ -687,6 +741,7 @@ int kvd_ctl_main(int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.region = 1;
     c.timeout_s = 30;
+    const char *pd_list = NULL;
     int i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         const char *a = argv[i];
@@ -700,6 +755,8 @@ int kvd_ctl_main(int argc, char **argv)
                 fprintf(stderr, "bad --addr: %s\n", a + 7);
                 return 2;
             }
+        } else if (strncmp(a, "--pd=", 5) == 0) {
+            pd_list = a + 5;
         } else if (strncmp(a, "--region=", 9) == 0) {
             c.region = strtoull(a + 9, NULL, 10);
             c.fixed_region = true;
@@ -714,6 +771,8 @@ int kvd_ctl_main(int argc, char **argv)
             return 2;
         }
     }
+    if (pd_list && i < argc && peers_from_pd(&c, pd_list) != 0)
+        return 1;
     if (c.n == 0 || i >= argc) {
         usage();
         return 2;

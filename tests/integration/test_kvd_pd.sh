@@ -6,7 +6,8 @@
 # carried out by the region's leader; a split made through kvd ctl reaches
 # pdd's map; a store killed with -9 goes down in pdd and comes back up; a
 # store missing from the others' peer maps is reached at the address it
-# registered (daemons/kvd/README.md).
+# registered; kvd ctl --pd finds the stores through pdd
+# (daemons/kvd/README.md).
 . "$(dirname "$0")/lib.sh"
 
 # A base port in [$1, $2] (step 20) whose next ports nobody listens on: a
@@ -204,6 +205,14 @@ done
 [ $ok = 1 ] || t_fail "store 5 local read: $out"
 n=$(cat "$T_TMP"/kvd[1-4].log | grep -c "pd: store 5 is at 127.0.0.1:$(port 5)")
 [ "$n" -ge 1 ] || t_fail "no store resolved store 5 through pdd"
+
+t_case "kvd ctl --pd finds the stores through pdd"
+PCTL=("$BIN/kvd" ctl "--pd=$PDS" --timeout=60)
+t_expect_eq "put" "$("${PCTL[@]}" put kiwi 5 2>&1)" "ok"
+t_expect_eq "scan" "$("${PCTL[@]}" scan "" "" 2>&1 | tr '\n' ' ')" "apple=1 kiwi=5 nut=2 yak=3 zebra=4 "
+out=$("$BIN/kvd" ctl --pd=127.0.0.1:1 --timeout=1 get apple 2>&1); rc=$?
+t_expect_eq "no pdd: exit" "$rc" 1
+case "$out" in "error: pd: "*) ;; *) t_fail "no pdd: $out";; esac
 
 t_case "a kvd stops cleanly while it heartbeats (SIGTERM, exit 0)"
 S=1
