@@ -68,8 +68,9 @@ uint64_t kvd_pd_peer_id(uint64_t region_id, uint64_t store_id)
     return id ? id : store_id;
 }
 
-/* Wait until stop or ms passed; true when stopping. */
-static bool nap(struct kvd_pd *pd, int64_t ms)
+/* Wait until stop or ms passed (or, with work, until a split completes
+ * or an address is wanted); true when stopping. */
+static bool wait_for(struct kvd_pd *pd, int64_t ms, bool work)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -80,12 +81,17 @@ static bool nap(struct kvd_pd *pd, int64_t ms)
         ts.tv_nsec -= 1000000000;
     }
     pthread_mutex_lock(&pd->mu);
-    while (!pd->stopping && pd->done == NULL && !pd->want_new &&
+    while (!pd->stopping && !(work && (pd->done != NULL || pd->want_new)) &&
            pthread_cond_timedwait(&pd->cv, &pd->mu, &ts) != ETIMEDOUT)
         ;
     bool stop = pd->stopping;
     pthread_mutex_unlock(&pd->mu);
     return stop;
+}
+
+static bool nap(struct kvd_pd *pd, int64_t ms)
+{
+    return wait_for(pd, ms, false);
 }
 
 static bool stopping(struct kvd_pd *pd)
@@ -607,7 +613,7 @@ static void *pd_main(void *arg)
         resolve_stores(pd);
         report_splits(pd);
         heartbeat_round(pd);
-        if (nap(pd, pd->opts.interval_ms))
+        if (wait_for(pd, pd->opts.interval_ms, true))
             break;
     }
     return NULL;
