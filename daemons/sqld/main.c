@@ -4,13 +4,19 @@
  * libsql session per connection runs the statements on the server's
  * store: with --store=local, libmvcc on RocksDB under data-dir/store, in
  * this process (docs/sql.md follows a statement from packet to storage).
+ * Statements run on a pool of worker threads, one at a time per
+ * connection; the loop thread only moves bytes (see "Workers" below).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
+
+#include <event2/event.h>
 
 #include <rpc.h>
 #include <sql.h>
@@ -26,6 +32,7 @@ struct sqld_settings
     char *listen;             /* listen: host:port for MySQL clients */
     char *store;              /* store: local or cluster */
     int64_t max_connections;  /* max-connections: clients at once */
+    int64_t workers;          /* workers: statement threads, 0 = 2/core */
 };
 
 static const char *const store_kinds[] = {"local", "cluster", NULL};
@@ -39,20 +46,58 @@ static const struct dmn_cfg_key sqld_keys[] = {
     {"max-connections", DMN_CFG_INT,
      offsetof(struct sqld_settings, max_connections), "1024", 1, 100000,
      NULL, "client connections served at once"},
+    {"workers", DMN_CFG_INT, offsetof(struct sqld_settings, workers), "0", 0,
+     256, NULL, "threads running statements (0: two per core)"},
 };
 
 static const struct dmn_cfg_schema sqld_schema = {
     "sqld", sqld_keys, sizeof(sqld_keys) / sizeof(sqld_keys[0])};
 
-/* One client connection: the protocol engine and the SQL session. */
+/* One client connection: the protocol engine and the SQL session. While
+ * `running`, a worker owns proto and session and the loop thread only
+ * appends arriving bytes to `pending`. */
 struct client
 {
     struct sql_proto_conn *proto;  /* MySQL protocol state */
     struct sql_session *session;   /* answers its commands */
+    struct sql_executor inner;     /* the session's executor */
+    struct rpc_stream_conn *sc;    /* its socket; NULL once closed */
+    struct sql_command cmd;        /* the command a worker runs */
+    bool running;                  /* cmd is queued or running */
+    bool closing;                  /* the socket closed while running */
+    uint8_t *pending;              /* bytes that arrived while running */
+    size_t npending;               /* their count */
+    size_t cap;                    /* pending's allocation */
+    struct client *next;           /* in the job or done queue */
 };
 
 static uint32_t next_connection_id = 1;
 static struct sql_server *server; /* the store, catalog and variables */
+
+/* ---- Workers --------------------------------------------------------
+ * The session executor is wrapped: execute() (on the loop thread, inside
+ * sql_proto_conn_feed) copies the command and queues the client; the
+ * protocol engine keeps the connection busy until the answer completes. A
+ * worker runs the session's executor, which answers into proto, then
+ * moves the client to the done queue and wakes the loop, which flushes
+ * the answer and feeds what arrived meanwhile (the next command). Only
+ * STMT_CLOSE, which is never answered, runs on the loop thread. libsql
+ * (opts.concurrent) serializes statements but lets commits overlap. */
+struct pool
+{
+    pthread_mutex_t mu;        /* guards everything below */
+    pthread_cond_t cv;         /* jobs arrived or stop */
+    struct client *jobs;       /* queued, oldest first */
+    struct client *jobs_tail;  /* newest */
+    struct client *done;       /* finished, any order */
+    bool stopping;             /* workers exit */
+    bool stopped;              /* workers joined: the loop owns everything */
+    pthread_t *threads;        /* the workers */
+    int nthreads;              /* their count */
+    struct event *done_ev;     /* wakes the loop thread */
+};
+
+static struct pool pool;
 
 /* Accounts: root without a password until users are stored (issue 7). */
 static int lookup_account(void *ctx, const char *user, const char *host,
@@ -88,7 +133,153 @@ static void client_free(struct client *cl)
         return;
     sql_proto_conn_destroy(cl->proto);
     sql_session_destroy(cl->session);
+    free(cl->pending);
     free(cl);
+}
+
+static int pool_execute(void *ctx, struct sql_proto_conn *c,
+                        const struct sql_command *cmd)
+{
+    struct client *cl = ctx;
+    /* Not answered, and its pointers die with this call. */
+    if (cmd->kind == SQL_CMD_STMT_CLOSE)
+        return cl->inner.execute(cl->inner.ctx, c, cmd);
+    cl->cmd = *cmd;
+    cl->running = true;
+    cl->next = NULL;
+    pthread_mutex_lock(&pool.mu);
+    if (pool.jobs_tail)
+        pool.jobs_tail->next = cl;
+    else
+        pool.jobs = cl;
+    pool.jobs_tail = cl;
+    pthread_cond_signal(&pool.cv);
+    pthread_mutex_unlock(&pool.mu);
+    return 0;
+}
+
+static void *worker_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&pool.mu);
+    for (;;) {
+        while (!pool.jobs && !pool.stopping)
+            pthread_cond_wait(&pool.cv, &pool.mu);
+        if (pool.stopping)
+            break;
+        struct client *cl = pool.jobs;
+        pool.jobs = cl->next;
+        if (!pool.jobs)
+            pool.jobs_tail = NULL;
+        pthread_mutex_unlock(&pool.mu);
+        int rc = cl->inner.execute(cl->inner.ctx, cl->proto, &cl->cmd);
+        /* A failure that left the answer open ends it, as the protocol
+         * engine does for an executor answering during the call. */
+        if (rc != 0 && sql_proto_conn_busy(cl->proto))
+            sql_reply_error(cl->proto, 1105, "HY000", sql_strerror(rc));
+        pthread_mutex_lock(&pool.mu);
+        cl->next = pool.done;
+        pool.done = cl;
+        event_active(pool.done_ev, 0, 0);
+    }
+    pthread_mutex_unlock(&pool.mu);
+    return NULL;
+}
+
+/* Loop thread: answers are complete; send them and go on. */
+static void flush(struct rpc_stream_conn *sc, struct client *cl);
+
+static void on_done(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    pthread_mutex_lock(&pool.mu);
+    struct client *cl = pool.done;
+    pool.done = NULL;
+    pthread_mutex_unlock(&pool.mu);
+    while (cl) {
+        struct client *next = cl->next;
+        cl->running = false;
+        if (cl->closing) {
+            client_free(cl);
+        } else {
+            /* This answer first: the next command may start below. */
+            flush(cl->sc, cl);
+            int rc = 0;
+            if (sql_proto_conn_want_close(cl->proto)) {
+                cl->npending = 0; /* closing: nothing more runs */
+            } else if (cl->npending > 0) {
+                size_t n = cl->npending;
+                cl->npending = 0;
+                rc = sql_proto_conn_feed(cl->proto, cl->pending, n, NULL);
+            } else {
+                rc = sql_proto_conn_feed(cl->proto, NULL, 0, NULL);
+            }
+            if (rc != 0) {
+                dmn_warn("client %s: %s; closing", rpc_stream_peer(cl->sc),
+                         sql_strerror(rc));
+                rpc_stream_close(cl->sc);
+            } else if (!cl->running) {
+                flush(cl->sc, cl);
+            }
+        }
+        cl = next;
+    }
+}
+
+static int pool_start(struct event_base *base, int n)
+{
+    if (pthread_mutex_init(&pool.mu, NULL) != 0)
+        return -ENOMEM;
+    if (pthread_cond_init(&pool.cv, NULL) != 0)
+        return -ENOMEM;
+    pool.done_ev = event_new(base, -1, 0, on_done, NULL);
+    pool.threads = calloc((size_t)n, sizeof(*pool.threads));
+    if (!pool.done_ev || !pool.threads)
+        return -ENOMEM;
+    for (int i = 0; i < n; i++) {
+        int rc = pthread_create(&pool.threads[i], NULL, worker_main, NULL);
+        if (rc != 0)
+            return -rc;
+        pool.nthreads++;
+    }
+    return 0;
+}
+
+/* Joins the workers (a running statement finishes first); afterwards the
+ * loop thread frees clients whatever their state. */
+static void pool_stop(void)
+{
+    pthread_mutex_lock(&pool.mu);
+    pool.stopping = true;
+    pthread_cond_broadcast(&pool.cv);
+    pthread_mutex_unlock(&pool.mu);
+    for (int i = 0; i < pool.nthreads; i++)
+        pthread_join(pool.threads[i], NULL);
+    pool.stopped = true;
+    /* Clients whose socket closed while queued or running are nobody's
+     * now; the others go when the listener closes them. */
+    struct client *lists[2] = {pool.jobs, pool.done};
+    pool.jobs = pool.jobs_tail = pool.done = NULL;
+    for (int i = 0; i < 2; i++)
+        for (struct client *cl = lists[i], *next; cl; cl = next) {
+            next = cl->next;
+            cl->running = false;
+            if (cl->closing)
+                client_free(cl);
+        }
+}
+
+static void pool_free(void)
+{
+    free(pool.threads);
+    pool.threads = NULL;
+    if (pool.done_ev)
+        event_free(pool.done_ev);
+    pool.done_ev = NULL;
+    pthread_cond_destroy(&pool.cv);
+    pthread_mutex_destroy(&pool.mu);
 }
 
 static void on_open(struct rpc_stream_conn *sc, void *ud)
@@ -98,6 +289,8 @@ static void on_open(struct rpc_stream_conn *sc, void *ud)
     uint32_t id = next_connection_id++;
     if (!cl || sql_session_create(server, id, &cl->session) != 0)
         goto fail;
+    cl->sc = sc;
+    cl->inner = sql_session_executor(cl->session);
     char host[64];
     snprintf(host, sizeof(host), "%s", rpc_stream_peer(sc));
     char *colon = strrchr(host, ':');
@@ -108,7 +301,7 @@ static void on_open(struct rpc_stream_conn *sc, void *ud)
         .connection_id = id,
         .client_host = host,
         .auth = {NULL, lookup_account},
-        .exec = sql_session_executor(cl->session),
+        .exec = {cl, pool_execute},
     };
     if (getrandom(po.scramble, sizeof(po.scramble), 0) !=
         (ssize_t)sizeof(po.scramble))
@@ -135,6 +328,26 @@ static size_t on_data(struct rpc_stream_conn *sc, const uint8_t *data,
     struct client *cl = rpc_stream_get_ud(sc);
     if (!cl)
         return len; /* on_open failed; the connection is closing */
+    if (cl->running) {
+        /* A worker owns proto: keep the bytes for when it is done. */
+        if (cl->npending + len > cl->cap) {
+            size_t cap = cl->cap ? cl->cap : 4096;
+            while (cap < cl->npending + len)
+                cap *= 2;
+            uint8_t *p = realloc(cl->pending, cap);
+            if (!p) {
+                dmn_warn("client %s: out of memory; closing",
+                         rpc_stream_peer(sc));
+                rpc_stream_close(sc);
+                return len;
+            }
+            cl->pending = p;
+            cl->cap = cap;
+        }
+        memcpy(cl->pending + cl->npending, data, len);
+        cl->npending += len;
+        return len;
+    }
     size_t used = 0;
     int rc = sql_proto_conn_feed(cl->proto, data, len, &used);
     if (rc != 0) {
@@ -143,7 +356,9 @@ static size_t on_data(struct rpc_stream_conn *sc, const uint8_t *data,
         rpc_stream_close(sc);
         return len;
     }
-    flush(sc, cl);
+    /* A command now running answers through on_done. */
+    if (!cl->running)
+        flush(sc, cl);
     return used;
 }
 
@@ -153,8 +368,14 @@ static void on_close(struct rpc_stream_conn *sc, int rc, const char *reason,
     (void)ud;
     dmn_debug("client %s gone: %s", rpc_stream_peer(sc),
               rc == 0 ? "closed" : reason);
-    client_free(rpc_stream_get_ud(sc));
+    struct client *cl = rpc_stream_get_ud(sc);
     rpc_stream_set_ud(sc, NULL);
+    if (cl && cl->running && !pool.stopped) {
+        cl->closing = true; /* on_done frees it */
+        cl->sc = NULL;
+        return;
+    }
+    client_free(cl);
 }
 
 static int serve_mysql(struct dmn_runtime *rt, const struct sqld_settings *s,
@@ -205,7 +426,8 @@ int main(int argc, char **argv)
     /* Commits are durable: the store syncs its WAL on every commit. */
     struct sql_server_options so = {.data_dir = path,
                                     .sync = true,
-                                    .version = SQLD_SERVER_VERSION};
+                                    .version = SQLD_SERVER_VERSION,
+                                    .concurrent = true};
     rc = sql_server_open(&so, &server, err, sizeof(err));
     if (rc != 0) {
         dmn_error("cannot open the store in %s: %s", path,
@@ -214,8 +436,26 @@ int main(int argc, char **argv)
         return DMN_EXIT_FAIL;
     }
     dmn_info("store: local (RocksDB in %s)", path);
+    int nworkers = (int)s.workers;
+    if (nworkers == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        nworkers = cores > 0 ? (int)(cores > 64 ? 128 : 2 * cores) : 4;
+    }
+    rc = pool_start(rt.base, nworkers);
+    if (rc != 0) {
+        dmn_error("cannot start %d statement workers: %s", nworkers,
+                  strerror(-rc));
+        pool_stop();
+        pool_free();
+        sql_server_close(server);
+        dmn_finish(&rt, &sqld_schema, &s);
+        return DMN_EXIT_FAIL;
+    }
+    dmn_info("%d statement workers", nworkers);
     struct rpc_stream_server *srv = NULL;
     if (serve_mysql(&rt, &s, &srv) != 0) {
+        pool_stop();
+        pool_free();
         sql_server_close(server);
         dmn_finish(&rt, &sqld_schema, &s);
         return DMN_EXIT_FAIL;
@@ -223,9 +463,12 @@ int main(int argc, char **argv)
     rc = dmn_run(&rt);
     if (rc != 0)
         dmn_error("event loop failed");
-    /* Destroying the listener closes the clients (on_close frees their
-     * sessions) before the server goes. */
+    /* Workers finish their statements and stop; destroying the listener
+     * then closes the clients (on_close frees their sessions) before the
+     * server goes. */
+    pool_stop();
     rpc_stream_server_destroy(srv);
+    pool_free();
     sql_server_close(server);
     server = NULL;
     dmn_finish(&rt, &sqld_schema, &s);

@@ -464,7 +464,9 @@ void sql_auth_sha2_hash(const char *password, size_t len, uint8_t out[32]);
  *   sql_server_close(srv);          // after every session is destroyed
  *
  * A session answers during the execute() call. Server and sessions are
- * used from one thread (sqld's event loop).
+ * used from one thread (sqld's event loop), or, with opts.concurrent,
+ * from any threads as long as each session runs one call at a time
+ * (sql_session_create, its execute(), sql_session_destroy).
  * ===================================================================== */
 struct sql_server;  /* opaque */
 struct sql_session; /* opaque */
@@ -474,6 +476,11 @@ struct sql_server_options {
                              in memory, gone at close */
     bool sync;            /* fsync every commit */
     const char *version;  /* @@version (copied); NULL: "8.0.11-dsql" */
+    /* Sessions run on several threads (one command per session at a
+     * time): each command holds a server lock, released while a commit
+     * syncs, so several sessions' commits share an fsync. false: every
+     * session on one thread, nothing locks. */
+    bool concurrent;
 };
 
 /* Open the store and read the catalog. 0, -ENOMEM, or another error with

@@ -39,6 +39,16 @@ int sql_server_open(const struct sql_server_options *o,
     snprintf(srv->version, sizeof(srv->version), "%s",
              o->version ? o->version : "8.0.11-dsql");
     srv->started_us = sql__now_us();
+    srv->concurrent = o->concurrent;
+    if (srv->concurrent && pthread_mutex_init(&srv->mu, NULL) != 0) {
+        sql__free(srv);
+        return -ENOMEM;
+    }
+    if (srv->concurrent && pthread_cond_init(&srv->no_waiters, NULL) != 0) {
+        pthread_mutex_destroy(&srv->mu);
+        sql__free(srv);
+        return -ENOMEM;
+    }
     struct sql_kv_local_opts ko = {.path = o->data_dir, .sync = o->sync};
     int rc = sql__kv_local_open(&ko, &srv->kv, errmsg, errmsg_len);
     if (rc != 0)
@@ -56,8 +66,26 @@ err_cat:
 err_kv:
     sql__kv_close(srv->kv);
 err_free:
+    if (srv->concurrent) {
+        pthread_cond_destroy(&srv->no_waiters);
+        pthread_mutex_destroy(&srv->mu);
+    }
     sql__free(srv);
     return rc;
+}
+
+/* Concurrent servers: a command (and session create/destroy) runs under
+ * the server lock; txn_commit lets it go while the store syncs. */
+static void srv_lock(struct sql_server *srv)
+{
+    if (srv->concurrent)
+        pthread_mutex_lock(&srv->mu);
+}
+
+static void srv_unlock(struct sql_server *srv)
+{
+    if (srv->concurrent)
+        pthread_mutex_unlock(&srv->mu);
 }
 
 void sql_server_close(struct sql_server *srv)
@@ -67,6 +95,10 @@ void sql_server_close(struct sql_server *srv)
     sql__sysvar_free(srv->globals);
     sql__catalog_free(srv->cat);
     sql__kv_close(srv->kv);
+    if (srv->concurrent) {
+        pthread_cond_destroy(&srv->no_waiters);
+        pthread_mutex_destroy(&srv->mu);
+    }
     sql__free(srv);
 }
 
@@ -118,8 +150,10 @@ int sql_session_create(struct sql_server *srv, uint32_t conn_id,
         sql__free(s);
         return -ENOMEM;
     }
+    srv_lock(srv);
     s->next = srv->sessions;
     srv->sessions = s;
+    srv_unlock(srv);
     *out = s;
     return 0;
 }
@@ -128,11 +162,14 @@ void sql_session_destroy(struct sql_session *s)
 {
     if (!s)
         return;
-    for (struct sql_session **p = &s->srv->sessions; *p; p = &(*p)->next)
+    struct sql_server *srv = s->srv;
+    srv_lock(srv);
+    for (struct sql_session **p = &srv->sessions; *p; p = &(*p)->next)
         if (*p == s) {
             *p = s->next;
             break;
         }
+    srv_unlock(srv);
     sql__kvtxn_rollback(s->txn);
     stage_clear(&s->stage);
     sql__free(s->stage.w);
@@ -377,6 +414,30 @@ int sql__sess_get(struct sql_session *s, const void *key, size_t klen,
     return sql__kvtxn_get(t, key, klen, val, vlen);
 }
 
+/* A row lock is held by another transaction: wait for it without the
+ * server lock, so its holder can commit. Only the session's own state
+ * (its statement, plan and transaction) is used meanwhile; the catalog
+ * entries it points to stay, as DDL waits until no session waits. */
+static int64_t lock_wait_begin(struct sql_session *s)
+{
+    static int i = -1;
+    if (i < 0)
+        i = var_index("innodb_lock_wait_timeout");
+    uint64_t secs = s->vars[i].u;
+    s->srv->lock_waiters++;
+    s->lock_waiting = true;
+    srv_unlock(s->srv);
+    return secs > INT64_MAX / 1000 ? INT64_MAX : (int64_t)secs * 1000;
+}
+
+static void lock_wait_end(struct sql_session *s)
+{
+    srv_lock(s->srv);
+    s->lock_waiting = false;
+    if (--s->srv->lock_waiters == 0)
+        pthread_cond_broadcast(&s->srv->no_waiters);
+}
+
 int sql__sess_get_current(struct sql_session *s, const void *key,
                           size_t klen, uint8_t **val, size_t *vlen,
                           bool *owned)
@@ -395,7 +456,25 @@ int sql__sess_get_current(struct sql_session *s, const void *key,
     if (rc != 0)
         return rc;
     *owned = true;
-    return sql__kvtxn_get_for_update(t, key, klen, val, vlen);
+    rc = sql__kvtxn_get_for_update(t, key, klen, 0, val, vlen);
+    if (rc != MVCC_LOCKED || !s->srv->concurrent)
+        return rc;
+    int64_t wait_ms = lock_wait_begin(s);
+    rc = sql__kvtxn_get_for_update(t, key, klen, wait_ms, val, vlen);
+    lock_wait_end(s);
+    return rc;
+}
+
+int sql__sess_lock(struct sql_session *s, struct sql_kvtxn *t,
+                   const struct mvcc_key *keys, size_t n)
+{
+    int rc = sql__kvtxn_lock(t, keys, n, 0);
+    if (rc != MVCC_LOCKED || !s->srv->concurrent)
+        return rc;
+    int64_t wait_ms = lock_wait_begin(s);
+    rc = sql__kvtxn_lock(t, keys, n, wait_ms);
+    lock_wait_end(s);
+    return rc;
 }
 
 bool sql__sess_pessimistic(const struct sql_session *s)
@@ -442,7 +521,12 @@ static int txn_commit(struct sql_session *s)
     s->explicit_txn = false;
     if (!t)
         return 0;
+    /* The commit touches only t and the store (thread-safe): other
+     * sessions run meanwhile, and commits that sync together share the
+     * WAL's fsync (RocksDB groups concurrent synced writes). */
+    srv_unlock(s->srv);
     int rc = sql__kvtxn_commit(t);
+    srv_lock(s->srv);
     return rc == 0 ? 0 : sql__kverr(s, rc);
 }
 
@@ -936,7 +1020,11 @@ static int dispatch(struct sql_session *s, const struct ast_stmt *st)
         /* DDL commits the open transaction first (MySQL's implicit
          * commit), then runs in a transaction of its own. */
         rc = txn_commit(s);
-        return rc ? rc : sql__ddl_run(s, st);
+        if (rc != 0)
+            return rc;
+        while (s->srv->concurrent && s->srv->lock_waiters > 0)
+            pthread_cond_wait(&s->srv->no_waiters, &s->srv->mu);
+        return sql__ddl_run(s, st);
     }
     switch (st->kind) {
     case AST_USE:
@@ -1253,10 +1341,9 @@ static void stmt_close(struct sql_session *s, uint32_t id)
 /* ---- the executor callback ------------------------------------------- */
 
 
-static int execute(void *ctx, struct sql_proto_conn *c,
-                   const struct sql_command *cmd)
+static int execute_locked(struct sql_session *s, struct sql_proto_conn *c,
+                          const struct sql_command *cmd)
 {
-    struct sql_session *s = ctx;
     s->conn = c;
     if (cmd->user)
         snprintf(s->user, sizeof(s->user), "%s", cmd->user);
@@ -1329,6 +1416,16 @@ static int execute(void *ctx, struct sql_proto_conn *c,
     default:
         return sql_reply_error(c, 1047, "08S01", "Unknown command");
     }
+}
+
+static int execute(void *ctx, struct sql_proto_conn *c,
+                   const struct sql_command *cmd)
+{
+    struct sql_session *s = ctx;
+    srv_lock(s->srv);
+    int rc = execute_locked(s, c, cmd);
+    srv_unlock(s->srv);
+    return rc;
 }
 
 struct sql_executor sql_session_executor(struct sql_session *s)

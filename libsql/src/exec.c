@@ -626,7 +626,7 @@ static int fetch_handles(struct sql_xctx *x, struct sql_xnode *n,
         keys[i].len = SQL_TC_ROW_KEY_LEN;
     }
     if (n->p->lock) {
-        int rc = sql__kvtxn_lock(x->txn, keys, nh);
+        int rc = sql__sess_lock(x->s, x->txn, keys, nh);
         if (rc != 0)
             return sql__kverr(x->s, rc);
     }
@@ -794,7 +794,7 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
                     keys[i].data = n->res.r.pairs[i].key;
                     keys[i].len = n->res.r.pairs[i].key_len;
                 }
-                if ((rc = sql__kvtxn_lock(x->txn, keys, got)) != 0)
+                if ((rc = sql__sess_lock(x->s, x->txn, keys, got)) != 0)
                     return sql__kverr(x->s, rc);
             }
             if ((rc = emit_rows(x, n, &n->res, 0, got)) != 0)

@@ -188,18 +188,19 @@ int sql__kvtxn_delete(struct sql_kvtxn *t, const void *key, size_t key_len)
 }
 
 int sql__kvtxn_lock(struct sql_kvtxn *t, const struct mvcc_key *keys,
-                    size_t n)
+                    size_t n, int64_t wait_ms)
 {
     t->dirty = true;
-    return mvcc_txn_lock_keys(t->t, keys, n, 0);
+    return mvcc_txn_lock_keys(t->t, keys, n, wait_ms);
 }
 
 int sql__kvtxn_get_for_update(struct sql_kvtxn *t, const void *key,
-                              size_t key_len, uint8_t **value,
-                              size_t *value_len)
+                              size_t key_len, int64_t wait_ms,
+                              uint8_t **value, size_t *value_len)
 {
     t->dirty = true;
-    return mvcc_txn_get_for_update(t->t, key, key_len, 0, value, value_len);
+    return mvcc_txn_get_for_update(t->t, key, key_len, wait_ms, value,
+                                   value_len);
 }
 
 bool sql__kvtxn_dirty(const struct sql_kvtxn *t)

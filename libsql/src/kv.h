@@ -78,16 +78,17 @@ int sql__kvtxn_scan(struct sql_kvtxn *t, const void *start, size_t start_len,
 int sql__kvtxn_set(struct sql_kvtxn *t, const void *key, size_t key_len,
                    const void *value, size_t value_len);
 int sql__kvtxn_delete(struct sql_kvtxn *t, const void *key, size_t key_len);
-/* SELECT ... FOR UPDATE: lock the keys now (no wait: MVCC_LOCKED when
- * another transaction holds one). */
+/* SELECT ... FOR UPDATE: lock the keys now, waiting up to wait_ms for
+ * another transaction's lock (0: MVCC_LOCKED at once; then
+ * MVCC_LOCK_WAIT_TIMEOUT, MVCC_DEADLOCK). */
 int sql__kvtxn_lock(struct sql_kvtxn *t, const struct mvcc_key *keys,
-                    size_t n);
-/* Pessimistic current read: lock the key (no wait: MVCC_LOCKED when
- * another transaction holds it) and read its latest committed value, not
- * the snapshot's: 0 with *value (sql__kv_free it) or MVCC_NOTFOUND. */
+                    size_t n, int64_t wait_ms);
+/* Pessimistic current read: lock the key (waiting as above) and read its
+ * latest committed value, not the snapshot's: 0 with *value (sql__kv_free
+ * it) or MVCC_NOTFOUND. */
 int sql__kvtxn_get_for_update(struct sql_kvtxn *t, const void *key,
-                              size_t key_len, uint8_t **value,
-                              size_t *value_len);
+                              size_t key_len, int64_t wait_ms,
+                              uint8_t **value, size_t *value_len);
 /* Whether the txn has buffered writes or locks. */
 bool sql__kvtxn_dirty(const struct sql_kvtxn *t);
 /* Commit and free: 0, MVCC_CONFLICT (nothing committed), MVCC_LOCKED, ... */

@@ -7,6 +7,7 @@
 #ifndef SQL_SESSION_H
 #define SQL_SESSION_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,14 @@ struct sql_server
     char version[64];              /* @@version */
     uint64_t queries;              /* statements run (SHOW STATUS) */
     int64_t started_us;            /* open time (Uptime) */
+    bool concurrent;               /* sessions on several threads */
+    pthread_mutex_t mu;            /* concurrent: held by a command but
+                                      while it commits or waits for a
+                                      row lock (engine.c) */
+    pthread_cond_t no_waiters;     /* lock_waiters fell to 0 */
+    unsigned lock_waiters;         /* sessions in a lock wait (DDL waits
+                                      for none: they hold catalog
+                                      pointers) */
 };
 
 struct sql_warning
@@ -111,6 +120,7 @@ struct sql_session
     int64_t conn_start_us;         /* connect time (PROCESSLIST) */
     const char *cur_text;          /* running statement (PROCESSLIST) */
     size_t cur_len;                /* its length */
+    bool lock_waiting;             /* in a row-lock wait (PROCESSLIST) */
     bool killed;                   /* KILL QUERY / CONNECTION arrived */
     const struct ast_expr *rs_where; /* SHOW ... WHERE: rows the result
                                       writer keeps (set by show.c) */
@@ -144,6 +154,11 @@ int sql__sess_get(struct sql_session *s, const void *key, size_t klen,
 int sql__sess_get_current(struct sql_session *s, const void *key,
                           size_t klen, uint8_t **val, size_t *vlen,
                           bool *owned);
+/* Lock keys of t for s (FOR UPDATE): on a concurrent server a held lock
+ * is waited for up to innodb_lock_wait_timeout seconds, with the server
+ * lock released; else MVCC_LOCKED at once. */
+int sql__sess_lock(struct sql_session *s, struct sql_kvtxn *t,
+                   const struct mvcc_key *keys, size_t n);
 /* txn_mode = PESSIMISTIC. */
 bool sql__sess_pessimistic(const struct sql_session *s);
 int sql__sess_set(struct sql_session *s, const void *key, size_t klen,

@@ -654,7 +654,9 @@ static int show_processlist(struct sql_session *s, const struct ast_show *sh)
             sql__v_int((now - (o->cur_text ? o->stmt_start_us
                                            : o->conn_start_us)) /
                        1000000),
-            sql__v_str(o->cur_text ? "executing" : ""),
+            sql__v_str(o->lock_waiting ? "Waiting for row lock"
+                       : o->cur_text ? "executing"
+                                     : ""),
             sql__v_str(o->cur_text ? info : NULL)};
         rc = sql__rs_row(s, v, 8);
     }

@@ -104,6 +104,8 @@ void sqlfx_disconnect(struct sqlfx_conn *c)
 {
     sql_proto_conn_destroy(c->c);
     sql_session_destroy(c->s);
+    free(c->pk);
+    c->pk = NULL;
 }
 
 static void emit(struct sqlfx_conn *c, size_t *n, const char *fmt, ...)
@@ -132,8 +134,12 @@ const char *sqlfx_q(struct sqlfx_conn *c, const char *sql)
     mc_frame(&fr, pl.p, pl.len, &seq);
     assert_int_equal(sql_proto_conn_feed(c->c, fr.p, fr.len, NULL), 0);
     drain(c, &out);
-    static struct mc_pkt pk[200000];
-    int np = mc_split(out.p, out.len, pk, sizeof(pk) / sizeof(pk[0]));
+    enum { MAXPK = 200000 };
+    if (!c->pk)
+        c->pk = malloc(MAXPK * sizeof(struct mc_pkt));
+    assert_non_null(c->pk);
+    struct mc_pkt *pk = c->pk;
+    int np = mc_split(out.p, out.len, pk, MAXPK);
     assert_true(np > 0);
     size_t n = 0;
     c->out[0] = '\0';

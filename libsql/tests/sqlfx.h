@@ -27,6 +27,9 @@ struct sqlfx_conn
     struct sql_proto_conn *c;     /* the protocol engine */
     bool headers;                 /* print column names first */
     char out[65536];              /* the last answer */
+    void *pk;                     /* sqlfx_q's packet index (per
+                                     connection: test_concurrent runs
+                                     connections on threads) */
 };
 
 /* Open a server (dir NULL: in memory; else a fresh temporary directory

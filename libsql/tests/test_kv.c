@@ -127,7 +127,7 @@ static void conflict_is_reported_not_retried(void **state)
     sql__kv_close(kv);
 }
 
-static void for_update_locks_do_not_wait(void **state)
+static void for_update_locks_wait_as_asked(void **state)
 {
     (void)state;
     struct sql_kv *kv = open_mem();
@@ -136,14 +136,16 @@ static void for_update_locks_do_not_wait(void **state)
     struct mvcc_key k = {"r", 1};
     assert_int_equal(sql__kv_begin(kv, &a), 0);
     assert_int_equal(sql__kv_begin(kv, &b), 0);
-    assert_int_equal(sql__kvtxn_lock(a, &k, 1), 0);
-    assert_int_equal(sql__kvtxn_lock(b, &k, 1), MVCC_LOCKED);
+    assert_int_equal(sql__kvtxn_lock(a, &k, 1, 0), 0);
+    assert_int_equal(sql__kvtxn_lock(b, &k, 1, 0), MVCC_LOCKED);
+    /* A bounded wait for a lock nobody releases times out. */
+    assert_int_equal(sql__kvtxn_lock(b, &k, 1, 50), MVCC_LOCK_WAIT_TIMEOUT);
     sql__kvtxn_rollback(b);
     expect(a, "r", "0"); /* reads are not blocked by the lock */
     assert_int_equal(sql__kvtxn_set(a, "r", 1, "1", 1), 0);
     assert_int_equal(sql__kvtxn_commit(a), 0);
     assert_int_equal(sql__kv_begin(kv, &b), 0);
-    assert_int_equal(sql__kvtxn_lock(b, &k, 1), 0); /* released */
+    assert_int_equal(sql__kvtxn_lock(b, &k, 1, 0), 0); /* released */
     expect(b, "r", "1");
     sql__kvtxn_rollback(b);
     sql__kv_close(kv);
@@ -182,7 +184,7 @@ int main(void)
         cmocka_unit_test(own_writes_and_snapshots),
         cmocka_unit_test(scans_both_ways),
         cmocka_unit_test(conflict_is_reported_not_retried),
-        cmocka_unit_test(for_update_locks_do_not_wait),
+        cmocka_unit_test(for_update_locks_wait_as_asked),
         cmocka_unit_test(rocksdb_keeps_data_across_reopen),
     };
     return cmocka_run_group_tests_name("libsql/kv", tests, NULL, NULL);

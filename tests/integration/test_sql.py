@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from decimal import Decimal
@@ -221,12 +222,35 @@ def transactions():
         eq("conflict", e.args[0], 1213)
     eq("first wins", q(a, "SELECT qty FROM items WHERE id = 2"), [(6,)])
     a.commit()
-    # FOR UPDATE: the second locker is refused at once (1205).
+    # FOR UPDATE: the second locker waits for the lock, up to
+    # innodb_lock_wait_timeout (1 s here), then 1205.
     q(a, "SELECT qty FROM items WHERE id = 4 FOR UPDATE")
+    q(b, "SET innodb_lock_wait_timeout = 1")
     eq("locked", err(b, "SELECT qty FROM items WHERE id = 4 FOR UPDATE"),
        1205)
     b.rollback()
+    # A waiter is released when the holder commits: it gets the row as
+    # the holder committed it.
+    q(b, "SET innodb_lock_wait_timeout = 50")
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(
+        q(b, "SELECT qty FROM items WHERE id = 4 FOR UPDATE")))
+    waiter.start()
+    watcher = conn(database="shop", autocommit=True)
+    deadline = time.time() + 60
+    while True:
+        states = [r[6] for r in q(watcher, "SHOW PROCESSLIST")]
+        if "Waiting for row lock" in states:
+            break
+        if time.time() > deadline:
+            raise AssertionError("no session waits: %r" % states)
+        time.sleep(0.01)
+    q(a, "UPDATE items SET qty = 44 WHERE id = 4")
     a.commit()
+    waiter.join(60)
+    eq("released", got, [[(44,)]])
+    b.rollback()
+    watcher.close()
     a.close()
     b.close()
 
