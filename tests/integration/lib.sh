@@ -21,13 +21,36 @@ t_cleanup() {
         while IFS= read -r f; do
             echo "---- ${f#"$T_TMP"/} (last 30 lines)"
             tail -n 30 "$f"
-        done < <(find "$T_TMP" -maxdepth 4 -name '*.log' -type f 2>/dev/null | sort)
+        done < <(find "$T_TMP" -maxdepth 4 -name '*.log' ! -name '[0-9]*.log' \
+                     -type f 2>/dev/null | sort)
         echo "lib.sh: a case failed; kept $T_TMP (data and logs)"
     else
         rm -rf "$T_TMP"
     fi
 }
 trap t_cleanup EXIT
+
+# t_pick_base FIRST LAST: sets T_BASE to a base port in [FIRST, LAST]
+# (slots 20 apart) that no other suite holds and whose next 19 ports nobody
+# listens on, so two `make test` runs on one machine never share daemons.
+# The slot stays held (a lock file) until this suite exits. Call it
+# directly, not in $(...): the lock lives in this shell.
+t_pick_base() {
+    local b i fd
+    for b in $(seq "$1" 20 "$2"); do
+        exec {fd}>"/tmp/dsql-port-slot-$b.lock" || continue
+        if ! flock -n "$fd"; then exec {fd}>&-; continue; fi
+        for i in $(seq 1 19); do
+            if (exec 3<>"/dev/tcp/127.0.0.1/$((b + i))") 2>/dev/null; then
+                exec {fd}>&-
+                continue 2
+            fi
+        done
+        T_BASE=$b
+        return 0
+    done
+    T_BASE=$1
+}
 
 t_close_case() {
     [ -z "$T_CUR" ] && return

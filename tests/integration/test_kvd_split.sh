@@ -6,20 +6,8 @@
 # of one store in the middle, and every acknowledged write read back.
 . "$(dirname "$0")/lib.sh"
 
-# A base port in [$1, $2] (step 20) whose next ports nobody listens on: a
-# second `make test` running at the same time on this machine takes
-# another slot instead of sharing these stores.
-pick_base() {
-    local b i
-    for b in $(seq "$1" 20 "$2"); do
-        for i in 1 2 3 4; do
-            (exec 3<>"/dev/tcp/127.0.0.1/$((b + i))") 2>/dev/null && continue 2
-        done
-        echo "$b"; return 0
-    done
-    echo "$1"
-}
-BASE=$(pick_base 21400 21680)
+t_pick_base 21400 21680
+BASE=$T_BASE
 port() { echo $((BASE + $1)); }
 PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
 CTL=("$BIN/kvd" ctl "--peers=$PEERS" --timeout=60)
