@@ -52,8 +52,9 @@ struct sql_kv_local_opts
     bool sync;        /* fsync every commit (RocksDB only) */
     uint64_t resolve_budget_ms; /* how long a write waits for another
                                    transaction's lock before MVCC_LOCKED;
-                                   0 = 100 (sqld runs statements on one
-                                   thread: a wait stalls every session) */
+                                   0 = 100 (it waits under the server
+                                   mutex: a long wait stalls every
+                                   session) */
 };
 
 /* Open the local store. On failure errmsg (if not NULL) says why. */
