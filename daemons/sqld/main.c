@@ -247,8 +247,9 @@ static int pool_start(struct event_base *base, int n)
     return 0;
 }
 
-/* Joins the workers (a running statement finishes first); afterwards the
- * loop thread frees clients whatever their state. */
+/* Joins the workers (a running statement finishes first) and frees the
+ * clients whose socket closed meanwhile; afterwards on_close frees
+ * clients whatever their state. */
 static void pool_stop(void)
 {
     pthread_mutex_lock(&pool.mu);
@@ -463,11 +464,13 @@ int main(int argc, char **argv)
     rc = dmn_run(&rt);
     if (rc != 0)
         dmn_error("event loop failed");
-    /* Workers finish their statements and stop; destroying the listener
-     * then closes the clients (on_close frees their sessions) before the
-     * server goes. */
-    pool_stop();
+    /* Destroying the listener closes the clients: on_close frees the
+     * idle ones (their rollback releases row locks statements may wait
+     * for) and marks the running ones; the workers then finish their
+     * statements and stop, and pool_stop frees the marked clients, all
+     * before the server goes. */
     rpc_stream_server_destroy(srv);
+    pool_stop();
     pool_free();
     sql_server_close(server);
     server = NULL;
