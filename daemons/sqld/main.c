@@ -63,7 +63,8 @@ struct client
     struct sql_executor inner;     /* the session's executor */
     struct rpc_stream_conn *sc;    /* its socket; NULL once closed */
     struct sql_command cmd;        /* the command a worker runs */
-    bool running;                  /* cmd is queued or running */
+    bool running;                  /* cmd is waiting, queued or running */
+    bool queued;                   /* handed to the workers */
     bool closing;                  /* the socket closed while running */
     uint8_t *pending;              /* bytes that arrived while running */
     size_t npending;               /* their count */
@@ -76,9 +77,10 @@ static struct sql_server *server; /* the store, catalog and variables */
 
 /* ---- Workers --------------------------------------------------------
  * The session executor is wrapped: execute() (on the loop thread, inside
- * sql_proto_conn_feed) copies the command and queues the client; the
- * protocol engine keeps the connection busy until the answer completes. A
- * worker runs the session's executor, which answers into proto, then
+ * sql_proto_conn_feed) copies the command; once feed has returned (the
+ * engine still reads its state after execute), the loop queues the client
+ * (pool_submit); the protocol engine keeps the connection busy until the
+ * answer completes. A worker runs the session's executor, which answers into proto, then
  * moves the client to the done queue and wakes the loop, which flushes
  * the answer and feeds what arrived meanwhile (the next command). Only
  * STMT_CLOSE, which is never answered, runs on the loop thread. libsql
@@ -146,6 +148,17 @@ static int pool_execute(void *ctx, struct sql_proto_conn *c,
         return cl->inner.execute(cl->inner.ctx, c, cmd);
     cl->cmd = *cmd;
     cl->running = true;
+    cl->queued = false;
+    return 0;
+}
+
+/* After sql_proto_conn_feed returned: hand a waiting command to the
+ * workers (from here on a worker owns proto and session). */
+static void pool_submit(struct client *cl)
+{
+    if (!cl->running || cl->queued)
+        return;
+    cl->queued = true;
     cl->next = NULL;
     pthread_mutex_lock(&pool.mu);
     if (pool.jobs_tail)
@@ -155,7 +168,6 @@ static int pool_execute(void *ctx, struct sql_proto_conn *c,
     pool.jobs_tail = cl;
     pthread_cond_signal(&pool.cv);
     pthread_mutex_unlock(&pool.mu);
-    return 0;
 }
 
 static void *worker_main(void *arg)
@@ -201,6 +213,7 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
     while (cl) {
         struct client *next = cl->next;
         cl->running = false;
+        cl->queued = false;
         if (cl->closing) {
             client_free(cl);
         } else {
@@ -220,8 +233,9 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
                 dmn_warn("client %s: %s; closing", rpc_stream_peer(cl->sc),
                          sql_strerror(rc));
                 rpc_stream_close(cl->sc);
-            } else if (!cl->running) {
+            } else {
                 flush(cl->sc, cl);
+                pool_submit(cl);
             }
         }
         cl = next;
@@ -357,9 +371,10 @@ static size_t on_data(struct rpc_stream_conn *sc, const uint8_t *data,
         rpc_stream_close(sc);
         return len;
     }
-    /* A command now running answers through on_done. */
-    if (!cl->running)
-        flush(sc, cl);
+    /* What came before a command, then the command to a worker (its
+     * answer is flushed by on_done). */
+    flush(sc, cl);
+    pool_submit(cl);
     return used;
 }
 
@@ -371,7 +386,7 @@ static void on_close(struct rpc_stream_conn *sc, int rc, const char *reason,
               rc == 0 ? "closed" : reason);
     struct client *cl = rpc_stream_get_ud(sc);
     rpc_stream_set_ud(sc, NULL);
-    if (cl && cl->running && !pool.stopped) {
+    if (cl && cl->queued && !pool.stopped) {
         cl->closing = true; /* on_done frees it */
         cl->sc = NULL;
         return;
