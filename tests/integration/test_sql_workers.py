@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test_sql_workers.py: sqld's statement workers against a real sqld
 (--workers=2, so clients outnumber workers): concurrent clients' commits
-all land; a client that disconnects while its statement waits for a row
+all land; pipelined queries answer in order; a client that disconnects while its statement waits for a row
 lock is cleaned up once the statement ends, and sqld keeps serving; a
 SIGTERM with a statement waiting stops sqld cleanly."""
 import os
@@ -128,6 +128,25 @@ def concurrent_commits():
     c.close()
 
 
+def pipelined_commands():
+    # Three queries in a row before reading any answer: each waits for
+    # the one before, and the answers come back in order.
+    c = conn(database="w")
+    for sql in ("INSERT INTO t VALUES (9001, 1)",
+                "UPDATE t SET v = v + 1 WHERE id = 9001",
+                "SELECT v FROM t WHERE id = 9001"):
+        c._execute_command(pymysql.constants.COMMAND.COM_QUERY, sql)
+    got = []
+    for _ in range(3):
+        c._next_seq_id = 1  # each answer starts at 1 (pymysql tracks one)
+        r = pymysql.connections.MySQLResult(c)
+        r.read()
+        got.append((r.affected_rows, r.rows))
+    eq("answers", got, [(1, None), (1, None), (1, ((2,),))])
+    eq("then as usual", q(c, "DELETE FROM t WHERE id = 9001"), [])
+    c.close()
+
+
 def client_gone_while_waiting():
     holder = conn(database="w", autocommit=False)
     watcher = conn()
@@ -177,7 +196,8 @@ def sigterm_with_a_waiter():
 
 try:
     start()
-    for fn in (concurrent_commits, client_gone_while_waiting,
+    for fn in (concurrent_commits, pipelined_commands,
+               client_gone_while_waiting,
                sigterm_with_a_waiter):
         case(fn)
 finally:
