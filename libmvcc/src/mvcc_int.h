@@ -106,8 +106,10 @@ struct mvcc_store
 {
     struct mvcc_engine *eng;      /* borrowed engine */
     struct mvcc_store_opts opts;  /* options as given (defaults filled) */
-    pthread_mutex_t *latches;     /* per-key latch slots */
+    uint8_t *latches;             /* per-key latch slots: 1 = held */
     size_t nlatch;                /* how many (power of two) */
+    pthread_mutex_t latch_mu;     /* guards latches */
+    pthread_cond_t latch_cv;      /* broadcast when slots are released */
     pthread_rwlock_t ts_guard;    /* reads (shared) vs async/1PC prewrite */
     mvcc_ts max_ts;               /* highest read ts (under ts_guard) */
     struct mvcc__mlock *mlocks;   /* in-flight async/1PC keys (ts_guard) */
@@ -137,7 +139,7 @@ void mvcc__log(struct mvcc_store *s, int level, const char *fmt, ...)
 void mvcc__res_err(struct mvcc_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Latches: slots for the keys, locked in slot order. */
+/* Latches: the slots of a command's keys, taken all at once. */
 struct mvcc__latch
 {
     size_t *slots;     /* sorted distinct slots held */
