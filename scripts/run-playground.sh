@@ -5,8 +5,9 @@
 # how to connect, and stops them all on Ctrl-C.
 #
 # Today: PD_COUNT pdd replicating the placement driver's state with Raft,
-# KVD_COUNT kvd replicating one key space with Raft, and sqld speaking
-# MySQL on its embedded store (sqld on the cluster is issue 9).
+# KVD_COUNT kvd replicating one key space with Raft, registered with pdd
+# (heartbeats, operators), and sqld speaking MySQL on its embedded store
+# (sqld on the cluster is issue 9).
 # Environment: PD_COUNT (3), KVD_COUNT (3), PLAYGROUND_DIR (./playground),
 # FRESH=1 to delete the playground's data first.
 set -u
@@ -58,8 +59,10 @@ for i in $(seq 1 "$PD_COUNT"); do
     start "pdd-$i" --name="pd-$i" --listen=127.0.0.1:$((2377 + 2 * i)) \
         --status-listen=127.0.0.1:$((2378 + 2 * i)) --initial-members="$members"
 done
+pds=$(echo "$members" | sed 's/pd-[0-9]*=//g')
 for i in $(seq 1 "$KVD_COUNT"); do
-    start "kvd-$i" --store-id="$i" --listen=127.0.0.1:$((20159 + i)) --peers="$peers"
+    start "kvd-$i" --store-id="$i" --listen=127.0.0.1:$((20159 + i)) --peers="$peers" \
+        --pd="$pds"
 done
 start sqld --listen=127.0.0.1:4000 --store=local
 
@@ -108,7 +111,7 @@ cat <<MSG
 Connect with:
   mysql -h 127.0.0.1 -P 4000 -u root
 Inspect the cluster with:
-  $BIN/pdctl --pd=$(echo "$members" | sed "s/pd-[0-9]*=//g") member
+  $BIN/pdctl --pd=$pds member      (also: store, region list, operator show)
 Press Ctrl-C to stop.
 MSG
 wait -n "${pids[@]}"
