@@ -4,9 +4,6 @@
  * client thread. Ranges are etcd's default, linearizable reads.
  */
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,29 +60,8 @@ static void conn_close(struct kvb_conn *c)
 
 static int conn_open(struct kvb_conn *c, char *err, size_t errlen)
 {
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    int rc = getaddrinfo(c->host, c->port, &hints, &res);
-    if (rc != 0) {
-        snprintf(err, errlen, "%s:%s: %s", c->host, c->port,
-                 gai_strerror(rc));
+    if (kvb_dial(c->host, c->port, &c->fd, err, errlen) != 0)
         return -1;
-    }
-    int fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
-        snprintf(err, errlen, "connect %s:%s: %s", c->host, c->port,
-                 strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        freeaddrinfo(res);
-        return -1;
-    }
-    freeaddrinfo(res);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    c->fd = fd;
     c->rlen = 0;
     return 0;
 }
@@ -256,16 +232,11 @@ static int etcd_open(const struct kvb_opts *o, int idx, struct kvb_conn **out,
     }
     c->fd = -1;
     c->timeout_ms = o->timeout_ms;
-    const char *a = o->addrs[idx % o->n_addrs];
-    const char *colon = strrchr(a, ':');
-    if (colon == NULL || (size_t)(colon - a) >= sizeof c->host ||
-        strlen(colon + 1) >= sizeof c->port) {
-        snprintf(err, errlen, "bad endpoint %s (want host:port)", a);
+    if (kvb_endpoint(o->addrs[idx % o->n_addrs], c->host, sizeof c->host,
+                     c->port, sizeof c->port, err, errlen) != 0) {
         free(c);
         return -1;
     }
-    memcpy(c->host, a, (size_t)(colon - a));
-    snprintf(c->port, sizeof c->port, "%s", colon + 1);
     if (conn_open(c, err, errlen) != 0) {
         free(c);
         return -1;

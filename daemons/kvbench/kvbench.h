@@ -52,6 +52,15 @@ int kvb_rocksdb_load(const char *dir, uint64_t n, size_t key_size,
                      size_t value_size, struct mvcc_engine **out, char *err,
                      size_t errlen);
 
+/* net.c: split "host:port" into host and port (NUL-terminated); 0 or -1
+ * with err ("bad endpoint ..."). */
+int kvb_endpoint(const char *addr, char *host, size_t hostsz, char *port,
+                 size_t portsz, char *err, size_t errlen);
+/* net.c: a connected TCP socket with TCP_NODELAY in *fd; 0 or -1 with err
+ * naming the address. */
+int kvb_dial(const char *host, const char *port, int *fd, char *err,
+             size_t errlen);
+
 /* main.c: key number i as key_size bytes (fixed size, sorts by i). */
 void kvb_key(uint64_t i, uint8_t *buf, size_t key_size);
 
