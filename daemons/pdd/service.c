@@ -60,6 +60,19 @@ static int check_cluster(struct pdd_node *n, struct rpc_call *call,
 }
 
 /* Leader first (a follower's view may lag), then the cluster id. */
+/* The end of a handler that built out: reply with it when rc is 0, else
+ * fail with out-of-memory (the only way building fails); free out's
+ * allocations either way. */
+static void reply_built(struct rpc_call *call, int rc,
+                        const pb_msgdesc_t *fields, void *out)
+{
+    if (rc != 0)
+        rpc_call_fail(call, -ENOMEM, "out of memory");
+    else
+        rpc_call_reply(call, out);
+    pb_release(fields, out);
+}
+
 static int admit(struct pdd_node *n, struct rpc_call *call, uint64_t cid,
                  bool strict)
 {
@@ -245,12 +258,8 @@ static void h_get_store(struct rpc_call *call, const void *req, void *ud)
         return;
     }
     pd_GetStoreResponse out = {.has_store = true};
-    if (pd_pb_store_info_out(&info, &out.store) != 0) {
-        rpc_call_fail(call, -ENOMEM, "out of memory");
-        return;
-    }
-    rpc_call_reply(call, &out);
-    pb_release(pd_GetStoreResponse_fields, &out);
+    rc = pd_pb_store_info_out(&info, &out.store);
+    reply_built(call, rc, pd_GetStoreResponse_fields, &out);
 }
 
 static void h_get_all_stores(struct rpc_call *call, const void *req, void *ud)
@@ -281,11 +290,7 @@ static void h_get_all_stores(struct rpc_call *call, const void *req, void *ud)
         if (rc == 0)
             out.stores_count++;
     }
-    if (rc != 0)
-        rpc_call_fail(call, -ENOMEM, "out of memory");
-    else
-        rpc_call_reply(call, &out);
-    pb_release(pd_GetAllStoresResponse_fields, &out);
+    reply_built(call, rc, pd_GetAllStoresResponse_fields, &out);
 }
 
 static void h_set_store_state(struct rpc_call *call, const void *req,
@@ -378,12 +383,8 @@ static void reply_region(struct rpc_call *call,
                          const struct pd_region_info *info)
 {
     pd_GetRegionResponse out = {.has_region = true};
-    if (pd_pb_region_info_out(info, &out.region) != 0) {
-        rpc_call_fail(call, -ENOMEM, "out of memory");
-        return;
-    }
-    rpc_call_reply(call, &out);
-    pb_release(pd_GetRegionResponse_fields, &out);
+    int rc = pd_pb_region_info_out(info, &out.region);
+    reply_built(call, rc, pd_GetRegionResponse_fields, &out);
 }
 
 static void h_get_region(struct rpc_call *call, const void *req, void *ud)
@@ -457,10 +458,9 @@ static void h_scan_regions(struct rpc_call *call, const void *req, void *ud)
                      infos[i].region.n_peers * 24u;
         }
     }
-    if (rc != 0)
-        rpc_call_fail(call, -ENOMEM, "out of memory");
-    else
-        rpc_call_reply(call, &out);
+    reply_built(call, rc, pd_ScanRegionsResponse_fields, &out);
+    free(infos);
+    return;
 done:
     pb_release(pd_ScanRegionsResponse_fields, &out);
     free(infos);
@@ -633,11 +633,7 @@ static void h_get_operators(struct rpc_call *call, const void *req, void *ud)
                 out.ops_count++;
         }
     }
-    if (rc != 0)
-        rpc_call_fail(call, -ENOMEM, "out of memory");
-    else
-        rpc_call_reply(call, &out);
-    pb_release(pd_GetOperatorsResponse_fields, &out);
+    reply_built(call, rc, pd_GetOperatorsResponse_fields, &out);
 }
 
 static void h_remove_operator(struct rpc_call *call, const void *req,
