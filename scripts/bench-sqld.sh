@@ -10,7 +10,9 @@
 # Knobs (environment): BENCH_TIME seconds per workload (10), BENCH_THREADS
 # (4), BENCH_TABLES (2), BENCH_TABLE_SIZE rows per table (10000),
 # BENCH_WORKLOADS (the five below), BENCH_PS=1 for server-side prepared
-# statements (sysbench --db-ps-mode=auto) instead of text queries.
+# statements (sysbench --db-ps-mode=auto) instead of text queries,
+# BENCH_SQLD_PORT / BENCH_MARIADB_PORT (25000 / 25001), TMPDIR for the
+# scratch directory.
 #
 # Durability is equal on both sides: MariaDB's InnoDB flushes its log on
 # every commit (innodb_flush_log_at_trx_commit=1, its default) and sqld's
@@ -28,7 +30,7 @@ PS_MODE=disable
 SQLD_PORT=${BENCH_SQLD_PORT:-25000}
 MDB_PORT=${BENCH_MARIADB_PORT:-25001}
 
-WORK=$(mktemp -d /tmp/bench-sqld.XXXXXX)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-sqld.XXXXXX")
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# test_bench_sqld.sh: `make bench-sqld` (scripts/bench-sqld.sh) end to end
+# with tiny settings: it starts its own MariaDB and sqld, runs two sysbench
+# workloads on both, prints every BENCH line it promises with a number, and
+# leaves no server behind. Figures are not judged (no timing thresholds).
+. "$(dirname "$0")/lib.sh"
+
+t_pick_base 25000 25980
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+WLS="oltp_point_select oltp_insert"
+
+t_case "bench-sqld runs two workloads on sqld and MariaDB"
+BENCH_TIME=1 BENCH_THREADS=2 BENCH_TABLES=1 BENCH_TABLE_SIZE=100 \
+    BENCH_WORKLOADS="$WLS" BENCH_SQLD_PORT=$((T_BASE + 1)) \
+    BENCH_MARIADB_PORT=$((T_BASE + 2)) TMPDIR="$T_TMP" \
+    "$TOP/scripts/bench-sqld.sh" "$BUILD_DIR" >"$T_TMP/out" 2>"$T_TMP/err"
+rc=$?
+t_expect_eq "exit" "$rc" 0
+[ $rc -eq 0 ] || sed 's/^/      /' "$T_TMP/err"
+
+t_case "every promised line is there, with a number and its unit"
+for wl in $WLS; do
+    for line in "qps_sqld [0-9.]+ qps" "p95_sqld [0-9.]+ ms" \
+                "qps_mariadb [0-9.]+ qps" "p95_mariadb [0-9.]+ ms" \
+                "vs_mariadb [0-9]+\.[0-9]{2} x"; do
+        n=$(grep -cE "^BENCH sysbench_${wl}_$line\$" "$T_TMP/out")
+        t_expect_eq "$wl $line" "$n" 1
+    done
+done
+t_expect_eq "lines in all" "$(grep -c '^BENCH ' "$T_TMP/out")" 10
+
+t_case "throughput figures are positive"
+bad=$(awk '/^BENCH .*_(qps_[a-z]+|vs_mariadb) / && $3 + 0 <= 0' "$T_TMP/out")
+t_expect_eq "non-positive figures" "$bad" ""
+
+t_case "no server is left running and the scratch dir is gone"
+t_expect_eq "sqld on its port" \
+    "$( (exec 3<>"/dev/tcp/127.0.0.1/$((T_BASE + 1))") 2>/dev/null && echo open)" ""
+t_expect_eq "mariadb on its port" \
+    "$( (exec 3<>"/dev/tcp/127.0.0.1/$((T_BASE + 2))") 2>/dev/null && echo open)" ""
+t_expect_eq "scratch dirs" "$(ls -d "$T_TMP"/bench-sqld.* 2>/dev/null)" ""
+
+t_end
