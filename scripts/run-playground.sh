@@ -9,14 +9,18 @@
 # (heartbeats, operators), and sqld speaking MySQL on its embedded store
 # (sqld on the cluster is issue 9).
 # Environment: PD_COUNT (3), KVD_COUNT (3), PLAYGROUND_DIR (./playground),
-# FRESH=1 to delete the playground's data first.
+# FRESH=1 to delete the playground's data first; PD_PORT (2379), KVD_PORT
+# (20160) and SQL_PORT (4000) move the ports.
 set -u
 BUILD=${1:?usage: run-playground.sh BUILD_DIR}
 BIN=$BUILD/daemons/bin
 PLAY=${PLAYGROUND_DIR:-$(pwd)/playground}
 PD_COUNT=${PD_COUNT:-3}
+PD_PORT=${PD_PORT:-2379}
+KVD_PORT=${KVD_PORT:-20160}
+SQL_PORT=${SQL_PORT:-4000}
 KVD_COUNT=${KVD_COUNT:-3}
-case "$PD_COUNT$KVD_COUNT" in *[!0-9]*|'') echo "playground: PD_COUNT and KVD_COUNT must be numbers" >&2; exit 2 ;; esac
+case "$PD_COUNT$KVD_COUNT$PD_PORT$KVD_PORT$SQL_PORT" in *[!0-9]*|'') echo "playground: PD_COUNT, KVD_COUNT and the ports must be numbers" >&2; exit 2 ;; esac
 [ "$PD_COUNT" -ge 1 ] && [ "$KVD_COUNT" -ge 1 ] ||
     { echo "playground: PD_COUNT and KVD_COUNT must be at least 1" >&2; exit 2; }
 if [ "${FRESH:-0}" = 1 ] && [ -d "$PLAY" ]; then
@@ -45,26 +49,29 @@ start() { # name, then flags
     names+=("$name")
 }
 
-# Ports as TiDB's playground has them: PD 2379 (members every 2 ports),
-# kvd from 20160, SQL 4000.
+# Ports as TiDB's playground has them: PD 2379 (members every 2 ports, each
+# with its HTTP status on the next), kvd from 20160, SQL 4000.
+pd_port() { echo $((PD_PORT + 2 * ($1 - 1))); }
+pd_status() { echo $((PD_PORT + 2 * ($1 - 1) + 1)); }
+kvd_port() { echo $((KVD_PORT + $1 - 1)); }
 members=
 for i in $(seq 1 "$PD_COUNT"); do
-    members+="${members:+,}pd-$i=127.0.0.1:$((2377 + 2 * i))"
+    members+="${members:+,}pd-$i=127.0.0.1:$(pd_port "$i")"
 done
 peers=
 for i in $(seq 1 "$KVD_COUNT"); do
-    peers+="${peers:+,}$i@127.0.0.1:$((20159 + i))"
+    peers+="${peers:+,}$i@127.0.0.1:$(kvd_port "$i")"
 done
 for i in $(seq 1 "$PD_COUNT"); do
-    start "pdd-$i" --name="pd-$i" --listen=127.0.0.1:$((2377 + 2 * i)) \
-        --status-listen=127.0.0.1:$((2378 + 2 * i)) --initial-members="$members"
+    start "pdd-$i" --name="pd-$i" --listen=127.0.0.1:$(pd_port "$i") \
+        --status-listen=127.0.0.1:$(pd_status "$i") --initial-members="$members"
 done
 pds=$(echo "$members" | sed 's/pd-[0-9]*=//g')
 for i in $(seq 1 "$KVD_COUNT"); do
-    start "kvd-$i" --store-id="$i" --listen=127.0.0.1:$((20159 + i)) --peers="$peers" \
+    start "kvd-$i" --store-id="$i" --listen=127.0.0.1:$(kvd_port "$i") --peers="$peers" \
         --pd="$pds"
 done
-start sqld --listen=127.0.0.1:4000 --store=local
+start sqld --listen=127.0.0.1:$SQL_PORT --store=local
 
 # Ready when every pdd answers its HTTP status, sqld answers a ping and
 # every process still runs; 60 s at most.
@@ -73,9 +80,9 @@ ready() {
         kill -0 "${pids[$i]}" 2>/dev/null || return 2
     done
     for i in $(seq 1 "$PD_COUNT"); do
-        (exec 3<>/dev/tcp/127.0.0.1/$((2378 + 2 * i))) 2>/dev/null || return 1
+        (exec 3<>/dev/tcp/127.0.0.1/$(pd_status "$i")) 2>/dev/null || return 1
     done
-    mariadb-admin -h 127.0.0.1 -P 4000 -u root ping >/dev/null 2>&1 || return 1
+    mariadb-admin -h 127.0.0.1 -P $SQL_PORT -u root ping >/dev/null 2>&1 || return 1
     return 0
 }
 for _ in $(seq 1 600); do
@@ -101,15 +108,15 @@ fi
 echo "playground: running in $PLAY (logs: $PLAY/*.log)"
 for i in $(seq 1 "$PD_COUNT"); do
     printf '  pdd-%-3s rpc 127.0.0.1:%s  status http://127.0.0.1:%s/status\n' \
-        "$i" $((2377 + 2 * i)) $((2378 + 2 * i))
+        "$i" $(pd_port "$i") $(pd_status "$i")
 done
 for i in $(seq 1 "$KVD_COUNT"); do
-    printf '  kvd-%-3s rpc 127.0.0.1:%s\n' "$i" $((20159 + i))
+    printf '  kvd-%-3s rpc 127.0.0.1:%s\n' "$i" $(kvd_port "$i")
 done
 cat <<MSG
-  sqld    mysql 127.0.0.1:4000 (on its embedded store until sqld runs on the cluster)
+  sqld    mysql 127.0.0.1:$SQL_PORT (on its embedded store until sqld runs on the cluster)
 Connect with:
-  mysql -h 127.0.0.1 -P 4000 -u root
+  mysql -h 127.0.0.1 -P $SQL_PORT -u root
 Inspect the cluster with:
   $BIN/pdctl --pd=$pds member      (also: store, region list, operator show)
 Press Ctrl-C to stop.

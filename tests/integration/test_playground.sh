@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# test_playground.sh: `make run`'s script (scripts/run-playground.sh) on
+# ports of its own: it waits until every daemon answers, the three pdd
+# elect a leader, the three kvd register with them, sqld answers SQL,
+# a stop signal stops everything, and a second run finds the data of the first.
+. "$(dirname "$0")/lib.sh"
+
+t_pick_base 29000 29980
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+PDS="127.0.0.1:$((T_BASE + 1)),127.0.0.1:$((T_BASE + 3)),127.0.0.1:$((T_BASE + 5))"
+PDCTL=("$BIN/pdctl" "--pd=$PDS")
+my() { mariadb -h 127.0.0.1 -P $((T_BASE + 10)) -u root --connect-timeout=30 -N -e "$1" 2>&1; }
+
+play() { # output file, then extra environment
+    local out=$1; shift
+    env "$@" PLAYGROUND_DIR="$T_TMP/play" PD_PORT=$((T_BASE + 1)) \
+        SQL_PORT=$((T_BASE + 10)) KVD_PORT=$((T_BASE + 11)) \
+        "$TOP/scripts/run-playground.sh" "$BUILD_DIR" >"$out" 2>&1 &
+    PLAY=$!
+    T_PIDS+=("$PLAY")
+}
+# The daemons a ready playground runs, so a failed case leaves none behind.
+track_daemons() { T_PIDS+=($(pgrep -f -- "--data-dir=$T_TMP/play/")); }
+
+# t_wait_until SECONDS CMD...: until CMD succeeds.
+t_wait_until() {
+    local deadline=$((SECONDS + $1)); shift
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -ge "$deadline" ] && return 1
+        sleep 0.2
+    done
+}
+stores_up() { [ "$("${PDCTL[@]}" store | grep -c 'state up')" = 3 ]; }
+
+t_case "the playground starts and says how to connect"
+play "$T_TMP/out1" FRESH=1
+t_wait_for_grep "Press Ctrl-C to stop." "$T_TMP/out1" 90 ||
+    t_fail "not ready: $(cat "$T_TMP/out1")"
+track_daemons
+t_expect_grep "connect command" "mysql -h 127.0.0.1 -P $((T_BASE + 10)) -u root" "$T_TMP/out1"
+t_expect_grep "pd status URL" "status http://127.0.0.1:$((T_BASE + 2))/status" "$T_TMP/out1"
+
+t_case "three pdd with a leader, three kvd registered with them"
+t_expect_eq "members" "$("${PDCTL[@]}" member | grep -c '^member ')" 3
+t_expect_eq "leaders" "$("${PDCTL[@]}" member | grep -c ' leader$')" 1
+t_wait_until 60 stores_up || t_fail "stores: $("${PDCTL[@]}" store 2>&1)"
+
+t_case "sqld answers SQL and keeps what it is given"
+t_expect_eq "select" "$(my 'SELECT 1 + 1')" 2
+t_expect_eq "create" "$(my 'CREATE DATABASE kept; CREATE TABLE kept.t (id INT PRIMARY KEY); INSERT INTO kept.t VALUES (7)')" ""
+
+# A background job of a script starts with SIGINT ignored (bash does so
+# without job control), so the test sends SIGTERM, which the script traps
+# exactly as it traps Ctrl-C's SIGINT.
+t_case "SIGTERM (handled as Ctrl-C) stops every daemon"
+kill -TERM "$PLAY"
+t_wait_exit "$PLAY" 60 || t_fail "still running"
+t_expect_eq "exit" "$T_RC" 0
+t_expect_grep "stopped" "playground: stopped; data and logs stay in $T_TMP/play" "$T_TMP/out1"
+t_expect_eq "sql port" "$( (exec 3<>"/dev/tcp/127.0.0.1/$((T_BASE + 10))") 2>/dev/null && echo open)" ""
+t_expect_eq "daemons left" "$(pgrep -f -- "--data-dir=$T_TMP/play/")" ""
+
+t_case "a second run finds the first run's data"
+play "$T_TMP/out2"
+t_wait_for_grep "Press Ctrl-C to stop." "$T_TMP/out2" 90 ||
+    t_fail "not ready: $(cat "$T_TMP/out2")"
+track_daemons
+t_expect_eq "row" "$(my 'SELECT id FROM kept.t')" 7
+kill -TERM "$PLAY"
+t_wait_exit "$PLAY" 60 || t_fail "still running"
+t_expect_eq "exit" "$T_RC" 0
+
+t_case "bad settings are refused"
+PD_COUNT=x "$TOP/scripts/run-playground.sh" "$BUILD_DIR" >"$T_TMP/out3" 2>&1
+t_expect_eq "exit" "$?" 2
+t_expect_grep "message" "playground: PD_COUNT, KVD_COUNT and the ports must be numbers" "$T_TMP/out3"
+
+t_end
