@@ -1,7 +1,6 @@
 /* codec.c: pdd's byte formats that need no I/O: the Raft-log records of
- * raftlog.c (snapshot header, entry) and the HTTP request line of http.c,
- * kept apart so that daemons/pdd/fuzz/ can drive them alone
- * (libpd/DESIGN.md, "pdd").
+ * raftlog.c (snapshot header, entry), kept apart so that daemons/pdd/fuzz/
+ * can drive them alone (libpd/DESIGN.md, "pdd").
  */
 #include <stdio.h>
 #include <string.h>
@@ -99,34 +98,5 @@ int pdd_log_meta_decode(const uint8_t *buf, size_t len,
     for (size_t i = 0; i < c->n_learners_next; i++, k += 8)
         c->learners_next[i] = pdd_rd64(buf + k);
     *used = k;
-    return 0;
-}
-
-
-int pdd_http_parse(const uint8_t *data, size_t len, char *method,
-                   size_t method_len, char *path, size_t path_len)
-{
-    const uint8_t *end = memmem(data, len, "\r\n\r\n", 4);
-    if (!end)
-        end = memmem(data, len, "\n\n", 2);
-    if (!end)
-        return 1;
-    size_t k = 0;
-    char line[512];
-    while (k < len && k + 1 < sizeof(line) && data[k] != '\r' &&
-           data[k] != '\n') {
-        line[k] = data[k] ? (char)data[k] : ' ';
-        k++;
-    }
-    line[k] = '\0';
-    char m[16], p[256];
-    if (sscanf(line, "%15s %255s", m, p) != 2 || method_len == 0 ||
-        path_len == 0)
-        return -1;
-    char *q = strchr(p, '?');
-    if (q)
-        *q = '\0';
-    snprintf(method, method_len, "%s", m);
-    snprintf(path, path_len, "%s", p);
     return 0;
 }

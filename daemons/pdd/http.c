@@ -1,7 +1,8 @@
 /* http.c: pdd's HTTP status port (status-listen): GET /status, /metrics
  * (Prometheus text) and a JSON view of members, stores, regions and
  * operators under /pd/api/v1/. One request per connection (HTTP/1.0
- * style), served on librpc's byte-stream server (libpd/DESIGN.md, "pdd").
+ * style), served by the daemons' shared status server (common/http.h;
+ * libpd/DESIGN.md, "pdd").
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -9,35 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rpc.h>
-
-#include "config.h"
-#include "log.h"
+#include "http.h"
 #include "pdd.h"
-#include "rpcsvc.h"
+#include "runtime.h"
 
-#define MAX_REQUEST 8192
 #define MAX_LIST 10000 /* regions listed at most */
-
-static void json_str(FILE *f, const uint8_t *s, size_t n)
-{
-    fputc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = s[i];
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
-static void json_cstr(FILE *f, const char *s)
-{
-    json_str(f, (const uint8_t *)s, s ? strlen(s) : 0);
-}
 
 static const char *state_name(int s)
 {
@@ -54,9 +31,9 @@ static void members_json(struct pdd_node *n, FILE *f)
     for (size_t i = 0; i < o->n_members; i++) {
         fprintf(f, "%s{\"id\": %" PRIu64 ", \"name\": ", i ? ", " : "",
                 o->members[i].id);
-        json_cstr(f, o->members[i].name);
+        dmn_json_cstr(f, o->members[i].name);
         fprintf(f, ", \"address\": ");
-        json_cstr(f, o->members[i].address);
+        dmn_json_cstr(f, o->members[i].address);
         fprintf(f, "}");
     }
     fprintf(f, "]}\n");
@@ -73,14 +50,14 @@ static void stores_json(struct pdd_node *n, FILE *f)
             continue;
         fprintf(f, "%s{\"id\": %" PRIu64 ", \"address\": ", k++ ? ", " : "",
                 s.store.id);
-        json_cstr(f, s.store.address);
+        dmn_json_cstr(f, s.store.address);
         fprintf(f, ", \"state\": \"%s\", \"labels\": {", state_name(s.state));
         for (uint32_t j = 0; j < s.store.n_labels; j++) {
             if (j)
                 fprintf(f, ", ");
-            json_cstr(f, s.store.labels[j].key);
+            dmn_json_cstr(f, s.store.labels[j].key);
             fprintf(f, ": ");
-            json_cstr(f, s.store.labels[j].value);
+            dmn_json_cstr(f, s.store.labels[j].value);
         }
         fprintf(f, "}, \"regions\": %u, \"leaders\": %u, \"size\": %" PRIu64
                    ", \"capacity\": %" PRIu64 ", \"available\": %" PRIu64
@@ -106,9 +83,9 @@ static void regions_json(struct pdd_node *n, FILE *f)
         const struct pd_region *r = &rs[i].region;
         fprintf(f, "%s{\"id\": %" PRIu64 ", \"start_key\": ", i ? ", " : "",
                 r->id);
-        json_str(f, r->start_key, r->start_len);
+        dmn_json_str(f, r->start_key, r->start_len);
         fprintf(f, ", \"end_key\": ");
-        json_str(f, r->end_key, r->end_len);
+        dmn_json_str(f, r->end_key, r->end_len);
         fprintf(f, ", \"conf_ver\": %" PRIu64 ", \"version\": %" PRIu64
                    ", \"leader_peer_id\": %" PRIu64 ", \"size\": %" PRIu64
                    ", \"keys\": %" PRIu64 ", \"peers\": [",
@@ -140,7 +117,7 @@ static void operators_json(struct pdd_node *n, FILE *f)
             continue;
         fprintf(f, "%s{\"region_id\": %" PRIu64 ", \"desc\": ", i ? ", " : "",
                 op.region_id);
-        json_cstr(f, op.desc);
+        dmn_json_cstr(f, op.desc);
         fprintf(f, ", \"status\": \"%s\", \"current\": %u, \"steps\": [",
                 op.status >= 0 && op.status < 4 ? st[op.status] : "?",
                 op.current);
@@ -215,64 +192,14 @@ static void metrics_text(struct pdd_node *n, FILE *f)
             c->messages_sent, c->snapshots);
 }
 
-static void respond(struct rpc_stream_conn *conn, int code, const char *type,
-                    const char *body, size_t len)
-{
-    const char *reason = code == 200   ? "OK"
-                         : code == 404 ? "Not Found"
-                         : code == 405 ? "Method Not Allowed"
-                                       : "Bad Request";
-    char head[256];
-    int h = snprintf(head, sizeof(head),
-                     "HTTP/1.0 %d %s\r\nContent-Type: %s\r\n"
-                     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                     code, reason, type, len);
-    rpc_stream_write(conn, head, (size_t)h);
-    if (len)
-        rpc_stream_write(conn, body, len);
-    rpc_stream_close(conn);
-}
-
-static size_t on_data(struct rpc_stream_conn *conn, const uint8_t *data,
-                      size_t len, void *ud)
+static int page(void *ud, const char *path, FILE *f, const char **type)
 {
     struct pdd_node *n = ud;
-    if (rpc_stream_get_ud(conn))
-        return len; /* answered: ignore the rest */
-    char method[16], path[256];
-    int prc = pdd_http_parse(data, len, method, sizeof(method), path,
-                             sizeof(path));
-    if (prc == 1) {
-        if (len > MAX_REQUEST) {
-            rpc_stream_set_ud(conn, conn);
-            respond(conn, 400, "text/plain", "request too large\n", 18);
-            return len;
-        }
-        return 0;
-    }
-    rpc_stream_set_ud(conn, conn);
-    if (prc != 0) {
-        respond(conn, 400, "text/plain", "bad request line\n", 17);
-        return len;
-    }
-    if (strcmp(method, "GET") != 0) {
-        respond(conn, 405, "text/plain", "only GET\n", 9);
-        return len;
-    }
-    char *body = NULL;
-    size_t blen = 0;
-    FILE *f = open_memstream(&body, &blen);
-    if (!f) {
-        respond(conn, 400, "text/plain", "out of memory\n", 14);
-        return len;
-    }
-    const char *type = "application/json";
-    int code = 200;
     if (strcmp(path, "/status") == 0)
         status_json(n, f);
     else if (strcmp(path, "/metrics") == 0) {
         metrics_text(n, f);
-        type = "text/plain; version=0.0.4";
+        *type = "text/plain; version=0.0.4";
     } else if (strcmp(path, "/pd/api/v1/members") == 0)
         members_json(n, f);
     else if (strcmp(path, "/pd/api/v1/stores") == 0)
@@ -282,40 +209,16 @@ static size_t on_data(struct rpc_stream_conn *conn, const uint8_t *data,
     else if (strcmp(path, "/pd/api/v1/operators") == 0)
         operators_json(n, f);
     else {
-        code = 404;
-        type = "text/plain";
+        *type = "text/plain";
         fprintf(f, "no such page: try /status, /metrics, "
                    "/pd/api/v1/{members,stores,regions,operators}\n");
+        return 404;
     }
-    fclose(f);
-    respond(conn, code, type, body, blen);
-    free(body);
-    return len;
+    return 200;
 }
 
 int pdd_http_start(struct event_base *base, const char *listen,
-                   struct pdd_node *n, struct rpc_stream_server **out)
+                   struct pdd_node *n, struct dmn_http **out)
 {
-    char host[256], err[256];
-    uint16_t port;
-    if (dmn_cfg_split_addr(listen, host, sizeof(host), &port) != 0) {
-        dmn_error("status-listen: bad address '%s'", listen);
-        return -1;
-    }
-    struct rpc_stream_server_options so = {
-        .host = host,
-        .port = port,
-        .max_connections = 64,
-        .cb = {.on_data = on_data},
-        .ud = n,
-        .log = dmn_rpc_log,
-        .log_level = RPC_LOG_WARN,
-    };
-    if (rpc_stream_server_create(base, &so, out, err, sizeof(err)) != 0) {
-        dmn_error("cannot serve HTTP on %s: %s", listen, err);
-        return -1;
-    }
-    dmn_info("serving HTTP status on %s:%u", host,
-             (unsigned)rpc_stream_server_port(*out));
-    return 0;
+    return dmn_http_start(base, listen, page, n, out);
 }

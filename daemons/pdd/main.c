@@ -13,6 +13,7 @@
 
 #include <rpc.h>
 
+#include "http.h"
 #include "pdd.h"
 #include "rpcsvc.h"
 #include "runtime.h"
@@ -167,7 +168,7 @@ int main(int argc, char **argv)
         dmn_finish(&rt, &pdd_schema, &s);
         return DMN_EXIT_FAIL;
     }
-    struct rpc_stream_server *http = NULL;
+    struct dmn_http *http = NULL;
     if (s.status_listen &&
         pdd_http_start(rt.base, s.status_listen, node, &http) != 0) {
         pdd_node_stop(node);
@@ -178,7 +179,7 @@ int main(int argc, char **argv)
     rc = dmn_run(&rt);
     if (rc != 0)
         dmn_error("event loop failed");
-    rpc_stream_server_destroy(http);
+    dmn_http_stop(http);
     pdd_node_stop(node);
     dmn_rpc_stop(rpc);
     dmn_finish(&rt, &pdd_schema, &s);

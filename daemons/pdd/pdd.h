@@ -84,12 +84,6 @@ int pdd_log_entry_decode(const uint8_t *key, size_t key_len,
                          const uint8_t *val, size_t val_len,
                          struct raft_entry *e);
 
-/* The request line of an HTTP request in data[0..len): 0 with method and
- * path (query dropped) once the header is complete, 1 when more bytes are
- * needed, -1 when malformed. */
-int pdd_http_parse(const uint8_t *data, size_t len, char *method,
-                   size_t method_len, char *path, size_t path_len);
-
 /* ---- node.c: the replica. */
 struct pdd_node;
 int pdd_node_start(struct event_base *base, struct rpc_server *srv,
@@ -137,9 +131,9 @@ struct pdd_counters
 const struct pdd_counters *pdd_node_counters(const struct pdd_node *n);
 
 /* ---- http.c: the status port. */
-struct rpc_stream_server;
+struct dmn_http;
 int pdd_http_start(struct event_base *base, const char *listen,
-                   struct pdd_node *n, struct rpc_stream_server **out);
+                   struct pdd_node *n, struct dmn_http **out);
 
 /* ---- service.c */
 int pdd_service_register(struct rpc_server *srv, struct pdd_node *n);
