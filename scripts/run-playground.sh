@@ -18,9 +18,10 @@ PLAY=${PLAYGROUND_DIR:-$(pwd)/playground}
 PD_COUNT=${PD_COUNT:-3}
 PD_PORT=${PD_PORT:-2379}
 KVD_PORT=${KVD_PORT:-20160}
+KVD_STATUS_PORT=${KVD_STATUS_PORT:-20180}
 SQL_PORT=${SQL_PORT:-4000}
 KVD_COUNT=${KVD_COUNT:-3}
-case "$PD_COUNT$KVD_COUNT$PD_PORT$KVD_PORT$SQL_PORT" in *[!0-9]*|'') echo "playground: PD_COUNT, KVD_COUNT and the ports must be numbers" >&2; exit 2 ;; esac
+case "$PD_COUNT$KVD_COUNT$PD_PORT$KVD_PORT$KVD_STATUS_PORT$SQL_PORT" in *[!0-9]*|'') echo "playground: PD_COUNT, KVD_COUNT and the ports must be numbers" >&2; exit 2 ;; esac
 [ "$PD_COUNT" -ge 1 ] && [ "$KVD_COUNT" -ge 1 ] ||
     { echo "playground: PD_COUNT and KVD_COUNT must be at least 1" >&2; exit 2; }
 if [ "${FRESH:-0}" = 1 ] && [ -d "$PLAY" ]; then
@@ -50,10 +51,12 @@ start() { # name, then flags
 }
 
 # Ports as TiDB's playground has them: PD 2379 (members every 2 ports, each
-# with its HTTP status on the next), kvd from 20160, SQL 4000.
+# with its HTTP status on the next), kvd from 20160 (HTTP status from
+# 20180), SQL 4000.
 pd_port() { echo $((PD_PORT + 2 * ($1 - 1))); }
 pd_status() { echo $((PD_PORT + 2 * ($1 - 1) + 1)); }
 kvd_port() { echo $((KVD_PORT + $1 - 1)); }
+kvd_status() { echo $((KVD_STATUS_PORT + $1 - 1)); }
 members=
 for i in $(seq 1 "$PD_COUNT"); do
     members+="${members:+,}pd-$i=127.0.0.1:$(pd_port "$i")"
@@ -69,7 +72,7 @@ done
 pds=$(echo "$members" | sed 's/pd-[0-9]*=//g')
 for i in $(seq 1 "$KVD_COUNT"); do
     start "kvd-$i" --store-id="$i" --listen=127.0.0.1:$(kvd_port "$i") --peers="$peers" \
-        --pd="$pds"
+        --pd="$pds" --status-listen=127.0.0.1:$(kvd_status "$i")
 done
 start sqld --listen=127.0.0.1:$SQL_PORT --store=local
 
@@ -111,7 +114,8 @@ for i in $(seq 1 "$PD_COUNT"); do
         "$i" $(pd_port "$i") $(pd_status "$i")
 done
 for i in $(seq 1 "$KVD_COUNT"); do
-    printf '  kvd-%-3s rpc 127.0.0.1:%s\n' "$i" $(kvd_port "$i")
+    printf '  kvd-%-3s rpc 127.0.0.1:%s status http://127.0.0.1:%s/status\n' \
+        "$i" $(kvd_port "$i") $(kvd_status "$i")
 done
 cat <<MSG
   sqld    mysql 127.0.0.1:$SQL_PORT (on its embedded store until sqld runs on the cluster)

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "mvcc.h"
 #include "pd.h"
@@ -34,6 +35,17 @@ struct kvd_job {
     const void *req;         /* kv_TxnRequest, borrowed until answered */
     uint32_t method;         /* REGION_METHOD_TXN_* */
     void *resp;              /* kv_TxnResponse filled by the worker */
+    uint64_t t0_us;          /* arrival (kvd_now_us) */
+};
+
+/* Request figures of one command (metrics.c), kept on the loop thread. */
+#define KVD_CMDS 64        /* service 2's method numbers are below */
+#define KVD_LAT_BUCKETS 11 /* latency histogram buckets, +Inf last */
+struct kvd_cmd_stats {
+    uint64_t count;                    /* answered */
+    uint64_t errors;                   /* answered with an error */
+    uint64_t sum_us;                   /* total latency */
+    uint64_t buckets[KVD_LAT_BUCKETS]; /* latencies per bucket */
 };
 
 struct kvd {
@@ -56,6 +68,7 @@ struct kvd {
     bool stopping;                  /* workers exit */
     bool failed;                    /* the store hit an engine error */
     struct kvd_pd *pd;              /* the pdd link (pd.c); NULL without */
+    struct kvd_cmd_stats cmds[KVD_CMDS]; /* by method number (metrics.c) */
 };
 
 /* Register the Raw, Txn, Raft and status methods on srv. */
@@ -98,6 +111,19 @@ void kvd_pd_counters(struct kvd *k, struct kvd_pd_counters *out);
  * pdd for its address (loop thread; no-op without pd). The store joins
  * the map on the loop thread once pdd answers. */
 void kvd_pd_want_store(struct kvd *k, uint64_t store_id);
+
+/* The store's status as JSON (the StoreStatus method's and /status's
+ * answer): 0, or -ENOMEM. Loop thread. */
+int kvd_status_json(struct kvd *k, FILE *f);
+
+/* metrics.c: request figures and the HTTP status port. */
+struct dmn_http;
+uint64_t kvd_now_us(void); /* monotonic */
+/* A reply to method (REGION_METHOD_*) that arrived at t0_us, with code rc
+ * (0 ok). Loop thread. */
+void kvd_observe(struct kvd *k, uint32_t method, uint64_t t0_us, int rc);
+/* Serve /status and /metrics on listen (status-listen). 0 or -1 (logged). */
+int kvd_http_start(struct kvd *k, const char *listen, struct dmn_http **out);
 
 /* `kvd ctl ...`: the command-line client; returns the exit code. */
 int kvd_ctl_main(int argc, char **argv);

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "http.h"
 #include "kvd.h"
 #include "rpcsvc.h"
 #include "runtime.h"
@@ -25,6 +26,7 @@ struct kvd_settings
 {
     struct dmn_common common; /* data-dir, log.* */
     char *listen;             /* listen: host:port for RPC */
+    char *status_listen;      /* status-listen: HTTP status, NULL off */
     int64_t store_id;         /* store-id: this store's id */
     char **peers;             /* peers: id@host:port of every store */
     char **initial;           /* initial-stores: ids founding region 1 */
@@ -48,6 +50,9 @@ static const struct dmn_cfg_key kvd_keys[] = {
     DMN_COMMON_KEYS(struct kvd_settings, common, "./data/kvd"),
     {"listen", DMN_CFG_ADDR, offsetof(struct kvd_settings, listen),
      "127.0.0.1:20160", 0, 0, NULL, "address to serve RPC on"},
+    {"status-listen", DMN_CFG_ADDR,
+     offsetof(struct kvd_settings, status_listen), NULL, 0, 0, NULL,
+     "address for HTTP /status and /metrics (empty: off)"},
     {"store-id", DMN_CFG_INT, offsetof(struct kvd_settings, store_id), "1", 1,
      INT64_MAX, NULL, "this store's id (one of the peers)"},
     {"peers", DMN_CFG_LIST, offsetof(struct kvd_settings, peers), NULL, 0, 0,
@@ -334,6 +339,7 @@ int main(int argc, char **argv)
     k.base = rt.base;
     k.store_id = (uint64_t)s.store_id;
     struct rpc_server *rpc = NULL;
+    struct dmn_http *http = NULL;
     int exit_code = DMN_EXIT_FAIL;
     if (parse_peers(&k, s.peers, s.listen) != 0)
         goto out;
@@ -356,12 +362,15 @@ int main(int argc, char **argv)
     }
     if (start_pd(&k, &s) != 0)
         goto out;
+    if (s.status_listen && kvd_http_start(&k, s.status_listen, &http) != 0)
+        goto out;
     event_active(k.process_ev, 0, 0);
     rc = dmn_run(&rt);
     if (rc != 0)
         dmn_error("event loop failed");
     exit_code = rc == 0 && !k.failed ? DMN_EXIT_OK : DMN_EXIT_FAIL;
 out:
+    dmn_http_stop(http); /* its pages read the store */
     close_all(&k);
     dmn_rpc_stop(rpc);
     dmn_finish(&rt, &kvd_schema, &s);

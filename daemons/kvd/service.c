@@ -109,7 +109,15 @@ struct raw_op {
     struct rpc_call *call;     /* to answer */
     const kv_RawRequest *req;  /* borrowed until answered */
     uint32_t method;           /* REGION_METHOD_RAW_* */
+    uint64_t t0_us;            /* arrival (kvd_now_us) */
 };
+
+/* Answer op's call (and count it for /metrics). */
+static void reply_op(struct raw_op *op, kv_RawResponse *resp)
+{
+    kvd_observe(op->k, op->method, op->t0_us, resp->code);
+    reply_raw(op->call, resp);
+}
 
 static struct region_ctx ctx_of(const kv_Context *c)
 {
@@ -186,7 +194,7 @@ static void raw_read_done(void *ud, const struct region_reply *r)
     }
     }
 reply:
-    reply_raw(op->call, &resp);
+    reply_op(op, &resp);
     free(op);
 }
 
@@ -203,7 +211,7 @@ static void raw_write_done(void *ud, const struct region_reply *r)
         if (r->prev_exists)
             resp.previous_value = mkbytes(r->prev, r->prev_len);
     }
-    reply_raw(op->call, &resp);
+    reply_op(op, &resp);
     free(op);
 }
 
@@ -221,7 +229,8 @@ static void raw_handler(struct rpc_call *call, const void *reqp, void *ud)
         rpc_call_fail(call, -ENOMEM, "out of memory");
         return;
     }
-    *op = (struct raw_op){k, call, req, rpc_call_method(call)};
+    *op = (struct raw_op){k, call, req, rpc_call_method(call),
+                          kvd_now_us()};
     struct region_ctx ctx = ctx_of(&req->ctx);
     size_t kl, vl;
     const uint8_t *key = bytes_of(req->key, &kl);
@@ -283,7 +292,7 @@ static void raw_handler(struct rpc_call *call, const void *reqp, void *ud)
         kv_RawResponse resp;
         memset(&resp, 0, sizeof resp);
         raw_set_error(&resp, rc, &err);
-        reply_raw(call, &resp);
+        reply_op(op, &resp);
         free(op);
     }
 }
@@ -610,8 +619,10 @@ static void on_jobs_done(evutil_socket_t fd, short what, void *arg)
     while (done) {
         struct kvd_job *job = done;
         done = job->next;
-        rpc_call_reply(job->call, job->resp);
-        pb_release(kv_TxnResponse_fields, job->resp);
+        kv_TxnResponse *resp = job->resp;
+        kvd_observe(k, job->method, job->t0_us, resp->code);
+        rpc_call_reply(job->call, resp);
+        pb_release(kv_TxnResponse_fields, resp);
         free(job->resp);
         free(job);
     }
@@ -628,7 +639,8 @@ static void txn_handler(struct rpc_call *call, const void *reqp, void *ud)
         rpc_call_fail(call, -ENOMEM, "out of memory");
         return;
     }
-    *job = (struct kvd_job){NULL, call, reqp, rpc_call_method(call), resp};
+    *job = (struct kvd_job){NULL, call, reqp, rpc_call_method(call), resp,
+                            kvd_now_us()};
     pthread_mutex_lock(&k->mu);
     if (k->jobs_tail)
         k->jobs_tail->next = job;
@@ -752,6 +764,7 @@ static void locate_handler(struct rpc_call *call, const void *reqp, void *ud)
 {
     struct kvd *k = ud;
     const kv_LocateRequest *req = reqp;
+    uint64_t t0 = kvd_now_us();
     size_t kl;
     const uint8_t *key = bytes_of(req->key, &kl);
     struct region_desc d;
@@ -772,6 +785,7 @@ static void locate_handler(struct rpc_call *call, const void *reqp, void *ud)
         resp.leader = leader;
         free(tmp.message);
     }
+    kvd_observe(k, rpc_call_method(call), t0, resp.code);
     rpc_call_reply(call, &resp);
     pb_release(kv_LocateResponse_fields, &resp);
 }
@@ -785,7 +799,8 @@ static void split_handler(struct rpc_call *call, const void *reqp, void *ud)
         rpc_call_fail(call, -ENOMEM, "out of memory");
         return;
     }
-    *op = (struct raw_op){k, call, req, rpc_call_method(call)};
+    *op = (struct raw_op){k, call, req, rpc_call_method(call),
+                          kvd_now_us()};
     struct region_ctx ctx = ctx_of(&req->ctx);
     struct region_err err;
     memset(&err, 0, sizeof err);
@@ -797,7 +812,7 @@ static void split_handler(struct rpc_call *call, const void *reqp, void *ud)
         kv_RawResponse resp;
         memset(&resp, 0, sizeof resp);
         raw_set_error(&resp, rc, &err);
-        reply_raw(call, &resp);
+        reply_op(op, &resp);
         free(op);
     }
 }
@@ -812,7 +827,8 @@ static void change_peer_handler(struct rpc_call *call, const void *reqp,
         rpc_call_fail(call, -ENOMEM, "out of memory");
         return;
     }
-    *op = (struct raw_op){k, call, NULL, rpc_call_method(call)};
+    *op = (struct raw_op){k, call, NULL, rpc_call_method(call),
+                          kvd_now_us()};
     struct region_ctx ctx = ctx_of(&req->ctx);
     struct region_err err;
     memset(&err, 0, sizeof err);
@@ -838,7 +854,7 @@ static void change_peer_handler(struct rpc_call *call, const void *reqp,
         if (rc == 0) { /* asked; the move shows in the statuses */
             kv_RawResponse resp;
             memset(&resp, 0, sizeof resp);
-            reply_raw(call, &resp);
+            reply_op(op, &resp);
             free(op);
             return;
         }
@@ -850,7 +866,7 @@ static void change_peer_handler(struct rpc_call *call, const void *reqp,
         kv_RawResponse resp;
         memset(&resp, 0, sizeof resp);
         raw_set_error(&resp, rc, &err);
-        reply_raw(call, &resp);
+        reply_op(op, &resp);
         free(op);
     }
 }
@@ -858,26 +874,15 @@ static void change_peer_handler(struct rpc_call *call, const void *reqp,
 /* ---------------------------------------------------------------------
  * Store status: JSON of the store, its regions and counters.
  */
-static void status_handler(struct rpc_call *call, const void *reqp, void *ud)
+int kvd_status_json(struct kvd *k, FILE *f)
 {
-    struct kvd *k = ud;
-    (void)reqp;
     struct region_store_stats st;
     region_store_stats(k->store, &st);
     size_t n = 0;
     region_store_regions(k->store, NULL, 0, &n);
     struct region_desc *ds = calloc(n + 1, sizeof *ds);
-    char *json = NULL;
-    size_t jlen = 0;
-    FILE *f = open_memstream(&json, &jlen);
-    if (ds == NULL || f == NULL) {
-        free(ds);
-        if (f)
-            fclose(f);
-        free(json);
-        rpc_call_fail(call, -ENOMEM, "out of memory");
-        return;
-    }
+    if (ds == NULL)
+        return -ENOMEM;
     region_store_regions(k->store, ds, n, &n);
     fprintf(f,
             "{\"store_id\":%llu,\"regions\":%llu,\"leaders\":%llu,"
@@ -918,11 +923,31 @@ static void status_handler(struct rpc_call *call, const void *reqp, void *ud)
                 (unsigned long long)leader);
     }
     fprintf(f, "]}");
-    fclose(f);
     free(ds);
+    return 0;
+}
+
+static void status_handler(struct rpc_call *call, const void *reqp, void *ud)
+{
+    struct kvd *k = ud;
+    (void)reqp;
+    uint64_t t0 = kvd_now_us();
+    char *json = NULL;
+    size_t jlen = 0;
+    FILE *f = open_memstream(&json, &jlen);
+    int rc = f ? kvd_status_json(k, f) : -ENOMEM;
+    if (f && fclose(f) != 0)
+        rc = -ENOMEM;
+    if (rc != 0) {
+        free(json);
+        kvd_observe(k, rpc_call_method(call), t0, rc);
+        rpc_call_fail(call, -ENOMEM, "out of memory");
+        return;
+    }
     kv_StoreStatusResponse resp;
     memset(&resp, 0, sizeof resp);
     resp.json = json;
+    kvd_observe(k, rpc_call_method(call), t0, 0);
     rpc_call_reply(call, &resp);
     free(json);
 }

@@ -15,6 +15,7 @@ play() { # output file, then extra environment
     local out=$1; shift
     env "$@" PLAYGROUND_DIR="$T_TMP/play" PD_PORT=$((T_BASE + 1)) \
         SQL_PORT=$((T_BASE + 10)) KVD_PORT=$((T_BASE + 11)) \
+        KVD_STATUS_PORT=$((T_BASE + 14)) \
         "$TOP/scripts/run-playground.sh" "$BUILD_DIR" >"$out" 2>&1 &
     PLAY=$!
     T_PIDS+=("$PLAY")
@@ -44,6 +45,8 @@ t_case "three pdd with a leader, three kvd registered with them"
 t_expect_eq "members" "$("${PDCTL[@]}" member | grep -c '^member ')" 3
 t_expect_eq "leaders" "$("${PDCTL[@]}" member | grep -c ' leader$')" 1
 t_wait_until 60 stores_up || t_fail "stores: $("${PDCTL[@]}" store 2>&1)"
+t_expect_grep "kvd status URL" "status http://127.0.0.1:$((T_BASE + 16))/status" "$T_TMP/out1"
+t_expect_eq "kvd metrics" "$(curl -sf "http://127.0.0.1:$((T_BASE + 16))/metrics" | awk '$1 == "kvd_regions" {print $2}')" 1
 
 t_case "sqld answers SQL and keeps what it is given"
 t_expect_eq "select" "$(my 'SELECT 1 + 1')" 2

@@ -1,0 +1,194 @@
+/* metrics.c: kvd's status port (status-listen): /status (the store's JSON
+ * status, as the StoreStatus method answers it) and /metrics (Prometheus
+ * text: requests, errors and latency histograms by command, the store's
+ * Raft and region figures, the pd link's counters). The request figures
+ * are kept on the loop thread, where every reply is sent and every page
+ * is written, so they need no lock.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "http.h"
+#include "kvd.h"
+
+/* Upper bounds of the latency buckets, in microseconds (+Inf last). */
+static const uint64_t bucket_us[KVD_LAT_BUCKETS - 1] = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 1000000};
+
+static const char *const cmd_names[KVD_CMDS] = {
+    [0x01] = "raw_get",
+    [0x02] = "raw_batch_get",
+    [0x03] = "raw_put",
+    [0x04] = "raw_batch_put",
+    [0x05] = "raw_delete",
+    [0x06] = "raw_batch_delete",
+    [0x07] = "raw_scan",
+    [0x08] = "raw_delete_range",
+    [0x09] = "raw_cas",
+    [0x10] = "txn_get",
+    [0x11] = "txn_batch_get",
+    [0x12] = "txn_scan",
+    [0x13] = "txn_prewrite",
+    [0x14] = "txn_commit",
+    [0x15] = "txn_batch_rollback",
+    [0x16] = "txn_cleanup",
+    [0x17] = "txn_check_txn_status",
+    [0x18] = "txn_resolve_lock",
+    [0x19] = "txn_scan_lock",
+    [0x1a] = "txn_heartbeat",
+    [0x1b] = "txn_check_secondary_locks",
+    [0x1c] = "txn_pessimistic_lock",
+    [0x1d] = "txn_pessimistic_rollback",
+    [0x1e] = "txn_delete_range",
+    [0x20] = "store_status",
+    [0x21] = "locate",
+    [0x22] = "split_region",
+    [0x23] = "change_peer",
+};
+
+uint64_t kvd_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void kvd_observe(struct kvd *k, uint32_t method, uint64_t t0_us, int rc)
+{
+    uint32_t i = method & 0xffffu;
+    if ((method >> 16) != 2 || i >= KVD_CMDS)
+        return;
+    struct kvd_cmd_stats *c = &k->cmds[i];
+    uint64_t us = kvd_now_us() - t0_us;
+    c->count++;
+    if (rc != 0)
+        c->errors++;
+    c->sum_us += us;
+    size_t b = 0;
+    while (b < KVD_LAT_BUCKETS - 1 && us > bucket_us[b])
+        b++;
+    c->buckets[b]++;
+}
+
+static void metrics_text(struct kvd *k, FILE *f)
+{
+    fputs("# HELP kvd_requests_total Requests answered, by command.\n"
+          "# TYPE kvd_requests_total counter\n",
+          f);
+    for (size_t i = 0; i < KVD_CMDS; i++)
+        if (cmd_names[i])
+            fprintf(f, "kvd_requests_total{command=\"%s\"} %" PRIu64 "\n",
+                    cmd_names[i], k->cmds[i].count);
+    fputs("# HELP kvd_request_errors_total Requests answered with an error "
+          "(region errors included).\n"
+          "# TYPE kvd_request_errors_total counter\n",
+          f);
+    for (size_t i = 0; i < KVD_CMDS; i++)
+        if (cmd_names[i])
+            fprintf(f,
+                    "kvd_request_errors_total{command=\"%s\"} %" PRIu64 "\n",
+                    cmd_names[i], k->cmds[i].errors);
+    fputs("# HELP kvd_request_duration_seconds Time from a request's "
+          "arrival to its reply.\n"
+          "# TYPE kvd_request_duration_seconds histogram\n",
+          f);
+    for (size_t i = 0; i < KVD_CMDS; i++) {
+        const struct kvd_cmd_stats *c = &k->cmds[i];
+        if (!cmd_names[i] || c->count == 0)
+            continue;
+        uint64_t cum = 0;
+        for (size_t b = 0; b < KVD_LAT_BUCKETS; b++) {
+            cum += c->buckets[b];
+            if (b < KVD_LAT_BUCKETS - 1)
+                fprintf(f,
+                        "kvd_request_duration_seconds_bucket{command=\"%s\","
+                        "le=\"%g\"} %" PRIu64 "\n",
+                        cmd_names[i], (double)bucket_us[b] / 1e6, cum);
+            else
+                fprintf(f,
+                        "kvd_request_duration_seconds_bucket{command=\"%s\","
+                        "le=\"+Inf\"} %" PRIu64 "\n",
+                        cmd_names[i], cum);
+        }
+        fprintf(f,
+                "kvd_request_duration_seconds_sum{command=\"%s\"} %.6f\n"
+                "kvd_request_duration_seconds_count{command=\"%s\"} "
+                "%" PRIu64 "\n",
+                cmd_names[i], (double)c->sum_us / 1e6, cmd_names[i],
+                c->count);
+    }
+
+    struct region_store_stats st;
+    region_store_stats(k->store, &st);
+    const struct {
+        const char *name, *type, *help;
+        uint64_t v;
+    } g[] = {
+        {"kvd_regions", "gauge", "Regions with a replica here.", st.regions},
+        {"kvd_leaders", "gauge", "Regions this store leads.", st.leaders},
+        {"kvd_raft_proposals_total", "counter", "Commands proposed.",
+         st.proposals},
+        {"kvd_raft_applied_total", "counter", "Log entries applied.",
+         st.applied},
+        {"kvd_raft_synced_writes_total", "counter",
+         "Engine writes with fsync (group commits).", st.syncs},
+        {"kvd_raft_messages_sent_total", "counter", "Raft messages sent.",
+         st.msgs_sent},
+        {"kvd_raft_messages_received_total", "counter",
+         "Raft messages received.", st.msgs_received},
+        {"kvd_reads_total", "counter", "Reads answered (lease or ReadIndex).",
+         st.reads},
+        {"kvd_raft_log_gc_total", "counter", "Raft log compactions.",
+         st.log_gcs},
+        {"kvd_snapshots_built_total", "counter",
+         "Snapshots built for followers.", st.snaps_built},
+        {"kvd_snapshots_applied_total", "counter",
+         "Snapshots installed from a leader.", st.snaps_applied},
+        {"kvd_splits_total", "counter", "Splits applied.", st.splits},
+    };
+    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
+        fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", g[i].name,
+                g[i].help, g[i].name, g[i].type, g[i].name, g[i].v);
+    if (k->pd) {
+        struct kvd_pd_counters pc;
+        kvd_pd_counters(k, &pc);
+        fprintf(f,
+                "# HELP kvd_pd_heartbeats_total Heartbeats pdd answered.\n"
+                "# TYPE kvd_pd_heartbeats_total counter\n"
+                "kvd_pd_heartbeats_total{kind=\"store\"} %" PRIu64 "\n"
+                "kvd_pd_heartbeats_total{kind=\"region\"} %" PRIu64 "\n"
+                "# HELP kvd_pd_operator_steps_total Operator steps acted "
+                "on.\n"
+                "# TYPE kvd_pd_operator_steps_total counter\n"
+                "kvd_pd_operator_steps_total %" PRIu64 "\n",
+                pc.store_heartbeats, pc.region_heartbeats, pc.steps);
+    }
+}
+
+static int page(void *ud, const char *path, FILE *f, const char **type)
+{
+    struct kvd *k = ud;
+    if (strcmp(path, "/status") == 0) {
+        if (kvd_status_json(k, f) != 0) {
+            *type = "text/plain";
+            fputs("out of memory\n", f);
+            return 500;
+        }
+        return 200;
+    }
+    if (strcmp(path, "/metrics") == 0) {
+        metrics_text(k, f);
+        *type = "text/plain; version=0.0.4";
+        return 200;
+    }
+    *type = "text/plain";
+    fputs("no such page: try /status or /metrics\n", f);
+    return 404;
+}
+
+int kvd_http_start(struct kvd *k, const char *listen, struct dmn_http **out)
+{
+    return dmn_http_start(k->base, listen, page, k, out);
+}
