@@ -61,8 +61,8 @@ $(addprefix bench-,$(LIBS:lib%=%)): bench-%: deps
 run: build
 	@scripts/run-playground.sh $(BUILD)
 
-install: libs
-	@for l in $(LIBS); do $(MAKE) --no-print-directory -C $$l install || exit 1; done
+install: build
+	@for l in $(LIBS) daemons; do $(MAKE) --no-print-directory -C $$l install || exit 1; done
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

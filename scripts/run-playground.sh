@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# run-playground.sh BUILD_DIR: `make run`. Starts a local cluster on
+# run-playground.sh [BUILD_DIR]: `make run`, and `playground` once
+# installed (`make install`: the daemons beside it, no BUILD_DIR). Starts a local cluster on
 # loopback in the foreground, every daemon's data and log under one
 # playground directory (kept across runs), waits until each answers, says
 # how to connect, and stops them all on Ctrl-C.
@@ -12,8 +13,14 @@
 # FRESH=1 to delete the playground's data first; PD_PORT (2379), KVD_PORT
 # (20160) and SQL_PORT (4000) move the ports.
 set -u
-BUILD=${1:?usage: run-playground.sh BUILD_DIR}
-BIN=$BUILD/daemons/bin
+if [ $# -gt 0 ]; then
+    BIN=$1/daemons/bin
+else
+    BIN=$(cd "$(dirname "$0")" && pwd)
+fi
+for d in pdd kvd sqld pdctl; do
+    [ -x "$BIN/$d" ] || { echo "playground: no $d in $BIN (build first: make run)" >&2; exit 2; }
+done
 PLAY=${PLAYGROUND_DIR:-$(pwd)/playground}
 PD_COUNT=${PD_COUNT:-3}
 PD_PORT=${PD_PORT:-2379}
@@ -123,6 +130,7 @@ Connect with:
   mysql -h 127.0.0.1 -P $SQL_PORT -u root
 Inspect the cluster with:
   $BIN/pdctl --pd=$pds member      (also: store, region list, operator show)
+  $BIN/kvctl --pd=$pds status      (raw and txn reads and writes: kvctl --help)
 Press Ctrl-C to stop.
 MSG
 wait -n "${pids[@]}"

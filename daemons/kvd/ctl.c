@@ -1,4 +1,4 @@
-/* ctl.c: `kvd ctl`, the command-line client: raw get/put/delete/scan/CAS,
+/* ctl.c: `kvd ctl` (also installed as kvctl), the command-line client: raw get/put/delete/scan/CAS,
  * a transactional put and get, store status, and the sequence workloads
  * the integration tests use. It follows NotLeader to the named leader and
  * tries the next store on a connection failure, until --timeout.
@@ -33,10 +33,11 @@ struct ctl {
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: kvd ctl [--peers=id@host:port,... | --addr=host:port]\n"
-            "               [--pd=host:port,... (stores from pdd)]\n"
-            "               [--region=ID] [--timeout=SECONDS] [--quiet]\n"
-            "               [--local (reads: this store's applied state)] CMD\n"
+            "usage: kvctl (or kvd ctl)\n"
+            "         [--peers=id@host:port,... | --addr=host:port]\n"
+            "         [--pd=host:port,... (stores from pdd)]\n"
+            "         [--region=ID] [--timeout=SECONDS] [--quiet]\n"
+            "         [--local (reads: this store's applied state)] CMD\n"
             "  put KEY VALUE | get KEY | delete KEY | scan START END [LIMIT]\n"
             "  cas KEY EXPECT|- NEW|- | delete-range START END\n"
             "  txn-put KEY VALUE | txn-get KEY | txn-lock KEY | split KEY\n"

@@ -323,6 +323,10 @@ static void close_all(struct kvd *k)
 
 int main(int argc, char **argv)
 {
+    /* the client: `kvd ctl ...`, or this binary linked as kvctl */
+    const char *self = strrchr(argv[0], '/');
+    if (strcmp(self ? self + 1 : argv[0], "kvctl") == 0)
+        return kvd_ctl_main(argc, argv);
     if (argc > 1 && strcmp(argv[1], "ctl") == 0)
         return kvd_ctl_main(argc - 1, argv + 1);
     signal(SIGPIPE, SIG_IGN);

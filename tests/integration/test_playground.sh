@@ -2,7 +2,8 @@
 # test_playground.sh: `make run`'s script (scripts/run-playground.sh) on
 # ports of its own: it waits until every daemon answers, the three pdd
 # elect a leader, the three kvd register with them, sqld answers SQL,
-# a stop signal stops everything, and a second run finds the data of the first.
+# a stop signal stops everything, a second run finds the data of the first,
+# kvctl reaches the stores, and `make install` installs what it runs.
 . "$(dirname "$0")/lib.sh"
 
 t_pick_base 29000 29980
@@ -69,6 +70,8 @@ t_wait_for_grep "Press Ctrl-C to stop." "$T_TMP/out2" 90 ||
     t_fail "not ready: $(cat "$T_TMP/out2")"
 track_daemons
 t_expect_eq "row" "$(my 'SELECT id FROM kept.t')" 7
+t_expect_eq "kvctl put" "$("$BIN/kvctl" "--pd=$PDS" --timeout=60 put play-key 42 2>&1)" ok
+t_expect_eq "kvctl get" "$("$BIN/kvctl" "--pd=$PDS" --timeout=60 get play-key 2>&1)" 42
 kill -TERM "$PLAY"
 t_wait_exit "$PLAY" 60 || t_fail "still running"
 t_expect_eq "exit" "$T_RC" 0
@@ -77,5 +80,21 @@ t_case "bad settings are refused"
 PD_COUNT=x "$TOP/scripts/run-playground.sh" "$BUILD_DIR" >"$T_TMP/out3" 2>&1
 t_expect_eq "exit" "$?" 2
 t_expect_grep "message" "playground: PD_COUNT, KVD_COUNT and the ports must be numbers" "$T_TMP/out3"
+"$TOP/scripts/run-playground.sh" "$T_TMP/nowhere" >"$T_TMP/out4" 2>&1
+t_expect_eq "exit" "$?" 2
+t_expect_grep "message" "playground: no pdd in $T_TMP/nowhere/daemons/bin (build first: make run)" "$T_TMP/out4"
+
+t_case "make install: the daemons, kvctl and playground in PREFIX/bin"
+make -s -C "$TOP/daemons" install BUILD="$BUILD_DIR" DESTDIR="$T_TMP/inst" PREFIX=/usr >"$T_TMP/out5" 2>&1 ||
+    t_fail "make install: $(cat "$T_TMP/out5")"
+t_expect_eq "installed" "$(cd "$T_TMP/inst/usr/bin" && ls | tr '\n' ' ')" "kvctl kvd pdctl pdd playground sqld "
+t_expect_eq "kvctl is kvd" "$(stat -c %i "$T_TMP/inst/usr/bin/kvctl")" "$(stat -c %i "$T_TMP/inst/usr/bin/kvd")"
+"$T_TMP/inst/usr/bin/kvctl" >"$T_TMP/out6" 2>&1
+t_expect_grep "kvctl usage" "usage: kvctl (or kvd ctl)" "$T_TMP/out6"
+# the installed playground finds its daemons beside it (a bad setting
+# stops it before it starts any)
+PD_COUNT=0 "$T_TMP/inst/usr/bin/playground" >"$T_TMP/out7" 2>&1
+t_expect_eq "exit" "$?" 2
+t_expect_grep "its daemons" "playground: PD_COUNT and KVD_COUNT must be at least 1" "$T_TMP/out7"
 
 t_end
