@@ -5,7 +5,8 @@
 #   LIB_DEPS   other project libraries it links, lowest first (e.g. "mvcc raft")
 #   PKGS       pkg-config packages for its own code (e.g. "rocksdb")
 #   EXTRA_LIBS libraries without a pkg-config file (e.g. -lmbedtls)
-#   GEN_SRCS   generated .c files (under $(OUT)/gen), with a rule of its own
+#   GEN_SRCS   other generated .c files (under $(OUT)/gen), with a rule of
+#              its own; proto/*.proto need nothing: see "Protocol buffers"
 #   TEST_PKGS / TEST_LIBS  extra for the test binaries only
 # It gives: all (the archive), tests (test binaries tests/test_*.c), check
 # (run them), fuzz-bins / fuzz (libFuzzer targets tests/fuzz_*.c, built with
@@ -24,6 +25,14 @@ OUT        := $(BUILD)/lib$(NAME)
 ARCHIVE    := $(OUT)/lib$(NAME).a
 VERSION    := $(shell cat $(LIBDIR_SRC)/VERSION)
 UPNAME     := $(shell echo $(NAME) | tr a-z A-Z)
+
+# Protocol buffers: each proto/X.proto (options in proto/X.options) is
+# generated with nanopb into $(OUT)/gen/X.pb.{c,h}, compiled into the
+# archive, and its header installed beside the library's.
+PROTOS     := $(wildcard proto/*.proto)
+GEN_DIR    := $(OUT)/gen
+GEN_SRCS   += $(PROTOS:proto/%.proto=$(GEN_DIR)/%.pb.c)
+GEN_HDRS   := $(GEN_SRCS:.c=.h)
 
 SRCS       := $(wildcard src/*.c)
 OBJS       := $(SRCS:src/%.c=$(OUT)/obj/%.o) $(GEN_SRCS:$(OUT)/gen/%.c=$(OUT)/obj/gen_%.o)
@@ -132,6 +141,20 @@ $(OUT)/bench/%: tests/%.c $(TEST_HOBJS) $(ARCHIVE) $(DEP_ARCHIVES)
 	    $(MALLOC_LIBS) $(LDFLAGS) -lpthread -lm -o $@
 bench: all dep-libs $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do $$b || exit 1; done
+
+ifneq ($(PROTOS),)
+# One generator run writes both files; the .h depends on the .c.
+$(GEN_DIR)/%.pb.c: proto/%.proto $(wildcard proto/*.options)
+	@mkdir -p $(@D)
+	$(call say,GEN,$(notdir $@))nanopb_generator.py -q -I proto -D $(GEN_DIR) $<
+$(GEN_DIR)/%.pb.h: $(GEN_DIR)/%.pb.c ;
+# Everything that may include a generated header waits for the generator
+# (and for the libraries it links, whose generated headers it may include).
+$(SRCS:src/%.c=$(OUT)/obj/%.o) $(TEST_BINS) $(TEST_HOBJS) $(FUZZ_OBJS) \
+    $(FUZZ_BINS) $(BENCH_BINS): | $(GEN_HDRS) dep-libs
+INSTALL_EXTRA   = install -m 644 $(GEN_HDRS) $(DESTDIR)$(PREFIX)/include/
+UNINSTALL_EXTRA = $(GEN_HDRS:$(GEN_DIR)/%=$(DESTDIR)$(PREFIX)/include/%)
+endif
 
 # Install the archive, the one public header and a pkg-config file.
 PREFIX ?= /usr/local
