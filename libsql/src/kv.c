@@ -1,7 +1,9 @@
-/* kv.c: the local key-value store under the SQL layer: libmvcc's store on
- * a memory or RocksDB engine, one shard, reached through libmvcc's 2PC
- * client (in-process transport, local TSO). A cluster store will be the
- * same client over another transport. DESIGN.md, "Engine".
+/* kv.c: the key-value store under the SQL layer: libmvcc's 2PC client,
+ * either over libmvcc's store on a memory or RocksDB engine in this
+ * process (one shard, in-process transport, local TSO), or over a
+ * caller-given transport and TSO (the cluster: kvd through libregion, PD's
+ * TSO). Both are the same struct; the cluster one owns no store.
+ * DESIGN.md, "Engine".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,9 +21,10 @@ struct sql_kvtxn
 struct kv_local
 {
     struct sql_kv base;          /* ops and errmsg */
-    struct mvcc_engine *eng;     /* memory or RocksDB */
-    struct mvcc_store *store;    /* Percolator over eng */
-    struct mvcc_transport tr;    /* in-process transport, one shard */
+    struct mvcc_engine *eng;     /* memory or RocksDB; NULL: cluster */
+    struct mvcc_store *store;    /* Percolator over eng; NULL: cluster */
+    struct mvcc_transport tr;    /* in-process transport, one shard
+                                    (zeroed for the cluster) */
     struct mvcc_local_tso tso;   /* timestamps */
     struct mvcc_client *client;  /* 2PC coordinator */
 };
@@ -57,8 +60,10 @@ static void local_close(struct sql_kv *kv)
     struct kv_local *l = (struct kv_local *)kv;
     mvcc_client_destroy(l->client);
     mvcc_local_transport_free(&l->tr);
-    mvcc_store_close(l->store);
-    mvcc_engine_destroy(l->eng);
+    if (l->store)
+        mvcc_store_close(l->store);
+    if (l->eng)
+        mvcc_engine_destroy(l->eng);
     sql__free(l);
 }
 
@@ -133,6 +138,29 @@ err_engine:
 err_free:
     sql__free(l);
     return rc;
+}
+
+int sql__kv_cluster_open(const struct mvcc_client_opts *co,
+                         struct sql_kv **out, char *errmsg, size_t errmsg_len)
+{
+    if (co->async_commit || co->one_pc) {
+        say(errmsg, errmsg_len, "2PC client",
+            "the cluster serves neither async commit nor 1PC");
+        return -EINVAL;
+    }
+    struct kv_local *l = sql__malloc(sizeof(*l));
+    if (!l)
+        return -ENOMEM;
+    memset(l, 0, sizeof(*l));
+    l->base.ops = &local_ops;
+    int rc = mvcc_client_create(co, &l->client);
+    if (rc != 0) {
+        say(errmsg, errmsg_len, "2PC client", mvcc_strerror(rc));
+        sql__free(l);
+        return rc;
+    }
+    *out = &l->base;
+    return 0;
 }
 
 void sql__kv_close(struct sql_kv *kv)
