@@ -74,7 +74,9 @@ uint64_t sql__kvtxn_start_ts(const struct sql_kvtxn *t);
 /* 0 with *value (free with sql__kv_free), or MVCC_NOTFOUND. */
 int sql__kvtxn_get(struct sql_kvtxn *t, const void *key, size_t key_len,
                    uint8_t **value, size_t *value_len);
-/* The pairs found among keys (any order). */
+/* The pairs found among keys (any order). Keys this txn locked (lock,
+ * get_for_update) read their latest committed value, not the snapshot's
+ * (a locking read). */
 int sql__kvtxn_batch_get(struct sql_kvtxn *t, const struct mvcc_key *keys,
                          size_t n, struct sql_kvres *res);
 /* [start, end) ascending, or descending from end when reverse; at most
