@@ -3,7 +3,8 @@
  * owns the sockets, libsql's protocol engine speaks the protocol and a
  * libsql session per connection runs the statements on the server's
  * store: with --store=local, libmvcc on RocksDB under data-dir/store, in
- * this process (docs/sql.md follows a statement from packet to storage).
+ * this process; with --store=cluster, kvd and pdd (cluster.c) (docs/sql.md
+ * follows a statement from packet to storage).
  * Statements run on a pool of worker threads, one at a time per
  * connection; the loop thread only moves bytes (see "Workers" below).
  */
@@ -23,6 +24,7 @@
 
 #include "rpcsvc.h"
 #include "runtime.h"
+#include "sqld.h"
 
 #define SQLD_SERVER_VERSION "8.0.11-dsql-" DMN_VERSION_STRING
 
@@ -31,6 +33,7 @@ struct sqld_settings
     struct dmn_common common; /* data-dir, log.* */
     char *listen;             /* listen: host:port for MySQL clients */
     char *store;              /* store: local or cluster */
+    char **pd;                /* pd: pdd members (store: cluster) */
     int64_t max_connections;  /* max-connections: clients at once */
     int64_t workers;          /* workers: statement threads, 0 = 2/core */
 };
@@ -43,6 +46,8 @@ static const struct dmn_cfg_key sqld_keys[] = {
      "127.0.0.1:4000", 0, 0, NULL, "address to serve MySQL clients on"},
     {"store", DMN_CFG_ENUM, offsetof(struct sqld_settings, store), "local", 0,
      0, store_kinds, "local (embedded) or cluster (kvd and pdd)"},
+    {"pd", DMN_CFG_LIST, offsetof(struct sqld_settings, pd), NULL, 0, 0, NULL,
+     "pdd members as host:port (store: cluster)"},
     {"max-connections", DMN_CFG_INT,
      offsetof(struct sqld_settings, max_connections), "1024", 1, 100000,
      NULL, "client connections served at once"},
@@ -431,27 +436,47 @@ int main(int argc, char **argv)
     int rc = dmn_start(&rt, &sqld_schema, &s, &s.common, argc, argv);
     if (rc != DMN_CONTINUE)
         return rc;
-    if (strcmp(s.store, "local") != 0) {
-        dmn_error("store: 'cluster' needs kvd and pdd, which do not serve "
-                  "data yet; use --store=local");
-        dmn_finish(&rt, &sqld_schema, &s);
-        return DMN_EXIT_USAGE;
-    }
     char path[4096], err[512];
     snprintf(path, sizeof(path), "%s/store", rt.data_dir);
-    /* Commits are durable: the store syncs its WAL on every commit. */
+    /* Commits are durable: the store syncs its WAL on every commit (the
+     * cluster: kvd syncs its Raft log). */
     struct sql_server_options so = {.data_dir = path,
                                     .sync = true,
                                     .version = SQLD_SERVER_VERSION,
                                     .concurrent = true};
+    struct sqld_cluster *cluster = NULL;
+    struct mvcc_client_opts co;
+    bool on_cluster = strcmp(s.store, "cluster") == 0;
+    if (on_cluster) {
+        if (!s.pd || !s.pd[0]) {
+            dmn_error("store: cluster needs pd (pdd members, host:port)");
+            dmn_finish(&rt, &sqld_schema, &s);
+            return DMN_EXIT_USAGE;
+        }
+        if (sqld_cluster_open(s.pd, &cluster, &co, err, sizeof(err)) != 0) {
+            dmn_error("cannot open the cluster store: %s", err);
+            dmn_finish(&rt, &sqld_schema, &s);
+            return DMN_EXIT_FAIL;
+        }
+        so.data_dir = NULL;
+        so.cluster = &co;
+    }
     rc = sql_server_open(&so, &server, err, sizeof(err));
     if (rc != 0) {
-        dmn_error("cannot open the store in %s: %s", path,
-                  err[0] ? err : sql_strerror(rc));
+        if (on_cluster)
+            dmn_error("cannot open the store on the cluster: %s",
+                      err[0] ? err : sql_strerror(rc));
+        else
+            dmn_error("cannot open the store in %s: %s", path,
+                      err[0] ? err : sql_strerror(rc));
+        sqld_cluster_close(cluster);
         dmn_finish(&rt, &sqld_schema, &s);
         return DMN_EXIT_FAIL;
     }
-    dmn_info("store: local (RocksDB in %s)", path);
+    if (on_cluster)
+        dmn_info("store: cluster (pd %s%s)", s.pd[0], s.pd[1] ? ", ..." : "");
+    else
+        dmn_info("store: local (RocksDB in %s)", path);
     int nworkers = (int)s.workers;
     if (nworkers == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -464,6 +489,7 @@ int main(int argc, char **argv)
         pool_stop();
         pool_free();
         sql_server_close(server);
+        sqld_cluster_close(cluster);
         dmn_finish(&rt, &sqld_schema, &s);
         return DMN_EXIT_FAIL;
     }
@@ -473,6 +499,7 @@ int main(int argc, char **argv)
         pool_stop();
         pool_free();
         sql_server_close(server);
+        sqld_cluster_close(cluster);
         dmn_finish(&rt, &sqld_schema, &s);
         return DMN_EXIT_FAIL;
     }
@@ -489,6 +516,10 @@ int main(int argc, char **argv)
     pool_free();
     sql_server_close(server);
     server = NULL;
+    if (cluster) {
+        sqld_cluster_log_stats(cluster);
+        sqld_cluster_close(cluster);
+    }
     dmn_finish(&rt, &sqld_schema, &s);
     return rc == 0 ? DMN_EXIT_OK : DMN_EXIT_FAIL;
 }

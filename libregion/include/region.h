@@ -399,6 +399,75 @@ void region_cache_on_error(struct region_cache *c, uint64_t region_id,
 size_t region_cache_count(struct region_cache *c);
 
 /* ---------------------------------------------------------------------
+ * Cluster transport (client.c): libmvcc's struct mvcc_transport over
+ * librpc to kvd's Txn methods, for a 2PC client (sqld) on the cluster.
+ * It routes with a region cache filled from the caller's router (libregion
+ * does not know PD), keeps one connection per store on a private thread,
+ * and is safe from any number of threads. Region errors and lost
+ * connections fix the cache (and tell the router what went stale) and come
+ * back as libmvcc's region codes, MVCC_NOT_LEADER .. MVCC_STORE_UNREACHABLE,
+ * so that libmvcc's client backs off, locates again and resends. Shards
+ * are region ids. DESIGN.md, "Cluster transport".
+ */
+
+/* Where regions and stores are: every call may block (it may ask PD), and
+ * is made from the threads that use the transport. Codes: 0, or any
+ * negative code (a libmvcc region code is passed on as it is; others
+ * become MVCC_REGION_NOT_FOUND / MVCC_STORE_UNREACHABLE). */
+struct region_router {
+    void *ctx; /* passed to each call */
+    /* The region holding key and its leader's store (0: unknown). */
+    int (*region_by_key)(void *ctx, const void *key, size_t len,
+                         struct region_desc *out, uint64_t *leader);
+    /* The region holding the keys just below key (key NULL: the last
+     * region). Optional: without it reverse scans are refused. */
+    int (*region_before)(void *ctx, const void *key, size_t len,
+                         struct region_desc *out, uint64_t *leader);
+    /* The address "host:port" of a store into buf (NUL-terminated). */
+    int (*store_addr)(void *ctx, uint64_t store_id, char *buf, size_t len);
+    /* Optional: what the router said of region_id (when non-zero) or of
+     * store_id (when non-zero) turned out stale: answer from fresh
+     * information next time. */
+    void (*invalidate)(void *ctx, uint64_t region_id, uint64_t store_id);
+};
+
+struct region_client_opts {
+    struct region_router router; /* copied; ctx borrowed until destroy */
+    int call_timeout_ms;         /* one attempt's deadline (5000); a lock
+                                    wait's own timeout is added to it */
+    int connect_timeout_ms;      /* per connection attempt (1000) */
+    region_log_fn log;           /* NULL: silent */
+    void *log_ctx;               /* passed to log */
+    int log_level;               /* lowest level passed to log */
+};
+
+struct region_client_stats {
+    uint64_t calls;          /* commands sent to stores */
+    uint64_t region_errors;  /* answered or met with a region code */
+    uint64_t store_errors;   /* connections that failed or were lost */
+    uint64_t router_lookups; /* cache misses that asked the router */
+};
+
+struct region_client;
+struct mvcc_transport;
+/* REGION_EINVAL without region_by_key or store_addr; -ENOMEM. */
+int region_client_create(const struct region_client_opts *opts,
+                         struct region_client **out);
+/* No call may be running. NULL is a no-op. */
+void region_client_destroy(struct region_client *c);
+/* Fills t with the transport over c (valid until region_client_destroy).
+ * kvd's Prewrite carries neither async commit nor 1PC: the 2PC client
+ * must run with both off (a prewrite asking for them fails -ENOTSUP).
+ * Reads ignore mvcc_read_opts' isolation and bypass list (kvd reads at
+ * SI); reverse and key-only scans are done here over a forward scan. */
+void region_client_transport(struct region_client *c,
+                             struct mvcc_transport *t);
+/* The client's region cache (borrowed): warm it, inspect it. */
+struct region_cache *region_client_cache(struct region_client *c);
+void region_client_stats(struct region_client *c,
+                         struct region_client_stats *out);
+
+/* ---------------------------------------------------------------------
  * kvd's services (proto/kv.proto, generated into kv.pb.h): method ids,
  * service << 16 | method. Raw methods take kv.RawRequest and answer
  * kv.RawResponse; Txn methods take kv.TxnRequest and answer

@@ -470,10 +470,12 @@ void sql_auth_sha2_hash(const char *password, size_t len, uint8_t out[32]);
  * ===================================================================== */
 struct sql_server;  /* opaque */
 struct sql_session; /* opaque */
+struct mvcc_client_opts; /* libmvcc's 2PC client options (<mvcc.h>) */
 
 struct sql_server_options {
     const char *data_dir; /* RocksDB directory (created if missing); NULL:
-                             in memory, gone at close */
+                             in memory, gone at close. Unused with
+                             cluster. */
     bool sync;            /* fsync every commit */
     const char *version;  /* @@version (copied); NULL: "8.0.11-dsql" */
     /* Sessions run on several threads (one command per session at a
@@ -481,6 +483,12 @@ struct sql_server_options {
      * syncs, so several sessions' commits share an fsync. false: every
      * session on one thread, nothing locks. */
     bool concurrent;
+    /* Store through this 2PC client configuration instead of a local
+     * store: a transport to the cluster and its TSO (libregion's cluster
+     * transport and PD in sqld). Copied; the transport's and TSO's
+     * contexts are borrowed until sql_server_close. Async commit and 1PC
+     * must be off. NULL: the local store in data_dir. */
+    const struct mvcc_client_opts *cluster;
 };
 
 /* Open the store and read the catalog. 0, -ENOMEM, or another error with

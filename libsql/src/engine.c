@@ -50,7 +50,10 @@ int sql_server_open(const struct sql_server_options *o,
         return -ENOMEM;
     }
     struct sql_kv_local_opts ko = {.path = o->data_dir, .sync = o->sync};
-    int rc = sql__kv_local_open(&ko, &srv->kv, errmsg, errmsg_len);
+    int rc = o->cluster
+                 ? sql__kv_cluster_open(o->cluster, &srv->kv, errmsg,
+                                        errmsg_len)
+                 : sql__kv_local_open(&ko, &srv->kv, errmsg, errmsg_len);
     if (rc != 0)
         goto err_free;
     rc = sql__catalog_load(srv->kv, &srv->cat, errmsg, errmsg_len);

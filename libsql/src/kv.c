@@ -1,7 +1,9 @@
-/* kv.c: the local key-value store under the SQL layer: libmvcc's store on
- * a memory or RocksDB engine, one shard, reached through libmvcc's 2PC
- * client (in-process transport, local TSO). A cluster store will be the
- * same client over another transport. DESIGN.md, "Engine".
+/* kv.c: the key-value store under the SQL layer: libmvcc's 2PC client,
+ * either over libmvcc's store on a memory or RocksDB engine in this
+ * process (one shard, in-process transport, local TSO), or over a
+ * caller-given transport and TSO (the cluster: kvd through libregion, PD's
+ * TSO). Both are the same struct; the cluster one owns no store.
+ * DESIGN.md, "Engine".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,16 +14,21 @@
 
 struct sql_kvtxn
 {
-    struct mvcc_txn *t; /* libmvcc's transaction */
-    bool dirty;         /* a write or lock was buffered */
+    struct mvcc_txn *t;      /* libmvcc's transaction */
+    bool dirty;              /* a write or lock was buffered */
+    struct mvcc_key *locked; /* keys this txn locked (owned copies),
+                                sorted: reads of them are current reads */
+    size_t nlocked;          /* how many */
+    size_t locked_cap;       /* allocated */
 };
 
 struct kv_local
 {
     struct sql_kv base;          /* ops and errmsg */
-    struct mvcc_engine *eng;     /* memory or RocksDB */
-    struct mvcc_store *store;    /* Percolator over eng */
-    struct mvcc_transport tr;    /* in-process transport, one shard */
+    struct mvcc_engine *eng;     /* memory or RocksDB; NULL: cluster */
+    struct mvcc_store *store;    /* Percolator over eng; NULL: cluster */
+    struct mvcc_transport tr;    /* in-process transport, one shard
+                                    (zeroed for the cluster) */
     struct mvcc_local_tso tso;   /* timestamps */
     struct mvcc_client *client;  /* 2PC coordinator */
 };
@@ -43,6 +50,8 @@ static int local_begin(struct sql_kv *kv, struct sql_kvtxn **out)
     if (!t)
         return -ENOMEM;
     t->dirty = false;
+    t->locked = NULL;
+    t->nlocked = t->locked_cap = 0;
     int rc = mvcc_txn_begin(l->client, &t->t);
     if (rc != 0) {
         sql__free(t);
@@ -57,8 +66,10 @@ static void local_close(struct sql_kv *kv)
     struct kv_local *l = (struct kv_local *)kv;
     mvcc_client_destroy(l->client);
     mvcc_local_transport_free(&l->tr);
-    mvcc_store_close(l->store);
-    mvcc_engine_destroy(l->eng);
+    if (l->store)
+        mvcc_store_close(l->store);
+    if (l->eng)
+        mvcc_engine_destroy(l->eng);
     sql__free(l);
 }
 
@@ -135,6 +146,29 @@ err_free:
     return rc;
 }
 
+int sql__kv_cluster_open(const struct mvcc_client_opts *co,
+                         struct sql_kv **out, char *errmsg, size_t errmsg_len)
+{
+    if (co->async_commit || co->one_pc) {
+        say(errmsg, errmsg_len, "2PC client",
+            "the cluster serves neither async commit nor 1PC");
+        return -EINVAL;
+    }
+    struct kv_local *l = sql__malloc(sizeof(*l));
+    if (!l)
+        return -ENOMEM;
+    memset(l, 0, sizeof(*l));
+    l->base.ops = &local_ops;
+    int rc = mvcc_client_create(co, &l->client);
+    if (rc != 0) {
+        say(errmsg, errmsg_len, "2PC client", mvcc_strerror(rc));
+        sql__free(l);
+        return rc;
+    }
+    *out = &l->base;
+    return 0;
+}
+
 void sql__kv_close(struct sql_kv *kv)
 {
     if (kv)
@@ -157,10 +191,141 @@ int sql__kvtxn_get(struct sql_kvtxn *t, const void *key, size_t key_len,
     return mvcc_txn_get(t->t, key, key_len, value, value_len);
 }
 
+/* ---- locking reads --------------------------------------------------
+ * A row read after this txn locked it must be its latest committed
+ * version, as MySQL's locking reads are, not the snapshot's: the holder
+ * we waited for may have committed after our start_ts (with 2PC its
+ * commit_ts is a fresh TSO timestamp). The txn keeps the keys it locked;
+ * batch_get re-reads those through get_for_update, which for a key we
+ * hold returns at once with its latest value (or our own write). */
+static int kcmp(const void *a, size_t al, const void *b, size_t bl)
+{
+    size_t n = al < bl ? al : bl;
+    int c = n ? memcmp(a, b, n) : 0;
+    return c ? c : (al > bl) - (al < bl);
+}
+
+/* Index of key in t->locked, or where it would go (*found false). */
+static size_t locked_find(const struct sql_kvtxn *t, const void *key,
+                          size_t len, bool *found)
+{
+    size_t lo = 0, hi = t->nlocked;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = kcmp(t->locked[mid].data, t->locked[mid].len, key, len);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
+}
+
+static int locked_add(struct sql_kvtxn *t, const void *key, size_t len)
+{
+    bool found;
+    size_t i = locked_find(t, key, len, &found);
+    if (found)
+        return 0;
+    if (t->nlocked == t->locked_cap) {
+        size_t cap = t->locked_cap ? 2 * t->locked_cap : 8;
+        struct mvcc_key *a = sql__malloc(cap * sizeof(*a));
+        if (!a)
+            return -ENOMEM;
+        if (t->nlocked)
+            memcpy(a, t->locked, t->nlocked * sizeof(*a));
+        sql__free(t->locked);
+        t->locked = a;
+        t->locked_cap = cap;
+    }
+    void *copy = sql__malloc(len ? len : 1);
+    if (!copy)
+        return -ENOMEM;
+    if (len)
+        memcpy(copy, key, len);
+    memmove(&t->locked[i + 1], &t->locked[i],
+            (t->nlocked - i) * sizeof(*t->locked));
+    t->locked[i].data = copy;
+    t->locked[i].len = len;
+    t->nlocked++;
+    return 0;
+}
+
+static void locked_free(struct sql_kvtxn *t)
+{
+    for (size_t i = 0; i < t->nlocked; i++)
+        sql__free((void *)t->locked[i].data);
+    sql__free(t->locked);
+}
+
+/* Puts key's current value (v handed over; NULL: absent) into res. */
+static int res_put(struct mvcc_result *r, const struct mvcc_key *key,
+                   uint8_t *v, size_t vl)
+{
+    for (size_t i = 0; i < r->npairs; i++) {
+        struct mvcc_kvpair *p = &r->pairs[i];
+        if (kcmp(p->key, p->key_len, key->data, key->len) != 0)
+            continue;
+        mvcc_free(p->value);
+        if (v) {
+            p->value = v;
+            p->value_len = vl;
+        } else { /* gone since the snapshot */
+            mvcc_free(p->key);
+            memmove(p, p + 1, (r->npairs - i - 1) * sizeof(*p));
+            r->npairs--;
+        }
+        return 0;
+    }
+    if (!v)
+        return 0;
+    if (r->npairs == r->pairs_cap) { /* libmvcc's allocator: it frees */
+        size_t cap = r->pairs_cap ? 2 * r->pairs_cap : 4;
+        struct mvcc_kvpair *a = mvcc_malloc(cap * sizeof(*a));
+        if (!a)
+            goto nomem;
+        if (r->npairs)
+            memcpy(a, r->pairs, r->npairs * sizeof(*a));
+        mvcc_free(r->pairs);
+        r->pairs = a;
+        r->pairs_cap = cap;
+    }
+    uint8_t *k = mvcc_malloc(key->len ? key->len : 1);
+    if (!k)
+        goto nomem;
+    if (key->len)
+        memcpy(k, key->data, key->len);
+    r->pairs[r->npairs++] = (struct mvcc_kvpair){k, key->len, v, vl};
+    return 0;
+nomem:
+    mvcc_free(v);
+    return -ENOMEM;
+}
+
 int sql__kvtxn_batch_get(struct sql_kvtxn *t, const struct mvcc_key *keys,
                          size_t n, struct sql_kvres *res)
 {
-    return mvcc_txn_batch_get(t->t, keys, n, &res->r);
+    int rc = mvcc_txn_batch_get(t->t, keys, n, &res->r);
+    for (size_t i = 0; rc == 0 && t->nlocked && i < n; i++) {
+        bool found;
+        locked_find(t, keys[i].data, keys[i].len, &found);
+        if (!found)
+            continue;
+        uint8_t *v = NULL;
+        size_t vl = 0;
+        rc = mvcc_txn_get_for_update(t->t, keys[i].data, keys[i].len, 0, &v,
+                                     &vl);
+        if (rc == MVCC_NOTFOUND)
+            rc = 0;
+        if (rc == 0)
+            rc = res_put(&res->r, &keys[i], v, vl);
+    }
+    return rc;
 }
 
 int sql__kvtxn_scan(struct sql_kvtxn *t, const void *start, size_t start_len,
@@ -191,7 +356,10 @@ int sql__kvtxn_lock(struct sql_kvtxn *t, const struct mvcc_key *keys,
                     size_t n, int64_t wait_ms)
 {
     t->dirty = true;
-    return mvcc_txn_lock_keys(t->t, keys, n, wait_ms);
+    int rc = mvcc_txn_lock_keys(t->t, keys, n, wait_ms);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = locked_add(t, keys[i].data, keys[i].len);
+    return rc;
 }
 
 int sql__kvtxn_get_for_update(struct sql_kvtxn *t, const void *key,
@@ -199,8 +367,17 @@ int sql__kvtxn_get_for_update(struct sql_kvtxn *t, const void *key,
                               uint8_t **value, size_t *value_len)
 {
     t->dirty = true;
-    return mvcc_txn_get_for_update(t->t, key, key_len, wait_ms, value,
-                                   value_len);
+    int rc = mvcc_txn_get_for_update(t->t, key, key_len, wait_ms, value,
+                                     value_len);
+    if (rc == 0 || rc == MVCC_NOTFOUND) {
+        int arc = locked_add(t, key, key_len);
+        if (arc != 0) {
+            if (rc == 0)
+                mvcc_free(*value);
+            rc = arc;
+        }
+    }
+    return rc;
 }
 
 bool sql__kvtxn_dirty(const struct sql_kvtxn *t)
@@ -211,6 +388,7 @@ bool sql__kvtxn_dirty(const struct sql_kvtxn *t)
 int sql__kvtxn_commit(struct sql_kvtxn *t)
 {
     int rc = mvcc_txn_commit(t->t, NULL);
+    locked_free(t);
     sql__free(t);
     return rc;
 }
@@ -220,6 +398,7 @@ void sql__kvtxn_rollback(struct sql_kvtxn *t)
     if (!t)
         return;
     mvcc_txn_rollback(t->t);
+    locked_free(t);
     sql__free(t);
 }
 

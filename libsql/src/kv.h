@@ -1,8 +1,9 @@
 /* kv.h: the one key-value interface the SQL layer stores through (begin,
  * get, batch get, scan, set, delete, lock, commit, rollback), and its local
- * implementation: libmvcc's Percolator store over an in-process engine
- * (memory or RocksDB) driven by libmvcc's 2PC client with the in-process
- * transport and a local TSO. DESIGN.md, "Storage mapping" and "Engine".
+ * implementations, both libmvcc's 2PC client: local (libmvcc's store on an
+ * in-process engine, the in-process transport and a local TSO) and cluster
+ * (a caller-given transport and TSO). DESIGN.md, "Storage mapping" and
+ * "Engine".
  */
 #ifndef SQL_KV_H
 #define SQL_KV_H
@@ -22,8 +23,8 @@ struct sql_kvtxn;
 
 /* Read results: pairs in key order (the scan's order when reversed); the
  * bytes are owned by the result until sql__kvres_reset. Both
- * implementations (local, and the cluster one to come) run libmvcc's
- * client, so the result is libmvcc's. */
+ * implementations (local and cluster) run libmvcc's client, so the result
+ * is libmvcc's. */
 struct sql_kvres
 {
     struct mvcc_result r; /* r.pairs, r.npairs */
@@ -60,6 +61,12 @@ struct sql_kv_local_opts
 /* Open the local store. On failure errmsg (if not NULL) says why. */
 int sql__kv_local_open(const struct sql_kv_local_opts *o, struct sql_kv **out,
                        char *errmsg, size_t errmsg_len);
+/* Open a store on the caller's transport and TSO (the cluster): opts as
+ * for mvcc_client_create (copied; the transport's and TSO's contexts
+ * borrowed until close), with async commit and 1PC off (-EINVAL). */
+int sql__kv_cluster_open(const struct mvcc_client_opts *opts,
+                         struct sql_kv **out, char *errmsg,
+                         size_t errmsg_len);
 void sql__kv_close(struct sql_kv *kv); /* NULL: no-op */
 
 int sql__kv_begin(struct sql_kv *kv, struct sql_kvtxn **out);
@@ -67,7 +74,9 @@ uint64_t sql__kvtxn_start_ts(const struct sql_kvtxn *t);
 /* 0 with *value (free with sql__kv_free), or MVCC_NOTFOUND. */
 int sql__kvtxn_get(struct sql_kvtxn *t, const void *key, size_t key_len,
                    uint8_t **value, size_t *value_len);
-/* The pairs found among keys (any order). */
+/* The pairs found among keys (any order). Keys this txn locked (lock,
+ * get_for_update) read their latest committed value, not the snapshot's
+ * (a locking read). */
 int sql__kvtxn_batch_get(struct sql_kvtxn *t, const struct mvcc_key *keys,
                          size_t n, struct sql_kvres *res);
 /* [start, end) ascending, or descending from end when reverse; at most

@@ -4,7 +4,9 @@
 # queries over every access path, aggregates, transactions and conflicts
 # between connections, errors with MySQL's numbers, system variables, and
 # the data still there after sqld restarts. Prints cmocka-style lines for
-# tests/run-suites.sh.
+# tests/run-suites.sh. SQLD_ARGS (split on spaces) adds sqld arguments
+# after the defaults, e.g. "--store=cluster --pd=127.0.0.1:2379"
+# (test_sql_cluster.sh runs the suite so on kvd and pdd).
 import os
 import re
 import shutil
@@ -37,7 +39,8 @@ def start():
     size = os.path.getsize(log)
     proc = subprocess.Popen([SQLD, "--data-dir=" + os.path.join(tmp, "data"),
                              "--log.file=" + log, "--listen=127.0.0.1:0",
-                             "--store=local"])
+                             "--store=local"] +
+                            os.environ.get("SQLD_ARGS", "").split())
     deadline = time.time() + 60
     while time.time() < deadline:
         with open(log) as f:

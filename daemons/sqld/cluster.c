@@ -1,0 +1,254 @@
+/* cluster.c: sqld's --store=cluster glue. A pd_client gives timestamps
+ * (the 2PC client's TSO) and is the region router (regions by key, store
+ * addresses, invalidation when kvd says a region moved); libregion's
+ * cluster transport carries libmvcc's commands to kvd. libsql stores
+ * through the 2PC client configured here (libregion/DESIGN.md, "Cluster
+ * transport").
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pd.h>
+#include <region.h>
+
+#include "log.h"
+#include "sqld.h"
+
+struct sqld_cluster
+{
+    struct pd_client *pd;          /* TSO, regions, stores */
+    struct region_client *rc;      /* the transport's connections */
+    char last_err[256];            /* last router failure (logged once) */
+};
+
+/* PD's region (with copies of its keys) to libregion's; the leader's
+ * store from its leader peer. -E2BIG for boundaries libregion cannot
+ * hold. */
+static int desc_of(const struct pd_client_region *r, struct region_desc *d,
+                   uint64_t *leader)
+{
+    const struct pd_region *pr = &r->info.region;
+    memset(d, 0, sizeof(*d));
+    if (pr->start_len > REGION_MAX_BOUND || pr->end_len > REGION_MAX_BOUND)
+        return -E2BIG;
+    d->id = pr->id;
+    d->conf_ver = pr->conf_ver;
+    d->version = pr->version;
+    d->start_len = (uint32_t)pr->start_len;
+    if (pr->start_len)
+        memcpy(d->start, pr->start_key, pr->start_len);
+    d->end_len = (uint32_t)pr->end_len;
+    if (pr->end_len)
+        memcpy(d->end, pr->end_key, pr->end_len);
+    *leader = 0;
+    for (uint32_t i = 0; i < pr->n_peers && d->n_stores < REGION_MAX_PEERS;
+         i++) {
+        if (pr->peers[i].learner)
+            continue;
+        d->stores[d->n_stores++] = pr->peers[i].store_id;
+        if (pr->peers[i].id == r->info.leader_peer_id)
+            *leader = pr->peers[i].store_id;
+    }
+    return 0;
+}
+
+static void router_failed(struct sqld_cluster *c, const char *what,
+                          const char *err)
+{
+    /* a dead kvd makes this repeat for a while: log changes only */
+    if (strcmp(c->last_err, err) != 0) {
+        snprintf(c->last_err, sizeof(c->last_err), "%s", err);
+        dmn_warn("pd: %s: %s", what, err);
+    }
+}
+
+static int r_region_by_key(void *ctx, const void *key, size_t len,
+                           struct region_desc *out, uint64_t *leader)
+{
+    struct sqld_cluster *c = ctx;
+    struct pd_client_region r;
+    char err[256] = "";
+    int rc = pd_client_region_by_key(c->pd, key, len, &r, err, sizeof(err));
+    if (rc != 0) {
+        router_failed(c, "region by key", err[0] ? err : pd_strerror(rc));
+        return rc;
+    }
+    return desc_of(&r, out, leader);
+}
+
+/* The region holding the keys just below key: PD's regions from the
+ * first key up to key, the last of them. */
+static int r_region_before(void *ctx, const void *key, size_t len,
+                           struct region_desc *out, uint64_t *leader)
+{
+    struct sqld_cluster *c = ctx;
+    enum { CAP = 16 }; /* a pd_client_region is 8 KiB */
+    if (key && len == 0)
+        return MVCC_REGION_NOT_FOUND; /* nothing is below the first key */
+    struct pd_client_region *rs = malloc(CAP * sizeof(*rs));
+    if (!rs)
+        return -ENOMEM;
+    uint8_t from[PD_MAX_KEY];
+    size_t from_len = 0;
+    int rc = MVCC_REGION_NOT_FOUND;
+    for (;;) {
+        size_t n = 0;
+        char err[256] = "";
+        int src = pd_client_scan_regions(c->pd, from, from_len, key,
+                                         key ? len : 0, CAP, rs, &n, err,
+                                         sizeof(err));
+        if (src != 0) {
+            router_failed(c, "scan regions", err[0] ? err : pd_strerror(src));
+            rc = src;
+            break;
+        }
+        if (n == 0)
+            break;
+        const struct pd_region *last = &rs[n - 1].info.region;
+        rc = desc_of(&rs[n - 1], out, leader);
+        if (rc != 0 || n < CAP || last->end_len == 0 ||
+            last->end_len > sizeof(from))
+            break;
+        memcpy(from, last->end_key, last->end_len); /* more: go on */
+        from_len = last->end_len;
+    }
+    free(rs);
+    return rc;
+}
+
+static int r_store_addr(void *ctx, uint64_t store_id, char *buf, size_t len)
+{
+    struct sqld_cluster *c = ctx;
+    struct pd_client_store st;
+    char err[256] = "";
+    int rc = pd_client_get_store(c->pd, store_id, &st, err, sizeof(err));
+    if (rc != 0) {
+        router_failed(c, "get store", err[0] ? err : pd_strerror(rc));
+        return rc;
+    }
+    snprintf(buf, len, "%s", st.address);
+    return 0;
+}
+
+static void r_invalidate(void *ctx, uint64_t region_id, uint64_t store_id)
+{
+    struct sqld_cluster *c = ctx;
+    if (region_id)
+        pd_client_region_invalidate(c->pd, region_id);
+    if (store_id)
+        pd_client_store_invalidate(c->pd, store_id);
+}
+
+static int tso(void *ctx, mvcc_ts *out)
+{
+    struct sqld_cluster *c = ctx;
+    pd_ts ts;
+    char err[256] = "";
+    int rc = pd_client_tso(c->pd, 1, &ts, err, sizeof(err));
+    if (rc != 0) {
+        router_failed(c, "tso", err[0] ? err : pd_strerror(rc));
+        return rc;
+    }
+    *out = ts;
+    return 0;
+}
+
+static int64_t on_region_error(void *ctx, const struct mvcc_region_error *e)
+{
+    (void)ctx;
+    if (dmn_log_enabled(DMN_LOG_DEBUG))
+        dmn_debug("region %" PRIu64 ": %s (attempt %u)", e->shard,
+                  mvcc_strerror(e->rc), e->attempt);
+    return mvcc_region_backoff_default(e->rc, e->attempt);
+}
+
+static void region_log(void *ctx, int level, const char *msg)
+{
+    (void)ctx;
+    if (level >= REGION_LOG_WARN)
+        dmn_warn("region client: %s", msg);
+    else
+        dmn_debug("region client: %s", msg);
+}
+
+int sqld_cluster_open(char *const *pd, struct sqld_cluster **out,
+                      struct mvcc_client_opts *co, char *err, size_t errlen)
+{
+    size_t n = 0;
+    while (pd && pd[n])
+        n++;
+    if (n == 0 || n > 16) {
+        snprintf(err, errlen, "pd: give 1 to 16 pdd members (host:port)");
+        return -1;
+    }
+    struct sqld_cluster *c = calloc(1, sizeof(*c));
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    struct pd_client_options po = {.endpoints = (const char *const *)pd,
+                                   .n_endpoints = n};
+    char why[256] = "";
+    int rc = pd_client_create(&po, &c->pd, why, sizeof(why));
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot reach pdd: %s",
+                 why[0] ? why : pd_strerror(rc));
+        goto fail;
+    }
+    struct region_client_opts ro = {
+        .router = {c, r_region_by_key, r_region_before, r_store_addr,
+                   r_invalidate},
+        .log = region_log,
+        .log_level = dmn_log_enabled(DMN_LOG_DEBUG) ? REGION_LOG_DEBUG
+                                                    : REGION_LOG_WARN,
+    };
+    rc = region_client_create(&ro, &c->rc);
+    if (rc != 0) {
+        snprintf(err, errlen, "region client: %s", region_strerror(rc));
+        goto fail;
+    }
+    memset(co, 0, sizeof(*co));
+    region_client_transport(c->rc, &co->transport);
+    co->tso = tso;
+    co->tso_ctx = c;
+    /* kvd serves neither async commit nor 1PC (region.h) */
+    co->async_commit = false;
+    co->one_pc = false;
+    /* Statements wait under libsql's server lock: a lock in the way is
+     * given a second, not the default 20 (the caller retries). Region
+     * errors get the default budget: a kvd that died costs an election
+     * (a few seconds), and a commit is never abandoned sooner. */
+    co->resolve_budget_ms = 5000;
+    co->on_region_error = on_region_error;
+    co->region_ctx = c;
+    *out = c;
+    return 0;
+fail:
+    sqld_cluster_close(c);
+    return -1;
+}
+
+void sqld_cluster_close(struct sqld_cluster *c)
+{
+    if (!c)
+        return;
+    region_client_destroy(c->rc);
+    pd_client_destroy(c->pd);
+    free(c);
+}
+
+void sqld_cluster_log_stats(struct sqld_cluster *c)
+{
+    struct region_client_stats rs;
+    struct pd_client_stats ps;
+    region_client_stats(c->rc, &rs);
+    pd_client_stats(c->pd, &ps);
+    dmn_info("cluster: %" PRIu64 " kvd calls, %" PRIu64 " region errors, %"
+             PRIu64 " store failures, %" PRIu64 " region lookups; pd: %"
+             PRIu64 " tso requests in %" PRIu64 " calls",
+             rs.calls, rs.region_errors, rs.store_errors, rs.router_lookups,
+             ps.tso_requests, ps.tso_calls);
+}

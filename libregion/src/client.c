@@ -1,0 +1,774 @@
+/* client.c: the cluster transport, libmvcc's struct mvcc_transport over
+ * librpc to kvd's Txn methods. Routing: the region cache, filled from a
+ * caller-supplied router (PD in sqld); one librpc connection per store,
+ * all served by one private libevent thread; callers block on their
+ * call. Region errors and lost connections fix the cache and come back as
+ * libmvcc's region codes, so libmvcc's client backs off, locates again
+ * and resends. DESIGN.md, "Cluster transport".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <rpc.h>
+
+#include "client_int.h"
+
+#define MAX_STORES 64    /* stores one client talks to */
+#define DOWN_MS 1000     /* an unreachable store is tried last for this */
+
+struct cstore {
+    uint64_t id;                 /* store id; 0: free slot */
+    char host[128];              /* its address */
+    uint16_t port;               /* its port */
+    unsigned gen;                /* bumped when the address changes */
+    bool stale;                  /* ask the router for the address again */
+    uint64_t down_until;         /* monotonic ms: tried last until then */
+    struct rpc_client *cli;      /* loop thread only; NULL until used */
+    unsigned cli_gen;            /* loop thread only: gen cli was made for */
+};
+
+/* One call handed to the loop thread; lives on the caller's stack. */
+struct op {
+    struct region_client *c;     /* the client */
+    size_t store;                /* index into c->stores */
+    uint32_t method;             /* REGION_METHOD_TXN_* */
+    const kv_TxnRequest *req;    /* borrowed until done */
+    int deadline_ms;             /* for this call */
+    struct mvcc_result *res;     /* the reply's result */
+    struct region_err *err;      /* the reply's region error */
+    int rc;                      /* outcome */
+    bool done;                   /* finished */
+    pthread_mutex_t mu;          /* guards done */
+    pthread_cond_t cv;           /* signals done */
+    struct op *next;             /* in the queue */
+};
+
+struct region_client {
+    struct region_client_opts o;     /* copied options */
+    struct region_cache *cache;      /* key -> region -> leader */
+    pthread_mutex_t mu;              /* guards stores' ids and addresses,
+                                        queue, stopping, stats, rr */
+    struct cstore stores[MAX_STORES]; /* stores met so far */
+    struct op *queue;                /* calls waiting for the loop */
+    struct op *queue_tail;           /* newest */
+    bool stopping;                   /* the loop ends */
+    struct region_client_stats stats; /* counters */
+    unsigned rr;                     /* round robin over unknown leaders */
+    struct event_base *base;         /* the private loop */
+    struct event *wake_ev;           /* reads wake_fds[0] */
+    int wake_fds[2];                 /* pipe: callers wake the loop */
+    pthread_t thread;                /* runs the loop */
+    bool started;                    /* thread is running */
+};
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void client_log(struct region_client *c, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void client_log(struct region_client *c, int level, const char *fmt, ...)
+{
+    if (c->o.log == NULL || level < c->o.log_level)
+        return;
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    c->o.log(c->o.log_ctx, level, msg);
+}
+
+/* ---------------------------------------------------------------------
+ * The loop thread.
+ */
+static void finish(struct op *op, int rc)
+{
+    pthread_mutex_lock(&op->mu);
+    op->rc = rc;
+    op->done = true;
+    pthread_cond_signal(&op->cv);
+    pthread_mutex_unlock(&op->mu);
+}
+
+static void call_done(int rc, const void *resp, const char *errmsg, void *ud)
+{
+    struct op *op = ud;
+    if (rc == 0) {
+        rc = region__txnresp_result(resp, op->res, op->err);
+    } else {
+        mvcc_result_reset(op->res);
+        snprintf(op->res->errmsg, sizeof op->res->errmsg, "%s", errmsg);
+    }
+    finish(op, rc);
+}
+
+static void start_call(struct region_client *c, struct op *op)
+{
+    struct cstore *st = &c->stores[op->store];
+    char host[sizeof st->host];
+    pthread_mutex_lock(&c->mu);
+    memcpy(host, st->host, sizeof host);
+    uint16_t port = st->port;
+    unsigned gen = st->gen;
+    pthread_mutex_unlock(&c->mu);
+    if (st->cli != NULL && st->cli_gen != gen) { /* the store moved */
+        rpc_client_destroy(st->cli);
+        st->cli = NULL;
+    }
+    if (st->cli == NULL) {
+        struct rpc_client_options co = {
+            .host = host,
+            .port = port,
+            .connect_timeout_ms = c->o.connect_timeout_ms,
+            .max_in_flight = 4096,
+            .default_deadline_ms = c->o.call_timeout_ms,
+        };
+        int rc = rpc_client_create(c->base, &co, &st->cli);
+        if (rc != 0) {
+            finish(op, rc);
+            return;
+        }
+        st->cli_gen = gen;
+    }
+    struct rpc_call_spec cs = {.method = op->method,
+                               .req_fields = kv_TxnRequest_fields,
+                               .req = op->req,
+                               .resp_fields = kv_TxnResponse_fields,
+                               .resp_size = sizeof(kv_TxnResponse),
+                               .deadline_ms = op->deadline_ms,
+                               .done = call_done,
+                               .ud = op};
+    int rc = rpc_client_call(st->cli, &cs, NULL);
+    if (rc != 0)
+        finish(op, rc);
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    struct region_client *c = arg;
+    char buf[256];
+    while (read(fd, buf, sizeof buf) > 0)
+        ;
+    pthread_mutex_lock(&c->mu);
+    struct op *q = c->queue;
+    c->queue = c->queue_tail = NULL;
+    bool stop = c->stopping;
+    pthread_mutex_unlock(&c->mu);
+    while (q) {
+        struct op *next = q->next;
+        if (stop)
+            finish(q, RPC_ECLOSED);
+        else
+            start_call(c, q);
+        q = next;
+    }
+    if (stop)
+        event_base_loopbreak(c->base);
+}
+
+static void *loop_main(void *arg)
+{
+    struct region_client *c = arg;
+    event_base_loop(c->base, EVLOOP_NO_EXIT_ON_EMPTY);
+    /* Connections belong to this thread: close them here (their pending
+     * calls finish with RPC_ECLOSED). */
+    for (size_t i = 0; i < MAX_STORES; i++) {
+        rpc_client_destroy(c->stores[i].cli);
+        c->stores[i].cli = NULL;
+    }
+    return NULL;
+}
+
+/* Hands op to the loop and waits until it is finished. */
+static int run_op(struct region_client *c, struct op *op)
+{
+    pthread_mutex_init(&op->mu, NULL);
+    pthread_cond_init(&op->cv, NULL);
+    op->done = false;
+    op->next = NULL;
+    pthread_mutex_lock(&c->mu);
+    bool stopping = c->stopping;
+    if (!stopping) {
+        if (c->queue_tail)
+            c->queue_tail->next = op;
+        else
+            c->queue = op;
+        c->queue_tail = op;
+        c->stats.calls++;
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (stopping) {
+        op->rc = RPC_ECLOSED;
+    } else {
+        char b = 1;
+        ssize_t w = write(c->wake_fds[1], &b, 1); /* full pipe: a wake is
+                                                     pending anyway */
+        (void)w;
+        pthread_mutex_lock(&op->mu);
+        while (!op->done)
+            pthread_cond_wait(&op->cv, &op->mu);
+        pthread_mutex_unlock(&op->mu);
+    }
+    pthread_cond_destroy(&op->cv);
+    pthread_mutex_destroy(&op->mu);
+    return op->rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Create and destroy.
+ */
+int region_client_create(const struct region_client_opts *o,
+                         struct region_client **out)
+{
+    if (o == NULL || out == NULL || o->router.region_by_key == NULL ||
+        o->router.store_addr == NULL)
+        return REGION_EINVAL;
+    struct region_client *c = region__calloc(1, sizeof *c);
+    if (c == NULL)
+        return -ENOMEM;
+    c->o = *o;
+    if (c->o.call_timeout_ms <= 0)
+        c->o.call_timeout_ms = 5000;
+    if (c->o.connect_timeout_ms <= 0)
+        c->o.connect_timeout_ms = 1000;
+    c->wake_fds[0] = c->wake_fds[1] = -1;
+    pthread_mutex_init(&c->mu, NULL);
+    int rc = region_cache_create(&c->cache);
+    if (rc != 0)
+        goto fail;
+    rc = -ENOMEM;
+    if (pipe2(c->wake_fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+        rc = -errno;
+        goto fail;
+    }
+    c->base = event_base_new();
+    if (c->base == NULL)
+        goto fail;
+    c->wake_ev = event_new(c->base, c->wake_fds[0], EV_READ | EV_PERSIST,
+                           on_wake, c);
+    if (c->wake_ev == NULL || event_add(c->wake_ev, NULL) != 0)
+        goto fail;
+    if (pthread_create(&c->thread, NULL, loop_main, c) != 0)
+        goto fail;
+    c->started = true;
+    *out = c;
+    return 0;
+fail:
+    region_client_destroy(c);
+    return rc;
+}
+
+void region_client_destroy(struct region_client *c)
+{
+    if (c == NULL)
+        return;
+    if (c->started) {
+        pthread_mutex_lock(&c->mu);
+        c->stopping = true;
+        pthread_mutex_unlock(&c->mu);
+        char b = 1;
+        ssize_t w = write(c->wake_fds[1], &b, 1);
+        (void)w;
+        pthread_join(c->thread, NULL);
+    }
+    if (c->wake_ev)
+        event_free(c->wake_ev);
+    if (c->base)
+        event_base_free(c->base);
+    for (int i = 0; i < 2; i++)
+        if (c->wake_fds[i] >= 0)
+            close(c->wake_fds[i]);
+    region_cache_destroy(c->cache);
+    pthread_mutex_destroy(&c->mu);
+    region__free(c);
+}
+
+struct region_cache *region_client_cache(struct region_client *c)
+{
+    return c->cache;
+}
+
+void region_client_stats(struct region_client *c,
+                         struct region_client_stats *out)
+{
+    pthread_mutex_lock(&c->mu);
+    *out = c->stats;
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* ---------------------------------------------------------------------
+ * Routing.
+ */
+static void count(struct region_client *c, uint64_t *field)
+{
+    pthread_mutex_lock(&c->mu);
+    (*field)++;
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* The region holding key: the cache, else the router (then cached). */
+static int route(struct region_client *c, const void *key, size_t len,
+                 struct region_desc *d, uint64_t *leader)
+{
+    if (region_cache_lookup(c->cache, key, len, d, leader) == 0)
+        return 0;
+    count(c, &c->stats.router_lookups);
+    int rc = c->o.router.region_by_key(c->o.router.ctx, key, len, d, leader);
+    if (rc != 0)
+        return rc;
+    if (d->id == 0 || !region_desc_contains(d, key, len))
+        return REGION_EINTERNAL; /* the router broke its promise */
+    region_cache_update(c->cache, d, *leader);
+    return 0;
+}
+
+/* Index of store id in c->stores, its address asked from the router the
+ * first time (and again after a failure made it stale). A slot, once
+ * given to a store, stays its own. Caller holds nothing. */
+static int store_slot(struct region_client *c, uint64_t id, size_t *out)
+{
+    pthread_mutex_lock(&c->mu);
+    size_t slot = MAX_STORES;
+    for (size_t i = 0; i < MAX_STORES && slot == MAX_STORES; i++)
+        if (c->stores[i].id == id)
+            slot = i;
+    bool ask = slot == MAX_STORES || c->stores[slot].stale;
+    pthread_mutex_unlock(&c->mu);
+    if (!ask) {
+        *out = slot;
+        return 0;
+    }
+    char addr[256];
+    int rc = c->o.router.store_addr(c->o.router.ctx, id, addr, sizeof addr);
+    if (rc != 0)
+        return rc;
+    char *colon = strrchr(addr, ':');
+    long port = colon ? strtol(colon + 1, NULL, 10) : 0;
+    if (colon == NULL || port <= 0 || port > 65535 ||
+        (size_t)(colon - addr) >= sizeof c->stores[0].host)
+        return REGION_EINVAL;
+    *colon = '\0';
+    pthread_mutex_lock(&c->mu);
+    slot = MAX_STORES;
+    for (size_t i = 0; i < MAX_STORES && slot == MAX_STORES; i++)
+        if (c->stores[i].id == id) /* ours, or made by a racing caller */
+            slot = i;
+    for (size_t i = 0; i < MAX_STORES && slot == MAX_STORES; i++)
+        if (c->stores[i].id == 0)
+            slot = i;
+    if (slot == MAX_STORES) {
+        pthread_mutex_unlock(&c->mu);
+        return -ENOSPC;
+    }
+    struct cstore *st = &c->stores[slot];
+    if (st->id != id || strcmp(st->host, addr) != 0 ||
+        st->port != (uint16_t)port) {
+        st->id = id;
+        memcpy(st->host, addr, (size_t)(colon - addr) + 1);
+        st->port = (uint16_t)port;
+        st->gen++;
+    }
+    st->stale = false;
+    *out = slot;
+    pthread_mutex_unlock(&c->mu);
+    return 0;
+}
+
+static bool store_down(struct region_client *c, uint64_t id, uint64_t now)
+{
+    bool down = false;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < MAX_STORES; i++)
+        if (c->stores[i].id == id)
+            down = c->stores[i].down_until > now;
+    pthread_mutex_unlock(&c->mu);
+    return down;
+}
+
+static void mark_down(struct region_client *c, size_t slot)
+{
+    pthread_mutex_lock(&c->mu);
+    c->stores[slot].down_until = mono_ms() + DOWN_MS;
+    c->stats.store_errors++;
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* The store to send to: the leader when known and not down, else the
+ * peers in turn (those not down first). */
+static uint64_t pick_store(struct region_client *c,
+                           const struct region_desc *d, uint64_t leader)
+{
+    uint64_t now = mono_ms();
+    if (leader != 0 && !store_down(c, leader, now))
+        return leader;
+    if (d->n_stores == 0)
+        return leader;
+    pthread_mutex_lock(&c->mu);
+    unsigned start = c->rr++;
+    pthread_mutex_unlock(&c->mu);
+    for (uint32_t i = 0; i < d->n_stores; i++) {
+        uint64_t s = d->stores[(start + i) % d->n_stores];
+        if (!store_down(c, s, now))
+            return s;
+    }
+    return d->stores[start % d->n_stores];
+}
+
+/* ---------------------------------------------------------------------
+ * One command to the region `shard`, routed by key.
+ */
+static int send_cmd(struct region_client *c, uint64_t shard, const void *key,
+                    size_t key_len, struct region__txn_args *a,
+                    struct mvcc_result *res)
+{
+    struct region_desc d;
+    uint64_t leader = 0;
+    int rc = route(c, key, key_len, &d, &leader);
+    if (rc != 0) {
+        mvcc_result_reset(res);
+        snprintf(res->errmsg, sizeof res->errmsg,
+                 "no region for the key: %s", region_strerror(rc));
+        /* the map may be mid-change: libmvcc locates again */
+        return mvcc_is_region_error(rc) ? rc : MVCC_REGION_NOT_FOUND;
+    }
+    if (d.id != shard) {
+        /* the region was located before it changed: locate again */
+        mvcc_result_reset(res);
+        snprintf(res->errmsg, sizeof res->errmsg,
+                 "region %llu no longer holds the key (region %llu does)",
+                 (unsigned long long)shard, (unsigned long long)d.id);
+        return MVCC_EPOCH_NOT_MATCH;
+    }
+    uint64_t store = pick_store(c, &d, leader);
+    size_t slot;
+    rc = store_slot(c, store, &slot);
+    if (rc != 0) {
+        mvcc_result_reset(res);
+        snprintf(res->errmsg, sizeof res->errmsg,
+                 "no address for store %llu: %s", (unsigned long long)store,
+                 region_strerror(rc));
+        if (c->o.router.invalidate)
+            c->o.router.invalidate(c->o.router.ctx, 0, store);
+        struct region_err e = {.code = REGION_ENOT_LEADER};
+        region_cache_on_error(c->cache, d.id, &e);
+        return MVCC_STORE_UNREACHABLE;
+    }
+    a->ctx.region_id = d.id;
+    a->ctx.conf_ver = d.conf_ver;
+    a->ctx.version = d.version;
+    kv_TxnRequest req;
+    rc = region__txnreq_build(&req, a);
+    if (rc != 0) {
+        mvcc_result_reset(res);
+        snprintf(res->errmsg, sizeof res->errmsg, "%s",
+                 rc == -E2BIG ? "a key, value or list exceeds 65535"
+                              : "out of memory");
+        return rc;
+    }
+    struct region_err err;
+    memset(&err, 0, sizeof err);
+    int deadline = c->o.call_timeout_ms;
+    if (a->wait_timeout_ms > 0) /* the store holds a lock wait open */
+        deadline += (int)(a->wait_timeout_ms > 600000 ? 600000
+                                                      : a->wait_timeout_ms);
+    struct op op = {.c = c,
+                    .store = slot,
+                    .method = a->method,
+                    .req = &req,
+                    .deadline_ms = deadline,
+                    .res = res,
+                    .err = &err};
+    rc = run_op(c, &op);
+    region__txnreq_free(&req);
+    int mrc = region__client_code(rc);
+    if (mrc == MVCC_STORE_UNREACHABLE && rc != REGION_ECLOSED &&
+        err.code == 0) {
+        /* the connection failed: the store may be gone, or moved */
+        client_log(c, REGION_LOG_INFO, "store %llu unreachable: %s",
+                   (unsigned long long)store, res->errmsg);
+        mark_down(c, slot);
+        if (c->o.router.invalidate)
+            c->o.router.invalidate(c->o.router.ctx, 0, store);
+        pthread_mutex_lock(&c->mu);
+        c->stores[slot].stale = true; /* ask its address again */
+        pthread_mutex_unlock(&c->mu);
+    }
+    if (mvcc_is_region_error(mrc)) {
+        count(c, &c->stats.region_errors);
+        if (err.code == 0 || mrc == MVCC_STORE_UNREACHABLE) {
+            /* no detail: whoever leads, it is not reachable there */
+            memset(&err, 0, sizeof err);
+            err.code = REGION_ENOT_LEADER;
+        } else if (err.code == REGION_ENOT_LEADER && err.leader == store) {
+            err.leader = 0; /* a store naming itself: do not loop on it */
+        }
+        region_cache_on_error(c->cache, d.id, &err);
+        if (c->o.router.invalidate &&
+            (mrc == MVCC_EPOCH_NOT_MATCH || mrc == MVCC_REGION_NOT_FOUND ||
+             mrc == MVCC_KEY_NOT_IN_REGION))
+            c->o.router.invalidate(c->o.router.ctx, d.id, 0);
+    }
+    return mrc;
+}
+
+/* ---------------------------------------------------------------------
+ * struct mvcc_transport.
+ */
+static __thread uint8_t tl_bound[REGION_MAX_BOUND]; /* locate's answer */
+
+static int t_locate(void *ctx, const void *key, size_t len, uint64_t *shard,
+                    const uint8_t **end, size_t *end_len)
+{
+    struct region_client *c = ctx;
+    struct region_desc d;
+    uint64_t leader;
+    int rc = route(c, key, len, &d, &leader);
+    if (rc != 0)
+        return mvcc_is_region_error(rc) ? rc : MVCC_REGION_NOT_FOUND;
+    *shard = d.id;
+    memcpy(tl_bound, d.end, d.end_len);
+    *end = d.end_len ? tl_bound : NULL;
+    *end_len = d.end_len;
+    return 0;
+}
+
+static int t_locate_prev(void *ctx, const void *key, size_t len,
+                         uint64_t *shard, const uint8_t **start,
+                         size_t *start_len)
+{
+    struct region_client *c = ctx;
+    struct region_desc d;
+    uint64_t leader = 0;
+    count(c, &c->stats.router_lookups);
+    int rc = c->o.router.region_before(c->o.router.ctx, key, len, &d,
+                                       &leader);
+    if (rc != 0)
+        return mvcc_is_region_error(rc) ? rc : MVCC_REGION_NOT_FOUND;
+    if (d.id == 0)
+        return MVCC_REGION_NOT_FOUND;
+    region_cache_update(c->cache, &d, leader);
+    *shard = d.id;
+    memcpy(tl_bound, d.start, d.start_len);
+    *start = d.start_len ? tl_bound : NULL;
+    *start_len = d.start_len;
+    return 0;
+}
+
+static const void *first_key(const struct mvcc_key *keys, size_t n,
+                             size_t *len)
+{
+    *len = n ? keys[0].len : 0;
+    return n ? keys[0].data : "";
+}
+
+static int t_batch_get(void *ctx, uint64_t shard,
+                       const struct mvcc_read_opts *ro,
+                       const struct mvcc_key *keys, size_t n, mvcc_ts ts,
+                       struct mvcc_result *res)
+{
+    (void)ro; /* kvd reads at SI without a bypass list (DESIGN.md) */
+    size_t kl;
+    const void *k = first_key(keys, n, &kl);
+    struct region__txn_args a = {.method = REGION_METHOD_TXN_BATCH_GET,
+                                 .keys = keys,
+                                 .nkeys = n,
+                                 .version = ts};
+    return send_cmd(ctx, shard, k, kl, &a, res);
+}
+
+static int t_scan(void *ctx, uint64_t shard, const struct mvcc_read_opts *ro,
+                  const void *start, size_t sl, const void *end, size_t el,
+                  mvcc_ts ts, struct mvcc_result *res)
+{
+    bool reverse = ro && ro->reverse;
+    size_t limit = ro ? ro->limit : 0;
+    struct region__txn_args a = {.method = REGION_METHOD_TXN_SCAN,
+                                 .start = start ? start : "",
+                                 .start_len = sl,
+                                 .end = end,
+                                 .end_len = el,
+                                 /* kvd scans forward: a reverse scan
+                                    reads the whole range, then cuts */
+                                 .limit = reverse || limit > UINT32_MAX
+                                              ? 0
+                                              : (uint32_t)limit,
+                                 .version = ts};
+    int rc = send_cmd(ctx, shard, start ? start : "", sl, &a, res);
+    if (rc == 0)
+        region__scan_adjust(res, ro && ro->key_only, reverse, limit);
+    return rc;
+}
+
+static int t_prewrite(void *ctx, uint64_t shard,
+                      const struct mvcc_prewrite_req *req,
+                      struct mvcc_result *res)
+{
+    if (req->use_async_commit || req->try_one_pc) {
+        /* kvd's Prewrite carries neither: the client must not ask */
+        mvcc_result_reset(res);
+        snprintf(res->errmsg, sizeof res->errmsg,
+                 "async commit and 1PC are not served by kvd");
+        return -ENOTSUP;
+    }
+    const void *k = req->n ? req->mutations[0].key : "";
+    size_t kl = req->n ? req->mutations[0].key_len : 0;
+    struct region__txn_args a = {.method = REGION_METHOD_TXN_PREWRITE,
+                                 .muts = req->mutations,
+                                 .nmuts = req->n,
+                                 .primary = req->primary,
+                                 .primary_len = req->primary_len,
+                                 .version = req->start_ts,
+                                 .lock_ttl = req->lock_ttl,
+                                 .txn_size = req->txn_size,
+                                 .min_commit_ts = req->min_commit_ts,
+                                 .for_update_ts = req->for_update_ts};
+    return send_cmd(ctx, shard, k, kl, &a, res);
+}
+
+static int t_commit(void *ctx, uint64_t shard, const struct mvcc_key *keys,
+                    size_t n, mvcc_ts start_ts, mvcc_ts commit_ts,
+                    struct mvcc_result *res)
+{
+    size_t kl;
+    const void *k = first_key(keys, n, &kl);
+    struct region__txn_args a = {.method = REGION_METHOD_TXN_COMMIT,
+                                 .keys = keys,
+                                 .nkeys = n,
+                                 .version = start_ts,
+                                 .commit_version = commit_ts};
+    return send_cmd(ctx, shard, k, kl, &a, res);
+}
+
+static int t_rollback(void *ctx, uint64_t shard, const struct mvcc_key *keys,
+                      size_t n, mvcc_ts start_ts, struct mvcc_result *res)
+{
+    size_t kl;
+    const void *k = first_key(keys, n, &kl);
+    struct region__txn_args a = {.method = REGION_METHOD_TXN_BATCH_ROLLBACK,
+                                 .keys = keys,
+                                 .nkeys = n,
+                                 .version = start_ts};
+    return send_cmd(ctx, shard, k, kl, &a, res);
+}
+
+static int t_check(void *ctx, uint64_t shard,
+                   const struct mvcc_check_txn_req *req,
+                   struct mvcc_result *res)
+{
+    struct region__txn_args a = {
+        .method = REGION_METHOD_TXN_CHECK_TXN_STATUS,
+        .key = req->primary,
+        .key_len = req->primary_len,
+        .version = req->lock_ts,
+        .caller_start_ts = req->caller_start_ts,
+        .current_ts = req->current_ts,
+        .rollback_if_not_exist = req->rollback_if_not_exist};
+    return send_cmd(ctx, shard, req->primary, req->primary_len, &a, res);
+}
+
+static int t_check_sec(void *ctx, uint64_t shard, const struct mvcc_key *keys,
+                       size_t n, mvcc_ts start_ts, struct mvcc_result *res)
+{
+    size_t kl;
+    const void *k = first_key(keys, n, &kl);
+    struct region__txn_args a = {
+        .method = REGION_METHOD_TXN_CHECK_SECONDARY_LOCKS,
+        .keys = keys,
+        .nkeys = n,
+        .version = start_ts};
+    return send_cmd(ctx, shard, k, kl, &a, res);
+}
+
+static int t_resolve(void *ctx, uint64_t shard, mvcc_ts start_ts,
+                     mvcc_ts commit_ts, const void *start, size_t sl,
+                     const void *end, size_t el, struct mvcc_result *res)
+{
+    struct region__txn_args a = {.method = REGION_METHOD_TXN_RESOLVE_LOCK,
+                                 .start = start ? start : "",
+                                 .start_len = sl,
+                                 .end = end,
+                                 .end_len = el,
+                                 .version = start_ts,
+                                 .commit_version = commit_ts};
+    return send_cmd(ctx, shard, start ? start : "", sl, &a, res);
+}
+
+static int t_heartbeat(void *ctx, uint64_t shard, const void *primary,
+                       size_t pl, mvcc_ts start_ts, uint64_t ttl,
+                       struct mvcc_result *res)
+{
+    struct region__txn_args a = {.method = REGION_METHOD_TXN_HEARTBEAT,
+                                 .key = primary,
+                                 .key_len = pl,
+                                 .version = start_ts,
+                                 .lock_ttl = ttl};
+    return send_cmd(ctx, shard, primary, pl, &a, res);
+}
+
+static int t_plock(void *ctx, uint64_t shard,
+                   const struct mvcc_pessimistic_req *req,
+                   struct mvcc_result *res)
+{
+    size_t kl;
+    const void *k = first_key(req->keys, req->n, &kl);
+    struct region__txn_args a = {
+        .method = REGION_METHOD_TXN_PESSIMISTIC_LOCK,
+        .keys = req->keys,
+        .nkeys = req->n,
+        .primary = req->primary,
+        .primary_len = req->primary_len,
+        .version = req->start_ts,
+        .for_update_ts = req->for_update_ts,
+        .lock_ttl = req->lock_ttl,
+        .wait_timeout_ms = req->wait_timeout_ms,
+        .return_values = req->return_values};
+    return send_cmd(ctx, shard, k, kl, &a, res);
+}
+
+static int t_prollback(void *ctx, uint64_t shard, const struct mvcc_key *keys,
+                       size_t n, mvcc_ts start_ts, mvcc_ts for_update_ts,
+                       struct mvcc_result *res)
+{
+    size_t kl;
+    const void *k = first_key(keys, n, &kl);
+    struct region__txn_args a = {
+        .method = REGION_METHOD_TXN_PESSIMISTIC_ROLLBACK,
+        .keys = keys,
+        .nkeys = n,
+        .version = start_ts,
+        .for_update_ts = for_update_ts};
+    return send_cmd(ctx, shard, k, kl, &a, res);
+}
+
+void region_client_transport(struct region_client *c,
+                             struct mvcc_transport *t)
+{
+    memset(t, 0, sizeof *t);
+    t->ctx = c;
+    t->locate = t_locate;
+    t->locate_prev = c->o.router.region_before ? t_locate_prev : NULL;
+    t->batch_get = t_batch_get;
+    t->scan = t_scan;
+    t->prewrite = t_prewrite;
+    t->commit = t_commit;
+    t->batch_rollback = t_rollback;
+    t->check_txn_status = t_check;
+    t->check_secondary_locks = t_check_sec;
+    t->resolve_lock = t_resolve;
+    t->txn_heartbeat = t_heartbeat;
+    t->acquire_pessimistic_lock = t_plock;
+    t->pessimistic_rollback = t_prollback;
+}

@@ -1,0 +1,71 @@
+/* client_int.h: the cluster transport's codec, between libmvcc's command
+ * arguments and results and kvd's kv.TxnRequest / kv.TxnResponse
+ * (txncodec.c), exposed to the unit tests and the fuzz target.
+ * DESIGN.md, "Cluster transport".
+ */
+#ifndef REGION_CLIENT_INT_H
+#define REGION_CLIENT_INT_H
+
+#include <mvcc.h>
+
+#include "kv.pb.h"
+#include "region_int.h"
+
+/* Everything one Txn command sends; unused fields stay zero. Borrowed. */
+struct region__txn_args {
+    uint32_t method;                   /* REGION_METHOD_TXN_* */
+    struct region_ctx ctx;             /* region and epoch */
+    const void *key;                   /* Get, CheckTxnStatus, HeartBeat */
+    size_t key_len;                    /* its length */
+    const struct mvcc_key *keys;       /* BatchGet, Commit, Rollback, ... */
+    size_t nkeys;                      /* how many */
+    const void *start;                 /* Scan, ResolveLock: range start */
+    size_t start_len;                  /* its length */
+    const void *end;                   /* range end (NULL: region end) */
+    size_t end_len;                    /* its length */
+    uint32_t limit;                    /* Scan */
+    uint64_t version;                  /* read ts / start_ts */
+    uint64_t commit_version;           /* Commit, ResolveLock */
+    uint64_t current_ts;               /* CheckTxnStatus */
+    uint64_t caller_start_ts;          /* CheckTxnStatus */
+    bool rollback_if_not_exist;        /* CheckTxnStatus */
+    const struct mvcc_mutation *muts;  /* Prewrite */
+    size_t nmuts;                      /* how many */
+    const void *primary;               /* Prewrite, PessimisticLock */
+    size_t primary_len;                /* its length */
+    uint64_t lock_ttl;                 /* Prewrite, HeartBeat, Lock */
+    uint64_t txn_size;                 /* Prewrite */
+    uint64_t min_commit_ts;            /* Prewrite */
+    uint64_t for_update_ts;            /* Prewrite, Pessimistic* */
+    int64_t wait_timeout_ms;           /* PessimisticLock */
+    bool return_values;                /* PessimisticLock */
+};
+
+/* Fills *out (zeroed first) from a; every byte string is copied into
+ * allocations released by region__txnreq_free. -E2BIG when a key or value
+ * exceeds 65,535 bytes or a list 65,535 entries (nanopb's limits),
+ * -ENOMEM. On failure nothing stays allocated. */
+int region__txnreq_build(kv_TxnRequest *out, const struct region__txn_args *a);
+void region__txnreq_free(kv_TxnRequest *r);
+
+/* Converts kvd's answer to the code and result the local transport
+ * gives: res is reset first and then filled (allocated through
+ * mvcc_malloc, released by mvcc_result_reset), err gets the region
+ * error's detail. Returns the reply's code: 0, a libmvcc code, or a
+ * REGION_E* code (region errors keep libregion's codes here; see
+ * region__client_code). -ENOMEM leaves res reset. */
+int region__txnresp_result(const kv_TxnResponse *r, struct mvcc_result *res,
+                           struct region_err *err);
+
+/* The code the transport returns for what a call ended with: region
+ * errors and lost or refused connections become libmvcc's region codes
+ * (MVCC_NOT_LEADER .. MVCC_STORE_UNREACHABLE), other codes pass. */
+int region__client_code(int rc);
+
+/* A read answered forward (kvd scans ascend) made into what libmvcc's
+ * scan options ask: values dropped for key_only, order reversed and cut
+ * to limit for reverse. */
+void region__scan_adjust(struct mvcc_result *res, bool key_only,
+                         bool reverse, size_t limit);
+
+#endif /* REGION_CLIENT_INT_H */

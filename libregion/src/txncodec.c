@@ -1,0 +1,293 @@
+/* txncodec.c: the cluster transport's codec: libmvcc command arguments to
+ * kv.TxnRequest, kv.TxnResponse back to a libmvcc result, and the
+ * translation of region and connection codes to libmvcc's region codes
+ * (DESIGN.md, "Cluster transport").
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rpc.h>
+
+#include "client_int.h"
+
+/* nanopb decodes with libc's allocator and encodes whatever the struct
+ * points at: requests are ours (region__malloc), replies nanopb's. */
+static int mkbytes(pb_bytes_array_t **out, const void *p, size_t n)
+{
+    *out = NULL;
+    if (n > 65535)
+        return -E2BIG;
+    pb_bytes_array_t *b = region__malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(n));
+    if (b == NULL)
+        return -ENOMEM;
+    b->size = (pb_size_t)n;
+    if (n)
+        memcpy(b->bytes, p, n);
+    *out = b;
+    return 0;
+}
+
+void region__txnreq_free(kv_TxnRequest *r)
+{
+    if (r == NULL)
+        return;
+    region__free(r->key);
+    for (pb_size_t i = 0; r->keys && i < r->keys_count; i++)
+        region__free(r->keys[i]);
+    region__free(r->keys);
+    region__free(r->start);
+    region__free(r->end);
+    for (pb_size_t i = 0; r->mutations && i < r->mutations_count; i++) {
+        region__free(r->mutations[i].key);
+        region__free(r->mutations[i].value);
+    }
+    region__free(r->mutations);
+    region__free(r->primary);
+    memset(r, 0, sizeof *r);
+}
+
+int region__txnreq_build(kv_TxnRequest *out, const struct region__txn_args *a)
+{
+    memset(out, 0, sizeof *out);
+    if (a->nkeys > 65535 || a->nmuts > 65535)
+        return -E2BIG;
+    int rc = 0;
+    out->has_ctx = true;
+    out->ctx.region_id = a->ctx.region_id;
+    out->ctx.conf_ver = a->ctx.conf_ver;
+    out->ctx.version = a->ctx.version;
+    if (a->key && (rc = mkbytes(&out->key, a->key, a->key_len)) != 0)
+        goto fail;
+    if (a->nkeys) {
+        out->keys = region__calloc(a->nkeys, sizeof *out->keys);
+        if (out->keys == NULL) {
+            rc = -ENOMEM;
+            goto fail;
+        }
+        for (size_t i = 0; i < a->nkeys; i++) {
+            if ((rc = mkbytes(&out->keys[i], a->keys[i].data,
+                              a->keys[i].len)) != 0)
+                goto fail;
+            out->keys_count = (pb_size_t)(i + 1);
+        }
+    }
+    if (a->start && (rc = mkbytes(&out->start, a->start, a->start_len)) != 0)
+        goto fail;
+    if (a->end && a->end_len &&
+        (rc = mkbytes(&out->end, a->end, a->end_len)) != 0)
+        goto fail;
+    if (a->nmuts) {
+        out->mutations = region__calloc(a->nmuts, sizeof *out->mutations);
+        if (out->mutations == NULL) {
+            rc = -ENOMEM;
+            goto fail;
+        }
+        for (size_t i = 0; i < a->nmuts; i++) {
+            const struct mvcc_mutation *m = &a->muts[i];
+            kv_Mutation *o = &out->mutations[i];
+            out->mutations_count = (pb_size_t)(i + 1);
+            o->op = (uint32_t)m->op;
+            o->pessimistic_lock = m->pessimistic_lock;
+            if ((rc = mkbytes(&o->key, m->key, m->key_len)) != 0)
+                goto fail;
+            if (m->value &&
+                (rc = mkbytes(&o->value, m->value, m->value_len)) != 0)
+                goto fail;
+        }
+    }
+    if (a->primary &&
+        (rc = mkbytes(&out->primary, a->primary, a->primary_len)) != 0)
+        goto fail;
+    out->limit = a->limit;
+    out->version = a->version;
+    out->commit_version = a->commit_version;
+    out->current_ts = a->current_ts;
+    out->caller_start_ts = a->caller_start_ts;
+    out->rollback_if_not_exist = a->rollback_if_not_exist;
+    out->lock_ttl = a->lock_ttl;
+    out->txn_size = a->txn_size;
+    out->min_commit_ts = a->min_commit_ts;
+    out->for_update_ts = a->for_update_ts;
+    out->wait_timeout_ms = a->wait_timeout_ms;
+    out->return_values = a->return_values;
+    return 0;
+fail:
+    region__txnreq_free(out);
+    return rc;
+}
+
+/* A copy through libmvcc's allocator (mvcc_result_reset frees it); an
+ * empty byte string is a 1-byte allocation so that a present value is
+ * never NULL. */
+static uint8_t *dup_bytes(const pb_bytes_array_t *b, size_t *len)
+{
+    size_t n = b ? b->size : 0;
+    uint8_t *p = mvcc_malloc(n ? n : 1);
+    if (p != NULL && n)
+        memcpy(p, b->bytes, n);
+    *len = n;
+    return p;
+}
+
+static void desc_of(const kv_RegionInfo *ri, struct region_desc *d)
+{
+    memset(d, 0, sizeof *d);
+    d->id = ri->id;
+    d->conf_ver = ri->conf_ver;
+    d->version = ri->version;
+    if (ri->start && ri->start->size <= REGION_MAX_BOUND) {
+        d->start_len = ri->start->size;
+        memcpy(d->start, ri->start->bytes, d->start_len);
+    }
+    if (ri->end && ri->end->size <= REGION_MAX_BOUND) {
+        d->end_len = ri->end->size;
+        memcpy(d->end, ri->end->bytes, d->end_len);
+    }
+    for (pb_size_t i = 0; ri->stores && i < ri->stores_count &&
+                          d->n_stores < REGION_MAX_PEERS; i++)
+        d->stores[d->n_stores++] = ri->stores[i];
+}
+
+int region__txnresp_result(const kv_TxnResponse *r, struct mvcc_result *res,
+                           struct region_err *err)
+{
+    mvcc_result_reset(res);
+    memset(err, 0, sizeof *err);
+    int rc = r->code;
+    if (rc > 0)
+        rc = REGION_EINTERNAL; /* not a code this protocol uses */
+    if (r->error)
+        snprintf(res->errmsg, sizeof res->errmsg, "%s", r->error);
+    int rcode = r->has_region_error ? r->region_error.code : 0;
+    if (rcode == 0 && rc <= REGION_ENOT_LEADER && rc >= REGION_ESTALE_COMMAND)
+        rcode = rc; /* a region code without its detail */
+    if (rcode > 0)
+        rcode = REGION_EINTERNAL;
+    if (rcode != 0) {
+        const kv_RegionError *re = &r->region_error;
+        err->code = rcode;
+        if (rc == 0)
+            rc = rcode;
+        err->leader = re->leader;
+        if (re->has_region) {
+            err->has_region = true;
+            desc_of(&re->region, &err->region);
+            /* a region the cache would reject is no detail at all */
+            if (err->region.id == 0)
+                err->has_region = false;
+        }
+        snprintf(err->msg, sizeof err->msg, "%s",
+                 re->message ? re->message : region_strerror(err->code));
+        return rc;
+    }
+    if (r->pairs_count) {
+        res->pairs = mvcc_malloc(r->pairs_count * sizeof *res->pairs);
+        if (res->pairs == NULL)
+            goto nomem;
+        memset(res->pairs, 0, r->pairs_count * sizeof *res->pairs);
+        res->pairs_cap = r->pairs_count;
+        for (pb_size_t i = 0; i < r->pairs_count; i++) {
+            struct mvcc_kvpair *p = &res->pairs[i];
+            p->key = dup_bytes(r->pairs[i].key, &p->key_len);
+            if (p->key == NULL)
+                goto nomem;
+            res->npairs = i + 1u;
+            if (r->pairs[i].value) {
+                p->value = dup_bytes(r->pairs[i].value, &p->value_len);
+                if (p->value == NULL)
+                    goto nomem;
+            }
+        }
+    }
+    if (r->locks_count) {
+        res->locks = mvcc_malloc(r->locks_count * sizeof *res->locks);
+        if (res->locks == NULL)
+            goto nomem;
+        memset(res->locks, 0, r->locks_count * sizeof *res->locks);
+        res->locks_cap = r->locks_count;
+        for (pb_size_t i = 0; i < r->locks_count; i++) {
+            const kv_LockInfo *l = &r->locks[i];
+            struct mvcc_lock_info *o = &res->locks[i];
+            res->nlocks = i + 1u;
+            o->key = dup_bytes(l->key, &o->key_len);
+            o->primary = dup_bytes(l->primary, &o->primary_len);
+            if (o->key == NULL || o->primary == NULL)
+                goto nomem;
+            o->start_ts = l->start_version;
+            o->ttl = l->ttl;
+            o->type = (int)l->type;
+            o->min_commit_ts = l->min_commit_ts;
+        }
+    }
+    if (r->key) {
+        res->key = dup_bytes(r->key, &res->key_len);
+        if (res->key == NULL)
+            goto nomem;
+    }
+    res->commit_ts = r->commit_version;
+    res->min_commit_ts = r->min_commit_ts;
+    res->status = (int)r->status;
+    res->action = (int)r->action;
+    res->lock_ttl = r->lock_ttl;
+    res->conflict_start_ts = r->conflict_start_ts;
+    res->conflict_commit_ts = r->conflict_commit_ts;
+    return rc;
+nomem:
+    mvcc_result_reset(res);
+    return -ENOMEM;
+}
+
+int region__client_code(int rc)
+{
+    switch (rc) {
+    case REGION_ENOT_LEADER:
+        return MVCC_NOT_LEADER;
+    case REGION_EEPOCH_NOT_MATCH:
+        return MVCC_EPOCH_NOT_MATCH;
+    case REGION_ENOT_FOUND:
+        return MVCC_REGION_NOT_FOUND;
+    case REGION_EKEY_NOT_IN_REGION:
+        return MVCC_KEY_NOT_IN_REGION;
+    case REGION_ESERVER_BUSY:
+    case REGION_ETIMEOUT: /* the store took too long: it may yet apply,
+                             and every command is idempotent */
+    case RPC_EBUSY:
+        return MVCC_SERVER_BUSY;
+    case REGION_ESTALE_COMMAND:
+        return MVCC_STALE_COMMAND;
+    case REGION_ECLOSED: /* the store is going down */
+    case RPC_ECONNECT:
+    case RPC_ECONNLOST:
+    case RPC_EDEADLINE:
+    case RPC_ECLOSED:
+    case RPC_ESTALLED:
+        return MVCC_STORE_UNREACHABLE;
+    default:
+        return rc;
+    }
+}
+
+void region__scan_adjust(struct mvcc_result *res, bool key_only,
+                         bool reverse, size_t limit)
+{
+    if (key_only)
+        for (size_t i = 0; i < res->npairs; i++) {
+            mvcc_free(res->pairs[i].value);
+            res->pairs[i].value = NULL;
+            res->pairs[i].value_len = 0;
+        }
+    if (!reverse)
+        return;
+    for (size_t i = 0, j = res->npairs; i + 1 < j; i++, j--) {
+        struct mvcc_kvpair t = res->pairs[i];
+        res->pairs[i] = res->pairs[j - 1];
+        res->pairs[j - 1] = t;
+    }
+    while (limit && res->npairs > limit) {
+        struct mvcc_kvpair *p = &res->pairs[--res->npairs];
+        mvcc_free(p->key);
+        mvcc_free(p->value);
+    }
+}

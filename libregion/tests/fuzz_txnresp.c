@@ -1,0 +1,40 @@
+/* fuzz_txnresp.c: libFuzzer target for the cluster transport's decoder:
+ * any bytes decoded as kvd's kv.TxnResponse (as librpc would) and made
+ * into a libmvcc result (region__txnresp_result); a region error must
+ * come with its code, the result must hold what the reply listed.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pb_decode.h>
+
+#include "client_int.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    kv_TxnResponse r;
+    memset(&r, 0, sizeof r);
+    pb_istream_t is = pb_istream_from_buffer(data, size);
+    if (!pb_decode(&is, kv_TxnResponse_fields, &r)) {
+        pb_release(kv_TxnResponse_fields, &r);
+        return 0;
+    }
+    struct mvcc_result res;
+    struct region_err err;
+    mvcc_result_init(&res);
+    int rc = region__txnresp_result(&r, &res, &err);
+    if (rc == -12) /* -ENOMEM: nothing may be left */
+        if (res.npairs || res.nlocks || res.key)
+            abort();
+    if (err.code != 0 && rc == 0)
+        abort();
+    if (rc != -12 && err.code == 0 &&
+        (res.npairs != r.pairs_count || res.nlocks != r.locks_count))
+        abort();
+    mvcc_result_reset(&res);
+    pb_release(kv_TxnResponse_fields, &r);
+    return 0;
+}

@@ -1,0 +1,960 @@
+/* test_client.c: the cluster transport without daemons: the code
+ * translation, every command's request through nanopb and back, replies
+ * made into libmvcc results, reverse and key-only scans, and routing over
+ * the cache against in-process fake kvd servers (librpc on loopback,
+ * libmvcc on the memory engine): libmvcc's client commits and reads
+ * through it, follows NotLeader to the leader, refreshes a stale epoch,
+ * and turns a dead store into MVCC_STORE_UNREACHABLE.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+#include <pb_decode.h>
+#include <pb_encode.h>
+#include <rpc.h>
+
+#include "client_int.h"
+
+/* ---------------------------------------------------------------------
+ * Codes.
+ */
+static void codes(void **state)
+{
+    (void)state;
+    static const int map[][2] = {
+        {REGION_ENOT_LEADER, MVCC_NOT_LEADER},
+        {REGION_EEPOCH_NOT_MATCH, MVCC_EPOCH_NOT_MATCH},
+        {REGION_ENOT_FOUND, MVCC_REGION_NOT_FOUND},
+        {REGION_EKEY_NOT_IN_REGION, MVCC_KEY_NOT_IN_REGION},
+        {REGION_ESERVER_BUSY, MVCC_SERVER_BUSY},
+        {REGION_ETIMEOUT, MVCC_SERVER_BUSY},
+        {RPC_EBUSY, MVCC_SERVER_BUSY},
+        {REGION_ESTALE_COMMAND, MVCC_STALE_COMMAND},
+        {REGION_ECLOSED, MVCC_STORE_UNREACHABLE},
+        {RPC_ECONNECT, MVCC_STORE_UNREACHABLE},
+        {RPC_ECONNLOST, MVCC_STORE_UNREACHABLE},
+        {RPC_EDEADLINE, MVCC_STORE_UNREACHABLE},
+        {RPC_ECLOSED, MVCC_STORE_UNREACHABLE},
+        {RPC_ESTALLED, MVCC_STORE_UNREACHABLE},
+        /* everything else passes */
+        {0, 0},
+        {MVCC_LOCKED, MVCC_LOCKED},
+        {MVCC_CONFLICT, MVCC_CONFLICT},
+        {REGION_EENTRY_TOO_LARGE, REGION_EENTRY_TOO_LARGE},
+        {RPC_EDECODE, RPC_EDECODE},
+        {-ENOMEM, -ENOMEM},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        assert_int_equal(region__client_code(map[i][0]), map[i][1]);
+        if (map[i][1] != map[i][0])
+            assert_true(mvcc_is_region_error(map[i][1]));
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * Requests: build, encode, decode, compare.
+ */
+static void roundtrip(const kv_TxnRequest *in, kv_TxnRequest *out)
+{
+    uint8_t buf[4096];
+    pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof buf);
+    assert_true(pb_encode(&os, kv_TxnRequest_fields, in));
+    memset(out, 0, sizeof *out);
+    pb_istream_t is = pb_istream_from_buffer(buf, os.bytes_written);
+    assert_true(pb_decode(&is, kv_TxnRequest_fields, out));
+}
+
+static void assert_bytes(const pb_bytes_array_t *b, const char *want)
+{
+    assert_non_null(b);
+    assert_int_equal(b->size, strlen(want));
+    assert_memory_equal(b->bytes, want, strlen(want));
+}
+
+static void request_every_command(void **state)
+{
+    (void)state;
+    struct mvcc_key keys[2] = {{"k1", 2}, {"key2", 4}};
+    struct mvcc_mutation muts[3] = {
+        {MVCC_OP_PUT, "a", 1, "va", 2, false},
+        {MVCC_OP_DELETE, "b", 1, NULL, 0, true},
+        {MVCC_OP_INSERT, "c", 1, "", 0, false},
+    };
+    const struct region_ctx ctx = {7, 3, 5};
+    kv_TxnRequest r, d;
+
+    /* Get-like: key, version */
+    struct region__txn_args a = {.method = REGION_METHOD_TXN_HEARTBEAT,
+                                 .ctx = ctx, .key = "pk", .key_len = 2,
+                                 .version = 100, .lock_ttl = 9000};
+    assert_int_equal(region__txnreq_build(&r, &a), 0);
+    roundtrip(&r, &d);
+    assert_true(d.has_ctx);
+    assert_int_equal(d.ctx.region_id, 7);
+    assert_int_equal(d.ctx.conf_ver, 3);
+    assert_int_equal(d.ctx.version, 5);
+    assert_bytes(d.key, "pk");
+    assert_int_equal(d.version, 100);
+    assert_int_equal(d.lock_ttl, 9000);
+    assert_int_equal(d.keys_count, 0);
+    assert_null(d.start);
+    pb_release(kv_TxnRequest_fields, &d);
+    region__txnreq_free(&r);
+
+    /* keys: BatchGet / Commit / Rollback / CheckSecondary / Pessimistic */
+    a = (struct region__txn_args){.method = REGION_METHOD_TXN_COMMIT,
+                                  .ctx = ctx, .keys = keys, .nkeys = 2,
+                                  .version = 100, .commit_version = 120};
+    assert_int_equal(region__txnreq_build(&r, &a), 0);
+    roundtrip(&r, &d);
+    assert_int_equal(d.keys_count, 2);
+    assert_bytes(d.keys[0], "k1");
+    assert_bytes(d.keys[1], "key2");
+    assert_int_equal(d.version, 100);
+    assert_int_equal(d.commit_version, 120);
+    pb_release(kv_TxnRequest_fields, &d);
+    region__txnreq_free(&r);
+
+    /* ranges: Scan / ResolveLock; an empty end is left out */
+    a = (struct region__txn_args){.method = REGION_METHOD_TXN_SCAN,
+                                  .ctx = ctx, .start = "s", .start_len = 1,
+                                  .end = "t", .end_len = 1, .limit = 10,
+                                  .version = 77};
+    assert_int_equal(region__txnreq_build(&r, &a), 0);
+    roundtrip(&r, &d);
+    assert_bytes(d.start, "s");
+    assert_bytes(d.end, "t");
+    assert_int_equal(d.limit, 10);
+    assert_int_equal(d.version, 77);
+    pb_release(kv_TxnRequest_fields, &d);
+    region__txnreq_free(&r);
+    a.end = NULL;
+    a.end_len = 0;
+    assert_int_equal(region__txnreq_build(&r, &a), 0);
+    assert_null(r.end);
+    region__txnreq_free(&r);
+
+    /* Prewrite: mutations with op, value and the pessimistic flag */
+    a = (struct region__txn_args){.method = REGION_METHOD_TXN_PREWRITE,
+                                  .ctx = ctx, .muts = muts, .nmuts = 3,
+                                  .primary = "a", .primary_len = 1,
+                                  .version = 200, .lock_ttl = 3000,
+                                  .txn_size = 3, .min_commit_ts = 201,
+                                  .for_update_ts = 205};
+    assert_int_equal(region__txnreq_build(&r, &a), 0);
+    roundtrip(&r, &d);
+    assert_int_equal(d.mutations_count, 3);
+    assert_int_equal(d.mutations[0].op, MVCC_OP_PUT);
+    assert_bytes(d.mutations[0].key, "a");
+    assert_bytes(d.mutations[0].value, "va");
+    assert_false(d.mutations[0].pessimistic_lock);
+    assert_int_equal(d.mutations[1].op, MVCC_OP_DELETE);
+    assert_null(d.mutations[1].value);
+    assert_true(d.mutations[1].pessimistic_lock);
+    assert_int_equal(d.mutations[2].op, MVCC_OP_INSERT);
+    assert_bytes(d.primary, "a");
+    assert_int_equal(d.version, 200);
+    assert_int_equal(d.lock_ttl, 3000);
+    assert_int_equal(d.txn_size, 3);
+    assert_int_equal(d.min_commit_ts, 201);
+    assert_int_equal(d.for_update_ts, 205);
+    pb_release(kv_TxnRequest_fields, &d);
+    region__txnreq_free(&r);
+
+    /* CheckTxnStatus and PessimisticLock's own fields */
+    a = (struct region__txn_args){
+        .method = REGION_METHOD_TXN_CHECK_TXN_STATUS, .ctx = ctx,
+        .key = "p", .key_len = 1, .version = 10, .caller_start_ts = 11,
+        .current_ts = 12, .rollback_if_not_exist = true};
+    assert_int_equal(region__txnreq_build(&r, &a), 0);
+    roundtrip(&r, &d);
+    assert_int_equal(d.caller_start_ts, 11);
+    assert_int_equal(d.current_ts, 12);
+    assert_true(d.rollback_if_not_exist);
+    pb_release(kv_TxnRequest_fields, &d);
+    region__txnreq_free(&r);
+    a = (struct region__txn_args){
+        .method = REGION_METHOD_TXN_PESSIMISTIC_LOCK, .ctx = ctx,
+        .keys = keys, .nkeys = 1, .primary = "k1", .primary_len = 2,
+        .version = 10, .for_update_ts = 15, .lock_ttl = 3000,
+        .wait_timeout_ms = 50, .return_values = true};
+    assert_int_equal(region__txnreq_build(&r, &a), 0);
+    roundtrip(&r, &d);
+    assert_int_equal(d.wait_timeout_ms, 50);
+    assert_true(d.return_values);
+    assert_int_equal(d.for_update_ts, 15);
+    pb_release(kv_TxnRequest_fields, &d);
+    region__txnreq_free(&r);
+}
+
+static void request_limits(void **state)
+{
+    (void)state;
+    static uint8_t big[65536];
+    struct mvcc_key k = {big, sizeof big};
+    struct region__txn_args a = {.method = REGION_METHOD_TXN_BATCH_GET,
+                                 .keys = &k, .nkeys = 1};
+    kv_TxnRequest r;
+    assert_int_equal(region__txnreq_build(&r, &a), -E2BIG);
+    assert_null(r.keys); /* nothing left allocated */
+    k.len = 65535;
+    assert_int_equal(region__txnreq_build(&r, &a), 0);
+    region__txnreq_free(&r);
+    struct mvcc_mutation m = {MVCC_OP_PUT, "k", 1, big, sizeof big, false};
+    a = (struct region__txn_args){.method = REGION_METHOD_TXN_PREWRITE,
+                                  .muts = &m, .nmuts = 1};
+    assert_int_equal(region__txnreq_build(&r, &a), -E2BIG);
+    a.nkeys = 65536;
+    a.keys = &k;
+    assert_int_equal(region__txnreq_build(&r, &a), -E2BIG);
+}
+
+/* ---------------------------------------------------------------------
+ * Replies.
+ */
+static pb_bytes_array_t *pbb(const char *s)
+{
+    size_t n = strlen(s);
+    pb_bytes_array_t *b = malloc(sizeof(pb_bytes_array_t) + n);
+    b->size = (pb_size_t)n;
+    memcpy(b->bytes, s, n);
+    return b;
+}
+
+/* Encodes r and decodes it into a fresh struct (what librpc hands over). */
+static void resp_roundtrip(kv_TxnResponse *r)
+{
+    uint8_t buf[4096];
+    pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof buf);
+    assert_true(pb_encode(&os, kv_TxnResponse_fields, r));
+    pb_release(kv_TxnResponse_fields, r);
+    memset(r, 0, sizeof *r);
+    pb_istream_t is = pb_istream_from_buffer(buf, os.bytes_written);
+    assert_true(pb_decode(&is, kv_TxnResponse_fields, r));
+}
+
+static void reply_pairs_and_fields(void **state)
+{
+    (void)state;
+    kv_TxnResponse r;
+    memset(&r, 0, sizeof r);
+    r.pairs = calloc(2, sizeof *r.pairs);
+    r.pairs_count = 2;
+    r.pairs[0].key = pbb("a");
+    r.pairs[0].value = pbb("");
+    r.pairs[1].key = pbb("b");
+    r.pairs[1].value = pbb("vb");
+    r.commit_version = 5;
+    r.min_commit_ts = 6;
+    r.status = MVCC_TXN_COMMITTED;
+    r.action = MVCC_ACT_TTL_EXPIRE_ROLLBACK;
+    r.lock_ttl = 7;
+    resp_roundtrip(&r);
+    struct mvcc_result res;
+    struct region_err err;
+    mvcc_result_init(&res);
+    assert_int_equal(region__txnresp_result(&r, &res, &err), 0);
+    assert_int_equal(err.code, 0);
+    assert_int_equal(res.npairs, 2);
+    assert_int_equal(res.pairs[0].key_len, 1);
+    assert_memory_equal(res.pairs[0].key, "a", 1);
+    assert_non_null(res.pairs[0].value); /* empty, but present */
+    assert_int_equal(res.pairs[0].value_len, 0);
+    assert_int_equal(res.pairs[1].value_len, 2);
+    assert_memory_equal(res.pairs[1].value, "vb", 2);
+    assert_int_equal(res.commit_ts, 5);
+    assert_int_equal(res.min_commit_ts, 6);
+    assert_int_equal(res.status, MVCC_TXN_COMMITTED);
+    assert_int_equal(res.action, MVCC_ACT_TTL_EXPIRE_ROLLBACK);
+    assert_int_equal(res.lock_ttl, 7);
+    pb_release(kv_TxnResponse_fields, &r);
+    mvcc_result_reset(&res);
+}
+
+static void reply_locked_and_conflict(void **state)
+{
+    (void)state;
+    kv_TxnResponse r;
+    memset(&r, 0, sizeof r);
+    r.code = MVCC_LOCKED;
+    r.error = strdup("key is locked");
+    r.locks = calloc(1, sizeof *r.locks);
+    r.locks_count = 1;
+    r.locks[0].key = pbb("k");
+    r.locks[0].primary = pbb("pk");
+    r.locks[0].start_version = 40;
+    r.locks[0].ttl = 3000;
+    r.locks[0].type = MVCC_LOCK_PUT;
+    r.locks[0].min_commit_ts = 41;
+    resp_roundtrip(&r);
+    struct mvcc_result res;
+    struct region_err err;
+    mvcc_result_init(&res);
+    assert_int_equal(region__txnresp_result(&r, &res, &err), MVCC_LOCKED);
+    assert_string_equal(res.errmsg, "key is locked");
+    assert_int_equal(res.nlocks, 1);
+    assert_memory_equal(res.locks[0].key, "k", 1);
+    assert_int_equal(res.locks[0].primary_len, 2);
+    assert_memory_equal(res.locks[0].primary, "pk", 2);
+    assert_int_equal(res.locks[0].start_ts, 40);
+    assert_int_equal(res.locks[0].ttl, 3000);
+    assert_int_equal(res.locks[0].type, MVCC_LOCK_PUT);
+    assert_int_equal(res.locks[0].min_commit_ts, 41);
+    pb_release(kv_TxnResponse_fields, &r);
+
+    memset(&r, 0, sizeof r);
+    r.code = MVCC_CONFLICT;
+    r.key = pbb("ck");
+    r.conflict_start_ts = 8;
+    r.conflict_commit_ts = 9;
+    resp_roundtrip(&r);
+    /* the result is reset first: the locks above are gone */
+    assert_int_equal(region__txnresp_result(&r, &res, &err), MVCC_CONFLICT);
+    assert_int_equal(res.nlocks, 0);
+    assert_int_equal(res.key_len, 2);
+    assert_memory_equal(res.key, "ck", 2);
+    assert_int_equal(res.conflict_start_ts, 8);
+    assert_int_equal(res.conflict_commit_ts, 9);
+    pb_release(kv_TxnResponse_fields, &r);
+    mvcc_result_reset(&res);
+}
+
+static void reply_region_errors(void **state)
+{
+    (void)state;
+    kv_TxnResponse r;
+    memset(&r, 0, sizeof r);
+    r.code = REGION_EEPOCH_NOT_MATCH;
+    r.has_region_error = true;
+    r.region_error.code = REGION_EEPOCH_NOT_MATCH;
+    r.region_error.message = strdup("epoch not match");
+    r.region_error.has_region = true;
+    r.region_error.region.id = 7;
+    r.region_error.region.conf_ver = 2;
+    r.region_error.region.version = 4;
+    r.region_error.region.start = pbb("m");
+    r.region_error.region.stores = calloc(2, sizeof(uint64_t));
+    r.region_error.region.stores[0] = 1;
+    r.region_error.region.stores[1] = 3;
+    r.region_error.region.stores_count = 2;
+    resp_roundtrip(&r);
+    struct mvcc_result res;
+    struct region_err err;
+    mvcc_result_init(&res);
+    int rc = region__txnresp_result(&r, &res, &err);
+    assert_int_equal(rc, REGION_EEPOCH_NOT_MATCH);
+    assert_int_equal(region__client_code(rc), MVCC_EPOCH_NOT_MATCH);
+    assert_int_equal(err.code, REGION_EEPOCH_NOT_MATCH);
+    assert_true(err.has_region);
+    assert_int_equal(err.region.id, 7);
+    assert_int_equal(err.region.conf_ver, 2);
+    assert_int_equal(err.region.version, 4);
+    assert_int_equal(err.region.start_len, 1);
+    assert_int_equal(err.region.end_len, 0);
+    assert_int_equal(err.region.n_stores, 2);
+    assert_int_equal(err.region.stores[1], 3);
+    assert_string_equal(err.msg, "epoch not match");
+    pb_release(kv_TxnResponse_fields, &r);
+
+    /* NotLeader with a leader; a region code without the message */
+    memset(&r, 0, sizeof r);
+    r.code = REGION_ENOT_LEADER;
+    r.has_region_error = true;
+    r.region_error.code = REGION_ENOT_LEADER;
+    r.region_error.leader = 2;
+    resp_roundtrip(&r);
+    assert_int_equal(region__txnresp_result(&r, &res, &err),
+                     REGION_ENOT_LEADER);
+    assert_int_equal(err.leader, 2);
+    assert_false(err.has_region);
+    pb_release(kv_TxnResponse_fields, &r);
+    memset(&r, 0, sizeof r);
+    r.code = REGION_ESERVER_BUSY;
+    assert_int_equal(region__txnresp_result(&r, &res, &err),
+                     REGION_ESERVER_BUSY);
+    assert_int_equal(err.code, REGION_ESERVER_BUSY);
+    /* a positive code is not this protocol's */
+    r.code = 5;
+    assert_int_equal(region__txnresp_result(&r, &res, &err),
+                     REGION_EINTERNAL);
+    mvcc_result_reset(&res);
+}
+
+static void add_pair(struct mvcc_result *r, const char *k, const char *v)
+{
+    size_t n = r->npairs + 1;
+    r->pairs = realloc(r->pairs, n * sizeof *r->pairs);
+    r->pairs_cap = n;
+    struct mvcc_kvpair *p = &r->pairs[r->npairs++];
+    p->key_len = strlen(k);
+    p->key = mvcc_malloc(p->key_len + 1);
+    memcpy(p->key, k, p->key_len);
+    p->value_len = strlen(v);
+    p->value = mvcc_malloc(p->value_len + 1);
+    memcpy(p->value, v, p->value_len);
+}
+
+static void scan_adjust(void **state)
+{
+    (void)state;
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    const char *ks[] = {"a", "b", "c", "d"};
+    for (int i = 0; i < 4; i++)
+        add_pair(&r, ks[i], "v");
+    region__scan_adjust(&r, false, false, 0); /* nothing to do */
+    assert_int_equal(r.npairs, 4);
+    assert_memory_equal(r.pairs[0].key, "a", 1);
+    region__scan_adjust(&r, false, true, 3); /* d c b */
+    assert_int_equal(r.npairs, 3);
+    assert_memory_equal(r.pairs[0].key, "d", 1);
+    assert_memory_equal(r.pairs[1].key, "c", 1);
+    assert_memory_equal(r.pairs[2].key, "b", 1);
+    assert_non_null(r.pairs[0].value);
+    region__scan_adjust(&r, true, false, 0);
+    for (size_t i = 0; i < r.npairs; i++) {
+        assert_null(r.pairs[i].value);
+        assert_int_equal(r.pairs[i].value_len, 0);
+    }
+    mvcc_result_reset(&r);
+    mvcc_result_init(&r);
+    region__scan_adjust(&r, true, true, 2); /* empty */
+    assert_int_equal(r.npairs, 0);
+    mvcc_result_reset(&r);
+}
+
+/* ---------------------------------------------------------------------
+ * Fake kvd: librpc servers on one loop thread, each a store over its own
+ * libmvcc store on the memory engine, answering the commands a simple
+ * transaction sends. A store that does not lead answers NotLeader naming
+ * the leader; a request with an old epoch gets EpochNotMatch with the
+ * region as it is now.
+ */
+#define REGION_ID 7
+
+struct fake_store {
+    struct fake *f;            /* the cluster */
+    uint64_t id;               /* store id */
+    struct rpc_server *srv;    /* its server */
+    uint16_t port;             /* bound port */
+};
+
+struct fake {
+    struct event_base *base;   /* the servers' loop */
+    pthread_t thread;          /* runs it */
+    struct fake_store st[2];   /* stores 1 and 2 */
+    struct mvcc_engine *eng;   /* the data (shared: one replica set) */
+    struct mvcc_store *store;  /* Percolator over it */
+    uint64_t leader;           /* who leads region 7 */
+    uint64_t version;          /* region 7's epoch version */
+    unsigned served[3];        /* requests each store answered */
+    unsigned not_leader;       /* NotLeader answers */
+    unsigned epoch_errors;     /* EpochNotMatch answers */
+    pthread_mutex_t mu;        /* guards the counters and leader/version */
+    int stop_fds[2];           /* pipe: ends the loop from another thread */
+    struct event *stop_ev;     /* reads stop_fds[0] */
+};
+
+static pb_bytes_array_t *mk(const void *p, size_t n)
+{
+    pb_bytes_array_t *b = malloc(sizeof(pb_bytes_array_t) + n);
+    b->size = (pb_size_t)n;
+    if (n)
+        memcpy(b->bytes, p, n);
+    return b;
+}
+
+static void fake_handler(struct rpc_call *call, const void *reqp, void *ud)
+{
+    struct fake_store *fs = ud;
+    struct fake *f = fs->f;
+    const kv_TxnRequest *req = reqp;
+    kv_TxnResponse resp;
+    memset(&resp, 0, sizeof resp);
+    pthread_mutex_lock(&f->mu);
+    f->served[fs->id]++;
+    uint64_t leader = f->leader, version = f->version;
+    pthread_mutex_unlock(&f->mu);
+    if (fs->id != leader) {
+        resp.code = REGION_ENOT_LEADER;
+        resp.has_region_error = true;
+        resp.region_error.code = REGION_ENOT_LEADER;
+        resp.region_error.leader = leader;
+        pthread_mutex_lock(&f->mu);
+        f->not_leader++;
+        pthread_mutex_unlock(&f->mu);
+        goto reply;
+    }
+    if (req->ctx.region_id != REGION_ID || req->ctx.version != version) {
+        resp.code = REGION_EEPOCH_NOT_MATCH;
+        resp.has_region_error = true;
+        resp.region_error.code = REGION_EEPOCH_NOT_MATCH;
+        resp.region_error.has_region = true;
+        kv_RegionInfo *ri = &resp.region_error.region;
+        ri->id = REGION_ID;
+        ri->conf_ver = 1;
+        ri->version = version;
+        ri->start = mk("", 0);
+        ri->end = mk("", 0);
+        ri->stores = calloc(2, sizeof(uint64_t));
+        ri->stores[0] = 1;
+        ri->stores[1] = 2;
+        ri->stores_count = 2;
+        pthread_mutex_lock(&f->mu);
+        f->epoch_errors++;
+        pthread_mutex_unlock(&f->mu);
+        goto reply;
+    }
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    struct mvcc_key keys[16];
+    size_t nk = req->keys_count < 16 ? req->keys_count : 16;
+    for (size_t i = 0; i < nk; i++)
+        keys[i] = (struct mvcc_key){req->keys[i]->bytes, req->keys[i]->size};
+    int rc;
+    switch (rpc_call_method(call)) {
+    case REGION_METHOD_TXN_BATCH_GET:
+        rc = mvcc_batch_get(f->store, NULL, keys, nk, req->version, &res);
+        break;
+    case REGION_METHOD_TXN_SCAN:
+        rc = mvcc_scan(f->store, NULL, req->start->bytes, req->start->size,
+                       req->end ? req->end->bytes : NULL,
+                       req->end ? req->end->size : 0, req->version, &res);
+        break;
+    case REGION_METHOD_TXN_PREWRITE: {
+        struct mvcc_mutation m[16];
+        size_t nm = req->mutations_count < 16 ? req->mutations_count : 16;
+        for (size_t i = 0; i < nm; i++) {
+            const kv_Mutation *km = &req->mutations[i];
+            m[i] = (struct mvcc_mutation){
+                (int)km->op, km->key->bytes, km->key->size,
+                km->value ? km->value->bytes : NULL,
+                km->value ? km->value->size : 0, km->pessimistic_lock};
+        }
+        struct mvcc_prewrite_req pw = {.mutations = m, .n = nm,
+                                       .primary = req->primary->bytes,
+                                       .primary_len = req->primary->size,
+                                       .start_ts = req->version,
+                                       .lock_ttl = req->lock_ttl,
+                                       .txn_size = req->txn_size};
+        rc = mvcc_prewrite(f->store, &pw, &res);
+        break;
+    }
+    case REGION_METHOD_TXN_COMMIT:
+        rc = mvcc_commit(f->store, keys, nk, req->version,
+                         req->commit_version, &res);
+        break;
+    default:
+        rc = REGION_EINVAL;
+    }
+    resp.code = rc;
+    if (res.npairs) {
+        resp.pairs = calloc(res.npairs, sizeof *resp.pairs);
+        resp.pairs_count = (pb_size_t)res.npairs;
+        for (size_t i = 0; i < res.npairs; i++) {
+            resp.pairs[i].key = mk(res.pairs[i].key, res.pairs[i].key_len);
+            resp.pairs[i].value =
+                mk(res.pairs[i].value, res.pairs[i].value_len);
+        }
+    }
+    resp.commit_version = res.commit_ts;
+    mvcc_result_reset(&res);
+reply:
+    rpc_call_reply(call, &resp);
+    pb_release(kv_TxnResponse_fields, &resp);
+}
+
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    event_base_loopbreak(arg);
+}
+
+static void *fake_loop(void *arg)
+{
+    struct fake *f = arg;
+    event_base_loop(f->base, EVLOOP_NO_EXIT_ON_EMPTY);
+    return NULL;
+}
+
+static void fake_start(struct fake *f)
+{
+    memset(f, 0, sizeof *f);
+    pthread_mutex_init(&f->mu, NULL);
+    f->leader = 1;
+    f->version = 1;
+    assert_int_equal(mvcc_memengine_create(&f->eng), 0);
+    struct mvcc_store_opts so = {0};
+    assert_int_equal(mvcc_store_open(f->eng, &so, &f->store), 0);
+    f->base = event_base_new();
+    assert_non_null(f->base);
+    assert_int_equal(pipe(f->stop_fds), 0);
+    f->stop_ev = event_new(f->base, f->stop_fds[0], EV_READ, on_stop,
+                           f->base);
+    assert_int_equal(event_add(f->stop_ev, NULL), 0);
+    static const uint32_t methods[] = {
+        REGION_METHOD_TXN_BATCH_GET, REGION_METHOD_TXN_SCAN,
+        REGION_METHOD_TXN_PREWRITE, REGION_METHOD_TXN_COMMIT};
+    for (int i = 0; i < 2; i++) {
+        struct fake_store *fs = &f->st[i];
+        fs->f = f;
+        fs->id = (uint64_t)i + 1;
+        struct rpc_server_options so2 = {.host = "127.0.0.1", .port = 0};
+        char err[256];
+        assert_int_equal(
+            rpc_server_create(f->base, &so2, &fs->srv, err, sizeof err), 0);
+        for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
+            struct rpc_method rm = {methods[m], "kv.Txn",
+                                    kv_TxnRequest_fields,
+                                    sizeof(kv_TxnRequest),
+                                    kv_TxnResponse_fields, fake_handler, fs};
+            assert_int_equal(rpc_server_register(fs->srv, &rm), 0);
+        }
+        fs->port = rpc_server_port(fs->srv);
+    }
+    assert_int_equal(pthread_create(&f->thread, NULL, fake_loop, f), 0);
+}
+
+static void fake_stop(struct fake *f)
+{
+    assert_int_equal(write(f->stop_fds[1], "x", 1), 1);
+    pthread_join(f->thread, NULL);
+    event_free(f->stop_ev);
+    close(f->stop_fds[0]);
+    close(f->stop_fds[1]);
+    for (int i = 0; i < 2; i++)
+        rpc_server_destroy(f->st[i].srv);
+    event_base_free(f->base);
+    mvcc_store_close(f->store);
+    mvcc_engine_destroy(f->eng);
+    pthread_mutex_destroy(&f->mu);
+}
+
+/* The router: region 7 covers every key on stores 1 and 2 (and store 3,
+ * whose address nobody listens on, when with_dead); it believes store 1
+ * leads. */
+struct router {
+    struct fake *f;            /* for the ports */
+    bool with_dead;            /* region 7 lists store 3 first */
+    uint16_t dead_port;        /* where store 3 is "listening" */
+    unsigned by_key;           /* region_by_key calls */
+    unsigned addr;             /* store_addr calls */
+    unsigned inval_region;     /* invalidations of region 7 */
+    unsigned inval_store;      /* invalidations of stores */
+    pthread_mutex_t mu;        /* guards the counters */
+};
+
+static int r_by_key(void *ctx, const void *key, size_t len,
+                    struct region_desc *d, uint64_t *leader)
+{
+    struct router *r = ctx;
+    (void)key;
+    (void)len;
+    pthread_mutex_lock(&r->mu);
+    r->by_key++;
+    pthread_mutex_unlock(&r->mu);
+    memset(d, 0, sizeof *d);
+    d->id = REGION_ID;
+    d->conf_ver = 1;
+    d->version = 1;
+    if (r->with_dead) {
+        d->stores[d->n_stores++] = 3;
+        *leader = 3;
+    } else {
+        *leader = 1;
+    }
+    d->stores[d->n_stores++] = 1;
+    d->stores[d->n_stores++] = 2;
+    return 0;
+}
+
+static int r_addr(void *ctx, uint64_t id, char *buf, size_t len)
+{
+    struct router *r = ctx;
+    pthread_mutex_lock(&r->mu);
+    r->addr++;
+    pthread_mutex_unlock(&r->mu);
+    uint16_t port = id == 3 ? r->dead_port : r->f->st[id - 1].port;
+    snprintf(buf, len, "127.0.0.1:%u", (unsigned)port);
+    return 0;
+}
+
+static void r_inval(void *ctx, uint64_t region, uint64_t store)
+{
+    struct router *r = ctx;
+    pthread_mutex_lock(&r->mu);
+    if (region == REGION_ID)
+        r->inval_region++;
+    if (store)
+        r->inval_store++;
+    pthread_mutex_unlock(&r->mu);
+}
+
+static mvcc_ts ts_counter;
+static int test_tso(void *ctx, mvcc_ts *out)
+{
+    (void)ctx;
+    *out = __atomic_add_fetch(&ts_counter, 1, __ATOMIC_SEQ_CST) << 18;
+    return 0;
+}
+
+/* A port nobody listens on: bound, then closed. */
+static uint16_t dead_port(void)
+{
+    struct event_base *b = event_base_new();
+    struct rpc_server *s;
+    struct rpc_server_options so = {.host = "127.0.0.1", .port = 0};
+    char err[256];
+    assert_int_equal(rpc_server_create(b, &so, &s, err, sizeof err), 0);
+    uint16_t p = rpc_server_port(s);
+    rpc_server_destroy(s);
+    event_base_free(b);
+    return p;
+}
+
+struct env {
+    struct fake f;              /* the stores */
+    struct router r;            /* the router */
+    struct region_client *rc;   /* the transport's client */
+    struct mvcc_client *mc;     /* libmvcc's 2PC client over it */
+};
+
+static void env_start(struct env *e, bool with_dead)
+{
+    signal(SIGPIPE, SIG_IGN);
+    fake_start(&e->f);
+    memset(&e->r, 0, sizeof e->r);
+    e->r.f = &e->f;
+    e->r.with_dead = with_dead;
+    e->r.dead_port = dead_port();
+    pthread_mutex_init(&e->r.mu, NULL);
+    struct region_client_opts o = {
+        .router = {&e->r, r_by_key, NULL, r_addr, r_inval},
+        .call_timeout_ms = 30000, /* generous: a loaded machine */
+    };
+    assert_int_equal(region_client_create(&o, &e->rc), 0);
+    struct mvcc_client_opts co = {.tso = test_tso};
+    region_client_transport(e->rc, &co.transport);
+    assert_null(co.transport.locate_prev); /* no region_before */
+    assert_int_equal(mvcc_client_create(&co, &e->mc), 0);
+}
+
+static void env_stop(struct env *e)
+{
+    mvcc_client_destroy(e->mc);
+    region_client_destroy(e->rc);
+    fake_stop(&e->f);
+    pthread_mutex_destroy(&e->r.mu);
+}
+
+static void put(struct env *e, const char *k, const char *v)
+{
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(e->mc, &t), 0);
+    assert_int_equal(mvcc_txn_set(t, k, strlen(k), v, strlen(v)), 0);
+    assert_int_equal(mvcc_txn_commit(t, NULL), 0);
+}
+
+static void expect_get(struct env *e, const char *k, const char *v)
+{
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(e->mc, &t), 0);
+    uint8_t *val = NULL;
+    size_t vl = 0;
+    int rc = mvcc_txn_get(t, k, strlen(k), &val, &vl);
+    if (v == NULL) {
+        assert_int_equal(rc, MVCC_NOTFOUND);
+    } else {
+        assert_int_equal(rc, 0);
+        assert_int_equal(vl, strlen(v));
+        assert_memory_equal(val, v, vl);
+    }
+    mvcc_free(val);
+    mvcc_txn_rollback(t);
+}
+
+static void commits_and_reads_through_the_cache(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, false);
+    put(&e, "apple", "1");
+    put(&e, "banana", "2");
+    expect_get(&e, "apple", "1");
+    expect_get(&e, "cherry", NULL);
+    /* a scan, forward, through libmvcc's client */
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    assert_int_equal(mvcc_txn_scan(t, "a", 1, NULL, 0, 0, &res), 0);
+    assert_int_equal(res.npairs, 2);
+    assert_memory_equal(res.pairs[1].key, "banana", 6);
+    mvcc_result_reset(&res);
+    mvcc_txn_rollback(t);
+    /* the router was asked once; the rest came from the cache */
+    assert_int_equal(e.r.by_key, 1);
+    assert_int_equal(e.r.addr, 1); /* store 1 only */
+    assert_int_equal(region_cache_count(region_client_cache(e.rc)), 1);
+    struct region_client_stats st;
+    region_client_stats(e.rc, &st);
+    assert_int_equal(st.router_lookups, 1);
+    assert_int_equal(st.region_errors, 0);
+    assert_int_equal(e.f.served[2], 0);
+    env_stop(&e);
+}
+
+static void follows_not_leader(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, false);
+    put(&e, "k", "v1");
+    pthread_mutex_lock(&e.f.mu);
+    e.f.leader = 2; /* leadership moved to store 2 */
+    pthread_mutex_unlock(&e.f.mu);
+    put(&e, "k", "v2");
+    expect_get(&e, "k", "v2");
+    /* one NotLeader from store 1, then the cache names store 2 */
+    assert_int_equal(e.f.not_leader, 1);
+    uint64_t leader = 0;
+    assert_int_equal(region_cache_lookup(region_client_cache(e.rc), "k", 1,
+                                         NULL, &leader),
+                     0);
+    assert_int_equal(leader, 2);
+    struct region_client_stats st;
+    region_client_stats(e.rc, &st);
+    assert_int_equal(st.region_errors, 1);
+    assert_int_equal(e.r.inval_region, 0); /* the region did not change */
+    env_stop(&e);
+}
+
+static void refreshes_a_stale_epoch(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, false);
+    put(&e, "k", "v1");
+    pthread_mutex_lock(&e.f.mu);
+    e.f.version = 2; /* e.g. a split elsewhere bumped it */
+    pthread_mutex_unlock(&e.f.mu);
+    put(&e, "k", "v2");
+    expect_get(&e, "k", "v2");
+    assert_int_equal(e.f.epoch_errors, 1);
+    assert_int_equal(e.r.inval_region, 1); /* the router was told */
+    struct region_desc d;
+    assert_int_equal(region_cache_lookup(region_client_cache(e.rc), "k", 1,
+                                         &d, NULL),
+                     0);
+    assert_int_equal(d.version, 2); /* the store's view replaced ours */
+    env_stop(&e);
+}
+
+static void dead_store_is_unreachable_then_skipped(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, true); /* the router says store 3 (dead) leads */
+    /* libmvcc retries: store 3 refuses the connection (STORE_UNREACHABLE,
+     * the cache forgets the leader), a peer is tried next, store 1
+     * answers */
+    put(&e, "k", "v");
+    expect_get(&e, "k", "v");
+    struct region_client_stats st;
+    region_client_stats(e.rc, &st);
+    assert_true(st.store_errors >= 1);
+    assert_true(st.region_errors >= 1);
+    assert_true(e.r.inval_store >= 1);
+    /* while store 3 is marked down it is not tried again */
+    unsigned errs = (unsigned)st.store_errors;
+    expect_get(&e, "k", "v");
+    region_client_stats(e.rc, &st);
+    assert_int_equal(st.store_errors, errs);
+    env_stop(&e);
+}
+
+static void transport_direct(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, false);
+    struct mvcc_transport t;
+    region_client_transport(e.rc, &t);
+    uint64_t shard = 0;
+    const uint8_t *end = (const uint8_t *)"x";
+    size_t el = 1;
+    assert_int_equal(t.locate(t.ctx, "q", 1, &shard, &end, &el), 0);
+    assert_int_equal(shard, REGION_ID);
+    assert_null(end);
+    assert_int_equal(el, 0);
+    /* a shard located before the map changed: locate again */
+    struct mvcc_key k = {"q", 1};
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    assert_int_equal(t.batch_get(t.ctx, 99, NULL, &k, 1, 5, &res),
+                     MVCC_EPOCH_NOT_MATCH);
+    /* kvd serves neither async commit nor 1PC */
+    struct mvcc_mutation m = {MVCC_OP_PUT, "q", 1, "v", 1, false};
+    struct mvcc_prewrite_req pw = {.mutations = &m, .n = 1, .primary = "q",
+                                   .primary_len = 1, .start_ts = 5,
+                                   .try_one_pc = true};
+    assert_int_equal(t.prewrite(t.ctx, REGION_ID, &pw, &res), -ENOTSUP);
+    /* a reverse, key-only scan over kvd's forward scan */
+    mvcc_result_reset(&res);
+    put(&e, "r1", "a");
+    put(&e, "r2", "b");
+    put(&e, "r3", "c");
+    struct mvcc_read_opts ro = {.reverse = true, .key_only = true,
+                                .limit = 2};
+    mvcc_ts now;
+    test_tso(NULL, &now);
+    assert_int_equal(t.scan(t.ctx, REGION_ID, &ro, "r", 1, "s", 1, now, &res),
+                     0);
+    assert_int_equal(res.npairs, 2);
+    assert_memory_equal(res.pairs[0].key, "r3", 2);
+    assert_memory_equal(res.pairs[1].key, "r2", 2);
+    assert_null(res.pairs[0].value);
+    mvcc_result_reset(&res);
+    env_stop(&e);
+}
+
+static void create_refuses_bad_options(void **state)
+{
+    (void)state;
+    struct region_client *c = NULL;
+    struct region_client_opts o = {0};
+    assert_int_equal(region_client_create(&o, &c), REGION_EINVAL);
+    assert_null(c);
+    region_client_destroy(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(codes),
+        cmocka_unit_test(request_every_command),
+        cmocka_unit_test(request_limits),
+        cmocka_unit_test(reply_pairs_and_fields),
+        cmocka_unit_test(reply_locked_and_conflict),
+        cmocka_unit_test(reply_region_errors),
+        cmocka_unit_test(scan_adjust),
+        cmocka_unit_test(create_refuses_bad_options),
+        cmocka_unit_test(commits_and_reads_through_the_cache),
+        cmocka_unit_test(follows_not_leader),
+        cmocka_unit_test(refreshes_a_stale_epoch),
+        cmocka_unit_test(dead_store_is_unreachable_then_skipped),
+        cmocka_unit_test(transport_direct),
+    };
+    return cmocka_run_group_tests_name("libregion/client", tests, NULL, NULL);
+}

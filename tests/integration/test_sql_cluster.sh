@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# test_sql_cluster.sh: sqld on the cluster (--store=cluster, ports in
+# 30000-30999): one pdd and three kvd registered with it, then sqld through
+# PD's TSO and region map and libregion's cluster transport. The pymysql
+# suite test_sql.py runs unchanged against it (SQLD_ARGS); then a
+# bank-transfer workload (threads moving money between accounts in
+# transactions) during which the region's leader kvd is killed with -9:
+# the total never changes in any snapshot, every transfer whose COMMIT
+# succeeded is there afterwards, none whose COMMIT failed with a conflict
+# is, and every balance is what the recorded transfers make it.
+. "$(dirname "$0")/lib.sh"
+
+t_pick_base 30000 30980
+BASE=$T_BASE
+port() { echo $((BASE + $1)); }
+PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
+PD="127.0.0.1:$(port 11)"
+PDCTL=("$BIN/pdctl" "--pd=$PD" --timeout=20000)
+declare -A PID
+
+start_kvd() {
+    local i=$1
+    "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
+        --listen="127.0.0.1:$(port "$i")" --peers="$PEERS" \
+        --initial-stores=1,2,3 --raft.tick-interval=50ms \
+        --pd="$PD" --pd.heartbeat-interval=200ms \
+        --log.file="$T_TMP/kvd$i.log" &
+    PID[$i]=$!
+    T_PIDS+=("${PID[$i]}")
+}
+
+# wait_for WHAT SECONDS CMD...: until CMD's output equals WHAT.
+wait_for() {
+    local want=$1 secs=$2 deadline got=""
+    shift 2
+    deadline=$((SECONDS + secs))
+    while [ $SECONDS -lt $deadline ]; do
+        got=$("$@")
+        [ "$got" = "$want" ] && return 0
+        sleep 0.2
+    done
+    echo "$got"
+    return 1
+}
+stores_up() { "${PDCTL[@]}" store 2>/dev/null | grep -c ' state up'; }
+leader_store() { # the store leading region 1, as pdd knows it
+    "${PDCTL[@]}" region 2>/dev/null |
+        sed -n 's/^region 1 .* leader [0-9]*\([0-9]\) .*/\1/p'
+}
+
+t_case "the cluster starts: pdd, three kvd registered, region 1 led"
+"$BIN/pdd" --name=pd1 --listen="$PD" --initial-members="pd1=$PD" \
+    --data-dir="$T_TMP/pd1" --log.file="$T_TMP/pd1.log" --raft.tick=50ms &
+PID[pd]=$!
+T_PIDS+=("${PID[pd]}")
+for i in 1 2 3; do start_kvd "$i"; done
+got=$(wait_for 3 60 stores_up) || t_fail "stores up: '$got'"
+L=""
+for _ in $(seq 1 300); do
+    L=$(leader_store)
+    [ -n "$L" ] && break
+    sleep 0.2
+done
+case "$L" in 1|2|3) ;; *) t_fail "region 1 leader '$L'";; esac
+
+t_case "sqld refuses --store=cluster without pd"
+"$BIN/sqld" --data-dir="$T_TMP/sqld0" --log.file="$T_TMP/sqld0.log" \
+    --listen=127.0.0.1:0 --store=cluster >/dev/null 2>&1 &
+t_wait_exit $! 30 || t_fail "sqld did not exit"
+t_expect_eq "exit status" "$T_RC" 2
+t_expect_grep "reason" "store: cluster needs pd" "$T_TMP/sqld0.log"
+
+# The pymysql suite prints its own cases (counted by run-suites.sh).
+echo "---- test_sql.py on the cluster"
+SQLD_ARGS="--store=cluster --pd=$PD" BUILD_DIR="$BUILD_DIR" \
+    timeout 300 /usr/bin/python3 "$(dirname "$0")/test_sql.py"
+rc=$?
+echo "---- test_sql.py exit $rc"
+t_case "test_sql.py on the cluster exits 0"
+t_expect_eq "exit status" "$rc" 0
+
+t_case "bank transfers while the leader kvd is killed with -9"
+SQLPORT=$(port 15)
+"$BIN/sqld" --data-dir="$T_TMP/sqld" --log.file="$T_TMP/sqld.log" \
+    --listen="127.0.0.1:$SQLPORT" --store=cluster --pd="$PD" &
+PID[sqld]=$!
+T_PIDS+=("${PID[sqld]}")
+t_wait_for_grep "serving MySQL on" "$T_TMP/sqld.log" 60 ||
+    t_fail "sqld did not start"
+/usr/bin/python3 - "$SQLPORT" "$T_TMP" >"$T_TMP/bank.out" 2>&1 <<'PY' &
+import os, random, sys, threading, time
+import pymysql
+
+port, tmp = int(sys.argv[1]), sys.argv[2]
+N, START, THREADS = 8, 1000, 4
+
+def conn():
+    return pymysql.connect(host="127.0.0.1", port=port, user="root",
+                           connect_timeout=30, read_timeout=120,
+                           autocommit=True)
+
+c = conn()
+cur = c.cursor()
+cur.execute("CREATE DATABASE bank")
+cur.execute("USE bank")
+cur.execute("CREATE TABLE accounts (id INT PRIMARY KEY, balance INT)")
+cur.execute("CREATE TABLE transfers (id INT PRIMARY KEY, src INT, dst INT,"
+            " amount INT)")
+cur.execute("INSERT INTO accounts VALUES " +
+            ",".join("(%d,%d)" % (i, START) for i in range(N)))
+
+lock = threading.Lock()
+committed, aborted, ambiguous, errors, totals = [], [], [], [], []
+phase = {"killed": False, "after_kill": 0}
+stop = threading.Event()
+
+def worker(w):
+    rnd = random.Random(w)
+    seq = 0
+    c = None
+    while not stop.is_set():
+        try:
+            if c is None:
+                c = conn()
+                c.cursor().execute("USE bank")
+            seq += 1
+            tid = w * 1000000 + seq
+            a, b = rnd.sample(range(N), 2)
+            amt = rnd.randint(1, 50)
+            cur = c.cursor()
+            cur.execute("BEGIN")
+            cur.execute("UPDATE accounts SET balance = balance - %d WHERE id = %d" % (amt, a))
+            cur.execute("UPDATE accounts SET balance = balance + %d WHERE id = %d" % (amt, b))
+            cur.execute("INSERT INTO transfers VALUES (%d, %d, %d, %d)" % (tid, a, b, amt))
+        except pymysql.MySQLError as e:
+            with lock:
+                errors.append(str(e))
+            try:
+                c.cursor().execute("ROLLBACK")
+            except Exception:
+                c = None
+            continue
+        try:
+            cur.execute("COMMIT")
+        except pymysql.MySQLError as e:
+            # 1213 (write conflict) and 1205 (lock not resolved) mean
+            # nothing was committed; any other failure of COMMIT leaves
+            # the outcome unknown to the client
+            with lock:
+                if e.args[0] in (1213, 1205):
+                    aborted.append(tid)
+                else:
+                    ambiguous.append(tid)
+                    errors.append("commit: " + str(e))
+            c = None
+            continue
+        with lock:
+            committed.append(tid)
+            if phase["killed"]:
+                phase["after_kill"] += 1
+
+def checker():
+    c = conn()
+    cur = c.cursor()
+    cur.execute("USE bank")
+    while not stop.is_set():
+        try:
+            cur.execute("BEGIN")
+            cur.execute("SELECT SUM(balance), COUNT(*) FROM accounts")
+            s, n = cur.fetchone()
+            cur.execute("COMMIT")
+            with lock:
+                totals.append((int(s), int(n)))
+        except pymysql.MySQLError as e:
+            with lock:
+                errors.append("check: " + str(e))
+            try:
+                cur.execute("ROLLBACK")
+            except Exception:
+                c = conn()
+                cur = c.cursor()
+                cur.execute("USE bank")
+        time.sleep(0.05)
+
+ts = [threading.Thread(target=worker, args=(w,)) for w in range(THREADS)]
+ts.append(threading.Thread(target=checker))
+for t in ts:
+    t.start()
+# Some transfers first, then the kill (done by the script), then more.
+deadline = time.time() + 60
+while time.time() < deadline:
+    with lock:
+        if len(committed) >= 40:
+            break
+    time.sleep(0.05)
+open(os.path.join(tmp, "bank.ready"), "w").close()
+kill_file = os.path.join(tmp, "bank.killed")
+deadline = time.time() + 60
+while not os.path.exists(kill_file) and time.time() < deadline:
+    time.sleep(0.05)
+with lock:
+    phase["killed"] = True
+deadline = time.time() + 60
+while time.time() < deadline:
+    with lock:
+        if phase["after_kill"] >= 40:
+            break
+    time.sleep(0.05)
+stop.set()
+for t in ts:
+    t.join()
+
+cur = conn().cursor()
+cur.execute("USE bank")
+cur.execute("SELECT id, src, dst, amount FROM transfers")
+rows = {r[0]: r[1:] for r in cur.fetchall()}
+cur.execute("SELECT id, balance FROM accounts ORDER BY id")
+bal = dict(cur.fetchall())
+want = {i: START for i in range(N)}
+for src, dst, amt in rows.values():
+    want[src] -= amt
+    want[dst] += amt
+missing = [t for t in committed if t not in rows]
+stray = [t for t in rows if t not in committed and t not in ambiguous]
+revived = [t for t in aborted if t in rows]
+bad_totals = [t for t in totals if t != (N * START, N)]
+print("committed", len(committed), "after_kill", phase["after_kill"],
+      "aborted", len(aborted), "ambiguous", len(ambiguous),
+      "errors", len(errors), "checks", len(totals))
+for e in errors[:5]:
+    print("error:", e)
+print("missing", missing[:10])
+print("stray", stray[:10])
+print("revived", revived[:10])
+print("bad_totals", bad_totals[:10])
+print("final_total", sum(bal.values()))
+print("balances_match", bal == want)
+ok = (not missing and not stray and not revived and not bad_totals and
+      bal == want and
+      sum(bal.values()) == N * START and phase["after_kill"] >= 40 and
+      len(totals) > 0)
+print("BANK", "OK" if ok else "FAILED")
+PY
+BANK=$!
+for _ in $(seq 1 900); do
+    [ -e "$T_TMP/bank.ready" ] || ! kill -0 "$BANK" 2>/dev/null && break
+    sleep 0.1
+done
+if [ -e "$T_TMP/bank.ready" ]; then
+    VICTIM=$(leader_store)
+    case "$VICTIM" in
+    1|2|3) kill -9 "${PID[$VICTIM]}"; wait "${PID[$VICTIM]}" 2>/dev/null ;;
+    *) t_fail "no leader to kill: '$VICTIM'" ;;
+    esac
+    touch "$T_TMP/bank.killed"
+else
+    t_fail "the workload did not get going"
+fi
+t_wait_exit "$BANK" 150 || t_fail "the workload did not finish"
+sed 's/^/    /' "$T_TMP/bank.out"
+t_expect_grep "bank outcome" "BANK OK" "$T_TMP/bank.out"
+
+t_case "sqld stops cleanly on the cluster"
+kill -TERM "${PID[sqld]}"
+t_wait_exit "${PID[sqld]}" 60 || t_fail "sqld did not stop"
+t_expect_eq "exit status" "$T_RC" 0
+# the leader's death was seen: its connection failed at least once
+grep "cluster: " "$T_TMP/sqld.log" | sed 's/^/    /'
+grep -q "cluster: .* [1-9][0-9]* store failures" "$T_TMP/sqld.log" ||
+    t_fail "no store failure counted: $(grep 'cluster: ' "$T_TMP/sqld.log")"
+
+t_end
