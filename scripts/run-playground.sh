@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # run-playground.sh [BUILD_DIR]: `make run`, and `playground` once
-# installed (`make install`: the daemons beside it, no BUILD_DIR). Starts a local cluster on
-# loopback in the foreground, every daemon's data and log under one
-# playground directory (kept across runs), waits until each answers, says
-# how to connect, and stops them all on Ctrl-C.
+# installed (`make install`: the daemons beside it, no BUILD_DIR). Starts
+# a local cluster on loopback in the foreground, every daemon's data and
+# log under one playground directory (kept across runs), waits until each
+# answers, says how to connect, and stops them all on Ctrl-C.
 #
-# Today: PD_COUNT pdd replicating the placement driver's state with Raft,
+# PD_COUNT pdd replicating the placement driver's state with Raft,
 # KVD_COUNT kvd replicating one key space with Raft, registered with pdd
-# (heartbeats, operators), and sqld speaking MySQL on its embedded store
-# (sqld on the cluster is issue 9).
+# (heartbeats, operators), and sqld speaking MySQL with its data in the
+# kvd (--store=cluster).
 # Environment: PD_COUNT (3), KVD_COUNT (3), PLAYGROUND_DIR (./playground),
 # FRESH=1 to delete the playground's data first; PD_PORT (2379), KVD_PORT
-# (20160) and SQL_PORT (4000) move the ports.
+# (20160), KVD_STATUS_PORT (20180) and SQL_PORT (4000) move the ports.
 set -u
 if [ $# -gt 0 ]; then
     BIN=$1/daemons/bin
@@ -50,6 +50,19 @@ stop_all() {
 }
 trap stop_all INT TERM
 
+# A daemon that exited while starting: show why and stop the others.
+stop_if_dead() {
+    local i dead=0
+    for i in "${!pids[@]}"; do
+        if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+            echo "playground: ${names[$i]} did not start; its log:" >&2
+            tail -n 20 "$PLAY/${names[$i]}.log" >&2
+            dead=1
+        fi
+    done
+    [ $dead -eq 0 ] || stop_all 1
+}
+
 start() { # name, then flags
     local name=$1; shift
     "$BIN/${name%%-*}" --data-dir="$PLAY/$name" --log.file="$PLAY/$name.log" "$@" &
@@ -81,7 +94,14 @@ for i in $(seq 1 "$KVD_COUNT"); do
     start "kvd-$i" --store-id="$i" --listen=127.0.0.1:$(kvd_port "$i") --peers="$peers" \
         --pd="$pds" --status-listen=127.0.0.1:$(kvd_status "$i")
 done
-start sqld --listen=127.0.0.1:$SQL_PORT --store=local
+# sqld reads its catalog from the kvd: start it once the first kvd has
+# bootstrapped the cluster in pdd (60 s at most).
+for _ in $(seq 1 300); do
+    "$BIN/pdctl" --pd="$pds" --timeout=2000 cluster 2>/dev/null | grep -q '^bootstrapped yes' && break
+    stop_if_dead
+    sleep 0.2
+done
+start sqld --listen=127.0.0.1:$SQL_PORT --store=cluster --pd="$pds"
 
 # Ready when every pdd answers its HTTP status, sqld answers a ping and
 # every process still runs; 60 s at most.
@@ -99,15 +119,7 @@ for _ in $(seq 1 600); do
     ready
     st=$?
     [ $st -eq 0 ] && break
-    if [ $st -eq 2 ]; then
-        for i in "${!pids[@]}"; do
-            if ! kill -0 "${pids[$i]}" 2>/dev/null; then
-                echo "playground: ${names[$i]} did not start; its log:" >&2
-                tail -n 20 "$PLAY/${names[$i]}.log" >&2
-            fi
-        done
-        stop_all 1
-    fi
+    [ $st -eq 2 ] && stop_if_dead
     sleep 0.1
 done
 if [ $st -ne 0 ]; then
@@ -125,7 +137,7 @@ for i in $(seq 1 "$KVD_COUNT"); do
         "$i" $(kvd_port "$i") $(kvd_status "$i")
 done
 cat <<MSG
-  sqld    mysql 127.0.0.1:$SQL_PORT (on its embedded store until sqld runs on the cluster)
+  sqld    mysql 127.0.0.1:$SQL_PORT (on the cluster: its data is in the kvd)
 Connect with:
   mysql -h 127.0.0.1 -P $SQL_PORT -u root
 Inspect the cluster with:

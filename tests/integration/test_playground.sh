@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_playground.sh: `make run`'s script (scripts/run-playground.sh) on
 # ports of its own: it waits until every daemon answers, the three pdd
-# elect a leader, the three kvd register with them, sqld answers SQL,
+# elect a leader, the three kvd register with them, sqld answers SQL with
+# its data in the kvd,
 # a stop signal stops everything, a second run finds the data of the first,
 # kvctl reaches the stores, and `make install` installs what it runs.
 . "$(dirname "$0")/lib.sh"
@@ -52,6 +53,7 @@ t_expect_eq "kvd metrics" "$(curl -sf "http://127.0.0.1:$((T_BASE + 16))/metrics
 t_case "sqld answers SQL and keeps what it is given"
 t_expect_eq "select" "$(my 'SELECT 1 + 1')" 2
 t_expect_eq "create" "$(my 'CREATE DATABASE kept; CREATE TABLE kept.t (id INT PRIMARY KEY); INSERT INTO kept.t VALUES (7)')" ""
+t_expect_grep "sqld on the cluster" "store: cluster (pd 127.0.0.1:$((T_BASE + 1)), ...)" "$T_TMP/play/sqld.log"
 
 # A background job of a script starts with SIGINT ignored (bash does so
 # without job control), so the test sends SIGTERM, which the script traps
