@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # test_bench_sqld.sh: `make bench-sqld` (scripts/bench-sqld.sh) end to end
-# with tiny settings: it starts its own MariaDB and sqld, runs two sysbench
-# workloads on both, prints every BENCH line it promises with a number, and
-# leaves no server behind. Figures are not judged (no timing thresholds).
+# with tiny settings: it starts its own MariaDB, sqld and playground cluster,
+# runs two sysbench workloads on each, prints every BENCH line it promises
+# with a number, and leaves no server behind. Figures are not judged (no
+# timing thresholds).
 . "$(dirname "$0")/lib.sh"
 
 t_pick_base 25000 25980
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 WLS="oltp_point_select oltp_insert"
 
-t_case "bench-sqld runs two workloads on sqld and MariaDB"
+t_case "bench-sqld runs two workloads on sqld, the cluster and MariaDB"
+# the cluster takes T_BASE+1..+16, sqld and MariaDB the two after
 BENCH_TIME=1 BENCH_THREADS=2 BENCH_TABLES=1 BENCH_TABLE_SIZE=100 \
-    BENCH_WORKLOADS="$WLS" BENCH_SQLD_PORT=$((T_BASE + 1)) \
-    BENCH_MARIADB_PORT=$((T_BASE + 2)) TMPDIR="$T_TMP" \
+    BENCH_WORKLOADS="$WLS" BENCH_SQLD_PORT=$((T_BASE + 17)) \
+    BENCH_MARIADB_PORT=$((T_BASE + 18)) BENCH_CLUSTER_BASE=$T_BASE TMPDIR="$T_TMP" \
     "$TOP/scripts/bench-sqld.sh" "$BUILD_DIR" >"$T_TMP/out" 2>"$T_TMP/err"
 rc=$?
 t_expect_eq "exit" "$rc" 0
@@ -21,23 +23,26 @@ t_expect_eq "exit" "$rc" 0
 t_case "every promised line is there, with a number and its unit"
 for wl in $WLS; do
     for line in "qps_sqld [0-9.]+ qps" "p95_sqld [0-9.]+ ms" \
+                "qps_cluster [0-9.]+ qps" "p95_cluster [0-9.]+ ms" \
                 "qps_mariadb [0-9.]+ qps" "p95_mariadb [0-9.]+ ms" \
-                "vs_mariadb [0-9]+\.[0-9]{2} x"; do
+                "vs_mariadb [0-9]+\.[0-9]{2} x" \
+                "cluster_vs_mariadb [0-9]+\.[0-9]{2} x"; do
         n=$(grep -cE "^BENCH sysbench_${wl}_$line\$" "$T_TMP/out")
         t_expect_eq "$wl $line" "$n" 1
     done
 done
-t_expect_eq "lines in all" "$(grep -c '^BENCH ' "$T_TMP/out")" 10
+t_expect_eq "lines in all" "$(grep -c '^BENCH ' "$T_TMP/out")" 16
 
 t_case "throughput figures are positive"
 bad=$(awk '/^BENCH .*_(qps_[a-z]+|vs_mariadb) / && $3 + 0 <= 0' "$T_TMP/out")
 t_expect_eq "non-positive figures" "$bad" ""
 
 t_case "no server is left running and the scratch dir is gone"
-t_expect_eq "sqld on its port" \
-    "$( (exec 3<>"/dev/tcp/127.0.0.1/$((T_BASE + 1))") 2>/dev/null && echo open)" ""
-t_expect_eq "mariadb on its port" \
-    "$( (exec 3<>"/dev/tcp/127.0.0.1/$((T_BASE + 2))") 2>/dev/null && echo open)" ""
+for p in 1 3 5 10 11 12 13 17 18; do
+    t_expect_eq "port +$p" \
+        "$( (exec 3<>"/dev/tcp/127.0.0.1/$((T_BASE + p))") 2>/dev/null && echo open)" ""
+done
+t_expect_eq "daemons left" "$(pgrep -f -- "--data-dir=$T_TMP/bench-sqld")" ""
 t_expect_eq "scratch dirs" "$(ls -d "$T_TMP"/bench-sqld.* 2>/dev/null)" ""
 
 t_end
