@@ -946,6 +946,60 @@ static void stores_answer_when_the_router_cannot(void **state)
     env_stop(&e);
 }
 
+struct worker {
+    struct env *e; /* shared */
+    int id;        /* which thread */
+    int failures;  /* commits that did not return 0 */
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    for (int i = 0; i < 25; i++) {
+        char k[32], v[32];
+        snprintf(k, sizeof k, "w%d-%02d", w->id, i);
+        snprintf(v, sizeof v, "%d", i);
+        struct mvcc_txn *t;
+        if (mvcc_txn_begin(w->e->mc, &t) != 0 ||
+            mvcc_txn_set(t, k, strlen(k), v, strlen(v)) != 0 ||
+            mvcc_txn_commit(t, NULL) != 0)
+            w->failures++;
+    }
+    return NULL;
+}
+
+static void threads_share_one_client(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, false);
+    pthread_mutex_lock(&e.f.mu);
+    e.f.leader = 2; /* every thread meets NotLeader once or more */
+    pthread_mutex_unlock(&e.f.mu);
+    struct worker w[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (struct worker){&e, i, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]),
+                         0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].failures, 0);
+    }
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    assert_int_equal(mvcc_txn_scan(t, "w", 1, "x", 1, 0, &res), 0);
+    assert_int_equal(res.npairs, 100);
+    mvcc_result_reset(&res);
+    mvcc_txn_rollback(t);
+    assert_int_equal(e.f.served[1], e.f.not_leader); /* store 1 only
+                                                        redirected */
+    env_stop(&e);
+}
+
 static void transport_direct(void **state)
 {
     (void)state;
@@ -1017,6 +1071,7 @@ int main(void)
         cmocka_unit_test(refreshes_a_stale_epoch),
         cmocka_unit_test(dead_store_is_unreachable_then_skipped),
         cmocka_unit_test(stores_answer_when_the_router_cannot),
+        cmocka_unit_test(threads_share_one_client),
         cmocka_unit_test(transport_direct),
     };
     return cmocka_run_group_tests_name("libregion/client", tests, NULL, NULL);
