@@ -218,9 +218,13 @@ int sqld_cluster_open(char *const *pd, struct sqld_cluster **out,
     co->async_commit = false;
     co->one_pc = false;
     /* Statements wait under libsql's server lock: a lock in the way is
-     * given a second, not the default 20 (the caller retries). Region
-     * errors get the default budget: a kvd that died costs an election
-     * (a few seconds), and a commit is never abandoned sooner. */
+     * given 5 s, not the default 20 (the client retries). That is more
+     * than a lock's TTL (3 s), so a lock left by a coordinator that died
+     * expires and is resolved within it. (libmvcc counts a pessimistic
+     * lock's wait against this budget too: a waiter woken after it gets
+     * a write conflict instead of the lock.) Region errors get the
+     * default budget: a kvd that died costs an election (a few seconds),
+     * and a commit is never abandoned sooner. */
     co->resolve_budget_ms = 5000;
     co->on_region_error = on_region_error;
     co->region_ctx = c;

@@ -39,11 +39,14 @@ struct cstore {
 struct op {
     struct region_client *c;     /* the client */
     size_t store;                /* index into c->stores */
-    uint32_t method;             /* REGION_METHOD_TXN_* */
-    const kv_TxnRequest *req;    /* borrowed until done */
+    uint32_t method;             /* REGION_METHOD_TXN_* or _LOCATE */
+    const void *req;             /* kv.TxnRequest or kv.LocateRequest,
+                                    borrowed until done */
     int deadline_ms;             /* for this call */
-    struct mvcc_result *res;     /* the reply's result */
-    struct region_err *err;      /* the reply's region error */
+    struct mvcc_result *res;     /* Txn: the reply's result */
+    struct region_err *err;      /* Txn: the reply's region error */
+    struct region_desc *loc;     /* Locate: the region answered */
+    uint64_t *loc_leader;        /* Locate: its leader */
     int rc;                      /* outcome */
     bool done;                   /* finished */
     pthread_mutex_t mu;          /* guards done */
@@ -105,7 +108,10 @@ static void finish(struct op *op, int rc)
 static void call_done(int rc, const void *resp, const char *errmsg, void *ud)
 {
     struct op *op = ud;
-    if (rc == 0) {
+    if (op->method == REGION_METHOD_LOCATE) {
+        if (rc == 0)
+            rc = region__locresp_result(resp, op->loc, op->loc_leader);
+    } else if (rc == 0) {
         rc = region__txnresp_result(resp, op->res, op->err);
     } else {
         mvcc_result_reset(op->res);
@@ -142,11 +148,15 @@ static void start_call(struct region_client *c, struct op *op)
         }
         st->cli_gen = gen;
     }
+    bool loc = op->method == REGION_METHOD_LOCATE;
     struct rpc_call_spec cs = {.method = op->method,
-                               .req_fields = kv_TxnRequest_fields,
+                               .req_fields = loc ? kv_LocateRequest_fields
+                                                 : kv_TxnRequest_fields,
                                .req = op->req,
-                               .resp_fields = kv_TxnResponse_fields,
-                               .resp_size = sizeof(kv_TxnResponse),
+                               .resp_fields = loc ? kv_LocateResponse_fields
+                                                  : kv_TxnResponse_fields,
+                               .resp_size = loc ? sizeof(kv_LocateResponse)
+                                                : sizeof(kv_TxnResponse),
                                .deadline_ms = op->deadline_ms,
                                .done = call_done,
                                .ud = op};
@@ -319,22 +329,6 @@ static void count(struct region_client *c, uint64_t *field)
     pthread_mutex_unlock(&c->mu);
 }
 
-/* The region holding key: the cache, else the router (then cached). */
-static int route(struct region_client *c, const void *key, size_t len,
-                 struct region_desc *d, uint64_t *leader)
-{
-    if (region_cache_lookup(c->cache, key, len, d, leader) == 0)
-        return 0;
-    count(c, &c->stats.router_lookups);
-    int rc = c->o.router.region_by_key(c->o.router.ctx, key, len, d, leader);
-    if (rc != 0)
-        return rc;
-    if (d->id == 0 || !region_desc_contains(d, key, len))
-        return REGION_EINTERNAL; /* the router broke its promise */
-    region_cache_update(c->cache, d, *leader);
-    return 0;
-}
-
 /* Index of store id in c->stores, its address asked from the router the
  * first time (and again after a failure made it stale). A slot, once
  * given to a store, stays its own. Caller holds nothing. */
@@ -404,6 +398,88 @@ static void mark_down(struct region_client *c, size_t slot)
     c->stores[slot].down_until = mono_ms() + DOWN_MS;
     c->stats.store_errors++;
     pthread_mutex_unlock(&c->mu);
+}
+
+/* Asks stores which region holds key (kv.Locate): the stores of hint,
+ * then every store this client has reached. pdd's map lags behind the
+ * stores' for a moment after a split (a gap, or the region before it). */
+static int locate_by_stores(struct region_client *c, const void *key,
+                            size_t len, const struct region_desc *hint,
+                            struct region_desc *d, uint64_t *leader)
+{
+    uint64_t ids[MAX_STORES + REGION_MAX_PEERS];
+    size_t n = 0;
+    for (uint32_t i = 0; hint && i < hint->n_stores; i++)
+        ids[n++] = hint->stores[i];
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < MAX_STORES; i++) {
+        bool dup = c->stores[i].id == 0;
+        for (size_t j = 0; j < n && !dup; j++)
+            dup = ids[j] == c->stores[i].id;
+        if (!dup)
+            ids[n++] = c->stores[i].id;
+    }
+    pthread_mutex_unlock(&c->mu);
+    kv_LocateRequest req;
+    int rc = region__locreq_build(&req, key, len);
+    if (rc != 0)
+        return rc;
+    rc = REGION_ENOT_FOUND;
+    uint64_t now = mono_ms();
+    for (int pass = 0; pass < 2 && rc != 0; pass++) /* up stores first */
+        for (size_t i = 0; i < n && rc != 0; i++) {
+            size_t slot;
+            if ((pass == 0) == store_down(c, ids[i], now) ||
+                store_slot(c, ids[i], &slot) != 0)
+                continue;
+            struct op op = {.c = c,
+                            .store = slot,
+                            .method = REGION_METHOD_LOCATE,
+                            .req = &req,
+                            .deadline_ms = c->o.call_timeout_ms,
+                            .loc = d,
+                            .loc_leader = leader};
+            *leader = 0;
+            int lrc = run_op(c, &op);
+            if (lrc == 0 && region_desc_contains(d, key, len))
+                rc = 0;
+            else if (region__client_code(lrc) == MVCC_STORE_UNREACHABLE)
+                mark_down(c, slot);
+        }
+    region__locreq_free(&req);
+    return rc;
+}
+
+/* The region holding key: the cache; else the router, unless its answer
+ * is older than what the cache holds (then, or when it has none, the
+ * stores are asked). Cached on the way. */
+static int route(struct region_client *c, const void *key, size_t len,
+                 struct region_desc *d, uint64_t *leader)
+{
+    if (region_cache_lookup(c->cache, key, len, d, leader) == 0)
+        return 0;
+    count(c, &c->stats.router_lookups);
+    struct region_desc rd;
+    uint64_t rl = 0;
+    int rc = c->o.router.region_by_key(c->o.router.ctx, key, len, &rd, &rl);
+    bool ok = rc == 0 && rd.id != 0 && region_desc_contains(&rd, key, len);
+    if (ok) {
+        region_cache_update(c->cache, &rd, rl);
+        if (region_cache_lookup(c->cache, key, len, d, leader) == 0)
+            return 0;
+        /* ignored: a newer region overlaps it (a split the router has
+         * not seen yet) */
+    } else if (rc == 0) {
+        rc = REGION_EINTERNAL; /* the router broke its promise */
+    }
+    int src = locate_by_stores(c, key, len, ok ? &rd : NULL, d, leader);
+    if (src == 0) {
+        region_cache_update(c->cache, d, *leader);
+        return 0;
+    }
+    client_log(c, REGION_LOG_WARN, "no region for a key: router %s",
+               rc == 0 ? "stale" : region_strerror(rc));
+    return rc != 0 ? rc : REGION_ENOT_FOUND;
 }
 
 /* The store to send to: the leader when known and not down, else the
@@ -535,7 +611,18 @@ static int t_locate(void *ctx, const void *key, size_t len, uint64_t *shard,
     struct region_client *c = ctx;
     struct region_desc d;
     uint64_t leader;
-    int rc = route(c, key, len, &d, &leader);
+    /* libmvcc does not retry a failed locate: the map may be catching up
+     * (a split, a dead pdd leader), so keep asking for a while */
+    uint64_t deadline = mono_ms() + (uint64_t)c->o.call_timeout_ms;
+    int rc;
+    for (unsigned attempt = 0;; attempt++) {
+        rc = route(c, key, len, &d, &leader);
+        if (rc == 0 || mono_ms() >= deadline)
+            break;
+        unsigned ms = attempt < 6 ? 10u << attempt : 500u;
+        struct timespec ts = {0, (long)ms * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     if (rc != 0)
         return mvcc_is_region_error(rc) ? rc : MVCC_REGION_NOT_FOUND;
     *shard = d.id;

@@ -57,6 +57,14 @@ void region__txnreq_free(kv_TxnRequest *r);
 int region__txnresp_result(const kv_TxnResponse *r, struct mvcc_result *res,
                            struct region_err *err);
 
+/* kv.Locate: the request for key (copied; -E2BIG past 65,535 bytes), and
+ * the region and leader a store answered (0, the store's code, or
+ * REGION_ENOT_FOUND without a region). */
+int region__locreq_build(kv_LocateRequest *out, const void *key, size_t len);
+void region__locreq_free(kv_LocateRequest *r);
+int region__locresp_result(const kv_LocateResponse *r, struct region_desc *d,
+                           uint64_t *leader);
+
 /* The code the transport returns for what a call ended with: region
  * errors and lost or refused connections become libmvcc's region codes
  * (MVCC_NOT_LEADER .. MVCC_STORE_UNREACHABLE), other codes pass. */

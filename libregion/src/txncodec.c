@@ -239,6 +239,30 @@ nomem:
     return -ENOMEM;
 }
 
+int region__locreq_build(kv_LocateRequest *out, const void *key, size_t len)
+{
+    memset(out, 0, sizeof *out);
+    return mkbytes(&out->key, key, len);
+}
+
+void region__locreq_free(kv_LocateRequest *r)
+{
+    region__free(r->key);
+    r->key = NULL;
+}
+
+int region__locresp_result(const kv_LocateResponse *r, struct region_desc *d,
+                           uint64_t *leader)
+{
+    if (r->code != 0)
+        return r->code > 0 ? REGION_EINTERNAL : r->code;
+    if (!r->has_region || r->region.id == 0)
+        return REGION_ENOT_FOUND;
+    desc_of(&r->region, d);
+    *leader = r->leader;
+    return 0;
+}
+
 int region__client_code(int rc)
 {
     switch (rc) {

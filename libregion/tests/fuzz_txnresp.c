@@ -1,7 +1,8 @@
-/* fuzz_txnresp.c: libFuzzer target for the cluster transport's decoder:
+/* fuzz_txnresp.c: libFuzzer target for the cluster transport's decoders:
  * any bytes decoded as kvd's kv.TxnResponse (as librpc would) and made
- * into a libmvcc result (region__txnresp_result); a region error must
- * come with its code, the result must hold what the reply listed.
+ * into a libmvcc result (region__txnresp_result): a region error must
+ * come with its code, the result must hold what the reply listed; and the
+ * same bytes as a kv.LocateResponse (region__locresp_result).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,5 +37,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     mvcc_result_reset(&res);
     pb_release(kv_TxnResponse_fields, &r);
+
+    kv_LocateResponse lr;
+    memset(&lr, 0, sizeof lr);
+    is = pb_istream_from_buffer(data, size);
+    if (pb_decode(&is, kv_LocateResponse_fields, &lr)) {
+        struct region_desc d;
+        uint64_t leader = 0;
+        if (region__locresp_result(&lr, &d, &leader) == 0 &&
+            (d.id == 0 || d.n_stores > REGION_MAX_PEERS ||
+             d.start_len > REGION_MAX_BOUND || d.end_len > REGION_MAX_BOUND))
+            abort();
+    }
+    pb_release(kv_LocateResponse_fields, &lr);
     return 0;
 }

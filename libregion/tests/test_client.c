@@ -4,7 +4,8 @@
  * the cache against in-process fake kvd servers (librpc on loopback,
  * libmvcc on the memory engine): libmvcc's client commits and reads
  * through it, follows NotLeader to the leader, refreshes a stale epoch,
- * and turns a dead store into MVCC_STORE_UNREACHABLE.
+ * turns a dead store into MVCC_STORE_UNREACHABLE, and asks the stores
+ * (kv.Locate) when the router has no region.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -460,6 +461,7 @@ struct fake {
     unsigned served[3];        /* requests each store answered */
     unsigned not_leader;       /* NotLeader answers */
     unsigned epoch_errors;     /* EpochNotMatch answers */
+    unsigned locates;          /* kv.Locate answers */
     pthread_mutex_t mu;        /* guards the counters and leader/version */
     int stop_fds[2];           /* pipe: ends the loop from another thread */
     struct event *stop_ev;     /* reads stop_fds[0] */
@@ -581,6 +583,30 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(arg);
 }
 
+/* kv.Locate: region 7 (every key) on stores 1 and 2, and its leader. */
+static void fake_locate(struct rpc_call *call, const void *reqp, void *ud)
+{
+    struct fake_store *fs = ud;
+    struct fake *f = fs->f;
+    (void)reqp;
+    kv_LocateResponse resp;
+    memset(&resp, 0, sizeof resp);
+    pthread_mutex_lock(&f->mu);
+    f->locates++;
+    resp.leader = f->leader;
+    resp.region.version = f->version;
+    pthread_mutex_unlock(&f->mu);
+    resp.has_region = true;
+    resp.region.id = REGION_ID;
+    resp.region.conf_ver = 1;
+    resp.region.stores = calloc(2, sizeof(uint64_t));
+    resp.region.stores[0] = 1;
+    resp.region.stores[1] = 2;
+    resp.region.stores_count = 2;
+    rpc_call_reply(call, &resp);
+    pb_release(kv_LocateResponse_fields, &resp);
+}
+
 static void *fake_loop(void *arg)
 {
     struct fake *f = arg;
@@ -621,6 +647,11 @@ static void fake_start(struct fake *f)
                                     kv_TxnResponse_fields, fake_handler, fs};
             assert_int_equal(rpc_server_register(fs->srv, &rm), 0);
         }
+        struct rpc_method lm = {REGION_METHOD_LOCATE, "kv.Locate",
+                                kv_LocateRequest_fields,
+                                sizeof(kv_LocateRequest),
+                                kv_LocateResponse_fields, fake_locate, fs};
+        assert_int_equal(rpc_server_register(fs->srv, &lm), 0);
         fs->port = rpc_server_port(fs->srv);
     }
     assert_int_equal(pthread_create(&f->thread, NULL, fake_loop, f), 0);
@@ -647,6 +678,8 @@ static void fake_stop(struct fake *f)
 struct router {
     struct fake *f;            /* for the ports */
     bool with_dead;            /* region 7 lists store 3 first */
+    bool gap;                  /* no region covers any key (pdd after a
+                                  split it has not heard of yet) */
     uint16_t dead_port;        /* where store 3 is "listening" */
     unsigned by_key;           /* region_by_key calls */
     unsigned addr;             /* store_addr calls */
@@ -663,7 +696,10 @@ static int r_by_key(void *ctx, const void *key, size_t len,
     (void)len;
     pthread_mutex_lock(&r->mu);
     r->by_key++;
+    bool gap = r->gap;
     pthread_mutex_unlock(&r->mu);
+    if (gap)
+        return -ENOENT;
     memset(d, 0, sizeof *d);
     d->id = REGION_ID;
     d->conf_ver = 1;
@@ -884,6 +920,86 @@ static void dead_store_is_unreachable_then_skipped(void **state)
     env_stop(&e);
 }
 
+static void stores_answer_when_the_router_cannot(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, false);
+    put(&e, "k", "v1"); /* store 1 is known from here on */
+    pthread_mutex_lock(&e.r.mu);
+    e.r.gap = true;
+    pthread_mutex_unlock(&e.r.mu);
+    pthread_mutex_lock(&e.f.mu);
+    e.f.version = 3; /* the stores' region is newer than the cache's */
+    pthread_mutex_unlock(&e.f.mu);
+    region_cache_invalidate(region_client_cache(e.rc), REGION_ID);
+    put(&e, "k", "v2");
+    expect_get(&e, "k", "v2");
+    assert_int_equal(e.f.locates, 1); /* one kv.Locate, then cached */
+    assert_int_equal(e.f.epoch_errors, 0);
+    struct region_desc d;
+    assert_int_equal(region_cache_lookup(region_client_cache(e.rc), "k", 1,
+                                         &d, NULL),
+                     0);
+    assert_int_equal(d.version, 3);
+    assert_int_equal(e.r.by_key, 2);
+    env_stop(&e);
+}
+
+struct worker {
+    struct env *e; /* shared */
+    int id;        /* which thread */
+    int failures;  /* commits that did not return 0 */
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    for (int i = 0; i < 25; i++) {
+        char k[32], v[32];
+        snprintf(k, sizeof k, "w%d-%02d", w->id, i);
+        snprintf(v, sizeof v, "%d", i);
+        struct mvcc_txn *t;
+        if (mvcc_txn_begin(w->e->mc, &t) != 0 ||
+            mvcc_txn_set(t, k, strlen(k), v, strlen(v)) != 0 ||
+            mvcc_txn_commit(t, NULL) != 0)
+            w->failures++;
+    }
+    return NULL;
+}
+
+static void threads_share_one_client(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, false);
+    pthread_mutex_lock(&e.f.mu);
+    e.f.leader = 2; /* every thread meets NotLeader once or more */
+    pthread_mutex_unlock(&e.f.mu);
+    struct worker w[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (struct worker){&e, i, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]),
+                         0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].failures, 0);
+    }
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    assert_int_equal(mvcc_txn_scan(t, "w", 1, "x", 1, 0, &res), 0);
+    assert_int_equal(res.npairs, 100);
+    mvcc_result_reset(&res);
+    mvcc_txn_rollback(t);
+    assert_int_equal(e.f.served[1], e.f.not_leader); /* store 1 only
+                                                        redirected */
+    env_stop(&e);
+}
+
 static void transport_direct(void **state)
 {
     (void)state;
@@ -954,6 +1070,8 @@ int main(void)
         cmocka_unit_test(follows_not_leader),
         cmocka_unit_test(refreshes_a_stale_epoch),
         cmocka_unit_test(dead_store_is_unreachable_then_skipped),
+        cmocka_unit_test(stores_answer_when_the_router_cannot),
+        cmocka_unit_test(threads_share_one_client),
         cmocka_unit_test(transport_direct),
     };
     return cmocka_run_group_tests_name("libregion/client", tests, NULL, NULL);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test_sql_cluster.sh: sqld on the cluster (--store=cluster, ports in
 # 30000-30999): one pdd and three kvd registered with it, then sqld through
-# PD's TSO and region map and libregion's cluster transport. The pymysql
+# PD's TSO and region map and libregion's cluster transport. kvd split
+# regions every 8 KiB written, so tables span regions that split while
+# statements run (pdd's map lags a moment behind each split). The pymysql
 # suite test_sql.py runs unchanged against it (SQLD_ARGS); then a
 # bank-transfer workload (threads moving money between accounts in
 # transactions) during which the region's leader kvd is killed with -9:
@@ -24,7 +26,7 @@ start_kvd() {
         --listen="127.0.0.1:$(port "$i")" --peers="$PEERS" \
         --initial-stores=1,2,3 --raft.tick-interval=50ms \
         --pd="$PD" --pd.heartbeat-interval=200ms \
-        --log.file="$T_TMP/kvd$i.log" &
+        --split.region-size=8KiB --log.file="$T_TMP/kvd$i.log" &
     PID[$i]=$!
     T_PIDS+=("${PID[$i]}")
 }
@@ -259,6 +261,11 @@ fi
 t_wait_exit "$BANK" 150 || t_fail "the workload did not finish"
 sed 's/^/    /' "$T_TMP/bank.out"
 t_expect_grep "bank outcome" "BANK OK" "$T_TMP/bank.out"
+
+t_case "the data spans several regions"
+n=$("${PDCTL[@]}" region 2>/dev/null | grep -c '^region ')
+[ "$n" -gt 1 ] || t_fail "regions: $n"
+echo "    $n regions"
 
 t_case "sqld stops cleanly on the cluster"
 kill -TERM "${PID[sqld]}"
