@@ -1271,7 +1271,10 @@ static int stmt_prepare(struct sql_session *s, const struct sql_command *cmd)
     }
     p->stmt = res.stmt;
     memset(&s->err, 0, sizeof(s->err));
-    rc = sql__prepare_run(s, p); /* answers with the definitions */
+    /* Privileges first: the definitions would tell about the tables. */
+    rc = sql__priv_check(s, p->stmt);
+    if (rc == 0)
+        rc = sql__prepare_run(s, p); /* answers with the definitions */
     if (rc != 0) {
         prepared_free(p);
         if (rc == -ENOMEM)

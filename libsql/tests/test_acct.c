@@ -406,10 +406,20 @@ static void privilege_checks(void **state)
       "ERR 1045 Access denied for user 'u'@'127.0.0.1' (using password: "
       "YES)");
     Q(&u, "SELECT 1 + 1", "2"); /* no table, no privilege needed */
+    /* Prepared statements are checked when prepared and executed. */
+    unsigned np, nc;
+    assert_int_equal(sqlfx_prepare(&u, "SELECT v FROM d.t WHERE id = ?",
+                                   &np, &nc),
+                     -1);
+    assert_string_equal(u.out, DENIED("SELECT", "t"));
 
     /* Database grant: the live session sees it at its next statement. */
     Q(&c, "GRANT SELECT ON d.* TO u", "OK 0 0 0");
     Q(&u, "SELECT v FROM d.t", "10");
+    int ps = sqlfx_prepare(&u, "SELECT v FROM d.t WHERE id = ?", &np, &nc);
+    assert_true(ps >= 0);
+    const char *one[] = {"1"};
+    assert_string_equal(sqlfx_execute(&u, ps, 1, one), "10");
     Q(&u, "USE d", "OK 0 0 0");
     Q(&u, "SELECT * FROM e.nosuch", DENIED("SELECT", "nosuch"));
     Q(&u, "SHOW DATABASES", "d\ninformation_schema");
@@ -433,6 +443,9 @@ static void privilege_checks(void **state)
     /* Revoke takes effect on the live session too. */
     Q(&c, "REVOKE SELECT ON d.* FROM u", "OK 0 0 0");
     Q(&u, "SELECT v FROM t", DENIED("SELECT", "t"));
+    assert_string_equal(sqlfx_execute(&u, ps, 1, one),
+                        DENIED("SELECT", "t"));
+    sqlfx_close_stmt(&u, ps);
     Q(&u, "SHOW TABLES", "t");
     Q(&u, "SHOW DATABASES", "d\ninformation_schema");
     Q(&u, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE "
