@@ -466,6 +466,14 @@ struct sql_acct *sql__acct_match(const struct sql_accts *as,
 
 /* ---- the session's account ------------------------------------------ */
 
+static void bind_acct(struct sql_session *s, const struct sql_acct *a)
+{
+    snprintf(s->acct_user, sizeof(s->acct_user), "%s", a->user);
+    snprintf(s->acct_host, sizeof(s->acct_host), "%s", a->host);
+    snprintf(s->account, sizeof(s->account), "%s@%s", a->user, a->host);
+    s->acct_bound = true;
+}
+
 static int auth_lookup(void *ctx, const char *user, const char *host,
                        struct sql_account *out)
 {
@@ -487,9 +495,7 @@ static int auth_lookup(void *ctx, const char *user, const char *host,
         } else {
             memcpy(out->native_hash, a->hash, 20);
         }
-        snprintf(s->acct_user, sizeof(s->acct_user), "%s", a->user);
-        snprintf(s->acct_host, sizeof(s->acct_host), "%s", a->host);
-        s->acct_bound = true;
+        bind_acct(s, a);
         rc = 0;
     }
     acct_unlock(srv);
@@ -517,9 +523,7 @@ struct sql_acct *sql__sess_acct(struct sql_session *s)
             as, user[0] ? user : "root", s->host[0] ? s->host : "localhost");
         if (!a)
             return NULL;
-        snprintf(s->acct_user, sizeof(s->acct_user), "%s", a->user);
-        snprintf(s->acct_host, sizeof(s->acct_host), "%s", a->host);
-        s->acct_bound = true;
+        bind_acct(s, a);
         return a;
     }
     return sql__acct_find(as, s->acct_user, s->acct_host);

@@ -137,6 +137,7 @@ struct sql_session
     char acct_user[40];            /* the account the login matched */
     char acct_host[264];           /* its host pattern */
     bool acct_bound;               /* acct_user/acct_host are set */
+    char account[310];             /* "acct_user@acct_host" (CURRENT_USER) */
     const struct ast_expr *rs_where; /* SHOW ... WHERE: rows the result
                                       writer keeps (set by show.c) */
     struct sql_expr *rs_cond;      /* it, compiled against the columns */

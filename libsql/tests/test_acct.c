@@ -195,7 +195,7 @@ static void root_password_from_options(void **state)
     sqlfx_disconnect(&c);
     LOGIN_OK(&f, &c, 1, "root", "rootpw", "127.0.0.1", NULL);
     Q(&c, "SELECT USER(), CURRENT_USER()",
-      "root@127.0.0.1|root@127.0.0.1");
+      "root@127.0.0.1|root@%");
     Q(&c, "SHOW GRANTS",
       "GRANT ALL PRIVILEGES ON *.* TO `root`@`%` WITH GRANT OPTION");
     c.headers = true;
@@ -234,7 +234,7 @@ static void users_and_plugins(void **state)
       "user name (should be no longer than 32)");
     /* Native client and account. */
     LOGIN_OK(&f, &u, 2, "n", "pn", "127.0.0.1", NULL);
-    Q(&u, "SELECT CURRENT_USER()", "n@127.0.0.1");
+    Q(&u, "SELECT CURRENT_USER()", "n@%");
     sqlfx_disconnect(&u);
     /* A sha2 account: the native client is switched; a sha2 client takes
      * the fast path at once. */

@@ -132,7 +132,8 @@ def root_login():
     c = conn()
     eq("grants", q(c, "SHOW GRANTS"),
        [("GRANT ALL PRIVILEGES ON *.* TO `root`@`%` WITH GRANT OPTION",)])
-    eq("user", q(c, "SELECT USER()"), [("root@127.0.0.1",)])
+    eq("user", q(c, "SELECT USER(), CURRENT_USER()"),
+       [("root@127.0.0.1", "root@%")])
     c.close()
     out = cli("root", ROOT_PW, "SELECT 1;\n")
     eq("cli stderr", out.stderr, "")
