@@ -145,6 +145,10 @@ int sql__acct_bump(struct sql_kvtxn *t);
 /* Every table and database the statement touches, with the privilege
  * its kind needs (1142 tables, 1044 databases, 1227 administration). */
 int sql__priv_check(struct sql_session *s, const struct ast_stmt *st);
+/* DESCRIBE and COM_FIELD_LIST: some privilege on the table (db NULL: the
+ * current database), else 1142. */
+int sql__priv_check_columns(struct sql_session *s, const char *db,
+                            const char *table);
 /* USE db / COM_INIT_DB: some privilege in db (1044). */
 int sql__priv_check_db(struct sql_session *s, const char *db);
 /* The privileges the session holds on db.table (table NULL: on db.*,

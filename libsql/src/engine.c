@@ -1457,8 +1457,15 @@ static int execute_locked(struct sql_session *s, struct sql_proto_conn *c,
         struct sql_ok ok = {.status = sql__sess_status(s)};
         return sql_reply_ok(c, &ok);
     }
-    case SQL_CMD_FIELD_LIST:
+    case SQL_CMD_FIELD_LIST: {
+        char table[256];
+        snprintf(table, sizeof(table), "%.*s",
+                 (int)(cmd->text_len > 200 ? 200 : cmd->text_len), cmd->text);
+        memset(&s->err, 0, sizeof(s->err));
+        if (sql__priv_check_columns(s, NULL, table) != 0)
+            return sql_reply_error(c, s->err.code, s->err.state, s->err.msg);
         return sql__field_list(s, cmd);
+    }
     default:
         return sql_reply_error(c, 1047, "08S01", "Unknown command");
     }

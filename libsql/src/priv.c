@@ -270,6 +270,16 @@ static int need_db(struct sql_session *s, const char *db, uint32_t priv)
     return 0;
 }
 
+int sql__priv_check_columns(struct sql_session *s, const char *db,
+                            const char *table)
+{
+    if (!db)
+        db = s->db;
+    if (!db || is_info_schema(db) || sql__priv_table_visible(s, db, table))
+        return 0;
+    return deny_table(s, "SELECT", table);
+}
+
 int sql__priv_check_db(struct sql_session *s, const char *db)
 {
     if (!db || sql__priv_db_visible(s, db))
@@ -356,14 +366,8 @@ int sql__priv_check(struct sql_session *s, const struct ast_stmt *st)
     case AST_DO:
         walk_expr(&w, st->expr);
         return w.rc;
-    case AST_DESCRIBE: {
-        /* Any privilege on the table shows its columns. */
-        const char *db = st->db ? st->db : s->db;
-        if (!db || is_info_schema(db) ||
-            sql__priv_table_visible(s, db, st->name))
-            return 0;
-        return deny_table(s, "SELECT", st->name);
-    }
+    case AST_DESCRIBE:
+        return sql__priv_check_columns(s, st->db, st->name);
     case AST_SHOW:
         if (st->show->kind == AST_SHOW_CREATE_DATABASE)
             return sql__priv_check_db(s, st->show->db ? st->show->db : s->db);

@@ -171,6 +171,27 @@ static const char *login(struct sqlfx *f, struct sqlfx_conn *c, unsigned id,
     return res;
 }
 
+/* COM_FIELD_LIST of table: the first packet's header byte, and for an
+ * ERR its "code message" in err. */
+static uint8_t field_list(struct sqlfx_conn *c, const char *table, char *err,
+                          size_t errlen)
+{
+    struct mc_buf pl = {0}, keep = {0};
+    mc_u8(&pl, 0x04);
+    mc_cstr(&pl, table);
+    send_pkt(c, pl.p, pl.len, 0);
+    struct mc_pkt pk[16];
+    size_t np = take(c, pk, 16, &keep);
+    assert_true(np >= 1);
+    uint8_t h = pk[0].p[0];
+    if (h == 0xFF)
+        snprintf(err, errlen, "%u %.*s", (unsigned)(pk[0].p[1] | pk[0].p[2] << 8),
+                 (int)(pk[0].len - 9), (const char *)pk[0].p + 9);
+    mc_free(&pl);
+    mc_free(&keep);
+    return h;
+}
+
 #define LOGIN_OK(f, c, id, user, pw, host, plugin)                        \
     assert_string_equal(login(f, c, id, user, pw, host, plugin), "OK")
 
@@ -421,6 +442,8 @@ static void privilege_checks(void **state)
     const char *one[] = {"1"};
     assert_string_equal(sqlfx_execute(&u, ps, 1, one), "10");
     Q(&u, "USE d", "OK 0 0 0");
+    char ferr[200] = "";
+    assert_int_not_equal(field_list(&u, "t", ferr, sizeof(ferr)), 0xFF);
     Q(&u, "SELECT * FROM e.nosuch", DENIED("SELECT", "nosuch"));
     Q(&u, "SHOW DATABASES", "d\ninformation_schema");
     Q(&u, "SHOW TABLES", "t\nt2");
@@ -443,6 +466,8 @@ static void privilege_checks(void **state)
     /* Revoke takes effect on the live session too. */
     Q(&c, "REVOKE SELECT ON d.* FROM u", "OK 0 0 0");
     Q(&u, "SELECT v FROM t", DENIED("SELECT", "t"));
+    assert_int_equal(field_list(&u, "t2", ferr, sizeof(ferr)), 0xFF);
+    assert_string_equal(ferr, DENIED("SELECT", "t2") + 4);
     assert_string_equal(sqlfx_execute(&u, ps, 1, one),
                         DENIED("SELECT", "t"));
     sqlfx_close_stmt(&u, ps);
