@@ -36,6 +36,7 @@ struct sqld_settings
     char **pd;                /* pd: pdd members (store: cluster) */
     int64_t max_connections;  /* max-connections: clients at once */
     int64_t workers;          /* workers: statement threads, 0 = 2/core */
+    char *root_password;      /* root-password: root's in a new store */
 };
 
 static const char *const store_kinds[] = {"local", "cluster", NULL};
@@ -53,6 +54,9 @@ static const struct dmn_cfg_key sqld_keys[] = {
      NULL, "client connections served at once"},
     {"workers", DMN_CFG_INT, offsetof(struct sqld_settings, workers), "0", 0,
      256, NULL, "threads running statements (0: two per core)"},
+    {"root-password", DMN_CFG_STRING,
+     offsetof(struct sqld_settings, root_password), NULL, 0, 0, NULL,
+     "password of 'root'@'%' when the store is created (empty: none)"},
 };
 
 static const struct dmn_cfg_schema sqld_schema = {
@@ -75,10 +79,15 @@ struct client
     size_t npending;               /* their count */
     size_t cap;                    /* pending's allocation */
     struct client *next;           /* in the job or done queue */
+    struct client *all_prev;       /* in the list of every client (loop */
+    struct client *all_next;       /* thread only: KILL CONNECTION) */
+    bool listed;                   /* in that list */
 };
 
 static uint32_t next_connection_id = 1;
 static struct sql_server *server; /* the store, catalog and variables */
+static struct client *clients;    /* every client (loop thread) */
+static struct event *kill_ev;     /* a KILL CONNECTION happened */
 
 /* ---- Workers --------------------------------------------------------
  * The session executor is wrapped: execute() (on the loop thread, inside
@@ -106,19 +115,6 @@ struct pool
 
 static struct pool pool;
 
-/* Accounts: root without a password until users are stored (issue 7). */
-static int lookup_account(void *ctx, const char *user, const char *host,
-                          struct sql_account *out)
-{
-    (void)ctx;
-    (void)host;
-    if (strcmp(user, "root") != 0)
-        return SQL_ENOTFOUND;
-    memset(out, 0, sizeof(*out));
-    out->plugin = SQL_AUTH_NATIVE;
-    out->has_password = false;
-    return 0;
-}
 
 /* Hands the protocol engine's output to the socket; closes when the
  * engine asks to (after that output). */
@@ -138,6 +134,14 @@ static void client_free(struct client *cl)
 {
     if (!cl)
         return;
+    if (cl->listed) {
+        if (cl->all_prev)
+            cl->all_prev->all_next = cl->all_next;
+        else
+            clients = cl->all_next;
+        if (cl->all_next)
+            cl->all_next->all_prev = cl->all_prev;
+    }
     sql_proto_conn_destroy(cl->proto);
     sql_session_destroy(cl->session);
     free(cl->pending);
@@ -225,7 +229,12 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
             /* This answer first: the next command may start below. */
             flush(cl->sc, cl);
             int rc = 0;
-            if (sql_proto_conn_want_close(cl->proto)) {
+            if (sql_session_killed(cl->session)) {
+                cl->npending = 0; /* KILL CONNECTION: closes after this */
+                rpc_stream_close(cl->sc);
+                cl = next;
+                continue;
+            } else if (sql_proto_conn_want_close(cl->proto)) {
                 cl->npending = 0; /* closing: nothing more runs */
             } else if (cl->npending > 0) {
                 size_t n = cl->npending;
@@ -247,6 +256,31 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* ---- KILL CONNECTION ------------------------------------------------
+ * libsql calls on_kill (a worker thread, under its server lock); the loop
+ * thread then closes every idle client whose session was killed. A
+ * running one closes when its answer is done (on_done). */
+static void on_kill(void *ctx, uint32_t connection_id)
+{
+    (void)ctx;
+    (void)connection_id;
+    event_active(kill_ev, 0, 0);
+}
+
+static void on_kill_ev(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    for (struct client *cl = clients, *next; cl; cl = next) {
+        next = cl->all_next;
+        if (!cl->running && cl->sc && sql_session_killed(cl->session)) {
+            dmn_debug("client %s killed", rpc_stream_peer(cl->sc));
+            rpc_stream_close(cl->sc);
+        }
+    }
+}
+
 static int pool_start(struct event_base *base, int n)
 {
     if (pthread_mutex_init(&pool.mu, NULL) != 0)
@@ -254,6 +288,9 @@ static int pool_start(struct event_base *base, int n)
     if (pthread_cond_init(&pool.cv, NULL) != 0)
         return -ENOMEM;
     pool.done_ev = event_new(base, -1, 0, on_done, NULL);
+    kill_ev = event_new(base, -1, 0, on_kill_ev, NULL);
+    if (!kill_ev)
+        return -ENOMEM;
     pool.threads = calloc((size_t)n, sizeof(*pool.threads));
     if (!pool.done_ev || !pool.threads)
         return -ENOMEM;
@@ -298,6 +335,9 @@ static void pool_free(void)
     if (pool.done_ev)
         event_free(pool.done_ev);
     pool.done_ev = NULL;
+    if (kill_ev)
+        event_free(kill_ev);
+    kill_ev = NULL;
     pthread_cond_destroy(&pool.cv);
     pthread_mutex_destroy(&pool.mu);
 }
@@ -311,6 +351,11 @@ static void on_open(struct rpc_stream_conn *sc, void *ud)
         goto fail;
     cl->sc = sc;
     cl->inner = sql_session_executor(cl->session);
+    cl->all_next = clients;
+    if (clients)
+        clients->all_prev = cl;
+    clients = cl;
+    cl->listed = true;
     char host[64];
     snprintf(host, sizeof(host), "%s", rpc_stream_peer(sc));
     char *colon = strrchr(host, ':');
@@ -320,7 +365,11 @@ static void on_open(struct rpc_stream_conn *sc, void *ud)
         .server_version = SQLD_SERVER_VERSION,
         .connection_id = id,
         .client_host = host,
-        .auth = {NULL, lookup_account},
+        .auth = sql_session_auth(cl->session),
+        /* MySQL 8's default_authentication_plugin: a client that cannot
+         * take an auth switch to caching_sha2 (PyMySQL 1.0) still logs
+         * in to such accounts; native ones get the switch instead. */
+        .default_plugin = SQL_AUTH_CACHING_SHA2,
         .exec = {cl, pool_execute},
     };
     if (getrandom(po.scramble, sizeof(po.scramble), 0) !=
@@ -348,6 +397,10 @@ static size_t on_data(struct rpc_stream_conn *sc, const uint8_t *data,
     struct client *cl = rpc_stream_get_ud(sc);
     if (!cl)
         return len; /* on_open failed; the connection is closing */
+    if (sql_session_killed(cl->session) && !cl->running) {
+        rpc_stream_close(sc); /* KILL CONNECTION raced these bytes */
+        return len;
+    }
     if (cl->running) {
         /* A worker owns proto: keep the bytes for when it is done. */
         if (cl->npending + len > cl->cap) {
@@ -443,7 +496,9 @@ int main(int argc, char **argv)
     struct sql_server_options so = {.data_dir = path,
                                     .sync = true,
                                     .version = SQLD_SERVER_VERSION,
-                                    .concurrent = true};
+                                    .concurrent = true,
+                                    .root_password = s.root_password,
+                                    .on_kill = on_kill};
     struct sqld_cluster *cluster = NULL;
     struct mvcc_client_opts co;
     bool on_cluster = strcmp(s.store, "cluster") == 0;

@@ -489,6 +489,15 @@ struct sql_server_options {
      * contexts are borrowed until sql_server_close. Async commit and 1PC
      * must be off. NULL: the local store in data_dir. */
     const struct mvcc_client_opts *cluster;
+    /* A new store (no accounts yet) gets 'root'@'%' with every privilege
+     * and this password (copied); NULL or "": no password. Ignored once
+     * accounts exist. */
+    const char *root_password;
+    /* KILL CONNECTION n: called with n (under the server lock, on the
+     * killing session's thread) so the caller closes that connection
+     * (see sql_session_killed); NULL: the caller polls. */
+    void (*on_kill)(void *ctx, uint32_t connection_id);
+    void *kill_ctx; /* passed to on_kill */
 };
 
 /* Open the store and read the catalog. 0, -ENOMEM, or another error with
@@ -506,6 +515,17 @@ void sql_session_destroy(struct sql_session *s); /* NULL: no-op */
 /* The executor to put in sql_proto_options.exec (s is borrowed: it must
  * outlive the protocol connection). */
 struct sql_executor sql_session_executor(struct sql_session *s);
+
+/* The auth provider to put in sql_proto_options.auth: the server's
+ * accounts, matched as MySQL does (most specific host first), and the
+ * account found is the one the session's privileges come from. s is
+ * borrowed like the executor's. Thread-safe against running statements
+ * (it takes only the account lock). */
+struct sql_auth_provider sql_session_auth(struct sql_session *s);
+
+/* KILL CONNECTION reached s: close its connection once the current
+ * answer is written (later commands only answer 1317). */
+bool sql_session_killed(const struct sql_session *s);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "acct.h"
 #include "lex.h"
 #include "parse.h"
 #include "session.h"
@@ -49,6 +50,16 @@ int sql_server_open(const struct sql_server_options *o,
         sql__free(srv);
         return -ENOMEM;
     }
+    if (pthread_mutex_init(&srv->acct_mu, NULL) != 0) {
+        if (srv->concurrent) {
+            pthread_cond_destroy(&srv->no_waiters);
+            pthread_mutex_destroy(&srv->mu);
+        }
+        sql__free(srv);
+        return -ENOMEM;
+    }
+    srv->on_kill = o->on_kill;
+    srv->kill_ctx = o->kill_ctx;
     struct sql_kv_local_opts ko = {.path = o->data_dir, .sync = o->sync};
     int rc = o->cluster
                  ? sql__kv_cluster_open(o->cluster, &srv->kv, errmsg,
@@ -59,16 +70,22 @@ int sql_server_open(const struct sql_server_options *o,
     rc = sql__catalog_load(srv->kv, &srv->cat, errmsg, errmsg_len);
     if (rc != 0)
         goto err_kv;
-    rc = sql__sysvar_init(&srv->globals, srv->version);
+    rc = sql__acct_load(srv, o->root_password, errmsg, errmsg_len);
     if (rc != 0)
         goto err_cat;
+    rc = sql__sysvar_init(&srv->globals, srv->version);
+    if (rc != 0)
+        goto err_acct;
     *out = srv;
     return 0;
+err_acct:
+    sql__acct_free_all(srv->accts);
 err_cat:
     sql__catalog_free(srv->cat);
 err_kv:
     sql__kv_close(srv->kv);
 err_free:
+    pthread_mutex_destroy(&srv->acct_mu);
     if (srv->concurrent) {
         pthread_cond_destroy(&srv->no_waiters);
         pthread_mutex_destroy(&srv->mu);
@@ -96,6 +113,8 @@ void sql_server_close(struct sql_server *srv)
     if (!srv)
         return;
     sql__sysvar_free(srv->globals);
+    sql__acct_free_all(srv->accts);
+    pthread_mutex_destroy(&srv->acct_mu);
     sql__catalog_free(srv->cat);
     sql__kv_close(srv->kv);
     if (srv->concurrent) {
@@ -441,6 +460,42 @@ static void lock_wait_end(struct sql_session *s)
         pthread_cond_broadcast(&s->srv->no_waiters);
 }
 
+/* A lock request that waits: keys (lock) or key (current read). */
+struct lock_try
+{
+    struct sql_kvtxn *t;         /* the transaction */
+    const struct mvcc_key *keys; /* keys to lock, or NULL */
+    size_t n;                    /* their count */
+    const void *key;             /* or the key to read for update */
+    size_t klen;                 /* its length */
+    uint8_t **val;               /* its value */
+    size_t *vlen;                /* and length */
+};
+
+/* Wait in slices of KILL_POLL_MS so a KILL QUERY stops the wait (1317)
+ * within one slice; the whole wait still ends at the timeout. */
+#define KILL_POLL_MS 100
+
+static int lock_wait(struct sql_session *s, const struct lock_try *lt)
+{
+    int64_t wait_ms = lock_wait_begin(s);
+    int rc;
+    for (;;) {
+        int64_t slice = wait_ms < KILL_POLL_MS ? wait_ms : KILL_POLL_MS;
+        rc = lt->keys ? sql__kvtxn_lock(lt->t, lt->keys, lt->n, slice)
+                      : sql__kvtxn_get_for_update(lt->t, lt->key, lt->klen,
+                                                  slice, lt->val, lt->vlen);
+        wait_ms -= slice;
+        if (rc != MVCC_LOCK_WAIT_TIMEOUT || wait_ms <= 0 ||
+            sql__sess_interrupted(s))
+            break;
+    }
+    lock_wait_end(s);
+    if (rc == MVCC_LOCK_WAIT_TIMEOUT && sql__sess_interrupted(s))
+        return sql__sess_interrupt_err(s);
+    return rc;
+}
+
 int sql__sess_get_current(struct sql_session *s, const void *key,
                           size_t klen, uint8_t **val, size_t *vlen,
                           bool *owned)
@@ -462,10 +517,8 @@ int sql__sess_get_current(struct sql_session *s, const void *key,
     rc = sql__kvtxn_get_for_update(t, key, klen, 0, val, vlen);
     if (rc != MVCC_LOCKED || !s->srv->concurrent)
         return rc;
-    int64_t wait_ms = lock_wait_begin(s);
-    rc = sql__kvtxn_get_for_update(t, key, klen, wait_ms, val, vlen);
-    lock_wait_end(s);
-    return rc;
+    struct lock_try lt = {t, NULL, 0, key, klen, val, vlen};
+    return lock_wait(s, &lt);
 }
 
 int sql__sess_lock(struct sql_session *s, struct sql_kvtxn *t,
@@ -474,10 +527,8 @@ int sql__sess_lock(struct sql_session *s, struct sql_kvtxn *t,
     int rc = sql__kvtxn_lock(t, keys, n, 0);
     if (rc != MVCC_LOCKED || !s->srv->concurrent)
         return rc;
-    int64_t wait_ms = lock_wait_begin(s);
-    rc = sql__kvtxn_lock(t, keys, n, wait_ms);
-    lock_wait_end(s);
-    return rc;
+    struct lock_try lt = {t, keys, n, NULL, 0, NULL, NULL};
+    return lock_wait(s, &lt);
 }
 
 bool sql__sess_pessimistic(const struct sql_session *s)
@@ -1066,23 +1117,18 @@ static int dispatch(struct sql_session *s, const struct ast_stmt *st)
     case AST_FLUSH:
         /* Accepted and ignored, as dump tools send them. */
         return sql__sess_ok(s, 0, 0);
-    case AST_KILL: {
+    case AST_KILL:
         if (!st->expr || st->expr->kind != AST_E_INT)
             return not_yet(s, "KILL with an expression");
-        for (struct sql_session *o = s->srv->sessions; o; o = o->next)
-            if (o->conn_id == (uint64_t)st->expr->ival) {
-                o->killed = !st->flag || o != s;
-                return sql__sess_ok(s, 0, 0);
-            }
-        return sql__serr(s, 1094, "HY000", "Unknown thread id: %lld",
-                         (long long)st->expr->ival);
-    }
+        return sql__kill_run(s, (uint64_t)st->expr->ival, st->flag);
     case AST_CREATE_USER:
     case AST_DROP_USER:
     case AST_ALTER_USER:
     case AST_GRANT:
     case AST_REVOKE:
-        return not_yet(s, "user accounts and privileges");
+        /* Account changes commit the open transaction (acct.c). */
+        rc = txn_commit(s);
+        return rc ? rc : sql__acct_run(s, st);
     case AST_TABLE_MAINT:
         return not_yet(s, "ANALYZE/OPTIMIZE/CHECK TABLE");
     case AST_PREPARE:
@@ -1114,7 +1160,11 @@ static int run_statement(struct sql_session *s, const struct ast_stmt *st)
     s->srv->queries++;
     s->pend = PEND_NONE;
     memset(&s->err, 0, sizeof(s->err));
-    int rc = dispatch(s, st);
+    int rc = sql__priv_check(s, st);
+    if (rc == 0)
+        rc = dispatch(s, st);
+    if (rc == 0 && sql__sess_interrupted(s))
+        rc = sql__sess_interrupt_err(s); /* KILL QUERY while it ran */
     if (rc == 0)
         rc = stage_apply(s);
     else
@@ -1224,7 +1274,10 @@ static int stmt_prepare(struct sql_session *s, const struct sql_command *cmd)
     }
     p->stmt = res.stmt;
     memset(&s->err, 0, sizeof(s->err));
-    rc = sql__prepare_run(s, p); /* answers with the definitions */
+    /* Privileges first: the definitions would tell about the tables. */
+    rc = sql__priv_check(s, p->stmt);
+    if (rc == 0)
+        rc = sql__prepare_run(s, p); /* answers with the definitions */
     if (rc != 0) {
         prepared_free(p);
         if (rc == -ENOMEM)
@@ -1349,12 +1402,8 @@ static int execute_locked(struct sql_session *s, struct sql_proto_conn *c,
 {
     s->conn = c;
     if (cmd->user)
-        snprintf(s->user, sizeof(s->user), "%s", cmd->user);
-    if (s->killed && cmd->kind != SQL_CMD_STMT_CLOSE) {
-        s->killed = false;
-        return sql_reply_error(c, 1317, "70100",
-                               "Query execution was interrupted");
-    }
+        snprintf(s->user, sizeof(s->user), "%s@%s", cmd->user,
+                 s->host[0] ? s->host : "localhost");
     switch (cmd->kind) {
     case SQL_CMD_QUERY:
         return run_query(s, cmd->text, cmd->text_len, cmd->multi_statements);
@@ -1370,7 +1419,9 @@ static int execute_locked(struct sql_session *s, struct sql_proto_conn *c,
         snprintf(name, sizeof(name), "%.*s",
                  (int)(cmd->text_len > 200 ? 200 : cmd->text_len), cmd->text);
         memset(&s->err, 0, sizeof(s->err));
-        int rc = use_db(s, name);
+        int rc = sql__priv_check_db(s, name);
+        if (rc == 0)
+            rc = use_db(s, name);
         if (rc == -ENOMEM)
             return sql_reply_error(c, 1037, "HY001", "Out of memory");
         if (rc != 0)
@@ -1401,21 +1452,23 @@ static int execute_locked(struct sql_session *s, struct sql_proto_conn *c,
             (unsigned long long)s->srv->queries, s->srv->cat->ntables);
         return sql_reply_text(c, text, (size_t)len);
     }
-    case SQL_CMD_PROCESS_KILL:
-        for (struct sql_session *o = s->srv->sessions; o; o = o->next)
-            if (o->conn_id == cmd->kill_id) {
-                o->killed = true;
-                struct sql_ok ok = {.status = sql__sess_status(s)};
-                return sql_reply_ok(c, &ok);
-            }
-        {
-            char msg[64];
-            snprintf(msg, sizeof(msg), "Unknown thread id: %u",
-                     (unsigned)cmd->kill_id);
-            return sql_reply_error(c, 1094, "HY000", msg);
-        }
-    case SQL_CMD_FIELD_LIST:
+    case SQL_CMD_PROCESS_KILL: {
+        memset(&s->err, 0, sizeof(s->err));
+        if (sql__kill_run(s, cmd->kill_id, false) != 0)
+            return sql_reply_error(c, s->err.code, s->err.state, s->err.msg);
+        s->pend = PEND_NONE;
+        struct sql_ok ok = {.status = sql__sess_status(s)};
+        return sql_reply_ok(c, &ok);
+    }
+    case SQL_CMD_FIELD_LIST: {
+        char table[256];
+        snprintf(table, sizeof(table), "%.*s",
+                 (int)(cmd->text_len > 200 ? 200 : cmd->text_len), cmd->text);
+        memset(&s->err, 0, sizeof(s->err));
+        if (sql__priv_check_columns(s, NULL, table) != 0)
+            return sql_reply_error(c, s->err.code, s->err.state, s->err.msg);
         return sql__field_list(s, cmd);
+    }
     default:
         return sql_reply_error(c, 1047, "08S01", "Unknown command");
     }
@@ -1426,7 +1479,17 @@ static int execute(void *ctx, struct sql_proto_conn *c,
 {
     struct sql_session *s = ctx;
     srv_lock(s->srv);
-    int rc = execute_locked(s, c, cmd);
+    int rc;
+    if (sql_session_killed(s) && cmd->kind != SQL_CMD_STMT_CLOSE) {
+        rc = sql_reply_error(c, 1317, "70100",
+                             "Query execution was interrupted");
+    } else {
+        /* A KILL QUERY counts only while a command runs. */
+        __atomic_store_n(&s->killed, false, __ATOMIC_RELEASE);
+        s->in_cmd = true;
+        rc = execute_locked(s, c, cmd);
+        s->in_cmd = false;
+    }
     srv_unlock(s->srv);
     return rc;
 }

@@ -96,6 +96,7 @@ int sql__xctx_init(struct sql_xctx *x, struct sql_session *s, bool dml)
     x->env.now_us = s->stmt_start_us;
     x->env.db = s->db;
     x->env.user = s->user[0] ? s->user : "root@localhost";
+    x->env.current_user = s->account[0] ? s->account : NULL;
     x->env.conn_id = s->conn_id;
     x->env.last_insert_id = s->last_insert_id;
     x->env.found_rows = s->found_rows;

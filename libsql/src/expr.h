@@ -92,6 +92,8 @@ struct sql_eval_env
     int32_t tz_offset_s;    /* session time zone, seconds east of UTC */
     const char *db;         /* current database, or NULL */
     const char *user;       /* user@host of the session */
+    const char *current_user; /* CURRENT_USER(): the account's user@host
+                                 pattern; NULL: as user */
     uint64_t conn_id;       /* CONNECTION_ID() */
     uint64_t last_insert_id; /* LAST_INSERT_ID() */
     uint64_t found_rows;    /* FOUND_ROWS() */

@@ -357,6 +357,16 @@ static int eval_user(const struct sql_expr *e, struct sql_eval *ev,
     return ret_cstr(ev, out, ev->env && ev->env->user ? ev->env->user : "");
 }
 
+/* The account the privileges come from ('u@%'), not the login's host. */
+static int eval_current_user(const struct sql_expr *e, struct sql_eval *ev,
+                             const struct sql_datum *row,
+                             struct sql_datum *out)
+{
+    if (ev->env && ev->env->current_user)
+        return ret_cstr(ev, out, ev->env->current_user);
+    return eval_user(e, ev, row, out);
+}
+
 static int eval_version(const struct sql_expr *e, struct sql_eval *ev,
                         const struct sql_datum *row, struct sql_datum *out)
 {
@@ -581,7 +591,7 @@ const struct sql__func sql__funcs_misc[] = {
     {"USER", 0, 0, check_str, eval_user, true},
     {"SESSION_USER", 0, 0, check_str, eval_user, true},
     {"SYSTEM_USER", 0, 0, check_str, eval_user, true},
-    {"CURRENT_USER", 0, 0, check_str, eval_user, true},
+    {"CURRENT_USER", 0, 0, check_str, eval_current_user, true},
     {"VERSION", 0, 0, check_str, eval_version, true},
     {"CONNECTION_ID", 0, 0, check_uint, eval_conn_id, true},
     {"LAST_INSERT_ID", 0, 1, check_uint, eval_last_insert_id, true},

@@ -1126,9 +1126,24 @@ static struct ast_stmt *parse_set(struct parser *p)
     }
     if (sql__p_accept_kw(p, KW_TRANSACTION))
         return set_transaction(p, &tail, SQL_SCOPE_NONE) ? st : NULL;
-    if (sql__p_is_kw(p, KW_PASSWORD)) {
-        sql__p_unsupported(p, "SET PASSWORD (use ALTER USER)");
-        return NULL;
+    if (sql__p_accept_kw(p, KW_PASSWORD)) {
+        /* SET PASSWORD [FOR u] = 'pw': ALTER USER u IDENTIFIED BY 'pw'
+         * (flag2 says it was written so, for its errors). */
+        struct ast_user *u = sql__p_accept_kw(p, KW_FOR) ? sql__p_user(p)
+                                                         : sql__p_new(p, sizeof *u);
+        if (u == NULL || !sql__p_expect(p, TK_EQ))
+            return NULL;
+        if (!u->name)
+            u->name = "CURRENT_USER";
+        if (!sql__p_is(p, TK_STRING)) {
+            sql__p_unsupported(p, "SET PASSWORD with PASSWORD()");
+            return NULL;
+        }
+        st->kind = AST_ALTER_USER;
+        st->flag2 = true;
+        st->users = u;
+        u->has_password = true;
+        return string_lit(p, &u->password.s, &u->password.n) ? st : NULL;
     }
     do {
         struct ast_setvar *v = sql__p_new(p, sizeof *v);

@@ -38,6 +38,10 @@ struct sql_server
     unsigned lock_waiters;         /* sessions in a lock wait (DDL waits
                                       for none: they hold catalog
                                       pointers) */
+    struct sql_accts *accts;       /* user accounts (acct.h) */
+    pthread_mutex_t acct_mu;       /* guards accts for login lookups */
+    void (*on_kill)(void *ctx, uint32_t conn_id); /* KILL CONNECTION hook */
+    void *kill_ctx;                /* its ctx */
 };
 
 struct sql_warning
@@ -121,7 +125,19 @@ struct sql_session
     const char *cur_text;          /* running statement (PROCESSLIST) */
     size_t cur_len;                /* its length */
     bool lock_waiting;             /* in a row-lock wait (PROCESSLIST) */
-    bool killed;                   /* KILL QUERY / CONNECTION arrived */
+    bool killed;                   /* KILL reached the running command
+                                      (read atomically: lock waits poll
+                                      it without the server lock) */
+    bool in_cmd;                   /* a command is running (KILL QUERY
+                                      of an idle session does nothing) */
+    bool kill_conn;                /* KILL CONNECTION: every command
+                                      answers 1317; the caller closes */
+    char host[64];                 /* client host the login came from
+                                      ("" unknown: localhost) */
+    char acct_user[40];            /* the account the login matched */
+    char acct_host[264];           /* its host pattern */
+    bool acct_bound;               /* acct_user/acct_host are set */
+    char account[310];             /* "acct_user@acct_host" (CURRENT_USER) */
     const struct ast_expr *rs_where; /* SHOW ... WHERE: rows the result
                                       writer keeps (set by show.c) */
     struct sql_expr *rs_cond;      /* it, compiled against the columns */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "acct.h"
 #include "exec.h"
 #include "lex.h"
 #include "plan.h"
@@ -103,7 +104,8 @@ static int show_databases(struct sql_session *s, const struct ast_show *sh)
     size_t n = 0;
     names[n++] = "information_schema";
     for (size_t i = 0; i < c->ndbs && n < 1024; i++)
-        names[n++] = c->dbs[i]->name;
+        if (sql__priv_db_visible(s, c->dbs[i]->name))
+            names[n++] = c->dbs[i]->name;
     for (size_t i = 1; i < n; i++)
         for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
             const char *t = names[j];
@@ -138,7 +140,8 @@ static int db_tables(struct sql_session *s, const struct sql_dbinfo *d,
         return -ENOMEM;
     size_t k = 0;
     for (size_t i = 0; i < c->ntables; i++)
-        if (c->tables[i]->db_id == d->id)
+        if (c->tables[i]->db_id == d->id &&
+            sql__priv_table_visible(s, d->name, c->tables[i]->name))
             arr[k++] = c->tables[i];
     qsort(arr, k, sizeof(*arr), cmp_tables);
     *out = arr;
@@ -630,7 +633,10 @@ static int show_processlist(struct sql_session *s, const struct ast_show *sh)
         {"Command", S}, {"Time", I}, {"State", S}, {"Info", S}};
     int rc = sql__rs_begin(s, cols, 8);
     int64_t now = sql__now_us();
+    bool all = sql__priv_global(s, SQL_PRIV_PROCESS);
     for (struct sql_session *o = s->srv->sessions; rc == 0 && o; o = o->next) {
+        if (!all && o != s && strcmp(o->acct_user, s->acct_user) != 0)
+            continue; /* others' threads need PROCESS */
         char user[96], *host;
         snprintf(user, sizeof(user), "%s", o->user[0] ? o->user : "root");
         host = strchr(user, '@');
@@ -773,12 +779,10 @@ int sql__show_run(struct sql_session *s, const struct ast_stmt *st)
             "PAD SPACE"};
         return fixed(s, cols, 7, cells, 4);
     }
-    case AST_SHOW_GRANTS: {
-        static const struct sql_rscol cols[] = {{"Grants for root@%", S}};
-        static const char *const cells[] = {
-            "GRANT ALL PRIVILEGES ON *.* TO `root`@`%` WITH GRANT OPTION"};
-        return fixed(s, cols, 1, cells, 1);
-    }
+    case AST_SHOW_GRANTS:
+        return sql__show_grants(s, sh);
+    case AST_SHOW_CREATE_USER:
+        return sql__show_create_user(s, sh);
     case AST_SHOW_TRIGGERS:
     case AST_SHOW_FUNCTION_STATUS:
     case AST_SHOW_PROCEDURE_STATUS:

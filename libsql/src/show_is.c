@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "acct.h"
 #include "exec.h"
 #include "sql_int.h"
 
@@ -308,6 +309,8 @@ int sql__is_rows(struct sql_xctx *x, const struct sql_tableinfo *vt,
     switch (which) {
     case IS_SCHEMATA:
         for (size_t i = 0; rc == 0 && i <= cat->ndbs; i++) {
+            if (i < cat->ndbs && !sql__priv_db_visible(s, cat->dbs[i]->name))
+                continue;
             if ((rc = row_begin(&r)) != 0)
                 break;
             bool is = i == cat->ndbs;
@@ -323,6 +326,8 @@ int sql__is_rows(struct sql_xctx *x, const struct sql_tableinfo *vt,
     case IS_TABLES:
         for (size_t i = 0; rc == 0 && i < cat->ntables; i++) {
             const struct sql_tableinfo *t = cat->tables[i];
+            if (!sql__priv_table_visible(s, db_name(s, t->db_id), t->name))
+                continue;
             if ((rc = row_begin(&r)) != 0)
                 break;
             cell_str(&r, "def");
@@ -367,6 +372,8 @@ int sql__is_rows(struct sql_xctx *x, const struct sql_tableinfo *vt,
     case IS_COLUMNS:
         for (size_t i = 0; rc == 0 && i < cat->ntables; i++) {
             const struct sql_tableinfo *t = cat->tables[i];
+            if (!sql__priv_table_visible(s, db_name(s, t->db_id), t->name))
+                continue;
             for (uint32_t ci = 0; rc == 0 && ci < t->ncols; ci++) {
                 const struct sql_colinfo *c = &t->cols[ci];
                 if ((rc = row_begin(&r)) != 0)
@@ -466,6 +473,8 @@ int sql__is_rows(struct sql_xctx *x, const struct sql_tableinfo *vt,
     case IS_STATISTICS:
         for (size_t i = 0; rc == 0 && i < cat->ntables; i++) {
             const struct sql_tableinfo *t = cat->tables[i];
+            if (!sql__priv_table_visible(s, db_name(s, t->db_id), t->name))
+                continue;
             for (uint32_t xi = 0; rc == 0 && xi < t->nidx; xi++) {
                 const struct sql_idxinfo *ix = &t->idx[xi];
                 for (uint32_t k = 0; rc == 0 && k < ix->ncols; k++) {
