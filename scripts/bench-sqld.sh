@@ -92,7 +92,7 @@ fi
 if has cluster; then
     PLAYGROUND_DIR="$WORK/play" FRESH=1 PD_PORT=$((CLUSTER_BASE + 1)) \
         SQL_PORT=$CLUSTER_PORT KVD_PORT=$((CLUSTER_BASE + 11)) \
-        KVD_STATUS_PORT=$((CLUSTER_BASE + 14)) \
+        KVD_STATUS_PORT=$((CLUSTER_BASE + 14)) SQL_STATUS_PORT=$((CLUSTER_BASE + 7)) \
         "$(dirname "$0")/run-playground.sh" "$BUILD" >"$WORK/play.out" 2>&1 &
     pids+=($!)
     wait_port "$CLUSTER_PORT" cluster $! 120 || die "the playground did not start: $(tail -n 8 "$WORK/play.out")"

@@ -11,7 +11,8 @@
 # kvd (--store=cluster).
 # Environment: PD_COUNT (3), KVD_COUNT (3), PLAYGROUND_DIR (./playground),
 # FRESH=1 to delete the playground's data first; PD_PORT (2379), KVD_PORT
-# (20160), KVD_STATUS_PORT (20180) and SQL_PORT (4000) move the ports.
+# (20160), KVD_STATUS_PORT (20180), SQL_PORT (4000) and SQL_STATUS_PORT
+# (10080) move the ports.
 set -u
 if [ $# -gt 0 ]; then
     BIN=$1/daemons/bin
@@ -27,8 +28,9 @@ PD_PORT=${PD_PORT:-2379}
 KVD_PORT=${KVD_PORT:-20160}
 KVD_STATUS_PORT=${KVD_STATUS_PORT:-20180}
 SQL_PORT=${SQL_PORT:-4000}
+SQL_STATUS_PORT=${SQL_STATUS_PORT:-10080}
 KVD_COUNT=${KVD_COUNT:-3}
-case "$PD_COUNT$KVD_COUNT$PD_PORT$KVD_PORT$KVD_STATUS_PORT$SQL_PORT" in *[!0-9]*|'') echo "playground: PD_COUNT, KVD_COUNT and the ports must be numbers" >&2; exit 2 ;; esac
+case "$PD_COUNT$KVD_COUNT$PD_PORT$KVD_PORT$KVD_STATUS_PORT$SQL_PORT$SQL_STATUS_PORT" in *[!0-9]*|'') echo "playground: PD_COUNT, KVD_COUNT and the ports must be numbers" >&2; exit 2 ;; esac
 [ "$PD_COUNT" -ge 1 ] && [ "$KVD_COUNT" -ge 1 ] ||
     { echo "playground: PD_COUNT and KVD_COUNT must be at least 1" >&2; exit 2; }
 if [ "${FRESH:-0}" = 1 ] && [ -d "$PLAY" ]; then
@@ -72,7 +74,7 @@ start() { # name, then flags
 
 # Ports as TiDB's playground has them: PD 2379 (members every 2 ports, each
 # with its HTTP status on the next), kvd from 20160 (HTTP status from
-# 20180), SQL 4000.
+# 20180), SQL 4000 (HTTP status 10080).
 pd_port() { echo $((PD_PORT + 2 * ($1 - 1))); }
 pd_status() { echo $((PD_PORT + 2 * ($1 - 1) + 1)); }
 kvd_port() { echo $((KVD_PORT + $1 - 1)); }
@@ -101,7 +103,8 @@ for _ in $(seq 1 300); do
     stop_if_dead
     sleep 0.2
 done
-start sqld --listen=127.0.0.1:$SQL_PORT --store=cluster --pd="$pds"
+start sqld --listen=127.0.0.1:$SQL_PORT --store=cluster --pd="$pds" \
+    --status-listen=127.0.0.1:$SQL_STATUS_PORT
 
 # Ready when every pdd answers its HTTP status, sqld answers a ping and
 # every process still runs; 60 s at most.
@@ -137,7 +140,7 @@ for i in $(seq 1 "$KVD_COUNT"); do
         "$i" $(kvd_port "$i") $(kvd_status "$i")
 done
 cat <<MSG
-  sqld    mysql 127.0.0.1:$SQL_PORT (on the cluster: its data is in the kvd)
+  sqld    mysql 127.0.0.1:$SQL_PORT (on the cluster: its data is in the kvd)  status http://127.0.0.1:$SQL_STATUS_PORT/status
 Connect with:
   mysql -h 127.0.0.1 -P $SQL_PORT -u root
 Inspect the cluster with:

@@ -244,12 +244,18 @@ void sqld_cluster_close(struct sqld_cluster *c)
     free(c);
 }
 
+void sqld_cluster_stats(struct sqld_cluster *c, struct region_client_stats *rs,
+                        struct pd_client_stats *ps)
+{
+    region_client_stats(c->rc, rs);
+    pd_client_stats(c->pd, ps);
+}
+
 void sqld_cluster_log_stats(struct sqld_cluster *c)
 {
     struct region_client_stats rs;
     struct pd_client_stats ps;
-    region_client_stats(c->rc, &rs);
-    pd_client_stats(c->pd, &ps);
+    sqld_cluster_stats(c, &rs, &ps);
     dmn_info("cluster: %" PRIu64 " kvd calls, %" PRIu64 " region errors, %"
              PRIu64 " store failures, %" PRIu64 " region lookups; pd: %"
              PRIu64 " tso requests in %" PRIu64 " calls",

@@ -22,16 +22,17 @@
 #include <rpc.h>
 #include <sql.h>
 
+#include "http.h"
 #include "rpcsvc.h"
 #include "runtime.h"
 #include "sqld.h"
 
-#define SQLD_SERVER_VERSION "8.0.11-dsql-" DMN_VERSION_STRING
 
 struct sqld_settings
 {
     struct dmn_common common; /* data-dir, log.* */
     char *listen;             /* listen: host:port for MySQL clients */
+    char *status_listen;      /* status-listen: HTTP status, NULL off */
     char *store;              /* store: local or cluster */
     char **pd;                /* pd: pdd members (store: cluster) */
     int64_t max_connections;  /* max-connections: clients at once */
@@ -45,6 +46,9 @@ static const struct dmn_cfg_key sqld_keys[] = {
     DMN_COMMON_KEYS(struct sqld_settings, common, "./data/sqld"),
     {"listen", DMN_CFG_ADDR, offsetof(struct sqld_settings, listen),
      "127.0.0.1:4000", 0, 0, NULL, "address to serve MySQL clients on"},
+    {"status-listen", DMN_CFG_ADDR,
+     offsetof(struct sqld_settings, status_listen), NULL, 0, 0, NULL,
+     "address for HTTP /status and /metrics (empty: off)"},
     {"store", DMN_CFG_ENUM, offsetof(struct sqld_settings, store), "local", 0,
      0, store_kinds, "local (embedded) or cluster (kvd and pdd)"},
     {"pd", DMN_CFG_LIST, offsetof(struct sqld_settings, pd), NULL, 0, 0, NULL,
@@ -135,6 +139,7 @@ static void client_free(struct client *cl)
     if (!cl)
         return;
     if (cl->listed) {
+        sqld_status.connections--;
         if (cl->all_prev)
             cl->all_prev->all_next = cl->all_next;
         else
@@ -155,6 +160,7 @@ static int pool_execute(void *ctx, struct sql_proto_conn *c,
     /* Not answered, and its pointers die with this call. */
     if (cmd->kind == SQL_CMD_STMT_CLOSE)
         return cl->inner.execute(cl->inner.ctx, c, cmd);
+    sqld_status.commands_total++;
     cl->cmd = *cmd;
     cl->running = true;
     cl->queued = false;
@@ -356,6 +362,8 @@ static void on_open(struct rpc_stream_conn *sc, void *ud)
         clients->all_prev = cl;
     clients = cl;
     cl->listed = true;
+    sqld_status.connections++;
+    sqld_status.connections_total++;
     char host[64];
     snprintf(host, sizeof(host), "%s", rpc_stream_peer(sc));
     char *colon = strrchr(host, ':');
@@ -549,8 +557,13 @@ int main(int argc, char **argv)
         return DMN_EXIT_FAIL;
     }
     dmn_info("%d statement workers", nworkers);
+    sqld_status_init(s.store, nworkers, cluster);
     struct rpc_stream_server *srv = NULL;
-    if (serve_mysql(&rt, &s, &srv) != 0) {
+    struct dmn_http *http = NULL;
+    if (serve_mysql(&rt, &s, &srv) != 0 ||
+        (s.status_listen &&
+         sqld_http_start(rt.base, s.status_listen, &http) != 0)) {
+        rpc_stream_server_destroy(srv);
         pool_stop();
         pool_free();
         sql_server_close(server);
@@ -566,6 +579,7 @@ int main(int argc, char **argv)
      * for) and marks the running ones; the workers then finish their
      * statements and stop, and pool_stop frees the marked clients, all
      * before the server goes. */
+    dmn_http_stop(http);
     rpc_stream_server_destroy(srv);
     pool_stop();
     pool_free();

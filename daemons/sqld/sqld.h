@@ -1,14 +1,22 @@
 /* sqld.h: what sqld's files share: the cluster store's glue (cluster.c)
- * that main.c opens for --store=cluster.
+ * that main.c opens for --store=cluster, and the status port (status.c).
  */
 #ifndef SQLD_H
 #define SQLD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <mvcc.h>
 
+/* The MySQL server version sqld announces (handshake, @@version). */
+#define SQLD_SERVER_VERSION "8.0.11-dsql-" DMN_VERSION_STRING
+
 struct sqld_cluster;
+struct region_client_stats;
+struct pd_client_stats;
+struct event_base;
+struct dmn_http;
 
 /* Connects to pdd (pd: NULL-terminated host:port list) and builds the 2PC
  * client configuration sqld's SQL server stores through: PD's TSO, and
@@ -20,5 +28,25 @@ int sqld_cluster_open(char *const *pd, struct sqld_cluster **out,
 void sqld_cluster_close(struct sqld_cluster *c);
 /* One log line of the transport's and PD client's counters. */
 void sqld_cluster_log_stats(struct sqld_cluster *c);
+/* Those counters (any thread). */
+void sqld_cluster_stats(struct sqld_cluster *c, struct region_client_stats *rs,
+                        struct pd_client_stats *ps);
+
+/* ---- status.c: what the status port shows, kept on the loop thread. */
+struct sqld_status {
+    uint64_t started_ms;          /* monotonic start */
+    const char *store;            /* "local" or "cluster" (borrowed) */
+    uint64_t connections;         /* open now */
+    uint64_t connections_total;   /* accepted */
+    uint64_t commands_total;      /* protocol commands run */
+    int workers;                  /* statement threads */
+    struct sqld_cluster *cluster; /* the cluster store, or NULL */
+};
+extern struct sqld_status sqld_status;
+void sqld_status_init(const char *store, int workers,
+                      struct sqld_cluster *cluster);
+/* Serve /status and /metrics on listen. 0, or -1 (logged). */
+int sqld_http_start(struct event_base *base, const char *listen,
+                    struct dmn_http **out);
 
 #endif /* SQLD_H */

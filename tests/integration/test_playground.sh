@@ -17,7 +17,7 @@ play() { # output file, then extra environment
     local out=$1; shift
     env "$@" PLAYGROUND_DIR="$T_TMP/play" PD_PORT=$((T_BASE + 1)) \
         SQL_PORT=$((T_BASE + 10)) KVD_PORT=$((T_BASE + 11)) \
-        KVD_STATUS_PORT=$((T_BASE + 14)) \
+        KVD_STATUS_PORT=$((T_BASE + 14)) SQL_STATUS_PORT=$((T_BASE + 17)) \
         "$TOP/scripts/run-playground.sh" "$BUILD_DIR" >"$out" 2>&1 &
     PLAY=$!
     T_PIDS+=("$PLAY")
@@ -53,6 +53,8 @@ t_expect_eq "kvd metrics" "$(curl -sf "http://127.0.0.1:$((T_BASE + 16))/metrics
 t_case "sqld answers SQL and keeps what it is given"
 t_expect_eq "select" "$(my 'SELECT 1 + 1')" 2
 t_expect_eq "create" "$(my 'CREATE DATABASE kept; CREATE TABLE kept.t (id INT PRIMARY KEY); INSERT INTO kept.t VALUES (7)')" ""
+t_expect_eq "sqld metrics" "$(curl -sf "http://127.0.0.1:$((T_BASE + 17))/metrics" | awk '$1 == "sqld_connections_total" {print ($2 > 0)}')" 1
+t_expect_eq "sqld kvd calls" "$(curl -sf "http://127.0.0.1:$((T_BASE + 17))/metrics" | awk '$1 == "sqld_kvd_calls_total" {print ($2 > 0)}')" 1
 t_expect_grep "sqld on the cluster" "store: cluster (pd 127.0.0.1:$((T_BASE + 1)), ...)" "$T_TMP/play/sqld.log"
 
 # A background job of a script starts with SIGINT ignored (bash does so
