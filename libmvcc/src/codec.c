@@ -8,22 +8,6 @@
 
 #define GROUP 8
 
-void mvcc__put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-uint64_t mvcc__get_u64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 static void put_u32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)(v >> 24);
@@ -109,11 +93,6 @@ int mvcc__key_ts_append(struct mvcc__buf *b, const void *key, size_t len,
     mvcc__put_u64(b->data + b->len, ~ts);
     b->len += 8;
     return 0;
-}
-
-mvcc_ts mvcc__key_ts(const uint8_t *k, size_t len)
-{
-    return ~mvcc__get_u64(k + len - 8);
 }
 
 static bool lock_type_ok(int t)

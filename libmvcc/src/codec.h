@@ -39,6 +39,9 @@
 #ifndef MVCC_CODEC_H
 #define MVCC_CODEC_H
 
+#include <endian.h>
+#include <string.h>
+
 #include "mvcc_int.h"
 
 #define MVCC__FORMAT_VERSION 1
@@ -91,15 +94,29 @@ struct mvcc__write
     size_t value_len;     /* its length */
 };
 
-void mvcc__put_u64(uint8_t *p, uint64_t v);
-uint64_t mvcc__get_u64(const uint8_t *p);
+/* Big-endian 64-bit fields; inline, since a scan reads a timestamp off
+ * every key it steps over. */
+static inline void mvcc__put_u64(uint8_t *p, uint64_t v)
+{
+    v = htobe64(v);
+    memcpy(p, &v, sizeof v);
+}
+static inline uint64_t mvcc__get_u64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return be64toh(v);
+}
 
 /* Appends enc(key) (and ~ts if with_ts) to b. */
 int mvcc__key_append(struct mvcc__buf *b, const void *key, size_t len);
 int mvcc__key_ts_append(struct mvcc__buf *b, const void *key, size_t len,
                         mvcc_ts ts);
 /* The ts at the end of an encoded key of at least 8 bytes. */
-mvcc_ts mvcc__key_ts(const uint8_t *k, size_t len);
+static inline mvcc_ts mvcc__key_ts(const uint8_t *k, size_t len)
+{
+    return ~mvcc__get_u64(k + len - 8);
+}
 
 /* Encoders append to b; secs (secondaries) is an array of n user keys. */
 int mvcc__lock_encode(struct mvcc__buf *b, const struct mvcc__lock *l,

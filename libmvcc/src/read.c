@@ -116,20 +116,221 @@ static int check_lock(struct mvcc__cmd *c, const struct mvcc_read_opts *ro,
     return lock_blocks(ro, k, kl, &l, ts, res);
 }
 
+/* Versions of one user key in the write CF, newest first (DESIGN
+ * "Reads: stepping over versions"). An iterator is moved with next()/prev()
+ * while that is cheaper than a seek, and seeks after MVCC__SEEK_BOUND
+ * steps on one key (RocksDB's max_sequential_skip_in_iterations, TiKV's
+ * SEEK_BOUND). ek holds enc(user key) in its first el bytes; the bytes
+ * after are scratch for a ts suffix. */
+
+/* Whether it is on a version of ek: its commit_ts in *cts (if not
+ * NULL). */
+static bool on_ukey(const struct mvcc_iter *it, const uint8_t *ek, size_t el,
+                    mvcc_ts *cts)
+{
+    if (!it->ops->valid(it))
+        return false;
+    size_t kl;
+    const uint8_t *k = it->ops->key(it, &kl);
+    if (kl != el + MVCC__TS_LEN || memcmp(k, ek, el) != 0)
+        return false;
+    if (cts)
+        *cts = mvcc__key_ts(k, kl);
+    return true;
+}
+
+/* Seeks it to ek ‖ ~ts. */
+static int seek_ts(struct mvcc_iter *it, struct mvcc__buf *ek, size_t el,
+                   mvcc_ts ts)
+{
+    ek->len = el;
+    int rc = mvcc__buf_reserve(ek, MVCC__TS_LEN);
+    if (rc != 0)
+        return rc;
+    mvcc__put_u64(ek->data + el, ~ts);
+    return it->ops->seek(it, ek->data, el + MVCC__TS_LEN);
+}
+
+int mvcc__visible(struct mvcc_store *s, struct mvcc_iter *it,
+                  struct mvcc__buf *ek, size_t el, mvcc_ts ts,
+                  struct mvcc__write *w)
+{
+    mvcc_ts cts;
+    int rc;
+    for (int steps = 0; on_ukey(it, ek->data, el, &cts) && cts > ts;
+         steps++) {
+        if (steps == MVCC__SEEK_BOUND) {
+            if ((rc = seek_ts(it, ek, el, ts)) != 0)
+                return rc;
+            break;
+        }
+        if ((rc = it->ops->next(it)) != 0)
+            return rc;
+    }
+    /* Lock and Rollback records are looked through. */
+    while (on_ukey(it, ek->data, el, &cts)) {
+        size_t vl;
+        const uint8_t *v = it->ops->value(it, &vl);
+        if (mvcc__write_decode(v, vl, w) != 0) {
+            mvcc__log(s, MVCC_LOG_ERROR, "malformed write record");
+            return MVCC_CORRUPT;
+        }
+        if (w->type == MVCC__WRITE_PUT)
+            return 1;
+        if (w->type == MVCC__WRITE_DELETE)
+            return 0;
+        if ((rc = it->ops->next(it)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int mvcc__put_value(struct mvcc__cmd *c, struct mvcc__buf *ek, size_t el,
+                    const struct mvcc__write *w, uint8_t **val, size_t *vlen)
+{
+    if (w->has_value) {
+        *val = mvcc__memdup(w->value, w->value_len);
+        *vlen = w->value_len;
+        return *val ? 0 : -ENOMEM;
+    }
+    ek->len = el;
+    int rc = mvcc__buf_reserve(ek, MVCC__TS_LEN);
+    if (rc != 0)
+        return rc;
+    mvcc__put_u64(ek->data + el, ~w->start_ts);
+    rc = mvcc_engine_get(c->s->eng, c->snap, MVCC_CF_DEFAULT, ek->data,
+                         el + MVCC__TS_LEN, val, vlen);
+    if (rc == MVCC_NOTFOUND) {
+        mvcc__log(c->s, MVCC_LOG_ERROR,
+                  "write record without its default value");
+        rc = MVCC_CORRUPT;
+    }
+    return rc;
+}
+
+/* Moves it past every version of ek. */
+static int next_ukey(struct mvcc_iter *it, struct mvcc__buf *ek, size_t el)
+{
+    int rc;
+    for (int steps = 0; on_ukey(it, ek->data, el, NULL); steps++) {
+        if (steps == MVCC__SEEK_BOUND) {
+            /* ~0 is ek's last possible version; step past it if there. */
+            if ((rc = seek_ts(it, ek, el, 0)) != 0)
+                return rc;
+            if (on_ukey(it, ek->data, el, NULL))
+                return it->ops->next(it);
+            return 0;
+        }
+        if ((rc = it->ops->next(it)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Reverse: it is on ek's oldest version. Walks ek's versions backwards
+ * (oldest to newest), keeping in cand the raw write record of the newest
+ * Put or Delete at or below ts, and leaves it on the previous user key.
+ * Past MVCC__SEEK_BOUND versions it finds the visible one forwards from a
+ * seek instead, then seeks back before ek. 1 if the visible record is a
+ * Put (in cand), 0 if none. */
+static int visible_rev(struct mvcc_store *s, struct mvcc_iter *it,
+                       struct mvcc__buf *ek, size_t el, mvcc_ts ts,
+                       struct mvcc__buf *cand)
+{
+    mvcc_ts cts;
+    int rc, found = 0;
+    struct mvcc__write w;
+    for (int steps = 0; on_ukey(it, ek->data, el, &cts); steps++) {
+        if (steps == MVCC__SEEK_BOUND)
+            goto by_seek;
+        if (cts <= ts) {
+            size_t vl;
+            const uint8_t *v = it->ops->value(it, &vl);
+            if (mvcc__write_decode(v, vl, &w) != 0) {
+                mvcc__log(s, MVCC_LOG_ERROR, "malformed write record");
+                return MVCC_CORRUPT;
+            }
+            if (w.type == MVCC__WRITE_DELETE)
+                found = 0;
+            if (w.type == MVCC__WRITE_PUT) {
+                cand->len = 0;
+                if ((rc = mvcc__buf_append(cand, v, vl)) != 0)
+                    return rc;
+                found = 1;
+            }
+        }
+        if ((rc = it->ops->prev(it)) != 0)
+            return rc;
+    }
+    return found;
+by_seek:
+    if ((rc = seek_ts(it, ek, el, ts)) != 0 ||
+        (rc = found = mvcc__visible(s, it, ek, el, ts, &w)) < 0)
+        return rc;
+    if (found) {
+        size_t vl;
+        const uint8_t *v = it->ops->value(it, &vl);
+        cand->len = 0;
+        if ((rc = mvcc__buf_append(cand, v, vl)) != 0)
+            return rc;
+    }
+    /* Every key of an earlier user key sorts below enc(user key) alone
+     * (the encoding is prefix-free). */
+    if ((rc = it->ops->seek_for_prev(it, ek->data, el)) != 0)
+        return rc;
+    return found;
+}
+
+/* Adds the pair (user key decoded from ek, value) to res; val handed
+ * over. */
+static int add_pair(struct mvcc_result *res, const uint8_t *ek, size_t el,
+                    uint8_t *val, size_t vl)
+{
+    uint8_t *k = mvcc__malloc(el);
+    size_t kl, used;
+    int rc = k ? mvcc_key_decode(ek, el, k, &kl, &used) : -ENOMEM;
+    if (rc == 0 && used != el)
+        rc = MVCC_CORRUPT;
+    if (rc != 0) {
+        mvcc__free(k);
+        mvcc__free(val);
+        return rc;
+    }
+    return mvcc__res_push_pair(res, k, kl, val, vl);
+}
+
+/* Reads one key at ts through c's write-CF iterator (a seek). */
 static int get_one(struct mvcc__cmd *c, const struct mvcc_read_opts *ro,
                    const void *k, size_t kl, mvcc_ts ts,
                    struct mvcc_result *res)
 {
-    /* With a lock table the locks were checked before the snapshot. */
+    /* With a lock table the locks were checked before the view was
+     * taken. */
     int rc = c->s->lt ? 0 : check_lock(c, ro, k, kl, ts, res);
     if (rc != 0)
         return rc;
+    if (c->wit == NULL &&
+        (rc = mvcc_engine_iter(c->s->eng, c->snap, MVCC_CF_WRITE, NULL,
+                               &c->wit)) != 0)
+        return rc;
+    c->kb.len = 0;
+    if ((rc = mvcc__key_append(&c->kb, k, kl)) != 0)
+        return rc;
+    size_t el = c->kb.len;
+    struct mvcc__write w;
+    if ((rc = seek_ts(c->wit, &c->kb, el, ts)) != 0 ||
+        (rc = mvcc__visible(c->s, c->wit, &c->kb, el, ts, &w)) <= 0)
+        return rc;
     uint8_t *v = NULL;
     size_t vl = 0;
-    rc = mvcc__read_value(c, k, kl, ts, true, &v, &vl);
-    if (rc != 0)
+    if ((rc = mvcc__put_value(c, &c->kb, el, &w, &v, &vl)) != 0)
         return rc;
-    return mvcc__res_add_pair(res, k, kl, v, vl);
+    uint8_t *kc = mvcc__memdup(k, kl);
+    if (kc == NULL) {
+        mvcc__free(v);
+        return -ENOMEM;
+    }
+    return mvcc__res_push_pair(res, kc, kl, v, vl);
 }
 
 int mvcc_get(struct mvcc_store *s, const struct mvcc_read_opts *ro,
@@ -159,36 +360,27 @@ int mvcc_batch_get(struct mvcc_store *s, const struct mvcc_read_opts *ro,
                         s->lt ? NULL : &snap);
     if (rc != 0)
         return rc;
-    mvcc__cmd_init(&c, s, NULL);
+    mvcc__cmd_init(&c, s, snap);
     if (s->lt) {
-        /* Locks first (the latest state), then the snapshot: a lock that
-         * is gone by now was committed into the snapshot or rolled back,
-         * and one that appears later commits above ts (DESIGN "Lock
-         * table"). */
+        /* Locks first (the latest state), then the view: a lock that is
+         * gone by now was committed into the view or rolled back, and one
+         * that appears later commits above ts (DESIGN "Lock table"). The
+         * view is the write-CF iterator's, made after this; no engine
+         * snapshot is needed (DESIGN "Reads without a snapshot"). */
         for (size_t i = 0; i < n && rc == 0; i++)
             rc = check_lock(&c, ro, keys[i].data, keys[i].len, ts, res);
-        if (rc == 0)
-            rc = mvcc_engine_snapshot(s->eng, &snap);
-        if (rc != 0) {
-            mvcc__cmd_free(&c);
-            return rc;
-        }
     }
-    c.snap = snap;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && rc == 0; i++)
         rc = get_one(&c, ro, keys[i].data, keys[i].len, ts, res);
-        if (rc == MVCC_NOTFOUND)
-            rc = 0;
-        if (rc != 0)
-            break;
-    }
     mvcc__cmd_free(&c);
-    mvcc_engine_snapshot_release(s->eng, snap);
+    if (snap)
+        mvcc_engine_snapshot_release(s->eng, snap);
     return rc;
 }
 
 /* Scan: merge the write CF (versions) and the lock CF (locks) by encoded
- * user key; for each user key check its lock, then read its value. */
+ * user key; for each user key check its lock, then find its visible
+ * version by stepping the write-CF iterator (DESIGN "Reads"). */
 
 struct cursor
 {
@@ -214,17 +406,34 @@ static int kcmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
     return c ? c : al < bl ? -1 : al > bl;
 }
 
-/* Steps past every entry of the current encoded user key ek. */
-static int skip(struct cursor *cu, const uint8_t *ek, size_t el, bool rev)
+/* Checks the lock under the lock cursor (encoded key ek) for a reader at
+ * ts, then steps past it. */
+static int scan_lock(struct mvcc_store *s, const struct mvcc_read_opts *ro,
+                     struct cursor *l, const uint8_t *ek, size_t el,
+                     mvcc_ts ts, struct mvcc__buf *uk,
+                     struct mvcc_result *res)
 {
-    const uint8_t *k;
-    size_t kl;
-    while (cur_key(cu, &k, &kl) && kl == el && memcmp(k, ek, el) == 0) {
-        int rc = rev ? cu->it->ops->prev(cu->it) : cu->it->ops->next(cu->it);
-        if (rc != 0)
-            return rc;
+    int rc;
+    if (ro->isolation != MVCC_ISO_RC) {
+        size_t vl;
+        const uint8_t *v = l->it->ops->value(l->it, &vl);
+        struct mvcc__lock lrec;
+        if (mvcc__lock_decode(v, vl, &lrec) != 0) {
+            mvcc__log(s, MVCC_LOG_ERROR, "malformed lock record");
+            return MVCC_CORRUPT;
+        }
+        if (blocks(ro, &lrec, ts)) {
+            size_t ul, used;
+            if ((rc = mvcc__buf_reserve(uk, el)) != 0)
+                return rc;
+            if (mvcc_key_decode(ek, el, uk->data, &ul, &used) != 0 ||
+                used != el)
+                return MVCC_CORRUPT;
+            return lock_blocks(ro, uk->data, ul, &lrec, ts, res);
+        }
     }
-    return 0;
+    /* One lock per user key. */
+    return ro->reverse ? l->it->ops->prev(l->it) : l->it->ops->next(l->it);
 }
 
 int mvcc_scan(struct mvcc_store *s, const struct mvcc_read_opts *ro,
@@ -236,8 +445,8 @@ int mvcc_scan(struct mvcc_store *s, const struct mvcc_read_opts *ro,
         return -EINVAL;
     if (ro == NULL)
         ro = &default_ro;
-    struct mvcc__buf lo = {0}, hi = {0}, cur = {0}, uk = {0};
-    struct cursor w = {NULL, 8}, l = {NULL, 0};
+    struct mvcc__buf lo = {0}, hi = {0}, ek = {0}, uk = {0}, cand = {0};
+    struct cursor w = {NULL, MVCC__TS_LEN}, l = {NULL, 0};
     struct mvcc_snapshot *snap = NULL;
     struct mvcc__cmd c;
     bool rev = ro->reverse;
@@ -252,13 +461,12 @@ int mvcc_scan(struct mvcc_store *s, const struct mvcc_read_opts *ro,
     if ((rc = begin_read(s, ts, NULL, 0, start ? start : "", start_len, end,
                          end_len, s->lt ? NULL : &snap)) != 0)
         goto out;
-    /* With a lock table: its locks first, then the snapshot (as in
-     * BatchGet). Without: both iterators on the snapshot. */
-    if ((rc = mvcc__lock_iter(s, snap, &io, &l.it)) ||
-        (s->lt && (rc = mvcc_engine_snapshot(s->eng, &snap))))
-        goto out;
+    /* With a lock table: its locks first, then the write-CF iterator,
+     * whose view is the scan's (as in BatchGet). Without: both iterators
+     * on the snapshot. */
     c.snap = snap;
-    if ((rc = mvcc_engine_iter(s->eng, snap, MVCC_CF_WRITE, &io, &w.it)))
+    if ((rc = mvcc__lock_iter(s, snap, &io, &l.it)) ||
+        (rc = mvcc_engine_iter(s->eng, snap, MVCC_CF_WRITE, &io, &w.it)))
         goto out;
     if (rev) {
         if ((rc = w.it->ops->seek_to_last(w.it)) ||
@@ -285,48 +493,48 @@ int mvcc_scan(struct mvcc_store *s, const struct mvcc_read_opts *ro,
             take_w = d <= 0;
             take_l = d >= 0;
         }
-        cur.len = 0;
-        if ((rc = mvcc__buf_append(&cur, take_w ? wk : lk,
-                                   take_w ? wkl : lkl)) != 0)
+        /* The current user key, encoded: the iterators' bytes die at
+         * their next step. */
+        size_t el = take_w ? wkl : lkl;
+        ek.len = 0;
+        if ((rc = mvcc__buf_append(&ek, take_w ? wk : lk, el)) != 0)
             goto out;
-        /* The user key, for the result and the point lookups. */
-        if ((rc = mvcc__buf_reserve(&uk, cur.len + 1)) != 0)
+        if (take_l &&
+            (rc = scan_lock(s, ro, &l, ek.data, el, ts, &uk, res)) != 0)
             goto out;
-        size_t ul, used;
-        if ((rc = mvcc_key_decode(cur.data, cur.len, uk.data, &ul, &used)) !=
-                0 ||
-            used != cur.len) {
-            rc = MVCC_CORRUPT;
-            goto out;
-        }
-        if (take_l && ro->isolation != MVCC_ISO_RC) {
-            /* The record under the lock cursor (same view as the scan). */
-            size_t vl;
-            const uint8_t *v = l.it->ops->value(l.it, &vl);
-            struct mvcc__lock lrec;
-            if (mvcc__lock_decode(v, vl, &lrec) != 0) {
-                mvcc__log(s, MVCC_LOG_ERROR, "malformed lock record");
+        if (!take_w)
+            continue;
+        struct mvcc__write wr;
+        uint8_t *v = NULL;
+        size_t vl = 0;
+        if (rev) {
+            if ((rc = visible_rev(s, w.it, &ek, el, ts, &cand)) < 0)
+                goto out;
+            if (rc == 0)
+                continue;
+            if (mvcc__write_decode(cand.data, cand.len, &wr) != 0) {
                 rc = MVCC_CORRUPT;
                 goto out;
             }
-            if ((rc = lock_blocks(ro, uk.data, ul, &lrec, ts, res)) != 0)
+            if (!ro->key_only &&
+                (rc = mvcc__put_value(&c, &ek, el, &wr, &v, &vl)) != 0)
                 goto out;
-        }
-        if (take_l) {
-            if ((rc = skip(&l, cur.data, cur.len, rev)) != 0)
+        } else {
+            if ((rc = mvcc__visible(s, w.it, &ek, el, ts, &wr)) < 0)
                 goto out;
-        }
-        if (take_w) {
-            if ((rc = skip(&w, cur.data, cur.len, rev)) != 0)
+            bool found = rc == 1;
+            if (found && !ro->key_only &&
+                (rc = mvcc__put_value(&c, &ek, el, &wr, &v, &vl)) != 0)
                 goto out;
-            uint8_t *v = NULL;
-            size_t vl = 0;
-            rc = mvcc__read_value(&c, uk.data, ul, ts, !ro->key_only, &v, &vl);
-            if (rc == MVCC_NOTFOUND)
+            if ((rc = next_ukey(w.it, &ek, el)) != 0) {
+                mvcc__free(v);
+                goto out;
+            }
+            if (!found)
                 continue;
-            if (rc != 0 || (rc = mvcc__res_add_pair(res, uk.data, ul, v, vl)))
-                goto out;
         }
+        if ((rc = add_pair(res, ek.data, el, v, vl)) != 0)
+            goto out;
     }
     rc = 0;
 out:
@@ -338,7 +546,8 @@ out:
 out_bufs:
     mvcc__buf_free(&lo);
     mvcc__buf_free(&hi);
-    mvcc__buf_free(&cur);
+    mvcc__buf_free(&ek);
     mvcc__buf_free(&uk);
+    mvcc__buf_free(&cand);
     return rc;
 }

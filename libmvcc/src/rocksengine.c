@@ -177,7 +177,9 @@ static int it_next(struct mvcc_iter *b)
     if (!rocksdb_iter_valid(it->it))
         return -EINVAL;
     rocksdb_iter_next(it->it);
-    return it_err(it);
+    /* An error leaves the iterator invalid: the status is read only then
+     * (a call per step otherwise, on the scan's hottest path). */
+    return rocksdb_iter_valid(it->it) ? 0 : it_err(it);
 }
 
 static int it_prev(struct mvcc_iter *b)
@@ -186,7 +188,7 @@ static int it_prev(struct mvcc_iter *b)
     if (!rocksdb_iter_valid(it->it))
         return -EINVAL;
     rocksdb_iter_prev(it->it);
-    return it_err(it);
+    return rocksdb_iter_valid(it->it) ? 0 : it_err(it);
 }
 
 static bool it_valid(const struct mvcc_iter *b)

@@ -289,29 +289,37 @@ void mvcc_result_reset(struct mvcc_result *r)
     memset(r, 0, sizeof *r);
 }
 
-int mvcc__res_add_pair(struct mvcc_result *r, const void *k, size_t kl,
-                       uint8_t *val, size_t vl)
+int mvcc__res_push_pair(struct mvcc_result *r, uint8_t *key, size_t kl,
+                        uint8_t *val, size_t vl)
 {
     if (r->npairs == r->pairs_cap) {
         size_t cap = r->pairs_cap ? r->pairs_cap * 2 : 8;
         struct mvcc_kvpair *p = mvcc__realloc(r->pairs, cap * sizeof *p);
-        if (p == NULL)
-            goto nomem;
+        if (p == NULL) {
+            mvcc__free(key);
+            mvcc__free(val);
+            return -ENOMEM;
+        }
         r->pairs = p;
         r->pairs_cap = cap;
     }
-    uint8_t *kc = mvcc__memdup(k, kl);
-    if (kc == NULL)
-        goto nomem;
     struct mvcc_kvpair *p = &r->pairs[r->npairs++];
-    p->key = kc;
+    p->key = key;
     p->key_len = kl;
     p->value = val;
     p->value_len = vl;
     return 0;
-nomem:
-    mvcc__free(val);
-    return -ENOMEM;
+}
+
+int mvcc__res_add_pair(struct mvcc_result *r, const void *k, size_t kl,
+                       uint8_t *val, size_t vl)
+{
+    uint8_t *kc = mvcc__memdup(k, kl);
+    if (kc == NULL) {
+        mvcc__free(val);
+        return -ENOMEM;
+    }
+    return mvcc__res_push_pair(r, kc, kl, val, vl);
 }
 
 int mvcc__res_add_lock(struct mvcc_result *r, const void *k, size_t kl,
@@ -564,38 +572,13 @@ int mvcc__read_value(struct mvcc__cmd *c, const void *ukey, size_t ulen,
     int rc = seek_versions(c, ukey, ulen, ts, &elen);
     if (rc != 0)
         return rc;
-    mvcc_ts cts;
     struct mvcc__write w;
-    while (on_key(c, elen, &cts, &w, &rc)) {
-        if (w.type == MVCC__WRITE_DELETE)
-            return MVCC_NOTFOUND;
-        if (w.type == MVCC__WRITE_PUT) {
-            *val = NULL;
-            *vlen = 0;
-            if (!want_value)
-                return 0;
-            if (w.has_value) {
-                *val = mvcc__memdup(w.value, w.value_len);
-                *vlen = w.value_len;
-                return *val ? 0 : -ENOMEM;
-            }
-            c->kb.len = elen;
-            mvcc__put_u64(c->kb.data + elen, ~w.start_ts);
-            c->kb.len = elen + 8;
-            rc = mvcc_engine_get(c->s->eng, c->snap, MVCC_CF_DEFAULT,
-                                 c->kb.data, c->kb.len, val, vlen);
-            if (rc == MVCC_NOTFOUND) {
-                mvcc__log(c->s, MVCC_LOG_ERROR,
-                          "write record without its default value");
-                rc = MVCC_CORRUPT;
-            }
-            return rc;
-        }
-        rc = c->wit->ops->next(c->wit); /* lock or rollback: look older */
-        if (rc != 0)
-            return rc;
-    }
-    return rc ? rc : MVCC_NOTFOUND;
+    rc = mvcc__visible(c->s, c->wit, &c->kb, elen, ts, &w);
+    if (rc <= 0)
+        return rc < 0 ? rc : MVCC_NOTFOUND;
+    *val = NULL;
+    *vlen = 0;
+    return want_value ? mvcc__put_value(c, &c->kb, elen, &w, val, vlen) : 0;
 }
 
 bool mvcc__lock_expired(const struct mvcc__lock *l, mvcc_ts current_ts)

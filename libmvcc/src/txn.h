@@ -54,6 +54,24 @@ int mvcc__read_value(struct mvcc__cmd *c, const void *ukey, size_t ulen,
                      mvcc_ts ts, bool want_value, uint8_t **val,
                      size_t *vlen);
 
+/* Reads (read.c): an iterator over the write CF is stepped with next()
+ * or prev() over one key's versions at most this many times before a
+ * seek is used instead (RocksDB's max_sequential_skip_in_iterations). */
+#define MVCC__SEEK_BOUND 8
+/* it is on (or before, within) the versions of the user key encoded in
+ * ek's first el bytes (ek's later bytes are scratch). Moves it to the
+ * newest Put or Delete with commit_ts <= ts, looking through Lock and
+ * Rollback records: 1 with *w decoded (borrowing the iterator until it
+ * moves) for a Put, 0 for a Delete or nothing, or an error. */
+int mvcc__visible(struct mvcc_store *s, struct mvcc_iter *it,
+                  struct mvcc__buf *ek, size_t el, mvcc_ts ts,
+                  struct mvcc__write *w);
+/* The value of Put record w of the user key encoded in ek[0..el): its
+ * short value copied, or read from CF default on c->snap (ek's scratch
+ * bytes used for the key). Handed over in *val. */
+int mvcc__put_value(struct mvcc__cmd *c, struct mvcc__buf *ek, size_t el,
+                    const struct mvcc__write *w, uint8_t **val, size_t *vlen);
+
 /* Adds to the batch a rollback of ukey for start_ts: the lock l (ours, or
  * NULL) and its default-CF value removed, and a rollback record written
  * (or the overlap flag set on a commit record at that ts). */
@@ -72,6 +90,9 @@ bool mvcc__lock_expired(const struct mvcc__lock *l, mvcc_ts current_ts);
 void mvcc__res_clear(struct mvcc_result *r);
 int mvcc__res_add_pair(struct mvcc_result *r, const void *k, size_t kl,
                        uint8_t *val_handed_over, size_t vl);
+/* Appends a pair whose key and value are handed over (freed on error). */
+int mvcc__res_push_pair(struct mvcc_result *r, uint8_t *key, size_t kl,
+                        uint8_t *val_handed_over, size_t vl);
 int mvcc__res_add_lock(struct mvcc_result *r, const void *k, size_t kl,
                        const struct mvcc__lock *l);
 int mvcc__res_set_key(struct mvcc_result *r, const void *k, size_t kl);
