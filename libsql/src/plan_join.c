@@ -977,9 +977,29 @@ static int left_join_plan(struct jctx *j, const struct plan_jnode *n,
                           const struct ast_expr **down, size_t ndown,
                           struct plan **out, double *rows)
 {
-    struct conjs on = {0};
-    int rc = conj_add(j->s, j->ts, &on, n->on, n->mask, "on clause");
-    if (rc != 0)
+    /* The conjuncts given that read the NULL-supplying side (or no
+     * table) filter the join's result; the others go down the preserved
+     * side. */
+    struct conjs given = {0}, on = {0};
+    int rc;
+    for (size_t i = 0; i < ndown; i++)
+        if ((rc = conj_add(j->s, j->ts, &given, down[i], 0,
+                           "where clause")) != 0)
+            return rc;
+    const struct ast_expr **keep = zalloc(j->s, sizeof(*keep) * (ndown + 1));
+    const struct ast_expr **above = zalloc(j->s, sizeof(*above) * (ndown + 1));
+    if (!keep || !above)
+        return -ENOMEM;
+    size_t nkeep = 0, nabove = 0;
+    for (size_t i = 0; i < given.n; i++) {
+        if (given.v[i].mask && (given.v[i].mask & ~n->l->mask) == 0)
+            keep[nkeep++] = given.v[i].e;
+        else
+            above[nabove++] = given.v[i].e;
+    }
+    down = keep;
+    ndown = nkeep;
+    if ((rc = conj_add(j->s, j->ts, &on, n->on, n->mask, "on clause")) != 0)
         return rc;
     const struct ast_expr **inner = zalloc(j->s, sizeof(*inner) * (on.n + 1));
     if (!inner)
@@ -1001,7 +1021,8 @@ static int left_join_plan(struct jctx *j, const struct plan_jnode *n,
     for (size_t i = 0; i < on.n; i++)
         if (!on.v[i].used)
             on.v[i].mask |= n->r->mask;
-    if ((rc = join_step(j, &on, lp, n->l->mask, &r, JT_LEFT, out)) != 0)
+    if ((rc = join_step(j, &on, lp, n->l->mask, &r, JT_LEFT, out)) != 0 ||
+        (rc = filter(j, out, above, nabove)) != 0)
         return rc;
     *rows = (*out)->est_rows;
     return 0;
@@ -1140,25 +1161,5 @@ int sql__plan_joins(struct sql_session *s, struct plan_tscope *ts,
     for (size_t i = 0; i < w.n; i++)
         down[i] = w.v[i].e;
     double rows;
-    if (j.f->root->kind == JN_INNER)
-        return node_plan(&j, j.f->root, down, w.n, out, &rows);
-    /* A lone outer join: WHERE's conjuncts that read the NULL-supplying
-     * side filter its result. */
-    struct jitem it = {.n = j.f->root};
-    const struct ast_expr **above = zalloc(s, sizeof(*above) * (w.n + 1));
-    if (!above)
-        return -ENOMEM;
-    size_t na = 0;
-    for (size_t i = 0; i < w.n; i++) {
-        if (j.f->root->kind == JN_LEFT && w.v[i].mask &&
-            (w.v[i].mask & ~j.f->root->l->mask) == 0)
-            rc = item_down(&j, &it, w.v[i].e);
-        else
-            above[na++] = w.v[i].e;
-        if (rc != 0)
-            return rc;
-    }
-    if ((rc = node_plan(&j, j.f->root, it.down, it.ndown, out, &rows)) != 0)
-        return rc;
-    return filter(&j, out, above, na);
+    return node_plan(&j, j.f->root, down, w.n, out, &rows);
 }

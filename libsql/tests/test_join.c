@@ -131,6 +131,15 @@ static void outer_joins(void **state)
       "1|1|1\n1|1|2\n2|2|3\n3|NULL|NULL\n4|NULL|NULL");
     Q(&c, "SELECT count(*), count(t2.id) FROM t1 LEFT JOIN t2 ON 1 = 0",
       "4|0");
+    /* WHERE on a table an inner outer join preserves but an outer one
+     * does not: above the join, never into the preserved side's scan
+     * (found by the differential tester). */
+    Q(&c, "SELECT t2.id FROM t1 RIGHT JOIN t2 ON t1.id = t2.t1id LEFT JOIN "
+          "t3 ON t3.y = t2.id WHERE t1.b = 'one' ORDER BY 1",
+      "1\n2");
+    Q(&c, "SELECT t2.id FROM t1 RIGHT JOIN t2 ON t1.id = t2.t1id LEFT JOIN "
+          "t3 ON t3.y = t2.id WHERE t1.b IS NULL ORDER BY 1",
+      "4\n5");
 }
 
 static void using_and_natural(void **state)
