@@ -225,6 +225,14 @@ int sql__serr(struct sql_session *s, uint16_t code, const char *state,
 void sql__err_clause(struct sql_err *e, const char *clause)
 {
     static const char fl[] = " in 'field list'";
+    static const char amb[] = " in field list is ambiguous";
+    if (e->code == 1052) {
+        char *p = strstr(e->msg, amb);
+        if (p)
+            snprintf(p, sizeof(e->msg) - (size_t)(p - e->msg),
+                     " in %s is ambiguous", clause);
+        return;
+    }
     if (e->code != 1054)
         return;
     size_t n = strlen(e->msg), k = sizeof(fl) - 1;

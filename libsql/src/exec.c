@@ -11,6 +11,7 @@
 
 #include "codec.h"
 #include "exec.h"
+#include "exec_int.h"
 #include "parse.h"
 #include "sql_int.h"
 #include "tablecodec.h"
@@ -229,56 +230,6 @@ int sql__exec_decode_row(struct sql_xctx *x, const struct sql_tableinfo *t,
 
 /* ---- operators ------------------------------------------------------------- */
 
-struct range_keys
-{
-    uint8_t *start; /* inclusive */
-    size_t slen;    /* its length */
-    uint8_t *end;   /* exclusive */
-    size_t elen;    /* its length */
-};
-
-struct group
-{
-    const uint8_t *key;          /* key bytes */
-    size_t klen;                 /* their length */
-    struct sql_datum *keys;      /* key values (copied) */
-    struct sql_datum *firsts;    /* first row's values for first slots */
-    struct sql_agg_state **st;   /* aggregate states */
-};
-
-struct sql_xnode
-{
-    const struct plan *p;        /* what it runs */
-    struct sql_xnode *child;     /* input */
-    struct sql_chunk out;        /* its output chunk */
-    struct sql_arena *arena;     /* per-call bytes (reset each next) */
-    struct sql_arena *keep;      /* bytes kept until close */
-    bool opened;                 /* first next() done */
-    bool done;                   /* no more rows */
-    /* scan */
-    struct range_keys *ranges;   /* key ranges to read */
-    size_t nranges;              /* their count */
-    size_t cur;                  /* range being read */
-    uint8_t *resume;             /* where the current range goes on */
-    size_t resume_len;           /* its length */
-    struct sql_kvres res;        /* the last read */
-    int64_t *pending;            /* handles still to fetch (index, batch) */
-    size_t npending, ppos;       /* their count and position */
-    /* materializing operators */
-    struct sql_datum *rows;      /* kept rows */
-    int64_t *rhandles;           /* their handles */
-    size_t nrows, caprows;       /* count and allocation */
-    size_t pos;                  /* next to emit */
-    /* agg / distinct */
-    struct group *groups;        /* groups in first-seen order */
-    size_t ngroups, capgroups;   /* count and allocation */
-    uint32_t *slots;             /* hash of groups: index + 1 */
-    size_t nslots;               /* power of two */
-    /* limit */
-    uint64_t skip;               /* rows still to skip */
-    uint64_t left;               /* rows still to emit */
-};
-
 /* Room for cap rows in the output chunk. A point get needs one row, so
  * chunks start at the size the plan suggests and grow when an input chunk
  * is bigger (a point get's fallback to a scan). */
@@ -299,18 +250,12 @@ static int chunk_room(struct sql_xnode *n, size_t want)
     return chunk_init(n, n->out.ncols, want);
 }
 
-static struct sql_datum *row_at(struct sql_chunk *c, size_t i)
+int sql__xchunk_room(struct sql_xnode *n, size_t want)
 {
-    return c->rows + i * c->ncols;
+    return chunk_room(n, want);
 }
 
-static uint64_t hash_bytes(const uint8_t *p, size_t n)
-{
-    uint64_t h = 14695981039346656037u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211u;
-    return h;
-}
+
 
 /* ---- scan -------------------------------------------------------------------- */
 
@@ -373,7 +318,7 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
     const struct sql_tableinfo *t = acc->t;
     *full = false;
     *empty = false;
-    n->ranges = sql__arena_zalloc(n->keep, sizeof(*n->ranges) *
+    n->ranges = sql__arena_zalloc(n->rs, sizeof(*n->ranges) *
                                                (acc->nranges + 1));
     if (!n->ranges)
         return -ENOMEM;
@@ -389,7 +334,7 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
             int64_t lo = INT64_MIN, hi = INT64_MAX;
             bool lo_incl = true, hi_incl = true;
             if (pr->neq) {
-                if ((rc = sql__expr_eval(pr->eq[0], &x->ev, NULL, &d)) != 0)
+                if ((rc = sql__expr_eval(pr->eq[0], &x->ev, n->outer, &d)) != 0)
                     break;
                 if (d.vt == SQL_VT_NULL) {
                     skip = true;
@@ -400,7 +345,7 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
                 hi = lo;
             }
             if (pr->lo && !skip) {
-                if ((rc = sql__expr_eval(pr->lo, &x->ev, NULL, &d)) != 0)
+                if ((rc = sql__expr_eval(pr->lo, &x->ev, n->outer, &d)) != 0)
                     break;
                 if (d.vt == SQL_VT_NULL)
                     skip = true;
@@ -408,7 +353,7 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
                     lo_incl = pr->lo_incl;
             }
             if (pr->hi && !skip) {
-                if ((rc = sql__expr_eval(pr->hi, &x->ev, NULL, &d)) != 0)
+                if ((rc = sql__expr_eval(pr->hi, &x->ev, n->outer, &d)) != 0)
                     break;
                 if (d.vt == SQL_VT_NULL)
                     skip = true;
@@ -433,9 +378,9 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
             sql__tc_row_key(k1, t->id, lo);
             sql__tc_row_key(k2, t->id, hi);
             struct range_keys *rk = &n->ranges[n->nranges];
-            rk->start = dup_bytes(n->keep, k1, sizeof(k1));
+            rk->start = dup_bytes(n->rs, k1, sizeof(k1));
             rk->slen = sizeof(k1);
-            rk->end = sql__arena_alloc(n->keep, sizeof(k2));
+            rk->end = sql__arena_alloc(n->rs, sizeof(k2));
             if (!rk->start || !rk->end) {
                 rc = -ENOMEM;
                 break;
@@ -453,7 +398,7 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
         rc = sql__buf_put(&b, pre, sizeof(pre));
         for (uint32_t k = 0; rc == 0 && k < pr->neq && !skip; k++) {
             const struct sql_ftype *ct = &t->cols[ix->cols[k]].type;
-            if ((rc = sql__expr_eval(pr->eq[k], &x->ev, NULL, &d)) != 0)
+            if ((rc = sql__expr_eval(pr->eq[k], &x->ev, n->outer, &d)) != 0)
                 break;
             if (d.vt == SQL_VT_NULL && pr->eq_nullsafe && pr->eq_nullsafe[k])
                 rc = sql__key_append(&b, &d, ct); /* NULL <=> NULL */
@@ -471,8 +416,8 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
             continue;
         size_t plen = b.len;
         struct range_keys *rk = &n->ranges[n->nranges];
-        uint8_t *prefix = dup_bytes(n->keep, b.p, plen);
-        uint8_t *pnext = sql__arena_alloc(n->keep, plen);
+        uint8_t *prefix = dup_bytes(n->rs, b.p, plen);
+        uint8_t *pnext = sql__arena_alloc(n->rs, plen);
         if (!prefix || !pnext) {
             rc = -ENOMEM;
             break;
@@ -486,7 +431,7 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
             pr->neq < ix->ncols ? &t->cols[ix->cols[pr->neq]].type : NULL;
         bool prefixed = pr->neq < ix->ncols && ix->prefix[pr->neq] > 0;
         if (pr->lo && nt && !prefixed) {
-            if ((rc = sql__expr_eval(pr->lo, &x->ev, NULL, &d)) != 0)
+            if ((rc = sql__expr_eval(pr->lo, &x->ev, n->outer, &d)) != 0)
                 break;
             if (d.vt == SQL_VT_NULL)
                 continue;
@@ -494,7 +439,7 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
                 b.len = plen;
                 if ((rc = sql__key_append(&b, &d, nt)) != 0)
                     break;
-                uint8_t *k = dup_bytes(n->keep, b.p, b.len);
+                uint8_t *k = dup_bytes(n->rs, b.p, b.len);
                 if (!k) {
                     rc = -ENOMEM;
                     break;
@@ -508,7 +453,7 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
             }
         }
         if (pr->hi && nt && !prefixed) {
-            if ((rc = sql__expr_eval(pr->hi, &x->ev, NULL, &d)) != 0)
+            if ((rc = sql__expr_eval(pr->hi, &x->ev, n->outer, &d)) != 0)
                 break;
             if (d.vt == SQL_VT_NULL)
                 continue;
@@ -516,7 +461,7 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
                 b.len = plen;
                 if ((rc = sql__key_append(&b, &d, nt)) != 0)
                     break;
-                uint8_t *k = dup_bytes(n->keep, b.p, b.len);
+                uint8_t *k = dup_bytes(n->rs, b.p, b.len);
                 if (!k) {
                     rc = -ENOMEM;
                     break;
@@ -562,11 +507,11 @@ static int full_range(struct sql_xnode *n)
     uint8_t p[SQL_TC_PREFIX_LEN], e[SQL_TC_PREFIX_LEN];
     sql__tc_prefix(p, n->p->acc.t->id, 'r');
     sql__tc_prefix_next(p, sizeof(p), e);
-    n->ranges = sql__arena_zalloc(n->keep, sizeof(*n->ranges));
+    n->ranges = sql__arena_zalloc(n->rs, sizeof(*n->ranges));
     if (!n->ranges)
         return -ENOMEM;
-    n->ranges[0].start = dup_bytes(n->keep, p, sizeof(p));
-    n->ranges[0].end = dup_bytes(n->keep, e, sizeof(e));
+    n->ranges[0].start = dup_bytes(n->rs, p, sizeof(p));
+    n->ranges[0].end = dup_bytes(n->rs, e, sizeof(e));
     n->ranges[0].slen = n->ranges[0].elen = sizeof(p);
     n->nranges = 1;
     return n->ranges[0].start && n->ranges[0].end ? 0 : -ENOMEM;
@@ -591,9 +536,11 @@ static int emit_rows(struct sql_xctx *x, struct sql_xnode *n,
         struct mvcc_kvpair *kp = &res->r.pairs[i];
         if (!sql__tc_row_handle(kp->key, kp->key_len, t->id, &h))
             continue;
-        struct sql_datum *row = row_at(&n->out, n->out.n);
-        rc = sql__exec_decode_row(x, t, h, kp->value, kp->value_len, row,
-                                  n->arena);
+        struct sql_datum *row = sql__xrow(&n->out, n->out.n);
+        if (n->out.ncols > t->ncols) /* a joined row: the others NULL */
+            memset(row, 0, sizeof(*row) * n->out.ncols);
+        rc = sql__exec_decode_row(x, t, h, kp->value, kp->value_len,
+                                  row + n->p->row_off, n->arena);
         if (rc != 0)
             return rc;
         if (n->p->cond) {
@@ -697,7 +644,7 @@ static int scan_open(struct sql_xctx *x, struct sql_xnode *n)
     if (acc->kind == ACC_POINT || acc->kind == ACC_BATCH_POINT) {
         /* Each range is one handle: fetch them all at once, in key order
          * (descending for a descending scan), duplicates once. */
-        n->pending = sql__arena_alloc(n->keep, sizeof(int64_t) * n->nranges);
+        n->pending = sql__arena_alloc(n->rs, sizeof(int64_t) * n->nranges);
         if (!n->pending)
             return -ENOMEM;
         for (size_t i = 0; i < n->nranges; i++)
@@ -719,9 +666,12 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
     const struct plan_access *acc = &n->p->acc;
     const struct sql_tableinfo *t = acc->t;
     if (acc->kind == ACC_VIRTUAL) {
-        size_t nc = n->out.ncols;
+        size_t nc = t->ncols;
         while (n->pos < n->nrows && n->out.n < n->out.cap) {
-            struct sql_datum *row = n->rows + n->pos++ * nc;
+            struct sql_datum *in = n->rows + n->pos++ * nc;
+            struct sql_datum *row = sql__xrow(&n->out, n->out.n);
+            memset(row, 0, sizeof(*row) * n->out.ncols);
+            memcpy(row + n->p->row_off, in, sizeof(*row) * nc);
             if (n->p->cond) {
                 int truth;
                 int rc = sql__expr_eval_bool(n->p->cond, &x->ev, row, &truth);
@@ -730,7 +680,6 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
                 if (truth != 1)
                     continue;
             }
-            memcpy(row_at(&n->out, n->out.n), row, sizeof(*row) * nc);
             n->out.handles[n->out.n++] = 0;
         }
         if (n->out.n == 0)
@@ -777,7 +726,7 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
         } else {
             /* Go on after (before, descending) the last key. */
             struct mvcc_kvpair *last = &n->res.r.pairs[got - 1];
-            n->resume = sql__arena_alloc(n->keep, last->key_len + 1);
+            n->resume = sql__arena_alloc(n->rs, last->key_len + 1);
             if (!n->resume)
                 return -ENOMEM;
             memcpy(n->resume, last->key, last->key_len);
@@ -826,10 +775,24 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
     return 0;
 }
 
+void sql__xscan_rescan(struct sql_xnode *n, const struct sql_datum *outer)
+{
+    sql__arena_reset(n->rs);
+    n->outer = outer;
+    n->opened = false;
+    n->done = false;
+    n->ranges = NULL;
+    n->nranges = n->cur = 0;
+    n->resume = NULL;
+    n->resume_len = 0;
+    n->pending = NULL;
+    n->npending = n->ppos = 0;
+}
+
 /* ---- materializing helpers ---------------------------------------------------- */
 
-static int keep_row(struct sql_xnode *n, const struct sql_datum *row,
-                    size_t ncols, int64_t handle)
+int sql__xkeep_row(struct sql_xnode *n, const struct sql_datum *row,
+                   size_t ncols, int64_t handle)
 {
     if (n->nrows == n->caprows) {
         size_t cap = n->caprows ? n->caprows * 2 : 256;
@@ -901,7 +864,7 @@ static int sort_all(struct sql_xctx *x, struct sql_xnode *n)
     int rc;
     while ((rc = sql__exec_next(x, n->child, &c)) == 0 && c->n > 0)
         for (size_t i = 0; i < c->n; i++)
-            if ((rc = keep_row(n, row_at(c, i), nc, c->handles[i])) != 0)
+            if ((rc = sql__xkeep_row(n, sql__xrow(c, i), nc, c->handles[i])) != 0)
                 return rc;
     if (rc != 0)
         return rc;
@@ -932,7 +895,7 @@ static int emit_kept(struct sql_xnode *n)
 {
     size_t nc = n->out.ncols;
     while (n->pos < n->nrows && n->out.n < n->out.cap) {
-        memcpy(row_at(&n->out, n->out.n), n->rows + n->pos * nc,
+        memcpy(sql__xrow(&n->out, n->out.n), n->rows + n->pos * nc,
                sizeof(struct sql_datum) * nc);
         n->out.handles[n->out.n++] = n->rhandles[n->pos++];
     }
@@ -979,7 +942,7 @@ static int group_find(struct sql_xnode *n, const uint8_t *key, size_t klen,
         if (!sl)
             return -ENOMEM;
         for (size_t g = 0; g < n->ngroups; g++) {
-            size_t i = hash_bytes(n->groups[g].key, n->groups[g].klen) &
+            size_t i = sql__xhash(n->groups[g].key, n->groups[g].klen) &
                        (ns - 1);
             while (sl[i])
                 i = (i + 1) & (ns - 1);
@@ -989,7 +952,7 @@ static int group_find(struct sql_xnode *n, const uint8_t *key, size_t klen,
         n->nslots = ns;
     }
     size_t m = n->nslots - 1;
-    size_t i = hash_bytes(key, klen) & m;
+    size_t i = sql__xhash(key, klen) & m;
     for (; n->slots[i]; i = (i + 1) & m) {
         struct group *g = &n->groups[n->slots[i] - 1];
         if (g->klen == klen && memcmp(g->key, key, klen) == 0) {
@@ -1032,7 +995,7 @@ static int agg_consume(struct sql_xctx *x, struct sql_xnode *n)
         return -ENOMEM;
     while ((rc = sql__exec_next(x, n->child, &c)) == 0 && c->n > 0) {
         for (size_t r = 0; r < c->n && rc == 0; r++) {
-            struct sql_datum *row = row_at(c, r);
+            struct sql_datum *row = sql__xrow(c, r);
             kb.len = 0;
             for (size_t k = 0; k < p->nkeys && rc == 0; k++) {
                 rc = sql__expr_eval(p->keys[k], &x->ev, row, &kv[k]);
@@ -1143,7 +1106,7 @@ static int agg_emit(struct sql_xctx *x, struct sql_xnode *n)
     const struct plan *p = n->p;
     while (n->pos < n->ngroups && n->out.n < n->out.cap) {
         struct group *g = &n->groups[n->pos++];
-        struct sql_datum *row = row_at(&n->out, n->out.n);
+        struct sql_datum *row = sql__xrow(&n->out, n->out.n);
         for (size_t k = 0; k < p->nkeys; k++)
             row[k] = g->keys[k];
         for (size_t a = 0; a < p->naggs; a++) {
@@ -1173,9 +1136,11 @@ int sql__exec_open(struct sql_xctx *x, const struct plan *p,
     sql__kvres_init(&n->res);
     n->arena = sql__arena_create(0);
     n->keep = sql__arena_create(0);
-    if (!n->arena || !n->keep) {
+    n->rs = p->kind == PL_SCAN ? sql__arena_create(0) : NULL;
+    if (!n->arena || !n->keep || (p->kind == PL_SCAN && !n->rs)) {
         sql__arena_destroy(n->arena);
         sql__arena_destroy(n->keep);
+        sql__arena_destroy(n->rs);
         return -ENOMEM;
     }
     size_t ncols = p->ncols;
@@ -1184,6 +1149,8 @@ int sql__exec_open(struct sql_xctx *x, const struct plan *p,
     int rc = 0;
     if (p->child)
         rc = sql__exec_open(x, p->child, &n->child);
+    if (rc == 0 && p->right)
+        rc = sql__exec_open(x, p->right, &n->right);
     size_t cap = SQL_CHUNK_ROWS;
     switch (p->kind) {
     case PL_DUAL:
@@ -1220,9 +1187,12 @@ void sql__exec_close(struct sql_xnode *n)
     if (!n)
         return;
     sql__exec_close(n->child);
+    sql__exec_close(n->right);
     sql__kvres_reset(&n->res);
+    sql__buf_free(&n->kb);
     sql__arena_destroy(n->arena);
     sql__arena_destroy(n->keep);
+    sql__arena_destroy(n->rs);
 }
 
 int sql__exec_next(struct sql_xctx *x, struct sql_xnode *n,
@@ -1263,7 +1233,7 @@ int sql__exec_next(struct sql_xctx *x, struct sql_xnode *n,
             if ((rc = chunk_room(n, c->n)) != 0)
                 return rc;
             for (size_t i = 0; i < c->n; i++) {
-                struct sql_datum *in = row_at(c, i);
+                struct sql_datum *in = sql__xrow(c, i);
                 if (p->kind == PL_FILTER) {
                     int truth;
                     rc = sql__expr_eval_bool(p->cond, &x->ev, in, &truth);
@@ -1271,10 +1241,10 @@ int sql__exec_next(struct sql_xctx *x, struct sql_xnode *n,
                         return sql__xerr(x, rc);
                     if (truth != 1)
                         continue;
-                    memcpy(row_at(&n->out, n->out.n), in,
+                    memcpy(sql__xrow(&n->out, n->out.n), in,
                            sizeof(*in) * c->ncols);
                 } else {
-                    struct sql_datum *o = row_at(&n->out, n->out.n);
+                    struct sql_datum *o = sql__xrow(&n->out, n->out.n);
                     for (size_t k = 0; k < p->ncols; k++) {
                         rc = sql__expr_eval(p->exprs[k], &x->ev, in, &o[k]);
                         if (rc != 0)
@@ -1286,6 +1256,8 @@ int sql__exec_next(struct sql_xctx *x, struct sql_xnode *n,
         }
         return 0;
     }
+    case PL_JOIN:
+        return sql__xjoin_next(x, n, first);
     case PL_AGG:
         if (first && (rc = agg_consume(x, n)) != 0)
             return rc;
@@ -1304,7 +1276,7 @@ int sql__exec_next(struct sql_xctx *x, struct sql_xnode *n,
             if ((rc = chunk_room(n, c->n)) != 0)
                 break;
             for (size_t i = 0; i < c->n && rc == 0; i++) {
-                struct sql_datum *in = row_at(c, i);
+                struct sql_datum *in = sql__xrow(c, i);
                 kb.len = 0;
                 for (size_t k = 0; k < p->nvisible && rc == 0; k++)
                     rc = sql__key_append(&kb, &in[k], &p->cols[k].type);
@@ -1315,7 +1287,7 @@ int sql__exec_next(struct sql_xctx *x, struct sql_xnode *n,
                                     kb.len, &created, &g);
                 if (rc != 0 || !created)
                     continue;
-                memcpy(row_at(&n->out, n->out.n), in, sizeof(*in) * c->ncols);
+                memcpy(sql__xrow(&n->out, n->out.n), in, sizeof(*in) * c->ncols);
                 n->out.handles[n->out.n++] = c->handles[i];
             }
         }
@@ -1357,7 +1329,7 @@ int sql__exec_next(struct sql_xctx *x, struct sql_xnode *n,
                     n->skip--;
                     continue;
                 }
-                memcpy(row_at(&n->out, n->out.n), row_at(c, i),
+                memcpy(sql__xrow(&n->out, n->out.n), sql__xrow(c, i),
                        sizeof(struct sql_datum) * c->ncols);
                 n->out.handles[n->out.n++] = c->handles[i];
                 n->left--;
@@ -1453,7 +1425,7 @@ static int run_select(struct sql_session *s, const struct ast_select *sel)
         rc = -ENOMEM;
     while (rc == 0 && c->n > 0) {
         for (size_t i = 0; i < c->n && rc == 0; i++) {
-            struct sql_datum *row = row_at(c, i);
+            struct sql_datum *row = sql__xrow(c, i);
             sql__arena_reset(va);
             for (size_t k = 0; k < p->nvisible && rc == 0; k++)
                 rc = sql__datum_to_value(&row[k], &p->cols[k].type, va,

@@ -39,7 +39,8 @@ int sql__tscope_column(void *ctx, const struct ast_expr *col,
                        struct sql_colref *out, struct sql_err *err)
 {
     struct plan_tscope *ts = ctx;
-    (void)err;
+    if (ts->from)
+        return sql__from_column(ts, col, out, err);
     if (!ts->t)
         return SQL_ENOTFOUND;
     if (col->db && (!ts->db || strcmp(col->db, ts->db) != 0))
@@ -59,6 +60,24 @@ static int copy_err(struct sql_session *s, int rc, const struct sql_err *e)
     if (rc == SQL_EQUERY)
         s->err = *e;
     return rc;
+}
+
+static bool has_tables(const struct plan_tscope *ts)
+{
+    return ts->t || ts->from;
+}
+
+/* The row column an unqualified name resolves to, or -1 (none, or
+ * ambiguous). */
+static int unq_col(const struct plan_tscope *ts, const char *name)
+{
+    struct ast_expr c = {.kind = AST_E_COLUMN, .name = name, .height = 1};
+    struct sql_colref ref;
+    struct sql_err err;
+    if (!has_tables(ts) ||
+        sql__tscope_column((void *)ts, &c, &ref, &err) != 0)
+        return -1;
+    return (int)ref.index;
 }
 
 int sql__plan_compile(struct sql_session *s, struct plan_tscope *ts,
@@ -158,6 +177,12 @@ static int resolve_from(struct sql_session *s, const struct ast_table_ref *f,
 static void table_col(struct plan_col *pc, const struct plan_tscope *ts,
                       uint32_t ci, const char *name)
 {
+    if (ts->from) {
+        *pc = ts->from->cols[ci];
+        if (name)
+            pc->name = name;
+        return;
+    }
     pc->name = name ? name : ts->t->cols[ci].name;
     pc->org_name = ts->t->cols[ci].name;
     pc->table = ts->alias;
@@ -248,6 +273,9 @@ struct agg_scope
     size_t cap;                  /* allocated slots */
     bool strict_group;           /* ONLY_FULL_GROUP_BY and not all of the
                                     primary key is grouped */
+    bool *pk_grouped;            /* joins: per table, its whole primary
+                                    key is grouped (its columns depend on
+                                    the keys) */
     const char *clause;          /* for 1055: "SELECT list", ... */
     int item;                    /* 1-based item number for 1055 */
 };
@@ -337,24 +365,35 @@ static int agg_column(void *ctx, const struct ast_expr *col,
             out->type = in.type;
             return 0;
         }
-    if (as->strict_group) {
-        const struct plan_tscope *ts = as->ts;
+    const struct plan_tscope *ts = as->ts;
+    const struct sql_tableinfo *ct = ts->t;
+    const char *cdb = ts->db;
+    uint32_t cci = in.index;
+    bool strict = as->strict_group;
+    if (ts->from) {
+        const struct plan_ftable *ft = sql__from_col(ts->from, in.index, &cci);
+        ct = ft->t;
+        cdb = ft->db;
+        if (as->pk_grouped && as->pk_grouped[ft - ts->from->tabs])
+            strict = false;
+    }
+    if (strict) {
         if (as->agg->scalar)
             return sql__err(err, 1140, "42000",
                             "In aggregated query without GROUP BY, "
                             "expression #%d of %s contains nonaggregated "
                             "column '%s.%s.%s'; this is incompatible with "
                             "sql_mode=only_full_group_by",
-                            as->item, as->clause, ts->db ? ts->db : "",
-                            ts->t->name, ts->t->cols[in.index].name);
+                            as->item, as->clause, cdb ? cdb : "",
+                            ct->name, ct->cols[cci].name);
         return sql__err(err, 1055, "42000",
                         "Expression #%d of %s is not in GROUP BY clause "
                         "and contains nonaggregated column '%s.%s.%s' which "
                         "is not functionally dependent on columns in GROUP "
                         "BY clause; this is incompatible with "
                         "sql_mode=only_full_group_by",
-                        as->item, as->clause, ts->db ? ts->db : "",
-                        ts->t->name, ts->t->cols[in.index].name);
+                        as->item, as->clause, cdb ? cdb : "",
+                        ct->name, ct->cols[cci].name);
     }
     char text[32];
     snprintf(text, sizeof(text), "#first %u", (unsigned)in.index);
@@ -387,7 +426,7 @@ static int expand_items(struct sql_session *s, const struct ast_select *sel,
     for (const struct ast_item *it = sel->items; it; it = it->next)
         cap += (it->expr->kind == AST_E_STAR ||
                 (it->expr->kind == AST_E_COLUMN && !it->expr->name))
-                   ? (ts->t ? ts->t->ncols : 0)
+                   ? (ts->from ? ts->from->width : ts->t ? ts->t->ncols : 0)
                    : 1;
     struct item *items = zalloc(s, sizeof(*items) * (cap + 1));
     if (!items)
@@ -397,10 +436,36 @@ static int expand_items(struct sql_session *s, const struct ast_select *sel,
         const struct ast_expr *e = it->expr;
         bool star = e->kind == AST_E_STAR ||
                     (e->kind == AST_E_COLUMN && !e->name);
+        if (star && ts->from) {
+            const struct plan_from *f = ts->from;
+            bool any = false, bare = !e->table;
+            for (size_t ti = 0; ti < f->ntabs && !bare; ti++) {
+                const struct plan_ftable *ft = &f->tabs[ti];
+                if (strcmp(e->table, ft->alias) != 0 ||
+                    (e->db && (!ft->db || strcmp(e->db, ft->db) != 0)))
+                    continue;
+                any = true;
+                for (uint32_t i = 0; i < ft->t->ncols; i++) {
+                    items[k].table_col = (int)(ft->offset + i);
+                    items[k++].name = ft->t->cols[i].name;
+                }
+            }
+            if (bare) {
+                any = true;
+                for (size_t i = 0; i < f->nstar; i++) {
+                    items[k].table_col = (int)f->star[i];
+                    items[k++].name = f->cols[f->star[i]].name;
+                }
+            }
+            if (!any)
+                return sql__serr(s, 1051, "42S02", "Unknown table '%.64s'",
+                                 e->table);
+            continue;
+        }
         if (star) {
             if (!ts->t)
                 return sql__serr(s, 1096, "HY000", "No tables used");
-            if (e->kind == AST_E_COLUMN && strcmp(e->table, ts->alias) != 0)
+            if (e->table && strcmp(e->table, ts->alias) != 0)
                 return sql__serr(s, 1051, "42S02", "Unknown table '%.64s'",
                                  e->table);
             for (uint32_t i = 0; i < ts->t->ncols; i++) {
@@ -429,12 +494,34 @@ static int expand_items(struct sql_session *s, const struct ast_select *sel,
                 sql__arena_strndup(s->arena, it->text, it->text_len);
         if (!items[k].name)
             return -ENOMEM;
-        if (e->kind == AST_E_COLUMN && ts->t) {
+        if (e->kind == AST_E_COLUMN && ts->from) {
+            struct sql_colref ref;
+            struct sql_err err;
+            if (sql__tscope_column((void *)ts, e, &ref, &err) == 0)
+                items[k].table_col = (int)ref.index;
+        } else if (e->kind == AST_E_COLUMN && ts->t) {
             int ci = sql__table_col(ts->t, e->name);
             if (ci >= 0 && (!e->table || strcmp(e->table, ts->alias) == 0))
                 items[k].table_col = ci;
         }
         k++;
+    }
+    /* Stars over a join: each column qualified by its table (another
+     * table may have a column of the same name). */
+    for (size_t i = 0; ts->from && i < k; i++) {
+        if (items[i].expr)
+            continue;
+        uint32_t ci;
+        const struct plan_ftable *ft =
+            sql__from_col(ts->from, (uint32_t)items[i].table_col, &ci);
+        struct ast_expr *c = zalloc(s, sizeof(*c));
+        if (!c)
+            return -ENOMEM;
+        c->kind = AST_E_COLUMN;
+        c->table = ft->alias;
+        c->name = ft->t->cols[ci].name;
+        c->height = 1;
+        items[i].expr = c;
     }
     *out = items;
     *n = k;
@@ -458,9 +545,8 @@ static const struct item *item_ref(const struct ast_expr *e,
     if (e->kind == AST_E_COLUMN && !e->table && e->name) {
         for (size_t i = 0; i < n; i++)
             if (items[i].name && strcasecmp(items[i].name, e->name) == 0 &&
-                (items[i].table_col < 0 || !ts->t ||
-                 sql__table_col(ts->t, e->name) < 0 ||
-                 items[i].table_col == sql__table_col(ts->t, e->name)))
+                (items[i].table_col < 0 || unq_col(ts, e->name) < 0 ||
+                 items[i].table_col == unq_col(ts, e->name)))
                 return &items[i];
     }
     return NULL;
@@ -475,7 +561,7 @@ static const struct ast_expr *subst_alias(struct sql_session *s,
     if (!e)
         return NULL;
     if (e->kind == AST_E_COLUMN && !e->table && e->name &&
-        (!ts->t || sql__table_col(ts->t, e->name) < 0)) {
+        unq_col(ts, e->name) < 0) {
         for (size_t i = 0; i < n; i++)
             if (items[i].name && strcasecmp(items[i].name, e->name) == 0)
                 return items[i].expr;
@@ -589,7 +675,9 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
     struct plan_tscope *ts = zalloc(s, sizeof(*ts));
     if (!ts)
         return -ENOMEM;
-    int rc = resolve_from(s, sel->from, ts);
+    bool join = sel->from && sel->from->kind == AST_T_JOIN;
+    int rc = join ? sql__plan_from(s, sel->from, ts)
+                  : resolve_from(s, sel->from, ts);
     if (rc != 0)
         return rc;
     struct item *items = NULL;
@@ -597,7 +685,14 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
     if ((rc = expand_items(s, sel, ts, &items, &nitems)) != 0)
         return rc;
     struct plan *p;
-    if ((rc = source(s, ts, sel->from, sel->where, &p)) != 0)
+    if (join && sel->where && has_agg(sel->where))
+        return sql__serr(s, 1111, "HY000", "Invalid use of group function");
+    if (join)
+        rc = sql__plan_joins(s, ts, sel->where, sel->lock == AST_LOCK_UPDATE,
+                             &p);
+    else
+        rc = source(s, ts, sel->from, sel->where, &p);
+    if (rc != 0)
         return rc;
     if (p->kind == PL_SOURCE)
         p->lock = sel->lock == AST_LOCK_UPDATE && !sql__is_virtual(ts->t);
@@ -661,6 +756,28 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
          * (every column then depends on the keys). */
         as->strict_group =
             (sql__sess_sql_mode(s) & SQL_MODE_ONLY_FULL_GROUP_BY) != 0;
+        if (ts->from && ng > 0) {
+            const struct plan_from *f = ts->from;
+            as->pk_grouped = zalloc(s, sizeof(bool) * f->ntabs);
+            if (!as->pk_grouped)
+                return -ENOMEM;
+            for (size_t ti = 0; ti < f->ntabs; ti++) {
+                const struct plan_ftable *ft = &f->tabs[ti];
+                const struct sql_idxinfo *pk = NULL;
+                for (uint32_t i = 0; i < ft->t->nidx; i++)
+                    if (ft->t->idx[i].primary)
+                        pk = &ft->t->idx[i];
+                bool all = pk != NULL;
+                for (uint32_t k = 0; pk && k < pk->ncols; k++) {
+                    bool found = false;
+                    for (size_t i = 0; i < ng; i++)
+                        found = found ||
+                                as->gcol[i] == (int)(ft->offset + pk->cols[k]);
+                    all = all && found;
+                }
+                as->pk_grouped[ti] = all;
+            }
+        }
         if (ts->t && ng > 0) {
             const struct sql_idxinfo *pk = NULL;
             for (uint32_t i = 0; i < ts->t->nidx; i++)

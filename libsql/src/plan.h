@@ -82,6 +82,27 @@ enum plan_kind
     PL_SORT,     /* order by sort keys */
     PL_TOPN,     /* sort + limit (physical) */
     PL_LIMIT,    /* offset, count */
+    PL_JOIN,     /* child JOIN right (plan_join.c) */
+};
+
+enum plan_join_type
+{
+    JT_INNER, /* rows of both sides that match */
+    JT_LEFT,  /* and each unmatched left row, the right side NULL */
+};
+
+enum plan_join_algo
+{
+    JA_HASH,   /* hash the build side on the equal keys, probe the other */
+    JA_INDEX,  /* per left row, look up the right table by its key */
+    JA_NESTED, /* keep the right side, test every pair */
+};
+
+/* A run of row columns (a table's) that a join input contributes. */
+struct plan_span
+{
+    uint32_t off; /* first column */
+    uint32_t n;   /* how many */
 };
 
 struct plan
@@ -121,6 +142,51 @@ struct plan
     int order_handle;          /* SORT: 1 (2) when the only key is the
                                   handle column ascending (descending) */
     const char *info;          /* EXPLAIN's operator info */
+    /* SCAN in a join */
+    uint32_t row_off;          /* first column of the table in the row
+                                  (ncols is then the joined row's width) */
+    bool lookup;               /* acc's range values read the left row of
+                                  an index join (evaluated per row) */
+    double est_rows;           /* estimated output rows */
+    /* JOIN */
+    struct plan *right;        /* second input */
+    int join_type;             /* enum plan_join_type */
+    int join_algo;             /* enum plan_join_algo */
+    bool build_left;           /* HASH: build on the left input */
+    struct sql_expr **lkeys;   /* HASH: equal keys over the left input */
+    struct sql_expr **rkeys;   /* ... and the right input */
+    struct sql_ftype *ktypes;  /* ... the type both are hashed as */
+    size_t njkeys;             /* their count */
+    struct plan_span *rspans;  /* columns the right input contributes */
+    size_t nrspans;            /* their count */
+};
+
+struct plan_jnode;
+
+/* One table of a FROM clause. */
+struct plan_ftable
+{
+    const struct sql_tableinfo *t;       /* the table */
+    const char *alias;                   /* its name in the query */
+    const char *db;                      /* its database */
+    uint32_t offset;                     /* first column in joined rows */
+    const struct ast_index_hint *hints;  /* USE/FORCE/IGNORE INDEX */
+    bool *hidden;                        /* per column: merged into another
+                                            table's by USING/NATURAL, so
+                                            unqualified names skip it */
+};
+
+/* The tables of a FROM clause: joined rows hold every table's columns,
+ * table i at tabs[i].offset, whatever order the join runs in. */
+struct plan_from
+{
+    struct plan_ftable *tabs;  /* in the order written */
+    size_t ntabs;              /* their count (at most 61) */
+    uint32_t width;            /* columns of a joined row */
+    uint32_t *star;            /* `*`: columns in MySQL's order */
+    size_t nstar;              /* their count */
+    struct plan_col *cols;     /* every column's metadata (width) */
+    struct plan_jnode *root;   /* the join tree */
 };
 
 /* Plan a SELECT (single table or none). Returns 0 with *out in the
@@ -147,6 +213,10 @@ struct plan_tscope
     const char *alias;              /* its name in the statement */
     const char *db;                 /* its database */
     uint32_t offset;                /* index of its first column in rows */
+    const struct plan_from *from;   /* several tables (t NULL): names
+                                       resolve through it */
+    uint64_t allowed;               /* with from: the tables (bits) names
+                                       may resolve to; 0 for all */
 };
 int sql__tscope_column(void *ctx, const struct ast_expr *col,
                        struct sql_colref *out, struct sql_err *err);
@@ -155,6 +225,29 @@ int sql__tscope_column(void *ctx, const struct ast_expr *col,
 int sql__plan_compile(struct sql_session *s, struct plan_tscope *ts,
                       const struct ast_expr *e, struct sql_expr **out,
                       struct sql_ftype *type);
+
+/* Joins (plan_join.c). Resolve FROM f with several tables into ts
+ * (ts->from), checking names (1066, 1116, USING columns). */
+int sql__plan_from(struct sql_session *s, const struct ast_table_ref *f,
+                   struct plan_tscope *ts);
+/* The join plan of ts->from with WHERE's conjuncts pushed into it: the
+ * conjuncts that must wait above the joins come back as one filter. */
+int sql__plan_joins(struct sql_session *s, struct plan_tscope *ts,
+                    const struct ast_expr *where, bool lock,
+                    struct plan **out);
+/* A column name resolved over the joined row (sql__tscope_column with
+ * ts->from): 0, SQL_ENOTFOUND, or SQL_EQUERY (1052 ambiguous). */
+int sql__from_column(const struct plan_tscope *ts, const struct ast_expr *col,
+                     struct sql_colref *out, struct sql_err *err);
+/* The table and column of joined-row column i. */
+const struct plan_ftable *sql__from_col(const struct plan_from *f, uint32_t i,
+                                        uint32_t *ci);
+
+/* plan_phys.c: the access path of a data source from its conjuncts
+ * (p->kind becomes PL_SCAN); whether index i (-1: the handle) may be used
+ * under p's hints. */
+int sql__plan_access(struct sql_session *s, struct plan *p);
+bool sql__plan_hint_allows(const struct plan *p, int i);
 
 /* information_schema (show_is.c): whether db names it, its virtual table
  * `name` (NULL: none such; in the statement arena), whether t is one. */

@@ -180,7 +180,7 @@ static int extract(struct sql_session *s, struct plan_tscope *ts,
 }
 
 /* Whether index i (or the handle, i == -1) may be used under the hints. */
-static bool hint_allows(const struct plan *p, int i)
+bool sql__plan_hint_allows(const struct plan *p, int i)
 {
     const char *name = i < 0 ? "PRIMARY" : p->table->idx[i].name;
     bool restricted = false, listed = false;
@@ -269,9 +269,10 @@ static int build_ranges(struct sql_session *s, const struct pred *ps,
     return (int)neq;
 }
 
-static int choose_access(struct sql_session *s, struct plan *p)
+int sql__plan_access(struct sql_session *s, struct plan *p)
 {
     const struct sql_tableinfo *t = p->table;
+    p->kind = PL_SCAN;
     if (sql__is_virtual(t)) {
         p->acc = (struct plan_access){.kind = ACC_VIRTUAL, .t = t, .idx = -1};
         return 0;
@@ -290,7 +291,7 @@ static int choose_access(struct sql_session *s, struct plan *p)
     p->acc = (struct plan_access){.kind = ACC_FULL, .t = t, .idx = -1};
     int best = 0;
     /* The handle. */
-    if (t->handle_col >= 0 && hint_allows(p, -1)) {
+    if (t->handle_col >= 0 && sql__plan_hint_allows(p, -1)) {
         uint32_t hc = (uint32_t)t->handle_col;
         struct plan_access a = {.t = t, .idx = -1};
         int neq = build_ranges(s, ps, np, &hc, 1, &a);
@@ -305,7 +306,7 @@ static int choose_access(struct sql_session *s, struct plan *p)
         }
     }
     for (uint32_t i = 0; i < t->nidx; i++) {
-        if ((int)i == t->pk_handle_idx || !hint_allows(p, (int)i))
+        if ((int)i == t->pk_handle_idx || !sql__plan_hint_allows(p, (int)i))
             continue;
         const struct sql_idxinfo *x = &t->idx[i];
         struct plan_access a = {.t = t, .idx = (int)i};
@@ -337,7 +338,7 @@ static int choose_access(struct sql_session *s, struct plan *p)
      * is the row order itself; otherwise it is the primary key index. */
     if (p->acc.kind == ACC_FULL && t->handle_col < 0) {
         int pk = sql__table_index(t, "PRIMARY");
-        if (pk >= 0 && hint_allows(p, pk)) {
+        if (pk >= 0 && sql__plan_hint_allows(p, pk)) {
             struct plan_range *r =
                 sql__arena_zalloc(s->arena, sizeof(*r));
             if (!r)
@@ -364,12 +365,13 @@ static int phys(struct sql_session *s, struct plan **pp)
     if (!p)
         return 0;
     int rc = phys(s, &p->child);
+    if (rc == 0)
+        rc = phys(s, &p->right);
     if (rc != 0)
         return rc;
     switch (p->kind) {
     case PL_SOURCE:
-        p->kind = PL_SCAN;
-        return choose_access(s, p);
+        return sql__plan_access(s, p);
     case PL_SORT: {
         struct plan *sc = scan_below(p->child);
         if (p->order_handle && sc &&
@@ -432,6 +434,10 @@ static const char *kind_name(const struct plan *p)
         return "TopN";
     case PL_LIMIT:
         return "Limit";
+    case PL_JOIN:
+        return p->join_algo == JA_HASH    ? "HashJoin"
+               : p->join_algo == JA_INDEX ? "IndexJoin"
+                                          : "NestedLoopJoin";
     default:
         switch (p->acc.kind) {
         case ACC_POINT:
@@ -464,16 +470,15 @@ static void index_desc(char *buf, size_t len, const struct sql_tableinfo *t,
         snprintf(buf + n, len - (size_t)n, ")");
 }
 
+/* One row per node, children below it: pre is the tree drawn so far
+ * ("│ " where an earlier sibling's subtree goes on), last whether p is its
+ * parent's last child. */
 static int explain_node(struct sql_session *s, const struct plan *p,
-                        int depth, int *id)
+                        const char *pre, bool root, bool last, int *id)
 {
-    char ident[160], object[400] = "", info[1024] = "";
-    int n = 0;
-    for (int i = 0; i < depth && n < 100; i++)
-        n += snprintf(ident + n, sizeof(ident) - (size_t)n, "%s",
-                      i + 1 == depth ? "└─" : "  ");
-    snprintf(ident + n, sizeof(ident) - (size_t)n, "%s_%d", kind_name(p),
-             (*id)++);
+    char ident[512], object[400] = "", info[1024] = "";
+    snprintf(ident, sizeof(ident), "%s%s%s_%d", pre,
+             root ? "" : last ? "└─" : "├─", kind_name(p), (*id)++);
     if (p->kind == PL_SCAN) {
         const struct plan_access *a = &p->acc;
         if (a->idx >= 0)
@@ -489,6 +494,10 @@ static int explain_node(struct sql_session *s, const struct plan *p,
         int k = snprintf(info, sizeof(info), "%s", what);
         if (a->kind == ACC_VIRTUAL)
             k = snprintf(info, sizeof(info), "information_schema");
+        else if (p->lookup)
+            k = snprintf(info, sizeof(info), "lookup: %zu %s",
+                         (size_t)a->ranges[0].neq,
+                         a->ranges[0].neq == 1 ? "key" : "keys");
         else if (a->kind == ACC_FULL)
             k = snprintf(info, sizeof(info), "keep order:%s",
                          a->desc ? "true, desc" : "false");
@@ -506,13 +515,25 @@ static int explain_node(struct sql_session *s, const struct plan *p,
         const char *keys = p->kind == PL_TOPN && p->info ? p->info : "";
         snprintf(info, sizeof(info), "%s%s%s", keys, keys[0] ? ", " : "",
                  p->offset ? "offset, count" : "count");
+    } else if (p->kind == PL_JOIN) {
+        snprintf(info, sizeof(info), "%s%s%s%s",
+                 p->join_type == JT_LEFT ? "left outer join" : "inner join",
+                 p->join_algo != JA_HASH ? ""
+                 : p->build_left         ? ", build:left"
+                                         : ", build:right",
+                 p->info && p->info[0] ? ", cond:" : "",
+                 p->info ? p->info : "");
     } else if (p->info)
         snprintf(info, sizeof(info), "%s", p->info);
     struct sql_value v[4] = {sql__v_str(ident), sql__v_str("root"),
                              sql__v_str(object), sql__v_str(info)};
     int rc = sql__rs_row(s, v, 4);
+    char sub[512];
+    snprintf(sub, sizeof(sub), "%s%s", pre, root ? "" : last ? "  " : "│ ");
     if (rc == 0 && p->child)
-        rc = explain_node(s, p->child, depth + 1, id);
+        rc = explain_node(s, p->child, sub, false, !p->right, id);
+    if (rc == 0 && p->right)
+        rc = explain_node(s, p->right, sub, false, true, id);
     return rc;
 }
 
@@ -525,6 +546,6 @@ int sql__plan_explain(struct sql_session *s, const struct plan *p)
         {"operator info", SQL_TYPE_VAR_STRING}};
     int id = 1;
     int rc = sql__rs_begin(s, cols, 4);
-    rc = rc ? rc : explain_node(s, p, 0, &id);
+    rc = rc ? rc : explain_node(s, p, "", true, true, &id);
     return rc ? rc : sql__rs_end(s);
 }

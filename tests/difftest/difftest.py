@@ -811,6 +811,7 @@ class Select:
         self.order = []       # [sql]
         self.limit = None
         self.offset = None
+        self.frm = "t"        # the FROM clause (joins: several tables)
         self.__dict__.update(kw)
 
     def copy(self, **kw):
@@ -823,8 +824,8 @@ class Select:
         return Select(**d)
 
     def sql(self):
-        s = "SELECT %s%s FROM t" % ("DISTINCT " if self.distinct else "",
-                                   ", ".join(self.items))
+        s = "SELECT %s%s FROM %s" % ("DISTINCT " if self.distinct else "",
+                                    ", ".join(self.items), self.frm)
         if self.where is not None:
             s += " WHERE " + render_where(self.where)
         if self.group:
@@ -1126,6 +1127,215 @@ class Case:
                 (self.dml if dml is None else dml))
 
 
+# ----------------------------------------------------------------- joins
+
+class JoinSchema:
+    """2-4 tables j0.. for a join round: an integer id (the primary key,
+    or a plain column), two join-key columns k1, k2 over a few values so
+    that rows meet (integers 0-5, short strings in several cases, a
+    DECIMAL or a DATE), one column of any type, and indexes on the keys
+    (sometimes unique) so that index joins are tried."""
+
+    KEYS = {
+        "int": ("INT", lambda r: str(r.randint(0, 5))),
+        "varchar": ("VARCHAR(5)",
+                    lambda r: quote(r.choice(["a", "A", "b", "a ", "c", "",
+                                              "B"]))),
+        "decimal": ("DECIMAL(5,2)",
+                    lambda r: r.choice(["0", "1", "1.00", "2.5", "3", "-1"])),
+        "date": ("DATE", lambda r: quote(r.choice(["2020-01-01", "2020-01-02",
+                                                   "1999-12-31"]))),
+    }
+
+    def __init__(self, rng, features):
+        self.r = self.rng = rng  # (Schema._column reads .rng)
+        self.tables = []   # (name, [Column], create sql, key kinds)
+        for i in range(rng.randint(2, 4)):
+            self.tables.append(self._table("j%d" % i, features))
+
+    def _table(self, name, features):
+        r = self.r
+        pk = r.random() < 0.8
+        cols = [Column("id", "int", "INT", pk, lo=-2147483648,
+                       hi=2147483647)]
+        kinds = {}
+        for k in ("k1", "k2"):
+            kind = r.choice(["int", "int", "varchar", "decimal", "date"])
+            if not features.ok("type:" + kind):
+                kind = "int"
+            kinds[k] = kind
+            col = Column(k, kind if kind != "varchar" else "varchar",
+                         self.KEYS[kind][0], False, lo=0, hi=5, length=5,
+                         prec=5, scale=2, fsp=0)
+            cols.append(col)
+        v = Schema._column(self, 3, features)
+        v.name = "v"
+        cols.append(v)
+        parts = ["%s %s%s" % (c.name, c.sqltype, " NOT NULL" if c.notnull
+                              else "") for c in cols]
+        if pk:
+            parts.append("PRIMARY KEY (id)")
+        for i, k in enumerate(r.sample(["k1", "k2", "k1, k2"],
+                                       r.randint(0, 2))):
+            parts.append("%sKEY x%d (%s)" % (
+                "UNIQUE " if r.random() < 0.2 else "", i, k))
+        create = "CREATE TABLE %s (%s) %s" % (name, ", ".join(parts),
+                                              TABLE_OPTS)
+        return (name, cols, create, kinds)
+
+    def row(self, t, i):
+        name, cols, _, kinds = t
+        r = self.r
+        vals = [str(i)]
+        for k in ("k1", "k2"):
+            vals.append("NULL" if r.random() < 0.15
+                        else self.KEYS[kinds[k]][1](r))
+        vals.append(value(r, cols[3]))
+        return "INSERT INTO %s VALUES (%s)" % (name, ", ".join(vals))
+
+
+class QualSchema:
+    """The tables of a join as one schema whose column names are
+    qualified (a.k1), so Gen draws predicates over all of them."""
+
+    def __init__(self, cols):
+        self.cols = cols
+        self.pk = []
+
+
+def gen_join_select(g, js):
+    """A SELECT over the tables of js joined in a random shape."""
+    r = g.r
+    order = list(js.tables)
+    r.shuffle(order)
+    order = order[:r.randint(2, len(order))]
+    aliases = ["a%d" % i for i in range(len(order))]
+    qcols = []
+    for (name, cols, _, _), al in zip(order, aliases):
+        for c in cols:
+            q = Column("%s.%s" % (al, c.name), c.kind, c.sqltype, c.notnull,
+                       **{k: v for k, v in c.__dict__.items()
+                          if k not in ("name", "kind", "sqltype",
+                                       "notnull")})
+            qcols.append(q)
+    keys = ["id", "k1", "k2"]
+    frm = "%s %s" % (order[0][0], aliases[0])
+    where = []
+    cls = {"int": "num", "decimal": "num", "varchar": "str", "date": "date"}
+
+    def kclass(t, k):
+        return "num" if k == "id" else cls[t[3][k]]
+    for i in range(1, len(order)):
+        al = aliases[i]
+        j = r.randrange(i)
+        prev = aliases[j]
+        pairs = [(x, y) for x in keys for y in keys]
+        if not g.f.ok("mixedcmp"):
+            # Keys of one class (a string against a date is mixedcmp's).
+            pairs = [(x, y) for x, y in pairs
+                     if kclass(order[i], x) == kclass(order[j], y)]
+        x, y = r.choice(pairs)
+        cond = "%s.%s %s %s.%s" % (
+            al, x,
+            "=" if r.random() < 0.85 or not g.f.ok("join:nonequi")
+            else r.choice(["<", ">=", "<>"]),
+            prev, y)
+        if r.random() < 0.25:
+            extra = Gen(r, QualSchema([c for c in qcols if
+                                       c.name.split(".")[0] in
+                                       (al, prev)]), g.f).pred()
+            cond = "%s AND %s" % (cond, extra)
+        kind = g.pick("join:comma", "join:inner", "join:inner", "join:left",
+                      "join:left", "join:right", "join:cross",
+                      "join:using", "join:natural") or "join:inner"
+        t = "%s %s" % (order[i][0], al)
+        if kind == "join:comma":
+            frm += ", " + t
+            where.append(cond)
+        elif kind == "join:cross":
+            frm += " CROSS JOIN " + t
+            if r.random() < 0.7:
+                where.append(cond)
+        elif kind == "join:using" and i == 1:
+            frm += " JOIN %s USING (%s)" % (t, r.choice(["id", "k1", "k2",
+                                                         "k1, k2"]))
+        elif kind == "join:natural" and i == 1:
+            frm += " NATURAL %sJOIN %s" % (r.choice(["", "LEFT "]), t)
+        else:
+            op = {"join:left": "LEFT JOIN", "join:right": "RIGHT JOIN"}.get(
+                kind, "JOIN")
+            frm += " %s %s ON %s" % (op, t, cond)
+    sel = Select(frm=frm)
+    qg = Gen(r, QualSchema(qcols), g.f)
+    shape = qg.pick("join:plain", "join:plain", "join:agg", "join:distinct",
+                    "join:star") or "join:plain"
+    if shape == "join:star":
+        sel.items = ["*"] if r.random() < 0.5 else \
+            ["%s.*" % r.choice(aliases)]
+    elif shape == "join:agg":
+        kc = r.choice([c for c in qcols
+                       if c.name.split(".")[1] in ("k1", "k2")])
+        sel.group = [kc.name]
+        sel.items = [kc.name, "COUNT(*)"]
+        sel.ci_items = {0} if kc.stringy else set()
+        ints = [c for c in qcols if c.kind == "int"]
+        for _ in range(r.randint(0, 2)):
+            c = r.choice(qcols)
+            a = r.choice(["COUNT(%s)", "MIN(%s)", "MAX(%s)"] +
+                         (["SUM(%s)"] if c.kind in ("int", "decimal")
+                          else []))
+            if a.startswith(("MIN", "MAX")) and c.stringy:
+                sel.ci_items.add(len(sel.items))
+            sel.items.append(a % c.name)
+        if ints and r.random() < 0.3:
+            sel.items.append("SUM(%s)" % r.choice(ints).name)
+        if r.random() < 0.3 and g.f.ok("having"):
+            sel.having = ("leaf", "COUNT(*) %s %d" % (
+                r.choice([">", "<", ">="]), r.randint(0, 3)))
+    elif shape == "join:distinct":
+        cs = r.sample(qcols, r.randint(1, 2))
+        sel.distinct = True
+        sel.items = [c.name for c in cs]
+        sel.ci_items = {i for i, c in enumerate(cs) if c.stringy}
+    else:
+        cs = r.sample(qcols, r.randint(1, min(4, len(qcols))))
+        sel.items = [c.name for c in cs]
+        if r.random() < 0.2:
+            sel.items.append(qg.num(1))
+        # A total order when no string is shown (collation-equal strings
+        # may come in either order), then maybe a LIMIT.
+        if not any(c.stringy or c.kind in ("float", "double")
+                   for c in cs) and r.random() < 0.4 and \
+                g.f.ok("join:order") and len(sel.items) == len(cs):
+            sel.order = list(sel.items)
+            if r.random() < 0.5:
+                sel.limit = r.randint(0, 6)
+    if r.random() < 0.6:
+        w = qg.where(1)
+        for c in where:
+            w = ("and", ("leaf", c), w)
+        sel.where = w
+    elif where:
+        w = ("leaf", where[0])
+        for c in where[1:]:
+            w = ("and", ("leaf", c), w)
+        sel.where = w
+    return sel
+
+
+class JoinCase(Case):
+    """A join round: several tables, their rows, no DML."""
+
+    def __init__(self, js):
+        Case.__init__(self, "; ".join(t[2] for t in js.tables), [])
+        self.creates = [t[2] for t in js.tables]
+        self.names = [t[0] for t in js.tables]
+
+    def script(self, rows=None, dml=None):
+        return (["DROP TABLE IF EXISTS %s" % n for n in self.names] +
+                self.creates + (self.rows if rows is None else rows))
+
+
 class Tester:
     def __init__(self, args, my, sq):
         self.args = args
@@ -1276,7 +1486,48 @@ class Tester:
         self.report(header, before, sql, a, b, why, repro)
         return False
 
+    def join_round(self, seed, rnd):
+        """2-4 tables, rows drawn so they meet, then joins over them."""
+        rng = random.Random("join %d/%d" % (seed, rnd))
+        f = Features(self.args.skip_feature)
+        js = JoinSchema(rng, f)
+        g = Gen(rng, QualSchema([]), f)
+        case = JoinCase(js)
+        for s in case.script():
+            a, b = self.both(s)
+            why = compare(a, b, True, set())
+            if why is not None:
+                self.report("seed %d round %d: CREATE TABLE" % (seed, rnd),
+                            case, s, a, b, why, [s])
+                return
+        for t in js.tables:
+            for i in range(rng.randint(0, 8)):
+                s = js.row(t, i)
+                a, b = self.both(s)
+                why = compare(a, b, True, set())
+                if why is not None:
+                    self.report("seed %d round %d: insert" % (seed, rnd),
+                                case, s, a, b, why, case.script() + [s])
+                    return
+                if a.kind == "ok":
+                    case.rows.append(s)
+        for q in range(self.args.per_table):
+            if self.budget <= 0:
+                return
+            self.budget -= 1
+            header = "seed %d round %d join %d" % (seed, rnd, q)
+            sel = gen_join_select(g, js)
+            if not self.check_select(case, None, sel, header):
+                if not self.setup(case.script()):
+                    return
+
     def round(self, seed, rnd):
+        # Whether this is a join round comes from a generator of its own,
+        # so the other rounds of a seed stay what they were.
+        if Features(self.args.skip_feature).ok("join") and \
+                random.Random("joins? %d/%d" % (seed, rnd)).random() < \
+                self.args.join_ratio:
+            return self.join_round(seed, rnd)
         rng = random.Random("%d/%d" % (seed, rnd))
         f = Features(self.args.skip_feature)
         schema = Schema(rng, f)
@@ -1388,6 +1639,8 @@ def main():
     ap.add_argument("--per-table", type=int, default=40,
                     help="statements per random table")
     ap.add_argument("--dml-ratio", type=float, default=0.25)
+    ap.add_argument("--join-ratio", type=float, default=0.3,
+                    help="share of rounds that join 2-4 tables")
     ap.add_argument("--error-ratio", type=float, default=0.05,
                     help="share of statements written to fail")
     ap.add_argument("--skip-feature", default=None, metavar="REGEXP",

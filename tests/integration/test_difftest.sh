@@ -2,6 +2,7 @@
 # test_difftest.sh: the differential tester (tests/difftest/difftest.py) on
 # fixed seeds against sqld (embedded store) and a MariaDB started here from
 # Debian's package (own data dir, this user, loopback, a port of 26010-26999).
+# About a third of the rounds join 2-4 tables (difftest's join rounds).
 # Passes only when every statement answers the same on both; the features
 # listed in SKIP are known bugs kept out of CI and listed in
 # tests/difftest/FINDINGS.md.

@@ -1,0 +1,107 @@
+/* exec_int.h: the executor's node, shared by exec.c (scans, filters,
+ * aggregation, sort) and exec_join.c (joins); DESIGN.md "Executor".
+ */
+#ifndef SQL_EXEC_INT_H
+#define SQL_EXEC_INT_H
+
+#include "exec.h"
+#include "kv.h"
+#include "wire.h"
+
+struct range_keys
+{
+    uint8_t *start; /* inclusive */
+    size_t slen;    /* its length */
+    uint8_t *end;   /* exclusive */
+    size_t elen;    /* its length */
+};
+
+struct group
+{
+    const uint8_t *key;          /* key bytes */
+    size_t klen;                 /* their length */
+    struct sql_datum *keys;      /* key values (copied) */
+    struct sql_datum *firsts;    /* first row's values for first slots */
+    struct sql_agg_state **st;   /* aggregate states */
+};
+
+struct sql_xnode
+{
+    const struct plan *p;        /* what it runs */
+    struct sql_xnode *child;     /* input */
+    struct sql_chunk out;        /* its output chunk */
+    struct sql_arena *arena;     /* per-call bytes (reset each next) */
+    struct sql_arena *keep;      /* bytes kept until close */
+    bool opened;                 /* first next() done */
+    bool done;                   /* no more rows */
+    /* scan */
+    struct range_keys *ranges;   /* key ranges to read */
+    size_t nranges;              /* their count */
+    size_t cur;                  /* range being read */
+    uint8_t *resume;             /* where the current range goes on */
+    size_t resume_len;           /* its length */
+    struct sql_kvres res;        /* the last read */
+    int64_t *pending;            /* handles still to fetch (index, batch) */
+    size_t npending, ppos;       /* their count and position */
+    /* materializing operators */
+    struct sql_datum *rows;      /* kept rows */
+    int64_t *rhandles;           /* their handles */
+    size_t nrows, caprows;       /* count and allocation */
+    size_t pos;                  /* next to emit */
+    /* agg / distinct */
+    struct group *groups;        /* groups in first-seen order */
+    size_t ngroups, capgroups;   /* count and allocation */
+    uint32_t *slots;             /* hash of groups: index + 1 */
+    size_t nslots;               /* power of two */
+    /* limit */
+    uint64_t skip;               /* rows still to skip */
+    uint64_t left;               /* rows still to emit */
+    /* scan in a join */
+    struct sql_arena *rs;        /* the scan's ranges and handles (reset
+                                    when an index join looks up again) */
+    const struct sql_datum *outer; /* index join: the left row the range
+                                    values read */
+    /* join (exec_join.c) */
+    struct sql_xnode *right;     /* second input */
+    struct sql_chunk *lc;        /* probe (left) chunk being joined */
+    size_t li;                   /* its row being joined */
+    bool lactive;                /* row li's matches are being emitted */
+    bool lexhausted;             /* ... and none is left (LEFT: pad next) */
+    bool lmatched;               /* row li matched */
+    size_t cand;                 /* next candidate: kept row (nested),
+                                    chain link + 1 (hash) */
+    struct sql_chunk *ic;        /* index join: the inner chunk */
+    size_t ii;                   /* its next row */
+    uint8_t **hkey;              /* hash: each kept row's key bytes */
+    size_t *hklen;               /* their lengths */
+    uint32_t *hnext;             /* next kept row of a chain, + 1 */
+    uint32_t *hslot;             /* first kept row per bucket, + 1 */
+    size_t nhslot;               /* buckets (power of two) */
+    struct sql__buf kb;          /* probe key */
+};
+
+
+static inline struct sql_datum *sql__xrow(struct sql_chunk *c, size_t i)
+{
+    return c->rows + i * c->ncols;
+}
+
+static inline uint64_t sql__xhash(const uint8_t *p, size_t n)
+{
+    uint64_t h = 14695981039346656037u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211u;
+    return h;
+}
+
+/* Room for want rows in n's output chunk. */
+int sql__xchunk_room(struct sql_xnode *n, size_t want);
+/* Copy a row (its bytes too) into n's kept rows. */
+int sql__xkeep_row(struct sql_xnode *n, const struct sql_datum *row,
+                   size_t ncols, int64_t handle);
+/* Read the scan n again, its range values taken from row outer. */
+void sql__xscan_rescan(struct sql_xnode *n, const struct sql_datum *outer);
+/* The next chunk of join n into n->out (exec_join.c). */
+int sql__xjoin_next(struct sql_xctx *x, struct sql_xnode *n, bool first);
+
+#endif /* SQL_EXEC_INT_H */

@@ -1,0 +1,1165 @@
+/* plan_join.c: FROM with several tables (DESIGN.md "Joins"): the joined
+ * row and name resolution over it (USING/NATURAL merge columns), WHERE and
+ * ON conjuncts pushed into each table's scan, the join order (greedy over
+ * the join graph by estimated rows, never a cross product while the graph
+ * is connected) and each step's algorithm: index join, hash join (build
+ * on the smaller side) or nested loop.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "plan.h"
+#include "sql_int.h"
+
+#define MAX_TABLES 61        /* MySQL's limit (1116) */
+#define BASE_ROWS 10000.0    /* a table's rows when nothing is known */
+
+enum jn_kind
+{
+    JN_LEAF,  /* one table */
+    JN_INNER, /* comma, [INNER|CROSS] JOIN, STRAIGHT_JOIN */
+    JN_LEFT,  /* LEFT JOIN, or RIGHT JOIN with its sides swapped */
+};
+
+struct plan_jnode
+{
+    int kind;                  /* enum jn_kind */
+    int tab;                   /* JN_LEAF: table index */
+    struct plan_jnode *l;      /* left input (JN_LEFT: the preserved side) */
+    struct plan_jnode *r;      /* right input (JN_LEFT: NULL-supplying) */
+    const struct ast_expr *on; /* ON, or USING/NATURAL's equalities */
+    uint64_t mask;             /* tables below (bit per table index) */
+    uint32_t *vis;             /* columns `*` shows, in order */
+    size_t nvis;               /* their count */
+};
+
+static void *zalloc(struct sql_session *s, size_t n)
+{
+    return sql__arena_zalloc(s->arena, n ? n : 1);
+}
+
+/* ---- the FROM tree and names -------------------------------------------- */
+
+const struct plan_ftable *sql__from_col(const struct plan_from *f, uint32_t i,
+                                        uint32_t *ci)
+{
+    size_t lo = 0, hi = f->ntabs;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (f->tabs[mid].offset <= i)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *ci = i - f->tabs[lo].offset;
+    return &f->tabs[lo];
+}
+
+static int tab_of(const struct plan_from *f, uint32_t i)
+{
+    uint32_t ci;
+    return (int)(sql__from_col(f, i, &ci) - f->tabs);
+}
+
+int sql__from_column(const struct plan_tscope *ts, const struct ast_expr *col,
+                     struct sql_colref *out, struct sql_err *err)
+{
+    const struct plan_from *f = ts->from;
+    int found = -1;
+    for (size_t i = 0; i < f->ntabs; i++) {
+        const struct plan_ftable *ft = &f->tabs[i];
+        if (ts->allowed && !(ts->allowed >> i & 1))
+            continue;
+        if (col->db && (!ft->db || strcmp(col->db, ft->db) != 0))
+            continue;
+        if (col->table && strcmp(col->table, ft->alias) != 0)
+            continue;
+        int ci = sql__table_col(ft->t, col->name);
+        if (ci < 0 || (!col->table && ft->hidden && ft->hidden[ci]))
+            continue;
+        if (found >= 0)
+            return sql__err(err, 1052, "23000",
+                            "Column '%s' in field list is ambiguous",
+                            col->name);
+        found = (int)(ft->offset + (uint32_t)ci);
+        out->index = (uint32_t)found;
+        out->type = ft->t->cols[ci].type;
+    }
+    return found >= 0 ? 0 : SQL_ENOTFOUND;
+}
+
+static struct ast_expr *colref(struct sql_session *s,
+                               const struct plan_ftable *ft, uint32_t ci)
+{
+    struct ast_expr *c = zalloc(s, sizeof(*c));
+    if (c) {
+        c->kind = AST_E_COLUMN;
+        c->table = ft->alias;
+        c->name = ft->t->cols[ci].name;
+        c->height = 1;
+    }
+    return c;
+}
+
+/* The AND of n conjuncts (copies of the nodes, linked anew), NULL for
+ * none. */
+static const struct ast_expr *and_of(struct sql_session *s,
+                                     const struct ast_expr **c, size_t n)
+{
+    if (n == 0)
+        return NULL;
+    if (n == 1)
+        return c[0];
+    struct ast_expr *a = zalloc(s, sizeof(*a));
+    if (!a)
+        return NULL;
+    a->kind = AST_E_LOGIC;
+    a->op = AST_OP_AND;
+    struct ast_expr **tail = &a->args;
+    for (size_t i = 0; i < n; i++) {
+        struct ast_expr *x = zalloc(s, sizeof(*x));
+        if (!x)
+            return NULL;
+        *x = *c[i];
+        x->next = NULL;
+        *tail = x;
+        tail = &x->next;
+        if (x->height + 1 > a->height)
+            a->height = x->height + 1;
+    }
+    return a;
+}
+
+/* The visible column of node n named name: its joined-row index, -1 when
+ * none, -2 when more than one. */
+static int vis_find(const struct plan_from *f, const struct plan_jnode *n,
+                    const char *name)
+{
+    int found = -1;
+    for (size_t i = 0; i < n->nvis; i++) {
+        uint32_t ci;
+        const struct plan_ftable *ft = sql__from_col(f, n->vis[i], &ci);
+        if (strcasecmp(ft->t->cols[ci].name, name) == 0) {
+            if (found >= 0)
+                return -2;
+            found = (int)n->vis[i];
+        }
+    }
+    return found;
+}
+
+/* USING (names) or NATURAL: the equalities, the other side's columns
+ * hidden, `*` order: the merged columns, then the rest of each side, the
+ * preserved side first (as MySQL and MariaDB list them). */
+static int merge_columns(struct sql_session *s, struct plan_from *f,
+                         struct plan_jnode *j, const struct ast_table_ref *t,
+                         bool right_dominant)
+{
+    const struct plan_jnode *l = right_dominant ? j->r : j->l;
+    const struct plan_jnode *r = right_dominant ? j->l : j->r;
+    /* l/r here: the sides as written. */
+    size_t cap = l->nvis + r->nvis;
+    uint32_t *lc = zalloc(s, sizeof(*lc) * (cap + 1));
+    uint32_t *rc = zalloc(s, sizeof(*rc) * (cap + 1));
+    const struct ast_expr **eq = zalloc(s, sizeof(*eq) * (cap + 1));
+    j->vis = zalloc(s, sizeof(*j->vis) * (cap + 1));
+    if (!lc || !rc || !eq || !j->vis)
+        return -ENOMEM;
+    size_t nc = 0;
+    if (t->natural) {
+        for (size_t i = 0; i < l->nvis; i++) {
+            uint32_t ci;
+            const struct plan_ftable *ft = sql__from_col(f, l->vis[i], &ci);
+            const char *name = ft->t->cols[ci].name;
+            int x = vis_find(f, r, name);
+            if (x == -1)
+                continue;
+            if (x == -2 || vis_find(f, l, name) == -2)
+                return sql__serr(s, 1052, "23000",
+                                 "Column '%s' in from clause is ambiguous",
+                                 name);
+            lc[nc] = l->vis[i];
+            rc[nc++] = (uint32_t)x;
+        }
+    } else {
+        for (const struct ast_name *u = t->using_cols; u; u = u->next) {
+            int a = vis_find(f, l, u->name), b = vis_find(f, r, u->name);
+            if (a == -1 || b == -1)
+                return sql__serr(s, 1054, "42S22",
+                                 "Unknown column '%s' in 'from clause'",
+                                 u->name);
+            if (a == -2 || b == -2)
+                return sql__serr(s, 1052, "23000",
+                                 "Column '%s' in from clause is ambiguous",
+                                 u->name);
+            bool dup = false;
+            for (size_t k = 0; k < nc; k++)
+                dup = dup || lc[k] == (uint32_t)a;
+            if (dup)
+                return sql__serr(s, 1060, "42S21",
+                                 "Duplicate column name '%s'", u->name);
+            lc[nc] = (uint32_t)a;
+            rc[nc++] = (uint32_t)b;
+        }
+    }
+    size_t nv = 0;
+    for (size_t k = 0; k < nc; k++) {
+        uint32_t lci, rci;
+        struct plan_ftable *lt =
+            (struct plan_ftable *)sql__from_col(f, lc[k], &lci);
+        struct plan_ftable *rt =
+            (struct plan_ftable *)sql__from_col(f, rc[k], &rci);
+        struct ast_expr *e = zalloc(s, sizeof(*e));
+        if (!e || !(e->a = colref(s, lt, lci)) || !(e->b = colref(s, rt, rci)))
+            return -ENOMEM;
+        e->kind = AST_E_BINARY;
+        e->op = AST_OP_EQ;
+        e->height = 2;
+        eq[k] = e;
+        /* The preserved side's column stands for both. */
+        struct plan_ftable *hide = right_dominant ? lt : rt;
+        uint32_t hci = right_dominant ? lci : rci;
+        hide->hidden[hci] = true;
+        j->vis[nv++] = right_dominant ? rc[k] : lc[k];
+    }
+    /* The preserved side's columns first (a RIGHT JOIN's right table). */
+    for (int side = 0; side < 2; side++) {
+        bool second = right_dominant ? side == 0 : side == 1;
+        const struct plan_jnode *n = second ? r : l;
+        const uint32_t *used = second ? rc : lc;
+        for (size_t i = 0; i < n->nvis; i++) {
+            bool merged = false;
+            for (size_t k = 0; k < nc; k++)
+                merged = merged || used[k] == n->vis[i];
+            if (!merged)
+                j->vis[nv++] = n->vis[i];
+        }
+    }
+    j->nvis = nv;
+    j->on = and_of(s, eq, nc);
+    return nc && !j->on ? -ENOMEM : 0;
+}
+
+static int add_table(struct sql_session *s, struct plan_from *f,
+                     const struct ast_table_ref *t, struct plan_jnode *j)
+{
+    if (f->ntabs == MAX_TABLES)
+        return sql__serr(s, 1116, "HY000",
+                         "Too many tables; MySQL can only use 61 tables in "
+                         "a join");
+    struct plan_ftable *ft = &f->tabs[f->ntabs];
+    memset(ft, 0, sizeof(*ft));
+    struct sql_tableinfo *ti;
+    if (sql__is_schema(t->db ? t->db : s->db)) {
+        if (!(ti = sql__is_table(s, t->name)))
+            return sql__serr(s, 1109, "42S02",
+                             "Unknown table '%.64s' in information_schema",
+                             t->name);
+        ft->db = "information_schema";
+    } else {
+        int rc = sql__sess_table(s, t->db, t->name, &ti);
+        if (rc != 0)
+            return rc;
+        for (size_t i = 0; i < s->srv->cat->ndbs; i++)
+            if (s->srv->cat->dbs[i]->id == ti->db_id)
+                ft->db = s->srv->cat->dbs[i]->name;
+    }
+    ft->t = ti;
+    ft->alias = t->alias ? t->alias : t->name;
+    ft->hints = t->hints;
+    ft->offset = f->width;
+    ft->hidden = zalloc(s, sizeof(bool) * ti->ncols);
+    j->vis = zalloc(s, sizeof(*j->vis) * ti->ncols);
+    if (!ft->hidden || !j->vis)
+        return -ENOMEM;
+    for (size_t i = 0; i < f->ntabs; i++)
+        if (strcmp(f->tabs[i].alias, ft->alias) == 0)
+            return sql__serr(s, 1066, "42000",
+                             "Not unique table/alias: '%.64s'", ft->alias);
+    for (uint32_t i = 0; i < ti->ncols; i++)
+        j->vis[i] = f->width + i;
+    j->nvis = ti->ncols;
+    j->kind = JN_LEAF;
+    j->tab = (int)f->ntabs;
+    j->mask = 1ull << f->ntabs;
+    f->width += ti->ncols;
+    f->ntabs++;
+    return 0;
+}
+
+static int build_tree(struct sql_session *s, struct plan_from *f,
+                      const struct ast_table_ref *t, struct plan_jnode **out)
+{
+    struct plan_jnode *j = zalloc(s, sizeof(*j));
+    if (!j)
+        return -ENOMEM;
+    *out = j;
+    if (t->kind == AST_T_DERIVED)
+        return sql__serr(s, 1235, "42000",
+                         "This version of sqld doesn't yet support 'derived "
+                         "tables'");
+    if (t->kind == AST_T_TABLE)
+        return add_table(s, f, t, j);
+    struct plan_jnode *a, *b;
+    int rc = build_tree(s, f, t->left, &a);
+    if (rc == 0)
+        rc = build_tree(s, f, t->right, &b);
+    if (rc != 0)
+        return rc;
+    bool right = t->join == AST_J_RIGHT;
+    j->kind = t->join == AST_J_LEFT || right ? JN_LEFT : JN_INNER;
+    j->l = right ? b : a;
+    j->r = right ? a : b;
+    j->mask = a->mask | b->mask;
+    if (t->natural || t->using_cols)
+        return merge_columns(s, f, j, t, right);
+    j->on = t->on;
+    j->vis = zalloc(s, sizeof(*j->vis) * (a->nvis + b->nvis));
+    if (!j->vis)
+        return -ENOMEM;
+    memcpy(j->vis, a->vis, sizeof(*j->vis) * a->nvis);
+    memcpy(j->vis + a->nvis, b->vis, sizeof(*j->vis) * b->nvis);
+    j->nvis = a->nvis + b->nvis;
+    return 0;
+}
+
+int sql__plan_from(struct sql_session *s, const struct ast_table_ref *f,
+                   struct plan_tscope *ts)
+{
+    struct plan_from *pf = zalloc(s, sizeof(*pf));
+    if (!pf || !(pf->tabs = zalloc(s, sizeof(*pf->tabs) * MAX_TABLES)))
+        return -ENOMEM;
+    int rc = build_tree(s, pf, f, &pf->root);
+    if (rc != 0)
+        return rc;
+    pf->star = pf->root->vis;
+    pf->nstar = pf->root->nvis;
+    pf->cols = zalloc(s, sizeof(*pf->cols) * pf->width);
+    if (!pf->cols)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < pf->width; i++) {
+        uint32_t ci;
+        const struct plan_ftable *ft = sql__from_col(pf, i, &ci);
+        struct plan_col *pc = &pf->cols[i];
+        pc->name = pc->org_name = ft->t->cols[ci].name;
+        pc->table = ft->alias;
+        pc->org_table = ft->t->name;
+        pc->db = ft->db ? ft->db : "";
+        pc->type = ft->t->cols[ci].type;
+    }
+    memset(ts, 0, sizeof(*ts));
+    ts->s = s;
+    ts->from = pf;
+    return 0;
+}
+
+/* ---- conjuncts ----------------------------------------------------------- */
+
+/* One conjunct of WHERE or ON, with the tables it reads. */
+struct conj
+{
+    const struct ast_expr *e;  /* the conjunct */
+    uint64_t mask;             /* tables it reads */
+    uint64_t amask, bmask;     /* `a = b`: each side's tables, else 0 */
+    int acol, bcol;            /* each side as a plain column, or -1 */
+    bool used;                 /* applied already */
+};
+
+struct conjs
+{
+    struct conj *v;            /* the conjuncts */
+    size_t n, cap;             /* count, allocation */
+};
+
+/* The tables e reads; false when a name does not resolve (the compiler
+ * then says why). */
+static bool mask_of(struct plan_tscope *ts, const struct ast_expr *e,
+                    uint64_t *m, int *col)
+{
+    if (!e)
+        return true;
+    if (e->kind == AST_E_COLUMN) {
+        struct sql_colref ref;
+        struct sql_err err;
+        if (!e->name || sql__from_column(ts, e, &ref, &err) != 0)
+            return false;
+        *m |= 1ull << tab_of(ts->from, ref.index);
+        if (col)
+            *col = (int)ref.index;
+        return true;
+    }
+    if (col)
+        *col = -1;
+    if (!mask_of(ts, e->a, m, NULL) || !mask_of(ts, e->b, m, NULL) ||
+        !mask_of(ts, e->c, m, NULL))
+        return false;
+    for (const struct ast_expr *x = e->args; x; x = x->next)
+        if (!mask_of(ts, x, m, NULL))
+            return false;
+    for (const struct ast_when *w = e->whens; w; w = w->next)
+        if (!mask_of(ts, w->cond, m, NULL) || !mask_of(ts, w->then, m, NULL))
+            return false;
+    return true;
+}
+
+static int conj_add(struct sql_session *s, struct plan_tscope *ts,
+                    struct conjs *cs, const struct ast_expr *e,
+                    uint64_t allowed, const char *clause)
+{
+    if (!e)
+        return 0;
+    if (e->kind == AST_E_LOGIC && e->op == AST_OP_AND) {
+        for (const struct ast_expr *a = e->args; a; a = a->next) {
+            int rc = conj_add(s, ts, cs, a, allowed, clause);
+            if (rc != 0)
+                return rc;
+        }
+        return 0;
+    }
+    if (cs->n == cs->cap) {
+        size_t cap = cs->cap ? cs->cap * 2 : 16;
+        struct conj *v = zalloc(s, sizeof(*v) * cap);
+        if (!v)
+            return -ENOMEM;
+        if (cs->n)
+            memcpy(v, cs->v, sizeof(*v) * cs->n);
+        cs->v = v;
+        cs->cap = cap;
+    }
+    struct conj *c = &cs->v[cs->n];
+    memset(c, 0, sizeof(*c));
+    c->e = e;
+    c->acol = c->bcol = -1;
+    uint64_t save = ts->allowed;
+    ts->allowed = allowed;
+    bool ok = mask_of(ts, e, &c->mask, NULL);
+    if (ok && e->kind == AST_E_BINARY && e->op == AST_OP_EQ) {
+        mask_of(ts, e->a, &c->amask, &c->acol);
+        mask_of(ts, e->b, &c->bmask, &c->bcol);
+    }
+    if (!ok) {
+        /* Compile it for the error (1054, 1052) in this clause. */
+        struct sql_expr *x;
+        int rc = sql__plan_compile(s, ts, e, &x, NULL);
+        ts->allowed = save;
+        if (rc == 0)
+            rc = sql__serr(s, 1054, "42S22", "Unknown column in '%s'",
+                           clause);
+        sql__err_clause(&s->err, clause);
+        return rc;
+    }
+    ts->allowed = save;
+    cs->n++;
+    return 0;
+}
+
+/* ---- estimates ------------------------------------------------------------- */
+
+static double scan_rows(const struct plan *p)
+{
+    const struct plan_access *a = &p->acc;
+    double r = BASE_ROWS;
+    switch (a->kind) {
+    case ACC_POINT:
+    case ACC_UNIQUE_POINT:
+        return 1;
+    case ACC_BATCH_POINT:
+        return (double)a->nranges;
+    case ACC_VIRTUAL:
+        r = 100;
+        break;
+    case ACC_HANDLE_RANGE:
+        r = BASE_ROWS / 3;
+        break;
+    case ACC_INDEX_RANGE: {
+        const struct plan_range *pr = &a->ranges[0];
+        const struct sql_idxinfo *x = &a->t->idx[a->idx];
+        if (x->unique && pr->neq == x->ncols)
+            return (double)a->nranges;
+        for (uint32_t k = 0; k < pr->neq; k++)
+            r /= 10;
+        if (pr->lo || pr->hi)
+            r /= 3;
+        r *= (double)a->nranges;
+        break;
+    }
+    default:
+        break;
+    }
+    for (size_t i = 0; i < p->nconj && r > 1; i++)
+        r *= 0.5;
+    return r < 1 ? 1 : r;
+}
+
+/* ---- planning ------------------------------------------------------------------ */
+
+struct jctx
+{
+    struct sql_session *s;     /* errors, arena */
+    struct plan_tscope *ts;    /* the joined row's names */
+    const struct plan_from *f; /* the tables */
+    bool lock;                 /* FOR UPDATE */
+};
+
+/* One input of an inner-join group. */
+struct jitem
+{
+    const struct plan_jnode *n; /* a table or an outer join */
+    struct plan *p;             /* its plan */
+    double rows;                /* estimated rows */
+    const struct ast_expr **down; /* conjuncts pushed into it */
+    size_t ndown, capdown;      /* their count, allocation */
+};
+
+static int node_plan(struct jctx *j, const struct plan_jnode *n,
+                     const struct ast_expr **down, size_t ndown,
+                     struct plan **out, double *rows);
+
+static int compile(struct jctx *j, const struct ast_expr *e,
+                   struct sql_expr **out, struct sql_ftype *t)
+{
+    return sql__plan_compile(j->s, j->ts, e, out, t);
+}
+
+static const char *conj_text(struct sql_session *s,
+                             const struct ast_expr *const *c, size_t n)
+{
+    struct sql__buf b = {0};
+    for (size_t i = 0; i < n; i++) {
+        const char *t = sql__plan_text(s, c[i]);
+        if (i)
+            sql__buf_put(&b, " AND ", 5);
+        sql__buf_put(&b, t, strlen(t));
+    }
+    const char *r = b.p ? sql__arena_strndup(s->arena, (const char *)b.p,
+                                             b.len)
+                        : "";
+    sql__buf_free(&b);
+    return r ? r : "";
+}
+
+/* A table's scan with its conjuncts. */
+static int leaf_plan(struct jctx *j, int tab, const struct ast_expr **down,
+                     size_t ndown, struct plan **out)
+{
+    const struct plan_ftable *ft = &j->f->tabs[tab];
+    struct plan *p = zalloc(j->s, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    p->kind = PL_SOURCE;
+    p->table = ft->t;
+    p->alias = ft->alias;
+    p->hints = ft->hints;
+    p->ncols = p->nvisible = j->f->width;
+    p->cols = j->f->cols;
+    p->row_off = ft->offset;
+    p->conj = down;
+    p->nconj = ndown;
+    p->lock = j->lock && !sql__is_virtual(ft->t);
+    p->info = conj_text(j->s, down, ndown);
+    const struct ast_expr *w = and_of(j->s, down, ndown);
+    if (ndown && !w)
+        return -ENOMEM;
+    int rc;
+    if (w && (rc = compile(j, w, &p->cond, NULL)) != 0)
+        return rc;
+    if ((rc = sql__plan_access(j->s, p)) != 0)
+        return rc;
+    p->est_rows = scan_rows(p);
+    *out = p;
+    return 0;
+}
+
+static int filter(struct jctx *j, struct plan **in,
+                  const struct ast_expr **c, size_t n)
+{
+    if (n == 0)
+        return 0;
+    struct plan *f = zalloc(j->s, sizeof(*f));
+    const struct ast_expr *w = and_of(j->s, c, n);
+    if (!f || !w)
+        return -ENOMEM;
+    f->kind = PL_FILTER;
+    f->child = *in;
+    f->ncols = f->nvisible = (*in)->ncols;
+    f->cols = (*in)->cols;
+    f->est_rows = (*in)->est_rows;
+    f->info = conj_text(j->s, c, n);
+    int rc = compile(j, w, &f->cond, NULL);
+    if (rc != 0) {
+        sql__err_clause(&j->s->err, "where clause");
+        return rc;
+    }
+    *in = f;
+    return 0;
+}
+
+/* The class both sides of an equal key are hashed in, so that values the
+ * comparison finds equal hash equal; false when no such class is simple
+ * (a string against a number: the join tests pairs instead). */
+static bool hash_type(const struct sql_ftype *a, const struct sql_ftype *b,
+                      struct sql_ftype *out)
+{
+    int va = sql__ftype_vt(a), vb = sql__ftype_vt(b);
+    memset(out, 0, sizeof(*out));
+    out->coll = SQL_COLL_BINARY;
+    bool na = va == SQL_VT_INT || va == SQL_VT_UINT || va == SQL_VT_DECIMAL;
+    bool nb = vb == SQL_VT_INT || vb == SQL_VT_UINT || vb == SQL_VT_DECIMAL;
+    if (va == SQL_VT_INT && vb == SQL_VT_INT) {
+        out->tp = SQL_TYPE_LONGLONG;
+        return true;
+    }
+    if (na && nb) {
+        out->tp = SQL_TYPE_NEWDECIMAL;
+        out->len = 65;
+        out->dec = 30;
+        return true;
+    }
+    if ((na || va == SQL_VT_DOUBLE) && (nb || vb == SQL_VT_DOUBLE)) {
+        out->tp = SQL_TYPE_DOUBLE;
+        out->dec = -1;
+        return true;
+    }
+    if (va == SQL_VT_STRING && vb == SQL_VT_STRING) {
+        out->tp = SQL_TYPE_VAR_STRING;
+        if (a->coll == b->coll || b->coll == SQL_COLL_BINARY)
+            out->coll = a->coll;
+        else if (a->coll == SQL_COLL_BINARY)
+            out->coll = b->coll;
+        else
+            return false;
+        return true;
+    }
+    if ((va == SQL_VT_DATE || va == SQL_VT_DATETIME) &&
+        (vb == SQL_VT_DATE || vb == SQL_VT_DATETIME)) {
+        out->tp = SQL_TYPE_DATETIME;
+        out->dec = 6;
+        return true;
+    }
+    if (va == SQL_VT_TIME && vb == SQL_VT_TIME) {
+        out->tp = SQL_TYPE_TIME;
+        out->dec = 6;
+        return true;
+    }
+    return false;
+}
+
+/* An equal conjunct between the sides: which operand reads the left. */
+static int equi_side(const struct conj *c, uint64_t lmask, uint64_t rmask)
+{
+    if (!c->amask || !c->bmask)
+        return 0;
+    if ((c->amask & ~lmask) == 0 && (c->bmask & ~rmask) == 0)
+        return 1; /* a over left, b over right */
+    if ((c->bmask & ~lmask) == 0 && (c->amask & ~rmask) == 0)
+        return 2;
+    return 0;
+}
+
+/* Whether the right table's columns set by equal conjuncts cover its
+ * handle or a unique index (at most one row per left row). */
+static bool covers_unique(const struct jctx *j, int tab, const bool *eqcol)
+{
+    const struct sql_tableinfo *t = j->f->tabs[tab].t;
+    if (t->handle_col >= 0 && eqcol[t->handle_col])
+        return true;
+    for (uint32_t i = 0; i < t->nidx; i++) {
+        const struct sql_idxinfo *x = &t->idx[i];
+        if (!x->unique)
+            continue;
+        bool all = true;
+        for (uint32_t k = 0; k < x->ncols && all; k++)
+            all = eqcol[x->cols[k]] && x->prefix[k] <= 0;
+        if (all)
+            return true;
+    }
+    return false;
+}
+
+/* The plain columns of table tab that equal conjuncts with the left side
+ * set (eqcol per column, the conjunct per column in which). */
+static bool equal_cols(const struct jctx *j, const struct conjs *cs,
+                       uint64_t lmask, int tab, bool *eqcol, size_t *which)
+{
+    const struct plan_ftable *ft = &j->f->tabs[tab];
+    bool any = false;
+    memset(eqcol, 0, sizeof(bool) * ft->t->ncols);
+    for (size_t i = 0; i < cs->n; i++) {
+        const struct conj *c = &cs->v[i];
+        if (c->used)
+            continue;
+        int side = equi_side(c, lmask, 1ull << tab);
+        int col = side == 1 ? c->bcol : side == 2 ? c->acol : -1;
+        if (col < 0)
+            continue;
+        uint32_t ci = (uint32_t)col - ft->offset;
+        if (!eqcol[ci] && which)
+            which[ci] = i;
+        eqcol[ci] = true;
+        any = true;
+    }
+    return any;
+}
+
+/* Estimated rows of joining the left (lrows, tables lmask) with item r. */
+static double join_rows(const struct jctx *j, const struct conjs *cs,
+                        uint64_t lmask, double lrows, const struct jitem *r,
+                        bool *connected)
+{
+    bool equi = false, other = false;
+    uint64_t both = lmask | r->n->mask;
+    for (size_t i = 0; i < cs->n; i++) {
+        const struct conj *c = &cs->v[i];
+        if (c->used || (c->mask & ~both) || !(c->mask & r->n->mask) ||
+            !(c->mask & lmask))
+            continue;
+        if (equi_side(c, lmask, r->n->mask))
+            equi = true;
+        else
+            other = true;
+    }
+    *connected = equi || other;
+    double rows = lrows * r->rows;
+    if (equi) {
+        rows = lrows > r->rows ? lrows : r->rows;
+        if (r->n->kind == JN_LEAF) {
+            const struct sql_tableinfo *t = j->f->tabs[r->n->tab].t;
+            bool eqcol[t->ncols ? t->ncols : 1];
+            equal_cols(j, cs, lmask, r->n->tab, eqcol, NULL);
+            if (covers_unique(j, r->n->tab, eqcol))
+                rows = lrows;
+        }
+    } else if (other)
+        rows *= 0.3;
+    return rows < 1 ? 1 : rows;
+}
+
+/* An index join's access: the right table's handle or index whose
+ * leading columns the left row sets. Returns false when none fits. */
+static bool lookup_access(struct jctx *j, const struct conjs *cs,
+                          uint64_t lmask, const struct plan *rp, int tab,
+                          struct plan_access *acc, bool *unique, int *rc)
+{
+    const struct plan_ftable *ft = &j->f->tabs[tab];
+    const struct sql_tableinfo *t = ft->t;
+    bool eqcol[t->ncols ? t->ncols : 1];
+    size_t which[t->ncols ? t->ncols : 1];
+    *rc = 0;
+    if (sql__is_virtual(t) || !equal_cols(j, cs, lmask, tab, eqcol, which))
+        return false;
+    int best = -2, bestn = 0, bests = 0;
+    for (int i = -1; i < (int)t->nidx; i++) {
+        const uint32_t *cols;
+        uint32_t ncols;
+        uint32_t hc;
+        bool uniq;
+        if (i < 0) {
+            if (t->handle_col < 0)
+                continue;
+            hc = (uint32_t)t->handle_col;
+            cols = &hc;
+            ncols = 1;
+            uniq = true;
+        } else {
+            if (i == t->pk_handle_idx)
+                continue;
+            cols = t->idx[i].cols;
+            ncols = t->idx[i].ncols;
+            uniq = t->idx[i].unique;
+        }
+        if (!sql__plan_hint_allows(rp, i))
+            continue;
+        uint32_t n = 0;
+        while (n < ncols && eqcol[cols[n]] &&
+               (i < 0 || t->idx[i].prefix[n] <= 0)) {
+            /* The left value must encode as the column's key. */
+            const struct conj *c = &cs->v[which[cols[n]]];
+            const struct ast_expr *le =
+                equi_side(c, lmask, 1ull << tab) == 1 ? c->e->a : c->e->b;
+            struct sql_expr *x;
+            struct sql_ftype lt;
+            if (compile(j, le, &x, &lt) != 0)
+                break;
+            const struct sql_ftype *ct = &t->cols[cols[n]].type;
+            int lv = sql__ftype_vt(&lt), cv = sql__ftype_vt(ct);
+            bool ints = (lv == SQL_VT_INT || lv == SQL_VT_UINT) &&
+                        (cv == SQL_VT_INT || cv == SQL_VT_UINT);
+            if (!ints && (lv != cv || (lv == SQL_VT_STRING &&
+                                       lt.coll != ct->coll)))
+                break;
+            n++;
+        }
+        if (n == 0)
+            continue;
+        int score = uniq && n == ncols ? (i < 0 ? 1000 : 900) : (int)n * 10;
+        if (score > bests) {
+            bests = score;
+            best = i;
+            bestn = (int)n;
+        }
+    }
+    if (best == -2)
+        return false;
+    const uint32_t *cols;
+    uint32_t hc = (uint32_t)t->handle_col;
+    cols = best < 0 ? &hc : t->idx[best].cols;
+    struct plan_range *r = zalloc(j->s, sizeof(*r));
+    if (!r || !(r->eq = zalloc(j->s, sizeof(*r->eq) * (size_t)bestn)) ||
+        !(r->eq_nullsafe = zalloc(j->s, sizeof(bool) * (size_t)bestn))) {
+        *rc = -ENOMEM;
+        return false;
+    }
+    r->neq = (uint32_t)bestn;
+    for (int k = 0; k < bestn; k++) {
+        const struct conj *c = &cs->v[which[cols[k]]];
+        const struct ast_expr *le =
+            equi_side(c, lmask, 1ull << tab) == 1 ? c->e->a : c->e->b;
+        if ((*rc = compile(j, le, &r->eq[k], NULL)) != 0)
+            return false;
+    }
+    *unique = bests >= 900;
+    memset(acc, 0, sizeof(*acc));
+    acc->t = t;
+    acc->idx = best;
+    acc->ranges = r;
+    acc->nranges = 1;
+    acc->kind = best < 0 ? ACC_POINT
+                : *unique ? ACC_UNIQUE_POINT
+                          : ACC_INDEX_RANGE;
+    return true;
+}
+
+static void add_spans(struct jctx *j, struct plan *jp, uint64_t mask)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < j->f->ntabs; i++)
+        if (mask >> i & 1) {
+            jp->rspans[n].off = j->f->tabs[i].offset;
+            jp->rspans[n++].n = j->f->tabs[i].t->ncols;
+        }
+    jp->nrspans = n;
+}
+
+/* Join left (tables lmask) with the item r by the unused conjuncts whose
+ * tables are all there now; type JT_INNER or JT_LEFT. */
+static int join_step(struct jctx *j, struct conjs *cs, struct plan *left,
+                     uint64_t lmask, struct jitem *r, int type,
+                     struct plan **out)
+{
+    struct sql_session *s = j->s;
+    uint64_t rmask = r->n->mask, both = lmask | rmask;
+    struct plan *jp = zalloc(s, sizeof(*jp));
+    const struct ast_expr **cond = zalloc(s, sizeof(*cond) * (cs->n + 1));
+    size_t *eqs = zalloc(s, sizeof(*eqs) * (cs->n + 1));
+    size_t ntab = 0;
+    for (size_t i = 0; i < j->f->ntabs; i++)
+        ntab += rmask >> i & 1;
+    if (!jp || !cond || !eqs ||
+        !(jp->rspans = zalloc(s, sizeof(*jp->rspans) * ntab)))
+        return -ENOMEM;
+    jp->kind = PL_JOIN;
+    jp->join_type = type;
+    jp->child = left;
+    jp->ncols = jp->nvisible = j->f->width;
+    jp->cols = j->f->cols;
+    add_spans(j, jp, rmask);
+    bool connected;
+    jp->est_rows = join_rows(j, cs, lmask, left->est_rows, r, &connected);
+    if (type == JT_LEFT && jp->est_rows < left->est_rows)
+        jp->est_rows = left->est_rows;
+    /* The algorithm: an index join when the right table can be looked up
+     * by the left row (always for a unique key, else when the left is not
+     * bigger), a hash join on the equal keys, else nested loops. */
+    struct plan *rp = r->p;
+    int rc = 0;
+    bool unique = false;
+    struct plan_access acc;
+    if (r->n->kind == JN_LEAF && rp->kind == PL_SCAN &&
+        lookup_access(j, cs, lmask, rp, r->n->tab, &acc, &unique, &rc) &&
+        (unique || left->est_rows <= r->rows)) {
+        struct plan *lk = zalloc(s, sizeof(*lk));
+        if (!lk)
+            return -ENOMEM;
+        *lk = *rp;
+        lk->acc = acc;
+        lk->lookup = true;
+        lk->est_rows = unique ? 1 : r->rows / 10 < 1 ? 1 : r->rows / 10;
+        rp = lk;
+        jp->join_algo = JA_INDEX;
+    } else if (rc != 0)
+        return rc;
+    else
+        jp->join_algo = JA_NESTED;
+    jp->right = rp;
+    size_t ncond = 0, neq = 0;
+    for (size_t i = 0; i < cs->n; i++) {
+        struct conj *c = &cs->v[i];
+        if (c->used || (c->mask & ~both))
+            continue;
+        c->used = true;
+        cond[ncond++] = c->e;
+        if (equi_side(c, lmask, rmask))
+            eqs[neq++] = i;
+    }
+    if (jp->join_algo == JA_NESTED && neq > 0) {
+        jp->lkeys = zalloc(s, sizeof(*jp->lkeys) * neq);
+        jp->rkeys = zalloc(s, sizeof(*jp->rkeys) * neq);
+        jp->ktypes = zalloc(s, sizeof(*jp->ktypes) * neq);
+        if (!jp->lkeys || !jp->rkeys || !jp->ktypes)
+            return -ENOMEM;
+        for (size_t k = 0; k < neq; k++) {
+            const struct conj *c = &cs->v[eqs[k]];
+            bool lfirst = equi_side(c, lmask, rmask) == 1;
+            struct sql_ftype lt, rt;
+            if ((rc = compile(j, lfirst ? c->e->a : c->e->b,
+                              &jp->lkeys[jp->njkeys], &lt)) != 0 ||
+                (rc = compile(j, lfirst ? c->e->b : c->e->a,
+                              &jp->rkeys[jp->njkeys], &rt)) != 0)
+                return rc;
+            if (hash_type(&lt, &rt, &jp->ktypes[jp->njkeys]))
+                jp->njkeys++;
+        }
+        if (jp->njkeys > 0) {
+            jp->join_algo = JA_HASH;
+            jp->build_left = type == JT_INNER && left->est_rows < r->rows;
+        }
+    }
+    const struct ast_expr *w = and_of(s, cond, ncond);
+    if (ncond && !w)
+        return -ENOMEM;
+    if (w && (rc = compile(j, w, &jp->cond, NULL)) != 0)
+        return rc;
+    jp->info = conj_text(s, cond, ncond);
+    *out = jp;
+    return 0;
+}
+
+static int item_down(struct jctx *j, struct jitem *it,
+                     const struct ast_expr *e)
+{
+    if (it->ndown == it->capdown) {
+        size_t cap = it->capdown ? it->capdown * 2 : 8;
+        const struct ast_expr **d = zalloc(j->s, sizeof(*d) * cap);
+        if (!d)
+            return -ENOMEM;
+        if (it->ndown)
+            memcpy(d, it->down, sizeof(*d) * it->ndown);
+        it->down = d;
+        it->capdown = cap;
+    }
+    it->down[it->ndown++] = e;
+    return 0;
+}
+
+/* The items of an inner-join group and its ON conjuncts. */
+static int flatten(struct jctx *j, const struct plan_jnode *n,
+                   struct jitem *items, size_t *nitems, struct conjs *cs)
+{
+    if (n->kind != JN_INNER) {
+        memset(&items[*nitems], 0, sizeof(items[0]));
+        items[(*nitems)++].n = n;
+        return 0;
+    }
+    int rc = flatten(j, n->l, items, nitems, cs);
+    if (rc == 0)
+        rc = flatten(j, n->r, items, nitems, cs);
+    if (rc == 0)
+        rc = conj_add(j->s, j->ts, cs, n->on, n->mask, "on clause");
+    return rc;
+}
+
+/* An outer join: the preserved side with the conjuncts given, the other
+ * side with ON's conjuncts that read only it; the rest of ON decides the
+ * matches. */
+static int left_join_plan(struct jctx *j, const struct plan_jnode *n,
+                          const struct ast_expr **down, size_t ndown,
+                          struct plan **out, double *rows)
+{
+    /* The conjuncts given that read the NULL-supplying side (or no
+     * table) filter the join's result; the others go down the preserved
+     * side. */
+    struct conjs given = {0}, on = {0};
+    int rc;
+    for (size_t i = 0; i < ndown; i++)
+        if ((rc = conj_add(j->s, j->ts, &given, down[i], 0,
+                           "where clause")) != 0)
+            return rc;
+    const struct ast_expr **keep = zalloc(j->s, sizeof(*keep) * (ndown + 1));
+    const struct ast_expr **above = zalloc(j->s, sizeof(*above) * (ndown + 1));
+    if (!keep || !above)
+        return -ENOMEM;
+    size_t nkeep = 0, nabove = 0;
+    for (size_t i = 0; i < given.n; i++) {
+        if (given.v[i].mask && (given.v[i].mask & ~n->l->mask) == 0)
+            keep[nkeep++] = given.v[i].e;
+        else
+            above[nabove++] = given.v[i].e;
+    }
+    down = keep;
+    ndown = nkeep;
+    if ((rc = conj_add(j->s, j->ts, &on, n->on, n->mask, "on clause")) != 0)
+        return rc;
+    const struct ast_expr **inner = zalloc(j->s, sizeof(*inner) * (on.n + 1));
+    if (!inner)
+        return -ENOMEM;
+    size_t ninner = 0;
+    for (size_t i = 0; i < on.n; i++)
+        if (on.v[i].mask && (on.v[i].mask & ~n->r->mask) == 0) {
+            inner[ninner++] = on.v[i].e;
+            on.v[i].used = true;
+        }
+    struct plan *lp;
+    struct jitem r = {.n = n->r};
+    double lrows;
+    if ((rc = node_plan(j, n->l, down, ndown, &lp, &lrows)) != 0 ||
+        (rc = node_plan(j, n->r, inner, ninner, &r.p, &r.rows)) != 0)
+        return rc;
+    /* Conjuncts of ON that read no table, or only the preserved side,
+     * decide matches too: join conditions like the others. */
+    for (size_t i = 0; i < on.n; i++)
+        if (!on.v[i].used)
+            on.v[i].mask |= n->r->mask;
+    if ((rc = join_step(j, &on, lp, n->l->mask, &r, JT_LEFT, out)) != 0 ||
+        (rc = filter(j, out, above, nabove)) != 0)
+        return rc;
+    *rows = (*out)->est_rows;
+    return 0;
+}
+
+static int node_plan(struct jctx *j, const struct plan_jnode *n,
+                     const struct ast_expr **down, size_t ndown,
+                     struct plan **out, double *rows)
+{
+    struct sql_session *s = j->s;
+    int rc;
+    if (n->kind == JN_LEAF) {
+        if ((rc = leaf_plan(j, n->tab, down, ndown, out)) != 0)
+            return rc;
+        *rows = (*out)->est_rows;
+        return 0;
+    }
+    if (n->kind == JN_LEFT)
+        return left_join_plan(j, n, down, ndown, out, rows);
+    /* An inner group: its items, its conjuncts (the ones given and ON's). */
+    size_t cap = 0;
+    for (size_t i = 0; i < j->f->ntabs; i++)
+        cap += n->mask >> i & 1;
+    struct jitem *items = zalloc(s, sizeof(*items) * cap);
+    struct conjs cs = {0};
+    if (!items)
+        return -ENOMEM;
+    size_t nitems = 0;
+    for (size_t i = 0; i < ndown; i++)
+        if ((rc = conj_add(s, j->ts, &cs, down[i], 0, "where clause")) != 0)
+            return rc;
+    if ((rc = flatten(j, n, items, &nitems, &cs)) != 0)
+        return rc;
+    /* Conjuncts of one item go down into it (an outer join takes those of
+     * its preserved side; the others wait above it), constant ones above
+     * the group. */
+    const struct ast_expr **top = zalloc(s, sizeof(*top) * (cs.n + 1));
+    const struct ast_expr **above = zalloc(s, sizeof(*above) * (cs.n + 1));
+    size_t *above_item = zalloc(s, sizeof(*above_item) * (cs.n + 1));
+    if (!top || !above || !above_item)
+        return -ENOMEM;
+    size_t ntop = 0, nabove = 0;
+    for (size_t i = 0; i < cs.n; i++) {
+        struct conj *c = &cs.v[i];
+        if (c->mask == 0) {
+            top[ntop++] = c->e;
+            c->used = true;
+            continue;
+        }
+        for (size_t k = 0; k < nitems; k++) {
+            const struct plan_jnode *in = items[k].n;
+            if (c->mask & ~in->mask)
+                continue;
+            c->used = true;
+            if (in->kind == JN_LEFT && (c->mask & ~in->l->mask)) {
+                above_item[nabove] = k;
+                above[nabove++] = c->e;
+            } else if ((rc = item_down(j, &items[k], c->e)) != 0)
+                return rc;
+        }
+    }
+    for (size_t k = 0; k < nitems; k++) {
+        struct jitem *it = &items[k];
+        if ((rc = node_plan(j, it->n, it->down, it->ndown, &it->p,
+                            &it->rows)) != 0)
+            return rc;
+        size_t na = 0;
+        const struct ast_expr **mine = zalloc(s, sizeof(*mine) * (nabove + 1));
+        if (!mine)
+            return -ENOMEM;
+        for (size_t i = 0; i < nabove; i++)
+            if (above_item[i] == k)
+                mine[na++] = above[i];
+        if ((rc = filter(j, &it->p, mine, na)) != 0)
+            return rc;
+    }
+    /* Greedy order: the smallest item first, then each time the item
+     * connected to what is joined that gives the fewest rows (an
+     * unconnected one only when none is connected). */
+    bool *done = zalloc(s, sizeof(bool) * (nitems + 1));
+    if (!done)
+        return -ENOMEM;
+    size_t first = 0;
+    for (size_t k = 1; k < nitems; k++)
+        if (items[k].rows < items[first].rows)
+            first = k;
+    struct plan *cur = items[first].p;
+    uint64_t mask = items[first].n->mask;
+    done[first] = true;
+    for (size_t step = 1; step < nitems; step++) {
+        size_t best = SIZE_MAX;
+        double best_rows = 0;
+        bool best_conn = false;
+        for (size_t k = 0; k < nitems; k++) {
+            if (done[k])
+                continue;
+            bool conn;
+            double r = join_rows(j, &cs, mask, cur->est_rows, &items[k],
+                                 &conn);
+            if (best == SIZE_MAX || (conn && !best_conn) ||
+                (conn == best_conn && r < best_rows)) {
+                best = k;
+                best_rows = r;
+                best_conn = conn;
+            }
+        }
+        done[best] = true;
+        if ((rc = join_step(j, &cs, cur, mask, &items[best], JT_INNER,
+                            &cur)) != 0)
+            return rc;
+        mask |= items[best].n->mask;
+    }
+    /* Conjuncts no step took (none should remain) and constant ones. */
+    for (size_t i = 0; i < cs.n; i++)
+        if (!cs.v[i].used)
+            top[ntop++] = cs.v[i].e;
+    if ((rc = filter(j, &cur, top, ntop)) != 0)
+        return rc;
+    *out = cur;
+    *rows = cur->est_rows;
+    return 0;
+}
+
+int sql__plan_joins(struct sql_session *s, struct plan_tscope *ts,
+                    const struct ast_expr *where, bool lock,
+                    struct plan **out)
+{
+    struct jctx j = {.s = s, .ts = ts, .f = ts->from, .lock = lock};
+    struct conjs w = {0};
+    int rc = conj_add(s, ts, &w, where, 0, "where clause");
+    if (rc != 0)
+        return rc;
+    const struct ast_expr **down = zalloc(s, sizeof(*down) * (w.n + 1));
+    if (!down)
+        return -ENOMEM;
+    for (size_t i = 0; i < w.n; i++)
+        down[i] = w.v[i].e;
+    double rows;
+    return node_plan(&j, j.f->root, down, w.n, out, &rows);
+}

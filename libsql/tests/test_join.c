@@ -1,0 +1,379 @@
+/* test_join.c: SELECT over several tables, end to end on the in-memory
+ * store: comma, INNER, CROSS, LEFT/RIGHT, USING and NATURAL joins, names
+ * (aliases, qualified columns, stars, 1052/1054/1066), the plan chosen
+ * (join order, hash/index/nested-loop joins, pushdown into scans, read
+ * back through EXPLAIN) and aggregation, DISTINCT, ORDER BY and LIMIT
+ * over joins.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sqlfx.h"
+
+#define Q(c, sql, want) assert_string_equal(sqlfx_q(c, sql), want)
+
+static struct sqlfx f;
+static struct sqlfx_conn c;
+
+static int setup(void **state)
+{
+    (void)state;
+    sqlfx_open(&f, false);
+    sqlfx_connect(&f, &c, 1);
+    Q(&c, "CREATE DATABASE d", "OK 1 0 0");
+    Q(&c, "USE d", "OK 0 0 0");
+    Q(&c,
+      "CREATE TABLE t1 (id INT PRIMARY KEY, a INT, b VARCHAR(10), "
+      "KEY ka (a))",
+      "OK 0 0 0");
+    Q(&c,
+      "CREATE TABLE t2 (id INT PRIMARY KEY, t1id INT, c VARCHAR(10), "
+      "UNIQUE KEY uc (c), KEY kt (t1id))",
+      "OK 0 0 0");
+    Q(&c, "CREATE TABLE t3 (x INT, y INT)", "OK 0 0 0");
+    Q(&c,
+      "INSERT INTO t1 VALUES (1, 10, 'one'), (2, 20, 'two'), "
+      "(3, NULL, 'three'), (4, 10, 'four')",
+      "OK 4 0 0");
+    Q(&c,
+      "INSERT INTO t2 VALUES (1, 1, 'p'), (2, 1, 'q'), (3, 2, 'r'), "
+      "(4, 9, 's'), (5, NULL, 't')",
+      "OK 5 0 0");
+    Q(&c, "INSERT INTO t3 VALUES (10, 1), (20, 2), (NULL, 3), (10, 4)",
+      "OK 4 0 0");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sqlfx_disconnect(&c);
+    sqlfx_close(&f);
+    return 0;
+}
+
+static void inner_joins(void **state)
+{
+    (void)state;
+    const char *want = "1|10|one|1|1|p\n1|10|one|2|1|q\n2|20|two|3|2|r";
+    Q(&c, "SELECT * FROM t1, t2 WHERE t1.id = t2.t1id ORDER BY t2.id", want);
+    Q(&c, "SELECT * FROM t1 JOIN t2 ON t1.id = t2.t1id ORDER BY t2.id",
+      want);
+    Q(&c, "SELECT * FROM t1 INNER JOIN t2 ON t2.t1id = t1.id ORDER BY t2.id",
+      want);
+    Q(&c, "SELECT * FROM t2 STRAIGHT_JOIN t1 ON t1.id = t2.t1id "
+          "ORDER BY t2.id",
+      "1|1|p|1|10|one\n2|1|q|1|10|one\n3|2|r|2|20|two");
+    /* Without a condition: every pair. */
+    Q(&c, "SELECT t1.id, t3.y FROM t1 CROSS JOIN t3 WHERE t1.id = 1",
+      "1|1\n1|2\n1|3\n1|4");
+    Q(&c, "SELECT count(*) FROM t1 a, t1 b, t1 c", "64");
+    Q(&c, "SELECT count(*) FROM t1 JOIN t2", "20");
+    /* Non-equal conditions, conditions on expressions. */
+    Q(&c, "SELECT t1.id, t3.x FROM t1, t3 WHERE t1.a < t3.x ORDER BY 1, 2",
+      "1|20\n4|20");
+    Q(&c, "SELECT t1.id, t2.id FROM t1 JOIN t2 ON t1.id = t2.id + 0 "
+          "ORDER BY 1",
+      "1|1\n2|2\n3|3\n4|4");
+    /* A string against a number compares as numbers (no hash keys). */
+    Q(&c, "SELECT t1.id, t3.y FROM t1 JOIN t3 ON t1.b = t3.x", "");
+    /* NULL keys never match. */
+    Q(&c, "SELECT count(*) FROM t1 JOIN t3 ON t1.a = t3.x", "5");
+    Q(&c, "SELECT count(*) FROM t1 JOIN t2 ON t1.a <=> t2.t1id", "1");
+    /* Three tables, conditions in ON and WHERE. */
+    Q(&c,
+      "SELECT t1.b, t2.c, t3.x FROM t1 JOIN t2 ON t1.id = t2.t1id JOIN t3 "
+      "ON t3.y = t2.id WHERE t3.x > 5 ORDER BY t2.id",
+      "one|p|10\none|q|20");
+    /* A self-join through aliases. */
+    Q(&c, "SELECT a.id, b.id FROM t1 a JOIN t1 b ON a.a = b.a "
+          "WHERE a.id < b.id",
+      "1|4");
+}
+
+static void outer_joins(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT t1.b, t2.c FROM t1 LEFT JOIN t2 ON t1.id = t2.t1id "
+          "ORDER BY t1.id, t2.c",
+      "one|p\none|q\ntwo|r\nthree|NULL\nfour|NULL");
+    Q(&c, "SELECT t1.b, t2.c FROM t1 RIGHT OUTER JOIN t2 ON t1.id = "
+          "t2.t1id ORDER BY t2.id",
+      "one|p\none|q\ntwo|r\nNULL|s\nNULL|t");
+    /* WHERE after the join: the anti-join idiom. */
+    Q(&c, "SELECT t1.id FROM t1 LEFT JOIN t2 ON t1.id = t2.t1id "
+          "WHERE t2.id IS NULL ORDER BY t1.id",
+      "3\n4");
+    /* ON conditions on either side decide matches, not rows. */
+    Q(&c, "SELECT t1.id, t3.x FROM t1 LEFT JOIN t3 ON t1.a = t3.x AND "
+          "t1.id > 1 ORDER BY 1, 2",
+      "1|NULL\n2|20\n3|NULL\n4|10\n4|10");
+    Q(&c, "SELECT t1.id, t2.id FROM t1 LEFT JOIN t2 ON t1.id = t2.t1id AND "
+          "t2.c > 'p' ORDER BY 1, 2",
+      "1|2\n2|3\n3|NULL\n4|NULL");
+    Q(&c, "SELECT t1.id, t3.x FROM t3 RIGHT JOIN t1 ON t1.a = t3.x AND "
+          "t1.id > 1 ORDER BY 1, 2",
+      "1|NULL\n2|20\n3|NULL\n4|10\n4|10");
+    /* Chained: the second join pads what the first padded. */
+    Q(&c, "SELECT t1.id, t2.id, t3.y FROM t1 LEFT JOIN t2 ON t1.id = "
+          "t2.t1id AND t2.c > 'p' LEFT JOIN t3 ON t3.y = t2.id ORDER BY "
+          "t1.id",
+      "1|2|2\n2|3|3\n3|NULL|NULL\n4|NULL|NULL");
+    /* An inner join inside the NULL-supplying side. */
+    Q(&c, "SELECT t3.y, t1.id, t2.id FROM t3 LEFT JOIN (t1 JOIN t2 ON "
+          "t1.id = t2.t1id) ON t3.y = t1.id ORDER BY 1, 3",
+      "1|1|1\n1|1|2\n2|2|3\n3|NULL|NULL\n4|NULL|NULL");
+    Q(&c, "SELECT count(*), count(t2.id) FROM t1 LEFT JOIN t2 ON 1 = 0",
+      "4|0");
+    /* WHERE on a table an inner outer join preserves but an outer one
+     * does not: above the join, never into the preserved side's scan
+     * (found by the differential tester). */
+    Q(&c, "SELECT t2.id FROM t1 RIGHT JOIN t2 ON t1.id = t2.t1id LEFT JOIN "
+          "t3 ON t3.y = t2.id WHERE t1.b = 'one' ORDER BY 1",
+      "1\n2");
+    Q(&c, "SELECT t2.id FROM t1 RIGHT JOIN t2 ON t1.id = t2.t1id LEFT JOIN "
+          "t3 ON t3.y = t2.id WHERE t1.b IS NULL ORDER BY 1",
+      "4\n5");
+}
+
+static void using_and_natural(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT * FROM t1 JOIN t2 USING (id) ORDER BY id",
+      "1|10|one|1|p\n2|20|two|1|q\n3|NULL|three|2|r\n4|10|four|9|s");
+    Q(&c, "SELECT * FROM t1 NATURAL JOIN t2 WHERE id < 3 ORDER BY id",
+      "1|10|one|1|p\n2|20|two|1|q");
+    /* The preserved side's columns first; its key stands for both. */
+    Q(&c, "SELECT * FROM t1 RIGHT JOIN t2 USING (id) ORDER BY id",
+      "1|1|p|10|one\n2|1|q|20|two\n3|2|r|NULL|three\n4|9|s|10|four\n"
+      "5|NULL|t|NULL|NULL");
+    Q(&c, "SELECT id, t1.id FROM t1 RIGHT JOIN t2 USING (id) WHERE id = 5",
+      "5|NULL");
+    Q(&c, "SELECT * FROM t1 JOIN t2 USING (nosuch)",
+      "ERR 1054 Unknown column 'nosuch' in 'from clause'");
+    sqlfx_q(&c, "CREATE TABLE u (id INT, a INT)");
+    sqlfx_q(&c, "INSERT INTO u VALUES (1, 10), (2, 21)");
+    Q(&c, "SELECT * FROM t1 NATURAL JOIN u", "1|10|one");
+    Q(&c, "SELECT * FROM u NATURAL LEFT JOIN t1 ORDER BY id",
+      "1|10|one\n2|21|NULL");
+    c.headers = true;
+    Q(&c, "SELECT * FROM u JOIN t1 USING (a) WHERE u.id = 1",
+      "a|id|id|b\n10|1|1|one\n10|1|4|four");
+    c.headers = false;
+    sqlfx_q(&c, "DROP TABLE u");
+}
+
+static void names(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT id FROM t1, t2",
+      "ERR 1052 Column 'id' in field list is ambiguous");
+    Q(&c, "SELECT t1.id FROM t1 JOIN t2 ON t1.id = t2.t1id WHERE id > 1",
+      "ERR 1052 Column 'id' in where clause is ambiguous");
+    Q(&c, "SELECT 1 FROM t1 JOIN t2 ON id = 1",
+      "ERR 1052 Column 'id' in on clause is ambiguous");
+    Q(&c, "SELECT nosuch FROM t1, t2",
+      "ERR 1054 Unknown column 'nosuch' in 'field list'");
+    Q(&c, "SELECT x.a FROM t1, t2",
+      "ERR 1054 Unknown column 'x.a' in 'field list'");
+    Q(&c, "SELECT 1 FROM t1, t2 ORDER BY t9.a",
+      "ERR 1054 Unknown column 't9.a' in 'order clause'");
+    /* ON sees only the tables joined so far. */
+    Q(&c, "SELECT * FROM t1 JOIN t2 ON t2.id = t3.x JOIN t3 ON 1",
+      "ERR 1054 Unknown column 't3.x' in 'on clause'");
+    Q(&c, "SELECT * FROM t1, t1",
+      "ERR 1066 Not unique table/alias: 't1'");
+    Q(&c, "SELECT * FROM t1 x JOIN t2 x ON 1",
+      "ERR 1066 Not unique table/alias: 'x'");
+    Q(&c, "SELECT t9.* FROM t1, t3", "ERR 1051 Unknown table 't9'");
+    Q(&c, "SELECT * FROM t1, nosuch",
+      "ERR 1146 Table 'd.nosuch' doesn't exist");
+    /* Unambiguous unqualified names, db.table.column, t.* and aliases. */
+    Q(&c, "SELECT a, c FROM t1 JOIN t2 ON t1.id = t2.t1id WHERE x IS NULL",
+      "ERR 1054 Unknown column 'x' in 'where clause'");
+    Q(&c, "SELECT d.t1.b, t2.c FROM d.t1, t2 WHERE t2.id = 1 AND t1.id = 1",
+      "one|p");
+    Q(&c, "SELECT t3.*, t1.b FROM t1, t3 WHERE t1.id = 1 AND t3.y < 3",
+      "10|1|one\n20|2|one");
+    Q(&c, "SELECT q.b FROM t1 AS q, t3 WHERE q.id = t3.y AND t3.x = 20",
+      "two");
+    Q(&c, "SELECT t1.b FROM t1 q", "ERR 1054 Unknown column 't1.b' in "
+                                     "'field list'");
+    c.headers = true;
+    Q(&c, "SELECT t1.id, t2.id AS i2 FROM t1 JOIN t2 ON t1.id = t2.id "
+          "WHERE t1.id = 1",
+      "id|i2\n1|1");
+    c.headers = false;
+}
+
+static void aggregates_and_order(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT count(*), sum(t3.y) FROM t1 JOIN t3 ON t1.a = t3.x",
+      "5|12");
+    Q(&c, "SELECT t1.a, count(*) FROM t1 JOIN t3 ON t1.a = t3.x "
+          "GROUP BY t1.a ORDER BY t1.a",
+      "10|4\n20|1");
+    /* A table's columns depend on its grouped primary key. */
+    Q(&c, "SELECT t1.id, t1.b, count(*) FROM t1, t2 WHERE t1.id = t2.t1id "
+          "GROUP BY t1.id ORDER BY 1",
+      "1|one|2\n2|two|1");
+    Q(&c, "SELECT t1.a, t2.c FROM t1, t2 WHERE t1.id = t2.t1id "
+          "GROUP BY t1.a",
+      "ERR 1055 Expression #2 of SELECT list is not in GROUP BY clause and "
+      "contains nonaggregated column 'd.t2.c' which is not functionally "
+      "dependent on columns in GROUP BY clause; this is incompatible with "
+      "sql_mode=only_full_group_by");
+    Q(&c, "SELECT DISTINCT t1.a FROM t1 JOIN t2 ON t1.id = t2.t1id "
+          "ORDER BY 1",
+      "10\n20");
+    Q(&c, "SELECT t1.b FROM t1 JOIN t2 ON t1.id = t2.t1id ORDER BY t2.id "
+          "DESC LIMIT 2",
+      "two\none");
+    Q(&c, "SELECT t1.b, t2.c FROM t1 JOIN t2 ON t1.id = t2.t1id ORDER BY "
+          "t2.c DESC LIMIT 1, 1",
+      "one|q");
+    Q(&c, "SELECT t1.a + t3.y AS s FROM t1 JOIN t3 ON t1.a = t3.x "
+          "HAVING s > 12 ORDER BY s",
+      "14\n14\n22");
+    Q(&c, "SELECT max(t2.c) FROM t1 JOIN t2 ON t1.id = t2.t1id GROUP BY "
+          "t1.b HAVING count(*) > 1",
+      "q");
+}
+
+/* The lines of EXPLAIN for sql, as text. */
+static const char *plan(const char *sql)
+{
+    static char buf[16384];
+    char q[9000];
+    snprintf(q, sizeof(q), "EXPLAIN %s", sql);
+    snprintf(buf, sizeof(buf), "%s", sqlfx_q(&c, q));
+    return buf;
+}
+
+static void plans(void **state)
+{
+    (void)state;
+    /* Equal keys, no index to look up by: hash join, the smaller side
+     * (the one a filter narrows) built. */
+    assert_string_equal(
+        plan("SELECT t1.b FROM t1, t3 WHERE t1.a = t3.x"),
+        "Projection_1|root||t1.b\n"
+        "└─HashJoin_2|root||inner join, build:right, cond:(t1.a = t3.x)\n"
+        "  ├─TableFullScan_3|root|table:t1|keep order:false\n"
+        "  └─TableFullScan_4|root|table:t3|keep order:false");
+    assert_string_equal(
+        plan("SELECT 1 FROM t3 a, t3 b WHERE a.x = b.x AND b.y > 1"),
+        "Projection_1|root||1\n"
+        "└─HashJoin_2|root||inner join, build:left, cond:(a.x = b.x)\n"
+        "  ├─TableFullScan_3|root|table:t3|keep order:false; filter:(b.y "
+        "> 1)\n"
+        "  └─TableFullScan_4|root|table:t3|keep order:false");
+    /* With an index on the key and a smaller left side: index join. */
+    assert_string_equal(
+        plan("SELECT t1.b FROM t3, t1 WHERE t1.a = t3.x AND t3.y > 1"),
+        "Projection_1|root||t1.b\n"
+        "└─IndexJoin_2|root||inner join, cond:(t1.a = t3.x)\n"
+        "  ├─TableFullScan_3|root|table:t3|keep order:false; filter:(t3.y "
+        "> 1)\n"
+        "  └─IndexRangeScan_4|root|table:t1, index:ka(a)|lookup: 1 key");
+    /* A point get first, then the other table by its primary key: every
+     * condition on one table goes down into its scan. */
+    assert_string_equal(
+        plan("SELECT * FROM t1 JOIN t2 ON t1.id = t2.t1id WHERE t2.c = 'p' "
+             "AND t1.b <> 'x'"),
+        "Projection_1|root||t1.id, t1.a, t1.b, t2.id, t2.t1id, t2.c\n"
+        "└─IndexJoin_2|root||inner join, cond:(t1.id = t2.t1id)\n"
+        "  ├─Point_Get_3|root|table:t2, index:uc(c)|range: 1 key; "
+        "filter:(t2.c = 'p')\n"
+        "  └─Point_Get_4|root|table:t1|lookup: 1 key; filter:(t1.b <> "
+        "'x')");
+    /* By a secondary index when the left side is small. */
+    assert_string_equal(
+        plan("SELECT t2.c FROM t1, t2 WHERE t2.t1id = t1.id AND t1.id IN "
+             "(1, 2)"),
+        "Projection_1|root||t2.c\n"
+        "└─IndexJoin_2|root||inner join, cond:(t2.t1id = t1.id)\n"
+        "  ├─Batch_Point_Get_3|root|table:t1|handle: 2 keys; filter:(t1.id "
+        "IN (1, 2))\n"
+        "  └─IndexRangeScan_4|root|table:t2, index:kt(t1id)|lookup: 1 key");
+    /* Outer joins keep their sides; a non-equal condition loops. */
+    assert_string_equal(
+        plan("SELECT 1 FROM t3 LEFT JOIN t1 ON t1.id = t3.y"),
+        "Projection_1|root||1\n"
+        "└─IndexJoin_2|root||left outer join, cond:(t1.id = t3.y)\n"
+        "  ├─TableFullScan_3|root|table:t3|keep order:false\n"
+        "  └─Point_Get_4|root|table:t1|lookup: 1 key");
+    assert_string_equal(
+        plan("SELECT 1 FROM t1 LEFT JOIN t3 ON t1.a < t3.x WHERE t3.y > 1"),
+        "Projection_1|root||1\n"
+        "└─Selection_2|root||(t3.y > 1)\n"
+        "  └─NestedLoopJoin_3|root||left outer join, cond:(t1.a < t3.x)\n"
+        "    ├─TableFullScan_4|root|table:t1|keep order:false\n"
+        "    └─TableFullScan_5|root|table:t3|keep order:false");
+    /* The order follows the join graph, not the FROM list: t3 has no
+     * condition with t1, so t2 comes between them. */
+    assert_string_equal(
+        plan("SELECT 1 FROM t1, t3, t2 WHERE t2.c = 's' AND t2.t1id = t1.id "
+             "AND t3.y = t2.id"),
+        "Projection_1|root||1\n"
+        "└─HashJoin_2|root||inner join, build:left, cond:(t3.y = t2.id)\n"
+        "  ├─IndexJoin_3|root||inner join, cond:(t2.t1id = t1.id)\n"
+        "  │ ├─Point_Get_4|root|table:t2, index:uc(c)|range: 1 key; "
+        "filter:(t2.c = 's')\n"
+        "  │ └─Point_Get_5|root|table:t1|lookup: 1 key\n"
+        "  └─TableFullScan_6|root|table:t3|keep order:false");
+}
+
+/* A chain of many tables plans as a chain (no cross product) and runs. */
+static void many_tables(void **state)
+{
+    (void)state;
+    char sql[8192];
+    for (int i = 0; i < 12; i++) {
+        snprintf(sql, sizeof(sql),
+                 "CREATE TABLE c%d (id INT PRIMARY KEY, nx INT)", i);
+        Q(&c, sql, "OK 0 0 0");
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO c%d VALUES (1, 2), (2, 3), (3, 1)", i);
+        Q(&c, sql, "OK 3 0 0");
+    }
+    int n = snprintf(sql, sizeof(sql), "SELECT count(*) FROM ");
+    for (int i = 11; i >= 0; i--)
+        n += snprintf(sql + n, sizeof(sql) - (size_t)n, "c%d%s", i,
+                      i ? ", " : " WHERE ");
+    for (int i = 0; i < 11; i++)
+        n += snprintf(sql + n, sizeof(sql) - (size_t)n,
+                      "c%d.nx = c%d.id AND ", i, i + 1);
+    snprintf(sql + n, sizeof(sql) - (size_t)n, "c0.id = 1");
+    Q(&c, sql, "1");
+    const char *p = plan(sql);
+    assert_null(strstr(p, "NestedLoopJoin"));
+    /* Each step looks the next table up by its key. */
+    int joins = 0;
+    for (const char *q = p; (q = strstr(q, "IndexJoin")); q++)
+        joins++;
+    assert_int_equal(joins, 11);
+    Q(&c, "SELECT count(*) FROM c0 a, c1 b, c2 c", "27");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(inner_joins),
+        cmocka_unit_test(outer_joins),
+        cmocka_unit_test(using_and_natural),
+        cmocka_unit_test(names),
+        cmocka_unit_test(aggregates_and_order),
+        cmocka_unit_test(plans),
+        cmocka_unit_test(many_tables),
+    };
+    return cmocka_run_group_tests_name("libsql/join", tests, setup,
+                                       teardown);
+}

@@ -1,0 +1,13 @@
+-- seed 6 round 19 join 30
+-- why: outcome: mariadb rows, sqld err
+DROP TABLE IF EXISTS j0;
+DROP TABLE IF EXISTS j1;
+DROP TABLE IF EXISTS j2;
+DROP TABLE IF EXISTS j3;
+CREATE TABLE j0 (id INT NOT NULL, k1 INT, k2 VARCHAR(5), v VARCHAR(10) NOT NULL, PRIMARY KEY (id)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+CREATE TABLE j1 (id INT, k1 VARCHAR(5), k2 INT, v INT UNSIGNED NOT NULL, KEY x0 (k1, k2)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+CREATE TABLE j2 (id INT, k1 DATE, k2 INT, v VARCHAR(20), KEY x0 (k2), KEY x1 (k1, k2)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+CREATE TABLE j3 (id INT NOT NULL, k1 DATE, k2 DATE, v CHAR(3), PRIMARY KEY (id), UNIQUE KEY x0 (k1), KEY x1 (k1, k2)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+INSERT INTO j1 VALUES (6, 'c', 3, 474);
+-- ci-columns: 0
+SELECT a1.k1, COUNT(*), MAX(a2.k1), MIN(a0.k2) FROM j3 a0 CROSS JOIN j1 a1 LEFT JOIN j0 a2 ON a2.id = a0.id WHERE a1.k2 = a0.id AND 0 = (a1.k2 - a1.v) GROUP BY a1.k1;
