@@ -140,6 +140,20 @@ int sql__acct_encode(const struct sql_acct *a, struct sql__buf *b)
     return rc;
 }
 
+/* A name as the encoder writes it: the shortest length prefix, no NUL
+ * (names are C strings once decoded). Sets r->bad otherwise. */
+static const uint8_t *name_str(struct sql__rd *r, size_t *len)
+{
+    size_t start = r->off;
+    const uint8_t *p = sql__rd_lenenc_str(r, len);
+    if (p && (r->off - start != sql__lenenc_size(*len) + *len ||
+              memchr(p, 0, *len))) {
+        r->bad = true;
+        return NULL;
+    }
+    return p;
+}
+
 int sql__acct_decode(const char *user, size_t ulen, const char *host,
                      size_t hlen, const uint8_t *p, size_t n,
                      struct sql_acct **out)
@@ -153,9 +167,10 @@ int sql__acct_decode(const char *user, size_t ulen, const char *host,
     if (sql__rd_u8(&r) != ACCT_REC_VERSION)
         goto err;
     a->plugin = sql__rd_u8(&r);
-    a->has_password = sql__rd_u8(&r) != 0;
+    uint8_t hp = sql__rd_u8(&r);
+    a->has_password = hp == 1;
     size_t hl = sql__rd_u8(&r);
-    if (r.bad || (a->plugin != SQL_AUTH_NATIVE &&
+    if (r.bad || hp > 1 || (a->plugin != SQL_AUTH_NATIVE &&
                   a->plugin != SQL_AUTH_CACHING_SHA2) ||
         hl != hash_len(a->plugin, a->has_password))
         goto err;
@@ -174,8 +189,8 @@ int sql__acct_decode(const char *user, size_t ulen, const char *host,
     }
     for (uint32_t i = 0; i < ng; i++) {
         size_t dl = 0, tl = 0;
-        const uint8_t *d = sql__rd_lenenc_str(&r, &dl);
-        const uint8_t *t = sql__rd_lenenc_str(&r, &tl);
+        const uint8_t *d = name_str(&r, &dl);
+        const uint8_t *t = name_str(&r, &tl);
         uint32_t privs = sql__rd_u32(&r);
         if (r.bad || dl == 0)
             goto err;
@@ -206,7 +221,7 @@ static int acct_key(struct sql__buf *k, const char *user, const char *host)
     return rc ? rc : sql__buf_put(k, host, strlen(host));
 }
 
-int sql__acct_store(struct sql_kvtxn *t, const struct sql_acct *a)
+static int acct_store(struct sql_kvtxn *t, const struct sql_acct *a)
 {
     struct sql__buf k = {0}, v = {0};
     int rc = acct_key(&k, a->user, a->host);
@@ -217,7 +232,8 @@ int sql__acct_store(struct sql_kvtxn *t, const struct sql_acct *a)
     return rc;
 }
 
-int sql__acct_unstore(struct sql_kvtxn *t, const char *user, const char *host)
+static int acct_unstore(struct sql_kvtxn *t, const char *user,
+                        const char *host)
 {
     struct sql__buf k = {0};
     int rc = acct_key(&k, user, host);
@@ -226,7 +242,7 @@ int sql__acct_unstore(struct sql_kvtxn *t, const char *user, const char *host)
     return rc;
 }
 
-int sql__acct_bump(struct sql_kvtxn *t)
+static int acct_bump(struct sql_kvtxn *t)
 {
     uint8_t *v = NULL;
     size_t n = 0;
@@ -278,7 +294,7 @@ static void acct_unlock(struct sql_server *srv)
     pthread_mutex_unlock(&srv->acct_mu);
 }
 
-int sql__acct_cache_put(struct sql_server *srv, struct sql_acct *a)
+static int cache_put(struct sql_server *srv, struct sql_acct *a)
 {
     int rc = 0;
     acct_lock(srv);
@@ -297,8 +313,8 @@ int sql__acct_cache_put(struct sql_server *srv, struct sql_acct *a)
     return rc;
 }
 
-void sql__acct_cache_drop(struct sql_server *srv, const char *user,
-                          const char *host)
+static void cache_drop(struct sql_server *srv, const char *user,
+                       const char *host)
 {
     acct_lock(srv);
     struct sql_accts *as = srv->accts;
@@ -336,8 +352,8 @@ static int bootstrap_root(struct sql_server *srv, const char *pw)
     set_password(a, pw ? pw : "", pw ? strlen(pw) : 0);
     struct sql_kvtxn *t = NULL;
     int rc = sql__kv_begin(srv->kv, &t);
-    rc = rc ? rc : sql__acct_bump(t);
-    rc = rc ? rc : sql__acct_store(t, a);
+    rc = rc ? rc : acct_bump(t);
+    rc = rc ? rc : acct_store(t, a);
     if (rc == 0) {
         rc = sql__kvtxn_commit(t);
         t = NULL;
@@ -581,23 +597,21 @@ static void list_add(char *list, size_t cap, const char *user,
     snprintf(list + n, cap - n, "%s'%s'@'%s'", n ? "," : "", user, host);
 }
 
-/* Commit the new versions of accounts (NULL entries skipped) and the
- * removal of dropped ones, then update the cache. Takes the accounts. */
-static int commit_accts(struct sql_session *s, struct sql_acct **put,
-                        size_t nput, const struct ast_user *drop)
+int sql__acct_commit(struct sql_session *s, struct sql_acct **put,
+                     size_t nput, const struct ast_user *drop)
 {
     struct sql_kvtxn *t = NULL;
     int rc = sql__kv_begin(s->srv->kv, &t);
-    rc = rc ? rc : sql__acct_bump(t);
+    rc = rc ? rc : acct_bump(t);
     for (size_t i = 0; rc == 0 && i < nput; i++)
         if (put[i])
-            rc = sql__acct_store(t, put[i]);
+            rc = acct_store(t, put[i]);
     for (const struct ast_user *u = drop; rc == 0 && u; u = u->next) {
         const char *user, *host;
         user_of(s, u, &user, &host);
         const struct sql_acct *a = sql__acct_find(s->srv->accts, user, host);
         if (a)
-            rc = sql__acct_unstore(t, a->user, a->host);
+            rc = acct_unstore(t, a->user, a->host);
     }
     if (rc == 0) {
         rc = sql__kvtxn_commit(t);
@@ -612,10 +626,10 @@ static int commit_accts(struct sql_session *s, struct sql_acct **put,
     for (const struct ast_user *u = drop; u; u = u->next) {
         const char *user, *host;
         user_of(s, u, &user, &host);
-        sql__acct_cache_drop(s->srv, user, host);
+        cache_drop(s->srv, user, host);
     }
     for (size_t i = 0; i < nput; i++)
-        if (put[i] && (rc = sql__acct_cache_put(s->srv, put[i])) != 0) {
+        if (put[i] && (rc = cache_put(s->srv, put[i])) != 0) {
             for (size_t j = i + 1; j < nput; j++)
                 sql__acct_free(put[j]);
             return rc;
@@ -696,7 +710,8 @@ static int user_stmt(struct sql_session *s, const struct ast_stmt *st)
         sql__free(put);
         return rc;
     }
-    rc = commit_accts(s, put, n, st->kind == AST_DROP_USER ? st->users : NULL);
+    rc = sql__acct_commit(s, put, n,
+                          st->kind == AST_DROP_USER ? st->users : NULL);
     sql__free(put);
     return rc ? rc : sql__sess_ok(s, 0, 0);
 }

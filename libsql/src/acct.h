@@ -128,17 +128,12 @@ int sql__grant_run(struct sql_session *s, const struct ast_stmt *st);
 /* SHOW GRANTS [FOR u] and SHOW CREATE USER u. */
 int sql__show_grants(struct sql_session *s, const struct ast_show *sh);
 int sql__show_create_user(struct sql_session *s, const struct ast_show *sh);
-/* Replace the account cache entry for a->user@a->host (a NULL and
- * drop_user/drop_host given: remove it) after a commit. Takes a. */
-int sql__acct_cache_put(struct sql_server *srv, struct sql_acct *a);
-void sql__acct_cache_drop(struct sql_server *srv, const char *user,
-                          const char *host);
-/* Write a's record into t (a transaction of the caller). */
-struct sql_kvtxn;
-int sql__acct_store(struct sql_kvtxn *t, const struct sql_acct *a);
-int sql__acct_unstore(struct sql_kvtxn *t, const char *user,
-                      const char *host);
-int sql__acct_bump(struct sql_kvtxn *t);
+/* Commit new versions of accounts (NULL entries skipped) and the removal
+ * of the accounts drop names, in a transaction of their own that bumps
+ * "mPrivVer"; then change the cache. Takes the accounts in put, freed on
+ * failure. 0, SQL_EQUERY (s->err) or -ENOMEM. */
+int sql__acct_commit(struct sql_session *s, struct sql_acct **put,
+                     size_t nput, const struct ast_user *drop);
 
 /* Privilege checks (priv.c). Each returns 0, or SQL_EQUERY with MySQL's
  * error in s->err. */

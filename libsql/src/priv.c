@@ -687,28 +687,12 @@ int sql__grant_run(struct sql_session *s, const struct ast_stmt *st)
         }
         rc = change_grants(s, st, &lv, bits, a);
     }
-    struct sql_kvtxn *t = NULL;
-    if (rc == 0)
-        rc = sql__kv_begin(s->srv->kv, &t);
-    rc = rc ? rc : sql__acct_bump(t);
-    for (size_t j = 0; rc == 0 && j < i; j++)
-        rc = sql__acct_store(t, put[j]);
-    if (rc == 0) {
-        rc = sql__kvtxn_commit(t);
-        t = NULL;
-    }
-    sql__kvtxn_rollback(t);
     if (rc != 0) {
         for (size_t j = 0; j < i; j++)
             sql__acct_free(put[j]);
-        sql__free(put);
-        return rc == SQL_EQUERY || rc == -ENOMEM ? rc : sql__kverr(s, rc);
+    } else {
+        rc = sql__acct_commit(s, put, i, NULL);
     }
-    for (size_t j = 0; j < i; j++)
-        if (rc == 0)
-            rc = sql__acct_cache_put(s->srv, put[j]);
-        else
-            sql__acct_free(put[j]);
     sql__free(put);
     return rc ? rc : sql__sess_ok(s, 0, 0);
 }

@@ -263,23 +263,31 @@ def blocked_statement(c, sql, out):
         out["err"] = e.args[0]
 
 
-def kill_query_in_lock_wait():
-    c = conn()
-    q(c, "CREATE USER k IDENTIFIED BY 'kp'")
-    q(c, "GRANT SELECT, UPDATE ON app.* TO k")
-    holder = conn()
+def block_on_row(admin, holder, waiter, row):
+    """holder locks app.t's row; waiter's FOR UPDATE of it runs on a thread
+    until it waits for the lock (seen through admin). Returns the thread,
+    the dict its outcome lands in, and waiter's connection id."""
     q(holder, "BEGIN")
-    eq("lock", q(holder, "SELECT v FROM app.t WHERE id = 1 FOR UPDATE"),
-       [(10,)])
-    waiter = conn(user="k", password="kp")
+    eq("lock", len(q(holder, "SELECT v FROM app.t WHERE id = %d "
+                             "FOR UPDATE" % row)), 1)
     wid = q(waiter, "SELECT CONNECTION_ID()")[0][0]
     q(waiter, "SET innodb_lock_wait_timeout = 600")
     q(waiter, "BEGIN")
     out = {}
     th = threading.Thread(target=blocked_statement, args=(
-        waiter, "SELECT v FROM app.t WHERE id = 1 FOR UPDATE", out))
+        waiter, "SELECT v FROM app.t WHERE id = %d FOR UPDATE" % row, out))
     th.start()
-    wait_state(c, wid, "Waiting for row lock")
+    wait_state(admin, wid, "Waiting for row lock")
+    return th, out, wid
+
+
+def kill_query_in_lock_wait():
+    c = conn()
+    q(c, "CREATE USER k IDENTIFIED BY 'kp'")
+    q(c, "GRANT SELECT, UPDATE ON app.* TO k")
+    holder = conn()
+    waiter = conn(user="k", password="kp")
+    th, out, wid = block_on_row(c, holder, waiter, 1)
     # Not the owner and no SUPER: 1095.
     other = conn(user="g", password="gp")
     eq("not owner", err(other, "KILL QUERY %d" % wid), 1095)
@@ -318,16 +326,8 @@ def kill_connection():
     eq("gone from processlist", iid in ids, False)
     # A connection in a lock wait is interrupted and closed.
     holder = conn()
-    q(holder, "BEGIN")
-    q(holder, "SELECT v FROM app.t WHERE id = 2 FOR UPDATE")
     busy = conn()
-    bid = q(busy, "SELECT CONNECTION_ID()")[0][0]
-    q(busy, "BEGIN")
-    out = {}
-    th = threading.Thread(target=blocked_statement, args=(
-        busy, "SELECT v FROM app.t WHERE id = 2 FOR UPDATE", out))
-    th.start()
-    wait_state(c, bid, "Waiting for row lock")
+    th, out, bid = block_on_row(c, holder, busy, 2)
     q(c, "KILL %d" % bid)
     th.join(60)
     eq("joined", th.is_alive(), False)
