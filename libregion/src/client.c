@@ -347,6 +347,11 @@ static int store_slot(struct region_client *c, uint64_t id, size_t *out)
     }
     char addr[256];
     int rc = c->o.router.store_addr(c->o.router.ctx, id, addr, sizeof addr);
+    if (rc != 0 && slot != MAX_STORES) {
+        *out = slot; /* the router cannot say: the address we know (still
+                        stale, so asked again next time) */
+        return 0;
+    }
     if (rc != 0)
         return rc;
     char *colon = strrchr(addr, ':');
