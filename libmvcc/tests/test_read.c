@@ -347,11 +347,11 @@ static void check_all(struct tu_store *t, const struct model *m,
             lock_ts[nlts++] = m->k[ki].lock_ts;
             lock_ts[nlts++] = m->k[ki].lock_ts + 1;
         }
-    for (size_t i = 0; i < 24 + nlts; i++) {
+    for (size_t i = 0; i < 16 + nlts; i++) {
         mvcc_ts ts = i == 0   ? lo_ts
                      : i == 1 ? m->now
                      : i == 2 ? MVCC_TS_MAX - 1
-                     : i >= 24 ? lock_ts[i - 24]
+                     : i >= 16 ? lock_ts[i - 16]
                               : lo_ts + rnd(&seed) % (m->now - lo_ts + 1);
         for (int iso = MVCC_ISO_SI; iso <= MVCC_ISO_RC; iso++) {
             check_gets(t, m, ts, iso);
