@@ -32,19 +32,6 @@ struct bench
     uint64_t sink;              /* bytes seen (keeps loops honest) */
 };
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static unsigned next_rand(unsigned *s)
-{
-    *s = *s * 1103515245u + 12345u;
-    return *s >> 8;
-}
-
 static size_t key_of(char *buf, size_t i)
 {
     return (size_t)snprintf(buf, 32, "t0001_r%012zu", i);
@@ -117,7 +104,7 @@ static const char *const op_names[OP_COUNT] = {
 
 static void mvcc_op(struct bench *b, int op, struct mvcc_result *res)
 {
-    size_t i = next_rand(&b->seed) % (b->rows - SCAN_ROWS);
+    size_t i = tu_rand(&b->seed) % (b->rows - SCAN_ROWS);
     char lo[32], hi[32];
     size_t ll = key_of(lo, i), hl = key_of(hi, i + SCAN_ROWS);
     struct mvcc_read_opts ro;
@@ -156,7 +143,7 @@ static void mvcc_op(struct bench *b, int op, struct mvcc_result *res)
         struct mvcc_key keys[BGET_KEYS];
         for (size_t j = 0; j < BGET_KEYS; j++) {
             keys[j].data = k[j];
-            keys[j].len = key_of(k[j], next_rand(&b->seed) % b->rows);
+            keys[j].len = key_of(k[j], tu_rand(&b->seed) % b->rows);
         }
         rc = mvcc_batch_get(b->store, &ro, keys, BGET_KEYS, b->read_ts, res);
         want = BGET_KEYS; /* every key exists */
@@ -177,7 +164,7 @@ static void mvcc_op(struct bench *b, int op, struct mvcc_result *res)
  * each key and value copied out as libmvcc's result does. */
 static void rocks_op(struct bench *b, int op)
 {
-    size_t i = next_rand(&b->seed) % (b->rows - SCAN_ROWS);
+    size_t i = tu_rand(&b->seed) % (b->rows - SCAN_ROWS);
     char lo[32], hi[32];
     size_t ll = key_of(lo, i), hl = key_of(hi, i + SCAN_ROWS);
     char *err = NULL;
@@ -187,7 +174,7 @@ static void rocks_op(struct bench *b, int op)
         size_t n = op == OP_BGET ? BGET_KEYS : 1;
         for (size_t j = 0; j < n; j++) {
             if (op == OP_BGET)
-                ll = key_of(lo, next_rand(&b->seed) % b->rows);
+                ll = key_of(lo, tu_rand(&b->seed) % b->rows);
             rocksdb_pinnableslice_t *ps =
                 rocksdb_get_pinned(b->db, b->ro, lo, ll, &err);
             if (err || ps == NULL)
@@ -245,13 +232,14 @@ static void rocks_op(struct bench *b, int op)
 /* Operations per second of one side for `seconds`, or exactly `fixed`
  * operations (callgrind: --toggle-collect=run counts just these; never
  * inlined so that the name stays). */
-__attribute__((noinline)) static double run(struct bench *b, int op, bool rocks, double seconds,
-                  long fixed)
+__attribute__((noinline)) static double run(struct bench *b, int op,
+                                            bool rocks, double seconds,
+                                            long fixed)
 {
     struct mvcc_result res;
     mvcc_result_init(&res);
     long done = 0;
-    double t0 = now_s(), el = 0;
+    double t0 = tu_now_s(), el = 0;
     for (;;) {
         for (int j = 0; j < 16 && (!fixed || done < fixed); j++, done++) {
             if (rocks)
@@ -259,7 +247,7 @@ __attribute__((noinline)) static double run(struct bench *b, int op, bool rocks,
             else
                 mvcc_op(b, op, &res);
         }
-        el = now_s() - t0;
+        el = tu_now_s() - t0;
         if (fixed ? done >= fixed : el >= seconds)
             break;
     }
@@ -275,7 +263,8 @@ int main(void)
     int rounds = rs ? atoi(rs) : 3;
     const char *vs = getenv("BENCH_VERSIONS");
     /* BENCH_PROFILE=<op> (libmvcc) or rocks_<op>: BENCH_OPS operations of
-     * that one side (for valgrind --tool=callgrind, which repeats). */
+     * that one side (10x for gets), or "all" (for valgrind
+     * --tool=callgrind, which repeats; see DESIGN "Benchmark: reads"). */
     const char *prof = getenv("BENCH_PROFILE");
     const char *ops = getenv("BENCH_OPS");
 
@@ -332,11 +321,20 @@ int main(void)
         fail("client", rc);
 
     if (prof) {
+        /* "all": every op, libmvcc then RocksDB, in op_names order;
+         * with valgrind --dump-after=run each run is a profile. */
+        bool all = strcmp(prof, "all") == 0;
         bool rocks = strncmp(prof, "rocks_", 6) == 0;
         const char *name = rocks ? prof + 6 : prof;
-        for (int op = 0; op < OP_COUNT; op++)
-            if (strcmp(name, op_names[op]) == 0)
-                run(&b, op, rocks, 0, ops ? atol(ops) : 10000);
+        long n = ops ? atol(ops) : 1000;
+        for (int op = 0; op < OP_COUNT; op++) {
+            /* gets are cheap: ten times as many */
+            long nop = op == OP_GET || op == OP_TGET ? 10 * n : n;
+            if (all || strcmp(name, op_names[op]) == 0)
+                run(&b, op, rocks, 0, nop);
+            if (all)
+                run(&b, op, true, 0, nop);
+        }
         rounds = 0;
     }
     for (int op = 0; op < OP_COUNT && rounds > 0; op++) {

@@ -108,17 +108,14 @@ static void scenario(bool lock_table)
     assert_int_equal(r.npairs, 2);
     /* "a" gets more versions than the read path steps over before it
      * seeks; reverse, key-only and batch reads over them */
-    struct mvcc_prewrite_req ra;
-    memset(&ra, 0, sizeof ra);
-    ra.mutations = m;
-    ra.n = 1;
-    ra.primary = "a";
-    ra.primary_len = 1;
-    ra.lock_ttl = 100;
+    req.n = 1; /* "a" alone, not async */
+    req.use_async_commit = false;
+    req.secondaries = NULL;
+    req.nsecondaries = 0;
     for (int i = 0; i < 10; i++) {
-        ra.start_ts = TS(1600 + 20 * (uint64_t)i);
-        STEP(mvcc_prewrite(s, &ra, &r), 0);
-        STEP(mvcc_commit(s, keys, 1, ra.start_ts, ra.start_ts + TS(10), &r),
+        req.start_ts = TS(1600 + 20 * (uint64_t)i);
+        STEP(mvcc_prewrite(s, &req, &r), 0);
+        STEP(mvcc_commit(s, keys, 1, req.start_ts, req.start_ts + TS(10), &r),
              0);
     }
     struct mvcc_read_opts rev = {.reverse = true};
