@@ -324,6 +324,17 @@ static int region_wait(struct mvcc_client *c, struct rstate *rs, int rc,
     return 0;
 }
 
+/* Appends pair p to dst, handing over its key and value (p is left
+ * empty, also when that fails). */
+static int move_pair(struct mvcc_result *dst, struct mvcc_kvpair *p)
+{
+    int rc = mvcc__res_push_pair(dst, p->key, p->key_len, p->value,
+                                 p->value_len);
+    p->key = NULL;
+    p->value = NULL;
+    return rc;
+}
+
 /* Moves what part holds into res: pairs appended on success, the whole
  * result (locks, key, conflict detail) on failure. */
 static int take_result(struct mvcc_result *res, struct mvcc_result *part,
@@ -336,10 +347,7 @@ static int take_result(struct mvcc_result *res, struct mvcc_result *part,
         return rc;
     }
     for (size_t i = 0; i < part->npairs && rc == 0; i++) {
-        rc = mvcc__res_add_pair(res, part->pairs[i].key,
-                                part->pairs[i].key_len, part->pairs[i].value,
-                                part->pairs[i].value_len);
-        part->pairs[i].value = NULL; /* handed over */
+        rc = move_pair(res, &part->pairs[i]);
     }
     if (part->min_commit_ts > res->min_commit_ts)
         res->min_commit_ts = part->min_commit_ts;
@@ -747,9 +755,7 @@ int mvcc_txn_batch_get(struct mvcc_txn *t, const struct mvcc_key *keys,
         done[i] = true;
         rc = read_batch(t, shard[i], rest, m, &r);
         for (size_t p = 0; rc == 0 && p < r.npairs; p++) {
-            rc = mvcc__res_add_pair(res, r.pairs[p].key, r.pairs[p].key_len,
-                                    r.pairs[p].value, r.pairs[p].value_len);
-            r.pairs[p].value = NULL; /* handed over */
+            rc = move_pair(res, &r.pairs[p]);
         }
     }
     mvcc_result_reset(&r);
@@ -827,10 +833,7 @@ int mvcc_txn_scan(struct mvcc_txn *t, const void *start, size_t start_len,
             continue; /* retry this shard */
         }
         for (size_t i = 0; rc == 0 && i < part.npairs; i++) {
-            rc = mvcc__res_add_pair(&all, part.pairs[i].key,
-                                    part.pairs[i].key_len, part.pairs[i].value,
-                                    part.pairs[i].value_len);
-            part.pairs[i].value = NULL; /* handed over */
+            rc = move_pair(&all, &part.pairs[i]);
         }
         if (want && all.npairs >= want)
             trunc = true;
@@ -845,7 +848,11 @@ int mvcc_txn_scan(struct mvcc_txn *t, const void *start, size_t start_len,
     /* Merge with the buffered writes (both sorted). */
     size_t mi = mfirst;
     size_t si = 0;
-    const struct mvcc_kvpair *tl = trunc ? &all.pairs[all.npairs - 1] : NULL;
+    /* The last pair, copied: its key moves to res in the merge but stays
+     * alive there. */
+    struct mvcc_kvpair tlv = trunc ? all.pairs[all.npairs - 1]
+                                   : (struct mvcc_kvpair){0};
+    const struct mvcc_kvpair *tl = trunc ? &tlv : NULL;
     while (rc == 0 && (limit == 0 || res->npairs < limit)) {
         const struct mut *m = NULL;
         if (mi < t->n &&
@@ -874,9 +881,7 @@ int mvcc_txn_scan(struct mvcc_txn *t, const void *start, size_t start_len,
             rc = v ? mvcc__res_add_pair(res, m->key, m->klen, v, m->vlen)
                    : -ENOMEM;
         } else {
-            rc = mvcc__res_add_pair(res, p->key, p->key_len, p->value,
-                                    p->value_len);
-            all.pairs[si].value = NULL;
+            rc = move_pair(res, &all.pairs[si]);
             si++;
         }
     }
@@ -946,10 +951,7 @@ int mvcc_txn_scan_reverse(struct mvcc_txn *t, const void *start,
             continue;
         }
         for (size_t i = 0; rc == 0 && i < part.npairs; i++) {
-            rc = mvcc__res_add_pair(&all, part.pairs[i].key,
-                                    part.pairs[i].key_len, part.pairs[i].value,
-                                    part.pairs[i].value_len);
-            part.pairs[i].value = NULL;
+            rc = move_pair(&all, &part.pairs[i]);
         }
         if (want && all.npairs >= want)
             trunc = true;
@@ -961,7 +963,11 @@ int mvcc_txn_scan_reverse(struct mvcc_txn *t, const void *start,
     }
     /* Merge, descending, with the buffered writes. */
     size_t mi = mlast, si = 0;
-    const struct mvcc_kvpair *tl = trunc ? &all.pairs[all.npairs - 1] : NULL;
+    /* The last pair, copied: its key moves to res in the merge but stays
+     * alive there. */
+    struct mvcc_kvpair tlv = trunc ? all.pairs[all.npairs - 1]
+                                   : (struct mvcc_kvpair){0};
+    const struct mvcc_kvpair *tl = trunc ? &tlv : NULL;
     while (rc == 0 && (limit == 0 || res->npairs < limit)) {
         const struct mut *m = NULL;
         if (mi > mfirst &&
@@ -987,9 +993,7 @@ int mvcc_txn_scan_reverse(struct mvcc_txn *t, const void *start,
             rc = v ? mvcc__res_add_pair(res, m->key, m->klen, v, m->vlen)
                    : -ENOMEM;
         } else {
-            rc = mvcc__res_add_pair(res, p->key, p->key_len, p->value,
-                                    p->value_len);
-            all.pairs[si].value = NULL;
+            rc = move_pair(res, &all.pairs[si]);
             si++;
         }
     }

@@ -1,8 +1,9 @@
-/* read.c: Get, BatchGet and Scan at a timestamp (DESIGN.md, "Commands:
- * reads"). A read bumps the store's max_ts and takes an engine snapshot
- * under the shared ts_guard; an async-commit or 1PC prewrite reads max_ts
- * and registers its keys under it exclusively, so a read either raised
- * max_ts first (commit_ts lands above it) or waits for those keys.
+/* read.c: Get, BatchGet and Scan at a timestamp (DESIGN.md, "Commands"
+ * and "Reads"). A read bumps the store's max_ts and takes its view under
+ * the shared ts_guard; an async-commit or 1PC prewrite reads max_ts and
+ * registers its keys under it exclusively, so a read either raised max_ts
+ * first (commit_ts lands above it) or waits for those keys. Versions are
+ * read by stepping one write-CF iterator, seeking only past a bound.
  */
 #include <errno.h>
 #include <string.h>
@@ -117,7 +118,7 @@ static int check_lock(struct mvcc__cmd *c, const struct mvcc_read_opts *ro,
 }
 
 /* Versions of one user key in the write CF, newest first (DESIGN
- * "Reads: stepping over versions"). An iterator is moved with next()/prev()
+ * "Reads", stepping over versions). An iterator is moved with next()/prev()
  * while that is cheaper than a seek, and seeks after MVCC__SEEK_BOUND
  * steps on one key (RocksDB's max_sequential_skip_in_iterations, TiKV's
  * SEEK_BOUND). ek holds enc(user key) in its first el bytes; the bytes
@@ -366,7 +367,8 @@ int mvcc_batch_get(struct mvcc_store *s, const struct mvcc_read_opts *ro,
          * gone by now was committed into the view or rolled back, and one
          * that appears later commits above ts (DESIGN "Lock table"). The
          * view is the write-CF iterator's, made after this; no engine
-         * snapshot is needed (DESIGN "Reads without a snapshot"). */
+         * snapshot is needed (DESIGN "Reads": no snapshot with a lock
+         * table). */
         for (size_t i = 0; i < n && rc == 0; i++)
             rc = check_lock(&c, ro, keys[i].data, keys[i].len, ts, res);
     }

@@ -25,24 +25,12 @@ struct bench
     int versions;               /* committed versions per key */
     mvcc_ts read_ts;            /* above every commit */
     struct mvcc_store *store;   /* libmvcc side */
+    struct mvcc_client *client; /* over it (in-process transport) */
     rocksdb_t *db;              /* RocksDB side */
     rocksdb_readoptions_t *ro;  /* its read options */
     unsigned seed;              /* key picker */
     uint64_t sink;              /* bytes seen (keeps loops honest) */
 };
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static unsigned next_rand(unsigned *s)
-{
-    *s = *s * 1103515245u + 12345u;
-    return *s >> 8;
-}
 
 static size_t key_of(char *buf, size_t i)
 {
@@ -104,13 +92,19 @@ static void load(struct bench *b)
     mvcc_result_reset(&res);
 }
 
-enum op { OP_SCAN, OP_RSCAN, OP_KSCAN, OP_GET, OP_BGET, OP_COUNT };
-static const char *const op_names[OP_COUNT] = {"scan100", "rscan100",
-                                               "kscan100", "get", "bget10"};
+/* Store commands, then the same through a client transaction (what
+ * sqld's local mode calls: the in-process transport, results moved up). */
+enum op {
+    OP_SCAN, OP_RSCAN, OP_KSCAN, OP_GET, OP_BGET, OP_TSCAN, OP_TGET,
+    OP_COUNT
+};
+static const char *const op_names[OP_COUNT] = {
+    "scan100", "rscan100", "kscan100", "get", "bget10", "txn_scan100",
+    "txn_get"};
 
 static void mvcc_op(struct bench *b, int op, struct mvcc_result *res)
 {
-    size_t i = next_rand(&b->seed) % (b->rows - SCAN_ROWS);
+    size_t i = tu_rand(&b->seed) % (b->rows - SCAN_ROWS);
     char lo[32], hi[32];
     size_t ll = key_of(lo, i), hl = key_of(hi, i + SCAN_ROWS);
     struct mvcc_read_opts ro;
@@ -118,6 +112,28 @@ static void mvcc_op(struct bench *b, int op, struct mvcc_result *res)
     int rc;
     size_t want = SCAN_ROWS;
     switch (op) {
+    case OP_TSCAN:
+    case OP_TGET: {
+        struct mvcc_txn *t;
+        if ((rc = mvcc_txn_begin(b->client, &t)) != 0)
+            fail("begin", rc);
+        if (op == OP_TSCAN) {
+            rc = mvcc_txn_scan(t, lo, ll, hi, hl, 0, res);
+        } else {
+            uint8_t *v = NULL;
+            size_t vl = 0;
+            rc = mvcc_txn_get(t, lo, ll, &v, &vl);
+            b->sink += vl;
+            mvcc_free(v);
+        }
+        mvcc_txn_rollback(t);
+        if (op == OP_TGET) {
+            if (rc != 0)
+                fail(op_names[op], rc);
+            return;
+        }
+        break;
+    }
     case OP_GET:
         rc = mvcc_get(b->store, &ro, lo, ll, b->read_ts, res);
         want = 1;
@@ -127,10 +143,10 @@ static void mvcc_op(struct bench *b, int op, struct mvcc_result *res)
         struct mvcc_key keys[BGET_KEYS];
         for (size_t j = 0; j < BGET_KEYS; j++) {
             keys[j].data = k[j];
-            keys[j].len = key_of(k[j], next_rand(&b->seed) % b->rows);
+            keys[j].len = key_of(k[j], tu_rand(&b->seed) % b->rows);
         }
         rc = mvcc_batch_get(b->store, &ro, keys, BGET_KEYS, b->read_ts, res);
-        want = res->npairs; /* duplicates collapse to nothing fewer */
+        want = BGET_KEYS; /* every key exists */
         break;
     }
     default:
@@ -148,15 +164,17 @@ static void mvcc_op(struct bench *b, int op, struct mvcc_result *res)
  * each key and value copied out as libmvcc's result does. */
 static void rocks_op(struct bench *b, int op)
 {
-    size_t i = next_rand(&b->seed) % (b->rows - SCAN_ROWS);
+    size_t i = tu_rand(&b->seed) % (b->rows - SCAN_ROWS);
     char lo[32], hi[32];
     size_t ll = key_of(lo, i), hl = key_of(hi, i + SCAN_ROWS);
     char *err = NULL;
-    if (op == OP_GET || op == OP_BGET) {
-        size_t n = op == OP_GET ? 1 : BGET_KEYS;
+    if (op == OP_TSCAN)
+        op = OP_SCAN;
+    if (op == OP_GET || op == OP_BGET || op == OP_TGET) {
+        size_t n = op == OP_BGET ? BGET_KEYS : 1;
         for (size_t j = 0; j < n; j++) {
             if (op == OP_BGET)
-                ll = key_of(lo, next_rand(&b->seed) % b->rows);
+                ll = key_of(lo, tu_rand(&b->seed) % b->rows);
             rocksdb_pinnableslice_t *ps =
                 rocksdb_get_pinned(b->db, b->ro, lo, ll, &err);
             if (err || ps == NULL)
@@ -214,13 +232,14 @@ static void rocks_op(struct bench *b, int op)
 /* Operations per second of one side for `seconds`, or exactly `fixed`
  * operations (callgrind: --toggle-collect=run counts just these; never
  * inlined so that the name stays). */
-__attribute__((noinline)) static double run(struct bench *b, int op, bool rocks, double seconds,
-                  long fixed)
+__attribute__((noinline)) static double run(struct bench *b, int op,
+                                            bool rocks, double seconds,
+                                            long fixed)
 {
     struct mvcc_result res;
     mvcc_result_init(&res);
     long done = 0;
-    double t0 = now_s(), el = 0;
+    double t0 = tu_now_s(), el = 0;
     for (;;) {
         for (int j = 0; j < 16 && (!fixed || done < fixed); j++, done++) {
             if (rocks)
@@ -228,7 +247,7 @@ __attribute__((noinline)) static double run(struct bench *b, int op, bool rocks,
             else
                 mvcc_op(b, op, &res);
         }
-        el = now_s() - t0;
+        el = tu_now_s() - t0;
         if (fixed ? done >= fixed : el >= seconds)
             break;
     }
@@ -244,7 +263,8 @@ int main(void)
     int rounds = rs ? atoi(rs) : 3;
     const char *vs = getenv("BENCH_VERSIONS");
     /* BENCH_PROFILE=<op> (libmvcc) or rocks_<op>: BENCH_OPS operations of
-     * that one side (for valgrind --tool=callgrind, which repeats). */
+     * that one side (10x for gets), or "all" (for valgrind
+     * --tool=callgrind, which repeats; see DESIGN "Benchmark: reads"). */
     const char *prof = getenv("BENCH_PROFILE");
     const char *ops = getenv("BENCH_OPS");
 
@@ -287,13 +307,34 @@ int main(void)
     }
     b.ro = rocksdb_readoptions_create();
     load(&b);
+    struct mvcc_transport tr;
+    struct mvcc_local_tso tso = {0};
+    struct mvcc_client_opts co;
+    memset(&co, 0, sizeof co);
+    if ((rc = mvcc_local_transport_init(&tr, &b.store, 1, NULL)) != 0)
+        fail("transport", rc);
+    co.transport = tr;
+    co.tso = mvcc_local_tso_next;
+    co.tso_ctx = &tso;
+    co.one_pc = true;
+    if ((rc = mvcc_client_create(&co, &b.client)) != 0)
+        fail("client", rc);
 
     if (prof) {
+        /* "all": every op, libmvcc then RocksDB, in op_names order;
+         * with valgrind --dump-after=run each run is a profile. */
+        bool all = strcmp(prof, "all") == 0;
         bool rocks = strncmp(prof, "rocks_", 6) == 0;
         const char *name = rocks ? prof + 6 : prof;
-        for (int op = 0; op < OP_COUNT; op++)
-            if (strcmp(name, op_names[op]) == 0)
-                run(&b, op, rocks, 0, ops ? atol(ops) : 10000);
+        long n = ops ? atol(ops) : 1000;
+        for (int op = 0; op < OP_COUNT; op++) {
+            /* gets are cheap: ten times as many */
+            long nop = op == OP_GET || op == OP_TGET ? 10 * n : n;
+            if (all || strcmp(name, op_names[op]) == 0)
+                run(&b, op, rocks, 0, nop);
+            if (all)
+                run(&b, op, true, 0, nop);
+        }
         rounds = 0;
     }
     for (int op = 0; op < OP_COUNT && rounds > 0; op++) {
@@ -310,6 +351,8 @@ int main(void)
         fflush(stdout);
     }
 
+    mvcc_client_destroy(b.client);
+    mvcc_local_transport_free(&tr);
     rocksdb_readoptions_destroy(b.ro);
     rocksdb_close(b.db);
     rocksdb_options_destroy(opt);

@@ -40,26 +40,13 @@ struct worker
     int id;          /* thread index */
 };
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static unsigned next_rand(unsigned *s)
-{
-    *s = *s * 1103515245u + 12345u;
-    return *s >> 8;
-}
-
 /* Distinct sorted keys for one transaction. */
 static void pick(unsigned *seed, int n, char keys[][16])
 {
     unsigned ids[16];
     for (int i = 0; i < n; i++) {
     again:
-        ids[i] = next_rand(seed) % KEYSPACE;
+        ids[i] = tu_rand(seed) % KEYSPACE;
         for (int j = 0; j < i; j++)
             if (ids[j] == ids[i])
                 goto again;
@@ -158,7 +145,7 @@ static double run_threads(struct run *r, int threads, void *(*fn)(void *))
     memset(r->committed, 0, sizeof r->committed);
     memset(r->aborted, 0, sizeof r->aborted);
     r->stop = 0;
-    double t0 = now_s();
+    double t0 = tu_now_s();
     for (int i = 0; i < threads; i++) {
         w[i].run = r;
         w[i].id = i;
@@ -173,7 +160,7 @@ static double run_threads(struct run *r, int threads, void *(*fn)(void *))
     }
     for (int i = 0; i < threads; i++)
         pthread_join(th[i], NULL);
-    double el = now_s() - t0;
+    double el = tu_now_s() - t0;
     uint64_t c = 0;
     for (int i = 0; i < threads; i++)
         c += r->committed[i];

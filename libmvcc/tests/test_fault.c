@@ -106,6 +106,27 @@ static void scenario(bool lock_table)
     assert_int_equal(r.pairs[0].value_len, sizeof big);
     STEP(mvcc_scan(s, NULL, NULL, 0, NULL, 0, TS(1500), &r), 0);
     assert_int_equal(r.npairs, 2);
+    /* "a" gets more versions than the read path steps over before it
+     * seeks; reverse, key-only and batch reads over them */
+    req.n = 1; /* "a" alone, not async */
+    req.use_async_commit = false;
+    req.secondaries = NULL;
+    req.nsecondaries = 0;
+    for (int i = 0; i < 10; i++) {
+        req.start_ts = TS(1600 + 20 * (uint64_t)i);
+        STEP(mvcc_prewrite(s, &req, &r), 0);
+        STEP(mvcc_commit(s, keys, 1, req.start_ts, req.start_ts + TS(10), &r),
+             0);
+    }
+    struct mvcc_read_opts rev = {.reverse = true};
+    STEP(mvcc_scan(s, &rev, NULL, 0, NULL, 0, TS(1900), &r), 0);
+    assert_int_equal(r.npairs, 2);
+    assert_memory_equal(r.pairs[1].key, "a", 1);
+    struct mvcc_read_opts ko = {.key_only = true, .limit = 1};
+    STEP(mvcc_scan(s, &ko, NULL, 0, NULL, 0, TS(1700), &r), 0);
+    assert_int_equal(r.npairs, 1);
+    STEP(mvcc_batch_get(s, NULL, keys, 3, TS(1900), &r), 0);
+    assert_int_equal(r.npairs, 2);
     /* a second txn: pessimistic lock, then rolled back */
     struct mvcc_key ka = {"a", 1};
     struct mvcc_pessimistic_req pr;

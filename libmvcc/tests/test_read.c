@@ -119,12 +119,6 @@ static bool lock_blocks(const struct mkey *mk, mvcc_ts ts, int iso,
            mk->lock_ts < ts && mk->lock_ts != bypass;
 }
 
-static unsigned rnd(unsigned *s)
-{
-    *s = *s * 1103515245u + 12345u;
-    return (*s >> 8) & 0xffffff;
-}
-
 /* Writes a random history: hot keys get many versions (past the seek
  * bound), with deletes, lock-only commits, rollbacks (with and without a
  * prewrite), overlapped rollbacks and long values; then leaves locks of
@@ -136,18 +130,18 @@ static void build(struct tu_store *t, struct model *m, unsigned seed,
     m->now = TU_TS(1000, 0);
     uint8_t val[LONGV];
     for (int i = 0; i < ops; i++) {
-        unsigned r = rnd(&seed);
+        unsigned r = tu_rand(&seed);
         /* a third of the history on three hot keys */
         size_t ki = r % 3 == 0 ? 8 + (r / 3) % 3 : (r / 3) % NKEYS;
         struct mkey *mk = &m->k[ki];
         if (mk->n == MAXREC)
             continue;
-        unsigned what = rnd(&seed) % 20;
+        unsigned what = tu_rand(&seed) % 20;
         mvcc_ts start = ++m->now, cts = ++m->now;
         struct mrec *rec = &mk->rec[mk->n];
         if (what < 11) { /* put */
-            size_t vl = what == 0 ? 0 : what < 3 ? LONGV : 1 + rnd(&seed) % 40;
-            unsigned vs = rnd(&seed);
+            size_t vl = what == 0 ? 0 : what < 3 ? LONGV : 1 + tu_rand(&seed) % 40;
+            unsigned vs = tu_rand(&seed);
             fill(val, vl, vs);
             commit_one(t, MVCC_OP_PUT, keys[ki], key_lens[ki], val, vl, start,
                        cts);
@@ -184,7 +178,7 @@ static void build(struct tu_store *t, struct model *m, unsigned seed,
     /* Locks left in place, every kind, some below later read ts. */
     static const int lock_ops[] = {MVCC_OP_PUT, MVCC_OP_DELETE, MVCC_OP_LOCK};
     for (size_t ki = 0; ki < NKEYS; ki++) {
-        unsigned r = rnd(&seed) % 6;
+        unsigned r = tu_rand(&seed) % 6;
         if (r >= 4)
             continue;
         struct mkey *mk = &m->k[ki];
@@ -347,12 +341,12 @@ static void check_all(struct tu_store *t, const struct model *m,
             lock_ts[nlts++] = m->k[ki].lock_ts;
             lock_ts[nlts++] = m->k[ki].lock_ts + 1;
         }
-    for (size_t i = 0; i < 24 + nlts; i++) {
+    for (size_t i = 0; i < 16 + nlts; i++) {
         mvcc_ts ts = i == 0   ? lo_ts
                      : i == 1 ? m->now
                      : i == 2 ? MVCC_TS_MAX - 1
-                     : i >= 24 ? lock_ts[i - 24]
-                              : lo_ts + rnd(&seed) % (m->now - lo_ts + 1);
+                     : i >= 16 ? lock_ts[i - 16]
+                              : lo_ts + tu_rand(&seed) % (m->now - lo_ts + 1);
         for (int iso = MVCC_ISO_SI; iso <= MVCC_ISO_RC; iso++) {
             check_gets(t, m, ts, iso);
             for (size_t b = 0; b < sizeof bounds / sizeof bounds[0]; b++)

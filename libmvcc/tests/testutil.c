@@ -1,5 +1,6 @@
 /* testutil.c: engine fixtures for libmvcc's tests (see testutil.h). */
 #include <ftw.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,4 +176,17 @@ int tu_cluster_teardown(void **state)
     tu_cluster_close(k);
     free(k);
     return 0;
+}
+
+double tu_now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+unsigned tu_rand(unsigned *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return *seed >> 8;
 }

@@ -50,6 +50,11 @@ struct tu_store
 int tu_store_setup(void **state);
 int tu_store_teardown(void **state);
 
+/* Seconds on the monotonic clock (benchmarks). */
+double tu_now_s(void);
+/* A small deterministic generator: the next of *seed, 24 bits. */
+unsigned tu_rand(unsigned *seed);
+
 /* A timestamp from physical milliseconds and a logical part. */
 #define TU_TS(ms, logical) (((mvcc_ts)(ms) << 18) | (mvcc_ts)(logical))
 
