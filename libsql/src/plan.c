@@ -86,6 +86,10 @@ int sql__plan_compile(struct sql_session *s, struct plan_tscope *ts,
 {
     struct sql_expr_scope sc = {.ctx = ts, .column = sql__tscope_column};
     struct sql_err err = {0};
+    if (ts->subqueries) {
+        sc.subquery = sql__subquery_run;
+        sc.sub_ctx = s;
+    }
     struct sql_ftype t;
     int rc = sql__expr_compile(s->arena, e, &sc, out, type ? type : &t, &err);
     return copy_err(s, rc, &err);
@@ -330,13 +334,17 @@ static int agg_subtree(void *ctx, const struct ast_expr *e,
             sql__expr_compile(as->s->arena, as->gexpr[i],
                               &(struct sql_expr_scope){
                                   .ctx = as->ts,
-                                  .column = sql__tscope_column},
+                                  .column = sql__tscope_column,
+                                  .subquery = sql__subquery_run,
+                                  .sub_ctx = as->s},
                               &(struct sql_expr *){NULL}, &out->type, err);
             return 0;
         }
     if (!is_agg)
         return SQL_ENOTFOUND;
-    struct sql_expr_scope in = {.ctx = as->ts, .column = sql__tscope_column};
+    struct sql_expr_scope in = {.ctx = as->ts, .column = sql__tscope_column,
+                                .subquery = sql__subquery_run,
+                                .sub_ctx = as->s};
     struct sql_agg *g;
     struct sql_ftype type;
     int rc = sql__agg_compile(as->s->arena, e, &in, &g, &type, err);
@@ -680,6 +688,7 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
                   : resolve_from(s, sel->from, ts);
     if (rc != 0)
         return rc;
+    ts->subqueries = true;
     struct item *items = NULL;
     size_t nitems = 0;
     if ((rc = expand_items(s, sel, ts, &items, &nitems)) != 0)
@@ -706,7 +715,9 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
     if (sel->where && has_agg(sel->where))
         return sql__serr(s, 1111, "HY000", "Invalid use of group function");
     struct agg_scope *as = NULL;
-    struct sql_expr_scope scope = {.ctx = ts, .column = sql__tscope_column};
+    struct sql_expr_scope scope = {.ctx = ts, .column = sql__tscope_column,
+                                   .subquery = sql__subquery_run,
+                                   .sub_ctx = s};
     if (agg) {
         struct plan *g = node(s, PL_AGG, p);
         as = zalloc(s, sizeof(*as));

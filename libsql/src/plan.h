@@ -217,6 +217,8 @@ struct plan_tscope
                                        resolve through it */
     uint64_t allowed;               /* with from: the tables (bits) names
                                        may resolve to; 0 for all */
+    bool subqueries;                /* SELECT: uncorrelated subqueries
+                                       run while compiling (else 1235) */
 };
 int sql__tscope_column(void *ctx, const struct ast_expr *col,
                        struct sql_colref *out, struct sql_err *err);
@@ -225,6 +227,14 @@ int sql__tscope_column(void *ctx, const struct ast_expr *col,
 int sql__plan_compile(struct sql_session *s, struct plan_tscope *ts,
                       const struct ast_expr *e, struct sql_expr **out,
                       struct sql_ftype *type);
+
+/* Run the uncorrelated subquery sel of session sub_ctx now (exec.c; the
+ * sql_expr_scope.subquery contract). A name it cannot resolve (a
+ * correlated reference) is 1235. */
+int sql__subquery_run(void *sub_ctx, const struct ast_select *sel,
+                      size_t max_rows, struct sql_datum **rows,
+                      size_t *nrows, size_t *ncols, struct sql_ftype *type,
+                      struct sql_err *err);
 
 /* Joins (plan_join.c). Resolve FROM f with several tables into ts
  * (ts->from), checking names (1066, 1116, USING columns). */

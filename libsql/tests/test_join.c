@@ -3,7 +3,7 @@
  * (aliases, qualified columns, stars, 1052/1054/1066), the plan chosen
  * (join order, hash/index/nested-loop joins, pushdown into scans, read
  * back through EXPLAIN) and aggregation, DISTINCT, ORDER BY and LIMIT
- * over joins.
+ * over joins; uncorrelated subqueries (scalar, IN, EXISTS).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -363,6 +363,63 @@ static void many_tables(void **state)
     Q(&c, "SELECT count(*) FROM c0 a, c1 b, c2 c", "27");
 }
 
+static void subqueries(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT id FROM t1 WHERE id = (SELECT max(t1id) FROM t2)", "");
+    Q(&c, "SELECT id FROM t1 WHERE id = (SELECT min(t1id) FROM t2)", "1");
+    Q(&c, "SELECT id, (SELECT count(*) FROM t2) FROM t1 WHERE id < 3",
+      "1|5\n2|5");
+    Q(&c, "SELECT (SELECT b FROM t1 WHERE id = 2) = 'two', "
+          "(SELECT b FROM t1 WHERE id = 9)",
+      "1|NULL");
+    Q(&c, "SELECT id FROM t1 WHERE id IN (SELECT t1id FROM t2) ORDER BY id",
+      "1\n2");
+    Q(&c, "SELECT id FROM t1 WHERE a IN (SELECT x FROM t3) ORDER BY id",
+      "1\n2\n4");
+    /* NOT IN with a NULL in the subquery is never TRUE (MySQL's NULL
+     * semantics); an empty subquery is FALSE for IN even for NULL. */
+    Q(&c, "SELECT id FROM t1 WHERE id NOT IN (SELECT t1id FROM t2)", "");
+    Q(&c, "SELECT id FROM t1 WHERE id NOT IN (SELECT t1id FROM t2 WHERE "
+          "t1id IS NOT NULL) ORDER BY id",
+      "3\n4");
+    Q(&c, "SELECT NULL IN (SELECT x FROM t3 WHERE x > 100), NULL NOT IN "
+          "(SELECT x FROM t3 WHERE x > 100), NULL IN (SELECT x FROM t3)",
+      "0|1|NULL");
+    Q(&c, "SELECT 5 IN (SELECT x FROM t3), 10 IN (SELECT x FROM t3), "
+          "5 NOT IN (SELECT x FROM t3)",
+      "NULL|1|NULL");
+    Q(&c, "SELECT count(*) FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE c = "
+          "'p')",
+      "4");
+    Q(&c, "SELECT count(*) FROM t1 WHERE NOT EXISTS (SELECT * FROM t2)",
+      "0");
+    Q(&c, "SELECT t1.b, t2.c FROM t1 JOIN t2 ON t1.id = t2.t1id WHERE t2.id "
+          "IN (SELECT y FROM t3 WHERE x = 10) ORDER BY 1, 2",
+      "one|p");
+    Q(&c, "SELECT a, count(*) FROM t1 GROUP BY a HAVING count(*) > (SELECT "
+          "count(*) FROM t3 WHERE x = 20)",
+      "10|2");
+    Q(&c, "SELECT id FROM t1 WHERE id IN (SELECT t1id FROM t2 WHERE t1id IN "
+          "(SELECT y FROM t3 WHERE x = 20))",
+      "2");
+    Q(&c, "SELECT (SELECT id FROM t2)",
+      "ERR 1242 Subquery returns more than 1 row");
+    Q(&c, "SELECT (SELECT id, c FROM t2 WHERE id = 1)",
+      "ERR 1241 Operand should contain 1 column(s)");
+    Q(&c, "SELECT 1 IN (SELECT id, c FROM t2)",
+      "ERR 1241 Operand should contain 1 column(s)");
+    Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE t2.t1id = "
+          "t1.id)",
+      "ERR 1235 This version of sqld doesn't yet support 'correlated "
+      "subqueries'");
+    Q(&c, "SELECT 1 FROM t1 WHERE 1 = ANY (SELECT id FROM t2)",
+      "ERR 1235 This version of sqld doesn't yet support 'subqueries'");
+    /* UPDATE and DELETE stay without subqueries. */
+    Q(&c, "DELETE FROM t3 WHERE y IN (SELECT id FROM t2)",
+      "ERR 1235 This version of sqld doesn't yet support 'subqueries'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,6 +430,7 @@ int main(void)
         cmocka_unit_test(aggregates_and_order),
         cmocka_unit_test(plans),
         cmocka_unit_test(many_tables),
+        cmocka_unit_test(subqueries),
     };
     return cmocka_run_group_tests_name("libsql/join", tests, setup,
                                        teardown);
