@@ -683,9 +683,23 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
     struct plan_tscope *ts = zalloc(s, sizeof(*ts));
     if (!ts)
         return -ENOMEM;
-    bool join = sel->from && sel->from->kind == AST_T_JOIN;
+    /* WHERE's [NOT] EXISTS and IN subqueries over tables become semi- and
+     * anti-joins (plan_join.c): such a query takes the join path even
+     * with one table. */
+    size_t nw = count_conj(sel->where), nsemi = 0;
+    const struct ast_expr **wc = zalloc(s, sizeof(*wc) * (nw + 1));
+    if (!wc)
+        return -ENOMEM;
+    size_t k0 = 0;
+    fill_conj(sel->where, wc, &k0);
+    for (size_t i = 0; i < nw && sel->from; i++)
+        if (sql__plan_semi_ok(wc[i]))
+            wc[nsemi++] = wc[i];
+    bool join = sel->from && (sel->from->kind == AST_T_JOIN || nsemi > 0);
     int rc = join ? sql__plan_from(s, sel->from, ts)
                   : resolve_from(s, sel->from, ts);
+    for (size_t i = 0; rc == 0 && i < nsemi; i++)
+        rc = sql__plan_add_semi(s, ts, wc[i]);
     if (rc != 0)
         return rc;
     ts->subqueries = true;

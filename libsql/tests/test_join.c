@@ -409,8 +409,8 @@ static void subqueries(void **state)
       "ERR 1241 Operand should contain 1 column(s)");
     Q(&c, "SELECT 1 IN (SELECT id, c FROM t2)",
       "ERR 1241 Operand should contain 1 column(s)");
-    Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE t2.t1id = "
-          "t1.id)",
+    Q(&c, "SELECT id FROM t1 WHERE id NOT IN (SELECT t1id FROM t2 WHERE "
+          "t2.c > t1.b)",
       "ERR 1235 This version of sqld doesn't yet support 'correlated "
       "subqueries'");
     Q(&c, "SELECT 1 FROM t1 WHERE 1 = ANY (SELECT id FROM t2)",
@@ -418,6 +418,64 @@ static void subqueries(void **state)
     /* UPDATE and DELETE stay without subqueries. */
     Q(&c, "DELETE FROM t3 WHERE y IN (SELECT id FROM t2)",
       "ERR 1235 This version of sqld doesn't yet support 'subqueries'");
+}
+
+/* WHERE's [NOT] EXISTS and IN over tables, correlated or not: semi- and
+ * anti-joins. */
+static void semi_joins(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE t2.t1id = "
+          "t1.id) ORDER BY id",
+      "1\n2");
+    Q(&c, "SELECT id FROM t1 WHERE NOT EXISTS (SELECT 1 FROM t2 WHERE "
+          "t2.t1id = t1.id) ORDER BY id",
+      "3\n4");
+    Q(&c, "SELECT id FROM t1 WHERE id IN (SELECT t1id FROM t2 WHERE t2.c > "
+          "t1.b) ORDER BY id",
+      "1");
+    Q(&c, "SELECT id FROM t1 WHERE a IN (SELECT x FROM t3 WHERE t3.y <> "
+          "t1.id) ORDER BY id",
+      "1\n4");
+    /* A join inside the subquery; a subquery over a join. */
+    Q(&c, "SELECT b FROM t1 WHERE EXISTS (SELECT * FROM t2 JOIN t3 ON t3.y = "
+          "t2.id WHERE t2.t1id = t1.id AND t3.x > 10) ORDER BY 1",
+      "one");
+    Q(&c, "SELECT t1.id, t2.id FROM t1 JOIN t2 ON t1.id = t2.t1id WHERE NOT "
+          "EXISTS (SELECT 1 FROM t3 WHERE t3.y = t2.id) ORDER BY 1, 2",
+      "");
+    /* The subquery's own names come first (t1 inside is its own). */
+    Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT 1 FROM t1 WHERE t1.id = 9)",
+      "");
+    Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT 1 FROM t1 AS x WHERE x.a = "
+          "t1.a AND x.id <> t1.id) ORDER BY id",
+      "1\n4");
+    Q(&c, "SELECT count(*) FROM t1 WHERE id IN (SELECT t1id FROM t2) AND NOT "
+          "EXISTS (SELECT 1 FROM t3 WHERE x = t1.a)",
+      "0");
+    assert_string_equal(
+        plan("SELECT id FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE "
+             "t2.t1id = t1.id)"),
+        "Projection_1|root||id\n"
+        "└─IndexJoin_2|root||semi join, cond:(t2.t1id = t1.id)\n"
+        "  ├─TableFullScan_3|root|table:t1|keep order:false\n"
+        "  └─IndexRangeScan_4|root|table:t2, index:kt(t1id)|lookup: 1 key");
+    assert_string_equal(
+        plan("SELECT id FROM t1 WHERE NOT EXISTS (SELECT 1 FROM t3 WHERE "
+             "t3.x = t1.a)"),
+        "Projection_1|root||id\n"
+        "└─HashJoin_2|root||anti semi join, build:right, cond:(t3.x = "
+        "t1.a)\n"
+        "  ├─TableFullScan_3|root|table:t1|keep order:false\n"
+        "  └─TableFullScan_4|root|table:t3|keep order:false");
+    /* Aggregates in the subquery: not a join (and correlated: 1235). */
+    Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT count(*) FROM t2 WHERE "
+          "t2.t1id = t1.id)",
+      "ERR 1235 This version of sqld doesn't yet support 'correlated "
+      "subqueries'");
+    Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE t2.nosuch "
+          "= t1.id)",
+      "ERR 1054 Unknown column 't2.nosuch' in 'where clause'");
 }
 
 int main(void)
@@ -431,6 +489,7 @@ int main(void)
         cmocka_unit_test(plans),
         cmocka_unit_test(many_tables),
         cmocka_unit_test(subqueries),
+        cmocka_unit_test(semi_joins),
     };
     return cmocka_run_group_tests_name("libsql/join", tests, setup,
                                        teardown);
