@@ -385,8 +385,9 @@ static int fill_cols(struct sql_session *s, struct plan_from *pf)
  * query with q's tables: each row of the query is kept when q has a row
  * (semi) or none (anti) under q's WHERE (and x = q's item). In a WHERE
  * conjunct, FALSE and NULL both drop the row, so x IN (q) is exactly
- * "some row of q equals x"; NOT IN is not a simple anti-join (its NULL
- * semantics) and stays with the compiled path. */
+ * "some row of q equals x"; x NOT IN (q) is "no row of q where x = item
+ * is TRUE or NULL" (MySQL's NULL semantics: a NULL in q, or a NULL x over
+ * a non-empty q, makes it never true). */
 struct plan_semi
 {
     const struct ast_expr *conj;  /* the WHERE conjunct */
@@ -415,19 +416,22 @@ static bool any_agg(const struct ast_expr *e)
 }
 
 /* The subquery of a conjunct the planner can join, with its type. */
-static const struct ast_expr *semi_of(const struct ast_expr *e, int *type)
+static const struct ast_expr *semi_of(const struct ast_expr *e, int *type,
+                                     bool *not_in)
 {
     bool neg = false;
     if (e->kind == AST_E_UNARY && e->op == AST_OP_NOT && e->a &&
-        e->a->kind == AST_E_EXISTS) {
+        (e->a->kind == AST_E_EXISTS ||
+         (e->a->kind == AST_E_IN && e->a->sub))) {
         neg = true;
         e = e->a;
     }
-    if (e->kind == AST_E_EXISTS)
-        neg = neg != e->neg;
-    else if (!(e->kind == AST_E_IN && e->sub && !e->neg && e->a &&
-               e->a->kind != AST_E_ROW))
+    neg = neg != e->neg;
+    if (!(e->kind == AST_E_EXISTS ||
+          (e->kind == AST_E_IN && e->sub && e->a &&
+           e->a->kind != AST_E_ROW)))
         return NULL;
+    *not_in = e->kind == AST_E_IN && neg;
     const struct ast_select *q = e->sub;
     if (q->kind != AST_SEL_SIMPLE || !q->from || q->group || q->having ||
         q->limit || q->with || q->lock != AST_LOCK_NONE || !q->items)
@@ -445,7 +449,8 @@ static const struct ast_expr *semi_of(const struct ast_expr *e, int *type)
 bool sql__plan_semi_ok(const struct ast_expr *e)
 {
     int type;
-    return semi_of(e, &type) != NULL;
+    bool not_in;
+    return semi_of(e, &type, &not_in) != NULL;
 }
 
 /* A copy of e with every column qualified by the query table it resolves
@@ -512,7 +517,8 @@ int sql__plan_add_semi(struct sql_session *s, struct plan_tscope *ts,
 {
     struct plan_from *f = (struct plan_from *)ts->from;
     int type, rc = 0;
-    const struct ast_expr *x = semi_of(e, &type);
+    bool not_in;
+    const struct ast_expr *x = semi_of(e, &type, &not_in);
     assert(x != NULL);
     const struct ast_select *q = x->sub;
     struct plan_semi *sm = zalloc(s, sizeof(*sm) * (f->nsemis + 1));
@@ -551,6 +557,20 @@ int sql__plan_add_semi(struct sql_session *s, struct plan_tscope *ts,
         eq->height = (left->height > eq->b->height ? left->height
                                                    : eq->b->height) + 1;
         sm->eq = eq;
+        if (not_in) {
+            /* x NOT IN (q) is true when every row of q compares FALSE
+             * with x: a row whose comparison is TRUE or NULL (a NULL on
+             * either side) is a match of the anti-join. */
+            struct ast_expr *is = zalloc(s, sizeof(*is));
+            if (!is)
+                return -ENOMEM;
+            is->kind = AST_E_IS;
+            is->op = AST_OP_ISFALSE;
+            is->neg = true;
+            is->a = eq;
+            is->height = eq->height + 1;
+            sm->eq = is;
+        }
     }
     f->nsemis++;
     return fill_cols(s, f);
