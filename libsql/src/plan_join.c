@@ -1403,6 +1403,67 @@ static int semi_step(struct jctx *j, const struct plan_semi *sm,
     return rc;
 }
 
+/* The table whose NULL makes conjunct e not TRUE, through a plain column
+ * operand (a comparison other than <=>, [NOT] IN a list, [NOT] BETWEEN,
+ * [NOT] LIKE, IS NOT NULL), as a mask of such tables (0: none known). */
+static uint64_t null_rejects(struct plan_tscope *ts, const struct ast_expr *e)
+{
+    const struct ast_expr *ops[2] = {NULL, NULL};
+    switch (e->kind) {
+    case AST_E_BINARY:
+        if (e->op == AST_OP_EQ || e->op == AST_OP_NE || e->op == AST_OP_LT ||
+            e->op == AST_OP_LE || e->op == AST_OP_GT || e->op == AST_OP_GE) {
+            ops[0] = e->a;
+            ops[1] = e->b;
+        }
+        break;
+    case AST_E_IN:
+        if (!e->sub)
+            ops[0] = e->a;
+        break;
+    case AST_E_BETWEEN:
+    case AST_E_LIKE:
+        ops[0] = e->a;
+        break;
+    case AST_E_IS:
+        if (e->op == AST_OP_ISNULL && e->neg)
+            ops[0] = e->a;
+        break;
+    default:
+        break;
+    }
+    uint64_t m = 0;
+    for (int i = 0; i < 2; i++) {
+        struct sql_colref ref;
+        struct sql_err err;
+        if (ops[i] && ops[i]->kind == AST_E_COLUMN && ops[i]->name &&
+            sql__from_column(ts, ops[i], &ref, &err) == 0)
+            m |= 1ull << tab_of(ts->from, ref.index);
+    }
+    return m;
+}
+
+/* Outer-join simplification: a LEFT JOIN below which WHERE rejects the
+ * rows whose NULL-supplying side is NULL (a null-rejecting conjunct on
+ * one of its tables) is an inner join, which the greedy order may then
+ * reorder and push into. WHERE's conjuncts apply to every table reached
+ * through inner joins and, once a LEFT JOIN is inner, through both its
+ * sides. */
+static void simplify(struct plan_jnode *n, const uint64_t *rej, size_t nrej)
+{
+    if (n->kind == JN_LEAF)
+        return;
+    if (n->kind == JN_LEFT)
+        for (size_t i = 0; i < nrej; i++)
+            if (rej[i] & n->r->mask) {
+                n->kind = JN_INNER;
+                break;
+            }
+    simplify(n->l, rej, nrej);
+    if (n->kind == JN_INNER)
+        simplify(n->r, rej, nrej);
+}
+
 int sql__plan_joins(struct sql_session *s, struct plan_tscope *ts,
                     const struct ast_expr *where, bool lock,
                     struct plan **out)
@@ -1415,14 +1476,20 @@ int sql__plan_joins(struct sql_session *s, struct plan_tscope *ts,
     const struct ast_expr **down = zalloc(s, sizeof(*down) * (w.n + 1));
     if (!down)
         return -ENOMEM;
+    uint64_t *rej = zalloc(s, sizeof(*rej) * (w.n + 1));
+    if (!rej)
+        return -ENOMEM;
     size_t n = 0;
     for (size_t i = 0; i < w.n; i++) {
         bool semi = false;
         for (size_t k = 0; k < j.f->nsemis; k++)
             semi = semi || j.f->semis[k].conj == w.v[i].e;
-        if (!semi)
+        if (!semi) {
+            rej[n] = null_rejects(ts, w.v[i].e);
             down[n++] = w.v[i].e;
+        }
     }
+    simplify(j.f->root, rej, n);
     double rows;
     if ((rc = node_plan(&j, j.f->root, down, n, out, &rows)) != 0)
         return rc;

@@ -131,6 +131,17 @@ static void outer_joins(void **state)
       "1|1|1\n1|1|2\n2|2|3\n3|NULL|NULL\n4|NULL|NULL");
     Q(&c, "SELECT count(*), count(t2.id) FROM t1 LEFT JOIN t2 ON 1 = 0",
       "4|0");
+    /* A null-rejecting WHERE makes the join inner; one that is not keeps
+     * the padded rows. */
+    Q(&c, "SELECT t1.id, t2.c FROM t1 LEFT JOIN t2 ON t1.id = t2.t1id WHERE "
+          "t2.c <> 'q' ORDER BY 1",
+      "1|p\n2|r");
+    Q(&c, "SELECT t1.id, t2.c FROM t1 LEFT JOIN t2 ON t1.id = t2.t1id WHERE "
+          "t2.c <> 'q' OR t2.c IS NULL ORDER BY 1",
+      "1|p\n2|r\n3|NULL\n4|NULL");
+    Q(&c, "SELECT t1.id, t3.y FROM t1 LEFT JOIN (t2 LEFT JOIN t3 ON t3.y = "
+          "t2.id) ON t2.t1id = t1.id WHERE t3.x = 10 ORDER BY 1, 2",
+      "1|1");
     /* WHERE on a table an inner outer join preserves but an outer one
      * does not: above the join, never into the preserved side's scan
      * (found by the differential tester). */
@@ -311,12 +322,30 @@ static void plans(void **state)
         "  ├─TableFullScan_3|root|table:t3|keep order:false\n"
         "  └─Point_Get_4|root|table:t1|lookup: 1 key");
     assert_string_equal(
-        plan("SELECT 1 FROM t1 LEFT JOIN t3 ON t1.a < t3.x WHERE t3.y > 1"),
+        plan("SELECT 1 FROM t1 LEFT JOIN t3 ON t1.a < t3.x WHERE t3.y IS "
+             "NULL"),
         "Projection_1|root||1\n"
-        "└─Selection_2|root||(t3.y > 1)\n"
+        "└─Selection_2|root||(t3.y IS NULL)\n"
         "  └─NestedLoopJoin_3|root||left outer join, cond:(t1.a < t3.x)\n"
         "    ├─TableFullScan_4|root|table:t1|keep order:false\n"
         "    └─TableFullScan_5|root|table:t3|keep order:false");
+    /* WHERE rejects the padded rows: an inner join, reordered, the
+     * condition pushed into t3's scan. */
+    assert_string_equal(
+        plan("SELECT 1 FROM t1 LEFT JOIN t3 ON t1.a < t3.x WHERE t3.y > 1"),
+        "Projection_1|root||1\n"
+        "└─NestedLoopJoin_2|root||inner join, cond:(t1.a < t3.x)\n"
+        "  ├─TableFullScan_3|root|table:t3|keep order:false; filter:(t3.y "
+        "> 1)\n"
+        "  └─TableFullScan_4|root|table:t1|keep order:false");
+    assert_string_equal(
+        plan("SELECT 1 FROM t1 LEFT JOIN t2 ON t1.id = t2.t1id WHERE t2.c = "
+             "'p'"),
+        "Projection_1|root||1\n"
+        "└─IndexJoin_2|root||inner join, cond:(t1.id = t2.t1id)\n"
+        "  ├─Point_Get_3|root|table:t2, index:uc(c)|range: 1 key; "
+        "filter:(t2.c = 'p')\n"
+        "  └─Point_Get_4|root|table:t1|lookup: 1 key");
     /* The order follows the join graph, not the FROM list: t3 has no
      * condition with t1, so t2 comes between them. */
     assert_string_equal(
