@@ -1344,6 +1344,74 @@ int sql__exec_next(struct sql_xctx *x, struct sql_xnode *n,
     }
 }
 
+/* ---- subqueries ----------------------------------------------------------------- */
+
+int sql__subquery_run(void *sub_ctx, const struct ast_select *sel,
+                      size_t max_rows, struct sql_datum **rows,
+                      size_t *nrows, size_t *ncols, struct sql_ftype *type,
+                      struct sql_err *err)
+{
+    struct sql_session *s = sub_ctx;
+    struct plan *p;
+    struct sql_err saved = s->err;
+    *rows = NULL;
+    *nrows = *ncols = 0;
+    int rc = sql__plan_select(s, sel, &p);
+    if (rc == SQL_EQUERY && s->err.code == 1054) {
+        /* A name of the outer query: correlated, not yet supported. */
+        s->err = saved;
+        return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, "42000",
+                        "This version of sqld doesn't yet support "
+                        "'correlated subqueries'");
+    }
+    if (rc != 0)
+        goto out;
+    *ncols = p->nvisible;
+    *type = p->cols[0].type;
+    struct sql_xctx x;
+    struct sql_xnode *root = NULL;
+    if ((rc = sql__xctx_init(&x, s, false)) != 0 ||
+        (rc = sql__exec_open(&x, p, &root)) != 0)
+        goto out;
+    size_t cap = 0, nc = *ncols ? *ncols : 1;
+    struct sql_chunk *c;
+    while (*nrows <= max_rows && (rc = sql__exec_next(&x, root, &c)) == 0 &&
+           c->n > 0) {
+        for (size_t i = 0; i < c->n && *nrows <= max_rows; i++) {
+            if (*nrows == cap) {
+                size_t ncap = cap ? cap * 2 : 16;
+                struct sql_datum *r =
+                    sql__arena_alloc(s->arena, sizeof(*r) * ncap * nc);
+                if (!r) {
+                    rc = -ENOMEM;
+                    break;
+                }
+                if (cap)
+                    memcpy(r, *rows, sizeof(*r) * cap * nc);
+                *rows = r;
+                cap = ncap;
+            }
+            struct sql_datum *dst = *rows + *nrows * nc;
+            memcpy(dst, sql__xrow(c, i), sizeof(*dst) * *ncols);
+            for (size_t k = 0; k < *ncols && rc == 0; k++)
+                rc = sql__datum_copy(s->arena, &dst[k]);
+            ++*nrows;
+        }
+        if (rc != 0)
+            break;
+    }
+    sql__exec_close(root);
+out:
+    if (rc == SQL_EQUERY) {
+        *err = s->err;
+        s->err = saved;
+    } else if (rc != 0 && rc != -ENOMEM) {
+        *err = s->err;
+        rc = SQL_EQUERY;
+    }
+    return rc;
+}
+
 /* ---- answering a SELECT ----------------------------------------------------------- */
 
 static uint32_t display_len(const struct sql_ftype *t)

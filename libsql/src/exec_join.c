@@ -132,8 +132,20 @@ static int try_pair(struct sql_xctx *x, struct sql_xnode *n,
             return 0;
     }
     n->lmatched = true;
+    if (p->join_type == JT_ANTI)
+        return 0; /* the row goes: nothing to emit */
+    if (p->join_type == JT_SEMI) /* the left row alone */
+        for (size_t k = 0; k < p->nrspans; k++)
+            memset(o + p->rspans[k].off, 0, sizeof(*o) * p->rspans[k].n);
     n->out.handles[n->out.n++] = 0;
     return 0;
+}
+
+/* Semi and anti joins need one match only. */
+static bool one_will_do(const struct sql_xnode *n)
+{
+    return n->lmatched && (n->p->join_type == JT_SEMI ||
+                           n->p->join_type == JT_ANTI);
 }
 
 /* Start on probe row li: find where its candidates are. */
@@ -191,11 +203,17 @@ static int row_matches(struct sql_xctx *x, struct sql_xnode *n,
                                : try_pair(x, n, row, kept);
             if (rc != 0)
                 return rc;
+            if (one_will_do(n))
+                n->cand = 0;
         }
         n->lexhausted = n->cand == 0;
         return 0;
     case JA_INDEX:
         while (n->out.n < n->out.cap) {
+            if (one_will_do(n)) {
+                n->lexhausted = true;
+                return 0;
+            }
             if (!n->ic || n->ii >= n->ic->n) {
                 if ((rc = sql__exec_next(x, n->right, &n->ic)) != 0)
                     return rc;
@@ -219,10 +237,11 @@ static int row_matches(struct sql_xctx *x, struct sql_xnode *n,
         }
         return 0;
     default:
-        while (n->cand < n->nrows && n->out.n < n->out.cap)
+        while (n->cand < n->nrows && n->out.n < n->out.cap &&
+               !one_will_do(n))
             if ((rc = try_pair(x, n, row, n->rows + n->cand++ * nc)) != 0)
                 return rc;
-        n->lexhausted = n->cand >= n->nrows;
+        n->lexhausted = n->cand >= n->nrows || one_will_do(n);
         return 0;
     }
 }
@@ -245,7 +264,7 @@ int sql__xjoin_next(struct sql_xctx *x, struct sql_xnode *n, bool first)
         if (rc != 0)
             return rc;
         if (p->join_algo != JA_INDEX && n->nrows == 0 &&
-            p->join_type == JT_INNER) {
+            (p->join_type == JT_INNER || p->join_type == JT_SEMI)) {
             n->done = true; /* nothing can match */
             return 0;
         }
@@ -275,7 +294,8 @@ int sql__xjoin_next(struct sql_xctx *x, struct sql_xnode *n, bool first)
             return rc;
         if (!n->lexhausted)
             break; /* the chunk is full */
-        if (p->join_type == JT_LEFT && !n->lmatched) {
+        if ((p->join_type == JT_LEFT || p->join_type == JT_ANTI) &&
+            !n->lmatched) {
             if (n->out.n == n->out.cap)
                 break;
             struct sql_datum *o = sql__xrow(&n->out, n->out.n);

@@ -541,6 +541,104 @@ static int compile_unit(const char *unit);
 
 static int compile(struct sql_arena *a, const struct ast_expr *x,
                    const struct sql_expr_scope *scope, struct sql_expr **out,
+                   struct sql_err *err);
+
+/* A subquery's value as a literal of its column's type. */
+static struct sql_expr *subq_lit(struct sql_arena *a,
+                                 const struct sql_datum *d,
+                                 const struct sql_ftype *t)
+{
+    struct sql_expr *e = node(a, EX_LIT, 0);
+    if (!e)
+        return NULL;
+    e->lit = *d;
+    e->vt = d->vt;
+    e->type = *t;
+    e->type.flags &= (uint16_t)~SQL_COLFLAG_NOT_NULL;
+    e->coll = d->vt == SQL_VT_STRING ? t->coll : 0;
+    e->coerc = 2; /* implicit, as a column's */
+    return e;
+}
+
+/* Uncorrelated subqueries (DESIGN.md "Subqueries"): the planner runs the
+ * query now and its rows become literals. A scalar subquery is its one
+ * value (NULL when empty; 1242 for more rows), EXISTS 0 or 1, x IN
+ * (subquery) an IN list of its values, so NULL semantics are IN's own
+ * (NULL when nothing matched and a NULL is in the list), except that
+ * an empty subquery is FALSE (NOT IN: TRUE) even for a NULL x. */
+static int compile_subquery(struct sql_arena *a, const struct ast_expr *x,
+                            const struct sql_expr_scope *scope,
+                            struct sql_expr **out, struct sql_err *err)
+{
+    if (!scope || !scope->subquery)
+        return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
+                        "This version of sqld doesn't yet support '%s'",
+                        "subqueries");
+    struct sql_datum *rows = NULL;
+    size_t nrows = 0, ncols = 0;
+    struct sql_ftype t;
+    size_t max = x->kind == AST_E_IN ? SIZE_MAX - 1 : 1;
+    int rc = scope->subquery(scope->sub_ctx, x->sub, max, &rows, &nrows,
+                             &ncols, &t, err);
+    if (rc != 0)
+        return rc;
+    struct sql_expr *e;
+    if (x->kind == AST_E_EXISTS) {
+        struct sql_datum d;
+        sql__datum_int(&d, (nrows > 0) != x->neg);
+        if (!(e = node(a, EX_LIT, 0)))
+            return -ENOMEM;
+        e->lit = d;
+        type_bool(e);
+        e->type.flags |= SQL_COLFLAG_NOT_NULL;
+        *out = e;
+        return 0;
+    }
+    if (ncols != 1)
+        return sql__err(err, SQL_ER_OPERAND_COLUMNS, "21000",
+                        "Operand should contain 1 column(s)");
+    if (x->kind == AST_E_SUBQUERY) {
+        if (nrows > 1)
+            return sql__err(err, 1242, "21000",
+                            "Subquery returns more than 1 row");
+        struct sql_datum null = {.vt = SQL_VT_NULL};
+        if (!(*out = subq_lit(a, nrows ? &rows[0] : &null, &t)))
+            return -ENOMEM;
+        return 0;
+    }
+    /* x [NOT] IN (subquery) */
+    struct sql_expr *left;
+    if ((rc = compile(a, x->a, scope, &left, err)) != 0)
+        return rc;
+    if (nrows == 0) {
+        if (!(e = node(a, EX_LIT, 0)))
+            return -ENOMEM;
+        sql__datum_int(&e->lit, x->neg ? 1 : 0);
+        type_bool(e);
+        e->type.flags |= SQL_COLFLAG_NOT_NULL;
+        *out = e;
+        return 0;
+    }
+    if (nrows > 65534)
+        return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
+                        "This version of sqld doesn't yet support '%s'",
+                        "IN subqueries of more than 65534 rows");
+    if (!(e = node(a, EX_IN, (int)nrows + 1)))
+        return -ENOMEM;
+    e->args[0] = left;
+    e->is_const = left->is_const;
+    for (size_t i = 0; i < nrows; i++)
+        if (!(e->args[i + 1] = subq_lit(a, &rows[i], &t)))
+            return -ENOMEM;
+    e->neg = x->neg;
+    e->coll = sql__coll_pick(e->args[0], e->args[1]);
+    type_bool(e);
+    *out = e;
+    return 0;
+}
+
+static int compile(struct sql_arena *a, const struct ast_expr *x,
+                   const struct sql_expr_scope *scope, struct sql_expr **out,
                    struct sql_err *err)
 {
     struct sql_expr *e = NULL;
@@ -862,11 +960,12 @@ static int compile(struct sql_arena *a, const struct ast_expr *x,
                 e->is_const = false;
         type_bool(e);
         break;
+    case AST_E_SUBQUERY:
+    case AST_E_EXISTS:
+        return compile_subquery(a, x, scope, out, err);
     case AST_E_IN: {
         if (x->sub != NULL)
-            return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
-                            "This version of sqld doesn't yet support "
-                            "'subqueries'");
+            return compile_subquery(a, x, scope, out, err);
         int n = count_list(x->args);
         if (!(e = node(a, EX_IN, n + 1)))
             return -ENOMEM;

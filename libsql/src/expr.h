@@ -67,6 +67,16 @@ struct sql_expr_scope
                               of group function" */
     const char *db;        /* added: current database, named by 1305
                               "FUNCTION db.name does not exist"; or NULL */
+    /* added: run an uncorrelated subquery now (the planner's; NULL:
+     * subqueries are 1235): its rows, at most max_rows + 1 of them (so
+     * "more than one" can be told), *ncols columns each (row-major, bytes
+     * in the compile arena), and the first column's static type. 0, or
+     * SQL_EQUERY with err filled. */
+    int (*subquery)(void *sub_ctx, const struct ast_select *sel,
+                    size_t max_rows, struct sql_datum **rows, size_t *nrows,
+                    size_t *ncols, struct sql_ftype *type,
+                    struct sql_err *err);
+    void *sub_ctx;         /* passed to subquery */
 };
 
 /* Compile e into arena a. *type gets the result's static type (for result

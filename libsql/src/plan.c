@@ -86,6 +86,10 @@ int sql__plan_compile(struct sql_session *s, struct plan_tscope *ts,
 {
     struct sql_expr_scope sc = {.ctx = ts, .column = sql__tscope_column};
     struct sql_err err = {0};
+    if (ts->subqueries) {
+        sc.subquery = sql__subquery_run;
+        sc.sub_ctx = s;
+    }
     struct sql_ftype t;
     int rc = sql__expr_compile(s->arena, e, &sc, out, type ? type : &t, &err);
     return copy_err(s, rc, &err);
@@ -330,13 +334,17 @@ static int agg_subtree(void *ctx, const struct ast_expr *e,
             sql__expr_compile(as->s->arena, as->gexpr[i],
                               &(struct sql_expr_scope){
                                   .ctx = as->ts,
-                                  .column = sql__tscope_column},
+                                  .column = sql__tscope_column,
+                                  .subquery = sql__subquery_run,
+                                  .sub_ctx = as->s},
                               &(struct sql_expr *){NULL}, &out->type, err);
             return 0;
         }
     if (!is_agg)
         return SQL_ENOTFOUND;
-    struct sql_expr_scope in = {.ctx = as->ts, .column = sql__tscope_column};
+    struct sql_expr_scope in = {.ctx = as->ts, .column = sql__tscope_column,
+                                .subquery = sql__subquery_run,
+                                .sub_ctx = as->s};
     struct sql_agg *g;
     struct sql_ftype type;
     int rc = sql__agg_compile(as->s->arena, e, &in, &g, &type, err);
@@ -675,11 +683,26 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
     struct plan_tscope *ts = zalloc(s, sizeof(*ts));
     if (!ts)
         return -ENOMEM;
-    bool join = sel->from && sel->from->kind == AST_T_JOIN;
+    /* WHERE's [NOT] EXISTS and IN subqueries over tables become semi- and
+     * anti-joins (plan_join.c): such a query takes the join path even
+     * with one table. */
+    size_t nw = count_conj(sel->where), nsemi = 0;
+    const struct ast_expr **wc = zalloc(s, sizeof(*wc) * (nw + 1));
+    if (!wc)
+        return -ENOMEM;
+    size_t k0 = 0;
+    fill_conj(sel->where, wc, &k0);
+    for (size_t i = 0; i < nw && sel->from; i++)
+        if (sql__plan_semi_ok(wc[i]))
+            wc[nsemi++] = wc[i];
+    bool join = sel->from && (sel->from->kind == AST_T_JOIN || nsemi > 0);
     int rc = join ? sql__plan_from(s, sel->from, ts)
                   : resolve_from(s, sel->from, ts);
+    for (size_t i = 0; rc == 0 && i < nsemi; i++)
+        rc = sql__plan_add_semi(s, ts, wc[i]);
     if (rc != 0)
         return rc;
+    ts->subqueries = true;
     struct item *items = NULL;
     size_t nitems = 0;
     if ((rc = expand_items(s, sel, ts, &items, &nitems)) != 0)
@@ -706,7 +729,9 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
     if (sel->where && has_agg(sel->where))
         return sql__serr(s, 1111, "HY000", "Invalid use of group function");
     struct agg_scope *as = NULL;
-    struct sql_expr_scope scope = {.ctx = ts, .column = sql__tscope_column};
+    struct sql_expr_scope scope = {.ctx = ts, .column = sql__tscope_column,
+                                   .subquery = sql__subquery_run,
+                                   .sub_ctx = s};
     if (agg) {
         struct plan *g = node(s, PL_AGG, p);
         as = zalloc(s, sizeof(*as));

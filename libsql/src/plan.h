@@ -89,6 +89,8 @@ enum plan_join_type
 {
     JT_INNER, /* rows of both sides that match */
     JT_LEFT,  /* and each unmatched left row, the right side NULL */
+    JT_SEMI,  /* each left row that matches, once (EXISTS, IN) */
+    JT_ANTI,  /* each left row that matches nothing (NOT EXISTS) */
 };
 
 enum plan_join_algo
@@ -162,6 +164,7 @@ struct plan
 };
 
 struct plan_jnode;
+struct plan_semi;
 
 /* One table of a FROM clause. */
 struct plan_ftable
@@ -187,6 +190,13 @@ struct plan_from
     size_t nstar;              /* their count */
     struct plan_col *cols;     /* every column's metadata (width) */
     struct plan_jnode *root;   /* the join tree */
+    size_t nouter;             /* tabs[0..nouter) are the query's own;
+                                  the rest belong to subqueries turned
+                                  into semi-joins (plan_semi) */
+    struct plan_semi *semis;   /* those subqueries */
+    size_t nsemis;             /* their count */
+    size_t block;              /* first table of the query block being
+                                  built (aliases are unique within one) */
 };
 
 /* Plan a SELECT (single table or none). Returns 0 with *out in the
@@ -217,6 +227,11 @@ struct plan_tscope
                                        resolve through it */
     uint64_t allowed;               /* with from: the tables (bits) names
                                        may resolve to; 0 for all */
+    bool subqueries;                /* SELECT: uncorrelated subqueries
+                                       run while compiling (else 1235) */
+    uint64_t inner;                 /* with from: a subquery's tables,
+                                       whose names come first (then the
+                                       query's own tables); 0: none */
 };
 int sql__tscope_column(void *ctx, const struct ast_expr *col,
                        struct sql_colref *out, struct sql_err *err);
@@ -226,10 +241,25 @@ int sql__plan_compile(struct sql_session *s, struct plan_tscope *ts,
                       const struct ast_expr *e, struct sql_expr **out,
                       struct sql_ftype *type);
 
+/* Run the uncorrelated subquery sel of session sub_ctx now (exec.c; the
+ * sql_expr_scope.subquery contract). A name it cannot resolve (a
+ * correlated reference) is 1235. */
+int sql__subquery_run(void *sub_ctx, const struct ast_select *sel,
+                      size_t max_rows, struct sql_datum **rows,
+                      size_t *nrows, size_t *ncols, struct sql_ftype *type,
+                      struct sql_err *err);
+
 /* Joins (plan_join.c). Resolve FROM f with several tables into ts
  * (ts->from), checking names (1066, 1116, USING columns). */
 int sql__plan_from(struct sql_session *s, const struct ast_table_ref *f,
                    struct plan_tscope *ts);
+/* Whether WHERE conjunct e is a subquery the join planner runs as a
+ * semi- or anti-join ([NOT] EXISTS, x IN over a plain SELECT ... FROM). */
+bool sql__plan_semi_ok(const struct ast_expr *e);
+/* Add such a conjunct's subquery tables to ts->from (after
+ * sql__plan_from). */
+int sql__plan_add_semi(struct sql_session *s, struct plan_tscope *ts,
+                       const struct ast_expr *e);
 /* The join plan of ts->from with WHERE's conjuncts pushed into it: the
  * conjuncts that must wait above the joins come back as one filter. */
 int sql__plan_joins(struct sql_session *s, struct plan_tscope *ts,

@@ -5,6 +5,7 @@
  * is connected) and each step's algorithm: index join, hash join (build
  * on the smaller side) or nested loop.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,14 +64,26 @@ static int tab_of(const struct plan_from *f, uint32_t i)
     return (int)(sql__from_col(f, i, &ci) - f->tabs);
 }
 
+/* Whether table i is in resolution pass `pass`: a subquery's own tables
+ * first (pass 0, when ts->inner), then the query's (pass 1). */
+static bool in_pass(const struct plan_tscope *ts, size_t i, int pass)
+{
+    if (ts->allowed && !(ts->allowed >> i & 1))
+        return false;
+    if (pass == 0)
+        return ts->inner >> i & 1;
+    return ts->allowed || i < ts->from->nouter;
+}
+
 int sql__from_column(const struct plan_tscope *ts, const struct ast_expr *col,
                      struct sql_colref *out, struct sql_err *err)
 {
     const struct plan_from *f = ts->from;
     int found = -1;
+    for (int pass = ts->inner ? 0 : 1; pass < 2 && found < 0; pass++)
     for (size_t i = 0; i < f->ntabs; i++) {
         const struct plan_ftable *ft = &f->tabs[i];
-        if (ts->allowed && !(ts->allowed >> i & 1))
+        if (!in_pass(ts, i, pass))
             continue;
         if (col->db && (!ft->db || strcmp(col->db, ft->db) != 0))
             continue;
@@ -274,7 +287,7 @@ static int add_table(struct sql_session *s, struct plan_from *f,
     j->vis = zalloc(s, sizeof(*j->vis) * ti->ncols);
     if (!ft->hidden || !j->vis)
         return -ENOMEM;
-    for (size_t i = 0; i < f->ntabs; i++)
+    for (size_t i = f->block; i < f->ntabs; i++)
         if (strcmp(f->tabs[i].alias, ft->alias) == 0)
             return sql__serr(s, 1066, "42000",
                              "Not unique table/alias: '%.64s'", ft->alias);
@@ -325,6 +338,8 @@ static int build_tree(struct sql_session *s, struct plan_from *f,
     return 0;
 }
 
+static int fill_cols(struct sql_session *s, struct plan_from *pf);
+
 int sql__plan_from(struct sql_session *s, const struct ast_table_ref *f,
                    struct plan_tscope *ts)
 {
@@ -336,6 +351,18 @@ int sql__plan_from(struct sql_session *s, const struct ast_table_ref *f,
         return rc;
     pf->star = pf->root->vis;
     pf->nstar = pf->root->nvis;
+    pf->nouter = pf->ntabs;
+    if ((rc = fill_cols(s, pf)) != 0)
+        return rc;
+    memset(ts, 0, sizeof(*ts));
+    ts->s = s;
+    ts->from = pf;
+    return 0;
+}
+
+/* Every column's metadata (again, after a subquery's tables joined). */
+static int fill_cols(struct sql_session *s, struct plan_from *pf)
+{
     pf->cols = zalloc(s, sizeof(*pf->cols) * pf->width);
     if (!pf->cols)
         return -ENOMEM;
@@ -349,10 +376,204 @@ int sql__plan_from(struct sql_session *s, const struct ast_table_ref *f,
         pc->db = ft->db ? ft->db : "";
         pc->type = ft->t->cols[ci].type;
     }
-    memset(ts, 0, sizeof(*ts));
-    ts->s = s;
-    ts->from = pf;
     return 0;
+}
+
+/* ---- subqueries as semi- and anti-joins ---------------------------------- */
+
+/* A WHERE conjunct [NOT] EXISTS (q) or x IN (q) run as a join of the
+ * query with q's tables: each row of the query is kept when q has a row
+ * (semi) or none (anti) under q's WHERE (and x = q's item). In a WHERE
+ * conjunct, FALSE and NULL both drop the row, so x IN (q) is exactly
+ * "some row of q equals x"; x NOT IN (q) is "no row of q where x = item
+ * is TRUE or NULL" (MySQL's NULL semantics: a NULL in q, or a NULL x over
+ * a non-empty q, makes it never true). */
+struct plan_semi
+{
+    const struct ast_expr *conj;  /* the WHERE conjunct */
+    int type;                     /* JT_SEMI or JT_ANTI */
+    struct plan_jnode *node;      /* q's FROM (its tables) */
+    const struct ast_expr *where; /* q's WHERE, or NULL */
+    const struct ast_expr *eq;    /* IN: x = item (x's names qualified
+                                     by the query's tables), or NULL */
+};
+
+static bool any_agg(const struct ast_expr *e)
+{
+    if (!e)
+        return false;
+    if (e->kind == AST_E_FUNC && e->name && sql__agg_is_aggregate(e->name))
+        return true;
+    if (any_agg(e->a) || any_agg(e->b) || any_agg(e->c))
+        return true;
+    for (const struct ast_expr *x = e->args; x; x = x->next)
+        if (any_agg(x))
+            return true;
+    for (const struct ast_when *w = e->whens; w; w = w->next)
+        if (any_agg(w->cond) || any_agg(w->then))
+            return true;
+    return false;
+}
+
+/* The subquery of a conjunct the planner can join, with its type. */
+static const struct ast_expr *semi_of(const struct ast_expr *e, int *type,
+                                     bool *not_in)
+{
+    bool neg = false;
+    if (e->kind == AST_E_UNARY && e->op == AST_OP_NOT && e->a &&
+        (e->a->kind == AST_E_EXISTS ||
+         (e->a->kind == AST_E_IN && e->a->sub))) {
+        neg = true;
+        e = e->a;
+    }
+    neg = neg != e->neg;
+    if (!(e->kind == AST_E_EXISTS ||
+          (e->kind == AST_E_IN && e->sub && e->a &&
+           e->a->kind != AST_E_ROW)))
+        return NULL;
+    *not_in = e->kind == AST_E_IN && neg;
+    const struct ast_select *q = e->sub;
+    if (q->kind != AST_SEL_SIMPLE || !q->from || q->group || q->having ||
+        q->limit || q->with || q->lock != AST_LOCK_NONE || !q->items)
+        return NULL;
+    for (const struct ast_item *it = q->items; it; it = it->next)
+        if (any_agg(it->expr))
+            return NULL;
+    if (e->kind == AST_E_IN &&
+        (q->items->next || q->items->expr->kind == AST_E_STAR))
+        return NULL;
+    *type = neg ? JT_ANTI : JT_SEMI;
+    return e;
+}
+
+bool sql__plan_semi_ok(const struct ast_expr *e)
+{
+    int type;
+    bool not_in;
+    return semi_of(e, &type, &not_in) != NULL;
+}
+
+/* A copy of e with every column qualified by the query table it resolves
+ * to (so the subquery's tables, whose names come first there, cannot
+ * take it); *clash when such a table's alias is also one of the
+ * subquery's. */
+static struct ast_expr *qualify(struct sql_session *s, struct plan_tscope *ts,
+                                const struct ast_expr *e, int *rc)
+{
+    if (!e || *rc)
+        return NULL;
+    struct ast_expr *c = zalloc(s, sizeof(*c));
+    if (!c) {
+        *rc = -ENOMEM;
+        return NULL;
+    }
+    *c = *e;
+    if (e->kind == AST_E_COLUMN && e->name) {
+        struct sql_colref ref;
+        struct sql_err err = {0};
+        int r = sql__from_column(ts, e, &ref, &err);
+        if (r == 0) {
+            uint32_t ci;
+            c->table = sql__from_col(ts->from, ref.index, &ci)->alias;
+            c->db = NULL;
+        }
+        return c;
+    }
+    c->a = qualify(s, ts, e->a, rc);
+    c->b = qualify(s, ts, e->b, rc);
+    c->c = qualify(s, ts, e->c, rc);
+    struct ast_expr **tail = &c->args;
+    *tail = NULL;
+    for (const struct ast_expr *x = e->args; x && !*rc; x = x->next) {
+        *tail = qualify(s, ts, x, rc);
+        if (*tail) {
+            (*tail)->next = NULL;
+            tail = &(*tail)->next;
+        }
+    }
+    return c;
+}
+
+static bool alias_used(const struct ast_expr *e, const struct plan_from *f,
+                       size_t from)
+{
+    if (!e)
+        return false;
+    if (e->kind == AST_E_COLUMN && e->table)
+        for (size_t i = from; i < f->ntabs; i++)
+            if (strcmp(f->tabs[i].alias, e->table) == 0)
+                return true;
+    if (alias_used(e->a, f, from) || alias_used(e->b, f, from) ||
+        alias_used(e->c, f, from))
+        return true;
+    for (const struct ast_expr *x = e->args; x; x = x->next)
+        if (alias_used(x, f, from))
+            return true;
+    return false;
+}
+
+int sql__plan_add_semi(struct sql_session *s, struct plan_tscope *ts,
+                       const struct ast_expr *e)
+{
+    struct plan_from *f = (struct plan_from *)ts->from;
+    int type, rc = 0;
+    bool not_in;
+    const struct ast_expr *x = semi_of(e, &type, &not_in);
+    assert(x != NULL);
+    const struct ast_select *q = x->sub;
+    struct plan_semi *sm = zalloc(s, sizeof(*sm) * (f->nsemis + 1));
+    if (!sm)
+        return -ENOMEM;
+    if (f->nsemis)
+        memcpy(sm, f->semis, sizeof(*sm) * f->nsemis);
+    f->semis = sm;
+    sm = &f->semis[f->nsemis];
+    memset(sm, 0, sizeof(*sm));
+    sm->conj = e;
+    sm->type = type;
+    sm->where = q->where;
+    struct ast_expr *left = NULL;
+    if (x->kind == AST_E_IN && !(left = qualify(s, ts, x->a, &rc)))
+        return rc ? rc : -ENOMEM;
+    size_t first = f->ntabs;
+    f->block = first;
+    rc = build_tree(s, f, q->from, &sm->node);
+    f->block = 0;
+    if (rc != 0)
+        return rc;
+    if (left) {
+        if (alias_used(left, f, first))
+            return sql__serr(s, 1235, "42000",
+                             "This version of sqld doesn't yet support 'IN "
+                             "subqueries naming a table of the outer query "
+                             "again'");
+        struct ast_expr *eq = zalloc(s, sizeof(*eq));
+        if (!eq)
+            return -ENOMEM;
+        eq->kind = AST_E_BINARY;
+        eq->op = AST_OP_EQ;
+        eq->a = left;
+        eq->b = q->items->expr;
+        eq->height = (left->height > eq->b->height ? left->height
+                                                   : eq->b->height) + 1;
+        sm->eq = eq;
+        if (not_in) {
+            /* x NOT IN (q) is true when every row of q compares FALSE
+             * with x: a row whose comparison is TRUE or NULL (a NULL on
+             * either side) is a match of the anti-join. */
+            struct ast_expr *is = zalloc(s, sizeof(*is));
+            if (!is)
+                return -ENOMEM;
+            is->kind = AST_E_IS;
+            is->op = AST_OP_ISFALSE;
+            is->neg = true;
+            is->a = eq;
+            is->height = eq->height + 1;
+            sm->eq = is;
+        }
+    }
+    f->nsemis++;
+    return fill_cols(s, f);
 }
 
 /* ---- conjuncts ----------------------------------------------------------- */
@@ -869,6 +1090,8 @@ static int join_step(struct jctx *j, struct conjs *cs, struct plan *left,
     jp->est_rows = join_rows(j, cs, lmask, left->est_rows, r, &connected);
     if (type == JT_LEFT && jp->est_rows < left->est_rows)
         jp->est_rows = left->est_rows;
+    if (type == JT_SEMI || type == JT_ANTI)
+        jp->est_rows = left->est_rows / 2 < 1 ? 1 : left->est_rows / 2;
     /* The algorithm: an index join when the right table can be looked up
      * by the left row (always for a unique key, else when the left is not
      * bigger), a hash join on the equal keys, else nested loops. */
@@ -1146,6 +1369,101 @@ static int node_plan(struct jctx *j, const struct plan_jnode *n,
     return 0;
 }
 
+/* Join the query's plan *cur (tables mask) with semi-join sm's
+ * subquery: its WHERE's conjuncts on its own tables go into its scans,
+ * the others (reading the query's tables too) and x = item decide the
+ * matches. Names resolve in the subquery's tables first. */
+static int semi_step(struct jctx *j, const struct plan_semi *sm,
+                     struct plan **cur, uint64_t mask)
+{
+    struct sql_session *s = j->s;
+    struct conjs cs = {0};
+    j->ts->inner = sm->node->mask;
+    int rc = conj_add(s, j->ts, &cs, sm->where, 0, "where clause");
+    if (rc == 0 && sm->eq)
+        rc = conj_add(s, j->ts, &cs, sm->eq, 0, "where clause");
+    const struct ast_expr **down = zalloc(s, sizeof(*down) * (cs.n + 1));
+    if (rc == 0 && !down)
+        rc = -ENOMEM;
+    size_t ndown = 0;
+    for (size_t i = 0; rc == 0 && i < cs.n; i++) {
+        struct conj *c = &cs.v[i];
+        if (c->mask && (c->mask & ~sm->node->mask) == 0) {
+            down[ndown++] = c->e;
+            c->used = true;
+        } else
+            c->mask |= sm->node->mask; /* decided at the join */
+    }
+    struct jitem r = {.n = sm->node};
+    if (rc == 0)
+        rc = node_plan(j, sm->node, down, ndown, &r.p, &r.rows);
+    if (rc == 0)
+        rc = join_step(j, &cs, *cur, mask, &r, sm->type, cur);
+    j->ts->inner = 0;
+    return rc;
+}
+
+/* The table whose NULL makes conjunct e not TRUE, through a plain column
+ * operand (a comparison other than <=>, [NOT] IN a list, [NOT] BETWEEN,
+ * [NOT] LIKE, IS NOT NULL), as a mask of such tables (0: none known). */
+static uint64_t null_rejects(struct plan_tscope *ts, const struct ast_expr *e)
+{
+    const struct ast_expr *ops[2] = {NULL, NULL};
+    switch (e->kind) {
+    case AST_E_BINARY:
+        if (e->op == AST_OP_EQ || e->op == AST_OP_NE || e->op == AST_OP_LT ||
+            e->op == AST_OP_LE || e->op == AST_OP_GT || e->op == AST_OP_GE) {
+            ops[0] = e->a;
+            ops[1] = e->b;
+        }
+        break;
+    case AST_E_IN:
+        if (!e->sub)
+            ops[0] = e->a;
+        break;
+    case AST_E_BETWEEN:
+    case AST_E_LIKE:
+        ops[0] = e->a;
+        break;
+    case AST_E_IS:
+        if (e->op == AST_OP_ISNULL && e->neg)
+            ops[0] = e->a;
+        break;
+    default:
+        break;
+    }
+    uint64_t m = 0;
+    for (int i = 0; i < 2; i++) {
+        struct sql_colref ref;
+        struct sql_err err;
+        if (ops[i] && ops[i]->kind == AST_E_COLUMN && ops[i]->name &&
+            sql__from_column(ts, ops[i], &ref, &err) == 0)
+            m |= 1ull << tab_of(ts->from, ref.index);
+    }
+    return m;
+}
+
+/* Outer-join simplification: a LEFT JOIN below which WHERE rejects the
+ * rows whose NULL-supplying side is NULL (a null-rejecting conjunct on
+ * one of its tables) is an inner join, which the greedy order may then
+ * reorder and push into. WHERE's conjuncts apply to every table reached
+ * through inner joins and, once a LEFT JOIN is inner, through both its
+ * sides. */
+static void simplify(struct plan_jnode *n, const uint64_t *rej, size_t nrej)
+{
+    if (n->kind == JN_LEAF)
+        return;
+    if (n->kind == JN_LEFT)
+        for (size_t i = 0; i < nrej; i++)
+            if (rej[i] & n->r->mask) {
+                n->kind = JN_INNER;
+                break;
+            }
+    simplify(n->l, rej, nrej);
+    if (n->kind == JN_INNER)
+        simplify(n->r, rej, nrej);
+}
+
 int sql__plan_joins(struct sql_session *s, struct plan_tscope *ts,
                     const struct ast_expr *where, bool lock,
                     struct plan **out)
@@ -1158,8 +1476,27 @@ int sql__plan_joins(struct sql_session *s, struct plan_tscope *ts,
     const struct ast_expr **down = zalloc(s, sizeof(*down) * (w.n + 1));
     if (!down)
         return -ENOMEM;
-    for (size_t i = 0; i < w.n; i++)
-        down[i] = w.v[i].e;
+    uint64_t *rej = zalloc(s, sizeof(*rej) * (w.n + 1));
+    if (!rej)
+        return -ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < w.n; i++) {
+        bool semi = false;
+        for (size_t k = 0; k < j.f->nsemis; k++)
+            semi = semi || j.f->semis[k].conj == w.v[i].e;
+        if (!semi) {
+            rej[n] = null_rejects(ts, w.v[i].e);
+            down[n++] = w.v[i].e;
+        }
+    }
+    simplify(j.f->root, rej, n);
     double rows;
-    return node_plan(&j, j.f->root, down, w.n, out, &rows);
+    if ((rc = node_plan(&j, j.f->root, down, n, out, &rows)) != 0)
+        return rc;
+    uint64_t mask = j.f->root->mask;
+    for (size_t k = 0; k < j.f->nsemis && rc == 0; k++) {
+        rc = semi_step(&j, &j.f->semis[k], out, mask);
+        mask |= j.f->semis[k].node->mask;
+    }
+    return rc;
 }

@@ -517,7 +517,10 @@ static int explain_node(struct sql_session *s, const struct plan *p,
                  p->offset ? "offset, count" : "count");
     } else if (p->kind == PL_JOIN) {
         snprintf(info, sizeof(info), "%s%s%s%s",
-                 p->join_type == JT_LEFT ? "left outer join" : "inner join",
+                 p->join_type == JT_LEFT   ? "left outer join"
+                 : p->join_type == JT_SEMI ? "semi join"
+                 : p->join_type == JT_ANTI ? "anti semi join"
+                                           : "inner join",
                  p->join_algo != JA_HASH ? ""
                  : p->build_left         ? ", build:left"
                                          : ", build:right",

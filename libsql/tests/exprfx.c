@@ -135,7 +135,8 @@ int efx_run(const char *expr, uint32_t mode, char *text, size_t cap,
         print_error("parse failed: %s: %s\n", sql, pr.errmsg);
         fail();
     }
-    struct sql_expr_scope scope = {NULL, efx_col_cb, NULL, false, "test"};
+    struct sql_expr_scope scope = {NULL, efx_col_cb, NULL, false, "test",
+                                   NULL, NULL};
     struct sql_expr *e;
     struct sql_ftype t;
     memset(err, 0, sizeof *err);

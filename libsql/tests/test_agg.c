@@ -106,7 +106,8 @@ static void agg(const char *call, int nrows, const char *want,
     snprintf(sql, sizeof sql, "SELECT %s", call);
     struct sql_parse_result pr;
     assert_int_equal(sql__parse_one(a, sql, strlen(sql), &pr), 0);
-    struct sql_expr_scope scope = {NULL, col_cb, NULL, true, "test"};
+    struct sql_expr_scope scope = {NULL, col_cb, NULL, true, "test", NULL,
+                                   NULL};
     struct sql_agg *g;
     struct sql_ftype t;
     struct sql_err err;
@@ -232,7 +233,8 @@ static void test_errors(void **state)
     const char *sql = "SELECT SUM(MAX(i))";
     struct sql_parse_result pr;
     assert_int_equal(sql__parse_one(a, sql, strlen(sql), &pr), 0);
-    struct sql_expr_scope scope = {NULL, col_cb, NULL, true, NULL};
+    struct sql_expr_scope scope = {NULL, col_cb, NULL, true, NULL, NULL,
+                                   NULL};
     struct sql_agg *g;
     struct sql_err err;
     assert_int_equal(sql__agg_compile(a, pr.stmt->select->items->expr,

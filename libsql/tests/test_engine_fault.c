@@ -62,6 +62,11 @@ static const char *const work[] = {
     "SET @a = 1, sql_mode = ''",
     "BEGIN", "INSERT INTO t (v) VALUES ('e')", "ROLLBACK",
     "EXPLAIN SELECT * FROM t WHERE k IN (1, 2)",
+    /* Joins: hash, index and nested-loop; an uncorrelated subquery. */
+    "SELECT a.v, b.v FROM t a JOIN t b ON a.k = b.k WHERE a.id < 3",
+    "SELECT a.v, b.id FROM t a LEFT JOIN t b ON b.id = a.k",
+    "SELECT COUNT(*) FROM t a JOIN t b USING (k) WHERE a.id < b.id",
+    "SELECT v FROM t WHERE k IN (SELECT k FROM t WHERE id > 1)",
 };
 
 static void sweep(void **state)

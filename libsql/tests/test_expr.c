@@ -409,7 +409,8 @@ static void test_const(void **state)
         struct sql_parse_result pr;
         assert_int_equal(sql__parse_one(a, cases[i], strlen(cases[i]), &pr),
                          0);
-        struct sql_expr_scope scope = {NULL, efx_col_cb, NULL, false, NULL};
+        struct sql_expr_scope scope = {NULL, efx_col_cb, NULL, false, NULL, NULL,
+                                   NULL};
         struct sql_expr *e;
         struct sql_err err;
         assert_int_equal(sql__expr_compile(a, pr.stmt->select->items->expr,
@@ -431,7 +432,8 @@ static void test_eval_bool(void **state)
         struct sql_parse_result pr;
         assert_int_equal(sql__parse_one(a, cases[i], strlen(cases[i]), &pr),
                          0);
-        struct sql_expr_scope scope = {NULL, efx_col_cb, NULL, false, NULL};
+        struct sql_expr_scope scope = {NULL, efx_col_cb, NULL, false, NULL, NULL,
+                                   NULL};
         struct sql_expr *e;
         struct sql_err err;
         assert_int_equal(sql__expr_compile(a, pr.stmt->select->items->expr,

@@ -77,7 +77,8 @@ static int run_once(const struct ast_expr *x, bool aggregate)
     struct sql_arena *a = sql__arena_create(512);
     if (a == NULL)
         return -ENOMEM;
-    struct sql_expr_scope scope = {NULL, col_cb, NULL, true, NULL};
+    struct sql_expr_scope scope = {NULL, col_cb, NULL, true, NULL, NULL,
+                                   NULL};
     struct sql_err err;
     struct sql_eval_env env = {0};
     struct sql_eval ev = {&env, a, &err};

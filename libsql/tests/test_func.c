@@ -483,7 +483,8 @@ static void test_info(void **state)
         assert_int_equal(sql__parse_one(a, cases[i][0], strlen(cases[i][0]),
                                         &pr),
                          0);
-        struct sql_expr_scope scope = {NULL, efx_col_cb, NULL, false, NULL};
+        struct sql_expr_scope scope = {NULL, efx_col_cb, NULL, false, NULL, NULL,
+                                   NULL};
         struct sql_expr *e;
         struct sql_err err;
         struct sql_ftype t;

@@ -3,7 +3,7 @@
  * (aliases, qualified columns, stars, 1052/1054/1066), the plan chosen
  * (join order, hash/index/nested-loop joins, pushdown into scans, read
  * back through EXPLAIN) and aggregation, DISTINCT, ORDER BY and LIMIT
- * over joins.
+ * over joins; uncorrelated subqueries (scalar, IN, EXISTS).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -131,6 +131,17 @@ static void outer_joins(void **state)
       "1|1|1\n1|1|2\n2|2|3\n3|NULL|NULL\n4|NULL|NULL");
     Q(&c, "SELECT count(*), count(t2.id) FROM t1 LEFT JOIN t2 ON 1 = 0",
       "4|0");
+    /* A null-rejecting WHERE makes the join inner; one that is not keeps
+     * the padded rows. */
+    Q(&c, "SELECT t1.id, t2.c FROM t1 LEFT JOIN t2 ON t1.id = t2.t1id WHERE "
+          "t2.c <> 'q' ORDER BY 1",
+      "1|p\n2|r");
+    Q(&c, "SELECT t1.id, t2.c FROM t1 LEFT JOIN t2 ON t1.id = t2.t1id WHERE "
+          "t2.c <> 'q' OR t2.c IS NULL ORDER BY 1",
+      "1|p\n2|r\n3|NULL\n4|NULL");
+    Q(&c, "SELECT t1.id, t3.y FROM t1 LEFT JOIN (t2 LEFT JOIN t3 ON t3.y = "
+          "t2.id) ON t2.t1id = t1.id WHERE t3.x = 10 ORDER BY 1, 2",
+      "1|1");
     /* WHERE on a table an inner outer join preserves but an outer one
      * does not: above the join, never into the preserved side's scan
      * (found by the differential tester). */
@@ -311,12 +322,30 @@ static void plans(void **state)
         "  ├─TableFullScan_3|root|table:t3|keep order:false\n"
         "  └─Point_Get_4|root|table:t1|lookup: 1 key");
     assert_string_equal(
-        plan("SELECT 1 FROM t1 LEFT JOIN t3 ON t1.a < t3.x WHERE t3.y > 1"),
+        plan("SELECT 1 FROM t1 LEFT JOIN t3 ON t1.a < t3.x WHERE t3.y IS "
+             "NULL"),
         "Projection_1|root||1\n"
-        "└─Selection_2|root||(t3.y > 1)\n"
+        "└─Selection_2|root||(t3.y IS NULL)\n"
         "  └─NestedLoopJoin_3|root||left outer join, cond:(t1.a < t3.x)\n"
         "    ├─TableFullScan_4|root|table:t1|keep order:false\n"
         "    └─TableFullScan_5|root|table:t3|keep order:false");
+    /* WHERE rejects the padded rows: an inner join, reordered, the
+     * condition pushed into t3's scan. */
+    assert_string_equal(
+        plan("SELECT 1 FROM t1 LEFT JOIN t3 ON t1.a < t3.x WHERE t3.y > 1"),
+        "Projection_1|root||1\n"
+        "└─NestedLoopJoin_2|root||inner join, cond:(t1.a < t3.x)\n"
+        "  ├─TableFullScan_3|root|table:t3|keep order:false; filter:(t3.y "
+        "> 1)\n"
+        "  └─TableFullScan_4|root|table:t1|keep order:false");
+    assert_string_equal(
+        plan("SELECT 1 FROM t1 LEFT JOIN t2 ON t1.id = t2.t1id WHERE t2.c = "
+             "'p'"),
+        "Projection_1|root||1\n"
+        "└─IndexJoin_2|root||inner join, cond:(t1.id = t2.t1id)\n"
+        "  ├─Point_Get_3|root|table:t2, index:uc(c)|range: 1 key; "
+        "filter:(t2.c = 'p')\n"
+        "  └─Point_Get_4|root|table:t1|lookup: 1 key");
     /* The order follows the join graph, not the FROM list: t3 has no
      * condition with t1, so t2 comes between them. */
     assert_string_equal(
@@ -363,6 +392,136 @@ static void many_tables(void **state)
     Q(&c, "SELECT count(*) FROM c0 a, c1 b, c2 c", "27");
 }
 
+static void subqueries(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT id FROM t1 WHERE id = (SELECT max(t1id) FROM t2)", "");
+    Q(&c, "SELECT id FROM t1 WHERE id = (SELECT min(t1id) FROM t2)", "1");
+    Q(&c, "SELECT id, (SELECT count(*) FROM t2) FROM t1 WHERE id < 3",
+      "1|5\n2|5");
+    Q(&c, "SELECT (SELECT b FROM t1 WHERE id = 2) = 'two', "
+          "(SELECT b FROM t1 WHERE id = 9)",
+      "1|NULL");
+    Q(&c, "SELECT id FROM t1 WHERE id IN (SELECT t1id FROM t2) ORDER BY id",
+      "1\n2");
+    Q(&c, "SELECT id FROM t1 WHERE a IN (SELECT x FROM t3) ORDER BY id",
+      "1\n2\n4");
+    /* NOT IN with a NULL in the subquery is never TRUE (MySQL's NULL
+     * semantics); an empty subquery is FALSE for IN even for NULL. */
+    Q(&c, "SELECT id FROM t1 WHERE id NOT IN (SELECT t1id FROM t2)", "");
+    Q(&c, "SELECT id FROM t1 WHERE id NOT IN (SELECT t1id FROM t2 WHERE "
+          "t1id IS NOT NULL) ORDER BY id",
+      "3\n4");
+    Q(&c, "SELECT NULL IN (SELECT x FROM t3 WHERE x > 100), NULL NOT IN "
+          "(SELECT x FROM t3 WHERE x > 100), NULL IN (SELECT x FROM t3)",
+      "0|1|NULL");
+    Q(&c, "SELECT 5 IN (SELECT x FROM t3), 10 IN (SELECT x FROM t3), "
+          "5 NOT IN (SELECT x FROM t3)",
+      "NULL|1|NULL");
+    Q(&c, "SELECT count(*) FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE c = "
+          "'p')",
+      "4");
+    Q(&c, "SELECT count(*) FROM t1 WHERE NOT EXISTS (SELECT * FROM t2)",
+      "0");
+    Q(&c, "SELECT t1.b, t2.c FROM t1 JOIN t2 ON t1.id = t2.t1id WHERE t2.id "
+          "IN (SELECT y FROM t3 WHERE x = 10) ORDER BY 1, 2",
+      "one|p");
+    Q(&c, "SELECT a, count(*) FROM t1 GROUP BY a HAVING count(*) > (SELECT "
+          "count(*) FROM t3 WHERE x = 20)",
+      "10|2");
+    Q(&c, "SELECT id FROM t1 WHERE id IN (SELECT t1id FROM t2 WHERE t1id IN "
+          "(SELECT y FROM t3 WHERE x = 20))",
+      "2");
+    Q(&c, "SELECT (SELECT id FROM t2)",
+      "ERR 1242 Subquery returns more than 1 row");
+    Q(&c, "SELECT (SELECT id, c FROM t2 WHERE id = 1)",
+      "ERR 1241 Operand should contain 1 column(s)");
+    Q(&c, "SELECT 1 IN (SELECT id, c FROM t2)",
+      "ERR 1241 Operand should contain 1 column(s)");
+    Q(&c, "SELECT id FROM t1 WHERE id < (SELECT max(t1id) FROM t2 WHERE "
+          "t2.c > t1.b)",
+      "ERR 1235 This version of sqld doesn't yet support 'correlated "
+      "subqueries'");
+    Q(&c, "SELECT 1 FROM t1 WHERE 1 = ANY (SELECT id FROM t2)",
+      "ERR 1235 This version of sqld doesn't yet support 'subqueries'");
+    /* UPDATE and DELETE stay without subqueries. */
+    Q(&c, "DELETE FROM t3 WHERE y IN (SELECT id FROM t2)",
+      "ERR 1235 This version of sqld doesn't yet support 'subqueries'");
+}
+
+/* WHERE's [NOT] EXISTS and IN over tables, correlated or not: semi- and
+ * anti-joins. */
+static void semi_joins(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE t2.t1id = "
+          "t1.id) ORDER BY id",
+      "1\n2");
+    Q(&c, "SELECT id FROM t1 WHERE NOT EXISTS (SELECT 1 FROM t2 WHERE "
+          "t2.t1id = t1.id) ORDER BY id",
+      "3\n4");
+    Q(&c, "SELECT id FROM t1 WHERE id IN (SELECT t1id FROM t2 WHERE t2.c > "
+          "t1.b) ORDER BY id",
+      "1");
+    Q(&c, "SELECT id FROM t1 WHERE a IN (SELECT x FROM t3 WHERE t3.y <> "
+          "t1.id) ORDER BY id",
+      "1\n4");
+    /* A join inside the subquery; a subquery over a join. */
+    Q(&c, "SELECT b FROM t1 WHERE EXISTS (SELECT * FROM t2 JOIN t3 ON t3.y = "
+          "t2.id WHERE t2.t1id = t1.id AND t3.x > 10) ORDER BY 1",
+      "one");
+    Q(&c, "SELECT t1.id, t2.id FROM t1 JOIN t2 ON t1.id = t2.t1id WHERE NOT "
+          "EXISTS (SELECT 1 FROM t3 WHERE t3.y = t2.id) ORDER BY 1, 2",
+      "");
+    /* The subquery's own names come first (t1 inside is its own). */
+    Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT 1 FROM t1 WHERE t1.id = 9)",
+      "");
+    Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT 1 FROM t1 AS x WHERE x.a = "
+          "t1.a AND x.id <> t1.id) ORDER BY id",
+      "1\n4");
+    Q(&c, "SELECT count(*) FROM t1 WHERE id IN (SELECT t1id FROM t2) AND NOT "
+          "EXISTS (SELECT 1 FROM t3 WHERE x = t1.a)",
+      "0");
+    /* NOT IN: an anti-join whose rows match when x = item is TRUE or
+     * NULL (a NULL in q, or a NULL x over a non-empty q, keeps nothing;
+     * an empty q keeps everything). */
+    Q(&c, "SELECT id FROM t1 WHERE id NOT IN (SELECT t1id FROM t2 WHERE "
+          "t2.c > t1.b) ORDER BY id",
+      "2\n3");
+    Q(&c, "SELECT id FROM t1 WHERE id NOT IN (SELECT t1id FROM t2)", "");
+    Q(&c, "SELECT id FROM t1 WHERE NOT (id IN (SELECT t1id FROM t2 WHERE "
+          "t1id IS NOT NULL)) ORDER BY id",
+      "3\n4");
+    Q(&c, "SELECT id FROM t1 WHERE a NOT IN (SELECT x FROM t3 WHERE y > 2)",
+      "");
+    Q(&c, "SELECT id FROM t1 WHERE a NOT IN (SELECT x FROM t3 WHERE y > 100) "
+          "ORDER BY id",
+      "1\n2\n3\n4");
+    assert_string_equal(
+        plan("SELECT id FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE "
+             "t2.t1id = t1.id)"),
+        "Projection_1|root||id\n"
+        "└─IndexJoin_2|root||semi join, cond:(t2.t1id = t1.id)\n"
+        "  ├─TableFullScan_3|root|table:t1|keep order:false\n"
+        "  └─IndexRangeScan_4|root|table:t2, index:kt(t1id)|lookup: 1 key");
+    assert_string_equal(
+        plan("SELECT id FROM t1 WHERE NOT EXISTS (SELECT 1 FROM t3 WHERE "
+             "t3.x = t1.a)"),
+        "Projection_1|root||id\n"
+        "└─HashJoin_2|root||anti semi join, build:right, cond:(t3.x = "
+        "t1.a)\n"
+        "  ├─TableFullScan_3|root|table:t1|keep order:false\n"
+        "  └─TableFullScan_4|root|table:t3|keep order:false");
+    /* Aggregates in the subquery: not a join (and correlated: 1235). */
+    Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT count(*) FROM t2 WHERE "
+          "t2.t1id = t1.id)",
+      "ERR 1235 This version of sqld doesn't yet support 'correlated "
+      "subqueries'");
+    Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE t2.nosuch "
+          "= t1.id)",
+      "ERR 1054 Unknown column 't2.nosuch' in 'where clause'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,6 +532,8 @@ int main(void)
         cmocka_unit_test(aggregates_and_order),
         cmocka_unit_test(plans),
         cmocka_unit_test(many_tables),
+        cmocka_unit_test(subqueries),
+        cmocka_unit_test(semi_joins),
     };
     return cmocka_run_group_tests_name("libsql/join", tests, setup,
                                        teardown);

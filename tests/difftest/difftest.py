@@ -1203,9 +1203,23 @@ class QualSchema:
         self.pk = []
 
 
+class NoArith:
+    """Features without arithmetic (join rounds unless join:arith is on):
+    an overflow on a row depends on which rows the plan reads, which
+    differs between the servers once several tables join (FINDINGS.md
+    FJ2)."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def ok(self, name):
+        return self.f.ok(name) and not name.startswith(("arith:", "unary:"))
+
+
 def gen_join_select(g, js):
     """A SELECT over the tables of js joined in a random shape."""
     r = g.r
+    jf = g.f if g.f.ok("join:arith") else NoArith(g.f)
     order = list(js.tables)
     r.shuffle(order)
     order = order[:r.randint(2, len(order))]
@@ -1243,7 +1257,7 @@ def gen_join_select(g, js):
         if r.random() < 0.25:
             extra = Gen(r, QualSchema([c for c in qcols if
                                        c.name.split(".")[0] in
-                                       (al, prev)]), g.f).pred()
+                                       (al, prev)]), jf).pred()
             cond = "%s AND %s" % (cond, extra)
         kind = g.pick("join:comma", "join:inner", "join:inner", "join:left",
                       "join:left", "join:right", "join:cross",
@@ -1266,7 +1280,7 @@ def gen_join_select(g, js):
                 kind, "JOIN")
             frm += " %s %s ON %s" % (op, t, cond)
     sel = Select(frm=frm)
-    qg = Gen(r, QualSchema(qcols), g.f)
+    qg = Gen(r, QualSchema(qcols), jf)
     shape = qg.pick("join:plain", "join:plain", "join:agg", "join:distinct",
                     "join:star") or "join:plain"
     if shape == "join:star":
@@ -1310,6 +1324,40 @@ def gen_join_select(g, js):
             sel.order = list(sel.items)
             if r.random() < 0.5:
                 sel.limit = r.randint(0, 6)
+    # A subquery over another table: [NOT] EXISTS correlated on a key,
+    # x IN (correlated or not), x NOT IN (not correlated).
+    sub = qg.pick("join:exists", "join:in-subquery", "join:not-in")
+    if sub and r.random() < 0.3:
+        t = r.choice(js.tables)
+        idx = r.randrange(len(order))
+        al, outer = aliases[idx], order[idx]
+        # Keys of one type: MariaDB probes an index of the subquery's
+        # table with the value converted to the key's type (2.50 finds
+        # the INT 2; FINDINGS.md M02).
+        def kkind(tt, k):
+            return "int" if k == "id" else tt[3][k]
+        pairs = [(x, y) for x in keys for y in keys
+                 if kkind(t, x) == kkind(outer, y) or
+                 (g.f.ok("mixedcmp") and kclass(t, x) == kclass(outer, y))]
+        x, y = r.choice(pairs or [("id", "id")])
+        extra = ""
+        if r.random() < 0.5:
+            extra = " AND " + Gen(r, QualSchema(
+                [Column("s.%s" % c.name, c.kind, c.sqltype, c.notnull,
+                        **{k: v for k, v in c.__dict__.items()
+                           if k not in ("name", "kind", "sqltype",
+                                        "notnull")})
+                 for c in t[1]]), jf).pred()
+        if sub == "join:exists":
+            where.append("%sEXISTS (SELECT 1 FROM %s s WHERE s.%s = %s.%s%s)"
+                         % (r.choice(["", "NOT "]), t[0], x, al, y, extra))
+        elif sub == "join:in-subquery":
+            corr = " AND s.id <> %s.id" % al if r.random() < 0.5 else ""
+            where.append("%s.%s IN (SELECT s.%s FROM %s s WHERE 1 = 1%s%s)"
+                         % (al, y, x, t[0], corr, extra))
+        else:
+            where.append("%s.%s NOT IN (SELECT s.%s FROM %s s WHERE 1 = 1%s)"
+                         % (al, y, x, t[0], extra))
     if r.random() < 0.6:
         w = qg.where(1)
         for c in where:
