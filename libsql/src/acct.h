@@ -128,6 +128,8 @@ int sql__grant_run(struct sql_session *s, const struct ast_stmt *st);
 /* SHOW GRANTS [FOR u] and SHOW CREATE USER u. */
 int sql__show_grants(struct sql_session *s, const struct ast_show *sh);
 int sql__show_create_user(struct sql_session *s, const struct ast_show *sh);
+/* SHOW PRIVILEGES: the privileges sqld knows, with their levels. */
+int sql__show_privileges(struct sql_session *s);
 /* Commit new versions of accounts (NULL entries skipped) and the removal
  * of the accounts drop names, in a transaction of their own that bumps
  * "mPrivVer"; then change the cache. Takes the accounts in put, freed on

@@ -780,6 +780,43 @@ int sql__show_grants(struct sql_session *s, const struct ast_show *sh)
     return rc ? rc : sql__rs_end(s);
 }
 
+int sql__show_privileges(struct sql_session *s)
+{
+    static const char *const ctx[SQL_PRIV_NCOUNT][2] = {
+        {"Tables", "To retrieve rows from table"},
+        {"Tables", "To insert data into tables"},
+        {"Tables", "To update existing rows"},
+        {"Tables", "To delete existing rows"},
+        {"Databases,Tables,Indexes", "To create new databases and tables"},
+        {"Databases,Tables", "To drop databases and tables"},
+        {"Server Admin", "To view the plain text of currently executing "
+                         "queries"},
+        {"Tables", "To create or drop indexes"},
+        {"Tables", "To alter the table"},
+        {"Server Admin", "To see all databases with SHOW DATABASES"},
+        {"Server Admin", "To use KILL thread, SET GLOBAL, etc."},
+        {"Server Admin", "To create new users"},
+        {"Databases,Tables", "To give to other users those privileges you "
+                             "possess"},
+    };
+    static const struct sql_rscol cols[] = {{"Privilege", SQL_TYPE_VAR_STRING},
+                                            {"Context", SQL_TYPE_VAR_STRING},
+                                            {"Comment", SQL_TYPE_VAR_STRING}};
+    int rc = sql__rs_begin(s, cols, 3);
+    for (unsigned i = 0; rc == 0 && i < SQL_PRIV_NCOUNT; i++) {
+        /* MySQL's names: "Show databases", "Create user", "Grant option". */
+        char name[32];
+        snprintf(name, sizeof(name), "%s", priv_names[i]);
+        for (char *p = name + 1; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        struct sql_value v[3] = {sql__v_str(name), sql__v_str(ctx[i][0]),
+                                 sql__v_str(ctx[i][1])};
+        rc = sql__rs_row(s, v, 3);
+    }
+    return rc ? rc : sql__rs_end(s);
+}
+
 int sql__show_create_user(struct sql_session *s, const struct ast_show *sh)
 {
     int rc;

@@ -783,6 +783,8 @@ int sql__show_run(struct sql_session *s, const struct ast_stmt *st)
         return sql__show_grants(s, sh);
     case AST_SHOW_CREATE_USER:
         return sql__show_create_user(s, sh);
+    case AST_SHOW_PRIVILEGES:
+        return sql__show_privileges(s);
     case AST_SHOW_TRIGGERS:
     case AST_SHOW_FUNCTION_STATUS:
     case AST_SHOW_PROCEDURE_STATUS:
@@ -790,8 +792,7 @@ int sql__show_run(struct sql_session *s, const struct ast_stmt *st)
     case AST_SHOW_PLUGINS:
     case AST_SHOW_MASTER_STATUS:
     case AST_SHOW_BINARY_LOGS:
-    case AST_SHOW_OPEN_TABLES:
-    case AST_SHOW_PRIVILEGES: {
+    case AST_SHOW_OPEN_TABLES: {
         /* Nothing of the kind exists: an empty result. */
         static const struct sql_rscol cols[] = {{"Name", S}};
         return fixed(s, cols, 1, NULL, 0);

@@ -219,6 +219,13 @@ static void root_password_from_options(void **state)
       "root@127.0.0.1|root@%");
     Q(&c, "SHOW GRANTS",
       "GRANT ALL PRIVILEGES ON *.* TO `root`@`%` WITH GRANT OPTION");
+    const char *privs = sqlfx_q(&c, "SHOW PRIVILEGES");
+    assert_int_equal(strncmp(privs, "Select|Tables|To retrieve rows from "
+                                    "table\nInsert|Tables|",
+                             51),
+                     0);
+    assert_non_null(strstr(privs, "\nShow databases|Server Admin|"));
+    assert_non_null(strstr(privs, "\nGrant option|Databases,Tables|"));
     c.headers = true;
     Q(&c, "SHOW GRANTS FOR root",
       "Grants for root@%\n"
@@ -594,7 +601,9 @@ static void kill_statements(void **state)
     Q(&c, "KILL QUERY 3", "OK 0 0 0");
     Q(&v, "SELECT 1", "1");
     /* KILL QUERY of oneself interrupts the KILL. */
-    Q(&v, "KILL QUERY 3", "ERR 1317 Query execution was interrupted");
+    Q(&v, "KILL QUERY CONNECTION_ID()",
+      "ERR 1317 Query execution was interrupted");
+    Q(&v, "KILL 1 + 'x'", "ERR 1094 Unknown thread id: ?");
     Q(&v, "SELECT 2", "2");
     /* KILL CONNECTION: the caller is told, the session answers only 1317. */
     killed_id = 0;
