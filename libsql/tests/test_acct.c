@@ -519,6 +519,21 @@ static void privilege_checks(void **state)
       "GRANT USAGE ON *.* TO `u`@`%`\n"
       "GRANT SELECT, CREATE, DROP ON `e`.* TO `u`@`%` WITH GRANT OPTION\n"
       "GRANT INSERT, UPDATE ON `d`.`t` TO `u`@`%`");
+    /* information_schema's privilege tables: u sees its own rows. */
+    Q(&u, "SELECT * FROM information_schema.USER_PRIVILEGES",
+      "'u'@'%'|def|USAGE|NO");
+    Q(&u, "SELECT * FROM information_schema.SCHEMA_PRIVILEGES",
+      "'u'@'%'|def|e|SELECT|YES\n'u'@'%'|def|e|CREATE|YES\n"
+      "'u'@'%'|def|e|DROP|YES");
+    Q(&u, "SELECT GRANTEE, TABLE_NAME, PRIVILEGE_TYPE FROM "
+          "information_schema.TABLE_PRIVILEGES",
+      "'u'@'%'|t|INSERT\n'u'@'%'|t|UPDATE");
+    Q(&c, "SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES WHERE "
+          "GRANTEE = '''root''@''%'''",
+      "12");
+    Q(&c, "SELECT GRANTEE FROM information_schema.SCHEMA_PRIVILEGES WHERE "
+          "PRIVILEGE_TYPE = 'SELECT' ORDER BY GRANTEE",
+      "'u'@'%'\n'v'@'%'");
     Q(&c, "SHOW GRANTS FOR nosuch",
       "ERR 1141 There is no such grant defined for user 'nosuch' on host "
       "'%'");
