@@ -635,7 +635,7 @@ static int show_processlist(struct sql_session *s, const struct ast_show *sh)
     int64_t now = sql__now_us();
     bool all = sql__priv_global(s, SQL_PRIV_PROCESS);
     for (struct sql_session *o = s->srv->sessions; rc == 0 && o; o = o->next) {
-        if (!all && o != s && strcmp(o->acct_user, s->acct_user) != 0)
+        if (!all && !sql__sess_same_user(s, o))
             continue; /* others' threads need PROCESS */
         char user[96], *host;
         snprintf(user, sizeof(user), "%s", o->user[0] ? o->user : "root");
