@@ -529,20 +529,37 @@ struct sql_acct *sql__sess_acct(struct sql_session *s)
     struct sql_accts *as = s->srv->accts;
     if (!s->acct_bound) {
         /* Logged in through another provider (an embedding program's):
-         * the account its user name matches from its host. */
+         * the account its user name matches from its host, once its
+         * first command named the user. */
         char user[96];
         snprintf(user, sizeof(user), "%s", s->user);
         char *at = strrchr(user, '@');
         if (at)
             *at = '\0';
-        struct sql_acct *a = sql__acct_match(
-            as, user[0] ? user : "root", s->host[0] ? s->host : "localhost");
+        if (!s->in_cmd || !user[0])
+            return NULL;
+        struct sql_acct *a =
+            sql__acct_match(as, user, s->host[0] ? s->host : "localhost");
         if (!a)
             return NULL;
+        acct_lock(s->srv);
         bind_acct(s, a);
+        acct_unlock(s->srv);
         return a;
     }
     return sql__acct_find(as, s->acct_user, s->acct_host);
+}
+
+bool sql__sess_same_user(struct sql_session *s, struct sql_session *o)
+{
+    if (o == s)
+        return true;
+    sql__sess_acct(s);
+    acct_lock(s->srv);
+    bool same = s->acct_bound && o->acct_bound &&
+                strcmp(o->acct_user, s->acct_user) == 0;
+    acct_unlock(s->srv);
+    return same;
 }
 
 /* ---- CREATE / DROP / ALTER USER, SET PASSWORD -------------------------- */

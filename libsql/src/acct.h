@@ -111,6 +111,9 @@ bool sql__acct_host_match(const char *pattern, const char *host);
  * then a named user before the anonymous one (MySQL's order). */
 struct sql_acct *sql__acct_match(const struct sql_accts *as,
                                  const char *user, const char *host);
+/* o (another session, maybe still logging in) runs as the same user name
+ * as s: KILL's owner rule and PROCESSLIST. Reads o under acct_mu. */
+bool sql__sess_same_user(struct sql_session *s, struct sql_session *o);
 /* The account user@host exactly (host compared case-insensitively). */
 struct sql_acct *sql__acct_find(const struct sql_accts *as, const char *user,
                                 const char *host);
@@ -128,6 +131,8 @@ int sql__grant_run(struct sql_session *s, const struct ast_stmt *st);
 /* SHOW GRANTS [FOR u] and SHOW CREATE USER u. */
 int sql__show_grants(struct sql_session *s, const struct ast_show *sh);
 int sql__show_create_user(struct sql_session *s, const struct ast_show *sh);
+/* SHOW PRIVILEGES: the privileges sqld knows, with their levels. */
+int sql__show_privileges(struct sql_session *s);
 /* Commit new versions of accounts (NULL entries skipped) and the removal
  * of the accounts drop names, in a transaction of their own that bumps
  * "mPrivVer"; then change the cache. Takes the accounts in put, freed on

@@ -482,7 +482,7 @@ struct lock_try
 
 /* Wait in slices of KILL_POLL_MS so a KILL QUERY stops the wait (1317)
  * within one slice; the whole wait still ends at the timeout. */
-#define KILL_POLL_MS 100
+#define KILL_POLL_MS 500
 
 static int lock_wait(struct sql_session *s, const struct lock_try *lt)
 {
@@ -1125,10 +1125,17 @@ static int dispatch(struct sql_session *s, const struct ast_stmt *st)
     case AST_FLUSH:
         /* Accepted and ignored, as dump tools send them. */
         return sql__sess_ok(s, 0, 0);
-    case AST_KILL:
-        if (!st->expr || st->expr->kind != AST_E_INT)
-            return not_yet(s, "KILL with an expression");
-        return sql__kill_run(s, (uint64_t)st->expr->ival, st->flag);
+    case AST_KILL: {
+        struct sql_datum d; /* any constant: KILL CONNECTION_ID() */
+        rc = sql__eval_const(s, st->expr, &d, NULL, 0);
+        if (rc != 0)
+            return rc;
+        if (d.vt != SQL_VT_INT && d.vt != SQL_VT_UINT)
+            return sql__serr(s, 1094, "HY000", "Unknown thread id: %s",
+                             d.vt == SQL_VT_NULL ? "NULL" : "?");
+        return sql__kill_run(s, d.vt == SQL_VT_INT ? (uint64_t)d.v.i : d.v.u,
+                             st->flag);
+    }
     case AST_CREATE_USER:
     case AST_DROP_USER:
     case AST_ALTER_USER:

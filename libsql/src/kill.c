@@ -36,10 +36,7 @@ int sql__kill_run(struct sql_session *s, uint64_t id, bool query_only)
         return sql__serr(s, 1094, "HY000", "Unknown thread id: %llu",
                          (unsigned long long)id);
     /* The owner is the same user name (MySQL's rule), else SUPER. */
-    sql__sess_acct(s);
-    sql__sess_acct(o);
-    if (o != s && strcmp(o->acct_user, s->acct_user) != 0 &&
-        !sql__priv_global(s, SQL_PRIV_SUPER))
+    if (!sql__sess_same_user(s, o) && !sql__priv_global(s, SQL_PRIV_SUPER))
         return sql__serr(s, 1095, "HY000", "You are not owner of thread %llu",
                          (unsigned long long)id);
     if (!query_only) {

@@ -635,7 +635,7 @@ static int show_processlist(struct sql_session *s, const struct ast_show *sh)
     int64_t now = sql__now_us();
     bool all = sql__priv_global(s, SQL_PRIV_PROCESS);
     for (struct sql_session *o = s->srv->sessions; rc == 0 && o; o = o->next) {
-        if (!all && o != s && strcmp(o->acct_user, s->acct_user) != 0)
+        if (!all && !sql__sess_same_user(s, o))
             continue; /* others' threads need PROCESS */
         char user[96], *host;
         snprintf(user, sizeof(user), "%s", o->user[0] ? o->user : "root");
@@ -783,6 +783,8 @@ int sql__show_run(struct sql_session *s, const struct ast_stmt *st)
         return sql__show_grants(s, sh);
     case AST_SHOW_CREATE_USER:
         return sql__show_create_user(s, sh);
+    case AST_SHOW_PRIVILEGES:
+        return sql__show_privileges(s);
     case AST_SHOW_TRIGGERS:
     case AST_SHOW_FUNCTION_STATUS:
     case AST_SHOW_PROCEDURE_STATUS:
@@ -790,8 +792,7 @@ int sql__show_run(struct sql_session *s, const struct ast_stmt *st)
     case AST_SHOW_PLUGINS:
     case AST_SHOW_MASTER_STATUS:
     case AST_SHOW_BINARY_LOGS:
-    case AST_SHOW_OPEN_TABLES:
-    case AST_SHOW_PRIVILEGES: {
+    case AST_SHOW_OPEN_TABLES: {
         /* Nothing of the kind exists: an empty result. */
         static const struct sql_rscol cols[] = {{"Name", S}};
         return fixed(s, cols, 1, NULL, 0);

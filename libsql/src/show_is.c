@@ -30,6 +30,10 @@ enum is_table
     IS_PARTITIONS,
     IS_KEY_COLUMN_USAGE,
     IS_REFERENTIAL_CONSTRAINTS,
+    /* Privileges of the session's account (all with global SELECT). */
+    IS_USER_PRIVILEGES,
+    IS_SCHEMA_PRIVILEGES,
+    IS_TABLE_PRIVILEGES,
     IS_COUNT,
 };
 
@@ -117,6 +121,15 @@ static const struct is_col c_refc[] = {
     V("UNIQUE_CONSTRAINT_NAME"), V("MATCH_OPTION"), V("UPDATE_RULE"),
     V("DELETE_RULE"), V("TABLE_NAME"), V("REFERENCED_TABLE_NAME")};
 
+static const struct is_col c_user_privs[] = {
+    V("GRANTEE"), V("TABLE_CATALOG"), V("PRIVILEGE_TYPE"), V("IS_GRANTABLE")};
+static const struct is_col c_schema_privs[] = {
+    V("GRANTEE"), V("TABLE_CATALOG"), V("TABLE_SCHEMA"), V("PRIVILEGE_TYPE"),
+    V("IS_GRANTABLE")};
+static const struct is_col c_table_privs[] = {
+    V("GRANTEE"), V("TABLE_CATALOG"), V("TABLE_SCHEMA"), V("TABLE_NAME"),
+    V("PRIVILEGE_TYPE"), V("IS_GRANTABLE")};
+
 static const struct
 {
     const char *name;           /* table name */
@@ -138,6 +151,9 @@ static const struct
     T("PARTITIONS", c_partitions),
     T("KEY_COLUMN_USAGE", c_kcu),
     T("REFERENTIAL_CONSTRAINTS", c_refc),
+    T("USER_PRIVILEGES", c_user_privs),
+    T("SCHEMA_PRIVILEGES", c_schema_privs),
+    T("TABLE_PRIVILEGES", c_table_privs),
 #undef T
 };
 
@@ -295,6 +311,61 @@ static int col_key_of(const struct sql_tableinfo *t, uint32_t ci,
             if (t->idx[i].cols[0] == ci)
                 *out = "MUL";
     return 0;
+}
+
+/* One row per privilege in privs (USAGE for none at the global level):
+ * grantee, 'def', [db, [table,]] the privilege, grantable. */
+static int priv_rows(struct rows *r, const char *grantee, const char *db,
+                     const char *table, uint32_t privs, bool global)
+{
+    int rc = 0;
+    bool grantable = privs & SQL_PRIV_GRANT;
+    privs &= ~SQL_PRIV_GRANT;
+    for (unsigned i = 0; rc == 0 && i < SQL_PRIV_NCOUNT; i++) {
+        bool usage = global && privs == 0 && i == 0;
+        if (!(privs & (1u << i)) && !usage)
+            continue;
+        if ((rc = row_begin(r)) != 0)
+            break;
+        cell_str(r, grantee);
+        cell_str(r, "def");
+        if (db)
+            cell_str(r, db);
+        if (table)
+            cell_str(r, table);
+        cell_str(r, usage ? "USAGE" : sql__priv_name(i));
+        cell_str(r, grantable ? "YES" : "NO");
+    }
+    return rc;
+}
+
+static int privilege_rows(struct sql_session *s, int which, struct rows *r)
+{
+    bool all = sql__priv_global(s, SQL_PRIV_SELECT);
+    const struct sql_acct *me = sql__sess_acct(s);
+    const struct sql_accts *as = s->srv->accts;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < as->n; i++) {
+        const struct sql_acct *ac = as->a[i];
+        if (!all && ac != me)
+            continue;
+        char g[320];
+        snprintf(g, sizeof(g), "'%s'@'%s'", ac->user, ac->host);
+        const char *grantee = sql__arena_strndup(r->a, g, strlen(g));
+        if (!grantee)
+            return -ENOMEM;
+        if (which == IS_USER_PRIVILEGES) {
+            rc = priv_rows(r, grantee, NULL, NULL, ac->global, true);
+            continue;
+        }
+        for (size_t k = 0; rc == 0 && k < ac->ngrants; k++) {
+            const struct sql_grant *gr = &ac->grants[k];
+            if ((gr->table != NULL) == (which == IS_TABLE_PRIVILEGES))
+                rc = priv_rows(r, grantee, gr->db, gr->table, gr->privs,
+                               false);
+        }
+    }
+    return rc;
 }
 
 int sql__is_rows(struct sql_xctx *x, const struct sql_tableinfo *vt,
@@ -553,6 +624,11 @@ int sql__is_rows(struct sql_xctx *x, const struct sql_tableinfo *vt,
         }
         break;
     }
+    case IS_USER_PRIVILEGES:
+    case IS_SCHEMA_PRIVILEGES:
+    case IS_TABLE_PRIVILEGES:
+        rc = privilege_rows(s, which, &r);
+        break;
     default:
         break;
     }

@@ -219,6 +219,13 @@ static void root_password_from_options(void **state)
       "root@127.0.0.1|root@%");
     Q(&c, "SHOW GRANTS",
       "GRANT ALL PRIVILEGES ON *.* TO `root`@`%` WITH GRANT OPTION");
+    const char *privs = sqlfx_q(&c, "SHOW PRIVILEGES");
+    assert_int_equal(strncmp(privs, "Select|Tables|To retrieve rows from "
+                                    "table\nInsert|Tables|",
+                             51),
+                     0);
+    assert_non_null(strstr(privs, "\nShow databases|Server Admin|"));
+    assert_non_null(strstr(privs, "\nGrant option|Databases,Tables|"));
     c.headers = true;
     Q(&c, "SHOW GRANTS FOR root",
       "Grants for root@%\n"
@@ -512,6 +519,21 @@ static void privilege_checks(void **state)
       "GRANT USAGE ON *.* TO `u`@`%`\n"
       "GRANT SELECT, CREATE, DROP ON `e`.* TO `u`@`%` WITH GRANT OPTION\n"
       "GRANT INSERT, UPDATE ON `d`.`t` TO `u`@`%`");
+    /* information_schema's privilege tables: u sees its own rows. */
+    Q(&u, "SELECT * FROM information_schema.USER_PRIVILEGES",
+      "'u'@'%'|def|USAGE|NO");
+    Q(&u, "SELECT * FROM information_schema.SCHEMA_PRIVILEGES",
+      "'u'@'%'|def|e|SELECT|YES\n'u'@'%'|def|e|CREATE|YES\n"
+      "'u'@'%'|def|e|DROP|YES");
+    Q(&u, "SELECT GRANTEE, TABLE_NAME, PRIVILEGE_TYPE FROM "
+          "information_schema.TABLE_PRIVILEGES",
+      "'u'@'%'|t|INSERT\n'u'@'%'|t|UPDATE");
+    Q(&c, "SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES WHERE "
+          "GRANTEE = '''root''@''%'''",
+      "12");
+    Q(&c, "SELECT GRANTEE FROM information_schema.SCHEMA_PRIVILEGES WHERE "
+          "PRIVILEGE_TYPE = 'SELECT' ORDER BY GRANTEE",
+      "'u'@'%'\n'v'@'%'");
     Q(&c, "SHOW GRANTS FOR nosuch",
       "ERR 1141 There is no such grant defined for user 'nosuch' on host "
       "'%'");
@@ -594,7 +616,9 @@ static void kill_statements(void **state)
     Q(&c, "KILL QUERY 3", "OK 0 0 0");
     Q(&v, "SELECT 1", "1");
     /* KILL QUERY of oneself interrupts the KILL. */
-    Q(&v, "KILL QUERY 3", "ERR 1317 Query execution was interrupted");
+    Q(&v, "KILL QUERY CONNECTION_ID()",
+      "ERR 1317 Query execution was interrupted");
+    Q(&v, "KILL 1 + 'x'", "ERR 1094 Unknown thread id: ?");
     Q(&v, "SELECT 2", "2");
     /* KILL CONNECTION: the caller is told, the session answers only 1317. */
     killed_id = 0;

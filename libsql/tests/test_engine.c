@@ -255,7 +255,8 @@ static void information_schema(void **state)
     Q(&c, "SHOW TABLES LIKE '%S'",
       "TABLES\nCOLUMNS\nSTATISTICS\nENGINES\nCHARACTER_SETS\nCOLLATIONS\n"
       "TRIGGERS\nROUTINES\nVIEWS\nEVENTS\nPARTITIONS\n"
-      "REFERENTIAL_CONSTRAINTS");
+      "REFERENTIAL_CONSTRAINTS\nUSER_PRIVILEGES\nSCHEMA_PRIVILEGES\n"
+      "TABLE_PRIVILEGES");
     Q(&c, "SELECT COUNT(*) FROM tables WHERE table_schema = 'd'", "1");
     Q(&c, "SELECT trigger_name FROM triggers", "");
     /* SET takes expressions: user and system variables. */
