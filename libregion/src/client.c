@@ -637,6 +637,25 @@ static int t_locate(void *ctx, const void *key, size_t len, uint64_t *shard,
     return 0;
 }
 
+static int bcmp_keys(const uint8_t *a, size_t al, const void *b, size_t bl)
+{
+    size_t n = al < bl ? al : bl;
+    int c = n ? memcmp(a, b, n) : 0;
+    return c ? c : (al > bl) - (al < bl);
+}
+
+/* Whether d holds the keys just below key (key NULL: d is the last
+ * region): d starts below key and ends at or past it. */
+static bool holds_below(const struct region_desc *d, const void *key,
+                        size_t len)
+{
+    if (key == NULL)
+        return d->end_len == 0;
+    if (d->start_len != 0 && bcmp_keys(d->start, d->start_len, key, len) >= 0)
+        return false;
+    return d->end_len == 0 || bcmp_keys(d->end, d->end_len, key, len) >= 0;
+}
+
 static int t_locate_prev(void *ctx, const void *key, size_t len,
                          uint64_t *shard, const uint8_t **start,
                          size_t *start_len)
@@ -644,13 +663,25 @@ static int t_locate_prev(void *ctx, const void *key, size_t len,
     struct region_client *c = ctx;
     struct region_desc d;
     uint64_t leader = 0;
-    count(c, &c->stats.router_lookups);
-    int rc = c->o.router.region_before(c->o.router.ctx, key, len, &d,
+    /* Right after a split the router's map may have a gap: the region it
+     * names then ends below key, and scanning it would skip the keys in
+     * the gap. Ask again (libmvcc does not retry a failed locate). */
+    uint64_t deadline = mono_ms() + (uint64_t)c->o.call_timeout_ms;
+    int rc;
+    for (unsigned attempt = 0;; attempt++) {
+        count(c, &c->stats.router_lookups);
+        rc = c->o.router.region_before(c->o.router.ctx, key, len, &d,
                                        &leader);
+        if (rc == 0 && (d.id == 0 || !holds_below(&d, key, len)))
+            rc = MVCC_REGION_NOT_FOUND;
+        if (rc == 0 || mono_ms() >= deadline)
+            break;
+        unsigned ms = attempt < 6 ? 10u << attempt : 500u;
+        struct timespec ts = {0, (long)ms * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     if (rc != 0)
         return mvcc_is_region_error(rc) ? rc : MVCC_REGION_NOT_FOUND;
-    if (d.id == 0)
-        return MVCC_REGION_NOT_FOUND;
     region_cache_update(c->cache, &d, leader);
     *shard = d.id;
     memcpy(tl_bound, d.start, d.start_len);
