@@ -462,6 +462,7 @@ struct fake {
     unsigned not_leader;       /* NotLeader answers */
     unsigned epoch_errors;     /* EpochNotMatch answers */
     unsigned locates;          /* kv.Locate answers */
+    unsigned scans;            /* Scan requests */
     pthread_mutex_t mu;        /* guards the counters and leader/version */
     int stop_fds[2];           /* pipe: ends the loop from another thread */
     struct event *stop_ev;     /* reads stop_fds[0] */
@@ -528,11 +529,16 @@ static void fake_handler(struct rpc_call *call, const void *reqp, void *ud)
     case REGION_METHOD_TXN_BATCH_GET:
         rc = mvcc_batch_get(f->store, NULL, keys, nk, req->version, &res);
         break;
-    case REGION_METHOD_TXN_SCAN:
-        rc = mvcc_scan(f->store, NULL, req->start->bytes, req->start->size,
+    case REGION_METHOD_TXN_SCAN: {
+        struct mvcc_read_opts ro = {.limit = req->limit}; /* as kvd */
+        pthread_mutex_lock(&f->mu);
+        f->scans++;
+        pthread_mutex_unlock(&f->mu);
+        rc = mvcc_scan(f->store, &ro, req->start->bytes, req->start->size,
                        req->end ? req->end->bytes : NULL,
                        req->end ? req->end->size : 0, req->version, &res);
         break;
+    }
     case REGION_METHOD_TXN_PREWRITE: {
         struct mvcc_mutation m[16];
         size_t nm = req->mutations_count < 16 ? req->mutations_count : 16;
@@ -1050,6 +1056,69 @@ static void reverse_scan_waits_out_a_gap(void **state)
     env_stop(&e);
 }
 
+/* Writes n keys p0000.. straight into the fake's store (one txn). */
+static void load_direct(struct env *e, int n)
+{
+    struct mvcc_mutation *m = calloc((size_t)n, sizeof *m);
+    char (*k)[8] = calloc((size_t)n, sizeof *k);
+    struct mvcc_key *ks = calloc((size_t)n, sizeof *ks);
+    for (int i = 0; i < n; i++) {
+        snprintf(k[i], sizeof k[i], "p%04d", i);
+        m[i] = (struct mvcc_mutation){MVCC_OP_PUT, k[i], 5, "v", 1, false};
+        ks[i] = (struct mvcc_key){k[i], 5};
+    }
+    mvcc_ts st, ct;
+    test_tso(NULL, &st);
+    struct mvcc_prewrite_req pw = {.mutations = m, .n = (size_t)n,
+                                   .primary = k[0], .primary_len = 5,
+                                   .start_ts = st, .lock_ttl = 3000,
+                                   .txn_size = (uint64_t)n};
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    assert_int_equal(mvcc_prewrite(e->f.store, &pw, &res), 0);
+    test_tso(NULL, &ct);
+    assert_int_equal(mvcc_commit(e->f.store, ks, (size_t)n, st, ct, &res), 0);
+    mvcc_result_reset(&res);
+    free(m);
+    free(k);
+    free(ks);
+}
+
+static void scans_page_through_big_regions(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, false, true);
+    load_direct(&e, 2500);
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    /* all of it: three pages (1024, 1024, 452), in order */
+    assert_int_equal(mvcc_txn_scan(t, "p", 1, "q", 1, 0, &res), 0);
+    assert_int_equal(res.npairs, 2500);
+    for (size_t i = 0; i < res.npairs; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "p%04zu", i);
+        assert_int_equal(res.pairs[i].key_len, 5);
+        assert_memory_equal(res.pairs[i].key, want, 5);
+    }
+    assert_int_equal(e.f.scans, 3);
+    /* a limit past one page: two requests, the second asking for 476 */
+    assert_int_equal(mvcc_txn_scan(t, "p", 1, "q", 1, 1500, &res), 0);
+    assert_int_equal(res.npairs, 1500);
+    assert_memory_equal(res.pairs[1499].key, "p1499", 5);
+    assert_int_equal(e.f.scans, 5);
+    /* reverse: the whole range read in pages, the last three kept */
+    assert_int_equal(mvcc_txn_scan_reverse(t, "p", 1, "q", 1, 3, &res), 0);
+    assert_int_equal(res.npairs, 3);
+    assert_memory_equal(res.pairs[0].key, "p2499", 5);
+    assert_memory_equal(res.pairs[2].key, "p2497", 5);
+    mvcc_result_reset(&res);
+    mvcc_txn_rollback(t);
+    env_stop(&e);
+}
+
 static void transport_direct(void **state)
 {
     (void)state;
@@ -1123,6 +1192,7 @@ int main(void)
         cmocka_unit_test(stores_answer_when_the_router_cannot),
         cmocka_unit_test(threads_share_one_client),
         cmocka_unit_test(reverse_scan_waits_out_a_gap),
+        cmocka_unit_test(scans_page_through_big_regions),
         cmocka_unit_test(transport_direct),
     };
     return cmocka_run_group_tests_name("libregion/client", tests, NULL, NULL);
