@@ -23,6 +23,8 @@
 
 #define MAX_STORES 64    /* stores one client talks to */
 #define DOWN_MS 1000     /* an unreachable store is tried last for this */
+#define REGION_SCAN_PAGE 1024 /* pairs one Scan asks for (kvd's reply
+                                 list holds at most 65,535) */
 
 struct cstore {
     uint64_t id;                 /* store id; 0: free slot */
@@ -637,6 +639,25 @@ static int t_locate(void *ctx, const void *key, size_t len, uint64_t *shard,
     return 0;
 }
 
+static int bcmp_keys(const uint8_t *a, size_t al, const void *b, size_t bl)
+{
+    size_t n = al < bl ? al : bl;
+    int c = n ? memcmp(a, b, n) : 0;
+    return c ? c : (al > bl) - (al < bl);
+}
+
+/* Whether d holds the keys just below key (key NULL: d is the last
+ * region): d starts below key and ends at or past it. */
+static bool holds_below(const struct region_desc *d, const void *key,
+                        size_t len)
+{
+    if (key == NULL)
+        return d->end_len == 0;
+    if (d->start_len != 0 && bcmp_keys(d->start, d->start_len, key, len) >= 0)
+        return false;
+    return d->end_len == 0 || bcmp_keys(d->end, d->end_len, key, len) >= 0;
+}
+
 static int t_locate_prev(void *ctx, const void *key, size_t len,
                          uint64_t *shard, const uint8_t **start,
                          size_t *start_len)
@@ -644,13 +665,25 @@ static int t_locate_prev(void *ctx, const void *key, size_t len,
     struct region_client *c = ctx;
     struct region_desc d;
     uint64_t leader = 0;
-    count(c, &c->stats.router_lookups);
-    int rc = c->o.router.region_before(c->o.router.ctx, key, len, &d,
+    /* Right after a split the router's map may have a gap: the region it
+     * names then ends below key, and scanning it would skip the keys in
+     * the gap. Ask again (libmvcc does not retry a failed locate). */
+    uint64_t deadline = mono_ms() + (uint64_t)c->o.call_timeout_ms;
+    int rc;
+    for (unsigned attempt = 0;; attempt++) {
+        count(c, &c->stats.router_lookups);
+        rc = c->o.router.region_before(c->o.router.ctx, key, len, &d,
                                        &leader);
+        if (rc == 0 && (d.id == 0 || !holds_below(&d, key, len)))
+            rc = MVCC_REGION_NOT_FOUND;
+        if (rc == 0 || mono_ms() >= deadline)
+            break;
+        unsigned ms = attempt < 6 ? 10u << attempt : 500u;
+        struct timespec ts = {0, (long)ms * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     if (rc != 0)
         return mvcc_is_region_error(rc) ? rc : MVCC_REGION_NOT_FOUND;
-    if (d.id == 0)
-        return MVCC_REGION_NOT_FOUND;
     region_cache_update(c->cache, &d, leader);
     *shard = d.id;
     memcpy(tl_bound, d.start, d.start_len);
@@ -681,26 +714,87 @@ static int t_batch_get(void *ctx, uint64_t shard,
     return send_cmd(ctx, shard, k, kl, &a, res);
 }
 
+/* Moves part's pairs to the end of res (libmvcc's allocator: both are
+ * released by mvcc_result_reset). */
+static int move_pairs(struct mvcc_result *res, struct mvcc_result *part)
+{
+    if (part->npairs == 0)
+        return 0;
+    if (res->npairs + part->npairs > res->pairs_cap) {
+        size_t cap = 2 * (res->npairs + part->npairs);
+        struct mvcc_kvpair *a = mvcc_malloc(cap * sizeof *a);
+        if (a == NULL)
+            return -ENOMEM;
+        if (res->npairs)
+            memcpy(a, res->pairs, res->npairs * sizeof *a);
+        mvcc_free(res->pairs);
+        res->pairs = a;
+        res->pairs_cap = cap;
+    }
+    memcpy(&res->pairs[res->npairs], part->pairs,
+           part->npairs * sizeof *part->pairs);
+    res->npairs += part->npairs;
+    part->npairs = 0; /* moved, not freed by the reset */
+    return 0;
+}
+
 static int t_scan(void *ctx, uint64_t shard, const struct mvcc_read_opts *ro,
                   const void *start, size_t sl, const void *end, size_t el,
                   mvcc_ts ts, struct mvcc_result *res)
 {
     bool reverse = ro && ro->reverse;
     size_t limit = ro ? ro->limit : 0;
+    /* kvd scans forward (a reverse scan reads the whole range here, then
+     * reverses and cuts it) and answers every pair in one message, whose
+     * list nanopb caps at 65,535: ask page by page, each going on after
+     * the last key of the one before. */
+    struct mvcc_result part;
+    mvcc_result_init(&part);
     struct region__txn_args a = {.method = REGION_METHOD_TXN_SCAN,
                                  .start = start ? start : "",
                                  .start_len = sl,
                                  .end = end,
                                  .end_len = el,
-                                 /* kvd scans forward: a reverse scan
-                                    reads the whole range, then cuts */
-                                 .limit = reverse || limit > UINT32_MAX
-                                              ? 0
-                                              : (uint32_t)limit,
                                  .version = ts};
-    int rc = send_cmd(ctx, shard, start ? start : "", sl, &a, res);
-    if (rc == 0)
+    uint8_t *cur = NULL; /* the next page's start (owned) */
+    int rc;
+    for (bool first = true;; first = false) {
+        size_t want = REGION_SCAN_PAGE;
+        if (limit && !reverse && limit - res->npairs < want)
+            want = limit - res->npairs;
+        a.limit = (uint32_t)want;
+        rc = send_cmd(ctx, shard, a.start, a.start_len, &a,
+                      first ? res : &part);
+        if (rc != 0)
+            break;
+        size_t got = first ? res->npairs : part.npairs;
+        if (!first && (rc = move_pairs(res, &part)) != 0)
+            break;
+        if (got < want || (limit && !reverse && res->npairs >= limit))
+            break;
+        const struct mvcc_kvpair *last = &res->pairs[res->npairs - 1];
+        uint8_t *next = mvcc_malloc(last->key_len + 1);
+        if (next == NULL) {
+            rc = -ENOMEM;
+            break;
+        }
+        memcpy(next, last->key, last->key_len);
+        next[last->key_len] = 0; /* the smallest key after it */
+        mvcc_free(cur);
+        cur = next;
+        a.start = cur;
+        a.start_len = last->key_len + 1;
+    }
+    mvcc_free(cur);
+    mvcc_result_reset(&part);
+    if (rc == 0) {
         region__scan_adjust(res, ro && ro->key_only, reverse, limit);
+    } else { /* no half-read range; the reason stays */
+        char why[sizeof res->errmsg];
+        memcpy(why, res->errmsg, sizeof why);
+        mvcc_result_reset(res);
+        memcpy(res->errmsg, why, sizeof why);
+    }
     return rc;
 }
 

@@ -462,6 +462,7 @@ struct fake {
     unsigned not_leader;       /* NotLeader answers */
     unsigned epoch_errors;     /* EpochNotMatch answers */
     unsigned locates;          /* kv.Locate answers */
+    unsigned scans;            /* Scan requests */
     pthread_mutex_t mu;        /* guards the counters and leader/version */
     int stop_fds[2];           /* pipe: ends the loop from another thread */
     struct event *stop_ev;     /* reads stop_fds[0] */
@@ -528,11 +529,16 @@ static void fake_handler(struct rpc_call *call, const void *reqp, void *ud)
     case REGION_METHOD_TXN_BATCH_GET:
         rc = mvcc_batch_get(f->store, NULL, keys, nk, req->version, &res);
         break;
-    case REGION_METHOD_TXN_SCAN:
-        rc = mvcc_scan(f->store, NULL, req->start->bytes, req->start->size,
+    case REGION_METHOD_TXN_SCAN: {
+        struct mvcc_read_opts ro = {.limit = req->limit}; /* as kvd */
+        pthread_mutex_lock(&f->mu);
+        f->scans++;
+        pthread_mutex_unlock(&f->mu);
+        rc = mvcc_scan(f->store, &ro, req->start->bytes, req->start->size,
                        req->end ? req->end->bytes : NULL,
                        req->end ? req->end->size : 0, req->version, &res);
         break;
+    }
     case REGION_METHOD_TXN_PREWRITE: {
         struct mvcc_mutation m[16];
         size_t nm = req->mutations_count < 16 ? req->mutations_count : 16;
@@ -680,6 +686,9 @@ struct router {
     bool with_dead;            /* region 7 lists store 3 first */
     bool gap;                  /* no region covers any key (pdd after a
                                   split it has not heard of yet) */
+    unsigned before_gaps;      /* region_before answers left that end
+                                  short of the key (a gap in the map) */
+    unsigned before_calls;     /* region_before calls */
     uint16_t dead_port;        /* where store 3 is "listening" */
     unsigned by_key;           /* region_by_key calls */
     unsigned addr;             /* store_addr calls */
@@ -712,6 +721,23 @@ static int r_by_key(void *ctx, const void *key, size_t len,
     }
     d->stores[d->n_stores++] = 1;
     d->stores[d->n_stores++] = 2;
+    return 0;
+}
+
+static int r_before(void *ctx, const void *key, size_t len,
+                    struct region_desc *d, uint64_t *leader)
+{
+    struct router *r = ctx;
+    r_by_key(ctx, key, len, d, leader);
+    pthread_mutex_lock(&r->mu);
+    r->by_key--; /* counted here instead */
+    r->before_calls++;
+    if (r->before_gaps > 0) {
+        r->before_gaps--;
+        d->end[0] = 'b'; /* ends at "b": keys in ["b", key) are in a gap */
+        d->end_len = 1;
+    }
+    pthread_mutex_unlock(&r->mu);
     return 0;
 }
 
@@ -766,7 +792,7 @@ struct env {
     struct mvcc_client *mc;     /* libmvcc's 2PC client over it */
 };
 
-static void env_start(struct env *e, bool with_dead)
+static void env_start(struct env *e, bool with_dead, bool with_before)
 {
     signal(SIGPIPE, SIG_IGN);
     fake_start(&e->f);
@@ -776,13 +802,15 @@ static void env_start(struct env *e, bool with_dead)
     e->r.dead_port = dead_port();
     pthread_mutex_init(&e->r.mu, NULL);
     struct region_client_opts o = {
-        .router = {&e->r, r_by_key, NULL, r_addr, r_inval},
+        .router = {&e->r, r_by_key, with_before ? r_before : NULL, r_addr,
+                   r_inval},
         .call_timeout_ms = 30000, /* generous: a loaded machine */
     };
     assert_int_equal(region_client_create(&o, &e->rc), 0);
     struct mvcc_client_opts co = {.tso = test_tso};
     region_client_transport(e->rc, &co.transport);
-    assert_null(co.transport.locate_prev); /* no region_before */
+    if (!with_before)
+        assert_null(co.transport.locate_prev); /* no region_before */
     assert_int_equal(mvcc_client_create(&co, &e->mc), 0);
 }
 
@@ -824,7 +852,7 @@ static void commits_and_reads_through_the_cache(void **state)
 {
     (void)state;
     struct env e;
-    env_start(&e, false);
+    env_start(&e, false, false);
     put(&e, "apple", "1");
     put(&e, "banana", "2");
     expect_get(&e, "apple", "1");
@@ -855,7 +883,7 @@ static void follows_not_leader(void **state)
 {
     (void)state;
     struct env e;
-    env_start(&e, false);
+    env_start(&e, false, false);
     put(&e, "k", "v1");
     pthread_mutex_lock(&e.f.mu);
     e.f.leader = 2; /* leadership moved to store 2 */
@@ -880,7 +908,7 @@ static void refreshes_a_stale_epoch(void **state)
 {
     (void)state;
     struct env e;
-    env_start(&e, false);
+    env_start(&e, false, false);
     put(&e, "k", "v1");
     pthread_mutex_lock(&e.f.mu);
     e.f.version = 2; /* e.g. a split elsewhere bumped it */
@@ -901,7 +929,7 @@ static void dead_store_is_unreachable_then_skipped(void **state)
 {
     (void)state;
     struct env e;
-    env_start(&e, true); /* the router says store 3 (dead) leads */
+    env_start(&e, true, false); /* the router says store 3 (dead) leads */
     /* libmvcc retries: store 3 refuses the connection (STORE_UNREACHABLE,
      * the cache forgets the leader), a peer is tried next, store 1
      * answers */
@@ -924,7 +952,7 @@ static void stores_answer_when_the_router_cannot(void **state)
 {
     (void)state;
     struct env e;
-    env_start(&e, false);
+    env_start(&e, false, false);
     put(&e, "k", "v1"); /* store 1 is known from here on */
     pthread_mutex_lock(&e.r.mu);
     e.r.gap = true;
@@ -972,7 +1000,7 @@ static void threads_share_one_client(void **state)
 {
     (void)state;
     struct env e;
-    env_start(&e, false);
+    env_start(&e, false, false);
     pthread_mutex_lock(&e.f.mu);
     e.f.leader = 2; /* every thread meets NotLeader once or more */
     pthread_mutex_unlock(&e.f.mu);
@@ -1000,11 +1028,102 @@ static void threads_share_one_client(void **state)
     env_stop(&e);
 }
 
+static void reverse_scan_waits_out_a_gap(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, false, true);
+    put(&e, "r1", "a");
+    put(&e, "r2", "b");
+    put(&e, "r3", "c");
+    pthread_mutex_lock(&e.r.mu);
+    e.r.before_gaps = 2;
+    e.r.before_calls = 0;
+    pthread_mutex_unlock(&e.r.mu);
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    assert_int_equal(mvcc_txn_scan_reverse(t, "r", 1, "s", 1, 0, &res), 0);
+    /* every row, none skipped for the gap */
+    assert_int_equal(res.npairs, 3);
+    assert_memory_equal(res.pairs[0].key, "r3", 2);
+    assert_memory_equal(res.pairs[2].key, "r1", 2);
+    assert_int_equal(e.r.before_gaps, 0);
+    assert_int_equal(e.r.before_calls, 3); /* two short, then the region */
+    mvcc_result_reset(&res);
+    mvcc_txn_rollback(t);
+    env_stop(&e);
+}
+
+/* Writes n keys p0000.. straight into the fake's store (one txn). */
+static void load_direct(struct env *e, int n)
+{
+    struct mvcc_mutation *m = calloc((size_t)n, sizeof *m);
+    char (*k)[8] = calloc((size_t)n, sizeof *k);
+    struct mvcc_key *ks = calloc((size_t)n, sizeof *ks);
+    for (int i = 0; i < n; i++) {
+        snprintf(k[i], sizeof k[i], "p%04d", i);
+        m[i] = (struct mvcc_mutation){MVCC_OP_PUT, k[i], 5, "v", 1, false};
+        ks[i] = (struct mvcc_key){k[i], 5};
+    }
+    mvcc_ts st, ct;
+    test_tso(NULL, &st);
+    struct mvcc_prewrite_req pw = {.mutations = m, .n = (size_t)n,
+                                   .primary = k[0], .primary_len = 5,
+                                   .start_ts = st, .lock_ttl = 3000,
+                                   .txn_size = (uint64_t)n};
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    assert_int_equal(mvcc_prewrite(e->f.store, &pw, &res), 0);
+    test_tso(NULL, &ct);
+    assert_int_equal(mvcc_commit(e->f.store, ks, (size_t)n, st, ct, &res), 0);
+    mvcc_result_reset(&res);
+    free(m);
+    free(k);
+    free(ks);
+}
+
+static void scans_page_through_big_regions(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, false, true);
+    load_direct(&e, 2500);
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    /* all of it: three pages (1024, 1024, 452), in order */
+    assert_int_equal(mvcc_txn_scan(t, "p", 1, "q", 1, 0, &res), 0);
+    assert_int_equal(res.npairs, 2500);
+    for (size_t i = 0; i < res.npairs; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "p%04zu", i);
+        assert_int_equal(res.pairs[i].key_len, 5);
+        assert_memory_equal(res.pairs[i].key, want, 5);
+    }
+    assert_int_equal(e.f.scans, 3);
+    /* a limit past one page: two requests, the second asking for 476 */
+    assert_int_equal(mvcc_txn_scan(t, "p", 1, "q", 1, 1500, &res), 0);
+    assert_int_equal(res.npairs, 1500);
+    assert_memory_equal(res.pairs[1499].key, "p1499", 5);
+    assert_int_equal(e.f.scans, 5);
+    /* reverse: the whole range read in pages, the last three kept */
+    assert_int_equal(mvcc_txn_scan_reverse(t, "p", 1, "q", 1, 3, &res), 0);
+    assert_int_equal(res.npairs, 3);
+    assert_memory_equal(res.pairs[0].key, "p2499", 5);
+    assert_memory_equal(res.pairs[2].key, "p2497", 5);
+    mvcc_result_reset(&res);
+    mvcc_txn_rollback(t);
+    env_stop(&e);
+}
+
 static void transport_direct(void **state)
 {
     (void)state;
     struct env e;
-    env_start(&e, false);
+    env_start(&e, false, false);
     struct mvcc_transport t;
     region_client_transport(e.rc, &t);
     uint64_t shard = 0;
@@ -1072,6 +1191,8 @@ int main(void)
         cmocka_unit_test(dead_store_is_unreachable_then_skipped),
         cmocka_unit_test(stores_answer_when_the_router_cannot),
         cmocka_unit_test(threads_share_one_client),
+        cmocka_unit_test(reverse_scan_waits_out_a_gap),
+        cmocka_unit_test(scans_page_through_big_regions),
         cmocka_unit_test(transport_direct),
     };
     return cmocka_run_group_tests_name("libregion/client", tests, NULL, NULL);

@@ -70,9 +70,9 @@ k2=$!; T_PIDS+=("$k2")
 t_wait_for_grep "starting" "$T_TMP/kvd-b2.log" 20 || t_fail "restart after kill -9 refused"
 kill -TERM "$k2"; t_wait_exit "$k2" 20; t_expect_eq "exit" "$T_RC" 0
 
-t_case "sqld refuses the cluster store, which does not serve data yet"
+t_case "sqld refuses the cluster store without pdd members"
 "$BIN/sqld" --data-dir="$T_TMP/sqld" --store=cluster 2>"$T_TMP/sqld.err"; rc=$?
 t_expect_eq "exit" "$rc" 2
-t_expect_grep "message" "store: 'cluster' needs kvd and pdd, which do not serve data yet; use --store=local" "$T_TMP/sqld.err"
+t_expect_grep "message" "store: cluster needs pd (pdd members, host:port)" "$T_TMP/sqld.err"
 
 t_end
