@@ -609,7 +609,8 @@ static int change_grants(struct sql_session *s, const struct ast_stmt *st,
     return 0;
 }
 
-int sql__grant_run(struct sql_session *s, const struct ast_stmt *st)
+int sql__grant_run(struct sql_session *s, const struct ast_stmt *st,
+                   struct sql_kvtxn **t)
 {
     struct level lv = {0};
     uint32_t bits = 0;
@@ -696,7 +697,7 @@ int sql__grant_run(struct sql_session *s, const struct ast_stmt *st)
         for (size_t j = 0; j < i; j++)
             sql__acct_free(put[j]);
     } else {
-        rc = sql__acct_commit(s, put, i, NULL);
+        rc = sql__acct_commit(s, t, put, i, NULL);
     }
     sql__free(put);
     return rc ? rc : sql__sess_ok(s, 0, 0);

@@ -20,8 +20,11 @@
 #include <cmocka.h>
 
 #include "acct.h"
+#include "kv.h"
 #include "myclient.h"
+#include "session.h"
 #include "sqlfx.h"
+#include "wire.h"
 
 #define Q(c, sql, want) assert_string_equal(sqlfx_q(c, sql), want)
 
@@ -637,6 +640,61 @@ static void kill_statements(void **state)
     sqlfx_close(&f);
 }
 
+/* Another server's change, written straight into the store: the account
+ * record and a newer "mPrivVer", as that server's statement would. */
+static void external_change(struct sqlfx *f, const char *user,
+                            uint32_t global, uint64_t ver)
+{
+    struct sql_acct a = {.user = (char *)user, .host = (char *)"%",
+                         .plugin = SQL_AUTH_NATIVE, .global = global};
+    struct sql__buf k = {0}, v = {0};
+    assert_int_equal(sql__buf_put(&k, "mAcct", 5), 0);
+    assert_int_equal(sql__buf_put(&k, user, strlen(user) + 1), 0);
+    assert_int_equal(sql__buf_put(&k, "%", 1), 0);
+    assert_int_equal(sql__acct_encode(&a, &v), 0);
+    struct sql_kvtxn *t;
+    assert_int_equal(sql__kv_begin(f->srv->kv, &t), 0);
+    assert_int_equal(sql__kvtxn_set(t, k.p, k.len, v.p, v.len), 0);
+    uint8_t vb[8];
+    for (int i = 0; i < 8; i++)
+        vb[i] = (uint8_t)(ver >> (8 * i));
+    assert_int_equal(sql__kvtxn_set(t, "mPrivVer", 8, vb, 8), 0);
+    assert_int_equal(sql__kvtxn_commit(t), 0);
+    sql__buf_free(&k);
+    sql__buf_free(&v);
+}
+
+static void changes_from_another_server(void **state)
+{
+    (void)state;
+    struct sqlfx f;
+    struct sqlfx_conn c, u;
+    open_server(&f, false, false, NULL);
+    LOGIN_OK(&f, &c, 1, "root", "", "127.0.0.1", NULL);
+    Q(&c, "CREATE USER plain", "OK 0 0 0");
+    external_change(&f, "ext", SQL_PRIV_SELECT, 100);
+    /* This server has not looked yet. */
+    assert_string_equal(login(&f, &u, 2, "ext", "", "127.0.0.1", NULL),
+                        "ERR 1045 Access denied for user 'ext'@'127.0.0.1' "
+                        "(using password: NO)");
+    LOGIN_OK(&f, &u, 2, "plain", "", "127.0.0.1", NULL);
+    Q(&u, "FLUSH PRIVILEGES",
+      "ERR 1227 Access denied; you need (at least one of) the RELOAD "
+      "privilege(s) for this operation");
+    sqlfx_disconnect(&u);
+    Q(&c, "FLUSH PRIVILEGES", "OK 0 0 0");
+    LOGIN_OK(&f, &u, 2, "ext", "", "127.0.0.1", NULL);
+    Q(&u, "SHOW GRANTS", "GRANT SELECT ON *.* TO `ext`@`%`");
+    /* An account statement reads the store's accounts first when they
+     * moved, so it keeps the other server's change (INSERT). */
+    external_change(&f, "ext", SQL_PRIV_SELECT | SQL_PRIV_INSERT, 101);
+    Q(&c, "GRANT UPDATE ON *.* TO ext", "OK 0 0 0");
+    Q(&u, "SHOW GRANTS", "GRANT SELECT, INSERT, UPDATE ON *.* TO `ext`@`%`");
+    sqlfx_disconnect(&u);
+    sqlfx_disconnect(&c);
+    sqlfx_close(&f);
+}
+
 struct blocked
 {
     struct sqlfx_conn *c; /* the session that waits */
@@ -714,6 +772,7 @@ int main(void)
         cmocka_unit_test(host_matching),
         cmocka_unit_test(privilege_checks),
         cmocka_unit_test(kept_across_restart),
+        cmocka_unit_test(changes_from_another_server),
         cmocka_unit_test(kill_statements),
         cmocka_unit_test(kill_query_in_lock_wait),
     };
