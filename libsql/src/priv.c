@@ -147,6 +147,7 @@ static int need_table(struct walk *w, const char *db, const char *table,
 
 static void walk_select(struct walk *w, const struct ast_select *sel);
 
+/* e and the nodes after it (argument lists, IN lists, DO lists). */
 static void walk_expr(struct walk *w, const struct ast_expr *e)
 {
     for (; e && w->rc == 0; e = e->next) {
@@ -162,9 +163,6 @@ static void walk_expr(struct walk *w, const struct ast_expr *e)
             walk_expr(w, o->expr);
         if (e->sub)
             walk_select(w, e->sub);
-        if (e->kind != AST_E_FUNC && e->kind != AST_E_IN &&
-            e->kind != AST_E_ROW)
-            break; /* only these lists continue through next */
     }
 }
 
@@ -344,6 +342,7 @@ int sql__priv_check(struct sql_session *s, const struct ast_stmt *st)
                      st->update->where || st->update->order);
         walk_assign(&w, st->update->set);
         walk_expr(&w, st->update->where);
+        walk_order(&w, st->update->order);
         return w.rc;
     case AST_DELETE:
         if (st->del->targets) {
@@ -365,6 +364,7 @@ int sql__priv_check(struct sql_session *s, const struct ast_stmt *st)
                          st->del->where || st->del->order);
         }
         walk_expr(&w, st->del->where);
+        walk_order(&w, st->del->order);
         return w.rc;
     case AST_EXPLAIN:
         return st->explain ? sql__priv_check(s, st->explain) : 0;

@@ -437,6 +437,15 @@ static void privilege_checks(void **state)
       "ERR 1045 Access denied for user 'u'@'127.0.0.1' (using password: "
       "YES)");
     Q(&u, "SELECT 1 + 1", "2"); /* no table, no privilege needed */
+    /* Tables anywhere in the tree are checked (before the executor
+     * would say it cannot run subqueries yet). */
+    Q(&u, "SELECT COALESCE(1, (SELECT id FROM d.t2))", DENIED("SELECT", "t2"));
+    Q(&u, "SELECT 1 IN (2, 3, (SELECT id FROM d.t2))", DENIED("SELECT", "t2"));
+    Q(&u, "SELECT CASE WHEN 1 THEN 2 ELSE (SELECT 1 FROM d.t2) END",
+      DENIED("SELECT", "t2"));
+    Q(&u, "DO 1, (SELECT 1 FROM d.t2)", DENIED("SELECT", "t2"));
+    Q(&u, "SELECT 1 FROM (SELECT 1 FROM d.t2) AS x", DENIED("SELECT", "t2"));
+    Q(&u, "SELECT 1 UNION SELECT id FROM d.t2", DENIED("SELECT", "t2"));
     /* Prepared statements are checked when prepared and executed. */
     unsigned np, nc;
     assert_int_equal(sqlfx_prepare(&u, "SELECT v FROM d.t WHERE id = ?",
