@@ -249,6 +249,25 @@ static void walk_targets(struct walk *w, const struct ast_table_ref *t,
     walk_from(w, t, priv);
 }
 
+/* The table named alias anywhere in a FROM tree, or NULL. */
+static const struct ast_table_ref *find_alias(const struct ast_table_ref *t,
+                                              const char *alias)
+{
+    for (; t; t = t->next) {
+        if (t->kind == AST_T_TABLE && t->alias &&
+            strcmp(t->alias, alias) == 0)
+            return t;
+        if (t->kind == AST_T_JOIN) {
+            const struct ast_table_ref *r = find_alias(t->left, alias);
+            if (!r)
+                r = find_alias(t->right, alias);
+            if (r)
+                return r;
+        }
+    }
+    return NULL;
+}
+
 static void walk_ddl_tables(struct walk *w, const struct ast_tname *t,
                             uint32_t priv)
 {
@@ -347,16 +366,11 @@ int sql__priv_check(struct sql_session *s, const struct ast_stmt *st)
     case AST_DELETE:
         if (st->del->targets) {
             for (const struct ast_tname *t = st->del->targets; t; t = t->next) {
-                /* a target may be an alias: find its table */
-                const char *db = t->db, *name = t->name;
-                for (const struct ast_table_ref *r = st->del->table; r;
-                     r = r->kind == AST_T_JOIN ? r->left : r->next)
-                    if (r->kind == AST_T_TABLE && r->alias && !t->db &&
-                        strcmp(r->alias, t->name) == 0) {
-                        db = r->db;
-                        name = r->name;
-                    }
-                need_table(&w, db, name, SQL_PRIV_DELETE);
+                /* A target may be an alias: its table. */
+                const struct ast_table_ref *r =
+                    t->db ? NULL : find_alias(st->del->table, t->name);
+                need_table(&w, r ? r->db : t->db, r ? r->name : t->name,
+                           SQL_PRIV_DELETE);
             }
             walk_from(&w, st->del->table, SQL_PRIV_SELECT);
         } else {

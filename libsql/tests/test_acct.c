@@ -446,6 +446,16 @@ static void privilege_checks(void **state)
     Q(&u, "DO 1, (SELECT 1 FROM d.t2)", DENIED("SELECT", "t2"));
     Q(&u, "SELECT 1 FROM (SELECT 1 FROM d.t2) AS x", DENIED("SELECT", "t2"));
     Q(&u, "SELECT 1 UNION SELECT id FROM d.t2", DENIED("SELECT", "t2"));
+    /* A multi-table DELETE's target alias is its table, wherever it
+     * stands in the join (u may delete from e.n, not from d.t). */
+    Q(&c, "CREATE TABLE e.n (id INT PRIMARY KEY); "
+          "GRANT SELECT, DELETE ON e.n TO u; GRANT SELECT ON d.t TO u",
+      "OK 0 0 0\n--\nOK 0 0 0\n--\nOK 0 0 0");
+    Q(&u, "DELETE n FROM e.n AS x JOIN d.t AS n ON x.id = n.id",
+      DENIED("DELETE", "t"));
+    Q(&c, "REVOKE SELECT, DELETE ON e.n FROM u; REVOKE SELECT ON d.t FROM u;"
+          " DROP TABLE e.n",
+      "OK 0 0 0\n--\nOK 0 0 0\n--\nOK 0 0 0");
     /* Prepared statements are checked when prepared and executed. */
     unsigned np, nc;
     assert_int_equal(sqlfx_prepare(&u, "SELECT v FROM d.t WHERE id = ?",
