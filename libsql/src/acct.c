@@ -730,13 +730,19 @@ static int set_auth(struct sql_session *s, struct sql_acct *a,
     return 0;
 }
 
+struct sql_acct **sql__acct_slots(const struct ast_user *users, size_t *n)
+{
+    *n = 0;
+    for (const struct ast_user *u = users; u; u = u->next)
+        (*n)++;
+    return sql__calloc(*n ? *n : 1, sizeof(struct sql_acct *));
+}
+
 static int user_stmt(struct sql_session *s, const struct ast_stmt *st,
                      struct sql_kvtxn **t)
 {
-    size_t n = 0;
-    for (const struct ast_user *u = st->users; u; u = u->next)
-        n++;
-    struct sql_acct **put = sql__calloc(n ? n : 1, sizeof(*put));
+    size_t n;
+    struct sql_acct **put = sql__acct_slots(st->users, &n);
     if (!put)
         return -ENOMEM;
     const char *op = st->kind == AST_CREATE_USER ? "CREATE USER"

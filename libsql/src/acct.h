@@ -147,6 +147,9 @@ int sql__acct_begin(struct sql_session *s, bool force,
 int sql__acct_commit(struct sql_session *s, struct sql_kvtxn **t,
                      struct sql_acct **put, size_t nput,
                      const struct ast_user *drop);
+/* One zeroed slot per account a statement names (*n of them), for
+ * sql__acct_commit's put; NULL when out of memory. */
+struct sql_acct **sql__acct_slots(const struct ast_user *users, size_t *n);
 /* FLUSH PRIVILEGES: read every account again (SUPER, else 1227). */
 int sql__acct_flush(struct sql_session *s);
 

@@ -660,10 +660,8 @@ int sql__grant_run(struct sql_session *s, const struct ast_stmt *st,
         if ((rc = grantor_check(s, &lv, bits)) != 0)
             return rc;
     }
-    size_t n = 0;
-    for (const struct ast_user *u = st->users; u; u = u->next)
-        n++;
-    struct sql_acct **put = sql__calloc(n ? n : 1, sizeof(*put));
+    size_t n;
+    struct sql_acct **put = sql__acct_slots(st->users, &n);
     if (!put)
         return -ENOMEM;
     size_t i = 0;
