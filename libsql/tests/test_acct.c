@@ -776,7 +776,20 @@ static void kill_query_in_lock_wait(void **state)
     Q(&b, "SELECT 5", "5");
     Q(&a, "COMMIT", "OK 0 0 0");
     Q(&b, "SELECT v FROM d.t WHERE id = 1 FOR UPDATE", "1");
+    /* A pessimistic UPDATE waiting for b's lock (the current-read path):
+     * killed the same way, and a's statement leaves nothing behind. */
+    Q(&a, "SET txn_mode = 'PESSIMISTIC', innodb_lock_wait_timeout = 1000; "
+          "BEGIN",
+      "OK 0 0 0\n--\nOK 0 0 0");
+    struct blocked up = {&a, "UPDATE d.t SET v = v + 10 WHERE id = 1", ""};
+    assert_int_equal(pthread_create(&th, NULL, run_blocked, &up), 0);
+    wait_state(&c, 1, "Waiting for row lock");
+    Q(&c, "KILL QUERY 1", "OK 0 0 0");
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_string_equal(up.answer, "ERR 1317 Query execution was interrupted");
+    Q(&a, "ROLLBACK", "OK 0 0 0");
     Q(&b, "COMMIT", "OK 0 0 0");
+    Q(&c, "SELECT v FROM d.t", "1");
     sqlfx_disconnect(&c);
     sqlfx_disconnect(&b);
     sqlfx_disconnect(&a);
