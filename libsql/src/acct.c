@@ -524,6 +524,12 @@ static int auth_lookup(void *ctx, const char *user, const char *host,
     struct sql_server *srv = s->srv;
     int rc = SQL_ENOTFOUND;
     snprintf(s->host, sizeof(s->host), "%s", host ? host : "");
+    size_t hl = strlen(s->host);
+    if (hl >= 2 && s->host[0] == '[' && s->host[hl - 1] == ']') {
+        /* "[::1]" as IPv6 peers are often written: the address. */
+        memmove(s->host, s->host + 1, hl - 2);
+        s->host[hl - 2] = '\0';
+    }
     acct_lock(srv);
     struct sql_acct *a = sql__acct_match(srv->accts, user, s->host);
     if (a) {

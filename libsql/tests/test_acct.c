@@ -363,6 +363,7 @@ static void host_matching(void **state)
         {"127.0.0.1", "a", "b"},    {"10.0.0.5", "d", "c"},
         {"10.0.0.7", "c", "b"},     {"192.168.1.1", "b", "a"},
         {"10.9.1.1", "anon", "b"}, /* ''@'10.9.%' beats 'h'@'%' */
+        {"[::1]", "a", "b"},        /* IPv6 loopback is localhost */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         LOGIN_OK(&f, &u, 2, "h", cases[i].good, cases[i].host, NULL);
