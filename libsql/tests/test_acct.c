@@ -188,7 +188,8 @@ static uint8_t field_list(struct sqlfx_conn *c, const char *table, char *err,
     assert_true(np >= 1);
     uint8_t h = pk[0].p[0];
     if (h == 0xFF)
-        snprintf(err, errlen, "%u %.*s", (unsigned)(pk[0].p[1] | pk[0].p[2] << 8),
+        snprintf(err, errlen, "%u %.*s",
+                 (unsigned)(pk[0].p[1] | pk[0].p[2] << 8),
                  (int)(pk[0].len - 9), (const char *)pk[0].p + 9);
     mc_free(&pl);
     mc_free(&keep);
@@ -387,7 +388,8 @@ static void host_matching(void **state)
 #define DENIED(cmd, t)                                                     \
     "ERR 1142 " cmd " command denied to user 'u'@'127.0.0.1' for table '" t \
     "'"
-#define DB_DENIED(d) "ERR 1044 Access denied for user 'u'@'%' to database '" d "'"
+#define DB_DENIED(d)                                                       \
+    "ERR 1044 Access denied for user 'u'@'%' to database '" d "'"
 
 static void privilege_checks(void **state)
 {
