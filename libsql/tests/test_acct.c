@@ -22,6 +22,7 @@
 #include "acct.h"
 #include "kv.h"
 #include "myclient.h"
+#include "parse.h"
 #include "session.h"
 #include "sqlfx.h"
 #include "wire.h"
@@ -799,9 +800,40 @@ static void kill_query_in_lock_wait(void **state)
     sqlfx_close(&f);
 }
 
+/* SET PASSWORD parses as ALTER USER .. IDENTIFIED BY, whose printed form
+ * parses back to itself. */
+static void set_password_parses(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"set password = 'x'", "ALTER USER CURRENT_USER IDENTIFIED BY 'x'"},
+        {"SET PASSWORD FOR 'a'@'h' = 'y'",
+         "ALTER USER 'a'@'h' IDENTIFIED BY 'y'"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sql_arena *a = sql__arena_create(0);
+        struct sql_parse_result r, r2;
+        assert_int_equal(
+            sql__parse_one(a, cases[i][0], strlen(cases[i][0]), &r), 0);
+        assert_int_equal(r.stmt->kind, AST_ALTER_USER);
+        assert_true(r.stmt->flag2);
+        const char *p = sql__ast_print(a, r.stmt);
+        assert_string_equal(p, cases[i][1]);
+        assert_int_equal(sql__parse_one(a, p, strlen(p), &r2), 0);
+        assert_string_equal(sql__ast_print(a, r2.stmt), p);
+        sql__arena_destroy(a);
+    }
+    struct sql_arena *a = sql__arena_create(0);
+    struct sql_parse_result r;
+    const char *bad = "SET PASSWORD FOR u 'x'";
+    assert_int_equal(sql__parse_one(a, bad, strlen(bad), &r), SQL_ESYNTAX);
+    sql__arena_destroy(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(set_password_parses),
         cmocka_unit_test(root_password_from_options),
         cmocka_unit_test(users_and_plugins),
         cmocka_unit_test(host_matching),
