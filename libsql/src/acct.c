@@ -242,20 +242,32 @@ static int acct_unstore(struct sql_kvtxn *t, const char *user,
     return rc;
 }
 
-static int acct_bump(struct sql_kvtxn *t)
+static int priv_ver(struct sql_kvtxn *t, uint64_t *out)
 {
     uint8_t *v = NULL;
     size_t n = 0;
-    uint64_t ver = 0;
+    *out = 0;
     int rc = sql__kvtxn_get(t, K_PRIV_VER, sizeof(K_PRIV_VER) - 1, &v, &n);
-    if (rc == 0) {
-        for (size_t i = 0; i < 8 && i < n; i++)
-            ver |= (uint64_t)v[i] << (8 * i);
-        sql__kv_free(v);
-    } else if (rc != MVCC_NOTFOUND) {
+    if (rc == MVCC_NOTFOUND)
+        return 0;
+    if (rc != 0)
         return rc;
-    }
+    for (size_t i = 0; i < 8 && i < n; i++)
+        *out |= (uint64_t)v[i] << (8 * i);
+    sql__kv_free(v);
+    return 0;
+}
+
+/* mPrivVer + 1 in t; *out (may be NULL) the new version. */
+static int acct_bump(struct sql_kvtxn *t, uint64_t *out)
+{
+    uint64_t ver;
+    int rc = priv_ver(t, &ver);
+    if (rc != 0)
+        return rc;
     ver++;
+    if (out)
+        *out = ver;
     uint8_t b[8];
     for (int i = 0; i < 8; i++)
         b[i] = (uint8_t)(ver >> (8 * i));
@@ -352,7 +364,7 @@ static int bootstrap_root(struct sql_server *srv, const char *pw)
     set_password(a, pw ? pw : "", pw ? strlen(pw) : 0);
     struct sql_kvtxn *t = NULL;
     int rc = sql__kv_begin(srv->kv, &t);
-    rc = rc ? rc : acct_bump(t);
+    rc = rc ? rc : acct_bump(t, &srv->priv_ver);
     rc = rc ? rc : acct_store(t, a);
     if (rc == 0) {
         rc = sql__kvtxn_commit(t);
@@ -365,18 +377,18 @@ static int bootstrap_root(struct sql_server *srv, const char *pw)
     return rc;
 }
 
-int sql__acct_load(struct sql_server *srv, const char *root_password,
-                   char *errmsg, size_t errmsg_len)
+/* Every account as t sees it, with the version, into a new cache. */
+static int read_accts(struct sql_kvtxn *t, struct sql_accts **out,
+                      uint64_t *ver)
 {
-    srv->accts = sql__calloc(1, sizeof(*srv->accts));
-    if (!srv->accts)
+    struct sql_accts *as = sql__calloc(1, sizeof(*as));
+    if (!as)
         return -ENOMEM;
-    struct sql_kvtxn *t = NULL;
     struct sql_kvres res;
     sql__kvres_init(&res);
-    int rc = sql__kv_begin(srv->kv, &t);
     uint8_t end[sizeof(K_ACCT)];
     sql__tc_prefix_next((const uint8_t *)K_ACCT, sizeof(K_ACCT) - 1, end);
+    int rc = priv_ver(t, ver);
     if (rc == 0)
         rc = sql__kvtxn_scan(t, K_ACCT, sizeof(K_ACCT) - 1, end,
                              sizeof(K_ACCT) - 1, 0, false, &res);
@@ -393,10 +405,25 @@ int sql__acct_load(struct sql_server *srv, const char *root_password,
         struct sql_acct *a;
         rc = sql__acct_decode(u, ul, nul + 1, rest - ul - 1, kv->value,
                               kv->value_len, &a);
-        if (rc == 0 && (rc = accts_add(srv->accts, a)) != 0)
+        if (rc == 0 && (rc = accts_add(as, a)) != 0)
             sql__acct_free(a);
     }
     sql__kvres_reset(&res);
+    if (rc != 0) {
+        sql__acct_free_all(as);
+        return rc;
+    }
+    *out = as;
+    return 0;
+}
+
+int sql__acct_load(struct sql_server *srv, const char *root_password,
+                   char *errmsg, size_t errmsg_len)
+{
+    struct sql_kvtxn *t = NULL;
+    int rc = sql__kv_begin(srv->kv, &t);
+    if (rc == 0)
+        rc = read_accts(t, &srv->accts, &srv->priv_ver);
     sql__kvtxn_rollback(t);
     if (rc == 0 && srv->accts->n == 0)
         rc = bootstrap_root(srv, root_password);
@@ -497,6 +524,12 @@ static int auth_lookup(void *ctx, const char *user, const char *host,
     struct sql_server *srv = s->srv;
     int rc = SQL_ENOTFOUND;
     snprintf(s->host, sizeof(s->host), "%s", host ? host : "");
+    size_t hl = strlen(s->host);
+    if (hl >= 2 && s->host[0] == '[' && s->host[hl - 1] == ']') {
+        /* "[::1]" as IPv6 peers are often written: the address. */
+        memmove(s->host, s->host + 1, hl - 2);
+        s->host[hl - 2] = '\0';
+    }
     acct_lock(srv);
     struct sql_acct *a = sql__acct_match(srv->accts, user, s->host);
     if (a) {
@@ -614,12 +647,45 @@ static void list_add(char *list, size_t cap, const char *user,
     snprintf(list + n, cap - n, "%s'%s'@'%s'", n ? "," : "", user, host);
 }
 
-int sql__acct_commit(struct sql_session *s, struct sql_acct **put,
-                     size_t nput, const struct ast_user *drop)
+int sql__acct_begin(struct sql_session *s, bool force,
+                    struct sql_kvtxn **out)
 {
+    struct sql_server *srv = s->srv;
     struct sql_kvtxn *t = NULL;
-    int rc = sql__kv_begin(s->srv->kv, &t);
-    rc = rc ? rc : acct_bump(t);
+    uint64_t ver = 0;
+    int rc = sql__kv_begin(srv->kv, &t);
+    rc = rc ? rc : priv_ver(t, &ver);
+    if (rc == 0 && (force || ver != srv->priv_ver)) {
+        /* Changed by another server (or FLUSH PRIVILEGES): read them
+         * again from this snapshot; a change after it conflicts with
+         * this transaction's bump of mPrivVer. */
+        struct sql_accts *as = NULL;
+        rc = read_accts(t, &as, &ver);
+        if (rc == 0) {
+            acct_lock(srv);
+            struct sql_accts *old = srv->accts;
+            srv->accts = as;
+            srv->priv_ver = ver;
+            acct_unlock(srv);
+            sql__acct_free_all(old);
+        }
+    }
+    if (rc != 0) {
+        sql__kvtxn_rollback(t);
+        return rc == -ENOMEM || rc == SQL_EQUERY ? rc : sql__kverr(s, rc);
+    }
+    *out = t;
+    return 0;
+}
+
+int sql__acct_commit(struct sql_session *s, struct sql_kvtxn **tp,
+                     struct sql_acct **put, size_t nput,
+                     const struct ast_user *drop)
+{
+    struct sql_kvtxn *t = *tp;
+    uint64_t ver = 0;
+    *tp = NULL;
+    int rc = acct_bump(t, &ver);
     for (size_t i = 0; rc == 0 && i < nput; i++)
         if (put[i])
             rc = acct_store(t, put[i]);
@@ -640,6 +706,7 @@ int sql__acct_commit(struct sql_session *s, struct sql_acct **put,
             sql__acct_free(put[i]);
         return sql__kverr(s, rc);
     }
+    s->srv->priv_ver = ver;
     for (const struct ast_user *u = drop; u; u = u->next) {
         const char *user, *host;
         user_of(s, u, &user, &host);
@@ -669,12 +736,19 @@ static int set_auth(struct sql_session *s, struct sql_acct *a,
     return 0;
 }
 
-static int user_stmt(struct sql_session *s, const struct ast_stmt *st)
+struct sql_acct **sql__acct_slots(const struct ast_user *users, size_t *n)
 {
-    size_t n = 0;
-    for (const struct ast_user *u = st->users; u; u = u->next)
-        n++;
-    struct sql_acct **put = sql__calloc(n ? n : 1, sizeof(*put));
+    *n = 0;
+    for (const struct ast_user *u = users; u; u = u->next)
+        (*n)++;
+    return sql__calloc(*n ? *n : 1, sizeof(struct sql_acct *));
+}
+
+static int user_stmt(struct sql_session *s, const struct ast_stmt *st,
+                     struct sql_kvtxn **t)
+{
+    size_t n;
+    struct sql_acct **put = sql__acct_slots(st->users, &n);
     if (!put)
         return -ENOMEM;
     const char *op = st->kind == AST_CREATE_USER ? "CREATE USER"
@@ -727,7 +801,7 @@ static int user_stmt(struct sql_session *s, const struct ast_stmt *st)
         sql__free(put);
         return rc;
     }
-    rc = sql__acct_commit(s, put, n,
+    rc = sql__acct_commit(s, t, put, n,
                           st->kind == AST_DROP_USER ? st->users : NULL);
     sql__free(put);
     return rc ? rc : sql__sess_ok(s, 0, 0);
@@ -735,12 +809,32 @@ static int user_stmt(struct sql_session *s, const struct ast_stmt *st)
 
 int sql__acct_run(struct sql_session *s, const struct ast_stmt *st)
 {
+    struct sql_kvtxn *t = NULL;
+    int rc = sql__acct_begin(s, false, &t);
+    if (rc != 0)
+        return rc;
     switch (st->kind) {
     case AST_CREATE_USER:
     case AST_DROP_USER:
     case AST_ALTER_USER:
-        return user_stmt(s, st);
+        rc = user_stmt(s, st, &t);
+        break;
     default:
-        return sql__grant_run(s, st);
+        rc = sql__grant_run(s, st, &t);
+        break;
     }
+    sql__kvtxn_rollback(t); /* not committed: an error came first */
+    return rc;
+}
+
+int sql__acct_flush(struct sql_session *s)
+{
+    if (!sql__priv_global(s, SQL_PRIV_SUPER))
+        return sql__serr(s, 1227, "42000",
+                         "Access denied; you need (at least one of) the "
+                         "RELOAD privilege(s) for this operation");
+    struct sql_kvtxn *t = NULL;
+    int rc = sql__acct_begin(s, true, &t);
+    sql__kvtxn_rollback(t);
+    return rc ? rc : sql__sess_ok(s, 0, 0);
 }

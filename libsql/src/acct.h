@@ -27,6 +27,7 @@
 struct sql_server;
 struct sql_session;
 struct sql__buf;
+struct sql_kvtxn;
 
 /* Privilege bits, in the order SHOW GRANTS lists them (MySQL's). */
 #define SQL_PRIV_SELECT (1u << 0)
@@ -127,18 +128,30 @@ struct sql_acct *sql__sess_acct(struct sql_session *s);
  * ALTER USER with flag2), GRANT, REVOKE. Each commits the open
  * transaction first (MySQL's implicit commit) and runs in its own. */
 int sql__acct_run(struct sql_session *s, const struct ast_stmt *st);
-int sql__grant_run(struct sql_session *s, const struct ast_stmt *st);
+int sql__grant_run(struct sql_session *s, const struct ast_stmt *st,
+                   struct sql_kvtxn **t);
 /* SHOW GRANTS [FOR u] and SHOW CREATE USER u. */
 int sql__show_grants(struct sql_session *s, const struct ast_show *sh);
 int sql__show_create_user(struct sql_session *s, const struct ast_show *sh);
 /* SHOW PRIVILEGES: the privileges sqld knows, with their levels. */
 int sql__show_privileges(struct sql_session *s);
-/* Commit new versions of accounts (NULL entries skipped) and the removal
- * of the accounts drop names, in a transaction of their own that bumps
+/* The transaction an account statement runs in: the cache is read again
+ * from its snapshot when "mPrivVer" moved since this server last saw it
+ * (another server's change) or when force (FLUSH PRIVILEGES). */
+int sql__acct_begin(struct sql_session *s, bool force,
+                    struct sql_kvtxn **out);
+/* Commit in *t (taken: *t becomes NULL) new versions of accounts (NULL
+ * entries skipped) and the removal of the accounts drop names, bumping
  * "mPrivVer"; then change the cache. Takes the accounts in put, freed on
  * failure. 0, SQL_EQUERY (s->err) or -ENOMEM. */
-int sql__acct_commit(struct sql_session *s, struct sql_acct **put,
-                     size_t nput, const struct ast_user *drop);
+int sql__acct_commit(struct sql_session *s, struct sql_kvtxn **t,
+                     struct sql_acct **put, size_t nput,
+                     const struct ast_user *drop);
+/* One zeroed slot per account a statement names (*n of them), for
+ * sql__acct_commit's put; NULL when out of memory. */
+struct sql_acct **sql__acct_slots(const struct ast_user *users, size_t *n);
+/* FLUSH PRIVILEGES: read every account again (SUPER, else 1227). */
+int sql__acct_flush(struct sql_session *s);
 
 /* Privilege checks (priv.c). Each returns 0, or SQL_EQUERY with MySQL's
  * error in s->err. */

@@ -1120,9 +1120,12 @@ static int dispatch(struct sql_session *s, const struct ast_stmt *st)
     case AST_EXPLAIN:
     case AST_DO:
         return sql__query_run(s, st);
+    case AST_FLUSH:
+        if (st->name && strcmp(st->name, "PRIVILEGES") == 0)
+            return sql__acct_flush(s); /* accounts from the store */
+        /* fall through */
     case AST_LOCK_TABLES:
     case AST_UNLOCK_TABLES:
-    case AST_FLUSH:
         /* Accepted and ignored, as dump tools send them. */
         return sql__sess_ok(s, 0, 0);
     case AST_KILL: {

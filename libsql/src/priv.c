@@ -147,6 +147,7 @@ static int need_table(struct walk *w, const char *db, const char *table,
 
 static void walk_select(struct walk *w, const struct ast_select *sel);
 
+/* e and the nodes after it (argument lists, IN lists, DO lists). */
 static void walk_expr(struct walk *w, const struct ast_expr *e)
 {
     for (; e && w->rc == 0; e = e->next) {
@@ -162,9 +163,6 @@ static void walk_expr(struct walk *w, const struct ast_expr *e)
             walk_expr(w, o->expr);
         if (e->sub)
             walk_select(w, e->sub);
-        if (e->kind != AST_E_FUNC && e->kind != AST_E_IN &&
-            e->kind != AST_E_ROW)
-            break; /* only these lists continue through next */
     }
 }
 
@@ -249,6 +247,25 @@ static void walk_targets(struct walk *w, const struct ast_table_ref *t,
     }
     walk_from(w, t, SQL_PRIV_SELECT);
     walk_from(w, t, priv);
+}
+
+/* The table named alias anywhere in a FROM tree, or NULL. */
+static const struct ast_table_ref *find_alias(const struct ast_table_ref *t,
+                                              const char *alias)
+{
+    for (; t; t = t->next) {
+        if (t->kind == AST_T_TABLE && t->alias &&
+            strcmp(t->alias, alias) == 0)
+            return t;
+        if (t->kind == AST_T_JOIN) {
+            const struct ast_table_ref *r = find_alias(t->left, alias);
+            if (!r)
+                r = find_alias(t->right, alias);
+            if (r)
+                return r;
+        }
+    }
+    return NULL;
 }
 
 static void walk_ddl_tables(struct walk *w, const struct ast_tname *t,
@@ -344,20 +361,16 @@ int sql__priv_check(struct sql_session *s, const struct ast_stmt *st)
                      st->update->where || st->update->order);
         walk_assign(&w, st->update->set);
         walk_expr(&w, st->update->where);
+        walk_order(&w, st->update->order);
         return w.rc;
     case AST_DELETE:
         if (st->del->targets) {
             for (const struct ast_tname *t = st->del->targets; t; t = t->next) {
-                /* a target may be an alias: find its table */
-                const char *db = t->db, *name = t->name;
-                for (const struct ast_table_ref *r = st->del->table; r;
-                     r = r->kind == AST_T_JOIN ? r->left : r->next)
-                    if (r->kind == AST_T_TABLE && r->alias && !t->db &&
-                        strcmp(r->alias, t->name) == 0) {
-                        db = r->db;
-                        name = r->name;
-                    }
-                need_table(&w, db, name, SQL_PRIV_DELETE);
+                /* A target may be an alias: its table. */
+                const struct ast_table_ref *r =
+                    t->db ? NULL : find_alias(st->del->table, t->name);
+                need_table(&w, r ? r->db : t->db, r ? r->name : t->name,
+                           SQL_PRIV_DELETE);
             }
             walk_from(&w, st->del->table, SQL_PRIV_SELECT);
         } else {
@@ -365,6 +378,7 @@ int sql__priv_check(struct sql_session *s, const struct ast_stmt *st)
                          st->del->where || st->del->order);
         }
         walk_expr(&w, st->del->where);
+        walk_order(&w, st->del->order);
         return w.rc;
     case AST_EXPLAIN:
         return st->explain ? sql__priv_check(s, st->explain) : 0;
@@ -609,7 +623,8 @@ static int change_grants(struct sql_session *s, const struct ast_stmt *st,
     return 0;
 }
 
-int sql__grant_run(struct sql_session *s, const struct ast_stmt *st)
+int sql__grant_run(struct sql_session *s, const struct ast_stmt *st,
+                   struct sql_kvtxn **t)
 {
     struct level lv = {0};
     uint32_t bits = 0;
@@ -645,10 +660,8 @@ int sql__grant_run(struct sql_session *s, const struct ast_stmt *st)
         if ((rc = grantor_check(s, &lv, bits)) != 0)
             return rc;
     }
-    size_t n = 0;
-    for (const struct ast_user *u = st->users; u; u = u->next)
-        n++;
-    struct sql_acct **put = sql__calloc(n ? n : 1, sizeof(*put));
+    size_t n;
+    struct sql_acct **put = sql__acct_slots(st->users, &n);
     if (!put)
         return -ENOMEM;
     size_t i = 0;
@@ -696,7 +709,7 @@ int sql__grant_run(struct sql_session *s, const struct ast_stmt *st)
         for (size_t j = 0; j < i; j++)
             sql__acct_free(put[j]);
     } else {
-        rc = sql__acct_commit(s, put, i, NULL);
+        rc = sql__acct_commit(s, t, put, i, NULL);
     }
     sql__free(put);
     return rc ? rc : sql__sess_ok(s, 0, 0);

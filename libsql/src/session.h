@@ -39,6 +39,7 @@ struct sql_server
                                       for none: they hold catalog
                                       pointers) */
     struct sql_accts *accts;       /* user accounts (acct.h) */
+    uint64_t priv_ver;             /* "mPrivVer" accts reflects */
     pthread_mutex_t acct_mu;       /* guards accts for login lookups */
     void (*on_kill)(void *ctx, uint32_t conn_id); /* KILL CONNECTION hook */
     void *kill_ctx;                /* its ctx */

@@ -360,9 +360,18 @@ static int privilege_rows(struct sql_session *s, int which, struct rows *r)
         }
         for (size_t k = 0; rc == 0 && k < ac->ngrants; k++) {
             const struct sql_grant *gr = &ac->grants[k];
-            if ((gr->table != NULL) == (which == IS_TABLE_PRIVILEGES))
-                rc = priv_rows(r, grantee, gr->db, gr->table, gr->privs,
-                               false);
+            if ((gr->table != NULL) != (which == IS_TABLE_PRIVILEGES))
+                continue;
+            /* Copies: the cache may change before the rows are sent. */
+            const char *db = sql__arena_strndup(r->a, gr->db,
+                                                strlen(gr->db));
+            const char *tb = gr->table ? sql__arena_strndup(
+                                             r->a, gr->table,
+                                             strlen(gr->table))
+                                       : NULL;
+            if (!db || (gr->table && !tb))
+                return -ENOMEM;
+            rc = priv_rows(r, grantee, db, tb, gr->privs, false);
         }
     }
     return rc;

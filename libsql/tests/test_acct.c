@@ -20,8 +20,12 @@
 #include <cmocka.h>
 
 #include "acct.h"
+#include "kv.h"
 #include "myclient.h"
+#include "parse.h"
+#include "session.h"
 #include "sqlfx.h"
+#include "wire.h"
 
 #define Q(c, sql, want) assert_string_equal(sqlfx_q(c, sql), want)
 
@@ -185,7 +189,8 @@ static uint8_t field_list(struct sqlfx_conn *c, const char *table, char *err,
     assert_true(np >= 1);
     uint8_t h = pk[0].p[0];
     if (h == 0xFF)
-        snprintf(err, errlen, "%u %.*s", (unsigned)(pk[0].p[1] | pk[0].p[2] << 8),
+        snprintf(err, errlen, "%u %.*s",
+                 (unsigned)(pk[0].p[1] | pk[0].p[2] << 8),
                  (int)(pk[0].len - 9), (const char *)pk[0].p + 9);
     mc_free(&pl);
     mc_free(&keep);
@@ -360,6 +365,7 @@ static void host_matching(void **state)
         {"127.0.0.1", "a", "b"},    {"10.0.0.5", "d", "c"},
         {"10.0.0.7", "c", "b"},     {"192.168.1.1", "b", "a"},
         {"10.9.1.1", "anon", "b"}, /* ''@'10.9.%' beats 'h'@'%' */
+        {"[::1]", "a", "b"},        /* IPv6 loopback is localhost */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         LOGIN_OK(&f, &u, 2, "h", cases[i].good, cases[i].host, NULL);
@@ -383,7 +389,8 @@ static void host_matching(void **state)
 #define DENIED(cmd, t)                                                     \
     "ERR 1142 " cmd " command denied to user 'u'@'127.0.0.1' for table '" t \
     "'"
-#define DB_DENIED(d) "ERR 1044 Access denied for user 'u'@'%' to database '" d "'"
+#define DB_DENIED(d)                                                       \
+    "ERR 1044 Access denied for user 'u'@'%' to database '" d "'"
 
 static void privilege_checks(void **state)
 {
@@ -434,6 +441,25 @@ static void privilege_checks(void **state)
       "ERR 1045 Access denied for user 'u'@'127.0.0.1' (using password: "
       "YES)");
     Q(&u, "SELECT 1 + 1", "2"); /* no table, no privilege needed */
+    /* Tables anywhere in the tree are checked (before the executor
+     * would say it cannot run subqueries yet). */
+    Q(&u, "SELECT COALESCE(1, (SELECT id FROM d.t2))", DENIED("SELECT", "t2"));
+    Q(&u, "SELECT 1 IN (2, 3, (SELECT id FROM d.t2))", DENIED("SELECT", "t2"));
+    Q(&u, "SELECT CASE WHEN 1 THEN 2 ELSE (SELECT 1 FROM d.t2) END",
+      DENIED("SELECT", "t2"));
+    Q(&u, "DO 1, (SELECT 1 FROM d.t2)", DENIED("SELECT", "t2"));
+    Q(&u, "SELECT 1 FROM (SELECT 1 FROM d.t2) AS x", DENIED("SELECT", "t2"));
+    Q(&u, "SELECT 1 UNION SELECT id FROM d.t2", DENIED("SELECT", "t2"));
+    /* A multi-table DELETE's target alias is its table, wherever it
+     * stands in the join (u may delete from e.n, not from d.t). */
+    Q(&c, "CREATE TABLE e.n (id INT PRIMARY KEY); "
+          "GRANT SELECT, DELETE ON e.n TO u; GRANT SELECT ON d.t TO u",
+      "OK 0 0 0\n--\nOK 0 0 0\n--\nOK 0 0 0");
+    Q(&u, "DELETE n FROM e.n AS x JOIN d.t AS n ON x.id = n.id",
+      DENIED("DELETE", "t"));
+    Q(&c, "REVOKE SELECT, DELETE ON e.n FROM u; REVOKE SELECT ON d.t FROM u;"
+          " DROP TABLE e.n",
+      "OK 0 0 0\n--\nOK 0 0 0\n--\nOK 0 0 0");
     /* Prepared statements are checked when prepared and executed. */
     unsigned np, nc;
     assert_int_equal(sqlfx_prepare(&u, "SELECT v FROM d.t WHERE id = ?",
@@ -637,6 +663,61 @@ static void kill_statements(void **state)
     sqlfx_close(&f);
 }
 
+/* Another server's change, written straight into the store: the account
+ * record and a newer "mPrivVer", as that server's statement would. */
+static void external_change(struct sqlfx *f, const char *user,
+                            uint32_t global, uint64_t ver)
+{
+    struct sql_acct a = {.user = (char *)user, .host = (char *)"%",
+                         .plugin = SQL_AUTH_NATIVE, .global = global};
+    struct sql__buf k = {0}, v = {0};
+    assert_int_equal(sql__buf_put(&k, "mAcct", 5), 0);
+    assert_int_equal(sql__buf_put(&k, user, strlen(user) + 1), 0);
+    assert_int_equal(sql__buf_put(&k, "%", 1), 0);
+    assert_int_equal(sql__acct_encode(&a, &v), 0);
+    struct sql_kvtxn *t;
+    assert_int_equal(sql__kv_begin(f->srv->kv, &t), 0);
+    assert_int_equal(sql__kvtxn_set(t, k.p, k.len, v.p, v.len), 0);
+    uint8_t vb[8];
+    for (int i = 0; i < 8; i++)
+        vb[i] = (uint8_t)(ver >> (8 * i));
+    assert_int_equal(sql__kvtxn_set(t, "mPrivVer", 8, vb, 8), 0);
+    assert_int_equal(sql__kvtxn_commit(t), 0);
+    sql__buf_free(&k);
+    sql__buf_free(&v);
+}
+
+static void changes_from_another_server(void **state)
+{
+    (void)state;
+    struct sqlfx f;
+    struct sqlfx_conn c, u;
+    open_server(&f, false, false, NULL);
+    LOGIN_OK(&f, &c, 1, "root", "", "127.0.0.1", NULL);
+    Q(&c, "CREATE USER plain", "OK 0 0 0");
+    external_change(&f, "ext", SQL_PRIV_SELECT, 100);
+    /* This server has not looked yet. */
+    assert_string_equal(login(&f, &u, 2, "ext", "", "127.0.0.1", NULL),
+                        "ERR 1045 Access denied for user 'ext'@'127.0.0.1' "
+                        "(using password: NO)");
+    LOGIN_OK(&f, &u, 2, "plain", "", "127.0.0.1", NULL);
+    Q(&u, "FLUSH PRIVILEGES",
+      "ERR 1227 Access denied; you need (at least one of) the RELOAD "
+      "privilege(s) for this operation");
+    sqlfx_disconnect(&u);
+    Q(&c, "FLUSH PRIVILEGES", "OK 0 0 0");
+    LOGIN_OK(&f, &u, 2, "ext", "", "127.0.0.1", NULL);
+    Q(&u, "SHOW GRANTS", "GRANT SELECT ON *.* TO `ext`@`%`");
+    /* An account statement reads the store's accounts first when they
+     * moved, so it keeps the other server's change (INSERT). */
+    external_change(&f, "ext", SQL_PRIV_SELECT | SQL_PRIV_INSERT, 101);
+    Q(&c, "GRANT UPDATE ON *.* TO ext", "OK 0 0 0");
+    Q(&u, "SHOW GRANTS", "GRANT SELECT, INSERT, UPDATE ON *.* TO `ext`@`%`");
+    sqlfx_disconnect(&u);
+    sqlfx_disconnect(&c);
+    sqlfx_close(&f);
+}
+
 struct blocked
 {
     struct sqlfx_conn *c; /* the session that waits */
@@ -699,21 +780,66 @@ static void kill_query_in_lock_wait(void **state)
     Q(&b, "SELECT 5", "5");
     Q(&a, "COMMIT", "OK 0 0 0");
     Q(&b, "SELECT v FROM d.t WHERE id = 1 FOR UPDATE", "1");
+    /* A pessimistic UPDATE waiting for b's lock (the current-read path):
+     * killed the same way, and a's statement leaves nothing behind. */
+    Q(&a, "SET txn_mode = 'PESSIMISTIC', innodb_lock_wait_timeout = 1000; "
+          "BEGIN",
+      "OK 0 0 0\n--\nOK 0 0 0");
+    struct blocked up = {&a, "UPDATE d.t SET v = v + 10 WHERE id = 1", ""};
+    assert_int_equal(pthread_create(&th, NULL, run_blocked, &up), 0);
+    wait_state(&c, 1, "Waiting for row lock");
+    Q(&c, "KILL QUERY 1", "OK 0 0 0");
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_string_equal(up.answer, "ERR 1317 Query execution was interrupted");
+    Q(&a, "ROLLBACK", "OK 0 0 0");
     Q(&b, "COMMIT", "OK 0 0 0");
+    Q(&c, "SELECT v FROM d.t", "1");
     sqlfx_disconnect(&c);
     sqlfx_disconnect(&b);
     sqlfx_disconnect(&a);
     sqlfx_close(&f);
 }
 
+/* SET PASSWORD parses as ALTER USER .. IDENTIFIED BY, whose printed form
+ * parses back to itself. */
+static void set_password_parses(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"set password = 'x'", "ALTER USER CURRENT_USER IDENTIFIED BY 'x'"},
+        {"SET PASSWORD FOR 'a'@'h' = 'y'",
+         "ALTER USER 'a'@'h' IDENTIFIED BY 'y'"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sql_arena *a = sql__arena_create(0);
+        struct sql_parse_result r, r2;
+        assert_int_equal(
+            sql__parse_one(a, cases[i][0], strlen(cases[i][0]), &r), 0);
+        assert_int_equal(r.stmt->kind, AST_ALTER_USER);
+        assert_true(r.stmt->flag2);
+        const char *p = sql__ast_print(a, r.stmt);
+        assert_string_equal(p, cases[i][1]);
+        assert_int_equal(sql__parse_one(a, p, strlen(p), &r2), 0);
+        assert_string_equal(sql__ast_print(a, r2.stmt), p);
+        sql__arena_destroy(a);
+    }
+    struct sql_arena *a = sql__arena_create(0);
+    struct sql_parse_result r;
+    const char *bad = "SET PASSWORD FOR u 'x'";
+    assert_int_equal(sql__parse_one(a, bad, strlen(bad), &r), SQL_ESYNTAX);
+    sql__arena_destroy(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(set_password_parses),
         cmocka_unit_test(root_password_from_options),
         cmocka_unit_test(users_and_plugins),
         cmocka_unit_test(host_matching),
         cmocka_unit_test(privilege_checks),
         cmocka_unit_test(kept_across_restart),
+        cmocka_unit_test(changes_from_another_server),
         cmocka_unit_test(kill_statements),
         cmocka_unit_test(kill_query_in_lock_wait),
     };

@@ -71,6 +71,8 @@ static const char *const work[] = {
     "SHOW DATABASES",
     "SELECT COUNT(*) FROM information_schema.tables",
     "KILL QUERY 1",
+    "FLUSH PRIVILEGES",
+    "SELECT * FROM information_schema.TABLE_PRIVILEGES",
 };
 
 static void statements(void **state)
