@@ -406,3 +406,9 @@ void sql__kv_free(void *p)
 {
     mvcc_free(p);
 }
+
+size_t sql__kv_lock_waiters(struct sql_kv *kv)
+{
+    struct kv_local *l = (struct kv_local *)kv;
+    return l->store ? mvcc_store_lock_waiters(l->store) : 0;
+}

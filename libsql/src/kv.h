@@ -106,5 +106,9 @@ int sql__kvtxn_commit(struct sql_kvtxn *t);
 /* Abandon and free. NULL: no-op. */
 void sql__kvtxn_rollback(struct sql_kvtxn *t);
 void sql__kv_free(void *p); /* values handed over by get */
+/* Lock requests waiting in this process's store with their wait-for edge
+ * registered (libmvcc's count; 0 on the cluster, where kvd waits): tests
+ * wait for it before closing a deadlock cycle. */
+size_t sql__kv_lock_waiters(struct sql_kv *kv);
 
 #endif /* SQL_KV_H */

@@ -158,13 +158,17 @@ static void bg_start(struct bg *b, struct sqlfx_conn *c, const char *sql)
 }
 
 /* Until n sessions wait for a row lock (a minute at most). */
+/* Until n sessions wait for a row lock and the store has registered each
+ * one's wait-for edge (a session counts itself as waiting before its
+ * request reaches the store: closing a cycle before that would make the
+ * first waiter, not the closer, the deadlock's victim). */
 static void wait_for_waiters(struct sqlfx *f, unsigned n)
 {
     for (int i = 0; i < 600000; i++) {
         pthread_mutex_lock(&f->srv->mu);
         unsigned w = f->srv->lock_waiters;
         pthread_mutex_unlock(&f->srv->mu);
-        if (w == n)
+        if (w == n && sql__kv_lock_waiters(f->srv->kv) == n)
             return;
         struct timespec ts = {0, 100000};
         nanosleep(&ts, NULL);
