@@ -152,6 +152,18 @@ static int seek_ts(struct mvcc_iter *it, struct mvcc__buf *ek, size_t el,
     return it->ops->seek(it, ek->data, el + MVCC__TS_LEN);
 }
 
+/* Decodes the write record under it into *w (borrowing its bytes). */
+static int decode_here(struct mvcc_store *s, const struct mvcc_iter *it,
+                       struct mvcc__write *w)
+{
+    size_t vl;
+    const uint8_t *v = it->ops->value(it, &vl);
+    if (mvcc__write_decode(v, vl, w) == 0)
+        return 0;
+    mvcc__log(s, MVCC_LOG_ERROR, "malformed write record");
+    return MVCC_CORRUPT;
+}
+
 int mvcc__visible(struct mvcc_store *s, struct mvcc_iter *it,
                   struct mvcc__buf *ek, size_t el, mvcc_ts ts,
                   struct mvcc__write *w)
@@ -170,12 +182,8 @@ int mvcc__visible(struct mvcc_store *s, struct mvcc_iter *it,
     }
     /* Lock and Rollback records are looked through. */
     while (on_ukey(it, ek->data, el, &cts)) {
-        size_t vl;
-        const uint8_t *v = it->ops->value(it, &vl);
-        if (mvcc__write_decode(v, vl, w) != 0) {
-            mvcc__log(s, MVCC_LOG_ERROR, "malformed write record");
-            return MVCC_CORRUPT;
-        }
+        if ((rc = decode_here(s, it, w)) != 0)
+            return rc;
         if (w->type == MVCC__WRITE_PUT)
             return 1;
         if (w->type == MVCC__WRITE_DELETE)
@@ -209,11 +217,32 @@ int mvcc__put_value(struct mvcc__cmd *c, struct mvcc__buf *ek, size_t el,
     return rc;
 }
 
-/* Moves it past every version of ek. */
-static int next_ukey(struct mvcc_iter *it, struct mvcc__buf *ek, size_t el)
+/* The forward scan's first look at ek: it is on ek's newest record, whose
+ * commit_ts is cts, so that record is read without checking its key
+ * again; otherwise as mvcc__visible. */
+static int visible_first(struct mvcc_store *s, struct mvcc_iter *it,
+                         struct mvcc__buf *ek, size_t el, mvcc_ts cts,
+                         mvcc_ts ts, struct mvcc__write *w)
+{
+    if (cts <= ts) {
+        int rc = decode_here(s, it, w);
+        if (rc != 0)
+            return rc;
+        if (w->type == MVCC__WRITE_PUT)
+            return 1;
+        if (w->type == MVCC__WRITE_DELETE)
+            return 0;
+    }
+    return mvcc__visible(s, it, ek, el, ts, w);
+}
+
+/* Moves it past every version of ek; on: it is known to be on one. */
+static int next_ukey(struct mvcc_iter *it, struct mvcc__buf *ek, size_t el,
+                     bool on)
 {
     int rc;
-    for (int steps = 0; on_ukey(it, ek->data, el, NULL); steps++) {
+    for (int steps = 0; on || on_ukey(it, ek->data, el, NULL); steps++) {
+        on = false;
         if (steps == MVCC__SEEK_BOUND) {
             /* ~0 is ek's last possible version; step past it if there. */
             if ((rc = seek_ts(it, ek, el, 0)) != 0)
@@ -245,15 +274,13 @@ static int visible_rev(struct mvcc_store *s, struct mvcc_iter *it,
         if (steps == MVCC__SEEK_BOUND)
             goto by_seek;
         if (cts <= ts) {
-            size_t vl;
-            const uint8_t *v = it->ops->value(it, &vl);
-            if (mvcc__write_decode(v, vl, &w) != 0) {
-                mvcc__log(s, MVCC_LOG_ERROR, "malformed write record");
-                return MVCC_CORRUPT;
-            }
+            if ((rc = decode_here(s, it, &w)) != 0)
+                return rc;
             if (w.type == MVCC__WRITE_DELETE)
                 found = 0;
             if (w.type == MVCC__WRITE_PUT) {
+                size_t vl;
+                const uint8_t *v = it->ops->value(it, &vl);
                 cand->len = 0;
                 if ((rc = mvcc__buf_append(cand, v, vl)) != 0)
                     return rc;
@@ -522,13 +549,17 @@ int mvcc_scan(struct mvcc_store *s, const struct mvcc_read_opts *ro,
                 (rc = mvcc__put_value(&c, &ek, el, &wr, &v, &vl)) != 0)
                 goto out;
         } else {
-            if ((rc = mvcc__visible(s, w.it, &ek, el, ts, &wr)) < 0)
+            /* wk is still the write cursor's key (only the lock cursor
+             * moved since). */
+            mvcc_ts cts = mvcc__key_ts(wk, wkl + MVCC__TS_LEN);
+            if ((rc = visible_first(s, w.it, &ek, el, cts, ts, &wr)) < 0)
                 goto out;
+            /* A Put found leaves the cursor on it. */
             bool found = rc == 1;
             if (found && !ro->key_only &&
                 (rc = mvcc__put_value(&c, &ek, el, &wr, &v, &vl)) != 0)
                 goto out;
-            if ((rc = next_ukey(w.it, &ek, el)) != 0) {
+            if ((rc = next_ukey(w.it, &ek, el, found)) != 0) {
                 mvcc__free(v);
                 goto out;
             }

@@ -352,7 +352,7 @@ static void check_all(struct tu_store *t, const struct model *m,
             for (size_t b = 0; b < sizeof bounds / sizeof bounds[0]; b++)
                 for (size_t li = 0; li < 3; li++)
                     for (int rev = 0; rev < 2; rev++)
-                        for (int ko = 0; ko < 2; ko++)
+                        for (int ko = 0; ko < (li == 0 ? 2 : 1); ko++)
                             check_scan(t, m, ts, bounds[b][0], bounds[b][1],
                                        rev, limits[li], ko, iso, 0);
         }
