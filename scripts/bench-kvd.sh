@@ -121,13 +121,15 @@ kvbench() { # name, args...
     fi
 }
 val() { awk -v n="$1" '$1 == "BENCH" && $2 == n { print $3; exit }' "$OUT"; }
+# Three significant digits, so a small ratio (a starved run on a loaded
+# machine) prints as what it is, not as 0.00.
 ratio() { # line name, numerator name, denominator name
     local a b
     a=$(val "$2")
     b=$(val "$3")
     [ -n "$a" ] && [ -n "$b" ] || return 0
     awk -v n="$1" -v a="$a" -v b="$b" \
-        'BEGIN { printf "BENCH %s %.2f x\n", n, (b > 0 ? a / b : 0) }'
+        'BEGIN { printf "BENCH %s %.3g x\n", n, (b > 0 ? a / b : 0) }'
 }
 
 for c in $CLIENTS; do
