@@ -599,6 +599,25 @@ static const struct ast_expr *subst_alias(struct sql_session *s,
 
 /* ---- SELECT ------------------------------------------------------------------ */
 
+/* Whether every column of t's primary key (t's columns from row column
+ * off) is among the group keys gcol[0..ng). */
+static bool pk_grouped(const struct sql_tableinfo *t, uint32_t off,
+                       const int *gcol, size_t ng)
+{
+    const struct sql_idxinfo *pk = NULL;
+    for (uint32_t i = 0; i < t->nidx; i++)
+        if (t->idx[i].primary)
+            pk = &t->idx[i];
+    bool all = pk != NULL;
+    for (uint32_t k = 0; pk && k < pk->ncols; k++) {
+        bool found = false;
+        for (size_t i = 0; i < ng; i++)
+            found = found || gcol[i] == (int)(off + pk->cols[k]);
+        all = all && found;
+    }
+    return all;
+}
+
 /* @@name's result type: numeric variables are BIGINT (UNSIGNED), as
  * MySQL sends them; the others strings. */
 static void sysvar_type(const char *name, struct sql_ftype *t)
@@ -786,38 +805,13 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
             as->pk_grouped = zalloc(s, sizeof(bool) * f->ntabs);
             if (!as->pk_grouped)
                 return -ENOMEM;
-            for (size_t ti = 0; ti < f->ntabs; ti++) {
-                const struct plan_ftable *ft = &f->tabs[ti];
-                const struct sql_idxinfo *pk = NULL;
-                for (uint32_t i = 0; i < ft->t->nidx; i++)
-                    if (ft->t->idx[i].primary)
-                        pk = &ft->t->idx[i];
-                bool all = pk != NULL;
-                for (uint32_t k = 0; pk && k < pk->ncols; k++) {
-                    bool found = false;
-                    for (size_t i = 0; i < ng; i++)
-                        found = found ||
-                                as->gcol[i] == (int)(ft->offset + pk->cols[k]);
-                    all = all && found;
-                }
-                as->pk_grouped[ti] = all;
-            }
+            for (size_t ti = 0; ti < f->ntabs; ti++)
+                as->pk_grouped[ti] = pk_grouped(f->tabs[ti].t,
+                                                f->tabs[ti].offset, as->gcol,
+                                                ng);
         }
-        if (ts->t && ng > 0) {
-            const struct sql_idxinfo *pk = NULL;
-            for (uint32_t i = 0; i < ts->t->nidx; i++)
-                if (ts->t->idx[i].primary)
-                    pk = &ts->t->idx[i];
-            bool all = pk != NULL;
-            for (uint32_t k = 0; pk && k < pk->ncols; k++) {
-                bool found = false;
-                for (size_t i = 0; i < ng; i++)
-                    found = found || as->gcol[i] == (int)pk->cols[k];
-                all = all && found;
-            }
-            if (all)
-                as->strict_group = false;
-        }
+        if (ts->t && ng > 0 && pk_grouped(ts->t, 0, as->gcol, ng))
+            as->strict_group = false;
         scope.ctx = as;
         scope.column = agg_column;
         scope.subtree = agg_subtree;

@@ -1534,6 +1534,17 @@ class Tester:
         self.report(header, before, sql, a, b, why, repro)
         return False
 
+    def insert(self, case, s, header):
+        """An initial row on both: False (reported) when they differ."""
+        a, b = self.both(s)
+        why = compare(a, b, True, set())
+        if why is not None:
+            self.report(header, case, s, a, b, why, case.script() + [s])
+            return False
+        if a.kind == "ok":
+            case.rows.append(s)
+        return True
+
     def join_round(self, seed, rnd):
         """2-4 tables, rows drawn so they meet, then joins over them."""
         rng = random.Random("join %d/%d" % (seed, rnd))
@@ -1550,15 +1561,9 @@ class Tester:
                 return
         for t in js.tables:
             for i in range(rng.randint(0, 8)):
-                s = js.row(t, i)
-                a, b = self.both(s)
-                why = compare(a, b, True, set())
-                if why is not None:
-                    self.report("seed %d round %d: insert" % (seed, rnd),
-                                case, s, a, b, why, case.script() + [s])
+                if not self.insert(case, js.row(t, i),
+                                   "seed %d round %d: insert" % (seed, rnd)):
                     return
-                if a.kind == "ok":
-                    case.rows.append(s)
         for q in range(self.args.per_table):
             if self.budget <= 0:
                 return
@@ -1590,15 +1595,9 @@ class Tester:
                             case, s, a, b, why, [s])
                 return
         for i in range(rng.randint(0, self.args.rows)):
-            s = gen_insert(g)
-            a, b = self.both(s)
-            why = compare(a, b, True, set())
-            if why is not None:
-                self.report("seed %d round %d: insert %d" % (seed, rnd, i),
-                            case, s, a, b, why, case.script() + [s])
+            if not self.insert(case, gen_insert(g), "seed %d round %d: "
+                               "insert %d" % (seed, rnd, i)):
                 return
-            if a.kind == "ok":
-                case.rows.append(s)
         for q in range(self.args.per_table):
             if self.budget <= 0:
                 return
