@@ -560,6 +560,63 @@ static struct sql_expr *subq_lit(struct sql_arena *a,
     return e;
 }
 
+/* A correlated subquery: run per row with the outer values it reads. */
+static int compile_correlated(struct sql_arena *a, const struct ast_expr *x,
+                              const struct sql_expr_scope *scope,
+                              const struct sql_subq *sq,
+                              struct sql_expr **out, struct sql_err *err)
+{
+    if (x->kind != AST_E_EXISTS && sq->ncols != 1)
+        return sql__err(err, SQL_ER_OPERAND_COLUMNS, "21000",
+                        "Operand should contain 1 column(s)");
+    int first = x->kind == AST_E_IN ? 1 : 0;
+    size_t n = (size_t)first + sq->ncaptures;
+    if (n > 65535)
+        return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
+                        "This version of sqld doesn't yet support '%s'",
+                        "subqueries reading that many outer columns");
+    struct sql_expr *e = node(a, EX_SUBQ, (int)n);
+    if (!e)
+        return -ENOMEM;
+    int rc;
+    if (first && (rc = compile(a, x->a, scope, &e->args[0], err)) != 0)
+        return rc;
+    for (size_t i = 0; i < sq->ncaptures; i++) {
+        struct sql_expr *c = node(a, EX_COL, 0);
+        if (!c)
+            return -ENOMEM;
+        c->idx = sq->captures[i].index;
+        c->type = sq->captures[i].type;
+        c->vt = (uint8_t)sql__ftype_vt(&c->type);
+        c->coll = c->type.coll;
+        c->coerc = 2;
+        c->is_const = false;
+        e->args[(size_t)first + i] = c;
+    }
+    e->is_const = false;
+    e->sub = x->kind;
+    e->neg = x->neg;
+    e->subq = sq->deferred;
+    if (x->kind == AST_E_SUBQUERY) {
+        e->type = sq->type;
+        e->type.flags &= (uint16_t)~SQL_COLFLAG_NOT_NULL;
+        e->vt = (uint8_t)sql__ftype_vt(&e->type);
+        e->coll = e->type.coll;
+        e->coerc = 2;
+    } else {
+        type_bool(e);
+        if (first) {
+            struct sql_datum null = {.vt = SQL_VT_NULL};
+            struct sql_expr *lit = subq_lit(a, &null, &sq->type);
+            if (!lit)
+                return -ENOMEM;
+            e->iarg = sql__coll_pick(e->args[0], lit);
+        }
+    }
+    *out = e;
+    return 0;
+}
+
 /* Uncorrelated subqueries (DESIGN.md "Subqueries"): the planner runs the
  * query now and its rows become literals. A scalar subquery is its one
  * value (NULL when empty; 1242 for more rows), EXISTS 0 or 1, x IN
@@ -574,15 +631,18 @@ static int compile_subquery(struct sql_arena *a, const struct ast_expr *x,
         return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
                         "This version of sqld doesn't yet support '%s'",
                         "subqueries");
-    struct sql_datum *rows = NULL;
-    size_t nrows = 0, ncols = 0;
-    struct sql_ftype t;
+    struct sql_subq sq;
+    memset(&sq, 0, sizeof(sq));
     size_t max = x->kind == AST_E_IN ? SIZE_MAX - 1 : 1;
-    int rc = scope->subquery(scope->sub_ctx, x->sub, max, &rows, &nrows,
-                             &ncols, &t, err);
+    int rc = scope->subquery(scope->sub_ctx, x->sub, scope, max, &sq, err);
     if (rc != 0)
         return rc;
+    struct sql_datum *rows = sq.rows;
+    size_t nrows = sq.nrows, ncols = sq.ncols;
+    struct sql_ftype t = sq.type;
     struct sql_expr *e;
+    if (sq.deferred)
+        return compile_correlated(a, x, scope, &sq, out, err);
     if (x->kind == AST_E_EXISTS) {
         struct sql_datum d;
         sql__datum_int(&d, (nrows > 0) != x->neg);
@@ -1824,6 +1884,73 @@ static int eval_in(const struct sql_expr *e, struct sql_eval *ev,
     return 0;
 }
 
+/* A correlated subquery for this row: its outer values, then the run. */
+static int eval_subq(const struct sql_expr *e, struct sql_eval *ev,
+                     const struct sql_datum *row, struct sql_datum *out)
+{
+    int first = e->sub == AST_E_IN ? 1 : 0;
+    size_t n = (size_t)(e->nargs - first);
+    struct sql_datum *vals = sql__arena_alloc(ev->arena,
+                                              sizeof(*vals) * (n + 1));
+    if (!vals)
+        return -ENOMEM;
+    int rc;
+    for (size_t i = 0; i < n; i++)
+        if ((rc = eval(e->args[(size_t)first + i], ev, row, &vals[i])) != 0)
+            return rc;
+    if (!ev->env || !ev->env->subquery_run)
+        return SQL_EINTERNAL;
+    struct sql_datum *rows = NULL;
+    size_t nrows = 0;
+    size_t max = e->sub == AST_E_IN ? SIZE_MAX - 1 : 1;
+    if ((rc = ev->env->subquery_run(ev->env->ctx, e->subq, vals, n, max,
+                                    &rows, &nrows, ev->arena, ev->err)) != 0)
+        return rc;
+    if (e->sub == AST_E_EXISTS) {
+        sql__datum_int(out, (nrows > 0) != e->neg);
+        return 0;
+    }
+    if (e->sub == AST_E_SUBQUERY) {
+        if (nrows > 1)
+            return sql__err(ev->err, 1242, "21000",
+                            "Subquery returns more than 1 row");
+        if (nrows == 0)
+            sql__datum_null(out);
+        else
+            *out = rows[0];
+        return 0;
+    }
+    /* x [NOT] IN: IN's own comparison over the rows; empty is FALSE. */
+    if (nrows == 0) {
+        sql__datum_int(out, e->neg ? 1 : 0);
+        return 0;
+    }
+    struct sql_datum x, y;
+    if ((rc = eval(e->args[0], ev, row, &x)) != 0)
+        return rc;
+    if (x.vt == SQL_VT_NULL) {
+        sql__datum_null(out);
+        return 0;
+    }
+    bool any_null = false;
+    for (size_t i = 0; i < nrows; i++) {
+        y = rows[i];
+        if (y.vt == SQL_VT_NULL) {
+            any_null = true;
+            continue;
+        }
+        int c;
+        if ((rc = compare(e, ev, &x, &y, (uint16_t)e->iarg, &c)) != 0)
+            return rc;
+        if (c == 0) {
+            sql__datum_int(out, !e->neg);
+            return 0;
+        }
+    }
+    set_truth(out, any_null ? -1 : e->neg);
+    return 0;
+}
+
 static int eval_case(const struct sql_expr *e, struct sql_eval *ev,
                      const struct sql_datum *row, struct sql_datum *out)
 {
@@ -1909,8 +2036,17 @@ static int eval(const struct sql_expr *e, struct sql_eval *ev,
         *out = ev->env->params[e->idx];
         return 0;
     case EX_COL:
+        if (e->idx >= SQL_EXPR_OUTER) {
+            size_t i = e->idx - SQL_EXPR_OUTER;
+            if (!ev->env || i >= ev->env->nouter)
+                return SQL_EINTERNAL;
+            *out = ev->env->outer[i];
+            return 0;
+        }
         *out = row[e->idx];
         return 0;
+    case EX_SUBQ:
+        return eval_subq(e, ev, row, out);
     case EX_USERVAR:
         sql__datum_null(out);
         if (ev->env && ev->env->uservar_get)

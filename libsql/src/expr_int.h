@@ -37,6 +37,9 @@ enum ex_op
     EX_REGEXP,   /* args[0] [NOT] REGEXP args[1] (POSIX extended) */
     EX_DATE_ARITH, /* args[0] +/- INTERVAL args[1] unit (sub: unit, neg:
                       subtract) */
+    EX_SUBQ,     /* correlated subquery, run per row (sub: AST_E_SUBQUERY,
+                    AST_E_EXISTS or AST_E_IN; neg): args: [IN's value]
+                    then the outer values it reads */
 };
 
 struct sql__func;
@@ -65,6 +68,7 @@ struct sql_expr
     struct sql_ftype cast;   /* CAST target */
     bool has_type;           /* CAST/CONVERT: a target type was written */
     const char *printed;     /* EX_FUNC: the call as written (1690 texts) */
+    void *subq;              /* EX_SUBQ: the planned subquery */
 };
 
 /* A native function: name, argument counts, type inference and

@@ -35,10 +35,54 @@ static struct plan *node(struct sql_session *s, int kind, struct plan *child)
 
 /* ---- name resolution -------------------------------------------------- */
 
+static int own_column(struct plan_tscope *ts, const struct ast_expr *col,
+                      struct sql_colref *out, struct sql_err *err);
+
+/* A name the subquery's tables lack, from the enclosing query: outer
+ * value i of each run (DESIGN.md "Subqueries"). */
+static int parent_column(struct plan_tscope *ts, const struct ast_expr *col,
+                         struct sql_colref *out, struct sql_err *err)
+{
+    const struct sql_expr_scope *p = ts->parent;
+    struct sql_colref ref;
+    int rc = p->column ? p->column(p->ctx, col, &ref, err) : SQL_ENOTFOUND;
+    if (rc != 0)
+        return rc;
+    size_t i = 0;
+    while (i < ts->ncaps && ts->caps[i].index != ref.index)
+        i++;
+    if (i == ts->ncaps) {
+        if (ts->ncaps == ts->capcaps) {
+            size_t cap = ts->capcaps ? ts->capcaps * 2 : 4;
+            struct sql_colref *c = zalloc(ts->s, sizeof(*c) * cap);
+            if (!c)
+                return -ENOMEM;
+            if (ts->ncaps)
+                memcpy(c, ts->caps, sizeof(*c) * ts->ncaps);
+            ts->caps = c;
+            ts->capcaps = cap;
+        }
+        ts->caps[ts->ncaps++] = ref;
+    }
+    out->index = SQL_EXPR_OUTER + (uint32_t)i;
+    out->type = ref.type;
+    return 0;
+}
+
 int sql__tscope_column(void *ctx, const struct ast_expr *col,
                        struct sql_colref *out, struct sql_err *err)
 {
     struct plan_tscope *ts = ctx;
+    int rc = own_column(ts, col, out, err);
+    if (rc == SQL_ENOTFOUND && ts->parent)
+        rc = parent_column(ts, col, out, err);
+    return rc;
+}
+
+static int own_column(struct plan_tscope *ts, const struct ast_expr *col,
+                      struct sql_colref *out, struct sql_err *err)
+{
+    (void)err;
     if (ts->from)
         return sql__from_column(ts, col, out, err);
     if (!ts->t)
@@ -367,6 +411,10 @@ static int agg_column(void *ctx, const struct ast_expr *col,
     int rc = sql__tscope_column(as->ts, col, &in, err);
     if (rc != 0)
         return rc;
+    if (in.index >= SQL_EXPR_OUTER) {
+        *out = in; /* the enclosing query's: one value per run */
+        return 0;
+    }
     for (size_t i = 0; i < as->agg->nkeys; i++)
         if (as->gcol[i] == (int)in.index) {
             out->index = (uint32_t)i;
@@ -689,6 +737,14 @@ static int compile_limit(struct sql_session *s, const struct ast_expr *e,
 int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
                      struct plan **out)
 {
+    return sql__plan_select_in(s, sel, NULL, NULL, NULL, out);
+}
+
+int sql__plan_select_in(struct sql_session *s, const struct ast_select *sel,
+                        const struct sql_expr_scope *parent,
+                        struct sql_colref **caps, size_t *ncaps,
+                        struct plan **out)
+{
     if (sel->kind == AST_SEL_UNION)
         return sql__serr(s, 1235, "42000",
                          "This version of sqld doesn't yet support 'UNION'");
@@ -722,6 +778,7 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
     if (rc != 0)
         return rc;
     ts->subqueries = true;
+    ts->parent = parent;
     struct item *items = NULL;
     size_t nitems = 0;
     if ((rc = expand_items(s, sel, ts, &items, &nitems)) != 0)
@@ -1011,6 +1068,10 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
     rc = sql__plan_physical(s, &p);
     if (rc != 0)
         return rc;
+    if (caps) {
+        *caps = ts->caps;
+        *ncaps = ts->ncaps;
+    }
     *out = p;
     return 0;
 }

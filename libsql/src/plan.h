@@ -232,6 +232,12 @@ struct plan_tscope
     uint64_t inner;                 /* with from: a subquery's tables,
                                        whose names come first (then the
                                        query's own tables); 0: none */
+    const struct sql_expr_scope *parent; /* a subquery's: the enclosing
+                                       query's scope, for the names its
+                                       own tables lack (correlation) */
+    struct sql_colref *caps;        /* the parent's columns read (outer
+                                       value i is caps[i]) */
+    size_t ncaps, capcaps;          /* their count and allocation */
 };
 int sql__tscope_column(void *ctx, const struct ast_expr *col,
                        struct sql_colref *out, struct sql_err *err);
@@ -241,13 +247,18 @@ int sql__plan_compile(struct sql_session *s, struct plan_tscope *ts,
                       const struct ast_expr *e, struct sql_expr **out,
                       struct sql_ftype *type);
 
-/* Run the uncorrelated subquery sel of session sub_ctx now (exec.c; the
- * sql_expr_scope.subquery contract). A name it cannot resolve (a
- * correlated reference) is 1235. */
+/* Plan the subquery sel of session sub_ctx, its outer names resolved by
+ * outer, and run it now when it reads none (exec.c; the
+ * sql_expr_scope.subquery contract). */
 int sql__subquery_run(void *sub_ctx, const struct ast_select *sel,
-                      size_t max_rows, struct sql_datum **rows,
-                      size_t *nrows, size_t *ncols, struct sql_ftype *type,
-                      struct sql_err *err);
+                      const struct sql_expr_scope *outer, size_t max_rows,
+                      struct sql_subq *out, struct sql_err *err);
+/* Plan a SELECT nested in another whose scope is parent (NULL: none):
+ * the parent's columns it reads come back in *caps. */
+int sql__plan_select_in(struct sql_session *s, const struct ast_select *sel,
+                        const struct sql_expr_scope *parent,
+                        struct sql_colref **caps, size_t *ncaps,
+                        struct plan **out);
 
 /* Joins (plan_join.c). Resolve FROM f with several tables into ts
  * (ts->from), checking names (1066, 1116, USING columns). */

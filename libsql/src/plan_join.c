@@ -604,6 +604,10 @@ static bool mask_of(struct plan_tscope *ts, const struct ast_expr *e,
     if (e->kind == AST_E_COLUMN) {
         struct sql_colref ref;
         struct sql_err err;
+        if (e->name && ts->parent &&
+            sql__from_column(ts, e, &ref, &err) == SQL_ENOTFOUND &&
+            sql__tscope_column(ts, e, &ref, &err) == 0)
+            return true; /* the enclosing query's: constant here */
         if (!e->name || sql__from_column(ts, e, &ref, &err) != 0)
             return false;
         *m |= 1ull << tab_of(ts->from, ref.index);
@@ -613,6 +617,14 @@ static bool mask_of(struct plan_tscope *ts, const struct ast_expr *e,
     }
     if (col)
         *col = -1;
+    if (e->sub) {
+        /* A subquery may read any table in scope (correlated): it waits
+         * until all are joined. */
+        uint64_t all = ts->from->nouter >= 64
+                           ? ~0ull
+                           : (1ull << ts->from->nouter) - 1;
+        *m |= ts->allowed ? ts->allowed : all | ts->inner;
+    }
     if (!mask_of(ts, e->a, m, NULL) || !mask_of(ts, e->b, m, NULL) ||
         !mask_of(ts, e->c, m, NULL))
         return false;

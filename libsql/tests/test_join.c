@@ -438,15 +438,56 @@ static void subqueries(void **state)
       "ERR 1241 Operand should contain 1 column(s)");
     Q(&c, "SELECT 1 IN (SELECT id, c FROM t2)",
       "ERR 1241 Operand should contain 1 column(s)");
-    Q(&c, "SELECT id FROM t1 WHERE id < (SELECT max(t1id) FROM t2 WHERE "
-          "t2.c > t1.b)",
-      "ERR 1235 This version of sqld doesn't yet support 'correlated "
-      "subqueries'");
+    Q(&c, "SELECT id FROM t1 WHERE id = (SELECT nosuch FROM t2)",
+      "ERR 1054 Unknown column 'nosuch' in 'where clause'");
     Q(&c, "SELECT 1 FROM t1 WHERE 1 = ANY (SELECT id FROM t2)",
       "ERR 1235 This version of sqld doesn't yet support 'subqueries'");
     /* UPDATE and DELETE stay without subqueries. */
     Q(&c, "DELETE FROM t3 WHERE y IN (SELECT id FROM t2)",
       "ERR 1235 This version of sqld doesn't yet support 'subqueries'");
+}
+
+/* Correlated subqueries the planner cannot join: run per outer row, with
+ * the outer columns they read. */
+static void correlated(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT id, (SELECT count(*) FROM t2 WHERE t2.t1id = t1.id) FROM "
+          "t1 ORDER BY id",
+      "1|2\n2|1\n3|0\n4|0");
+    Q(&c, "SELECT id, (SELECT max(c) FROM t2 WHERE t2.t1id = t1.id) AS m "
+          "FROM t1 ORDER BY id",
+      "1|q\n2|r\n3|NULL\n4|NULL");
+    Q(&c, "SELECT id FROM t1 WHERE id < (SELECT max(t1id) FROM t2 WHERE "
+          "t2.c > t1.b) ORDER BY id",
+      "1\n4");
+    Q(&c, "SELECT id FROM t1 WHERE 1 < (SELECT count(*) FROM t2 WHERE "
+          "t2.t1id = t1.id)",
+      "1");
+    Q(&c, "SELECT id, (SELECT c FROM t2 WHERE t2.t1id = t1.id) FROM t1",
+      "ERR 1242 Subquery returns more than 1 row");
+    Q(&c, "SELECT id, EXISTS (SELECT 1 FROM t2 WHERE t2.t1id = t1.id), a IN "
+          "(SELECT x FROM t3 WHERE t3.y > t1.id) FROM t1 ORDER BY id",
+      "1|1|1\n2|1|NULL\n3|0|NULL\n4|0|0");
+    /* Under OR: not a join, a subquery per row. */
+    Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE t2.t1id = "
+          "t1.id) OR id = 4 ORDER BY id",
+      "1\n2\n4");
+    /* Over a join: the subquery waits until every table it may read is
+     * joined (never pushed into one table's scan). */
+    Q(&c, "SELECT t1.id, t2.id FROM t1 JOIN t2 ON t1.id = t2.t1id WHERE "
+          "t2.id = (SELECT max(id) FROM t2 x WHERE x.t1id = t1.id) ORDER BY 1",
+      "1|2\n2|3");
+    /* Grouped outer query; outer columns inside an aggregate; nested. */
+    Q(&c, "SELECT a, count(*), (SELECT count(*) FROM t3 WHERE t3.x = t1.a) "
+          "FROM t1 GROUP BY a ORDER BY a",
+      "NULL|1|0\n10|2|2\n20|1|1");
+    Q(&c, "SELECT id, (SELECT sum(x * t1.id) FROM t3) FROM t1 ORDER BY id",
+      "1|40\n2|80\n3|120\n4|160");
+    Q(&c, "SELECT id FROM t1 WHERE (SELECT count(*) FROM t2 WHERE t2.t1id = "
+          "t1.id AND EXISTS (SELECT 1 FROM t3 WHERE t3.y = t2.id AND t3.x = "
+          "t1.a)) > 0 ORDER BY id",
+      "1");
 }
 
 /* WHERE's [NOT] EXISTS and IN over tables, correlated or not: semi- and
@@ -512,11 +553,11 @@ static void semi_joins(void **state)
         "t1.a)\n"
         "  ├─TableFullScan_3|root|table:t1|keep order:false\n"
         "  └─TableFullScan_4|root|table:t3|keep order:false");
-    /* Aggregates in the subquery: not a join (and correlated: 1235). */
+    /* Aggregates in the subquery: not a join but a subquery run per row
+     * (an aggregate without GROUP BY always has its row). */
     Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT count(*) FROM t2 WHERE "
-          "t2.t1id = t1.id)",
-      "ERR 1235 This version of sqld doesn't yet support 'correlated "
-      "subqueries'");
+          "t2.t1id = t1.id) ORDER BY id",
+      "1\n2\n3\n4");
     Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE t2.nosuch "
           "= t1.id)",
       "ERR 1054 Unknown column 't2.nosuch' in 'where clause'");
@@ -534,6 +575,7 @@ int main(void)
         cmocka_unit_test(many_tables),
         cmocka_unit_test(subqueries),
         cmocka_unit_test(semi_joins),
+        cmocka_unit_test(correlated),
     };
     return cmocka_run_group_tests_name("libsql/join", tests, setup,
                                        teardown);
