@@ -1326,7 +1326,8 @@ def gen_join_select(g, js):
                 sel.limit = r.randint(0, 6)
     # A subquery over another table: [NOT] EXISTS correlated on a key,
     # x IN (correlated or not), x NOT IN (not correlated).
-    sub = qg.pick("join:exists", "join:in-subquery", "join:not-in")
+    sub = qg.pick("join:exists", "join:in-subquery", "join:not-in",
+                  "join:scalar-subquery")
     if sub and r.random() < 0.3:
         t = r.choice(js.tables)
         idx = r.randrange(len(order))
@@ -1355,9 +1356,28 @@ def gen_join_select(g, js):
             corr = " AND s.id <> %s.id" % al if r.random() < 0.5 else ""
             where.append("%s.%s IN (SELECT s.%s FROM %s s WHERE 1 = 1%s%s)"
                          % (al, y, x, t[0], corr, extra))
-        else:
+        elif sub == "join:not-in":
             where.append("%s.%s NOT IN (SELECT s.%s FROM %s s WHERE 1 = 1%s)"
                          % (al, y, x, t[0], extra))
+        else:
+            # Correlated and aggregated: in the select list, or compared
+            # (the count, or the key's MIN/MAX) in WHERE.
+            agg = r.choice(["COUNT(*)", "MIN(s.%s)" % x, "MAX(s.%s)" % x])
+            q = "(SELECT %s FROM %s s WHERE s.%s = %s.%s%s)" % (
+                agg, t[0], x, al, y, extra)
+            if sel.items and not sel.group and not sel.distinct and \
+                    sel.items != ["*"] and r.random() < 0.5:
+                sel.items.append(q)
+                if kclass(t, x) == "str":
+                    sel.ci_items.add(len(sel.items) - 1)
+                sel.order = []
+                sel.limit = None
+            elif agg == "COUNT(*)":
+                where.append("%s %s %d" % (q, r.choice([">", "=", "<"]),
+                                           r.randint(0, 2)))
+            else:
+                where.append("%s.%s %s %s" % (al, y, r.choice(["=", "<>"]),
+                                              q))
     if r.random() < 0.6:
         w = qg.where(1)
         for c in where:
