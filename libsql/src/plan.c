@@ -79,6 +79,13 @@ int sql__tscope_column(void *ctx, const struct ast_expr *col,
     return rc;
 }
 
+int sql__tscope_outer_column(void *ctx, const struct ast_expr *col,
+                             struct sql_colref *out, struct sql_err *err)
+{
+    struct plan_tscope *ts = ctx;
+    return ts->parent ? parent_column(ts, col, out, err) : SQL_ENOTFOUND;
+}
+
 static int own_column(struct plan_tscope *ts, const struct ast_expr *col,
                       struct sql_colref *out, struct sql_err *err)
 {
@@ -265,6 +272,7 @@ static int source(struct sql_session *s, struct plan_tscope *ts,
     }
     p->table = ts->t;
     p->alias = ts->alias;
+    p->scope = ts;
     p->hints = f ? f->hints : NULL;
     p->ncols = p->nvisible = ts->t->ncols;
     p->cols = zalloc(s, sizeof(*p->cols) * p->ncols);

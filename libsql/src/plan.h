@@ -150,6 +150,9 @@ struct plan
     bool lookup;               /* acc's range values read the left row of
                                   an index join (evaluated per row) */
     double est_rows;           /* estimated output rows */
+    struct plan_tscope *scope; /* SOURCE: the query's scope (a correlated
+                                  subquery's outer columns are constants
+                                  for the access path) */
     /* JOIN */
     struct plan *right;        /* second input */
     int join_type;             /* enum plan_join_type */
@@ -238,9 +241,16 @@ struct plan_tscope
     struct sql_colref *caps;        /* the parent's columns read (outer
                                        value i is caps[i]) */
     size_t ncaps, capcaps;          /* their count and allocation */
+    struct plan_tscope *outer_ts;   /* plan_phys.c's scope of one table:
+                                       the query's scope, whose parent
+                                       resolves outer columns */
 };
 int sql__tscope_column(void *ctx, const struct ast_expr *col,
                        struct sql_colref *out, struct sql_err *err);
+/* Only the enclosing query's columns (ctx: a subquery's scope): outer
+ * values, as sql__tscope_column gives them. */
+int sql__tscope_outer_column(void *ctx, const struct ast_expr *col,
+                             struct sql_colref *out, struct sql_err *err);
 
 /* Compile e against table columns (no aggregates). */
 int sql__plan_compile(struct sql_session *s, struct plan_tscope *ts,

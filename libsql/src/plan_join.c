@@ -788,6 +788,7 @@ static int leaf_plan(struct jctx *j, int tab, const struct ast_expr **down,
     p->ncols = p->nvisible = j->f->width;
     p->cols = j->f->cols;
     p->row_off = ft->offset;
+    p->scope = j->ts;
     p->conj = down;
     p->nconj = ndown;
     p->lock = j->lock && !sql__is_virtual(ft->t);
