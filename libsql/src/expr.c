@@ -569,7 +569,7 @@ static int compile_correlated(struct sql_arena *a, const struct ast_expr *x,
     if (x->kind != AST_E_EXISTS && sq->ncols != 1)
         return sql__err(err, SQL_ER_OPERAND_COLUMNS, "21000",
                         "Operand should contain 1 column(s)");
-    int first = x->kind == AST_E_IN ? 1 : 0;
+    int first = x->kind == AST_E_IN || x->kind == AST_E_CMP_SUBQ ? 1 : 0;
     size_t n = (size_t)first + sq->ncaptures;
     if (n > 65535)
         return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
@@ -611,6 +611,9 @@ static int compile_correlated(struct sql_arena *a, const struct ast_expr *x,
             if (!lit)
                 return -ENOMEM;
             e->iarg = sql__coll_pick(e->args[0], lit);
+            if (x->kind == AST_E_CMP_SUBQ)
+                e->iarg = EX_QUANT_IARG(e->iarg, x->op,
+                                        x->ival == AST_OP_ALL);
         }
     }
     *out = e;
@@ -633,7 +636,13 @@ static int compile_subquery(struct sql_arena *a, const struct ast_expr *x,
                         "subqueries");
     struct sql_subq sq;
     memset(&sq, 0, sizeof(sq));
-    size_t max = x->kind == AST_E_IN ? SIZE_MAX - 1 : 1;
+    if (x->kind == AST_E_CMP_SUBQ && x->op == AST_OP_NULLEQ)
+        return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
+                        "This version of sqld doesn't yet support '%s'",
+                        "<=> ANY/ALL");
+    size_t max = x->kind == AST_E_IN || x->kind == AST_E_CMP_SUBQ
+                     ? SIZE_MAX - 1
+                     : 1;
     int rc = scope->subquery(scope->sub_ctx, x->sub, scope, max, &sq, err);
     if (rc != 0)
         return rc;
@@ -664,6 +673,30 @@ static int compile_subquery(struct sql_arena *a, const struct ast_expr *x,
         struct sql_datum null = {.vt = SQL_VT_NULL};
         if (!(*out = subq_lit(a, nrows ? &rows[0] : &null, &t)))
             return -ENOMEM;
+        return 0;
+    }
+    if (x->kind == AST_E_CMP_SUBQ) {
+        /* x op ANY/ALL (subquery): the values as literals. */
+        if (nrows > 65534)
+            return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
+                            "This version of sqld doesn't yet support '%s'",
+                            "ANY/ALL subqueries of more than 65534 rows");
+        if (!(e = node(a, EX_QUANT, (int)nrows + 1)))
+            return -ENOMEM;
+        if ((rc = compile(a, x->a, scope, &e->args[0], err)) != 0)
+            return rc;
+        for (size_t i = 0; i < nrows; i++)
+            if (!(e->args[i + 1] = subq_lit(a, &rows[i], &t)))
+                return -ENOMEM;
+        struct sql_datum null = {.vt = SQL_VT_NULL};
+        struct sql_expr *lit = subq_lit(a, &null, &t);
+        if (!lit)
+            return -ENOMEM;
+        e->iarg = EX_QUANT_IARG(sql__coll_pick(e->args[0], lit), x->op,
+                                x->ival == AST_OP_ALL);
+        e->is_const = false;
+        type_bool(e);
+        *out = e;
         return 0;
     }
     /* x [NOT] IN (subquery) */
@@ -1022,6 +1055,7 @@ static int compile(struct sql_arena *a, const struct ast_expr *x,
         break;
     case AST_E_SUBQUERY:
     case AST_E_EXISTS:
+    case AST_E_CMP_SUBQ:
         return compile_subquery(a, x, scope, out, err);
     case AST_E_IN: {
         if (x->sub != NULL)
@@ -1884,11 +1918,59 @@ static int eval_in(const struct sql_expr *e, struct sql_eval *ev,
     return 0;
 }
 
+/* x op ANY/ALL (ys): ANY is TRUE when one comparison is, ALL FALSE when
+ * one is; otherwise NULL when x or a value is NULL (and ys not empty),
+ * else ANY FALSE, ALL TRUE. */
+static int quant(const struct sql_expr *e, struct sql_eval *ev,
+                 const struct sql_datum *x, const struct sql_datum *ys,
+                 size_t n, struct sql_datum *out)
+{
+    bool all = (e->iarg >> 24) & 1;
+    int op = (int)((e->iarg >> 16) & 0xFF);
+    uint16_t coll = (uint16_t)(e->iarg & 0xFFFF);
+    bool any_null = false;
+    for (size_t i = 0; i < n; i++) {
+        if (x->vt == SQL_VT_NULL || ys[i].vt == SQL_VT_NULL) {
+            any_null = true;
+            continue;
+        }
+        int c, rc;
+        if ((rc = compare(e, ev, x, &ys[i], coll, &c)) != 0)
+            return rc;
+        bool t = op == AST_OP_EQ   ? c == 0
+                 : op == AST_OP_NE ? c != 0
+                 : op == AST_OP_LT ? c < 0
+                 : op == AST_OP_LE ? c <= 0
+                 : op == AST_OP_GT ? c > 0
+                                   : c >= 0;
+        if (t != all) {
+            sql__datum_int(out, t);
+            return 0;
+        }
+    }
+    set_truth(out, any_null ? -1 : all);
+    return 0;
+}
+
+static int eval_quant(const struct sql_expr *e, struct sql_eval *ev,
+                      const struct sql_datum *row, struct sql_datum *out)
+{
+    size_t n = (size_t)(e->nargs - 1);
+    struct sql_datum x, *ys = sql__arena_alloc(ev->arena,
+                                               sizeof(*ys) * (n + 1));
+    if (!ys)
+        return -ENOMEM;
+    int rc = eval(e->args[0], ev, row, &x);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = eval(e->args[i + 1], ev, row, &ys[i]);
+    return rc ? rc : quant(e, ev, &x, ys, n, out);
+}
+
 /* A correlated subquery for this row: its outer values, then the run. */
 static int eval_subq(const struct sql_expr *e, struct sql_eval *ev,
                      const struct sql_datum *row, struct sql_datum *out)
 {
-    int first = e->sub == AST_E_IN ? 1 : 0;
+    int first = e->sub == AST_E_IN || e->sub == AST_E_CMP_SUBQ ? 1 : 0;
     size_t n = (size_t)(e->nargs - first);
     struct sql_datum *vals = sql__arena_alloc(ev->arena,
                                               sizeof(*vals) * (n + 1));
@@ -1902,7 +1984,7 @@ static int eval_subq(const struct sql_expr *e, struct sql_eval *ev,
         return SQL_EINTERNAL;
     struct sql_datum *rows = NULL;
     size_t nrows = 0;
-    size_t max = e->sub == AST_E_IN ? SIZE_MAX - 1 : 1;
+    size_t max = first ? SIZE_MAX - 1 : 1;
     if ((rc = ev->env->subquery_run(ev->env->ctx, e->subq, vals, n, max,
                                     &rows, &nrows, ev->arena, ev->err)) != 0)
         return rc;
@@ -1919,6 +2001,12 @@ static int eval_subq(const struct sql_expr *e, struct sql_eval *ev,
         else
             *out = rows[0];
         return 0;
+    }
+    if (e->sub == AST_E_CMP_SUBQ) {
+        struct sql_datum x;
+        if ((rc = eval(e->args[0], ev, row, &x)) != 0)
+            return rc;
+        return quant(e, ev, &x, rows, nrows, out);
     }
     /* x [NOT] IN: IN's own comparison over the rows; empty is FALSE. */
     if (nrows == 0) {
@@ -2047,6 +2135,8 @@ static int eval(const struct sql_expr *e, struct sql_eval *ev,
         return 0;
     case EX_SUBQ:
         return eval_subq(e, ev, row, out);
+    case EX_QUANT:
+        return eval_quant(e, ev, row, out);
     case EX_USERVAR:
         sql__datum_null(out);
         if (ev->env && ev->env->uservar_get)

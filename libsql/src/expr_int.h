@@ -38,9 +38,17 @@ enum ex_op
     EX_DATE_ARITH, /* args[0] +/- INTERVAL args[1] unit (sub: unit, neg:
                       subtract) */
     EX_SUBQ,     /* correlated subquery, run per row (sub: AST_E_SUBQUERY,
-                    AST_E_EXISTS or AST_E_IN; neg): args: [IN's value]
-                    then the outer values it reads */
+                    AST_E_EXISTS, AST_E_IN or AST_E_CMP_SUBQ; neg): args:
+                    [IN's or the comparison's value] then the outer values
+                    it reads */
+    EX_QUANT,    /* args[0] op ANY/ALL (args[1..]: an uncorrelated
+                    subquery's values) */
 };
+
+/* iarg of EX_QUANT and of EX_SUBQ for AST_E_CMP_SUBQ: the comparison
+ * collation, the operator (enum ast_op) and ALL. */
+#define EX_QUANT_IARG(coll, op, all) \
+    ((int64_t)(coll) | ((int64_t)(op) << 16) | ((int64_t)(all) << 24))
 
 struct sql__func;
 

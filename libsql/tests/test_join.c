@@ -440,8 +440,24 @@ static void subqueries(void **state)
       "ERR 1241 Operand should contain 1 column(s)");
     Q(&c, "SELECT id FROM t1 WHERE id = (SELECT nosuch FROM t2)",
       "ERR 1054 Unknown column 'nosuch' in 'where clause'");
-    Q(&c, "SELECT 1 FROM t1 WHERE 1 = ANY (SELECT id FROM t2)",
-      "ERR 1235 This version of sqld doesn't yet support 'subqueries'");
+    /* ANY/SOME/ALL: uncorrelated (literals) and correlated (per row). */
+    Q(&c, "SELECT id FROM t1 WHERE a > ANY (SELECT x FROM t3) ORDER BY id",
+      "2");
+    Q(&c, "SELECT id FROM t1 WHERE a >= ALL (SELECT x FROM t3 WHERE x IS NOT "
+          "NULL) ORDER BY id",
+      "2");
+    Q(&c, "SELECT id, a = ANY (SELECT x FROM t3), a <> ALL (SELECT x FROM "
+          "t3), a < SOME (SELECT x FROM t3 WHERE y < 3) FROM t1 ORDER BY id",
+      "1|1|0|1\n2|1|0|0\n3|NULL|NULL|NULL\n4|1|0|1");
+    Q(&c, "SELECT id, a > ALL (SELECT x FROM t3 WHERE x > 100), a > ANY "
+          "(SELECT x FROM t3 WHERE x > 100) FROM t1 WHERE id = 3",
+      "3|1|0");
+    Q(&c, "SELECT id, a >= ALL (SELECT x FROM t3 WHERE t3.y >= t1.id) FROM "
+          "t1 ORDER BY id",
+      "1|0\n2|NULL\n3|NULL\n4|1");
+    Q(&c, "SELECT id, b < ANY (SELECT c FROM t2 WHERE t2.t1id = t1.id) FROM "
+          "t1 ORDER BY id",
+      "1|1\n2|0\n3|0\n4|0");
     /* UPDATE and DELETE stay without subqueries. */
     Q(&c, "DELETE FROM t3 WHERE y IN (SELECT id FROM t2)",
       "ERR 1235 This version of sqld doesn't yet support 'subqueries'");
