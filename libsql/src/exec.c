@@ -618,10 +618,13 @@ static int scan_open(struct sql_xctx *x, struct sql_xnode *n)
 {
     const struct plan_access *acc = &n->p->acc;
     if (acc->kind == ACC_VIRTUAL) {
-        /* information_schema: every row now, emitted like kept rows. */
-        struct sql_datum *rows;
-        size_t nrows;
-        int rc = sql__is_rows(x, acc->t, n->keep, &rows, &nrows);
+        /* information_schema: every row now, emitted like kept rows; a
+         * derived table's were made when it was planned. */
+        struct sql_datum *rows = (struct sql_datum *)n->p->vrows;
+        size_t nrows = n->p->nvrows;
+        int rc = 0;
+        if (acc->t->id != SQL_DERIVED_ID)
+            rc = sql__is_rows(x, acc->t, n->keep, &rows, &nrows);
         if (rc != 0)
             return rc;
         n->rows = rows;
@@ -1434,6 +1437,13 @@ int sql__subquery_run(void *sub_ctx, const struct ast_select *sel,
     rc = subquery_rows(s, p, NULL, 0, max_rows, s->arena, &out->rows,
                        &out->nrows);
     return subquery_err(s, rc, &saved, err);
+}
+
+int sql__plan_rows_now(struct sql_session *s, const struct plan *p,
+                       struct sql_datum **rows, size_t *nrows)
+{
+    return subquery_rows(s, p, NULL, 0, SIZE_MAX - 1, s->arena, rows,
+                         nrows);
 }
 
 static int env_subquery_run(void *ctx, void *deferred,

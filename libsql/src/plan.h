@@ -150,6 +150,9 @@ struct plan
     bool lookup;               /* acc's range values read the left row of
                                   an index join (evaluated per row) */
     double est_rows;           /* estimated output rows */
+    const struct sql_datum *vrows; /* SCAN of a derived table: its rows
+                                  (made when planned), table width */
+    size_t nvrows;             /* their count */
     struct plan_tscope *scope; /* SOURCE: the query's scope (a correlated
                                   subquery's outer columns are constants
                                   for the access path) */
@@ -180,6 +183,8 @@ struct plan_ftable
     bool *hidden;                        /* per column: merged into another
                                             table's by USING/NATURAL, so
                                             unqualified names skip it */
+    const struct sql_datum *rows;        /* a derived table's rows */
+    size_t nrows;                        /* their count */
 };
 
 /* The tables of a FROM clause: joined rows hold every table's columns,
@@ -305,6 +310,12 @@ bool sql__plan_hint_allows(const struct plan *p, int i);
 bool sql__is_schema(const char *db);
 struct sql_tableinfo *sql__is_table(struct sql_session *s, const char *name);
 bool sql__is_virtual(const struct sql_tableinfo *t);
+/* The id of a derived table's made-up table (virtual too). */
+#define SQL_DERIVED_ID ((int64_t)-900)
+/* Run the planned query p now (a derived table): all its rows, each
+ * p->nvisible wide, in the statement arena (exec.c). */
+int sql__plan_rows_now(struct sql_session *s, const struct plan *p,
+                       struct sql_datum **rows, size_t *nrows);
 size_t sql__is_count(void);
 const char *sql__is_name(size_t i);
 

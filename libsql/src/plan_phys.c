@@ -505,7 +505,9 @@ static int explain_node(struct sql_session *s, const struct plan *p,
                            : a->kind == ACC_FULL ? "keep order"
                                                  : "range";
         int k = snprintf(info, sizeof(info), "%s", what);
-        if (a->kind == ACC_VIRTUAL)
+        if (a->kind == ACC_VIRTUAL && a->t->id == SQL_DERIVED_ID)
+            k = snprintf(info, sizeof(info), "derived: %zu rows", p->nvrows);
+        else if (a->kind == ACC_VIRTUAL)
             k = snprintf(info, sizeof(info), "information_schema");
         else if (p->lookup)
             k = snprintf(info, sizeof(info), "lookup: %zu %s",

@@ -3,7 +3,8 @@
  * (aliases, qualified columns, stars, 1052/1054/1066), the plan chosen
  * (join order, hash/index/nested-loop joins, pushdown into scans, read
  * back through EXPLAIN) and aggregation, DISTINCT, ORDER BY and LIMIT
- * over joins; uncorrelated subqueries (scalar, IN, EXISTS).
+ * over joins; subqueries (scalar, IN, EXISTS, ANY/ALL; as semi- and
+ * anti-joins, or run per row) and derived tables.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -463,6 +464,40 @@ static void subqueries(void **state)
       "ERR 1235 This version of sqld doesn't yet support 'subqueries'");
 }
 
+/* Derived tables: run when planned, scanned from memory, joined like
+ * tables. */
+static void derived_tables(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT * FROM (SELECT id, a FROM t1 WHERE a IS NOT NULL) AS d "
+          "ORDER BY id",
+      "1|10\n2|20\n4|10");
+    Q(&c, "SELECT d.n, t2.c FROM (SELECT t1id, count(*) AS n FROM t2 GROUP BY "
+          "t1id) d JOIN t2 ON t2.t1id = d.t1id ORDER BY 2",
+      "2|p\n2|q\n1|r\n1|s");
+    Q(&c, "SELECT max(n) FROM (SELECT t1id, count(*) AS n FROM t2 GROUP BY "
+          "t1id) x",
+      "2");
+    Q(&c, "SELECT x.id, y.id FROM (SELECT id FROM t1 WHERE id < 3) x LEFT "
+          "JOIN (SELECT t1id AS id FROM t2) y USING (id) ORDER BY 1, 2",
+      "1|1\n1|1\n2|2");
+    Q(&c, "SELECT * FROM (SELECT * FROM (SELECT id, b FROM t1 WHERE id > 2) "
+          "a) b ORDER BY id",
+      "3|three\n4|four");
+    Q(&c, "SELECT * FROM (SELECT 1 AS a, 2 AS a) z",
+      "ERR 1060 Duplicate column name 'a'");
+    Q(&c, "SELECT * FROM (SELECT id FROM t1) z WHERE z.nosuch = 1",
+      "ERR 1054 Unknown column 'z.nosuch' in 'where clause'");
+    /* Its row count is known: the one-row side first, then a point get. */
+    assert_string_equal(
+        plan("SELECT t1.b FROM t1, (SELECT max(id) AS m FROM t1) mx WHERE "
+             "t1.id = mx.m"),
+        "Projection_1|root||t1.b\n"
+        "└─IndexJoin_2|root||inner join, cond:(t1.id = mx.m)\n"
+        "  ├─MemTableScan_3|root|table:mx|derived: 1 rows\n"
+        "  └─Point_Get_4|root|table:t1|lookup: 1 key");
+}
+
 /* Correlated subqueries the planner cannot join: run per outer row, with
  * the outer columns they read. */
 static void correlated(void **state)
@@ -592,6 +627,7 @@ int main(void)
         cmocka_unit_test(subqueries),
         cmocka_unit_test(semi_joins),
         cmocka_unit_test(correlated),
+        cmocka_unit_test(derived_tables),
     };
     return cmocka_run_group_tests_name("libsql/join", tests, setup,
                                        teardown);
