@@ -1233,7 +1233,14 @@ def gen_join_select(g, js):
                                        "notnull")})
             qcols.append(q)
     keys = ["id", "k1", "k2"]
-    frm = "%s %s" % (order[0][0], aliases[0])
+
+    def tref(t, al):
+        """The table, or a derived table of some of its rows."""
+        if r.random() < 0.15 and g.f.ok("join:derived"):
+            return "(SELECT * FROM %s WHERE %s) %s" % (
+                t[0], Gen(r, QualSchema(t[1]), jf).pred(), al)
+        return "%s %s" % (t[0], al)
+    frm = tref(order[0], aliases[0])
     where = []
     cls = {"int": "num", "decimal": "num", "varchar": "str", "date": "date"}
 
@@ -1262,7 +1269,7 @@ def gen_join_select(g, js):
         kind = g.pick("join:comma", "join:inner", "join:inner", "join:left",
                       "join:left", "join:right", "join:cross",
                       "join:using", "join:natural") or "join:inner"
-        t = "%s %s" % (order[i][0], al)
+        t = tref(order[i], al)
         if kind == "join:comma":
             frm += ", " + t
             where.append(cond)
