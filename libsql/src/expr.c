@@ -1921,13 +1921,11 @@ static int eval_in(const struct sql_expr *e, struct sql_eval *ev,
 /* x op ANY/ALL (ys): ANY is TRUE when one comparison is, ALL FALSE when
  * one is; otherwise NULL when x or a value is NULL (and ys not empty),
  * else ANY FALSE, ALL TRUE. */
-static int quant(const struct sql_expr *e, struct sql_eval *ev,
-                 const struct sql_datum *x, const struct sql_datum *ys,
-                 size_t n, struct sql_datum *out)
+static int quant_op(const struct sql_expr *e, struct sql_eval *ev,
+                    const struct sql_datum *x, const struct sql_datum *ys,
+                    size_t n, uint16_t coll, int op, bool all,
+                    struct sql_datum *out)
 {
-    bool all = (e->iarg >> 24) & 1;
-    int op = (int)((e->iarg >> 16) & 0xFF);
-    uint16_t coll = (uint16_t)(e->iarg & 0xFFFF);
     bool any_null = false;
     for (size_t i = 0; i < n; i++) {
         if (x->vt == SQL_VT_NULL || ys[i].vt == SQL_VT_NULL) {
@@ -1950,6 +1948,14 @@ static int quant(const struct sql_expr *e, struct sql_eval *ev,
     }
     set_truth(out, any_null ? -1 : all);
     return 0;
+}
+
+static int quant(const struct sql_expr *e, struct sql_eval *ev,
+                 const struct sql_datum *x, const struct sql_datum *ys,
+                 size_t n, struct sql_datum *out)
+{
+    return quant_op(e, ev, x, ys, n, (uint16_t)(e->iarg & 0xFFFF),
+                    (int)((e->iarg >> 16) & 0xFF), (e->iarg >> 24) & 1, out);
 }
 
 static int eval_quant(const struct sql_expr *e, struct sql_eval *ev,
@@ -2008,35 +2014,13 @@ static int eval_subq(const struct sql_expr *e, struct sql_eval *ev,
             return rc;
         return quant(e, ev, &x, rows, nrows, out);
     }
-    /* x [NOT] IN: IN's own comparison over the rows; empty is FALSE. */
-    if (nrows == 0) {
-        sql__datum_int(out, e->neg ? 1 : 0);
-        return 0;
-    }
-    struct sql_datum x, y;
+    /* x IN (q) is x = ANY (q), x NOT IN (q) is x <> ALL (q): the same
+     * NULL semantics, and FALSE (NOT IN: TRUE) for an empty q. */
+    struct sql_datum x;
     if ((rc = eval(e->args[0], ev, row, &x)) != 0)
         return rc;
-    if (x.vt == SQL_VT_NULL) {
-        sql__datum_null(out);
-        return 0;
-    }
-    bool any_null = false;
-    for (size_t i = 0; i < nrows; i++) {
-        y = rows[i];
-        if (y.vt == SQL_VT_NULL) {
-            any_null = true;
-            continue;
-        }
-        int c;
-        if ((rc = compare(e, ev, &x, &y, (uint16_t)e->iarg, &c)) != 0)
-            return rc;
-        if (c == 0) {
-            sql__datum_int(out, !e->neg);
-            return 0;
-        }
-    }
-    set_truth(out, any_null ? -1 : e->neg);
-    return 0;
+    return quant_op(e, ev, &x, rows, nrows, (uint16_t)e->iarg,
+                    e->neg ? AST_OP_NE : AST_OP_EQ, e->neg, out);
 }
 
 static int eval_case(const struct sql_expr *e, struct sql_eval *ev,

@@ -1561,6 +1561,18 @@ class Tester:
         self.report(header, before, sql, a, b, why, repro)
         return False
 
+    def create(self, case, stmts, seed, rnd):
+        """A round's DROP/CREATE statements on both: False (reported) when
+        they differ."""
+        for s in stmts:
+            a, b = self.both(s)
+            why = compare(a, b, True, set())
+            if why is not None:
+                self.report("seed %d round %d: CREATE TABLE" % (seed, rnd),
+                            case, s, a, b, why, [s])
+                return False
+        return True
+
     def insert(self, case, s, header):
         """An initial row on both: False (reported) when they differ."""
         a, b = self.both(s)
@@ -1579,13 +1591,8 @@ class Tester:
         js = JoinSchema(rng, f)
         g = Gen(rng, QualSchema([]), f)
         case = JoinCase(js)
-        for s in case.script():
-            a, b = self.both(s)
-            why = compare(a, b, True, set())
-            if why is not None:
-                self.report("seed %d round %d: CREATE TABLE" % (seed, rnd),
-                            case, s, a, b, why, [s])
-                return
+        if not self.create(case, case.script(), seed, rnd):
+            return
         for t in js.tables:
             for i in range(rng.randint(0, 8)):
                 if not self.insert(case, js.row(t, i),
@@ -1614,13 +1621,9 @@ class Tester:
         g = Gen(rng, schema, f)
         order = schema.order_all()
         case = Case(schema.create_sql(), [])
-        for s in ["DROP TABLE IF EXISTS t", case.create]:
-            a, b = self.both(s)
-            why = compare(a, b, True, set())
-            if why is not None:
-                self.report("seed %d round %d: CREATE TABLE" % (seed, rnd),
-                            case, s, a, b, why, [s])
-                return
+        if not self.create(case, ["DROP TABLE IF EXISTS t", case.create],
+                           seed, rnd):
+            return
         for i in range(rng.randint(0, self.args.rows)):
             if not self.insert(case, gen_insert(g), "seed %d round %d: "
                                "insert %d" % (seed, rnd, i)):
