@@ -464,6 +464,39 @@ static void subqueries(void **state)
       "ERR 1235 This version of sqld doesn't yet support 'subqueries'");
 }
 
+/* Prepared statements: parameters in join keys, pushed conditions and
+ * subqueries (each execution plans again with their values). */
+static void prepared(void **state)
+{
+    (void)state;
+    unsigned np, nc;
+    int id = sqlfx_prepare(&c,
+                           "SELECT t2.c FROM t1 JOIN t2 ON t1.id = t2.t1id "
+                           "WHERE t1.id = ? AND t2.c <> ? ORDER BY t2.c",
+                           &np, &nc);
+    assert_true(id >= 0);
+    assert_int_equal(np, 2);
+    assert_int_equal(nc, 1);
+    const char *a1[] = {"1", "q"};
+    assert_string_equal(sqlfx_execute(&c, id, 2, a1), "p");
+    const char *a2[] = {"2", "x"};
+    assert_string_equal(sqlfx_execute(&c, id, 2, a2), "r");
+    sqlfx_close_stmt(&c, id);
+    id = sqlfx_prepare(&c,
+                       "SELECT id, (SELECT count(*) FROM t2 WHERE t2.t1id = "
+                       "t1.id AND t2.id > ?) FROM t1 WHERE EXISTS (SELECT 1 "
+                       "FROM t3 WHERE t3.y = t1.id AND t3.x = ?) ORDER BY id",
+                       &np, &nc);
+    assert_true(id >= 0);
+    assert_int_equal(np, 2);
+    assert_int_equal(nc, 2);
+    const char *a3[] = {"1", "10"};
+    assert_string_equal(sqlfx_execute(&c, id, 2, a3), "1|1\n4|0");
+    const char *a4[] = {"0", "20"};
+    assert_string_equal(sqlfx_execute(&c, id, 2, a4), "2|1");
+    sqlfx_close_stmt(&c, id);
+}
+
 /* Derived tables: run when planned, scanned from memory, joined like
  * tables. */
 static void derived_tables(void **state)
@@ -628,6 +661,7 @@ int main(void)
         cmocka_unit_test(semi_joins),
         cmocka_unit_test(correlated),
         cmocka_unit_test(derived_tables),
+        cmocka_unit_test(prepared),
     };
     return cmocka_run_group_tests_name("libsql/join", tests, setup,
                                        teardown);
