@@ -126,7 +126,7 @@ static int unq_col(const struct plan_tscope *ts, const char *name)
     struct sql_colref ref;
     struct sql_err err;
     if (!has_tables(ts) ||
-        sql__tscope_column((void *)ts, &c, &ref, &err) != 0)
+        own_column((struct plan_tscope *)ts, &c, &ref, &err) != 0)
         return -1;
     return (int)ref.index;
 }
@@ -561,7 +561,8 @@ static int expand_items(struct sql_session *s, const struct ast_select *sel,
         if (e->kind == AST_E_COLUMN && ts->from) {
             struct sql_colref ref;
             struct sql_err err;
-            if (sql__tscope_column((void *)ts, e, &ref, &err) == 0)
+            /* A table column of this query (not the enclosing one's). */
+            if (sql__from_column(ts, e, &ref, &err) == 0)
                 items[k].table_col = (int)ref.index;
         } else if (e->kind == AST_E_COLUMN && ts->t) {
             int ci = sql__table_col(ts->t, e->name);

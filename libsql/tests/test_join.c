@@ -568,6 +568,15 @@ static void correlated(void **state)
       "NULL|1|0\n10|2|2\n20|1|1");
     Q(&c, "SELECT id, (SELECT sum(x * t1.id) FROM t3) FROM t1 ORDER BY id",
       "1|40\n2|80\n3|120\n4|160");
+    /* An outer column in the select list, GROUP BY and ORDER BY of a
+     * subquery over a join (it once read a column past the joined row). */
+    Q(&c, "SELECT id, (SELECT t1.b FROM t2 JOIN t3 ON t3.y = t2.id WHERE "
+          "t2.t1id = t1.id LIMIT 1) FROM t1 ORDER BY id",
+      "1|one\n2|two\n3|NULL\n4|NULL");
+    Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT t1.a FROM t2 JOIN t3 ON "
+          "t3.y = t2.id WHERE t2.t1id = t1.id GROUP BY t1.a ORDER BY t1.a) "
+          "ORDER BY id",
+      "1\n2");
     Q(&c, "SELECT id FROM t1 WHERE (SELECT count(*) FROM t2 WHERE t2.t1id = "
           "t1.id AND EXISTS (SELECT 1 FROM t3 WHERE t3.y = t2.id AND t3.x = "
           "t1.a)) > 0 ORDER BY id",
