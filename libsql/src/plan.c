@@ -298,7 +298,7 @@ static int source(struct sql_session *s, struct plan_tscope *ts,
 
 /* ---- aggregation --------------------------------------------------------- */
 
-static bool has_agg(const struct ast_expr *e)
+bool sql__plan_has_agg(const struct ast_expr *e)
 {
     if (!e)
         return false;
@@ -306,13 +306,14 @@ static bool has_agg(const struct ast_expr *e)
         return true;
     if (e->kind == AST_E_SUBQUERY || e->kind == AST_E_EXISTS)
         return false;
-    if (has_agg(e->a) || has_agg(e->b) || has_agg(e->c))
+    if (sql__plan_has_agg(e->a) || sql__plan_has_agg(e->b) ||
+        sql__plan_has_agg(e->c))
         return true;
     for (const struct ast_expr *x = e->args; x; x = x->next)
-        if (has_agg(x))
+        if (sql__plan_has_agg(x))
             return true;
     for (const struct ast_when *w = e->whens; w; w = w->next)
-        if (has_agg(w->cond) || has_agg(w->then))
+        if (sql__plan_has_agg(w->cond) || sql__plan_has_agg(w->then))
             return true;
     return false;
 }
@@ -793,7 +794,7 @@ int sql__plan_select_in(struct sql_session *s, const struct ast_select *sel,
     if ((rc = expand_items(s, sel, ts, &items, &nitems)) != 0)
         return rc;
     struct plan *p;
-    if (join && sel->where && has_agg(sel->where))
+    if (join && sel->where && sql__plan_has_agg(sel->where))
         return sql__serr(s, 1111, "HY000", "Invalid use of group function");
     if (join)
         rc = sql__plan_joins(s, ts, sel->where, sel->lock == AST_LOCK_UPDATE,
@@ -806,12 +807,12 @@ int sql__plan_select_in(struct sql_session *s, const struct ast_select *sel,
         p->lock = sel->lock == AST_LOCK_UPDATE && !sql__is_virtual(ts->t);
 
     /* Aggregation: GROUP BY, or an aggregate anywhere above WHERE. */
-    bool agg = sel->group != NULL || has_agg(sel->having);
+    bool agg = sel->group != NULL || sql__plan_has_agg(sel->having);
     for (size_t i = 0; i < nitems && !agg; i++)
-        agg = has_agg(items[i].expr);
+        agg = sql__plan_has_agg(items[i].expr);
     for (const struct ast_order *o = sel->order; o && !agg; o = o->next)
-        agg = has_agg(o->expr);
-    if (sel->where && has_agg(sel->where))
+        agg = sql__plan_has_agg(o->expr);
+    if (sel->where && sql__plan_has_agg(sel->where))
         return sql__serr(s, 1111, "HY000", "Invalid use of group function");
     struct agg_scope *as = NULL;
     struct sql_expr_scope scope = {.ctx = ts, .column = sql__tscope_column,
@@ -843,7 +844,7 @@ int sql__plan_select_in(struct sql_session *s, const struct ast_select *sel,
                                  "Unknown column '%lld' in 'group statement'",
                                  (long long)o->expr->ival);
             const struct ast_expr *e = it ? it->expr : o->expr;
-            if (has_agg(e))
+            if (sql__plan_has_agg(e))
                 return sql__serr(s, 1056, "42000",
                                  "Can't group on '%.64s'",
                                  it ? it->name : sql__plan_text(s, e));

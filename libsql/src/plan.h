@@ -322,6 +322,9 @@ const char *sql__is_name(size_t i);
 /* EXPLAIN: rows describing p (id, task, access object, operator info). */
 int sql__plan_explain(struct sql_session *s, const struct plan *p);
 
+/* Whether e calls an aggregate (not looking into subqueries). */
+bool sql__plan_has_agg(const struct ast_expr *e);
+
 /* The text of an AST expression, canonical (for matching GROUP BY). */
 const char *sql__plan_text(struct sql_session *s, const struct ast_expr *e);
 

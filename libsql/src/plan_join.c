@@ -459,23 +459,6 @@ struct plan_semi
                                      by the query's tables), or NULL */
 };
 
-static bool any_agg(const struct ast_expr *e)
-{
-    if (!e)
-        return false;
-    if (e->kind == AST_E_FUNC && e->name && sql__agg_is_aggregate(e->name))
-        return true;
-    if (any_agg(e->a) || any_agg(e->b) || any_agg(e->c))
-        return true;
-    for (const struct ast_expr *x = e->args; x; x = x->next)
-        if (any_agg(x))
-            return true;
-    for (const struct ast_when *w = e->whens; w; w = w->next)
-        if (any_agg(w->cond) || any_agg(w->then))
-            return true;
-    return false;
-}
-
 /* The subquery of a conjunct the planner can join, with its type. */
 static const struct ast_expr *semi_of(const struct ast_expr *e, int *type,
                                      bool *not_in)
@@ -498,7 +481,7 @@ static const struct ast_expr *semi_of(const struct ast_expr *e, int *type,
         q->limit || q->with || q->lock != AST_LOCK_NONE || !q->items)
         return NULL;
     for (const struct ast_item *it = q->items; it; it = it->next)
-        if (any_agg(it->expr))
+        if (sql__plan_has_agg(it->expr))
             return NULL;
     if (e->kind == AST_E_IN &&
         (q->items->next || q->items->expr->kind == AST_E_STAR))
