@@ -83,6 +83,12 @@ static int env_sysvar_get(void *ctx, const char *name, int scope,
     return 0;
 }
 
+static int env_subquery_run(void *ctx, void *deferred,
+                            const struct sql_datum *outer, size_t nouter,
+                            size_t max_rows, struct sql_datum **rows,
+                            size_t *nrows, struct sql_arena *a,
+                            struct sql_err *err);
+
 static void env_warn(void *ctx, const char *level, uint16_t code,
                      const char *msg)
 {
@@ -109,6 +115,7 @@ int sql__xctx_init(struct sql_xctx *x, struct sql_session *s, bool dml)
     x->env.uservar_set = env_uservar_set;
     x->env.sysvar_get = env_sysvar_get;
     x->env.warn = env_warn;
+    x->env.subquery_run = env_subquery_run;
     x->env.flags = dml ? SQL_EVAL_DML : 0;
     x->ev.env = &x->env;
     x->ev.arena = s->arena;
@@ -612,10 +619,13 @@ static int scan_open(struct sql_xctx *x, struct sql_xnode *n)
 {
     const struct plan_access *acc = &n->p->acc;
     if (acc->kind == ACC_VIRTUAL) {
-        /* information_schema: every row now, emitted like kept rows. */
-        struct sql_datum *rows;
-        size_t nrows;
-        int rc = sql__is_rows(x, acc->t, n->keep, &rows, &nrows);
+        /* information_schema: every row now, emitted like kept rows; a
+         * derived table's were made when it was planned. */
+        struct sql_datum *rows = (struct sql_datum *)n->p->vrows;
+        size_t nrows = n->p->nvrows;
+        int rc = 0;
+        if (acc->t->id != SQL_DERIVED_ID)
+            rc = sql__is_rows(x, acc->t, n->keep, &rows, &nrows);
         if (rc != 0)
             return rc;
         n->rows = rows;
@@ -1346,42 +1356,34 @@ int sql__exec_next(struct sql_xctx *x, struct sql_xnode *n,
 
 /* ---- subqueries ----------------------------------------------------------------- */
 
-int sql__subquery_run(void *sub_ctx, const struct ast_select *sel,
-                      size_t max_rows, struct sql_datum **rows,
-                      size_t *nrows, size_t *ncols, struct sql_ftype *type,
-                      struct sql_err *err)
+/* Run plan p with outer values (a correlated subquery's run, or an
+ * uncorrelated one's only run): at most max_rows + 1 rows, copied into
+ * a. */
+static int subquery_rows(struct sql_session *s, const struct plan *p,
+                         const struct sql_datum *outer, size_t nouter,
+                         size_t max_rows, struct sql_arena *a,
+                         struct sql_datum **rows, size_t *nrows)
 {
-    struct sql_session *s = sub_ctx;
-    struct plan *p;
-    struct sql_err saved = s->err;
-    *rows = NULL;
-    *nrows = *ncols = 0;
-    int rc = sql__plan_select(s, sel, &p);
-    if (rc == SQL_EQUERY && s->err.code == 1054) {
-        /* A name of the outer query: correlated, not yet supported. */
-        s->err = saved;
-        return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, "42000",
-                        "This version of sqld doesn't yet support "
-                        "'correlated subqueries'");
-    }
-    if (rc != 0)
-        goto out;
-    *ncols = p->nvisible;
-    *type = p->cols[0].type;
     struct sql_xctx x;
     struct sql_xnode *root = NULL;
-    if ((rc = sql__xctx_init(&x, s, false)) != 0 ||
-        (rc = sql__exec_open(&x, p, &root)) != 0)
-        goto out;
-    size_t cap = 0, nc = *ncols ? *ncols : 1;
+    size_t cap = 0, nc = p->nvisible ? p->nvisible : 1;
     struct sql_chunk *c;
+    *rows = NULL;
+    *nrows = 0;
+    int rc = sql__xctx_init(&x, s, false);
+    if (rc != 0)
+        return rc;
+    x.env.outer = outer;
+    x.env.nouter = nouter;
+    if ((rc = sql__exec_open(&x, p, &root)) != 0)
+        return rc;
     while (*nrows <= max_rows && (rc = sql__exec_next(&x, root, &c)) == 0 &&
            c->n > 0) {
-        for (size_t i = 0; i < c->n && *nrows <= max_rows; i++) {
+        for (size_t i = 0; i < c->n && *nrows <= max_rows && rc == 0; i++) {
             if (*nrows == cap) {
                 size_t ncap = cap ? cap * 2 : 16;
                 struct sql_datum *r =
-                    sql__arena_alloc(s->arena, sizeof(*r) * ncap * nc);
+                    sql__arena_alloc(a, sizeof(*r) * ncap * nc);
                 if (!r) {
                     rc = -ENOMEM;
                     break;
@@ -1392,24 +1394,70 @@ int sql__subquery_run(void *sub_ctx, const struct ast_select *sel,
                 cap = ncap;
             }
             struct sql_datum *dst = *rows + *nrows * nc;
-            memcpy(dst, sql__xrow(c, i), sizeof(*dst) * *ncols);
-            for (size_t k = 0; k < *ncols && rc == 0; k++)
-                rc = sql__datum_copy(s->arena, &dst[k]);
+            memcpy(dst, sql__xrow(c, i), sizeof(*dst) * p->nvisible);
+            for (size_t k = 0; k < p->nvisible && rc == 0; k++)
+                rc = sql__datum_copy(a, &dst[k]);
             ++*nrows;
         }
         if (rc != 0)
             break;
     }
     sql__exec_close(root);
-out:
-    if (rc == SQL_EQUERY) {
-        *err = s->err;
-        s->err = saved;
-    } else if (rc != 0 && rc != -ENOMEM) {
-        *err = s->err;
-        rc = SQL_EQUERY;
-    }
     return rc;
+}
+
+/* A session error as the evaluator's (s->err restored). */
+static int subquery_err(struct sql_session *s, int rc,
+                        const struct sql_err *saved, struct sql_err *err)
+{
+    if (rc == 0 || rc == -ENOMEM)
+        return rc;
+    *err = s->err;
+    s->err = *saved;
+    return SQL_EQUERY;
+}
+
+int sql__subquery_run(void *sub_ctx, const struct ast_select *sel,
+                      const struct sql_expr_scope *outer, size_t max_rows,
+                      struct sql_subq *out, struct sql_err *err)
+{
+    struct sql_session *s = sub_ctx;
+    struct plan *p;
+    struct sql_err saved = s->err;
+    memset(out, 0, sizeof(*out));
+    int rc = sql__plan_select_in(s, sel, outer, &out->captures,
+                                 &out->ncaptures, &p);
+    if (rc != 0)
+        return subquery_err(s, rc, &saved, err);
+    out->ncols = p->nvisible;
+    out->type = p->cols[0].type;
+    if (out->ncaptures > 0) {
+        out->deferred = p; /* correlated: run per row (env_subquery_run) */
+        return 0;
+    }
+    rc = subquery_rows(s, p, NULL, 0, max_rows, s->arena, &out->rows,
+                       &out->nrows);
+    return subquery_err(s, rc, &saved, err);
+}
+
+int sql__plan_rows_now(struct sql_session *s, const struct plan *p,
+                       struct sql_datum **rows, size_t *nrows)
+{
+    return subquery_rows(s, p, NULL, 0, SIZE_MAX - 1, s->arena, rows,
+                         nrows);
+}
+
+static int env_subquery_run(void *ctx, void *deferred,
+                            const struct sql_datum *outer, size_t nouter,
+                            size_t max_rows, struct sql_datum **rows,
+                            size_t *nrows, struct sql_arena *a,
+                            struct sql_err *err)
+{
+    struct sql_session *s = ctx;
+    struct sql_err saved = s->err;
+    int rc = subquery_rows(s, deferred, outer, nouter, max_rows, a, rows,
+                           nrows);
+    return subquery_err(s, rc, &saved, err);
 }
 
 /* ---- answering a SELECT ----------------------------------------------------------- */

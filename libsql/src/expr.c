@@ -560,6 +560,66 @@ static struct sql_expr *subq_lit(struct sql_arena *a,
     return e;
 }
 
+/* A correlated subquery: run per row with the outer values it reads. */
+static int compile_correlated(struct sql_arena *a, const struct ast_expr *x,
+                              const struct sql_expr_scope *scope,
+                              const struct sql_subq *sq,
+                              struct sql_expr **out, struct sql_err *err)
+{
+    if (x->kind != AST_E_EXISTS && sq->ncols != 1)
+        return sql__err(err, SQL_ER_OPERAND_COLUMNS, "21000",
+                        "Operand should contain 1 column(s)");
+    int first = x->kind == AST_E_IN || x->kind == AST_E_CMP_SUBQ ? 1 : 0;
+    size_t n = (size_t)first + sq->ncaptures;
+    if (n > 65535)
+        return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
+                        "This version of sqld doesn't yet support '%s'",
+                        "subqueries reading that many outer columns");
+    struct sql_expr *e = node(a, EX_SUBQ, (int)n);
+    if (!e)
+        return -ENOMEM;
+    int rc;
+    if (first && (rc = compile(a, x->a, scope, &e->args[0], err)) != 0)
+        return rc;
+    for (size_t i = 0; i < sq->ncaptures; i++) {
+        struct sql_expr *c = node(a, EX_COL, 0);
+        if (!c)
+            return -ENOMEM;
+        c->idx = sq->captures[i].index;
+        c->type = sq->captures[i].type;
+        c->vt = (uint8_t)sql__ftype_vt(&c->type);
+        c->coll = c->type.coll;
+        c->coerc = 2;
+        c->is_const = false;
+        e->args[(size_t)first + i] = c;
+    }
+    e->is_const = false;
+    e->sub = x->kind;
+    e->neg = x->neg;
+    e->subq = sq->deferred;
+    if (x->kind == AST_E_SUBQUERY) {
+        e->type = sq->type;
+        e->type.flags &= (uint16_t)~SQL_COLFLAG_NOT_NULL;
+        e->vt = (uint8_t)sql__ftype_vt(&e->type);
+        e->coll = e->type.coll;
+        e->coerc = 2;
+    } else {
+        type_bool(e);
+        if (first) {
+            struct sql_datum null = {.vt = SQL_VT_NULL};
+            struct sql_expr *lit = subq_lit(a, &null, &sq->type);
+            if (!lit)
+                return -ENOMEM;
+            e->iarg = sql__coll_pick(e->args[0], lit);
+            if (x->kind == AST_E_CMP_SUBQ)
+                e->iarg = EX_QUANT_IARG(e->iarg, x->op,
+                                        x->ival == AST_OP_ALL);
+        }
+    }
+    *out = e;
+    return 0;
+}
+
 /* Uncorrelated subqueries (DESIGN.md "Subqueries"): the planner runs the
  * query now and its rows become literals. A scalar subquery is its one
  * value (NULL when empty; 1242 for more rows), EXISTS 0 or 1, x IN
@@ -574,15 +634,24 @@ static int compile_subquery(struct sql_arena *a, const struct ast_expr *x,
         return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
                         "This version of sqld doesn't yet support '%s'",
                         "subqueries");
-    struct sql_datum *rows = NULL;
-    size_t nrows = 0, ncols = 0;
-    struct sql_ftype t;
-    size_t max = x->kind == AST_E_IN ? SIZE_MAX - 1 : 1;
-    int rc = scope->subquery(scope->sub_ctx, x->sub, max, &rows, &nrows,
-                             &ncols, &t, err);
+    struct sql_subq sq;
+    memset(&sq, 0, sizeof(sq));
+    if (x->kind == AST_E_CMP_SUBQ && x->op == AST_OP_NULLEQ)
+        return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
+                        "This version of sqld doesn't yet support '%s'",
+                        "<=> ANY/ALL");
+    size_t max = x->kind == AST_E_IN || x->kind == AST_E_CMP_SUBQ
+                     ? SIZE_MAX - 1
+                     : 1;
+    int rc = scope->subquery(scope->sub_ctx, x->sub, scope, max, &sq, err);
     if (rc != 0)
         return rc;
+    struct sql_datum *rows = sq.rows;
+    size_t nrows = sq.nrows, ncols = sq.ncols;
+    struct sql_ftype t = sq.type;
     struct sql_expr *e;
+    if (sq.deferred)
+        return compile_correlated(a, x, scope, &sq, out, err);
     if (x->kind == AST_E_EXISTS) {
         struct sql_datum d;
         sql__datum_int(&d, (nrows > 0) != x->neg);
@@ -604,6 +673,30 @@ static int compile_subquery(struct sql_arena *a, const struct ast_expr *x,
         struct sql_datum null = {.vt = SQL_VT_NULL};
         if (!(*out = subq_lit(a, nrows ? &rows[0] : &null, &t)))
             return -ENOMEM;
+        return 0;
+    }
+    if (x->kind == AST_E_CMP_SUBQ) {
+        /* x op ANY/ALL (subquery): the values as literals. */
+        if (nrows > 65534)
+            return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
+                            "This version of sqld doesn't yet support '%s'",
+                            "ANY/ALL subqueries of more than 65534 rows");
+        if (!(e = node(a, EX_QUANT, (int)nrows + 1)))
+            return -ENOMEM;
+        if ((rc = compile(a, x->a, scope, &e->args[0], err)) != 0)
+            return rc;
+        for (size_t i = 0; i < nrows; i++)
+            if (!(e->args[i + 1] = subq_lit(a, &rows[i], &t)))
+                return -ENOMEM;
+        struct sql_datum null = {.vt = SQL_VT_NULL};
+        struct sql_expr *lit = subq_lit(a, &null, &t);
+        if (!lit)
+            return -ENOMEM;
+        e->iarg = EX_QUANT_IARG(sql__coll_pick(e->args[0], lit), x->op,
+                                x->ival == AST_OP_ALL);
+        e->is_const = false;
+        type_bool(e);
+        *out = e;
         return 0;
     }
     /* x [NOT] IN (subquery) */
@@ -962,6 +1055,7 @@ static int compile(struct sql_arena *a, const struct ast_expr *x,
         break;
     case AST_E_SUBQUERY:
     case AST_E_EXISTS:
+    case AST_E_CMP_SUBQ:
         return compile_subquery(a, x, scope, out, err);
     case AST_E_IN: {
         if (x->sub != NULL)
@@ -1824,6 +1918,111 @@ static int eval_in(const struct sql_expr *e, struct sql_eval *ev,
     return 0;
 }
 
+/* x op ANY/ALL (ys): ANY is TRUE when one comparison is, ALL FALSE when
+ * one is; otherwise NULL when x or a value is NULL (and ys not empty),
+ * else ANY FALSE, ALL TRUE. */
+static int quant_op(const struct sql_expr *e, struct sql_eval *ev,
+                    const struct sql_datum *x, const struct sql_datum *ys,
+                    size_t n, uint16_t coll, int op, bool all,
+                    struct sql_datum *out)
+{
+    bool any_null = false;
+    for (size_t i = 0; i < n; i++) {
+        if (x->vt == SQL_VT_NULL || ys[i].vt == SQL_VT_NULL) {
+            any_null = true;
+            continue;
+        }
+        int c, rc;
+        if ((rc = compare(e, ev, x, &ys[i], coll, &c)) != 0)
+            return rc;
+        bool t = op == AST_OP_EQ   ? c == 0
+                 : op == AST_OP_NE ? c != 0
+                 : op == AST_OP_LT ? c < 0
+                 : op == AST_OP_LE ? c <= 0
+                 : op == AST_OP_GT ? c > 0
+                                   : c >= 0;
+        if (t != all) {
+            sql__datum_int(out, t);
+            return 0;
+        }
+    }
+    set_truth(out, any_null ? -1 : all);
+    return 0;
+}
+
+static int quant(const struct sql_expr *e, struct sql_eval *ev,
+                 const struct sql_datum *x, const struct sql_datum *ys,
+                 size_t n, struct sql_datum *out)
+{
+    return quant_op(e, ev, x, ys, n, (uint16_t)(e->iarg & 0xFFFF),
+                    (int)((e->iarg >> 16) & 0xFF), (e->iarg >> 24) & 1, out);
+}
+
+static int eval_quant(const struct sql_expr *e, struct sql_eval *ev,
+                      const struct sql_datum *row, struct sql_datum *out)
+{
+    size_t n = (size_t)(e->nargs - 1);
+    struct sql_datum x, *ys = sql__arena_alloc(ev->arena,
+                                               sizeof(*ys) * (n + 1));
+    if (!ys)
+        return -ENOMEM;
+    int rc = eval(e->args[0], ev, row, &x);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = eval(e->args[i + 1], ev, row, &ys[i]);
+    return rc ? rc : quant(e, ev, &x, ys, n, out);
+}
+
+/* A correlated subquery for this row: its outer values, then the run. */
+static int eval_subq(const struct sql_expr *e, struct sql_eval *ev,
+                     const struct sql_datum *row, struct sql_datum *out)
+{
+    int first = e->sub == AST_E_IN || e->sub == AST_E_CMP_SUBQ ? 1 : 0;
+    size_t n = (size_t)(e->nargs - first);
+    struct sql_datum *vals = sql__arena_alloc(ev->arena,
+                                              sizeof(*vals) * (n + 1));
+    if (!vals)
+        return -ENOMEM;
+    int rc;
+    for (size_t i = 0; i < n; i++)
+        if ((rc = eval(e->args[(size_t)first + i], ev, row, &vals[i])) != 0)
+            return rc;
+    if (!ev->env || !ev->env->subquery_run)
+        return SQL_EINTERNAL;
+    struct sql_datum *rows = NULL;
+    size_t nrows = 0;
+    size_t max = first ? SIZE_MAX - 1 : 1;
+    if ((rc = ev->env->subquery_run(ev->env->ctx, e->subq, vals, n, max,
+                                    &rows, &nrows, ev->arena, ev->err)) != 0)
+        return rc;
+    if (e->sub == AST_E_EXISTS) {
+        sql__datum_int(out, (nrows > 0) != e->neg);
+        return 0;
+    }
+    if (e->sub == AST_E_SUBQUERY) {
+        if (nrows > 1)
+            return sql__err(ev->err, 1242, "21000",
+                            "Subquery returns more than 1 row");
+        if (nrows == 0)
+            sql__datum_null(out);
+        else
+            *out = rows[0];
+        return 0;
+    }
+    if (e->sub == AST_E_CMP_SUBQ) {
+        struct sql_datum x;
+        if ((rc = eval(e->args[0], ev, row, &x)) != 0)
+            return rc;
+        return quant(e, ev, &x, rows, nrows, out);
+    }
+    /* x IN (q) is x = ANY (q), x NOT IN (q) is x <> ALL (q): the same
+     * NULL semantics, and FALSE (NOT IN: TRUE) for an empty q. */
+    struct sql_datum x;
+    if ((rc = eval(e->args[0], ev, row, &x)) != 0)
+        return rc;
+    return quant_op(e, ev, &x, rows, nrows, (uint16_t)e->iarg,
+                    e->neg ? AST_OP_NE : AST_OP_EQ, e->neg, out);
+}
+
 static int eval_case(const struct sql_expr *e, struct sql_eval *ev,
                      const struct sql_datum *row, struct sql_datum *out)
 {
@@ -1909,8 +2108,19 @@ static int eval(const struct sql_expr *e, struct sql_eval *ev,
         *out = ev->env->params[e->idx];
         return 0;
     case EX_COL:
+        if (e->idx >= SQL_EXPR_OUTER) {
+            size_t i = e->idx - SQL_EXPR_OUTER;
+            if (!ev->env || i >= ev->env->nouter)
+                return SQL_EINTERNAL;
+            *out = ev->env->outer[i];
+            return 0;
+        }
         *out = row[e->idx];
         return 0;
+    case EX_SUBQ:
+        return eval_subq(e, ev, row, out);
+    case EX_QUANT:
+        return eval_quant(e, ev, row, out);
     case EX_USERVAR:
         sql__datum_null(out);
         if (ev->env && ev->env->uservar_get)

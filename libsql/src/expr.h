@@ -45,6 +45,27 @@ struct sql_colref
     struct sql_ftype type; /* its static type */
 };
 
+/* Column references at SQL_EXPR_OUTER + i read the i-th outer value of
+ * a correlated subquery's run (sql_eval_env.outer), not the row. */
+#define SQL_EXPR_OUTER 0x40000000u
+
+/* added: a subquery the scope ran at once (uncorrelated: rows) or
+ * planned to run per row (correlated: deferred, and the columns of the
+ * compiling scope it reads). */
+struct sql_subq
+{
+    struct sql_datum *rows;        /* at most max_rows + 1 rows, row-major,
+                                      bytes in the compile arena */
+    size_t nrows;                  /* their count */
+    size_t ncols;                  /* columns per row */
+    struct sql_ftype type;         /* the first column's static type */
+    void *deferred;                /* correlated: what env->subquery_run
+                                      runs; NULL when rows hold it all */
+    struct sql_colref *captures;   /* correlated: the outer columns it
+                                      reads, in order (outer value i) */
+    size_t ncaptures;              /* their count */
+};
+
 /* How the compiler resolves names. The planner implements it: for a scan,
  * column names of the table; above an aggregation, group keys and
  * aggregate results. Each callback returns 0 (found), SQL_ENOTFOUND (not
@@ -67,15 +88,13 @@ struct sql_expr_scope
                               of group function" */
     const char *db;        /* added: current database, named by 1305
                               "FUNCTION db.name does not exist"; or NULL */
-    /* added: run an uncorrelated subquery now (the planner's; NULL:
-     * subqueries are 1235): its rows, at most max_rows + 1 of them (so
-     * "more than one" can be told), *ncols columns each (row-major, bytes
-     * in the compile arena), and the first column's static type. 0, or
+    /* added: plan the subquery sel, whose names this scope (outer)
+     * resolves when its own tables do not, and run it now when it is
+     * uncorrelated (the planner's; NULL: subqueries are 1235). 0, or
      * SQL_EQUERY with err filled. */
     int (*subquery)(void *sub_ctx, const struct ast_select *sel,
-                    size_t max_rows, struct sql_datum **rows, size_t *nrows,
-                    size_t *ncols, struct sql_ftype *type,
-                    struct sql_err *err);
+                    const struct sql_expr_scope *outer, size_t max_rows,
+                    struct sql_subq *out, struct sql_err *err);
     void *sub_ctx;         /* passed to subquery */
 };
 
@@ -125,6 +144,18 @@ struct sql_eval_env
     void (*warn)(void *ctx, const char *level, uint16_t code,
                  const char *msg);
     uint32_t flags;         /* SQL_EVAL_* (added: zero means a query) */
+    /* added: a correlated subquery's run: the outer values its column
+     * references SQL_EXPR_OUTER + i read */
+    const struct sql_datum *outer;
+    size_t nouter;          /* their count */
+    /* added: run a correlated subquery (sql_subq.deferred) with these
+     * outer values: at most max_rows + 1 rows (ncols each), bytes in a.
+     * 0, SQL_EQUERY (err) or -ENOMEM. */
+    int (*subquery_run)(void *ctx, void *deferred,
+                        const struct sql_datum *outer, size_t nouter,
+                        size_t max_rows, struct sql_datum **rows,
+                        size_t *nrows, struct sql_arena *a,
+                        struct sql_err *err);
 };
 
 /* One evaluation: the environment, an arena for the bytes of results

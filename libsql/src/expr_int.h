@@ -37,7 +37,18 @@ enum ex_op
     EX_REGEXP,   /* args[0] [NOT] REGEXP args[1] (POSIX extended) */
     EX_DATE_ARITH, /* args[0] +/- INTERVAL args[1] unit (sub: unit, neg:
                       subtract) */
+    EX_SUBQ,     /* correlated subquery, run per row (sub: AST_E_SUBQUERY,
+                    AST_E_EXISTS, AST_E_IN or AST_E_CMP_SUBQ; neg): args:
+                    [IN's or the comparison's value] then the outer values
+                    it reads */
+    EX_QUANT,    /* args[0] op ANY/ALL (args[1..]: an uncorrelated
+                    subquery's values) */
 };
+
+/* iarg of EX_QUANT and of EX_SUBQ for AST_E_CMP_SUBQ: the comparison
+ * collation, the operator (enum ast_op) and ALL. */
+#define EX_QUANT_IARG(coll, op, all) \
+    ((int64_t)(coll) | ((int64_t)(op) << 16) | ((int64_t)(all) << 24))
 
 struct sql__func;
 
@@ -65,6 +76,7 @@ struct sql_expr
     struct sql_ftype cast;   /* CAST target */
     bool has_type;           /* CAST/CONVERT: a target type was written */
     const char *printed;     /* EX_FUNC: the call as written (1690 texts) */
+    void *subq;              /* EX_SUBQ: the planned subquery */
 };
 
 /* A native function: name, argument counts, type inference and

@@ -535,15 +535,14 @@ static int eval_repeat(const struct sql_expr *e, struct sql_eval *ev,
         sql__datum_null(out);
         return rc;
     }
-    int64_t k;
-    sql__to_int(ev, &s.v[1], &k);
+    int64_t k = 0;
     uint16_t coll = coll_of(e);
-    if (e->sub == 1) { /* SPACE(n) */
-        k = 0;
+    if (e->sub == 1) { /* SPACE(n): one argument, no s.v[1] to read */
         sql__to_int(ev, &s.v[0], &k);
         s.p[0] = " ";
         s.n[0] = 1;
-    }
+    } else
+        sql__to_int(ev, &s.v[1], &k);
     if (k <= 0 || s.n[0] == 0)
         return sql__ret_str(ev, out, "", 0, coll);
     if ((uint64_t)k > MAX_RESULT / s.n[0]) {

@@ -35,10 +35,61 @@ static struct plan *node(struct sql_session *s, int kind, struct plan *child)
 
 /* ---- name resolution -------------------------------------------------- */
 
+static int own_column(struct plan_tscope *ts, const struct ast_expr *col,
+                      struct sql_colref *out, struct sql_err *err);
+
+/* A name the subquery's tables lack, from the enclosing query: outer
+ * value i of each run (DESIGN.md "Subqueries"). */
+static int parent_column(struct plan_tscope *ts, const struct ast_expr *col,
+                         struct sql_colref *out, struct sql_err *err)
+{
+    const struct sql_expr_scope *p = ts->parent;
+    struct sql_colref ref;
+    int rc = p->column ? p->column(p->ctx, col, &ref, err) : SQL_ENOTFOUND;
+    if (rc != 0)
+        return rc;
+    size_t i = 0;
+    while (i < ts->ncaps && ts->caps[i].index != ref.index)
+        i++;
+    if (i == ts->ncaps) {
+        if (ts->ncaps == ts->capcaps) {
+            size_t cap = ts->capcaps ? ts->capcaps * 2 : 4;
+            struct sql_colref *c = zalloc(ts->s, sizeof(*c) * cap);
+            if (!c)
+                return -ENOMEM;
+            if (ts->ncaps)
+                memcpy(c, ts->caps, sizeof(*c) * ts->ncaps);
+            ts->caps = c;
+            ts->capcaps = cap;
+        }
+        ts->caps[ts->ncaps++] = ref;
+    }
+    out->index = SQL_EXPR_OUTER + (uint32_t)i;
+    out->type = ref.type;
+    return 0;
+}
+
 int sql__tscope_column(void *ctx, const struct ast_expr *col,
                        struct sql_colref *out, struct sql_err *err)
 {
     struct plan_tscope *ts = ctx;
+    int rc = own_column(ts, col, out, err);
+    if (rc == SQL_ENOTFOUND && ts->parent)
+        rc = parent_column(ts, col, out, err);
+    return rc;
+}
+
+int sql__tscope_outer_column(void *ctx, const struct ast_expr *col,
+                             struct sql_colref *out, struct sql_err *err)
+{
+    struct plan_tscope *ts = ctx;
+    return ts->parent ? parent_column(ts, col, out, err) : SQL_ENOTFOUND;
+}
+
+static int own_column(struct plan_tscope *ts, const struct ast_expr *col,
+                      struct sql_colref *out, struct sql_err *err)
+{
+    (void)err;
     if (ts->from)
         return sql__from_column(ts, col, out, err);
     if (!ts->t)
@@ -75,7 +126,7 @@ static int unq_col(const struct plan_tscope *ts, const char *name)
     struct sql_colref ref;
     struct sql_err err;
     if (!has_tables(ts) ||
-        sql__tscope_column((void *)ts, &c, &ref, &err) != 0)
+        own_column((struct plan_tscope *)ts, &c, &ref, &err) != 0)
         return -1;
     return (int)ref.index;
 }
@@ -221,6 +272,7 @@ static int source(struct sql_session *s, struct plan_tscope *ts,
     }
     p->table = ts->t;
     p->alias = ts->alias;
+    p->scope = ts;
     p->hints = f ? f->hints : NULL;
     p->ncols = p->nvisible = ts->t->ncols;
     p->cols = zalloc(s, sizeof(*p->cols) * p->ncols);
@@ -246,7 +298,7 @@ static int source(struct sql_session *s, struct plan_tscope *ts,
 
 /* ---- aggregation --------------------------------------------------------- */
 
-static bool has_agg(const struct ast_expr *e)
+bool sql__plan_has_agg(const struct ast_expr *e)
 {
     if (!e)
         return false;
@@ -254,13 +306,14 @@ static bool has_agg(const struct ast_expr *e)
         return true;
     if (e->kind == AST_E_SUBQUERY || e->kind == AST_E_EXISTS)
         return false;
-    if (has_agg(e->a) || has_agg(e->b) || has_agg(e->c))
+    if (sql__plan_has_agg(e->a) || sql__plan_has_agg(e->b) ||
+        sql__plan_has_agg(e->c))
         return true;
     for (const struct ast_expr *x = e->args; x; x = x->next)
-        if (has_agg(x))
+        if (sql__plan_has_agg(x))
             return true;
     for (const struct ast_when *w = e->whens; w; w = w->next)
-        if (has_agg(w->cond) || has_agg(w->then))
+        if (sql__plan_has_agg(w->cond) || sql__plan_has_agg(w->then))
             return true;
     return false;
 }
@@ -367,6 +420,10 @@ static int agg_column(void *ctx, const struct ast_expr *col,
     int rc = sql__tscope_column(as->ts, col, &in, err);
     if (rc != 0)
         return rc;
+    if (in.index >= SQL_EXPR_OUTER) {
+        *out = in; /* the enclosing query's: one value per run */
+        return 0;
+    }
     for (size_t i = 0; i < as->agg->nkeys; i++)
         if (as->gcol[i] == (int)in.index) {
             out->index = (uint32_t)i;
@@ -505,7 +562,8 @@ static int expand_items(struct sql_session *s, const struct ast_select *sel,
         if (e->kind == AST_E_COLUMN && ts->from) {
             struct sql_colref ref;
             struct sql_err err;
-            if (sql__tscope_column((void *)ts, e, &ref, &err) == 0)
+            /* A table column of this query (not the enclosing one's). */
+            if (sql__from_column(ts, e, &ref, &err) == 0)
                 items[k].table_col = (int)ref.index;
         } else if (e->kind == AST_E_COLUMN && ts->t) {
             int ci = sql__table_col(ts->t, e->name);
@@ -599,6 +657,25 @@ static const struct ast_expr *subst_alias(struct sql_session *s,
 
 /* ---- SELECT ------------------------------------------------------------------ */
 
+/* Whether every column of t's primary key (t's columns from row column
+ * off) is among the group keys gcol[0..ng). */
+static bool pk_grouped(const struct sql_tableinfo *t, uint32_t off,
+                       const int *gcol, size_t ng)
+{
+    const struct sql_idxinfo *pk = NULL;
+    for (uint32_t i = 0; i < t->nidx; i++)
+        if (t->idx[i].primary)
+            pk = &t->idx[i];
+    bool all = pk != NULL;
+    for (uint32_t k = 0; pk && k < pk->ncols; k++) {
+        bool found = false;
+        for (size_t i = 0; i < ng; i++)
+            found = found || gcol[i] == (int)(off + pk->cols[k]);
+        all = all && found;
+    }
+    return all;
+}
+
 /* @@name's result type: numeric variables are BIGINT (UNSIGNED), as
  * MySQL sends them; the others strings. */
 static void sysvar_type(const char *name, struct sql_ftype *t)
@@ -670,6 +747,14 @@ static int compile_limit(struct sql_session *s, const struct ast_expr *e,
 int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
                      struct plan **out)
 {
+    return sql__plan_select_in(s, sel, NULL, NULL, NULL, out);
+}
+
+int sql__plan_select_in(struct sql_session *s, const struct ast_select *sel,
+                        const struct sql_expr_scope *parent,
+                        struct sql_colref **caps, size_t *ncaps,
+                        struct plan **out)
+{
     if (sel->kind == AST_SEL_UNION)
         return sql__serr(s, 1235, "42000",
                          "This version of sqld doesn't yet support 'UNION'");
@@ -695,7 +780,7 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
     for (size_t i = 0; i < nw && sel->from; i++)
         if (sql__plan_semi_ok(wc[i]))
             wc[nsemi++] = wc[i];
-    bool join = sel->from && (sel->from->kind == AST_T_JOIN || nsemi > 0);
+    bool join = sel->from && (sel->from->kind != AST_T_TABLE || nsemi > 0);
     int rc = join ? sql__plan_from(s, sel->from, ts)
                   : resolve_from(s, sel->from, ts);
     for (size_t i = 0; rc == 0 && i < nsemi; i++)
@@ -703,12 +788,13 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
     if (rc != 0)
         return rc;
     ts->subqueries = true;
+    ts->parent = parent;
     struct item *items = NULL;
     size_t nitems = 0;
     if ((rc = expand_items(s, sel, ts, &items, &nitems)) != 0)
         return rc;
     struct plan *p;
-    if (join && sel->where && has_agg(sel->where))
+    if (join && sel->where && sql__plan_has_agg(sel->where))
         return sql__serr(s, 1111, "HY000", "Invalid use of group function");
     if (join)
         rc = sql__plan_joins(s, ts, sel->where, sel->lock == AST_LOCK_UPDATE,
@@ -721,12 +807,12 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
         p->lock = sel->lock == AST_LOCK_UPDATE && !sql__is_virtual(ts->t);
 
     /* Aggregation: GROUP BY, or an aggregate anywhere above WHERE. */
-    bool agg = sel->group != NULL || has_agg(sel->having);
+    bool agg = sel->group != NULL || sql__plan_has_agg(sel->having);
     for (size_t i = 0; i < nitems && !agg; i++)
-        agg = has_agg(items[i].expr);
+        agg = sql__plan_has_agg(items[i].expr);
     for (const struct ast_order *o = sel->order; o && !agg; o = o->next)
-        agg = has_agg(o->expr);
-    if (sel->where && has_agg(sel->where))
+        agg = sql__plan_has_agg(o->expr);
+    if (sel->where && sql__plan_has_agg(sel->where))
         return sql__serr(s, 1111, "HY000", "Invalid use of group function");
     struct agg_scope *as = NULL;
     struct sql_expr_scope scope = {.ctx = ts, .column = sql__tscope_column,
@@ -758,7 +844,7 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
                                  "Unknown column '%lld' in 'group statement'",
                                  (long long)o->expr->ival);
             const struct ast_expr *e = it ? it->expr : o->expr;
-            if (has_agg(e))
+            if (sql__plan_has_agg(e))
                 return sql__serr(s, 1056, "42000",
                                  "Can't group on '%.64s'",
                                  it ? it->name : sql__plan_text(s, e));
@@ -786,38 +872,13 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
             as->pk_grouped = zalloc(s, sizeof(bool) * f->ntabs);
             if (!as->pk_grouped)
                 return -ENOMEM;
-            for (size_t ti = 0; ti < f->ntabs; ti++) {
-                const struct plan_ftable *ft = &f->tabs[ti];
-                const struct sql_idxinfo *pk = NULL;
-                for (uint32_t i = 0; i < ft->t->nidx; i++)
-                    if (ft->t->idx[i].primary)
-                        pk = &ft->t->idx[i];
-                bool all = pk != NULL;
-                for (uint32_t k = 0; pk && k < pk->ncols; k++) {
-                    bool found = false;
-                    for (size_t i = 0; i < ng; i++)
-                        found = found ||
-                                as->gcol[i] == (int)(ft->offset + pk->cols[k]);
-                    all = all && found;
-                }
-                as->pk_grouped[ti] = all;
-            }
+            for (size_t ti = 0; ti < f->ntabs; ti++)
+                as->pk_grouped[ti] = pk_grouped(f->tabs[ti].t,
+                                                f->tabs[ti].offset, as->gcol,
+                                                ng);
         }
-        if (ts->t && ng > 0) {
-            const struct sql_idxinfo *pk = NULL;
-            for (uint32_t i = 0; i < ts->t->nidx; i++)
-                if (ts->t->idx[i].primary)
-                    pk = &ts->t->idx[i];
-            bool all = pk != NULL;
-            for (uint32_t k = 0; pk && k < pk->ncols; k++) {
-                bool found = false;
-                for (size_t i = 0; i < ng; i++)
-                    found = found || as->gcol[i] == (int)pk->cols[k];
-                all = all && found;
-            }
-            if (all)
-                as->strict_group = false;
-        }
+        if (ts->t && ng > 0 && pk_grouped(ts->t, 0, as->gcol, ng))
+            as->strict_group = false;
         scope.ctx = as;
         scope.column = agg_column;
         scope.subtree = agg_subtree;
@@ -1017,6 +1078,10 @@ int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
     rc = sql__plan_physical(s, &p);
     if (rc != 0)
         return rc;
+    if (caps) {
+        *caps = ts->caps;
+        *ncaps = ts->ncaps;
+    }
     *out = p;
     return 0;
 }

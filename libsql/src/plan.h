@@ -150,6 +150,12 @@ struct plan
     bool lookup;               /* acc's range values read the left row of
                                   an index join (evaluated per row) */
     double est_rows;           /* estimated output rows */
+    const struct sql_datum *vrows; /* SCAN of a derived table: its rows
+                                  (made when planned), table width */
+    size_t nvrows;             /* their count */
+    struct plan_tscope *scope; /* SOURCE: the query's scope (a correlated
+                                  subquery's outer columns are constants
+                                  for the access path) */
     /* JOIN */
     struct plan *right;        /* second input */
     int join_type;             /* enum plan_join_type */
@@ -177,6 +183,8 @@ struct plan_ftable
     bool *hidden;                        /* per column: merged into another
                                             table's by USING/NATURAL, so
                                             unqualified names skip it */
+    const struct sql_datum *rows;        /* a derived table's rows */
+    size_t nrows;                        /* their count */
 };
 
 /* The tables of a FROM clause: joined rows hold every table's columns,
@@ -232,22 +240,40 @@ struct plan_tscope
     uint64_t inner;                 /* with from: a subquery's tables,
                                        whose names come first (then the
                                        query's own tables); 0: none */
+    const struct sql_expr_scope *parent; /* a subquery's: the enclosing
+                                       query's scope, for the names its
+                                       own tables lack (correlation) */
+    struct sql_colref *caps;        /* the parent's columns read (outer
+                                       value i is caps[i]) */
+    size_t ncaps, capcaps;          /* their count and allocation */
+    struct plan_tscope *outer_ts;   /* plan_phys.c's scope of one table:
+                                       the query's scope, whose parent
+                                       resolves outer columns */
 };
 int sql__tscope_column(void *ctx, const struct ast_expr *col,
                        struct sql_colref *out, struct sql_err *err);
+/* Only the enclosing query's columns (ctx: a subquery's scope): outer
+ * values, as sql__tscope_column gives them. */
+int sql__tscope_outer_column(void *ctx, const struct ast_expr *col,
+                             struct sql_colref *out, struct sql_err *err);
 
 /* Compile e against table columns (no aggregates). */
 int sql__plan_compile(struct sql_session *s, struct plan_tscope *ts,
                       const struct ast_expr *e, struct sql_expr **out,
                       struct sql_ftype *type);
 
-/* Run the uncorrelated subquery sel of session sub_ctx now (exec.c; the
- * sql_expr_scope.subquery contract). A name it cannot resolve (a
- * correlated reference) is 1235. */
+/* Plan the subquery sel of session sub_ctx, its outer names resolved by
+ * outer, and run it now when it reads none (exec.c; the
+ * sql_expr_scope.subquery contract). */
 int sql__subquery_run(void *sub_ctx, const struct ast_select *sel,
-                      size_t max_rows, struct sql_datum **rows,
-                      size_t *nrows, size_t *ncols, struct sql_ftype *type,
-                      struct sql_err *err);
+                      const struct sql_expr_scope *outer, size_t max_rows,
+                      struct sql_subq *out, struct sql_err *err);
+/* Plan a SELECT nested in another whose scope is parent (NULL: none):
+ * the parent's columns it reads come back in *caps. */
+int sql__plan_select_in(struct sql_session *s, const struct ast_select *sel,
+                        const struct sql_expr_scope *parent,
+                        struct sql_colref **caps, size_t *ncaps,
+                        struct plan **out);
 
 /* Joins (plan_join.c). Resolve FROM f with several tables into ts
  * (ts->from), checking names (1066, 1116, USING columns). */
@@ -284,11 +310,20 @@ bool sql__plan_hint_allows(const struct plan *p, int i);
 bool sql__is_schema(const char *db);
 struct sql_tableinfo *sql__is_table(struct sql_session *s, const char *name);
 bool sql__is_virtual(const struct sql_tableinfo *t);
+/* The id of a derived table's made-up table (virtual too). */
+#define SQL_DERIVED_ID ((int64_t)-900)
+/* Run the planned query p now (a derived table): all its rows, each
+ * p->nvisible wide, in the statement arena (exec.c). */
+int sql__plan_rows_now(struct sql_session *s, const struct plan *p,
+                       struct sql_datum **rows, size_t *nrows);
 size_t sql__is_count(void);
 const char *sql__is_name(size_t i);
 
 /* EXPLAIN: rows describing p (id, task, access object, operator info). */
 int sql__plan_explain(struct sql_session *s, const struct plan *p);
+
+/* Whether e calls an aggregate (not looking into subqueries). */
+bool sql__plan_has_agg(const struct ast_expr *e);
 
 /* The text of an AST expression, canonical (for matching GROUP BY). */
 const char *sql__plan_text(struct sql_session *s, const struct ast_expr *e);

@@ -255,13 +255,25 @@ static int merge_columns(struct sql_session *s, struct plan_from *f,
     return nc && !j->on ? -ENOMEM : 0;
 }
 
+static int add_ftable(struct sql_session *s, struct plan_from *f,
+                      struct plan_ftable *ft, struct plan_jnode *j);
+
+/* Room for one more table (1116 past MySQL's 61). */
+static int room(struct sql_session *s, const struct plan_from *f)
+{
+    if (f->ntabs < MAX_TABLES)
+        return 0;
+    return sql__serr(s, 1116, "HY000",
+                     "Too many tables; MySQL can only use 61 tables in a "
+                     "join");
+}
+
 static int add_table(struct sql_session *s, struct plan_from *f,
                      const struct ast_table_ref *t, struct plan_jnode *j)
 {
-    if (f->ntabs == MAX_TABLES)
-        return sql__serr(s, 1116, "HY000",
-                         "Too many tables; MySQL can only use 61 tables in "
-                         "a join");
+    int rc = room(s, f);
+    if (rc != 0)
+        return rc;
     struct plan_ftable *ft = &f->tabs[f->ntabs];
     memset(ft, 0, sizeof(*ft));
     struct sql_tableinfo *ti;
@@ -272,8 +284,7 @@ static int add_table(struct sql_session *s, struct plan_from *f,
                              t->name);
         ft->db = "information_schema";
     } else {
-        int rc = sql__sess_table(s, t->db, t->name, &ti);
-        if (rc != 0)
+        if ((rc = sql__sess_table(s, t->db, t->name, &ti)) != 0)
             return rc;
         for (size_t i = 0; i < s->srv->cat->ndbs; i++)
             if (s->srv->cat->dbs[i]->id == ti->db_id)
@@ -282,6 +293,14 @@ static int add_table(struct sql_session *s, struct plan_from *f,
     ft->t = ti;
     ft->alias = t->alias ? t->alias : t->name;
     ft->hints = t->hints;
+    return add_ftable(s, f, ft, j);
+}
+
+/* Table f->tabs[f->ntabs] (t, alias, db set) joins the FROM as leaf j. */
+static int add_ftable(struct sql_session *s, struct plan_from *f,
+                      struct plan_ftable *ft, struct plan_jnode *j)
+{
+    const struct sql_tableinfo *ti = ft->t;
     ft->offset = f->width;
     ft->hidden = zalloc(s, sizeof(bool) * ti->ncols);
     j->vis = zalloc(s, sizeof(*j->vis) * ti->ncols);
@@ -302,6 +321,50 @@ static int add_table(struct sql_session *s, struct plan_from *f,
     return 0;
 }
 
+/* (SELECT ...) AS alias: the query runs now (it cannot read the
+ * enclosing query), its rows become a virtual table named alias whose
+ * columns are its result columns. */
+static int add_derived(struct sql_session *s, struct plan_from *f,
+                       const struct ast_table_ref *t, struct plan_jnode *j)
+{
+    struct plan *p;
+    int rc = sql__plan_select_in(s, t->sub, NULL, NULL, NULL, &p);
+    if (rc != 0)
+        return rc;
+    struct sql_tableinfo *ti = zalloc(s, sizeof(*ti));
+    if (!ti || !(ti->cols = zalloc(s, sizeof(*ti->cols) * p->nvisible)))
+        return -ENOMEM;
+    ti->id = SQL_DERIVED_ID;
+    ti->name = t->alias;
+    ti->handle_col = -1;
+    ti->pk_handle_idx = -1;
+    ti->ncols = (uint32_t)p->nvisible;
+    for (uint32_t i = 0; i < ti->ncols; i++) {
+        for (uint32_t k = 0; k < i; k++)
+            if (strcasecmp(ti->cols[k].name, p->cols[i].name) == 0)
+                return sql__serr(s, 1060, "42S21",
+                                 "Duplicate column name '%.64s'",
+                                 p->cols[i].name);
+        ti->cols[i].id = i + 1;
+        ti->cols[i].name = p->cols[i].name;
+        ti->cols[i].type = p->cols[i].type;
+    }
+    struct sql_datum *rows;
+    size_t nrows;
+    if ((rc = sql__plan_rows_now(s, p, &rows, &nrows)) != 0)
+        return rc;
+    if ((rc = room(s, f)) != 0)
+        return rc;
+    struct plan_ftable *ft = &f->tabs[f->ntabs];
+    memset(ft, 0, sizeof(*ft));
+    ft->t = ti;
+    ft->alias = t->alias;
+    ft->db = NULL;
+    ft->rows = rows;
+    ft->nrows = nrows;
+    return add_ftable(s, f, ft, j);
+}
+
 static int build_tree(struct sql_session *s, struct plan_from *f,
                       const struct ast_table_ref *t, struct plan_jnode **out)
 {
@@ -310,9 +373,7 @@ static int build_tree(struct sql_session *s, struct plan_from *f,
         return -ENOMEM;
     *out = j;
     if (t->kind == AST_T_DERIVED)
-        return sql__serr(s, 1235, "42000",
-                         "This version of sqld doesn't yet support 'derived "
-                         "tables'");
+        return add_derived(s, f, t, j);
     if (t->kind == AST_T_TABLE)
         return add_table(s, f, t, j);
     struct plan_jnode *a, *b;
@@ -398,23 +459,6 @@ struct plan_semi
                                      by the query's tables), or NULL */
 };
 
-static bool any_agg(const struct ast_expr *e)
-{
-    if (!e)
-        return false;
-    if (e->kind == AST_E_FUNC && e->name && sql__agg_is_aggregate(e->name))
-        return true;
-    if (any_agg(e->a) || any_agg(e->b) || any_agg(e->c))
-        return true;
-    for (const struct ast_expr *x = e->args; x; x = x->next)
-        if (any_agg(x))
-            return true;
-    for (const struct ast_when *w = e->whens; w; w = w->next)
-        if (any_agg(w->cond) || any_agg(w->then))
-            return true;
-    return false;
-}
-
 /* The subquery of a conjunct the planner can join, with its type. */
 static const struct ast_expr *semi_of(const struct ast_expr *e, int *type,
                                      bool *not_in)
@@ -437,7 +481,7 @@ static const struct ast_expr *semi_of(const struct ast_expr *e, int *type,
         q->limit || q->with || q->lock != AST_LOCK_NONE || !q->items)
         return NULL;
     for (const struct ast_item *it = q->items; it; it = it->next)
-        if (any_agg(it->expr))
+        if (sql__plan_has_agg(it->expr))
             return NULL;
     if (e->kind == AST_E_IN &&
         (q->items->next || q->items->expr->kind == AST_E_STAR))
@@ -604,6 +648,10 @@ static bool mask_of(struct plan_tscope *ts, const struct ast_expr *e,
     if (e->kind == AST_E_COLUMN) {
         struct sql_colref ref;
         struct sql_err err;
+        if (e->name && ts->parent &&
+            sql__from_column(ts, e, &ref, &err) == SQL_ENOTFOUND &&
+            sql__tscope_column(ts, e, &ref, &err) == 0)
+            return true; /* the enclosing query's: constant here */
         if (!e->name || sql__from_column(ts, e, &ref, &err) != 0)
             return false;
         *m |= 1ull << tab_of(ts->from, ref.index);
@@ -613,6 +661,14 @@ static bool mask_of(struct plan_tscope *ts, const struct ast_expr *e,
     }
     if (col)
         *col = -1;
+    if (e->sub) {
+        /* A subquery may read any table in scope (correlated): it waits
+         * until all are joined. */
+        uint64_t all = ts->from->nouter >= 64
+                           ? ~0ull
+                           : (1ull << ts->from->nouter) - 1;
+        *m |= ts->allowed ? ts->allowed : all | ts->inner;
+    }
     if (!mask_of(ts, e->a, m, NULL) || !mask_of(ts, e->b, m, NULL) ||
         !mask_of(ts, e->c, m, NULL))
         return false;
@@ -689,7 +745,7 @@ static double scan_rows(const struct plan *p)
     case ACC_BATCH_POINT:
         return (double)a->nranges;
     case ACC_VIRTUAL:
-        r = 100;
+        r = a->t->id == SQL_DERIVED_ID ? (double)p->nvrows : 100;
         break;
     case ACC_HANDLE_RANGE:
         r = BASE_ROWS / 3;
@@ -776,6 +832,9 @@ static int leaf_plan(struct jctx *j, int tab, const struct ast_expr **down,
     p->ncols = p->nvisible = j->f->width;
     p->cols = j->f->cols;
     p->row_off = ft->offset;
+    p->vrows = ft->rows;
+    p->nvrows = ft->nrows;
+    p->scope = j->ts;
     p->conj = down;
     p->nconj = ndown;
     p->lock = j->lock && !sql__is_virtual(ft->t);

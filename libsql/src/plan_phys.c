@@ -37,12 +37,24 @@ struct pred
     bool nullsafe;          /* <=> or IS NULL: NULL matches NULL */
 };
 
-static bool is_const_ast(struct sql_session *s, const struct ast_expr *e,
-                         struct sql_expr **out)
+/* Constant for one run of the scan: a literal, a parameter, a constant
+ * expression, or a column of the query enclosing a correlated subquery
+ * (its value is fixed for the run: ts->parent resolves it). */
+static bool is_const_ast(struct sql_session *s, struct plan_tscope *ts,
+                         const struct ast_expr *e, struct sql_expr **out)
 {
     struct sql_expr_scope sc = {0};
     struct sql_err err;
     struct sql_ftype t;
+    if (e->kind == AST_E_COLUMN && ts && ts->outer_ts &&
+        ts->outer_ts->parent) {
+        struct sql_colref ref;
+        sc.ctx = ts->outer_ts;
+        sc.column = sql__tscope_outer_column;
+        if (sql__tscope_column(ts, e, &ref, &err) != SQL_ENOTFOUND)
+            return false; /* a column of the scan's own table */
+        return sql__expr_compile(s->arena, e, &sc, out, &t, &err) == 0;
+    }
     if (e->kind == AST_E_COLUMN || e->kind == AST_E_USERVAR ||
         e->kind == AST_E_SYSVAR)
         return false;
@@ -88,7 +100,7 @@ static int extract(struct sql_session *s, struct plan_tscope *ts,
     if (e->kind == AST_E_IS && e->op == AST_OP_ISNULL && !e->neg) {
         int c = col_of(ts, e->a);
         struct ast_expr null = {.kind = AST_E_NULL, .height = 1};
-        if (c < 0 || !is_const_ast(s, &null, &v))
+        if (c < 0 || !is_const_ast(s, NULL, &null, &v))
             return 0;
         out[0] = (struct pred){c, P_EQ, NULL, 1, true};
         out[0].vals = sql__arena_alloc(s->arena, sizeof(v));
@@ -130,7 +142,7 @@ static int extract(struct sql_session *s, struct plan_tscope *ts,
             other = e->a;
             op = flip(op);
         }
-        if (c < 0 || !is_const_ast(s, other, &v))
+        if (c < 0 || !is_const_ast(s, ts, other, &v))
             return 0;
         out[0].col = c;
         out[0].op = op;
@@ -156,7 +168,7 @@ static int extract(struct sql_session *s, struct plan_tscope *ts,
             return 0;
         size_t k = 0;
         for (const struct ast_expr *x = e->args; x; x = x->next)
-            if (!is_const_ast(s, x, &vals[k++]))
+            if (!is_const_ast(s, ts, x, &vals[k++]))
                 return 0;
         out[0] = (struct pred){c, n == 1 ? P_EQ : P_IN, vals, n, false};
         return 1;
@@ -164,8 +176,8 @@ static int extract(struct sql_session *s, struct plan_tscope *ts,
     if (e->kind == AST_E_BETWEEN && !e->neg) {
         int c = col_of(ts, e->a);
         struct sql_expr *lo, *hi;
-        if (c < 0 || !is_const_ast(s, e->b, &lo) ||
-            !is_const_ast(s, e->c, &hi))
+        if (c < 0 || !is_const_ast(s, ts, e->b, &lo) ||
+            !is_const_ast(s, ts, e->c, &hi))
             return 0;
         struct sql_expr **a = sql__arena_alloc(s->arena, sizeof(v) * 2);
         if (!a)
@@ -277,7 +289,8 @@ int sql__plan_access(struct sql_session *s, struct plan *p)
         p->acc = (struct plan_access){.kind = ACC_VIRTUAL, .t = t, .idx = -1};
         return 0;
     }
-    struct plan_tscope ts = {.s = s, .t = t, .alias = p->alias};
+    struct plan_tscope ts = {.s = s, .t = t, .alias = p->alias,
+                             .outer_ts = p->scope};
     for (size_t i = 0; i < s->srv->cat->ndbs; i++)
         if (s->srv->cat->dbs[i]->id == t->db_id)
             ts.db = s->srv->cat->dbs[i]->name;
@@ -492,7 +505,9 @@ static int explain_node(struct sql_session *s, const struct plan *p,
                            : a->kind == ACC_FULL ? "keep order"
                                                  : "range";
         int k = snprintf(info, sizeof(info), "%s", what);
-        if (a->kind == ACC_VIRTUAL)
+        if (a->kind == ACC_VIRTUAL && a->t->id == SQL_DERIVED_ID)
+            k = snprintf(info, sizeof(info), "derived: %zu rows", p->nvrows);
+        else if (a->kind == ACC_VIRTUAL)
             k = snprintf(info, sizeof(info), "information_schema");
         else if (p->lookup)
             k = snprintf(info, sizeof(info), "lookup: %zu %s",

@@ -177,7 +177,8 @@ const char *sql__is_name(size_t i)
 
 bool sql__is_virtual(const struct sql_tableinfo *t)
 {
-    return t->id <= IS_ID_BASE && t->id > IS_ID_BASE - IS_COUNT;
+    return (t->id <= IS_ID_BASE && t->id > IS_ID_BASE - IS_COUNT) ||
+           t->id == SQL_DERIVED_ID;
 }
 
 struct sql_tableinfo *sql__is_table(struct sql_session *s, const char *name)

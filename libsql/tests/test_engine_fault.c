@@ -62,11 +62,16 @@ static const char *const work[] = {
     "SET @a = 1, sql_mode = ''",
     "BEGIN", "INSERT INTO t (v) VALUES ('e')", "ROLLBACK",
     "EXPLAIN SELECT * FROM t WHERE k IN (1, 2)",
-    /* Joins: hash, index and nested-loop; an uncorrelated subquery. */
+    /* Joins: hash, index and nested-loop; subqueries: uncorrelated, run
+     * per row, as an anti-join; a derived table. */
     "SELECT a.v, b.v FROM t a JOIN t b ON a.k = b.k WHERE a.id < 3",
     "SELECT a.v, b.id FROM t a LEFT JOIN t b ON b.id = a.k",
     "SELECT COUNT(*) FROM t a JOIN t b USING (k) WHERE a.id < b.id",
     "SELECT v FROM t WHERE k IN (SELECT k FROM t WHERE id > 1)",
+    "SELECT v, (SELECT COUNT(*) FROM t b WHERE b.k = a.k) FROM t a",
+    "SELECT v FROM t a WHERE NOT EXISTS (SELECT 1 FROM t b WHERE b.k > a.k)",
+    "SELECT d.k, d.n FROM (SELECT k, COUNT(*) AS n FROM t GROUP BY k) d "
+    "JOIN t ON t.k = d.k",
 };
 
 static void sweep(void **state)

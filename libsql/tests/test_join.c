@@ -3,7 +3,8 @@
  * (aliases, qualified columns, stars, 1052/1054/1066), the plan chosen
  * (join order, hash/index/nested-loop joins, pushdown into scans, read
  * back through EXPLAIN) and aggregation, DISTINCT, ORDER BY and LIMIT
- * over joins; uncorrelated subqueries (scalar, IN, EXISTS).
+ * over joins; subqueries (scalar, IN, EXISTS, ANY/ALL; as semi- and
+ * anti-joins, or run per row) and derived tables.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -438,15 +439,148 @@ static void subqueries(void **state)
       "ERR 1241 Operand should contain 1 column(s)");
     Q(&c, "SELECT 1 IN (SELECT id, c FROM t2)",
       "ERR 1241 Operand should contain 1 column(s)");
-    Q(&c, "SELECT id FROM t1 WHERE id < (SELECT max(t1id) FROM t2 WHERE "
-          "t2.c > t1.b)",
-      "ERR 1235 This version of sqld doesn't yet support 'correlated "
-      "subqueries'");
-    Q(&c, "SELECT 1 FROM t1 WHERE 1 = ANY (SELECT id FROM t2)",
-      "ERR 1235 This version of sqld doesn't yet support 'subqueries'");
+    Q(&c, "SELECT id FROM t1 WHERE id = (SELECT nosuch FROM t2)",
+      "ERR 1054 Unknown column 'nosuch' in 'where clause'");
+    /* ANY/SOME/ALL: uncorrelated (literals) and correlated (per row). */
+    Q(&c, "SELECT id FROM t1 WHERE a > ANY (SELECT x FROM t3) ORDER BY id",
+      "2");
+    Q(&c, "SELECT id FROM t1 WHERE a >= ALL (SELECT x FROM t3 WHERE x IS NOT "
+          "NULL) ORDER BY id",
+      "2");
+    Q(&c, "SELECT id, a = ANY (SELECT x FROM t3), a <> ALL (SELECT x FROM "
+          "t3), a < SOME (SELECT x FROM t3 WHERE y < 3) FROM t1 ORDER BY id",
+      "1|1|0|1\n2|1|0|0\n3|NULL|NULL|NULL\n4|1|0|1");
+    Q(&c, "SELECT id, a > ALL (SELECT x FROM t3 WHERE x > 100), a > ANY "
+          "(SELECT x FROM t3 WHERE x > 100) FROM t1 WHERE id = 3",
+      "3|1|0");
+    Q(&c, "SELECT id, a >= ALL (SELECT x FROM t3 WHERE t3.y >= t1.id) FROM "
+          "t1 ORDER BY id",
+      "1|0\n2|NULL\n3|NULL\n4|1");
+    Q(&c, "SELECT id, b < ANY (SELECT c FROM t2 WHERE t2.t1id = t1.id) FROM "
+          "t1 ORDER BY id",
+      "1|1\n2|0\n3|0\n4|0");
     /* UPDATE and DELETE stay without subqueries. */
     Q(&c, "DELETE FROM t3 WHERE y IN (SELECT id FROM t2)",
       "ERR 1235 This version of sqld doesn't yet support 'subqueries'");
+}
+
+/* Prepared statements: parameters in join keys, pushed conditions and
+ * subqueries (each execution plans again with their values). */
+static void prepared(void **state)
+{
+    (void)state;
+    unsigned np, nc;
+    int id = sqlfx_prepare(&c,
+                           "SELECT t2.c FROM t1 JOIN t2 ON t1.id = t2.t1id "
+                           "WHERE t1.id = ? AND t2.c <> ? ORDER BY t2.c",
+                           &np, &nc);
+    assert_true(id >= 0);
+    assert_int_equal(np, 2);
+    assert_int_equal(nc, 1);
+    const char *a1[] = {"1", "q"};
+    assert_string_equal(sqlfx_execute(&c, id, 2, a1), "p");
+    const char *a2[] = {"2", "x"};
+    assert_string_equal(sqlfx_execute(&c, id, 2, a2), "r");
+    sqlfx_close_stmt(&c, id);
+    id = sqlfx_prepare(&c,
+                       "SELECT id, (SELECT count(*) FROM t2 WHERE t2.t1id = "
+                       "t1.id AND t2.id > ?) FROM t1 WHERE EXISTS (SELECT 1 "
+                       "FROM t3 WHERE t3.y = t1.id AND t3.x = ?) ORDER BY id",
+                       &np, &nc);
+    assert_true(id >= 0);
+    assert_int_equal(np, 2);
+    assert_int_equal(nc, 2);
+    const char *a3[] = {"1", "10"};
+    assert_string_equal(sqlfx_execute(&c, id, 2, a3), "1|1\n4|0");
+    const char *a4[] = {"0", "20"};
+    assert_string_equal(sqlfx_execute(&c, id, 2, a4), "2|1");
+    sqlfx_close_stmt(&c, id);
+}
+
+/* Derived tables: run when planned, scanned from memory, joined like
+ * tables. */
+static void derived_tables(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT * FROM (SELECT id, a FROM t1 WHERE a IS NOT NULL) AS d "
+          "ORDER BY id",
+      "1|10\n2|20\n4|10");
+    Q(&c, "SELECT d.n, t2.c FROM (SELECT t1id, count(*) AS n FROM t2 GROUP BY "
+          "t1id) d JOIN t2 ON t2.t1id = d.t1id ORDER BY 2",
+      "2|p\n2|q\n1|r\n1|s");
+    Q(&c, "SELECT max(n) FROM (SELECT t1id, count(*) AS n FROM t2 GROUP BY "
+          "t1id) x",
+      "2");
+    Q(&c, "SELECT x.id, y.id FROM (SELECT id FROM t1 WHERE id < 3) x LEFT "
+          "JOIN (SELECT t1id AS id FROM t2) y USING (id) ORDER BY 1, 2",
+      "1|1\n1|1\n2|2");
+    Q(&c, "SELECT * FROM (SELECT * FROM (SELECT id, b FROM t1 WHERE id > 2) "
+          "a) b ORDER BY id",
+      "3|three\n4|four");
+    Q(&c, "SELECT * FROM (SELECT 1 AS a, 2 AS a) z",
+      "ERR 1060 Duplicate column name 'a'");
+    Q(&c, "SELECT * FROM (SELECT id FROM t1) z WHERE z.nosuch = 1",
+      "ERR 1054 Unknown column 'z.nosuch' in 'where clause'");
+    /* Its row count is known: the one-row side first, then a point get. */
+    assert_string_equal(
+        plan("SELECT t1.b FROM t1, (SELECT max(id) AS m FROM t1) mx WHERE "
+             "t1.id = mx.m"),
+        "Projection_1|root||t1.b\n"
+        "└─IndexJoin_2|root||inner join, cond:(t1.id = mx.m)\n"
+        "  ├─MemTableScan_3|root|table:mx|derived: 1 rows\n"
+        "  └─Point_Get_4|root|table:t1|lookup: 1 key");
+}
+
+/* Correlated subqueries the planner cannot join: run per outer row, with
+ * the outer columns they read. */
+static void correlated(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT id, (SELECT count(*) FROM t2 WHERE t2.t1id = t1.id) FROM "
+          "t1 ORDER BY id",
+      "1|2\n2|1\n3|0\n4|0");
+    Q(&c, "SELECT id, (SELECT max(c) FROM t2 WHERE t2.t1id = t1.id) AS m "
+          "FROM t1 ORDER BY id",
+      "1|q\n2|r\n3|NULL\n4|NULL");
+    Q(&c, "SELECT id FROM t1 WHERE id < (SELECT max(t1id) FROM t2 WHERE "
+          "t2.c > t1.b) ORDER BY id",
+      "1\n4");
+    Q(&c, "SELECT id FROM t1 WHERE 1 < (SELECT count(*) FROM t2 WHERE "
+          "t2.t1id = t1.id)",
+      "1");
+    Q(&c, "SELECT id, (SELECT c FROM t2 WHERE t2.t1id = t1.id) FROM t1",
+      "ERR 1242 Subquery returns more than 1 row");
+    Q(&c, "SELECT id, EXISTS (SELECT 1 FROM t2 WHERE t2.t1id = t1.id), a IN "
+          "(SELECT x FROM t3 WHERE t3.y > t1.id) FROM t1 ORDER BY id",
+      "1|1|1\n2|1|NULL\n3|0|NULL\n4|0|0");
+    /* Under OR: not a join, a subquery per row. */
+    Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE t2.t1id = "
+          "t1.id) OR id = 4 ORDER BY id",
+      "1\n2\n4");
+    /* Over a join: the subquery waits until every table it may read is
+     * joined (never pushed into one table's scan). */
+    Q(&c, "SELECT t1.id, t2.id FROM t1 JOIN t2 ON t1.id = t2.t1id WHERE "
+          "t2.id = (SELECT max(id) FROM t2 x WHERE x.t1id = t1.id) ORDER BY 1",
+      "1|2\n2|3");
+    /* Grouped outer query; outer columns inside an aggregate; nested. */
+    Q(&c, "SELECT a, count(*), (SELECT count(*) FROM t3 WHERE t3.x = t1.a) "
+          "FROM t1 GROUP BY a ORDER BY a",
+      "NULL|1|0\n10|2|2\n20|1|1");
+    Q(&c, "SELECT id, (SELECT sum(x * t1.id) FROM t3) FROM t1 ORDER BY id",
+      "1|40\n2|80\n3|120\n4|160");
+    /* An outer column in the select list, GROUP BY and ORDER BY of a
+     * subquery over a join (it once read a column past the joined row). */
+    Q(&c, "SELECT id, (SELECT t1.b FROM t2 JOIN t3 ON t3.y = t2.id WHERE "
+          "t2.t1id = t1.id LIMIT 1) FROM t1 ORDER BY id",
+      "1|one\n2|two\n3|NULL\n4|NULL");
+    Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT t1.a FROM t2 JOIN t3 ON "
+          "t3.y = t2.id WHERE t2.t1id = t1.id GROUP BY t1.a ORDER BY t1.a) "
+          "ORDER BY id",
+      "1\n2");
+    Q(&c, "SELECT id FROM t1 WHERE (SELECT count(*) FROM t2 WHERE t2.t1id = "
+          "t1.id AND EXISTS (SELECT 1 FROM t3 WHERE t3.y = t2.id AND t3.x = "
+          "t1.a)) > 0 ORDER BY id",
+      "1");
 }
 
 /* WHERE's [NOT] EXISTS and IN over tables, correlated or not: semi- and
@@ -512,11 +646,11 @@ static void semi_joins(void **state)
         "t1.a)\n"
         "  ├─TableFullScan_3|root|table:t1|keep order:false\n"
         "  └─TableFullScan_4|root|table:t3|keep order:false");
-    /* Aggregates in the subquery: not a join (and correlated: 1235). */
+    /* Aggregates in the subquery: not a join but a subquery run per row
+     * (an aggregate without GROUP BY always has its row). */
     Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT count(*) FROM t2 WHERE "
-          "t2.t1id = t1.id)",
-      "ERR 1235 This version of sqld doesn't yet support 'correlated "
-      "subqueries'");
+          "t2.t1id = t1.id) ORDER BY id",
+      "1\n2\n3\n4");
     Q(&c, "SELECT id FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE t2.nosuch "
           "= t1.id)",
       "ERR 1054 Unknown column 't2.nosuch' in 'where clause'");
@@ -534,6 +668,9 @@ int main(void)
         cmocka_unit_test(many_tables),
         cmocka_unit_test(subqueries),
         cmocka_unit_test(semi_joins),
+        cmocka_unit_test(correlated),
+        cmocka_unit_test(derived_tables),
+        cmocka_unit_test(prepared),
     };
     return cmocka_run_group_tests_name("libsql/join", tests, setup,
                                        teardown);

@@ -1233,7 +1233,14 @@ def gen_join_select(g, js):
                                        "notnull")})
             qcols.append(q)
     keys = ["id", "k1", "k2"]
-    frm = "%s %s" % (order[0][0], aliases[0])
+
+    def tref(t, al):
+        """The table, or a derived table of some of its rows."""
+        if r.random() < 0.15 and g.f.ok("join:derived"):
+            return "(SELECT * FROM %s WHERE %s) %s" % (
+                t[0], Gen(r, QualSchema(t[1]), jf).pred(), al)
+        return "%s %s" % (t[0], al)
+    frm = tref(order[0], aliases[0])
     where = []
     cls = {"int": "num", "decimal": "num", "varchar": "str", "date": "date"}
 
@@ -1262,7 +1269,7 @@ def gen_join_select(g, js):
         kind = g.pick("join:comma", "join:inner", "join:inner", "join:left",
                       "join:left", "join:right", "join:cross",
                       "join:using", "join:natural") or "join:inner"
-        t = "%s %s" % (order[i][0], al)
+        t = tref(order[i], al)
         if kind == "join:comma":
             frm += ", " + t
             where.append(cond)
@@ -1326,7 +1333,8 @@ def gen_join_select(g, js):
                 sel.limit = r.randint(0, 6)
     # A subquery over another table: [NOT] EXISTS correlated on a key,
     # x IN (correlated or not), x NOT IN (not correlated).
-    sub = qg.pick("join:exists", "join:in-subquery", "join:not-in")
+    sub = qg.pick("join:exists", "join:in-subquery", "join:not-in",
+                  "join:scalar-subquery")
     if sub and r.random() < 0.3:
         t = r.choice(js.tables)
         idx = r.randrange(len(order))
@@ -1355,9 +1363,28 @@ def gen_join_select(g, js):
             corr = " AND s.id <> %s.id" % al if r.random() < 0.5 else ""
             where.append("%s.%s IN (SELECT s.%s FROM %s s WHERE 1 = 1%s%s)"
                          % (al, y, x, t[0], corr, extra))
-        else:
+        elif sub == "join:not-in":
             where.append("%s.%s NOT IN (SELECT s.%s FROM %s s WHERE 1 = 1%s)"
                          % (al, y, x, t[0], extra))
+        else:
+            # Correlated and aggregated: in the select list, or compared
+            # (the count, or the key's MIN/MAX) in WHERE.
+            agg = r.choice(["COUNT(*)", "MIN(s.%s)" % x, "MAX(s.%s)" % x])
+            q = "(SELECT %s FROM %s s WHERE s.%s = %s.%s%s)" % (
+                agg, t[0], x, al, y, extra)
+            if sel.items and not sel.group and not sel.distinct and \
+                    sel.items != ["*"] and r.random() < 0.5:
+                sel.items.append(q)
+                if kclass(t, x) == "str":
+                    sel.ci_items.add(len(sel.items) - 1)
+                sel.order = []
+                sel.limit = None
+            elif agg == "COUNT(*)":
+                where.append("%s %s %d" % (q, r.choice([">", "=", "<"]),
+                                           r.randint(0, 2)))
+            else:
+                where.append("%s.%s %s %s" % (al, y, r.choice(["=", "<>"]),
+                                              q))
     if r.random() < 0.6:
         w = qg.where(1)
         for c in where:
@@ -1534,6 +1561,29 @@ class Tester:
         self.report(header, before, sql, a, b, why, repro)
         return False
 
+    def create(self, case, stmts, seed, rnd):
+        """A round's DROP/CREATE statements on both: False (reported) when
+        they differ."""
+        for s in stmts:
+            a, b = self.both(s)
+            why = compare(a, b, True, set())
+            if why is not None:
+                self.report("seed %d round %d: CREATE TABLE" % (seed, rnd),
+                            case, s, a, b, why, [s])
+                return False
+        return True
+
+    def insert(self, case, s, header):
+        """An initial row on both: False (reported) when they differ."""
+        a, b = self.both(s)
+        why = compare(a, b, True, set())
+        if why is not None:
+            self.report(header, case, s, a, b, why, case.script() + [s])
+            return False
+        if a.kind == "ok":
+            case.rows.append(s)
+        return True
+
     def join_round(self, seed, rnd):
         """2-4 tables, rows drawn so they meet, then joins over them."""
         rng = random.Random("join %d/%d" % (seed, rnd))
@@ -1541,24 +1591,13 @@ class Tester:
         js = JoinSchema(rng, f)
         g = Gen(rng, QualSchema([]), f)
         case = JoinCase(js)
-        for s in case.script():
-            a, b = self.both(s)
-            why = compare(a, b, True, set())
-            if why is not None:
-                self.report("seed %d round %d: CREATE TABLE" % (seed, rnd),
-                            case, s, a, b, why, [s])
-                return
+        if not self.create(case, case.script(), seed, rnd):
+            return
         for t in js.tables:
             for i in range(rng.randint(0, 8)):
-                s = js.row(t, i)
-                a, b = self.both(s)
-                why = compare(a, b, True, set())
-                if why is not None:
-                    self.report("seed %d round %d: insert" % (seed, rnd),
-                                case, s, a, b, why, case.script() + [s])
+                if not self.insert(case, js.row(t, i),
+                                   "seed %d round %d: insert" % (seed, rnd)):
                     return
-                if a.kind == "ok":
-                    case.rows.append(s)
         for q in range(self.args.per_table):
             if self.budget <= 0:
                 return
@@ -1582,23 +1621,13 @@ class Tester:
         g = Gen(rng, schema, f)
         order = schema.order_all()
         case = Case(schema.create_sql(), [])
-        for s in ["DROP TABLE IF EXISTS t", case.create]:
-            a, b = self.both(s)
-            why = compare(a, b, True, set())
-            if why is not None:
-                self.report("seed %d round %d: CREATE TABLE" % (seed, rnd),
-                            case, s, a, b, why, [s])
-                return
+        if not self.create(case, ["DROP TABLE IF EXISTS t", case.create],
+                           seed, rnd):
+            return
         for i in range(rng.randint(0, self.args.rows)):
-            s = gen_insert(g)
-            a, b = self.both(s)
-            why = compare(a, b, True, set())
-            if why is not None:
-                self.report("seed %d round %d: insert %d" % (seed, rnd, i),
-                            case, s, a, b, why, case.script() + [s])
+            if not self.insert(case, gen_insert(g), "seed %d round %d: "
+                               "insert %d" % (seed, rnd, i)):
                 return
-            if a.kind == "ok":
-                case.rows.append(s)
         for q in range(self.args.per_table):
             if self.budget <= 0:
                 return
