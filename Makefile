@@ -7,7 +7,7 @@ include mk/flags.mk
 LIBS := libraft librpc libmvcc libregion libpd libsql
 
 .PHONY: all deps build libs daemons run test check fuzz bench clean install \
-        format bench-sqld bench-kvd $(addprefix bench-,$(LIBS:lib%=%))
+        format bench-sqld bench-kvd bench-joins $(addprefix bench-,$(LIBS:lib%=%))
 
 all: build
 
@@ -48,6 +48,7 @@ bench: deps
 	@for l in $(LIBS); do $(MAKE) --no-print-directory -C $$l bench || exit 1; done
 	@scripts/bench-kvd.sh $(BUILD)
 	@scripts/bench-sqld.sh $(BUILD)
+	@scripts/bench-joins.sh $(BUILD)
 # sysbench against sqld and against a MariaDB it starts, side by side.
 bench-sqld: build
 	@scripts/bench-sqld.sh $(BUILD)
@@ -55,6 +56,9 @@ bench-sqld: build
 # against RocksDB itself (daemons/kvbench).
 bench-kvd: build
 	@scripts/bench-kvd.sh $(BUILD)
+# TPC-H-shaped join queries on sqld and on a MariaDB it starts, per query.
+bench-joins: build
+	@scripts/bench-joins.sh $(BUILD)
 $(addprefix bench-,$(LIBS:lib%=%)): bench-%: deps
 	@$(MAKE) --no-print-directory -C lib$* bench
 

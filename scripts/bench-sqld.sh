@@ -25,7 +25,6 @@
 # is in a Raft log synced on a majority of the three kvd.
 set -u
 BUILD=${1:?usage: bench-sqld.sh BUILD_DIR}
-BIN=$BUILD/daemons/bin
 TIME=${BENCH_TIME:-10}
 THREADS=${BENCH_THREADS:-4}
 TABLES=${BENCH_TABLES:-2}
@@ -40,63 +39,12 @@ CLUSTER_PORT=$((CLUSTER_BASE + 10))
 SERVERS=${BENCH_SERVERS:-sqld cluster mariadb}
 has() { case " $SERVERS " in *" $1 "*) return 0 ;; esac; return 1; }
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-sqld.XXXXXX")
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-die() { echo "bench-sqld: $*" >&2; exit 1; }
-
-for tool in sysbench mariadbd mariadb-install-db mariadb-admin; do
-    command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] ||
-        die "$tool is missing; run 'make deps' (it installs mariadb-server and sysbench)"
-done
-MARIADBD=$(command -v mariadbd || echo /usr/sbin/mariadbd)
-
-wait_port() { # port, name, pid[, seconds (30)]
-    for _ in $(seq 1 $((${4:-30} * 10))); do
-        mariadb-admin -h 127.0.0.1 -P "$1" -u root ping >/dev/null 2>&1 && return 0
-        kill -0 "$3" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
-
-# MariaDB: a fresh data directory and a server owned by this user.
-if has mariadb; then
-    mariadb-install-db --no-defaults --datadir="$WORK/mariadb" --user="$(id -un)" \
-        --auth-root-authentication-method=normal --skip-test-db \
-        >"$WORK/mariadb-install.log" 2>&1 ||
-        die "mariadb-install-db failed; see $WORK/mariadb-install.log"
-    "$MARIADBD" --no-defaults --datadir="$WORK/mariadb" --user="$(id -un)" \
-        --bind-address=127.0.0.1 --port="$MDB_PORT" --socket="$WORK/mariadb.sock" \
-        --skip-grant-tables --skip-name-resolve --max-connections=200 \
-        --innodb-buffer-pool-size=512M --log-error="$WORK/mariadb.err" \
-        2>>"$WORK/mariadb.err" &
-    pids+=($!)
-    wait_port "$MDB_PORT" mariadb $! || die "MariaDB did not start: $(tail -n 5 "$WORK/mariadb.err")"
-fi
-
-if has sqld; then
-    "$BIN/sqld" --listen=127.0.0.1:"$SQLD_PORT" --store=local \
-        --data-dir="$WORK/sqld" --log.file="$WORK/sqld.log" &
-    pids+=($!)
-    wait_port "$SQLD_PORT" sqld $! || die "sqld did not start: $(tail -n 5 "$WORK/sqld.log")"
-fi
-
-# The cluster: the playground on ports of its own; it stops its daemons
-# when cleanup sends it SIGTERM.
-if has cluster; then
-    PLAYGROUND_DIR="$WORK/play" FRESH=1 PD_PORT=$((CLUSTER_BASE + 1)) \
-        SQL_PORT=$CLUSTER_PORT KVD_PORT=$((CLUSTER_BASE + 11)) \
-        KVD_STATUS_PORT=$((CLUSTER_BASE + 14)) SQL_STATUS_PORT=$((CLUSTER_BASE + 7)) \
-        "$(dirname "$0")/run-playground.sh" "$BUILD" >"$WORK/play.out" 2>&1 &
-    pids+=($!)
-    wait_port "$CLUSTER_PORT" cluster $! 120 || die "the playground did not start: $(tail -n 8 "$WORK/play.out")"
-fi
+BENCH_NAME=bench-sqld
+. "$(dirname "$0")/bench-lib.sh"
+need sysbench mariadb-admin
+has mariadb && start_mariadb "$MDB_PORT"
+has sqld && start_sqld "$SQLD_PORT"
+has cluster && start_cluster "$CLUSTER_BASE"
 
 sb() { # server port, workload, command
     sysbench "$2" --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$1" \
