@@ -11,41 +11,11 @@
 
 #include <cmocka.h>
 
+#include "faultheap.h"
+
 #include "sqlfx.h"
 
-static long fail_at = -1, calls = 0, live = 0;
-
-static void *h_malloc(void *ctx, size_t n)
-{
-    (void)ctx;
-    if (fail_at >= 0 && calls++ == fail_at)
-        return NULL;
-    void *p = malloc(n);
-    if (p)
-        live++;
-    return p;
-}
-
-static void *h_realloc(void *ctx, void *p, size_t n)
-{
-    (void)ctx;
-    if (fail_at >= 0 && calls++ == fail_at)
-        return NULL;
-    void *q = realloc(p, n);
-    if (q && !p)
-        live++;
-    return q;
-}
-
-static void h_free(void *ctx, void *p)
-{
-    (void)ctx;
-    if (p)
-        live--;
-    free(p);
-}
-
-static const struct sql_heap heap = {NULL, h_malloc, h_realloc, h_free};
+static const struct sql_heap heap = {NULL, fh_malloc, fh_realloc, fh_free};
 
 static const char *const setup_sql[] = {
     "CREATE DATABASE d",
@@ -80,9 +50,9 @@ static void statements(void **state)
     (void)state;
     for (size_t w = 0; w < sizeof(work) / sizeof(work[0]); w++) {
         for (long i = 0;; i++) {
-            fail_at = -1;
-            calls = 0;
-            live = 0;
+            fh_fail_at = -1;
+            fh_calls = 0;
+            fh_live = 0;
             sql_heap_set(&heap);
             struct sqlfx f;
             struct sqlfx_conn c;
@@ -91,11 +61,11 @@ static void statements(void **state)
             for (size_t k = 0; k < sizeof(setup_sql) / sizeof(setup_sql[0]);
                  k++)
                 sqlfx_q(&c, setup_sql[k]);
-            fail_at = i;
-            calls = 0;
+            fh_fail_at = i;
+            fh_calls = 0;
             const char *out = sqlfx_q(&c, work[w]);
-            bool failed = calls > i;
-            fail_at = -1;
+            bool failed = fh_calls > i;
+            fh_fail_at = -1;
             sqlfx_q(&c, "SELECT 1");
             if (strcmp(c.out, "1") != 0)
                 fail_msg("after failing alloc %ld of '%s' (answer '%s'): "
@@ -104,9 +74,9 @@ static void statements(void **state)
             sqlfx_disconnect(&c);
             sqlfx_close(&f);
             sql_heap_set(NULL);
-            if (live != 0)
+            if (fh_live != 0)
                 fail_msg("leak: %ld blocks after failing alloc %ld of '%s'",
-                         live, i, work[w]);
+                         fh_live, i, work[w]);
             if (!failed) {
                 printf("# %-60.60s %ld allocations swept\n", work[w], i);
                 break;
@@ -120,24 +90,24 @@ static void open_with_bootstrap(void **state)
 {
     (void)state;
     for (long i = 0;; i++) {
-        calls = 0;
-        live = 0;
-        fail_at = i;
+        fh_calls = 0;
+        fh_live = 0;
+        fh_fail_at = i;
         sql_heap_set(&heap);
         struct sql_server_options o = {.root_password = "pw"};
         struct sql_server *srv = NULL;
         char err[256];
         int rc = sql_server_open(&o, &srv, err, sizeof(err));
-        bool failed = calls > i;
-        fail_at = -1;
+        bool failed = fh_calls > i;
+        fh_fail_at = -1;
         if (failed)
             assert_int_not_equal(rc, 0);
         else
             assert_int_equal(rc, 0);
         sql_server_close(srv);
         sql_heap_set(NULL);
-        if (live != 0)
-            fail_msg("leak: %ld blocks after failing alloc %ld of open", live,
+        if (fh_live != 0)
+            fail_msg("leak: %ld blocks after failing alloc %ld of open", fh_live,
                      i);
         if (!failed) {
             printf("# open %ld allocations swept\n", i);

@@ -11,37 +11,9 @@
 
 #include <cmocka.h>
 
+#include "faultheap.h"
+
 #include "sqlfx.h"
-
-static long fail_at = -1, calls = 0, live = 0;
-
-static void *h_malloc(void *ctx, size_t n)
-{
-    (void)ctx;
-    if (fail_at >= 0 && calls++ == fail_at)
-        return NULL;
-    void *p = malloc(n);
-    if (p)
-        live++;
-    return p;
-}
-static void *h_realloc(void *ctx, void *p, size_t n)
-{
-    (void)ctx;
-    if (fail_at >= 0 && calls++ == fail_at)
-        return NULL;
-    void *q = realloc(p, n);
-    if (q && !p)
-        live++;
-    return q;
-}
-static void h_free(void *ctx, void *p)
-{
-    (void)ctx;
-    if (p)
-        live--;
-    free(p);
-}
 
 static const char *const setup_sql[] = {
     "CREATE DATABASE d", "USE d",
@@ -77,12 +49,12 @@ static const char *const work[] = {
 static void sweep(void **state)
 {
     (void)state;
-    struct sql_heap h = {NULL, h_malloc, h_realloc, h_free};
+    struct sql_heap h = {NULL, fh_malloc, fh_realloc, fh_free};
     for (size_t w = 0; w < sizeof(work) / sizeof(work[0]); w++) {
         for (long i = 0;; i++) {
-            fail_at = -1;
-            calls = 0;
-            live = 0;
+            fh_fail_at = -1;
+            fh_calls = 0;
+            fh_live = 0;
             sql_heap_set(&h);
             struct sqlfx f;
             struct sqlfx_conn c;
@@ -90,11 +62,11 @@ static void sweep(void **state)
             sqlfx_connect(&f, &c, 1);
             for (size_t k = 0; k < sizeof(setup_sql) / sizeof(setup_sql[0]); k++)
                 sqlfx_q(&c, setup_sql[k]);
-            fail_at = i;
-            calls = 0;
+            fh_fail_at = i;
+            fh_calls = 0;
             const char *out = sqlfx_q(&c, work[w]);
-            bool failed = calls > i;
-            fail_at = -1;
+            bool failed = fh_calls > i;
+            fh_fail_at = -1;
             /* The session still answers afterwards. */
             sqlfx_q(&c, "SELECT 1");
             if (strcmp(c.out, "1") != 0)
@@ -102,8 +74,8 @@ static void sweep(void **state)
             sqlfx_disconnect(&c);
             sqlfx_close(&f);
             sql_heap_set(NULL);
-            if (live != 0)
-                fail_msg("leak: %ld blocks after failing alloc %ld of '%s'", live, i, work[w]);
+            if (fh_live != 0)
+                fail_msg("leak: %ld blocks after failing alloc %ld of '%s'", fh_live, i, work[w]);
             if (!failed) {
                 printf("# %-60.60s %ld allocations swept\n", work[w], i);
                 break;

@@ -13,51 +13,19 @@
 
 #include <cmocka.h>
 
+#include "faultheap.h"
+
 #include "sql.h"
 #include "parse.h"
-
-static long calls; /* allocations so far */
-static long fail_at; /* the allocation that fails, -1 for none */
-static long live;  /* blocks not yet freed */
-
-static void *t_malloc(void *ctx, size_t n)
-{
-    (void)ctx;
-    if (calls++ == fail_at)
-        return NULL;
-    void *p = malloc(n);
-    if (p != NULL)
-        live++;
-    return p;
-}
-
-static void *t_realloc(void *ctx, void *p, size_t n)
-{
-    (void)ctx;
-    if (calls++ == fail_at)
-        return NULL;
-    void *q = realloc(p, n);
-    if (q != NULL && p == NULL)
-        live++;
-    return q;
-}
-
-static void t_free(void *ctx, void *p)
-{
-    (void)ctx;
-    if (p != NULL)
-        live--;
-    free(p);
-}
 
 static int setup(void **state)
 {
     (void)state;
-    struct sql__heap h = {NULL, t_malloc, t_realloc, t_free};
+    struct sql__heap h = {NULL, fh_malloc, fh_realloc, fh_free};
     sql__heap_set(&h);
-    fail_at = -1;
-    calls = 0;
-    live = 0;
+    fh_fail_at = -1;
+    fh_calls = 0;
+    fh_live = 0;
     return 0;
 }
 
@@ -73,48 +41,48 @@ static void arena_basics(void **state)
     (void)state;
     struct sql_arena *a = sql__arena_create(128);
     assert_non_null(a);
-    assert_int_equal(live, 1); /* nothing until the first allocation */
+    assert_int_equal(fh_live, 1); /* nothing until the first allocation */
     char *p = sql__arena_alloc(a, 1);
     char *q = sql__arena_alloc(a, 3);
     assert_non_null(p);
     assert_non_null(q);
     assert_true((uintptr_t)q % _Alignof(max_align_t) == 0);
-    assert_int_equal(live, 2);
+    assert_int_equal(fh_live, 2);
     /* A big request gets its own block and later small ones still fit in
      * the current block. */
     char *big = sql__arena_alloc(a, 10000);
     assert_non_null(big);
     memset(big, 1, 10000);
-    assert_int_equal(live, 3);
+    assert_int_equal(fh_live, 3);
     char *r = sql__arena_alloc(a, 8);
     assert_true(r > q && r < q + 128);
-    assert_int_equal(live, 3);
+    assert_int_equal(fh_live, 3);
     char *z = sql__arena_zalloc(a, 100);
     for (int i = 0; i < 100; i++)
         assert_int_equal(z[i], 0);
     assert_string_equal(sql__arena_strndup(a, "hello", 4), "hell");
     for (int i = 0; i < 100; i++)
         assert_non_null(sql__arena_alloc(a, 64));
-    assert_true(live > 10);
+    assert_true(fh_live > 10);
     sql__arena_reset(a);
-    assert_int_equal(live, 2); /* the arena and one block */
+    assert_int_equal(fh_live, 2); /* the arena and one block */
     assert_non_null(sql__arena_alloc(a, 16));
-    assert_int_equal(live, 2);
+    assert_int_equal(fh_live, 2);
     sql__arena_destroy(a);
-    assert_int_equal(live, 0);
+    assert_int_equal(fh_live, 0);
     sql__arena_destroy(NULL);
     /* Failures are NULL, never a crash. */
-    fail_at = calls;
+    fh_fail_at = fh_calls;
     assert_null(sql__arena_create(0));
     a = sql__arena_create(0);
-    fail_at = calls;
+    fh_fail_at = fh_calls;
     assert_null(sql__arena_alloc(a, 10));
-    fail_at = calls;
+    fh_fail_at = fh_calls;
     assert_null(sql__arena_strndup(a, "x", 1));
-    fail_at = calls;
+    fh_fail_at = fh_calls;
     assert_null(sql__arena_zalloc(a, 1));
     sql__arena_destroy(a);
-    assert_int_equal(live, 0);
+    assert_int_equal(fh_live, 0);
 }
 
 static const char *const stmts[] = {
@@ -143,8 +111,8 @@ static void fail_every_allocation(void **state)
         const char *sql = stmts[s];
         int failures = 0;
         for (long i = 0;; i++) {
-            calls = 0;
-            fail_at = i;
+            fh_calls = 0;
+            fh_fail_at = i;
             /* Tiny blocks: many allocations, each a chance to fail. */
             struct sql_arena *a = sql__arena_create(64);
             if (a == NULL) {
@@ -163,9 +131,9 @@ static void fail_every_allocation(void **state)
                 assert_int_equal(r.errcode, SQL_ER_OUTOFMEMORY);
                 assert_null(r.stmt);
             }
-            bool hit = calls > i;
+            bool hit = fh_calls > i;
             sql__arena_destroy(a);
-            assert_int_equal(live, 0);
+            assert_int_equal(fh_live, 0);
             if (!hit) {
                 assert_int_equal(rc, 0);
                 assert_non_null(printed);
@@ -176,7 +144,7 @@ static void fail_every_allocation(void **state)
         }
         assert_true(failures > 5);
     }
-    fail_at = -1;
+    fh_fail_at = -1;
 }
 
 int main(void)
