@@ -8,103 +8,25 @@
 # after the defaults, e.g. "--store=cluster --pd=127.0.0.1:2379"
 # (test_sql_cluster.sh runs the suite so on kvd and pdd).
 import os
-import re
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import traceback
 from decimal import Decimal
 
 import pymysql
 
-BUILD = os.environ.get("BUILD_DIR") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "default")
-SQLD = os.path.join(BUILD, "daemons", "bin", "sqld")
+import sqldfx
+from sqldfx import eq, err, q
 
-tmp = tempfile.mkdtemp(prefix="dsql-sql-")
-proc = None
-port = None
-passed = 0
-failed = []
-
-
-def start():
-    global proc, port
-    log = os.path.join(tmp, "sqld.log")
-    open(log, "a").close()
-    size = os.path.getsize(log)
-    proc = subprocess.Popen([SQLD, "--data-dir=" + os.path.join(tmp, "data"),
-                             "--log.file=" + log, "--listen=127.0.0.1:0",
-                             "--store=local"] +
-                            os.environ.get("SQLD_ARGS", "").split())
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        with open(log) as f:
-            f.seek(size)
-            m = re.search(r"serving MySQL on 127\.0\.0\.1:(\d+)", f.read())
-        if m:
-            port = int(m.group(1))
-            return
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise RuntimeError("sqld did not start: " + open(log).read())
-
-
-def stop():
-    global proc
-    if proc:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
-        rc = proc.returncode
-        proc = None
-        return rc
-    return None
+srv = sqldfx.Sqld("dsql-sql-", ["--store=local"] +
+                  os.environ.get("SQLD_ARGS", "").split())
+start, stop = srv.start, srv.stop
 
 
 def conn(**kw):
-    args = dict(host="127.0.0.1", port=port, user="root",
-                connect_timeout=30)
-    args.update(kw)
-    return pymysql.connect(**args)
+    return srv.connect(**kw)
 
-
-def q(c, sql, args=None):
-    with c.cursor() as cur:
-        cur.execute(sql, args)
-        return [tuple(r) for r in cur.fetchall()]
-
-
-def err(c, sql):
-    try:
-        q(c, sql)
-    except pymysql.MySQLError as e:
-        return e.args[0]
-    return None
-
-
-def eq(what, got, want):
-    if got != want:
-        raise AssertionError("%s: got %r, want %r" % (what, got, want))
-
-
-def case(fn):
-    global passed
-    name = fn.__name__
-    print("[ RUN      ] " + name, flush=True)
-    try:
-        fn()
-        print("[       OK ] " + name, flush=True)
-        passed += 1
-    except Exception:
-        traceback.print_exc(file=sys.stdout)
-        print("[  FAILED  ] " + name, flush=True)
-        failed.append(name)
-    return fn
 
 
 def connect_and_variables():
@@ -261,7 +183,7 @@ def transactions():
 def mariadb_cli():
     script = ("USE shop;\nSELECT id, sku FROM items WHERE id <= 2 "
               "ORDER BY id;\nSELECT COUNT(*) AS n FROM items;\n")
-    out = subprocess.run(["mariadb", "-h127.0.0.1", "-P%d" % port, "-uroot",
+    out = subprocess.run(["mariadb", "-h127.0.0.1", "-P%d" % srv.port, "-uroot",
                           "--skip-ssl", "--batch", "--connect-timeout=30"],
                          input=script, capture_output=True, text=True,
                          timeout=60)
@@ -282,22 +204,6 @@ def restart_keeps_data():
     c.close()
 
 
-try:
-    start()
-    for fn in (connect_and_variables, ddl_and_show, dml_and_queries,
-               transactions, mariadb_cli, restart_keeps_data):
-        case(fn)
-finally:
-    try:
-        stop()
-    except Exception:
-        if proc:
-            proc.kill()
-    shutil.rmtree(tmp, ignore_errors=True)
-
-print("[  PASSED  ] %d test(s)." % passed)
-if failed:
-    print("[  FAILED  ] %d test(s), listed below:" % len(failed))
-    for n in failed:
-        print("[  FAILED  ] " + n)
-sys.exit(1 if failed else 0)
+sys.exit(sqldfx.run(srv, (connect_and_variables, ddl_and_show,
+                          dml_and_queries, transactions, mariadb_cli,
+                          restart_keeps_data)))

@@ -7,84 +7,31 @@
 # restart, KILL QUERY of a statement waiting for a row lock, KILL
 # CONNECTION, and a mariadb-dump round trip as root with a password.
 # Prints cmocka-style lines for tests/run-suites.sh.
-import os
-import re
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import traceback
 
 import pymysql
 
-BUILD = os.environ.get("BUILD_DIR") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "default")
-SQLD = os.path.join(BUILD, "daemons", "bin", "sqld")
+import sqldfx
+from sqldfx import eq, err, q
+
 ROOT_PW = "r00t pw"
 
-tmp = tempfile.mkdtemp(prefix="dsql-users-")
-proc = None
-port = None
-passed = 0
-failed = []
+srv = sqldfx.Sqld("dsql-users-", [])
+stop = srv.stop
 
 
 def start(root_password=ROOT_PW):
-    global proc, port
-    log = os.path.join(tmp, "sqld.log")
-    open(log, "a").close()
-    size = os.path.getsize(log)
-    proc = subprocess.Popen([SQLD, "--data-dir=" + os.path.join(tmp, "data"),
-                             "--log.file=" + log, "--listen=127.0.0.1:0",
-                             "--store=local",
-                             "--root-password=" + root_password])
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        with open(log) as f:
-            f.seek(size)
-            m = re.search(r"serving MySQL on 127\.0\.0\.1:(\d+)", f.read())
-        if m:
-            port = int(m.group(1))
-            return
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise RuntimeError("sqld did not start: " + open(log).read())
-
-
-def stop():
-    global proc
-    if proc:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
-        rc = proc.returncode
-        proc = None
-        return rc
-    return None
+    srv.args = ["--store=local", "--root-password=" + root_password]
+    srv.start()
 
 
 def conn(user="root", password=ROOT_PW, **kw):
-    args = dict(host="127.0.0.1", port=port, user=user, password=password,
-                connect_timeout=30, autocommit=True)
+    args = dict(user=user, password=password, autocommit=True)
     args.update(kw)
-    return pymysql.connect(**args)
-
-
-def q(c, sql, args=None):
-    with c.cursor() as cur:
-        cur.execute(sql, args)
-        return [tuple(r) for r in cur.fetchall()]
-
-
-def err(c, sql):
-    try:
-        q(c, sql)
-    except pymysql.MySQLError as e:
-        return e.args[0]
-    return None
+    return srv.connect(**args)
 
 
 def login_err(**kw):
@@ -95,34 +42,14 @@ def login_err(**kw):
     return None
 
 
-def eq(what, got, want):
-    if got != want:
-        raise AssertionError("%s: got %r, want %r" % (what, got, want))
-
-
 def cli(user, password, sql):
-    args = ["mariadb", "-h127.0.0.1", "-P%d" % port, "-u" + user,
+    args = ["mariadb", "-h127.0.0.1", "-P%d" % srv.port, "-u" + user,
             "--skip-ssl", "--batch", "--skip-column-names",
             "--connect-timeout=30"]
     if password:
         args.append("-p" + password)
     return subprocess.run(args, input=sql, capture_output=True, text=True,
                           timeout=60)
-
-
-def case(fn):
-    global passed
-    name = fn.__name__
-    print("[ RUN      ] " + name, flush=True)
-    try:
-        fn()
-        print("[       OK ] " + name, flush=True)
-        passed += 1
-    except Exception:
-        traceback.print_exc(file=sys.stdout)
-        print("[  FAILED  ] " + name, flush=True)
-        failed.append(name)
-    return fn
 
 
 def root_login():
@@ -351,7 +278,7 @@ def dump_round_trip_as_root():
     q(c, "INSERT INTO shop.items VALUES (1, 'a', 1.50), (2, 'b''2', NULL)")
     before = q(c, "SELECT * FROM shop.items ORDER BY id")
     create = q(c, "SHOW CREATE TABLE shop.items")
-    dump = subprocess.run(["mariadb-dump", "-h127.0.0.1", "-P%d" % port,
+    dump = subprocess.run(["mariadb-dump", "-h127.0.0.1", "-P%d" % srv.port,
                            "-uroot", "-p" + ROOT_PW, "--skip-ssl",
                            "--databases", "shop"],
                           capture_output=True, text=True, timeout=60)
@@ -362,7 +289,7 @@ def dump_round_trip_as_root():
     eq("rows", q(c, "SELECT * FROM shop.items ORDER BY id"), before)
     eq("definition", q(c, "SHOW CREATE TABLE shop.items"), create)
     # A user without privileges on shop cannot dump it.
-    dump = subprocess.run(["mariadb-dump", "-h127.0.0.1", "-P%d" % port,
+    dump = subprocess.run(["mariadb-dump", "-h127.0.0.1", "-P%d" % srv.port,
                            "-ug", "-pgp", "--skip-ssl", "--databases",
                            "shop"],
                           capture_output=True, text=True, timeout=60)
@@ -370,23 +297,7 @@ def dump_round_trip_as_root():
     c.close()
 
 
-try:
-    start()
-    for fn in (root_login, users_and_plugins, grants_live_and_new,
-               restart_keeps_accounts, kill_query_in_lock_wait,
-               kill_connection, dump_round_trip_as_root):
-        case(fn)
-finally:
-    try:
-        stop()
-    except Exception:
-        if proc:
-            proc.kill()
-    shutil.rmtree(tmp, ignore_errors=True)
-
-print("[  PASSED  ] %d test(s)." % passed)
-if failed:
-    print("[  FAILED  ] %d test(s), listed below:" % len(failed))
-    for n in failed:
-        print("[  FAILED  ] " + n)
-sys.exit(1 if failed else 0)
+srv.args = ["--store=local", "--root-password=" + ROOT_PW]
+sys.exit(sqldfx.run(srv, (root_login, users_and_plugins, grants_live_and_new,
+                          restart_keeps_accounts, kill_query_in_lock_wait,
+                          kill_connection, dump_round_trip_as_root)))

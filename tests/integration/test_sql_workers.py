@@ -4,91 +4,24 @@
 all land; pipelined queries answer in order; a client that disconnects while its statement waits for a row
 lock is cleaned up once the statement ends, and sqld keeps serving; a
 SIGTERM with a statement waiting stops sqld cleanly."""
-import os
-import re
-import shutil
 import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import traceback
 
 import pymysql
 
-BUILD = os.environ.get("BUILD_DIR") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "default")
-SQLD = os.path.join(BUILD, "daemons", "bin", "sqld")
+import sqldfx
+from sqldfx import eq, err, q
 
-tmp = tempfile.mkdtemp(prefix="dsql-workers-")
-proc = None
-port = None
-passed = 0
-failed = []
-
-
-def start():
-    global proc, port
-    log = os.path.join(tmp, "sqld.log")
-    proc = subprocess.Popen([SQLD, "--data-dir=" + os.path.join(tmp, "data"),
-                             "--log.file=" + log, "--listen=127.0.0.1:0",
-                             "--store=local", "--workers=2"])
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if os.path.exists(log):
-            with open(log) as f:
-                m = re.search(r"serving MySQL on 127\.0\.0\.1:(\d+)",
-                              f.read())
-            if m:
-                port = int(m.group(1))
-                return
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise RuntimeError("sqld did not start")
+srv = sqldfx.Sqld("dsql-workers-", ["--store=local", "--workers=2"])
 
 
 def conn(**kw):
-    args = dict(host="127.0.0.1", port=port, user="root",
-                connect_timeout=30, autocommit=True)
+    args = dict(autocommit=True)
     args.update(kw)
-    return pymysql.connect(**args)
-
-
-def q(c, sql, args=None):
-    with c.cursor() as cur:
-        cur.execute(sql, args)
-        return [tuple(r) for r in cur.fetchall()]
-
-
-def err(c, sql):
-    try:
-        q(c, sql)
-    except pymysql.MySQLError as e:
-        return e.args[0]
-    return None
-
-
-def eq(what, got, want):
-    if got != want:
-        raise AssertionError("%s: got %r, want %r" % (what, got, want))
-
-
-def case(fn):
-    global passed
-    name = fn.__name__
-    print("[ RUN      ] " + name, flush=True)
-    try:
-        fn()
-        print("[       OK ] " + name, flush=True)
-        passed += 1
-    except Exception:
-        traceback.print_exc(file=sys.stdout)
-        print("[  FAILED  ] " + name, flush=True)
-        failed.append(name)
-    return fn
+    return srv.connect(**args)
 
 
 def wait_state(c, state):
@@ -188,27 +121,11 @@ def sigterm_with_a_waiter():
     wait_state(watcher, "Waiting for row lock")
     # Stopping waits for the running statement: the holder's connection
     # closes with the listener, rolling back, which releases the waiter.
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=120)
-    eq("exit", proc.returncode, 0)
+    srv.proc.send_signal(signal.SIGTERM)
+    srv.proc.wait(timeout=120)
+    eq("exit", srv.proc.returncode, 0)
     t.join(60)
 
 
-try:
-    start()
-    for fn in (concurrent_commits, pipelined_commands,
-               client_gone_while_waiting,
-               sigterm_with_a_waiter):
-        case(fn)
-finally:
-    if proc and proc.poll() is None:
-        proc.kill()
-        proc.wait()
-    shutil.rmtree(tmp, ignore_errors=True)
-
-print("[  PASSED  ] %d test(s)." % passed)
-if failed:
-    print("[  FAILED  ] %d test(s), listed below:" % len(failed))
-    for n in failed:
-        print("[  FAILED  ] " + n)
-sys.exit(1 if failed else 0)
+sys.exit(sqldfx.run(srv, (concurrent_commits, pipelined_commands,
+                          client_gone_while_waiting, sigterm_with_a_waiter)))
