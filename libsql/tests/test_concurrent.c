@@ -28,6 +28,7 @@
 
 struct worker
 {
+    struct sqlfx *f;      /* the server (mixed_workload) */
     struct sqlfx_conn c;  /* its own session */
     unsigned id;          /* 1..NTHREADS */
     unsigned bad;         /* answers that were not the expected one */
@@ -417,30 +418,11 @@ static void statements_overlap(void **state)
 #define MIX_OPS 60
 #define MIX_FIXED 50 /* rows of fixed, never changed */
 
-struct mixer
-{
-    struct sqlfx *f;      /* the server */
-    struct sqlfx_conn c;  /* its own session */
-    unsigned id;          /* 1.. within its kind */
-    unsigned bad;         /* unexpected answers */
-    char first_bad[512];  /* the first */
-};
-
-static void mexpect(struct mixer *m, const char *sql, const char *want)
-{
-    const char *got = sqlfx_q(&m->c, sql);
-    if (strcmp(got, want) == 0)
-        return;
-    if (m->bad++ == 0)
-        snprintf(m->first_bad, sizeof(m->first_bad), "%s -> %.200s (want %s)",
-                 sql, got, want);
-}
-
 /* Autocommit inserts into a shared AUTO_INCREMENT table, and explicit
  * transactions that update this writer's rows. */
 static void *mix_writer(void *arg)
 {
-    struct mixer *m = arg;
+    struct worker *m = arg;
     char sql[256], want[64];
     for (unsigned i = 0; i < MIX_OPS; i++) {
         snprintf(sql, sizeof(sql), "INSERT INTO ai (w, i) VALUES (%u, %u)",
@@ -450,16 +432,16 @@ static void *mix_writer(void *arg)
             snprintf(m->first_bad, sizeof(m->first_bad), "%s -> %.200s",
                      sql, got);
         if (i % 4 == 3) {
-            mexpect(m, "BEGIN", "OK 0 0 0");
+            expect(m, "BEGIN", "OK 0 0 0");
             snprintf(sql, sizeof(sql),
                      "UPDATE ai SET n = n + 1 WHERE w = %u", m->id);
             snprintf(want, sizeof(want), "OK %u 0 0", i + 1);
-            mexpect(m, sql, want);
+            expect(m, sql, want);
             snprintf(sql, sizeof(sql),
                      "SELECT COUNT(*) FROM ai WHERE w = %u", m->id);
             snprintf(want, sizeof(want), "%u", i + 1);
-            mexpect(m, sql, want);
-            mexpect(m, "COMMIT", "OK 0 0 0");
+            expect(m, sql, want);
+            expect(m, "COMMIT", "OK 0 0 0");
         }
     }
     return NULL;
@@ -469,16 +451,16 @@ static void *mix_writer(void *arg)
  * global variables (whatever their value, the statement succeeds). */
 static void *mix_reader(void *arg)
 {
-    struct mixer *m = arg;
+    struct worker *m = arg;
     char sql[256], want[64];
     for (unsigned i = 0; i < MIX_OPS; i++) {
         unsigned k = (i * 7 + m->id) % MIX_FIXED;
         snprintf(sql, sizeof(sql), "SELECT v FROM fixed WHERE id = %u", k);
         snprintf(want, sizeof(want), "%u", k * 3);
-        mexpect(m, sql, want);
+        expect(m, sql, want);
         snprintf(want, sizeof(want), "%u|%u", MIX_FIXED,
                  3 * MIX_FIXED * (MIX_FIXED - 1) / 2);
-        mexpect(m, "SELECT COUNT(*), SUM(v) FROM fixed", want);
+        expect(m, "SELECT COUNT(*), SUM(v) FROM fixed", want);
         if (i % 10 == 0) {
             const char *got = sqlfx_q(&m->c, "SHOW PROCESSLIST");
             if (strncmp(got, "ERR", 3) == 0 && m->bad++ == 0)
@@ -496,15 +478,15 @@ static void *mix_reader(void *arg)
 /* DDL on tables nobody else uses. */
 static void *mix_ddl(void *arg)
 {
-    struct mixer *m = arg;
+    struct worker *m = arg;
     for (unsigned i = 0; i < MIX_OPS / 6; i++) {
-        mexpect(m, "CREATE TABLE scratch (id INT PRIMARY KEY, v INT)",
+        expect(m, "CREATE TABLE scratch (id INT PRIMARY KEY, v INT)",
                 "OK 0 0 0");
-        mexpect(m, "INSERT INTO scratch VALUES (1, 1), (2, 2)", "OK 2 0 0");
-        mexpect(m, "ALTER TABLE scratch ADD COLUMN w INT DEFAULT 5",
+        expect(m, "INSERT INTO scratch VALUES (1, 1), (2, 2)", "OK 2 0 0");
+        expect(m, "ALTER TABLE scratch ADD COLUMN w INT DEFAULT 5",
                 "OK 0 0 0");
-        mexpect(m, "SELECT SUM(v), SUM(w) FROM scratch", "3|10");
-        mexpect(m, "DROP TABLE scratch", "OK 0 0 0");
+        expect(m, "SELECT SUM(v), SUM(w) FROM scratch", "3|10");
+        expect(m, "DROP TABLE scratch", "OK 0 0 0");
     }
     return NULL;
 }
@@ -512,16 +494,16 @@ static void *mix_ddl(void *arg)
 /* SET GLOBAL, and a new session that starts from it. */
 static void *mix_global(void *arg)
 {
-    struct mixer *m = arg;
+    struct worker *m = arg;
     char sql[128], want[32];
     for (unsigned i = 0; i < MIX_OPS / 6; i++) {
         snprintf(sql, sizeof(sql), "SET GLOBAL wait_timeout = %u", 1000 + i);
-        mexpect(m, sql, "OK 0 0 0");
+        expect(m, sql, "OK 0 0 0");
         snprintf(want, sizeof(want), "%u", 1000 + i);
-        mexpect(m, "SELECT @@global.wait_timeout", want);
-        struct mixer n = {.f = m->f};
+        expect(m, "SELECT @@global.wait_timeout", want);
+        struct worker n = {.f = m->f};
         sqlfx_connect(m->f, &n.c, 900 + i);
-        mexpect(&n, "SELECT @@session.wait_timeout", want);
+        expect(&n, "SELECT @@session.wait_timeout", want);
         sqlfx_disconnect(&n.c);
         m->bad += n.bad;
         if (n.bad && m->bad == n.bad)
@@ -553,7 +535,7 @@ static void mixed_workload(void **state)
     }
 
     enum { N = MIX_WRITERS + MIX_READERS + 2 };
-    struct mixer *m = calloc(N, sizeof(*m));
+    struct worker *m = calloc(N, sizeof(*m));
     assert_non_null(m);
     pthread_t th[N];
     for (unsigned i = 0; i < N; i++) {
