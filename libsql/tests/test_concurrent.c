@@ -411,6 +411,55 @@ static void statements_overlap(void **state)
     sqlfx_close(&f);
 }
 
+/* KILL QUERY reaches a statement while it runs (not only in a lock
+ * wait): it ends with 1317, and the session goes on. */
+static void kill_while_running(void **state)
+{
+    (void)state;
+    struct sqlfx f;
+    struct sqlfx_conn a, b;
+    open_concurrent(&f);
+    sqlfx_connect(&f, &a, 1);
+    sqlfx_connect(&f, &b, 2);
+    Q(&a, "CREATE DATABASE d", "OK 1 0 0");
+    Q(&a, "USE d", "OK 0 0 0");
+    Q(&a, "CREATE TABLE t1 (id INT PRIMARY KEY, v INT)", "OK 0 0 0");
+    Q(&a, "INSERT INTO t1 VALUES (1, 10)", "OK 1 0 0");
+
+    struct gate g = {.hold = 1};
+    pthread_mutex_init(&g.mu, NULL);
+    pthread_cond_init(&g.cv, NULL);
+    f.srv->begin_hook_ctx = &g;
+    f.srv->begin_hook = gate_hook;
+    static const char *const sa[] = {"UPDATE t1 SET v = 11 WHERE id = 1",
+                                     NULL};
+    struct script ra;
+    script_start(&ra, &g, &a, sa);
+    pthread_mutex_lock(&g.mu);
+    bool held = gate_wait(&g, &g.held);
+    pthread_mutex_unlock(&g.mu);
+    const char *got = sqlfx_q(&b, "KILL QUERY 1");
+    char killed[256];
+    snprintf(killed, sizeof(killed), "%s", got);
+    pthread_mutex_lock(&g.mu);
+    g.open = true;
+    g.hold = 0;
+    pthread_cond_broadcast(&g.cv);
+    pthread_mutex_unlock(&g.mu);
+    assert_int_equal(pthread_join(ra.th, NULL), 0);
+    f.srv->begin_hook = NULL;
+    assert_true(held);
+    assert_string_equal(killed, "OK 0 0 0");
+    assert_string_equal(ra.got[0],
+                        "ERR 1317 Query execution was interrupted");
+    Q(&a, "SELECT v FROM t1", "10"); /* its write was dropped */
+    pthread_cond_destroy(&g.cv);
+    pthread_mutex_destroy(&g.mu);
+    sqlfx_disconnect(&a);
+    sqlfx_disconnect(&b);
+    sqlfx_close(&f);
+}
+
 /* ---- a mixed workload -------------------------------------------------- */
 
 #define MIX_WRITERS 4
@@ -594,6 +643,7 @@ int main(void)
         cmocka_unit_test(sessions_on_threads),
         cmocka_unit_test(lock_waits),
         cmocka_unit_test(statements_overlap),
+        cmocka_unit_test(kill_while_running),
         cmocka_unit_test(mixed_workload),
     };
     return cmocka_run_group_tests_name("libsql/concurrent", tests, NULL,
