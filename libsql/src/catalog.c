@@ -421,6 +421,10 @@ int sql__catalog_load(struct sql_kv *kv, struct sql_catalog **out,
     struct sql_catalog *c = sql__calloc(1, sizeof(*c));
     if (!c)
         return -ENOMEM;
+    if (pthread_mutex_init(&c->autoid_mu, NULL) != 0) {
+        sql__free(c);
+        return -ENOMEM;
+    }
     struct sql_kvtxn *t = NULL;
     struct sql_kvres res;
     sql__kvres_init(&res);
@@ -476,6 +480,7 @@ void sql__catalog_free(struct sql_catalog *c)
     sql__free(c->dbs);
     sql__free(c->tables);
     sql__free(c->autoids);
+    pthread_mutex_destroy(&c->autoid_mu);
     sql__free(c);
 }
 
@@ -561,11 +566,13 @@ void sql__catalog_drop_table(struct sql_catalog *c, int64_t table_id)
             c->ntables--;
             break;
         }
+    pthread_mutex_lock(&c->autoid_mu);
     for (size_t i = 0; i < c->nautoids; i++)
         if (c->autoids[i].table_id == table_id) {
             c->autoids[i] = c->autoids[--c->nautoids];
             break;
         }
+    pthread_mutex_unlock(&c->autoid_mu);
 }
 
 void sql__catalog_drop_db(struct sql_catalog *c, int64_t db_id)
@@ -583,8 +590,10 @@ void sql__catalog_drop_db(struct sql_catalog *c, int64_t db_id)
         }
 }
 
-struct sql_autoid *sql__catalog_autoid(struct sql_catalog *c,
-                                       int64_t table_id)
+/* The cached range slot of a table (created empty), under autoid_mu.
+ * NULL: no memory. */
+static struct sql_autoid *autoid_slot(struct sql_catalog *c,
+                                      int64_t table_id)
 {
     for (size_t i = 0; i < c->nautoids; i++)
         if (c->autoids[i].table_id == table_id)
@@ -638,10 +647,25 @@ static int take_range(struct sql_kv *kv, int64_t table_id, uint64_t want,
     return rc;
 }
 
-int sql__autoid_alloc(struct sql_kv *kv, struct sql_catalog *c,
-                      int64_t table_id, uint64_t n, uint64_t *first)
+uint64_t sql__autoid_next(struct sql_catalog *c, int64_t table_id)
 {
-    struct sql_autoid *a = sql__catalog_autoid(c, table_id);
+    uint64_t next = 0;
+    pthread_mutex_lock(&c->autoid_mu);
+    for (size_t i = 0; i < c->nautoids; i++)
+        if (c->autoids[i].table_id == table_id &&
+            c->autoids[i].next <= c->autoids[i].end)
+            next = c->autoids[i].next;
+    pthread_mutex_unlock(&c->autoid_mu);
+    return next;
+}
+
+/* Allocation holds autoid_mu across take_range (a store round trip): a
+ * range is taken once per AUTOID_BATCH ids, and holding it keeps two
+ * sessions from both taking one for the same table. */
+static int alloc_locked(struct sql_kv *kv, struct sql_catalog *c,
+                        int64_t table_id, uint64_t n, uint64_t *first)
+{
+    struct sql_autoid *a = autoid_slot(c, table_id);
     if (!a)
         return -ENOMEM;
     if (a->next > a->end || a->end - a->next + 1 < n) {
@@ -658,10 +682,19 @@ int sql__autoid_alloc(struct sql_kv *kv, struct sql_catalog *c,
     return 0;
 }
 
-int sql__autoid_rebase(struct sql_kv *kv, struct sql_catalog *c,
-                       int64_t table_id, uint64_t v)
+int sql__autoid_alloc(struct sql_kv *kv, struct sql_catalog *c,
+                      int64_t table_id, uint64_t n, uint64_t *first)
 {
-    struct sql_autoid *a = sql__catalog_autoid(c, table_id);
+    pthread_mutex_lock(&c->autoid_mu);
+    int rc = alloc_locked(kv, c, table_id, n, first);
+    pthread_mutex_unlock(&c->autoid_mu);
+    return rc;
+}
+
+static int rebase_locked(struct sql_kv *kv, struct sql_catalog *c,
+                         int64_t table_id, uint64_t v)
+{
+    struct sql_autoid *a = autoid_slot(c, table_id);
     if (!a)
         return -ENOMEM;
     if (v < a->next && a->next <= a->end)
@@ -682,4 +715,13 @@ int sql__autoid_rebase(struct sql_kv *kv, struct sql_catalog *c,
     a->next = lo;
     a->end = hi;
     return 0;
+}
+
+int sql__autoid_rebase(struct sql_kv *kv, struct sql_catalog *c,
+                       int64_t table_id, uint64_t v)
+{
+    pthread_mutex_lock(&c->autoid_mu);
+    int rc = rebase_locked(kv, c, table_id, v);
+    pthread_mutex_unlock(&c->autoid_mu);
+    return rc;
 }

@@ -15,6 +15,7 @@
 #ifndef SQL_CATALOG_H
 #define SQL_CATALOG_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -97,8 +98,11 @@ struct sql_catalog
     size_t ndbs;                    /* their count */
     struct sql_tableinfo **tables;  /* tables of every database */
     size_t ntables;                 /* their count */
-    struct sql_autoid *autoids;     /* cached id ranges */
-    size_t nautoids;                /* their count */
+    struct sql_autoid *autoids;     /* cached id ranges (autoid_mu) */
+    size_t nautoids;                /* their count (autoid_mu) */
+    pthread_mutex_t autoid_mu;      /* autoids: INSERTs of sessions that
+                                       share the catalog allocate at once
+                                       (DESIGN.md "Concurrency") */
 };
 
 /* Read every meta record in one snapshot into a new cache. */
@@ -120,9 +124,9 @@ int sql__catalog_put_db(struct sql_catalog *c, struct sql_dbinfo *d);
 int sql__catalog_put_table(struct sql_catalog *c, struct sql_tableinfo *t);
 void sql__catalog_drop_table(struct sql_catalog *c, int64_t table_id);
 void sql__catalog_drop_db(struct sql_catalog *c, int64_t db_id);
-/* The cached range slot of a table (created empty). NULL: no memory. */
-struct sql_autoid *sql__catalog_autoid(struct sql_catalog *c,
-                                       int64_t table_id);
+/* The next id the cached range of a table hands out, 0 if none is
+ * cached (SHOW CREATE TABLE, information_schema.TABLES). */
+uint64_t sql__autoid_next(struct sql_catalog *c, int64_t table_id);
 
 /* New empty objects, each with its own arena. */
 struct sql_dbinfo *sql__dbinfo_new(void);

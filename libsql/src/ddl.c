@@ -170,8 +170,11 @@ static int drop_database(struct sql_session *s, const struct ast_stmt *st)
     if (rc != 0)
         return rc;
     if (s->db && strcmp(s->db, d->name) == 0) {
-        sql__free(s->db);
+        sql__sess_list_lock(s->srv); /* PROCESSLIST reads it */
+        char *old = s->db;
         s->db = NULL;
+        sql__sess_list_unlock(s->srv);
+        sql__free(old);
     }
     sql__catalog_drop_db(c, d->id);
     return sql__sess_ok(s, ntables, 0);

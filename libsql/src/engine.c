@@ -41,30 +41,36 @@ int sql_server_open(const struct sql_server_options *o,
              o->version ? o->version : "8.0.11-dsql");
     srv->started_us = sql__now_us();
     srv->concurrent = o->concurrent;
-    if (srv->concurrent && pthread_mutex_init(&srv->mu, NULL) != 0) {
+    /* Writers first: DDL waiting for the statement lock is not starved
+     * by a stream of statements that keep it shared. That is safe only
+     * because nothing holding it shared waits for another session (row
+     * lock waits let it go, lock_wait_begin). */
+    int rc = -ENOMEM;
+    pthread_rwlockattr_t la;
+    if (pthread_rwlockattr_init(&la) != 0) {
         sql__free(srv);
         return -ENOMEM;
     }
-    if (srv->concurrent && pthread_cond_init(&srv->no_waiters, NULL) != 0) {
-        pthread_mutex_destroy(&srv->mu);
+    pthread_rwlockattr_setkind_np(&la,
+                                  PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    int lrc = pthread_rwlock_init(&srv->lk, &la);
+    pthread_rwlockattr_destroy(&la);
+    if (lrc != 0) {
         sql__free(srv);
         return -ENOMEM;
     }
-    if (pthread_mutex_init(&srv->acct_mu, NULL) != 0) {
-        if (srv->concurrent) {
-            pthread_cond_destroy(&srv->no_waiters);
-            pthread_mutex_destroy(&srv->mu);
-        }
-        sql__free(srv);
-        return -ENOMEM;
-    }
+    if (pthread_mutex_init(&srv->sess_mu, NULL) != 0)
+        goto err_lk;
+    if (pthread_cond_init(&srv->no_waiters, NULL) != 0)
+        goto err_sess_mu;
+    if (pthread_mutex_init(&srv->acct_mu, NULL) != 0)
+        goto err_cond;
     srv->on_kill = o->on_kill;
     srv->kill_ctx = o->kill_ctx;
     struct sql_kv_local_opts ko = {.path = o->data_dir, .sync = o->sync};
-    int rc = o->cluster
-                 ? sql__kv_cluster_open(o->cluster, &srv->kv, errmsg,
-                                        errmsg_len)
-                 : sql__kv_local_open(&ko, &srv->kv, errmsg, errmsg_len);
+    rc = o->cluster ? sql__kv_cluster_open(o->cluster, &srv->kv, errmsg,
+                                           errmsg_len)
+                    : sql__kv_local_open(&ko, &srv->kv, errmsg, errmsg_len);
     if (rc != 0)
         goto err_free;
     rc = sql__catalog_load(srv->kv, &srv->cat, errmsg, errmsg_len);
@@ -86,26 +92,81 @@ err_kv:
     sql__kv_close(srv->kv);
 err_free:
     pthread_mutex_destroy(&srv->acct_mu);
-    if (srv->concurrent) {
-        pthread_cond_destroy(&srv->no_waiters);
-        pthread_mutex_destroy(&srv->mu);
-    }
+err_cond:
+    pthread_cond_destroy(&srv->no_waiters);
+err_sess_mu:
+    pthread_mutex_destroy(&srv->sess_mu);
+err_lk:
+    pthread_rwlock_destroy(&srv->lk);
     sql__free(srv);
-    return rc;
+    return rc ? rc : -ENOMEM;
 }
 
-/* Concurrent servers: a command (and session create/destroy) runs under
- * the server lock; txn_commit lets it go while the store syncs. */
+/* Concurrent servers (DESIGN.md "Concurrency"): a command runs with the
+ * statement lock shared; a statement that changes what statements read
+ * without a lock of their own (the catalog cache, global variables, the
+ * account cache) takes it alone (excl_begin). */
 static void srv_lock(struct sql_server *srv)
 {
     if (srv->concurrent)
-        pthread_mutex_lock(&srv->mu);
+        pthread_rwlock_rdlock(&srv->lk);
 }
 
 static void srv_unlock(struct sql_server *srv)
 {
     if (srv->concurrent)
-        pthread_mutex_unlock(&srv->mu);
+        pthread_rwlock_unlock(&srv->lk);
+}
+
+void sql__sess_list_lock(struct sql_server *srv)
+{
+    if (srv->concurrent)
+        pthread_mutex_lock(&srv->sess_mu);
+}
+
+void sql__sess_list_unlock(struct sql_server *srv)
+{
+    if (srv->concurrent)
+        pthread_mutex_unlock(&srv->sess_mu);
+}
+
+/* From shared to alone, for one statement. for_ddl: also wait until no
+ * session is in a row-lock wait (waiters let the lock go but keep
+ * pointers into the catalog cache); the lock is let go meanwhile so the
+ * lock holders they wait for can run and commit. The statement holds no
+ * catalog pointer yet: it only starts. */
+static void excl_begin(struct sql_session *s, bool for_ddl)
+{
+    struct sql_server *srv = s->srv;
+    if (!srv->concurrent)
+        return;
+    s->excl = true;
+    pthread_rwlock_unlock(&srv->lk);
+    for (;;) {
+        pthread_rwlock_wrlock(&srv->lk);
+        if (!for_ddl)
+            return;
+        pthread_mutex_lock(&srv->sess_mu);
+        bool none = srv->lock_waiters == 0;
+        if (!none) {
+            pthread_rwlock_unlock(&srv->lk);
+            while (srv->lock_waiters > 0)
+                pthread_cond_wait(&srv->no_waiters, &srv->sess_mu);
+        }
+        pthread_mutex_unlock(&srv->sess_mu);
+        if (none)
+            return;
+    }
+}
+
+static void excl_end(struct sql_session *s)
+{
+    struct sql_server *srv = s->srv;
+    if (!srv->concurrent)
+        return;
+    s->excl = false;
+    pthread_rwlock_unlock(&srv->lk);
+    pthread_rwlock_rdlock(&srv->lk);
 }
 
 void sql_server_close(struct sql_server *srv)
@@ -117,10 +178,9 @@ void sql_server_close(struct sql_server *srv)
     pthread_mutex_destroy(&srv->acct_mu);
     sql__catalog_free(srv->cat);
     sql__kv_close(srv->kv);
-    if (srv->concurrent) {
-        pthread_cond_destroy(&srv->no_waiters);
-        pthread_mutex_destroy(&srv->mu);
-    }
+    pthread_cond_destroy(&srv->no_waiters);
+    pthread_mutex_destroy(&srv->sess_mu);
+    pthread_rwlock_destroy(&srv->lk);
     sql__free(srv);
 }
 
@@ -167,15 +227,23 @@ int sql_session_create(struct sql_server *srv, uint32_t conn_id,
     s->row_count = -1;
     s->conn_start_us = sql__now_us();
     s->arena = sql__arena_create(0);
-    if (!s->arena || sql__sysvar_copy(&s->vars, srv->globals) != 0) {
+    if (!s->arena) {
+        sql__free(s);
+        return -ENOMEM;
+    }
+    /* SET GLOBAL changes the globals under sess_mu too, so a login
+     * (often on the embedding program's loop thread) never waits for
+     * the statement lock. */
+    sql__sess_list_lock(srv);
+    if (sql__sysvar_copy(&s->vars, srv->globals) != 0) {
+        sql__sess_list_unlock(srv);
         sql__arena_destroy(s->arena);
         sql__free(s);
         return -ENOMEM;
     }
-    srv_lock(srv);
     s->next = srv->sessions;
     srv->sessions = s;
-    srv_unlock(srv);
+    sql__sess_list_unlock(srv);
     *out = s;
     return 0;
 }
@@ -185,13 +253,13 @@ void sql_session_destroy(struct sql_session *s)
     if (!s)
         return;
     struct sql_server *srv = s->srv;
-    srv_lock(srv);
+    sql__sess_list_lock(srv);
     for (struct sql_session **p = &srv->sessions; *p; p = &(*p)->next)
         if (*p == s) {
             *p = s->next;
             break;
         }
-    srv_unlock(srv);
+    sql__sess_list_unlock(srv);
     sql__kvtxn_rollback(s->txn);
     stage_clear(&s->stage);
     sql__free(s->stage.w);
@@ -296,19 +364,29 @@ static int var_index(const char *name)
     return i;
 }
 
+/* var_index once per call site; sessions of a concurrent server ask at
+ * once, and every one finds the same index. */
+static int var_index_cached(int *slot, const char *name)
+{
+    int i = __atomic_load_n(slot, __ATOMIC_RELAXED);
+    if (i < 0) {
+        i = var_index(name);
+        __atomic_store_n(slot, i, __ATOMIC_RELAXED);
+    }
+    return i;
+}
+
 bool sql__sess_autocommit(const struct sql_session *s)
 {
-    static int i = -1;
-    if (i < 0)
-        i = var_index("autocommit");
+    static int slot = -1;
+    int i = var_index_cached(&slot, "autocommit");
     return s->vars[i].u != 0;
 }
 
 uint32_t sql__sess_sql_mode(const struct sql_session *s)
 {
-    static int i = -1;
-    if (i < 0)
-        i = var_index("sql_mode");
+    static int slot = -1;
+    int i = var_index_cached(&slot, "sql_mode");
     return (uint32_t)s->vars[i].u;
 }
 
@@ -329,6 +407,8 @@ uint16_t sql__sess_status(const struct sql_session *s)
 int sql__sess_txn(struct sql_session *s, struct sql_kvtxn **out)
 {
     if (!s->txn) {
+        if (s->srv->begin_hook)
+            s->srv->begin_hook(s->srv->begin_hook_ctx, s);
         int rc = sql__kv_begin(s->srv->kv, &s->txn);
         if (rc != 0)
             return sql__kverr(s, rc);
@@ -450,12 +530,13 @@ int sql__sess_get(struct sql_session *s, const void *key, size_t klen,
  * entries it points to stay, as DDL waits until no session waits. */
 static int64_t lock_wait_begin(struct sql_session *s)
 {
-    static int i = -1;
-    if (i < 0)
-        i = var_index("innodb_lock_wait_timeout");
+    static int slot = -1;
+    int i = var_index_cached(&slot, "innodb_lock_wait_timeout");
     uint64_t secs = s->vars[i].u;
+    sql__sess_list_lock(s->srv);
     s->srv->lock_waiters++;
     s->lock_waiting = true;
+    sql__sess_list_unlock(s->srv);
     srv_unlock(s->srv);
     return secs > INT64_MAX / 1000 ? INT64_MAX : (int64_t)secs * 1000;
 }
@@ -463,9 +544,11 @@ static int64_t lock_wait_begin(struct sql_session *s)
 static void lock_wait_end(struct sql_session *s)
 {
     srv_lock(s->srv);
+    sql__sess_list_lock(s->srv);
     s->lock_waiting = false;
-    if (--s->srv->lock_waiters == 0)
+    if (--s->srv->lock_waiters == 0 && s->srv->concurrent)
         pthread_cond_broadcast(&s->srv->no_waiters);
+    sql__sess_list_unlock(s->srv);
 }
 
 /* A lock request that waits: keys (lock) or key (current read). */
@@ -523,8 +606,9 @@ int sql__sess_get_current(struct sql_session *s, const void *key,
         return rc;
     *owned = true;
     rc = sql__kvtxn_get_for_update(t, key, klen, 0, val, vlen);
-    if (rc != MVCC_LOCKED || !s->srv->concurrent)
-        return rc;
+    if (rc != MVCC_LOCKED || !s->srv->concurrent || s->excl)
+        return rc; /* alone: a wait would let the lock go (and hold up
+                      every session): the lock is reported at once */
     struct lock_try lt = {t, NULL, 0, key, klen, val, vlen};
     return lock_wait(s, &lt);
 }
@@ -533,17 +617,16 @@ int sql__sess_lock(struct sql_session *s, struct sql_kvtxn *t,
                    const struct mvcc_key *keys, size_t n)
 {
     int rc = sql__kvtxn_lock(t, keys, n, 0);
-    if (rc != MVCC_LOCKED || !s->srv->concurrent)
-        return rc;
+    if (rc != MVCC_LOCKED || !s->srv->concurrent || s->excl)
+        return rc; /* as in sql__sess_get_current */
     struct lock_try lt = {t, keys, n, NULL, 0, NULL, NULL};
     return lock_wait(s, &lt);
 }
 
 bool sql__sess_pessimistic(const struct sql_session *s)
 {
-    static int i = -1;
-    if (i < 0)
-        i = var_index("txn_mode");
+    static int slot = -1;
+    int i = var_index_cached(&slot, "txn_mode");
     return s->vars[i].u == 1;
 }
 
@@ -583,12 +666,11 @@ static int txn_commit(struct sql_session *s)
     s->explicit_txn = false;
     if (!t)
         return 0;
-    /* The commit touches only t and the store (thread-safe): other
-     * sessions run meanwhile, and commits that sync together share the
-     * WAL's fsync (RocksDB groups concurrent synced writes). */
-    srv_unlock(s->srv);
+    /* The commit touches only t and the store (thread-safe); other
+     * sessions' statements share the statement lock, so commits that
+     * sync together share the WAL's fsync (RocksDB groups concurrent
+     * synced writes). */
     int rc = sql__kvtxn_commit(t);
-    srv_lock(s->srv);
     return rc == 0 ? 0 : sql__kverr(s, rc);
 }
 
@@ -935,7 +1017,11 @@ static int set_sysvar(struct sql_session *s, const char *name, int scope,
     }
     bool was_auto = sql__sess_autocommit(s);
     char msg[300];
+    if (global)
+        sql__sess_list_lock(s->srv); /* sql_session_create copies them */
     int rc = sql__sysvar_assign((size_t)i, vals, text, num, msg, sizeof(msg));
+    if (global)
+        sql__sess_list_unlock(s->srv);
     if (rc > 0)
         return sql__serr(s, (uint16_t)rc, "42000", "%s", msg);
     if (rc != 0)
@@ -1070,9 +1156,21 @@ static int use_db(struct sql_session *s, const char *name)
     if (!p)
         return -ENOMEM;
     memcpy(p, name, n + 1);
-    sql__free(s->db);
+    sql__sess_list_lock(s->srv); /* PROCESSLIST reads it */
+    char *old = s->db;
     s->db = p;
+    sql__sess_list_unlock(s->srv);
+    sql__free(old);
     return 0;
+}
+
+/* SET GLOBAL x (or @@global.x) among the assignments. */
+static bool set_global(const struct ast_stmt *st)
+{
+    for (const struct ast_setvar *v = st->set; v; v = v->next)
+        if (v->scope == SQL_SCOPE_GLOBAL)
+            return true;
+    return false;
 }
 
 static int dispatch(struct sql_session *s, const struct ast_stmt *st)
@@ -1084,16 +1182,22 @@ static int dispatch(struct sql_session *s, const struct ast_stmt *st)
         rc = txn_commit(s);
         if (rc != 0)
             return rc;
-        while (s->srv->concurrent && s->srv->lock_waiters > 0)
-            pthread_cond_wait(&s->srv->no_waiters, &s->srv->mu);
-        return sql__ddl_run(s, st);
+        excl_begin(s, true);
+        rc = sql__ddl_run(s, st);
+        excl_end(s);
+        return rc;
     }
     switch (st->kind) {
     case AST_USE:
         rc = use_db(s, st->name);
         return rc ? rc : sql__sess_ok(s, 0, 0);
     case AST_SET:
-        return run_set(s, st);
+        if (!set_global(st))
+            return run_set(s, st);
+        excl_begin(s, false); /* globals */
+        rc = run_set(s, st);
+        excl_end(s);
+        return rc;
     case AST_BEGIN:
         rc = txn_commit(s);
         if (rc != 0)
@@ -1121,8 +1225,12 @@ static int dispatch(struct sql_session *s, const struct ast_stmt *st)
     case AST_DO:
         return sql__query_run(s, st);
     case AST_FLUSH:
-        if (st->name && strcmp(st->name, "PRIVILEGES") == 0)
-            return sql__acct_flush(s); /* accounts from the store */
+        if (st->name && strcmp(st->name, "PRIVILEGES") == 0) {
+            excl_begin(s, false); /* accounts from the store */
+            rc = sql__acct_flush(s);
+            excl_end(s);
+            return rc;
+        }
         /* fall through */
     case AST_LOCK_TABLES:
     case AST_UNLOCK_TABLES:
@@ -1146,7 +1254,12 @@ static int dispatch(struct sql_session *s, const struct ast_stmt *st)
     case AST_REVOKE:
         /* Account changes commit the open transaction (acct.c). */
         rc = txn_commit(s);
-        return rc ? rc : sql__acct_run(s, st);
+        if (rc != 0)
+            return rc;
+        excl_begin(s, false); /* the account cache */
+        rc = sql__acct_run(s, st);
+        excl_end(s);
+        return rc;
     case AST_TABLE_MAINT:
         return not_yet(s, "ANALYZE/OPTIMIZE/CHECK TABLE");
     case AST_PREPARE:
@@ -1174,8 +1287,11 @@ static int run_statement(struct sql_session *s, const struct ast_stmt *st)
     s->info = NULL;
     s->rs_where = NULL;
     s->rs_cond = NULL;
-    s->stmt_start_us = sql__now_us();
-    s->srv->queries++;
+    int64_t now = sql__now_us();
+    sql__sess_list_lock(s->srv);
+    s->stmt_start_us = now;
+    sql__sess_list_unlock(s->srv);
+    __atomic_fetch_add(&s->srv->queries, 1, __ATOMIC_RELAXED);
     s->pend = PEND_NONE;
     memset(&s->err, 0, sizeof(s->err));
     int rc = sql__priv_check(s, st);
@@ -1223,6 +1339,15 @@ static int reply_parse_error(struct sql_session *s, int rc,
                            res->errmsg);
 }
 
+/* The statement PROCESSLIST shows (NULL: none). */
+static void sess_running(struct sql_session *s, const char *text, size_t len)
+{
+    sql__sess_list_lock(s->srv);
+    s->cur_text = text;
+    s->cur_len = len;
+    sql__sess_list_unlock(s->srv);
+}
+
 static int run_query(struct sql_session *s, const char *text, size_t len,
                      bool multi)
 {
@@ -1240,8 +1365,7 @@ static int run_query(struct sql_session *s, const char *text, size_t len,
             s->more = false;
             return 0;
         }
-        s->cur_text = text + off;
-        s->cur_len = res.stmt_end;
+        sess_running(s, text + off, res.stmt_end);
         size_t next = off + res.next;
         s->more = multi && next < len;
         if (s->more) {
@@ -1257,7 +1381,7 @@ static int run_query(struct sql_session *s, const char *text, size_t len,
             sql__arena_destroy(tmp);
         }
         rc = run_statement(s, res.stmt);
-        s->cur_text = NULL;
+        sess_running(s, NULL, 0);
         if (rc != 0 || !s->more)
             return rc == SQL_EQUERY ? 0 : rc;
         off = next;
@@ -1391,10 +1515,9 @@ static int stmt_execute(struct sql_session *s, const struct sql_command *cmd)
     s->params = params;
     s->nparams = cmd->nparams;
     s->more = false;
-    s->cur_text = p->text;
-    s->cur_len = p->len;
+    sess_running(s, p->text, p->len);
     int rc = run_statement(s, p->stmt);
-    s->cur_text = NULL;
+    sess_running(s, NULL, 0);
     s->binary = false;
     s->params = NULL;
     s->nparams = 0;
@@ -1419,9 +1542,12 @@ static int execute_locked(struct sql_session *s, struct sql_proto_conn *c,
                           const struct sql_command *cmd)
 {
     s->conn = c;
-    if (cmd->user)
+    if (cmd->user) {
+        sql__sess_list_lock(s->srv);
         snprintf(s->user, sizeof(s->user), "%s@%s", cmd->user,
                  s->host[0] ? s->host : "localhost");
+        sql__sess_list_unlock(s->srv);
+    }
     switch (cmd->kind) {
     case SQL_CMD_QUERY:
         return run_query(s, cmd->text, cmd->text_len, cmd->multi_statements);
@@ -1453,21 +1579,25 @@ static int execute_locked(struct sql_session *s, struct sql_proto_conn *c,
         sql__sysvar_free(s->vars);
         s->vars = NULL;
         if (sql__sysvar_copy(&s->vars, s->srv->globals) != 0)
-            return -ENOMEM;
+            return -ENOMEM; /* lk shared: SET GLOBAL runs alone */
         struct sql_ok ok = {.status = sql__sess_status(s)};
         return sql_reply_ok(c, &ok);
     }
     case SQL_CMD_STATISTICS: {
         char text[256];
         size_t n = 0;
+        sql__sess_list_lock(s->srv);
         for (struct sql_session *o = s->srv->sessions; o; o = o->next)
             n++;
+        sql__sess_list_unlock(s->srv);
         int len = snprintf(
             text, sizeof(text),
             "Uptime: %lld  Threads: %zu  Questions: %llu  Slow queries: 0  "
             "Opens: 0  Open tables: %zu  Queries per second avg: 0.000",
             (long long)((sql__now_us() - s->srv->started_us) / 1000000), n,
-            (unsigned long long)s->srv->queries, s->srv->cat->ntables);
+            (unsigned long long)__atomic_load_n(&s->srv->queries,
+                                                __ATOMIC_RELAXED),
+            s->srv->cat->ntables);
         return sql_reply_text(c, text, (size_t)len);
     }
     case SQL_CMD_PROCESS_KILL: {
@@ -1504,9 +1634,13 @@ static int execute(void *ctx, struct sql_proto_conn *c,
     } else {
         /* A KILL QUERY counts only while a command runs. */
         __atomic_store_n(&s->killed, false, __ATOMIC_RELEASE);
+        sql__sess_list_lock(s->srv);
         s->in_cmd = true;
+        sql__sess_list_unlock(s->srv);
         rc = execute_locked(s, c, cmd);
+        sql__sess_list_lock(s->srv);
         s->in_cmd = false;
+        sql__sess_list_unlock(s->srv);
     }
     srv_unlock(s->srv);
     return rc;

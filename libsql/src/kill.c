@@ -26,27 +26,39 @@ bool sql_session_killed(const struct sql_session *s)
     return __atomic_load_n(&s->kill_conn, __ATOMIC_ACQUIRE);
 }
 
+/* The list walk, the owner check and the marks run under sess_mu, so
+ * the target can neither leave nor start a command meanwhile; on_kill is
+ * called after it, as the embedding program may take its own locks
+ * around session create and destroy. */
 int sql__kill_run(struct sql_session *s, uint64_t id, bool query_only)
 {
+    struct sql_server *srv = s->srv;
     struct sql_session *o;
-    for (o = s->srv->sessions; o; o = o->next)
+    sql__sess_list_lock(srv);
+    for (o = srv->sessions; o; o = o->next)
         if (o->conn_id == id)
             break;
-    if (!o)
+    if (!o) {
+        sql__sess_list_unlock(srv);
         return sql__serr(s, 1094, "HY000", "Unknown thread id: %llu",
                          (unsigned long long)id);
+    }
     /* The owner is the same user name (MySQL's rule), else SUPER. */
-    if (!sql__sess_same_user(s, o) && !sql__priv_global(s, SQL_PRIV_SUPER))
+    if (!sql__sess_same_user(s, o) && !sql__priv_global(s, SQL_PRIV_SUPER)) {
+        sql__sess_list_unlock(srv);
         return sql__serr(s, 1095, "HY000", "You are not owner of thread %llu",
                          (unsigned long long)id);
-    if (!query_only) {
-        __atomic_store_n(&o->kill_conn, true, __ATOMIC_RELEASE);
-        if (s->srv->on_kill)
-            s->srv->on_kill(s->srv->kill_ctx, o->conn_id);
     }
-    if (o == s)
-        return sql__sess_interrupt_err(s); /* as MySQL answers */
-    if (o->in_cmd || !query_only)
+    uint32_t conn_id = o->conn_id;
+    bool self = o == s;
+    if (!query_only)
+        __atomic_store_n(&o->kill_conn, true, __ATOMIC_RELEASE);
+    if (!self && (o->in_cmd || !query_only))
         __atomic_store_n(&o->killed, true, __ATOMIC_RELEASE);
+    sql__sess_list_unlock(srv);
+    if (!query_only && srv->on_kill)
+        srv->on_kill(srv->kill_ctx, conn_id);
+    if (self)
+        return sql__sess_interrupt_err(s); /* as MySQL answers */
     return sql__sess_ok(s, 0, 0);
 }

@@ -25,22 +25,35 @@ struct sql_server
 {
     struct sql_kv *kv;             /* the store */
     struct sql_catalog *cat;       /* schema cache */
-    struct sysvar_val *globals;    /* global variable values */
-    struct sql_session *sessions;  /* every open session */
+    struct sysvar_val *globals;    /* global variable values (lk;
+                                      changed under sess_mu too) */
+    struct sql_session *sessions;  /* every open session (sess_mu) */
     char version[64];              /* @@version */
-    uint64_t queries;              /* statements run (SHOW STATUS) */
+    uint64_t queries;              /* statements run (SHOW STATUS;
+                                      atomic) */
     int64_t started_us;            /* open time (Uptime) */
     bool concurrent;               /* sessions on several threads */
-    pthread_mutex_t mu;            /* concurrent: held by a command but
-                                      while it commits or waits for a
-                                      row lock (engine.c) */
-    pthread_cond_t no_waiters;     /* lock_waiters fell to 0 */
-    unsigned lock_waiters;         /* sessions in a lock wait (DDL waits
-                                      for none: they hold catalog
+    pthread_rwlock_t lk;           /* concurrent: the statement lock. A
+                                      command holds it shared; DDL,
+                                      account changes and SET GLOBAL
+                                      hold it alone (DESIGN.md
+                                      "Concurrency") */
+    pthread_mutex_t sess_mu;       /* sessions, lock_waiters and the
+                                      fields other sessions read
+                                      (PROCESSLIST, KILL) */
+    pthread_cond_t no_waiters;     /* lock_waiters fell to 0 (sess_mu) */
+    unsigned lock_waiters;         /* sessions in a lock wait, which
+                                      let lk go (sess_mu; DDL waits for
+                                      none: they hold catalog
                                       pointers) */
     struct sql_accts *accts;       /* user accounts (acct.h) */
     uint64_t priv_ver;             /* "mPrivVer" accts reflects */
     pthread_mutex_t acct_mu;       /* guards accts for login lookups */
+    void (*begin_hook)(void *ctx, struct sql_session *s); /* tests: run
+                                      as a statement begins its
+                                      transaction (a store call), the
+                                      statement lock held; NULL none */
+    void *begin_hook_ctx;          /* its ctx */
     void (*on_kill)(void *ctx, uint32_t conn_id); /* KILL CONNECTION hook */
     void *kill_ctx;                /* its ctx */
 };
@@ -99,8 +112,9 @@ struct sql_session
     uint32_t conn_id;              /* CONNECTION_ID() */
     struct sql_proto_conn *conn;   /* connection being answered */
     struct sql_arena *arena;       /* per-statement memory */
-    char *db;                      /* current database, or NULL */
-    char user[96];                 /* user@host */
+    char *db;                      /* current database, or NULL
+                                      (changed under sess_mu) */
+    char user[96];                 /* user@host (set under sess_mu) */
     struct sql_kvtxn *txn;         /* open transaction, or NULL */
     bool explicit_txn;             /* BEGIN was run (not autocommit) */
     struct sql_stage stage;        /* the running statement's writes */
@@ -121,16 +135,22 @@ struct sql_session
     size_t nparams;                /* their count */
     const char *info;              /* OK info of the current statement */
     char infobuf[128];             /* its storage */
-    int64_t stmt_start_us;         /* statement start (NOW()) */
+    int64_t stmt_start_us;         /* statement start (NOW(); set
+                                      under sess_mu) */
     int64_t conn_start_us;         /* connect time (PROCESSLIST) */
-    const char *cur_text;          /* running statement (PROCESSLIST) */
-    size_t cur_len;                /* its length */
-    bool lock_waiting;             /* in a row-lock wait (PROCESSLIST) */
+    const char *cur_text;          /* running statement (PROCESSLIST;
+                                      set under sess_mu) */
+    size_t cur_len;                /* its length (sess_mu) */
+    bool lock_waiting;             /* in a row-lock wait (PROCESSLIST;
+                                      sess_mu) */
     bool killed;                   /* KILL reached the running command
                                       (read atomically: lock waits poll
                                       it without the server lock) */
+    bool excl;                     /* holds the statement lock alone
+                                      (its own thread reads it) */
     bool in_cmd;                   /* a command is running (KILL QUERY
-                                      of an idle session does nothing) */
+                                      of an idle session does nothing;
+                                      sess_mu) */
     bool kill_conn;                /* KILL CONNECTION: every command
                                       answers 1317; the caller closes */
     char host[64];                 /* client host the login came from
@@ -149,6 +169,11 @@ struct sql_session
     uint64_t pend_last_id;         /* its last insert id (OK) */
     struct sql_session *next;      /* next in the server */
 };
+
+/* The session-list lock (sess_mu) of a concurrent server: around
+ * changes of the fields other sessions read and walks of the list. */
+void sql__sess_list_lock(struct sql_server *srv);
+void sql__sess_list_unlock(struct sql_server *srv);
 
 /* Fill s->err and return SQL_EQUERY. */
 int sql__serr(struct sql_session *s, uint16_t code, const char *state,

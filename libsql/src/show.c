@@ -439,8 +439,7 @@ int sql__create_table_sql(struct sql_session *s, const struct sql_tableinfo *t,
     for (uint32_t i = 0; i < t->ncols; i++)
         has_auto = has_auto || t->cols[i].auto_inc;
     if (rc == 0 && has_auto) {
-        struct sql_autoid *a = sql__catalog_autoid(s->srv->cat, t->id);
-        uint64_t next = a && a->next <= a->end ? a->next : 0;
+        uint64_t next = sql__autoid_next(s->srv->cat, t->id);
         if (next < t->auto_inc_start)
             next = t->auto_inc_start;
         if (next > 1) {
@@ -574,13 +573,16 @@ static int show_status(struct sql_session *s, const struct ast_show *sh)
     static const struct sql_rscol cols[] = {{"Variable_name", S},
                                             {"Value", S}};
     size_t threads = 0;
+    sql__sess_list_lock(s->srv);
     for (struct sql_session *o = s->srv->sessions; o; o = o->next)
         threads++;
+    sql__sess_list_unlock(s->srv);
     char uptime[32], queries[32], nthreads[32], tables[32];
     snprintf(uptime, sizeof(uptime), "%lld",
              (long long)((sql__now_us() - s->srv->started_us) / 1000000));
     snprintf(queries, sizeof(queries), "%llu",
-             (unsigned long long)s->srv->queries);
+             (unsigned long long)__atomic_load_n(&s->srv->queries,
+                                                 __ATOMIC_RELAXED));
     snprintf(nthreads, sizeof(nthreads), "%zu", threads);
     snprintf(tables, sizeof(tables), "%zu", s->srv->cat->ntables);
     const char *rows[][2] = {
@@ -634,6 +636,9 @@ static int show_processlist(struct sql_session *s, const struct ast_show *sh)
     int rc = sql__rs_begin(s, cols, 8);
     int64_t now = sql__now_us();
     bool all = sql__priv_global(s, SQL_PRIV_PROCESS);
+    /* sess_mu keeps the list and the fields it shows still (their owners
+     * change them under it); the rows go to this session's own reply. */
+    sql__sess_list_lock(s->srv);
     for (struct sql_session *o = s->srv->sessions; rc == 0 && o; o = o->next) {
         if (!all && !sql__sess_same_user(s, o))
             continue; /* others' threads need PROCESS */
@@ -666,6 +671,7 @@ static int show_processlist(struct sql_session *s, const struct ast_show *sh)
             sql__v_str(o->cur_text ? info : NULL)};
         rc = sql__rs_row(s, v, 8);
     }
+    sql__sess_list_unlock(s->srv);
     return rc ? rc : sql__rs_end(s);
 }
 

@@ -424,8 +424,9 @@ int sql__is_rows(struct sql_xctx *x, const struct sql_tableinfo *vt,
             for (uint32_t c = 0; c < t->ncols; c++)
                 autoinc = autoinc || t->cols[c].auto_inc;
             if (autoinc) {
-                struct sql_autoid *ai = sql__catalog_autoid(cat, t->id);
-                uint64_t next = ai && ai->next <= ai->end ? ai->next : 1;
+                uint64_t next = sql__autoid_next(cat, t->id);
+                if (next == 0)
+                    next = 1;
                 if (next < t->auto_inc_start)
                     next = t->auto_inc_start;
                 cell_num(&r, next);
