@@ -214,9 +214,15 @@ int sqld_cluster_open(char *const *pd, struct sqld_cluster **out,
     region_client_transport(c->rc, &co->transport);
     co->tso = tso;
     co->tso_ctx = c;
-    /* kvd serves neither async commit nor 1PC (region.h) */
+    /* 1PC: a transaction whose keys are all in one region commits in its
+     * prewrite (one kvd call, one Raft entry); libmvcc's client decides
+     * and falls back to 2PC when the region splits under it. Async
+     * commit stays off: kvd carries it (libregion/DESIGN.md "Cluster
+     * transport"), but its commit_ts rests on the leader's max_ts, which
+     * kvd does not yet raise from PD's TSO after a leader change. (1PC
+     * rests on it too: see that section's "max_ts" note.) */
     co->async_commit = false;
-    co->one_pc = false;
+    co->one_pc = true;
     /* Statements wait under libsql's server lock: a lock in the way is
      * given 5 s, not the default 20 (the client retries). That is more
      * than a lock's TTL (3 s), so a lock left by a coordinator that died
