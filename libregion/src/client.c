@@ -568,7 +568,7 @@ static int send_cmd(struct region_client *c, uint64_t shard, const void *key,
                      REGION_TXN_MAX_BYTES);
         else
             snprintf(res->errmsg, sizeof res->errmsg, "out of memory");
-        return rc;
+        return region__client_code(rc);
     }
     struct region_err err;
     memset(&err, 0, sizeof err);

@@ -83,7 +83,8 @@ int region__locresp_result(const kv_LocateResponse *r, struct region_desc *d,
 
 /* The code the transport returns for what a call ended with: region
  * errors and lost or refused connections become libmvcc's region codes
- * (MVCC_NOT_LEADER .. MVCC_STORE_UNREACHABLE), other codes pass. */
+ * (MVCC_NOT_LEADER .. MVCC_STORE_UNREACHABLE), a command over the Raft
+ * entry or frame limit -EMSGSIZE, other codes pass. */
 int region__client_code(int rc);
 
 /* A read answered forward (kvd scans ascend) made into what libmvcc's

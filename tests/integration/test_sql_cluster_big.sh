@@ -5,7 +5,8 @@
 # text and a 1 MiB blob are inserted (in MEDIUMTEXT / LONGBLOB columns,
 # spread over several while libsql caps a column at 65,535 bytes: the
 # row's KV value is the full size either way), read back byte for byte,
-# updated and deleted; then a one-row INSERT (every key in one region) is
+# updated and deleted; a 9 MiB transaction (over kvd's Raft entry limit)
+# is refused with an error saying so, and leaves nothing; then a one-row INSERT (every key in one region) is
 # committed with 1PC, which kvd's /metrics shows as one txn_prewrite and
 # no txn_commit. libregion/DESIGN.md, "Cluster transport".
 . "$(dirname "$0")/lib.sh"
@@ -138,6 +139,24 @@ check("deleted", [r[0] for r in cur.fetchall()] == [2])
 cur.execute("DELETE FROM t")
 cur.execute("SELECT COUNT(*) FROM t")
 check("empty", cur.fetchone()[0] == 0)
+# one transaction of 9 MiB: over kvd's 8 MiB Raft entry, refused whole
+# with an error that says so; nothing of it is written
+cur.execute("BEGIN")
+for i in range(9):
+    store("INSERT", 10 + i, "", blob[:1 << 20])
+try:
+    cur.execute("COMMIT")
+    err = None
+except pymysql.MySQLError as e:
+    err = e
+print("9 MiB commit:", err)
+check("9 MiB refused", err is not None and "Message too long" in str(err))
+c.close()
+c = pymysql.connect(host="127.0.0.1", port=port, user="root",
+                    connect_timeout=30, read_timeout=120, autocommit=True)
+cur = c.cursor()
+cur.execute("SELECT COUNT(*) FROM big.t")
+check("nothing written", cur.fetchone()[0] == 0)
 print("BIG", "OK" if ok else "FAILED")
 PY
 sed 's/^/    /' "$T_TMP/big.out"
