@@ -847,7 +847,21 @@ static int t_prewrite(void *ctx, uint64_t shard,
                                  .use_async_commit = req->use_async_commit,
                                  .secondaries = req->secondaries,
                                  .nsecondaries = req->nsecondaries};
-    return send_cmd(ctx, shard, k, kl, &a, res, NULL);
+    int rc = send_cmd(ctx, shard, k, kl, &a, res, NULL);
+    /* A kvd from before these fields ignores them and only prewrites:
+     * then commit_ts (1PC) or min_commit_ts (async) is 0, never so when
+     * it served them. Taking that as committed would lose the write (its
+     * locks would be rolled back by the next reader): fail instead, and
+     * libmvcc's client rolls the prewrite back. */
+    if (rc == 0 && ((req->try_one_pc && res->commit_ts == 0) ||
+                    (req->use_async_commit && res->min_commit_ts == 0))) {
+        mvcc_result_reset(res);
+        snprintf(res->errmsg, sizeof res->errmsg,
+                 "kvd did not serve %s (an older kvd?)",
+                 req->try_one_pc ? "1PC" : "async commit");
+        rc = -ENOTSUP;
+    }
+    return rc;
 }
 
 static int t_commit(void *ctx, uint64_t shard, const struct mvcc_key *keys,

@@ -681,6 +681,8 @@ struct fake {
     unsigned check_secondary;  /* CheckSecondaryLocks answered */
     size_t cut;                /* Scan/BatchGet replies carry at most this
                                   many pairs, then `more` (0: no cut) */
+    bool old_kvd;              /* ignore 1PC and async commit, as a kvd
+                                  from before those fields does */
     pthread_mutex_t mu;        /* guards the counters and leader/version */
     int stop_fds[2];           /* pipe: ends the loop from another thread */
     struct event *stop_ev;     /* reads stop_fds[0] */
@@ -788,6 +790,13 @@ static void fake_handler(struct rpc_call *call, const void *reqp, void *ud)
                                        .secondaries = secs,
                                        .nsecondaries = ns,
                                        .try_one_pc = req->try_one_pc};
+        pthread_mutex_lock(&f->mu);
+        bool old_kvd = f->old_kvd;
+        pthread_mutex_unlock(&f->mu);
+        if (old_kvd) {
+            pw.try_one_pc = pw.use_async_commit = false;
+            pw.nsecondaries = 0;
+        }
         rc = mvcc_prewrite(f->store, &pw, &res);
         pthread_mutex_lock(&f->mu);
         f->prewrites++;
@@ -1599,6 +1608,31 @@ static void async_commit_and_its_recovery(void **state)
     env_stop(&e);
 }
 
+/* A kvd that ignores the 1PC flag only prewrites (commit_ts 0): the
+ * transport fails the prewrite, libmvcc's client rolls it back, and the
+ * write is neither reported committed nor left locked. */
+static void one_pc_ignored_by_an_older_kvd_fails(void **state)
+{
+    (void)state;
+    struct env e;
+    struct commit_opts cm = {.one_pc = true};
+    env_start_with(&e, false, &cm);
+    pthread_mutex_lock(&e.f.mu);
+    e.f.old_kvd = true;
+    pthread_mutex_unlock(&e.f.mu);
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    assert_int_equal(mvcc_txn_set(t, "k", 1, "v", 1), 0);
+    assert_int_equal(mvcc_txn_commit(t, NULL), -ENOTSUP);
+    pthread_mutex_lock(&e.f.mu);
+    e.f.old_kvd = false;
+    pthread_mutex_unlock(&e.f.mu);
+    expect_get(&e, "k", NULL); /* rolled back: no lock in the way */
+    put(&e, "k", "w");         /* and the key is free */
+    expect_get(&e, "k", "w");
+    env_stop(&e);
+}
+
 static void create_refuses_bad_options(void **state)
 {
     (void)state;
@@ -1635,6 +1669,7 @@ int main(void)
         cmocka_unit_test(cut_replies_are_continued),
         cmocka_unit_test(one_pc_commits_in_the_prewrite),
         cmocka_unit_test(async_commit_and_its_recovery),
+        cmocka_unit_test(one_pc_ignored_by_an_older_kvd_fails),
     };
     return cmocka_run_group_tests_name("libregion/client", tests, NULL, NULL);
 }
