@@ -358,7 +358,7 @@ static uint64_t ts_now(void)
 static int cmd_txn_put(struct ctl *c, const char *k, const char *v)
 {
     uint64_t start = ts_now();
-    kv_Mutation mu = {MVCC_OP_PUT, mkbytes(k), mkbytes(v), false};
+    kv_Mutation mu = {MVCC_OP_PUT, mkbytes(k), mkbytes(v), false, 0};
     kv_TxnRequest req;
     memset(&req, 0, sizeof req);
     kv_TxnResponse resp;
@@ -456,6 +456,10 @@ static int cmd_txn_get(struct ctl *c, const char *k)
     } else if (resp.code != 0) {
         fprintf(stderr, "error: %s\n", resp.error ? resp.error : "");
         rc = 1;
+    } else if (resp.pairs_count == 1 && resp.pairs[0].value_spill) {
+        /* over 65,535 bytes: the value is the reply's spill */
+        fwrite(resp.spill.data, 1, resp.spill.len, stdout);
+        putchar('\n');
     } else if (resp.pairs_count == 1 && resp.pairs[0].value) {
         printf("%.*s\n", (int)resp.pairs[0].value->size,
                (const char *)resp.pairs[0].value->bytes);

@@ -21,10 +21,20 @@
  * Building responses (everything malloc'd: released with rpc_msg_release
  * or pb_release after the reply is encoded).
  */
+/* nanopb's cap on a bytes field (16-bit pb_size_t, kv.options): longer
+ * byte strings are never cut; they travel in a blob or fail. */
+#define BYTES_MAX 65535u
+/* Pair bytes a Scan or BatchGet reply carries before it is cut (`more`):
+ * well under the 16 MiB frame limit and librpc's 8 MiB output buffer. */
+#define REPLY_BUDGET (4u << 20)
+/* Bytes any Txn reply may carry: the frame limit less room for framing. */
+#define REPLY_MAX ((16u << 20) - (64u << 10))
+
+/* NULL when n is over BYTES_MAX (callers report it) or out of memory. */
 static pb_bytes_array_t *mkbytes(const void *p, size_t n)
 {
-    if (n > 65535)
-        n = 65535; /* nanopb's bytes cap (see kv.options); callers check */
+    if (n > BYTES_MAX)
+        return NULL;
     pb_bytes_array_t *b = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(n));
     if (b == NULL)
         return NULL;
@@ -81,8 +91,8 @@ static void raw_set_error(kv_RawResponse *resp, int rc,
 static int add_pair(kv_KvPair **pairs, pb_size_t *count, const void *k,
                     size_t kl, const void *v, size_t vl, bool with_value)
 {
-    if (kl > 65535 || vl > 65535)
-        return -E2BIG;
+    if (kl > BYTES_MAX || vl > BYTES_MAX || *count >= 65535)
+        return -E2BIG; /* raw replies have no spill: refused, not cut */
     kv_KvPair *a = realloc(*pairs, (*count + 1u) * sizeof *a);
     if (a == NULL)
         return -ENOMEM;
@@ -92,6 +102,8 @@ static int add_pair(kv_KvPair **pairs, pb_size_t *count, const void *k,
     p->key = mkbytes(k, kl);
     if (with_value)
         p->value = mkbytes(v, vl);
+    if (p->key == NULL || (with_value && p->value == NULL))
+        return -ENOMEM;
     return 0;
 }
 
@@ -171,6 +183,10 @@ static void raw_read_done(void *ud, const struct region_reply *r)
                               true);
             region_free(v);
             if (rc != 0) {
+                if (rc == -E2BIG)
+                    snprintf(err.msg, sizeof err.msg,
+                             "reply over 65535 pairs or a value over "
+                             "65535 bytes (use KvBatchGet)");
                 raw_set_error(&resp, rc, &err);
                 break;
             }
@@ -188,6 +204,10 @@ static void raw_read_done(void *ud, const struct region_reply *r)
                           kvs[i].key_len, kvs[i].value, kvs[i].value_len,
                           !req->key_only);
         region_kvs_free(kvs, n);
+        if (rc == -E2BIG)
+            snprintf(err.msg, sizeof err.msg,
+                     "reply over 65535 pairs or a value over 65535 bytes "
+                     "(page with limit)");
         if (rc != 0)
             raw_set_error(&resp, rc, &err);
         break;
@@ -208,8 +228,16 @@ static void raw_write_done(void *ud, const struct region_reply *r)
     if (op->method == REGION_METHOD_RAW_CAS && r->rc == 0) {
         resp.succeed = r->cas_ok;
         resp.previous_not_exist = !r->prev_exists;
-        if (r->prev_exists)
+        if (r->prev_exists && r->prev_len > BYTES_MAX) {
+            struct region_err e;
+            memset(&e, 0, sizeof e);
+            snprintf(e.msg, sizeof e.msg,
+                     "swapped; the previous value (%zu bytes) is over "
+                     "65535 bytes and not returned", r->prev_len);
+            raw_set_error(&resp, -E2BIG, &e);
+        } else if (r->prev_exists) {
             resp.previous_value = mkbytes(r->prev, r->prev_len);
+        }
     }
     reply_op(op, &resp);
     free(op);
@@ -300,29 +328,96 @@ static void raw_handler(struct rpc_call *call, const void *reqp, void *ud)
 /* ---------------------------------------------------------------------
  * Txn KV: workers run libmvcc's commands through region_txn_run.
  */
-static void txn_fill_result(kv_TxnResponse *resp, const struct mvcc_result *r,
-                            bool values)
+/* A Txn reply's pair: a value over BYTES_MAX goes to resp->spill (which
+ * grows in *spill_cap). */
+static int txn_add_pair(kv_TxnResponse *resp, size_t *spill_cap,
+                        const struct mvcc_kvpair *p, bool value)
 {
-    for (size_t i = 0; i < r->npairs; i++)
-        if (add_pair(&resp->pairs, &resp->pairs_count, r->pairs[i].key,
-                     r->pairs[i].key_len, r->pairs[i].value,
-                     r->pairs[i].value_len, values && r->pairs[i].value) != 0)
-            break;
-    if (r->nlocks > 0) {
-        resp->locks = calloc(r->nlocks, sizeof *resp->locks);
-        for (size_t i = 0; resp->locks && i < r->nlocks; i++) {
-            const struct mvcc_lock_info *l = &r->locks[i];
-            kv_LockInfo *o = &resp->locks[resp->locks_count++];
-            o->key = mkbytes(l->key, l->key_len);
-            o->primary = mkbytes(l->primary, l->primary_len);
-            o->start_version = l->start_ts;
-            o->ttl = l->ttl;
-            o->type = (uint32_t)l->type;
-            o->min_commit_ts = l->min_commit_ts;
+    if (p->key_len > BYTES_MAX)
+        return -E2BIG; /* no request can name it (keys are capped) */
+    bool big = value && p->value_len > BYTES_MAX;
+    int rc = add_pair(&resp->pairs, &resp->pairs_count, p->key, p->key_len,
+                      p->value, big ? 0 : p->value_len, value && !big);
+    if (rc != 0 || !big)
+        return rc;
+    if (resp->spill.len + p->value_len > *spill_cap) {
+        size_t cap = (resp->spill.len + p->value_len) * 2;
+        uint8_t *d = realloc(resp->spill.data, cap);
+        if (d == NULL)
+            return -ENOMEM;
+        resp->spill.data = d;
+        *spill_cap = cap;
+    }
+    memcpy(resp->spill.data + resp->spill.len, p->value, p->value_len);
+    resp->spill.len += p->value_len;
+    resp->pairs[resp->pairs_count - 1].value_spill = p->value_len;
+    return 0;
+}
+
+static int txn_add_lock(kv_TxnResponse *resp, const struct mvcc_lock_info *l)
+{
+    kv_LockInfo *o = &resp->locks[resp->locks_count++];
+    o->key = mkbytes(l->key, l->key_len);
+    o->primary = mkbytes(l->primary, l->primary_len);
+    o->start_version = l->start_ts;
+    o->ttl = l->ttl;
+    o->type = (uint32_t)l->type;
+    o->min_commit_ts = l->min_commit_ts;
+    o->for_update_ts = l->for_update_ts;
+    o->txn_size = l->txn_size;
+    o->use_async_commit = l->use_async_commit;
+    if (o->key == NULL || o->primary == NULL || l->nsecondaries > 65535)
+        return -ENOMEM;
+    if (l->nsecondaries) {
+        o->secondaries = calloc(l->nsecondaries, sizeof *o->secondaries);
+        if (o->secondaries == NULL)
+            return -ENOMEM;
+        for (size_t j = 0; j < l->nsecondaries; j++) {
+            o->secondaries_count = (pb_size_t)(j + 1);
+            o->secondaries[j] =
+                mkbytes(l->secondaries[j].data, l->secondaries[j].len);
+            if (o->secondaries[j] == NULL)
+                return -ENOMEM;
         }
     }
-    if (r->key)
-        resp->key = mkbytes(r->key, r->key_len);
+    return 0;
+}
+
+/* Fills resp from r. A Scan or BatchGet reply (cut) stops adding pairs
+ * once REPLY_BUDGET bytes or 65,535 pairs are in, after at least one, and
+ * says `more`; any other reply over REPLY_MAX is refused (-E2BIG). */
+static int txn_fill_result(kv_TxnResponse *resp, const struct mvcc_result *r,
+                           bool values, bool cut)
+{
+    size_t spill_cap = 0, bytes = 0;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < r->npairs; i++) {
+        const struct mvcc_kvpair *p = &r->pairs[i];
+        size_t pb = p->key_len + (values ? p->value_len : 0) + 16;
+        if (cut && i > 0 && (bytes + pb > REPLY_BUDGET || i == 65535)) {
+            resp->more = true;
+            break;
+        }
+        bytes += pb;
+        if (bytes > REPLY_MAX || i == 65535)
+            rc = -E2BIG;
+        else
+            rc = txn_add_pair(resp, &spill_cap, p, values && p->value);
+    }
+    size_t nlocks = r->nlocks;
+    if (nlocks > 65535) { /* ScanLock without a limit */
+        nlocks = 65535;
+        resp->more = true;
+    }
+    if (rc == 0 && nlocks > 0) {
+        resp->locks = calloc(nlocks, sizeof *resp->locks);
+        if (resp->locks == NULL)
+            rc = -ENOMEM;
+        for (size_t i = 0; rc == 0 && i < nlocks; i++)
+            rc = txn_add_lock(resp, &r->locks[i]);
+    }
+    if (rc == 0 && r->key && (resp->key = mkbytes(r->key, r->key_len)) == NULL)
+        rc = -ENOMEM;
     resp->commit_version = r->commit_ts;
     resp->min_commit_ts = r->min_commit_ts;
     resp->status = (uint32_t)r->status;
@@ -330,6 +425,7 @@ static void txn_fill_result(kv_TxnResponse *resp, const struct mvcc_result *r,
     resp->lock_ttl = r->lock_ttl;
     resp->conflict_start_ts = r->conflict_start_ts;
     resp->conflict_commit_ts = r->conflict_commit_ts;
+    return rc;
 }
 
 struct txn_exec {
@@ -390,13 +486,43 @@ static int txn_exec_fn(struct mvcc_store *m, void *arg)
             rc = -ENOMEM;
             break;
         }
+        /* values over 65,535 bytes are in the spill, in order */
+        size_t spilled = 0;
+        rc = 0;
         for (pb_size_t i = 0; i < req->mutations_count; i++) {
-            muts[i].op = (int)req->mutations[i].op;
-            muts[i].key = bytes_of(req->mutations[i].key, &muts[i].key_len);
-            muts[i].value =
-                bytes_of(req->mutations[i].value, &muts[i].value_len);
-            muts[i].pessimistic_lock = req->mutations[i].pessimistic_lock;
+            const kv_Mutation *mu = &req->mutations[i];
+            muts[i].op = (int)mu->op;
+            muts[i].key = bytes_of(mu->key, &muts[i].key_len);
+            muts[i].value = bytes_of(mu->value, &muts[i].value_len);
+            muts[i].pessimistic_lock = mu->pessimistic_lock;
+            if (mu->value_spill == 0)
+                continue;
+            if (mu->value || mu->value_spill > req->spill.len - spilled) {
+                rc = REGION_EDECODE;
+                break;
+            }
+            muts[i].value = req->spill.data + spilled;
+            muts[i].value_len = (size_t)mu->value_spill;
+            spilled += (size_t)mu->value_spill;
         }
+        if (rc == 0 && spilled != req->spill.len)
+            rc = REGION_EDECODE;
+        if (rc != 0) {
+            snprintf(x->res.errmsg, sizeof x->res.errmsg,
+                     "mutation values and spill of %zu bytes disagree",
+                     (size_t)req->spill.len);
+            break;
+        }
+        struct mvcc_key *secs = NULL;
+        if (req->secondaries_count) {
+            secs = calloc(req->secondaries_count, sizeof *secs);
+            if (secs == NULL) {
+                rc = -ENOMEM;
+                break;
+            }
+        }
+        for (pb_size_t i = 0; i < req->secondaries_count; i++)
+            secs[i].data = bytes_of(req->secondaries[i], &secs[i].len);
         size_t pl;
         const uint8_t *primary = bytes_of(req->primary, &pl);
         struct mvcc_prewrite_req pw = {.mutations = muts,
@@ -407,8 +533,14 @@ static int txn_exec_fn(struct mvcc_store *m, void *arg)
                                        .lock_ttl = req->lock_ttl,
                                        .txn_size = req->txn_size,
                                        .min_commit_ts = req->min_commit_ts,
-                                       .for_update_ts = req->for_update_ts};
+                                       .for_update_ts = req->for_update_ts,
+                                       .use_async_commit =
+                                           req->use_async_commit,
+                                       .secondaries = secs,
+                                       .nsecondaries = req->secondaries_count,
+                                       .try_one_pc = req->try_one_pc};
         rc = mvcc_prewrite(m, &pw, &x->res);
+        free(secs);
         break;
     }
     case REGION_METHOD_TXN_COMMIT:
@@ -576,9 +708,20 @@ static void run_job(struct kvd *k, struct kvd_job *job)
         if (rc == MVCC_LOCKED || rc == MVCC_CONFLICT ||
             rc == MVCC_ALREADY_EXIST || rc == MVCC_COMMITTED ||
             rc == MVCC_COMMIT_TS_EXPIRED || rc == MVCC_DEADLOCK)
-            txn_fill_result(resp, &x.res, false);
+            (void)txn_fill_result(resp, &x.res, false, false);
     } else {
-        txn_fill_result(resp, &x.res, true);
+        bool cut = job->method == REGION_METHOD_TXN_SCAN ||
+                   job->method == REGION_METHOD_TXN_BATCH_GET;
+        rc = txn_fill_result(resp, &x.res, true, cut);
+        if (rc != 0) { /* refused whole: nothing half-filled goes out */
+            rpc_msg_release(kv_TxnResponse_fields, resp);
+            memset(resp, 0, sizeof *resp);
+            resp->code = rc;
+            resp->error = strdup(rc == -E2BIG
+                                     ? "the reply would exceed the 16 MiB "
+                                       "frame limit"
+                                     : "out of memory");
+        }
     }
     mvcc_result_reset(&x.res);
 }
@@ -622,7 +765,7 @@ static void on_jobs_done(evutil_socket_t fd, short what, void *arg)
         kv_TxnResponse *resp = job->resp;
         kvd_observe(k, job->method, job->t0_us, resp->code);
         rpc_call_reply(job->call, resp);
-        pb_release(kv_TxnResponse_fields, resp);
+        rpc_msg_release(kv_TxnResponse_fields, resp);
         free(job->resp);
         free(job);
     }

@@ -214,7 +214,15 @@ int sqld_cluster_open(char *const *pd, struct sqld_cluster **out,
     region_client_transport(c->rc, &co->transport);
     co->tso = tso;
     co->tso_ctx = c;
-    /* kvd serves neither async commit nor 1PC (region.h) */
+    /* kvd serves 1PC and async commit (libregion/DESIGN.md "Cluster
+     * transport"), but both stay off: the commit_ts they take rests on
+     * the region leader's max_ts, which kvd does not raise from PD's TSO
+     * when it becomes leader. Right after a leader is killed, a 1PC
+     * commit can take a commit_ts below a read the old leader served, so
+     * a transaction that read before it and writes after it sees neither
+     * the value nor a conflict: a lost update (with 1PC on,
+     * test_sql_cluster.sh's bank workload once ended 8 units short after
+     * its kill -9 of the leader; this is the likely cause). */
     co->async_commit = false;
     co->one_pc = false;
     /* Statements wait under libsql's server lock: a lock in the way is

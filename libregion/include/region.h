@@ -456,10 +456,13 @@ int region_client_create(const struct region_client_opts *opts,
 /* No call may be running. NULL is a no-op. */
 void region_client_destroy(struct region_client *c);
 /* Fills t with the transport over c (valid until region_client_destroy).
- * kvd's Prewrite carries neither async commit nor 1PC: the 2PC client
- * must run with both off (a prewrite asking for them fails -ENOTSUP).
- * Reads ignore mvcc_read_opts' isolation and bypass list (kvd reads at
- * SI); reverse and key-only scans are done here over a forward scan. */
+ * Prewrite carries 1PC and async commit (with the secondaries); values
+ * over 65,535 bytes travel in the messages' spill blob, and Scan and
+ * BatchGet replies kvd cut short by size are continued here. Keys over
+ * 65,535 bytes fail -E2BIG, a request over the 16 MiB frame limit
+ * RPC_EFRAME_TOO_LARGE, before anything is sent. Reads ignore
+ * mvcc_read_opts' isolation and bypass list (kvd reads at SI); reverse
+ * and key-only scans are done here over a forward scan. */
 void region_client_transport(struct region_client *c,
                              struct mvcc_transport *t);
 /* The client's region cache (borrowed): warm it, inspect it. */

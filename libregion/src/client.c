@@ -23,8 +23,6 @@
 
 #define MAX_STORES 64    /* stores one client talks to */
 #define DOWN_MS 1000     /* an unreachable store is tried last for this */
-#define REGION_SCAN_PAGE 1024 /* pairs one Scan asks for (kvd's reply
-                                 list holds at most 65,535) */
 
 struct cstore {
     uint64_t id;                 /* store id; 0: free slot */
@@ -49,6 +47,7 @@ struct op {
     struct region_err *err;      /* Txn: the reply's region error */
     struct region_desc *loc;     /* Locate: the region answered */
     uint64_t *loc_leader;        /* Locate: its leader */
+    bool more;                   /* Txn: the reply was cut short */
     int rc;                      /* outcome */
     bool done;                   /* finished */
     pthread_mutex_t mu;          /* guards done */
@@ -115,6 +114,7 @@ static void call_done(int rc, const void *resp, const char *errmsg, void *ud)
             rc = region__locresp_result(resp, op->loc, op->loc_leader);
     } else if (rc == 0) {
         rc = region__txnresp_result(resp, op->res, op->err);
+        op->more = ((const kv_TxnResponse *)resp)->more;
     } else {
         mvcc_result_reset(op->res);
         snprintf(op->res->errmsg, sizeof op->res->errmsg, "%s", errmsg);
@@ -515,8 +515,10 @@ static uint64_t pick_store(struct region_client *c,
  */
 static int send_cmd(struct region_client *c, uint64_t shard, const void *key,
                     size_t key_len, struct region__txn_args *a,
-                    struct mvcc_result *res)
+                    struct mvcc_result *res, bool *more)
 {
+    if (more)
+        *more = false;
     struct region_desc d;
     uint64_t leader = 0;
     int rc = route(c, key, key_len, &d, &leader);
@@ -556,10 +558,17 @@ static int send_cmd(struct region_client *c, uint64_t shard, const void *key,
     rc = region__txnreq_build(&req, a);
     if (rc != 0) {
         mvcc_result_reset(res);
-        snprintf(res->errmsg, sizeof res->errmsg, "%s",
-                 rc == -E2BIG ? "a key, value or list exceeds 65535"
-                              : "out of memory");
-        return rc;
+        if (rc == -E2BIG)
+            snprintf(res->errmsg, sizeof res->errmsg,
+                     "a key over %u bytes or a list over 65535 entries",
+                     REGION_BYTES_MAX);
+        else if (rc == RPC_EFRAME_TOO_LARGE)
+            snprintf(res->errmsg, sizeof res->errmsg,
+                     "a request of more than %u bytes of keys and values",
+                     REGION_TXN_MAX_BYTES);
+        else
+            snprintf(res->errmsg, sizeof res->errmsg, "out of memory");
+        return region__client_code(rc);
     }
     struct region_err err;
     memset(&err, 0, sizeof err);
@@ -576,6 +585,8 @@ static int send_cmd(struct region_client *c, uint64_t shard, const void *key,
                     .err = &err};
     rc = run_op(c, &op);
     region__txnreq_free(&req);
+    if (more && rc == 0)
+        *more = op.more;
     int mrc = region__client_code(rc);
     if (mrc == MVCC_STORE_UNREACHABLE && rc != REGION_ECLOSED &&
         err.code == 0) {
@@ -699,43 +710,79 @@ static const void *first_key(const struct mvcc_key *keys, size_t n,
     return n ? keys[0].data : "";
 }
 
+/* Moves the pairs of part to the end of res (part is left empty). */
+static int take_pairs(struct mvcc_result *res, struct mvcc_result *part)
+{
+    size_t n = res->npairs + part->npairs;
+    if (n > res->pairs_cap) {
+        struct mvcc_kvpair *p = mvcc_malloc(n * sizeof *p);
+        if (p == NULL)
+            return -ENOMEM;
+        if (res->npairs)
+            memcpy(p, res->pairs, res->npairs * sizeof *p);
+        mvcc_free(res->pairs);
+        res->pairs = p;
+        res->pairs_cap = n;
+    }
+    if (part->npairs)
+        memcpy(res->pairs + res->npairs, part->pairs,
+               part->npairs * sizeof *part->pairs);
+    res->npairs = n;
+    part->npairs = 0;
+    return 0;
+}
+
 static int t_batch_get(void *ctx, uint64_t shard,
                        const struct mvcc_read_opts *ro,
                        const struct mvcc_key *keys, size_t n, mvcc_ts ts,
                        struct mvcc_result *res)
 {
     (void)ro; /* kvd reads at SI without a bypass list (DESIGN.md) */
-    size_t kl;
-    const void *k = first_key(keys, n, &kl);
-    struct region__txn_args a = {.method = REGION_METHOD_TXN_BATCH_GET,
-                                 .keys = keys,
-                                 .nkeys = n,
-                                 .version = ts};
-    return send_cmd(ctx, shard, k, kl, &a, res);
-}
-
-/* Moves part's pairs to the end of res (libmvcc's allocator: both are
- * released by mvcc_result_reset). */
-static int move_pairs(struct mvcc_result *res, struct mvcc_result *part)
-{
-    if (part->npairs == 0)
-        return 0;
-    if (res->npairs + part->npairs > res->pairs_cap) {
-        size_t cap = 2 * (res->npairs + part->npairs);
-        struct mvcc_kvpair *a = mvcc_malloc(cap * sizeof *a);
-        if (a == NULL)
-            return -ENOMEM;
-        if (res->npairs)
-            memcpy(a, res->pairs, res->npairs * sizeof *a);
-        mvcc_free(res->pairs);
-        res->pairs = a;
-        res->pairs_cap = cap;
+    /* kvd answers the keys in order and cuts a reply that grows too big
+     * (`more`): ask again for the keys after the last one answered */
+    struct mvcc_result part;
+    mvcc_result_init(&part);
+    mvcc_result_reset(res);
+    size_t from = 0;
+    int rc = 0;
+    for (;;) {
+        size_t kl;
+        const void *k = first_key(keys + from, n - from, &kl);
+        struct region__txn_args a = {.method = REGION_METHOD_TXN_BATCH_GET,
+                                     .keys = keys + from,
+                                     .nkeys = n - from,
+                                     .version = ts};
+        bool more;
+        rc = send_cmd(ctx, shard, k, kl, &a, &part, &more);
+        if (rc != 0) {
+            mvcc_result_reset(res);
+            *res = part; /* the failure's detail */
+            return rc;
+        }
+        size_t next = from;
+        for (size_t i = 0; i < part.npairs; i++) {
+            const struct mvcc_kvpair *p = &part.pairs[i];
+            while (next < n && (keys[next].len != p->key_len ||
+                                memcmp(keys[next].data, p->key,
+                                       p->key_len) != 0))
+                next++;
+            if (next < n)
+                next++; /* past the key answered */
+        }
+        if ((rc = take_pairs(res, &part)) != 0)
+            break;
+        if (!more || next >= n)
+            break;
+        if (next == from) { /* a cut reply must answer something */
+            rc = REGION_EDECODE;
+            snprintf(res->errmsg, sizeof res->errmsg,
+                     "kvd cut a BatchGet reply without answering a key");
+            break;
+        }
+        from = next;
     }
-    memcpy(&res->pairs[res->npairs], part->pairs,
-           part->npairs * sizeof *part->pairs);
-    res->npairs += part->npairs;
-    part->npairs = 0; /* moved, not freed by the reset */
-    return 0;
+    mvcc_result_reset(&part);
+    return rc;
 }
 
 static int t_scan(void *ctx, uint64_t shard, const struct mvcc_read_opts *ro,
@@ -744,57 +791,70 @@ static int t_scan(void *ctx, uint64_t shard, const struct mvcc_read_opts *ro,
 {
     bool reverse = ro && ro->reverse;
     size_t limit = ro ? ro->limit : 0;
-    /* kvd scans forward (a reverse scan reads the whole range here, then
-     * reverses and cuts it) and answers every pair in one message, whose
-     * list nanopb caps at 65,535: ask page by page, each going on after
-     * the last key of the one before. */
-    struct mvcc_result part;
-    mvcc_result_init(&part);
     struct region__txn_args a = {.method = REGION_METHOD_TXN_SCAN,
                                  .start = start ? start : "",
                                  .start_len = sl,
                                  .end = end,
                                  .end_len = el,
+                                 /* kvd scans forward: a reverse scan
+                                    reads the whole range, then cuts */
+                                 .limit = reverse || limit > UINT32_MAX
+                                              ? 0
+                                              : (uint32_t)limit,
                                  .version = ts};
-    uint8_t *cur = NULL; /* the next page's start (owned) */
+    /* kvd cuts a reply that grows too big (`more`): go on after the last
+     * key (its successor is the key with a 0 byte appended) */
+    struct mvcc_result part;
+    mvcc_result_init(&part);
+    mvcc_result_reset(res);
+    uint8_t *from = NULL;
     int rc;
-    for (bool first = true;; first = false) {
-        size_t want = REGION_SCAN_PAGE;
-        if (limit && !reverse && limit - res->npairs < want)
-            want = limit - res->npairs;
-        a.limit = (uint32_t)want;
-        rc = send_cmd(ctx, shard, a.start, a.start_len, &a,
-                      first ? res : &part);
-        if (rc != 0)
-            break;
-        size_t got = first ? res->npairs : part.npairs;
-        if (!first && (rc = move_pairs(res, &part)) != 0)
-            break;
-        if (got < want || (limit && !reverse && res->npairs >= limit))
-            break;
-        const struct mvcc_kvpair *last = &res->pairs[res->npairs - 1];
-        uint8_t *next = mvcc_malloc(last->key_len + 1);
-        if (next == NULL) {
-            rc = -ENOMEM;
+    for (;;) {
+        bool more;
+        rc = send_cmd(ctx, shard, a.start, a.start_len, &a, &part, &more);
+        if (rc != 0) {
+            mvcc_result_reset(res);
+            *res = part;
+            mvcc_result_init(&part);
             break;
         }
-        memcpy(next, last->key, last->key_len);
-        next[last->key_len] = 0; /* the smallest key after it */
-        mvcc_free(cur);
-        cur = next;
-        a.start = cur;
-        a.start_len = last->key_len + 1;
+        size_t got = part.npairs;
+        uint8_t *next = NULL;
+        if (more && got) {
+            const struct mvcc_kvpair *last = &part.pairs[got - 1];
+            next = mvcc_malloc(last->key_len + 1);
+            if (next == NULL) {
+                rc = -ENOMEM;
+                break;
+            }
+            memcpy(next, last->key, last->key_len);
+            next[last->key_len] = 0;
+            a.start_len = last->key_len + 1;
+        }
+        if ((rc = take_pairs(res, &part)) != 0) {
+            mvcc_free(next);
+            break;
+        }
+        mvcc_free(from);
+        from = next;
+        if (!more)
+            break;
+        if (got == 0 || (a.limit && got >= a.limit)) {
+            if (got == 0) {
+                rc = REGION_EDECODE;
+                snprintf(res->errmsg, sizeof res->errmsg,
+                         "kvd cut a Scan reply without a pair");
+            }
+            break;
+        }
+        a.start = from;
+        if (a.limit)
+            a.limit -= (uint32_t)got;
     }
-    mvcc_free(cur);
+    mvcc_free(from);
     mvcc_result_reset(&part);
-    if (rc == 0) {
+    if (rc == 0)
         region__scan_adjust(res, ro && ro->key_only, reverse, limit);
-    } else { /* no half-read range; the reason stays */
-        char why[sizeof res->errmsg];
-        memcpy(why, res->errmsg, sizeof why);
-        mvcc_result_reset(res);
-        memcpy(res->errmsg, why, sizeof why);
-    }
     return rc;
 }
 
@@ -802,13 +862,6 @@ static int t_prewrite(void *ctx, uint64_t shard,
                       const struct mvcc_prewrite_req *req,
                       struct mvcc_result *res)
 {
-    if (req->use_async_commit || req->try_one_pc) {
-        /* kvd's Prewrite carries neither: the client must not ask */
-        mvcc_result_reset(res);
-        snprintf(res->errmsg, sizeof res->errmsg,
-                 "async commit and 1PC are not served by kvd");
-        return -ENOTSUP;
-    }
     const void *k = req->n ? req->mutations[0].key : "";
     size_t kl = req->n ? req->mutations[0].key_len : 0;
     struct region__txn_args a = {.method = REGION_METHOD_TXN_PREWRITE,
@@ -820,8 +873,26 @@ static int t_prewrite(void *ctx, uint64_t shard,
                                  .lock_ttl = req->lock_ttl,
                                  .txn_size = req->txn_size,
                                  .min_commit_ts = req->min_commit_ts,
-                                 .for_update_ts = req->for_update_ts};
-    return send_cmd(ctx, shard, k, kl, &a, res);
+                                 .for_update_ts = req->for_update_ts,
+                                 .try_one_pc = req->try_one_pc,
+                                 .use_async_commit = req->use_async_commit,
+                                 .secondaries = req->secondaries,
+                                 .nsecondaries = req->nsecondaries};
+    int rc = send_cmd(ctx, shard, k, kl, &a, res, NULL);
+    /* A kvd from before these fields ignores them and only prewrites:
+     * then commit_ts (1PC) or min_commit_ts (async) is 0, never so when
+     * it served them. Taking that as committed would lose the write (its
+     * locks would be rolled back by the next reader): fail instead, and
+     * libmvcc's client rolls the prewrite back. */
+    if (rc == 0 && ((req->try_one_pc && res->commit_ts == 0) ||
+                    (req->use_async_commit && res->min_commit_ts == 0))) {
+        mvcc_result_reset(res);
+        snprintf(res->errmsg, sizeof res->errmsg,
+                 "kvd did not serve %s (an older kvd?)",
+                 req->try_one_pc ? "1PC" : "async commit");
+        rc = -ENOTSUP;
+    }
+    return rc;
 }
 
 static int t_commit(void *ctx, uint64_t shard, const struct mvcc_key *keys,
@@ -835,7 +906,7 @@ static int t_commit(void *ctx, uint64_t shard, const struct mvcc_key *keys,
                                  .nkeys = n,
                                  .version = start_ts,
                                  .commit_version = commit_ts};
-    return send_cmd(ctx, shard, k, kl, &a, res);
+    return send_cmd(ctx, shard, k, kl, &a, res, NULL);
 }
 
 static int t_rollback(void *ctx, uint64_t shard, const struct mvcc_key *keys,
@@ -847,7 +918,7 @@ static int t_rollback(void *ctx, uint64_t shard, const struct mvcc_key *keys,
                                  .keys = keys,
                                  .nkeys = n,
                                  .version = start_ts};
-    return send_cmd(ctx, shard, k, kl, &a, res);
+    return send_cmd(ctx, shard, k, kl, &a, res, NULL);
 }
 
 static int t_check(void *ctx, uint64_t shard,
@@ -862,7 +933,7 @@ static int t_check(void *ctx, uint64_t shard,
         .caller_start_ts = req->caller_start_ts,
         .current_ts = req->current_ts,
         .rollback_if_not_exist = req->rollback_if_not_exist};
-    return send_cmd(ctx, shard, req->primary, req->primary_len, &a, res);
+    return send_cmd(ctx, shard, req->primary, req->primary_len, &a, res, NULL);
 }
 
 static int t_check_sec(void *ctx, uint64_t shard, const struct mvcc_key *keys,
@@ -875,7 +946,7 @@ static int t_check_sec(void *ctx, uint64_t shard, const struct mvcc_key *keys,
         .keys = keys,
         .nkeys = n,
         .version = start_ts};
-    return send_cmd(ctx, shard, k, kl, &a, res);
+    return send_cmd(ctx, shard, k, kl, &a, res, NULL);
 }
 
 static int t_resolve(void *ctx, uint64_t shard, mvcc_ts start_ts,
@@ -889,7 +960,7 @@ static int t_resolve(void *ctx, uint64_t shard, mvcc_ts start_ts,
                                  .end_len = el,
                                  .version = start_ts,
                                  .commit_version = commit_ts};
-    return send_cmd(ctx, shard, start ? start : "", sl, &a, res);
+    return send_cmd(ctx, shard, start ? start : "", sl, &a, res, NULL);
 }
 
 static int t_heartbeat(void *ctx, uint64_t shard, const void *primary,
@@ -901,7 +972,7 @@ static int t_heartbeat(void *ctx, uint64_t shard, const void *primary,
                                  .key_len = pl,
                                  .version = start_ts,
                                  .lock_ttl = ttl};
-    return send_cmd(ctx, shard, primary, pl, &a, res);
+    return send_cmd(ctx, shard, primary, pl, &a, res, NULL);
 }
 
 static int t_plock(void *ctx, uint64_t shard,
@@ -921,7 +992,7 @@ static int t_plock(void *ctx, uint64_t shard,
         .lock_ttl = req->lock_ttl,
         .wait_timeout_ms = req->wait_timeout_ms,
         .return_values = req->return_values};
-    return send_cmd(ctx, shard, k, kl, &a, res);
+    return send_cmd(ctx, shard, k, kl, &a, res, NULL);
 }
 
 static int t_prollback(void *ctx, uint64_t shard, const struct mvcc_key *keys,
@@ -936,7 +1007,7 @@ static int t_prollback(void *ctx, uint64_t shard, const struct mvcc_key *keys,
         .nkeys = n,
         .version = start_ts,
         .for_update_ts = for_update_ts};
-    return send_cmd(ctx, shard, k, kl, &a, res);
+    return send_cmd(ctx, shard, k, kl, &a, res, NULL);
 }
 
 void region_client_transport(struct region_client *c,

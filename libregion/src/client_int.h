@@ -11,6 +11,13 @@
 #include "kv.pb.h"
 #include "region_int.h"
 
+/* nanopb's cap on one bytes field (16-bit pb_size_t): longer values go to
+ * the message's spill blob (kv.proto), longer keys are refused. */
+#define REGION_BYTES_MAX 65535u
+/* What one Txn request may carry in keys and values: kvd's and librpc's
+ * 16 MiB frame limit less room for tags, lengths and the other fields. */
+#define REGION_TXN_MAX_BYTES ((16u << 20) - (64u << 10))
+
 /* Everything one Txn command sends; unused fields stay zero. Borrowed. */
 struct region__txn_args {
     uint32_t method;                   /* REGION_METHOD_TXN_* */
@@ -39,12 +46,19 @@ struct region__txn_args {
     uint64_t for_update_ts;            /* Prewrite, Pessimistic* */
     int64_t wait_timeout_ms;           /* PessimisticLock */
     bool return_values;                /* PessimisticLock */
+    bool try_one_pc;                   /* Prewrite: 1PC */
+    bool use_async_commit;             /* Prewrite: async commit */
+    const struct mvcc_key *secondaries; /* Prewrite, async: other keys */
+    size_t nsecondaries;               /* how many */
 };
 
 /* Fills *out (zeroed first) from a; every byte string is copied into
- * allocations released by region__txnreq_free. -E2BIG when a key or value
- * exceeds 65,535 bytes or a list 65,535 entries (nanopb's limits),
- * -ENOMEM. On failure nothing stays allocated. */
+ * allocations released by region__txnreq_free. A mutation value over
+ * REGION_BYTES_MAX is copied into out->spill (Mutation.value_spill says
+ * its length). -E2BIG when a key exceeds REGION_BYTES_MAX or a list
+ * 65,535 entries (nanopb's limits), RPC_EFRAME_TOO_LARGE when the keys
+ * and values exceed REGION_TXN_MAX_BYTES, -ENOMEM. On failure nothing
+ * stays allocated. */
 int region__txnreq_build(kv_TxnRequest *out, const struct region__txn_args *a);
 void region__txnreq_free(kv_TxnRequest *r);
 
@@ -53,7 +67,9 @@ void region__txnreq_free(kv_TxnRequest *r);
  * mvcc_malloc, released by mvcc_result_reset), err gets the region
  * error's detail. Returns the reply's code: 0, a libmvcc code, or a
  * REGION_E* code (region errors keep libregion's codes here; see
- * region__client_code). -ENOMEM leaves res reset. */
+ * region__client_code). Pair values with value_spill come out of
+ * r->spill in order; a spill the pairs do not use up exactly is
+ * REGION_EDECODE. -ENOMEM and REGION_EDECODE leave res reset. */
 int region__txnresp_result(const kv_TxnResponse *r, struct mvcc_result *res,
                            struct region_err *err);
 
@@ -67,7 +83,8 @@ int region__locresp_result(const kv_LocateResponse *r, struct region_desc *d,
 
 /* The code the transport returns for what a call ended with: region
  * errors and lost or refused connections become libmvcc's region codes
- * (MVCC_NOT_LEADER .. MVCC_STORE_UNREACHABLE), other codes pass. */
+ * (MVCC_NOT_LEADER .. MVCC_STORE_UNREACHABLE), a command over the Raft
+ * entry or frame limit -EMSGSIZE, other codes pass. */
 int region__client_code(int rc);
 
 /* A read answered forward (kvd scans ascend) made into what libmvcc's

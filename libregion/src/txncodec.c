@@ -17,7 +17,7 @@
 static int mkbytes(pb_bytes_array_t **out, const void *p, size_t n)
 {
     *out = NULL;
-    if (n > 65535)
+    if (n > REGION_BYTES_MAX)
         return -E2BIG;
     pb_bytes_array_t *b = region__malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(n));
     if (b == NULL)
@@ -45,15 +45,44 @@ void region__txnreq_free(kv_TxnRequest *r)
     }
     region__free(r->mutations);
     region__free(r->primary);
+    for (pb_size_t i = 0; r->secondaries && i < r->secondaries_count; i++)
+        region__free(r->secondaries[i]);
+    region__free(r->secondaries);
+    region__free(r->spill.data);
     memset(r, 0, sizeof *r);
+}
+
+/* The bytes a request may hold: kvd's frame limit less room for the
+ * message's own framing (field tags and lengths). */
+static size_t req_bytes(const struct region__txn_args *a)
+{
+    size_t n = a->key_len + a->start_len + a->end_len + a->primary_len;
+    for (size_t i = 0; i < a->nkeys; i++)
+        n += a->keys[i].len + 4;
+    for (size_t i = 0; i < a->nmuts; i++)
+        n += a->muts[i].key_len + a->muts[i].value_len + 16;
+    for (size_t i = 0; i < a->nsecondaries; i++)
+        n += a->secondaries[i].len + 4;
+    return n;
 }
 
 int region__txnreq_build(kv_TxnRequest *out, const struct region__txn_args *a)
 {
     memset(out, 0, sizeof *out);
-    if (a->nkeys > 65535 || a->nmuts > 65535)
+    if (a->nkeys > 65535 || a->nmuts > 65535 || a->nsecondaries > 65535)
         return -E2BIG;
+    if (req_bytes(a) > REGION_TXN_MAX_BYTES)
+        return RPC_EFRAME_TOO_LARGE;
     int rc = 0;
+    size_t spill = 0; /* bytes of values that go to the spill blob */
+    for (size_t i = 0; i < a->nmuts; i++)
+        if (a->muts[i].value && a->muts[i].value_len > REGION_BYTES_MAX)
+            spill += a->muts[i].value_len;
+    if (spill) {
+        out->spill.data = region__malloc(spill);
+        if (out->spill.data == NULL)
+            return -ENOMEM;
+    }
     out->has_ctx = true;
     out->ctx.region_id = a->ctx.region_id;
     out->ctx.conf_ver = a->ctx.conf_ver;
@@ -92,9 +121,30 @@ int region__txnreq_build(kv_TxnRequest *out, const struct region__txn_args *a)
             o->pessimistic_lock = m->pessimistic_lock;
             if ((rc = mkbytes(&o->key, m->key, m->key_len)) != 0)
                 goto fail;
-            if (m->value &&
-                (rc = mkbytes(&o->value, m->value, m->value_len)) != 0)
+            if (m->value && m->value_len > REGION_BYTES_MAX) {
+                memcpy(out->spill.data + out->spill.len, m->value,
+                       m->value_len);
+                out->spill.len += m->value_len;
+                o->value_spill = m->value_len;
+            } else if (m->value &&
+                       (rc = mkbytes(&o->value, m->value, m->value_len)) !=
+                           0) {
                 goto fail;
+            }
+        }
+    }
+    if (a->nsecondaries) {
+        out->secondaries =
+            region__calloc(a->nsecondaries, sizeof *out->secondaries);
+        if (out->secondaries == NULL) {
+            rc = -ENOMEM;
+            goto fail;
+        }
+        for (size_t i = 0; i < a->nsecondaries; i++) {
+            if ((rc = mkbytes(&out->secondaries[i], a->secondaries[i].data,
+                              a->secondaries[i].len)) != 0)
+                goto fail;
+            out->secondaries_count = (pb_size_t)(i + 1);
         }
     }
     if (a->primary &&
@@ -112,6 +162,8 @@ int region__txnreq_build(kv_TxnRequest *out, const struct region__txn_args *a)
     out->for_update_ts = a->for_update_ts;
     out->wait_timeout_ms = a->wait_timeout_ms;
     out->return_values = a->return_values;
+    out->try_one_pc = a->try_one_pc;
+    out->use_async_commit = a->use_async_commit;
     return 0;
 fail:
     region__txnreq_free(out);
@@ -182,6 +234,7 @@ int region__txnresp_result(const kv_TxnResponse *r, struct mvcc_result *res,
                  re->message ? re->message : region_strerror(err->code));
         return rc;
     }
+    size_t spilled = 0; /* of r->spill.len, taken by pairs so far */
     if (r->pairs_count) {
         res->pairs = mvcc_malloc(r->pairs_count * sizeof *res->pairs);
         if (res->pairs == NULL)
@@ -194,13 +247,25 @@ int region__txnresp_result(const kv_TxnResponse *r, struct mvcc_result *res,
             if (p->key == NULL)
                 goto nomem;
             res->npairs = i + 1u;
-            if (r->pairs[i].value) {
+            uint64_t sl = r->pairs[i].value_spill;
+            if (sl != 0) {
+                if (r->pairs[i].value || sl > r->spill.len - spilled)
+                    goto bad;
+                p->value = mvcc_malloc((size_t)sl);
+                if (p->value == NULL)
+                    goto nomem;
+                memcpy(p->value, r->spill.data + spilled, (size_t)sl);
+                p->value_len = (size_t)sl;
+                spilled += (size_t)sl;
+            } else if (r->pairs[i].value) {
                 p->value = dup_bytes(r->pairs[i].value, &p->value_len);
                 if (p->value == NULL)
                     goto nomem;
             }
         }
     }
+    if (spilled != r->spill.len)
+        goto bad; /* bytes no pair claims: not what kvd sends */
     if (r->locks_count) {
         res->locks = mvcc_malloc(r->locks_count * sizeof *res->locks);
         if (res->locks == NULL)
@@ -219,6 +284,23 @@ int region__txnresp_result(const kv_TxnResponse *r, struct mvcc_result *res,
             o->ttl = l->ttl;
             o->type = (int)l->type;
             o->min_commit_ts = l->min_commit_ts;
+            o->for_update_ts = l->for_update_ts;
+            o->txn_size = l->txn_size;
+            o->use_async_commit = l->use_async_commit;
+            if (l->secondaries_count) {
+                o->secondaries =
+                    mvcc_malloc(l->secondaries_count * sizeof *o->secondaries);
+                if (o->secondaries == NULL)
+                    goto nomem;
+                for (pb_size_t j = 0; j < l->secondaries_count; j++) {
+                    size_t sl;
+                    uint8_t *sk = dup_bytes(l->secondaries[j], &sl);
+                    if (sk == NULL)
+                        goto nomem;
+                    o->secondaries[j] = (struct mvcc_key){sk, sl};
+                    o->nsecondaries = j + 1u;
+                }
+            }
         }
     }
     if (r->key) {
@@ -237,6 +319,12 @@ int region__txnresp_result(const kv_TxnResponse *r, struct mvcc_result *res,
 nomem:
     mvcc_result_reset(res);
     return -ENOMEM;
+bad:
+    mvcc_result_reset(res);
+    snprintf(res->errmsg, sizeof res->errmsg,
+             "kvd's reply: pair values and spill of %zu bytes disagree",
+             (size_t)r->spill.len);
+    return REGION_EDECODE;
 }
 
 int region__locreq_build(kv_LocateRequest *out, const void *key, size_t len)
@@ -281,6 +369,11 @@ int region__client_code(int rc)
         return MVCC_SERVER_BUSY;
     case REGION_ESTALE_COMMAND:
         return MVCC_STALE_COMMAND;
+    case REGION_EENTRY_TOO_LARGE: /* the command is over kvd's Raft entry
+                                     limit, or the request or reply over */
+    case RPC_EFRAME_TOO_LARGE:    /* the frame limit: said in errno terms,
+                                     which every layer above can print */
+        return -EMSGSIZE;
     case REGION_ECLOSED: /* the store is going down */
     case RPC_ECONNECT:
     case RPC_ECONNLOST:

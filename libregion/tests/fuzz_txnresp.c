@@ -20,23 +20,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&r, 0, sizeof r);
     pb_istream_t is = pb_istream_from_buffer(data, size);
     if (!pb_decode(&is, kv_TxnResponse_fields, &r)) {
-        pb_release(kv_TxnResponse_fields, &r);
+        rpc_msg_release(kv_TxnResponse_fields, &r); /* spill too */
         return 0;
     }
     struct mvcc_result res;
     struct region_err err;
     mvcc_result_init(&res);
     int rc = region__txnresp_result(&r, &res, &err);
-    if (rc == -12) /* -ENOMEM: nothing may be left */
+    /* (a reply may carry -ENOMEM or REGION_EDECODE as its own code) */
+    if (rc == -12 && r.code != -12) /* -ENOMEM: nothing may be left */
         if (res.npairs || res.nlocks || res.key)
             abort();
     if (err.code != 0 && rc == 0)
         abort();
-    if (rc != -12 && err.code == 0 &&
+    if (rc == REGION_EDECODE && r.code != REGION_EDECODE &&
+        (res.npairs || res.nlocks || res.key))
+        abort(); /* pairs and spill disagree: nothing may be left */
+    if (rc != -12 && rc != REGION_EDECODE && err.code == 0 &&
         (res.npairs != r.pairs_count || res.nlocks != r.locks_count))
         abort();
     mvcc_result_reset(&res);
-    pb_release(kv_TxnResponse_fields, &r);
+    rpc_msg_release(kv_TxnResponse_fields, &r); /* spill too */
 
     kv_LocateResponse lr;
     memset(&lr, 0, sizeof lr);

@@ -1,5 +1,6 @@
 /* test_alloc.c: allocation failures, SQLite-faultsim style: the region
- * cache and the codecs run with the i-th allocation failing, for every i
+ * cache and the codecs (a Txn request with a spilled value too) run with
+ * the i-th allocation failing, for every i
  * until the scenario needs no more; each run ends in a clean result code,
  * and every allocation made is freed.
  */
@@ -12,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "region_int.h"
+#include "client_int.h"
 
 static long fail_at;   /* allocation number that fails, -1 none */
 static long n_allocs;  /* allocations attempted */
@@ -107,6 +108,22 @@ static int scenario(void)
                              .value_len = sizeof big};
     rc = region__cmd_encode(&b, &cmd); /* grows the buffer twice */
     region__buf_free(&b);
+    if (rc != 0)
+        return rc;
+    /* a Prewrite with a value in the spill and async secondaries */
+    static uint8_t huge[70000];
+    struct mvcc_mutation muts[2] = {{MVCC_OP_PUT, "a", 1, huge, sizeof huge,
+                                     false},
+                                    {MVCC_OP_PUT, "b", 1, "v", 1, false}};
+    struct mvcc_key secs[1] = {{"b", 1}};
+    struct region__txn_args a = {.method = REGION_METHOD_TXN_PREWRITE,
+                                 .muts = muts, .nmuts = 2, .primary = "a",
+                                 .primary_len = 1, .use_async_commit = true,
+                                 .secondaries = secs, .nsecondaries = 1};
+    kv_TxnRequest req;
+    rc = region__txnreq_build(&req, &a);
+    if (rc == 0)
+        region__txnreq_free(&req);
     return rc;
 }
 

@@ -4,8 +4,10 @@
  * the cache against in-process fake kvd servers (librpc on loopback,
  * libmvcc on the memory engine): libmvcc's client commits and reads
  * through it, follows NotLeader to the leader, refreshes a stale epoch,
- * turns a dead store into MVCC_STORE_UNREACHABLE, and asks the stores
- * (kv.Locate) when the router has no region.
+ * turns a dead store into MVCC_STORE_UNREACHABLE, asks the stores
+ * (kv.Locate) when the router has no region, carries values over 65,535
+ * bytes in the spill blob, continues cut replies, and runs 1PC and async
+ * commit (with a dead coordinator's locks resolved).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -51,13 +53,14 @@ static void codes(void **state)
         {0, 0},
         {MVCC_LOCKED, MVCC_LOCKED},
         {MVCC_CONFLICT, MVCC_CONFLICT},
-        {REGION_EENTRY_TOO_LARGE, REGION_EENTRY_TOO_LARGE},
+        {REGION_EENTRY_TOO_LARGE, -EMSGSIZE},
+        {RPC_EFRAME_TOO_LARGE, -EMSGSIZE},
         {RPC_EDECODE, RPC_EDECODE},
         {-ENOMEM, -ENOMEM},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
         assert_int_equal(region__client_code(map[i][0]), map[i][1]);
-        if (map[i][1] != map[i][0])
+        if (map[i][1] != map[i][0] && map[i][1] != -EMSGSIZE)
             assert_true(mvcc_is_region_error(map[i][1]));
     }
 }
@@ -198,6 +201,23 @@ static void request_every_command(void **state)
     region__txnreq_free(&r);
 }
 
+/* Encodes in into a buffer as large as it needs and decodes it into out
+ * (zeroed: the spill blob is decoded by librpc's callback; release with
+ * rpc_msg_release). */
+static void big_roundtrip(const kv_TxnRequest *in, kv_TxnRequest *out)
+{
+    size_t n = 0;
+    assert_true(pb_get_encoded_size(&n, kv_TxnRequest_fields, in));
+    uint8_t *buf = malloc(n);
+    assert_non_null(buf);
+    pb_ostream_t os = pb_ostream_from_buffer(buf, n);
+    assert_true(pb_encode(&os, kv_TxnRequest_fields, in));
+    memset(out, 0, sizeof *out);
+    pb_istream_t is = pb_istream_from_buffer(buf, os.bytes_written);
+    assert_true(pb_decode(&is, kv_TxnRequest_fields, out));
+    free(buf);
+}
+
 static void request_limits(void **state)
 {
     (void)state;
@@ -206,18 +226,110 @@ static void request_limits(void **state)
     struct region__txn_args a = {.method = REGION_METHOD_TXN_BATCH_GET,
                                  .keys = &k, .nkeys = 1};
     kv_TxnRequest r;
+    /* keys stay capped at 65,535 bytes */
     assert_int_equal(region__txnreq_build(&r, &a), -E2BIG);
     assert_null(r.keys); /* nothing left allocated */
     k.len = 65535;
     assert_int_equal(region__txnreq_build(&r, &a), 0);
     region__txnreq_free(&r);
-    struct mvcc_mutation m = {MVCC_OP_PUT, "k", 1, big, sizeof big, false};
+    struct mvcc_mutation m = {MVCC_OP_PUT, big, sizeof big, "v", 1, false};
     a = (struct region__txn_args){.method = REGION_METHOD_TXN_PREWRITE,
                                   .muts = &m, .nmuts = 1};
     assert_int_equal(region__txnreq_build(&r, &a), -E2BIG);
     a.nkeys = 65536;
     a.keys = &k;
     assert_int_equal(region__txnreq_build(&r, &a), -E2BIG);
+    /* a request over the frame limit fails before anything is copied
+     * (the value is never read: its length alone says) */
+    struct mvcc_mutation huge = {MVCC_OP_PUT, "k", 1, big,
+                                 REGION_TXN_MAX_BYTES, false};
+    a = (struct region__txn_args){.method = REGION_METHOD_TXN_PREWRITE,
+                                  .muts = &huge, .nmuts = 1};
+    assert_int_equal(region__txnreq_build(&r, &a), RPC_EFRAME_TOO_LARGE);
+    assert_null(r.mutations);
+    assert_null(r.spill.data);
+}
+
+/* Values over 65,535 bytes travel in the spill blob, in mutation order;
+ * smaller ones (65,535 exactly too) in their own field. */
+static void request_spills_big_values(void **state)
+{
+    (void)state;
+    size_t n1 = 65536, n2 = 1u << 20;
+    uint8_t *v1 = malloc(n1), *v2 = malloc(n2), *v3 = malloc(65535);
+    for (size_t i = 0; i < n1; i++)
+        v1[i] = (uint8_t)(i * 7);
+    for (size_t i = 0; i < n2; i++)
+        v2[i] = (uint8_t)(i * 13 + 1);
+    memset(v3, 'x', 65535);
+    struct mvcc_mutation muts[4] = {
+        {MVCC_OP_PUT, "a", 1, v1, n1, false},
+        {MVCC_OP_PUT, "b", 1, v3, 65535, false},
+        {MVCC_OP_DELETE, "c", 1, NULL, 0, false},
+        {MVCC_OP_INSERT, "d", 1, v2, n2, false},
+    };
+    struct region__txn_args a = {.method = REGION_METHOD_TXN_PREWRITE,
+                                 .muts = muts, .nmuts = 4, .primary = "a",
+                                 .primary_len = 1, .version = 9};
+    kv_TxnRequest r, d;
+    assert_int_equal(region__txnreq_build(&r, &a), 0);
+    assert_int_equal(r.spill.len, n1 + n2);
+    big_roundtrip(&r, &d);
+    region__txnreq_free(&r);
+    assert_int_equal(d.mutations_count, 4);
+    assert_null(d.mutations[0].value);
+    assert_int_equal(d.mutations[0].value_spill, n1);
+    assert_non_null(d.mutations[1].value);
+    assert_int_equal(d.mutations[1].value->size, 65535);
+    assert_int_equal(d.mutations[1].value_spill, 0);
+    assert_int_equal(d.mutations[2].value_spill, 0);
+    assert_null(d.mutations[2].value);
+    assert_int_equal(d.mutations[3].value_spill, n2);
+    assert_int_equal(d.spill.len, n1 + n2);
+    assert_memory_equal(d.spill.data, v1, n1);
+    assert_memory_equal(d.spill.data + n1, v2, n2);
+    rpc_msg_release(kv_TxnRequest_fields, &d);
+    free(v1);
+    free(v2);
+    free(v3);
+}
+
+/* Prewrite's 1PC and async-commit fields. */
+static void request_one_pc_and_async(void **state)
+{
+    (void)state;
+    struct mvcc_mutation m = {MVCC_OP_PUT, "p", 1, "v", 1, false};
+    struct mvcc_key secs[2] = {{"s1", 2}, {"s22", 3}};
+    struct region__txn_args a = {.method = REGION_METHOD_TXN_PREWRITE,
+                                 .muts = &m, .nmuts = 1, .primary = "p",
+                                 .primary_len = 1, .version = 50,
+                                 .min_commit_ts = 51, .for_update_ts = 52,
+                                 .use_async_commit = true,
+                                 .secondaries = secs, .nsecondaries = 2};
+    kv_TxnRequest r, d;
+    assert_int_equal(region__txnreq_build(&r, &a), 0);
+    big_roundtrip(&r, &d);
+    region__txnreq_free(&r);
+    assert_true(d.use_async_commit);
+    assert_false(d.try_one_pc);
+    assert_int_equal(d.secondaries_count, 2);
+    assert_bytes(d.secondaries[0], "s1");
+    assert_bytes(d.secondaries[1], "s22");
+    assert_int_equal(d.min_commit_ts, 51);
+    assert_int_equal(d.for_update_ts, 52);
+    assert_int_equal(d.spill.len, 0);
+    rpc_msg_release(kv_TxnRequest_fields, &d);
+    a = (struct region__txn_args){.method = REGION_METHOD_TXN_PREWRITE,
+                                  .muts = &m, .nmuts = 1, .primary = "p",
+                                  .primary_len = 1, .version = 50,
+                                  .try_one_pc = true};
+    assert_int_equal(region__txnreq_build(&r, &a), 0);
+    big_roundtrip(&r, &d);
+    region__txnreq_free(&r);
+    assert_true(d.try_one_pc);
+    assert_false(d.use_async_commit);
+    assert_int_equal(d.secondaries_count, 0);
+    rpc_msg_release(kv_TxnRequest_fields, &d);
 }
 
 /* ---------------------------------------------------------------------
@@ -235,13 +347,17 @@ static pb_bytes_array_t *pbb(const char *s)
 /* Encodes r and decodes it into a fresh struct (what librpc hands over). */
 static void resp_roundtrip(kv_TxnResponse *r)
 {
-    uint8_t buf[4096];
-    pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof buf);
+    size_t n = 0;
+    assert_true(pb_get_encoded_size(&n, kv_TxnResponse_fields, r));
+    uint8_t *buf = malloc(n + 1);
+    assert_non_null(buf);
+    pb_ostream_t os = pb_ostream_from_buffer(buf, n);
     assert_true(pb_encode(&os, kv_TxnResponse_fields, r));
-    pb_release(kv_TxnResponse_fields, r);
+    rpc_msg_release(kv_TxnResponse_fields, r);
     memset(r, 0, sizeof *r);
     pb_istream_t is = pb_istream_from_buffer(buf, os.bytes_written);
     assert_true(pb_decode(&is, kv_TxnResponse_fields, r));
+    free(buf);
 }
 
 static void reply_pairs_and_fields(void **state)
@@ -278,7 +394,7 @@ static void reply_pairs_and_fields(void **state)
     assert_int_equal(res.status, MVCC_TXN_COMMITTED);
     assert_int_equal(res.action, MVCC_ACT_TTL_EXPIRE_ROLLBACK);
     assert_int_equal(res.lock_ttl, 7);
-    pb_release(kv_TxnResponse_fields, &r);
+    rpc_msg_release(kv_TxnResponse_fields, &r);
     mvcc_result_reset(&res);
 }
 
@@ -311,7 +427,7 @@ static void reply_locked_and_conflict(void **state)
     assert_int_equal(res.locks[0].ttl, 3000);
     assert_int_equal(res.locks[0].type, MVCC_LOCK_PUT);
     assert_int_equal(res.locks[0].min_commit_ts, 41);
-    pb_release(kv_TxnResponse_fields, &r);
+    rpc_msg_release(kv_TxnResponse_fields, &r);
 
     memset(&r, 0, sizeof r);
     r.code = MVCC_CONFLICT;
@@ -326,7 +442,7 @@ static void reply_locked_and_conflict(void **state)
     assert_memory_equal(res.key, "ck", 2);
     assert_int_equal(res.conflict_start_ts, 8);
     assert_int_equal(res.conflict_commit_ts, 9);
-    pb_release(kv_TxnResponse_fields, &r);
+    rpc_msg_release(kv_TxnResponse_fields, &r);
     mvcc_result_reset(&res);
 }
 
@@ -365,7 +481,7 @@ static void reply_region_errors(void **state)
     assert_int_equal(err.region.n_stores, 2);
     assert_int_equal(err.region.stores[1], 3);
     assert_string_equal(err.msg, "epoch not match");
-    pb_release(kv_TxnResponse_fields, &r);
+    rpc_msg_release(kv_TxnResponse_fields, &r);
 
     /* NotLeader with a leader; a region code without the message */
     memset(&r, 0, sizeof r);
@@ -378,7 +494,7 @@ static void reply_region_errors(void **state)
                      REGION_ENOT_LEADER);
     assert_int_equal(err.leader, 2);
     assert_false(err.has_region);
-    pb_release(kv_TxnResponse_fields, &r);
+    rpc_msg_release(kv_TxnResponse_fields, &r);
     memset(&r, 0, sizeof r);
     r.code = REGION_ESERVER_BUSY;
     assert_int_equal(region__txnresp_result(&r, &res, &err),
@@ -388,6 +504,101 @@ static void reply_region_errors(void **state)
     r.code = 5;
     assert_int_equal(region__txnresp_result(&r, &res, &err),
                      REGION_EINTERNAL);
+    mvcc_result_reset(&res);
+}
+
+/* Pair values over 65,535 bytes come out of the spill, in pair order; a
+ * spill the pairs do not use up exactly is refused. */
+static void reply_spilled_values(void **state)
+{
+    (void)state;
+    size_t n1 = 100000, n2 = 70000;
+    kv_TxnResponse r;
+    memset(&r, 0, sizeof r);
+    r.pairs = calloc(3, sizeof *r.pairs);
+    r.pairs_count = 3;
+    r.pairs[0].key = pbb("a");
+    r.pairs[0].value_spill = n1;
+    r.pairs[1].key = pbb("b");
+    r.pairs[1].value = pbb("small");
+    r.pairs[2].key = pbb("c");
+    r.pairs[2].value_spill = n2;
+    r.spill.len = n1 + n2;
+    r.spill.data = malloc(r.spill.len);
+    for (size_t i = 0; i < r.spill.len; i++)
+        r.spill.data[i] = (uint8_t)(i % 251);
+    r.more = true;
+    resp_roundtrip(&r);
+    assert_true(r.more);
+    struct mvcc_result res;
+    struct region_err err;
+    mvcc_result_init(&res);
+    assert_int_equal(region__txnresp_result(&r, &res, &err), 0);
+    assert_int_equal(res.npairs, 3);
+    assert_int_equal(res.pairs[0].value_len, n1);
+    for (size_t i = 0; i < n1; i++)
+        assert_int_equal(res.pairs[0].value[i], (uint8_t)(i % 251));
+    assert_int_equal(res.pairs[1].value_len, 5);
+    assert_memory_equal(res.pairs[1].value, "small", 5);
+    assert_int_equal(res.pairs[2].value_len, n2);
+    for (size_t i = 0; i < n2; i++)
+        assert_int_equal(res.pairs[2].value[i], (uint8_t)((n1 + i) % 251));
+    /* the spill one byte longer than the pairs claim */
+    r.pairs[2].value_spill = n2 - 1;
+    assert_int_equal(region__txnresp_result(&r, &res, &err), REGION_EDECODE);
+    assert_int_equal(res.npairs, 0);
+    /* a claim past the spill's end */
+    r.pairs[2].value_spill = n2 + 1;
+    assert_int_equal(region__txnresp_result(&r, &res, &err), REGION_EDECODE);
+    /* a value in both places */
+    r.pairs[2].value_spill = n2;
+    r.pairs[0].value = pbb("x");
+    assert_int_equal(region__txnresp_result(&r, &res, &err), REGION_EDECODE);
+    rpc_msg_release(kv_TxnResponse_fields, &r);
+    mvcc_result_reset(&res);
+}
+
+/* An async-commit primary lock comes back with what CheckSecondaryLocks
+ * needs: its secondaries, min_commit_ts and the flag. */
+static void reply_async_lock(void **state)
+{
+    (void)state;
+    kv_TxnResponse r;
+    memset(&r, 0, sizeof r);
+    r.code = MVCC_LOCKED;
+    r.locks = calloc(1, sizeof *r.locks);
+    r.locks_count = 1;
+    kv_LockInfo *l = &r.locks[0];
+    l->key = pbb("p");
+    l->primary = pbb("p");
+    l->start_version = 70;
+    l->ttl = 3000;
+    l->type = MVCC_LOCK_PUT;
+    l->min_commit_ts = 75;
+    l->for_update_ts = 72;
+    l->txn_size = 3;
+    l->use_async_commit = true;
+    l->secondaries = calloc(2, sizeof *l->secondaries);
+    l->secondaries[0] = pbb("s1");
+    l->secondaries[1] = pbb("s2x");
+    l->secondaries_count = 2;
+    resp_roundtrip(&r);
+    struct mvcc_result res;
+    struct region_err err;
+    mvcc_result_init(&res);
+    assert_int_equal(region__txnresp_result(&r, &res, &err), MVCC_LOCKED);
+    assert_int_equal(res.nlocks, 1);
+    const struct mvcc_lock_info *o = &res.locks[0];
+    assert_true(o->use_async_commit);
+    assert_int_equal(o->min_commit_ts, 75);
+    assert_int_equal(o->for_update_ts, 72);
+    assert_int_equal(o->txn_size, 3);
+    assert_int_equal(o->nsecondaries, 2);
+    assert_int_equal(o->secondaries[0].len, 2);
+    assert_memory_equal(o->secondaries[0].data, "s1", 2);
+    assert_int_equal(o->secondaries[1].len, 3);
+    assert_memory_equal(o->secondaries[1].data, "s2x", 3);
+    rpc_msg_release(kv_TxnResponse_fields, &r);
     mvcc_result_reset(&res);
 }
 
@@ -462,7 +673,16 @@ struct fake {
     unsigned not_leader;       /* NotLeader answers */
     unsigned epoch_errors;     /* EpochNotMatch answers */
     unsigned locates;          /* kv.Locate answers */
-    unsigned scans;            /* Scan requests */
+    unsigned prewrites;        /* Prewrite requests answered */
+    unsigned one_pc;           /* ... of them with try_one_pc */
+    unsigned async;            /* ... of them with use_async_commit */
+    unsigned commits;          /* Commit requests answered */
+    unsigned cut_replies;      /* replies sent with `more` */
+    unsigned check_secondary;  /* CheckSecondaryLocks answered */
+    size_t cut;                /* Scan/BatchGet replies carry at most this
+                                  many pairs, then `more` (0: no cut) */
+    bool old_kvd;              /* ignore 1PC and async commit, as a kvd
+                                  from before those fields does */
     pthread_mutex_t mu;        /* guards the counters and leader/version */
     int stop_fds[2];           /* pipe: ends the loop from another thread */
     struct event *stop_ev;     /* reads stop_fds[0] */
@@ -524,62 +744,169 @@ static void fake_handler(struct rpc_call *call, const void *reqp, void *ud)
     size_t nk = req->keys_count < 16 ? req->keys_count : 16;
     for (size_t i = 0; i < nk; i++)
         keys[i] = (struct mvcc_key){req->keys[i]->bytes, req->keys[i]->size};
+    uint32_t method = rpc_call_method(call);
     int rc;
-    switch (rpc_call_method(call)) {
+    switch (method) {
     case REGION_METHOD_TXN_BATCH_GET:
         rc = mvcc_batch_get(f->store, NULL, keys, nk, req->version, &res);
         break;
-    case REGION_METHOD_TXN_SCAN: {
-        struct mvcc_read_opts ro = {.limit = req->limit}; /* as kvd */
-        pthread_mutex_lock(&f->mu);
-        f->scans++;
-        pthread_mutex_unlock(&f->mu);
-        rc = mvcc_scan(f->store, &ro, req->start->bytes, req->start->size,
+    case REGION_METHOD_TXN_SCAN:
+        rc = mvcc_scan(f->store, NULL, req->start->bytes, req->start->size,
                        req->end ? req->end->bytes : NULL,
                        req->end ? req->end->size : 0, req->version, &res);
         break;
-    }
     case REGION_METHOD_TXN_PREWRITE: {
         struct mvcc_mutation m[16];
+        struct mvcc_key secs[16];
         size_t nm = req->mutations_count < 16 ? req->mutations_count : 16;
+        size_t spilled = 0;
         for (size_t i = 0; i < nm; i++) {
             const kv_Mutation *km = &req->mutations[i];
             m[i] = (struct mvcc_mutation){
                 (int)km->op, km->key->bytes, km->key->size,
                 km->value ? km->value->bytes : NULL,
                 km->value ? km->value->size : 0, km->pessimistic_lock};
+            if (km->value_spill) { /* the next bytes of the spill */
+                m[i].value = req->spill.data + spilled;
+                m[i].value_len = (size_t)km->value_spill;
+                spilled += (size_t)km->value_spill;
+            }
         }
+        assert_int_equal(spilled, req->spill.len);
+        size_t ns = req->secondaries_count < 16 ? req->secondaries_count : 16;
+        for (size_t i = 0; i < ns; i++)
+            secs[i] = (struct mvcc_key){req->secondaries[i]->bytes,
+                                        req->secondaries[i]->size};
         struct mvcc_prewrite_req pw = {.mutations = m, .n = nm,
                                        .primary = req->primary->bytes,
                                        .primary_len = req->primary->size,
                                        .start_ts = req->version,
                                        .lock_ttl = req->lock_ttl,
-                                       .txn_size = req->txn_size};
+                                       .txn_size = req->txn_size,
+                                       .min_commit_ts = req->min_commit_ts,
+                                       .for_update_ts = req->for_update_ts,
+                                       .use_async_commit =
+                                           req->use_async_commit,
+                                       .secondaries = secs,
+                                       .nsecondaries = ns,
+                                       .try_one_pc = req->try_one_pc};
+        pthread_mutex_lock(&f->mu);
+        bool old_kvd = f->old_kvd;
+        pthread_mutex_unlock(&f->mu);
+        if (old_kvd) {
+            pw.try_one_pc = pw.use_async_commit = false;
+            pw.nsecondaries = 0;
+        }
         rc = mvcc_prewrite(f->store, &pw, &res);
+        pthread_mutex_lock(&f->mu);
+        f->prewrites++;
+        f->one_pc += req->try_one_pc;
+        f->async += req->use_async_commit;
+        pthread_mutex_unlock(&f->mu);
         break;
     }
     case REGION_METHOD_TXN_COMMIT:
         rc = mvcc_commit(f->store, keys, nk, req->version,
                          req->commit_version, &res);
+        pthread_mutex_lock(&f->mu);
+        f->commits++;
+        pthread_mutex_unlock(&f->mu);
+        break;
+    case REGION_METHOD_TXN_BATCH_ROLLBACK:
+        rc = mvcc_batch_rollback(f->store, keys, nk, req->version, &res);
+        break;
+    case REGION_METHOD_TXN_CHECK_TXN_STATUS: {
+        struct mvcc_check_txn_req cr = {
+            .primary = req->key->bytes, .primary_len = req->key->size,
+            .lock_ts = req->version, .caller_start_ts = req->caller_start_ts,
+            .current_ts = req->current_ts,
+            .rollback_if_not_exist = req->rollback_if_not_exist};
+        rc = mvcc_check_txn_status(f->store, &cr, &res);
+        break;
+    }
+    case REGION_METHOD_TXN_CHECK_SECONDARY_LOCKS:
+        rc = mvcc_check_secondary_locks(f->store, keys, nk, req->version,
+                                        &res);
+        pthread_mutex_lock(&f->mu);
+        f->check_secondary++;
+        pthread_mutex_unlock(&f->mu);
+        break;
+    case REGION_METHOD_TXN_RESOLVE_LOCK:
+        rc = mvcc_resolve_lock(f->store, req->version, req->commit_version,
+                               req->start ? req->start->bytes : NULL,
+                               req->start ? req->start->size : 0,
+                               req->end ? req->end->bytes : NULL,
+                               req->end ? req->end->size : 0, &res);
         break;
     default:
         rc = REGION_EINVAL;
     }
     resp.code = rc;
-    if (res.npairs) {
-        resp.pairs = calloc(res.npairs, sizeof *resp.pairs);
-        resp.pairs_count = (pb_size_t)res.npairs;
-        for (size_t i = 0; i < res.npairs; i++) {
-            resp.pairs[i].key = mk(res.pairs[i].key, res.pairs[i].key_len);
-            resp.pairs[i].value =
-                mk(res.pairs[i].value, res.pairs[i].value_len);
+    /* pairs as kvd sends them: big values in the spill, cut at f->cut */
+    size_t np = res.npairs;
+    bool cuts = method == REGION_METHOD_TXN_SCAN ||
+                method == REGION_METHOD_TXN_BATCH_GET;
+    if (cuts && f->cut && np > f->cut) {
+        np = f->cut;
+        resp.more = true;
+        pthread_mutex_lock(&f->mu);
+        f->cut_replies++;
+        pthread_mutex_unlock(&f->mu);
+    }
+    size_t spill = 0;
+    for (size_t i = 0; i < np; i++)
+        if (res.pairs[i].value_len > 65535)
+            spill += res.pairs[i].value_len;
+    resp.spill.data = spill ? malloc(spill) : NULL;
+    if (np) {
+        resp.pairs = calloc(np, sizeof *resp.pairs);
+        resp.pairs_count = (pb_size_t)np;
+        for (size_t i = 0; i < np; i++) {
+            const struct mvcc_kvpair *p = &res.pairs[i];
+            resp.pairs[i].key = mk(p->key, p->key_len);
+            if (p->value_len > 65535) {
+                memcpy(resp.spill.data + resp.spill.len, p->value,
+                       p->value_len);
+                resp.spill.len += p->value_len;
+                resp.pairs[i].value_spill = p->value_len;
+            } else {
+                resp.pairs[i].value = mk(p->value, p->value_len);
+            }
+        }
+    }
+    if (res.nlocks) {
+        resp.locks = calloc(res.nlocks, sizeof *resp.locks);
+        resp.locks_count = (pb_size_t)res.nlocks;
+        for (size_t i = 0; i < res.nlocks; i++) {
+            const struct mvcc_lock_info *l = &res.locks[i];
+            kv_LockInfo *o = &resp.locks[i];
+            o->key = mk(l->key, l->key_len);
+            o->primary = mk(l->primary, l->primary_len);
+            o->start_version = l->start_ts;
+            o->ttl = l->ttl;
+            o->type = (uint32_t)l->type;
+            o->min_commit_ts = l->min_commit_ts;
+            o->for_update_ts = l->for_update_ts;
+            o->txn_size = l->txn_size;
+            o->use_async_commit = l->use_async_commit;
+            if (l->nsecondaries) {
+                o->secondaries = calloc(l->nsecondaries, sizeof(void *));
+                o->secondaries_count = (pb_size_t)l->nsecondaries;
+                for (size_t j = 0; j < l->nsecondaries; j++)
+                    o->secondaries[j] = mk(l->secondaries[j].data,
+                                           l->secondaries[j].len);
+            }
         }
     }
     resp.commit_version = res.commit_ts;
+    resp.min_commit_ts = res.min_commit_ts;
+    resp.status = (uint32_t)res.status;
+    resp.action = (uint32_t)res.action;
+    resp.lock_ttl = res.lock_ttl;
     mvcc_result_reset(&res);
 reply:
     rpc_call_reply(call, &resp);
-    pb_release(kv_TxnResponse_fields, &resp);
+    rpc_msg_release(kv_TxnResponse_fields, &resp);
 }
 
 static void on_stop(evutil_socket_t fd, short what, void *arg)
@@ -637,7 +964,10 @@ static void fake_start(struct fake *f)
     assert_int_equal(event_add(f->stop_ev, NULL), 0);
     static const uint32_t methods[] = {
         REGION_METHOD_TXN_BATCH_GET, REGION_METHOD_TXN_SCAN,
-        REGION_METHOD_TXN_PREWRITE, REGION_METHOD_TXN_COMMIT};
+        REGION_METHOD_TXN_PREWRITE, REGION_METHOD_TXN_COMMIT,
+        REGION_METHOD_TXN_BATCH_ROLLBACK, REGION_METHOD_TXN_CHECK_TXN_STATUS,
+        REGION_METHOD_TXN_CHECK_SECONDARY_LOCKS,
+        REGION_METHOD_TXN_RESOLVE_LOCK};
     for (int i = 0; i < 2; i++) {
         struct fake_store *fs = &f->st[i];
         fs->f = f;
@@ -684,11 +1014,11 @@ static void fake_stop(struct fake *f)
 struct router {
     struct fake *f;            /* for the ports */
     bool with_dead;            /* region 7 lists store 3 first */
-    bool gap;                  /* no region covers any key (pdd after a
-                                  split it has not heard of yet) */
     unsigned before_gaps;      /* region_before answers left that end
                                   short of the key (a gap in the map) */
     unsigned before_calls;     /* region_before calls */
+    bool gap;                  /* no region covers any key (pdd after a
+                                  split it has not heard of yet) */
     uint16_t dead_port;        /* where store 3 is "listening" */
     unsigned by_key;           /* region_by_key calls */
     unsigned addr;             /* store_addr calls */
@@ -792,7 +1122,31 @@ struct env {
     struct mvcc_client *mc;     /* libmvcc's 2PC client over it */
 };
 
-static void env_start(struct env *e, bool with_dead, bool with_before)
+static int stop_after_prewrite(void *ctx, int point)
+{
+    (void)ctx;
+    return point == MVCC_FP_AFTER_PREWRITE;
+}
+
+/* The 2PC client's commit options (1PC, async commit, lock TTL, the
+ * coordinator "dying" after its prewrites). */
+struct commit_opts {
+    bool one_pc;         /* co.one_pc */
+    bool async;          /* co.async_commit */
+    uint64_t lock_ttl;   /* co.lock_ttl (0: libmvcc's default) */
+    bool die;            /* stop every commit after its prewrites */
+};
+
+static void env_start_with(struct env *e, bool with_dead, bool with_before,
+                           const struct commit_opts *cm);
+
+static void env_start(struct env *e, bool with_dead)
+{
+    env_start_with(e, with_dead, false, NULL);
+}
+
+static void env_start_with(struct env *e, bool with_dead, bool with_before,
+                           const struct commit_opts *cm)
 {
     signal(SIGPIPE, SIG_IGN);
     fake_start(&e->f);
@@ -808,6 +1162,12 @@ static void env_start(struct env *e, bool with_dead, bool with_before)
     };
     assert_int_equal(region_client_create(&o, &e->rc), 0);
     struct mvcc_client_opts co = {.tso = test_tso};
+    if (cm) {
+        co.one_pc = cm->one_pc;
+        co.async_commit = cm->async;
+        co.lock_ttl = cm->lock_ttl;
+        co.failpoint = cm->die ? stop_after_prewrite : NULL;
+    }
     region_client_transport(e->rc, &co.transport);
     if (!with_before)
         assert_null(co.transport.locate_prev); /* no region_before */
@@ -852,7 +1212,7 @@ static void commits_and_reads_through_the_cache(void **state)
 {
     (void)state;
     struct env e;
-    env_start(&e, false, false);
+    env_start(&e, false);
     put(&e, "apple", "1");
     put(&e, "banana", "2");
     expect_get(&e, "apple", "1");
@@ -883,7 +1243,7 @@ static void follows_not_leader(void **state)
 {
     (void)state;
     struct env e;
-    env_start(&e, false, false);
+    env_start(&e, false);
     put(&e, "k", "v1");
     pthread_mutex_lock(&e.f.mu);
     e.f.leader = 2; /* leadership moved to store 2 */
@@ -908,7 +1268,7 @@ static void refreshes_a_stale_epoch(void **state)
 {
     (void)state;
     struct env e;
-    env_start(&e, false, false);
+    env_start(&e, false);
     put(&e, "k", "v1");
     pthread_mutex_lock(&e.f.mu);
     e.f.version = 2; /* e.g. a split elsewhere bumped it */
@@ -929,7 +1289,7 @@ static void dead_store_is_unreachable_then_skipped(void **state)
 {
     (void)state;
     struct env e;
-    env_start(&e, true, false); /* the router says store 3 (dead) leads */
+    env_start(&e, true); /* the router says store 3 (dead) leads */
     /* libmvcc retries: store 3 refuses the connection (STORE_UNREACHABLE,
      * the cache forgets the leader), a peer is tried next, store 1
      * answers */
@@ -952,7 +1312,7 @@ static void stores_answer_when_the_router_cannot(void **state)
 {
     (void)state;
     struct env e;
-    env_start(&e, false, false);
+    env_start(&e, false);
     put(&e, "k", "v1"); /* store 1 is known from here on */
     pthread_mutex_lock(&e.r.mu);
     e.r.gap = true;
@@ -996,11 +1356,39 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+static void reverse_scan_waits_out_a_gap(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start_with(&e, false, true, NULL);
+    put(&e, "r1", "a");
+    put(&e, "r2", "b");
+    put(&e, "r3", "c");
+    pthread_mutex_lock(&e.r.mu);
+    e.r.before_gaps = 2;
+    e.r.before_calls = 0;
+    pthread_mutex_unlock(&e.r.mu);
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    assert_int_equal(mvcc_txn_scan_reverse(t, "r", 1, "s", 1, 0, &res), 0);
+    /* every row, none skipped for the gap */
+    assert_int_equal(res.npairs, 3);
+    assert_memory_equal(res.pairs[0].key, "r3", 2);
+    assert_memory_equal(res.pairs[2].key, "r1", 2);
+    assert_int_equal(e.r.before_gaps, 0);
+    assert_int_equal(e.r.before_calls, 3); /* two short, then the region */
+    mvcc_result_reset(&res);
+    mvcc_txn_rollback(t);
+    env_stop(&e);
+}
+
 static void threads_share_one_client(void **state)
 {
     (void)state;
     struct env e;
-    env_start(&e, false, false);
+    env_start(&e, false);
     pthread_mutex_lock(&e.f.mu);
     e.f.leader = 2; /* every thread meets NotLeader once or more */
     pthread_mutex_unlock(&e.f.mu);
@@ -1028,102 +1416,11 @@ static void threads_share_one_client(void **state)
     env_stop(&e);
 }
 
-static void reverse_scan_waits_out_a_gap(void **state)
-{
-    (void)state;
-    struct env e;
-    env_start(&e, false, true);
-    put(&e, "r1", "a");
-    put(&e, "r2", "b");
-    put(&e, "r3", "c");
-    pthread_mutex_lock(&e.r.mu);
-    e.r.before_gaps = 2;
-    e.r.before_calls = 0;
-    pthread_mutex_unlock(&e.r.mu);
-    struct mvcc_txn *t;
-    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
-    struct mvcc_result res;
-    mvcc_result_init(&res);
-    assert_int_equal(mvcc_txn_scan_reverse(t, "r", 1, "s", 1, 0, &res), 0);
-    /* every row, none skipped for the gap */
-    assert_int_equal(res.npairs, 3);
-    assert_memory_equal(res.pairs[0].key, "r3", 2);
-    assert_memory_equal(res.pairs[2].key, "r1", 2);
-    assert_int_equal(e.r.before_gaps, 0);
-    assert_int_equal(e.r.before_calls, 3); /* two short, then the region */
-    mvcc_result_reset(&res);
-    mvcc_txn_rollback(t);
-    env_stop(&e);
-}
-
-/* Writes n keys p0000.. straight into the fake's store (one txn). */
-static void load_direct(struct env *e, int n)
-{
-    struct mvcc_mutation *m = calloc((size_t)n, sizeof *m);
-    char (*k)[8] = calloc((size_t)n, sizeof *k);
-    struct mvcc_key *ks = calloc((size_t)n, sizeof *ks);
-    for (int i = 0; i < n; i++) {
-        snprintf(k[i], sizeof k[i], "p%04d", i);
-        m[i] = (struct mvcc_mutation){MVCC_OP_PUT, k[i], 5, "v", 1, false};
-        ks[i] = (struct mvcc_key){k[i], 5};
-    }
-    mvcc_ts st, ct;
-    test_tso(NULL, &st);
-    struct mvcc_prewrite_req pw = {.mutations = m, .n = (size_t)n,
-                                   .primary = k[0], .primary_len = 5,
-                                   .start_ts = st, .lock_ttl = 3000,
-                                   .txn_size = (uint64_t)n};
-    struct mvcc_result res;
-    mvcc_result_init(&res);
-    assert_int_equal(mvcc_prewrite(e->f.store, &pw, &res), 0);
-    test_tso(NULL, &ct);
-    assert_int_equal(mvcc_commit(e->f.store, ks, (size_t)n, st, ct, &res), 0);
-    mvcc_result_reset(&res);
-    free(m);
-    free(k);
-    free(ks);
-}
-
-static void scans_page_through_big_regions(void **state)
-{
-    (void)state;
-    struct env e;
-    env_start(&e, false, true);
-    load_direct(&e, 2500);
-    struct mvcc_txn *t;
-    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
-    struct mvcc_result res;
-    mvcc_result_init(&res);
-    /* all of it: three pages (1024, 1024, 452), in order */
-    assert_int_equal(mvcc_txn_scan(t, "p", 1, "q", 1, 0, &res), 0);
-    assert_int_equal(res.npairs, 2500);
-    for (size_t i = 0; i < res.npairs; i++) {
-        char want[32];
-        snprintf(want, sizeof want, "p%04zu", i);
-        assert_int_equal(res.pairs[i].key_len, 5);
-        assert_memory_equal(res.pairs[i].key, want, 5);
-    }
-    assert_int_equal(e.f.scans, 3);
-    /* a limit past one page: two requests, the second asking for 476 */
-    assert_int_equal(mvcc_txn_scan(t, "p", 1, "q", 1, 1500, &res), 0);
-    assert_int_equal(res.npairs, 1500);
-    assert_memory_equal(res.pairs[1499].key, "p1499", 5);
-    assert_int_equal(e.f.scans, 5);
-    /* reverse: the whole range read in pages, the last three kept */
-    assert_int_equal(mvcc_txn_scan_reverse(t, "p", 1, "q", 1, 3, &res), 0);
-    assert_int_equal(res.npairs, 3);
-    assert_memory_equal(res.pairs[0].key, "p2499", 5);
-    assert_memory_equal(res.pairs[2].key, "p2497", 5);
-    mvcc_result_reset(&res);
-    mvcc_txn_rollback(t);
-    env_stop(&e);
-}
-
 static void transport_direct(void **state)
 {
     (void)state;
     struct env e;
-    env_start(&e, false, false);
+    env_start(&e, false);
     struct mvcc_transport t;
     region_client_transport(e.rc, &t);
     uint64_t shard = 0;
@@ -1139,12 +1436,17 @@ static void transport_direct(void **state)
     mvcc_result_init(&res);
     assert_int_equal(t.batch_get(t.ctx, 99, NULL, &k, 1, 5, &res),
                      MVCC_EPOCH_NOT_MATCH);
-    /* kvd serves neither async commit nor 1PC */
+    /* 1PC goes through: committed in the prewrite, commit_ts back */
     struct mvcc_mutation m = {MVCC_OP_PUT, "q", 1, "v", 1, false};
+    mvcc_ts start;
+    test_tso(NULL, &start);
     struct mvcc_prewrite_req pw = {.mutations = &m, .n = 1, .primary = "q",
-                                   .primary_len = 1, .start_ts = 5,
+                                   .primary_len = 1, .start_ts = start,
                                    .try_one_pc = true};
-    assert_int_equal(t.prewrite(t.ctx, REGION_ID, &pw, &res), -ENOTSUP);
+    assert_int_equal(t.prewrite(t.ctx, REGION_ID, &pw, &res), 0);
+    assert_true(res.commit_ts > start);
+    assert_int_equal(e.f.one_pc, 1);
+    expect_get(&e, "q", "v");
     /* a reverse, key-only scan over kvd's forward scan */
     mvcc_result_reset(&res);
     put(&e, "r1", "a");
@@ -1164,6 +1466,223 @@ static void transport_direct(void **state)
     env_stop(&e);
 }
 
+static uint8_t *pattern(size_t n, unsigned seed)
+{
+    uint8_t *p = malloc(n);
+    assert_non_null(p);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)((i * 31u + seed) ^ (i >> 9));
+    return p;
+}
+
+/* A 100 KB and a 1 MiB value (over nanopb's 65,535-byte cap) through
+ * prewrite, get, batch get and scan: byte for byte. */
+static void big_values_round_trip(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, false);
+    size_t n1 = 100 * 1000, n2 = 1u << 20;
+    uint8_t *v1 = pattern(n1, 1), *v2 = pattern(n2, 2);
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    assert_int_equal(mvcc_txn_set(t, "big1", 4, v1, n1), 0);
+    assert_int_equal(mvcc_txn_set(t, "big2", 4, v2, n2), 0);
+    assert_int_equal(mvcc_txn_set(t, "small", 5, "s", 1), 0);
+    assert_int_equal(mvcc_txn_commit(t, NULL), 0);
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    uint8_t *val = NULL;
+    size_t vl = 0;
+    assert_int_equal(mvcc_txn_get(t, "big2", 4, &val, &vl), 0);
+    assert_int_equal(vl, n2);
+    assert_memory_equal(val, v2, n2);
+    mvcc_free(val);
+    struct mvcc_key ks[3] = {{"big1", 4}, {"big2", 4}, {"small", 5}};
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    assert_int_equal(mvcc_txn_batch_get(t, ks, 3, &res), 0);
+    assert_int_equal(res.npairs, 3);
+    for (size_t i = 0; i < 3; i++) {
+        const struct mvcc_kvpair *p = &res.pairs[i];
+        if (p->key_len == 4 && memcmp(p->key, "big1", 4) == 0) {
+            assert_int_equal(p->value_len, n1);
+            assert_memory_equal(p->value, v1, n1);
+        } else if (p->key_len == 4) {
+            assert_int_equal(p->value_len, n2);
+            assert_memory_equal(p->value, v2, n2);
+        } else {
+            assert_int_equal(p->value_len, 1);
+        }
+    }
+    mvcc_result_reset(&res);
+    mvcc_result_init(&res);
+    assert_int_equal(mvcc_txn_scan(t, "b", 1, "c", 1, 0, &res), 0);
+    assert_int_equal(res.npairs, 2);
+    assert_int_equal(res.pairs[0].value_len, n1);
+    assert_memory_equal(res.pairs[0].value, v1, n1);
+    assert_int_equal(res.pairs[1].value_len, n2);
+    assert_memory_equal(res.pairs[1].value, v2, n2);
+    mvcc_result_reset(&res);
+    mvcc_txn_rollback(t);
+    free(v1);
+    free(v2);
+    env_stop(&e);
+}
+
+/* kvd cuts a Scan or BatchGet reply that grows too big (`more`): the
+ * transport asks again after the last pair until the answer is whole. */
+static void cut_replies_are_continued(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, false);
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    const char *ks[] = {"p1", "p2", "p3", "p4", "p5"};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(mvcc_txn_set(t, ks[i], 2, ks[i], 2), 0);
+    assert_int_equal(mvcc_txn_commit(t, NULL), 0);
+    pthread_mutex_lock(&e.f.mu);
+    e.f.cut = 2;
+    pthread_mutex_unlock(&e.f.mu);
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    assert_int_equal(mvcc_txn_scan(t, "p", 1, "q", 1, 0, &res), 0);
+    assert_int_equal(res.npairs, 5);
+    for (size_t i = 0; i < 5; i++) {
+        assert_memory_equal(res.pairs[i].key, ks[i], 2);
+        assert_memory_equal(res.pairs[i].value, ks[i], 2);
+    }
+    mvcc_result_reset(&res);
+    assert_int_equal(e.f.cut_replies, 2); /* 2 + 2 + 1 */
+    /* with a limit: 3 pairs, in two replies */
+    mvcc_result_init(&res);
+    assert_int_equal(mvcc_txn_scan(t, "p", 1, "q", 1, 3, &res), 0);
+    assert_int_equal(res.npairs, 3);
+    assert_memory_equal(res.pairs[2].key, "p3", 2);
+    mvcc_result_reset(&res);
+    /* a batch get with missing keys among them */
+    struct mvcc_key bk[6] = {{"p1", 2}, {"n1", 2}, {"p3", 2},
+                             {"n2", 2}, {"p4", 2}, {"p5", 2}};
+    mvcc_result_init(&res);
+    assert_int_equal(mvcc_txn_batch_get(t, bk, 6, &res), 0);
+    assert_int_equal(res.npairs, 4);
+    bool seen[6] = {false};
+    for (size_t i = 0; i < res.npairs; i++)
+        for (size_t j = 0; j < 6; j++)
+            if (memcmp(res.pairs[i].key, bk[j].data, 2) == 0)
+                seen[j] = true;
+    assert_true(seen[0] && seen[2] && seen[4] && seen[5]);
+    assert_false(seen[1] || seen[3]);
+    mvcc_result_reset(&res);
+    mvcc_txn_rollback(t);
+    env_stop(&e);
+}
+
+/* 1PC: a transaction in one region commits in its prewrite: one request,
+ * no Commit; a 1 MiB value too. */
+static void one_pc_commits_in_the_prewrite(void **state)
+{
+    (void)state;
+    struct env e;
+    struct commit_opts cm = {.one_pc = true};
+    env_start_with(&e, false, false, &cm);
+    put(&e, "a", "1");
+    assert_int_equal(e.f.prewrites, 1);
+    assert_int_equal(e.f.one_pc, 1);
+    assert_int_equal(e.f.commits, 0);
+    size_t n = 1u << 20;
+    uint8_t *v = pattern(n, 3);
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    assert_int_equal(mvcc_txn_set(t, "b", 1, v, n), 0);
+    assert_int_equal(mvcc_txn_set(t, "c", 1, "3", 1), 0);
+    mvcc_ts cts = 0;
+    assert_int_equal(mvcc_txn_commit(t, &cts), 0);
+    assert_true(cts > 0);
+    assert_int_equal(e.f.prewrites, 2);
+    assert_int_equal(e.f.one_pc, 2);
+    assert_int_equal(e.f.commits, 0);
+    expect_get(&e, "a", "1");
+    expect_get(&e, "c", "3");
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    uint8_t *val = NULL;
+    size_t vl = 0;
+    assert_int_equal(mvcc_txn_get(t, "b", 1, &val, &vl), 0);
+    assert_int_equal(vl, n);
+    assert_memory_equal(val, v, n);
+    mvcc_free(val);
+    mvcc_txn_rollback(t);
+    free(v);
+    env_stop(&e);
+}
+
+/* Async commit: the prewrite carries the secondaries; a coordinator that
+ * dies after its prewrites leaves locks a reader resolves through
+ * CheckTxnStatus (the primary's lock with its secondaries) and
+ * CheckSecondaryLocks: every key was prewritten, so it is committed. */
+static void async_commit_and_its_recovery(void **state)
+{
+    (void)state;
+    struct env e;
+    struct commit_opts cm = {.async = true};
+    env_start_with(&e, false, false, &cm);
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    assert_int_equal(mvcc_txn_set(t, "x", 1, "1", 1), 0);
+    assert_int_equal(mvcc_txn_set(t, "y", 1, "2", 1), 0);
+    assert_int_equal(mvcc_txn_commit(t, NULL), 0);
+    assert_int_equal(e.f.async, 1);
+    expect_get(&e, "x", "1");
+    expect_get(&e, "y", "2");
+    mvcc_client_destroy(e.mc);
+    /* a coordinator that dies after its prewrites */
+    struct mvcc_client_opts co = {.tso = test_tso, .async_commit = true,
+                                  .lock_ttl = 1,
+                                  .failpoint = stop_after_prewrite};
+    region_client_transport(e.rc, &co.transport);
+    struct mvcc_client *dying;
+    assert_int_equal(mvcc_client_create(&co, &dying), 0);
+    assert_int_equal(mvcc_txn_begin(dying, &t), 0);
+    assert_int_equal(mvcc_txn_set(t, "x", 1, "3", 1), 0);
+    assert_int_equal(mvcc_txn_set(t, "y", 1, "4", 1), 0);
+    assert_int_equal(mvcc_txn_commit(t, NULL), -ECANCELED);
+    mvcc_client_destroy(dying);
+    struct mvcc_client_opts ro = {.tso = test_tso};
+    region_client_transport(e.rc, &ro.transport);
+    assert_int_equal(mvcc_client_create(&ro, &e.mc), 0);
+    expect_get(&e, "y", "4"); /* rolled forward */
+    expect_get(&e, "x", "3");
+    assert_true(e.f.check_secondary >= 1);
+    env_stop(&e);
+}
+
+/* A kvd that ignores the 1PC flag only prewrites (commit_ts 0): the
+ * transport fails the prewrite, libmvcc's client rolls it back, and the
+ * write is neither reported committed nor left locked. */
+static void one_pc_ignored_by_an_older_kvd_fails(void **state)
+{
+    (void)state;
+    struct env e;
+    struct commit_opts cm = {.one_pc = true};
+    env_start_with(&e, false, false, &cm);
+    pthread_mutex_lock(&e.f.mu);
+    e.f.old_kvd = true;
+    pthread_mutex_unlock(&e.f.mu);
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    assert_int_equal(mvcc_txn_set(t, "k", 1, "v", 1), 0);
+    assert_int_equal(mvcc_txn_commit(t, NULL), -ENOTSUP);
+    pthread_mutex_lock(&e.f.mu);
+    e.f.old_kvd = false;
+    pthread_mutex_unlock(&e.f.mu);
+    expect_get(&e, "k", NULL); /* rolled back: no lock in the way */
+    put(&e, "k", "w");         /* and the key is free */
+    expect_get(&e, "k", "w");
+    env_stop(&e);
+}
+
 static void create_refuses_bad_options(void **state)
 {
     (void)state;
@@ -1180,9 +1699,13 @@ int main(void)
         cmocka_unit_test(codes),
         cmocka_unit_test(request_every_command),
         cmocka_unit_test(request_limits),
+        cmocka_unit_test(request_spills_big_values),
+        cmocka_unit_test(request_one_pc_and_async),
         cmocka_unit_test(reply_pairs_and_fields),
         cmocka_unit_test(reply_locked_and_conflict),
         cmocka_unit_test(reply_region_errors),
+        cmocka_unit_test(reply_spilled_values),
+        cmocka_unit_test(reply_async_lock),
         cmocka_unit_test(scan_adjust),
         cmocka_unit_test(create_refuses_bad_options),
         cmocka_unit_test(commits_and_reads_through_the_cache),
@@ -1192,8 +1715,12 @@ int main(void)
         cmocka_unit_test(stores_answer_when_the_router_cannot),
         cmocka_unit_test(threads_share_one_client),
         cmocka_unit_test(reverse_scan_waits_out_a_gap),
-        cmocka_unit_test(scans_page_through_big_regions),
         cmocka_unit_test(transport_direct),
+        cmocka_unit_test(big_values_round_trip),
+        cmocka_unit_test(cut_replies_are_continued),
+        cmocka_unit_test(one_pc_commits_in_the_prewrite),
+        cmocka_unit_test(async_commit_and_its_recovery),
+        cmocka_unit_test(one_pc_ignored_by_an_older_kvd_fails),
     };
     return cmocka_run_group_tests_name("libregion/client", tests, NULL, NULL);
 }

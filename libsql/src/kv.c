@@ -149,11 +149,8 @@ err_free:
 int sql__kv_cluster_open(const struct mvcc_client_opts *co,
                          struct sql_kv **out, char *errmsg, size_t errmsg_len)
 {
-    if (co->async_commit || co->one_pc) {
-        say(errmsg, errmsg_len, "2PC client",
-            "the cluster serves neither async commit nor 1PC");
-        return -EINVAL;
-    }
+    /* kvd serves async commit and 1PC (libregion/DESIGN.md "Cluster
+     * transport"); which of them to use is the caller's choice in co. */
     struct kv_local *l = sql__malloc(sizeof(*l));
     if (!l)
         return -ENOMEM;
