@@ -486,8 +486,8 @@ struct sql_server_options {
     /* Store through this 2PC client configuration instead of a local
      * store: a transport to the cluster and its TSO (libregion's cluster
      * transport and PD in sqld). Copied; the transport's and TSO's
-     * contexts are borrowed until sql_server_close. Async commit and 1PC
-     * must be off. NULL: the local store in data_dir. */
+     * contexts are borrowed until sql_server_close (async commit and 1PC
+     * as it says). NULL: the local store in data_dir. */
     const struct mvcc_client_opts *cluster;
     /* A new store (no accounts yet) gets 'root'@'%' with every privilege
      * and this password (copied); NULL or "": no password. Ignored once

@@ -63,7 +63,8 @@ int sql__kv_local_open(const struct sql_kv_local_opts *o, struct sql_kv **out,
                        char *errmsg, size_t errmsg_len);
 /* Open a store on the caller's transport and TSO (the cluster): opts as
  * for mvcc_client_create (copied; the transport's and TSO's contexts
- * borrowed until close), with async commit and 1PC off (-EINVAL). */
+ * borrowed until close); async commit and 1PC as the caller's opts say
+ * (the transport must carry them: libregion's does). */
 int sql__kv_cluster_open(const struct mvcc_client_opts *opts,
                          struct sql_kv **out, char *errmsg,
                          size_t errmsg_len);
