@@ -225,8 +225,8 @@ int sqld_cluster_open(char *const *pd, struct sqld_cluster **out,
      * its kill -9 of the leader; this is the likely cause). */
     co->async_commit = false;
     co->one_pc = false;
-    /* Statements wait under libsql's server lock: a lock in the way is
-     * given 5 s, not the default 20 (the client retries). That is more
+    /* A statement holds libsql's statement lock while it resolves: a lock
+     * in the way is given 5 s, not the default 20 (the client retries). That is more
      * than a lock's TTL (3 s), so a lock left by a coordinator that died
      * expires and is resolved within it. (libmvcc counts a pessimistic
      * lock's wait against this budget too: a waiter woken after it gets

@@ -102,7 +102,8 @@ static struct event *kill_ev;     /* a KILL CONNECTION happened */
  * moves the client to the done queue and wakes the loop, which flushes
  * the answer and feeds what arrived meanwhile (the next command). Only
  * STMT_CLOSE, which is never answered, runs on the loop thread. libsql
- * (opts.concurrent) serializes statements but lets commits overlap. */
+ * (opts.concurrent) runs different sessions' statements at the same time
+ * (libsql/DESIGN.md "Concurrency"). */
 struct pool
 {
     pthread_mutex_t mu;        /* guards everything below */
@@ -263,7 +264,7 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- KILL CONNECTION ------------------------------------------------
- * libsql calls on_kill (a worker thread, under its server lock); the loop
+ * libsql calls on_kill (a worker thread, its statement lock shared); the loop
  * thread then closes every idle client whose session was killed. A
  * running one closes when its answer is done (on_done). */
 static void on_kill(void *ctx, uint32_t connection_id)

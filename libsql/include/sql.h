@@ -479,9 +479,10 @@ struct sql_server_options {
     bool sync;            /* fsync every commit */
     const char *version;  /* @@version (copied); NULL: "8.0.11-dsql" */
     /* Sessions run on several threads (one command per session at a
-     * time): each command holds a server lock, released while a commit
-     * syncs, so several sessions' commits share an fsync. false: every
-     * session on one thread, nothing locks. */
+     * time), their statements at the same time: each holds the statement
+     * lock shared, DDL, account changes and SET GLOBAL hold it alone
+     * (DESIGN.md "Concurrency"). false: every session on one thread,
+     * nothing locks. */
     bool concurrent;
     /* Store through this 2PC client configuration instead of a local
      * store: a transport to the cluster and its TSO (libregion's cluster
@@ -493,8 +494,8 @@ struct sql_server_options {
      * and this password (copied); NULL or "": no password. Ignored once
      * accounts exist. */
     const char *root_password;
-    /* KILL CONNECTION n: called with n (under the server lock, on the
-     * killing session's thread) so the caller closes that connection
+    /* KILL CONNECTION n: called with n (on the killing session's thread,
+     * holding the statement lock shared) so the caller closes that connection
      * (see sql_session_killed); NULL: the caller polls. */
     void (*on_kill)(void *ctx, uint32_t connection_id);
     void *kill_ctx; /* passed to on_kill */
