@@ -103,7 +103,13 @@ static struct event *kill_ev;     /* a KILL CONNECTION happened */
  * the answer and feeds what arrived meanwhile (the next command). Only
  * STMT_CLOSE, which is never answered, runs on the loop thread. libsql
  * (opts.concurrent) runs different sessions' statements at the same time
- * (libsql/DESIGN.md "Concurrency"). */
+ * (libsql/DESIGN.md "Concurrency").
+ * The pool grows past `workers` when a command would otherwise wait for
+ * a worker (more queued commands than idle workers), up to one worker per
+ * connection: a statement waiting for a row lock holds its worker, and
+ * the holder's COMMIT must still find one (with a fixed pool, waiters
+ * that outnumber the workers stalled it until innodb_lock_wait_timeout).
+ * Workers are never retired. */
 struct pool
 {
     pthread_mutex_t mu;        /* guards everything below */
@@ -113,8 +119,11 @@ struct pool
     struct client *done;       /* finished, any order */
     bool stopping;             /* workers exit */
     bool stopped;              /* workers joined: the loop owns everything */
-    pthread_t *threads;        /* the workers */
+    pthread_t *threads;        /* the workers (room for max) */
     int nthreads;              /* their count */
+    int max;                   /* the most there may be */
+    int idle;                  /* workers waiting for a job */
+    int njobs;                 /* commands queued */
     struct event *done_ev;     /* wakes the loop thread */
 };
 
@@ -168,6 +177,8 @@ static int pool_execute(void *ctx, struct sql_proto_conn *c,
     return 0;
 }
 
+static void *worker_main(void *arg);
+
 /* After sql_proto_conn_feed returned: hand a waiting command to the
  * workers (from here on a worker owns proto and session). */
 static void pool_submit(struct client *cl)
@@ -182,7 +193,14 @@ static void pool_submit(struct client *cl)
     else
         pool.jobs = cl;
     pool.jobs_tail = cl;
+    pool.njobs++;
     pthread_cond_signal(&pool.cv);
+    /* every queued command needs an idle worker of its own (the loop
+     * thread alone starts workers, so nthreads is stable here) */
+    if (pool.njobs > pool.idle && pool.nthreads < pool.max &&
+        pthread_create(&pool.threads[pool.nthreads], NULL, worker_main,
+                       NULL) == 0)
+        pool.nthreads++;
     pthread_mutex_unlock(&pool.mu);
 }
 
@@ -191,11 +209,15 @@ static void *worker_main(void *arg)
     (void)arg;
     pthread_mutex_lock(&pool.mu);
     for (;;) {
-        while (!pool.jobs && !pool.stopping)
+        while (!pool.jobs && !pool.stopping) {
+            pool.idle++;
             pthread_cond_wait(&pool.cv, &pool.mu);
+            pool.idle--;
+        }
         if (pool.stopping)
             break;
         struct client *cl = pool.jobs;
+        pool.njobs--;
         pool.jobs = cl->next;
         if (!pool.jobs)
             pool.jobs_tail = NULL;
@@ -288,7 +310,7 @@ static void on_kill_ev(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static int pool_start(struct event_base *base, int n)
+static int pool_start(struct event_base *base, int n, int max)
 {
     if (pthread_mutex_init(&pool.mu, NULL) != 0)
         return -ENOMEM;
@@ -298,7 +320,8 @@ static int pool_start(struct event_base *base, int n)
     kill_ev = event_new(base, -1, 0, on_kill_ev, NULL);
     if (!kill_ev)
         return -ENOMEM;
-    pool.threads = calloc((size_t)n, sizeof(*pool.threads));
+    pool.max = max > n ? max : n;
+    pool.threads = calloc((size_t)pool.max, sizeof(*pool.threads));
     if (!pool.done_ev || !pool.threads)
         return -ENOMEM;
     for (int i = 0; i < n; i++) {
@@ -546,7 +569,8 @@ int main(int argc, char **argv)
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         nworkers = cores > 0 ? (int)(cores > 64 ? 128 : 2 * cores) : 4;
     }
-    rc = pool_start(rt.base, nworkers);
+    /* a worker per connection at most, plus the ones idle at the start */
+    rc = pool_start(rt.base, nworkers, nworkers + (int)s.max_connections);
     if (rc != 0) {
         dmn_error("cannot start %d statement workers: %s", nworkers,
                   strerror(-rc));

@@ -68,7 +68,9 @@ static void metrics_text(FILE *f)
     metric(f, "sqld_commands_total", "counter",
            "Protocol commands run (queries, prepared statements, pings).",
            s->commands_total);
-    metric(f, "sqld_workers", "gauge", "Statement worker threads.",
+    metric(f, "sqld_workers", "gauge",
+           "Statement worker threads started with sqld (more start when "
+           "all are busy).",
            (uint64_t)s->workers);
     if (!s->cluster)
         return;

@@ -2,7 +2,8 @@
 """test_sql_workers.py: sqld's statement workers against a real sqld
 (--workers=2, so clients outnumber workers): concurrent clients' commits
 all land; pipelined queries answer in order; a client that disconnects while its statement waits for a row
-lock is cleaned up once the statement ends, and sqld keeps serving; a
+lock is cleaned up once the statement ends, and sqld keeps serving;
+waiters that outnumber the workers do not stall the holder's COMMIT; a
 SIGTERM with a statement waiting stops sqld cleanly."""
 import signal
 import socket
@@ -108,6 +109,44 @@ def client_gone_while_waiting():
     watcher.close()
 
 
+def waiters_outnumber_workers():
+    # Four statements wait for one row lock on a server with two workers:
+    # the holder's COMMIT still finds a worker (the pool grows), so every
+    # waiter gets the row as committed, none times out with 1205.
+    holder = conn(database="w", autocommit=False)
+    watcher = conn()
+    q(holder, "SELECT v FROM t WHERE id = 3 FOR UPDATE")
+    got = {}
+
+    def wait(i):
+        c = conn(database="w", autocommit=False)
+        q(c, "SET innodb_lock_wait_timeout = 60")
+        try:
+            got[i] = q(c, "SELECT v FROM t WHERE id = 3 FOR UPDATE")
+        except pymysql.MySQLError as e:
+            got[i] = e.args[0]
+        c.rollback()
+        c.close()
+
+    threads = [threading.Thread(target=wait, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    deadline = time.time() + 60
+    while sum(r[6] == "Waiting for row lock"
+              for r in q(watcher, "SHOW PROCESSLIST")) < 4:
+        if time.time() > deadline:
+            raise AssertionError(q(watcher, "SHOW PROCESSLIST"))
+        time.sleep(0.01)
+    q(holder, "UPDATE t SET v = 33 WHERE id = 3")
+    holder.commit()
+    for t in threads:
+        t.join(120)
+    eq("every waiter got the committed row", got,
+       {i: [(33,)] for i in range(4)})
+    holder.close()
+    watcher.close()
+
+
 def sigterm_with_a_waiter():
     holder = conn(database="w", autocommit=False)
     watcher = conn()
@@ -128,4 +167,5 @@ def sigterm_with_a_waiter():
 
 
 sys.exit(sqldfx.run(srv, (concurrent_commits, pipelined_commands,
-                          client_gone_while_waiting, sigterm_with_a_waiter)))
+                          client_gone_while_waiting, waiters_outnumber_workers,
+                          sigterm_with_a_waiter)))
