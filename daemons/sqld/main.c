@@ -200,7 +200,7 @@ static void pool_submit(struct client *cl)
     if (pool.njobs > pool.idle && pool.nthreads < pool.max &&
         pthread_create(&pool.threads[pool.nthreads], NULL, worker_main,
                        NULL) == 0)
-        pool.nthreads++;
+        sqld_status.workers = ++pool.nthreads;
     pthread_mutex_unlock(&pool.mu);
 }
 

@@ -39,7 +39,7 @@ struct sqld_status {
     uint64_t connections;         /* open now */
     uint64_t connections_total;   /* accepted */
     uint64_t commands_total;      /* protocol commands run */
-    int workers;                  /* statement threads */
+    int workers;                  /* statement threads now */
     struct sqld_cluster *cluster; /* the cluster store, or NULL */
 };
 extern struct sqld_status sqld_status;

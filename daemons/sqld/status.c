@@ -69,8 +69,7 @@ static void metrics_text(FILE *f)
            "Protocol commands run (queries, prepared statements, pings).",
            s->commands_total);
     metric(f, "sqld_workers", "gauge",
-           "Statement worker threads started with sqld (more start when "
-           "all are busy).",
+           "Statement worker threads (more start when all are busy).",
            (uint64_t)s->workers);
     if (!s->cluster)
         return;
