@@ -777,6 +777,11 @@ int mvcc_txn_lock_keys(struct mvcc_txn *t, const struct mvcc_key *keys,
 int mvcc_txn_get_for_update(struct mvcc_txn *t, const void *key,
                             size_t key_len, int64_t wait_ms, uint8_t **value,
                             size_t *value_len);
+/* Whether the txn holds a pessimistic lock on key (taken by lock_keys or
+ * get_for_update and not given up): a caller doing MySQL's locking reads
+ * reads such keys current, not from the snapshot. */
+bool mvcc_txn_holds_lock(const struct mvcc_txn *t, const void *key,
+                         size_t key_len);
 /* Commits and frees the txn: 0 with *commit_ts (if not NULL),
  * MVCC_CONFLICT (nothing committed; never retried blindly), MVCC_LOCKED (a
  * lock could not be resolved in time), or another error; after an error

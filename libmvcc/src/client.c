@@ -159,6 +159,14 @@ static size_t find_mut(const struct mvcc_txn *t, const void *k, size_t kl,
     return lo;
 }
 
+bool mvcc_txn_holds_lock(const struct mvcc_txn *t, const void *key,
+                         size_t key_len)
+{
+    bool found;
+    size_t i = find_mut(t, key, key_len, &found);
+    return found && t->muts[i].plock;
+}
+
 static int buffer(struct mvcc_txn *t, int op, const void *k, size_t kl,
                   const void *v, size_t vl)
 {

@@ -295,6 +295,14 @@ static void lock_keys_no_wait_and_rollback_releases(void **state)
     assert_int_equal(mvcc_txn_lock_keys(a, keys, 2, 0), 0);
     assert_int_equal(mvcc_txn_begin(k->c, &b), 0);
     assert_int_equal(mvcc_txn_lock_keys(b, &keys[1], 1, 0), MVCC_LOCKED);
+    /* a holds both; b, refused, holds none, even after writing one */
+    assert_true(mvcc_txn_holds_lock(a, "kiwi", 4));
+    assert_true(mvcc_txn_holds_lock(a, "apple", 5));
+    assert_false(mvcc_txn_holds_lock(a, "pear", 4));
+    set(b, "apple", "b");
+    assert_false(mvcc_txn_holds_lock(b, "apple", 5));
+    mvcc_txn_rollback(b);
+    assert_int_equal(mvcc_txn_begin(k->c, &b), 0);
     /* b never got a lock: its commit of a write to another key works */
     set(b, "zz", "b");
     assert_int_equal(mvcc_txn_commit(b, NULL), 0);

@@ -16,10 +16,6 @@ struct sql_kvtxn
 {
     struct mvcc_txn *t;      /* libmvcc's transaction */
     bool dirty;              /* a write or lock was buffered */
-    struct mvcc_key *locked; /* keys this txn locked (owned copies),
-                                sorted: reads of them are current reads */
-    size_t nlocked;          /* how many */
-    size_t locked_cap;       /* allocated */
 };
 
 struct kv_local
@@ -50,8 +46,6 @@ static int local_begin(struct sql_kv *kv, struct sql_kvtxn **out)
     if (!t)
         return -ENOMEM;
     t->dirty = false;
-    t->locked = NULL;
-    t->nlocked = t->locked_cap = 0;
     int rc = mvcc_txn_begin(l->client, &t->t);
     if (rc != 0) {
         sql__free(t);
@@ -192,72 +186,15 @@ int sql__kvtxn_get(struct sql_kvtxn *t, const void *key, size_t key_len,
  * A row read after this txn locked it must be its latest committed
  * version, as MySQL's locking reads are, not the snapshot's: the holder
  * we waited for may have committed after our start_ts (with 2PC its
- * commit_ts is a fresh TSO timestamp). The txn keeps the keys it locked;
- * batch_get re-reads those through get_for_update, which for a key we
- * hold returns at once with its latest value (or our own write). */
+ * commit_ts is a fresh TSO timestamp). libmvcc's txn knows the keys it
+ * holds (mvcc_txn_holds_lock); batch_get re-reads those through
+ * get_for_update, which for a key we hold returns at once with its latest
+ * value (or our own write). */
 static int kcmp(const void *a, size_t al, const void *b, size_t bl)
 {
     size_t n = al < bl ? al : bl;
     int c = n ? memcmp(a, b, n) : 0;
     return c ? c : (al > bl) - (al < bl);
-}
-
-/* Index of key in t->locked, or where it would go (*found false). */
-static size_t locked_find(const struct sql_kvtxn *t, const void *key,
-                          size_t len, bool *found)
-{
-    size_t lo = 0, hi = t->nlocked;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = kcmp(t->locked[mid].data, t->locked[mid].len, key, len);
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = false;
-    return lo;
-}
-
-static int locked_add(struct sql_kvtxn *t, const void *key, size_t len)
-{
-    bool found;
-    size_t i = locked_find(t, key, len, &found);
-    if (found)
-        return 0;
-    if (t->nlocked == t->locked_cap) {
-        size_t cap = t->locked_cap ? 2 * t->locked_cap : 8;
-        struct mvcc_key *a = sql__malloc(cap * sizeof(*a));
-        if (!a)
-            return -ENOMEM;
-        if (t->nlocked)
-            memcpy(a, t->locked, t->nlocked * sizeof(*a));
-        sql__free(t->locked);
-        t->locked = a;
-        t->locked_cap = cap;
-    }
-    void *copy = sql__malloc(len ? len : 1);
-    if (!copy)
-        return -ENOMEM;
-    if (len)
-        memcpy(copy, key, len);
-    memmove(&t->locked[i + 1], &t->locked[i],
-            (t->nlocked - i) * sizeof(*t->locked));
-    t->locked[i].data = copy;
-    t->locked[i].len = len;
-    t->nlocked++;
-    return 0;
-}
-
-static void locked_free(struct sql_kvtxn *t)
-{
-    for (size_t i = 0; i < t->nlocked; i++)
-        sql__free((void *)t->locked[i].data);
-    sql__free(t->locked);
 }
 
 /* Puts key's current value (v handed over; NULL: absent) into res. */
@@ -308,10 +245,8 @@ int sql__kvtxn_batch_get(struct sql_kvtxn *t, const struct mvcc_key *keys,
                          size_t n, struct sql_kvres *res)
 {
     int rc = mvcc_txn_batch_get(t->t, keys, n, &res->r);
-    for (size_t i = 0; rc == 0 && t->nlocked && i < n; i++) {
-        bool found;
-        locked_find(t, keys[i].data, keys[i].len, &found);
-        if (!found)
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (!mvcc_txn_holds_lock(t->t, keys[i].data, keys[i].len))
             continue;
         uint8_t *v = NULL;
         size_t vl = 0;
@@ -353,10 +288,7 @@ int sql__kvtxn_lock(struct sql_kvtxn *t, const struct mvcc_key *keys,
                     size_t n, int64_t wait_ms)
 {
     t->dirty = true;
-    int rc = mvcc_txn_lock_keys(t->t, keys, n, wait_ms);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = locked_add(t, keys[i].data, keys[i].len);
-    return rc;
+    return mvcc_txn_lock_keys(t->t, keys, n, wait_ms);
 }
 
 int sql__kvtxn_get_for_update(struct sql_kvtxn *t, const void *key,
@@ -364,17 +296,8 @@ int sql__kvtxn_get_for_update(struct sql_kvtxn *t, const void *key,
                               uint8_t **value, size_t *value_len)
 {
     t->dirty = true;
-    int rc = mvcc_txn_get_for_update(t->t, key, key_len, wait_ms, value,
-                                     value_len);
-    if (rc == 0 || rc == MVCC_NOTFOUND) {
-        int arc = locked_add(t, key, key_len);
-        if (arc != 0) {
-            if (rc == 0)
-                mvcc_free(*value);
-            rc = arc;
-        }
-    }
-    return rc;
+    return mvcc_txn_get_for_update(t->t, key, key_len, wait_ms, value,
+                                   value_len);
 }
 
 bool sql__kvtxn_dirty(const struct sql_kvtxn *t)
@@ -385,7 +308,6 @@ bool sql__kvtxn_dirty(const struct sql_kvtxn *t)
 int sql__kvtxn_commit(struct sql_kvtxn *t)
 {
     int rc = mvcc_txn_commit(t->t, NULL);
-    locked_free(t);
     sql__free(t);
     return rc;
 }
@@ -395,7 +317,6 @@ void sql__kvtxn_rollback(struct sql_kvtxn *t)
     if (!t)
         return;
     mvcc_txn_rollback(t->t);
-    locked_free(t);
     sql__free(t);
 }
 
