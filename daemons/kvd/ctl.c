@@ -89,24 +89,6 @@ static int peer_index(struct ctl *c, uint64_t id)
     return -1;
 }
 
-static void desc_of(const kv_RegionInfo *ri, struct region_desc *d)
-{
-    memset(d, 0, sizeof *d);
-    d->id = ri->id;
-    d->conf_ver = ri->conf_ver;
-    d->version = ri->version;
-    if (ri->start && ri->start->size <= REGION_MAX_BOUND) {
-        d->start_len = ri->start->size;
-        memcpy(d->start, ri->start->bytes, d->start_len);
-    }
-    if (ri->end && ri->end->size <= REGION_MAX_BOUND) {
-        d->end_len = ri->end->size;
-        memcpy(d->end, ri->end->bytes, d->end_len);
-    }
-    for (pb_size_t i = 0; i < ri->stores_count && i < REGION_MAX_PEERS; i++)
-        d->stores[d->n_stores++] = ri->stores[i];
-}
-
 /* Ask the stores, from the current one on, which region holds key. */
 static int locate(struct ctl *c, const uint8_t *key, size_t len,
                   struct region_desc *d, uint64_t *leader, char *err,
@@ -132,7 +114,7 @@ static int locate(struct ctl *c, const uint8_t *key, size_t len,
                                    sizeof resp, 3000, err, errlen);
         free(req.key);
         if (rc == 0 && resp.code == 0 && resp.has_region) {
-            desc_of(&resp.region, d);
+            region_desc_from_pb(&resp.region, d);
             *leader = resp.leader;
             region_cache_update(c->cache, d, resp.leader);
             rpc_msg_release(kv_LocateResponse_fields, &resp);
@@ -210,7 +192,7 @@ static int call(struct ctl *c, const uint8_t *key, size_t klen,
             e.leader = re->leader;
             if (re->has_region) {
                 e.has_region = true;
-                desc_of(&re->region, &e.region);
+                region_desc_from_pb(&re->region, &e.region);
             }
             region_cache_on_error(c->cache, ctx->region_id, &e);
             bool other = re->code == REGION_ENOT_FOUND ||

@@ -531,19 +531,22 @@ int main(int argc, char **argv)
                                     .concurrent = true,
                                     .root_password = s.root_password,
                                     .on_kill = on_kill};
+    int exit_code = DMN_EXIT_FAIL;
     struct sqld_cluster *cluster = NULL;
+    struct rpc_stream_server *srv = NULL;
+    struct dmn_http *http = NULL;
+    bool pooled = false;
     struct mvcc_client_opts co;
     bool on_cluster = strcmp(s.store, "cluster") == 0;
     if (on_cluster) {
         if (!s.pd || !s.pd[0]) {
             dmn_error("store: cluster needs pd (pdd members, host:port)");
-            dmn_finish(&rt, &sqld_schema, &s);
-            return DMN_EXIT_USAGE;
+            exit_code = DMN_EXIT_USAGE;
+            goto out;
         }
         if (sqld_cluster_open(s.pd, &cluster, &co, err, sizeof(err)) != 0) {
             dmn_error("cannot open the cluster store: %s", err);
-            dmn_finish(&rt, &sqld_schema, &s);
-            return DMN_EXIT_FAIL;
+            goto out;
         }
         so.data_dir = NULL;
         so.cluster = &co;
@@ -556,9 +559,7 @@ int main(int argc, char **argv)
         else
             dmn_error("cannot open the store in %s: %s", path,
                       err[0] ? err : sql_strerror(rc));
-        sqld_cluster_close(cluster);
-        dmn_finish(&rt, &sqld_schema, &s);
-        return DMN_EXIT_FAIL;
+        goto out;
     }
     if (on_cluster)
         dmn_info("store: cluster (pd %s%s)", s.pd[0], s.pd[1] ? ", ..." : "");
@@ -570,35 +571,25 @@ int main(int argc, char **argv)
         nworkers = cores > 0 ? (int)(cores > 64 ? 128 : 2 * cores) : 4;
     }
     /* a worker per connection at most, plus the ones idle at the start */
+    pooled = true;
     rc = pool_start(rt.base, nworkers, nworkers + (int)s.max_connections);
     if (rc != 0) {
         dmn_error("cannot start %d statement workers: %s", nworkers,
                   strerror(-rc));
-        pool_stop();
-        pool_free();
-        sql_server_close(server);
-        sqld_cluster_close(cluster);
-        dmn_finish(&rt, &sqld_schema, &s);
-        return DMN_EXIT_FAIL;
+        goto out;
     }
     dmn_info("%d statement workers", nworkers);
     sqld_status_init(s.store, nworkers, cluster);
-    struct rpc_stream_server *srv = NULL;
-    struct dmn_http *http = NULL;
     if (serve_mysql(&rt, &s, &srv) != 0 ||
         (s.status_listen &&
-         sqld_http_start(rt.base, s.status_listen, &http) != 0)) {
-        rpc_stream_server_destroy(srv);
-        pool_stop();
-        pool_free();
-        sql_server_close(server);
-        sqld_cluster_close(cluster);
-        dmn_finish(&rt, &sqld_schema, &s);
-        return DMN_EXIT_FAIL;
-    }
+         sqld_http_start(rt.base, s.status_listen, &http) != 0))
+        goto out;
     rc = dmn_run(&rt);
     if (rc != 0)
         dmn_error("event loop failed");
+    else
+        exit_code = DMN_EXIT_OK;
+out:
     /* Destroying the listener closes the clients: on_close frees the
      * idle ones (their rollback releases row locks statements may wait
      * for) and marks the running ones; the workers then finish their
@@ -606,8 +597,10 @@ int main(int argc, char **argv)
      * before the server goes. */
     dmn_http_stop(http);
     rpc_stream_server_destroy(srv);
-    pool_stop();
-    pool_free();
+    if (pooled) {
+        pool_stop();
+        pool_free();
+    }
     sql_server_close(server);
     server = NULL;
     if (cluster) {
@@ -615,5 +608,5 @@ int main(int argc, char **argv)
         sqld_cluster_close(cluster);
     }
     dmn_finish(&rt, &sqld_schema, &s);
-    return rc == 0 ? DMN_EXIT_OK : DMN_EXIT_FAIL;
+    return exit_code;
 }

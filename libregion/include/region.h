@@ -476,6 +476,14 @@ void region_client_stats(struct region_client *c,
  * kv.RawResponse; Txn methods take kv.TxnRequest and answer
  * kv.TxnResponse (DESIGN.md, "Service").
  */
+/* A region as kv.proto's RegionInfo carries it (a kv_RegionInfo of
+ * kv.pb.h) into *d; bounds longer than REGION_MAX_BOUND are left empty and
+ * stores past REGION_MAX_PEERS dropped. For clients decoding Locate
+ * answers and region errors. */
+struct _kv_RegionInfo;
+void region_desc_from_pb(const struct _kv_RegionInfo *ri,
+                         struct region_desc *d);
+
 #define REGION_METHOD_RAW_GET 0x00020001u
 #define REGION_METHOD_RAW_BATCH_GET 0x00020002u
 #define REGION_METHOD_RAW_PUT 0x00020003u

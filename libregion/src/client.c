@@ -710,6 +710,15 @@ static const void *first_key(const struct mvcc_key *keys, size_t n,
     return n ? keys[0].data : "";
 }
 
+/* A command on keys, routed by its first one. */
+static int send_keyed(void *ctx, uint64_t shard, struct region__txn_args *a,
+                      struct mvcc_result *res)
+{
+    size_t kl;
+    const void *k = first_key(a->keys, a->nkeys, &kl);
+    return send_cmd(ctx, shard, k, kl, a, res, NULL);
+}
+
 /* Moves the pairs of part to the end of res (part is left empty). */
 static int take_pairs(struct mvcc_result *res, struct mvcc_result *part)
 {
@@ -899,26 +908,22 @@ static int t_commit(void *ctx, uint64_t shard, const struct mvcc_key *keys,
                     size_t n, mvcc_ts start_ts, mvcc_ts commit_ts,
                     struct mvcc_result *res)
 {
-    size_t kl;
-    const void *k = first_key(keys, n, &kl);
     struct region__txn_args a = {.method = REGION_METHOD_TXN_COMMIT,
                                  .keys = keys,
                                  .nkeys = n,
                                  .version = start_ts,
                                  .commit_version = commit_ts};
-    return send_cmd(ctx, shard, k, kl, &a, res, NULL);
+    return send_keyed(ctx, shard, &a, res);
 }
 
 static int t_rollback(void *ctx, uint64_t shard, const struct mvcc_key *keys,
                       size_t n, mvcc_ts start_ts, struct mvcc_result *res)
 {
-    size_t kl;
-    const void *k = first_key(keys, n, &kl);
     struct region__txn_args a = {.method = REGION_METHOD_TXN_BATCH_ROLLBACK,
                                  .keys = keys,
                                  .nkeys = n,
                                  .version = start_ts};
-    return send_cmd(ctx, shard, k, kl, &a, res, NULL);
+    return send_keyed(ctx, shard, &a, res);
 }
 
 static int t_check(void *ctx, uint64_t shard,
@@ -939,14 +944,12 @@ static int t_check(void *ctx, uint64_t shard,
 static int t_check_sec(void *ctx, uint64_t shard, const struct mvcc_key *keys,
                        size_t n, mvcc_ts start_ts, struct mvcc_result *res)
 {
-    size_t kl;
-    const void *k = first_key(keys, n, &kl);
     struct region__txn_args a = {
         .method = REGION_METHOD_TXN_CHECK_SECONDARY_LOCKS,
         .keys = keys,
         .nkeys = n,
         .version = start_ts};
-    return send_cmd(ctx, shard, k, kl, &a, res, NULL);
+    return send_keyed(ctx, shard, &a, res);
 }
 
 static int t_resolve(void *ctx, uint64_t shard, mvcc_ts start_ts,
@@ -979,8 +982,6 @@ static int t_plock(void *ctx, uint64_t shard,
                    const struct mvcc_pessimistic_req *req,
                    struct mvcc_result *res)
 {
-    size_t kl;
-    const void *k = first_key(req->keys, req->n, &kl);
     struct region__txn_args a = {
         .method = REGION_METHOD_TXN_PESSIMISTIC_LOCK,
         .keys = req->keys,
@@ -992,22 +993,20 @@ static int t_plock(void *ctx, uint64_t shard,
         .lock_ttl = req->lock_ttl,
         .wait_timeout_ms = req->wait_timeout_ms,
         .return_values = req->return_values};
-    return send_cmd(ctx, shard, k, kl, &a, res, NULL);
+    return send_keyed(ctx, shard, &a, res);
 }
 
 static int t_prollback(void *ctx, uint64_t shard, const struct mvcc_key *keys,
                        size_t n, mvcc_ts start_ts, mvcc_ts for_update_ts,
                        struct mvcc_result *res)
 {
-    size_t kl;
-    const void *k = first_key(keys, n, &kl);
     struct region__txn_args a = {
         .method = REGION_METHOD_TXN_PESSIMISTIC_ROLLBACK,
         .keys = keys,
         .nkeys = n,
         .version = start_ts,
         .for_update_ts = for_update_ts};
-    return send_cmd(ctx, shard, k, kl, &a, res, NULL);
+    return send_keyed(ctx, shard, &a, res);
 }
 
 void region_client_transport(struct region_client *c,

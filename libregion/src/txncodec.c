@@ -183,7 +183,7 @@ static uint8_t *dup_bytes(const pb_bytes_array_t *b, size_t *len)
     return p;
 }
 
-static void desc_of(const kv_RegionInfo *ri, struct region_desc *d)
+void region_desc_from_pb(const kv_RegionInfo *ri, struct region_desc *d)
 {
     memset(d, 0, sizeof *d);
     d->id = ri->id;
@@ -225,7 +225,7 @@ int region__txnresp_result(const kv_TxnResponse *r, struct mvcc_result *res,
         err->leader = re->leader;
         if (re->has_region) {
             err->has_region = true;
-            desc_of(&re->region, &err->region);
+            region_desc_from_pb(&re->region, &err->region);
             /* a region the cache would reject is no detail at all */
             if (err->region.id == 0)
                 err->has_region = false;
@@ -346,7 +346,7 @@ int region__locresp_result(const kv_LocateResponse *r, struct region_desc *d,
         return r->code > 0 ? REGION_EINTERNAL : r->code;
     if (!r->has_region || r->region.id == 0)
         return REGION_ENOT_FOUND;
-    desc_of(&r->region, d);
+    region_desc_from_pb(&r->region, d);
     *leader = r->leader;
     return 0;
 }

@@ -504,8 +504,13 @@ nomem:
     return -ENOMEM;
 }
 
-int sql__sess_get(struct sql_session *s, const void *key, size_t klen,
-                  uint8_t **val, size_t *vlen, bool *owned)
+/* key as the session's staged writes have it: 0 with *val (not owned),
+ * or MVCC_NOTFOUND for a staged delete; 1 when nothing is staged, with *t
+ * the session's transaction (begun if need be) and *owned set for what
+ * the caller then reads from it; or an error. */
+static int staged_get(struct sql_session *s, const void *key, size_t klen,
+                      uint8_t **val, size_t *vlen, bool *owned,
+                      struct sql_kvtxn **t)
 {
     struct sql_staged *w = stage_find(&s->stage, key, klen, NULL);
     if (w) {
@@ -516,11 +521,20 @@ int sql__sess_get(struct sql_session *s, const void *key, size_t klen,
         *owned = false;
         return 0;
     }
-    struct sql_kvtxn *t = NULL;
-    int rc = sql__sess_txn(s, &t);
+    int rc = sql__sess_txn(s, t);
     if (rc != 0)
         return rc;
     *owned = true;
+    return 1;
+}
+
+int sql__sess_get(struct sql_session *s, const void *key, size_t klen,
+                  uint8_t **val, size_t *vlen, bool *owned)
+{
+    struct sql_kvtxn *t = NULL;
+    int rc = staged_get(s, key, klen, val, vlen, owned, &t);
+    if (rc != 1)
+        return rc;
     return sql__kvtxn_get(t, key, klen, val, vlen);
 }
 
@@ -591,20 +605,10 @@ int sql__sess_get_current(struct sql_session *s, const void *key,
                           size_t klen, uint8_t **val, size_t *vlen,
                           bool *owned)
 {
-    struct sql_staged *w = stage_find(&s->stage, key, klen, NULL);
-    if (w) {
-        if (!w->val)
-            return MVCC_NOTFOUND;
-        *val = w->val;
-        *vlen = w->vlen;
-        *owned = false;
-        return 0;
-    }
     struct sql_kvtxn *t = NULL;
-    int rc = sql__sess_txn(s, &t);
-    if (rc != 0)
+    int rc = staged_get(s, key, klen, val, vlen, owned, &t);
+    if (rc != 1)
         return rc;
-    *owned = true;
     rc = sql__kvtxn_get_for_update(t, key, klen, 0, val, vlen);
     if (rc != MVCC_LOCKED || !s->srv->concurrent || s->excl)
         return rc; /* alone: a wait would let the lock go (and hold up
