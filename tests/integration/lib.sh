@@ -94,6 +94,21 @@ t_wait_for_grep() {
     return 1
 }
 
+# t_wait_output WHAT SECONDS CMD...: until CMD's output equals WHAT; on
+# timeout prints the last output and returns 1.
+t_wait_output() {
+    local want=$1 secs=$2 deadline got=""
+    shift 2
+    deadline=$((SECONDS + secs))
+    while [ $SECONDS -lt $deadline ]; do
+        got=$("$@")
+        [ "$got" = "$want" ] && return 0
+        sleep 0.2
+    done
+    echo "$got"
+    return 1
+}
+
 # t_wait_exit PID SECONDS: waits for a child to exit; sets T_RC.
 t_wait_exit() {
     local deadline=$((SECONDS + $2))

@@ -54,20 +54,6 @@ stores() {
     "${PDCTL[@]}" store 2>/dev/null | sed 's/ regions .*//'
 }
 
-# wait_for WHAT SECONDS CMD...: until CMD's output equals WHAT.
-wait_for() {
-    local want=$1 secs=$2 deadline got=""
-    shift 2
-    deadline=$((SECONDS + secs))
-    while [ $SECONDS -lt $deadline ]; do
-        got=$("$@")
-        [ "$got" = "$want" ] && return 0
-        sleep 0.2
-    done
-    echo "$got"
-    return 1
-}
-
 t_case "the cluster bootstraps through pdd; four stores up"
 for i in 1 2 3; do start_pdd "$i"; done
 for i in 1 2 3 4; do start_kvd "$i"; done
@@ -75,11 +61,11 @@ want="store 1 address 127.0.0.1:$(port 1) state up
 store 2 address 127.0.0.1:$(port 2) state up
 store 3 address 127.0.0.1:$(port 3) state up
 store 4 address 127.0.0.1:$(port 4) state up"
-got=$(wait_for "$want" 60 stores) || t_fail "stores: '$got'"
+got=$(t_wait_output "$want" 60 stores) || t_fail "stores: '$got'"
 # store heartbeats carry the disk's capacity (pdctl prints it only then)
-got=$(wait_for 4 60 sh -c "\"\$0\" \"\$@\" store 2>/dev/null | grep -c ' capacity [1-9][0-9]* available [1-9]'" "${PDCTL[@]}") ||
+got=$(t_wait_output 4 60 sh -c "\"\$0\" \"\$@\" store 2>/dev/null | grep -c ' capacity [1-9][0-9]* available [1-9]'" "${PDCTL[@]}") ||
     t_fail "stores with a heartbeat: $got"
-got=$(wait_for 1 60 sh -c "\"\$0\" \"\$@\" region 2>/dev/null | grep -c 'peers 1001@1 1002@2 1003@3\$'" "${PDCTL[@]}") ||
+got=$(t_wait_output 1 60 sh -c "\"\$0\" \"\$@\" region 2>/dev/null | grep -c 'peers 1001@1 1002@2 1003@3\$'" "${PDCTL[@]}") ||
     t_fail "region 1 with three peers: '$got' $(regions)"
 L=$(leader_of 1)
 case "$L" in 1001|1002|1003) ;; *) t_fail "region 1 leader '$L'";; esac
@@ -91,14 +77,14 @@ t_expect_eq "put" "$("${CTL[@]}" put apple 1 2>&1)" "ok"
 t_case "transfer-leader moves region 1's leader"
 T=$(( (L % 1000) % 3 + 1 ))
 t_expect_eq "operator add" "$("${PDCTL[@]}" operator add transfer-leader 1 $T 2>&1)" "ok"
-got=$(wait_for "$((1000 + T))" 60 leader_of 1) ||
+got=$(t_wait_output "$((1000 + T))" 60 leader_of 1) ||
     t_fail "leader after transfer to store $T: '$got'"
 out=$("$BIN/kvd" ctl "--addr=127.0.0.1:$(port $T)" status 2>&1)
 case "$out" in *'"leaders":1'*) ;; *) t_fail "store $T status: $out";; esac
 
 t_case "add-peer puts store 4 in region 1"
 t_expect_eq "operator add" "$("${PDCTL[@]}" operator add add-peer 1 4 2>&1)" "ok"
-got=$(wait_for "region 1 start \"\" end \"\" conf_ver 2 version 1 peers 1001@1 1002@2 1003@3 1004@4" 60 \
+got=$(t_wait_output "region 1 start \"\" end \"\" conf_ver 2 version 1 peers 1001@1 1002@2 1003@3 1004@4" 60 \
     sh -c "\"\$0\" \"\$@\" region 1 2>/dev/null | sed 's/ leader [0-9]*//; s/ size [0-9]* keys [0-9]*//'" "${PDCTL[@]}") ||
     t_fail "region 1 after add-peer: '$got'"
 ok=0
@@ -111,7 +97,7 @@ done
 
 t_case "remove-peer of the leader's store: it hands over, then is removed"
 t_expect_eq "operator add" "$("${PDCTL[@]}" operator add remove-peer 1 $T 2>&1)" "ok"
-got=$(wait_for 1 60 sh -c "\"\$0\" \"\$@\" region 2>/dev/null | grep -c '^region 1 .* conf_ver 3 .*'" "${PDCTL[@]}") ||
+got=$(t_wait_output 1 60 sh -c "\"\$0\" \"\$@\" region 2>/dev/null | grep -c '^region 1 .* conf_ver 3 .*'" "${PDCTL[@]}") ||
     t_fail "region 1 after remove-peer: '$got' $(regions)"
 # libregion keeps no order among peers (a removal moves the last one
 # into the gap); pdd compares them as a set
@@ -127,7 +113,7 @@ t_expect_eq "put" "$("${CTL[@]}" put nut 2 2>&1)" "ok"
 t_expect_eq "put" "$("${CTL[@]}" put yak 3 2>&1)" "ok"
 t_expect_eq "put" "$("${CTL[@]}" put zebra 4 2>&1)" "ok"
 t_expect_eq "split" "$("${CTL[@]}" split m 2>&1)" "ok"
-got=$(wait_for 2 60 sh -c "\"\$0\" \"\$@\" region 2>/dev/null | grep -c ' version 2 '" "${PDCTL[@]}") ||
+got=$(t_wait_output 2 60 sh -c "\"\$0\" \"\$@\" region 2>/dev/null | grep -c ' version 2 '" "${PDCTL[@]}") ||
     t_fail "regions after split: $(regions)"
 t_expect_eq "regions" "$(regions | sed 's/ leader [0-9]* / /; s/^region [0-9]* /region /')" \
 "region start \"\" end \"m\" conf_ver 3 version 2 peers $peers
@@ -138,10 +124,10 @@ t_expect_eq "right peers are left's stores" \
     "$(echo "$peers" | sed 's/[0-9]*@/@/g')"
 
 t_case "operator split: the leader splits at its middle key and reports it"
-got=$(wait_for 1 60 sh -c "\"\$0\" \"\$@\" region 2>/dev/null | grep -c '^region $R .* leader [1-9]'" "${PDCTL[@]}") ||
+got=$(t_wait_output 1 60 sh -c "\"\$0\" \"\$@\" region 2>/dev/null | grep -c '^region $R .* leader [1-9]'" "${PDCTL[@]}") ||
     t_fail "no leader for region $R: $(regions)"
 t_expect_eq "operator add" "$("${PDCTL[@]}" operator add split "$R" 2>&1)" "ok"
-got=$(wait_for 3 60 sh -c "\"\$0\" \"\$@\" region 2>/dev/null | wc -l" "${PDCTL[@]}") ||
+got=$(t_wait_output 3 60 sh -c "\"\$0\" \"\$@\" region 2>/dev/null | wc -l" "${PDCTL[@]}") ||
     t_fail "regions after operator split: $(regions)"
 t_expect_eq "ranges" "$(regions | sed 's/^region [0-9]* start \("[^"]*"\) end \("[^"]*"\) conf_ver [0-9]* version \([0-9]*\) .*/\1 \2 \3/')" \
 '"" "m" 2
@@ -164,14 +150,14 @@ kill -9 "${PID[$K]}"
 want=$(for s in 1 2 3 4; do
     st=up; [ $s = $K ] && st=down
     echo "store $s address 127.0.0.1:$(port $s) state $st"; done)
-got=$(wait_for "$want" 60 stores) || t_fail "stores after kill: '$got'"
+got=$(t_wait_output "$want" 60 stores) || t_fail "stores after kill: '$got'"
 t_expect_grep "kvd heartbeats logged" "pd: store $K registered" "$T_TMP/kvd$K.log"
 
 t_case "the killed kvd restarts: it joins the bootstrapped cluster, up again"
 start_kvd "$K"
 want=$(for s in 1 2 3 4; do
     echo "store $s address 127.0.0.1:$(port $s) state up"; done)
-got=$(wait_for "$want" 60 stores) || t_fail "stores after restart: '$got'"
+got=$(t_wait_output "$want" 60 stores) || t_fail "stores after restart: '$got'"
 t_expect_eq "registered twice" "$(grep -c "pd: store $K registered" "$T_TMP/kvd$K.log")" 2
 t_expect_eq "bootstrapped once" "$(cat "$T_TMP"/kvd*.log | grep -c 'pd: bootstrapped cluster')" 1
 
@@ -179,10 +165,10 @@ t_case "a store missing from the others' peer maps joins: its address from pdd"
 # store 5 knows the others; they learn its address from pdd (GetStore)
 # when region 1's leader first sends to it
 start_kvd 5 "$PEERS,5@127.0.0.1:$(port 5)"
-got=$(wait_for 1 60 sh -c "\"\$0\" \"\$@\" store 5 2>/dev/null | grep -c '^store 5 address 127.0.0.1:$(port 5) state up .* capacity'" "${PDCTL[@]}") ||
+got=$(t_wait_output 1 60 sh -c "\"\$0\" \"\$@\" store 5 2>/dev/null | grep -c '^store 5 address 127.0.0.1:$(port 5) state up .* capacity'" "${PDCTL[@]}") ||
     t_fail "store 5 registered: $("${PDCTL[@]}" store 2>&1)"
 t_expect_eq "operator add" "$("${PDCTL[@]}" operator add add-peer 1 5 2>&1)" "ok"
-got=$(wait_for 1 60 sh -c "\"\$0\" \"\$@\" region 1 2>/dev/null | grep -c ' 1005@5'" "${PDCTL[@]}") ||
+got=$(t_wait_output 1 60 sh -c "\"\$0\" \"\$@\" region 1 2>/dev/null | grep -c ' 1005@5'" "${PDCTL[@]}") ||
     t_fail "region 1 after add-peer 5: $(regions)"
 ok=0
 for _ in $(seq 1 100); do

@@ -30,19 +30,6 @@ for i in 1 2 3; do
     T_PIDS+=("$!")
 done
 
-# wait_for WHAT SECONDS CMD...: until CMD's output equals WHAT.
-wait_for() {
-    local want=$1 secs=$2 deadline got=""
-    shift 2
-    deadline=$((SECONDS + secs))
-    while [ $SECONDS -lt $deadline ]; do
-        got=$("$@")
-        [ "$got" = "$want" ] && return 0
-        sleep 0.2
-    done
-    echo "$got"
-    return 1
-}
 # leaders per store as pdd's map counts them, "L1 L2 L3"
 leaders() {
     "${PDCTL[@]}" store 2>/dev/null |
@@ -57,7 +44,7 @@ done
 for k in b c d e f; do
     t_expect_eq "split $k" "$("${CTL[@]}" split "$k" 2>&1)" "ok"
 done
-got=$(wait_for 6 60 region_count) || t_fail "regions in pdd: $got"
+got=$(t_wait_output 6 60 region_count) || t_fail "regions in pdd: $got"
 # each region's leader is asked to hand over to store 1 (pdd may already
 # be moving some away: the end state below is what is asserted)
 for k in a b c d e f; do
@@ -65,7 +52,7 @@ for k in a b c d e f; do
 done
 
 t_case "balance-leader spreads them: two leaders per store"
-got=$(wait_for "2 2 2" 90 leaders) || t_fail "leaders per store: '$got'"
+got=$(t_wait_output "2 2 2" 90 leaders) || t_fail "leaders per store: '$got'"
 n=$(cat "$T_TMP"/kvd[1-3].log | grep -c ': transfer leader to store [23]: asked')
 [ "$n" -ge 1 ] || t_fail "no leader transfer asked by pdd in the kvd logs"
 for k in a b c d e f; do

@@ -33,19 +33,6 @@ start_kvd() {
     T_PIDS+=("${PID[$i]}")
 }
 
-# wait_for WHAT SECONDS CMD...: until CMD's output equals WHAT.
-wait_for() {
-    local want=$1 secs=$2 deadline got=""
-    shift 2
-    deadline=$((SECONDS + secs))
-    while [ $SECONDS -lt $deadline ]; do
-        got=$("$@")
-        [ "$got" = "$want" ] && return 0
-        sleep 0.2
-    done
-    echo "$got"
-    return 1
-}
 stores_up() { "${PDCTL[@]}" store 2>/dev/null | grep -c ' state up'; }
 leader_store() { # the store leading region 1, as pdd knows it
     "${PDCTL[@]}" region 2>/dev/null |
@@ -58,7 +45,7 @@ t_case "the cluster starts: pdd, three kvd registered, region 1 led"
 PID[pd]=$!
 T_PIDS+=("${PID[pd]}")
 for i in 1 2 3; do start_kvd "$i"; done
-got=$(wait_for 3 60 stores_up) || t_fail "stores up: '$got'"
+got=$(t_wait_output 3 60 stores_up) || t_fail "stores up: '$got'"
 L=""
 for _ in $(seq 1 300); do
     L=$(leader_store)
@@ -267,7 +254,7 @@ t_expect_grep "bank outcome" "BANK OK" "$T_TMP/bank.out"
 t_case "the killed kvd comes back and leads every region: SQL answers"
 # sqld's connection to that store was lost; the next call reconnects
 start_kvd "$VICTIM"
-got=$(wait_for 3 60 stores_up) || t_fail "stores up: '$got'"
+got=$(t_wait_output 3 60 stores_up) || t_fail "stores up: '$got'"
 for r in $("${PDCTL[@]}" region 2>/dev/null | sed -n 's/^region \([0-9]*\) .*/\1/p'); do
     "${PDCTL[@]}" operator add transfer-leader "$r" "$VICTIM" >/dev/null 2>&1
 done
@@ -276,7 +263,7 @@ led_by_victim() {
         grep -v " leader [0-9]*00$VICTIM " | grep -c '^region '
 }
 # every region led by it, or close enough: pdd may have moved one since
-got=$(wait_for 0 60 led_by_victim) || echo "    regions not led by store $VICTIM: $got"
+got=$(t_wait_output 0 60 led_by_victim) || echo "    regions not led by store $VICTIM: $got"
 out=$(mariadb -h 127.0.0.1 -P "$SQLPORT" -u root --connect-timeout=30 -N \
     -e "SELECT SUM(balance), COUNT(*) FROM bank.accounts" 2>&1)
 t_expect_eq "sum" "$out" "$(printf '8000\t8')"

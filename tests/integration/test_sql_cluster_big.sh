@@ -24,7 +24,7 @@ for i in 1 2 3; do
         --listen="127.0.0.1:$(port "$i")" --peers="$PEERS" \
         --initial-stores=1,2,3 --raft.tick-interval=50ms \
         --pd="$PD" --pd.heartbeat-interval=200ms \
-        --status-listen="127.0.0.1:$(port $((20 + i)))" \
+        --status-listen="127.0.0.1:$(port $((16 + i)))" \
         --log.file="$T_TMP/kvd$i.log" &
     T_PIDS+=("$!")
 done
@@ -51,7 +51,7 @@ t_wait_for_grep "serving MySQL on" "$T_TMP/sqld.log" 60 ||
 counter() {
     local sum=0 i v
     for i in 1 2 3; do
-        v=$(curl -s "http://127.0.0.1:$(port $((20 + i)))/metrics" |
+        v=$(curl -s "http://127.0.0.1:$(port $((16 + i)))/metrics" |
             sed -n "s/^kvd_requests_total{command=\"$1\"} //p")
         sum=$((sum + ${v:-0}))
     done
