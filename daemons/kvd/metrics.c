@@ -1,7 +1,8 @@
 /* metrics.c: kvd's status port (status-listen): /status (the store's JSON
  * status, as the StoreStatus method answers it) and /metrics (Prometheus
  * text: requests, errors and latency histograms by command, the store's
- * Raft and region figures, the pd link's counters). The request figures
+ * Raft and region figures, the pd link's counters, RocksDB's own figures
+ * by column family). The request figures
  * are kept on the loop thread, where every reply is sent and every page
  * is written, so they need no lock.
  */
@@ -70,6 +71,70 @@ void kvd_observe(struct kvd *k, uint32_t method, uint64_t t0_us, int rc)
     while (b < KVD_LAT_BUCKETS - 1 && us > bucket_us[b])
         b++;
     c->buckets[b]++;
+}
+
+/* RocksDB's integer properties, through libmvcc's engine API: per column
+ * family, then the database-wide ones (read through the default CF). A
+ * figure the engine does not answer is left out rather than printed 0. */
+static void rocksdb_text(struct kvd *k, FILE *f)
+{
+    static const char *const cfs[MVCC_CF_COUNT] = {
+        [MVCC_CF_DEFAULT] = "default",
+        [MVCC_CF_LOCK] = "lock",
+        [MVCC_CF_WRITE] = "write",
+    };
+    static const struct {
+        const char *prop, *name, *type, *help;
+    } per_cf[] = {
+        {"rocksdb.estimate-num-keys", "kvd_rocksdb_estimated_keys", "gauge",
+         "Estimated keys (RocksDB's estimate-num-keys)."},
+        {"rocksdb.total-sst-files-size", "kvd_rocksdb_sst_bytes", "gauge",
+         "Bytes in SST files, all versions."},
+        {"rocksdb.estimate-live-data-size", "kvd_rocksdb_live_data_bytes",
+         "gauge", "Estimated bytes of live data."},
+        {"rocksdb.cur-size-all-mem-tables", "kvd_rocksdb_memtable_bytes",
+         "gauge", "Bytes in memtables, active and immutable."},
+        {"rocksdb.estimate-pending-compaction-bytes",
+         "kvd_rocksdb_pending_compaction_bytes", "gauge",
+         "Bytes compaction still has to rewrite."},
+    }, db[] = {
+        {"rocksdb.block-cache-usage", "kvd_rocksdb_block_cache_bytes",
+         "gauge", "Bytes held in the block cache."},
+        {"rocksdb.block-cache-capacity",
+         "kvd_rocksdb_block_cache_capacity_bytes", "gauge",
+         "The block cache's capacity."},
+        {"rocksdb.num-running-compactions", "kvd_rocksdb_running_compactions",
+         "gauge", "Compactions running now."},
+        {"rocksdb.num-running-flushes", "kvd_rocksdb_running_flushes",
+         "gauge", "Memtable flushes running now."},
+        {"rocksdb.actual-delayed-write-rate",
+         "kvd_rocksdb_delayed_write_rate", "gauge",
+         "Write rate RocksDB slows writers to (bytes/s; 0: not slowed)."},
+        {"rocksdb.is-write-stopped", "kvd_rocksdb_write_stopped", "gauge",
+         "1 while RocksDB stops writes (too many L0 files or pending "
+         "compaction)."},
+        {"rocksdb.background-errors", "kvd_rocksdb_background_errors_total",
+         "counter", "Errors in flushes and compactions."},
+    };
+    uint64_t v;
+    for (size_t i = 0; i < sizeof per_cf / sizeof per_cf[0]; i++) {
+        bool head = false;
+        for (int cf = 0; cf < MVCC_CF_COUNT; cf++) {
+            if (mvcc_engine_property(k->eng, cf, per_cf[i].prop, &v) != 0)
+                continue;
+            if (!head)
+                fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", per_cf[i].name,
+                        per_cf[i].help, per_cf[i].name, per_cf[i].type);
+            head = true;
+            fprintf(f, "%s{cf=\"%s\"} %" PRIu64 "\n", per_cf[i].name,
+                    cfs[cf], v);
+        }
+    }
+    for (size_t i = 0; i < sizeof db / sizeof db[0]; i++)
+        if (mvcc_engine_property(k->eng, MVCC_CF_DEFAULT, db[i].prop, &v) == 0)
+            fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n",
+                    db[i].name, db[i].help, db[i].name, db[i].type,
+                    db[i].name, v);
 }
 
 static void metrics_text(struct kvd *k, FILE *f)
@@ -165,6 +230,7 @@ static void metrics_text(struct kvd *k, FILE *f)
                 "kvd_pd_operator_steps_total %" PRIu64 "\n",
                 pc.store_heartbeats, pc.region_heartbeats, pc.steps);
     }
+    rocksdb_text(k, f);
 }
 
 static int page(void *ud, const char *path, FILE *f, const char **type)

@@ -188,6 +188,10 @@ struct mvcc_engine_ops
     int (*iter)(struct mvcc_engine *e, const struct mvcc_snapshot *snap, int cf,
                 const struct mvcc_iter_opts *opts, struct mvcc_iter **out);
     void (*destroy)(struct mvcc_engine *e);
+    /* Optional (NULL: -ENOTSUP): an integer property of column family cf,
+     * named as mvcc_engine_property lists. */
+    int (*property)(struct mvcc_engine *e, int cf, const char *name,
+                    uint64_t *out);
 };
 struct mvcc_engine
 {
@@ -241,6 +245,17 @@ int mvcc_engine_iter(struct mvcc_engine *e, const struct mvcc_snapshot *snap,
                      struct mvcc_iter **out);
 void mvcc_iter_destroy(struct mvcc_iter *it);
 const char *mvcc_engine_errmsg(const struct mvcc_engine *e);
+/* An integer figure of the engine for monitoring, read from column family
+ * cf (MVCC_CF_*). The RocksDB engine answers RocksDB's integer properties:
+ * per column family ("rocksdb.estimate-num-keys",
+ * "rocksdb.total-sst-files-size", "rocksdb.cur-size-all-mem-tables",
+ * "rocksdb.estimate-pending-compaction-bytes", ...) and database-wide ones,
+ * the same whichever cf asks ("rocksdb.block-cache-usage",
+ * "rocksdb.num-running-compactions", "rocksdb.background-errors"). -EINVAL
+ * for a bad cf, -ENOENT for a name the engine does not know, -ENOTSUP from
+ * an engine without properties (the in-memory one). */
+int mvcc_engine_property(struct mvcc_engine *e, int cf, const char *name,
+                         uint64_t *out);
 
 /* Allocate and free through the hook: engines hand values over allocated
  * with mvcc_malloc; callers release what libmvcc hands over with mvcc_free. */

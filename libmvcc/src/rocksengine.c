@@ -287,8 +287,20 @@ static void r_destroy(struct mvcc_engine *base)
     mvcc__free(e);
 }
 
+static int r_property(struct mvcc_engine *base, int cf, const char *name,
+                      uint64_t *out)
+{
+    struct rockseng *e = (struct rockseng *)base;
+    /* rocksdb_property_int_cf answers 0 on success, -1 for a name that is
+     * not an integer property. */
+    if (rocksdb_property_int_cf(e->db, e->cf[cf], name, out) != 0)
+        return -ENOENT;
+    return 0;
+}
+
 static const struct mvcc_engine_ops rocks_ops = {
     r_get, r_write, r_snapshot, r_snapshot_release, r_iter, r_destroy,
+    r_property,
 };
 
 int mvcc_rocksengine_open(const struct mvcc_rocks_opts *o,

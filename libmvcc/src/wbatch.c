@@ -301,3 +301,14 @@ const char *mvcc_engine_errmsg(const struct mvcc_engine *e)
 {
     return e->errmsg;
 }
+
+int mvcc_engine_property(struct mvcc_engine *e, int cf, const char *name,
+                         uint64_t *out)
+{
+    if (e == NULL || name == NULL || out == NULL || cf < 0 ||
+        cf >= MVCC_CF_COUNT)
+        return -EINVAL;
+    if (e->ops->property == NULL)
+        return -ENOTSUP;
+    return e->ops->property(e, cf, name, out);
+}

@@ -371,6 +371,66 @@ static void rocks_reopen_keeps_data(void **state)
     tu_rmtree(dir);
 }
 
+/* Monitoring figures: RocksDB's integer properties per column family; the
+ * in-memory engine has none. */
+static void rocks_properties(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mvcc-prop-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct mvcc_rocks_opts o;
+    memset(&o, 0, sizeof o);
+    o.path = dir;
+    struct mvcc_engine *e;
+    assert_int_equal(mvcc_rocksengine_open(&o, &e, NULL, 0), 0);
+    uint64_t v = 99;
+    assert_int_equal(
+        mvcc_engine_property(e, MVCC_CF_DEFAULT, "rocksdb.estimate-num-keys",
+                             &v),
+        0);
+    assert_int_equal(v, 0);
+    assert_int_equal(mvcc_engine_put(e, MVCC_CF_DEFAULT, S("a"), S("1")), 0);
+    assert_int_equal(mvcc_engine_put(e, MVCC_CF_DEFAULT, S("b"), S("2")), 0);
+    assert_int_equal(mvcc_engine_put(e, MVCC_CF_WRITE, S("c"), S("3")), 0);
+    assert_int_equal(
+        mvcc_engine_property(e, MVCC_CF_DEFAULT, "rocksdb.estimate-num-keys",
+                             &v),
+        0);
+    assert_int_equal(v, 2);
+    assert_int_equal(
+        mvcc_engine_property(e, MVCC_CF_WRITE, "rocksdb.estimate-num-keys",
+                             &v),
+        0);
+    assert_int_equal(v, 1);
+    assert_int_equal(mvcc_engine_property(e, MVCC_CF_LOCK,
+                                          "rocksdb.cur-size-all-mem-tables",
+                                          &v),
+                     0);
+    assert_int_equal(mvcc_engine_property(e, MVCC_CF_DEFAULT,
+                                          "rocksdb.num-running-compactions",
+                                          &v),
+                     0);
+    assert_int_equal(
+        mvcc_engine_property(e, MVCC_CF_DEFAULT, "rocksdb.no-such-figure", &v),
+        -ENOENT);
+    assert_int_equal(
+        mvcc_engine_property(e, MVCC_CF_COUNT, "rocksdb.estimate-num-keys",
+                             &v),
+        -EINVAL);
+    assert_int_equal(mvcc_engine_property(e, -1, "rocksdb.estimate-num-keys",
+                                          &v),
+                     -EINVAL);
+    mvcc_engine_destroy(e);
+    tu_rmtree(dir);
+
+    assert_int_equal(mvcc_memengine_create(&e), 0);
+    assert_int_equal(
+        mvcc_engine_property(e, MVCC_CF_DEFAULT, "rocksdb.estimate-num-keys",
+                             &v),
+        -ENOTSUP);
+    mvcc_engine_destroy(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -383,6 +443,7 @@ int main(void)
         TU_BOTH(random_ops_match_a_model),
         cmocka_unit_test(rocks_open_reports_errors),
         cmocka_unit_test(rocks_reopen_keeps_data),
+        cmocka_unit_test(rocks_properties),
     };
     return cmocka_run_group_tests_name("libmvcc/engine", tests, NULL, NULL);
 }

@@ -257,6 +257,14 @@ static void z_destroy(struct mvcc_engine *e)
     region__free(e);
 }
 
+/* The prefixed view shares the base engine's RocksDB: its figures are the
+ * base's (Raft state and raw data included). */
+static int z_property(struct mvcc_engine *e, int cf, const char *name,
+                      uint64_t *out)
+{
+    return mvcc_engine_property(((struct zengine *)e)->base, cf, name, out);
+}
+
 static const struct mvcc_engine_ops zengine_ops = {
     .get = z_get,
     .write = z_write,
@@ -264,6 +272,7 @@ static const struct mvcc_engine_ops zengine_ops = {
     .snapshot_release = z_snapshot_release,
     .iter = z_iter,
     .destroy = z_destroy,
+    .property = z_property,
 };
 
 int region__zengine_create(struct mvcc_engine *base, struct mvcc_engine **out)

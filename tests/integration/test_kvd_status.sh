@@ -45,6 +45,16 @@ case $out in "committed at "*) ;; *) t_fail "txn put: $out" ;; esac
 t_expect_eq "prewrites" "$(metric 'kvd_requests_total{command="txn_prewrite"}')" "1"
 t_expect_eq "commits" "$(metric 'kvd_requests_total{command="txn_commit"}')" "1"
 
+t_case "/metrics carries RocksDB's own figures by column family"
+# --rocksdb.block-cache-size is 64MiB by default.
+t_expect_eq "cache capacity" "$(metric kvd_rocksdb_block_cache_capacity_bytes)" "67108864"
+wk=$(metric 'kvd_rocksdb_estimated_keys{cf="write"}')
+[ "${wk:-0}" -ge 1 ] || t_fail "write CF keys $wk, want >= 1 after a commit"
+mem=$(metric 'kvd_rocksdb_memtable_bytes{cf="default"}')
+[ "${mem:-0}" -gt 0 ] || t_fail "default CF memtable bytes $mem, want > 0"
+t_expect_eq "write stopped" "$(metric kvd_rocksdb_write_stopped)" "0"
+t_expect_eq "background errors" "$(metric kvd_rocksdb_background_errors_total)" "0"
+
 t_case "bad requests get 400, 404 and 405; the store keeps serving"
 t_expect_eq "404" "$(curl -s -o /dev/null -w '%{http_code}' "http://$HTTP/nope")" "404"
 t_expect_eq "405" "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://$HTTP/status")" "405"
