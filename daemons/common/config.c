@@ -215,7 +215,8 @@ static int set_value(struct loader *ld, const struct dmn_cfg_key *k,
     void *slot = (char *)ld->settings + k->offset;
     int64_t v = 0;
     switch (k->type) {
-    case DMN_CFG_STRING: {
+    case DMN_CFG_STRING:
+    case DMN_CFG_SECRET: {
         char *copy = NULL;
         if (*text && !(copy = strdup(text)))
             return fail(ld, "%s: %s: out of memory", origin, k->name);
@@ -535,6 +536,9 @@ static void print_value(const struct dmn_cfg_key *k, const void *settings,
         fprintf(out, "\"%s\"", s ? s : "");
         break;
     }
+    case DMN_CFG_SECRET:
+        fputs(*(char *const *)slot ? "\"***\"" : "\"\"", out);
+        break;
     case DMN_CFG_LIST: {
         char *const *l = *(char **const *)slot;
         fputc('[', out);
@@ -685,6 +689,8 @@ int dmn_cfg_load(const struct dmn_cfg_schema *schema, void *settings,
         }
         if (set_value(&ld, k, eq ? eq + 1 : "true", a) != 0)
             goto out;
+        if (k->type == DMN_CFG_SECRET && eq)
+            memset(argv[i] + (eq + 1 - a), 'x', strlen(eq + 1));
     }
     rc = 0;
 out:
@@ -699,6 +705,7 @@ void dmn_cfg_free(const struct dmn_cfg_schema *schema, void *settings)
         void *slot = (char *)settings + k->offset;
         switch (k->type) {
         case DMN_CFG_STRING:
+        case DMN_CFG_SECRET:
         case DMN_CFG_ENUM:
         case DMN_CFG_ADDR:
             free(*(char **)slot);

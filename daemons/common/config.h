@@ -20,6 +20,9 @@ enum dmn_cfg_type {
     DMN_CFG_ENUM,     /* char *, one of choices */
     DMN_CFG_ADDR,     /* char *, "host:port" with a port in 0..65535 */
     DMN_CFG_LIST,     /* char ** NULL-terminated; YAML sequence or "a,b" */
+    DMN_CFG_SECRET,   /* char *, like STRING; a flag's value is overwritten
+                         with 'x' in argv once read, so `ps` does not show
+                         it, and printing shows "***" */
 };
 
 struct dmn_cfg_key

@@ -58,7 +58,7 @@ static const struct dmn_cfg_key sqld_keys[] = {
      NULL, "client connections served at once"},
     {"workers", DMN_CFG_INT, offsetof(struct sqld_settings, workers), "0", 0,
      256, NULL, "threads running statements (0: two per core)"},
-    {"root-password", DMN_CFG_STRING,
+    {"root-password", DMN_CFG_SECRET,
      offsetof(struct sqld_settings, root_password), NULL, 0, 0, NULL,
      "password of 'root'@'%' when the store is created (empty: none)"},
 };

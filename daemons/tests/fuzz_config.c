@@ -18,6 +18,7 @@ struct fz
     char *pick;        /* pick */
     char *addr;        /* addr */
     char **list;       /* list */
+    char *secret;      /* secret */
 };
 
 static const char *const picks[] = {"x", "y", NULL};
@@ -33,6 +34,8 @@ static const struct dmn_cfg_key keys[] = {
     {"pick", DMN_CFG_ENUM, offsetof(struct fz, pick), "x", 0, 0, picks, ""},
     {"addr", DMN_CFG_ADDR, offsetof(struct fz, addr), "h:1", 0, 0, NULL, ""},
     {"list", DMN_CFG_LIST, offsetof(struct fz, list), "a,b", 0, 0, NULL, ""},
+    {"secret", DMN_CFG_SECRET, offsetof(struct fz, secret), NULL, 0, 0, NULL,
+     ""},
 };
 static const struct dmn_cfg_schema schema = {"fuzz", keys,
                                              sizeof(keys) / sizeof(keys[0])};
