@@ -1331,6 +1331,30 @@ static int prewrite_split(struct mvcc_client *c,
  * region errors as kcall does. A 1PC request whose keys no longer share
  * a shard is not split (each part would commit on its own): it fails with
  * the region error and *one_pc_split set, having written nothing. */
+static bool holds_primary(const struct mvcc_prewrite_req *req)
+{
+    for (size_t i = 0; i < req->n; i++)
+        if (kcmp(req->mutations[i].key, req->mutations[i].key_len,
+                 req->primary, req->primary_len) == 0)
+            return true;
+    return false;
+}
+
+/* MVCC_MAX_TS_NOT_SYNCED on a request without the primary: 5, 10 .. 80 ms
+ * apart within the region budget (the store syncs within a TSO call). */
+static int max_ts_wait(struct mvcc_client *c, struct rstate *rs)
+{
+    if (rs->attempt == 0)
+        rs->deadline = now_ms() + c->o.region_budget_ms;
+    unsigned sh = rs->attempt < 4 ? rs->attempt : 4;
+    uint64_t ms = (uint64_t)5 << sh;
+    rs->attempt++;
+    if (now_ms() + ms > rs->deadline)
+        return MVCC_MAX_TS_NOT_SYNCED;
+    sleep_ms(ms);
+    return 0;
+}
+
 static int prewrite_call(struct mvcc_client *c, uint64_t shard,
                          const struct mvcc_prewrite_req *req,
                          struct mvcc_result *res, struct rstate *rs,
@@ -1338,6 +1362,20 @@ static int prewrite_call(struct mvcc_client *c, uint64_t shard,
 {
     for (;;) {
         int rc = c->o.transport.prewrite(c->o.transport.ctx, shard, req, res);
+        if (rc == MVCC_MAX_TS_NOT_SYNCED) {
+            /* A store whose leader has not raised max_ts from the TSO yet
+             * refused a 1PC or async prewrite, writing nothing (DESIGN
+             * "Client: 1PC and async commit under leader changes"). With
+             * the primary in it, no async primary lock exists: the commit
+             * starts over as plain 2PC. Without it, the async primary
+             * may be written already, so this part must be async-safe
+             * too: resend it once the store has synced. */
+            if (req->try_one_pc || holds_primary(req))
+                return rc;
+            if ((rc = max_ts_wait(c, rs)))
+                return rc;
+            continue;
+        }
         if (!mvcc_is_region_error(rc) || req->n == 0)
             return rc;
         int region_rc = rc;
@@ -1498,7 +1536,7 @@ int mvcc_txn_commit(struct mvcc_txn *t, mvcc_ts *commit_ts_out)
         rc = -ENOMEM;
         goto out;
     }
-    bool no_1pc = false;
+    bool no_1pc = false, no_async = false;
 regroup:
     ng = 0;
     /* Keys are sorted and shards are ranges: groups are runs. */
@@ -1528,7 +1566,8 @@ regroup:
             gs[i] = g;
         }
     bool one_pc = c->o.one_pc && ng == 1 && !no_1pc;
-    bool async = !one_pc && c->o.async_commit && t->n <= ASYNC_MAX_KEYS;
+    bool async = !one_pc && c->o.async_commit && !no_async &&
+                 t->n <= ASYNC_MAX_KEYS;
     if (async) {
         secs = mvcc__calloc(t->n, sizeof *secs);
         if (secs == NULL) {
@@ -1552,6 +1591,13 @@ regroup:
         /* The shard split under the 1PC request, which wrote nothing:
          * commit in two phases over the shards as they are now. */
         no_1pc = true;
+        goto regroup;
+    }
+    if (rc == MVCC_MAX_TS_NOT_SYNCED && (one_pc || async)) {
+        /* Refused before anything of the primary was written: plain 2PC
+         * (its commit_ts comes from the TSO, not from a store's max_ts).
+         * Locks of secondaries written meanwhile are ordinary ones. */
+        no_1pc = no_async = true;
         goto regroup;
     }
     if (rc == 0 && ng > 1) {
