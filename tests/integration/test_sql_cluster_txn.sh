@@ -6,7 +6,8 @@
 # values, log the transfer in the same transaction) run in four threads
 # with readers beside them; the leader kvd is killed with -9 mid-run,
 # later restarted and given every region's leadership (a store whose
-# max_ts restarted at 0). Afterwards the total is exact in every snapshot
+# max_ts restarted at 0), then moved between the stores while the
+# transfers go on. Afterwards the total is exact in every snapshot
 # taken, every acknowledged transfer is logged, none refused is, and each
 # balance is what the logged transfers make it. kvd's counters show 1PC
 # was used (prewrites answered without a commit).
@@ -109,6 +110,7 @@ def worker(w):
             va = cur.fetchone()[0]
             cur.execute("SELECT balance FROM accounts WHERE id = %d" % b)
             vb = cur.fetchone()[0]
+            time.sleep(rnd.random() * 0.02)  # let leaderships change
             cur.execute("UPDATE accounts SET balance = %d WHERE id = %d" % (va - amt, a))
             cur.execute("UPDATE accounts SET balance = %d WHERE id = %d" % (vb + amt, b))
             cur.execute("INSERT INTO transfers VALUES (%d, %d, %d, %d)" % (tid, a, b, amt))
@@ -257,10 +259,91 @@ if wait_file killed.done; then
     done
     echo "    region 1 led by store $(leader_store) again"
     touch "$T_TMP/bank.restarted"
+    # then leaderships keep moving between the stores: each new leader
+    # must sync max_ts before its first 1PC or async commit
+    moves=0
+    while ! [ -e "$T_TMP/bank.restarted.done" ] && kill -0 "$BANK" 2>/dev/null; do
+        to=$((moves % 3 + 1))
+        for r in $("${PDCTL[@]}" region 2>/dev/null |
+                   sed -n 's/^region \([0-9]*\) .*/\1/p'); do
+            "${PDCTL[@]}" operator add transfer-leader "$r" "$to" \
+                >/dev/null 2>&1
+        done
+        moves=$((moves + 1))
+        sleep 0.4
+    done
+    echo "    leaders moved $moves times during the last phase"
 fi
 t_wait_exit "$BANK" 400 || t_fail "the workload did not finish"
 sed 's/^/    /' "$T_TMP/bank.out"
 t_expect_grep "bank outcome" "BANK OK" "$T_TMP/bank.out"
+
+t_case "a read before a leader change is not overtaken by a 1PC commit"
+# T2 takes its start_ts, then T1 (a later one) reads k on the leader;
+# every region's leadership moves to another store, whose max_ts has seen
+# no read at T1's ts; T2 then updates k in one region (1PC) and commits.
+# Its commit_ts must land above T1's read, so T1's write of the value it
+# read conflicts (1213). With a commit_ts at T2's start_ts + 1 (a max_ts
+# not synced) T1 would commit over it: a lost update.
+/usr/bin/python3 - "$SQLPORT" "$BIN/pdctl" "$PD" >"$T_TMP/lu.out" 2>&1 <<'PY'
+import re, subprocess, sys, time
+import pymysql
+port, pdctl, pd = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+
+def conn():
+    return pymysql.connect(host="127.0.0.1", port=port, user="root",
+                           connect_timeout=30, read_timeout=120,
+                           autocommit=True, database="bank")
+
+def leaders():
+    out = subprocess.run([pdctl, "--pd=" + pd, "--timeout=20000", "region"],
+                         capture_output=True, text=True).stdout
+    return {int(m.group(1)): int(m.group(2)) % 10 for m in
+            re.finditer(r"^region (\d+) .* leader (\d+) ", out, re.M)}
+
+c0 = conn().cursor()
+c0.execute("CREATE TABLE lu (id INT PRIMARY KEY, v INT)")
+c0.execute("INSERT INTO lu VALUES (1, 0), (2, 0)")
+for attempt in range(3):
+    c1, c2 = conn().cursor(), conn().cursor()
+    c2.execute("BEGIN")
+    c2.execute("SELECT v FROM lu WHERE id = 2")          # T2's start_ts
+    c1.execute("BEGIN")
+    c1.execute("SELECT v FROM lu WHERE id = 1")          # T1 reads k
+    v1 = c1.fetchone()[0]
+    old = leaders().get(1)
+    to = old % 3 + 1
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        ls = leaders()
+        if ls and all(s == to for s in ls.values()):
+            break
+        for r in ls:
+            if ls[r] != to:
+                subprocess.run([pdctl, "--pd=" + pd, "--timeout=20000",
+                                "operator", "add", "transfer-leader",
+                                str(r), str(to)], capture_output=True)
+        time.sleep(0.3)
+    print("attempt", attempt, "leaders moved from store", old, "to", to,
+          leaders())
+    c2.execute("UPDATE lu SET v = v + 10 WHERE id = 1")
+    c2.execute("COMMIT")                                 # T2: 1PC
+    c1.execute("UPDATE lu SET v = %d WHERE id = 1" % (v1 + 1))
+    try:
+        c1.execute("COMMIT")
+        t1 = "committed"
+    except pymysql.MySQLError as e:
+        t1 = "refused %d" % e.args[0]
+    c0.execute("SELECT v FROM lu WHERE id = 1")
+    v = c0.fetchone()[0]
+    print("attempt", attempt, "T1", t1, "v", v, "want", v1 + 10)
+    if t1 == "committed" or v != v1 + 10:
+        print("LOST UPDATE")
+        sys.exit(1)
+print("LU OK")
+PY
+sed 's/^/    /' "$T_TMP/lu.out"
+t_expect_grep "outcome" "LU OK" "$T_TMP/lu.out"
 
 t_case "1PC was used: prewrites answered without a commit"
 pw=0; cm=0
