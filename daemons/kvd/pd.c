@@ -594,9 +594,10 @@ static void on_resolved(evutil_socket_t fd, short what, void *arg)
     event_active(k->process_ev, 0, 0);
 }
 
-static void *pd_main(void *arg)
+/* Connects *cli to pdd, trying every second; false when stopping first
+ * (*cli NULL). warn: log each failure. */
+static bool connect_pd(struct kvd_pd *pd, struct pd_client **cli, bool warn)
 {
-    struct kvd_pd *pd = arg;
     char err[256] = "";
     struct pd_client_options o = {
         .endpoints = (const char *const *)pd->opts.endpoints,
@@ -604,12 +605,21 @@ static void *pd_main(void *arg)
         .timeout_ms = 5000,
         .call_timeout_ms = 2000,
     };
-    while (pd_client_create(&o, &pd->cli, err, sizeof err) != 0) {
-        dmn_warn("pd: cannot reach pd: %s", err);
-        pd->cli = NULL;
+    while (pd_client_create(&o, cli, err, sizeof err) != 0) {
+        if (warn)
+            dmn_warn("pd: cannot reach pd: %s", err);
+        *cli = NULL;
         if (nap(pd, 1000))
-            return NULL;
+            return false;
     }
+    return true;
+}
+
+static void *pd_main(void *arg)
+{
+    struct kvd_pd *pd = arg;
+    if (!connect_pd(pd, &pd->cli, true))
+        return NULL;
     if (join_cluster(pd) != 0)
         return NULL;
     while (!stopping(pd)) {
@@ -634,17 +644,8 @@ static void *ts_main(void *arg)
     struct kvd_pd *pd = arg;
     struct region_store *st = pd->k->store;
     char err[256] = "";
-    struct pd_client_options o = {
-        .endpoints = (const char *const *)pd->opts.endpoints,
-        .n_endpoints = pd->opts.n_endpoints,
-        .timeout_ms = 5000,
-        .call_timeout_ms = 2000,
-    };
-    while (pd_client_create(&o, &pd->ts_cli, err, sizeof err) != 0) {
-        pd->ts_cli = NULL;
-        if (nap(pd, 1000))
-            return NULL;
-    }
+    if (!connect_pd(pd, &pd->ts_cli, false))
+        return NULL;
     uint64_t synced = 0;
     bool warned = false;
     while (!stopping(pd)) {

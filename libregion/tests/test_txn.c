@@ -18,19 +18,25 @@ struct prewrite_arg {
     const char *key;          /* the only key, also the primary */
     const char *value;        /* its value */
     mvcc_ts start_ts;         /* txn start */
-    struct mvcc_result res;   /* outcome */
+    struct mvcc_result res;   /* outcome (1PC: commit_ts) */
+    struct region_store *one_pc; /* 1PC on this store, after the max_ts
+                                    check kvd makes (NULL: a lock) */
 };
 
 static int do_prewrite(struct mvcc_store *m, void *arg)
 {
     struct prewrite_arg *a = arg;
+    int rc = a->one_pc ? region_txn_check_max_ts(a->one_pc) : 0;
+    if (rc != 0)
+        return rc;
     struct mvcc_mutation mu = {MVCC_OP_PUT, a->key, strlen(a->key), a->value,
                                strlen(a->value), false};
     struct mvcc_prewrite_req req = {.mutations = &mu, .n = 1,
                                     .primary = a->key,
                                     .primary_len = strlen(a->key),
                                     .start_ts = a->start_ts,
-                                    .lock_ttl = 3000, .txn_size = 1};
+                                    .lock_ttl = 3000, .txn_size = 1,
+                                    .try_one_pc = a->one_pc != NULL};
     return mvcc_prewrite(m, &req, &a->res);
 }
 
@@ -84,7 +90,7 @@ static void prewrite_commit_read(void **state)
     struct region_ctx ctx = {1, 1, 1};
     struct region_err err;
 
-    struct prewrite_arg pw = {"tk", "tv", 100, {0}};
+    struct prewrite_arg pw = {"tk", "tv", 100, {0}, NULL};
     mvcc_result_init(&pw.res);
     assert_int_equal(region_txn_run(c.st[l].s, &ctx, false, do_prewrite, &pw,
                                     &err), 0);
@@ -124,7 +130,7 @@ static void prewrite_commit_read(void **state)
     mvcc_result_reset(&g.res);
 
     /* a conflicting prewrite below the commit fails, nothing written */
-    struct prewrite_arg pw2 = {"tk", "late", 105, {0}};
+    struct prewrite_arg pw2 = {"tk", "late", 105, {0}, NULL};
     mvcc_result_init(&pw2.res);
     assert_int_equal(region_txn_run(c.st[l].s, &ctx, false, do_prewrite, &pw2,
                                     &err), MVCC_CONFLICT);
@@ -147,31 +153,6 @@ static void prewrite_commit_read(void **state)
         assert_true(t < 500);
     }
     cl_destroy(&c);
-}
-
-struct one_pc_arg {
-    struct region_store *s; /* the store running it */
-    const char *key;        /* the only key */
-    mvcc_ts start_ts;       /* txn start */
-    struct mvcc_result res; /* commit_ts when it committed */
-};
-
-/* What kvd does for a 1PC prewrite: the max_ts check first. */
-static int do_one_pc(struct mvcc_store *m, void *arg)
-{
-    struct one_pc_arg *a = arg;
-    int rc = region_txn_check_max_ts(a->s);
-    if (rc != 0)
-        return rc;
-    struct mvcc_mutation mu = {MVCC_OP_PUT, a->key, strlen(a->key), "v", 1,
-                               false};
-    struct mvcc_prewrite_req req = {.mutations = &mu, .n = 1,
-                                    .primary = a->key,
-                                    .primary_len = strlen(a->key),
-                                    .start_ts = a->start_ts,
-                                    .lock_ttl = 3000, .txn_size = 1,
-                                    .try_one_pc = true};
-    return mvcc_prewrite(m, &req, &a->res);
 }
 
 static int check_only(struct mvcc_store *m, void *arg)
@@ -201,9 +182,9 @@ static void one_pc_waits_for_the_max_ts_sync(void **state)
     assert_int_equal(region_txn_run(s, &ctx, true, check_only, s, &err),
                      REGION_EINVAL);
     /* unsynced: refused, nothing written */
-    struct one_pc_arg a = {s, "k", 100, {0}};
+    struct prewrite_arg a = {"k", "v", 100, {0}, s};
     mvcc_result_init(&a.res);
-    assert_int_equal(region_txn_run(s, &ctx, false, do_one_pc, &a, &err),
+    assert_int_equal(region_txn_run(s, &ctx, false, do_prewrite, &a, &err),
                      REGION_EMAX_TS_NOT_SYNCED);
     mvcc_result_reset(&a.res);
     struct get_arg g = {"k", 500, {0}};
@@ -227,15 +208,15 @@ static void one_pc_waits_for_the_max_ts_sync(void **state)
     }
     assert_true(region_store_is_leader(fs, 1));
     uint64_t gen = region_store_leader_gen(fs);
-    a.s = fs;
-    assert_int_equal(region_txn_run(fs, &ctx, false, do_one_pc, &a, &err),
+    a.one_pc = fs;
+    assert_int_equal(region_txn_run(fs, &ctx, false, do_prewrite, &a, &err),
                      REGION_EMAX_TS_NOT_SYNCED);
     mvcc_result_reset(&a.res);
     /* a sync from before this leadership does not count */
     gen = region_store_leader_gen(fs);
     if (gen > 1) {
         region_store_max_ts_synced(fs, gen - 1);
-        assert_int_equal(region_txn_run(fs, &ctx, false, do_one_pc, &a, &err),
+        assert_int_equal(region_txn_run(fs, &ctx, false, do_prewrite, &a, &err),
                          REGION_EMAX_TS_NOT_SYNCED);
         mvcc_result_reset(&a.res);
     }
@@ -243,7 +224,7 @@ static void one_pc_waits_for_the_max_ts_sync(void **state)
     region_store_max_ts_synced(fs, gen);
     region_store_stats(fs, &st);
     assert_true(st.max_ts_syncs >= 1);
-    assert_int_equal(region_txn_run(fs, &ctx, false, do_one_pc, &a, &err), 0);
+    assert_int_equal(region_txn_run(fs, &ctx, false, do_prewrite, &a, &err), 0);
     assert_true(a.res.commit_ts > 600);
     mvcc_result_reset(&a.res);
     /* the read at 500 still does not see it */
