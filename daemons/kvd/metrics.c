@@ -212,6 +212,11 @@ static void metrics_text(struct kvd *k, FILE *f)
         {"kvd_snapshots_applied_total", "counter",
          "Snapshots installed from a leader.", st.snaps_applied},
         {"kvd_splits_total", "counter", "Splits applied.", st.splits},
+        {"kvd_max_ts_syncs_total", "counter",
+         "max_ts raised from the TSO for new leaderships.", st.max_ts_syncs},
+        {"kvd_max_ts_refused_total", "counter",
+         "Async-commit/1PC prewrites refused before that.",
+         st.max_ts_refused},
     };
     for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
         fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", g[i].name,

@@ -53,6 +53,9 @@ struct kvd_pd {
     int n_wants;                      /* used entries of wants */
     bool want_new;                    /* a lookup is due */
     struct event *resolved_ev;        /* loop: take resolved addresses */
+    pthread_t ts_thread;              /* the max_ts sync thread */
+    bool ts_started;                  /* ts_thread is running */
+    struct pd_client *ts_cli;         /* its own PD connection */
 };
 
 static uint64_t mono_ms(void)
@@ -591,9 +594,10 @@ static void on_resolved(evutil_socket_t fd, short what, void *arg)
     event_active(k->process_ev, 0, 0);
 }
 
-static void *pd_main(void *arg)
+/* Connects *cli to pdd, trying every second; false when stopping first
+ * (*cli NULL). warn: log each failure. */
+static bool connect_pd(struct kvd_pd *pd, struct pd_client **cli, bool warn)
 {
-    struct kvd_pd *pd = arg;
     char err[256] = "";
     struct pd_client_options o = {
         .endpoints = (const char *const *)pd->opts.endpoints,
@@ -601,12 +605,21 @@ static void *pd_main(void *arg)
         .timeout_ms = 5000,
         .call_timeout_ms = 2000,
     };
-    while (pd_client_create(&o, &pd->cli, err, sizeof err) != 0) {
-        dmn_warn("pd: cannot reach pd: %s", err);
-        pd->cli = NULL;
+    while (pd_client_create(&o, cli, err, sizeof err) != 0) {
+        if (warn)
+            dmn_warn("pd: cannot reach pd: %s", err);
+        *cli = NULL;
         if (nap(pd, 1000))
-            return NULL;
+            return false;
     }
+    return true;
+}
+
+static void *pd_main(void *arg)
+{
+    struct kvd_pd *pd = arg;
+    if (!connect_pd(pd, &pd->cli, true))
+        return NULL;
     if (join_cluster(pd) != 0)
         return NULL;
     while (!stopping(pd)) {
@@ -615,6 +628,50 @@ static void *pd_main(void *arg)
         heartbeat_round(pd);
         if (wait_for(pd, pd->opts.interval_ms, true))
             break;
+    }
+    return NULL;
+}
+
+/* The max_ts sync (libregion/DESIGN.md "max_ts"): async commit and 1PC
+ * in a leadership this store gained wait until max_ts is above every
+ * timestamp PD handed out before it began. The thread polls the store's
+ * leadership generation (an atomic load) every 10 ms; when it grew it
+ * asks the TSO (after reading it), raises max_ts and reports the
+ * generation synced. Its own PD connection: the heartbeat thread's calls
+ * can take seconds. */
+static void *ts_main(void *arg)
+{
+    struct kvd_pd *pd = arg;
+    struct region_store *st = pd->k->store;
+    char err[256] = "";
+    if (!connect_pd(pd, &pd->ts_cli, false))
+        return NULL;
+    uint64_t synced = 0;
+    bool warned = false;
+    while (!stopping(pd)) {
+        uint64_t gen = region_store_leader_gen(st);
+        if (gen == synced) {
+            if (nap(pd, 10))
+                break;
+            continue;
+        }
+        pd_ts ts;
+        int rc = pd_client_tso(pd->ts_cli, 1, &ts, err, sizeof err);
+        if (rc != 0) {
+            if (!warned)
+                dmn_warn("pd: no timestamp for max_ts (async commit and "
+                         "1PC wait): %s", err[0] ? err : pd_strerror(rc));
+            warned = true;
+            if (nap(pd, 100))
+                break;
+            continue;
+        }
+        warned = false;
+        mvcc_store_update_max_ts(region_store_mvcc(st), ts);
+        region_store_max_ts_synced(st, gen);
+        dmn_debug("pd: max_ts raised to %" PRIu64 " (leadership generation "
+                  "%" PRIu64 ")", ts, gen);
+        synced = gen;
     }
     return NULL;
 }
@@ -645,6 +702,9 @@ int kvd_pd_start(struct kvd *k, const struct kvd_pd_opts *o)
         return -EAGAIN;
     }
     pd->started = true;
+    pd->ts_started = pthread_create(&pd->ts_thread, NULL, ts_main, pd) == 0;
+    if (!pd->ts_started)
+        dmn_warn("pd: no max_ts sync thread: async commit and 1PC refused");
     k->pd = pd;
     return 0;
 }
@@ -662,6 +722,11 @@ void kvd_pd_stop(struct kvd *k)
     pd->started = false;
     pd_client_destroy(pd->cli);
     pd->cli = NULL;
+    if (pd->ts_started)
+        pthread_join(pd->ts_thread, NULL);
+    pd->ts_started = false;
+    pd_client_destroy(pd->ts_cli);
+    pd->ts_cli = NULL;
 }
 
 void kvd_pd_free(struct kvd *k)

@@ -539,7 +539,13 @@ static int txn_exec_fn(struct mvcc_store *m, void *arg)
                                        .secondaries = secs,
                                        .nsecondaries = req->secondaries_count,
                                        .try_one_pc = req->try_one_pc};
-        rc = mvcc_prewrite(m, &pw, &x->res);
+        /* Their commit_ts rests on max_ts: refused until this
+         * leadership's max_ts came from the TSO (libregion/DESIGN.md
+         * "max_ts"); the client then commits in two phases or waits. */
+        if (req->try_one_pc || req->use_async_commit)
+            rc = region_txn_check_max_ts(x->k->store);
+        if (rc == 0)
+            rc = mvcc_prewrite(m, &pw, &x->res);
         free(secs);
         break;
     }

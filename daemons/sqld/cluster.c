@@ -6,10 +6,12 @@
  * transport").
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <pd.h>
 #include <region.h>
@@ -174,6 +176,14 @@ static void region_log(void *ctx, int level, const char *msg)
         dmn_debug("region client: %s", msg);
 }
 
+/* An on/off switch from the environment: on unless set to 0/off/false. */
+static bool env_on(const char *name)
+{
+    const char *v = getenv(name);
+    return v == NULL || !(strcmp(v, "0") == 0 || strcasecmp(v, "off") == 0 ||
+                          strcasecmp(v, "false") == 0);
+}
+
 int sqld_cluster_open(char *const *pd, struct sqld_cluster **out,
                       struct mvcc_client_opts *co, char *err, size_t errlen)
 {
@@ -214,17 +224,13 @@ int sqld_cluster_open(char *const *pd, struct sqld_cluster **out,
     region_client_transport(c->rc, &co->transport);
     co->tso = tso;
     co->tso_ctx = c;
-    /* kvd serves 1PC and async commit (libregion/DESIGN.md "Cluster
-     * transport"), but both stay off: the commit_ts they take rests on
-     * the region leader's max_ts, which kvd does not raise from PD's TSO
-     * when it becomes leader. Right after a leader is killed, a 1PC
-     * commit can take a commit_ts below a read the old leader served, so
-     * a transaction that read before it and writes after it sees neither
-     * the value nor a conflict: a lost update (with 1PC on,
-     * test_sql_cluster.sh's bank workload once ended 8 units short after
-     * its kill -9 of the leader; this is the likely cause). */
-    co->async_commit = false;
-    co->one_pc = false;
+    /* 1PC and async commit are on: kvd refuses them in a leadership
+     * whose max_ts it has not yet raised from PD's TSO, and libmvcc's
+     * client then commits in two phases (libregion/DESIGN.md "max_ts").
+     * SQLD_CLUSTER_1PC=0 / SQLD_CLUSTER_ASYNC_COMMIT=0 in the environment
+     * turn either off (comparisons, a kvd older than the max_ts sync). */
+    co->async_commit = env_on("SQLD_CLUSTER_ASYNC_COMMIT");
+    co->one_pc = env_on("SQLD_CLUSTER_1PC");
     /* A statement holds libsql's statement lock while it resolves: a lock
      * in the way is given 5 s, not the default 20 (the client retries). That is more
      * than a lock's TTL (3 s), so a lock left by a coordinator that died

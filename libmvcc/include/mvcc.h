@@ -50,7 +50,9 @@ int mvcc_version_number(void);
     X(MVCC_KEY_NOT_IN_REGION, -2017, "region error: key not in shard")     \
     X(MVCC_SERVER_BUSY, -2018, "region error: server is busy")             \
     X(MVCC_STALE_COMMAND, -2019, "region error: stale command")            \
-    X(MVCC_STORE_UNREACHABLE, -2020, "region error: store unreachable")
+    X(MVCC_STORE_UNREACHABLE, -2020, "region error: store unreachable")    \
+    X(MVCC_MAX_TS_NOT_SYNCED, -2021,                                         \
+      "async commit / 1PC refused: the leader's max_ts is not synced yet")
 
 enum mvcc_error {
 #define MVCC__ERROR_ENUM(name, value, text) name = (value),

@@ -11,6 +11,10 @@
 #include "txn.h"
 
 #define ASYNC_MAX_KEYS 256
+/* Keys per Prewrite/Commit/Rollback request: a transport caps a request's
+ * list (libregion: 65,535 entries, nanopb). 1PC needs every key in one
+ * request, so a larger transaction commits in two phases. */
+#define CHUNK_KEYS 16384
 
 struct mvcc_client
 {
@@ -1331,6 +1335,30 @@ static int prewrite_split(struct mvcc_client *c,
  * region errors as kcall does. A 1PC request whose keys no longer share
  * a shard is not split (each part would commit on its own): it fails with
  * the region error and *one_pc_split set, having written nothing. */
+static bool holds_primary(const struct mvcc_prewrite_req *req)
+{
+    for (size_t i = 0; i < req->n; i++)
+        if (kcmp(req->mutations[i].key, req->mutations[i].key_len,
+                 req->primary, req->primary_len) == 0)
+            return true;
+    return false;
+}
+
+/* MVCC_MAX_TS_NOT_SYNCED on a request without the primary: 5, 10 .. 80 ms
+ * apart within the region budget (the store syncs within a TSO call). */
+static int max_ts_wait(struct mvcc_client *c, struct rstate *rs)
+{
+    if (rs->attempt == 0)
+        rs->deadline = now_ms() + c->o.region_budget_ms;
+    unsigned sh = rs->attempt < 4 ? rs->attempt : 4;
+    uint64_t ms = (uint64_t)5 << sh;
+    rs->attempt++;
+    if (now_ms() + ms > rs->deadline)
+        return MVCC_MAX_TS_NOT_SYNCED;
+    sleep_ms(ms);
+    return 0;
+}
+
 static int prewrite_call(struct mvcc_client *c, uint64_t shard,
                          const struct mvcc_prewrite_req *req,
                          struct mvcc_result *res, struct rstate *rs,
@@ -1338,6 +1366,20 @@ static int prewrite_call(struct mvcc_client *c, uint64_t shard,
 {
     for (;;) {
         int rc = c->o.transport.prewrite(c->o.transport.ctx, shard, req, res);
+        if (rc == MVCC_MAX_TS_NOT_SYNCED) {
+            /* A store whose leader has not raised max_ts from the TSO yet
+             * refused a 1PC or async prewrite, writing nothing (DESIGN
+             * "Client: 1PC and async commit under leader changes"). With
+             * the primary in it, no async primary lock exists: the commit
+             * starts over as plain 2PC. Without it, the async primary
+             * may be written already, so this part must be async-safe
+             * too: resend it once the store has synced. */
+            if (req->try_one_pc || holds_primary(req))
+                return rc;
+            if ((rc = max_ts_wait(c, rs)))
+                return rc;
+            continue;
+        }
         if (!mvcc_is_region_error(rc) || req->n == 0)
             return rc;
         int region_rc = rc;
@@ -1397,25 +1439,31 @@ static int prewrite_group(struct group *g)
     struct mvcc_result r;
     mvcc_result_init(&r);
     uint64_t deadline = now_ms() + c->o.resolve_budget_ms;
-    int rc;
+    int rc = 0;
     g->prewritten = true;
-    for (unsigned attempt = 0;; attempt++) {
-        struct rstate rs = {0, 0};
-        rc = prewrite_call(c, g->shard, &req, &r, &rs, &g->one_pc_split);
-        if (rc != MVCC_LOCKED)
-            break;
-        rc = resolve_locks(t, r.locks, r.nlocks, false);
-        if (rc == MVCC_LOCKED) {
-            if (now_ms() > deadline)
+    /* At most CHUNK_KEYS per request (1PC and async stay below it). */
+    for (size_t off = 0; off < g->n && rc == 0; off += CHUNK_KEYS) {
+        req.mutations = ms + off;
+        req.n = g->n - off < CHUNK_KEYS ? g->n - off : CHUNK_KEYS;
+        for (unsigned attempt = 0;; attempt++) {
+            struct rstate rs = {0, 0};
+            rc = prewrite_call(c, g->shard, &req, &r, &rs, &g->one_pc_split);
+            if (rc != MVCC_LOCKED)
                 break;
-            backoff(attempt);
-        } else if (rc != 0) {
-            break;
+            rc = resolve_locks(t, r.locks, r.nlocks, false);
+            if (rc == MVCC_LOCKED) {
+                if (now_ms() > deadline)
+                    break;
+                backoff(attempt);
+            } else if (rc != 0) {
+                break;
+            }
         }
-    }
-    if (rc == 0) {
-        g->min_commit_ts = r.min_commit_ts;
-        g->commit_ts = r.commit_ts;
+        if (rc == 0) {
+            if (r.min_commit_ts > g->min_commit_ts)
+                g->min_commit_ts = r.min_commit_ts;
+            g->commit_ts = r.commit_ts;
+        }
     }
     mvcc_result_reset(&r);
     mvcc__free(ms);
@@ -1449,9 +1497,13 @@ static void rollback_groups(struct mvcc_txn *t, struct group *gs, size_t ng,
             continue;
         keys_of(t, &gs[i], keys);
         /* Best effort: what fails here is resolved by readers later. */
-        struct kcall q = {KC_ROLLBACK, NULL, t->start_ts, 0, NULL, NULL, 0,
-                          false, {0, 0}};
-        (void)kcall(c, &q, gs[i].shard, keys, gs[i].n, &r);
+        for (size_t off = 0; off < gs[i].n; off += CHUNK_KEYS) {
+            struct kcall q = {KC_ROLLBACK, NULL, t->start_ts, 0, NULL, NULL,
+                              0, false, {0, 0}};
+            (void)kcall(c, &q, gs[i].shard, keys + off,
+                        gs[i].n - off < CHUNK_KEYS ? gs[i].n - off
+                                                   : CHUNK_KEYS, &r);
+        }
     }
     mvcc_result_reset(&r);
 }
@@ -1498,7 +1550,7 @@ int mvcc_txn_commit(struct mvcc_txn *t, mvcc_ts *commit_ts_out)
         rc = -ENOMEM;
         goto out;
     }
-    bool no_1pc = false;
+    bool no_1pc = false, no_async = false;
 regroup:
     ng = 0;
     /* Keys are sorted and shards are ranges: groups are runs. */
@@ -1527,8 +1579,9 @@ regroup:
             gs[0] = gs[i];
             gs[i] = g;
         }
-    bool one_pc = c->o.one_pc && ng == 1 && !no_1pc;
-    bool async = !one_pc && c->o.async_commit && t->n <= ASYNC_MAX_KEYS;
+    bool one_pc = c->o.one_pc && ng == 1 && !no_1pc && t->n <= CHUNK_KEYS;
+    bool async = !one_pc && c->o.async_commit && !no_async &&
+                 t->n <= ASYNC_MAX_KEYS;
     if (async) {
         secs = mvcc__calloc(t->n, sizeof *secs);
         if (secs == NULL) {
@@ -1552,6 +1605,13 @@ regroup:
         /* The shard split under the 1PC request, which wrote nothing:
          * commit in two phases over the shards as they are now. */
         no_1pc = true;
+        goto regroup;
+    }
+    if (rc == MVCC_MAX_TS_NOT_SYNCED && (one_pc || async)) {
+        /* Refused before anything of the primary was written: plain 2PC
+         * (its commit_ts comes from the TSO, not from a store's max_ts).
+         * Locks of secondaries written meanwhile are ordinary ones. */
+        no_1pc = no_async = true;
         goto regroup;
     }
     if (rc == 0 && ng > 1) {
@@ -1601,14 +1661,29 @@ regroup:
          * only matters across shards), saving a request. A reader may
          * have pushed min_commit_ts meanwhile: take a newer ts, retry. */
         keys_of(t, &gs[0], keys);
+        /* A big group: the chunk holding the primary is the commit
+         * point; the group's other chunks commit with the secondaries. */
+        size_t pc = gs[0].n > CHUNK_KEYS
+                        ? (pi - gs[0].first) / CHUNK_KEYS * CHUNK_KEYS
+                        : 0;
+        size_t pn = gs[0].n - pc < CHUNK_KEYS ? gs[0].n - pc : CHUNK_KEYS;
         for (int tries = 0;; tries++) {
             if ((rc = c->o.tso(c->o.tso_ctx, &commit_ts)))
                 break;
             struct kcall q = {KC_COMMIT, NULL, t->start_ts, commit_ts, NULL,
                               pk, pkl, false, {0, 0}};
-            rc = kcall(c, &q, gs[0].shard, keys, gs[0].n, &r);
+            rc = kcall(c, &q, gs[0].shard, keys + pc, pn, &r);
             if (rc != MVCC_COMMIT_TS_EXPIRED || tries > 16)
                 break;
+        }
+        for (size_t off = 0; rc == 0 && off < gs[0].n; off += CHUNK_KEYS) {
+            if (off == pc)
+                continue;
+            struct kcall q = {KC_COMMIT, NULL, t->start_ts, commit_ts, NULL,
+                              NULL, 0, false, {0, 0}};
+            (void)kcall(c, &q, gs[0].shard, keys + off,
+                        gs[0].n - off < CHUNK_KEYS ? gs[0].n - off
+                                                   : CHUNK_KEYS, &r);
         }
         if (rc != 0) {
             mvcc_result_reset(&r);
@@ -1627,9 +1702,13 @@ regroup:
      * through the primary. */
     for (size_t i = async ? 0 : 1; i < ng; i++) {
         keys_of(t, &gs[i], keys);
-        struct kcall q = {KC_COMMIT, NULL, t->start_ts, commit_ts, NULL, NULL,
-                          0, false, {0, 0}};
-        (void)kcall(c, &q, gs[i].shard, keys, gs[i].n, &r);
+        for (size_t off = 0; off < gs[i].n; off += CHUNK_KEYS) {
+            struct kcall q = {KC_COMMIT, NULL, t->start_ts, commit_ts, NULL,
+                              NULL, 0, false, {0, 0}};
+            (void)kcall(c, &q, gs[i].shard, keys + off,
+                        gs[i].n - off < CHUNK_KEYS ? gs[i].n - off
+                                                   : CHUNK_KEYS, &r);
+        }
     }
     mvcc_result_reset(&r);
 done:

@@ -191,6 +191,42 @@ static void async_commit_crash_after_prewrite_is_committed(void **state)
     crash_case(*(int *)*state, MVCC_FP_AFTER_PREWRITE, true, true);
 }
 
+/* 40,000 keys with 1PC on: more than one request may carry (the
+ * transport's list cap), so it commits in two phases, in chunks, the
+ * chunk holding the primary (a pessimistic lock in the middle) first. */
+static void big_transaction_commits_in_chunks(void **state)
+{
+    int kind = *(int *)*state;
+    struct tu_cluster k;
+    struct mvcc_client_opts o;
+    memset(&o, 0, sizeof o);
+    o.one_pc = true;
+    assert_int_equal(tu_cluster_open(&k, kind, &o), 0);
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(k.c, &t), 0);
+    struct mvcc_key pk = {"k30000", 6};
+    assert_int_equal(mvcc_txn_lock_keys(t, &pk, 1, -1), 0);
+    char key[16];
+    for (int i = 0; i < 40000; i++) {
+        snprintf(key, sizeof key, "k%05d", i);
+        set(t, key, "v");
+    }
+    mvcc_ts cts = 0;
+    assert_int_equal(mvcc_txn_commit(t, &cts), 0);
+    assert_true(cts > 0);
+    get_is(k.c, "k00000", "v");
+    get_is(k.c, "k30000", "v");
+    get_is(k.c, "k39999", "v");
+    assert_int_equal(mvcc_txn_begin(k.c, &t), 0);
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    assert_int_equal(mvcc_txn_scan(t, K("k"), K("l"), 0, &r), 0);
+    assert_int_equal(r.npairs, 40000);
+    mvcc_result_reset(&r);
+    mvcc_txn_rollback(t);
+    tu_cluster_close(&k);
+}
+
 static void one_pc_and_async_commit(void **state)
 {
     int kind = *(int *)*state;
@@ -516,6 +552,7 @@ int main(void)
         TU_BOTH_KIND(crash_after_primary_commit_rolls_forward),
         TU_BOTH_KIND(async_commit_crash_after_prewrite_is_committed),
         TU_BOTH_KIND(one_pc_and_async_commit),
+        TU_BOTH_KIND(big_transaction_commits_in_chunks),
     };
     return cmocka_run_group_tests_name("libmvcc/client", tests, NULL, NULL);
 }

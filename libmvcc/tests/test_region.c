@@ -38,6 +38,7 @@ struct rt
     int served[OP_COUNT];        /* calls that reached a store, per op */
     int injected;                /* failures injected */
     int one_pc_prewrites;        /* served prewrites with try_one_pc */
+    int async_prewrites;         /* served prewrites with async commit */
     uint64_t commit_shards[8];   /* shards of served commits, in order */
     int ncommits;                /* how many recorded */
     int hook_calls;              /* on_region_error calls */
@@ -172,6 +173,7 @@ static int r_prewrite(void *ctx, uint64_t shard,
         return rc;
     pthread_mutex_lock(&r->mu);
     r->one_pc_prewrites += req->try_one_pc;
+    r->async_prewrites += req->use_async_commit;
     pthread_mutex_unlock(&r->mu);
     return mvcc_prewrite(st, req, res);
 }
@@ -347,6 +349,7 @@ static void inject(struct fx *x, int op, int rc, int times, bool split)
     memset(x->rt.served, 0, sizeof x->rt.served);
     x->rt.injected = 0;
     x->rt.one_pc_prewrites = 0;
+    x->rt.async_prewrites = 0;
     x->rt.ncommits = 0;
     x->rt.hook_calls = 0;
     pthread_mutex_unlock(&x->rt.mu);
@@ -717,6 +720,66 @@ static void heartbeat_not_retried(void **state)
     mvcc_client_destroy(c);
 }
 
+/* MAX_TS_NOT_SYNCED (a new leader before its max_ts sync) on shard
+ * fail_shard: refused with the primary, the transaction commits as plain
+ * 2PC (a TSO commit_ts); refused on a secondary once the async primary
+ * lock is written, that part is resent as async after a wait (a 2PC
+ * secondary under an async primary would take no max_ts into account). */
+static void max_ts_not_synced(struct fx *x, int shard, bool async)
+{
+    struct mvcc_client_opts o;
+    memset(&o, 0, sizeof o);
+    o.transport = x->tr;
+    o.tso = mvcc_local_tso_next;
+    o.tso_ctx = &x->tso;
+    o.one_pc = !async;
+    o.async_commit = async;
+    struct mvcc_client *c;
+    assert_int_equal(mvcc_client_create(&o, &c), 0);
+    pthread_mutex_lock(&x->rt.mu);
+    x->rt.split = shard != 0;
+    x->rt.fail_shard = shard;
+    pthread_mutex_unlock(&x->rt.mu);
+    inject(x, OP_PREWRITE, MVCC_MAX_TS_NOT_SYNCED, 1, false);
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(c, &t), 0);
+    assert_int_equal(mvcc_txn_set(t, K("a"), K("1")), 0);
+    assert_int_equal(mvcc_txn_set(t, K("z"), K("2")), 0);
+    mvcc_ts cts = 0;
+    assert_int_equal(mvcc_txn_commit(t, &cts), 0);
+    assert_true(cts > 0);
+    assert_int_equal(x->rt.injected, 1);
+    assert_int_equal(x->rt.one_pc_prewrites, 0);
+    if (shard == 2) { /* a secondary: resent async, committed async */
+        assert_int_equal(x->rt.async_prewrites, 2);
+        assert_int_equal(x->rt.served[OP_PREWRITE], 2);
+    } else { /* the primary's: 2PC from the start */
+        assert_int_equal(x->rt.async_prewrites, 0);
+        assert_int_equal(x->rt.served[OP_PREWRITE], shard == 0 ? 1 : 2);
+    }
+    get_is(c, "a", "1");
+    get_is(c, "z", "2");
+    mvcc_client_destroy(c);
+    pthread_mutex_lock(&x->rt.mu);
+    x->rt.fail_shard = -1;
+    pthread_mutex_unlock(&x->rt.mu);
+}
+
+static void one_pc_unsynced_falls_back_to_2pc(void **state)
+{
+    max_ts_not_synced(*state, 0, false);
+}
+
+static void async_unsynced_primary_falls_back_to_2pc(void **state)
+{
+    max_ts_not_synced(*state, 1, true);
+}
+
+static void async_unsynced_secondary_waits(void **state)
+{
+    max_ts_not_synced(*state, 2, true);
+}
+
 #define BOTH(fn)                                                        \
     {"mem/" #fn, fn, fx_setup, fx_teardown, &tu_kind_mem},              \
     {                                                                   \
@@ -737,6 +800,9 @@ int main(void)
         BOTH(resolution_retries),
         BOTH(plock_split_releases),
         BOTH(heartbeat_not_retried),
+        BOTH(one_pc_unsynced_falls_back_to_2pc),
+        BOTH(async_unsynced_primary_falls_back_to_2pc),
+        BOTH(async_unsynced_secondary_waits),
     };
     return cmocka_run_group_tests_name("libmvcc/region", tests, NULL, NULL);
 }

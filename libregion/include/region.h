@@ -45,7 +45,9 @@ int region_version_number(void);
     X(REGION_EENGINE, -3010, "storage engine error")                          \
     X(REGION_ECLOSED, -3011, "store is closing")                              \
     X(REGION_EEXISTS, -3012, "region already exists")                         \
-    X(REGION_ETIMEOUT, -3013, "request timed out")
+    X(REGION_ETIMEOUT, -3013, "request timed out")                           \
+    X(REGION_EMAX_TS_NOT_SYNCED, -3014,                                      \
+      "max_ts not synced from the TSO since this leadership began")
 
 enum region_error {
 #define REGION__ERROR_ENUM(name, value, text) name = (value),
@@ -251,6 +253,9 @@ struct region_store_stats {
     uint64_t snaps_built;   /* snapshots built for followers */
     uint64_t snaps_applied; /* snapshots installed from a leader */
     uint64_t splits;        /* splits applied */
+    uint64_t max_ts_syncs;  /* region_store_max_ts_synced calls that
+                               covered a new leadership */
+    uint64_t max_ts_refused; /* async/1PC prewrites refused unsynced */
 };
 void region_store_stats(struct region_store *s, struct region_store_stats *st);
 
@@ -369,6 +374,22 @@ typedef int (*region_txn_fn)(struct mvcc_store *m, void *arg);
 int region_txn_run(struct region_store *s, const struct region_ctx *ctx,
                    bool read, region_txn_fn fn, void *arg,
                    struct region_err *err);
+
+/* max_ts across leader changes (DESIGN.md "max_ts"). Every leadership
+ * this store gains (a peer becoming leader, including a region born of a
+ * split) takes the next generation. The owner of the store polls
+ * region_store_leader_gen: when it grew to g, it asks PD's TSO for a
+ * timestamp (a call started after reading g), raises the libmvcc store's
+ * max_ts to it (mvcc_store_update_max_ts) and then reports
+ * region_store_max_ts_synced(s, g). Async-commit and 1PC prewrites call
+ * region_txn_check_max_ts inside region_txn_run (write) first: 0 when
+ * this leadership is synced, REGION_EMAX_TS_NOT_SYNCED before (write
+ * nothing then), NOT_LEADER when the leadership changed since the
+ * command began. A write whose leadership changed between its start and
+ * its proposal fails NOT_LEADER at the proposal. */
+uint64_t region_store_leader_gen(struct region_store *s);
+void region_store_max_ts_synced(struct region_store *s, uint64_t gen);
+int region_txn_check_max_ts(struct region_store *s);
 
 /* ---------------------------------------------------------------------
  * Client-side region cache: key -> region -> leader store, for clients

@@ -158,6 +158,10 @@ struct region_peer {
     bool snap_seen;               /* a snapshot chunk was stepped since
                                      the last ready taken on the loop: the
                                      next ready may install it */
+    raft_term lead_term;          /* term of the leadership lead_gen
+                                     stamps (0: none seen) */
+    uint64_t lead_gen;            /* s->lead_gen when that leadership was
+                                     first seen (DESIGN "max_ts") */
 };
 
 /* A log write handed to the writer thread: the Raft entries and hard
@@ -238,6 +242,10 @@ struct region_store {
                                          taken */
     bool wstop;                       /* the writer is to exit */
     struct region_store_stats stats;  /* counters */
+    uint64_t lead_gen;                /* leaderships seen begin on this
+                                         store (atomic; written under mu) */
+    uint64_t synced_gen;              /* max_ts was raised from a TSO
+                                         asked after leadership this (atomic) */
     char errmsg[256];                 /* detail of the last error */
 };
 

@@ -272,6 +272,18 @@ static int leader_check(struct region_store *s, struct region_peer *p,
     return REGION_ENOT_LEADER;
 }
 
+/* A leadership of p at term began, or is first seen (DESIGN "max_ts"):
+ * stamp it with a new generation, so async commit and 1PC in it wait for
+ * a max_ts sync whose TSO call started after this. Under mu. */
+static void note_leadership(struct region_store *s, struct region_peer *p,
+                            raft_term term)
+{
+    if (p->lead_term == term)
+        return;
+    p->lead_term = term;
+    p->lead_gen = __atomic_add_fetch(&s->lead_gen, 1, __ATOMIC_SEQ_CST);
+}
+
 static void notify(struct region_store *s)
 {
     if (s->opts.transport.notify)
@@ -1573,6 +1585,8 @@ static int finish_readies(struct region_store *s, struct region_peer **ps,
         if (rd->soft_changed) {
             p->role = rd->role;
             p->leader = rd->leader;
+            if (p->role == RAFT_LEADER)
+                note_leadership(s, p, p->term);
             if (p->role != RAFT_LEADER) {
                 fail_reads(s, p, REGION_ENOT_LEADER, false);
                 p->split_pending = false;
@@ -2311,6 +2325,16 @@ int region_read(struct region_store *s, const struct region_ctx *ctx,
     int rc = region_lookup(s, ctx, &p, err);
     if (rc == 0)
         rc = leader_check(s, p, &st, err);
+    if (rc == 0 && st.transferee != 0) {
+        /* libraft's lease does not end when it hands leadership over:
+         * the transferee may lead (and its max_ts sync may be done)
+         * while this lease still looks valid. Reads wait it out. */
+        rc = REGION_ESERVER_BUSY;
+        region__set_err(err, rc, "region %llu: leadership transfer to "
+                        "store %llu under way",
+                        (unsigned long long)p->desc.id,
+                        (unsigned long long)st.transferee);
+    }
     struct region_pending *pd = NULL;
     if (rc == 0) {
         pd = region__calloc(1, sizeof *pd);
@@ -2599,6 +2623,8 @@ struct txn_tls {
     struct region_store *s;      /* store of the running command */
     struct region_ctx ctx;       /* its region */
     struct region_err *err;      /* where region errors go */
+    raft_term term;              /* a write's: the leader term checked at
+                                    the start (0: a read, unchecked) */
 };
 static _Thread_local struct txn_tls *cur_txn;
 
@@ -2653,6 +2679,22 @@ static int txn_apply_hook(void *ctx, const struct mvcc_wbatch *batch,
     pthread_mutex_lock(&s->mu);
     struct region_peer *p;
     rc = region_lookup(s, &t->ctx, &p, t->err);
+    if (rc == 0 && t->term != 0) {
+        /* What the command decided (a 1PC commit_ts above max_ts) holds
+         * for the leadership it began in only. */
+        struct raft_status st;
+        rc = leader_check(s, p, &st, t->err);
+        if (rc == 0 && st.term != t->term) {
+            rc = REGION_ENOT_LEADER;
+            region__set_err(t->err, rc, "region %llu: leadership changed "
+                            "during the command (term %llu, now %llu)",
+                            (unsigned long long)p->desc.id,
+                            (unsigned long long)t->term,
+                            (unsigned long long)st.term);
+            if (t->err)
+                t->err->leader = 0;
+        }
+    }
     if (rc == 0) {
         struct region_cmd c = {.type = REGION_CMD_TXN,
                                .region_id = p->desc.id,
@@ -2687,6 +2729,7 @@ int region_txn_run(struct region_store *s, const struct region_ctx *ctx,
     if (s == NULL || ctx == NULL || fn == NULL)
         return REGION_EINVAL;
     int rc;
+    raft_term term = 0;
     if (read) {
         struct txn_wait w;
         wait_init(&w);
@@ -2706,14 +2749,61 @@ int region_txn_run(struct region_store *s, const struct region_ctx *ctx,
         rc = region_lookup(s, ctx, &p, err);
         if (rc == 0)
             rc = leader_check(s, p, &st, err);
+        term = st.term;
         pthread_mutex_unlock(&s->mu);
         if (rc != 0)
             return rc;
     }
-    struct txn_tls t = {s, *ctx, err};
+    struct txn_tls t = {s, *ctx, err, term};
     struct txn_tls *saved = cur_txn;
     cur_txn = &t;
     rc = fn(s->mvcc, arg);
     cur_txn = saved;
+    return rc;
+}
+
+uint64_t region_store_leader_gen(struct region_store *s)
+{
+    return __atomic_load_n(&s->lead_gen, __ATOMIC_SEQ_CST);
+}
+
+void region_store_max_ts_synced(struct region_store *s, uint64_t gen)
+{
+    pthread_mutex_lock(&s->mu);
+    if (gen > s->synced_gen) {
+        __atomic_store_n(&s->synced_gen, gen, __ATOMIC_SEQ_CST);
+        s->stats.max_ts_syncs++;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+int region_txn_check_max_ts(struct region_store *s)
+{
+    struct txn_tls *t = cur_txn;
+    if (t == NULL || t->s != s || t->term == 0)
+        return REGION_EINVAL; /* only inside a write's region_txn_run */
+    pthread_mutex_lock(&s->mu);
+    struct region_peer *p;
+    struct raft_status st;
+    int rc = region_lookup(s, &t->ctx, &p, t->err);
+    if (rc == 0)
+        rc = leader_check(s, p, &st, t->err);
+    if (rc == 0 && st.term != t->term) {
+        rc = REGION_ENOT_LEADER;
+        region__set_err(t->err, rc, "region %llu: leadership changed",
+                        (unsigned long long)p->desc.id);
+    }
+    if (rc == 0) {
+        note_leadership(s, p, st.term);
+        if (p->lead_gen > __atomic_load_n(&s->synced_gen, __ATOMIC_SEQ_CST)) {
+            rc = REGION_EMAX_TS_NOT_SYNCED;
+            s->stats.max_ts_refused++;
+            region__set_err(t->err, rc, "region %llu: max_ts not synced "
+                            "since leadership at term %llu",
+                            (unsigned long long)p->desc.id,
+                            (unsigned long long)st.term);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
     return rc;
 }

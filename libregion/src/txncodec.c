@@ -369,6 +369,8 @@ int region__client_code(int rc)
         return MVCC_SERVER_BUSY;
     case REGION_ESTALE_COMMAND:
         return MVCC_STALE_COMMAND;
+    case REGION_EMAX_TS_NOT_SYNCED:
+        return MVCC_MAX_TS_NOT_SYNCED;
     case REGION_EENTRY_TOO_LARGE: /* the command is over kvd's Raft entry
                                      limit, or the request or reply over */
     case RPC_EFRAME_TOO_LARGE:    /* the frame limit: said in errno terms,

@@ -683,6 +683,10 @@ struct fake {
                                   many pairs, then `more` (0: no cut) */
     bool old_kvd;              /* ignore 1PC and async commit, as a kvd
                                   from before those fields does */
+    unsigned unsynced;         /* refuse this many more 1PC/async
+                                  prewrites MAX_TS_NOT_SYNCED, as a new
+                                  leader before its max_ts sync does */
+    unsigned refused;          /* ... refused so far */
     pthread_mutex_t mu;        /* guards the counters and leader/version */
     int stop_fds[2];           /* pipe: ends the loop from another thread */
     struct event *stop_ev;     /* reads stop_fds[0] */
@@ -792,12 +796,19 @@ static void fake_handler(struct rpc_call *call, const void *reqp, void *ud)
                                        .try_one_pc = req->try_one_pc};
         pthread_mutex_lock(&f->mu);
         bool old_kvd = f->old_kvd;
+        bool refuse = f->unsynced > 0 &&
+                      (req->try_one_pc || req->use_async_commit);
+        if (refuse) {
+            f->unsynced--;
+            f->refused++;
+        }
         pthread_mutex_unlock(&f->mu);
         if (old_kvd) {
             pw.try_one_pc = pw.use_async_commit = false;
             pw.nsecondaries = 0;
         }
-        rc = mvcc_prewrite(f->store, &pw, &res);
+        rc = refuse ? REGION_EMAX_TS_NOT_SYNCED
+                    : mvcc_prewrite(f->store, &pw, &res);
         pthread_mutex_lock(&f->mu);
         f->prewrites++;
         f->one_pc += req->try_one_pc;
@@ -1683,6 +1694,42 @@ static void one_pc_ignored_by_an_older_kvd_fails(void **state)
     env_stop(&e);
 }
 
+/* A leader whose max_ts is not synced yet refuses 1PC and async-commit
+ * prewrites (writing nothing): the commit goes through as plain 2PC, a
+ * Prewrite without either flag and a Commit at a TSO timestamp. */
+static void unsynced_leader_falls_back_to_2pc(void **state)
+{
+    (void)state;
+    for (int async = 0; async < 2; async++) {
+        struct env e;
+        struct commit_opts cm = {.one_pc = !async, .async = async};
+        env_start_with(&e, false, false, &cm);
+        pthread_mutex_lock(&e.f.mu);
+        e.f.unsynced = 1;
+        pthread_mutex_unlock(&e.f.mu);
+        struct mvcc_txn *t;
+        assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+        assert_int_equal(mvcc_txn_set(t, "p", 1, "1", 1), 0);
+        assert_int_equal(mvcc_txn_set(t, "q", 1, "2", 1), 0);
+        mvcc_ts cts = 0;
+        assert_int_equal(mvcc_txn_commit(t, &cts), 0);
+        assert_true(cts > 0);
+        assert_int_equal(e.f.refused, 1);
+        assert_int_equal(e.f.prewrites, 2); /* refused, then plain */
+        assert_int_equal(e.f.one_pc, async ? 0 : 1);
+        assert_int_equal(e.f.async, async ? 1 : 0);
+        assert_int_equal(e.f.commits, 1);
+        expect_get(&e, "p", "1");
+        expect_get(&e, "q", "2");
+        /* synced now: the next one takes the fast path again */
+        put(&e, "p", "3");
+        assert_int_equal(e.f.prewrites, 3);
+        assert_int_equal(e.f.commits, async ? 2 : 1);
+        expect_get(&e, "p", "3");
+        env_stop(&e);
+    }
+}
+
 static void create_refuses_bad_options(void **state)
 {
     (void)state;
@@ -1721,6 +1768,7 @@ int main(void)
         cmocka_unit_test(one_pc_commits_in_the_prewrite),
         cmocka_unit_test(async_commit_and_its_recovery),
         cmocka_unit_test(one_pc_ignored_by_an_older_kvd_fails),
+        cmocka_unit_test(unsynced_leader_falls_back_to_2pc),
     };
     return cmocka_run_group_tests_name("libregion/client", tests, NULL, NULL);
 }
