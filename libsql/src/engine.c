@@ -82,6 +82,11 @@ int sql_server_open(const struct sql_server_options *o,
     rc = sql__sysvar_init(&srv->globals, srv->version);
     if (rc != 0)
         goto err_acct;
+    rc = sql__tls_server_init(srv, o);
+    if (rc != 0) {
+        sql__sysvar_free(srv->globals);
+        goto err_acct;
+    }
     *out = srv;
     return 0;
 err_acct:

@@ -279,6 +279,8 @@ static int run_command(struct sql_proto_conn *c, struct sql_command *cmd);
 
 static int auth_ok(struct sql_proto_conn *c)
 {
+    if (c->opts.auth.authenticated != NULL)
+        c->opts.auth.authenticated(c->opts.auth.ctx, c->full_auth);
     if (c->pending_db != NULL) {
         struct sql_command cmd;
         memset(&cmd, 0, sizeof cmd);
@@ -318,7 +320,10 @@ static int on_handshake_response(struct sql_proto_conn *c, const uint8_t *p,
         c->state = SQL__ST_TLS_WAIT;
         return 0;
     }
-    if (c->opts.require_tls && !c->tls)
+    bool require = c->opts.require_tls ||
+                   (c->opts.auth.require_tls != NULL &&
+                    c->opts.auth.require_tls(c->opts.auth.ctx));
+    if (require && !c->tls)
         return fail(c, 3159, "HY000",
                     "Connections using insecure transport are prohibited "
                     "while --require_secure_transport=ON.");
@@ -426,6 +431,7 @@ static int on_sha2_full(struct sql_proto_conn *c, const uint8_t *p,
     if (len == 0 || !c->acct_found || !c->acct.has_password ||
         !sql__auth_sha2_check_clear(c->acct.sha2_hash, (const char *)p, len))
         return deny(c, len > 0);
+    c->full_auth = true;
     return auth_ok(c);
 }
 

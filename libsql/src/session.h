@@ -56,6 +56,8 @@ struct sql_server
     void *begin_hook_ctx;          /* its ctx */
     void (*on_kill)(void *ctx, uint32_t conn_id); /* KILL CONNECTION hook */
     void *kill_ctx;                /* its ctx */
+    bool sha2_cache;               /* caching_sha2 fast path only after a
+                                      full authentication (tls.c) */
 };
 
 struct sql_warning
@@ -261,5 +263,14 @@ int64_t sql__now_us(void);
  * otherwise). 0, SQL_EQUERY (s->err) or -ENOMEM. */
 int sql__eval_const(struct sql_session *s, const struct ast_expr *e,
                     struct sql_datum *out, char *text, size_t len);
+
+/* TLS (tls.c): @@have_ssl, require_secure_transport and sha2_cache from
+ * the options at open; the global require_secure_transport now; the
+ * connection's Ssl_version and Ssl_cipher ("" without TLS). */
+int sql__tls_server_init(struct sql_server *srv,
+                         const struct sql_server_options *o);
+bool sql__require_secure_transport(struct sql_server *srv);
+void sql__tls_status(const struct sql_session *s, const char **version,
+                     const char **cipher);
 
 #endif /* SQL_SESSION_H */
