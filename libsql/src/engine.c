@@ -266,6 +266,7 @@ void sql_session_destroy(struct sql_session *s)
         }
     sql__sess_list_unlock(srv);
     sql__kvtxn_rollback(s->txn);
+    sql__savepoints_clear(s);
     stage_clear(&s->stage);
     sql__free(s->stage.w);
     sql__free(s->stage.slots);
@@ -673,6 +674,7 @@ static int txn_commit(struct sql_session *s)
     struct sql_kvtxn *t = s->txn;
     s->txn = NULL;
     s->explicit_txn = false;
+    sql__savepoints_clear(s);
     if (!t)
         return 0;
     /* The commit touches only t and the store (thread-safe); other
@@ -688,6 +690,7 @@ static void txn_rollback(struct sql_session *s)
     sql__kvtxn_rollback(s->txn);
     s->txn = NULL;
     s->explicit_txn = false;
+    sql__savepoints_clear(s);
 }
 
 /* ---- answers ------------------------------------------------------------
@@ -1221,8 +1224,12 @@ static int dispatch(struct sql_session *s, const struct ast_stmt *st)
         rc = txn_commit(s);
         return rc ? rc : sql__sess_ok(s, 0, 0);
     case AST_ROLLBACK:
+        if (st->name) /* ROLLBACK TO SAVEPOINT */
+            return sql__savepoint_run(s, st);
         txn_rollback(s);
         return sql__sess_ok(s, 0, 0);
+    case AST_SAVEPOINT:
+        return sql__savepoint_run(s, st);
     case AST_SHOW:
     case AST_DESCRIBE:
         return sql__show_run(s, st);

@@ -100,6 +100,14 @@ struct sql_stage
     size_t nslots;        /* power of two */
 };
 
+/* A savepoint of the open transaction (savepoint.c). */
+struct sql_savepoint
+{
+    char *name;                 /* as given (compared case-insensitively) */
+    size_t mark;                /* the transaction's write-buffer mark */
+    struct sql_savepoint *next; /* the next newer one */
+};
+
 struct sql_uservar
 {
     char *name;              /* lower-cased name */
@@ -130,6 +138,7 @@ struct sql_session
     int64_t row_count;             /* ROW_COUNT() */
     struct sql_uservar *uservars;  /* @variables */
     struct sql_prepared *prepared; /* prepared statements */
+    struct sql_savepoint *savepoints; /* of txn, oldest first */
     struct sql_err err;            /* the failing statement's error */
     bool more;                     /* another result follows this one */
     bool binary;                   /* answering COM_STMT_EXECUTE */
@@ -263,6 +272,11 @@ int64_t sql__now_us(void);
  * otherwise). 0, SQL_EQUERY (s->err) or -ENOMEM. */
 int sql__eval_const(struct sql_session *s, const struct ast_expr *e,
                     struct sql_datum *out, char *text, size_t len);
+
+/* SAVEPOINT, RELEASE SAVEPOINT, ROLLBACK TO (savepoint.c): answers
+ * itself; 0, SQL_EQUERY or -ENOMEM. _clear: the transaction ended. */
+int sql__savepoint_run(struct sql_session *s, const struct ast_stmt *st);
+void sql__savepoints_clear(struct sql_session *s);
 
 /* TLS (tls.c): @@have_ssl, require_secure_transport and sha2_cache from
  * the options at open; the global require_secure_transport now; the
