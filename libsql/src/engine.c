@@ -199,6 +199,11 @@ static void prepared_free(struct sql_prepared *p)
     sql__free(p);
 }
 
+void sql__prepared_free(struct sql_prepared *p)
+{
+    prepared_free(p);
+}
+
 static void stage_clear(struct sql_stage *st)
 {
     for (size_t i = 0; i < st->n; i++) {
@@ -1281,7 +1286,7 @@ static int dispatch(struct sql_session *s, const struct ast_stmt *st)
     case AST_PREPARE:
     case AST_EXECUTE:
     case AST_DEALLOCATE:
-        return not_yet(s, "PREPARE/EXECUTE statements in SQL");
+        return sql__sqlprep_run(s, st, dispatch);
     default:
         return not_yet(s, "this statement");
     }

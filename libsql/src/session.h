@@ -273,6 +273,15 @@ int64_t sql__now_us(void);
 int sql__eval_const(struct sql_session *s, const struct ast_expr *e,
                     struct sql_datum *out, char *text, size_t len);
 
+/* PREPARE, EXECUTE, DEALLOCATE PREPARE (prepare_sql.c): answers itself;
+ * EXECUTE runs the prepared statement through run (the engine's
+ * dispatch) with its parameters bound. 0, SQL_EQUERY or -ENOMEM. */
+int sql__sqlprep_run(struct sql_session *s, const struct ast_stmt *st,
+                     int (*run)(struct sql_session *s,
+                                const struct ast_stmt *st));
+/* Free a prepared statement (engine.c; off any list). */
+void sql__prepared_free(struct sql_prepared *p);
+
 /* SAVEPOINT, RELEASE SAVEPOINT, ROLLBACK TO (savepoint.c): answers
  * itself; 0, SQL_EQUERY or -ENOMEM. _clear: the transaction ended. */
 int sql__savepoint_run(struct sql_session *s, const struct ast_stmt *st);
