@@ -84,7 +84,8 @@ static const struct dmn_cfg_key sqld_keys[] = {
     {"auth-sha2-cache", DMN_CFG_BOOL,
      offsetof(struct sqld_settings, sha2_cache), "false", 0, 0, NULL,
      "caching_sha2_password as MySQL: the first login after a start or a "
-     "password change needs TLS (full authentication)"},
+     "password change is a full authentication, over TLS or (tls-auto) "
+     "RSA"},
 };
 
 static const struct dmn_cfg_schema sqld_schema = {
@@ -430,6 +431,8 @@ static void on_open(struct rpc_stream_conn *sc, void *ud)
         .exec = {cl, pool_execute},
         .tls_available = tls_cfg != NULL,
         .tls_info = sqld_tls_info,
+        .rsa_public_pem = sqld_rsa_public_pem(),
+        .rsa_decrypt = sqld_rsa_decrypt,
     };
     if (getrandom(po.scramble, sizeof(po.scramble), 0) !=
         (ssize_t)sizeof(po.scramble))
@@ -598,7 +601,7 @@ int main(int argc, char **argv)
         so.cluster = &co;
     }
     struct sqld_tls_settings ts = {s.tls_cert, s.tls_key, s.tls_ca,
-                                   s.tls_auto};
+                                   s.tls_auto, s.sha2_cache};
     if (sqld_tls_setup(&ts, rt.data_dir, &tls_cfg, err, sizeof(err)) != 0) {
         dmn_error("TLS: %s", err);
         goto out;
@@ -664,6 +667,7 @@ out:
     server = NULL;
     rpc_tls_config_destroy(tls_cfg);
     tls_cfg = NULL;
+    sqld_tls_free();
     if (cluster) {
         sqld_cluster_log_stats(cluster);
         sqld_cluster_close(cluster);

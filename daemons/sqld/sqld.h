@@ -58,11 +58,19 @@ struct sqld_tls_settings {
     const char *ca;   /* tls-ca: PEM CA bundle, or NULL */
     bool autogen;     /* tls-auto: without cert and key, use (and on first
                          start generate) data-dir/server-{cert,key}.pem */
+    bool rsa;         /* with autogen: also data-dir/private_key.pem and
+                         public_key.pem for caching_sha2's RSA exchange */
 };
 /* The server TLS configuration the settings ask for: *out NULL when TLS
  * is off. 0, or -1 with err set. */
 int sqld_tls_setup(const struct sqld_tls_settings *ts, const char *data_dir,
                    struct rpc_tls_config **out, char *err, size_t errlen);
+/* sql_proto_options.rsa_*: the RSA exchange's public key (NULL: none)
+ * and decryption; sqld_tls_free frees the key (after the last client). */
+const char *sqld_rsa_public_pem(void);
+int sqld_rsa_decrypt(void *ctx, const uint8_t *in, size_t len, uint8_t *out,
+                     size_t *out_len);
+void sqld_tls_free(void);
 /* sql_proto_options.tls_info: the protocol version and cipher suite. */
 void sqld_tls_info(void *ctx, const char **version, const char **cipher);
 

@@ -2,8 +2,8 @@
  * TLS configuration librpc's stream upgrade uses, from --tls-cert and
  * --tls-key (and --tls-ca), or from a self-signed certificate and key
  * that --tls-auto generates in the data directory on first start (as
- * MySQL's auto_generate_certs does); and what Ssl_version / Ssl_cipher
- * show.
+ * MySQL's auto_generate_certs does); the RSA pair of caching_sha2's key
+ * exchange; and what Ssl_version / Ssl_cipher show.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +20,8 @@
 #include <mbedtls/error.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/platform_util.h>
+#include <mbedtls/rsa.h>
 #include <mbedtls/x509_crt.h>
 
 #include <rpc.h>
@@ -190,6 +192,140 @@ out:
     return rc;
 }
 
+/* ---- caching_sha2's RSA key exchange -------------------------------
+ * With tls-auto and auth-sha2-cache, a plain client's full authentication
+ * uses MySQL's RSA exchange: the client asks for the public key and sends
+ * its password RSA-OAEP encrypted. The pair lives in the data directory
+ * (MySQL's names), generated on first start. Used on the loop thread
+ * only (the protocol engine runs logins there). */
+#define RSA_PRIV "private_key.pem"
+#define RSA_PUB "public_key.pem"
+
+static struct {
+    bool loaded;                   /* key, drbg and pub are set */
+    mbedtls_pk_context key;        /* the private key */
+    mbedtls_entropy_context ent;   /* seeds drbg */
+    mbedtls_ctr_drbg_context drbg; /* blinding for the private op */
+    char pub[1024];                /* the public key, PEM */
+} rsa;
+
+static int gen_rsa(const char *priv_path, const char *pub_path, char *err,
+                   size_t errlen)
+{
+    static const char pers[] = "sqld rsa";
+    mbedtls_entropy_context ent;
+    mbedtls_ctr_drbg_context drbg;
+    mbedtls_pk_context key;
+    unsigned char buf[4096];
+    int rc = -1;
+    mbedtls_entropy_init(&ent);
+    mbedtls_ctr_drbg_init(&drbg);
+    mbedtls_pk_init(&key);
+    int ret = mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &ent,
+                                    (const unsigned char *)pers,
+                                    sizeof(pers) - 1);
+    ret = ret ? ret
+              : mbedtls_pk_setup(&key,
+                                 mbedtls_pk_info_from_type(MBEDTLS_PK_RSA));
+    ret = ret ? ret
+              : mbedtls_rsa_gen_key(mbedtls_pk_rsa(key),
+                                    mbedtls_ctr_drbg_random, &drbg, 2048,
+                                    65537);
+    if (ret != 0) {
+        mbed_err(err, errlen, "cannot generate an RSA key", ret);
+        goto out;
+    }
+    ret = mbedtls_pk_write_key_pem(&key, buf, sizeof(buf));
+    if (ret != 0 || write_file(priv_path, buf, strlen((char *)buf), 0600,
+                               err, errlen) != 0) {
+        if (ret != 0)
+            mbed_err(err, errlen, "cannot encode the RSA key", ret);
+        goto out;
+    }
+    ret = mbedtls_pk_write_pubkey_pem(&key, buf, sizeof(buf));
+    if (ret != 0 || write_file(pub_path, buf, strlen((char *)buf), 0644,
+                               err, errlen) != 0) {
+        if (ret != 0)
+            mbed_err(err, errlen, "cannot encode the RSA public key", ret);
+        goto out;
+    }
+    rc = 0;
+out:
+    mbedtls_platform_zeroize(buf, sizeof(buf));
+    mbedtls_pk_free(&key);
+    mbedtls_ctr_drbg_free(&drbg);
+    mbedtls_entropy_free(&ent);
+    return rc;
+}
+
+/* Loads (after generating if missing) the pair in data_dir. */
+static int load_rsa(const char *data_dir, char *err, size_t errlen)
+{
+    static const char pers[] = "sqld rsa blinding";
+    char priv[4096], pub[4096];
+    snprintf(priv, sizeof(priv), "%s/" RSA_PRIV, data_dir);
+    snprintf(pub, sizeof(pub), "%s/" RSA_PUB, data_dir);
+    bool have_priv = access(priv, F_OK) == 0;
+    if (!have_priv && gen_rsa(priv, pub, err, errlen) != 0)
+        return -1;
+    mbedtls_pk_init(&rsa.key);
+    mbedtls_entropy_init(&rsa.ent);
+    mbedtls_ctr_drbg_init(&rsa.drbg);
+    rsa.loaded = true;
+    int ret = mbedtls_pk_parse_keyfile(&rsa.key, priv, NULL);
+    if (ret == 0 && !mbedtls_pk_can_do(&rsa.key, MBEDTLS_PK_RSA))
+        ret = MBEDTLS_ERR_PK_TYPE_MISMATCH;
+    if (ret != 0) {
+        char what[4200];
+        snprintf(what, sizeof(what), "cannot load %s", priv);
+        mbed_err(err, errlen, what, ret);
+        return -1;
+    }
+    /* OAEP with SHA-1, as MySQL's clients encrypt. */
+    mbedtls_rsa_set_padding(mbedtls_pk_rsa(rsa.key), MBEDTLS_RSA_PKCS_V21,
+                            MBEDTLS_MD_SHA1);
+    ret = mbedtls_ctr_drbg_seed(&rsa.drbg, mbedtls_entropy_func, &rsa.ent,
+                                (const unsigned char *)pers,
+                                sizeof(pers) - 1);
+    ret = ret ? ret
+              : mbedtls_pk_write_pubkey_pem(&rsa.key,
+                                            (unsigned char *)rsa.pub,
+                                            sizeof(rsa.pub));
+    if (ret != 0) {
+        mbed_err(err, errlen, "RSA key", ret);
+        return -1;
+    }
+    return 0;
+}
+
+const char *sqld_rsa_public_pem(void)
+{
+    return rsa.loaded && rsa.pub[0] ? rsa.pub : NULL;
+}
+
+int sqld_rsa_decrypt(void *ctx, const uint8_t *in, size_t len, uint8_t *out,
+                     size_t *out_len)
+{
+    (void)ctx;
+    size_t n = 0;
+    int ret = mbedtls_pk_decrypt(&rsa.key, in, len, out, &n, *out_len,
+                                 mbedtls_ctr_drbg_random, &rsa.drbg);
+    if (ret != 0)
+        return -1;
+    *out_len = n;
+    return 0;
+}
+
+void sqld_tls_free(void)
+{
+    if (!rsa.loaded)
+        return;
+    mbedtls_pk_free(&rsa.key);
+    mbedtls_ctr_drbg_free(&rsa.drbg);
+    mbedtls_entropy_free(&rsa.ent);
+    memset(&rsa, 0, sizeof(rsa));
+}
+
 /* The suite name for the certificate's key (see cipher_name). */
 static void name_cipher(const char *key_path)
 {
@@ -242,5 +378,11 @@ int sqld_tls_setup(const struct sqld_tls_settings *ts, const char *data_dir,
     if (rc != 0)
         return -1;
     name_cipher(key);
+    if (ts->autogen && ts->rsa && load_rsa(data_dir, err, errlen) != 0) {
+        rpc_tls_config_destroy(*out);
+        *out = NULL;
+        sqld_tls_free();
+        return -1;
+    }
     return 0;
 }

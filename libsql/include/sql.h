@@ -384,6 +384,16 @@ struct sql_proto_options {
      * destroyed. Called on the thread running the command. */
     void (*tls_info)(void *ctx, const char **version, const char **cipher);
     void *tls_info_ctx;            /* passed to tls_info */
+    /* caching_sha2 full authentication without TLS, MySQL's RSA key
+     * exchange: the PEM public key sent when the client asks (0x02;
+     * borrowed until the connection is destroyed), and rsa_decrypt, which
+     * turns the client's RSA-OAEP (SHA-1) ciphertext into at most
+     * *out_len bytes at out (*out_len set): 0, or non-zero when it cannot.
+     * NULL: no exchange (a plain full authentication is refused, 1251). */
+    const char *rsa_public_pem;
+    int (*rsa_decrypt)(void *ctx, const uint8_t *in, size_t len,
+                       uint8_t *out, size_t *out_len);
+    void *rsa_ctx;                 /* passed to rsa_decrypt */
 };
 
 /* Create a connection engine (options copied). NULL when out of memory or

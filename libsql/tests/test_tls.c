@@ -23,7 +23,26 @@
 struct tlsfx {
     struct sqlfx fx;        /* the server (fx.srv) */
     struct sqlfx_conn root; /* a root session for SQL */
+    bool rsa;               /* offer the RSA exchange (a stand-in) */
+    int decrypts;           /* rsa_decrypt calls */
 };
+
+#define FAKE_PEM "-----BEGIN PUBLIC KEY-----\nfake\n-----END PUBLIC KEY-----\n"
+
+/* A stand-in for RSA: the "ciphertext" is the plaintext reversed, so the
+ * engine's framing and XOR with the nonce are what is checked. */
+static int fake_decrypt(void *ctx, const uint8_t *in, size_t len,
+                        uint8_t *out, size_t *out_len)
+{
+    struct tlsfx *t = ctx;
+    t->decrypts++;
+    if (len > *out_len || len == 3) /* 3 bytes: "cannot decrypt" */
+        return -1;
+    for (size_t i = 0; i < len; i++)
+        out[i] = in[len - 1 - i];
+    *out_len = len;
+    return 0;
+}
 
 static void tls_info(void *ctx, const char **version, const char **cipher)
 {
@@ -88,6 +107,9 @@ static int login(struct tlsfx *t, const char *user, const char *pw,
         .tls_available = true,
         .default_plugin = SQL_AUTH_CACHING_SHA2,
         .tls_info = tls_info,
+        .rsa_public_pem = t->rsa ? FAKE_PEM : NULL,
+        .rsa_decrypt = fake_decrypt,
+        .rsa_ctx = t,
     };
     struct sql_proto_conn *c = sql_proto_conn_create(&o);
     assert_non_null(c);
@@ -133,7 +155,25 @@ static int login(struct tlsfx *t, const char *user, const char *pw,
         *full = true;
         assert_int_equal(n, 1);
         seq = (uint8_t)(pk[0].seq + 1);
-        send_pkt(c, pw, strlen(pw) + 1, &seq);
+        if (tls) {
+            send_pkt(c, pw, strlen(pw) + 1, &seq);
+        } else {
+            /* RSA exchange: ask for the key, then "encrypt" (reverse)
+             * the password and its NUL XOR the nonce. */
+            static const uint8_t ask = 0x02;
+            send_pkt(c, &ask, 1, &seq);
+            take(c, &out_b);
+            assert_int_equal(mc_split(out_b.p, out_b.len, pk, 4), 1);
+            assert_int_equal(pk[0].len, 1 + strlen(FAKE_PEM));
+            assert_int_equal(pk[0].p[0], 0x01);
+            assert_memory_equal(pk[0].p + 1, FAKE_PEM, strlen(FAKE_PEM));
+            seq = (uint8_t)(pk[0].seq + 1);
+            uint8_t enc[64];
+            size_t m = strlen(pw) + 1;
+            for (size_t i = 0; i < m; i++)
+                enc[m - 1 - i] = (uint8_t)(pw[i] ^ scramble[i % 20]);
+            send_pkt(c, enc, m, &seq);
+        }
         take(c, &out_b);
         n = mc_split(out_b.p, out_b.len, pk, 4);
     } else if (pk[0].len == 2 && pk[0].p[0] == 0x01 && pk[0].p[1] == 0x03) {
@@ -252,11 +292,42 @@ static void test_require_and_status(void **state)
     close_srv(&t);
 }
 
+/* Without TLS, the RSA exchange (when the caller offers it) is a full
+ * authentication too: it fills the cache, and a bad password or an
+ * undecryptable answer is 1045. */
+static void test_sha2_rsa(void **state)
+{
+    (void)state;
+    struct tlsfx t;
+    bool full;
+    open_srv(&t, true, false);
+    t.rsa = true;
+    sqlfx_q(&t.root, "CREATE USER u IDENTIFIED WITH caching_sha2_password "
+                     "BY 'p1'");
+    assert_int_equal(login(&t, "u", "bad", false, &full, NULL, NULL, 0),
+                     1045);
+    assert_true(full);
+    /* The right password, but the stand-in cannot decrypt 3 bytes. */
+    assert_int_equal(login(&t, "u", "p1", false, &full, NULL, NULL, 0),
+                     1045);
+    assert_int_equal(t.decrypts, 2);
+    assert_int_equal(login(&t, "u", "p1x", false, &full, NULL, NULL, 0),
+                     1045);
+    sqlfx_q(&t.root, "ALTER USER u IDENTIFIED BY 'pass'");
+    assert_int_equal(login(&t, "u", "pass", false, &full, NULL, NULL, 0), 0);
+    assert_true(full);
+    assert_int_equal(login(&t, "u", "pass", false, &full, NULL, NULL, 0), 0);
+    assert_false(full); /* cached */
+    assert_int_equal(t.decrypts, 4);
+    close_srv(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sha2_cache),
         cmocka_unit_test(test_sha2_no_cache),
+        cmocka_unit_test(test_sha2_rsa),
         cmocka_unit_test(test_require_and_status),
     };
     return cmocka_run_group_tests_name("libsql/tls", tests, NULL, NULL);

@@ -3,7 +3,8 @@
 connect over TLS and see Ssl_cipher / Ssl_version, require_secure_transport
 refuses plain logins with 3159, a client that sends garbage instead of a
 ClientHello loses only its own connection, and caching_sha2_password's full
-authentication (--auth-sha2-cache) runs over TLS and is refused without."""
+authentication (--auth-sha2-cache) runs over TLS, or by the RSA exchange
+with --tls-auto's key pair, and is refused over plain TCP without one."""
 import os
 import socket
 import struct
@@ -174,39 +175,76 @@ def garbage_after_ssl_request():
     c.close()
 
 
-def sha2_full_auth():
-    c = tls()
-    q(c, "CREATE USER 'sh'@'%' IDENTIFIED WITH caching_sha2_password "
-         "BY 'pw1'")
-    # Nobody logged in yet: a plain client cannot do full authentication.
-    eq("plain before", login_err(user="sh", password="pw1"), 1251)
-    eq("wrong over tls", login_err(user="sh", password="nope",
+def sha2_full_auth_tls():
+    # A server with a certificate but no RSA pair (tls-cert, not
+    # tls-auto): full authentication only over TLS.
+    key = os.path.join(srv.tmp, "data", "server-key.pem")
+    other = Sqld("sqltls3.", ["--tls-cert=" + cert(), "--tls-key=" + key,
+                              "--auth-sha2-cache"])
+    try:
+        other.start()
+
+        def login(**kw):
+            try:
+                other.connect(**kw).close()
+            except pymysql.MySQLError as e:
+                return e.args[0]
+            return None
+
+        c = other.connect()
+        q(c, "CREATE USER 'sh'@'%' IDENTIFIED WITH caching_sha2_password "
+             "BY 'pw1'")
+        # Nobody logged in yet: a plain client cannot do full authentication.
+        eq("plain before", login(user="sh", password="pw1"), 1251)
+        eq("wrong over tls", login(user="sh", password="nope",
                                    ssl={"ca": cert()}), 1045)
-    # Full authentication over TLS fills the cache ...
-    t = tls(user="sh", password="pw1")
-    eq("full path", q(t, "SELECT CURRENT_USER()"), [("sh@%",)])
-    t.close()
-    # ... so the fast path (scramble only) works without TLS.
-    p = srv.connect(user="sh", password="pw1")
-    eq("fast path", q(p, "SELECT 1"), [(1,)])
-    p.close()
-    eq("fast path wrong", login_err(user="sh", password="pw2"), 1045)
-    # A GRANT keeps the cache entry; a new password empties it.
-    q(c, "GRANT SELECT ON t.* TO 'sh'@'%'")
-    srv.connect(user="sh", password="pw1").close()
-    q(c, "ALTER USER 'sh'@'%' IDENTIFIED BY 'pw2'")
-    eq("plain after alter", login_err(user="sh", password="pw2"), 1251)
-    tls(user="sh", password="pw2").close()
-    srv.connect(user="sh", password="pw2").close()
+        # Full authentication over TLS fills the cache ...
+        eq("full path", login(user="sh", password="pw1", ssl={"ca": cert()}),
+           None)
+        # ... so the fast path (scramble only) works without TLS.
+        eq("fast path", login(user="sh", password="pw1"), None)
+        eq("fast path wrong", login(user="sh", password="pw2"), 1045)
+        # A GRANT keeps the cache entry; a new password empties it.
+        q(c, "GRANT SELECT ON *.* TO 'sh'@'%'")
+        eq("after grant", login(user="sh", password="pw1"), None)
+        q(c, "ALTER USER 'sh'@'%' IDENTIFIED BY 'pw2'")
+        eq("plain after alter", login(user="sh", password="pw2"), 1251)
+        eq("tls after alter", login(user="sh", password="pw2",
+                                    ssl={"ca": cert()}), None)
+        eq("fast after alter", login(user="sh", password="pw2"), None)
+        c.close()
+        # A restart empties it too.
+        other.stop()
+        other.start()
+        eq("plain after restart", login(user="sh", password="pw2"), 1251)
+    finally:
+        other.stop()
+        import shutil
+        shutil.rmtree(other.tmp, ignore_errors=True)
+
+
+def sha2_full_auth_rsa():
+    # tls-auto with auth-sha2-cache: an RSA pair too, so a plain client
+    # does full authentication by MySQL's RSA exchange (PyMySQL asks for
+    # the public key and encrypts with OAEP).
+    for f in ("private_key.pem", "public_key.pem"):
+        eq(f, os.path.exists(os.path.join(srv.tmp, "data", f)), True)
+    c = tls()
+    q(c, "CREATE USER 'rs'@'%' IDENTIFIED WITH caching_sha2_password "
+         "BY 'rp'")
+    eq("rsa wrong", login_err(user="rs", password="nope"), 1045)
+    r = srv.connect(user="rs", password="rp")
+    eq("rsa full path", q(r, "SELECT CURRENT_USER(), @@have_ssl"),
+       [("rs@%", "YES")])
+    r.close()
+    eq("fast path", login_err(user="rs", password="rp"), None)
+    q(c, "ALTER USER 'rs'@'%' IDENTIFIED BY 'rp2'")
+    eq("rsa after alter", login_err(user="rs", password="rp2"), None)
+    eq("old password", login_err(user="rs", password="rp"), 1045)
     c.close()
-    # A restart empties it too.
-    srv.stop()
-    srv.start()
-    eq("plain after restart", login_err(user="sh", password="pw2"), 1251)
-    tls(user="sh", password="pw2").close()
-    srv.connect(user="sh", password="pw2").close()
 
 
 sys.exit(run(srv, [auto_cert, pymysql_verified, pymysql_unverified,
                    mariadb_cli, require_secure_transport,
-                   garbage_after_ssl_request, sha2_full_auth]))
+                   garbage_after_ssl_request, sha2_full_auth_tls,
+                   sha2_full_auth_rsa]))
