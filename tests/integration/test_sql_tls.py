@@ -107,8 +107,13 @@ def require_secure_transport():
     p = srv.connect()
     p.close()
     c.close()
-    # The flag: a second server that starts with it on.
-    other = Sqld("sqltls2.", ["--tls-auto", "--require-secure-transport"])
+    # The setting: a second server that starts with it on, from its YAML
+    # config (the keys are the flags' names).
+    other = Sqld("sqltls2.", [])
+    cfg = os.path.join(other.tmp, "sqld.yaml")
+    with open(cfg, "w") as f:
+        f.write("tls-auto: true\nrequire-secure-transport: true\n")
+    other.args.append("--config=" + cfg)
     try:
         other.start()
         try:
