@@ -38,6 +38,12 @@ struct sqld_settings
     int64_t max_connections;  /* max-connections: clients at once */
     int64_t workers;          /* workers: statement threads, 0 = 2/core */
     char *root_password;      /* root-password: root's in a new store */
+    char *tls_cert;           /* tls-cert: PEM certificate, NULL none */
+    char *tls_key;            /* tls-key: its private key */
+    char *tls_ca;             /* tls-ca: PEM CA bundle */
+    bool tls_auto;            /* tls-auto: generate a self-signed pair */
+    bool require_secure;      /* require-secure-transport: TLS only */
+    bool sha2_cache;          /* auth-sha2-cache: MySQL's cache rules */
 };
 
 static const char *const store_kinds[] = {"local", "cluster", NULL};
@@ -61,6 +67,25 @@ static const struct dmn_cfg_key sqld_keys[] = {
     {"root-password", DMN_CFG_SECRET,
      offsetof(struct sqld_settings, root_password), NULL, 0, 0, NULL,
      "password of 'root'@'%' when the store is created (empty: none)"},
+    {"tls-cert", DMN_CFG_STRING, offsetof(struct sqld_settings, tls_cert),
+     NULL, 0, 0, NULL, "PEM certificate for TLS clients (with tls-key)"},
+    {"tls-key", DMN_CFG_STRING, offsetof(struct sqld_settings, tls_key),
+     NULL, 0, 0, NULL, "PEM private key of tls-cert"},
+    {"tls-ca", DMN_CFG_STRING, offsetof(struct sqld_settings, tls_ca), NULL,
+     0, 0, NULL, "PEM CA bundle (loaded; client certificates not asked)"},
+    {"tls-auto", DMN_CFG_BOOL, offsetof(struct sqld_settings, tls_auto),
+     "false", 0, 0, NULL,
+     "without tls-cert: serve TLS with data-dir/server-cert.pem and "
+     "server-key.pem, generated (self-signed) if missing"},
+    {"require-secure-transport", DMN_CFG_BOOL,
+     offsetof(struct sqld_settings, require_secure), "false", 0, 0, NULL,
+     "refuse clients without TLS (error 3159); SET GLOBAL "
+     "require_secure_transport changes it"},
+    {"auth-sha2-cache", DMN_CFG_BOOL,
+     offsetof(struct sqld_settings, sha2_cache), "false", 0, 0, NULL,
+     "caching_sha2_password as MySQL: the first login after a start or a "
+     "password change is a full authentication, over TLS or (tls-auto) "
+     "RSA"},
 };
 
 static const struct dmn_cfg_schema sqld_schema = {
@@ -92,6 +117,7 @@ static uint32_t next_connection_id = 1;
 static struct sql_server *server; /* the store, catalog and variables */
 static struct client *clients;    /* every client (loop thread) */
 static struct event *kill_ev;     /* a KILL CONNECTION happened */
+static struct rpc_tls_config *tls_cfg; /* TLS for clients, NULL off */
 
 /* ---- Workers --------------------------------------------------------
  * The session executor is wrapped: execute() (on the loop thread, inside
@@ -403,6 +429,10 @@ static void on_open(struct rpc_stream_conn *sc, void *ud)
          * in to such accounts; native ones get the switch instead. */
         .default_plugin = SQL_AUTH_CACHING_SHA2,
         .exec = {cl, pool_execute},
+        .tls_available = tls_cfg != NULL,
+        .tls_info = sqld_tls_info,
+        .rsa_public_pem = sqld_rsa_public_pem(),
+        .rsa_decrypt = sqld_rsa_decrypt,
     };
     if (getrandom(po.scramble, sizeof(po.scramble), 0) !=
         (ssize_t)sizeof(po.scramble))
@@ -461,6 +491,21 @@ static size_t on_data(struct rpc_stream_conn *sc, const uint8_t *data,
         rpc_stream_close(sc);
         return len;
     }
+    if (sql_proto_conn_want_tls(cl->proto)) {
+        /* SSLRequest: the bytes after it are the ClientHello, which
+         * librpc takes from here on (a failed handshake closes). */
+        flush(sc, cl);
+        rc = rpc_stream_start_tls(sc);
+        const char *why = rc ? rpc_strerror(rc) : NULL;
+        if (rc == 0 && (rc = sql_proto_conn_tls_started(cl->proto)) != 0)
+            why = sql_strerror(rc);
+        if (rc != 0) {
+            dmn_warn("client %s: cannot start TLS: %s; closing",
+                     rpc_stream_peer(sc), why);
+            rpc_stream_close(sc);
+            return len;
+        }
+    }
     /* What came before a command, then the command to a worker (its
      * answer is flushed by on_done). */
     flush(sc, cl);
@@ -498,6 +543,7 @@ static int serve_mysql(struct dmn_runtime *rt, const struct sqld_settings *s,
         .host = host,
         .port = port,
         .max_connections = (unsigned)s->max_connections,
+        .tls = tls_cfg,
         .cb = {on_open, on_data, on_close, NULL},
         .log = dmn_rpc_log,
         /* Clients come and go all the time: their connections are logged
@@ -530,7 +576,10 @@ int main(int argc, char **argv)
                                     .version = SQLD_SERVER_VERSION,
                                     .concurrent = true,
                                     .root_password = s.root_password,
-                                    .on_kill = on_kill};
+                                    .on_kill = on_kill,
+                                    .require_secure_transport =
+                                        s.require_secure,
+                                    .sha2_cache = s.sha2_cache};
     int exit_code = DMN_EXIT_FAIL;
     struct sqld_cluster *cluster = NULL;
     struct rpc_stream_server *srv = NULL;
@@ -551,6 +600,19 @@ int main(int argc, char **argv)
         so.data_dir = NULL;
         so.cluster = &co;
     }
+    struct sqld_tls_settings ts = {s.tls_cert, s.tls_key, s.tls_ca,
+                                   s.tls_auto, s.sha2_cache};
+    if (sqld_tls_setup(&ts, rt.data_dir, &tls_cfg, err, sizeof(err)) != 0) {
+        dmn_error("TLS: %s", err);
+        goto out;
+    }
+    if (tls_cfg)
+        dmn_info("TLS for MySQL clients: %s", s.tls_cert ? s.tls_cert
+                                                         : "tls-auto");
+    else if (s.require_secure)
+        dmn_warn("require-secure-transport without TLS: every client "
+                 "is refused");
+    so.have_ssl = tls_cfg != NULL;
     rc = sql_server_open(&so, &server, err, sizeof(err));
     if (rc != 0) {
         if (on_cluster)
@@ -603,6 +665,9 @@ out:
     }
     sql_server_close(server);
     server = NULL;
+    rpc_tls_config_destroy(tls_cfg);
+    tls_cfg = NULL;
+    sqld_tls_free();
     if (cluster) {
         sqld_cluster_log_stats(cluster);
         sqld_cluster_close(cluster);

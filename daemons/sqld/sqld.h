@@ -4,6 +4,7 @@
 #ifndef SQLD_H
 #define SQLD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,5 +49,29 @@ void sqld_status_init(const char *store, int workers,
 /* Serve /status and /metrics on listen. 0, or -1 (logged). */
 int sqld_http_start(struct event_base *base, const char *listen,
                     struct dmn_http **out);
+
+/* ---- tls.c: TLS for MySQL clients (docs/tls.md). */
+struct rpc_tls_config;
+struct sqld_tls_settings {
+    const char *cert; /* tls-cert: PEM certificate (chain), or NULL */
+    const char *key;  /* tls-key: its PEM private key, or NULL */
+    const char *ca;   /* tls-ca: PEM CA bundle, or NULL */
+    bool autogen;     /* tls-auto: without cert and key, use (and on first
+                         start generate) data-dir/server-{cert,key}.pem */
+    bool rsa;         /* with autogen: also data-dir/private_key.pem and
+                         public_key.pem for caching_sha2's RSA exchange */
+};
+/* The server TLS configuration the settings ask for: *out NULL when TLS
+ * is off. 0, or -1 with err set. */
+int sqld_tls_setup(const struct sqld_tls_settings *ts, const char *data_dir,
+                   struct rpc_tls_config **out, char *err, size_t errlen);
+/* sql_proto_options.rsa_*: the RSA exchange's public key (NULL: none)
+ * and decryption; sqld_tls_free frees the key (after the last client). */
+const char *sqld_rsa_public_pem(void);
+int sqld_rsa_decrypt(void *ctx, const uint8_t *in, size_t len, uint8_t *out,
+                     size_t *out_len);
+void sqld_tls_free(void);
+/* sql_proto_options.tls_info: the protocol version and cipher suite. */
+void sqld_tls_info(void *ctx, const char **version, const char **cipher);
 
 #endif /* SQLD_H */

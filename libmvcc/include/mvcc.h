@@ -779,6 +779,16 @@ int mvcc_txn_scan_reverse(struct mvcc_txn *t, const void *start,
 int mvcc_txn_set(struct mvcc_txn *t, const void *key, size_t key_len,
                  const void *value, size_t value_len);
 int mvcc_txn_delete(struct mvcc_txn *t, const void *key, size_t key_len);
+/* Savepoints (SQL's SAVEPOINT / ROLLBACK TO): savepoint returns a mark of
+ * the write buffer as it is; rollback_to(mark) undoes every set and
+ * delete buffered since, newest first, and invalidates marks taken after
+ * it (it stays valid itself). Pessimistic locks taken since stay held (a
+ * key locked and written since goes back to lock-only). Marks are only
+ * compared with this txn's. Writes after the first savepoint keep the
+ * value they replace until the txn ends. 0, or -EINVAL for a mark
+ * beyond the buffer's log (a rolled-back-past one). */
+int mvcc_txn_savepoint(struct mvcc_txn *t, size_t *mark);
+int mvcc_txn_rollback_to(struct mvcc_txn *t, size_t mark);
 /* Pessimistic locking (SELECT ... FOR UPDATE): locks the keys at a fresh
  * for_update_ts, waiting up to wait_ms for other transactions' locks (0 =
  * MVCC_LOCKED at once). A commit after an earlier for_update_ts is not a

@@ -4,6 +4,7 @@
  * prewriting the primary's shard then the other shards in parallel,
  * committing the primary, then the secondaries (DESIGN.md, "Client").
  */
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -32,9 +33,26 @@ struct mut
     uint64_t shard; /* filled at commit */
 };
 
+/* What a write changed in the buffer, kept while savepoints exist so
+ * mvcc_txn_rollback_to can put it back (DESIGN.md "Client", savepoints). */
+struct undo
+{
+    uint8_t *key;  /* user key (owned) */
+    size_t klen;   /* its length */
+    bool existed;  /* the key was buffered before the write */
+    int op;        /* its op then (existed) */
+    uint8_t *val;  /* its value then (owned; NULL for none) */
+    size_t vlen;   /* its length */
+};
+
 struct mvcc_txn
 {
     struct mvcc_client *c; /* client */
+    struct undo *undo;     /* writes since the first savepoint, oldest
+                              first (NULL: no savepoint yet) */
+    size_t nundo;          /* how many */
+    size_t undo_cap;       /* allocated */
+    bool savepoints;       /* a savepoint was taken: writes are logged */
     mvcc_ts start_ts;      /* snapshot and identity */
     struct mut *muts;      /* buffered writes, sorted by key */
     size_t n;              /* how many */
@@ -124,6 +142,11 @@ static void txn_free(struct mvcc_txn *t)
         mvcc__free(t->muts[i].val);
     }
     mvcc__free(t->muts);
+    for (size_t i = 0; i < t->nundo; i++) {
+        mvcc__free(t->undo[i].key);
+        mvcc__free(t->undo[i].val);
+    }
+    mvcc__free(t->undo);
     mvcc__free(t->bypass);
     mvcc__free(t->primary);
     mvcc__free(t);
@@ -184,10 +207,39 @@ static int buffer(struct mvcc_txn *t, int op, const void *k, size_t kl,
     }
     bool found;
     size_t i = find_mut(t, k, kl, &found);
+    /* Log the write for savepoints (locks are kept by a rollback to a
+     * savepoint, so taking one needs no entry). */
+    struct undo *u = NULL;
+    if (t->savepoints && op != MVCC_OP_LOCK) {
+        if (t->nundo == t->undo_cap) {
+            size_t cap = t->undo_cap ? t->undo_cap * 2 : 8;
+            struct undo *nu = mvcc__realloc(t->undo, cap * sizeof *nu);
+            if (nu == NULL) {
+                mvcc__free(val);
+                return -ENOMEM;
+            }
+            t->undo = nu;
+            t->undo_cap = cap;
+        }
+        u = &t->undo[t->nundo];
+        *u = (struct undo){mvcc__memdup(k ? k : "", kl), kl, found, 0, NULL,
+                           0};
+        if (u->key == NULL) {
+            mvcc__free(val);
+            return -ENOMEM;
+        }
+    }
     if (found) {
         if (op == MVCC_OP_LOCK) { /* locking never overrides a write */
             t->muts[i].plock = true;
             return 0;
+        }
+        if (u != NULL) { /* the old value moves to the log */
+            u->op = t->muts[i].op;
+            u->val = t->muts[i].val;
+            u->vlen = t->muts[i].vlen;
+            t->muts[i].val = NULL;
+            t->nundo++;
         }
         mvcc__free(t->muts[i].val);
         t->muts[i].val = val;
@@ -199,6 +251,8 @@ static int buffer(struct mvcc_txn *t, int op, const void *k, size_t kl,
         size_t cap = t->cap ? t->cap * 2 : 8;
         struct mut *m = mvcc__realloc(t->muts, cap * sizeof *m);
         if (m == NULL) {
+            if (u != NULL)
+                mvcc__free(u->key);
             mvcc__free(val);
             return -ENOMEM;
         }
@@ -207,9 +261,13 @@ static int buffer(struct mvcc_txn *t, int op, const void *k, size_t kl,
     }
     uint8_t *kc = mvcc__memdup(k ? k : "", kl);
     if (kc == NULL) {
+        if (u != NULL)
+            mvcc__free(u->key);
         mvcc__free(val);
         return -ENOMEM;
     }
+    if (u != NULL)
+        t->nundo++;
     memmove(&t->muts[i + 1], &t->muts[i], (t->n - i) * sizeof *t->muts);
     t->muts[i] = (struct mut){kc, kl, val, vl, op, op == MVCC_OP_LOCK, 0};
     t->n++;
@@ -225,6 +283,45 @@ int mvcc_txn_set(struct mvcc_txn *t, const void *key, size_t key_len,
 int mvcc_txn_delete(struct mvcc_txn *t, const void *key, size_t key_len)
 {
     return buffer(t, MVCC_OP_DELETE, key, key_len, NULL, 0);
+}
+
+int mvcc_txn_savepoint(struct mvcc_txn *t, size_t *mark)
+{
+    t->savepoints = true;
+    *mark = t->nundo;
+    return 0;
+}
+
+int mvcc_txn_rollback_to(struct mvcc_txn *t, size_t mark)
+{
+    if (!t->savepoints || mark > t->nundo)
+        return -EINVAL;
+    /* Newest first, so each key ends as it was at the mark. */
+    while (t->nundo > mark) {
+        struct undo *u = &t->undo[--t->nundo];
+        bool found;
+        size_t i = find_mut(t, u->key, u->klen, &found);
+        assert(found); /* writes are never dropped but by this */
+        struct mut *m = &t->muts[i];
+        mvcc__free(m->val);
+        if (u->existed) {
+            m->op = u->op;
+            m->val = u->val;
+            m->vlen = u->vlen;
+        } else if (m->plock) {
+            /* Locked since: the lock stays held (InnoDB's rule). */
+            m->op = MVCC_OP_LOCK;
+            m->val = NULL;
+            m->vlen = 0;
+        } else {
+            mvcc__free(m->key);
+            memmove(&t->muts[i], &t->muts[i + 1],
+                    (t->n - i - 1) * sizeof *t->muts);
+            t->n--;
+        }
+        mvcc__free(u->key);
+    }
+    return 0;
 }
 
 /* Lock resolution. */

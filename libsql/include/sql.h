@@ -352,6 +352,14 @@ struct sql_auth_provider {
     void *ctx; /* passed to lookup */
     int (*lookup)(void *ctx, const char *user, const char *host,
                   struct sql_account *out); /* see above */
+    /* NULL, or asked at each handshake response: true refuses a login
+     * without TLS with 3159 (require_secure_transport, which SET GLOBAL
+     * may change while the server runs). */
+    bool (*require_tls)(void *ctx);
+    /* NULL, or told once a login succeeded; full: the password was
+     * checked in clear (caching_sha2 full authentication), which makes
+     * the account's fast path valid (its cache entry). */
+    void (*authenticated)(void *ctx, bool full);
 };
 
 struct sql_proto_options {
@@ -370,6 +378,22 @@ struct sql_proto_options {
     const char *client_host;     /* peer host for messages; copied */
     struct sql_auth_provider auth; /* account lookup */
     struct sql_executor exec;      /* command execution */
+    /* NULL, or the negotiated TLS protocol and cipher suite of this
+     * connection once TLS is up (Ssl_version, Ssl_cipher); either may be
+     * set to NULL (shown as ""). Strings borrowed until the connection is
+     * destroyed. Called on the thread running the command. */
+    void (*tls_info)(void *ctx, const char **version, const char **cipher);
+    void *tls_info_ctx;            /* passed to tls_info */
+    /* caching_sha2 full authentication without TLS, MySQL's RSA key
+     * exchange: the PEM public key sent when the client asks (0x02;
+     * borrowed until the connection is destroyed), and rsa_decrypt, which
+     * turns the client's RSA-OAEP (SHA-1) ciphertext into at most
+     * *out_len bytes at out (*out_len set): 0, or non-zero when it cannot.
+     * NULL: no exchange (a plain full authentication is refused, 1251). */
+    const char *rsa_public_pem;
+    int (*rsa_decrypt)(void *ctx, const uint8_t *in, size_t len,
+                       uint8_t *out, size_t *out_len);
+    void *rsa_ctx;                 /* passed to rsa_decrypt */
 };
 
 /* Create a connection engine (options copied). NULL when out of memory or
@@ -499,6 +523,15 @@ struct sql_server_options {
      * (see sql_session_killed); NULL: the caller polls. */
     void (*on_kill)(void *ctx, uint32_t connection_id);
     void *kill_ctx; /* passed to on_kill */
+    /* The caller serves TLS (@@have_ssl YES, else DISABLED). */
+    bool have_ssl;
+    /* The initial @@global.require_secure_transport. */
+    bool require_secure_transport;
+    /* MySQL's caching_sha2_password cache: an account's fast path opens
+     * only after a full authentication (the password in clear, over TLS)
+     * since the server started or the password changed. false: the
+     * stored verifier always allows the fast path (no full auth). */
+    bool sha2_cache;
 };
 
 /* Open the store and read the catalog. 0, -ENOMEM, or another error with

@@ -316,6 +316,12 @@ static int cache_put(struct sql_server *srv, struct sql_acct *a)
             strcmp(srv->accts->a[i]->host, a->host) == 0)
             break;
     if (i < srv->accts->n) {
+        /* caching_sha2's cache entry outlives a GRANT, not a new
+         * password (MySQL's: ALTER USER ... IDENTIFIED BY clears it). */
+        const struct sql_acct *old = srv->accts->a[i];
+        a->sha2_cached = old->sha2_cached && old->plugin == a->plugin &&
+                         old->has_password == a->has_password &&
+                         memcmp(old->hash, a->hash, sizeof(a->hash)) == 0;
         sql__acct_free(srv->accts->a[i]);
         srv->accts->a[i] = a;
     } else if ((rc = accts_add(srv->accts, a)) != 0) {
@@ -538,9 +544,11 @@ static int auth_lookup(void *ctx, const char *user, const char *host,
         out->has_password = a->has_password;
         if (a->plugin == SQL_AUTH_CACHING_SHA2) {
             memcpy(out->sha2_hash, a->hash, 32);
-            /* The verifier is stored, so the fast path is always open
-             * (DESIGN.md: why sqld keeps no volatile cache). */
-            out->sha2_cached = true;
+            /* The verifier is stored, so the fast path may always be
+             * open; with sha2_cache it opens as MySQL's cache does, after
+             * a full authentication (DESIGN.md "TLS and full
+             * authentication"). */
+            out->sha2_cached = !srv->sha2_cache || a->sha2_cached;
         } else {
             memcpy(out->native_hash, a->hash, 20);
         }
@@ -551,9 +559,31 @@ static int auth_lookup(void *ctx, const char *user, const char *host,
     return rc;
 }
 
+/* The login succeeded: a full caching_sha2 authentication fills the
+ * account's cache entry (sha2_cache). */
+static void auth_done(void *ctx, bool full)
+{
+    struct sql_session *s = ctx;
+    if (!full || !s->acct_bound)
+        return;
+    acct_lock(s->srv);
+    struct sql_acct *a =
+        sql__acct_find(s->srv->accts, s->acct_user, s->acct_host);
+    if (a && a->plugin == SQL_AUTH_CACHING_SHA2)
+        a->sha2_cached = true;
+    acct_unlock(s->srv);
+}
+
+static bool auth_require_tls(void *ctx)
+{
+    struct sql_session *s = ctx;
+    return sql__require_secure_transport(s->srv);
+}
+
 struct sql_auth_provider sql_session_auth(struct sql_session *s)
 {
-    struct sql_auth_provider p = {s, auth_lookup};
+    struct sql_auth_provider p = {s, auth_lookup, auth_require_tls,
+                                  auth_done};
     return p;
 }
 

@@ -73,6 +73,10 @@ struct sql_acct
     bool has_password;       /* false: empty password */
     uint8_t hash[32];        /* native: 20 bytes SHA1(SHA1(pw)); sha2:
                                 32 bytes SHA256(SHA256(pw)) */
+    bool sha2_cached;        /* caching_sha2: a full authentication
+                                since load or the last password change
+                                (not stored; sql_server_options
+                                sha2_cache) */
     uint32_t global;         /* privileges on *.* */
     struct sql_grant *grants; /* database and table grants */
     size_t ngrants;          /* their count */

@@ -1474,6 +1474,14 @@ static void stmt(struct sb *b, const struct ast_stmt *st)
         break;
     case AST_ROLLBACK:
         puts_(b, "ROLLBACK");
+        if (st->name != NULL) {
+            puts_(b, " TO SAVEPOINT ");
+            ident(b, st->name);
+        }
+        break;
+    case AST_SAVEPOINT:
+        puts_(b, st->flag ? "RELEASE SAVEPOINT " : "SAVEPOINT ");
+        ident(b, st->name);
         break;
     case AST_CREATE_USER:
     case AST_DROP_USER:

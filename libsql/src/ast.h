@@ -493,6 +493,8 @@ enum ast_stmt_kind
     AST_PREPARE,      /* PREPARE name FROM expr (string or @var) */
     AST_EXECUTE,      /* EXECUTE name [USING @a, ...] (expr list) */
     AST_DEALLOCATE,   /* DEALLOCATE|DROP PREPARE name */
+    AST_SAVEPOINT,    /* SAVEPOINT name; flag: RELEASE SAVEPOINT name
+                         (ROLLBACK TO name is AST_ROLLBACK with a name) */
 };
 
 struct ast_stmt

@@ -82,6 +82,11 @@ int sql_server_open(const struct sql_server_options *o,
     rc = sql__sysvar_init(&srv->globals, srv->version);
     if (rc != 0)
         goto err_acct;
+    rc = sql__tls_server_init(srv, o);
+    if (rc != 0) {
+        sql__sysvar_free(srv->globals);
+        goto err_acct;
+    }
     *out = srv;
     return 0;
 err_acct:
@@ -194,6 +199,11 @@ static void prepared_free(struct sql_prepared *p)
     sql__free(p);
 }
 
+void sql__prepared_free(struct sql_prepared *p)
+{
+    prepared_free(p);
+}
+
 static void stage_clear(struct sql_stage *st)
 {
     for (size_t i = 0; i < st->n; i++) {
@@ -261,6 +271,7 @@ void sql_session_destroy(struct sql_session *s)
         }
     sql__sess_list_unlock(srv);
     sql__kvtxn_rollback(s->txn);
+    sql__savepoints_clear(s);
     stage_clear(&s->stage);
     sql__free(s->stage.w);
     sql__free(s->stage.slots);
@@ -668,6 +679,7 @@ static int txn_commit(struct sql_session *s)
     struct sql_kvtxn *t = s->txn;
     s->txn = NULL;
     s->explicit_txn = false;
+    sql__savepoints_clear(s);
     if (!t)
         return 0;
     /* The commit touches only t and the store (thread-safe); other
@@ -683,6 +695,7 @@ static void txn_rollback(struct sql_session *s)
     sql__kvtxn_rollback(s->txn);
     s->txn = NULL;
     s->explicit_txn = false;
+    sql__savepoints_clear(s);
 }
 
 /* ---- answers ------------------------------------------------------------
@@ -1216,8 +1229,12 @@ static int dispatch(struct sql_session *s, const struct ast_stmt *st)
         rc = txn_commit(s);
         return rc ? rc : sql__sess_ok(s, 0, 0);
     case AST_ROLLBACK:
+        if (st->name) /* ROLLBACK TO SAVEPOINT */
+            return sql__savepoint_run(s, st);
         txn_rollback(s);
         return sql__sess_ok(s, 0, 0);
+    case AST_SAVEPOINT:
+        return sql__savepoint_run(s, st);
     case AST_SHOW:
     case AST_DESCRIBE:
         return sql__show_run(s, st);
@@ -1269,7 +1286,7 @@ static int dispatch(struct sql_session *s, const struct ast_stmt *st)
     case AST_PREPARE:
     case AST_EXECUTE:
     case AST_DEALLOCATE:
-        return not_yet(s, "PREPARE/EXECUTE statements in SQL");
+        return sql__sqlprep_run(s, st, dispatch);
     default:
         return not_yet(s, "this statement");
     }

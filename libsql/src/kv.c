@@ -284,6 +284,16 @@ int sql__kvtxn_delete(struct sql_kvtxn *t, const void *key, size_t key_len)
     return mvcc_txn_delete(t->t, key, key_len);
 }
 
+int sql__kvtxn_savepoint(struct sql_kvtxn *t, size_t *mark)
+{
+    return mvcc_txn_savepoint(t->t, mark);
+}
+
+int sql__kvtxn_rollback_to(struct sql_kvtxn *t, size_t mark)
+{
+    return mvcc_txn_rollback_to(t->t, mark);
+}
+
 int sql__kvtxn_lock(struct sql_kvtxn *t, const struct mvcc_key *keys,
                     size_t n, int64_t wait_ms)
 {

@@ -89,6 +89,10 @@ int sql__kvtxn_scan(struct sql_kvtxn *t, const void *start, size_t start_len,
 int sql__kvtxn_set(struct sql_kvtxn *t, const void *key, size_t key_len,
                    const void *value, size_t value_len);
 int sql__kvtxn_delete(struct sql_kvtxn *t, const void *key, size_t key_len);
+/* Savepoints: a mark of the buffered writes; undo those since a mark
+ * (locks stay held; later marks become invalid). 0 or -EINVAL. */
+int sql__kvtxn_savepoint(struct sql_kvtxn *t, size_t *mark);
+int sql__kvtxn_rollback_to(struct sql_kvtxn *t, size_t mark);
 /* SELECT ... FOR UPDATE: lock the keys now, waiting up to wait_ms for
  * another transaction's lock (0: MVCC_LOCKED at once; then
  * MVCC_LOCK_WAIT_TIMEOUT, MVCC_DEADLOCK). */

@@ -1333,9 +1333,22 @@ static struct ast_stmt *parse_lock(struct parser *p)
     return st;
 }
 
+/* Words that are not keywords here (SAVEPOINT, RELEASE): taken when the
+ * next token is that identifier. */
+static bool accept_word(struct parser *p, const char *w)
+{
+    const struct sql_token *t = sql__p_peek(p, 0);
+    size_t n = strlen(w);
+    if (t->type != TK_IDENT || t->len != n || strncasecmp(t->str, w, n) != 0)
+        return false;
+    sql__p_advance(p);
+    return true;
+}
+
 struct ast_stmt *sql__p_admin(struct parser *p)
 {
     struct ast_stmt *st;
+    bool release = false;
     switch (sql__p_peek(p, 0)->kw) {
     case KW_CREATE:
         return parse_create(p);
@@ -1417,11 +1430,15 @@ struct ast_stmt *sql__p_admin(struct parser *p)
         int kind = sql__p_is_kw(p, KW_COMMIT) ? AST_COMMIT : AST_ROLLBACK;
         sql__p_advance(p);
         sql__p_accept_kw(p, KW_WORK);
-        if (kind == AST_ROLLBACK && sql__p_is_kw(p, KW_TO)) {
-            sql__p_unsupported(p, "savepoints");
+        if ((st = stmt_new(p, kind)) == NULL)
             return NULL;
+        if (kind == AST_ROLLBACK && sql__p_accept_kw(p, KW_TO)) {
+            /* ROLLBACK [WORK] TO [SAVEPOINT] name */
+            accept_word(p, "SAVEPOINT");
+            if ((st->name = sql__p_ident(p)) == NULL)
+                return NULL;
         }
-        return stmt_new(p, kind);
+        return st;
     }
     case KW_GRANT:
         return parse_grant(p, true);
@@ -1524,7 +1541,16 @@ struct ast_stmt *sql__p_admin(struct parser *p)
         }
         return st;
     default:
-        sql__p_error(p);
-        return NULL;
+        /* SAVEPOINT name | RELEASE SAVEPOINT name */
+        release = accept_word(p, "RELEASE");
+        if (!accept_word(p, "SAVEPOINT")) {
+            sql__p_error(p);
+            return NULL;
+        }
+        if ((st = stmt_new(p, AST_SAVEPOINT)) == NULL ||
+            (st->name = sql__p_ident(p)) == NULL)
+            return NULL;
+        st->flag = release;
+        return st;
     }
 }

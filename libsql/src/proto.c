@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <mbedtls/platform_util.h>
+
 #include "proto_int.h"
 
 #define COM_QUIT 0x01
@@ -238,6 +240,12 @@ static int send_raw(struct sql_proto_conn *c, const void *p1, size_t n1,
  * (c->pending_db) through the executor. */
 static int auth_ok(struct sql_proto_conn *c);
 
+/* The caller does MySQL's RSA key exchange for caching_sha2. */
+static bool rsa_ok(const struct sql_proto_conn *c)
+{
+    return c->opts.rsa_public_pem != NULL && c->opts.rsa_decrypt != NULL;
+}
+
 /* Check an auth response for the plugin in use. */
 static int auth_check(struct sql_proto_conn *c, const uint8_t *tok,
                       size_t len)
@@ -255,10 +263,11 @@ static int auth_check(struct sql_proto_conn *c, const uint8_t *tok,
                    ? auth_ok(c)
                    : deny(c, used);
     if (!c->acct.sha2_cached) {
-        /* Full authentication needs the password in clear, so TLS. Say
-         * so now: after 0x04 a client without TLS asks for an RSA key and
-         * reports its own error about that instead of this one. */
-        if (!c->tls)
+        /* Full authentication needs the password in clear, so TLS or the
+         * RSA exchange. Without either say so now: after 0x04 a client
+         * without TLS asks for an RSA key and reports its own error about
+         * that instead of this one. */
+        if (!c->tls && !rsa_ok(c))
             return fail(c, 1251, "08004", SHA2_NEEDS_TLS);
         /* AuthMoreData perform_full_authentication (0x04). */
         static const uint8_t more[2] = {0x01, 0x04};
@@ -279,6 +288,8 @@ static int run_command(struct sql_proto_conn *c, struct sql_command *cmd);
 
 static int auth_ok(struct sql_proto_conn *c)
 {
+    if (c->opts.auth.authenticated != NULL)
+        c->opts.auth.authenticated(c->opts.auth.ctx, c->full_auth);
     if (c->pending_db != NULL) {
         struct sql_command cmd;
         memset(&cmd, 0, sizeof cmd);
@@ -318,7 +329,10 @@ static int on_handshake_response(struct sql_proto_conn *c, const uint8_t *p,
         c->state = SQL__ST_TLS_WAIT;
         return 0;
     }
-    if (c->opts.require_tls && !c->tls)
+    bool require = c->opts.require_tls ||
+                   (c->opts.auth.require_tls != NULL &&
+                    c->opts.auth.require_tls(c->opts.auth.ctx));
+    if (require && !c->tls)
         return fail(c, 3159, "HY000",
                     "Connections using insecure transport are prohibited "
                     "while --require_secure_transport=ON.");
@@ -414,18 +428,40 @@ static int on_handshake_response(struct sql_proto_conn *c, const uint8_t *p,
 
 /* caching_sha2_password full authentication: over TLS the client sends
  * its password in clear, NUL-terminated; without TLS it asks for the
- * server's RSA key (0x02) or sends an RSA-encrypted password, which this
- * engine does not do: it answers a clear error instead. */
+ * server's RSA public key (0x02, answered with AuthMoreData and the PEM)
+ * and sends RSA-OAEP(password NUL XOR nonce repeated), which the caller's
+ * rsa_decrypt opens (DESIGN.md "TLS and full authentication"). */
 static int on_sha2_full(struct sql_proto_conn *c, const uint8_t *p,
                         size_t len)
 {
-    if (!c->tls) /* not reached: auth_check refuses first */
-        return fail(c, 1251, "08004", SHA2_NEEDS_TLS);
+    uint8_t clear[512];
+    if (!c->tls) {
+        if (!rsa_ok(c)) /* not reached: auth_check refuses first */
+            return fail(c, 1251, "08004", SHA2_NEEDS_TLS);
+        if (len == 1 && p[0] == 0x02) {
+            static const uint8_t more = 0x01;
+            return send_raw(c, &more, 1, c->opts.rsa_public_pem,
+                            strlen(c->opts.rsa_public_pem));
+        }
+        size_t n = sizeof(clear);
+        if (len == 0 ||
+            c->opts.rsa_decrypt(c->opts.rsa_ctx, p, len, clear, &n) != 0 ||
+            n > sizeof(clear))
+            return deny(c, len > 0);
+        for (size_t i = 0; i < n; i++)
+            clear[i] ^= c->scramble[i % 20];
+        p = clear;
+        len = n;
+    }
     if (len > 0 && p[len - 1] == 0)
         len--;
-    if (len == 0 || !c->acct_found || !c->acct.has_password ||
-        !sql__auth_sha2_check_clear(c->acct.sha2_hash, (const char *)p, len))
+    bool good = len > 0 && c->acct_found && c->acct.has_password &&
+                sql__auth_sha2_check_clear(c->acct.sha2_hash,
+                                           (const char *)p, len);
+    mbedtls_platform_zeroize(clear, sizeof(clear));
+    if (!good)
         return deny(c, len > 0);
+    c->full_auth = true;
     return auth_ok(c);
 }
 

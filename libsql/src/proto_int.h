@@ -69,6 +69,8 @@ struct sql_proto_conn {
     uint8_t client_charset;        /* collation id the client asked for */
     int state;                     /* SQL__ST_* */
     bool tls;                      /* the transport is TLS now */
+    bool full_auth;                /* the password was checked in clear
+                                      (caching_sha2 full authentication) */
     bool want_close;               /* close after the output drains */
 
     struct sql__buf in;  /* client bytes not yet parsed */

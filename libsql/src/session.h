@@ -56,6 +56,8 @@ struct sql_server
     void *begin_hook_ctx;          /* its ctx */
     void (*on_kill)(void *ctx, uint32_t conn_id); /* KILL CONNECTION hook */
     void *kill_ctx;                /* its ctx */
+    bool sha2_cache;               /* caching_sha2 fast path only after a
+                                      full authentication (tls.c) */
 };
 
 struct sql_warning
@@ -98,6 +100,14 @@ struct sql_stage
     size_t nslots;        /* power of two */
 };
 
+/* A savepoint of the open transaction (savepoint.c). */
+struct sql_savepoint
+{
+    char *name;                 /* as given (compared case-insensitively) */
+    size_t mark;                /* the transaction's write-buffer mark */
+    struct sql_savepoint *next; /* the next newer one */
+};
+
 struct sql_uservar
 {
     char *name;              /* lower-cased name */
@@ -128,6 +138,7 @@ struct sql_session
     int64_t row_count;             /* ROW_COUNT() */
     struct sql_uservar *uservars;  /* @variables */
     struct sql_prepared *prepared; /* prepared statements */
+    struct sql_savepoint *savepoints; /* of txn, oldest first */
     struct sql_err err;            /* the failing statement's error */
     bool more;                     /* another result follows this one */
     bool binary;                   /* answering COM_STMT_EXECUTE */
@@ -261,5 +272,28 @@ int64_t sql__now_us(void);
  * otherwise). 0, SQL_EQUERY (s->err) or -ENOMEM. */
 int sql__eval_const(struct sql_session *s, const struct ast_expr *e,
                     struct sql_datum *out, char *text, size_t len);
+
+/* PREPARE, EXECUTE, DEALLOCATE PREPARE (prepare_sql.c): answers itself;
+ * EXECUTE runs the prepared statement through run (the engine's
+ * dispatch) with its parameters bound. 0, SQL_EQUERY or -ENOMEM. */
+int sql__sqlprep_run(struct sql_session *s, const struct ast_stmt *st,
+                     int (*run)(struct sql_session *s,
+                                const struct ast_stmt *st));
+/* Free a prepared statement (engine.c; off any list). */
+void sql__prepared_free(struct sql_prepared *p);
+
+/* SAVEPOINT, RELEASE SAVEPOINT, ROLLBACK TO (savepoint.c): answers
+ * itself; 0, SQL_EQUERY or -ENOMEM. _clear: the transaction ended. */
+int sql__savepoint_run(struct sql_session *s, const struct ast_stmt *st);
+void sql__savepoints_clear(struct sql_session *s);
+
+/* TLS (tls.c): @@have_ssl, require_secure_transport and sha2_cache from
+ * the options at open; the global require_secure_transport now; the
+ * connection's Ssl_version and Ssl_cipher ("" without TLS). */
+int sql__tls_server_init(struct sql_server *srv,
+                         const struct sql_server_options *o);
+bool sql__require_secure_transport(struct sql_server *srv);
+void sql__tls_status(const struct sql_session *s, const char **version,
+                     const char **cipher);
 
 #endif /* SQL_SESSION_H */

@@ -585,9 +585,12 @@ static int show_status(struct sql_session *s, const struct ast_show *sh)
                                                  __ATOMIC_RELAXED));
     snprintf(nthreads, sizeof(nthreads), "%zu", threads);
     snprintf(tables, sizeof(tables), "%zu", s->srv->cat->ntables);
+    const char *ssl_version, *ssl_cipher;
+    sql__tls_status(s, &ssl_version, &ssl_cipher);
     const char *rows[][2] = {
         {"Open_tables", tables},      {"Queries", queries},
-        {"Questions", queries},       {"Threads_connected", nthreads},
+        {"Questions", queries},       {"Ssl_cipher", ssl_cipher},
+        {"Ssl_version", ssl_version}, {"Threads_connected", nthreads},
         {"Threads_running", "1"},     {"Uptime", uptime},
     };
     int rc = sql__rs_begin(s, cols, 2);

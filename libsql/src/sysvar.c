@@ -67,6 +67,7 @@ static const struct sysvar_def defs[] = {
     {"port", SYSVAR_UINT, G | RO, "4000", 0, 65535, NULL},
     {"query_cache_size", SYSVAR_UINT, G, "0", 0, MAXU, NULL},
     {"query_cache_type", SYSVAR_ENUM, GS, "OFF", 0, 0, onoff_strs},
+    {"require_secure_transport", SYSVAR_BOOL, G, "0", 0, 1, NULL},
     {"server_id", SYSVAR_UINT, G, "1", 0, 4294967295u, NULL},
     {"session_track_gtids", SYSVAR_STR, GS, "OFF", 0, 0, NULL},
     {"sql_auto_is_null", SYSVAR_BOOL, GS, "0", 0, 1, NULL},
