@@ -216,7 +216,8 @@ static const struct sstat *best_target(const struct ctx *c,
     for (size_t i = 0; i < c->n; i++) {
         const struct sstat *t = &c->st[i];
         if (!t->usable || !t->space_ok || at_limit(c, t) ||
-            pd__region_peer(r, t->s->id) != NULL)
+            pd__region_peer(r, t->s->id) != NULL ||
+            pd__region_was_on(r, t->s->id))
             continue;
         uint32_t is = isolation(c, t->s, r, skip);
         if (best == NULL || better_target(is, t, best_iso, best)) {
@@ -482,7 +483,8 @@ static int align(struct ctx *c, const struct pd__region *r,
     if (src == NULL || dst == NULL)
         return PD_ENOOP;
     const struct sstat *d = stat_of(c, dst->store_id);
-    if (d == NULL || !d->usable || !d->space_ok || at_limit(c, d))
+    if (d == NULL || !d->usable || !d->space_ok || at_limit(c, d) ||
+        pd__region_was_on(r, dst->store_id))
         return PD_ENOOP;
     return move_peer(c, r, "merge-align", src->store_id, dst->store_id, out);
 }
@@ -685,7 +687,8 @@ static int balance_region(struct ctx *c, struct pd_operator *out)
                 if (p == NULL || is_leader != (pass == 1) ||
                     !healthy(c, r) || pd__op_busy(pd, r->id) ||
                     r->size == 0 || r->size > gap / 2 ||
-                    pd__region_peer(r, dst->s->id) != NULL)
+                    pd__region_peer(r, dst->s->id) != NULL ||
+                    pd__region_was_on(r, dst->s->id))
                     continue;
                 /* Never trade isolation for balance. */
                 if (isolation(c, dst->s, r, src->s->id) <
@@ -732,6 +735,29 @@ int pd_balance_region(struct pd *pd, uint64_t mono_ms,
     return rc;
 }
 
+/* Store checker: an OFFLINE store that no region in the map has a peer
+ * on any more is drained: propose TOMBSTONE (PD's "bury"). A proposal
+ * still in flight is proposed again next round and refused at apply. */
+static int bury_drained(struct pd *pd)
+{
+    for (size_t i = 0; i < pd->n_stores; i++) {
+        const struct pd__store *s = pd->stores[i];
+        if (s->state != PD_STORE_OFFLINE)
+            continue;
+        bool empty = true;
+        for (size_t k = 0; k < pd->n_regions && empty; k++)
+            empty = pd__region_peer(pd->by_key[k], s->id) == NULL;
+        if (!empty)
+            continue;
+        int rc = pd_store_set_state(pd, s->id, PD_STORE_TOMBSTONE);
+        if (rc != 0)
+            return rc;
+        pd__log(pd, PD_LOG_INFO, "store %llu is offline and holds no "
+                "region: tombstone", (unsigned long long)s->id);
+    }
+    return 0;
+}
+
 int pd_schedule(struct pd *pd, uint64_t mono_ms, struct pd_operator *out,
                 size_t max, size_t *n)
 {
@@ -769,7 +795,7 @@ int pd_schedule(struct pd *pd, uint64_t mono_ms, struct pd_operator *out,
         else if (rc != PD_ENOOP)
             goto out;
     }
-    rc = 0;
+    rc = bury_drained(pd);
 out:
     ctx_fini(&c);
     return rc;
