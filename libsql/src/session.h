@@ -56,6 +56,8 @@ struct sql_server
     void *begin_hook_ctx;          /* its ctx */
     void (*on_kill)(void *ctx, uint32_t conn_id); /* KILL CONNECTION hook */
     void *kill_ctx;                /* its ctx */
+    struct sql_cluster_info cluster_info; /* PD's view (show_cluster.c);
+                                      calls NULL: none */
 };
 
 struct sql_warning

@@ -178,7 +178,7 @@ const char *sql__is_name(size_t i)
 bool sql__is_virtual(const struct sql_tableinfo *t)
 {
     return (t->id <= IS_ID_BASE && t->id > IS_ID_BASE - IS_COUNT) ||
-           t->id == SQL_DERIVED_ID;
+           t->id == SQL_DERIVED_ID || sql__cluster_is_id(t->id);
 }
 
 struct sql_tableinfo *sql__is_table(struct sql_session *s, const char *name)
@@ -188,7 +188,7 @@ struct sql_tableinfo *sql__is_table(struct sql_session *s, const char *name)
         if (strcasecmp(name, is_tables[i].name) == 0)
             which = i;
     if (which < 0)
-        return NULL;
+        return sql__cluster_is_table(s, name);
     struct sql_tableinfo *t = sql__arena_zalloc(s->arena, sizeof(*t));
     if (!t)
         return NULL;
@@ -387,6 +387,8 @@ int sql__is_rows(struct sql_xctx *x, const struct sql_tableinfo *vt,
     int which = (int)(IS_ID_BASE - vt->id);
     int rc = 0;
     char buf[64];
+    if (sql__cluster_is_id(vt->id))
+        return sql__cluster_is_rows(x, vt, a, out, n);
     switch (which) {
     case IS_SCHEMATA:
         for (size_t i = 0; rc == 0 && i <= cat->ndbs; i++) {
