@@ -550,6 +550,7 @@ int main(int argc, char **argv)
         }
         so.data_dir = NULL;
         so.cluster = &co;
+        so.cluster_info = sqld_cluster_info(cluster);
     }
     rc = sql_server_open(&so, &server, err, sizeof(err));
     if (rc != 0) {
