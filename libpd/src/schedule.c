@@ -29,6 +29,16 @@ struct ctx {
 
 static struct sstat *stat_of(const struct ctx *c, uint64_t store_id);
 
+/* A region's weight for balancing: its approximate size, but at least
+ * 1 MiB, as PD counts an empty region. A store that cannot measure its
+ * regions (size 0: kvd counts key bytes of raw data only, and none for
+ * transactional data) is then balanced by region count. */
+#define MIN_REGION_SIZE (UINT64_C(1) << 20)
+static uint64_t weight(const struct pd__region *r)
+{
+    return r->size > MIN_REGION_SIZE ? r->size : MIN_REGION_SIZE;
+}
+
 /* Count an operator's remaining steps as done, so the rest of the round
  * (and later rounds, while it runs) does not pile more work onto a store
  * already receiving it. */
@@ -46,12 +56,12 @@ static void influence_op(struct ctx *c, const struct pd_operator *op)
         case PD_STEP_ADD_PEER:
         case PD_STEP_ADD_LEARNER:
             t->regions++;
-            t->size += r->size;
+            t->size += weight(r);
             t->incoming++;
             break;
         case PD_STEP_REMOVE_PEER:
             t->regions -= t->regions > 0 ? 1 : 0;
-            t->size -= t->size >= r->size ? r->size : t->size;
+            t->size -= t->size >= weight(r) ? weight(r) : t->size;
             break;
         case PD_STEP_TRANSFER_LEADER:
             for (uint32_t p = 0; p < r->n_peers; p++)
@@ -98,7 +108,7 @@ static int ctx_init(struct ctx *c, struct pd *pd, uint64_t mono_ms)
             for (size_t i = 0; i < c->n; i++)
                 if (c->st[i].s->id == r->peers[p].store_id) {
                     c->st[i].regions++;
-                    c->st[i].size += r->size;
+                    c->st[i].size += weight(r);
                     if (r->peers[p].id == r->leader_peer)
                         c->st[i].leaders++;
                     break;
@@ -686,7 +696,7 @@ static int balance_region(struct ctx *c, struct pd_operator *out)
                 bool is_leader = l != NULL && p == l;
                 if (p == NULL || is_leader != (pass == 1) ||
                     !healthy(c, r) || pd__op_busy(pd, r->id) ||
-                    r->size == 0 || r->size > gap / 2 ||
+                    weight(r) > gap / 2 ||
                     pd__region_peer(r, dst->s->id) != NULL ||
                     pd__region_was_on(r, dst->s->id))
                     continue;

@@ -527,6 +527,40 @@ static void one_scheduling_round(void **state)
     fx_fini(&fx);
 }
 
+/* Regions kvd could not measure (size 0) weigh 1 MiB each: balance-region
+ * moves them by count, from the lowest-id fullest store, followers first
+ * (here every region is led from store 1, so a leader). */
+static void balance_region_counts_unmeasured_regions(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    cfg.n_location_labels = 0;
+    struct fx fx;
+    cluster(&fx, &cfg, 4, NULL);
+    static const char *keys[] = {NULL, "b", "c", "d", NULL};
+    for (int i = 0; i < 4; i++)
+        region(&fx, (uint64_t)(10 + i), keys[i], keys[i + 1], 1, 0, 3, S123);
+    struct pd_operator op;
+    assert_int_equal(pd_balance_region(fx.pd[0], 0, &op), 0);
+    assert_string_equal(op.desc, "balance-region");
+    assert_int_equal(op.region_id, 10);
+    assert_int_equal(op.n_steps, 4);
+    assert_step(&op.steps[0], PD_STEP_ADD_LEARNER, 4, 1);
+    assert_step(&op.steps[2], PD_STEP_TRANSFER_LEADER, 4, 1);
+    assert_step(&op.steps[3], PD_STEP_REMOVE_PEER, 1, 0);
+    /* counted as done: 3/4/4/1 MiB; the next moves one off store 2 */
+    assert_int_equal(pd_balance_region(fx.pd[0], 0, &op), 0);
+    assert_int_equal(op.region_id, 11);
+    assert_step(&op.steps[0], PD_STEP_ADD_LEARNER, 4, 2);
+    assert_step(&op.steps[op.n_steps - 1], PD_STEP_REMOVE_PEER, 2, 0);
+    /* 3/3/4/2: a gap of 2 MiB moves no more than 1 MiB, from store 3 */
+    assert_int_equal(pd_balance_region(fx.pd[0], 0, &op), 0);
+    assert_step(&op.steps[op.n_steps - 1], PD_STEP_REMOVE_PEER, 3, 0);
+    /* 3/3/3/3: balanced */
+    assert_int_equal(pd_balance_region(fx.pd[0], 0, &op), PD_ENOOP);
+    fx_fini(&fx);
+}
+
 /* Scale in: an offline store's replicas move away; once no region in
  * the map has a peer on it, the next round buries it (TOMBSTONE). */
 static void drained_offline_store_becomes_tombstone(void **state)
@@ -822,6 +856,7 @@ int main(void)
         cmocka_unit_test(no_merge_right_after_a_split),
         cmocka_unit_test(one_scheduling_round),
         cmocka_unit_test(simulated_cluster_settles),
+        cmocka_unit_test(balance_region_counts_unmeasured_regions),
         cmocka_unit_test(drained_offline_store_becomes_tombstone),
         cmocka_unit_test(store_a_peer_left_is_no_target),
     };
