@@ -9,7 +9,8 @@
 # KVD_COUNT kvd replicating one key space with Raft, registered with pdd
 # (heartbeats, operators), and sqld speaking MySQL with its data in the
 # kvd (--store=cluster).
-# Environment: PD_COUNT (3), KVD_COUNT (3), PLAYGROUND_DIR (./playground),
+# Environment: PD_COUNT (3), KVD_COUNT (3), SQLD_COUNT (1: more sqld take
+# the next SQL and status ports), PLAYGROUND_DIR (./playground),
 # FRESH=1 to delete the playground's data first; PD_PORT (2379), KVD_PORT
 # (20160), KVD_STATUS_PORT (20180), SQL_PORT (4000) and SQL_STATUS_PORT
 # (10080) move the ports.
@@ -30,6 +31,8 @@ KVD_STATUS_PORT=${KVD_STATUS_PORT:-20180}
 SQL_PORT=${SQL_PORT:-4000}
 SQL_STATUS_PORT=${SQL_STATUS_PORT:-10080}
 KVD_COUNT=${KVD_COUNT:-3}
+SQLD_COUNT=${SQLD_COUNT:-1}
+case "$SQLD_COUNT" in *[!0-9]*|''|0) echo "playground: SQLD_COUNT must be a number of at least 1" >&2; exit 2 ;; esac
 case "$PD_COUNT$KVD_COUNT$PD_PORT$KVD_PORT$KVD_STATUS_PORT$SQL_PORT$SQL_STATUS_PORT" in *[!0-9]*|'') echo "playground: PD_COUNT, KVD_COUNT and the ports must be numbers" >&2; exit 2 ;; esac
 [ "$PD_COUNT" -ge 1 ] && [ "$KVD_COUNT" -ge 1 ] ||
     { echo "playground: PD_COUNT and KVD_COUNT must be at least 1" >&2; exit 2; }
@@ -103,8 +106,13 @@ for _ in $(seq 1 300); do
     stop_if_dead
     sleep 0.2
 done
-start sqld --listen=127.0.0.1:$SQL_PORT --store=cluster --pd="$pds" \
-    --status-listen=127.0.0.1:$SQL_STATUS_PORT
+sql_port() { echo $((SQL_PORT + $1 - 1)); }
+sql_status() { echo $((SQL_STATUS_PORT + $1 - 1)); }
+sql_name() { if [ "$1" = 1 ]; then echo sqld; else echo "sqld-$1"; fi; }
+for i in $(seq 1 "$SQLD_COUNT"); do
+    start "$(sql_name "$i")" --listen=127.0.0.1:$(sql_port "$i") --store=cluster \
+        --pd="$pds" --status-listen=127.0.0.1:$(sql_status "$i")
+done
 
 # Ready when every pdd answers its HTTP status, sqld answers a ping and
 # every process still runs; 60 s at most.
@@ -115,7 +123,9 @@ ready() {
     for i in $(seq 1 "$PD_COUNT"); do
         (exec 3<>/dev/tcp/127.0.0.1/$(pd_status "$i")) 2>/dev/null || return 1
     done
-    mariadb-admin -h 127.0.0.1 -P $SQL_PORT -u root ping >/dev/null 2>&1 || return 1
+    for i in $(seq 1 "$SQLD_COUNT"); do
+        mariadb-admin -h 127.0.0.1 -P $(sql_port "$i") -u root ping >/dev/null 2>&1 || return 1
+    done
     return 0
 }
 for _ in $(seq 1 600); do
@@ -139,8 +149,11 @@ for i in $(seq 1 "$KVD_COUNT"); do
     printf '  kvd-%-3s rpc 127.0.0.1:%s status http://127.0.0.1:%s/status\n' \
         "$i" $(kvd_port "$i") $(kvd_status "$i")
 done
+for i in $(seq 1 "$SQLD_COUNT"); do
+    printf '  %-7s mysql 127.0.0.1:%s (on the cluster: its data is in the kvd)  status http://127.0.0.1:%s/status\n' \
+        "$(sql_name "$i")" $(sql_port "$i") $(sql_status "$i")
+done
 cat <<MSG
-  sqld    mysql 127.0.0.1:$SQL_PORT (on the cluster: its data is in the kvd)  status http://127.0.0.1:$SQL_STATUS_PORT/status
 Connect with:
   mysql -h 127.0.0.1 -P $SQL_PORT -u root
 Inspect the cluster with:

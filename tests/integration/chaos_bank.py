@@ -46,6 +46,8 @@ def parse():
     p.add_argument("--ready", type=int, default=30)
     p.add_argument("--seconds", type=float, default=3600)
     p.add_argument("--setup", action="store_true")
+    p.add_argument("--setup-only", action="store_true",
+                   help="create the tables and accounts, then exit")
     p.add_argument("--pace", type=float, default=0,
                    help="seconds each thread waits between transfers")
     p.add_argument("--stats", default=None)
@@ -273,8 +275,10 @@ def verify():
 
 
 def main():
-    if A.setup:
+    if A.setup or A.setup_only:
         setup()
+    if A.setup_only:
+        return 0
     t0 = time.time()
     ts = [threading.Thread(target=worker, args=(w, t0))
           for w in range(A.threads)]
