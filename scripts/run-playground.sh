@@ -44,6 +44,8 @@ mkdir -p "$PLAY"
 
 pids=()
 names=()
+cmds=()  # each daemon's command line, to start it again
+gone=()  # set for a daemon seen exited
 stop_all() {
     trap - INT TERM
     echo
@@ -70,9 +72,11 @@ stop_if_dead() {
 
 start() { # name, then flags
     local name=$1; shift
-    "$BIN/${name%%-*}" --data-dir="$PLAY/$name" --log.file="$PLAY/$name.log" "$@" &
+    local cmd=("$BIN/${name%%-*}" --data-dir="$PLAY/$name" --log.file="$PLAY/$name.log" "$@")
+    "${cmd[@]}" &
     pids+=($!)
     names+=("$name")
+    cmds+=("$(printf '%q ' "${cmd[@]}")")
 }
 
 # Ports as TiDB's playground has them: PD 2379 (members every 2 ports, each
@@ -112,6 +116,13 @@ sql_name() { if [ "$1" = 1 ]; then echo sqld; else echo "sqld-$1"; fi; }
 for i in $(seq 1 "$SQLD_COUNT"); do
     start "$(sql_name "$i")" --listen=127.0.0.1:$(sql_port "$i") --store=cluster \
         --pd="$pds" --status-listen=127.0.0.1:$(sql_status "$i")
+    # the first sqld of a new cluster creates the catalog and the root
+    # account: the others start once it answers (60 s at most)
+    [ "$i" = 1 ] && [ "$SQLD_COUNT" -gt 1 ] && for _ in $(seq 1 300); do
+        mariadb-admin -h 127.0.0.1 -P $(sql_port 1) -u root ping >/dev/null 2>&1 && break
+        stop_if_dead
+        sleep 0.2
+    done
 done
 
 # Ready when every pdd answers its HTTP status, sqld answers a ping and
@@ -161,6 +172,25 @@ Inspect the cluster with:
   $BIN/kvctl --pd=$pds status      (raw and txn reads and writes: kvctl --help)
 Press Ctrl-C to stop.
 MSG
-wait -n "${pids[@]}"
-echo "playground: a daemon exited on its own; see the logs in $PLAY" >&2
-stop_all 1
+# A daemon that exits (killed, crashed, stopped for a restart) is reported
+# with the command that starts it again; the others keep running
+# (docs/operators-guide.md). A daemon started by hand is not stopped by
+# Ctrl-C: stop it yourself.
+while :; do
+    live=()
+    for i in "${!pids[@]}"; do
+        kill -0 "${pids[$i]}" 2>/dev/null && live+=("${pids[$i]}")
+    done
+    if [ ${#live[@]} -eq 0 ]; then
+        echo "playground: every daemon has exited; see the logs in $PLAY" >&2
+        stop_all 1
+    fi
+    wait -n "${live[@]}"
+    for i in "${!pids[@]}"; do
+        if [ -z "${gone[$i]:-}" ] && ! kill -0 "${pids[$i]}" 2>/dev/null; then
+            gone[$i]=1
+            echo "playground: ${names[$i]} exited (log: $PLAY/${names[$i]}.log); the others keep running; start it again with:" >&2
+            echo "  ${cmds[$i]}&" >&2
+        fi
+    done
+done
