@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <pd.h>
 #include <pd.pb.h>
@@ -30,6 +31,9 @@ static int ci_stores(void *ctx, sql_cluster_store_fn emit, void *arg,
                             sizeof(resp), err, errlen);
     if (rc != 0)
         return rc;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
     for (pb_size_t i = 0; rc == 0 && i < resp.stores_count; i++) {
         const pd_StoreInfo *s = &resp.stores[i];
         struct sql_cluster_store st = {
@@ -41,8 +45,11 @@ static int ci_stores(void *ctx, sql_cluster_store_fn emit, void *arg,
             .capacity = s->has_heartbeat ? s->stats.capacity : 0,
             .available = s->has_heartbeat ? s->stats.available : 0,
             .region_size = s->map_size,
-            /* last_heartbeat_ms is the pd leader's monotonic clock */
             .heartbeat_age_ms = -1};
+        /* pdd sends the wall-clock time of the last heartbeat */
+        if (s->has_heartbeat && s->last_heartbeat_ms > 0 &&
+            s->last_heartbeat_ms <= now)
+            st.heartbeat_age_ms = (int64_t)(now - s->last_heartbeat_ms);
         rc = emit(arg, &st);
     }
     pd_client_release(pd_GetAllStoresResponse_fields, &resp);
