@@ -8,6 +8,11 @@ which transfers committed.
 A client error is classified:
   - before COMMIT was sent, or COMMIT answered 1213/1205 (write conflict,
     lock wait): the transaction did not commit; it is retried (same id);
+  - COMMIT answered 1105 "transaction was rolled back" (libmvcc's
+    MVCC_ROLLED_BACK: another transaction resolved this one's expired lock
+    while its commit was delayed): not committed, counted as rolled_back
+    and retried with the same id (had it committed after all, the retry's
+    INSERT would fail on the duplicate id and count as an error);
   - the connection dropped (2003/2006/2013, or any socket error) before
     COMMIT: not committed either; the worker reconnects (to the next sqld
     in the list) and retries;
@@ -64,7 +69,8 @@ READY = os.path.join(A.dir, "bank.ready" + SUFFIX)
 PROGRESS = os.path.join(A.dir, "bank.progress" + SUFFIX)
 TID_BASE = A.run * 10 ** 12
 lock = threading.Lock()
-st = {"acked": 0, "conflicts": 0, "reconnects": 0, "ambiguous": 0,
+st = {"acked": 0, "conflicts": 0, "rolled_back": 0, "reconnects": 0,
+      "ambiguous": 0,
       "errors": 0, "checks": 0, "bad_checks": 0, "max_stall_s": 0.0}
 acked, ambiguous, errors = set(), set(), []
 
@@ -159,6 +165,8 @@ def worker(w, t0):
                     continue
                 if code(e) in ABORTS:
                     note("conflicts")
+                elif code(e) == 1105 and "transaction was rolled back" in str(e):
+                    note("rolled_back")
                 else:
                     note("errors", "tid %d %s: %s" %
                          (tid, "commit" if committing else "stmt", e))
