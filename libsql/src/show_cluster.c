@@ -78,27 +78,15 @@ struct sql_tableinfo *sql__cluster_is_table(struct sql_session *s,
             which = i;
     if (which < 0)
         return NULL;
-    struct sql_tableinfo *t = sql__arena_zalloc(s->arena, sizeof(*t));
+    struct sql_tableinfo *t = sql__is_vtable(s, CL_ID_BASE - which,
+                                             cl_tables[which].name,
+                                             cl_tables[which].ncols);
     if (!t)
         return NULL;
-    t->id = CL_ID_BASE - which;
-    t->name = cl_tables[which].name;
-    t->handle_col = -1;
-    t->pk_handle_idx = -1;
-    t->ncols = (uint32_t)cl_tables[which].ncols;
-    t->cols = sql__arena_zalloc(s->arena, sizeof(*t->cols) * t->ncols);
-    if (!t->cols)
-        return NULL;
     for (uint32_t i = 0; i < t->ncols; i++) {
-        struct sql_colinfo *c = &t->cols[i];
-        bool num = cl_tables[which].cols[i].num;
-        c->id = i + 1;
-        c->name = cl_tables[which].cols[i].name;
-        c->type.tp = num ? SQL_TYPE_LONGLONG : SQL_TYPE_VAR_STRING;
-        c->type.len = num ? 21 : 512;
-        c->type.flags = num ? SQL_COLFLAG_NUM | SQL_COLFLAG_UNSIGNED : 0;
-        c->type.coll = num ? SQL_COLL_BINARY : SQL_COLL_UTF8MB4_GENERAL_CI;
-        c->type_sql = num ? "bigint unsigned" : "varchar(512)";
+        t->cols[i].id = i + 1;
+        t->cols[i].name = cl_tables[which].cols[i].name;
+        sql__is_col_type(&t->cols[i], cl_tables[which].cols[i].num);
     }
     return t;
 }

@@ -171,6 +171,21 @@ static void ids(struct sqlfx_conn *c, struct fake *f, int64_t *tid,
     *iid = asked_id(f, 11);
 }
 
+/* A server over fake f with table d.t (id, v, index kv) and f's regions
+ * cut around it; *tid and *iid get the table's and the index's ids. */
+static void with_table(struct sqlfx *fx, struct sqlfx_conn *c, struct fake *f,
+                       int64_t *tid, int64_t *iid)
+{
+    memset(f, 0, sizeof(*f));
+    open_with(fx, f);
+    sqlfx_connect(fx, c, 1);
+    Q(c, "CREATE DATABASE d", "OK 1 0 0");
+    Q(c, "CREATE TABLE d.t (id INT PRIMARY KEY, v INT, KEY kv (v))",
+      "OK 0 0 0");
+    ids(c, f, tid, iid);
+    cut(f, *tid, *iid);
+}
+
 static void store_status(void **state)
 {
     (void)state;
@@ -209,17 +224,10 @@ static void region_status_and_peers(void **state)
 {
     (void)state;
     struct fake f;
-    memset(&f, 0, sizeof(f));
     struct sqlfx fx;
     struct sqlfx_conn c;
-    open_with(&fx, &f);
-    sqlfx_connect(&fx, &c, 1);
-    Q(&c, "CREATE DATABASE d", "OK 1 0 0");
-    Q(&c, "CREATE TABLE d.t (id INT PRIMARY KEY, v INT, KEY kv (v))",
-      "OK 0 0 0");
     int64_t tid, iid;
-    ids(&c, &f, &tid, &iid);
-    cut(&f, tid, iid);
+    with_table(&fx, &c, &f, &tid, &iid);
     char want[2048];
     /* Region 10 ends where index kv starts: no table of its own. 11 is
      * kv's, 12 and 13 hold the rows. */
@@ -253,17 +261,10 @@ static void show_table_regions(void **state)
 {
     (void)state;
     struct fake f;
-    memset(&f, 0, sizeof(f));
     struct sqlfx fx;
     struct sqlfx_conn c;
-    open_with(&fx, &f);
-    sqlfx_connect(&fx, &c, 1);
-    Q(&c, "CREATE DATABASE d", "OK 1 0 0");
-    Q(&c, "CREATE TABLE d.t (id INT PRIMARY KEY, v INT, KEY kv (v))",
-      "OK 0 0 0");
     int64_t tid, iid;
-    ids(&c, &f, &tid, &iid);
-    cut(&f, tid, iid);
+    with_table(&fx, &c, &f, &tid, &iid);
     char want[2048];
     c.headers = true;
     snprintf(want, sizeof(want),
