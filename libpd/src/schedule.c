@@ -746,13 +746,17 @@ int pd_balance_region(struct pd *pd, uint64_t mono_ms,
 }
 
 /* Store checker: an OFFLINE store that no region in the map has a peer
- * on any more is drained: propose TOMBSTONE (PD's "bury"). A proposal
- * still in flight is proposed again next round and refused at apply. */
+ * on any more, and whose own last heartbeat (this leadership) counted no
+ * region, is drained: propose TOMBSTONE (PD's "bury"). A store that does
+ * not report (dead, or never started) is left for the operator's `pdctl
+ * store state N tombstone`. A proposal still in flight is proposed again
+ * next round and refused at apply. */
 static int bury_drained(struct pd *pd)
 {
     for (size_t i = 0; i < pd->n_stores; i++) {
         const struct pd__store *s = pd->stores[i];
-        if (s->state != PD_STORE_OFFLINE)
+        if (s->state != PD_STORE_OFFLINE || !s->has_hb ||
+            s->stats.region_count > 0)
             continue;
         bool empty = true;
         for (size_t k = 0; k < pd->n_regions && empty; k++)

@@ -598,6 +598,17 @@ static void drained_offline_store_becomes_tombstone(void **state)
     r = fx_region(11, "m", NULL, 2, 2, 1, 1, 3, s124);
     assert_int_equal(fx_hb(&fx, 0, 0, &r), 0);
     assert_int_equal(pd_operator_count(fx.pd[0]), 0);
+    /* the map is empty of store 3, but the store still counts a region
+     * (it has not destroyed its replica yet): not yet */
+    struct pd_store_stats st3 = {.capacity = 100 * GIB,
+                                 .available = 80 * GIB, .region_count = 1};
+    assert_int_equal(pd_store_heartbeat(fx.pd[0], 0, 3, &st3), 0);
+    assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 8, &n), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_store_get(fx.pd[0], 0, 3, &si), 0);
+    assert_int_equal(si.store.state, PD_STORE_OFFLINE);
+    st3.region_count = 0;
+    assert_int_equal(pd_store_heartbeat(fx.pd[0], 0, 3, &st3), 0);
     assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 8, &n), 0);
     fx_commit(&fx);
     assert_int_equal(pd_store_get(fx.pd[0], 0, 3, &si), 0);
@@ -609,6 +620,17 @@ static void drained_offline_store_becomes_tombstone(void **state)
     /* An up store with no region is left alone. */
     assert_int_equal(pd_store_get(fx.pd[0], 0, 4, &si), 0);
     assert_int_equal(si.store.state, PD_STORE_UP);
+    /* A store that never reports (no heartbeat this leadership) is left
+     * offline for the operator to bury. */
+    struct pd_store s5 = fx_store(5, NULL, "h5");
+    assert_int_equal(pd_store_put(fx.pd[0], &s5), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_store_set_state(fx.pd[0], 5, PD_STORE_OFFLINE), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 8, &n), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_store_get(fx.pd[0], 0, 5, &si), 0);
+    assert_int_equal(si.store.state, PD_STORE_OFFLINE);
     fx_fini(&fx);
 }
 

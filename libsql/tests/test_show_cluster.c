@@ -85,7 +85,8 @@ static int f_regions(void *ctx, const uint8_t *start, size_t start_len,
     struct fake *f = ctx;
     f->calls++;
     f->asked_len = start_len < sizeof(f->asked) ? start_len : 0;
-    memcpy(f->asked, start, f->asked_len);
+    if (f->asked_len)
+        memcpy(f->asked, start, f->asked_len);
     if (f->fail) {
         snprintf(err, errlen, "pd unreachable");
         return f->fail;
