@@ -10,14 +10,15 @@
 # balances are what the transfers make them and every snapshot summed to
 # the starting total.
 #
-# CHAOS_SECONDS (default 45: about a minute in all) keeps killing in
-# rounds until that many seconds have passed; CHAOS_ROLLING=1 then
-# restarts every daemon in turn (SIGTERM, start again) under a second
-# workload, which must see no error other than reconnects. `make chaos`
-# runs it with CHAOS_SECONDS=600 CHAOS_ROLLING=1.
+# CHAOS_SECONDS (default 25: about three rounds, under a minute in all)
+# keeps killing in rounds until that many seconds have passed;
+# CHAOS_ROLLING=1 then restarts every daemon in turn (SIGTERM, start
+# again) under a second workload, which must see no error other than
+# reconnects (and commits the server reports rolled back, retried).
+# `make chaos` runs it with CHAOS_SECONDS=600 CHAOS_ROLLING=1.
 . "$(dirname "$0")/lib.sh"
 
-CHAOS_SECONDS=${CHAOS_SECONDS:-45}
+CHAOS_SECONDS=${CHAOS_SECONDS:-25}
 CHAOS_ROLLING=${CHAOS_ROLLING:-0}
 t_pick_base 34400 35380
 BASE=$T_BASE
