@@ -65,6 +65,11 @@ $(addprefix bench-,$(LIBS:lib%=%)): bench-%: deps
 run: build
 	@scripts/run-playground.sh $(BUILD)
 
+# test_chaos.sh at length: kill -9 rounds for CHAOS_SECONDS (600), then a
+# rolling restart of every daemon under load.
+chaos: build
+	@CHAOS_SECONDS=$${CHAOS_SECONDS:-600} CHAOS_ROLLING=1 BUILD_DIR=$(BUILD) tests/integration/test_chaos.sh
+
 install: build
 	@for l in $(LIBS) daemons; do $(MAKE) --no-print-directory -C $$l install || exit 1; done
 

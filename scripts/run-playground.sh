@@ -9,7 +9,8 @@
 # KVD_COUNT kvd replicating one key space with Raft, registered with pdd
 # (heartbeats, operators), and sqld speaking MySQL with its data in the
 # kvd (--store=cluster).
-# Environment: PD_COUNT (3), KVD_COUNT (3), PLAYGROUND_DIR (./playground),
+# Environment: PD_COUNT (3), KVD_COUNT (3), SQLD_COUNT (1: more sqld take
+# the next SQL and status ports), PLAYGROUND_DIR (./playground),
 # FRESH=1 to delete the playground's data first; PD_PORT (2379), KVD_PORT
 # (20160), KVD_STATUS_PORT (20180), SQL_PORT (4000) and SQL_STATUS_PORT
 # (10080) move the ports.
@@ -30,6 +31,8 @@ KVD_STATUS_PORT=${KVD_STATUS_PORT:-20180}
 SQL_PORT=${SQL_PORT:-4000}
 SQL_STATUS_PORT=${SQL_STATUS_PORT:-10080}
 KVD_COUNT=${KVD_COUNT:-3}
+SQLD_COUNT=${SQLD_COUNT:-1}
+case "$SQLD_COUNT" in *[!0-9]*|''|0) echo "playground: SQLD_COUNT must be a number of at least 1" >&2; exit 2 ;; esac
 case "$PD_COUNT$KVD_COUNT$PD_PORT$KVD_PORT$KVD_STATUS_PORT$SQL_PORT$SQL_STATUS_PORT" in *[!0-9]*|'') echo "playground: PD_COUNT, KVD_COUNT and the ports must be numbers" >&2; exit 2 ;; esac
 [ "$PD_COUNT" -ge 1 ] && [ "$KVD_COUNT" -ge 1 ] ||
     { echo "playground: PD_COUNT and KVD_COUNT must be at least 1" >&2; exit 2; }
@@ -41,6 +44,8 @@ mkdir -p "$PLAY"
 
 pids=()
 names=()
+cmds=()  # each daemon's command line, to start it again
+gone=()  # set for a daemon seen exited
 stop_all() {
     trap - INT TERM
     echo
@@ -67,9 +72,11 @@ stop_if_dead() {
 
 start() { # name, then flags
     local name=$1; shift
-    "$BIN/${name%%-*}" --data-dir="$PLAY/$name" --log.file="$PLAY/$name.log" "$@" &
+    local cmd=("$BIN/${name%%-*}" --data-dir="$PLAY/$name" --log.file="$PLAY/$name.log" "$@")
+    "${cmd[@]}" &
     pids+=($!)
     names+=("$name")
+    cmds+=("$(printf '%q ' "${cmd[@]}")")
 }
 
 # Ports as TiDB's playground has them: PD 2379 (members every 2 ports, each
@@ -103,8 +110,20 @@ for _ in $(seq 1 300); do
     stop_if_dead
     sleep 0.2
 done
-start sqld --listen=127.0.0.1:$SQL_PORT --store=cluster --pd="$pds" \
-    --status-listen=127.0.0.1:$SQL_STATUS_PORT
+sql_port() { echo $((SQL_PORT + $1 - 1)); }
+sql_status() { echo $((SQL_STATUS_PORT + $1 - 1)); }
+sql_name() { if [ "$1" = 1 ]; then echo sqld; else echo "sqld-$1"; fi; }
+for i in $(seq 1 "$SQLD_COUNT"); do
+    start "$(sql_name "$i")" --listen=127.0.0.1:$(sql_port "$i") --store=cluster \
+        --pd="$pds" --status-listen=127.0.0.1:$(sql_status "$i")
+    # the first sqld of a new cluster creates the catalog and the root
+    # account: the others start once it answers (60 s at most)
+    [ "$i" = 1 ] && [ "$SQLD_COUNT" -gt 1 ] && for _ in $(seq 1 300); do
+        mariadb-admin -h 127.0.0.1 -P $(sql_port 1) -u root ping >/dev/null 2>&1 && break
+        stop_if_dead
+        sleep 0.2
+    done
+done
 
 # Ready when every pdd answers its HTTP status, sqld answers a ping and
 # every process still runs; 60 s at most.
@@ -115,7 +134,9 @@ ready() {
     for i in $(seq 1 "$PD_COUNT"); do
         (exec 3<>/dev/tcp/127.0.0.1/$(pd_status "$i")) 2>/dev/null || return 1
     done
-    mariadb-admin -h 127.0.0.1 -P $SQL_PORT -u root ping >/dev/null 2>&1 || return 1
+    for i in $(seq 1 "$SQLD_COUNT"); do
+        mariadb-admin -h 127.0.0.1 -P $(sql_port "$i") -u root ping >/dev/null 2>&1 || return 1
+    done
     return 0
 }
 for _ in $(seq 1 600); do
@@ -139,8 +160,11 @@ for i in $(seq 1 "$KVD_COUNT"); do
     printf '  kvd-%-3s rpc 127.0.0.1:%s status http://127.0.0.1:%s/status\n' \
         "$i" $(kvd_port "$i") $(kvd_status "$i")
 done
+for i in $(seq 1 "$SQLD_COUNT"); do
+    printf '  %-7s mysql 127.0.0.1:%s (on the cluster: its data is in the kvd)  status http://127.0.0.1:%s/status\n' \
+        "$(sql_name "$i")" $(sql_port "$i") $(sql_status "$i")
+done
 cat <<MSG
-  sqld    mysql 127.0.0.1:$SQL_PORT (on the cluster: its data is in the kvd)  status http://127.0.0.1:$SQL_STATUS_PORT/status
 Connect with:
   mysql -h 127.0.0.1 -P $SQL_PORT -u root
 Inspect the cluster with:
@@ -148,6 +172,25 @@ Inspect the cluster with:
   $BIN/kvctl --pd=$pds status      (raw and txn reads and writes: kvctl --help)
 Press Ctrl-C to stop.
 MSG
-wait -n "${pids[@]}"
-echo "playground: a daemon exited on its own; see the logs in $PLAY" >&2
-stop_all 1
+# A daemon that exits (killed, crashed, stopped for a restart) is reported
+# with the command that starts it again; the others keep running
+# (docs/operators-guide.md). A daemon started by hand is not stopped by
+# Ctrl-C: stop it yourself.
+while :; do
+    live=()
+    for i in "${!pids[@]}"; do
+        kill -0 "${pids[$i]}" 2>/dev/null && live+=("${pids[$i]}")
+    done
+    if [ ${#live[@]} -eq 0 ]; then
+        echo "playground: every daemon has exited; see the logs in $PLAY" >&2
+        stop_all 1
+    fi
+    wait -n "${live[@]}"
+    for i in "${!pids[@]}"; do
+        if [ -z "${gone[$i]:-}" ] && ! kill -0 "${pids[$i]}" 2>/dev/null; then
+            gone[$i]=1
+            echo "playground: ${names[$i]} exited (log: $PLAY/${names[$i]}.log); the others keep running; start it again with:" >&2
+            echo "  ${cmds[$i]}&" >&2
+        fi
+    done
+done

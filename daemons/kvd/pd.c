@@ -56,6 +56,8 @@ struct kvd_pd {
     pthread_t ts_thread;              /* the max_ts sync thread */
     bool ts_started;                  /* ts_thread is running */
     struct pd_client *ts_cli;         /* its own PD connection */
+    bool buried;                      /* pdd said: this store is a
+                                         tombstone */
 };
 
 static uint64_t mono_ms(void)
@@ -367,6 +369,21 @@ static void report_splits(struct kvd_pd *pd)
     }
 }
 
+/* pdd made this store a tombstone (scale in: `pdctl store delete`, then
+ * its replicas moved away): it holds nothing pdd routes to. Said once;
+ * the heartbeats go on being refused until the operator stops kvd. */
+static void store_buried(struct kvd_pd *pd)
+{
+    pthread_mutex_lock(&pd->mu);
+    bool first = !pd->buried;
+    pd->buried = true;
+    pthread_mutex_unlock(&pd->mu);
+    if (first)
+        dmn_info("pd: store %" PRIu64 " is a tombstone: its replicas have "
+                 "moved to other stores; this kvd may be stopped",
+                 pd->k->store_id);
+}
+
 /* One round: the store heartbeat, then one heartbeat per region led. */
 static void heartbeat_round(struct kvd_pd *pd)
 {
@@ -394,6 +411,10 @@ static void heartbeat_round(struct kvd_pd *pd)
         rc = pd_client_put_store(pd->cli, &me, err, sizeof err);
         dmn_warn("pd: store unknown to pdd; registered again: %s",
                  rc ? err : "ok");
+        return;
+    }
+    if (rc == PD_ETOMBSTONE) {
+        store_buried(pd);
         return;
     }
     if (rc != 0) {

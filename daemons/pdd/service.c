@@ -244,6 +244,20 @@ static void h_put_store(struct rpc_call *call, const void *req, void *ud)
     finish(n, call, before, reply_empty, NULL);
 }
 
+/* StoreInfo.last_heartbeat_ms on the wire is this leader's wall clock
+ * (ms since the epoch) at the store's last heartbeat, 0 when none this
+ * leadership: libpd keeps it on the monotonic clock, which means nothing
+ * to another process (sqld's TIKV_STORE_STATUS shows its age). */
+static void hb_to_wall(const struct pdd_node *n, pd_StoreInfo *si)
+{
+    uint64_t mono = pdd_mono_ms(), wall = pdd_wall_ms(n);
+    if (!si->has_heartbeat || si->last_heartbeat_ms > mono ||
+        mono - si->last_heartbeat_ms > wall)
+        si->last_heartbeat_ms = 0;
+    else
+        si->last_heartbeat_ms = wall - (mono - si->last_heartbeat_ms);
+}
+
 static void h_get_store(struct rpc_call *call, const void *req, void *ud)
 {
     const pd_GetStoreRequest *in = req;
@@ -259,6 +273,8 @@ static void h_get_store(struct rpc_call *call, const void *req, void *ud)
     }
     pd_GetStoreResponse out = {.has_store = true};
     rc = pd_pb_store_info_out(&info, &out.store);
+    if (rc == 0)
+        hb_to_wall(n, &out.store);
     reply_built(call, rc, pd_GetStoreResponse_fields, &out);
 }
 
@@ -288,7 +304,7 @@ static void h_get_all_stores(struct rpc_call *call, const void *req, void *ud)
             continue;
         rc = pd_pb_store_info_out(&info, &out.stores[out.stores_count]);
         if (rc == 0)
-            out.stores_count++;
+            hb_to_wall(n, &out.stores[out.stores_count++]);
     }
     reply_built(call, rc, pd_GetAllStoresResponse_fields, &out);
 }

@@ -15,6 +15,7 @@
 
 #include <pd.h>
 #include <region.h>
+#include <sql.h>
 
 #include "log.h"
 #include "sqld.h"
@@ -24,6 +25,7 @@ struct sqld_cluster
     struct pd_client *pd;          /* TSO, regions, stores */
     struct region_client *rc;      /* the transport's connections */
     char last_err[256];            /* last router failure (logged once) */
+    struct sql_cluster_info info;  /* PD's view for libsql (clusterinfo.c) */
 };
 
 /* PD's region (with copies of its keys) to libregion's; the leader's
@@ -215,6 +217,7 @@ int sqld_cluster_open(char *const *pd, struct sqld_cluster **out,
         .log_level = dmn_log_enabled(DMN_LOG_DEBUG) ? REGION_LOG_DEBUG
                                                     : REGION_LOG_WARN,
     };
+    sqld_clusterinfo_init(&c->info, c->pd);
     rc = region_client_create(&ro, &c->rc);
     if (rc != 0) {
         snprintf(err, errlen, "region client: %s", region_strerror(rc));
@@ -247,6 +250,11 @@ int sqld_cluster_open(char *const *pd, struct sqld_cluster **out,
 fail:
     sqld_cluster_close(c);
     return -1;
+}
+
+const struct sql_cluster_info *sqld_cluster_info(struct sqld_cluster *c)
+{
+    return &c->info;
 }
 
 void sqld_cluster_close(struct sqld_cluster *c)

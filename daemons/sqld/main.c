@@ -599,6 +599,7 @@ int main(int argc, char **argv)
         }
         so.data_dir = NULL;
         so.cluster = &co;
+        so.cluster_info = sqld_cluster_info(cluster);
     }
     struct sqld_tls_settings ts = {s.tls_cert, s.tls_key, s.tls_ca,
                                    s.tls_auto, s.sha2_cache};

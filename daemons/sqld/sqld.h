@@ -33,6 +33,14 @@ void sqld_cluster_log_stats(struct sqld_cluster *c);
 void sqld_cluster_stats(struct sqld_cluster *c, struct region_client_stats *rs,
                         struct pd_client_stats *ps);
 
+/* ---- clusterinfo.c: libsql's view of the cluster (information_schema
+ * TIKV_* tables, SHOW TABLE t REGIONS) through pd's client. */
+struct sql_cluster_info;
+struct pd_client;
+void sqld_clusterinfo_init(struct sql_cluster_info *ci, struct pd_client *pd);
+/* The cluster store's (valid until sqld_cluster_close). */
+const struct sql_cluster_info *sqld_cluster_info(struct sqld_cluster *c);
+
 /* ---- status.c: what the status port shows, kept on the loop thread. */
 struct sqld_status {
     uint64_t started_ms;          /* monotonic start */

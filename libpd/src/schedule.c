@@ -29,6 +29,16 @@ struct ctx {
 
 static struct sstat *stat_of(const struct ctx *c, uint64_t store_id);
 
+/* A region's weight for balancing: its approximate size, but at least
+ * 1 MiB, as PD counts an empty region. A store that cannot measure its
+ * regions (size 0: kvd counts key bytes of raw data only, and none for
+ * transactional data) is then balanced by region count. */
+#define MIN_REGION_SIZE (UINT64_C(1) << 20)
+static uint64_t weight(const struct pd__region *r)
+{
+    return r->size > MIN_REGION_SIZE ? r->size : MIN_REGION_SIZE;
+}
+
 /* Count an operator's remaining steps as done, so the rest of the round
  * (and later rounds, while it runs) does not pile more work onto a store
  * already receiving it. */
@@ -46,12 +56,12 @@ static void influence_op(struct ctx *c, const struct pd_operator *op)
         case PD_STEP_ADD_PEER:
         case PD_STEP_ADD_LEARNER:
             t->regions++;
-            t->size += r->size;
+            t->size += weight(r);
             t->incoming++;
             break;
         case PD_STEP_REMOVE_PEER:
             t->regions -= t->regions > 0 ? 1 : 0;
-            t->size -= t->size >= r->size ? r->size : t->size;
+            t->size -= t->size >= weight(r) ? weight(r) : t->size;
             break;
         case PD_STEP_TRANSFER_LEADER:
             for (uint32_t p = 0; p < r->n_peers; p++)
@@ -98,7 +108,7 @@ static int ctx_init(struct ctx *c, struct pd *pd, uint64_t mono_ms)
             for (size_t i = 0; i < c->n; i++)
                 if (c->st[i].s->id == r->peers[p].store_id) {
                     c->st[i].regions++;
-                    c->st[i].size += r->size;
+                    c->st[i].size += weight(r);
                     if (r->peers[p].id == r->leader_peer)
                         c->st[i].leaders++;
                     break;
@@ -216,7 +226,8 @@ static const struct sstat *best_target(const struct ctx *c,
     for (size_t i = 0; i < c->n; i++) {
         const struct sstat *t = &c->st[i];
         if (!t->usable || !t->space_ok || at_limit(c, t) ||
-            pd__region_peer(r, t->s->id) != NULL)
+            pd__region_peer(r, t->s->id) != NULL ||
+            pd__region_was_on(r, t->s->id))
             continue;
         uint32_t is = isolation(c, t->s, r, skip);
         if (best == NULL || better_target(is, t, best_iso, best)) {
@@ -482,7 +493,8 @@ static int align(struct ctx *c, const struct pd__region *r,
     if (src == NULL || dst == NULL)
         return PD_ENOOP;
     const struct sstat *d = stat_of(c, dst->store_id);
-    if (d == NULL || !d->usable || !d->space_ok || at_limit(c, d))
+    if (d == NULL || !d->usable || !d->space_ok || at_limit(c, d) ||
+        pd__region_was_on(r, dst->store_id))
         return PD_ENOOP;
     return move_peer(c, r, "merge-align", src->store_id, dst->store_id, out);
 }
@@ -684,8 +696,9 @@ static int balance_region(struct ctx *c, struct pd_operator *out)
                 bool is_leader = l != NULL && p == l;
                 if (p == NULL || is_leader != (pass == 1) ||
                     !healthy(c, r) || pd__op_busy(pd, r->id) ||
-                    r->size == 0 || r->size > gap / 2 ||
-                    pd__region_peer(r, dst->s->id) != NULL)
+                    weight(r) > gap / 2 ||
+                    pd__region_peer(r, dst->s->id) != NULL ||
+                    pd__region_was_on(r, dst->s->id))
                     continue;
                 /* Never trade isolation for balance. */
                 if (isolation(c, dst->s, r, src->s->id) <
@@ -732,6 +745,33 @@ int pd_balance_region(struct pd *pd, uint64_t mono_ms,
     return rc;
 }
 
+/* Store checker: an OFFLINE store that no region in the map has a peer
+ * on any more, and whose own last heartbeat (this leadership) counted no
+ * region, is drained: propose TOMBSTONE (PD's "bury"). A store that does
+ * not report (dead, or never started) is left for the operator's `pdctl
+ * store state N tombstone`. A proposal still in flight is proposed again
+ * next round and refused at apply. */
+static int bury_drained(struct pd *pd)
+{
+    for (size_t i = 0; i < pd->n_stores; i++) {
+        const struct pd__store *s = pd->stores[i];
+        if (s->state != PD_STORE_OFFLINE || !s->has_hb ||
+            s->stats.region_count > 0)
+            continue;
+        bool empty = true;
+        for (size_t k = 0; k < pd->n_regions && empty; k++)
+            empty = pd__region_peer(pd->by_key[k], s->id) == NULL;
+        if (!empty)
+            continue;
+        int rc = pd_store_set_state(pd, s->id, PD_STORE_TOMBSTONE);
+        if (rc != 0)
+            return rc;
+        pd__log(pd, PD_LOG_INFO, "store %llu is offline and holds no "
+                "region: tombstone", (unsigned long long)s->id);
+    }
+    return 0;
+}
+
 int pd_schedule(struct pd *pd, uint64_t mono_ms, struct pd_operator *out,
                 size_t max, size_t *n)
 {
@@ -769,7 +809,7 @@ int pd_schedule(struct pd *pd, uint64_t mono_ms, struct pd_operator *out,
         else if (rc != PD_ENOOP)
             goto out;
     }
-    rc = 0;
+    rc = bury_drained(pd);
 out:
     ctx_fini(&c);
     return rc;

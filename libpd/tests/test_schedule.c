@@ -527,6 +527,173 @@ static void one_scheduling_round(void **state)
     fx_fini(&fx);
 }
 
+/* Regions kvd could not measure (size 0) weigh 1 MiB each: balance-region
+ * moves them by count, from the lowest-id fullest store, followers first
+ * (here every region is led from store 1, so a leader). */
+static void balance_region_counts_unmeasured_regions(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    cfg.n_location_labels = 0;
+    struct fx fx;
+    cluster(&fx, &cfg, 4, NULL);
+    static const char *keys[] = {NULL, "b", "c", "d", NULL};
+    for (int i = 0; i < 4; i++)
+        region(&fx, (uint64_t)(10 + i), keys[i], keys[i + 1], 1, 0, 3, S123);
+    struct pd_operator op;
+    assert_int_equal(pd_balance_region(fx.pd[0], 0, &op), 0);
+    assert_string_equal(op.desc, "balance-region");
+    assert_int_equal(op.region_id, 10);
+    assert_int_equal(op.n_steps, 4);
+    assert_step(&op.steps[0], PD_STEP_ADD_LEARNER, 4, 1);
+    assert_step(&op.steps[2], PD_STEP_TRANSFER_LEADER, 4, 1);
+    assert_step(&op.steps[3], PD_STEP_REMOVE_PEER, 1, 0);
+    /* counted as done: 3/4/4/1 MiB; the next moves one off store 2 */
+    assert_int_equal(pd_balance_region(fx.pd[0], 0, &op), 0);
+    assert_int_equal(op.region_id, 11);
+    assert_step(&op.steps[0], PD_STEP_ADD_LEARNER, 4, 2);
+    assert_step(&op.steps[op.n_steps - 1], PD_STEP_REMOVE_PEER, 2, 0);
+    /* 3/3/4/2: a gap of 2 MiB moves no more than 1 MiB, from store 3 */
+    assert_int_equal(pd_balance_region(fx.pd[0], 0, &op), 0);
+    assert_step(&op.steps[op.n_steps - 1], PD_STEP_REMOVE_PEER, 3, 0);
+    /* 3/3/3/3: balanced */
+    assert_int_equal(pd_balance_region(fx.pd[0], 0, &op), PD_ENOOP);
+    fx_fini(&fx);
+}
+
+/* Scale in: an offline store's replicas move away; once no region in
+ * the map has a peer on it, the next round buries it (TOMBSTONE). */
+static void drained_offline_store_becomes_tombstone(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    cfg.n_location_labels = 0;
+    struct fx fx;
+    cluster(&fx, &cfg, 4, NULL);
+    region(&fx, 10, NULL, "m", 3, 1, 3, S123);
+    region(&fx, 11, "m", NULL, 1, 1, 3, S123);
+    assert_int_equal(pd_store_set_state(fx.pd[0], 3, PD_STORE_OFFLINE), 0);
+    fx_commit(&fx);
+    struct pd_operator ops[8];
+    size_t n;
+    assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 8, &n), 0);
+    fx_commit(&fx);
+    assert_int_equal(n, 2);
+    assert_string_equal(ops[0].desc, "replace-offline-replica");
+    assert_int_equal(ops[0].region_id, 10);
+    assert_string_equal(ops[1].desc, "replace-offline-replica");
+    assert_int_equal(ops[1].region_id, 11);
+    struct pd_store_info si;
+    assert_int_equal(pd_store_get(fx.pd[0], 0, 3, &si), 0);
+    assert_int_equal(si.store.state, PD_STORE_OFFLINE);
+    /* Region 10 done (its leader moved to 4 on the way), 11 not yet:
+     * store 3 still holds a peer and stays offline. */
+    static const uint64_t s124[] = {1, 2, 4};
+    struct pd_region_info r = fx_region(10, NULL, "m", 2, 2, 4, 1, 3, s124);
+    assert_int_equal(fx_hb(&fx, 0, 0, &r), 0);
+    assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 8, &n), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_store_get(fx.pd[0], 0, 3, &si), 0);
+    assert_int_equal(si.store.state, PD_STORE_OFFLINE);
+    r = fx_region(11, "m", NULL, 2, 2, 1, 1, 3, s124);
+    assert_int_equal(fx_hb(&fx, 0, 0, &r), 0);
+    assert_int_equal(pd_operator_count(fx.pd[0]), 0);
+    /* the map is empty of store 3, but the store still counts a region
+     * (it has not destroyed its replica yet): not yet */
+    struct pd_store_stats st3 = {.capacity = 100 * GIB,
+                                 .available = 80 * GIB, .region_count = 1};
+    assert_int_equal(pd_store_heartbeat(fx.pd[0], 0, 3, &st3), 0);
+    assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 8, &n), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_store_get(fx.pd[0], 0, 3, &si), 0);
+    assert_int_equal(si.store.state, PD_STORE_OFFLINE);
+    st3.region_count = 0;
+    assert_int_equal(pd_store_heartbeat(fx.pd[0], 0, 3, &st3), 0);
+    assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 8, &n), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_store_get(fx.pd[0], 0, 3, &si), 0);
+    assert_int_equal(si.store.state, PD_STORE_TOMBSTONE);
+    assert_int_equal(si.map_regions, 0);
+    /* every replica applied the same */
+    assert_int_equal(pd_store_heartbeat(fx.pd[0], 0, 3, &(struct pd_store_stats){0}),
+                     PD_ETOMBSTONE);
+    /* An up store with no region is left alone. */
+    assert_int_equal(pd_store_get(fx.pd[0], 0, 4, &si), 0);
+    assert_int_equal(si.store.state, PD_STORE_UP);
+    /* A store that never reports (no heartbeat this leadership) is left
+     * offline for the operator to bury. */
+    struct pd_store s5 = fx_store(5, NULL, "h5");
+    assert_int_equal(pd_store_put(fx.pd[0], &s5), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_store_set_state(fx.pd[0], 5, PD_STORE_OFFLINE), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 8, &n), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_store_get(fx.pd[0], 0, 5, &si), 0);
+    assert_int_equal(si.store.state, PD_STORE_OFFLINE);
+    fx_fini(&fx);
+}
+
+/* kvd keeps a tombstone of a region on a store its peer left and cannot
+ * take a peer of it again: that store is no target for the region. */
+static void store_a_peer_left_is_no_target(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    cfg.n_location_labels = 0;
+    struct fx fx;
+    cluster(&fx, &cfg, 5, NULL);
+    region(&fx, 10, NULL, NULL, 1, 1, 3, S123);
+    /* 3 leaves (a balance moved it to 4) */
+    static const uint64_t s124[] = {1, 2, 4};
+    struct pd_region_info r = fx_region(10, NULL, NULL, 2, 2, 1, 1, 3, s124);
+    assert_int_equal(fx_hb(&fx, 0, 0, &r), 0);
+    assert_int_equal(pd_store_set_state(fx.pd[0], 2, PD_STORE_OFFLINE), 0);
+    fx_commit(&fx);
+    /* 3 and 5 hold nothing; 3 would win on its lower id */
+    struct pd_operator op;
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 10, &op), 0);
+    assert_string_equal(op.desc, "replace-offline-replica");
+    assert_int_equal(op.n_steps, 3);
+    assert_step(&op.steps[0], PD_STEP_ADD_LEARNER, 5, 1);
+    assert_step(&op.steps[2], PD_STEP_REMOVE_PEER, 2, 0);
+    /* A replica applying the same log knows it too. */
+    fx_fini(&fx);
+    fx_init(&fx, 2, &cfg);
+    fx_lead(&fx, 0, 1000, 0);
+    fx_bootstrap(&fx, 0);
+    for (uint64_t i = 1; i <= 4; i++) {
+        struct pd_store st = fx_store(i, NULL, "h");
+        assert_int_equal(pd_store_put(fx.pd[0], &st), 0);
+    }
+    fx_commit(&fx);
+    r = fx_region(10, NULL, NULL, 1, 2, 1, 1, 3, S123);
+    assert_int_equal(fx_hb(&fx, 0, 0, &r), 0);
+    r = fx_region(10, NULL, NULL, 2, 2, 1, 1, 3, s124);
+    assert_int_equal(fx_hb(&fx, 0, 0, &r), 0);
+    pd_become_follower(fx.pd[0]);
+    fx_lead(&fx, 1, 2000, 0);
+    for (uint64_t i = 1; i <= 4; i++) {
+        struct pd_store_stats st = {.capacity = 100 * GIB,
+                                    .available = 80 * GIB};
+        assert_int_equal(pd_store_heartbeat(fx.pd[1], 0, i, &st), 0);
+    }
+    assert_int_equal(pd_region_heartbeat(fx.pd[1], 0, &r, NULL), 0);
+    assert_int_equal(pd_store_set_state(fx.pd[1], 2, PD_STORE_OFFLINE), 0);
+    fx_commit(&fx);
+    /* the only store without a peer is 3, which its peer left */
+    assert_int_equal(pd_check_region(fx.pd[1], 0, 10, &op), PD_ENOOP);
+    /* a new store is a target */
+    struct pd_store s5 = fx_store(5, NULL, "h");
+    assert_int_equal(pd_store_put(fx.pd[1], &s5), 0);
+    fx_commit(&fx);
+    struct pd_store_stats st5 = {.capacity = 100 * GIB, .available = 80 * GIB};
+    assert_int_equal(pd_store_heartbeat(fx.pd[1], 0, 5, &st5), 0);
+    assert_int_equal(pd_check_region(fx.pd[1], 0, 10, &op), 0);
+    assert_step(&op.steps[0], PD_STEP_ADD_LEARNER, 5, op.steps[0].peer_id);
+    fx_fini(&fx);
+}
+
 /* ---- a simulated cluster: kvd carries out every step it is handed, pd
  * schedules round after round; it must settle, with every region on 3
  * zones and leaders and sizes balanced. ---- */
@@ -711,6 +878,9 @@ int main(void)
         cmocka_unit_test(no_merge_right_after_a_split),
         cmocka_unit_test(one_scheduling_round),
         cmocka_unit_test(simulated_cluster_settles),
+        cmocka_unit_test(balance_region_counts_unmeasured_regions),
+        cmocka_unit_test(drained_offline_store_becomes_tombstone),
+        cmocka_unit_test(store_a_peer_left_is_no_target),
     };
     return cmocka_run_group_tests_name("libpd/schedule", tests, NULL, NULL);
 }

@@ -496,6 +496,62 @@ struct sql_server;  /* opaque */
 struct sql_session; /* opaque */
 struct mvcc_client_opts; /* libmvcc's 2PC client options (<mvcc.h>) */
 
+/* What the placement driver knows of the cluster, for
+ * information_schema.TIKV_STORE_STATUS, TIKV_REGION_STATUS,
+ * TIKV_REGION_PEERS and SHOW TABLE t REGIONS (DESIGN.md "Cluster
+ * tables"). The embedding program (sqld on a cluster) supplies the calls;
+ * libsql copies what it is handed during each emit and never keeps the
+ * pointers. Calls run on the session's thread, the statement lock held
+ * shared. */
+struct sql_cluster_store {
+    uint64_t id;              /* store id */
+    const char *address;      /* host:port */
+    const char *state;        /* "Up", "Offline", "Tombstone", "Down" */
+    uint64_t leader_count;    /* regions it leads (PD's map) */
+    uint64_t region_count;    /* regions with a peer on it (PD's map) */
+    uint64_t capacity;        /* bytes of its disk; 0 unknown */
+    uint64_t available;       /* bytes free; 0 unknown */
+    uint64_t region_size;     /* sum of its regions' approximate bytes */
+    int64_t heartbeat_age_ms; /* since its last heartbeat; -1 unknown */
+};
+struct sql_cluster_peer {
+    uint64_t id;       /* peer id */
+    uint64_t store_id; /* the store holding it */
+    bool learner;      /* a non-voting learner */
+    bool leader;       /* the region's leader */
+    bool down;         /* the leader reports it down */
+};
+struct sql_cluster_region {
+    uint64_t id;                          /* region id */
+    const uint8_t *start_key;             /* first key ("" = -inf) */
+    size_t start_len;                     /* its bytes */
+    const uint8_t *end_key;               /* end, exclusive ("" = +inf) */
+    size_t end_len;                       /* its bytes */
+    uint64_t conf_ver;                    /* epoch: membership changes */
+    uint64_t version;                     /* epoch: splits and merges */
+    uint64_t approx_size;                 /* bytes, approximate */
+    uint64_t approx_keys;                 /* keys, approximate */
+    uint32_t n_peers;                     /* entries of peers */
+    const struct sql_cluster_peer *peers; /* its replicas */
+};
+/* emit returns 0 to go on, or a negative code (stop, return it). */
+typedef int (*sql_cluster_store_fn)(void *arg,
+                                    const struct sql_cluster_store *st);
+typedef int (*sql_cluster_region_fn)(void *arg,
+                                     const struct sql_cluster_region *r);
+struct sql_cluster_info {
+    void *ctx; /* passed to each call */
+    /* Every store, in id order. 0 or a negative code with err filled. */
+    int (*stores)(void *ctx, sql_cluster_store_fn emit, void *arg,
+                  char *err, size_t errlen);
+    /* The regions meeting [start, end) in key order (end_len 0: to the
+     * end of the key space). 0 or a negative code with err filled. */
+    int (*regions)(void *ctx, const uint8_t *start, size_t start_len,
+                   const uint8_t *end, size_t end_len,
+                   sql_cluster_region_fn emit, void *arg, char *err,
+                   size_t errlen);
+};
+
 struct sql_server_options {
     const char *data_dir; /* RocksDB directory (created if missing); NULL:
                              in memory, gone at close. Unused with
@@ -532,6 +588,10 @@ struct sql_server_options {
      * since the server started or the password changed. false: the
      * stored verifier always allows the fast path (no full auth). */
     bool sha2_cache;
+    /* The cluster's stores and regions (copied; ctx borrowed until
+     * sql_server_close). NULL: the cluster tables are empty and SHOW
+     * TABLE t REGIONS answers error 1105. */
+    const struct sql_cluster_info *cluster_info;
 };
 
 /* Open the store and read the catalog. 0, -ENOMEM, or another error with

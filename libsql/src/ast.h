@@ -423,6 +423,7 @@ enum ast_show_kind
     AST_SHOW_FUNCTION_STATUS, AST_SHOW_PROCEDURE_STATUS, AST_SHOW_EVENTS,
     AST_SHOW_PLUGINS, AST_SHOW_MASTER_STATUS, AST_SHOW_BINARY_LOGS,
     AST_SHOW_OPEN_TABLES, AST_SHOW_PRIVILEGES,
+    AST_SHOW_TABLE_REGIONS, /* SHOW TABLE t [INDEX i] REGIONS (TiDB) */
 };
 
 struct ast_show
@@ -438,6 +439,7 @@ struct ast_show
     bool count;               /* SHOW COUNT(*) WARNINGS/ERRORS */
     struct ast_expr *limit;   /* LIMIT of WARNINGS/ERRORS, or NULL */
     struct ast_expr *offset;  /* its offset, or NULL */
+    const char *index;        /* TABLE_REGIONS: INDEX name, or NULL */
 };
 
 enum ast_set_kind

@@ -67,6 +67,8 @@ int sql_server_open(const struct sql_server_options *o,
         goto err_cond;
     srv->on_kill = o->on_kill;
     srv->kill_ctx = o->kill_ctx;
+    if (o->cluster_info)
+        srv->cluster_info = *o->cluster_info;
     struct sql_kv_local_opts ko = {.path = o->data_dir, .sync = o->sync};
     rc = o->cluster ? sql__kv_cluster_open(o->cluster, &srv->kv, errmsg,
                                            errmsg_len)

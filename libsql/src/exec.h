@@ -66,6 +66,24 @@ int sql__datum_copy(struct sql_arena *a, struct sql_datum *d);
 int sql__is_rows(struct sql_xctx *x, const struct sql_tableinfo *t,
                  struct sql_arena *a, struct sql_datum **out, size_t *n);
 
+/* A virtual table (id, name, ncols zeroed columns) in the statement's
+ * arena; NULL when out of memory (show_is.c). */
+struct sql_tableinfo *sql__is_vtable(struct sql_session *s, int64_t id,
+                                     const char *name, size_t ncols);
+/* An information_schema column's type: BIGINT UNSIGNED (num) or
+ * VARCHAR(512) (show_is.c). */
+void sql__is_col_type(struct sql_colinfo *c, bool num);
+/* information_schema's cluster tables and SHOW TABLE t REGIONS, from the
+ * server's cluster_info callbacks (show_cluster.c). */
+struct ast_show;
+bool sql__cluster_is_id(int64_t id);
+struct sql_tableinfo *sql__cluster_is_table(struct sql_session *s,
+                                            const char *name);
+int sql__cluster_is_rows(struct sql_xctx *x, const struct sql_tableinfo *t,
+                         struct sql_arena *a, struct sql_datum **out,
+                         size_t *n);
+int sql__show_table_regions(struct sql_session *s, const struct ast_show *sh);
+
 /* DML (dml.c). */
 int sql__dml_insert(struct sql_session *s, const struct ast_stmt *st);
 int sql__dml_update(struct sql_session *s, const struct ast_stmt *st);

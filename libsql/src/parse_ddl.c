@@ -849,6 +849,21 @@ static bool from_db(struct parser *p, const char **db)
     return true;
 }
 
+/* SHOW TABLE t [INDEX i] REGIONS [WHERE expr], TABLE already read
+ * (TiDB's statement; show_cluster.c answers it). */
+static bool show_regions(struct parser *p, struct ast_show *s)
+{
+    if (!sql__p_table_name(p, &s->db, &s->table))
+        return false;
+    if (sql__p_accept_kw(p, KW_INDEX) &&
+        (s->index = sql__p_ident(p)) == NULL)
+        return false;
+    if (!word_is(p, 0, "REGIONS"))
+        return sql__p_error(p);
+    sql__p_advance(p);
+    return like_or_where(p, s, true) && (s->like == NULL || sql__p_error(p));
+}
+
 static struct ast_stmt *parse_show(struct parser *p)
 {
     sql__p_advance(p);
@@ -870,6 +885,11 @@ static struct ast_stmt *parse_show(struct parser *p)
     } else if (sql__p_accept_kw(p, KW_TABLES)) {
         s->kind = AST_SHOW_TABLES;
         ok = from_db(p, &s->db) && like_or_where(p, s, true);
+    } else if (!s->full && !s->scope && sql__p_is_kw(p, KW_TABLE) &&
+               !sql__p_peek_kw(p, 1, KW_STATUS)) {
+        sql__p_advance(p);
+        s->kind = AST_SHOW_TABLE_REGIONS;
+        ok = show_regions(p, s);
     } else if (!s->full && sql__p_accept_kw(p, KW_TABLE)) {
         s->kind = AST_SHOW_TABLE_STATUS;
         ok = sql__p_expect_kw(p, KW_STATUS) && from_db(p, &s->db) &&

@@ -322,6 +322,7 @@ static int check_show(struct sql_session *s, const struct ast_show *sh)
         return sql__priv_check_db(s, sh->db ? sh->db : s->db);
     case AST_SHOW_COLUMNS:
     case AST_SHOW_INDEX:
+    case AST_SHOW_TABLE_REGIONS:
     case AST_SHOW_CREATE_TABLE: {
         const char *db = sh->db ? sh->db : s->db;
         if (!db || is_info_schema(db) || !sh->table ||

@@ -58,6 +58,8 @@ struct sql_server
     void *kill_ctx;                /* its ctx */
     bool sha2_cache;               /* caching_sha2 fast path only after a
                                       full authentication (tls.c) */
+    struct sql_cluster_info cluster_info; /* PD's view (show_cluster.c);
+                                      calls NULL: none */
 };
 
 struct sql_warning

@@ -748,6 +748,8 @@ int sql__show_run(struct sql_session *s, const struct ast_stmt *st)
         return show_create_database(s, st);
     case AST_SHOW_INDEX:
         return show_index(s, sh);
+    case AST_SHOW_TABLE_REGIONS:
+        return sql__show_table_regions(s, sh);
     case AST_SHOW_VARIABLES:
         return show_variables(s, sh);
     case AST_SHOW_STATUS:

@@ -178,7 +178,7 @@ const char *sql__is_name(size_t i)
 bool sql__is_virtual(const struct sql_tableinfo *t)
 {
     return (t->id <= IS_ID_BASE && t->id > IS_ID_BASE - IS_COUNT) ||
-           t->id == SQL_DERIVED_ID;
+           t->id == SQL_DERIVED_ID || sql__cluster_is_id(t->id);
 }
 
 struct sql_tableinfo *sql__is_table(struct sql_session *s, const char *name)
@@ -188,36 +188,50 @@ struct sql_tableinfo *sql__is_table(struct sql_session *s, const char *name)
         if (strcasecmp(name, is_tables[i].name) == 0)
             which = i;
     if (which < 0)
-        return NULL;
-    struct sql_tableinfo *t = sql__arena_zalloc(s->arena, sizeof(*t));
+        return sql__cluster_is_table(s, name);
+    struct sql_tableinfo *t = sql__is_vtable(s, IS_ID_BASE - which,
+                                             is_tables[which].name,
+                                             is_tables[which].ncols);
     if (!t)
-        return NULL;
-    t->id = IS_ID_BASE - which;
-    t->name = is_tables[which].name;
-    t->handle_col = -1;
-    t->pk_handle_idx = -1;
-    t->ncols = (uint32_t)is_tables[which].ncols;
-    t->cols = sql__arena_zalloc(s->arena, sizeof(*t->cols) * t->ncols);
-    if (!t->cols)
         return NULL;
     for (uint32_t i = 0; i < t->ncols; i++) {
         struct sql_colinfo *c = &t->cols[i];
         c->id = i + 1;
         c->name = is_tables[which].cols[i].name;
-        if (is_tables[which].cols[i].num) {
-            c->type.tp = SQL_TYPE_LONGLONG;
-            c->type.len = 21;
-            c->type.flags = SQL_COLFLAG_NUM | SQL_COLFLAG_UNSIGNED;
-            c->type.coll = SQL_COLL_BINARY;
-            c->type_sql = "bigint unsigned";
-        } else {
-            c->type.tp = SQL_TYPE_VAR_STRING;
-            c->type.len = 512;
-            c->type.coll = SQL_COLL_UTF8MB4_GENERAL_CI;
-            c->type_sql = "varchar(512)";
-        }
+        sql__is_col_type(c, is_tables[which].cols[i].num);
     }
     return t;
+}
+
+struct sql_tableinfo *sql__is_vtable(struct sql_session *s, int64_t id,
+                                     const char *name, size_t ncols)
+{
+    struct sql_tableinfo *t = sql__arena_zalloc(s->arena, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->id = id;
+    t->name = name;
+    t->handle_col = -1;
+    t->pk_handle_idx = -1;
+    t->ncols = (uint32_t)ncols;
+    t->cols = sql__arena_zalloc(s->arena, sizeof(*t->cols) * t->ncols);
+    return t->cols ? t : NULL;
+}
+
+void sql__is_col_type(struct sql_colinfo *c, bool num)
+{
+    if (num) {
+        c->type.tp = SQL_TYPE_LONGLONG;
+        c->type.len = 21;
+        c->type.flags = SQL_COLFLAG_NUM | SQL_COLFLAG_UNSIGNED;
+        c->type.coll = SQL_COLL_BINARY;
+        c->type_sql = "bigint unsigned";
+    } else {
+        c->type.tp = SQL_TYPE_VAR_STRING;
+        c->type.len = 512;
+        c->type.coll = SQL_COLL_UTF8MB4_GENERAL_CI;
+        c->type_sql = "varchar(512)";
+    }
 }
 
 /* Row building: cells as datums in the arena. */
@@ -387,6 +401,8 @@ int sql__is_rows(struct sql_xctx *x, const struct sql_tableinfo *vt,
     int which = (int)(IS_ID_BASE - vt->id);
     int rc = 0;
     char buf[64];
+    if (sql__cluster_is_id(vt->id))
+        return sql__cluster_is_rows(x, vt, a, out, n);
     switch (which) {
     case IS_SCHEMATA:
         for (size_t i = 0; rc == 0 && i <= cat->ndbs; i++) {

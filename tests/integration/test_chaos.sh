@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# test_chaos.sh: kill -9 under a bank-transfer workload (ports in
+# 34400-35380; docs/operators-guide.md "When a daemon dies"). Three pdd,
+# three kvd and two sqld; chaos_bank.py moves money between accounts from
+# both sqld (reconnecting to the other one when its sqld goes away, and
+# retrying only transactions known not to have committed). In turn: one
+# kvd, the pdd leader and one sqld are killed with -9 and restarted, and
+# the workload must keep acknowledging transfers after each. Afterwards
+# every acknowledged transfer is present, none that surely failed is, the
+# balances are what the transfers make them and every snapshot summed to
+# the starting total.
+#
+# CHAOS_SECONDS (default 25: about three rounds, under a minute in all)
+# keeps killing in rounds until that many seconds have passed;
+# CHAOS_ROLLING=1 then restarts every daemon in turn (SIGTERM, start
+# again) under a second workload, which must see no error other than
+# reconnects (and commits the server reports rolled back, retried).
+# `make chaos` runs it with CHAOS_SECONDS=600 CHAOS_ROLLING=1.
+. "$(dirname "$0")/lib.sh"
+
+CHAOS_SECONDS=${CHAOS_SECONDS:-25}
+CHAOS_ROLLING=${CHAOS_ROLLING:-0}
+t_pick_base 34400 35380
+BASE=$T_BASE
+port() { echo $((BASE + $1)); }
+PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
+PDS="127.0.0.1:$(port 11),127.0.0.1:$(port 12),127.0.0.1:$(port 13)"
+MEMBERS="pd1=127.0.0.1:$(port 11),pd2=127.0.0.1:$(port 12),pd3=127.0.0.1:$(port 13)"
+PDCTL=("$BIN/pdctl" "--pd=$PDS" --timeout=20000)
+SQL1=$(port 15)
+SQL2=$(port 16)
+declare -A PID
+
+start_pdd() {
+    "$BIN/pdd" --name="pd$1" --listen="127.0.0.1:$(port $((10 + $1)))" \
+        --initial-members="$MEMBERS" --data-dir="$T_TMP/pd$1" \
+        --log.file="$T_TMP/pd$1.log" --raft.tick=50ms &
+    PID[pd$1]=$!
+    T_PIDS+=("$!")
+}
+start_kvd() {
+    "$BIN/kvd" --data-dir="$T_TMP/kvd$1" --store-id="$1" \
+        --listen="127.0.0.1:$(port "$1")" --peers="$PEERS" \
+        --raft.tick-interval=50ms --pd="$PDS" --pd.heartbeat-interval=500ms \
+        --split.region-size=64KiB --log.file="$T_TMP/kvd$1.log" &
+    PID[kvd$1]=$!
+    T_PIDS+=("$!")
+}
+start_sqld() { # 1 or 2
+    local p=$SQL1
+    [ "$1" = 2 ] && p=$SQL2
+    "$BIN/sqld" --data-dir="$T_TMP/sqld$1" --log.file="$T_TMP/sqld$1.log" \
+        --listen="127.0.0.1:$p" --store=cluster --pd="$PDS" &
+    PID[sqld$1]=$!
+    T_PIDS+=("$!")
+}
+kill9() { # name
+    kill -9 "${PID[$1]}" 2>/dev/null
+    wait "${PID[$1]}" 2>/dev/null
+}
+stop() { # name: SIGTERM, and wait
+    kill -TERM "${PID[$1]}" 2>/dev/null
+    t_wait_exit "${PID[$1]}" 60 || { t_fail "$1 did not stop"; kill9 "$1"; }
+}
+stores_up() { "${PDCTL[@]}" store 2>/dev/null | grep -c ' state up '; }
+sql_ready() { # port
+    mariadb-admin -h 127.0.0.1 -P "$1" -u root --connect-timeout=5 ping 2>/dev/null |
+        grep -q alive && echo yes
+}
+pd_leader() { "${PDCTL[@]}" member 2>/dev/null | sed -n 's/^member \([0-9]*\) name .* leader$/\1/p'; }
+acked() { cat "$T_TMP/bank.progress$1" 2>/dev/null || echo 0; }
+# progress SUFFIX N SECONDS: the workload acknowledges N more transfers
+progress() {
+    local from deadline
+    from=$(acked "$1")
+    deadline=$((SECONDS + $3))
+    while [ $SECONDS -lt $deadline ]; do
+        [ "$(acked "$1")" -ge $((from + $2)) ] && return 0
+        sleep 0.2
+    done
+    echo "acknowledged $(acked "$1") (from $from) after $3 s"
+    return 1
+}
+workload() { # run number, then flags
+    local run=$1
+    shift
+    /usr/bin/python3 "$(dirname "$0")/chaos_bank.py" --ports="$SQL1,$SQL2" \
+        --dir="$T_TMP" --run="$run" --threads=4 --accounts=32 --ready=20 \
+        --stats="$T_TMP/bank$run.json" "$@" >"$T_TMP/bank$run.out" 2>&1 &
+    BANK=$!
+    T_PIDS+=("$BANK")
+}
+stat() { # run, key
+    python3 -c "import json;print(json.load(open('$T_TMP/bank$1.json'))['$2'])"
+}
+
+t_case "the cluster starts: 3 pdd, 3 kvd, 2 sqld"
+for i in 1 2 3; do start_pdd "$i"; done
+for i in 1 2 3; do start_kvd "$i"; done
+got=$(t_wait_output 3 90 stores_up) || t_fail "stores up: '$got'"
+start_sqld 1
+got=$(t_wait_output yes 60 sql_ready "$SQL1") || t_fail "sqld 1: $got"
+# the second sqld starts after the tables exist: a sqld does not yet see
+# DDL another sqld made after it read the catalog
+/usr/bin/python3 "$(dirname "$0")/chaos_bank.py" --ports="$SQL1" \
+    --dir="$T_TMP" --setup-only --accounts=32 >"$T_TMP/setup.out" 2>&1 ||
+    t_fail "setup: $(cat "$T_TMP/setup.out")"
+start_sqld 2
+got=$(t_wait_output yes 60 sql_ready "$SQL2") || t_fail "sqld 2: $got"
+
+t_case "the bank workload gets going on both sqld"
+workload 0
+got=$(progress "" 20 90) || t_fail "no progress: $got $(cat "$T_TMP/bank0.out")"
+
+round=0
+T0=$SECONDS
+while :; do
+    round=$((round + 1))
+    k=$(((round - 1) % 3 + 1))
+    t_case "round $round: kill -9 kvd $k, restart it"
+    kill9 "kvd$k"
+    progress "" 10 120 >/dev/null || t_fail "no progress with kvd $k down"
+    start_kvd "$k"
+    got=$(t_wait_output 3 120 stores_up) || t_fail "stores up: '$got'"
+    got=$(progress "" 10 120) || t_fail "after the restart: $got"
+
+    t_case "round $round: kill -9 the pdd leader, restart it"
+    L=$(pd_leader)
+    case "$L" in 1|2|3) ;; *) t_fail "pdd leader '$L'"; L=1 ;; esac
+    kill9 "pd$L"
+    progress "" 10 120 >/dev/null || t_fail "no progress with pdd $L down"
+    start_pdd "$L"
+    got=$(progress "" 10 120) || t_fail "after the restart: $got"
+
+    s=$(((round - 1) % 2 + 1))
+    t_case "round $round: kill -9 sqld $s (clients move to the other), restart it"
+    kill9 "sqld$s"
+    got=$(progress "" 10 120) || t_fail "no progress on the other sqld: $got"
+    start_sqld "$s"
+    p=$SQL1
+    [ "$s" = 2 ] && p=$SQL2
+    got=$(t_wait_output yes 60 sql_ready "$p") || t_fail "sqld $s: $got"
+    [ $((SECONDS - T0)) -ge "$CHAOS_SECONDS" ] && break
+done
+
+t_case "every acknowledged transfer is there; the total never changed"
+touch "$T_TMP/bank.stop"
+t_wait_exit "$BANK" 180 || t_fail "the workload did not finish"
+sed 's/^/    /' "$T_TMP/bank0.out"
+t_expect_grep "bank outcome" "BANK OK" "$T_TMP/bank0.out"
+echo "    $round round(s) in $((SECONDS - T0)) s"
+
+if [ "$CHAOS_ROLLING" = 1 ]; then
+    t_case "rolling restart of every daemon: no error but reconnects"
+    workload 1
+    got=$(progress .1 20 90) || t_fail "no progress: $got"
+    for d in pd1 pd2 pd3 kvd1 kvd2 kvd3 sqld1 sqld2; do
+        stop "$d"
+        case $d in
+        pd*) start_pdd "${d#pd}" ;;
+        kvd*) start_kvd "${d#kvd}" ;;
+        sqld*) start_sqld "${d#sqld}" ;;
+        esac
+        case $d in
+        kvd*) got=$(t_wait_output 3 120 stores_up) || t_fail "stores up: '$got'" ;;
+        esac
+        got=$(progress .1 20 120) || t_fail "after restarting $d: $got"
+    done
+    touch "$T_TMP/bank.stop.1"
+    t_wait_exit "$BANK" 180 || t_fail "the workload did not finish"
+    sed 's/^/    /' "$T_TMP/bank1.out"
+    t_expect_grep "bank outcome" "BANK OK" "$T_TMP/bank1.out"
+    t_expect_eq "client errors" "$(stat 1 errors)" 0
+fi
+
+t_end
