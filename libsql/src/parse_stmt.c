@@ -317,6 +317,9 @@ static struct ast_select *select_core(struct parser *p)
     }
     if (sql__p_accept_kw(p, KW_HAVING) && (s->having = sql__p_expr(p)) == NULL)
         return NULL;
+    if (sql__p_accept_kw(p, KW_WINDOW) &&
+        (s->windows = sql__p_window_clause(p)) == NULL)
+        return NULL;
     return s;
 }
 
