@@ -1411,6 +1411,82 @@ class JoinCase(Case):
                 self.creates + (self.rows if rows is None else rows))
 
 
+# ---- window function rounds (libsql's window.c) ---------------------------
+
+WINDOW_RANKS = ["ROW_NUMBER()", "RANK()", "DENSE_RANK()", "NTILE(%d)"]
+
+
+def gen_window_select(g):
+    """A SELECT whose items call window functions: every window's ORDER BY
+    ends with the primary key where the function depends on row order, so
+    both servers must give the same value to each row; the query's ORDER BY
+    is the primary key."""
+    r = g.r
+    s = g.s
+    pk = [c.name for c in s.pk]
+    if not pk:
+        return gen_select(g)
+    sel = Select()
+    sel.items = list(pk)
+    exact = [c for c in s.cols if c.kind in ("int", "decimal")]
+    # MariaDB 10.11 computes a window over the wrong order when the query
+    # also has an empty window, OVER () (FINDINGS.md): with several
+    # windows, none is empty.
+    nwin = r.randint(1, 3)
+    for _ in range(nwin):
+        part = ""
+        if r.random() < 0.5 or nwin > 1:
+            pc = r.choice(s.cols)
+            part = "PARTITION BY %s " % pc.name
+        oc = r.choice(s.cols)
+        desc = r.choice(["", " DESC"])
+        total = "ORDER BY %s%s, %s" % (oc.name, desc, ", ".join(pk))
+        kind = r.random()
+        if kind < 0.3:
+            f = r.choice(WINDOW_RANKS)
+            if "%d" in f:
+                f = f % r.randint(1, 4)
+            if f.startswith(("RANK", "DENSE")):
+                total = "ORDER BY %s%s" % (oc.name, desc)
+            sel.items.append("%s OVER (%s%s)" % (f, part, total))
+        elif kind < 0.55:
+            v = r.choice(s.cols)
+            f = r.choice(["LAG(%s)", "LEAD(%s)", "LAG(%s, 2)",
+                          "FIRST_VALUE(%s)", "NTH_VALUE(%s, 2)"]) % v.name
+            if v.stringy:
+                sel.ci_items.add(len(sel.items))
+            sel.items.append("%s OVER (%s%s)" % (f, part, total))
+        elif exact:
+            v = r.choice(exact)
+            f = r.choice(["SUM(%s)", "COUNT(%s)", "COUNT(*)", "MIN(%s)",
+                          "MAX(%s)", "AVG(%s)"])
+            f = f % v.name if "%s" in f else f
+            frame = r.choice([
+                "", " ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING",
+                " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW",
+                " ROWS BETWEEN 2 PRECEDING AND CURRENT ROW",
+                " ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING",
+                " ROWS BETWEEN 1 FOLLOWING AND 3 FOLLOWING"])
+            order = total if frame else "ORDER BY %s%s" % (oc.name, desc)
+            if r.random() < 0.2 and (part or nwin == 1):
+                order, frame = "", ""
+            sel.items.append("%s OVER (%s%s%s)" % (f, part, order, frame))
+        else:
+            sel.items.append("COUNT(*) OVER (%s)" % part.strip())
+    sel.order = list(pk)
+    if r.random() < 0.5:
+        sel.where = g.where()
+    return sel
+
+
+def window_round_is(args, seed, rnd):
+    """Whether round rnd of seed is a window round (a generator of its own,
+    so the other rounds of a seed stay what they were)."""
+    return Features(args.skip_feature).ok("window") and \
+        random.Random("windows? %d/%d" % (seed, rnd)).random() < \
+        args.window_ratio
+
+
 class Tester:
     def __init__(self, args, my, sq):
         self.args = args
@@ -1641,7 +1717,8 @@ class Tester:
                 if not self.check_dml(case, order, gen_dml(g), header):
                     return  # the tables may have diverged: next round
             else:
-                sel = gen_select(g)
+                sel = gen_window_select(g) if window_round_is(
+                    self.args, seed, rnd) else gen_select(g)
                 if not self.check_select(case, order, sel, header):
                     # Put the table back as the case had it.
                     if not self.setup(case.script()):
@@ -1718,6 +1795,9 @@ def main():
     ap.add_argument("--dml-ratio", type=float, default=0.25)
     ap.add_argument("--join-ratio", type=float, default=0.3,
                     help="share of rounds that join 2-4 tables")
+    ap.add_argument("--window-ratio", type=float, default=0.15,
+                    help="share of rounds whose SELECTs call window "
+                    "functions")
     ap.add_argument("--error-ratio", type=float, default=0.05,
                     help="share of statements written to fail")
     ap.add_argument("--skip-feature", default=None, metavar="REGEXP",
