@@ -3,10 +3,13 @@
 # and pymysql: result values and their Python types (DECIMAL sums, DOUBLE
 # ranks, NULLs), ranking over ties, frames at partition edges, named
 # windows, windows over GROUP BY, EXPLAIN's Window operator, MySQL's error
-# numbers, and multi-table UPDATE/DELETE refused with an error naming it.
+# numbers; multi-table UPDATE and DELETE (affected rows with and without
+# CLIENT_FOUND_ROWS, indexes kept, privileges checked per table).
 # Prints cmocka-style lines for tests/run-suites.sh.
 import sys
 from decimal import Decimal
+
+import pymysql
 
 import sqldfx
 from sqldfx import eq, err, q
@@ -114,14 +117,69 @@ def errors():
                              "FROM sales"), 3584)
     eq("ntile(0)", err(c, "SELECT NTILE(0) OVER () FROM sales"), 1210)
     eq("no OVER", err(c, "SELECT ROW_NUMBER() FROM sales"), 1064)
-    eq("multi-table update", err(c, "UPDATE sales a JOIN sales b ON "
-                                    "a.id = b.id SET a.units = 1"), 1235)
-    eq("multi-table delete", err(c, "DELETE a FROM sales a JOIN sales b "
-                                    "ON a.id = b.id"), 1235)
+    eq("multi-table update under two names",
+       err(c, "UPDATE sales a JOIN sales b ON a.id = b.id SET a.units = 1, "
+              "b.units = 2"), 1235)
+    eq("multi-table ORDER BY", err(c, "DELETE a FROM sales a JOIN sales b "
+                                      "ON a.id = b.id ORDER BY a.id"), 1221)
     eq("still serving", q(c, "SELECT COUNT(*) OVER () FROM sales LIMIT 1"),
        [(6,)])
     c.close()
 
 
+def affected(c, sql):
+    with c.cursor() as cur:
+        return cur.execute(sql)
+
+
+def multi_table_dml():
+    c = conn()
+    q(c, "CREATE TABLE stock (id INT PRIMARY KEY, units INT, tag "
+         "VARCHAR(8), KEY ku (units), UNIQUE KEY ut (tag))")
+    q(c, "INSERT INTO stock VALUES (1, 0, 'a'), (2, 0, 'b'), (4, 4, 'd'), "
+         "(9, 0, 'z')")
+    # sales 1..3 are east: stock 1 and 2 match, each once
+    eq("update from a join: affected = changed",
+       affected(c, "UPDATE stock s JOIN sales x ON s.id = x.id "
+                   "SET s.units = x.units + 10"), 3)
+    eq("rows", q(c, "SELECT id, units FROM stock ORDER BY id"),
+       [(1, 11), (2, 12), (4, 14), (9, 0)])
+    eq("index kept", q(c, "SELECT id FROM stock WHERE units = 14"), [(4,)])
+    found = srv.connect(database="w", autocommit=True,
+                        client_flag=pymysql.constants.CLIENT.FOUND_ROWS)
+    eq("found rows: matched, a row matched twice counted once",
+       affected(found, "UPDATE stock s, sales x SET s.units = 11 "
+                       "WHERE x.region = 'east' AND s.id = 1"), 1)
+    found.close()
+    eq("unique clash", err(c, "UPDATE stock s JOIN sales x ON s.id = x.id "
+                              "SET s.tag = 'z' WHERE s.id = 1"), 1062)
+    eq("delete from both",
+       affected(c, "DELETE s, x FROM stock s JOIN sales x ON s.id = x.id "
+                   "WHERE x.region = 'west'"), 2)
+    eq("left", q(c, "SELECT id FROM stock ORDER BY id"), [(1,), (2,), (9,)])
+    eq("sales left", q(c, "SELECT id FROM sales ORDER BY id"),
+       [(1,), (2,), (3,), (5,), (6,)])
+    c.close()
+
+
+def multi_table_privileges():
+    root = conn()
+    q(root, "CREATE USER 'wu'@'%' IDENTIFIED BY 'pw'")
+    q(root, "GRANT SELECT ON w.sales TO 'wu'@'%'")
+    q(root, "GRANT SELECT, UPDATE ON w.stock TO 'wu'@'%'")
+    u = srv.connect(user="wu", password="pw", database="w",
+                    autocommit=True)
+    eq("UPDATE on the target, SELECT on the other",
+       affected(u, "UPDATE stock s JOIN sales x ON s.id = x.id "
+                   "SET s.units = x.id"), 2)
+    eq("no UPDATE on sales", err(u, "UPDATE stock s JOIN sales x ON "
+                                    "s.id = x.id SET x.units = 0"), 1142)
+    eq("no DELETE on stock", err(u, "DELETE s FROM stock s JOIN sales x "
+                                    "ON s.id = x.id"), 1142)
+    u.close()
+    root.close()
+
+
 sys.exit(sqldfx.run(srv, (ranking_with_ties, sums_and_frames,
-                          over_group_by_and_explain, errors)))
+                          over_group_by_and_explain, errors, multi_table_dml,
+                          multi_table_privileges)))
