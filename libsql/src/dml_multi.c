@@ -67,11 +67,21 @@ static int seen_add(struct sql_session *s, struct target *t, int64_t h,
     return 0;
 }
 
-static int wrong_usage(struct sql_session *s, const char *stmt,
-                       const char *what)
+/* The FROM tree of a multi-table statement, resolved into *out; ORDER BY
+ * and LIMIT are MySQL's 1221 there. */
+static int multi_from(struct sql_session *s, const char *stmt,
+                      const struct ast_table_ref *from,
+                      const struct ast_order *order,
+                      const struct ast_expr *limit, struct plan_tscope **out)
 {
-    return sql__serr(s, 1221, "HY000", "Incorrect usage of %s and %s", stmt,
-                     what);
+    if (order || limit)
+        return sql__serr(s, 1221, "HY000", "Incorrect usage of %s and %s",
+                         stmt, order ? "ORDER BY" : "LIMIT");
+    struct plan_tscope *ts = sql__arena_zalloc(s->arena, sizeof(*ts));
+    if (!ts)
+        return -ENOMEM;
+    *out = ts;
+    return sql__plan_from(s, from, ts);
 }
 
 /* A target's table must be a base table with an integer handle column
@@ -160,14 +170,8 @@ static void close_targets(struct target *tg, size_t n)
 int sql__dml_update_multi(struct sql_session *s, const struct ast_stmt *st)
 {
     const struct ast_update *up = st->update;
-    if (up->order)
-        return wrong_usage(s, "UPDATE", "ORDER BY");
-    if (up->limit)
-        return wrong_usage(s, "UPDATE", "LIMIT");
-    struct plan_tscope *ts = sql__arena_zalloc(s->arena, sizeof(*ts));
-    if (!ts)
-        return -ENOMEM;
-    int rc = sql__plan_from(s, up->table, ts);
+    struct plan_tscope *ts;
+    int rc = multi_from(s, "UPDATE", up->table, up->order, up->limit, &ts);
     if (rc != 0)
         return rc;
     const struct plan_from *f = ts->from;
@@ -318,14 +322,8 @@ static int delete_target(struct sql_session *s, const struct plan_from *f,
 int sql__dml_delete_multi(struct sql_session *s, const struct ast_stmt *st)
 {
     const struct ast_delete *de = st->del;
-    if (de->order)
-        return wrong_usage(s, "DELETE", "ORDER BY");
-    if (de->limit)
-        return wrong_usage(s, "DELETE", "LIMIT");
-    struct plan_tscope *ts = sql__arena_zalloc(s->arena, sizeof(*ts));
-    if (!ts)
-        return -ENOMEM;
-    int rc = sql__plan_from(s, de->table, ts);
+    struct plan_tscope *ts;
+    int rc = multi_from(s, "DELETE", de->table, de->order, de->limit, &ts);
     if (rc != 0)
         return rc;
     const struct plan_from *f = ts->from;

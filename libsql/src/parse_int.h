@@ -83,5 +83,7 @@ struct ast_user *sql__p_user(struct parser *p);
 bool sql__p_over(struct parser *p, struct ast_expr *f);
 struct ast_window *sql__p_window_clause(struct parser *p);
 bool sql__window_only(const char *name);
+/* The n-th token is the bare word w (any case), keyword or not. */
+bool sql__p_word_is(struct parser *p, int n, const char *w);
 
 #endif /* SQL_PARSE_INT_H */

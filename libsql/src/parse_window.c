@@ -38,7 +38,7 @@ static bool window_agg(const char *name)
     return false;
 }
 
-static bool word_is(struct parser *p, int n, const char *w)
+bool sql__p_word_is(struct parser *p, int n, const char *w)
 {
     struct sql_token *t = sql__p_peek(p, n);
     return t->type == TK_IDENT && t->len == strlen(w) &&
@@ -58,7 +58,7 @@ static bool frame_bound(struct parser *p, struct ast_bound *b)
             return sql__p_error(p);
         return true;
     }
-    if (sql__p_is_kw(p, KW_CURRENT) && word_is(p, 1, "ROW")) {
+    if (sql__p_is_kw(p, KW_CURRENT) && sql__p_word_is(p, 1, "ROW")) {
         sql__p_advance(p);
         sql__p_advance(p);
         b->kind = AST_B_CURRENT;
@@ -108,8 +108,8 @@ static struct ast_window *window_spec(struct parser *p)
             w->end.kind = AST_B_CURRENT;
         }
     }
-    if (word_is(p, 0, "GROUPS") || word_is(p, 0, "EXCLUDE")) {
-        sql__p_unsupported(p, word_is(p, 0, "GROUPS") ? "GROUPS frames"
+    if (sql__p_word_is(p, 0, "GROUPS") || sql__p_word_is(p, 0, "EXCLUDE")) {
+        sql__p_unsupported(p, sql__p_word_is(p, 0, "GROUPS") ? "GROUPS frames"
                                                       : "EXCLUDE in frames");
         return NULL;
     }
@@ -137,10 +137,10 @@ bool sql__p_over(struct parser *p, struct ast_expr *f)
                   strcmp(f->name, "FIRST_VALUE") == 0 ||
                   strcmp(f->name, "LAST_VALUE") == 0 ||
                   strcmp(f->name, "NTH_VALUE") == 0;
-    if (valued && word_is(p, 0, "RESPECT") && word_is(p, 1, "NULLS")) {
+    if (valued && sql__p_word_is(p, 0, "RESPECT") && sql__p_word_is(p, 1, "NULLS")) {
         sql__p_advance(p);
         sql__p_advance(p);
-    } else if (valued && sql__p_is_kw(p, KW_IGNORE) && word_is(p, 1, "NULLS")) {
+    } else if (valued && sql__p_is_kw(p, KW_IGNORE) && sql__p_word_is(p, 1, "NULLS")) {
         return sql__p_unsupported(p, "IGNORE NULLS");
     }
     if (!sql__p_is_kw(p, KW_OVER))

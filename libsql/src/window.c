@@ -625,6 +625,8 @@ struct wrun
     struct sql_datum *kv;        /* its key values, nkeys per input row */
     size_t *idx;                 /* input rows in its order */
     size_t *pstart, *pend;       /* per position: its peers' range */
+    struct sql_datum roff[2];    /* the function's RANGE offsets (start,
+                                    end) */
     int rc;                      /* first comparison error */
 };
 
@@ -702,6 +704,24 @@ static int const_count(struct wrun *r, const struct sql_expr *e, int64_t min,
         return sql__err(&r->x->err, 1210, "HY000",
                         "Incorrect arguments to %s", what);
     *out = d.v.i;
+    return 0;
+}
+
+/* A RANGE offset: a number, not negative (else non-zero). */
+static int range_offset(struct wrun *r, const struct sql_expr *e,
+                        struct sql_datum *out)
+{
+    int rc = sql__expr_eval(e, &r->x->ev, NULL, out);
+    if (rc != 0)
+        return rc;
+    struct sql_datum zero;
+    sql__datum_int(&zero, 0);
+    int c = -1;
+    struct sql_err err;
+    if ((out->vt != SQL_VT_INT && out->vt != SQL_VT_UINT &&
+         out->vt != SQL_VT_DECIMAL && out->vt != SQL_VT_DOUBLE) ||
+        sql__datum_cmp(out, &zero, SQL_COLL_BINARY, &c, &err) != 0 || c < 0)
+        return SQL_EQUERY;
     return 0;
 }
 
@@ -802,10 +822,9 @@ static void frame(struct wrun *r, const struct win_func *f,
                    r->kv[r->idx[hi - 1] * r->sp->nkeys + ok].vt ==
                        SQL_VT_NULL)
                 hi--;
-            struct sql_datum o, t;
-            sql__datum_int(&o, off);
+            struct sql_datum t;
             /* PRECEDING moves against the order, FOLLOWING with it */
-            (void)range_target(r, v, &o, prec == desc, &t);
+            (void)range_target(r, v, &r->roff[side], prec == desc, &t);
             pos = range_seek(r, lo, hi, &t, side == 1);
             break;
         }
@@ -1001,7 +1020,13 @@ static int run_spec(struct wrun *r, size_t si)
         int64_t offs[2] = {0, 0}, num = 1;
         for (int side = 0; side < 2 && rc == 0; side++) {
             const struct win_bound *bd = side ? &f->end : &f->start;
-            if (bd->n && (rc = const_count(r, bd->n, 0, "", &offs[side])))
+            if (!bd->n)
+                continue;
+            if (f->unit == AST_FRAME_ROWS)
+                rc = const_count(r, bd->n, 0, "", &offs[side]);
+            else
+                rc = range_offset(r, bd->n, &r->roff[side]);
+            if (rc != 0)
                 rc = sql__err(&r->x->err, 3586, "HY000",
                               "Window '%s': frame start or end is negative, "
                               "NULL or of non-integral type", f->wname);

@@ -231,6 +231,33 @@ static void aggregates(void **state)
       "1|NULL");
 }
 
+/* RANGE offsets that are not integers, and a negative one. */
+static void range_offsets(void **state)
+{
+    (void)state;
+    Q(&c,
+      "SELECT id, SUM(v) OVER (ORDER BY v RANGE BETWEEN 2.5 PRECEDING AND "
+      "0.5 FOLLOWING) FROM t ORDER BY id",
+      "1|10\n"
+      "2|40\n"
+      "3|40\n"
+      "4|5\n"
+      "5|NULL\n"
+      "6|12");
+    Q(&c,
+      "SELECT id, COUNT(*) OVER (ORDER BY d DESC RANGE BETWEEN 1 PRECEDING "
+      "AND CURRENT ROW) FROM t ORDER BY id",
+      "1|2\n"
+      "2|1\n"
+      "3|1\n"
+      "4|1\n"
+      "5|2\n"
+      "6|1");
+    Q(&c, "SELECT SUM(v) OVER (ORDER BY v RANGE -1 PRECEDING) FROM t",
+      "ERR 3586 Window '<unnamed window>': frame start or end is negative, "
+      "NULL or of non-integral type");
+}
+
 static void grouped(void **state)
 {
     (void)state;
@@ -403,6 +430,7 @@ int main(void)
         cmocka_unit_test(ranking),    cmocka_unit_test(values),
         cmocka_unit_test(aggregates), cmocka_unit_test(grouped),
         cmocka_unit_test(errors),     cmocka_unit_test(prepared),
+        cmocka_unit_test(range_offsets),
     };
     return cmocka_run_group_tests_name("libsql/window", tests, setup,
                                        teardown);
