@@ -1158,6 +1158,37 @@ int sql__dml_current(struct dml *d, int64_t h, struct sql_datum *row,
     return load_row(d, h, row, found);
 }
 
+int sql__dml_handle_of(struct dml *d, const struct sql_datum *row,
+                       int64_t *h, bool *found)
+{
+    const struct sql_tableinfo *t = d->t;
+    *found = false;
+    for (uint32_t i = 0; i < t->nidx; i++) {
+        if (!t->idx[i].primary || (int32_t)i == t->pk_handle_idx)
+            continue;
+        bool uk;
+        int rc = index_key(d, &t->idx[i], row, 0, &uk);
+        if (rc != 0 || !uk)
+            return rc;
+        uint8_t *v;
+        size_t vl;
+        bool owned;
+        rc = w_get(d, d->kb.p, d->kb.len, &v, &vl, &owned);
+        if (rc == MVCC_NOTFOUND)
+            return 0;
+        if (rc != 0)
+            return sql__kverr(d->s, rc);
+        if (vl == 8) {
+            *h = sql__tc_get_i64(v);
+            *found = true;
+        }
+        if (owned)
+            sql__kv_free(v);
+        return 0;
+    }
+    return 0;
+}
+
 int sql__dml_default(struct dml *d, uint32_t ci, struct sql_datum *out)
 {
     bool none;

@@ -38,6 +38,11 @@ int sql__dml_delete_row(struct dml *d, const struct sql_datum *row,
  * as read and *found is true. */
 int sql__dml_current(struct dml *d, int64_t h, struct sql_datum *row,
                      bool *found);
+/* The handle of the row whose values are row, through the table's
+ * primary key index (a table whose primary key is not its integer handle);
+ * *found false when there is no such row or no such index. */
+int sql__dml_handle_of(struct dml *d, const struct sql_datum *row,
+                       int64_t *h, bool *found);
 /* The DEFAULT of column ci (SET c = DEFAULT). */
 int sql__dml_default(struct dml *d, uint32_t ci, struct sql_datum *out);
 

@@ -84,8 +84,9 @@ static int multi_from(struct sql_session *s, const char *stmt,
     return sql__plan_from(s, from, ts);
 }
 
-/* A target's table must be a base table with an integer handle column
- * (its handle is then read from the joined row). */
+/* A target's table must be a base table with a primary key: its
+ * handle is the integer key column in the joined row, or what the primary
+ * key index maps the row's key to. */
 static int writable(struct sql_session *s, const struct plan_ftable *ft,
                     const char *stmt)
 {
@@ -93,11 +94,14 @@ static int writable(struct sql_session *s, const struct plan_ftable *ft,
         return sql__serr(s, 1288, "HY000",
                          "The target table %s of the %s is not updatable",
                          ft->alias, stmt);
-    if (ft->t->handle_col < 0)
+    bool pk = ft->t->handle_col >= 0;
+    for (uint32_t i = 0; i < ft->t->nidx; i++)
+        pk = pk || ft->t->idx[i].primary;
+    if (!pk)
         return sql__serr(s, 1235, "42000",
                          "This version of sqld doesn't yet support "
-                         "'multi-table %s of a table without an integer "
-                         "primary key'", stmt);
+                         "'multi-table %s of a table without a primary "
+                         "key'", stmt);
     return 0;
 }
 
@@ -145,20 +149,33 @@ static int joined_rows(struct sql_session *s, struct sql_xctx *x,
     return rc;
 }
 
-/* The handle of target t in a joined row: false when its columns are a
- * LEFT JOIN's NULLs. */
-static bool row_handle(const struct target *t, const struct sql_datum *row,
-                       int64_t *h)
+/* Each target's handle in each joined row (hs[r * nt + j]), found
+ * before any write; has[..] false where the target's columns are a LEFT
+ * JOIN's NULLs (or its row is gone). */
+static int handles(struct sql_session *s, struct target *tg, size_t nt,
+                   const struct sql_datum *rows, size_t n, size_t w,
+                   int64_t **hs, bool **has)
 {
-    const struct sql_datum *d =
-        &row[t->ft->offset + (uint32_t)t->ft->t->handle_col];
-    if (d->vt == SQL_VT_INT)
-        *h = d->v.i;
-    else if (d->vt == SQL_VT_UINT)
-        *h = (int64_t)d->v.u;
-    else
-        return false;
-    return true;
+    *hs = sql__arena_alloc(s->arena, sizeof(int64_t) * n * nt + 1);
+    *has = sql__arena_zalloc(s->arena, sizeof(bool) * n * nt + 1);
+    if (!*hs || !*has)
+        return -ENOMEM;
+    int rc = 0;
+    for (size_t r = 0; r < n && rc == 0; r++)
+        for (size_t j = 0; j < nt && rc == 0; j++) {
+            const struct sql_tableinfo *t = tg[j].ft->t;
+            const struct sql_datum *seg = rows + r * w + tg[j].ft->offset;
+            int64_t *h = &(*hs)[r * nt + j];
+            bool *ok = &(*has)[r * nt + j];
+            if (t->handle_col < 0) {
+                rc = sql__dml_handle_of(tg[j].d, seg, h, ok);
+                continue;
+            }
+            const struct sql_datum *d = &seg[t->handle_col];
+            *ok = d->vt == SQL_VT_INT || d->vt == SQL_VT_UINT;
+            *h = d->vt == SQL_VT_UINT ? (int64_t)d->v.u : d->v.i;
+        }
+    return rc;
 }
 
 static void close_targets(struct target *tg, size_t n)
@@ -244,22 +261,26 @@ int sql__dml_update_multi(struct sql_session *s, const struct ast_stmt *st)
     size_t w = f->width;
     struct sql_datum *work = sql__arena_alloc(s->arena, sizeof(*work) * w + 1);
     bool *live = sql__arena_alloc(s->arena, sizeof(bool) * nt + 1);
-    int64_t *hs = sql__arena_alloc(s->arena, sizeof(int64_t) * nt + 1);
-    if (!work || !live || !hs) {
+    int64_t *hs;
+    bool *has;
+    if (!work || !live) {
         rc = -ENOMEM;
         goto out;
     }
+    if ((rc = handles(s, tg, nt, rows, n, w, &hs, &has)) != 0)
+        goto out;
     uint64_t matched = 0, changed = 0;
     for (size_t r = 0; r < n && rc == 0; r++) {
         struct sql_datum *row = rows + r * w;
         /* Each target row once: its first joined row writes it. */
         for (size_t j = 0; j < nt && rc == 0; j++) {
             bool fresh = false;
-            live[j] = row_handle(&tg[j], row, &hs[j]);
-            if (live[j] && (rc = seen_add(s, &tg[j], hs[j], &fresh)) == 0 &&
+            int64_t h = hs[r * nt + j];
+            live[j] = has[r * nt + j];
+            if (live[j] && (rc = seen_add(s, &tg[j], h, &fresh)) == 0 &&
                 fresh) {
                 bool found;
-                rc = sql__dml_current(tg[j].d, hs[j], row + tg[j].ft->offset,
+                rc = sql__dml_current(tg[j].d, h, row + tg[j].ft->offset,
                                       &found);
                 live[j] = found;
             } else {
@@ -288,7 +309,8 @@ int sql__dml_update_multi(struct sql_session *s, const struct ast_stmt *st)
             bool ch = false;
             if (live[j])
                 rc = sql__dml_finish_update(tg[j].d, row + tg[j].ft->offset,
-                                            hs[j], work + tg[j].ft->offset,
+                                            hs[r * nt + j],
+                                            work + tg[j].ft->offset,
                                             tg[j].assigned, r + 1, &ch);
             changed += ch;
         }
@@ -366,13 +388,17 @@ int sql__dml_delete_multi(struct sql_session *s, const struct ast_stmt *st)
     if ((rc = sql__xctx_init(&x, s, true)) != 0 ||
         (rc = joined_rows(s, &x, ts, de->where, &rows, &n)) != 0)
         goto out;
+    int64_t *hs;
+    bool *has;
+    if ((rc = handles(s, tg, nt, rows, n, f->width, &hs, &has)) != 0)
+        goto out;
     uint64_t deleted = 0;
     for (size_t r = 0; r < n && rc == 0; r++) {
         struct sql_datum *row = rows + r * f->width;
         for (size_t j = 0; j < nt && rc == 0; j++) {
-            int64_t h;
+            int64_t h = hs[r * nt + j];
             bool fresh = false, found = false;
-            if (!row_handle(&tg[j], row, &h) ||
+            if (!has[r * nt + j] ||
                 (rc = seen_add(s, &tg[j], h, &fresh)) != 0 || !fresh)
                 continue;
             struct sql_datum *seg = row + tg[j].ft->offset;

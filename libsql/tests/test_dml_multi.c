@@ -162,7 +162,7 @@ static void update_errors(void **state)
     Q(&c,
       "UPDATE np JOIN t1 ON np.x = t1.id SET np.y = 2",
       "ERR 1235 This version of sqld doesn't yet support 'multi-table"
-      " UPDATE of a table without an integer primary key'");
+      " UPDATE of a table without a primary key'");
     Q(&c,
       "UPDATE t1 JOIN (SELECT 4 AS k) dt ON t1.id = dt.k SET dt.k = 1",
       "ERR 1288 The target table dt of the UPDATE is not updatable");
@@ -230,7 +230,7 @@ static void deletes(void **state)
     Q(&c,
       "DELETE np FROM np JOIN t1 ON np.x = t1.id",
       "ERR 1235 This version of sqld doesn't yet support 'multi-table"
-      " DELETE of a table without an integer primary key'");
+      " DELETE of a table without a primary key'");
     Q(&c,
       "DELETE dt FROM t1 JOIN (SELECT 1 AS k) dt ON t1.id = dt.k",
       "ERR 1288 The target table dt of the DELETE is not updatable");
@@ -241,6 +241,38 @@ static void deletes(void **state)
       "SELECT id FROM t1 ORDER BY id",
       "102");
 }
+/* A target whose primary key is not an integer: its rows are found
+ * through the primary key index, which moves with them. */
+static void composite_key(void **state)
+{
+    (void)state;
+    Q(&c,
+      "CREATE TABLE k (a VARCHAR(5), b INT, v INT, PRIMARY KEY (a, b), "
+      "KEY kv (v))",
+      "OK 0 0 0");
+    Q(&c, "CREATE TABLE t3 (id INT PRIMARY KEY, a VARCHAR(5), c INT)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO k VALUES ('x', 1, 0), ('x', 2, 0), ('y', 1, 0)",
+      "OK 3 0 0");
+    Q(&c, "INSERT INTO t3 VALUES (1, 'x', 5), (2, 'x', 6), (3, 'z', 7)",
+      "OK 3 0 0");
+    Q(&c,
+      "UPDATE k JOIN t3 ON k.a = t3.a SET k.v = t3.c, k.b = k.b + 10",
+      "OK 2 0 0");
+    Q(&c, "SELECT * FROM k ORDER BY a, b", "x|11|5\nx|12|5\ny|1|0");
+    Q(&c, "SELECT a, b FROM k WHERE v = 5", "x|11\nx|12");
+    Q(&c,
+      "UPDATE k LEFT JOIN t3 ON k.a = t3.a SET k.v = 9 WHERE t3.id IS NULL",
+      "OK 1 0 0");
+    Q(&c, "DELETE k, t3 FROM k JOIN t3 ON k.a = t3.a WHERE k.b = 11",
+      "OK 3 0 0");
+    Q(&c, "SELECT * FROM k ORDER BY a, b", "x|12|5\ny|1|9");
+    Q(&c, "SELECT id FROM t3", "3");
+    Q(&c, "INSERT INTO k VALUES ('x', 11, 1)", "OK 1 0 0");
+    Q(&c, "INSERT INTO k VALUES ('x', 12, 1)",
+      "ERR 1062 Duplicate entry 'x-12' for key 'k.PRIMARY'");
+}
+
 int main(void)
 {
     /* In order: each group goes on from the rows the one before left. */
@@ -248,6 +280,7 @@ int main(void)
         cmocka_unit_test(update_once),
         cmocka_unit_test(update_errors),
         cmocka_unit_test(deletes),
+        cmocka_unit_test(composite_key),
     };
     return cmocka_run_group_tests_name("libsql/dml_multi", tests, setup,
                                        teardown);
