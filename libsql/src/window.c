@@ -56,6 +56,8 @@ struct win_bound
 {
     int kind;              /* enum ast_bound_kind */
     struct sql_expr *n;    /* n PRECEDING / FOLLOWING, else NULL */
+    struct sql_expr *add;  /* RANGE INTERVAL bounds: key + INTERVAL .. */
+    struct sql_expr *sub;  /* ... and key - INTERVAL .. (row: the key) */
 };
 
 /* One distinct (PARTITION BY, ORDER BY): one sort of the rows. */
@@ -335,21 +337,73 @@ static int spec_of(struct plan_wbuild *b, const struct ast_window *w,
     return 0;
 }
 
+/* The window's one ORDER BY key as the only column of a row (INTERVAL
+ * bounds compute key +/- INTERVAL over it). */
+static int key_column(void *ctx, const struct ast_expr *col,
+                      struct sql_colref *out, struct sql_err *err)
+{
+    (void)err;
+    if (strcmp(col->name, "#window key") != 0)
+        return SQL_ENOTFOUND;
+    out->index = 0;
+    out->type = *(const struct sql_ftype *)ctx;
+    return 0;
+}
+
+static int interval_bound(struct plan_wbuild *b, const struct ast_expr *iv,
+                          const struct sql_ftype *kt, struct win_bound *out,
+                          const char *wname)
+{
+    struct sql_expr *c;
+    if (!const_ast(b, iv->a, &c))
+        return sql__serr(b->s, 3590, "HY000",
+                         "Window '%.64s' has a non-constant frame bound.",
+                         wname);
+    struct ast_expr col = {.kind = AST_E_COLUMN, .name = "#window key",
+                           .height = 1};
+    struct ast_expr e = {.kind = AST_E_BINARY, .a = &col,
+                         .b = (struct ast_expr *)iv, .height = iv->height + 1};
+    struct sql_expr_scope sc = {.ctx = (void *)kt, .column = key_column};
+    struct sql_err err = {0};
+    struct sql_ftype t;
+    int rc = 0;
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        e.op = k ? AST_OP_SUB : AST_OP_ADD;
+        rc = sql__expr_compile(b->s->arena, &e, &sc, k ? &out->sub : &out->add,
+                               &t, &err);
+    }
+    if (rc == SQL_EQUERY)
+        b->s->err = err;
+    return rc;
+}
+
 static int frame_bound(struct plan_wbuild *b, const struct ast_window *w,
                        const struct ast_bound *ab, struct win_bound *out,
-                       const char *wname)
+                       const char *wname, const struct win_spec *sp)
 {
     out->kind = ab->kind;
     if (!ab->n)
         return 0;
-    if (ab->n->kind == AST_E_INTERVAL)
-        return w->unit == AST_FRAME_ROWS
-                   ? sql__serr(b->s, 3596, "HY000",
-                               "Window '%.64s': INTERVAL can only be used "
-                               "with RANGE frames.", wname)
-                   : sql__serr(b->s, 1235, "42000",
-                               "This version of sqld doesn't yet support "
-                               "'INTERVAL bounds in RANGE frames'");
+    if (ab->n->kind == AST_E_INTERVAL) {
+        if (w->unit == AST_FRAME_ROWS)
+            return sql__serr(b->s, 3596, "HY000",
+                             "Window '%.64s': INTERVAL can only be used "
+                             "with RANGE frames.", wname);
+        size_t no = sp->nkeys - sp->npart;
+        int vt = no == 1 ? sql__ftype_vt(&sp->ktypes[sp->npart]) : -1;
+        if (vt != SQL_VT_DATE && vt != SQL_VT_DATETIME && vt != SQL_VT_TIME)
+            return no == 1 && vt != SQL_VT_STRING
+                       ? sql__serr(b->s, 3589, "HY000",
+                                   "Window '%.64s' with RANGE frame has "
+                                   "ORDER BY expression of numeric type, "
+                                   "INTERVAL bound value not allowed.", wname)
+                       : sql__serr(b->s, 3587, "HY000",
+                                   "Window '%.64s' with RANGE N "
+                                   "PRECEDING/FOLLOWING frame requires "
+                                   "exactly one ORDER BY expression, of "
+                                   "numeric or temporal type", wname);
+        return interval_bound(b, ab->n, &sp->ktypes[sp->npart], out, wname);
+    }
     if (!const_ast(b, ab->n, &out->n))
         return sql__serr(b->s, 3590, "HY000",
                          "Window '%.64s' has a non-constant frame bound.",
@@ -377,9 +431,9 @@ static int check_frame(struct plan_wbuild *b, const struct ast_window *w,
         return sql__serr(s, 3585, "HY000",
                          "Window '%.64s': frame end cannot be UNBOUNDED "
                          "PRECEDING.", wname);
-    int rc = frame_bound(b, w, &w->start, &f->start, wname);
+    int rc = frame_bound(b, w, &w->start, &f->start, wname, sp);
     if (rc == 0)
-        rc = frame_bound(b, w, &w->end, &f->end, wname);
+        rc = frame_bound(b, w, &w->end, &f->end, wname, sp);
     if (rc != 0)
         return rc;
     if (w->unit == AST_FRAME_RANGE && (f->start.n || f->end.n)) {
@@ -824,7 +878,19 @@ static void frame(struct wrun *r, const struct win_func *f,
                 hi--;
             struct sql_datum t;
             /* PRECEDING moves against the order, FOLLOWING with it */
-            (void)range_target(r, v, &r->roff[side], prec == desc, &t);
+            if (bd->add) {
+                struct sql_datum k = *v;
+                if (sql__expr_eval(prec == desc ? bd->add : bd->sub,
+                                   &r->x->ev, &k, &t) != 0 ||
+                    t.vt == SQL_VT_NULL) {
+                    /* past the calendar's end (start) or before its
+                     * beginning: beyond every key that way */
+                    pos = (prec == desc) != desc ? hi : lo;
+                    break;
+                }
+            } else {
+                (void)range_target(r, v, &r->roff[side], prec == desc, &t);
+            }
             pos = range_seek(r, lo, hi, &t, side == 1);
             break;
         }
@@ -1020,7 +1086,7 @@ static int run_spec(struct wrun *r, size_t si)
         int64_t offs[2] = {0, 0}, num = 1;
         for (int side = 0; side < 2 && rc == 0; side++) {
             const struct win_bound *bd = side ? &f->end : &f->start;
-            if (!bd->n)
+            if (!bd->n || bd->add)
                 continue;
             if (f->unit == AST_FRAME_ROWS)
                 rc = const_count(r, bd->n, 0, "", &offs[side]);

@@ -231,7 +231,7 @@ static void aggregates(void **state)
       "1|NULL");
 }
 
-/* RANGE offsets that are not integers, and a negative one. */
+/* RANGE offsets that are not integers, INTERVALs, and bad ones. */
 static void range_offsets(void **state)
 {
     (void)state;
@@ -253,6 +253,39 @@ static void range_offsets(void **state)
       "4|1\n"
       "5|2\n"
       "6|1");
+    /* INTERVAL bounds over a temporal key (a NULL key: its NULL peers;
+     * past the calendar's end: every later row) */
+    Q(&c, "CREATE TABLE te (id INT PRIMARY KEY, dt DATE, ts DATETIME, n INT)",
+      "OK 0 0 0");
+    Q(&c,
+      "INSERT INTO te VALUES (1, '2024-01-01', '2024-01-01 10:00:00', 1), "
+      "(2, '2024-01-02', '2024-01-01 10:30:00', 2), (3, '2024-01-05', "
+      "'2024-01-01 12:00:00', 3), (4, NULL, NULL, 4), (5, '2024-01-03', "
+      "'2024-01-01 11:00:00', 5)",
+      "OK 5 0 0");
+    Q(&c,
+      "SELECT id, SUM(n) OVER (ORDER BY dt RANGE BETWEEN INTERVAL 1 DAY "
+      "PRECEDING AND CURRENT ROW) FROM te ORDER BY id",
+      "1|1\n2|3\n3|3\n4|4\n5|7");
+    Q(&c,
+      "SELECT id, COUNT(*) OVER (ORDER BY ts DESC RANGE BETWEEN INTERVAL 1 "
+      "HOUR PRECEDING AND INTERVAL 30 MINUTE FOLLOWING) FROM te ORDER BY id",
+      "1|3\n2|3\n3|1\n4|1\n5|3");
+    Q(&c,
+      "SELECT id, SUM(n) OVER (ORDER BY dt RANGE BETWEEN CURRENT ROW AND "
+      "INTERVAL 10000 YEAR FOLLOWING) FROM te ORDER BY id",
+      "1|11\n2|10\n3|3\n4|4\n5|8");
+    Q(&c, "SELECT SUM(n) OVER (ORDER BY n RANGE INTERVAL 1 DAY PRECEDING) "
+          "FROM te",
+      "ERR 3589 Window '<unnamed window>' with RANGE frame has ORDER BY "
+      "expression of numeric type, INTERVAL bound value not allowed.");
+    Q(&c, "SELECT SUM(n) OVER (ORDER BY dt RANGE 1 PRECEDING) FROM te",
+      "ERR 3588 Window '<unnamed window>' with RANGE frame has ORDER BY "
+      "expression of datetime type. Only INTERVAL bound value allowed.");
+    Q(&c, "SELECT SUM(n) OVER (ORDER BY dt ROWS INTERVAL 1 DAY PRECEDING) "
+          "FROM te",
+      "ERR 3596 Window '<unnamed window>': INTERVAL can only be used with "
+      "RANGE frames.");
     Q(&c, "SELECT SUM(v) OVER (ORDER BY v RANGE -1 PRECEDING) FROM t",
       "ERR 3586 Window '<unnamed window>': frame start or end is negative, "
       "NULL or of non-integral type");
