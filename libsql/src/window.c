@@ -785,6 +785,13 @@ static int range_target(struct wrun *r, const struct sql_datum *v,
                         struct sql_datum *out)
 {
     struct sql_eval *ev = &r->x->ev;
+    int64_t sum;
+    if (v->vt == SQL_VT_INT && off->vt == SQL_VT_INT &&
+        !(add ? __builtin_add_overflow(v->v.i, off->v.i, &sum)
+              : __builtin_sub_overflow(v->v.i, off->v.i, &sum))) {
+        sql__datum_int(out, sum); /* the common case, without DECIMAL */
+        return 0;
+    }
     if (v->vt == SQL_VT_DOUBLE || off->vt == SQL_VT_DOUBLE) {
         double a, b;
         sql__to_double(ev, v, &a);
