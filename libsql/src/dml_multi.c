@@ -88,8 +88,14 @@ static int multi_from(struct sql_session *s, const char *stmt,
  * handle is the integer key column in the joined row, or what the primary
  * key index maps the row's key to. */
 static int writable(struct sql_session *s, const struct plan_ftable *ft,
-                    const char *stmt)
+                    const char *stmt, const struct target *tg, size_t nt)
 {
+    for (size_t j = 0; j < nt; j++)
+        if (tg[j].ft->t == ft->t)
+            return sql__serr(s, 1235, "42000",
+                             "This version of sqld doesn't yet support "
+                             "'%s of table %s under two names'", stmt,
+                             ft->t->name);
     if (ft->rows || sql__is_virtual(ft->t))
         return sql__serr(s, 1288, "HY000",
                          "The target table %s of the %s is not updatable",
@@ -221,16 +227,8 @@ int sql__dml_update_multi(struct sql_session *s, const struct ast_stmt *st)
         const struct plan_ftable *ft = sql__from_col(f, ref.index, &cols[k]);
         size_t ti = (size_t)(ft - f->tabs);
         if (tix[ti] < 0) {
-            if ((rc = writable(s, ft, "UPDATE")) != 0)
+            if ((rc = writable(s, ft, "UPDATE", tg, nt)) != 0)
                 goto out;
-            for (size_t j = 0; j < nt; j++)
-                if (tg[j].ft->t == ft->t) {
-                    rc = sql__serr(s, 1235, "42000",
-                                   "This version of sqld doesn't yet "
-                                   "support 'updating table %s under two "
-                                   "names'", ft->t->name);
-                    goto out;
-                }
             if ((rc = sql__priv_check_table(s, ft->db, ft->t->name,
                                             SQL_PRIV_UPDATE)) != 0)
                 goto out;
@@ -367,16 +365,8 @@ int sql__dml_delete_multi(struct sql_session *s, const struct ast_stmt *st)
         if (dup)
             continue; /* DELETE a, a FROM ...: once */
         const struct plan_ftable *ft = &f->tabs[ti];
-        if ((rc = writable(s, ft, "DELETE")) != 0)
+        if ((rc = writable(s, ft, "DELETE", tg, nt)) != 0)
             goto out;
-        for (size_t j = 0; j < nt; j++)
-            if (tg[j].ft->t == ft->t) {
-                rc = sql__serr(s, 1235, "42000",
-                               "This version of sqld doesn't yet support "
-                               "'deleting from table %s under two names'",
-                               ft->t->name);
-                goto out;
-            }
         tg[nt].ti = ti;
         tg[nt].ft = ft;
         if ((rc = sql__dml_open(s, ft->t, de->ignore, &tg[nt].d)) != 0)

@@ -168,7 +168,7 @@ static void update_errors(void **state)
       "ERR 1288 The target table dt of the UPDATE is not updatable");
     Q(&c,
       "UPDATE t1 a JOIN t1 b ON a.id = b.a SET a.a = 1, b.a = 2",
-      "ERR 1235 This version of sqld doesn't yet support 'updating table"
+      "ERR 1235 This version of sqld doesn't yet support 'UPDATE of table"
       " t1 under two names'");
     Q(&c,
       "EXPLAIN UPDATE t1 JOIN t2 ON t1.id = t2.t1id SET t1.a = 1",
