@@ -162,6 +162,9 @@ int sql__acct_flush(struct sql_session *s);
 /* Every table and database the statement touches, with the privilege
  * its kind needs (1142 tables, 1044 databases, 1227 administration). */
 int sql__priv_check(struct sql_session *s, const struct ast_stmt *st);
+/* Privileges priv on db.table (db NULL: the current one): 0 or 1142. */
+int sql__priv_check_table(struct sql_session *s, const char *db,
+                          const char *table, uint32_t priv);
 /* DESCRIBE and COM_FIELD_LIST: some privilege on the table (db NULL: the
  * current database), else 1142. */
 int sql__priv_check_columns(struct sql_session *s, const char *db,

@@ -5,6 +5,7 @@
  * forms (codec.c), so it follows the argument's collation.
  * DESIGN.md, "Expressions".
  */
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -144,8 +145,11 @@ int sql__agg_compile(struct sql_arena *a, const struct ast_expr *e,
         inner = *scope;
     else
         memset(&inner, 0, sizeof inner);
-    inner.allow_aggregates = false;
-    inner.subtree = NULL; /* arguments read the input rows */
+    if (!e->over) { /* a window aggregate's arguments read the window's
+                       input rows through the scope as given (window.c) */
+        inner.allow_aggregates = false;
+        inner.subtree = NULL; /* arguments read the input rows */
+    }
     g->nargs = n;
     if (n > 0) {
         g->args = sql__arena_zalloc(a, sizeof *g->args * (size_t)n);
@@ -588,6 +592,35 @@ static int gc_final(const struct sql_agg *g, struct sql_agg_state *st,
     }
     buf[o] = '\0';
     sql__datum_str(out, buf, o, g->type.coll);
+    return 0;
+}
+
+bool sql__agg_removable(const struct sql_agg *g)
+{
+    return !g->distinct &&
+           (g->kind == AG_COUNT ||
+            ((g->kind == AG_SUM || g->kind == AG_AVG) && g->exact));
+}
+
+int sql__agg_remove(const struct sql_agg *g, struct sql_agg_state *st,
+                    struct sql_eval *ev, const struct sql_datum *row)
+{
+    assert(sql__agg_removable(g));
+    if (g->star) {
+        st->count--;
+        return 0;
+    }
+    struct sql_datum v;
+    int rc = sql__expr_eval(g->args[0], ev, row, &v);
+    if (rc != 0 || v.vt == SQL_VT_NULL)
+        return rc; /* a NULL argument never counted */
+    st->count--;
+    st->any = st->count > 0;
+    if (g->kind != AG_COUNT) {
+        struct sql_dec d;
+        sql__to_dec(ev, &v, &d);
+        (void)sql__dec_sub(&st->dsum, &d, &st->dsum); /* was added: fits */
+    }
     return 0;
 }
 

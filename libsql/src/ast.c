@@ -141,6 +141,52 @@ static void order_list(struct sb *b, const struct ast_order *o)
     }
 }
 
+static void bound_(struct sb *b, const struct ast_bound *x)
+{
+    static const char *const kinds[] = {
+        "UNBOUNDED PRECEDING", " PRECEDING", "CURRENT ROW", " FOLLOWING",
+        "UNBOUNDED FOLLOWING",
+    };
+    if (x->n != NULL)
+        expr(b, x->n);
+    puts_(b, kinds[x->kind]);
+}
+
+/* OVER's window: `w` or `([w] [PARTITION BY ..] [ORDER BY ..] [frame])`. */
+static void window_(struct sb *b, const struct ast_window *w)
+{
+    if (w->bare) {
+        ident(b, w->ref);
+        return;
+    }
+    const char *sep = "";
+    put(b, "(", 1);
+    if (w->ref != NULL) {
+        ident(b, w->ref);
+        sep = " ";
+    }
+    if (w->partition != NULL) {
+        puts_(b, sep);
+        puts_(b, "PARTITION BY ");
+        order_list(b, w->partition);
+        sep = " ";
+    }
+    if (w->order != NULL) {
+        puts_(b, sep);
+        puts_(b, "ORDER BY ");
+        order_list(b, w->order);
+        sep = " ";
+    }
+    if (w->unit != AST_FRAME_NONE) {
+        puts_(b, sep);
+        puts_(b, w->unit == AST_FRAME_ROWS ? "ROWS BETWEEN " : "RANGE BETWEEN ");
+        bound_(b, &w->start);
+        puts_(b, " AND ");
+        bound_(b, &w->end);
+    }
+    put(b, ")", 1);
+}
+
 static void name_list(struct sb *b, const struct ast_name *n)
 {
     put(b, "(", 1);
@@ -539,6 +585,10 @@ static void expr(struct sb *b, const struct ast_expr *e)
         break;
     case AST_E_FUNC:
         func(b, e);
+        if (e->over != NULL) {
+            puts_(b, " OVER ");
+            window_(b, e->over);
+        }
         break;
     case AST_E_CASE:
         puts_(b, "CASE ");
@@ -731,6 +781,12 @@ static void select_(struct sb *b, const struct ast_select *s)
         if (s->having != NULL) {
             puts_(b, " HAVING ");
             expr(b, s->having);
+        }
+        for (const struct ast_window *w = s->windows; w != NULL; w = w->next) {
+            puts_(b, w == s->windows ? " WINDOW " : ", ");
+            ident(b, w->name);
+            puts_(b, " AS ");
+            window_(b, w);
         }
     }
     if (s->order != NULL) {

@@ -91,6 +91,7 @@ struct ast_when
 
 struct ast_select;
 struct ast_order;
+struct ast_window;
 
 struct ast_expr
 {
@@ -128,6 +129,8 @@ struct ast_expr
     struct ast_select *sub;  /* subquery */
     struct ast_order *order; /* GROUP_CONCAT ORDER BY */
     struct ast_type *type;   /* CAST / CONVERT target */
+    struct ast_window *over; /* AST_E_FUNC: OVER (...) / OVER name: a
+                                window function call; NULL otherwise */
     struct ast_expr *next;   /* next in a list */
 };
 
@@ -136,6 +139,47 @@ struct ast_order
     struct ast_expr *expr; /* sort key */
     bool desc;             /* DESC */
     struct ast_order *next; /* next key */
+};
+
+/* A window frame's unit and bounds (DESIGN.md "Window functions"). */
+enum ast_frame_unit
+{
+    AST_FRAME_NONE,  /* no frame clause: the default frame */
+    AST_FRAME_ROWS,  /* ROWS */
+    AST_FRAME_RANGE, /* RANGE */
+};
+
+enum ast_bound_kind
+{
+    AST_B_UNBOUNDED_PRECEDING, /* UNBOUNDED PRECEDING */
+    AST_B_PRECEDING,           /* n PRECEDING */
+    AST_B_CURRENT,             /* CURRENT ROW */
+    AST_B_FOLLOWING,           /* n FOLLOWING */
+    AST_B_UNBOUNDED_FOLLOWING, /* UNBOUNDED FOLLOWING */
+};
+
+struct ast_bound
+{
+    int kind;            /* enum ast_bound_kind */
+    struct ast_expr *n;  /* the offset of n PRECEDING/FOLLOWING (RANGE:
+                            may be an INTERVAL), else NULL */
+};
+
+/* A window specification: OVER (...), or WINDOW name AS (...). */
+struct ast_window
+{
+    const char *name;            /* WINDOW clause: the name it defines;
+                                    OVER name (no parentheses): NULL */
+    const char *ref;             /* the named window it builds on
+                                    (OVER w, OVER (w ORDER BY ..)), or NULL */
+    bool bare;                   /* OVER w, written without parentheses */
+    struct ast_order *partition; /* PARTITION BY keys, or NULL */
+    struct ast_order *order;     /* ORDER BY keys, or NULL */
+    int unit;                    /* enum ast_frame_unit */
+    struct ast_bound start;      /* frame start (unit != NONE) */
+    struct ast_bound end;        /* frame end (BETWEEN's second bound, or
+                                    CURRENT ROW for a one-bound frame) */
+    struct ast_window *next;     /* next in a WINDOW clause */
 };
 
 /* An identifier list (column names, USING, ...). */
@@ -238,6 +282,7 @@ struct ast_select
     struct ast_expr *where;    /* WHERE, or NULL */
     struct ast_order *group;   /* GROUP BY keys (desc kept when written) */
     struct ast_expr *having;   /* HAVING, or NULL */
+    struct ast_window *windows; /* WINDOW clause definitions, or NULL */
     bool union_all;            /* AST_SEL_UNION: ALL */
     struct ast_select *left;   /* AST_SEL_UNION left */
     struct ast_select *right;  /* AST_SEL_UNION right */

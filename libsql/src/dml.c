@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "codec.h"
+#include "dml_int.h"
 #include "exec.h"
 #include "sql_int.h"
 #include "tablecodec.h"
@@ -937,20 +938,68 @@ static int current_rows(struct dml *d, const struct ast_table_ref *tr,
 }
 
 static int single_table(struct sql_session *s, const struct ast_table_ref *tr,
-                        bool multi, struct sql_tableinfo **t)
+                        struct sql_tableinfo **t)
 {
-    if (multi || tr->kind != AST_T_TABLE || tr->next)
-        return sql__serr(s, 1235, "42000",
-                         "This version of sqld doesn't yet support "
-                         "'multi-table UPDATE/DELETE'");
     return sql__sess_table(s, tr->db, tr->name, t);
+}
+
+/* The end of one row's UPDATE once SET stored its values into nw (old's
+ * copy): nothing when no value changed (*changed false); else ON UPDATE
+ * CURRENT_TIMESTAMP columns not assigned, then the write (IGNORE turns a
+ * 1062 into a warning and leaves the row). */
+static int finish_update(struct dml *d, const struct sql_datum *old,
+                         int64_t h, struct sql_datum *nw,
+                         const bool *assigned, uint64_t rownum,
+                         bool *changed)
+{
+    const struct sql_tableinfo *t = d->t;
+    int rc = 0;
+    *changed = false;
+    bool diff = false;
+    for (uint32_t i = 0; i < t->ncols; i++)
+        if (!same_value(&old[i], &nw[i], &t->cols[i].type))
+            diff = true;
+    if (!diff)
+        return 0;
+    /* ON UPDATE CURRENT_TIMESTAMP columns not assigned. */
+    for (uint32_t i = 0; i < t->ncols && rc == 0; i++)
+        if (t->cols[i].on_update_now && !assigned[i]) {
+            struct sql_datum v;
+            rc = sql__exec_now(&d->x, &v);
+            if (rc == 0)
+                rc = store_col(d, i, &v, rownum, &nw[i]);
+        }
+    if (rc == 0 && (rc = update_row(d, old, h, nw)) != 0) {
+        if (d->ignore && d->s->err.code == 1062) {
+            sql__swarn(d->s, "Warning", 1062, "%s", d->s->err.msg);
+            return 0;
+        }
+        return rc;
+    }
+    *changed = rc == 0;
+    return rc;
+}
+
+int sql__dml_update_ok(struct sql_session *s, uint64_t matched,
+                       uint64_t changed)
+{
+    snprintf(s->infobuf, sizeof(s->infobuf),
+             "Rows matched: %llu  Changed: %llu  Warnings: %zu",
+             (unsigned long long)matched, (unsigned long long)changed,
+             s->nwarns_total);
+    s->info = s->infobuf;
+    bool found_rows = sql_proto_conn_capabilities(s->conn) &
+                      SQL_CLIENT_FOUND_ROWS;
+    return sql__sess_ok(s, found_rows ? matched : changed, 0);
 }
 
 int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)
 {
     const struct ast_update *up = st->update;
+    if (up->table->kind != AST_T_TABLE || up->table->next)
+        return sql__dml_update_multi(s, st);
     struct sql_tableinfo *t;
-    int rc = single_table(s, up->table, false, &t);
+    int rc = single_table(s, up->table, &t);
     if (rc != 0)
         return rc;
     struct dml d;
@@ -1018,39 +1067,13 @@ int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)
         }
         if (rc != 0)
             break;
-        bool diff = false;
-        for (uint32_t i = 0; i < t->ncols; i++)
-            if (!same_value(&old[i], &nw[i], &t->cols[i].type))
-                diff = true;
-        if (!diff)
-            continue;
-        /* ON UPDATE CURRENT_TIMESTAMP columns not assigned. */
-        for (uint32_t i = 0; i < t->ncols && rc == 0; i++)
-            if (t->cols[i].on_update_now && !assigned[i]) {
-                struct sql_datum v;
-                rc = sql__exec_now(&d.x, &v);
-                if (rc == 0)
-                    rc = store_col(&d, i, &v, r + 1, &nw[i]);
-            }
-        if (rc == 0 && (rc = update_row(&d, old, hs[r], nw)) != 0) {
-            if (d.ignore && s->err.code == 1062) {
-                sql__swarn(s, "Warning", 1062, "%s", s->err.msg);
-                rc = 0;
-                continue;
-            }
-            break;
-        }
-        changed++;
+        bool ch;
+        if ((rc = finish_update(&d, old, hs[r], nw, assigned, r + 1,
+                                &ch)) == 0 && ch)
+            changed++;
     }
-    if (rc == 0) {
-        snprintf(s->infobuf, sizeof(s->infobuf),
-                 "Rows matched: %zu  Changed: %llu  Warnings: %zu", n,
-                 (unsigned long long)changed, s->nwarns_total);
-        s->info = s->infobuf;
-        bool found_rows = sql_proto_conn_capabilities(s->conn) &
-                          SQL_CLIENT_FOUND_ROWS;
-        rc = sql__sess_ok(s, found_rows ? n : changed, 0);
-    }
+    if (rc == 0)
+        rc = sql__dml_update_ok(s, n, changed);
 out:
     dml_free(&d);
     return rc;
@@ -1059,8 +1082,10 @@ out:
 int sql__dml_delete(struct sql_session *s, const struct ast_stmt *st)
 {
     const struct ast_delete *de = st->del;
+    if (de->targets)
+        return sql__dml_delete_multi(s, st);
     struct sql_tableinfo *t;
-    int rc = single_table(s, de->table, de->targets != NULL, &t);
+    int rc = single_table(s, de->table, &t);
     if (rc != 0)
         return rc;
     struct dml d;
@@ -1079,6 +1104,95 @@ int sql__dml_delete(struct sql_session *s, const struct ast_stmt *st)
         rc = sql__sess_ok(s, n, 0);
     dml_free(&d);
     return rc;
+}
+
+/* ---- the write path of one table, for multi-table UPDATE/DELETE
+ * (dml_multi.c; dml_int.h) ------------------------------------------------ */
+
+int sql__dml_open(struct sql_session *s, const struct sql_tableinfo *t,
+                  bool ignore, struct dml **out)
+{
+    struct dml *d = sql__arena_alloc(s->arena, sizeof(*d));
+    if (!d)
+        return -ENOMEM;
+    int rc = dml_init(d, s, t);
+    if (rc != 0)
+        return rc;
+    d->ignore = ignore;
+    *out = d;
+    return 0;
+}
+
+void sql__dml_close(struct dml *d)
+{
+    if (d)
+        dml_free(d);
+}
+
+int sql__dml_store(struct dml *d, uint32_t ci, const struct sql_datum *v,
+                   uint64_t rownum, struct sql_datum *out)
+{
+    return store_col(d, ci, v, rownum, out);
+}
+
+int sql__dml_finish_update(struct dml *d, const struct sql_datum *old,
+                           int64_t h, struct sql_datum *nw,
+                           const bool *assigned, uint64_t rownum,
+                           bool *changed)
+{
+    return finish_update(d, old, h, nw, assigned, rownum, changed);
+}
+
+int sql__dml_delete_row(struct dml *d, const struct sql_datum *row, int64_t h)
+{
+    return del_row(d, row, h);
+}
+
+int sql__dml_current(struct dml *d, int64_t h, struct sql_datum *row,
+                     bool *found)
+{
+    if (!d->pess) {
+        *found = true;
+        return 0;
+    }
+    return load_row(d, h, row, found);
+}
+
+int sql__dml_handle_of(struct dml *d, const struct sql_datum *row,
+                       int64_t *h, bool *found)
+{
+    const struct sql_tableinfo *t = d->t;
+    *found = false;
+    for (uint32_t i = 0; i < t->nidx; i++) {
+        if (!t->idx[i].primary || (int32_t)i == t->pk_handle_idx)
+            continue;
+        bool uk;
+        int rc = index_key(d, &t->idx[i], row, 0, &uk);
+        if (rc != 0 || !uk)
+            return rc;
+        uint8_t *v;
+        size_t vl;
+        bool owned;
+        rc = w_get(d, d->kb.p, d->kb.len, &v, &vl, &owned);
+        if (rc == MVCC_NOTFOUND)
+            return 0;
+        if (rc != 0)
+            return sql__kverr(d->s, rc);
+        if (vl == 8) {
+            *h = sql__tc_get_i64(v);
+            *found = true;
+        }
+        if (owned)
+            sql__kv_free(v);
+        return 0;
+    }
+    return 0;
+}
+
+int sql__dml_default(struct dml *d, uint32_t ci, struct sql_datum *out)
+{
+    bool none;
+    return sql__exec_default(&d->x, d->t, ci, out, &none);
 }
 
 /* ---- ALTER TABLE: rewriting rows and building indexes ------------------------ */

@@ -1268,6 +1268,8 @@ int sql__exec_next(struct sql_xctx *x, struct sql_xnode *n,
     }
     case PL_JOIN:
         return sql__xjoin_next(x, n, first);
+    case PL_WINDOW:
+        return sql__xwindow_next(x, n, first);
     case PL_AGG:
         if (first && (rc = agg_consume(x, n)) != 0)
             return rc;
@@ -1584,7 +1586,7 @@ static int run_explain(struct sql_session *s, const struct ast_stmt *st)
         if (tr->kind != AST_T_TABLE || (e->kind == AST_DELETE && e->del->targets))
             return sql__serr(s, 1235, "42000",
                              "This version of sqld doesn't yet support "
-                             "'multi-table UPDATE/DELETE'");
+                             "'EXPLAIN of multi-table UPDATE/DELETE'");
         struct sql_tableinfo *t;
         if ((rc = sql__sess_table(s, tr->db, tr->name, &t)) != 0)
             return rc;

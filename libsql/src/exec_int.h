@@ -104,4 +104,7 @@ void sql__xscan_rescan(struct sql_xnode *n, const struct sql_datum *outer);
 /* The next chunk of join n into n->out (exec_join.c). */
 int sql__xjoin_next(struct sql_xctx *x, struct sql_xnode *n, bool first);
 
+/* The next chunk of Window operator n (window.c). */
+int sql__xwindow_next(struct sql_xctx *x, struct sql_xnode *n, bool first);
+
 #endif /* SQL_EXEC_INT_H */

@@ -1183,6 +1183,8 @@ static int compile_func(struct sql_arena *a, const struct ast_expr *x,
 {
     const char *name = x->name ? x->name : "";
     int rc;
+    if (x->over)
+        return sql__window_misuse(name, err);
     if (sql__agg_is_aggregate(name))
         return sql__err(err, SQL_ER_INVALID_GROUP_FUNC_USE, "HY000",
                         "Invalid use of group function");

@@ -209,6 +209,12 @@ int sql__agg_init(const struct sql_agg *g, struct sql_arena *a,
 /* Feed one input row. */
 int sql__agg_update(const struct sql_agg *g, struct sql_agg_state *st,
                     struct sql_eval *ev, const struct sql_datum *row);
+/* added for window frames (window.c): whether g can take a row back out
+ * of a state (COUNT, exact SUM/AVG, not DISTINCT), and doing so for a row
+ * that sql__agg_update fed before. */
+bool sql__agg_removable(const struct sql_agg *g);
+int sql__agg_remove(const struct sql_agg *g, struct sql_agg_state *st,
+                    struct sql_eval *ev, const struct sql_datum *row);
 /* The group's result (an empty group: COUNT 0, others NULL). */
 int sql__agg_final(const struct sql_agg *g, struct sql_agg_state *st,
                    struct sql_eval *ev, struct sql_datum *out);

@@ -146,4 +146,8 @@ int sql__ret_str(struct sql_eval *ev, struct sql_datum *out, const char *p,
 /* The comparison collation of two string expressions (coercibility). */
 uint16_t sql__coll_pick(const struct sql_expr *a, const struct sql_expr *b);
 
+/* 3593 "You cannot use the window function 'name' in this context.'"
+ * (window.c): a window call where no Window operator takes it. */
+int sql__window_misuse(const char *name, struct sql_err *err);
+
 #endif /* SQL_EXPR_INT_H */

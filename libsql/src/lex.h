@@ -112,6 +112,7 @@
     X(FLOAT4, 1) \
     X(FLOAT8, 1) \
     X(FLUSH, 0) \
+    X(FOLLOWING, 0) \
     X(FOR, 1) \
     X(FORCE, 1) \
     X(FOREIGN, 1) \
@@ -201,7 +202,10 @@
     X(OR, 1) \
     X(ORDER, 1) \
     X(OUTER, 1) \
+    X(OVER, 1) \
+    X(PARTITION, 0) \
     X(PASSWORD, 0) \
+    X(PRECEDING, 0) \
     X(PRECISION, 1) \
     X(PREPARE, 0) \
     X(PRIMARY, 1) \
@@ -210,6 +214,7 @@
     X(QUARTER, 0) \
     X(QUERY, 0) \
     X(QUICK, 0) \
+    X(RANGE, 0) \
     X(READ, 1) \
     X(REAL, 1) \
     X(REFERENCES, 1) \
@@ -223,6 +228,7 @@
     X(RLIKE, 1) \
     X(ROLLBACK, 0) \
     X(ROLLUP, 0) \
+    X(ROWS, 0) \
     X(ROW_FORMAT, 0) \
     X(SCHEMA, 2) \
     X(SCHEMAS, 1) \
@@ -268,6 +274,7 @@
     X(TRUE, 1) \
     X(TRUNCATE, 0) \
     X(TYPE, 0) \
+    X(UNBOUNDED, 0) \
     X(UNCOMMITTED, 0) \
     X(UNION, 1) \
     X(UNIQUE, 1) \
@@ -292,6 +299,7 @@
     X(WEEK, 0) \
     X(WHEN, 1) \
     X(WHERE, 1) \
+    X(WINDOW, 1) \
     X(WITH, 1) \
     X(WORK, 0) \
     X(WRITE, 1) \

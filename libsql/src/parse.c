@@ -628,8 +628,17 @@ static char *upper_dup(struct parser *p, const char *s, size_t n)
     return u;
 }
 
-/* A function call; the name is the current token, '(' follows. */
+static struct ast_expr *parse_call_body(struct parser *p);
+
+/* A function call, then its OVER clause if any (parse_window.c). */
 static struct ast_expr *parse_call(struct parser *p)
+{
+    struct ast_expr *f = parse_call_body(p);
+    return f != NULL && sql__p_over(p, f) ? f : NULL;
+}
+
+/* A function call; the name is the current token, '(' follows. */
+static struct ast_expr *parse_call_body(struct parser *p)
 {
     struct sql_token name = *sql__p_peek(p, 0);
     struct ast_expr *f = sql__p_expr_new(p, AST_E_FUNC);

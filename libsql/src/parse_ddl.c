@@ -40,9 +40,7 @@ static bool if_exists(struct parser *p)
 /* The n-th token is the bare word w (any case), keyword or not. */
 static bool word_is(struct parser *p, int n, const char *w)
 {
-    struct sql_token *t = sql__p_peek(p, n);
-    return t->type == TK_IDENT && t->len == strlen(w) &&
-           strncasecmp(t->str, w, t->len) == 0;
+    return sql__p_word_is(p, n, w);
 }
 
 static const char *kwname(struct parser *p)

@@ -78,4 +78,12 @@ bool sql__p_starts_query(struct parser *p);         /* SELECT or WITH next */
 struct ast_stmt *sql__p_statement(struct parser *p);
 struct ast_user *sql__p_user(struct parser *p);
 
+/* Window syntax (parse_window.c): OVER after call f (checks that a
+ * window-only function has one); the WINDOW clause, WINDOW consumed. */
+bool sql__p_over(struct parser *p, struct ast_expr *f);
+struct ast_window *sql__p_window_clause(struct parser *p);
+bool sql__window_only(const char *name);
+/* The n-th token is the bare word w (any case), keyword or not. */
+bool sql__p_word_is(struct parser *p, int n, const char *w);
+
 #endif /* SQL_PARSE_INT_H */

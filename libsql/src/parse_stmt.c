@@ -317,6 +317,9 @@ static struct ast_select *select_core(struct parser *p)
     }
     if (sql__p_accept_kw(p, KW_HAVING) && (s->having = sql__p_expr(p)) == NULL)
         return NULL;
+    if (sql__p_accept_kw(p, KW_WINDOW) &&
+        (s->windows = sql__p_window_clause(p)) == NULL)
+        return NULL;
     return s;
 }
 
@@ -582,14 +585,13 @@ static struct ast_stmt *parse_update(struct parser *p)
         return NULL;
     if (sql__p_accept_kw(p, KW_WHERE) && (u->where = sql__p_expr(p)) == NULL)
         return NULL;
-    if (u->table->kind == AST_T_TABLE) {
-        if (sql__p_accept_kw(p, KW_ORDER)) {
-            if (!sql__p_expect_kw(p, KW_BY) || (u->order = sql__p_order_list(p)) == NULL)
-                return NULL;
-        }
-        if (!parse_limit(p, &u->limit, NULL, false))
+    /* multi-table: parsed too, refused with MySQL's 1221 (dml_multi.c) */
+    if (sql__p_accept_kw(p, KW_ORDER)) {
+        if (!sql__p_expect_kw(p, KW_BY) || (u->order = sql__p_order_list(p)) == NULL)
             return NULL;
     }
+    if (!parse_limit(p, &u->limit, NULL, false))
+        return NULL;
     return st;
 }
 
@@ -658,6 +660,12 @@ static struct ast_stmt *parse_delete(struct parser *p)
             (d->table = table_refs(p)) == NULL)
             return NULL;
         if (sql__p_accept_kw(p, KW_WHERE) && (d->where = sql__p_expr(p)) == NULL)
+            return NULL;
+        /* parsed, refused with MySQL's 1221 (dml_multi.c) */
+        if (sql__p_accept_kw(p, KW_ORDER) &&
+            (!sql__p_expect_kw(p, KW_BY) || (d->order = sql__p_order_list(p)) == NULL))
+            return NULL;
+        if (!parse_limit(p, &d->limit, NULL, false))
             return NULL;
         return st;
     }

@@ -302,7 +302,8 @@ bool sql__plan_has_agg(const struct ast_expr *e)
 {
     if (!e)
         return false;
-    if (e->kind == AST_E_FUNC && e->name && sql__agg_is_aggregate(e->name))
+    if (e->kind == AST_E_FUNC && e->name && sql__agg_is_aggregate(e->name) &&
+        !e->over)
         return true;
     if (e->kind == AST_E_SUBQUERY || e->kind == AST_E_EXISTS)
         return false;
@@ -376,7 +377,7 @@ static int agg_subtree(void *ctx, const struct ast_expr *e,
     struct agg_scope *as = ctx;
     struct plan *p = as->agg;
     bool is_agg = e->kind == AST_E_FUNC && e->name &&
-                  sql__agg_is_aggregate(e->name);
+                  sql__agg_is_aggregate(e->name) && !e->over;
     if (!is_agg && (e->kind == AST_E_INT || e->kind == AST_E_STRING ||
                     e->kind == AST_E_NULL || e->kind == AST_E_PARAM))
         return SQL_ENOTFOUND;
@@ -908,6 +909,10 @@ int sql__plan_select_in(struct sql_session *s, const struct ast_select *sel,
             }
         }
     }
+    /* Window functions in the items or ORDER BY (window.c). */
+    struct plan_wbuild *wb = NULL;
+    if ((rc = sql__plan_window_begin(s, sel, &scope, &wb)) != 0)
+        return rc;
     /* Projection: the items, then hidden ORDER BY keys. */
     size_t norder = 0;
     for (const struct ast_order *o = sel->order; o; o = o->next)
@@ -1045,6 +1050,8 @@ int sql__plan_select_in(struct sql_session *s, const struct ast_select *sel,
         f->cols = pr->child->cols;
         pr->child = f;
     }
+    if (wb && (rc = sql__plan_window_end(s, wb, pr)) != 0)
+        return rc;
     p = pr;
     if (sel->distinct) {
         struct plan *d = node(s, PL_DISTINCT, p);

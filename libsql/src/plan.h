@@ -83,6 +83,7 @@ enum plan_kind
     PL_TOPN,     /* sort + limit (physical) */
     PL_LIMIT,    /* offset, count */
     PL_JOIN,     /* child JOIN right (plan_join.c) */
+    PL_WINDOW,   /* window functions over the input (window.c) */
 };
 
 enum plan_join_type
@@ -106,6 +107,8 @@ struct plan_span
     uint32_t off; /* first column */
     uint32_t n;   /* how many */
 };
+
+struct plan_window;
 
 struct plan
 {
@@ -167,6 +170,9 @@ struct plan
     size_t njkeys;             /* their count */
     struct plan_span *rspans;  /* columns the right input contributes */
     size_t nrspans;            /* their count */
+    /* WINDOW */
+    struct plan_window *win;   /* the functions (results are the first
+                                  columns, the input's follow) */
 };
 
 struct plan_jnode;
@@ -327,5 +333,20 @@ bool sql__plan_has_agg(const struct ast_expr *e);
 
 /* The text of an AST expression, canonical (for matching GROUP BY). */
 const char *sql__plan_text(struct sql_session *s, const struct ast_expr *e);
+
+/* Window functions (window.c). Before the projection is compiled: when
+ * sel's select list or ORDER BY calls window functions, *scope (the rows
+ * below) is wrapped so those calls compile as columns of a Window
+ * operator (*wb set; NULL when there are none). After: the operator goes
+ * between projection pr and its input. */
+struct plan_wbuild;
+int sql__plan_window_begin(struct sql_session *s,
+                           const struct ast_select *sel,
+                           struct sql_expr_scope *scope,
+                           struct plan_wbuild **wb);
+int sql__plan_window_end(struct sql_session *s, struct plan_wbuild *wb,
+                         struct plan *pr);
+/* Whether e calls a window function (not looking into subqueries). */
+bool sql__ast_has_window(const struct ast_expr *e);
 
 #endif /* SQL_PLAN_H */

@@ -447,6 +447,8 @@ static const char *kind_name(const struct plan *p)
         return "TopN";
     case PL_LIMIT:
         return "Limit";
+    case PL_WINDOW:
+        return "Window";
     case PL_JOIN:
         return p->join_algo == JA_HASH    ? "HashJoin"
                : p->join_algo == JA_INDEX ? "IndexJoin"

@@ -342,6 +342,16 @@ static int check_show(struct sql_session *s, const struct ast_show *sh)
     }
 }
 
+int sql__priv_check_table(struct sql_session *s, const char *db,
+                          const char *table, uint32_t priv)
+{
+    const struct sql_acct *me = sql__sess_acct(s);
+    if (me && (me->global & SQL_PRIV_ALL_GLOBAL) == SQL_PRIV_ALL_GLOBAL)
+        return 0;
+    struct walk w = {.s = s};
+    return need_table(&w, db, table, priv);
+}
+
 int sql__priv_check(struct sql_session *s, const struct ast_stmt *st)
 {
     /* Every global privilege passes every check below (root's case, so
@@ -358,8 +368,13 @@ int sql__priv_check(struct sql_session *s, const struct ast_stmt *st)
         walk_insert(&w, st->insert);
         return w.rc;
     case AST_UPDATE:
-        walk_targets(&w, st->update->table, SQL_PRIV_UPDATE,
-                     st->update->where || st->update->order);
+        if (st->update->table->kind != AST_T_TABLE ||
+            st->update->table->next) /* multi-table: UPDATE is checked on
+                                        the tables SET names (dml_multi.c) */
+            walk_from(&w, st->update->table, SQL_PRIV_SELECT);
+        else
+            walk_targets(&w, st->update->table, SQL_PRIV_UPDATE,
+                         st->update->where || st->update->order);
         walk_assign(&w, st->update->set);
         walk_expr(&w, st->update->where);
         walk_order(&w, st->update->order);

@@ -1411,6 +1411,111 @@ class JoinCase(Case):
                 self.creates + (self.rows if rows is None else rows))
 
 
+# ---- window function rounds (libsql's window.c) ---------------------------
+
+WINDOW_RANKS = ["ROW_NUMBER()", "RANK()", "DENSE_RANK()", "NTILE(%d)"]
+
+
+def gen_window_select(g):
+    """A SELECT whose items call window functions: every window's ORDER BY
+    ends with the primary key where the function depends on row order, so
+    both servers must give the same value to each row; the query's ORDER BY
+    is the primary key."""
+    r = g.r
+    s = g.s
+    pk = [c.name for c in s.pk]
+    if not pk:
+        return gen_select(g)
+    sel = Select()
+    sel.items = list(pk)
+    exact = [c for c in s.cols if c.kind in ("int", "decimal")]
+    # MariaDB 10.11 computes a window over the wrong order when the query
+    # also has an empty window, OVER () (FINDINGS.md): with several
+    # windows, none is empty.
+    nwin = r.randint(1, 3)
+    for _ in range(nwin):
+        part = ""
+        if r.random() < 0.5 or nwin > 1:
+            pc = r.choice(s.cols)
+            part = "PARTITION BY %s " % pc.name
+        oc = r.choice(s.cols)
+        desc = r.choice(["", " DESC"])
+        total = "ORDER BY %s%s, %s" % (oc.name, desc, ", ".join(pk))
+        kind = r.random()
+        if kind < 0.3:
+            f = r.choice(WINDOW_RANKS)
+            if "%d" in f:
+                f = f % r.randint(1, 4)
+            if f.startswith(("RANK", "DENSE")):
+                total = "ORDER BY %s%s" % (oc.name, desc)
+            sel.items.append("%s OVER (%s%s)" % (f, part, total))
+        elif kind < 0.55:
+            v = r.choice(s.cols)
+            f = r.choice(["LAG(%s)", "LEAD(%s)", "LAG(%s, 2)",
+                          "FIRST_VALUE(%s)", "NTH_VALUE(%s, 2)"]) % v.name
+            if v.stringy:
+                sel.ci_items.add(len(sel.items))
+            sel.items.append("%s OVER (%s%s)" % (f, part, total))
+        elif exact:
+            v = r.choice(exact)
+            f = r.choice(["SUM(%s)", "COUNT(%s)", "COUNT(*)", "MIN(%s)",
+                          "MAX(%s)", "AVG(%s)"])
+            if f == "AVG(%s)" and v.kind == "decimal":
+                f = "SUM(%s)"  # MW3: the quotient's last digit
+            f = f % v.name if "%s" in f else f
+            frame = r.choice([
+                "", " ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING",
+                " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW",
+                " ROWS BETWEEN 2 PRECEDING AND CURRENT ROW",
+                " ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING",
+                " ROWS BETWEEN 1 FOLLOWING AND 3 FOLLOWING"])
+            order = total if frame else "ORDER BY %s%s" % (oc.name, desc)
+            if oc.kind in ("int", "decimal") and r.random() < 0.3 and \
+                    "UNSIGNED" not in oc.sqltype and \
+                    not oc.sqltype.startswith("BIGINT"):
+                # RANGE over one numeric key: peers make it deterministic.
+                # Not over BIGINT or UNSIGNED keys: MariaDB computes the
+                # bound in the key's type and fails at its ends (MW2).
+                order = "ORDER BY %s%s" % (oc.name, desc)
+                frame = " RANGE BETWEEN %s AND %s" % r.choice([
+                    ("%d PRECEDING" % r.randint(0, 3), "CURRENT ROW"),
+                    ("CURRENT ROW", "%d FOLLOWING" % r.randint(0, 3)),
+                    ("%d PRECEDING" % r.randint(1, 3),
+                     "%d FOLLOWING" % r.randint(1, 3)),
+                    ("UNBOUNDED PRECEDING", "%d FOLLOWING" % r.randint(0, 2))])
+            elif r.random() < 0.2 and (part or nwin == 1):
+                order, frame = "", ""
+            sel.items.append("%s OVER (%s%s%s)" % (f, part, order, frame))
+        else:
+            sel.items.append("COUNT(*) OVER (%s)" % part.strip())
+    sel.order = list(pk)
+    if r.random() < 0.5:
+        sel.where = g.where()
+    return sel
+
+
+def multi_table_dml(g, dml):
+    """In window rounds, an UPDATE or DELETE of t as its multi-table form
+    over t and a one-row derived table (libsql's dml_multi.c path, every
+    row of t its own joined row): the same rows change."""
+    if not g.s.pk or dml.tail:
+        return dml
+    if dml.head.startswith("UPDATE t SET "):
+        return Dml("UPDATE t, (SELECT 1 AS one) AS z SET " +
+                   dml.head[len("UPDATE t SET "):], dml.where)
+    if dml.head == "DELETE FROM t":
+        return Dml("DELETE t FROM t, (SELECT 1 AS one) AS z", dml.where)
+    return dml
+
+
+def window_round_is(args, seed, rnd):
+    """Whether round rnd of seed is a window round (a generator of its own,
+    so the other rounds of a seed stay what they were)."""
+    return Features(args.skip_feature).ok("window") and \
+        random.Random("windows? %d/%d" % (seed, rnd)).random() < \
+        args.window_ratio
+
+
 class Tester:
     def __init__(self, args, my, sq):
         self.args = args
@@ -1638,10 +1743,14 @@ class Tester:
                 if not self.check_dml(case, order, gen_error(g), header):
                     return
             elif x < self.args.error_ratio + self.args.dml_ratio:
-                if not self.check_dml(case, order, gen_dml(g), header):
+                dml = gen_dml(g)
+                if window_round_is(self.args, seed, rnd):
+                    dml = multi_table_dml(g, dml)
+                if not self.check_dml(case, order, dml, header):
                     return  # the tables may have diverged: next round
             else:
-                sel = gen_select(g)
+                sel = gen_window_select(g) if window_round_is(
+                    self.args, seed, rnd) else gen_select(g)
                 if not self.check_select(case, order, sel, header):
                     # Put the table back as the case had it.
                     if not self.setup(case.script()):
@@ -1718,6 +1827,9 @@ def main():
     ap.add_argument("--dml-ratio", type=float, default=0.25)
     ap.add_argument("--join-ratio", type=float, default=0.3,
                     help="share of rounds that join 2-4 tables")
+    ap.add_argument("--window-ratio", type=float, default=0.15,
+                    help="share of rounds whose SELECTs call window "
+                    "functions")
     ap.add_argument("--error-ratio", type=float, default=0.05,
                     help="share of statements written to fail")
     ap.add_argument("--skip-feature", default=None, metavar="REGEXP",

@@ -1,0 +1,59 @@
+/* dml_int.h: one table's write path (dml.c: SET conversions, unique and
+ * index maintenance, ON UPDATE columns, IGNORE) as multi-table UPDATE and
+ * DELETE (dml_multi.c) drive it, one handle per target table. DESIGN.md
+ * "Multi-table UPDATE and DELETE".
+ */
+#ifndef SQL_DML_INT_H
+#define SQL_DML_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ast.h"
+#include "catalog.h"
+#include "session.h"
+#include "value.h"
+
+struct dml;
+
+/* The writer of table t for this statement (in the statement arena);
+ * close it when the statement ends. */
+int sql__dml_open(struct sql_session *s, const struct sql_tableinfo *t,
+                  bool ignore, struct dml **out);
+void sql__dml_close(struct dml *d);
+/* Value v converted for column ci as SET stores it (1048, strict mode). */
+int sql__dml_store(struct dml *d, uint32_t ci, const struct sql_datum *v,
+                   uint64_t rownum, struct sql_datum *out);
+/* Row old (handle h) becomes nw (old's copy with SET's values stored):
+ * *changed false when no value differs; assigned flags the SET columns. */
+int sql__dml_finish_update(struct dml *d, const struct sql_datum *old,
+                           int64_t h, struct sql_datum *nw,
+                           const bool *assigned, uint64_t rownum,
+                           bool *changed);
+/* Delete row (handle h) and its index entries. */
+int sql__dml_delete_row(struct dml *d, const struct sql_datum *row,
+                        int64_t h);
+/* Pessimistic transactions: lock row h and read its latest committed
+ * version into row (*found false when it is gone); otherwise row is left
+ * as read and *found is true. */
+int sql__dml_current(struct dml *d, int64_t h, struct sql_datum *row,
+                     bool *found);
+/* The handle of the row whose values are row, through the table's
+ * primary key index (a table whose primary key is not its integer handle);
+ * *found false when there is no such row or no such index. */
+int sql__dml_handle_of(struct dml *d, const struct sql_datum *row,
+                       int64_t *h, bool *found);
+/* The DEFAULT of column ci (SET c = DEFAULT). */
+int sql__dml_default(struct dml *d, uint32_t ci, struct sql_datum *out);
+
+/* UPDATE's OK: "Rows matched: N  Changed: M  Warnings: W"; affected is
+ * changed, or matched for a CLIENT_FOUND_ROWS client. */
+int sql__dml_update_ok(struct sql_session *s, uint64_t matched,
+                       uint64_t changed);
+
+/* Multi-table UPDATE / DELETE (dml_multi.c); sql__dml_update/_delete
+ * hand those forms over. */
+int sql__dml_update_multi(struct sql_session *s, const struct ast_stmt *st);
+int sql__dml_delete_multi(struct sql_session *s, const struct ast_stmt *st);
+
+#endif /* SQL_DML_INT_H */

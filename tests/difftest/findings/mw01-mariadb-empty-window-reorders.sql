@@ -1,0 +1,5 @@
+DROP TABLE IF EXISTS t;
+CREATE TABLE t (c0 VARCHAR(1), c1 VARCHAR(1), c2 DOUBLE NOT NULL, c5 VARCHAR(10) NOT NULL, PRIMARY KEY (c5)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+INSERT INTO t VALUES ('1', 'A', -0, 'Abc '), ('a', '_', 310.78, '%'), ('', NULL, -577.202, 'ccccccc'), ('%', 'a', -747.7, '1'), ('1', '', 1.5e-7, '12abc'), (NULL, NULL, -569.67, 'BBBBBB'), (NULL, NULL, 377.0, '  lead'), (NULL, 'H', 0, 'x y');
+SELECT c5, ROW_NUMBER() OVER (ORDER BY c1, c5), COUNT(*) OVER () FROM t ORDER BY c5;
+SELECT c5, NTH_VALUE(c1, 2) OVER (PARTITION BY c0 ORDER BY c2, c5), ROW_NUMBER() OVER (ORDER BY c1, c5), COUNT(*) OVER () FROM t ORDER BY c5;
