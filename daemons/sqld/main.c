@@ -38,6 +38,8 @@ struct sqld_settings
     int64_t max_connections;  /* max-connections: clients at once */
     int64_t workers;          /* workers: statement threads, 0 = 2/core */
     char *root_password;      /* root-password: root's in a new store */
+    int64_t schema_lease;     /* schema-lease: ms a catalog cache is
+                                 trusted (store: cluster) */
 };
 
 static const char *const store_kinds[] = {"local", "cluster", NULL};
@@ -61,6 +63,10 @@ static const struct dmn_cfg_key sqld_keys[] = {
     {"root-password", DMN_CFG_STRING,
      offsetof(struct sqld_settings, root_password), NULL, 0, 0, NULL,
      "password of 'root'@'%' when the store is created (empty: none)"},
+    {"schema-lease", DMN_CFG_INT, offsetof(struct sqld_settings, schema_lease),
+     "1000", 10, 600000, NULL,
+     "ms a sqld trusts its schema cache before re-reading the version; "
+     "DDL waits for the other sqld in this unit (store: cluster)"},
 };
 
 static const struct dmn_cfg_schema sqld_schema = {
@@ -550,6 +556,7 @@ int main(int argc, char **argv)
         }
         so.data_dir = NULL;
         so.cluster = &co;
+        so.schema_lease_ms = (uint32_t)s.schema_lease;
     }
     rc = sql_server_open(&so, &server, err, sizeof(err));
     if (rc != 0) {
