@@ -510,6 +510,15 @@ struct sql_tableinfo *sql__catalog_table(const struct sql_catalog *c,
     return NULL;
 }
 
+struct sql_tableinfo *sql__catalog_table_by_id(const struct sql_catalog *c,
+                                              int64_t id)
+{
+    for (size_t i = 0; i < c->ntables; i++)
+        if (c->tables[i]->id == id)
+            return c->tables[i];
+    return NULL;
+}
+
 int sql__table_col(const struct sql_tableinfo *t, const char *name)
 {
     for (uint32_t i = 0; i < t->ncols; i++)

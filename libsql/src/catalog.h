@@ -138,6 +138,8 @@ struct sql_dbinfo *sql__catalog_db(const struct sql_catalog *c,
                                    const char *name);
 struct sql_tableinfo *sql__catalog_table(const struct sql_catalog *c,
                                          int64_t db_id, const char *name);
+struct sql_tableinfo *sql__catalog_table_by_id(const struct sql_catalog *c,
+                                              int64_t id);
 int sql__table_col(const struct sql_tableinfo *t, const char *name);
 int sql__table_index(const struct sql_tableinfo *t, const char *name);
 

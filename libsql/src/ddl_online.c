@@ -28,15 +28,6 @@ enum step_op
     OP_REMOVE, /* take it out of the table */
 };
 
-static const struct sql_tableinfo *table_by_id(const struct sql_catalog *c,
-                                               int64_t id)
-{
-    for (size_t i = 0; i < c->ntables; i++)
-        if (c->tables[i]->id == id)
-            return c->tables[i];
-    return NULL;
-}
-
 static int index_by_id(const struct sql_tableinfo *t, int64_t id)
 {
     for (uint32_t i = 0; i < t->nidx; i++)
@@ -66,7 +57,7 @@ static int step(struct sql_session *s, int64_t table_id, int64_t *index_id,
     struct sql_catalog *c = s->srv->cat;
     struct sql_tableinfo *t = NULL;
     struct sql_kvtxn *txn = NULL;
-    const struct sql_tableinfo *old = table_by_id(c, table_id);
+    const struct sql_tableinfo *old = sql__catalog_table_by_id(c, table_id);
     if (!old) {
         rc = gone(s);
         goto out;
@@ -97,13 +88,16 @@ static int step(struct sql_session *s, int64_t table_id, int64_t *index_id,
         sql__ddl_drop_index(t, (uint32_t)x);
     else
         t->idx[x].state = op == OP_ADD ? SQL_IDX_DELETE_ONLY : state;
-    if ((rc = sql__meta_put_table(txn, t)) != 0 ||
-        (rc = sql__kvtxn_commit(txn)) != 0) {
-        txn = NULL; /* commit frees it either way */
+    if ((rc = sql__meta_put_table(txn, t)) != 0) {
         rc = sql__kverr(s, rc);
         goto out;
     }
-    txn = NULL;
+    rc = sql__kvtxn_commit(txn);
+    txn = NULL; /* commit frees it either way */
+    if (rc != 0) {
+        rc = sql__kverr(s, rc);
+        goto out;
+    }
     c->version = c->ddl_ver;
     if ((rc = sql__catalog_put_table(c, t)) != 0)
         goto out;
@@ -155,13 +149,15 @@ static int delete_entries(struct sql_session *s, int64_t table_id,
  * *cur on, in a transaction of its own. A concurrent write of the same
  * entry (DML maintains write-only indexes) makes one of the two fail at
  * commit: the batch is then run again on a new snapshot. *done at the
- * end; a unique clash answers 1062. */
+ * end; a unique clash answers 1062 (SQL_EQUERY); store failures return
+ * the store's code (MVCC_CONFLICT, MVCC_LOCKED: the caller retries). */
 static int backfill_batch(struct sql_session *s, struct sql_xctx *x,
                           int64_t table_id, int64_t index_id,
                           struct sql__buf *cur, const uint8_t *end,
                           struct sql__buf *kb, bool *done)
 {
-    const struct sql_tableinfo *t = table_by_id(s->srv->cat, table_id);
+    const struct sql_tableinfo *t =
+        sql__catalog_table_by_id(s->srv->cat, table_id);
     int xi = t ? index_by_id(t, index_id) : -1;
     if (xi < 0)
         return gone(s);
@@ -183,10 +179,8 @@ static int backfill_batch(struct sql_session *s, struct sql_xctx *x,
     x->ev.arena = ra;
     rc = sql__kvtxn_scan(txn, cur->p, cur->len, end, SQL_TC_PREFIX_LEN,
                          BACKFILL_BATCH, false, &res);
-    if (rc != 0) {
-        rc = sql__kverr(s, rc);
-        goto out;
-    }
+    if (rc != 0)
+        goto out; /* the store's code: the caller retries or reports */
     *done = res.r.npairs == 0;
     for (size_t i = 0; rc == 0 && i < res.r.npairs; i++) {
         const struct mvcc_kvpair *p = &res.r.pairs[i];
@@ -219,14 +213,12 @@ static int backfill_batch(struct sql_session *s, struct sql_xctx *x,
                 continue; /* DML wrote it already */
             }
             if (g != MVCC_NOTFOUND) {
-                rc = sql__kverr(s, g);
+                rc = g;
                 break;
             }
         }
         rc = uk ? sql__kvtxn_set(txn, kb->p, kb->len, hv, 8)
                 : sql__kvtxn_set(txn, kb->p, kb->len, "0", 1);
-        if (rc != 0)
-            rc = sql__kverr(s, rc);
     }
     if (rc != 0 || *done)
         goto out;
@@ -319,7 +311,8 @@ static int add_online(struct sql_session *s, const char *db, const char *name,
     int64_t table_id = t->id, index_id = 0;
     if ((rc = step(s, table_id, &index_id, OP_ADD, def, 0)) != 0) {
         /* Committed but the wait failed: take it out again. */
-        const struct sql_tableinfo *now = table_by_id(s->srv->cat, table_id);
+        const struct sql_tableinfo *now =
+            sql__catalog_table_by_id(s->srv->cat, table_id);
         if (index_id != 0 && now && index_by_id(now, index_id) >= 0)
             abandon(s, table_id, index_id, false);
         return rc;
@@ -415,7 +408,8 @@ int sql__ddl_online_run(struct sql_session *s, const struct ast_stmt *st)
 /* Check index ix of t in snapshot txn: every row's entry is there (with
  * the row's handle for a unique key), and the index holds no more
  * entries than rows. 0, or an error in msg (1), or a store error. */
-static int check_index(struct sql_kvtxn *txn, struct sql_xctx *x, const struct sql_tableinfo *t,
+static int check_index(struct sql_kvtxn *txn, struct sql_xctx *x,
+                       const struct sql_tableinfo *t,
                        const struct sql_idxinfo *ix, char *msg, size_t len)
 {
     uint8_t start[SQL_TC_PREFIX_LEN], end[SQL_TC_PREFIX_LEN];

@@ -263,15 +263,6 @@ void sql__sync_note_key(struct sql_session *s, const uint8_t *key,
         x->tables[x->n++] = id;
 }
 
-static const struct sql_tableinfo *table_by_id(const struct sql_catalog *c,
-                                               int64_t id)
-{
-    for (size_t i = 0; i < c->ntables; i++)
-        if (c->tables[i]->id == id)
-            return c->tables[i];
-    return NULL;
-}
-
 static int changed(struct sql_session *s)
 {
     return sql__serr(s, 8028, "HY000",
@@ -289,7 +280,8 @@ int sql__sync_commit_check(struct sql_session *s)
         if (x->many)
             return changed(s);
         for (unsigned i = 0; i < x->n; i++) {
-            const struct sql_tableinfo *t = table_by_id(c, x->tables[i]);
+            const struct sql_tableinfo *t =
+                sql__catalog_table_by_id(c, x->tables[i]);
             if (!t || t->ver > x->ver)
                 return changed(s);
         }

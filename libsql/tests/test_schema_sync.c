@@ -294,8 +294,10 @@ static void unique_backfill_duplicate(void **state)
     Q(&w->cb, "CREATE UNIQUE INDEX uv ON t (v)",
       "ERR 1062 Duplicate entry '5' for key 't.uv'");
     /* Gone on both servers, entries deleted, duplicates still allowed. */
-    Q(&w->ca, "SHOW INDEX FROM t", "t|0|PRIMARY|1|id|A|0|NULL|NULL||BTREE|||YES|NULL");
-    Q(&w->cb, "SHOW INDEX FROM t", "t|0|PRIMARY|1|id|A|0|NULL|NULL||BTREE|||YES|NULL");
+    Q(&w->ca, "SHOW INDEX FROM t",
+      "t|0|PRIMARY|1|id|A|0|NULL|NULL||BTREE|||YES|NULL");
+    Q(&w->cb, "SHOW INDEX FROM t",
+      "t|0|PRIMARY|1|id|A|0|NULL|NULL||BTREE|||YES|NULL");
     size_t rows, entries;
     count_keys(w, &rows, &entries);
     assert_int_equal(rows, 3);
