@@ -18,6 +18,7 @@
 
 #include <mvcc.h>
 
+#include "session.h"
 #include "sqlfx.h"
 
 #define Q(c, sql, want) assert_string_equal(sqlfx_q(c, sql), want)
@@ -169,6 +170,47 @@ static void stale_transaction_fails(void **state)
     Q(c2, "SELECT v FROM t", "1");
     sqlfx_disconnect(c2);
     free(c2);
+}
+
+/* A DDL on A while B's statement is stopped inside (srv->begin_hook):
+ * B's cache is no longer vouched for when it commits, and its row would
+ * have the old layout. */
+struct midway
+{
+    struct two *w;   /* the servers */
+    int fired;       /* the hook ran its DDL */
+    char got[256];   /* the DDL's answer */
+};
+
+static void ddl_midway(void *ctx, struct sql_session *s)
+{
+    (void)s;
+    struct midway *m = ctx;
+    if (m->fired++)
+        return;
+    snprintf(m->got, sizeof(m->got), "%s",
+             sqlfx_q(&m->w->ca, "ALTER TABLE t ADD COLUMN c INT DEFAULT 3"));
+}
+
+static void statement_outliving_lease_fails(void **state)
+{
+    struct two *w = *state;
+    Q(&w->ca, "CREATE TABLE t (id INT PRIMARY KEY, v INT)", "OK 0 0 0");
+    Q(&w->cb, "SELECT COUNT(*) FROM t", "0"); /* B has t */
+    struct midway m = {.w = w};
+    w->b.srv->begin_hook = ddl_midway;
+    w->b.srv->begin_hook_ctx = &m;
+    Q(&w->cb, "INSERT INTO t VALUES (1, 1)",
+      "ERR 8028 Information schema is changed during the execution of the "
+      "statement (a table it writes was altered by concurrent DDL); the "
+      "transaction was rolled back, retry it");
+    w->b.srv->begin_hook = NULL;
+    assert_string_equal(m.got, "OK 0 0 0");
+    /* The retry plans on the new layout. */
+    Q(&w->cb, "INSERT INTO t VALUES (1, 1)",
+      "ERR 1136 Column count doesn't match value count at row 1");
+    Q(&w->cb, "INSERT INTO t (id, v) VALUES (1, 1)", "OK 1 0 0");
+    Q(&w->ca, "SELECT * FROM t", "1|1|3");
 }
 
 /* A write loop on server B: inserts, updates (of the indexed columns) and
@@ -412,6 +454,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(ddl_seen_by_other, setup, teardown),
         cmocka_unit_test_setup_teardown(stale_transaction_fails, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(statement_outliving_lease_fails,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(add_index_while_writing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(unique_backfill_duplicate, setup,
