@@ -18,6 +18,8 @@
 
 #define DDL_LOCK_WAIT_MS 600000 /* a DDL waits this long for another's */
 #define DDL_LOCK_MIN_TTL_MS 10000 /* the DDL lock's lease, at least */
+#define DEAD_ENTRY_MS 60000 /* a registry entry this far past its lease
+                               is a server gone: deleted */
 
 static const char K_DDL_OWNER[] = "mDDLOwner";
 static const char K_SRV[] = "mSchemaSrv";
@@ -420,7 +422,8 @@ void sql__sync_ddl_end(struct sql_session *s)
 
 /* Servers that may still run statements on a version below ver: an entry
  * below it whose lease (plus one more lease for a commit under way) has
- * not run out. */
+ * not run out. Entries of servers gone for a minute (killed, never
+ * closed) are deleted on the way. */
 static int lagging(struct sql_server *srv, uint64_t ver, size_t *n)
 {
     struct sql_sync *y = srv->sync;
@@ -439,6 +442,7 @@ static int lagging(struct sql_server *srv, uint64_t ver, size_t *n)
     int64_t now = wall_ms();
     uint8_t self[24];
     size_t sn = srv_key(self, y->id);
+    bool dead = false;
     for (size_t i = 0; rc == 0 && i < res.r.npairs; i++) {
         const struct mvcc_kvpair *p = &res.r.pairs[i];
         if (p->value_len != 16 ||
@@ -448,9 +452,15 @@ static int lagging(struct sql_server *srv, uint64_t ver, size_t *n)
         int64_t until = (int64_t)get_le(p->value + 8, 8);
         if (v < ver && until + y->lease_ms >= now)
             (*n)++;
+        if (until + DEAD_ENTRY_MS < now &&
+            sql__kvtxn_delete(t, p->key, p->key_len) == 0)
+            dead = true;
     }
     sql__kvres_reset(&res);
-    sql__kvtxn_rollback(t);
+    if (rc == 0 && dead)
+        (void)sql__kvtxn_commit(t); /* a conflict: the next DDL's turn */
+    else
+        sql__kvtxn_rollback(t);
     return rc;
 }
 
