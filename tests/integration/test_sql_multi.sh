@@ -72,8 +72,10 @@ q(a, "CREATE DATABASE m")
 q(a, "USE m")
 q(b, "USE m")
 
-# DDL through A, seen by B (and back).
+# DDL through A, seen by B (and back). Timings are printed, not checked.
+t0 = time.time()
 q(a, "CREATE TABLE t (id INT PRIMARY KEY, v INT)")
+out("ms_create_table_b_idle", int((time.time() - t0) * 1000))
 q(a, "INSERT INTO t VALUES (1, 10), (2, 20)")
 out("seen", q(b, "SELECT id, v FROM t ORDER BY id"))
 q(b, "ALTER TABLE t ADD COLUMN c INT DEFAULT 7")
@@ -120,11 +122,14 @@ def writer():
 th = threading.Thread(target=writer)
 th.start()
 time.sleep(0.5)
+t0 = time.time()
 out("add_index", q(a, "CREATE INDEX iv ON w (v)") or "OK")
+out("ms_create_index_b_writing", int((time.time() - t0) * 1000))
 out("add_unique", q(a, "ALTER TABLE w ADD UNIQUE INDEX us (s)") or "OK")
 stop.set()
 th.join()
 out("writer_bad", ";".join(stats["bad"][:3]))
+out("writer_counts", "%d ok, %d retryable" % (stats["ok"], stats["retry"]))
 out("writer_wrote", "yes" if stats["ok"] >= 50 else "no: %d" % stats["ok"])
 out("check_a", q(a, "ADMIN CHECK TABLE w") or "OK")
 out("check_b", q(b, "ADMIN CHECK TABLE w") or "OK")
@@ -149,6 +154,10 @@ out("done", "yes")
 PY
 R=$T_TMP/multi.out
 val() { sed -n "s/^$1=//p" "$R"; }
+
+echo "    info: lease ${LEASE} ms; CREATE TABLE with B idle $(val ms_create_table_b_idle) ms;" \
+    "CREATE INDEX on 1000 rows while B writes $(val ms_create_index_b_writing) ms;" \
+    "B's writes: $(val writer_counts)"
 
 t_case "a table created and altered through one sqld is used through the other"
 t_expect_eq "B reads A's table" "$(val seen)" "1,10|2,20"
