@@ -116,6 +116,7 @@ def writer():
         elif r in ("ERR 1062", "ERR 1213", "ERR 1205", "ERR 8028",
                    "ERR 9007"):
             stats["retry"] += 1
+            stats[r] = stats.get(r, 0) + 1
         else:
             stats["bad"].append("%s -> %s" % (sql, r))
 
@@ -129,7 +130,10 @@ out("add_unique", q(a, "ALTER TABLE w ADD UNIQUE INDEX us (s)") or "OK")
 stop.set()
 th.join()
 out("writer_bad", ";".join(stats["bad"][:3]))
-out("writer_counts", "%d ok, %d retryable" % (stats["ok"], stats["retry"]))
+out("writer_counts", "%d ok, %d retryable (%s)" % (
+    stats["ok"], stats["retry"],
+    " ".join("%s: %d" % (k[4:], v) for k, v in sorted(stats.items())
+             if k.startswith("ERR"))))
 out("writer_wrote", "yes" if stats["ok"] >= 50 else "no: %d" % stats["ok"])
 out("check_a", q(a, "ADMIN CHECK TABLE w") or "OK")
 out("check_b", q(b, "ADMIN CHECK TABLE w") or "OK")
