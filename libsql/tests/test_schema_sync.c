@@ -219,7 +219,7 @@ static void statement_outliving_lease_fails(void **state)
 struct writer
 {
     struct two *w;        /* the servers */
-    volatile int stop;    /* set by the main thread */
+    int stop;             /* set by the main thread (atomic) */
     unsigned ops;         /* statements that succeeded */
     unsigned retryable;   /* 1213 / 1205 / 8028 answers */
     unsigned bad;         /* anything else */
@@ -231,7 +231,9 @@ static void *write_loop(void *arg)
     struct writer *wr = arg;
     struct sqlfx_conn *c = &wr->w->cb;
     unsigned seed = 7;
-    for (unsigned i = 0; !wr->stop || i < 200; i++) {
+    for (unsigned i = 0; !__atomic_load_n(&wr->stop, __ATOMIC_ACQUIRE) ||
+                         i < 200;
+         i++) {
         seed = seed * 1103515245u + 12345u;
         unsigned id = 1 + (seed >> 8) % 400;
         unsigned v = (seed >> 4) % 50;
@@ -292,7 +294,7 @@ static void add_index_while_writing(void **state)
     Q(&w->ca, "CREATE INDEX iv ON t (v)", "OK 0 0 0");
     /* w stays unique: every writer sets it from the row's own id. */
     Q(&w->ca, "ALTER TABLE t ADD UNIQUE INDEX uw (w)", "OK 0 0 0");
-    wr.stop = 1;
+    __atomic_store_n(&wr.stop, 1, __ATOMIC_RELEASE);
     pthread_join(th, NULL);
     if (wr.bad)
         fail_msg("%u bad answers, first: %s", wr.bad, wr.first_bad);
