@@ -553,6 +553,12 @@ int sql__admin_check_tables(struct sql_session *s, const struct ast_stmt *st)
         {"Msg_text", SQL_TYPE_VAR_STRING},
     };
     int rc = 0;
+    /* Every name resolves (1146 otherwise) before any answer starts. */
+    for (const struct ast_tname *tn = st->tables; tn; tn = tn->next) {
+        struct sql_tableinfo *t;
+        if ((rc = sql__sess_table(s, tn->db, tn->name, &t)) != 0)
+            return rc;
+    }
     if (!admin && (rc = sql__rs_begin(s, cols, 4)) != 0)
         return rc;
     for (const struct ast_tname *tn = st->tables; rc == 0 && tn;

@@ -382,6 +382,10 @@ static void admin_check_finds_damage(void **state)
     Q(&w->cb, "CHECK TABLE t",
       "d.t|check|error|data inconsistency in table: t, index: iv, handle: "
       "1 has no index entry");
+    Q(&w->cb, "CHECK TABLE t, nosuch",
+      "ERR 1146 Table 'd.nosuch' doesn't exist");
+    Q(&w->cb, "ADMIN CHECK TABLE nosuch",
+      "ERR 1146 Table 'd.nosuch' doesn't exist");
     /* An entry without its row. */
     Q(&w->ca, "ALTER TABLE t DROP INDEX iv", "OK 0 0 0");
     Q(&w->ca, "CREATE TABLE x (id INT PRIMARY KEY, v INT, KEY iv (v))",
