@@ -44,6 +44,8 @@ struct sqld_settings
     bool tls_auto;            /* tls-auto: generate a self-signed pair */
     bool require_secure;      /* require-secure-transport: TLS only */
     bool sha2_cache;          /* auth-sha2-cache: MySQL's cache rules */
+    int64_t schema_lease;     /* schema-lease: ms a catalog cache is
+                                 trusted (store: cluster) */
 };
 
 static const char *const store_kinds[] = {"local", "cluster", NULL};
@@ -86,6 +88,10 @@ static const struct dmn_cfg_key sqld_keys[] = {
      "caching_sha2_password as MySQL: the first login after a start or a "
      "password change is a full authentication, over TLS or (tls-auto) "
      "RSA"},
+    {"schema-lease", DMN_CFG_INT, offsetof(struct sqld_settings, schema_lease),
+     "1000", 10, 600000, NULL,
+     "ms a sqld trusts its schema cache before re-reading the version; "
+     "DDL waits for the other sqld in this unit (store: cluster)"},
 };
 
 static const struct dmn_cfg_schema sqld_schema = {
@@ -600,6 +606,7 @@ int main(int argc, char **argv)
         so.data_dir = NULL;
         so.cluster = &co;
         so.cluster_info = sqld_cluster_info(cluster);
+        so.schema_lease_ms = (uint32_t)s.schema_lease;
     }
     struct sqld_tls_settings ts = {s.tls_cert, s.tls_key, s.tls_ca,
                                    s.tls_auto, s.sha2_cache};

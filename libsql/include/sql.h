@@ -570,6 +570,12 @@ struct sql_server_options {
      * contexts are borrowed until sql_server_close (async commit and 1PC
      * as it says). NULL: the local store in data_dir. */
     const struct mvcc_client_opts *cluster;
+    /* With cluster (other servers may share the store): how long a
+     * server trusts its catalog cache before it reads the schema version
+     * again (at a statement's start), and the unit DDL waits in for the
+     * other servers (DESIGN.md "Schema changes across servers"). 0: 1000
+     * ms. */
+    uint32_t schema_lease_ms;
     /* A new store (no accounts yet) gets 'root'@'%' with every privilege
      * and this password (copied); NULL or "": no password. Ignored once
      * accounts exist. */

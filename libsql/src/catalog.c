@@ -172,7 +172,8 @@ int sql__table_encode(const struct sql_tableinfo *t, struct sql__buf *b)
         rc = sql__buf_u64(b, (uint64_t)x->id);
         rc = rc ? rc : put_str(b, x->name);
         rc = rc ? rc : sql__buf_u8(b, (uint8_t)((x->primary ? 1 : 0) |
-                                                (x->unique ? 2 : 0)));
+                                                (x->unique ? 2 : 0) |
+                                                ((x->state & 3) << 2)));
         rc = rc ? rc : put_str(b, x->comment);
         rc = rc ? rc : sql__buf_u32(b, x->ncols);
         for (uint32_t k = 0; rc == 0 && k < x->ncols; k++) {
@@ -252,6 +253,7 @@ int sql__table_decode(const uint8_t *p, size_t n, struct sql_tableinfo **out)
         uint8_t bits = sql__rd_u8(&r);
         x->primary = bits & 1;
         x->unique = bits & 2;
+        x->state = (uint8_t)((bits >> 2) & 3);
         x->comment = get_str(&r, a);
         x->ncols = sql__rd_u32(&r);
         if (r.bad || !x->name || x->ncols > 64 || x->ncols == 0)
@@ -359,6 +361,11 @@ int sql__meta_bump_version(struct sql_kvtxn *t, uint64_t *version)
     if (version)
         *version = v;
     return put_counter(t, K_VERSION, sizeof(K_VERSION) - 1, v);
+}
+
+int sql__meta_version(struct sql_kvtxn *t, uint64_t *version)
+{
+    return get_counter(t, K_VERSION, sizeof(K_VERSION) - 1, version);
 }
 
 int sql__meta_put_db(struct sql_kvtxn *t, const struct sql_dbinfo *d)
@@ -503,6 +510,15 @@ struct sql_tableinfo *sql__catalog_table(const struct sql_catalog *c,
     return NULL;
 }
 
+struct sql_tableinfo *sql__catalog_table_by_id(const struct sql_catalog *c,
+                                              int64_t id)
+{
+    for (size_t i = 0; i < c->ntables; i++)
+        if (c->tables[i]->id == id)
+            return c->tables[i];
+    return NULL;
+}
+
 int sql__table_col(const struct sql_tableinfo *t, const char *name)
 {
     for (uint32_t i = 0; i < t->ncols; i++)
@@ -544,6 +560,7 @@ int sql__catalog_put_db(struct sql_catalog *c, struct sql_dbinfo *d)
 
 int sql__catalog_put_table(struct sql_catalog *c, struct sql_tableinfo *t)
 {
+    t->ver = c->version; /* after the DDL's commit set it */
     for (size_t i = 0; i < c->ntables; i++)
         if (c->tables[i]->id == t->id) {
             sql__tableinfo_free(c->tables[i]);

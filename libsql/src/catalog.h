@@ -51,6 +51,21 @@ struct sql_idxinfo
     uint32_t *cols;          /* their positions in the table's columns */
     int32_t *prefix;         /* prefix lengths, -1 for whole values */
     const char *comment;     /* COMMENT, or NULL */
+    uint8_t state;           /* SQL_IDX_PUBLIC, or an online schema-change
+                                state (schema_sync.h; DESIGN.md "Schema
+                                changes across servers") */
+};
+
+/* Index states of the online schema change (F1): DML maintains the
+ * entries of a delete-only index on deletes only, of a write-only or
+ * write-reorganization index on every write; only public indexes are
+ * read (planner) or shown. Stored in the index's flag byte. */
+enum sql_idx_state
+{
+    SQL_IDX_PUBLIC = 0,
+    SQL_IDX_DELETE_ONLY = 1,
+    SQL_IDX_WRITE_ONLY = 2,
+    SQL_IDX_WRITE_REORG = 3,
 };
 
 struct sql_tableinfo
@@ -71,6 +86,11 @@ struct sql_tableinfo
     const char *comment;      /* table COMMENT, or NULL */
     const char *charset;      /* DEFAULT CHARSET */
     const char *collate;      /* COLLATE */
+    uint64_t ver;             /* schema version at which this table's
+                                 record last changed as this cache saw
+                                 it (not stored): a transaction that
+                                 wrote the table under an older version
+                                 fails its commit (schema_sync.c) */
     struct sql_arena *arena;  /* owns this struct and everything above */
 };
 
@@ -94,6 +114,8 @@ struct sql_autoid
 struct sql_catalog
 {
     uint64_t version;               /* schema version the cache reflects */
+    uint64_t ddl_ver;               /* the version the running DDL's
+                                       transaction bumped to (lk alone) */
     struct sql_dbinfo **dbs;        /* databases, by creation */
     size_t ndbs;                    /* their count */
     struct sql_tableinfo **tables;  /* tables of every database */
@@ -116,6 +138,8 @@ struct sql_dbinfo *sql__catalog_db(const struct sql_catalog *c,
                                    const char *name);
 struct sql_tableinfo *sql__catalog_table(const struct sql_catalog *c,
                                          int64_t db_id, const char *name);
+struct sql_tableinfo *sql__catalog_table_by_id(const struct sql_catalog *c,
+                                              int64_t id);
 int sql__table_col(const struct sql_tableinfo *t, const char *name);
 int sql__table_index(const struct sql_tableinfo *t, const char *name);
 
@@ -145,6 +169,8 @@ int sql__db_decode(const uint8_t *p, size_t n, struct sql_dbinfo **out);
 /* Transactional meta writes (inside a DDL transaction). */
 int sql__meta_next_id(struct sql_kvtxn *t, int64_t *out);
 int sql__meta_bump_version(struct sql_kvtxn *t, uint64_t *version);
+/* The stored schema version as t reads it (0 when none). */
+int sql__meta_version(struct sql_kvtxn *t, uint64_t *version);
 int sql__meta_put_db(struct sql_kvtxn *t, const struct sql_dbinfo *d);
 int sql__meta_del_db(struct sql_kvtxn *t, int64_t db_id);
 int sql__meta_put_table(struct sql_kvtxn *t, const struct sql_tableinfo *ti);

@@ -31,7 +31,7 @@ static int ddl_txn_begin(struct sql_session *s, struct sql_kvtxn **t)
     int rc = sql__kv_begin(s->srv->kv, t);
     if (rc != 0)
         return sql__kverr(s, rc);
-    rc = sql__meta_bump_version(*t, NULL);
+    rc = sql__meta_bump_version(*t, &s->srv->cat->ddl_ver);
     if (rc != 0) {
         sql__kvtxn_rollback(*t);
         return sql__kverr(s, rc);
@@ -44,7 +44,7 @@ static int ddl_txn_commit(struct sql_session *s, struct sql_kvtxn *t)
     int rc = sql__kvtxn_commit(t);
     if (rc != 0)
         return sql__kverr(s, rc);
-    s->srv->cat->version++;
+    s->srv->cat->version = s->srv->cat->ddl_ver;
     return 0;
 }
 
@@ -696,6 +696,12 @@ static int add_index(struct sql_session *s, struct sql_tableinfo *t,
     return 0;
 }
 
+int sql__ddl_add_index(struct sql_session *s, struct sql_tableinfo *t,
+                       const struct ast_indexdef *ix, int64_t id)
+{
+    return add_index(s, t, ix, id, false);
+}
+
 /* Build a table from CREATE TABLE's definition (ids from the txn). */
 static int build_table(struct sql_session *s, struct sql_kvtxn *txn,
                        const struct ast_create_table *ct, int64_t db_id,
@@ -1138,6 +1144,17 @@ static void remove_index(struct sql_tableinfo *t, uint32_t i)
         t->pk_handle_idx--;
 }
 
+void sql__ddl_drop_index(struct sql_tableinfo *t, uint32_t x)
+{
+    for (uint32_t k = 0; k < t->idx[x].ncols; k++) {
+        struct sql_colinfo *c = &t->cols[t->idx[x].cols[k]];
+        c->type.flags &= (uint16_t)~(SQL_COLFLAG_PRI_KEY |
+                                     SQL_COLFLAG_UNIQUE_KEY |
+                                     SQL_COLFLAG_MULTIPLE_KEY);
+    }
+    remove_index(t, x);
+}
+
 static int grow_cols(struct sql_tableinfo *t)
 {
     struct sql_colinfo *c =
@@ -1303,13 +1320,7 @@ static int alter_spec(struct sql_session *s, struct sql_kvtxn *txn,
             return sql__serr(s, 1235, "42000",
                              "This version of sqld doesn't yet support "
                              "'dropping the integer primary key'");
-        for (uint32_t k = 0; k < t->idx[x].ncols; k++) {
-            struct sql_colinfo *c = &t->cols[t->idx[x].cols[k]];
-            c->type.flags &= (uint16_t)~(SQL_COLFLAG_PRI_KEY |
-                                         SQL_COLFLAG_UNIQUE_KEY |
-                                         SQL_COLFLAG_MULTIPLE_KEY);
-        }
-        remove_index(t, (uint32_t)x);
+        sql__ddl_drop_index(t, (uint32_t)x);
         return 0;
     }
     case AST_ALTER_RENAME_COLUMN: {

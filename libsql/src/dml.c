@@ -126,6 +126,20 @@ static int index_key(struct dml *d, const struct sql_idxinfo *ix,
     return rc;
 }
 
+int sql__index_entry_key(const struct sql_tableinfo *t,
+                         const struct sql_idxinfo *ix,
+                         const struct sql_datum *row, int64_t h,
+                         struct sql__buf *kb, bool *unique_key)
+{
+    struct dml d;
+    memset(&d, 0, sizeof(d));
+    d.t = t;
+    d.kb = *kb;
+    int rc = index_key(&d, ix, row, h, unique_key);
+    *kb = d.kb;
+    return rc;
+}
+
 /* The text MySQL shows for a duplicate key: the key's values joined by
  * '-'. */
 static void dup_text(struct dml *d, const struct sql_idxinfo *ix,
@@ -149,6 +163,17 @@ static void dup_text(struct dml *d, const struct sql_idxinfo *ix,
             break;
         n += (size_t)w;
     }
+}
+
+void sql__index_dup_text(struct sql_session *s, const struct sql_tableinfo *t,
+                         const struct sql_idxinfo *ix,
+                         const struct sql_datum *row, char *out, size_t len)
+{
+    struct dml d;
+    memset(&d, 0, sizeof(d));
+    d.s = s;
+    d.t = t;
+    dup_text(&d, ix, row, out, len);
 }
 
 static int dup_error(struct dml *d, const struct sql_idxinfo *ix,
@@ -193,7 +218,8 @@ static int find_dup(struct dml *d, const struct sql_datum *row, int64_t h,
     }
     for (uint32_t i = 0; i < t->nidx; i++) {
         const struct sql_idxinfo *ix = &t->idx[i];
-        if ((int32_t)i == t->pk_handle_idx || !ix->unique)
+        if ((int32_t)i == t->pk_handle_idx || !ix->unique ||
+            ix->state == SQL_IDX_DELETE_ONLY) /* not written yet */
             continue;
         bool uk;
         if ((rc = index_key(d, ix, row, h, &uk)) != 0)
@@ -237,7 +263,8 @@ static int put_row(struct dml *d, const struct sql_datum *row, int64_t h)
         rc = w_set(d, k, sizeof(k), d->vb.p ? d->vb.p : k,
                            d->vb.len);
     for (uint32_t i = 0; rc == 0 && i < t->nidx; i++) {
-        if ((int32_t)i == t->pk_handle_idx)
+        if ((int32_t)i == t->pk_handle_idx ||
+            t->idx[i].state == SQL_IDX_DELETE_ONLY) /* deletes only */
             continue;
         bool uk;
         if ((rc = index_key(d, &t->idx[i], row, h, &uk)) != 0)

@@ -85,12 +85,15 @@ int sql_server_open(const struct sql_server_options *o,
     if (rc != 0)
         goto err_acct;
     rc = sql__tls_server_init(srv, o);
-    if (rc != 0) {
-        sql__sysvar_free(srv->globals);
-        goto err_acct;
-    }
+    if (rc != 0)
+        goto err_vars;
+    rc = sql__sync_open(srv, o, errmsg, errmsg_len);
+    if (rc != 0)
+        goto err_vars;
     *out = srv;
     return 0;
+err_vars:
+    sql__sysvar_free(srv->globals);
 err_acct:
     sql__acct_free_all(srv->accts);
 err_cat:
@@ -176,10 +179,31 @@ static void excl_end(struct sql_session *s)
     pthread_rwlock_rdlock(&srv->lk);
 }
 
+void sql__sess_excl_begin(struct sql_session *s)
+{
+    excl_begin(s, true);
+}
+
+void sql__sess_excl_end(struct sql_session *s)
+{
+    excl_end(s);
+}
+
+void sql__sess_unlock_wait(struct sql_session *s)
+{
+    srv_unlock(s->srv);
+}
+
+void sql__sess_relock_wait(struct sql_session *s)
+{
+    srv_lock(s->srv);
+}
+
 void sql_server_close(struct sql_server *srv)
 {
     if (!srv)
         return;
+    sql__sync_close(srv);
     sql__sysvar_free(srv->globals);
     sql__acct_free_all(srv->accts);
     pthread_mutex_destroy(&srv->acct_mu);
@@ -425,6 +449,7 @@ int sql__sess_txn(struct sql_session *s, struct sql_kvtxn **out)
         int rc = sql__kv_begin(s->srv->kv, &s->txn);
         if (rc != 0)
             return sql__kverr(s, rc);
+        sql__sync_txn_begin(s);
     }
     *out = s->txn;
     return 0;
@@ -668,6 +693,7 @@ static int stage_apply(struct sql_session *s)
     int rc = sql__sess_txn(s, &t);
     for (size_t i = 0; rc == 0 && i < st->n; i++) {
         struct sql_staged *w = &st->w[i];
+        sql__sync_note_key(s, w->key, w->klen);
         rc = w->val ? sql__kvtxn_set(t, w->key, w->klen, w->val, w->vlen)
                     : sql__kvtxn_delete(t, w->key, w->klen);
     }
@@ -688,6 +714,13 @@ static int txn_commit(struct sql_session *s)
      * sessions' statements share the statement lock, so commits that
      * sync together share the WAL's fsync (RocksDB groups concurrent
      * synced writes). */
+    if (sql__kvtxn_dirty(t)) {
+        int crc = sql__sync_commit_check(s); /* 8028: schema changed */
+        if (crc != 0) {
+            sql__kvtxn_rollback(t);
+            return crc;
+        }
+    }
     int rc = sql__kvtxn_commit(t);
     return rc == 0 ? 0 : sql__kverr(s, rc);
 }
@@ -1201,9 +1234,19 @@ static int dispatch(struct sql_session *s, const struct ast_stmt *st)
         rc = txn_commit(s);
         if (rc != 0)
             return rc;
+        if (sql__ddl_online_takes(s, st))
+            return sql__ddl_online_run(s, st); /* ddl_online.c */
+        /* With other servers on the store: the cluster's DDL lock, and
+         * back only once every server has the new version. */
+        if ((rc = sql__sync_ddl_begin(s)) != 0)
+            return rc;
         excl_begin(s, true);
         rc = sql__ddl_run(s, st);
+        uint64_t ver = s->srv->cat->version;
         excl_end(s);
+        if (rc == 0)
+            rc = sql__sync_wait(s, ver);
+        sql__sync_ddl_end(s);
         return rc;
     }
     switch (st->kind) {
@@ -1284,7 +1327,10 @@ static int dispatch(struct sql_session *s, const struct ast_stmt *st)
         excl_end(s);
         return rc;
     case AST_TABLE_MAINT:
-        return not_yet(s, "ANALYZE/OPTIMIZE/CHECK TABLE");
+        if (strcmp(st->name, "CHECK") == 0 ||
+            strcmp(st->name, "ADMIN CHECK") == 0)
+            return sql__admin_check_tables(s, st);
+        return not_yet(s, "ANALYZE/OPTIMIZE TABLE");
     case AST_PREPARE:
     case AST_EXECUTE:
     case AST_DEALLOCATE:
@@ -1318,6 +1364,8 @@ static int run_statement(struct sql_session *s, const struct ast_stmt *st)
     s->pend = PEND_NONE;
     memset(&s->err, 0, sizeof(s->err));
     int rc = sql__priv_check(s, st);
+    if (rc == 0)
+        rc = sql__sync_stmt_begin(s); /* the schema lease */
     if (rc == 0)
         rc = dispatch(s, st);
     if (rc == 0 && sql__sess_interrupted(s))

@@ -4,6 +4,7 @@
  * the MySQL 8.0 manual's statement pages. See DESIGN.md, "Parser".
  */
 #include <string.h>
+#include <strings.h>
 
 #include "parse_ddl.h"
 
@@ -1558,7 +1559,20 @@ struct ast_stmt *sql__p_admin(struct parser *p)
             return NULL;
         }
         return st;
-    default:
+    default: {
+        /* ADMIN CHECK TABLE t, ... (TiDB's): ADMIN is no keyword. */
+        struct sql_token *w = sql__p_peek(p, 0);
+        if (w->type == TK_IDENT && w->kw == 0 && w->len == 5 &&
+            strncasecmp(w->str, "ADMIN", 5) == 0 &&
+            sql__p_peek_kw(p, 1, KW_CHECK)) {
+            sql__p_advance(p);
+            sql__p_advance(p);
+            if ((st = stmt_new(p, AST_TABLE_MAINT)) == NULL ||
+                !sql__p_expect_kw(p, KW_TABLE))
+                return NULL;
+            st->name = "ADMIN CHECK";
+            return (st->tables = table_list(p)) ? st : NULL;
+        }
         /* SAVEPOINT name | RELEASE SAVEPOINT name */
         release = accept_word(p, "RELEASE");
         if (!accept_word(p, "SAVEPOINT")) {
@@ -1570,5 +1584,6 @@ struct ast_stmt *sql__p_admin(struct parser *p)
             return NULL;
         st->flag = release;
         return st;
+    }
     }
 }

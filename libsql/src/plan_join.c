@@ -947,7 +947,7 @@ static bool covers_unique(const struct jctx *j, int tab, const bool *eqcol)
         return true;
     for (uint32_t i = 0; i < t->nidx; i++) {
         const struct sql_idxinfo *x = &t->idx[i];
-        if (!x->unique)
+        if (!x->unique || x->state != SQL_IDX_PUBLIC)
             continue;
         bool all = true;
         for (uint32_t k = 0; k < x->ncols && all; k++)
@@ -1043,7 +1043,7 @@ static bool lookup_access(struct jctx *j, const struct conjs *cs,
             ncols = 1;
             uniq = true;
         } else {
-            if (i == t->pk_handle_idx)
+            if (i == t->pk_handle_idx || t->idx[i].state != SQL_IDX_PUBLIC)
                 continue;
             cols = t->idx[i].cols;
             ncols = t->idx[i].ncols;

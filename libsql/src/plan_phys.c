@@ -319,7 +319,8 @@ int sql__plan_access(struct sql_session *s, struct plan *p)
         }
     }
     for (uint32_t i = 0; i < t->nidx; i++) {
-        if ((int)i == t->pk_handle_idx || !sql__plan_hint_allows(p, (int)i))
+        if ((int)i == t->pk_handle_idx || !sql__plan_hint_allows(p, (int)i) ||
+            t->idx[i].state != SQL_IDX_PUBLIC) /* online DDL: not read */
             continue;
         const struct sql_idxinfo *x = &t->idx[i];
         struct plan_access a = {.t = t, .idx = (int)i};

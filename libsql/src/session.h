@@ -16,6 +16,7 @@
 #include "ast.h"
 #include "catalog.h"
 #include "kv.h"
+#include "schema_sync.h"
 #include "sql.h"
 #include "sysvar.h"
 #include "value.h"
@@ -60,6 +61,9 @@ struct sql_server
                                       full authentication (tls.c) */
     struct sql_cluster_info cluster_info; /* PD's view (show_cluster.c);
                                       calls NULL: none */
+    struct sql_sync *sync;         /* schema sync with other servers on
+                                      the store (schema_sync.h); NULL:
+                                      alone on it */
 };
 
 struct sql_warning
@@ -180,6 +184,9 @@ struct sql_session
     int pend;                      /* final packet waiting: none, OK, END */
     uint64_t pend_affected;        /* its affected rows (OK) */
     uint64_t pend_last_id;         /* its last insert id (OK) */
+    struct sql_txn_schema tsc;     /* the open transaction's schema
+                                      version and tables (commit check,
+                                      schema_sync.h) */
     struct sql_session *next;      /* next in the server */
 };
 
@@ -187,6 +194,16 @@ struct sql_session
  * changes of the fields other sessions read and walks of the list. */
 void sql__sess_list_lock(struct sql_server *srv);
 void sql__sess_list_unlock(struct sql_server *srv);
+
+/* Schema sync (schema_sync.c): take the statement lock alone for one
+ * step of a statement that holds no catalog pointer (waits for row-lock
+ * waiters as DDL does), and give it back shared; let it go entirely for a
+ * wait and take it back shared. No-ops on a server that is not
+ * concurrent. */
+void sql__sess_excl_begin(struct sql_session *s);
+void sql__sess_excl_end(struct sql_session *s);
+void sql__sess_unlock_wait(struct sql_session *s);
+void sql__sess_relock_wait(struct sql_session *s);
 
 /* Fill s->err and return SQL_EQUERY. */
 int sql__serr(struct sql_session *s, uint16_t code, const char *state,
