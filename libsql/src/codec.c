@@ -52,18 +52,23 @@ static int put_groups(struct sql__buf *b, const uint8_t *s, size_t n)
     int rc = sql__buf_reserve(b, (n / GROUP + 1) * (GROUP + 1));
     if (rc != 0)
         return rc;
-    for (size_t i = 0;; i += GROUP) {
+    /* Written in place: the reserve above holds every group. */
+    uint8_t *g = b->p + b->len;
+    for (size_t i = 0;; i += GROUP, g += GROUP + 1) {
         size_t left = n - i;
         size_t take = left < GROUP ? left : GROUP;
-        uint8_t g[GROUP + 1];
-        memset(g, 0, sizeof g);
-        if (take)
-            memcpy(g, s + i, take);
+        if (take == GROUP) {
+            memcpy(g, s + i, GROUP);
+        } else {
+            memset(g, 0, GROUP);
+            if (take)
+                memcpy(g, s + i, take);
+        }
         g[GROUP] = (uint8_t)(0xFF - (GROUP - take));
-        sql__buf_put(b, g, sizeof g);
         if (take < GROUP)
             break;
     }
+    b->len = (size_t)(g + GROUP + 1 - b->p);
     return 0;
 }
 
@@ -214,21 +219,30 @@ int sql__key_append(struct sql__buf *b, const struct sql_datum *d0,
             n--; /* PAD SPACE */
         if (!sql__coll_is_ci(coll))
             return put_groups(b, (const uint8_t *)s, n);
-        /* Case-insensitive: two bytes of weight per character. */
+        /* Case-insensitive: two bytes of weight per character (at most
+         * two per byte, so one reserve holds them); ASCII is looked up
+         * here, the rest by sql__coll_weight. */
         struct sql__buf w = {0};
+        if ((rc = sql__buf_reserve(&w, 2 * n + 1)) != 0)
+            return rc;
+        uint8_t *x = w.p;
         size_t i = 0;
         while (i < n) {
-            uint32_t cp;
-            i += sql__utf8_decode(s + i, n - i, &cp);
-            uint32_t wt = sql__coll_weight(coll, cp);
-            if (wt > 0xFFFF)
-                wt = 0xFFFD;
-            uint8_t x[2] = {(uint8_t)(wt >> 8), (uint8_t)wt};
-            if ((rc = sql__buf_put(&w, x, 2)) != 0) {
-                sql__buf_free(&w);
-                return rc;
+            uint32_t cp, wt;
+            unsigned char c = (unsigned char)s[i];
+            if (c < 0x80) {
+                i++;
+                wt = c >= 'a' && c <= 'z' ? c - 32u : c;
+            } else {
+                i += sql__utf8_decode(s + i, n - i, &cp);
+                wt = sql__coll_weight(coll, cp);
+                if (wt > 0xFFFF)
+                    wt = 0xFFFD;
             }
+            *x++ = (uint8_t)(wt >> 8);
+            *x++ = (uint8_t)wt;
         }
+        w.len = (size_t)(x - w.p);
         rc = put_groups(b, w.p, w.len);
         sql__buf_free(&w);
         return rc;
