@@ -50,7 +50,8 @@ for wl in $WORKLOADS; do
     mariadb -h 127.0.0.1 -P "$PORT" -u root \
         -e "DROP DATABASE IF EXISTS sbtest; CREATE DATABASE sbtest" >"$log" 2>&1 &&
         sb "$wl" prepare >>"$log" 2>&1 || {
-        echo "$BENCH_NAME: preparing $wl failed" >&2
+        echo "$BENCH_NAME: preparing $wl failed:" >&2
+        grep -m 3 -i 'error\|fatal' "$log" >&2
         failed=1
         continue
     }
