@@ -66,18 +66,20 @@ static void check_ci(const char *s, size_t n, uint16_t coll)
     sql__buf_free(&b);
 }
 
-/* Every ASCII byte, mixed with multi-byte characters, a malformed
- * sequence, trailing spaces, at every length across group boundaries. */
+/* Every ASCII byte (NUL too) from every offset, mixed with multi-byte
+ * characters, a malformed sequence, trailing spaces, at every length
+ * across group boundaries. */
 static void test_ci_key_matches_reference(void **state)
 {
     (void)state;
     char all[128];
-    for (int i = 0; i < 127; i++)
-        all[i] = (char)(i + 1);
+    for (int i = 0; i < 128; i++)
+        all[i] = (char)i;
     for (uint16_t coll = SQL_COLL_UTF8MB4_GENERAL_CI;;
          coll = SQL_COLL_UTF8MB4_0900_AI_CI) {
-        for (size_t n = 0; n <= 127; n++)
-            check_ci(all, n, coll);
+        for (size_t off = 0; off < 8; off++)
+            for (size_t n = 0; n + off <= 128; n++)
+                check_ci(all + off, n, coll);
         const char *mixed[] = {
             "",       "a",         "Z",       "zZ9-",       "héllo wörld",
             "ÀÉÎÕÜ",  "ßæðþ",      "ĀāĹĺ",    "αβγΩ",       "日本語 text  ",
