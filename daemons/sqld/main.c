@@ -226,7 +226,6 @@ static void pool_submit(struct client *cl)
         pool.jobs = cl;
     pool.jobs_tail = cl;
     pool.njobs++;
-    pthread_cond_signal(&pool.cv);
     /* every queued command needs an idle worker of its own (the loop
      * thread alone starts workers, so nthreads is stable here) */
     if (pool.njobs > pool.idle && pool.nthreads < pool.max &&
@@ -234,6 +233,11 @@ static void pool_submit(struct client *cl)
                        NULL) == 0)
         sqld_status.workers = ++pool.nthreads;
     pthread_mutex_unlock(&pool.mu);
+    /* Signalled after the unlock: a worker woken while the mutex is still
+     * held would block on it at once (two more futex calls a query). A
+     * worker checks for jobs under the mutex before it waits, so no
+     * wake-up is lost. */
+    pthread_cond_signal(&pool.cv);
 }
 
 static void *worker_main(void *arg)
@@ -262,7 +266,12 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&pool.mu);
         cl->next = pool.done;
         pool.done = cl;
+        pthread_mutex_unlock(&pool.mu);
+        /* Outside pool.mu: waking the loop may write to its notify fd,
+         * and the loop takes pool.mu to collect. A wake-up after the
+         * loop already collected cl only runs on_done on an empty list. */
         event_active(pool.done_ev, 0, 0);
+        pthread_mutex_lock(&pool.mu);
     }
     pthread_mutex_unlock(&pool.mu);
     return NULL;

@@ -831,9 +831,15 @@ int mvcc_txn_batch_get(struct mvcc_txn *t, const struct mvcc_key *keys,
         return -EINVAL;
     /* Buffered keys answer at once; the rest go one request per shard
      * (the order of res->pairs is by shard, then request order). */
-    struct mvcc_key *rest = mvcc__calloc(n ? n : 1, sizeof *rest);
-    uint64_t *shard = mvcc__calloc(n ? n : 1, sizeof *shard);
-    bool *done = mvcc__calloc(n ? n : 1, sizeof *done);
+    /* A few keys (point reads, the common case) use the stack. */
+    enum { FEW = 8 };
+    struct mvcc_key rest_few[FEW];
+    uint64_t shard_few[FEW];
+    bool done_few[FEW] = {false};
+    bool few = n <= FEW;
+    struct mvcc_key *rest = few ? rest_few : mvcc__calloc(n, sizeof *rest);
+    uint64_t *shard = few ? shard_few : mvcc__calloc(n, sizeof *shard);
+    bool *done = few ? done_few : mvcc__calloc(n, sizeof *done);
     struct mvcc_result r;
     mvcc_result_init(&r);
     int rc = rest && shard && done ? 0 : -ENOMEM;
@@ -868,9 +874,11 @@ int mvcc_txn_batch_get(struct mvcc_txn *t, const struct mvcc_key *keys,
         }
     }
     mvcc_result_reset(&r);
-    mvcc__free(rest);
-    mvcc__free(shard);
-    mvcc__free(done);
+    if (!few) {
+        mvcc__free(rest);
+        mvcc__free(shard);
+        mvcc__free(done);
+    }
     return rc;
 }
 

@@ -39,7 +39,8 @@ struct rocksiter
 {
     struct mvcc_iter base;      /* must be first */
     rocksdb_iterator_t *it;     /* RocksDB iterator */
-    rocksdb_readoptions_t *ro;  /* its options (own: bounds live here) */
+    rocksdb_readoptions_t *ro;  /* its options (own: bounds live here);
+                                   NULL: the engine's ro */
     uint8_t *lower, *upper;     /* bound copies, alive as long as ro */
 };
 
@@ -212,7 +213,8 @@ static void it_destroy(struct mvcc_iter *b)
 {
     struct rocksiter *it = (struct rocksiter *)b;
     rocksdb_iter_destroy(it->it);
-    rocksdb_readoptions_destroy(it->ro);
+    if (it->ro)
+        rocksdb_readoptions_destroy(it->ro);
     mvcc__free(it->lower);
     mvcc__free(it->upper);
     mvcc__free(it);
@@ -232,6 +234,13 @@ static int r_iter(struct mvcc_engine *base, const struct mvcc_snapshot *snap,
     if (it == NULL)
         return -ENOMEM;
     it->base.ops = &rociter_ops;
+    if (!snap && !(o && (o->lower || o->upper))) {
+        /* The engine's latest-state options serve (RocksDB copies them
+         * into the iterator); point reads make one such iterator each. */
+        it->it = rocksdb_create_iterator_cf(e->db, e->ro, e->cf[cf]);
+        *out = &it->base;
+        return 0;
+    }
     it->ro = rocksdb_readoptions_create();
     if (snap)
         rocksdb_readoptions_set_snapshot(it->ro, snap->snap);

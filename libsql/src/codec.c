@@ -52,18 +52,23 @@ static int put_groups(struct sql__buf *b, const uint8_t *s, size_t n)
     int rc = sql__buf_reserve(b, (n / GROUP + 1) * (GROUP + 1));
     if (rc != 0)
         return rc;
-    for (size_t i = 0;; i += GROUP) {
+    /* Written in place: the reserve above holds every group. */
+    uint8_t *g = b->p + b->len;
+    for (size_t i = 0;; i += GROUP, g += GROUP + 1) {
         size_t left = n - i;
         size_t take = left < GROUP ? left : GROUP;
-        uint8_t g[GROUP + 1];
-        memset(g, 0, sizeof g);
-        if (take)
-            memcpy(g, s + i, take);
+        if (take == GROUP) {
+            memcpy(g, s + i, GROUP);
+        } else {
+            memset(g, 0, GROUP);
+            if (take)
+                memcpy(g, s + i, take);
+        }
         g[GROUP] = (uint8_t)(0xFF - (GROUP - take));
-        sql__buf_put(b, g, sizeof g);
         if (take < GROUP)
             break;
     }
+    b->len = (size_t)(g + GROUP + 1 - b->p);
     return 0;
 }
 
@@ -214,24 +219,60 @@ int sql__key_append(struct sql__buf *b, const struct sql_datum *d0,
             n--; /* PAD SPACE */
         if (!sql__coll_is_ci(coll))
             return put_groups(b, (const uint8_t *)s, n);
-        /* Case-insensitive: two bytes of weight per character. */
-        struct sql__buf w = {0};
-        size_t i = 0;
+        /* Case-insensitive: two bytes of weight per character, laid out
+         * in groups as put_groups does, written straight into b (four
+         * weights fill a group; at most two bytes a byte of input, so one
+         * reserve holds them). ASCII is weighed here, the rest by
+         * sql__coll_weight. */
+        if ((rc = sql__buf_reserve(b, (2 * n / GROUP + 1) * (GROUP + 1))) !=
+            0)
+            return rc;
+        uint8_t *g = b->p + b->len;
+        size_t fill = 0, i = 0;
         while (i < n) {
-            uint32_t cp;
-            i += sql__utf8_decode(s + i, n - i, &cp);
-            uint32_t wt = sql__coll_weight(coll, cp);
-            if (wt > 0xFFFF)
-                wt = 0xFFFD;
-            uint8_t x[2] = {(uint8_t)(wt >> 8), (uint8_t)wt};
-            if ((rc = sql__buf_put(&w, x, 2)) != 0) {
-                sql__buf_free(&w);
-                return rc;
+            uint32_t cp, wt;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            uint32_t x;
+            if (fill == 0 && n - i >= 4 &&
+                (memcpy(&x, s + i, 4), (x & 0x80808080u) == 0)) {
+                /* Four ASCII characters make a whole group: 'a'..'z' (a
+                 * byte + 0x1F reaches 0x80, + 0x05 does not) lose 0x20,
+                 * then each byte goes after a zero byte. */
+                uint32_t lower = (x + 0x1F1F1F1Fu) & ~(x + 0x05050505u) &
+                                 0x80808080u;
+                uint64_t v = x - (lower >> 2);
+                v = (v | (v << 16)) & 0x0000FFFF0000FFFFull;
+                v = (v | (v << 8)) & 0x00FF00FF00FF00FFull;
+                v <<= 8;
+                memcpy(g, &v, GROUP);
+                g[GROUP] = 0xFF;
+                g += GROUP + 1;
+                i += 4;
+                continue;
+            }
+#endif
+            unsigned char c = (unsigned char)s[i];
+            if (c < 0x80) {
+                i++;
+                wt = c >= 'a' && c <= 'z' ? c - 32u : c;
+            } else {
+                i += sql__utf8_decode(s + i, n - i, &cp);
+                wt = sql__coll_weight(coll, cp);
+                if (wt > 0xFFFF)
+                    wt = 0xFFFD;
+            }
+            g[fill++] = (uint8_t)(wt >> 8);
+            g[fill++] = (uint8_t)wt;
+            if (fill == GROUP) {
+                g[GROUP] = 0xFF;
+                g += GROUP + 1;
+                fill = 0;
             }
         }
-        rc = put_groups(b, w.p, w.len);
-        sql__buf_free(&w);
-        return rc;
+        memset(g + fill, 0, GROUP - fill);
+        g[GROUP] = (uint8_t)(0xFF - (GROUP - fill));
+        b->len = (size_t)(g + GROUP + 1 - b->p);
+        return 0;
     }
     case SQL_VT_DATE:
     case SQL_VT_DATETIME: {

@@ -1609,11 +1609,23 @@ static void stmt_close(struct sql_session *s, uint32_t id)
 /* ---- the executor callback ------------------------------------------- */
 
 
+/* Whether s->user already reads user@host (every command names the
+ * user: formatting it under sess_mu each time was a cost per query). The
+ * owner is the field's only writer, so reading it needs no lock. */
+static bool same_user(const struct sql_session *s, const char *user)
+{
+    size_t n = strlen(user);
+    const char *host = s->host[0] ? s->host : "localhost";
+    return n < sizeof(s->user) && strncmp(s->user, user, n) == 0 &&
+           s->user[n] == '@' &&
+           strcmp(s->user + n + 1, host) == 0;
+}
+
 static int execute_locked(struct sql_session *s, struct sql_proto_conn *c,
                           const struct sql_command *cmd)
 {
     s->conn = c;
-    if (cmd->user) {
+    if (cmd->user && !same_user(s, cmd->user)) {
         sql__sess_list_lock(s->srv);
         snprintf(s->user, sizeof(s->user), "%s@%s", cmd->user,
                  s->host[0] ? s->host : "localhost");
