@@ -688,14 +688,22 @@ static void select_(struct sb *b, const struct ast_select *s)
         }
     }
     if (s->kind == AST_SEL_UNION) {
-        bool lp = select_needs_parens(s->left);
+        /* INTERSECT binds tighter: a UNION or EXCEPT on its left needs
+         * parentheses; any set operation on the right does (left
+         * association). */
+        bool lp = select_needs_parens(s->left) ||
+                  (s->setop == AST_SETOP_INTERSECT &&
+                   s->left->kind == AST_SEL_UNION &&
+                   s->left->setop != AST_SETOP_INTERSECT);
         bool rp = s->right->kind == AST_SEL_UNION || select_needs_parens(s->right);
+        static const char *const ops[] = {" UNION", " INTERSECT", " EXCEPT"};
         if (lp)
             put(b, "(", 1);
         select_(b, s->left);
         if (lp)
             put(b, ")", 1);
-        puts_(b, s->union_all ? " UNION ALL " : " UNION ");
+        puts_(b, ops[s->setop >= 0 && s->setop <= 2 ? s->setop : 0]);
+        puts_(b, s->union_all ? " ALL " : " ");
         if (rp)
             put(b, "(", 1);
         select_(b, s->right);

@@ -225,7 +225,16 @@ struct ast_cte
 enum ast_select_kind
 {
     AST_SEL_SIMPLE, /* SELECT ... */
-    AST_SEL_UNION,  /* left UNION [ALL|DISTINCT] right */
+    AST_SEL_UNION,  /* left UNION [ALL|DISTINCT] right (or the set
+                       operation `setop` names) */
+};
+
+/* The set operation of an AST_SEL_UNION node (setop.c). */
+enum ast_setop
+{
+    AST_SETOP_UNION = 0, /* UNION */
+    AST_SETOP_INTERSECT, /* INTERSECT: binds tighter than the others */
+    AST_SETOP_EXCEPT,    /* EXCEPT */
 };
 
 struct ast_select
@@ -239,6 +248,7 @@ struct ast_select
     struct ast_order *group;   /* GROUP BY keys (desc kept when written) */
     struct ast_expr *having;   /* HAVING, or NULL */
     bool union_all;            /* AST_SEL_UNION: ALL */
+    int setop;                 /* AST_SEL_UNION: enum ast_setop */
     struct ast_select *left;   /* AST_SEL_UNION left */
     struct ast_select *right;  /* AST_SEL_UNION right */
     struct ast_order *order;   /* ORDER BY, or NULL */

@@ -755,12 +755,10 @@ int sql__plan_select_in(struct sql_session *s, const struct ast_select *sel,
                         struct sql_colref **caps, size_t *ncaps,
                         struct plan **out)
 {
-    if (sel->kind == AST_SEL_UNION)
-        return sql__serr(s, 1235, "42000",
-                         "This version of sqld doesn't yet support 'UNION'");
     if (sel->with)
-        return sql__serr(s, 1235, "42000",
-                         "This version of sqld doesn't yet support 'WITH'");
+        return sql__plan_with(s, sel, parent, caps, ncaps, out);
+    if (sel->kind == AST_SEL_UNION)
+        return sql__plan_setop(s, sel, parent, caps, ncaps, out);
     if (sel->lock_wait == AST_LOCK_SKIP_LOCKED)
         return sql__serr(s, 1235, "42000",
                          "This version of sqld doesn't yet support 'SKIP "

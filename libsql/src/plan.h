@@ -83,6 +83,7 @@ enum plan_kind
     PL_TOPN,     /* sort + limit (physical) */
     PL_LIMIT,    /* offset, count */
     PL_JOIN,     /* child JOIN right (plan_join.c) */
+    PL_SETOP,    /* child UNION/INTERSECT/EXCEPT right (setop.c) */
 };
 
 enum plan_join_type
@@ -167,6 +168,12 @@ struct plan
     size_t njkeys;             /* their count */
     struct plan_span *rspans;  /* columns the right input contributes */
     size_t nrspans;            /* their count */
+    /* SETOP (setop.c): exprs holds one typed node per column, the class
+     * and type every input row is converted to */
+    int setop;                 /* enum ast_setop */
+    bool setop_all;            /* ALL (else DISTINCT) */
+    size_t outer_off;          /* the right input's outer values start
+                                  here (a correlated set operation) */
 };
 
 struct plan_jnode;
@@ -318,6 +325,25 @@ int sql__plan_rows_now(struct sql_session *s, const struct plan *p,
                        struct sql_datum **rows, size_t *nrows);
 size_t sql__is_count(void);
 const char *sql__is_name(size_t i);
+
+/* setop.c: plan a set operation (sel->kind AST_SEL_UNION) and its
+ * ORDER BY / LIMIT; the arguments as sql__plan_select_in's. */
+int sql__plan_setop(struct sql_session *s, const struct ast_select *sel,
+                    const struct sql_expr_scope *parent,
+                    struct sql_colref **caps, size_t *ncaps,
+                    struct plan **out);
+/* cte.c: plan a query with a WITH list: its names are visible to the
+ * query (and the later CTEs) while it is planned. */
+int sql__plan_with(struct sql_session *s, const struct ast_select *sel,
+                   const struct sql_expr_scope *parent,
+                   struct sql_colref **caps, size_t *ncaps,
+                   struct plan **out);
+/* cte.c: whether table reference t (no database) names a CTE in scope;
+ * if so its rows (materialized on first use) as a virtual table. 0,
+ * SQL_ENOTFOUND (not a CTE), or an error. */
+int sql__cte_lookup(struct sql_session *s, const struct ast_table_ref *t,
+                    const struct sql_tableinfo **ti,
+                    const struct sql_datum **rows, size_t *nrows);
 
 /* EXPLAIN: rows describing p (id, task, access object, operator info). */
 int sql__plan_explain(struct sql_session *s, const struct plan *p);
