@@ -344,6 +344,8 @@ int sql__plan_with(struct sql_session *s, const struct ast_select *sel,
 int sql__cte_lookup(struct sql_session *s, const struct ast_table_ref *t,
                     const struct sql_tableinfo **ti,
                     const struct sql_datum **rows, size_t *nrows);
+/* Whether t names a CTE in scope (then it is planned as a derived table). */
+bool sql__cte_named(struct sql_session *s, const struct ast_table_ref *t);
 
 /* EXPLAIN: rows describing p (id, task, access object, operator info). */
 int sql__plan_explain(struct sql_session *s, const struct plan *p);

@@ -167,6 +167,8 @@ struct sql_session
     int pend;                      /* final packet waiting: none, OK, END */
     uint64_t pend_affected;        /* its affected rows (OK) */
     uint64_t pend_last_id;         /* its last insert id (OK) */
+    struct sql_cte_scope *ctes;    /* WITH lists in scope while the
+                                      statement is planned (cte.c) */
     struct sql_session *next;      /* next in the server */
 };
 
