@@ -1115,7 +1115,9 @@ static void show_(struct sb *b, const struct ast_stmt *st)
         like_where(b, s);
         break;
     case AST_SHOW_CREATE_TABLE:
-        puts_(b, "CREATE TABLE ");
+    case AST_SHOW_CREATE_VIEW:
+        puts_(b, s->kind == AST_SHOW_CREATE_VIEW ? "CREATE VIEW "
+                                                 : "CREATE TABLE ");
         qualified(b, s->db, s->table);
         break;
     case AST_SHOW_CREATE_DATABASE:
@@ -1374,10 +1376,25 @@ static void stmt(struct sb *b, const struct ast_stmt *st)
     case AST_CREATE_TABLE:
         create_table(b, st->create);
         break;
+    case AST_CREATE_VIEW:
+        puts_(b, st->flag2  ? "ALTER VIEW "
+                 : st->flag ? "CREATE OR REPLACE VIEW "
+                            : "CREATE VIEW ");
+        qualified(b, st->db, st->name);
+        if (st->view_cols != NULL) {
+            put(b, " ", 1);
+            name_list(b, st->view_cols);
+        }
+        puts_(b, " AS ");
+        select_(b, st->select);
+        break;
     case AST_DROP_TABLE:
+    case AST_DROP_VIEW:
     case AST_RENAME_TABLE:
     case AST_LOCK_TABLES:
-        if (st->kind == AST_DROP_TABLE) {
+        if (st->kind == AST_DROP_VIEW) {
+            puts_(b, st->if_exists ? "DROP VIEW IF EXISTS " : "DROP VIEW ");
+        } else if (st->kind == AST_DROP_TABLE) {
             puts_(b, st->flag ? "DROP TEMPORARY TABLE " : "DROP TABLE ");
             if (st->if_exists)
                 puts_(b, "IF EXISTS ");

@@ -433,6 +433,7 @@ enum ast_show_kind
     AST_SHOW_FUNCTION_STATUS, AST_SHOW_PROCEDURE_STATUS, AST_SHOW_EVENTS,
     AST_SHOW_PLUGINS, AST_SHOW_MASTER_STATUS, AST_SHOW_BINARY_LOGS,
     AST_SHOW_OPEN_TABLES, AST_SHOW_PRIVILEGES,
+    AST_SHOW_CREATE_VIEW,   /* SHOW CREATE VIEW db.table (view.c) */
 };
 
 struct ast_show
@@ -503,6 +504,9 @@ enum ast_stmt_kind
     AST_PREPARE,      /* PREPARE name FROM expr (string or @var) */
     AST_EXECUTE,      /* EXECUTE name [USING @a, ...] (expr list) */
     AST_DEALLOCATE,   /* DEALLOCATE|DROP PREPARE name */
+    AST_CREATE_VIEW,  /* CREATE [OR REPLACE] VIEW db.name [(view_cols)] AS
+                         select (flag: OR REPLACE; flag2: ALTER VIEW) */
+    AST_DROP_VIEW,    /* DROP VIEW [IF EXISTS] tables */
 };
 
 struct ast_stmt
@@ -537,6 +541,7 @@ struct ast_stmt
     const char *priv_db;       /* GRANT ON db.tbl: db ("*" for any), or NULL */
     const char *priv_table;    /* table ("*" for any) */
     struct ast_expr *expr;     /* KILL id; DO expressions */
+    struct ast_name *view_cols; /* CREATE/ALTER VIEW v (cols), or NULL */
 };
 
 /* Canonical SQL for a statement, NUL-terminated in the arena; NULL when

@@ -71,6 +71,8 @@ struct sql_tableinfo
     const char *comment;      /* table COMMENT, or NULL */
     const char *charset;      /* DEFAULT CHARSET */
     const char *collate;      /* COLLATE */
+    const char *view_sql;     /* a view (view.c): its SELECT as canonical
+                                 SQL, tables qualified; NULL for a table */
     struct sql_arena *arena;  /* owns this struct and everything above */
 };
 

@@ -14,6 +14,7 @@
 #include "plan.h"
 #include "sql_int.h"
 #include "sysvar.h"
+#include "view.h"
 
 /* One CTE of a WITH list. */
 struct cte
@@ -37,6 +38,7 @@ struct sql_cte_scope
                                           CTE sees the earlier ones, and
                                           itself when recursive) */
     bool recursive;                    /* WITH RECURSIVE */
+    int view_depth;                    /* views being expanded around */
     struct sql_cte_scope *up;          /* the enclosing query's */
 };
 
@@ -64,6 +66,7 @@ int sql__plan_with(struct sql_session *s, const struct ast_select *sel,
     sc->visible = sc->n;
     sc->recursive = sel->recursive;
     sc->up = s->ctes;
+    sc->view_depth = sc->up ? sc->up->view_depth : 0;
     *q = *sel;
     q->with = NULL;
     q->recursive = false;
@@ -88,10 +91,10 @@ static struct cte *find(struct sql_session *s, const struct ast_table_ref *t,
     return NULL;
 }
 
-bool sql__cte_named(struct sql_session *s, const struct ast_table_ref *t)
+bool sql__query_named(struct sql_session *s, const struct ast_table_ref *t)
 {
     struct sql_cte_scope *sc;
-    return find(s, t, &sc) != NULL;
+    return find(s, t, &sc) != NULL || sql__view_named(s, t);
 }
 
 /* ---- references to a CTE inside a query -------------------------------- */
@@ -538,14 +541,14 @@ static int materialize(struct sql_session *s, struct sql_cte_scope *sc,
     return rc;
 }
 
-int sql__cte_lookup(struct sql_session *s, const struct ast_table_ref *t,
+int sql__query_rows(struct sql_session *s, const struct ast_table_ref *t,
                     const struct sql_tableinfo **ti,
                     const struct sql_datum **rows, size_t *nrows)
 {
     struct sql_cte_scope *sc;
     struct cte *e = find(s, t, &sc);
     if (!e)
-        return SQL_ENOTFOUND;
+        return sql__view_rows(s, t, ti, rows, nrows);
     if (e->state == 1 && e->recursing) {
         *ti = e->ti;
         *rows = e->work;
@@ -564,4 +567,23 @@ int sql__cte_lookup(struct sql_session *s, const struct ast_table_ref *t,
     *rows = e->rows;
     *nrows = e->nrows;
     return 0;
+}
+
+int sql__plan_view_body(struct sql_session *s, const struct ast_select *sel,
+                        int max_depth, struct plan **out, bool *too_deep)
+{
+    /* An empty scope without an enclosing one: the statement's CTEs are
+     * not the view's; it counts the views being expanded. */
+    struct sql_cte_scope *mark = sql__arena_zalloc(s->arena, sizeof(*mark));
+    if (!mark)
+        return -ENOMEM;
+    mark->view_depth = (s->ctes ? s->ctes->view_depth : 0) + 1;
+    *too_deep = mark->view_depth > max_depth;
+    if (*too_deep)
+        return SQL_EQUERY;
+    struct sql_cte_scope *top = s->ctes;
+    s->ctes = mark;
+    int rc = sql__plan_select_in(s, sel, NULL, NULL, NULL, out);
+    s->ctes = top;
+    return rc;
 }

@@ -12,6 +12,7 @@
 #include "exec.h"
 #include "session.h"
 #include "sql_int.h"
+#include "view.h"
 #include "tablecodec.h"
 
 #define MAX_NAME 64
@@ -883,6 +884,8 @@ static int create_table(struct sql_session *s, const struct ast_stmt *st)
         struct sql_tableinfo *src;
         rc = sql__sess_table(s, ct->like_db, ct->like_table, &src);
         if (rc == 0)
+            rc = sql__view_not_base(s, src);
+        if (rc == 0)
             rc = clone_table(s, txn, src, db->id, ct->table, &t);
     } else {
         rc = build_table(s, txn, ct, db->id, db, &t);
@@ -928,7 +931,9 @@ static int drop_table(struct sql_session *s, const struct ast_stmt *st)
         if (!dbn)
             return sql__serr(s, 1046, "3D000", "No database selected");
         struct sql_dbinfo *d = sql__catalog_db(s->srv->cat, dbn);
-        if (!d || !sql__catalog_table(s->srv->cat, d->id, tn->name)) {
+        const struct sql_tableinfo *dt =
+            d ? sql__catalog_table(s->srv->cat, d->id, tn->name) : NULL;
+        if (!dt || dt->view_sql) { /* DROP TABLE of a view: unknown */
             size_t len = strlen(missing);
             snprintf(missing + len, sizeof(missing) - len, "%s%.64s.%.64s",
                      len ? "," : "", dbn, tn->name);
@@ -952,7 +957,7 @@ static int drop_table(struct sql_session *s, const struct ast_stmt *st)
             sql__catalog_db(s->srv->cat, tn->db ? tn->db : s->db);
         struct sql_tableinfo *t =
             d ? sql__catalog_table(s->srv->cat, d->id, tn->name) : NULL;
-        if (!t)
+        if (!t || t->view_sql)
             continue;
         rc = sql__meta_del_table(txn, t->db_id, t->id);
         rc = rc ? rc : sql__meta_del_autoid(txn, t->id);
@@ -970,7 +975,7 @@ static int drop_table(struct sql_session *s, const struct ast_stmt *st)
             sql__catalog_db(s->srv->cat, tn->db ? tn->db : s->db);
         struct sql_tableinfo *t =
             d ? sql__catalog_table(s->srv->cat, d->id, tn->name) : NULL;
-        if (t)
+        if (t && !t->view_sql)
             sql__catalog_drop_table(s->srv->cat, t->id);
     }
     return sql__sess_ok(s, 0, 0);
@@ -980,6 +985,8 @@ static int truncate_table(struct sql_session *s, const struct ast_stmt *st)
 {
     struct sql_tableinfo *old;
     int rc = sql__sess_table(s, st->db, st->name, &old);
+    if (rc == 0)
+        rc = sql__view_not_base(s, old);
     if (rc != 0)
         return rc;
     struct sql_kvtxn *txn;
@@ -1383,6 +1390,8 @@ static int alter_table(struct sql_session *s, const char *db,
 {
     struct sql_tableinfo *old;
     int rc = sql__sess_table(s, db, name, &old);
+    if (rc == 0)
+        rc = sql__view_not_base(s, old);
     if (rc != 0)
         return rc;
     struct sql_kvtxn *txn;
@@ -1483,9 +1492,25 @@ int sql__ddl_run(struct sql_session *s, const struct ast_stmt *st)
                                .name = st->column};
         return alter_table(s, st->db, st->name, &al);
     }
+    case AST_CREATE_VIEW:
+        return sql__view_create(s, st);
+    case AST_DROP_VIEW:
+        return sql__view_drop(s, st);
     default:
         return sql__serr(s, 1235, "42000",
                          "This version of sqld doesn't yet support 'this "
                          "DDL'");
     }
+}
+
+/* view.c's DDL transactions: the schema version bumped, the cache's
+ * version moved at commit. */
+int sql__ddl_begin(struct sql_session *s, struct sql_kvtxn **t)
+{
+    return ddl_txn_begin(s, t);
+}
+
+int sql__ddl_commit(struct sql_session *s, struct sql_kvtxn *t)
+{
+    return ddl_txn_commit(s, t);
 }

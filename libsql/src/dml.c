@@ -13,6 +13,7 @@
 #include "codec.h"
 #include "exec.h"
 #include "sql_int.h"
+#include "view.h"
 #include "tablecodec.h"
 
 /* What one DML statement carries around. */
@@ -683,6 +684,8 @@ int sql__dml_insert(struct sql_session *s, const struct ast_stmt *st)
     const struct ast_insert *in = st->insert;
     struct sql_tableinfo *t;
     int rc = sql__sess_table(s, in->db, in->table, &t);
+    if (rc == 0 && t->view_sql)
+        rc = sql__view_no_write(s, "INSERT");
     if (rc != 0)
         return rc;
     struct ins I = {.in = in};
@@ -943,7 +946,10 @@ static int single_table(struct sql_session *s, const struct ast_table_ref *tr,
         return sql__serr(s, 1235, "42000",
                          "This version of sqld doesn't yet support "
                          "'multi-table UPDATE/DELETE'");
-    return sql__sess_table(s, tr->db, tr->name, t);
+    int rc = sql__sess_table(s, tr->db, tr->name, t);
+    if (rc == 0 && (*t)->view_sql)
+        rc = sql__view_no_write(s, "UPDATE or DELETE");
+    return rc;
 }
 
 int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)

@@ -779,7 +779,7 @@ int sql__plan_select_in(struct sql_session *s, const struct ast_select *sel,
         if (sql__plan_semi_ok(wc[i]))
             wc[nsemi++] = wc[i];
     bool join = sel->from && (sel->from->kind != AST_T_TABLE || nsemi > 0 ||
-                              sql__cte_named(s, sel->from));
+                              sql__query_named(s, sel->from));
     int rc = join ? sql__plan_from(s, sel->from, ts)
                   : resolve_from(s, sel->from, ts);
     for (size_t i = 0; rc == 0 && i < nsemi; i++)

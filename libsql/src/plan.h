@@ -338,14 +338,20 @@ int sql__plan_with(struct sql_session *s, const struct ast_select *sel,
                    const struct sql_expr_scope *parent,
                    struct sql_colref **caps, size_t *ncaps,
                    struct plan **out);
-/* cte.c: whether table reference t (no database) names a CTE in scope;
- * if so its rows (materialized on first use) as a virtual table. 0,
- * SQL_ENOTFOUND (not a CTE), or an error. */
-int sql__cte_lookup(struct sql_session *s, const struct ast_table_ref *t,
+/* cte.c: whether table reference t names a CTE in scope or a view
+ * (view.c); if so its rows (materialized on first use) as a virtual
+ * table. 0, SQL_ENOTFOUND (neither), or an error. */
+int sql__query_rows(struct sql_session *s, const struct ast_table_ref *t,
                     const struct sql_tableinfo **ti,
                     const struct sql_datum **rows, size_t *nrows);
-/* Whether t names a CTE in scope (then it is planned as a derived table). */
-bool sql__cte_named(struct sql_session *s, const struct ast_table_ref *t);
+/* cte.c: plan a view's definition (view.c): none of the statement's CTEs
+ * visible; *too_deep (and SQL_EQUERY, s->err not set) beyond max_depth
+ * views inside views. */
+int sql__plan_view_body(struct sql_session *s, const struct ast_select *sel,
+                        int max_depth, struct plan **out, bool *too_deep);
+/* Whether t names a CTE in scope or a view (then it is planned as a
+ * derived table). */
+bool sql__query_named(struct sql_session *s, const struct ast_table_ref *t);
 
 /* EXPLAIN: rows describing p (id, task, access object, operator info). */
 int sql__plan_explain(struct sql_session *s, const struct plan *p);

@@ -384,11 +384,11 @@ static int build_tree(struct sql_session *s, struct plan_from *f,
     *out = j;
     if (t->kind == AST_T_DERIVED)
         return add_derived(s, f, t, j);
-    if (t->kind == AST_T_TABLE && sql__cte_named(s, t)) {
+    if (t->kind == AST_T_TABLE && sql__query_named(s, t)) {
         const struct sql_tableinfo *ti; /* a CTE (cte.c) */
         const struct sql_datum *rows;
         size_t nrows;
-        int rc = sql__cte_lookup(s, t, &ti, &rows, &nrows);
+        int rc = sql__query_rows(s, t, &ti, &rows, &nrows);
         return rc ? rc : add_rows(s, f, t->alias ? t->alias : t->name, ti,
                                   rows, nrows, j);
     }

@@ -2,7 +2,8 @@
  * INTERSECT and EXCEPT with ALL and DISTINCT, their precedence, ORDER BY
  * and LIMIT on the whole and inside parenthesized blocks, result types,
  * errors, set operations as subqueries, derived tables and INSERT ...
- * SELECT sources, correlated, and EXPLAIN.
+ * SELECT sources, correlated, and EXPLAIN; the parser's tree and
+ * canonical print of the new syntax (set operations, views).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "parse.h"
 #include "sqlfx.h"
 
 #define Q(c, sql, want) assert_string_equal(sqlfx_q(c, sql), want)
@@ -188,6 +190,55 @@ static void explain(void **state)
       "  └─TableDual_8|root||");
 }
 
+/* Each statement prints as want, and want parses to the same print. */
+static void printed(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"select 1 union select 2 intersect select 3",
+         "SELECT 1 UNION (SELECT 2 INTERSECT SELECT 3)"},
+        {"(select 1 union select 2) intersect all select 3",
+         "(SELECT 1 UNION SELECT 2) INTERSECT ALL SELECT 3"},
+        {"select 1 intersect select 2 except distinct select 3",
+         "SELECT 1 INTERSECT SELECT 2 EXCEPT SELECT 3"},
+        {"select 1 except all (select 2 union all select 3) order by 1 limit 1",
+         "SELECT 1 EXCEPT ALL (SELECT 2 UNION ALL SELECT 3) ORDER BY 1 LIMIT 1"},
+        {"(select a from t order by a limit 1) union (select b from u)",
+         "(SELECT a FROM t ORDER BY a LIMIT 1) UNION SELECT b FROM u"},
+        {"create or replace algorithm = merge definer = current_user sql "
+         "security invoker view d.v (a, b) as select 1, 2 with local check "
+         "option",
+         "CREATE OR REPLACE VIEW d.v (a, b) AS SELECT 1, 2"},
+        {"create definer = 'u'@'%' view v as with c as (select 1) select * "
+         "from c",
+         "CREATE VIEW v AS WITH c AS (SELECT 1) SELECT * FROM c"},
+        {"alter view v as select 1 union select 2",
+         "ALTER VIEW v AS SELECT 1 UNION SELECT 2"},
+        {"drop view if exists a, d.b cascade", "DROP VIEW IF EXISTS a, d.b"},
+        {"show create view d.v", "SHOW CREATE VIEW d.v"},
+    };
+    struct sql_arena *a = sql__arena_create(0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct sql_parse_result r;
+        assert_int_equal(sql__parse_one(a, cases[i][0], strlen(cases[i][0]),
+                                        &r),
+                         0);
+        assert_string_equal(sql__ast_print(a, r.stmt), cases[i][1]);
+        assert_int_equal(sql__parse_one(a, cases[i][1], strlen(cases[i][1]),
+                                        &r),
+                         0);
+        assert_string_equal(sql__ast_print(a, r.stmt), cases[i][1]);
+    }
+    /* INTERSECT and EXCEPT are reserved: not aliases. */
+    struct sql_parse_result r;
+    assert_int_equal(sql__parse_one(a, "select 1 except", 15, &r),
+                     SQL_ESYNTAX);
+    assert_int_equal(sql__parse_one(a, "create view v as select 1 with check",
+                                    36, &r),
+                     SQL_ESYNTAX);
+    sql__arena_destroy(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +247,7 @@ int main(void)
         cmocka_unit_test(types),
         cmocka_unit_test(as_subqueries),
         cmocka_unit_test(explain),
+        cmocka_unit_test(printed),
     };
     return cmocka_run_group_tests_name("libsql/setop", tests, setup,
                                        teardown);
