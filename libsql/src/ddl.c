@@ -923,7 +923,10 @@ static int drop_table(struct sql_session *s, const struct ast_stmt *st)
         return sql__serr(s, 1235, "42000",
                          "This version of sqld doesn't yet support "
                          "'TEMPORARY tables'");
-    /* Every name must resolve (unless IF EXISTS) before anything goes. */
+    /* Every name must resolve (unless IF EXISTS) before anything goes.
+     * DROP VIEW (view.c) drops views only: a table is 1347; DROP TABLE
+     * takes a view's name for an unknown table. */
+    bool view = st->kind == AST_DROP_VIEW;
     char missing[512] = "";
     size_t n = 0;
     for (const struct ast_tname *tn = st->tables; tn; tn = tn->next) {
@@ -933,7 +936,10 @@ static int drop_table(struct sql_session *s, const struct ast_stmt *st)
         struct sql_dbinfo *d = sql__catalog_db(s->srv->cat, dbn);
         const struct sql_tableinfo *dt =
             d ? sql__catalog_table(s->srv->cat, d->id, tn->name) : NULL;
-        if (!dt || dt->view_sql) { /* DROP TABLE of a view: unknown */
+        if (view && dt && !dt->view_sql)
+            return sql__serr(s, 1347, "HY000", "'%.64s.%.64s' is not VIEW",
+                             dbn, tn->name);
+        if (!dt || !dt->view_sql != !view) {
             size_t len = strlen(missing);
             snprintf(missing + len, sizeof(missing) - len, "%s%.64s.%.64s",
                      len ? "," : "", dbn, tn->name);
@@ -957,11 +963,11 @@ static int drop_table(struct sql_session *s, const struct ast_stmt *st)
             sql__catalog_db(s->srv->cat, tn->db ? tn->db : s->db);
         struct sql_tableinfo *t =
             d ? sql__catalog_table(s->srv->cat, d->id, tn->name) : NULL;
-        if (!t || t->view_sql)
+        if (!t || !t->view_sql != !view)
             continue;
         rc = sql__meta_del_table(txn, t->db_id, t->id);
-        rc = rc ? rc : sql__meta_del_autoid(txn, t->id);
-        rc = rc ? rc : delete_table_data(txn, t->id);
+        rc = rc || view ? rc : sql__meta_del_autoid(txn, t->id);
+        rc = rc || view ? rc : delete_table_data(txn, t->id);
     }
     if (rc != 0) {
         sql__kvtxn_rollback(txn);
@@ -975,7 +981,7 @@ static int drop_table(struct sql_session *s, const struct ast_stmt *st)
             sql__catalog_db(s->srv->cat, tn->db ? tn->db : s->db);
         struct sql_tableinfo *t =
             d ? sql__catalog_table(s->srv->cat, d->id, tn->name) : NULL;
-        if (t && !t->view_sql)
+        if (t && !t->view_sql == !view)
             sql__catalog_drop_table(s->srv->cat, t->id);
     }
     return sql__sess_ok(s, 0, 0);
@@ -1475,6 +1481,7 @@ int sql__ddl_run(struct sql_session *s, const struct ast_stmt *st)
     case AST_CREATE_TABLE:
         return create_table(s, st);
     case AST_DROP_TABLE:
+    case AST_DROP_VIEW:
         return drop_table(s, st);
     case AST_TRUNCATE:
         return truncate_table(s, st);
@@ -1494,8 +1501,6 @@ int sql__ddl_run(struct sql_session *s, const struct ast_stmt *st)
     }
     case AST_CREATE_VIEW:
         return sql__view_create(s, st);
-    case AST_DROP_VIEW:
-        return sql__view_drop(s, st);
     default:
         return sql__serr(s, 1235, "42000",
                          "This version of sqld doesn't yet support 'this "

@@ -711,8 +711,11 @@ static struct ast_stmt *parse_drop(struct parser *p)
         return (st->name = sql__p_ident(p)) ? st : NULL;
     }
     bool temporary = sql__p_accept_kw(p, KW_TEMPORARY);
-    if (sql__p_accept_kw(p, KW_TABLE) || sql__p_accept_kw(p, KW_TABLES)) {
-        if ((st = stmt_new(p, AST_DROP_TABLE)) == NULL)
+    bool view = !temporary && is_word(p, 0, "VIEW");
+    if (view)
+        sql__p_advance(p);
+    if (view || sql__p_accept_kw(p, KW_TABLE) || sql__p_accept_kw(p, KW_TABLES)) {
+        if ((st = stmt_new(p, view ? AST_DROP_VIEW : AST_DROP_TABLE)) == NULL)
             return NULL;
         st->flag = temporary;
         st->if_exists = if_exists(p);
@@ -747,17 +750,6 @@ static struct ast_stmt *parse_drop(struct parser *p)
         if ((st = stmt_new(p, AST_DEALLOCATE)) == NULL)
             return NULL;
         return (st->name = sql__p_ident(p)) ? st : NULL;
-    }
-    if (is_word(p, 0, "VIEW")) {
-        sql__p_advance(p);
-        if ((st = stmt_new(p, AST_DROP_VIEW)) == NULL)
-            return NULL;
-        st->if_exists = if_exists(p);
-        if ((st->tables = table_list(p)) == NULL)
-            return NULL;
-        if (!sql__p_accept_kw(p, KW_RESTRICT))
-            sql__p_accept_kw(p, KW_CASCADE);
-        return st;
     }
     sql__p_error(p);
     return NULL;

@@ -277,64 +277,6 @@ int sql__view_create(struct sql_session *s, const struct ast_stmt *st)
     return sql__sess_ok(s, 0, 0);
 }
 
-int sql__view_drop(struct sql_session *s, const struct ast_stmt *st)
-{
-    /* Every name must be a view (unless IF EXISTS) before any goes. */
-    char missing[512] = "";
-    size_t n = 0;
-    for (const struct ast_tname *tn = st->tables; tn; tn = tn->next) {
-        const char *dbn = tn->db ? tn->db : s->db;
-        if (!dbn)
-            return sql__serr(s, 1046, "3D000", "No database selected");
-        struct sql_dbinfo *d = sql__catalog_db(s->srv->cat, dbn);
-        struct sql_tableinfo *t =
-            d ? sql__catalog_table(s->srv->cat, d->id, tn->name) : NULL;
-        if (t && !t->view_sql)
-            return sql__serr(s, 1347, "HY000", "'%.64s.%.64s' is not VIEW",
-                             dbn, tn->name);
-        if (!t) {
-            size_t len = strlen(missing);
-            snprintf(missing + len, sizeof(missing) - len, "%s%.64s.%.64s",
-                     len ? "," : "", dbn, tn->name);
-            continue;
-        }
-        n++;
-    }
-    if (missing[0] && !st->if_exists)
-        return sql__serr(s, 1051, "42S02", "Unknown table '%s'", missing);
-    if (missing[0])
-        sql__swarn(s, "Note", 1051, "Unknown table '%s'", missing);
-    if (n == 0)
-        return sql__sess_ok(s, 0, 0);
-    struct sql_kvtxn *txn;
-    int rc = sql__ddl_begin(s, &txn);
-    if (rc != 0)
-        return rc;
-    int r2 = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        for (const struct ast_tname *tn = st->tables; tn && r2 == 0;
-             tn = tn->next) {
-            struct sql_dbinfo *d =
-                sql__catalog_db(s->srv->cat, tn->db ? tn->db : s->db);
-            struct sql_tableinfo *t =
-                d ? sql__catalog_table(s->srv->cat, d->id, tn->name) : NULL;
-            if (!t || !t->view_sql)
-                continue;
-            if (pass == 0)
-                r2 = sql__meta_del_table(txn, t->db_id, t->id);
-            else
-                sql__catalog_drop_table(s->srv->cat, t->id);
-        }
-        if (pass == 0 && r2 != 0) {
-            sql__kvtxn_rollback(txn);
-            return sql__kverr(s, r2);
-        }
-        if (pass == 0 && (rc = sql__ddl_commit(s, txn)) != 0)
-            return rc;
-    }
-    return sql__sess_ok(s, 0, 0);
-}
-
 int sql__view_show_create(struct sql_session *s, const struct ast_show *sh)
 {
     struct sql_tableinfo *t;

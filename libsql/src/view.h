@@ -12,9 +12,9 @@
 #include "catalog.h"
 #include "session.h"
 
-/* CREATE [OR REPLACE] VIEW / ALTER VIEW, DROP VIEW (DDL statements). */
+/* CREATE [OR REPLACE] VIEW / ALTER VIEW (DROP VIEW is ddl.c's DROP
+ * TABLE for views). */
 int sql__view_create(struct sql_session *s, const struct ast_stmt *st);
-int sql__view_drop(struct sql_session *s, const struct ast_stmt *st);
 /* SHOW CREATE VIEW (and SHOW CREATE TABLE of a view). */
 int sql__view_show_create(struct sql_session *s, const struct ast_show *sh);
 /* Whether table reference t names a view. */
