@@ -168,6 +168,50 @@ static void as_subqueries(void **state)
     Q(&c, "DROP TABLE u", "OK 0 0 0");
 }
 
+static void edges(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT NULL UNION SELECT 'a'", "NULL\na");
+    Q(&c, "SELECT 1 UNION SELECT NULL", "1\nNULL");
+    Q(&c, "SELECT 1 FROM dual UNION ALL SELECT 2 FROM dual ORDER BY 1 DESC",
+      "2\n1");
+    Q(&c, "(SELECT 1) UNION ALL (SELECT 2) LIMIT 1", "1");
+    Q(&c, "SELECT * FROM (SELECT 1 AS a UNION SELECT 2) x ORDER BY a DESC",
+      "2\n1");
+    Q(&c, "SELECT DATE '2020-01-02' UNION SELECT '2020-01-03 10:00:00'",
+      "2020-01-02\n2020-01-03 10:00:00");
+    Q(&c, "SELECT DATE '2020-01-02' UNION SELECT TIMESTAMP '2020-01-03 "
+          "10:00:00'",
+      "2020-01-02 00:00:00\n2020-01-03 10:00:00");
+    Q(&c, "SELECT 18446744073709551615 UNION SELECT -1",
+      "18446744073709551615\n-1");
+    /* A long chain: 300 blocks. */
+    char sql[8192];
+    size_t n = 0;
+    for (int i = 0; i < 300; i++)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, "%sSELECT %d",
+                              i ? " UNION ALL " : "", i % 3);
+    char want[1024];
+    size_t w = 0;
+    for (int i = 0; i < 300; i++)
+        w += (size_t)snprintf(want + w, sizeof want - w, "%s%d", i ? "\n" : "",
+                              i % 3);
+    Q(&c, sql, want);
+    unsigned np, nc;
+    int id = sqlfx_prepare(&c, "SELECT x FROM a WHERE id = ? UNION "
+                               "SELECT y FROM b WHERE id = ? ORDER BY 1",
+                           &np, &nc);
+    assert_true(id >= 0);
+    assert_int_equal(np, 2);
+    assert_int_equal(nc, 1);
+    const char *p[] = {"2", "3"};
+    assert_string_equal(sqlfx_execute(&c, id, 2, p), "2\n4");
+    sqlfx_close_stmt(&c, id);
+    Q(&c, "SELECT 1 UNION SELECT 2 FOR UPDATE",
+      "ERR 1235 This version of sqld doesn't yet support 'FOR UPDATE / FOR "
+      "SHARE on a set operation'");
+}
+
 static void explain(void **state)
 {
     (void)state;
@@ -246,6 +290,7 @@ int main(void)
         cmocka_unit_test(intersect_except),
         cmocka_unit_test(types),
         cmocka_unit_test(as_subqueries),
+        cmocka_unit_test(edges),
         cmocka_unit_test(explain),
         cmocka_unit_test(printed),
     };
