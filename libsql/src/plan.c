@@ -744,6 +744,12 @@ static int compile_limit(struct sql_session *s, const struct ast_expr *e,
     return 0;
 }
 
+int sql__plan_limit(struct sql_session *s, const struct ast_expr *e,
+                    struct sql_expr **out)
+{
+    return compile_limit(s, e, out);
+}
+
 int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
                      struct plan **out)
 {

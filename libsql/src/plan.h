@@ -326,6 +326,10 @@ int sql__plan_rows_now(struct sql_session *s, const struct plan *p,
 size_t sql__is_count(void);
 const char *sql__is_name(size_t i);
 
+/* LIMIT / OFFSET e (NULL: none) compiled: a constant or a parameter, else
+ * 1210. */
+int sql__plan_limit(struct sql_session *s, const struct ast_expr *e,
+                    struct sql_expr **out);
 /* setop.c: plan a set operation (sel->kind AST_SEL_UNION) and its
  * ORDER BY / LIMIT; the arguments as sql__plan_select_in's. */
 int sql__plan_setop(struct sql_session *s, const struct ast_select *sel,

@@ -290,16 +290,11 @@ static int order_limit(struct sql_session *s, const struct ast_select *sel,
         if (!l)
             return -ENOMEM;
         struct sql_expr *lim = NULL, *off = NULL;
-        struct sql_ftype t;
-        struct sql_err err = {0};
-        struct sql_expr_scope none = {0};
-        if (sql__expr_compile(s->arena, sel->limit, &none, &lim, &t, &err) ||
-            !lim->is_const ||
-            (sel->offset && (sql__expr_compile(s->arena, sel->offset, &none,
-                                               &off, &t, &err) ||
-                             !off->is_const)))
-            return sql__serr(s, 1210, "HY000",
-                             "Incorrect arguments to LIMIT");
+        int rc = sql__plan_limit(s, sel->limit, &lim);
+        if (rc == 0)
+            rc = sql__plan_limit(s, sel->offset, &off);
+        if (rc != 0)
+            return rc;
         if (l == top) {
             l->kind = PL_TOPN; /* Sort + Limit */
         } else {

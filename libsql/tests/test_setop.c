@@ -207,6 +207,13 @@ static void edges(void **state)
     const char *p[] = {"2", "3"};
     assert_string_equal(sqlfx_execute(&c, id, 2, p), "2\n4");
     sqlfx_close_stmt(&c, id);
+    id = sqlfx_prepare(&c, "SELECT x FROM a UNION SELECT y FROM b ORDER BY 1 "
+                           "LIMIT ? OFFSET ?",
+                       &np, &nc);
+    assert_true(id >= 0);
+    const char *lp[] = {"2", "1"};
+    assert_string_equal(sqlfx_execute(&c, id, 2, lp), "1\n2");
+    sqlfx_close_stmt(&c, id);
     Q(&c, "SELECT 1 UNION SELECT 2 FOR UPDATE",
       "ERR 1235 This version of sqld doesn't yet support 'FOR UPDATE / FOR "
       "SHARE on a set operation'");
