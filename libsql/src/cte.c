@@ -546,9 +546,11 @@ int sql__query_rows(struct sql_session *s, const struct ast_table_ref *t,
                     const struct sql_datum **rows, size_t *nrows)
 {
     struct sql_cte_scope *sc;
+    const struct ast_expr *where = s->view_where;
+    s->view_where = NULL; /* for this name only, not names inside it */
     struct cte *e = find(s, t, &sc);
     if (!e)
-        return sql__view_rows(s, t, ti, rows, nrows);
+        return sql__view_rows(s, t, where, ti, rows, nrows);
     if (e->state == 1 && e->recursing) {
         *ti = e->ti;
         *rows = e->work;

@@ -786,8 +786,11 @@ int sql__plan_select_in(struct sql_session *s, const struct ast_select *sel,
             wc[nsemi++] = wc[i];
     bool join = sel->from && (sel->from->kind != AST_T_TABLE || nsemi > 0 ||
                               sql__query_named(s, sel->from));
+    s->view_where = join && sel->from->kind == AST_T_TABLE ? sel->where
+                                                             : NULL;
     int rc = join ? sql__plan_from(s, sel->from, ts)
                   : resolve_from(s, sel->from, ts);
+    s->view_where = NULL;
     for (size_t i = 0; rc == 0 && i < nsemi; i++)
         rc = sql__plan_add_semi(s, ts, wc[i]);
     if (rc != 0)

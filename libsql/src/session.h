@@ -169,6 +169,9 @@ struct sql_session
     uint64_t pend_last_id;         /* its last insert id (OK) */
     struct sql_cte_scope *ctes;    /* WITH lists in scope while the
                                       statement is planned (cte.c) */
+    const struct ast_expr *view_where; /* the WHERE of a block whose FROM
+                                      is one name, while it is resolved:
+                                      view.c pushes it into a view */
     struct sql_session *next;      /* next in the server */
 };
 

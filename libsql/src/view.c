@@ -349,7 +349,150 @@ static int invalid(struct sql_session *s, const struct sql_tableinfo *v)
                      db, v->name);
 }
 
+/* ---- the reading block's WHERE into the view ----------------------------
+ * For `SELECT .. FROM v WHERE c1 AND c2 ..` with v a plain SELECT (no
+ * GROUP BY, HAVING, DISTINCT, ORDER BY, LIMIT, WITH) whose items are
+ * plain columns, each conjunct made only of columns of v, literals,
+ * comparisons, IS, LIKE, BETWEEN, IN lists and logic (nothing that can
+ * fail or warn differently on the rows v's own WHERE rejects: no
+ * arithmetic, function or subquery) is rewritten over v's columns and
+ * added to v's WHERE, so v's scans use it for their access path; the
+ * reading block still applies it to v's rows (a no-op filter then). */
+
+static bool pure(const struct ast_expr *e)
+{
+    for (; e; e = e->next) {
+        switch (e->kind) {
+        case AST_E_NULL: case AST_E_BOOL: case AST_E_INT: case AST_E_DECIMAL:
+        case AST_E_FLOAT: case AST_E_STRING: case AST_E_HEX: case AST_E_BIT:
+        case AST_E_PARAM: case AST_E_COLUMN: case AST_E_LOGIC: case AST_E_IS:
+        case AST_E_LIKE: case AST_E_BETWEEN: case AST_E_IN: case AST_E_COLLATE:
+        case AST_E_ROW:
+            break;
+        case AST_E_UNARY: /* NOT only: a negation can overflow */
+            if (e->op != AST_OP_NOT)
+                return false;
+            break;
+        case AST_E_BINARY: /* comparisons only: arithmetic can fail */
+            if (e->op < AST_OP_EQ || e->op > AST_OP_GE)
+                return false;
+            break;
+        default:
+            return false;
+        }
+        if (e->sub || e->whens || !pure(e->a) || !pure(e->b) ||
+            !pure(e->c) || !pure(e->args))
+            return false;
+    }
+    return true;
+}
+
+/* e with v's column names replaced by its items' expressions, in the
+ * arena; NULL (and *ok false) when e names anything else. */
+static struct ast_expr *subst(struct sql_session *s, const struct ast_expr *e,
+                              const struct sql_tableinfo *v,
+                              const struct ast_select *body,
+                              const char *alias, bool *ok)
+{
+    if (!e || !*ok)
+        return NULL;
+    struct ast_expr *c = sql__arena_alloc(s->arena, sizeof(*c));
+    if (!c) {
+        *ok = false;
+        return NULL;
+    }
+    if (e->kind == AST_E_COLUMN) {
+        const struct ast_item *it = body->items;
+        uint32_t i = 0;
+        while (i < v->ncols && strcasecmp(v->cols[i].name, e->name) != 0)
+            i++;
+        for (uint32_t k = 0; it && k < i; k++)
+            it = it->next;
+        if (e->db || (e->table && strcmp(e->table, alias) != 0) ||
+            i == v->ncols || !it) {
+            *ok = false;
+            return NULL;
+        }
+        *c = *it->expr;
+    } else {
+        *c = *e;
+        c->a = subst(s, e->a, v, body, alias, ok);
+        c->b = subst(s, e->b, v, body, alias, ok);
+        c->c = subst(s, e->c, v, body, alias, ok);
+        struct ast_expr **tail = &c->args;
+        for (const struct ast_expr *x = e->args; x && *ok; x = x->next) {
+            *tail = subst(s, x, v, body, alias, ok);
+            tail = *tail ? &(*tail)->next : tail;
+        }
+    }
+    c->next = NULL;
+    return *ok ? c : NULL;
+}
+
+static void push_conj(struct sql_session *s, const struct ast_expr *e,
+                      const struct sql_tableinfo *v,
+                      const struct ast_select *body, const char *alias,
+                      struct ast_expr ***tail)
+{
+    if (e->kind == AST_E_LOGIC && e->op == AST_OP_AND) {
+        for (const struct ast_expr *x = e->args; x; x = x->next)
+            push_conj(s, x, v, body, alias, tail);
+        return;
+    }
+    bool ok = pure(e) && e->kind != AST_E_COLUMN;
+    struct ast_expr *c = ok ? subst(s, e, v, body, alias, &ok) : NULL;
+    if (ok && c) {
+        **tail = c;
+        *tail = &c->next;
+    }
+}
+
+/* body with where's simple conjuncts added to its WHERE, or body. */
+static const struct ast_select *push_where(struct sql_session *s,
+                                           const struct ast_select *body,
+                                           const struct sql_tableinfo *v,
+                                           const char *alias,
+                                           const struct ast_expr *where)
+{
+    if (!where || body->kind != AST_SEL_SIMPLE || body->distinct ||
+        body->group || body->having || body->order || body->limit ||
+        body->with || body->lock != AST_LOCK_NONE || !body->from)
+        return body;
+    uint32_t n = 0;
+    for (const struct ast_item *it = body->items; it; it = it->next, n++)
+        if (it->expr->kind != AST_E_COLUMN)
+            return body;
+    if (n != v->ncols)
+        return body;
+    struct ast_expr *pushed = NULL, **tail = &pushed;
+    push_conj(s, where, v, body, alias, &tail);
+    struct ast_select *nb = sql__arena_alloc(s->arena, sizeof(*nb));
+    struct ast_expr *and = sql__arena_zalloc(s->arena, sizeof(*and));
+    struct ast_expr *own = body->where ? sql__arena_alloc(s->arena,
+                                                          sizeof(*own))
+                                       : NULL;
+    if (!pushed || !nb || !and || (body->where && !own))
+        return body;
+    and->kind = AST_E_LOGIC;
+    and->op = AST_OP_AND;
+    and->args = pushed;
+    if (own) { /* the view's own WHERE first */
+        *own = *body->where;
+        own->next = pushed;
+        and->args = own;
+    }
+    int h = 0;
+    for (const struct ast_expr *x = and->args; x; x = x->next)
+        if (x->height > h)
+            h = x->height;
+    and->height = h + 1;
+    *nb = *body;
+    nb->where = and;
+    return nb;
+}
+
 int sql__view_rows(struct sql_session *s, const struct ast_table_ref *t,
+                   const struct ast_expr *where,
                    const struct sql_tableinfo **ti,
                    const struct sql_datum **rows, size_t *nrows)
 {
@@ -364,7 +507,10 @@ int sql__view_rows(struct sql_session *s, const struct ast_table_ref *t,
         return invalid(s, v);
     struct plan *p;
     bool deep = false;
-    rc = sql__plan_view_body(s, pr.stmt->select, MAX_VIEW_DEPTH, &p, &deep);
+    const struct ast_select *body =
+        push_where(s, pr.stmt->select, v, t->alias ? t->alias : t->name,
+                   where);
+    rc = sql__plan_view_body(s, body, MAX_VIEW_DEPTH, &p, &deep);
     if (deep)
         return sql__serr(s, 1462, "HY000",
                          "`%.64s` contains view recursion", v->name);

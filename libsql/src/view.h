@@ -21,8 +21,10 @@ int sql__view_show_create(struct sql_session *s, const struct ast_show *sh);
 bool sql__view_named(struct sql_session *s, const struct ast_table_ref *t);
 /* The rows of the view t names, as a virtual table (plan time): 0,
  * SQL_ENOTFOUND (not a view), or an error (1356 when its definition no
- * longer plans). */
+ * longer plans). where (or NULL): the reading block's WHERE when the view
+ * is its only table; its simple conjuncts go into the view's WHERE. */
 int sql__view_rows(struct sql_session *s, const struct ast_table_ref *t,
+                   const struct ast_expr *where,
                    const struct sql_tableinfo **ti,
                    const struct sql_datum **rows, size_t *nrows);
 /* 1347 "'db.v' is not BASE TABLE" when t is a view, else 0. */
