@@ -738,14 +738,22 @@ static void select_(struct sb *b, const struct ast_select *s)
         }
     }
     if (s->kind == AST_SEL_UNION) {
-        bool lp = select_needs_parens(s->left);
+        /* INTERSECT binds tighter: a UNION or EXCEPT on its left needs
+         * parentheses; any set operation on the right does (left
+         * association). */
+        bool lp = select_needs_parens(s->left) ||
+                  (s->setop == AST_SETOP_INTERSECT &&
+                   s->left->kind == AST_SEL_UNION &&
+                   s->left->setop != AST_SETOP_INTERSECT);
         bool rp = s->right->kind == AST_SEL_UNION || select_needs_parens(s->right);
+        static const char *const ops[] = {" UNION", " INTERSECT", " EXCEPT"};
         if (lp)
             put(b, "(", 1);
         select_(b, s->left);
         if (lp)
             put(b, ")", 1);
-        puts_(b, s->union_all ? " UNION ALL " : " UNION ");
+        puts_(b, ops[s->setop >= 0 && s->setop <= 2 ? s->setop : 0]);
+        puts_(b, s->union_all ? " ALL " : " ");
         if (rp)
             put(b, "(", 1);
         select_(b, s->right);
@@ -1163,7 +1171,9 @@ static void show_(struct sb *b, const struct ast_stmt *st)
         like_where(b, s);
         break;
     case AST_SHOW_CREATE_TABLE:
-        puts_(b, "CREATE TABLE ");
+    case AST_SHOW_CREATE_VIEW:
+        puts_(b, s->kind == AST_SHOW_CREATE_VIEW ? "CREATE VIEW "
+                                                 : "CREATE TABLE ");
         qualified(b, s->db, s->table);
         break;
     case AST_SHOW_CREATE_DATABASE:
@@ -1422,10 +1432,25 @@ static void stmt(struct sb *b, const struct ast_stmt *st)
     case AST_CREATE_TABLE:
         create_table(b, st->create);
         break;
+    case AST_CREATE_VIEW:
+        puts_(b, st->flag2  ? "ALTER VIEW "
+                 : st->flag ? "CREATE OR REPLACE VIEW "
+                            : "CREATE VIEW ");
+        qualified(b, st->db, st->name);
+        if (st->view_cols != NULL) {
+            put(b, " ", 1);
+            name_list(b, st->view_cols);
+        }
+        puts_(b, " AS ");
+        select_(b, st->select);
+        break;
     case AST_DROP_TABLE:
+    case AST_DROP_VIEW:
     case AST_RENAME_TABLE:
     case AST_LOCK_TABLES:
-        if (st->kind == AST_DROP_TABLE) {
+        if (st->kind == AST_DROP_VIEW) {
+            puts_(b, st->if_exists ? "DROP VIEW IF EXISTS " : "DROP VIEW ");
+        } else if (st->kind == AST_DROP_TABLE) {
             puts_(b, st->flag ? "DROP TEMPORARY TABLE " : "DROP TABLE ");
             if (st->if_exists)
                 puts_(b, "IF EXISTS ");

@@ -269,7 +269,16 @@ struct ast_cte
 enum ast_select_kind
 {
     AST_SEL_SIMPLE, /* SELECT ... */
-    AST_SEL_UNION,  /* left UNION [ALL|DISTINCT] right */
+    AST_SEL_UNION,  /* left UNION [ALL|DISTINCT] right (or the set
+                       operation `setop` names) */
+};
+
+/* The set operation of an AST_SEL_UNION node (setop.c). */
+enum ast_setop
+{
+    AST_SETOP_UNION = 0, /* UNION */
+    AST_SETOP_INTERSECT, /* INTERSECT: binds tighter than the others */
+    AST_SETOP_EXCEPT,    /* EXCEPT */
 };
 
 struct ast_select
@@ -284,6 +293,7 @@ struct ast_select
     struct ast_expr *having;   /* HAVING, or NULL */
     struct ast_window *windows; /* WINDOW clause definitions, or NULL */
     bool union_all;            /* AST_SEL_UNION: ALL */
+    int setop;                 /* AST_SEL_UNION: enum ast_setop */
     struct ast_select *left;   /* AST_SEL_UNION left */
     struct ast_select *right;  /* AST_SEL_UNION right */
     struct ast_order *order;   /* ORDER BY, or NULL */
@@ -469,6 +479,7 @@ enum ast_show_kind
     AST_SHOW_PLUGINS, AST_SHOW_MASTER_STATUS, AST_SHOW_BINARY_LOGS,
     AST_SHOW_OPEN_TABLES, AST_SHOW_PRIVILEGES,
     AST_SHOW_TABLE_REGIONS, /* SHOW TABLE t [INDEX i] REGIONS (TiDB) */
+    AST_SHOW_CREATE_VIEW,   /* SHOW CREATE VIEW db.table (view.c) */
 };
 
 struct ast_show
@@ -542,6 +553,9 @@ enum ast_stmt_kind
     AST_DEALLOCATE,   /* DEALLOCATE|DROP PREPARE name */
     AST_SAVEPOINT,    /* SAVEPOINT name; flag: RELEASE SAVEPOINT name
                          (ROLLBACK TO name is AST_ROLLBACK with a name) */
+    AST_CREATE_VIEW,  /* CREATE [OR REPLACE] VIEW db.name [(view_cols)] AS
+                         select (flag: OR REPLACE; flag2: ALTER VIEW) */
+    AST_DROP_VIEW,    /* DROP VIEW [IF EXISTS] tables */
 };
 
 struct ast_stmt
@@ -576,6 +590,7 @@ struct ast_stmt
     const char *priv_db;       /* GRANT ON db.tbl: db ("*" for any), or NULL */
     const char *priv_table;    /* table ("*" for any) */
     struct ast_expr *expr;     /* KILL id; DO expressions */
+    struct ast_name *view_cols; /* CREATE/ALTER VIEW v (cols), or NULL */
 };
 
 /* Canonical SQL for a statement, NUL-terminated in the arena; NULL when

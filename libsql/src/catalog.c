@@ -181,6 +181,10 @@ int sql__table_encode(const struct sql_tableinfo *t, struct sql__buf *b)
             rc = rc ? rc : sql__buf_u32(b, (uint32_t)x->prefix[k]);
         }
     }
+    if (rc == 0 && t->view_sql) { /* a view: 'V' and its SELECT (view.c) */
+        rc = sql__buf_u8(b, 'V');
+        rc = rc ? rc : put_str(b, t->view_sql);
+    }
     return rc;
 }
 
@@ -268,6 +272,11 @@ int sql__table_decode(const uint8_t *p, size_t n, struct sql_tableinfo **out)
             if (x->cols[k] >= t->ncols)
                 r.bad = true;
         }
+    }
+    if (!r.bad && sql__rd_left(&r) > 0 && r.p[r.off] == 'V') {
+        r.off++;
+        if (!(t->view_sql = get_str(&r, a)))
+            r.bad = true;
     }
     if (r.bad || sql__rd_left(&r) != 0 || t->handle_col >= (int32_t)t->ncols ||
         t->pk_handle_idx >= (int32_t)t->nidx)

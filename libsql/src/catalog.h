@@ -91,6 +91,8 @@ struct sql_tableinfo
                                  it (not stored): a transaction that
                                  wrote the table under an older version
                                  fails its commit (schema_sync.c) */
+    const char *view_sql;     /* a view (view.c): its SELECT as canonical
+                                 SQL, tables qualified; NULL for a table */
     struct sql_arena *arena;  /* owns this struct and everything above */
 };
 

@@ -12,6 +12,7 @@
 #include "exec.h"
 #include "session.h"
 #include "sql_int.h"
+#include "view.h"
 #include "tablecodec.h"
 
 #define MAX_NAME 64
@@ -889,6 +890,8 @@ static int create_table(struct sql_session *s, const struct ast_stmt *st)
         struct sql_tableinfo *src;
         rc = sql__sess_table(s, ct->like_db, ct->like_table, &src);
         if (rc == 0)
+            rc = sql__view_not_base(s, src);
+        if (rc == 0)
             rc = clone_table(s, txn, src, db->id, ct->table, &t);
     } else {
         rc = build_table(s, txn, ct, db->id, db, &t);
@@ -926,7 +929,10 @@ static int drop_table(struct sql_session *s, const struct ast_stmt *st)
         return sql__serr(s, 1235, "42000",
                          "This version of sqld doesn't yet support "
                          "'TEMPORARY tables'");
-    /* Every name must resolve (unless IF EXISTS) before anything goes. */
+    /* Every name must resolve (unless IF EXISTS) before anything goes.
+     * DROP VIEW (view.c) drops views only: a table is 1347; DROP TABLE
+     * takes a view's name for an unknown table. */
+    bool view = st->kind == AST_DROP_VIEW;
     char missing[512] = "";
     size_t n = 0;
     for (const struct ast_tname *tn = st->tables; tn; tn = tn->next) {
@@ -934,7 +940,12 @@ static int drop_table(struct sql_session *s, const struct ast_stmt *st)
         if (!dbn)
             return sql__serr(s, 1046, "3D000", "No database selected");
         struct sql_dbinfo *d = sql__catalog_db(s->srv->cat, dbn);
-        if (!d || !sql__catalog_table(s->srv->cat, d->id, tn->name)) {
+        const struct sql_tableinfo *dt =
+            d ? sql__catalog_table(s->srv->cat, d->id, tn->name) : NULL;
+        if (view && dt && !dt->view_sql)
+            return sql__serr(s, 1347, "HY000", "'%.64s.%.64s' is not VIEW",
+                             dbn, tn->name);
+        if (!dt || !dt->view_sql != !view) {
             size_t len = strlen(missing);
             snprintf(missing + len, sizeof(missing) - len, "%s%.64s.%.64s",
                      len ? "," : "", dbn, tn->name);
@@ -958,11 +969,11 @@ static int drop_table(struct sql_session *s, const struct ast_stmt *st)
             sql__catalog_db(s->srv->cat, tn->db ? tn->db : s->db);
         struct sql_tableinfo *t =
             d ? sql__catalog_table(s->srv->cat, d->id, tn->name) : NULL;
-        if (!t)
+        if (!t || !t->view_sql != !view)
             continue;
         rc = sql__meta_del_table(txn, t->db_id, t->id);
-        rc = rc ? rc : sql__meta_del_autoid(txn, t->id);
-        rc = rc ? rc : delete_table_data(txn, t->id);
+        rc = rc || view ? rc : sql__meta_del_autoid(txn, t->id);
+        rc = rc || view ? rc : delete_table_data(txn, t->id);
     }
     if (rc != 0) {
         sql__kvtxn_rollback(txn);
@@ -976,7 +987,7 @@ static int drop_table(struct sql_session *s, const struct ast_stmt *st)
             sql__catalog_db(s->srv->cat, tn->db ? tn->db : s->db);
         struct sql_tableinfo *t =
             d ? sql__catalog_table(s->srv->cat, d->id, tn->name) : NULL;
-        if (t)
+        if (t && !t->view_sql == !view)
             sql__catalog_drop_table(s->srv->cat, t->id);
     }
     return sql__sess_ok(s, 0, 0);
@@ -986,6 +997,8 @@ static int truncate_table(struct sql_session *s, const struct ast_stmt *st)
 {
     struct sql_tableinfo *old;
     int rc = sql__sess_table(s, st->db, st->name, &old);
+    if (rc == 0)
+        rc = sql__view_not_base(s, old);
     if (rc != 0)
         return rc;
     struct sql_kvtxn *txn;
@@ -1394,6 +1407,8 @@ static int alter_table(struct sql_session *s, const char *db,
 {
     struct sql_tableinfo *old;
     int rc = sql__sess_table(s, db, name, &old);
+    if (rc == 0)
+        rc = sql__view_not_base(s, old);
     if (rc != 0)
         return rc;
     struct sql_kvtxn *txn;
@@ -1477,6 +1492,7 @@ int sql__ddl_run(struct sql_session *s, const struct ast_stmt *st)
     case AST_CREATE_TABLE:
         return create_table(s, st);
     case AST_DROP_TABLE:
+    case AST_DROP_VIEW:
         return drop_table(s, st);
     case AST_TRUNCATE:
         return truncate_table(s, st);
@@ -1494,9 +1510,23 @@ int sql__ddl_run(struct sql_session *s, const struct ast_stmt *st)
                                .name = st->column};
         return alter_table(s, st->db, st->name, &al);
     }
+    case AST_CREATE_VIEW:
+        return sql__view_create(s, st);
     default:
         return sql__serr(s, 1235, "42000",
                          "This version of sqld doesn't yet support 'this "
                          "DDL'");
     }
+}
+
+/* view.c's DDL transactions: the schema version bumped, the cache's
+ * version moved at commit. */
+int sql__ddl_begin(struct sql_session *s, struct sql_kvtxn **t)
+{
+    return ddl_txn_begin(s, t);
+}
+
+int sql__ddl_commit(struct sql_session *s, struct sql_kvtxn *t)
+{
+    return ddl_txn_commit(s, t);
 }

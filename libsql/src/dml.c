@@ -14,6 +14,7 @@
 #include "dml_int.h"
 #include "exec.h"
 #include "sql_int.h"
+#include "view.h"
 #include "tablecodec.h"
 
 /* What one DML statement carries around. */
@@ -711,6 +712,8 @@ int sql__dml_insert(struct sql_session *s, const struct ast_stmt *st)
     const struct ast_insert *in = st->insert;
     struct sql_tableinfo *t;
     int rc = sql__sess_table(s, in->db, in->table, &t);
+    if (rc == 0 && t->view_sql)
+        rc = sql__view_no_write(s, "INSERT");
     if (rc != 0)
         return rc;
     struct ins I = {.in = in};
@@ -967,7 +970,10 @@ static int current_rows(struct dml *d, const struct ast_table_ref *tr,
 static int single_table(struct sql_session *s, const struct ast_table_ref *tr,
                         struct sql_tableinfo **t)
 {
-    return sql__sess_table(s, tr->db, tr->name, t);
+    int rc = sql__sess_table(s, tr->db, tr->name, t);
+    if (rc == 0 && (*t)->view_sql)
+        rc = sql__view_no_write(s, "UPDATE or DELETE");
+    return rc;
 }
 
 /* The end of one row's UPDATE once SET stored its values into nw (old's

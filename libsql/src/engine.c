@@ -1189,6 +1189,8 @@ static bool is_ddl(int kind)
     case AST_ALTER_TABLE:
     case AST_TRUNCATE:
     case AST_RENAME_TABLE:
+    case AST_CREATE_VIEW:
+    case AST_DROP_VIEW:
         return true;
     default:
         return false;

@@ -1290,6 +1290,8 @@ int sql__exec_next(struct sql_xctx *x, struct sql_xnode *n,
         return sql__xjoin_next(x, n, first);
     case PL_WINDOW:
         return sql__xwindow_next(x, n, first);
+    case PL_SETOP:
+        return sql__xsetop_next(x, n, first);
     case PL_AGG:
         if (first && (rc = agg_consume(x, n)) != 0)
             return rc;

@@ -78,6 +78,7 @@ struct sql_xnode
     uint32_t *hslot;             /* first kept row per bucket, + 1 */
     size_t nhslot;               /* buckets (power of two) */
     struct sql__buf kb;          /* probe key */
+    struct sql_setop_state *so;  /* SETOP: its hash and phase (setop.c) */
 };
 
 
@@ -103,6 +104,8 @@ int sql__xkeep_row(struct sql_xnode *n, const struct sql_datum *row,
 void sql__xscan_rescan(struct sql_xnode *n, const struct sql_datum *outer);
 /* The next chunk of join n into n->out (exec_join.c). */
 int sql__xjoin_next(struct sql_xctx *x, struct sql_xnode *n, bool first);
+/* The next chunk of set operation n into n->out (setop.c). */
+int sql__xsetop_next(struct sql_xctx *x, struct sql_xnode *n, bool first);
 
 /* The next chunk of Window operator n (window.c). */
 int sql__xwindow_next(struct sql_xctx *x, struct sql_xnode *n, bool first);

@@ -100,6 +100,7 @@
     X(ENUM, 0) \
     X(ERRORS, 0) \
     X(ESCAPE, 0) \
+    X(EXCEPT, 1) \
     X(EXECUTE, 0) \
     X(EXISTS, 1) \
     X(EXPLAIN, 1) \
@@ -146,6 +147,7 @@
     X(INT4, 1) \
     X(INT8, 1) \
     X(INTEGER, 1) \
+    X(INTERSECT, 1) \
     X(INTERVAL, 1) \
     X(INTO, 1) \
     X(IS, 1) \

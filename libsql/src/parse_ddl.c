@@ -566,9 +566,84 @@ static struct ast_stmt *create_index(struct parser *p, int kind)
     }
 }
 
+static bool is_word(struct parser *p, int i, const char *w)
+{
+    struct sql_token *t = sql__p_peek(p, i);
+    size_t n = strlen(w);
+    return t->type == TK_IDENT && t->len == n && strncasecmp(t->str, w, n) == 0;
+}
+
+/* [ALGORITHM = x] [DEFINER = user | CURRENT_USER] [SQL SECURITY x] VIEW
+ * name [(cols)] AS query [WITH [CASCADED | LOCAL] CHECK OPTION]: the
+ * options are accepted and dropped (views are read only and run with the
+ * invoker's reads of the definition's tables; view.c). */
+static struct ast_stmt *create_view(struct parser *p, bool alter, bool replace)
+{
+    struct ast_stmt *st = stmt_new(p, AST_CREATE_VIEW);
+    if (st == NULL)
+        return NULL;
+    st->flag = replace;
+    st->flag2 = alter;
+    if (is_word(p, 0, "ALGORITHM")) {
+        sql__p_advance(p);
+        if (!sql__p_expect(p, TK_EQ) || sql__p_ident(p) == NULL)
+            return NULL;
+    }
+    if (is_word(p, 0, "DEFINER")) {
+        sql__p_advance(p);
+        if (!sql__p_expect(p, TK_EQ))
+            return NULL;
+        if (sql__p_accept_kw(p, KW_CURRENT_USER)) {
+            if (sql__p_accept(p, TK_LPAREN) && !sql__p_expect(p, TK_RPAREN))
+                return NULL;
+        } else if (sql__p_user(p) == NULL) {
+            return NULL;
+        }
+    }
+    if (is_word(p, 0, "SQL") && is_word(p, 1, "SECURITY")) {
+        sql__p_advance(p);
+        sql__p_advance(p);
+        if (sql__p_ident(p) == NULL)
+            return NULL;
+    }
+    if (!is_word(p, 0, "VIEW")) {
+        sql__p_error(p);
+        return NULL;
+    }
+    sql__p_advance(p);
+    if (!sql__p_table_name(p, &st->db, &st->name))
+        return NULL;
+    if (sql__p_is(p, TK_LPAREN) && (st->view_cols = sql__p_name_list(p)) == NULL)
+        return NULL;
+    if (!sql__p_expect_kw(p, KW_AS) || (st->select = sql__p_query(p)) == NULL)
+        return NULL;
+    if (sql__p_is_kw(p, KW_WITH)) {
+        sql__p_advance(p);
+        if (is_word(p, 0, "CASCADED") || sql__p_is_kw(p, KW_LOCAL))
+            sql__p_advance(p);
+        if (!sql__p_expect_kw(p, KW_CHECK) || !sql__p_expect_kw(p, KW_OPTION))
+            return NULL;
+    }
+    return st;
+}
+
+static bool view_start(struct parser *p)
+{
+    return is_word(p, 0, "VIEW") || is_word(p, 0, "ALGORITHM") ||
+           is_word(p, 0, "DEFINER") ||
+           (is_word(p, 0, "SQL") && is_word(p, 1, "SECURITY"));
+}
+
 static struct ast_stmt *parse_create(struct parser *p)
 {
     sql__p_advance(p);
+    if (sql__p_is_kw(p, KW_OR) && sql__p_peek_kw(p, 1, KW_REPLACE)) {
+        sql__p_advance(p);
+        sql__p_advance(p);
+        return create_view(p, false, true);
+    }
+    if (view_start(p))
+        return create_view(p, false, false);
     if (sql__p_accept_kw(p, KW_DATABASE) || sql__p_accept_kw(p, KW_SCHEMA)) {
         struct ast_stmt *st = stmt_new(p, AST_CREATE_DATABASE);
         if (st == NULL)
@@ -635,8 +710,11 @@ static struct ast_stmt *parse_drop(struct parser *p)
         return (st->name = sql__p_ident(p)) ? st : NULL;
     }
     bool temporary = sql__p_accept_kw(p, KW_TEMPORARY);
-    if (sql__p_accept_kw(p, KW_TABLE) || sql__p_accept_kw(p, KW_TABLES)) {
-        if ((st = stmt_new(p, AST_DROP_TABLE)) == NULL)
+    bool view = !temporary && is_word(p, 0, "VIEW");
+    if (view)
+        sql__p_advance(p);
+    if (view || sql__p_accept_kw(p, KW_TABLE) || sql__p_accept_kw(p, KW_TABLES)) {
+        if ((st = stmt_new(p, view ? AST_DROP_VIEW : AST_DROP_TABLE)) == NULL)
             return NULL;
         st->flag = temporary;
         st->if_exists = if_exists(p);
@@ -671,11 +749,6 @@ static struct ast_stmt *parse_drop(struct parser *p)
         if ((st = stmt_new(p, AST_DEALLOCATE)) == NULL)
             return NULL;
         return (st->name = sql__p_ident(p)) ? st : NULL;
-    }
-    if (sql__p_is(p, TK_IDENT) && sql__p_peek(p, 0)->len == 4 &&
-        strncasecmp(sql__p_peek(p, 0)->str, "VIEW", 4) == 0) {
-        sql__p_unsupported(p, "views");
-        return NULL;
     }
     sql__p_error(p);
     return NULL;
@@ -817,6 +890,8 @@ static struct ast_stmt *parse_alter(struct parser *p)
         st->if_exists = if_exists(p);
         return (st->users = user_list(p, true)) ? st : NULL;
     }
+    if (view_start(p))
+        return create_view(p, true, false);
     if ((st = stmt_new(p, AST_ALTER_TABLE)) == NULL || !sql__p_expect_kw(p, KW_TABLE) ||
         !sql__p_table_name(p, &st->db, &st->name))
         return NULL;
@@ -914,6 +989,10 @@ static struct ast_stmt *parse_show(struct parser *p)
             s->kind = AST_SHOW_CREATE_DATABASE;
             st->if_exists = if_not_exists(p);
             ok = (s->db = sql__p_ident(p)) != NULL;
+        } else if (is_word(p, 0, "VIEW")) {
+            sql__p_advance(p);
+            s->kind = AST_SHOW_CREATE_VIEW;
+            ok = sql__p_table_name(p, &s->db, &s->table);
         } else if (sql__p_accept_kw(p, KW_USER)) {
             s->kind = AST_SHOW_CREATE_USER;
             ok = (s->user = sql__p_user(p)) != NULL;

@@ -323,6 +323,8 @@ static struct ast_select *select_core(struct parser *p)
     return s;
 }
 
+static struct ast_select *setop_chain(struct parser *p, bool outer);
+
 static struct ast_select *query_term(struct parser *p)
 {
     if (sql__p_accept(p, TK_LPAREN)) {
@@ -333,6 +335,53 @@ static struct ast_select *query_term(struct parser *p)
         return s;
     }
     return select_core(p);
+}
+
+/* One set operation: left op [ALL|DISTINCT] right (setop.c plans it). */
+static struct ast_select *setop_node(struct parser *p, int op,
+                                     struct ast_select *left, bool outer)
+{
+    struct ast_select *u = sql__p_new(p, sizeof *u);
+    if (u == NULL)
+        return NULL;
+    u->kind = AST_SEL_UNION;
+    u->setop = op;
+    if (sql__p_accept_kw(p, KW_ALL))
+        u->union_all = true;
+    else
+        sql__p_accept_kw(p, KW_DISTINCT);
+    u->left = left;
+    u->right = outer ? setop_chain(p, false) : query_term(p);
+    return u->right != NULL ? u : NULL;
+}
+
+/* query_term {INTERSECT query_term} when !outer, else those terms joined
+ * by UNION / EXCEPT: INTERSECT binds tighter (MariaDB 10.11, MySQL 8.0.31);
+ * both chains associate left. At most SQL_PARSE_MAX_HEIGHT members, so the
+ * walkers of the tree may recurse over it. */
+static struct ast_select *setop_chain(struct parser *p, bool outer)
+{
+    struct ast_select *s = outer ? setop_chain(p, false) : query_term(p);
+    int members = 1;
+    for (;;) {
+        int op;
+        if (s == NULL)
+            return NULL;
+        if (!outer && sql__p_is_kw(p, KW_INTERSECT))
+            op = AST_SETOP_INTERSECT;
+        else if (outer && sql__p_is_kw(p, KW_UNION))
+            op = AST_SETOP_UNION;
+        else if (outer && sql__p_is_kw(p, KW_EXCEPT))
+            op = AST_SETOP_EXCEPT;
+        else
+            return s;
+        if (++members > SQL_PARSE_MAX_HEIGHT) {
+            sql__p_too_deep(p);
+            return NULL;
+        }
+        sql__p_advance(p);
+        s = setop_node(p, op, s, outer);
+    }
 }
 
 static bool order_limit_lock(struct parser *p, struct ast_select *s)
@@ -422,21 +471,7 @@ struct ast_select *sql__p_query(struct parser *p)
         sql__p_leave(p);
         return NULL;
     }
-    struct ast_select *s = query_term(p);
-    while (s != NULL && sql__p_accept_kw(p, KW_UNION)) {
-        struct ast_select *u = sql__p_new(p, sizeof *u);
-        if (u == NULL)
-            return NULL;
-        u->kind = AST_SEL_UNION;
-        if (sql__p_accept_kw(p, KW_ALL))
-            u->union_all = true;
-        else
-            sql__p_accept_kw(p, KW_DISTINCT);
-        u->left = s;
-        if ((u->right = query_term(p)) == NULL)
-            return NULL;
-        s = u;
-    }
+    struct ast_select *s = setop_chain(p, true);
     if (s != NULL) {
         if (s->parens && (sql__p_is_kw(p, KW_ORDER) || sql__p_is_kw(p, KW_LIMIT) ||
                           sql__p_is_kw(p, KW_FOR) || sql__p_is_kw(p, KW_LOCK))) {

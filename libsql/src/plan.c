@@ -745,6 +745,12 @@ static int compile_limit(struct sql_session *s, const struct ast_expr *e,
     return 0;
 }
 
+int sql__plan_limit(struct sql_session *s, const struct ast_expr *e,
+                    struct sql_expr **out)
+{
+    return compile_limit(s, e, out);
+}
+
 int sql__plan_select(struct sql_session *s, const struct ast_select *sel,
                      struct plan **out)
 {
@@ -756,12 +762,10 @@ int sql__plan_select_in(struct sql_session *s, const struct ast_select *sel,
                         struct sql_colref **caps, size_t *ncaps,
                         struct plan **out)
 {
-    if (sel->kind == AST_SEL_UNION)
-        return sql__serr(s, 1235, "42000",
-                         "This version of sqld doesn't yet support 'UNION'");
     if (sel->with)
-        return sql__serr(s, 1235, "42000",
-                         "This version of sqld doesn't yet support 'WITH'");
+        return sql__plan_with(s, sel, parent, caps, ncaps, out);
+    if (sel->kind == AST_SEL_UNION)
+        return sql__plan_setop(s, sel, parent, caps, ncaps, out);
     if (sel->lock_wait == AST_LOCK_SKIP_LOCKED)
         return sql__serr(s, 1235, "42000",
                          "This version of sqld doesn't yet support 'SKIP "
@@ -781,9 +785,13 @@ int sql__plan_select_in(struct sql_session *s, const struct ast_select *sel,
     for (size_t i = 0; i < nw && sel->from; i++)
         if (sql__plan_semi_ok(wc[i]))
             wc[nsemi++] = wc[i];
-    bool join = sel->from && (sel->from->kind != AST_T_TABLE || nsemi > 0);
+    bool join = sel->from && (sel->from->kind != AST_T_TABLE || nsemi > 0 ||
+                              sql__query_named(s, sel->from));
+    s->view_where = join && sel->from->kind == AST_T_TABLE ? sel->where
+                                                             : NULL;
     int rc = join ? sql__plan_from(s, sel->from, ts)
                   : resolve_from(s, sel->from, ts);
+    s->view_where = NULL;
     for (size_t i = 0; rc == 0 && i < nsemi; i++)
         rc = sql__plan_add_semi(s, ts, wc[i]);
     if (rc != 0)

@@ -84,6 +84,7 @@ enum plan_kind
     PL_LIMIT,    /* offset, count */
     PL_JOIN,     /* child JOIN right (plan_join.c) */
     PL_WINDOW,   /* window functions over the input (window.c) */
+    PL_SETOP,    /* child UNION/INTERSECT/EXCEPT right (setop.c) */
 };
 
 enum plan_join_type
@@ -173,6 +174,12 @@ struct plan
     /* WINDOW */
     struct plan_window *win;   /* the functions (results are the first
                                   columns, the input's follow) */
+    /* SETOP (setop.c): exprs holds one typed node per column, the class
+     * and type every input row is converted to */
+    int setop;                 /* enum ast_setop */
+    bool setop_all;            /* ALL (else DISTINCT) */
+    size_t outer_off;          /* the right input's outer values start
+                                  here (a correlated set operation) */
 };
 
 struct plan_jnode;
@@ -324,6 +331,37 @@ int sql__plan_rows_now(struct sql_session *s, const struct plan *p,
                        struct sql_datum **rows, size_t *nrows);
 size_t sql__is_count(void);
 const char *sql__is_name(size_t i);
+
+/* LIMIT / OFFSET e (NULL: none) compiled: a constant or a parameter, else
+ * 1210. */
+int sql__plan_limit(struct sql_session *s, const struct ast_expr *e,
+                    struct sql_expr **out);
+/* setop.c: plan a set operation (sel->kind AST_SEL_UNION) and its
+ * ORDER BY / LIMIT; the arguments as sql__plan_select_in's. */
+int sql__plan_setop(struct sql_session *s, const struct ast_select *sel,
+                    const struct sql_expr_scope *parent,
+                    struct sql_colref **caps, size_t *ncaps,
+                    struct plan **out);
+/* cte.c: plan a query with a WITH list: its names are visible to the
+ * query (and the later CTEs) while it is planned. */
+int sql__plan_with(struct sql_session *s, const struct ast_select *sel,
+                   const struct sql_expr_scope *parent,
+                   struct sql_colref **caps, size_t *ncaps,
+                   struct plan **out);
+/* cte.c: whether table reference t names a CTE in scope or a view
+ * (view.c); if so its rows (materialized on first use) as a virtual
+ * table. 0, SQL_ENOTFOUND (neither), or an error. */
+int sql__query_rows(struct sql_session *s, const struct ast_table_ref *t,
+                    const struct sql_tableinfo **ti,
+                    const struct sql_datum **rows, size_t *nrows);
+/* cte.c: plan a view's definition (view.c): none of the statement's CTEs
+ * visible; *too_deep (and SQL_EQUERY, s->err not set) beyond max_depth
+ * views inside views. */
+int sql__plan_view_body(struct sql_session *s, const struct ast_select *sel,
+                        int max_depth, struct plan **out, bool *too_deep);
+/* Whether t names a CTE in scope or a view (then it is planned as a
+ * derived table). */
+bool sql__query_named(struct sql_session *s, const struct ast_table_ref *t);
 
 /* EXPLAIN: rows describing p (id, task, access object, operator info). */
 int sql__plan_explain(struct sql_session *s, const struct plan *p);

@@ -321,6 +321,25 @@ static int add_ftable(struct sql_session *s, struct plan_from *f,
     return 0;
 }
 
+/* A virtual table of rows made while planning (a derived table, a CTE). */
+static int add_rows(struct sql_session *s, struct plan_from *f,
+                    const char *alias, const struct sql_tableinfo *ti,
+                    const struct sql_datum *rows, size_t nrows,
+                    struct plan_jnode *j)
+{
+    int rc = room(s, f);
+    if (rc != 0)
+        return rc;
+    struct plan_ftable *ft = &f->tabs[f->ntabs];
+    memset(ft, 0, sizeof(*ft));
+    ft->t = ti;
+    ft->alias = alias;
+    ft->db = NULL;
+    ft->rows = rows;
+    ft->nrows = nrows;
+    return add_ftable(s, f, ft, j);
+}
+
 /* (SELECT ...) AS alias: the query runs now (it cannot read the
  * enclosing query), its rows become a virtual table named alias whose
  * columns are its result columns. */
@@ -353,16 +372,7 @@ static int add_derived(struct sql_session *s, struct plan_from *f,
     size_t nrows;
     if ((rc = sql__plan_rows_now(s, p, &rows, &nrows)) != 0)
         return rc;
-    if ((rc = room(s, f)) != 0)
-        return rc;
-    struct plan_ftable *ft = &f->tabs[f->ntabs];
-    memset(ft, 0, sizeof(*ft));
-    ft->t = ti;
-    ft->alias = t->alias;
-    ft->db = NULL;
-    ft->rows = rows;
-    ft->nrows = nrows;
-    return add_ftable(s, f, ft, j);
+    return add_rows(s, f, t->alias, ti, rows, nrows, j);
 }
 
 static int build_tree(struct sql_session *s, struct plan_from *f,
@@ -374,6 +384,14 @@ static int build_tree(struct sql_session *s, struct plan_from *f,
     *out = j;
     if (t->kind == AST_T_DERIVED)
         return add_derived(s, f, t, j);
+    if (t->kind == AST_T_TABLE && sql__query_named(s, t)) {
+        const struct sql_tableinfo *ti; /* a CTE (cte.c) */
+        const struct sql_datum *rows;
+        size_t nrows;
+        int rc = sql__query_rows(s, t, &ti, &rows, &nrows);
+        return rc ? rc : add_rows(s, f, t->alias ? t->alias : t->name, ti,
+                                  rows, nrows, j);
+    }
     if (t->kind == AST_T_TABLE)
         return add_table(s, f, t, j);
     struct plan_jnode *a, *b;

@@ -450,6 +450,11 @@ static const char *kind_name(const struct plan *p)
         return "Limit";
     case PL_WINDOW:
         return "Window";
+    case PL_SETOP:
+        return p->setop == AST_SETOP_INTERSECT ? "Intersect"
+               : p->setop == AST_SETOP_EXCEPT ? "Except"
+               : p->setop_all                  ? "UnionAll"
+                                               : "Union";
     case PL_JOIN:
         return p->join_algo == JA_HASH    ? "HashJoin"
                : p->join_algo == JA_INDEX ? "IndexJoin"

@@ -323,6 +323,7 @@ static int check_show(struct sql_session *s, const struct ast_show *sh)
     case AST_SHOW_COLUMNS:
     case AST_SHOW_INDEX:
     case AST_SHOW_TABLE_REGIONS:
+    case AST_SHOW_CREATE_VIEW:
     case AST_SHOW_CREATE_TABLE: {
         const char *db = sh->db ? sh->db : s->db;
         if (!db || is_info_schema(db) || !sh->table ||
@@ -461,6 +462,13 @@ int sql__priv_check(struct sql_session *s, const struct ast_stmt *st)
                 !sql__priv_global(s, SQL_PRIV_SUPER))
                 return deny_admin(s, "SUPER or SYSTEM_VARIABLES_ADMIN");
         return 0;
+    case AST_CREATE_VIEW: /* CREATE on the view, SELECT on what it reads */
+        need_table(&w, st->db, st->name, SQL_PRIV_CREATE);
+        walk_select(&w, st->select);
+        return w.rc;
+    case AST_DROP_VIEW:
+        walk_ddl_tables(&w, st->tables, SQL_PRIV_DROP);
+        return w.rc;
     case AST_USE:
         return sql__priv_check_db(s, st->name);
     default:

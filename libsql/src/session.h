@@ -187,6 +187,11 @@ struct sql_session
     struct sql_txn_schema tsc;     /* the open transaction's schema
                                       version and tables (commit check,
                                       schema_sync.h) */
+    struct sql_cte_scope *ctes;    /* WITH lists in scope while the
+                                      statement is planned (cte.c) */
+    const struct ast_expr *view_where; /* the WHERE of a block whose FROM
+                                      is one name, while it is resolved:
+                                      view.c pushes it into a view */
     struct sql_session *next;      /* next in the server */
 };
 

@@ -14,6 +14,7 @@
 #include "plan.h"
 #include "session.h"
 #include "sql_int.h"
+#include "view.h"
 
 const char *sql__ddl_coll_name(uint16_t coll);
 
@@ -182,8 +183,9 @@ static int show_tables(struct sql_session *s, const struct ast_show *sh)
         bool keep;
         if ((rc = filter(s, sh, ts[i]->name, &keep)) != 0 || !keep)
             continue;
-        struct sql_value v[2] = {sql__v_str(ts[i]->name),
-                                 sql__v_str("BASE TABLE")};
+        struct sql_value v[2] = {
+            sql__v_str(ts[i]->name),
+            sql__v_str(ts[i]->view_sql ? "VIEW" : "BASE TABLE")};
         rc = sql__rs_row(s, v, sh->full ? 2 : 1);
     }
     return rc ? rc : sql__rs_end(s);
@@ -468,6 +470,8 @@ static int show_create_table(struct sql_session *s, const struct ast_show *sh)
     int rc = sql__sess_table(s, sh->db, sh->table, &t);
     if (rc != 0)
         return rc;
+    if (t->view_sql) /* MySQL answers SHOW CREATE VIEW's result */
+        return sql__view_show_create(s, sh);
     struct sql__buf b = {0};
     rc = sql__create_table_sql(s, t, &b);
     static const struct sql_rscol cols[] = {{"Table", S}, {"Create Table", S}};
@@ -744,6 +748,8 @@ int sql__show_run(struct sql_session *s, const struct ast_stmt *st)
         return show_columns(s, sh->db, sh->table, NULL, sh->full, sh);
     case AST_SHOW_CREATE_TABLE:
         return show_create_table(s, sh);
+    case AST_SHOW_CREATE_VIEW:
+        return sql__view_show_create(s, sh);
     case AST_SHOW_CREATE_DATABASE:
         return show_create_database(s, st);
     case AST_SHOW_INDEX:

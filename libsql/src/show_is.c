@@ -430,7 +430,7 @@ int sql__is_rows(struct sql_xctx *x, const struct sql_tableinfo *vt,
             cell_str(&r, "def");
             cell_str(&r, db_name(s, t->db_id));
             cell_str(&r, t->name);
-            cell_str(&r, "BASE TABLE");
+            cell_str(&r, t->view_sql ? "VIEW" : "BASE TABLE");
             cell_str(&r, "InnoDB");
             cell_num(&r, 10);
             cell_str(&r, "Dynamic");
@@ -655,6 +655,26 @@ int sql__is_rows(struct sql_xctx *x, const struct sql_tableinfo *vt,
     case IS_SCHEMA_PRIVILEGES:
     case IS_TABLE_PRIVILEGES:
         rc = privilege_rows(s, which, &r);
+        break;
+    case IS_VIEWS: /* view.c */
+        for (size_t i = 0; rc == 0 && i < cat->ntables; i++) {
+            const struct sql_tableinfo *t = cat->tables[i];
+            if (!t->view_sql ||
+                !sql__priv_table_visible(s, db_name(s, t->db_id), t->name))
+                continue;
+            if ((rc = row_begin(&r)) != 0)
+                break;
+            cell_str(&r, "def");
+            cell_str(&r, db_name(s, t->db_id));
+            cell_str(&r, t->name);
+            cell_str(&r, t->view_sql);
+            cell_str(&r, "NONE");
+            cell_str(&r, "NO");
+            cell_str(&r, "root@%");
+            cell_str(&r, "DEFINER");
+            cell_str(&r, "utf8mb4");
+            cell_str(&r, "utf8mb4_general_ci");
+        }
         break;
     default:
         break;

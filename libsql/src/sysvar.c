@@ -41,6 +41,7 @@ static const struct sysvar_def defs[] = {
     {"collation_connection", SYSVAR_STR, GS, "utf8mb4_general_ci", 0, 0, NULL},
     {"collation_database", SYSVAR_STR, GS, "utf8mb4_general_ci", 0, 0, NULL},
     {"collation_server", SYSVAR_STR, GS, "utf8mb4_general_ci", 0, 0, NULL},
+    {"cte_max_recursion_depth", SYSVAR_UINT, GS, "1000", 0, 4294967295u, NULL},
     {"default_storage_engine", SYSVAR_STR, GS, "InnoDB", 0, 0, NULL},
     {"default_week_format", SYSVAR_UINT, GS, "0", 0, 7, NULL},
     {"div_precision_increment", SYSVAR_UINT, GS, "4", 0, 30, NULL},

@@ -1992,7 +1992,6 @@ static void unsupported_features(void **state)
         {"create table t (a int) partition by hash (a)", "PARTITION BY"},
         {"create table t select 1", "CREATE TABLE ... SELECT"},
         {"create table t (a int generated always as (1))", "generated columns"},
-        {"drop view v", "views"},
         {"create database d encryption 'Y'", "ENCRYPTION"},
         {"select match (a) against ('x') from t", "MATCH ... AGAINST"},
         {"set password = password('x')", "SET PASSWORD with PASSWORD()"},

@@ -1749,8 +1749,10 @@ class Tester:
                 if not self.check_dml(case, order, dml, header):
                     return  # the tables may have diverged: next round
             else:
-                sel = gen_window_select(g) if window_round_is(
-                    self.args, seed, rnd) else gen_select(g)
+                if window_round_is(self.args, seed, rnd):
+                    sel = gen_window_select(g)
+                else:
+                    sel = setop_variant(g, gen_select(g), header)
                 if not self.check_select(case, order, sel, header):
                     # Put the table back as the case had it.
                     if not self.setup(case.script()):
@@ -1769,6 +1771,88 @@ class Tester:
             if self.args.max_diffs and self.ndiff >= self.args.max_diffs:
                 break
         return rnd
+
+
+class SetopQuery:
+    """A set operation or WITH query built around a generated SELECT
+    (setop_variant); compared unordered, not minimized."""
+
+    def __init__(self, text, ci_items, ordered=False):
+        self.text = text
+        self.ci_items = set(ci_items)
+        self.ordered = ordered
+
+    def sql(self):
+        return self.text
+
+    def smaller(self):
+        return []
+
+
+def setop_variant(g, sel, header):
+    """Sometimes (a quarter of the plain SELECTs) sel rewritten as a set
+    operation of two blocks over t, a WITH query over a CTE of t, or a
+    recursive CTE that walks t's rows; else sel. Draws from a generator
+    of its own (seeded by header), so the other statements of a round
+    stay what they were."""
+    r = random.Random("setop " + header)
+    if r.random() >= 0.25 or sel.limit is not None and not sel.order or \
+            len(set(sel.items)) < len(sel.items):
+        # (Two items of one name: MariaDB's 1060 for INTERSECT/EXCEPT,
+        # FINDINGS.md FS1.)
+        return sel
+    g2 = Gen(r, g.s, g.f)
+    kind = g2.pick("setop:union", "setop:union-all", "setop:intersect",
+                   "setop:intersect-all", "setop:except", "setop:except-all",
+                   "cte:plain", "cte:twice", "cte:recursive")
+    if kind is None:
+        return sel
+
+    def block(x):
+        """A block of a set operation: its own ORDER BY/LIMIT in parens."""
+        if x.limit is not None:
+            return "(%s)" % x.sql()
+        return x.copy(order=[]).sql()
+    other = sel.copy(where=g2.where() if r.random() < 0.8 else None)
+    if kind.startswith("setop:"):
+        op = kind[6:].upper().replace("-", " ")
+        if op in ("UNION", "INTERSECT", "EXCEPT") and r.random() < 0.3:
+            op += " DISTINCT"
+        text = "%s %s %s" % (block(sel), op, block(other))
+        if r.random() < 0.3 and not op.endswith("ALL"):
+            # INTERSECT binds tighter: a third block on either side (not
+            # after INTERSECT ALL / EXCEPT ALL: MariaDB can hang, FS2).
+            third = sel.copy(where=g2.where(), order=[], limit=None,
+                             offset=None)
+            text = "%s %s %s" % (text, r.choice(["UNION", "INTERSECT",
+                                                "EXCEPT"]), third.sql())
+        return SetopQuery(text, sel.ci_items)
+    cte = "SELECT * FROM t" + (" WHERE " + render_where(g2.where())
+                               if r.random() < 0.7 else "")
+    if kind == "cte:plain":
+        return SetopQuery("WITH c AS (%s) %s" % (cte, sel.copy(frm="c").sql()),
+                          sel.ci_items, sel.ordered)
+    if kind == "cte:twice":
+        return SetopQuery("WITH c AS (%s) %s UNION ALL %s" % (
+            cte, block(sel.copy(frm="c")), block(other.copy(frm="c"))),
+            sel.ci_items)
+    # cte:recursive: each row of t that passes, then two more copies of
+    # it numbered by depth (UNION ALL), or t's rows once (UNION).
+    cols = [c for c in g.s.cols if c.kind != "float"][:2]
+    items = [c.name for c in cols] or ["1"]
+    ci = {i + 1 for i, c in enumerate(cols) if c.stringy}
+    if r.random() < 0.5:
+        text = ("WITH RECURSIVE r AS (SELECT 1 AS n, %s FROM t%s UNION ALL "
+                "SELECT n + 1, %s FROM r WHERE n < 3) SELECT * FROM r" % (
+                    ", ".join(items),
+                    " WHERE " + render_where(g2.where())
+                    if r.random() < 0.7 else "",
+                    ", ".join(items)))
+    else:
+        text = ("WITH RECURSIVE r AS (SELECT 1 AS n, %s FROM t UNION SELECT "
+                "1, %s FROM r) SELECT * FROM r" % (", ".join(items),
+                                                   ", ".join(items)))
+    return SetopQuery(text, ci)
 
 
 def _with_dml(case, dml):
