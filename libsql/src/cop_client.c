@@ -106,6 +106,55 @@ static bool pushable(const struct pushctx *c, const struct ast_expr *e)
     }
 }
 
+static bool is_literal(const struct ast_expr *e)
+{
+    switch (e->kind) {
+    case AST_E_NULL:
+    case AST_E_BOOL:
+    case AST_E_INT:
+    case AST_E_DECIMAL:
+    case AST_E_FLOAT:
+    case AST_E_STRING:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool is_handle(const struct pushctx *c, const struct ast_expr *e)
+{
+    return e->kind == AST_E_COLUMN && c->t->handle_col >= 0 && e->name &&
+           sql__table_col(c->t, e->name) == c->t->handle_col;
+}
+
+/* A comparison of the handle with literals: what a handle range or point
+ * access path was built from, so the rows read satisfy it already and
+ * pushing it would only cost (sysbench's `id BETWEEN 10 AND 20`). */
+static bool handle_range_pred(const struct pushctx *c,
+                              const struct ast_expr *e)
+{
+    switch (e->kind) {
+    case AST_E_BINARY:
+        if (e->op != AST_OP_EQ && e->op != AST_OP_LT && e->op != AST_OP_LE &&
+            e->op != AST_OP_GT && e->op != AST_OP_GE)
+            return false;
+        return (is_handle(c, e->a) && is_literal(e->b)) ||
+               (is_handle(c, e->b) && is_literal(e->a));
+    case AST_E_BETWEEN:
+        return !e->neg && is_handle(c, e->a) && is_literal(e->b) &&
+               is_literal(e->c);
+    case AST_E_IN:
+        if (e->neg || e->sub || !is_handle(c, e->a))
+            return false;
+        for (const struct ast_expr *x = e->args; x; x = x->next)
+            if (!is_literal(x))
+                return false;
+        return true;
+    default:
+        return false;
+    }
+}
+
 static bool cop_allowed(const struct sql_session *s)
 {
     static int slot = -1;
@@ -135,7 +184,9 @@ int sql__cop_plan(struct sql_session *s, struct plan *p)
         return -ENOMEM;
     size_t info_len = 0;
     for (size_t i = 0; i < p->nconj && n < SQL_COP_MAX_CONDS; i++) {
-        if (!pushable(&c, p->conj[i]))
+        if (!pushable(&c, p->conj[i]) ||
+            (p->acc.kind == ACC_HANDLE_RANGE &&
+             handle_range_pred(&c, p->conj[i])))
             continue;
         char *text = sql__ast_print_expr(s->arena, p->conj[i]);
         if (!text)

@@ -283,6 +283,7 @@ static char *ids_where(bool (*keep)(int))
 
 static bool a_is_3(int i) { return i % 10 != 0 && i % 7 == 3; }
 static bool a_is_3_above_150(int i) { return a_is_3(i) && i > 150; }
+static bool a_is_3_95_205(int i) { return a_is_3(i) && i >= 95 && i <= 205; }
 static bool a_null_b_not(int i) { return i % 10 == 0 && i % 13 != 0; }
 static bool not_in_like(int i)
 {
@@ -355,6 +356,20 @@ static void test_explain(void **state)
     if (!strstr(e, "cop[kvd]") || !strstr(e, "pushed:(a = 3)") ||
         strstr(e, "pushed:(a = 3) AND"))
         fail_msg("%s", e);
+    /* the handle range the access path reads is not pushed again */
+    e = sqlfx_q(&cl->c, "EXPLAIN SELECT id FROM t WHERE id BETWEEN 10 AND "
+                        "20 AND a = 3");
+    if (!strstr(e, "TableRangeScan") || !strstr(e, "pushed:(a = 3)") ||
+        strstr(e, "pushed:(a = 3) AND"))
+        fail_msg("%s", e);
+    e = sqlfx_q(&cl->c, "EXPLAIN SELECT id FROM t WHERE id BETWEEN 10 AND 20");
+    if (strstr(e, "cop[kvd]"))
+        fail_msg("%s", e);
+    unsigned calls;
+    const char *on = same(cl, "SELECT id FROM t WHERE id BETWEEN 95 AND 205 "
+                              "AND a = 3", &calls, NULL);
+    assert_string_equal(on, ids_where(a_is_3_95_205));
+    assert_int_equal(calls, 3); /* the range spans the three shards */
     assert_string_equal(sqlfx_q(&cl->c, "SET tidb_allow_coprocessor = 0"),
                         "OK 0 0 0");
     e = sqlfx_q(&cl->c, "EXPLAIN SELECT id FROM t WHERE a = 3");
