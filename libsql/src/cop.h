@@ -50,7 +50,7 @@
 #define SQL_COP_MAX_CONDS 64        /* conditions one request carries */
 #define SQL_COP_MAX_ROWS 65536u     /* rows one answer carries at most */
 #define SQL_COP_MAX_BYTES (1u << 20) /* row bytes one answer stops after */
-#define SQL_COP_MAX_READ 65536u     /* keys one answer reads at most */
+#define SQL_COP_MAX_READ 16384u     /* keys one answer reads at most */
 
 /* A decoded request; byte strings point into the decoded buffer. */
 struct sql_cop_req

@@ -36,6 +36,23 @@ struct pushctx
     const char *alias;             /* its name in the query */
 };
 
+static bool is_literal(const struct ast_expr *e)
+{
+    switch (e->kind) {
+    case AST_E_NULL:
+    case AST_E_BOOL:
+    case AST_E_INT:
+    case AST_E_DECIMAL:
+    case AST_E_FLOAT:
+    case AST_E_STRING:
+    case AST_E_HEX:
+    case AST_E_BIT:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static bool pushable(const struct pushctx *c, const struct ast_expr *e);
 
 static bool all_pushable(const struct pushctx *c, const struct ast_expr *e)
@@ -56,17 +73,9 @@ static bool opt_pushable(const struct pushctx *c, const struct ast_expr *e)
  * variables, subqueries, outer columns or anything the session supplies. */
 static bool pushable(const struct pushctx *c, const struct ast_expr *e)
 {
+    if (is_literal(e))
+        return e->kind != AST_E_STRING || e->charset == NULL;
     switch (e->kind) {
-    case AST_E_NULL:
-    case AST_E_BOOL:
-    case AST_E_INT:
-    case AST_E_DECIMAL:
-    case AST_E_FLOAT:
-    case AST_E_HEX:
-    case AST_E_BIT:
-        return true;
-    case AST_E_STRING:
-        return e->charset == NULL;
     case AST_E_COLUMN:
         if (e->db || (e->table && strcmp(e->table, c->alias) != 0))
             return false;
@@ -101,21 +110,6 @@ static bool pushable(const struct pushctx *c, const struct ast_expr *e)
             if (strcasecmp(e->name, pure_funcs[i]) == 0)
                 return all_pushable(c, e->args);
         return false;
-    default:
-        return false;
-    }
-}
-
-static bool is_literal(const struct ast_expr *e)
-{
-    switch (e->kind) {
-    case AST_E_NULL:
-    case AST_E_BOOL:
-    case AST_E_INT:
-    case AST_E_DECIMAL:
-    case AST_E_FLOAT:
-    case AST_E_STRING:
-        return true;
     default:
         return false;
     }
