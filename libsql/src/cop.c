@@ -164,11 +164,14 @@ int sql__cop_resp_decode(const uint8_t *p, size_t n, struct sql_cop_resp *out)
         return SQL_EPROTO;
     uint64_t flags = get_v(&r);
     out->more = (flags & 1) != 0;
+    out->bounded = (flags & 2) != 0;
     out->nread = get_v(&r);
     out->resume = get_bytes(&r, &out->resume_len);
+    out->end = get_bytes(&r, &out->end_len);
     uint64_t nrows = get_v(&r);
-    if (r.bad || flags > 1 || nrows > SQL_COP_MAX_ROWS ||
-        (out->more && out->resume_len == 0))
+    if (r.bad || flags > 3 || nrows > SQL_COP_MAX_ROWS ||
+        (out->more && out->resume_len == 0) ||
+        out->bounded != (out->end_len != 0))
         return SQL_EPROTO;
     out->nrows = (size_t)nrows;
     out->rows = p + r.off;
@@ -423,9 +426,11 @@ answer:
     mvcc_result_reset(res);
     uint8_t magic = SQL_COP_RESP_MAGIC;
     rc = sql__buf_put(&out, &magic, 1);
-    rc = rc ? rc : put_v(&out, more ? 1 : 0);
+    bool bounded = end && end_len;
+    rc = rc ? rc : put_v(&out, (more ? 1u : 0u) | (bounded ? 2u : 0u));
     rc = rc ? rc : put_v(&out, nread);
     rc = rc ? rc : put_bytes(&out, from.p, more ? from.len : 0);
+    rc = rc ? rc : put_bytes(&out, end, bounded ? end_len : 0);
     rc = rc ? rc : put_v(&out, nrows);
     rc = rc ? rc : sql__buf_put(&out, rows.p, rows.len);
     if (rc != 0)

@@ -22,9 +22,13 @@
  * | bytes | field |
  * |---|---|
  * | 1 | magic 0xC1 |
- * | v | flags: bit 0 `more` (the range is not finished) |
+ * | v | flags: bit 0 `more` (the range is not finished), bit 1 `bounded` |
  * | v | keys read |
  * | v, n | resume key (with `more`: the last key read; go on after it) |
+ * | v, n | the end of the range served (exclusive; with `bounded`, else
+ *          empty: unbounded). The store clips a request to its region: a
+ *          region that shrank (split) under the caller's map serves less,
+ *          and the caller goes on from here |
  * | v | nrows |
  * | v, n, v, n | each row: its key and stored value, in key order |
  *
@@ -73,6 +77,9 @@ struct sql_cop_resp
     uint64_t nread;            /* keys read */
     const uint8_t *resume;     /* last key read (with more) */
     size_t resume_len;         /* its length */
+    bool bounded;              /* the range served ends at end */
+    const uint8_t *end;        /* where (exclusive) */
+    size_t end_len;            /* its length */
     size_t nrows;              /* rows */
     const uint8_t *rows;       /* their encoding (key, value pairs) */
     size_t rows_len;           /* its length */

@@ -338,7 +338,12 @@ static void piece_run(struct piece *pc)
         }
         if (rc == 0 && r.more)
             rc = set_cur(pc, r.resume, r.resume_len, true);
-        else if (rc == 0 && !last)
+        else if (rc == 0 && r.bounded &&
+                 (!e || kcmp(r.end, r.end_len, e, el) < 0)) {
+            /* the region shrank since it was located: the rest of this
+             * part is elsewhere now; locate it */
+            rc = set_cur(pc, r.end, r.end_len, false);
+        } else if (rc == 0 && !last)
             rc = set_cur(pc, e, el, false);
         else if (rc == 0)
             pc->done = true;

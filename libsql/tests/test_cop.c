@@ -73,15 +73,18 @@ static void test_req_roundtrip(void **state)
 static void test_resp_decode(void **state)
 {
     (void)state;
-    /* more, 9 keys read, resume "k2", two rows (k1,v1) (k2,"") */
-    const uint8_t ok[] = {0xC1, 1, 9, 2, 'k', '2', 2, 2, 'k', '1', 2, 'v',
-                          '1', 2, 'k', '2', 0};
+    /* more, bounded, 9 keys read, resume "k2", end "k9", two rows
+     * (k1,v1) (k2,"") */
+    const uint8_t ok[] = {0xC1, 3, 9, 2, 'k', '2', 2, 'k', '9', 2, 2, 'k',
+                          '1', 2, 'v', '1', 2, 'k', '2', 0};
     struct sql_cop_resp r;
     assert_int_equal(sql__cop_resp_decode(ok, sizeof(ok), &r), 0);
     assert_true(r.more);
     assert_int_equal(r.nread, 9);
     assert_int_equal(r.nrows, 2);
     assert_memory_equal(r.resume, "k2", 2);
+    assert_true(r.bounded);
+    assert_memory_equal(r.end, "k9", 2);
     size_t off = 0, kl, vl;
     const uint8_t *k, *v;
     assert_int_equal(sql__cop_resp_row(&r, &off, &k, &kl, &v, &vl), 1);
@@ -92,9 +95,15 @@ static void test_resp_decode(void **state)
     assert_int_equal(sql__cop_resp_row(&r, &off, &k, &kl, &v, &vl), 0);
     for (size_t n = 0; n < sizeof(ok); n++)
         assert_int_equal(sql__cop_resp_decode(ok, n, &r), SQL_EPROTO);
-    /* more without a resume key */
-    const uint8_t bad[] = {0xC1, 1, 0, 0, 0};
+    /* more without a resume key; an end without bounded, and the reverse */
+    const uint8_t bad[] = {0xC1, 1, 0, 0, 0, 0};
     assert_int_equal(sql__cop_resp_decode(bad, sizeof(bad), &r), SQL_EPROTO);
+    const uint8_t bad2[] = {0xC1, 0, 0, 0, 1, 'k', 0};
+    assert_int_equal(sql__cop_resp_decode(bad2, sizeof(bad2), &r),
+                     SQL_EPROTO);
+    const uint8_t bad3[] = {0xC1, 2, 0, 0, 0, 0};
+    assert_int_equal(sql__cop_resp_decode(bad3, sizeof(bad3), &r),
+                     SQL_EPROTO);
 }
 
 /* ---- a server on three shards ----------------------------------------- */
@@ -112,6 +121,9 @@ struct cluster
     unsigned rows;                  /* rows they carried */
     unsigned fail;                  /* calls still to fail */
     int fail_rc;                    /* with this code */
+    unsigned shrink;                /* calls still to serve less: */
+    int64_t shrink_at;              /* up to this handle, as a region
+                                       that split under the caller */
 };
 
 /* sql_cop_run, counted, failing the next `fail` calls with fail_rc. */
@@ -128,6 +140,15 @@ static int counted_cop(void *ctx, struct mvcc_store *s, const void *start,
         ;
     if (f > 0)
         return cl->fail_rc;
+    uint8_t mid[SQL_TC_ROW_KEY_LEN];
+    sql__tc_row_key(mid, cl->tid, cl->shrink_at);
+    if (cl->shrink > 0 && end &&
+        memcmp(start, mid, sl < sizeof(mid) ? sl : sizeof(mid)) <= 0 &&
+        memcmp(mid, end, el < sizeof(mid) ? el : sizeof(mid)) < 0) {
+        cl->shrink--;
+        end = mid;
+        el = sizeof(mid);
+    }
     int rc = sql_cop_run(NULL, s, start, sl, end, el, ts, req, req_len, resp,
                          resp_len, res);
     if (rc == 0) {
@@ -396,6 +417,16 @@ static void test_region_errors(void **state)
     cl->fail = 2;
     on = same(cl, "SELECT id FROM t WHERE a = 3", NULL, NULL);
     assert_string_equal(on, ids_where(a_is_3));
+    /* the region the caller located serves less (it split meanwhile):
+     * the scan goes on from where it ended */
+    cl->shrink_at = 150;
+    cl->shrink = 1;
+    unsigned calls;
+    on = same(cl, "SELECT id FROM t WHERE a = 3", &calls, &rows);
+    assert_string_equal(on, ids_where(a_is_3));
+    assert_int_equal(cl->shrink, 0);
+    assert_int_equal(calls, 4);
+    assert_int_equal(rows, n);
     /* an error that is not a region error reaches the client */
     cl->fail_rc = MVCC_CORRUPT;
     cl->fail = 1;
