@@ -176,11 +176,14 @@ int sql__cop_plan(struct sql_session *s, struct plan *p)
     size_t *lens = sql__arena_alloc(s->arena, sizeof(*lens) * p->nconj);
     if (!conds || !lens)
         return -ENOMEM;
-    size_t info_len = 0;
+    size_t info_len = 0, decided = 0;
     for (size_t i = 0; i < p->nconj && n < SQL_COP_MAX_CONDS; i++) {
-        if (!pushable(&c, p->conj[i]) ||
-            (p->acc.kind == ACC_HANDLE_RANGE &&
-             handle_range_pred(&c, p->conj[i])))
+        if (p->acc.kind == ACC_HANDLE_RANGE &&
+            handle_range_pred(&c, p->conj[i])) {
+            decided++;
+            continue;
+        }
+        if (!pushable(&c, p->conj[i]))
             continue;
         char *text = sql__ast_print_expr(s->arena, p->conj[i]);
         if (!text)
@@ -221,10 +224,20 @@ int sql__cop_plan(struct sql_session *s, struct plan *p)
     pc->conds = conds;
     pc->cond_lens = lens;
     pc->nconds = n;
-    pc->all = n == p->nconj;
+    pc->all = n + decided == p->nconj;
     pc->info = info;
     p->cop = pc;
     return 0;
+}
+
+void sql__cop_limit(struct plan *p)
+{
+    struct plan *sc = p->child;
+    if (p->kind == PL_LIMIT && p->limit && sc && sc->kind == PL_SCAN &&
+        sc->cop && sc->cop->all) {
+        sc->cop->limit = p->limit;
+        sc->cop->offset = p->offset;
+    }
 }
 
 /* ---- the scan -------------------------------------------------------- */
@@ -242,6 +255,7 @@ struct piece
 {
     const struct mvcc_transport *tr; /* where requests go */
     const uint8_t *req;          /* the request */
+    uint32_t want;               /* rows to stop after */
     size_t req_len;              /* its length */
     mvcc_ts ts;                  /* read timestamp */
     struct sql__buf cur;         /* where the piece goes on (inclusive) */
@@ -353,7 +367,7 @@ static void piece_run(struct piece *pc)
             pc->rc = rc;
             return;
         }
-        if (pc->done || pc->nrows >= COP_ROWS)
+        if (pc->done || pc->nrows >= pc->want)
             return;
     }
 }
@@ -371,13 +385,46 @@ static void piece_free(struct piece *pc)
     mvcc_result_reset(&pc->res);
 }
 
+/* A constant LIMIT count or offset; false when it is not a plain
+ * non-negative integer (the Limit operator reports it). */
+static bool count_of(struct sql_xctx *x, const struct sql_expr *e,
+                     uint64_t *out)
+{
+    struct sql_datum d;
+    *out = 0;
+    if (!e)
+        return true;
+    if (sql__expr_eval(e, &x->ev, NULL, &d) != 0)
+        return false;
+    if (d.vt == SQL_VT_INT && d.v.i >= 0)
+        *out = (uint64_t)d.v.i;
+    else if (d.vt == SQL_VT_UINT)
+        *out = d.v.u;
+    else
+        return false;
+    return true;
+}
+
+/* Rows one call needs: offset + count of a LIMIT the scan serves alone
+ * (then the range is read by one piece, region after region, and stops
+ * there), else COP_ROWS per piece. */
+static uint32_t rows_wanted(struct sql_xctx *x, const struct plan_cop *pc)
+{
+    uint64_t count, offset;
+    if (!pc->limit || !count_of(x, pc->limit, &count) ||
+        !count_of(x, pc->offset, &offset) || count >= COP_ROWS ||
+        offset >= COP_ROWS || count + offset >= COP_ROWS)
+        return COP_ROWS;
+    return count + offset ? (uint32_t)(count + offset) : 1;
+}
+
 /* The request for this execution. */
 static int build_req(struct sql_xctx *x, const struct plan_cop *pc,
-                     struct sql__buf *b)
+                     uint32_t max_rows, struct sql__buf *b)
 {
     struct sql_cop_req q = {.sql_mode = x->env.sql_mode,
                             .tz_offset_s = x->env.tz_offset_s,
-                            .max_rows = COP_ROWS,
+                            .max_rows = max_rows,
                             .table = pc->table,
                             .table_len = pc->table_len,
                             .conds = pc->conds,
@@ -427,7 +474,9 @@ int sql__cop_scan(struct sql_xctx *x, const struct plan *p,
     memset(out, 0, sizeof(*out));
     *next = NULL;
     *next_len = 0;
-    int rc = build_req(x, p->cop, &req);
+    uint32_t want = rows_wanted(x, p->cop);
+    int rc = build_req(x, p->cop, want, &req);
+    size_t maxp = want < COP_ROWS ? 1 : COP_PARALLEL;
     /* Cut [start, end) at region boundaries into up to COP_PARALLEL
      * pieces: one region each, the last piece the rest. Boundaries come
      * from the transport's map now; a piece that meets a split or a move
@@ -436,7 +485,7 @@ int sql__cop_scan(struct sql_xctx *x, const struct plan *p,
     offs[0] = 0;
     lens[0] = slen;
     rc = rc ? rc : sql__buf_put(&bounds, start, slen);
-    for (np = 1; rc == 0 && np < COP_PARALLEL; np++) {
+    for (np = 1; rc == 0 && np < maxp; np++) {
         uint64_t shard;
         const uint8_t *rend;
         size_t rl;
@@ -455,6 +504,7 @@ int sql__cop_scan(struct sql_xctx *x, const struct plan *p,
         pc->tr = tr;
         pc->req = req.p;
         pc->req_len = req.len;
+        pc->want = want;
         pc->ts = sql__kvtxn_start_ts(x->txn);
         mvcc_result_init(&pc->res);
         rc = set_cur(pc, bounds.p + offs[i], lens[i], false);

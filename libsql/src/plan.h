@@ -181,7 +181,11 @@ struct plan_cop
     const char **conds;        /* conjuncts pushed, as canonical SQL */
     size_t *cond_lens;         /* their lengths */
     size_t nconds;             /* their count (>= 1) */
-    bool all;                  /* every conjunct is pushed */
+    bool all;                  /* every conjunct is pushed or decided
+                                  by the access path */
+    struct sql_expr *limit;    /* a LIMIT right above the scan (all
+                                  conjuncts decided): its count, or NULL */
+    struct sql_expr *offset;   /* ... and its offset, or NULL */
     const uint8_t *table;      /* the table's catalog record */
     size_t table_len;          /* its length */
     const char *info;          /* EXPLAIN: the pushed conjuncts */
@@ -192,6 +196,9 @@ struct plan_cop
  * session turned it off (tidb_allow_coprocessor), or nothing can be
  * pushed. 0 or -ENOMEM. */
 int sql__cop_plan(struct sql_session *s, struct plan *p);
+/* The LIMIT p sits right above a scan whose conjuncts all run next to
+ * the data: the scan then asks for no more rows than it needs. */
+void sql__cop_limit(struct plan *p);
 
 /* One table of a FROM clause. */
 struct plan_ftable

@@ -406,8 +406,10 @@ static int phys(struct sql_session *s, struct plan **pp)
             p->cols = pr->child->cols;
             pr->child = p;
             *pp = pr;
+            sql__cop_limit(p);
             return 0;
         }
+        sql__cop_limit(p);
         if (p->child->kind == PL_SORT) {
             struct plan *so = p->child;
             so->kind = PL_TOPN;

@@ -337,8 +337,27 @@ static void test_filters(void **state)
          NULL);
     same(cl, "SELECT id FROM t WHERE CASE WHEN a IS NULL THEN 1 ELSE 0 END "
              "= 1 AND LENGTH(b) = 2", NULL, NULL);
-    on = same(cl, "SELECT id FROM t WHERE a = 1 LIMIT 3", NULL, NULL);
+    /* a LIMIT over a filter pushed whole: one piece, each request asking
+     * for offset + count rows */
+    on = same(cl, "SELECT id FROM t WHERE a = 1 LIMIT 3", &calls, &rows);
     assert_string_equal(on, "1\n8\n15");
+    assert_int_equal(calls, 1);
+    assert_int_equal(rows, 3);
+    on = same(cl, "SELECT id, b FROM t WHERE a = 1 LIMIT 2, 3", &calls,
+              &rows);
+    assert_string_equal(on, "15|s0\n22|s2\n29|s4");
+    assert_int_equal(rows, 5);
+    /* ... also across shards, and never when sqld still filters */
+    on = same(cl, "SELECT id FROM t WHERE a = 1 AND id BETWEEN 90 AND 300 "
+                  "LIMIT 4", &calls, &rows);
+    assert_string_equal(on, "92\n99\n106\n113");
+    assert_int_equal(calls, 2);
+    assert_int_equal(rows, 6); /* 2 from shard 0, then 4 from shard 1 */
+    assert_string_equal(sqlfx_q(&cl->c, "SET @v = 0"), "OK 0 0 0");
+    on = same(cl, "SELECT id FROM t WHERE a = 1 AND id > @v LIMIT 3", NULL,
+              &rows);
+    assert_string_equal(on, "1\n8\n15");
+    assert_true(rows > 3);
     same(cl, "SELECT b, COUNT(*) FROM t WHERE a >= 5 GROUP BY b "
              "ORDER BY b", NULL, NULL);
     /* nothing matches */
