@@ -128,4 +128,11 @@ int kvd_http_start(struct kvd *k, const char *listen, struct dmn_http **out);
 /* `kvd ctl ...`: the command-line client; returns the exit code. */
 int kvd_ctl_main(int argc, char **argv);
 
+/* cop.c: the Coprocessor method on a Txn worker, inside region_txn_run:
+ * libsql's sql_cop_run over [start, end) at ts; its answer becomes res's
+ * one pair (value). */
+int kvd_cop_exec(struct mvcc_store *m, const void *start, size_t start_len,
+                 const void *end, size_t end_len, uint64_t ts,
+                 const void *req, size_t req_len, struct mvcc_result *res);
+
 #endif

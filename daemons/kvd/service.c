@@ -474,6 +474,10 @@ static int txn_exec_fn(struct mvcc_store *m, void *arg)
         rc = mvcc_batch_get(m, NULL, keys, req->keys_count, req->version,
                             &x->res);
         break;
+    case REGION_METHOD_TXN_COP:
+        rc = kvd_cop_exec(m, x->start, x->start_len, x->end, x->end_len,
+                          req->version, req->cop.data, req->cop.len, &x->res);
+        break;
     case REGION_METHOD_TXN_SCAN: {
         struct mvcc_read_opts ro = {.limit = req->limit};
         rc = mvcc_scan(m, &ro, x->start, x->start_len, x->end, x->end_len,
@@ -617,7 +621,8 @@ static bool txn_is_read(uint32_t method)
     return method == REGION_METHOD_TXN_GET ||
            method == REGION_METHOD_TXN_BATCH_GET ||
            method == REGION_METHOD_TXN_SCAN ||
-           method == REGION_METHOD_TXN_SCAN_LOCK;
+           method == REGION_METHOD_TXN_SCAN_LOCK ||
+           method == REGION_METHOD_TXN_COP;
 }
 
 static int cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
@@ -1132,6 +1137,7 @@ int kvd_service_register(struct kvd *k, struct rpc_server *srv)
         {REGION_METHOD_TXN_PESSIMISTIC_LOCK, "kv.KvPessimisticLock"},
         {REGION_METHOD_TXN_PESSIMISTIC_ROLLBACK, "kv.KvPessimisticRollback"},
         {REGION_METHOD_TXN_DELETE_RANGE, "kv.KvDeleteRange"},
+        {REGION_METHOD_TXN_COP, "kv.Coprocessor"},
     };
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < sizeof raw / sizeof raw[0]; i++) {

@@ -683,7 +683,28 @@ struct mvcc_transport
                                 const struct mvcc_key *keys, size_t n,
                                 mvcc_ts start_ts, mvcc_ts for_update_ts,
                                 struct mvcc_result *res);
+    /* Optional (NULL: the transport has none): a region-scoped opaque
+     * request (a coprocessor request: libsql's pushed-down scans), run
+     * next to the data of [start, end) (inside the shard; end NULL = the
+     * shard's end) at ts. 0 with *resp (mvcc_malloc'd, the caller
+     * mvcc_frees it), a region error, MVCC_LOCKED (res->locks: a lock at
+     * or below ts in the range; resolve it and resend), or the handler's
+     * own code. Reads only: safe to resend. */
+    int (*cop)(void *ctx, uint64_t shard, const void *start,
+               size_t start_len, const void *end, size_t end_len,
+               mvcc_ts ts, const void *req, size_t req_len, uint8_t **resp,
+               size_t *resp_len, struct mvcc_result *res);
 };
+
+/* What serves cop requests next to a store (the embedder's: libsql's
+ * sql_cop_run): the arguments as struct mvcc_transport's cop, the shard
+ * resolved to its store, [start, end) clipped to the shard. */
+typedef int (*mvcc_cop_handler)(void *ctx, struct mvcc_store *s,
+                                const void *start, size_t start_len,
+                                const void *end, size_t end_len, mvcc_ts ts,
+                                const void *req, size_t req_len,
+                                uint8_t **resp, size_t *resp_len,
+                                struct mvcc_result *res);
 
 /* The in-process transport: n stores, store i holding keys in
  * [splits[i-1], splits[i]) (n-1 split keys, ascending, copied). Release
@@ -692,6 +713,10 @@ int mvcc_local_transport_init(struct mvcc_transport *t,
                               struct mvcc_store *const *stores, size_t n,
                               const struct mvcc_key *splits);
 void mvcc_local_transport_free(struct mvcc_transport *t);
+/* Serve t's cop calls with fn(ctx, ...) (NULL: none; t->cop stays NULL).
+ * Call before copying t into a client's options. */
+void mvcc_local_transport_set_cop(struct mvcc_transport *t,
+                                  mvcc_cop_handler fn, void *ctx);
 
 /* A timestamp oracle: strictly increasing timestamps. */
 typedef int (*mvcc_tso_fn)(void *ctx, mvcc_ts *out);

@@ -13,6 +13,8 @@ struct local
     struct mvcc_store **stores; /* shard i = stores[i] */
     size_t n;                   /* how many */
     struct mvcc_key *splits;    /* n-1 split keys (owned copies) */
+    mvcc_cop_handler cop;       /* serves cop calls, or NULL */
+    void *cop_ctx;              /* its context */
 };
 
 static int kcmp(const void *a, size_t al, const void *b, size_t bl)
@@ -146,6 +148,45 @@ static int l_prollback(void *ctx, uint64_t shard, const struct mvcc_key *keys,
 {
     return mvcc_pessimistic_rollback(STORE(ctx, shard), keys, n, start_ts,
                                      for_update_ts, res);
+}
+
+/* The shard's range clipped to [start, end): shard i holds
+ * [splits[i-1], splits[i]). */
+static int l_cop(void *ctx, uint64_t shard, const void *start, size_t sl,
+                 const void *end, size_t el, mvcc_ts ts, const void *req,
+                 size_t req_len, uint8_t **resp, size_t *resp_len,
+                 struct mvcc_result *res)
+{
+    struct local *l = ctx;
+    if (shard >= l->n || l->cop == NULL)
+        return MVCC_REGION_NOT_FOUND;
+    if (shard > 0) {
+        const struct mvcc_key *lo = &l->splits[shard - 1];
+        if (start == NULL || kcmp(start, sl, lo->data, lo->len) < 0) {
+            start = lo->data;
+            sl = lo->len;
+        }
+    }
+    if (shard + 1 < l->n) {
+        const struct mvcc_key *hi = &l->splits[shard];
+        if (end == NULL || el == 0 || kcmp(end, el, hi->data, hi->len) > 0) {
+            end = hi->data;
+            el = hi->len;
+        }
+    }
+    return l->cop(l->cop_ctx, l->stores[shard], start, sl, end, el, ts, req,
+                  req_len, resp, resp_len, res);
+}
+
+void mvcc_local_transport_set_cop(struct mvcc_transport *t,
+                                  mvcc_cop_handler fn, void *ctx)
+{
+    if (t == NULL || t->ctx == NULL)
+        return;
+    struct local *l = t->ctx;
+    l->cop = fn;
+    l->cop_ctx = ctx;
+    t->cop = fn ? l_cop : NULL;
 }
 
 void mvcc_local_transport_free(struct mvcc_transport *t)

@@ -529,6 +529,10 @@ void region_desc_from_pb(const struct _kv_RegionInfo *ri,
 #define REGION_METHOD_TXN_PESSIMISTIC_LOCK 0x0002001cu
 #define REGION_METHOD_TXN_PESSIMISTIC_ROLLBACK 0x0002001du
 #define REGION_METHOD_TXN_DELETE_RANGE 0x0002001eu
+#define REGION_METHOD_TXN_COP 0x0002001fu /* Coprocessor: TxnRequest (ctx,
+                                            start, end, version, cop) ->
+                                            TxnResponse (one pair: the
+                                            answer in its value) */
 #define REGION_METHOD_STORE_STATUS 0x00020020u /* StoreStatusRequest ->
                                                   StoreStatusResponse */
 #define REGION_METHOD_LOCATE 0x00020021u /* LocateRequest ->

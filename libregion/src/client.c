@@ -1009,6 +1009,42 @@ static int t_prollback(void *ctx, uint64_t shard, const struct mvcc_key *keys,
     return send_keyed(ctx, shard, &a, res);
 }
 
+/* Coprocessor: the request travels as opaque bytes (libsql's); kvd
+ * answers with one pair whose value is the answer (DESIGN.md "Cluster
+ * transport"). The range is the caller's, inside the region it located:
+ * the epoch sent along makes kvd refuse it if the region changed. */
+static int t_cop(void *ctx, uint64_t shard, const void *start, size_t sl,
+                 const void *end, size_t el, mvcc_ts ts, const void *req,
+                 size_t req_len, uint8_t **resp, size_t *resp_len,
+                 struct mvcc_result *res)
+{
+    struct region__txn_args a = {.method = REGION_METHOD_TXN_COP,
+                                 .start = start ? start : "",
+                                 .start_len = sl,
+                                 .end = end,
+                                 .end_len = el,
+                                 .version = ts,
+                                 .cop = req,
+                                 .cop_len = req_len};
+    *resp = NULL;
+    *resp_len = 0;
+    int rc = send_cmd(ctx, shard, a.start, a.start_len, &a, res, NULL);
+    if (rc != 0)
+        return rc;
+    if (res->npairs != 1 || res->pairs[0].value == NULL) {
+        mvcc_result_reset(res);
+        snprintf(res->errmsg, sizeof res->errmsg,
+                 "kvd's coprocessor reply carries no answer");
+        return REGION_EDECODE;
+    }
+    /* hand the value over: the result no longer owns it */
+    *resp = res->pairs[0].value;
+    *resp_len = res->pairs[0].value_len;
+    res->pairs[0].value = NULL;
+    mvcc_result_reset(res);
+    return 0;
+}
+
 void region_client_transport(struct region_client *c,
                              struct mvcc_transport *t)
 {
@@ -1027,4 +1063,5 @@ void region_client_transport(struct region_client *c,
     t->txn_heartbeat = t_heartbeat;
     t->acquire_pessimistic_lock = t_plock;
     t->pessimistic_rollback = t_prollback;
+    t->cop = t_cop;
 }

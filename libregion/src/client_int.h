@@ -50,6 +50,8 @@ struct region__txn_args {
     bool use_async_commit;             /* Prewrite: async commit */
     const struct mvcc_key *secondaries; /* Prewrite, async: other keys */
     size_t nsecondaries;               /* how many */
+    const void *cop;                   /* Coprocessor: the request */
+    size_t cop_len;                    /* its length */
 };
 
 /* Fills *out (zeroed first) from a; every byte string is copied into

@@ -49,6 +49,7 @@ void region__txnreq_free(kv_TxnRequest *r)
         region__free(r->secondaries[i]);
     region__free(r->secondaries);
     region__free(r->spill.data);
+    region__free(r->cop.data);
     memset(r, 0, sizeof *r);
 }
 
@@ -56,7 +57,8 @@ void region__txnreq_free(kv_TxnRequest *r)
  * message's own framing (field tags and lengths). */
 static size_t req_bytes(const struct region__txn_args *a)
 {
-    size_t n = a->key_len + a->start_len + a->end_len + a->primary_len;
+    size_t n = a->key_len + a->start_len + a->end_len + a->primary_len +
+               a->cop_len;
     for (size_t i = 0; i < a->nkeys; i++)
         n += a->keys[i].len + 4;
     for (size_t i = 0; i < a->nmuts; i++)
@@ -164,6 +166,15 @@ int region__txnreq_build(kv_TxnRequest *out, const struct region__txn_args *a)
     out->return_values = a->return_values;
     out->try_one_pc = a->try_one_pc;
     out->use_async_commit = a->use_async_commit;
+    if (a->cop_len) {
+        out->cop.data = region__malloc(a->cop_len);
+        if (out->cop.data == NULL) {
+            rc = -ENOMEM;
+            goto fail;
+        }
+        memcpy(out->cop.data, a->cop, a->cop_len);
+        out->cop.len = a->cop_len;
+    }
     return 0;
 fail:
     region__txnreq_free(out);

@@ -627,6 +627,25 @@ struct sql_auth_provider sql_session_auth(struct sql_session *s);
  * answer is written (later commands only answer 1317). */
 bool sql_session_killed(const struct sql_session *s);
 
+/* =====================================================================
+ * The coprocessor's side next to the data (DESIGN.md "Coprocessor"): kvd
+ * (or any store holder) answers sqld's pushed-down table scans with it.
+ * It has the shape of libmvcc's mvcc_cop_handler, so it can be given to
+ * mvcc_local_transport_set_cop as it is. It decodes the request req
+ * (bytes from the network: a malformed one is SQL_EPROTO, never a
+ * crash), reads the table's rows in [start, end) (end NULL: unbounded)
+ * at ts from s, keeps those the request's conditions accept and answers
+ * them in *resp (mvcc_malloc'd; the caller mvcc_frees it). 0, MVCC_LOCKED
+ * (res->locks: a lock at or below ts in the range), SQL_EPROTO, -ENOMEM
+ * or another libmvcc code (res->errmsg). ctx is unused. Thread-safe.
+ * ===================================================================== */
+struct mvcc_store;  /* <mvcc.h> */
+struct mvcc_result; /* <mvcc.h> */
+int sql_cop_run(void *ctx, struct mvcc_store *s, const void *start,
+                size_t start_len, const void *end, size_t end_len,
+                uint64_t ts, const void *req, size_t req_len, uint8_t **resp,
+                size_t *resp_len, struct mvcc_result *res);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@
 
 #include "codec.h"
 #include "exec.h"
+#include "cop.h"
 #include "exec_int.h"
 #include "parse.h"
 #include "sql_int.h"
@@ -724,6 +725,25 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
             slen = rk->slen;
             end = n->resume;
             elen = n->resume_len;
+        }
+        if (!index && sql__cop_usable(x, n->p)) {
+            /* the coprocessor filters next to the data (cop_client.c) */
+            struct sql_kvres cres;
+            uint8_t *next;
+            size_t next_len;
+            int rc = sql__cop_scan(x, n->p, n->arena, n->rs, start, slen,
+                                   end, elen, &cres, &next, &next_len);
+            if (rc == 0)
+                rc = chunk_room(n, cres.r.npairs);
+            if (rc == 0)
+                rc = emit_rows(x, n, &cres, 0, cres.r.npairs);
+            if (rc != 0)
+                return rc;
+            n->resume = next;
+            n->resume_len = next_len;
+            if (!next)
+                n->cur++;
+            continue;
         }
         int rc = sql__kvtxn_scan(x->txn, start, slen, end, elen,
                                  n->out.cap, acc->desc, &n->res);

@@ -27,6 +27,9 @@ struct kv_local
                                     (zeroed for the cluster) */
     struct mvcc_local_tso tso;   /* timestamps */
     struct mvcc_client *client;  /* 2PC coordinator */
+    struct mvcc_transport route; /* the client's transport (a copy), for
+                                    coprocessor requests (cop_client.c);
+                                    zeroed for the local store */
 };
 
 void sql__kvres_init(struct sql_kvres *res)
@@ -156,8 +159,15 @@ int sql__kv_cluster_open(const struct mvcc_client_opts *co,
         sql__free(l);
         return rc;
     }
+    l->route = co->transport;
     *out = &l->base;
     return 0;
+}
+
+const struct mvcc_transport *sql__kv_cop_transport(struct sql_kv *kv)
+{
+    struct kv_local *l = (struct kv_local *)kv;
+    return l->route.cop && l->route.locate ? &l->route : NULL;
 }
 
 void sql__kv_close(struct sql_kv *kv)

@@ -69,6 +69,10 @@ int sql__kv_cluster_open(const struct mvcc_client_opts *opts,
                          struct sql_kv **out, char *errmsg,
                          size_t errmsg_len);
 void sql__kv_close(struct sql_kv *kv); /* NULL: no-op */
+/* The transport coprocessor requests go through (cop_client.c): the
+ * cluster's when it serves cop calls, else NULL (the local store reads
+ * in process: nothing to push down). Borrowed until close. */
+const struct mvcc_transport *sql__kv_cop_transport(struct sql_kv *kv);
 
 int sql__kv_begin(struct sql_kv *kv, struct sql_kvtxn **out);
 uint64_t sql__kvtxn_start_ts(const struct sql_kvtxn *t);

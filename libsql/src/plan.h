@@ -157,6 +157,8 @@ struct plan
     const struct sql_datum *vrows; /* SCAN of a derived table: its rows
                                   (made when planned), table width */
     size_t nvrows;             /* their count */
+    struct plan_cop *cop;      /* SCAN: its conditions run next to the
+                                  data (cop_client.c), or NULL */
     struct plan_tscope *scope; /* SOURCE: the query's scope (a correlated
                                   subquery's outer columns are constants
                                   for the access path) */
@@ -184,6 +186,32 @@ struct plan
 
 struct plan_jnode;
 struct plan_semi;
+
+/* The coprocessor (cop_client.c): which of a table scan's conjuncts run
+ * next to the data; chosen when planned, used when the store can. */
+struct plan_cop
+{
+    const char **conds;        /* conjuncts pushed, as canonical SQL */
+    size_t *cond_lens;         /* their lengths */
+    size_t nconds;             /* their count (>= 1) */
+    bool all;                  /* every conjunct is pushed or decided
+                                  by the access path */
+    struct sql_expr *limit;    /* a LIMIT right above the scan (all
+                                  conjuncts decided): its count, or NULL */
+    struct sql_expr *offset;   /* ... and its offset, or NULL */
+    const uint8_t *table;      /* the table's catalog record */
+    size_t table_len;          /* its length */
+    const char *info;          /* EXPLAIN: the pushed conjuncts */
+};
+
+/* Choose the pushed conjuncts of the table scan p (after its access
+ * path): p->cop stays NULL when the store has no coprocessor, the
+ * session turned it off (tidb_allow_coprocessor), or nothing can be
+ * pushed. 0 or -ENOMEM. */
+int sql__cop_plan(struct sql_session *s, struct plan *p);
+/* The LIMIT p sits right above a scan whose conjuncts all run next to
+ * the data: the scan then asks for no more rows than it needs. */
+void sql__cop_limit(struct plan *p);
 
 /* One table of a FROM clause. */
 struct plan_ftable

@@ -385,7 +385,8 @@ static int phys(struct sql_session *s, struct plan **pp)
         return rc;
     switch (p->kind) {
     case PL_SOURCE:
-        return sql__plan_access(s, p);
+        rc = sql__plan_access(s, p);
+        return rc ? rc : sql__cop_plan(s, p);
     case PL_SORT: {
         struct plan *sc = scan_below(p->child);
         if (p->order_handle && sc &&
@@ -406,8 +407,10 @@ static int phys(struct sql_session *s, struct plan **pp)
             p->cols = pr->child->cols;
             pr->child = p;
             *pp = pr;
+            sql__cop_limit(p);
             return 0;
         }
+        sql__cop_limit(p);
         if (p->child->kind == PL_SORT) {
             struct plan *so = p->child;
             so->kind = PL_TOPN;
@@ -532,6 +535,9 @@ static int explain_node(struct sql_session *s, const struct plan *p,
         if (p->info && p->info[0] && k > 0 && (size_t)k < sizeof(info))
             k += snprintf(info + k, sizeof(info) - (size_t)k, "; filter:%s",
                           p->info);
+        if (p->cop && k > 0 && (size_t)k < sizeof(info))
+            k += snprintf(info + k, sizeof(info) - (size_t)k,
+                          "; pushed:%s", p->cop->info);
         if (p->lock && k > 0 && (size_t)k < sizeof(info))
             snprintf(info + k, sizeof(info) - (size_t)k, "; lock");
     } else if (p->kind == PL_LIMIT || p->kind == PL_TOPN) {
@@ -551,7 +557,10 @@ static int explain_node(struct sql_session *s, const struct plan *p,
                  p->info ? p->info : "");
     } else if (p->info)
         snprintf(info, sizeof(info), "%s", p->info);
-    struct sql_value v[4] = {sql__v_str(ident), sql__v_str("root"),
+    struct sql_value v[4] = {sql__v_str(ident),
+                             sql__v_str(p->kind == PL_SCAN && p->cop
+                                            ? "cop[kvd]"
+                                            : "root"),
                              sql__v_str(object), sql__v_str(info)};
     int rc = sql__rs_row(s, v, 4);
     char sub[512];

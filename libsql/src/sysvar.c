@@ -83,6 +83,7 @@ static const struct sysvar_def defs[] = {
      NULL},
     {"sql_warnings", SYSVAR_BOOL, GS, "0", 0, 1, NULL},
     {"system_time_zone", SYSVAR_STR, G | RO, "UTC", 0, 0, NULL},
+    {"tidb_allow_coprocessor", SYSVAR_BOOL, GS, "1", 0, 1, NULL},
     {"time_zone", SYSVAR_STR, GS, "SYSTEM", 0, 0, NULL},
     {"transaction_isolation", SYSVAR_ENUM, GS, "REPEATABLE-READ", 0, 0,
      isolations},
