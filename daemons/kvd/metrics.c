@@ -43,6 +43,7 @@ static const char *const cmd_names[KVD_CMDS] = {
     [0x1c] = "txn_pessimistic_lock",
     [0x1d] = "txn_pessimistic_rollback",
     [0x1e] = "txn_delete_range",
+    [0x1f] = "txn_coprocessor",
     [0x20] = "store_status",
     [0x21] = "locate",
     [0x22] = "split_region",

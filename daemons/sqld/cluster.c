@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <pd.h>
 #include <region.h>
@@ -179,15 +178,9 @@ static void region_log(void *ctx, int level, const char *msg)
 }
 
 /* An on/off switch from the environment: on unless set to 0/off/false. */
-static bool env_on(const char *name)
-{
-    const char *v = getenv(name);
-    return v == NULL || !(strcmp(v, "0") == 0 || strcasecmp(v, "off") == 0 ||
-                          strcasecmp(v, "false") == 0);
-}
-
-int sqld_cluster_open(char *const *pd, struct sqld_cluster **out,
-                      struct mvcc_client_opts *co, char *err, size_t errlen)
+int sqld_cluster_open(char *const *pd, bool one_pc, bool async_commit,
+                      struct sqld_cluster **out, struct mvcc_client_opts *co,
+                      char *err, size_t errlen)
 {
     size_t n = 0;
     while (pd && pd[n])
@@ -227,13 +220,12 @@ int sqld_cluster_open(char *const *pd, struct sqld_cluster **out,
     region_client_transport(c->rc, &co->transport);
     co->tso = tso;
     co->tso_ctx = c;
-    /* 1PC and async commit are on: kvd refuses them in a leadership
-     * whose max_ts it has not yet raised from PD's TSO, and libmvcc's
-     * client then commits in two phases (libregion/DESIGN.md "max_ts").
-     * SQLD_CLUSTER_1PC=0 / SQLD_CLUSTER_ASYNC_COMMIT=0 in the environment
-     * turn either off (comparisons, a kvd older than the max_ts sync). */
-    co->async_commit = env_on("SQLD_CLUSTER_ASYNC_COMMIT");
-    co->one_pc = env_on("SQLD_CLUSTER_1PC");
+    /* 1PC and async commit (txn.one-pc, txn.async-commit; on by default):
+     * kvd refuses them in a leadership whose max_ts it has not yet raised
+     * from PD's TSO, and libmvcc's client then commits in two phases
+     * (libregion/DESIGN.md "max_ts"). */
+    co->async_commit = async_commit;
+    co->one_pc = one_pc;
     /* A statement holds libsql's statement lock while it resolves: a lock
      * in the way is given 5 s, not the default 20 (the client retries). That is more
      * than a lock's TTL (3 s), so a lock left by a coordinator that died

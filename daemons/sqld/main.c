@@ -46,6 +46,8 @@ struct sqld_settings
     bool sha2_cache;          /* auth-sha2-cache: MySQL's cache rules */
     int64_t schema_lease;     /* schema-lease: ms a catalog cache is
                                  trusted (store: cluster) */
+    bool one_pc;              /* txn.one-pc (store: cluster) */
+    bool async_commit;        /* txn.async-commit (store: cluster) */
 };
 
 static const char *const store_kinds[] = {"local", "cluster", NULL};
@@ -92,6 +94,13 @@ static const struct dmn_cfg_key sqld_keys[] = {
      "1000", 10, 600000, NULL,
      "ms a sqld trusts its schema cache before re-reading the version; "
      "DDL waits for the other sqld in this unit (store: cluster)"},
+    {"txn.one-pc", DMN_CFG_BOOL, offsetof(struct sqld_settings, one_pc),
+     "true", 0, 0, NULL,
+     "commit a transaction whose keys share one region in one round "
+     "(store: cluster)"},
+    {"txn.async-commit", DMN_CFG_BOOL,
+     offsetof(struct sqld_settings, async_commit), "true", 0, 0, NULL,
+     "answer COMMIT once every prewrite succeeded (store: cluster)"},
 };
 
 static const struct dmn_cfg_schema sqld_schema = {
@@ -608,7 +617,8 @@ int main(int argc, char **argv)
             exit_code = DMN_EXIT_USAGE;
             goto out;
         }
-        if (sqld_cluster_open(s.pd, &cluster, &co, err, sizeof(err)) != 0) {
+        if (sqld_cluster_open(s.pd, s.one_pc, s.async_commit, &cluster,
+                              &co, err, sizeof(err)) != 0) {
             dmn_error("cannot open the cluster store: %s", err);
             goto out;
         }

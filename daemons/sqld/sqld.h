@@ -21,10 +21,12 @@ struct dmn_http;
 
 /* Connects to pdd (pd: NULL-terminated host:port list) and builds the 2PC
  * client configuration sqld's SQL server stores through: PD's TSO, and
- * libregion's cluster transport routed by PD's region and store maps.
+ * libregion's cluster transport routed by PD's region and store maps;
+ * one_pc and async_commit allow those commit paths.
  * *co stays valid until sqld_cluster_close. 0, or -1 with err set. */
-int sqld_cluster_open(char *const *pd, struct sqld_cluster **out,
-                      struct mvcc_client_opts *co, char *err, size_t errlen);
+int sqld_cluster_open(char *const *pd, bool one_pc, bool async_commit,
+                      struct sqld_cluster **out, struct mvcc_client_opts *co,
+                      char *err, size_t errlen);
 /* After the SQL server is closed. NULL is a no-op. */
 void sqld_cluster_close(struct sqld_cluster *c);
 /* One log line of the transport's and PD client's counters. */
