@@ -1243,10 +1243,16 @@ static int lock_group_try(struct mvcc_txn *t, uint64_t shard,
                 t->for_update_ts = fut;
             return 0;
         }
+        if (rc == MVCC_CONFLICT) {
+            /* Committed after fut (often the holder this request waited
+             * for): take the lock at a newer one. That commit is progress,
+             * not a stuck lock, and the wait before it is no resolution
+             * time: the budget starts again. */
+            deadline = now_ms() + c->o.resolve_budget_ms;
+            continue;
+        }
         if (now_ms() > deadline)
             return rc;
-        if (rc == MVCC_CONFLICT)
-            continue; /* committed after fut: take the lock at a newer one */
         if (rc != MVCC_LOCKED && rc != MVCC_LOCK_WAIT_TIMEOUT)
             return rc;
         /* The holder may be dead: resolve what has expired, else give up. */

@@ -390,6 +390,47 @@ static void client_deadlock_is_reported(void **state)
     get_is(k->c, "b1", "x");
 }
 
+/* A waiter woken by the holder's commit retakes the lock at a newer
+ * for_update_ts however long it waited: the wait is not lock-resolution
+ * time (resolve_budget_ms 50 here; the wait lasts more than 200 ms).
+ * sqld's embedded store once answered 1213 to a SELECT ... FOR UPDATE
+ * that had waited past its 100 ms budget. */
+static void waiter_outlasting_budget_gets_the_lock(void **state)
+{
+    int kind = *(int *)*state;
+    struct tu_cluster k;
+    struct mvcc_client_opts o;
+    memset(&o, 0, sizeof o);
+    o.resolve_budget_ms = 50;
+    assert_int_equal(tu_cluster_open(&k, kind, &o), 0);
+    struct mvcc_txn *t1, *t2;
+    struct mvcc_key key = {"b7", 2}; /* shard 0 */
+    assert_int_equal(mvcc_txn_begin(k.c, &t1), 0);
+    assert_int_equal(mvcc_txn_lock_keys(t1, &key, 1, 0), 0);
+    assert_int_equal(mvcc_txn_begin(k.c, &t2), 0);
+    struct locker l = {t2, "b7", -1};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, locker_thread, &l), 0);
+    while (mvcc_store_lock_waiters(k.s[0]) != 1)
+        sched_yield();
+    struct timespec d = {0, 200 * 1000000L};
+    nanosleep(&d, NULL);
+    set(t1, "b7", "x");
+    commit_ok(t1);
+    pthread_join(th, NULL);
+    assert_int_equal(l.rc, 0);
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    assert_int_equal(mvcc_txn_get_for_update(t2, K("b7"), 0, &v, &vl), 0);
+    assert_int_equal(vl, 1);
+    assert_memory_equal(v, "x", 1);
+    mvcc_free(v);
+    set(t2, "b7", "y");
+    commit_ok(t2);
+    get_is(k.c, "b7", "y");
+    tu_cluster_close(&k);
+}
+
 static void heartbeat_keeps_pessimistic_locks_alive(void **state)
 {
     int kind = *(int *)*state;
@@ -548,6 +589,7 @@ int main(void)
         TU_BOTH_CLUSTER(lock_keys_no_wait_and_rollback_releases),
         TU_BOTH_CLUSTER(client_deadlock_is_reported),
         TU_BOTH_KIND(heartbeat_keeps_pessimistic_locks_alive),
+        TU_BOTH_KIND(waiter_outlasting_budget_gets_the_lock),
         TU_BOTH_KIND(crash_before_primary_commit_rolls_back),
         TU_BOTH_KIND(crash_after_primary_commit_rolls_forward),
         TU_BOTH_KIND(async_commit_crash_after_prewrite_is_committed),

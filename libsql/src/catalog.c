@@ -206,11 +206,14 @@ int sql__table_decode(const uint8_t *p, size_t n, struct sql_tableinfo **out)
     t->collate = get_str(&r, a);
     t->auto_inc_start = sql__rd_u64(&r);
     t->next_col_id = sql__rd_u32(&r);
-    t->handle_col = (int32_t)sql__rd_u32(&r) - 1;
-    t->pk_handle_idx = (int32_t)sql__rd_u32(&r) - 1;
+    /* Stored plus one (0: none); checked against the counts below. */
+    uint32_t handle1 = sql__rd_u32(&r), pk1 = sql__rd_u32(&r);
     t->ncols = sql__rd_u32(&r);
-    if (r.bad || !t->name || t->ncols > 4096)
+    if (r.bad || !t->name || t->ncols > 4096 || handle1 > 4096 ||
+        pk1 > 4096)
         goto bad;
+    t->handle_col = (int32_t)handle1 - 1;
+    t->pk_handle_idx = (int32_t)pk1 - 1;
     t->cols = sql__arena_zalloc(a, sizeof(*t->cols) * (t->ncols + 1));
     if (!t->cols)
         goto nomem;

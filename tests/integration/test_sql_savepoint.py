@@ -88,13 +88,14 @@ def pessimistic_locks_stay():
                 waiting = True
         time.sleep(0.05)
     eq("b waits", (waiting, got), (True, []))
-    # (a must not lock the row again here: a transaction re-locking a row
-    # it holds while another waits for it makes the waiter fail with 1213,
-    # with or without savepoints; reported.)
+    # a writes the row it holds while b waits: b, woken by a's commit
+    # (after its lock-resolution budget), takes the lock and reads a's
+    # value (it once got 1213 here).
+    q(a, "UPDATE t SET v = v + 1 WHERE id = 2")
     a.commit()
     th.join(60)
-    eq("b after commit", got, [[(21,)]])
-    eq("final", q(a, "SELECT v FROM t WHERE id = 2"), [(121,)])
+    eq("b after commit", got, [[(22,)]])
+    eq("final", q(a, "SELECT v FROM t WHERE id = 2"), [(122,)])
     a.close()
     b.close()
 
