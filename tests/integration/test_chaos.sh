@@ -8,7 +8,8 @@
 # the workload must keep acknowledging transfers after each. Afterwards
 # every acknowledged transfer is present, none that surely failed is, the
 # balances are what the transfers make them and every snapshot summed to
-# the starting total.
+# the starting total. CHAOS_SQLD_ARGS adds sqld flags (e.g.
+# "--txn.one-pc=true --txn.async-commit=true").
 #
 # CHAOS_SECONDS (default 25: about three rounds, under a minute in all)
 # keeps killing in rounds until that many seconds have passed;
@@ -50,7 +51,7 @@ start_sqld() { # 1 or 2
     local p=$SQL1
     [ "$1" = 2 ] && p=$SQL2
     "$BIN/sqld" --data-dir="$T_TMP/sqld$1" --log.file="$T_TMP/sqld$1.log" \
-        --listen="127.0.0.1:$p" --store=cluster --pd="$PDS" &
+        --listen="127.0.0.1:$p" --store=cluster --pd="$PDS" ${CHAOS_SQLD_ARGS:-} &
     PID[sqld$1]=$!
     T_PIDS+=("$!")
 }

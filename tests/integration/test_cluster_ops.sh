@@ -73,9 +73,11 @@ T_PIDS+=("${PID[sqld]}")
 t_wait_for_grep "serving MySQL on" "$T_TMP/sqld.log" 60 || t_fail "sqld did not start"
 
 t_case "a workload runs; data spans several regions"
-# filler rows so that there is data to balance (kvd splits every 128 KiB)
+# filler rows so that there is data to balance (kvd splits every 128 KiB
+# written; 800 rows of about 160 bytes, committed in one phase (1PC): each
+# byte counts once)
 my "CREATE DATABASE fill; CREATE TABLE fill.t (id INT PRIMARY KEY, v VARCHAR(200))" >/dev/null
-for b in 0 1 2 3; do
+for b in 0 1 2 3 4 5 6 7; do
     vals=$(seq $((b * 100)) $((b * 100 + 99)) | sed "s/.*/(&, REPEAT('x', 150))/" | paste -sd,)
     out=$(my "INSERT INTO fill.t VALUES $vals")
     [ -z "$out" ] || t_fail "filler: $out"
@@ -180,6 +182,6 @@ t_wait_exit "$BANK" 120 || t_fail "the workload did not finish"
 sed 's/^/    /' "$T_TMP/bank.out"
 t_expect_grep "bank outcome" "BANK OK" "$T_TMP/bank.out"
 t_expect_eq "client errors" "$(python3 -c "import json;d=json.load(open('$T_TMP/bank.json'));print(d['errors'], d['ambiguous'])")" "0 0"
-t_expect_eq "filler rows" "$(my 'SELECT COUNT(*), SUM(LENGTH(v)) FROM fill.t' | tr '\t' ' ')" "400 60000"
+t_expect_eq "filler rows" "$(my 'SELECT COUNT(*), SUM(LENGTH(v)) FROM fill.t' | tr '\t' ' ')" "800 120000"
 
 t_end

@@ -162,8 +162,7 @@ PY
 sed 's/^/    /' "$T_TMP/big.out"
 t_expect_grep "big values" "BIG OK" "$T_TMP/big.out"
 
-# sqld runs with 1PC off (daemons/sqld/cluster.c: kvd does not raise
-# max_ts after a leader change); kvd serves it (libregion's test_client).
+# sqld runs with 1PC off (txn.one-pc, off by default: docs/cluster-txn.md).
 # The counters show what a one-region commit costs: one prewrite and one
 # commit (with 1PC on it would be one prewrite and no commit).
 t_case "kvd's /metrics count a one-region INSERT: one prewrite, one commit"

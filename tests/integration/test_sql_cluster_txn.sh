@@ -54,7 +54,8 @@ for i in 1 2 3; do start_kvd "$i"; done
 got=$(t_wait_output 3 60 stores_up) || t_fail "stores up: '$got'"
 SQLPORT=$(port 15)
 "$BIN/sqld" --data-dir="$T_TMP/sqld" --log.file="$T_TMP/sqld.log" \
-    --listen="127.0.0.1:$SQLPORT" --store=cluster --pd="$PD" &
+    --listen="127.0.0.1:$SQLPORT" --store=cluster --pd="$PD" \
+    --txn.one-pc=true --txn.async-commit=true &
 PID[sqld]=$!
 T_PIDS+=("${PID[sqld]}")
 t_wait_for_grep "serving MySQL on" "$T_TMP/sqld.log" 60 ||
