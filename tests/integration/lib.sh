@@ -34,7 +34,9 @@ trap t_cleanup EXIT
 # (slots 20 apart) that no other suite holds and whose next 19 ports nobody
 # listens on, so two `make test` runs on one machine never share daemons.
 # The slot stays held (a lock file) until this suite exits. Call it
-# directly, not in $(...): the lock lives in this shell.
+# directly, not in $(...): the lock lives in this shell. Ranges stay below
+# 32768, where Linux's ephemeral ports begin: a port up there may be taken
+# by any outgoing connection between the check and the daemon's bind.
 t_pick_base() {
     local b i fd
     for b in $(seq "$1" 20 "$2"); do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_chaos.sh: kill -9 under a bank-transfer workload (ports in
-# 34400-35380; docs/operators-guide.md "When a daemon dies"). Three pdd,
+# 22400-23380; docs/operators-guide.md "When a daemon dies"). Three pdd,
 # three kvd and two sqld; chaos_bank.py moves money between accounts from
 # both sqld (reconnecting to the other one when its sqld goes away, and
 # retrying only transactions known not to have committed). In turn: one
@@ -21,7 +21,7 @@
 
 CHAOS_SECONDS=${CHAOS_SECONDS:-25}
 CHAOS_ROLLING=${CHAOS_ROLLING:-0}
-t_pick_base 34400 35380
+t_pick_base 22400 23380
 BASE=$T_BASE
 port() { echo $((BASE + $1)); }
 PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"

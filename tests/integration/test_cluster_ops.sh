@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_cluster_ops.sh: scale out and in under a client workload (ports in
-# 34400-35380; docs/operators-guide.md "Scale out" and "Scale in"). Three
+# 22400-23380; docs/operators-guide.md "Scale out" and "Scale in"). Three
 # pdd, three kvd and one sqld run a bank-transfer workload
 # (chaos_bank.py); information_schema's cluster tables agree with pdctl; a
 # fourth kvd joins and pdd's balance-region and balance-leader give it
@@ -21,7 +21,7 @@
 # lowest id: store 1).
 . "$(dirname "$0")/lib.sh"
 
-t_pick_base 34400 35380
+t_pick_base 22400 23380
 BASE=$T_BASE
 port() { echo $((BASE + $1)); }
 PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"

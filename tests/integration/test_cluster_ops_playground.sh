@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_cluster_ops_playground.sh: the playground as an operator uses it
-# (ports in 34400-35380; docs/operators-guide.md "Start"): SQLD_COUNT=2
+# (ports in 22400-23380; docs/operators-guide.md "Start"): SQLD_COUNT=2
 # starts two sqld on consecutive ports (both answer; a table created
 # through one is not seen by the other until it restarts: no schema sync
 # between sqld yet, so data is checked through the first); a kvd
@@ -9,7 +9,7 @@
 # everything it started.
 . "$(dirname "$0")/lib.sh"
 
-t_pick_base 34400 35380
+t_pick_base 22400 23380
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 PDS="127.0.0.1:$((T_BASE + 1)),127.0.0.1:$((T_BASE + 3)),127.0.0.1:$((T_BASE + 5))"
 PDCTL=("$BIN/pdctl" "--pd=$PDS" --timeout=20000)

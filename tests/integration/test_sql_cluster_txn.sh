@@ -13,7 +13,7 @@
 # was used (prewrites answered without a commit).
 . "$(dirname "$0")/lib.sh"
 
-t_pick_base 33400 33780
+t_pick_base 22000 22380
 BASE=$T_BASE
 port() { echo $((BASE + $1)); }
 PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_sql_cop.sh: the coprocessor on a real cluster (ports in 35800-36180):
+# test_sql_cop.sh: the coprocessor on a real cluster (ports in 23800-24180):
 # one pdd, three kvd splitting regions every 8 KiB written, sqld on them.
 # A table of 3000 rows spans many regions; a set of queries answers the
 # same with tidb_allow_coprocessor on and off, EXPLAIN marks the pushed
@@ -10,7 +10,7 @@
 # the one before the inserts (no row lost or counted twice).
 . "$(dirname "$0")/lib.sh"
 
-t_pick_base 35800 36180
+t_pick_base 23800 24180
 BASE=$T_BASE
 port() { echo $((BASE + $1)); }
 PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_sql_multi.sh: two sqld on one cluster (ports in 35400-35780; one
+# test_sql_multi.sh: two sqld on one cluster (ports in 23400-23780; one
 # pdd, one kvd): DDL through sqld A is seen by sqld B; a transaction on B
 # that wrote a table A then altered fails its COMMIT with 8028 and writes
 # nothing; CREATE INDEX on A while B runs a write loop (inserts, updates
@@ -9,7 +9,7 @@
 # changes across servers").
 . "$(dirname "$0")/lib.sh"
 
-t_pick_base 35400 35780
+t_pick_base 23400 23780
 BASE=$T_BASE
 port() { echo $((BASE + $1)); }
 PD="127.0.0.1:$(port 11)"
