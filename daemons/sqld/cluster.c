@@ -177,7 +177,6 @@ static void region_log(void *ctx, int level, const char *msg)
         dmn_debug("region client: %s", msg);
 }
 
-/* An on/off switch from the environment: on unless set to 0/off/false. */
 int sqld_cluster_open(char *const *pd, bool one_pc, bool async_commit,
                       struct sqld_cluster **out, struct mvcc_client_opts *co,
                       char *err, size_t errlen)

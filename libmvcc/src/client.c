@@ -1209,6 +1209,11 @@ static void heartbeat_stop(struct heartbeat *hb)
     mvcc__free(hb);
 }
 
+/* Commits that beat one lock request to its keys before it gives up with
+ * MVCC_CONFLICT (each one took the keys first: a hot key under a stream
+ * of writers). */
+#define MAX_LOCK_CONFLICTS 256
+
 static int lock_group_try(struct mvcc_txn *t, uint64_t shard,
                           const struct mvcc_key *keys, size_t n,
                           int64_t wait_ms, bool return_values,
@@ -1217,6 +1222,7 @@ static int lock_group_try(struct mvcc_txn *t, uint64_t shard,
 {
     struct mvcc_client *c = t->c;
     uint64_t deadline = now_ms() + c->o.resolve_budget_ms;
+    unsigned conflicts = 0;
     for (unsigned attempt = 0;; attempt++) {
         mvcc_ts fut;
         int rc = c->o.tso(c->o.tso_ctx, &fut);
@@ -1243,7 +1249,7 @@ static int lock_group_try(struct mvcc_txn *t, uint64_t shard,
                 t->for_update_ts = fut;
             return 0;
         }
-        if (rc == MVCC_CONFLICT) {
+        if (rc == MVCC_CONFLICT && ++conflicts <= MAX_LOCK_CONFLICTS) {
             /* Committed after fut (often the holder this request waited
              * for): take the lock at a newer one. That commit is progress,
              * not a stuck lock, and the wait before it is no resolution
