@@ -50,8 +50,17 @@ stop_all() {
     trap - INT TERM
     echo
     echo "playground: stopping ${names[*]}"
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+    # Clients of the others first: every sqld, then every kvd, then pdd
+    # (a sqld or kvd stopping after pdd waits out its PD retries).
+    local kind i p batch
+    for kind in sqld kvd pdd; do
+        batch=()
+        for i in "${!pids[@]}"; do
+            [ "${names[$i]%%-*}" = "$kind" ] && batch+=("${pids[$i]}")
+        done
+        for p in "${batch[@]}"; do kill -TERM "$p" 2>/dev/null; done
+        for p in "${batch[@]}"; do wait "$p" 2>/dev/null; done
+    done
     echo "playground: stopped; data and logs stay in $PLAY (FRESH=1 make run starts empty)"
     exit "${1:-0}"
 }
