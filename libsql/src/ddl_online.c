@@ -18,6 +18,7 @@
 
 #define BACKFILL_BATCH 256     /* rows per backfill transaction */
 #define BACKFILL_RETRIES 1000  /* a batch retried on write conflicts */
+#define STEP_RETRIES 100       /* a state change retried on them */
 #define DELETE_BATCH 1024      /* index entries deleted per transaction */
 #define CHECK_BATCH 256        /* rows per ADMIN CHECK batch get */
 
@@ -45,10 +46,11 @@ static int gone(struct sql_session *s)
 
 /* One schema version: change the table's record (a copy of the cached
  * one) in a transaction that bumps the version, put it in the cache,
- * then wait until every server has loaded it. */
-static int step(struct sql_session *s, int64_t table_id, int64_t *index_id,
-                enum step_op op, const struct ast_indexdef *def,
-                uint8_t state)
+ * then wait until every server has loaded it. A write conflict at commit
+ * comes back as MVCC_CONFLICT, unconverted: step runs it again. */
+static int step_once(struct sql_session *s, int64_t table_id,
+                     int64_t *index_id, enum step_op op,
+                     const struct ast_indexdef *def, uint8_t state)
 {
     int rc = sql__sync_ddl_renew(s);
     if (rc != 0)
@@ -95,7 +97,8 @@ static int step(struct sql_session *s, int64_t table_id, int64_t *index_id,
     rc = sql__kvtxn_commit(txn);
     txn = NULL; /* commit frees it either way */
     if (rc != 0) {
-        rc = sql__kverr(s, rc);
+        if (rc != MVCC_CONFLICT)
+            rc = sql__kverr(s, rc);
         goto out;
     }
     c->version = c->ddl_ver;
@@ -108,6 +111,22 @@ out:
     uint64_t ver = s->srv->cat->version;
     sql__sess_excl_end(s);
     return rc ? rc : sql__sync_wait(s, ver);
+}
+
+/* step, run again while its commit meets a write conflict (the version
+ * key or the table's record written meanwhile: the state change is made
+ * afresh on the newer catalog each time). */
+static int step(struct sql_session *s, int64_t table_id, int64_t *index_id,
+                enum step_op op, const struct ast_indexdef *def,
+                uint8_t state)
+{
+    for (int tries = 0;; tries++) {
+        int rc = step_once(s, table_id, index_id, op, def, state);
+        if (rc != MVCC_CONFLICT)
+            return rc;
+        if (tries >= STEP_RETRIES)
+            return sql__kverr(s, rc);
+    }
 }
 
 /* Delete every entry of an index no server maintains any more, a batch
@@ -145,7 +164,7 @@ static int delete_entries(struct sql_session *s, int64_t table_id,
     return rc ? sql__kverr(s, rc) : 0;
 }
 
-/* One backfill batch: the index entries of up to BACKFILL_BATCH rows from
+/* One backfill batch: the index entries of up to batch rows from
  * *cur on, in a transaction of its own. A concurrent write of the same
  * entry (DML maintains write-only indexes) makes one of the two fail at
  * commit: the batch is then run again on a new snapshot. *done at the
@@ -154,7 +173,7 @@ static int delete_entries(struct sql_session *s, int64_t table_id,
 static int backfill_batch(struct sql_session *s, struct sql_xctx *x,
                           int64_t table_id, int64_t index_id,
                           struct sql__buf *cur, const uint8_t *end,
-                          struct sql__buf *kb, bool *done)
+                          struct sql__buf *kb, size_t batch, bool *done)
 {
     const struct sql_tableinfo *t =
         sql__catalog_table_by_id(s->srv->cat, table_id);
@@ -178,7 +197,7 @@ static int backfill_batch(struct sql_session *s, struct sql_xctx *x,
     x->txn = txn;
     x->ev.arena = ra;
     rc = sql__kvtxn_scan(txn, cur->p, cur->len, end, SQL_TC_PREFIX_LEN,
-                         BACKFILL_BATCH, false, &res);
+                         batch, false, &res);
     if (rc != 0)
         goto out; /* the store's code: the caller retries or reports */
     *done = res.r.npairs == 0;
@@ -250,7 +269,12 @@ static int backfill(struct sql_session *s, int64_t table_id,
     struct sql_xctx x;
     int rc = sql__xctx_init(&x, s, true);
     rc = rc ? rc : sql__buf_put(&cur, start, sizeof(start));
+    /* Conflicts in a row: a batch that commits resets them. Each one
+     * halves the batch (a writer busy in the range makes a big batch
+     * fail again and again); a commit doubles it back towards
+     * BACKFILL_BATCH. */
     int conflicts = 0;
+    size_t batch = BACKFILL_BATCH;
     int64_t renewed = sql__now_us();
     bool done = false;
     while (rc == 0 && !done) {
@@ -258,14 +282,19 @@ static int backfill(struct sql_session *s, int64_t table_id,
             rc = sql__sess_interrupt_err(s);
             break;
         }
-        rc = backfill_batch(s, &x, table_id, index_id, &cur, end, &kb, &done);
+        rc = backfill_batch(s, &x, table_id, index_id, &cur, end, &kb, batch,
+                            &done);
         if (rc == MVCC_CONFLICT || rc == MVCC_LOCKED) {
             if (++conflicts > BACKFILL_RETRIES) {
                 rc = sql__kverr(s, rc);
                 break;
             }
+            batch = batch > 1 ? batch / 2 : 1;
             rc = 0;
-        } else if (rc != 0 && rc != SQL_EQUERY && rc != -ENOMEM) {
+        } else if (rc == 0) {
+            conflicts = 0;
+            batch = batch < BACKFILL_BATCH ? batch * 2 : BACKFILL_BATCH;
+        } else if (rc != SQL_EQUERY && rc != -ENOMEM) {
             rc = sql__kverr(s, rc);
             break;
         }

@@ -142,12 +142,19 @@ static int counted_cop(void *ctx, struct mvcc_store *s, const void *start,
         return cl->fail_rc;
     uint8_t mid[SQL_TC_ROW_KEY_LEN];
     sql__tc_row_key(mid, cl->tid, cl->shrink_at);
-    if (cl->shrink > 0 && end &&
-        memcmp(start, mid, sl < sizeof(mid) ? sl : sizeof(mid)) <= 0 &&
+    if (end && memcmp(start, mid, sl < sizeof(mid) ? sl : sizeof(mid)) <= 0 &&
         memcmp(mid, end, el < sizeof(mid) ? el : sizeof(mid)) < 0) {
-        cl->shrink--;
-        end = mid;
-        el = sizeof(mid);
+        /* Pieces run on several threads: take one shrink atomically. */
+        unsigned sh = __atomic_load_n(&cl->shrink, __ATOMIC_SEQ_CST);
+        while (sh > 0 &&
+               !__atomic_compare_exchange_n(&cl->shrink, &sh, sh - 1, false,
+                                            __ATOMIC_SEQ_CST,
+                                            __ATOMIC_SEQ_CST))
+            ;
+        if (sh > 0) {
+            end = mid;
+            el = sizeof(mid);
+        }
     }
     int rc = sql_cop_run(NULL, s, start, sl, end, el, ts, req, req_len, resp,
                          resp_len, res);
