@@ -21,34 +21,6 @@
 
 #define K(x) (x), strlen(x)
 
-static void set(struct mvcc_txn *t, const char *k, const char *v)
-{
-    assert_int_equal(mvcc_txn_set(t, K(k), K(v)), 0);
-}
-
-static void txn_get_is(struct mvcc_txn *t, const char *k, const char *want)
-{
-    uint8_t *v = NULL;
-    size_t vl = 0;
-    int rc = mvcc_txn_get(t, K(k), &v, &vl);
-    if (want == NULL) {
-        assert_int_equal(rc, MVCC_NOTFOUND);
-        return;
-    }
-    assert_int_equal(rc, 0);
-    assert_int_equal(vl, strlen(want));
-    assert_memory_equal(v, want, vl);
-    mvcc_free(v);
-}
-
-static void get_is(struct mvcc_client *c, const char *k, const char *want)
-{
-    struct mvcc_txn *t;
-    assert_int_equal(mvcc_txn_begin(c, &t), 0);
-    txn_get_is(t, k, want);
-    mvcc_txn_rollback(t);
-}
-
 static void commit_ok(struct mvcc_txn *t)
 {
     assert_int_equal(mvcc_txn_commit(t, NULL), 0);
@@ -60,27 +32,27 @@ static void writes_reads_and_scans(void **state)
     struct mvcc_txn *t, *old;
     assert_int_equal(mvcc_txn_begin(k->c, &old), 0);
     assert_int_equal(mvcc_txn_begin(k->c, &t), 0);
-    set(t, "apple", "1");  /* shard 0 */
-    set(t, "kiwi", "2");   /* shard 1 */
-    set(t, "zucchini", "3"); /* shard 2 */
-    set(t, "gone", "x");
+    tu_txn_set(t, "apple", "1");  /* shard 0 */
+    tu_txn_set(t, "kiwi", "2");   /* shard 1 */
+    tu_txn_set(t, "zucchini", "3"); /* shard 2 */
+    tu_txn_set(t, "gone", "x");
     assert_int_equal(mvcc_txn_delete(t, K("gone")), 0);
-    txn_get_is(t, "kiwi", "2"); /* own write */
-    txn_get_is(t, "gone", NULL);
+    tu_txn_get_is(t, "kiwi", "2"); /* own write */
+    tu_txn_get_is(t, "gone", NULL);
     mvcc_ts cts = 0;
     assert_int_equal(mvcc_txn_commit(t, &cts), 0);
     assert_true(cts > mvcc_txn_start_ts(old));
-    txn_get_is(old, "apple", NULL); /* snapshot before the commit */
+    tu_txn_get_is(old, "apple", NULL); /* snapshot before the commit */
     mvcc_txn_rollback(old);
-    get_is(k->c, "apple", "1");
-    get_is(k->c, "zucchini", "3");
-    get_is(k->c, "gone", NULL);
+    tu_client_get_is(k->c, "apple", "1");
+    tu_client_get_is(k->c, "zucchini", "3");
+    tu_client_get_is(k->c, "gone", NULL);
 
     /* a scan across the three shards merged with buffered writes */
     assert_int_equal(mvcc_txn_begin(k->c, &t), 0);
-    set(t, "banana", "b");
+    tu_txn_set(t, "banana", "b");
     assert_int_equal(mvcc_txn_delete(t, K("kiwi")), 0);
-    set(t, "zz", "last");
+    tu_txn_set(t, "zz", "last");
     struct mvcc_result r;
     mvcc_result_init(&r);
     assert_int_equal(mvcc_txn_scan(t, NULL, 0, NULL, 0, 0, &r), 0);
@@ -102,8 +74,8 @@ static void writes_reads_and_scans(void **state)
     assert_memory_equal(r.pairs[2].value, "1", 1);
     mvcc_result_reset(&r);
     commit_ok(t);
-    get_is(k->c, "kiwi", NULL);
-    get_is(k->c, "banana", "b");
+    tu_client_get_is(k->c, "kiwi", NULL);
+    tu_client_get_is(k->c, "banana", "b");
 }
 
 static void conflict_is_reported_not_retried(void **state)
@@ -112,16 +84,16 @@ static void conflict_is_reported_not_retried(void **state)
     struct mvcc_txn *a, *b;
     assert_int_equal(mvcc_txn_begin(k->c, &a), 0);
     assert_int_equal(mvcc_txn_begin(k->c, &b), 0);
-    set(a, "x", "a");
-    set(b, "x", "b");
-    set(b, "y", "b"); /* b's other key must not appear either */
+    tu_txn_set(a, "x", "a");
+    tu_txn_set(b, "x", "b");
+    tu_txn_set(b, "y", "b"); /* b's other key must not appear either */
     commit_ok(a);
     assert_int_equal(mvcc_txn_commit(b, NULL), MVCC_CONFLICT);
-    get_is(k->c, "x", "a");
-    get_is(k->c, "y", NULL);
+    tu_client_get_is(k->c, "x", "a");
+    tu_client_get_is(k->c, "y", NULL);
     /* read-only and empty txns commit at once */
     assert_int_equal(mvcc_txn_begin(k->c, &a), 0);
-    txn_get_is(a, "x", "a");
+    tu_txn_get_is(a, "x", "a");
     commit_ok(a);
 }
 
@@ -145,25 +117,25 @@ static void crash_case(int kind, int point, bool async, bool committed)
     crash_at = point;
     struct mvcc_txn *t;
     assert_int_equal(mvcc_txn_begin(k.c, &t), 0);
-    set(t, "a", "1");
-    set(t, "m", "2");
-    set(t, "t", "3");
+    tu_txn_set(t, "a", "1");
+    tu_txn_set(t, "m", "2");
+    tu_txn_set(t, "t", "3");
     assert_int_equal(mvcc_txn_commit(t, NULL), -ECANCELED);
     crash_at = 0;
     /* readers resolve every lock the dead coordinator left */
     const char *want[] = {"1", "2", "3"};
     const char *keys[] = {"t", "m", "a"}; /* secondaries first */
     for (int i = 0; i < 3; i++)
-        get_is(k.c, keys[i], committed ? want[2 - i] : NULL);
+        tu_client_get_is(k.c, keys[i], committed ? want[2 - i] : NULL);
     /* a writer of the same keys gets through (it resolves what is left),
      * and every lock is gone afterwards */
     assert_int_equal(mvcc_txn_begin(k.c, &t), 0);
-    set(t, "a", "x");
-    set(t, "m", "x");
-    set(t, "t", "x");
+    tu_txn_set(t, "a", "x");
+    tu_txn_set(t, "m", "x");
+    tu_txn_set(t, "t", "x");
     assert_int_equal(mvcc_txn_commit(t, NULL), 0);
     for (int i = 0; i < 3; i++)
-        get_is(k.c, keys[i], "x");
+        tu_client_get_is(k.c, keys[i], "x");
     for (int s = 0; s < 3; s++) {
         struct mvcc_result r;
         mvcc_result_init(&r);
@@ -209,14 +181,14 @@ static void big_transaction_commits_in_chunks(void **state)
     char key[16];
     for (int i = 0; i < 40000; i++) {
         snprintf(key, sizeof key, "k%05d", i);
-        set(t, key, "v");
+        tu_txn_set(t, key, "v");
     }
     mvcc_ts cts = 0;
     assert_int_equal(mvcc_txn_commit(t, &cts), 0);
     assert_true(cts > 0);
-    get_is(k.c, "k00000", "v");
-    get_is(k.c, "k30000", "v");
-    get_is(k.c, "k39999", "v");
+    tu_client_get_is(k.c, "k00000", "v");
+    tu_client_get_is(k.c, "k30000", "v");
+    tu_client_get_is(k.c, "k39999", "v");
     assert_int_equal(mvcc_txn_begin(k.c, &t), 0);
     struct mvcc_result r;
     mvcc_result_init(&r);
@@ -239,13 +211,13 @@ static void one_pc_and_async_commit(void **state)
         assert_int_equal(tu_cluster_open(&k, kind, &o), 0);
         struct mvcc_txn *t;
         assert_int_equal(mvcc_txn_begin(k.c, &t), 0);
-        set(t, "a", "1");
-        set(t, mode ? "z" : "b", "2"); /* 1PC: one shard; async: two */
+        tu_txn_set(t, "a", "1");
+        tu_txn_set(t, mode ? "z" : "b", "2"); /* 1PC: one shard; async: two */
         mvcc_ts cts;
         assert_int_equal(mvcc_txn_commit(t, &cts), 0);
         assert_true(cts > 0);
-        get_is(k.c, "a", "1");
-        get_is(k.c, mode ? "z" : "b", "2");
+        tu_client_get_is(k.c, "a", "1");
+        tu_client_get_is(k.c, mode ? "z" : "b", "2");
         for (int s = 0; s < 3; s++) {
             struct mvcc_result r;
             mvcc_result_init(&r);
@@ -319,7 +291,7 @@ static void for_update_serializes_increments(void **state)
         assert_int_equal(w[i].failed, 0); /* waits, never conflicts */
         assert_int_equal(w[i].ok, 25);
     }
-    get_is(k->c, "counter", "100");
+    tu_client_get_is(k->c, "counter", "100");
 }
 
 static void lock_keys_no_wait_and_rollback_releases(void **state)
@@ -335,21 +307,21 @@ static void lock_keys_no_wait_and_rollback_releases(void **state)
     assert_true(mvcc_txn_holds_lock(a, "kiwi", 4));
     assert_true(mvcc_txn_holds_lock(a, "apple", 5));
     assert_false(mvcc_txn_holds_lock(a, "pear", 4));
-    set(b, "apple", "b");
+    tu_txn_set(b, "apple", "b");
     assert_false(mvcc_txn_holds_lock(b, "apple", 5));
     mvcc_txn_rollback(b);
     assert_int_equal(mvcc_txn_begin(k->c, &b), 0);
     /* b never got a lock: its commit of a write to another key works */
-    set(b, "zz", "b");
+    tu_txn_set(b, "zz", "b");
     assert_int_equal(mvcc_txn_commit(b, NULL), 0);
     mvcc_txn_rollback(a); /* releases both */
     assert_int_equal(mvcc_txn_begin(k->c, &b), 0);
     assert_int_equal(mvcc_txn_lock_keys(b, keys, 2, 0), 0);
     /* a locked-only key commits as a lock record: value unchanged */
-    set(b, "apple", "new");
+    tu_txn_set(b, "apple", "new");
     commit_ok(b);
-    get_is(k->c, "apple", "new");
-    get_is(k->c, "kiwi", NULL);
+    tu_client_get_is(k->c, "apple", "new");
+    tu_client_get_is(k->c, "kiwi", NULL);
 }
 
 struct locker
@@ -385,9 +357,9 @@ static void client_deadlock_is_reported(void **state)
     mvcc_txn_rollback(t2);
     pthread_join(th, NULL);
     assert_int_equal(l.rc, 0);
-    set(t1, "b1", "x");
+    tu_txn_set(t1, "b1", "x");
     commit_ok(t1);
-    get_is(k->c, "b1", "x");
+    tu_client_get_is(k->c, "b1", "x");
 }
 
 /* A waiter woken by the holder's commit retakes the lock at a newer
@@ -415,7 +387,7 @@ static void waiter_outlasting_budget_gets_the_lock(void **state)
         sched_yield();
     struct timespec d = {0, 200 * 1000000L};
     nanosleep(&d, NULL);
-    set(t1, "b7", "x");
+    tu_txn_set(t1, "b7", "x");
     commit_ok(t1);
     pthread_join(th, NULL);
     assert_int_equal(l.rc, 0);
@@ -425,9 +397,9 @@ static void waiter_outlasting_budget_gets_the_lock(void **state)
     assert_int_equal(vl, 1);
     assert_memory_equal(v, "x", 1);
     mvcc_free(v);
-    set(t2, "b7", "y");
+    tu_txn_set(t2, "b7", "y");
     commit_ok(t2);
-    get_is(k.c, "b7", "y");
+    tu_client_get_is(k.c, "b7", "y");
     tu_cluster_close(&k);
 }
 
@@ -458,9 +430,9 @@ static void heartbeat_keeps_pessimistic_locks_alive(void **state)
         nanosleep(&d, NULL);
     }
     mvcc_result_reset(&r);
-    set(t, "hb", "v");
+    tu_txn_set(t, "hb", "v");
     commit_ok(t); /* stops the heartbeat */
-    get_is(k.c, "hb", "v");
+    tu_client_get_is(k.c, "hb", "v");
     tu_cluster_close(&k);
 }
 
@@ -472,7 +444,7 @@ static void scan_limits_and_reverse_match_full_scan(void **state)
     struct mvcc_txn *t;
     assert_int_equal(mvcc_txn_begin(k->c, &t), 0);
     for (size_t i = 0; i < 9; i++)
-        set(t, stored[i], "s");
+        tu_txn_set(t, stored[i], "s");
     commit_ok(t);
     unsigned seed = 3;
     for (int round = 0; round < 40; round++) {
@@ -486,7 +458,7 @@ static void scan_limits_and_reverse_match_full_scan(void **state)
             if ((seed >> 20) % 2)
                 assert_int_equal(mvcc_txn_delete(t, K(key)), 0);
             else
-                set(t, key, "b");
+                tu_txn_set(t, key, "b");
         }
         struct mvcc_result full, part;
         mvcc_result_init(&full);

@@ -6,6 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
 #include "testutil.h"
 
 int tu_kind_mem = TU_MEM;
@@ -189,4 +195,32 @@ unsigned tu_rand(unsigned *seed)
 {
     *seed = *seed * 1103515245u + 12345u;
     return *seed >> 8;
+}
+
+void tu_txn_set(struct mvcc_txn *t, const char *k, const char *v)
+{
+    assert_int_equal(mvcc_txn_set(t, k, strlen(k), v, strlen(v)), 0);
+}
+
+void tu_txn_get_is(struct mvcc_txn *t, const char *k, const char *want)
+{
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    int rc = mvcc_txn_get(t, k, strlen(k), &v, &vl);
+    if (want == NULL) {
+        assert_int_equal(rc, MVCC_NOTFOUND);
+        return;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(vl, strlen(want));
+    assert_memory_equal(v, want, vl);
+    mvcc_free(v);
+}
+
+void tu_client_get_is(struct mvcc_client *c, const char *k, const char *want)
+{
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(c, &t), 0);
+    tu_txn_get_is(t, k, want);
+    mvcc_txn_rollback(t);
 }

@@ -109,4 +109,11 @@ int tu_cluster_teardown(void **state);
         "rocks/" #fn, fn, NULL, NULL, &tu_kind_rocks                    \
     }
 
+/* Client-side assertions: buffer a write of string k = v; t reads k as
+ * want (NULL: not found); a fresh transaction of c reads k as want. */
+void tu_txn_set(struct mvcc_txn *t, const char *k, const char *v);
+void tu_txn_get_is(struct mvcc_txn *t, const char *k, const char *want);
+void tu_client_get_is(struct mvcc_client *c, const char *k,
+                      const char *want);
+
 #endif

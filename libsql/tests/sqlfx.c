@@ -108,6 +108,20 @@ void sqlfx_disconnect(struct sqlfx_conn *c)
     c->pk = NULL;
 }
 
+void sqlfx_open_db(struct sqlfx *f, struct sqlfx_conn *c)
+{
+    sqlfx_open(f, false);
+    sqlfx_connect(f, c, 1);
+    assert_string_equal(sqlfx_q(c, "CREATE DATABASE d"), "OK 1 0 0");
+    assert_string_equal(sqlfx_q(c, "USE d"), "OK 0 0 0");
+}
+
+void sqlfx_close_db(struct sqlfx *f, struct sqlfx_conn *c)
+{
+    sqlfx_disconnect(c);
+    sqlfx_close(f);
+}
+
 static void emit(struct sqlfx_conn *c, size_t *n, const char *fmt, ...)
 {
     va_list ap;

@@ -39,6 +39,11 @@ void sqlfx_reopen(struct sqlfx *f); /* close and open the same dir */
 void sqlfx_close(struct sqlfx *f);
 void sqlfx_connect(struct sqlfx *f, struct sqlfx_conn *c, unsigned id);
 void sqlfx_disconnect(struct sqlfx_conn *c);
+/* What most suites' set-up is: an in-memory server, connection 1 on it,
+ * and database `d` created and in use (each step asserted). close_db
+ * undoes it. */
+void sqlfx_open_db(struct sqlfx *f, struct sqlfx_conn *c);
+void sqlfx_close_db(struct sqlfx *f, struct sqlfx_conn *c);
 /* Run one COM_QUERY and return the rendered answer (c->out). */
 const char *sqlfx_q(struct sqlfx_conn *c, const char *sql);
 

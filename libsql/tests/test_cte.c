@@ -23,10 +23,7 @@ static struct sqlfx_conn c;
 static int setup(void **state)
 {
     (void)state;
-    sqlfx_open(&f, false);
-    sqlfx_connect(&f, &c, 1);
-    Q(&c, "CREATE DATABASE d", "OK 1 0 0");
-    Q(&c, "USE d", "OK 0 0 0");
+    sqlfx_open_db(&f, &c);
     Q(&c, "CREATE TABLE e (id INT PRIMARY KEY, boss INT, name VARCHAR(10))",
       "OK 0 0 0");
     Q(&c,
@@ -39,8 +36,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    sqlfx_disconnect(&c);
-    sqlfx_close(&f);
+    sqlfx_close_db(&f, &c);
     return 0;
 }
 

@@ -25,10 +25,7 @@ static struct sqlfx_conn c;
 static int setup(void **state)
 {
     (void)state;
-    sqlfx_open(&f, false);
-    sqlfx_connect(&f, &c, 1);
-    Q(&c, "CREATE DATABASE d", "OK 1 0 0");
-    Q(&c, "USE d", "OK 0 0 0");
+    sqlfx_open_db(&f, &c);
     Q(&c,
       "CREATE TABLE t1 (id INT PRIMARY KEY, a INT, b VARCHAR(10), "
       "KEY ka (a))",
@@ -54,8 +51,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    sqlfx_disconnect(&c);
-    sqlfx_close(&f);
+    sqlfx_close_db(&f, &c);
     return 0;
 }
 

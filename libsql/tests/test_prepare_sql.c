@@ -21,10 +21,7 @@ static void test_prepare_execute(void **state)
     (void)state;
     struct sqlfx f;
     struct sqlfx_conn c;
-    sqlfx_open(&f, false);
-    sqlfx_connect(&f, &c, 1);
-    Q(&c, "CREATE DATABASE d", "OK 1 0 0");
-    Q(&c, "USE d", "OK 0 0 0");
+    sqlfx_open_db(&f, &c);
     Q(&c, "CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(20))",
       "OK 0 0 0");
     Q(&c, "PREPARE ins FROM 'INSERT INTO t VALUES (?, ?)'", "OK 0 0 0");
