@@ -517,11 +517,12 @@ int mvcc__find_txn_record(struct mvcc__cmd *c, const void *ukey, size_t ulen,
 
 int mvcc__scan_versions(struct mvcc__cmd *c, const void *ukey, size_t ulen,
                         mvcc_ts start_ts, bool *rolled_back, bool *committed,
-                        mvcc_ts *other_start, mvcc_ts *other_commit)
+                        mvcc_ts *own_commit, mvcc_ts *other_start,
+                        mvcc_ts *other_commit)
 {
     size_t elen;
     *rolled_back = *committed = false;
-    *other_start = *other_commit = 0;
+    *own_commit = *other_start = *other_commit = 0;
     int rc = seek_versions(c, ukey, ulen, MVCC_TS_MAX, &elen);
     if (rc != 0)
         return rc;
@@ -531,10 +532,12 @@ int mvcc__scan_versions(struct mvcc__cmd *c, const void *ukey, size_t ulen,
         if (cts < start_ts)
             break;
         if (w.start_ts == start_ts) {
-            if (w.type == MVCC__WRITE_ROLLBACK)
+            if (w.type == MVCC__WRITE_ROLLBACK) {
                 *rolled_back = true;
-            else
+            } else {
                 *committed = true;
+                *own_commit = cts;
+            }
             return 0;
         }
         if (cts == start_ts && w.overlap) {

@@ -24,17 +24,18 @@ static mvcc_ts max3(mvcc_ts a, mvcc_ts b, mvcc_ts c)
 
 /* Write-conflict check for a key without our lock, in one pass over the
  * records at or above start_ts (newest first): our own commit means a
- * retried prewrite (*done); our own rollback, or another txn's commit
- * after start_ts, conflicts. */
+ * retried prewrite (*done, committed at *own_commit); our own rollback, or
+ * another txn's commit after start_ts, conflicts. */
 static int check_conflict(struct mvcc__cmd *c, const struct mvcc_mutation *m,
-                          mvcc_ts start_ts, bool *done,
+                          mvcc_ts start_ts, bool *done, mvcc_ts *own_commit,
                           struct mvcc_result *res)
 {
     *done = false;
     mvcc_ts other_start = 0, other_commit = 0;
     bool rolled_back = false;
     int rc = mvcc__scan_versions(c, m->key, m->key_len, start_ts, &rolled_back,
-                                 done, &other_start, &other_commit);
+                                 done, own_commit, &other_start,
+                                 &other_commit);
     if (rc != 0 || *done)
         return rc;
     if (rolled_back) {
@@ -130,6 +131,11 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
     bool guard = req->use_async_commit || req->try_one_pc;
     bool registered = false;
     bool locked = false;
+    /* A resent prewrite (its answer was lost) finds its own locks or
+     * commits: it answers with what they hold (done_commit_ts: the largest
+     * of their min_commit_ts and commit_ts), never a fresh value. */
+    mvcc_ts done_commit_ts = 0;
+    bool writes = false;
 
     /* Pass 1: checks, no writes. */
     for (size_t i = 0; i < req->n; i++) {
@@ -146,8 +152,8 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
             }
             if (l.type != MVCC__LOCK_PESSIMISTIC) {
                 plan[i] = PW_SKIP; /* already prewritten: idempotent */
-                if (l.min_commit_ts > res->min_commit_ts)
-                    res->min_commit_ts = l.min_commit_ts;
+                if (l.min_commit_ts > done_commit_ts)
+                    done_commit_ts = l.min_commit_ts;
                 continue;
             }
             plan[i] = PW_CONVERT; /* our pessimistic lock becomes a lock */
@@ -162,6 +168,8 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
                 goto out;
             if (kind == MVCC__REC_COMMITTED) {
                 plan[i] = PW_SKIP;
+                if (cts > done_commit_ts)
+                    done_commit_ts = cts;
                 continue;
             }
             rc = mvcc__res_set_key(res, m->key, m->key_len);
@@ -170,10 +178,13 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
             goto out;
         } else {
             bool done;
-            if ((rc = check_conflict(&c, m, req->start_ts, &done, res)))
+            mvcc_ts own;
+            if ((rc = check_conflict(&c, m, req->start_ts, &done, &own, res)))
                 goto out;
             if (done) {
                 plan[i] = PW_SKIP;
+                if (own > done_commit_ts)
+                    done_commit_ts = own;
                 continue;
             }
         }
@@ -216,12 +227,14 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
             goto out;
         registered = true;
     }
-    if (min_commit < res->min_commit_ts)
-        min_commit = res->min_commit_ts;
+    /* New locks of a partly resent request go no lower than the old. */
+    if (min_commit < done_commit_ts)
+        min_commit = done_commit_ts;
     struct mvcc__buf enc = {0}, k = {0};
     for (size_t i = 0; i < req->n; i++) {
         if (plan[i] == PW_SKIP)
             continue;
+        writes = true;
         const struct mvcc_mutation *m = &req->mutations[i];
         struct mvcc__lock l;
         memset(&l, 0, sizeof l);
@@ -272,10 +285,14 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
     if (rc == 0)
         rc = mvcc__cmd_write(&c);
     if (rc == 0) {
+        /* Nothing written and something found: what was found decides
+         * (a 1PC batch commits all its keys at one commit_ts). */
+        mvcc_ts decided = !writes && done_commit_ts ? done_commit_ts
+                                                    : min_commit;
         if (req->try_one_pc)
-            res->commit_ts = min_commit;
+            res->commit_ts = decided;
         else if (req->use_async_commit)
-            res->min_commit_ts = min_commit;
+            res->min_commit_ts = decided;
         if (req->try_one_pc) /* pessimistic locks may be gone */
             mvcc__wake_keys(s, keys, req->n);
     }

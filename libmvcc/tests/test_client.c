@@ -232,6 +232,125 @@ static void one_pc_and_async_commit(void **state)
 }
 
 
+/* An async-commit prewrite whose answer is lost (a kvd killed after it
+ * replicated, a deadline) is sent again after the store served reads at
+ * later timestamps; meanwhile a resolver (another client meeting the
+ * expired lock) commits the primary at the commit_ts the locks give. The
+ * coordinator must commit the rest at that same commit_ts: before the fix
+ * the resent prewrite answered a fresh min_commit_ts above those reads,
+ * the coordinator committed the secondary above the primary, and a reader
+ * between the two saw half the transaction (chaos_bank's torn total). */
+struct lossy
+{
+    struct mvcc_transport in; /* the in-process transport */
+    struct mvcc_store **s;    /* its stores */
+    bool lost;                /* shard 2's first prewrite answer dropped */
+    bool resolved;            /* the "resolver" committed the primary */
+    mvcc_ts resolver_ts;      /* at this commit_ts */
+};
+
+static int lossy_locate(void *ctx, const void *key, size_t len,
+                        uint64_t *shard, const uint8_t **end, size_t *end_len)
+{
+    struct lossy *l = ctx;
+    return l->in.locate(l->in.ctx, key, len, shard, end, end_len);
+}
+
+static int lossy_batch_get(void *ctx, uint64_t shard,
+                           const struct mvcc_read_opts *ro,
+                           const struct mvcc_key *keys, size_t n, mvcc_ts ts,
+                           struct mvcc_result *res)
+{
+    struct lossy *l = ctx;
+    return l->in.batch_get(l->in.ctx, shard, ro, keys, n, ts, res);
+}
+
+static int lossy_prewrite(void *ctx, uint64_t shard,
+                          const struct mvcc_prewrite_req *req,
+                          struct mvcc_result *res)
+{
+    struct lossy *l = ctx;
+    int rc = l->in.prewrite(l->in.ctx, shard, req, res);
+    if (rc == 0 && shard == 2 && !l->lost) {
+        l->lost = true;
+        /* reads a second later reach the store before the resend */
+        mvcc_store_update_max_ts(l->s[2], req->start_ts + ((mvcc_ts)1000 << 18));
+        return MVCC_SERVER_BUSY;
+    }
+    return rc;
+}
+
+/* Before the coordinator's first commit lands, the resolver's: the
+ * largest min_commit_ts of the locks, applied to the primary only. */
+static int lossy_commit(void *ctx, uint64_t shard, const struct mvcc_key *keys,
+                        size_t n, mvcc_ts start_ts, mvcc_ts commit_ts,
+                        struct mvcc_result *res)
+{
+    struct lossy *l = ctx;
+    if (!l->resolved) {
+        l->resolved = true;
+        mvcc_ts cts = 0;
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(mvcc_scan_lock(l->s[i], MVCC_TS_MAX, NULL, 0,
+                                            NULL, 0, 0, res),
+                             0);
+            for (size_t j = 0; j < res->nlocks; j++)
+                if (res->locks[j].min_commit_ts > cts)
+                    cts = res->locks[j].min_commit_ts;
+        }
+        struct mvcc_key pk = {"a", 1};
+        assert_int_equal(mvcc_commit(l->s[0], &pk, 1, start_ts, cts, res), 0);
+        l->resolver_ts = cts;
+    }
+    return l->in.commit(l->in.ctx, shard, keys, n, start_ts, commit_ts, res);
+}
+
+static void async_commit_resent_prewrite_commits_at_one_ts(void **state)
+{
+    int kind = *(int *)*state;
+    struct tu_cluster k;
+    assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
+    struct lossy l;
+    memset(&l, 0, sizeof l);
+    l.in = k.tr;
+    l.s = k.s;
+    struct mvcc_transport tr = k.tr;
+    tr.ctx = &l;
+    tr.locate = lossy_locate;
+    tr.batch_get = lossy_batch_get;
+    tr.prewrite = lossy_prewrite;
+    tr.commit = lossy_commit;
+    struct mvcc_client_opts o;
+    memset(&o, 0, sizeof o);
+    o.async_commit = true;
+    o.transport = tr;
+    o.tso = mvcc_local_tso_next;
+    o.tso_ctx = &k.tso;
+    struct mvcc_client *c;
+    assert_int_equal(mvcc_client_create(&o, &c), 0);
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(c, &t), 0);
+    tu_txn_set(t, "a", "1"); /* shard 0: the primary */
+    tu_txn_set(t, "z", "2"); /* shard 2 */
+    mvcc_ts cts = 0;
+    assert_int_equal(mvcc_txn_commit(t, &cts), 0);
+    assert_true(l.lost);
+    assert_true(l.resolved);
+    assert_int_equal(cts, l.resolver_ts);
+    /* both keys at cts: a reader just below sees neither, at it both */
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    assert_int_equal(mvcc_get(k.s[0], NULL, K("a"), cts - 1, &r),
+                     MVCC_NOTFOUND);
+    assert_int_equal(mvcc_get(k.s[2], NULL, K("z"), cts - 1, &r),
+                     MVCC_NOTFOUND);
+    assert_int_equal(mvcc_get(k.s[0], NULL, K("a"), cts, &r), 0);
+    assert_int_equal(mvcc_get(k.s[2], NULL, K("z"), cts, &r), 0);
+    mvcc_result_reset(&r);
+    mvcc_client_destroy(c);
+    tu_cluster_close(&k);
+}
+
 /* Pessimistic transactions through the client. */
 
 struct counter
@@ -566,6 +685,7 @@ int main(void)
         TU_BOTH_KIND(crash_after_primary_commit_rolls_forward),
         TU_BOTH_KIND(async_commit_crash_after_prewrite_is_committed),
         TU_BOTH_KIND(one_pc_and_async_commit),
+        TU_BOTH_KIND(async_commit_resent_prewrite_commits_at_one_ts),
         TU_BOTH_KIND(big_transaction_commits_in_chunks),
     };
     return cmocka_run_group_tests_name("libmvcc/client", tests, NULL, NULL);

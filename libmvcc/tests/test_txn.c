@@ -511,6 +511,73 @@ static void async_commit_and_secondaries(void **state)
     assert_int_equal(t->r.commit_ts, mct);
 }
 
+/* A prewrite whose answer was lost is sent again (to the same leader or a
+ * new one). It must answer the min_commit_ts its locks hold, not one above
+ * the reads served since: a resolver takes commit_ts from the locks, so a
+ * coordinator that committed at a larger one would commit the keys at two
+ * timestamps, and a reader between them would see half the transaction. */
+static void async_prewrite_resent(void **state)
+{
+    struct tu_store *t = *state;
+    struct mvcc_mutation ms[] = {mput("p", "1"), mput("s", "2")};
+    struct mvcc_key secs[] = {{"s", 1}};
+    struct mvcc_prewrite_req req;
+    memset(&req, 0, sizeof req);
+    req.mutations = ms;
+    req.n = 2;
+    req.primary = "p";
+    req.primary_len = 1;
+    req.start_ts = TS(100);
+    req.lock_ttl = 10;
+    req.use_async_commit = true;
+    req.secondaries = secs;
+    req.nsecondaries = 1;
+    assert_int_equal(mvcc_prewrite(t->s, &req, &t->r), 0);
+    mvcc_ts mct = t->r.min_commit_ts;
+    assert_true(mct > TS(100));
+    get_is(t, "x", TS(900), NULL); /* max_ts is now 900 */
+    assert_int_equal(mvcc_prewrite(t->s, &req, &t->r), 0);
+    assert_int_equal(t->r.min_commit_ts, mct);
+    /* what a resolver computes from the locks */
+    assert_int_equal(mvcc_check_secondary_locks(t->s, secs, 1, TS(100),
+                                                &t->r),
+                     0);
+    assert_int_equal(t->r.status, MVCC_TXN_LOCKED);
+    assert_int_equal(t->r.locks[0].min_commit_ts, mct);
+    /* resolved (committed at mct) before the resend arrives: the resend
+     * reports that commit_ts */
+    assert_int_equal(commit1(t, "p", TS(100), mct), 0);
+    assert_int_equal(commit1(t, "s", TS(100), mct), 0);
+    get_is(t, "x", TS(2000), NULL);
+    assert_int_equal(mvcc_prewrite(t->s, &req, &t->r), 0);
+    assert_int_equal(t->r.min_commit_ts, mct);
+    get_is(t, "s", mct, "2");
+    get_is(t, "s", mct - 1, NULL);
+}
+
+/* A 1PC prewrite sent again after it committed reports the commit_ts it
+ * committed at, and writes nothing more. */
+static void one_pc_resent(void **state)
+{
+    struct tu_store *t = *state;
+    struct mvcc_mutation ms[] = {mput("a", "1"), mput("b", "2")};
+    struct mvcc_prewrite_req req;
+    memset(&req, 0, sizeof req);
+    req.mutations = ms;
+    req.n = 2;
+    req.primary = "a";
+    req.primary_len = 1;
+    req.start_ts = TS(10);
+    req.try_one_pc = true;
+    assert_int_equal(mvcc_prewrite(t->s, &req, &t->r), 0);
+    mvcc_ts cts = t->r.commit_ts;
+    get_is(t, "x", TS(900), NULL);
+    assert_int_equal(mvcc_prewrite(t->s, &req, &t->r), 0);
+    assert_int_equal(t->r.commit_ts, cts);
+    get_is(t, "b", TS(1000), "2");
+    get_is(t, "b", cts - 1, NULL);
+}
+
 static void one_phase_commit(void **state)
 {
     struct tu_store *t = *state;
@@ -728,6 +795,8 @@ int main(void)
         TU_BOTH_STORE(cleanup_outcomes),
         TU_BOTH_STORE(check_txn_status_outcomes),
         TU_BOTH_STORE(async_commit_and_secondaries),
+        TU_BOTH_STORE(async_prewrite_resent),
+        TU_BOTH_STORE(one_pc_resent),
         TU_BOTH_STORE(one_phase_commit),
         TU_BOTH_STORE(heartbeat_extends_ttl),
         TU_BOTH_STORE(scan_lock_and_resolve_lock),
