@@ -137,6 +137,8 @@ struct region_peer {
     bool has_snap;                /* snap is valid */
     struct raft_node *node;       /* the Raft group member */
     raft_index applied;           /* last applied index */
+    raft_term applied_term;       /* its entry's term (0: not known since
+                                     start: nothing applied since) */
     raft_index last_index;        /* last index written to the engine */
     raft_term term;               /* current term as last seen */
     raft_id leader;               /* known leader */

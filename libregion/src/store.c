@@ -1424,6 +1424,7 @@ static int apply_committed(struct region_store *s, struct region_peer *p,
 {
     int rc = 0;
     raft_index last = p->applied;
+    raft_term last_term = p->applied_term;
     for (size_t i = 0; i < rd->n_committed && rc == 0; i++) {
         const struct raft_entry *e = &rd->committed[i];
         if (e->index <= p->applied)
@@ -1439,6 +1440,7 @@ static int apply_committed(struct region_store *s, struct region_peer *p,
             break;
         }
         last = e->index;
+        last_term = e->term;
         s->stats.applied++;
         /* answer the proposals up to this index */
         while (p->props && p->props->index <= e->index) {
@@ -1479,6 +1481,7 @@ static int apply_committed(struct region_store *s, struct region_peer *p,
         region__put_u64(v, last);
         rc = mvcc_wbatch_put(s->ab, MVCC_CF_DEFAULT, k, sizeof k, v, 8);
         p->applied = last;
+        p->applied_term = last_term;
     }
     return rc;
 }
@@ -1569,6 +1572,7 @@ static int finish_readies(struct region_store *s, struct region_peer **ps,
             s->stats.snaps_applied++;
             p->applied = p->last_index = p->compacted =
                 rd->snapshot->meta.index;
+            p->applied_term = rd->snapshot->meta.term;
             region__snap_free(p);
             if (rc != 0)
                 break;
@@ -2749,6 +2753,20 @@ int region_txn_run(struct region_store *s, const struct region_ctx *ctx,
         rc = region_lookup(s, ctx, &p, err);
         if (rc == 0)
             rc = leader_check(s, p, &st, err);
+        if (rc == 0 && p->applied_term != st.term) {
+            /* A command reads the state it decides on (locks, commit
+             * records) from this store's engine. A new leader may not
+             * have applied entries the old one committed (it learns of
+             * their commit with its own term's first entry): deciding on
+             * that state could roll back a committed primary or miss a
+             * write conflict. So writes wait until it applied an entry
+             * of its own term, as reads wait for their read index. */
+            rc = REGION_ESERVER_BUSY;
+            region__set_err(err, rc, "region %llu: new leader (term %llu) "
+                            "has not applied its term's first entry yet",
+                            (unsigned long long)p->desc.id,
+                            (unsigned long long)st.term);
+        }
         term = st.term;
         pthread_mutex_unlock(&s->mu);
         if (rc != 0)

@@ -66,11 +66,26 @@ static int do_get(struct mvcc_store *m, void *arg)
     return mvcc_get(m, NULL, a->key, strlen(a->key), a->ts, &a->res);
 }
 
+/* Until store i's leadership serves writes: they wait (ServerIsBusy)
+ * until the new leader applied an entry of its term, as a client backs
+ * off and resends; a read (through its read index) waits for the same. */
+static bool serves_writes(struct cluster *c, int i, uint64_t region)
+{
+    struct region_ctx ctx = {region, 1, 1};
+    struct region_err err;
+    struct get_arg g = {"~", 1, {0}};
+    mvcc_result_init(&g.res);
+    int rc = region_txn_run(c->st[i].s, &ctx, true, do_get, &g, &err);
+    mvcc_result_reset(&g.res);
+    return rc == MVCC_NOTFOUND || rc == 0;
+}
+
 static int leader_of(struct cluster *c, uint64_t region)
 {
     for (int t = 0; t < 20000; t++) {
         for (int i = 1; i <= c->n; i++)
-            if (region_store_is_leader(c->st[i].s, region))
+            if (region_store_is_leader(c->st[i].s, region) &&
+                serves_writes(c, i, region))
                 return i;
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL); /* the loop thread elects; poll its outcome */
@@ -207,6 +222,7 @@ static void one_pc_waits_for_the_max_ts_sync(void **state)
         }
     }
     assert_true(region_store_is_leader(fs, 1));
+    assert_true(serves_writes(&c, f, 1));
     uint64_t gen = region_store_leader_gen(fs);
     a.one_pc = fs;
     assert_int_equal(region_txn_run(fs, &ctx, false, do_prewrite, &a, &err),
