@@ -360,17 +360,23 @@ static void set_password(struct sql_acct *a, const char *pw, size_t n)
         sql_auth_native_hash(pw, n, a->hash);
 }
 
-/* A new store: 'root'@'%' with everything. */
-static int bootstrap_root(struct sql_server *srv, const char *pw)
+/* Reads of the accounts after losing the race to create root. */
+#define ROOT_RACE_TRIES 8
+
+/* A new store: 'root'@'%' with everything, written and committed by t
+ * (which read no account: a server bootstrapping at the same time makes
+ * one of the two commits conflict). */
+static int bootstrap_root(struct sql_server *srv, struct sql_kvtxn *t,
+                          const char *pw)
 {
     struct sql_acct *a = acct_new("root", 4, "%", 1);
-    if (!a)
+    if (!a) {
+        sql__kvtxn_rollback(t);
         return -ENOMEM;
+    }
     a->global = SQL_PRIV_ALL_GLOBAL | SQL_PRIV_GRANT;
     set_password(a, pw ? pw : "", pw ? strlen(pw) : 0);
-    struct sql_kvtxn *t = NULL;
-    int rc = sql__kv_begin(srv->kv, &t);
-    rc = rc ? rc : acct_bump(t, &srv->priv_ver);
+    int rc = acct_bump(t, &srv->priv_ver);
     rc = rc ? rc : acct_store(t, a);
     if (rc == 0) {
         rc = sql__kvtxn_commit(t);
@@ -426,13 +432,24 @@ static int read_accts(struct sql_kvtxn *t, struct sql_accts **out,
 int sql__acct_load(struct sql_server *srv, const char *root_password,
                    char *errmsg, size_t errmsg_len)
 {
-    struct sql_kvtxn *t = NULL;
-    int rc = sql__kv_begin(srv->kv, &t);
-    if (rc == 0)
-        rc = read_accts(t, &srv->accts, &srv->priv_ver);
-    sql__kvtxn_rollback(t);
-    if (rc == 0 && srv->accts->n == 0)
-        rc = bootstrap_root(srv, root_password);
+    int rc;
+    /* Several servers starting on one fresh cluster race to create root:
+     * the losers' commits conflict, and they read again (finding it). */
+    for (int attempt = 0;; attempt++) {
+        struct sql_kvtxn *t = NULL;
+        rc = sql__kv_begin(srv->kv, &t);
+        if (rc == 0)
+            rc = read_accts(t, &srv->accts, &srv->priv_ver);
+        if (rc == 0 && srv->accts->n == 0) {
+            rc = bootstrap_root(srv, t, root_password);
+            t = NULL;
+        }
+        sql__kvtxn_rollback(t);
+        if (rc != MVCC_CONFLICT || attempt == ROOT_RACE_TRIES)
+            break;
+        sql__acct_free_all(srv->accts);
+        srv->accts = NULL;
+    }
     if (rc != 0) {
         if (errmsg && errmsg_len)
             snprintf(errmsg, errmsg_len, "cannot read the accounts: %s",

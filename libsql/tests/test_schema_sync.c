@@ -18,6 +18,7 @@
 
 #include <mvcc.h>
 
+#include "acct.h"
 #include "session.h"
 #include "sqlfx.h"
 
@@ -454,6 +455,66 @@ static void concurrent_ddl_serialized(void **state)
     assert_int_equal(entries, 100);
 }
 
+/* Two servers opening one fresh store race to create root. The test
+ * lets the second open run to the end inside the first one's bootstrap
+ * commit (its prewrite, through the transport), so the first has read
+ * "no accounts" and then finds root committed after its start: its
+ * commit conflicts, and it must read again and use that root (before,
+ * its open failed with "write conflict"). */
+struct race
+{
+    struct two *w;         /* the store both open */
+    struct mvcc_transport in; /* the in-process transport */
+    struct sqlfx second;   /* opened inside the first's commit */
+    bool opened;           /* second is open */
+};
+
+static struct race *the_race; /* the transport's other calls keep its ctx */
+
+static int race_prewrite(void *ctx, uint64_t shard,
+                         const struct mvcc_prewrite_req *req,
+                         struct mvcc_result *res)
+{
+    struct race *r = the_race;
+    if (!r->opened) {
+        r->opened = true;
+        open_server(r->w, &r->second);
+    }
+    return r->in.prewrite(ctx, shard, req, res);
+}
+
+static void bootstrap_race(void **state)
+{
+    (void)state;
+    struct two w;
+    memset(&w, 0, sizeof(w));
+    assert_int_equal(mvcc_memengine_create(&w.eng), 0);
+    struct mvcc_store_opts so = {.lock_table = true};
+    assert_int_equal(mvcc_store_open(w.eng, &so, &w.store), 0);
+    assert_int_equal(mvcc_local_transport_init(&w.tr, &w.store, 1, NULL), 0);
+    struct race r = {.w = &w, .in = w.tr};
+    w.co = (struct mvcc_client_opts){.transport = w.tr,
+                                     .tso = mvcc_local_tso_next,
+                                     .tso_ctx = &w.tso,
+                                     .one_pc = true,
+                                     .resolve_budget_ms = 100};
+    the_race = &r;
+    w.co.transport.prewrite = race_prewrite;
+    open_server(&w, &w.a);
+    assert_true(r.opened);
+    /* one root, the second's, seen by both */
+    for (int i = 0; i < 2; i++) {
+        struct sql_server *srv = i ? r.second.srv : w.a.srv;
+        assert_int_equal(srv->accts->n, 1);
+        assert_non_null(sql__acct_find(srv->accts, "root", "%"));
+    }
+    sql_server_close(r.second.srv);
+    sql_server_close(w.a.srv);
+    mvcc_local_transport_free(&w.tr);
+    mvcc_store_close(w.store);
+    mvcc_engine_destroy(w.eng);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -470,6 +531,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(concurrent_ddl_serialized, setup,
                                         teardown),
+        cmocka_unit_test(bootstrap_race),
     };
     return cmocka_run_group_tests_name("libsql/schema_sync", tests, NULL,
                                        NULL);
