@@ -258,6 +258,7 @@ static int open_store(struct kvd *k, const struct kvd_settings *s)
         .transport = {k, kvd_transport_send, kvd_transport_notify},
         .election_tick = (int)s->election_tick,
         .heartbeat_tick = (int)s->heartbeat_tick,
+        .tick_ms = (uint32_t)s->tick_ms,
         .max_entry_bytes = (uint32_t)s->max_entry,
         .max_pending = (uint32_t)s->max_pending,
         .no_sync = !s->sync_log,

@@ -379,6 +379,19 @@ struct raft_config {
     bool stream_snapshots;
     /* Snapshot chunks sent to a follower and not yet acknowledged (8). */
     uint32_t snapshot_window;
+    /* Optional clock for RAFT_READ_LEASE: monotonic milliseconds (now_ms,
+     * called with clock_ctx) and how many milliseconds the application
+     * lets pass between raft_node_tick calls (tick_ms, > 0). With it the
+     * lease runs in real time from when the acknowledged heartbeat was
+     * sent, for election_tick - 2 ticks' worth of milliseconds: a leader
+     * whose ticks fall behind (a starved process, a stalled loop) cannot
+     * outlive the followers' refusal to vote, which they count in their
+     * own ticks (each at least tick_ms long). Without it the lease is
+     * counted in the leader's ticks, which is only as good as the tick
+     * rate (DESIGN.md "Reads"). */
+    uint64_t (*now_ms)(void *clock_ctx);
+    void *clock_ctx;
+    uint32_t tick_ms;
 };
 #define RAFT_MAX_INFLIGHT_READIES 1024
 

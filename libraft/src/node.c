@@ -421,6 +421,13 @@ void raft__bcast_append(struct raft_node *n)
             send_append(n, &n->trk.prs[i], true);
 }
 
+/* The lease's clock: the application's milliseconds if it gave a clock,
+ * else the node's ticks. */
+static uint64_t lease_now(const struct raft_node *n)
+{
+    return n->cfg.now_ms ? n->cfg.now_ms(n->cfg.clock_ctx) : n->ticks;
+}
+
 static void bcast_heartbeat(struct raft_node *n, uint64_t ctx)
 {
     for (uint32_t i = 0; i < n->trk.n; i++) {
@@ -434,7 +441,7 @@ static void bcast_heartbeat(struct raft_node *n, uint64_t ctx)
         m.term = n->term;
         m.commit = p->match < n->log.committed ? p->match : n->log.committed;
         m.context = ctx;
-        m.index = n->ticks; /* echoed back: dates the follower's lease */
+        m.index = lease_now(n); /* echoed back: dates the follower's lease */
         raft__send(n, &m);
     }
 }
@@ -498,18 +505,25 @@ static bool committed_in_term(struct raft_node *n)
 /* Thesis 6.4.1: a follower that acked a heartbeat the leader sent at tick t
  * refuses votes until at least t + election_tick (same tick rate assumed),
  * so no other leader can exist before then. One tick of margin covers
- * unaligned ticks. */
+ * unaligned ticks. With a clock the same holds in real time: the follower
+ * got the heartbeat after the leader sent it at time t and refuses votes
+ * for election_tick of its own ticks, each at least tick_ms long, the
+ * first of which may come at once: so for more than (election_tick - 1)
+ * * tick_ms after t. One more tick of margin covers timers firing a
+ * little early. */
 static bool lease_valid(struct raft_node *n)
 {
     raft_id ok[RAFT_MAX_MEMBERS];
     size_t cnt = 0;
     uint64_t e = (uint64_t)n->cfg.election_tick;
+    uint64_t now = lease_now(n);
+    uint64_t span = n->cfg.now_ms ? (e - 2) * n->cfg.tick_ms : e - 1;
     for (uint32_t i = 0; i < n->trk.n; i++) {
         struct raft__progress *p = &n->trk.prs[i];
         if (p->learner)
             continue;
         if (p->id == n->id ||
-            (p->lease_tick > 0 && p->lease_tick + e - 1 > n->ticks))
+            (p->lease_tick > 0 && p->lease_tick + span > now))
             ok[cnt++] = p->id;
     }
     return raft__tally(&n->trk.conf, ok, cnt, NULL, 0) == RAFT__VOTE_WON;
@@ -1128,7 +1142,7 @@ static int leader_step(struct raft_node *n, const struct raft_message *m,
     case RAFT_MSG_HEARTBEAT_RESP:
         p->recent_active = true;
         p->paused = false;
-        if (m->index <= n->ticks && m->index > p->lease_tick)
+        if (m->index <= lease_now(n) && m->index > p->lease_tick)
             p->lease_tick = m->index;
         if (m->commit > p->commit_known && m->commit <= n->log.committed)
             p->commit_known = m->commit;
@@ -1380,6 +1394,7 @@ int raft_node_create(const struct raft_config *cfg, struct raft_node **out)
     if (c->heartbeat_tick >= c->election_tick ||
         c->max_inflight_readies > RAFT_MAX_INFLIGHT_READIES ||
         (c->read_only == RAFT_READ_LEASE && !c->check_quorum) ||
+        (c->now_ms != NULL && (c->tick_ms == 0 || c->election_tick < 3)) ||
         c->max_inflight_msgs > (1u << 20)) {
         rc = RAFT_EINVAL;
         goto err_free;

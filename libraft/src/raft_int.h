@@ -114,7 +114,9 @@ struct raft__progress {
     bool paused;            /* probe: an append is out; wait for a beat */
     bool learner;           /* non-voting */
     int snap_ticks;         /* ticks spent in the snapshot state */
-    uint64_t lease_tick;    /* leader tick of the newest heartbeat acked */
+    uint64_t lease_tick;    /* newest heartbeat acked: the leader's tick,
+                               or its clock (ms) when it sent it if
+                               cfg.now_ms is set */
     raft_index commit_known; /* commit index the member reported */
     struct raft__inflight *infl; /* ring of unacked appends (owned) */
     uint32_t infl_start;    /* ring head */

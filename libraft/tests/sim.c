@@ -227,6 +227,9 @@ static void start(struct sim *s, struct sim_node *sn)
     c.pre_vote = s->o.pre_vote;
     c.check_quorum = s->o.check_quorum;
     c.read_only = s->o.read_only;
+    c.now_ms = s->o.now_ms;
+    c.clock_ctx = s->o.clock_ctx;
+    c.tick_ms = s->o.tick_ms;
     c.max_inflight_msgs = s->o.max_inflight;
     c.max_size_per_msg = s->o.max_size_per_msg;
     c.max_uncommitted_bytes = s->o.max_uncommitted;

@@ -23,6 +23,9 @@ struct sim_opts {
     bool pre_vote;           /* raft_config.pre_vote */
     bool check_quorum;       /* raft_config.check_quorum */
     int read_only;           /* raft_config.read_only */
+    uint64_t (*now_ms)(void *ctx); /* raft_config.now_ms (NULL: none) */
+    void *clock_ctx;         /* raft_config.clock_ctx */
+    uint32_t tick_ms;        /* raft_config.tick_ms */
     int election_tick;       /* 0: 10 */
     int loss_pm;             /* per-mille of messages lost */
     int dup_pm;              /* per-mille duplicated */

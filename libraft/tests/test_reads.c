@@ -183,6 +183,69 @@ static void lease_read_needs_no_round_trip(void **state)
     sim_close(&s);
 }
 
+/* With a clock the lease runs in real time: a leader whose ticks stop (a
+ * starved process) still sees its lease end once election_tick - 2
+ * ticks' worth of milliseconds passed since the acknowledged heartbeat
+ * was sent, while the followers, ticking on, may elect another leader
+ * after election_tick of their own ticks. Counted in the leader's ticks,
+ * that lease would still look valid. */
+static uint64_t fake_ms;
+static uint64_t fake_clock(void *ctx)
+{
+    (void)ctx;
+    return fake_ms;
+}
+
+static void lease_runs_in_real_time(void **state)
+{
+    (void)state;
+    struct sim_opts o;
+    memset(&o, 0, sizeof(o));
+    o.n_voters = 3;
+    o.seed = 5;
+    o.read_only = RAFT_READ_LEASE;
+    o.check_quorum = true;
+    o.now_ms = fake_clock;
+    o.tick_ms = 50;
+    fake_ms = 1000;
+    struct sim s;
+    sim_init(&s, &o);
+    raft_id l = sim_wait_leader(&s, 100);
+    assert_int_not_equal(l, 0);
+    sim_tick(&s, l); /* one heartbeat round at 1000 ms: the lease starts */
+    sim_settle(&s);
+    sim_isolate(&s, l);
+    fake_ms += 7 * 50 - 1; /* within (10 - 2) * 50 ms, no tick */
+    int r = sim_read(&s, l);
+    sim_process_ready(&s, l);
+    assert_true(s.reads[r].done);
+    fake_ms += 50 + 1; /* 400 ms after the heartbeat: over, still no tick */
+    r = sim_read(&s, l);
+    sim_settle(&s);
+    assert_false(s.reads[r].done); /* no quorum to confirm it */
+    sim_close(&s);
+    /* a clock needs a tick length, and room for the margin */
+    struct raft_memstore *ms;
+    raft_memstore_create(&ms);
+    struct raft_config c;
+    memset(&c, 0, sizeof(c));
+    c.id = 1;
+    c.storage = raft_memstore_storage(ms);
+    c.read_only = RAFT_READ_LEASE;
+    c.check_quorum = true;
+    c.now_ms = fake_clock;
+    struct raft_node *n = (void *)1;
+    assert_int_equal(raft_node_create(&c, &n), RAFT_EINVAL);
+    c.tick_ms = 50;
+    c.election_tick = 2;
+    c.heartbeat_tick = 1;
+    assert_int_equal(raft_node_create(&c, &n), RAFT_EINVAL);
+    c.election_tick = 3;
+    assert_int_equal(raft_node_create(&c, &n), 0);
+    raft_node_destroy(n);
+    raft_memstore_destroy(ms);
+}
+
 /* Lease reads are refused without CheckQuorum: the lease would not hold. */
 static void lease_requires_check_quorum(void **state)
 {
@@ -249,6 +312,7 @@ int main(void)
         cmocka_unit_test(reads_confirmed_in_order),
         cmocka_unit_test(read_waits_for_term_commit),
         cmocka_unit_test(lease_read_needs_no_round_trip),
+        cmocka_unit_test(lease_runs_in_real_time),
         cmocka_unit_test(lease_requires_check_quorum),
         cmocka_unit_test(single_voter_read_waits_for_term_commit),
         cmocka_unit_test(read_without_leader_refused),

@@ -156,6 +156,13 @@ struct region_store_opts {
                                     (8 MiB) */
     uint32_t max_pending;        /* proposals waiting per region before
                                     SERVER_BUSY (4096) */
+    uint32_t tick_ms;            /* how often region_store_tick is called,
+                                    in ms: the Raft lease then runs in
+                                    real time (a starved store's ticks
+                                    fall behind; libraft "Reads"), with
+                                    election_tick >= 3 (below: no lease,
+                                    every read confirmed). 0: the lease
+                                    counts ticks */
     int read_timeout_ticks;      /* a read waiting this long fails
                                     NOT_LEADER (4 * election_tick) */
     uint64_t split_size;         /* split a region automatically once

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "region_int.h"
 
@@ -417,6 +418,15 @@ static int load_log(struct region_store *s, struct region_peer *p)
     return rc;
 }
 
+/* The Raft lease's clock (region_store_opts.tick_ms): monotonic ms. */
+static uint64_t lease_clock(void *ctx)
+{
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 /* The Raft node of p over its storage, from p->applied. */
 static int node_start(struct region_store *s, struct region_peer *p)
 {
@@ -432,6 +442,12 @@ static int node_start(struct region_store *s, struct region_peer *p)
     c.pre_vote = true;
     c.check_quorum = true;
     c.read_only = RAFT_READ_LEASE;
+    if (s->opts.tick_ms > 0 && c.election_tick >= 3) {
+        c.now_ms = lease_clock;
+        c.tick_ms = s->opts.tick_ms;
+    } else if (s->opts.tick_ms > 0) {
+        c.read_only = RAFT_READ_SAFE; /* no room for the clock's margin */
+    }
     c.logger = raft_logger;
     c.logger_ctx = s;
     c.log_level = s->opts.log_level;
