@@ -129,11 +129,290 @@ static void removed_while_cut_off(void **state)
     cl_destroy(&c);
 }
 
+/* A message batch from store `from` to store `to` in flight, copied
+ * (NULL when none): for replaying it late. */
+static struct cl_msg *grab_msg(struct cluster *c, int from, int to)
+{
+    for (int t = 0; t < 50; t++) {
+        for (size_t i = 0; i < c->nq; i++)
+            if (c->q[i].from == (uint64_t)from && c->q[i].to == (uint64_t)to) {
+                struct cl_msg *m = malloc(sizeof *m);
+                assert_non_null(m);
+                *m = c->q[i];
+                m->buf = malloc(m->len);
+                assert_non_null(m->buf);
+                memcpy(m->buf, c->q[i].buf, m->len);
+                return m;
+            }
+        cl_tick(c);
+    }
+    return NULL;
+}
+
+static uint64_t recreated(struct cluster *c, int i)
+{
+    struct region_store_stats st;
+    region_store_stats(c->st[i].s, &st);
+    return st.peers_recreated;
+}
+
+/* Until store i holds region 1 at conf_ver cv (ticks at most); its desc. */
+static struct region_desc wait_conf(struct cluster *c, int i, uint64_t cv)
+{
+    struct region_desc d;
+    memset(&d, 0, sizeof d);
+    for (int t = 0; t < 1000; t++) {
+        if (region_store_region(c->st[i].s, 1, &d, NULL) == 0 &&
+            d.conf_ver == cv)
+            return d;
+        cl_tick(c);
+    }
+    fail_msg("store %d: region 1 not at conf_ver %llu (at %llu)", i,
+             (unsigned long long)cv, (unsigned long long)d.conf_ver);
+    return d;
+}
+
+/* A follower removed, then added back: a fresh peer replaces the
+ * tombstone and gets the data by snapshot; a message from before the
+ * removal, or sent as it was applied, creates nothing. Twice, with a
+ * restart of the store in between. */
+static void removed_store_added_back(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(&c, 1);
+    int x = l % 3 + 1;
+    assert_int_equal(cl_put(&c, l, 1, "a", "1", NULL), 0);
+    struct cl_msg *old = grab_msg(&c, l, x);
+    assert_non_null(old);
+    uint64_t cv = 1;
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(cl_change_peer(&c, l, 1, false, x, NULL), 0);
+        cv++;
+        int t;
+        for (t = 0; t < 1000; t++) {
+            if (region_store_region(c.st[x].s, 1, NULL, NULL) ==
+                REGION_ENOT_FOUND)
+                break;
+            cl_tick(&c);
+        }
+        assert_true(t < 1000);
+        assert_false(has_key(&c, x, 1, "a"));
+        /* a late message of the old membership: dropped */
+        assert_int_equal(region_store_receive(c.st[x].s, old->buf, old->len),
+                         0);
+        for (t = 0; t < 30; t++)
+            cl_tick(&c);
+        assert_int_equal(region_store_region(c.st[x].s, 1, NULL, NULL),
+                         REGION_ENOT_FOUND);
+        assert_int_equal(recreated(&c, x), (uint64_t)round); /* so far */
+        char k[16];
+        snprintf(k, sizeof k, "while-out-%d", round);
+        assert_int_equal(cl_put(&c, l, 1, k, "v", NULL), 0);
+        if (round == 1) { /* the tombstone survives a restart */
+            cl_stop(&c, x);
+            cl_start(&c, x);
+        }
+        assert_int_equal(cl_change_peer(&c, l, 1, true, x, NULL), 0);
+        cv++;
+        struct region_desc d = wait_conf(&c, x, cv);
+        assert_int_equal(d.n_stores, 3);
+        for (t = 0; t < 1000 && !has_key(&c, x, 1, k); t++)
+            cl_tick(&c);
+        assert_true(has_key(&c, x, 1, "a"));
+        assert_true(has_key(&c, x, 1, k));
+        assert_int_equal(recreated(&c, x), 1); /* round 1: since restart */
+        /* it follows the log again */
+        snprintf(k, sizeof k, "back-%d", round);
+        assert_int_equal(cl_put(&c, l, 1, k, "v", NULL), 0);
+        for (t = 0; t < 1000 && !has_key(&c, x, 1, k); t++)
+            cl_tick(&c);
+        assert_true(has_key(&c, x, 1, k));
+    }
+    /* and it is a voter that can lead */
+    assert_int_equal(region_store_transfer_leader(c.st[l].s, 1, (uint64_t)x),
+                     0);
+    int t;
+    for (t = 0; t < 500 && !region_store_is_leader(c.st[x].s, 1); t++)
+        cl_tick(&c);
+    assert_true(region_store_is_leader(c.st[x].s, 1));
+    assert_int_equal(cl_put(&c, x, 1, "led-by-x", "v", NULL), 0);
+    free(old->buf);
+    free(old);
+    cl_destroy(&c);
+}
+
+/* A store removed while cut off never applies its removal and learns it
+ * from a notice; added back after, it comes back fresh too. */
+static void notified_store_added_back(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(&c, 1);
+    int x = l % 3 + 1;
+    assert_int_equal(cl_put(&c, l, 1, "a", "1", NULL), 0);
+    for (int t = 0; t < 200 && !has_key(&c, x, 1, "a"); t++)
+        cl_tick(&c);
+    cl_isolate(&c, x, true);
+    assert_int_equal(cl_change_peer(&c, l, 1, false, x, NULL), 0);
+    assert_int_equal(cl_put(&c, l, 1, "b", "2", NULL), 0);
+    cl_isolate(&c, x, false);
+    int t;
+    for (t = 0; t < 2000; t++) {
+        if (region_store_region(c.st[x].s, 1, NULL, NULL) == REGION_ENOT_FOUND)
+            break;
+        cl_tick(&c);
+    }
+    assert_true(t < 2000);
+    assert_int_equal(cl_change_peer(&c, l, 1, true, x, NULL), 0);
+    wait_conf(&c, x, 3);
+    for (t = 0; t < 1000 && !has_key(&c, x, 1, "b"); t++)
+        cl_tick(&c);
+    assert_true(has_key(&c, x, 1, "a"));
+    assert_true(has_key(&c, x, 1, "b"));
+    assert_int_equal(recreated(&c, x), 1);
+    cl_destroy(&c);
+}
+
+/* A store cut off through its removal and its re-add still holds its
+ * old peer: what that peer sends predates the add, so the leader drops it
+ * and tells it to go; a fresh peer takes its place (no stall, and no old
+ * acknowledgement taken for the new peer's). */
+static void cut_off_through_remove_and_add(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(&c, 1);
+    int x = l % 3 + 1;
+    assert_int_equal(cl_put(&c, l, 1, "a", "1", NULL), 0);
+    for (int t = 0; t < 200 && !has_key(&c, x, 1, "a"); t++)
+        cl_tick(&c);
+    cl_isolate(&c, x, true);
+    assert_int_equal(cl_change_peer(&c, l, 1, false, x, NULL), 0);
+    assert_int_equal(cl_put(&c, l, 1, "b", "2", NULL), 0);
+    assert_int_equal(cl_change_peer(&c, l, 1, true, x, NULL), 0);
+    assert_int_equal(cl_put(&c, l, 1, "c", "3", NULL), 0);
+    struct region_desc d;
+    assert_int_equal(region_store_region(c.st[x].s, 1, &d, NULL), 0);
+    assert_int_equal(d.conf_ver, 1); /* it saw neither */
+    cl_isolate(&c, x, false);
+    wait_conf(&c, x, 3);
+    int t;
+    for (t = 0; t < 1000 && !has_key(&c, x, 1, "c"); t++)
+        cl_tick(&c);
+    assert_true(has_key(&c, x, 1, "b"));
+    assert_true(has_key(&c, x, 1, "c"));
+    assert_int_equal(recreated(&c, x), 1);
+    cl_destroy(&c);
+}
+
+struct put_wait {
+    bool done; /* completed */
+    int rc;    /* its code */
+};
+
+static void put_done(void *ud, const struct region_reply *r)
+{
+    struct put_wait *w = ud;
+    w->done = true;
+    w->rc = r->rc;
+}
+
+/* A learner gets the data and the log but no vote: with both other
+ * voters cut off the leader commits nothing; promoted once caught up
+ * (refused before), it votes and may lead. Its role survives a restart. */
+static void learner_added_then_promoted(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 4, false);
+    cl_bootstrap_on(&c, 1, NULL, NULL, 3);
+    int l = (int)cl_wait_leader(&c, 1);
+    assert_int_equal(cl_put(&c, l, 1, "a", "1", NULL), 0);
+    struct region_err err;
+    assert_int_equal(cl_change_member(&c, l, 1, REGION_CHANGE_PROMOTE, 4,
+                                      &err),
+                     REGION_EINVAL);
+    assert_int_equal(cl_change_member(&c, l, 1, REGION_CHANGE_ADD_LEARNER, 4,
+                                      &err),
+                     0);
+    /* the leader has not heard from it yet: not caught up */
+    assert_int_equal(cl_change_member(&c, l, 1, REGION_CHANGE_PROMOTE, 4,
+                                      &err),
+                     REGION_ESERVER_BUSY);
+    assert_int_equal(err.code, REGION_ESERVER_BUSY);
+    assert_int_equal(cl_change_member(&c, l, 1, REGION_CHANGE_ADD_LEARNER, 4,
+                                      &err),
+                     REGION_EINVAL);
+    int t;
+    for (t = 0; t < 1000 && !has_key(&c, 4, 1, "a"); t++)
+        cl_tick(&c);
+    assert_true(has_key(&c, 4, 1, "a"));
+    for (int i = 1; i <= 4; i++) {
+        struct region_desc d = wait_conf(&c, i, 2);
+        assert_int_equal(d.n_stores, 4);
+        assert_true(region_desc_is_learner(&d, 4));
+        assert_false(region_desc_is_learner(&d, (uint64_t)l));
+    }
+    /* the learner's region state survives a restart */
+    cl_stop(&c, 4);
+    cl_start(&c, 4);
+    struct region_desc d = wait_conf(&c, 4, 2);
+    assert_true(region_desc_is_learner(&d, 4));
+    /* no quorum without the voters, whatever the learner holds */
+    int f1 = l % 3 + 1, f2 = f1 % 3 + 1;
+    cl_isolate(&c, f1, true);
+    cl_isolate(&c, f2, true);
+    struct region_ctx ctx = {1, 0, 0};
+    struct region_op op = {REGION_OP_PUT, "cut", 3, "v", 1};
+    struct put_wait w = {false, 0};
+    assert_int_equal(region_raw_write(c.st[l].s, &ctx, &op, 1, put_done, &w,
+                                      &err),
+                     0);
+    cl_pump(&c, 30); /* no ticks: no election, the learner acks */
+    assert_false(w.done);
+    cl_isolate(&c, f1, false);
+    cl_isolate(&c, f2, false);
+    for (t = 0; t < 200 && !w.done; t++)
+        cl_tick(&c);
+    assert_true(w.done);
+    assert_int_equal(w.rc, 0);
+    /* promoted once caught up: SERVER_BUSY until then */
+    int rc = REGION_ESERVER_BUSY;
+    for (t = 0; t < 200 && rc == REGION_ESERVER_BUSY; t++) {
+        rc = cl_change_member(&c, l, 1, REGION_CHANGE_PROMOTE, 4, &err);
+        if (rc == REGION_ESERVER_BUSY)
+            cl_tick(&c);
+    }
+    assert_int_equal(rc, 0);
+    for (int i = 1; i <= 4; i++) {
+        d = wait_conf(&c, i, 3);
+        assert_int_equal(d.n_stores, 4);
+        assert_int_equal(d.learners, 0);
+    }
+    assert_int_equal(region_store_transfer_leader(c.st[l].s, 1, 4), 0);
+    for (t = 0; t < 500 && !region_store_is_leader(c.st[4].s, 1); t++)
+        cl_tick(&c);
+    assert_true(region_store_is_leader(c.st[4].s, 1));
+    assert_int_equal(cl_put(&c, 4, 1, "by-4", "v", NULL), 0);
+    cl_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(add_then_remove),
         cmocka_unit_test(removed_while_cut_off),
+        cmocka_unit_test(removed_store_added_back),
+        cmocka_unit_test(notified_store_added_back),
+        cmocka_unit_test(cut_off_through_remove_and_add),
+        cmocka_unit_test(learner_added_then_promoted),
     };
     return cmocka_run_group_tests_name("libregion/membership", tests, NULL,
                                        NULL);
