@@ -974,6 +974,28 @@ static void queue_notice(struct region_store *s, struct region_peer *p,
     o->count++;
 }
 
+/* An uninitialized peer told it is no member at conf_ver (its store was
+ * removed before a snapshot made it a replica): it goes, with nothing to
+ * delete but its hard state, which stays for a later peer's votes. The
+ * tombstone is kept in memory only (the peer never had a region state);
+ * after a restart a stale message may make such a peer again, and a
+ * notice drops it again. No ready of an uninitialized peer is ever out
+ * between iterations (they never go to the writer thread). */
+static void drop_uninit(struct region_store *s, struct region_peer *p,
+                        uint64_t conf_ver)
+{
+    uint64_t id = p->desc.id;
+    uninit_remove(s, p);
+    idx_del(s, id);
+    peer_free(p);
+    (void)add_tomb(s, id, conf_ver); /* -ENOMEM: a message may make it
+                                        again, and a notice drop it */
+    region__log(s, REGION_LOG_INFO,
+                "region %llu: uninitialized peer dropped: this store is "
+                "not a member at conf_ver %llu",
+                (unsigned long long)id, (unsigned long long)conf_ver);
+}
+
 /* A leader's message m for a region this store left (tombstone t), sent
  * from a membership newer than the one it left: the store was added back.
  * A fresh peer is made (a snapshot brings the data). It starts from the
@@ -1026,6 +1048,11 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
     struct region_wire_msg wm;
     while (region__msgs_next(buf, len, &off, &wm) == 0) {
         if (wm.raft_len == 0) { /* removal notice */
+            struct region_peer *u = find_any(s, wm.region_id);
+            if (u && !u->initialized && u->desc.conf_ver < wm.conf_ver) {
+                drop_uninit(s, u, wm.conf_ver);
+                continue;
+            }
             struct region_peer *p = find_peer(s, wm.region_id);
             if (p && p->desc.conf_ver < wm.conf_ver && !p->removed) {
                 p->removed = true;

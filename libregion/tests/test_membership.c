@@ -312,6 +312,43 @@ static void cut_off_through_remove_and_add(void **state)
     cl_destroy(&c);
 }
 
+/* A learner removed before its snapshot arrived (its peer on store 4 is
+ * still uninitialized) and added again: the old uninitialized peer is
+ * told to go and a fresh one gets the data. */
+static void uninitialized_learner_removed_and_added_again(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 4, false);
+    cl_bootstrap_on(&c, 1, NULL, NULL, 3);
+    int l = (int)cl_wait_leader(&c, 1);
+    assert_int_equal(cl_put(&c, l, 1, "a", "1", NULL), 0);
+    assert_int_equal(cl_change_member(&c, l, 1, REGION_CHANGE_ADD_LEARNER, 4,
+                                      NULL),
+                     0);
+    /* the leader's first message reaches store 4 (a peer without data),
+     * its snapshot does not */
+    cl_pump(&c, 2);
+    cl_isolate(&c, 4, true);
+    assert_int_equal(region_store_region(c.st[4].s, 1, NULL, NULL),
+                     REGION_ENOT_FOUND);
+    assert_int_equal(cl_change_member(&c, l, 1, REGION_CHANGE_REMOVE, 4, NULL),
+                     0);
+    assert_int_equal(cl_change_member(&c, l, 1, REGION_CHANGE_ADD_LEARNER, 4,
+                                      NULL),
+                     0);
+    assert_int_equal(cl_put(&c, l, 1, "b", "2", NULL), 0);
+    cl_isolate(&c, 4, false);
+    int t;
+    for (t = 0; t < 1000 && !has_key(&c, 4, 1, "b"); t++)
+        cl_tick(&c);
+    assert_true(has_key(&c, 4, 1, "a"));
+    assert_true(has_key(&c, 4, 1, "b"));
+    struct region_desc d = wait_conf(&c, 4, 4);
+    assert_true(region_desc_is_learner(&d, 4));
+    cl_destroy(&c);
+}
+
 struct put_wait {
     bool done; /* completed */
     int rc;    /* its code */
@@ -412,6 +449,7 @@ int main(void)
         cmocka_unit_test(removed_store_added_back),
         cmocka_unit_test(notified_store_added_back),
         cmocka_unit_test(cut_off_through_remove_and_add),
+        cmocka_unit_test(uninitialized_learner_removed_and_added_again),
         cmocka_unit_test(learner_added_then_promoted),
     };
     return cmocka_run_group_tests_name("libregion/membership", tests, NULL,
