@@ -133,7 +133,7 @@ static void removed_while_cut_off(void **state)
  * (NULL when none): for replaying it late. */
 static struct cl_msg *grab_msg(struct cluster *c, int from, int to)
 {
-    for (int t = 0; t < 50; t++) {
+    for (int t = 0; t < 200; t++) {
         for (size_t i = 0; i < c->nq; i++)
             if (c->q[i].from == (uint64_t)from && c->q[i].to == (uint64_t)to) {
                 struct cl_msg *m = malloc(sizeof *m);
@@ -144,7 +144,10 @@ static struct cl_msg *grab_msg(struct cluster *c, int from, int to)
                 memcpy(m->buf, c->q[i].buf, m->len);
                 return m;
             }
-        cl_tick(c);
+        if (t % 3 == 0) /* a tick, then round by round: heartbeats */
+            for (int i = 1; i <= c->n; i++)
+                (void)region_store_tick(c->st[i].s);
+        cl_pump(c, 1);
     }
     return NULL;
 }
@@ -154,6 +157,46 @@ static uint64_t recreated(struct cluster *c, int i)
     struct region_store_stats st;
     region_store_stats(c->st[i].s, &st);
     return st.peers_recreated;
+}
+
+/* Tick until store i holds key k of region 1 (at most 1000 ticks). */
+static bool wait_key(struct cluster *c, int i, const char *k)
+{
+    for (int t = 0; t < 1000 && !has_key(c, i, 1, k); t++)
+        cl_tick(c);
+    return has_key(c, i, 1, k);
+}
+
+/* Tick until store i no longer holds region 1 (at most 2000 ticks). */
+static bool wait_gone(struct cluster *c, int i)
+{
+    for (int t = 0; t < 2000; t++) {
+        if (region_store_region(c->st[i].s, 1, NULL, NULL) == REGION_ENOT_FOUND)
+            return true;
+        cl_tick(c);
+    }
+    return false;
+}
+
+/* Three stores with region 1, "a" written and on follower *x; *l leads. */
+static void three_with_a(struct cluster *c, int *l, int *x)
+{
+    cl_init(c, 3, false);
+    cl_bootstrap(c, 1, NULL, NULL);
+    *l = (int)cl_wait_leader(c, 1);
+    *x = *l % 3 + 1;
+    assert_int_equal(cl_put(c, *l, 1, "a", "1", NULL), 0);
+    assert_true(wait_key(c, *x, "a"));
+}
+
+/* Four stores, region 1 on the first three with "a" written; its leader. */
+static int four_a_on_three(struct cluster *c)
+{
+    cl_init(c, 4, false);
+    cl_bootstrap_on(c, 1, NULL, NULL, 3);
+    int l = (int)cl_wait_leader(c, 1);
+    assert_int_equal(cl_put(c, l, 1, "a", "1", NULL), 0);
+    return l;
 }
 
 /* Until store i holds region 1 at conf_ver cv (ticks at most); its desc. */
@@ -180,30 +223,20 @@ static void removed_store_added_back(void **state)
 {
     (void)state;
     struct cluster c = {0};
-    cl_init(&c, 3, false);
-    cl_bootstrap(&c, 1, NULL, NULL);
-    int l = (int)cl_wait_leader(&c, 1);
-    int x = l % 3 + 1;
-    assert_int_equal(cl_put(&c, l, 1, "a", "1", NULL), 0);
+    int l, x;
+    three_with_a(&c, &l, &x);
     struct cl_msg *old = grab_msg(&c, l, x);
     assert_non_null(old);
     uint64_t cv = 1;
     for (int round = 0; round < 2; round++) {
         assert_int_equal(cl_change_peer(&c, l, 1, false, x, NULL), 0);
         cv++;
-        int t;
-        for (t = 0; t < 1000; t++) {
-            if (region_store_region(c.st[x].s, 1, NULL, NULL) ==
-                REGION_ENOT_FOUND)
-                break;
-            cl_tick(&c);
-        }
-        assert_true(t < 1000);
+        assert_true(wait_gone(&c, x));
         assert_false(has_key(&c, x, 1, "a"));
         /* a late message of the old membership: dropped */
         assert_int_equal(region_store_receive(c.st[x].s, old->buf, old->len),
                          0);
-        for (t = 0; t < 30; t++)
+        for (int t = 0; t < 30; t++)
             cl_tick(&c);
         assert_int_equal(region_store_region(c.st[x].s, 1, NULL, NULL),
                          REGION_ENOT_FOUND);
@@ -219,17 +252,13 @@ static void removed_store_added_back(void **state)
         cv++;
         struct region_desc d = wait_conf(&c, x, cv);
         assert_int_equal(d.n_stores, 3);
-        for (t = 0; t < 1000 && !has_key(&c, x, 1, k); t++)
-            cl_tick(&c);
+        assert_true(wait_key(&c, x, k));
         assert_true(has_key(&c, x, 1, "a"));
-        assert_true(has_key(&c, x, 1, k));
         assert_int_equal(recreated(&c, x), 1); /* round 1: since restart */
         /* it follows the log again */
         snprintf(k, sizeof k, "back-%d", round);
         assert_int_equal(cl_put(&c, l, 1, k, "v", NULL), 0);
-        for (t = 0; t < 1000 && !has_key(&c, x, 1, k); t++)
-            cl_tick(&c);
-        assert_true(has_key(&c, x, 1, k));
+        assert_true(wait_key(&c, x, k));
     }
     /* and it is a voter that can lead */
     assert_int_equal(region_store_transfer_leader(c.st[l].s, 1, (uint64_t)x),
@@ -244,72 +273,49 @@ static void removed_store_added_back(void **state)
     cl_destroy(&c);
 }
 
-/* A store removed while cut off never applies its removal and learns it
- * from a notice; added back after, it comes back fresh too. */
-static void notified_store_added_back(void **state)
+/* A store cut off while it is removed. Added back once it learned of the
+ * removal (a notice), it comes back fresh. Added back while still cut off,
+ * it holds its old peer, and what that peer sends predates the add: the
+ * leader drops it and tells it to go, and a fresh peer takes its place (no
+ * stall, and no old acknowledgement taken for the new peer's). */
+static void cut_off_removed_then_added(bool while_cut)
 {
-    (void)state;
     struct cluster c = {0};
-    cl_init(&c, 3, false);
-    cl_bootstrap(&c, 1, NULL, NULL);
-    int l = (int)cl_wait_leader(&c, 1);
-    int x = l % 3 + 1;
-    assert_int_equal(cl_put(&c, l, 1, "a", "1", NULL), 0);
-    for (int t = 0; t < 200 && !has_key(&c, x, 1, "a"); t++)
-        cl_tick(&c);
+    int l, x;
+    three_with_a(&c, &l, &x);
     cl_isolate(&c, x, true);
     assert_int_equal(cl_change_peer(&c, l, 1, false, x, NULL), 0);
     assert_int_equal(cl_put(&c, l, 1, "b", "2", NULL), 0);
-    cl_isolate(&c, x, false);
-    int t;
-    for (t = 0; t < 2000; t++) {
-        if (region_store_region(c.st[x].s, 1, NULL, NULL) == REGION_ENOT_FOUND)
-            break;
-        cl_tick(&c);
+    if (while_cut) {
+        assert_int_equal(cl_change_peer(&c, l, 1, true, x, NULL), 0);
+        struct region_desc d;
+        assert_int_equal(region_store_region(c.st[x].s, 1, &d, NULL), 0);
+        assert_int_equal(d.conf_ver, 1); /* it saw neither */
     }
-    assert_true(t < 2000);
-    assert_int_equal(cl_change_peer(&c, l, 1, true, x, NULL), 0);
+    cl_isolate(&c, x, false);
+    if (!while_cut) {
+        assert_true(wait_gone(&c, x));
+        assert_int_equal(cl_change_peer(&c, l, 1, true, x, NULL), 0);
+    }
     wait_conf(&c, x, 3);
-    for (t = 0; t < 1000 && !has_key(&c, x, 1, "b"); t++)
-        cl_tick(&c);
+    assert_int_equal(cl_put(&c, l, 1, "c", "3", NULL), 0);
+    assert_true(wait_key(&c, x, "c"));
     assert_true(has_key(&c, x, 1, "a"));
     assert_true(has_key(&c, x, 1, "b"));
     assert_int_equal(recreated(&c, x), 1);
     cl_destroy(&c);
 }
 
-/* A store cut off through its removal and its re-add still holds its
- * old peer: what that peer sends predates the add, so the leader drops it
- * and tells it to go; a fresh peer takes its place (no stall, and no old
- * acknowledgement taken for the new peer's). */
+static void notified_store_added_back(void **state)
+{
+    (void)state;
+    cut_off_removed_then_added(false);
+}
+
 static void cut_off_through_remove_and_add(void **state)
 {
     (void)state;
-    struct cluster c = {0};
-    cl_init(&c, 3, false);
-    cl_bootstrap(&c, 1, NULL, NULL);
-    int l = (int)cl_wait_leader(&c, 1);
-    int x = l % 3 + 1;
-    assert_int_equal(cl_put(&c, l, 1, "a", "1", NULL), 0);
-    for (int t = 0; t < 200 && !has_key(&c, x, 1, "a"); t++)
-        cl_tick(&c);
-    cl_isolate(&c, x, true);
-    assert_int_equal(cl_change_peer(&c, l, 1, false, x, NULL), 0);
-    assert_int_equal(cl_put(&c, l, 1, "b", "2", NULL), 0);
-    assert_int_equal(cl_change_peer(&c, l, 1, true, x, NULL), 0);
-    assert_int_equal(cl_put(&c, l, 1, "c", "3", NULL), 0);
-    struct region_desc d;
-    assert_int_equal(region_store_region(c.st[x].s, 1, &d, NULL), 0);
-    assert_int_equal(d.conf_ver, 1); /* it saw neither */
-    cl_isolate(&c, x, false);
-    wait_conf(&c, x, 3);
-    int t;
-    for (t = 0; t < 1000 && !has_key(&c, x, 1, "c"); t++)
-        cl_tick(&c);
-    assert_true(has_key(&c, x, 1, "b"));
-    assert_true(has_key(&c, x, 1, "c"));
-    assert_int_equal(recreated(&c, x), 1);
-    cl_destroy(&c);
+    cut_off_removed_then_added(true);
 }
 
 /* A learner removed before its snapshot arrived (its peer on store 4 is
@@ -319,10 +325,7 @@ static void uninitialized_learner_removed_and_added_again(void **state)
 {
     (void)state;
     struct cluster c = {0};
-    cl_init(&c, 4, false);
-    cl_bootstrap_on(&c, 1, NULL, NULL, 3);
-    int l = (int)cl_wait_leader(&c, 1);
-    assert_int_equal(cl_put(&c, l, 1, "a", "1", NULL), 0);
+    int l = four_a_on_three(&c);
     assert_int_equal(cl_change_member(&c, l, 1, REGION_CHANGE_ADD_LEARNER, 4,
                                       NULL),
                      0);
@@ -339,11 +342,8 @@ static void uninitialized_learner_removed_and_added_again(void **state)
                      0);
     assert_int_equal(cl_put(&c, l, 1, "b", "2", NULL), 0);
     cl_isolate(&c, 4, false);
-    int t;
-    for (t = 0; t < 1000 && !has_key(&c, 4, 1, "b"); t++)
-        cl_tick(&c);
+    assert_true(wait_key(&c, 4, "b"));
     assert_true(has_key(&c, 4, 1, "a"));
-    assert_true(has_key(&c, 4, 1, "b"));
     struct region_desc d = wait_conf(&c, 4, 4);
     assert_true(region_desc_is_learner(&d, 4));
     cl_destroy(&c);
@@ -368,10 +368,7 @@ static void learner_added_then_promoted(void **state)
 {
     (void)state;
     struct cluster c = {0};
-    cl_init(&c, 4, false);
-    cl_bootstrap_on(&c, 1, NULL, NULL, 3);
-    int l = (int)cl_wait_leader(&c, 1);
-    assert_int_equal(cl_put(&c, l, 1, "a", "1", NULL), 0);
+    int l = four_a_on_three(&c);
     struct region_err err;
     assert_int_equal(cl_change_member(&c, l, 1, REGION_CHANGE_PROMOTE, 4,
                                       &err),
@@ -387,10 +384,7 @@ static void learner_added_then_promoted(void **state)
     assert_int_equal(cl_change_member(&c, l, 1, REGION_CHANGE_ADD_LEARNER, 4,
                                       &err),
                      REGION_EINVAL);
-    int t;
-    for (t = 0; t < 1000 && !has_key(&c, 4, 1, "a"); t++)
-        cl_tick(&c);
-    assert_true(has_key(&c, 4, 1, "a"));
+    assert_true(wait_key(&c, 4, "a"));
     for (int i = 1; i <= 4; i++) {
         struct region_desc d = wait_conf(&c, i, 2);
         assert_int_equal(d.n_stores, 4);
@@ -416,6 +410,7 @@ static void learner_added_then_promoted(void **state)
     assert_false(w.done);
     cl_isolate(&c, f1, false);
     cl_isolate(&c, f2, false);
+    int t;
     for (t = 0; t < 200 && !w.done; t++)
         cl_tick(&c);
     assert_true(w.done);
