@@ -2,8 +2,8 @@
  * thread that bootstraps the cluster in pdd, registers this store, sends
  * store and region heartbeats every pd.heartbeat-interval, and carries
  * out the operator step each region heartbeat answers (transfer leader,
- * add a peer as a learner then promote it, remove a peer, split),
- * reporting splits it makes.
+ * add a voter or a learner, promote a learner once it caught up, remove
+ * a peer, split), reporting splits it makes.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -294,10 +294,11 @@ static void run_step(struct kvd_pd *pd, const struct region_desc *d,
         }
         break;
     case PD_STEP_ADD_PEER:
-        /* as PD does: a learner first, promoted once it caught up (the
-         * step repeats at every heartbeat until a voter is there) */
+        /* a voter at once, as asked (pdctl operator add add-peer); pdd's
+         * own operators add a learner and promote it (ADD_LEARNER,
+         * PROMOTE_LEARNER); a learner there already is promoted */
         if (!has)
-            change_peer(pd, d, REGION_CHANGE_ADD_LEARNER, st->store_id);
+            change_peer(pd, d, REGION_CHANGE_ADD_VOTER, st->store_id);
         else if (region_desc_is_learner(d, st->store_id))
             change_peer(pd, d, REGION_CHANGE_PROMOTE, st->store_id);
         break;
