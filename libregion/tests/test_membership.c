@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "cluster.h"
+#include "region_int.h"
 
 static bool has_key(struct cluster *c, int i, uint64_t region, const char *k)
 {
@@ -273,6 +274,54 @@ static void removed_store_added_back(void **state)
     cl_destroy(&c);
 }
 
+/* Feed store `to` a heartbeat for region 1 from store `from` at term,
+ * stamped with conf_ver cv, as the transport would carry it. */
+static void feed_heartbeat(struct cluster *c, int from, int to,
+                           uint64_t term, uint64_t cv)
+{
+    struct raft_message m;
+    memset(&m, 0, sizeof m);
+    m.type = RAFT_MSG_HEARTBEAT;
+    m.from = (raft_id)from;
+    m.to = (raft_id)to;
+    m.term = term;
+    struct region_buf b = {0};
+    region__msgs_begin(&b, (uint64_t)from);
+    struct region_wire_msg wm = {1, cv, 1, NULL, 0};
+    region__msgs_add(&b, &wm, &m);
+    region__msgs_finish(&b, 1);
+    assert_false(b.oom);
+    assert_int_equal(region_store_receive(c->st[to].s, b.data, b.len), 0);
+    region__buf_free(&b);
+}
+
+/* The tombstone's rule exactly: a leader's message stamped with the
+ * conf_ver the store left at (or older) makes nothing; one conf_ver
+ * newer makes a fresh peer. */
+static void tombstone_epoch_rule(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    int l, x;
+    three_with_a(&c, &l, &x);
+    assert_int_equal(cl_change_peer(&c, l, 1, false, x, NULL), 0);
+    assert_true(wait_gone(&c, x)); /* left at conf_ver 2 */
+    struct region_desc d;
+    assert_int_equal(region_store_region(c.st[l].s, 1, &d, NULL), 0);
+    assert_int_equal(d.conf_ver, 2);
+    uint64_t term = 5; /* above the region's: only the epoch decides */
+    feed_heartbeat(&c, l, x, 0, 3); /* not term-bound: never a leader's */
+    assert_int_equal(recreated(&c, x), 0);
+    feed_heartbeat(&c, l, x, term, 1);
+    feed_heartbeat(&c, l, x, term, 2);
+    assert_int_equal(recreated(&c, x), 0);
+    feed_heartbeat(&c, l, x, term, 3);
+    assert_int_equal(recreated(&c, x), 1);
+    feed_heartbeat(&c, l, x, term, 3); /* it exists now: stepped */
+    assert_int_equal(recreated(&c, x), 1);
+    cl_destroy(&c);
+}
+
 /* A store cut off while it is removed. Added back once it learned of the
  * removal (a notice), it comes back fresh. Added back while still cut off,
  * it holds its old peer, and what that peer sends predates the add: the
@@ -442,6 +491,7 @@ int main(void)
         cmocka_unit_test(add_then_remove),
         cmocka_unit_test(removed_while_cut_off),
         cmocka_unit_test(removed_store_added_back),
+        cmocka_unit_test(tombstone_epoch_rule),
         cmocka_unit_test(notified_store_added_back),
         cmocka_unit_test(cut_off_through_remove_and_add),
         cmocka_unit_test(uninitialized_learner_removed_and_added_again),
