@@ -52,11 +52,10 @@ static void desc_learners(void **state)
     struct region_desc d, e;
     memset(&d, 0, sizeof d);
     d.id = 7;
-    d.conf_ver = 1;
-    d.version = 1;
-    d.n_stores = 2;
-    d.stores[0] = 1;
-    d.stores[1] = 2;
+    d.conf_ver = d.version = 1;
+    for (uint64_t id = 1; id <= 2; id++) /* voters on stores 1 and 2 */
+        assert_int_equal(region__desc_change(&d, RAFT_CHANGE_ADD_VOTER, id),
+                         0);
     assert_int_equal(region__desc_change(&d, RAFT_CHANGE_ADD_LEARNER, 5), 0);
     assert_int_equal(region__desc_change(&d, RAFT_CHANGE_ADD_VOTER, 6), 0);
     assert_int_equal(d.n_stores, 4);
