@@ -264,6 +264,8 @@ struct region_store_stats {
     uint64_t max_ts_refused; /* async/1PC prewrites refused unsynced */
     uint64_t peers_recreated; /* peers made again for a region this store
                                  had left (it was added back) */
+    uint64_t uninit_dropped; /* peers without data dropped after hearing
+                                nothing for a long while */
 };
 void region_store_stats(struct region_store *s, struct region_store_stats *st);
 

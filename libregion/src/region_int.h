@@ -182,7 +182,14 @@ struct region_peer {
                                      this peer ran, with the conf_ver of
                                      the add (DESIGN "Membership") */
     uint32_t n_joined;            /* used entries of joined */
+    int idle_ticks;               /* uninitialized: ticks since a message
+                                     for it last arrived */
 };
+
+/* An uninitialized peer that hears nothing for this many election
+ * timeouts is dropped (its store was removed before the snapshot came,
+ * and nobody will tell it: it never speaks first). */
+#define REGION__UNINIT_IDLE_ELECTIONS 60
 
 /* A log write handed to the writer thread: the Raft entries and hard
  * states of initialized peers' readies, written in submission order; completed

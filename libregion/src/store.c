@@ -911,6 +911,8 @@ static void fail_reads(struct region_store *s, struct region_peer *p, int code,
     }
 }
 
+static void drop_idle_uninit(struct region_store *s);
+
 int region_store_tick(struct region_store *s)
 {
     pthread_mutex_lock(&s->mu);
@@ -924,6 +926,7 @@ int region_store_tick(struct region_store *s)
             pd->age++;
         fail_reads(s, p, REGION_ENOT_LEADER, true);
     }
+    drop_idle_uninit(s);
     unlock_and_complete(s);
     return rc;
 }
@@ -994,6 +997,47 @@ static void drop_uninit(struct region_store *s, struct region_peer *p,
                 "region %llu: uninitialized peer dropped: this store is "
                 "not a member at conf_ver %llu",
                 (unsigned long long)id, (unsigned long long)conf_ver);
+}
+
+/* A peer for a region this store does not hold and never left, made by
+ * its leader's message. A hard state persisted for the id (one dropped
+ * for idling had given it) is where it starts, so it never votes twice
+ * in a term. */
+static int peer_create_fresh(struct region_store *s, uint64_t id,
+                             uint64_t conf_ver, struct region_peer **out)
+{
+    uint64_t v[3] = {0, 0, 0};
+    bool found = false;
+    uint8_t k[REGION__KEY_META_LEN];
+    region__key_meta(k, 'H', id);
+    int rc = engine_get_u64s(s->opts.engine, k, sizeof k, v, 3, &found);
+    if (rc != 0)
+        return rc;
+    struct raft_hard_state hs = {v[0], v[1], 0};
+    return peer_create_uninit(s, id, conf_ver, found ? &hs : NULL, out);
+}
+
+/* Uninitialized peers silent for REGION__UNINIT_IDLE_ELECTIONS election
+ * timeouts go, without a tombstone: if their leader speaks again one is
+ * made again, starting from the hard state they persisted. */
+static void drop_idle_uninit(struct region_store *s)
+{
+    int limit = REGION__UNINIT_IDLE_ELECTIONS * s->opts.election_tick;
+    for (size_t i = 0; i < s->n_uninit;) {
+        struct region_peer *p = s->uninit[i];
+        if (++p->idle_ticks <= limit) {
+            i++;
+            continue;
+        }
+        region__log(s, REGION_LOG_INFO,
+                    "region %llu: uninitialized peer dropped: nothing heard "
+                    "for %d ticks",
+                    (unsigned long long)p->desc.id, p->idle_ticks);
+        uninit_remove(s, p); /* the last one takes slot i */
+        idx_del(s, p->desc.id);
+        peer_free(p);
+        s->stats.uninit_dropped++;
+    }
 }
 
 /* A leader's message m for a region this store left (tombstone t), sent
@@ -1095,8 +1139,7 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
             m->to == s->opts.store_id && m->from == from) {
             struct region_tomb *t = find_tomb(s, wm.region_id);
             if (t == NULL)
-                (void)peer_create_uninit(s, wm.region_id, wm.conf_ver, NULL,
-                                         &p);
+                (void)peer_create_fresh(s, wm.region_id, wm.conf_ver, &p);
             else if (t->conf_ver < wm.conf_ver) /* else: stale, dropped */
                 (void)peer_recreate(s, t, &wm, m, &p);
         }
@@ -1110,6 +1153,7 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
             continue;
         }
         s->stats.msgs_received++;
+        p->idle_ticks = 0;
         if (m->to == s->opts.store_id && m->from == from) {
             if (m->type == RAFT_MSG_SNAPSHOT)
                 p->snap_seen = true; /* its next ready stays on the loop */

@@ -398,6 +398,33 @@ static void uninitialized_learner_removed_and_added_again(void **state)
     cl_destroy(&c);
 }
 
+/* A peer without data that hears nothing for a long while (its learner
+ * cut off before the snapshot) is dropped; its leader's next message
+ * makes it again and the snapshot follows. */
+static void silent_uninitialized_peer_dropped(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    int l = four_a_on_three(&c);
+    assert_int_equal(cl_change_member(&c, l, 1, REGION_CHANGE_ADD_LEARNER, 4,
+                                      NULL),
+                     0);
+    cl_pump(&c, 2); /* store 4 gets a peer, not the snapshot */
+    cl_isolate(&c, 4, true);
+    struct region_store_stats st;
+    for (int t = 0; t < 700; t++)
+        cl_tick(&c);
+    region_store_stats(c.st[4].s, &st);
+    assert_int_equal(st.uninit_dropped, 1);
+    assert_int_equal(st.regions, 0);
+    cl_isolate(&c, 4, false);
+    assert_true(wait_key(&c, 4, "a"));
+    region_store_stats(c.st[4].s, &st);
+    assert_int_equal(st.uninit_dropped, 1);
+    assert_int_equal(st.regions, 1);
+    cl_destroy(&c);
+}
+
 struct put_wait {
     bool done; /* completed */
     int rc;    /* its code */
@@ -495,6 +522,7 @@ int main(void)
         cmocka_unit_test(notified_store_added_back),
         cmocka_unit_test(cut_off_through_remove_and_add),
         cmocka_unit_test(uninitialized_learner_removed_and_added_again),
+        cmocka_unit_test(silent_uninitialized_peer_dropped),
         cmocka_unit_test(learner_added_then_promoted),
     };
     return cmocka_run_group_tests_name("libregion/membership", tests, NULL,
