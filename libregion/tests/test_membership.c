@@ -367,6 +367,20 @@ static void cut_off_through_remove_and_add(void **state)
     cut_off_removed_then_added(true);
 }
 
+/* four_a_on_three, then a learner on store 4 that gets the leader's
+ * first message (a peer without data) but not the snapshot: store 4 is
+ * left cut off. The leader. */
+static int learner_without_data(struct cluster *c)
+{
+    int l = four_a_on_three(c);
+    assert_int_equal(cl_change_member(c, l, 1, REGION_CHANGE_ADD_LEARNER, 4,
+                                      NULL),
+                     0);
+    cl_pump(c, 2);
+    cl_isolate(c, 4, true);
+    return l;
+}
+
 /* A learner removed before its snapshot arrived (its peer on store 4 is
  * still uninitialized) and added again: the old uninitialized peer is
  * told to go and a fresh one gets the data. */
@@ -374,14 +388,7 @@ static void uninitialized_learner_removed_and_added_again(void **state)
 {
     (void)state;
     struct cluster c = {0};
-    int l = four_a_on_three(&c);
-    assert_int_equal(cl_change_member(&c, l, 1, REGION_CHANGE_ADD_LEARNER, 4,
-                                      NULL),
-                     0);
-    /* the leader's first message reaches store 4 (a peer without data),
-     * its snapshot does not */
-    cl_pump(&c, 2);
-    cl_isolate(&c, 4, true);
+    int l = learner_without_data(&c);
     assert_int_equal(region_store_region(c.st[4].s, 1, NULL, NULL),
                      REGION_ENOT_FOUND);
     assert_int_equal(cl_change_member(&c, l, 1, REGION_CHANGE_REMOVE, 4, NULL),
@@ -405,12 +412,7 @@ static void silent_uninitialized_peer_dropped(void **state)
 {
     (void)state;
     struct cluster c = {0};
-    int l = four_a_on_three(&c);
-    assert_int_equal(cl_change_member(&c, l, 1, REGION_CHANGE_ADD_LEARNER, 4,
-                                      NULL),
-                     0);
-    cl_pump(&c, 2); /* store 4 gets a peer, not the snapshot */
-    cl_isolate(&c, 4, true);
+    (void)learner_without_data(&c);
     struct region_store_stats st;
     for (int t = 0; t < 700; t++)
         cl_tick(&c);
