@@ -2,7 +2,8 @@
  * thread that bootstraps the cluster in pdd, registers this store, sends
  * store and region heartbeats every pd.heartbeat-interval, and carries
  * out the operator step each region heartbeat answers (transfer leader,
- * add/remove peer, split), reporting splits it makes.
+ * add a voter or a learner, promote a learner once it caught up, remove
+ * a peer, split), reporting splits it makes.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -122,6 +123,7 @@ static void region_of(const struct region_desc *d, uint64_t leader_store,
     for (uint32_t i = 0; i < d->n_stores && i < PD_MAX_PEERS; i++) {
         out->region.peers[i].id = kvd_pd_peer_id(d->id, d->stores[i]);
         out->region.peers[i].store_id = d->stores[i];
+        out->region.peers[i].learner = (d->learners >> i & 1u) != 0;
         out->region.n_peers++;
     }
     if (leader_store != 0)
@@ -253,17 +255,23 @@ static void change_done(void *ud, const struct region_reply *r)
 }
 
 static void change_peer(struct kvd_pd *pd, const struct region_desc *d,
-                        bool add, uint64_t store_id)
+                        int kind, uint64_t store_id)
 {
+    static const char *const what[] = {"?", "add voter", "add learner",
+                                       "promote", "remove"};
     struct region_ctx ctx = {d->id, d->conf_ver, d->version};
     struct region_err err;
     memset(&err, 0, sizeof err);
-    int rc = region_change_peer(pd->k->store, &ctx, add, store_id,
-                                change_done, (void *)(uintptr_t)d->id, &err);
-    if (rc != 0)
+    int rc = region_change_member(pd->k->store, &ctx, kind, store_id,
+                                  change_done, (void *)(uintptr_t)d->id, &err);
+    if (rc == REGION_ESERVER_BUSY && kind == REGION_CHANGE_PROMOTE)
+        dmn_debug("pd: region %" PRIu64 ": %s", d->id, err.msg);
+    else if (rc != 0)
         dmn_info("pd: %s store %" PRIu64 " in region %" PRIu64 ": %s",
-                 add ? "add" : "remove", store_id, d->id,
-                 region_strerror(rc));
+                 what[kind], store_id, d->id, region_strerror(rc));
+    else
+        dmn_info("pd: region %" PRIu64 ": %s store %" PRIu64, d->id,
+                 what[kind], store_id);
 }
 
 /* Carry out one step pdd answered for region d, which this store leads. */
@@ -286,12 +294,23 @@ static void run_step(struct kvd_pd *pd, const struct region_desc *d,
         }
         break;
     case PD_STEP_ADD_PEER:
-    case PD_STEP_ADD_LEARNER: /* no learners: a voter shows it done too */
+        /* a voter at once, as asked (pdctl operator add add-peer); pdd's
+         * own operators add a learner and promote it (ADD_LEARNER,
+         * PROMOTE_LEARNER); a learner there already is promoted */
         if (!has)
-            change_peer(pd, d, true, st->store_id);
+            change_peer(pd, d, REGION_CHANGE_ADD_VOTER, st->store_id);
+        else if (region_desc_is_learner(d, st->store_id))
+            change_peer(pd, d, REGION_CHANGE_PROMOTE, st->store_id);
+        break;
+    case PD_STEP_ADD_LEARNER:
+        if (!has)
+            change_peer(pd, d, REGION_CHANGE_ADD_LEARNER, st->store_id);
         break;
     case PD_STEP_PROMOTE_LEARNER:
-        break; /* peers are voters already */
+        /* refused (SERVER_BUSY) until the learner caught up: repeated */
+        if (region_desc_is_learner(d, st->store_id))
+            change_peer(pd, d, REGION_CHANGE_PROMOTE, st->store_id);
+        break;
     case PD_STEP_REMOVE_PEER:
         if (!has)
             break;
@@ -299,13 +318,14 @@ static void run_step(struct kvd_pd *pd, const struct region_desc *d,
             /* a leader cannot remove itself: hand over first, the new
              * leader gets the same step at its next heartbeat */
             for (uint32_t i = 0; i < d->n_stores; i++)
-                if (d->stores[i] != pd->k->store_id) {
+                if (d->stores[i] != pd->k->store_id &&
+                    (d->learners >> i & 1u) == 0) { /* a voter */
                     region_store_transfer_leader(pd->k->store, d->id,
                                                  d->stores[i]);
                     break;
                 }
         } else {
-            change_peer(pd, d, false, st->store_id);
+            change_peer(pd, d, REGION_CHANGE_REMOVE, st->store_id);
         }
         break;
     case PD_STEP_SPLIT:

@@ -226,8 +226,7 @@ static const struct sstat *best_target(const struct ctx *c,
     for (size_t i = 0; i < c->n; i++) {
         const struct sstat *t = &c->st[i];
         if (!t->usable || !t->space_ok || at_limit(c, t) ||
-            pd__region_peer(r, t->s->id) != NULL ||
-            pd__region_was_on(r, t->s->id))
+            pd__region_peer(r, t->s->id) != NULL)
             continue;
         uint32_t is = isolation(c, t->s, r, skip);
         if (best == NULL || better_target(is, t, best_iso, best)) {
@@ -377,6 +376,25 @@ static int replica_check(struct ctx *c, const struct pd__region *r,
 {
     uint32_t max = c->pd->cfg.max_replicas;
     uint32_t nv = voters(r);
+    /* 0: a learner no operator looks after (its operator timed out or was
+     * removed between adding and promoting it): promoted when voters are
+     * short and its store is fine, else removed. */
+    for (uint32_t i = 0; i < r->n_peers; i++) {
+        const struct pd_peer *p = &r->peers[i];
+        if (!p->learner)
+            continue;
+        const struct sstat *ls = stat_of(c, p->store_id);
+        bool fine = ls != NULL && ls->usable && !peer_down_in(c, r, p) &&
+                    !peer_offline(c, p);
+        struct pd_operator op;
+        init_op(&op, r->id,
+                fine && nv < max ? "promote-orphan-learner"
+                                 : "remove-orphan-learner");
+        step(&op, fine && nv < max ? PD_STEP_PROMOTE_LEARNER
+                                   : PD_STEP_REMOVE_PEER,
+             p->store_id, fine && nv < max ? p->id : 0);
+        return emit(c, &op, out);
+    }
     /* 1-2: replicas on down (or gone) stores, then on offline ones. */
     for (int pass = 0; pass < 2; pass++) {
         for (uint32_t i = 0; i < r->n_peers; i++) {
@@ -409,9 +427,12 @@ static int replica_check(struct ctx *c, const struct pd__region *r,
         int rc = pd_id_alloc(c->pd, 1, &peer);
         if (rc != 0)
             return rc;
+        /* as PD: a learner first, a voter once it caught up (kvd
+         * promotes only then), so a quorum never waits on a snapshot */
         struct pd_operator op;
         init_op(&op, r->id, "make-up-replica");
-        step(&op, PD_STEP_ADD_PEER, t->s->id, peer);
+        step(&op, PD_STEP_ADD_LEARNER, t->s->id, peer);
+        step(&op, PD_STEP_PROMOTE_LEARNER, t->s->id, peer);
         return emit(c, &op, out);
     }
     /* 4: too many. */
@@ -493,8 +514,7 @@ static int align(struct ctx *c, const struct pd__region *r,
     if (src == NULL || dst == NULL)
         return PD_ENOOP;
     const struct sstat *d = stat_of(c, dst->store_id);
-    if (d == NULL || !d->usable || !d->space_ok || at_limit(c, d) ||
-        pd__region_was_on(r, dst->store_id))
+    if (d == NULL || !d->usable || !d->space_ok || at_limit(c, d))
         return PD_ENOOP;
     return move_peer(c, r, "merge-align", src->store_id, dst->store_id, out);
 }
@@ -697,8 +717,7 @@ static int balance_region(struct ctx *c, struct pd_operator *out)
                 if (p == NULL || is_leader != (pass == 1) ||
                     !healthy(c, r) || pd__op_busy(pd, r->id) ||
                     weight(r) > gap / 2 ||
-                    pd__region_peer(r, dst->s->id) != NULL ||
-                    pd__region_was_on(r, dst->s->id))
+                    pd__region_peer(r, dst->s->id) != NULL)
                     continue;
                 /* Never trade isolation for balance. */
                 if (isolation(c, dst->s, r, src->s->id) <

@@ -93,8 +93,9 @@ static void make_up_replica_on_the_emptiest_store(void **state)
     assert_int_equal(pd_check_region(fx.pd[0], 0, 10, &op), 0);
     assert_string_equal(op.desc, "make-up-replica");
     assert_int_equal(op.region_id, 10);
-    assert_int_equal(op.n_steps, 1);
-    assert_step(&op.steps[0], PD_STEP_ADD_PEER, 4, 1);
+    assert_int_equal(op.n_steps, 2);
+    assert_step(&op.steps[0], PD_STEP_ADD_LEARNER, 4, 1);
+    assert_step(&op.steps[1], PD_STEP_PROMOTE_LEARNER, 4, 1);
     /* It is registered: the region is busy now. */
     assert_int_equal(pd_check_region(fx.pd[0], 0, 10, &op), PD_EBUSY);
     assert_int_equal(pd_check_region(fx.pd[0], 0, 11, &op), PD_ENOOP);
@@ -117,7 +118,7 @@ static void location_labels_keep_zones_apart(void **state)
     struct pd_operator op;
     assert_int_equal(pd_check_region(fx.pd[0], 0, 10, &op), 0);
     assert_string_equal(op.desc, "make-up-replica");
-    assert_step(&op.steps[0], PD_STEP_ADD_PEER, 4, 1);
+    assert_step(&op.steps[0], PD_STEP_ADD_LEARNER, 4, 1);
     fx_fini(&fx);
 }
 
@@ -497,7 +498,8 @@ static void one_scheduling_round(void **state)
     assert_int_equal(n, 3);
     assert_string_equal(ops[0].desc, "make-up-replica");
     assert_int_equal(ops[0].region_id, 10);
-    assert_step(&ops[0].steps[0], PD_STEP_ADD_PEER, 4, 1);
+    assert_step(&ops[0].steps[0], PD_STEP_ADD_LEARNER, 4, 1);
+    assert_step(&ops[0].steps[1], PD_STEP_PROMOTE_LEARNER, 4, 1);
     assert_string_equal(ops[1].desc, "balance-leader");
     assert_int_equal(ops[1].region_id, 11);
     assert_step(&ops[1].steps[0], PD_STEP_TRANSFER_LEADER, 2, 11002);
@@ -634,31 +636,16 @@ static void drained_offline_store_becomes_tombstone(void **state)
     fx_fini(&fx);
 }
 
-/* kvd keeps a tombstone of a region on a store its peer left and cannot
- * take a peer of it again: that store is no target for the region. */
-static void store_a_peer_left_is_no_target(void **state)
+/* kvd can add a store back to a region its peer once left (libregion
+ * replaces the tombstone with a fresh peer): such a store is a target
+ * like any other, on this leader and on a replica that applied the same
+ * log. */
+static void store_a_peer_left_is_a_target_again(void **state)
 {
     (void)state;
     struct pd_config cfg = config();
     cfg.n_location_labels = 0;
     struct fx fx;
-    cluster(&fx, &cfg, 5, NULL);
-    region(&fx, 10, NULL, NULL, 1, 1, 3, S123);
-    /* 3 leaves (a balance moved it to 4) */
-    static const uint64_t s124[] = {1, 2, 4};
-    struct pd_region_info r = fx_region(10, NULL, NULL, 2, 2, 1, 1, 3, s124);
-    assert_int_equal(fx_hb(&fx, 0, 0, &r), 0);
-    assert_int_equal(pd_store_set_state(fx.pd[0], 2, PD_STORE_OFFLINE), 0);
-    fx_commit(&fx);
-    /* 3 and 5 hold nothing; 3 would win on its lower id */
-    struct pd_operator op;
-    assert_int_equal(pd_check_region(fx.pd[0], 0, 10, &op), 0);
-    assert_string_equal(op.desc, "replace-offline-replica");
-    assert_int_equal(op.n_steps, 3);
-    assert_step(&op.steps[0], PD_STEP_ADD_LEARNER, 5, 1);
-    assert_step(&op.steps[2], PD_STEP_REMOVE_PEER, 2, 0);
-    /* A replica applying the same log knows it too. */
-    fx_fini(&fx);
     fx_init(&fx, 2, &cfg);
     fx_lead(&fx, 0, 1000, 0);
     fx_bootstrap(&fx, 0);
@@ -667,30 +654,71 @@ static void store_a_peer_left_is_no_target(void **state)
         assert_int_equal(pd_store_put(fx.pd[0], &st), 0);
     }
     fx_commit(&fx);
-    r = fx_region(10, NULL, NULL, 1, 2, 1, 1, 3, S123);
+    /* 3 leaves (a balance moved it to 4) */
+    static const uint64_t s124[] = {1, 2, 4};
+    struct pd_region_info r = fx_region(10, NULL, NULL, 1, 2, 1, 1, 3, S123);
     assert_int_equal(fx_hb(&fx, 0, 0, &r), 0);
     r = fx_region(10, NULL, NULL, 2, 2, 1, 1, 3, s124);
     assert_int_equal(fx_hb(&fx, 0, 0, &r), 0);
-    pd_become_follower(fx.pd[0]);
-    fx_lead(&fx, 1, 2000, 0);
-    for (uint64_t i = 1; i <= 4; i++) {
-        struct pd_store_stats st = {.capacity = 100 * GIB,
-                                    .available = 80 * GIB};
-        assert_int_equal(pd_store_heartbeat(fx.pd[1], 0, i, &st), 0);
+    for (int k = 0; k < 2; k++) {
+        struct pd *pd = fx.pd[k];
+        if (k == 1) {
+            pd_become_follower(fx.pd[0]);
+            fx_lead(&fx, 1, 2000, 0);
+            assert_int_equal(pd_region_heartbeat(pd, 0, &r, NULL), 0);
+        }
+        for (uint64_t i = 1; i <= 4; i++) {
+            struct pd_store_stats st = {.capacity = 100 * GIB,
+                                        .available = 80 * GIB};
+            assert_int_equal(pd_store_heartbeat(pd, 0, i, &st), 0);
+        }
+        if (k == 0) {
+            assert_int_equal(pd_store_set_state(pd, 2, PD_STORE_OFFLINE), 0);
+            fx_commit(&fx);
+        }
+        /* store 2 drains onto 3, the only store without a peer */
+        struct pd_operator op;
+        assert_int_equal(pd_check_region(pd, 0, 10, &op), 0);
+        assert_string_equal(op.desc, "replace-offline-replica");
+        assert_int_equal(op.n_steps, 3);
+        assert_step(&op.steps[0], PD_STEP_ADD_LEARNER, 3, op.steps[0].peer_id);
+        assert_step(&op.steps[1], PD_STEP_PROMOTE_LEARNER, 3,
+                    op.steps[0].peer_id);
+        assert_step(&op.steps[2], PD_STEP_REMOVE_PEER, 2, 0);
     }
-    assert_int_equal(pd_region_heartbeat(fx.pd[1], 0, &r, NULL), 0);
-    assert_int_equal(pd_store_set_state(fx.pd[1], 2, PD_STORE_OFFLINE), 0);
-    fx_commit(&fx);
-    /* the only store without a peer is 3, which its peer left */
-    assert_int_equal(pd_check_region(fx.pd[1], 0, 10, &op), PD_ENOOP);
-    /* a new store is a target */
-    struct pd_store s5 = fx_store(5, NULL, "h");
-    assert_int_equal(pd_store_put(fx.pd[1], &s5), 0);
-    fx_commit(&fx);
-    struct pd_store_stats st5 = {.capacity = 100 * GIB, .available = 80 * GIB};
-    assert_int_equal(pd_store_heartbeat(fx.pd[1], 0, 5, &st5), 0);
-    assert_int_equal(pd_check_region(fx.pd[1], 0, 10, &op), 0);
-    assert_step(&op.steps[0], PD_STEP_ADD_LEARNER, 5, op.steps[0].peer_id);
+    fx_fini(&fx);
+}
+
+/* A learner left behind by an operator that ended between its add and
+ * its promotion: promoted when the region is short of voters and its
+ * store is up, else removed. */
+static void orphan_learner_promoted_or_removed(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    cfg.n_location_labels = 0;
+    struct fx fx;
+    cluster(&fx, &cfg, 4, NULL);
+    struct pd_region_info r = fx_region(10, NULL, "m", 1, 2, 1, 1, 3, S123);
+    r.region.peers[2].learner = true; /* voters 1, 2; learner on 3 */
+    assert_int_equal(fx_hb(&fx, 0, 0, &r), 0);
+    struct pd_region_info r2 = fx_region(11, "m", NULL, 1, 2, 1, 1, 4, S1234);
+    r2.region.peers[3].learner = true; /* 3 voters; learner on 4 */
+    assert_int_equal(fx_hb(&fx, 0, 0, &r2), 0);
+    struct pd_operator op;
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 10, &op), 0);
+    assert_string_equal(op.desc, "promote-orphan-learner");
+    assert_int_equal(op.n_steps, 1);
+    assert_step(&op.steps[0], PD_STEP_PROMOTE_LEARNER, 3,
+                r.region.peers[2].id);
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 11, &op), 0);
+    assert_string_equal(op.desc, "remove-orphan-learner");
+    assert_step(&op.steps[0], PD_STEP_REMOVE_PEER, 4, 0);
+    /* the promotion shows in the next heartbeat: done */
+    r.region.peers[2].learner = false;
+    r.region.conf_ver++;
+    assert_int_equal(fx_hb(&fx, 0, 0, &r), 0);
+    assert_int_equal(pd_operator_get(fx.pd[0], 10, &op), PD_ENOTFOUND);
     fx_fini(&fx);
 }
 
@@ -880,7 +908,8 @@ int main(void)
         cmocka_unit_test(simulated_cluster_settles),
         cmocka_unit_test(balance_region_counts_unmeasured_regions),
         cmocka_unit_test(drained_offline_store_becomes_tombstone),
-        cmocka_unit_test(store_a_peer_left_is_no_target),
+        cmocka_unit_test(store_a_peer_left_is_a_target_again),
+        cmocka_unit_test(orphan_learner_promoted_or_removed),
     };
     return cmocka_run_group_tests_name("libpd/schedule", tests, NULL, NULL);
 }

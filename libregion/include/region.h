@@ -99,7 +99,13 @@ struct region_desc {
     uint8_t end[REGION_MAX_BOUND];   /* first key past the region */
     uint32_t n_stores;               /* used slots of stores */
     uint64_t stores[REGION_MAX_PEERS]; /* stores holding a replica */
+    uint32_t learners;               /* bit i set: stores[i] is a learner
+                                        (a non-voting replica) */
 };
+
+/* Whether the replica on store_id is a learner (false when it is a voter
+ * or not a replica at all). */
+bool region_desc_is_learner(const struct region_desc *d, uint64_t store_id);
 
 /* Whether key lies in [d->start, d->end). */
 bool region_desc_contains(const struct region_desc *d, const void *key,
@@ -263,6 +269,10 @@ struct region_store_stats {
     uint64_t max_ts_syncs;  /* region_store_max_ts_synced calls that
                                covered a new leadership */
     uint64_t max_ts_refused; /* async/1PC prewrites refused unsynced */
+    uint64_t peers_recreated; /* peers made again for a region this store
+                                 had left (it was added back) */
+    uint64_t uninit_dropped; /* peers without data dropped after hearing
+                                nothing for a long while */
 };
 void region_store_stats(struct region_store *s, struct region_store_stats *st);
 
@@ -339,6 +349,24 @@ int region_split(struct region_store *s, const struct region_ctx *ctx,
 int region_change_peer(struct region_store *s, const struct region_ctx *ctx,
                        bool add, uint64_t store_id, region_done_fn done,
                        void *ud, struct region_err *err);
+
+/* Membership changes one at a time (DESIGN.md "Membership", "Learners"):
+ * region_change_peer is ADD_VOTER / REMOVE. A learner gets the log and
+ * the data like a voter but neither votes nor counts in quorums; PROMOTE
+ * makes it a voter once it has caught up (the leader sees it taking
+ * appends past the snapshot), else SERVER_BUSY: ask again later. A store
+ * that once left the region may be added again: its old peer's tombstone
+ * gives way to a fresh peer. EINVAL: adding a peer, promoting a store
+ * without a learner, removing a non-peer or the leader itself. */
+enum region_change_kind {
+    REGION_CHANGE_ADD_VOTER = 1,   /* add a voter */
+    REGION_CHANGE_ADD_LEARNER = 2, /* add a learner */
+    REGION_CHANGE_PROMOTE = 3,     /* make a caught-up learner a voter */
+    REGION_CHANGE_REMOVE = 4,      /* remove a replica, any role */
+};
+int region_change_member(struct region_store *s, const struct region_ctx *ctx,
+                         int kind, uint64_t store_id, region_done_fn done,
+                         void *ud, struct region_err *err);
 
 /* Reads of applied state (call after region_read). The key must lie in
  * the region. Get: 0 with *value handed over (region_free), or

@@ -5,7 +5,7 @@
  *
  * Region state (value of 0x01 'R' id):
  *   off size field
- *   0   1    format version (1)
+ *   0   1    format version (1, or 2 with learners)
  *   1   1    state: 0 normal, 1 tombstone
  *   2   8    region id
  *   10  8    conf_ver
@@ -14,6 +14,8 @@
  *   ..  4+E  end key (empty = unbounded)
  *   ..  4    N stores (1..REGION_MAX_PEERS)
  *   ..  8N   store ids
+ *   ..  4    learner bits (format 2 only: bit i = store i is a learner;
+ *            a region without learners is written in format 1)
  *
  * Command entry (data of a normal Raft entry):
  *   0   1    format version (1)
@@ -59,7 +61,7 @@ void region__key_meta(uint8_t out[REGION__KEY_META_LEN], char kind,
 int region__encode_desc(struct region_buf *b, const struct region_desc *d,
                         uint8_t state)
 {
-    region__buf_u8(b, 1);
+    region__buf_u8(b, d->learners ? 2 : 1);
     region__buf_u8(b, state);
     region__buf_u64(b, d->id);
     region__buf_u64(b, d->conf_ver);
@@ -69,6 +71,8 @@ int region__encode_desc(struct region_buf *b, const struct region_desc *d,
     region__buf_u32(b, d->n_stores);
     for (uint32_t i = 0; i < d->n_stores; i++)
         region__buf_u64(b, d->stores[i]);
+    if (d->learners)
+        region__buf_u32(b, d->learners);
     return b->oom ? -ENOMEM : 0;
 }
 
@@ -77,7 +81,8 @@ int region__decode_desc(const void *p, size_t len, struct region_desc *d,
 {
     struct region_rd r = {p, len, false};
     memset(d, 0, sizeof *d);
-    if (region__rd_u8(&r) != 1)
+    uint8_t format = region__rd_u8(&r);
+    if (format != 1 && format != 2)
         return REGION_EDECODE;
     *state = region__rd_u8(&r);
     d->id = region__rd_u64(&r);
@@ -97,6 +102,11 @@ int region__decode_desc(const void *p, size_t len, struct region_desc *d,
     d->n_stores = n;
     for (uint32_t i = 0; i < n; i++)
         d->stores[i] = region__rd_u64(&r);
+    if (format == 2) { /* learner bits: some, and only of used slots */
+        d->learners = region__rd_u32(&r);
+        if (d->learners == 0 || (n < 32 && d->learners >> n != 0))
+            return REGION_EDECODE;
+    }
     if (r.bad || r.left != 0)
         return REGION_EDECODE;
     return 0;

@@ -113,6 +113,19 @@ int region__wbatch_prefixed(struct mvcc_wbatch *dst,
                             const struct mvcc_wbatch *b, uint8_t p);
 
 /* ---- the store (store.c) ---- */
+/* A region this store left: messages from a membership at or below
+ * conf_ver are stale (DESIGN "Membership", re-adding a store). */
+struct region_tomb {
+    uint64_t id;       /* region id */
+    uint64_t conf_ver; /* this store is not a member at this conf_ver */
+};
+
+/* A store added to a region, as a peer saw the add applied. */
+struct region_joined {
+    uint64_t store;    /* the store added */
+    uint64_t conf_ver; /* the region's conf_ver the add made */
+};
+
 struct region_pending {
     struct region_pending *next; /* list order: index ascending */
     raft_index index;            /* log index of the proposal */
@@ -164,7 +177,21 @@ struct region_peer {
                                      stamps (0: none seen) */
     uint64_t lead_gen;            /* s->lead_gen when that leadership was
                                      first seen (DESIGN "max_ts") */
+    uint64_t gone_conf_ver;       /* a removal notice said this store is
+                                     not a member at this conf_ver (0:
+                                     none); its tombstone records it */
+    struct region_joined joined[REGION_MAX_PEERS]; /* stores added while
+                                     this peer ran, with the conf_ver of
+                                     the add (DESIGN "Membership") */
+    uint32_t n_joined;            /* used entries of joined */
+    int idle_ticks;               /* uninitialized: ticks since a message
+                                     for it last arrived */
 };
+
+/* An uninitialized peer that hears nothing for this many election
+ * timeouts is dropped (its store was removed before the snapshot came,
+ * and nobody will tell it: it never speaks first). */
+#define REGION__UNINIT_IDLE_ELECTIONS 60
 
 /* A log write handed to the writer thread: the Raft entries and hard
  * states of initialized peers' readies, written in submission order; completed
@@ -229,7 +256,7 @@ struct region_store {
     uint64_t read_seq;                /* read contexts */
     bool closing;                     /* close in progress */
     uint64_t id_seq;                  /* last region id allocated */
-    uint64_t *tombs;                  /* regions this store left */
+    struct region_tomb *tombs;        /* regions this store left */
     size_t n_tombs;                   /* used */
     size_t cap_tombs;                 /* allocated */
     bool writer_on;                   /* the log writer thread runs */
@@ -282,8 +309,23 @@ int region__snapshot_persist(struct region_store *s, struct region_peer *p,
                              struct region_desc *d);
 /* Drop applied log entries past the keep limit (engine and memstore). */
 int region__log_gc(struct region_store *s, struct region_peer *p);
-/* Conf state of a region: its stores are voters. */
+/* Membership (member.c). Conf state of a region: its stores are voters,
+ * or learners where the learner bit says so. */
 void region__conf_of(const struct region_desc *d, struct raft_conf_state *cs);
+/* Apply one libraft change (enum raft_change_type) to d's stores and
+ * learner bits (conf_ver untouched); REGION_EINVAL when d is full. */
+int region__desc_change(struct region_desc *d, uint32_t type,
+                        uint64_t store_id);
+/* conf_ver of store_id's latest add seen by p (0: none seen). */
+uint64_t region__joined_at(const struct region_peer *p, uint64_t store_id);
+void region__joined_note(struct region_peer *p, uint64_t store_id,
+                         uint64_t conf_ver);
+void region__joined_drop(struct region_peer *p, uint64_t store_id);
+/* Whether the leader status st shows store_id's replica caught up: taking
+ * appends (past any snapshot), recently heard from, holding the log from
+ * compacted on. */
+bool region__learner_caught_up(const struct raft_status *st,
+                               uint64_t store_id, raft_index compacted);
 
 /* Message batch codec (codec.c): header then messages. */
 struct region_wire_msg {

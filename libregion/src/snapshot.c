@@ -16,14 +16,6 @@
 
 #include "region_int.h"
 
-void region__conf_of(const struct region_desc *d, struct raft_conf_state *cs)
-{
-    memset(cs, 0, sizeof *cs);
-    for (uint32_t i = 0; i < d->n_stores; i++)
-        cs->voters[i] = d->stores[i];
-    cs->n_voters = (uint8_t)d->n_stores;
-}
-
 static uint8_t *bound(uint8_t prefix, const uint8_t *k, size_t len, bool enc,
                       bool upper, size_t *out_len)
 {

@@ -175,26 +175,41 @@ static struct region_peer *find_any(struct region_store *s, uint64_t id)
     return idx_get(s, id);
 }
 
-static bool is_tomb(const struct region_store *s, uint64_t id)
+/* The tombstone of region id on this store, NULL if none. */
+static struct region_tomb *find_tomb(const struct region_store *s,
+                                     uint64_t id)
 {
     for (size_t i = 0; i < s->n_tombs; i++)
-        if (s->tombs[i] == id)
-            return true;
-    return false;
+        if (s->tombs[i].id == id)
+            return &s->tombs[i];
+    return NULL;
 }
 
-static int add_tomb(struct region_store *s, uint64_t id)
+static int add_tomb(struct region_store *s, uint64_t id, uint64_t conf_ver)
 {
+    struct region_tomb *t = find_tomb(s, id);
+    if (t) {
+        if (conf_ver > t->conf_ver)
+            t->conf_ver = conf_ver;
+        return 0;
+    }
     if (s->n_tombs == s->cap_tombs) {
         size_t cap = s->cap_tombs ? 2 * s->cap_tombs : 8;
-        uint64_t *t = region__realloc(s->tombs, cap * sizeof *t);
+        t = region__realloc(s->tombs, cap * sizeof *t);
         if (t == NULL)
             return -ENOMEM;
         s->tombs = t;
         s->cap_tombs = cap;
     }
-    s->tombs[s->n_tombs++] = id;
+    s->tombs[s->n_tombs++] = (struct region_tomb){id, conf_ver};
     return 0;
+}
+
+static void tomb_remove(struct region_store *s, uint64_t id)
+{
+    struct region_tomb *t = find_tomb(s, id);
+    if (t)
+        *t = s->tombs[--s->n_tombs];
 }
 
 /* Take p out of the uninitialized list (it is not freed). */
@@ -572,8 +587,12 @@ static int peer_insert(struct region_store *s, struct region_peer *p)
 
 /* A peer for region id, created because its leader talks to this store
  * (it was added, or this store missed a split): no range, no
- * configuration, an empty log; a snapshot initializes it. */
+ * configuration, an empty log; a snapshot initializes it. conf_ver: the
+ * creating message's (what its own messages carry until then); hs: the
+ * hard state to start from (NULL: none). */
 static int peer_create_uninit(struct region_store *s, uint64_t id,
+                              uint64_t conf_ver,
+                              const struct raft_hard_state *hs,
                               struct region_peer **out)
 {
     if (s->n_uninit == s->cap_uninit) {
@@ -588,9 +607,12 @@ static int peer_create_uninit(struct region_store *s, uint64_t id,
     if (p == NULL)
         return -ENOMEM;
     p->desc.id = id;
+    p->desc.conf_ver = conf_ver;
     p->store = s;
     region__storage_init(p);
     int rc = raft_memstore_create(&p->ms);
+    if (rc == 0 && hs)
+        raft_memstore_set_hard_state(p->ms, hs);
     if (rc == 0)
         rc = node_start(s, p);
     if (rc != 0) {
@@ -633,7 +655,7 @@ static int recover_regions(struct region_store *s)
             break;
         }
         if (state == 1)
-            rc = add_tomb(s, d.id);
+            rc = add_tomb(s, d.id, d.conf_ver);
         if (state == 0) {
             struct region_peer *p;
             rc = peer_create(s, &d, true, &p);
@@ -905,6 +927,8 @@ static void fail_reads(struct region_store *s, struct region_peer *p, int code,
     }
 }
 
+static void drop_idle_uninit(struct region_store *s);
+
 int region_store_tick(struct region_store *s)
 {
     pthread_mutex_lock(&s->mu);
@@ -918,6 +942,7 @@ int region_store_tick(struct region_store *s)
             pd->age++;
         fail_reads(s, p, REGION_ENOT_LEADER, true);
     }
+    drop_idle_uninit(s);
     unlock_and_complete(s);
     return rc;
 }
@@ -952,7 +977,7 @@ static struct region_outbox *outbox(struct region_store *s, uint64_t to);
  * without itself in p's, that it was removed (it missed the commit of its
  * removal: the leader stops talking to it at once). */
 static void queue_notice(struct region_store *s, struct region_peer *p,
-                         uint64_t to)
+                         uint64_t to, uint64_t conf_ver)
 {
     struct region_outbox *o = outbox(s, to);
     if (o == NULL)
@@ -962,10 +987,113 @@ static void queue_notice(struct region_store *s, struct region_peer *p,
         o->buf.oom = false;
         region__msgs_begin(&o->buf, s->opts.store_id);
     }
-    struct region_wire_msg wm = {p->desc.id, p->desc.conf_ver,
-                                 p->desc.version, NULL, 0};
+    struct region_wire_msg wm = {p->desc.id, conf_ver, p->desc.version,
+                                 NULL, 0};
     region__msgs_add(&o->buf, &wm, NULL);
     o->count++;
+}
+
+/* An uninitialized peer told it is no member at conf_ver (its store was
+ * removed before a snapshot made it a replica): it goes, with nothing to
+ * delete but its hard state, which stays for a later peer's votes. The
+ * tombstone is kept in memory only (the peer never had a region state);
+ * after a restart a stale message may make such a peer again, and a
+ * notice drops it again. No ready of an uninitialized peer is ever out
+ * between iterations (they never go to the writer thread). */
+static void drop_uninit(struct region_store *s, struct region_peer *p,
+                        uint64_t conf_ver)
+{
+    uint64_t id = p->desc.id;
+    uninit_remove(s, p);
+    idx_del(s, id);
+    peer_free(p);
+    (void)add_tomb(s, id, conf_ver); /* -ENOMEM: a message may make it
+                                        again, and a notice drop it */
+    region__log(s, REGION_LOG_INFO,
+                "region %llu: uninitialized peer dropped: this store is "
+                "not a member at conf_ver %llu",
+                (unsigned long long)id, (unsigned long long)conf_ver);
+}
+
+/* A peer for a region this store does not hold and never left, made by
+ * its leader's message. A hard state persisted for the id (one dropped
+ * for idling had given it) is where it starts, so it never votes twice
+ * in a term. */
+static int peer_create_fresh(struct region_store *s, uint64_t id,
+                             uint64_t conf_ver, struct region_peer **out)
+{
+    uint64_t v[3] = {0, 0, 0};
+    bool found = false;
+    uint8_t k[REGION__KEY_META_LEN];
+    region__key_meta(k, 'H', id);
+    int rc = engine_get_u64s(s->opts.engine, k, sizeof k, v, 3, &found);
+    if (rc != 0)
+        return rc;
+    struct raft_hard_state hs = {v[0], v[1], 0};
+    return peer_create_uninit(s, id, conf_ver, found ? &hs : NULL, out);
+}
+
+/* Uninitialized peers silent for REGION__UNINIT_IDLE_ELECTIONS election
+ * timeouts go, without a tombstone: if their leader speaks again one is
+ * made again, starting from the hard state they persisted. */
+static void drop_idle_uninit(struct region_store *s)
+{
+    int limit = REGION__UNINIT_IDLE_ELECTIONS * s->opts.election_tick;
+    for (size_t i = 0; i < s->n_uninit;) {
+        struct region_peer *p = s->uninit[i];
+        if (++p->idle_ticks <= limit) {
+            i++;
+            continue;
+        }
+        region__log(s, REGION_LOG_INFO,
+                    "region %llu: uninitialized peer dropped: nothing heard "
+                    "for %d ticks",
+                    (unsigned long long)p->desc.id, p->idle_ticks);
+        uninit_remove(s, p); /* the last one takes slot i */
+        idx_del(s, p->desc.id);
+        peer_free(p);
+        s->stats.uninit_dropped++;
+    }
+}
+
+/* A leader's message m for a region this store left (tombstone t), sent
+ * from a membership newer than the one it left: the store was added back.
+ * A fresh peer is made (a snapshot brings the data). It starts from the
+ * old peer's term and vote, kept with the tombstone, so it never votes
+ * twice in one term; when the leader's term is newer it starts in that
+ * term having "voted" for the leader, so a stale candidate of that term
+ * cannot collect its vote either. */
+static int peer_recreate(struct region_store *s, struct region_tomb *t,
+                         const struct region_wire_msg *wm,
+                         const struct raft_message *m,
+                         struct region_peer **out)
+{
+    struct raft_hard_state hs = {m->term, m->from, 0};
+    uint64_t v[3];
+    bool found = false;
+    uint8_t k[REGION__KEY_META_LEN];
+    uint64_t id = t->id, left = t->conf_ver;
+    region__key_meta(k, 'H', id);
+    int rc = engine_get_u64s(s->opts.engine, k, sizeof k, v, 3, &found);
+    if (rc != 0)
+        return rc;
+    if (found && v[0] > m->term) {
+        hs.term = v[0];
+        hs.vote = v[1];
+    } else if (found && v[0] == m->term && v[1] != 0) {
+        hs.vote = v[1];
+    }
+    rc = peer_create_uninit(s, id, wm->conf_ver, &hs, out);
+    if (rc != 0)
+        return rc;
+    tomb_remove(s, id); /* its record stays until the snapshot lands */
+    region__log(s, REGION_LOG_INFO,
+                "region %llu: this store was added back (conf_ver %llu, "
+                "left at %llu): a fresh peer at term %llu",
+                (unsigned long long)id, (unsigned long long)wm->conf_ver,
+                (unsigned long long)left, (unsigned long long)hs.term);
+    s->stats.peers_recreated++;
+    return 0;
 }
 
 int region_store_receive(struct region_store *s, const void *buf, size_t len)
@@ -980,9 +1108,15 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
     struct region_wire_msg wm;
     while (region__msgs_next(buf, len, &off, &wm) == 0) {
         if (wm.raft_len == 0) { /* removal notice */
+            struct region_peer *u = find_any(s, wm.region_id);
+            if (u && !u->initialized && u->desc.conf_ver < wm.conf_ver) {
+                drop_uninit(s, u, wm.conf_ver);
+                continue;
+            }
             struct region_peer *p = find_peer(s, wm.region_id);
             if (p && p->desc.conf_ver < wm.conf_ver && !p->removed) {
                 p->removed = true;
+                p->gone_conf_ver = wm.conf_ver;
                 region__log(s, REGION_LOG_INFO,
                             "region %llu: store %llu says this store was "
                             "removed (conf_ver %llu)",
@@ -998,7 +1132,14 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
             for (uint32_t j = 0; j < sp->desc.n_stores; j++)
                 member |= sp->desc.stores[j] == from;
             if (!member)
-                queue_notice(s, sp, from);
+                queue_notice(s, sp, from, sp->desc.conf_ver);
+            uint64_t joined = region__joined_at(sp, from);
+            if (member && wm.conf_ver < joined) {
+                /* from a peer of from older than its latest add: drop it,
+                 * and have that peer go (a fresh one replaces it) */
+                queue_notice(s, sp, from, joined - 1);
+                continue;
+            }
         }
         struct raft_message *m = NULL;
         int r = raft_msg_decode(wm.raft, wm.raft_len, &m);
@@ -1011,8 +1152,13 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
                            m->type == RAFT_MSG_HEARTBEAT ||
                            m->type == RAFT_MSG_SNAPSHOT;
         if (p == NULL && from_leader && m->term > 0 && !s->closing &&
-            m->to == s->opts.store_id && !is_tomb(s, wm.region_id))
-            (void)peer_create_uninit(s, wm.region_id, &p);
+            m->to == s->opts.store_id && m->from == from) {
+            struct region_tomb *t = find_tomb(s, wm.region_id);
+            if (t == NULL)
+                (void)peer_create_fresh(s, wm.region_id, wm.conf_ver, &p);
+            else if (t->conf_ver < wm.conf_ver) /* else: stale, dropped */
+                (void)peer_recreate(s, t, &wm, m, &p);
+        }
         if (p == NULL || (m->type == RAFT_MSG_SNAPSHOT &&
                           snapshot_overlaps(s, p, m))) {
             region__log(s, REGION_LOG_DEBUG,
@@ -1023,6 +1169,7 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
             continue;
         }
         s->stats.msgs_received++;
+        p->idle_ticks = 0;
         if (m->to == s->opts.store_id && m->from == from) {
             if (m->type == RAFT_MSG_SNAPSHOT)
                 p->snap_seen = true; /* its next ready stays on the loop */
@@ -1333,21 +1480,19 @@ static int apply_conf_change(struct region_store *s, struct region_peer *p,
         cc.n_changes == 0)
         return 0; /* leaving a joint state, or skipped alike everywhere */
     struct region_desc d = p->desc;
+    d.conf_ver++;
     for (uint32_t i = 0; i < cc.n_changes; i++) {
         const struct raft_change *ch = &cc.changes[i];
-        uint32_t at = d.n_stores;
+        bool was = false;
         for (uint32_t j = 0; j < d.n_stores; j++)
-            if (d.stores[j] == ch->id)
-                at = j;
-        if (ch->type == RAFT_CHANGE_REMOVE && at < d.n_stores) {
-            d.stores[at] = d.stores[--d.n_stores];
-            d.stores[d.n_stores] = 0;
-        } else if (ch->type != RAFT_CHANGE_REMOVE && at == d.n_stores &&
-                   d.n_stores < REGION_MAX_PEERS) {
-            d.stores[d.n_stores++] = ch->id;
-        }
+            was |= d.stores[j] == ch->id;
+        (void)region__desc_change(&d, ch->type, ch->id); /* full: skipped
+                                                          alike everywhere */
+        if (ch->type == RAFT_CHANGE_REMOVE)
+            region__joined_drop(p, ch->id);
+        else if (!was)
+            region__joined_note(p, ch->id, d.conf_ver);
     }
-    d.conf_ver++;
     p->desc = d;
     region__snap_free(p);
     bool member = false;
@@ -1361,6 +1506,11 @@ static int apply_conf_change(struct region_store *s, struct region_peer *p,
     if (!member) {
         p->removed = true;
         return 0;
+    }
+    if (p->removed && d.conf_ver > p->gone_conf_ver) {
+        /* removed and added back by entries applied together: the peer,
+         * its log and data are still whole, it stays */
+        p->removed = false;
     }
     return put_region_state(s->ab, &d);
 }
@@ -1387,14 +1537,19 @@ static int destroy_removed(struct region_store *s, struct region_peer *p)
     if (rc == 0)
         rc = mvcc_wbatch_delete_range(b, MVCC_CF_DEFAULT, lo, sizeof lo, hi,
                                       sizeof hi);
-    static const char kinds[] = {'H', 'A', 'S'};
+    /* the hard state stays: a peer made again if the store is added
+     * back starts from its term and vote */
+    static const char kinds[] = {'A', 'S'};
     for (size_t i = 0; rc == 0 && i < sizeof kinds; i++) {
         region__key_meta(k, kinds[i], p->desc.id);
         rc = mvcc_wbatch_delete(b, MVCC_CF_DEFAULT, k, sizeof k);
     }
+    struct region_desc td = p->desc;
+    if (p->gone_conf_ver > td.conf_ver)
+        td.conf_ver = p->gone_conf_ver;
     region__key_meta(k, 'R', p->desc.id);
     if (rc == 0)
-        rc = region__encode_desc(&v, &p->desc, 1);
+        rc = region__encode_desc(&v, &td, 1);
     if (rc == 0)
         rc = mvcc_wbatch_put(b, MVCC_CF_DEFAULT, k, sizeof k, v.data, v.len);
     if (rc == 0)
@@ -1403,7 +1558,7 @@ static int destroy_removed(struct region_store *s, struct region_peer *p)
     region__buf_free(&v);
     if (rc != 0)
         return rc;
-    rc = add_tomb(s, p->desc.id);
+    rc = add_tomb(s, td.id, td.conf_ver);
     struct region_err err;
     memset(&err, 0, sizeof err);
     region__set_err(&err, REGION_ENOT_FOUND, "region %llu left store %llu",
@@ -2057,8 +2212,19 @@ int region_change_peer(struct region_store *s, const struct region_ctx *ctx,
                        bool add, uint64_t store_id, region_done_fn done,
                        void *ud, struct region_err *err)
 {
+    return region_change_member(s, ctx,
+                                add ? REGION_CHANGE_ADD_VOTER
+                                    : REGION_CHANGE_REMOVE,
+                                store_id, done, ud, err);
+}
+
+int region_change_member(struct region_store *s, const struct region_ctx *ctx,
+                         int kind, uint64_t store_id, region_done_fn done,
+                         void *ud, struct region_err *err)
+{
     clear_err(err);
-    if (s == NULL || ctx == NULL || done == NULL || store_id == 0)
+    if (s == NULL || ctx == NULL || done == NULL || store_id == 0 ||
+        kind < REGION_CHANGE_ADD_VOTER || kind > REGION_CHANGE_REMOVE)
         return REGION_EINVAL;
     pthread_mutex_lock(&s->mu);
     struct region_peer *p;
@@ -2072,15 +2238,32 @@ int region_change_peer(struct region_store *s, const struct region_ctx *ctx,
     bool member = false;
     for (uint32_t j = 0; j < p->desc.n_stores; j++)
         member |= p->desc.stores[j] == store_id;
-    if (add ? member || p->desc.n_stores == REGION_MAX_PEERS
-            : !member || store_id == s->opts.store_id) {
+    bool learner = region_desc_is_learner(&p->desc, store_id);
+    bool add = kind != REGION_CHANGE_REMOVE;
+    if (kind == REGION_CHANGE_PROMOTE ? !learner
+        : add ? member || p->desc.n_stores == REGION_MAX_PEERS
+              : !member || store_id == s->opts.store_id) {
         rc = REGION_EINVAL;
         region__set_err(err, rc,
-                        add ? "store %llu is already a peer (or the region "
-                              "is full)"
-                            : "store %llu is not a peer, or leads the region "
-                              "(transfer leadership first)",
+                        kind == REGION_CHANGE_PROMOTE
+                            ? "store %llu holds no learner of the region"
+                        : add ? "store %llu is already a peer (or the region "
+                                "is full)"
+                              : "store %llu is not a peer, or leads the "
+                                "region (transfer leadership first)",
                         (unsigned long long)store_id);
+        goto out;
+    }
+    if (kind == REGION_CHANGE_PROMOTE &&
+        !region__learner_caught_up(&st, store_id, p->compacted)) {
+        /* a voter that still needs the snapshot would weaken the quorum
+         * (PD's pending peer): the caller asks again later */
+        rc = REGION_ESERVER_BUSY;
+        region__set_err(err, rc,
+                        "the learner on store %llu has not caught up with "
+                        "region %llu's log yet",
+                        (unsigned long long)store_id,
+                        (unsigned long long)p->desc.id);
         goto out;
     }
     pd = region__calloc(1, sizeof *pd);
@@ -2092,7 +2275,10 @@ int region_change_peer(struct region_store *s, const struct region_ctx *ctx,
     memset(&cc, 0, sizeof cc);
     cc.transition = RAFT_TRANSITION_AUTO;
     cc.n_changes = 1;
-    cc.changes[0].type = add ? RAFT_CHANGE_ADD_VOTER : RAFT_CHANGE_REMOVE;
+    cc.changes[0].type = kind == REGION_CHANGE_REMOVE ? RAFT_CHANGE_REMOVE
+                         : kind == REGION_CHANGE_ADD_LEARNER
+                             ? RAFT_CHANGE_ADD_LEARNER
+                             : RAFT_CHANGE_ADD_VOTER;
     cc.changes[0].id = store_id;
     raft_index index = 0;
     rc = raft_node_propose_conf_change(p->node, &cc, &index);

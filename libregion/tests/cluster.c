@@ -343,6 +343,18 @@ int cl_change_peer(struct cluster *c, int at, uint64_t region, bool add,
     return wait_for(c, &w, err);
 }
 
+int cl_change_member(struct cluster *c, int at, uint64_t region, int kind,
+                     int store, struct region_err *err)
+{
+    struct region_ctx ctx = {region, 0, 0};
+    struct waiter w = {0};
+    int rc = region_change_member(c->st[at].s, &ctx, kind, (uint64_t)store,
+                                  on_done, &w, err);
+    if (rc != 0)
+        return rc;
+    return wait_for(c, &w, err);
+}
+
 int cl_leader_for(struct cluster *c, const char *key, uint64_t *region)
 {
     for (int t = 0; t < 2000; t++) {

@@ -92,6 +92,9 @@ void cl_bootstrap_on(struct cluster *c, uint64_t id, const char *start,
 /* Add or remove store of region through store at; the request's code. */
 int cl_change_peer(struct cluster *c, int at, uint64_t region, bool add,
                    int store, struct region_err *err);
+/* A membership change (enum region_change_kind) through store at. */
+int cl_change_member(struct cluster *c, int at, uint64_t region, int kind,
+                     int store, struct region_err *err);
 /* Split region at key into new_id (0: allocated); the request's code. */
 int cl_split(struct cluster *c, int store, uint64_t region, const char *key,
              uint64_t new_id, struct region_err *err);

@@ -34,10 +34,73 @@ static void desc_round_trip(void **state)
     for (size_t cut = 0; cut < b.len; cut++)
         assert_int_equal(region__decode_desc(b.data, cut, &e, &st),
                          REGION_EDECODE);
-    b.data[0] = 2; /* unknown version */
+    b.data[0] = 2; /* format 2 without its learner bits */
+    assert_int_equal(region__decode_desc(b.data, b.len, &e, &st),
+                     REGION_EDECODE);
+    b.data[0] = 3; /* unknown format */
     assert_int_equal(region__decode_desc(b.data, b.len, &e, &st),
                      REGION_EDECODE);
     region__buf_free(&b);
+}
+
+/* With a learner the record is format 2, learner bits at the end; bits
+ * of no store, or none at all, are refused. Membership changes move the
+ * bits with their stores. */
+static void desc_learners(void **state)
+{
+    (void)state;
+    struct region_desc d, e;
+    memset(&d, 0, sizeof d);
+    d.id = 7;
+    d.conf_ver = d.version = 1;
+    for (uint64_t id = 1; id <= 2; id++) /* voters on stores 1 and 2 */
+        assert_int_equal(region__desc_change(&d, RAFT_CHANGE_ADD_VOTER, id),
+                         0);
+    assert_int_equal(region__desc_change(&d, RAFT_CHANGE_ADD_LEARNER, 5), 0);
+    assert_int_equal(region__desc_change(&d, RAFT_CHANGE_ADD_VOTER, 6), 0);
+    assert_int_equal(d.n_stores, 4);
+    assert_int_equal(d.learners, 1u << 2);
+    assert_true(region_desc_is_learner(&d, 5));
+    assert_false(region_desc_is_learner(&d, 6));
+    assert_false(region_desc_is_learner(&d, 3));
+    struct region_buf b = {0};
+    assert_int_equal(region__encode_desc(&b, &d, 0), 0);
+    assert_int_equal(b.data[0], 2);
+    uint8_t st = 1;
+    assert_int_equal(region__decode_desc(b.data, b.len, &e, &st), 0);
+    assert_int_equal(st, 0);
+    assert_memory_equal(&d, &e, sizeof d);
+    struct raft_conf_state cs;
+    region__conf_of(&d, &cs);
+    assert_int_equal(cs.n_voters, 3);
+    assert_int_equal(cs.n_learners, 1);
+    assert_int_equal(cs.learners[0], 5);
+    b.data[b.len - 1] = 0x10; /* a bit past the 4 stores */
+    assert_int_equal(region__decode_desc(b.data, b.len, &e, &st),
+                     REGION_EDECODE);
+    b.data[b.len - 1] = 0; /* no learner in format 2 */
+    assert_int_equal(region__decode_desc(b.data, b.len, &e, &st),
+                     REGION_EDECODE);
+    region__buf_free(&b);
+    /* store 1 leaves: the last store (6, a voter) takes its slot; then
+     * the learner leaves, then is promoted after coming back */
+    assert_int_equal(region__desc_change(&d, RAFT_CHANGE_REMOVE, 1), 0);
+    assert_int_equal(d.n_stores, 3);
+    assert_int_equal(d.stores[0], 6);
+    assert_true(region_desc_is_learner(&d, 5));
+    assert_int_equal(d.learners, 1u << 2);
+    assert_int_equal(region__desc_change(&d, RAFT_CHANGE_REMOVE, 6), 0);
+    assert_int_equal(d.stores[0], 5);
+    assert_int_equal(d.learners, 1u);
+    assert_int_equal(region__desc_change(&d, RAFT_CHANGE_ADD_VOTER, 5), 0);
+    assert_int_equal(d.learners, 0);
+    assert_int_equal(region__desc_change(&d, RAFT_CHANGE_REMOVE, 9), 0);
+    assert_int_equal(d.n_stores, 2);
+    for (uint64_t id = 10; d.n_stores < REGION_MAX_PEERS; id++)
+        assert_int_equal(region__desc_change(&d, RAFT_CHANGE_ADD_LEARNER, id),
+                         0);
+    assert_int_equal(region__desc_change(&d, RAFT_CHANGE_ADD_VOTER, 99),
+                     REGION_EINVAL);
 }
 
 static void cmd_round_trip(void **state)
@@ -109,6 +172,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(desc_round_trip),
+        cmocka_unit_test(desc_learners),
         cmocka_unit_test(cmd_round_trip),
         cmocka_unit_test(msgs_refused_when_cut),
     };

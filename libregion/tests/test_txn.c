@@ -191,6 +191,12 @@ static void one_pc_waits_for_the_max_ts_sync(void **state)
     struct region_ctx ctx = {1, 1, 1};
     struct region_err err;
     struct region_store *s = c.st[l].s;
+    /* libraft makes it leader before the loop thread finishes the ready
+     * that says so (which stamps the leadership): poll for that too */
+    for (int t = 0; t < 20000 && region_store_leader_gen(s) == 0; t++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
     assert_true(region_store_leader_gen(s) >= 1);
     /* not in a write's region_txn_run: refused */
     assert_int_equal(region_txn_check_max_ts(s), REGION_EINVAL);

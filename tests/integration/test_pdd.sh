@@ -187,13 +187,13 @@ deadline=$((SECONDS + 30)); step=""
 while [ $SECONDS -lt $deadline ]; do
     for st in 1 4; do "$PDCTL" --pd=$ALL store heartbeat $st >/dev/null; done
     step=$("$PDCTL" --pd=$ALL region heartbeat 2 "" m 1 2 3 3@1 2>&1)
-    case "$step" in "ok step add-peer store 4 "*) break;; esac
+    case "$step" in "ok step add-learner store 4 "*) break;; esac
     sleep 0.2
 done
-case "$step" in "ok step add-peer store 4 peer "*) ;;
-    *) t_fail "no add-peer step within 30 s: $step";; esac
+case "$step" in "ok step add-learner store 4 peer "*) ;;
+    *) t_fail "no add-learner step within 30 s: $step";; esac
 out=$("$PDCTL" --pd=$ALL operator show 2 2>&1)
-case "$out" in *"region 2 desc make-up-replica status running step 0/1: add-peer(store 4"*) ;;
+case "$out" in *"region 2 desc make-up-replica status running step 0/2: add-learner(store 4"*"promote-learner(store 4"*) ;;
     *) t_fail "operator show 2: $out";; esac
 
 t_case "GC safe points: service safe points hold the GC safe point back"
