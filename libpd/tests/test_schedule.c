@@ -369,6 +369,8 @@ static void merge_small_neighbours(void **state)
 {
     (void)state;
     struct pd_config cfg = config();
+    cfg.merge_max_size = (uint64_t)20 << 20; /* merge on (off by default) */
+    cfg.merge_max_keys = 200000;
     struct fx fx;
     cluster(&fx, &cfg, 3, NULL);
     region(&fx, 10, NULL, "g", 1, 5, 3, S123);
@@ -386,9 +388,20 @@ static void merge_small_neighbours(void **state)
     assert_int_equal(pd_check_region(fx.pd[0], 0, 10, &op), PD_ENOOP);
     fx_fini(&fx);
 
+    /* By default merge is off (kvd cannot merge yet): no operator. */
+    struct pd_config off = config();
+    cluster(&fx, &off, 3, NULL);
+    region(&fx, 10, NULL, "g", 1, 5, 3, S123);
+    region(&fx, 11, "g", "p", 1, 1, 3, S123);
+    region(&fx, 12, "p", NULL, 1, 3, 3, S123);
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 11, &op), PD_ENOOP);
+    fx_fini(&fx);
+
     /* Too big together: no merge. A neighbour on other stores: first
      * align (move 11's replica on store 1 to store 4), then merge. */
     struct pd_config c2 = config();
+    c2.merge_max_size = (uint64_t)20 << 20;
+    c2.merge_max_keys = 200000;
     c2.region_max_size = 5 * MIB;
     cluster(&fx, &c2, 4, NULL);
     uint64_t s234[] = {2, 3, 4};
@@ -451,6 +464,8 @@ static void no_merge_right_after_a_split(void **state)
 {
     (void)state;
     struct pd_config cfg = config();
+    cfg.merge_max_size = (uint64_t)20 << 20; /* merge on (off by default) */
+    cfg.merge_max_keys = 200000;
     cfg.split_merge_interval_ms = 1000;
     struct fx fx;
     cluster(&fx, &cfg, 3, NULL); /* leader since mono 0 */
