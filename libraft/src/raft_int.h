@@ -257,6 +257,10 @@ struct raft_node {
     raft_index pending_conf_index; /* leader: last conf change proposed */
     uint64_t uncommitted;         /* leader: uncommitted payload bytes */
     raft_id transferee;           /* leader: transfer target */
+    uint64_t lease_fence;         /* leader: the lease counts only acks of
+                                   * heartbeats sent after this tick, or
+                                   * this ms with cfg.now_ms (the last
+                                   * TIMEOUT_NOW + an election timeout) */
     struct raft__read_req *reads_pending; /* leader: reads in flight */
     size_t n_reads_pending;               /* used slots */
     size_t cap_reads_pending;             /* allocated slots */
