@@ -25,6 +25,7 @@ struct pdd_settings
     char *listen;             /* listen: host:port for RPC */
     char *status_listen;      /* status-listen: HTTP status, NULL off */
     char **members;           /* initial-members: name=host:port list */
+    char **join;              /* join: client addresses of a group */
     int64_t tick_ms;          /* raft.tick */
     int64_t election_ticks;   /* raft.election-ticks */
     int64_t snapshot_entries; /* raft.snapshot-entries */
@@ -45,6 +46,10 @@ static const struct dmn_cfg_key pdd_keys[] = {
      NULL, 0, 0, NULL,
      "the group: name=host:port,... (same list, same order, on every member;"
      " empty: this member alone)"},
+    {"join", DMN_CFG_LIST, offsetof(struct pdd_settings, join), NULL, 0, 0,
+     NULL,
+     "join a running group: host:port,... of its members (with an empty "
+     "data-dir; ignored once the data-dir holds a log)"},
     {"raft.tick", DMN_CFG_DURATION, offsetof(struct pdd_settings, tick_ms),
      "100ms", 10, 10000, NULL, "Raft tick (heartbeat interval)"},
     {"raft.election-ticks", DMN_CFG_INT,
@@ -72,6 +77,8 @@ static int members_parse(const struct pdd_settings *s, struct pdd_options *o)
                  self_name);
         snprintf(o->members[0].address, sizeof(o->members[0].address), "%s",
                  s->listen);
+        snprintf(o->members[0].peer, sizeof(o->members[0].peer), "%s",
+                 s->listen);
         o->self_id = 1;
         return 0;
     }
@@ -96,6 +103,7 @@ static int members_parse(const struct pdd_settings *s, struct pdd_options *o)
         m->id = i + 1;
         snprintf(m->name, sizeof(m->name), "%.*s", (int)(eq - item), item);
         snprintf(m->address, sizeof(m->address), "%s", eq + 1);
+        snprintf(m->peer, sizeof(m->peer), "%s", eq + 1);
         for (size_t j = 0; j < i; j++)
             if (strcmp(o->members[j].name, m->name) == 0) {
                 dmn_error("initial-members: '%s' listed twice", m->name);
@@ -105,6 +113,7 @@ static int members_parse(const struct pdd_settings *s, struct pdd_options *o)
             o->self_id = m->id;
         o->n_members = i + 1;
     }
+    o->members_given = true;
     if (o->self_id == 0) {
         dmn_error("name '%s' is not in initial-members", self_name);
         return -1;
@@ -122,6 +131,14 @@ int main(int argc, char **argv)
     struct pdd_options o;
     memset(&o, 0, sizeof(o));
     o.name = s.name ? s.name : "pd";
+    o.listen = s.listen;
+    o.join = s.join;
+    if (s.join && s.join[0] && s.members && s.members[0]) {
+        dmn_error("join and initial-members exclude each other: a new "
+                  "group names its members, a joining member its group");
+        dmn_finish(&rt, &pdd_schema, &s);
+        return DMN_EXIT_USAGE;
+    }
     o.data_dir = rt.data_dir;
     o.tick_ms = s.tick_ms;
     o.election_ticks = (int)s.election_ticks;
