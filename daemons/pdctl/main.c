@@ -15,9 +15,12 @@
 #include <pd.h>
 #include <pd.pb.h>
 
+#include "cluster_tls.h"
+
 static const char usage[] =
-    "usage: pdctl [--pd=host:port,...] [--timeout=ms] [--cluster-id=N] "
-    "COMMAND\n"
+    "usage: pdctl [--pd=host:port,...] [--timeout=ms] [--cluster-id=N]\n"
+    "             [--cluster-ssl-ca=F --cluster-ssl-cert=F "
+    "--cluster-ssl-key=F] COMMAND\n"
     "  member                          members and the leader\n"
     "  member transfer NAME|ID         hand pdd leadership to a member\n"
     "  member add NAME PEER CLIENT     add a pdd (host:port for the other\n"
@@ -823,9 +826,13 @@ int main(int argc, char **argv)
     const char *pd = "127.0.0.1:2379";
     int timeout = 10000;
     bool have_cid = false;
+    struct dmn_cluster_tls tls;
+    memset(&tls, 0, sizeof(tls));
     int i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
-        if (strncmp(argv[i], "--pd=", 5) == 0) {
+        if (dmn_cluster_tls_flag(&tls, argv[i])) {
+            continue;
+        } else if (strncmp(argv[i], "--pd=", 5) == 0) {
             pd = argv[i] + 5;
         } else if (strncmp(argv[i], "--timeout=", 10) == 0) {
             timeout = (int)need_u64(argv[i] + 10, "--timeout");
@@ -844,6 +851,10 @@ int main(int argc, char **argv)
         fputs(usage, i == argc ? stderr : stdout);
         return i == argc ? 2 : 0;
     }
+    if (dmn_cluster_tls_init(&tls, err, sizeof(err)) != 0) {
+        fprintf(stderr, "pdctl: %s\n", err);
+        return 2;
+    }
     /* Endpoints: a comma-separated list. */
     char *list = strdup(pd);
     const char *eps[16];
@@ -853,7 +864,8 @@ int main(int argc, char **argv)
     struct pd_client_options co = {.endpoints = eps,
                                    .n_endpoints = n,
                                    .timeout_ms = timeout,
-                                   .cluster_id = cluster_id};
+                                   .cluster_id = cluster_id,
+                                   .tls = dmn_cluster_tls_client()};
     int rc = pd_client_create(&co, &cli, err, sizeof(err));
     if (rc != 0) {
         fprintf(stderr, "pdctl: cannot reach pd at %s: %s\n", pd, err);
@@ -907,6 +919,7 @@ int main(int argc, char **argv)
         rc = 2;
     }
     pd_client_destroy(cli);
+    dmn_cluster_tls_free();
     free(list);
     return rc;
 }

@@ -13,6 +13,7 @@
 
 #include <rpc.h>
 
+#include "cluster_tls.h"
 #include "http.h"
 #include "pdd.h"
 #include "rpcsvc.h"
@@ -30,10 +31,12 @@ struct pdd_settings
     int64_t election_ticks;   /* raft.election-ticks */
     int64_t snapshot_entries; /* raft.snapshot-entries */
     int64_t schedule_ms;      /* schedule-interval */
+    struct dmn_cluster_tls tls; /* cluster-ssl-*: mutual TLS */
 };
 
 static const struct dmn_cfg_key pdd_keys[] = {
     DMN_COMMON_KEYS(struct pdd_settings, common, "./data/pdd"),
+    DMN_CLUSTER_TLS_KEYS(struct pdd_settings, tls),
     {"name", DMN_CFG_STRING, offsetof(struct pdd_settings, name), "pd", 0, 0,
      NULL, "this member's name in initial-members"},
     {"listen", DMN_CFG_ADDR, offsetof(struct pdd_settings, listen),
@@ -171,8 +174,17 @@ int main(int argc, char **argv)
         dmn_finish(&rt, &pdd_schema, &s);
         return DMN_EXIT_USAGE;
     }
+    char tls_err[512];
+    if (dmn_cluster_tls_init(&s.tls, tls_err, sizeof(tls_err)) != 0) {
+        dmn_error("%s", tls_err);
+        dmn_finish(&rt, &pdd_schema, &s);
+        return DMN_EXIT_USAGE;
+    }
+    o.tls_server = dmn_cluster_tls_server();
+    o.tls_client = dmn_cluster_tls_client();
     struct rpc_server *rpc = NULL;
     if (dmn_rpc_start(&rt, s.listen, &rpc) != 0) {
+        dmn_cluster_tls_free();
         dmn_finish(&rt, &pdd_schema, &s);
         return DMN_EXIT_FAIL;
     }
@@ -182,6 +194,7 @@ int main(int argc, char **argv)
         dmn_error("cannot start the replica");
         pdd_node_stop(node);
         dmn_rpc_stop(rpc);
+        dmn_cluster_tls_free();
         dmn_finish(&rt, &pdd_schema, &s);
         return DMN_EXIT_FAIL;
     }
@@ -190,6 +203,7 @@ int main(int argc, char **argv)
         pdd_http_start(rt.base, s.status_listen, node, &http) != 0) {
         pdd_node_stop(node);
         dmn_rpc_stop(rpc);
+        dmn_cluster_tls_free();
         dmn_finish(&rt, &pdd_schema, &s);
         return DMN_EXIT_FAIL;
     }
@@ -199,6 +213,7 @@ int main(int argc, char **argv)
     dmn_http_stop(http);
     pdd_node_stop(node);
     dmn_rpc_stop(rpc);
+    dmn_cluster_tls_free();
     dmn_finish(&rt, &pdd_schema, &s);
     return rc == 0 ? DMN_EXIT_OK : DMN_EXIT_FAIL;
 }
