@@ -67,6 +67,10 @@ struct pdd_node
     struct pd *pd;                  /* the state machine */
     struct peer peers[PDD_MAX_MEMBERS]; /* other members (slots) */
     struct pdd_members mt;          /* the member table (replicated) */
+    struct pdd_members contacts;    /* joining: the group's members as
+                                       GetMembers gave them, until mt
+                                       (behind, from an old snapshot)
+                                       lists us */
     bool removed;                   /* a conf change took us out */
     struct event *kick_ev;          /* runs process() from the loop */
     struct event *tick_ev;          /* periodic tick */
@@ -163,12 +167,25 @@ static const struct pdd_member *member(const struct pdd_node *n, uint64_t id)
     return NULL;
 }
 
+/* A member, or while joining one of the contacts: whom we talk Raft with.
+ * A joining pdd may restore an old snapshot whose table predates the
+ * current leader; it must still take that leader's appends (which bring
+ * the table up to date) and answer them. */
+static const struct pdd_member *contact(const struct pdd_node *n, uint64_t id)
+{
+    const struct pdd_member *m = member(n, id);
+    for (size_t i = 0; !m && i < n->contacts.n; i++)
+        if (n->contacts.m[i].id == id)
+            m = &n->contacts.m[i];
+    return m;
+}
+
 /* The redirect: PD_ENOTLEADER with "leader: <address>" when one is known
  * (libpd/DESIGN.md, "Service"); the client parses what follows "leader: ". */
 static void fail_not_leader(struct pdd_node *n, struct rpc_call *call)
 {
     char msg[256];
-    const struct pdd_member *m = n->leader ? member(n, n->leader) : NULL;
+    const struct pdd_member *m = n->leader ? contact(n, n->leader) : NULL;
     if (m && n->leader == n->opts.self_id)
         snprintf(msg, sizeof(msg),
                  "this pdd (%s) was just elected and is catching up; "
@@ -426,7 +443,7 @@ static void self_removed(struct pdd_node *n);
 /* A member removed while it was cut off (or that handed over leadership
  * and was removed by the next leader) never receives the entry that
  * removes it. The others refuse its messages as a non-member's (-EPERM):
- * once a majority of the members it knows do, it is out of the group. */
+ * once half of the other members it knows do, it is out of the group. */
 static void check_refused(struct pdd_node *n)
 {
     size_t others = 0, refusing = 0;
@@ -435,7 +452,10 @@ static void check_refused(struct pdd_node *n)
             others++;
             refusing += n->peers[j].refuses_us;
         }
-    if (others > 0 && refusing * 2 > others + 1)
+    /* Half of the others: in a group of two, the one other member. A
+     * member that merely lags (has not applied our MEMBER_PUT yet) is
+     * one of several and never half on its own. */
+    if (refusing > 0 && refusing * 2 >= others)
         self_removed(n);
 }
 
@@ -524,7 +544,7 @@ int pdd_node_step(struct pdd_node *n, const uint8_t *msg, size_t len)
         raft_msg_free(m);
         return -EINVAL;
     }
-    if (!member(n, m->from)) {
+    if (!contact(n, m->from)) {
         raft_msg_free(m);
         return -EPERM; /* the sender learns it is out (check_refused) */
     }
@@ -546,7 +566,7 @@ static void peers_sync(struct pdd_node *n)
         struct peer *p = &n->peers[j];
         if (p->id == 0)
             continue;
-        const struct pdd_member *m = member(n, p->id);
+        const struct pdd_member *m = contact(n, p->id);
         if (m && strcmp(m->peer, p->addr) == 0)
             continue;
         /* Sends in flight fail inside destroy, p->id still set. */
@@ -554,9 +574,11 @@ static void peers_sync(struct pdd_node *n)
         p->cli = NULL;
         p->id = 0;
     }
-    for (size_t i = 0; i < n->mt.n; i++) {
-        const struct pdd_member *m = &n->mt.m[i];
-        if (m->id == n->opts.self_id)
+    for (size_t i = 0; i < n->mt.n + n->contacts.n; i++) {
+        const struct pdd_member *m = i < n->mt.n
+                                         ? &n->mt.m[i]
+                                         : &n->contacts.m[i - n->mt.n];
+        if (m->id == n->opts.self_id || contact(n, m->id) != m)
             continue;
         struct peer *p = NULL, *free_slot = NULL;
         for (size_t j = 0; j < PDD_MAX_MEMBERS; j++) {
@@ -601,6 +623,17 @@ static const struct pdd_member *member_by_name(const struct pdd_node *n,
     return NULL;
 }
 
+/* Joining: once the replicated table lists us it has caught up with what
+ * GetMembers said, and rules alone. */
+static void contacts_check(struct pdd_node *n)
+{
+    if (n->contacts.n == 0 || !member(n, n->opts.self_id))
+        return;
+    n->contacts.n = 0;
+    dmn_info("member table caught up (%zu members)", n->mt.n);
+    peers_sync(n);
+}
+
 static void on_removed_stop(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -618,6 +651,9 @@ static void self_removed(struct pdd_node *n)
     if (n->removed)
         return;
     n->removed = true;
+    /* Remembered: a restart must not serve, whichever way we learned. */
+    if (n->log && pdd_log_put_u64(n->log, "x", n->opts.self_id) != 0)
+        dmn_warn("could not record the removal in the data directory");
     dmn_warn("this member (%s, id %llu) was removed from the group; it "
              "stops soon (start it again with an empty data-dir and --join "
              "to add it back)",
@@ -674,6 +710,7 @@ static int member_cmd_apply(struct pdd_node *n, const uint8_t *d, size_t len)
                  m.name, (unsigned long long)m.id, m.peer, m.address);
     }
     peers_sync(n);
+    contacts_check(n);
     return 0;
 }
 
@@ -785,6 +822,8 @@ static void add_recorded(struct rpc_call *call, int rc, void *ud)
     pdd_node_wait_apply(n, call, add_done, next);
 }
 
+static bool in_conf(const struct raft_conf_state *c, uint64_t id);
+
 static bool addr_ok(const char *a)
 {
     char host[256];
@@ -813,6 +852,23 @@ void pdd_node_add_member(struct pdd_node *n, struct rpc_call *call,
         return;
     }
     const struct pdd_member *old = member_by_name(n, name);
+    struct raft_status st;
+    raft_node_status(n->raft, &st);
+    if (old && strcmp(old->peer, peer) == 0 &&
+        strcmp(old->address, address) == 0 && !in_conf(&st.conf, old->id)) {
+        /* Recorded, but the learner change never happened (leadership
+         * moved in between): do that step now. */
+        struct add_step *a = calloc(1, sizeof(*a));
+        if (!a) {
+            rpc_call_fail(call, -ENOMEM, "out of memory");
+            return;
+        }
+        a->node = n;
+        a->m = *old;
+        add_recorded(call, 0, a);
+        free(a);
+        return;
+    }
     if (old && strcmp(old->peer, peer) == 0 &&
         strcmp(old->address, address) == 0) {
         /* Asked again (a joining pdd retrying): answer what is there. */
@@ -839,8 +895,6 @@ void pdd_node_add_member(struct pdd_node *n, struct rpc_call *call,
         rpc_call_fail(call, -ENOSPC, msg);
         return;
     }
-    struct raft_status st;
-    raft_node_status(n->raft, &st);
     if (st.conf.n_learners > 0 || st.conf.n_voters_outgoing > 0) {
         snprintf(msg, sizeof(msg), "add member %s: another member is still "
                  "catching up (a learner); retry once it is a voter", name);
@@ -1015,6 +1069,7 @@ static int restore(struct pdd_node *n, const uint8_t *data, size_t len)
             n->opts.self_id < t.next_id)
             self_removed(n);
         peers_sync(n);
+        contacts_check(n);
     }
     return 0;
 }
@@ -1229,7 +1284,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
  * `pdctl member add`, or an earlier attempt), ask the leader to add it
  * with our listen address for both peers and clients; then take the list
  * again, now with us in it. Blocking: runs before the loop. */
-static int join_group(struct pdd_node *n, const struct pdd_options *o)
+static int join_group(struct pdd_node *n, const struct pdd_options *o,
+                      bool fresh)
 {
     const char *eps[16];
     size_t k = 0;
@@ -1268,12 +1324,22 @@ static int join_group(struct pdd_node *n, const struct pdd_options *o)
                 rc = -EINVAL;
                 break;
             }
-            n->opts.self_id = self;
-            memset(&n->mt, 0, sizeof(n->mt));
+            if (fresh)
+                n->opts.self_id = self;
+            else if (self != n->opts.self_id) {
+                dmn_error("join: the group lists '%s' as member %llu, not "
+                          "this data directory's %llu",
+                          o->name, (unsigned long long)self,
+                          (unsigned long long)n->opts.self_id);
+                rc = -EINVAL;
+                break;
+            }
+            struct pdd_members *t = &n->contacts;
+            memset(t, 0, sizeof(*t));
             for (pb_size_t i = 0; i < gr.members_count &&
-                                  n->mt.n < PDD_MAX_MEMBERS; i++) {
+                                  t->n < PDD_MAX_MEMBERS; i++) {
                 const pd_Member *pm = &gr.members[i];
-                struct pdd_member *m = &n->mt.m[n->mt.n++];
+                struct pdd_member *m = &t->m[t->n++];
                 m->id = pm->id;
                 snprintf(m->name, sizeof(m->name), "%s",
                          pm->name ? pm->name : "");
@@ -1282,11 +1348,18 @@ static int join_group(struct pdd_node *n, const struct pdd_options *o)
                 snprintf(m->peer, sizeof(m->peer), "%s",
                          pm->peer_address ? pm->peer_address
                                           : m->address);
-                if (m->id >= n->mt.next_id)
-                    n->mt.next_id = m->id + 1;
+                if (m->id >= t->next_id)
+                    t->next_id = m->id + 1;
             }
+            if (fresh)
+                n->mt = *t;
             dmn_info("join: member %s is id %llu of %zu", o->name,
-                     (unsigned long long)self, n->mt.n);
+                     (unsigned long long)self, t->n);
+            break;
+        }
+        if (!fresh) {
+            dmn_error("join: the group lists no member '%s'", o->name);
+            rc = -EINVAL;
             break;
         }
         pd_client_release(pd_GetMembersResponse_fields, &gr);
@@ -1365,7 +1438,7 @@ int pdd_node_start(struct event_base *base, struct rpc_server *srv,
     }
     uint64_t v = 0;
     if (fresh && joining) {
-        if ((rc = join_group(n, opts)) != 0)
+        if ((rc = join_group(n, opts, true)) != 0)
             goto err_free;
     } else if (fresh) {
         rc = pdd_log_put_u64(n->log, "i", opts->n_members);
@@ -1416,6 +1489,12 @@ int pdd_node_start(struct event_base *base, struct rpc_server *srv,
                   (unsigned long long)si, pd_errmsg(n->pd));
         goto err_free;
     }
+    if (!fresh && joining && !member(n, n->opts.self_id) && !n->removed &&
+        join_group(n, opts, false) != 0)
+        dmn_warn("join: no fresh member list; going on with the data "
+                 "directory's");
+    if (pdd_log_get_u64(n->log, "x", &v) == 0 && v == n->opts.self_id)
+        n->removed = true;
     if (n->removed) {
         dmn_error("this member (id %llu) was removed from the group: start "
                   "it with an empty data-dir and --join to add it back",

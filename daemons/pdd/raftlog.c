@@ -7,7 +7,8 @@
  *   "h"               hard state: be64 term, be64 vote, be64 commit
  *   "e" be64(index)   entry: be64 term, be32 type, data
  *   "s"               snapshot: be64 index, be64 term, conf, data
- *   "m", "i"          be64: our member id; initial-members' size
+ *   "m", "i", "x"     be64: our member id; initial-members' size; our id
+ *                     once we were removed (pdd.h, membership)
  *   conf := u8 n_voters, n_learners, n_voters_outgoing, n_learners_next,
  *           u8 auto_leave, then be64 ids of each list in that order
  */

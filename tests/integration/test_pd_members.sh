@@ -169,4 +169,35 @@ t_expect_eq "members" "$(members)" "pd4 pd5 pd6"
 
 for i in 4 5 6; do kill -TERM "${PID[$i]}" 2>/dev/null; done
 for i in 4 5 6; do t_wait_exit "${PID[$i]}" 30 || t_fail "pd$i did not stop"; done
+
+t_case "a member joining from the founders' snapshot while a later member leads"
+# Default snapshot spacing: a joining member gets the bootstrap snapshot
+# (index 1, the founder's table only) and the whole log from a leader the
+# table does not name yet; it must take that leader's messages anyway.
+G=("127.0.0.1:$((T_BASE + 7))" "127.0.0.1:$((T_BASE + 8))" "127.0.0.1:$((T_BASE + 9))")
+gstart() { # gstart NAME ADDR [flags...]
+    local nm=$1 ad=$2; shift 2
+    "$BIN/pdd" --name=$nm --listen=$ad --data-dir="$T_TMP/$nm" \
+        --log.file="$T_TMP/$nm.log" --raft.tick=50ms --schedule-interval=0 "$@" &
+    T_PIDS+=($!)
+    GP=$!
+}
+g() { "$PDCTL" --pd="$1" --timeout=30000 "${@:2}"; }
+gstart a1 ${G[0]} --initial-members=a1=${G[0]}; A1=$GP
+t_wait_output "ok" 60 g ${G[0]} bootstrap 7 1 127.0.0.1:20160 2 3 >/dev/null ||
+    t_fail "bootstrap of the second group"
+gstart b2 ${G[1]} --join=${G[0]}; B2=$GP
+gm() { g "$1" member 2>/dev/null | sed -n 's/^member [0-9]* name \([^ ]*\) address [^ ]*\( learner\)\{0,1\}.*/\1\2/p' | sort | paste -sd' '; }
+t_wait_output "a1 b2" 60 gm ${G[0]} >/dev/null || t_fail "b2: $(gm ${G[0]})"
+t_expect_eq "transfer" "$(g ${G[0]} member transfer b2 2>&1)" ok
+t_wait_output "ok" 60 g ${G[1]} member remove a1 >/dev/null || t_fail "remove a1"
+t_wait_exit $A1 60 || t_fail "a1 still runs"
+gstart c3 ${G[2]} --join=${G[1]}; C3=$GP
+t_wait_output "b2 c3" 60 gm ${G[1]} >/dev/null || t_fail "c3: $(gm ${G[1]})"
+t_expect_grep "c3 restored the bootstrap snapshot" "restored a snapshot at index 1" "$T_TMP/c3.log"
+t_expect_grep "c3 caught up" "member table caught up" "$T_TMP/c3.log"
+t_expect_eq "cluster via c3" "$(g ${G[2]} cluster 2>&1)" "bootstrapped yes cluster 7"
+kill -TERM $B2 $C3
+t_wait_exit $B2 30 || t_fail "b2 did not stop"
+t_wait_exit $C3 30 || t_fail "c3 did not stop"
 t_end
