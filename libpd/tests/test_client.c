@@ -397,6 +397,37 @@ static void discovery_then_redirect(void **state)
     pd_client_destroy(c);
 }
 
+/* Member `gone` is taken down by the servers' loop and `leader` leads
+ * from then on; returns once the member is gone. */
+static void take_down(int gone, uint64_t leader)
+{
+    pthread_mutex_lock(&fk.lock);
+    fk.leader = leader;
+    fk.kill = gone;
+    pthread_mutex_unlock(&fk.lock);
+    for (;;) {
+        pthread_mutex_lock(&fk.lock);
+        bool done = fk.srv[gone - 1] == NULL;
+        pthread_mutex_unlock(&fk.lock);
+        if (done)
+            break;
+        usleep(1000);
+    }
+}
+
+/* The client's next timestamp is the fake's second one, from member
+ * `leader`, which the client now names as its leader. */
+static void tso_from(struct pd_client *c, int leader)
+{
+    pd_ts first = 0;
+    char err[256];
+    assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)), 0);
+    assert_int_equal(first, 1001);
+    char addr[64];
+    pd_client_leader(c, addr, sizeof(addr));
+    assert_string_equal(addr, fk.addr[leader - 1]);
+}
+
 static void failover_to_a_live_member(void **state)
 {
     (void)state;
@@ -405,23 +436,8 @@ static void failover_to_a_live_member(void **state)
     char err[256];
     assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)), 0);
     /* Member 3 goes away; 1 leads now. The client finds it. */
-    pthread_mutex_lock(&fk.lock);
-    fk.leader = 1;
-    fk.kill = 3;
-    pthread_mutex_unlock(&fk.lock);
-    for (;;) {
-        pthread_mutex_lock(&fk.lock);
-        bool gone = fk.srv[2] == NULL;
-        pthread_mutex_unlock(&fk.lock);
-        if (gone)
-            break;
-        usleep(1000);
-    }
-    assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)), 0);
-    assert_int_equal(first, 1001);
-    char leader[64];
-    pd_client_leader(c, leader, sizeof(leader));
-    assert_string_equal(leader, fk.addr[0]);
+    take_down(3, 1);
+    tso_from(c, 1);
     pd_client_destroy(c);
 }
 
@@ -445,22 +461,9 @@ static void follows_membership_changes(void **state)
     assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)), 0);
     pthread_mutex_lock(&fk.lock);
     fk.listed = 0x6;
-    fk.leader = 3;
-    fk.kill = 1;
     pthread_mutex_unlock(&fk.lock);
-    for (;;) {
-        pthread_mutex_lock(&fk.lock);
-        bool gone = fk.srv[0] == NULL;
-        pthread_mutex_unlock(&fk.lock);
-        if (gone)
-            break;
-        usleep(1000);
-    }
-    assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)), 0);
-    assert_int_equal(first, 1001);
-    char leader[64];
-    pd_client_leader(c, leader, sizeof(leader));
-    assert_string_equal(leader, fk.addr[2]);
+    take_down(1, 3);
+    tso_from(c, 3);
     /* The refresh may still be out when the Tso call returns: wait for
      * it (bounded by the client's own timeout, not a speed). */
     for (int i = 0; i < 10000; i++) {
