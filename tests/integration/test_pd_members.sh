@@ -197,6 +197,16 @@ t_wait_output "b2 c3" 60 gm ${G[1]} >/dev/null || t_fail "c3: $(gm ${G[1]})"
 t_expect_grep "c3 restored the bootstrap snapshot" "restored a snapshot at index 1" "$T_TMP/c3.log"
 t_expect_grep "c3 caught up" "member table caught up" "$T_TMP/c3.log"
 t_expect_eq "cluster via c3" "$(g ${G[2]} cluster 2>&1)" "bootstrapped yes cluster 7"
+
+t_case "one change at a time: a learner that never starts blocks the next add until removed"
+t_expect_eq "add z9" "$(g ${G[1]} member add z9 127.0.0.1:1 127.0.0.1:1 2>&1)" "added member 4 name z9"
+t_expect_eq "z9 is a learner" "$(gm ${G[1]})" "b2 c3 z9 learner"
+out=$("$PDCTL" --pd=${G[1]} --timeout=1500 member add y8 127.0.0.1:2 127.0.0.1:2 2>&1)
+case "$out" in "pdctl: member add: gave up after retries: add member y8: another member is still catching up (a learner); retry once it is a voter (-40"*) ;;
+    *) t_fail "second add while z9 catches up: $out";; esac
+t_expect_eq "remove z9" "$(g ${G[1]} member remove z9 2>&1)" ok
+t_expect_eq "members" "$(gm ${G[1]})" "b2 c3"
+t_expect_eq "tso still served" "$(g ${G[2]} tso >/dev/null 2>&1; echo $?)" 0
 kill -TERM $B2 $C3
 t_wait_exit $B2 30 || t_fail "b2 did not stop"
 t_wait_exit $C3 30 || t_fail "c3 did not stop"
