@@ -5,8 +5,9 @@
 # components, and a rogue CA with its own); three pdd whose Raft traffic
 # is TLS, three kvd, and sqld's cluster client, all with cluster-ssl-*;
 # the SQL smoke test through the mariadb CLI; pdctl and kvctl with the
-# certificates; a plaintext client, one without a certificate and one from
-# another CA refused with a clear log line; bad settings refused at start.
+# certificates; a plaintext client, a TLS client without a certificate
+# (openssl s_client) and one whose certificate another CA signed refused
+# with a clear log line; bad settings refused at start.
 . "$(dirname "$0")/lib.sh"
 
 t_pick_base 26400 26780
@@ -134,6 +135,15 @@ out=$("$BIN/pdctl" --pd="127.0.0.1:$(port 11)" --timeout=1000 \
 t_expect_eq "rogue cert exit" "$rc" 1
 t_wait_for_grep "peer certificate rejected: The certificate is not correctly signed by the trusted CA" "$T_TMP/pd1.log" 30 ||
     t_fail "pd1 logged no rejected certificate"
+
+t_case "a TLS client without a certificate is refused (openssl s_client)"
+out=$(timeout 30 openssl s_client -connect "127.0.0.1:$(port 12)" \
+    -CAfile "$C/ca.pem" -tls1_2 </dev/null 2>&1); rc=$?
+[ "$rc" != 0 ] || t_fail "s_client without a certificate got through: $out"
+case "$out" in *"alert handshake failure"*) ;;
+    *) t_fail "no handshake_failure alert: $out";; esac
+t_wait_for_grep "peer certificate rejected: the client sent none" "$T_TMP/pd2.log" 30 ||
+    t_fail "pd2 logged no refusal of a certificate-less client"
 
 t_case "sqld without the cluster certificates cannot reach pdd"
 "$BIN/sqld" --data-dir="$T_TMP/sqld2" --log.file="$T_TMP/sqld2.log" \
