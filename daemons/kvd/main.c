@@ -351,6 +351,7 @@ int main(int argc, char **argv)
     char tls_err[512];
     if (dmn_cluster_tls_init(&s.tls, tls_err, sizeof tls_err) != 0) {
         dmn_error("%s", tls_err);
+        exit_code = DMN_EXIT_USAGE;
         goto out;
     }
     if (parse_peers(&k, s.peers, s.listen) != 0)

@@ -57,7 +57,7 @@ t_expect_grep "message" "cluster TLS needs all of cluster-ssl-ca, cluster-ssl-ce
 "$BIN/kvd" --data-dir="$T_TMP/bad2" --listen=127.0.0.1:$(port 19) \
     --cluster-ssl-ca="$C/ca.pem" --cluster-ssl-cert="$C/node.pem" \
     --cluster-ssl-key="$C/rogue.key" 2>"$T_TMP/err"; rc=$?
-t_expect_eq "mismatched key exit" "$rc" 1
+t_expect_eq "mismatched key exit" "$rc" 2
 t_expect_grep "mismatched key message" "cluster TLS:" "$T_TMP/err"
 
 t_case "pdd x3, kvd x3 with mutual TLS: stores register, region 1 led"
