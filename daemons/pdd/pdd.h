@@ -75,7 +75,8 @@ int pdd_log_open(const char *dir, const uint64_t *voters, size_t n,
                  const uint8_t *data, size_t len, bool *fresh,
                  struct pdd_log **out, char *err, size_t errlen);
 /* A small value of ours kept next to the log ("m": our member id, "i": the
- * size of initial-members at creation, "x": our id once removed). 0, MVCC_NOTFOUND, or an error. */
+ * size of initial-members at creation, "x": our id once removed). 0,
+ * MVCC_NOTFOUND, or an error. */
 int pdd_log_get_u64(struct pdd_log *log, const char *key, uint64_t *v);
 int pdd_log_put_u64(struct pdd_log *log, const char *key, uint64_t v);
 void pdd_log_close(struct pdd_log *log);

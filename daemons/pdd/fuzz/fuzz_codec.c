@@ -1,9 +1,10 @@
 /* fuzz_codec.c: libFuzzer target for pdd's byte formats (codec.c): the
  * Raft-log snapshot header (what decodes re-encodes to the same bytes),
  * the member records (MEMBER_PUT and a snapshot's member section: what
- * decodes re-encodes to the same bytes), and log entries (the HTTP request line is common/http_parse.c's, fuzzed
- * by tests/fuzz_http.c). Built by daemons/Makefile as
- * fuzz_pdd_codec (with codec.c) and run by `make test` and `make fuzz`.
+ * decodes re-encodes to the same bytes), and log entries (the HTTP
+ * request line is common/http_parse.c's, fuzzed by tests/fuzz_http.c).
+ * Built by daemons/Makefile as fuzz_pdd_codec (with codec.c) and run by
+ * `make test` and `make fuzz`.
  */
 #include <stdint.h>
 #include <stdlib.h>
