@@ -1315,9 +1315,16 @@ static int join_group(struct pdd_node *n, const struct pdd_options *o,
             break;
         }
         uint64_t self = 0;
-        for (pb_size_t i = 0; i < gr.members_count; i++)
-            if (gr.members[i].name && strcmp(gr.members[i].name, o->name) == 0)
-                self = gr.members[i].id;
+        for (pb_size_t i = 0; i < gr.members_count; i++) {
+            const pd_Member *pm = &gr.members[i];
+            if (!pm->name || strcmp(pm->name, o->name) != 0)
+                continue;
+            self = pm->id;
+            if (pm->peer_address && strcmp(pm->peer_address, o->listen))
+                dmn_warn("join: the group reaches %s at %s, and this pdd "
+                         "listens on %s: make sure that address leads here",
+                         o->name, pm->peer_address, o->listen);
+        }
         if (self || round == 1) {
             if (!self) {
                 dmn_error("join: the group lists no member '%s'", o->name);
