@@ -6,8 +6,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <rpc.h>
+
+#include "cluster_tls.h"
 
 void dmn_rpc_log(void *ud, int level, const char *msg)
 {
@@ -16,6 +19,12 @@ void dmn_rpc_log(void *ud, int level, const char *msg)
                                              DMN_LOG_INFO, DMN_LOG_DEBUG};
     enum dmn_log_level l =
         level >= 0 && level <= 3 ? map[level] : DMN_LOG_DEBUG;
+    /* A peer refused by cluster TLS (no certificate, another CA, not TLS
+     * at all) is worth an operator's attention, not just a closed
+     * connection among many. */
+    if (l == DMN_LOG_INFO && dmn_cluster_tls_server() &&
+        (strstr(msg, "TLS") || strstr(msg, "certificate")))
+        l = DMN_LOG_WARN;
     dmn_log(l, "rpc: %s", msg);
 }
 
@@ -57,6 +66,7 @@ int dmn_rpc_start(struct dmn_runtime *rt, const char *listen,
     struct rpc_server_options so = {
         .host = host,
         .port = port,
+        .tls = dmn_cluster_tls_server(),
         .log = dmn_rpc_log,
         .log_level = dmn_log_enabled(DMN_LOG_DEBUG) ? RPC_LOG_DEBUG
                                                     : RPC_LOG_INFO,
@@ -77,7 +87,10 @@ int dmn_rpc_start(struct dmn_runtime *rt, const char *listen,
         rpc_server_destroy(srv);
         return -1;
     }
-    dmn_info("serving RPC on %s:%u", host, (unsigned)rpc_server_port(srv));
+    dmn_info("serving RPC on %s:%u%s", host, (unsigned)rpc_server_port(srv),
+             dmn_cluster_tls_server() ? " (mutual TLS: peers need a "
+                                        "certificate from cluster-ssl-ca)"
+                                      : "");
     *out = srv;
     return 0;
 }

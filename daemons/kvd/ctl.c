@@ -13,6 +13,7 @@
 
 #include <pb.h>
 
+#include "cluster_tls.h"
 #include "config.h"
 #include "kv.pb.h"
 #include "kvd.h"
@@ -37,7 +38,9 @@ static void usage(void)
             "         [--peers=id@host:port,... | --addr=host:port]\n"
             "         [--pd=host:port,... (stores from pdd)]\n"
             "         [--region=ID] [--timeout=SECONDS] [--quiet]\n"
-            "         [--local (reads: this store's applied state)] CMD\n"
+            "         [--local (reads: this store's applied state)]\n"
+            "         [--cluster-ssl-ca=F --cluster-ssl-cert=F "
+            "--cluster-ssl-key=F] CMD\n"
             "  put KEY VALUE | get KEY | delete KEY | scan START END [LIMIT]\n"
             "  cas KEY EXPECT|- NEW|- | delete-range START END\n"
             "  txn-put KEY VALUE | txn-get KEY | txn-lock KEY | split KEY\n"
@@ -100,6 +103,7 @@ static int locate(struct ctl *c, const uint8_t *key, size_t len,
         struct kvd_peer *p = &c->peers[c->cur];
         struct rpc_client_options co = {.host = p->host,
                                         .port = p->port,
+                                        .tls = dmn_cluster_tls_client(),
                                         .connect_timeout_ms = 1000};
         kv_LocateRequest req;
         memset(&req, 0, sizeof req);
@@ -163,6 +167,7 @@ static int call(struct ctl *c, const uint8_t *key, size_t klen,
             struct kvd_peer *p = &c->peers[c->cur];
             struct rpc_client_options co = {.host = p->host,
                                             .port = p->port,
+                                            .tls = dmn_cluster_tls_client(),
                                             .connect_timeout_ms = 1000};
             memset(resp, 0, resp_size);
             rc = rpc_call_blocking(&co, method, req_f, req, resp_f, resp,
@@ -583,7 +588,8 @@ static int cmd_change(struct ctl *c, uint32_t op, const char *key,
             kv_RawResponse resp;
             memset(&resp, 0, sizeof resp);
             struct kvd_peer *p = &c->peers[c->cur];
-            struct rpc_client_options co = {.host = p->host, .port = p->port};
+            struct rpc_client_options co = {.host = p->host, .port = p->port,
+                                        .tls = dmn_cluster_tls_client()};
             int rc = rpc_call_blocking(&co, REGION_METHOD_CHANGE_PEER,
                                        kv_ChangePeerRequest_fields, &req,
                                        kv_RawResponse_fields, &resp,
@@ -627,7 +633,8 @@ static int cmd_status(struct ctl *c)
     kv_StoreStatusResponse resp;
     memset(&resp, 0, sizeof resp);
     struct kvd_peer *p = &c->peers[c->cur];
-    struct rpc_client_options co = {.host = p->host, .port = p->port};
+    struct rpc_client_options co = {.host = p->host, .port = p->port,
+                                        .tls = dmn_cluster_tls_client()};
     char err[256] = "";
     int rc = rpc_call_blocking(&co, REGION_METHOD_STORE_STATUS,
                                kv_StoreStatusRequest_fields, &req,
@@ -685,7 +692,8 @@ static int peers_from_pd(struct ctl *c, const char *list)
     struct pd_client *cli = NULL;
     struct pd_client_options o = {.endpoints = eps,
                                   .n_endpoints = n,
-                                  .timeout_ms = c->timeout_s * 1000};
+                                  .timeout_ms = c->timeout_s * 1000,
+                                  .tls = dmn_cluster_tls_client()};
     if (pd_client_create(&o, &cli, err, sizeof err) != 0) {
         fprintf(stderr, "error: pd: %s\n", err);
         goto out;
@@ -729,10 +737,14 @@ int kvd_ctl_main(int argc, char **argv)
     c.region = 1;
     c.timeout_s = 30;
     const char *pd_list = NULL;
+    struct dmn_cluster_tls tls;
+    memset(&tls, 0, sizeof tls);
     int i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         const char *a = argv[i];
-        if (strncmp(a, "--peers=", 8) == 0) {
+        if (dmn_cluster_tls_flag(&tls, argv[i])) {
+            continue;
+        } else if (strncmp(a, "--peers=", 8) == 0) {
             if (parse_peer_list(&c, a + 8) != 0) {
                 fprintf(stderr, "bad --peers: %s\n", a + 8);
                 return 2;
@@ -758,6 +770,11 @@ int kvd_ctl_main(int argc, char **argv)
             return 2;
         }
     }
+    char tls_err[512];
+    if (dmn_cluster_tls_init(&tls, tls_err, sizeof tls_err) != 0) {
+        fprintf(stderr, "error: %s\n", tls_err);
+        return 2;
+    }
     if (pd_list && i < argc && peers_from_pd(&c, pd_list) != 0)
         return 1;
     if (c.n == 0 || i >= argc) {
@@ -768,6 +785,7 @@ int kvd_ctl_main(int argc, char **argv)
         return 1;
     int rc = ctl_run(&c, i, argc, argv);
     region_cache_destroy(c.cache);
+    dmn_cluster_tls_free();
     return rc;
 }
 

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "cluster_tls.h"
 #include "http.h"
 #include "kvd.h"
 #include "rpcsvc.h"
@@ -44,10 +45,12 @@ struct kvd_settings
     int64_t split_size;       /* split.region-size */
     char **pd;                /* pd: pdd endpoints (empty: no pdd) */
     int64_t pd_interval;      /* pd.heartbeat-interval */
+    struct dmn_cluster_tls tls; /* cluster-ssl-*: mutual TLS */
 };
 
 static const struct dmn_cfg_key kvd_keys[] = {
     DMN_COMMON_KEYS(struct kvd_settings, common, "./data/kvd"),
+    DMN_CLUSTER_TLS_KEYS(struct kvd_settings, tls),
     {"listen", DMN_CFG_ADDR, offsetof(struct kvd_settings, listen),
      "127.0.0.1:20160", 0, 0, NULL, "address to serve RPC on"},
     {"status-listen", DMN_CFG_ADDR,
@@ -346,6 +349,12 @@ int main(int argc, char **argv)
     struct rpc_server *rpc = NULL;
     struct dmn_http *http = NULL;
     int exit_code = DMN_EXIT_FAIL;
+    char tls_err[512];
+    if (dmn_cluster_tls_init(&s.tls, tls_err, sizeof tls_err) != 0) {
+        dmn_error("%s", tls_err);
+        exit_code = DMN_EXIT_USAGE;
+        goto out;
+    }
     if (parse_peers(&k, s.peers, s.listen) != 0)
         goto out;
     k.process_ev = event_new(k.base, -1, 0, on_process, &k);
@@ -378,6 +387,7 @@ out:
     dmn_http_stop(http); /* its pages read the store */
     close_all(&k);
     dmn_rpc_stop(rpc);
+    dmn_cluster_tls_free();
     dmn_finish(&rt, &kvd_schema, &s);
     return exit_code;
 }

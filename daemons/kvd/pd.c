@@ -16,6 +16,7 @@
 
 #include <event2/event.h>
 
+#include "cluster_tls.h"
 #include "config.h"
 #include "kvd.h"
 #include "log.h"
@@ -645,6 +646,7 @@ static bool connect_pd(struct kvd_pd *pd, struct pd_client **cli, bool warn)
         .n_endpoints = pd->opts.n_endpoints,
         .timeout_ms = 5000,
         .call_timeout_ms = 2000,
+        .tls = dmn_cluster_tls_client(),
     };
     while (pd_client_create(&o, cli, err, sizeof err) != 0) {
         if (warn)

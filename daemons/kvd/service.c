@@ -12,6 +12,7 @@
 #include <pb.h>
 #include <pb_decode.h>
 
+#include "cluster_tls.h"
 #include "kv.pb.h"
 #include "kvd.h"
 #include "log.h"
@@ -882,6 +883,7 @@ void kvd_transport_send(void *ctx, uint64_t to, const void *buf, size_t len)
     if (p->cli == NULL) {
         struct rpc_client_options co = {.host = p->host,
                                         .port = p->port,
+                                        .tls = dmn_cluster_tls_client(),
                                         .connect_timeout_ms = 1000,
                                         .max_in_flight = 4096,
                                         .default_deadline_ms = 5000,

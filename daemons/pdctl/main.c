@@ -9,15 +9,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <pd.h>
 #include <pd.pb.h>
 
+#include "cluster_tls.h"
+
 static const char usage[] =
-    "usage: pdctl [--pd=host:port,...] [--timeout=ms] [--cluster-id=N] "
-    "COMMAND\n"
+    "usage: pdctl [--pd=host:port,...] [--timeout=ms] [--cluster-id=N]\n"
+    "             [--cluster-ssl-ca=F --cluster-ssl-cert=F "
+    "--cluster-ssl-key=F] COMMAND\n"
     "  member                          members and the leader\n"
     "  member transfer NAME|ID         hand pdd leadership to a member\n"
+    "  member add NAME PEER CLIENT     add a pdd (host:port for the other\n"
+    "                                  members, and for clients); start it\n"
+    "                                  with --join (libpd DESIGN, pdd:\n"
+    "                                  membership)\n"
+    "  member remove NAME              take a pdd out of the group\n"
     "  tso [count]                     timestamps (prints the first)\n"
     "  id [count]                      allocate ids (prints the first)\n"
     "  cluster                         bootstrapped? cluster id\n"
@@ -42,6 +52,7 @@ static const char usage[] =
     "  service-gc ID TTL_MS SAFE_POINT set a service safe point\n"
     "test and bootstrap helpers (what kvd sends):\n"
     "  bootstrap CLUSTER STORE ADDR REGION PEER\n"
+    "  tso-stream SECONDS [STOPFILE]   one client, a timestamp every 5 ms\n"
     "  store put ID ADDR [key=value...]\n"
     "  store heartbeat ID [capacity available]\n"
     "  region heartbeat ID START END CONF_VER VERSION LEADER_PEER "
@@ -229,6 +240,37 @@ static int cmd_member_transfer(const char *who)
     return 0;
 }
 
+/* member add NAME PEER CLIENT: the leader records it and makes it a Raft
+ * learner; it becomes a voter once the started pdd has caught up. */
+static int cmd_member_add(char **av)
+{
+    pd_AddMemberRequest req = {.cluster_id = cluster_id,
+                               .name = av[0],
+                               .peer_address = av[1],
+                               .client_address = av[2]};
+    pd_AddMemberResponse resp;
+    int rc = CALL(PD_METHOD_ADD_MEMBER, AddMemberRequest, req,
+                  AddMemberResponse, resp);
+    if (rc)
+        return failed("member add", rc);
+    printf("added member %" PRIu64 " name %s\n", resp.member.id,
+           resp.member.name ? resp.member.name : "");
+    pd_client_release(pd_AddMemberResponse_fields, &resp);
+    return 0;
+}
+
+static int cmd_member_remove(char *name)
+{
+    pd_RemoveMemberRequest req = {.cluster_id = cluster_id, .name = name};
+    pd_RemoveMemberResponse resp;
+    int rc = CALL(PD_METHOD_REMOVE_MEMBER, RemoveMemberRequest, req,
+                  RemoveMemberResponse, resp);
+    if (rc)
+        return failed("member remove", rc);
+    printf("ok\n");
+    return 0;
+}
+
 static int cmd_member(void)
 {
     pd_GetMembersRequest req = {.cluster_id = cluster_id};
@@ -238,9 +280,10 @@ static int cmd_member(void)
     if (rc)
         return failed("member", rc);
     for (pb_size_t i = 0; i < resp.members_count; i++)
-        printf("member %" PRIu64 " name %s address %s%s\n",
+        printf("member %" PRIu64 " name %s address %s%s%s\n",
                resp.members[i].id, resp.members[i].name,
                resp.members[i].address,
+               resp.members[i].learner ? " learner" : "",
                resp.members[i].id == resp.leader_id ? " leader" : "");
     printf("leader %" PRIu64 " term %" PRIu64 " cluster %" PRIu64 "\n",
            resp.leader_id, resp.term, resp.cluster_id);
@@ -260,6 +303,34 @@ static int cmd_tso(int argc, char **argv)
         return failed("tso", rc);
     printf("%" PRIu64 "\n", resp.first);
     return 0;
+}
+
+/* tso-stream SECONDS [STOPFILE]: one client asking for a timestamp every
+ * few ms for SECONDS (or until STOPFILE exists), printing each: a test of
+ * the client following the leader and the member list while they change.
+ * Exit 1 at the first failed call. */
+static int cmd_tso_stream(int argc, char **argv)
+{
+    if (argc < 1 || argc > 2) {
+        fprintf(stderr, "pdctl: tso-stream SECONDS [STOPFILE]\n");
+        return 2;
+    }
+    uint64_t secs = need_u64(argv[0], "seconds");
+    struct timespec t0, now, nap = {0, 5 * 1000 * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((uint64_t)(now.tv_sec - t0.tv_sec) >= secs ||
+            (argc == 2 && access(argv[1], F_OK) == 0))
+            return 0;
+        pd_ts ts = 0;
+        int rc = pd_client_tso(cli, 1, &ts, err, sizeof(err));
+        if (rc)
+            return failed("tso-stream", rc);
+        printf("%" PRIu64 "\n", ts);
+        fflush(stdout);
+        nanosleep(&nap, NULL);
+    }
 }
 
 static int cmd_id(int argc, char **argv)
@@ -755,9 +826,13 @@ int main(int argc, char **argv)
     const char *pd = "127.0.0.1:2379";
     int timeout = 10000;
     bool have_cid = false;
+    struct dmn_cluster_tls tls;
+    memset(&tls, 0, sizeof(tls));
     int i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
-        if (strncmp(argv[i], "--pd=", 5) == 0) {
+        if (dmn_cluster_tls_flag(&tls, argv[i])) {
+            continue;
+        } else if (strncmp(argv[i], "--pd=", 5) == 0) {
             pd = argv[i] + 5;
         } else if (strncmp(argv[i], "--timeout=", 10) == 0) {
             timeout = (int)need_u64(argv[i] + 10, "--timeout");
@@ -776,6 +851,10 @@ int main(int argc, char **argv)
         fputs(usage, i == argc ? stderr : stdout);
         return i == argc ? 2 : 0;
     }
+    if (dmn_cluster_tls_init(&tls, err, sizeof(err)) != 0) {
+        fprintf(stderr, "pdctl: %s\n", err);
+        return 2;
+    }
     /* Endpoints: a comma-separated list. */
     char *list = strdup(pd);
     const char *eps[16];
@@ -785,7 +864,8 @@ int main(int argc, char **argv)
     struct pd_client_options co = {.endpoints = eps,
                                    .n_endpoints = n,
                                    .timeout_ms = timeout,
-                                   .cluster_id = cluster_id};
+                                   .cluster_id = cluster_id,
+                                   .tls = dmn_cluster_tls_client()};
     int rc = pd_client_create(&co, &cli, err, sizeof(err));
     if (rc != 0) {
         fprintf(stderr, "pdctl: cannot reach pd at %s: %s\n", pd, err);
@@ -799,8 +879,19 @@ int main(int argc, char **argv)
     char **av = argv + i;
     if (strcmp(cmd, "member") == 0 && ac == 2 && strcmp(av[0], "transfer") == 0)
         rc = cmd_member_transfer(av[1]);
-    else if (strcmp(cmd, "member") == 0)
+    else if (strcmp(cmd, "member") == 0 && ac == 4 &&
+             strcmp(av[0], "add") == 0)
+        rc = cmd_member_add(av + 1);
+    else if (strcmp(cmd, "member") == 0 && ac == 2 &&
+             strcmp(av[0], "remove") == 0)
+        rc = cmd_member_remove(av[1]);
+    else if (strcmp(cmd, "member") == 0 && ac > 0) {
+        fprintf(stderr, "pdctl: member: unknown subcommand\n%s", usage);
+        rc = 2;
+    } else if (strcmp(cmd, "member") == 0)
         rc = cmd_member();
+    else if (strcmp(cmd, "tso-stream") == 0)
+        rc = cmd_tso_stream(ac, av);
     else if (strcmp(cmd, "tso") == 0)
         rc = cmd_tso(ac, av);
     else if (strcmp(cmd, "id") == 0)
@@ -828,6 +919,7 @@ int main(int argc, char **argv)
         rc = 2;
     }
     pd_client_destroy(cli);
+    dmn_cluster_tls_free();
     free(list);
     return rc;
 }

@@ -24,17 +24,20 @@ static const char *state_name(int s)
 
 static void members_json(struct pdd_node *n, FILE *f)
 {
-    const struct pdd_options *o = pdd_node_options(n);
+    const struct pdd_members *t = pdd_node_members(n);
     fprintf(f, "{\"leader_id\": %" PRIu64 ", \"term\": %" PRIu64
                ", \"members\": [",
             pdd_node_leader(n), pdd_node_term(n));
-    for (size_t i = 0; i < o->n_members; i++) {
+    for (size_t i = 0; i < t->n; i++) {
         fprintf(f, "%s{\"id\": %" PRIu64 ", \"name\": ", i ? ", " : "",
-                o->members[i].id);
-        dmn_json_cstr(f, o->members[i].name);
+                t->m[i].id);
+        dmn_json_cstr(f, t->m[i].name);
         fprintf(f, ", \"address\": ");
-        dmn_json_cstr(f, o->members[i].address);
-        fprintf(f, "}");
+        dmn_json_cstr(f, t->m[i].address);
+        fprintf(f, ", \"peer_address\": ");
+        dmn_json_cstr(f, t->m[i].peer);
+        fprintf(f, ", \"learner\": %s}",
+                pdd_node_is_learner(n, t->m[i].id) ? "true" : "false");
     }
     fprintf(f, "]}\n");
 }

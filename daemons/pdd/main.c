@@ -13,6 +13,7 @@
 
 #include <rpc.h>
 
+#include "cluster_tls.h"
 #include "http.h"
 #include "pdd.h"
 #include "rpcsvc.h"
@@ -25,14 +26,17 @@ struct pdd_settings
     char *listen;             /* listen: host:port for RPC */
     char *status_listen;      /* status-listen: HTTP status, NULL off */
     char **members;           /* initial-members: name=host:port list */
+    char **join;              /* join: client addresses of a group */
     int64_t tick_ms;          /* raft.tick */
     int64_t election_ticks;   /* raft.election-ticks */
     int64_t snapshot_entries; /* raft.snapshot-entries */
     int64_t schedule_ms;      /* schedule-interval */
+    struct dmn_cluster_tls tls; /* cluster-ssl-*: mutual TLS */
 };
 
 static const struct dmn_cfg_key pdd_keys[] = {
     DMN_COMMON_KEYS(struct pdd_settings, common, "./data/pdd"),
+    DMN_CLUSTER_TLS_KEYS(struct pdd_settings, tls),
     {"name", DMN_CFG_STRING, offsetof(struct pdd_settings, name), "pd", 0, 0,
      NULL, "this member's name in initial-members"},
     {"listen", DMN_CFG_ADDR, offsetof(struct pdd_settings, listen),
@@ -45,6 +49,10 @@ static const struct dmn_cfg_key pdd_keys[] = {
      NULL, 0, 0, NULL,
      "the group: name=host:port,... (same list, same order, on every member;"
      " empty: this member alone)"},
+    {"join", DMN_CFG_LIST, offsetof(struct pdd_settings, join), NULL, 0, 0,
+     NULL,
+     "join a running group: host:port,... of its members (with an empty "
+     "data-dir; ignored once the data-dir holds a log)"},
     {"raft.tick", DMN_CFG_DURATION, offsetof(struct pdd_settings, tick_ms),
      "100ms", 10, 10000, NULL, "Raft tick (heartbeat interval)"},
     {"raft.election-ticks", DMN_CFG_INT,
@@ -72,6 +80,8 @@ static int members_parse(const struct pdd_settings *s, struct pdd_options *o)
                  self_name);
         snprintf(o->members[0].address, sizeof(o->members[0].address), "%s",
                  s->listen);
+        snprintf(o->members[0].peer, sizeof(o->members[0].peer), "%s",
+                 s->listen);
         o->self_id = 1;
         return 0;
     }
@@ -96,6 +106,7 @@ static int members_parse(const struct pdd_settings *s, struct pdd_options *o)
         m->id = i + 1;
         snprintf(m->name, sizeof(m->name), "%.*s", (int)(eq - item), item);
         snprintf(m->address, sizeof(m->address), "%s", eq + 1);
+        snprintf(m->peer, sizeof(m->peer), "%s", eq + 1);
         for (size_t j = 0; j < i; j++)
             if (strcmp(o->members[j].name, m->name) == 0) {
                 dmn_error("initial-members: '%s' listed twice", m->name);
@@ -105,6 +116,7 @@ static int members_parse(const struct pdd_settings *s, struct pdd_options *o)
             o->self_id = m->id;
         o->n_members = i + 1;
     }
+    o->members_given = true;
     if (o->self_id == 0) {
         dmn_error("name '%s' is not in initial-members", self_name);
         return -1;
@@ -122,6 +134,14 @@ int main(int argc, char **argv)
     struct pdd_options o;
     memset(&o, 0, sizeof(o));
     o.name = s.name ? s.name : "pd";
+    o.listen = s.listen;
+    o.join = s.join;
+    if (s.join && s.join[0] && s.members && s.members[0]) {
+        dmn_error("join and initial-members exclude each other: a new "
+                  "group names its members, a joining member its group");
+        dmn_finish(&rt, &pdd_schema, &s);
+        return DMN_EXIT_USAGE;
+    }
     o.data_dir = rt.data_dir;
     o.tick_ms = s.tick_ms;
     o.election_ticks = (int)s.election_ticks;
@@ -154,8 +174,17 @@ int main(int argc, char **argv)
         dmn_finish(&rt, &pdd_schema, &s);
         return DMN_EXIT_USAGE;
     }
+    char tls_err[512];
+    if (dmn_cluster_tls_init(&s.tls, tls_err, sizeof(tls_err)) != 0) {
+        dmn_error("%s", tls_err);
+        dmn_finish(&rt, &pdd_schema, &s);
+        return DMN_EXIT_USAGE;
+    }
+    o.tls_server = dmn_cluster_tls_server();
+    o.tls_client = dmn_cluster_tls_client();
     struct rpc_server *rpc = NULL;
     if (dmn_rpc_start(&rt, s.listen, &rpc) != 0) {
+        dmn_cluster_tls_free();
         dmn_finish(&rt, &pdd_schema, &s);
         return DMN_EXIT_FAIL;
     }
@@ -165,6 +194,7 @@ int main(int argc, char **argv)
         dmn_error("cannot start the replica");
         pdd_node_stop(node);
         dmn_rpc_stop(rpc);
+        dmn_cluster_tls_free();
         dmn_finish(&rt, &pdd_schema, &s);
         return DMN_EXIT_FAIL;
     }
@@ -173,6 +203,7 @@ int main(int argc, char **argv)
         pdd_http_start(rt.base, s.status_listen, node, &http) != 0) {
         pdd_node_stop(node);
         dmn_rpc_stop(rpc);
+        dmn_cluster_tls_free();
         dmn_finish(&rt, &pdd_schema, &s);
         return DMN_EXIT_FAIL;
     }
@@ -182,6 +213,7 @@ int main(int argc, char **argv)
     dmn_http_stop(http);
     pdd_node_stop(node);
     dmn_rpc_stop(rpc);
+    dmn_cluster_tls_free();
     dmn_finish(&rt, &pdd_schema, &s);
     return rc == 0 ? DMN_EXIT_OK : DMN_EXIT_FAIL;
 }

@@ -21,23 +21,40 @@ struct mvcc_engine;
 
 #define PDD_MAX_MEMBERS 7
 
-/* One member of the group, from initial-members. */
+/* One member of the group: from initial-members (raft id = 1-based
+ * position), or added later (AddMember: the table's next_id). */
 struct pdd_member
 {
-    uint64_t id;             /* raft id: 1-based position in the list */
-    char name[64];           /* its name */
-    char address[128];       /* host:port it serves clients and peers on */
-    struct rpc_client *cli;  /* connection to it (NULL for ourselves) */
+    uint64_t id;             /* raft id */
+    char name[64];           /* its name (1..63 bytes, no NUL) */
+    char address[128];       /* host:port it serves clients on */
+    char peer[128];          /* host:port the other members reach it on */
+};
+
+/* The member table: replicated (MEMBER_PUT entries, conf changes that
+ * remove, and a section of every snapshot), libpd/DESIGN.md "pdd:
+ * membership". */
+struct pdd_members
+{
+    struct pdd_member m[PDD_MAX_MEMBERS]; /* members, in id order */
+    size_t n;                             /* used entries */
+    uint64_t next_id;                     /* lowest id never handed out */
 };
 
 /* What the daemon's settings give the replica. */
 struct pdd_options
 {
     const char *name;           /* our member name */
+    const char *listen;         /* our address (clients and peers) */
+    char *const *join;          /* join: client addresses of a running
+                                   group to join (NULL: none) */
+    const struct rpc_tls_config *tls_server; /* cluster TLS, NULL off */
+    const struct rpc_tls_config *tls_client; /* same, as a client */
     const char *data_dir;       /* raft log and snapshots go under it */
     struct pdd_member members[PDD_MAX_MEMBERS]; /* the group */
     size_t n_members;           /* used entries */
-    uint64_t self_id;           /* our raft id */
+    uint64_t self_id;           /* our raft id (0: from the data dir) */
+    bool members_given;         /* initial-members was set */
     int64_t tick_ms;            /* raft tick */
     int election_ticks;         /* ticks before an election */
     uint64_t snapshot_entries;  /* applied entries between snapshots */
@@ -49,10 +66,19 @@ struct pdd_options
 /* ---- raftlog.c: the durable Raft state in RocksDB, mirrored in a
  * raft_memstore the node reads from. */
 struct pdd_log;
-/* Opens dir (a RocksDB database), loads it into a memstore, bootstrapping
- * a new group with voters[0..n) when empty. err gets the reason. */
+/* Opens dir (a RocksDB database), loads it into a memstore. When empty
+ * and n > 0, bootstraps a new group with voters[0..n) and data (the
+ * initial member table) as its snapshot at index 1; when empty and n is
+ * 0 (a member joining a running group) it stays empty. *fresh tells
+ * whether it was empty. err gets the reason. */
 int pdd_log_open(const char *dir, const uint64_t *voters, size_t n,
+                 const uint8_t *data, size_t len, bool *fresh,
                  struct pdd_log **out, char *err, size_t errlen);
+/* A small value of ours kept next to the log ("m": our member id, "i": the
+ * size of initial-members at creation, "x": our id once removed). 0,
+ * MVCC_NOTFOUND, or an error. */
+int pdd_log_get_u64(struct pdd_log *log, const char *key, uint64_t *v);
+int pdd_log_put_u64(struct pdd_log *log, const char *key, uint64_t v);
 void pdd_log_close(struct pdd_log *log);
 struct raft_storage *pdd_log_storage(struct pdd_log *log);
 /* The snapshot loaded at open (data for pd_restore; borrowed). */
@@ -84,6 +110,31 @@ int pdd_log_entry_decode(const uint8_t *key, size_t key_len,
                          const uint8_t *val, size_t val_len,
                          struct raft_entry *e);
 
+/* pdd's own records (libpd/DESIGN.md "pdd: membership"). A MEMBER_PUT
+ * entry: 0xF1, uvarint id, bytes name, bytes peer, bytes address (bytes =
+ * uvarint length + bytes); libpd's commands never start with 0xF1/0xF2. A
+ * snapshot's data: "PDM1", uvarint next_id, uvarint n, n x (uvarint id,
+ * bytes name, bytes peer, bytes address), then pd_snapshot's bytes; data
+ * without the magic is pd_snapshot's alone (data dirs made before). */
+#define PDD_CMD_MEMBER_PUT 0xF1
+#define PDD_CMD_MEMBER_DEL 0xF2 /* 0xF2, be64 id: drop a member that never
+                                   joined the Raft configuration */
+#define PDD_MEMBER_MAX (1 + 10 + 3 * (2 + 127))
+/* Encodes m into buf (PDD_MEMBER_MAX bytes); returns the length. */
+size_t pdd_member_put_encode(const struct pdd_member *m, uint8_t *buf);
+/* 0, or -1 when malformed (a field empty, too long or with a NUL, id 0,
+ * trailing bytes). */
+int pdd_member_put_decode(const uint8_t *buf, size_t len,
+                          struct pdd_member *m);
+/* The snapshot section for t: malloc'd *out of *len bytes; 0 or -ENOMEM. */
+int pdd_members_encode(const struct pdd_members *t, uint8_t **out,
+                       size_t *len);
+/* Splits a snapshot's data: *has tells whether it holds a member section
+ * (then decoded into *t), *used its length (the rest is libpd's). 0, or
+ * -1 when the section is malformed (duplicate ids or names too). */
+int pdd_members_decode(const uint8_t *buf, size_t len, struct pdd_members *t,
+                       bool *has, size_t *used);
+
 /* ---- node.c: the replica. */
 struct pdd_node;
 int pdd_node_start(struct event_base *base, struct rpc_server *srv,
@@ -108,6 +159,16 @@ int pdd_node_wait_apply(struct pdd_node *n, struct rpc_call *call,
 void pdd_node_tso(struct pdd_node *n, struct rpc_call *call, uint32_t count);
 /* The member list, leader and term, for GetMembers. */
 const struct pdd_options *pdd_node_options(const struct pdd_node *n);
+const struct pdd_members *pdd_node_members(const struct pdd_node *n);
+/* Whether member id is a Raft learner (added, catching up). */
+bool pdd_node_is_learner(const struct pdd_node *n, uint64_t id);
+/* Membership changes on the leader (libpd/DESIGN.md "pdd: membership"):
+ * each answers call itself (at once on a refusal, else after apply). */
+void pdd_node_add_member(struct pdd_node *n, struct rpc_call *call,
+                         const char *name, const char *peer,
+                         const char *address);
+void pdd_node_remove_member(struct pdd_node *n, struct rpc_call *call,
+                            const char *name);
 uint64_t pdd_node_leader(const struct pdd_node *n);
 uint64_t pdd_node_term(const struct pdd_node *n);
 /* Ask the loop to process the node's ready work soon. */

@@ -7,6 +7,8 @@
  *   "h"               hard state: be64 term, be64 vote, be64 commit
  *   "e" be64(index)   entry: be64 term, be32 type, data
  *   "s"               snapshot: be64 index, be64 term, conf, data
+ *   "m", "i", "x"     be64: our member id; initial-members' size; our id
+ *                     once we were removed (pdd.h, membership)
  *   conf := u8 n_voters, n_learners, n_voters_outgoing, n_learners_next,
  *           u8 auto_leave, then be64 ids of each list in that order
  */
@@ -63,6 +65,7 @@ static int fail(char *err, size_t errlen, int rc, const char *what,
 }
 
 int pdd_log_open(const char *dir, const uint64_t *voters, size_t n,
+                 const uint8_t *data, size_t len, bool *fresh,
                  struct pdd_log **out, char *err, size_t errlen)
 {
     struct pdd_log *log = calloc(1, sizeof(*log));
@@ -85,23 +88,44 @@ int pdd_log_open(const char *dir, const uint64_t *voters, size_t n,
     }
     size_t vlen = 0;
     rc = mvcc_engine_get(log->eng, NULL, MVCC_CF_DEFAULT, "s", 1, &val, &vlen);
-    if (rc == MVCC_NOTFOUND) {
+    *fresh = rc == MVCC_NOTFOUND;
+    if (rc == MVCC_NOTFOUND && n == 0) {
+        /* A member joining a running group: it starts empty and receives
+         * the leader's snapshot (libraft, "Membership"). */
+        log->snap_index = 0;
+    } else if (rc == MVCC_NOTFOUND) {
         /* A new member of a new group: the configuration is a snapshot at
-         * index 1 (libraft's bootstrap), with no pd state. */
+         * index 1 (libraft's bootstrap), with the member table and no pd
+         * state. */
         struct raft_snapshot_meta m = {.index = 1, .term = 1};
         for (size_t i = 0; i < n && i < RAFT_MAX_MEMBERS; i++)
             m.conf.voters[m.conf.n_voters++] = voters[i];
         mvcc_wbatch_clear(log->batch);
-        if ((rc = put_snapshot(log->batch, &m, NULL, 0)) != 0 ||
+        if ((rc = put_snapshot(log->batch, &m, data, len)) != 0 ||
             (rc = mvcc_engine_write(log->eng, log->batch, true)) != 0) {
             rc = fail(err, errlen, rc, "cannot write the raft log",
                       mvcc_engine_errmsg(log->eng));
             goto err_free;
         }
-        if ((rc = raft_memstore_bootstrap(log->ms, &m.conf)) != 0) {
+        /* raft_memstore_bootstrap's state (snapshot at index 1, term 1,
+         * commit 1), but with the member table as the snapshot's data, so
+         * a member joining later receives it. */
+        struct raft_snapshot s0 = {.meta = m, .len = len, .total = len,
+                                   .data = (void *)(uintptr_t)data};
+        struct raft_hard_state hs0 = {.commit = 1};
+        if ((rc = raft_memstore_apply_snapshot(log->ms, &s0)) != 0) {
             rc = fail(err, errlen, rc, "raft bootstrap", raft_strerror(rc));
             goto err_free;
         }
+        raft_memstore_set_hard_state(log->ms, &hs0);
+        log->snap_len = len;
+        log->snap_data = malloc(len + 1);
+        if (!log->snap_data) {
+            rc = fail(err, errlen, -ENOMEM, "raft log", "out of memory");
+            goto err_free;
+        }
+        if (len)
+            memcpy(log->snap_data, data, len);
         log->snap_index = 1;
     } else if (rc == 0) {
         struct raft_snapshot s = {0};
@@ -197,6 +221,34 @@ void pdd_log_close(struct pdd_log *log)
         mvcc_engine_destroy(log->eng);
     free(log->snap_data);
     free(log);
+}
+
+int pdd_log_get_u64(struct pdd_log *log, const char *key, uint64_t *v)
+{
+    uint8_t *val = NULL;
+    size_t vlen = 0;
+    int rc = mvcc_engine_get(log->eng, NULL, MVCC_CF_DEFAULT, key,
+                             strlen(key), &val, &vlen);
+    if (rc == 0) {
+        if (vlen == 8)
+            *v = pdd_rd64(val);
+        else
+            rc = -EIO;
+    }
+    mvcc_free(val);
+    return rc;
+}
+
+int pdd_log_put_u64(struct pdd_log *log, const char *key, uint64_t v)
+{
+    uint8_t b[8];
+    pdd_be64(b, v);
+    mvcc_wbatch_clear(log->batch);
+    int rc = mvcc_wbatch_put(log->batch, MVCC_CF_DEFAULT, key, strlen(key),
+                             b, 8);
+    if (rc == 0)
+        rc = mvcc_engine_write(log->eng, log->batch, true);
+    return rc;
 }
 
 struct raft_storage *pdd_log_storage(struct pdd_log *log)

@@ -125,15 +125,18 @@ static void h_get_members(struct rpc_call *call, const void *req, void *ud)
     (void)req;
     struct pdd_node *n = ud;
     const struct pdd_options *o = pdd_node_options(n);
+    const struct pdd_members *t = pdd_node_members(n);
     pd_Member ms[PDD_MAX_MEMBERS];
-    for (size_t i = 0; i < o->n_members; i++) {
-        ms[i].id = o->members[i].id;
-        ms[i].name = (char *)o->members[i].name;
-        ms[i].address = (char *)o->members[i].address;
+    for (size_t i = 0; i < t->n; i++) {
+        ms[i].id = t->m[i].id;
+        ms[i].name = (char *)t->m[i].name;
+        ms[i].address = (char *)t->m[i].address;
+        ms[i].peer_address = (char *)t->m[i].peer;
+        ms[i].learner = pdd_node_is_learner(n, t->m[i].id);
     }
     pd_GetMembersResponse out = {
         .members = ms,
-        .members_count = (pb_size_t)o->n_members,
+        .members_count = (pb_size_t)t->n,
         .leader_id = pdd_node_leader(n),
         .cluster_id = pd_cluster_id(pdd_node_pd(n)),
         .self_id = o->self_id,
@@ -790,11 +793,35 @@ static void h_transfer_leader(struct rpc_call *call, const void *req,
     rpc_call_reply(call, &out);
 }
 
+static void h_add_member(struct rpc_call *call, const void *req, void *ud)
+{
+    const pd_AddMemberRequest *in = req;
+    struct pdd_node *n = ud;
+    if (admit(n, call, in->cluster_id, false) != 0)
+        return;
+    pdd_node_add_member(n, call, in->name, in->peer_address,
+                        in->client_address);
+}
+
+static void h_remove_member(struct rpc_call *call, const void *req, void *ud)
+{
+    const pd_RemoveMemberRequest *in = req;
+    struct pdd_node *n = ud;
+    if (admit(n, call, in->cluster_id, false) != 0)
+        return;
+    pdd_node_remove_member(n, call, in->name);
+}
+
 static void h_raft(struct rpc_call *call, const void *req, void *ud)
 {
     const pd_RaftRequest *in = req;
     struct pdd_node *n = ud;
     int rc = pdd_node_step(n, in->msg.data, in->msg.len);
+    if (rc == -EPERM) {
+        failf(call, rc, "raft message from %" PRIu64 " refused: it is not a "
+              "member of this group", in->from);
+        return;
+    }
     if (rc != 0) {
         failf(call, rc == RAFT_EDECODE || rc == RAFT_EVERSION ? -EINVAL : rc,
               "raft message from %" PRIu64 " refused: %s", in->from,
@@ -868,6 +895,10 @@ int pdd_service_register(struct rpc_server *srv, struct pdd_node *n)
           SetConfigResponse, h_set_config),
         M(PD_METHOD_TRANSFER_LEADER, "pd.TransferLeader",
           TransferLeaderRequest, TransferLeaderResponse, h_transfer_leader),
+        M(PD_METHOD_ADD_MEMBER, "pd.AddMember", AddMemberRequest,
+          AddMemberResponse, h_add_member),
+        M(PD_METHOD_REMOVE_MEMBER, "pd.RemoveMember", RemoveMemberRequest,
+          RemoveMemberResponse, h_remove_member),
         M(PD_METHOD_RAFT, "pd.Raft", RaftRequest, RaftResponse, h_raft),
     };
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {

@@ -16,6 +16,7 @@
 #include <region.h>
 #include <sql.h>
 
+#include "cluster_tls.h"
 #include "log.h"
 #include "sqld.h"
 
@@ -194,7 +195,8 @@ int sqld_cluster_open(char *const *pd, bool one_pc, bool async_commit,
         return -1;
     }
     struct pd_client_options po = {.endpoints = (const char *const *)pd,
-                                   .n_endpoints = n};
+                                   .n_endpoints = n,
+                                   .tls = dmn_cluster_tls_client()};
     char why[256] = "";
     int rc = pd_client_create(&po, &c->pd, why, sizeof(why));
     if (rc != 0) {
@@ -208,6 +210,7 @@ int sqld_cluster_open(char *const *pd, bool one_pc, bool async_commit,
         .log = region_log,
         .log_level = dmn_log_enabled(DMN_LOG_DEBUG) ? REGION_LOG_DEBUG
                                                     : REGION_LOG_WARN,
+        .tls = dmn_cluster_tls_client(),
     };
     sqld_clusterinfo_init(&c->info, c->pd);
     rc = region_client_create(&ro, &c->rc);

@@ -22,6 +22,7 @@
 #include <rpc.h>
 #include <sql.h>
 
+#include "cluster_tls.h"
 #include "http.h"
 #include "rpcsvc.h"
 #include "runtime.h"
@@ -48,12 +49,14 @@ struct sqld_settings
                                  trusted (store: cluster) */
     bool one_pc;              /* txn.one-pc (store: cluster) */
     bool async_commit;        /* txn.async-commit (store: cluster) */
+    struct dmn_cluster_tls ctls; /* cluster-ssl-*: TLS to pdd and kvd */
 };
 
 static const char *const store_kinds[] = {"local", "cluster", NULL};
 
 static const struct dmn_cfg_key sqld_keys[] = {
     DMN_COMMON_KEYS(struct sqld_settings, common, "./data/sqld"),
+    DMN_CLUSTER_TLS_KEYS(struct sqld_settings, ctls),
     {"listen", DMN_CFG_ADDR, offsetof(struct sqld_settings, listen),
      "127.0.0.1:4000", 0, 0, NULL, "address to serve MySQL clients on"},
     {"status-listen", DMN_CFG_ADDR,
@@ -611,6 +614,13 @@ int main(int argc, char **argv)
     bool pooled = false;
     struct mvcc_client_opts co;
     bool on_cluster = strcmp(s.store, "cluster") == 0;
+    if (dmn_cluster_tls_init(&s.ctls, err, sizeof(err)) != 0) {
+        dmn_error("%s", err);
+        exit_code = DMN_EXIT_USAGE;
+        goto out;
+    }
+    if (on_cluster && dmn_cluster_tls_client())
+        dmn_info("cluster TLS: pdd and kvd are reached with mutual TLS");
     if (on_cluster) {
         if (!s.pd || !s.pd[0]) {
             dmn_error("store: cluster needs pd (pdd members, host:port)");
@@ -699,6 +709,7 @@ out:
         sqld_cluster_log_stats(cluster);
         sqld_cluster_close(cluster);
     }
+    dmn_cluster_tls_free();
     dmn_finish(&rt, &sqld_schema, &s);
     return exit_code;
 }

@@ -536,6 +536,8 @@ int pd_schedule(struct pd *pd, uint64_t mono_ms, struct pd_operator *out,
 #define PD_METHOD_SET_CONFIG 0x00040019u        /* SetConfig */
 #define PD_METHOD_TRANSFER_LEADER 0x0004001au   /* TransferLeader (pdd
                                                    leadership) */
+#define PD_METHOD_ADD_MEMBER 0x0004001bu     /* AddMember (pdd group) */
+#define PD_METHOD_REMOVE_MEMBER 0x0004001cu  /* RemoveMember (pdd group) */
 #define PD_METHOD_RAFT 0x00040100u              /* pdd to pdd: one Raft
                                                    message (RaftRequest) */
 
@@ -550,6 +552,7 @@ int pd_schedule(struct pd *pd, uint64_t mono_ms, struct pd_operator *out,
  */
 struct pd_client;
 struct pb_msgdesc_s; /* nanopb's message descriptor */
+struct rpc_tls_config; /* librpc's TLS configuration */
 
 struct pd_client_options {
     const char *const *endpoints; /* "host:port" of one or more members */
@@ -560,6 +563,9 @@ struct pd_client_options {
     bool no_discovery;            /* skip the GetMembers at create */
     uint64_t cluster_id;          /* the cluster's id, sent in every
                                      request (0: learn it from pdd) */
+    const struct rpc_tls_config *tls; /* NULL: plaintext; else mutual TLS
+                                         to every member (borrowed: must
+                                         outlive the client) */
 };
 
 struct pd_client_stats {
@@ -571,6 +577,9 @@ struct pd_client_stats {
     uint64_t region_misses; /* region lookups that asked pdd */
     uint64_t store_hits;   /* store lookups the cache answered */
     uint64_t store_misses; /* store lookups that asked pdd */
+    uint64_t member_refreshes; /* GetMembers the client made on its own
+                                  (a new or unreachable member seen) */
+    uint64_t members;      /* members it knows now (endpoints) */
 };
 
 /* Starts the client and asks the members who leads (unless no_discovery).

@@ -36,6 +36,7 @@ enum op_kind {
     OP_CALL = 0,  /* one unary call for a caller */
     OP_TSO = 1,   /* a caller's Tso request, served by a batch */
     OP_BATCH = 2, /* the loop's Tso call covering several OP_TSO */
+    OP_REFRESH = 3, /* the loop's own GetMembers: learn the member list */
 };
 
 struct op
@@ -51,6 +52,8 @@ struct op
     uint32_t count;                        /* TSO: timestamps */
     pd_ts first;                           /* TSO: the first one */
     pd_TsoRequest tso_req;                 /* BATCH: its request */
+    pd_GetMembersRequest gm_req;           /* REFRESH: its request */
+    struct rpc_client *cli;                /* connection of the attempt out */
     struct op *members;                    /* BATCH: the OP_TSO served */
     uint64_t deadline_ms;                  /* give up after (mono) */
     uint64_t backoff_ms;                   /* next retry delay */
@@ -89,6 +92,9 @@ struct pd_client
     bool closing;                   /* destroy: start nothing more */
     int timeout_ms;                 /* per operation */
     int call_timeout_ms;            /* per attempt */
+    const struct rpc_tls_config *tls; /* options' TLS, NULL: plaintext */
+    struct op *refresh;             /* the OP_REFRESH out, NULL none */
+    uint64_t refresh_ms;            /* mono ms the last one started */
     /* Read by any thread (under lock): */
     uint64_t cluster_id;            /* given, or learned from GetMembers */
     bool cluster_id_given;          /* options named it: never relearn */
@@ -132,6 +138,10 @@ static size_t endpoint_find_or_add(struct pd_client *c, const char *addr)
     if (c->n_eps == MAX_ENDPOINTS || strlen(addr) >= sizeof(c->eps[0].addr))
         return c->leader;
     snprintf(c->eps[c->n_eps].addr, sizeof(c->eps[0].addr), "%s", addr);
+    c->eps[c->n_eps].cli = NULL;
+    pthread_mutex_lock(&c->lock);
+    c->stats.members = c->n_eps + 1;
+    pthread_mutex_unlock(&c->lock);
     return c->n_eps++;
 }
 
@@ -171,6 +181,7 @@ static struct rpc_client *endpoint_client(struct pd_client *c, size_t i)
     struct rpc_client_options co = {
         .host = host,
         .port = port,
+        .tls = c->tls,
         .connect_timeout_ms = c->call_timeout_ms,
         .default_deadline_ms = c->call_timeout_ms,
     };
@@ -215,9 +226,15 @@ static void batch_finish(struct pd_client *c, struct op *b, int rc,
     tso_pump(c);
 }
 
+static void refresh_end(struct pd_client *c, struct op *op);
+
 static void op_fail(struct pd_client *c, struct op *op, int rc,
                     const char *err)
 {
+    if (op->kind == OP_REFRESH) {
+        refresh_end(c, op);
+        return;
+    }
     if (op->kind == OP_BATCH) {
         snprintf(op->err, sizeof(op->err), "%s", err);
         batch_finish(c, op, rc, 0);
@@ -232,6 +249,8 @@ static bool retryable(int rc)
            rc == RPC_ECONNLOST || rc == RPC_EDEADLINE || rc == RPC_EBUSY ||
            rc == RPC_ESTALLED || rc == -ENOMEM;
 }
+
+static void refresh_start(struct pd_client *c);
 
 /* A failed attempt: follow a redirect, or try another member, after a
  * backoff; give up when the operation's deadline would pass. */
@@ -250,16 +269,22 @@ static void attempt_failed(struct pd_client *c, struct op *op, int rc,
         for (l += 8; *l && *l != ' ' && *l != ')' && k + 1 < sizeof(addr); l++)
             addr[k++] = *l;
         addr[k] = '\0';
+        size_t known = c->n_eps;
         size_t i = endpoint_find_or_add(c, addr);
         if (i != c->leader) {
             c->leader = i;
             delay = 0; /* a redirect to another member: go at once */
         }
+        if (c->n_eps > known)
+            refresh_start(c); /* a member we did not know: the group
+                                 changed, learn all of it */
         pthread_mutex_lock(&c->lock);
         c->stats.redirects++;
         pthread_mutex_unlock(&c->lock);
     } else if (rc != PD_ENOTREADY && !(rc == PD_ENOTLEADER) && c->n_eps > 1) {
         c->leader = (c->leader + 1) % c->n_eps;
+        if (op->kind != OP_REFRESH)
+            refresh_start(c); /* a member unreachable: it may be gone */
     } else if (rc == PD_ENOTLEADER && c->n_eps > 1) {
         /* No leader known there: ask another member. */
         c->leader = (c->leader + 1) % c->n_eps;
@@ -288,10 +313,39 @@ static void attempt_failed(struct pd_client *c, struct op *op, int rc,
     evtimer_add(op->retry_ev, &tv);
 }
 
-/* A GetMembers reply (loop thread): every member becomes an endpoint, the
- * leader the one called next, and the cluster id is remembered. */
-static void learn_members(struct pd_client *c, const pd_GetMembersResponse *r)
+static bool is_member(const pd_GetMembersResponse *r, const char *addr)
 {
+    for (pb_size_t i = 0; i < r->members_count; i++)
+        if (r->members[i].address && strcmp(r->members[i].address, addr) == 0)
+            return true;
+    return false;
+}
+
+/* A GetMembers reply (loop thread): every member becomes an endpoint, the
+ * leader the one called next, and the cluster id is remembered. Endpoints
+ * that are no longer members (removed from the group) are dropped once no
+ * call is out on them, so a client that lives through several membership
+ * changes keeps room for the members that remain. */
+static void learn_members(struct pd_client *c, const pd_GetMembersResponse *r,
+                          const struct rpc_client *replying)
+{
+    for (size_t i = 0; r->members_count > 0 && i < c->n_eps;) {
+        struct endpoint *e = &c->eps[i];
+        if (i == c->leader || is_member(r, e->addr) || e->cli == replying ||
+            (e->cli && rpc_client_in_flight(e->cli) > 0)) {
+            i++;
+            continue;
+        }
+        rpc_client_destroy(e->cli);
+        e->cli = NULL;
+        c->n_eps--;
+        if (i != c->n_eps) {
+            c->eps[i] = c->eps[c->n_eps];
+            c->eps[c->n_eps].cli = NULL;
+        }
+        if (c->leader == c->n_eps)
+            c->leader = i;
+    }
     for (pb_size_t i = 0; i < r->members_count; i++) {
         if (!r->members[i].address)
             continue;
@@ -302,6 +356,7 @@ static void learn_members(struct pd_client *c, const pd_GetMembersResponse *r)
     pthread_mutex_lock(&c->lock);
     if (r->cluster_id && !c->cluster_id_given)
         c->cluster_id = r->cluster_id;
+    c->stats.members = c->n_eps;
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -318,7 +373,12 @@ static void call_done(int rc, const void *resp, const char *errmsg, void *ud)
              c->eps[c->leader].addr);
     pthread_mutex_unlock(&c->lock);
     if (op->method == PD_METHOD_GET_MEMBERS && op->kind == OP_CALL)
-        learn_members(c, resp);
+        learn_members(c, resp, op->cli);
+    if (op->kind == OP_REFRESH) {
+        learn_members(c, resp, op->cli);
+        refresh_end(c, op);
+        return;
+    }
     if (op->kind == OP_BATCH) {
         const pd_TsoResponse *r = resp;
         if (r->count != op->count) {
@@ -375,6 +435,7 @@ static void start_call(struct pd_client *c, struct op *op)
         .done = call_done,
         .ud = op,
     };
+    op->cli = cli;
     int rc = rpc_client_call(cli, &cs, NULL);
     if (rc != 0)
         attempt_failed(c, op, rc, rpc_strerror(rc));
@@ -531,6 +592,41 @@ static void op_free(struct op *op)
     pthread_mutex_destroy(&op->mu);
     pd__free(op->resp_bytes);
     pd__free(op);
+}
+
+/* The loop's own GetMembers, at most one out and one a second: started
+ * when a redirect names a member this client did not know or a member
+ * cannot be reached, so the endpoint list follows membership changes
+ * (DESIGN.md "Client"). Its failure is nobody's: it just ends. */
+static void refresh_start(struct pd_client *c)
+{
+    uint64_t now = mono_ms();
+    if (c->closing || c->refresh || now - c->refresh_ms < 1000)
+        return;
+    struct op *op = op_new(c);
+    if (!op)
+        return;
+    op->kind = OP_REFRESH;
+    op->method = PD_METHOD_GET_MEMBERS;
+    op->req_fields = pd_GetMembersRequest_fields;
+    op->req = &op->gm_req;
+    op->resp_fields = pd_GetMembersResponse_fields;
+    op->resp_size = sizeof(pd_GetMembersResponse);
+    op->deadline_ms = now + (uint64_t)c->timeout_ms;
+    op->backoff_ms = 10;
+    c->refresh = op;
+    c->refresh_ms = now;
+    pthread_mutex_lock(&c->lock);
+    c->stats.member_refreshes++;
+    pthread_mutex_unlock(&c->lock);
+    start_call(c, op);
+}
+
+static void refresh_end(struct pd_client *c, struct op *op)
+{
+    if (c->refresh == op)
+        c->refresh = NULL;
+    op_free(op);
 }
 
 int pd_client_call(struct pd_client *c, uint32_t method,
@@ -893,6 +989,7 @@ int pd_client_create(const struct pd_client_options *opts,
     c->cluster_id_given = opts->cluster_id != 0;
     c->call_timeout_ms = opts->call_timeout_ms > 0 ? opts->call_timeout_ms
                                                    : 3000;
+    c->tls = opts->tls;
     int rc = -EINVAL;
     for (size_t i = 0; i < opts->n_endpoints; i++) {
         char host[128];
@@ -955,6 +1052,8 @@ void pd_client_destroy(struct pd_client *c)
     c->closing = true;
     for (size_t i = 0; i < c->n_eps; i++)
         rpc_client_destroy(c->eps[i].cli);
+    if (c->refresh) /* waiting out a backoff (a call out ended above) */
+        refresh_end(c, c->refresh);
     for (size_t i = 0; i < c->n_cache; i++)
         cached_free(c->cache[i]);
     pd__free(c->cache);

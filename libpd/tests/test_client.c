@@ -42,6 +42,8 @@ static struct
     struct pd_client *watch;          /* release held once watch has ... */
     uint64_t release_at;              /* ... this many tso_requests */
     int kill;                         /* member to take down (loop) */
+    unsigned listed;                  /* bit i-1: GetMembers lists member
+                                         i (0: all) */
     struct pd_region_info map[4];     /* the fake region map */
     uint8_t keys[4][2][4];            /* its keys */
     size_t n_map;                     /* used entries */
@@ -58,13 +60,18 @@ static void get_members(struct rpc_call *call, const void *req, void *ud)
 {
     (void)req;
     pd_Member ms[N];
-    for (int i = 0; i < N; i++) {
-        ms[i].id = (uint64_t)i + 1;
-        ms[i].name = (char *)"m";
-        ms[i].address = fk.addr[i];
-    }
+    memset(ms, 0, sizeof(ms));
+    pb_size_t k = 0;
     pthread_mutex_lock(&fk.lock);
-    pd_GetMembersResponse out = {.members = ms, .members_count = N,
+    for (int i = 0; i < N; i++) {
+        if (fk.listed && !(fk.listed & 1u << i))
+            continue;
+        ms[k].id = (uint64_t)i + 1;
+        ms[k].name = (char *)"m";
+        ms[k].address = fk.addr[i];
+        k++;
+    }
+    pd_GetMembersResponse out = {.members = ms, .members_count = k,
                                  .leader_id = fk.leader, .cluster_id = 42,
                                  .self_id = member_of(ud)};
     pthread_mutex_unlock(&fk.lock);
@@ -390,6 +397,37 @@ static void discovery_then_redirect(void **state)
     pd_client_destroy(c);
 }
 
+/* Member `gone` is taken down by the servers' loop and `leader` leads
+ * from then on; returns once the member is gone. */
+static void take_down(int gone, uint64_t leader)
+{
+    pthread_mutex_lock(&fk.lock);
+    fk.leader = leader;
+    fk.kill = gone;
+    pthread_mutex_unlock(&fk.lock);
+    for (;;) {
+        pthread_mutex_lock(&fk.lock);
+        bool done = fk.srv[gone - 1] == NULL;
+        pthread_mutex_unlock(&fk.lock);
+        if (done)
+            break;
+        usleep(1000);
+    }
+}
+
+/* The client's next timestamp is the fake's second one, from member
+ * `leader`, which the client now names as its leader. */
+static void tso_from(struct pd_client *c, int leader)
+{
+    pd_ts first = 0;
+    char err[256];
+    assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)), 0);
+    assert_int_equal(first, 1001);
+    char addr[64];
+    pd_client_leader(c, addr, sizeof(addr));
+    assert_string_equal(addr, fk.addr[leader - 1]);
+}
+
 static void failover_to_a_live_member(void **state)
 {
     (void)state;
@@ -398,23 +436,44 @@ static void failover_to_a_live_member(void **state)
     char err[256];
     assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)), 0);
     /* Member 3 goes away; 1 leads now. The client finds it. */
+    take_down(3, 1);
+    tso_from(c, 1);
+    pd_client_destroy(c);
+}
+
+/* The group changes under a client (pdd membership): member 3 joins and
+ * leads, member 1 (the only address the client was given) leaves. The
+ * client reaches the new leader, learns the new member list on its own
+ * and drops the member that left. */
+static void follows_membership_changes(void **state)
+{
+    (void)state;
     pthread_mutex_lock(&fk.lock);
+    fk.listed = 0x3;
     fk.leader = 1;
-    fk.kill = 3;
     pthread_mutex_unlock(&fk.lock);
-    for (;;) {
-        pthread_mutex_lock(&fk.lock);
-        bool gone = fk.srv[2] == NULL;
-        pthread_mutex_unlock(&fk.lock);
-        if (gone)
+    struct pd_client *c = client(1, 10000);
+    struct pd_client_stats st;
+    pd_client_stats(c, &st);
+    assert_int_equal(st.members, 2);
+    pd_ts first = 0;
+    char err[256];
+    assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)), 0);
+    pthread_mutex_lock(&fk.lock);
+    fk.listed = 0x6;
+    pthread_mutex_unlock(&fk.lock);
+    take_down(1, 3);
+    tso_from(c, 3);
+    /* The refresh may still be out when the Tso call returns: wait for
+     * it (bounded by the client's own timeout, not a speed). */
+    for (int i = 0; i < 10000; i++) {
+        pd_client_stats(c, &st);
+        if (st.member_refreshes >= 1 && st.members == 2)
             break;
         usleep(1000);
     }
-    assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)), 0);
-    assert_int_equal(first, 1001);
-    char leader[64];
-    pd_client_leader(c, leader, sizeof(leader));
-    assert_string_equal(leader, fk.addr[0]);
+    assert_true(st.member_refreshes >= 1);
+    assert_int_equal(st.members, 2);
     pd_client_destroy(c);
 }
 
@@ -689,6 +748,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(discovery_then_redirect, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(failover_to_a_live_member, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(follows_membership_changes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(gives_up_at_the_deadline, setup,
                                         teardown),

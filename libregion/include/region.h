@@ -487,6 +487,7 @@ struct region_router {
     void (*invalidate)(void *ctx, uint64_t region_id, uint64_t store_id);
 };
 
+struct rpc_tls_config; /* librpc's TLS configuration */
 struct region_client_opts {
     struct region_router router; /* copied; ctx borrowed until destroy */
     int call_timeout_ms;         /* one attempt's deadline (5000); a lock
@@ -495,6 +496,9 @@ struct region_client_opts {
     region_log_fn log;           /* NULL: silent */
     void *log_ctx;               /* passed to log */
     int log_level;               /* lowest level passed to log */
+    const struct rpc_tls_config *tls; /* NULL: plaintext; else (mutual)
+                                         TLS to every store, borrowed
+                                         until destroy */
 };
 
 struct region_client_stats {

@@ -139,6 +139,7 @@ static void start_call(struct region_client *c, struct op *op)
         struct rpc_client_options co = {
             .host = host,
             .port = port,
+            .tls = c->o.tls,
             .connect_timeout_ms = c->o.connect_timeout_ms,
             .max_in_flight = 4096,
             .default_deadline_ms = c->o.call_timeout_ms,

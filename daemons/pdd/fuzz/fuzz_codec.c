@@ -1,8 +1,10 @@
 /* fuzz_codec.c: libFuzzer target for pdd's byte formats (codec.c): the
  * Raft-log snapshot header (what decodes re-encodes to the same bytes),
- * and log entries (the HTTP request line is common/http_parse.c's, fuzzed
- * by tests/fuzz_http.c). Built by daemons/Makefile as
- * fuzz_pdd_codec (with codec.c) and run by `make test` and `make fuzz`.
+ * the member records (MEMBER_PUT and a snapshot's member section: what
+ * decodes re-encodes to the same bytes), and log entries (the HTTP
+ * request line is common/http_parse.c's, fuzzed by tests/fuzz_http.c).
+ * Built by daemons/Makefile as fuzz_pdd_codec (with codec.c) and run by
+ * `make test` and `make fuzz`.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,7 +20,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     const uint8_t *d = data + 1;
     size_t n = size - 1;
-    switch (data[0] % 2) {
+    switch (data[0] % 4) {
+    case 2: {
+        struct pdd_member m;
+        if (pdd_member_put_decode(d, n, &m) != 0)
+            break;
+        uint8_t buf[PDD_MEMBER_MAX];
+        size_t k = pdd_member_put_encode(&m, buf);
+        if (k != n || memcmp(buf, d, n) != 0)
+            abort();
+        break;
+    }
+    case 3: {
+        struct pdd_members t;
+        bool has = false;
+        size_t used = 0;
+        if (pdd_members_decode(d, n, &t, &has, &used) != 0 || !has)
+            break;
+        uint8_t *out = NULL;
+        size_t len = 0;
+        if (used > n || pdd_members_encode(&t, &out, &len) != 0)
+            abort();
+        if (len != used || memcmp(out, d, used) != 0)
+            abort();
+        free(out);
+        break;
+    }
     case 0: {
         struct raft_snapshot_meta m;
         size_t used = 0;
