@@ -805,6 +805,12 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
     return 0;
 }
 
+int sql__xscan_open(struct sql_xctx *x, struct sql_xnode *n)
+{
+    n->opened = true;
+    return scan_open(x, n);
+}
+
 void sql__xscan_rescan(struct sql_xnode *n, const struct sql_datum *outer)
 {
     sql__arena_reset(n->rs);
@@ -1033,58 +1039,73 @@ static int group_find(struct sql_xnode *n, const uint8_t *key, size_t klen,
     return 0;
 }
 
+int sql__xgroup_key(struct sql__buf *kb, const struct sql_datum *d)
+{
+    struct sql_ftype t = {0};
+    t.tp = SQL_TYPE_NULL;
+    /* the key's own class: group by value */
+    switch (d->vt) {
+    case SQL_VT_INT:
+        t.tp = SQL_TYPE_LONGLONG;
+        break;
+    case SQL_VT_UINT:
+        t.tp = SQL_TYPE_LONGLONG;
+        t.flags = SQL_COLFLAG_UNSIGNED;
+        break;
+    case SQL_VT_DOUBLE:
+        t.tp = SQL_TYPE_DOUBLE;
+        break;
+    case SQL_VT_DECIMAL:
+        t.tp = SQL_TYPE_NEWDECIMAL;
+        break;
+    case SQL_VT_STRING:
+        t.tp = SQL_TYPE_VAR_STRING;
+        t.coll = d->coll ? d->coll : SQL_COLL_BINARY;
+        break;
+    case SQL_VT_DATE:
+        t.tp = SQL_TYPE_DATE;
+        break;
+    case SQL_VT_DATETIME:
+        t.tp = SQL_TYPE_DATETIME;
+        break;
+    case SQL_VT_TIME:
+        t.tp = SQL_TYPE_TIME;
+        break;
+    default:
+        break;
+    }
+    return sql__key_append(kb, d, &t);
+}
+
+int sql__xgroup_find(struct sql_xnode *n, const uint8_t *key, size_t klen,
+                     bool *created, struct group **out)
+{
+    return group_find(n, key, klen, created, out);
+}
+
 static int agg_consume(struct sql_xctx *x, struct sql_xnode *n)
 {
     const struct plan *p = n->p;
     struct sql__buf kb = {0};
     struct sql_chunk *c;
-    int rc;
+    int rc = 0;
+    /* partial aggregates merged from next to the data (cop_agg.c), or 1:
+     * aggregate the input rows here */
+    int pull = sql__cop_agg_consume(x, n);
+    if (pull < 0)
+        return pull;
     struct sql_datum *kv =
         sql__arena_alloc(n->keep, sizeof(*kv) * (p->nkeys + 1));
     if (!kv)
         return -ENOMEM;
-    while ((rc = sql__exec_next(x, n->child, &c)) == 0 && c->n > 0) {
+    while (pull && (rc = sql__exec_next(x, n->child, &c)) == 0 && c->n > 0) {
         for (size_t r = 0; r < c->n && rc == 0; r++) {
             struct sql_datum *row = sql__xrow(c, r);
             kb.len = 0;
             for (size_t k = 0; k < p->nkeys && rc == 0; k++) {
                 rc = sql__expr_eval(p->keys[k], &x->ev, row, &kv[k]);
-                if (rc == 0) {
-                    struct sql_ftype t = {0};
-                    t.tp = SQL_TYPE_NULL;
-                    /* the key's own class: group by value */
-                    switch (kv[k].vt) {
-                    case SQL_VT_INT:
-                        t.tp = SQL_TYPE_LONGLONG;
-                        break;
-                    case SQL_VT_UINT:
-                        t.tp = SQL_TYPE_LONGLONG;
-                        t.flags = SQL_COLFLAG_UNSIGNED;
-                        break;
-                    case SQL_VT_DOUBLE:
-                        t.tp = SQL_TYPE_DOUBLE;
-                        break;
-                    case SQL_VT_DECIMAL:
-                        t.tp = SQL_TYPE_NEWDECIMAL;
-                        break;
-                    case SQL_VT_STRING:
-                        t.tp = SQL_TYPE_VAR_STRING;
-                        t.coll = kv[k].coll ? kv[k].coll : SQL_COLL_BINARY;
-                        break;
-                    case SQL_VT_DATE:
-                        t.tp = SQL_TYPE_DATE;
-                        break;
-                    case SQL_VT_DATETIME:
-                        t.tp = SQL_TYPE_DATETIME;
-                        break;
-                    case SQL_VT_TIME:
-                        t.tp = SQL_TYPE_TIME;
-                        break;
-                    default:
-                        break;
-                    }
-                    rc = sql__key_append(&kb, &kv[k], &t);
-                }
+                if (rc == 0)
+                    rc = sql__xgroup_key(&kb, &kv[k]);
             }
             if (rc != 0)
                 break;
