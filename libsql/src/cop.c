@@ -100,7 +100,8 @@ int sql__cop_req_encode(const struct sql_cop_req *r, struct sql__buf *b)
         r->max_rows > SQL_COP_MAX_ROWS || r->mode < SQL_COP_ROWS ||
         r->mode > SQL_COP_TOPN ||
         (r->mode != SQL_COP_ROWS && (nx == 0 || nx > SQL_COP_MAX_EXPRS)) ||
-        (r->mode == SQL_COP_TOPN && r->naggs != 0))
+        (r->mode == SQL_COP_TOPN && r->naggs != 0) ||
+        (r->index && r->mode != SQL_COP_ROWS))
         return -EINVAL;
     uint8_t head[2] = {SQL_COP_REQ_MAGIC, SQL_COP_VERSION};
     int32_t tz = r->tz_offset_s;
@@ -115,6 +116,7 @@ int sql__cop_req_encode(const struct sql_cop_req *r, struct sql__buf *b)
     for (size_t i = 0; rc == 0 && i < r->nconds; i++)
         rc = put_bytes(b, r->conds[i], r->cond_lens[i]);
     rc = rc ? rc : put_v(b, (uint64_t)r->mode);
+    rc = rc ? rc : put_v(b, r->index);
     if (r->mode == SQL_COP_ROWS)
         return rc;
     rc = rc ? rc : put_v(b, r->nkeys);
@@ -135,6 +137,10 @@ static int decode_mode(struct rd *r, struct sql_arena *a,
     if (r->bad || mode > SQL_COP_TOPN)
         return SQL_EPROTO;
     out->mode = (int)mode;
+    uint64_t index = get_v(r);
+    if (r->bad || index > UINT32_MAX || (index && mode != SQL_COP_ROWS))
+        return SQL_EPROTO;
+    out->index = (uint32_t)index;
     if (mode == SQL_COP_ROWS)
         return 0;
     uint64_t nk = get_v(r), na = get_v(r);
@@ -332,6 +338,8 @@ struct run
     struct sql_err err;           /* evaluation errors (dropped) */
     struct sql_eval ev;           /* env + ra + err */
     int mode;                     /* enum sql_cop_mode */
+    const struct sql_idxinfo *ix; /* an index scan's index, or NULL */
+    uint8_t ixpre[SQL_TC_INDEX_PREFIX_LEN]; /* its entries' prefix */
     bool warned;                  /* the row's evaluation warned */
     struct sql_cop_sink *sink;    /* AGG, TOPN: what takes the rows */
 };
@@ -377,6 +385,70 @@ enum verdict
     V_UNSURE, /* not decidable here: sqld decides */
 };
 
+/* What the conditions say of the row in x->row. */
+static int eval_conds(struct run *x, int *verdict)
+{
+    for (size_t i = 0; i < x->nconds; i++) {
+        int truth;
+        int rc = sql__expr_eval_bool(x->conds[i], &x->ev, x->row, &truth);
+        if (rc == -ENOMEM)
+            return rc;
+        if (rc != 0)
+            return 0; /* sqld evaluates it again and reports the error */
+        if (truth != 1) {
+            *verdict = V_DROP;
+            return 0;
+        }
+    }
+    /* a warning is sqld's to show: AGG leaves such rows to it */
+    *verdict = x->warned && x->mode == SQL_COP_AGG ? V_UNSURE : V_KEEP;
+    return 0;
+}
+
+static void set_handle(struct run *x, int64_t h)
+{
+    const struct sql_tableinfo *t = x->t;
+    struct sql_datum *d = &x->row[t->handle_col];
+    memset(d, 0, sizeof(*d));
+    if (t->cols[t->handle_col].type.flags & SQL_COLFLAG_UNSIGNED) {
+        d->vt = SQL_VT_UINT;
+        d->v.u = (uint64_t)h;
+    } else {
+        d->vt = SQL_VT_INT;
+        d->v.i = h;
+    }
+}
+
+/* An index entry (key k, value v): its columns (and the handle) decoded
+ * from the key into x->row, the rest NULL (the conditions read none of
+ * them), then judged. */
+static int judge_entry(struct run *x, const uint8_t *k, size_t klen,
+                       const uint8_t *v, size_t vlen, int *verdict)
+{
+    const struct sql_tableinfo *t = x->t;
+    *verdict = V_UNSURE;
+    sql__arena_reset(x->ra);
+    x->warned = false;
+    memset(x->row, 0, sizeof(*x->row) * t->ncols);
+    size_t off = SQL_TC_INDEX_PREFIX_LEN;
+    for (uint32_t i = 0; i < x->ix->ncols; i++) {
+        uint32_t c = x->ix->cols[i];
+        if (c >= t->ncols ||
+            sql__key_decode(k, klen, &off, &t->cols[c].type, x->ra,
+                            &x->row[c]) != 0)
+            return 0; /* sqld reads the entry */
+    }
+    if (t->handle_col >= 0) {
+        if (klen - off == 8)
+            set_handle(x, sql__tc_get_i64(k + off));
+        else if (klen == off && vlen == 8)
+            set_handle(x, sql__tc_get_i64(v));
+        else
+            return 0;
+    }
+    return eval_conds(x, verdict);
+}
+
 /* What the conditions say of the row (handle h, stored value v); the
  * row's columns are in x->row unless V_UNSURE. */
 static int judge(struct run *x, int64_t h, const uint8_t *v, size_t vlen,
@@ -396,34 +468,12 @@ static int judge(struct run *x, int64_t h, const uint8_t *v, size_t vlen,
     if (rc != 0)
         return 0; /* sqld reports the malformed row */
     for (uint32_t i = 0; i < t->ncols; i++) {
-        if ((int32_t)i == t->handle_col) {
-            memset(&x->row[i], 0, sizeof(x->row[i]));
-            if (t->cols[i].type.flags & SQL_COLFLAG_UNSIGNED) {
-                x->row[i].vt = SQL_VT_UINT;
-                x->row[i].v.u = (uint64_t)h;
-            } else {
-                x->row[i].vt = SQL_VT_INT;
-                x->row[i].v.i = h;
-            }
-        } else if (!x->found[i]) {
+        if ((int32_t)i == t->handle_col)
+            set_handle(x, h);
+        else if (!x->found[i])
             return 0; /* its default lives in sqld's evaluation */
-        }
     }
-    for (size_t i = 0; i < x->nconds; i++) {
-        int truth;
-        rc = sql__expr_eval_bool(x->conds[i], &x->ev, x->row, &truth);
-        if (rc == -ENOMEM)
-            return rc;
-        if (rc != 0)
-            return 0; /* sqld evaluates it again and reports the error */
-        if (truth != 1) {
-            *verdict = V_DROP;
-            return 0;
-        }
-    }
-    /* a warning is sqld's to show: AGG leaves such rows to it */
-    *verdict = x->warned && x->mode == SQL_COP_AGG ? V_UNSURE : V_KEEP;
-    return 0;
+    return eval_conds(x, verdict);
 }
 
 static int run_setup(struct run *x, const void *req, size_t req_len,
@@ -457,6 +507,12 @@ static int run_setup(struct run *x, const void *req, size_t req_len,
     x->ev.arena = x->ra;
     x->ev.err = &x->err;
     x->mode = q->mode;
+    if (q->index) {
+        if (q->index > x->t->nidx)
+            return SQL_EPROTO;
+        x->ix = &x->t->idx[q->index - 1];
+        sql__tc_index_prefix(x->ixpre, x->t->id, x->ix->id);
+    }
     rc = compile_conds(x, q);
     if (rc == 0 && x->mode != SQL_COP_ROWS)
         rc = sql__cop_sink_create(q, x->t, x->a, &x->warned, &x->sink);
@@ -494,7 +550,9 @@ static int take(struct run *x, const struct sql_cop_req *q,
     int verdict;
     bool unsure = false;
     *step = S_GO_ON;
-    int rc = judge(x, h, kp->value, kp->value_len, &verdict);
+    int rc = x->ix ? judge_entry(x, kp->key, kp->key_len, kp->value,
+                                 kp->value_len, &verdict)
+                   : judge(x, h, kp->value, kp->value_len, &verdict);
     if (rc != 0 || verdict == V_DROP)
         return rc;
     switch (x->mode) {
@@ -558,10 +616,12 @@ int sql_cop_run(void *ctx, struct mvcc_store *s, const void *start,
         size_t got = res->npairs;
         for (size_t i = 0; i < got; i++) {
             const struct mvcc_kvpair *kp = &res->pairs[i];
-            int64_t h;
+            int64_t h = 0;
             int step;
             nread++;
-            if (!sql__tc_row_handle(kp->key, kp->key_len, x.t->id, &h))
+            if (x.ix ? kp->key_len < SQL_TC_INDEX_PREFIX_LEN ||
+                           memcmp(kp->key, x.ixpre, sizeof(x.ixpre)) != 0
+                     : !sql__tc_row_handle(kp->key, kp->key_len, x.t->id, &h))
                 continue;
             if ((rc = take(&x, &q, kp, h, &rows, &nrows, &step)) != 0)
                 goto done;

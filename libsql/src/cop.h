@@ -17,6 +17,9 @@
  * | v | nconds (0..SQL_COP_MAX_CONDS) |
  * | v, n | each condition: one WHERE conjunct as canonical SQL (ast.c) |
  * | v | version 2 only: mode, SQL_COP_ROWS / _AGG / _TOPN |
+ * | v | version 2 only: 0 (rows), or ROWS over an index: its position in
+ *        the table's indexes + 1 (the range holds its entries; the
+ *        conditions read only its columns and the handle) |
  * | v, v | AGG: nkeys, naggs; TOPN: nkeys, 0 (1..SQL_COP_MAX_EXPRS in all) |
  * | v, n | AGG: each group key, then each aggregate call (COUNT, SUM,
  *          AVG, MIN, MAX; no DISTINCT), as canonical SQL |
@@ -51,8 +54,9 @@
  * codec.h, columns numbered from 0): the nkeys group key values of the
  * group's first row, then per aggregate its rows counted (INT) and its
  * part (the sum, MIN or MAX so far; NULL when none; NULL for COUNT), in
- * the order groups were first seen. TOPN answers carry the rows of the
- * top max_rows by the keys (ties: the earlier key first) and every row
+ * the order groups were first seen. An index scan's answer carries the
+ * index entries (key, value) the conditions accept. TOPN answers carry
+ * the rows of the top max_rows by the keys (ties: the earlier key first) and every row
  * whose keys could not be evaluated, in key order.
  */
 #ifndef SQL_COP_H
@@ -103,6 +107,7 @@ struct sql_cop_req
     size_t nkeys;              /* group or sort keys */
     size_t naggs;              /* AGG: aggregate calls */
     const uint8_t *desc;       /* TOPN: per key, 1 when descending */
+    uint32_t index;            /* ROWS over index index - 1, or 0 */
 };
 
 /* A decoded response; byte strings point into the decoded buffer. */

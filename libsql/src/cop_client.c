@@ -34,7 +34,38 @@ struct pushctx
 {
     const struct sql_tableinfo *t; /* the scan's table */
     const char *alias;             /* its name in the query */
+    const struct sql_idxinfo *ix;  /* an index scan's index: only its
+                                      columns (whole, decodable from the
+                                      key) and the handle, or NULL */
 };
+
+/* Whether column ci of t reads back from an index key exactly: integers
+ * and binary strings (a case-insensitive string's key holds its sort
+ * weights, a prefix index part of the value). */
+static bool key_exact(const struct pushctx *c, int ci)
+{
+    if (ci == c->t->handle_col)
+        return true;
+    const struct sql_ftype *ty = &c->t->cols[ci].type;
+    bool in = false;
+    for (uint32_t k = 0; k < c->ix->ncols; k++)
+        in = in || ((int)c->ix->cols[k] == ci && c->ix->prefix[k] < 0);
+    if (!in)
+        return false;
+    switch (ty->tp) {
+    case SQL_TYPE_TINY:
+    case SQL_TYPE_SHORT:
+    case SQL_TYPE_INT24:
+    case SQL_TYPE_LONG:
+    case SQL_TYPE_LONGLONG:
+        return true;
+    case SQL_TYPE_VARCHAR:
+    case SQL_TYPE_VAR_STRING:
+        return ty->coll == SQL_COLL_BINARY;
+    default:
+        return false;
+    }
+}
 
 static bool is_literal(const struct ast_expr *e)
 {
@@ -79,7 +110,8 @@ static bool pushable(const struct pushctx *c, const struct ast_expr *e)
     case AST_E_COLUMN:
         if (e->db || (e->table && strcmp(e->table, c->alias) != 0))
             return false;
-        return e->name && sql__table_col(c->t, e->name) >= 0;
+        return e->name && sql__table_col(c->t, e->name) >= 0 &&
+               (!c->ix || key_exact(c, sql__table_col(c->t, e->name)));
     case AST_E_UNARY:
         return (e->op == AST_OP_NOT || e->op == AST_OP_NEG ||
                 e->op == AST_OP_BITNOT) &&
@@ -117,13 +149,16 @@ static bool pushable(const struct pushctx *c, const struct ast_expr *e)
 
 static bool is_handle(const struct pushctx *c, const struct ast_expr *e)
 {
-    return e->kind == AST_E_COLUMN && c->t->handle_col >= 0 && e->name &&
-           sql__table_col(c->t, e->name) == c->t->handle_col;
+    /* an index scan's range is over its first column */
+    int col = c->ix ? (int)c->ix->cols[0] : c->t->handle_col;
+    return e->kind == AST_E_COLUMN && col >= 0 && e->name &&
+           sql__table_col(c->t, e->name) == col;
 }
 
-/* A comparison of the handle with literals: what a handle range or point
- * access path was built from, so the rows read satisfy it already and
- * pushing it would only cost (sysbench's `id BETWEEN 10 AND 20`). */
+/* A comparison of the handle (an index scan: the index's first column)
+ * with literals: what a handle or index range access path was built
+ * from, so the rows read satisfy it already and pushing it would only
+ * cost (sysbench's `id BETWEEN 10 AND 20`). */
 static bool handle_range_pred(const struct pushctx *c,
                               const struct ast_expr *e)
 {
@@ -182,7 +217,9 @@ static int cop_build(struct sql_session *s, struct plan *p, bool force,
 {
     *out = NULL;
     struct pushctx c = {.t = p->table,
-                        .alias = p->alias ? p->alias : p->table->name};
+                        .alias = p->alias ? p->alias : p->table->name,
+                        .ix = p->acc.idx >= 0 ? &p->table->idx[p->acc.idx]
+                                              : NULL};
     size_t n = 0;
     const char **conds = sql__arena_alloc(s->arena,
                                           sizeof(*conds) * (p->nconj + 1));
@@ -192,7 +229,7 @@ static int cop_build(struct sql_session *s, struct plan *p, bool force,
         return -ENOMEM;
     size_t info_len = 8, decided = 0;
     for (size_t i = 0; i < p->nconj && n < SQL_COP_MAX_CONDS; i++) {
-        if (p->acc.kind == ACC_HANDLE_RANGE &&
+        if ((p->acc.kind == ACC_HANDLE_RANGE || c.ix) &&
             handle_range_pred(&c, p->conj[i])) {
             decided++;
             continue;
@@ -242,7 +279,8 @@ static int cop_build(struct sql_session *s, struct plan *p, bool force,
     pc->conds = conds;
     pc->cond_lens = lens;
     pc->nconds = n;
-    pc->all = n + decided == p->nconj;
+    pc->all = n + decided == p->nconj && !c.ix;
+    pc->index = c.ix ? (uint32_t)p->acc.idx + 1 : 0;
     pc->info = info;
     *out = pc;
     return 0;
@@ -251,7 +289,15 @@ static int cop_build(struct sql_session *s, struct plan *p, bool force,
 int sql__cop_plan(struct sql_session *s, struct plan *p)
 {
     p->cop = NULL;
-    if (p->kind != PL_SCAN || p->nconj == 0 || !sql__cop_scan_ok(s, p))
+    if (p->kind != PL_SCAN || p->nconj == 0)
+        return 0;
+    /* an index range: conditions on the index's columns go down with
+     * it, and sqld looks up only the rows of the entries they accept */
+    bool index = p->acc.kind == ACC_INDEX_RANGE && p->acc.idx >= 0 &&
+                 (uint32_t)p->acc.idx < p->table->nidx && !p->lock &&
+                 !p->lookup && !p->vrows &&
+                 sql__kv_cop_transport(s->srv->kv) && cop_allowed(s);
+    if (!index && !sql__cop_scan_ok(s, p))
         return 0;
     return cop_build(s, p, false, &p->cop);
 }
@@ -476,7 +522,8 @@ static int build_req(struct sql_xctx *x, const struct plan_cop *pc, int mode,
                             .conds = pc->conds,
                             .cond_lens = pc->cond_lens,
                             .nconds = pc->nconds,
-                            .mode = mode};
+                            .mode = mode,
+                            .index = pc->index};
     if (mode != SQL_COP_ROWS) {
         q.exprs = pc->exprs;
         q.expr_lens = pc->expr_lens;

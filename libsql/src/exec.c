@@ -672,6 +672,24 @@ static int scan_open(struct sql_xctx *x, struct sql_xnode *n)
     return 0;
 }
 
+/* Index entries' handles: the value (unique, no NULL) or the key's last
+ * 8 bytes; NULL when out of memory. */
+static int64_t *entry_handles(struct sql_xnode *n, const struct sql_kvres *res,
+                              size_t *nh)
+{
+    int64_t *hs = sql__arena_alloc(n->arena,
+                                   sizeof(int64_t) * (res->r.npairs + 1));
+    *nh = 0;
+    for (size_t i = 0; hs && i < res->r.npairs; i++) {
+        const struct mvcc_kvpair *kp = &res->r.pairs[i];
+        if (kp->value_len == 8)
+            hs[(*nh)++] = sql__tc_get_i64(kp->value);
+        else if (kp->key_len >= SQL_TC_INDEX_PREFIX_LEN + 8)
+            hs[(*nh)++] = sql__tc_get_i64(kp->key + kp->key_len - 8);
+    }
+    return hs;
+}
+
 static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
 {
     const struct plan_access *acc = &n->p->acc;
@@ -726,16 +744,24 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
             end = n->resume;
             elen = n->resume_len;
         }
-        if (!index && sql__cop_usable(x, n->p)) {
-            /* the coprocessor filters next to the data (cop_client.c) */
+        if (sql__cop_usable(x, n->p) && index == (n->p->cop->index != 0)) {
+            /* the coprocessor filters next to the data (cop_client.c):
+             * rows, or an index's entries whose rows are then read */
             struct sql_kvres cres;
             uint8_t *next;
-            size_t next_len;
+            size_t next_len, nh = 0;
+            int64_t *hs = NULL;
             int rc = sql__cop_scan(x, n->p, n->arena, n->rs, start, slen,
                                    end, elen, &cres, &next, &next_len);
-            if (rc == 0)
+            if (rc == 0 && index && !(hs = entry_handles(n, &cres, &nh)))
+                rc = -ENOMEM;
+            if (rc == 0 && index)
+                rc = chunk_room(n, nh);
+            if (rc == 0 && index)
+                rc = fetch_handles(x, n, hs, nh);
+            if (rc == 0 && !index)
                 rc = chunk_room(n, cres.r.npairs);
-            if (rc == 0)
+            if (rc == 0 && !index)
                 rc = emit_rows(x, n, &cres, 0, cres.r.npairs);
             if (rc != 0)
                 return rc;
@@ -781,19 +807,11 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
                 return rc;
             continue;
         }
-        /* Index entries: the handle is the value (unique, no NULL) or the
-         * key's last 8 bytes. */
-        int64_t *hs = sql__arena_alloc(n->arena, sizeof(int64_t) * (got + 1));
+        /* Index entries: their rows by handle. */
+        size_t nh;
+        int64_t *hs = entry_handles(n, &n->res, &nh);
         if (!hs)
             return -ENOMEM;
-        size_t nh = 0;
-        for (size_t i = 0; i < got; i++) {
-            struct mvcc_kvpair *kp = &n->res.r.pairs[i];
-            if (kp->value_len == 8)
-                hs[nh++] = sql__tc_get_i64(kp->value);
-            else if (kp->key_len >= SQL_TC_INDEX_PREFIX_LEN + 8)
-                hs[nh++] = sql__tc_get_i64(kp->key + kp->key_len - 8);
-        }
         struct sql_kvres keep = n->res;
         sql__kvres_init(&n->res);
         rc = fetch_handles(x, n, hs, nh);

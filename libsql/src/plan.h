@@ -218,6 +218,8 @@ struct plan_cop
     uint8_t *desc;             /* TOPN: per key, descending */
     struct plan *agg;          /* AGG: the aggregation node it feeds */
     struct plan *topn;         /* TOPN: the TopN node above */
+    uint32_t index;            /* an index scan's: its position in the
+                                  table's indexes + 1, else 0 */
 };
 
 /* Choose the pushed conjuncts of the table scan p (after its access

@@ -51,7 +51,8 @@ static void check_req(const uint8_t *data, size_t size)
                 memcmp(q2.conds[i], q.conds[i], q.cond_lens[i]) != 0)
                 abort();
         /* version 2: the mode and its expressions (AGG, TOPN) */
-        if (q2.mode != q.mode || q2.nkeys != q.nkeys || q2.naggs != q.naggs)
+        if (q2.mode != q.mode || q2.nkeys != q.nkeys || q2.naggs != q.naggs ||
+            q2.index != q.index)
             abort();
         for (size_t i = 0; q.mode != SQL_COP_ROWS && i < q.nkeys + q.naggs;
              i++)

@@ -582,6 +582,16 @@ static void test_req_v2(void **state)
     q.mode = SQL_COP_AGG;
     q.nkeys = q.naggs = 0;
     assert_int_equal(sql__cop_req_encode(&q, &b), -EINVAL);
+    /* ROWS over an index; an index with another mode is refused */
+    q.mode = SQL_COP_ROWS;
+    q.index = 3;
+    b.len = 0;
+    assert_int_equal(sql__cop_req_encode(&q, &b), 0);
+    assert_int_equal(sql__cop_req_decode(b.p, b.len, a, &d), 0);
+    assert_int_equal(d.index, 3);
+    q.mode = SQL_COP_TOPN;
+    q.nkeys = 1;
+    assert_int_equal(sql__cop_req_encode(&q, &b), -EINVAL);
     /* a version 1 request (no mode) still reads as ROWS */
     const uint8_t v1[] = {0xC0, 1, 0, 0, 1, 1, 9, 0};
     assert_int_equal(sql__cop_req_decode(v1, sizeof(v1), a, &d), 0);
@@ -748,6 +758,46 @@ static void test_topn(void **state)
     assert_int_equal(rows, 39);
 }
 
+static bool a_2_to_4_not_3(int i)
+{
+    return i % 10 != 0 && i % 7 >= 2 && i % 7 <= 4 && i % 7 != 3;
+}
+static bool a_3_even(int i) { return a_is_3(i) && i % 2 == 0; }
+
+/* An index range scan: conditions on the index's columns (and the handle)
+ * go down with it; sqld reads the rows of the entries they accept. */
+static void test_index(void **state)
+{
+    struct cluster *cl = *state;
+    assert_string_equal(sqlfx_q(&cl->c, "CREATE INDEX ia ON t (a)"),
+                        "OK 0 0 0");
+    unsigned n = 0;
+    for (int i = 1; i <= NROWS; i++)
+        n += a_2_to_4_not_3(i);
+    const char *on = pushed(cl, "SELECT id FROM t FORCE INDEX (ia) WHERE a "
+                                "BETWEEN 2 AND 4 AND a <> 3 ORDER BY id",
+                            1, n);
+    assert_string_equal(on, ids_where(a_2_to_4_not_3));
+    n = 0;
+    for (int i = 1; i <= NROWS; i++)
+        n += a_3_even(i);
+    on = pushed(cl, "SELECT id FROM t FORCE INDEX (ia) WHERE a = 3 AND "
+                    "id % 2 = 0 ORDER BY id", 1, n);
+    assert_string_equal(on, ids_where(a_3_even));
+    /* b is not in the index: it stays in sqld, the rest goes down */
+    same(cl, "SELECT id, b FROM t FORCE INDEX (ia) WHERE a > 4 AND b = 's1' "
+             "AND a <> 5", NULL, NULL);
+    unsigned calls;
+    same(cl, "SELECT id FROM t FORCE INDEX (ia) WHERE a = 2 AND b = 's1'",
+         &calls, NULL);
+    assert_int_equal(calls, 0);
+    const char *e = sqlfx_q(&cl->c, "EXPLAIN SELECT id FROM t FORCE INDEX "
+                                    "(ia) WHERE a > 1 AND id < 50");
+    if (!strstr(e, "IndexRangeScan") || !strstr(e, "cop[kvd]") ||
+        !strstr(e, "pushed:(id < 50)"))
+        fail_msg("%s", e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -762,6 +812,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_agg, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agg_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_topn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index, setup, teardown),
     };
     return cmocka_run_group_tests_name("libsql/cop", tests, NULL, NULL);
 }
