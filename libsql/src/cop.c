@@ -100,8 +100,7 @@ int sql__cop_req_encode(const struct sql_cop_req *r, struct sql__buf *b)
         r->max_rows > SQL_COP_MAX_ROWS || r->mode < SQL_COP_ROWS ||
         r->mode > SQL_COP_TOPN ||
         (r->mode != SQL_COP_ROWS && (nx == 0 || nx > SQL_COP_MAX_EXPRS)) ||
-        (r->mode == SQL_COP_TOPN && r->naggs != 0) ||
-        (r->index && r->mode != SQL_COP_ROWS))
+        (r->mode == SQL_COP_TOPN && r->naggs != 0))
         return -EINVAL;
     uint8_t head[2] = {SQL_COP_REQ_MAGIC, SQL_COP_VERSION};
     int32_t tz = r->tz_offset_s;
@@ -138,7 +137,7 @@ static int decode_mode(struct rd *r, struct sql_arena *a,
         return SQL_EPROTO;
     out->mode = (int)mode;
     uint64_t index = get_v(r);
-    if (r->bad || index > UINT32_MAX || (index && mode != SQL_COP_ROWS))
+    if (r->bad || index > UINT32_MAX)
         return SQL_EPROTO;
     out->index = (uint32_t)index;
     if (mode == SQL_COP_ROWS)

@@ -17,9 +17,9 @@
  * | v | nconds (0..SQL_COP_MAX_CONDS) |
  * | v, n | each condition: one WHERE conjunct as canonical SQL (ast.c) |
  * | v | version 2 only: mode, SQL_COP_ROWS / _AGG / _TOPN |
- * | v | version 2 only: 0 (rows), or ROWS over an index: its position in
- *        the table's indexes + 1 (the range holds its entries; the
- *        conditions read only its columns and the handle) |
+ * | v | version 2 only: 0 (rows), or an index: its position in the
+ *        table's indexes + 1 (the range holds its entries; conditions,
+ *        keys and aggregates read only its columns and the handle) |
  * | v, v | AGG: nkeys, naggs; TOPN: nkeys, 0 (1..SQL_COP_MAX_EXPRS in all) |
  * | v, n | AGG: each group key, then each aggregate call (COUNT, SUM,
  *          AVG, MIN, MAX; no DISTINCT), as canonical SQL |
@@ -107,7 +107,7 @@ struct sql_cop_req
     size_t nkeys;              /* group or sort keys */
     size_t naggs;              /* AGG: aggregate calls */
     const uint8_t *desc;       /* TOPN: per key, 1 when descending */
-    uint32_t index;            /* ROWS over index index - 1, or 0 */
+    uint32_t index;            /* over index index - 1, or 0: rows */
 };
 
 /* A decoded response; byte strings point into the decoded buffer. */

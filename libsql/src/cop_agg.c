@@ -14,6 +14,7 @@
 #include "exec_int.h"
 #include "plan.h"
 #include "sql_int.h"
+#include "tablecodec.h"
 
 /* ---- the planner's choice ---------------------------------------------- */
 
@@ -607,6 +608,13 @@ int sql__cop_agg_consume(struct sql_xctx *x, struct sql_xnode *n)
     int rc = sql__xscan_open(x, cn);
     if (rc != 0)
         return rc;
+    if (sp->cop->index && cn->nranges > 0 &&
+        (cn->ranges[0].slen < SQL_TC_INDEX_PREFIX_LEN ||
+         cn->ranges[0].start[10] != 'i')) {
+        /* the index's ranges fell back to the table's rows */
+        sql__xscan_rescan(cn, cn->outer);
+        return 1;
+    }
     struct sql_arena *a = sql__arena_create(0);
     if (!a)
         return -ENOMEM;

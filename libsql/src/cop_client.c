@@ -198,22 +198,29 @@ static bool cop_allowed(const struct sql_session *s)
 bool sql__cop_pushable(const struct plan *p, const struct ast_expr *e)
 {
     struct pushctx c = {.t = p->table,
-                        .alias = p->alias ? p->alias : p->table->name};
+                        .alias = p->alias ? p->alias : p->table->name,
+                        .ix = p->acc.idx >= 0 ? &p->table->idx[p->acc.idx]
+                                              : NULL};
     return pushable(&c, e);
 }
 
 bool sql__cop_scan_ok(struct sql_session *s, const struct plan *p)
 {
+    bool rows = p->acc.idx < 0 && (p->acc.kind == ACC_FULL ||
+                                   p->acc.kind == ACC_HANDLE_RANGE);
+    bool index = p->acc.kind == ACC_INDEX_RANGE && p->acc.idx >= 0 &&
+                 p->table && (uint32_t)p->acc.idx < p->table->nidx;
     return p->kind == PL_SCAN && !p->lock && !p->lookup && !p->vrows &&
-           p->acc.idx < 0 &&
-           (p->acc.kind == ACC_FULL || p->acc.kind == ACC_HANDLE_RANGE) &&
-           sql__kv_cop_transport(s->srv->kv) && cop_allowed(s);
+           (rows || index) && sql__kv_cop_transport(s->srv->kv) &&
+           cop_allowed(s);
 }
 
 /* The scan's pushed conjuncts (none when force and nothing is pushable;
- * else NULL then). */
+ * else NULL then). whole: an index scan's range conditions go down too
+ * (for an aggregate or a top-N next to the data every condition must:
+ * the range may hold entries, NULLs, they reject). */
 static int cop_build(struct sql_session *s, struct plan *p, bool force,
-                     struct plan_cop **out)
+                     bool whole, struct plan_cop **out)
 {
     *out = NULL;
     struct pushctx c = {.t = p->table,
@@ -229,7 +236,7 @@ static int cop_build(struct sql_session *s, struct plan *p, bool force,
         return -ENOMEM;
     size_t info_len = 8, decided = 0;
     for (size_t i = 0; i < p->nconj && n < SQL_COP_MAX_CONDS; i++) {
-        if ((p->acc.kind == ACC_HANDLE_RANGE || c.ix) &&
+        if ((p->acc.kind == ACC_HANDLE_RANGE || (c.ix && !whole)) &&
             handle_range_pred(&c, p->conj[i])) {
             decided++;
             continue;
@@ -279,7 +286,7 @@ static int cop_build(struct sql_session *s, struct plan *p, bool force,
     pc->conds = conds;
     pc->cond_lens = lens;
     pc->nconds = n;
-    pc->all = n + decided == p->nconj && !c.ix;
+    pc->all = n + decided == p->nconj && (!c.ix || whole);
     pc->index = c.ix ? (uint32_t)p->acc.idx + 1 : 0;
     pc->info = info;
     *out = pc;
@@ -293,19 +300,15 @@ int sql__cop_plan(struct sql_session *s, struct plan *p)
         return 0;
     /* an index range: conditions on the index's columns go down with
      * it, and sqld looks up only the rows of the entries they accept */
-    bool index = p->acc.kind == ACC_INDEX_RANGE && p->acc.idx >= 0 &&
-                 (uint32_t)p->acc.idx < p->table->nidx && !p->lock &&
-                 !p->lookup && !p->vrows &&
-                 sql__kv_cop_transport(s->srv->kv) && cop_allowed(s);
-    if (!index && !sql__cop_scan_ok(s, p))
+    if (!sql__cop_scan_ok(s, p))
         return 0;
-    return cop_build(s, p, false, &p->cop);
+    return cop_build(s, p, false, false, &p->cop);
 }
 
 int sql__cop_plan_all(struct sql_session *s, struct plan *p)
 {
     struct plan_cop *pc = p->cop;
-    int rc = pc ? 0 : cop_build(s, p, true, &pc);
+    int rc = pc && !pc->index ? 0 : cop_build(s, p, true, true, &pc);
     if (rc != 0)
         return rc;
     if (!pc->all)

@@ -582,7 +582,7 @@ static void test_req_v2(void **state)
     q.mode = SQL_COP_AGG;
     q.nkeys = q.naggs = 0;
     assert_int_equal(sql__cop_req_encode(&q, &b), -EINVAL);
-    /* ROWS over an index; an index with another mode is refused */
+    /* over an index: ROWS, and TOPN too */
     q.mode = SQL_COP_ROWS;
     q.index = 3;
     b.len = 0;
@@ -591,7 +591,11 @@ static void test_req_v2(void **state)
     assert_int_equal(d.index, 3);
     q.mode = SQL_COP_TOPN;
     q.nkeys = 1;
-    assert_int_equal(sql__cop_req_encode(&q, &b), -EINVAL);
+    b.len = 0;
+    assert_int_equal(sql__cop_req_encode(&q, &b), 0);
+    assert_int_equal(sql__cop_req_decode(b.p, b.len, a, &d), 0);
+    assert_int_equal(d.index, 3);
+    assert_int_equal(d.mode, SQL_COP_TOPN);
     /* a version 1 request (no mode) still reads as ROWS */
     const uint8_t v1[] = {0xC0, 1, 0, 0, 1, 1, 9, 0};
     assert_int_equal(sql__cop_req_decode(v1, sizeof(v1), a, &d), 0);
@@ -796,6 +800,28 @@ static void test_index(void **state)
     if (!strstr(e, "IndexRangeScan") || !strstr(e, "cop[kvd]") ||
         !strstr(e, "pushed:(id < 50)"))
         fail_msg("%s", e);
+    /* aggregates over the index's columns: entries counted next to the
+     * data, no row read; every condition goes down (a range may hold
+     * entries, NULLs, a condition rejects) */
+    on = pushed(cl, "SELECT COUNT(*), SUM(a), MAX(id) FROM t FORCE INDEX "
+                    "(ia) WHERE a < 3", 1, 1);
+    assert_string_equal(on, "116|117|296");
+    pushed(cl, "SELECT a, COUNT(*), MIN(id) FROM t FORCE INDEX (ia) WHERE "
+               "a >= 0 AND id % 2 = 1 GROUP BY a", 1, 7);
+    e = sqlfx_q(&cl->c, "EXPLAIN SELECT COUNT(*) FROM t FORCE INDEX (ia) "
+                        "WHERE a < 3");
+    if (!strstr(e, "pushed:(a < 3); agg: COUNT(*)"))
+        fail_msg("%s", e);
+    /* a column outside the index: the rows are aggregated in sqld */
+    unsigned rows;
+    same(cl, "SELECT COUNT(*), MAX(b) FROM t FORCE INDEX (ia) WHERE a < 3",
+         NULL, &rows);
+    assert_int_equal(rows, 0);
+    /* top-N by the index's columns: each answer's top entries, then
+     * their rows */
+    on = pushed(cl, "SELECT id, b FROM t FORCE INDEX (ia) WHERE a > 4 "
+                    "ORDER BY a DESC, id LIMIT 3", 1, 3);
+    assert_string_equal(on, "6|s1\n13|NULL\n27|s2");
 }
 
 int main(void)

@@ -147,6 +147,19 @@ off, doff, _, _ = run(sql, False)
 print("query %r: %d answers, %d rows sent" % (sql, answers, rows))
 case("index scan " + sql, on == off and don == doff and answers > 0 and
      rows == len(off), "%d rows sent for %d" % (rows, len(off)))
+# aggregates and top-N over the index's columns: entries, not rows
+for sql, per in (("SELECT COUNT(*), SUM(a), MIN(id) FROM t FORCE INDEX (ia) "
+                  "WHERE a BETWEEN 1 AND 3", 1),
+                 ("SELECT a, COUNT(*) FROM t FORCE INDEX (ia) WHERE a > 2 "
+                  "GROUP BY a ORDER BY a", 4),
+                 ("SELECT id, c FROM t FORCE INDEX (ia) WHERE a > 1 "
+                  "ORDER BY a DESC, id LIMIT 4", 4)):
+    on, don, answers, rows = run(sql, True)
+    off, doff, _, _ = run(sql, False)
+    print("query %r: %d answers, %d rows sent" % (sql, answers, rows))
+    case("over the index " + sql, on == off and don == doff and
+         answers > 0 and rows <= per * answers,
+         "%d answers %d rows" % (answers, rows))
 PY
 rc=$?
 cat "$T_TMP/agg.out"
