@@ -56,8 +56,9 @@
  * part (the sum, MIN or MAX so far; NULL when none; NULL for COUNT), in
  * the order groups were first seen. An index scan's answer carries the
  * index entries (key, value) the conditions accept. TOPN answers carry
- * the rows of the top max_rows by the keys (ties: the earlier key first) and every row
- * whose keys could not be evaluated, in key order.
+ * the rows (or entries) of the top max_rows by the keys (ties: the
+ * earlier key first) and every row whose keys could not be evaluated,
+ * in key order.
  */
 #ifndef SQL_COP_H
 #define SQL_COP_H

@@ -625,6 +625,16 @@ static const char *pushed(struct cluster *cl, const char *sql,
     return on;
 }
 
+/* EXPLAIN sql marks a scan cop[kvd] and says want. */
+static void explain_has(struct cluster *cl, const char *sql, const char *want)
+{
+    char q[1024];
+    snprintf(q, sizeof(q), "EXPLAIN %s", sql);
+    const char *e = sqlfx_q(&cl->c, q);
+    if (!strstr(e, "cop[kvd]") || !strstr(e, want))
+        fail_msg("%s", e);
+}
+
 static void test_agg(void **state)
 {
     struct cluster *cl = *state;
@@ -651,11 +661,8 @@ static void test_agg(void **state)
     on = pushed(cl, "SELECT COUNT(*), MAX(a) FROM t WHERE id < 150", 2, 2);
     assert_string_equal(on, "149|6");
     /* EXPLAIN says what runs where */
-    const char *e = sqlfx_q(&cl->c, "EXPLAIN SELECT b, COUNT(*), SUM(a) "
-                                    "FROM t WHERE a > 2 GROUP BY b");
-    if (!strstr(e, "cop[kvd]") ||
-        !strstr(e, "pushed:(a > 2); agg: COUNT(*), SUM(a) group by b"))
-        fail_msg("%s", e);
+    explain_has(cl, "SELECT b, COUNT(*), SUM(a) FROM t WHERE a > 2 GROUP BY b",
+                "pushed:(a > 2); agg: COUNT(*), SUM(a) group by b");
     /* not pushed: DISTINCT, GROUP_CONCAT, a filter sqld finishes, a
      * non-aggregated column (rows travel instead) */
     unsigned calls, rows;
@@ -748,11 +755,8 @@ static void test_topn(void **state)
     on = pushed(cl, "SELECT id FROM t WHERE a = 4 AND id < 12 ORDER BY b "
                     "LIMIT 10", 1, 2);
     assert_string_equal(on, "11\n4");
-    const char *e = sqlfx_q(&cl->c, "EXPLAIN SELECT id FROM t WHERE a = 1 "
-                                    "ORDER BY c DESC LIMIT 3");
-    if (!strstr(e, "cop[kvd]") ||
-        !strstr(e, "pushed:(a = 1); topN: c:desc, count per region"))
-        fail_msg("%s", e);
+    explain_has(cl, "SELECT id FROM t WHERE a = 1 ORDER BY c DESC LIMIT 3",
+                "pushed:(a = 1); topN: c:desc, count per region");
     /* not pushed: a key sqld computes (a variable), a filter it finishes */
     unsigned rows;
     same(cl, "SELECT id FROM t ORDER BY a + @v LIMIT 3", NULL, &rows);
@@ -795,11 +799,9 @@ static void test_index(void **state)
     same(cl, "SELECT id FROM t FORCE INDEX (ia) WHERE a = 2 AND b = 's1'",
          &calls, NULL);
     assert_int_equal(calls, 0);
-    const char *e = sqlfx_q(&cl->c, "EXPLAIN SELECT id FROM t FORCE INDEX "
-                                    "(ia) WHERE a > 1 AND id < 50");
-    if (!strstr(e, "IndexRangeScan") || !strstr(e, "cop[kvd]") ||
-        !strstr(e, "pushed:(id < 50)"))
-        fail_msg("%s", e);
+    explain_has(cl, "SELECT id FROM t FORCE INDEX (ia) WHERE a > 1 AND id < 50",
+                "index:ia(a)|range: 1 key; filter:((a > 1) AND (id < 50)); "
+                "pushed:(id < 50)");
     /* aggregates over the index's columns: entries counted next to the
      * data, no row read; every condition goes down (a range may hold
      * entries, NULLs, a condition rejects) */
@@ -808,10 +810,8 @@ static void test_index(void **state)
     assert_string_equal(on, "116|117|296");
     pushed(cl, "SELECT a, COUNT(*), MIN(id) FROM t FORCE INDEX (ia) WHERE "
                "a >= 0 AND id % 2 = 1 GROUP BY a", 1, 7);
-    e = sqlfx_q(&cl->c, "EXPLAIN SELECT COUNT(*) FROM t FORCE INDEX (ia) "
-                        "WHERE a < 3");
-    if (!strstr(e, "pushed:(a < 3); agg: COUNT(*)"))
-        fail_msg("%s", e);
+    explain_has(cl, "SELECT COUNT(*) FROM t FORCE INDEX (ia) WHERE a < 3",
+                "pushed:(a < 3); agg: COUNT(*)");
     /* a column outside the index: the rows are aggregated in sqld */
     unsigned rows;
     same(cl, "SELECT COUNT(*), MAX(b) FROM t FORCE INDEX (ia) WHERE a < 3",
