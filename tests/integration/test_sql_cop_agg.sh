@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_sql_cop_agg.sh: aggregates and top-N next to the data on a real
 # cluster (ports in 24200-24580): one pdd, three kvd splitting regions
-# every 8 KiB written, sqld on them. Over a table of 6000 rows in many
+# every 8 KiB written, sqld on them. Over a table of 3000 rows in many
 # regions, each query answers the same (values and column types) with
 # tidb_allow_coprocessor on and off, EXPLAIN says what is pushed, and the
 # rows kvd sent (its debug log's running totals) are one partial row per
@@ -82,7 +82,7 @@ cur.execute("CREATE DATABASE aggdb")
 cur.execute("USE aggdb")
 cur.execute("CREATE TABLE t (id INT PRIMARY KEY, a INT, b VARCHAR(20), "
             "c DOUBLE, d DECIMAL(10,3), u BIGINT UNSIGNED)")
-N = 6000
+N = 3000
 for s in range(0, N, 500):
     rows = []
     for i in range(s + 1, s + 501):
