@@ -3,14 +3,35 @@
  * epoch and read-barrier checks as Scan (service.c routes it there); its
  * answer goes back as the value of the reply's one pair
  * (libregion/DESIGN.md "Cluster transport", libsql/DESIGN.md
- * "Coprocessor").
+ * "Coprocessor"). Each answer is counted; the debug log shows the counts.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include <sql.h>
 
+#include "log.h"
 #include "kvd.h"
+
+/* Since start: answers sent, keys they read, rows (or partial groups)
+ * they carried. Txn workers run at once: atomics. */
+static uint64_t n_answers, n_read, n_rows;
+
+static void count(const uint8_t *resp, size_t resp_len)
+{
+    uint64_t nread, nrows;
+    if (sql_cop_answer_counts(resp, resp_len, &nread, &nrows) != 0)
+        return;
+    uint64_t a = __atomic_add_fetch(&n_answers, 1, __ATOMIC_RELAXED);
+    uint64_t r = __atomic_add_fetch(&n_read, nread, __ATOMIC_RELAXED);
+    uint64_t s = __atomic_add_fetch(&n_rows, nrows, __ATOMIC_RELAXED);
+    if (dmn_log_enabled(DMN_LOG_DEBUG))
+        dmn_debug("cop: answer read %" PRIu64 " keys, sent %" PRIu64
+                  " rows; totals %" PRIu64 " answers, %" PRIu64
+                  " keys read, %" PRIu64 " rows sent",
+                  nread, nrows, a, r, s);
+}
 
 int kvd_cop_exec(struct mvcc_store *m, const void *start, size_t start_len,
                  const void *end, size_t end_len, uint64_t ts,
@@ -22,6 +43,7 @@ int kvd_cop_exec(struct mvcc_store *m, const void *start, size_t start_len,
                          req_len, &resp, &resp_len, res);
     if (rc != 0)
         return rc; /* res: the lock in the way, or the detail */
+    count(resp, resp_len);
     mvcc_result_reset(res);
     res->pairs = mvcc_malloc(sizeof(*res->pairs));
     uint8_t *key = mvcc_malloc(1);

@@ -645,6 +645,10 @@ int sql_cop_run(void *ctx, struct mvcc_store *s, const void *start,
                 size_t start_len, const void *end, size_t end_len,
                 uint64_t ts, const void *req, size_t req_len, uint8_t **resp,
                 size_t *resp_len, struct mvcc_result *res);
+/* What a sql_cop_run answer says of its work: keys it read and rows (or
+ * partial groups) it carries, for a store's statistics. 0 or SQL_EPROTO. */
+int sql_cop_answer_counts(const uint8_t *resp, size_t resp_len,
+                          uint64_t *nread, uint64_t *nrows);
 
 #ifdef __cplusplus
 }

@@ -75,6 +75,8 @@ struct sql_agg
     bool exact;               /* SUM/AVG in DECIMAL (else DOUBLE) */
     struct sql_ftype type;    /* result type */
     struct sql_ftype *atypes; /* argument types (DISTINCT keys) */
+    const struct ast_expr *call; /* the call compiled (the coprocessor
+                                    sends it next to the data) */
 };
 
 /* One GROUP_CONCAT row: its text and its ORDER BY values. */
@@ -127,6 +129,7 @@ int sql__agg_compile(struct sql_arena *a, const struct ast_expr *e,
         return -ENOMEM;
     g->kind = kind;
     g->distinct = e->distinct;
+    g->call = e;
     int n = 0;
     for (const struct ast_expr *x = e->args; x; x = x->next)
         n++;
@@ -685,4 +688,92 @@ int sql__agg_final(const struct sql_agg *g, struct sql_agg_state *st,
         return 0;
     }
     }
+}
+
+/* ---- partial aggregation (the coprocessor, cop_agg.c) ------------------ */
+
+const struct ast_expr *sql__agg_partial_call(const struct sql_agg *g)
+{
+    if (g->distinct || g->norder > 0 || g->nargs > 1)
+        return NULL;
+    switch (g->kind) {
+    case AG_COUNT:
+    case AG_MIN:
+    case AG_MAX:
+        return g->call;
+    case AG_SUM:
+    case AG_AVG: {
+        /* numbers only: a string argument converts with warnings */
+        int vt = g->args[0]->vt;
+        return vt == SQL_VT_INT || vt == SQL_VT_UINT ||
+                       vt == SQL_VT_DECIMAL || vt == SQL_VT_DOUBLE
+                   ? g->call
+                   : NULL;
+    }
+    default:
+        return NULL;
+    }
+}
+
+void sql__agg_partial(const struct sql_agg *g, const struct sql_agg_state *st,
+                      uint64_t *count, struct sql_datum *value)
+{
+    *count = st->count;
+    sql__datum_null(value);
+    if (!st->any)
+        return;
+    if (g->kind == AG_SUM || g->kind == AG_AVG) {
+        if (g->exact) {
+            value->vt = SQL_VT_DECIMAL;
+            value->v.dec = st->dsum;
+        } else {
+            sql__datum_double(value, st->fsum);
+        }
+    } else if (g->kind == AG_MIN || g->kind == AG_MAX) {
+        *value = st->best;
+    }
+}
+
+int sql__agg_merge(const struct sql_agg *g, struct sql_agg_state *st,
+                   struct sql_eval *ev, uint64_t count,
+                   const struct sql_datum *value)
+{
+    assert(sql__agg_partial_call(g) != NULL);
+    if (g->kind == AG_COUNT) {
+        st->count += count;
+        return 0;
+    }
+    if (count == 0 || value->vt == SQL_VT_NULL)
+        return 0;
+    if (g->kind == AG_MIN || g->kind == AG_MAX) {
+        bool take = !st->any;
+        if (!take) {
+            int c;
+            uint16_t coll = value->vt == SQL_VT_STRING ? g->atypes[0].coll
+                                                        : 0;
+            int rc = sql__datum_cmp_ev(ev, value, &st->best, coll, &c);
+            if (rc != 0)
+                return rc;
+            take = g->kind == AG_MIN ? c < 0 : c > 0;
+        }
+        if (take) {
+            st->best = *value;
+            int rc = keep(st, &st->best);
+            if (rc != 0)
+                return rc;
+        }
+    } else if (g->exact) {
+        struct sql_dec d;
+        sql__to_dec(ev, value, &d);
+        if (sql__dec_add(&st->dsum, &d, &st->dsum) == SQL_DEC_OVERFLOW)
+            return sql__err(ev->err, SQL_ER_DATA_OUT_OF_RANGE, "22003",
+                            "DECIMAL value is out of range in 'sum'");
+    } else {
+        double d;
+        sql__to_double(ev, value, &d);
+        st->fsum += d;
+    }
+    st->count += count;
+    st->any = true;
+    return 0;
 }

@@ -95,8 +95,12 @@ static uint8_t get_u8(struct rd *r)
 
 int sql__cop_req_encode(const struct sql_cop_req *r, struct sql__buf *b)
 {
+    size_t nx = r->nkeys + r->naggs;
     if (r->nconds > SQL_COP_MAX_CONDS || r->max_rows == 0 ||
-        r->max_rows > SQL_COP_MAX_ROWS)
+        r->max_rows > SQL_COP_MAX_ROWS || r->mode < SQL_COP_ROWS ||
+        r->mode > SQL_COP_TOPN ||
+        (r->mode != SQL_COP_ROWS && (nx == 0 || nx > SQL_COP_MAX_EXPRS)) ||
+        (r->mode == SQL_COP_TOPN && r->naggs != 0))
         return -EINVAL;
     uint8_t head[2] = {SQL_COP_REQ_MAGIC, SQL_COP_VERSION};
     int32_t tz = r->tz_offset_s;
@@ -110,7 +114,54 @@ int sql__cop_req_encode(const struct sql_cop_req *r, struct sql__buf *b)
     rc = rc ? rc : put_v(b, r->nconds);
     for (size_t i = 0; rc == 0 && i < r->nconds; i++)
         rc = put_bytes(b, r->conds[i], r->cond_lens[i]);
+    rc = rc ? rc : put_v(b, (uint64_t)r->mode);
+    rc = rc ? rc : put_v(b, r->index);
+    if (r->mode == SQL_COP_ROWS)
+        return rc;
+    rc = rc ? rc : put_v(b, r->nkeys);
+    rc = rc ? rc : put_v(b, r->naggs);
+    for (size_t i = 0; rc == 0 && i < nx; i++) {
+        rc = put_bytes(b, r->exprs[i], r->expr_lens[i]);
+        if (rc == 0 && r->mode == SQL_COP_TOPN)
+            rc = sql__buf_put(b, &r->desc[i], 1);
+    }
     return rc;
+}
+
+/* Version 2's mode and expressions. */
+static int decode_mode(struct rd *r, struct sql_arena *a,
+                       struct sql_cop_req *out)
+{
+    uint64_t mode = get_v(r);
+    if (r->bad || mode > SQL_COP_TOPN)
+        return SQL_EPROTO;
+    out->mode = (int)mode;
+    uint64_t index = get_v(r);
+    if (r->bad || index > UINT32_MAX)
+        return SQL_EPROTO;
+    out->index = (uint32_t)index;
+    if (mode == SQL_COP_ROWS)
+        return 0;
+    uint64_t nk = get_v(r), na = get_v(r);
+    if (r->bad || nk > SQL_COP_MAX_EXPRS || na > SQL_COP_MAX_EXPRS ||
+        nk + na == 0 || nk + na > SQL_COP_MAX_EXPRS ||
+        (mode == SQL_COP_TOPN && na != 0))
+        return SQL_EPROTO;
+    size_t nx = (size_t)(nk + na);
+    out->nkeys = (size_t)nk;
+    out->naggs = (size_t)na;
+    out->exprs = sql__arena_alloc(a, sizeof(*out->exprs) * nx);
+    out->expr_lens = sql__arena_alloc(a, sizeof(*out->expr_lens) * nx);
+    uint8_t *desc = sql__arena_zalloc(a, nx);
+    if (!out->exprs || !out->expr_lens || !desc)
+        return -ENOMEM;
+    for (size_t i = 0; i < nx; i++) {
+        out->exprs[i] = (const char *)get_bytes(r, &out->expr_lens[i]);
+        if (mode == SQL_COP_TOPN && (desc[i] = get_u8(r)) > 1)
+            return SQL_EPROTO;
+    }
+    out->desc = desc;
+    return r->bad ? SQL_EPROTO : 0;
 }
 
 int sql__cop_req_decode(const uint8_t *p, size_t n, struct sql_arena *a,
@@ -118,7 +169,9 @@ int sql__cop_req_decode(const uint8_t *p, size_t n, struct sql_arena *a,
 {
     struct rd r = {.p = p, .n = n};
     memset(out, 0, sizeof(*out));
-    if (get_u8(&r) != SQL_COP_REQ_MAGIC || get_u8(&r) != SQL_COP_VERSION)
+    uint8_t magic = get_u8(&r), version = get_u8(&r);
+    if (magic != SQL_COP_REQ_MAGIC || version < 1 ||
+        version > SQL_COP_VERSION)
         return SQL_EPROTO;
     uint64_t mode = get_v(&r);
     uint64_t ztz = get_v(&r);
@@ -139,7 +192,12 @@ int sql__cop_req_decode(const uint8_t *p, size_t n, struct sql_arena *a,
         return -ENOMEM;
     for (size_t i = 0; i < out->nconds; i++)
         out->conds[i] = (const char *)get_bytes(&r, &out->cond_lens[i]);
-    if (r.bad || r.off != n)
+    if (r.bad)
+        return SQL_EPROTO;
+    int rc = version >= 2 ? decode_mode(&r, a, out) : 0;
+    if (rc != 0)
+        return rc;
+    if (r.off != n)
         return SQL_EPROTO;
     return 0;
 }
@@ -165,11 +223,13 @@ int sql__cop_resp_decode(const uint8_t *p, size_t n, struct sql_cop_resp *out)
     uint64_t flags = get_v(&r);
     out->more = (flags & 1) != 0;
     out->bounded = (flags & 2) != 0;
+    out->fallback = (flags & 4) != 0;
     out->nread = get_v(&r);
     out->resume = get_bytes(&r, &out->resume_len);
     out->end = get_bytes(&r, &out->end_len);
     uint64_t nrows = get_v(&r);
-    if (r.bad || flags > 3 || nrows > SQL_COP_MAX_ROWS ||
+    if (r.bad || flags > 7 || nrows > SQL_COP_MAX_ROWS ||
+        (out->fallback && nrows != 0) ||
         (out->more && out->resume_len == 0) ||
         out->bounded != (out->end_len != 0))
         return SQL_EPROTO;
@@ -184,6 +244,16 @@ int sql__cop_resp_decode(const uint8_t *p, size_t n, struct sql_cop_resp *out)
         return SQL_EPROTO;
     out->rows_len = n - (size_t)(out->rows - p);
     return 0;
+}
+
+int sql_cop_answer_counts(const uint8_t *resp, size_t resp_len,
+                          uint64_t *nread, uint64_t *nrows)
+{
+    struct sql_cop_resp r;
+    int rc = sql__cop_resp_decode(resp, resp_len, &r);
+    *nread = rc ? 0 : r.nread;
+    *nrows = rc ? 0 : r.nrows;
+    return rc;
 }
 
 int sql__cop_resp_row(const struct sql_cop_resp *r, size_t *off,
@@ -216,6 +286,43 @@ static int table_column(void *ctx, const struct ast_expr *col,
     return 0;
 }
 
+void sql__cop_scope(const struct sql_tableinfo *t,
+                    struct sql_expr_scope *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->ctx = (void *)t;
+    out->column = table_column;
+}
+
+int sql__cop_parse(struct sql_arena *a, const char *cond, size_t n,
+                   const struct ast_expr **out)
+{
+    /* "SELECT <expr>": the parser's own entry, the expression its item */
+    char *text = sql__arena_alloc(a, n + 8);
+    if (!text)
+        return -ENOMEM;
+    memcpy(text, "SELECT ", 7);
+    memcpy(text + 7, cond, n);
+    text[n + 7] = '\0';
+    struct sql_parse_result pr;
+    int rc = sql__parse_one(a, text, n + 7, &pr);
+    if (rc == -ENOMEM)
+        return rc;
+    if (rc != 0 || !pr.stmt || pr.stmt->kind != AST_SELECT ||
+        pr.next != n + 7 || !pr.stmt->select->items ||
+        pr.stmt->select->items->next || pr.stmt->select->from)
+        return SQL_EPROTO;
+    *out = pr.stmt->select->items->expr;
+    return 0;
+}
+
+int sql__cop_put_row(struct sql__buf *b, const void *key, size_t key_len,
+                     const void *value, size_t value_len)
+{
+    int rc = put_bytes(b, key, key_len);
+    return rc ? rc : put_bytes(b, value, value_len);
+}
+
 struct run
 {
     struct sql_arena *a;          /* request: table, conditions */
@@ -229,34 +336,38 @@ struct run
     struct sql_eval_env env;      /* sql_mode, time zone */
     struct sql_err err;           /* evaluation errors (dropped) */
     struct sql_eval ev;           /* env + ra + err */
+    int mode;                     /* enum sql_cop_mode */
+    const struct sql_idxinfo *ix; /* an index scan's index, or NULL */
+    uint8_t ixpre[SQL_TC_INDEX_PREFIX_LEN]; /* its entries' prefix */
+    bool warned;                  /* the row's evaluation warned */
+    struct sql_cop_sink *sink;    /* AGG, TOPN: what takes the rows */
 };
+
+static void run_warn(void *ctx, const char *level, uint16_t code,
+                     const char *msg)
+{
+    struct run *x = ctx;
+    (void)level;
+    (void)code;
+    (void)msg;
+    x->warned = true; /* sqld's evaluation would show it */
+}
 
 static int compile_conds(struct run *x, const struct sql_cop_req *q)
 {
     x->conds = sql__arena_zalloc(x->a, sizeof(*x->conds) * (q->nconds + 1));
     if (!x->conds)
         return -ENOMEM;
-    struct sql_expr_scope scope = {.ctx = x->t, .column = table_column};
+    struct sql_expr_scope scope;
+    sql__cop_scope(x->t, &scope);
     for (size_t i = 0; i < q->nconds; i++) {
-        /* "SELECT <cond>": the parser's own entry, the condition its item */
-        size_t n = q->cond_lens[i];
-        char *text = sql__arena_alloc(x->a, n + 8);
-        if (!text)
-            return -ENOMEM;
-        memcpy(text, "SELECT ", 7);
-        memcpy(text + 7, q->conds[i], n);
-        text[n + 7] = '\0';
-        struct sql_parse_result pr;
-        int rc = sql__parse_one(x->a, text, n + 7, &pr);
-        if (rc == -ENOMEM)
+        const struct ast_expr *e;
+        int rc = sql__cop_parse(x->a, q->conds[i], q->cond_lens[i], &e);
+        if (rc != 0)
             return rc;
-        if (rc != 0 || !pr.stmt || pr.stmt->kind != AST_SELECT ||
-            pr.next != n + 7 || !pr.stmt->select->items ||
-            pr.stmt->select->items->next || pr.stmt->select->from)
-            return SQL_EPROTO;
         struct sql_ftype type;
-        rc = sql__expr_compile(x->a, pr.stmt->select->items->expr, &scope,
-                               &x->conds[x->nconds], &type, &x->err);
+        rc = sql__expr_compile(x->a, e, &scope, &x->conds[x->nconds], &type,
+                               &x->err);
         if (rc == -ENOMEM)
             return rc;
         if (rc != 0)
@@ -266,16 +377,89 @@ static int compile_conds(struct run *x, const struct sql_cop_req *q)
     return 0;
 }
 
-/* Whether the row (key k, stored value v) is to be sent: every condition
- * TRUE, or undecidable here. */
-static int keep_row(struct run *x, int64_t h, const uint8_t *v, size_t vlen,
-                    bool *keep)
+enum verdict
+{
+    V_DROP,   /* a condition is not TRUE */
+    V_KEEP,   /* every condition is TRUE */
+    V_UNSURE, /* not decidable here: sqld decides */
+};
+
+/* What the conditions say of the row in x->row. */
+static int eval_conds(struct run *x, int *verdict)
+{
+    for (size_t i = 0; i < x->nconds; i++) {
+        int truth;
+        int rc = sql__expr_eval_bool(x->conds[i], &x->ev, x->row, &truth);
+        if (rc == -ENOMEM)
+            return rc;
+        if (rc != 0)
+            return 0; /* sqld evaluates it again and reports the error */
+        if (truth != 1) {
+            *verdict = V_DROP;
+            return 0;
+        }
+    }
+    /* a warning is sqld's to show: AGG leaves such rows to it */
+    *verdict = x->warned && x->mode == SQL_COP_AGG ? V_UNSURE : V_KEEP;
+    return 0;
+}
+
+static void set_handle(struct run *x, int64_t h)
 {
     const struct sql_tableinfo *t = x->t;
-    *keep = true;
-    if (x->nconds == 0)
-        return 0;
+    struct sql_datum *d = &x->row[t->handle_col];
+    memset(d, 0, sizeof(*d));
+    if (t->cols[t->handle_col].type.flags & SQL_COLFLAG_UNSIGNED) {
+        d->vt = SQL_VT_UINT;
+        d->v.u = (uint64_t)h;
+    } else {
+        d->vt = SQL_VT_INT;
+        d->v.i = h;
+    }
+}
+
+/* An index entry (key k, value v): its columns (and the handle) decoded
+ * from the key into x->row, the rest NULL (the conditions read none of
+ * them), then judged. */
+static int judge_entry(struct run *x, const uint8_t *k, size_t klen,
+                       const uint8_t *v, size_t vlen, int *verdict)
+{
+    const struct sql_tableinfo *t = x->t;
+    *verdict = V_UNSURE;
     sql__arena_reset(x->ra);
+    x->warned = false;
+    memset(x->row, 0, sizeof(*x->row) * t->ncols);
+    size_t off = SQL_TC_INDEX_PREFIX_LEN;
+    for (uint32_t i = 0; i < x->ix->ncols; i++) {
+        uint32_t c = x->ix->cols[i];
+        if (c >= t->ncols ||
+            sql__key_decode(k, klen, &off, &t->cols[c].type, x->ra,
+                            &x->row[c]) != 0)
+            return 0; /* sqld reads the entry */
+    }
+    if (t->handle_col >= 0) {
+        if (klen - off == 8)
+            set_handle(x, sql__tc_get_i64(k + off));
+        else if (klen == off && vlen == 8)
+            set_handle(x, sql__tc_get_i64(v));
+        else
+            return 0;
+    }
+    return eval_conds(x, verdict);
+}
+
+/* What the conditions say of the row (handle h, stored value v); the
+ * row's columns are in x->row unless V_UNSURE. */
+static int judge(struct run *x, int64_t h, const uint8_t *v, size_t vlen,
+                 int *verdict)
+{
+    const struct sql_tableinfo *t = x->t;
+    *verdict = V_KEEP;
+    if (x->nconds == 0 && x->mode == SQL_COP_ROWS)
+        return 0;
+    *verdict = V_UNSURE;
+    sql__arena_reset(x->ra);
+    x->warned = false;
     int rc = sql__row_decode(v, vlen, x->ids, t->ncols, x->row, x->found,
                              x->ra);
     if (rc == -ENOMEM)
@@ -283,32 +467,12 @@ static int keep_row(struct run *x, int64_t h, const uint8_t *v, size_t vlen,
     if (rc != 0)
         return 0; /* sqld reports the malformed row */
     for (uint32_t i = 0; i < t->ncols; i++) {
-        if ((int32_t)i == t->handle_col) {
-            memset(&x->row[i], 0, sizeof(x->row[i]));
-            if (t->cols[i].type.flags & SQL_COLFLAG_UNSIGNED) {
-                x->row[i].vt = SQL_VT_UINT;
-                x->row[i].v.u = (uint64_t)h;
-            } else {
-                x->row[i].vt = SQL_VT_INT;
-                x->row[i].v.i = h;
-            }
-        } else if (!x->found[i]) {
+        if ((int32_t)i == t->handle_col)
+            set_handle(x, h);
+        else if (!x->found[i])
             return 0; /* its default lives in sqld's evaluation */
-        }
     }
-    for (size_t i = 0; i < x->nconds; i++) {
-        int truth;
-        rc = sql__expr_eval_bool(x->conds[i], &x->ev, x->row, &truth);
-        if (rc == -ENOMEM)
-            return rc;
-        if (rc != 0)
-            return 0; /* sqld evaluates it again and reports the error */
-        if (truth != 1) {
-            *keep = false;
-            return 0;
-        }
-    }
-    return 0;
+    return eval_conds(x, verdict);
 }
 
 static int run_setup(struct run *x, const void *req, size_t req_len,
@@ -336,14 +500,27 @@ static int run_setup(struct run *x, const void *req, size_t req_len,
         x->ids[i] = x->t->cols[i].id;
     x->env.sql_mode = q->sql_mode;
     x->env.tz_offset_s = q->tz_offset_s;
+    x->env.ctx = x;
+    x->env.warn = run_warn;
     x->ev.env = &x->env;
     x->ev.arena = x->ra;
     x->ev.err = &x->err;
-    return compile_conds(x, q);
+    x->mode = q->mode;
+    if (q->index) {
+        if (q->index > x->t->nidx)
+            return SQL_EPROTO;
+        x->ix = &x->t->idx[q->index - 1];
+        sql__tc_index_prefix(x->ixpre, x->t->id, x->ix->id);
+    }
+    rc = compile_conds(x, q);
+    if (rc == 0 && x->mode != SQL_COP_ROWS)
+        rc = sql__cop_sink_create(q, x->t, x->a, &x->warned, &x->sink);
+    return rc;
 }
 
 static void run_free(struct run *x)
 {
+    sql__cop_sink_free(x->sink);
     sql__tableinfo_free(x->t);
     if (x->ra)
         sql__arena_destroy(x->ra);
@@ -356,6 +533,56 @@ static void run_free(struct run *x)
  * info, so the client resolves it and sends again). */
 #define PAGE 512
 
+/* Where the answer stands after one row was taken. */
+enum step
+{
+    S_GO_ON,    /* read on */
+    S_FULL,     /* the answer is full: resume after this row */
+    S_FALLBACK, /* AGG: the rows go to sqld */
+};
+
+/* Take the row kp (handle h) into the answer. */
+static int take(struct run *x, const struct sql_cop_req *q,
+                const struct mvcc_kvpair *kp, int64_t h, struct sql__buf *rows,
+                uint64_t *nrows, int *step)
+{
+    int verdict;
+    bool unsure = false;
+    *step = S_GO_ON;
+    int rc = x->ix ? judge_entry(x, kp->key, kp->key_len, kp->value,
+                                 kp->value_len, &verdict)
+                   : judge(x, h, kp->value, kp->value_len, &verdict);
+    if (rc != 0 || verdict == V_DROP)
+        return rc;
+    switch (x->mode) {
+    case SQL_COP_AGG:
+        if (verdict == V_UNSURE) {
+            *step = S_FALLBACK;
+            return 0;
+        }
+        x->warned = false;
+        rc = sql__cop_sink_add(x->sink, &x->ev, x->row, kp->key, kp->key_len,
+                               kp->value, kp->value_len, &unsure);
+        if (rc == 0 && (unsure || x->warned))
+            *step = S_FALLBACK;
+        else if (rc == 0 && sql__cop_sink_full(x->sink, q->max_rows))
+            *step = S_FULL;
+        return rc;
+    case SQL_COP_TOPN:
+        return sql__cop_sink_add(x->sink, &x->ev,
+                                 verdict == V_KEEP ? x->row : NULL, kp->key,
+                                 kp->key_len, kp->value, kp->value_len,
+                                 &unsure);
+    default:
+        rc = sql__cop_put_row(rows, kp->key, kp->key_len, kp->value,
+                              kp->value_len);
+        if (rc == 0 &&
+            (++*nrows >= q->max_rows || rows->len >= SQL_COP_MAX_BYTES))
+            *step = S_FULL;
+        return rc;
+    }
+}
+
 int sql_cop_run(void *ctx, struct mvcc_store *s, const void *start,
                 size_t start_len, const void *end, size_t end_len,
                 uint64_t ts, const void *req, size_t req_len, uint8_t **resp,
@@ -367,12 +594,14 @@ int sql_cop_run(void *ctx, struct mvcc_store *s, const void *start,
     struct sql_cop_req q;
     struct sql__buf rows = {0}, out = {0}, from = {0};
     uint64_t nread = 0, nrows = 0;
-    bool more = false;
+    bool more = false, fallback = false;
     *resp = NULL;
     *resp_len = 0;
     int rc = run_setup(&x, req, req_len, &q);
     if (rc != 0)
         goto done;
+    uint64_t max_read = x.mode == SQL_COP_ROWS ? SQL_COP_MAX_READ
+                                               : SQL_COP_MAX_READ_AGG;
     rc = sql__buf_put(&from, start ? start : "", start_len);
     if (rc != 0)
         goto done;
@@ -386,20 +615,20 @@ int sql_cop_run(void *ctx, struct mvcc_store *s, const void *start,
         size_t got = res->npairs;
         for (size_t i = 0; i < got; i++) {
             const struct mvcc_kvpair *kp = &res->pairs[i];
-            int64_t h;
+            int64_t h = 0;
+            int step;
             nread++;
-            if (!sql__tc_row_handle(kp->key, kp->key_len, x.t->id, &h))
+            if (x.ix ? kp->key_len < SQL_TC_INDEX_PREFIX_LEN ||
+                           memcmp(kp->key, x.ixpre, sizeof(x.ixpre)) != 0
+                     : !sql__tc_row_handle(kp->key, kp->key_len, x.t->id, &h))
                 continue;
-            bool keep;
-            if ((rc = keep_row(&x, h, kp->value, kp->value_len, &keep)))
+            if ((rc = take(&x, &q, kp, h, &rows, &nrows, &step)) != 0)
                 goto done;
-            if (!keep)
-                continue;
-            rc = put_bytes(&rows, kp->key, kp->key_len);
-            rc = rc ? rc : put_bytes(&rows, kp->value, kp->value_len);
-            if (rc != 0)
-                goto done;
-            if (++nrows >= q.max_rows || rows.len >= SQL_COP_MAX_BYTES) {
+            if (step == S_FALLBACK) {
+                fallback = true;
+                goto answer;
+            }
+            if (step == S_FULL) {
                 more = true; /* the answer is full: resume after kp */
                 from.len = 0;
                 rc = sql__buf_put(&from, kp->key, kp->key_len);
@@ -412,7 +641,7 @@ int sql_cop_run(void *ctx, struct mvcc_store *s, const void *start,
         from.len = 0;
         if ((rc = sql__buf_put(&from, last->key, last->key_len)) != 0)
             goto done;
-        if (nread >= SQL_COP_MAX_READ) {
+        if (nread >= max_read) {
             more = true; /* long enough for one call: resume after last */
             break;
         }
@@ -424,10 +653,18 @@ answer:
     if (rc != 0)
         goto done;
     mvcc_result_reset(res);
+    if (fallback) {
+        more = false;
+        rows.len = 0;
+        nrows = 0;
+    } else if (x.sink && (rc = sql__cop_sink_flush(x.sink, &rows, &nrows)))
+        goto done;
     uint8_t magic = SQL_COP_RESP_MAGIC;
     rc = sql__buf_put(&out, &magic, 1);
     bool bounded = end && end_len;
-    rc = rc ? rc : put_v(&out, (more ? 1u : 0u) | (bounded ? 2u : 0u));
+    rc = rc ? rc
+            : put_v(&out, (more ? 1u : 0u) | (bounded ? 2u : 0u) |
+                              (fallback ? 4u : 0u));
     rc = rc ? rc : put_v(&out, nread);
     rc = rc ? rc : put_bytes(&out, from.p, more ? from.len : 0);
     rc = rc ? rc : put_bytes(&out, end, bounded ? end_len : 0);

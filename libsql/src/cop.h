@@ -16,13 +16,27 @@
  * | v, n | the table's catalog record (sql__table_encode) |
  * | v | nconds (0..SQL_COP_MAX_CONDS) |
  * | v, n | each condition: one WHERE conjunct as canonical SQL (ast.c) |
+ * | v | version 2 only: mode, SQL_COP_ROWS / _AGG / _TOPN |
+ * | v | version 2 only: 0 (rows), or an index: its position in the
+ *        table's indexes + 1 (the range holds its entries; conditions,
+ *        keys and aggregates read only its columns and the handle) |
+ * | v, v | AGG: nkeys, naggs; TOPN: nkeys, 0 (1..SQL_COP_MAX_EXPRS in all) |
+ * | v, n | AGG: each group key, then each aggregate call (COUNT, SUM,
+ *          AVG, MIN, MAX; no DISTINCT), as canonical SQL |
+ * | v, n, 1 | TOPN: each sort key as canonical SQL, then 1 if descending |
+ *
+ * Version 1 (no mode: SQL_COP_ROWS) is still read. In TOPN mode max_rows
+ * is offset + count: each answer carries the rows of its top max_rows.
  *
  * Response:
  *
  * | bytes | field |
  * |---|---|
  * | 1 | magic 0xC1 |
- * | v | flags: bit 0 `more` (the range is not finished), bit 1 `bounded` |
+ * | v | flags: bit 0 `more` (the range is not finished), bit 1 `bounded`,
+ *        bit 2 `fallback` (AGG: a row the aggregation cannot take next to
+ *        the data; nothing else is in the answer: sqld aggregates the
+ *        rows itself) |
  * | v | keys read |
  * | v, n | resume key (with `more`: the last key read; go on after it) |
  * | v, n | the end of the range served (exclusive; with `bounded`, else
@@ -35,6 +49,16 @@
  * A row is sent when every condition is TRUE for it, or when they cannot
  * be decided next to the data (a column the row predates, an evaluation
  * error): sqld evaluates its whole filter again on every row it gets.
+ *
+ * AGG answers carry one row per group (key empty, value in row form,
+ * codec.h, columns numbered from 0): the nkeys group key values of the
+ * group's first row, then per aggregate its rows counted (INT) and its
+ * part (the sum, MIN or MAX so far; NULL when none; NULL for COUNT), in
+ * the order groups were first seen. An index scan's answer carries the
+ * index entries (key, value) the conditions accept. TOPN answers carry
+ * the rows (or entries) of the top max_rows by the keys (ties: the
+ * earlier key first) and every row whose keys could not be evaluated,
+ * in key order.
  */
 #ifndef SQL_COP_H
 #define SQL_COP_H
@@ -50,7 +74,16 @@
 
 #define SQL_COP_REQ_MAGIC 0xC0
 #define SQL_COP_RESP_MAGIC 0xC1
-#define SQL_COP_VERSION 1
+#define SQL_COP_VERSION 2
+#define SQL_COP_MAX_EXPRS 64        /* group keys + aggregates, sort keys */
+#define SQL_COP_MAX_READ_AGG 65536u /* keys an AGG or TOPN answer reads */
+
+enum sql_cop_mode
+{
+    SQL_COP_ROWS, /* the rows the conditions accept */
+    SQL_COP_AGG,  /* partial aggregates per group */
+    SQL_COP_TOPN, /* the top max_rows rows */
+};
 #define SQL_COP_MAX_CONDS 64        /* conditions one request carries */
 #define SQL_COP_MAX_ROWS 65536u     /* rows one answer carries at most */
 #define SQL_COP_MAX_BYTES (1u << 20) /* row bytes one answer stops after */
@@ -68,6 +101,14 @@ struct sql_cop_req
                                   NUL-terminated: see cond_lens) */
     size_t *cond_lens;         /* their lengths */
     size_t nconds;             /* their count */
+    int mode;                  /* enum sql_cop_mode */
+    const char **exprs;        /* AGG: keys then calls; TOPN: sort keys
+                                  (NOT NUL-terminated: see expr_lens) */
+    size_t *expr_lens;         /* their lengths */
+    size_t nkeys;              /* group or sort keys */
+    size_t naggs;              /* AGG: aggregate calls */
+    const uint8_t *desc;       /* TOPN: per key, 1 when descending */
+    uint32_t index;            /* over index index - 1, or 0: rows */
 };
 
 /* A decoded response; byte strings point into the decoded buffer. */
@@ -77,6 +118,7 @@ struct sql_cop_resp
     uint64_t nread;            /* keys read */
     const uint8_t *resume;     /* last key read (with more) */
     size_t resume_len;         /* its length */
+    bool fallback;             /* AGG: aggregate the rows in sqld */
     bool bounded;              /* the range served ends at end */
     const uint8_t *end;        /* where (exclusive) */
     size_t end_len;            /* its length */
@@ -124,5 +166,85 @@ int sql__cop_scan(struct sql_xctx *x, const struct plan *p,
                   const uint8_t *start, size_t slen, const uint8_t *end,
                   size_t elen, struct sql_kvres *out, uint8_t **next,
                   size_t *next_len);
+
+/* Whether AGG or TOPN requests may go out for this execution: the
+ * session allows the coprocessor, the store serves it, the transaction
+ * has no buffered writes. */
+bool sql__cop_ready(struct sql_xctx *x);
+/* One AGG call over [start, end) of the scan p (arguments as
+ * sql__cop_scan's): out's values are partial groups (row form, cop.h's
+ * table), in key order of the rows they came from; *fallback (out
+ * empty) when a row cannot be aggregated next to the data. */
+int sql__cop_agg_call(struct sql_xctx *x, const struct plan *p,
+                      struct sql_arena *a, struct sql_arena *keep,
+                      const uint8_t *start, size_t slen, const uint8_t *end,
+                      size_t elen, struct sql_kvres *out, uint8_t **next,
+                      size_t *next_len, bool *fallback);
+
+/* ---- planning (cop_client.c) ------------------------------------------ */
+
+struct sql_session;
+struct ast_expr;
+/* Whether scan p's rows could be read through the coprocessor (a row
+ * scan of one table, full or by handle ranges, not locking, the store
+ * serving cop calls, the session allowing it). */
+bool sql__cop_scan_ok(struct sql_session *s, const struct plan *p);
+/* Whether e evaluates next to the data over scan p's table. */
+bool sql__cop_pushable(const struct plan *p, const struct ast_expr *e);
+/* p->cop with every conjunct pushed or decided by the access path (made
+ * when there are none to push): 0, 1 when some conjunct stays in sqld
+ * (p->cop as it was), or -ENOMEM. */
+int sql__cop_plan_all(struct sql_session *s, struct plan *p);
+
+/* ---- next to the data (cop.c, cop_agg.c) ------------------------------ */
+
+struct sql_tableinfo;
+struct sql_expr_scope;
+struct sql_eval;
+struct sql_datum;
+struct sql_cop_sink;
+
+/* The expression text (canonical SQL) parsed in a: 0, SQL_EPROTO or
+ * -ENOMEM. */
+int sql__cop_parse(struct sql_arena *a, const char *text, size_t n,
+                   const struct ast_expr **out);
+/* The scope that resolves names to t's columns (row[i] is column i). */
+void sql__cop_scope(const struct sql_tableinfo *t,
+                    struct sql_expr_scope *out);
+/* Append one answer row (key, value) to b. */
+int sql__cop_put_row(struct sql__buf *b, const void *key, size_t key_len,
+                     const void *value, size_t value_len);
+
+/* What an AGG or TOPN request computes from the rows its conditions
+ * accept: made from request q over table t in arena a (which holds its
+ * state); *warned is set by the evaluation environment's warnings.
+ * 0, SQL_EPROTO (an expression it cannot compile) or -ENOMEM. */
+int sql__cop_sink_create(const struct sql_cop_req *q,
+                         const struct sql_tableinfo *t, struct sql_arena *a,
+                         const bool *warned, struct sql_cop_sink **out);
+/* Feed one row: row (t's columns; NULL when the conditions could not be
+ * decided), its key and stored value. *unsure: AGG could not take it
+ * (the answer falls back). 0 or -ENOMEM. */
+int sql__cop_sink_add(struct sql_cop_sink *k, struct sql_eval *ev,
+                      const struct sql_datum *row, const uint8_t *key,
+                      size_t key_len, const uint8_t *value,
+                      size_t value_len, bool *unsure);
+/* AGG: whether the answer is as big as one may be. */
+bool sql__cop_sink_full(const struct sql_cop_sink *k, uint32_t max_rows);
+/* The answer's rows (cop.h's table) appended to b; *nrows their count. */
+int sql__cop_sink_flush(struct sql_cop_sink *k, struct sql__buf *b,
+                        uint64_t *nrows);
+/* Its buffers freed (the rest is in its arena); NULL is a no-op. */
+void sql__cop_sink_free(struct sql_cop_sink *k);
+
+/* ---- the merge in sqld (cop_agg.c) ------------------------------------ */
+
+struct sql_xnode;
+/* Aggregation node n's first call: when its partial aggregates run next
+ * to the data (planned and usable now), read and merge them into n's
+ * groups and answer 0; 1 when n is to aggregate its input rows itself
+ * (also after a fallback: nothing merged); else an error, the session's
+ * error set. */
+int sql__cop_agg_consume(struct sql_xctx *x, struct sql_xnode *n);
 
 #endif /* SQL_COP_H */

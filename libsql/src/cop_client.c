@@ -34,7 +34,38 @@ struct pushctx
 {
     const struct sql_tableinfo *t; /* the scan's table */
     const char *alias;             /* its name in the query */
+    const struct sql_idxinfo *ix;  /* an index scan's index: only its
+                                      columns (whole, decodable from the
+                                      key) and the handle, or NULL */
 };
+
+/* Whether column ci of t reads back from an index key exactly: integers
+ * and binary strings (a case-insensitive string's key holds its sort
+ * weights, a prefix index part of the value). */
+static bool key_exact(const struct pushctx *c, int ci)
+{
+    if (ci == c->t->handle_col)
+        return true;
+    const struct sql_ftype *ty = &c->t->cols[ci].type;
+    bool in = false;
+    for (uint32_t k = 0; k < c->ix->ncols; k++)
+        in = in || ((int)c->ix->cols[k] == ci && c->ix->prefix[k] < 0);
+    if (!in)
+        return false;
+    switch (ty->tp) {
+    case SQL_TYPE_TINY:
+    case SQL_TYPE_SHORT:
+    case SQL_TYPE_INT24:
+    case SQL_TYPE_LONG:
+    case SQL_TYPE_LONGLONG:
+        return true;
+    case SQL_TYPE_VARCHAR:
+    case SQL_TYPE_VAR_STRING:
+        return ty->coll == SQL_COLL_BINARY;
+    default:
+        return false;
+    }
+}
 
 static bool is_literal(const struct ast_expr *e)
 {
@@ -79,7 +110,8 @@ static bool pushable(const struct pushctx *c, const struct ast_expr *e)
     case AST_E_COLUMN:
         if (e->db || (e->table && strcmp(e->table, c->alias) != 0))
             return false;
-        return e->name && sql__table_col(c->t, e->name) >= 0;
+        return e->name && sql__table_col(c->t, e->name) >= 0 &&
+               (!c->ix || key_exact(c, sql__table_col(c->t, e->name)));
     case AST_E_UNARY:
         return (e->op == AST_OP_NOT || e->op == AST_OP_NEG ||
                 e->op == AST_OP_BITNOT) &&
@@ -117,13 +149,16 @@ static bool pushable(const struct pushctx *c, const struct ast_expr *e)
 
 static bool is_handle(const struct pushctx *c, const struct ast_expr *e)
 {
-    return e->kind == AST_E_COLUMN && c->t->handle_col >= 0 && e->name &&
-           sql__table_col(c->t, e->name) == c->t->handle_col;
+    /* an index scan's range is over its first column */
+    int col = c->ix ? (int)c->ix->cols[0] : c->t->handle_col;
+    return e->kind == AST_E_COLUMN && col >= 0 && e->name &&
+           sql__table_col(c->t, e->name) == col;
 }
 
-/* A comparison of the handle with literals: what a handle range or point
- * access path was built from, so the rows read satisfy it already and
- * pushing it would only cost (sysbench's `id BETWEEN 10 AND 20`). */
+/* A comparison of the handle (an index scan: the index's first column)
+ * with literals: what a handle or index range access path was built
+ * from, so the rows read satisfy it already and pushing it would only
+ * cost (sysbench's `id BETWEEN 10 AND 20`). */
 static bool handle_range_pred(const struct pushctx *c,
                               const struct ast_expr *e)
 {
@@ -160,25 +195,48 @@ static bool cop_allowed(const struct sql_session *s)
     return i >= 0 && s->vars[i].u != 0;
 }
 
-int sql__cop_plan(struct sql_session *s, struct plan *p)
+bool sql__cop_pushable(const struct plan *p, const struct ast_expr *e)
 {
-    p->cop = NULL;
-    if (p->kind != PL_SCAN || p->nconj == 0 || p->lock || p->lookup ||
-        p->vrows || p->acc.idx >= 0 ||
-        (p->acc.kind != ACC_FULL && p->acc.kind != ACC_HANDLE_RANGE) ||
-        !sql__kv_cop_transport(s->srv->kv) || !cop_allowed(s))
-        return 0;
     struct pushctx c = {.t = p->table,
-                        .alias = p->alias ? p->alias : p->table->name};
+                        .alias = p->alias ? p->alias : p->table->name,
+                        .ix = p->acc.idx >= 0 ? &p->table->idx[p->acc.idx]
+                                              : NULL};
+    return pushable(&c, e);
+}
+
+bool sql__cop_scan_ok(struct sql_session *s, const struct plan *p)
+{
+    bool rows = p->acc.idx < 0 && (p->acc.kind == ACC_FULL ||
+                                   p->acc.kind == ACC_HANDLE_RANGE);
+    bool index = p->acc.kind == ACC_INDEX_RANGE && p->acc.idx >= 0 &&
+                 p->table && (uint32_t)p->acc.idx < p->table->nidx;
+    return p->kind == PL_SCAN && !p->lock && !p->lookup && !p->vrows &&
+           (rows || index) && sql__kv_cop_transport(s->srv->kv) &&
+           cop_allowed(s);
+}
+
+/* The scan's pushed conjuncts (none when force and nothing is pushable;
+ * else NULL then). whole: an index scan's range conditions go down too
+ * (for an aggregate or a top-N next to the data every condition must:
+ * the range may hold entries, NULLs, they reject). */
+static int cop_build(struct sql_session *s, struct plan *p, bool force,
+                     bool whole, struct plan_cop **out)
+{
+    *out = NULL;
+    struct pushctx c = {.t = p->table,
+                        .alias = p->alias ? p->alias : p->table->name,
+                        .ix = p->acc.idx >= 0 ? &p->table->idx[p->acc.idx]
+                                              : NULL};
     size_t n = 0;
     const char **conds = sql__arena_alloc(s->arena,
-                                          sizeof(*conds) * p->nconj);
-    size_t *lens = sql__arena_alloc(s->arena, sizeof(*lens) * p->nconj);
+                                          sizeof(*conds) * (p->nconj + 1));
+    size_t *lens = sql__arena_alloc(s->arena,
+                                    sizeof(*lens) * (p->nconj + 1));
     if (!conds || !lens)
         return -ENOMEM;
-    size_t info_len = 0, decided = 0;
+    size_t info_len = 8, decided = 0;
     for (size_t i = 0; i < p->nconj && n < SQL_COP_MAX_CONDS; i++) {
-        if (p->acc.kind == ACC_HANDLE_RANGE &&
+        if ((p->acc.kind == ACC_HANDLE_RANGE || (c.ix && !whole)) &&
             handle_range_pred(&c, p->conj[i])) {
             decided++;
             continue;
@@ -193,7 +251,7 @@ int sql__cop_plan(struct sql_session *s, struct plan *p)
         info_len += lens[n] + 5;
         n++;
     }
-    if (n == 0)
+    if (n == 0 && !force)
         return 0;
     struct plan_cop *pc = sql__arena_zalloc(s->arena, sizeof(*pc));
     char *info = sql__arena_alloc(s->arena, info_len + 1);
@@ -212,6 +270,10 @@ int sql__cop_plan(struct sql_session *s, struct plan *p)
     pc->table_len = b.len;
     sql__buf_free(&b);
     size_t k = 0;
+    if (n) {
+        memcpy(info, "pushed:", 7);
+        k = 7;
+    }
     for (size_t i = 0; i < n; i++) {
         if (i) {
             memcpy(info + k, " AND ", 5);
@@ -224,8 +286,33 @@ int sql__cop_plan(struct sql_session *s, struct plan *p)
     pc->conds = conds;
     pc->cond_lens = lens;
     pc->nconds = n;
-    pc->all = n + decided == p->nconj;
+    pc->all = n + decided == p->nconj && (!c.ix || whole);
+    pc->index = c.ix ? (uint32_t)p->acc.idx + 1 : 0;
     pc->info = info;
+    *out = pc;
+    return 0;
+}
+
+int sql__cop_plan(struct sql_session *s, struct plan *p)
+{
+    p->cop = NULL;
+    if (p->kind != PL_SCAN || p->nconj == 0)
+        return 0;
+    /* an index range: conditions on the index's columns go down with
+     * it, and sqld looks up only the rows of the entries they accept */
+    if (!sql__cop_scan_ok(s, p))
+        return 0;
+    return cop_build(s, p, false, false, &p->cop);
+}
+
+int sql__cop_plan_all(struct sql_session *s, struct plan *p)
+{
+    struct plan_cop *pc = p->cop;
+    int rc = pc && !pc->index ? 0 : cop_build(s, p, true, true, &pc);
+    if (rc != 0)
+        return rc;
+    if (!pc->all)
+        return 1;
     p->cop = pc;
     return 0;
 }
@@ -262,6 +349,8 @@ struct piece
     const uint8_t *end;          /* its end (exclusive; NULL: none) */
     size_t end_len;              /* its length */
     bool done;                   /* read to the end */
+    bool fallback;               /* AGG: an answer said to aggregate the
+                                    rows in sqld */
     int rc;                      /* 0, MVCC_LOCKED (res), other failure */
     struct mvcc_result res;      /* a failure's detail and locks */
     struct sql__buf rows;        /* answers' row bytes, in key order */
@@ -346,6 +435,12 @@ static void piece_run(struct piece *pc)
         attempt = 0;
         struct sql_cop_resp r;
         rc = sql__cop_resp_decode(resp, resp_len, &r);
+        if (rc == 0 && r.fallback) {
+            mvcc_free(resp);
+            sql__free(ebuf);
+            pc->fallback = true;
+            return;
+        }
         if (rc == 0) {
             rc = sql__buf_put(&pc->rows, r.rows, r.rows_len);
             pc->nrows += r.nrows;
@@ -419,7 +514,7 @@ static uint32_t rows_wanted(struct sql_xctx *x, const struct plan_cop *pc)
 }
 
 /* The request for this execution. */
-static int build_req(struct sql_xctx *x, const struct plan_cop *pc,
+static int build_req(struct sql_xctx *x, const struct plan_cop *pc, int mode,
                      uint32_t max_rows, struct sql__buf *b)
 {
     struct sql_cop_req q = {.sql_mode = x->env.sql_mode,
@@ -429,15 +524,47 @@ static int build_req(struct sql_xctx *x, const struct plan_cop *pc,
                             .table_len = pc->table_len,
                             .conds = pc->conds,
                             .cond_lens = pc->cond_lens,
-                            .nconds = pc->nconds};
+                            .nconds = pc->nconds,
+                            .mode = mode,
+                            .index = pc->index};
+    if (mode != SQL_COP_ROWS) {
+        q.exprs = pc->exprs;
+        q.expr_lens = pc->expr_lens;
+        q.nkeys = pc->nkeys;
+        q.naggs = mode == SQL_COP_AGG ? pc->naggs : 0;
+        q.desc = pc->desc;
+    }
     return sql__cop_req_encode(&q, b);
+}
+
+/* TOPN: offset + count of the TopN above, when a request may carry it
+ * (then 1 and *n), else 0. */
+static int topn_rows(struct sql_xctx *x, const struct plan_cop *pc,
+                     uint32_t *n)
+{
+    uint64_t count, offset;
+    if (pc->mode != SQL_COP_TOPN || !pc->topn ||
+        !count_of(x, pc->topn->limit, &count) ||
+        !count_of(x, pc->topn->offset, &offset) ||
+        count > SQL_COP_MAX_ROWS || offset > SQL_COP_MAX_ROWS ||
+        count + offset > SQL_COP_MAX_ROWS)
+        return 0;
+    *n = count + offset ? (uint32_t)(count + offset) : 1;
+    return 1;
+}
+
+bool sql__cop_ready(struct sql_xctx *x)
+{
+    return cop_allowed(x->s) && sql__kv_cop_transport(x->s->srv->kv) &&
+           !sql__kvtxn_dirty(x->txn);
 }
 
 bool sql__cop_usable(struct sql_xctx *x, const struct plan *p)
 {
-    return p->cop && !p->lock && !p->acc.desc && cop_allowed(x->s) &&
-           sql__kv_cop_transport(x->s->srv->kv) &&
-           !sql__kvtxn_dirty(x->txn);
+    uint32_t n;
+    return p->cop && !p->lock && !p->acc.desc &&
+           (p->cop->nconds > 0 || topn_rows(x, p->cop, &n)) &&
+           sql__cop_ready(x);
 }
 
 /* The lock in pc's way: resolved through the transaction's own read
@@ -460,11 +587,16 @@ static int resolve(struct sql_xctx *x, struct piece *pc)
     return rc == MVCC_NOTFOUND ? 0 : rc;
 }
 
-int sql__cop_scan(struct sql_xctx *x, const struct plan *p,
-                  struct sql_arena *a, struct sql_arena *keep,
-                  const uint8_t *start, size_t slen, const uint8_t *end,
-                  size_t elen, struct sql_kvres *out, uint8_t **next,
-                  size_t *next_len)
+/* One call over [start, end): the rows (ROWS, TOPN) or partial groups
+ * (AGG) of every piece read whole, then the first unfinished piece's;
+ * *fallback when an AGG answer said so (out then empty). want: rows
+ * after which a piece stops (UINT32_MAX: read it all). */
+static int cop_call(struct sql_xctx *x, const struct plan *p, int mode,
+                    uint32_t max_rows, uint32_t want, struct sql_arena *a,
+                    struct sql_arena *keep, const uint8_t *start,
+                    size_t slen, const uint8_t *end, size_t elen,
+                    struct sql_kvres *out, uint8_t **next, size_t *next_len,
+                    bool *fallback)
 {
     const struct mvcc_transport *tr = sql__kv_cop_transport(x->s->srv->kv);
     struct piece pcs[COP_PARALLEL];
@@ -474,8 +606,8 @@ int sql__cop_scan(struct sql_xctx *x, const struct plan *p,
     memset(out, 0, sizeof(*out));
     *next = NULL;
     *next_len = 0;
-    uint32_t want = rows_wanted(x, p->cop);
-    int rc = build_req(x, p->cop, want, &req);
+    *fallback = false;
+    int rc = build_req(x, p->cop, mode, max_rows, &req);
     size_t maxp = want < COP_ROWS ? 1 : COP_PARALLEL;
     /* Cut [start, end) at region boundaries into up to COP_PARALLEL
      * pieces: one region each, the last piece the rest. Boundaries come
@@ -534,6 +666,11 @@ int sql__cop_scan(struct sql_xctx *x, const struct plan *p,
     /* The rows in key order: whole pieces, then the first unfinished
      * piece's rows; where it stopped is where the next call goes on. */
     size_t total = 0, upto = np;
+    for (size_t i = 0; rc == 0 && i < np; i++)
+        if (pcs[i].fallback)
+            *fallback = true; /* rows of no piece are taken */
+    if (*fallback)
+        goto done;
     for (size_t i = 0; rc == 0 && i < np; i++) {
         total += pcs[i].nrows;
         if (!pcs[i].done) {
@@ -585,9 +722,36 @@ int sql__cop_scan(struct sql_xctx *x, const struct plan *p,
     }
     if (rc == 0)
         rc = lock_rc;
+done:
     for (size_t i = 0; i < np; i++)
         piece_free(&pcs[i]);
     sql__buf_free(&bounds);
     sql__buf_free(&req);
     return rc ? sql__kverr(x->s, rc) : 0;
+}
+
+int sql__cop_scan(struct sql_xctx *x, const struct plan *p,
+                  struct sql_arena *a, struct sql_arena *keep,
+                  const uint8_t *start, size_t slen, const uint8_t *end,
+                  size_t elen, struct sql_kvres *out, uint8_t **next,
+                  size_t *next_len)
+{
+    bool fallback;
+    uint32_t n;
+    if (topn_rows(x, p->cop, &n)) /* each region's top n, read whole */
+        return cop_call(x, p, SQL_COP_TOPN, n, UINT32_MAX, a, keep, start,
+                        slen, end, elen, out, next, next_len, &fallback);
+    uint32_t want = rows_wanted(x, p->cop);
+    return cop_call(x, p, SQL_COP_ROWS, want, want, a, keep, start, slen,
+                    end, elen, out, next, next_len, &fallback);
+}
+
+int sql__cop_agg_call(struct sql_xctx *x, const struct plan *p,
+                      struct sql_arena *a, struct sql_arena *keep,
+                      const uint8_t *start, size_t slen, const uint8_t *end,
+                      size_t elen, struct sql_kvres *out, uint8_t **next,
+                      size_t *next_len, bool *fallback)
+{
+    return cop_call(x, p, SQL_COP_AGG, SQL_COP_MAX_ROWS, UINT32_MAX, a, keep,
+                    start, slen, end, elen, out, next, next_len, fallback);
 }

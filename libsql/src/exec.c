@@ -672,6 +672,24 @@ static int scan_open(struct sql_xctx *x, struct sql_xnode *n)
     return 0;
 }
 
+/* Index entries' handles: the value (unique, no NULL) or the key's last
+ * 8 bytes; NULL when out of memory. */
+static int64_t *entry_handles(struct sql_xnode *n, const struct sql_kvres *res,
+                              size_t *nh)
+{
+    int64_t *hs = sql__arena_alloc(n->arena,
+                                   sizeof(int64_t) * (res->r.npairs + 1));
+    *nh = 0;
+    for (size_t i = 0; hs && i < res->r.npairs; i++) {
+        const struct mvcc_kvpair *kp = &res->r.pairs[i];
+        if (kp->value_len == 8)
+            hs[(*nh)++] = sql__tc_get_i64(kp->value);
+        else if (kp->key_len >= SQL_TC_INDEX_PREFIX_LEN + 8)
+            hs[(*nh)++] = sql__tc_get_i64(kp->key + kp->key_len - 8);
+    }
+    return hs;
+}
+
 static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
 {
     const struct plan_access *acc = &n->p->acc;
@@ -726,16 +744,24 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
             end = n->resume;
             elen = n->resume_len;
         }
-        if (!index && sql__cop_usable(x, n->p)) {
-            /* the coprocessor filters next to the data (cop_client.c) */
+        if (sql__cop_usable(x, n->p) && index == (n->p->cop->index != 0)) {
+            /* the coprocessor filters next to the data (cop_client.c):
+             * rows, or an index's entries whose rows are then read */
             struct sql_kvres cres;
             uint8_t *next;
-            size_t next_len;
+            size_t next_len, nh = 0;
+            int64_t *hs = NULL;
             int rc = sql__cop_scan(x, n->p, n->arena, n->rs, start, slen,
                                    end, elen, &cres, &next, &next_len);
-            if (rc == 0)
+            if (rc == 0 && index && !(hs = entry_handles(n, &cres, &nh)))
+                rc = -ENOMEM;
+            if (rc == 0 && index)
+                rc = chunk_room(n, nh);
+            if (rc == 0 && index)
+                rc = fetch_handles(x, n, hs, nh);
+            if (rc == 0 && !index)
                 rc = chunk_room(n, cres.r.npairs);
-            if (rc == 0)
+            if (rc == 0 && !index)
                 rc = emit_rows(x, n, &cres, 0, cres.r.npairs);
             if (rc != 0)
                 return rc;
@@ -781,19 +807,11 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
                 return rc;
             continue;
         }
-        /* Index entries: the handle is the value (unique, no NULL) or the
-         * key's last 8 bytes. */
-        int64_t *hs = sql__arena_alloc(n->arena, sizeof(int64_t) * (got + 1));
+        /* Index entries: their rows by handle. */
+        size_t nh;
+        int64_t *hs = entry_handles(n, &n->res, &nh);
         if (!hs)
             return -ENOMEM;
-        size_t nh = 0;
-        for (size_t i = 0; i < got; i++) {
-            struct mvcc_kvpair *kp = &n->res.r.pairs[i];
-            if (kp->value_len == 8)
-                hs[nh++] = sql__tc_get_i64(kp->value);
-            else if (kp->key_len >= SQL_TC_INDEX_PREFIX_LEN + 8)
-                hs[nh++] = sql__tc_get_i64(kp->key + kp->key_len - 8);
-        }
         struct sql_kvres keep = n->res;
         sql__kvres_init(&n->res);
         rc = fetch_handles(x, n, hs, nh);
@@ -803,6 +821,12 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
     }
     (void)t;
     return 0;
+}
+
+int sql__xscan_open(struct sql_xctx *x, struct sql_xnode *n)
+{
+    n->opened = true;
+    return scan_open(x, n);
 }
 
 void sql__xscan_rescan(struct sql_xnode *n, const struct sql_datum *outer)
@@ -1033,58 +1057,73 @@ static int group_find(struct sql_xnode *n, const uint8_t *key, size_t klen,
     return 0;
 }
 
+int sql__xgroup_key(struct sql__buf *kb, const struct sql_datum *d)
+{
+    struct sql_ftype t = {0};
+    t.tp = SQL_TYPE_NULL;
+    /* the key's own class: group by value */
+    switch (d->vt) {
+    case SQL_VT_INT:
+        t.tp = SQL_TYPE_LONGLONG;
+        break;
+    case SQL_VT_UINT:
+        t.tp = SQL_TYPE_LONGLONG;
+        t.flags = SQL_COLFLAG_UNSIGNED;
+        break;
+    case SQL_VT_DOUBLE:
+        t.tp = SQL_TYPE_DOUBLE;
+        break;
+    case SQL_VT_DECIMAL:
+        t.tp = SQL_TYPE_NEWDECIMAL;
+        break;
+    case SQL_VT_STRING:
+        t.tp = SQL_TYPE_VAR_STRING;
+        t.coll = d->coll ? d->coll : SQL_COLL_BINARY;
+        break;
+    case SQL_VT_DATE:
+        t.tp = SQL_TYPE_DATE;
+        break;
+    case SQL_VT_DATETIME:
+        t.tp = SQL_TYPE_DATETIME;
+        break;
+    case SQL_VT_TIME:
+        t.tp = SQL_TYPE_TIME;
+        break;
+    default:
+        break;
+    }
+    return sql__key_append(kb, d, &t);
+}
+
+int sql__xgroup_find(struct sql_xnode *n, const uint8_t *key, size_t klen,
+                     bool *created, struct group **out)
+{
+    return group_find(n, key, klen, created, out);
+}
+
 static int agg_consume(struct sql_xctx *x, struct sql_xnode *n)
 {
     const struct plan *p = n->p;
     struct sql__buf kb = {0};
     struct sql_chunk *c;
-    int rc;
+    int rc = 0;
+    /* partial aggregates merged from next to the data (cop_agg.c), or 1:
+     * aggregate the input rows here */
+    int pull = sql__cop_agg_consume(x, n);
+    if (pull < 0)
+        return pull;
     struct sql_datum *kv =
         sql__arena_alloc(n->keep, sizeof(*kv) * (p->nkeys + 1));
     if (!kv)
         return -ENOMEM;
-    while ((rc = sql__exec_next(x, n->child, &c)) == 0 && c->n > 0) {
+    while (pull && (rc = sql__exec_next(x, n->child, &c)) == 0 && c->n > 0) {
         for (size_t r = 0; r < c->n && rc == 0; r++) {
             struct sql_datum *row = sql__xrow(c, r);
             kb.len = 0;
             for (size_t k = 0; k < p->nkeys && rc == 0; k++) {
                 rc = sql__expr_eval(p->keys[k], &x->ev, row, &kv[k]);
-                if (rc == 0) {
-                    struct sql_ftype t = {0};
-                    t.tp = SQL_TYPE_NULL;
-                    /* the key's own class: group by value */
-                    switch (kv[k].vt) {
-                    case SQL_VT_INT:
-                        t.tp = SQL_TYPE_LONGLONG;
-                        break;
-                    case SQL_VT_UINT:
-                        t.tp = SQL_TYPE_LONGLONG;
-                        t.flags = SQL_COLFLAG_UNSIGNED;
-                        break;
-                    case SQL_VT_DOUBLE:
-                        t.tp = SQL_TYPE_DOUBLE;
-                        break;
-                    case SQL_VT_DECIMAL:
-                        t.tp = SQL_TYPE_NEWDECIMAL;
-                        break;
-                    case SQL_VT_STRING:
-                        t.tp = SQL_TYPE_VAR_STRING;
-                        t.coll = kv[k].coll ? kv[k].coll : SQL_COLL_BINARY;
-                        break;
-                    case SQL_VT_DATE:
-                        t.tp = SQL_TYPE_DATE;
-                        break;
-                    case SQL_VT_DATETIME:
-                        t.tp = SQL_TYPE_DATETIME;
-                        break;
-                    case SQL_VT_TIME:
-                        t.tp = SQL_TYPE_TIME;
-                        break;
-                    default:
-                        break;
-                    }
-                    rc = sql__key_append(&kb, &kv[k], &t);
-                }
+                if (rc == 0)
+                    rc = sql__xgroup_key(&kb, &kv[k]);
             }
             if (rc != 0)
                 break;

@@ -100,6 +100,15 @@ int sql__xchunk_room(struct sql_xnode *n, size_t want);
 /* Copy a row (its bytes too) into n's kept rows. */
 int sql__xkeep_row(struct sql_xnode *n, const struct sql_datum *row,
                    size_t ncols, int64_t handle);
+/* The scan n's key ranges (ranges, nranges; done when empty) before its
+ * first call (cop_agg.c reads them itself). */
+int sql__xscan_open(struct sql_xctx *x, struct sql_xnode *n);
+/* Group by d's value: its key form appended to kb (exec.c, cop_agg.c). */
+int sql__xgroup_key(struct sql__buf *kb, const struct sql_datum *d);
+/* The group of aggregation (or distinct) node n with key bytes key: found
+ * or made (*created; its fields zero). */
+int sql__xgroup_find(struct sql_xnode *n, const uint8_t *key, size_t klen,
+                     bool *created, struct group **out);
 /* Read the scan n again, its range values taken from row outer. */
 void sql__xscan_rescan(struct sql_xnode *n, const struct sql_datum *outer);
 /* The next chunk of join n into n->out (exec_join.c). */

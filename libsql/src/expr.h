@@ -219,6 +219,19 @@ int sql__agg_remove(const struct sql_agg *g, struct sql_agg_state *st,
 int sql__agg_final(const struct sql_agg *g, struct sql_agg_state *st,
                    struct sql_eval *ev, struct sql_datum *out);
 
+/* The coprocessor's partial aggregation (cop_agg.c): the call g was
+ * compiled from when g can be computed in parts and merged (COUNT, MIN,
+ * MAX, SUM and AVG of numbers; not DISTINCT), else NULL; a state's part
+ * (rows counted and the sum, MIN or MAX so far: NULL when none, bytes
+ * borrowed from the state); and a part added to a state, as if its rows
+ * had been fed. 0, SQL_EQUERY (1690) or -ENOMEM. */
+const struct ast_expr *sql__agg_partial_call(const struct sql_agg *g);
+void sql__agg_partial(const struct sql_agg *g, const struct sql_agg_state *st,
+                      uint64_t *count, struct sql_datum *value);
+int sql__agg_merge(const struct sql_agg *g, struct sql_agg_state *st,
+                   struct sql_eval *ev, uint64_t count,
+                   const struct sql_datum *value);
+
 /* ---- additions: conversions with warnings (value.c), errors -------------- */
 
 /* MySQL error numbers the evaluator answers with. */

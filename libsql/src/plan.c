@@ -845,6 +845,7 @@ int sql__plan_select_in(struct sql_session *s, const struct ast_select *sel,
         as->gcol = zalloc(s, sizeof(*as->gcol) * ng);
         if (!g->keys || !as->gexpr || !as->gtext || !as->gcol)
             return -ENOMEM;
+        g->key_asts = as->gexpr; /* the coprocessor's (cop_agg.c) */
         for (const struct ast_order *o = sel->group; o; o = o->next) {
             bool bad;
             const struct item *it = item_ref(o->expr, items, nitems, ts, &bad);
@@ -963,6 +964,8 @@ int sql__plan_select_in(struct sql_session *s, const struct ast_select *sel,
         sortp->sort_desc = zalloc(s, sizeof(bool) * norder);
         if (!sortp->sort_cols || !sortp->sort_desc)
             return -ENOMEM;
+        /* each key as written, for the coprocessor's top-N (cop_agg.c) */
+        sortp->sort_asts = zalloc(s, sizeof(*sortp->sort_asts) * norder);
         size_t k = 0;
         for (const struct ast_order *o = sel->order; o; o = o->next, k++) {
             bool bad;
@@ -1005,6 +1008,8 @@ int sql__plan_select_in(struct sql_session *s, const struct ast_select *sel,
             }
             sortp->sort_cols[k] = (uint32_t)col;
             sortp->sort_desc[k] = o->desc;
+            if (sortp->sort_asts)
+                sortp->sort_asts[k] = it ? it->expr : o->expr;
             if (norder == 1 && !as && ts->t && ts->t->handle_col >= 0 &&
                 o->expr->kind == AST_E_COLUMN) {
                 struct sql_colref ref;

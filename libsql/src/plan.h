@@ -136,12 +136,18 @@ struct plan
                                   first row */
     size_t nfirsts;            /* their count */
     bool scalar;               /* no GROUP BY: one row even when empty */
+    const struct ast_expr **key_asts; /* the group keys as written (the
+                                  coprocessor sends them), or NULL */
     /* PROJECT */
     struct sql_expr **exprs;   /* one per output column */
     /* SORT / TOPN */
     uint32_t *sort_cols;       /* input columns to sort on */
     bool *sort_desc;           /* descending, per key */
     size_t nsort;              /* keys */
+    const struct ast_expr **sort_asts; /* SORT of a SELECT: each key's
+                                  expression over the input of the
+                                  projection below (the coprocessor's
+                                  top-N), or NULL */
     /* LIMIT / TOPN */
     struct sql_expr *limit;    /* count, or NULL */
     struct sql_expr *offset;   /* offset, or NULL */
@@ -201,7 +207,19 @@ struct plan_cop
     struct sql_expr *offset;   /* ... and its offset, or NULL */
     const uint8_t *table;      /* the table's catalog record */
     size_t table_len;          /* its length */
-    const char *info;          /* EXPLAIN: the pushed conjuncts */
+    const char *info;          /* EXPLAIN: what runs next to the data */
+    /* added: aggregation and top-N next to the data (cop_agg.c) */
+    int mode;                  /* SQL_COP_ROWS, _AGG or _TOPN (cop.h) */
+    const char **exprs;        /* AGG: group keys then aggregate calls;
+                                  TOPN: sort keys; canonical SQL */
+    size_t *expr_lens;         /* their lengths */
+    size_t nkeys;              /* AGG: group keys; TOPN: sort keys */
+    size_t naggs;              /* AGG: aggregate calls */
+    uint8_t *desc;             /* TOPN: per key, descending */
+    struct plan *agg;          /* AGG: the aggregation node it feeds */
+    struct plan *topn;         /* TOPN: the TopN node above */
+    uint32_t index;            /* an index scan's: its position in the
+                                  table's indexes + 1, else 0 */
 };
 
 /* Choose the pushed conjuncts of the table scan p (after its access
@@ -212,6 +230,14 @@ int sql__cop_plan(struct sql_session *s, struct plan *p);
 /* The LIMIT p sits right above a scan whose conjuncts all run next to
  * the data: the scan then asks for no more rows than it needs. */
 void sql__cop_limit(struct plan *p);
+/* The aggregation p over a table scan: its partial aggregates computed
+ * next to the data when every aggregate, key and condition can be
+ * (cop_agg.c). 0 or -ENOMEM. */
+int sql__cop_agg_plan(struct sql_session *s, struct plan *p);
+/* The TopN p over a projection of a table scan: each region keeps its
+ * top offset + count rows when every key and condition runs next to the
+ * data (cop_agg.c). 0 or -ENOMEM. */
+int sql__cop_topn_plan(struct sql_session *s, struct plan *p);
 
 /* One table of a FROM clause. */
 struct plan_ftable

@@ -418,8 +418,11 @@ static int phys(struct sql_session *s, struct plan **pp)
             so->offset = p->offset;
             so->nvisible = p->nvisible;
             *pp = so;
+            return sql__cop_topn_plan(s, so); /* cop_agg.c */
         }
         return 0;
+    case PL_AGG:
+        return sql__cop_agg_plan(s, p); /* cop_agg.c */
     default:
         return 0;
     }
@@ -535,9 +538,9 @@ static int explain_node(struct sql_session *s, const struct plan *p,
         if (p->info && p->info[0] && k > 0 && (size_t)k < sizeof(info))
             k += snprintf(info + k, sizeof(info) - (size_t)k, "; filter:%s",
                           p->info);
-        if (p->cop && k > 0 && (size_t)k < sizeof(info))
-            k += snprintf(info + k, sizeof(info) - (size_t)k,
-                          "; pushed:%s", p->cop->info);
+        if (p->cop && p->cop->info[0] && k > 0 && (size_t)k < sizeof(info))
+            k += snprintf(info + k, sizeof(info) - (size_t)k, "; %s",
+                          p->cop->info);
         if (p->lock && k > 0 && (size_t)k < sizeof(info))
             snprintf(info + k, sizeof(info) - (size_t)k, "; lock");
     } else if (p->kind == PL_LIMIT || p->kind == PL_TOPN) {

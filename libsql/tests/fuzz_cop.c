@@ -1,8 +1,9 @@
 /* fuzz_cop.c: libFuzzer target for the coprocessor's decoders (cop.c),
  * which kvd runs on bytes from the network: any input must decode or
  * answer SQL_EPROTO without reading out of bounds; a request that decodes
- * encodes again and decodes to the same fields; and sql_cop_run itself
- * (request, table record, condition texts through the parser) answers a
+ * encodes again and decodes to the same fields (version 2's mode, group
+ * and sort keys, aggregate calls too); and sql_cop_run itself (request,
+ * table record, expression texts through the parser) answers a
  * code on an empty store, never a crash. DESIGN.md, "Coprocessor".
  */
 #include <stdint.h>
@@ -48,6 +49,16 @@ static void check_req(const uint8_t *data, size_t size)
         for (size_t i = 0; i < q.nconds; i++)
             if (q2.cond_lens[i] != q.cond_lens[i] ||
                 memcmp(q2.conds[i], q.conds[i], q.cond_lens[i]) != 0)
+                abort();
+        /* version 2: the mode and its expressions (AGG, TOPN) */
+        if (q2.mode != q.mode || q2.nkeys != q.nkeys || q2.naggs != q.naggs ||
+            q2.index != q.index)
+            abort();
+        for (size_t i = 0; q.mode != SQL_COP_ROWS && i < q.nkeys + q.naggs;
+             i++)
+            if (q2.expr_lens[i] != q.expr_lens[i] ||
+                memcmp(q2.exprs[i], q.exprs[i], q.expr_lens[i]) != 0 ||
+                q2.desc[i] != q.desc[i])
                 abort();
     }
     sql__buf_free(&b);

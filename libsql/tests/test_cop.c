@@ -4,7 +4,9 @@
  * way), and whole queries on a server whose store is three shards of an
  * in-process transport serving cop calls: answers equal with the
  * coprocessor on and off, rows shipped counted, EXPLAIN, a partly pushed
- * filter, a lock resolved, region errors retried.
+ * filter, a lock resolved, region errors retried; aggregates, top-N and
+ * index scans next to the data (partial rows counted, a fallback, an
+ * aggregate answer resumed).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -19,7 +21,9 @@
 #include <mvcc.h>
 
 #include "catalog.h"
+#include "codec.h"
 #include "cop.h"
+#include "decimal.h"
 #include "session.h"
 #include "sql_int.h"
 #include "sqlfx.h"
@@ -60,7 +64,7 @@ static void test_req_roundtrip(void **state)
     longer[b.len] = 0;
     assert_int_equal(sql__cop_req_decode(longer, b.len + 1, a, &d),
                      SQL_EPROTO);
-    longer[1] = 2; /* an unknown version */
+    longer[1] = 3; /* an unknown version */
     assert_int_equal(sql__cop_req_decode(longer, b.len, a, &d), SQL_EPROTO);
     free(longer);
     /* the encoder refuses what the decoder would */
@@ -538,6 +542,367 @@ static void test_lock(void **state)
     sql__buf_free(&rb);
 }
 
+/* ---- aggregation and top-N next to the data ------------------------- */
+
+static void test_req_v2(void **state)
+{
+    (void)state;
+    const char *exprs[] = {"`b`", "COUNT(*)", "SUM(`a`)"};
+    size_t lens[] = {3, 8, 8};
+    const uint8_t desc[] = {0, 1, 0};
+    const uint8_t table[] = {9};
+    struct sql_cop_req q = {.max_rows = 5, .table = table, .table_len = 1,
+                            .mode = SQL_COP_AGG, .exprs = exprs,
+                            .expr_lens = lens, .nkeys = 1, .naggs = 2};
+    struct sql__buf b = {0};
+    struct sql_arena *a = sql__arena_create(0);
+    struct sql_cop_req d;
+    assert_int_equal(sql__cop_req_encode(&q, &b), 0);
+    assert_int_equal(sql__cop_req_decode(b.p, b.len, a, &d), 0);
+    assert_int_equal(d.mode, SQL_COP_AGG);
+    assert_int_equal(d.nkeys, 1);
+    assert_int_equal(d.naggs, 2);
+    assert_int_equal(d.expr_lens[2], 8);
+    assert_memory_equal(d.exprs[2], "SUM(`a`)", 8);
+    for (size_t n = 0; n < b.len; n++)
+        assert_int_equal(sql__cop_req_decode(b.p, n, a, &d), SQL_EPROTO);
+    /* TOPN: keys with their direction */
+    q.mode = SQL_COP_TOPN;
+    q.nkeys = 3;
+    q.naggs = 0;
+    q.desc = desc;
+    b.len = 0;
+    assert_int_equal(sql__cop_req_encode(&q, &b), 0);
+    assert_int_equal(sql__cop_req_decode(b.p, b.len, a, &d), 0);
+    assert_int_equal(d.mode, SQL_COP_TOPN);
+    assert_int_equal(d.nkeys, 3);
+    assert_int_equal(d.desc[1], 1);
+    assert_int_equal(d.desc[2], 0);
+    b.p[b.len - 1] = 2; /* a direction that is neither */
+    assert_int_equal(sql__cop_req_decode(b.p, b.len, a, &d), SQL_EPROTO);
+    /* TOPN carries no aggregates; AGG needs something to compute */
+    q.naggs = 1;
+    assert_int_equal(sql__cop_req_encode(&q, &b), -EINVAL);
+    q.mode = SQL_COP_AGG;
+    q.nkeys = q.naggs = 0;
+    assert_int_equal(sql__cop_req_encode(&q, &b), -EINVAL);
+    /* over an index: ROWS, and TOPN too */
+    q.mode = SQL_COP_ROWS;
+    q.index = 3;
+    b.len = 0;
+    assert_int_equal(sql__cop_req_encode(&q, &b), 0);
+    assert_int_equal(sql__cop_req_decode(b.p, b.len, a, &d), 0);
+    assert_int_equal(d.index, 3);
+    q.mode = SQL_COP_TOPN;
+    q.nkeys = 1;
+    b.len = 0;
+    assert_int_equal(sql__cop_req_encode(&q, &b), 0);
+    assert_int_equal(sql__cop_req_decode(b.p, b.len, a, &d), 0);
+    assert_int_equal(d.index, 3);
+    assert_int_equal(d.mode, SQL_COP_TOPN);
+    /* a version 1 request (no mode) still reads as ROWS */
+    const uint8_t v1[] = {0xC0, 1, 0, 0, 1, 1, 9, 0};
+    assert_int_equal(sql__cop_req_decode(v1, sizeof(v1), a, &d), 0);
+    assert_int_equal(d.mode, SQL_COP_ROWS);
+    /* a fallback answer carries no rows */
+    struct sql_cop_resp r;
+    const uint8_t fb[] = {0xC1, 4, 7, 0, 0, 0};
+    assert_int_equal(sql__cop_resp_decode(fb, sizeof(fb), &r), 0);
+    assert_true(r.fallback);
+    const uint8_t fb_rows[] = {0xC1, 4, 7, 0, 0, 1, 0, 0};
+    assert_int_equal(sql__cop_resp_decode(fb_rows, sizeof(fb_rows), &r),
+                     SQL_EPROTO);
+    sql__arena_destroy(a);
+    sql__buf_free(&b);
+}
+
+/* sql is answered next to the data (calls cop calls) shipping rows rows,
+ * the same as with the coprocessor off. */
+static const char *pushed(struct cluster *cl, const char *sql,
+                          unsigned calls, unsigned rows)
+{
+    unsigned c, r;
+    const char *on = same(cl, sql, &c, &r);
+    if (c != calls || r != rows)
+        fail_msg("%s: %u calls, %u rows (want %u, %u)", sql, c, r, calls,
+                 rows);
+    return on;
+}
+
+/* EXPLAIN sql marks a scan cop[kvd] and says want. */
+static void explain_has(struct cluster *cl, const char *sql, const char *want)
+{
+    char q[1024];
+    snprintf(q, sizeof(q), "EXPLAIN %s", sql);
+    const char *e = sqlfx_q(&cl->c, q);
+    if (!strstr(e, "cop[kvd]") || !strstr(e, want))
+        fail_msg("%s", e);
+}
+
+static void test_agg(void **state)
+{
+    struct cluster *cl = *state;
+    /* no GROUP BY: one partial row per shard */
+    const char *on = pushed(cl, "SELECT COUNT(*), COUNT(a), SUM(a), MIN(b), "
+                                "MAX(c), AVG(a), AVG(c), SUM(c), MIN(id) "
+                                "FROM t", 3, 3);
+    assert_string_equal(on, "300|270|810|s0|10.5|3.0000|5.47|1641|1");
+    /* b has 6 values (NULL one of them) in every shard */
+    pushed(cl, "SELECT b, COUNT(*), SUM(a), AVG(a), MIN(id), MAX(c) FROM t "
+               "GROUP BY b", 3, 18);
+    pushed(cl, "SELECT b, COUNT(*) FROM t GROUP BY b ORDER BY b DESC", 3, 18);
+    pushed(cl, "SELECT a % 3, b, COUNT(*) FROM t WHERE a > 2 AND b <> 's1' "
+               "GROUP BY a % 3, b HAVING COUNT(*) > 3", 3, 36);
+    pushed(cl, "SELECT UPPER(b) AS u, SUM(a + id) FROM t WHERE id BETWEEN 50 "
+               "AND 250 GROUP BY u", 3, 18);
+    /* nothing matches: no partial rows; COUNT is 0, SUM NULL */
+    on = pushed(cl, "SELECT COUNT(*), SUM(a) FROM t WHERE a = 99", 3, 0);
+    assert_string_equal(on, "0|NULL");
+    on = pushed(cl, "SELECT b, COUNT(*) FROM t WHERE a = 99 GROUP BY b", 3,
+                0);
+    assert_string_equal(on, "");
+    /* a handle range: only the shards it spans */
+    on = pushed(cl, "SELECT COUNT(*), MAX(a) FROM t WHERE id < 150", 2, 2);
+    assert_string_equal(on, "149|6");
+    /* EXPLAIN says what runs where */
+    explain_has(cl, "SELECT b, COUNT(*), SUM(a) FROM t WHERE a > 2 GROUP BY b",
+                "pushed:(a > 2); agg: COUNT(*), SUM(a) group by b");
+    /* not pushed: DISTINCT, GROUP_CONCAT, a filter sqld finishes, a
+     * non-aggregated column (rows travel instead) */
+    unsigned calls, rows;
+    same(cl, "SELECT COUNT(DISTINCT a) FROM t", &calls, NULL);
+    assert_int_equal(calls, 0);
+    same(cl, "SELECT a, GROUP_CONCAT(id) FROM t WHERE a = 1 GROUP BY a",
+         &calls, &rows);
+    assert_int_equal(rows, 39);
+    assert_string_equal(sqlfx_q(&cl->c, "SET @v = 150"), "OK 0 0 0");
+    same(cl, "SELECT COUNT(*) FROM t WHERE a = 3 AND id > @v", NULL, &rows);
+    assert_int_equal(rows, 38);
+    assert_string_equal(sqlfx_q(&cl->c, "SET sql_mode = ''"), "OK 0 0 0");
+    same(cl, "SELECT a, b, COUNT(*) FROM t WHERE a = 3 GROUP BY a", NULL,
+         &rows);
+    assert_int_equal(rows, 38);
+    /* a transaction that wrote reads its own writes: no coprocessor */
+    assert_string_equal(sqlfx_q(&cl->c, "BEGIN"), "OK 0 0 0");
+    assert_string_equal(sqlfx_q(&cl->c, "INSERT INTO t VALUES "
+                                        "(1000, 3, 'x', 1)"),
+                        "OK 1 0 0");
+    cl->calls = 0;
+    assert_string_equal(sqlfx_q(&cl->c, "SELECT COUNT(*), SUM(a) FROM t"),
+                        "301|813");
+    assert_int_equal(cl->calls, 0);
+    assert_string_equal(sqlfx_q(&cl->c, "ROLLBACK"), "OK 0 0 0");
+}
+
+/* Rows kvd cannot aggregate the way sqld would (an evaluation that warns,
+ * an error) make the answer fall back: sqld aggregates the rows. */
+static void test_agg_fallback(void **state)
+{
+    struct cluster *cl = *state;
+    unsigned calls, rows;
+    /* division by zero: NULL and a warning per row */
+    const char *on = same(cl, "SELECT SUM(a / 0), COUNT(*) FROM t", &calls,
+                          &rows);
+    assert_string_equal(on, "NULL|300");
+    assert_int_equal(rows, 0); /* the answers fell back, then rows were
+                                  read without the coprocessor */
+    assert_true(calls >= 1);
+    on = sqlfx_q(&cl->c, "SHOW COUNT(*) WARNINGS");
+    assert_string_equal(on, "270"); /* a NULL a divides nothing */
+    /* one bad group key in shard 2 only: every answer merged before it is
+     * forgotten, the rows read again */
+    assert_string_equal(sqlfx_q(&cl->c, "CREATE TABLE w (id INT PRIMARY "
+                                        "KEY, s VARCHAR(10))"),
+                        "OK 0 0 0");
+    assert_string_equal(sqlfx_q(&cl->c, "INSERT INTO w VALUES (1, '1'), "
+                                        "(2, '2'), (3, 'x'), (4, '4')"),
+                        "OK 4 0 0");
+    on = same(cl, "SELECT s + 0 AS k, COUNT(*) FROM w GROUP BY k", NULL,
+              NULL);
+    assert_string_equal(on, "1|1\n2|1\n0|1\n4|1");
+    on = same(cl, "SELECT COUNT(*), SUM(id) FROM w WHERE s < 'x'", &calls,
+              &rows);
+    assert_string_equal(on, "3|7");
+    assert_int_equal(calls, 1);
+    assert_int_equal(rows, 1);
+}
+
+static bool topn_row(int i) { return i % 10 != 0 && i % 7 == 6; }
+
+static void test_topn(void **state)
+{
+    struct cluster *cl = *state;
+    /* each shard keeps its top 5: 15 rows travel, not 300 */
+    const char *on = pushed(cl, "SELECT id, a, c FROM t ORDER BY c DESC, id "
+                                "LIMIT 5", 3, 15);
+    assert_string_equal(on, "10|NULL|10.5\n21|0|10.5\n32|4|10.5\n"
+                            "43|1|10.5\n54|5|10.5");
+    /* ties on a: the rows earlier in key order win, as in sqld's sort */
+    on = pushed(cl, "SELECT id FROM t WHERE a = 6 ORDER BY a LIMIT 4", 3, 12);
+    unsigned n = 0;
+    char want[256] = "";
+    size_t k = 0;
+    for (int i = 1; i <= NROWS && n < 4; i++)
+        if (topn_row(i)) {
+            k += (size_t)snprintf(want + k, sizeof(want) - k, "%s%d",
+                                  n ? "\n" : "", i);
+            n++;
+        }
+    assert_string_equal(on, want);
+    /* offset + count per shard; NULLs first ascending */
+    pushed(cl, "SELECT id, b FROM t ORDER BY b, id DESC LIMIT 3, 4", 3, 21);
+    pushed(cl, "SELECT id, a * 2 AS x FROM t WHERE b LIKE 's%' ORDER BY x, "
+               "LENGTH(b), id LIMIT 7", 3, 21);
+    pushed(cl, "SELECT id FROM t WHERE id > 150 ORDER BY c, id LIMIT 2", 2,
+           4);
+    /* fewer rows than the limit in a shard: all of them */
+    on = pushed(cl, "SELECT id FROM t WHERE a = 4 AND id < 12 ORDER BY b "
+                    "LIMIT 10", 1, 2);
+    assert_string_equal(on, "11\n4");
+    explain_has(cl, "SELECT id FROM t WHERE a = 1 ORDER BY c DESC LIMIT 3",
+                "pushed:(a = 1); topN: c:desc, count per region");
+    /* not pushed: a key sqld computes (a variable), a filter it finishes */
+    unsigned rows;
+    same(cl, "SELECT id FROM t ORDER BY a + @v LIMIT 3", NULL, &rows);
+    assert_int_equal(rows, 0);
+    same(cl, "SELECT id FROM t WHERE a = 1 AND id > @v ORDER BY c LIMIT 3",
+         NULL, &rows);
+    assert_int_equal(rows, 39);
+}
+
+static bool a_2_to_4_not_3(int i)
+{
+    return i % 10 != 0 && i % 7 >= 2 && i % 7 <= 4 && i % 7 != 3;
+}
+static bool a_3_even(int i) { return a_is_3(i) && i % 2 == 0; }
+
+/* An index range scan: conditions on the index's columns (and the handle)
+ * go down with it; sqld reads the rows of the entries they accept. */
+static void test_index(void **state)
+{
+    struct cluster *cl = *state;
+    assert_string_equal(sqlfx_q(&cl->c, "CREATE INDEX ia ON t (a)"),
+                        "OK 0 0 0");
+    unsigned n = 0;
+    for (int i = 1; i <= NROWS; i++)
+        n += a_2_to_4_not_3(i);
+    const char *on = pushed(cl, "SELECT id FROM t FORCE INDEX (ia) WHERE a "
+                                "BETWEEN 2 AND 4 AND a <> 3 ORDER BY id",
+                            1, n);
+    assert_string_equal(on, ids_where(a_2_to_4_not_3));
+    n = 0;
+    for (int i = 1; i <= NROWS; i++)
+        n += a_3_even(i);
+    on = pushed(cl, "SELECT id FROM t FORCE INDEX (ia) WHERE a = 3 AND "
+                    "id % 2 = 0 ORDER BY id", 1, n);
+    assert_string_equal(on, ids_where(a_3_even));
+    /* b is not in the index: it stays in sqld, the rest goes down */
+    same(cl, "SELECT id, b FROM t FORCE INDEX (ia) WHERE a > 4 AND b = 's1' "
+             "AND a <> 5", NULL, NULL);
+    unsigned calls;
+    same(cl, "SELECT id FROM t FORCE INDEX (ia) WHERE a = 2 AND b = 's1'",
+         &calls, NULL);
+    assert_int_equal(calls, 0);
+    explain_has(cl, "SELECT id FROM t FORCE INDEX (ia) WHERE a > 1 AND id < 50",
+                "index:ia(a)|range: 1 key; filter:((a > 1) AND (id < 50)); "
+                "pushed:(id < 50)");
+    /* aggregates over the index's columns: entries counted next to the
+     * data, no row read; every condition goes down (a range may hold
+     * entries, NULLs, a condition rejects) */
+    on = pushed(cl, "SELECT COUNT(*), SUM(a), MAX(id) FROM t FORCE INDEX "
+                    "(ia) WHERE a < 3", 1, 1);
+    assert_string_equal(on, "116|117|296");
+    pushed(cl, "SELECT a, COUNT(*), MIN(id) FROM t FORCE INDEX (ia) WHERE "
+               "a >= 0 AND id % 2 = 1 GROUP BY a", 1, 7);
+    explain_has(cl, "SELECT COUNT(*) FROM t FORCE INDEX (ia) WHERE a < 3",
+                "pushed:(a < 3); agg: COUNT(*)");
+    /* a column outside the index: the rows are aggregated in sqld */
+    unsigned rows;
+    same(cl, "SELECT COUNT(*), MAX(b) FROM t FORCE INDEX (ia) WHERE a < 3",
+         NULL, &rows);
+    assert_int_equal(rows, 0);
+    /* top-N by the index's columns: each answer's top entries, then
+     * their rows */
+    on = pushed(cl, "SELECT id, b FROM t FORCE INDEX (ia) WHERE a > 4 "
+                    "ORDER BY a DESC, id LIMIT 3", 1, 3);
+    assert_string_equal(on, "6|s1\n13|NULL\n27|s2");
+}
+
+/* Next to the data: an AGG answer that is full (max_rows groups) stops
+ * after the row that filled it and says where to go on; the parts of
+ * all answers add up to the shard's rows. */
+static void test_agg_resume(void **state)
+{
+    struct cluster *cl = *state;
+    struct sql_tableinfo *t = sql__catalog_table(
+        cl->fx.srv->cat, sql__catalog_db(cl->fx.srv->cat, "d")->id, "t");
+    struct sql__buf tb = {0}, rb = {0};
+    assert_int_equal(sql__table_encode(t, &tb), 0);
+    const char *exprs[] = {"`a`", "COUNT(*)", "SUM(`id`)"};
+    size_t lens[] = {3, 8, 9};
+    struct sql_cop_req q = {.max_rows = 3, .table = tb.p,
+                            .table_len = tb.len, .mode = SQL_COP_AGG,
+                            .exprs = exprs, .expr_lens = lens, .nkeys = 1,
+                            .naggs = 2};
+    assert_int_equal(sql__cop_req_encode(&q, &rb), 0);
+    uint8_t s[SQL_TC_ROW_KEY_LEN + 1], e[SQL_TC_ROW_KEY_LEN];
+    size_t sl = SQL_TC_ROW_KEY_LEN;
+    sql__tc_row_key(s, cl->tid, 100);
+    sql__tc_row_key(e, cl->tid, 200);
+    mvcc_ts now;
+    mvcc_local_tso_next(&cl->tso, &now);
+    struct sql_arena *a = sql__arena_create(0);
+    int64_t count = 0, sum = 0;
+    unsigned answers = 0, groups = 0;
+    for (bool more = true; more; answers++) {
+        struct mvcc_result res;
+        mvcc_result_init(&res);
+        uint8_t *resp = NULL;
+        size_t resp_len = 0;
+        assert_int_equal(sql_cop_run(NULL, cl->st[1], s, sl, e, sizeof(e),
+                                     now, rb.p, rb.len, &resp, &resp_len,
+                                     &res),
+                         0);
+        struct sql_cop_resp r;
+        assert_int_equal(sql__cop_resp_decode(resp, resp_len, &r), 0);
+        assert_false(r.fallback);
+        assert_true(r.nrows <= 3);
+        size_t off = 0, kl, vl;
+        const uint8_t *k, *v;
+        const uint32_t ids[] = {0, 1, 2, 3, 4};
+        struct sql_datum d[5];
+        bool found[5];
+        while (sql__cop_resp_row(&r, &off, &k, &kl, &v, &vl) == 1) {
+            assert_int_equal(kl, 0);
+            assert_int_equal(sql__row_decode(v, vl, ids, 5, d, found, a), 0);
+            assert_int_equal(d[1].vt, SQL_VT_INT); /* COUNT(*)'s rows */
+            assert_int_equal(d[3].vt, SQL_VT_INT); /* SUM's rows */
+            assert_int_equal(d[4].vt, SQL_VT_DECIMAL); /* its exact part */
+            count += d[1].v.i;
+            char buf[SQL_DEC_STR_MAX];
+            sql__dec_print(&d[4].v.dec, buf);
+            sum += strtoll(buf, NULL, 10);
+            groups++;
+        }
+        more = r.more;
+        if (more) { /* go on after the last row read */
+            assert_true(r.resume_len == SQL_TC_ROW_KEY_LEN);
+            memcpy(s, r.resume, r.resume_len);
+            s[r.resume_len] = 0;
+            sl = r.resume_len + 1;
+        }
+        mvcc_free(resp);
+        mvcc_result_reset(&res);
+    }
+    assert_int_equal(count, 100); /* rows 100..199, each counted once */
+    assert_int_equal(sum, (100 + 199) * 100 / 2);
+    assert_true(answers > 2);
+    assert_true(groups > 8); /* a's 8 values (NULL one), again per answer */
+    sql__arena_destroy(a);
+    sql__buf_free(&tb);
+    sql__buf_free(&rb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -548,6 +913,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_region_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+        cmocka_unit_test(test_req_v2),
+        cmocka_unit_test_setup_teardown(test_agg, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_agg_fallback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_topn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_agg_resume, setup, teardown),
     };
     return cmocka_run_group_tests_name("libsql/cop", tests, NULL, NULL);
 }
