@@ -99,7 +99,10 @@ struct mvcc__mlock
 {
     uint8_t *key;    /* user key (owned) */
     size_t len;      /* its length */
-    uint64_t owner;  /* the prewrite's start_ts */
+    uint64_t owner;  /* the registering prewrite call's token (not its
+                        start_ts: a transaction's prewrites of several
+                        regions of one store run at once, and one must
+                        not unregister another's keys) */
 };
 
 struct mvcc_store
@@ -115,6 +118,7 @@ struct mvcc_store
     struct mvcc__mlock *mlocks;   /* in-flight async/1PC keys (ts_guard) */
     size_t nmlocks;               /* how many */
     size_t mlocks_cap;            /* allocated */
+    uint64_t mlock_seq;           /* last registration token (ts_guard) */
     pthread_mutex_t wait_mu;      /* lock waiters; readers' in-flight wait */
     pthread_cond_t wait_cv;       /* readers: broadcast as in-flight keys go */
     uint64_t release_gen;         /* bumped as in-flight keys go */

@@ -58,9 +58,9 @@ static int check_conflict(struct mvcc__cmd *c, const struct mvcc_mutation *m,
     return 0;
 }
 
-/* In-flight keys of an async/1PC prewrite (caller holds ts_guard
- * exclusively). All or nothing. */
-static void unregister_keys(struct mvcc_store *s, mvcc_ts owner)
+/* In-flight keys of one async/1PC prewrite call, by its token (caller
+ * holds ts_guard exclusively). All or nothing. */
+static void unregister_keys(struct mvcc_store *s, uint64_t owner)
 {
     size_t j = 0;
     for (size_t i = 0; i < s->nmlocks; i++) {
@@ -73,7 +73,7 @@ static void unregister_keys(struct mvcc_store *s, mvcc_ts owner)
 }
 
 static int register_keys(struct mvcc_store *s,
-                         const struct mvcc_prewrite_req *req)
+                         const struct mvcc_prewrite_req *req, uint64_t token)
 {
     if (s->mlocks_cap - s->nmlocks < req->n) {
         size_t cap = s->mlocks_cap ? s->mlocks_cap : 16;
@@ -89,11 +89,10 @@ static int register_keys(struct mvcc_store *s,
         const struct mvcc_mutation *mu = &req->mutations[i];
         uint8_t *k = mvcc__memdup(mu->key, mu->key_len);
         if (k == NULL) {
-            unregister_keys(s, req->start_ts);
+            unregister_keys(s, token);
             return -ENOMEM;
         }
-        s->mlocks[s->nmlocks++] =
-            (struct mvcc__mlock){k, mu->key_len, req->start_ts};
+        s->mlocks[s->nmlocks++] = (struct mvcc__mlock){k, mu->key_len, token};
     }
     return 0;
 }
@@ -130,6 +129,7 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
         goto out_free;
     bool guard = req->use_async_commit || req->try_one_pc;
     bool registered = false;
+    uint64_t token = 0; /* this call's registration (register_keys) */
     bool locked = false;
     /* A resent prewrite (its answer was lost) finds its own locks or
      * commits: it answers with what they hold (done_commit_ts: the largest
@@ -221,7 +221,8 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
         mvcc_ts mx = __atomic_load_n(&s->max_ts, __ATOMIC_ACQUIRE);
         if (mx != MVCC_TS_MAX && mx + 1 > min_commit)
             min_commit = mx + 1;
-        rc = register_keys(s, req);
+        token = ++s->mlock_seq;
+        rc = register_keys(s, req, token);
         pthread_rwlock_unlock(&s->ts_guard);
         if (rc != 0)
             goto out;
@@ -299,7 +300,7 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
 out:
     if (registered) {
         pthread_rwlock_wrlock(&s->ts_guard);
-        unregister_keys(s, req->start_ts);
+        unregister_keys(s, token);
         pthread_rwlock_unlock(&s->ts_guard);
         mvcc__notify_release(s);
     }

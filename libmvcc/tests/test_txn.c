@@ -578,6 +578,131 @@ static void one_pc_resent(void **state)
     get_is(t, "b", cts - 1, NULL);
 }
 
+/* One transaction's async prewrites of two regions that live on one store
+ * run at once (the client prewrites groups in parallel). Each registers
+ * its keys as in flight; the one that finishes first must unregister only
+ * its own, or a reader of the other's key reads past a prewrite whose
+ * min_commit_ts was chosen below that read: a lost update (chaos_bank
+ * with async commit, traced in kvd: the read at 625361408 returned while
+ * the prewrite of the same key answered 624574977). The first prewrite's
+ * write is held in the apply hook; the second completes; a reader of the
+ * first's key above its min_commit_ts must then wait and see its lock. */
+struct held
+{
+    struct mvcc_engine *eng; /* where batches go */
+    pthread_mutex_t mu;      /* guards the fields below */
+    pthread_cond_t cv;       /* signalled on every change */
+    int calls;               /* batches seen */
+    bool holding;            /* the first batch waits in the hook */
+    bool release;            /* let it go */
+};
+
+static int held_apply(void *ctx, const struct mvcc_wbatch *b, bool sync)
+{
+    struct held *h = ctx;
+    pthread_mutex_lock(&h->mu);
+    if (h->calls++ == 0) {
+        h->holding = true;
+        pthread_cond_broadcast(&h->cv);
+        while (!h->release)
+            pthread_cond_wait(&h->cv, &h->mu);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return mvcc_engine_write(h->eng, b, sync);
+}
+
+struct pw_job
+{
+    struct mvcc_store *s;         /* the store */
+    struct mvcc_prewrite_req req; /* what to send */
+    struct mvcc_result r;         /* its result */
+    int rc;                       /* its code */
+};
+
+static void *pw_thread(void *arg)
+{
+    struct pw_job *j = arg;
+    j->rc = mvcc_prewrite(j->s, &j->req, &j->r);
+    return NULL;
+}
+
+struct get_job
+{
+    struct mvcc_store *s; /* the store */
+    struct mvcc_result r; /* its result */
+    int rc;               /* its code */
+};
+
+static void *get_thread(void *arg)
+{
+    struct get_job *j = arg;
+    j->rc = mvcc_get(j->s, NULL, K("a"), TS(900), &j->r);
+    return NULL;
+}
+
+static void parallel_prewrites_of_one_txn(void **state)
+{
+    struct tu_fix *f = *state;
+    struct held h = {f->eng, PTHREAD_MUTEX_INITIALIZER,
+                     PTHREAD_COND_INITIALIZER, 0, false, false};
+    struct mvcc_store_opts so;
+    memset(&so, 0, sizeof so);
+    so.apply = held_apply;
+    so.apply_ctx = &h;
+    struct mvcc_store *s;
+    assert_int_equal(mvcc_store_open(f->eng, &so, &s), 0);
+    struct mvcc_mutation ma = mput("a", "1"), mb = mput("b", "2");
+    struct mvcc_key secs[] = {{"b", 1}};
+    struct pw_job ja, jb;
+    memset(&ja, 0, sizeof ja);
+    ja.s = s;
+    ja.req.mutations = &ma;
+    ja.req.n = 1;
+    ja.req.primary = "a";
+    ja.req.primary_len = 1;
+    ja.req.start_ts = TS(100);
+    ja.req.lock_ttl = 3000;
+    ja.req.use_async_commit = true;
+    ja.req.secondaries = secs;
+    ja.req.nsecondaries = 1;
+    jb = ja;
+    jb.req.mutations = &mb;
+    mvcc_result_init(&ja.r);
+    mvcc_result_init(&jb.r);
+    pthread_t ta, tr;
+    assert_int_equal(pthread_create(&ta, NULL, pw_thread, &ja), 0);
+    pthread_mutex_lock(&h.mu);
+    while (!h.holding)
+        pthread_cond_wait(&h.cv, &h.mu);
+    pthread_mutex_unlock(&h.mu);
+    /* a's prewrite chose its min_commit_ts and is writing; b's runs whole */
+    assert_int_equal(mvcc_prewrite(s, &jb.req, &jb.r), 0);
+    struct get_job g;
+    memset(&g, 0, sizeof g);
+    g.s = s;
+    mvcc_result_init(&g.r);
+    assert_int_equal(pthread_create(&tr, NULL, get_thread, &g), 0);
+    /* give the reader time to run ahead if it could: it must not */
+    struct timespec nap = {0, 200 * 1000 * 1000};
+    nanosleep(&nap, NULL);
+    pthread_mutex_lock(&h.mu);
+    h.release = true;
+    pthread_cond_broadcast(&h.cv);
+    pthread_mutex_unlock(&h.mu);
+    pthread_join(ta, NULL);
+    pthread_join(tr, NULL);
+    assert_int_equal(ja.rc, 0);
+    assert_true(ja.r.min_commit_ts <= TS(900));
+    /* the reader waited for a's batch and met its lock */
+    assert_int_equal(g.rc, MVCC_LOCKED);
+    assert_int_equal(g.r.nlocks, 1);
+    assert_int_equal(g.r.locks[0].start_ts, TS(100));
+    mvcc_result_reset(&ja.r);
+    mvcc_result_reset(&jb.r);
+    mvcc_result_reset(&g.r);
+    mvcc_store_close(s);
+}
+
 static void one_phase_commit(void **state)
 {
     struct tu_store *t = *state;
@@ -797,6 +922,7 @@ int main(void)
         TU_BOTH_STORE(async_commit_and_secondaries),
         TU_BOTH_STORE(async_prewrite_resent),
         TU_BOTH_STORE(one_pc_resent),
+        TU_BOTH(parallel_prewrites_of_one_txn),
         TU_BOTH_STORE(one_phase_commit),
         TU_BOTH_STORE(heartbeat_extends_ttl),
         TU_BOTH_STORE(scan_lock_and_resolve_lock),
