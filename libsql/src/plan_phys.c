@@ -14,6 +14,7 @@
 
 #include "plan.h"
 #include "sql_int.h"
+#include "stats.h"
 
 #define MAX_RANGES 256
 
@@ -281,6 +282,37 @@ static int build_ranges(struct sql_session *s, const struct pred *ps,
     return (int)neq;
 }
 
+/* Whether path a (score) beats the best so far: by score without
+ * statistics; with them point gets still by score, the other paths by
+ * cost, the rows read (an index's twice: the entry, then the row), a
+ * full scan included unless a hint names indexes (DESIGN.md
+ * "Statistics"). */
+static bool better(const struct plan *p, const struct plan_access *a,
+                   int score, int *best, double *best_cost)
+{
+    const struct sql_tableinfo *t = p->table;
+    if (!t->stats || score >= 80 || *best >= 80) {
+        if (score <= *best)
+            return false;
+    } else {
+        double rows = sql__stats_access_rows(t, a);
+        double cost = a->kind == ACC_INDEX_RANGE ? rows * 2 : rows;
+        if (*best_cost >= 0 && cost >= *best_cost)
+            return false;
+        *best_cost = cost;
+    }
+    *best = score;
+    return true;
+}
+
+static double full_cost(const struct plan *p)
+{
+    for (const struct ast_index_hint *h = p->hints; h; h = h->next)
+        if (h->kind != AST_HINT_IGNORE && h->indexes)
+            return -1; /* any listed index beats reading everything */
+    return p->table->stats ? (double)p->table->stats->rows : -1;
+}
+
 int sql__plan_access(struct sql_session *s, struct plan *p)
 {
     const struct sql_tableinfo *t = p->table;
@@ -303,6 +335,7 @@ int sql__plan_access(struct sql_session *s, struct plan *p)
         np += (size_t)extract(s, &ts, p->conj[i], ps + np);
     p->acc = (struct plan_access){.kind = ACC_FULL, .t = t, .idx = -1};
     int best = 0;
+    double best_cost = full_cost(p);
     /* The handle. */
     if (t->handle_col >= 0 && sql__plan_hint_allows(p, -1)) {
         uint32_t hc = (uint32_t)t->handle_col;
@@ -310,12 +343,12 @@ int sql__plan_access(struct sql_session *s, struct plan *p)
         int neq = build_ranges(s, ps, np, &hc, 1, &a);
         if (neq == 1) {
             a.kind = a.nranges == 1 ? ACC_POINT : ACC_BATCH_POINT;
-            best = a.nranges == 1 ? 100 : 80;
-            p->acc = a;
+            if (better(p, &a, a.nranges == 1 ? 100 : 80, &best, &best_cost))
+                p->acc = a;
         } else if (neq == 0) {
             a.kind = ACC_HANDLE_RANGE;
-            best = 15;
-            p->acc = a;
+            if (better(p, &a, 15, &best, &best_cost))
+                p->acc = a;
         }
     }
     for (uint32_t i = 0; i < t->nidx; i++) {
@@ -341,10 +374,8 @@ int sql__plan_access(struct sql_session *s, struct plan *p)
             if (x->unique && (uint32_t)neq == x->ncols)
                 score = 70;
         }
-        if (score > best) {
-            best = score;
+        if (better(p, &a, score, &best, &best_cost))
             p->acc = a;
-        }
     }
     /* No key helps: read in primary key order all the same, as InnoDB's
      * clustered index does (UPDATE/DELETE ... LIMIT without ORDER BY
