@@ -529,7 +529,8 @@ static void index_desc(char *buf, size_t len, const struct sql_tableinfo *t,
  * ("│ " where an earlier sibling's subtree goes on), last whether p is its
  * parent's last child. */
 static int explain_node(struct sql_session *s, const struct plan *p,
-                        const char *pre, bool root, bool last, int *id)
+                        const char *pre, bool root, bool last, int *id,
+                        const struct plan_explain_opts *xo)
 {
     char ident[512], object[400] = "", info[1024] = "";
     snprintf(ident, sizeof(ident), "%s%s%s_%d", pre,
@@ -588,18 +589,46 @@ static int explain_node(struct sql_session *s, const struct plan *p,
                  p->info ? p->info : "");
     } else if (p->info)
         snprintf(info, sizeof(info), "%s", p->info);
-    struct sql_value v[4] = {sql__v_str(ident),
+    struct sql_value v[8] = {sql__v_str(ident),
                              sql__v_str(p->kind == PL_SCAN && p->cop
                                             ? "cop[kvd]"
                                             : "root"),
                              sql__v_str(object), sql__v_str(info)};
-    int rc = sql__rs_row(s, v, 4);
+    size_t nv = 4;
+    char est[32], act[32], exec[96], mem[32];
+    if (xo) { /* id, estRows, [actRows], task, object, [execution info],
+                 operator info, [memory] */
+        uint64_t rows = 0, loops = 0;
+        int64_t ns = 0;
+        size_t bytes = 0;
+        bool ran = xo->an && sql__xa_figures(xo->an, p, &rows, &loops, &ns,
+                                             &bytes);
+        snprintf(est, sizeof(est), "%.2f", p->est_rows);
+        snprintf(act, sizeof(act), "%llu", (unsigned long long)rows);
+        snprintf(exec, sizeof(exec), ran ? "time:%.3fms, loops:%llu" : "",
+                 (double)ns / 1e6, (unsigned long long)loops);
+        snprintf(mem, sizeof(mem), ran ? "%zu Bytes" : "N/A", bytes);
+        nv = 0;
+        v[nv++] = sql__v_str(ident);
+        v[nv++] = sql__v_str(est);
+        if (xo->an)
+            v[nv++] = sql__v_str(act);
+        v[nv++] = sql__v_str(p->kind == PL_SCAN && p->cop ? "cop[kvd]"
+                                                          : "root");
+        v[nv++] = sql__v_str(object);
+        if (xo->an)
+            v[nv++] = sql__v_str(exec);
+        v[nv++] = sql__v_str(info);
+        if (xo->an)
+            v[nv++] = sql__v_str(mem);
+    }
+    int rc = sql__rs_row(s, v, nv);
     char sub[512];
     snprintf(sub, sizeof(sub), "%s%s", pre, root ? "" : last ? "  " : "│ ");
     if (rc == 0 && p->child)
-        rc = explain_node(s, p->child, sub, false, !p->right, id);
+        rc = explain_node(s, p->child, sub, false, !p->right, id, xo);
     if (rc == 0 && p->right)
-        rc = explain_node(s, p->right, sub, false, true, id);
+        rc = explain_node(s, p->right, sub, false, true, id, xo);
     return rc;
 }
 
@@ -612,6 +641,30 @@ int sql__plan_explain(struct sql_session *s, const struct plan *p)
         {"operator info", SQL_TYPE_VAR_STRING}};
     int id = 1;
     int rc = sql__rs_begin(s, cols, 4);
-    rc = rc ? rc : explain_node(s, p, "", true, true, &id);
+    rc = rc ? rc : explain_node(s, p, "", true, true, &id, NULL);
+    return rc ? rc : sql__rs_end(s);
+}
+
+int sql__plan_explain_opts(struct sql_session *s, const struct plan *p,
+                           const struct plan_explain_opts *o)
+{
+    static const struct sql_rscol est[] = {
+        {"id", SQL_TYPE_VAR_STRING},
+        {"estRows", SQL_TYPE_VAR_STRING},
+        {"task", SQL_TYPE_VAR_STRING},
+        {"access object", SQL_TYPE_VAR_STRING},
+        {"operator info", SQL_TYPE_VAR_STRING}};
+    static const struct sql_rscol an[] = {
+        {"id", SQL_TYPE_VAR_STRING},
+        {"estRows", SQL_TYPE_VAR_STRING},
+        {"actRows", SQL_TYPE_VAR_STRING},
+        {"task", SQL_TYPE_VAR_STRING},
+        {"access object", SQL_TYPE_VAR_STRING},
+        {"execution info", SQL_TYPE_VAR_STRING},
+        {"operator info", SQL_TYPE_VAR_STRING},
+        {"memory", SQL_TYPE_VAR_STRING}};
+    int id = 1;
+    int rc = o->an ? sql__rs_begin(s, an, 8) : sql__rs_begin(s, est, 5);
+    rc = rc ? rc : explain_node(s, p, "", true, true, &id, o);
     return rc ? rc : sql__rs_end(s);
 }

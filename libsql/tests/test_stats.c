@@ -171,6 +171,78 @@ static void index_choice(void **state)
     sqlfx_close_db(&f, &c);
 }
 
+/* Rows i = 0..n-1 of table name as (i, i % m1, i % m2). */
+static void fill3(struct sqlfx_conn *c, const char *name, int n, int m1,
+                  int m2)
+{
+    static char sql[65536];
+    int k = snprintf(sql, sizeof(sql), "INSERT INTO %s VALUES ", name);
+    for (int i = 0; i < n; i++)
+        k += snprintf(sql + k, sizeof(sql) - (size_t)k, "%s(%d, %d, %d)",
+                      i ? ", " : "", i, i % m1, i % m2);
+    const char *r = sqlfx_q(c, sql);
+    assert_true(strncmp(r, "OK ", 3) == 0);
+}
+
+static void join_order(void **state)
+{
+    (void)state;
+    struct sqlfx f;
+    struct sqlfx_conn c;
+    sqlfx_open_db(&f, &c);
+    Q(&c, "CREATE TABLE big (id INT PRIMARY KEY, x INT, y INT)", "OK 0 0 0");
+    Q(&c, "CREATE TABLE mid (id INT PRIMARY KEY, v INT, w INT)", "OK 0 0 0");
+    Q(&c, "CREATE TABLE small (id INT PRIMARY KEY, w INT, z INT)",
+      "OK 0 0 0");
+    fill3(&c, "big", 2000, 100, 10);
+    fill3(&c, "mid", 100, 10, 5);
+    fill3(&c, "small", 10, 5, 2);
+    /* Without statistics big's filter looks like half of 10000 rows,
+     * small unfiltered like 10000: big comes first, small looked up by
+     * its key. */
+    const char *two = "EXPLAIN FORMAT='row' SELECT count(*) FROM big, small "
+                      "WHERE big.y = small.id AND big.x < 99";
+    Q(&c, two,
+      "Projection_1|1.00|root||COUNT(*)\n"
+      "└─HashAgg_2|1.00|root||funcs:COUNT(*)\n"
+      "  └─IndexJoin_3|5000.00|root||inner join, cond:(big.y = small.id)\n"
+      "    ├─TableFullScan_4|5000.00|root|table:big|keep order:false; "
+      "filter:(big.x < 99)\n"
+      "    └─Point_Get_5|1.00|root|table:small|lookup: 1 key");
+    Q(&c, "ANALYZE TABLE big, mid, small",
+      "d.big|analyze|status|OK\nd.mid|analyze|status|OK\n"
+      "d.small|analyze|status|OK");
+    /* With them: small has 10 rows, the filter keeps 99% of big. */
+    Q(&c, two,
+      "Projection_1|1.00|root||COUNT(*)\n"
+      "└─HashAgg_2|1.00|root||funcs:COUNT(*)\n"
+      "  └─HashJoin_3|1980.00|root||inner join, build:left, cond:(big.y = "
+      "small.id)\n"
+      "    ├─TableFullScan_4|10.00|root|table:small|keep order:false\n"
+      "    └─TableFullScan_5|1980.00|root|table:big|keep order:false; "
+      "filter:(big.x < 99)");
+    /* Three tables: the filtered one first (20 rows of mid), big by the
+     * hash join (400 rows), small looked up by its key last. */
+    Q(&c, "EXPLAIN FORMAT='row' SELECT count(*) FROM small, big, mid WHERE "
+          "big.x = mid.id AND big.y = small.id AND mid.w = 1",
+      "Projection_1|1.00|root||COUNT(*)\n"
+      "└─HashAgg_2|1.00|root||funcs:COUNT(*)\n"
+      "  └─IndexJoin_3|400.00|root||inner join, cond:(big.y = small.id)\n"
+      "    ├─HashJoin_4|400.00|root||inner join, build:left, cond:(big.x = "
+      "mid.id)\n"
+      "    │ ├─TableFullScan_5|20.00|root|table:mid|keep order:false; "
+      "filter:(mid.w = 1)\n"
+      "    │ └─TableFullScan_6|2000.00|root|table:big|keep order:false\n"
+      "    └─Point_Get_7|1.00|root|table:small|lookup: 1 key");
+    Q(&c, "SELECT count(*) FROM big, mid, small WHERE big.x = mid.id AND "
+          "big.y = small.id AND mid.w = 1",
+      "400");
+    Q(&c, "SELECT count(*) FROM big, small WHERE big.y = small.id AND "
+          "big.x < 99",
+      "1980");
+    sqlfx_close_db(&f, &c);
+}
+
 /* Kept across a restart; DROP, TRUNCATE and ALTER drop them. */
 static void lifetime(void **state)
 {
@@ -283,6 +355,7 @@ int main(void)
         cmocka_unit_test(analyze_and_show),
         cmocka_unit_test(index_choice),
         cmocka_unit_test(lifetime),
+        cmocka_unit_test(join_order),
         cmocka_unit_test(record),
     };
     return cmocka_run_group_tests_name("libsql/stats", tests, NULL, NULL);
