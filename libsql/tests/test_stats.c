@@ -13,6 +13,9 @@
 
 #include <cmocka.h>
 
+#include <mvcc.h>
+
+#include "session.h"
 #include "sqlfx.h"
 #include "stats.h"
 
@@ -286,6 +289,60 @@ static void lifetime(void **state)
     sqlfx_close(&f);
 }
 
+/* Two servers on one store as on the cluster (the schema lease kept
+ * short): ANALYZE on one reaches the other's planner; TRUNCATE on the
+ * other drops it for both. */
+static void two_servers(void **state)
+{
+    (void)state;
+    struct mvcc_engine *eng;
+    struct mvcc_store *store;
+    struct mvcc_transport tr;
+    struct mvcc_local_tso tso = {0};
+    struct sqlfx a = {0}, b = {0};
+    struct sqlfx_conn ca, cb;
+    char got[4096], err[256] = "";
+    assert_int_equal(mvcc_memengine_create(&eng), 0);
+    struct mvcc_store_opts so = {.lock_table = true};
+    assert_int_equal(mvcc_store_open(eng, &so, &store), 0);
+    assert_int_equal(mvcc_local_transport_init(&tr, &store, 1, NULL), 0);
+    struct mvcc_client_opts co = {.transport = tr,
+                                  .tso = mvcc_local_tso_next,
+                                  .tso_ctx = &tso,
+                                  .one_pc = true,
+                                  .resolve_budget_ms = 100};
+    struct sql_server_options o = {.cluster = &co, .schema_lease_ms = 50};
+    assert_int_equal(sql_server_open(&o, &a.srv, err, sizeof(err)), 0);
+    assert_int_equal(sql_server_open(&o, &b.srv, err, sizeof(err)), 0);
+    sqlfx_connect(&a, &ca, 1);
+    sqlfx_connect(&b, &cb, 2);
+    Q(&ca, "CREATE DATABASE d", "OK 1 0 0");
+    Q(&ca, "USE d", "OK 0 0 0");
+    make_u(&ca);
+    Q(&cb, "USE d", "OK 0 0 0");
+    assert_string_equal(
+        access_of(&cb, "EXPLAIN SELECT * FROM u WHERE b = 1 AND a = 5"),
+        "IndexRangeScan_2|root|table:u, index:kb(b)|range: 1 key; "
+        "filter:((b = 1) AND (a = 5))");
+    Q(&ca, "ANALYZE TABLE u", "d.u|analyze|status|OK");
+    strip_time(sqlfx_q(&cb, "SHOW STATS_META"), 2, got, sizeof(got));
+    assert_string_equal(got, "d|u|1000");
+    assert_string_equal(
+        access_of(&cb, "EXPLAIN SELECT * FROM u WHERE b = 1 AND a = 5"),
+        "IndexRangeScan_2|root|table:u, index:ka(a)|range: 1 key; "
+        "filter:((b = 1) AND (a = 5))");
+    Q(&cb, "TRUNCATE TABLE u", "OK 0 0 0");
+    Q(&ca, "SHOW STATS_META", "");
+    Q(&cb, "SHOW STATS_META", "");
+    sqlfx_disconnect(&ca);
+    sqlfx_disconnect(&cb);
+    sql_server_close(a.srv);
+    sql_server_close(b.srv);
+    mvcc_local_transport_free(&tr);
+    mvcc_store_close(store);
+    mvcc_engine_destroy(eng);
+}
+
 /* The record: what encodes decodes to the same bytes; every shorter
  * prefix, a longer record, a bad version and buckets out of order are
  * SQL_EPROTO. */
@@ -356,6 +413,7 @@ int main(void)
         cmocka_unit_test(index_choice),
         cmocka_unit_test(lifetime),
         cmocka_unit_test(join_order),
+        cmocka_unit_test(two_servers),
         cmocka_unit_test(record),
     };
     return cmocka_run_group_tests_name("libsql/stats", tests, NULL, NULL);
