@@ -391,6 +391,10 @@ int sql__plan_view_body(struct sql_session *s, const struct ast_select *sel,
  * derived table). */
 bool sql__query_named(struct sql_session *s, const struct ast_table_ref *t);
 
+/* The position in ts's table of e when e is a plain column of it, else
+ * -1 (plan_phys.c). */
+int sql__plan_col_of(struct plan_tscope *ts, const struct ast_expr *e);
+
 /* Estimated rows of scan p: from ANALYZE's statistics when its table has
  * them, else the constants (plan_join.c). */
 double sql__plan_scan_rows(struct sql_session *s, const struct plan *p);

@@ -77,6 +77,11 @@ static int col_of(struct plan_tscope *ts, const struct ast_expr *e)
     return (int)ref.index;
 }
 
+int sql__plan_col_of(struct plan_tscope *ts, const struct ast_expr *e)
+{
+    return col_of(ts, e);
+}
+
 static int flip(int op)
 {
     switch (op) {

@@ -204,13 +204,7 @@ double sql__stats_access_rows(const struct sql_tableinfo *t,
 
 static int col_of(struct plan_tscope *ts, const struct ast_expr *e)
 {
-    if (!e || e->kind != AST_E_COLUMN || !e->name)
-        return -1;
-    struct sql_colref ref;
-    struct sql_err err;
-    if (sql__tscope_column(ts, e, &ref, &err) != 0)
-        return -1;
-    return (int)ref.index;
+    return sql__plan_col_of(ts, e);
 }
 
 /* Literals, parameters and operators and functions over them: nothing
