@@ -1035,6 +1035,8 @@ static double stats_join_rows(const struct jctx *j, const struct conjs *cs,
                               uint64_t lmask, double lrows,
                               const struct jitem *r)
 {
+    if (r->n->kind == JN_LEAF && !j->f->tabs[r->n->tab].t->stats)
+        return -1; /* the common case without ANALYZE: no second pass */
     double rows = lrows * r->rows;
     uint64_t both = lmask | r->n->mask;
     for (size_t i = 0; i < cs->n; i++) {

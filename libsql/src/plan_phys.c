@@ -610,9 +610,13 @@ static int explain_node(struct sql_session *s, const struct plan *p,
                                              &bytes);
         snprintf(est, sizeof(est), "%.2f", p->est_rows);
         snprintf(act, sizeof(act), "%llu", (unsigned long long)rows);
-        snprintf(exec, sizeof(exec), ran ? "time:%.3fms, loops:%llu" : "",
-                 (double)ns / 1e6, (unsigned long long)loops);
-        snprintf(mem, sizeof(mem), ran ? "%zu Bytes" : "N/A", bytes);
+        exec[0] = 0;
+        snprintf(mem, sizeof(mem), "N/A");
+        if (ran) {
+            snprintf(exec, sizeof(exec), "time:%.3fms, loops:%llu",
+                     (double)ns / 1e6, (unsigned long long)loops);
+            snprintf(mem, sizeof(mem), "%zu Bytes", bytes);
+        }
         nv = 0;
         v[nv++] = sql__v_str(ident);
         v[nv++] = sql__v_str(est);
