@@ -1445,23 +1445,86 @@ static int greedy_order(struct jctx *j, const struct conjs *cs,
     return 0;
 }
 
+/* The rows the scan of item it reads before its filters, by its access path
+ * and the statistics; -1 without them (the cost is then the rows of the
+ * intermediate results alone, as without statistics at all). */
+static double item_read(const struct jctx *j, const struct jitem *it)
+{
+    if (it->n->kind != JN_LEAF || it->p->kind != PL_SCAN)
+        return -1;
+    return sql__stats_access_rows(j->f->tabs[it->n->tab].t, &it->p->acc);
+}
+
+/* Rows an index join reads of leaf item r per left row (tables lmask):
+ * 1 by the handle or a unique key, else an index entry and its row per
+ * row of the key's value (statistics' distinct count, all the table's
+ * rows, not only those its filters keep); -1 when no equal conjunct
+ * meets the handle or an index's first column, or without statistics. */
+static double lookup_read(const struct jctx *j, const struct conjs *cs,
+                          uint64_t lmask, const struct jitem *r, bool *unique)
+{
+    *unique = false;
+    if (r->n->kind != JN_LEAF)
+        return -1;
+    const struct plan_ftable *ft = &j->f->tabs[r->n->tab];
+    const struct sql_tableinfo *t = ft->t;
+    double trows = sql__stats_table_rows(t);
+    if (trows < 0 || sql__is_virtual(t))
+        return -1;
+    double best = -1;
+    for (size_t i = 0; i < cs->n; i++) {
+        const struct conj *c = &cs->v[i];
+        int side = c->used ? 0 : equi_side(c, lmask, r->n->mask);
+        int col = side == 1 ? c->bcol : side == 2 ? c->acol : -1;
+        if (col < 0)
+            continue;
+        int tc = col - (int)ft->offset;
+        double per = -1;
+        if (tc == t->handle_col) {
+            per = 1;
+            *unique = true;
+        }
+        for (uint32_t x = 0; per != 1 && x < t->nidx; x++) {
+            const struct sql_idxinfo *ix = &t->idx[x];
+            if ((int32_t)x == t->pk_handle_idx ||
+                ix->state != SQL_IDX_PUBLIC || ix->cols[0] != (uint32_t)tc)
+                continue;
+            if (ix->unique && ix->ncols == 1) {
+                per = 1;
+                *unique = true;
+            } else {
+                double ndv = sql__stats_col_ndv(t, tc);
+                double p2 = 2 * trows / (ndv < 1 ? 1 : ndv);
+                if (per < 0 || p2 < per)
+                    per = p2;
+            }
+        }
+        if (per >= 0 && (best < 0 || per < best))
+            best = per;
+    }
+    return best;
+}
+
 /* Left-deep order by dynamic programming over the connected subsets of
- * the items (Selinger's, with cost the rows of every intermediate result,
- * the first item's scan included): each subset's cheapest plan extends
- * the cheapest plan of the subset without one item connected to it by a
- * condition, so no cross product is considered. False when the items are
+ * the items (Selinger's; cost: the rows of every intermediate result plus
+ * the rows each step reads of its new item, the first item's scan
+ * included): each subset's cheapest plan extends the cheapest plan of
+ * the subset without one item connected to it by a condition, so no cross product is considered. False when the items are
  * not all connected (the greedy order then brings the cross product in
  * last). 2^n subsets times n: n <= DP_MAX_ITEMS. */
 static bool dp_order(struct jctx *j, const struct conjs *cs,
                      const struct jitem *items, size_t nitems, size_t *order)
 {
     size_t nsets = (size_t)1 << nitems;
+    double *read = zalloc(j->s, sizeof(double) * (nitems + 1));
     double *cost = zalloc(j->s, sizeof(double) * nsets);
     double *rows = zalloc(j->s, sizeof(double) * nsets);
     uint64_t *mask = zalloc(j->s, sizeof(uint64_t) * nsets);
     uint8_t *last = zalloc(j->s, nsets);
-    if (!cost || !rows || !mask || !last)
+    if (!read || !cost || !rows || !mask || !last)
         return false;
+    for (size_t k = 0; k < nitems; k++)
+        read[k] = item_read(j, &items[k]);
     for (size_t set = 1; set < nsets; set++) {
         cost[set] = -1; /* not reachable (yet) */
         for (size_t k = 0; k < nitems; k++)
@@ -1469,7 +1532,7 @@ static bool dp_order(struct jctx *j, const struct conjs *cs,
                 mask[set] |= items[k].n->mask;
     }
     for (size_t k = 0; k < nitems; k++) {
-        cost[(size_t)1 << k] = items[k].rows;
+        cost[(size_t)1 << k] = read[k] >= 0 ? read[k] : items[k].rows;
         rows[(size_t)1 << k] = items[k].rows;
         last[(size_t)1 << k] = (uint8_t)k;
     }
@@ -1488,7 +1551,15 @@ static bool dp_order(struct jctx *j, const struct conjs *cs,
                                  &conn);
             if (!conn)
                 continue;
-            double c = cost[prev] + r;
+            /* What the step reads of item k: by its key per left row
+             * when join_step will choose an index join, else its scan. */
+            bool unique;
+            double per = lookup_read(j, cs, mask[prev], &items[k], &unique);
+            double rd = read[k] < 0 ? 0
+                        : per >= 0 && (unique || rows[prev] <= items[k].rows)
+                            ? rows[prev] * per
+                            : read[k];
+            double c = cost[prev] + r + rd;
             if (cost[set] < 0 || c < cost[set]) {
                 cost[set] = c;
                 rows[set] = r;
