@@ -1521,10 +1521,20 @@ static bool dp_order(struct jctx *j, const struct conjs *cs,
     double *rows = zalloc(j->s, sizeof(double) * nsets);
     uint64_t *mask = zalloc(j->s, sizeof(uint64_t) * nsets);
     uint8_t *last = zalloc(j->s, nsets);
+    uint32_t adj[DP_MAX_ITEMS] = {0}; /* items a condition links to k */
     if (!read || !cost || !rows || !mask || !last)
         return false;
     for (size_t k = 0; k < nitems; k++)
         read[k] = item_read(j, &items[k]);
+    for (size_t i = 0; i < cs->n; i++) {
+        uint32_t touched = 0;
+        for (size_t k = 0; k < nitems; k++)
+            if (!cs->v[i].used && (cs->v[i].mask & items[k].n->mask))
+                touched |= 1u << k;
+        for (size_t k = 0; k < nitems; k++)
+            if (touched >> k & 1)
+                adj[k] |= touched & ~(1u << k);
+    }
     for (size_t set = 1; set < nsets; set++) {
         cost[set] = -1; /* not reachable (yet) */
         for (size_t k = 0; k < nitems; k++)
@@ -1544,7 +1554,7 @@ static bool dp_order(struct jctx *j, const struct conjs *cs,
          * as the greedy order keeps them. */
         for (size_t k = nitems; k-- > 0;) {
             size_t prev = set & ~((size_t)1 << k);
-            if (!(set >> k & 1) || cost[prev] < 0)
+            if (!(set >> k & 1) || cost[prev] < 0 || !(adj[k] & prev))
                 continue;
             bool conn;
             double r = join_rows(j, cs, mask[prev], rows[prev], &items[k],
