@@ -240,6 +240,32 @@ static void join_order(void **state)
     Q(&c, "SELECT count(*) FROM big, mid, small WHERE big.x = mid.id AND "
           "big.y = small.id AND mid.w = 1",
       "400");
+    /* Where greedy and dynamic programming part: greedy starts from the
+     * smallest (a, 10 rows), whose only neighbour c gives 5000 rows on
+     * x's two values; the whole search starts from b, whose join with c
+     * keeps 100, and brings a in last. */
+    Q(&c, "CREATE TABLE a (id INT PRIMARY KEY, x INT, z INT)", "OK 0 0 0");
+    Q(&c, "CREATE TABLE b (id INT PRIMARY KEY, y INT, z INT)", "OK 0 0 0");
+    Q(&c, "CREATE TABLE c (id INT PRIMARY KEY, x INT, y INT)", "OK 0 0 0");
+    fill3(&c, "a", 10, 2, 1);
+    fill3(&c, "b", 100, 1000, 1);
+    fill3(&c, "c", 1000, 2, 1000);
+    Q(&c, "ANALYZE TABLE a, b, c",
+      "d.a|analyze|status|OK\nd.b|analyze|status|OK\n"
+      "d.c|analyze|status|OK");
+    Q(&c, "EXPLAIN FORMAT='row' SELECT count(*) FROM a, b, c WHERE a.x = "
+          "c.x AND b.y = c.y",
+      "Projection_1|1.00|root||COUNT(*)\n"
+      "└─HashAgg_2|1.00|root||funcs:COUNT(*)\n"
+      "  └─HashJoin_3|500.00|root||inner join, build:right, cond:(a.x = "
+      "c.x)\n"
+      "    ├─HashJoin_4|100.00|root||inner join, build:left, cond:(b.y = "
+      "c.y)\n"
+      "    │ ├─TableFullScan_5|100.00|root|table:b|keep order:false\n"
+      "    │ └─TableFullScan_6|1000.00|root|table:c|keep order:false\n"
+      "    └─TableFullScan_7|10.00|root|table:a|keep order:false");
+    Q(&c, "SELECT count(*) FROM a, b, c WHERE a.x = c.x AND b.y = c.y",
+      "500");
     Q(&c, "SELECT count(*) FROM big, small WHERE big.y = small.id AND "
           "big.x < 99",
       "1980");
