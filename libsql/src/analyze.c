@@ -20,6 +20,7 @@
 #include "view.h"
 
 #define SCAN_BATCH 512
+#define MAX_TEXT 256 /* bytes of a value SHOW STATS_* keeps */
 
 bool sql__like(const char *p, size_t pn, const char *s, size_t sn, bool ci);
 
@@ -312,6 +313,13 @@ static int build(struct sql_session *s, const struct sql_tableinfo *t,
             if ((rc = sql__key_append(&kb, d, ty)) != 0 ||
                 (rc = sql__datum_text(d, ty, work, &col[n].text, &tn)) != 0)
                 goto err;
+            /* SHOW's text of a long value: its first 256 bytes, cut at a
+             * character's start. */
+            if (tn > MAX_TEXT) {
+                tn = MAX_TEXT;
+                while (tn > 0 && ((uint8_t)col[n].text[tn] & 0xC0) == 0x80)
+                    tn--;
+            }
             uint8_t *k = sql__arena_alloc(work, kb.len ? kb.len : 1);
             char *tx = sql__arena_strndup(work, col[n].text, tn);
             if (!k || !tx) {

@@ -94,7 +94,9 @@ static void get_val(struct sql__rd *r, struct sql_arena *a,
     v->key = k;
     v->klen = n;
     p = sql__rd_lenenc_str(r, &n);
-    if (!p || !(v->text = sql__arena_strndup(a, (const char *)p, n)))
+    /* A text is a C string: one holding a NUL byte is not a record's. */
+    if (!p || (n && memchr(p, 0, n)) ||
+        !(v->text = sql__arena_strndup(a, (const char *)p, n)))
         r->bad = true;
 }
 

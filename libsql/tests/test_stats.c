@@ -287,14 +287,28 @@ static void lifetime(void **state)
     Q(&c, "CREATE TABLE v (x INT)", "OK 0 0 0");
     Q(&c, "INSERT INTO v VALUES (1), (2), (NULL)", "OK 3 0 0");
     Q(&c, "CREATE TABLE w (x INT)", "OK 0 0 0");
-    Q(&c, "ANALYZE TABLE u, v, w",
+    /* Long values (SHOW keeps their first 256 bytes) and NUL bytes. */
+    Q(&c, "CREATE TABLE z (s VARCHAR(1000), b VARBINARY(10))", "OK 0 0 0");
+    Q(&c, "INSERT INTO z VALUES (REPEAT('y', 600), X'00'), "
+          "(REPEAT('y', 601), X'0001'), ('a', NULL)",
+      "OK 3 0 0");
+    Q(&c, "ANALYZE TABLE u, v, w, z",
       "d.u|analyze|status|OK\nd.v|analyze|status|OK\n"
-      "d.w|analyze|status|OK");
+      "d.w|analyze|status|OK\nd.z|analyze|status|OK");
     sqlfx_disconnect(&c);
     sqlfx_reopen(&f);
     sqlfx_connect(&f, &c, 2);
     strip_time(sqlfx_q(&c, "SHOW STATS_META"), 2, got, sizeof(got));
-    assert_string_equal(got, "d|u|1000\nd|v|3\nd|w|0");
+    assert_string_equal(got, "d|u|1000\nd|v|3\nd|w|0\nd|z|3");
+    /* The long values' bounds show 256 of their bytes. */
+    const char *bk = sqlfx_q(&c, "SHOW STATS_BUCKETS WHERE Column_name = "
+                                 "'s' AND Bucket_id = 2");
+    char ys[258];
+    memset(ys, 'y', 257);
+    ys[257] = 0;
+    assert_null(strstr(bk, ys));
+    ys[256] = 0;
+    assert_non_null(strstr(bk, ys));
     strip_time(sqlfx_q(&c, "SHOW STATS_HISTOGRAMS LIKE 'v'"), 4, got,
                sizeof(got));
     assert_string_equal(got, "d|v|x|0|2|1|9");
@@ -302,6 +316,10 @@ static void lifetime(void **state)
         access_of(&c, "EXPLAIN SELECT * FROM d.u WHERE b = 1 AND a = 5"),
         "IndexRangeScan_2|root|table:u, index:ka(a)|range: 1 key; "
         "filter:((b = 1) AND (a = 5))");
+    strip_time(sqlfx_q(&c, "SHOW STATS_HISTOGRAMS LIKE 'z'"), 4, got,
+               sizeof(got));
+    assert_string_equal(got, "d|z|s|0|3|0|910\nd|z|b|0|2|1|10");
+    Q(&c, "TRUNCATE TABLE d.z", "OK 0 0 0");
     Q(&c, "TRUNCATE TABLE d.v", "OK 0 0 0");
     Q(&c, "DROP TABLE d.w", "OK 0 0 0");
     Q(&c, "ALTER TABLE d.u ADD COLUMN z INT", "OK 0 0 0");
@@ -421,6 +439,12 @@ static void record(void **state)
     bad[enc.len] = 0;
     assert_int_equal(sql__stats_decode(bad, enc.len + 1, &got), SQL_EPROTO);
     bad[0] = 2;
+    assert_int_equal(sql__stats_decode(bad, enc.len, &got), SQL_EPROTO);
+    /* A text holding a NUL byte (the first bucket's lower text "1"). */
+    memcpy(bad, enc.p, enc.len);
+    uint8_t *one = memchr(bad + 45, '1', enc.len - 45);
+    assert_non_null(one);
+    *one = 0;
     assert_int_equal(sql__stats_decode(bad, enc.len, &got), SQL_EPROTO);
     free(bad);
     b[1].lo.key = (const uint8_t *)"\x02"; /* overlaps the first bucket */
