@@ -1015,6 +1015,14 @@ static bool equal_cols(const struct jctx *j, const struct conjs *cs,
     return any;
 }
 
+/* Whether c joins the left (tables lmask) with an item (rmask) now:
+ * unused, every table it reads there, some on each side. */
+static bool joins_now(const struct conj *c, uint64_t lmask, uint64_t rmask)
+{
+    return !c->used && !(c->mask & ~(lmask | rmask)) && (c->mask & rmask) &&
+           (c->mask & lmask);
+}
+
 /* The distinct values of joined-row column col, at most rows; -1 when its
  * table has no statistics. */
 static double col_ndv(const struct jctx *j, int col, double rows)
@@ -1038,11 +1046,9 @@ static double stats_join_rows(const struct jctx *j, const struct conjs *cs,
     if (r->n->kind == JN_LEAF && !j->f->tabs[r->n->tab].t->stats)
         return -1; /* the common case without ANALYZE: no second pass */
     double rows = lrows * r->rows;
-    uint64_t both = lmask | r->n->mask;
     for (size_t i = 0; i < cs->n; i++) {
         const struct conj *c = &cs->v[i];
-        if (c->used || (c->mask & ~both) || !(c->mask & r->n->mask) ||
-            !(c->mask & lmask))
+        if (!joins_now(c, lmask, r->n->mask))
             continue;
         int side = equi_side(c, lmask, r->n->mask);
         if (!side)
@@ -1062,11 +1068,9 @@ static double join_rows(const struct jctx *j, const struct conjs *cs,
                         bool *connected)
 {
     bool equi = false, other = false;
-    uint64_t both = lmask | r->n->mask;
     for (size_t i = 0; i < cs->n; i++) {
         const struct conj *c = &cs->v[i];
-        if (c->used || (c->mask & ~both) || !(c->mask & r->n->mask) ||
-            !(c->mask & lmask))
+        if (!joins_now(c, lmask, r->n->mask))
             continue;
         if (equi_side(c, lmask, r->n->mask))
             equi = true;
