@@ -14,6 +14,7 @@
 #include "expr_int.h"
 #include "plan.h"
 #include "sql_int.h"
+#include "stats.h"
 
 /* One plan node's figures. */
 struct xa_node
@@ -100,6 +101,44 @@ static bool lit_count(const struct sql_expr *e, double *out)
     return true;
 }
 
+/* The distinct values of row column col, from the statistics of the
+ * table a scan under p lays there; -1 when none knows. */
+static double col_ndv_below(const struct plan *p, uint32_t col)
+{
+    for (; p; p = p->right ? NULL : p->child) {
+        if (p->kind == PL_SCAN && p->table && !p->lookup) {
+            uint32_t off = p->row_off;
+            if (col < off || col - off >= p->table->ncols)
+                return -1;
+            return sql__stats_col_ndv(p->table, (int)(col - off));
+        }
+        if (p->kind == PL_JOIN) {
+            double l = col_ndv_below(p->child, col);
+            return l >= 0 ? l : col_ndv_below(p->right, col);
+        }
+        if (p->kind != PL_FILTER && p->kind != PL_SORT)
+            return -1; /* the row changes shape above here */
+    }
+    return -1;
+}
+
+/* Groups of aggregation p over in rows: the product of its plain column
+ * keys' distinct counts, at most in; in when a key is not one. */
+static double groups(const struct plan *p, double in)
+{
+    double g = 1;
+    for (size_t i = 0; i < p->nkeys; i++) {
+        const struct sql_expr *k = p->keys[i];
+        double n = k->op == EX_COL ? col_ndv_below(p->child, k->idx) : -1;
+        if (n < 0)
+            return in;
+        g *= n;
+        if (g >= in)
+            return in;
+    }
+    return g;
+}
+
 void sql__plan_estimate(struct sql_session *s, struct plan *p)
 {
     if (!p)
@@ -115,8 +154,7 @@ void sql__plan_estimate(struct sql_session *s, struct plan *p)
         p->est_rows = sql__plan_scan_rows(s, p);
         break;
     case PL_AGG:
-        /* Without a distinct count of the keys: at most every row. */
-        p->est_rows = p->scalar || p->nkeys == 0 ? 1 : in;
+        p->est_rows = p->scalar || p->nkeys == 0 ? 1 : groups(p, in);
         break;
     case PL_LIMIT:
     case PL_TOPN:

@@ -145,6 +145,21 @@ static void estimates(void **state)
     assert_non_null(l);
     assert_int_equal(sscanf(l, "TableFullScan_2|%lf|", &e), 1);
     assert_true(e >= 400 && e <= 600); /* 500 banana rows */
+    /* Groups: the product of the plain keys' distinct counts, at most
+     * the rows in; 1 without GROUP BY. */
+    Q(&c, "EXPLAIN FORMAT='row' SELECT a, s, count(*) FROM t WHERE id < 500 "
+          "GROUP BY a, s",
+      "Projection_1|200.00|root||a, s, COUNT(*)\n"
+      "└─HashAgg_2|200.00|root||group by:a, s; funcs:COUNT(*)\n"
+      "  └─TableRangeScan_3|500.00|root|table:t|range: 1 key; filter:(id < "
+      "500)");
+    Q(&c, "EXPLAIN FORMAT='row' SELECT u.tid, count(*) FROM t, u WHERE "
+          "t.id = u.tid GROUP BY u.tid",
+      "Projection_1|50.00|root||u.tid, COUNT(*)\n"
+      "└─HashAgg_2|50.00|root||group by:u.tid; funcs:COUNT(*)\n"
+      "  └─IndexJoin_3|50.00|root||inner join, cond:(t.id = u.tid)\n"
+      "    ├─TableFullScan_4|50.00|root|table:u|keep order:false\n"
+      "    └─Point_Get_5|1.00|root|table:t|lookup: 1 key");
     Q(&c, "EXPLAIN FORMAT=json SELECT 1",
       "ERR 1235 This version of sqld doesn't yet support 'EXPLAIN "
       "FORMAT=json'");
