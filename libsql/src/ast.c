@@ -1256,6 +1256,16 @@ static void show_(struct sb *b, const struct ast_stmt *st)
         from_db(b, s->db);
         like_where(b, s);
         break;
+    case AST_SHOW_STATS_META:
+    case AST_SHOW_STATS_HISTOGRAMS:
+    case AST_SHOW_STATS_BUCKETS:
+    case AST_SHOW_STATS_TOPN:
+        puts_(b, s->kind == AST_SHOW_STATS_META         ? "STATS_META"
+                 : s->kind == AST_SHOW_STATS_HISTOGRAMS ? "STATS_HISTOGRAMS"
+                 : s->kind == AST_SHOW_STATS_BUCKETS    ? "STATS_BUCKETS"
+                                                        : "STATS_TOPN");
+        like_where(b, s);
+        break;
     }
 }
 

@@ -9,6 +9,7 @@
 
 #include "catalog.h"
 #include "sql_int.h"
+#include "stats.h"
 #include "tablecodec.h"
 
 #define AUTOID_BATCH 1000 /* ids taken per allocation transaction */
@@ -57,8 +58,10 @@ void sql__dbinfo_free(struct sql_dbinfo *d)
 
 void sql__tableinfo_free(struct sql_tableinfo *t)
 {
-    if (t)
+    if (t) {
+        sql__stats_free(t->stats);
         sql__arena_destroy(t->arena);
+    }
 }
 
 struct sql_tableinfo *sql__tableinfo_copy(const struct sql_tableinfo *t)
@@ -406,14 +409,17 @@ int sql__meta_put_table(struct sql_kvtxn *t, const struct sql_tableinfo *ti)
     int rc = sql__table_encode(ti, &b);
     rc = rc ? rc : sql__kvtxn_set(t, k, kn, b.p, b.len);
     sql__buf_free(&b);
-    return rc;
+    /* A changed table's statistics describe the old layout: dropped
+     * (ANALYZE again; DESIGN.md "Statistics"). */
+    return rc ? rc : sql__meta_del_stats(t, ti->id);
 }
 
 int sql__meta_del_table(struct sql_kvtxn *t, int64_t db_id, int64_t table_id)
 {
     uint8_t k[24];
     size_t kn = table_key(k, db_id, table_id);
-    return sql__kvtxn_delete(t, k, kn);
+    int rc = sql__kvtxn_delete(t, k, kn);
+    return rc ? rc : sql__meta_del_stats(t, table_id);
 }
 
 int sql__meta_del_autoid(struct sql_kvtxn *t, int64_t table_id)
@@ -470,6 +476,23 @@ int sql__catalog_load(struct sql_kv *kv, struct sql_catalog **out,
                                res.r.pairs[i].value_len, &ti);
         if (rc == 0 && (rc = sql__catalog_put_table(c, ti)) != 0)
             sql__tableinfo_free(ti);
+    }
+    if (rc != 0)
+        goto fail;
+    /* Statistics: a record that does not decode is skipped (the planner
+     * falls back to its constants), never a failed load. */
+    rc = scan_prefix(t, sql__stats_prefix, &res);
+    for (size_t i = 0; rc == 0 && i < res.r.npairs; i++) {
+        struct sql_tstats *st;
+        struct sql_tableinfo *ti;
+        if (sql__stats_decode(res.r.pairs[i].value, res.r.pairs[i].value_len,
+                              &st) != 0)
+            continue;
+        if ((ti = sql__catalog_table_by_id(c, st->table_id)) != NULL &&
+            !ti->stats)
+            ti->stats = st;
+        else
+            sql__stats_free(st);
     }
     if (rc != 0)
         goto fail;

@@ -25,6 +25,8 @@
 #include "value.h"
 #include "wire.h"
 
+struct sql_tstats;
+
 struct sql_colinfo
 {
     uint32_t id;             /* stable id (row form), never reused */
@@ -93,6 +95,8 @@ struct sql_tableinfo
                                  fails its commit (schema_sync.c) */
     const char *view_sql;     /* a view (view.c): its SELECT as canonical
                                  SQL, tables qualified; NULL for a table */
+    struct sql_tstats *stats; /* ANALYZE's statistics (stats.h), owned, or
+                                 NULL; a copy has none */
     struct sql_arena *arena;  /* owns this struct and everything above */
 };
 

@@ -21,6 +21,7 @@
 #include "session.h"
 #include "exec.h"
 #include "sql_int.h"
+#include "stats.h"
 
 int64_t sql__now_us(void)
 {
@@ -1332,6 +1333,10 @@ static int dispatch(struct sql_session *s, const struct ast_stmt *st)
         if (strcmp(st->name, "CHECK") == 0 ||
             strcmp(st->name, "ADMIN CHECK") == 0)
             return sql__admin_check_tables(s, st);
+        if (strcmp(st->name, "ANALYZE") == 0) {
+            rc = txn_commit(s); /* as MySQL: an implicit commit */
+            return rc ? rc : sql__analyze_run(s, st); /* analyze.c */
+        }
         return not_yet(s, "ANALYZE/OPTIMIZE TABLE");
     case AST_PREPARE:
     case AST_EXECUTE:

@@ -1284,8 +1284,22 @@ void sql__exec_close(struct sql_xnode *n)
     sql__arena_destroy(n->rs);
 }
 
+static int exec_next(struct sql_xctx *x, struct sql_xnode *n,
+                     struct sql_chunk **out);
+
 int sql__exec_next(struct sql_xctx *x, struct sql_xnode *n,
                    struct sql_chunk **out)
+{
+    if (!x->an)
+        return exec_next(x, n, out);
+    int64_t t0 = sql__xa_enter(x->an); /* EXPLAIN ANALYZE */
+    int rc = exec_next(x, n, out);
+    sql__xa_leave(x->an, n, t0, rc == 0 ? (*out)->n : 0);
+    return rc;
+}
+
+static int exec_next(struct sql_xctx *x, struct sql_xnode *n,
+                     struct sql_chunk **out)
 {
     const struct plan *p = n->p;
     n->out.n = 0;
@@ -1650,10 +1664,10 @@ static int run_select(struct sql_session *s, const struct ast_select *sel)
 static int run_explain(struct sql_session *s, const struct ast_stmt *st)
 {
     const struct ast_stmt *e = st->explain;
-    if (st->flag)
+    if (st->flag && e->kind != AST_SELECT)
         return sql__serr(s, 1235, "42000",
                          "This version of sqld doesn't yet support 'EXPLAIN "
-                         "ANALYZE'");
+                         "ANALYZE' of a statement that writes");
     struct plan *p;
     int rc;
     switch (e->kind) {
@@ -1685,6 +1699,8 @@ static int run_explain(struct sql_session *s, const struct ast_stmt *st)
     }
     if (rc != 0)
         return rc;
+    if (st->flag || st->explain_format)
+        return sql__explain_run(s, st, p); /* explain_analyze.c */
     return sql__plan_explain(s, p);
 }
 

@@ -31,6 +31,8 @@ struct sql_xctx
     struct sql_err err;        /* evaluation errors */
     struct sql_eval ev;        /* env + arena + err */
     struct sql_kvtxn *txn;     /* the statement's transaction */
+    struct sql_xanalyze *an;   /* EXPLAIN ANALYZE's per-operator figures
+                                  (explain_analyze.c), or NULL */
 };
 
 /* Fill x for a statement of session s (ev.arena: the statement arena). */

@@ -119,4 +119,10 @@ int sql__xsetop_next(struct sql_xctx *x, struct sql_xnode *n, bool first);
 /* The next chunk of Window operator n (window.c). */
 int sql__xwindow_next(struct sql_xctx *x, struct sql_xnode *n, bool first);
 
+/* EXPLAIN ANALYZE (explain_analyze.c): a call of a node starts (the
+ * clock read) and ends, node n having given rows rows. */
+int64_t sql__xa_enter(struct sql_xanalyze *an);
+void sql__xa_leave(struct sql_xanalyze *an, const struct sql_xnode *n,
+                   int64_t t0, size_t rows);
+
 #endif /* SQL_EXEC_INT_H */

@@ -1081,6 +1081,15 @@ static struct ast_stmt *parse_show(struct parser *p)
         sql__p_advance(p);
         s->kind = AST_SHOW_OPEN_TABLES;
         ok = from_db(p, &s->db) && like_or_where(p, s, true);
+    } else if (!s->full && !s->scope &&
+               (word_is(p, 0, "STATS_META") || word_is(p, 0, "STATS_HISTOGRAMS") ||
+                word_is(p, 0, "STATS_BUCKETS") || word_is(p, 0, "STATS_TOPN"))) {
+        s->kind = word_is(p, 0, "STATS_META")         ? AST_SHOW_STATS_META
+                  : word_is(p, 0, "STATS_HISTOGRAMS") ? AST_SHOW_STATS_HISTOGRAMS
+                  : word_is(p, 0, "STATS_BUCKETS")    ? AST_SHOW_STATS_BUCKETS
+                                                      : AST_SHOW_STATS_TOPN;
+        sql__p_advance(p);
+        ok = like_or_where(p, s, true);
     } else if (!s->full && !s->scope && sql__p_accept_kw(p, KW_PRIVILEGES)) {
         s->kind = AST_SHOW_PRIVILEGES;
     } else if (!s->full && !s->scope && sql__p_accept_kw(p, KW_TRIGGERS)) {

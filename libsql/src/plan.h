@@ -417,6 +417,39 @@ int sql__plan_view_body(struct sql_session *s, const struct ast_select *sel,
  * derived table). */
 bool sql__query_named(struct sql_session *s, const struct ast_table_ref *t);
 
+/* The position in ts's table of e when e is a plain column of it, else
+ * -1 (plan_phys.c). */
+int sql__plan_col_of(struct plan_tscope *ts, const struct ast_expr *e);
+
+/* Estimated rows of scan p: from ANALYZE's statistics when its table has
+ * them, else the constants (plan_join.c). */
+double sql__plan_scan_rows(struct sql_session *s, const struct plan *p);
+
+struct sql_xanalyze;
+
+/* EXPLAIN's optional columns (explain_analyze.c fills the figures). */
+struct plan_explain_opts
+{
+    bool est;                      /* TiDB's estRows after id */
+    const struct sql_xanalyze *an; /* EXPLAIN ANALYZE: actRows, execution
+                                      info and memory too, or NULL */
+};
+
+/* EXPLAIN FORMAT='verbose' and EXPLAIN ANALYZE (explain_analyze.c);
+ * answers itself. 0, SQL_EQUERY or -ENOMEM. */
+int sql__explain_run(struct sql_session *s, const struct ast_stmt *st,
+                     struct plan *p);
+/* EXPLAIN's rows with the columns o asks for. */
+int sql__plan_explain_opts(struct sql_session *s, const struct plan *p,
+                           const struct plan_explain_opts *o);
+/* Fill each node's est_rows the planner left at 0 (EXPLAIN's estRows). */
+void sql__plan_estimate(struct sql_session *s, struct plan *p);
+/* What the run measured for plan node p (explain_analyze.c): rows out,
+ * calls, inclusive ns, the most arena bytes held; false if it never ran. */
+bool sql__xa_figures(const struct sql_xanalyze *an, const struct plan *p,
+                     uint64_t *rows, uint64_t *loops, int64_t *ns,
+                     size_t *mem);
+
 /* EXPLAIN: rows describing p (id, task, access object, operator info). */
 int sql__plan_explain(struct sql_session *s, const struct plan *p);
 

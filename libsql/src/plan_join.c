@@ -13,9 +13,12 @@
 
 #include "plan.h"
 #include "sql_int.h"
+#include "stats.h"
 
 #define MAX_TABLES 61        /* MySQL's limit (1116) */
 #define BASE_ROWS 10000.0    /* a table's rows when nothing is known */
+#define DP_MAX_ITEMS 10      /* join order by dynamic programming up to
+                                this many items, greedy beyond */
 
 enum jn_kind
 {
@@ -756,6 +759,9 @@ static double scan_rows(const struct plan *p)
 {
     const struct plan_access *a = &p->acc;
     double r = BASE_ROWS;
+    double st = p->scope ? sql__stats_scan_rows(p->scope->s, p) : -1;
+    if (st >= 0)
+        return st; /* ANALYZE's statistics (stats_est.c) */
     switch (a->kind) {
     case ACC_POINT:
     case ACC_UNIQUE_POINT:
@@ -786,6 +792,14 @@ static double scan_rows(const struct plan *p)
     for (size_t i = 0; i < p->nconj && r > 1; i++)
         r *= 0.5;
     return r < 1 ? 1 : r;
+}
+
+double sql__plan_scan_rows(struct sql_session *s, const struct plan *p)
+{
+    if (p->lookup)
+        return p->est_rows;
+    double st = sql__stats_scan_rows(s, p);
+    return st >= 0 ? st : scan_rows(p);
 }
 
 /* ---- planning ------------------------------------------------------------------ */
@@ -1001,17 +1015,62 @@ static bool equal_cols(const struct jctx *j, const struct conjs *cs,
     return any;
 }
 
+/* Whether c joins the left (tables lmask) with an item (rmask) now:
+ * unused, every table it reads there, some on each side. */
+static bool joins_now(const struct conj *c, uint64_t lmask, uint64_t rmask)
+{
+    return !c->used && !(c->mask & ~(lmask | rmask)) && (c->mask & rmask) &&
+           (c->mask & lmask);
+}
+
+/* The distinct values of joined-row column col, at most rows; -1 when its
+ * table has no statistics. */
+static double col_ndv(const struct jctx *j, int col, double rows)
+{
+    if (col < 0)
+        return -1;
+    int tab = tab_of(j->f, (uint32_t)col);
+    double n = sql__stats_col_ndv(j->f->tabs[tab].t,
+                                  col - (int)j->f->tabs[tab].offset);
+    return n < 0 ? -1 : n > rows ? rows : n < 1 ? 1 : n;
+}
+
+/* Rows of an equi join from distinct counts: |L| |R| / max(V(L,a),
+ * V(R,b)) per equal pair of plain columns (Selinger et al., "Access path
+ * selection in a relational database management system", 1979); -1 unless
+ * every equal pair has statistics on both sides. */
+static double stats_join_rows(const struct jctx *j, const struct conjs *cs,
+                              uint64_t lmask, double lrows,
+                              const struct jitem *r)
+{
+    if (r->n->kind == JN_LEAF && !j->f->tabs[r->n->tab].t->stats)
+        return -1; /* the common case without ANALYZE: no second pass */
+    double rows = lrows * r->rows;
+    for (size_t i = 0; i < cs->n; i++) {
+        const struct conj *c = &cs->v[i];
+        if (!joins_now(c, lmask, r->n->mask))
+            continue;
+        int side = equi_side(c, lmask, r->n->mask);
+        if (!side)
+            continue;
+        double nl = col_ndv(j, side == 1 ? c->acol : c->bcol, lrows);
+        double nr = col_ndv(j, side == 1 ? c->bcol : c->acol, r->rows);
+        if (nl < 0 || nr < 0)
+            return -1;
+        rows /= nl > nr ? nl : nr;
+    }
+    return rows < 1 ? 1 : rows;
+}
+
 /* Estimated rows of joining the left (lrows, tables lmask) with item r. */
 static double join_rows(const struct jctx *j, const struct conjs *cs,
                         uint64_t lmask, double lrows, const struct jitem *r,
                         bool *connected)
 {
     bool equi = false, other = false;
-    uint64_t both = lmask | r->n->mask;
     for (size_t i = 0; i < cs->n; i++) {
         const struct conj *c = &cs->v[i];
-        if (c->used || (c->mask & ~both) || !(c->mask & r->n->mask) ||
-            !(c->mask & lmask))
+        if (!joins_now(c, lmask, r->n->mask))
             continue;
         if (equi_side(c, lmask, r->n->mask))
             equi = true;
@@ -1020,7 +1079,12 @@ static double join_rows(const struct jctx *j, const struct conjs *cs,
     }
     *connected = equi || other;
     double rows = lrows * r->rows;
-    if (equi) {
+    double st = equi ? stats_join_rows(j, cs, lmask, lrows, r) : -1;
+    if (st >= 0) {
+        rows = st;
+        if (other)
+            rows *= 0.3;
+    } else if (equi) {
         rows = lrows > r->rows ? lrows : r->rows;
         if (r->n->kind == JN_LEAF) {
             const struct sql_tableinfo *t = j->f->tabs[r->n->tab].t;
@@ -1186,6 +1250,21 @@ static int join_step(struct jctx *j, struct conjs *cs, struct plan *left,
         lk->acc = acc;
         lk->lookup = true;
         lk->est_rows = unique ? 1 : r->rows / 10 < 1 ? 1 : r->rows / 10;
+        if (!unique && r->n->kind == JN_LEAF) {
+            /* With statistics: the right's rows per distinct key. */
+            uint32_t hc = (uint32_t)(acc.t->handle_col < 0 ? 0
+                                                           : acc.t->handle_col);
+            const uint32_t *kc = acc.idx < 0 ? &hc : acc.t->idx[acc.idx].cols;
+            double per = r->rows;
+            for (uint32_t k = 0; k < acc.ranges[0].neq && per >= 0; k++) {
+                double n = col_ndv(j, (int)(j->f->tabs[r->n->tab].offset +
+                                            kc[k]),
+                                   r->rows);
+                per = n < 0 ? -1 : per / n;
+            }
+            if (per >= 0)
+                lk->est_rows = per < 1 ? 1 : per;
+        }
         rp = lk;
         jp->join_algo = JA_INDEX;
     } else if (rc != 0)
@@ -1328,6 +1407,190 @@ static int left_join_plan(struct jctx *j, const struct plan_jnode *n,
     return 0;
 }
 
+/* Greedy order: the smallest item first, then each time the item
+ * connected to what is joined that gives the fewest rows (an unconnected
+ * one only when none is connected). O(n^2) estimates. */
+static int greedy_order(struct jctx *j, const struct conjs *cs,
+                        const struct jitem *items, size_t nitems,
+                        size_t *order)
+{
+    bool *done = zalloc(j->s, sizeof(bool) * (nitems + 1));
+    if (!done)
+        return -ENOMEM;
+    size_t first = 0;
+    for (size_t k = 1; k < nitems; k++)
+        if (items[k].rows < items[first].rows)
+            first = k;
+    order[0] = first;
+    done[first] = true;
+    double rows = items[first].rows;
+    uint64_t mask = items[first].n->mask;
+    for (size_t step = 1; step < nitems; step++) {
+        size_t best = SIZE_MAX;
+        double best_rows = 0;
+        bool best_conn = false;
+        for (size_t k = 0; k < nitems; k++) {
+            if (done[k])
+                continue;
+            bool conn;
+            double r = join_rows(j, cs, mask, rows, &items[k], &conn);
+            if (best == SIZE_MAX || (conn && !best_conn) ||
+                (conn == best_conn && r < best_rows)) {
+                best = k;
+                best_rows = r;
+                best_conn = conn;
+            }
+        }
+        done[best] = true;
+        order[step] = best;
+        rows = best_rows;
+        mask |= items[best].n->mask;
+    }
+    return 0;
+}
+
+/* The rows the scan of item it reads before its filters, by its access path
+ * and the statistics; -1 without them (the cost is then the rows of the
+ * intermediate results alone, as without statistics at all). */
+static double item_read(const struct jctx *j, const struct jitem *it)
+{
+    if (it->n->kind != JN_LEAF || it->p->kind != PL_SCAN)
+        return -1;
+    return sql__stats_access_rows(j->f->tabs[it->n->tab].t, &it->p->acc);
+}
+
+/* Rows an index join reads of leaf item r per left row (tables lmask):
+ * 1 by the handle or a unique key, else an index entry and its row per
+ * row of the key's value (statistics' distinct count, all the table's
+ * rows, not only those its filters keep); -1 when no equal conjunct
+ * meets the handle or an index's first column, or without statistics. */
+static double lookup_read(const struct jctx *j, const struct conjs *cs,
+                          uint64_t lmask, const struct jitem *r, bool *unique)
+{
+    *unique = false;
+    if (r->n->kind != JN_LEAF)
+        return -1;
+    const struct plan_ftable *ft = &j->f->tabs[r->n->tab];
+    const struct sql_tableinfo *t = ft->t;
+    double trows = sql__stats_table_rows(t);
+    if (trows < 0 || sql__is_virtual(t))
+        return -1;
+    double best = -1;
+    for (size_t i = 0; i < cs->n; i++) {
+        const struct conj *c = &cs->v[i];
+        int side = c->used ? 0 : equi_side(c, lmask, r->n->mask);
+        int col = side == 1 ? c->bcol : side == 2 ? c->acol : -1;
+        if (col < 0)
+            continue;
+        int tc = col - (int)ft->offset;
+        double per = -1;
+        if (tc == t->handle_col) {
+            per = 1;
+            *unique = true;
+        }
+        for (uint32_t x = 0; per != 1 && x < t->nidx; x++) {
+            const struct sql_idxinfo *ix = &t->idx[x];
+            if ((int32_t)x == t->pk_handle_idx ||
+                ix->state != SQL_IDX_PUBLIC || ix->cols[0] != (uint32_t)tc)
+                continue;
+            if (ix->unique && ix->ncols == 1) {
+                per = 1;
+                *unique = true;
+            } else {
+                double ndv = sql__stats_col_ndv(t, tc);
+                double p2 = 2 * trows / (ndv < 1 ? 1 : ndv);
+                if (per < 0 || p2 < per)
+                    per = p2;
+            }
+        }
+        if (per >= 0 && (best < 0 || per < best))
+            best = per;
+    }
+    return best;
+}
+
+/* Left-deep order by dynamic programming over the connected subsets of
+ * the items (Selinger's; cost: the rows of every intermediate result plus
+ * the rows each step reads of its new item, the first item's scan
+ * included): each subset's cheapest plan extends the cheapest plan of
+ * the subset without one item connected to it by a condition, so no cross product is considered. False when the items are
+ * not all connected (the greedy order then brings the cross product in
+ * last). 2^n subsets times n: n <= DP_MAX_ITEMS. */
+static bool dp_order(struct jctx *j, const struct conjs *cs,
+                     const struct jitem *items, size_t nitems, size_t *order)
+{
+    size_t nsets = (size_t)1 << nitems;
+    double *read = zalloc(j->s, sizeof(double) * (nitems + 1));
+    double *cost = zalloc(j->s, sizeof(double) * nsets);
+    double *rows = zalloc(j->s, sizeof(double) * nsets);
+    uint64_t *mask = zalloc(j->s, sizeof(uint64_t) * nsets);
+    uint8_t *last = zalloc(j->s, nsets);
+    uint32_t adj[DP_MAX_ITEMS] = {0}; /* items a condition links to k */
+    if (!read || !cost || !rows || !mask || !last)
+        return false;
+    for (size_t k = 0; k < nitems; k++)
+        read[k] = item_read(j, &items[k]);
+    for (size_t i = 0; i < cs->n; i++) {
+        uint32_t touched = 0;
+        for (size_t k = 0; k < nitems; k++)
+            if (!cs->v[i].used && (cs->v[i].mask & items[k].n->mask))
+                touched |= 1u << k;
+        for (size_t k = 0; k < nitems; k++)
+            if (touched >> k & 1)
+                adj[k] |= touched & ~(1u << k);
+    }
+    for (size_t set = 1; set < nsets; set++) {
+        cost[set] = -1; /* not reachable (yet) */
+        for (size_t k = 0; k < nitems; k++)
+            if (set >> k & 1)
+                mask[set] |= items[k].n->mask;
+    }
+    for (size_t k = 0; k < nitems; k++) {
+        cost[(size_t)1 << k] = read[k] >= 0 ? read[k] : items[k].rows;
+        rows[(size_t)1 << k] = items[k].rows;
+        last[(size_t)1 << k] = (uint8_t)k;
+    }
+    /* Subsets in increasing order: every proper subset comes first. */
+    for (size_t set = 1; set < nsets; set++) {
+        if ((set & (set - 1)) == 0)
+            continue;
+        /* Last items first: on a tie the earlier items stay in front,
+         * as the greedy order keeps them. */
+        for (size_t k = nitems; k-- > 0;) {
+            size_t prev = set & ~((size_t)1 << k);
+            if (!(set >> k & 1) || cost[prev] < 0 || !(adj[k] & prev))
+                continue;
+            bool conn;
+            double r = join_rows(j, cs, mask[prev], rows[prev], &items[k],
+                                 &conn);
+            if (!conn)
+                continue;
+            /* What the step reads of item k: by its key per left row
+             * when join_step will choose an index join, else its scan. */
+            bool unique;
+            double per = lookup_read(j, cs, mask[prev], &items[k], &unique);
+            double rd = read[k] < 0 ? 0
+                        : per >= 0 && (unique || rows[prev] <= items[k].rows)
+                            ? rows[prev] * per
+                            : read[k];
+            double c = cost[prev] + r + rd;
+            if (cost[set] < 0 || c < cost[set]) {
+                cost[set] = c;
+                rows[set] = r;
+                last[set] = (uint8_t)k;
+            }
+        }
+    }
+    size_t set = nsets - 1;
+    if (cost[set] < 0)
+        return false;
+    for (size_t step = nitems; step > 0; step--) {
+        order[step - 1] = last[set];
+        set &= ~((size_t)1 << last[set]);
+    }
+    return true;
+}
+
 static int node_plan(struct jctx *j, const struct plan_jnode *n,
                      const struct ast_expr **down, size_t ndown,
                      struct plan **out, double *rows)
@@ -1399,41 +1662,22 @@ static int node_plan(struct jctx *j, const struct plan_jnode *n,
         if ((rc = filter(j, &it->p, mine, na)) != 0)
             return rc;
     }
-    /* Greedy order: the smallest item first, then each time the item
-     * connected to what is joined that gives the fewest rows (an
-     * unconnected one only when none is connected). */
-    bool *done = zalloc(s, sizeof(bool) * (nitems + 1));
-    if (!done)
+    /* The order: dynamic programming for a small group, greedy for a
+     * big one; then the steps in that order. */
+    size_t *order = zalloc(s, sizeof(*order) * (nitems + 1));
+    if (!order)
         return -ENOMEM;
-    size_t first = 0;
-    for (size_t k = 1; k < nitems; k++)
-        if (items[k].rows < items[first].rows)
-            first = k;
-    struct plan *cur = items[first].p;
-    uint64_t mask = items[first].n->mask;
-    done[first] = true;
-    for (size_t step = 1; step < nitems; step++) {
-        size_t best = SIZE_MAX;
-        double best_rows = 0;
-        bool best_conn = false;
-        for (size_t k = 0; k < nitems; k++) {
-            if (done[k])
-                continue;
-            bool conn;
-            double r = join_rows(j, &cs, mask, cur->est_rows, &items[k],
-                                 &conn);
-            if (best == SIZE_MAX || (conn && !best_conn) ||
-                (conn == best_conn && r < best_rows)) {
-                best = k;
-                best_rows = r;
-                best_conn = conn;
-            }
-        }
-        done[best] = true;
-        if ((rc = join_step(j, &cs, cur, mask, &items[best], JT_INNER,
-                            &cur)) != 0)
+    if (nitems > DP_MAX_ITEMS || !dp_order(j, &cs, items, nitems, order)) {
+        if ((rc = greedy_order(j, &cs, items, nitems, order)) != 0)
             return rc;
-        mask |= items[best].n->mask;
+    }
+    struct plan *cur = items[order[0]].p;
+    uint64_t mask = items[order[0]].n->mask;
+    for (size_t step = 1; step < nitems; step++) {
+        struct jitem *it = &items[order[step]];
+        if ((rc = join_step(j, &cs, cur, mask, it, JT_INNER, &cur)) != 0)
+            return rc;
+        mask |= it->n->mask;
     }
     /* Conjuncts no step took (none should remain) and constant ones. */
     for (size_t i = 0; i < cs.n; i++)

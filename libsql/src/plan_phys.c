@@ -14,6 +14,7 @@
 
 #include "plan.h"
 #include "sql_int.h"
+#include "stats.h"
 
 #define MAX_RANGES 256
 
@@ -74,6 +75,11 @@ static int col_of(struct plan_tscope *ts, const struct ast_expr *e)
     if (sql__tscope_column(ts, e, &ref, &err) != 0)
         return -1;
     return (int)ref.index;
+}
+
+int sql__plan_col_of(struct plan_tscope *ts, const struct ast_expr *e)
+{
+    return col_of(ts, e);
 }
 
 static int flip(int op)
@@ -281,6 +287,37 @@ static int build_ranges(struct sql_session *s, const struct pred *ps,
     return (int)neq;
 }
 
+/* Whether path a (score) beats the best so far: by score without
+ * statistics; with them point gets still by score, the other paths by
+ * cost, the rows read (an index's twice: the entry, then the row), a
+ * full scan included unless a hint names indexes (DESIGN.md
+ * "Statistics"). */
+static bool better(const struct plan *p, const struct plan_access *a,
+                   int score, int *best, double *best_cost)
+{
+    const struct sql_tableinfo *t = p->table;
+    if (!t->stats || score >= 80 || *best >= 80) {
+        if (score <= *best)
+            return false;
+    } else {
+        double rows = sql__stats_access_rows(t, a);
+        double cost = a->kind == ACC_INDEX_RANGE ? rows * 2 : rows;
+        if (*best_cost >= 0 && cost >= *best_cost)
+            return false;
+        *best_cost = cost;
+    }
+    *best = score;
+    return true;
+}
+
+static double full_cost(const struct plan *p)
+{
+    for (const struct ast_index_hint *h = p->hints; h; h = h->next)
+        if (h->kind != AST_HINT_IGNORE && h->indexes)
+            return -1; /* any listed index beats reading everything */
+    return p->table->stats ? (double)p->table->stats->rows : -1;
+}
+
 int sql__plan_access(struct sql_session *s, struct plan *p)
 {
     const struct sql_tableinfo *t = p->table;
@@ -303,6 +340,7 @@ int sql__plan_access(struct sql_session *s, struct plan *p)
         np += (size_t)extract(s, &ts, p->conj[i], ps + np);
     p->acc = (struct plan_access){.kind = ACC_FULL, .t = t, .idx = -1};
     int best = 0;
+    double best_cost = full_cost(p);
     /* The handle. */
     if (t->handle_col >= 0 && sql__plan_hint_allows(p, -1)) {
         uint32_t hc = (uint32_t)t->handle_col;
@@ -310,12 +348,12 @@ int sql__plan_access(struct sql_session *s, struct plan *p)
         int neq = build_ranges(s, ps, np, &hc, 1, &a);
         if (neq == 1) {
             a.kind = a.nranges == 1 ? ACC_POINT : ACC_BATCH_POINT;
-            best = a.nranges == 1 ? 100 : 80;
-            p->acc = a;
+            if (better(p, &a, a.nranges == 1 ? 100 : 80, &best, &best_cost))
+                p->acc = a;
         } else if (neq == 0) {
             a.kind = ACC_HANDLE_RANGE;
-            best = 15;
-            p->acc = a;
+            if (better(p, &a, 15, &best, &best_cost))
+                p->acc = a;
         }
     }
     for (uint32_t i = 0; i < t->nidx; i++) {
@@ -341,10 +379,8 @@ int sql__plan_access(struct sql_session *s, struct plan *p)
             if (x->unique && (uint32_t)neq == x->ncols)
                 score = 70;
         }
-        if (score > best) {
-            best = score;
+        if (better(p, &a, score, &best, &best_cost))
             p->acc = a;
-        }
     }
     /* No key helps: read in primary key order all the same, as InnoDB's
      * clustered index does (UPDATE/DELETE ... LIMIT without ORDER BY
@@ -501,7 +537,8 @@ static void index_desc(char *buf, size_t len, const struct sql_tableinfo *t,
  * ("│ " where an earlier sibling's subtree goes on), last whether p is its
  * parent's last child. */
 static int explain_node(struct sql_session *s, const struct plan *p,
-                        const char *pre, bool root, bool last, int *id)
+                        const char *pre, bool root, bool last, int *id,
+                        const struct plan_explain_opts *xo)
 {
     char ident[512], object[400] = "", info[1024] = "";
     snprintf(ident, sizeof(ident), "%s%s%s_%d", pre,
@@ -560,18 +597,50 @@ static int explain_node(struct sql_session *s, const struct plan *p,
                  p->info ? p->info : "");
     } else if (p->info)
         snprintf(info, sizeof(info), "%s", p->info);
-    struct sql_value v[4] = {sql__v_str(ident),
+    struct sql_value v[8] = {sql__v_str(ident),
                              sql__v_str(p->kind == PL_SCAN && p->cop
                                             ? "cop[kvd]"
                                             : "root"),
                              sql__v_str(object), sql__v_str(info)};
-    int rc = sql__rs_row(s, v, 4);
+    size_t nv = 4;
+    char est[32], act[32], exec[96], mem[32];
+    if (xo) { /* id, estRows, [actRows], task, object, [execution info],
+                 operator info, [memory] */
+        uint64_t rows = 0, loops = 0;
+        int64_t ns = 0;
+        size_t bytes = 0;
+        bool ran = xo->an && sql__xa_figures(xo->an, p, &rows, &loops, &ns,
+                                             &bytes);
+        snprintf(est, sizeof(est), "%.2f", p->est_rows);
+        snprintf(act, sizeof(act), "%llu", (unsigned long long)rows);
+        exec[0] = 0;
+        snprintf(mem, sizeof(mem), "N/A");
+        if (ran) {
+            snprintf(exec, sizeof(exec), "time:%.3fms, loops:%llu",
+                     (double)ns / 1e6, (unsigned long long)loops);
+            snprintf(mem, sizeof(mem), "%zu Bytes", bytes);
+        }
+        nv = 0;
+        v[nv++] = sql__v_str(ident);
+        v[nv++] = sql__v_str(est);
+        if (xo->an)
+            v[nv++] = sql__v_str(act);
+        v[nv++] = sql__v_str(p->kind == PL_SCAN && p->cop ? "cop[kvd]"
+                                                          : "root");
+        v[nv++] = sql__v_str(object);
+        if (xo->an)
+            v[nv++] = sql__v_str(exec);
+        v[nv++] = sql__v_str(info);
+        if (xo->an)
+            v[nv++] = sql__v_str(mem);
+    }
+    int rc = sql__rs_row(s, v, nv);
     char sub[512];
     snprintf(sub, sizeof(sub), "%s%s", pre, root ? "" : last ? "  " : "│ ");
     if (rc == 0 && p->child)
-        rc = explain_node(s, p->child, sub, false, !p->right, id);
+        rc = explain_node(s, p->child, sub, false, !p->right, id, xo);
     if (rc == 0 && p->right)
-        rc = explain_node(s, p->right, sub, false, true, id);
+        rc = explain_node(s, p->right, sub, false, true, id, xo);
     return rc;
 }
 
@@ -584,6 +653,30 @@ int sql__plan_explain(struct sql_session *s, const struct plan *p)
         {"operator info", SQL_TYPE_VAR_STRING}};
     int id = 1;
     int rc = sql__rs_begin(s, cols, 4);
-    rc = rc ? rc : explain_node(s, p, "", true, true, &id);
+    rc = rc ? rc : explain_node(s, p, "", true, true, &id, NULL);
+    return rc ? rc : sql__rs_end(s);
+}
+
+int sql__plan_explain_opts(struct sql_session *s, const struct plan *p,
+                           const struct plan_explain_opts *o)
+{
+    static const struct sql_rscol est[] = {
+        {"id", SQL_TYPE_VAR_STRING},
+        {"estRows", SQL_TYPE_VAR_STRING},
+        {"task", SQL_TYPE_VAR_STRING},
+        {"access object", SQL_TYPE_VAR_STRING},
+        {"operator info", SQL_TYPE_VAR_STRING}};
+    static const struct sql_rscol an[] = {
+        {"id", SQL_TYPE_VAR_STRING},
+        {"estRows", SQL_TYPE_VAR_STRING},
+        {"actRows", SQL_TYPE_VAR_STRING},
+        {"task", SQL_TYPE_VAR_STRING},
+        {"access object", SQL_TYPE_VAR_STRING},
+        {"execution info", SQL_TYPE_VAR_STRING},
+        {"operator info", SQL_TYPE_VAR_STRING},
+        {"memory", SQL_TYPE_VAR_STRING}};
+    int id = 1;
+    int rc = o->an ? sql__rs_begin(s, an, 8) : sql__rs_begin(s, est, 5);
+    rc = rc ? rc : explain_node(s, p, "", true, true, &id, o);
     return rc ? rc : sql__rs_end(s);
 }

@@ -14,6 +14,7 @@
 #include "plan.h"
 #include "session.h"
 #include "sql_int.h"
+#include "stats.h"
 #include "view.h"
 
 const char *sql__ddl_coll_name(uint16_t coll);
@@ -756,6 +757,11 @@ int sql__show_run(struct sql_session *s, const struct ast_stmt *st)
         return show_index(s, sh);
     case AST_SHOW_TABLE_REGIONS:
         return sql__show_table_regions(s, sh);
+    case AST_SHOW_STATS_META:
+    case AST_SHOW_STATS_HISTOGRAMS:
+    case AST_SHOW_STATS_BUCKETS:
+    case AST_SHOW_STATS_TOPN:
+        return sql__show_stats(s, sh); /* analyze.c */
     case AST_SHOW_VARIABLES:
         return show_variables(s, sh);
     case AST_SHOW_STATUS:
