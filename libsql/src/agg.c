@@ -346,7 +346,7 @@ static int set_add(struct sql_agg_state *st, const uint8_t *key, size_t n,
 /* Copy a datum's bytes into the group's arena. */
 static int keep(struct sql_agg_state *st, struct sql_datum *d)
 {
-    if (d->vt != SQL_VT_STRING || d->v.s.n == 0)
+    if ((d->vt != SQL_VT_STRING && d->vt != SQL_VT_JSON) || d->v.s.n == 0)
         return 0;
     char *p = sql__arena_alloc(st->a, d->v.s.n);
     if (p == NULL)

@@ -746,6 +746,8 @@ int sql__datum_store(const struct sql_datum *v, const struct sql_ftype *t,
         return store_enum(&s, v, t, out);
     case SQL_TYPE_SET:
         return store_set(&s, v, t, out);
+    case SQL_TYPE_JSON:
+        return sql__json_store(ev, v, s.col, out);
     case SQL_TYPE_NULL:
         sql__datum_null(out);
         return 0;

@@ -13,6 +13,7 @@
 #include "datetime.h"
 #include "decimal.h"
 #include "expr.h"
+#include "json.h"
 #include "value.h"
 
 /* ---- errors and warnings ------------------------------------------------ */
@@ -166,6 +167,8 @@ int sql__ftype_vt(const struct sql_ftype *t)
         return SQL_VT_DATETIME;
     case SQL_TYPE_TIME:
         return SQL_VT_TIME;
+    case SQL_TYPE_JSON:
+        return SQL_VT_JSON;
     default:
         return SQL_VT_STRING;
     }
@@ -355,6 +358,11 @@ int sql__to_double(struct sql_eval *ev, const struct sql_datum *d,
                       shown_len(d->v.s.n), d->v.s.p);
         return 0;
     }
+    case SQL_VT_JSON: {
+        struct sql_datum s;
+        int rc = sql__json_scalar(d, ev ? ev->arena : NULL, &s);
+        return rc ? rc : sql__to_double(ev, &s, out);
+    }
     default: {
         double v = (double)sql__time_to_int(&d->v.t, d->vt);
         if (d->v.t.micro) {
@@ -468,6 +476,11 @@ int sql__to_int(struct sql_eval *ev, const struct sql_datum *d, int64_t *out)
         str_to_int(ev, d->v.s.p, d->v.s.n, false, out, &u);
         return 0;
     }
+    case SQL_VT_JSON: {
+        struct sql_datum s;
+        int rc = sql__json_scalar(d, ev ? ev->arena : NULL, &s);
+        return rc ? rc : sql__to_int(ev, &s, out);
+    }
     default:
         *out = sql__time_to_int(&d->v.t, d->vt);
         if (d->v.t.micro >= 500000) /* rounds like a number */
@@ -506,6 +519,11 @@ int sql__to_uint(struct sql_eval *ev, const struct sql_datum *d,
         str_to_int(ev, d->v.s.p, d->v.s.n, true, &i, out);
         return 0;
     }
+    case SQL_VT_JSON: {
+        struct sql_datum s;
+        int rc = sql__json_scalar(d, ev ? ev->arena : NULL, &s);
+        return rc ? rc : sql__to_uint(ev, &s, out);
+    }
     default: {
         int64_t i;
         int rc = sql__to_int(ev, d, &i);
@@ -541,6 +559,11 @@ int sql__to_dec(struct sql_eval *ev, const struct sql_datum *d,
                       "Truncated incorrect DECIMAL value: '%.*s'",
                       shown_len(d->v.s.n), d->v.s.p);
         return 0;
+    }
+    case SQL_VT_JSON: {
+        struct sql_datum s;
+        int rc = sql__json_scalar(d, ev ? ev->arena : NULL, &s);
+        return rc ? rc : sql__to_dec(ev, &s, out);
     }
     default: {
         sql__dec_from_i64(out, sql__time_to_int(&d->v.t, d->vt));
@@ -599,11 +622,14 @@ int sql__to_str(struct sql_eval *ev, const struct sql_datum *d,
         *n = d->v.s.n;
         return 0;
     }
-    if (d->vt == SQL_VT_NULL) {
+    if (d->vt == SQL_VT_NULL ||
+        (d->vt == SQL_VT_JSON && (ev == NULL || ev->arena == NULL))) {
         *p = "";
         *n = 0;
         return 0;
     }
+    if (d->vt == SQL_VT_JSON)
+        return sql__json_print((const uint8_t *)d->v.s.p, ev->arena, p, n);
     char buf[SQL_DEC_STR_MAX];
     size_t len;
     float f = (float)d->v.d;
@@ -790,6 +816,17 @@ int sql__datum_convert(struct sql_eval *ev, const struct sql_datum *d,
         rc = sql__to_str(ev, d, &r.v.s.p, &r.v.s.n);
         r.coll = coll ? coll : SQL_COLL_UTF8MB4_GENERAL_CI;
         break;
+    case SQL_VT_JSON: {
+        struct sql_json *j;
+        const uint8_t *b;
+        size_t n;
+        if (ev == NULL || ev->arena == NULL)
+            return SQL_EINTERNAL;
+        if ((rc = sql__json_from_datum(d, ev->arena, &j)) == 0 &&
+            (rc = sql__json_encode(j, ev->arena, &b, &n)) == 0)
+            sql__datum_json(&r, b, n);
+        break;
+    }
     case SQL_VT_DATE:
     case SQL_VT_DATETIME:
     case SQL_VT_TIME: {
@@ -898,6 +935,8 @@ int sql__datum_cmp_ev(struct sql_eval *ev, const struct sql_datum *a,
 {
     int rc = 0;
     int av = a->vt, bv = b->vt;
+    if (av == SQL_VT_JSON || bv == SQL_VT_JSON)
+        return sql__json_cmp_datum(a, b, out);
     if (av == SQL_VT_STRING && bv == SQL_VT_STRING) {
         if (coll == 0)
             coll = (a->coll == SQL_COLL_BINARY || b->coll == SQL_COLL_BINARY)
@@ -1027,6 +1066,8 @@ int sql__datum_text(const struct sql_datum *d, const struct sql_ftype *t,
         *out = d->v.s.p;
         *len = d->v.s.n;
         return 0;
+    case SQL_VT_JSON:
+        return sql__json_print((const uint8_t *)d->v.s.p, a, out, len);
     case SQL_VT_DECIMAL:
         if (t && t->dec >= 0 && t->dec != d->v.dec.scale &&
             (t->tp == SQL_TYPE_NEWDECIMAL || t->tp == SQL_TYPE_DECIMAL)) {

@@ -77,6 +77,7 @@ enum sql_vt
     SQL_VT_DATE,      /* v.t: DATE (time of day zero) */
     SQL_VT_DATETIME,  /* v.t: DATETIME and TIMESTAMP (session time) */
     SQL_VT_TIME,      /* v.t: TIME (hours up to 838, negative allowed) */
+    SQL_VT_JSON,      /* v.s: one JSON value in its binary form (json.h) */
 };
 
 struct sql_datum
