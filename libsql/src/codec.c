@@ -156,6 +156,12 @@ int sql__key_append(struct sql__buf *b, const struct sql_datum *d0,
             return rc;
         return put_groups(b, (const uint8_t *)d.v.s.p, d.v.s.n);
     }
+    if (sql__type_is_enumset(t)) {
+        /* ENUM/SET keys are the stored numbers: index order. */
+        if ((rc = sql__buf_u8(b, KF_UINT)) != 0)
+            return rc;
+        return put_be64(b, sql__enumset_key(t, &d));
+    }
     if (want != d.vt && want != SQL_VT_NULL &&
         !(want == SQL_VT_DATETIME && d.vt == SQL_VT_DATE) &&
         !(want == SQL_VT_DATE && d.vt == SQL_VT_DATETIME)) {

@@ -2125,6 +2125,9 @@ static int eval(const struct sql_expr *e, struct sql_eval *ev,
             return 0;
         }
         *out = row[e->idx];
+        if (out->vt == SQL_VT_UINT &&
+            (e->type.tp == SQL_TYPE_ENUM || e->type.tp == SQL_TYPE_SET))
+            return sql__enumset_datum(&e->type, out, ev->arena);
         return 0;
     case EX_SUBQ:
         return eval_subq(e, ev, row, out);

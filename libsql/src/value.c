@@ -351,6 +351,11 @@ int sql__to_double(struct sql_eval *ev, const struct sql_datum *d,
         return 0;
     case SQL_VT_STRING: {
         bool clean;
+        uint64_t es;
+        if (sql__enumset_number(d, &es)) { /* ENUM/SET: the number */
+            *out = (double)es;
+            return 0;
+        }
         sql__str_to_double(d->v.s.p, d->v.s.n, out, &clean);
         if (!clean)
             sql__warn(ev, SQL_ER_TRUNCATED_WRONG_VALUE,
@@ -473,6 +478,10 @@ int sql__to_int(struct sql_eval *ev, const struct sql_datum *d, int64_t *out)
         return 0;
     case SQL_VT_STRING: {
         uint64_t u;
+        if (sql__enumset_number(d, &u)) {
+            *out = (int64_t)u;
+            return 0;
+        }
         str_to_int(ev, d->v.s.p, d->v.s.n, false, out, &u);
         return 0;
     }
@@ -516,6 +525,8 @@ int sql__to_uint(struct sql_eval *ev, const struct sql_datum *d,
         return 0;
     case SQL_VT_STRING: {
         int64_t i;
+        if (sql__enumset_number(d, out))
+            return 0;
         str_to_int(ev, d->v.s.p, d->v.s.n, true, &i, out);
         return 0;
     }
@@ -553,6 +564,11 @@ int sql__to_dec(struct sql_eval *ev, const struct sql_datum *d,
         *out = d->v.dec;
         return 0;
     case SQL_VT_STRING: {
+        uint64_t es;
+        if (sql__enumset_number(d, &es)) {
+            sql__dec_from_u64(out, es);
+            return 0;
+        }
         int rc = sql__dec_parse(d->v.s.p, d->v.s.n, out, NULL);
         if (rc != 0)
             sql__warn(ev, SQL_ER_TRUNCATED_WRONG_VALUE,
@@ -1039,6 +1055,14 @@ int sql__datum_cmp(const struct sql_datum *a, const struct sql_datum *b,
         *out = (a->vt != SQL_VT_NULL) - (b->vt != SQL_VT_NULL);
         return 0;
     }
+    /* Values of one ENUM/SET column sort by their numbers (ORDER BY);
+     * comparisons in expressions (sql__datum_cmp_ev) use the text. */
+    uint64_t ea, eb;
+    if (sql__enumset_number(a, &ea) && sql__enumset_number(b, &eb) &&
+        a->fsp == b->fsp) {
+        *out = ea < eb ? -1 : ea > eb;
+        return 0;
+    }
     struct sql_arena *tmp = NULL;
     int rc;
     if ((is_temporal(a->vt) || is_temporal(b->vt)) &&
@@ -1089,6 +1113,8 @@ int sql__datum_text(const struct sql_datum *d, const struct sql_ftype *t,
             n = sql__double_text(d->v.d, t && t->tp == SQL_TYPE_FLOAT, buf);
         break;
     case SQL_VT_UINT:
+        if (sql__type_is_enumset(t))
+            return sql__enumset_text(t, d->v.u, a, out, len);
         if (t && t->tp == SQL_TYPE_BIT) {
             size_t nb = t->len ? (t->len + 7) / 8 : 8;
             if (nb > 8)
@@ -1151,7 +1177,7 @@ int sql__datum_to_value(const struct sql_datum *d, const struct sql_ftype *t,
         out->v.i = d->v.i;
         return 0;
     case SQL_VT_UINT:
-        if (t && t->tp == SQL_TYPE_BIT)
+        if ((t && t->tp == SQL_TYPE_BIT) || sql__type_is_enumset(t))
             break;
         out->kind = SQL_VALUE_UINT;
         out->v.u = d->v.u;
