@@ -503,7 +503,13 @@ static int dec_of(const struct sql_expr *e)
 void sql__arith_type(struct sql_expr *e)
 {
     int op = e->sub;
-    int vt = arith_vt(op, e->args[0]->vt, e->args[1]->vt);
+    /* An ENUM/SET column computes with its number (an integer). */
+    int vt = arith_vt(op,
+                      sql__type_is_enumset(&e->args[0]->type) ? SQL_VT_INT
+                                                              : e->args[0]->vt,
+                      sql__type_is_enumset(&e->args[1]->type)
+                          ? SQL_VT_INT
+                          : e->args[1]->vt);
     int d1 = dec_of(e->args[0]), d2 = dec_of(e->args[1]);
     bool unfixed = d1 < 0 || d2 < 0;
     d1 = d1 < 0 ? 0 : d1;
@@ -867,7 +873,9 @@ static int compile(struct sql_arena *a, const struct ast_expr *x,
         if (op == EX_NEG) {
             hex_to_number(c);
             int vt = c->vt;
-            if (vt == SQL_VT_STRING || vt == SQL_VT_JSON)
+            if (sql__type_is_enumset(&c->type))
+                vt = SQL_VT_INT;
+            else if (vt == SQL_VT_STRING || vt == SQL_VT_JSON)
                 vt = SQL_VT_DOUBLE;
             else if (vt == SQL_VT_UINT)
                 vt = SQL_VT_INT;
@@ -1332,7 +1340,10 @@ static int out_of_range(struct sql_eval *ev, const struct sql_expr *e,
  * numbers (integers, or decimals with a fraction). */
 static int numeric_operand(struct sql_eval *ev, struct sql_datum *d)
 {
-    if (d->vt == SQL_VT_STRING || d->vt == SQL_VT_JSON) {
+    uint64_t es;
+    if (sql__enumset_number(d, &es)) {
+        sql__datum_int(d, (int64_t)es);
+    } else if (d->vt == SQL_VT_STRING || d->vt == SQL_VT_JSON) {
         double v;
         int rc = sql__to_double(ev, d, &v);
         if (rc != 0)

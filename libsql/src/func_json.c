@@ -359,6 +359,10 @@ static int eval_object(const struct sql_expr *e, struct sql_eval *ev,
             (rc = value_arg(e, (int)(2 * i + 1), ev, row,
                             &obj->v.m[i].val)) != 0)
             return rc;
+        if (!sql__json_utf8(obj->v.m[i].k, obj->v.m[i].kn))
+            return sql__err(ev->err, 3144, "22032",
+                            "Cannot create a JSON value from a string with "
+                            "CHARACTER SET 'binary'.");
     }
     obj->n = n;
     sql__json_normalize(obj);
@@ -392,6 +396,23 @@ static int eval_quote(const struct sql_expr *e, struct sql_eval *ev,
         (rc = sql__json_print(b, ev->arena, &p, &n)) != 0)
         return rc;
     return ret_text(ev, out, p, n);
+}
+
+static int eval_pretty(const struct sql_expr *e, struct sql_eval *ev,
+                       const struct sql_datum *row, struct sql_datum *out)
+{
+    const uint8_t *doc;
+    size_t dn;
+    const char *p;
+    bool null;
+    int rc = doc_arg(e, 0, ev, row, &doc, &dn, &null);
+    if (rc != 0 || null) {
+        sql__datum_null(out);
+        return rc;
+    }
+    if ((rc = sql__json_print_ex(doc, true, ev->arena, &p, &dn)) != 0)
+        return rc;
+    return ret_text(ev, out, p, dn);
 }
 
 /* ---- inspection ------------------------------------------------------------ */
@@ -602,6 +623,63 @@ static int eval_contains(const struct sql_expr *e, struct sql_eval *ev,
     return 0;
 }
 
+/* JSON_OVERLAPS (MySQL 8.0.17): a shared array element, a shared
+ * key/value pair, or equal scalars; a scalar against an array counts as
+ * one of its elements. */
+static bool overlaps(const uint8_t *a, const uint8_t *b)
+{
+    if (a[0] != SQL_JSON_ARRAY && b[0] == SQL_JSON_ARRAY)
+        return overlaps(b, a);
+    uint32_t an = sql__json_bin_count(a), bn = sql__json_bin_count(b);
+    if (a[0] == SQL_JSON_ARRAY) {
+        for (uint32_t i = 0; i < an; i++) {
+            const uint8_t *x = sql__json_bin_item(a, i);
+            if (b[0] != SQL_JSON_ARRAY) {
+                if (sql__json_bin_cmp(x, b) == 0)
+                    return true;
+                continue;
+            }
+            for (uint32_t k = 0; k < bn; k++)
+                if (sql__json_bin_cmp(x, sql__json_bin_item(b, k)) == 0)
+                    return true;
+        }
+        return false;
+    }
+    if (a[0] == SQL_JSON_OBJECT && b[0] == SQL_JSON_OBJECT) {
+        for (uint32_t i = 0; i < an; i++) {
+            size_t akn;
+            const char *ak = sql__json_bin_key(a, i, &akn);
+            for (uint32_t k = 0; k < bn; k++) {
+                size_t bkn;
+                const char *bk = sql__json_bin_key(b, k, &bkn);
+                if (akn == bkn && memcmp(ak, bk, akn) == 0 &&
+                    sql__json_bin_cmp(sql__json_bin_item(a, i),
+                                      sql__json_bin_item(b, k)) == 0)
+                    return true;
+            }
+        }
+        return false;
+    }
+    return sql__json_bin_cmp(a, b) == 0;
+}
+
+static int eval_overlaps(const struct sql_expr *e, struct sql_eval *ev,
+                         const struct sql_datum *row, struct sql_datum *out)
+{
+    const uint8_t *a, *b;
+    size_t an, bn;
+    bool null;
+    int rc = doc_arg(e, 0, ev, row, &a, &an, &null);
+    if (rc == 0 && !null)
+        rc = doc_arg(e, 1, ev, row, &b, &bn, &null);
+    if (rc != 0 || null) {
+        sql__datum_null(out);
+        return rc;
+    }
+    sql__datum_int(out, overlaps(a, b));
+    return 0;
+}
+
 /* 'one' or 'all' (3150 otherwise); *all. */
 static int one_or_all(const struct sql_expr *e, int i, struct sql_eval *ev,
                       const struct sql_datum *row, bool *all, bool *null)
@@ -744,16 +822,9 @@ static int search(struct search *s, const uint8_t *b)
         sql__json_scalar(&d, NULL, &str);
         if (!like(str.v.s.p, str.v.s.n, s->pat, s->pn, s->esc))
             return 0;
-        if (s->hits->n == s->cap) {
-            size_t nc = s->cap ? s->cap * 2 : 4;
-            struct sql_json **na = sql__arena_alloc(s->a, sizeof *na * nc);
-            if (na == NULL)
-                return -ENOMEM;
-            if (s->cap)
-                memcpy(na, s->hits->v.a, sizeof *na * s->cap);
-            s->hits->v.a = na;
-            s->cap = nc;
-        }
+        if ((rc = sql__json_grow(s->a, &s->hits->v.a, &s->cap, s->hits->n,
+                                 sizeof *s->hits->v.a)) != 0)
+            return rc;
         char *p = sql__arena_strndup(s->a, (const char *)s->path.p,
                                      s->path.len);
         if (p == NULL ||
@@ -1003,10 +1074,18 @@ static int locate(struct sql_arena *a, struct sql_json **root,
     return 0;
 }
 
-/* One (path, value) of JSON_SET / JSON_INSERT / JSON_REPLACE. */
-static int modify(struct sql_arena *a, struct sql_json **root,
-                  const struct sql_json_path *p, struct sql_json *v, int mode)
+/* One edit at one path of the tree at *root: v is the value (NULL for
+ * JSON_REMOVE). 0, SQL_EQUERY with err, or -ENOMEM. */
+typedef int (*edit_fn)(struct sql_arena *a, struct sql_json **root,
+                       const struct sql_json_path *p, struct sql_json *v,
+                       int mode, struct sql_err *err);
+
+/* JSON_SET / JSON_INSERT / JSON_REPLACE (mode). */
+static int edit_modify(struct sql_arena *a, struct sql_json **root,
+                       const struct sql_json_path *p, struct sql_json *v,
+                       int mode, struct sql_err *err)
 {
+    (void)err;
     if (p->n == 0) {
         if (mode != MOD_INSERT)
             *root = v;
@@ -1034,7 +1113,7 @@ static int modify(struct sql_arena *a, struct sql_json **root,
                                    : obj_insert(a, par, at, l->key, l->kn, v);
     }
     uint32_t cnt = par->tag == SQL_JSON_ARRAY ? par->n : 1;
-    bool inside = l->last0 ? l->idx < cnt : l->idx < cnt;
+    bool inside = l->idx < cnt;
     uint32_t at = l->last0 ? (inside ? cnt - 1 - l->idx : 0) : l->idx;
     if (inside) {
         if (mode == MOD_INSERT)
@@ -1056,9 +1135,86 @@ static int modify(struct sql_arena *a, struct sql_json **root,
     return 0;
 }
 
-static int eval_modify(const struct sql_expr *e, struct sql_eval *ev,
-                       const struct sql_datum *row, struct sql_datum *out,
-                       int mode)
+static int edit_remove(struct sql_arena *a, struct sql_json **root,
+                       const struct sql_json_path *p, struct sql_json *v,
+                       int mode, struct sql_err *err)
+{
+    (void)v;
+    (void)mode;
+    if (p->n == 0)
+        return sql__err(err, 3153, "42000",
+                        "The path expression '$' is not allowed in this "
+                        "context.");
+    struct sql_json **ps;
+    int rc = locate(a, root, p, p->n - 1, &ps);
+    if (rc != 0 || ps == NULL)
+        return rc;
+    struct sql_json *par = *ps;
+    if ((rc = sql__json_open(par, a)) != 0)
+        return rc;
+    const struct sql_json_leg *l = &p->legs[p->n - 1];
+    if (l->kind == SQL_JSON_LEG_KEY && par->tag == SQL_JSON_OBJECT) {
+        bool found;
+        uint32_t at = obj_find(par, l->key, l->kn, &found);
+        if (found) {
+            memmove(par->v.m + at, par->v.m + at + 1,
+                    sizeof *par->v.m * (par->n - at - 1));
+            par->n--;
+        }
+    } else if (l->kind == SQL_JSON_LEG_IDX && par->tag == SQL_JSON_ARRAY &&
+               l->idx < par->n) {
+        uint32_t at = l->last0 ? par->n - 1 - l->idx : l->idx;
+        memmove(par->v.a + at, par->v.a + at + 1,
+                sizeof *par->v.a * (par->n - at - 1));
+        par->n--;
+    }
+    return 0;
+}
+
+static int edit_append(struct sql_arena *a, struct sql_json **root,
+                       const struct sql_json_path *p, struct sql_json *v,
+                       int mode, struct sql_err *err)
+{
+    (void)mode;
+    (void)err;
+    struct sql_json **ps;
+    int rc = locate(a, root, p, p->n, &ps);
+    if (rc != 0 || ps == NULL)
+        return rc;
+    if ((rc = sql__json_open(*ps, a)) != 0)
+        return rc;
+    if ((*ps)->tag == SQL_JSON_ARRAY)
+        return arr_insert(a, *ps, (*ps)->n, v);
+    return (*ps = pair(a, *ps, v)) == NULL ? -ENOMEM : 0;
+}
+
+static int edit_array_insert(struct sql_arena *a, struct sql_json **root,
+                             const struct sql_json_path *p, struct sql_json *v,
+                             int mode, struct sql_err *err)
+{
+    (void)mode;
+    if (p->n == 0 || p->legs[p->n - 1].kind != SQL_JSON_LEG_IDX)
+        return sql__err(err, 3165, "42000",
+                        "A path expression is not a path to a cell in an "
+                        "array.");
+    struct sql_json **ps;
+    int rc = locate(a, root, p, p->n - 1, &ps);
+    if (rc != 0 || ps == NULL)
+        return rc;
+    struct sql_json *par = *ps;
+    if ((rc = sql__json_open(par, a)) != 0 || par->tag != SQL_JSON_ARRAY)
+        return rc;
+    const struct sql_json_leg *l = &p->legs[p->n - 1];
+    uint32_t at = l->last0 ? (l->idx < par->n ? par->n - 1 - l->idx : 0)
+                           : (l->idx < par->n ? l->idx : par->n);
+    return arr_insert(a, par, at, v);
+}
+
+/* The modifiers: a document, then paths (step 1) or (path, value) pairs
+ * (step 2), each edited in turn; SQL NULL document or path is NULL. */
+static int eval_edit(const struct sql_expr *e, struct sql_eval *ev,
+                     const struct sql_datum *row, struct sql_datum *out,
+                     int step, edit_fn op, int mode)
 {
     const uint8_t *doc;
     size_t dn;
@@ -1069,13 +1225,13 @@ static int eval_modify(const struct sql_expr *e, struct sql_eval *ev,
     struct sql_json *root = sql__json_raw(ev->arena, doc);
     if (root == NULL)
         return -ENOMEM;
-    for (int i = 1; i + 1 < e->nargs; i += 2) {
+    for (int i = 1; i + step - 1 < e->nargs; i += step) {
         struct sql_json_path p;
-        struct sql_json *v;
+        struct sql_json *v = NULL;
         if ((rc = path_arg(e, i, ev, row, false, &p, &null)) != 0 || null)
             goto out_null;
-        if ((rc = value_arg(e, i + 1, ev, row, &v)) != 0 ||
-            (rc = modify(ev->arena, &root, &p, v, mode)) != 0)
+        if ((step == 2 && (rc = value_arg(e, i + 1, ev, row, &v)) != 0) ||
+            (rc = op(ev->arena, &root, &p, v, mode, ev->err)) != 0)
             return rc;
     }
     return ret_tree(ev, root, out);
@@ -1087,152 +1243,39 @@ out_null:
 static int eval_set(const struct sql_expr *e, struct sql_eval *ev,
                     const struct sql_datum *row, struct sql_datum *out)
 {
-    return eval_modify(e, ev, row, out, MOD_SET);
+    return eval_edit(e, ev, row, out, 2, edit_modify, MOD_SET);
 }
 
 static int eval_insert(const struct sql_expr *e, struct sql_eval *ev,
                        const struct sql_datum *row, struct sql_datum *out)
 {
-    return eval_modify(e, ev, row, out, MOD_INSERT);
+    return eval_edit(e, ev, row, out, 2, edit_modify, MOD_INSERT);
 }
 
 static int eval_replace(const struct sql_expr *e, struct sql_eval *ev,
                         const struct sql_datum *row, struct sql_datum *out)
 {
-    return eval_modify(e, ev, row, out, MOD_REPLACE);
+    return eval_edit(e, ev, row, out, 2, edit_modify, MOD_REPLACE);
 }
 
 static int eval_remove(const struct sql_expr *e, struct sql_eval *ev,
                        const struct sql_datum *row, struct sql_datum *out)
 {
-    const uint8_t *doc;
-    size_t dn;
-    bool null;
-    int rc = doc_arg(e, 0, ev, row, &doc, &dn, &null);
-    if (rc != 0 || null)
-        goto out_null;
-    struct sql_json *root = sql__json_raw(ev->arena, doc);
-    if (root == NULL)
-        return -ENOMEM;
-    for (int i = 1; i < e->nargs; i++) {
-        struct sql_json_path p;
-        struct sql_json **ps;
-        if ((rc = path_arg(e, i, ev, row, false, &p, &null)) != 0 || null)
-            goto out_null;
-        if (p.n == 0)
-            return sql__err(ev->err, 3153, "42000",
-                            "The path expression '$' is not allowed in this "
-                            "context.");
-        if ((rc = locate(ev->arena, &root, &p, p.n - 1, &ps)) != 0)
-            return rc;
-        if (ps == NULL)
-            continue;
-        struct sql_json *par = *ps;
-        if ((rc = sql__json_open(par, ev->arena)) != 0)
-            return rc;
-        const struct sql_json_leg *l = &p.legs[p.n - 1];
-        if (l->kind == SQL_JSON_LEG_KEY && par->tag == SQL_JSON_OBJECT) {
-            bool found;
-            uint32_t at = obj_find(par, l->key, l->kn, &found);
-            if (found) {
-                memmove(par->v.m + at, par->v.m + at + 1,
-                        sizeof *par->v.m * (par->n - at - 1));
-                par->n--;
-            }
-        } else if (l->kind == SQL_JSON_LEG_IDX &&
-                   par->tag == SQL_JSON_ARRAY && l->idx < par->n) {
-            uint32_t at = l->last0 ? par->n - 1 - l->idx : l->idx;
-            memmove(par->v.a + at, par->v.a + at + 1,
-                    sizeof *par->v.a * (par->n - at - 1));
-            par->n--;
-        }
-    }
-    return ret_tree(ev, root, out);
-out_null:
-    sql__datum_null(out);
-    return rc;
+    return eval_edit(e, ev, row, out, 1, edit_remove, 0);
 }
 
 static int eval_array_append(const struct sql_expr *e, struct sql_eval *ev,
                              const struct sql_datum *row,
                              struct sql_datum *out)
 {
-    const uint8_t *doc;
-    size_t dn;
-    bool null;
-    int rc = doc_arg(e, 0, ev, row, &doc, &dn, &null);
-    if (rc != 0 || null)
-        goto out_null;
-    struct sql_json *root = sql__json_raw(ev->arena, doc);
-    if (root == NULL)
-        return -ENOMEM;
-    for (int i = 1; i + 1 < e->nargs; i += 2) {
-        struct sql_json_path p;
-        struct sql_json **ps, *v;
-        if ((rc = path_arg(e, i, ev, row, false, &p, &null)) != 0 || null)
-            goto out_null;
-        if ((rc = value_arg(e, i + 1, ev, row, &v)) != 0 ||
-            (rc = locate(ev->arena, &root, &p, p.n, &ps)) != 0)
-            return rc;
-        if (ps == NULL)
-            continue;
-        if ((rc = sql__json_open(*ps, ev->arena)) != 0)
-            return rc;
-        if ((*ps)->tag == SQL_JSON_ARRAY) {
-            if ((rc = arr_insert(ev->arena, *ps, (*ps)->n, v)) != 0)
-                return rc;
-        } else if ((*ps = pair(ev->arena, *ps, v)) == NULL) {
-            return -ENOMEM;
-        }
-    }
-    return ret_tree(ev, root, out);
-out_null:
-    sql__datum_null(out);
-    return rc;
+    return eval_edit(e, ev, row, out, 2, edit_append, 0);
 }
 
 static int eval_array_insert(const struct sql_expr *e, struct sql_eval *ev,
                              const struct sql_datum *row,
                              struct sql_datum *out)
 {
-    const uint8_t *doc;
-    size_t dn;
-    bool null;
-    int rc = doc_arg(e, 0, ev, row, &doc, &dn, &null);
-    if (rc != 0 || null)
-        goto out_null;
-    struct sql_json *root = sql__json_raw(ev->arena, doc);
-    if (root == NULL)
-        return -ENOMEM;
-    for (int i = 1; i + 1 < e->nargs; i += 2) {
-        struct sql_json_path p;
-        struct sql_json **ps, *v;
-        if ((rc = path_arg(e, i, ev, row, false, &p, &null)) != 0 || null)
-            goto out_null;
-        if (p.n == 0 || p.legs[p.n - 1].kind != SQL_JSON_LEG_IDX)
-            return sql__err(ev->err, 3165, "42000",
-                            "A path expression is not a path to a cell in "
-                            "an array.");
-        if ((rc = value_arg(e, i + 1, ev, row, &v)) != 0 ||
-            (rc = locate(ev->arena, &root, &p, p.n - 1, &ps)) != 0)
-            return rc;
-        if (ps == NULL)
-            continue;
-        struct sql_json *par = *ps;
-        if ((rc = sql__json_open(par, ev->arena)) != 0)
-            return rc;
-        if (par->tag != SQL_JSON_ARRAY)
-            continue;
-        const struct sql_json_leg *l = &p.legs[p.n - 1];
-        uint32_t at = l->last0 ? (l->idx < par->n ? par->n - 1 - l->idx : 0)
-                               : (l->idx < par->n ? l->idx : par->n);
-        if ((rc = arr_insert(ev->arena, par, at, v)) != 0)
-            return rc;
-    }
-    return ret_tree(ev, root, out);
-out_null:
-    sql__datum_null(out);
-    return rc;
+    return eval_edit(e, ev, row, out, 2, edit_array_insert, 0);
 }
 
 /* ---- merging ------------------------------------------------------------- */
@@ -1433,5 +1476,7 @@ const struct sql__func sql__funcs_json[] = {
     {"JSON_MERGE_PRESERVE", 2, -1, check_json, eval_merge_preserve, false},
     {"JSON_MERGE", 2, -1, check_json, eval_merge_preserve, false},
     {"JSON_SEARCH", 3, -1, check_json, eval_search, false},
+    {"JSON_PRETTY", 1, 1, check_text, eval_pretty, false},
+    {"JSON_OVERLAPS", 2, 2, check_int, eval_overlaps, false},
     {NULL, 0, 0, NULL, NULL, false},
 };

@@ -67,6 +67,20 @@ static int key_cmp(const char *a, size_t an, const char *b, size_t bn)
 
 /* ---- validation and access -------------------------------------------- */
 
+static size_t utf8_ok(const unsigned char *s, size_t n);
+
+bool sql__json_utf8(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t l = utf8_ok((const unsigned char *)p + i, n - i);
+        if (l == 0)
+            return false;
+        i += l;
+    }
+    return true;
+}
+
 static bool valid(const uint8_t *b, size_t n, int depth, size_t *len)
 {
     if (n < 1)
@@ -95,16 +109,20 @@ static bool valid(const uint8_t *b, size_t n, int depth, size_t *len)
     case SQL_JSON_DECIMAL: {
         if (n < 2 || b[1] == 0 || (size_t)b[1] > n - 2)
             return false;
+        /* Only the canonical text sql__dec_print writes. */
         struct sql_dec d;
         size_t used = 0;
+        char txt[SQL_DEC_STR_MAX];
         if (sql__dec_parse((const char *)b + 2, b[1], &d, &used) != 0 ||
-            used != b[1])
+            used != b[1] || sql__dec_print(&d, txt) != b[1] ||
+            memcmp(txt, b + 2, b[1]) != 0)
             return false;
         *len = 2u + b[1];
         return true;
     }
     case SQL_JSON_STRING: {
-        if (n < 5 || rd32(b + 1) > n - 5)
+        if (n < 5 || rd32(b + 1) > n - 5 ||
+            !sql__json_utf8((const char *)b + 5, rd32(b + 1)))
             return false;
         *len = 5 + (size_t)rd32(b + 1);
         return true;
@@ -129,7 +147,8 @@ static bool valid(const uint8_t *b, size_t n, int depth, size_t *len)
                 if (ko != next || kl > size - ko)
                     return false;
                 const char *k = (const char *)body + ko;
-                if (i > 0 && key_cmp(pk, pkn, k, kl) >= 0)
+                if ((i > 0 && key_cmp(pk, pkn, k, kl) >= 0) ||
+                    !sql__json_utf8(k, kl))
                     return false;
                 pk = k;
                 pkn = kl;
@@ -328,6 +347,23 @@ int sql__json_bin_cmp(const uint8_t *a, const uint8_t *b)
 }
 
 /* ---- trees ----------------------------------------------------------- */
+
+int sql__json_grow(struct sql_arena *a, void *arrp, size_t *cap, size_t n,
+                   size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 4;
+    void *old, *nw = sql__arena_alloc(a, nc * size);
+    if (nw == NULL)
+        return -ENOMEM;
+    memcpy(&old, arrp, sizeof old);
+    if (n)
+        memcpy(nw, old, n * size);
+    memcpy(arrp, &nw, sizeof nw);
+    *cap = nc;
+    return 0;
+}
 
 struct sql_json *sql__json_new(struct sql_arena *a, uint8_t tag)
 {
@@ -825,16 +861,9 @@ static int parse_array(struct jp *p, struct sql_json **out)
         struct sql_json *v;
         if ((rc = parse_value(p, &v)) != 0)
             return rc;
-        if (j->n == cap) {
-            size_t nc = cap ? cap * 2 : 4;
-            struct sql_json **na = sql__arena_alloc(p->a, sizeof *na * nc);
-            if (na == NULL)
-                return -ENOMEM;
-            if (cap)
-                memcpy(na, j->v.a, sizeof *na * cap);
-            j->v.a = na;
-            cap = nc;
-        }
+        if ((rc = sql__json_grow(p->a, &j->v.a, &cap, j->n,
+                                 sizeof *j->v.a)) != 0)
+            return rc;
         j->v.a[j->n++] = v;
         ws(p);
         if (p->i < p->n && p->s[p->i] == ',') {
@@ -881,17 +910,9 @@ static int parse_object(struct jp *p, struct sql_json **out)
         ws(p);
         if ((rc = parse_value(p, &m.val)) != 0)
             return rc;
-        if (j->n == cap) {
-            size_t nc = cap ? cap * 2 : 4;
-            struct sql_json_member *nm =
-                sql__arena_alloc(p->a, sizeof *nm * nc);
-            if (nm == NULL)
-                return -ENOMEM;
-            if (cap)
-                memcpy(nm, j->v.m, sizeof *nm * cap);
-            j->v.m = nm;
-            cap = nc;
-        }
+        if ((rc = sql__json_grow(p->a, &j->v.m, &cap, j->n,
+                                 sizeof *j->v.m)) != 0)
+            return rc;
         j->v.m[j->n++] = m;
         ws(p);
         if (p->i < p->n && p->s[p->i] == ',') {
@@ -1012,7 +1033,23 @@ static size_t double_text(double d, char *buf)
     return n;
 }
 
-static int print(struct sql__buf *o, const uint8_t *b)
+/* Between members: ", " compact (depth < 0), else a newline and two
+ * spaces per level (JSON_PRETTY). */
+static int sep(struct sql__buf *o, int depth, bool first)
+{
+    int rc = 0;
+    if (depth < 0)
+        return first ? 0 : sql__buf_put(o, ", ", 2);
+    if (!first)
+        rc = sql__buf_u8(o, ',');
+    if (rc == 0)
+        rc = sql__buf_u8(o, '\n');
+    for (int k = 0; rc == 0 && k < depth; k++)
+        rc = sql__buf_put(o, "  ", 2);
+    return rc;
+}
+
+static int print(struct sql__buf *o, const uint8_t *b, int depth)
 {
     char buf[64];
     int rc = 0;
@@ -1037,29 +1074,27 @@ static int print(struct sql__buf *o, const uint8_t *b)
         return sql__buf_put(o, b + 2, b[1]);
     case SQL_JSON_STRING:
         return put_str(o, (const char *)b + 5, rd32(b + 1));
-    case SQL_JSON_ARRAY: {
-        uint32_t n = rd32(b + 1);
-        rc = sql__buf_u8(o, '[');
-        for (uint32_t i = 0; rc == 0 && i < n; i++) {
-            if (i && (rc = sql__buf_put(o, ", ", 2)) != 0)
-                break;
-            rc = print(o, sql__json_bin_item(b, i));
-        }
-        return rc ? rc : sql__buf_u8(o, ']');
-    }
+    case SQL_JSON_ARRAY:
     case SQL_JSON_OBJECT: {
+        bool obj = b[0] == SQL_JSON_OBJECT;
         uint32_t n = rd32(b + 1);
-        rc = sql__buf_u8(o, '{');
+        int inner = depth < 0 ? -1 : depth + 1;
+        rc = sql__buf_u8(o, obj ? '{' : '[');
         for (uint32_t i = 0; rc == 0 && i < n; i++) {
-            size_t kn;
-            const char *k = sql__json_bin_key(b, i, &kn);
-            if ((i && (rc = sql__buf_put(o, ", ", 2)) != 0) ||
-                (rc = put_str(o, k, kn)) != 0 ||
-                (rc = sql__buf_put(o, ": ", 2)) != 0)
+            if ((rc = sep(o, inner, i == 0)) != 0)
                 break;
-            rc = print(o, sql__json_bin_item(b, i));
+            if (obj) {
+                size_t kn;
+                const char *k = sql__json_bin_key(b, i, &kn);
+                if ((rc = put_str(o, k, kn)) != 0 ||
+                    (rc = sql__buf_put(o, ": ", 2)) != 0)
+                    break;
+            }
+            rc = print(o, sql__json_bin_item(b, i), inner);
         }
-        return rc ? rc : sql__buf_u8(o, '}');
+        if (rc == 0 && n > 0 && depth >= 0)
+            rc = sep(o, depth, true);
+        return rc ? rc : sql__buf_u8(o, obj ? '}' : ']');
     }
     default:
         return SQL_EINTERNAL;
@@ -1069,8 +1104,14 @@ static int print(struct sql__buf *o, const uint8_t *b)
 int sql__json_print(const uint8_t *b, struct sql_arena *a, const char **out,
                     size_t *n)
 {
+    return sql__json_print_ex(b, false, a, out, n);
+}
+
+int sql__json_print_ex(const uint8_t *b, bool pretty, struct sql_arena *a,
+                       const char **out, size_t *n)
+{
     struct sql__buf o = {NULL, 0, 0};
-    int rc = print(&o, b);
+    int rc = print(&o, b, pretty ? 0 : -1);
     char *p = NULL;
     if (rc == 0 && (p = sql__arena_alloc(a, o.len + 1)) == NULL)
         rc = -ENOMEM;
@@ -1093,6 +1134,35 @@ void sql__datum_json(struct sql_datum *d, const uint8_t *b, size_t n)
     d->vt = SQL_VT_JSON;
     d->v.s.p = (const char *)b;
     d->v.s.n = n;
+}
+
+/* Bytes that are not UTF-8 as MySQL prints an opaque binary string:
+ * "base64:type15:<base64>". */
+static int opaque(const char *p, size_t n, struct sql_arena *a,
+                  struct sql_json **out)
+{
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char pre[] = "base64:type15:";
+    size_t pl = sizeof pre - 1, m = pl + (n + 2) / 3 * 4;
+    char *t = sql__arena_alloc(a, m + 1);
+    if (t == NULL)
+        return -ENOMEM;
+    memcpy(t, pre, pl);
+    size_t w = pl;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)(uint8_t)p[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)(uint8_t)p[i + 1] << 8;
+        if (i + 2 < n)
+            v |= (uint8_t)p[i + 2];
+        t[w++] = b64[v >> 18];
+        t[w++] = b64[(v >> 12) & 63];
+        t[w++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+        t[w++] = i + 2 < n ? b64[v & 63] : '=';
+    }
+    *out = sql__json_str(a, t, w);
+    return *out ? 0 : -ENOMEM;
 }
 
 int sql__json_from_datum(const struct sql_datum *d, struct sql_arena *a,
@@ -1129,8 +1199,11 @@ int sql__json_from_datum(const struct sql_datum *d, struct sql_arena *a,
         break;
     }
     case SQL_VT_STRING:
-        j = sql__json_str(a, d->v.s.p, d->v.s.n);
-        break;
+        if (sql__json_utf8(d->v.s.p, d->v.s.n)) {
+            j = sql__json_str(a, d->v.s.p, d->v.s.n);
+            break;
+        }
+        return opaque(d->v.s.p, d->v.s.n, a, out);
     default: { /* temporals: their text (MySQL keeps a DATE/TIME type) */
         size_t n = sql__time_print(&d->v.t, d->vt, d->fsp, buf);
         char *p = sql__arena_strndup(a, buf, n);

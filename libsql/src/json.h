@@ -76,6 +76,8 @@ struct sql_json_perr
  * length in bounds, members contiguous, keys sorted and unique, depth at
  * most SQL_JSON_MAX_DEPTH). The accessors below trust what passed. */
 bool sql__json_valid_bin(const uint8_t *b, size_t n);
+/* True when p[0..n) is well-formed UTF-8 (what JSON strings hold). */
+bool sql__json_utf8(const char *p, size_t n);
 /* Bytes of the value starting at b (validated). */
 size_t sql__json_bin_len(const uint8_t *b);
 /* Members of a container value (0 for scalars). */
@@ -96,6 +98,10 @@ int sql__json_parse(const char *s, size_t n, struct sql_arena *a,
 /* MySQL's text of an encoded value (`{"a": 1, "b": [1, 2]}`), in a. */
 int sql__json_print(const uint8_t *b, struct sql_arena *a, const char **out,
                     size_t *n);
+/* The same, or JSON_PRETTY's form (pretty: a member per line, two spaces
+ * per level). */
+int sql__json_print_ex(const uint8_t *b, bool pretty, struct sql_arena *a,
+                       const char **out, size_t *n);
 
 /* ---- trees ------------------------------------------------------------- */
 
@@ -106,6 +112,10 @@ int sql__json_encode(const struct sql_json *j, struct sql_arena *a,
  * becomes ARRAY/OBJECT with RAW members, a RAW scalar its scalar node. */
 struct sql_json *sql__json_raw(struct sql_arena *a, const uint8_t *b);
 int sql__json_open(struct sql_json *j, struct sql_arena *a);
+/* Room for item n of an arena array *arrp (a pointer to the array
+ * pointer) of *cap items of size bytes: doubles it when full. */
+int sql__json_grow(struct sql_arena *a, void *arrp, size_t *cap, size_t n,
+                   size_t size);
 /* Scalar nodes. */
 struct sql_json *sql__json_new(struct sql_arena *a, uint8_t tag);
 struct sql_json *sql__json_str(struct sql_arena *a, const char *p, size_t n);

@@ -106,7 +106,8 @@ int sql__json_path_parse(const char *s, size_t n, struct sql_arena *a,
                 size_t st = i;
                 while (i < n && ident_char((unsigned char)s[i]))
                     i++;
-                if (i == st || (s[st] >= '0' && s[st] <= '9'))
+                if (i == st || (s[st] >= '0' && s[st] <= '9') ||
+                    !sql__json_utf8(s + st, i - st))
                     return bad(err, st + 1);
                 leg.kind = SQL_JSON_LEG_KEY;
                 leg.key = s + st;
@@ -150,16 +151,10 @@ int sql__json_path_parse(const char *s, size_t n, struct sql_arena *a,
         } else {
             return bad(err, i + 1);
         }
-        if (out->n == cap) {
-            size_t nc = cap ? cap * 2 : 4;
-            struct sql_json_leg *nl = sql__arena_alloc(a, sizeof *nl * nc);
-            if (nl == NULL)
-                return -ENOMEM;
-            if (cap)
-                memcpy(nl, out->legs, sizeof *nl * cap);
-            out->legs = nl;
-            cap = nc;
-        }
+        int rc = sql__json_grow(a, &out->legs, &cap, out->n,
+                                sizeof *out->legs);
+        if (rc != 0)
+            return rc;
         out->legs[out->n++] = leg;
     }
     /* ** must be followed by a leg, and not by another **. */
@@ -185,16 +180,9 @@ static int add(struct found *f, const uint8_t *b)
     for (size_t k = 0; f->dedupe && k < f->n; k++)
         if (f->v[k] == b)
             return 0;
-    if (f->n == f->cap) {
-        size_t nc = f->cap ? f->cap * 2 : 8;
-        const uint8_t **nv = sql__arena_alloc(f->a, sizeof *nv * nc);
-        if (nv == NULL)
-            return -ENOMEM;
-        if (f->cap)
-            memcpy(nv, f->v, sizeof *nv * f->cap);
-        f->v = nv;
-        f->cap = nc;
-    }
+    int rc = sql__json_grow(f->a, &f->v, &f->cap, f->n, sizeof *f->v);
+    if (rc != 0)
+        return rc;
     f->v[f->n++] = b;
     return 0;
 }

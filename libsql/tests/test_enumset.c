@@ -62,6 +62,13 @@ static void contexts(void **state)
     Q("SELECT id FROM e WHERE sz > 1 ORDER BY id", "1\n3\n4\n5\n6");
     Q("SELECT id FROM e WHERE sz IN ('small', 'large') ORDER BY id",
       "1\n2\n5");
+    /* Ranges compare the text, so the index on sz (member order) is not
+     * used for them; a number compares with the index. */
+    Q("SELECT id FROM e WHERE sz > 'large' ORDER BY id", "2\n3\n4\n6");
+    Q("SELECT id FROM e WHERE sz BETWEEN 'm' AND 'n' ORDER BY id",
+      "3\n4\n6");
+    Q("SELECT id, sz * 1.5, -sz, sz - 5 FROM e WHERE id < 3 ORDER BY id",
+      "1|4.5|-3|-2\n2|1.5|-1|-4");
     Q("SELECT id FROM e WHERE FIND_IN_SET('c', fl) ORDER BY id", "1\n4");
     Q("SELECT id FROM e WHERE fl & 1 ORDER BY id", "1\n3\n4");
     Q("SELECT id FROM e WHERE fl = 'a,d' ORDER BY id", "3");

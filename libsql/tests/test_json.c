@@ -228,12 +228,35 @@ static void build(void **state)
       "'JSON_OBJECT'");
     Q("SELECT JSON_OBJECT(NULL, 1)",
       "ERR 3158 JSON documents may not contain NULL member names.");
+    /* Bytes that are not UTF-8: MySQL's opaque form as a value, 3144
+     * as a key. */
+    Q("SELECT JSON_ARRAY(X'CE41'), JSON_OBJECT('k', UNHEX('FF'))",
+      "[\"base64:type15:zkE=\"]|{\"k\": \"base64:type15:/w==\"}");
+    Q("SELECT JSON_OBJECT(X'FF', 1)",
+      "ERR 3144 Cannot create a JSON value from a string with CHARACTER SET "
+      "'binary'.");
     Q("SELECT JSON_QUOTE('null'), JSON_QUOTE('\"null\"'), "
       "JSON_QUOTE('[1, 2, 3]'), JSON_QUOTE(NULL)",
       "\"null\"|\"\\\"null\\\"\"|\"[1, 2, 3]\"|NULL");
     Q("SELECT JSON_UNQUOTE('\"abc\"'), JSON_UNQUOTE('[1, 2, 3]'), "
       "JSON_UNQUOTE('\"\\\\t\\\\u0032\"'), JSON_UNQUOTE(NULL)",
       "abc|[1, 2, 3]|\t2|NULL");
+}
+
+/* The MySQL manual's JSON_PRETTY examples. */
+static void pretty(void **state)
+{
+    (void)state;
+    Q("SELECT JSON_PRETTY('{\"a\":\"10\",\"b\":\"15\",\"x\":\"25\"}')",
+      "{\n  \"a\": \"10\",\n  \"b\": \"15\",\n  \"x\": \"25\"\n}");
+    Q("SELECT JSON_PRETTY('[\"a\",1,{\"key1\": \"value1\"},\"5\", \"77\" , "
+      "{\"key2\":[\"value3\",\"valueX\", \"valueY\"]},\"j\", \"2\"   ]')",
+      "[\n  \"a\",\n  1,\n  {\n    \"key1\": \"value1\"\n  },\n  \"5\",\n"
+      "  \"77\",\n  {\n    \"key2\": [\n      \"value3\",\n      \"valueX\",\n"
+      "      \"valueY\"\n    ]\n  },\n  \"j\",\n  \"2\"\n]");
+    Q("SELECT JSON_PRETTY('[]'), JSON_PRETTY('{}'), JSON_PRETTY('1'), "
+      "JSON_PRETTY(NULL)",
+      "[]|{}|1|NULL");
 }
 
 static void inspect(void **state)
@@ -259,6 +282,19 @@ static void inspect(void **state)
       "JSON_CONTAINS('[1, 2]', '[1, 4]'), JSON_CONTAINS('1', '1.0'), "
       "JSON_CONTAINS('{\"a\": 1}', '1')",
       "1|1|0|1|0");
+    Q("SELECT JSON_OVERLAPS('[1,3,5,7]', '[2,5,7]'), "
+      "JSON_OVERLAPS('[1,3,5,7]', '[2,6,8]'), "
+      "JSON_OVERLAPS('[[1,2],[3,4],5]', '[1,[2,3],[4,5]]'), "
+      "JSON_OVERLAPS('{\"a\":1,\"b\":10,\"d\":10}', "
+      "'{\"c\":1,\"e\":10,\"f\":1,\"d\":10}'), "
+      "JSON_OVERLAPS('{\"a\":1,\"b\":10,\"d\":10}', "
+      "'{\"a\":5,\"e\":10,\"f\":1,\"d\":20}')",
+      "1|0|0|1|0");
+    Q("SELECT JSON_OVERLAPS('5', '5'), JSON_OVERLAPS('5', '6'), "
+      "JSON_OVERLAPS('[4,5,\"6\",7]', '6'), "
+      "JSON_OVERLAPS('[4,5,6,7]', '\"6\"'), "
+      "JSON_OVERLAPS('[4,5,6,7]', '6'), JSON_OVERLAPS(NULL, '1')",
+      "1|0|0|0|1|NULL");
     Q("SELECT JSON_CONTAINS_PATH('{}', 'some', '$')",
       "ERR 3150 The oneOrAll argument to json_contains_path may take these "
       "values: 'one' or 'all'.");
@@ -452,6 +488,37 @@ static void binary(void **state)
       "ERR 3157 The JSON document exceeds the maximum depth of 100.");
 }
 
+/* JSON in the binary protocol: values go as length-encoded text of
+ * type 245, parameters arrive as strings and are parsed on insert. */
+static void binproto(void **state)
+{
+    (void)state;
+    unsigned np, nc;
+    int ps = sqlfx_prepare(&c,
+                           "SELECT j, j->'$.n', JSON_OBJECT('k', ?) FROM t "
+                           "WHERE id = ?",
+                           &np, &nc);
+    assert_true(ps >= 0);
+    assert_int_equal(np, 2);
+    assert_int_equal(nc, 3);
+    const char *args[] = {"v", "1"};
+    assert_string_equal(sqlfx_execute(&c, ps, 2, args),
+                        "{\"n\": 3, \"name\": \"Ann\", \"tags\": "
+                        "[\"x\", \"y\"]}|3|{\"k\": \"v\"}");
+    sqlfx_close_stmt(&c, ps);
+    ps = sqlfx_prepare(&c, "INSERT INTO t VALUES (?, ?)", &np, &nc);
+    assert_true(ps >= 0);
+    const char *row[] = {"9", "[1, {\"b\": 2, \"a\": null}]"};
+    assert_string_equal(sqlfx_execute(&c, ps, 2, row), "OK 1 0");
+    const char *bad[] = {"10", "[1,"};
+    assert_string_equal(sqlfx_execute(&c, ps, 2, bad),
+                        "ERR 3140 Invalid JSON text: \"Invalid value.\" at "
+                        "position 3 in value for column 'j'.");
+    sqlfx_close_stmt(&c, ps);
+    Q("SELECT j FROM t WHERE id = 9", "[1, {\"a\": null, \"b\": 2}]");
+    Q("DELETE FROM t WHERE id = 9", "OK 1 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -460,7 +527,8 @@ int main(void)
         cmocka_unit_test(extract),  cmocka_unit_test(build),
         cmocka_unit_test(inspect),  cmocka_unit_test(search),
         cmocka_unit_test(modify),   cmocka_unit_test(merge),
-        cmocka_unit_test(binary),
+        cmocka_unit_test(binary),   cmocka_unit_test(binproto),
+        cmocka_unit_test(pretty),
     };
     return cmocka_run_group_tests_name("libsql/json", tests, setup, teardown);
 }
