@@ -258,14 +258,15 @@ static void bin_dec(const uint8_t *b, struct sql_dec *d)
 
 static double bin_double(const uint8_t *b)
 {
-    uint64_t v = rd64(b + 1);
+    uint64_t v;
     double d;
     switch (b[0]) {
     case SQL_JSON_INT:
-        return (double)(int64_t)v;
+        return (double)(int64_t)rd64(b + 1);
     case SQL_JSON_UINT:
-        return (double)v;
+        return (double)rd64(b + 1);
     case SQL_JSON_DOUBLE:
+        v = rd64(b + 1);
         memcpy(&d, &v, 8);
         return d;
     default: {

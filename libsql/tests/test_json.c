@@ -119,6 +119,11 @@ static void ordering(void **state)
       "CAST('1' AS JSON) = 1, CAST('1.0' AS JSON) = 1, "
       "CAST('1.5' AS JSON) = 1.5, CAST('\"a\"' AS JSON) = 'a'",
       "1|1|1|1|1");
+    /* A DECIMAL inside JSON against a DOUBLE inside JSON. */
+    Q("SELECT CAST(1.50 AS JSON) = CAST('1.5' AS JSON), "
+      "JSON_ARRAY(2.5) > CAST('[2.25]' AS JSON), "
+      "JSON_CONTAINS(JSON_ARRAY(1.50), '1.5')",
+      "1|1|1");
     Q("SELECT CAST('[1, 2]' AS JSON) < CAST('[1, 3]' AS JSON), "
       "CAST('[1]' AS JSON) < CAST('[1, 0]' AS JSON), "
       "CAST('true' AS JSON) > CAST('[9]' AS JSON), "
