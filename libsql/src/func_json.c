@@ -1451,6 +1451,86 @@ int sql__json_store(struct sql_eval *ev, const struct sql_datum *v,
                     msg, pos, col);
 }
 
+/* ---- JSON_ARRAYAGG, JSON_OBJECTAGG ---------------------------------------- */
+
+struct sql_json_agg
+{
+    struct sql_json_member *m; /* rows: key (OBJECTAGG) and encoded value,
+                                  all copied into the group's arena */
+    size_t n;                  /* rows */
+    size_t cap;                /* room */
+};
+
+int sql__json_agg_add(struct sql_arena *ga, struct sql_json_agg **acc,
+                      const struct sql_datum *v, int nargs,
+                      struct sql_err *err)
+{
+    struct sql_json_agg *g = *acc;
+    struct sql_json *j;
+    const uint8_t *b;
+    size_t bn;
+    int rc;
+    if (g == NULL && (g = *acc = sql__arena_zalloc(ga, sizeof *g)) == NULL)
+        return -ENOMEM;
+    if ((rc = sql__json_grow(ga, &g->m, &g->cap, g->n, sizeof *g->m)) != 0)
+        return rc;
+    struct sql_json_member *m = &g->m[g->n];
+    memset(m, 0, sizeof *m);
+    if (nargs == 2) {
+        if (v[0].vt == SQL_VT_NULL)
+            return sql__err(err, 3158, "22032",
+                            "JSON documents may not contain NULL member "
+                            "names.");
+        /* The key's text (a number's digits) into the group's arena. */
+        struct sql_eval kev = {NULL, ga, err};
+        const char *k;
+        if ((rc = sql__to_str(&kev, &v[0], &k, &m->kn)) != 0)
+            return rc;
+        if (!sql__json_utf8(k, m->kn))
+            return sql__err(err, 3144, "22032",
+                            "Cannot create a JSON value from a string with "
+                            "CHARACTER SET 'binary'.");
+        if ((m->k = sql__arena_strndup(ga, k, m->kn)) == NULL)
+            return -ENOMEM;
+    }
+    /* Encoded at once: the row's bytes do not outlive the row. */
+    if ((rc = sql__json_from_datum(&v[nargs - 1], ga, &j)) != 0 ||
+        (rc = sql__json_encode(j, ga, &b, &bn)) != 0 ||
+        (m->val = sql__json_raw(ga, b)) == NULL)
+        return rc ? rc : -ENOMEM;
+    g->n++;
+    return 0;
+}
+
+int sql__json_agg_final(const struct sql_json_agg *acc, bool object,
+                        struct sql_eval *ev, struct sql_datum *out)
+{
+    if (acc == NULL || acc->n == 0) {
+        sql__datum_null(out);
+        return 0;
+    }
+    struct sql_json *j = sql__json_new(ev->arena, object ? SQL_JSON_OBJECT
+                                                         : SQL_JSON_ARRAY);
+    if (j == NULL)
+        return -ENOMEM;
+    j->n = (uint32_t)acc->n;
+    if (object) {
+        /* A copy: sorting must not disturb the group's rows. */
+        if ((j->v.m = sql__arena_alloc(ev->arena, sizeof *j->v.m * acc->n)) ==
+            NULL)
+            return -ENOMEM;
+        memcpy(j->v.m, acc->m, sizeof *j->v.m * acc->n);
+        sql__json_normalize(j);
+    } else {
+        if ((j->v.a = sql__arena_alloc(ev->arena, sizeof *j->v.a * acc->n)) ==
+            NULL)
+            return -ENOMEM;
+        for (size_t i = 0; i < acc->n; i++)
+            j->v.a[i] = acc->m[i].val;
+    }
+    return ret_tree(ev, j, out);
+}
+
 /* ---- the table -------------------------------------------------------------- */
 
 const struct sql__func sql__funcs_json[] = {

@@ -248,6 +248,38 @@ static void build(void **state)
       "abc|[1, 2, 3]|\t2|NULL");
 }
 
+/* JSON_ARRAYAGG and JSON_OBJECTAGG (the manual's t3 example): NULLs are
+ * kept as null, the last duplicate key wins, no rows give NULL. */
+static void aggregates(void **state)
+{
+    (void)state;
+    Q("CREATE TABLE t3 (o_id INT, attribute VARCHAR(10), value "
+      "VARCHAR(10))",
+      "OK 0 0 0");
+    Q("INSERT INTO t3 VALUES (2, 'color', 'red'), (2, 'fabric', 'silk'), "
+      "(3, 'color', 'green'), (3, 'shape', 'square'), (4, 'k', NULL), "
+      "(4, 'k', 'last')",
+      "OK 6 0 0");
+    Q("SELECT o_id, JSON_ARRAYAGG(attribute), JSON_OBJECTAGG(attribute, "
+      "value) FROM t3 WHERE o_id < 4 GROUP BY o_id ORDER BY o_id",
+      "2|[\"color\", \"fabric\"]|{\"color\": \"red\", \"fabric\": \"silk\"}\n"
+      "3|[\"color\", \"shape\"]|{\"color\": \"green\", \"shape\": "
+      "\"square\"}");
+    Q("SELECT JSON_ARRAYAGG(value), JSON_OBJECTAGG(attribute, value) FROM t3 "
+      "WHERE o_id = 4",
+      "[null, \"last\"]|{\"k\": \"last\"}");
+    Q("SELECT JSON_ARRAYAGG(o_id), JSON_OBJECTAGG(o_id, o_id * 2) FROM t3 "
+      "WHERE o_id > 3",
+      "[4, 4]|{\"4\": 8}");
+    Q("SELECT JSON_ARRAYAGG(o_id) FROM t3 WHERE o_id > 9", "NULL");
+    Q("SELECT JSON_OBJECTAGG(value, o_id) FROM t3",
+      "ERR 3158 JSON documents may not contain NULL member names.");
+    Q("SELECT JSON_OBJECTAGG(o_id) FROM t3",
+      "ERR 1582 Incorrect parameter count in the call to native function "
+      "'JSON_OBJECTAGG'");
+    Q("DROP TABLE t3", "OK 0 0 0");
+}
+
 /* The MySQL manual's JSON_PRETTY examples. */
 static void pretty(void **state)
 {
@@ -533,7 +565,7 @@ int main(void)
         cmocka_unit_test(inspect),  cmocka_unit_test(search),
         cmocka_unit_test(modify),   cmocka_unit_test(merge),
         cmocka_unit_test(binary),   cmocka_unit_test(binproto),
-        cmocka_unit_test(pretty),
+        cmocka_unit_test(pretty),   cmocka_unit_test(aggregates),
     };
     return cmocka_run_group_tests_name("libsql/json", tests, setup, teardown);
 }
