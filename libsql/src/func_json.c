@@ -604,15 +604,24 @@ static bool contains(const uint8_t *t, const uint8_t *c)
     return sql__json_bin_cmp(t, c) == 0;
 }
 
+/* The first two arguments as documents (JSON_CONTAINS, JSON_OVERLAPS). */
+static int two_docs(const struct sql_expr *e, struct sql_eval *ev,
+                    const struct sql_datum *row, const uint8_t **a,
+                    const uint8_t **b, bool *null)
+{
+    size_t an, bn;
+    int rc = doc_arg(e, 0, ev, row, a, &an, null);
+    if (rc == 0 && !*null)
+        rc = doc_arg(e, 1, ev, row, b, &bn, null);
+    return rc;
+}
+
 static int eval_contains(const struct sql_expr *e, struct sql_eval *ev,
                          const struct sql_datum *row, struct sql_datum *out)
 {
     const uint8_t *t, *c;
-    size_t tn, cn;
     bool null;
-    int rc = doc_arg(e, 0, ev, row, &t, &tn, &null);
-    if (rc == 0 && !null)
-        rc = doc_arg(e, 1, ev, row, &c, &cn, &null);
+    int rc = two_docs(e, ev, row, &t, &c, &null);
     if (rc == 0 && !null && e->nargs > 2)
         rc = at_path(e, 2, ev, row, t, &t, &null);
     if (rc != 0 || null) {
@@ -667,11 +676,8 @@ static int eval_overlaps(const struct sql_expr *e, struct sql_eval *ev,
                          const struct sql_datum *row, struct sql_datum *out)
 {
     const uint8_t *a, *b;
-    size_t an, bn;
     bool null;
-    int rc = doc_arg(e, 0, ev, row, &a, &an, &null);
-    if (rc == 0 && !null)
-        rc = doc_arg(e, 1, ev, row, &b, &bn, &null);
+    int rc = two_docs(e, ev, row, &a, &b, &null);
     if (rc != 0 || null) {
         sql__datum_null(out);
         return rc;

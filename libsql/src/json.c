@@ -844,43 +844,56 @@ static bool word(struct jp *p, const char *w)
 
 static int parse_value(struct jp *p, struct sql_json **out);
 
+/* At a container's opening byte: true when the closer follows at once. */
+static bool open_empty(struct jp *p, char close)
+{
+    p->i++;
+    ws(p);
+    if (p->i < p->n && p->s[p->i] == close) {
+        p->i++;
+        return true;
+    }
+    return false;
+}
+
+/* After a member: 1 when a comma says another follows, 0 at the closer,
+ * else SQL_EQUERY with msg. */
+static int next_member(struct jp *p, char close, const char *msg)
+{
+    ws(p);
+    if (p->i < p->n && p->s[p->i] == ',') {
+        p->i++;
+        ws(p);
+        return 1;
+    }
+    if (p->i < p->n && p->s[p->i] == close) {
+        p->i++;
+        return 0;
+    }
+    return perr(p, msg, p->i);
+}
+
 static int parse_array(struct jp *p, struct sql_json **out)
 {
     struct sql_json *j = sql__json_new(p->a, SQL_JSON_ARRAY);
     if (j == NULL)
         return -ENOMEM;
     size_t cap = 0;
-    int rc;
-    p->i++;
-    ws(p);
-    if (p->i < p->n && p->s[p->i] == ']') {
-        p->i++;
-        *out = j;
-        return 0;
-    }
-    for (;;) {
+    int rc = 1;
+    if (open_empty(p, ']'))
+        rc = 0;
+    while (rc == 1) {
         struct sql_json *v;
-        if ((rc = parse_value(p, &v)) != 0)
-            return rc;
-        if ((rc = sql__json_grow(p->a, &j->v.a, &cap, j->n,
+        if ((rc = parse_value(p, &v)) != 0 ||
+            (rc = sql__json_grow(p->a, &j->v.a, &cap, j->n,
                                  sizeof *j->v.a)) != 0)
             return rc;
         j->v.a[j->n++] = v;
-        ws(p);
-        if (p->i < p->n && p->s[p->i] == ',') {
-            p->i++;
-            ws(p);
-            continue;
-        }
-        if (p->i < p->n && p->s[p->i] == ']') {
-            p->i++;
-            break;
-        }
-        return perr(p, "Missing a comma or ']' after an array element.",
-                    p->i);
+        rc = next_member(p, ']',
+                         "Missing a comma or ']' after an array element.");
     }
     *out = j;
-    return 0;
+    return rc;
 }
 
 static int parse_object(struct jp *p, struct sql_json **out)
@@ -889,15 +902,10 @@ static int parse_object(struct jp *p, struct sql_json **out)
     if (j == NULL)
         return -ENOMEM;
     size_t cap = 0;
-    int rc;
-    p->i++;
-    ws(p);
-    if (p->i < p->n && p->s[p->i] == '}') {
-        p->i++;
-        *out = j;
-        return 0;
-    }
-    for (;;) {
+    int rc = 1;
+    if (open_empty(p, '}'))
+        rc = 0;
+    while (rc == 1) {
         if (p->i >= p->n || p->s[p->i] != '"')
             return perr(p, "Missing a name for object member.", p->i);
         struct sql_json_member m;
@@ -909,25 +917,16 @@ static int parse_object(struct jp *p, struct sql_json **out)
                         p->i);
         p->i++;
         ws(p);
-        if ((rc = parse_value(p, &m.val)) != 0)
-            return rc;
-        if ((rc = sql__json_grow(p->a, &j->v.m, &cap, j->n,
+        if ((rc = parse_value(p, &m.val)) != 0 ||
+            (rc = sql__json_grow(p->a, &j->v.m, &cap, j->n,
                                  sizeof *j->v.m)) != 0)
             return rc;
         j->v.m[j->n++] = m;
-        ws(p);
-        if (p->i < p->n && p->s[p->i] == ',') {
-            p->i++;
-            ws(p);
-            continue;
-        }
-        if (p->i < p->n && p->s[p->i] == '}') {
-            p->i++;
-            break;
-        }
-        return perr(p, "Missing a comma or '}' after an object member.",
-                    p->i);
+        rc = next_member(p, '}',
+                         "Missing a comma or '}' after an object member.");
     }
+    if (rc != 0)
+        return rc;
     sql__json_normalize(j);
     *out = j;
     return 0;
