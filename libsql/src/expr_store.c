@@ -13,6 +13,7 @@
 #include "datetime.h"
 #include "decimal.h"
 #include "expr_int.h"
+#include "json.h"
 
 struct store
 {
@@ -690,6 +691,16 @@ int sql__datum_store(const struct sql_datum *v, const struct sql_ftype *t,
     if (v->vt == SQL_VT_NULL) {
         sql__datum_null(out);
         return 0;
+    }
+    struct sql_datum sc;
+    if (v->vt == SQL_VT_JSON && t->tp != SQL_TYPE_JSON &&
+        !sql__type_is_string(t->tp)) {
+        /* JSON into a number or temporal column: its scalar (json.c);
+         * string columns take its text. */
+        int rc = sql__json_scalar(v, ev->arena, &sc);
+        if (rc != 0)
+            return rc;
+        v = &sc;
     }
     switch (t->tp) {
     case SQL_TYPE_TINY:

@@ -135,6 +135,28 @@ static void updates(void **state)
       "COLLATE=utf8mb4_general_ci");
 }
 
+/* ALTER TABLE keeps each row's member when the members move, and
+ * converts to and from other types by the text. */
+static void alter(void **state)
+{
+    (void)state;
+    Q("CREATE TABLE a (id INT PRIMARY KEY, e ENUM('x','y','z'), "
+      "s SET('p','q'), KEY (e))",
+      "OK 0 0 0");
+    Q("INSERT INTO a VALUES (1, 'y', 'p,q'), (2, 'x', 'q'), (3, 'z', 'p')",
+      "OK 3 0 0");
+    Q("ALTER TABLE a MODIFY e ENUM('z','y','x','w')", "OK 0 0 0");
+    Q("SELECT id, e, e + 0 FROM a ORDER BY id", "1|y|2\n2|x|3\n3|z|1");
+    Q("SELECT id FROM a WHERE e = 'z'", "3");
+    Q("ALTER TABLE a MODIFY s SET('q','p')", "OK 0 0 0");
+    Q("SELECT id, s, s + 0 FROM a ORDER BY id", "1|q,p|3\n2|q|1\n3|p|2");
+    Q("ALTER TABLE a MODIFY e VARCHAR(5)", "OK 0 0 0");
+    Q("SELECT id, e FROM a ORDER BY id", "1|y\n2|x\n3|z");
+    Q("ALTER TABLE a MODIFY e ENUM('x','y','z')", "OK 0 0 0");
+    Q("SELECT id, e, e + 0 FROM a ORDER BY e", "2|x|1\n1|y|2\n3|z|3");
+    Q("DROP TABLE a", "OK 0 0 0");
+}
+
 /* The manual's "Out-of-Range and Overflow Handling". */
 static void overflow(void **state)
 {
@@ -173,6 +195,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(contexts), cmocka_unit_test(ordering),
         cmocka_unit_test(errors),   cmocka_unit_test(updates),
+        cmocka_unit_test(alter),
         cmocka_unit_test(overflow),
     };
     return cmocka_run_group_tests_name("libsql/enumset", tests, setup,

@@ -87,6 +87,26 @@ static void storage(void **state)
       "COLLATE=utf8mb4_general_ci");
 }
 
+/* JSON stored into other columns: numbers and temporals take the
+ * scalar, strings the JSON text (a JSON string keeps its quotes). */
+static void stores(void **state)
+{
+    (void)state;
+    Q("CREATE TABLE u (id INT PRIMARY KEY, n INT, d DATE, x DECIMAL(5,2), "
+      "v VARCHAR(60))",
+      "OK 0 0 0");
+    Q("INSERT INTO u SELECT 1, JSON_EXTRACT(j, '$.n'), '2024-01-02', "
+      "CAST('2.5' AS JSON), j->'$.name' FROM t WHERE id = 1",
+      "OK 1 0 0");
+    Q("INSERT INTO u (id, v) SELECT 2, j FROM t WHERE id = 2", "OK 1 0 0");
+    Q("SELECT * FROM u ORDER BY id",
+      "1|3|2024-01-02|2.50|\"Ann\"\n2|NULL|NULL|NULL|[1, 2.5, \"s\", null, true]");
+    Q("INSERT INTO u (id, n) SELECT 3, j FROM t WHERE id = 2",
+      "ERR 1366 Incorrect integer value: '[1, 2.5, \"s\", null, true]' for "
+      "column 'n' at row 1");
+    Q("DROP TABLE u", "OK 0 0 0");
+}
+
 /* -> and ->> on a column (MySQL allows them after a column only). */
 static void arrows(void **state)
 {
@@ -559,7 +579,8 @@ static void binproto(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(storage),  cmocka_unit_test(arrows),
+        cmocka_unit_test(storage),  cmocka_unit_test(stores),
+        cmocka_unit_test(arrows),
         cmocka_unit_test(ordering), cmocka_unit_test(casts),
         cmocka_unit_test(extract),  cmocka_unit_test(build),
         cmocka_unit_test(inspect),  cmocka_unit_test(search),
