@@ -435,15 +435,25 @@ static int at_path(const struct sql_expr *e, int i, struct sql_eval *ev,
     return 0;
 }
 
+/* The document of argument 0, or the value the path of argument 1 (when
+ * given) selects in it (JSON_LENGTH, JSON_KEYS). */
+static int doc_at(const struct sql_expr *e, struct sql_eval *ev,
+                  const struct sql_datum *row, const uint8_t **doc,
+                  bool *null)
+{
+    size_t dn;
+    int rc = doc_arg(e, 0, ev, row, doc, &dn, null);
+    if (rc == 0 && !*null && e->nargs > 1)
+        rc = at_path(e, 1, ev, row, *doc, doc, null);
+    return rc;
+}
+
 static int eval_length(const struct sql_expr *e, struct sql_eval *ev,
                        const struct sql_datum *row, struct sql_datum *out)
 {
     const uint8_t *doc;
-    size_t dn;
     bool null;
-    int rc = doc_arg(e, 0, ev, row, &doc, &dn, &null);
-    if (rc == 0 && !null && e->nargs > 1)
-        rc = at_path(e, 1, ev, row, doc, &doc, &null);
+    int rc = doc_at(e, ev, row, &doc, &null);
     if (rc != 0 || null) {
         sql__datum_null(out);
         return rc;
@@ -539,11 +549,8 @@ static int eval_keys(const struct sql_expr *e, struct sql_eval *ev,
                      const struct sql_datum *row, struct sql_datum *out)
 {
     const uint8_t *doc;
-    size_t dn;
     bool null;
-    int rc = doc_arg(e, 0, ev, row, &doc, &dn, &null);
-    if (rc == 0 && !null && e->nargs > 1)
-        rc = at_path(e, 1, ev, row, doc, &doc, &null);
+    int rc = doc_at(e, ev, row, &doc, &null);
     if (rc != 0 || null || doc[0] != SQL_JSON_OBJECT) {
         sql__datum_null(out);
         return rc;
