@@ -33,6 +33,8 @@ enum agg_kind
     AG_VAR_POP,
     AG_VAR_SAMP,
     AG_ANY_VALUE,
+    AG_JSON_ARRAYAGG,  /* added: func_json.c builds the value */
+    AG_JSON_OBJECTAGG, /* added */
 };
 
 static const struct
@@ -49,6 +51,7 @@ static const struct
     {"STDDEV_SAMP", AG_STD_SAMP}, {"VARIANCE", AG_VAR_POP},
     {"VAR_POP", AG_VAR_POP},     {"VAR_SAMP", AG_VAR_SAMP},
     {"ANY_VALUE", AG_ANY_VALUE},
+    {"JSON_ARRAYAGG", AG_JSON_ARRAYAGG}, {"JSON_OBJECTAGG", AG_JSON_OBJECTAGG},
 };
 #define NAGG (sizeof agg_names / sizeof agg_names[0])
 
@@ -107,6 +110,7 @@ struct sql_agg_state
     /* GROUP_CONCAT rows */
     struct gc_row *rows;      /* collected rows */
     size_t nrows, rowcap;     /* count and capacity */
+    struct sql_json_agg *json; /* JSON_ARRAYAGG/OBJECTAGG (func_json.c) */
 };
 
 static int kind_of(const char *name)
@@ -137,7 +141,9 @@ int sql__agg_compile(struct sql_arena *a, const struct ast_expr *e,
         g->star = true;
         n = 0;
     } else if (n == 0 || (n > 1 && !(kind == AG_GROUP_CONCAT ||
-                                     (kind == AG_COUNT && g->distinct)))) {
+                                     kind == AG_JSON_OBJECTAGG ||
+                                     (kind == AG_COUNT && g->distinct))) ||
+               (kind == AG_JSON_OBJECTAGG && n != 2)) {
         return sql__err(err, SQL_ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT, "42000",
                         "Incorrect parameter count in the call to native "
                         "function '%s'",
@@ -200,6 +206,10 @@ int sql__agg_compile(struct sql_arena *a, const struct ast_expr *e,
     case AG_COUNT:
         sql__ftype_of_vt(&g->type, SQL_VT_INT, 0, 0);
         g->type.flags |= SQL_COLFLAG_NOT_NULL;
+        break;
+    case AG_JSON_ARRAYAGG:
+    case AG_JSON_OBJECTAGG:
+        sql__ftype_of_vt(&g->type, SQL_VT_JSON, 0, 0);
         break;
     case AG_SUM:
     case AG_AVG:
@@ -349,7 +359,7 @@ static int set_add(struct sql_agg_state *st, const uint8_t *key, size_t n,
 /* Copy a datum's bytes into the group's arena. */
 static int keep(struct sql_agg_state *st, struct sql_datum *d)
 {
-    if (d->vt != SQL_VT_STRING || d->v.s.n == 0)
+    if ((d->vt != SQL_VT_STRING && d->vt != SQL_VT_JSON) || d->v.s.n == 0)
         return 0;
     char *p = sql__arena_alloc(st->a, d->v.s.n);
     if (p == NULL)
@@ -434,7 +444,8 @@ int sql__agg_update(const struct sql_agg *g, struct sql_agg_state *st,
     for (int i = 0; i < g->nargs; i++) {
         if ((rc = sql__expr_eval(g->args[i], ev, row, &v[i])) != 0)
             goto out;
-        if (v[i].vt == SQL_VT_NULL)
+        if (v[i].vt == SQL_VT_NULL && g->kind != AG_JSON_ARRAYAGG &&
+            g->kind != AG_JSON_OBJECTAGG)
             goto out; /* a NULL argument: the row does not count */
     }
     if (g->distinct) {
@@ -490,6 +501,10 @@ int sql__agg_update(const struct sql_agg *g, struct sql_agg_state *st,
     }
     case AG_GROUP_CONCAT:
         rc = gc_add(g, st, ev, v, row);
+        break;
+    case AG_JSON_ARRAYAGG:
+    case AG_JSON_OBJECTAGG:
+        rc = sql__json_agg_add(st->a, &st->json, v, g->nargs, ev->err);
         break;
     case AG_BIT_AND:
     case AG_BIT_OR:
@@ -674,6 +689,10 @@ int sql__agg_final(const struct sql_agg *g, struct sql_agg_state *st,
         return 0;
     case AG_GROUP_CONCAT:
         return gc_final(g, st, ev, out);
+    case AG_JSON_ARRAYAGG:
+    case AG_JSON_OBJECTAGG:
+        return sql__json_agg_final(st->json, g->kind == AG_JSON_OBJECTAGG,
+                                   ev, out);
     case AG_STD_POP:
     case AG_VAR_POP: {
         double var = st->m2 / (double)st->count;

@@ -12,6 +12,7 @@
 #include "datetime.h"
 #include "decimal.h"
 #include "expr.h"
+#include "json.h"
 
 /* Key-form flags: the first byte of every encoded datum, chosen so NULL
  * sorts first. */
@@ -25,6 +26,8 @@ enum
     KF_STRING = 0x07,
     KF_DATETIME = 0x09,
     KF_TIME = 0x0A,
+    KF_JSON = 0x0B, /* groups of the binary form (json.c): equal values
+                       group together; ORDER BY compares datums */
 };
 
 #define GROUP 8 /* bytes per group of the string encoding */
@@ -148,6 +151,17 @@ int sql__key_append(struct sql__buf *b, const struct sql_datum *d0,
     int rc;
     if (d.vt == SQL_VT_NULL)
         return sql__buf_u8(b, KF_NULL);
+    if (d.vt == SQL_VT_JSON) {
+        if ((rc = sql__buf_u8(b, KF_JSON)) != 0)
+            return rc;
+        return put_groups(b, (const uint8_t *)d.v.s.p, d.v.s.n);
+    }
+    if (sql__type_is_enumset(t)) {
+        /* ENUM/SET keys are the stored numbers: index order. */
+        if ((rc = sql__buf_u8(b, KF_UINT)) != 0)
+            return rc;
+        return put_be64(b, sql__enumset_key(t, &d));
+    }
     if (want != d.vt && want != SQL_VT_NULL &&
         !(want == SQL_VT_DATETIME && d.vt == SQL_VT_DATE) &&
         !(want == SQL_VT_DATE && d.vt == SQL_VT_DATETIME)) {
@@ -440,6 +454,16 @@ int sql__key_decode(const uint8_t *in, size_t len, size_t *off,
         if ((rc = get_key_decimal(in, len, &o, t, &out->v.dec)) != 0)
             return rc;
         break;
+    case KF_JSON: {
+        uint8_t *p;
+        size_t n;
+        if ((rc = get_groups(in, len, &o, a, &p, &n)) != 0)
+            return rc;
+        if (!sql__json_valid_bin(p, n))
+            return SQL_EPROTO;
+        sql__datum_json(out, p, n);
+        break;
+    }
     case KF_STRING: {
         uint8_t *p;
         size_t n;
@@ -584,6 +608,11 @@ int sql__row_encode(struct sql__buf *b, const struct sql_rowcol *cols,
                 return rc;
             rc = sql__buf_put(b, d->v.s.p, d->v.s.n);
             break;
+        case SQL_VT_JSON:
+            if ((rc = put_varint(b, d->v.s.n)) != 0)
+                return rc;
+            rc = sql__buf_put(b, d->v.s.p, d->v.s.n);
+            break;
         case SQL_VT_DATE:
         case SQL_VT_DATETIME:
         case SQL_VT_TIME:
@@ -663,6 +692,17 @@ static int get_value(const uint8_t *in, size_t len, size_t *off, uint8_t vt,
         if (coll > 0xFFFF || n > len - o)
             return SQL_EPROTO;
         d->coll = (uint16_t)coll;
+        d->v.s.p = (const char *)in + o;
+        d->v.s.n = (size_t)n;
+        o += (size_t)n;
+        break;
+    }
+    case SQL_VT_JSON: {
+        uint64_t n;
+        if ((rc = get_varint(in, len, &o, &n)) != 0)
+            return rc;
+        if (n > len - o || !sql__json_valid_bin(in + o, (size_t)n))
+            return SQL_EPROTO;
         d->v.s.p = (const char *)in + o;
         d->v.s.n = (size_t)n;
         o += (size_t)n;

@@ -1326,7 +1326,12 @@ int sql__table_rewrite(struct sql_session *s, struct sql_kvtxn *txn,
                     if (old->cols[j].id == nw->cols[c].id)
                         oc = (int)j;
                 if (oc >= 0) {
-                    rc = store_col(&d, c, &orow[oc], k + 1, &row[c]);
+                    /* added: an ENUM/SET value is its member's text under
+                     * the old members (enumset.c), not the stored number */
+                    rc = sql__enumset_datum(&old->cols[oc].type, &orow[oc],
+                                            ra);
+                    if (rc == 0)
+                        rc = store_col(&d, c, &orow[oc], k + 1, &row[c]);
                     if (rc == 0)
                         rc = sql__datum_copy(ra, &row[c]);
                 } else {

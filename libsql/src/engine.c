@@ -1014,7 +1014,7 @@ int sql__uservar_set(struct sql_session *s, const char *name,
         s->uservars = u;
     }
     char *buf = NULL;
-    if (d->vt == SQL_VT_STRING) {
+    if (d->vt == SQL_VT_STRING || d->vt == SQL_VT_JSON) {
         buf = sql__malloc(d->v.s.n ? d->v.s.n : 1);
         if (!buf)
             return -ENOMEM;

@@ -139,7 +139,7 @@ int sql__xerr(struct sql_xctx *x, int rc)
 
 int sql__datum_copy(struct sql_arena *a, struct sql_datum *d)
 {
-    if (d->vt != SQL_VT_STRING || d->v.s.n == 0)
+    if ((d->vt != SQL_VT_STRING && d->vt != SQL_VT_JSON) || d->v.s.n == 0)
         return 0;
     char *p = sql__arena_alloc(a, d->v.s.n);
     if (!p)

@@ -73,6 +73,12 @@ void sql__ftype_of_vt(struct sql_ftype *t, int vt, uint16_t coll, int dec)
         t->len = (uint32_t)(10 + (dec > 0 ? dec + 1 : 0));
         t->flags = SQL_COLFLAG_BINARY;
         break;
+    case SQL_VT_JSON:
+        t->tp = SQL_TYPE_JSON;
+        t->len = 4294967295u;
+        t->dec = 31;
+        t->flags = SQL_COLFLAG_BINARY | SQL_COLFLAG_BLOB;
+        break;
     default: /* strings and unknown classes */
         t->tp = SQL_TYPE_VAR_STRING;
         t->coll = coll ? coll : SQL_COLL_UTF8MB4_GENERAL_CI;
@@ -97,7 +103,8 @@ int sql__vt_merge(int a, int b)
         return b;
     if (b == SQL_VT_NULL || a == b)
         return a;
-    if (a == SQL_VT_STRING || b == SQL_VT_STRING)
+    if (a == SQL_VT_STRING || b == SQL_VT_STRING || a == SQL_VT_JSON ||
+        b == SQL_VT_JSON)
         return SQL_VT_STRING;
     if (vt_is_temporal(a) && vt_is_temporal(b))
         return SQL_VT_DATETIME;
@@ -461,9 +468,9 @@ static int arith_vt(int op, int a, int b)
                    : SQL_VT_NULL;
     if (a == EX_VT_ANY || b == EX_VT_ANY)
         return EX_VT_ANY;
-    if (a == SQL_VT_STRING)
+    if (a == SQL_VT_STRING || a == SQL_VT_JSON)
         a = SQL_VT_DOUBLE;
-    if (b == SQL_VT_STRING)
+    if (b == SQL_VT_STRING || b == SQL_VT_JSON)
         b = SQL_VT_DOUBLE;
     if (vt_is_temporal(a))
         a = SQL_VT_INT;
@@ -496,7 +503,13 @@ static int dec_of(const struct sql_expr *e)
 void sql__arith_type(struct sql_expr *e)
 {
     int op = e->sub;
-    int vt = arith_vt(op, e->args[0]->vt, e->args[1]->vt);
+    /* An ENUM/SET column computes with its number (an integer). */
+    int vt = arith_vt(op,
+                      sql__type_is_enumset(&e->args[0]->type) ? SQL_VT_INT
+                                                              : e->args[0]->vt,
+                      sql__type_is_enumset(&e->args[1]->type)
+                          ? SQL_VT_INT
+                          : e->args[1]->vt);
     int d1 = dec_of(e->args[0]), d2 = dec_of(e->args[1]);
     bool unfixed = d1 < 0 || d2 < 0;
     d1 = d1 < 0 ? 0 : d1;
@@ -860,7 +873,9 @@ static int compile(struct sql_arena *a, const struct ast_expr *x,
         if (op == EX_NEG) {
             hex_to_number(c);
             int vt = c->vt;
-            if (vt == SQL_VT_STRING)
+            if (sql__type_is_enumset(&c->type))
+                vt = SQL_VT_INT;
+            else if (vt == SQL_VT_STRING || vt == SQL_VT_JSON)
                 vt = SQL_VT_DOUBLE;
             else if (vt == SQL_VT_UINT)
                 vt = SQL_VT_INT;
@@ -1325,7 +1340,10 @@ static int out_of_range(struct sql_eval *ev, const struct sql_expr *e,
  * numbers (integers, or decimals with a fraction). */
 static int numeric_operand(struct sql_eval *ev, struct sql_datum *d)
 {
-    if (d->vt == SQL_VT_STRING) {
+    uint64_t es;
+    if (sql__enumset_number(d, &es)) {
+        sql__datum_int(d, (int64_t)es);
+    } else if (d->vt == SQL_VT_STRING || d->vt == SQL_VT_JSON) {
         double v;
         int rc = sql__to_double(ev, d, &v);
         if (rc != 0)
@@ -2118,6 +2136,9 @@ static int eval(const struct sql_expr *e, struct sql_eval *ev,
             return 0;
         }
         *out = row[e->idx];
+        if (out->vt == SQL_VT_UINT &&
+            (e->type.tp == SQL_TYPE_ENUM || e->type.tp == SQL_TYPE_SET))
+            return sql__enumset_datum(&e->type, out, ev->arena);
         return 0;
     case EX_SUBQ:
         return eval_subq(e, ev, row, out);

@@ -103,6 +103,22 @@ extern const struct sql__func sql__funcs_string[];
 extern const struct sql__func sql__funcs_math[];
 extern const struct sql__func sql__funcs_date[];
 extern const struct sql__func sql__funcs_misc[];
+/* added (func_json.c): the JSON functions; CAST(v AS JSON) for the CAST
+ * node e; v stored into a JSON column col (3140 on invalid text). */
+extern const struct sql__func sql__funcs_json[];
+int sql__json_cast(const struct sql_expr *e, struct sql_eval *ev,
+                   const struct sql_datum *v, struct sql_datum *out);
+int sql__json_store(struct sql_eval *ev, const struct sql_datum *v,
+                    const char *col, struct sql_datum *out);
+/* added (func_json.c): JSON_ARRAYAGG (one value) / JSON_OBJECTAGG (key,
+ * value) rows collected in a group's arena ga (*acc starts NULL), and
+ * the group's value (NULL for no rows). */
+struct sql_json_agg;
+int sql__json_agg_add(struct sql_arena *ga, struct sql_json_agg **acc,
+                      const struct sql_datum *v, int nargs,
+                      struct sql_err *err);
+int sql__json_agg_final(const struct sql_json_agg *acc, bool object,
+                        struct sql_eval *ev, struct sql_datum *out);
 
 /* The function called name (case-insensitive), or NULL. */
 const struct sql__func *sql__func_find(const char *name);

@@ -13,6 +13,7 @@
 #include "datetime.h"
 #include "decimal.h"
 #include "expr_int.h"
+#include "json.h"
 
 struct store
 {
@@ -414,25 +415,12 @@ static size_t utf8_bad(const char *p, size_t n)
     return n;
 }
 
-static int member_index(const struct sql_ftype *t, const char *p, size_t n)
-{
-    while (n > 0 && p[n - 1] == ' ')
-        n--;
-    for (uint16_t i = 0; i < t->nelems; i++) {
-        const char *m = t->elems[i];
-        if (sql__coll_cmp(t->coll ? t->coll : SQL_COLL_UTF8MB4_GENERAL_CI, m,
-                          strlen(m), p, n) == 0)
-            return i;
-    }
-    return -1;
-}
-
 static int store_enum(struct store *s, const struct sql_datum *v,
                       const struct sql_ftype *t, struct sql_datum *out)
 {
     int idx = -1;
     if (v->vt == SQL_VT_STRING) {
-        idx = member_index(t, v->v.s.p, v->v.s.n);
+        idx = sql__enumset_member(t, v->v.s.p, v->v.s.n);
     } else {
         int64_t n;
         struct sql_eval quiet = {NULL, NULL, NULL};
@@ -449,11 +437,9 @@ static int store_enum(struct store *s, const struct sql_datum *v,
         sql__warn(s->ev, SQL_ER_WARN_DATA_TRUNCATED,
                   "Data truncated for column '%s' at row %llu", s->col,
                   s->row);
-        sql__datum_str(out, "", 0, t->coll);
-        return 0;
     }
-    const char *m = t->elems[idx];
-    sql__datum_str(out, m, strlen(m), t->coll);
+    /* Stored as the 1-based index (enumset.c). */
+    sql__datum_uint(out, (uint64_t)(idx + 1));
     return 0;
 }
 
@@ -469,7 +455,7 @@ static int store_set(struct store *s, const struct sql_datum *v,
             size_t j = i;
             while (j < n && p[j] != ',')
                 j++;
-            int idx = member_index(t, p + i, j - i);
+            int idx = sql__enumset_member(t, p + i, j - i);
             if (idx < 0)
                 bad = true;
             else if (idx < 64)
@@ -481,8 +467,10 @@ static int store_set(struct store *s, const struct sql_datum *v,
     } else {
         struct sql_eval quiet = {NULL, NULL, NULL};
         sql__to_uint(&quiet, v, &mask);
-        if (t->nelems < 64 && (mask >> t->nelems))
+        if (t->nelems < 64 && (mask >> t->nelems)) {
             bad = true;
+            mask &= (1ULL << t->nelems) - 1;
+        }
     }
     if (bad) {
         if (sql__strict(s->ev))
@@ -493,23 +481,8 @@ static int store_set(struct store *s, const struct sql_datum *v,
                   "Data truncated for column '%s' at row %llu", s->col,
                   s->row);
     }
-    size_t total = 0;
-    for (uint16_t i = 0; i < t->nelems && i < 64; i++)
-        if (mask & (1ULL << i))
-            total += strlen(t->elems[i]) + 1;
-    char *buf = sql__arena_alloc(s->ev->arena, total + 1);
-    if (buf == NULL)
-        return -ENOMEM;
-    size_t o = 0;
-    for (uint16_t i = 0; i < t->nelems && i < 64; i++)
-        if (mask & (1ULL << i)) {
-            if (o)
-                buf[o++] = ',';
-            size_t l = strlen(t->elems[i]);
-            memcpy(buf + o, t->elems[i], l);
-            o += l;
-        }
-    sql__datum_str(out, buf, o, t->coll);
+    /* Stored as the bitmask (enumset.c). */
+    sql__datum_uint(out, mask);
     return 0;
 }
 
@@ -719,6 +692,16 @@ int sql__datum_store(const struct sql_datum *v, const struct sql_ftype *t,
         sql__datum_null(out);
         return 0;
     }
+    struct sql_datum sc;
+    if (v->vt == SQL_VT_JSON && t->tp != SQL_TYPE_JSON &&
+        !sql__type_is_string(t->tp)) {
+        /* JSON into a number or temporal column: its scalar (json.c);
+         * string columns take its text. */
+        int rc = sql__json_scalar(v, ev->arena, &sc);
+        if (rc != 0)
+            return rc;
+        v = &sc;
+    }
     switch (t->tp) {
     case SQL_TYPE_TINY:
     case SQL_TYPE_SHORT:
@@ -746,6 +729,8 @@ int sql__datum_store(const struct sql_datum *v, const struct sql_ftype *t,
         return store_enum(&s, v, t, out);
     case SQL_TYPE_SET:
         return store_set(&s, v, t, out);
+    case SQL_TYPE_JSON:
+        return sql__json_store(ev, v, s.col, out);
     case SQL_TYPE_NULL:
         sql__datum_null(out);
         return 0;

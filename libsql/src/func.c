@@ -153,6 +153,7 @@ static const struct sql__func *const tables[] = {
     sql__funcs_math,
     sql__funcs_date,
     sql__funcs_misc,
+    sql__funcs_json,
 };
 
 const struct sql__func *sql__func_find(const char *name)

@@ -32,6 +32,7 @@ enum
     C_DATETIME,
     C_TIME,
     C_YEAR,
+    C_JSON, /* added: func_json.c converts */
 };
 
 static int check_cast(struct sql_expr *e, struct sql_arena *a,
@@ -123,6 +124,9 @@ static int check_cast(struct sql_expr *e, struct sql_arena *a,
         e->type.tp = SQL_TYPE_YEAR;
         e->type.len = 4;
         e->type.flags |= SQL_COLFLAG_UNSIGNED | SQL_COLFLAG_ZEROFILL;
+    } else if (!strcasecmp(t, "JSON")) {
+        e->sub = C_JSON;
+        sql__set_type(e, SQL_VT_JSON, 0);
     } else {
         return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, "42000",
                         "This version of sqld doesn't yet support 'CAST "
@@ -234,6 +238,8 @@ static int eval_cast(const struct sql_expr *e, struct sql_eval *ev,
     }
     case C_CHAR:
         return cast_char(e, ev, &v, out);
+    case C_JSON:
+        return sql__json_cast(e, ev, &v, out);
     case C_DATE:
     case C_DATETIME:
     case C_TIME: {

@@ -98,6 +98,17 @@ static int flip(int op)
     }
 }
 
+/* added (enumset.c): an ENUM/SET column's index is in member order, not
+ * the text order its comparisons with strings use: no ranges on it. */
+static bool enumset_col(struct plan_tscope *ts, const struct ast_expr *e)
+{
+    struct sql_colref ref;
+    struct sql_err err;
+    return e && e->kind == AST_E_COLUMN && e->name &&
+           sql__tscope_column(ts, e, &ref, &err) == 0 &&
+           sql__type_is_enumset(&ref.type);
+}
+
 /* The predicates a conjunct gives (0, 1 or 2: BETWEEN gives two). */
 static int extract(struct sql_session *s, struct plan_tscope *ts,
                    const struct ast_expr *e, struct pred *out)
@@ -148,7 +159,8 @@ static int extract(struct sql_session *s, struct plan_tscope *ts,
             other = e->a;
             op = flip(op);
         }
-        if (c < 0 || !is_const_ast(s, ts, other, &v))
+        if (c < 0 || !is_const_ast(s, ts, other, &v) ||
+            (op != P_EQ && enumset_col(ts, other == e->b ? e->a : e->b)))
             return 0;
         out[0].col = c;
         out[0].op = op;
@@ -183,7 +195,7 @@ static int extract(struct sql_session *s, struct plan_tscope *ts,
         int c = col_of(ts, e->a);
         struct sql_expr *lo, *hi;
         if (c < 0 || !is_const_ast(s, ts, e->b, &lo) ||
-            !is_const_ast(s, ts, e->c, &hi))
+            !is_const_ast(s, ts, e->c, &hi) || enumset_col(ts, e->a))
             return 0;
         struct sql_expr **a = sql__arena_alloc(s->arena, sizeof(v) * 2);
         if (!a)

@@ -13,6 +13,7 @@
 #include "datetime.h"
 #include "decimal.h"
 #include "expr.h"
+#include "json.h"
 #include "value.h"
 
 /* ---- errors and warnings ------------------------------------------------ */
@@ -166,6 +167,8 @@ int sql__ftype_vt(const struct sql_ftype *t)
         return SQL_VT_DATETIME;
     case SQL_TYPE_TIME:
         return SQL_VT_TIME;
+    case SQL_TYPE_JSON:
+        return SQL_VT_JSON;
     default:
         return SQL_VT_STRING;
     }
@@ -348,12 +351,22 @@ int sql__to_double(struct sql_eval *ev, const struct sql_datum *d,
         return 0;
     case SQL_VT_STRING: {
         bool clean;
+        uint64_t es;
+        if (sql__enumset_number(d, &es)) { /* ENUM/SET: the number */
+            *out = (double)es;
+            return 0;
+        }
         sql__str_to_double(d->v.s.p, d->v.s.n, out, &clean);
         if (!clean)
             sql__warn(ev, SQL_ER_TRUNCATED_WRONG_VALUE,
                       "Truncated incorrect DOUBLE value: '%.*s'",
                       shown_len(d->v.s.n), d->v.s.p);
         return 0;
+    }
+    case SQL_VT_JSON: {
+        struct sql_datum s;
+        int rc = sql__json_scalar(d, ev ? ev->arena : NULL, &s);
+        return rc ? rc : sql__to_double(ev, &s, out);
     }
     default: {
         double v = (double)sql__time_to_int(&d->v.t, d->vt);
@@ -465,8 +478,17 @@ int sql__to_int(struct sql_eval *ev, const struct sql_datum *d, int64_t *out)
         return 0;
     case SQL_VT_STRING: {
         uint64_t u;
+        if (sql__enumset_number(d, &u)) {
+            *out = (int64_t)u;
+            return 0;
+        }
         str_to_int(ev, d->v.s.p, d->v.s.n, false, out, &u);
         return 0;
+    }
+    case SQL_VT_JSON: {
+        struct sql_datum s;
+        int rc = sql__json_scalar(d, ev ? ev->arena : NULL, &s);
+        return rc ? rc : sql__to_int(ev, &s, out);
     }
     default:
         *out = sql__time_to_int(&d->v.t, d->vt);
@@ -503,8 +525,15 @@ int sql__to_uint(struct sql_eval *ev, const struct sql_datum *d,
         return 0;
     case SQL_VT_STRING: {
         int64_t i;
+        if (sql__enumset_number(d, out))
+            return 0;
         str_to_int(ev, d->v.s.p, d->v.s.n, true, &i, out);
         return 0;
+    }
+    case SQL_VT_JSON: {
+        struct sql_datum s;
+        int rc = sql__json_scalar(d, ev ? ev->arena : NULL, &s);
+        return rc ? rc : sql__to_uint(ev, &s, out);
     }
     default: {
         int64_t i;
@@ -535,12 +564,22 @@ int sql__to_dec(struct sql_eval *ev, const struct sql_datum *d,
         *out = d->v.dec;
         return 0;
     case SQL_VT_STRING: {
+        uint64_t es;
+        if (sql__enumset_number(d, &es)) {
+            sql__dec_from_u64(out, es);
+            return 0;
+        }
         int rc = sql__dec_parse(d->v.s.p, d->v.s.n, out, NULL);
         if (rc != 0)
             sql__warn(ev, SQL_ER_TRUNCATED_WRONG_VALUE,
                       "Truncated incorrect DECIMAL value: '%.*s'",
                       shown_len(d->v.s.n), d->v.s.p);
         return 0;
+    }
+    case SQL_VT_JSON: {
+        struct sql_datum s;
+        int rc = sql__json_scalar(d, ev ? ev->arena : NULL, &s);
+        return rc ? rc : sql__to_dec(ev, &s, out);
     }
     default: {
         sql__dec_from_i64(out, sql__time_to_int(&d->v.t, d->vt));
@@ -599,11 +638,14 @@ int sql__to_str(struct sql_eval *ev, const struct sql_datum *d,
         *n = d->v.s.n;
         return 0;
     }
-    if (d->vt == SQL_VT_NULL) {
+    if (d->vt == SQL_VT_NULL ||
+        (d->vt == SQL_VT_JSON && (ev == NULL || ev->arena == NULL))) {
         *p = "";
         *n = 0;
         return 0;
     }
+    if (d->vt == SQL_VT_JSON)
+        return sql__json_print((const uint8_t *)d->v.s.p, ev->arena, p, n);
     char buf[SQL_DEC_STR_MAX];
     size_t len;
     float f = (float)d->v.d;
@@ -790,6 +832,17 @@ int sql__datum_convert(struct sql_eval *ev, const struct sql_datum *d,
         rc = sql__to_str(ev, d, &r.v.s.p, &r.v.s.n);
         r.coll = coll ? coll : SQL_COLL_UTF8MB4_GENERAL_CI;
         break;
+    case SQL_VT_JSON: {
+        struct sql_json *j;
+        const uint8_t *b;
+        size_t n;
+        if (ev == NULL || ev->arena == NULL)
+            return SQL_EINTERNAL;
+        if ((rc = sql__json_from_datum(d, ev->arena, &j)) == 0 &&
+            (rc = sql__json_encode(j, ev->arena, &b, &n)) == 0)
+            sql__datum_json(&r, b, n);
+        break;
+    }
     case SQL_VT_DATE:
     case SQL_VT_DATETIME:
     case SQL_VT_TIME: {
@@ -898,6 +951,8 @@ int sql__datum_cmp_ev(struct sql_eval *ev, const struct sql_datum *a,
 {
     int rc = 0;
     int av = a->vt, bv = b->vt;
+    if (av == SQL_VT_JSON || bv == SQL_VT_JSON)
+        return sql__json_cmp_datum(a, b, out);
     if (av == SQL_VT_STRING && bv == SQL_VT_STRING) {
         if (coll == 0)
             coll = (a->coll == SQL_COLL_BINARY || b->coll == SQL_COLL_BINARY)
@@ -1000,6 +1055,14 @@ int sql__datum_cmp(const struct sql_datum *a, const struct sql_datum *b,
         *out = (a->vt != SQL_VT_NULL) - (b->vt != SQL_VT_NULL);
         return 0;
     }
+    /* Values of one ENUM/SET column sort by their numbers (ORDER BY);
+     * comparisons in expressions (sql__datum_cmp_ev) use the text. */
+    uint64_t ea, eb;
+    if (sql__enumset_number(a, &ea) && sql__enumset_number(b, &eb) &&
+        a->fsp == b->fsp) {
+        *out = ea < eb ? -1 : ea > eb;
+        return 0;
+    }
     struct sql_arena *tmp = NULL;
     int rc;
     if ((is_temporal(a->vt) || is_temporal(b->vt)) &&
@@ -1027,6 +1090,8 @@ int sql__datum_text(const struct sql_datum *d, const struct sql_ftype *t,
         *out = d->v.s.p;
         *len = d->v.s.n;
         return 0;
+    case SQL_VT_JSON:
+        return sql__json_print((const uint8_t *)d->v.s.p, a, out, len);
     case SQL_VT_DECIMAL:
         if (t && t->dec >= 0 && t->dec != d->v.dec.scale &&
             (t->tp == SQL_TYPE_NEWDECIMAL || t->tp == SQL_TYPE_DECIMAL)) {
@@ -1048,6 +1113,8 @@ int sql__datum_text(const struct sql_datum *d, const struct sql_ftype *t,
             n = sql__double_text(d->v.d, t && t->tp == SQL_TYPE_FLOAT, buf);
         break;
     case SQL_VT_UINT:
+        if (sql__type_is_enumset(t))
+            return sql__enumset_text(t, d->v.u, a, out, len);
         if (t && t->tp == SQL_TYPE_BIT) {
             size_t nb = t->len ? (t->len + 7) / 8 : 8;
             if (nb > 8)
@@ -1110,7 +1177,7 @@ int sql__datum_to_value(const struct sql_datum *d, const struct sql_ftype *t,
         out->v.i = d->v.i;
         return 0;
     case SQL_VT_UINT:
-        if (t && t->tp == SQL_TYPE_BIT)
+        if ((t && t->tp == SQL_TYPE_BIT) || sql__type_is_enumset(t))
             break;
         out->kind = SQL_VALUE_UINT;
         out->v.u = d->v.u;

@@ -77,6 +77,7 @@ enum sql_vt
     SQL_VT_DATE,      /* v.t: DATE (time of day zero) */
     SQL_VT_DATETIME,  /* v.t: DATETIME and TIMESTAMP (session time) */
     SQL_VT_TIME,      /* v.t: TIME (hours up to 838, negative allowed) */
+    SQL_VT_JSON,      /* v.s: one JSON value in its binary form (json.h) */
 };
 
 struct sql_datum
@@ -94,7 +95,9 @@ struct sql_datum
                                 whoever made the datum: an arena, a row
                                 buffer, the statement text */
             size_t n;        /* their count */
-        } s;                 /* SQL_VT_STRING */
+            uint64_t es;     /* fsp SQL_ENUM_TAG / SQL_SET_TAG: the
+                                ENUM index / SET bitmask (enumset.c) */
+        } s;                 /* SQL_VT_STRING, SQL_VT_JSON */
         struct sql_time t;   /* SQL_VT_DATE, _DATETIME, _TIME (sql.h) */
     } v;                     /* the value, by vt */
 };
@@ -135,6 +138,33 @@ int sql__datum_text(const struct sql_datum *d, const struct sql_ftype *t,
 /* The protocol engine's value for d (sql_reply_row), by type t. */
 int sql__datum_to_value(const struct sql_datum *d, const struct sql_ftype *t,
                         struct sql_arena *a, struct sql_value *out);
+
+/* ---- ENUM and SET (enumset.c) ------------------------------------------- */
+
+/* sql_datum.fsp of a string read from an ENUM / SET column: v.s.es holds
+ * its index / bitmask (numeric context, ORDER BY). */
+#define SQL_ENUM_TAG 0xE1
+#define SQL_SET_TAG 0x5E
+
+/* True for an ENUM or SET type with its members. */
+bool sql__type_is_enumset(const struct sql_ftype *t);
+/* The 0-based member of t equal to p[0..n) (trailing spaces ignored,
+ * under t's collation), or -1. */
+int sql__enumset_member(const struct sql_ftype *t, const char *p, size_t n);
+/* The text of stored value v (ENUM index / SET mask); SET text goes in a. */
+int sql__enumset_text(const struct sql_ftype *t, uint64_t v,
+                      struct sql_arena *a, const char **p, size_t *n);
+/* A stored value (UINT) of column type t made the tagged member text;
+ * other datums and types are left alone. */
+int sql__enumset_datum(const struct sql_ftype *t, struct sql_datum *d,
+                       struct sql_arena *a);
+/* The number of a tagged ENUM/SET string (false when d is not one). */
+bool sql__enumset_number(const struct sql_datum *d, uint64_t *out);
+/* The stored number d stands for in column type t (index keys): a
+ * number as is, a member's text its index / mask, UINT64_MAX for text
+ * naming no member. */
+uint64_t sql__enumset_key(const struct sql_ftype *t,
+                          const struct sql_datum *d);
 
 /* ---- collations (collation.c) -------------------------------------------- */
 
