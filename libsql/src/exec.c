@@ -1617,6 +1617,7 @@ static int run_explain(struct sql_session *s, const struct ast_stmt *st)
                          "ANALYZE'");
     struct plan *p;
     int rc;
+    s->plan_text = true; /* plans keep their operator text */
     switch (e->kind) {
     case AST_SELECT:
         rc = sql__plan_select(s, e->select, &p);
@@ -1625,13 +1626,15 @@ static int run_explain(struct sql_session *s, const struct ast_stmt *st)
     case AST_DELETE: {
         const struct ast_table_ref *tr =
             e->kind == AST_UPDATE ? e->update->table : e->del->table;
-        if (tr->kind != AST_T_TABLE || (e->kind == AST_DELETE && e->del->targets))
-            return sql__serr(s, 1235, "42000",
-                             "This version of sqld doesn't yet support "
-                             "'EXPLAIN of multi-table UPDATE/DELETE'");
+        if (tr->kind != AST_T_TABLE || (e->kind == AST_DELETE && e->del->targets)) {
+            rc = sql__serr(s, 1235, "42000",
+                           "This version of sqld doesn't yet support "
+                           "'EXPLAIN of multi-table UPDATE/DELETE'");
+            break;
+        }
         struct sql_tableinfo *t;
         if ((rc = sql__sess_table(s, tr->db, tr->name, &t)) != 0)
-            return rc;
+            break;
         rc = e->kind == AST_UPDATE
                  ? sql__plan_rows(s, t, tr->alias, e->update->where,
                                   e->update->order, e->update->limit, &p)
@@ -1640,10 +1643,11 @@ static int run_explain(struct sql_session *s, const struct ast_stmt *st)
         break;
     }
     default:
-        return sql__serr(s, 1235, "42000",
-                         "This version of sqld doesn't yet support 'EXPLAIN "
-                         "INSERT'");
+        rc = sql__serr(s, 1235, "42000",
+                       "This version of sqld doesn't yet support 'EXPLAIN "
+                       "INSERT'");
     }
+    s->plan_text = false;
     if (rc != 0)
         return rc;
     return sql__plan_explain(s, p);

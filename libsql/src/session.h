@@ -187,6 +187,9 @@ struct sql_session
     struct sql_txn_schema tsc;     /* the open transaction's schema
                                       version and tables (commit check,
                                       schema_sync.h) */
+    bool plan_text;                /* planning for EXPLAIN: plan nodes
+                                      keep their operator text (plan.c;
+                                      other plans skip making it) */
     struct sql_cte_scope *ctes;    /* WITH lists in scope while the
                                       statement is planned (cte.c) */
     const struct ast_expr *view_where; /* the WHERE of a block whose FROM
