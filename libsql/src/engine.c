@@ -18,6 +18,7 @@
 #include "acct.h"
 #include "lex.h"
 #include "parse.h"
+#include "plancache.h"
 #include "session.h"
 #include "exec.h"
 #include "sql_int.h"
@@ -172,6 +173,9 @@ static void excl_begin(struct sql_session *s, bool for_ddl)
 static void excl_end(struct sql_session *s)
 {
     struct sql_server *srv = s->srv;
+    /* What plans point into or were made from (the catalog cache, the
+     * globals, accounts) may have changed: cached plans are stale. */
+    __atomic_fetch_add(&srv->plan_epoch, 1, __ATOMIC_RELEASE);
     if (!srv->concurrent)
         return;
     s->excl = false;
@@ -219,6 +223,7 @@ void sql_server_close(struct sql_server *srv)
 
 static void prepared_free(struct sql_prepared *p)
 {
+    sql__plancache_free(p->pc);
     sql__arena_destroy(p->arena);
     sql__free(p->text);
     sql__free(p->name);
@@ -1078,6 +1083,7 @@ static int set_sysvar(struct sql_session *s, const char *name, int scope,
         return sql__serr(s, (uint16_t)rc, "42000", "%s", msg);
     if (rc != 0)
         return rc;
+    s->plan_gen++; /* sql_mode, collations...: plans made before are stale */
     /* Turning autocommit on commits the open transaction (MySQL). */
     if (!global && !was_auto && sql__sess_autocommit(s) && s->txn &&
         !s->explicit_txn)
@@ -1215,6 +1221,7 @@ static int use_db(struct sql_session *s, const char *name)
     s->db = p;
     sql__sess_list_unlock(s->srv);
     sql__free(old);
+    s->plan_gen++; /* unqualified names resolve elsewhere now */
     return 0;
 }
 
@@ -1358,6 +1365,8 @@ static int run_statement(struct sql_session *s, const struct ast_stmt *st)
     s->info = NULL;
     s->rs_where = NULL;
     s->rs_cond = NULL;
+    s->plan_last_cached = s->plan_cached;
+    s->plan_cached = false;
     int64_t now = sql__now_us();
     sql__sess_list_lock(s->srv);
     s->stmt_start_us = now;
@@ -1588,9 +1597,11 @@ static int stmt_execute(struct sql_session *s, const struct sql_command *cmd)
     s->params = params;
     s->nparams = cmd->nparams;
     s->more = false;
+    s->cur_prep = p;
     sess_running(s, p->text, p->len);
     int rc = run_statement(s, p->stmt);
     sess_running(s, NULL, 0);
+    s->cur_prep = NULL;
     s->binary = false;
     s->params = NULL;
     s->nparams = 0;
@@ -1663,6 +1674,7 @@ static int execute_locked(struct sql_session *s, struct sql_proto_conn *c,
         uservars_free(s);
         sql__sysvar_free(s->vars);
         s->vars = NULL;
+        s->plan_gen++;
         if (sql__sysvar_copy(&s->vars, s->srv->globals) != 0)
             return -ENOMEM; /* lk shared: SET GLOBAL runs alone */
         struct sql_ok ok = {.status = sql__sess_status(s)};

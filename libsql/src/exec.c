@@ -14,6 +14,7 @@
 #include "cop.h"
 #include "exec_int.h"
 #include "parse.h"
+#include "plancache.h"
 #include "sql_int.h"
 #include "tablecodec.h"
 
@@ -42,6 +43,11 @@ static int env_sysvar_get(void *ctx, const char *name, int scope,
         strcasecmp(name, "identity") == 0) {
         out->vt = SQL_VT_UINT;
         out->v.u = s->last_insert_id;
+        return 0;
+    }
+    if (strcasecmp(name, "last_plan_from_cache") == 0) {
+        out->vt = SQL_VT_INT; /* TiDB's: the previous statement's plan */
+        out->v.i = s->plan_last_cached;
         return 0;
     }
     if (strcasecmp(name, "warning_count") == 0 ||
@@ -1414,6 +1420,7 @@ static int subquery_rows(struct sql_session *s, const struct plan *p,
     struct sql_chunk *c;
     *rows = NULL;
     *nrows = 0;
+    s->plan_ran = true; /* a plan that keeps these rows is not cached */
     int rc = sql__xctx_init(&x, s, false);
     if (rc != 0)
         return rc;
@@ -1562,7 +1569,10 @@ static int send_columns(struct sql_session *s, const struct plan *p)
 static int run_select(struct sql_session *s, const struct ast_select *sel)
 {
     struct plan *p;
-    int rc = sql__plan_select(s, sel, &p);
+    struct sql_prepared *pp = s->cur_prep; /* its plan may be cached */
+    int rc = pp && pp->stmt->kind == AST_SELECT && pp->stmt->select == sel
+                 ? sql__plancache_select(s, pp, true, &p)
+                 : sql__plan_select(s, sel, &p);
     if (rc != 0)
         return rc;
     struct sql_xctx x;
@@ -1724,9 +1734,10 @@ int sql__prepare_run(struct sql_session *s, struct sql_prepared *p)
                          "Prepared statement contains too many placeholders");
     if (st->kind == AST_SELECT) {
         /* Plan once to learn the result columns (parameters are unknown
-         * here; each execution plans again with their values). */
+         * here, and never enter a plan): the plan cache keeps the plan
+         * for the executions (plancache.c). */
         sql__arena_reset(s->arena);
-        int rc = sql__plan_select(s, st->select, &pl);
+        int rc = sql__plancache_select(s, p, false, &pl);
         if (rc != 0)
             return rc;
     }
