@@ -383,6 +383,8 @@ int sql__kverr(struct sql_session *s, int rc)
         return sql__serr(s, 1205, "HY000",
                          "Lock wait timeout exceeded; try restarting "
                          "transaction");
+    case MVCC_INTERRUPTED: /* KILL ended a lock wait */
+        return sql__sess_interrupt_err(s);
     default:
         return sql__serr(s, 1105, "HY000", "storage error: %s",
                          rc <= -5000 ? sql_strerror(rc) : mvcc_strerror(rc));
@@ -454,6 +456,7 @@ int sql__sess_txn(struct sql_session *s, struct sql_kvtxn **out)
         int rc = sql__kv_begin(s->srv->kv, &s->txn);
         if (rc != 0)
             return sql__kverr(s, rc);
+        sql__kvtxn_set_interrupt(s->txn, &s->killed); /* KILL ends waits */
         sql__sync_txn_begin(s);
     }
     *out = s->txn;
@@ -620,16 +623,21 @@ struct lock_try
     size_t *vlen;                /* and length */
 };
 
-/* Wait in slices of KILL_POLL_MS so a KILL QUERY stops the wait (1317)
- * within one slice; the whole wait still ends at the timeout. */
+/* KILL sets s->killed, which the transaction's lock requests carry, and
+ * wakes the store's waiters (kill.c): on the store in this process the
+ * wait ends at once with MVCC_INTERRUPTED. A cluster's wait runs in kvd
+ * and does not see the flag: it waits in slices of KILL_POLL_MS, so a
+ * KILL QUERY stops it (1317) within one slice; the whole wait still ends
+ * at the timeout. */
 #define KILL_POLL_MS 500
 
 static int lock_wait(struct sql_session *s, const struct lock_try *lt)
 {
     int64_t wait_ms = lock_wait_begin(s);
+    int64_t poll = sql__kv_wakeable(s->srv->kv) ? INT64_MAX : KILL_POLL_MS;
     int rc;
     for (;;) {
-        int64_t slice = wait_ms < KILL_POLL_MS ? wait_ms : KILL_POLL_MS;
+        int64_t slice = wait_ms < poll ? wait_ms : poll;
         rc = lt->keys ? sql__kvtxn_lock(lt->t, lt->keys, lt->n, slice)
                       : sql__kvtxn_get_for_update(lt->t, lt->key, lt->klen,
                                                   slice, lt->val, lt->vlen);
@@ -641,7 +649,7 @@ static int lock_wait(struct sql_session *s, const struct lock_try *lt)
     lock_wait_end(s);
     if (rc == MVCC_LOCK_WAIT_TIMEOUT && sql__sess_interrupted(s))
         return sql__sess_interrupt_err(s);
-    return rc;
+    return rc; /* MVCC_INTERRUPTED: 1317 (sql__kverr) */
 }
 
 int sql__sess_get_current(struct sql_session *s, const void *key,
