@@ -212,6 +212,13 @@ static int pool_execute(void *ctx, struct sql_proto_conn *c,
     if (cmd->kind == SQL_CMD_STMT_CLOSE)
         return cl->inner.execute(cl->inner.ctx, c, cmd);
     sqld_status.commands_total++;
+    /* A point read runs here, on the loop thread: handing it to a worker
+     * and back cost two thread switches, more than the read itself
+     * (libsql/DESIGN.md "Hot paths"). libsql runs it only when it cannot
+     * wait for another session; otherwise nothing was done. */
+    int q = sql_session_try_quick(cl->session, c, cmd);
+    if (q != 0)
+        return q < 0 ? q : 0;
     cl->cmd = *cmd;
     cl->running = true;
     cl->queued = false;

@@ -1642,16 +1642,21 @@ static bool same_user(const struct sql_session *s, const char *user)
            strcmp(s->user + n + 1, host) == 0;
 }
 
-static int execute_locked(struct sql_session *s, struct sql_proto_conn *c,
-                          const struct sql_command *cmd)
+static void note_user(struct sql_session *s, const struct sql_command *cmd)
 {
-    s->conn = c;
     if (cmd->user && !same_user(s, cmd->user)) {
         sql__sess_list_lock(s->srv);
         snprintf(s->user, sizeof(s->user), "%s@%s", cmd->user,
                  s->host[0] ? s->host : "localhost");
         sql__sess_list_unlock(s->srv);
     }
+}
+
+static int execute_locked(struct sql_session *s, struct sql_proto_conn *c,
+                          const struct sql_command *cmd)
+{
+    s->conn = c;
+    note_user(s, cmd);
     switch (cmd->kind) {
     case SQL_CMD_QUERY:
         return run_query(s, cmd->text, cmd->text_len, cmd->multi_statements);
@@ -1748,6 +1753,139 @@ static int execute(void *ctx, struct sql_proto_conn *c,
         sql__sess_list_unlock(s->srv);
     }
     srv_unlock(s->srv);
+    return rc;
+}
+
+/* ---- quick commands (sql_session_try_quick) ----------------------------
+ * sqld's loop thread hands each command to a worker and the answer back:
+ * two thread switches and their futex and eventfd calls, as much CPU as
+ * a point read itself. A short read that cannot wait for another session
+ * runs on the caller's thread instead (DESIGN.md "Hot paths"). */
+
+/* A query text's shape: its bytes without digits and quoted contents, so
+ * texts that differ in constants only share it. */
+static uint64_t text_shape(const char *t, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    char q = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)t[i];
+        if (q) {
+            if (ch != (unsigned char)q)
+                continue;
+            q = 0;
+        } else if (ch == '\'' || ch == '"') {
+            q = (char)ch;
+        } else if (ch >= '0' && ch <= '9') {
+            continue;
+        }
+        h = (h ^ ch) * 1099511628211ull;
+    }
+    return h | 1;
+}
+
+/* Parses and plans a one-statement COM_QUERY into s->arena when it is a
+ * quick SELECT (the plan left in s->quick_sel/quick_plan): 1, with the
+ * statement and its length. 0: not quick, nothing kept (a shape found not
+ * quick is remembered and not parsed again: a miss costs one hash). */
+static int quick_text(struct sql_session *s, const struct sql_command *cmd,
+                      const struct ast_stmt **st, size_t *stmt_len)
+{
+    const char *t = cmd->text;
+    size_t n = cmd->text_len, i = 0;
+    while (i < n && isspace((unsigned char)t[i]))
+        i++;
+    if (n - i < 7 || strncasecmp(t + i, "select", 6) != 0)
+        return 0;
+    uint64_t epoch = __atomic_load_n(&s->srv->plan_epoch, __ATOMIC_ACQUIRE);
+    if (s->quick_epoch != epoch) {
+        memset(s->quick_no, 0, sizeof(s->quick_no));
+        s->quick_epoch = epoch;
+    }
+    uint64_t shape = text_shape(t, n);
+    uint64_t *seen = &s->quick_no[(shape >> 8) % 64];
+    if (*seen == shape)
+        return 0;
+    sql__arena_reset(s->arena);
+    struct sql_parse_result res;
+    if (sql__parse_one(s->arena, t, n, &res) != 0 || !res.stmt ||
+        res.stmt->kind != AST_SELECT)
+        goto no;
+    for (size_t k = res.next; k < n; k++)
+        if (!isspace((unsigned char)t[k]) && t[k] != ';')
+            goto no; /* another statement follows */
+    struct sql_err saved = s->err;
+    size_t nkept = s->nwarns, nwarns = s->nwarns_total;
+    s->plan_ran = false;
+    struct plan *p = NULL;
+    int rc = sql__plan_select(s, res.stmt->select, &p);
+    bool ok = rc == 0 && !s->plan_ran && s->nwarns_total == nwarns &&
+              sql__plan_quick(p);
+    s->err = saved; /* what planning said is the executor's to say */
+    s->nwarns = nkept;
+    s->nwarns_total = nwarns;
+    if (!ok)
+        goto no;
+    s->quick_sel = res.stmt->select;
+    s->quick_plan = p;
+    *st = res.stmt;
+    *stmt_len = res.stmt_end;
+    return 1;
+no:
+    *seen = shape;
+    return 0;
+}
+
+int sql_session_try_quick(struct sql_session *s, struct sql_proto_conn *c,
+                          const struct sql_command *cmd)
+{
+    struct sql_server *srv = s->srv;
+    if ((cmd->kind != SQL_CMD_QUERY && cmd->kind != SQL_CMD_STMT_EXECUTE) ||
+        !sql__kv_wakeable(srv->kv))
+        return 0; /* a cluster read waits for the network */
+    /* Never wait here: a statement waiting for lk alone may wait for row
+     * locks whose holders' COMMIT the caller's thread must deliver. */
+    if (srv->concurrent && pthread_rwlock_tryrdlock(&srv->lk) != 0)
+        return 0;
+    int rc = 0;
+    const struct ast_stmt *st = NULL;
+    size_t len = 0;
+    struct sql_prepared *p = NULL;
+    if (sql_session_killed(s))
+        goto out; /* the executor answers 1317 */
+    if (cmd->kind == SQL_CMD_STMT_EXECUTE) {
+        p = prepared_find(s, cmd->stmt_id);
+        if (!p || !sql__plancache_quick(s, p))
+            goto out;
+    } else if (!quick_text(s, cmd, &st, &len)) {
+        goto out;
+    }
+    /* As execute() and execute_locked() do. */
+    __atomic_store_n(&s->killed, false, __ATOMIC_RELEASE);
+    sql__sess_list_lock(srv);
+    s->in_cmd = true;
+    sql__sess_list_unlock(srv);
+    s->conn = c;
+    note_user(s, cmd);
+    if (p) {
+        rc = stmt_execute(s, cmd);
+    } else {
+        sess_running(s, cmd->text, len);
+        s->more = false;
+        rc = run_statement(s, st);
+        sess_running(s, NULL, 0);
+        s->quick_sel = NULL;
+        s->quick_plan = NULL;
+        if (rc == SQL_EQUERY)
+            rc = 0;
+    }
+    sql__sess_list_lock(srv);
+    s->in_cmd = false;
+    sql__sess_list_unlock(srv);
+    rc = rc < 0 ? rc : 1;
+out:
+    if (srv->concurrent)
+        pthread_rwlock_unlock(&srv->lk);
     return rc;
 }
 

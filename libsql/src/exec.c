@@ -1570,9 +1570,13 @@ static int run_select(struct sql_session *s, const struct ast_select *sel)
 {
     struct plan *p;
     struct sql_prepared *pp = s->cur_prep; /* its plan may be cached */
-    int rc = pp && pp->stmt->kind == AST_SELECT && pp->stmt->select == sel
-                 ? sql__plancache_select(s, pp, true, &p)
-                 : sql__plan_select(s, sel, &p);
+    int rc = 0;
+    if (s->quick_sel == sel)
+        p = s->quick_plan; /* planned by sql_session_try_quick */
+    else if (pp && pp->stmt->kind == AST_SELECT && pp->stmt->select == sel)
+        rc = sql__plancache_select(s, pp, true, &p);
+    else
+        rc = sql__plan_select(s, sel, &p);
     if (rc != 0)
         return rc;
     struct sql_xctx x;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "expr_int.h"
 #include "plancache.h"
 #include "sql_int.h"
 
@@ -22,6 +23,8 @@ struct sql_plancache
     bool never;              /* planning runs a query whose rows the plan
                                 keeps (an uncorrelated subquery, a derived
                                 table): plan every execution */
+    int quick;               /* sql__plan_quick(plan): 0 not known yet,
+                                1 yes, 2 no */
 };
 
 void sql__plancache_free(struct sql_plancache *pc)
@@ -119,6 +122,93 @@ int sql__plancache_select(struct sql_session *s, struct sql_prepared *pp,
     pc->cat_ver = ver;
     pc->gen = s->plan_gen;
     pc->valid = s->nwarns_total == nwarns; /* else a hit would lose them */
+    pc->quick = 0;
     *out = p;
     return 0;
+}
+
+/* ---- quick plans (sql_session_try_quick) --------------------------------
+ * A plan is quick when its work is bounded by its constants and cannot
+ * wait for anything but the store in this process: point, batch point and
+ * unique-index point reads without a lock, then filters, projections and
+ * a LIMIT, over operators and comparisons only (no function: SLEEP or
+ * GET_LOCK would hold the caller's thread; no subquery). */
+
+static bool expr_quick(const struct sql_expr *e)
+{
+    if (!e)
+        return true;
+    switch (e->op) {
+    case EX_LIT: case EX_PARAM: case EX_COL: case EX_USERVAR:
+    case EX_SYSVAR: case EX_NEG: case EX_BITNOT: case EX_NOT:
+    case EX_ARITH: case EX_BIT: case EX_CMP: case EX_AND: case EX_OR:
+    case EX_XOR: case EX_IS: case EX_LIKE: case EX_BETWEEN: case EX_IN:
+    case EX_CASE: case EX_COLLATE:
+        break;
+    default:
+        return false;
+    }
+    for (uint16_t i = 0; i < e->nargs; i++)
+        if (!expr_quick(e->args[i]))
+            return false;
+    return true;
+}
+
+static bool exprs_quick(struct sql_expr *const *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        if (!expr_quick(v[i]))
+            return false;
+    return true;
+}
+
+bool sql__plan_quick(const struct plan *p)
+{
+    for (; p; p = p->child) {
+        switch (p->kind) {
+        case PL_DUAL:
+            break;
+        case PL_SCAN: {
+            const struct plan_access *a = &p->acc;
+            if ((a->kind != ACC_POINT && a->kind != ACC_BATCH_POINT &&
+                 a->kind != ACC_UNIQUE_POINT) ||
+                p->lock || p->lookup || p->vrows || !expr_quick(p->cond))
+                return false;
+            for (size_t i = 0; i < a->nranges; i++) {
+                const struct plan_range *r = &a->ranges[i];
+                if (!exprs_quick(r->eq, r->neq) || !expr_quick(r->lo) ||
+                    !expr_quick(r->hi))
+                    return false;
+            }
+            break;
+        }
+        case PL_FILTER:
+            if (!expr_quick(p->cond))
+                return false;
+            break;
+        case PL_PROJECT:
+            if (!exprs_quick(p->exprs, p->ncols))
+                return false;
+            break;
+        case PL_LIMIT:
+            if (!expr_quick(p->limit) || !expr_quick(p->offset))
+                return false;
+            break;
+        default:
+            return false;
+        }
+        if (p->right)
+            return false;
+    }
+    return true;
+}
+
+bool sql__plancache_quick(struct sql_session *s, struct sql_prepared *pp)
+{
+    struct sql_plancache *pc = pp->pc;
+    if (pp->stmt->kind != AST_SELECT || !pc || !fresh(s, pc))
+        return false;
+    if (pc->quick == 0)
+        pc->quick = sql__plan_quick(pc->plan) ? 1 : 2;
+    return pc->quick == 1;
 }

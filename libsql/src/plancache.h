@@ -19,6 +19,14 @@
 int sql__plancache_select(struct sql_session *s, struct sql_prepared *pp,
                           bool count, struct plan **out);
 
+/* Whether p's work is bounded by its constants and never waits for
+ * another session: point reads without a lock, filters, projections,
+ * LIMIT, operators only (sql_session_try_quick runs such statements on
+ * the caller's thread). */
+bool sql__plan_quick(const struct plan *p);
+/* pp is a SELECT whose cached plan is fresh and quick. */
+bool sql__plancache_quick(struct sql_session *s, struct sql_prepared *pp);
+
 /* Free a prepared statement's cache; NULL is a no-op. */
 void sql__plancache_free(struct sql_plancache *pc);
 

@@ -209,6 +209,13 @@ struct sql_session
                                       (@@last_plan_from_cache) */
     uint64_t plan_hits;            /* this session's plan cache hits */
     uint64_t plan_misses;          /* and misses */
+    const struct ast_select *quick_sel; /* sql_session_try_quick: the
+                                      SELECT it planned already ... */
+    struct plan *quick_plan;       /* ... and that plan (run_select) */
+    uint64_t quick_no[64];         /* shapes of query texts found not
+                                      quick (a direct-mapped set) */
+    uint64_t quick_epoch;          /* srv->plan_epoch quick_no is of
+                                      (DDL may make a shape quick) */
     bool plan_text;                /* planning for EXPLAIN: plan nodes
                                       keep their operator text (plan.c;
                                       other plans skip making it) */

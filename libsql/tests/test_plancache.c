@@ -354,6 +354,85 @@ static void test_ddl_from_other_server(void **state)
     mvcc_engine_destroy(eng);
 }
 
+/* sql_session_try_quick (what sqld's loop thread calls first): point
+ * reads without a lock run at once (nquick counts them), anything else is
+ * left to the executor, with the same answers either way. The server is
+ * concurrent, as sqld's. */
+static void test_quick(void **state)
+{
+    (void)state;
+    struct sqlfx f;
+    struct sqlfx_conn c;
+    memset(&f, 0, sizeof(f));
+    struct sql_server_options o = {.concurrent = true};
+    char err[256] = "";
+    assert_int_equal(sql_server_open(&o, &f.srv, err, sizeof(err)), 0);
+    f.quick = true;
+    sqlfx_connect(&f, &c, 1);
+    Q(&c, "CREATE DATABASE d", "OK 1 0 0");
+    Q(&c, "USE d", "OK 0 0 0");
+    fill(&c);
+    assert_int_equal(c.nquick, 0);
+    /* Points, by the key or a unique index, several of them, with
+     * operators: quick. */
+    Q(&c, "SELECT name FROM t WHERE id = 3", "three");
+    Q(&c, "  select id + 1, name FROM t WHERE id IN (4, 1) ORDER BY id",
+      "2|one\n5|four");
+    Q(&c, "SELECT name FROM t WHERE id = 9", "");
+    assert_int_equal(c.nquick, 2); /* ORDER BY is a sort: not quick */
+    Q(&c, "SELECT name FROM t WHERE id = 2;", "two");
+    assert_int_equal(c.nquick, 3);
+    /* Not quick: a range, a function, a lock, two statements, an error;
+     * each answered by the executor as before. */
+    Q(&c, "SELECT name FROM t WHERE k = 10 ORDER BY id", "one\nthree");
+    Q(&c, "SELECT UPPER(name) FROM t WHERE id = 1", "ONE");
+    Q(&c, "BEGIN", "OK 0 0 0");
+    Q(&c, "SELECT name FROM t WHERE id = 1 FOR UPDATE", "one");
+    Q(&c, "COMMIT", "OK 0 0 0");
+    Q(&c, "SELECT nosuch FROM t WHERE id = 1",
+      "ERR 1054 Unknown column 'nosuch' in 'field list'");
+    Q(&c, "SELECT name FROM nosuch WHERE id = 1",
+      "ERR 1146 Table 'd.nosuch' doesn't exist");
+    assert_int_equal(c.nquick, 3);
+    /* A shape found not quick is not tried again until the schema
+     * changes; then it may be. */
+    Q(&c, "SELECT k FROM t WHERE name = 'four'", "40");
+    assert_int_equal(c.nquick, 3);
+    Q(&c, "ALTER TABLE t ADD UNIQUE INDEX nu (name)", "OK 0 0 0");
+    Q(&c, "SELECT k FROM t WHERE name = 'four'", "40");
+    assert_int_equal(c.nquick, 4);
+    /* Prepared: quick from the first execution (COM_STMT_PREPARE planned
+     * it), not while the plan is stale, quick again once replanned; the
+     * counters as without the quick path. */
+    unsigned np, nc;
+    int id = sqlfx_prepare(&c, "SELECT name FROM t WHERE id = ?", &np, &nc);
+    assert_true(id > 0);
+    X1(&c, id, "1", "one");
+    X1(&c, id, "2", "two");
+    assert_int_equal(c.nquick, 6);
+    Q(&c, "ALTER TABLE t ADD COLUMN z INT", "OK 0 0 0");
+    X1(&c, id, "3", "three");
+    assert_int_equal(c.nquick, 6);
+    X1(&c, id, "4", "four");
+    assert_int_equal(c.nquick, 7);
+    C(&c, "3 1 1");
+    /* KILL QUERY of an idle session changes nothing; its next command
+     * may be quick. After KILL CONNECTION every command answers 1317, the
+     * quick ones too (the executor answers it). */
+    struct sqlfx_conn c2;
+    sqlfx_connect(&f, &c2, 2);
+    Q(&c2, "KILL QUERY 1", "OK 0 0 0");
+    Q(&c, "SELECT name FROM t WHERE id = 4", "four");
+    assert_int_equal(c.nquick, 9); /* (C's SELECT @@... was quick too) */
+    Q(&c2, "KILL 1", "OK 0 0 0");
+    Q(&c, "SELECT name FROM t WHERE id = 4",
+      "ERR 1317 Query execution was interrupted");
+    assert_int_equal(c.nquick, 9);
+    sqlfx_disconnect(&c2);
+    sqlfx_disconnect(&c);
+    sqlfx_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -363,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_sql_prepare),
         cmocka_unit_test(test_subquery_not_cached),
         cmocka_unit_test(test_ddl_from_other_server),
+        cmocka_unit_test(test_quick),
     };
     return cmocka_run_group_tests_name("libsql/plancache", tests, NULL, NULL);
 }
