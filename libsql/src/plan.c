@@ -692,7 +692,8 @@ static void sysvar_type(const char *name, struct sql_ftype *t)
     bool num = strcasecmp(name, "last_insert_id") == 0 ||
                strcasecmp(name, "identity") == 0 ||
                strcasecmp(name, "warning_count") == 0 ||
-               strcasecmp(name, "error_count") == 0;
+               strcasecmp(name, "error_count") == 0 ||
+               strcasecmp(name, "last_plan_from_cache") == 0;
     if (i >= 0) {
         int kind = sql__sysvar_def((size_t)i)->kind;
         num = kind == SYSVAR_BOOL || kind == SYSVAR_UINT;
