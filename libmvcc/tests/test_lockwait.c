@@ -46,18 +46,7 @@ static int plock_i(struct mvcc_store *s, struct mvcc_result *r,
 static int plock(struct mvcc_store *s, struct mvcc_result *r, const char *k,
                  mvcc_ts start, mvcc_ts fut, int64_t wait_ms)
 {
-    struct mvcc_key key = {k, strlen(k)};
-    struct mvcc_pessimistic_req req;
-    memset(&req, 0, sizeof req);
-    req.keys = &key;
-    req.n = 1;
-    req.primary = k;
-    req.primary_len = strlen(k);
-    req.start_ts = start;
-    req.for_update_ts = fut;
-    req.lock_ttl = 3000;
-    req.wait_timeout_ms = wait_ms;
-    return mvcc_acquire_pessimistic_lock(s, &req, r);
+    return plock_i(s, r, k, start, fut, wait_ms, NULL);
 }
 
 static int prollback(struct mvcc_store *s, const char *k, mvcc_ts start)

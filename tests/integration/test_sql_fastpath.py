@@ -19,22 +19,19 @@ from sqldfx import eq, err, q
 srv = sqldfx.Sqld("dsql-fastpath-", ["--store=local", "--workers=2"])
 
 
-def conn(**kw):
-    args = dict(autocommit=True)
-    args.update(kw)
-    return srv.connect(**args)
+def conn(database=None, autocommit=True):
+    return srv.connect(database=database, autocommit=autocommit)
 
 
-def wait_state(c, state):
-    deadline = time.time() + 60
-    while True:
-        rows = q(c, "SHOW PROCESSLIST")
-        ids = [r[0] for r in rows if r[6] == state]
+def waiting_id(c):
+    """The id of the session PROCESSLIST shows waiting for a row lock."""
+    for _ in range(6000):
+        ids = [r[0] for r in q(c, "SHOW PROCESSLIST")
+               if r[6] == "Waiting for row lock"]
         if ids:
             return ids[0]
-        if time.time() > deadline:
-            raise AssertionError("no session in %r: %r" % (state, rows))
         time.sleep(0.01)
+    raise AssertionError("nobody waits: %r" % q(c, "SHOW PROCESSLIST"))
 
 
 def status(c):
@@ -157,7 +154,7 @@ def kill_ends_lock_wait():
     t = threading.Thread(target=lambda: done.append(
         err(w, "SELECT v FROM p WHERE id = 7 FOR UPDATE")))
     t.start()
-    waiter = wait_state(watcher, "Waiting for row lock")
+    waiter = waiting_id(watcher)
     q(watcher, "KILL QUERY %d" % waiter)
     t.join(120)  # a day's timeout: only the KILL ends it
     eq("interrupted", done, [1317])
