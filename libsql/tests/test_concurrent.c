@@ -670,6 +670,20 @@ static void close_three(struct sqlfx *f, struct sqlfx_conn *a,
     sqlfx_close(f);
 }
 
+/* sql waits on b's session for a row lock until c's kill statement ends
+ * it: 1317. */
+static void killed_while_waiting(struct sqlfx *f, struct sqlfx_conn *b,
+                                 struct sqlfx_conn *c, const char *sql,
+                                 const char *kill)
+{
+    struct bg w;
+    bg_start(&w, b, sql);
+    wait_for_waiters(f, 1);
+    Q(c, kill, "OK 0 0 0");
+    assert_int_equal(pthread_join(w.th, NULL), 0);
+    assert_string_equal(w.got, "ERR 1317 Query execution was interrupted");
+}
+
 /* KILL QUERY: the waiting FOR UPDATE answers 1317, the session goes on
  * (its transaction too), the lock holder is untouched. */
 static void kill_query_ends_wait(void **state)
@@ -680,12 +694,9 @@ static void kill_query_ends_wait(void **state)
     open_three(&f, &a, &b, &c);
     Q(&b, "BEGIN", "OK 0 0 0");
     Q(&b, "SELECT v FROM t WHERE id = 2 FOR UPDATE", "20");
-    struct bg w;
-    bg_start(&w, &b, "SELECT v FROM t WHERE id = 1 FOR UPDATE");
-    wait_for_waiters(&f, 1);
-    Q(&c, "KILL QUERY 2", "OK 0 0 0");
-    assert_int_equal(pthread_join(w.th, NULL), 0);
-    assert_string_equal(w.got, "ERR 1317 Query execution was interrupted");
+    killed_while_waiting(&f, &b, &c,
+                         "SELECT v FROM t WHERE id = 1 FOR UPDATE",
+                         "KILL QUERY 2");
     wait_for_waiters(&f, 0);
     /* B still holds row 2; A still holds row 1 and commits. */
     Q(&b, "UPDATE t SET v = 21 WHERE id = 2", "OK 1 0 0");
@@ -706,12 +717,8 @@ static void kill_query_ends_update_wait(void **state)
     struct sqlfx_conn a, b, c;
     open_three(&f, &a, &b, &c);
     Q(&b, "SET txn_mode = 'PESSIMISTIC'", "OK 0 0 0");
-    struct bg w;
-    bg_start(&w, &b, "UPDATE t SET v = 99 WHERE id = 1");
-    wait_for_waiters(&f, 1);
-    Q(&c, "KILL QUERY 2", "OK 0 0 0");
-    assert_int_equal(pthread_join(w.th, NULL), 0);
-    assert_string_equal(w.got, "ERR 1317 Query execution was interrupted");
+    killed_while_waiting(&f, &b, &c, "UPDATE t SET v = 99 WHERE id = 1",
+                         "KILL QUERY 2");
     Q(&a, "COMMIT", "OK 0 0 0");
     Q(&b, "SELECT v FROM t WHERE id = 1", "10");
     /* The next statement of the session runs as usual. */
@@ -728,12 +735,8 @@ static void kill_connection_ends_wait(void **state)
     struct sqlfx f;
     struct sqlfx_conn a, b, c;
     open_three(&f, &a, &b, &c);
-    struct bg w;
-    bg_start(&w, &b, "SELECT v FROM t WHERE id = 1 FOR UPDATE");
-    wait_for_waiters(&f, 1);
-    Q(&c, "KILL 2", "OK 0 0 0");
-    assert_int_equal(pthread_join(w.th, NULL), 0);
-    assert_string_equal(w.got, "ERR 1317 Query execution was interrupted");
+    killed_while_waiting(&f, &b, &c,
+                         "SELECT v FROM t WHERE id = 1 FOR UPDATE", "KILL 2");
     assert_true(sql_session_killed(b.s));
     Q(&a, "COMMIT", "OK 0 0 0");
     close_three(&f, &a, &b, &c);
