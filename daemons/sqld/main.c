@@ -6,7 +6,8 @@
  * this process; with --store=cluster, kvd and pdd (cluster.c) (docs/sql.md
  * follows a statement from packet to storage).
  * Statements run on a pool of worker threads, one at a time per
- * connection; the loop thread only moves bytes (see "Workers" below).
+ * connection; the loop thread moves bytes and runs only point reads
+ * (see "Workers" below).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -144,8 +145,10 @@ static struct rpc_tls_config *tls_cfg; /* TLS for clients, NULL off */
  * (pool_submit); the protocol engine keeps the connection busy until the
  * answer completes. A worker runs the session's executor, which answers into proto, then
  * moves the client to the done queue and wakes the loop, which flushes
- * the answer and feeds what arrived meanwhile (the next command). Only
- * STMT_CLOSE, which is never answered, runs on the loop thread. libsql
+ * the answer and feeds what arrived meanwhile (the next command).
+ * STMT_CLOSE, which is never answered, runs on the loop thread, and so
+ * does a quick command (sql_session_try_quick: a point read that cannot
+ * wait for another session), which skips two thread switches. libsql
  * (opts.concurrent) runs different sessions' statements at the same time
  * (libsql/DESIGN.md "Concurrency").
  * The pool grows past `workers` when a command would otherwise wait for
@@ -215,6 +218,13 @@ static int pool_execute(void *ctx, struct sql_proto_conn *c,
     if (cmd->kind == SQL_CMD_STMT_CLOSE)
         return cl->inner.execute(cl->inner.ctx, c, cmd);
     sqld_status.commands_total++;
+    /* A point read runs here, on the loop thread: handing it to a worker
+     * and back cost two thread switches, more than the read itself
+     * (libsql/DESIGN.md "Hot paths"). libsql runs it only when it cannot
+     * wait for another session; otherwise nothing was done. */
+    int q = sql_session_try_quick(cl->session, c, cmd);
+    if (q != 0)
+        return q < 0 ? q : 0;
     cl->cmd = *cmd;
     cl->running = true;
     cl->queued = false;

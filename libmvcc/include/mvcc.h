@@ -52,7 +52,8 @@ int mvcc_version_number(void);
     X(MVCC_STALE_COMMAND, -2019, "region error: stale command")            \
     X(MVCC_STORE_UNREACHABLE, -2020, "region error: store unreachable")    \
     X(MVCC_MAX_TS_NOT_SYNCED, -2021,                                         \
-      "async commit / 1PC refused: the leader's max_ts is not synced yet")
+      "async commit / 1PC refused: the leader's max_ts is not synced yet")    \
+    X(MVCC_INTERRUPTED, -2022, "lock wait interrupted")
 
 enum mvcc_error {
 #define MVCC__ERROR_ENUM(name, value, text) name = (value),
@@ -584,6 +585,12 @@ struct mvcc_pessimistic_req
     uint64_t lock_ttl;           /* ms */
     int64_t wait_timeout_ms;     /* <= 0: MVCC_LOCKED at once; else wait */
     bool return_values;          /* pairs = current values of the keys */
+    const bool *interrupt;       /* optional (NULL: none; in-process
+                                    only, not carried over a network):
+                                    once it reads true (read atomically)
+                                    a wait ends with MVCC_INTERRUPTED;
+                                    whoever sets it then calls
+                                    mvcc_store_wake_waiters */
 };
 /* 0 (all keys locked; pairs if asked), MVCC_CONFLICT (a commit after
  * for_update_ts: retry with a newer for_update_ts), MVCC_LOCKED (no wait),
@@ -611,6 +618,11 @@ int mvcc_delete_range(struct mvcc_store *s, const void *start,
 /* How many pessimistic lock requests are waiting now (tests, metrics):
  * counted once their wait-for edge is registered, until they stop. */
 size_t mvcc_store_lock_waiters(struct mvcc_store *s);
+/* Wakes every lock wait of the store to look at its interrupt flag (the
+ * request's `interrupt`): set the flag first, then call this; a wait
+ * whose flag is set ends with MVCC_INTERRUPTED at once, the others sleep
+ * on. Thread-safe. */
+void mvcc_store_wake_waiters(struct mvcc_store *s);
 
 /* The highest timestamp any read has used (async commit and 1PC pick
  * commit_ts above it). */
@@ -820,10 +832,17 @@ int mvcc_txn_rollback_to(struct mvcc_txn *t, size_t mark);
  * failure here: the lock is retaken at a newer one (the lock, not the
  * snapshot, is what serializes). The first key ever locked becomes the
  * primary. 0, MVCC_LOCKED, MVCC_LOCK_WAIT_TIMEOUT, MVCC_DEADLOCK (the caller
- * should roll back), MVCC_ROLLED_BACK. Locked keys are committed with the
+ * should roll back), MVCC_ROLLED_BACK, MVCC_INTERRUPTED. Locked keys are committed with the
  * transaction (as lock-only if not written) and released by rollback. */
 int mvcc_txn_lock_keys(struct mvcc_txn *t, const struct mvcc_key *keys,
                        size_t n, int64_t wait_ms);
+/* The txn's lock requests carry flag (borrowed for the txn's life; NULL:
+ * none) as their `interrupt`: once it reads true a wait, and the client's
+ * retries around it, end with MVCC_INTERRUPTED (the caller should then
+ * end the statement). With the in-process transport another thread ends
+ * a wait at once by setting the flag and calling mvcc_store_wake_waiters;
+ * over a network the flag is seen between retries only. */
+void mvcc_txn_set_interrupt(struct mvcc_txn *t, const bool *flag);
 /* Locks one key as above and reads its latest committed value: 0 with
  * *value (mvcc_free it) or MVCC_NOTFOUND, or a lock_keys error. */
 int mvcc_txn_get_for_update(struct mvcc_txn *t, const void *key,

@@ -64,6 +64,8 @@ struct mvcc_txn
     size_t nbypass;        /* how many */
     size_t bypass_cap;     /* allocated */
     struct heartbeat *hb;  /* keeps the primary's lock alive, or NULL */
+    const bool *interrupt; /* ends lock waits once true (borrowed), or
+                              NULL (mvcc_txn_set_interrupt) */
 };
 
 /* A pessimistic transaction holds locks between statements, for as long
@@ -130,6 +132,16 @@ int mvcc_txn_begin(struct mvcc_client *c, struct mvcc_txn **out)
 mvcc_ts mvcc_txn_start_ts(const struct mvcc_txn *t)
 {
     return t->start_ts;
+}
+
+void mvcc_txn_set_interrupt(struct mvcc_txn *t, const bool *flag)
+{
+    t->interrupt = flag;
+}
+
+static bool txn_interrupted(const struct mvcc_txn *t)
+{
+    return t->interrupt && __atomic_load_n(t->interrupt, __ATOMIC_ACQUIRE);
 }
 
 static void heartbeat_stop(struct heartbeat *hb);
@@ -1240,6 +1252,7 @@ static int lock_group_try(struct mvcc_txn *t, uint64_t shard,
         req.lock_ttl = c->o.lock_ttl;
         req.wait_timeout_ms = wait_ms;
         req.return_values = return_values;
+        req.interrupt = t->interrupt;
         struct kcall q = {KC_PLOCK, NULL, t->start_ts, 0, &req, NULL, 0,
                           false, {0, 0}};
         rc = kcall(c, &q, shard, keys, n, res);
@@ -1261,6 +1274,8 @@ static int lock_group_try(struct mvcc_txn *t, uint64_t shard,
             return rc;
         if (rc != MVCC_LOCKED && rc != MVCC_LOCK_WAIT_TIMEOUT)
             return rc;
+        if (txn_interrupted(t))
+            return MVCC_INTERRUPTED; /* not worth a resolution now */
         /* The holder may be dead: resolve what has expired, else give up. */
         int rrc = resolve_locks(t, res->locks, res->nlocks, false);
         if (rrc != 0)

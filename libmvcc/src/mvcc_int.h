@@ -91,6 +91,7 @@ struct mvcc__waiter
     size_t key_len;            /* its length */
     pthread_cond_t cv;         /* signalled when woken */
     bool woken;                /* a release of key picked this waiter */
+    bool sleeping;             /* in its timed wait (wait_mu) */
 };
 
 /* A key an async-commit or 1PC prewrite is writing right now (TiKV's

@@ -232,6 +232,11 @@ static void deadline_after(struct timespec *d, int64_t ms)
     }
 }
 
+static bool interrupted(const struct mvcc_pessimistic_req *r)
+{
+    return r->interrupt && __atomic_load_n(r->interrupt, __ATOMIC_ACQUIRE);
+}
+
 int mvcc_acquire_pessimistic_lock(struct mvcc_store *s,
                                   const struct mvcc_pessimistic_req *r,
                                   struct mvcc_result *res)
@@ -277,16 +282,28 @@ int mvcc_acquire_pessimistic_lock(struct mvcc_store *s,
             mvcc__log(s, MVCC_LOG_WARN,
                       "deadlock detector: %s; waiting undetected",
                       mvcc_strerror(drc));
+        /* The flag is read under wait_mu, which mvcc_store_wake_waiters
+         * takes after the flag is set: no interruption is missed. */
         pthread_mutex_lock(&s->wait_mu);
         s->nwaiting++;
+        w.sleeping = true;
         int wrc = 0;
-        while (!w.woken && wrc == 0)
+        bool stop = interrupted(r);
+        while (!w.woken && !stop && wrc == 0) {
             wrc = pthread_cond_timedwait(&w.cv, &s->wait_mu, &deadline);
+            stop = interrupted(r);
+        }
+        w.sleeping = false;
         s->nwaiting--;
         bool woken = w.woken;
         pthread_mutex_unlock(&s->wait_mu);
         if (drc == 0)
             s->det.clean_up_wait_for(s->det.ctx, r->start_ts, holder);
+        if (stop) {
+            mvcc__res_clear(res);
+            rc = MVCC_INTERRUPTED;
+            break;
+        }
         if (!woken) {
             rc = MVCC_LOCK_WAIT_TIMEOUT; /* res still holds the lock */
             break;
@@ -348,6 +365,19 @@ out_free:
     mvcc__buf_free(&k);
     mvcc__cmd_free(&c);
     return rc;
+}
+
+void mvcc_store_wake_waiters(struct mvcc_store *s)
+{
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&s->wait_mu);
+    /* Only a look at the flag: woken stays as it is, so a waiter not
+     * interrupted sleeps on and keeps its place in its key's queue. */
+    for (struct mvcc__waiter *w = s->whead; w; w = w->next)
+        if (w->sleeping)
+            pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&s->wait_mu);
 }
 
 size_t mvcc_store_lock_waiters(struct mvcc_store *s)

@@ -1,8 +1,8 @@
 /* test_lockwait.c: per-key lock wait queues (a release wakes the first
  * waiter of the key, in arrival order; a woken waiter that fails passes
  * the wake-up on; every command that removes a lock wakes its waiters) and
- * deadlock detection through a detector shared by two stores
- * (DESIGN.md, "Pessimistic locks"). Both engines where a store is used.
+ * deadlock detection through a detector shared by two stores, and waits
+ * a flag interrupts (KILL) (DESIGN.md, "Pessimistic locks"). Both engines where a store is used.
  * Waiters are threads with a one-minute deadline; the test sees them
  * waiting through mvcc_store_lock_waiters, never by sleeping.
  */
@@ -24,8 +24,9 @@
 #define K(x) (x), strlen(x)
 #define TS(ms) TU_TS(ms, 0)
 
-static int plock(struct mvcc_store *s, struct mvcc_result *r, const char *k,
-                 mvcc_ts start, mvcc_ts fut, int64_t wait_ms)
+static int plock_i(struct mvcc_store *s, struct mvcc_result *r,
+                   const char *k, mvcc_ts start, mvcc_ts fut, int64_t wait_ms,
+                   const bool *interrupt)
 {
     struct mvcc_key key = {k, strlen(k)};
     struct mvcc_pessimistic_req req;
@@ -38,7 +39,14 @@ static int plock(struct mvcc_store *s, struct mvcc_result *r, const char *k,
     req.for_update_ts = fut;
     req.lock_ttl = 3000;
     req.wait_timeout_ms = wait_ms;
+    req.interrupt = interrupt;
     return mvcc_acquire_pessimistic_lock(s, &req, r);
+}
+
+static int plock(struct mvcc_store *s, struct mvcc_result *r, const char *k,
+                 mvcc_ts start, mvcc_ts fut, int64_t wait_ms)
+{
+    return plock_i(s, r, k, start, fut, wait_ms, NULL);
 }
 
 static int prollback(struct mvcc_store *s, const char *k, mvcc_ts start)
@@ -93,6 +101,7 @@ struct waiter
     mvcc_ts fut;           /* for_update_ts */
     int rc;                /* outcome */
     pthread_t th;          /* the thread */
+    const bool *interrupt; /* its interrupt flag, or NULL */
 };
 
 static void *wait_thread(void *arg)
@@ -101,7 +110,7 @@ static void *wait_thread(void *arg)
     struct mvcc_result r;
     mvcc_result_init(&r);
     /* a deadline far beyond any machine's slowness */
-    w->rc = plock(w->s, &r, w->key, w->start, w->fut, 60000);
+    w->rc = plock_i(w->s, &r, w->key, w->start, w->fut, 60000, w->interrupt);
     mvcc_result_reset(&r);
     pthread_mutex_lock(&w->b->mu);
     w->b->order[w->b->nfinished++] = w->id;
@@ -144,7 +153,7 @@ static void start_waiter(struct waiter *w, struct board *b, int id,
                          struct mvcc_store *s, const char *key, mvcc_ts start,
                          mvcc_ts fut)
 {
-    *w = (struct waiter){b, id, s, key, start, fut, -1, 0};
+    *w = (struct waiter){b, id, s, key, start, fut, -1, 0, NULL};
     assert_int_equal(pthread_create(&w->th, NULL, wait_thread, w), 0);
 }
 
@@ -206,6 +215,110 @@ static void failed_waiter_passes_wakeup_on(void **state)
     assert_int_equal(w1.rc, MVCC_CONFLICT);
     assert_int_equal(w2.rc, 0);
     board_destroy(&b);
+}
+
+static void start_waiter_i(struct waiter *w, struct board *b, int id,
+                           struct mvcc_store *s, const char *key,
+                           mvcc_ts start, const bool *interrupt)
+{
+    *w = (struct waiter){b, id, s, key, start, start, -1, 0, interrupt};
+    assert_int_equal(pthread_create(&w->th, NULL, wait_thread, w), 0);
+}
+
+/* KILL of a waiting statement: its flag set and the store's waiters
+ * woken, that wait ends at once with MVCC_INTERRUPTED (the waits have a
+ * one-minute deadline, so a return at all shows it); a waiter whose flag
+ * is not set sleeps on, keeps its place and gets the key when it is
+ * released; a request whose flag is already set does not wait. */
+static void interrupt_ends_wait(void **state)
+{
+    struct tu_store *t = *state;
+    struct board b;
+    board_init(&b);
+    bool flag1 = false, flag2 = false;
+    assert_int_equal(plock(t->s, &t->r, "k", TS(10), TS(10), 0), 0);
+    struct waiter w1, w2;
+    start_waiter_i(&w1, &b, 1, t->s, "k", TS(21), &flag1);
+    until_waiters(t->s, 1);
+    start_waiter_i(&w2, &b, 2, t->s, "k", TS(22), &flag2);
+    until_waiters(t->s, 2);
+    mvcc_store_wake_waiters(t->s); /* no flag set: both sleep on */
+    __atomic_store_n(&flag2, true, __ATOMIC_RELEASE);
+    mvcc_store_wake_waiters(t->s);
+    assert_int_equal(until_finished(&b, 1), 2);
+    pthread_join(w2.th, NULL);
+    assert_int_equal(w2.rc, MVCC_INTERRUPTED);
+    until_waiters(t->s, 1);
+    pthread_mutex_lock(&b.mu);
+    assert_int_equal(b.nfinished, 1);
+    pthread_mutex_unlock(&b.mu);
+    /* W2 wrote nothing: T10 still holds k alone. */
+    assert_int_equal(mvcc_scan_lock(t->s, MVCC_TS_MAX, NULL, 0, NULL, 0, 0,
+                                    &t->r),
+                     0);
+    assert_int_equal(t->r.nlocks, 1);
+    assert_int_equal(t->r.locks[0].start_ts, TS(10));
+    assert_int_equal(prollback(t->s, "k", TS(10)), 0);
+    assert_int_equal(until_finished(&b, 2), 1);
+    pthread_join(w1.th, NULL);
+    assert_int_equal(w1.rc, 0);
+    /* Set before the request: MVCC_INTERRUPTED, no wait. */
+    assert_int_equal(plock_i(t->s, &t->r, "k", TS(30), TS(30), 60000,
+                             &flag2),
+                     MVCC_INTERRUPTED);
+    assert_int_equal(mvcc_store_lock_waiters(t->s), 0);
+    assert_int_equal(mvcc_scan_lock(t->s, MVCC_TS_MAX, NULL, 0, NULL, 0, 0,
+                                    &t->r),
+                     0);
+    assert_int_equal(t->r.nlocks, 1);
+    assert_int_equal(t->r.locks[0].start_ts, TS(21));
+    mvcc_store_wake_waiters(NULL); /* a no-op */
+    board_destroy(&b);
+}
+
+/* The same through the client: a transaction's lock request carries its
+ * flag (mvcc_txn_set_interrupt) and the client gives up with
+ * MVCC_INTERRUPTED instead of resolving and retrying. */
+struct client_waiter
+{
+    struct mvcc_txn *t; /* the waiting transaction */
+    int rc;             /* mvcc_txn_lock_keys' outcome */
+};
+
+static void *client_wait_thread(void *arg)
+{
+    struct client_waiter *cw = arg;
+    struct mvcc_key key = {"k", 1};
+    cw->rc = mvcc_txn_lock_keys(cw->t, &key, 1, 60000);
+    return NULL;
+}
+
+static void client_interrupt(void **state)
+{
+    struct tu_cluster *k = *state;
+    struct mvcc_txn *a, *b;
+    struct mvcc_key key = {"k", 1};
+    assert_int_equal(mvcc_txn_begin(k->c, &a), 0);
+    assert_int_equal(mvcc_txn_begin(k->c, &b), 0);
+    assert_int_equal(mvcc_txn_lock_keys(a, &key, 1, 0), 0);
+    bool flag = false;
+    mvcc_txn_set_interrupt(b, &flag);
+    struct client_waiter cw = {b, -1};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, client_wait_thread, &cw), 0);
+    until_waiters(k->s[1], 1); /* "k" is in the second shard */
+    __atomic_store_n(&flag, true, __ATOMIC_RELEASE);
+    mvcc_store_wake_waiters(k->s[1]);
+    pthread_join(th, NULL);
+    assert_int_equal(cw.rc, MVCC_INTERRUPTED);
+    assert_int_equal(mvcc_store_lock_waiters(k->s[1]), 0);
+    mvcc_txn_rollback(b);
+    /* A still holds k and commits a write to it. */
+    assert_int_equal(mvcc_txn_set(a, "k", 1, "a", 1), 0);
+    mvcc_ts cts;
+    assert_int_equal(mvcc_txn_commit(a, &cts), 0);
+    assert_string_equal(mvcc_strerror(MVCC_INTERRUPTED),
+                        "lock wait interrupted");
 }
 
 enum release {
@@ -442,6 +555,8 @@ int main(void)
         TU_BOTH_STORE(every_release_wakes),
         TU_BOTH_STORE(deadlock_across_stores),
         TU_BOTH_STORE(unreachable_detector_waits),
+        TU_BOTH_STORE(interrupt_ends_wait),
+        TU_BOTH_CLUSTER(client_interrupt),
     };
     return cmocka_run_group_tests_name("libmvcc/lockwait", tests, NULL, NULL);
 }

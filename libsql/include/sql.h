@@ -616,6 +616,17 @@ void sql_session_destroy(struct sql_session *s); /* NULL: no-op */
  * outlive the protocol connection). */
 struct sql_executor sql_session_executor(struct sql_session *s);
 
+/* Runs cmd now, on the calling thread, when it is a short read that
+ * cannot wait for another session: a SELECT (COM_QUERY of one statement,
+ * or COM_STMT_EXECUTE) whose plan reads points without a lock, on the
+ * store in this process, with the statement lock free to take at once.
+ * 1: it ran and answered into c, as the executor would have; 0: nothing
+ * was done (run cmd through the executor); negative: as the executor's
+ * execute. For an embedding program whose executor hands commands to
+ * other threads (sqld): a quick command skips the hand-off. */
+int sql_session_try_quick(struct sql_session *s, struct sql_proto_conn *c,
+                          const struct sql_command *cmd);
+
 /* The auth provider to put in sql_proto_options.auth: the server's
  * accounts, matched as MySQL does (most specific host first), and the
  * account found is the one the session's privileges come from. s is

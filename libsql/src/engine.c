@@ -18,6 +18,7 @@
 #include "acct.h"
 #include "lex.h"
 #include "parse.h"
+#include "plancache.h"
 #include "session.h"
 #include "exec.h"
 #include "sql_int.h"
@@ -173,6 +174,9 @@ static void excl_begin(struct sql_session *s, bool for_ddl)
 static void excl_end(struct sql_session *s)
 {
     struct sql_server *srv = s->srv;
+    /* What plans point into or were made from (the catalog cache, the
+     * globals, accounts) may have changed: cached plans are stale. */
+    __atomic_fetch_add(&srv->plan_epoch, 1, __ATOMIC_RELEASE);
     if (!srv->concurrent)
         return;
     s->excl = false;
@@ -220,6 +224,7 @@ void sql_server_close(struct sql_server *srv)
 
 static void prepared_free(struct sql_prepared *p)
 {
+    sql__plancache_free(p->pc);
     sql__arena_destroy(p->arena);
     sql__free(p->text);
     sql__free(p->name);
@@ -379,6 +384,8 @@ int sql__kverr(struct sql_session *s, int rc)
         return sql__serr(s, 1205, "HY000",
                          "Lock wait timeout exceeded; try restarting "
                          "transaction");
+    case MVCC_INTERRUPTED: /* KILL ended a lock wait */
+        return sql__sess_interrupt_err(s);
     default:
         return sql__serr(s, 1105, "HY000", "storage error: %s",
                          rc <= -5000 ? sql_strerror(rc) : mvcc_strerror(rc));
@@ -450,6 +457,7 @@ int sql__sess_txn(struct sql_session *s, struct sql_kvtxn **out)
         int rc = sql__kv_begin(s->srv->kv, &s->txn);
         if (rc != 0)
             return sql__kverr(s, rc);
+        sql__kvtxn_set_interrupt(s->txn, &s->killed); /* KILL ends waits */
         sql__sync_txn_begin(s);
     }
     *out = s->txn;
@@ -616,16 +624,21 @@ struct lock_try
     size_t *vlen;                /* and length */
 };
 
-/* Wait in slices of KILL_POLL_MS so a KILL QUERY stops the wait (1317)
- * within one slice; the whole wait still ends at the timeout. */
+/* KILL sets s->killed, which the transaction's lock requests carry, and
+ * wakes the store's waiters (kill.c): on the store in this process the
+ * wait ends at once with MVCC_INTERRUPTED. A cluster's wait runs in kvd
+ * and does not see the flag: it waits in slices of KILL_POLL_MS, so a
+ * KILL QUERY stops it (1317) within one slice; the whole wait still ends
+ * at the timeout. */
 #define KILL_POLL_MS 500
 
 static int lock_wait(struct sql_session *s, const struct lock_try *lt)
 {
     int64_t wait_ms = lock_wait_begin(s);
+    int64_t poll = sql__kv_wakeable(s->srv->kv) ? INT64_MAX : KILL_POLL_MS;
     int rc;
     for (;;) {
-        int64_t slice = wait_ms < KILL_POLL_MS ? wait_ms : KILL_POLL_MS;
+        int64_t slice = wait_ms < poll ? wait_ms : poll;
         rc = lt->keys ? sql__kvtxn_lock(lt->t, lt->keys, lt->n, slice)
                       : sql__kvtxn_get_for_update(lt->t, lt->key, lt->klen,
                                                   slice, lt->val, lt->vlen);
@@ -637,7 +650,7 @@ static int lock_wait(struct sql_session *s, const struct lock_try *lt)
     lock_wait_end(s);
     if (rc == MVCC_LOCK_WAIT_TIMEOUT && sql__sess_interrupted(s))
         return sql__sess_interrupt_err(s);
-    return rc;
+    return rc; /* MVCC_INTERRUPTED: 1317 (sql__kverr) */
 }
 
 int sql__sess_get_current(struct sql_session *s, const void *key,
@@ -1079,6 +1092,7 @@ static int set_sysvar(struct sql_session *s, const char *name, int scope,
         return sql__serr(s, (uint16_t)rc, "42000", "%s", msg);
     if (rc != 0)
         return rc;
+    s->plan_gen++; /* sql_mode, collations...: plans made before are stale */
     /* Turning autocommit on commits the open transaction (MySQL). */
     if (!global && !was_auto && sql__sess_autocommit(s) && s->txn &&
         !s->explicit_txn)
@@ -1216,6 +1230,7 @@ static int use_db(struct sql_session *s, const char *name)
     s->db = p;
     sql__sess_list_unlock(s->srv);
     sql__free(old);
+    s->plan_gen++; /* unqualified names resolve elsewhere now */
     return 0;
 }
 
@@ -1363,6 +1378,8 @@ static int run_statement(struct sql_session *s, const struct ast_stmt *st)
     s->info = NULL;
     s->rs_where = NULL;
     s->rs_cond = NULL;
+    s->plan_last_cached = s->plan_cached;
+    s->plan_cached = false;
     int64_t now = sql__now_us();
     sql__sess_list_lock(s->srv);
     s->stmt_start_us = now;
@@ -1593,9 +1610,11 @@ static int stmt_execute(struct sql_session *s, const struct sql_command *cmd)
     s->params = params;
     s->nparams = cmd->nparams;
     s->more = false;
+    s->cur_prep = p;
     sess_running(s, p->text, p->len);
     int rc = run_statement(s, p->stmt);
     sess_running(s, NULL, 0);
+    s->cur_prep = NULL;
     s->binary = false;
     s->params = NULL;
     s->nparams = 0;
@@ -1628,16 +1647,21 @@ static bool same_user(const struct sql_session *s, const char *user)
            strcmp(s->user + n + 1, host) == 0;
 }
 
-static int execute_locked(struct sql_session *s, struct sql_proto_conn *c,
-                          const struct sql_command *cmd)
+static void note_user(struct sql_session *s, const struct sql_command *cmd)
 {
-    s->conn = c;
     if (cmd->user && !same_user(s, cmd->user)) {
         sql__sess_list_lock(s->srv);
         snprintf(s->user, sizeof(s->user), "%s@%s", cmd->user,
                  s->host[0] ? s->host : "localhost");
         sql__sess_list_unlock(s->srv);
     }
+}
+
+static int execute_locked(struct sql_session *s, struct sql_proto_conn *c,
+                          const struct sql_command *cmd)
+{
+    s->conn = c;
+    note_user(s, cmd);
     switch (cmd->kind) {
     case SQL_CMD_QUERY:
         return run_query(s, cmd->text, cmd->text_len, cmd->multi_statements);
@@ -1668,6 +1692,7 @@ static int execute_locked(struct sql_session *s, struct sql_proto_conn *c,
         uservars_free(s);
         sql__sysvar_free(s->vars);
         s->vars = NULL;
+        s->plan_gen++;
         if (sql__sysvar_copy(&s->vars, s->srv->globals) != 0)
             return -ENOMEM; /* lk shared: SET GLOBAL runs alone */
         struct sql_ok ok = {.status = sql__sess_status(s)};
@@ -1733,6 +1758,139 @@ static int execute(void *ctx, struct sql_proto_conn *c,
         sql__sess_list_unlock(s->srv);
     }
     srv_unlock(s->srv);
+    return rc;
+}
+
+/* ---- quick commands (sql_session_try_quick) ----------------------------
+ * sqld's loop thread hands each command to a worker and the answer back:
+ * two thread switches and their futex and eventfd calls, as much CPU as
+ * a point read itself. A short read that cannot wait for another session
+ * runs on the caller's thread instead (DESIGN.md "Hot paths"). */
+
+/* A query text's shape: its bytes without digits and quoted contents, so
+ * texts that differ in constants only share it. */
+static uint64_t text_shape(const char *t, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    char q = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)t[i];
+        if (q) {
+            if (ch != (unsigned char)q)
+                continue;
+            q = 0;
+        } else if (ch == '\'' || ch == '"') {
+            q = (char)ch;
+        } else if (ch >= '0' && ch <= '9') {
+            continue;
+        }
+        h = (h ^ ch) * 1099511628211ull;
+    }
+    return h | 1;
+}
+
+/* Parses and plans a one-statement COM_QUERY into s->arena when it is a
+ * quick SELECT (the plan left in s->quick_sel/quick_plan): 1, with the
+ * statement and its length. 0: not quick, nothing kept (a shape found not
+ * quick is remembered and not parsed again: a miss costs one hash). */
+static int quick_text(struct sql_session *s, const struct sql_command *cmd,
+                      const struct ast_stmt **st, size_t *stmt_len)
+{
+    const char *t = cmd->text;
+    size_t n = cmd->text_len, i = 0;
+    while (i < n && isspace((unsigned char)t[i]))
+        i++;
+    if (n - i < 7 || strncasecmp(t + i, "select", 6) != 0)
+        return 0;
+    uint64_t epoch = __atomic_load_n(&s->srv->plan_epoch, __ATOMIC_ACQUIRE);
+    if (s->quick_epoch != epoch) {
+        memset(s->quick_no, 0, sizeof(s->quick_no));
+        s->quick_epoch = epoch;
+    }
+    uint64_t shape = text_shape(t, n);
+    uint64_t *seen = &s->quick_no[(shape >> 8) % 64];
+    if (*seen == shape)
+        return 0;
+    sql__arena_reset(s->arena);
+    struct sql_parse_result res;
+    if (sql__parse_one(s->arena, t, n, &res) != 0 || !res.stmt ||
+        res.stmt->kind != AST_SELECT)
+        goto no;
+    for (size_t k = res.next; k < n; k++)
+        if (!isspace((unsigned char)t[k]) && t[k] != ';')
+            goto no; /* another statement follows */
+    struct sql_err saved = s->err;
+    size_t nkept = s->nwarns, nwarns = s->nwarns_total;
+    s->plan_ran = false;
+    struct plan *p = NULL;
+    int rc = sql__plan_select(s, res.stmt->select, &p);
+    bool ok = rc == 0 && !s->plan_ran && s->nwarns_total == nwarns &&
+              sql__plan_quick(p);
+    s->err = saved; /* what planning said is the executor's to say */
+    s->nwarns = nkept;
+    s->nwarns_total = nwarns;
+    if (!ok)
+        goto no;
+    s->quick_sel = res.stmt->select;
+    s->quick_plan = p;
+    *st = res.stmt;
+    *stmt_len = res.stmt_end;
+    return 1;
+no:
+    *seen = shape;
+    return 0;
+}
+
+int sql_session_try_quick(struct sql_session *s, struct sql_proto_conn *c,
+                          const struct sql_command *cmd)
+{
+    struct sql_server *srv = s->srv;
+    if ((cmd->kind != SQL_CMD_QUERY && cmd->kind != SQL_CMD_STMT_EXECUTE) ||
+        !sql__kv_wakeable(srv->kv))
+        return 0; /* a cluster read waits for the network */
+    /* Never wait here: a statement waiting for lk alone may wait for row
+     * locks whose holders' COMMIT the caller's thread must deliver. */
+    if (srv->concurrent && pthread_rwlock_tryrdlock(&srv->lk) != 0)
+        return 0;
+    int rc = 0;
+    const struct ast_stmt *st = NULL;
+    size_t len = 0;
+    struct sql_prepared *p = NULL;
+    if (sql_session_killed(s))
+        goto out; /* the executor answers 1317 */
+    if (cmd->kind == SQL_CMD_STMT_EXECUTE) {
+        p = prepared_find(s, cmd->stmt_id);
+        if (!p || !sql__plancache_quick(s, p))
+            goto out;
+    } else if (!quick_text(s, cmd, &st, &len)) {
+        goto out;
+    }
+    /* As execute() and execute_locked() do. */
+    __atomic_store_n(&s->killed, false, __ATOMIC_RELEASE);
+    sql__sess_list_lock(srv);
+    s->in_cmd = true;
+    sql__sess_list_unlock(srv);
+    s->conn = c;
+    note_user(s, cmd);
+    if (p) {
+        rc = stmt_execute(s, cmd);
+    } else {
+        sess_running(s, cmd->text, len);
+        s->more = false;
+        rc = run_statement(s, st);
+        sess_running(s, NULL, 0);
+        s->quick_sel = NULL;
+        s->quick_plan = NULL;
+        if (rc == SQL_EQUERY)
+            rc = 0;
+    }
+    sql__sess_list_lock(srv);
+    s->in_cmd = false;
+    sql__sess_list_unlock(srv);
+    rc = rc < 0 ? rc : 1;
+out:
+    if (srv->concurrent)
+        pthread_rwlock_unlock(&srv->lk);
     return rc;
 }
 

@@ -14,6 +14,7 @@
 #include "cop.h"
 #include "exec_int.h"
 #include "parse.h"
+#include "plancache.h"
 #include "sql_int.h"
 #include "tablecodec.h"
 
@@ -42,6 +43,11 @@ static int env_sysvar_get(void *ctx, const char *name, int scope,
         strcasecmp(name, "identity") == 0) {
         out->vt = SQL_VT_UINT;
         out->v.u = s->last_insert_id;
+        return 0;
+    }
+    if (strcasecmp(name, "last_plan_from_cache") == 0) {
+        out->vt = SQL_VT_INT; /* TiDB's: the previous statement's plan */
+        out->v.i = s->plan_last_cached;
         return 0;
     }
     if (strcasecmp(name, "warning_count") == 0 ||
@@ -1467,6 +1473,7 @@ static int subquery_rows(struct sql_session *s, const struct plan *p,
     struct sql_chunk *c;
     *rows = NULL;
     *nrows = 0;
+    s->plan_ran = true; /* a plan that keeps these rows is not cached */
     int rc = sql__xctx_init(&x, s, false);
     if (rc != 0)
         return rc;
@@ -1615,7 +1622,14 @@ static int send_columns(struct sql_session *s, const struct plan *p)
 static int run_select(struct sql_session *s, const struct ast_select *sel)
 {
     struct plan *p;
-    int rc = sql__plan_select(s, sel, &p);
+    struct sql_prepared *pp = s->cur_prep; /* its plan may be cached */
+    int rc = 0;
+    if (s->quick_sel == sel)
+        p = s->quick_plan; /* planned by sql_session_try_quick */
+    else if (pp && pp->stmt->kind == AST_SELECT && pp->stmt->select == sel)
+        rc = sql__plancache_select(s, pp, true, &p);
+    else
+        rc = sql__plan_select(s, sel, &p);
     if (rc != 0)
         return rc;
     struct sql_xctx x;
@@ -1670,6 +1684,7 @@ static int run_explain(struct sql_session *s, const struct ast_stmt *st)
                          "ANALYZE' of a statement that writes");
     struct plan *p;
     int rc;
+    s->plan_text = true; /* plans keep their operator text */
     switch (e->kind) {
     case AST_SELECT:
         rc = sql__plan_select(s, e->select, &p);
@@ -1678,13 +1693,15 @@ static int run_explain(struct sql_session *s, const struct ast_stmt *st)
     case AST_DELETE: {
         const struct ast_table_ref *tr =
             e->kind == AST_UPDATE ? e->update->table : e->del->table;
-        if (tr->kind != AST_T_TABLE || (e->kind == AST_DELETE && e->del->targets))
-            return sql__serr(s, 1235, "42000",
-                             "This version of sqld doesn't yet support "
-                             "'EXPLAIN of multi-table UPDATE/DELETE'");
+        if (tr->kind != AST_T_TABLE || (e->kind == AST_DELETE && e->del->targets)) {
+            rc = sql__serr(s, 1235, "42000",
+                           "This version of sqld doesn't yet support "
+                           "'EXPLAIN of multi-table UPDATE/DELETE'");
+            break;
+        }
         struct sql_tableinfo *t;
         if ((rc = sql__sess_table(s, tr->db, tr->name, &t)) != 0)
-            return rc;
+            break;
         rc = e->kind == AST_UPDATE
                  ? sql__plan_rows(s, t, tr->alias, e->update->where,
                                   e->update->order, e->update->limit, &p)
@@ -1693,10 +1710,11 @@ static int run_explain(struct sql_session *s, const struct ast_stmt *st)
         break;
     }
     default:
-        return sql__serr(s, 1235, "42000",
-                         "This version of sqld doesn't yet support 'EXPLAIN "
-                         "INSERT'");
+        rc = sql__serr(s, 1235, "42000",
+                       "This version of sqld doesn't yet support 'EXPLAIN "
+                       "INSERT'");
     }
+    s->plan_text = false;
     if (rc != 0)
         return rc;
     if (st->flag || st->explain_format)
@@ -1775,9 +1793,10 @@ int sql__prepare_run(struct sql_session *s, struct sql_prepared *p)
                          "Prepared statement contains too many placeholders");
     if (st->kind == AST_SELECT) {
         /* Plan once to learn the result columns (parameters are unknown
-         * here; each execution plans again with their values). */
+         * here, and never enter a plan): the plan cache keeps the plan
+         * for the executions (plancache.c). */
         sql__arena_reset(s->arena);
-        int rc = sql__plan_select(s, st->select, &pl);
+        int rc = sql__plancache_select(s, p, false, &pl);
         if (rc != 0)
             return rc;
     }

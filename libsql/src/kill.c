@@ -56,6 +56,8 @@ int sql__kill_run(struct sql_session *s, uint64_t id, bool query_only)
     if (!self && (o->in_cmd || !query_only))
         __atomic_store_n(&o->killed, true, __ATOMIC_RELEASE);
     sql__sess_list_unlock(srv);
+    if (!self)
+        sql__kv_wake_waiters(srv->kv); /* a row-lock wait ends now */
     if (!query_only && srv->on_kill)
         srv->on_kill(srv->kill_ctx, conn_id);
     if (self)

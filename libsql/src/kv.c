@@ -320,6 +320,24 @@ int sql__kvtxn_get_for_update(struct sql_kvtxn *t, const void *key,
                                    value_len);
 }
 
+void sql__kvtxn_set_interrupt(struct sql_kvtxn *t, const bool *flag)
+{
+    mvcc_txn_set_interrupt(t->t, flag);
+}
+
+void sql__kv_wake_waiters(struct sql_kv *kv)
+{
+    struct kv_local *l = (struct kv_local *)kv;
+    if (l && l->store)
+        mvcc_store_wake_waiters(l->store);
+}
+
+bool sql__kv_wakeable(const struct sql_kv *kv)
+{
+    const struct kv_local *l = (const struct kv_local *)kv;
+    return l && l->store;
+}
+
 bool sql__kvtxn_dirty(const struct sql_kvtxn *t)
 {
     return t->dirty;

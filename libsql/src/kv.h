@@ -108,6 +108,15 @@ int sql__kvtxn_lock(struct sql_kvtxn *t, const struct mvcc_key *keys,
 int sql__kvtxn_get_for_update(struct sql_kvtxn *t, const void *key,
                               size_t key_len, int64_t wait_ms,
                               uint8_t **value, size_t *value_len);
+/* Lock waits of t end with MVCC_INTERRUPTED once *flag reads true
+ * (borrowed for t's life): set it, then sql__kv_wake_waiters (KILL). */
+void sql__kvtxn_set_interrupt(struct sql_kvtxn *t, const bool *flag);
+/* Wakes the lock waits of the store in this process (none for the
+ * cluster, whose waits see the flag between their slices). */
+void sql__kv_wake_waiters(struct sql_kv *kv);
+/* Whether sql__kv_wake_waiters reaches kv's lock waits (the store is in
+ * this process). */
+bool sql__kv_wakeable(const struct sql_kv *kv);
 /* Whether the txn has buffered writes or locks. */
 bool sql__kvtxn_dirty(const struct sql_kvtxn *t);
 /* Commit and free: 0, MVCC_CONFLICT (nothing committed), MVCC_LOCKED, ... */

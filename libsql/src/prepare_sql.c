@@ -174,7 +174,9 @@ static int execute(struct sql_session *s, const struct ast_stmt *st,
     size_t saved_n = s->nparams;
     s->params = params;
     s->nparams = n;
+    s->cur_prep = p; /* a SELECT's plan may be cached (plancache.c) */
     rc = run(s, p->stmt);
+    s->cur_prep = NULL;
     s->params = saved;
     s->nparams = saved_n;
     return rc;

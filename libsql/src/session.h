@@ -64,6 +64,13 @@ struct sql_server
     struct sql_sync *sync;         /* schema sync with other servers on
                                       the store (schema_sync.h); NULL:
                                       alone on it */
+    uint64_t plan_epoch;           /* bumped by every statement that held
+                                      lk alone (excl_end): cached plans of
+                                      an older epoch are stale
+                                      (plancache.c; atomic) */
+    uint64_t plan_hits;            /* executions that reused a cached
+                                      plan (atomic) */
+    uint64_t plan_misses;          /* executions that planned (atomic) */
 };
 
 struct sql_warning
@@ -84,6 +91,8 @@ struct sql_prepared
     size_t len;                 /* its length */
     struct sql_arena *arena;    /* the parse tree */
     struct ast_stmt *stmt;      /* parsed once */
+    struct sql_plancache *pc;   /* its cached plan (plancache.c), or
+                                   NULL */
     struct sql_prepared *next;  /* next in the session */
 };
 
@@ -187,6 +196,29 @@ struct sql_session
     struct sql_txn_schema tsc;     /* the open transaction's schema
                                       version and tables (commit check,
                                       schema_sync.h) */
+    struct sql_prepared *cur_prep; /* the prepared statement being
+                                      executed, or NULL (plancache.c) */
+    uint64_t plan_gen;             /* bumped when a setting plans read
+                                      changes (SET of a system variable,
+                                      USE, COM_RESET_CONNECTION) */
+    bool plan_ran;                 /* planning ran a query and kept its
+                                      rows (subquery_rows): not cached */
+    bool plan_cached;              /* this statement's plan came from
+                                      the cache */
+    bool plan_last_cached;         /* the previous statement's did
+                                      (@@last_plan_from_cache) */
+    uint64_t plan_hits;            /* this session's plan cache hits */
+    uint64_t plan_misses;          /* and misses */
+    const struct ast_select *quick_sel; /* sql_session_try_quick: the
+                                      SELECT it planned already ... */
+    struct plan *quick_plan;       /* ... and that plan (run_select) */
+    uint64_t quick_no[64];         /* shapes of query texts found not
+                                      quick (a direct-mapped set) */
+    uint64_t quick_epoch;          /* srv->plan_epoch quick_no is of
+                                      (DDL may make a shape quick) */
+    bool plan_text;                /* planning for EXPLAIN: plan nodes
+                                      keep their operator text (plan.c;
+                                      other plans skip making it) */
     struct sql_cte_scope *ctes;    /* WITH lists in scope while the
                                       statement is planned (cte.c) */
     const struct ast_expr *view_where; /* the WHERE of a block whose FROM

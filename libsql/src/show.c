@@ -592,8 +592,18 @@ static int show_status(struct sql_session *s, const struct ast_show *sh)
     snprintf(tables, sizeof(tables), "%zu", s->srv->cat->ntables);
     const char *ssl_version, *ssl_cipher;
     sql__tls_status(s, &ssl_version, &ssl_cipher);
+    /* The plan cache (plancache.c): this session's, or the server's. */
+    bool global = sh->scope == SQL_SCOPE_GLOBAL;
+    char pc_hits[32], pc_misses[32];
+    snprintf(pc_hits, sizeof(pc_hits), "%llu", (unsigned long long)(
+             global ? __atomic_load_n(&s->srv->plan_hits, __ATOMIC_RELAXED)
+                    : s->plan_hits));
+    snprintf(pc_misses, sizeof(pc_misses), "%llu", (unsigned long long)(
+             global ? __atomic_load_n(&s->srv->plan_misses, __ATOMIC_RELAXED)
+                    : s->plan_misses));
     const char *rows[][2] = {
-        {"Open_tables", tables},      {"Queries", queries},
+        {"Open_tables", tables},      {"Plan_cache_hits", pc_hits},
+        {"Plan_cache_misses", pc_misses}, {"Queries", queries},
         {"Questions", queries},       {"Ssl_cipher", ssl_cipher},
         {"Ssl_version", ssl_version}, {"Threads_connected", nthreads},
         {"Threads_running", "1"},     {"Uptime", uptime},

@@ -69,6 +69,20 @@ static void drain(struct sqlfx_conn *c, struct mc_buf *into)
     sql_proto_conn_consume(c->c, n);
 }
 
+/* fx->quick: sql_session_try_quick, then the executor (as sqld). */
+static int quick_execute(void *ctx, struct sql_proto_conn *pc,
+                         const struct sql_command *cmd)
+{
+    struct sqlfx_conn *c = ctx;
+    int q = sql_session_try_quick(c->s, pc, cmd);
+    if (q > 0)
+        c->nquick++;
+    if (q != 0)
+        return q < 0 ? q : 0;
+    struct sql_executor x = sql_session_executor(c->s);
+    return x.execute(x.ctx, pc, cmd);
+}
+
 void sqlfx_connect(struct sqlfx *f, struct sqlfx_conn *c, unsigned id)
 {
     memset(c, 0, sizeof(*c));
@@ -81,6 +95,8 @@ void sqlfx_connect(struct sqlfx *f, struct sqlfx_conn *c, unsigned id)
         .auth = {NULL, lookup},
         .exec = sql_session_executor(c->s),
     };
+    if (f->quick)
+        o.exec = (struct sql_executor){c, quick_execute};
     c->c = sql_proto_conn_create(&o);
     assert_non_null(c->c);
     assert_int_equal(sql_proto_conn_start(c->c), 0);

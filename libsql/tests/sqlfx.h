@@ -18,6 +18,9 @@ struct sqlfx
 {
     struct sql_server *srv;       /* shared by the connections */
     char dir[64];                 /* RocksDB dir, "" for memory */
+    bool quick;                   /* connections made after it is set try
+                                     sql_session_try_quick first, as sqld
+                                     does (counted in nquick) */
 };
 
 struct sqlfx_conn
@@ -30,6 +33,8 @@ struct sqlfx_conn
     void *pk;                     /* sqlfx_q's packet index (per
                                      connection: test_concurrent runs
                                      connections on threads) */
+    unsigned nquick;              /* commands sql_session_try_quick ran
+                                     (fx->quick) */
 };
 
 /* Open a server (dir NULL: in memory; else a fresh temporary directory

@@ -1,8 +1,8 @@
 /* test_concurrent.c: a server opened with opts.concurrent, its sessions
  * driven from several threads at once (as sqld's workers do): autocommit
  * inserts, DDL, explicit transactions and reads interleave and every
- * answer and the final contents are exact. Threads only record answers;
- * the main thread asserts.
+ * answer and the final contents are exact; KILL ends a row-lock wait at
+ * once. Threads only record answers; the main thread asserts.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -637,6 +637,111 @@ static void mixed_workload(void **state)
     sqlfx_close(&f);
 }
 
+/* ---- KILL ends a row-lock wait at once --------------------------------
+ * (DESIGN.md "KILL", libmvcc/DESIGN.md "Pessimistic locks".) The waiting
+ * statement's lock wait timeout is a day and, on the store in this
+ * process, the wait is one uninterrupted sleep (no polling slices): only
+ * the wake-up KILL sends ends it, so a broken wake-up hangs the suite (its
+ * runner's timeout fails it) instead of passing slowly. */
+
+static void open_three(struct sqlfx *f, struct sqlfx_conn *a,
+                       struct sqlfx_conn *b, struct sqlfx_conn *c)
+{
+    open_concurrent(f);
+    sqlfx_connect(f, a, 1);
+    sqlfx_connect(f, b, 2);
+    sqlfx_connect(f, c, 3);
+    Q(a, "CREATE DATABASE d", "OK 1 0 0");
+    Q(a, "USE d", "OK 0 0 0");
+    Q(b, "USE d", "OK 0 0 0");
+    Q(a, "CREATE TABLE t (id INT PRIMARY KEY, v INT)", "OK 0 0 0");
+    Q(a, "INSERT INTO t VALUES (1, 10), (2, 20)", "OK 2 0 0");
+    Q(b, "SET innodb_lock_wait_timeout = 86400", "OK 0 0 0");
+    Q(a, "BEGIN", "OK 0 0 0");
+    Q(a, "SELECT v FROM t WHERE id = 1 FOR UPDATE", "10");
+}
+
+static void close_three(struct sqlfx *f, struct sqlfx_conn *a,
+                        struct sqlfx_conn *b, struct sqlfx_conn *c)
+{
+    sqlfx_disconnect(a);
+    sqlfx_disconnect(b);
+    sqlfx_disconnect(c);
+    sqlfx_close(f);
+}
+
+/* sql waits on b's session for a row lock until c's kill statement ends
+ * it: 1317. */
+static void killed_while_waiting(struct sqlfx *f, struct sqlfx_conn *b,
+                                 struct sqlfx_conn *c, const char *sql,
+                                 const char *kill)
+{
+    struct bg w;
+    bg_start(&w, b, sql);
+    wait_for_waiters(f, 1);
+    Q(c, kill, "OK 0 0 0");
+    assert_int_equal(pthread_join(w.th, NULL), 0);
+    assert_string_equal(w.got, "ERR 1317 Query execution was interrupted");
+}
+
+/* KILL QUERY: the waiting FOR UPDATE answers 1317, the session goes on
+ * (its transaction too), the lock holder is untouched. */
+static void kill_query_ends_wait(void **state)
+{
+    (void)state;
+    struct sqlfx f;
+    struct sqlfx_conn a, b, c;
+    open_three(&f, &a, &b, &c);
+    Q(&b, "BEGIN", "OK 0 0 0");
+    Q(&b, "SELECT v FROM t WHERE id = 2 FOR UPDATE", "20");
+    killed_while_waiting(&f, &b, &c,
+                         "SELECT v FROM t WHERE id = 1 FOR UPDATE",
+                         "KILL QUERY 2");
+    wait_for_waiters(&f, 0);
+    /* B still holds row 2; A still holds row 1 and commits. */
+    Q(&b, "UPDATE t SET v = 21 WHERE id = 2", "OK 1 0 0");
+    Q(&b, "COMMIT", "OK 0 0 0");
+    Q(&a, "UPDATE t SET v = 11 WHERE id = 1", "OK 1 0 0");
+    Q(&a, "COMMIT", "OK 0 0 0");
+    Q(&c, "USE d", "OK 0 0 0");
+    Q(&c, "SELECT id, v FROM t ORDER BY id", "1|11\n2|21");
+    close_three(&f, &a, &b, &c);
+}
+
+/* A pessimistic UPDATE waiting for the row ends the same way, and its
+ * write is gone. */
+static void kill_query_ends_update_wait(void **state)
+{
+    (void)state;
+    struct sqlfx f;
+    struct sqlfx_conn a, b, c;
+    open_three(&f, &a, &b, &c);
+    Q(&b, "SET txn_mode = 'PESSIMISTIC'", "OK 0 0 0");
+    killed_while_waiting(&f, &b, &c, "UPDATE t SET v = 99 WHERE id = 1",
+                         "KILL QUERY 2");
+    Q(&a, "COMMIT", "OK 0 0 0");
+    Q(&b, "SELECT v FROM t WHERE id = 1", "10");
+    /* The next statement of the session runs as usual. */
+    Q(&b, "UPDATE t SET v = 12 WHERE id = 1", "OK 1 0 0");
+    Q(&b, "SELECT v FROM t WHERE id = 1", "12");
+    close_three(&f, &a, &b, &c);
+}
+
+/* KILL CONNECTION of a waiter: 1317 now, and the session is marked for
+ * closing. */
+static void kill_connection_ends_wait(void **state)
+{
+    (void)state;
+    struct sqlfx f;
+    struct sqlfx_conn a, b, c;
+    open_three(&f, &a, &b, &c);
+    killed_while_waiting(&f, &b, &c,
+                         "SELECT v FROM t WHERE id = 1 FOR UPDATE", "KILL 2");
+    assert_true(sql_session_killed(b.s));
+    Q(&a, "COMMIT", "OK 0 0 0");
+    close_three(&f, &a, &b, &c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -645,6 +750,9 @@ int main(void)
         cmocka_unit_test(statements_overlap),
         cmocka_unit_test(kill_while_running),
         cmocka_unit_test(mixed_workload),
+        cmocka_unit_test(kill_query_ends_wait),
+        cmocka_unit_test(kill_query_ends_update_wait),
+        cmocka_unit_test(kill_connection_ends_wait),
     };
     return cmocka_run_group_tests_name("libsql/concurrent", tests, NULL,
                                        NULL);
