@@ -508,6 +508,17 @@ int raft_node_propose_conf_change(struct raft_node *n,
  * A request can be lost (leader change, lost messages): time out and ask
  * again. RAFT_EDROPPED without a leader. */
 int raft_node_read_index(struct raft_node *n, uint64_t context);
+/* Whether a read may be served now, on the caller's thread, without a
+ * ReadIndex round: true only on a leader in RAFT_READ_LEASE mode that has
+ * committed an entry of its term and whose lease holds at its current tick
+ * (a quorum acked a heartbeat sent less than election_tick - 1 ticks ago;
+ * never from a TIMEOUT_NOW until election_tick ticks after it, see
+ * DESIGN.md "Reads"). *index (may be NULL) then gets the commit index:
+ * the read is linearizable once the application has applied up to it. A
+ * deposed leader that has not heard of its successor yet answers false
+ * too: its lease ran out before anyone else could win. Changes nothing;
+ * may be called while readies are out. */
+bool raft_node_lease_valid(struct raft_node *n, raft_index *index);
 /* Ask the leader to hand leadership to transferee (thesis 3.10). */
 int raft_node_transfer_leader(struct raft_node *n, raft_id transferee);
 /* Tell a leader that sending a snapshot to id finished (ok) or failed. */

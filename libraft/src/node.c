@@ -499,17 +499,24 @@ static bool committed_in_term(struct raft_node *n)
  * refuses votes until at least t + election_tick (same tick rate assumed),
  * so no other leader can exist before then. One tick of margin covers
  * unaligned ticks. */
-static bool lease_valid(struct raft_node *n)
+static bool lease_valid(const struct raft_node *n)
 {
     raft_id ok[RAFT_MAX_MEMBERS];
     size_t cnt = 0;
     uint64_t e = (uint64_t)n->cfg.election_tick;
+    /* A TIMEOUT_NOW lets its transferee win votes its followers would
+     * refuse under the lease (the forced campaign overrides it), so the
+     * lease ends when one is sent, stays void while a transfer is under
+     * way, and restarts only from heartbeats sent after lease_fence
+     * (DESIGN.md "Reads"). */
+    if (n->transferee != 0 || n->ticks <= n->lease_fence)
+        return false;
     for (uint32_t i = 0; i < n->trk.n; i++) {
-        struct raft__progress *p = &n->trk.prs[i];
+        const struct raft__progress *p = &n->trk.prs[i];
         if (p->learner)
             continue;
         if (p->id == n->id ||
-            (p->lease_tick > 0 && p->lease_tick + e - 1 > n->ticks))
+            (p->lease_tick > n->lease_fence && p->lease_tick + e - 1 > n->ticks))
             ok[cnt++] = p->id;
     }
     return raft__tally(&n->trk.conf, ok, cnt, NULL, 0) == RAFT__VOTE_WON;
@@ -1028,6 +1035,10 @@ static int leader_propose(struct raft_node *n, const struct raft_message *m,
 
 static void send_timeout_now(struct raft_node *n, raft_id to)
 {
+    /* The lease ends here: see lease_valid. A forced vote request sent
+     * on this message's account is taken to arrive within an election
+     * timeout (the lease's own bound, on messages instead of clocks). */
+    n->lease_fence = n->ticks + (uint64_t)n->cfg.election_tick;
     send_simple(n, RAFT_MSG_TIMEOUT_NOW, to, n->term);
 }
 
@@ -1654,6 +1665,18 @@ int raft_node_read_index(struct raft_node *n, uint64_t context)
     m.from = n->id;
     m.context = context;
     return step(n, &m, NULL);
+}
+
+bool raft_node_lease_valid(struct raft_node *n, raft_index *index)
+{
+    if (n->role != RAFT_LEADER || n->cfg.read_only != RAFT_READ_LEASE ||
+        !committed_in_term(n))
+        return false;
+    if (!self_quorum(n) && !lease_valid(n))
+        return false;
+    if (index != NULL)
+        *index = n->log.committed;
+    return true;
 }
 
 int raft_node_transfer_leader(struct raft_node *n, raft_id transferee)

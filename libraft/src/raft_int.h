@@ -255,6 +255,9 @@ struct raft_node {
     raft_index pending_conf_index; /* leader: last conf change proposed */
     uint64_t uncommitted;         /* leader: uncommitted payload bytes */
     raft_id transferee;           /* leader: transfer target */
+    uint64_t lease_fence;         /* leader: the lease counts only acks of
+                                   * heartbeats sent after this tick (the
+                                   * last TIMEOUT_NOW + election_tick) */
     struct raft__read_req *reads_pending; /* leader: reads in flight */
     size_t n_reads_pending;               /* used slots */
     size_t cap_reads_pending;             /* allocated slots */

@@ -183,6 +183,161 @@ static void lease_read_needs_no_round_trip(void **state)
     sim_close(&s);
 }
 
+/* A 3-voter lease cluster with a leader whose lease has started. */
+static raft_id lease_cluster(struct sim *s)
+{
+    struct sim_opts o;
+    memset(&o, 0, sizeof(o));
+    o.n_voters = 3;
+    o.seed = 5;
+    o.read_only = RAFT_READ_LEASE;
+    o.check_quorum = true;
+    sim_init(s, &o);
+    raft_id l = sim_wait_leader(s, 100);
+    assert_int_not_equal(l, 0);
+    sim_tick(s, l); /* one heartbeat round: the lease starts */
+    sim_settle(s);
+    return l;
+}
+
+/* raft_node_lease_valid: true on a lease leader with the commit index,
+ * false on followers and in ReadIndex mode; it ends exactly election_tick
+ * - 1 ticks after the last heartbeat a quorum acked. */
+static void lease_valid_call(void **state)
+{
+    (void)state;
+    struct sim s;
+    raft_id l = lease_cluster(&s);
+    raft_index idx = 0;
+    assert_true(raft_node_lease_valid(sim_node(&s, l), &idx));
+    assert_int_equal(idx, status(sim_node(&s, l)).commit);
+    assert_true(raft_node_lease_valid(sim_node(&s, l), NULL));
+    for (raft_id f = 1; f <= 3; f++)
+        if (f != l)
+            assert_false(raft_node_lease_valid(sim_node(&s, f), &idx));
+    sim_isolate(&s, l); /* its heartbeats go nowhere from here */
+    for (int i = 0; i < 8; i++) {
+        sim_tick(&s, l);
+        sim_settle(&s);
+        assert_true(raft_node_lease_valid(sim_node(&s, l), NULL));
+    }
+    sim_tick(&s, l); /* the 9th tick: acked at t, t + 10 - 1 > t + 9 fails */
+    assert_false(raft_node_lease_valid(sim_node(&s, l), NULL));
+    sim_close(&s);
+
+    elect(&s, 3, RAFT_READ_SAFE, false);
+    assert_false(raft_node_lease_valid(sim_node(&s, 1), NULL));
+    sim_close(&s);
+}
+
+/* A leader cut off while the others elect: from the round the new leader
+ * exists until the old one steps down, its lease never holds (and its
+ * reads are never answered); before that it held for a while. */
+static void deposed_leader_lease_never_serves(void **state)
+{
+    (void)state;
+    struct sim s;
+    raft_id l = lease_cluster(&s);
+    struct raft_node *old = sim_node(&s, l);
+    raft_term old_term = status(old).term;
+    sim_isolate(&s, l);
+    int r = sim_read(&s, l);
+    sim_process_ready(&s, l);
+    assert_true(s.reads[r].done); /* under the lease, at once */
+    int valid_rounds = 0, deposed_rounds = 0;
+    bool new_leader = false;
+    for (int round = 0; round < 100 && status(old).role == RAFT_LEADER;
+         round++) {
+        sim_round(&s);
+        for (raft_id id = 1; id <= 3; id++) {
+            struct raft_status st = status(sim_node(&s, id));
+            if (id != l && st.role == RAFT_LEADER && st.term > old_term)
+                new_leader = true;
+        }
+        bool v = raft_node_lease_valid(old, NULL);
+        valid_rounds += v;
+        if (new_leader) {
+            deposed_rounds++;
+            assert_false(v);
+            int r2 = sim_read(&s, l);
+            sim_process_ready(&s, l);
+            assert_false(s.reads[r2].done);
+        }
+    }
+    assert_int_equal(valid_rounds, 8); /* as in lease_valid_call */
+    assert_int_equal(status(old).role, RAFT_FOLLOWER); /* check_quorum */
+    /* this seed's run has rounds where both lead (the old one's quorum
+     * check comes up to 2 election timeouts after the cut): the case */
+    assert_true(deposed_rounds > 0);
+    assert_string_equal(s.failure, "");
+    sim_close(&s);
+}
+
+/* The lease ends when TIMEOUT_NOW is sent: the transferee's forced
+ * campaign wins votes the lease would refuse. Here the old leader is cut
+ * off right after the transferee got TIMEOUT_NOW and won: the old one
+ * still thinks it leads, but neither its lease call nor a read answers
+ * until it steps down. */
+static void lease_ends_at_timeout_now(void **state)
+{
+    (void)state;
+    struct sim s;
+    raft_id l = lease_cluster(&s);
+    raft_id t = l == 1 ? 2 : 1;
+    struct raft_node *old = sim_node(&s, l);
+    assert_true(raft_node_lease_valid(old, NULL));
+    assert_int_equal(raft_node_transfer_leader(old, t), 0);
+    assert_false(raft_node_lease_valid(old, NULL));
+    sim_process_ready(&s, l);
+    sim_deliver_all(&s); /* TIMEOUT_NOW reaches t */
+    sim_isolate(&s, l);
+    sim_settle(&s); /* t campaigns, forced: the third grants */
+    assert_int_equal(sim_leader(&s), t);
+    assert_int_equal(status(old).role, RAFT_LEADER); /* it does not know */
+    for (int i = 0; i < 20 && status(old).role == RAFT_LEADER; i++) {
+        assert_false(raft_node_lease_valid(old, NULL));
+        int r = sim_read(&s, l);
+        sim_process_ready(&s, l);
+        assert_false(s.reads[r].done);
+        sim_tick(&s, l);
+        sim_settle(&s);
+    }
+    assert_int_equal(status(old).role, RAFT_FOLLOWER);
+    assert_string_equal(s.failure, "");
+    sim_close(&s);
+}
+
+/* A transfer whose TIMEOUT_NOW was lost is abandoned after an election
+ * timeout; the lease stays void until election_tick ticks after the
+ * TIMEOUT_NOW and comes back with the first heartbeat acked after that. */
+static void lease_returns_after_abandoned_transfer(void **state)
+{
+    (void)state;
+    struct sim s;
+    raft_id l = lease_cluster(&s);
+    raft_id t = l == 1 ? 2 : 1;
+    struct raft_node *old = sim_node(&s, l);
+    sim_cut(&s, l, t); /* TIMEOUT_NOW and heartbeats to t are lost */
+    assert_int_equal(raft_node_transfer_leader(old, t), 0);
+    assert_int_not_equal(status(old).transferee, 0);
+    int ticks = 0; /* since the TIMEOUT_NOW */
+    while (!raft_node_lease_valid(old, NULL)) {
+        assert_true(ticks < 30);
+        sim_tick(&s, l);
+        ticks++;
+        sim_settle(&s);
+        if (ticks == 10)
+            assert_int_equal(status(old).transferee, 0); /* abandoned */
+    }
+    /* fence = T + 10: a heartbeat sent at T + 11 is the first counted */
+    assert_int_equal(ticks, 11);
+    assert_int_equal(status(old).role, RAFT_LEADER);
+    int r = sim_read(&s, l);
+    sim_process_ready(&s, l);
+    assert_true(s.reads[r].done);
+    sim_close(&s);
+}
+
 /* Lease reads are refused without CheckQuorum: the lease would not hold. */
 static void lease_requires_check_quorum(void **state)
 {
@@ -250,6 +405,10 @@ int main(void)
         cmocka_unit_test(read_waits_for_term_commit),
         cmocka_unit_test(lease_read_needs_no_round_trip),
         cmocka_unit_test(lease_requires_check_quorum),
+        cmocka_unit_test(lease_valid_call),
+        cmocka_unit_test(deposed_leader_lease_never_serves),
+        cmocka_unit_test(lease_ends_at_timeout_now),
+        cmocka_unit_test(lease_returns_after_abandoned_transfer),
         cmocka_unit_test(single_voter_read_waits_for_term_commit),
         cmocka_unit_test(read_without_leader_refused),
     };
