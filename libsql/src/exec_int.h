@@ -110,4 +110,10 @@ int sql__xsetop_next(struct sql_xctx *x, struct sql_xnode *n, bool first);
 /* The next chunk of Window operator n (window.c). */
 int sql__xwindow_next(struct sql_xctx *x, struct sql_xnode *n, bool first);
 
+/* pointread.c: whether select sel, planned as p, reads one row key in
+ * autocommit and may begin its transaction at the latest versions. */
+bool sql__point_read_latest(const struct sql_session *s,
+                            const struct ast_select *sel,
+                            const struct plan *p);
+
 #endif /* SQL_EXEC_INT_H */
