@@ -118,29 +118,25 @@ def conn():
 w, r = conn(), conn()
 stale = errors = checked = 0
 deadline = time.monotonic() + 120
+
+def until_done(c, sql):  # retried through the failover
+    global errors
+    while True:
+        try:
+            cur = c.cursor()
+            cur.execute(sql)
+            return cur.fetchone()
+        except pymysql.MySQLError:
+            errors += 1
+            if time.monotonic() > deadline:
+                sys.exit("no answer for " + sql)
+            time.sleep(0.05)
+
 for i in range(1, 301):
     if i == 100:
         os.kill(victim, signal.SIGKILL)
-    while True:  # the write, until acknowledged
-        try:
-            w.cursor().execute("UPDATE t SET v = %d WHERE id = 1" % i)
-            break
-        except pymysql.MySQLError:
-            errors += 1
-            if time.monotonic() > deadline:
-                sys.exit("writes never came back")
-            time.sleep(0.05)
-    while True:  # then a read on the other connection
-        try:
-            c = r.cursor()
-            c.execute("SELECT v FROM t WHERE id = 1")
-            got = c.fetchone()[0]
-            break
-        except pymysql.MySQLError:
-            errors += 1
-            if time.monotonic() > deadline:
-                sys.exit("reads never came back")
-            time.sleep(0.05)
+    until_done(w, "UPDATE t SET v = %d WHERE id = 1" % i)  # acknowledged
+    got = until_done(r, "SELECT v FROM t WHERE id = 1")[0]  # then a read
     checked += 1
     if got != i:
         stale += 1
