@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test_fast_reads.sh: the point read fast path end to end (ports in
 # 24700-24980): one pdd, three kvd, sqld --store=cluster. Autocommit
-# point selects ask PD for no timestamp (sqld's TSO counter does not
-# move) and are answered by the leader kvd under its lease on its loop
+# point selects ask PD for no timestamp (sqld's TSO counter moves only
+# by its background schema reads) and are answered by the leader kvd under its lease on its loop
 # thread (its reads_inline counter moves); inside BEGIN they take a
 # timestamp as before. Then a writer and a reader on two connections
 # alternate on one row while the leader kvd is killed -9: every read
@@ -93,7 +93,10 @@ t_expect_eq "answers" "$(sort "$T_TMP/points.out" | uniq -c | awk '{print $1 "x"
     "33x10 34x20 33x30 "
 t1=$(tso)
 i1=$(inline)
-t_expect_eq "TSO requests for 100 point selects" "$((t1 - t0))" 0
+# the slow path takes a timestamp per statement (100 or more); sqld's
+# schema lease reads take a few of their own meanwhile
+[ "$((t1 - t0))" -lt 50 ] ||
+    t_fail "$((t1 - t0)) TSO requests for 100 point selects"
 [ "$((i1 - i0))" -ge 1 ] ||
     t_fail "no read was answered inline (reads_inline $i0 -> $i1)"
 
