@@ -696,6 +696,15 @@ static int send_cmd(struct region_client *c, uint64_t shard, const void *key,
             (mrc == MVCC_EPOCH_NOT_MATCH || mrc == MVCC_REGION_NOT_FOUND ||
              mrc == MVCC_KEY_NOT_IN_REGION))
             c->o.router.invalidate(c->o.router.ctx, d.id, 0);
+        if (mrc == MVCC_STORE_UNREACHABLE && d.n_stores < 2) {
+            /* nobody else to try in what we hold (a router's first answer
+             * for a new region may list its leader alone): forget the
+             * region, so the next attempt asks the router again */
+            struct region_err nf = {.code = REGION_ENOT_FOUND};
+            region_cache_on_error(c->cache, d.id, &nf);
+            if (c->o.router.invalidate)
+                c->o.router.invalidate(c->o.router.ctx, d.id, 0);
+        }
     }
     return mrc;
 }

@@ -108,6 +108,9 @@ t1=$(tso)
 [ "$((t1 - t0))" -ge 1 ] || t_fail "BEGIN's point select took no timestamp"
 
 t_case "reads after acknowledged writes across a leader kill -9"
+# pdd's map lists every replica once the leader has reported them
+replicas() { "${PDCTL[@]}" region 2>/dev/null | grep -o '[0-9]*@[0-9]*' | wc -l; }
+got=$(t_wait_output 3 60 replicas) || t_fail "pdd lists $got replicas, not 3"
 victim=$(leader_store)
 /usr/bin/python3 - "$SQLPORT" "${KVD_PIDS[$victim]}" >"$T_TMP/rw.out" 2>&1 <<'PY'
 import os, signal, sys, time
