@@ -219,6 +219,15 @@ reply:
     free(op);
 }
 
+/* region_read_now's fn for Raw reads: answers op (and frees it). */
+static int raw_read_now(struct mvcc_store *m, void *arg)
+{
+    (void)m;
+    struct region_reply now = {0, NULL, false, false, NULL, 0};
+    raw_read_done(arg, &now);
+    return 0;
+}
+
 static void raw_write_done(void *ud, const struct region_reply *r)
 {
     struct raw_op *op = ud;
@@ -272,7 +281,12 @@ static void raw_handler(struct rpc_call *call, const void *reqp, void *ud)
             raw_read_done(op, &now);
             return;
         }
-        rc = region_read(k->store, &ctx, raw_read_done, op, &err);
+        /* under the lease: answered here, no turn of the store's loop */
+        rc = region_read_now(k->store, &ctx, raw_read_now, op, &err);
+        if (rc == 0)
+            return;
+        if (rc == -EAGAIN)
+            rc = region_read(k->store, &ctx, raw_read_done, op, &err);
         break;
     case REGION_METHOD_RAW_CAS: {
         const uint8_t *prev = bytes_of(req->previous_value, &vl);
@@ -429,6 +443,48 @@ static int txn_fill_result(kv_TxnResponse *resp, const struct mvcc_result *r,
     return rc;
 }
 
+/* Inline reads (loop thread) against async-commit / 1PC prewrites
+ * (workers). Such a prewrite makes reads of its keys wait in libmvcc until
+ * its batch is applied, and applying needs the loop thread: a read
+ * waiting there on the loop would never wake. So the loop reads inline
+ * only while no such prewrite is in flight, and a prewrite starts only
+ * once the inline read under way (at most one: one loop) is done. One
+ * kvd per process: file scope. */
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_prewrites;   /* guarded prewrites in flight */
+static bool gate_reading;    /* an inline read is under way */
+
+static bool gate_read_begin(void)
+{
+    pthread_mutex_lock(&gate_mu);
+    bool ok = gate_prewrites == 0;
+    gate_reading = ok;
+    pthread_mutex_unlock(&gate_mu);
+    return ok;
+}
+
+static void gate_read_end(void)
+{
+    pthread_mutex_lock(&gate_mu);
+    gate_reading = false;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+}
+
+static void gate_prewrite(bool begin)
+{
+    pthread_mutex_lock(&gate_mu);
+    if (begin) {
+        gate_prewrites++;
+        while (gate_reading)
+            pthread_cond_wait(&gate_cv, &gate_mu);
+    } else {
+        gate_prewrites--;
+    }
+    pthread_mutex_unlock(&gate_mu);
+}
+
 struct txn_exec {
     const kv_TxnRequest *req;  /* the request */
     uint32_t method;           /* which command */
@@ -547,10 +603,16 @@ static int txn_exec_fn(struct mvcc_store *m, void *arg)
         /* Their commit_ts rests on max_ts: refused until this
          * leadership's max_ts came from the TSO (libregion/DESIGN.md
          * "max_ts"); the client then commits in two phases or waits. */
-        if (req->try_one_pc || req->use_async_commit)
+        bool guarded = req->try_one_pc || req->use_async_commit;
+        if (guarded)
             rc = region_txn_check_max_ts(x->k->store);
-        if (rc == 0)
+        if (rc == 0 && guarded) {
+            gate_prewrite(true);
             rc = mvcc_prewrite(m, &pw, &x->res);
+            gate_prewrite(false);
+        } else if (rc == 0) {
+            rc = mvcc_prewrite(m, &pw, &x->res);
+        }
         free(secs);
         break;
     }
@@ -689,25 +751,40 @@ static int txn_check(struct kvd *k, const kv_TxnRequest *req, uint32_t method,
     }
 }
 
-static void run_job(struct kvd *k, struct kvd_job *job)
+/* Runs a Txn command and fills resp. now: a KvGet or KvBatchGet tried
+ * under the lease on the calling thread (region_read_now); returns
+ * -EAGAIN with resp untouched when the lease cannot serve it, else 0. */
+static int txn_execute(struct kvd *k, const kv_TxnRequest *req,
+                       uint32_t method, kv_TxnResponse *resp, bool now)
 {
-    const kv_TxnRequest *req = job->req;
-    kv_TxnResponse *resp = job->resp;
     struct region_err err;
     memset(&err, 0, sizeof err);
     struct txn_exec x;
     memset(&x, 0, sizeof x);
     x.req = req;
-    x.method = job->method;
+    x.method = method;
     x.k = k;
     x.err = &err;
     mvcc_result_init(&x.res);
     struct region_desc d;
     struct region_ctx ctx = ctx_of(&req->ctx);
-    int rc = txn_check(k, req, job->method, &x, &d, &err);
-    if (rc == 0)
-        rc = region_txn_run(k->store, &ctx, txn_is_read(job->method),
-                            txn_exec_fn, &x, &err);
+    int rc;
+    if (now) { /* txn_exec_fn checks the keys (a read) */
+        rc = -EAGAIN;
+        if (gate_read_begin()) {
+            rc = region_read_now(k->store, &ctx, txn_exec_fn, &x, &err);
+            gate_read_end();
+        }
+        if (rc == -EAGAIN) {
+            mvcc_result_reset(&x.res);
+            return rc;
+        }
+    } else {
+        rc = txn_check(k, req, method, &x, &d, &err);
+        if (rc == 0)
+            rc = region_txn_run(k->store, &ctx, txn_is_read(method),
+                                txn_exec_fn, &x, &err);
+    }
     resp->code = rc;
     if (rc != 0) {
         if (is_region_error(rc)) {
@@ -722,8 +799,8 @@ static void run_job(struct kvd *k, struct kvd_job *job)
             rc == MVCC_COMMIT_TS_EXPIRED || rc == MVCC_DEADLOCK)
             (void)txn_fill_result(resp, &x.res, false, false);
     } else {
-        bool cut = job->method == REGION_METHOD_TXN_SCAN ||
-                   job->method == REGION_METHOD_TXN_BATCH_GET;
+        bool cut = method == REGION_METHOD_TXN_SCAN ||
+                   method == REGION_METHOD_TXN_BATCH_GET;
         rc = txn_fill_result(resp, &x.res, true, cut);
         if (rc != 0) { /* refused whole: nothing half-filled goes out */
             rpc_msg_release(kv_TxnResponse_fields, resp);
@@ -736,6 +813,12 @@ static void run_job(struct kvd *k, struct kvd_job *job)
         }
     }
     mvcc_result_reset(&x.res);
+    return 0;
+}
+
+static void run_job(struct kvd *k, struct kvd_job *job)
+{
+    (void)txn_execute(k, job->req, job->method, job->resp, false);
 }
 
 static void *worker_main(void *arg)
@@ -786,6 +869,22 @@ static void on_jobs_done(evutil_socket_t fd, short what, void *arg)
 static void txn_handler(struct rpc_call *call, const void *reqp, void *ud)
 {
     struct kvd *k = ud;
+    uint32_t method = rpc_call_method(call);
+    if (method == REGION_METHOD_TXN_GET ||
+        method == REGION_METHOD_TXN_BATCH_GET) {
+        /* Under the lease, here on the loop thread: no worker, no read
+         * index round (libregion/DESIGN.md "Reads"). A point read does
+         * not wait (a lock in the way is answered MVCC_LOCKED). */
+        uint64_t t0 = kvd_now_us();
+        kv_TxnResponse now;
+        memset(&now, 0, sizeof now);
+        if (txn_execute(k, reqp, method, &now, true) == 0) {
+            kvd_observe(k, method, t0, now.code);
+            rpc_call_reply(call, &now);
+            rpc_msg_release(kv_TxnResponse_fields, &now);
+            return;
+        }
+    }
     struct kvd_job *job = calloc(1, sizeof *job);
     kv_TxnResponse *resp = calloc(1, sizeof *resp);
     if (job == NULL || resp == NULL) {
@@ -1045,7 +1144,7 @@ int kvd_status_json(struct kvd *k, FILE *f)
             "\"proposals\":%llu,\"applied\":%llu,\"syncs\":%llu,"
             "\"loop_iters\":%llu,\"reads\":%llu,\"msgs_sent\":%llu,"
             "\"msgs_received\":%llu,\"log_gcs\":%llu,\"snaps_built\":%llu,"
-            "\"snaps_applied\":%llu,\"splits\":%llu,",
+            "\"snaps_applied\":%llu,\"splits\":%llu,\"reads_inline\":%llu,",
             (unsigned long long)k->store_id, (unsigned long long)st.regions,
             (unsigned long long)st.leaders, (unsigned long long)st.proposals,
             (unsigned long long)st.applied, (unsigned long long)st.syncs,
@@ -1054,7 +1153,8 @@ int kvd_status_json(struct kvd *k, FILE *f)
             (unsigned long long)st.msgs_received,
             (unsigned long long)st.log_gcs, (unsigned long long)st.snaps_built,
             (unsigned long long)st.snaps_applied,
-            (unsigned long long)st.splits);
+            (unsigned long long)st.splits,
+            (unsigned long long)st.reads_inline);
     if (k->pd) { /* what the pd thread got answered (pd.c) */
         struct kvd_pd_counters pc;
         kvd_pd_counters(k, &pc);

@@ -263,6 +263,15 @@ static raft_id lease_cluster(struct sim *s)
     return l;
 }
 
+/* A read asked at id: answered within id's own ready (no round trip)? */
+static bool read_at_once(struct sim *s, raft_id id)
+{
+    int r = sim_read(s, id);
+    assert_true(r >= 0);
+    sim_process_ready(s, id);
+    return s->reads[r].done;
+}
+
 /* raft_node_lease_valid: true on a lease leader with the commit index,
  * false on followers and in ReadIndex mode; it ends exactly election_tick
  * - 1 ticks after the last heartbeat a quorum acked. */
@@ -304,9 +313,7 @@ static void deposed_leader_lease_never_serves(void **state)
     struct raft_node *old = sim_node(&s, l);
     raft_term old_term = status(old).term;
     sim_isolate(&s, l);
-    int r = sim_read(&s, l);
-    sim_process_ready(&s, l);
-    assert_true(s.reads[r].done); /* under the lease, at once */
+    assert_true(read_at_once(&s, l)); /* under the lease */
     int valid_rounds = 0, deposed_rounds = 0;
     bool new_leader = false;
     for (int round = 0; round < 100 && status(old).role == RAFT_LEADER;
@@ -322,10 +329,7 @@ static void deposed_leader_lease_never_serves(void **state)
         if (new_leader && status(old).role == RAFT_LEADER) {
             deposed_rounds++;
             assert_false(v);
-            int r2 = sim_read(&s, l);
-            assert_true(r2 >= 0);
-            sim_process_ready(&s, l);
-            assert_false(s.reads[r2].done);
+            assert_false(read_at_once(&s, l));
         }
     }
     assert_int_equal(valid_rounds, 8); /* as in lease_valid_call */
@@ -360,9 +364,7 @@ static void lease_ends_at_timeout_now(void **state)
     assert_int_equal(status(old).role, RAFT_LEADER); /* it does not know */
     for (int i = 0; i < 20 && status(old).role == RAFT_LEADER; i++) {
         assert_false(raft_node_lease_valid(old, NULL));
-        int r = sim_read(&s, l);
-        sim_process_ready(&s, l);
-        assert_false(s.reads[r].done);
+        assert_false(read_at_once(&s, l));
         sim_tick(&s, l);
         sim_settle(&s);
     }
@@ -396,9 +398,7 @@ static void lease_returns_after_abandoned_transfer(void **state)
     /* fence = T + 10: a heartbeat sent at T + 11 is the first counted */
     assert_int_equal(ticks, 11);
     assert_int_equal(status(old).role, RAFT_LEADER);
-    int r = sim_read(&s, l);
-    sim_process_ready(&s, l);
-    assert_true(s.reads[r].done);
+    assert_true(read_at_once(&s, l));
     sim_close(&s);
 }
 

@@ -273,6 +273,8 @@ struct region_store_stats {
                                  had left (it was added back) */
     uint64_t uninit_dropped; /* peers without data dropped after hearing
                                 nothing for a long while */
+    uint64_t reads_inline;  /* region_read_now calls served under the
+                               lease on the caller's thread */
 };
 void region_store_stats(struct region_store *s, struct region_store_stats *st);
 
@@ -409,6 +411,17 @@ typedef int (*region_txn_fn)(struct mvcc_store *m, void *arg);
 int region_txn_run(struct region_store *s, const struct region_ctx *ctx,
                    bool read, region_txn_fn fn, void *arg,
                    struct region_err *err);
+
+/* A read without the barrier's round trip (DESIGN.md "Reads"): when this
+ * store leads ctx's region, its Raft lease holds now and it has applied up
+ * to its commit index, runs fn(mvcc, arg) at once on the calling thread
+ * (any thread, the loop's included: nothing waits) and returns fn's code.
+ * Otherwise -EAGAIN (fn not run: use region_read / region_txn_run, which
+ * wait for a read index and give the precise region error), or the epoch
+ * check's region error (REGION_ENOT_FOUND, REGION_EEPOCH_NOT_MATCH,
+ * REGION_ECLOSED) in err. fn must only read: a batch it writes fails. */
+int region_read_now(struct region_store *s, const struct region_ctx *ctx,
+                    region_txn_fn fn, void *arg, struct region_err *err);
 
 /* max_ts across leader changes (DESIGN.md "max_ts"). Every leadership
  * this store gains (a peer becoming leader, including a region born of a

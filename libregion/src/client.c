@@ -23,6 +23,7 @@
 
 #define MAX_STORES 64    /* stores one client talks to */
 #define DOWN_MS 1000     /* an unreachable store is tried last for this */
+#define SYNC_IDLE 16     /* blocking connections kept per store */
 
 struct cstore {
     uint64_t id;                 /* store id; 0: free slot */
@@ -33,6 +34,10 @@ struct cstore {
     uint64_t down_until;         /* monotonic ms: tried last until then */
     struct rpc_client *cli;      /* loop thread only; NULL until used */
     unsigned cli_gen;            /* loop thread only: gen cli was made for */
+    struct rpc_sync *idle[SYNC_IDLE]; /* blocking connections not in use
+                                    (point reads on callers' threads) */
+    int n_idle;                  /* used slots of idle */
+    unsigned idle_gen;           /* gen the idle ones were made for */
 };
 
 /* One call handed to the loop thread; lives on the caller's stack. */
@@ -205,9 +210,83 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
+/* Point reads (KvGet, KvBatchGet) on the caller's own thread over a
+ * blocking connection from the store's pool: one send and one receive,
+ * no hand-off to the loop thread and back (DESIGN.md "Cluster
+ * transport"). -EAGAIN when no connection can be had (the loop path then
+ * makes the call and reports the failure as usual). */
+static int direct_op(struct region_client *c, struct op *op)
+{
+    struct cstore *st = &c->stores[op->store];
+    struct rpc_sync *s = NULL;
+    char host[sizeof st->host];
+    pthread_mutex_lock(&c->mu);
+    if (c->stopping) {
+        pthread_mutex_unlock(&c->mu);
+        return -EAGAIN;
+    }
+    unsigned gen = st->gen;
+    if (st->n_idle > 0 && st->idle_gen == gen)
+        s = st->idle[--st->n_idle];
+    memcpy(host, st->host, sizeof host);
+    uint16_t port = st->port;
+    pthread_mutex_unlock(&c->mu);
+    char err[256] = "";
+    if (s == NULL &&
+        rpc_sync_connect(host, port, c->o.connect_timeout_ms, &s, err,
+                         sizeof err) != 0)
+        return -EAGAIN;
+    pthread_mutex_lock(&c->mu);
+    c->stats.calls++;
+    pthread_mutex_unlock(&c->mu);
+    kv_TxnResponse resp;
+    memset(&resp, 0, sizeof resp);
+    struct rpc_call_spec cs = {.method = op->method,
+                               .req_fields = kv_TxnRequest_fields,
+                               .req = op->req,
+                               .resp_fields = kv_TxnResponse_fields,
+                               .resp_size = sizeof resp,
+                               .deadline_ms = op->deadline_ms};
+    int rc = rpc_sync_call(s, &cs, &resp, err, sizeof err);
+    if (rc == 0) {
+        rc = region__txnresp_result(&resp, op->res, op->err);
+        op->more = resp.more;
+        rpc_msg_release(kv_TxnResponse_fields, &resp);
+    } else {
+        mvcc_result_reset(op->res);
+        snprintf(op->res->errmsg, sizeof op->res->errmsg, "%s", err);
+        rpc_sync_close(s); /* whatever failed, start afresh */
+        s = NULL;
+    }
+    if (s != NULL) {
+        struct rpc_sync *drop[SYNC_IDLE + 1];
+        int nd = 0;
+        pthread_mutex_lock(&c->mu);
+        if (st->idle_gen != st->gen) { /* the store moved */
+            while (st->n_idle > 0)
+                drop[nd++] = st->idle[--st->n_idle];
+            st->idle_gen = st->gen;
+        }
+        if (gen == st->gen && st->n_idle < SYNC_IDLE && !c->stopping)
+            st->idle[st->n_idle++] = s;
+        else
+            drop[nd++] = s;
+        pthread_mutex_unlock(&c->mu);
+        while (nd > 0)
+            rpc_sync_close(drop[--nd]);
+    }
+    return rc;
+}
+
 /* Hands op to the loop and waits until it is finished. */
 static int run_op(struct region_client *c, struct op *op)
 {
+    if (op->method == REGION_METHOD_TXN_GET ||
+        op->method == REGION_METHOD_TXN_BATCH_GET) {
+        int rc = direct_op(c, op);
+        if (rc != -EAGAIN)
+            return rc;
+    }
     pthread_mutex_init(&op->mu, NULL);
     pthread_cond_init(&op->cv, NULL);
     op->done = false;
@@ -304,6 +383,9 @@ void region_client_destroy(struct region_client *c)
     for (int i = 0; i < 2; i++)
         if (c->wake_fds[i] >= 0)
             close(c->wake_fds[i]);
+    for (size_t i = 0; i < MAX_STORES; i++)
+        while (c->stores[i].n_idle > 0)
+            rpc_sync_close(c->stores[i].idle[--c->stores[i].n_idle]);
     region_cache_destroy(c->cache);
     pthread_mutex_destroy(&c->mu);
     region__free(c);
@@ -615,6 +697,15 @@ static int send_cmd(struct region_client *c, uint64_t shard, const void *key,
             (mrc == MVCC_EPOCH_NOT_MATCH || mrc == MVCC_REGION_NOT_FOUND ||
              mrc == MVCC_KEY_NOT_IN_REGION))
             c->o.router.invalidate(c->o.router.ctx, d.id, 0);
+        if (mrc == MVCC_STORE_UNREACHABLE && d.n_stores < 2) {
+            /* nobody else to try in what we hold (a router's first answer
+             * for a new region may list its leader alone): forget the
+             * region, so the next attempt asks the router again */
+            struct region_err nf = {.code = REGION_ENOT_FOUND};
+            region_cache_on_error(c->cache, d.id, &nf);
+            if (c->o.router.invalidate)
+                c->o.router.invalidate(c->o.router.ctx, d.id, 0);
+        }
     }
     return mrc;
 }

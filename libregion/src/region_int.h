@@ -278,6 +278,10 @@ struct region_store {
     char errmsg[256];                 /* detail of the last error */
 };
 
+/* The peer of ctx's region with its epoch checked (store.c's lookup, for
+ * read.c). Under s->mu. */
+int region__peer_lookup(struct region_store *s, const struct region_ctx *ctx,
+                        struct region_peer **out, struct region_err *err);
 void region__log(struct region_store *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void region__set_err(struct region_err *err, int code, const char *fmt, ...)

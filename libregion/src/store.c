@@ -257,6 +257,12 @@ static int region_lookup(struct region_store *s, const struct region_ctx *ctx,
     return 0;
 }
 
+int region__peer_lookup(struct region_store *s, const struct region_ctx *ctx,
+                        struct region_peer **out, struct region_err *err)
+{
+    return region_lookup(s, ctx, out, err);
+}
+
 static int key_check(struct region_peer *p, const void *key, size_t len,
                      struct region_err *err)
 {

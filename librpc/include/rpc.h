@@ -393,6 +393,26 @@ int rpc_client_cancel(struct rpc_client *cli, uint64_t id);
 /* Calls started and not yet done. */
 unsigned rpc_client_in_flight(const struct rpc_client *cli);
 
+/* ---- Blocking connections (sync.c) --------------------------------------
+ * One plaintext connection used by one thread at a time (callers pool
+ * them): rpc_sync_call writes the request and reads its reply on the
+ * calling thread, with no event loop and no hand-off to one. For latency
+ * on a few hot unary calls; everything else should use rpc_client. */
+struct rpc_sync;
+/* Connects within timeout_ms. 0, RPC_ECONNECT (reason in err), -ENOMEM. */
+int rpc_sync_connect(const char *host, uint16_t port, int timeout_ms,
+                     struct rpc_sync **out, char *err, size_t errlen);
+/* One unary call (spec: method, req_fields, req, resp_fields,
+ * deadline_ms; done and ud unused). resp (zeroed by the caller, a struct
+ * of resp_fields) gets the reply: release it with rpc_msg_release. Returns
+ * 0, the server's code (text in err; the connection stays usable), or
+ * RPC_EDEADLINE, RPC_ECONNLOST, RPC_EPROTO, RPC_EDECODE, -ENOMEM: after
+ * those the connection must be closed. */
+int rpc_sync_call(struct rpc_sync *s, const struct rpc_call_spec *spec,
+                  void *resp, char *err, size_t errlen);
+/* Closes; NULL is a no-op. */
+void rpc_sync_close(struct rpc_sync *s);
+
 /* Blocking helper, callable from any thread that runs no loop: connects,
  * makes one unary call on a private event_base and returns when it
  * completes. resp (a struct of resp_fields, zeroed by the caller) receives

@@ -473,7 +473,7 @@ int rpc_client_call(struct rpc_client *cli,
     cli->n_calls++;
     struct timeval tv = {deadline / 1000, (deadline % 1000) * 1000};
     evtimer_add(call->timer, &tv);
-    rpc__conn_flush(cli->conn);
+    rpc__conn_flush_now(cli->conn);
     if (id_out != NULL)
         *id_out = id;
     return 0;

@@ -55,6 +55,9 @@ struct rpc__conn
     bool flush_pending;              /* kick_ev should flush out */
     bool parse_pending;              /* kick_ev should parse input */
     bool kicked;                     /* kick_ev is active */
+    bool in_parse;                   /* read_cb or kick_cb is parsing: it
+                                        flushes what the frames produced
+                                        when it ends */
     int busy;                        /* depth of our own callbacks */
     bool dead;                       /* free when busy drops to 0 */
     char peer[64];                   /* "ip:port" for logs */
@@ -394,7 +397,16 @@ static void read_cb(struct bufferevent *bev, void *arg)
             }
         }
     }
+    c->in_parse = true;
     parse(c);
+    c->in_parse = false;
+    /* Replies (or calls) the frames just parsed produced leave together,
+     * now: no loop turn in between (DESIGN.md "Connections"). */
+    if (c->flush_pending && c->state == CONN_OPEN) {
+        c->flush_pending = false;
+        if (flush_out(c) < 0)
+            conn_fail(c, RPC_ETLS, tls_errmsg(c), 0, false);
+    }
 out:
     c->busy--;
     if (c->dead && c->busy == 0)
@@ -468,7 +480,9 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
     c->busy++;
     if (c->parse_pending) {
         c->parse_pending = false;
+        c->in_parse = true;
         parse(c);
+        c->in_parse = false;
     }
     /* After parsing: replies to what was just parsed leave together. */
     if (c->flush_pending && c->state == CONN_OPEN) {
@@ -603,6 +617,8 @@ int rpc__conn_connect(const struct rpc__conn_params *p,
     return 0;
 }
 
+static void conn_flush(struct rpc__conn *c, bool now);
+
 size_t rpc__conn_queued(const struct rpc__conn *c)
 {
     return evbuffer_get_length(c->out) +
@@ -616,12 +632,34 @@ struct evbuffer *rpc__conn_out(struct rpc__conn *c)
 
 void rpc__conn_flush(struct rpc__conn *c)
 {
+    conn_flush(c, false);
+}
+
+void rpc__conn_flush_now(struct rpc__conn *c)
+{
+    conn_flush(c, true);
+}
+
+static void conn_flush(struct rpc__conn *c, bool now)
+{
     if (c->state == CONN_CLOSING)
         return;
-    /* The kick runs after the current callbacks of this loop iteration,
-     * so frames appended together leave in one write (or TLS record). */
+    /* Frames appended while a read is parsed leave together when the
+     * parse ends (read_cb, kick_cb). Otherwise a reply or a call (now)
+     * on a plaintext connection is written at once when nothing waits
+     * before it (no loop turn); else the kick runs after the
+     * current callbacks of this loop iteration, so frames appended
+     * together leave in one write (or TLS record). */
     c->flush_pending = true;
-    kick(c);
+    if (c->in_parse) {
+        /* flushed by the callback on the stack */
+    } else if (now && c->busy == 0 && !c->kicked && c->tls == NULL &&
+               c->state == CONN_OPEN) {
+        c->flush_pending = false;
+        (void)flush_out(c); /* plaintext: cannot fail */
+    } else {
+        kick(c);
+    }
     if (c->max_out > 0 && !c->paused_out) {
         size_t queued = evbuffer_get_length(bufferevent_get_output(c->bev)) +
                         evbuffer_get_length(c->out);

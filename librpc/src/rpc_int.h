@@ -209,6 +209,9 @@ size_t rpc__conn_queued(const struct rpc__conn *c);
 /* Schedules the output to be sent (coalesced per loop iteration) and
  * applies the output limit: over it, reading stops until it drains. */
 void rpc__conn_flush(struct rpc__conn *c);
+/* The same for a reply or a call: outside this connection's parse, on a
+ * plaintext connection with nothing waiting, written at once. */
+void rpc__conn_flush_now(struct rpc__conn *c);
 
 /* Stops/resumes reading frames (the owner's in-flight bound). */
 void rpc__conn_pause(struct rpc__conn *c, bool pause);

@@ -147,7 +147,9 @@ static int call_send(struct rpc_call *call,
         rc = rpc__frame_append_raw(out, &f, text, strlen(text));
     else
         rc = rpc__frame_append(out, &f, call->resp_fields, msg);
-    if (rc == 0)
+    if (rc == 0 && flags == RPC_F_REPLY)
+        rpc__conn_flush_now(call->sc->conn);
+    else if (rc == 0)
         rpc__conn_flush(call->sc->conn);
     return rc;
 }

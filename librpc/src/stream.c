@@ -565,7 +565,24 @@ int rpc_stream_write(struct rpc_stream_conn *conn,
     if (len == 0)
         return 0;
     if (conn->state == ST_PLAIN) {
-        if (evbuffer_add(bufferevent_get_output(conn->bev), data, len) != 0)
+        struct evbuffer *bout = bufferevent_get_output(conn->bev);
+        if (evbuffer_get_length(bout) == 0 && len <= (64u << 10)) {
+            /* Nothing queued, a reply-sized write: send now, no poll
+             * round for writability (epoll_ctl, epoll_wait, then the
+             * write). Larger writes keep the queue (and its high-water
+             * answer) as before. What the socket
+             * does not take, or an error, is left to the bufferevent,
+             * which reports errors on its next write. */
+            ssize_t r = send(bufferevent_getfd(conn->bev), data, len,
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (r > 0) {
+                data = (const uint8_t *)data + r;
+                len -= (size_t)r;
+            }
+            if (len == 0)
+                return 0;
+        }
+        if (evbuffer_add(bout, data, len) != 0)
             return -ENOMEM;
     } else {
         if (evbuffer_add(conn->out, data, len) != 0)

@@ -454,7 +454,8 @@ int sql__sess_txn(struct sql_session *s, struct sql_kvtxn **out)
     if (!s->txn) {
         if (s->srv->begin_hook)
             s->srv->begin_hook(s->srv->begin_hook_ctx, s);
-        int rc = sql__kv_begin(s->srv->kv, &s->txn);
+        int rc = s->point_latest ? sql__kv_begin_latest(s->srv->kv, &s->txn)
+                                 : sql__kv_begin(s->srv->kv, &s->txn);
         if (rc != 0)
             return sql__kverr(s, rc);
         sql__kvtxn_set_interrupt(s->txn, &s->killed); /* KILL ends waits */

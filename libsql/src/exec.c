@@ -1633,7 +1633,11 @@ static int run_select(struct sql_session *s, const struct ast_select *sel)
     if (rc != 0)
         return rc;
     struct sql_xctx x;
-    if ((rc = sql__xctx_init(&x, s, false)) != 0)
+    /* the context begins the statement's transaction */
+    s->point_latest = sql__point_read_latest(s, sel, p);
+    rc = sql__xctx_init(&x, s, false);
+    s->point_latest = false;
+    if (rc != 0)
         return rc;
     struct sql_xnode *root;
     if ((rc = sql__exec_open(&x, p, &root)) != 0)

@@ -30,7 +30,25 @@ struct kv_local
     struct mvcc_transport route; /* the client's transport (a copy), for
                                     coprocessor requests (cop_client.c);
                                     zeroed for the local store */
+    mvcc_tso_fn tso_fn;          /* the timestamp oracle kv_tso wraps */
+    void *tso_ctx;               /* its context */
 };
+
+/* Set around sql__kv_begin_latest's begin on this thread: the begin's TSO
+ * call answers MVCC_TS_MAX (consumed by that one call; later calls, such
+ * as a lock resolution's "now", ask the real oracle). */
+static _Thread_local bool begin_latest;
+
+static int kv_tso(void *ctx, mvcc_ts *out)
+{
+    struct kv_local *l = ctx;
+    if (begin_latest) {
+        begin_latest = false;
+        *out = MVCC_TS_MAX;
+        return 0;
+    }
+    return l->tso_fn(l->tso_ctx, out);
+}
 
 void sql__kvres_init(struct sql_kvres *res)
 {
@@ -86,6 +104,8 @@ int sql__kv_local_open(const struct sql_kv_local_opts *o, struct sql_kv **out,
         return -ENOMEM;
     memset(l, 0, sizeof(*l));
     l->base.ops = &local_ops;
+    l->tso_fn = mvcc_local_tso_next;
+    l->tso_ctx = &l->tso;
     int rc;
     char why[256] = "";
     if (o->path) {
@@ -119,8 +139,8 @@ int sql__kv_local_open(const struct sql_kv_local_opts *o, struct sql_kv **out,
     }
     struct mvcc_client_opts co = {
         .transport = l->tr,
-        .tso = mvcc_local_tso_next,
-        .tso_ctx = &l->tso,
+        .tso = kv_tso,
+        .tso_ctx = l,
         .one_pc = true,
         .resolve_budget_ms = o->resolve_budget_ms ? o->resolve_budget_ms
                                                   : 100,
@@ -153,7 +173,12 @@ int sql__kv_cluster_open(const struct mvcc_client_opts *co,
         return -ENOMEM;
     memset(l, 0, sizeof(*l));
     l->base.ops = &local_ops;
-    int rc = mvcc_client_create(co, &l->client);
+    l->tso_fn = co->tso;
+    l->tso_ctx = co->tso_ctx;
+    struct mvcc_client_opts wrapped = *co;
+    wrapped.tso = kv_tso;
+    wrapped.tso_ctx = l;
+    int rc = mvcc_client_create(&wrapped, &l->client);
     if (rc != 0) {
         say(errmsg, errmsg_len, "2PC client", mvcc_strerror(rc));
         sql__free(l);
@@ -179,6 +204,14 @@ void sql__kv_close(struct sql_kv *kv)
 int sql__kv_begin(struct sql_kv *kv, struct sql_kvtxn **out)
 {
     return kv->ops->begin(kv, out);
+}
+
+int sql__kv_begin_latest(struct sql_kv *kv, struct sql_kvtxn **out)
+{
+    begin_latest = true;
+    int rc = kv->ops->begin(kv, out);
+    begin_latest = false;
+    return rc;
 }
 
 uint64_t sql__kvtxn_start_ts(const struct sql_kvtxn *t)

@@ -75,6 +75,10 @@ void sql__kv_close(struct sql_kv *kv); /* NULL: no-op */
 const struct mvcc_transport *sql__kv_cop_transport(struct sql_kv *kv);
 
 int sql__kv_begin(struct sql_kv *kv, struct sql_kvtxn **out);
+/* A transaction reading the latest committed versions (start_ts
+ * MVCC_TS_MAX, no TSO call): only for a statement that reads one key and
+ * writes nothing (pointread.c); locks in the way are resolved as usual. */
+int sql__kv_begin_latest(struct sql_kv *kv, struct sql_kvtxn **out);
 uint64_t sql__kvtxn_start_ts(const struct sql_kvtxn *t);
 /* 0 with *value (free with sql__kv_free), or MVCC_NOTFOUND. */
 int sql__kvtxn_get(struct sql_kvtxn *t, const void *key, size_t key_len,

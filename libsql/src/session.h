@@ -142,6 +142,10 @@ struct sql_session
     char user[96];                 /* user@host (set under sess_mu) */
     struct sql_kvtxn *txn;         /* open transaction, or NULL */
     bool explicit_txn;             /* BEGIN was run (not autocommit) */
+    bool point_latest;             /* the running statement reads one row
+                                      key in autocommit: a transaction it
+                                      begins reads the latest versions, no
+                                      TSO (pointread.c) */
     struct sql_stage stage;        /* the running statement's writes */
     struct sysvar_val *vars;       /* session variable values */
     struct sql_warning warns[SQL_MAX_WARNINGS]; /* last statement's */

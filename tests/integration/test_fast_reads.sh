@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# test_fast_reads.sh: the point read fast path end to end (ports in
+# 24700-24980): one pdd, three kvd, sqld --store=cluster. Autocommit
+# point selects ask PD for no timestamp (sqld's TSO counter moves only
+# by its background schema reads) and are answered by the leader kvd under its lease on its loop
+# thread (its reads_inline counter moves); inside BEGIN they take a
+# timestamp as before. Then a writer and a reader on two connections
+# alternate on one row while the leader kvd is killed -9: every read
+# that follows an acknowledged write returns exactly that write (a stale
+# read by a deposed leader would return the one before).
+# libsql/DESIGN.md "Point reads", libregion/DESIGN.md "Reads".
+. "$(dirname "$0")/lib.sh"
+
+t_pick_base 24700 24980
+BASE=$T_BASE
+port() { echo $((BASE + $1)); }
+PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
+PD="127.0.0.1:$(port 11)"
+PDCTL=("$BIN/pdctl" "--pd=$PD" --timeout=20000)
+SQLPORT=$(port 15)
+KVD_PIDS=()
+
+start_kvd() {
+    "$BIN/kvd" --data-dir="$T_TMP/kvd$1" --store-id="$1" \
+        --listen="127.0.0.1:$(port "$1")" --peers="$PEERS" \
+        --initial-stores=1,2,3 --raft.tick-interval=50ms \
+        --pd="$PD" --pd.heartbeat-interval=200ms \
+        --status-listen="127.0.0.1:$(port $((16 + $1)))" \
+        --log.file="$T_TMP/kvd$1.log" &
+    KVD_PIDS[$1]=$!
+    T_PIDS+=("$!")
+}
+for i in 1 2 3; do start_kvd "$i"; done
+
+t_case "the cluster starts and sqld serves on it"
+"$BIN/pdd" --name=pd1 --listen="$PD" --initial-members="pd1=$PD" \
+    --data-dir="$T_TMP/pd1" --log.file="$T_TMP/pd1.log" --raft.tick=50ms &
+T_PIDS+=("$!")
+up=0
+for _ in $(seq 1 300); do
+    up=$("${PDCTL[@]}" store 2>/dev/null | grep -c ' state up')
+    [ "$up" = 3 ] && break
+    sleep 0.2
+done
+t_expect_eq "stores up" "$up" 3
+"$BIN/sqld" --data-dir="$T_TMP/sqld" --log.file="$T_TMP/sqld.log" \
+    --listen="127.0.0.1:$SQLPORT" --status-listen="127.0.0.1:$(port 16)" \
+    --store=cluster --pd="$PD" &
+T_PIDS+=("$!")
+t_wait_for_grep "serving MySQL on" "$T_TMP/sqld.log" 60 ||
+    t_fail "sqld did not start"
+
+# tso: sqld's timestamp requests so far; inline: the kvd's reads answered
+# under the lease on their loop thread, summed.
+tso() {
+    curl -s "http://127.0.0.1:$(port 16)/metrics" |
+        sed -n 's/^sqld_pd_tso_requests_total //p'
+}
+inline() {
+    local sum=0 i v
+    for i in 1 2 3; do
+        v=$(curl -s "http://127.0.0.1:$(port $((16 + i)))/status" |
+            sed -n 's/.*"reads_inline":\([0-9]*\).*/\1/p')
+        sum=$((sum + ${v:-0}))
+    done
+    echo "$sum"
+}
+# leader_store: the kvd leading the most regions (the table's, here).
+leader_store() {
+    local best=1 most=-1 i n
+    for i in 1 2 3; do
+        n=$(curl -s "http://127.0.0.1:$(port $((16 + i)))/status" |
+            sed -n 's/.*"leaders":\([0-9]*\).*/\1/p')
+        [ "${n:-0}" -gt "$most" ] && { most=${n:-0}; best=$i; }
+    done
+    echo "$best"
+}
+SQL=(mariadb -h 127.0.0.1 -P "$SQLPORT" -u root --batch --skip-column-names)
+
+t_case "autocommit point selects take no timestamp and are read inline"
+"${SQL[@]}" -e "CREATE DATABASE f; CREATE TABLE f.t (id INT PRIMARY KEY, v INT);
+    INSERT INTO f.t VALUES (1, 10), (2, 20), (3, 30)" >"$T_TMP/setup.out" 2>&1 ||
+    t_fail "setup: $(cat "$T_TMP/setup.out")"
+"${SQL[@]}" -e "SELECT v FROM f.t WHERE id = 1" >/dev/null 2>&1 # warm caches
+t0=$(tso)
+i0=$(inline)
+for i in $(seq 1 100); do
+    echo "SELECT v FROM f.t WHERE id = $((i % 3 + 1));"
+done >"$T_TMP/points.sql"
+"${SQL[@]}" <"$T_TMP/points.sql" >"$T_TMP/points.out" 2>&1 ||
+    t_fail "point selects: $(tail -3 "$T_TMP/points.out")"
+t_expect_eq "answers" "$(sort "$T_TMP/points.out" | uniq -c | awk '{print $1 "x" $2}' | tr '\n' ' ')" \
+    "33x10 34x20 33x30 "
+t1=$(tso)
+i1=$(inline)
+# the slow path takes a timestamp per statement (100 or more); sqld's
+# schema lease reads take a few of their own meanwhile
+[ "$((t1 - t0))" -lt 50 ] ||
+    t_fail "$((t1 - t0)) TSO requests for 100 point selects"
+[ "$((i1 - i0))" -ge 1 ] ||
+    t_fail "no read was answered inline (reads_inline $i0 -> $i1)"
+
+t_case "inside BEGIN a point select takes a timestamp"
+t0=$(tso)
+out=$("${SQL[@]}" -e "BEGIN; SELECT v FROM f.t WHERE id = 2; COMMIT" 2>&1)
+t_expect_eq "answer" "$out" 20
+t1=$(tso)
+[ "$((t1 - t0))" -ge 1 ] || t_fail "BEGIN's point select took no timestamp"
+
+t_case "reads after acknowledged writes across a leader kill -9"
+# pdd's map lists every replica once the leader has reported them
+replicas() { "${PDCTL[@]}" region 2>/dev/null | grep -o '[0-9]*@[0-9]*' | wc -l; }
+got=$(t_wait_output 3 60 replicas) || t_fail "pdd lists $got replicas, not 3"
+victim=$(leader_store)
+/usr/bin/python3 - "$SQLPORT" "${KVD_PIDS[$victim]}" >"$T_TMP/rw.out" 2>&1 <<'PY'
+import os, signal, sys, time
+import pymysql
+
+port, victim = int(sys.argv[1]), int(sys.argv[2])
+def conn():
+    return pymysql.connect(host="127.0.0.1", port=port, user="root",
+                           database="f", autocommit=True,
+                           connect_timeout=30, read_timeout=60)
+w, r = conn(), conn()
+stale = errors = checked = 0
+deadline = time.monotonic() + 120
+
+def until_done(c, sql):  # retried through the failover
+    global errors
+    while True:
+        try:
+            cur = c.cursor()
+            cur.execute(sql)
+            return cur.fetchone()
+        except pymysql.MySQLError:
+            errors += 1
+            if time.monotonic() > deadline:
+                sys.exit("no answer for " + sql)
+            time.sleep(0.05)
+
+for i in range(1, 301):
+    if i == 100:
+        os.kill(victim, signal.SIGKILL)
+    until_done(w, "UPDATE t SET v = %d WHERE id = 1" % i)  # acknowledged
+    got = until_done(r, "SELECT v FROM t WHERE id = 1")[0]  # then a read
+    checked += 1
+    if got != i:
+        stale += 1
+        print("read", got, "after write", i)
+print("checked", checked, "stale", stale, "errors", errors)
+PY
+rc=$?
+[ $rc -eq 0 ] || t_fail "workload failed: $(tail -3 "$T_TMP/rw.out")"
+t_expect_grep "every read saw the write before it" "checked 300 stale 0" "$T_TMP/rw.out"
+
+t_end
