@@ -222,9 +222,8 @@ int sqld_cluster_open(char *const *pd, bool one_pc, bool async_commit,
     region_client_transport(c->rc, &co->transport);
     co->tso = tso;
     co->tso_ctx = c;
-    /* 1PC and async commit (txn.one-pc, txn.async-commit; off by default
-     * until a torn snapshot seen once by test_chaos with them on is
-     * explained: docs/cluster-txn.md):
+    /* 1PC and async commit (txn.one-pc, txn.async-commit; on by default,
+     * docs/cluster-txn.md):
      * kvd refuses them in a leadership whose max_ts it has not yet raised
      * from PD's TSO, and libmvcc's client then commits in two phases
      * (libregion/DESIGN.md "max_ts"). */

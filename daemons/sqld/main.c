@@ -99,11 +99,11 @@ static const struct dmn_cfg_key sqld_keys[] = {
      "ms a sqld trusts its schema cache before re-reading the version; "
      "DDL waits for the other sqld in this unit (store: cluster)"},
     {"txn.one-pc", DMN_CFG_BOOL, offsetof(struct sqld_settings, one_pc),
-     "false", 0, 0, NULL,
+     "true", 0, 0, NULL,
      "commit a transaction whose keys share one region in one round "
      "(store: cluster)"},
     {"txn.async-commit", DMN_CFG_BOOL,
-     offsetof(struct sqld_settings, async_commit), "false", 0, 0, NULL,
+     offsetof(struct sqld_settings, async_commit), "true", 0, 0, NULL,
      "answer COMMIT once every prewrite succeeded (store: cluster)"},
 };
 

@@ -9,7 +9,7 @@
 # every acknowledged transfer is present, none that surely failed is, the
 # balances are what the transfers make them and every snapshot summed to
 # the starting total. CHAOS_SQLD_ARGS adds sqld flags (e.g.
-# "--txn.one-pc=true --txn.async-commit=true").
+# "--txn.one-pc=false --txn.async-commit=false" for plain 2PC).
 #
 # CHAOS_SECONDS (default 25: about three rounds, under a minute in all)
 # keeps killing in rounds until that many seconds have passed;
