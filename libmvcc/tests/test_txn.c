@@ -437,6 +437,25 @@ static void check_txn_status_outcomes(void **state)
     assert_int_equal(prewrite(t, &late, 1, "n", TS(7000)), MVCC_CONFLICT);
 }
 
+/* An async-commit prewrite of ms[0..n) at start with primary "p" and
+ * the given secondaries. */
+static void async_req(struct mvcc_prewrite_req *req,
+                      const struct mvcc_mutation *ms, size_t n,
+                      const struct mvcc_key *secs, size_t nsecs,
+                      mvcc_ts start)
+{
+    memset(req, 0, sizeof *req);
+    req->mutations = ms;
+    req->n = n;
+    req->primary = "p";
+    req->primary_len = 1;
+    req->start_ts = start;
+    req->lock_ttl = 10;
+    req->use_async_commit = true;
+    req->secondaries = secs;
+    req->nsecondaries = nsecs;
+}
+
 static void async_commit_and_secondaries(void **state)
 {
     struct tu_store *t = *state;
@@ -447,16 +466,7 @@ static void async_commit_and_secondaries(void **state)
                                  mput("s2", "3")};
     struct mvcc_key secs[] = {{"s1", 2}, {"s2", 2}};
     struct mvcc_prewrite_req req;
-    memset(&req, 0, sizeof req);
-    req.mutations = ms;
-    req.n = 2; /* p and s1 only: s2's prewrite is "lost" */
-    req.primary = "p";
-    req.primary_len = 1;
-    req.start_ts = TS(100);
-    req.lock_ttl = 10;
-    req.use_async_commit = true;
-    req.secondaries = secs;
-    req.nsecondaries = 2;
+    async_req(&req, ms, 2, secs, 2, TS(100)); /* s2's prewrite is "lost" */
     assert_int_equal(mvcc_prewrite(t->s, &req, &t->r), 0);
     mvcc_ts mct = t->r.min_commit_ts;
     assert_true(mct > TS(500));
@@ -522,16 +532,7 @@ static void async_prewrite_resent(void **state)
     struct mvcc_mutation ms[] = {mput("p", "1"), mput("s", "2")};
     struct mvcc_key secs[] = {{"s", 1}};
     struct mvcc_prewrite_req req;
-    memset(&req, 0, sizeof req);
-    req.mutations = ms;
-    req.n = 2;
-    req.primary = "p";
-    req.primary_len = 1;
-    req.start_ts = TS(100);
-    req.lock_ttl = 10;
-    req.use_async_commit = true;
-    req.secondaries = secs;
-    req.nsecondaries = 1;
+    async_req(&req, ms, 2, secs, 1, TS(100));
     assert_int_equal(mvcc_prewrite(t->s, &req, &t->r), 0);
     mvcc_ts mct = t->r.min_commit_ts;
     assert_true(mct > TS(100));
