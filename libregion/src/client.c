@@ -220,6 +220,8 @@ static int direct_op(struct region_client *c, struct op *op)
     struct cstore *st = &c->stores[op->store];
     struct rpc_sync *s = NULL;
     char host[sizeof st->host];
+    if (c->o.tls != NULL)
+        return -EAGAIN; /* rpc_sync speaks plaintext only: the loop path */
     pthread_mutex_lock(&c->mu);
     if (c->stopping) {
         pthread_mutex_unlock(&c->mu);

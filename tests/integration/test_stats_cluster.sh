@@ -76,7 +76,12 @@ got = [r for r in plan if "Scan" in r[0]]
 # a = 7 is 10 rows, b = 1 half of them (independence)
 case("the selective index", len(got) == 1 and "index:ka(a)" in got[0][3]
      and got[0][1] == "5.00", plan)
+# rows through sqld's operators: with the coprocessor the COUNT runs in
+# kvd and the scan hands sqld partial counts, not rows (EXPLAIN ANALYZE
+# does not count those yet: libsql DESIGN "Statistics")
+q("SET tidb_allow_coprocessor = 0")
 plan = q("EXPLAIN ANALYZE SELECT count(*) FROM t WHERE a = 7")
+q("SET tidb_allow_coprocessor = 1")
 got = [(r[0].split("_")[0].lstrip("└─ "), r[2]) for r in plan]
 case("actual rows", got == [("Projection", "1"), ("HashAgg", "1"),
                             ("IndexRangeScan", "10")], plan)
