@@ -165,11 +165,6 @@ struct pd__region {
     bool reshaped;                      /* leader: split/merged lately */
     uint64_t reshaped_mono;             /* leader: mono ms it was seen */
     uint64_t down[PD_MAX_PEERS];        /* leader: peers reported down */
-    uint32_t n_gone;                    /* used slots of gone */
-    uint64_t gone[PD_MAX_PEERS];        /* stores that lost their peer of
-                                           this region (kvd keeps a
-                                           tombstone there: no re-add),
-                                           newest last; not in snapshots */
 };
 
 struct pd__store *pd__store_find(const struct pd *pd, uint64_t id);
@@ -187,8 +182,6 @@ struct pd__region *pd__region_find(const struct pd *pd, uint64_t id);
 long pd__region_index(const struct pd *pd, const uint8_t *key, size_t len);
 const struct pd_peer *pd__region_peer(const struct pd__region *r,
                                       uint64_t store_id);
-/* Whether store_id once held a peer of r that was removed. */
-bool pd__region_was_on(const struct pd__region *r, uint64_t store_id);
 void pd__region_info(const struct pd__region *r, struct pd_region_info *out);
 void pd__region_free(struct pd__region *r);
 int pd__apply_region(struct pd *pd, const struct pd__region_v *v);

@@ -167,36 +167,6 @@ static uint8_t *dup_key(struct pd__str k, bool *fail)
     return p;
 }
 
-bool pd__region_was_on(const struct pd__region *r, uint64_t store_id)
-{
-    for (uint32_t i = 0; i < r->n_gone; i++)
-        if (r->gone[i] == store_id)
-            return true;
-    return false;
-}
-
-/* r replaces old (same id): r keeps old's list of stores its peers left,
- * plus old's peers that r lacks; a store back in r leaves the list. The
- * oldest drop out when the list is full. */
-static void note_gone(struct pd__region *r, const struct pd__region *old)
-{
-    uint64_t all[2 * PD_MAX_PEERS];
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < old->n_gone; i++)
-        all[n++] = old->gone[i];
-    for (uint32_t i = 0; i < old->n_peers; i++)
-        if (pd__region_peer(r, old->peers[i].store_id) == NULL &&
-            !pd__region_was_on(old, old->peers[i].store_id))
-            all[n++] = old->peers[i].store_id;
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < n; i++)
-        if (pd__region_peer(r, all[i]) == NULL)
-            all[k++] = all[i];
-    uint32_t drop = k > PD_MAX_PEERS ? k - PD_MAX_PEERS : 0;
-    r->n_gone = k - drop;
-    memcpy(r->gone, all + drop, r->n_gone * sizeof(r->gone[0]));
-}
-
 int pd__apply_region(struct pd *pd, const struct pd__region_v *v)
 {
     if (pd__region_stale(pd, v) != 0)
@@ -263,7 +233,6 @@ int pd__apply_region(struct pd *pd, const struct pd__region_v *v)
         }
         r->n_down = cur->n_down;
         memcpy(r->down, cur->down, cur->n_down * sizeof(r->down[0]));
-        note_gone(r, cur);
         long ck = pd__region_index(pd, cur->start, cur->start_len);
         assert(ck >= 0 && pd->by_key[ck] == cur);
         size_t k = (size_t)ck;
