@@ -275,6 +275,9 @@ struct region_store_stats {
                                 nothing for a long while */
     uint64_t reads_inline;  /* region_read_now calls served under the
                                lease on the caller's thread */
+    uint64_t merges;        /* sources taken in by a merge commit */
+    uint64_t merge_catchup; /* source entries a merge commit applied from
+                               the source's own log (a lagging replica) */
 };
 void region_store_stats(struct region_store *s, struct region_store_stats *st);
 
@@ -369,6 +372,52 @@ enum region_change_kind {
 int region_change_member(struct region_store *s, const struct region_ctx *ctx,
                          int kind, uint64_t store_id, region_done_fn done,
                          void *ud, struct region_err *err);
+
+/* Merge (DESIGN.md "Merge"): a source region taken into an adjacent
+ * target with the same stores (no learners), in three steps through the
+ * regions' logs. The caller (kvd's merge driver) runs them in order:
+ *
+ *   prepare  (source's log, on its leader): the source's version is
+ *            bumped and it is marked merging into the target (persisted):
+ *            from then on it refuses requests with SERVER_BUSY
+ *   commit   (target's log, on a store leading both): once every source
+ *            replica holds the source's log up to the prepare (else
+ *            SERVER_BUSY: ask again). Every store, when its target
+ *            applies it, first applies the source's entries up to the
+ *            prepare from its own log, then the target takes the union
+ *            (version max + 1) and the source becomes a tombstone; its
+ *            data stays (the target's now). Refused at apply when the
+ *            target's epoch moved, the two are not adjacent or differ in
+ *            stores, or the prepare was rejected (done gets the code)
+ *   reject   (target's log, on its leader) after a refused commit: no
+ *            commit of that prepare may apply after it (EEXISTS when one
+ *            already did: the merge happened)
+ *   rollback (source's log, on its leader): the mark dropped, version
+ *            bumped, the source serves again. Refused (SERVER_BUSY) until
+ *            this store's target replica applied the reject: a rollback
+ *            never races a commit still able to apply.
+ */
+int region_merge_prepare(struct region_store *s, const struct region_ctx *ctx,
+                         uint64_t target_id, region_done_fn done, void *ud,
+                         struct region_err *err);
+int region_merge_commit(struct region_store *s, uint64_t source_id,
+                        region_done_fn done, void *ud, struct region_err *err);
+int region_merge_reject(struct region_store *s, uint64_t source_id,
+                        region_done_fn done, void *ud, struct region_err *err);
+int region_merge_rollback(struct region_store *s, uint64_t source_id,
+                          region_done_fn done, void *ud,
+                          struct region_err *err);
+/* A region's merging mark as this store applied it. */
+struct region_merge_state {
+    uint64_t target;    /* merging into this region (0: not merging) */
+    uint64_t index;     /* the prepare's log index */
+    uint64_t term;      /* its term */
+    bool rejected;      /* this store's target replica applied a reject of
+                           that prepare: a rollback may be proposed */
+};
+/* 0 and *out filled, or REGION_ENOT_FOUND (not a region of this store). */
+int region_store_merge_state(struct region_store *s, uint64_t region_id,
+                             struct region_merge_state *out);
 
 /* Reads of applied state (call after region_read). The key must lie in
  * the region. Get: 0 with *value handed over (region_free), or

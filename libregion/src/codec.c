@@ -19,14 +19,18 @@
  *
  * Command entry (data of a normal Raft entry):
  *   0   1    format version (1)
- *   1   1    type: 1 raw batch, 2 CAS, 3 txn batch, 4 split
+ *   1   1    type: 1 raw batch, 2 CAS, 3 txn batch, 4 split, 5 prepare
+ *            merge, 6 commit merge, 7 rollback merge, 8 reject merge
  *   2   8    region id
  *   10  8    epoch version
  *   18  8    epoch conf_ver
  *   26  ..   body: RAW/TXN: an encoded mvcc_wbatch (libmvcc "Formats");
  *            CAS: flags(1: 0x01 expect exists, 0x02 delete) 4+K key,
  *            4+E expected value, 4+V new value;
- *            SPLIT: 8 new region id, 4+K split key
+ *            SPLIT: 8 new region id, 4+K split key;
+ *            merges: 8 other region (target of 5/7, source of 6/8),
+ *            8 prepare index, 8 its term (both 0 in 5), then for 6 the
+ *            source's region state (format above) to the end
  *
  * Message batch (transport):
  *   0   1    format version (1)
@@ -128,6 +132,12 @@ int region__cmd_encode(struct region_buf *b, const struct region_cmd *c)
         region__buf_bytes(b, c->key, c->key_len);
         region__buf_bytes(b, c->expect, c->expect_len);
         region__buf_bytes(b, c->value, c->value_len);
+    } else if (c->type >= REGION_CMD_PREPARE_MERGE &&
+               c->type <= REGION_CMD_REJECT_MERGE) {
+        region__buf_u64(b, c->new_id);
+        region__buf_u64(b, c->merge_index);
+        region__buf_u64(b, c->merge_term);
+        region__buf_put(b, c->body, c->body_len);
     } else {
         region__buf_put(b, c->body, c->body_len);
     }
@@ -162,6 +172,19 @@ int region__cmd_decode(const void *p, size_t len, struct region_cmd *c)
         c->new_id = region__rd_u64(&r);
         c->key = region__rd_bytes(&r, &c->key_len);
         if (r.bad || r.left != 0 || c->new_id == 0)
+            return REGION_EDECODE;
+        return 0;
+    case REGION_CMD_PREPARE_MERGE:
+    case REGION_CMD_COMMIT_MERGE:
+    case REGION_CMD_ROLLBACK_MERGE:
+    case REGION_CMD_REJECT_MERGE:
+        c->new_id = region__rd_u64(&r);
+        c->merge_index = region__rd_u64(&r);
+        c->merge_term = region__rd_u64(&r);
+        c->body = r.p;
+        c->body_len = r.left;
+        if (r.bad || c->new_id == 0 || c->new_id == c->region_id ||
+            (c->type != REGION_CMD_COMMIT_MERGE && c->body_len != 0))
             return REGION_EDECODE;
         return 0;
     case REGION_CMD_RAW:

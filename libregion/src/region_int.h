@@ -83,6 +83,11 @@ enum region_cmd_type {
     REGION_CMD_CAS = 2,  /* compare and swap */
     REGION_CMD_TXN = 3,  /* a libmvcc write batch (unprefixed keys) */
     REGION_CMD_SPLIT = 4, /* split at key into a new region */
+    REGION_CMD_PREPARE_MERGE = 5,  /* source: stop, marked merging into new_id */
+    REGION_CMD_COMMIT_MERGE = 6,   /* target: take source new_id in (merge.c) */
+    REGION_CMD_ROLLBACK_MERGE = 7, /* source: merging mark dropped */
+    REGION_CMD_REJECT_MERGE = 8,   /* target: no commit of new_id's prepare
+                                      at merge_index may apply from now */
 };
 struct region_cmd {
     uint8_t type;         /* enum region_cmd_type */
@@ -99,7 +104,12 @@ struct region_cmd {
     size_t expect_len;    /* its length */
     const uint8_t *value; /* CAS new value */
     size_t value_len;     /* its length */
-    uint64_t new_id;      /* SPLIT: id of the right-hand region */
+    uint64_t new_id;      /* SPLIT: id of the right-hand region; merge
+                             commands: the other region (target of a
+                             prepare/rollback, source of a commit/reject) */
+    uint64_t merge_index; /* merge commands: the prepare's log index
+                             (0 in the prepare itself) */
+    uint64_t merge_term;  /* ... and its term */
 };
 int region__cmd_encode(struct region_buf *b, const struct region_cmd *c);
 int region__cmd_decode(const void *p, size_t len, struct region_cmd *c);
@@ -186,6 +196,12 @@ struct region_peer {
     uint32_t n_joined;            /* used entries of joined */
     int idle_ticks;               /* uninitialized: ticks since a message
                                      for it last arrived */
+    uint64_t merge_target;        /* merging into this region (0: not
+                                     merging; persisted as 01 'M' id) */
+    raft_index merge_index;       /* log index of the applied prepare */
+    raft_term merge_term;         /* its term */
+    bool merged;                  /* taken into its target: unlinked, kept
+                                     in s->merged until no ready is out */
 };
 
 /* An uninitialized peer that hears nothing for this many election
@@ -275,6 +291,10 @@ struct region_store {
                                          store (atomic; written under mu) */
     uint64_t synced_gen;              /* max_ts was raised from a TSO
                                          asked after leadership this (atomic) */
+    struct region_peer **merged;      /* sources merged away, waiting
+                                         for their readies (merge.c) */
+    size_t n_merged;                  /* used */
+    size_t cap_merged;                /* allocated */
     char errmsg[256];                 /* detail of the last error */
 };
 
@@ -330,6 +350,44 @@ void region__joined_drop(struct region_peer *p, uint64_t store_id);
  * compacted on. */
 bool region__learner_caught_up(const struct raft_status *st,
                                uint64_t store_id, raft_index compacted);
+
+/* Store internals merge.c uses (store.c). */
+struct region_peer *region__find_peer(struct region_store *s, uint64_t id);
+int region__add_tomb(struct region_store *s, uint64_t id, uint64_t conf_ver);
+int region__put_region_state(struct mvcc_wbatch *b,
+                             const struct region_desc *d);
+int region__flush_apply(struct region_store *s);
+/* Apply one committed entry of p into s->ab, its outcome dropped (no
+ * proposal is answered): a source's catch-up at a merge. */
+int region__apply_entry(struct region_store *s, struct region_peer *p,
+                        const struct raft_entry *e, struct mvcc_wbatch *tmp);
+void region__complete_pending(struct region_store *s,
+                              struct region_pending *pd, int rc,
+                              const struct region_err *err);
+int region__propose(struct region_store *s, struct region_peer *p,
+                    const struct region_buf *cmd, region_done_fn done,
+                    void *ud, struct region_err *err);
+/* Take p out of the sorted regions and the id index / put it back. */
+void region__peer_unlink(struct region_store *s, struct region_peer *p);
+int region__peer_link(struct region_store *s, struct region_peer *p);
+void region__peer_free(struct region_peer *p);
+
+/* Merge (merge.c; DESIGN "Merge"). */
+/* SERVER_BUSY (err filled) when p is a source marked merging: it serves
+ * nothing until the merge commits or rolls back. */
+int region__merge_refuse(const struct region_peer *p, struct region_err *err);
+/* Apply a merge command c of p (entry e) into s->ab; the command's own
+ * outcome goes to *orc / oerr; the return is an engine error. */
+int region__merge_apply(struct region_store *s, struct region_peer *p,
+                        const struct region_cmd *c, const struct raft_entry *e,
+                        struct mvcc_wbatch *tmp, int *orc,
+                        struct region_err *oerr);
+/* Load p's persisted merging mark (open). */
+int region__merge_load(struct region_store *s, struct region_peer *p);
+/* Destroy merged sources with no ready out: their log and Raft state
+ * go (the data stays: it is the target's). */
+void region__merge_reap(struct region_store *s, int *rc);
+void region__merge_free_all(struct region_store *s);
 
 /* Message batch codec (codec.c): header then messages. */
 struct region_wire_msg {

@@ -200,6 +200,8 @@ static int st_snapshot(struct raft_storage *st,
                        const struct raft_snapshot **snap)
 {
     struct region_peer *p = (struct region_peer *)st;
+    if (p->merge_target) /* the mark is not in a snapshot: none while */
+        return RAFT_ESNAPTEMP; /* merging (DESIGN "Merge") */
     /* always with data: the memstore's holds none (bootstrap or a
      * compaction point), and a peer created by a message has nothing */
     if (!p->has_snap || p->snap.meta.index < p->compacted) {

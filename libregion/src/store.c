@@ -253,6 +253,9 @@ static int region_lookup(struct region_store *s, const struct region_ctx *ctx,
         }
         return REGION_EEPOCH_NOT_MATCH;
     }
+    int rc = region__merge_refuse(p, err);
+    if (rc != 0)
+        return rc;
     *out = p;
     return 0;
 }
@@ -672,6 +675,9 @@ static int recover_regions(struct region_store *s)
                 peer_free(p);
                 break;
             }
+            rc = region__merge_load(s, p);
+            if (rc != 0)
+                break;
             region__log(s, REGION_LOG_INFO,
                         "region %llu recovered: applied %llu, last index %llu",
                         (unsigned long long)d.id,
@@ -806,6 +812,7 @@ void region_store_close(struct region_store *s)
     }
     for (size_t i = 0; i < n_all(s); i++)
         peer_free(peer_at(s, i));
+    region__merge_free_all(s);
     region__free(s->peers);
     region__free(s->idx_keys);
     region__free(s->idx_vals);
@@ -1411,6 +1418,8 @@ static int apply_cmd(struct region_store *s, struct region_peer *p,
         out->rc = REGION_EDECODE;
         return 0;
     }
+    if (c.type >= REGION_CMD_PREPARE_MERGE) /* epochs checked there */
+        return region__merge_apply(s, p, &c, e, tmp, &out->rc, &out->err);
     if (c.version != p->desc.version) {
         out->rc = REGION_EEPOCH_NOT_MATCH;
         region__set_err(&out->err, out->rc, "region %llu changed version",
@@ -1602,6 +1611,8 @@ static int apply_committed(struct region_store *s, struct region_peer *p,
     int rc = 0;
     raft_index last = p->applied;
     raft_term last_term = p->applied_term;
+    if (p->merged) /* its target applied it up to the prepare: it is gone */
+        return 0;
     for (size_t i = 0; i < rd->n_committed && rc == 0; i++) {
         const struct raft_entry *e = &rd->committed[i];
         if (e->index <= p->applied)
@@ -1674,7 +1685,9 @@ static void serve_reads(struct region_store *s, struct region_peer *p)
         }
         *pp = pd->next;
         s->stats.reads++;
-        complete_pending(s, pd, 0, NULL);
+        struct region_err merr;
+        int mrc = region__merge_refuse(p, &merr);
+        complete_pending(s, pd, mrc, mrc ? &merr : NULL);
     }
 }
 
@@ -1938,6 +1951,8 @@ static void destroy_all_removed(struct region_store *s, int *rc)
             *rc = destroy_removed(s, s->peers[i]);
         else
             i++;
+    if (*rc == 0)
+        region__merge_reap(s, rc);
 }
 
 int region_store_process(struct region_store *s)
@@ -2375,7 +2390,7 @@ static int middle_key(struct region_store *s, const struct region_range *r,
 static void maybe_split(struct region_store *s, struct region_peer *p)
 {
     if (s->opts.split_size == 0 || p->written < s->opts.split_size ||
-        p->role != RAFT_LEADER || p->split_pending)
+        p->role != RAFT_LEADER || p->split_pending || p->merge_target)
         return;
     struct region_range r[REGION__N_RANGES];
     if (region__ranges(&p->desc, r) != 0)
@@ -3032,4 +3047,79 @@ int region_txn_check_max_ts(struct region_store *s)
     }
     pthread_mutex_unlock(&s->mu);
     return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * The store's internals merge.c works with (region_int.h). Under s->mu.
+ */
+struct region_peer *region__find_peer(struct region_store *s, uint64_t id)
+{
+    return find_peer(s, id);
+}
+
+int region__add_tomb(struct region_store *s, uint64_t id, uint64_t conf_ver)
+{
+    return add_tomb(s, id, conf_ver);
+}
+
+int region__put_region_state(struct mvcc_wbatch *b,
+                             const struct region_desc *d)
+{
+    return put_region_state(b, d);
+}
+
+int region__flush_apply(struct region_store *s)
+{
+    return flush_apply(s);
+}
+
+int region__apply_entry(struct region_store *s, struct region_peer *p,
+                        const struct raft_entry *e, struct mvcc_wbatch *tmp)
+{
+    struct apply_out ao;
+    memset(&ao, 0, sizeof ao);
+    int rc = 0;
+    if (e->type == RAFT_ENTRY_NORMAL && e->len > 0)
+        rc = apply_cmd(s, p, e, tmp, &ao);
+    else if (e->type == RAFT_ENTRY_CONF_CHANGE)
+        rc = apply_conf_change(s, p, e);
+    mvcc_free(ao.prev);
+    return rc;
+}
+
+void region__complete_pending(struct region_store *s,
+                              struct region_pending *pd, int rc,
+                              const struct region_err *err)
+{
+    complete_pending(s, pd, rc, err);
+}
+
+int region__propose(struct region_store *s, struct region_peer *p,
+                    const struct region_buf *cmd, region_done_fn done,
+                    void *ud, struct region_err *err)
+{
+    return propose(s, p, cmd, done, ud, err);
+}
+
+void region__peer_unlink(struct region_store *s, struct region_peer *p)
+{
+    for (size_t j = 0; j < s->n_peers; j++)
+        if (s->peers[j] == p) {
+            memmove(&s->peers[j], &s->peers[j + 1],
+                    (s->n_peers - j - 1) * sizeof *s->peers);
+            s->n_peers--;
+            break;
+        }
+    s->stats.regions = s->n_peers;
+    idx_del(s, p->desc.id);
+}
+
+int region__peer_link(struct region_store *s, struct region_peer *p)
+{
+    return peer_insert(s, p);
+}
+
+void region__peer_free(struct region_peer *p)
+{
+    peer_free(p);
 }

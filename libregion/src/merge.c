@@ -1,0 +1,754 @@
+/* merge.c: merging a source region into an adjacent target (DESIGN.md
+ * "Merge"): the PREPARE/COMMIT/REJECT/ROLLBACK commands, their apply on
+ * every store (the source's catch-up from its own log, the union, the
+ * tombstone), the persisted marks and the proposals kvd's driver makes.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "region_int.h"
+
+/* 01 'J' target(8) source(8) -> prepare index(8) decision(1): what the
+ * target's log decided for the source's prepare at that index. */
+#define KEY_DECIDED_LEN 18
+#define DECIDED_TAKEN 1
+#define DECIDED_REJECTED 2
+
+static void key_decided(uint8_t out[KEY_DECIDED_LEN], uint64_t target,
+                        uint64_t source)
+{
+    out[0] = REGION__LOCAL;
+    out[1] = 'J';
+    region__put_u64(out + 2, target);
+    region__put_u64(out + 10, source);
+}
+
+static int bytes_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+    int c = memcmp(a, b, al < bl ? al : bl);
+    if (c != 0)
+        return c;
+    return al < bl ? -1 : al > bl;
+}
+
+int region__merge_refuse(const struct region_peer *p, struct region_err *err)
+{
+    if (p->merge_target == 0)
+        return 0;
+    region__set_err(err, REGION_ESERVER_BUSY,
+                    "region %llu is merging into region %llu",
+                    (unsigned long long)p->desc.id,
+                    (unsigned long long)p->merge_target);
+    return REGION_ESERVER_BUSY;
+}
+
+/* The decision recorded for (target, source): *index 0 when none. Reads
+ * the engine, so the apply batch is written first. */
+static int decided_get(struct region_store *s, uint64_t target,
+                       uint64_t source, uint64_t *index, uint8_t *what)
+{
+    uint8_t k[KEY_DECIDED_LEN];
+    key_decided(k, target, source);
+    uint8_t *v = NULL;
+    size_t len = 0;
+    *index = 0;
+    *what = 0;
+    int rc = mvcc_engine_get(s->opts.engine, NULL, MVCC_CF_DEFAULT, k,
+                             sizeof k, &v, &len);
+    if (rc == MVCC_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (len == 9) {
+        *index = region__get_u64(v);
+        *what = v[8];
+    } else {
+        rc = REGION_EDECODE;
+    }
+    mvcc_free(v);
+    return rc;
+}
+
+static int decided_put(struct region_store *s, uint64_t target,
+                       uint64_t source, uint64_t index, uint8_t what)
+{
+    uint8_t k[KEY_DECIDED_LEN], v[9];
+    key_decided(k, target, source);
+    region__put_u64(v, index);
+    v[8] = what;
+    return mvcc_wbatch_put(s->ab, MVCC_CF_DEFAULT, k, sizeof k, v, sizeof v);
+}
+
+static int mark_put(struct mvcc_wbatch *b, const struct region_peer *p)
+{
+    uint8_t k[REGION__KEY_META_LEN], v[24];
+    region__key_meta(k, 'M', p->desc.id);
+    region__put_u64(v, p->merge_target);
+    region__put_u64(v + 8, p->merge_index);
+    region__put_u64(v + 16, p->merge_term);
+    return mvcc_wbatch_put(b, MVCC_CF_DEFAULT, k, sizeof k, v, sizeof v);
+}
+
+static int mark_del(struct mvcc_wbatch *b, uint64_t id)
+{
+    uint8_t k[REGION__KEY_META_LEN];
+    region__key_meta(k, 'M', id);
+    return mvcc_wbatch_delete(b, MVCC_CF_DEFAULT, k, sizeof k);
+}
+
+int region__merge_load(struct region_store *s, struct region_peer *p)
+{
+    uint8_t k[REGION__KEY_META_LEN];
+    region__key_meta(k, 'M', p->desc.id);
+    uint8_t *v = NULL;
+    size_t len = 0;
+    int rc = mvcc_engine_get(s->opts.engine, NULL, MVCC_CF_DEFAULT, k,
+                             sizeof k, &v, &len);
+    if (rc == MVCC_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (len == 24 && region__get_u64(v) != 0) {
+        p->merge_target = region__get_u64(v);
+        p->merge_index = region__get_u64(v + 8);
+        p->merge_term = region__get_u64(v + 16);
+        region__log(s, REGION_LOG_INFO,
+                    "region %llu: merging into region %llu (prepared at %llu)",
+                    (unsigned long long)p->desc.id,
+                    (unsigned long long)p->merge_target,
+                    (unsigned long long)p->merge_index);
+    } else {
+        rc = REGION_EDECODE;
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "region %llu: malformed merge mark",
+                 (unsigned long long)p->desc.id);
+    }
+    mvcc_free(v);
+    return rc;
+}
+
+/* Whether source and target may merge: adjacent, the same stores, no
+ * learners, the target not merging itself. 0 or REGION_EINVAL (err). */
+static int mergeable(const struct region_desc *src, const struct region_peer *t,
+                     struct region_err *err)
+{
+    const struct region_desc *tgt = &t->desc;
+    bool left = src->end_len > 0 &&
+                bytes_cmp(src->end, src->end_len, tgt->start,
+                          tgt->start_len) == 0;
+    bool right = tgt->end_len > 0 &&
+                 bytes_cmp(tgt->end, tgt->end_len, src->start,
+                           src->start_len) == 0;
+    const char *why = NULL;
+    if (!left && !right)
+        why = "not adjacent";
+    else if (src->n_stores != tgt->n_stores)
+        why = "different stores";
+    else if (src->learners != 0 || tgt->learners != 0)
+        why = "a learner is a replica";
+    else if (t->merge_target != 0)
+        why = "the target is merging itself";
+    for (uint32_t i = 0; why == NULL && i < src->n_stores; i++) {
+        bool found = false;
+        for (uint32_t j = 0; j < tgt->n_stores; j++)
+            found |= tgt->stores[j] == src->stores[i];
+        if (!found)
+            why = "different stores";
+    }
+    if (why == NULL)
+        return 0;
+    region__set_err(err, REGION_EINVAL,
+                    "region %llu cannot merge into region %llu: %s",
+                    (unsigned long long)src->id, (unsigned long long)tgt->id,
+                    why);
+    return REGION_EINVAL;
+}
+
+static void epoch_refused(const struct region_peer *p, int *orc,
+                          struct region_err *oerr)
+{
+    *orc = REGION_EEPOCH_NOT_MATCH;
+    region__set_err(oerr, *orc, "region %llu changed version",
+                    (unsigned long long)p->desc.id);
+    oerr->has_region = true;
+    oerr->region = p->desc;
+}
+
+static int apply_prepare(struct region_store *s, struct region_peer *p,
+                         const struct region_cmd *c,
+                         const struct raft_entry *e, int *orc,
+                         struct region_err *oerr)
+{
+    if (c->version != p->desc.version) {
+        epoch_refused(p, orc, oerr);
+        return 0;
+    }
+    if (p->merge_target != 0) {
+        *orc = region__merge_refuse(p, oerr);
+        return 0;
+    }
+    p->desc.version++;
+    p->merge_target = c->new_id;
+    p->merge_index = e->index;
+    p->merge_term = e->term;
+    region__snap_free(p); /* names the old version, and holds no mark */
+    int rc = region__put_region_state(s->ab, &p->desc);
+    if (rc == 0)
+        rc = mark_put(s->ab, p);
+    region__log(s, REGION_LOG_INFO,
+                "region %llu: prepared to merge into region %llu at %llu, "
+                "version %llu",
+                (unsigned long long)p->desc.id,
+                (unsigned long long)c->new_id, (unsigned long long)e->index,
+                (unsigned long long)p->desc.version);
+    return rc;
+}
+
+static int apply_rollback(struct region_store *s, struct region_peer *p,
+                          const struct region_cmd *c, int *orc,
+                          struct region_err *oerr)
+{
+    if (p->merge_target != c->new_id || p->merge_index != c->merge_index) {
+        *orc = REGION_EINVAL;
+        region__set_err(oerr, *orc,
+                        "region %llu is not merging by the prepare at %llu",
+                        (unsigned long long)p->desc.id,
+                        (unsigned long long)c->merge_index);
+        return 0;
+    }
+    p->merge_target = 0;
+    p->merge_index = 0;
+    p->merge_term = 0;
+    p->desc.version++;
+    region__snap_free(p);
+    int rc = region__put_region_state(s->ab, &p->desc);
+    if (rc == 0)
+        rc = mark_del(s->ab, p->desc.id);
+    region__log(s, REGION_LOG_INFO,
+                "region %llu: merge rolled back, version %llu",
+                (unsigned long long)p->desc.id,
+                (unsigned long long)p->desc.version);
+    return rc;
+}
+
+static int apply_reject(struct region_store *s, struct region_peer *t,
+                        const struct region_cmd *c, int *orc,
+                        struct region_err *oerr)
+{
+    int rc = region__flush_apply(s);
+    uint64_t idx;
+    uint8_t what;
+    if (rc == 0)
+        rc = decided_get(s, t->desc.id, c->new_id, &idx, &what);
+    if (rc != 0)
+        return rc;
+    if (what == DECIDED_TAKEN && idx == c->merge_index) {
+        *orc = REGION_EEXISTS;
+        region__set_err(oerr, *orc,
+                        "region %llu already took region %llu in",
+                        (unsigned long long)t->desc.id,
+                        (unsigned long long)c->new_id);
+        return 0;
+    }
+    if (idx >= c->merge_index) /* fenced already */
+        return 0;
+    return decided_put(s, t->desc.id, c->new_id, c->merge_index,
+                       DECIDED_REJECTED);
+}
+
+static int merged_add(struct region_store *s, struct region_peer *p)
+{
+    if (s->n_merged == s->cap_merged) {
+        size_t cap = s->cap_merged ? 2 * s->cap_merged : 4;
+        struct region_peer **a = region__realloc(s->merged, cap * sizeof *a);
+        if (a == NULL)
+            return -ENOMEM;
+        s->merged = a;
+        s->cap_merged = cap;
+    }
+    s->merged[s->n_merged++] = p;
+    return 0;
+}
+
+/* The source's entries above its applied index up to the prepare, from
+ * its own log (each store holds them: the commit was proposed only once
+ * every replica's match reached the prepare). */
+static int catch_up(struct region_store *s, struct region_peer *sp,
+                    raft_index upto, struct mvcc_wbatch *tmp)
+{
+    while (sp->applied < upto) {
+        const struct raft_entry *ents = NULL;
+        size_t n = 0;
+        int rc = sp->stor.ops->entries(&sp->stor, sp->applied + 1, upto + 1,
+                                       UINT64_MAX, &ents, &n);
+        if (rc != 0 || n == 0)
+            return rc != 0 ? rc : REGION_EINTERNAL;
+        for (size_t i = 0; i < n; i++) {
+            /* entries' data stay valid while the memstore is not
+             * modified: applying never modifies it */
+            rc = region__apply_entry(s, sp, &ents[i], tmp);
+            if (rc != 0)
+                return rc;
+            sp->applied = ents[i].index;
+            sp->applied_term = ents[i].term;
+            s->stats.merge_catchup++;
+        }
+    }
+    return 0;
+}
+
+static int apply_commit(struct region_store *s, struct region_peer *t,
+                        const struct region_cmd *c, struct mvcc_wbatch *tmp,
+                        int *orc, struct region_err *oerr)
+{
+    if (c->version != t->desc.version) {
+        epoch_refused(t, orc, oerr);
+        return 0;
+    }
+    struct region_desc sd;
+    uint8_t state = 0;
+    if (region__decode_desc(c->body, c->body_len, &sd, &state) != 0 ||
+        state != 0 || sd.id != c->new_id) {
+        *orc = REGION_EDECODE;
+        region__set_err(oerr, *orc, "malformed merge commit");
+        return 0;
+    }
+    int rc = region__flush_apply(s);
+    uint64_t idx;
+    uint8_t what;
+    if (rc == 0)
+        rc = decided_get(s, t->desc.id, sd.id, &idx, &what);
+    if (rc != 0)
+        return rc;
+    if (idx >= c->merge_index) {
+        *orc = REGION_EEXISTS;
+        region__set_err(oerr, *orc,
+                        "merge of region %llu prepared at %llu was %s",
+                        (unsigned long long)sd.id,
+                        (unsigned long long)c->merge_index,
+                        what == DECIDED_TAKEN && idx == c->merge_index
+                            ? "taken already"
+                            : "rejected");
+        return 0;
+    }
+    *orc = mergeable(&sd, t, oerr);
+    if (*orc != 0)
+        return 0;
+    /* from here the merge happens on every store alike */
+    struct region_peer *sp = region__find_peer(s, sd.id);
+    if (sp == NULL || !sp->initialized || sp->merged) {
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "region %llu: merge commit finds no source region %llu on "
+                 "this store",
+                 (unsigned long long)t->desc.id, (unsigned long long)sd.id);
+        region__log(s, REGION_LOG_ERROR, "%s", s->errmsg);
+        return REGION_EINTERNAL;
+    }
+    rc = catch_up(s, sp, c->merge_index, tmp);
+    if (rc != 0) {
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "region %llu: source region %llu cannot catch up to %llu "
+                 "from its log: %s",
+                 (unsigned long long)t->desc.id, (unsigned long long)sd.id,
+                 (unsigned long long)c->merge_index, region_strerror(rc));
+        region__log(s, REGION_LOG_ERROR, "%s", s->errmsg);
+        return rc;
+    }
+    if (sp->desc.version != sd.version)
+        region__log(s, REGION_LOG_WARN,
+                    "region %llu: version %llu here, %llu in the commit",
+                    (unsigned long long)sd.id,
+                    (unsigned long long)sp->desc.version,
+                    (unsigned long long)sd.version);
+    struct region_desc nd = t->desc;
+    bool src_left = sd.end_len > 0 &&
+                    bytes_cmp(sd.end, sd.end_len, t->desc.start,
+                              t->desc.start_len) == 0;
+    if (src_left) {
+        memcpy(nd.start, sd.start, sd.start_len);
+        nd.start_len = sd.start_len;
+    } else {
+        memcpy(nd.end, sd.end, sd.end_len);
+        nd.end_len = sd.end_len;
+    }
+    nd.version = (sd.version > t->desc.version ? sd.version
+                                               : t->desc.version) + 1;
+    /* the source's tombstone: no message of it makes a peer again */
+    struct region_desc td = sp->desc;
+    td.conf_ver = UINT64_MAX;
+    struct region_buf v = {0};
+    uint8_t k[REGION__KEY_META_LEN];
+    region__key_meta(k, 'R', td.id);
+    rc = region__encode_desc(&v, &td, 1);
+    if (rc == 0)
+        rc = mvcc_wbatch_put(s->ab, MVCC_CF_DEFAULT, k, sizeof k, v.data,
+                             v.len);
+    region__buf_free(&v);
+    if (rc == 0)
+        rc = mark_del(s->ab, td.id);
+    if (rc == 0)
+        rc = region__put_region_state(s->ab, &nd);
+    if (rc == 0)
+        rc = decided_put(s, t->desc.id, td.id, c->merge_index,
+                         DECIDED_TAKEN);
+    if (rc == 0)
+        rc = merged_add(s, sp);
+    if (rc == 0)
+        rc = region__add_tomb(s, td.id, UINT64_MAX);
+    if (rc != 0)
+        return rc;
+    /* in memory: the source leaves, the target grows */
+    struct region_err err;
+    memset(&err, 0, sizeof err);
+    region__set_err(&err, REGION_ENOT_FOUND,
+                    "region %llu was merged into region %llu",
+                    (unsigned long long)td.id,
+                    (unsigned long long)t->desc.id);
+    while (sp->props) {
+        struct region_pending *pd = sp->props;
+        sp->props = pd->next;
+        region__complete_pending(s, pd, REGION_ENOT_FOUND, &err);
+    }
+    sp->props_tail = NULL;
+    sp->n_props = 0;
+    while (sp->reads) {
+        struct region_pending *pd = sp->reads;
+        sp->reads = pd->next;
+        region__complete_pending(s, pd, REGION_ENOT_FOUND, &err);
+    }
+    region__peer_unlink(s, sp);
+    sp->merged = true;
+    region__peer_unlink(s, t);
+    t->desc = nd;
+    region__snap_free(t);
+    rc = region__peer_link(s, t); /* its slot was just freed */
+    s->stats.merges++;
+    region__log(s, REGION_LOG_INFO,
+                "region %llu took region %llu in (prepared at %llu), "
+                "version %llu",
+                (unsigned long long)t->desc.id, (unsigned long long)td.id,
+                (unsigned long long)c->merge_index,
+                (unsigned long long)nd.version);
+    return rc;
+}
+
+int region__merge_apply(struct region_store *s, struct region_peer *p,
+                        const struct region_cmd *c, const struct raft_entry *e,
+                        struct mvcc_wbatch *tmp, int *orc,
+                        struct region_err *oerr)
+{
+    switch (c->type) {
+    case REGION_CMD_PREPARE_MERGE:
+        return apply_prepare(s, p, c, e, orc, oerr);
+    case REGION_CMD_COMMIT_MERGE:
+        return apply_commit(s, p, c, tmp, orc, oerr);
+    case REGION_CMD_REJECT_MERGE:
+        return apply_reject(s, p, c, orc, oerr);
+    case REGION_CMD_ROLLBACK_MERGE:
+        return apply_rollback(s, p, c, orc, oerr);
+    default:
+        *orc = REGION_EDECODE;
+        region__set_err(oerr, *orc, "unknown command %u", c->type);
+        return 0;
+    }
+}
+
+/* A merged source's log and Raft state (its data is the target's). */
+static int drop_source_state(struct region_store *s, uint64_t id)
+{
+    struct mvcc_wbatch *b = NULL;
+    int rc = mvcc_wbatch_create(&b);
+    uint8_t lo[REGION__KEY_LOG_LEN], hi[REGION__KEY_LOG_LEN];
+    uint8_t k[REGION__KEY_META_LEN];
+    region__key_log(lo, id, 0);
+    region__key_log(hi, id + 1, 0);
+    if (rc == 0)
+        rc = mvcc_wbatch_delete_range(b, MVCC_CF_DEFAULT, lo, sizeof lo, hi,
+                                      sizeof hi);
+    static const char kinds[] = {'A', 'S', 'H'};
+    for (size_t i = 0; rc == 0 && i < sizeof kinds; i++) {
+        region__key_meta(k, kinds[i], id);
+        rc = mvcc_wbatch_delete(b, MVCC_CF_DEFAULT, k, sizeof k);
+    }
+    if (rc == 0)
+        rc = mvcc_engine_write(s->opts.engine, b, false);
+    mvcc_wbatch_destroy(b);
+    return rc;
+}
+
+void region__merge_reap(struct region_store *s, int *rc)
+{
+    for (size_t i = 0; i < s->n_merged && *rc == 0;) {
+        struct region_peer *p = s->merged[i];
+        if (p->n_out > 0) {
+            i++;
+            continue;
+        }
+        /* the tombstone is in the engine (the target's apply batch, which
+         * is written before this runs) */
+        *rc = drop_source_state(s, p->desc.id);
+        s->merged[i] = s->merged[--s->n_merged];
+        region__log(s, REGION_LOG_INFO, "region %llu: merged away",
+                    (unsigned long long)p->desc.id);
+        region__peer_free(p);
+    }
+}
+
+void region__merge_free_all(struct region_store *s)
+{
+    for (size_t i = 0; i < s->n_merged; i++)
+        region__peer_free(s->merged[i]);
+    region__free(s->merged);
+    s->merged = NULL;
+    s->n_merged = s->cap_merged = 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Proposals (DESIGN "Merge": who proposes what, when).
+ */
+static void notify(struct region_store *s)
+{
+    if (s->opts.transport.notify)
+        s->opts.transport.notify(s->opts.transport.ctx);
+}
+
+static int not_found(struct region_store *s, uint64_t id,
+                     struct region_err *err)
+{
+    region__set_err(err, REGION_ENOT_FOUND, "region %llu is not on store %llu",
+                    (unsigned long long)id,
+                    (unsigned long long)s->opts.store_id);
+    return REGION_ENOT_FOUND;
+}
+
+static int propose_cmd(struct region_store *s, struct region_peer *p,
+                       const struct region_cmd *c, region_done_fn done,
+                       void *ud, struct region_err *err)
+{
+    struct region_buf b = {0};
+    int rc = region__cmd_encode(&b, c);
+    if (rc == 0)
+        rc = region__propose(s, p, &b, done, ud, err);
+    region__buf_free(&b);
+    return rc;
+}
+
+/* The source on this store, initialized and marked merging. */
+static int merging_source(struct region_store *s, uint64_t id,
+                          struct region_peer **out, struct region_err *err)
+{
+    struct region_peer *p = region__find_peer(s, id);
+    if (p == NULL || !p->initialized)
+        return not_found(s, id, err);
+    if (p->merge_target == 0) {
+        region__set_err(err, REGION_EINVAL, "region %llu is not merging",
+                        (unsigned long long)id);
+        return REGION_EINVAL;
+    }
+    *out = p;
+    return 0;
+}
+
+static int start(struct region_store *s, region_done_fn done,
+                 struct region_err *err)
+{
+    if (err)
+        memset(err, 0, sizeof *err);
+    if (s == NULL || done == NULL)
+        return REGION_EINVAL;
+    pthread_mutex_lock(&s->mu);
+    if (s->closing) {
+        pthread_mutex_unlock(&s->mu);
+        region__set_err(err, REGION_ECLOSED, "store is closing");
+        return REGION_ECLOSED;
+    }
+    return 0;
+}
+
+static int finish(struct region_store *s, int rc)
+{
+    pthread_mutex_unlock(&s->mu);
+    if (rc == 0)
+        notify(s);
+    return rc;
+}
+
+int region_merge_prepare(struct region_store *s, const struct region_ctx *ctx,
+                         uint64_t target_id, region_done_fn done, void *ud,
+                         struct region_err *err)
+{
+    if (ctx == NULL || target_id == 0 || target_id == ctx->region_id)
+        return REGION_EINVAL;
+    int rc = start(s, done, err);
+    if (rc != 0)
+        return rc;
+    struct region_peer *p = NULL, *t = NULL;
+    rc = region__peer_lookup(s, ctx, &p, err); /* merging: SERVER_BUSY */
+    if (rc == 0) {
+        t = region__find_peer(s, target_id);
+        if (t == NULL || !t->initialized)
+            rc = not_found(s, target_id, err);
+    }
+    if (rc == 0)
+        rc = mergeable(&p->desc, t, err);
+    if (rc == 0) {
+        struct region_cmd c = {.type = REGION_CMD_PREPARE_MERGE,
+                               .region_id = p->desc.id,
+                               .version = p->desc.version,
+                               .conf_ver = p->desc.conf_ver,
+                               .new_id = target_id};
+        rc = propose_cmd(s, p, &c, done, ud, err);
+    }
+    return finish(s, rc);
+}
+
+int region_merge_commit(struct region_store *s, uint64_t source_id,
+                        region_done_fn done, void *ud, struct region_err *err)
+{
+    int rc = start(s, done, err);
+    if (rc != 0)
+        return rc;
+    struct region_peer *p = NULL, *t = NULL;
+    struct raft_status st;
+    rc = merging_source(s, source_id, &p, err);
+    if (rc == 0) {
+        t = region__find_peer(s, p->merge_target);
+        if (t == NULL || !t->initialized)
+            rc = not_found(s, p->merge_target, err);
+    }
+    if (rc == 0) {
+        raft_node_status(p->node, &st);
+        if (st.role != RAFT_LEADER) {
+            rc = REGION_ENOT_LEADER;
+            region__set_err(err, rc, "store %llu does not lead region %llu",
+                            (unsigned long long)s->opts.store_id,
+                            (unsigned long long)source_id);
+            if (err)
+                err->leader = st.leader;
+        }
+    }
+    /* every replica of the source holds its log up to the prepare */
+    for (uint32_t i = 0; rc == 0 && i < p->desc.n_stores; i++) {
+        uint64_t id = p->desc.stores[i];
+        raft_index match = 0;
+        if (id == s->opts.store_id)
+            match = p->applied;
+        for (uint32_t j = 0; j < st.n_peers && id != s->opts.store_id; j++)
+            if (st.peers[j].id == id)
+                match = st.peers[j].match;
+        if (match < p->merge_index) {
+            rc = REGION_ESERVER_BUSY;
+            region__set_err(err, rc,
+                            "region %llu: store %llu holds its log to %llu, "
+                            "the prepare is at %llu",
+                            (unsigned long long)source_id,
+                            (unsigned long long)id, (unsigned long long)match,
+                            (unsigned long long)p->merge_index);
+        }
+    }
+    struct region_buf body = {0};
+    if (rc == 0)
+        rc = region__encode_desc(&body, &p->desc, 0);
+    if (rc == 0) {
+        struct region_cmd c = {.type = REGION_CMD_COMMIT_MERGE,
+                               .region_id = t->desc.id,
+                               .version = t->desc.version,
+                               .conf_ver = t->desc.conf_ver,
+                               .new_id = source_id,
+                               .merge_index = p->merge_index,
+                               .merge_term = p->merge_term,
+                               .body = body.data,
+                               .body_len = body.len};
+        rc = propose_cmd(s, t, &c, done, ud, err);
+    }
+    region__buf_free(&body);
+    return finish(s, rc);
+}
+
+int region_merge_reject(struct region_store *s, uint64_t source_id,
+                        region_done_fn done, void *ud, struct region_err *err)
+{
+    int rc = start(s, done, err);
+    if (rc != 0)
+        return rc;
+    struct region_peer *p = NULL, *t = NULL;
+    rc = merging_source(s, source_id, &p, err);
+    if (rc == 0) {
+        t = region__find_peer(s, p->merge_target);
+        if (t == NULL || !t->initialized)
+            rc = not_found(s, p->merge_target, err);
+    }
+    if (rc == 0) {
+        struct region_cmd c = {.type = REGION_CMD_REJECT_MERGE,
+                               .region_id = t->desc.id,
+                               .version = t->desc.version,
+                               .conf_ver = t->desc.conf_ver,
+                               .new_id = source_id,
+                               .merge_index = p->merge_index,
+                               .merge_term = p->merge_term};
+        rc = propose_cmd(s, t, &c, done, ud, err);
+    }
+    return finish(s, rc);
+}
+
+int region_merge_rollback(struct region_store *s, uint64_t source_id,
+                          region_done_fn done, void *ud,
+                          struct region_err *err)
+{
+    int rc = start(s, done, err);
+    if (rc != 0)
+        return rc;
+    struct region_peer *p = NULL;
+    uint64_t idx = 0;
+    uint8_t what = 0;
+    rc = merging_source(s, source_id, &p, err);
+    if (rc == 0)
+        rc = decided_get(s, p->merge_target, source_id, &idx, &what);
+    if (rc == 0 && (what != DECIDED_REJECTED || idx < p->merge_index)) {
+        rc = REGION_ESERVER_BUSY;
+        region__set_err(err, rc,
+                        "region %llu: no reject of the prepare at %llu "
+                        "applied by region %llu here yet",
+                        (unsigned long long)source_id,
+                        (unsigned long long)p->merge_index,
+                        (unsigned long long)p->merge_target);
+    }
+    if (rc == 0) {
+        struct region_cmd c = {.type = REGION_CMD_ROLLBACK_MERGE,
+                               .region_id = source_id,
+                               .version = p->desc.version,
+                               .conf_ver = p->desc.conf_ver,
+                               .new_id = p->merge_target,
+                               .merge_index = p->merge_index,
+                               .merge_term = p->merge_term};
+        rc = propose_cmd(s, p, &c, done, ud, err);
+    }
+    return finish(s, rc);
+}
+
+int region_store_merge_state(struct region_store *s, uint64_t region_id,
+                             struct region_merge_state *out)
+{
+    if (s == NULL || out == NULL)
+        return REGION_EINVAL;
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&s->mu);
+    struct region_peer *p = region__find_peer(s, region_id);
+    int rc = 0;
+    if (p == NULL || !p->initialized) {
+        rc = REGION_ENOT_FOUND;
+    } else if (p->merge_target != 0) {
+        uint64_t idx = 0;
+        uint8_t what = 0;
+        out->target = p->merge_target;
+        out->index = p->merge_index;
+        out->term = p->merge_term;
+        rc = decided_get(s, p->merge_target, region_id, &idx, &what);
+        out->rejected = rc == 0 && what == DECIDED_REJECTED &&
+                        idx >= p->merge_index;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}

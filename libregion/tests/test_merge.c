@@ -1,0 +1,491 @@
+/* test_merge.c: merging a source region into its neighbour over the
+ * in-process cluster (DESIGN.md "Merge"): success, a lagging replica, a
+ * replica catching the source up from its own log, restarts between the
+ * steps, a refused commit fenced and rolled back, a source leader change,
+ * and a client's cache led from the merged-away source to the target.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cluster.h"
+
+struct mw {
+    bool done;             /* completed */
+    int rc;                /* result */
+    struct region_err err; /* detail */
+};
+
+static void mw_done(void *ud, const struct region_reply *r)
+{
+    struct mw *w = ud;
+    w->done = true;
+    w->rc = r->rc;
+    if (r->err)
+        w->err = *r->err;
+}
+
+static int mw_wait(struct cluster *c, struct mw *w)
+{
+    for (int i = 0; i < 20000 && !w->done; i++) {
+        cl_pump(c, 1);
+        if (i % 4 == 3)
+            cl_tick(c);
+    }
+    return w->done ? w->rc : REGION_ETIMEOUT;
+}
+
+enum step { PREPARE, COMMIT, REJECT, ROLLBACK };
+
+/* One merge step through store at; the code it returned at once, or the
+ * one it completed with. */
+static int step(struct cluster *c, int at, enum step k, uint64_t source,
+                uint64_t target)
+{
+    struct mw w = {0};
+    struct region_ctx ctx = {source, 0, 0};
+    struct region_store *s = c->st[at].s;
+    int rc = k == PREPARE ? region_merge_prepare(s, &ctx, target, mw_done, &w,
+                                                 NULL)
+             : k == COMMIT ? region_merge_commit(s, source, mw_done, &w, NULL)
+             : k == REJECT ? region_merge_reject(s, source, mw_done, &w, NULL)
+                           : region_merge_rollback(s, source, mw_done, &w,
+                                                   NULL);
+    if (rc != 0)
+        return rc;
+    return mw_wait(c, &w);
+}
+
+/* Commit, asking again while some replica lacks the source's log. */
+static int commit_when_ready(struct cluster *c, int at, uint64_t source)
+{
+    int rc = REGION_ESERVER_BUSY;
+    for (int t = 0; t < 500 && rc == REGION_ESERVER_BUSY; t++) {
+        rc = step(c, at, COMMIT, source, 0);
+        if (rc == REGION_ESERVER_BUSY)
+            cl_tick(c);
+    }
+    return rc;
+}
+
+/* Make store `to` lead region id. */
+static void lead(struct cluster *c, uint64_t id, int to)
+{
+    for (int t = 0; t < 200; t++) {
+        if (region_store_is_leader(c->st[to].s, id)) {
+            cl_tick(c);
+            return;
+        }
+        for (int i = 1; i <= c->n; i++)
+            if (c->st[i].s && region_store_is_leader(c->st[i].s, id))
+                (void)region_store_transfer_leader(c->st[i].s, id,
+                                                   (uint64_t)to);
+        cl_tick(c);
+    }
+    fail_msg("store %d never led region %llu", to, (unsigned long long)id);
+}
+
+static size_t n_regions(struct cluster *c, int i)
+{
+    size_t n = 0;
+    region_store_regions(c->st[i].s, NULL, 0, &n);
+    return n;
+}
+
+static void put_keys(struct cluster *c, int at, uint64_t region,
+                     const char *keys)
+{
+    for (const char *k = keys; *k; k++) {
+        char key[2] = {*k, 0};
+        assert_int_equal(cl_put(c, at, region, key, key, NULL), 0);
+    }
+}
+
+/* Every key reads back from region at its leader. */
+static void check_keys(struct cluster *c, uint64_t region, const char *keys)
+{
+    uint64_t r;
+    for (const char *k = keys; *k; k++) {
+        char key[2] = {*k, 0}, *v = NULL;
+        int l = cl_leader_for(c, key, &r);
+        assert_true(l > 0);
+        assert_int_equal(r, region);
+        assert_int_equal(cl_get(c, l, r, key, &v, NULL), 0);
+        assert_string_equal(v, key);
+        free(v);
+    }
+}
+
+/* Two regions over every store: 1 = [, m), 2 = [m, ); both led by 1. */
+static void two_regions(struct cluster *c)
+{
+    cl_init(c, 3, false);
+    cl_bootstrap(c, 1, NULL, "m");
+    cl_bootstrap(c, 2, "m", NULL);
+    cl_wait_leader(c, 1);
+    cl_wait_leader(c, 2);
+    lead(c, 1, 1);
+    lead(c, 2, 1);
+    put_keys(c, 1, 1, "abc");
+    put_keys(c, 1, 2, "nxz");
+}
+
+/* The merged region on every store: one region over every key, the
+ * source a tombstone. */
+static void check_merged(struct cluster *c, uint64_t version)
+{
+    for (int i = 1; i <= c->n; i++) {
+        struct region_desc d;
+        assert_int_equal(n_regions(c, i), 1);
+        assert_int_equal(region_store_region(c->st[i].s, 1, &d, NULL), 0);
+        assert_int_equal(d.start_len, 0);
+        assert_int_equal(d.end_len, 0);
+        assert_int_equal(d.version, version);
+        assert_int_equal(region_store_region(c->st[i].s, 2, &d, NULL),
+                         REGION_ENOT_FOUND);
+    }
+}
+
+static void merge_success(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    two_regions(&c);
+    struct region_err err;
+    /* not adjacent to itself, nor to an unknown region */
+    struct region_ctx ctx = {2, 0, 0};
+    assert_int_equal(region_merge_prepare(c.st[1].s, &ctx, 9, mw_done, NULL,
+                                          &err),
+                     REGION_ENOT_FOUND);
+    /* a follower cannot prepare */
+    assert_int_equal(step(&c, 2, PREPARE, 2, 1), REGION_ENOT_LEADER);
+    assert_int_equal(step(&c, 1, COMMIT, 2, 1), REGION_EINVAL); /* unprepared */
+    assert_int_equal(step(&c, 1, PREPARE, 2, 1), 0);
+    for (int i = 1; i <= 3; i++) {
+        struct region_merge_state ms;
+        cl_tick(&c);
+        assert_int_equal(region_store_merge_state(c.st[i].s, 2, &ms), 0);
+        assert_int_equal(ms.target, 1);
+        assert_false(ms.rejected);
+    }
+    /* the source serves nothing now; the target does */
+    assert_int_equal(cl_put(&c, 1, 2, "y", "y", &err), REGION_ESERVER_BUSY);
+    char *v = NULL;
+    assert_int_equal(cl_get(&c, 1, 2, "n", &v, &err), REGION_ESERVER_BUSY);
+    assert_int_equal(cl_split(&c, 1, 2, "q", 0, &err), REGION_ESERVER_BUSY);
+    assert_int_equal(cl_change_peer(&c, 1, 2, false, 3, &err),
+                     REGION_ESERVER_BUSY);
+    assert_int_equal(step(&c, 1, PREPARE, 2, 1), REGION_ESERVER_BUSY);
+    assert_int_equal(cl_put(&c, 1, 1, "d", "d", NULL), 0);
+    /* the rollback needs a reject first */
+    assert_int_equal(step(&c, 1, ROLLBACK, 2, 1), REGION_ESERVER_BUSY);
+    assert_int_equal(commit_when_ready(&c, 1, 2), 0);
+    for (int t = 0; t < 5; t++)
+        cl_tick(&c);
+    /* versions: 1 and 2 were 1; the prepare made 2's 2; the union 3 */
+    check_merged(&c, 3);
+    check_keys(&c, 1, "abcdnxz");
+    assert_int_equal(cl_put(&c, 1, 1, "y", "y", NULL), 0);
+    /* the source answers RegionNotFound; a late commit or reject too */
+    assert_int_equal(cl_put(&c, 1, 2, "y", "y", &err), REGION_ENOT_FOUND);
+    assert_int_equal(step(&c, 1, COMMIT, 2, 1), REGION_ENOT_FOUND);
+    assert_int_equal(step(&c, 1, REJECT, 2, 1), REGION_ENOT_FOUND);
+    struct region_store_stats st;
+    region_store_stats(c.st[2].s, &st);
+    assert_int_equal(st.merges, 1);
+    assert_int_equal(st.regions, 1);
+    /* every store comes back merged, with every key */
+    for (int i = 1; i <= 3; i++)
+        cl_stop(&c, i);
+    for (int i = 1; i <= 3; i++)
+        cl_start(&c, i);
+    check_merged(&c, 3);
+    check_keys(&c, 1, "abcdnxyz");
+    cl_destroy(&c);
+}
+
+/* A replica cut off through the prepare holds the commit back; once it
+ * has the source's log the commit goes through everywhere. */
+static void merge_with_lagging_replica(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    two_regions(&c);
+    cl_isolate(&c, 3, true);
+    put_keys(&c, 1, 2, "opq");
+    assert_int_equal(step(&c, 1, PREPARE, 2, 1), 0);
+    assert_int_equal(step(&c, 1, COMMIT, 2, 1), REGION_ESERVER_BUSY);
+    cl_isolate(&c, 3, false);
+    assert_int_equal(commit_when_ready(&c, 1, 2), 0);
+    for (int t = 0; t < 5; t++)
+        cl_tick(&c);
+    check_merged(&c, 3);
+    /* store 3 alone holds every key of the source */
+    cl_stop(&c, 1);
+    cl_stop(&c, 2);
+    for (const char *k = "nopqxz"; *k; k++) {
+        uint8_t *val = NULL;
+        size_t vl = 0;
+        struct region_ctx ctx = {1, 0, 0};
+        assert_int_equal(region_raw_get(c.st[3].s, &ctx, k, 1, &val, &vl,
+                                        NULL),
+                         0);
+        assert_int_equal(vl, 1);
+        assert_memory_equal(val, k, 1);
+        region_free(val);
+    }
+    cl_destroy(&c);
+}
+
+/* Store 3 has the prepare in its log but has not learnt it is committed
+ * when the target's commit reaches it: the commit applies the source's
+ * entries from 3's own log first. */
+static void merge_catches_up_from_local_log(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    two_regions(&c);
+    /* store 2 lags, so the prepare commits only with store 3's ack */
+    cl_isolate(&c, 2, true);
+    struct mw w = {0};
+    struct region_ctx ctx = {2, 0, 0};
+    struct region_op op = {REGION_OP_PUT, "r", 1, "r", 1};
+    assert_int_equal(region_raw_write(c.st[1].s, &ctx, &op, 1, mw_done, &w,
+                                      NULL),
+                     0);
+    assert_int_equal(mw_wait(&c, &w), 0);
+    struct mw pw = {0};
+    assert_int_equal(region_merge_prepare(c.st[1].s, &ctx, 1, mw_done, &pw,
+                                          NULL),
+                     0);
+    /* the append reaches 3 (round 1), its ack reaches 1 (round 2); the
+     * commit index 1 sends then never arrives */
+    cl_pump(&c, 2);
+    c.cut[1][3] = true;
+    assert_int_equal(mw_wait(&c, &pw), 0);
+    struct region_merge_state ms;
+    assert_int_equal(region_store_merge_state(c.st[3].s, 2, &ms), 0);
+    assert_int_equal(ms.target, 0); /* logged, not applied */
+    /* 2 comes back and takes the source's log and the commit; 3 sees
+     * neither yet */
+    cl_isolate(&c, 2, false);
+    c.cut[1][3] = true;
+    c.cut[2][3] = true;
+    assert_int_equal(commit_when_ready(&c, 1, 2), 0);
+    assert_int_equal(n_regions(&c, 1), 1);
+    assert_int_equal(n_regions(&c, 3), 2);
+    /* the target's log reaches 3: it applies the source from its log */
+    c.cut[1][3] = false;
+    c.cut[2][3] = false;
+    for (int t = 0; t < 10; t++)
+        cl_tick(&c);
+    check_merged(&c, 3);
+    struct region_store_stats st;
+    region_store_stats(c.st[3].s, &st);
+    /* the put came with the prepare's append, applied; the prepare not */
+    assert_int_equal(st.merge_catchup, 1);
+    cl_stop(&c, 1);
+    cl_stop(&c, 2);
+    uint8_t *val = NULL;
+    size_t vl = 0;
+    struct region_ctx t1 = {1, 0, 0};
+    assert_int_equal(region_raw_get(c.st[3].s, &t1, "r", 1, &val, &vl, NULL),
+                     0);
+    assert_memory_equal(val, "r", 1);
+    region_free(val);
+    cl_destroy(&c);
+}
+
+/* A store down between prepare and commit comes back marked; the whole
+ * cluster restarted after the commit comes back merged. */
+static void merge_across_restarts(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    two_regions(&c);
+    assert_int_equal(step(&c, 1, PREPARE, 2, 1), 0);
+    cl_tick(&c);
+    for (int i = 3; i >= 1; i--) {
+        cl_stop(&c, i);
+        cl_start(&c, i);
+        struct region_merge_state ms;
+        assert_int_equal(region_store_merge_state(c.st[i].s, 2, &ms), 0);
+        assert_int_equal(ms.target, 1);
+        struct region_desc d;
+        assert_int_equal(region_store_region(c.st[i].s, 2, &d, NULL), 0);
+        assert_int_equal(d.version, 2);
+    }
+    cl_wait_leader(&c, 1);
+    cl_wait_leader(&c, 2);
+    lead(&c, 1, 1);
+    lead(&c, 2, 1);
+    struct region_err err;
+    assert_int_equal(cl_put(&c, 1, 2, "y", "y", &err), REGION_ESERVER_BUSY);
+    /* store 3 is down when the commit applies, and catches up after */
+    cl_stop(&c, 3);
+    assert_int_equal(commit_when_ready(&c, 1, 2), 0);
+    cl_start(&c, 3);
+    for (int t = 0; t < 10; t++)
+        cl_tick(&c);
+    check_merged(&c, 3);
+    for (int i = 1; i <= 3; i++)
+        cl_stop(&c, i);
+    for (int i = 1; i <= 3; i++)
+        cl_start(&c, i);
+    check_merged(&c, 3);
+    check_keys(&c, 1, "abcnxz");
+    cl_destroy(&c);
+}
+
+/* The target splits after the prepare: the commit is refused at apply;
+ * the reject fences any commit of that prepare, then the source rolls
+ * back and serves again, and merges later into its new neighbour. */
+static void refused_commit_rolls_back(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    two_regions(&c);
+    assert_int_equal(step(&c, 1, PREPARE, 2, 1), 0);
+    assert_int_equal(cl_split(&c, 1, 1, "f", 3, NULL), 0);
+    assert_int_equal(commit_when_ready(&c, 1, 2), REGION_EINVAL);
+    assert_int_equal(step(&c, 1, ROLLBACK, 2, 1), REGION_ESERVER_BUSY);
+    assert_int_equal(step(&c, 1, REJECT, 2, 1), 0);
+    /* no commit of that prepare applies after the reject */
+    assert_int_equal(commit_when_ready(&c, 1, 2), REGION_EEXISTS);
+    for (int i = 1; i <= 3; i++) {
+        struct region_merge_state ms;
+        cl_tick(&c);
+        assert_int_equal(region_store_merge_state(c.st[i].s, 2, &ms), 0);
+        assert_true(ms.rejected);
+    }
+    assert_int_equal(step(&c, 1, ROLLBACK, 2, 1), 0);
+    assert_int_equal(step(&c, 1, COMMIT, 2, 1), REGION_EINVAL); /* unmarked */
+    for (int i = 1; i <= 3; i++) {
+        struct region_merge_state ms;
+        struct region_desc d;
+        cl_tick(&c);
+        assert_int_equal(region_store_merge_state(c.st[i].s, 2, &ms), 0);
+        assert_int_equal(ms.target, 0);
+        assert_int_equal(region_store_region(c.st[i].s, 2, &d, NULL), 0);
+        assert_int_equal(d.version, 3); /* prepare and rollback */
+    }
+    assert_int_equal(cl_put(&c, 1, 2, "y", "y", NULL), 0);
+    check_keys(&c, 2, "nxyz");
+    /* restarted, it stays rolled back */
+    cl_stop(&c, 2);
+    cl_start(&c, 2);
+    struct region_merge_state ms;
+    assert_int_equal(region_store_merge_state(c.st[2].s, 2, &ms), 0);
+    assert_int_equal(ms.target, 0);
+    /* and merges into its new neighbour [f, m) */
+    cl_wait_leader(&c, 3);
+    lead(&c, 3, 1);
+    lead(&c, 2, 1);
+    assert_int_equal(step(&c, 1, PREPARE, 2, 3), 0);
+    assert_int_equal(commit_when_ready(&c, 1, 2), 0);
+    for (int t = 0; t < 5; t++)
+        cl_tick(&c);
+    for (int i = 1; i <= 3; i++) {
+        struct region_desc d;
+        assert_int_equal(n_regions(&c, i), 2);
+        assert_int_equal(region_store_region(c.st[i].s, 3, &d, NULL), 0);
+        assert_int_equal(d.end_len, 0);
+        assert_memory_equal(d.start, "f", 1);
+    }
+    check_keys(&c, 3, "nxyz");
+    cl_destroy(&c);
+}
+
+/* The source's leadership moves after the prepare: the new leader has
+ * the mark, refuses requests, and commits once it leads the target. */
+static void source_leader_change(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    two_regions(&c);
+    assert_int_equal(step(&c, 1, PREPARE, 2, 1), 0);
+    lead(&c, 2, 2);
+    struct region_err err;
+    assert_int_equal(cl_put(&c, 2, 2, "y", "y", &err), REGION_ESERVER_BUSY);
+    /* store 1 no longer leads the source; store 2 not yet the target */
+    assert_int_equal(step(&c, 1, COMMIT, 2, 1), REGION_ENOT_LEADER);
+    assert_int_equal(step(&c, 2, COMMIT, 2, 1), REGION_ENOT_LEADER);
+    lead(&c, 1, 2);
+    assert_int_equal(commit_when_ready(&c, 2, 2), 0);
+    for (int t = 0; t < 5; t++)
+        cl_tick(&c);
+    check_merged(&c, 3);
+    check_keys(&c, 1, "abcnxz");
+    cl_destroy(&c);
+}
+
+/* A client that cached the source: its request fails RegionNotFound, the
+ * cache forgets the source, and the store's locate gives the target,
+ * which the cache then serves the source's keys from. */
+static void client_cache_finds_target(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    two_regions(&c);
+    struct region_cache *cache;
+    assert_int_equal(region_cache_create(&cache), 0);
+    struct region_desc d1, d2, d;
+    assert_int_equal(region_store_region(c.st[1].s, 1, &d1, NULL), 0);
+    assert_int_equal(region_store_region(c.st[1].s, 2, &d2, NULL), 0);
+    assert_int_equal(region_cache_update(cache, &d1, 1), 0);
+    assert_int_equal(region_cache_update(cache, &d2, 1), 0);
+    assert_int_equal(step(&c, 1, PREPARE, 2, 1), 0);
+    assert_int_equal(commit_when_ready(&c, 1, 2), 0);
+    uint64_t leader = 0;
+    assert_int_equal(region_cache_lookup(cache, "x", 1, &d, &leader), 0);
+    assert_int_equal(d.id, 2);
+    struct region_err err;
+    struct region_ctx ctx = {d.id, d.conf_ver, d.version};
+    struct region_op op = {REGION_OP_PUT, "x", 1, "X", 1};
+    struct mw w = {0};
+    int rc = region_raw_write(c.st[(int)leader].s, &ctx, &op, 1, mw_done, &w,
+                              &err);
+    assert_int_equal(rc, REGION_ENOT_FOUND);
+    region_cache_on_error(cache, d.id, &err);
+    assert_int_equal(region_cache_lookup(cache, "x", 1, &d, NULL),
+                     REGION_ENOT_FOUND);
+    assert_int_equal(region_store_locate(c.st[1].s, "x", 1, &d, &leader), 0);
+    assert_int_equal(d.id, 1);
+    assert_int_equal(region_cache_update(cache, &d, leader), 0);
+    assert_int_equal(region_cache_count(cache), 1);
+    assert_int_equal(region_cache_lookup(cache, "x", 1, &d, &leader), 0);
+    assert_int_equal(d.id, 1);
+    ctx = (struct region_ctx){d.id, d.conf_ver, d.version};
+    assert_int_equal(region_raw_write(c.st[1].s, &ctx, &op, 1, mw_done, &w,
+                                      NULL),
+                     0);
+    assert_int_equal(mw_wait(&c, &w), 0);
+    /* a stale epoch of the target names the union */
+    struct region_ctx old = {1, d1.conf_ver, d1.version};
+    assert_int_equal(region_raw_write(c.st[1].s, &old, &op, 1, mw_done, &w,
+                                      &err),
+                     REGION_EEPOCH_NOT_MATCH);
+    assert_true(err.has_region);
+    assert_int_equal(err.region.end_len, 0);
+    region_cache_destroy(cache);
+    cl_destroy(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(merge_success),
+        cmocka_unit_test(merge_with_lagging_replica),
+        cmocka_unit_test(merge_catches_up_from_local_log),
+        cmocka_unit_test(merge_across_restarts),
+        cmocka_unit_test(refused_commit_rolls_back),
+        cmocka_unit_test(source_leader_change),
+        cmocka_unit_test(client_cache_finds_target),
+    };
+    return cmocka_run_group_tests_name("libregion/merge", tests, NULL, NULL);
+}
