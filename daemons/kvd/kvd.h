@@ -112,6 +112,13 @@ void kvd_pd_counters(struct kvd *k, struct kvd_pd_counters *out);
  * the map on the loop thread once pdd answers. */
 void kvd_pd_want_store(struct kvd *k, uint64_t store_id);
 
+/* merge.c: the merge driver, called for each region this store leads at
+ * every heartbeat round with pdd's step: starts a MERGE step, carries a
+ * merging source on (commit, or reject and rollback). True when it took
+ * the step (MERGE, or a merging source). */
+bool kvd_merge_step(struct kvd *k, const struct region_desc *d,
+                    const struct pd_step *st);
+
 /* The store's status as JSON (the StoreStatus method's and /status's
  * answer): 0, or -ENOMEM. Loop thread. */
 int kvd_status_json(struct kvd *k, FILE *f);

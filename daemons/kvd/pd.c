@@ -282,6 +282,8 @@ static void run_step(struct kvd_pd *pd, const struct region_desc *d,
     bool has = false;
     for (uint32_t i = 0; i < d->n_stores; i++)
         has |= d->stores[i] == st->store_id;
+    if (kvd_merge_step(pd->k, d, st)) /* merge.c */
+        return;
     switch (st->kind) {
     case PD_STEP_NONE:
         return;

@@ -270,10 +270,12 @@ int pd__op_heartbeat(struct pd *pd, uint64_t mono_ms,
         return 0;
     struct pd_operator *op = &pd->ops[i];
     /* The region split or merged under an operator that did not ask for
-     * it: its plan was made for another range, drop it. */
+     * it: its plan was made for another range, drop it. (A MERGE's source
+     * bumps its version itself when kvd prepares it: libregion "Merge".) */
     bool splits = false;
     for (uint32_t k = 0; k < op->n_steps; k++)
-        splits |= op->steps[k].kind == PD_STEP_SPLIT;
+        splits |= op->steps[k].kind == PD_STEP_SPLIT ||
+                  op->steps[k].kind == PD_STEP_MERGE;
     if (v->version > op->version && !splits) {
         finish(pd, (size_t)i, PD_OP_CANCELED);
         return 0;

@@ -163,8 +163,15 @@ static void merge_holds_both_regions(void **state)
     struct pd_step st = hb(&fx, 1, &left);
     assert_int_equal(st.kind, PD_STEP_MERGE);
     assert_int_equal(st.target_region_id, 2);
-    /* Region 2 reports the union: region 1 leaves the map, merged. */
-    struct pd_region_info all = fx_region(2, NULL, NULL, 2, 3, 1, 2, 2, S12);
+    /* kvd's prepare bumps the source's version: the operator stays */
+    struct pd_region_info prepared = fx_region(1, NULL, "m", 2, 3, 1, 1, 2,
+                                               S12);
+    st = hb(&fx, 1, &prepared);
+    assert_int_equal(st.kind, PD_STEP_MERGE);
+    assert_int_equal(pd_operator_count(fx.pd[0]), 1);
+    /* Region 2 reports the union (libregion: version max + 1): region 1
+     * leaves the map, merged. */
+    struct pd_region_info all = fx_region(2, NULL, NULL, 2, 4, 1, 2, 2, S12);
     assert_int_equal(hb(&fx, 2, &all).kind, PD_STEP_NONE);
     assert_int_equal(pd_operator_count(fx.pd[0]), 0);
     struct pd_operator_stats stats;
