@@ -272,6 +272,97 @@ static int merged_add(struct region_store *s, struct region_peer *p)
     return 0;
 }
 
+/* The source sp leaves this store's regions, merged into target: its
+ * waiting requests fail RegionNotFound (clients locate the key again and
+ * find the target); it is kept in s->merged until no ready of it is out.
+ * Its tombstone was written (or is in the apply batch). */
+static void leave(struct region_store *s, struct region_peer *sp,
+                  uint64_t target)
+{
+    struct region_err err;
+    memset(&err, 0, sizeof err);
+    region__set_err(&err, REGION_ENOT_FOUND,
+                    "region %llu was merged into region %llu",
+                    (unsigned long long)sp->desc.id,
+                    (unsigned long long)target);
+    while (sp->props) {
+        struct region_pending *pd = sp->props;
+        sp->props = pd->next;
+        region__complete_pending(s, pd, REGION_ENOT_FOUND, &err);
+    }
+    sp->props_tail = NULL;
+    sp->n_props = 0;
+    while (sp->reads) {
+        struct region_pending *pd = sp->reads;
+        sp->reads = pd->next;
+        region__complete_pending(s, pd, REGION_ENOT_FOUND, &err);
+    }
+    region__peer_unlink(s, sp);
+    sp->merged = true;
+}
+
+/* A merged source's tombstone: conf_ver UINT64_MAX, so that no message of
+ * its old group ever makes a peer again. */
+static int put_tombstone(struct mvcc_wbatch *b, const struct region_desc *d)
+{
+    struct region_desc td = *d;
+    td.conf_ver = UINT64_MAX;
+    struct region_buf v = {0};
+    uint8_t k[REGION__KEY_META_LEN];
+    region__key_meta(k, 'R', td.id);
+    int rc = region__encode_desc(&v, &td, 1);
+    if (rc == 0)
+        rc = mvcc_wbatch_put(b, MVCC_CF_DEFAULT, k, sizeof k, v.data, v.len);
+    region__buf_free(&v);
+    if (rc == 0)
+        rc = mark_del(b, td.id);
+    return rc;
+}
+
+bool region__merge_swallowed(struct region_store *s, struct region_peer *q,
+                             const struct region_desc *d)
+{
+    const struct region_desc *qd = &q->desc;
+    bool inside = bytes_cmp(qd->start, qd->start_len, d->start,
+                            d->start_len) >= 0 &&
+                  (d->end_len == 0 ||
+                   (qd->end_len != 0 &&
+                    bytes_cmp(qd->end, qd->end_len, d->end, d->end_len) <= 0));
+    if (!inside || qd->version >= d->version || qd->id == d->id)
+        return false;
+    struct mvcc_wbatch *b = NULL;
+    int rc = merged_add(s, q);
+    if (rc == 0)
+        rc = mvcc_wbatch_create(&b);
+    if (rc == 0)
+        rc = put_tombstone(b, qd);
+    if (rc == 0)
+        rc = mvcc_engine_write(s->opts.engine, b, !s->opts.no_sync);
+    mvcc_wbatch_destroy(b);
+    if (rc != 0) {
+        if (s->n_merged > 0 && s->merged[s->n_merged - 1] == q)
+            s->n_merged--;
+        region__log(s, REGION_LOG_WARN,
+                    "region %llu: cannot drop it for region %llu's "
+                    "snapshot: %s",
+                    (unsigned long long)qd->id, (unsigned long long)d->id,
+                    region_strerror(rc));
+        return false;
+    }
+    uint64_t id = qd->id;
+    if (region__add_tomb(s, id, UINT64_MAX) != 0)
+        region__log(s, REGION_LOG_WARN, "region %llu: tombstone not kept "
+                    "in memory", (unsigned long long)id);
+    leave(s, q, d->id);
+    s->stats.merges++;
+    region__log(s, REGION_LOG_INFO,
+                "region %llu lies inside region %llu's snapshot (version "
+                "%llu): merged into it, dropped here",
+                (unsigned long long)id, (unsigned long long)d->id,
+                (unsigned long long)d->version);
+    return true;
+}
+
 /* The source's entries above its applied index up to the prepare, from
  * its own log (each store holds them: the commit was proposed only once
  * every replica's match reached the prepare). */
@@ -375,19 +466,8 @@ static int apply_commit(struct region_store *s, struct region_peer *t,
     }
     nd.version = (sd.version > t->desc.version ? sd.version
                                                : t->desc.version) + 1;
-    /* the source's tombstone: no message of it makes a peer again */
     struct region_desc td = sp->desc;
-    td.conf_ver = UINT64_MAX;
-    struct region_buf v = {0};
-    uint8_t k[REGION__KEY_META_LEN];
-    region__key_meta(k, 'R', td.id);
-    rc = region__encode_desc(&v, &td, 1);
-    if (rc == 0)
-        rc = mvcc_wbatch_put(s->ab, MVCC_CF_DEFAULT, k, sizeof k, v.data,
-                             v.len);
-    region__buf_free(&v);
-    if (rc == 0)
-        rc = mark_del(s->ab, td.id);
+    rc = put_tombstone(s->ab, &td);
     if (rc == 0)
         rc = region__put_region_state(s->ab, &nd);
     if (rc == 0)
@@ -400,26 +480,7 @@ static int apply_commit(struct region_store *s, struct region_peer *t,
     if (rc != 0)
         return rc;
     /* in memory: the source leaves, the target grows */
-    struct region_err err;
-    memset(&err, 0, sizeof err);
-    region__set_err(&err, REGION_ENOT_FOUND,
-                    "region %llu was merged into region %llu",
-                    (unsigned long long)td.id,
-                    (unsigned long long)t->desc.id);
-    while (sp->props) {
-        struct region_pending *pd = sp->props;
-        sp->props = pd->next;
-        region__complete_pending(s, pd, REGION_ENOT_FOUND, &err);
-    }
-    sp->props_tail = NULL;
-    sp->n_props = 0;
-    while (sp->reads) {
-        struct region_pending *pd = sp->reads;
-        sp->reads = pd->next;
-        region__complete_pending(s, pd, REGION_ENOT_FOUND, &err);
-    }
-    region__peer_unlink(s, sp);
-    sp->merged = true;
+    leave(s, sp, t->desc.id);
     region__peer_unlink(s, t);
     t->desc = nd;
     region__snap_free(t);

@@ -382,6 +382,12 @@ int region__merge_apply(struct region_store *s, struct region_peer *p,
                         const struct region_cmd *c, const struct raft_entry *e,
                         struct mvcc_wbatch *tmp, int *orc,
                         struct region_err *oerr);
+/* A snapshot of region d arrived while q, a region of this store, lies
+ * inside d's range at an older version: q was merged into d (its log
+ * that said so is gone). True when q was made a tombstone and unlinked
+ * (its data stays for the snapshot to replace). */
+bool region__merge_swallowed(struct region_store *s, struct region_peer *q,
+                             const struct region_desc *d);
 /* Load p's persisted merging mark (open). */
 int region__merge_load(struct region_store *s, struct region_peer *p);
 /* Destroy merged sources with no ready out: their log and Raft state

@@ -979,8 +979,11 @@ static bool snapshot_overlaps(struct region_store *s, struct region_peer *p,
     if (rd.bad || region__decode_desc(dp, dl, &d, &state) != 0)
         return false; /* incomplete: the install checks it whole */
     for (size_t i = 0; i < s->n_peers; i++)
-        if (s->peers[i] != p && desc_overlap(&s->peers[i]->desc, &d))
-            return true;
+        if (s->peers[i] != p && desc_overlap(&s->peers[i]->desc, &d)) {
+            if (!region__merge_swallowed(s, s->peers[i], &d))
+                return true;
+            i = (size_t)-1; /* it left s->peers: look again from the start */
+        }
     return false;
 }
 

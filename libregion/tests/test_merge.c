@@ -342,6 +342,55 @@ static void merge_across_restarts(void **state)
     cl_destroy(&c);
 }
 
+/* A store down from the prepare on misses the commit, and the target's
+ * log is compacted past it meanwhile: the store gets the union by the
+ * target's snapshot, which drops the source it still holds. */
+static void union_by_snapshot_drops_source(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    c.log_keep_entries = 10;
+    two_regions(&c);
+    assert_int_equal(step(&c, 1, PREPARE, 2, 1), 0);
+    for (int t = 0; t < 3; t++)
+        cl_tick(&c);
+    cl_stop(&c, 3);
+    assert_int_equal(commit_when_ready(&c, 1, 2), 0);
+    char k[8];
+    for (int i = 0; i < 40; i++) {
+        snprintf(k, sizeof k, "%c%02d", i % 2 ? 'p' : 'g', i);
+        assert_int_equal(cl_put(&c, 1, 1, k, k, NULL), 0);
+    }
+    cl_start(&c, 3);
+    for (int t = 0; t < 500 && n_regions(&c, 3) != 1; t++)
+        cl_tick(&c);
+    check_merged(&c, 3);
+    struct region_store_stats st;
+    region_store_stats(c.st[3].s, &st);
+    assert_int_equal(st.merges, 1);
+    assert_int_equal(st.merge_catchup, 0);
+    assert_true(st.snaps_applied >= 1);
+    /* store 3 alone holds the source's keys and the later ones */
+    cl_stop(&c, 1);
+    cl_stop(&c, 2);
+    static const char *const keys[] = {"n", "x", "g00", "p39"};
+    for (size_t i = 0; i < 4; i++) {
+        uint8_t *val = NULL;
+        size_t vl = 0;
+        struct region_ctx ctx = {1, 0, 0};
+        assert_int_equal(region_raw_get(c.st[3].s, &ctx, keys[i],
+                                        strlen(keys[i]), &val, &vl, NULL),
+                         0);
+        assert_int_equal(vl, strlen(keys[i]));
+        region_free(val);
+    }
+    /* and comes back so */
+    cl_stop(&c, 3);
+    cl_start(&c, 3);
+    assert_int_equal(n_regions(&c, 3), 1);
+    cl_destroy(&c);
+}
+
 /* The target splits after the prepare: the commit is refused at apply;
  * the reject fences any commit of that prepare, then the source rolls
  * back and serves again, and merges later into its new neighbour. */
@@ -483,6 +532,7 @@ int main(void)
         cmocka_unit_test(merge_with_lagging_replica),
         cmocka_unit_test(merge_catches_up_from_local_log),
         cmocka_unit_test(merge_across_restarts),
+        cmocka_unit_test(union_by_snapshot_drops_source),
         cmocka_unit_test(refused_commit_rolls_back),
         cmocka_unit_test(source_leader_change),
         cmocka_unit_test(client_cache_finds_target),
