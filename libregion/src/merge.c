@@ -44,30 +44,36 @@ int region__merge_refuse(const struct region_peer *p, struct region_err *err)
     return REGION_ESERVER_BUSY;
 }
 
+/* A local key's value of exactly n bytes into out (zeroed when the key
+ * is absent); REGION_EDECODE for another length. */
+static int get_fixed(struct region_store *s, const uint8_t *k, size_t klen,
+                     uint8_t *out, size_t n)
+{
+    uint8_t *v = NULL;
+    size_t len = 0;
+    memset(out, 0, n);
+    int rc = mvcc_engine_get(s->opts.engine, NULL, MVCC_CF_DEFAULT, k, klen,
+                             &v, &len);
+    if (rc == MVCC_NOTFOUND)
+        return 0;
+    if (rc == 0 && len != n)
+        rc = REGION_EDECODE;
+    if (rc == 0)
+        memcpy(out, v, n);
+    mvcc_free(v);
+    return rc;
+}
+
 /* The decision recorded for (target, source): *index 0 when none. Reads
  * the engine, so the apply batch is written first. */
 static int decided_get(struct region_store *s, uint64_t target,
                        uint64_t source, uint64_t *index, uint8_t *what)
 {
-    uint8_t k[KEY_DECIDED_LEN];
+    uint8_t k[KEY_DECIDED_LEN], v[9];
     key_decided(k, target, source);
-    uint8_t *v = NULL;
-    size_t len = 0;
-    *index = 0;
-    *what = 0;
-    int rc = mvcc_engine_get(s->opts.engine, NULL, MVCC_CF_DEFAULT, k,
-                             sizeof k, &v, &len);
-    if (rc == MVCC_NOTFOUND)
-        return 0;
-    if (rc != 0)
-        return rc;
-    if (len == 9) {
-        *index = region__get_u64(v);
-        *what = v[8];
-    } else {
-        rc = REGION_EDECODE;
-    }
-    mvcc_free(v);
+    int rc = get_fixed(s, k, sizeof k, v, sizeof v);
+    *index = region__get_u64(v);
+    *what = v[8];
     return rc;
 }
 
@@ -100,17 +106,10 @@ static int mark_del(struct mvcc_wbatch *b, uint64_t id)
 
 int region__merge_load(struct region_store *s, struct region_peer *p)
 {
-    uint8_t k[REGION__KEY_META_LEN];
+    uint8_t k[REGION__KEY_META_LEN], v[24];
     region__key_meta(k, 'M', p->desc.id);
-    uint8_t *v = NULL;
-    size_t len = 0;
-    int rc = mvcc_engine_get(s->opts.engine, NULL, MVCC_CF_DEFAULT, k,
-                             sizeof k, &v, &len);
-    if (rc == MVCC_NOTFOUND)
-        return 0;
-    if (rc != 0)
-        return rc;
-    if (len == 24 && region__get_u64(v) != 0) {
+    int rc = get_fixed(s, k, sizeof k, v, sizeof v);
+    if (rc == 0 && region__get_u64(v) != 0) {
         p->merge_target = region__get_u64(v);
         p->merge_index = region__get_u64(v + 8);
         p->merge_term = region__get_u64(v + 16);
@@ -119,13 +118,11 @@ int region__merge_load(struct region_store *s, struct region_peer *p)
                     (unsigned long long)p->desc.id,
                     (unsigned long long)p->merge_target,
                     (unsigned long long)p->merge_index);
-    } else {
-        rc = REGION_EDECODE;
+    } else if (rc != 0) {
         snprintf(s->errmsg, sizeof s->errmsg,
-                 "region %llu: malformed merge mark",
-                 (unsigned long long)p->desc.id);
+                 "region %llu: merge mark: %s",
+                 (unsigned long long)p->desc.id, region_strerror(rc));
     }
-    mvcc_free(v);
     return rc;
 }
 

@@ -1592,17 +1592,9 @@ static int destroy_removed(struct region_store *s, struct region_peer *p)
         p->reads = pd->next;
         complete_pending(s, pd, REGION_ENOT_FOUND, &err);
     }
-    for (size_t j = 0; j < s->n_peers; j++)
-        if (s->peers[j] == p) {
-            memmove(&s->peers[j], &s->peers[j + 1],
-                    (s->n_peers - j - 1) * sizeof *s->peers);
-            s->n_peers--;
-            break;
-        }
-    s->stats.regions = s->n_peers;
+    region__peer_unlink(s, p);
     region__log(s, REGION_LOG_INFO, "region %llu: removed from this store",
                 (unsigned long long)p->desc.id);
-    idx_del(s, p->desc.id);
     peer_free(p);
     return rc;
 }
