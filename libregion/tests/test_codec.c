@@ -129,6 +129,45 @@ static void cmd_round_trip(void **state)
     region__buf_free(&b);
 }
 
+static void merge_cmds_round_trip(void **state)
+{
+    (void)state;
+    for (uint8_t t = REGION_CMD_PREPARE_MERGE; t <= REGION_CMD_REJECT_MERGE;
+         t++) {
+        bool commit = t == REGION_CMD_COMMIT_MERGE;
+        struct region_cmd c = {.type = t, .region_id = 5, .version = 2,
+                               .conf_ver = 1, .new_id = 6, .merge_index = 40,
+                               .merge_term = 3,
+                               .body = (const uint8_t *)"desc",
+                               .body_len = commit ? 4 : 0};
+        struct region_buf b = {0};
+        assert_int_equal(region__cmd_encode(&b, &c), 0);
+        assert_int_equal(b.len, 26 + 24 + c.body_len);
+        struct region_cmd d;
+        assert_int_equal(region__cmd_decode(b.data, b.len, &d), 0);
+        assert_int_equal(d.type, t);
+        assert_int_equal(d.new_id, 6);
+        assert_int_equal(d.merge_index, 40);
+        assert_int_equal(d.merge_term, 3);
+        assert_int_equal(d.body_len, c.body_len);
+        /* cut inside the fixed part */
+        assert_int_equal(region__cmd_decode(b.data, 26 + 23, &d),
+                         REGION_EDECODE);
+        /* a body only on a commit */
+        region__buf_put(&b, "x", 1);
+        assert_int_equal(region__cmd_decode(b.data, b.len, &d),
+                         commit ? 0 : REGION_EDECODE);
+        /* the other region is neither 0 nor the region itself */
+        region__put_u64(b.data + 26, 5);
+        assert_int_equal(region__cmd_decode(b.data, b.len, &d),
+                         REGION_EDECODE);
+        region__put_u64(b.data + 26, 0);
+        assert_int_equal(region__cmd_decode(b.data, b.len, &d),
+                         REGION_EDECODE);
+        region__buf_free(&b);
+    }
+}
+
 static void msgs_refused_when_cut(void **state)
 {
     (void)state;
@@ -174,6 +213,7 @@ int main(void)
         cmocka_unit_test(desc_round_trip),
         cmocka_unit_test(desc_learners),
         cmocka_unit_test(cmd_round_trip),
+        cmocka_unit_test(merge_cmds_round_trip),
         cmocka_unit_test(msgs_refused_when_cut),
     };
     return cmocka_run_group_tests_name("libregion/codec", tests, NULL, NULL);
