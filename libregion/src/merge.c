@@ -651,6 +651,16 @@ int region_merge_prepare(struct region_store *s, const struct region_ctx *ctx,
     }
     if (rc == 0)
         rc = mergeable(&p->desc, t, err);
+    /* a region that is the target of a merge under way here stays put: a
+     * source whose target merged away could not be rejected any more */
+    for (size_t i = 0; rc == 0 && i < s->n_peers; i++)
+        if (s->peers[i]->merge_target == p->desc.id) {
+            rc = REGION_ESERVER_BUSY;
+            region__set_err(err, rc,
+                            "region %llu is merging into region %llu",
+                            (unsigned long long)s->peers[i]->desc.id,
+                            (unsigned long long)p->desc.id);
+        }
     if (rc == 0) {
         struct region_cmd c = {.type = REGION_CMD_PREPARE_MERGE,
                                .region_id = p->desc.id,

@@ -196,6 +196,8 @@ static void merge_success(void **state)
     assert_int_equal(cl_change_peer(&c, 1, 2, false, 3, &err),
                      REGION_ESERVER_BUSY);
     assert_int_equal(step(&c, 1, PREPARE, 2, 1), REGION_ESERVER_BUSY);
+    /* nor may its target merge into it */
+    assert_int_equal(step(&c, 1, PREPARE, 1, 2), REGION_EINVAL);
     assert_int_equal(cl_put(&c, 1, 1, "d", "d", NULL), 0);
     /* the rollback needs a reject first */
     assert_int_equal(step(&c, 1, ROLLBACK, 2, 1), REGION_ESERVER_BUSY);
@@ -430,6 +432,8 @@ static void refused_commit_rolls_back(void **state)
     lead(&c, 3, 1);
     lead(&c, 2, 1);
     assert_int_equal(step(&c, 1, PREPARE, 2, 3), 0);
+    /* the target does not merge away meanwhile */
+    assert_int_equal(step(&c, 1, PREPARE, 3, 1), REGION_ESERVER_BUSY);
     assert_int_equal(commit_when_ready(&c, 1, 2), 0);
     for (int t = 0; t < 5; t++)
         cl_tick(&c);
