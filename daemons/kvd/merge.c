@@ -225,9 +225,27 @@ static void drive(struct kvd *k, uint64_t source,
     }
 }
 
+/* Free the slots of sources this store no longer drives (merged, rolled
+ * back, led elsewhere) with nothing in flight. */
+static void sweep(struct kvd *k)
+{
+    pthread_mutex_lock(&mu);
+    for (size_t i = 0; i < MERGE_SLOTS; i++) {
+        struct region_merge_state ms;
+        uint64_t id = slots[i].source;
+        if (id == 0 || slots[i].inflight)
+            continue;
+        if (region_store_merge_state(k->store, id, &ms) != 0 ||
+            ms.target == 0 || !region_store_is_leader(k->store, id))
+            memset(&slots[i], 0, sizeof slots[i]);
+    }
+    pthread_mutex_unlock(&mu);
+}
+
 bool kvd_merge_step(struct kvd *k, const struct region_desc *d,
                     const struct pd_step *st)
 {
+    sweep(k);
     struct region_merge_state ms;
     if (region_store_merge_state(k->store, d->id, &ms) != 0)
         return false;
