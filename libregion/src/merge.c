@@ -593,9 +593,11 @@ static int propose_cmd(struct region_store *s, struct region_peer *p,
     return rc;
 }
 
-/* The source on this store, initialized and marked merging. */
+/* The source on this store, initialized and marked merging, and (tout
+ * not NULL) its target, initialized. */
 static int merging_source(struct region_store *s, uint64_t id,
-                          struct region_peer **out, struct region_err *err)
+                          struct region_peer **out, struct region_peer **tout,
+                          struct region_err *err)
 {
     struct region_peer *p = region__find_peer(s, id);
     if (p == NULL || !p->initialized)
@@ -606,6 +608,11 @@ static int merging_source(struct region_store *s, uint64_t id,
         return REGION_EINVAL;
     }
     *out = p;
+    if (tout == NULL)
+        return 0;
+    *tout = region__find_peer(s, p->merge_target);
+    if (*tout == NULL || !(*tout)->initialized)
+        return not_found(s, p->merge_target, err);
     return 0;
 }
 
@@ -680,12 +687,7 @@ int region_merge_commit(struct region_store *s, uint64_t source_id,
         return rc;
     struct region_peer *p = NULL, *t = NULL;
     struct raft_status st;
-    rc = merging_source(s, source_id, &p, err);
-    if (rc == 0) {
-        t = region__find_peer(s, p->merge_target);
-        if (t == NULL || !t->initialized)
-            rc = not_found(s, p->merge_target, err);
-    }
+    rc = merging_source(s, source_id, &p, &t, err);
     if (rc == 0) {
         raft_node_status(p->node, &st);
         if (st.role != RAFT_LEADER) {
@@ -742,12 +744,7 @@ int region_merge_reject(struct region_store *s, uint64_t source_id,
     if (rc != 0)
         return rc;
     struct region_peer *p = NULL, *t = NULL;
-    rc = merging_source(s, source_id, &p, err);
-    if (rc == 0) {
-        t = region__find_peer(s, p->merge_target);
-        if (t == NULL || !t->initialized)
-            rc = not_found(s, p->merge_target, err);
-    }
+    rc = merging_source(s, source_id, &p, &t, err);
     if (rc == 0) {
         struct region_cmd c = {.type = REGION_CMD_REJECT_MERGE,
                                .region_id = t->desc.id,
@@ -771,7 +768,7 @@ int region_merge_rollback(struct region_store *s, uint64_t source_id,
     struct region_peer *p = NULL;
     uint64_t idx = 0;
     uint8_t what = 0;
-    rc = merging_source(s, source_id, &p, err);
+    rc = merging_source(s, source_id, &p, NULL, err);
     if (rc == 0)
         rc = decided_get(s, p->merge_target, source_id, &idx, &what);
     if (rc == 0 && (what != DECIDED_REJECTED || idx < p->merge_index)) {
