@@ -538,6 +538,14 @@ int pd_schedule(struct pd *pd, uint64_t mono_ms, struct pd_operator *out,
                                                    leadership) */
 #define PD_METHOD_ADD_MEMBER 0x0004001bu     /* AddMember (pdd group) */
 #define PD_METHOD_REMOVE_MEMBER 0x0004001cu  /* RemoveMember (pdd group) */
+#define PD_METHOD_TSO_STREAM 0x0004001du     /* bidirectional: TsoRequest
+                                                each answered by one
+                                                TsoResponse, in order */
+#define PD_METHOD_REGION_HEARTBEAT_STREAM 0x0004001eu /* bidirectional:
+                                                RegionHeartbeatRequest each
+                                                answered by one
+                                                RegionHeartbeatResponse (the
+                                                operator step), in order */
 #define PD_METHOD_RAFT 0x00040100u              /* pdd to pdd: one Raft
                                                    message (RaftRequest) */
 
@@ -566,6 +574,9 @@ struct pd_client_options {
     const struct rpc_tls_config *tls; /* NULL: plaintext; else mutual TLS
                                          to every member (borrowed: must
                                          outlive the client) */
+    bool no_streams;              /* Tso and RegionHeartbeat as unary
+                                     calls (the streams are the default;
+                                     a pdd without them is detected) */
 };
 
 struct pd_client_stats {
@@ -580,6 +591,9 @@ struct pd_client_stats {
     uint64_t member_refreshes; /* GetMembers the client made on its own
                                   (a new or unreachable member seen) */
     uint64_t members;      /* members it knows now (endpoints) */
+    uint64_t streams_opened; /* Tso / RegionHeartbeat streams opened */
+    uint64_t stream_msgs;  /* requests sent on them (opening included) */
+    uint64_t heartbeats;   /* region heartbeats the loop took in */
 };
 
 /* Starts the client and asks the members who leads (unless no_discovery).
