@@ -961,12 +961,16 @@ static void hb_stream_request(struct pdd_node *n, struct rpc_call *call,
     char msg[512];
     if (!in->has_region) {
         out.error = -EINVAL;
+        snprintf(msg, sizeof(msg),
+                 "region heartbeat: no region in the request");
     } else {
         out.region_id = in->region.region.id;
         out.error = heartbeat(n, &in->region, &step, msg, sizeof(msg));
     }
     if (out.error == 0)
         pd_pb_step_out(&step, &out.step);
+    else
+        out.error_text = msg;
     rpc_call_stream_send(call, &out);
 }
 

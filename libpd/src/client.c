@@ -526,9 +526,12 @@ static void chan_msg(const void *msg, void *ud)
     if (ch == &ch->c->hb_ch) {
         const pd_RegionHeartbeatResponse *r = msg;
         if (r->error != 0) {
-            char m[128];
-            snprintf(m, sizeof(m), "region heartbeat %" PRIu64 ": %s",
-                     r->region_id, pd_strerror(r->error));
+            char m[256];
+            if (r->error_text)
+                snprintf(m, sizeof(m), "%s", r->error_text);
+            else
+                snprintf(m, sizeof(m), "region heartbeat %" PRIu64 ": %s",
+                         r->region_id, pd_strerror(r->error));
             call_done(r->error, NULL, m, op);
             return;
         }

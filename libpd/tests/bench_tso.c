@@ -1,6 +1,8 @@
 /* bench_tso.c: `make -C libpd bench`: timestamps and region lookups per
  * second through libpd's client against three real pdd on loopback (ports
- * 22201-22203), with 1 and 64 client threads; p99 latency at 64; lookups
+ * 22201-22203), with 1 and 64 client threads, over the Tso stream and
+ * (a second client, no_streams) unary Tso calls side by side; p99 latency
+ * at 64; lookups
  * through the client's region cache. Prints
  * BENCH lines (DESIGN.md, "Benchmark"). Needs build/<variant>/daemons/
  * bin/pdd (the bench target builds it); says so and exits 0 without it.
@@ -138,6 +140,57 @@ static int measure(struct pd_client *c, int kind, int threads, uint32_t count,
 
 static pid_t pids[3];
 
+static double proc_cpu_s(pid_t pid);
+static double pdd_cpu_s(void);
+
+/* One path's Tso figures (the stream, or unary calls). */
+struct tso_fig
+{
+    double calls1;     /* calls/s, one thread */
+    double calls64;    /* calls/s, 64 threads */
+    double client_cpu; /* us of client CPU per request at 64 */
+    double pdd_cpu;    /* us of CPU in the three pdd per request at 64 */
+};
+
+/* Tso with 1 and 64 threads (one timestamp per call) and 64 threads
+ * asking 1000 each, through client c; BENCH names start tso_<label>. */
+static int tso_figures(struct pd_client *c, const char *label,
+                       struct tso_fig *out)
+{
+    double per_s, p99;
+    struct pd_client_stats s0, s1;
+    int rc = measure(c, 0, 1, 1, &per_s, &p99);
+    if (rc)
+        return rc;
+    out->calls1 = per_s;
+    printf("BENCH tso_%s1client_calls %.0f calls/s\n", label, per_s);
+    printf("BENCH tso_%s1client_p99 %.0f us\n", label, p99);
+    pd_client_stats(c, &s0);
+    double pdd0 = pdd_cpu_s(), self0 = proc_cpu_s(getpid());
+    if ((rc = measure(c, 0, 64, 1, &per_s, &p99)))
+        return rc;
+    double pdd1 = pdd_cpu_s(), self1 = proc_cpu_s(getpid());
+    pd_client_stats(c, &s1);
+    double calls = (double)(s1.tso_requests - s0.tso_requests);
+    out->calls64 = per_s;
+    out->client_cpu = (self1 - self0) * 1e6 / calls;
+    out->pdd_cpu = (pdd1 - pdd0) * 1e6 / calls;
+    printf("BENCH tso_%s64clients_calls %.0f calls/s\n", label, per_s);
+    printf("BENCH tso_%s64clients_p99 %.0f us\n", label, p99);
+    printf("BENCH tso_%s64clients_requests_per_rpc %.1f x\n", label,
+           calls / (double)(s1.tso_calls - s0.tso_calls));
+    printf("BENCH tso_%s64clients_pdd_cpu_per_request %.2f us\n", label,
+           out->pdd_cpu);
+    printf("BENCH tso_%s64clients_client_cpu_per_request %.2f us\n", label,
+           out->client_cpu);
+    if ((rc = measure(c, 0, 64, 1000, &per_s, &p99)))
+        return rc;
+    printf("BENCH tso_%s64clients_batch1000_timestamps %.0f ts/s\n", label,
+           per_s * 1000);
+    printf("BENCH tso_%s64clients_batch1000_p99 %.0f us\n", label, p99);
+    return 0;
+}
+
 /* CPU seconds (user + system) used so far by process pid, from
  * /proc/<pid>/stat; the figures below divide it by calls, which moves
  * far less with the machine's load than calls per second do. */
@@ -218,7 +271,7 @@ int main(void)
     }
     struct pd_client_options co = {.endpoints = addrs, .n_endpoints = 3,
                                    .timeout_ms = 30000};
-    struct pd_client *c = NULL;
+    struct pd_client *c = NULL, *cu = NULL;
     char err[256];
     int rc = -1;
     for (int tries = 0; tries < 300 && rc != 0; tries++) {
@@ -252,30 +305,23 @@ int main(void)
         goto out;
     }
     double per_s, p99;
-    struct pd_client_stats s0, s1;
-    if ((rc = measure(c, 0, 1, 1, &per_s, &p99)))
+    struct tso_fig fs, fu;
+    if ((rc = tso_figures(c, "", &fs)) != 0)
         goto out;
-    printf("BENCH tso_1client_calls %.0f calls/s\n", per_s);
-    printf("BENCH tso_1client_p99 %.0f us\n", p99);
-    pd_client_stats(c, &s0);
-    double pdd0 = pdd_cpu_s(), self0 = proc_cpu_s(getpid());
-    if ((rc = measure(c, 0, 64, 1, &per_s, &p99)))
+    struct pd_client_options cou = co;
+    cou.no_streams = true;
+    if ((rc = pd_client_create(&cou, &cu, err, sizeof(err))) != 0) {
+        fprintf(stderr, "bench_tso: unary client: %s\n", err);
         goto out;
-    double pdd1 = pdd_cpu_s(), self1 = proc_cpu_s(getpid());
-    pd_client_stats(c, &s1);
-    double calls = (double)(s1.tso_requests - s0.tso_requests);
-    printf("BENCH tso_64clients_calls %.0f calls/s\n", per_s);
-    printf("BENCH tso_64clients_p99 %.0f us\n", p99);
-    printf("BENCH tso_64clients_requests_per_rpc %.1f x\n",
-           calls / (double)(s1.tso_calls - s0.tso_calls));
-    printf("BENCH tso_64clients_pdd_cpu_per_request %.2f us\n",
-           (pdd1 - pdd0) * 1e6 / calls);
-    printf("BENCH tso_64clients_client_cpu_per_request %.2f us\n",
-           (self1 - self0) * 1e6 / calls);
-    if ((rc = measure(c, 0, 64, 1000, &per_s, &p99)))
+    }
+    if ((rc = tso_figures(cu, "unary_", &fu)) != 0)
         goto out;
-    printf("BENCH tso_64clients_batch1000_timestamps %.0f ts/s\n",
-           per_s * 1000);
+    printf("BENCH tso_1client_vs_unary %.2f x\n", fs.calls1 / fu.calls1);
+    printf("BENCH tso_64clients_vs_unary %.2f x\n", fs.calls64 / fu.calls64);
+    printf("BENCH tso_64clients_client_cpu_vs_unary %.2f x\n",
+           fs.client_cpu / fu.client_cpu);
+    printf("BENCH tso_64clients_pdd_cpu_vs_unary %.2f x\n",
+           fs.pdd_cpu / fu.pdd_cpu);
     if ((rc = measure(c, 1, 1, 0, &per_s, &p99)))
         goto out;
     printf("BENCH region_lookup_1client %.0f lookups/s\n", per_s);
@@ -287,6 +333,7 @@ int main(void)
         goto out;
     printf("BENCH region_lookup_cached_64clients %.0f lookups/s\n", per_s);
 out:
+    pd_client_destroy(cu);
     pd_client_destroy(c);
     stop_all();
     char cmd[128];

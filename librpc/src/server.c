@@ -161,7 +161,10 @@ static int call_send(struct rpc_call *call,
         rc = rpc__frame_append_raw(out, &f, text, strlen(text));
     else
         rc = rpc__frame_append(out, &f, call->resp_fields, msg);
-    if (rc == 0 && flags == RPC_F_REPLY)
+    /* A bidirectional stream's message answers a client message as a
+     * reply does: written at once too when that is possible. */
+    if (rc == 0 && (flags == RPC_F_REPLY ||
+                    (flags == RPC_F_STREAM && call->on_recv != NULL)))
         rpc__conn_flush_now(call->sc->conn);
     else if (rc == 0)
         rpc__conn_flush(call->sc->conn);
