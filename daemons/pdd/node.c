@@ -150,12 +150,14 @@ uint64_t pdd_node_applied(const struct pdd_node *n)
 {
     return n->applied;
 }
-void pdd_node_count_stream(struct pdd_node *n, bool tso)
+void pdd_node_count_stream(struct pdd_node *n, int what)
 {
-    if (tso)
+    if (what == 0)
         n->cnt.tso_streams++;
-    else
+    else if (what == 1)
         n->cnt.hb_streams++;
+    else
+        n->cnt.hb_stream_msgs++;
 }
 
 const struct pdd_counters *pdd_node_counters(const struct pdd_node *n)

@@ -205,6 +205,7 @@ struct pdd_counters
     uint64_t tso_requests;  /* Tso calls queued (stream requests too) */
     uint64_t tso_streams;   /* Tso streams opened */
     uint64_t hb_streams;    /* RegionHeartbeat streams opened */
+    uint64_t hb_stream_msgs; /* region heartbeats answered on streams */
     uint64_t tso_batches;   /* pd_tso_get calls that served them */
     uint64_t timestamps;    /* timestamps handed out */
     uint64_t synced_writes; /* raft log writes with fsync */
@@ -212,8 +213,9 @@ struct pdd_counters
     uint64_t snapshots;     /* snapshots made here */
 };
 const struct pdd_counters *pdd_node_counters(const struct pdd_node *n);
-/* Counts a Tso (tso) or RegionHeartbeat stream opened. */
-void pdd_node_count_stream(struct pdd_node *n, bool tso);
+/* Counts a Tso stream opened (what 0), a RegionHeartbeat stream opened
+ * (1) or a heartbeat answered on one (2). */
+void pdd_node_count_stream(struct pdd_node *n, int what);
 
 /* ---- http.c: the status port. */
 struct dmn_http;

@@ -918,7 +918,7 @@ static void h_tso_stream(struct rpc_call *call, const void *req, void *ud)
     st->pending = 1; /* this handler's own reference */
     rpc_call_set_ud(call, st);
     rpc_call_on_cancel(call, tso_stream_cancel, st);
-    pdd_node_count_stream(n, true);
+    pdd_node_count_stream(n, 0);
     tso_stream_request(n, st, req);
     st->pending--;
     tso_stream_release(st);
@@ -971,6 +971,7 @@ static void hb_stream_request(struct pdd_node *n, struct rpc_call *call,
         pd_pb_step_out(&step, &out.step);
     else
         out.error_text = msg;
+    pdd_node_count_stream(n, 2);
     rpc_call_stream_send(call, &out);
 }
 
@@ -978,7 +979,7 @@ static void h_hb_stream(struct rpc_call *call, const void *req, void *ud)
 {
     struct pdd_node *n = ud;
     rpc_call_on_cancel(call, hb_stream_cancel, NULL);
-    pdd_node_count_stream(n, false);
+    pdd_node_count_stream(n, 1);
     hb_stream_request(n, call, req);
 }
 
