@@ -8,6 +8,7 @@
  * bin/pdd (the bench target builds it); says so and exits 0 without it.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -22,7 +23,7 @@
 #include "pd.h"
 #include "pd.pb.h"
 
-#define SECONDS_PER_RUN 2.0
+#define SECONDS_PER_RUN (getenv("BENCH_TSO_ONLY") ? 4.0 : 2.0)
 
 static const char *addrs[3] = {"127.0.0.1:22201", "127.0.0.1:22202",
                                "127.0.0.1:22203"};
@@ -151,6 +152,42 @@ struct tso_fig
     double client_cpu; /* us of client CPU per request at 64 */
     double pdd_cpu;    /* us of CPU in the three pdd per request at 64 */
 };
+
+/* BENCH_TSO_ONLY=stream|unary: a profiling run (DESIGN.md "Benchmark"):
+ * prints the pids, waits 2 s (attach perf stat -p now), then 64 threads
+ * take one timestamp per call on that path for 4 s; prints the requests,
+ * the RPCs or stream messages that carried them, and the batches pdd
+ * served, so counts taken from outside divide exactly. */
+static int tso_profile(struct pd_client *c, const struct pd_client_options *co,
+                       const char *path)
+{
+    struct pd_client *cu = NULL;
+    char err[256];
+    if (strcmp(path, "unary") == 0) {
+        struct pd_client_options o = *co;
+        o.no_streams = true;
+        int rc = pd_client_create(&o, &cu, err, sizeof(err));
+        if (rc)
+            return rc;
+        c = cu;
+    }
+    printf("PIDS %d %d %d %d\n", (int)getpid(), (int)pids[0], (int)pids[1],
+           (int)pids[2]);
+    fflush(stdout);
+    sleep(2);
+    struct pd_client_stats s0, s1;
+    pd_client_stats(c, &s0);
+    double per_s, p99;
+    int rc = measure(c, 0, 64, 1, &per_s, &p99);
+    pd_client_stats(c, &s1);
+    printf("PROFILE %s requests %" PRIu64 " rpcs %" PRIu64
+           " stream_msgs %" PRIu64 " calls/s %.0f p99_us %.0f\n",
+           path, s1.tso_requests - s0.tso_requests,
+           s1.tso_calls - s0.tso_calls, s1.stream_msgs - s0.stream_msgs,
+           per_s, p99);
+    pd_client_destroy(cu);
+    return rc;
+}
 
 /* Tso with 1 and 64 threads (one timestamp per call) and 64 threads
  * asking 1000 each, through client c; BENCH names start tso_<label>. */
@@ -306,6 +343,11 @@ int main(void)
     }
     double per_s, p99;
     struct tso_fig fs, fu;
+    const char *only = getenv("BENCH_TSO_ONLY");
+    if (only) {
+        rc = tso_profile(c, &co, only);
+        goto out;
+    }
     if ((rc = tso_figures(c, "", &fs)) != 0)
         goto out;
     struct pd_client_options cou = co;

@@ -594,6 +594,8 @@ static void gives_up_at_the_deadline(void **state)
     pd_client_destroy(c);
 }
 
+/* Run twice: unary calls (setup) and over the Tso stream (setup_streams),
+ * where the failure also ends the stream. */
 static void errors_pass_through_at_once(void **state)
 {
     (void)state;
@@ -606,9 +608,16 @@ static void errors_pass_through_at_once(void **state)
     assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)),
                      PD_ECLUSTER);
     assert_string_equal(err, "cluster id 7 does not match");
+    /* On a stream the failure ended it: the next call opens another. */
+    pthread_mutex_lock(&fk.lock);
+    fk.fail_code = 0;
+    pthread_mutex_unlock(&fk.lock);
+    assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)), 0);
+    assert_int_equal(first, 1000);
     struct pd_client_stats st;
     pd_client_stats(c, &st);
     assert_int_equal(st.retries, 0);
+    assert_int_equal(st.streams_opened, fk.streams ? 2 : 0);
     pd_client_destroy(c);
 }
 
@@ -870,32 +879,6 @@ static void stream_tso_failover(void **state)
     pd_client_destroy(c);
 }
 
-/* A failure that is not about leadership ends the stream and reaches the
- * caller at once with the server's text; the next call opens a new one. */
-static void stream_errors_pass_through(void **state)
-{
-    (void)state;
-    struct pd_client *c = client(3, 10000);
-    pthread_mutex_lock(&fk.lock);
-    fk.fail_code = PD_ECLUSTER;
-    pthread_mutex_unlock(&fk.lock);
-    pd_ts first = 0;
-    char err[256];
-    assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)),
-                     PD_ECLUSTER);
-    assert_string_equal(err, "cluster id 7 does not match");
-    pthread_mutex_lock(&fk.lock);
-    fk.fail_code = 0;
-    pthread_mutex_unlock(&fk.lock);
-    assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)), 0);
-    assert_int_equal(first, 1000);
-    struct pd_client_stats st;
-    pd_client_stats(c, &st);
-    assert_int_equal(st.retries, 0);
-    assert_int_equal(st.streams_opened, 2);
-    pd_client_destroy(c);
-}
-
 /* A pdd without the stream methods: the client notices (unknown method)
  * and goes on with unary calls. */
 static void stream_falls_back_to_unary(void **state)
@@ -1046,7 +1029,7 @@ int main(void)
                                         setup_streams, teardown),
         cmocka_unit_test_setup_teardown(stream_tso_failover, setup_streams,
                                         teardown),
-        cmocka_unit_test_setup_teardown(stream_errors_pass_through,
+        cmocka_unit_test_setup_teardown(errors_pass_through_at_once,
                                         setup_streams, teardown),
         cmocka_unit_test_setup_teardown(stream_falls_back_to_unary, setup,
                                         teardown),
