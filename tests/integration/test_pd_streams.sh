@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # test_pd_streams.sh: pd's Tso and RegionHeartbeat streams with real daemons
-# (ports in 14000-14980): three pdd and one kvd. Timestamps a client takes
+# (ports in 14000-14980): three pdd and one kvd. Raw librpc frames (python)
+# show a follower failing a Tso stream with the leader's address and the
+# leader answering every request of one in order. Timestamps a client takes
 # over its Tso stream keep strictly increasing while the pdd leader is
 # killed with -9 under the open stream (the client moves its stream to the
 # next leader), and an operator added with pdctl reaches kvd over its
@@ -66,6 +68,70 @@ t_expect_eq "no stream for unary calls" \
 why=$(ascending "$T_TMP/ts0") || t_fail "tso-stream went back: $why"
 t_expect_eq "one stream for the client's calls" \
     "$(metric "$L" 'pdd_streams_total{kind="tso"}')" 1
+
+# rawtso ADDR N: opens a Tso stream to ADDR with raw librpc frames, sends N
+# more requests of 2 timestamps and closes its side; prints one line per
+# frame pdd sent: "stream FIRST COUNT", "end STATUS" or "fail CODE TEXT".
+rawtso() {
+    /usr/bin/python3 - "$1" "$2" <<'PY'
+import socket, struct, sys
+host, port = sys.argv[1].rsplit(":", 1)
+n = int(sys.argv[2])
+s = socket.create_connection((host, int(port)), timeout=30)
+def frame(kind, payload=b""):  # librpc/DESIGN.md "Wire format"
+    return struct.pack(">IBBHIIIi", 0x4C525043, 1, kind, 0, 0x0004001D, 7,
+                       len(payload), 0) + payload
+req = b"\x10\x02"  # TsoRequest{count: 2}
+s.sendall(frame(0x00, req) + frame(0x20, req) * n + frame(0x21))
+buf = b""
+def read(k):
+    global buf
+    while len(buf) < k:
+        d = s.recv(65536)
+        if not d:
+            raise SystemExit("closed")
+        buf += d
+    out, buf = buf[:k], buf[k:]
+    return out
+def varints(b):  # field number -> value, varint fields only
+    out, i = {}, 0
+    while i < len(b):
+        key, sh, v = b[i], 0, 0
+        i += 1
+        while True:
+            v |= (b[i] & 0x7F) << sh
+            sh += 7
+            i += 1
+            if not b[i - 1] & 0x80:
+                break
+        out[key >> 3] = v
+    return out
+while True:
+    _, _, kind, _, _, rid, ln, aux = struct.unpack(">IBBHIIIi", read(24))
+    body = read(ln)
+    if kind == 0x04:
+        f = varints(body)
+        print("stream", f.get(1, 0), f.get(2, 0))
+    elif kind == 0x08:
+        print("end", aux)
+        break
+    elif kind == 0x02:
+        print("fail", aux, body.decode())
+        break
+PY
+}
+
+t_case "raw frames: a stream to a follower is told who leads; the leader answers each request"
+L=$(leader)
+F=$(( L % 3 + 1 ))
+out=$(rawtso "$(at "$F")" 3 2>&1)
+t_expect_eq "follower" "$out" \
+    "fail -4001 this pdd is not the leader; leader: $(at "$L")"
+rawtso "$(at "$L")" 3 >"$T_TMP/raw" 2>&1 || t_fail "leader: $(cat "$T_TMP/raw")"
+t_expect_eq "frames" "$(awk '{ print $1, $NF }' "$T_TMP/raw" | tr '\n' ' ')" \
+    "stream 2 stream 2 stream 2 stream 2 end 0 "
+awk '$1 == "stream" { print $2 }' "$T_TMP/raw" >"$T_TMP/raw.ts"
+why=$(ascending "$T_TMP/raw.ts") || t_fail "went back: $why"
 
 t_case "Tso strictly increasing across kill -9 of the leader under open streams"
 STOP=$T_TMP/stop
