@@ -167,6 +167,8 @@ struct pdd_tso_stream
     unsigned pending;      /* requests queued in the node */
     bool closing;          /* the client closed its side: end when idle */
     bool held;             /* credit held back (pending is high) */
+    struct pdd_tso_stream *prev; /* open streams (service.c's list) */
+    struct pdd_tso_stream *next; /* ... */
 };
 /* Queue a Tso request of a stream (st->pending counts it). */
 void pdd_node_tso_stream(struct pdd_node *n, struct pdd_tso_stream *st,
@@ -224,5 +226,8 @@ int pdd_http_start(struct event_base *base, const char *listen,
 
 /* ---- service.c */
 int pdd_service_register(struct rpc_server *srv, struct pdd_node *n);
+/* Frees the state of streams the server's destroy finished (call after
+ * dmn_rpc_stop, once the node is stopped). */
+void pdd_service_stop(void);
 
 #endif /* PDD_H */

@@ -849,10 +849,30 @@ static void h_raft(struct rpc_call *call, const void *req, void *ud)
 
 #define TSO_STREAM_HOLD 32 /* queued requests of one stream: hold credit */
 
+/* Streams not freed yet: the server's destroy finishes their calls
+ * without a word, so pdd_service_stop frees what is left. */
+static struct pdd_tso_stream *open_streams;
+
 static void tso_stream_release(struct pdd_tso_stream *st)
 {
-    if (!st->call && st->pending == 0)
+    if (st->call || st->pending > 0)
+        return;
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        open_streams = st->next;
+    if (st->next)
+        st->next->prev = st->prev;
+    free(st);
+}
+
+void pdd_service_stop(void)
+{
+    while (open_streams) {
+        struct pdd_tso_stream *st = open_streams;
+        open_streams = st->next;
         free(st);
+    }
 }
 
 static void tso_stream_cancel(struct rpc_call *call, void *ud)
@@ -916,6 +936,10 @@ static void h_tso_stream(struct rpc_call *call, const void *req, void *ud)
     }
     st->call = call;
     st->pending = 1; /* this handler's own reference */
+    st->next = open_streams;
+    if (open_streams)
+        open_streams->prev = st;
+    open_streams = st;
     rpc_call_set_ud(call, st);
     rpc_call_on_cancel(call, tso_stream_cancel, st);
     pdd_node_count_stream(n, 0);
