@@ -49,6 +49,7 @@ static struct
     size_t n_map;                     /* used entries */
     size_t n_lookups;                 /* GetRegion(ByID) calls served */
     bool streams;                     /* the stream methods are served */
+    bool mute;                        /* streams: leave requests unanswered */
     size_t n_heartbeats;              /* region heartbeats answered */
     bool stop;                        /* end the loop */
 } fk;
@@ -107,6 +108,10 @@ static void tso_answer(struct rpc_call *call, const pd_TsoRequest *in,
     if (fk.n_tso < 64)
         fk.tso_counts[fk.n_tso] = in->count;
     fk.n_tso++;
+    if (stream && fk.mute) {
+        pthread_mutex_unlock(&fk.lock);
+        return;
+    }
     if (fk.hold_first && !stream) {
         fk.hold_first = false;
         fk.held = call;
@@ -902,6 +907,46 @@ static void stream_falls_back_to_unary(void **state)
     pd_client_destroy(c);
 }
 
+static void *one_tso_call(void *arg)
+{
+    struct worker *w = arg;
+    char err[256];
+    w->rc = pd_client_tso(w->c, 1, &w->got, err, sizeof(err));
+    return NULL;
+}
+
+/* A leader that leaves a stream's request unanswered: after the attempt's
+ * deadline (call_timeout_ms) the client drops the stream and retries on a
+ * new one, where the answer comes. */
+static void stream_request_deadline(void **state)
+{
+    (void)state;
+    struct pd_client *c = client(3, 30000);
+    pthread_mutex_lock(&fk.lock);
+    fk.mute = true;
+    pthread_mutex_unlock(&fk.lock);
+    struct worker w = {.c = c, .rc = -1};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, one_tso_call, &w), 0);
+    struct pd_client_stats st;
+    for (int i = 0; i < 30000; i++) { /* the retry, however slow */
+        pd_client_stats(c, &st);
+        if (st.retries >= 1)
+            break;
+        usleep(1000);
+    }
+    assert_true(st.retries >= 1);
+    pthread_mutex_lock(&fk.lock);
+    fk.mute = false;
+    pthread_mutex_unlock(&fk.lock);
+    pthread_join(th, NULL);
+    assert_int_equal(w.rc, 0);
+    assert_int_equal(w.got, 1000);
+    pd_client_stats(c, &st);
+    assert_true(st.streams_opened >= 2);
+    pd_client_destroy(c);
+}
+
 struct tso_runner
 {
     struct pd_client *c; /* shared client */
@@ -1033,6 +1078,8 @@ int main(void)
                                         setup_streams, teardown),
         cmocka_unit_test_setup_teardown(stream_falls_back_to_unary, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(stream_request_deadline,
+                                        setup_streams, teardown),
         cmocka_unit_test_setup_teardown(stream_concurrent_callers,
                                         setup_streams, teardown),
         cmocka_unit_test_setup_teardown(stream_region_heartbeats,
