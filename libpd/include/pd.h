@@ -619,6 +619,19 @@ void pd_client_release(const struct pb_msgdesc_s *fields, void *msg);
  * concurrent callers'; strictly above any this client got before. */
 int pd_client_tso(struct pd_client *c, uint32_t count, pd_ts *first,
                   char *err, size_t errlen);
+/* The same without waiting: done(rc, first, errmsg, ud) runs once on the
+ * client's own loop thread when the timestamps arrive (or with the
+ * failure; errmsg borrowed for the call). done may call
+ * pd_client_tso_async again but no blocking pd_client_* call, and must
+ * not block. Requests queued or in flight when the client is destroyed
+ * complete with RPC_ECLOSED inside pd_client_destroy (destroy it only when
+ * none waits out a retry backoff: those would never complete). Returns 0,
+ * -EINVAL or
+ * -ENOMEM (done is then never called). */
+typedef void (*pd_tso_done_fn)(int rc, pd_ts first, const char *errmsg,
+                               void *ud);
+int pd_client_tso_async(struct pd_client *c, uint32_t count,
+                        pd_tso_done_fn done, void *ud);
 /* count fresh ids (0 means 1). */
 int pd_client_alloc_id(struct pd_client *c, uint32_t count, uint64_t *first,
                        char *err, size_t errlen);

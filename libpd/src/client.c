@@ -62,6 +62,9 @@ struct op
     int rc;                                /* result */
     char err[256];                         /* its detail */
     uint64_t sent_ms;                      /* stream: mono ms it was sent */
+    pd_tso_done_fn tso_done;               /* async TSO: called instead of
+                                              waking a waiter */
+    void *tso_ud;                          /* passed to tso_done */
     bool done;                             /* finished: the waiter goes */
     pthread_mutex_t mu;                    /* guards done, rc, err */
     pthread_cond_t cond;                   /* signals done to its waiter */
@@ -139,10 +142,18 @@ static uint64_t mono_ms(void)
 
 /* Each op has its own mutex: finishing one does not contend with the
  * client's lock, which 64 threads queueing requests hold often. */
+static void op_free(struct op *op);
+
 static void finish(struct pd_client *c, struct op *op, int rc,
                    const char *err)
 {
     (void)c;
+    if (op->tso_done) { /* pd_client_tso_async: nobody waits; op is ours */
+        op->tso_done(rc, rc == 0 ? op->first : 0,
+                     rc == 0 ? "" : err ? err : pd_strerror(rc), op->tso_ud);
+        op_free(op);
+        return;
+    }
     pthread_mutex_lock(&op->mu);
     op->rc = rc;
     if (err && err != op->err)
@@ -747,9 +758,10 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     while (read(fd, buf, sizeof(buf)) > 0)
         ;
     pthread_mutex_lock(&c->lock);
-    struct op *q = c->queue;
-    c->queue = NULL;
     bool stop = c->stopping;
+    struct op *q = stop ? NULL : c->queue; /* stopping: destroy fails them */
+    if (!stop)
+        c->queue = NULL;
     pthread_mutex_unlock(&c->lock);
     if (stop) {
         event_base_loopbreak(c->base);
@@ -794,9 +806,8 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
-/* Hands op to the loop and waits until it is finished. */
-static int run_op(struct pd_client *c, struct op *op, char *err,
-                  size_t errlen)
+/* Hands op to the loop. */
+static void submit(struct pd_client *c, struct op *op)
 {
     op->deadline_ms = mono_ms() + (uint64_t)c->timeout_ms;
     op->backoff_ms = 10;
@@ -809,6 +820,13 @@ static int run_op(struct pd_client *c, struct op *op, char *err,
         ssize_t w = write(c->wake_fds[1], "w", 1);
         (void)w; /* a full pipe already wakes the loop */
     }
+}
+
+/* Hands op to the loop and waits until it is finished. */
+static int run_op(struct pd_client *c, struct op *op, char *err,
+                  size_t errlen)
+{
+    submit(c, op);
     pthread_mutex_lock(&op->mu);
     while (!op->done)
         pthread_cond_wait(&op->cond, &op->mu);
@@ -918,6 +936,22 @@ int pd_client_tso(struct pd_client *c, uint32_t count, pd_ts *first,
         *first = op->first;
     op_free(op);
     return rc;
+}
+
+int pd_client_tso_async(struct pd_client *c, uint32_t count,
+                        pd_tso_done_fn done, void *ud)
+{
+    if (!c || !done || count < 1 || count > PD_TS_LOGICAL_LIMIT)
+        return -EINVAL;
+    struct op *op = op_new(c);
+    if (!op)
+        return -ENOMEM;
+    op->kind = OP_TSO;
+    op->count = count;
+    op->tso_done = done;
+    op->tso_ud = ud;
+    submit(c, op);
+    return 0;
 }
 
 int pd_client_alloc_id(struct pd_client *c, uint32_t count, uint64_t *first,
@@ -1294,6 +1328,13 @@ void pd_client_destroy(struct pd_client *c)
     c->closing = true;
     for (size_t i = 0; i < c->n_eps; i++)
         rpc_client_destroy(c->eps[i].cli);
+    /* Asynchronous requests the loop never took (blocking callers cannot
+     * be waiting: no call may run during destroy). */
+    while (c->queue) {
+        struct op *op = c->queue;
+        c->queue = op->next;
+        finish(c, op, RPC_ECLOSED, "client is being destroyed");
+    }
     if (c->refresh) /* waiting out a backoff (a call out ended above) */
         refresh_end(c, c->refresh);
     if (c->tso_ch.timer)

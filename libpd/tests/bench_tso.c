@@ -151,7 +151,81 @@ struct tso_fig
     double calls64;    /* calls/s, 64 threads */
     double client_cpu; /* us of client CPU per request at 64 */
     double pdd_cpu;    /* us of CPU in the three pdd per request at 64 */
+    double async64;    /* timestamps/s, 64 async callers, one each */
 };
+
+/* Asynchronous callers (pd_client_tso_async): `slots` requests kept in
+ * flight, each answer starting the next, all on the client's loop thread:
+ * no thread per caller, so no wake-up per timestamp. */
+struct async_bench
+{
+    struct pd_client *c; /* client */
+    double end;          /* stop starting requests after this */
+    double *lat;         /* latencies (s) */
+    size_t cap;          /* room in lat */
+    size_t n;            /* answers */
+    int live;            /* requests in flight */
+    int rc;              /* first failure */
+};
+
+struct async_slot
+{
+    struct async_bench *b; /* shared state */
+    double t0;             /* when its request started */
+    pd_ts prev;            /* its last timestamp */
+};
+
+static void async_bench_done(int rc, pd_ts first, const char *errmsg,
+                             void *ud)
+{
+    struct async_slot *s = ud;
+    struct async_bench *b = s->b;
+    double t = now_s();
+    if (rc != 0 || first <= s->prev) {
+        if (b->rc == 0)
+            fprintf(stderr, "bench: async tso: %s\n",
+                    rc ? errmsg : "timestamps went back");
+        b->rc = rc ? rc : PD_EINTERNAL;
+    }
+    s->prev = first;
+    if (b->n < b->cap)
+        b->lat[b->n] = t - s->t0;
+    b->n++;
+    if (b->rc == 0 && t < b->end) {
+        s->t0 = t;
+        if (pd_client_tso_async(b->c, 1, async_bench_done, s) == 0)
+            return;
+    }
+    __atomic_sub_fetch(&b->live, 1, __ATOMIC_RELEASE);
+}
+
+/* One timestamp per request, `slots` in flight: per second and p99 (us). */
+static int measure_async(struct pd_client *c, int slots, double *per_s,
+                         double *p99_us)
+{
+    struct async_bench b = {.c = c, .cap = 4000000, .live = slots};
+    b.lat = calloc(b.cap, sizeof(double));
+    struct async_slot *s = calloc((size_t)slots, sizeof(*s));
+    if (!b.lat || !s)
+        return -ENOMEM;
+    double t0 = now_s();
+    b.end = t0 + SECONDS_PER_RUN;
+    for (int i = 0; i < slots; i++) {
+        s[i] = (struct async_slot){.b = &b, .t0 = now_s()};
+        if (pd_client_tso_async(c, 1, async_bench_done, &s[i]) != 0)
+            __atomic_sub_fetch(&b.live, 1, __ATOMIC_RELEASE);
+    }
+    while (__atomic_load_n(&b.live, __ATOMIC_ACQUIRE) > 0)
+        usleep(1000);
+    double el = now_s() - t0;
+    size_t nl = b.n < b.cap ? b.n : b.cap;
+    qsort(b.lat, nl, sizeof(double), cmp_double);
+    *per_s = (double)b.n / el;
+    *p99_us = nl ? b.lat[(size_t)((double)(nl - 1) * 0.99)] * 1e6 : 0;
+    free(b.lat);
+    free(s);
+    return b.rc;
+}
 
 /* BENCH_TSO_ONLY=stream|unary: a profiling run (DESIGN.md "Benchmark"):
  * prints the pids, waits 2 s (attach perf stat -p now), then 64 threads
@@ -225,6 +299,24 @@ static int tso_figures(struct pd_client *c, const char *label,
     printf("BENCH tso_%s64clients_batch1000_timestamps %.0f ts/s\n", label,
            per_s * 1000);
     printf("BENCH tso_%s64clients_batch1000_p99 %.0f us\n", label, p99);
+    pd_client_stats(c, &s0);
+    pdd0 = pdd_cpu_s();
+    self0 = proc_cpu_s(getpid());
+    if ((rc = measure_async(c, 64, &per_s, &p99)))
+        return rc;
+    pdd1 = pdd_cpu_s();
+    self1 = proc_cpu_s(getpid());
+    pd_client_stats(c, &s1);
+    calls = (double)(s1.tso_requests - s0.tso_requests);
+    out->async64 = per_s;
+    printf("BENCH tso_%s64async_timestamps %.0f ts/s\n", label, per_s);
+    printf("BENCH tso_%s64async_p99 %.0f us\n", label, p99);
+    printf("BENCH tso_%s64async_requests_per_rpc %.1f x\n", label,
+           calls / (double)(s1.tso_calls - s0.tso_calls));
+    printf("BENCH tso_%s64async_client_cpu_per_request %.2f us\n", label,
+           (self1 - self0) * 1e6 / calls);
+    printf("BENCH tso_%s64async_pdd_cpu_per_request %.2f us\n", label,
+           (pdd1 - pdd0) * 1e6 / calls);
     return 0;
 }
 
@@ -364,6 +456,7 @@ int main(void)
            fs.client_cpu / fu.client_cpu);
     printf("BENCH tso_64clients_pdd_cpu_vs_unary %.2f x\n",
            fs.pdd_cpu / fu.pdd_cpu);
+    printf("BENCH tso_64async_vs_unary %.2f x\n", fs.async64 / fu.async64);
     if ((rc = measure(c, 1, 1, 0, &per_s, &p99)))
         goto out;
     printf("BENCH region_lookup_1client %.0f lookups/s\n", per_s);

@@ -947,6 +947,94 @@ static void stream_request_deadline(void **state)
     pd_client_destroy(c);
 }
 
+/* One logical caller of pd_client_tso_async: each answer starts its next
+ * request until it has `want`. Callbacks run on the client's loop. */
+struct async_caller
+{
+    struct pd_client *c;  /* shared client */
+    pd_ts got[20];        /* its timestamps, in order */
+    int n;                /* answers so far */
+    int want;             /* answers to collect */
+    int rc;               /* first failure, 0 */
+    int calls;            /* done callbacks (for the destroy case) */
+};
+
+static pthread_mutex_t async_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void async_done(int rc, pd_ts first, const char *errmsg, void *ud)
+{
+    struct async_caller *a = ud;
+    (void)errmsg;
+    pthread_mutex_lock(&async_mu);
+    a->calls++;
+    if (rc != 0 && a->rc == 0)
+        a->rc = rc;
+    if (rc == 0 && a->n < 20)
+        a->got[a->n++] = first;
+    bool more = rc == 0 && a->n < a->want;
+    pthread_mutex_unlock(&async_mu);
+    if (more)
+        assert_int_equal(pd_client_tso_async(a->c, 1, async_done, a), 0);
+}
+
+/* 64 callers without a thread each: all timestamps distinct, each
+ * caller's increasing, batched onto the stream. */
+static void stream_async_callers(void **state)
+{
+    (void)state;
+    struct pd_client *c = client(3, 10000);
+    static struct async_caller a[64];
+    memset(a, 0, sizeof(a));
+    for (int i = 0; i < 64; i++) {
+        a[i].c = c;
+        a[i].want = 20;
+        assert_int_equal(pd_client_tso_async(c, 1, async_done, &a[i]), 0);
+    }
+    for (int spin = 0;; spin++) { /* bounded by the client's timeouts */
+        int done = 0;
+        pthread_mutex_lock(&async_mu);
+        for (int i = 0; i < 64; i++)
+            done += a[i].n == 20 || a[i].rc != 0;
+        pthread_mutex_unlock(&async_mu);
+        if (done == 64)
+            break;
+        assert_true(spin < 600000);
+        usleep(100);
+    }
+    static bool seen[1280];
+    memset(seen, 0, sizeof(seen));
+    for (int i = 0; i < 64; i++) {
+        assert_int_equal(a[i].rc, 0);
+        for (int k = 0; k < 20; k++) {
+            uint64_t off = a[i].got[k] - 1000;
+            assert_true(off < 1280);
+            assert_false(seen[off]);
+            seen[off] = true;
+            if (k > 0)
+                assert_true(a[i].got[k] > a[i].got[k - 1]);
+        }
+    }
+    struct pd_client_stats st;
+    pd_client_stats(c, &st);
+    assert_int_equal(st.tso_requests, 1280);
+    assert_true(st.stream_msgs < 1280); /* batched */
+    assert_int_equal(pd_client_tso_async(c, 0, async_done, &a[0]), -EINVAL);
+    assert_int_equal(pd_client_tso_async(c, 1, NULL, &a[0]), -EINVAL);
+    /* Requests in flight when the client goes: each hears exactly once. */
+    for (int i = 0; i < 8; i++) {
+        a[i].calls = 0;
+        a[i].n = 0;
+        a[i].want = 1;
+        a[i].rc = 0;
+        assert_int_equal(pd_client_tso_async(c, 1, async_done, &a[i]), 0);
+    }
+    pd_client_destroy(c);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(a[i].calls, 1);
+        assert_true(a[i].rc == 0 || a[i].rc == RPC_ECLOSED);
+    }
+}
+
 struct tso_runner
 {
     struct pd_client *c; /* shared client */
@@ -1080,6 +1168,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(stream_request_deadline,
                                         setup_streams, teardown),
+        cmocka_unit_test_setup_teardown(stream_async_callers, setup_streams,
+                                        teardown),
         cmocka_unit_test_setup_teardown(stream_concurrent_callers,
                                         setup_streams, teardown),
         cmocka_unit_test_setup_teardown(stream_region_heartbeats,
