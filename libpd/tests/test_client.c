@@ -907,14 +907,6 @@ static void stream_falls_back_to_unary(void **state)
     pd_client_destroy(c);
 }
 
-static void *one_tso_call(void *arg)
-{
-    struct worker *w = arg;
-    char err[256];
-    w->rc = pd_client_tso(w->c, 1, &w->got, err, sizeof(err));
-    return NULL;
-}
-
 /* A leader that leaves a stream's request unanswered: after the attempt's
  * deadline (call_timeout_ms) the client drops the stream and retries on a
  * new one, where the answer comes. */
@@ -927,7 +919,7 @@ static void stream_request_deadline(void **state)
     pthread_mutex_unlock(&fk.lock);
     struct worker w = {.c = c, .rc = -1};
     pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, one_tso_call, &w), 0);
+    assert_int_equal(pthread_create(&th, NULL, one_tso, &w), 0);
     struct pd_client_stats st;
     for (int i = 0; i < 30000; i++) { /* the retry, however slow */
         pd_client_stats(c, &st);
