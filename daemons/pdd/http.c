@@ -190,9 +190,15 @@ static void metrics_text(struct pdd_node *n, FILE *f)
             "# TYPE pdd_raft_messages_sent_total counter\n"
             "pdd_raft_messages_sent_total %" PRIu64 "\n"
             "# TYPE pdd_snapshots_total counter\n"
-            "pdd_snapshots_total %" PRIu64 "\n",
+            "pdd_snapshots_total %" PRIu64 "\n"
+            "# TYPE pdd_streams_total counter\n"
+            "pdd_streams_total{kind=\"tso\"} %" PRIu64 "\n"
+            "pdd_streams_total{kind=\"region_heartbeat\"} %" PRIu64 "\n"
+            "# TYPE pdd_region_heartbeat_stream_msgs_total counter\n"
+            "pdd_region_heartbeat_stream_msgs_total %" PRIu64 "\n",
             c->tso_requests, c->tso_batches, c->timestamps, c->synced_writes,
-            c->messages_sent, c->snapshots);
+            c->messages_sent, c->snapshots, c->tso_streams, c->hb_streams,
+            c->hb_stream_msgs);
 }
 
 static int page(void *ud, const char *path, FILE *f, const char **type)

@@ -213,6 +213,7 @@ int main(int argc, char **argv)
     dmn_http_stop(http);
     pdd_node_stop(node);
     dmn_rpc_stop(rpc);
+    pdd_service_stop();
     dmn_cluster_tls_free();
     dmn_finish(&rt, &pdd_schema, &s);
     return rc == 0 ? DMN_EXIT_OK : DMN_EXIT_FAIL;

@@ -35,7 +35,8 @@ struct waiter
 /* A queued Tso request. */
 struct tso_req
 {
-    struct rpc_call *call; /* to answer */
+    struct rpc_call *call; /* to answer (NULL: a stream's) */
+    struct pdd_tso_stream *st; /* the stream answered instead, or NULL */
     uint32_t count;        /* timestamps asked for */
     struct tso_req *next;  /* next in arrival order */
 };
@@ -149,6 +150,16 @@ uint64_t pdd_node_applied(const struct pdd_node *n)
 {
     return n->applied;
 }
+void pdd_node_count_stream(struct pdd_node *n, int what)
+{
+    if (what == 0)
+        n->cnt.tso_streams++;
+    else if (what == 1)
+        n->cnt.hb_streams++;
+    else
+        n->cnt.hb_stream_msgs++;
+}
+
 const struct pdd_counters *pdd_node_counters(const struct pdd_node *n)
 {
     return &n->cnt;
@@ -185,19 +196,24 @@ static const struct pdd_member *contact(const struct pdd_node *n, uint64_t id)
 static void fail_not_leader(struct pdd_node *n, struct rpc_call *call)
 {
     char msg[256];
+    pdd_node_not_leader_msg(n, msg, sizeof(msg));
+    rpc_call_fail(call, PD_ENOTLEADER, msg);
+}
+
+void pdd_node_not_leader_msg(struct pdd_node *n, char *msg, size_t len)
+{
     const struct pdd_member *m = n->leader ? contact(n, n->leader) : NULL;
     if (m && n->leader == n->opts.self_id)
-        snprintf(msg, sizeof(msg),
+        snprintf(msg, len,
                  "this pdd (%s) was just elected and is catching up; "
                  "leader: %s",
                  m->name, m->address);
     else if (m)
-        snprintf(msg, sizeof(msg), "this pdd is not the leader; leader: %s",
+        snprintf(msg, len, "this pdd is not the leader; leader: %s",
                  m->address);
     else
-        snprintf(msg, sizeof(msg), "this pdd is not the leader; no leader "
-                                   "known (election in progress)");
-    rpc_call_fail(call, PD_ENOTLEADER, msg);
+        snprintf(msg, len, "this pdd is not the leader; no leader "
+                           "known (election in progress)");
 }
 
 int pdd_node_check_leader(struct pdd_node *n, struct rpc_call *call)
@@ -319,7 +335,13 @@ static void tso_list_fail(struct pdd_node *n, struct tso_req *r)
 {
     while (r) {
         struct tso_req *next = r->next;
-        fail_not_leader(n, r->call);
+        if (r->st) {
+            char msg[256];
+            pdd_node_not_leader_msg(n, msg, sizeof(msg));
+            pdd_tso_stream_answer(r->st, PD_ENOTLEADER, 0, r->count, msg);
+        } else {
+            fail_not_leader(n, r->call);
+        }
         free(r);
         r = next;
     }
@@ -350,14 +372,34 @@ static void tso_requeue(struct pdd_node *n)
     n->batch_active = n->batch_confirmed = false;
 }
 
+static void tso_enqueue(struct pdd_node *n, struct rpc_call *call,
+                        struct pdd_tso_stream *st, uint32_t count);
+
 void pdd_node_tso(struct pdd_node *n, struct rpc_call *call, uint32_t count)
+{
+    tso_enqueue(n, call, NULL, count);
+}
+
+void pdd_node_tso_stream(struct pdd_node *n, struct pdd_tso_stream *st,
+                         uint32_t count)
+{
+    st->pending++;
+    tso_enqueue(n, NULL, st, count);
+}
+
+static void tso_enqueue(struct pdd_node *n, struct rpc_call *call,
+                        struct pdd_tso_stream *st, uint32_t count)
 {
     struct tso_req *r = calloc(1, sizeof(*r));
     if (!r) {
-        rpc_call_fail(call, -ENOMEM, "out of memory");
+        if (st)
+            pdd_tso_stream_answer(st, -ENOMEM, 0, count, "out of memory");
+        else
+            rpc_call_fail(call, -ENOMEM, "out of memory");
         return;
     }
     r->call = call;
+    r->st = st;
     r->count = count;
     n->cnt.tso_requests++;
     if (n->tso_tail)
@@ -423,7 +465,11 @@ static void tso_serve(struct pdd_node *n)
         while (n->batch != end) {
             struct tso_req *r = n->batch;
             n->batch = r->next;
-            if (rc == 0) {
+            if (r->st) {
+                pdd_tso_stream_answer(r->st, rc, first, r->count,
+                                      rc ? pd_errmsg(n->pd) : NULL);
+                first += r->count;
+            } else if (rc == 0) {
                 pd_TsoResponse out = {.first = first, .count = r->count};
                 first += r->count;
                 rpc_call_reply(r->call, &out);

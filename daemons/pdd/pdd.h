@@ -157,6 +157,28 @@ int pdd_node_wait_apply(struct pdd_node *n, struct rpc_call *call,
                         pdd_reply_fn reply, void *ud);
 /* Queue a Tso request of count timestamps (batched, see node.c). */
 void pdd_node_tso(struct pdd_node *n, struct rpc_call *call, uint32_t count);
+
+/* One open Tso stream (service.c): its requests queue in the node like
+ * unary ones and are answered on the stream, in order. Freed once the
+ * call is finished and no request of it is queued. */
+struct pdd_tso_stream
+{
+    struct rpc_call *call; /* the stream; NULL once finished */
+    unsigned pending;      /* requests queued in the node */
+    bool closing;          /* the client closed its side: end when idle */
+    bool held;             /* credit held back (pending is high) */
+    struct pdd_tso_stream *prev; /* open streams (service.c's list) */
+    struct pdd_tso_stream *next; /* ... */
+};
+/* Queue a Tso request of a stream (st->pending counts it). */
+void pdd_node_tso_stream(struct pdd_node *n, struct pdd_tso_stream *st,
+                         uint32_t count);
+/* The node's answer to one request of st: rc 0 with first, else the
+ * failure (PD_ENOTLEADER: msg names the leader). Defined in service.c. */
+void pdd_tso_stream_answer(struct pdd_tso_stream *st, int rc, uint64_t first,
+                           uint32_t count, const char *msg);
+/* The "not the leader; leader: ADDR" text fail_not_leader sends. */
+void pdd_node_not_leader_msg(struct pdd_node *n, char *buf, size_t len);
 /* The member list, leader and term, for GetMembers. */
 const struct pdd_options *pdd_node_options(const struct pdd_node *n);
 const struct pdd_members *pdd_node_members(const struct pdd_node *n);
@@ -182,7 +204,10 @@ uint64_t pdd_node_applied(const struct pdd_node *n);
 /* What the replica did since it started (/metrics). */
 struct pdd_counters
 {
-    uint64_t tso_requests;  /* Tso calls queued */
+    uint64_t tso_requests;  /* Tso calls queued (stream requests too) */
+    uint64_t tso_streams;   /* Tso streams opened */
+    uint64_t hb_streams;    /* RegionHeartbeat streams opened */
+    uint64_t hb_stream_msgs; /* region heartbeats answered on streams */
     uint64_t tso_batches;   /* pd_tso_get calls that served them */
     uint64_t timestamps;    /* timestamps handed out */
     uint64_t synced_writes; /* raft log writes with fsync */
@@ -190,6 +215,9 @@ struct pdd_counters
     uint64_t snapshots;     /* snapshots made here */
 };
 const struct pdd_counters *pdd_node_counters(const struct pdd_node *n);
+/* Counts a Tso stream opened (what 0), a RegionHeartbeat stream opened
+ * (1) or a heartbeat answered on one (2). */
+void pdd_node_count_stream(struct pdd_node *n, int what);
 
 /* ---- http.c: the status port. */
 struct dmn_http;
@@ -198,5 +226,8 @@ int pdd_http_start(struct event_base *base, const char *listen,
 
 /* ---- service.c */
 int pdd_service_register(struct rpc_server *srv, struct pdd_node *n);
+/* Frees the state of streams the server's destroy finished (call after
+ * dmn_rpc_stop, once the node is stopped). */
+void pdd_service_stop(void);
 
 #endif /* PDD_H */

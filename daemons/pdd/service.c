@@ -354,29 +354,28 @@ static void h_store_heartbeat(struct rpc_call *call, const void *req,
     rpc_call_reply(call, &out);
 }
 
-/* One region heartbeat; 0 or the failure already sent. */
-static int heartbeat(struct pdd_node *n, struct rpc_call *call,
-                     const pd_RegionInfo *in, struct pd_step *step)
+/* One region heartbeat: 0, or its failure code with the text in msg (the
+ * unary call fails with it, a stream answers the code). */
+static int heartbeat(struct pdd_node *n, const pd_RegionInfo *in,
+                     struct pd_step *step, char *msg, size_t len)
 {
     char err[256];
     struct pd_region_info info;
     if (pd_pb_region_info_in(in, &info, err, sizeof(err)) != 0) {
-        failf(call, -EINVAL, "region heartbeat: %s", err);
-        return -1;
+        snprintf(msg, len, "region heartbeat: %s", err);
+        return -EINVAL;
     }
     int rc = pd_region_heartbeat(pdd_node_pd(n), pdd_mono_ms(), &info, step);
-    if (rc == PD_ESTALE) {
-        failf(call, rc,
-              "stale heartbeat for region %" PRIu64 " (conf_ver %" PRIu64
-              ", version %" PRIu64 "): the map has a newer epoch; ignored",
-              info.region.id, info.region.conf_ver, info.region.version);
-        return -1;
-    }
-    if (rc != 0) {
-        fail_pd(n, call, rc);
-        return -1;
-    }
-    return 0;
+    if (rc == PD_ESTALE)
+        snprintf(msg, len,
+                 "stale heartbeat for region %" PRIu64 " (conf_ver %" PRIu64
+                 ", version %" PRIu64 "): the map has a newer epoch; ignored",
+                 info.region.id, info.region.conf_ver, info.region.version);
+    else if (rc != 0)
+        snprintf(msg, len, "%s%s%s", pd_strerror(rc),
+                 *pd_errmsg(pdd_node_pd(n)) ? ": " : "",
+                 pd_errmsg(pdd_node_pd(n)));
+    return rc;
 }
 
 static void h_region_heartbeat(struct rpc_call *call, const void *req,
@@ -391,8 +390,12 @@ static void h_region_heartbeat(struct rpc_call *call, const void *req,
         return;
     }
     struct pd_step step = {0};
-    if (heartbeat(n, call, &in->region, &step) != 0)
+    char msg[512];
+    int rc = heartbeat(n, &in->region, &step, msg, sizeof(msg));
+    if (rc != 0) {
+        rpc_call_fail(call, rc, msg);
         return;
+    }
     pd_RegionHeartbeatResponse out = {.has_step = true};
     pd_pb_step_out(&step, &out.step);
     rpc_call_reply(call, &out);
@@ -514,9 +517,14 @@ static void h_report_split(struct rpc_call *call, const void *req, void *ud)
         failf(call, -EINVAL, "report split needs both halves");
         return;
     }
-    if (heartbeat(n, call, &in->left, NULL) != 0 ||
-        heartbeat(n, call, &in->right, NULL) != 0)
+    char msg[512];
+    int rc = heartbeat(n, &in->left, NULL, msg, sizeof(msg));
+    if (rc == 0)
+        rc = heartbeat(n, &in->right, NULL, msg, sizeof(msg));
+    if (rc != 0) {
+        rpc_call_fail(call, rc, msg);
         return;
+    }
     pd_ReportSplitResponse out = {0};
     rpc_call_reply(call, &out);
 }
@@ -832,6 +840,181 @@ static void h_raft(struct rpc_call *call, const void *req, void *ud)
     rpc_call_reply(call, &out);
 }
 
+/* ---- streams (libpd/DESIGN.md "Service": Tso and RegionHeartbeat) ------
+ * A Tso stream's requests queue in the node with the unary ones and are
+ * answered on the stream in order; when a stream has many queued it holds
+ * back the client's credit, which bounds the queue. A request while this
+ * pdd does not lead (or a failed batch) fails the whole stream with the
+ * code and "leader: ADDR": the client moves its stream there. */
+
+#define TSO_STREAM_HOLD 32 /* queued requests of one stream: hold credit */
+
+/* Streams not freed yet: the server's destroy finishes their calls
+ * without a word, so pdd_service_stop frees what is left. */
+static struct pdd_tso_stream *open_streams;
+
+static void tso_stream_release(struct pdd_tso_stream *st)
+{
+    if (st->call || st->pending > 0)
+        return;
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        open_streams = st->next;
+    if (st->next)
+        st->next->prev = st->prev;
+    free(st);
+}
+
+void pdd_service_stop(void)
+{
+    while (open_streams) {
+        struct pdd_tso_stream *st = open_streams;
+        open_streams = st->next;
+        free(st);
+    }
+}
+
+static void tso_stream_cancel(struct rpc_call *call, void *ud)
+{
+    struct pdd_tso_stream *st = ud;
+    rpc_call_stream_end(call, RPC_ECANCELED);
+    st->call = NULL;
+    tso_stream_release(st);
+}
+
+void pdd_tso_stream_answer(struct pdd_tso_stream *st, int rc, uint64_t first,
+                           uint32_t count, const char *msg)
+{
+    st->pending--;
+    if (st->call && rc == 0) {
+        pd_TsoResponse out = {.first = first, .count = count};
+        rpc_call_stream_send(st->call, &out);
+        if (st->held && st->pending < TSO_STREAM_HOLD / 2) {
+            st->held = false;
+            rpc_call_recv_hold(st->call, false);
+        }
+        if (st->closing && st->pending == 0) {
+            rpc_call_stream_end(st->call, 0);
+            st->call = NULL;
+        }
+    } else if (st->call) {
+        rpc_call_fail(st->call, rc, msg && *msg ? msg : pd_strerror(rc));
+        st->call = NULL;
+    }
+    tso_stream_release(st);
+}
+
+/* One request of a Tso stream: queued, or the stream failed. */
+static void tso_stream_request(struct pdd_node *n, struct pdd_tso_stream *st,
+                               const pd_TsoRequest *in)
+{
+    if (in->count < 1 || in->count > PD_TS_LOGICAL_LIMIT) {
+        failf(st->call, -EINVAL, "tso count %u out of range 1..%u",
+              (unsigned)in->count, (unsigned)PD_TS_LOGICAL_LIMIT);
+        st->call = NULL;
+        return;
+    }
+    if (admit(n, st->call, in->cluster_id, false) != 0) {
+        st->call = NULL; /* failed: PD_ENOTLEADER names the leader */
+        return;
+    }
+    pdd_node_tso_stream(n, st, in->count);
+    if (st->call && !st->held && st->pending >= TSO_STREAM_HOLD) {
+        st->held = true;
+        rpc_call_recv_hold(st->call, true);
+    }
+}
+
+static void h_tso_stream(struct rpc_call *call, const void *req, void *ud)
+{
+    struct pdd_node *n = ud;
+    struct pdd_tso_stream *st = calloc(1, sizeof(*st));
+    if (!st) {
+        rpc_call_fail(call, -ENOMEM, "out of memory");
+        return;
+    }
+    st->call = call;
+    st->pending = 1; /* this handler's own reference */
+    st->next = open_streams;
+    if (open_streams)
+        open_streams->prev = st;
+    open_streams = st;
+    rpc_call_set_ud(call, st);
+    rpc_call_on_cancel(call, tso_stream_cancel, st);
+    pdd_node_count_stream(n, 0);
+    tso_stream_request(n, st, req);
+    st->pending--;
+    tso_stream_release(st);
+}
+
+static void r_tso_stream(struct rpc_call *call, const void *msg, void *ud)
+{
+    struct pdd_node *n = ud;
+    struct pdd_tso_stream *st = rpc_call_get_ud(call);
+    st->pending++;
+    if (!msg) {
+        st->closing = true;
+        if (st->pending == 1) {
+            rpc_call_stream_end(call, 0);
+            st->call = NULL;
+        }
+    } else {
+        tso_stream_request(n, st, msg);
+    }
+    st->pending--;
+    tso_stream_release(st);
+}
+
+/* A RegionHeartbeat stream answers each heartbeat at once, in order, with
+ * its operator step (or its error code: a stale heartbeat does not end
+ * the stream); not leading, or another cluster's id, ends it. */
+static void hb_stream_cancel(struct rpc_call *call, void *ud)
+{
+    (void)ud;
+    rpc_call_stream_end(call, RPC_ECANCELED);
+}
+
+static void hb_stream_request(struct pdd_node *n, struct rpc_call *call,
+                              const pd_RegionHeartbeatRequest *in)
+{
+    if (admit(n, call, in->cluster_id, true) != 0)
+        return;
+    pd_RegionHeartbeatResponse out = {.has_step = true};
+    struct pd_step step = {0};
+    char msg[512];
+    if (!in->has_region) {
+        out.error = -EINVAL;
+        snprintf(msg, sizeof(msg),
+                 "region heartbeat: no region in the request");
+    } else {
+        out.region_id = in->region.region.id;
+        out.error = heartbeat(n, &in->region, &step, msg, sizeof(msg));
+    }
+    if (out.error == 0)
+        pd_pb_step_out(&step, &out.step);
+    else
+        out.error_text = msg;
+    pdd_node_count_stream(n, 2);
+    rpc_call_stream_send(call, &out);
+}
+
+static void h_hb_stream(struct rpc_call *call, const void *req, void *ud)
+{
+    struct pdd_node *n = ud;
+    rpc_call_on_cancel(call, hb_stream_cancel, NULL);
+    pdd_node_count_stream(n, 1);
+    hb_stream_request(n, call, req);
+}
+
+static void r_hb_stream(struct rpc_call *call, const void *msg, void *ud)
+{
+    if (!msg)
+        rpc_call_stream_end(call, 0);
+    else
+        hb_stream_request(ud, call, msg);
+}
+
 #define M(idv, nm, req, resp, fn)                                          \
     {                                                                      \
         .id = idv, .name = nm, .req_fields = pd_##req##_fields,            \
@@ -908,5 +1091,18 @@ int pdd_service_register(struct rpc_server *srv, struct pdd_node *n)
         if (rc != 0)
             return rc;
     }
-    return 0;
+    static const struct rpc_method tso_stream =
+        M(PD_METHOD_TSO_STREAM, "pd.TsoStream", TsoRequest, TsoResponse,
+          h_tso_stream);
+    static const struct rpc_method hb_stream =
+        M(PD_METHOD_REGION_HEARTBEAT_STREAM, "pd.RegionHeartbeatStream",
+          RegionHeartbeatRequest, RegionHeartbeatResponse, h_hb_stream);
+    struct rpc_method m = tso_stream;
+    m.ud = n;
+    int rc = rpc_server_register_bidi(srv, &m, r_tso_stream);
+    if (rc != 0)
+        return rc;
+    m = hb_stream;
+    m.ud = n;
+    return rpc_server_register_bidi(srv, &m, r_hb_stream);
 }

@@ -538,6 +538,14 @@ int pd_schedule(struct pd *pd, uint64_t mono_ms, struct pd_operator *out,
                                                    leadership) */
 #define PD_METHOD_ADD_MEMBER 0x0004001bu     /* AddMember (pdd group) */
 #define PD_METHOD_REMOVE_MEMBER 0x0004001cu  /* RemoveMember (pdd group) */
+#define PD_METHOD_TSO_STREAM 0x0004001du     /* bidirectional: TsoRequest
+                                                each answered by one
+                                                TsoResponse, in order */
+#define PD_METHOD_REGION_HEARTBEAT_STREAM 0x0004001eu /* bidirectional:
+                                                RegionHeartbeatRequest each
+                                                answered by one
+                                                RegionHeartbeatResponse (the
+                                                operator step), in order */
 #define PD_METHOD_RAFT 0x00040100u              /* pdd to pdd: one Raft
                                                    message (RaftRequest) */
 
@@ -566,6 +574,9 @@ struct pd_client_options {
     const struct rpc_tls_config *tls; /* NULL: plaintext; else mutual TLS
                                          to every member (borrowed: must
                                          outlive the client) */
+    bool no_streams;              /* Tso and RegionHeartbeat as unary
+                                     calls (the streams are the default;
+                                     a pdd without them is detected) */
 };
 
 struct pd_client_stats {
@@ -580,6 +591,9 @@ struct pd_client_stats {
     uint64_t member_refreshes; /* GetMembers the client made on its own
                                   (a new or unreachable member seen) */
     uint64_t members;      /* members it knows now (endpoints) */
+    uint64_t streams_opened; /* Tso / RegionHeartbeat streams opened */
+    uint64_t stream_msgs;  /* requests sent on them (opening included) */
+    uint64_t heartbeats;   /* region heartbeats the loop took in */
 };
 
 /* Starts the client and asks the members who leads (unless no_discovery).
@@ -605,6 +619,19 @@ void pd_client_release(const struct pb_msgdesc_s *fields, void *msg);
  * concurrent callers'; strictly above any this client got before. */
 int pd_client_tso(struct pd_client *c, uint32_t count, pd_ts *first,
                   char *err, size_t errlen);
+/* The same without waiting: done(rc, first, errmsg, ud) runs once on the
+ * client's own loop thread when the timestamps arrive (or with the
+ * failure; errmsg borrowed for the call). done may call
+ * pd_client_tso_async again but no blocking pd_client_* call, and must
+ * not block. Requests queued or in flight when the client is destroyed
+ * complete with RPC_ECLOSED inside pd_client_destroy (destroy it only when
+ * none waits out a retry backoff: those would never complete). Returns 0,
+ * -EINVAL or
+ * -ENOMEM (done is then never called). */
+typedef void (*pd_tso_done_fn)(int rc, pd_ts first, const char *errmsg,
+                               void *ud);
+int pd_client_tso_async(struct pd_client *c, uint32_t count,
+                        pd_tso_done_fn done, void *ud);
 /* count fresh ids (0 means 1). */
 int pd_client_alloc_id(struct pd_client *c, uint32_t count, uint64_t *first,
                        char *err, size_t errlen);

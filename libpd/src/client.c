@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,10 +61,30 @@ struct op
     struct event *retry_ev;                /* backoff timer */
     int rc;                                /* result */
     char err[256];                         /* its detail */
+    uint64_t sent_ms;                      /* stream: mono ms it was sent */
+    pd_tso_done_fn tso_done;               /* async TSO: called instead of
+                                              waking a waiter */
+    void *tso_ud;                          /* passed to tso_done */
     bool done;                             /* finished: the waiter goes */
     pthread_mutex_t mu;                    /* guards done, rc, err */
     pthread_cond_t cond;                   /* signals done to its waiter */
     struct op *next;                       /* queue link */
+};
+
+/* A bidirectional stream to the leader carrying one kind of request
+ * (Tso batches, region heartbeats), answered in order (DESIGN.md
+ * "Client"). Loop thread only. */
+struct chan
+{
+    struct pd_client *c;        /* owner */
+    uint32_t method;            /* PD_METHOD_*_STREAM */
+    struct rpc_client *cli;     /* connection the stream is on; NULL none */
+    uint64_t id;                /* its stream id */
+    struct op *sent;            /* ops sent, answered in this order */
+    struct op *sent_tail;       /* last of them */
+    struct op *wait;            /* ops waiting for credit */
+    struct op *wait_tail;       /* last of them */
+    struct event *timer;        /* the oldest sent op's attempt deadline */
 };
 
 struct endpoint
@@ -94,6 +115,10 @@ struct pd_client
     int call_timeout_ms;            /* per attempt */
     const struct rpc_tls_config *tls; /* options' TLS, NULL: plaintext */
     struct op *refresh;             /* the OP_REFRESH out, NULL none */
+    struct chan tso_ch;             /* Tso stream */
+    struct chan hb_ch;              /* RegionHeartbeat stream */
+    bool streams_off;               /* unary calls only (option, or a pdd
+                                       without the stream methods) */
     uint64_t refresh_ms;            /* mono ms the last one started */
     /* Read by any thread (under lock): */
     uint64_t cluster_id;            /* given, or learned from GetMembers */
@@ -117,10 +142,18 @@ static uint64_t mono_ms(void)
 
 /* Each op has its own mutex: finishing one does not contend with the
  * client's lock, which 64 threads queueing requests hold often. */
+static void op_free(struct op *op);
+
 static void finish(struct pd_client *c, struct op *op, int rc,
                    const char *err)
 {
     (void)c;
+    if (op->tso_done) { /* pd_client_tso_async: nobody waits; op is ours */
+        op->tso_done(rc, rc == 0 ? op->first : 0,
+                     rc == 0 ? "" : err ? err : pd_strerror(rc), op->tso_ud);
+        op_free(op);
+        return;
+    }
     pthread_mutex_lock(&op->mu);
     op->rc = rc;
     if (err && err != op->err)
@@ -408,6 +441,217 @@ static void call_done(int rc, const void *resp, const char *errmsg, void *ud)
     finish(c, op, 0, NULL);
 }
 
+/* ---- streams ------------------------------------------------------------ */
+
+static void op_push(struct op **head, struct op **tail, struct op *op)
+{
+    op->next = NULL;
+    if (*tail)
+        (*tail)->next = op;
+    else
+        *head = op;
+    *tail = op;
+}
+
+static struct chan *chan_of(struct pd_client *c, const struct op *op)
+{
+    if (c->streams_off)
+        return NULL;
+    if (op->kind == OP_BATCH)
+        return &c->tso_ch;
+    if (op->kind == OP_CALL && op->method == PD_METHOD_REGION_HEARTBEAT)
+        return &c->hb_ch;
+    return NULL;
+}
+
+/* Arms the timer for the oldest op sent, if any and not armed. */
+static void chan_arm(struct chan *ch)
+{
+    if (!ch->sent || evtimer_pending(ch->timer, NULL))
+        return;
+    uint64_t now = mono_ms();
+    uint64_t due = ch->sent->sent_ms + (uint64_t)ch->c->call_timeout_ms;
+    uint64_t ms = due > now ? due - now : 0;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    evtimer_add(ch->timer, &tv);
+}
+
+/* Drops ch's stream (canceling it when cancel) and hands every op that was
+ * on it back to attempt_failed with rc, as a failed unary attempt. */
+static void chan_reset(struct chan *ch, int rc, const char *msg, bool cancel)
+{
+    struct pd_client *c = ch->c;
+    struct rpc_client *cli = ch->cli;
+    uint64_t id = ch->id;
+    struct op *ops = ch->sent;
+    if (ch->sent_tail)
+        ch->sent_tail->next = ch->wait;
+    else
+        ops = ch->wait;
+    ch->sent = ch->sent_tail = ch->wait = ch->wait_tail = NULL;
+    ch->cli = NULL;
+    ch->id = 0;
+    evtimer_del(ch->timer);
+    if (cli && cancel)
+        rpc_client_cancel(cli, id); /* its done sees ch->cli NULL */
+    while (ops) {
+        struct op *op = ops;
+        ops = op->next;
+        op->next = NULL;
+        attempt_failed(c, op, rc, msg);
+    }
+}
+
+static void chan_done(int rc, const void *resp, const char *errmsg, void *ud)
+{
+    struct chan *ch = ud;
+    (void)resp;
+    if (!ch->cli)
+        return; /* a stream chan_reset dropped */
+    if (rc == RPC_EUNKNOWN_METHOD) {
+        /* A pdd from before the streams: unary calls from now on. */
+        ch->c->streams_off = true;
+        rc = RPC_ECONNLOST;
+    }
+    if (rc == 0 || rc == RPC_ECANCELED || rc == RPC_ECLOSED) {
+        if (rc != RPC_ECLOSED)
+            rc = RPC_ECONNLOST; /* ended under us: try again */
+        if (!errmsg[0])
+            errmsg = "pdd ended the stream";
+    }
+    chan_reset(ch, rc, errmsg, false);
+}
+
+static void chan_msg(const void *msg, void *ud)
+{
+    struct chan *ch = ud;
+    struct op *op = ch->sent;
+    if (!op)
+        return; /* nothing asked: not an answer of ours */
+    ch->sent = op->next;
+    if (!ch->sent)
+        ch->sent_tail = NULL;
+    op->next = NULL;
+    evtimer_del(ch->timer);
+    chan_arm(ch);
+    if (ch == &ch->c->hb_ch) {
+        const pd_RegionHeartbeatResponse *r = msg;
+        if (r->error != 0) {
+            char m[256];
+            if (r->error_text)
+                snprintf(m, sizeof(m), "%s", r->error_text);
+            else
+                snprintf(m, sizeof(m), "region heartbeat %" PRIu64 ": %s",
+                         r->region_id, pd_strerror(r->error));
+            call_done(r->error, NULL, m, op);
+            return;
+        }
+    }
+    call_done(0, msg, "", op);
+}
+
+/* Sends op on the stream (opened first if needed). 0, or an error for
+ * which op was not sent. */
+static int chan_put(struct chan *ch, struct op *op)
+{
+    int rc = rpc_client_stream_send(ch->cli, ch->id, op->req);
+    if (rc == 0) {
+        op->sent_ms = mono_ms();
+        op_push(&ch->sent, &ch->sent_tail, op);
+        chan_arm(ch);
+        pthread_mutex_lock(&ch->c->lock);
+        ch->c->stats.stream_msgs++;
+        pthread_mutex_unlock(&ch->c->lock);
+    }
+    return rc;
+}
+
+static void chan_window(void *ud)
+{
+    struct chan *ch = ud;
+    while (ch->wait) {
+        struct op *op = ch->wait;
+        struct op *next = op->next;
+        int rc = chan_put(ch, op);
+        if (rc == RPC_EBUSY)
+            return;
+        if (rc != 0) { /* op is still first in wait: reset takes all */
+            chan_reset(ch, rc, rpc_strerror(rc), true);
+            return;
+        }
+        ch->wait = next;
+        if (!next)
+            ch->wait_tail = NULL;
+    }
+}
+
+static void chan_send(struct pd_client *c, struct chan *ch, struct op *op,
+                      struct rpc_client *cli)
+{
+    if (ch->cli && ch->cli != cli)
+        chan_reset(ch, RPC_ECONNLOST, "the stream moves to the leader", true);
+    op->cli = cli;
+    if (ch->cli) {
+        if (ch->wait) {
+            op_push(&ch->wait, &ch->wait_tail, op);
+            return;
+        }
+        int rc = chan_put(ch, op);
+        if (rc == RPC_EBUSY)
+            op_push(&ch->wait, &ch->wait_tail, op);
+        else if (rc != 0)
+            attempt_failed(c, op, rc, rpc_strerror(rc));
+        return;
+    }
+    struct rpc_call_spec cs = {
+        .method = ch->method,
+        .req_fields = op->req_fields,
+        .req = op->req,
+        .resp_fields = op->resp_fields,
+        .resp_size = op->resp_size,
+        .done = chan_done,
+        .on_msg = chan_msg,
+        .ud = ch,
+        .bidi = true,
+        .on_window = chan_window,
+    };
+    int rc = rpc_client_call(cli, &cs, &ch->id);
+    if (rc != 0) {
+        attempt_failed(c, op, rc, rpc_strerror(rc));
+        return;
+    }
+    ch->cli = cli;
+    op->sent_ms = mono_ms();
+    op_push(&ch->sent, &ch->sent_tail, op);
+    chan_arm(ch);
+    pthread_mutex_lock(&c->lock);
+    c->stats.streams_opened++;
+    c->stats.stream_msgs++;
+    pthread_mutex_unlock(&c->lock);
+}
+
+static void chan_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct chan *ch = arg;
+    if (!ch->sent)
+        return;
+    if (ch->sent->sent_ms + (uint64_t)ch->c->call_timeout_ms > mono_ms()) {
+        chan_arm(ch);
+        return;
+    }
+    chan_reset(ch, RPC_EDEADLINE, "no answer on the stream in time", true);
+}
+
+static int chan_init(struct pd_client *c, struct chan *ch, uint32_t method)
+{
+    ch->c = c;
+    ch->method = method;
+    ch->timer = evtimer_new(c->base, chan_timeout, ch);
+    return ch->timer ? 0 : -ENOMEM;
+}
+
 static void start_call(struct pd_client *c, struct op *op)
 {
     if (c->closing) {
@@ -415,6 +659,11 @@ static void start_call(struct pd_client *c, struct op *op)
         return;
     }
     struct rpc_client *cli = endpoint_client(c, c->leader);
+    struct chan *ch = cli ? chan_of(c, op) : NULL;
+    if (ch) {
+        chan_send(c, ch, op, cli);
+        return;
+    }
     if (!cli) {
         op_fail(c, op, -EINVAL, "bad member address");
         return;
@@ -509,9 +758,10 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     while (read(fd, buf, sizeof(buf)) > 0)
         ;
     pthread_mutex_lock(&c->lock);
-    struct op *q = c->queue;
-    c->queue = NULL;
     bool stop = c->stopping;
+    struct op *q = stop ? NULL : c->queue; /* stopping: destroy fails them */
+    if (!stop)
+        c->queue = NULL;
     pthread_mutex_unlock(&c->lock);
     if (stop) {
         event_base_loopbreak(c->base);
@@ -556,9 +806,8 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
-/* Hands op to the loop and waits until it is finished. */
-static int run_op(struct pd_client *c, struct op *op, char *err,
-                  size_t errlen)
+/* Hands op to the loop. */
+static void submit(struct pd_client *c, struct op *op)
 {
     op->deadline_ms = mono_ms() + (uint64_t)c->timeout_ms;
     op->backoff_ms = 10;
@@ -571,6 +820,13 @@ static int run_op(struct pd_client *c, struct op *op, char *err,
         ssize_t w = write(c->wake_fds[1], "w", 1);
         (void)w; /* a full pipe already wakes the loop */
     }
+}
+
+/* Hands op to the loop and waits until it is finished. */
+static int run_op(struct pd_client *c, struct op *op, char *err,
+                  size_t errlen)
+{
+    submit(c, op);
     pthread_mutex_lock(&op->mu);
     while (!op->done)
         pthread_cond_wait(&op->cond, &op->mu);
@@ -680,6 +936,22 @@ int pd_client_tso(struct pd_client *c, uint32_t count, pd_ts *first,
         *first = op->first;
     op_free(op);
     return rc;
+}
+
+int pd_client_tso_async(struct pd_client *c, uint32_t count,
+                        pd_tso_done_fn done, void *ud)
+{
+    if (!c || !done || count < 1 || count > PD_TS_LOGICAL_LIMIT)
+        return -EINVAL;
+    struct op *op = op_new(c);
+    if (!op)
+        return -ENOMEM;
+    op->kind = OP_TSO;
+    op->count = count;
+    op->tso_done = done;
+    op->tso_ud = ud;
+    submit(c, op);
+    return 0;
 }
 
 int pd_client_alloc_id(struct pd_client *c, uint32_t count, uint64_t *first,
@@ -1016,6 +1288,10 @@ int pd_client_create(const struct pd_client_options *opts,
                            on_wake, c);
     if (!c->wake_ev || event_add(c->wake_ev, NULL) != 0)
         goto err_oom;
+    c->streams_off = opts->no_streams;
+    if (chan_init(c, &c->tso_ch, PD_METHOD_TSO_STREAM) != 0 ||
+        chan_init(c, &c->hb_ch, PD_METHOD_REGION_HEARTBEAT_STREAM) != 0)
+        goto err_oom;
     if (pthread_create(&c->thread, NULL, loop_main, c) != 0)
         goto err_oom;
     c->thread_started = true;
@@ -1052,8 +1328,19 @@ void pd_client_destroy(struct pd_client *c)
     c->closing = true;
     for (size_t i = 0; i < c->n_eps; i++)
         rpc_client_destroy(c->eps[i].cli);
+    /* Asynchronous requests the loop never took (blocking callers cannot
+     * be waiting: no call may run during destroy). */
+    while (c->queue) {
+        struct op *op = c->queue;
+        c->queue = op->next;
+        finish(c, op, RPC_ECLOSED, "client is being destroyed");
+    }
     if (c->refresh) /* waiting out a backoff (a call out ended above) */
         refresh_end(c, c->refresh);
+    if (c->tso_ch.timer)
+        event_free(c->tso_ch.timer);
+    if (c->hb_ch.timer)
+        event_free(c->hb_ch.timer);
     for (size_t i = 0; i < c->n_cache; i++)
         cached_free(c->cache[i]);
     pd__free(c->cache);

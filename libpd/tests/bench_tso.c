@@ -1,11 +1,14 @@
 /* bench_tso.c: `make -C libpd bench`: timestamps and region lookups per
  * second through libpd's client against three real pdd on loopback (ports
- * 22201-22203), with 1 and 64 client threads; p99 latency at 64; lookups
+ * 22201-22203), with 1 and 64 client threads, over the Tso stream and
+ * (a second client, no_streams) unary Tso calls side by side; p99 latency
+ * at 64; lookups
  * through the client's region cache. Prints
  * BENCH lines (DESIGN.md, "Benchmark"). Needs build/<variant>/daemons/
  * bin/pdd (the bench target builds it); says so and exits 0 without it.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -20,7 +23,7 @@
 #include "pd.h"
 #include "pd.pb.h"
 
-#define SECONDS_PER_RUN 2.0
+#define SECONDS_PER_RUN (getenv("BENCH_TSO_ONLY") ? 4.0 : 2.0)
 
 static const char *addrs[3] = {"127.0.0.1:22201", "127.0.0.1:22202",
                                "127.0.0.1:22203"};
@@ -138,6 +141,185 @@ static int measure(struct pd_client *c, int kind, int threads, uint32_t count,
 
 static pid_t pids[3];
 
+static double proc_cpu_s(pid_t pid);
+static double pdd_cpu_s(void);
+
+/* One path's Tso figures (the stream, or unary calls). */
+struct tso_fig
+{
+    double calls1;     /* calls/s, one thread */
+    double calls64;    /* calls/s, 64 threads */
+    double client_cpu; /* us of client CPU per request at 64 */
+    double pdd_cpu;    /* us of CPU in the three pdd per request at 64 */
+    double async64;    /* timestamps/s, 64 async callers, one each */
+};
+
+/* Asynchronous callers (pd_client_tso_async): `slots` requests kept in
+ * flight, each answer starting the next, all on the client's loop thread:
+ * no thread per caller, so no wake-up per timestamp. */
+struct async_bench
+{
+    struct pd_client *c; /* client */
+    double end;          /* stop starting requests after this */
+    double *lat;         /* latencies (s) */
+    size_t cap;          /* room in lat */
+    size_t n;            /* answers */
+    int live;            /* requests in flight */
+    int rc;              /* first failure */
+};
+
+struct async_slot
+{
+    struct async_bench *b; /* shared state */
+    double t0;             /* when its request started */
+    pd_ts prev;            /* its last timestamp */
+};
+
+static void async_bench_done(int rc, pd_ts first, const char *errmsg,
+                             void *ud)
+{
+    struct async_slot *s = ud;
+    struct async_bench *b = s->b;
+    double t = now_s();
+    if (rc != 0 || first <= s->prev) {
+        if (b->rc == 0)
+            fprintf(stderr, "bench: async tso: %s\n",
+                    rc ? errmsg : "timestamps went back");
+        b->rc = rc ? rc : PD_EINTERNAL;
+    }
+    s->prev = first;
+    if (b->n < b->cap)
+        b->lat[b->n] = t - s->t0;
+    b->n++;
+    if (b->rc == 0 && t < b->end) {
+        s->t0 = t;
+        if (pd_client_tso_async(b->c, 1, async_bench_done, s) == 0)
+            return;
+    }
+    __atomic_sub_fetch(&b->live, 1, __ATOMIC_RELEASE);
+}
+
+/* One timestamp per request, `slots` in flight: per second and p99 (us). */
+static int measure_async(struct pd_client *c, int slots, double *per_s,
+                         double *p99_us)
+{
+    struct async_bench b = {.c = c, .cap = 4000000, .live = slots};
+    b.lat = calloc(b.cap, sizeof(double));
+    struct async_slot *s = calloc((size_t)slots, sizeof(*s));
+    if (!b.lat || !s)
+        return -ENOMEM;
+    double t0 = now_s();
+    b.end = t0 + SECONDS_PER_RUN;
+    for (int i = 0; i < slots; i++) {
+        s[i] = (struct async_slot){.b = &b, .t0 = now_s()};
+        if (pd_client_tso_async(c, 1, async_bench_done, &s[i]) != 0)
+            __atomic_sub_fetch(&b.live, 1, __ATOMIC_RELEASE);
+    }
+    while (__atomic_load_n(&b.live, __ATOMIC_ACQUIRE) > 0)
+        usleep(1000);
+    double el = now_s() - t0;
+    size_t nl = b.n < b.cap ? b.n : b.cap;
+    qsort(b.lat, nl, sizeof(double), cmp_double);
+    *per_s = (double)b.n / el;
+    *p99_us = nl ? b.lat[(size_t)((double)(nl - 1) * 0.99)] * 1e6 : 0;
+    free(b.lat);
+    free(s);
+    return b.rc;
+}
+
+/* BENCH_TSO_ONLY=stream|unary: a profiling run (DESIGN.md "Benchmark"):
+ * prints the pids, waits 2 s (attach perf stat -p now), then 64 threads
+ * take one timestamp per call on that path for 4 s; prints the requests,
+ * the RPCs or stream messages that carried them, and the batches pdd
+ * served, so counts taken from outside divide exactly. */
+static int tso_profile(struct pd_client *c, const struct pd_client_options *co,
+                       const char *path)
+{
+    struct pd_client *cu = NULL;
+    char err[256];
+    if (strcmp(path, "unary") == 0) {
+        struct pd_client_options o = *co;
+        o.no_streams = true;
+        int rc = pd_client_create(&o, &cu, err, sizeof(err));
+        if (rc)
+            return rc;
+        c = cu;
+    }
+    printf("PIDS %d %d %d %d\n", (int)getpid(), (int)pids[0], (int)pids[1],
+           (int)pids[2]);
+    fflush(stdout);
+    sleep(2);
+    struct pd_client_stats s0, s1;
+    pd_client_stats(c, &s0);
+    double per_s, p99;
+    int rc = measure(c, 0, 64, 1, &per_s, &p99);
+    pd_client_stats(c, &s1);
+    printf("PROFILE %s requests %" PRIu64 " rpcs %" PRIu64
+           " stream_msgs %" PRIu64 " calls/s %.0f p99_us %.0f\n",
+           path, s1.tso_requests - s0.tso_requests,
+           s1.tso_calls - s0.tso_calls, s1.stream_msgs - s0.stream_msgs,
+           per_s, p99);
+    pd_client_destroy(cu);
+    return rc;
+}
+
+/* Tso with 1 and 64 threads (one timestamp per call) and 64 threads
+ * asking 1000 each, through client c; BENCH names start tso_<label>. */
+static int tso_figures(struct pd_client *c, const char *label,
+                       struct tso_fig *out)
+{
+    double per_s, p99;
+    struct pd_client_stats s0, s1;
+    int rc = measure(c, 0, 1, 1, &per_s, &p99);
+    if (rc)
+        return rc;
+    out->calls1 = per_s;
+    printf("BENCH tso_%s1client_calls %.0f calls/s\n", label, per_s);
+    printf("BENCH tso_%s1client_p99 %.0f us\n", label, p99);
+    pd_client_stats(c, &s0);
+    double pdd0 = pdd_cpu_s(), self0 = proc_cpu_s(getpid());
+    if ((rc = measure(c, 0, 64, 1, &per_s, &p99)))
+        return rc;
+    double pdd1 = pdd_cpu_s(), self1 = proc_cpu_s(getpid());
+    pd_client_stats(c, &s1);
+    double calls = (double)(s1.tso_requests - s0.tso_requests);
+    out->calls64 = per_s;
+    out->client_cpu = (self1 - self0) * 1e6 / calls;
+    out->pdd_cpu = (pdd1 - pdd0) * 1e6 / calls;
+    printf("BENCH tso_%s64clients_calls %.0f calls/s\n", label, per_s);
+    printf("BENCH tso_%s64clients_p99 %.0f us\n", label, p99);
+    printf("BENCH tso_%s64clients_requests_per_rpc %.1f x\n", label,
+           calls / (double)(s1.tso_calls - s0.tso_calls));
+    printf("BENCH tso_%s64clients_pdd_cpu_per_request %.2f us\n", label,
+           out->pdd_cpu);
+    printf("BENCH tso_%s64clients_client_cpu_per_request %.2f us\n", label,
+           out->client_cpu);
+    if ((rc = measure(c, 0, 64, 1000, &per_s, &p99)))
+        return rc;
+    printf("BENCH tso_%s64clients_batch1000_timestamps %.0f ts/s\n", label,
+           per_s * 1000);
+    printf("BENCH tso_%s64clients_batch1000_p99 %.0f us\n", label, p99);
+    pd_client_stats(c, &s0);
+    pdd0 = pdd_cpu_s();
+    self0 = proc_cpu_s(getpid());
+    if ((rc = measure_async(c, 64, &per_s, &p99)))
+        return rc;
+    pdd1 = pdd_cpu_s();
+    self1 = proc_cpu_s(getpid());
+    pd_client_stats(c, &s1);
+    calls = (double)(s1.tso_requests - s0.tso_requests);
+    out->async64 = per_s;
+    printf("BENCH tso_%s64async_timestamps %.0f ts/s\n", label, per_s);
+    printf("BENCH tso_%s64async_p99 %.0f us\n", label, p99);
+    printf("BENCH tso_%s64async_requests_per_rpc %.1f x\n", label,
+           calls / (double)(s1.tso_calls - s0.tso_calls));
+    printf("BENCH tso_%s64async_client_cpu_per_request %.2f us\n", label,
+           (self1 - self0) * 1e6 / calls);
+    printf("BENCH tso_%s64async_pdd_cpu_per_request %.2f us\n", label,
+           (pdd1 - pdd0) * 1e6 / calls);
+    return 0;
+}
+
 /* CPU seconds (user + system) used so far by process pid, from
  * /proc/<pid>/stat; the figures below divide it by calls, which moves
  * far less with the machine's load than calls per second do. */
@@ -218,7 +400,7 @@ int main(void)
     }
     struct pd_client_options co = {.endpoints = addrs, .n_endpoints = 3,
                                    .timeout_ms = 30000};
-    struct pd_client *c = NULL;
+    struct pd_client *c = NULL, *cu = NULL;
     char err[256];
     int rc = -1;
     for (int tries = 0; tries < 300 && rc != 0; tries++) {
@@ -252,30 +434,29 @@ int main(void)
         goto out;
     }
     double per_s, p99;
-    struct pd_client_stats s0, s1;
-    if ((rc = measure(c, 0, 1, 1, &per_s, &p99)))
+    struct tso_fig fs, fu;
+    const char *only = getenv("BENCH_TSO_ONLY");
+    if (only) {
+        rc = tso_profile(c, &co, only);
         goto out;
-    printf("BENCH tso_1client_calls %.0f calls/s\n", per_s);
-    printf("BENCH tso_1client_p99 %.0f us\n", p99);
-    pd_client_stats(c, &s0);
-    double pdd0 = pdd_cpu_s(), self0 = proc_cpu_s(getpid());
-    if ((rc = measure(c, 0, 64, 1, &per_s, &p99)))
+    }
+    if ((rc = tso_figures(c, "", &fs)) != 0)
         goto out;
-    double pdd1 = pdd_cpu_s(), self1 = proc_cpu_s(getpid());
-    pd_client_stats(c, &s1);
-    double calls = (double)(s1.tso_requests - s0.tso_requests);
-    printf("BENCH tso_64clients_calls %.0f calls/s\n", per_s);
-    printf("BENCH tso_64clients_p99 %.0f us\n", p99);
-    printf("BENCH tso_64clients_requests_per_rpc %.1f x\n",
-           calls / (double)(s1.tso_calls - s0.tso_calls));
-    printf("BENCH tso_64clients_pdd_cpu_per_request %.2f us\n",
-           (pdd1 - pdd0) * 1e6 / calls);
-    printf("BENCH tso_64clients_client_cpu_per_request %.2f us\n",
-           (self1 - self0) * 1e6 / calls);
-    if ((rc = measure(c, 0, 64, 1000, &per_s, &p99)))
+    struct pd_client_options cou = co;
+    cou.no_streams = true;
+    if ((rc = pd_client_create(&cou, &cu, err, sizeof(err))) != 0) {
+        fprintf(stderr, "bench_tso: unary client: %s\n", err);
         goto out;
-    printf("BENCH tso_64clients_batch1000_timestamps %.0f ts/s\n",
-           per_s * 1000);
+    }
+    if ((rc = tso_figures(cu, "unary_", &fu)) != 0)
+        goto out;
+    printf("BENCH tso_1client_vs_unary %.2f x\n", fs.calls1 / fu.calls1);
+    printf("BENCH tso_64clients_vs_unary %.2f x\n", fs.calls64 / fu.calls64);
+    printf("BENCH tso_64clients_client_cpu_vs_unary %.2f x\n",
+           fs.client_cpu / fu.client_cpu);
+    printf("BENCH tso_64clients_pdd_cpu_vs_unary %.2f x\n",
+           fs.pdd_cpu / fu.pdd_cpu);
+    printf("BENCH tso_64async_vs_unary %.2f x\n", fs.async64 / fu.async64);
     if ((rc = measure(c, 1, 1, 0, &per_s, &p99)))
         goto out;
     printf("BENCH region_lookup_1client %.0f lookups/s\n", per_s);
@@ -287,6 +468,7 @@ int main(void)
         goto out;
     printf("BENCH region_lookup_cached_64clients %.0f lookups/s\n", per_s);
 out:
+    pd_client_destroy(cu);
     pd_client_destroy(c);
     stop_all();
     char cmd[128];

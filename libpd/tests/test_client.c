@@ -48,6 +48,9 @@ static struct
     uint8_t keys[4][2][4];            /* its keys */
     size_t n_map;                     /* used entries */
     size_t n_lookups;                 /* GetRegion(ByID) calls served */
+    bool streams;                     /* the stream methods are served */
+    bool mute;                        /* streams: leave requests unanswered */
+    size_t n_heartbeats;              /* region heartbeats answered */
     bool stop;                        /* end the loop */
 } fk;
 
@@ -78,9 +81,11 @@ static void get_members(struct rpc_call *call, const void *req, void *ud)
     rpc_call_reply(call, &out);
 }
 
-static void tso(struct rpc_call *call, const void *req, void *ud)
+/* Tso, unary or one message of a Tso stream (stream: answers go out as
+ * stream messages; a failure ends the stream, as pdd's does). */
+static void tso_answer(struct rpc_call *call, const pd_TsoRequest *in,
+                       void *ud, bool stream)
 {
-    const pd_TsoRequest *in = req;
     pthread_mutex_lock(&fk.lock);
     uint64_t leader = fk.leader;
     int fail = fk.fail_code;
@@ -103,7 +108,11 @@ static void tso(struct rpc_call *call, const void *req, void *ud)
     if (fk.n_tso < 64)
         fk.tso_counts[fk.n_tso] = in->count;
     fk.n_tso++;
-    if (fk.hold_first) {
+    if (stream && fk.mute) {
+        pthread_mutex_unlock(&fk.lock);
+        return;
+    }
+    if (fk.hold_first && !stream) {
         fk.hold_first = false;
         fk.held = call;
         fk.held_count = in->count;
@@ -113,7 +122,69 @@ static void tso(struct rpc_call *call, const void *req, void *ud)
     pd_TsoResponse out = {.first = fk.next_ts, .count = in->count};
     fk.next_ts += in->count;
     pthread_mutex_unlock(&fk.lock);
-    rpc_call_reply(call, &out);
+    if (stream)
+        rpc_call_stream_send(call, &out);
+    else
+        rpc_call_reply(call, &out);
+}
+
+static void tso(struct rpc_call *call, const void *req, void *ud)
+{
+    tso_answer(call, req, ud, false);
+}
+
+static void stream_cancel(struct rpc_call *call, void *ud)
+{
+    (void)ud;
+    rpc_call_stream_end(call, RPC_ECANCELED);
+}
+
+static void tso_stream(struct rpc_call *call, const void *req, void *ud)
+{
+    rpc_call_on_cancel(call, stream_cancel, NULL);
+    tso_answer(call, req, ud, true);
+}
+
+static void tso_stream_recv(struct rpc_call *call, const void *msg, void *ud)
+{
+    if (!msg)
+        rpc_call_stream_end(call, 0);
+    else
+        tso_answer(call, msg, ud, true);
+}
+
+/* A region heartbeat on the stream: the step names the region (store id
+ * = region id, kind transfer-leader) so the test sees answers matched to
+ * their requests; region 99 is stale. */
+static void hb_answer(struct rpc_call *call, const void *msg)
+{
+    const pd_RegionHeartbeatRequest *in = msg;
+    uint64_t id = in->region.region.id;
+    pd_RegionHeartbeatResponse out = {.has_step = true, .region_id = id};
+    if (id == 99)
+        out.error = PD_ESTALE;
+    else
+        out.step = (pd_Step){.kind = PD_STEP_TRANSFER_LEADER, .store_id = id};
+    pthread_mutex_lock(&fk.lock);
+    fk.n_heartbeats++;
+    pthread_mutex_unlock(&fk.lock);
+    rpc_call_stream_send(call, &out);
+}
+
+static void hb_stream(struct rpc_call *call, const void *req, void *ud)
+{
+    (void)ud;
+    rpc_call_on_cancel(call, stream_cancel, NULL);
+    hb_answer(call, req);
+}
+
+static void hb_stream_recv(struct rpc_call *call, const void *msg, void *ud)
+{
+    (void)ud;
+    if (!msg)
+        rpc_call_stream_end(call, 0);
+    else
+        hb_answer(call, msg);
 }
 
 static void reply_region(struct rpc_call *call, const struct pd_region_info *r)
@@ -270,10 +341,10 @@ static void *serve(void *arg)
     return NULL;
 }
 
-static int setup(void **state)
+static int setup_fake(bool streams)
 {
-    (void)state;
     memset(&fk, 0, sizeof(fk));
+    fk.streams = streams;
     pthread_mutex_init(&fk.lock, NULL);
     fk.base = event_base_new();
     assert_non_null(fk.base);
@@ -326,6 +397,21 @@ static int setup(void **state)
             .handler = scan_regions};
         assert_int_equal(rpc_server_register(fk.srv[i], &sr), 0);
         assert_int_equal(rpc_server_register(fk.srv[i], &gi), 0);
+        if (!fk.streams)
+            continue;
+        struct rpc_method tst = ts;
+        tst.id = PD_METHOD_TSO_STREAM;
+        tst.handler = tso_stream;
+        assert_int_equal(
+            rpc_server_register_bidi(fk.srv[i], &tst, tso_stream_recv), 0);
+        struct rpc_method hb = {
+            .id = PD_METHOD_REGION_HEARTBEAT_STREAM, .name = "HbStream",
+            .req_fields = pd_RegionHeartbeatRequest_fields,
+            .req_size = sizeof(pd_RegionHeartbeatRequest),
+            .resp_fields = pd_RegionHeartbeatResponse_fields,
+            .handler = hb_stream};
+        assert_int_equal(
+            rpc_server_register_bidi(fk.srv[i], &hb, hb_stream_recv), 0);
     }
     fk.leader = 3;
     fk.next_ts = 1000;
@@ -334,6 +420,19 @@ static int setup(void **state)
     assert_int_equal(event_add(fk.poll, &tv), 0);
     assert_int_equal(pthread_create(&fk.thread, NULL, serve, NULL), 0);
     return 0;
+}
+
+/* Members as a pdd before the streams: unary calls only. */
+static int setup(void **state)
+{
+    (void)state;
+    return setup_fake(false);
+}
+
+static int setup_streams(void **state)
+{
+    (void)state;
+    return setup_fake(true);
 }
 
 static int teardown(void **state)
@@ -363,7 +462,8 @@ static struct pd_client *client(int first_member, int timeout_ms)
     const char *eps[] = {fk.addr[first_member - 1]};
     struct pd_client_options co = {.endpoints = eps, .n_endpoints = 1,
                                    .timeout_ms = timeout_ms,
-                                   .call_timeout_ms = 1000};
+                                   .call_timeout_ms = 1000,
+                                   .no_streams = !fk.streams};
     struct pd_client *c = NULL;
     char err[256];
     assert_int_equal(pd_client_create(&co, &c, err, sizeof(err)), 0);
@@ -499,6 +599,8 @@ static void gives_up_at_the_deadline(void **state)
     pd_client_destroy(c);
 }
 
+/* Run twice: unary calls (setup) and over the Tso stream (setup_streams),
+ * where the failure also ends the stream. */
 static void errors_pass_through_at_once(void **state)
 {
     (void)state;
@@ -511,9 +613,16 @@ static void errors_pass_through_at_once(void **state)
     assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)),
                      PD_ECLUSTER);
     assert_string_equal(err, "cluster id 7 does not match");
+    /* On a stream the failure ended it: the next call opens another. */
+    pthread_mutex_lock(&fk.lock);
+    fk.fail_code = 0;
+    pthread_mutex_unlock(&fk.lock);
+    assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)), 0);
+    assert_int_equal(first, 1000);
     struct pd_client_stats st;
     pd_client_stats(c, &st);
     assert_int_equal(st.retries, 0);
+    assert_int_equal(st.streams_opened, fk.streams ? 2 : 0);
     pd_client_destroy(c);
 }
 
@@ -724,6 +833,290 @@ static void malformed_request_is_not_retried(void **state)
     pd_client_destroy(c);
 }
 
+/* ---- streams (DESIGN.md "Client": Tso and RegionHeartbeat streams) ---- */
+
+/* Tso over one stream per leader: reused call after call, moved to the new
+ * leader on a redirect (the old one failed it with PD_ENOTLEADER). */
+static void stream_tso_follows_the_leader(void **state)
+{
+    (void)state;
+    struct pd_client *c = client(1, 10000);
+    pd_ts first = 0;
+    char err[256];
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pd_client_tso(c, 5, &first, err, sizeof(err)), 0);
+        assert_int_equal(first, 1000 + 5 * (uint64_t)i);
+    }
+    struct pd_client_stats st;
+    pd_client_stats(c, &st);
+    assert_int_equal(st.streams_opened, 1);
+    assert_int_equal(st.stream_msgs, 3);
+    assert_int_equal(st.tso_calls, 3);
+    set_leader(2);
+    assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)), 0);
+    assert_int_equal(first, 1015);
+    pd_client_stats(c, &st);
+    assert_int_equal(st.redirects, 1);
+    assert_int_equal(st.streams_opened, 2);
+    char leader[64];
+    pd_client_leader(c, leader, sizeof(leader));
+    assert_string_equal(leader, fk.addr[1]);
+    pd_client_destroy(c);
+}
+
+/* The leader's process dies with the stream open: the client finds the
+ * next leader and opens a stream there. */
+static void stream_tso_failover(void **state)
+{
+    (void)state;
+    struct pd_client *c = client(2, 10000);
+    pd_ts first = 0;
+    char err[256];
+    assert_int_equal(pd_client_tso(c, 1, &first, err, sizeof(err)), 0);
+    take_down(3, 1);
+    tso_from(c, 1);
+    /* A stream on 3, then one on 1 at least (whether the client went
+     * there by a redirect from 2 or by the GetMembers it started when 3
+     * was lost depends on which answered first). */
+    struct pd_client_stats st;
+    pd_client_stats(c, &st);
+    assert_true(st.streams_opened >= 2);
+    pd_client_destroy(c);
+}
+
+/* A pdd without the stream methods: the client notices (unknown method)
+ * and goes on with unary calls. */
+static void stream_falls_back_to_unary(void **state)
+{
+    (void)state;
+    const char *eps[] = {fk.addr[2]};
+    struct pd_client_options co = {.endpoints = eps, .n_endpoints = 1,
+                                   .call_timeout_ms = 1000};
+    struct pd_client *c = NULL;
+    char err[256];
+    assert_int_equal(pd_client_create(&co, &c, err, sizeof(err)), 0);
+    pd_ts first = 0;
+    assert_int_equal(pd_client_tso(c, 2, &first, err, sizeof(err)), 0);
+    assert_int_equal(first, 1000);
+    assert_int_equal(pd_client_tso(c, 2, &first, err, sizeof(err)), 0);
+    assert_int_equal(first, 1002);
+    struct pd_client_stats st;
+    pd_client_stats(c, &st);
+    assert_int_equal(st.streams_opened, 1); /* tried once, never again */
+    assert_int_equal(fk.n_tso, 2);
+    pd_client_destroy(c);
+}
+
+/* A leader that leaves a stream's request unanswered: after the attempt's
+ * deadline (call_timeout_ms) the client drops the stream and retries on a
+ * new one, where the answer comes. */
+static void stream_request_deadline(void **state)
+{
+    (void)state;
+    struct pd_client *c = client(3, 30000);
+    pthread_mutex_lock(&fk.lock);
+    fk.mute = true;
+    pthread_mutex_unlock(&fk.lock);
+    struct worker w = {.c = c, .rc = -1};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, one_tso, &w), 0);
+    struct pd_client_stats st;
+    for (int i = 0; i < 30000; i++) { /* the retry, however slow */
+        pd_client_stats(c, &st);
+        if (st.retries >= 1)
+            break;
+        usleep(1000);
+    }
+    assert_true(st.retries >= 1);
+    pthread_mutex_lock(&fk.lock);
+    fk.mute = false;
+    pthread_mutex_unlock(&fk.lock);
+    pthread_join(th, NULL);
+    assert_int_equal(w.rc, 0);
+    assert_int_equal(w.got, 1000);
+    pd_client_stats(c, &st);
+    assert_true(st.streams_opened >= 2);
+    pd_client_destroy(c);
+}
+
+/* One logical caller of pd_client_tso_async: each answer starts its next
+ * request until it has `want`. Callbacks run on the client's loop. */
+struct async_caller
+{
+    struct pd_client *c;  /* shared client */
+    pd_ts got[20];        /* its timestamps, in order */
+    int n;                /* answers so far */
+    int want;             /* answers to collect */
+    int rc;               /* first failure, 0 */
+    int calls;            /* done callbacks (for the destroy case) */
+};
+
+static pthread_mutex_t async_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void async_done(int rc, pd_ts first, const char *errmsg, void *ud)
+{
+    struct async_caller *a = ud;
+    (void)errmsg;
+    pthread_mutex_lock(&async_mu);
+    a->calls++;
+    if (rc != 0 && a->rc == 0)
+        a->rc = rc;
+    if (rc == 0 && a->n < 20)
+        a->got[a->n++] = first;
+    bool more = rc == 0 && a->n < a->want;
+    pthread_mutex_unlock(&async_mu);
+    if (more)
+        assert_int_equal(pd_client_tso_async(a->c, 1, async_done, a), 0);
+}
+
+/* 64 callers without a thread each: all timestamps distinct, each
+ * caller's increasing, batched onto the stream. */
+static void stream_async_callers(void **state)
+{
+    (void)state;
+    struct pd_client *c = client(3, 10000);
+    static struct async_caller a[64];
+    memset(a, 0, sizeof(a));
+    for (int i = 0; i < 64; i++) {
+        a[i].c = c;
+        a[i].want = 20;
+        assert_int_equal(pd_client_tso_async(c, 1, async_done, &a[i]), 0);
+    }
+    for (int spin = 0;; spin++) { /* bounded by the client's timeouts */
+        int done = 0;
+        pthread_mutex_lock(&async_mu);
+        for (int i = 0; i < 64; i++)
+            done += a[i].n == 20 || a[i].rc != 0;
+        pthread_mutex_unlock(&async_mu);
+        if (done == 64)
+            break;
+        assert_true(spin < 600000);
+        usleep(100);
+    }
+    static bool seen[1280];
+    memset(seen, 0, sizeof(seen));
+    for (int i = 0; i < 64; i++) {
+        assert_int_equal(a[i].rc, 0);
+        for (int k = 0; k < 20; k++) {
+            uint64_t off = a[i].got[k] - 1000;
+            assert_true(off < 1280);
+            assert_false(seen[off]);
+            seen[off] = true;
+            if (k > 0)
+                assert_true(a[i].got[k] > a[i].got[k - 1]);
+        }
+    }
+    struct pd_client_stats st;
+    pd_client_stats(c, &st);
+    assert_int_equal(st.tso_requests, 1280);
+    assert_true(st.stream_msgs < 1280); /* batched */
+    assert_int_equal(pd_client_tso_async(c, 0, async_done, &a[0]), -EINVAL);
+    assert_int_equal(pd_client_tso_async(c, 1, NULL, &a[0]), -EINVAL);
+    /* Requests in flight when the client goes: each hears exactly once. */
+    for (int i = 0; i < 8; i++) {
+        a[i].calls = 0;
+        a[i].n = 0;
+        a[i].want = 1;
+        a[i].rc = 0;
+        assert_int_equal(pd_client_tso_async(c, 1, async_done, &a[i]), 0);
+    }
+    pd_client_destroy(c);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(a[i].calls, 1);
+        assert_true(a[i].rc == 0 || a[i].rc == RPC_ECLOSED);
+    }
+}
+
+struct tso_runner
+{
+    struct pd_client *c; /* shared client */
+    pd_ts got[200];      /* its timestamps, in call order */
+    int rc;              /* first failure, 0 */
+};
+
+static void *tso_many(void *arg)
+{
+    struct tso_runner *r = arg;
+    char err[256];
+    for (int i = 0; i < 200 && r->rc == 0; i++)
+        r->rc = pd_client_tso(r->c, 1, &r->got[i], err, sizeof(err));
+    return NULL;
+}
+
+/* Eight threads, 200 timestamps each, through the stream: every one
+ * distinct, each thread's strictly increasing, fewer stream messages than
+ * requests (batching). */
+static void stream_concurrent_callers(void **state)
+{
+    (void)state;
+    struct pd_client *c = client(3, 10000);
+    static struct tso_runner r[8];
+    pthread_t th[8];
+    for (int i = 0; i < 8; i++) {
+        r[i].c = c;
+        r[i].rc = 0;
+        assert_int_equal(pthread_create(&th[i], NULL, tso_many, &r[i]), 0);
+    }
+    for (int i = 0; i < 8; i++)
+        pthread_join(th[i], NULL);
+    static bool seen[1600];
+    memset(seen, 0, sizeof(seen));
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(r[i].rc, 0);
+        for (int k = 0; k < 200; k++) {
+            uint64_t off = r[i].got[k] - 1000;
+            assert_true(off < 1600);
+            assert_false(seen[off]);
+            seen[off] = true;
+            if (k > 0)
+                assert_true(r[i].got[k] > r[i].got[k - 1]);
+        }
+    }
+    struct pd_client_stats st;
+    pd_client_stats(c, &st);
+    assert_int_equal(st.tso_requests, 1600);
+    assert_int_equal(st.streams_opened, 1);
+    assert_true(st.stream_msgs <= 1600);
+    assert_int_equal(st.stream_msgs, fk.n_tso);
+    pd_client_destroy(c);
+}
+
+/* Region heartbeats over their stream: each gets its own region's step
+ * back (answers in order), a stale one its code without ending the
+ * stream. */
+static void stream_region_heartbeats(void **state)
+{
+    (void)state;
+    struct pd_client *c = client(3, 10000);
+    char err[256];
+    for (uint64_t id = 1; id <= 100; id++) {
+        struct pd_region_info ri;
+        memset(&ri, 0, sizeof(ri));
+        ri.region.id = id;
+        ri.region.conf_ver = 1;
+        ri.region.version = 1;
+        ri.region.n_peers = 1;
+        ri.region.peers[0] = (struct pd_peer){id * 10, 1, false};
+        ri.leader_peer_id = id * 10;
+        struct pd_step step = {0};
+        int rc = pd_client_region_heartbeat(c, &ri, &step, err, sizeof(err));
+        if (id == 99) {
+            assert_int_equal(rc, PD_ESTALE);
+            assert_non_null(strstr(err, "region heartbeat 99"));
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        assert_int_equal(step.kind, PD_STEP_TRANSFER_LEADER);
+        assert_int_equal(step.store_id, id);
+    }
+    struct pd_client_stats st;
+    pd_client_stats(c, &st);
+    assert_int_equal(st.streams_opened, 1);
+    assert_int_equal(st.stream_msgs, 100);
+    assert_int_equal(fk.n_heartbeats, 100);
+    pd_client_destroy(c);
+}
+
 static void bad_options(void **state)
 {
     (void)state;
@@ -757,6 +1150,22 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(concurrent_requests_share_one_call,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(stream_tso_follows_the_leader,
+                                        setup_streams, teardown),
+        cmocka_unit_test_setup_teardown(stream_tso_failover, setup_streams,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(errors_pass_through_at_once,
+                                        setup_streams, teardown),
+        cmocka_unit_test_setup_teardown(stream_falls_back_to_unary, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(stream_request_deadline,
+                                        setup_streams, teardown),
+        cmocka_unit_test_setup_teardown(stream_async_callers, setup_streams,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(stream_concurrent_callers,
+                                        setup_streams, teardown),
+        cmocka_unit_test_setup_teardown(stream_region_heartbeats,
+                                        setup_streams, teardown),
         cmocka_unit_test_setup_teardown(region_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(store_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(scan_warms_the_cache, setup,

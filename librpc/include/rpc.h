@@ -127,6 +127,10 @@ struct pb_msgdesc_s;
                                               `count` EchoResponse */
 #define RPC_METHOD_STATUS 0x00010003u      /* StatusRequest -> StatusResponse
                                               (rpc_server_add_status) */
+#define RPC_METHOD_ECHO_BIDI 0x00010004u   /* bidirectional: each EchoRequest
+                                              comes back as one EchoResponse
+                                              (seq 0, 1, ...); the client's
+                                              close ends the stream */
 
 /* ---- Memory and logging ------------------------------------------------ */
 
@@ -254,12 +258,54 @@ struct rpc_method
     void *ud;                             /* passed to handler */
 };
 
+/* ---- Bidirectional streams ---------------------------------------------
+ * A method registered with rpc_server_register_bidi is a bidirectional
+ * stream: the client opens it
+ * with a call whose request (the first message) goes to handler as usual,
+ * then sends any number of further messages of the same type
+ * (rpc_client_stream_send), each handed to on_recv (decoded, borrowed for
+ * the callback), and finally closes its side (on_recv with msg NULL). The
+ * server answers with rpc_call_stream_send as often as it likes (a reply
+ * per message, or pushes) and finishes with rpc_call_stream_end, or
+ * rpc_call_fail (code and text to the client). Messages of one stream are
+ * delivered in the order sent, both ways.
+ *
+ * Flow control is by message credit: a client may have RPC_BIDI_WINDOW
+ * messages beyond the opening one unacknowledged; the server grants more
+ * as on_recv consumes them (in batches of half a window), and
+ * rpc_client_stream_send answers RPC_EBUSY when none are left (the spec's
+ * on_window fires when credit arrives). A client that sends beyond its
+ * credit is a protocol error (RPC_EPROTO, the connection is closed). A
+ * handler that queues work instead of finishing it in on_recv can hold
+ * the credit back (rpc_call_recv_hold) and so bound its queue. Cancel,
+ * deadline and connection loss work as for any call. DESIGN.md,
+ * "Bidirectional streams". */
+#define RPC_BIDI_WINDOW 64u
+
+/* A client message on a bidirectional stream (borrowed for the call), or
+ * NULL once the client closed its sending side. */
+typedef void (*rpc_recv_fn)(struct rpc_call *call, const void *msg, void *ud);
+
+/* Registers m as a bidirectional stream method whose later messages go to
+ * on_recv(call, msg, m->ud). Returns as rpc_server_register. */
+int rpc_server_register_bidi(struct rpc_server *srv,
+                             const struct rpc_method *m,
+                             rpc_recv_fn on_recv);
+
+/* hold true: messages consumed from now on return no credit to the
+ * client until hold is set false again (which grants what was held). */
+void rpc_call_recv_hold(struct rpc_call *call, bool hold);
+
+/* A pointer of the handler's, kept with the call (NULL until set). */
+void rpc_call_set_ud(struct rpc_call *call, void *ud);
+void *rpc_call_get_ud(const struct rpc_call *call);
+
 /* Registers (copies) a method; registering an id again replaces it.
  * Returns 0, RPC_ECONFIG or -ENOMEM. */
 int rpc_server_register(struct rpc_server *srv, const struct rpc_method *m);
 
-/* Registers RPC_METHOD_ECHO (replies with the request's payload) and
- * RPC_METHOD_ECHO_STREAM (sends `count` messages with seq 0..count-1 and
+/* Registers RPC_METHOD_ECHO (replies with the request's payload),
+ * RPC_METHOD_ECHO_BIDI and RPC_METHOD_ECHO_STREAM (sends `count` messages with seq 0..count-1 and
  * the payload, then ends; more than 10000 messages or 4 MiB in all fails
  * with -E2BIG). */
 int rpc_server_add_echo(struct rpc_server *srv);
@@ -375,6 +421,12 @@ struct rpc_call_spec
     rpc_done_fn done;                       /* required */
     rpc_stream_fn on_msg;                   /* non-NULL: a stream call */
     void *ud;                               /* passed to done and on_msg */
+    bool bidi;                              /* a bidirectional stream (needs
+                                               on_msg; deadline_ms 0 means
+                                               none: it lives until ended,
+                                               canceled or lost) */
+    void (*on_window)(void *ud);            /* bidi: credit arrived (may be
+                                               NULL) */
 };
 
 /* Starts a call; the request is encoded before it returns. On success
@@ -392,6 +444,20 @@ int rpc_client_cancel(struct rpc_client *cli, uint64_t id);
 
 /* Calls started and not yet done. */
 unsigned rpc_client_in_flight(const struct rpc_client *cli);
+
+/* Bidirectional stream id (from rpc_client_call with spec.bidi): sends one
+ * more message of the spec's req_fields (encoded before it returns).
+ * Returns 0, RPC_EBUSY (no credit left: wait for on_window), RPC_ECLOSED
+ * (no such stream: it ended, or the sending side was closed),
+ * RPC_EENCODE or -ENOMEM. */
+int rpc_client_stream_send(struct rpc_client *cli, uint64_t id,
+                           const void *msg);
+/* Closes the sending side; the server sees on_recv(NULL) and ends the
+ * stream when it is done (done fires then). Returns 0 or RPC_ECLOSED. */
+int rpc_client_stream_close_send(struct rpc_client *cli, uint64_t id);
+/* Messages the stream may still send before it needs more credit (0 for
+ * no such stream). */
+unsigned rpc_client_stream_credit(const struct rpc_client *cli, uint64_t id);
 
 /* ---- Blocking connections (sync.c) --------------------------------------
  * One plaintext connection used by one thread at a time (callers pool

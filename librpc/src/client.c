@@ -32,6 +32,12 @@ struct cl_call
     rpc_done_fn done;                       /* completion */
     rpc_stream_fn on_msg;                   /* stream messages, or NULL */
     void *ud;                               /* passed to done / on_msg */
+    /* Bidirectional streams only: */
+    bool bidi;                              /* spec.bidi */
+    bool send_closed;                       /* close_send was called */
+    uint32_t credit;                        /* messages it may still send */
+    const struct pb_msgdesc_s *req_fields;  /* its messages */
+    void (*on_window)(void *ud);            /* credit arrived */
 };
 
 struct rpc_client
@@ -242,7 +248,7 @@ static int cl_on_frame(void *owner,
         goto out;
     }
     if (f->flags != RPC_F_REPLY && f->flags != RPC_F_STREAM &&
-        f->flags != RPC_F_END) {
+        f->flags != RPC_F_END && f->flags != RPC_F_WINDOW) {
         rpc__conn_set_reason(
             cli->conn, "server sent a request frame (flags 0x%02x)", f->flags);
         rc = RPC_EPROTO;
@@ -253,6 +259,22 @@ static int cl_on_frame(void *owner,
         rpc__logf(&cli->log, RPC_LOG_DEBUG,
                   "librpc: ignoring frame for request %u (done already)",
                   f->id);
+        goto out;
+    }
+    if (f->flags == RPC_F_WINDOW) {
+        if (!call->bidi || (uint64_t)call->credit + (uint32_t)f->aux >
+                               (uint64_t)RPC_BIDI_WINDOW * 1024u) {
+            rpc__conn_set_reason(cli->conn,
+                                 "window of %d for request %u, which %s",
+                                 f->aux, f->id,
+                                 call->bidi ? "has too much credit already"
+                                            : "is no bidirectional stream");
+            rc = RPC_EPROTO;
+            goto out;
+        }
+        call->credit += (uint32_t)f->aux;
+        if (call->on_window != NULL && !call->send_closed)
+            call->on_window(call->ud);
         goto out;
     }
     if (f->aux != 0 && f->flags != RPC_F_STREAM) {
@@ -422,7 +444,8 @@ int rpc_client_call(struct rpc_client *cli,
 {
     if (cli == NULL || spec == NULL || spec->done == NULL ||
         spec->req_fields == NULL || spec->req == NULL ||
-        spec->resp_fields == NULL || spec->deadline_ms < 0)
+        spec->resp_fields == NULL || spec->deadline_ms < 0 ||
+        (spec->bidi && spec->on_msg == NULL))
         return RPC_ECONFIG;
     if (cli->destroying)
         return RPC_ECLOSED;
@@ -447,8 +470,10 @@ int rpc_client_call(struct rpc_client *cli,
         if (cli->next_id == 0)
             cli->next_id = 1;
     }
-    int deadline =
-        spec->deadline_ms != 0 ? spec->deadline_ms : cli->default_deadline_ms;
+    /* A bidirectional stream without a deadline lives until it ends. */
+    int deadline = spec->deadline_ms != 0 || spec->bidi
+                       ? spec->deadline_ms
+                       : cli->default_deadline_ms;
     struct rpc__frame f = {.flags = RPC_F_REQUEST,
                            .method = spec->method,
                            .id = id,
@@ -467,12 +492,19 @@ int rpc_client_call(struct rpc_client *cli,
     call->done = spec->done;
     call->on_msg = spec->on_msg;
     call->ud = spec->ud;
+    if (spec->bidi) {
+        call->bidi = true;
+        call->credit = RPC_BIDI_WINDOW;
+        call->req_fields = spec->req_fields;
+        call->on_window = spec->on_window;
+    }
     rpc__list_push(&cli->calls, &call->link);
     call->hnext = *slot(cli, id);
     *slot(cli, id) = call;
     cli->n_calls++;
     struct timeval tv = {deadline / 1000, (deadline % 1000) * 1000};
-    evtimer_add(call->timer, &tv);
+    if (deadline > 0)
+        evtimer_add(call->timer, &tv);
     rpc__conn_flush_now(cli->conn);
     if (id_out != NULL)
         *id_out = id;
@@ -495,6 +527,73 @@ int rpc_client_cancel(struct rpc_client *cli, uint64_t id)
     complete(call, RPC_ECANCELED, NULL, "call canceled");
     leave(cli);
     return 0;
+}
+
+/* ---- bidirectional streams ---- */
+
+/* The open stream id names on the current connection, or NULL. */
+static struct cl_call *stream_find(const struct rpc_client *cli, uint64_t id)
+{
+    if (id == 0 || id > UINT32_MAX)
+        return NULL;
+    struct cl_call *call =
+        call_find((struct rpc_client *)(uintptr_t)cli, (uint32_t)id);
+    if (call == NULL || !call->bidi)
+        return NULL;
+    return call;
+}
+
+/* Appends a SEND (msg) or CLOSE_SEND (msg NULL) frame for call. */
+static int stream_frame(struct rpc_client *cli, struct cl_call *call,
+                        const void *msg)
+{
+    if (cli->conn == NULL || call->gen != cli->gen)
+        return RPC_ECLOSED; /* its connection is gone; done is coming */
+    struct rpc__frame f = {.flags = msg != NULL ? RPC_F_SEND
+                                                : RPC_F_CLOSE_SEND,
+                           .method = call->method,
+                           .id = call->id};
+    int rc;
+    if (msg != NULL)
+        rc = rpc__frame_append(rpc__conn_out(cli->conn), &f, call->req_fields,
+                               msg);
+    else
+        rc = rpc__frame_append_raw(rpc__conn_out(cli->conn), &f, NULL, 0);
+    if (rc != 0)
+        return rc;
+    rpc__conn_flush_now(cli->conn);
+    return 0;
+}
+
+int rpc_client_stream_send(struct rpc_client *cli, uint64_t id,
+                           const void *msg)
+{
+    if (cli == NULL || msg == NULL)
+        return RPC_ECONFIG;
+    struct cl_call *call = stream_find(cli, id);
+    if (call == NULL || call->send_closed)
+        return RPC_ECLOSED;
+    if (call->credit == 0)
+        return RPC_EBUSY;
+    int rc = stream_frame(cli, call, msg);
+    if (rc == 0)
+        call->credit--;
+    return rc;
+}
+
+int rpc_client_stream_close_send(struct rpc_client *cli, uint64_t id)
+{
+    struct cl_call *call = cli != NULL ? stream_find(cli, id) : NULL;
+    if (call == NULL || call->send_closed)
+        return RPC_ECLOSED;
+    call->send_closed = true;
+    return stream_frame(cli, call, NULL);
+}
+
+unsigned rpc_client_stream_credit(const struct rpc_client *cli, uint64_t id)
+{
+    const struct cl_call *call = cli != NULL ? stream_find(cli, id) : NULL;
+    return call == NULL || call->send_closed ? 0u : call->credit;
 }
 
 /* ---- blocking helper ---- */

@@ -41,6 +41,39 @@ static void echo_stream_handler(struct rpc_call *call,
     rpc_call_stream_end(call, 0);
 }
 
+/* Bidirectional echo: every message comes back as one stream message,
+ * seq counting the messages of the stream (0 for the opening one); the
+ * client's close ends the stream. */
+static void echo_bidi_cancel(struct rpc_call *call, void *ud)
+{
+    (void)ud;
+    rpc_call_stream_end(call, RPC_ECANCELED);
+}
+
+static void echo_bidi_handler(struct rpc_call *call, const void *req, void *ud)
+{
+    const rpc_EchoRequest *in = req;
+    (void)ud;
+    rpc_EchoResponse out = {.payload = in->payload, .seq = 0};
+    rpc_call_set_ud(call, (void *)(uintptr_t)1);
+    rpc_call_on_cancel(call, echo_bidi_cancel, NULL);
+    rpc_call_stream_send(call, &out);
+}
+
+static void echo_bidi_recv(struct rpc_call *call, const void *msg, void *ud)
+{
+    const rpc_EchoRequest *in = msg;
+    (void)ud;
+    if (in == NULL) {
+        rpc_call_stream_end(call, 0);
+        return;
+    }
+    uintptr_t seq = (uintptr_t)rpc_call_get_ud(call);
+    rpc_call_set_ud(call, (void *)(seq + 1));
+    rpc_EchoResponse out = {.payload = in->payload, .seq = (uint32_t)seq};
+    rpc_call_stream_send(call, &out);
+}
+
 int rpc_server_add_echo(struct rpc_server *srv)
 {
     struct rpc_method echo = {
@@ -58,7 +91,14 @@ int rpc_server_add_echo(struct rpc_server *srv)
     stream.id = RPC_METHOD_ECHO_STREAM;
     stream.name = "echo_stream";
     stream.handler = echo_stream_handler;
-    return rpc_server_register(srv, &stream);
+    rc = rpc_server_register(srv, &stream);
+    if (rc != 0)
+        return rc;
+    struct rpc_method bidi = echo;
+    bidi.id = RPC_METHOD_ECHO_BIDI;
+    bidi.name = "echo_bidi";
+    bidi.handler = echo_bidi_handler;
+    return rpc_server_register_bidi(srv, &bidi, echo_bidi_recv);
 }
 
 struct rpc__status

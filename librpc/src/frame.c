@@ -34,6 +34,9 @@ static bool flags_valid(uint8_t flags)
         case RPC_F_STREAM:
         case RPC_F_END:
         case RPC_F_GOAWAY:
+        case RPC_F_SEND:
+        case RPC_F_CLOSE_SEND:
+        case RPC_F_WINDOW:
             return true;
         default:
             return false;
@@ -64,6 +67,15 @@ int rpc__frame_decode(const uint8_t *buf,
     if (out->flags == RPC_F_REQUEST && out->aux < 0)
         return RPC_EPROTO;
     if (out->flags == RPC_F_CANCEL && out->length != 0)
+        return RPC_EPROTO;
+    /* Stream control frames carry no payload; a window grants >= 1. */
+    if ((out->flags == RPC_F_CLOSE_SEND || out->flags == RPC_F_WINDOW) &&
+        out->length != 0)
+        return RPC_EPROTO;
+    if ((out->flags == RPC_F_SEND || out->flags == RPC_F_CLOSE_SEND) &&
+        out->aux != 0)
+        return RPC_EPROTO;
+    if (out->flags == RPC_F_WINDOW && out->aux <= 0)
         return RPC_EPROTO;
     return 0;
 }

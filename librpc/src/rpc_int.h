@@ -58,6 +58,11 @@ void rpc__logf(const struct rpc__log *log, int level, const char *fmt, ...)
 #define RPC_F_END 0x08u     /* server -> client: stream ended, status */
 /* either way: connection error, then close; payload is the reason text */
 #define RPC_F_GOAWAY 0x10u
+/* Bidirectional streams (DESIGN.md "Bidirectional streams"): */
+#define RPC_F_SEND 0x20u      /* client -> server: one more stream message */
+#define RPC_F_CLOSE_SEND 0x21u /* client -> server: no more messages (len 0) */
+#define RPC_F_WINDOW 0x22u    /* server -> client: aux more messages may be
+                                 sent (len 0, aux > 0) */
 
 struct rpc__frame
 {
@@ -71,7 +76,8 @@ struct rpc__frame
 /* Decodes a header from the first len bytes of buf. Returns 0 with *out
  * filled, 1 when fewer than RPC_HEADER_SIZE bytes are present, or
  * RPC_EBAD_MAGIC, RPC_EVERSION, RPC_EPROTO (bad flags or reserved bits, a
- * negative deadline, a CANCEL with payload), RPC_EFRAME_TOO_LARGE (length
+ * negative deadline, a CANCEL, CLOSE_SEND or WINDOW with payload, a SEND or
+ * CLOSE_SEND with a non-zero aux, a WINDOW granting nothing), RPC_EFRAME_TOO_LARGE (length
  * over max_payload; *out is filled then too, so the caller can blame the
  * frame's request). Pure: no state, no allocation. */
 int rpc__frame_decode(const uint8_t *buf,

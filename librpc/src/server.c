@@ -21,6 +21,7 @@
 struct srv_method
 {
     struct rpc_method m; /* registered copy (name borrowed, static) */
+    rpc_recv_fn on_recv; /* bidirectional stream: later messages; or NULL */
 };
 
 struct rpc_server
@@ -53,7 +54,8 @@ struct srv_conn
     struct rpc__list calls; /* unfinished calls (struct rpc_call.link) */
     struct rpc_call **tab;  /* calls by request id, chained */
     uint32_t mask;          /* tab size - 1 */
-    unsigned n_calls;       /* unfinished calls */
+    unsigned n_calls;       /* unfinished calls, bidi streams aside */
+    unsigned n_streams;     /* open bidirectional streams */
     bool paused;            /* reading stopped at max_in_flight */
 };
 
@@ -71,6 +73,15 @@ struct rpc_call
     bool alive;                                   /* the caller still waits */
     void (*cancel_fn)(struct rpc_call *, void *); /* on_cancel */
     void *cancel_ud;                              /* passed to cancel_fn */
+    void *ud;                                     /* rpc_call_set_ud's */
+    /* Bidirectional streams only (on_recv non-NULL): */
+    rpc_recv_fn on_recv;    /* the method's */
+    void *recv_ud;          /* the method's ud */
+    size_t req_size;        /* sizeof the message struct */
+    uint32_t recv_left;     /* messages the client may still send */
+    uint32_t consumed;      /* delivered, credit not yet granted */
+    bool recv_closed;       /* CLOSE_SEND seen */
+    bool hold;              /* rpc_call_recv_hold: keep credit back */
     void *req; /* decoded request (after struct) */
 };
 
@@ -117,7 +128,10 @@ static void conn_unpause_check(struct srv_conn *sc)
 static void call_finish(struct rpc_call *call)
 {
     struct srv_conn *sc = call->sc;
-    if (sc != NULL) {
+    if (sc != NULL && call->on_recv != NULL) {
+        call_unhash(sc, call);
+        sc->n_streams--;
+    } else if (sc != NULL) {
         call_unhash(sc, call);
         sc->n_calls--;
         conn_unpause_check(sc);
@@ -147,7 +161,10 @@ static int call_send(struct rpc_call *call,
         rc = rpc__frame_append_raw(out, &f, text, strlen(text));
     else
         rc = rpc__frame_append(out, &f, call->resp_fields, msg);
-    if (rc == 0 && flags == RPC_F_REPLY)
+    /* A bidirectional stream's message answers a client message as a
+     * reply does: written at once too when that is possible. */
+    if (rc == 0 && (flags == RPC_F_REPLY ||
+                    (flags == RPC_F_STREAM && call->on_recv != NULL)))
         rpc__conn_flush_now(call->sc->conn);
     else if (rc == 0)
         rpc__conn_flush(call->sc->conn);
@@ -228,6 +245,40 @@ const char *rpc_call_peer_cn(const struct rpc_call *call)
     return rpc__conn_peer_cn(call->sc->conn);
 }
 
+void rpc_call_set_ud(struct rpc_call *call, void *ud)
+{
+    call->ud = ud;
+}
+
+void *rpc_call_get_ud(const struct rpc_call *call)
+{
+    return call->ud;
+}
+
+/* Grants the client what was consumed, as one WINDOW frame. */
+static void grant(struct rpc_call *call)
+{
+    if (call->consumed == 0 || call->sc == NULL || call->sc->conn == NULL)
+        return;
+    struct rpc__frame f = {.flags = RPC_F_WINDOW,
+                           .method = call->method,
+                           .id = call->id,
+                           .aux = (int32_t)call->consumed};
+    if (rpc__frame_append_raw(rpc__conn_out(call->sc->conn), &f, NULL, 0) !=
+        0)
+        return; /* out of memory: the client stalls, and may cancel */
+    call->recv_left += call->consumed;
+    call->consumed = 0;
+    rpc__conn_flush(call->sc->conn);
+}
+
+void rpc_call_recv_hold(struct rpc_call *call, bool hold)
+{
+    call->hold = hold;
+    if (!hold)
+        grant(call);
+}
+
 /* Marks call dead and tells its handler once. */
 static void call_kill(struct rpc_call *call)
 {
@@ -297,6 +348,24 @@ static int on_request(struct srv_conn *sc,
             sc->conn, "request id %u is zero or already in flight", f->id);
         return RPC_EPROTO;
     }
+    /* An open stream waits on its client, so streams do not count towards
+     * the read pause (the client could never close them): past
+     * max_in_flight a new one is refused instead. */
+    if (sm->on_recv != NULL && sc->n_streams >= srv->max_in_flight) {
+        char text[96];
+        int tl = snprintf(text, sizeof text,
+                          "too many streams open on this connection (%u)",
+                          sc->n_streams);
+        struct rpc__frame rf = {.flags = RPC_F_REPLY, .method = f->method,
+                                .id = f->id, .aux = RPC_EBUSY};
+        if (rpc__frame_append_raw(rpc__conn_out(sc->conn), &rf, text,
+                                  (size_t)tl) != 0) {
+            rpc__conn_set_reason(sc->conn, "out of memory");
+            return -ENOMEM;
+        }
+        rpc__conn_flush(sc->conn);
+        return 0;
+    }
     size_t head = (sizeof(struct rpc_call) + 15) & ~(size_t)15;
     struct rpc_call *call = rpc__malloc(head + sm->m.req_size);
     if (call == NULL) {
@@ -338,10 +407,19 @@ static int on_request(struct srv_conn *sc,
     call->req_fields = sm->m.req_fields;
     call->resp_fields = sm->m.resp_fields;
     call->alive = true;
+    if (sm->on_recv != NULL) {
+        call->on_recv = sm->on_recv;
+        call->recv_ud = sm->m.ud;
+        call->req_size = sm->m.req_size;
+        call->recv_left = RPC_BIDI_WINDOW;
+    }
     rpc__list_push(&sc->calls, &call->link);
     call->hnext = *slot(sc, f->id);
     *slot(sc, f->id) = call;
-    sc->n_calls++;
+    if (call->on_recv != NULL)
+        sc->n_streams++;
+    else
+        sc->n_calls++;
     if (sc->n_calls >= srv->max_in_flight && !sc->paused) {
         sc->paused = true;
         rpc__conn_pause(sc->conn, true);
@@ -349,6 +427,70 @@ static int on_request(struct srv_conn *sc,
     rpc_handler_fn fn = sm->m.handler;
     void *ud = sm->m.ud;
     fn(call, call->req, ud);
+    return 0;
+}
+
+/* SEND or CLOSE_SEND on a bidirectional stream: credit is checked and
+ * granted before on_recv runs, so that the callback (which may finish the
+ * call or destroy the server) is the last thing done here. */
+static int on_stream_frame(struct srv_conn *sc,
+                           const struct rpc__frame *f,
+                           const uint8_t *payload)
+{
+    struct rpc_call *call = call_find(sc, f->id);
+    if (call == NULL)
+        return 0; /* finished already: the client will hear of it */
+    if (call->on_recv == NULL || call->recv_closed) {
+        rpc__conn_set_reason(sc->conn,
+                             "stream frame (flags 0x%02x) for request %u, "
+                             "which %s",
+                             f->flags, f->id,
+                             call->on_recv == NULL
+                                 ? "is no bidirectional stream"
+                                 : "closed its sending side");
+        return RPC_EPROTO;
+    }
+    if (f->flags == RPC_F_CLOSE_SEND) {
+        call->recv_closed = true;
+        if (call->alive)
+            call->on_recv(call, NULL, call->recv_ud);
+        return 0;
+    }
+    if (call->recv_left == 0) {
+        rpc__conn_set_reason(sc->conn,
+                             "request %u sent beyond its stream window of %u",
+                             f->id, RPC_BIDI_WINDOW);
+        return RPC_EPROTO;
+    }
+    call->recv_left--;
+    call->consumed++;
+    if (!call->alive)
+        return 0; /* canceled: the message has nobody to go to */
+    uint64_t small[64];
+    void *msg = small;
+    if (call->req_size > sizeof small) {
+        msg = rpc__malloc(call->req_size);
+        if (msg == NULL) {
+            rpc__conn_set_reason(sc->conn, "out of memory for a message");
+            return -ENOMEM;
+        }
+    }
+    const struct pb_msgdesc_s *fields = call->req_fields;
+    int rc = rpc__payload_decode(payload, f->length, fields, msg);
+    if (rc != 0) {
+        if (msg != small)
+            rpc__free(msg);
+        rpc__conn_set_reason(sc->conn,
+                             "stream message of request %u does not decode",
+                             f->id);
+        return rc == -ENOMEM ? rc : RPC_EDECODE;
+    }
+    if (!call->hold && call->consumed >= RPC_BIDI_WINDOW / 2)
+        grant(call);
+    call->on_recv(call, msg, call->recv_ud);
+    rpc__payload_release(fields, msg);
+    if (msg != small)
+        rpc__free(msg);
     return 0;
 }
 
@@ -366,6 +508,9 @@ static int sc_on_frame(void *owner,
                 call_kill(call); /* the handler still finishes it */
             return 0;
         }
+        case RPC_F_SEND:
+        case RPC_F_CLOSE_SEND:
+            return on_stream_frame(sc, f, payload);
         case RPC_F_GOAWAY:
             rpc__logf(&sc->srv->log, RPC_LOG_INFO,
                       "librpc: client %s went away: %.*s",
@@ -560,12 +705,20 @@ unsigned rpc_server_connection_count(const struct rpc_server *srv)
 
 int rpc_server_register(struct rpc_server *srv, const struct rpc_method *m)
 {
+    return rpc_server_register_bidi(srv, m, NULL);
+}
+
+int rpc_server_register_bidi(struct rpc_server *srv,
+                             const struct rpc_method *m,
+                             rpc_recv_fn on_recv)
+{
     if (srv == NULL || m == NULL || m->handler == NULL ||
         m->req_fields == NULL || m->resp_fields == NULL || m->id == 0)
         return RPC_ECONFIG;
     for (size_t i = 0; i < srv->n_methods; i++) {
         if (srv->methods[i].m.id == m->id) {
             srv->methods[i].m = *m;
+            srv->methods[i].on_recv = on_recv;
             return 0;
         }
     }
@@ -580,6 +733,7 @@ int rpc_server_register(struct rpc_server *srv, const struct rpc_method *m)
         srv->methods = nm;
         srv->cap_methods = cap;
     }
-    srv->methods[srv->n_methods++].m = *m;
+    srv->methods[srv->n_methods].m = *m;
+    srv->methods[srv->n_methods++].on_recv = on_recv;
     return 0;
 }

@@ -87,9 +87,11 @@ static void init(void)
 
 /* Structured mode: the input is a list of records, each made into a
  * well-formed header (so the fuzzer explores dispatch, not only the magic):
- *   u8 kind   low 3 bits pick the flags (request, cancel, reply, stream,
- *             end, goaway, or 0x40 = invalid); bit 3: reuse the last id
- *   u8 method index into the known methods, or any id when >= 5
+ *   u8 kind   low 3 bits and bit 7 pick the flags (request, cancel,
+ *             reply, stream, end, goaway, or 0x40 = invalid; with bit 7 the
+ *             bidirectional stream kinds send, close-send, window, or 0x23
+ *             = invalid); bit 3: reuse the last id
+ *   u8 method index into the known methods, or any id when >= 6
  *   u8 len    payload bytes taken from the input that follow
  * (at most 32 records; raw inputs are cut at 2 KiB).
  */
@@ -97,10 +99,12 @@ static size_t build(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
 {
     static const uint32_t methods[] = {RPC_METHOD_ECHO, RPC_METHOD_ECHO_STREAM,
                                        RPC_METHOD_STATUS, 0x00ff0001u,
-                                       0x7777u};
-    static const uint8_t kinds[] = {RPC_F_REQUEST, RPC_F_CANCEL, RPC_F_REPLY,
-                                    RPC_F_STREAM,  RPC_F_END,    RPC_F_GOAWAY,
-                                    RPC_F_REQUEST, 0x40};
+                                       0x7777u, RPC_METHOD_ECHO_BIDI};
+    static const uint8_t kinds[] = {
+        RPC_F_REQUEST, RPC_F_CANCEL,     RPC_F_REPLY,  RPC_F_STREAM,
+        RPC_F_END,     RPC_F_GOAWAY,     RPC_F_REQUEST, 0x40,
+        RPC_F_SEND,    RPC_F_CLOSE_SEND, RPC_F_WINDOW, RPC_F_SEND,
+        RPC_F_SEND,    RPC_F_SEND,       RPC_F_REQUEST, 0x23};
     size_t i = 1, o = 0;
     uint32_t id = 0;
     int frames = 0;
@@ -111,12 +115,17 @@ static size_t build(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
             len = (uint8_t)(n - i);
         if (!(kind & 8))
             id++;
+        uint8_t fl = kinds[(kind & 7) | (kind >> 7) << 3];
+        bool bare = fl == RPC_F_CANCEL || fl == RPC_F_CLOSE_SEND ||
+                    fl == RPC_F_WINDOW;
         struct rpc__frame f = {
-            .flags = kinds[kind & 7],
-            .method = m < 5 ? methods[m] : (uint32_t)m << 8,
+            .flags = fl,
+            .method = m < 6 ? methods[m] : (uint32_t)m << 8,
             .id = id,
-            .length = kinds[kind & 7] == RPC_F_CANCEL ? 0 : len,
-            .aux = (int32_t)(kind >> 4) * 10,
+            .length = bare ? 0 : len,
+            .aux = fl == RPC_F_SEND || fl == RPC_F_CLOSE_SEND
+                       ? 0
+                       : (int32_t)(kind >> 4 & 7) * 10,
         };
         rpc__frame_encode(&f, out + o);
         o += RPC_HEADER_SIZE;

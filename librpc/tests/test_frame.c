@@ -86,7 +86,7 @@ static void malformed_headers(void **state)
     assert_int_equal(decode_hdr(RPC_MAGIC, 0, 0, 0, 0), RPC_EVERSION);
     assert_int_equal(decode_hdr(RPC_MAGIC, 2, 0, 0, 0), RPC_EVERSION);
     assert_int_equal(decode_hdr(RPC_MAGIC, 1, 0x03, 0, 0), RPC_EPROTO);
-    assert_int_equal(decode_hdr(RPC_MAGIC, 1, 0x20, 0, 0), RPC_EPROTO);
+    assert_int_equal(decode_hdr(RPC_MAGIC, 1, 0x23, 0, 0), RPC_EPROTO);
     assert_int_equal(decode_hdr(RPC_MAGIC, 1, 0xff, 0, 0), RPC_EPROTO);
     assert_int_equal(decode_hdr(RPC_MAGIC, 1, 0, 4097, 0),
                      RPC_EFRAME_TOO_LARGE);
