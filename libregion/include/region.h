@@ -186,6 +186,13 @@ struct region_store_opts {
     region_log_fn log;           /* NULL: silent */
     void *log_ctx;               /* passed to log */
     int log_level;               /* lowest level passed to log */
+    bool no_hibernate;           /* keep idle regions ticking; otherwise
+                                    they hibernate when tick_ms is set
+                                    (DESIGN "Hibernation") */
+    uint64_t (*now_ms)(void *clock_ctx); /* monotonic ms for the lease
+                                    (NULL: CLOCK_MONOTONIC; tests give a
+                                    simulated clock) */
+    void *clock_ctx;             /* passed to now_ms */
 };
 
 struct region_store;
@@ -250,6 +257,8 @@ int region_store_regions(struct region_store *s, struct region_desc *out,
                          size_t cap, size_t *n);
 /* Whether this store leads the region now. */
 bool region_store_is_leader(struct region_store *s, uint64_t region_id);
+/* Whether this store's peer of the region hibernates (does not tick). */
+bool region_store_is_hibernating(struct region_store *s, uint64_t region_id);
 
 /* Counters for status and metrics. */
 struct region_store_stats {
@@ -275,6 +284,13 @@ struct region_store_stats {
                                 nothing for a long while */
     uint64_t reads_inline;  /* region_read_now calls served under the
                                lease on the caller's thread */
+    uint64_t ticks;         /* raft_node_tick calls (hibernating peers
+                               are not ticked) */
+    uint64_t hibernated;    /* peers hibernating now */
+    uint64_t hib_sleeps;    /* times a peer went to sleep */
+    uint64_t hib_wakes;     /* times a peer woke */
+    uint64_t stores_down;   /* peer stores silent past the liveness
+                               timeout now (hibernation on) */
 };
 void region_store_stats(struct region_store *s, struct region_store_stats *st);
 

@@ -186,6 +186,10 @@ struct region_peer {
     uint32_t n_joined;            /* used entries of joined */
     int idle_ticks;               /* uninitialized: ticks since a message
                                      for it last arrived */
+    bool hib;                     /* hibernating: not ticked (hibernate.c) */
+    int hib_idle;                 /* leader: ticks idle in a row */
+    raft_index hib_seen;          /* leader: last index at the previous
+                                     idle check */
 };
 
 /* An uninitialized peer that hears nothing for this many election
@@ -275,6 +279,8 @@ struct region_store {
                                          store (atomic; written under mu) */
     uint64_t synced_gen;              /* max_ts was raised from a TSO
                                          asked after leadership this (atomic) */
+    struct region_hib *hib;           /* hibernation's store liveness
+                                         (hibernate.c; NULL until used) */
     char errmsg[256];                 /* detail of the last error */
 };
 
@@ -286,6 +292,33 @@ void region__log(struct region_store *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void region__set_err(struct region_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Queue a message without a Raft part for store to: a removal notice, or
+ * with conf_ver 0 a hibernation notice (version = the leader's term).
+ * Under s->mu; it leaves with the next flush of the outboxes. */
+void region__queue_ctl(struct region_store *s, uint64_t to,
+                       uint64_t region_id, uint64_t conf_ver,
+                       uint64_t version);
+
+/* Hibernation (hibernate.c, DESIGN "Hibernation"), all under s->mu. */
+bool region__hib_enabled(const struct region_store *s);
+/* p wakes (ticks again); no-op when awake. */
+void region__hib_wake(struct region_store *s, struct region_peer *p);
+/* Before p's tick: whether it sleeps now (an idle leader, notices
+ * queued for its followers); false when it is to be ticked. */
+bool region__hib_idle_check(struct region_store *s, struct region_peer *p);
+/* After every peer's tick: store liveness (pings, down/up edges). */
+void region__hib_tick(struct region_store *s);
+/* A batch arrived from store from. */
+void region__hib_heard(struct region_store *s, uint64_t from);
+/* A hibernation notice from store from for region p, leader term term. */
+void region__hib_notice(struct region_store *s, struct region_peer *p,
+                        uint64_t from, uint64_t term);
+/* Whether a Raft message of this type wakes a hibernating peer (late
+ * responses do not: work they cause wakes it through its ready). */
+bool region__hib_wakes(int msg_type);
+uint64_t region__hib_count(const struct region_store *s, uint64_t *down);
+void region__hib_free(struct region_store *s);
 
 /* Snapshots and log GC (snapshot.c). */
 /* The engine ranges holding a region's data: raw keys in CF default and

@@ -464,7 +464,8 @@ static int node_start(struct region_store *s, struct region_peer *p)
     c.check_quorum = true;
     c.read_only = RAFT_READ_LEASE;
     if (s->opts.tick_ms > 0 && c.election_tick >= 3) {
-        c.now_ms = lease_clock;
+        c.now_ms = s->opts.now_ms ? s->opts.now_ms : lease_clock;
+        c.clock_ctx = s->opts.clock_ctx;
         c.tick_ms = s->opts.tick_ms;
     } else if (s->opts.tick_ms > 0) {
         c.read_only = RAFT_READ_SAFE; /* no room for the clock's margin */
@@ -811,6 +812,7 @@ void region_store_close(struct region_store *s)
     region__free(s->idx_vals);
     region__free(s->uninit);
     region__free(s->tombs);
+    region__hib_free(s);
     for (size_t i = 0; i < s->n_out; i++)
         region__buf_free(&s->out[i].buf);
     region__free(s->out);
@@ -941,7 +943,10 @@ int region_store_tick(struct region_store *s)
     int rc = 0;
     for (size_t i = 0; i < n_all(s); i++) {
         struct region_peer *p = peer_at(s, i);
+        if (p->hib || region__hib_idle_check(s, p))
+            continue; /* hibernating: no tick, no reads waiting */
         int r = raft_node_tick(p->node);
+        s->stats.ticks++;
         if (r != 0 && rc == 0)
             rc = r;
         for (struct region_pending *pd = p->reads; pd; pd = pd->next)
@@ -949,7 +954,13 @@ int region_store_tick(struct region_store *s)
         fail_reads(s, p, REGION_ENOT_LEADER, true);
     }
     drop_idle_uninit(s);
+    region__hib_tick(s);
+    bool notices = false;
+    for (size_t i = 0; i < s->n_out && !notices; i++)
+        notices = s->out[i].count > 0;
     unlock_and_complete(s);
+    if (notices) /* hibernation notices leave with the next iteration */
+        notify(s);
     return rc;
 }
 
@@ -985,6 +996,13 @@ static struct region_outbox *outbox(struct region_store *s, uint64_t to);
 static void queue_notice(struct region_store *s, struct region_peer *p,
                          uint64_t to, uint64_t conf_ver)
 {
+    region__queue_ctl(s, to, p->desc.id, conf_ver, p->desc.version);
+}
+
+void region__queue_ctl(struct region_store *s, uint64_t to,
+                       uint64_t region_id, uint64_t conf_ver,
+                       uint64_t version)
+{
     struct region_outbox *o = outbox(s, to);
     if (o == NULL)
         return;
@@ -993,8 +1011,7 @@ static void queue_notice(struct region_store *s, struct region_peer *p,
         o->buf.oom = false;
         region__msgs_begin(&o->buf, s->opts.store_id);
     }
-    struct region_wire_msg wm = {p->desc.id, conf_ver, p->desc.version,
-                                 NULL, 0};
+    struct region_wire_msg wm = {region_id, conf_ver, version, NULL, 0};
     region__msgs_add(&o->buf, &wm, NULL);
     o->count++;
 }
@@ -1110,9 +1127,16 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
     if (rc != 0)
         return rc;
     pthread_mutex_lock(&s->mu);
+    region__hib_heard(s, from); /* store liveness (an empty batch too) */
     size_t off = 0;
     struct region_wire_msg wm;
     while (region__msgs_next(buf, len, &off, &wm) == 0) {
+        if (wm.raft_len == 0 && wm.conf_ver == 0) { /* hibernation notice */
+            struct region_peer *hp = find_peer(s, wm.region_id);
+            if (hp)
+                region__hib_notice(s, hp, from, wm.version);
+            continue;
+        }
         if (wm.raft_len == 0) { /* removal notice */
             struct region_peer *u = find_any(s, wm.region_id);
             if (u && !u->initialized && u->desc.conf_ver < wm.conf_ver) {
@@ -1179,7 +1203,11 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
         if (m->to == s->opts.store_id && m->from == from) {
             if (m->type == RAFT_MSG_SNAPSHOT)
                 p->snap_seen = true; /* its next ready stays on the loop */
+            if (region__hib_wakes((int)m->type))
+                region__hib_wake(s, p);
             (void)raft_node_step(p->node, m); /* refusals are informational */
+            if (p->hib && raft_node_has_ready(p->node))
+                region__hib_wake(s, p); /* a late response made work */
         }
         raft_msg_free(m);
     }
@@ -1954,8 +1982,8 @@ int region_store_process(struct region_store *s)
     if (rc != 0)
         goto out;
     for (size_t i = 0; i < n_all(s); i++)
-        if (raft_node_has_ready(peer_at(s, i)->node))
-            n++;
+        if (!peer_at(s, i)->hib && raft_node_has_ready(peer_at(s, i)->node))
+            n++; /* hibernating peers have none: what makes one wakes them */
     if (n == 0) {
         flush_outboxes(s); /* notices */
         destroy_all_removed(s, &rc);
@@ -1981,7 +2009,7 @@ int region_store_process(struct region_store *s)
     mvcc_wbatch_clear(s->wb);
     for (size_t i = 0, seen = 0; i < n_all(s) && rc == 0 && seen < n; i++) {
         struct region_peer *p = peer_at(s, i);
-        if (!raft_node_has_ready(p->node))
+        if (p->hib || !raft_node_has_ready(p->node))
             continue;
         seen++;
         if (to_writer(s, p)) {
@@ -2106,6 +2134,7 @@ static int propose(struct region_store *s, struct region_peer *p,
     if (pd == NULL)
         return -ENOMEM;
     raft_index index = 0;
+    region__hib_wake(s, p);
     rc = raft_node_propose(p->node, cmd->data, (uint32_t)cmd->len, &index);
     if (rc != 0 || index == 0) {
         region__free(pd);
@@ -2287,6 +2316,7 @@ int region_change_member(struct region_store *s, const struct region_ctx *ctx,
                              : RAFT_CHANGE_ADD_VOTER;
     cc.changes[0].id = store_id;
     raft_index index = 0;
+    region__hib_wake(s, p);
     rc = raft_node_propose_conf_change(p->node, &cc, &index);
     if (rc != 0 || index == 0) {
         region__free(pd);
@@ -2558,6 +2588,7 @@ int region_read(struct region_store *s, const struct region_ctx *ctx,
         pd->read_ctx = (s->opts.store_id << 40) | (++s->read_seq & 0xffffffffffULL);
         pd->done = done;
         pd->ud = ud;
+        region__hib_wake(s, p);
         rc = raft_node_read_index(p->node, pd->read_ctx);
         if (rc != 0) {
             region__free(pd);
@@ -2725,6 +2756,8 @@ int region_store_campaign(struct region_store *s, uint64_t region_id)
 {
     pthread_mutex_lock(&s->mu);
     struct region_peer *p = find_peer(s, region_id);
+    if (p)
+        region__hib_wake(s, p);
     int rc = p ? raft_node_campaign(p->node) : REGION_ENOT_FOUND;
     pthread_mutex_unlock(&s->mu);
     notify(s);
@@ -2736,6 +2769,8 @@ int region_store_transfer_leader(struct region_store *s, uint64_t region_id,
 {
     pthread_mutex_lock(&s->mu);
     struct region_peer *p = find_peer(s, region_id);
+    if (p)
+        region__hib_wake(s, p);
     int rc = p ? raft_node_transfer_leader(p->node, to) : REGION_ENOT_FOUND;
     pthread_mutex_unlock(&s->mu);
     notify(s);
@@ -2812,6 +2847,7 @@ void region_store_stats(struct region_store *s, struct region_store_stats *st)
 {
     pthread_mutex_lock(&s->mu);
     *st = s->stats;
+    st->hibernated = region__hib_count(s, &st->stores_down);
     pthread_mutex_unlock(&s->mu);
 }
 
