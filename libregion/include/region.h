@@ -192,7 +192,10 @@ struct region_store_opts {
     uint64_t (*now_ms)(void *clock_ctx); /* monotonic ms for the lease
                                     (NULL: CLOCK_MONOTONIC; tests give a
                                     simulated clock) */
-    void *clock_ctx;             /* passed to now_ms */
+    void *clock_ctx;             /* passed to now_ms and unix_ms */
+    uint64_t (*unix_ms)(void *clock_ctx); /* wall clock in ms since the
+                                    epoch for raw TTLs (NULL:
+                                    CLOCK_REALTIME) */
 };
 
 struct region_store;
@@ -291,6 +294,8 @@ struct region_store_stats {
     uint64_t hib_wakes;     /* times a peer woke */
     uint64_t stores_down;   /* peer stores silent past the liveness
                                timeout now (hibernation on) */
+    uint64_t ttl_expired;   /* raw reads that skipped an expired key */
+    uint64_t ttl_removed;   /* expired raw keys deleted at apply */
 };
 void region_store_stats(struct region_store *s, struct region_store_stats *st);
 
@@ -386,9 +391,24 @@ int region_change_member(struct region_store *s, const struct region_ctx *ctx,
                          int kind, uint64_t store_id, region_done_fn done,
                          void *ud, struct region_err *err);
 
+/* Raw writes as region_raw_write, where ttls[i] (NULL: none) gives the
+ * PUT op i a time to live in seconds (0: forever; other ops ignore it):
+ * the key expires at this leader's wall clock plus ttl, and reads skip
+ * it from then on (DESIGN "Raw TTL"). A PUT without TTL clears one. */
+int region_raw_write_ttl(struct region_store *s, const struct region_ctx *ctx,
+                         const struct region_op *ops, size_t n,
+                         const uint64_t *ttls, region_done_fn done, void *ud,
+                         struct region_err *err);
+/* A raw key's remaining time to live (call after region_read): 0 with
+ * *ttl in seconds rounded up and *has_ttl, or *ttl 0 and !*has_ttl for a
+ * key that never expires; MVCC_NOTFOUND when absent or expired. */
+int region_raw_ttl(struct region_store *s, const struct region_ctx *ctx,
+                   const void *key, size_t key_len, uint64_t *ttl,
+                   bool *has_ttl, struct region_err *err);
+
 /* Reads of applied state (call after region_read). The key must lie in
  * the region. Get: 0 with *value handed over (region_free), or
- * MVCC_NOTFOUND. */
+ * MVCC_NOTFOUND (a key whose TTL ran out too). */
 int region_raw_get(struct region_store *s, const struct region_ctx *ctx,
                    const void *key, size_t key_len, uint8_t **value,
                    size_t *value_len, struct region_err *err);
@@ -610,6 +630,9 @@ void region_desc_from_pb(const struct _kv_RegionInfo *ri,
                                                  RawResponse */
 #define REGION_METHOD_CHANGE_PEER 0x00020023u /* ChangePeerRequest ->
                                                 RawResponse */
+#define REGION_METHOD_RAW_GET_KEY_TTL 0x00020030u /* RawRequest (ctx,
+                                        key) -> RawResponse (ttl,
+                                        not_found) */
 #define REGION_METHOD_RAFT 0x00030001u /* RaftBatch -> RaftBatchResponse */
 
 /* ---------------------------------------------------------------------

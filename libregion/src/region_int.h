@@ -83,6 +83,10 @@ enum region_cmd_type {
     REGION_CMD_CAS = 2,  /* compare and swap */
     REGION_CMD_TXN = 3,  /* a libmvcc write batch (unprefixed keys) */
     REGION_CMD_SPLIT = 4, /* split at key into a new region */
+    REGION_CMD_TTL_GC = 12, /* delete expired raw keys whose TTL record
+                               still holds the expiry named (ttl.c); body:
+                               an mvcc_wbatch of CF_LOCK puts key ->
+                               expire_ms(8) */
 };
 struct region_cmd {
     uint8_t type;         /* enum region_cmd_type */
@@ -279,6 +283,8 @@ struct region_store {
                                          store (atomic; written under mu) */
     uint64_t synced_gen;              /* max_ts was raised from a TSO
                                          asked after leadership this (atomic) */
+    struct region_ttl *ttl;           /* raw TTL: expired keys to delete
+                                         (ttl.c) */
     struct region_hib *hib;           /* hibernation's store liveness
                                          (hibernate.c; NULL until used) */
     char errmsg[256];                 /* detail of the last error */
@@ -320,6 +326,37 @@ bool region__hib_wakes(int msg_type);
 uint64_t region__hib_count(const struct region_store *s, uint64_t *down);
 void region__hib_free(struct region_store *s);
 
+/* Propose cmd in p (store.c's propose): 0, or a region error with
+ * done never called. Under s->mu. */
+int region__propose(struct region_store *s, struct region_peer *p,
+                    const struct region_buf *cmd, region_done_fn done,
+                    void *ud, struct region_err *err);
+
+/* Raw TTL (ttl.c, DESIGN "Raw TTL"). The record of a raw key with a TTL
+ * is CF lock 'r' user key -> expire_ms(8), beside its value (CF default
+ * 'r' user key, unchanged format). */
+#define REGION__TTL_LEN 8
+int region__ttl_init(struct region_store *s);
+void region__ttl_free(struct region_store *s);
+uint64_t region__unix_ms(const struct region_store *s);
+/* Some TTL record may exist on this store (reads look only then). */
+void region__ttl_note(struct region_store *s);
+/* Whether the raw key (engine key 'r'+key) expired; queues it for
+ * deletion when it did. No lock needed. */
+bool region__ttl_expired(struct region_store *s, uint64_t region_id,
+                         const uint8_t *ekey, size_t ekey_len);
+/* Add to raw write batch b (unprefixed keys) what op's TTL takes: the
+ * record key -> now + ttl seconds, or its deletion (ttl 0). */
+int region__ttl_op(struct region_store *s, struct mvcc_wbatch *b,
+                   const struct region_op *op, uint64_t ttl);
+uint64_t region__ttl_expired_reads(const struct region_store *s);
+/* Under s->mu, from the tick: propose the queued deletions (leaders). */
+void region__ttl_gc(struct region_store *s);
+/* Apply a TTL_GC command (after the apply batch was flushed): its deletes
+ * go into s->ab. */
+int region__ttl_apply_gc(struct region_store *s, const struct region_cmd *c,
+                         struct mvcc_wbatch *tmp);
+
 /* Snapshots and log GC (snapshot.c). */
 /* The engine ranges holding a region's data: raw keys in CF default and
  * libmvcc's keys in every CF. Owned bytes: release with
@@ -331,7 +368,8 @@ struct region_range {
     uint8_t *hi;      /* first engine key past the range */
     size_t hi_len;    /* its length */
 };
-#define REGION__N_RANGES 4
+#define REGION__N_RANGES 5
+#define REGION__RANGE_TTL 4 /* raw TTL records, CF lock */
 int region__ranges(const struct region_desc *d,
                    struct region_range r[REGION__N_RANGES]);
 void region__ranges_free(struct region_range r[REGION__N_RANGES]);

@@ -740,6 +740,8 @@ int region_store_open(const struct region_store_opts *opts,
         rc = engine_get_u64s(opts->engine, k, sizeof k, &s->id_seq, 1, &found);
     }
     if (rc == 0)
+        rc = region__ttl_init(s);
+    if (rc == 0)
         rc = recover_regions(s);
     if (rc == 0 && !s->opts.log_on_loop) {
         rc = -pthread_create(&s->writer, NULL, writer_main, s);
@@ -813,6 +815,7 @@ void region_store_close(struct region_store *s)
     region__free(s->uninit);
     region__free(s->tombs);
     region__hib_free(s);
+    region__ttl_free(s);
     for (size_t i = 0; i < s->n_out; i++)
         region__buf_free(&s->out[i].buf);
     region__free(s->out);
@@ -955,6 +958,7 @@ int region_store_tick(struct region_store *s)
     }
     drop_idle_uninit(s);
     region__hib_tick(s);
+    region__ttl_gc(s);
     bool notices = false;
     for (size_t i = 0; i < s->n_out && !notices; i++)
         notices = s->out[i].count > 0;
@@ -1449,6 +1453,10 @@ static int apply_cmd(struct region_store *s, struct region_peer *p,
     }
     if (c.type == REGION_CMD_SPLIT)
         return apply_split(s, p, &c, out);
+    if (c.type == REGION_CMD_TTL_GC) { /* reads the applied state */
+        int rc = flush_apply(s);
+        return rc != 0 ? rc : region__ttl_apply_gc(s, &c, tmp);
+    }
     if (c.type == REGION_CMD_CAS) {
         int rc = flush_apply(s);
         if (rc != 0)
@@ -1477,6 +1485,8 @@ static int apply_cmd(struct region_store *s, struct region_peer *p,
         else if (match)
             rc = mvcc_wbatch_put(s->ab, MVCC_CF_DEFAULT, key, c.key_len + 1,
                                  c.value, c.value_len);
+        if (match && rc == 0) /* a swapped key has no TTL (DESIGN) */
+            rc = mvcc_wbatch_delete(s->ab, MVCC_CF_LOCK, key, c.key_len + 1);
         region__free(key);
         out->cas_ok = match;
         out->prev_exists = exists;
@@ -1497,6 +1507,9 @@ static int apply_cmd(struct region_store *s, struct region_peer *p,
         struct mvcc_wop op;
         mvcc_wbatch_op(tmp, i, &op);
         p->written += op.key_len + op.value_len;
+        if (op.cf == MVCC_CF_LOCK && op.type == MVCC_WOP_PUT &&
+            c.type == REGION_CMD_RAW)
+            region__ttl_note(s); /* a raw TTL record */
     }
     return region__wbatch_prefixed(s->ab, tmp,
                                    c.type == REGION_CMD_RAW ? REGION__RAW
@@ -2044,9 +2057,11 @@ int region_store_process(struct region_store *s)
             continue; /* -ENOMEM: try again next iteration */
         p->snap_seen = false;
         ps[got] = p;
-        if (rds[got].snapshot) /* before the entries that follow it */
+        if (rds[got].snapshot) { /* before the entries that follow it */
             rc = region__snapshot_persist(s, p, rds[got].snapshot,
                                           &descs[got]);
+            region__ttl_note(s); /* it may carry TTL records */
+        }
         if (rc == 0)
             rc = persist_ready(s, p, &rds[got]);
         sync |= rds[got].must_sync;
@@ -2163,6 +2178,13 @@ static int propose(struct region_store *s, struct region_peer *p,
     p->n_props++;
     s->stats.proposals++;
     return 0;
+}
+
+int region__propose(struct region_store *s, struct region_peer *p,
+                    const struct region_buf *cmd, region_done_fn done,
+                    void *ud, struct region_err *err)
+{
+    return propose(s, p, cmd, done, ud, err);
 }
 
 static int clear_err(struct region_err *err)
@@ -2438,6 +2460,14 @@ int region_raw_write(struct region_store *s, const struct region_ctx *ctx,
                      const struct region_op *ops, size_t n,
                      region_done_fn done, void *ud, struct region_err *err)
 {
+    return region_raw_write_ttl(s, ctx, ops, n, NULL, done, ud, err);
+}
+
+int region_raw_write_ttl(struct region_store *s, const struct region_ctx *ctx,
+                         const struct region_op *ops, size_t n,
+                         const uint64_t *ttls, region_done_fn done, void *ud,
+                         struct region_err *err)
+{
     clear_err(err);
     if (s == NULL || ctx == NULL || (ops == NULL && n > 0) || done == NULL)
         return REGION_EINVAL;
@@ -2460,9 +2490,13 @@ int region_raw_write(struct region_store *s, const struct region_ctx *ctx,
         case REGION_OP_PUT:
             rc = mvcc_wbatch_put(b, MVCC_CF_DEFAULT, op->key, op->key_len,
                                  op->value, op->value_len);
+            if (rc == 0) /* its TTL record (ttl.c), or none */
+                rc = region__ttl_op(s, b, op, ttls ? ttls[i] : 0);
             break;
         case REGION_OP_DELETE:
             rc = mvcc_wbatch_delete(b, MVCC_CF_DEFAULT, op->key, op->key_len);
+            if (rc == 0)
+                rc = region__ttl_op(s, b, op, 0);
             break;
         case REGION_OP_DELETE_RANGE: {
             const void *end = op->value;
@@ -2485,6 +2519,10 @@ int region_raw_write(struct region_store *s, const struct region_ctx *ctx,
             rc = mvcc_wbatch_delete_range(b, MVCC_CF_DEFAULT, op->key,
                                           op->key_len, end_len ? end : "",
                                           end_len);
+            if (rc == 0)
+                rc = mvcc_wbatch_delete_range(b, MVCC_CF_LOCK, op->key,
+                                              op->key_len,
+                                              end_len ? end : "", end_len);
             break;
         }
         default:
@@ -2639,6 +2677,10 @@ int region_raw_get(struct region_store *s, const struct region_ctx *ctx,
     size_t vl = 0;
     rc = mvcc_engine_get(s->opts.engine, NULL, MVCC_CF_DEFAULT, k, key_len + 1,
                          &v, &vl);
+    if (rc == 0 && region__ttl_expired(s, ctx->region_id, k, key_len + 1)) {
+        mvcc_free(v);
+        rc = MVCC_NOTFOUND;
+    }
     region__free(k);
     if (rc == 0) {
         *value = region__memdup(v, vl);
@@ -2720,6 +2762,10 @@ int region_raw_scan(struct region_store *s, const struct region_ctx *ctx,
         }
         size_t kl, vl = 0;
         const uint8_t *k = it->ops->key(it, &kl);
+        if (region__ttl_expired(s, d.id, k, kl)) {
+            rc = it->ops->next(it);
+            continue;
+        }
         const uint8_t *v = key_only ? NULL : it->ops->value(it, &vl);
         struct region_kv *kv = &kvs[cnt];
         memset(kv, 0, sizeof *kv);
@@ -2848,6 +2894,7 @@ void region_store_stats(struct region_store *s, struct region_store_stats *st)
     pthread_mutex_lock(&s->mu);
     *st = s->stats;
     st->hibernated = region__hib_count(s, &st->stores_down);
+    st->ttl_expired = region__ttl_expired_reads(s);
     pthread_mutex_unlock(&s->mu);
 }
 

@@ -47,6 +47,11 @@ static uint64_t cl_clock(void *ctx)
     return ((struct cluster *)ctx)->now_ms;
 }
 
+static uint64_t cl_unix(void *ctx)
+{
+    return ((struct cluster *)ctx)->unix_ms;
+}
+
 static void open_store(struct cluster *c, int i)
 {
     struct cl_store *st = &c->st[i];
@@ -74,6 +79,7 @@ static void open_store(struct cluster *c, int i)
         .no_hibernate = c->no_hibernate,
         .now_ms = cl_clock,
         .clock_ctx = c,
+        .unix_ms = cl_unix,
     };
     rc = region_store_open(&o, &st->s);
     if (rc != 0)
@@ -91,6 +97,7 @@ void cl_init(struct cluster *c, int n, bool sync)
     c->tick_ms = tm;
     c->no_hibernate = nh;
     c->now_ms = 1000000;
+    c->unix_ms = 1800000000000ull;
     c->log_on_loop = lol;
     c->overlap = ov;
     c->log_keep_entries = lk;

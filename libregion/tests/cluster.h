@@ -53,6 +53,8 @@ struct cluster {
                                      regions hibernate */
     bool no_hibernate;            /* store option */
     uint64_t now_ms;              /* simulated clock: cl_tick adds tick_ms */
+    uint64_t unix_ms;             /* simulated wall clock (raw TTLs):
+                                     tests move it */
     pthread_t thread;             /* background loop (cl_thread_start) */
     _Atomic bool running;         /* background loop runs */
     pthread_mutex_t mu;           /* held by the background loop per round */
