@@ -506,15 +506,23 @@ static int cmd_scan(struct ctl *c, const char *s, const char *e, long limit)
     }
 }
 
-static int cmd_split(struct ctl *c, const char *key)
+/* A Raw method taking only key: 0 with *resp filled (release it), or -1
+ * with the error printed. */
+static int raw_key(struct ctl *c, uint32_t method, const char *key,
+                   kv_RawResponse *resp)
 {
     kv_RawRequest req;
     memset(&req, 0, sizeof req);
-    kv_RawResponse resp;
     req.key = mkbytes(key);
-    int rc = raw(c, REGION_METHOD_SPLIT_REGION, &req, &resp);
+    int rc = raw(c, method, &req, resp);
     free(req.key);
-    if (rc != 0)
+    return rc;
+}
+
+static int cmd_split(struct ctl *c, const char *key)
+{
+    kv_RawResponse resp;
+    if (raw_key(c, REGION_METHOD_SPLIT_REGION, key, &resp) != 0)
         return 1;
     rpc_msg_release(kv_RawResponse_fields, &resp);
     printf("ok\n");
@@ -524,13 +532,8 @@ static int cmd_split(struct ctl *c, const char *key)
 /* The remaining TTL of key k: seconds, "no ttl" or "not found". */
 static int cmd_ttl(struct ctl *c, const char *k)
 {
-    kv_RawRequest req;
-    memset(&req, 0, sizeof req);
     kv_RawResponse resp;
-    req.key = mkbytes(k);
-    int rc = raw(c, REGION_METHOD_RAW_GET_KEY_TTL, &req, &resp);
-    free(req.key);
-    if (rc != 0)
+    if (raw_key(c, REGION_METHOD_RAW_GET_KEY_TTL, k, &resp) != 0)
         return 1;
     if (resp.not_found)
         printf("not found\n");

@@ -10,7 +10,7 @@
 
 #include "cluster.h"
 
-#define NREG 2000
+static int n_regions = 2000; /* regions (argv[2] for callgrind runs) */
 
 static double cpu_s(void)
 {
@@ -33,6 +33,15 @@ static void totals(struct cluster *c, uint64_t *ticks, uint64_t *msgs,
     }
 }
 
+/* The measured ticks, a function of their own so that callgrind can
+ * count them alone (--toggle-collect=idle_ticks). */
+__attribute__((noinline)) static void idle_ticks(struct cluster *c, int n);
+static void idle_ticks(struct cluster *c, int n)
+{
+    for (int t = 0; t < n; t++)
+        cl_tick(c);
+}
+
 /* One run; hibernate: the lease on the (simulated) clock, regions sleep. */
 static int run(bool hibernate, double *cpu_per_tick)
 {
@@ -42,18 +51,18 @@ static int run(bool hibernate, double *cpu_per_tick)
     c.no_hibernate = !hibernate;
     cl_init(&c, 3, false);
     char lo[16], hi[16];
-    for (int r = 0; r < NREG; r++) {
+    for (int r = 0; r < n_regions; r++) {
         snprintf(lo, sizeof lo, "k%05d", r);
         snprintf(hi, sizeof hi, "k%05d", r + 1);
         cl_bootstrap(&c, (uint64_t)r + 1, r == 0 ? NULL : lo,
-                     r == NREG - 1 ? NULL : hi);
+                     r == n_regions - 1 ? NULL : hi);
     }
     uint64_t ticks, msgs, leaders = 0, asleep;
-    for (int t = 0; t < 400 && leaders < NREG; t++) {
+    for (int t = 0; t < 400 && leaders < (uint64_t)n_regions; t++) {
         cl_tick(&c);
         totals(&c, &ticks, &msgs, &leaders, &asleep);
     }
-    if (leaders < NREG) {
+    if (leaders < (uint64_t)n_regions) {
         fprintf(stderr, "only %llu leaders\n", (unsigned long long)leaders);
         cl_destroy(&c);
         return 1;
@@ -63,18 +72,17 @@ static int run(bool hibernate, double *cpu_per_tick)
     const char *sfx = hibernate ? "hib" : "nohib";
     totals(&c, &ticks, &msgs, &leaders, &asleep);
     printf("BENCH region_idle_%s_asleep %llu peers (of %d)\n", sfx,
-           (unsigned long long)asleep, 3 * NREG);
+           (unsigned long long)asleep, 3 * n_regions);
     uint64_t t0 = ticks, m0 = msgs;
     int n = 100;
     double c0 = cpu_s();
-    for (int t = 0; t < n; t++)
-        cl_tick(&c);
+    idle_ticks(&c, n);
     double dt = cpu_s() - c0;
     totals(&c, &ticks, &msgs, &leaders, &asleep);
     printf("BENCH region_idle_%s_cpu_per_tick %.3f ms (3 stores, %d "
-           "regions)\n", sfx, dt / n * 1e3, NREG);
+           "regions)\n", sfx, dt / n * 1e3, n_regions);
     printf("BENCH region_idle_%s_cpu_per_region_tick %.3f us\n", sfx,
-           dt / n / NREG * 1e6);
+           dt / n / n_regions * 1e6);
     printf("BENCH region_idle_%s_raft_ticks_per_tick %.1f ticks\n", sfx,
            (double)(ticks - t0) / n);
     printf("BENCH region_idle_%s_msgs_per_tick %.1f msgs\n", sfx,
@@ -86,8 +94,11 @@ static int run(bool hibernate, double *cpu_per_tick)
 
 int main(int argc, char **argv)
 {
-    /* "hib" or "nohib" runs one mode alone (for callgrind) */
+    /* "hib" or "nohib" runs one mode alone (for callgrind), with
+     * argv[2] regions */
     const char *only = argc > 1 ? argv[1] : NULL;
+    if (argc > 2 && atoi(argv[2]) > 0)
+        n_regions = atoi(argv[2]);
     double off = 0, on = 0;
     if ((only == NULL || strcmp(only, "nohib") == 0) && run(false, &off))
         return 1;

@@ -55,6 +55,15 @@ static void totals(struct cluster *c, uint64_t *ticks, uint64_t *msgs,
     }
 }
 
+static uint64_t wakes(struct cluster *c)
+{
+    uint64_t w = 0;
+    for (int i = 1; i <= c->n; i++)
+        if (c->st[i].s)
+            w += stats(c, i).hib_wakes;
+    return w;
+}
+
 static bool region_asleep(struct cluster *c, uint64_t id)
 {
     for (int i = 1; i <= c->n; i++)
@@ -152,15 +161,10 @@ static void write_wakes_the_group(void **state)
     tick_until_asleep(&c, 3 * NREG);
     int l = leader_of(&c, 2);
     assert_true(l > 0);
-    uint64_t w0 = 0;
-    for (int i = 1; i <= 3; i++)
-        w0 += stats(&c, i).hib_wakes;
+    uint64_t w0 = wakes(&c);
     struct region_err err;
     assert_int_equal(cl_put(&c, l, 2, "b1", "v", &err), 0);
-    uint64_t w1 = 0;
-    for (int i = 1; i <= 3; i++)
-        w1 += stats(&c, i).hib_wakes;
-    assert_int_equal(w1 - w0, 3); /* the leader and two followers */
+    assert_int_equal(wakes(&c) - w0, 3); /* the leader and two followers */
     assert_false(region_asleep(&c, 2));
     for (int i = 1; i <= 3; i++) {
         assert_false(region_store_is_hibernating(c.st[i].s, 2));
@@ -182,8 +186,9 @@ static void write_wakes_the_group(void **state)
 }
 
 /* The lease runs in real (here simulated) time: a leader asleep longer
- * than the lease refuses lease reads, keeps refusing once a barrier read
- * woke it, and serves again only after a heartbeat round renewed it. */
+ * than the lease refuses lease reads, keeps refusing once a write woke it
+ * and committed, and serves again only after a heartbeat round renewed
+ * it. */
 static void lease_refused_after_wakeup(void **state)
 {
     (void)state;
