@@ -22,6 +22,7 @@ struct region_hib {
     struct region_hib_store *st;   /* stores tracked */
     size_t n;                      /* used */
     size_t cap;                    /* allocated */
+    size_t scanned_peers;          /* s->n_peers at the last want scan */
 };
 
 /* A leader idle this many ticks in a row goes to sleep. */
@@ -194,10 +195,10 @@ void region__hib_heard(struct region_store *s, uint64_t from)
     }
 }
 
-/* Every heartbeat_tick: mark the stores sharing a region with this one
- * and send each an empty batch (a ping: older stores ignore it). */
-static void ping(struct region_store *s, struct region_hib *h)
+/* Mark the stores sharing a region with this one (want). */
+static void want_scan(struct region_store *s, struct region_hib *h)
 {
+    h->scanned_peers = s->n_peers;
     for (size_t i = 0; i < h->n; i++)
         h->st[i].want = false;
     for (size_t i = 0; i < s->n_peers; i++) {
@@ -210,6 +211,17 @@ static void ping(struct region_store *s, struct region_hib *h)
                 e->want = true;
         }
     }
+}
+
+/* Every heartbeat_tick: send every store sharing a region with this one
+ * an empty batch (a ping: older stores ignore it). The stores are scanned
+ * again when the number of regions changed and every 8th ping (a
+ * membership change), not at every ping: that scan visits every peer. */
+static void ping(struct region_store *s, struct region_hib *h)
+{
+    if (h->scanned_peers != s->n_peers ||
+        h->ticks % (8u * (uint64_t)s->opts.heartbeat_tick) == 0)
+        want_scan(s, h);
     struct region_buf b = {0};
     region__msgs_begin(&b, s->opts.store_id);
     region__msgs_finish(&b, 0);
