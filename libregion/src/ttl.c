@@ -2,7 +2,8 @@
  * with a TTL also has a record (CF lock, 'r' key -> expire_ms) written in
  * the same command. Reads skip expired keys and queue them; leaders delete
  * them through the log (TTL_GC: only while the record still names that
- * expiry). DESIGN.md, "Raw TTL".
+ * expiry); a slow sweep of the records finds the keys nobody reads.
+ * DESIGN.md, "Raw TTL".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +14,11 @@
 
 /* Expired keys waiting for a leader's TTL_GC, at most this many. */
 #define GC_MAX 256
+/* The sweep: every this many election timeouts, look at up to
+ * SWEEP_RECORDS records of the regions this store leads (round robin),
+ * so keys nobody reads go too. */
+#define SWEEP_ELECTIONS 30
+#define SWEEP_RECORDS 256
 
 struct region_ttl_key {
     uint64_t region_id; /* region the read was for */
@@ -30,6 +36,11 @@ struct region_ttl {
     size_t n;                          /* used */
     uint64_t expired;                  /* reads that skipped an expired
                                           key (atomic) */
+    uint64_t ticks;                    /* region__ttl_gc calls (ticks) */
+    uint64_t sweep_region;             /* region the sweep is in (0: the
+                                          first by key) */
+    uint8_t sweep_key[REGION_MAX_BOUND + 1]; /* engine key it resumes at */
+    size_t sweep_key_len;              /* its length (0: region start) */
 };
 
 uint64_t region__unix_ms(const struct region_store *s)
@@ -200,9 +211,77 @@ static void gc_propose(struct region_store *s, struct region_ttl_key *q,
     mvcc_wbatch_destroy(b);
 }
 
+/* Queue the expired records among the next SWEEP_RECORDS of region p
+ * from the sweep's cursor; false when the region is done. Under s->mu
+ * (the engine read holds the loop for at most SWEEP_RECORDS records). */
+static bool sweep_region(struct region_store *s, struct region_peer *p,
+                         uint64_t now)
+{
+    struct region_ttl *t = s->ttl;
+    struct region_range r[REGION__N_RANGES];
+    if (region__ranges(&p->desc, r) != 0)
+        return false;
+    const struct region_range *tr = &r[REGION__RANGE_TTL];
+    bool resume = t->sweep_region == p->desc.id && t->sweep_key_len > 0;
+    struct mvcc_iter_opts io = {resume ? t->sweep_key : tr->lo,
+                                resume ? t->sweep_key_len : tr->lo_len,
+                                tr->hi, tr->hi_len};
+    struct mvcc_iter *it = NULL;
+    bool more = false;
+    int rc = mvcc_engine_iter(s->opts.engine, NULL, MVCC_CF_LOCK, &io, &it);
+    if (rc == 0)
+        rc = it->ops->seek_to_first(it);
+    for (int n = 0; rc == 0 && it->ops->valid(it); n++) {
+        size_t kl, vl;
+        const uint8_t *k = it->ops->key(it, &kl);
+        if (n == SWEEP_RECORDS) { /* resume here next time */
+            more = kl <= sizeof t->sweep_key;
+            if (more) {
+                memcpy(t->sweep_key, k, kl);
+                t->sweep_key_len = kl;
+            }
+            break;
+        }
+        const uint8_t *v = it->ops->value(it, &vl);
+        if (vl == REGION__TTL_LEN && region__get_u64(v) <= now)
+            queue(s, p->desc.id, k + 1, kl - 1, region__get_u64(v));
+        rc = it->ops->next(it);
+    }
+    mvcc_iter_destroy(it);
+    region__ranges_free(r);
+    t->sweep_region = p->desc.id;
+    if (!more)
+        t->sweep_key_len = 0;
+    return more;
+}
+
+/* Every SWEEP_ELECTIONS election timeouts: one step of the sweep, in the
+ * region after the last one swept (by key), if this store leads it. */
+static void sweep(struct region_store *s)
+{
+    struct region_ttl *t = s->ttl;
+    uint64_t period = SWEEP_ELECTIONS * (uint64_t)s->opts.election_tick;
+    if (++t->ticks % period != 0 || s->n_peers == 0 ||
+        !__atomic_load_n(&t->maybe, __ATOMIC_ACQUIRE))
+        return;
+    size_t i = 0; /* the region swept last, or the next one by key */
+    while (i < s->n_peers && s->peers[i]->desc.id != t->sweep_region)
+        i++;
+    if (i == s->n_peers || t->sweep_key_len == 0)
+        i = i == s->n_peers ? 0 : (i + 1) % s->n_peers;
+    struct region_peer *p = s->peers[i];
+    if (p->role == RAFT_LEADER && !p->removed) {
+        (void)sweep_region(s, p, region__unix_ms(s));
+    } else { /* its leader sweeps it */
+        t->sweep_region = p->desc.id;
+        t->sweep_key_len = 0;
+    }
+}
+
 void region__ttl_gc(struct region_store *s)
 {
     struct region_ttl *t = s->ttl;
+    sweep(s);
     pthread_mutex_lock(&t->mu);
     size_t n = t->n;
     struct region_ttl_key q[GC_MAX];

@@ -266,12 +266,40 @@ static void restart_and_snapshot(void **state)
     cl_destroy(&c);
 }
 
+/* A key nobody reads is found by the leader's sweep (every 30 election
+ * timeouts, 256 records a step) and deleted on every store. */
+static void sweep_finds_unread_keys(void **state)
+{
+    (void)state;
+    struct cluster c;
+    int l = setup(&c);
+    for (int i = 0; i < 300; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "s%03d", i);
+        assert_int_equal(put_ttl(&c, l, k, "v", i < 290 ? 5 : 3600), 0);
+    }
+    c.unix_ms += 5000;
+    /* 300 ticks per step: the first step sees 256 records, the next the
+     * other 44 (10 of them unexpired) */
+    for (int t = 0; t < 2 * 30 * 10 + 5; t++)
+        cl_tick(&c);
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(stats(&c, i).ttl_removed, 290);
+        assert_false(engine_has(&c, i, MVCC_CF_DEFAULT, "s000"));
+        assert_false(engine_has(&c, i, MVCC_CF_DEFAULT, "s289"));
+        assert_true(engine_has(&c, i, MVCC_CF_DEFAULT, "s290"));
+        assert_int_equal(stats(&c, i).ttl_expired, 0); /* no read saw them */
+    }
+    cl_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ttl_expires),
         cmocka_unit_test(rewrite_and_clear),
         cmocka_unit_test(restart_and_snapshot),
+        cmocka_unit_test(sweep_finds_unread_keys),
     };
     return cmocka_run_group_tests_name("libregion/ttl", tests, NULL, NULL);
 }
