@@ -28,6 +28,8 @@ struct ctl {
     bool quiet;                           /* no per-key lines */
     bool local;                           /* reads: local applied state */
     bool fixed_region;                    /* --region given: no routing */
+    uint64_t ttl;                         /* --ttl: puts live this many
+                                             seconds (0: for ever) */
     struct region_cache *cache;           /* key -> region -> leader */
 };
 
@@ -39,9 +41,11 @@ static void usage(void)
             "         [--pd=host:port,... (stores from pdd)]\n"
             "         [--region=ID] [--timeout=SECONDS] [--quiet]\n"
             "         [--local (reads: this store's applied state)]\n"
+            "         [--ttl=SECONDS (put, put-seq: the keys expire)]\n"
             "         [--cluster-ssl-ca=F --cluster-ssl-cert=F "
             "--cluster-ssl-key=F] CMD\n"
             "  put KEY VALUE | get KEY | delete KEY | scan START END [LIMIT]\n"
+            "  ttl KEY   (seconds left, 'no ttl' or 'not found')\n"
             "  cas KEY EXPECT|- NEW|- | delete-range START END\n"
             "  txn-put KEY VALUE | txn-get KEY | txn-lock KEY | split KEY\n"
             "  status\n"
@@ -277,6 +281,7 @@ static int put(struct ctl *c, const char *k, const char *v)
     req.key = mkbytes(k);
     req.value.data = (uint8_t *)v;
     req.value.len = strlen(v);
+    req.ttl = c->ttl;
     int rc = raw(c, REGION_METHOD_RAW_PUT, &req, &resp);
     free(req.key);
     if (rc == 0)
@@ -501,18 +506,42 @@ static int cmd_scan(struct ctl *c, const char *s, const char *e, long limit)
     }
 }
 
-static int cmd_split(struct ctl *c, const char *key)
+/* A Raw method taking only key: 0 with *resp filled (release it), or -1
+ * with the error printed. */
+static int raw_key(struct ctl *c, uint32_t method, const char *key,
+                   kv_RawResponse *resp)
 {
     kv_RawRequest req;
     memset(&req, 0, sizeof req);
-    kv_RawResponse resp;
     req.key = mkbytes(key);
-    int rc = raw(c, REGION_METHOD_SPLIT_REGION, &req, &resp);
+    int rc = raw(c, method, &req, resp);
     free(req.key);
-    if (rc != 0)
+    return rc;
+}
+
+static int cmd_split(struct ctl *c, const char *key)
+{
+    kv_RawResponse resp;
+    if (raw_key(c, REGION_METHOD_SPLIT_REGION, key, &resp) != 0)
         return 1;
     rpc_msg_release(kv_RawResponse_fields, &resp);
     printf("ok\n");
+    return 0;
+}
+
+/* The remaining TTL of key k: seconds, "no ttl" or "not found". */
+static int cmd_ttl(struct ctl *c, const char *k)
+{
+    kv_RawResponse resp;
+    if (raw_key(c, REGION_METHOD_RAW_GET_KEY_TTL, k, &resp) != 0)
+        return 1;
+    if (resp.not_found)
+        printf("not found\n");
+    else if (resp.ttl == 0)
+        printf("no ttl\n");
+    else
+        printf("%llu\n", (unsigned long long)resp.ttl);
+    rpc_msg_release(kv_RawResponse_fields, &resp);
     return 0;
 }
 
@@ -761,6 +790,13 @@ int kvd_ctl_main(int argc, char **argv)
             c.fixed_region = true;
         } else if (strncmp(a, "--timeout=", 10) == 0) {
             c.timeout_s = atoi(a + 10);
+        } else if (strncmp(a, "--ttl=", 6) == 0) {
+            char *end = NULL;
+            c.ttl = strtoull(a + 6, &end, 10);
+            if (end == a + 6 || *end != 0) {
+                fprintf(stderr, "bad --ttl: %s\n", a + 6);
+                return 2;
+            }
         } else if (strcmp(a, "--local") == 0) {
             c.local = true;
         } else if (strcmp(a, "--quiet") == 0) {
@@ -806,6 +842,8 @@ static int ctl_run(struct ctl *c, int i, int argc, char **argv)
             printf("not found\n");
         return rc < 0;
     }
+    if (strcmp(cmd, "ttl") == 0 && na == 1)
+        return cmd_ttl(c, a[0]);
     if (strcmp(cmd, "delete") == 0 && na == 1)
         return cmd_simple(c, REGION_METHOD_RAW_DELETE, a[0], NULL);
     if (strcmp(cmd, "delete-range") == 0 && na == 2)

@@ -37,6 +37,7 @@ struct kvd_settings
     int64_t max_entry;        /* raft.max-entry-size */
     int64_t max_pending;      /* raft.max-pending-proposals */
     bool sync_log;            /* raft.sync-log */
+    bool hibernate;           /* raft.hibernate-regions */
     int64_t block_cache;      /* rocksdb.block-cache-size */
     int64_t write_buffer;     /* rocksdb.write-buffer-size */
     int64_t recycle_logs;     /* rocksdb.recycle-log-files */
@@ -83,6 +84,9 @@ static const struct dmn_cfg_key kvd_keys[] = {
      "proposals waiting per region before ServerIsBusy"},
     {"raft.sync-log", DMN_CFG_BOOL, offsetof(struct kvd_settings, sync_log),
      "true", 0, 0, NULL, "fsync the Raft log before acknowledging"},
+    {"raft.hibernate-regions", DMN_CFG_BOOL,
+     offsetof(struct kvd_settings, hibernate), "true", 0, 0, NULL,
+     "idle regions stop ticking until a request or a peer wakes them"},
     {"rocksdb.block-cache-size", DMN_CFG_SIZE,
      offsetof(struct kvd_settings, block_cache), "64MiB", 0, INT64_MAX, NULL,
      "RocksDB block cache"},
@@ -262,6 +266,7 @@ static int open_store(struct kvd *k, const struct kvd_settings *s)
         .election_tick = (int)s->election_tick,
         .heartbeat_tick = (int)s->heartbeat_tick,
         .tick_ms = (uint32_t)s->tick_ms,
+        .no_hibernate = !s->hibernate,
         .max_entry_bytes = (uint32_t)s->max_entry,
         .max_pending = (uint32_t)s->max_pending,
         .no_sync = !s->sync_log,

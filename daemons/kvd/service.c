@@ -213,6 +213,16 @@ static void raw_read_done(void *ud, const struct region_reply *r)
             raw_set_error(&resp, rc, &err);
         break;
     }
+    case REGION_METHOD_RAW_GET_KEY_TTL: {
+        bool has = false;
+        rc = region_raw_ttl(op->k->store, &ctx, key, kl, &resp.ttl, &has,
+                            &err);
+        if (rc == MVCC_NOTFOUND)
+            resp.not_found = true;
+        else if (rc != 0)
+            raw_set_error(&resp, rc, &err);
+        break;
+    }
     }
 reply:
     reply_op(op, &resp);
@@ -276,6 +286,7 @@ static void raw_handler(struct rpc_call *call, const void *reqp, void *ud)
     case REGION_METHOD_RAW_GET:
     case REGION_METHOD_RAW_BATCH_GET:
     case REGION_METHOD_RAW_SCAN:
+    case REGION_METHOD_RAW_GET_KEY_TTL:
         if (req->local) { /* no barrier: this store's applied state */
             struct region_reply now = {0, NULL, false, false, NULL, 0};
             raw_read_done(op, &now);
@@ -326,7 +337,20 @@ static void raw_handler(struct rpc_call *call, const void *reqp, void *ud)
                 ops[n++] = (struct region_op){REGION_OP_DELETE, dk, dkl, NULL, 0};
             }
         }
-        rc = region_raw_write(k->store, &ctx, ops, n, raw_write_done, op, &err);
+        uint64_t *ttls = NULL; /* Put/BatchPut with a TTL: one for all */
+        if (req->ttl > 0 && (op->method == REGION_METHOD_RAW_PUT ||
+                             op->method == REGION_METHOD_RAW_BATCH_PUT)) {
+            ttls = calloc(n ? n : 1, sizeof *ttls);
+            if (ttls == NULL) {
+                rc = -ENOMEM;
+                break;
+            }
+            for (size_t i = 0; i < n; i++)
+                ttls[i] = req->ttl;
+        }
+        rc = region_raw_write_ttl(k->store, &ctx, ops, n, ttls,
+                                  raw_write_done, op, &err);
+        free(ttls);
         break;
     }
     }
@@ -1155,6 +1179,15 @@ int kvd_status_json(struct kvd *k, FILE *f)
             (unsigned long long)st.snaps_applied,
             (unsigned long long)st.splits,
             (unsigned long long)st.reads_inline);
+    fprintf(f,
+            "\"ticks\":%llu,\"hibernated\":%llu,\"hib_wakes\":%llu,"
+            "\"stores_down\":%llu,\"ttl_expired\":%llu,"
+            "\"ttl_removed\":%llu,",
+            (unsigned long long)st.ticks, (unsigned long long)st.hibernated,
+            (unsigned long long)st.hib_wakes,
+            (unsigned long long)st.stores_down,
+            (unsigned long long)st.ttl_expired,
+            (unsigned long long)st.ttl_removed);
     if (k->pd) { /* what the pd thread got answered (pd.c) */
         struct kvd_pd_counters pc;
         kvd_pd_counters(k, &pc);
@@ -1223,6 +1256,7 @@ int kvd_service_register(struct kvd *k, struct rpc_server *srv)
         {REGION_METHOD_RAW_SCAN, "kv.RawScan"},
         {REGION_METHOD_RAW_DELETE_RANGE, "kv.RawDeleteRange"},
         {REGION_METHOD_RAW_CAS, "kv.RawCompareAndSwap"},
+        {REGION_METHOD_RAW_GET_KEY_TTL, "kv.RawGetKeyTTL"},
     }, txn[] = {
         {REGION_METHOD_TXN_GET, "kv.KvGet"},
         {REGION_METHOD_TXN_BATCH_GET, "kv.KvBatchGet"},

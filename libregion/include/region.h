@@ -186,6 +186,16 @@ struct region_store_opts {
     region_log_fn log;           /* NULL: silent */
     void *log_ctx;               /* passed to log */
     int log_level;               /* lowest level passed to log */
+    bool no_hibernate;           /* keep idle regions ticking; otherwise
+                                    they hibernate when tick_ms is set
+                                    (DESIGN "Hibernation") */
+    uint64_t (*now_ms)(void *clock_ctx); /* monotonic ms for the lease
+                                    (NULL: CLOCK_MONOTONIC; tests give a
+                                    simulated clock) */
+    void *clock_ctx;             /* passed to now_ms and unix_ms */
+    uint64_t (*unix_ms)(void *clock_ctx); /* wall clock in ms since the
+                                    epoch for raw TTLs (NULL:
+                                    CLOCK_REALTIME) */
 };
 
 struct region_store;
@@ -250,6 +260,8 @@ int region_store_regions(struct region_store *s, struct region_desc *out,
                          size_t cap, size_t *n);
 /* Whether this store leads the region now. */
 bool region_store_is_leader(struct region_store *s, uint64_t region_id);
+/* Whether this store's peer of the region hibernates (does not tick). */
+bool region_store_is_hibernating(struct region_store *s, uint64_t region_id);
 
 /* Counters for status and metrics. */
 struct region_store_stats {
@@ -278,6 +290,15 @@ struct region_store_stats {
     uint64_t merges;        /* sources taken in by a merge commit */
     uint64_t merge_catchup; /* source entries a merge commit applied from
                                the source's own log (a lagging replica) */
+    uint64_t ticks;         /* raft_node_tick calls (hibernating peers
+                               are not ticked) */
+    uint64_t hibernated;    /* peers hibernating now */
+    uint64_t hib_sleeps;    /* times a peer went to sleep */
+    uint64_t hib_wakes;     /* times a peer woke */
+    uint64_t stores_down;   /* peer stores silent past the liveness
+                               timeout now (hibernation on) */
+    uint64_t ttl_expired;   /* raw reads that skipped an expired key */
+    uint64_t ttl_removed;   /* expired raw keys deleted at apply */
 };
 void region_store_stats(struct region_store *s, struct region_store_stats *st);
 
@@ -418,10 +439,24 @@ struct region_merge_state {
 /* 0 and *out filled, or REGION_ENOT_FOUND (not a region of this store). */
 int region_store_merge_state(struct region_store *s, uint64_t region_id,
                              struct region_merge_state *out);
+/* Raw writes as region_raw_write, where ttls[i] (NULL: none) gives the
+ * PUT op i a time to live in seconds (0: forever; other ops ignore it):
+ * the key expires at this leader's wall clock plus ttl, and reads skip
+ * it from then on (DESIGN "Raw TTL"). A PUT without TTL clears one. */
+int region_raw_write_ttl(struct region_store *s, const struct region_ctx *ctx,
+                         const struct region_op *ops, size_t n,
+                         const uint64_t *ttls, region_done_fn done, void *ud,
+                         struct region_err *err);
+/* A raw key's remaining time to live (call after region_read): 0 with
+ * *ttl in seconds rounded up and *has_ttl, or *ttl 0 and !*has_ttl for a
+ * key that never expires; MVCC_NOTFOUND when absent or expired. */
+int region_raw_ttl(struct region_store *s, const struct region_ctx *ctx,
+                   const void *key, size_t key_len, uint64_t *ttl,
+                   bool *has_ttl, struct region_err *err);
 
 /* Reads of applied state (call after region_read). The key must lie in
  * the region. Get: 0 with *value handed over (region_free), or
- * MVCC_NOTFOUND. */
+ * MVCC_NOTFOUND (a key whose TTL ran out too). */
 int region_raw_get(struct region_store *s, const struct region_ctx *ctx,
                    const void *key, size_t key_len, uint8_t **value,
                    size_t *value_len, struct region_err *err);
@@ -643,6 +678,9 @@ void region_desc_from_pb(const struct _kv_RegionInfo *ri,
                                                  RawResponse */
 #define REGION_METHOD_CHANGE_PEER 0x00020023u /* ChangePeerRequest ->
                                                 RawResponse */
+#define REGION_METHOD_RAW_GET_KEY_TTL 0x00020030u /* RawRequest (ctx,
+                                        key) -> RawResponse (ttl,
+                                        not_found) */
 #define REGION_METHOD_RAFT 0x00030001u /* RaftBatch -> RaftBatchResponse */
 
 /* ---------------------------------------------------------------------

@@ -189,6 +189,7 @@ int region__cmd_decode(const void *p, size_t len, struct region_cmd *c)
         return 0;
     case REGION_CMD_RAW:
     case REGION_CMD_TXN:
+    case REGION_CMD_TTL_GC:
         c->body = r.p;
         c->body_len = r.left;
         return 0;

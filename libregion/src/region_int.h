@@ -88,6 +88,10 @@ enum region_cmd_type {
     REGION_CMD_ROLLBACK_MERGE = 7, /* source: merging mark dropped */
     REGION_CMD_REJECT_MERGE = 8,   /* target: no commit of new_id's prepare
                                       at merge_index may apply from now */
+    REGION_CMD_TTL_GC = 12, /* delete expired raw keys whose TTL record
+                               still holds the expiry named (ttl.c); body:
+                               an mvcc_wbatch of CF_LOCK puts key ->
+                               expire_ms(8) */
 };
 struct region_cmd {
     uint8_t type;         /* enum region_cmd_type */
@@ -202,6 +206,10 @@ struct region_peer {
     raft_term merge_term;         /* its term */
     bool merged;                  /* taken into its target: unlinked, kept
                                      in s->merged until no ready is out */
+    bool hib;                     /* hibernating: not ticked (hibernate.c) */
+    int hib_idle;                 /* leader: ticks idle in a row */
+    raft_index hib_seen;          /* leader: last index at the previous
+                                     idle check */
 };
 
 /* An uninitialized peer that hears nothing for this many election
@@ -295,6 +303,10 @@ struct region_store {
                                          for their readies (merge.c) */
     size_t n_merged;                  /* used */
     size_t cap_merged;                /* allocated */
+    struct region_ttl *ttl;           /* raw TTL: expired keys to delete
+                                         (ttl.c) */
+    struct region_hib *hib;           /* hibernation's store liveness
+                                         (hibernate.c; NULL until used) */
     char errmsg[256];                 /* detail of the last error */
 };
 
@@ -307,6 +319,64 @@ void region__log(struct region_store *s, int level, const char *fmt, ...)
 void region__set_err(struct region_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Queue a message without a Raft part for store to: a removal notice, or
+ * with conf_ver 0 a hibernation notice (version = the leader's term).
+ * Under s->mu; it leaves with the next flush of the outboxes. */
+void region__queue_ctl(struct region_store *s, uint64_t to,
+                       uint64_t region_id, uint64_t conf_ver,
+                       uint64_t version);
+
+/* Hibernation (hibernate.c, DESIGN "Hibernation"), all under s->mu. */
+bool region__hib_enabled(const struct region_store *s);
+/* p wakes (ticks again); no-op when awake. */
+void region__hib_wake(struct region_store *s, struct region_peer *p);
+/* Before p's tick: whether it sleeps now (an idle leader, notices
+ * queued for its followers); false when it is to be ticked. */
+bool region__hib_idle_check(struct region_store *s, struct region_peer *p);
+/* After every peer's tick: store liveness (pings, down/up edges). */
+void region__hib_tick(struct region_store *s);
+/* A batch arrived from store from. */
+void region__hib_heard(struct region_store *s, uint64_t from);
+/* A hibernation notice from store from for region p, leader term term. */
+void region__hib_notice(struct region_store *s, struct region_peer *p,
+                        uint64_t from, uint64_t term);
+/* Whether a Raft message of this type wakes a hibernating peer (late
+ * responses do not: work they cause wakes it through its ready). */
+bool region__hib_wakes(int msg_type);
+uint64_t region__hib_count(const struct region_store *s, uint64_t *down);
+void region__hib_free(struct region_store *s);
+
+/* Propose cmd in p (store.c's propose): 0, or a region error with
+ * done never called. Under s->mu. */
+int region__propose(struct region_store *s, struct region_peer *p,
+                    const struct region_buf *cmd, region_done_fn done,
+                    void *ud, struct region_err *err);
+
+/* Raw TTL (ttl.c, DESIGN "Raw TTL"). The record of a raw key with a TTL
+ * is CF lock 'r' user key -> expire_ms(8), beside its value (CF default
+ * 'r' user key, unchanged format). */
+#define REGION__TTL_LEN 8
+int region__ttl_init(struct region_store *s);
+void region__ttl_free(struct region_store *s);
+uint64_t region__unix_ms(const struct region_store *s);
+/* Some TTL record may exist on this store (reads look only then). */
+void region__ttl_note(struct region_store *s);
+/* Whether the raw key (engine key 'r'+key) expired; queues it for
+ * deletion when it did. No lock needed. */
+bool region__ttl_expired(struct region_store *s, uint64_t region_id,
+                         const uint8_t *ekey, size_t ekey_len);
+/* Add to raw write batch b (unprefixed keys) what op's TTL takes: the
+ * record key -> now + ttl seconds, or its deletion (ttl 0). */
+int region__ttl_op(struct region_store *s, struct mvcc_wbatch *b,
+                   const struct region_op *op, uint64_t ttl);
+uint64_t region__ttl_expired_reads(const struct region_store *s);
+/* Under s->mu, from the tick: propose the queued deletions (leaders). */
+void region__ttl_gc(struct region_store *s);
+/* Apply a TTL_GC command (after the apply batch was flushed): its deletes
+ * go into s->ab. */
+int region__ttl_apply_gc(struct region_store *s, const struct region_cmd *c,
+                         struct mvcc_wbatch *tmp);
+
 /* Snapshots and log GC (snapshot.c). */
 /* The engine ranges holding a region's data: raw keys in CF default and
  * libmvcc's keys in every CF. Owned bytes: release with
@@ -318,7 +388,8 @@ struct region_range {
     uint8_t *hi;      /* first engine key past the range */
     size_t hi_len;    /* its length */
 };
-#define REGION__N_RANGES 4
+#define REGION__N_RANGES 5
+#define REGION__RANGE_TTL 4 /* raw TTL records, CF lock */
 int region__ranges(const struct region_desc *d,
                    struct region_range r[REGION__N_RANGES]);
 void region__ranges_free(struct region_range r[REGION__N_RANGES]);

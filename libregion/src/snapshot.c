@@ -51,9 +51,11 @@ int region__ranges(const struct region_desc *d,
 {
     memset(r, 0, sizeof(struct region_range) * REGION__N_RANGES);
     for (int i = 0; i < REGION__N_RANGES; i++) {
-        bool raw = i == 0;
+        bool raw = i == 0 || i == REGION__RANGE_TTL;
         uint8_t prefix = raw ? REGION__RAW : REGION__TXN;
-        r[i].cf = raw ? MVCC_CF_DEFAULT : i - 1;
+        r[i].cf = i == REGION__RANGE_TTL ? MVCC_CF_LOCK
+                  : raw                  ? MVCC_CF_DEFAULT
+                                         : i - 1;
         r[i].lo = bound(prefix, d->start, d->start_len, !raw, false,
                         &r[i].lo_len);
         r[i].hi = bound(prefix, d->end, d->end_len, !raw, true, &r[i].hi_len);

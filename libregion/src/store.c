@@ -467,7 +467,8 @@ static int node_start(struct region_store *s, struct region_peer *p)
     c.check_quorum = true;
     c.read_only = RAFT_READ_LEASE;
     if (s->opts.tick_ms > 0 && c.election_tick >= 3) {
-        c.now_ms = lease_clock;
+        c.now_ms = s->opts.now_ms ? s->opts.now_ms : lease_clock;
+        c.clock_ctx = s->opts.clock_ctx;
         c.tick_ms = s->opts.tick_ms;
     } else if (s->opts.tick_ms > 0) {
         c.read_only = RAFT_READ_SAFE; /* no room for the clock's margin */
@@ -745,6 +746,8 @@ int region_store_open(const struct region_store_opts *opts,
         rc = engine_get_u64s(opts->engine, k, sizeof k, &s->id_seq, 1, &found);
     }
     if (rc == 0)
+        rc = region__ttl_init(s);
+    if (rc == 0)
         rc = recover_regions(s);
     if (rc == 0 && !s->opts.log_on_loop) {
         rc = -pthread_create(&s->writer, NULL, writer_main, s);
@@ -818,6 +821,8 @@ void region_store_close(struct region_store *s)
     region__free(s->idx_vals);
     region__free(s->uninit);
     region__free(s->tombs);
+    region__hib_free(s);
+    region__ttl_free(s);
     for (size_t i = 0; i < s->n_out; i++)
         region__buf_free(&s->out[i].buf);
     region__free(s->out);
@@ -948,7 +953,10 @@ int region_store_tick(struct region_store *s)
     int rc = 0;
     for (size_t i = 0; i < n_all(s); i++) {
         struct region_peer *p = peer_at(s, i);
+        if (p->hib || region__hib_idle_check(s, p))
+            continue; /* hibernating: no tick, no reads waiting */
         int r = raft_node_tick(p->node);
+        s->stats.ticks++;
         if (r != 0 && rc == 0)
             rc = r;
         for (struct region_pending *pd = p->reads; pd; pd = pd->next)
@@ -956,7 +964,14 @@ int region_store_tick(struct region_store *s)
         fail_reads(s, p, REGION_ENOT_LEADER, true);
     }
     drop_idle_uninit(s);
+    region__hib_tick(s);
+    region__ttl_gc(s);
+    bool notices = false;
+    for (size_t i = 0; i < s->n_out && !notices; i++)
+        notices = s->out[i].count > 0;
     unlock_and_complete(s);
+    if (notices) /* hibernation notices leave with the next iteration */
+        notify(s);
     return rc;
 }
 
@@ -995,6 +1010,13 @@ static struct region_outbox *outbox(struct region_store *s, uint64_t to);
 static void queue_notice(struct region_store *s, struct region_peer *p,
                          uint64_t to, uint64_t conf_ver)
 {
+    region__queue_ctl(s, to, p->desc.id, conf_ver, p->desc.version);
+}
+
+void region__queue_ctl(struct region_store *s, uint64_t to,
+                       uint64_t region_id, uint64_t conf_ver,
+                       uint64_t version)
+{
     struct region_outbox *o = outbox(s, to);
     if (o == NULL)
         return;
@@ -1003,8 +1025,7 @@ static void queue_notice(struct region_store *s, struct region_peer *p,
         o->buf.oom = false;
         region__msgs_begin(&o->buf, s->opts.store_id);
     }
-    struct region_wire_msg wm = {p->desc.id, conf_ver, p->desc.version,
-                                 NULL, 0};
+    struct region_wire_msg wm = {region_id, conf_ver, version, NULL, 0};
     region__msgs_add(&o->buf, &wm, NULL);
     o->count++;
 }
@@ -1120,9 +1141,16 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
     if (rc != 0)
         return rc;
     pthread_mutex_lock(&s->mu);
+    region__hib_heard(s, from); /* store liveness (an empty batch too) */
     size_t off = 0;
     struct region_wire_msg wm;
     while (region__msgs_next(buf, len, &off, &wm) == 0) {
+        if (wm.raft_len == 0 && wm.conf_ver == 0) { /* hibernation notice */
+            struct region_peer *hp = find_peer(s, wm.region_id);
+            if (hp)
+                region__hib_notice(s, hp, from, wm.version);
+            continue;
+        }
         if (wm.raft_len == 0) { /* removal notice */
             struct region_peer *u = find_any(s, wm.region_id);
             if (u && !u->initialized && u->desc.conf_ver < wm.conf_ver) {
@@ -1189,7 +1217,11 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
         if (m->to == s->opts.store_id && m->from == from) {
             if (m->type == RAFT_MSG_SNAPSHOT)
                 p->snap_seen = true; /* its next ready stays on the loop */
+            if (region__hib_wakes((int)m->type))
+                region__hib_wake(s, p);
             (void)raft_node_step(p->node, m); /* refusals are informational */
+            if (p->hib && raft_node_has_ready(p->node))
+                region__hib_wake(s, p); /* a late response made work */
         }
         raft_msg_free(m);
     }
@@ -1433,6 +1465,10 @@ static int apply_cmd(struct region_store *s, struct region_peer *p,
     }
     if (c.type == REGION_CMD_SPLIT)
         return apply_split(s, p, &c, out);
+    if (c.type == REGION_CMD_TTL_GC) { /* reads the applied state */
+        int rc = flush_apply(s);
+        return rc != 0 ? rc : region__ttl_apply_gc(s, &c, tmp);
+    }
     if (c.type == REGION_CMD_CAS) {
         int rc = flush_apply(s);
         if (rc != 0)
@@ -1461,6 +1497,8 @@ static int apply_cmd(struct region_store *s, struct region_peer *p,
         else if (match)
             rc = mvcc_wbatch_put(s->ab, MVCC_CF_DEFAULT, key, c.key_len + 1,
                                  c.value, c.value_len);
+        if (match && rc == 0) /* a swapped key has no TTL (DESIGN) */
+            rc = mvcc_wbatch_delete(s->ab, MVCC_CF_LOCK, key, c.key_len + 1);
         region__free(key);
         out->cas_ok = match;
         out->prev_exists = exists;
@@ -1481,6 +1519,9 @@ static int apply_cmd(struct region_store *s, struct region_peer *p,
         struct mvcc_wop op;
         mvcc_wbatch_op(tmp, i, &op);
         p->written += op.key_len + op.value_len;
+        if (op.cf == MVCC_CF_LOCK && op.type == MVCC_WOP_PUT &&
+            c.type == REGION_CMD_RAW)
+            region__ttl_note(s); /* a raw TTL record */
     }
     return region__wbatch_prefixed(s->ab, tmp,
                                    c.type == REGION_CMD_RAW ? REGION__RAW
@@ -1964,8 +2005,8 @@ int region_store_process(struct region_store *s)
     if (rc != 0)
         goto out;
     for (size_t i = 0; i < n_all(s); i++)
-        if (raft_node_has_ready(peer_at(s, i)->node))
-            n++;
+        if (!peer_at(s, i)->hib && raft_node_has_ready(peer_at(s, i)->node))
+            n++; /* hibernating peers have none: what makes one wakes them */
     if (n == 0) {
         flush_outboxes(s); /* notices */
         destroy_all_removed(s, &rc);
@@ -1991,7 +2032,7 @@ int region_store_process(struct region_store *s)
     mvcc_wbatch_clear(s->wb);
     for (size_t i = 0, seen = 0; i < n_all(s) && rc == 0 && seen < n; i++) {
         struct region_peer *p = peer_at(s, i);
-        if (!raft_node_has_ready(p->node))
+        if (p->hib || !raft_node_has_ready(p->node))
             continue;
         seen++;
         if (to_writer(s, p)) {
@@ -2026,9 +2067,11 @@ int region_store_process(struct region_store *s)
             continue; /* -ENOMEM: try again next iteration */
         p->snap_seen = false;
         ps[got] = p;
-        if (rds[got].snapshot) /* before the entries that follow it */
+        if (rds[got].snapshot) { /* before the entries that follow it */
             rc = region__snapshot_persist(s, p, rds[got].snapshot,
                                           &descs[got]);
+            region__ttl_note(s); /* it may carry TTL records */
+        }
         if (rc == 0)
             rc = persist_ready(s, p, &rds[got]);
         sync |= rds[got].must_sync;
@@ -2116,6 +2159,7 @@ static int propose(struct region_store *s, struct region_peer *p,
     if (pd == NULL)
         return -ENOMEM;
     raft_index index = 0;
+    region__hib_wake(s, p);
     rc = raft_node_propose(p->node, cmd->data, (uint32_t)cmd->len, &index);
     if (rc != 0 || index == 0) {
         region__free(pd);
@@ -2144,6 +2188,13 @@ static int propose(struct region_store *s, struct region_peer *p,
     p->n_props++;
     s->stats.proposals++;
     return 0;
+}
+
+int region__propose(struct region_store *s, struct region_peer *p,
+                    const struct region_buf *cmd, region_done_fn done,
+                    void *ud, struct region_err *err)
+{
+    return propose(s, p, cmd, done, ud, err);
 }
 
 static int clear_err(struct region_err *err)
@@ -2297,6 +2348,7 @@ int region_change_member(struct region_store *s, const struct region_ctx *ctx,
                              : RAFT_CHANGE_ADD_VOTER;
     cc.changes[0].id = store_id;
     raft_index index = 0;
+    region__hib_wake(s, p);
     rc = raft_node_propose_conf_change(p->node, &cc, &index);
     if (rc != 0 || index == 0) {
         region__free(pd);
@@ -2418,6 +2470,14 @@ int region_raw_write(struct region_store *s, const struct region_ctx *ctx,
                      const struct region_op *ops, size_t n,
                      region_done_fn done, void *ud, struct region_err *err)
 {
+    return region_raw_write_ttl(s, ctx, ops, n, NULL, done, ud, err);
+}
+
+int region_raw_write_ttl(struct region_store *s, const struct region_ctx *ctx,
+                         const struct region_op *ops, size_t n,
+                         const uint64_t *ttls, region_done_fn done, void *ud,
+                         struct region_err *err)
+{
     clear_err(err);
     if (s == NULL || ctx == NULL || (ops == NULL && n > 0) || done == NULL)
         return REGION_EINVAL;
@@ -2440,9 +2500,13 @@ int region_raw_write(struct region_store *s, const struct region_ctx *ctx,
         case REGION_OP_PUT:
             rc = mvcc_wbatch_put(b, MVCC_CF_DEFAULT, op->key, op->key_len,
                                  op->value, op->value_len);
+            if (rc == 0) /* its TTL record (ttl.c), or none */
+                rc = region__ttl_op(s, b, op, ttls ? ttls[i] : 0);
             break;
         case REGION_OP_DELETE:
             rc = mvcc_wbatch_delete(b, MVCC_CF_DEFAULT, op->key, op->key_len);
+            if (rc == 0)
+                rc = region__ttl_op(s, b, op, 0);
             break;
         case REGION_OP_DELETE_RANGE: {
             const void *end = op->value;
@@ -2465,6 +2529,10 @@ int region_raw_write(struct region_store *s, const struct region_ctx *ctx,
             rc = mvcc_wbatch_delete_range(b, MVCC_CF_DEFAULT, op->key,
                                           op->key_len, end_len ? end : "",
                                           end_len);
+            if (rc == 0)
+                rc = mvcc_wbatch_delete_range(b, MVCC_CF_LOCK, op->key,
+                                              op->key_len,
+                                              end_len ? end : "", end_len);
             break;
         }
         default:
@@ -2568,6 +2636,7 @@ int region_read(struct region_store *s, const struct region_ctx *ctx,
         pd->read_ctx = (s->opts.store_id << 40) | (++s->read_seq & 0xffffffffffULL);
         pd->done = done;
         pd->ud = ud;
+        region__hib_wake(s, p);
         rc = raft_node_read_index(p->node, pd->read_ctx);
         if (rc != 0) {
             region__free(pd);
@@ -2618,6 +2687,10 @@ int region_raw_get(struct region_store *s, const struct region_ctx *ctx,
     size_t vl = 0;
     rc = mvcc_engine_get(s->opts.engine, NULL, MVCC_CF_DEFAULT, k, key_len + 1,
                          &v, &vl);
+    if (rc == 0 && region__ttl_expired(s, ctx->region_id, k, key_len + 1)) {
+        mvcc_free(v);
+        rc = MVCC_NOTFOUND;
+    }
     region__free(k);
     if (rc == 0) {
         *value = region__memdup(v, vl);
@@ -2699,6 +2772,10 @@ int region_raw_scan(struct region_store *s, const struct region_ctx *ctx,
         }
         size_t kl, vl = 0;
         const uint8_t *k = it->ops->key(it, &kl);
+        if (region__ttl_expired(s, d.id, k, kl)) {
+            rc = it->ops->next(it);
+            continue;
+        }
         const uint8_t *v = key_only ? NULL : it->ops->value(it, &vl);
         struct region_kv *kv = &kvs[cnt];
         memset(kv, 0, sizeof *kv);
@@ -2735,6 +2812,8 @@ int region_store_campaign(struct region_store *s, uint64_t region_id)
 {
     pthread_mutex_lock(&s->mu);
     struct region_peer *p = find_peer(s, region_id);
+    if (p)
+        region__hib_wake(s, p);
     int rc = p ? raft_node_campaign(p->node) : REGION_ENOT_FOUND;
     pthread_mutex_unlock(&s->mu);
     notify(s);
@@ -2746,6 +2825,8 @@ int region_store_transfer_leader(struct region_store *s, uint64_t region_id,
 {
     pthread_mutex_lock(&s->mu);
     struct region_peer *p = find_peer(s, region_id);
+    if (p)
+        region__hib_wake(s, p);
     int rc = p ? raft_node_transfer_leader(p->node, to) : REGION_ENOT_FOUND;
     pthread_mutex_unlock(&s->mu);
     notify(s);
@@ -2822,6 +2903,8 @@ void region_store_stats(struct region_store *s, struct region_store_stats *st)
 {
     pthread_mutex_lock(&s->mu);
     *st = s->stats;
+    st->hibernated = region__hib_count(s, &st->stores_down);
+    st->ttl_expired = region__ttl_expired_reads(s);
     pthread_mutex_unlock(&s->mu);
 }
 

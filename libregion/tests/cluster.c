@@ -42,6 +42,16 @@ static void send_msg(void *ctx, uint64_t to, const void *buf, size_t len)
     c->q[c->nq++] = (struct cl_msg){to, r->from, copy, len};
 }
 
+static uint64_t cl_clock(void *ctx)
+{
+    return ((struct cluster *)ctx)->now_ms;
+}
+
+static uint64_t cl_unix(void *ctx)
+{
+    return ((struct cluster *)ctx)->unix_ms;
+}
+
 static void open_store(struct cluster *c, int i)
 {
     struct cl_store *st = &c->st[i];
@@ -65,6 +75,11 @@ static void open_store(struct cluster *c, int i)
         .log_keep_entries = c->log_keep_entries,
         .split_size = c->split_size,
         .log_on_loop = c->log_on_loop,
+        .tick_ms = c->tick_ms,
+        .no_hibernate = c->no_hibernate,
+        .now_ms = cl_clock,
+        .clock_ctx = c,
+        .unix_ms = cl_unix,
     };
     rc = region_store_open(&o, &st->s);
     if (rc != 0)
@@ -76,8 +91,13 @@ void cl_init(struct cluster *c, int n, bool sync)
     uint32_t me = c->max_entry_bytes, mp = c->max_pending;
     uint32_t lk = c->log_keep_entries;
     uint64_t ss = c->split_size;
-    bool lol = c->log_on_loop, ov = c->overlap;
+    bool lol = c->log_on_loop, ov = c->overlap, nh = c->no_hibernate;
+    uint32_t tm = c->tick_ms;
     memset(c, 0, sizeof *c);
+    c->tick_ms = tm;
+    c->no_hibernate = nh;
+    c->now_ms = 1000000;
+    c->unix_ms = 1800000000000ull;
     c->log_on_loop = lol;
     c->overlap = ov;
     c->log_keep_entries = lk;
@@ -189,6 +209,7 @@ void cl_pump(struct cluster *c, int rounds)
 void cl_tick(struct cluster *c)
 {
     c->ticks++;
+    c->now_ms += c->tick_ms;
     for (int i = 1; i <= c->n; i++)
         if (c->st[i].s)
             (void)region_store_tick(c->st[i].s);

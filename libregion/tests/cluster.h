@@ -48,6 +48,13 @@ struct cluster {
     bool overlap;                 /* cl_pump leaves leaders' log writes
                                      in flight (no region_store_sync_wait):
                                      the loop as kvd runs it */
+    uint32_t tick_ms;             /* store option (0 default): with it
+                                     the lease runs on now_ms and idle
+                                     regions hibernate */
+    bool no_hibernate;            /* store option */
+    uint64_t now_ms;              /* simulated clock: cl_tick adds tick_ms */
+    uint64_t unix_ms;             /* simulated wall clock (raw TTLs):
+                                     tests move it */
     pthread_t thread;             /* background loop (cl_thread_start) */
     _Atomic bool running;         /* background loop runs */
     pthread_mutex_t mu;           /* held by the background loop per round */
