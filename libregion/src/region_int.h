@@ -435,9 +435,6 @@ int region__apply_entry(struct region_store *s, struct region_peer *p,
 void region__complete_pending(struct region_store *s,
                               struct region_pending *pd, int rc,
                               const struct region_err *err);
-int region__propose(struct region_store *s, struct region_peer *p,
-                    const struct region_buf *cmd, region_done_fn done,
-                    void *ud, struct region_err *err);
 /* Take p out of the sorted regions and the id index / put it back. */
 void region__peer_unlink(struct region_store *s, struct region_peer *p);
 int region__peer_link(struct region_store *s, struct region_peer *p);

@@ -1453,7 +1453,8 @@ static int apply_cmd(struct region_store *s, struct region_peer *p,
         out->rc = REGION_EDECODE;
         return 0;
     }
-    if (c.type >= REGION_CMD_PREPARE_MERGE) /* epochs checked there */
+    if (c.type >= REGION_CMD_PREPARE_MERGE &&
+        c.type <= REGION_CMD_REJECT_MERGE) /* epochs checked there */
         return region__merge_apply(s, p, &c, e, tmp, &out->rc, &out->err);
     if (c.version != p->desc.version) {
         out->rc = REGION_EEPOCH_NOT_MATCH;
@@ -3170,13 +3171,6 @@ void region__complete_pending(struct region_store *s,
                               const struct region_err *err)
 {
     complete_pending(s, pd, rc, err);
-}
-
-int region__propose(struct region_store *s, struct region_peer *p,
-                    const struct region_buf *cmd, region_done_fn done,
-                    void *ud, struct region_err *err)
-{
-    return propose(s, p, cmd, done, ud, err);
 }
 
 void region__peer_unlink(struct region_store *s, struct region_peer *p)
