@@ -100,9 +100,13 @@ int sql__cop_req_encode(const struct sql_cop_req *r, struct sql__buf *b)
         r->max_rows > SQL_COP_MAX_ROWS || r->mode < SQL_COP_ROWS ||
         r->mode > SQL_COP_TOPN ||
         (r->mode != SQL_COP_ROWS && (nx == 0 || nx > SQL_COP_MAX_EXPRS)) ||
-        (r->mode == SQL_COP_TOPN && r->naggs != 0))
+        (r->mode == SQL_COP_TOPN && r->naggs != 0) ||
+        (r->flags & ~SQL_COP_FLAG_DESC) ||
+        (r->flags && r->mode != SQL_COP_ROWS))
         return -EINVAL;
-    uint8_t head[2] = {SQL_COP_REQ_MAGIC, SQL_COP_VERSION};
+    /* version 2 unless a flag needs 3: a kvd of the last version serves
+     * every request that does not */
+    uint8_t head[2] = {SQL_COP_REQ_MAGIC, r->flags ? SQL_COP_VERSION : 2};
     int32_t tz = r->tz_offset_s;
     uint64_t ztz = tz < 0 ? ((uint64_t)(-(int64_t)tz) << 1) - 1
                           : (uint64_t)tz << 1;
@@ -117,7 +121,7 @@ int sql__cop_req_encode(const struct sql_cop_req *r, struct sql__buf *b)
     rc = rc ? rc : put_v(b, (uint64_t)r->mode);
     rc = rc ? rc : put_v(b, r->index);
     if (r->mode == SQL_COP_ROWS)
-        return rc;
+        return rc || !r->flags ? rc : put_v(b, r->flags);
     rc = rc ? rc : put_v(b, r->nkeys);
     rc = rc ? rc : put_v(b, r->naggs);
     for (size_t i = 0; rc == 0 && i < nx; i++) {
@@ -197,6 +201,13 @@ int sql__cop_req_decode(const uint8_t *p, size_t n, struct sql_arena *a,
     int rc = version >= 2 ? decode_mode(&r, a, out) : 0;
     if (rc != 0)
         return rc;
+    if (version >= 3) {
+        uint64_t flags = get_v(&r);
+        if (r.bad || (flags & ~(uint64_t)SQL_COP_FLAG_DESC) ||
+            (flags && out->mode != SQL_COP_ROWS))
+            return SQL_EPROTO;
+        out->flags = (uint32_t)flags;
+    }
     if (r.off != n)
         return SQL_EPROTO;
     return 0;
@@ -602,14 +613,24 @@ int sql_cop_run(void *ctx, struct mvcc_store *s, const void *start,
         goto done;
     uint64_t max_read = x.mode == SQL_COP_ROWS ? SQL_COP_MAX_READ
                                                : SQL_COP_MAX_READ_AGG;
-    rc = sql__buf_put(&from, start ? start : "", start_len);
+    /* from: ascending, where the next page starts (inclusive);
+     * descending, where it ends (exclusive; empty: unbounded) */
+    bool desc = (q.flags & SQL_COP_FLAG_DESC) != 0;
+    if (desc)
+        rc = sql__buf_put(&from, end ? end : "", end ? end_len : 0);
+    else
+        rc = sql__buf_put(&from, start ? start : "", start_len);
     if (rc != 0)
         goto done;
     for (;;) {
-        struct mvcc_read_opts ro = {.limit = PAGE};
+        struct mvcc_read_opts ro = {.limit = PAGE, .reverse = desc};
+        const uint8_t *fp = from.p ? from.p : (const uint8_t *)"";
         mvcc_result_reset(res);
-        rc = mvcc_scan(s, &ro, from.p ? from.p : (const uint8_t *)"",
-                       from.len, end, end_len, ts, res);
+        if (desc)
+            rc = mvcc_scan(s, &ro, start ? start : "", start_len,
+                           from.len ? fp : NULL, from.len, ts, res);
+        else
+            rc = mvcc_scan(s, &ro, fp, from.len, end, end_len, ts, res);
         if (rc != 0)
             goto done; /* res holds the lock or the detail */
         size_t got = res->npairs;
@@ -645,6 +666,8 @@ int sql_cop_run(void *ctx, struct mvcc_store *s, const void *start,
             more = true; /* long enough for one call: resume after last */
             break;
         }
+        if (desc)
+            continue; /* the next page ends at last (exclusive) */
         uint8_t zero = 0; /* the next key after last */
         if ((rc = sql__buf_put(&from, &zero, 1)) != 0)
             goto done;
@@ -661,13 +684,17 @@ answer:
         goto done;
     uint8_t magic = SQL_COP_RESP_MAGIC;
     rc = sql__buf_put(&out, &magic, 1);
-    bool bounded = end && end_len;
+    /* the far side of the range served: its end, or descending its
+     * start (cop.h) */
+    const void *edge = desc ? start : end;
+    size_t edge_len = desc ? start_len : end_len;
+    bool bounded = edge && edge_len;
     rc = rc ? rc
             : put_v(&out, (more ? 1u : 0u) | (bounded ? 2u : 0u) |
                               (fallback ? 4u : 0u));
     rc = rc ? rc : put_v(&out, nread);
     rc = rc ? rc : put_bytes(&out, from.p, more ? from.len : 0);
-    rc = rc ? rc : put_bytes(&out, end, bounded ? end_len : 0);
+    rc = rc ? rc : put_bytes(&out, edge, bounded ? edge_len : 0);
     rc = rc ? rc : put_v(&out, nrows);
     rc = rc ? rc : sql__buf_put(&out, rows.p, rows.len);
     if (rc != 0)

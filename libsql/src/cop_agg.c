@@ -564,35 +564,28 @@ static int agg_read(struct sql_xctx *x, struct sql_xnode *n,
                     struct sql_xnode *cn, struct sql_arena *a,
                     bool *fallback)
 {
-    struct sql__buf from = {0}, kb = {0};
+    struct sql__buf kb = {0};
     int rc = 0;
     for (size_t r = 0; rc == 0 && !cn->done && r < cn->nranges; r++) {
         const struct range_keys *rk = &cn->ranges[r];
-        from.len = 0;
-        rc = sql__buf_put(&from, rk->start, rk->slen);
-        bool more = true;
-        while (rc == 0 && more) {
+        struct sql_cop_iter *it = NULL;
+        bool done = false;
+        /* each answer merged as it comes: sqld holds one at a time */
+        while (rc == 0 && !done) {
             struct sql_kvres res;
-            uint8_t *next;
-            size_t next_len;
             sql__arena_reset(a);
-            rc = sql__cop_agg_call(x, cn->p, a, a, from.p, from.len,
-                                   rk->end, rk->elen, &res, &next,
-                                   &next_len, fallback);
+            rc = sql__cop_agg_call(x, cn->p, &it, a, rk->start, rk->slen,
+                                   rk->end, rk->elen, &res, &done, fallback);
             if (rc != 0 || *fallback)
                 break;
             for (size_t i = 0; rc == 0 && i < res.r.npairs; i++)
                 rc = merge_group(x, n, res.r.pairs[i].value,
                                  res.r.pairs[i].value_len, a, &kb);
-            more = next != NULL;
-            from.len = 0;
-            if (rc == 0 && more)
-                rc = sql__buf_put(&from, next, next_len);
         }
+        sql__cop_iter_free(it);
         if (*fallback)
             break;
     }
-    sql__buf_free(&from);
     sql__buf_free(&kb);
     return rc;
 }
