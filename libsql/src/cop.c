@@ -101,8 +101,10 @@ int sql__cop_req_encode(const struct sql_cop_req *r, struct sql__buf *b)
         r->mode > SQL_COP_TOPN ||
         (r->mode != SQL_COP_ROWS && (nx == 0 || nx > SQL_COP_MAX_EXPRS)) ||
         (r->mode == SQL_COP_TOPN && r->naggs != 0) ||
-        (r->flags & ~SQL_COP_FLAG_DESC) ||
-        (r->flags && r->mode != SQL_COP_ROWS))
+        (r->flags & ~(SQL_COP_FLAG_DESC | SQL_COP_FLAG_PROJECT)) ||
+        (r->flags && r->mode != SQL_COP_ROWS) ||
+        ((r->flags & SQL_COP_FLAG_PROJECT) &&
+         (r->index || r->nproj == 0 || r->nproj > SQL_COP_MAX_PROJ)))
         return -EINVAL;
     /* version 2 unless a flag needs 3: a kvd of the last version serves
      * every request that does not */
@@ -120,8 +122,15 @@ int sql__cop_req_encode(const struct sql_cop_req *r, struct sql__buf *b)
         rc = put_bytes(b, r->conds[i], r->cond_lens[i]);
     rc = rc ? rc : put_v(b, (uint64_t)r->mode);
     rc = rc ? rc : put_v(b, r->index);
+    if (r->mode == SQL_COP_ROWS && r->flags) {
+        rc = rc ? rc : put_v(b, r->flags);
+        if (r->flags & SQL_COP_FLAG_PROJECT)
+            rc = rc ? rc : put_v(b, r->nproj);
+        for (size_t i = 0; rc == 0 && i < r->nproj; i++)
+            rc = put_v(b, r->proj[i]);
+    }
     if (r->mode == SQL_COP_ROWS)
-        return rc || !r->flags ? rc : put_v(b, r->flags);
+        return rc;
     rc = rc ? rc : put_v(b, r->nkeys);
     rc = rc ? rc : put_v(b, r->naggs);
     for (size_t i = 0; rc == 0 && i < nx; i++) {
@@ -203,10 +212,27 @@ int sql__cop_req_decode(const uint8_t *p, size_t n, struct sql_arena *a,
         return rc;
     if (version >= 3) {
         uint64_t flags = get_v(&r);
-        if (r.bad || (flags & ~(uint64_t)SQL_COP_FLAG_DESC) ||
-            (flags && out->mode != SQL_COP_ROWS))
+        if (r.bad ||
+            (flags & ~(uint64_t)(SQL_COP_FLAG_DESC | SQL_COP_FLAG_PROJECT)) ||
+            (flags && out->mode != SQL_COP_ROWS) ||
+            ((flags & SQL_COP_FLAG_PROJECT) && out->index))
             return SQL_EPROTO;
         out->flags = (uint32_t)flags;
+        uint64_t np = flags & SQL_COP_FLAG_PROJECT ? get_v(&r) : 0;
+        if (r.bad || ((flags & SQL_COP_FLAG_PROJECT) &&
+                      (np == 0 || np > SQL_COP_MAX_PROJ)))
+            return SQL_EPROTO;
+        uint32_t *proj = np ? sql__arena_alloc(a, sizeof(*proj) * np) : NULL;
+        if (np && !proj)
+            return -ENOMEM;
+        for (size_t i = 0; i < np; i++) {
+            uint64_t c = get_v(&r);
+            if (r.bad || c > UINT32_MAX)
+                return SQL_EPROTO;
+            proj[i] = (uint32_t)c;
+        }
+        out->proj = proj;
+        out->nproj = (size_t)np;
     }
     if (r.off != n)
         return SQL_EPROTO;
@@ -352,6 +378,11 @@ struct run
     uint8_t ixpre[SQL_TC_INDEX_PREFIX_LEN]; /* its entries' prefix */
     bool warned;                  /* the row's evaluation warned */
     struct sql_cop_sink *sink;    /* AGG, TOPN: what takes the rows */
+    struct sql_rowcol *pcols;     /* PROJECT: the columns sent, or NULL */
+    const uint32_t *proj;         /* ... their positions */
+    size_t nproj;                 /* ... their count (the handle's not
+                                     counted: the key holds it) */
+    struct sql__buf pval;         /* ... a projected row's value */
 };
 
 static void run_warn(void *ctx, const char *level, uint16_t code,
@@ -466,7 +497,7 @@ static int judge(struct run *x, int64_t h, const uint8_t *v, size_t vlen,
 {
     const struct sql_tableinfo *t = x->t;
     *verdict = V_KEEP;
-    if (x->nconds == 0 && x->mode == SQL_COP_ROWS)
+    if (x->nconds == 0 && x->mode == SQL_COP_ROWS && !x->pcols)
         return 0;
     *verdict = V_UNSURE;
     sql__arena_reset(x->ra);
@@ -523,6 +554,19 @@ static int run_setup(struct run *x, const void *req, size_t req_len,
         x->ix = &x->t->idx[q->index - 1];
         sql__tc_index_prefix(x->ixpre, x->t->id, x->ix->id);
     }
+    if (q->flags & SQL_COP_FLAG_PROJECT) {
+        x->pcols = sql__arena_zalloc(x->a, sizeof(*x->pcols) * q->nproj);
+        uint32_t *keep = sql__arena_alloc(x->a, sizeof(*keep) * q->nproj);
+        if (!x->pcols || !keep)
+            return -ENOMEM;
+        for (size_t i = 0; i < q->nproj; i++) {
+            if (q->proj[i] >= x->t->ncols)
+                return SQL_EPROTO;
+            if ((int32_t)q->proj[i] != x->t->handle_col)
+                keep[x->nproj++] = q->proj[i];
+        }
+        x->proj = keep;
+    }
     rc = compile_conds(x, q);
     if (rc == 0 && x->mode != SQL_COP_ROWS)
         rc = sql__cop_sink_create(q, x->t, x->a, &x->warned, &x->sink);
@@ -531,6 +575,7 @@ static int run_setup(struct run *x, const void *req, size_t req_len,
 
 static void run_free(struct run *x)
 {
+    sql__buf_free(&x->pval);
     sql__cop_sink_free(x->sink);
     sql__tableinfo_free(x->t);
     if (x->ra)
@@ -585,8 +630,20 @@ static int take(struct run *x, const struct sql_cop_req *q,
                                  kp->key_len, kp->value, kp->value_len,
                                  &unsure);
     default:
-        rc = sql__cop_put_row(rows, kp->key, kp->key_len, kp->value,
-                              kp->value_len);
+        if (x->pcols && verdict == V_KEEP) {
+            /* only the columns sqld reads: x->row holds them all */
+            for (size_t i = 0; i < x->nproj; i++) {
+                x->pcols[i].id = x->t->cols[x->proj[i]].id;
+                x->pcols[i].d = x->row[x->proj[i]];
+            }
+            x->pval.len = 0;
+            rc = sql__row_encode(&x->pval, x->pcols, x->nproj);
+            rc = rc ? rc
+                    : sql__cop_put_row(rows, kp->key, kp->key_len,
+                                       x->pval.p, x->pval.len);
+        } else
+            rc = sql__cop_put_row(rows, kp->key, kp->key_len, kp->value,
+                                  kp->value_len);
         if (rc == 0 &&
             (++*nrows >= q->max_rows || rows->len >= SQL_COP_MAX_BYTES))
             *step = S_FULL;

@@ -26,7 +26,12 @@
  * | v, n, 1 | TOPN: each sort key as canonical SQL, then 1 if descending |
  * | v | version 3 only: flags, bit 0 `desc` (ROWS: read [start, end)
  *        from end downwards; the answer's rows are in descending key
- *        order) |
+ *        order), bit 1 `project` (ROWS over rows, not an index) |
+ * | v, v.. | with `project`: ncols (1..SQL_COP_MAX_PROJ), then each a
+ *        column's position in the table: a row every condition accepts
+ *        is sent with only these columns in its value (row form; the
+ *        handle is the key's). A row sent as undecided keeps its stored
+ *        value whole |
  *
  * Versions 1 (no mode: SQL_COP_ROWS) and 2 (no flags) are still read. In
  * TOPN mode max_rows is offset + count: each answer carries the rows of
@@ -84,6 +89,8 @@
 #define SQL_COP_RESP_MAGIC 0xC1
 #define SQL_COP_VERSION 3
 #define SQL_COP_FLAG_DESC 1u /* request flags (version 3) */
+#define SQL_COP_FLAG_PROJECT 2u
+#define SQL_COP_MAX_PROJ 4096u /* columns a projection names */
 #define SQL_COP_MAX_EXPRS 64        /* group keys + aggregates, sort keys */
 #define SQL_COP_MAX_READ_AGG 65536u /* keys an AGG or TOPN answer reads */
 
@@ -120,6 +127,8 @@ struct sql_cop_req
     uint32_t index;            /* over index index - 1, or 0: rows */
     uint32_t flags;            /* SQL_COP_FLAG_* (version 3; 0 encodes
                                   as version 2) */
+    const uint32_t *proj;      /* PROJECT: column positions sent */
+    size_t nproj;              /* their count */
 };
 
 /* A decoded response; byte strings point into the decoded buffer. */

@@ -138,6 +138,11 @@ int sql__cop_topn_plan(struct sql_session *s, struct plan *p)
     if (rc != 0)
         return rc < 0 ? rc : 0; /* 1: sqld filters some rows itself */
     struct plan_cop *pc = sc->cop;
+    if (pc->proj) { /* ranked rows travel whole (cop_proj.c) */
+        pc->info = pc->info_rows;
+        pc->proj = NULL;
+        pc->nproj = 0;
+    }
     if ((rc = alloc_exprs(s, pc, p->nsort)) != 0 ||
         (rc = put_exprs(s, pc, p->sort_asts, p->nsort, 0)) != 0 ||
         (rc = add_info(s, pc, "topN: ", p->sort_asts, p->sort_desc, p->nsort,

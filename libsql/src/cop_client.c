@@ -571,6 +571,11 @@ static int build_req(const struct sql_cop_iter *it, struct sql_xctx *x,
                             .mode = it->mode,
                             .index = pc->index,
                             .flags = it->desc ? SQL_COP_FLAG_DESC : 0};
+    if (it->mode == SQL_COP_ROWS && pc->proj && !pc->index) {
+        q.flags |= SQL_COP_FLAG_PROJECT;
+        q.proj = pc->proj;
+        q.nproj = pc->nproj;
+    }
     if (it->mode != SQL_COP_ROWS) {
         q.exprs = pc->exprs;
         q.expr_lens = pc->expr_lens;

@@ -2,10 +2,10 @@
  * which kvd runs on bytes from the network: any input must decode or
  * answer SQL_EPROTO without reading out of bounds; a request that decodes
  * encodes again and decodes to the same fields (version 2's mode, group
- * and sort keys, aggregate calls too; version 3's flags); and sql_cop_run
- * itself (request, table record, expression texts through the parser)
- * answers a code on a store of a few keys, ascending and descending
- * (the flag), bounded or not, never a crash. DESIGN.md, "Coprocessor".
+ * and sort keys, aggregate calls; version 3's flags and projection); and
+ * sql_cop_run itself (request, table record, expression texts through the
+ * parser) answers a code on a store of a few keys, ascending and
+ * descending, bounded or not, never a crash. DESIGN.md, "Coprocessor".
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -76,8 +76,12 @@ static void check_req(const uint8_t *data, size_t size)
                 abort();
         /* version 2: the mode and its expressions (AGG, TOPN) */
         if (q2.mode != q.mode || q2.nkeys != q.nkeys || q2.naggs != q.naggs ||
-            q2.index != q.index || q2.flags != q.flags)
+            q2.index != q.index || q2.flags != q.flags ||
+            q2.nproj != q.nproj)
             abort();
+        for (size_t i = 0; i < q.nproj; i++)
+            if (q2.proj[i] != q.proj[i])
+                abort();
         for (size_t i = 0; q.mode != SQL_COP_ROWS && i < q.nkeys + q.naggs;
              i++)
             if (q2.expr_lens[i] != q.expr_lens[i] ||

@@ -123,6 +123,7 @@ struct cluster
     int64_t tid;                    /* table d.t's id */
     unsigned calls;                 /* cop calls answered */
     unsigned rows;                  /* rows they carried */
+    unsigned vbytes;                /* bytes of those rows' values */
     unsigned fail;                  /* calls still to fail */
     int fail_rc;                    /* with this code */
     unsigned shrink;                /* calls still to serve less: */
@@ -173,6 +174,10 @@ static int counted_cop(void *ctx, struct mvcc_store *s, const void *start,
             return SQL_EPROTO;
         __atomic_add_fetch(&cl->calls, 1, __ATOMIC_SEQ_CST);
         __atomic_add_fetch(&cl->rows, (unsigned)r.nrows, __ATOMIC_SEQ_CST);
+        size_t off = 0, kl, vl;
+        const uint8_t *k, *v;
+        while (sql__cop_resp_row(&r, &off, &k, &kl, &v, &vl) == 1)
+            __atomic_add_fetch(&cl->vbytes, (unsigned)vl, __ATOMIC_SEQ_CST);
     }
     return rc;
 }
@@ -293,7 +298,7 @@ static const char *same(struct cluster *cl, const char *sql, unsigned *calls,
                         unsigned *rows)
 {
     char *off = answer_off(cl, sql);
-    cl->calls = cl->rows = 0;
+    cl->calls = cl->rows = cl->vbytes = 0;
     const char *on = sqlfx_q(&cl->c, sql);
     if (strcmp(on, off) != 0)
         fail_msg("%s\n-- on:\n%s\n-- off:\n%s", sql, on, off);
@@ -1100,6 +1105,77 @@ static void test_desc(void **state)
     assert_int_equal(rows, n);
 }
 
+static bool a_is_6(int i) { return i % 10 != 0 && i % 7 == 6; }
+
+/* Covering projections: rows come back with only the columns the
+ * projection and sqld's filter read. */
+static void test_project(void **state)
+{
+    struct cluster *cl = *state;
+    unsigned calls, rows, n = 0;
+    for (int i = 1; i <= NROWS; i++)
+        n += a_is_3(i);
+    explain_has(cl, "SELECT b FROM t WHERE a = 3",
+                "pushed:(a = 3); columns: a, b");
+    /* sqld evaluates its whole filter again: a travels too */
+    explain_has(cl, "SELECT id FROM t WHERE a = 3",
+                "pushed:(a = 3); columns: a");
+    const char *on = same(cl, "SELECT id FROM t WHERE a = 3", &calls, &rows);
+    assert_string_equal(on, ids_where(a_is_3));
+    assert_int_equal(rows, n);
+    unsigned only_a = cl->vbytes;
+    /* whole rows: a, b and c travel */
+    same(cl, "SELECT * FROM t WHERE a = 3", NULL, &rows);
+    unsigned whole = cl->vbytes;
+    assert_int_equal(rows, n);
+    if (strstr(sqlfx_q(&cl->c, "EXPLAIN SELECT * FROM t WHERE a = 3"),
+               "columns"))
+        fail_msg("every column read: nothing left out");
+    /* a and b: c's double (column id, class, 8 bytes) stays behind */
+    same(cl, "SELECT b FROM t WHERE a = 3", NULL, &rows);
+    assert_int_equal(rows, n);
+    assert_int_equal(cl->vbytes, whole - 10 * n);
+    assert_true(only_a < cl->vbytes);
+    /* results as without the coprocessor, whatever reads the columns */
+    same(cl, "SELECT UPPER(b), c + 1 FROM t WHERE a > 4 ORDER BY c, id",
+         NULL, NULL);
+    same(cl, "SELECT id, b FROM t WHERE a = 3 AND c > 5 LIMIT 2, 4", NULL,
+         NULL);
+    assert_string_equal(sqlfx_q(&cl->c, "SET @v = 100"), "OK 0 0 0");
+    same(cl, "SELECT b FROM t WHERE a = 3 AND c > @v - 95", NULL, NULL);
+    same(cl, "SELECT id, (SELECT COUNT(*) FROM t t2 WHERE t2.a = t.a) "
+             "FROM t WHERE a = 3 AND id < 40", NULL, NULL);
+    same(cl, "SELECT id FROM t WHERE a = 1 ORDER BY id DESC LIMIT 3", NULL,
+         NULL);
+    /* a column the stored rows predate: they travel whole, sqld fills
+     * the default */
+    assert_string_equal(
+        sqlfx_q(&cl->c, "ALTER TABLE t ADD COLUMN d INT DEFAULT 7"),
+        "OK 0 0 0");
+    on = same(cl, "SELECT d, COUNT(*) FROM t WHERE a = 3 GROUP BY d", NULL,
+              NULL);
+    char want[32];
+    snprintf(want, sizeof(want), "7|%u", n);
+    assert_string_equal(on, want);
+    on = same(cl, "SELECT id, d FROM t WHERE a = 3 AND id < 20", NULL, NULL);
+    assert_string_equal(on, "3|7\n17|7");
+    /* writes read whole rows: an UPDATE keeps every column */
+    unsigned n6 = 0, b6 = 0;
+    for (int i = 1; i <= NROWS; i++) {
+        n6 += a_is_6(i);
+        b6 += a_is_6(i) && i % 13 != 0;
+    }
+    char sql[128], got[32];
+    snprintf(got, sizeof(got), "OK %u 0 0", n6);
+    assert_string_equal(sqlfx_q(&cl->c, "UPDATE t SET c = 100 WHERE a = 6"),
+                        got);
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*), COUNT(b), SUM(c) FROM t "
+                               "WHERE a = 6");
+    on = same(cl, sql, NULL, NULL);
+    snprintf(want, sizeof(want), "%u|%u|%u", n6, b6, 100 * n6);
+    assert_string_equal(on, want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1119,6 +1195,7 @@ int main(void)
         cmocka_unit_test(test_req_v3),
         cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_desc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_project, setup, teardown),
     };
     return cmocka_run_group_tests_name("libsql/cop", tests, NULL, NULL);
 }
