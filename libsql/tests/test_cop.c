@@ -1010,7 +1010,10 @@ static char *ids_big(bool (*keep)(int), bool desc, int max)
 }
 
 static bool any_row(int i) { (void)i; return true; }
-static bool a_is_1_below_150(int i) { return i % 10 != 0 && i % 7 == 1 && i < 150; }
+static bool a_is_1_below_150(int i)
+{
+    return i % 10 != 0 && i % 7 == 1 && i < 150;
+}
 
 /* Answers are chunks: a region of many rows is several bounded answers,
  * each asked for when the one before it is taken; nothing read is thrown
@@ -1043,8 +1046,8 @@ static void test_stream(void **state)
     assert_int_equal(calls, 4); /* 99, 100, 1,024, then the 277 missing */
     assert_int_equal(rows, 1500);
     /* aggregates merge answer by answer */
-    same(cl, "SELECT a, COUNT(*), SUM(id), MAX(b) FROM t WHERE c > 3 GROUP BY a",
-         &calls, NULL);
+    same(cl, "SELECT a, COUNT(*), SUM(id), MAX(b) FROM t WHERE c > 3 "
+             "GROUP BY a", &calls, NULL);
     assert_int_equal(calls, 3);
 }
 
@@ -1080,6 +1083,12 @@ static void test_desc(void **state)
     on = same(cl, "SELECT id, b FROM t WHERE a = 1 ORDER BY id DESC "
                   "LIMIT 2, 3", &calls, &rows);
     assert_int_equal(rows, 5);
+    /* several handle ranges, read from the highest */
+    on = same(cl, "SELECT id FROM t WHERE (id < 30 OR id BETWEEN 120 AND "
+                  "130 OR id > 3990) AND a = 2 ORDER BY id DESC", &calls,
+              &rows);
+    assert_string_equal(on, "3999\n3992\n128\n121\n23\n16\n9\n2");
+    assert_int_equal(rows, 8);
     /* the lower half of shard 1 moved away under the caller's map: the
      * answer says where the range it served starts, and the scan goes on
      * below it */
