@@ -372,6 +372,7 @@ struct piece
     size_t qh, qn;               /* the ring's head and count */
     pthread_t th;                /* its thread this round */
     bool started;                /* th runs */
+    bool pending;                /* no thread: to read at the join */
 };
 
 struct sql_cop_iter
@@ -389,6 +390,7 @@ struct sql_cop_iter
     struct sql__buf req;         /* the request */
     struct piece pcs[COP_PARALLEL]; /* pieces in delivery order */
     size_t np;                   /* their count */
+    bool inflight;               /* a round was launched, not joined */
 };
 
 static void sleep_ms(int64_t ms)
@@ -646,6 +648,9 @@ void sql__cop_iter_free(struct sql_cop_iter *it)
 {
     if (!it)
         return;
+    for (size_t i = 0; i < it->np; i++) /* a round still reading */
+        if (it->pcs[i].started)
+            pthread_join(it->pcs[i].th, NULL);
     for (size_t i = 0; i < it->np; i++)
         piece_free(&it->pcs[i]);
     sql__buf_free(&it->req);
@@ -702,11 +707,13 @@ static int iter_split(struct sql_cop_iter *it)
     return 0;
 }
 
-/* One round: a request for every piece that is not read and holds fewer
- * than COP_AHEAD answers, those after the first on threads of their own
- * (created per round; a failed create runs the piece inline). Locks met
- * are resolved, their pieces asked again next round. */
-static int iter_round(struct sql_xctx *x, struct sql_cop_iter *it)
+/* A round: a request for every piece that is not read and holds fewer
+ * than COP_AHEAD answers, each on a thread of its own (created per round;
+ * a failed create runs the piece at the join); sync: the first runs here
+ * and the round is joined. Without sync the round reads while sqld works
+ * on the chunk it took, and the next call joins it. */
+static int iter_launch(struct sql_xctx *x, struct sql_cop_iter *it,
+                       bool sync)
 {
     int rc = 0;
     if (it->limited) {
@@ -723,21 +730,33 @@ static int iter_round(struct sql_xctx *x, struct sql_cop_iter *it)
         pc->req_len = it->req.len;
         if (pc->done || pc->qn >= COP_AHEAD)
             continue;
-        if (!first)
+        it->inflight = true;
+        if (sync && !first)
             first = pc;
-        else
-            pc->started =
-                pthread_create(&pc->th, NULL, piece_main, pc) == 0;
+        else if (!(pc->started =
+                       pthread_create(&pc->th, NULL, piece_main, pc) == 0))
+            pc->pending = true;
     }
-    if (rc == 0 && first)
+    if (first)
         piece_step(first);
+    return rc;
+}
+
+/* Wait for the round in flight; locks its pieces met are resolved (they
+ * ask again next round). */
+static int iter_join(struct sql_xctx *x, struct sql_cop_iter *it)
+{
+    int rc = 0;
+    if (!it->inflight)
+        return 0;
+    it->inflight = false;
     for (size_t i = 0; i < it->np; i++) {
         struct piece *pc = &it->pcs[i];
         if (pc->started)
             pthread_join(pc->th, NULL);
-        else if (rc == 0 && pc != first && !pc->done && pc->qn < COP_AHEAD)
+        else if (pc->pending)
             piece_step(pc); /* no thread: read it here */
-        pc->started = false;
+        pc->started = pc->pending = false;
     }
     for (size_t i = 0; rc == 0 && i < it->np; i++) {
         struct piece *pc = &it->pcs[i];
@@ -843,7 +862,8 @@ static int iter_next(struct sql_xctx *x, const struct plan *p, int mode,
     memset(out, 0, sizeof(*out));
     *done = false;
     *fallback = false;
-    int rc = *itp ? 0 : iter_open(x, p, mode, start, slen, end, elen, itp);
+    int rc = *itp ? iter_join(x, *itp)
+                  : iter_open(x, p, mode, start, slen, end, elen, itp);
     struct sql_cop_iter *it = *itp;
     while (rc == 0) {
         for (size_t i = 0; i < it->np; i++)
@@ -857,6 +877,10 @@ static int iter_next(struct sql_xctx *x, const struct plan *p, int mode,
         struct piece *h = &it->pcs[0];
         if (h->qn) {
             rc = iter_take(it, a, out);
+            /* read on while sqld works on this chunk, unless a LIMIT
+             * the stream serves alone has all it needs */
+            if (rc == 0 && (!it->limited || it->left))
+                rc = iter_launch(x, it, false);
             break;
         }
         if (h->done) { /* the first piece is read: the next one leads */
@@ -867,7 +891,8 @@ static int iter_next(struct sql_xctx *x, const struct plan *p, int mode,
             rc = it->np ? iter_split(it) : 0;
             continue;
         }
-        rc = iter_round(x, it);
+        rc = iter_launch(x, it, true);
+        rc = rc ? rc : iter_join(x, it);
     }
     if (rc != 0 || *done || *fallback) {
         sql__cop_iter_free(*itp);
