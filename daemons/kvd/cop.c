@@ -15,8 +15,8 @@
 #include "kvd.h"
 
 /* Since start: answers sent, keys they read, rows (or partial groups)
- * they carried. Txn workers run at once: atomics. */
-static uint64_t n_answers, n_read, n_rows;
+ * they carried, their bytes. Txn workers run at once: atomics. */
+static uint64_t n_answers, n_read, n_rows, n_bytes;
 
 static void count(const uint8_t *resp, size_t resp_len)
 {
@@ -26,11 +26,13 @@ static void count(const uint8_t *resp, size_t resp_len)
     uint64_t a = __atomic_add_fetch(&n_answers, 1, __ATOMIC_RELAXED);
     uint64_t r = __atomic_add_fetch(&n_read, nread, __ATOMIC_RELAXED);
     uint64_t s = __atomic_add_fetch(&n_rows, nrows, __ATOMIC_RELAXED);
+    uint64_t b = __atomic_add_fetch(&n_bytes, resp_len, __ATOMIC_RELAXED);
     if (dmn_log_enabled(DMN_LOG_DEBUG))
         dmn_debug("cop: answer read %" PRIu64 " keys, sent %" PRIu64
                   " rows; totals %" PRIu64 " answers, %" PRIu64
-                  " keys read, %" PRIu64 " rows sent",
-                  nread, nrows, a, r, s);
+                  " keys read, %" PRIu64 " rows sent, %" PRIu64
+                  " bytes sent",
+                  nread, nrows, a, r, s, b);
 }
 
 int kvd_cop_exec(struct mvcc_store *m, const void *start, size_t start_len,

@@ -100,9 +100,15 @@ int sql__cop_req_encode(const struct sql_cop_req *r, struct sql__buf *b)
         r->max_rows > SQL_COP_MAX_ROWS || r->mode < SQL_COP_ROWS ||
         r->mode > SQL_COP_TOPN ||
         (r->mode != SQL_COP_ROWS && (nx == 0 || nx > SQL_COP_MAX_EXPRS)) ||
-        (r->mode == SQL_COP_TOPN && r->naggs != 0))
+        (r->mode == SQL_COP_TOPN && r->naggs != 0) ||
+        (r->flags & ~(SQL_COP_FLAG_DESC | SQL_COP_FLAG_PROJECT)) ||
+        (r->flags && r->mode != SQL_COP_ROWS) ||
+        ((r->flags & SQL_COP_FLAG_PROJECT) &&
+         (r->index || r->nproj == 0 || r->nproj > SQL_COP_MAX_PROJ)))
         return -EINVAL;
-    uint8_t head[2] = {SQL_COP_REQ_MAGIC, SQL_COP_VERSION};
+    /* version 2 unless a flag needs 3: a kvd of the last version serves
+     * every request that does not */
+    uint8_t head[2] = {SQL_COP_REQ_MAGIC, r->flags ? SQL_COP_VERSION : 2};
     int32_t tz = r->tz_offset_s;
     uint64_t ztz = tz < 0 ? ((uint64_t)(-(int64_t)tz) << 1) - 1
                           : (uint64_t)tz << 1;
@@ -116,6 +122,13 @@ int sql__cop_req_encode(const struct sql_cop_req *r, struct sql__buf *b)
         rc = put_bytes(b, r->conds[i], r->cond_lens[i]);
     rc = rc ? rc : put_v(b, (uint64_t)r->mode);
     rc = rc ? rc : put_v(b, r->index);
+    if (r->mode == SQL_COP_ROWS && r->flags) {
+        rc = rc ? rc : put_v(b, r->flags);
+        if (r->flags & SQL_COP_FLAG_PROJECT)
+            rc = rc ? rc : put_v(b, r->nproj);
+        for (size_t i = 0; rc == 0 && i < r->nproj; i++)
+            rc = put_v(b, r->proj[i]);
+    }
     if (r->mode == SQL_COP_ROWS)
         return rc;
     rc = rc ? rc : put_v(b, r->nkeys);
@@ -197,6 +210,30 @@ int sql__cop_req_decode(const uint8_t *p, size_t n, struct sql_arena *a,
     int rc = version >= 2 ? decode_mode(&r, a, out) : 0;
     if (rc != 0)
         return rc;
+    if (version >= 3) {
+        uint64_t flags = get_v(&r);
+        if (r.bad ||
+            (flags & ~(uint64_t)(SQL_COP_FLAG_DESC | SQL_COP_FLAG_PROJECT)) ||
+            (flags && out->mode != SQL_COP_ROWS) ||
+            ((flags & SQL_COP_FLAG_PROJECT) && out->index))
+            return SQL_EPROTO;
+        out->flags = (uint32_t)flags;
+        uint64_t np = flags & SQL_COP_FLAG_PROJECT ? get_v(&r) : 0;
+        if (r.bad || ((flags & SQL_COP_FLAG_PROJECT) &&
+                      (np == 0 || np > SQL_COP_MAX_PROJ)))
+            return SQL_EPROTO;
+        uint32_t *proj = np ? sql__arena_alloc(a, sizeof(*proj) * np) : NULL;
+        if (np && !proj)
+            return -ENOMEM;
+        for (size_t i = 0; i < np; i++) {
+            uint64_t c = get_v(&r);
+            if (r.bad || c > UINT32_MAX)
+                return SQL_EPROTO;
+            proj[i] = (uint32_t)c;
+        }
+        out->proj = proj;
+        out->nproj = (size_t)np;
+    }
     if (r.off != n)
         return SQL_EPROTO;
     return 0;
@@ -341,6 +378,11 @@ struct run
     uint8_t ixpre[SQL_TC_INDEX_PREFIX_LEN]; /* its entries' prefix */
     bool warned;                  /* the row's evaluation warned */
     struct sql_cop_sink *sink;    /* AGG, TOPN: what takes the rows */
+    struct sql_rowcol *pcols;     /* PROJECT: the columns sent, or NULL */
+    const uint32_t *proj;         /* ... their positions */
+    size_t nproj;                 /* ... their count (the handle's not
+                                     counted: the key holds it) */
+    struct sql__buf pval;         /* ... a projected row's value */
 };
 
 static void run_warn(void *ctx, const char *level, uint16_t code,
@@ -455,7 +497,7 @@ static int judge(struct run *x, int64_t h, const uint8_t *v, size_t vlen,
 {
     const struct sql_tableinfo *t = x->t;
     *verdict = V_KEEP;
-    if (x->nconds == 0 && x->mode == SQL_COP_ROWS)
+    if (x->nconds == 0 && x->mode == SQL_COP_ROWS && !x->pcols)
         return 0;
     *verdict = V_UNSURE;
     sql__arena_reset(x->ra);
@@ -512,6 +554,19 @@ static int run_setup(struct run *x, const void *req, size_t req_len,
         x->ix = &x->t->idx[q->index - 1];
         sql__tc_index_prefix(x->ixpre, x->t->id, x->ix->id);
     }
+    if (q->flags & SQL_COP_FLAG_PROJECT) {
+        x->pcols = sql__arena_zalloc(x->a, sizeof(*x->pcols) * q->nproj);
+        uint32_t *keep = sql__arena_alloc(x->a, sizeof(*keep) * q->nproj);
+        if (!x->pcols || !keep)
+            return -ENOMEM;
+        for (size_t i = 0; i < q->nproj; i++) {
+            if (q->proj[i] >= x->t->ncols)
+                return SQL_EPROTO;
+            if ((int32_t)q->proj[i] != x->t->handle_col)
+                keep[x->nproj++] = q->proj[i];
+        }
+        x->proj = keep;
+    }
     rc = compile_conds(x, q);
     if (rc == 0 && x->mode != SQL_COP_ROWS)
         rc = sql__cop_sink_create(q, x->t, x->a, &x->warned, &x->sink);
@@ -520,6 +575,7 @@ static int run_setup(struct run *x, const void *req, size_t req_len,
 
 static void run_free(struct run *x)
 {
+    sql__buf_free(&x->pval);
     sql__cop_sink_free(x->sink);
     sql__tableinfo_free(x->t);
     if (x->ra)
@@ -574,8 +630,20 @@ static int take(struct run *x, const struct sql_cop_req *q,
                                  kp->key_len, kp->value, kp->value_len,
                                  &unsure);
     default:
-        rc = sql__cop_put_row(rows, kp->key, kp->key_len, kp->value,
-                              kp->value_len);
+        if (x->pcols && verdict == V_KEEP) {
+            /* only the columns sqld reads: x->row holds them all */
+            for (size_t i = 0; i < x->nproj; i++) {
+                x->pcols[i].id = x->t->cols[x->proj[i]].id;
+                x->pcols[i].d = x->row[x->proj[i]];
+            }
+            x->pval.len = 0;
+            rc = sql__row_encode(&x->pval, x->pcols, x->nproj);
+            rc = rc ? rc
+                    : sql__cop_put_row(rows, kp->key, kp->key_len,
+                                       x->pval.p, x->pval.len);
+        } else
+            rc = sql__cop_put_row(rows, kp->key, kp->key_len, kp->value,
+                                  kp->value_len);
         if (rc == 0 &&
             (++*nrows >= q->max_rows || rows->len >= SQL_COP_MAX_BYTES))
             *step = S_FULL;
@@ -602,14 +670,24 @@ int sql_cop_run(void *ctx, struct mvcc_store *s, const void *start,
         goto done;
     uint64_t max_read = x.mode == SQL_COP_ROWS ? SQL_COP_MAX_READ
                                                : SQL_COP_MAX_READ_AGG;
-    rc = sql__buf_put(&from, start ? start : "", start_len);
+    /* from: ascending, where the next page starts (inclusive);
+     * descending, where it ends (exclusive; empty: unbounded) */
+    bool desc = (q.flags & SQL_COP_FLAG_DESC) != 0;
+    if (desc)
+        rc = sql__buf_put(&from, end ? end : "", end ? end_len : 0);
+    else
+        rc = sql__buf_put(&from, start ? start : "", start_len);
     if (rc != 0)
         goto done;
     for (;;) {
-        struct mvcc_read_opts ro = {.limit = PAGE};
+        struct mvcc_read_opts ro = {.limit = PAGE, .reverse = desc};
+        const uint8_t *fp = from.p ? from.p : (const uint8_t *)"";
         mvcc_result_reset(res);
-        rc = mvcc_scan(s, &ro, from.p ? from.p : (const uint8_t *)"",
-                       from.len, end, end_len, ts, res);
+        if (desc)
+            rc = mvcc_scan(s, &ro, start ? start : "", start_len,
+                           from.len ? fp : NULL, from.len, ts, res);
+        else
+            rc = mvcc_scan(s, &ro, fp, from.len, end, end_len, ts, res);
         if (rc != 0)
             goto done; /* res holds the lock or the detail */
         size_t got = res->npairs;
@@ -645,6 +723,8 @@ int sql_cop_run(void *ctx, struct mvcc_store *s, const void *start,
             more = true; /* long enough for one call: resume after last */
             break;
         }
+        if (desc)
+            continue; /* the next page ends at last (exclusive) */
         uint8_t zero = 0; /* the next key after last */
         if ((rc = sql__buf_put(&from, &zero, 1)) != 0)
             goto done;
@@ -661,13 +741,17 @@ answer:
         goto done;
     uint8_t magic = SQL_COP_RESP_MAGIC;
     rc = sql__buf_put(&out, &magic, 1);
-    bool bounded = end && end_len;
+    /* the far side of the range served: its end, or descending its
+     * start (cop.h) */
+    const void *edge = desc ? start : end;
+    size_t edge_len = desc ? start_len : end_len;
+    bool bounded = edge && edge_len;
     rc = rc ? rc
             : put_v(&out, (more ? 1u : 0u) | (bounded ? 2u : 0u) |
                               (fallback ? 4u : 0u));
     rc = rc ? rc : put_v(&out, nread);
     rc = rc ? rc : put_bytes(&out, from.p, more ? from.len : 0);
-    rc = rc ? rc : put_bytes(&out, end, bounded ? end_len : 0);
+    rc = rc ? rc : put_bytes(&out, edge, bounded ? edge_len : 0);
     rc = rc ? rc : put_v(&out, nrows);
     rc = rc ? rc : sql__buf_put(&out, rows.p, rows.len);
     if (rc != 0)

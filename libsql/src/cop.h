@@ -24,9 +24,19 @@
  * | v, n | AGG: each group key, then each aggregate call (COUNT, SUM,
  *          AVG, MIN, MAX; no DISTINCT), as canonical SQL |
  * | v, n, 1 | TOPN: each sort key as canonical SQL, then 1 if descending |
+ * | v | version 3 only: flags, bit 0 `desc` (ROWS: read [start, end)
+ *        from end downwards; the answer's rows are in descending key
+ *        order), bit 1 `project` (ROWS over rows, not an index) |
+ * | v, v.. | with `project`: ncols (1..SQL_COP_MAX_PROJ), then each a
+ *        column's position in the table: a row every condition accepts
+ *        is sent with only these columns in its value (row form; the
+ *        handle is the key's). A row sent as undecided keeps its stored
+ *        value whole |
  *
- * Version 1 (no mode: SQL_COP_ROWS) is still read. In TOPN mode max_rows
- * is offset + count: each answer carries the rows of its top max_rows.
+ * Versions 1 (no mode: SQL_COP_ROWS) and 2 (no flags) are still read. In
+ * TOPN mode max_rows is offset + count: each answer carries the rows of
+ * its top max_rows. A client sends version 2 unless it needs a flag, so a
+ * kvd that reads only versions 1 and 2 serves every ascending scan.
  *
  * Response:
  *
@@ -38,11 +48,14 @@
  *        the data; nothing else is in the answer: sqld aggregates the
  *        rows itself) |
  * | v | keys read |
- * | v, n | resume key (with `more`: the last key read; go on after it) |
+ * | v, n | resume key (with `more`: the last key read; go on after it,
+ *          or with `desc` below it: it is the next request's end) |
  * | v, n | the end of the range served (exclusive; with `bounded`, else
  *          empty: unbounded). The store clips a request to its region: a
  *          region that shrank (split) under the caller's map serves less,
- *          and the caller goes on from here |
+ *          and the caller goes on from here. With `desc` it is the start
+ *          of the range served instead (inclusive; `bounded` when not
+ *          empty), where a descending caller goes on below |
  * | v | nrows |
  * | v, n, v, n | each row: its key and stored value, in key order |
  *
@@ -74,7 +87,10 @@
 
 #define SQL_COP_REQ_MAGIC 0xC0
 #define SQL_COP_RESP_MAGIC 0xC1
-#define SQL_COP_VERSION 2
+#define SQL_COP_VERSION 3
+#define SQL_COP_FLAG_DESC 1u /* request flags (version 3) */
+#define SQL_COP_FLAG_PROJECT 2u
+#define SQL_COP_MAX_PROJ 4096u /* columns a projection names */
 #define SQL_COP_MAX_EXPRS 64        /* group keys + aggregates, sort keys */
 #define SQL_COP_MAX_READ_AGG 65536u /* keys an AGG or TOPN answer reads */
 
@@ -109,6 +125,10 @@ struct sql_cop_req
     size_t naggs;              /* AGG: aggregate calls */
     const uint8_t *desc;       /* TOPN: per key, 1 when descending */
     uint32_t index;            /* over index index - 1, or 0: rows */
+    uint32_t flags;            /* SQL_COP_FLAG_* (version 3; 0 encodes
+                                  as version 2) */
+    const uint32_t *proj;      /* PROJECT: column positions sent */
+    size_t nproj;              /* their count */
 };
 
 /* A decoded response; byte strings point into the decoded buffer. */
@@ -155,31 +175,37 @@ struct sql_kvres;
  * coprocessor, and the transaction has no buffered writes (a cop answer
  * is the snapshot alone). */
 bool sql__cop_usable(struct sql_xctx *x, const struct plan *p);
-/* Rows of [start, end) that pass p's pushed conditions, in key order,
- * read at the transaction's start_ts: out->r.pairs point into arena a
- * (out is not to be reset). *next: where the range goes on (inclusive,
- * in arena keep), NULL when it is read. Regions are read up to
- * COP_PARALLEL at a time. 0, SQL_EQUERY (the session's error) or
- * -ENOMEM. */
+/* A stream of coprocessor answers over one range (cop_client.c):
+ * created by the first call below, freed by the call that ends it or by
+ * sql__cop_iter_free (NULL is a no-op). */
+struct sql_cop_iter;
+void sql__cop_iter_free(struct sql_cop_iter *it);
+/* The next chunk of rows of [start, end) that pass p's pushed
+ * conditions, in key order (descending for a descending scan), read at
+ * the transaction's start_ts: *it is the stream (NULL: open it over
+ * [start, end); the range is not read again after). out->r.pairs point
+ * into arena a (out is not to be reset); the chunk may be empty. *done:
+ * the range is read (and *it freed). Regions are read up to COP_PARALLEL
+ * at a time. 0, SQL_EQUERY (the session's error; *it freed) or -ENOMEM. */
 int sql__cop_scan(struct sql_xctx *x, const struct plan *p,
-                  struct sql_arena *a, struct sql_arena *keep,
+                  struct sql_cop_iter **it, struct sql_arena *a,
                   const uint8_t *start, size_t slen, const uint8_t *end,
-                  size_t elen, struct sql_kvres *out, uint8_t **next,
-                  size_t *next_len);
+                  size_t elen, struct sql_kvres *out, bool *done);
 
 /* Whether AGG or TOPN requests may go out for this execution: the
  * session allows the coprocessor, the store serves it, the transaction
  * has no buffered writes. */
 bool sql__cop_ready(struct sql_xctx *x);
-/* One AGG call over [start, end) of the scan p (arguments as
- * sql__cop_scan's): out's values are partial groups (row form, cop.h's
- * table), in key order of the rows they came from; *fallback (out
- * empty) when a row cannot be aggregated next to the data. */
+/* The next AGG answer of the stream *it over [start, end) of the scan p
+ * (arguments as sql__cop_scan's): out's values are partial groups (row
+ * form, cop.h's table), in key order of the rows they came from;
+ * *fallback (out empty, *it freed) when a row cannot be aggregated next
+ * to the data. */
 int sql__cop_agg_call(struct sql_xctx *x, const struct plan *p,
-                      struct sql_arena *a, struct sql_arena *keep,
+                      struct sql_cop_iter **it, struct sql_arena *a,
                       const uint8_t *start, size_t slen, const uint8_t *end,
-                      size_t elen, struct sql_kvres *out, uint8_t **next,
-                      size_t *next_len, bool *fallback);
+                      size_t elen, struct sql_kvres *out, bool *done,
+                      bool *fallback);
 
 /* ---- planning (cop_client.c) ------------------------------------------ */
 

@@ -138,6 +138,11 @@ int sql__cop_topn_plan(struct sql_session *s, struct plan *p)
     if (rc != 0)
         return rc < 0 ? rc : 0; /* 1: sqld filters some rows itself */
     struct plan_cop *pc = sc->cop;
+    if (pc->proj) { /* ranked rows travel whole (cop_proj.c) */
+        pc->info = pc->info_rows;
+        pc->proj = NULL;
+        pc->nproj = 0;
+    }
     if ((rc = alloc_exprs(s, pc, p->nsort)) != 0 ||
         (rc = put_exprs(s, pc, p->sort_asts, p->nsort, 0)) != 0 ||
         (rc = add_info(s, pc, "topN: ", p->sort_asts, p->sort_desc, p->nsort,
@@ -564,35 +569,28 @@ static int agg_read(struct sql_xctx *x, struct sql_xnode *n,
                     struct sql_xnode *cn, struct sql_arena *a,
                     bool *fallback)
 {
-    struct sql__buf from = {0}, kb = {0};
+    struct sql__buf kb = {0};
     int rc = 0;
     for (size_t r = 0; rc == 0 && !cn->done && r < cn->nranges; r++) {
         const struct range_keys *rk = &cn->ranges[r];
-        from.len = 0;
-        rc = sql__buf_put(&from, rk->start, rk->slen);
-        bool more = true;
-        while (rc == 0 && more) {
+        struct sql_cop_iter *it = NULL;
+        bool done = false;
+        /* each answer merged as it comes: sqld holds one at a time */
+        while (rc == 0 && !done) {
             struct sql_kvres res;
-            uint8_t *next;
-            size_t next_len;
             sql__arena_reset(a);
-            rc = sql__cop_agg_call(x, cn->p, a, a, from.p, from.len,
-                                   rk->end, rk->elen, &res, &next,
-                                   &next_len, fallback);
+            rc = sql__cop_agg_call(x, cn->p, &it, a, rk->start, rk->slen,
+                                   rk->end, rk->elen, &res, &done, fallback);
             if (rc != 0 || *fallback)
                 break;
             for (size_t i = 0; rc == 0 && i < res.r.npairs; i++)
                 rc = merge_group(x, n, res.r.pairs[i].value,
                                  res.r.pairs[i].value_len, a, &kb);
-            more = next != NULL;
-            from.len = 0;
-            if (rc == 0 && more)
-                rc = sql__buf_put(&from, next, next_len);
         }
+        sql__cop_iter_free(it);
         if (*fallback)
             break;
     }
-    sql__buf_free(&from);
     sql__buf_free(&kb);
     return rc;
 }

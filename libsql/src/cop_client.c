@@ -336,28 +336,61 @@ static int kcmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
     return c ? c : (al > bl) - (al < bl);
 }
 
-/* One piece of the range, read by one thread: [start, end), region after
- * region, until it is read or COP_ROWS rows are in. */
+/* ---- the scan: a stream of answers ----------------------------------- */
+
+/* A range is read as a stream of bounded answers (kvd's pages: each
+ * carries at most max_rows rows, 1 MiB of row bytes, SQL_COP_MAX_READ
+ * keys read, and says where the next one goes on). Up to COP_PARALLEL
+ * pieces of it, one region each in key order (the last the rest), are
+ * read at once, one request per piece per round, each piece holding at
+ * most COP_AHEAD answers nobody took yet; the consumer takes the first
+ * piece's answers as they come, so sqld works on the first chunk while
+ * later regions wait with theirs, and nothing read is thrown away. A
+ * descending scan walks the same way from the top (locate_prev). */
+#define COP_AHEAD 2 /* answers a piece holds untaken, at most */
+
+/* One piece of the range: what is left of it is [lo, hi) (lo empty: from
+ * the start, hi empty: unbounded); requests go out from lo upwards, or
+ * descending from hi downwards. */
 struct piece
 {
     const struct mvcc_transport *tr; /* where requests go */
-    const uint8_t *req;          /* the request */
-    uint32_t want;               /* rows to stop after */
+    const uint8_t *req;          /* this round's request (the stream's) */
     size_t req_len;              /* its length */
     mvcc_ts ts;                  /* read timestamp */
-    struct sql__buf cur;         /* where the piece goes on (inclusive) */
-    const uint8_t *end;          /* its end (exclusive; NULL: none) */
-    size_t end_len;              /* its length */
+    bool desc;                   /* read from hi downwards */
+    struct sql__buf lo;          /* the part left: from (inclusive) */
+    struct sql__buf hi;          /* ... to (exclusive; empty: unbounded) */
     bool done;                   /* read to the end */
     bool fallback;               /* AGG: an answer said to aggregate the
                                     rows in sqld */
-    int rc;                      /* 0, MVCC_LOCKED (res), other failure */
+    int rc;                      /* the last round's: 0, MVCC_LOCKED
+                                    (res), other failure */
     struct mvcc_result res;      /* a failure's detail and locks */
-    struct sql__buf rows;        /* answers' row bytes, in key order */
-    size_t nrows;                /* rows in them */
-    uint64_t nreqs;              /* requests sent */
-    pthread_t th;                /* its thread (pieces after the first) */
+    uint8_t *q[COP_AHEAD];       /* answers read, not taken (a ring) */
+    size_t qlen[COP_AHEAD];      /* their lengths */
+    size_t qh, qn;               /* the ring's head and count */
+    pthread_t th;                /* its thread this round */
     bool started;                /* th runs */
+    bool pending;                /* no thread: to read at the join */
+};
+
+struct sql_cop_iter
+{
+    const struct mvcc_transport *tr; /* where requests go */
+    const struct plan *p;        /* the scan */
+    int mode;                    /* SQL_COP_ROWS, _AGG, _TOPN */
+    bool desc;                   /* descending */
+    bool limited;                /* a LIMIT hint: one piece, requests
+                                    sized by left */
+    uint32_t max_rows;           /* rows an answer carries */
+    uint64_t left;               /* limited: rows the scan still needs */
+    size_t maxp;                 /* pieces read at once */
+    mvcc_ts ts;                  /* read timestamp */
+    struct sql__buf req;         /* the request */
+    struct piece pcs[COP_PARALLEL]; /* pieces in delivery order */
+    size_t np;                   /* their count */
+    bool inflight;               /* a round was launched, not joined */
 };
 
 static void sleep_ms(int64_t ms)
@@ -366,58 +399,86 @@ static void sleep_ms(int64_t ms)
     nanosleep(&t, NULL);
 }
 
-static int set_cur(struct piece *pc, const uint8_t *k, size_t n, bool after)
+static int set_key(struct sql__buf *b, const uint8_t *k, size_t n, bool after)
 {
     uint8_t zero = 0;
-    pc->cur.len = 0;
-    int rc = sql__buf_put(&pc->cur, k ? k : (const uint8_t *)"", n);
-    return rc || !after ? rc : sql__buf_put(&pc->cur, &zero, 1);
+    b->len = 0;
+    int rc = sql__buf_put(b, k ? k : (const uint8_t *)"", n);
+    return rc || !after ? rc : sql__buf_put(b, &zero, 1);
 }
 
-static void piece_run(struct piece *pc)
+static const uint8_t *bp(const struct sql__buf *b)
+{
+    return b->p ? b->p : (const uint8_t *)"";
+}
+
+/* Where the piece goes on after answer r to the request over [s, e)
+ * (last: e, or descending s, is the piece's own bound). */
+static int piece_advance(struct piece *pc, const struct sql_cop_resp *r,
+                         const uint8_t *s, size_t sl, const uint8_t *e,
+                         size_t el, bool last)
+{
+    if (r->more) /* the next page: after resume, or below it */
+        return pc->desc ? set_key(&pc->hi, r->resume, r->resume_len, false)
+                        : set_key(&pc->lo, r->resume, r->resume_len, true);
+    /* the region shrank since it was located: the rest of this part is
+     * elsewhere now; locate it */
+    if (r->bounded && pc->desc && kcmp(r->end, r->end_len, s, sl) > 0)
+        return set_key(&pc->hi, r->end, r->end_len, false);
+    if (r->bounded && !pc->desc && (!el || kcmp(r->end, r->end_len, e, el) < 0))
+        return set_key(&pc->lo, r->end, r->end_len, false);
+    if (!last)
+        return pc->desc ? set_key(&pc->hi, s, sl, false)
+                        : set_key(&pc->lo, e, el, false);
+    pc->done = true;
+    return 0;
+}
+
+/* One request for piece pc, retried over region errors; the answer joins
+ * its ring. Sets pc->rc. */
+static void piece_step(struct piece *pc)
 {
     unsigned attempt = 0;
     int64_t slept = 0;
     for (;;) {
         uint64_t shard;
-        const uint8_t *rend;
-        size_t rend_len;
-        const uint8_t *cur = pc->cur.p ? pc->cur.p : (const uint8_t *)"";
-        int rc = pc->tr->locate(pc->tr->ctx, cur, pc->cur.len, &shard, &rend,
-                                &rend_len);
-        /* this region's part of the piece: [cur, min(region end, end)) */
-        const uint8_t *e = pc->end;
-        size_t el = pc->end_len;
+        const uint8_t *b;
+        size_t bl;
+        const uint8_t *lo = bp(&pc->lo), *hi = pc->hi.len ? pc->hi.p : NULL;
+        int rc = pc->desc ? pc->tr->locate_prev(pc->tr->ctx, hi, pc->hi.len,
+                                                &shard, &b, &bl)
+                          : pc->tr->locate(pc->tr->ctx, lo, pc->lo.len,
+                                           &shard, &b, &bl);
+        /* this region's part: [lo, min(region end, hi)), descending
+         * [max(region start, lo), hi) */
         bool last = true;
-        if (rc == 0 && rend &&
-            (!e || kcmp(rend, rend_len, e, el) < 0)) {
-            e = rend;
-            el = rend_len;
-            last = false;
-        }
-        uint8_t *ebuf = NULL;
-        if (rc == 0 && e && !last) { /* locate's answer is borrowed */
-            ebuf = sql__malloc(el ? el : 1);
-            if (!ebuf) {
+        uint8_t *cut = NULL;
+        if (rc == 0 && b &&
+            (pc->desc ? kcmp(b, bl, lo, pc->lo.len) > 0
+                      : !hi || kcmp(b, bl, hi, pc->hi.len) < 0)) {
+            last = false; /* locate's answer is borrowed: copy it */
+            if (!(cut = sql__malloc(bl ? bl : 1))) {
                 pc->rc = -ENOMEM;
                 return;
             }
-            memcpy(ebuf, e, el);
-            e = ebuf;
+            memcpy(cut, b, bl);
         }
+        const uint8_t *s = last || !pc->desc ? lo : cut;
+        size_t sl = last || !pc->desc ? pc->lo.len : bl;
+        const uint8_t *e = last || pc->desc ? hi : cut;
+        size_t el = last || pc->desc ? pc->hi.len : bl;
         uint8_t *resp = NULL;
         size_t resp_len = 0;
         if (rc == 0) {
             mvcc_result_reset(&pc->res);
-            pc->nreqs++;
-            rc = pc->tr->cop(pc->tr->ctx, shard, cur, pc->cur.len, e, el,
-                             pc->ts, pc->req, pc->req_len, &resp, &resp_len,
+            rc = pc->tr->cop(pc->tr->ctx, shard, s, sl, e, el, pc->ts,
+                             pc->req, pc->req_len, &resp, &resp_len,
                              &pc->res);
         }
         if (mvcc_is_region_error(rc)) {
             /* the region moved, split or lost its leader: the transport
-             * fixed its map; locate [cur, ..) again after the backoff */
-            sql__free(ebuf);
+             * fixed its map; locate again after the backoff */
+            sql__free(cut);
             int64_t ms = mvcc_region_backoff_default(rc, attempt++);
             if (ms < 0 || slept >= COP_REGION_BUDGET_MS) {
                 pc->rc = rc;
@@ -427,56 +488,38 @@ static void piece_run(struct piece *pc)
             slept += ms;
             continue;
         }
-        if (rc != 0) {
-            sql__free(ebuf);
-            pc->rc = rc;
-            return;
-        }
-        attempt = 0;
         struct sql_cop_resp r;
-        rc = sql__cop_resp_decode(resp, resp_len, &r);
-        if (rc == 0 && r.fallback) {
-            mvcc_free(resp);
-            sql__free(ebuf);
-            pc->fallback = true;
-            return;
-        }
-        if (rc == 0) {
-            rc = sql__buf_put(&pc->rows, r.rows, r.rows_len);
-            pc->nrows += r.nrows;
-        }
-        if (rc == 0 && r.more)
-            rc = set_cur(pc, r.resume, r.resume_len, true);
-        else if (rc == 0 && r.bounded &&
-                 (!e || kcmp(r.end, r.end_len, e, el) < 0)) {
-            /* the region shrank since it was located: the rest of this
-             * part is elsewhere now; locate it */
-            rc = set_cur(pc, r.end, r.end_len, false);
-        } else if (rc == 0 && !last)
-            rc = set_cur(pc, e, el, false);
+        if (rc == 0)
+            rc = sql__cop_resp_decode(resp, resp_len, &r);
+        if (rc == 0 && r.fallback)
+            pc->fallback = pc->done = true;
         else if (rc == 0)
-            pc->done = true;
-        mvcc_free(resp);
-        sql__free(ebuf);
-        if (rc != 0) {
-            pc->rc = rc;
-            return;
+            rc = piece_advance(pc, &r, s, sl, e, el, last);
+        if (rc == 0 && !pc->fallback) {
+            size_t at = (pc->qh + pc->qn++) % COP_AHEAD;
+            pc->q[at] = resp;
+            pc->qlen[at] = resp_len;
+            resp = NULL;
         }
-        if (pc->done || pc->nrows >= pc->want)
-            return;
+        mvcc_free(resp);
+        sql__free(cut);
+        pc->rc = rc;
+        return;
     }
 }
 
 static void *piece_main(void *arg)
 {
-    piece_run(arg);
+    piece_step(arg);
     return NULL;
 }
 
 static void piece_free(struct piece *pc)
 {
-    sql__buf_free(&pc->cur);
-    sql__buf_free(&pc->rows);
+    for (; pc->qn; pc->qn--, pc->qh = (pc->qh + 1) % COP_AHEAD)
+        mvcc_free(pc->q[pc->qh]);
+    sql__buf_free(&pc->lo);
+    sql__buf_free(&pc->hi);
     mvcc_result_reset(&pc->res);
 }
 
@@ -500,40 +543,49 @@ static bool count_of(struct sql_xctx *x, const struct sql_expr *e,
     return true;
 }
 
-/* Rows one call needs: offset + count of a LIMIT the scan serves alone
- * (then the range is read by one piece, region after region, and stops
- * there), else COP_ROWS per piece. */
-static uint32_t rows_wanted(struct sql_xctx *x, const struct plan_cop *pc)
+/* Rows the scan needs: offset + count of a LIMIT it serves alone (then
+ * true: the range is read by one piece, region after region, each
+ * request asking for what is still missing). */
+static bool rows_wanted(struct sql_xctx *x, const struct plan_cop *pc,
+                        uint64_t *n)
 {
     uint64_t count, offset;
     if (!pc->limit || !count_of(x, pc->limit, &count) ||
-        !count_of(x, pc->offset, &offset) || count >= COP_ROWS ||
-        offset >= COP_ROWS || count + offset >= COP_ROWS)
-        return COP_ROWS;
-    return count + offset ? (uint32_t)(count + offset) : 1;
+        !count_of(x, pc->offset, &offset) || count > UINT64_MAX - offset)
+        return false;
+    *n = count + offset;
+    return true;
 }
 
 /* The request for this execution. */
-static int build_req(struct sql_xctx *x, const struct plan_cop *pc, int mode,
-                     uint32_t max_rows, struct sql__buf *b)
+static int build_req(const struct sql_cop_iter *it, struct sql_xctx *x,
+                     struct sql__buf *b)
 {
+    const struct plan_cop *pc = it->p->cop;
     struct sql_cop_req q = {.sql_mode = x->env.sql_mode,
                             .tz_offset_s = x->env.tz_offset_s,
-                            .max_rows = max_rows,
+                            .max_rows = it->max_rows,
                             .table = pc->table,
                             .table_len = pc->table_len,
                             .conds = pc->conds,
                             .cond_lens = pc->cond_lens,
                             .nconds = pc->nconds,
-                            .mode = mode,
-                            .index = pc->index};
-    if (mode != SQL_COP_ROWS) {
+                            .mode = it->mode,
+                            .index = pc->index,
+                            .flags = it->desc ? SQL_COP_FLAG_DESC : 0};
+    if (it->mode == SQL_COP_ROWS && pc->proj && !pc->index) {
+        q.flags |= SQL_COP_FLAG_PROJECT;
+        q.proj = pc->proj;
+        q.nproj = pc->nproj;
+    }
+    if (it->mode != SQL_COP_ROWS) {
         q.exprs = pc->exprs;
         q.expr_lens = pc->expr_lens;
         q.nkeys = pc->nkeys;
-        q.naggs = mode == SQL_COP_AGG ? pc->naggs : 0;
+        q.naggs = it->mode == SQL_COP_AGG ? pc->naggs : 0;
         q.desc = pc->desc;
     }
+    b->len = 0;
     return sql__cop_req_encode(&q, b);
 }
 
@@ -562,9 +614,14 @@ bool sql__cop_ready(struct sql_xctx *x)
 bool sql__cop_usable(struct sql_xctx *x, const struct plan *p)
 {
     uint32_t n;
-    return p->cop && !p->lock && !p->acc.desc &&
-           (p->cop->nconds > 0 || topn_rows(x, p->cop, &n)) &&
-           sql__cop_ready(x);
+    if (!p->cop || p->lock || !sql__cop_ready(x))
+        return false;
+    bool topn = topn_rows(x, p->cop, &n);
+    /* descending: rows only (a top-N's ties follow ascending key order),
+     * and the transport must find a region's start */
+    return (p->cop->nconds > 0 || topn) &&
+           (!p->acc.desc ||
+            (!topn && sql__kv_cop_transport(x->s->srv->kv)->locate_prev));
 }
 
 /* The lock in pc's way: resolved through the transaction's own read
@@ -587,113 +644,151 @@ static int resolve(struct sql_xctx *x, struct piece *pc)
     return rc == MVCC_NOTFOUND ? 0 : rc;
 }
 
-/* One call over [start, end): the rows (ROWS, TOPN) or partial groups
- * (AGG) of every piece read whole, then the first unfinished piece's;
- * *fallback when an AGG answer said so (out then empty). want: rows
- * after which a piece stops (UINT32_MAX: read it all). */
-static int cop_call(struct sql_xctx *x, const struct plan *p, int mode,
-                    uint32_t max_rows, uint32_t want, struct sql_arena *a,
-                    struct sql_arena *keep, const uint8_t *start,
-                    size_t slen, const uint8_t *end, size_t elen,
-                    struct sql_kvres *out, uint8_t **next, size_t *next_len,
-                    bool *fallback)
+void sql__cop_iter_free(struct sql_cop_iter *it)
 {
-    const struct mvcc_transport *tr = sql__kv_cop_transport(x->s->srv->kv);
-    struct piece pcs[COP_PARALLEL];
-    struct sql__buf req = {0}, bounds = {0};
-    size_t np = 0;
-    memset(pcs, 0, sizeof(pcs));
-    memset(out, 0, sizeof(*out));
-    *next = NULL;
-    *next_len = 0;
-    *fallback = false;
-    int rc = build_req(x, p->cop, mode, max_rows, &req);
-    size_t maxp = want < COP_ROWS ? 1 : COP_PARALLEL;
-    /* Cut [start, end) at region boundaries into up to COP_PARALLEL
-     * pieces: one region each, the last piece the rest. Boundaries come
-     * from the transport's map now; a piece that meets a split or a move
-     * locates again, so a stale boundary costs a retry, never a row. */
-    size_t offs[COP_PARALLEL + 1], lens[COP_PARALLEL + 1];
-    offs[0] = 0;
-    lens[0] = slen;
-    rc = rc ? rc : sql__buf_put(&bounds, start, slen);
-    for (np = 1; rc == 0 && np < maxp; np++) {
+    if (!it)
+        return;
+    for (size_t i = 0; i < it->np; i++) /* a round still reading */
+        if (it->pcs[i].started)
+            pthread_join(it->pcs[i].th, NULL);
+    for (size_t i = 0; i < it->np; i++)
+        piece_free(&it->pcs[i]);
+    sql__buf_free(&it->req);
+    sql__free(it);
+}
+
+/* Cut the last piece at its region's bound into two while fewer than
+ * maxp pieces read: boundaries from the transport's map now; a piece that
+ * meets a split or a move locates again, so a stale boundary costs a
+ * retry, never a row. */
+static int iter_split(struct sql_cop_iter *it)
+{
+    while (it->np < it->maxp) {
+        struct piece *t = &it->pcs[it->np - 1];
         uint64_t shard;
-        const uint8_t *rend;
-        size_t rl;
-        rc = tr->locate(tr->ctx, bounds.p + offs[np - 1], lens[np - 1],
-                        &shard, &rend, &rl);
-        if (rc != 0 || !rend || (end && kcmp(rend, rl, end, elen) >= 0))
-            break;
-        offs[np] = bounds.len;
-        lens[np] = rl;
-        rc = sql__buf_put(&bounds, rend, rl);
-    }
-    if (mvcc_is_region_error(rc))
-        rc = 0; /* the pieces locate again themselves */
-    for (size_t i = 0; rc == 0 && i < np; i++) {
-        struct piece *pc = &pcs[i];
-        pc->tr = tr;
-        pc->req = req.p;
-        pc->req_len = req.len;
-        pc->want = want;
-        pc->ts = sql__kvtxn_start_ts(x->txn);
-        mvcc_result_init(&pc->res);
-        rc = set_cur(pc, bounds.p + offs[i], lens[i], false);
-    }
-    for (size_t i = 0; rc == 0 && i < np; i++) {
-        struct piece *pc = &pcs[i];
-        if (i + 1 < np) {
-            /* piece i ends where piece i + 1 starts */
-            pc->end = bounds.p + offs[i + 1];
-            pc->end_len = lens[i + 1];
+        const uint8_t *b;
+        size_t bl;
+        if (t->done || t->rc)
+            return 0;
+        int rc = it->desc
+                     ? it->tr->locate_prev(it->tr->ctx,
+                                           t->hi.len ? t->hi.p : NULL,
+                                           t->hi.len, &shard, &b, &bl)
+                     : it->tr->locate(it->tr->ctx, bp(&t->lo), t->lo.len,
+                                      &shard, &b, &bl);
+        if (mvcc_is_region_error(rc))
+            return 0; /* the pieces locate again themselves */
+        if (rc != 0)
+            return rc;
+        if (!b || (it->desc ? kcmp(b, bl, bp(&t->lo), t->lo.len) <= 0
+                            : t->hi.len &&
+                                  kcmp(b, bl, t->hi.p, t->hi.len) >= 0))
+            return 0; /* the rest is in one region */
+        struct piece *n = &it->pcs[it->np];
+        memset(n, 0, sizeof(*n));
+        n->tr = t->tr;
+        n->ts = t->ts;
+        n->desc = t->desc;
+        mvcc_result_init(&n->res);
+        it->np++;
+        /* t keeps [lo, b) (descending [b, hi)), n takes the rest */
+        if (it->desc) {
+            rc = set_key(&n->lo, bp(&t->lo), t->lo.len, false);
+            rc = rc ? rc : set_key(&n->hi, b, bl, false);
+            rc = rc ? rc : set_key(&t->lo, n->hi.p, n->hi.len, false);
         } else {
-            pc->end = end;
-            pc->end_len = elen;
+            rc = set_key(&n->lo, b, bl, false);
+            rc = rc ? rc : set_key(&n->hi, bp(&t->hi), t->hi.len, false);
+            rc = rc ? rc : set_key(&t->hi, n->lo.p, n->lo.len, false);
         }
+        if (rc != 0)
+            return rc;
     }
-    for (size_t i = 1; rc == 0 && i < np; i++)
-        pcs[i].started =
-            pthread_create(&pcs[i].th, NULL, piece_main, &pcs[i]) == 0;
-    if (rc == 0)
-        piece_run(&pcs[0]);
-    for (size_t i = 1; i < np; i++) {
-        if (pcs[i].started)
-            pthread_join(pcs[i].th, NULL);
-        else if (rc == 0)
-            piece_run(&pcs[i]); /* no thread: read it here */
+    return 0;
+}
+
+/* A round: a request for every piece that is not read and holds fewer
+ * than COP_AHEAD answers, each on a thread of its own (created per round;
+ * a failed create runs the piece at the join); sync: the first runs here
+ * and the round is joined. Without sync the round reads while sqld works
+ * on the chunk it took, and the next call joins it. */
+static int iter_launch(struct sql_xctx *x, struct sql_cop_iter *it,
+                       bool sync)
+{
+    int rc = 0;
+    if (it->limited) {
+        /* ask for what is still missing (after that, for a chunk: rows
+         * sqld's filter refused may leave the LIMIT short) */
+        uint64_t want = it->left ? it->left : COP_ROWS;
+        it->max_rows = want < COP_ROWS ? (uint32_t)want : COP_ROWS;
+        rc = build_req(it, x, &it->req);
     }
-    /* The rows in key order: whole pieces, then the first unfinished
-     * piece's rows; where it stopped is where the next call goes on. */
-    size_t total = 0, upto = np;
-    for (size_t i = 0; rc == 0 && i < np; i++)
-        if (pcs[i].fallback)
-            *fallback = true; /* rows of no piece are taken */
-    if (*fallback)
-        goto done;
-    for (size_t i = 0; rc == 0 && i < np; i++) {
-        total += pcs[i].nrows;
-        if (!pcs[i].done) {
-            upto = i + 1;
-            break;
-        }
+    struct piece *first = NULL;
+    for (size_t i = 0; rc == 0 && i < it->np; i++) {
+        struct piece *pc = &it->pcs[i];
+        pc->req = it->req.p;
+        pc->req_len = it->req.len;
+        if (pc->done || pc->qn >= COP_AHEAD)
+            continue;
+        it->inflight = true;
+        if (sync && !first)
+            first = pc;
+        else if (!(pc->started =
+                       pthread_create(&pc->th, NULL, piece_main, pc) == 0))
+            pc->pending = true;
     }
-    if (rc == 0 && total) {
-        out->r.pairs = sql__arena_alloc(a, sizeof(*out->r.pairs) * total);
-        if (!out->r.pairs)
-            rc = -ENOMEM;
+    if (first)
+        piece_step(first);
+    return rc;
+}
+
+/* Wait for the round in flight; locks its pieces met are resolved (they
+ * ask again next round). */
+static int iter_join(struct sql_xctx *x, struct sql_cop_iter *it)
+{
+    int rc = 0;
+    if (!it->inflight)
+        return 0;
+    it->inflight = false;
+    for (size_t i = 0; i < it->np; i++) {
+        struct piece *pc = &it->pcs[i];
+        if (pc->started)
+            pthread_join(pc->th, NULL);
+        else if (pc->pending)
+            piece_step(pc); /* no thread: read it here */
+        pc->started = pc->pending = false;
     }
-    int lock_rc = 0;
-    for (size_t i = 0; rc == 0 && i < upto; i++) {
-        struct piece *pc = &pcs[i];
-        uint8_t *rows = NULL;
-        if (pc->rows.len && !(rows = sql__arena_alloc(a, pc->rows.len))) {
-            rc = -ENOMEM;
-            break;
-        }
-        if (pc->rows.len)
-            memcpy(rows, pc->rows.p, pc->rows.len);
-        struct sql_cop_resp r = {.rows = rows, .rows_len = pc->rows.len};
+    for (size_t i = 0; rc == 0 && i < it->np; i++) {
+        struct piece *pc = &it->pcs[i];
+        if (pc->rc == MVCC_LOCKED)
+            rc = resolve(x, pc);
+        else
+            rc = pc->rc;
+        pc->rc = 0;
+    }
+    return rc;
+}
+
+/* The first piece's oldest answer, its rows copied into out (arena a). */
+static int iter_take(struct sql_cop_iter *it, struct sql_arena *a,
+                     struct sql_kvres *out)
+{
+    struct piece *pc = &it->pcs[0];
+    uint8_t *resp = pc->q[pc->qh];
+    size_t resp_len = pc->qlen[pc->qh];
+    pc->qh = (pc->qh + 1) % COP_AHEAD;
+    pc->qn--;
+    struct sql_cop_resp r;
+    int rc = sql__cop_resp_decode(resp, resp_len, &r);
+    uint8_t *rows = NULL;
+    if (rc == 0 && r.nrows &&
+        (!(rows = sql__arena_alloc(a, r.rows_len)) ||
+         !(out->r.pairs = sql__arena_alloc(a, sizeof(*out->r.pairs) *
+                                                  r.nrows))))
+        rc = -ENOMEM;
+    if (rc == 0 && r.nrows) {
+        memcpy(rows, r.rows, r.rows_len);
+        r.rows = rows;
         size_t off = 0;
         const uint8_t *k, *v;
         size_t kl, vl;
@@ -704,54 +799,126 @@ static int cop_call(struct sql_xctx *x, const struct plan *p, int mode,
             kp->value = (uint8_t *)v;
             kp->value_len = vl;
         }
-        if (pc->done)
-            continue;
-        if (pc->rc == MVCC_LOCKED)
-            lock_rc = resolve(x, pc);
-        else if (pc->rc != 0)
-            rc = pc->rc;
-        if (rc == 0 && lock_rc == 0) {
-            *next = sql__arena_alloc(keep, pc->cur.len ? pc->cur.len : 1);
-            if (!*next) {
-                rc = -ENOMEM;
-                break;
-            }
-            memcpy(*next, pc->cur.p, pc->cur.len);
-            *next_len = pc->cur.len;
-        }
     }
-    if (rc == 0)
-        rc = lock_rc;
-done:
-    for (size_t i = 0; i < np; i++)
-        piece_free(&pcs[i]);
-    sql__buf_free(&bounds);
-    sql__buf_free(&req);
+    mvcc_free(resp);
+    if (it->limited)
+        it->left -= out->r.npairs < it->left ? out->r.npairs : it->left;
+    return rc;
+}
+
+static int iter_open(struct sql_xctx *x, const struct plan *p, int mode,
+                     const uint8_t *start, size_t slen, const uint8_t *end,
+                     size_t elen, struct sql_cop_iter **out)
+{
+    struct sql_cop_iter *it = sql__malloc(sizeof(*it));
+    if (!it)
+        return -ENOMEM;
+    memset(it, 0, sizeof(*it));
+    it->tr = sql__kv_cop_transport(x->s->srv->kv);
+    it->p = p;
+    it->mode = mode;
+    it->desc = mode == SQL_COP_ROWS && p->acc.desc;
+    it->ts = sql__kvtxn_start_ts(x->txn);
+    it->maxp = COP_PARALLEL;
+    uint32_t n;
+    if (mode == SQL_COP_AGG)
+        it->max_rows = SQL_COP_MAX_ROWS;
+    else if (mode == SQL_COP_TOPN && topn_rows(x, p->cop, &n))
+        it->max_rows = n;
+    else if (rows_wanted(x, p->cop, &it->left)) {
+        it->limited = true; /* each round sizes its request */
+        it->maxp = 1;
+        it->max_rows = COP_ROWS;
+    } else
+        it->max_rows = COP_ROWS;
+    struct piece *pc = &it->pcs[0];
+    it->np = 1;
+    pc->tr = it->tr;
+    pc->ts = it->ts;
+    pc->desc = it->desc;
+    mvcc_result_init(&pc->res);
+    int rc = set_key(&pc->lo, start, slen, false);
+    rc = rc ? rc : set_key(&pc->hi, end, end ? elen : 0, false);
+    rc = rc ? rc : build_req(it, x, &it->req);
+    rc = rc ? rc : iter_split(it);
+    if (rc != 0) {
+        sql__cop_iter_free(it);
+        return rc;
+    }
+    *out = it;
+    return 0;
+}
+
+/* The next answer of the stream *itp (opened over [start, end) on the
+ * first call): its rows (ROWS, TOPN) or partial groups (AGG) in out; *done
+ * (and *itp freed) when the range is read; *fallback when an AGG answer
+ * said so (out then empty). */
+static int iter_next(struct sql_xctx *x, const struct plan *p, int mode,
+                     struct sql_cop_iter **itp, struct sql_arena *a,
+                     const uint8_t *start, size_t slen, const uint8_t *end,
+                     size_t elen, struct sql_kvres *out, bool *done,
+                     bool *fallback)
+{
+    memset(out, 0, sizeof(*out));
+    *done = false;
+    *fallback = false;
+    int rc = *itp ? iter_join(x, *itp)
+                  : iter_open(x, p, mode, start, slen, end, elen, itp);
+    struct sql_cop_iter *it = *itp;
+    while (rc == 0) {
+        for (size_t i = 0; i < it->np; i++)
+            *fallback = *fallback || it->pcs[i].fallback;
+        if (*fallback)
+            break;
+        if (it->np == 0) {
+            *done = true;
+            break;
+        }
+        struct piece *h = &it->pcs[0];
+        if (h->qn) {
+            rc = iter_take(it, a, out);
+            /* read on while sqld works on this chunk, unless a LIMIT
+             * the stream serves alone has all it needs */
+            if (rc == 0 && (!it->limited || it->left))
+                rc = iter_launch(x, it, false);
+            break;
+        }
+        if (h->done) { /* the first piece is read: the next one leads */
+            piece_free(h);
+            memmove(&it->pcs[0], &it->pcs[1],
+                    sizeof(it->pcs[0]) * (it->np - 1));
+            it->np--;
+            rc = it->np ? iter_split(it) : 0;
+            continue;
+        }
+        rc = iter_launch(x, it, true);
+        rc = rc ? rc : iter_join(x, it);
+    }
+    if (rc != 0 || *done || *fallback) {
+        sql__cop_iter_free(*itp);
+        *itp = NULL;
+    }
     return rc ? sql__kverr(x->s, rc) : 0;
 }
 
 int sql__cop_scan(struct sql_xctx *x, const struct plan *p,
-                  struct sql_arena *a, struct sql_arena *keep,
+                  struct sql_cop_iter **it, struct sql_arena *a,
                   const uint8_t *start, size_t slen, const uint8_t *end,
-                  size_t elen, struct sql_kvres *out, uint8_t **next,
-                  size_t *next_len)
+                  size_t elen, struct sql_kvres *out, bool *done)
 {
     bool fallback;
     uint32_t n;
-    if (topn_rows(x, p->cop, &n)) /* each region's top n, read whole */
-        return cop_call(x, p, SQL_COP_TOPN, n, UINT32_MAX, a, keep, start,
-                        slen, end, elen, out, next, next_len, &fallback);
-    uint32_t want = rows_wanted(x, p->cop);
-    return cop_call(x, p, SQL_COP_ROWS, want, want, a, keep, start, slen,
-                    end, elen, out, next, next_len, &fallback);
+    int mode = topn_rows(x, p->cop, &n) ? SQL_COP_TOPN : SQL_COP_ROWS;
+    return iter_next(x, p, mode, it, a, start, slen, end, elen, out, done,
+                     &fallback);
 }
 
 int sql__cop_agg_call(struct sql_xctx *x, const struct plan *p,
-                      struct sql_arena *a, struct sql_arena *keep,
+                      struct sql_cop_iter **it, struct sql_arena *a,
                       const uint8_t *start, size_t slen, const uint8_t *end,
-                      size_t elen, struct sql_kvres *out, uint8_t **next,
-                      size_t *next_len, bool *fallback)
+                      size_t elen, struct sql_kvres *out, bool *done,
+                      bool *fallback)
 {
-    return cop_call(x, p, SQL_COP_AGG, SQL_COP_MAX_ROWS, UINT32_MAX, a, keep,
-                    start, slen, end, elen, out, next, next_len, fallback);
+    return iter_next(x, p, SQL_COP_AGG, it, a, start, slen, end, elen, out,
+                     done, fallback);
 }

@@ -750,15 +750,16 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
             end = n->resume;
             elen = n->resume_len;
         }
-        if (sql__cop_usable(x, n->p) && index == (n->p->cop->index != 0)) {
+        if (n->cop || /* a stream open goes on whatever the txn did since */
+            (sql__cop_usable(x, n->p) && index == (n->p->cop->index != 0))) {
             /* the coprocessor filters next to the data (cop_client.c):
              * rows, or an index's entries whose rows are then read */
             struct sql_kvres cres;
-            uint8_t *next;
-            size_t next_len, nh = 0;
+            bool fin;
+            size_t nh = 0;
             int64_t *hs = NULL;
-            int rc = sql__cop_scan(x, n->p, n->arena, n->rs, start, slen,
-                                   end, elen, &cres, &next, &next_len);
+            int rc = sql__cop_scan(x, n->p, &n->cop, n->arena, start, slen,
+                                   end, elen, &cres, &fin);
             if (rc == 0 && index && !(hs = entry_handles(n, &cres, &nh)))
                 rc = -ENOMEM;
             if (rc == 0 && index)
@@ -771,9 +772,7 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
                 rc = emit_rows(x, n, &cres, 0, cres.r.npairs);
             if (rc != 0)
                 return rc;
-            n->resume = next;
-            n->resume_len = next_len;
-            if (!next)
+            if (fin)
                 n->cur++;
             continue;
         }
@@ -838,6 +837,8 @@ int sql__xscan_open(struct sql_xctx *x, struct sql_xnode *n)
 void sql__xscan_rescan(struct sql_xnode *n, const struct sql_datum *outer)
 {
     sql__arena_reset(n->rs);
+    sql__cop_iter_free(n->cop);
+    n->cop = NULL;
     n->outer = outer;
     n->opened = false;
     n->done = false;
@@ -1284,6 +1285,7 @@ void sql__exec_close(struct sql_xnode *n)
     sql__exec_close(n->child);
     sql__exec_close(n->right);
     sql__kvres_reset(&n->res);
+    sql__cop_iter_free(n->cop);
     sql__buf_free(&n->kb);
     sql__arena_destroy(n->arena);
     sql__arena_destroy(n->keep);

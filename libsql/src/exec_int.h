@@ -41,6 +41,8 @@ struct sql_xnode
     uint8_t *resume;             /* where the current range goes on */
     size_t resume_len;           /* its length */
     struct sql_kvres res;        /* the last read */
+    struct sql_cop_iter *cop;    /* the coprocessor's stream over the
+                                    range being read (cop_client.c) */
     int64_t *pending;            /* handles still to fetch (index, batch) */
     size_t npending, ppos;       /* their count and position */
     /* materializing operators */

@@ -220,6 +220,10 @@ struct plan_cop
     struct plan *topn;         /* TOPN: the TopN node above */
     uint32_t index;            /* an index scan's: its position in the
                                   table's indexes + 1, else 0 */
+    uint32_t *proj;            /* ROWS: the columns (positions) sqld
+                                  reads, the rest not shipped; or NULL */
+    size_t nproj;              /* their count */
+    const char *info_rows;     /* info without the projection's part */
 };
 
 /* Choose the pushed conjuncts of the table scan p (after its access
@@ -238,6 +242,10 @@ int sql__cop_agg_plan(struct sql_session *s, struct plan *p);
  * top offset + count rows when every key and condition runs next to the
  * data (cop_agg.c). 0 or -ENOMEM. */
 int sql__cop_topn_plan(struct sql_session *s, struct plan *p);
+/* The projection p right above a scan with conditions pushed: the rows
+ * come back with only the columns p and the scan's filter read
+ * (cop_proj.c). 0 or -ENOMEM. */
+int sql__cop_project(struct sql_session *s, struct plan *p);
 
 /* One table of a FROM clause. */
 struct plan_ftable

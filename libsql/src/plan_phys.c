@@ -471,6 +471,8 @@ static int phys(struct sql_session *s, struct plan **pp)
         return 0;
     case PL_AGG:
         return sql__cop_agg_plan(s, p); /* cop_agg.c */
+    case PL_PROJECT:
+        return sql__cop_project(s, p); /* cop_proj.c */
     default:
         return 0;
     }

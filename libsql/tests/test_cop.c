@@ -64,7 +64,7 @@ static void test_req_roundtrip(void **state)
     longer[b.len] = 0;
     assert_int_equal(sql__cop_req_decode(longer, b.len + 1, a, &d),
                      SQL_EPROTO);
-    longer[1] = 3; /* an unknown version */
+    longer[1] = 4; /* an unknown version */
     assert_int_equal(sql__cop_req_decode(longer, b.len, a, &d), SQL_EPROTO);
     free(longer);
     /* the encoder refuses what the decoder would */
@@ -123,11 +123,14 @@ struct cluster
     int64_t tid;                    /* table d.t's id */
     unsigned calls;                 /* cop calls answered */
     unsigned rows;                  /* rows they carried */
+    unsigned vbytes;                /* bytes of those rows' values */
     unsigned fail;                  /* calls still to fail */
     int fail_rc;                    /* with this code */
     unsigned shrink;                /* calls still to serve less: */
     int64_t shrink_at;              /* up to this handle, as a region
                                        that split under the caller */
+    bool shrink_low;                /* ... or from it (the lower half
+                                       moved: a descending caller's) */
 };
 
 /* sql_cop_run, counted, failing the next `fail` calls with fail_rc. */
@@ -155,7 +158,10 @@ static int counted_cop(void *ctx, struct mvcc_store *s, const void *start,
                                             __ATOMIC_SEQ_CST,
                                             __ATOMIC_SEQ_CST))
             ;
-        if (sh > 0) {
+        if (sh > 0 && cl->shrink_low) {
+            start = mid;
+            sl = sizeof(mid);
+        } else if (sh > 0) {
             end = mid;
             el = sizeof(mid);
         }
@@ -168,6 +174,10 @@ static int counted_cop(void *ctx, struct mvcc_store *s, const void *start,
             return SQL_EPROTO;
         __atomic_add_fetch(&cl->calls, 1, __ATOMIC_SEQ_CST);
         __atomic_add_fetch(&cl->rows, (unsigned)r.nrows, __ATOMIC_SEQ_CST);
+        size_t off = 0, kl, vl;
+        const uint8_t *k, *v;
+        while (sql__cop_resp_row(&r, &off, &k, &kl, &v, &vl) == 1)
+            __atomic_add_fetch(&cl->vbytes, (unsigned)vl, __ATOMIC_SEQ_CST);
     }
     return rc;
 }
@@ -288,7 +298,7 @@ static const char *same(struct cluster *cl, const char *sql, unsigned *calls,
                         unsigned *rows)
 {
     char *off = answer_off(cl, sql);
-    cl->calls = cl->rows = 0;
+    cl->calls = cl->rows = cl->vbytes = 0;
     const char *on = sqlfx_q(&cl->c, sql);
     if (strcmp(on, off) != 0)
         fail_msg("%s\n-- on:\n%s\n-- off:\n%s", sql, on, off);
@@ -363,7 +373,7 @@ static void test_filters(void **state)
                   "LIMIT 4", &calls, &rows);
     assert_string_equal(on, "92\n99\n106\n113");
     assert_int_equal(calls, 2);
-    assert_int_equal(rows, 6); /* 2 from shard 0, then 4 from shard 1 */
+    assert_int_equal(rows, 4); /* 2 from shard 0, then the 2 missing */
     assert_string_equal(sqlfx_q(&cl->c, "SET @v = 0"), "OK 0 0 0");
     on = same(cl, "SELECT id FROM t WHERE a = 1 AND id > @v LIMIT 3", NULL,
               &rows);
@@ -903,6 +913,281 @@ static void test_agg_resume(void **state)
     sql__buf_free(&rb);
 }
 
+/* Version 3: the desc flag; a request without flags is still version 2
+ * (a kvd of the last version serves it). */
+static void test_req_v3(void **state)
+{
+    (void)state;
+    const uint8_t table[] = {9};
+    const char *conds[] = {"(a = 1)"};
+    size_t lens[] = {7};
+    struct sql_cop_req q = {.max_rows = 5, .table = table, .table_len = 1,
+                            .conds = conds, .cond_lens = lens, .nconds = 1};
+    struct sql__buf b = {0};
+    struct sql_arena *a = sql__arena_create(0);
+    struct sql_cop_req d;
+    assert_int_equal(sql__cop_req_encode(&q, &b), 0);
+    assert_int_equal(b.p[1], 2);
+    q.flags = SQL_COP_FLAG_DESC;
+    b.len = 0;
+    assert_int_equal(sql__cop_req_encode(&q, &b), 0);
+    assert_int_equal(b.p[1], 3);
+    assert_int_equal(b.p[b.len - 1], 1); /* the flags, last */
+    assert_int_equal(sql__cop_req_decode(b.p, b.len, a, &d), 0);
+    assert_int_equal(d.flags, SQL_COP_FLAG_DESC);
+    assert_int_equal(d.mode, SQL_COP_ROWS);
+    assert_int_equal(d.nconds, 1);
+    for (size_t n = 0; n < b.len; n++)
+        assert_int_equal(sql__cop_req_decode(b.p, n, a, &d), SQL_EPROTO);
+    b.p[b.len - 1] = 2; /* an unknown flag */
+    assert_int_equal(sql__cop_req_decode(b.p, b.len, a, &d), SQL_EPROTO);
+    /* descending is for rows only */
+    const char *exprs[] = {"COUNT(*)"};
+    size_t elens[] = {8};
+    q.mode = SQL_COP_AGG;
+    q.exprs = exprs;
+    q.expr_lens = elens;
+    q.naggs = 1;
+    assert_int_equal(sql__cop_req_encode(&q, &b), -EINVAL);
+    q.flags = 0;
+    b.len = 0;
+    assert_int_equal(sql__cop_req_encode(&q, &b), 0);
+    b.p[1] = 3; /* as version 3 with the desc flag appended */
+    uint8_t one = 1;
+    assert_int_equal(sql__buf_put(&b, &one, 1), 0);
+    assert_int_equal(sql__cop_req_decode(b.p, b.len, a, &d), SQL_EPROTO);
+    b.p[b.len - 1] = 0; /* no flag: fine */
+    assert_int_equal(sql__cop_req_decode(b.p, b.len, a, &d), 0);
+    assert_int_equal(d.mode, SQL_COP_AGG);
+    q.flags = 4;
+    q.mode = SQL_COP_ROWS;
+    assert_int_equal(sql__cop_req_encode(&q, &b), -EINVAL);
+    sql__arena_destroy(a);
+    sql__buf_free(&b);
+}
+
+/* Rows 1001..4000 (row_text's pattern) join the sample: shard 2 then
+ * holds 3,101 rows, several answers' worth. */
+#define BIG_FROM 1001
+#define BIG_TO 4000
+
+static void add_big(struct cluster *cl)
+{
+    static char sql[65536];
+    for (int from = BIG_FROM; from <= BIG_TO; from += 500) {
+        size_t k = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO t VALUES ");
+        for (int i = from; i < from + 500; i++) {
+            char row[64];
+            row_text(i, row, sizeof(row));
+            k += (size_t)snprintf(sql + k, sizeof(sql) - k, "%s%s",
+                                  i > from ? ", " : "", row);
+        }
+        assert_string_equal(sqlfx_q(&cl->c, sql), "OK 500 0 0");
+    }
+}
+
+/* ids of the sample and the big rows where keep(i), descending when
+ * desc, at most max of them, one per line. */
+static char *ids_big(bool (*keep)(int), bool desc, int max)
+{
+    static char buf[65536];
+    size_t k = 0;
+    int n = 0;
+    buf[0] = '\0';
+    for (int j = 0; j < NROWS + (BIG_TO - BIG_FROM + 1) && n < max; j++) {
+        int i = j < NROWS ? j + 1 : BIG_FROM + j - NROWS;
+        if (desc)
+            i = j < BIG_TO - BIG_FROM + 1 ? BIG_TO - j
+                                          : NROWS - (j - (BIG_TO -
+                                                          BIG_FROM + 1));
+        if (!keep(i))
+            continue;
+        k += (size_t)snprintf(buf + k, sizeof(buf) - k, "%s%d", k ? "\n" : "",
+                              i);
+        n++;
+    }
+    return buf;
+}
+
+static bool any_row(int i) { (void)i; return true; }
+static bool a_is_1_below_150(int i)
+{
+    return i % 10 != 0 && i % 7 == 1 && i < 150;
+}
+
+/* Answers are chunks: a region of many rows is several bounded answers,
+ * each asked for when the one before it is taken; nothing read is thrown
+ * away; a consumer that stops early stops the asking. */
+static void test_stream(void **state)
+{
+    struct cluster *cl = *state;
+    add_big(cl);
+    unsigned calls, rows;
+    /* every row passes: shard 0 has 99, shard 1 100, shard 2 3,101 rows
+     * (answers of 1,024 rows: 4) */
+    const char *on = same(cl, "SELECT id FROM t WHERE c >= 0", &calls,
+                          &rows);
+    assert_string_equal(on, ids_big(any_row, false, 1 << 20));
+    assert_int_equal(calls, 6);
+    assert_int_equal(rows, 3300);
+    /* sqld still filters (no LIMIT hint): the first round asks each
+     * region once; each chunk taken starts the next round (pieces with
+     * fewer than 2 answers waiting), which reads while sqld works: shard
+     * 0's chunk -> shard 2's second answer; shard 1's -> nothing (shard 2
+     * holds 2); shard 2's first -> its third, and the Limit is served:
+     * its fourth is never asked for */
+    assert_string_equal(sqlfx_q(&cl->c, "SET @v = 250"), "OK 0 0 0");
+    on = same(cl, "SELECT id FROM t WHERE c >= 0 AND id > @v LIMIT 5", &calls,
+              &rows);
+    assert_string_equal(on, "251\n252\n253\n254\n255");
+    assert_int_equal(calls, 5);
+    assert_int_equal(rows, 99 + 100 + 3 * 1024);
+    /* a LIMIT the pushed filter serves alone: each request asks for what
+     * is still missing, and exactly offset + count rows travel */
+    on = same(cl, "SELECT id FROM t WHERE c >= 0 LIMIT 1000, 500", &calls,
+              &rows);
+    assert_int_equal(calls, 4); /* 99, 100, 1,024, then the 277 missing */
+    assert_int_equal(rows, 1500);
+    /* aggregates merge answer by answer */
+    same(cl, "SELECT a, COUNT(*), SUM(id), MAX(b) FROM t WHERE c > 3 "
+             "GROUP BY a", &calls, NULL);
+    assert_int_equal(calls, 3);
+}
+
+/* ORDER BY the handle DESC: regions walked from the top (locate_prev),
+ * each read downwards next to the data. */
+static void test_desc(void **state)
+{
+    struct cluster *cl = *state;
+    add_big(cl);
+    unsigned calls, rows;
+    const char *e = sqlfx_q(&cl->c, "EXPLAIN SELECT id FROM t WHERE a = 3 "
+                                    "ORDER BY id DESC LIMIT 4");
+    if (!strstr(e, "cop[kvd]") || !strstr(e, "pushed:(a = 3)"))
+        fail_msg("%s", e);
+    const char *on = same(cl, "SELECT id FROM t WHERE a = 3 ORDER BY id "
+                              "DESC LIMIT 4", &calls, &rows);
+    assert_string_equal(on, ids_big(a_is_3, true, 4));
+    assert_int_equal(calls, 1);
+    assert_int_equal(rows, 4);
+    /* all of it: shard 2's 3,101 rows in 4 answers, then 1 each */
+    on = same(cl, "SELECT id FROM t WHERE c >= 0 ORDER BY id DESC", &calls,
+              &rows);
+    assert_string_equal(on, ids_big(any_row, true, 1 << 20));
+    assert_int_equal(calls, 6);
+    assert_int_equal(rows, 3300);
+    /* a handle range, and a LIMIT that crosses from shard 1 to shard 0:
+     * 6 rows there, then the 4 missing */
+    on = same(cl, "SELECT id FROM t WHERE a = 1 AND id < 150 ORDER BY id "
+                  "DESC LIMIT 10", &calls, &rows);
+    assert_string_equal(on, ids_big(a_is_1_below_150, true, 10));
+    assert_int_equal(calls, 2);
+    assert_int_equal(rows, 10);
+    on = same(cl, "SELECT id, b FROM t WHERE a = 1 ORDER BY id DESC "
+                  "LIMIT 2, 3", &calls, &rows);
+    assert_int_equal(rows, 5);
+    /* several handle ranges, read from the highest */
+    on = same(cl, "SELECT id FROM t WHERE (id < 30 OR id BETWEEN 120 AND "
+                  "130 OR id > 3990) AND a = 2 ORDER BY id DESC", &calls,
+              &rows);
+    assert_string_equal(on, "3999\n3992\n128\n121\n23\n16\n9\n2");
+    assert_int_equal(rows, 8);
+    /* the lower half of shard 1 moved away under the caller's map: the
+     * answer says where the range it served starts, and the scan goes on
+     * below it */
+    cl->shrink_at = 150;
+    cl->shrink_low = true;
+    cl->shrink = 1;
+    on = same(cl, "SELECT id FROM t WHERE a = 3 ORDER BY id DESC", &calls,
+              &rows);
+    assert_string_equal(on, ids_big(a_is_3, true, 1 << 20));
+    assert_int_equal(cl->shrink, 0);
+    assert_int_equal(calls, 4);
+    unsigned n = 0;
+    for (int i = 1; i <= BIG_TO; i++)
+        n += (i <= NROWS || i >= BIG_FROM) && a_is_3(i);
+    assert_int_equal(rows, n);
+    /* region errors on the way down are retried */
+    cl->fail_rc = MVCC_EPOCH_NOT_MATCH;
+    cl->fail = 3;
+    on = same(cl, "SELECT id FROM t WHERE a = 3 ORDER BY id DESC", NULL,
+              &rows);
+    assert_string_equal(on, ids_big(a_is_3, true, 1 << 20));
+    assert_int_equal(cl->fail, 0);
+    assert_int_equal(rows, n);
+}
+
+static bool a_is_6(int i) { return i % 10 != 0 && i % 7 == 6; }
+
+/* Covering projections: rows come back with only the columns the
+ * projection and sqld's filter read. */
+static void test_project(void **state)
+{
+    struct cluster *cl = *state;
+    unsigned calls, rows, n = 0;
+    for (int i = 1; i <= NROWS; i++)
+        n += a_is_3(i);
+    explain_has(cl, "SELECT b FROM t WHERE a = 3",
+                "pushed:(a = 3); columns: a, b");
+    /* sqld evaluates its whole filter again: a travels too */
+    explain_has(cl, "SELECT id FROM t WHERE a = 3",
+                "pushed:(a = 3); columns: a");
+    const char *on = same(cl, "SELECT id FROM t WHERE a = 3", &calls, &rows);
+    assert_string_equal(on, ids_where(a_is_3));
+    assert_int_equal(rows, n);
+    unsigned only_a = cl->vbytes;
+    /* whole rows: a, b and c travel */
+    same(cl, "SELECT * FROM t WHERE a = 3", NULL, &rows);
+    unsigned whole = cl->vbytes;
+    assert_int_equal(rows, n);
+    if (strstr(sqlfx_q(&cl->c, "EXPLAIN SELECT * FROM t WHERE a = 3"),
+               "columns"))
+        fail_msg("every column read: nothing left out");
+    /* a and b: c's double (column id, class, 8 bytes) stays behind */
+    same(cl, "SELECT b FROM t WHERE a = 3", NULL, &rows);
+    assert_int_equal(rows, n);
+    assert_int_equal(cl->vbytes, whole - 10 * n);
+    assert_true(only_a < cl->vbytes);
+    /* results as without the coprocessor, whatever reads the columns */
+    same(cl, "SELECT UPPER(b), c + 1 FROM t WHERE a > 4 ORDER BY c, id",
+         NULL, NULL);
+    same(cl, "SELECT id, b FROM t WHERE a = 3 AND c > 5 LIMIT 2, 4", NULL,
+         NULL);
+    assert_string_equal(sqlfx_q(&cl->c, "SET @v = 100"), "OK 0 0 0");
+    same(cl, "SELECT b FROM t WHERE a = 3 AND c > @v - 95", NULL, NULL);
+    same(cl, "SELECT id, (SELECT COUNT(*) FROM t t2 WHERE t2.a = t.a) "
+             "FROM t WHERE a = 3 AND id < 40", NULL, NULL);
+    same(cl, "SELECT id FROM t WHERE a = 1 ORDER BY id DESC LIMIT 3", NULL,
+         NULL);
+    /* a column the stored rows predate: they travel whole, sqld fills
+     * the default */
+    assert_string_equal(
+        sqlfx_q(&cl->c, "ALTER TABLE t ADD COLUMN d INT DEFAULT 7"),
+        "OK 0 0 0");
+    on = same(cl, "SELECT d, COUNT(*) FROM t WHERE a = 3 GROUP BY d", NULL,
+              NULL);
+    char want[32];
+    snprintf(want, sizeof(want), "7|%u", n);
+    assert_string_equal(on, want);
+    on = same(cl, "SELECT id, d FROM t WHERE a = 3 AND id < 20", NULL, NULL);
+    assert_string_equal(on, "3|7\n17|7");
+    /* writes read whole rows: an UPDATE keeps every column */
+    unsigned n6 = 0, b6 = 0;
+    for (int i = 1; i <= NROWS; i++) {
+        n6 += a_is_6(i);
+        b6 += a_is_6(i) && i % 13 != 0;
+    }
+    char sql[128], got[32];
+    snprintf(got, sizeof(got), "OK %u 0 0", n6);
+    assert_string_equal(sqlfx_q(&cl->c, "UPDATE t SET c = 100 WHERE a = 6"),
+                        got);
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*), COUNT(b), SUM(c) FROM t "
+                               "WHERE a = 6");
+    on = same(cl, sql, NULL, NULL);
+    snprintf(want, sizeof(want), "%u|%u|%u", n6, b6, 100 * n6);
+    assert_string_equal(on, want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -919,6 +1204,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_topn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agg_resume, setup, teardown),
+        cmocka_unit_test(test_req_v3),
+        cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_desc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_project, setup, teardown),
     };
     return cmocka_run_group_tests_name("libsql/cop", tests, NULL, NULL);
 }
