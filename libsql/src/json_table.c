@@ -282,12 +282,11 @@ static int col_value(struct jtx *j, const struct jt_col *k, const uint8_t *m,
     }
     if ((rc = sql__json_scalar(&v, j->s->arena, &v)) != 0)
         return rc;
-    /* A value that does not convert takes ON ERROR (MySQL 8 keeps it a
-     * warning only when the conversion itself does). */
-    uint32_t saved = j->x->env.flags;
+    /* A value the column refuses (strict sql_mode: out of range, not a
+     * number, too long) takes ON ERROR; a non-strict mode's warning and
+     * clamped value stand. */
     rc = sql__datum_store(&v, &ci->type, c->name, j->nrows + 1, &j->x->ev,
                           out);
-    j->x->env.flags = saved;
     if (rc == SQL_EQUERY) {
         memset(&j->x->err, 0, sizeof(j->x->err));
         return on_clause(j, k, false, out);

@@ -196,6 +196,16 @@ static void test_sweep(void **state)
           "SELECT COUNT(*) FROM t", "DELETE FROM k", 8u << 20);
     sweep("SELECT COUNT(*) FROM (SELECT s, COUNT(*) FROM t GROUP BY s) d",
           "SELECT COUNT(*) FROM t", NULL, 8u << 20);
+    sweep("SELECT MAX(r) FROM (SELECT ROW_NUMBER() OVER (PARTITION BY a % 7 "
+          "ORDER BY s) r FROM t) w",
+          "SELECT COUNT(*) FROM t", NULL, 8u << 20);
+    sweep("WITH w AS (SELECT DISTINCT s FROM t) SELECT COUNT(*), "
+          "LENGTH(GROUP_CONCAT(x.s ORDER BY x.s)) FROM w x JOIN t y "
+          "ON x.s = y.s",
+          "SELECT COUNT(*) FROM t", NULL, 8u << 20);
+    sweep("SELECT COUNT(*) FROM t, JSON_TABLE(CONCAT('[', t.a, ',', t.id, "
+          "']'), '$[*]' COLUMNS (v INT PATH '$')) j WHERE j.v > 10",
+          "SELECT COUNT(*) FROM t", NULL, 8u << 20);
     Q(&c, "DROP TABLE k", "OK 0 0 0");
 }
 
