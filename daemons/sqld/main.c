@@ -50,6 +50,8 @@ struct sqld_settings
                                  trusted (store: cluster) */
     bool one_pc;              /* txn.one-pc (store: cluster) */
     bool async_commit;        /* txn.async-commit (store: cluster) */
+    int64_t mem_quota_query;  /* mem-quota-query: bytes a statement's
+                                 operators may hold, 0 = no limit */
     struct dmn_cluster_tls ctls; /* cluster-ssl-*: TLS to pdd and kvd */
 };
 
@@ -105,6 +107,11 @@ static const struct dmn_cfg_key sqld_keys[] = {
     {"txn.async-commit", DMN_CFG_BOOL,
      offsetof(struct sqld_settings, async_commit), "true", 0, 0, NULL,
      "answer COMMIT once every prewrite succeeded (store: cluster)"},
+    {"mem-quota-query", DMN_CFG_SIZE,
+     offsetof(struct sqld_settings, mem_quota_query), "1GiB", 0,
+     INT64_MAX, NULL,
+     "default @@tidb_mem_quota_query: memory one statement's operators may "
+     "hold before it fails with error 8175 (0: no limit)"},
 };
 
 static const struct dmn_cfg_schema sqld_schema = {
@@ -616,7 +623,11 @@ int main(int argc, char **argv)
                                     .on_kill = on_kill,
                                     .require_secure_transport =
                                         s.require_secure,
-                                    .sha2_cache = s.sha2_cache};
+                                    .sha2_cache = s.sha2_cache,
+                                    .mem_quota_query =
+                                        s.mem_quota_query == 0
+                                            ? UINT64_MAX
+                                            : (uint64_t)s.mem_quota_query};
     int exit_code = DMN_EXIT_FAIL;
     struct sqld_cluster *cluster = NULL;
     struct rpc_stream_server *srv = NULL;

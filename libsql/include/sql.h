@@ -598,6 +598,10 @@ struct sql_server_options {
      * sql_server_close). NULL: the cluster tables are empty and SHOW
      * TABLE t REGIONS answers error 1105. */
     const struct sql_cluster_info *cluster_info;
+    /* The initial @@global.tidb_mem_quota_query: bytes one statement's
+     * operators may hold (DESIGN.md "Memory limits"). 0: 1 GiB;
+     * UINT64_MAX: no limit. */
+    uint64_t mem_quota_query;
 };
 
 /* Open the store and read the catalog. 0, -ENOMEM, or another error with

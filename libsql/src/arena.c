@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "memtrack.h"
 
 static struct sql__heap heap; /* all NULL: libc */
 
@@ -59,10 +60,12 @@ struct sql_arena *sql__arena_create(size_t block_size)
     return a;
 }
 
-static void free_blocks(struct sql_arena_block *b, struct sql_arena_block *stop)
+static void free_blocks(struct sql_arena *a, struct sql_arena_block *b,
+                        struct sql_arena_block *stop)
 {
     while (b != stop) {
         struct sql_arena_block *next = b->next;
+        sql__memtrack_release(a->track, ARENA_HDR + b->size);
         sql__free(b);
         b = next;
     }
@@ -72,7 +75,7 @@ void sql__arena_destroy(struct sql_arena *a)
 {
     if (a == NULL)
         return;
-    free_blocks(a->head, NULL);
+    free_blocks(a, a->head, NULL);
     sql__free(a);
 }
 
@@ -83,7 +86,7 @@ void sql__arena_reset(struct sql_arena *a)
         return;
     while (first->next != NULL)
         first = first->next;
-    free_blocks(a->head, first);
+    free_blocks(a, a->head, first);
     a->head = first;
     a->cur = (char *)first + ARENA_HDR;
     a->end = a->cur + first->size;
@@ -101,9 +104,13 @@ void *sql__arena_alloc(struct sql_arena *a, size_t n)
             size = n > size ? n : size;
         if (size > SIZE_MAX - ARENA_HDR)
             return NULL;
+        if (!sql__memtrack_charge(a->track, ARENA_HDR + size))
+            return NULL; /* past the query's memory limit */
         struct sql_arena_block *b = sql__malloc(ARENA_HDR + size);
-        if (b == NULL)
+        if (b == NULL) {
+            sql__memtrack_release(a->track, ARENA_HDR + size);
             return NULL;
+        }
         b->size = size;
         a->total += ARENA_HDR + size;
         if (a->head != NULL && size == n && a->cur != a->end) {

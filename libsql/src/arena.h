@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+struct sql_memtrack;
+
 /* The allocator every libsql allocation goes through (process-wide). All
  * NULL means libc. The public sql.h may expose a setter that forwards here. */
 struct sql__heap
@@ -37,6 +39,8 @@ struct sql_arena
     char *end;                    /* one past head's last byte */
     size_t block_size;            /* default size of a new block */
     size_t total;                 /* bytes obtained from the heap */
+    struct sql_memtrack *track;   /* charged for every block (set before
+                                     the first allocation), or NULL */
 };
 
 /* Create an arena whose blocks are block_size bytes (0: a default); NULL

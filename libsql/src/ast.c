@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ast.h"
+#include "json_table.h"
 #include "lex.h"
 
 struct sb
@@ -346,6 +347,14 @@ static void func(struct sb *b, const struct ast_expr *e)
         puts_(b, e->name);
         return;
     }
+    if (strcmp(e->name, "MEMBER OF") == 0) { /* v MEMBER OF (array) */
+        put(b, "(", 1);
+        expr(b, e->args);
+        puts_(b, " MEMBER OF (");
+        expr(b, e->args->next);
+        puts_(b, "))");
+        return;
+    }
     puts_(b, e->name);
     put(b, "(", 1);
     if (strcmp(e->name, "CAST") == 0) {
@@ -642,9 +651,61 @@ static void expr(struct sb *b, const struct ast_expr *e)
     }
 }
 
+/* JSON_TABLE's COLUMNS (...) (json_table.h). */
+static void jt_on(struct sb *b, int how, const struct ast_str *def,
+                  const char *what)
+{
+    if (how == AST_JT_ON_NULL)
+        return;
+    if (how == AST_JT_ON_ERROR) {
+        puts_(b, " ERROR");
+    } else {
+        puts_(b, " DEFAULT ");
+        string(b, def->s, def->n);
+    }
+    puts_(b, what);
+}
+
+static void jt_columns(struct sb *b, const struct ast_jt_col *c)
+{
+    puts_(b, " COLUMNS (");
+    for (; c != NULL; c = c->next) {
+        if (c->kind == AST_JT_NESTED) {
+            puts_(b, "NESTED PATH ");
+            string(b, c->path.s, c->path.n);
+            jt_columns(b, c->nested);
+        } else {
+            ident(b, c->name);
+            if (c->kind == AST_JT_ORDINALITY) {
+                puts_(b, " FOR ORDINALITY");
+            } else {
+                put(b, " ", 1);
+                type_(b, &c->type);
+                puts_(b, c->kind == AST_JT_EXISTS ? " EXISTS PATH "
+                                                  : " PATH ");
+                string(b, c->path.s, c->path.n);
+                jt_on(b, c->on_empty, &c->def_empty, " ON EMPTY");
+                jt_on(b, c->on_error, &c->def_error, " ON ERROR");
+            }
+        }
+        if (c->next != NULL)
+            puts_(b, ", ");
+    }
+    put(b, ")", 1);
+}
+
 static void table_ref(struct sb *b, const struct ast_table_ref *t)
 {
     switch (t->kind) {
+    case AST_T_JSON_TABLE:
+        puts_(b, "JSON_TABLE(");
+        expr(b, t->jt->doc);
+        puts_(b, ", ");
+        string(b, t->jt->path.s, t->jt->path.n);
+        jt_columns(b, t->jt->cols);
+        puts_(b, ") AS ");
+        ident(b, t->alias);
+        break;
     case AST_T_TABLE:
         qualified(b, t->db, t->name);
         if (t->alias != NULL) {

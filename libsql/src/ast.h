@@ -194,6 +194,7 @@ enum ast_table_kind
     AST_T_TABLE,   /* [db.]name [AS alias] */
     AST_T_DERIVED, /* (select) [AS] alias */
     AST_T_JOIN,    /* left JOIN right */
+    AST_T_JSON_TABLE, /* JSON_TABLE(...) [AS] alias (json_table.h) */
 };
 
 enum ast_join_kind
@@ -217,6 +218,7 @@ struct ast_index_hint
     struct ast_index_hint *next; /* next hint */
 };
 
+struct ast_json_table;
 struct ast_table_ref
 {
     int kind;                   /* enum ast_table_kind */
@@ -233,6 +235,7 @@ struct ast_table_ref
     struct ast_expr *on;        /* ON condition, or NULL */
     struct ast_name *using_cols; /* USING (cols), or NULL */
     struct ast_table_ref *next; /* next in a plain table list */
+    struct ast_json_table *jt;  /* AST_T_JSON_TABLE (json_table.h) */
 };
 
 struct ast_item

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "exec.h"
+#include "json_table.h"
 #include "session.h"
 #include "sql_int.h"
 #include "view.h"
@@ -517,6 +518,12 @@ static bool is_int_type(uint8_t tp)
 }
 
 /* The column of a definition (its id already set), into t's arena. */
+int sql__ddl_column_type(struct sql_session *s, const struct ast_coldef *cd,
+                         struct sql_colinfo *col)
+{
+    return column_type(s, s->arena, cd, col, NULL, NULL); /* json_table.h */
+}
+
 static int make_column(struct sql_session *s, struct sql_tableinfo *t,
                        const struct ast_coldef *c, struct sql_colinfo *col)
 {

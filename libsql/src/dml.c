@@ -769,6 +769,8 @@ int sql__dml_insert(struct sql_session *s, const struct ast_stmt *st)
                 }
                 nall++;
             }
+            if (rc != 0)
+                break; /* the while's call would overwrite rc */
         }
         sql__exec_close(root);
         I.d.x.ev.arena = s->arena;

@@ -87,6 +87,8 @@ int sql_server_open(const struct sql_server_options *o,
     if (rc != 0)
         goto err_acct;
     rc = sql__tls_server_init(srv, o);
+    if (rc == 0)
+        rc = sql__memtrack_server_init(srv, o);
     if (rc != 0)
         goto err_vars;
     rc = sql__sync_open(srv, o, errmsg, errmsg_len);
@@ -273,6 +275,7 @@ int sql_session_create(struct sql_server *srv, uint32_t conn_id,
         sql__free(s);
         return -ENOMEM;
     }
+    s->arena->track = &s->qmem; /* memtrack.c */
     /* SET GLOBAL changes the globals under sess_mu too, so a login
      * (often on the embedding program's loop thread) never waits for
      * the statement lock. */
@@ -1391,8 +1394,13 @@ static int run_statement(struct sql_session *s, const struct ast_stmt *st)
     int rc = sql__priv_check(s, st);
     if (rc == 0)
         rc = sql__sync_stmt_begin(s); /* the schema lease */
-    if (rc == 0)
+    if (rc == 0) {
+        sql__memtrack_begin(s); /* @@tidb_mem_quota_query */
         rc = dispatch(s, st);
+        sql__memtrack_end(s);
+        if (rc == -ENOMEM && sql__memtrack_exceeded(s))
+            rc = sql__memtrack_err(s);
+    }
     if (rc == 0 && sql__sess_interrupted(s))
         rc = sql__sess_interrupt_err(s); /* KILL QUERY while it ran */
     if (rc == 0)

@@ -1239,6 +1239,10 @@ int sql__exec_open(struct sql_xctx *x, const struct plan *p,
         sql__arena_destroy(n->rs);
         return -ENOMEM;
     }
+    n->mem.parent = &x->s->qmem; /* memtrack.c */
+    n->arena->track = n->keep->track = &n->mem;
+    if (n->rs)
+        n->rs->track = &n->mem;
     size_t ncols = p->ncols;
     if (p->kind == PL_DUAL)
         ncols = 0;

@@ -81,6 +81,8 @@ struct sql_xnode
     size_t nhslot;               /* buckets (power of two) */
     struct sql__buf kb;          /* probe key */
     struct sql_setop_state *so;  /* SETOP: its hash and phase (setop.c) */
+    struct sql_memtrack mem;     /* its arenas' bytes (parent: the
+                                    query's; memtrack.c) */
 };
 
 

@@ -1,7 +1,7 @@
 /* explain_analyze.c: EXPLAIN FORMAT='row'|'brief'|'verbose' (TiDB's layout
  * with estRows) and EXPLAIN ANALYZE (the query runs, its rows are counted
  * and dropped, and every operator shows its actual rows, calls, inclusive
- * time and the most arena bytes it held); the estimate pass that gives
+ * time and the most arena bytes it held at once); the estimate pass that gives
  * every plan node its estRows. DESIGN.md "Statistics" (EXPLAIN).
  */
 #include <errno.h>
@@ -65,10 +65,8 @@ void sql__xa_leave(struct sql_xanalyze *an, const struct sql_xnode *n,
     x->rows += rows;
     x->loops++;
     x->ns += mono_ns() - t0;
-    size_t mem = (n->arena ? n->arena->total : 0) +
-                 (n->keep ? n->keep->total : 0) + (n->rs ? n->rs->total : 0);
-    if (mem > x->mem)
-        x->mem = mem;
+    if (n->mem.peak > x->mem) /* its arenas' most bytes (memtrack.c) */
+        x->mem = n->mem.peak;
 }
 
 bool sql__xa_figures(const struct sql_xanalyze *an, const struct plan *p,

@@ -106,6 +106,12 @@ extern const struct sql__func sql__funcs_misc[];
 /* added (func_json.c): the JSON functions; CAST(v AS JSON) for the CAST
  * node e; v stored into a JSON column col (3140 on invalid text). */
 extern const struct sql__func sql__funcs_json[];
+/* added (json_table.c): MEMBER OF; JSON text s (argument argno of
+ * function fn, for 3141's message) encoded in ev's arena (func_json.c). */
+extern const struct sql__func sql__funcs_json_table[];
+int sql__json_text_arg(struct sql_eval *ev, const char *s, size_t n,
+                       int argno, const char *fn, const uint8_t **b,
+                       size_t *bn);
 int sql__json_cast(const struct sql_expr *e, struct sql_eval *ev,
                    const struct sql_datum *v, struct sql_datum *out);
 int sql__json_store(struct sql_eval *ev, const struct sql_datum *v,

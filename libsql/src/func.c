@@ -154,6 +154,7 @@ static const struct sql__func *const tables[] = {
     sql__funcs_date,
     sql__funcs_misc,
     sql__funcs_json,
+    sql__funcs_json_table,
 };
 
 const struct sql__func *sql__func_find(const char *name)

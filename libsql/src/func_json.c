@@ -57,6 +57,13 @@ static int from_text(struct sql_eval *ev, const char *s, size_t n,
     return sql__json_encode(j, ev->arena, b, bn);
 }
 
+int sql__json_text_arg(struct sql_eval *ev, const char *s, size_t n,
+                       int argno, const char *fn, const uint8_t **b,
+                       size_t *bn)
+{
+    return from_text(ev, s, n, argno, fn, b, bn);
+}
+
 /* A document argument: a JSON value, or a string holding JSON text;
  * *null for SQL NULL. */
 static int doc_value(const struct sql_expr *e, struct sql_eval *ev,

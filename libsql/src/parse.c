@@ -1250,6 +1250,22 @@ static struct ast_expr *parse_predicate(struct parser *p)
     if (a == NULL)
         return NULL;
     bool neg = false;
+    if (sql__p_word_is(p, 0, "MEMBER") && sql__p_word_is(p, 1, "OF") &&
+        sql__p_peek(p, 2)->type == TK_LPAREN) {
+        /* v MEMBER OF (json_array) (MySQL 8.0.17): the function
+         * "MEMBER OF" (json_table.c), not callable by that name. */
+        struct ast_expr *f = sql__p_expr_new(p, AST_E_FUNC);
+        if (f == NULL)
+            return NULL;
+        f->name = "MEMBER OF";
+        sql__p_advance(p);
+        sql__p_advance(p);
+        sql__p_advance(p);
+        f->args = a;
+        if ((a->next = sql__p_expr(p)) == NULL || !sql__p_expect(p, TK_RPAREN))
+            return NULL;
+        return sql__p_finish(p, f);
+    }
     if (sql__p_is_kw(p, KW_NOT)) {
         /* Only [NOT] IN/BETWEEN/LIKE/REGEXP follow an operand; like
          * MySQL's grammar, an error is reported after the NOT. */

@@ -7,6 +7,7 @@
 
 #include "parse_int.h"
 #include "parse_ddl.h"
+#include "json_table.h"
 
 static struct ast_stmt *stmt_new(struct parser *p, int kind)
 {
@@ -155,6 +156,9 @@ static struct ast_table_ref *table_factor(struct parser *p)
             return NULL;
         return inner;
     }
+    if (sql__p_word_is(p, 0, "JSON_TABLE") &&
+        sql__p_peek(p, 1)->type == TK_LPAREN)
+        return sql__p_json_table(p, t); /* parse_json_table.c */
     t->kind = AST_T_TABLE;
     if (!sql__p_table_name(p, &t->db, &t->name))
         return NULL;

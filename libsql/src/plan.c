@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "json_table.h"
 #include "plan.h"
 #include "sql_int.h"
 
@@ -519,6 +520,8 @@ static int expand_items(struct sql_session *s, const struct ast_select *sel,
                     continue;
                 any = true;
                 for (uint32_t i = 0; i < ft->t->ncols; i++) {
+                    if (sql__json_table_doc_col(ft->t, i))
+                        continue; /* lateral JSON_TABLE's document */
                     items[k].table_col = (int)(ft->offset + i);
                     items[k++].name = ft->t->cols[i].name;
                 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "json_table.h"
 #include "plan.h"
 #include "sql_int.h"
 #include "stats.h"
@@ -378,6 +379,27 @@ static int add_derived(struct sql_session *s, struct plan_from *f,
     return add_rows(s, f, t->alias, ti, rows, nrows, j);
 }
 
+/* JSON_TABLE t as a table of rows made now (json_table.c); lateral: the
+ * FROM items before it that its document reads (its last column, the
+ * document, is then hidden from `*` and unqualified names). */
+static int add_json_table(struct sql_session *s, struct plan_from *f,
+                          const struct ast_table_ref *t,
+                          const struct ast_table_ref *lateral,
+                          struct plan_jnode *j)
+{
+    struct sql_tableinfo *ti;
+    struct sql_datum *rows;
+    size_t nrows;
+    int rc = sql__json_table_rows(s, t, lateral, &ti, &rows, &nrows);
+    if (rc == 0)
+        rc = add_rows(s, f, t->alias, ti, rows, nrows, j);
+    if (rc == 0 && lateral) {
+        f->tabs[f->ntabs - 1].hidden[ti->ncols - 1] = true;
+        j->nvis--;
+    }
+    return rc;
+}
+
 static int build_tree(struct sql_session *s, struct plan_from *f,
                       const struct ast_table_ref *t, struct plan_jnode **out)
 {
@@ -397,10 +419,21 @@ static int build_tree(struct sql_session *s, struct plan_from *f,
     }
     if (t->kind == AST_T_TABLE)
         return add_table(s, f, t, j);
+    if (t->kind == AST_T_JSON_TABLE)
+        return add_json_table(s, f, t, NULL, j);
     struct plan_jnode *a, *b;
     int rc = build_tree(s, f, t->left, &a);
-    if (rc == 0)
+    /* JSON_TABLE reading the columns before it (json_table.c): its rows
+     * for every document they give, joined on the document. */
+    bool lateral = t->right->kind == AST_T_JSON_TABLE &&
+                   sql__json_table_reads_cols(t->right);
+    if (rc == 0 && lateral) {
+        if (!(b = zalloc(s, sizeof(*b))))
+            return -ENOMEM;
+        rc = add_json_table(s, f, t->right, t->left, b);
+    } else if (rc == 0) {
         rc = build_tree(s, f, t->right, &b);
+    }
     if (rc != 0)
         return rc;
     bool right = t->join == AST_J_RIGHT;
@@ -411,6 +444,8 @@ static int build_tree(struct sql_session *s, struct plan_from *f,
     if (t->natural || t->using_cols)
         return merge_columns(s, f, j, t, right);
     j->on = t->on;
+    if (lateral && !(j->on = sql__json_table_on(s, t->right, t->on)))
+        return -ENOMEM;
     j->vis = zalloc(s, sizeof(*j->vis) * (a->nvis + b->nvis));
     if (!j->vis)
         return -ENOMEM;

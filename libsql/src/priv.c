@@ -11,6 +11,7 @@
 
 #include "acct.h"
 #include "lex.h"
+#include "json_table.h"
 #include "session.h"
 #include "sql_int.h"
 
@@ -176,6 +177,9 @@ static void walk_from(struct walk *w, const struct ast_table_ref *t,
             break;
         case AST_T_DERIVED:
             walk_select(w, t->sub);
+            break;
+        case AST_T_JSON_TABLE: /* json_table.h */
+            walk_expr(w, t->jt->doc);
             break;
         case AST_T_JOIN:
             walk_from(w, t->left, priv);

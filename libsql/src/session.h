@@ -16,6 +16,7 @@
 #include "ast.h"
 #include "catalog.h"
 #include "kv.h"
+#include "memtrack.h"
 #include "schema_sync.h"
 #include "sql.h"
 #include "sysvar.h"
@@ -137,6 +138,8 @@ struct sql_session
     uint32_t conn_id;              /* CONNECTION_ID() */
     struct sql_proto_conn *conn;   /* connection being answered */
     struct sql_arena *arena;       /* per-statement memory */
+    struct sql_memtrack qmem;      /* the running query's memory: arena
+                                      and every operator (memtrack.c) */
     char *db;                      /* current database, or NULL
                                       (changed under sess_mu) */
     char user[96];                 /* user@host (set under sess_mu) */

@@ -84,6 +84,7 @@ static const struct sysvar_def defs[] = {
     {"sql_warnings", SYSVAR_BOOL, GS, "0", 0, 1, NULL},
     {"system_time_zone", SYSVAR_STR, G | RO, "UTC", 0, 0, NULL},
     {"tidb_allow_coprocessor", SYSVAR_BOOL, GS, "1", 0, 1, NULL},
+    {"tidb_mem_quota_query", SYSVAR_UINT, GS, "1073741824", 0, MAXU, NULL},
     {"time_zone", SYSVAR_STR, GS, "SYSTEM", 0, 0, NULL},
     {"transaction_isolation", SYSVAR_ENUM, GS, "REPEATABLE-READ", 0, 0,
      isolations},

@@ -1140,6 +1140,8 @@ static int window_consume(struct sql_xctx *x, struct sql_xnode *n)
     r.tmp = sql__arena_create(0);
     r.sa = sql__arena_create(0);
     r.ea = sql__arena_create(0);
+    if (r.tmp && r.sa && r.ea) /* the operator's memory (memtrack.c) */
+        r.tmp->track = r.sa->track = r.ea->track = &n->mem;
     if (!r.res || !r.tmp || !r.sa || !r.ea) {
         rc = -ENOMEM;
         goto out;
