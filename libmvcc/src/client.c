@@ -66,6 +66,10 @@ struct mvcc_txn
     struct heartbeat *hb;  /* keeps the primary's lock alive, or NULL */
     const bool *interrupt; /* ends lock waits once true (borrowed), or
                               NULL (mvcc_txn_set_interrupt) */
+    mvcc_ts max_commit_ts; /* commit at or below, or 0: no bound
+                              (mvcc_txn_set_commit_bound) */
+    mvcc_commit_check_fn check; /* accepts a commit_ts above, or NULL */
+    void *check_ctx;       /* its context */
 };
 
 /* A pessimistic transaction holds locks between statements, for as long
@@ -137,6 +141,14 @@ mvcc_ts mvcc_txn_start_ts(const struct mvcc_txn *t)
 void mvcc_txn_set_interrupt(struct mvcc_txn *t, const bool *flag)
 {
     t->interrupt = flag;
+}
+
+void mvcc_txn_set_commit_bound(struct mvcc_txn *t, mvcc_ts max,
+                               mvcc_commit_check_fn check, void *ctx)
+{
+    t->max_commit_ts = max;
+    t->check = check;
+    t->check_ctx = ctx;
 }
 
 static bool txn_interrupted(const struct mvcc_txn *t)
@@ -1406,6 +1418,14 @@ int mvcc_txn_get_for_update(struct mvcc_txn *t, const void *key,
 
 /* Commit. */
 
+/* What a group's prewrite calls met beyond their result code. */
+struct pw_out
+{
+    bool one_pc_split;  /* 1PC refused: the keys span shards now */
+    bool bound_late;    /* the commit bound refused a request without the
+                           primary (async: the primary may be written) */
+};
+
 struct group
 {
     struct mvcc_txn *t;            /* txn */
@@ -1420,19 +1440,19 @@ struct group
     mvcc_ts min_commit_ts;         /* async result */
     mvcc_ts commit_ts;             /* 1PC result */
     bool prewritten;               /* locks may exist (roll back on failure) */
-    bool one_pc_split;             /* 1PC refused: the keys span shards now */
+    struct pw_out pw;              /* what the prewrite calls met */
 };
 
 static int prewrite_call(struct mvcc_client *c, uint64_t shard,
                          const struct mvcc_prewrite_req *req,
                          struct mvcc_result *res, struct rstate *rs,
-                         bool *one_pc_split);
+                         struct pw_out *pw);
 
 /* Sends req once per shard of sh[], merging the results into res. */
 static int prewrite_split(struct mvcc_client *c,
                           const struct mvcc_prewrite_req *req,
                           const uint64_t *sh, struct mvcc_result *res,
-                          struct rstate *rs, bool *one_pc_split)
+                          struct rstate *rs, struct pw_out *pw)
 {
     size_t n = req->n;
     struct mvcc_mutation *g = mvcc__calloc(n, sizeof *g);
@@ -1454,8 +1474,7 @@ static int prewrite_split(struct mvcc_client *c,
         sub.mutations = g;
         sub.n = m;
         rc = take_result(res, &part,
-                         prewrite_call(c, sh[i], &sub, &part, rs,
-                                       one_pc_split));
+                         prewrite_call(c, sh[i], &sub, &part, rs, pw));
     }
     mvcc_result_reset(&part);
     mvcc__free(g);
@@ -1466,7 +1485,7 @@ static int prewrite_split(struct mvcc_client *c,
 /* Prewrite of req's mutations (all in shard as last located), retrying
  * region errors as kcall does. A 1PC request whose keys no longer share
  * a shard is not split (each part would commit on its own): it fails with
- * the region error and *one_pc_split set, having written nothing. */
+ * the region error and pw->one_pc_split set, having written nothing. */
 static bool holds_primary(const struct mvcc_prewrite_req *req)
 {
     for (size_t i = 0; i < req->n; i++)
@@ -1494,10 +1513,17 @@ static int max_ts_wait(struct mvcc_client *c, struct rstate *rs)
 static int prewrite_call(struct mvcc_client *c, uint64_t shard,
                          const struct mvcc_prewrite_req *req,
                          struct mvcc_result *res, struct rstate *rs,
-                         bool *one_pc_split)
+                         struct pw_out *pw)
 {
     for (;;) {
         int rc = c->o.transport.prewrite(c->o.transport.ctx, shard, req, res);
+        if (rc == MVCC_COMMIT_TS_TOO_LARGE) {
+            /* The request wrote nothing; a request of the primary means
+             * no async primary lock exists (two phases are safe). */
+            if (!req->try_one_pc && !holds_primary(req))
+                pw->bound_late = true;
+            return rc;
+        }
         if (rc == MVCC_MAX_TS_NOT_SYNCED) {
             /* A store whose leader has not raised max_ts from the TSO yet
              * refused a 1PC or async prewrite, writing nothing (DESIGN
@@ -1530,10 +1556,10 @@ static int prewrite_call(struct mvcc_client *c, uint64_t shard,
         if (rc == 0 && same) {
             shard = sh[0];
         } else if (rc == 0 && req->try_one_pc) {
-            *one_pc_split = true;
+            pw->one_pc_split = true;
             rc = region_rc;
         } else if (rc == 0) {
-            rc = prewrite_split(c, req, sh, res, rs, one_pc_split);
+            rc = prewrite_split(c, req, sh, res, rs, pw);
         }
         mvcc__free(sh);
         if (rc != 0 || !same)
@@ -1568,6 +1594,8 @@ static int prewrite_group(struct group *g)
     req.secondaries = g->secs;
     req.nsecondaries = g->nsecs;
     req.try_one_pc = g->one_pc;
+    if (g->one_pc || g->async)
+        req.max_commit_ts = t->max_commit_ts;
     struct mvcc_result r;
     mvcc_result_init(&r);
     uint64_t deadline = now_ms() + c->o.resolve_budget_ms;
@@ -1579,7 +1607,7 @@ static int prewrite_group(struct group *g)
         req.n = g->n - off < CHUNK_KEYS ? g->n - off : CHUNK_KEYS;
         for (unsigned attempt = 0;; attempt++) {
             struct rstate rs = {0, 0};
-            rc = prewrite_call(c, g->shard, &req, &r, &rs, &g->one_pc_split);
+            rc = prewrite_call(c, g->shard, &req, &r, &rs, &g->pw);
             if (rc != MVCC_LOCKED)
                 break;
             rc = resolve_locks(t, r.locks, r.nlocks, false);
@@ -1692,7 +1720,8 @@ regroup:
             goto out;
         if (ng == 0 || gs[ng - 1].shard != t->muts[i].shard)
             gs[ng++] = (struct group){t, i, 0, t->muts[i].shard, false,
-                                      false, NULL, 0, 0, 0, 0, false, false};
+                                      false, NULL, 0, 0, 0, 0, false,
+                                      {false, false}};
         gs[ng - 1].n++;
     }
     /* The primary: the first key locked (pessimistic), else the smallest.
@@ -1733,10 +1762,17 @@ regroup:
     }
     /* Prewrite: the primary's group first, then the others in parallel. */
     rc = prewrite_group(&gs[0]);
-    if (rc != 0 && one_pc && gs[0].one_pc_split) {
+    if (rc != 0 && one_pc && gs[0].pw.one_pc_split) {
         /* The shard split under the 1PC request, which wrote nothing:
          * commit in two phases over the shards as they are now. */
         no_1pc = true;
+        goto regroup;
+    }
+    if (rc == MVCC_COMMIT_TS_TOO_LARGE && (one_pc || async) &&
+        !gs[0].pw.bound_late) {
+        /* The bound refused the primary's request, which wrote nothing:
+         * two phases, where a later commit_ts can be checked. */
+        no_1pc = no_async = true;
         goto regroup;
     }
     if (rc == MVCC_MAX_TS_NOT_SYNCED && (one_pc || async)) {
@@ -1802,6 +1838,10 @@ regroup:
         for (int tries = 0;; tries++) {
             if ((rc = c->o.tso(c->o.tso_ctx, &commit_ts)))
                 break;
+            if (t->max_commit_ts && commit_ts > t->max_commit_ts &&
+                (rc = t->check ? t->check(t->check_ctx, commit_ts)
+                               : MVCC_COMMIT_TS_TOO_LARGE))
+                break; /* nothing committed yet: rolled back below */
             struct kcall q = {KC_COMMIT, NULL, t->start_ts, commit_ts, NULL,
                               pk, pkl, false, {0, 0}};
             rc = kcall(c, &q, gs[0].shard, keys + pc, pn, &r);

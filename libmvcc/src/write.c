@@ -231,6 +231,21 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
     /* New locks of a partly resent request go no lower than the old. */
     if (min_commit < done_commit_ts)
         min_commit = done_commit_ts;
+    if (guard && req->max_commit_ts && min_commit > req->max_commit_ts) {
+        /* The coordinator's bound (its schema lease): refused, nothing
+         * written. A resend whose keys are all written already answers
+         * what they hold, which the first answer accepted. */
+        bool left = false;
+        for (size_t i = 0; i < req->n && !left; i++)
+            left = plan[i] != PW_SKIP;
+        if (left) {
+            mvcc__res_err(res, "commit_ts %llu is above max_commit_ts %llu",
+                          (unsigned long long)min_commit,
+                          (unsigned long long)req->max_commit_ts);
+            rc = MVCC_COMMIT_TS_TOO_LARGE;
+            goto out;
+        }
+    }
     struct mvcc__buf enc = {0}, k = {0};
     for (size_t i = 0; i < req->n; i++) {
         if (plan[i] == PW_SKIP)

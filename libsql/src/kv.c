@@ -358,6 +358,12 @@ void sql__kvtxn_set_interrupt(struct sql_kvtxn *t, const bool *flag)
     mvcc_txn_set_interrupt(t->t, flag);
 }
 
+void sql__kvtxn_set_commit_bound(struct sql_kvtxn *t, mvcc_ts max,
+                                 mvcc_commit_check_fn check, void *ctx)
+{
+    mvcc_txn_set_commit_bound(t->t, max, check, ctx);
+}
+
 void sql__kv_wake_waiters(struct sql_kv *kv)
 {
     struct kv_local *l = (struct kv_local *)kv;

@@ -140,14 +140,12 @@ int sql__sync_refresh(struct sql_session *s, bool force)
         int64_t seen = __atomic_load_n(&y->checked_ms, __ATOMIC_ACQUIRE);
         if (!force && now - seen < y->lease_ms) {
             pthread_mutex_unlock(&y->mu); /* another session did it */
-            s->tsc.checked_ms = seen;
             return 0;
         }
         int rc = validate_txn(s->srv, now, &ver);
         if (rc == 0 && ver == s->srv->cat->version) {
             __atomic_store_n(&y->checked_ms, now, __ATOMIC_RELEASE);
             pthread_mutex_unlock(&y->mu);
-            s->tsc.checked_ms = now;
             return 0;
         }
         pthread_mutex_unlock(&y->mu);
@@ -175,10 +173,8 @@ int sql__sync_stmt_begin(struct sql_session *s)
     if (!y)
         return 0;
     int64_t seen = __atomic_load_n(&y->checked_ms, __ATOMIC_ACQUIRE);
-    if (wall_ms() - seen < y->lease_ms) {
-        s->tsc.checked_ms = seen;
+    if (wall_ms() - seen < y->lease_ms)
         return 0;
-    }
     return sql__sync_refresh(s, false);
 }
 
@@ -265,7 +261,7 @@ void sql__sync_note_key(struct sql_session *s, const uint8_t *key,
         x->tables[x->n++] = id;
 }
 
-static int changed(struct sql_session *s)
+int sql__sync_changed(struct sql_session *s)
 {
     return sql__serr(s, 8028, "HY000",
                      "Information schema is changed during the execution of "
@@ -274,36 +270,54 @@ static int changed(struct sql_session *s)
                      "retry it");
 }
 
-int sql__sync_commit_check(struct sql_session *s)
+/* libmvcc asks this about a commit_ts past the bound set below, once
+ * every key of the transaction is locked: the stored version, read at a
+ * newer snapshot, must still be the cache's. Every later DDL step then
+ * commits above commit_ts, and its readers (a backfill) meet the locks. */
+static int late_commit(void *ctx, mvcc_ts commit_ts)
+{
+    (void)commit_ts;
+    struct sql_session *s = ctx;
+    struct sql_kvtxn *t;
+    uint64_t ver = 0;
+    int rc = sql__kv_begin(s->srv->kv, &t);
+    if (rc != 0)
+        return rc;
+    rc = sql__meta_version(t, &ver);
+    sql__kvtxn_rollback(t);
+    if (rc != 0)
+        return rc;
+    return ver == s->srv->cat->version ? 0 : MVCC_COMMIT_TS_TOO_LARGE;
+}
+
+int sql__sync_commit_check(struct sql_session *s, struct sql_kvtxn *kt)
 {
     const struct sql_catalog *c = s->srv->cat;
     struct sql_txn_schema *x = &s->tsc;
     if (c->version != x->ver) {
         if (x->many)
-            return changed(s);
+            return sql__sync_changed(s);
         for (unsigned i = 0; i < x->n; i++) {
             const struct sql_tableinfo *t =
                 sql__catalog_table_by_id(c, x->tables[i]);
             if (!t || t->ver > x->ver)
-                return changed(s);
+                return sql__sync_changed(s);
         }
     }
     struct sql_sync *y = s->srv->sync;
-    if (!y || wall_ms() - x->checked_ms < y->lease_ms)
+    if (!y)
         return 0;
-    /* The statement outlived the lease its cache was vouched for: a DDL
-     * may have moved two states on since. Commit only if the stored
-     * version is still the cache's. */
-    struct sql_kvtxn *t;
-    uint64_t ver = 0;
-    int rc = sql__kv_begin(s->srv->kv, &t);
-    if (rc != 0)
-        return sql__kverr(s, rc);
-    rc = sql__meta_version(t, &ver);
-    sql__kvtxn_rollback(t);
-    if (rc != 0)
-        return sql__kverr(s, rc);
-    return ver == c->version ? 0 : changed(s);
+    /* The cache (its tables this transaction wrote are as it began) was
+     * last vouched for at checked_ms: this server's registry entry holds
+     * it until checked_ms + lease, and a DDL moves two states past it no
+     * earlier than one lease after that (lagging()). A commit_ts up to
+     * checked_ms + lease is safe whenever the commit finishes; a later
+     * one must pass late_commit. The statement lock, held through the
+     * commit, keeps the cache from being replaced meanwhile. */
+    int64_t seen = __atomic_load_n(&y->checked_ms, __ATOMIC_ACQUIRE);
+    sql__kvtxn_set_commit_bound(kt, (mvcc_ts)(seen + y->lease_ms) << 18,
+                                late_commit, s);
+    return 0;
 }
 
 /* ---- the DDL lock ------------------------------------------------------ */

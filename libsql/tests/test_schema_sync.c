@@ -214,6 +214,46 @@ static void statement_outliving_lease_fails(void **state)
     Q(&w->ca, "SELECT * FROM t", "1|1|3");
 }
 
+/* A commit that stalls after its schema check while another server's
+ * ADD INDEX runs all its states (the stalled server's registry entry runs
+ * out meanwhile) must not land a row the backfill never saw: its
+ * commit_ts is past the lease its check was made under, and the stored
+ * version moved, so it fails with 8028 and nothing is written. (Before
+ * the bound, this committed the row without its index entry: ADMIN CHECK
+ * TABLE then answered "handle 7 has no index entry".) */
+static void ddl_during_commit(void *ctx, struct sql_session *s)
+{
+    (void)s;
+    struct midway *m = ctx;
+    if (m->fired++)
+        return;
+    snprintf(m->got, sizeof(m->got), "%s",
+             sqlfx_q(&m->w->ca, "CREATE INDEX iv ON t (v)"));
+}
+
+static void commit_outliving_lease_fails(void **state)
+{
+    struct two *w = *state;
+    Q(&w->ca, "CREATE TABLE t (id INT PRIMARY KEY, v INT)", "OK 0 0 0");
+    Q(&w->ca, "INSERT INTO t VALUES (1, 1)", "OK 1 0 0");
+    Q(&w->cb, "SELECT COUNT(*) FROM t", "1"); /* B has t */
+    struct midway m = {.w = w};
+    w->b.srv->commit_hook = ddl_during_commit;
+    w->b.srv->commit_hook_ctx = &m;
+    Q(&w->cb, "INSERT INTO t VALUES (7, 7)",
+      "ERR 8028 Information schema is changed during the execution of the "
+      "statement (a table it writes was altered by concurrent DDL); the "
+      "transaction was rolled back, retry it");
+    w->b.srv->commit_hook = NULL;
+    assert_string_equal(m.got, "OK 0 0 0");
+    Q(&w->ca, "SELECT id FROM t ORDER BY id", "1");
+    Q(&w->ca, "ADMIN CHECK TABLE t", "OK 0 0 0");
+    /* The retry writes the entry too. */
+    Q(&w->cb, "INSERT INTO t VALUES (7, 7)", "OK 1 0 0");
+    Q(&w->cb, "ADMIN CHECK TABLE t", "OK 0 0 0");
+    Q(&w->ca, "SELECT id FROM t FORCE INDEX (iv) WHERE v = 7", "7");
+}
+
 /* A write loop on server B: inserts, updates (of the indexed columns) and
  * deletes over ids 1..400 until told to stop, every answer either
  * success or a retryable conflict. */
@@ -523,6 +563,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(statement_outliving_lease_fails,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(commit_outliving_lease_fails, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(add_index_while_writing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(unique_backfill_duplicate, setup,
