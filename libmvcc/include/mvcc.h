@@ -54,8 +54,8 @@ int mvcc_version_number(void);
     X(MVCC_MAX_TS_NOT_SYNCED, -2021,                                         \
       "async commit / 1PC refused: the leader's max_ts is not synced yet")    \
     X(MVCC_INTERRUPTED, -2022, "lock wait interrupted")                   \
-    X(MVCC_COMMIT_TS_TOO_LARGE, -2023,                                       \
-      "commit refused: its commit_ts would pass the txn's max_commit_ts")
+    X(MVCC_COMMIT_DEADLINE, -2023,                                           \
+      "commit refused: past the transaction's commit deadline")
 
 enum mvcc_error {
 #define MVCC__ERROR_ENUM(name, value, text) name = (value),
@@ -522,9 +522,10 @@ struct mvcc_prewrite_req
     const struct mvcc_key *secondaries; /* async: every other key */
     size_t nsecondaries;      /* how many */
     bool try_one_pc;          /* commit now if this is every key */
-    mvcc_ts max_commit_ts;    /* 1PC/async: refuse (MVCC_COMMIT_TS_TOO_LARGE,
-                                 nothing written) a commit_ts above it;
-                                 0 = no bound */
+    uint64_t deadline_ms;     /* 1PC/async: refused (MVCC_COMMIT_DEADLINE,
+                                 nothing written) once the store's wall
+                                 clock (CLOCK_REALTIME ms) is past it when
+                                 it decides the commit_ts; 0 = none */
 };
 
 /* Prewrite: all or nothing. On any error nothing is written. */
@@ -848,20 +849,21 @@ int mvcc_txn_lock_keys(struct mvcc_txn *t, const struct mvcc_key *keys,
  * a wait at once by setting the flag and calling mvcc_store_wake_waiters;
  * over a network the flag is seen between retries only. */
 void mvcc_txn_set_interrupt(struct mvcc_txn *t, const bool *flag);
-/* Bounded commit (DESIGN.md "Bounded commit_ts"; a SQL layer bounds a
- * commit by its schema lease): the txn commits at or below max, or, with
- * check, at a larger commit_ts that check accepts. A 1PC or async
- * prewrite carries max to the store, which refuses a larger commit_ts
- * (nothing written); the commit then goes on in two phases, unless an
- * async secondary was refused after its primary was written (rolled back:
- * MVCC_COMMIT_TS_TOO_LARGE). In two phases, a TSO commit_ts above max is
- * handed to check(ctx, commit_ts) once every key is prewritten and before
- * the primary commits: 0 goes on, anything else is the commit's result
- * (rolled back). check NULL: MVCC_COMMIT_TS_TOO_LARGE. max 0: no bound
- * (the default). */
-typedef int (*mvcc_commit_check_fn)(void *ctx, mvcc_ts commit_ts);
-void mvcc_txn_set_commit_bound(struct mvcc_txn *t, mvcc_ts max,
-                               mvcc_commit_check_fn check, void *ctx);
+/* Commit deadline (DESIGN.md "Commit deadline"; a SQL layer bounds a
+ * commit by its schema lease): every commit_ts of the txn is decided
+ * before deadline_ms (wall clock, CLOCK_REALTIME ms). A 1PC or async
+ * prewrite carries it to the store, which refuses it past the deadline
+ * writing nothing: a refused primary goes on in two phases, a refused
+ * async secondary is sent again under a renewed deadline. In two phases,
+ * a commit_ts taken past the deadline is renewed once every key is
+ * locked. renew(ctx, &deadline_ms) vouches again for what the deadline
+ * stood for and answers a later one; anything but 0 ends the commit with
+ * that answer, rolled back. renew NULL: MVCC_COMMIT_DEADLINE. 0: no
+ * deadline (the default). renew may be called from the commit's prewrite
+ * threads at once. */
+typedef int (*mvcc_commit_renew_fn)(void *ctx, uint64_t *deadline_ms);
+void mvcc_txn_set_commit_deadline(struct mvcc_txn *t, uint64_t deadline_ms,
+                                  mvcc_commit_renew_fn renew, void *ctx);
 /* Locks one key as above and reads its latest committed value: 0 with
  * *value (mvcc_free it) or MVCC_NOTFOUND, or a lock_keys error. */
 int mvcc_txn_get_for_update(struct mvcc_txn *t, const void *key,

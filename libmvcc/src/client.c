@@ -66,10 +66,11 @@ struct mvcc_txn
     struct heartbeat *hb;  /* keeps the primary's lock alive, or NULL */
     const bool *interrupt; /* ends lock waits once true (borrowed), or
                               NULL (mvcc_txn_set_interrupt) */
-    mvcc_ts max_commit_ts; /* commit at or below, or 0: no bound
-                              (mvcc_txn_set_commit_bound) */
-    mvcc_commit_check_fn check; /* accepts a commit_ts above, or NULL */
-    void *check_ctx;       /* its context */
+    uint64_t deadline_ms;  /* commit_ts decided before (wall ms), or 0
+                              (mvcc_txn_set_commit_deadline; atomic: the
+                              prewrite threads renew it) */
+    mvcc_commit_renew_fn renew; /* renews the deadline, or NULL */
+    void *renew_ctx;       /* its context */
 };
 
 /* A pessimistic transaction holds locks between statements, for as long
@@ -143,12 +144,31 @@ void mvcc_txn_set_interrupt(struct mvcc_txn *t, const bool *flag)
     t->interrupt = flag;
 }
 
-void mvcc_txn_set_commit_bound(struct mvcc_txn *t, mvcc_ts max,
-                               mvcc_commit_check_fn check, void *ctx)
+void mvcc_txn_set_commit_deadline(struct mvcc_txn *t, uint64_t deadline_ms,
+                                  mvcc_commit_renew_fn renew, void *ctx)
 {
-    t->max_commit_ts = max;
-    t->check = check;
-    t->check_ctx = ctx;
+    t->deadline_ms = deadline_ms;
+    t->renew = renew;
+    t->renew_ctx = ctx;
+}
+
+/* The deadline passed: ask for a new one. 0 with *deadline_ms later than
+ * now, or the commit's answer. */
+static int renew_deadline(struct mvcc_txn *t, uint64_t *deadline_ms)
+{
+    uint64_t d = 0;
+    int rc = t->renew ? t->renew(t->renew_ctx, &d) : MVCC_COMMIT_DEADLINE;
+    if (rc != 0)
+        return rc;
+    if (d <= mvcc__wall_ms())
+        return MVCC_COMMIT_DEADLINE;
+    uint64_t cur = __atomic_load_n(&t->deadline_ms, __ATOMIC_ACQUIRE);
+    while (cur < d && !__atomic_compare_exchange_n(&t->deadline_ms, &cur, d,
+                                                   false, __ATOMIC_ACQ_REL,
+                                                   __ATOMIC_ACQUIRE))
+        ;
+    *deadline_ms = d;
+    return 0;
 }
 
 static bool txn_interrupted(const struct mvcc_txn *t)
@@ -1422,8 +1442,9 @@ int mvcc_txn_get_for_update(struct mvcc_txn *t, const void *key,
 struct pw_out
 {
     bool one_pc_split;  /* 1PC refused: the keys span shards now */
-    bool bound_late;    /* the commit bound refused a request without the
-                           primary (async: the primary may be written) */
+    bool late;          /* the commit deadline refused a request without
+                           the primary (async: the primary may be
+                           written) */
 };
 
 struct group
@@ -1517,11 +1538,11 @@ static int prewrite_call(struct mvcc_client *c, uint64_t shard,
 {
     for (;;) {
         int rc = c->o.transport.prewrite(c->o.transport.ctx, shard, req, res);
-        if (rc == MVCC_COMMIT_TS_TOO_LARGE) {
-            /* The request wrote nothing; a request of the primary means
-             * no async primary lock exists (two phases are safe). */
+        if (rc == MVCC_COMMIT_DEADLINE) {
+            /* The request wrote nothing; one holding the primary means no
+             * async primary lock exists (two phases are then safe). */
             if (!req->try_one_pc && !holds_primary(req))
-                pw->bound_late = true;
+                pw->late = true;
             return rc;
         }
         if (rc == MVCC_MAX_TS_NOT_SYNCED) {
@@ -1595,7 +1616,8 @@ static int prewrite_group(struct group *g)
     req.nsecondaries = g->nsecs;
     req.try_one_pc = g->one_pc;
     if (g->one_pc || g->async)
-        req.max_commit_ts = t->max_commit_ts;
+        req.deadline_ms = __atomic_load_n(&t->deadline_ms, __ATOMIC_ACQUIRE);
+    unsigned renewals = 0;
     struct mvcc_result r;
     mvcc_result_init(&r);
     uint64_t deadline = now_ms() + c->o.resolve_budget_ms;
@@ -1608,6 +1630,17 @@ static int prewrite_group(struct group *g)
         for (unsigned attempt = 0;; attempt++) {
             struct rstate rs = {0, 0};
             rc = prewrite_call(c, g->shard, &req, &r, &rs, &g->pw);
+            if (rc == MVCC_COMMIT_DEADLINE && g->pw.late && t->renew &&
+                renewals++ < 8) {
+                /* The deadline refused a request without the primary,
+                 * which wrote nothing, after the async primary may have
+                 * been written: a new deadline, and the same request again
+                 * (parts of it already written answer what they hold). A
+                 * refused primary is left to two phases (mvcc_txn_commit). */
+                if ((rc = renew_deadline(t, &req.deadline_ms)))
+                    break;
+                continue;
+            }
             if (rc != MVCC_LOCKED)
                 break;
             rc = resolve_locks(t, r.locks, r.nlocks, false);
@@ -1740,6 +1773,10 @@ regroup:
             gs[0] = gs[i];
             gs[i] = g;
         }
+    /* A deadline already passed would refuse any 1PC or async request:
+     * two phases at once. */
+    if (t->deadline_ms && mvcc__wall_ms() > t->deadline_ms)
+        no_1pc = no_async = true;
     bool one_pc = c->o.one_pc && ng == 1 && !no_1pc && t->n <= CHUNK_KEYS;
     bool async = !one_pc && c->o.async_commit && !no_async &&
                  t->n <= ASYNC_MAX_KEYS;
@@ -1768,10 +1805,10 @@ regroup:
         no_1pc = true;
         goto regroup;
     }
-    if (rc == MVCC_COMMIT_TS_TOO_LARGE && (one_pc || async) &&
-        !gs[0].pw.bound_late) {
-        /* The bound refused the primary's request, which wrote nothing:
-         * two phases, where a later commit_ts can be checked. */
+    if (rc == MVCC_COMMIT_DEADLINE && (one_pc || async) && !gs[0].pw.late) {
+        /* The deadline refused the primary's request, which wrote
+         * nothing: two phases, where a commit_ts taken past the deadline
+         * is renewed once every key is locked. */
         no_1pc = no_async = true;
         goto regroup;
     }
@@ -1838,9 +1875,8 @@ regroup:
         for (int tries = 0;; tries++) {
             if ((rc = c->o.tso(c->o.tso_ctx, &commit_ts)))
                 break;
-            if (t->max_commit_ts && commit_ts > t->max_commit_ts &&
-                (rc = t->check ? t->check(t->check_ctx, commit_ts)
-                               : MVCC_COMMIT_TS_TOO_LARGE))
+            uint64_t dl = __atomic_load_n(&t->deadline_ms, __ATOMIC_ACQUIRE);
+            if (dl && mvcc__wall_ms() > dl && (rc = renew_deadline(t, &dl)))
                 break; /* nothing committed yet: rolled back below */
             struct kcall q = {KC_COMMIT, NULL, t->start_ts, commit_ts, NULL,
                               pk, pkl, false, {0, 0}};

@@ -386,7 +386,7 @@ int sql__kverr(struct sql_session *s, int rc)
                          "transaction");
     case MVCC_INTERRUPTED: /* KILL ended a lock wait */
         return sql__sess_interrupt_err(s);
-    case MVCC_COMMIT_TS_TOO_LARGE: /* sql__sync_commit_check's bound */
+    case MVCC_COMMIT_DEADLINE: /* sql__sync_commit_check's deadline */
         return sql__sync_changed(s);
     default:
         return sql__serr(s, 1105, "HY000", "storage error: %s",

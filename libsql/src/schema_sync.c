@@ -270,24 +270,31 @@ int sql__sync_changed(struct sql_session *s)
                      "retry it");
 }
 
-/* libmvcc asks this about a commit_ts past the bound set below, once
- * every key of the transaction is locked: the stored version, read at a
- * newer snapshot, must still be the cache's. Every later DDL step then
- * commits above commit_ts, and its readers (a backfill) meet the locks. */
-static int late_commit(void *ctx, mvcc_ts commit_ts)
+/* libmvcc asks this when the commit's deadline (set below) passed:
+ * validate the cache again, as a statement's start does (the registry
+ * entry rewritten), and answer the deadline that validation gives, or
+ * 8028's code when the stored version moved. The statement lock, held
+ * through the commit, keeps the cache from being replaced meanwhile. */
+static int renew_deadline(void *ctx, uint64_t *deadline_ms)
 {
-    (void)commit_ts;
     struct sql_session *s = ctx;
-    struct sql_kvtxn *t;
-    uint64_t ver = 0;
-    int rc = sql__kv_begin(s->srv->kv, &t);
-    if (rc != 0)
-        return rc;
-    rc = sql__meta_version(t, &ver);
-    sql__kvtxn_rollback(t);
-    if (rc != 0)
-        return rc;
-    return ver == s->srv->cat->version ? 0 : MVCC_COMMIT_TS_TOO_LARGE;
+    struct sql_server *srv = s->srv;
+    struct sql_sync *y = srv->sync;
+    int rc = MVCC_CONFLICT;
+    for (int i = 0; i < 8 && rc == MVCC_CONFLICT; i++) {
+        uint64_t ver = 0;
+        pthread_mutex_lock(&y->mu);
+        int64_t now = wall_ms();
+        rc = validate_txn(srv, now, &ver);
+        if (rc == 0 && ver == srv->cat->version) {
+            __atomic_store_n(&y->checked_ms, now, __ATOMIC_RELEASE);
+            *deadline_ms = (uint64_t)(now + y->lease_ms);
+        } else if (rc == 0) {
+            rc = MVCC_COMMIT_DEADLINE; /* answered as 8028 */
+        }
+        pthread_mutex_unlock(&y->mu);
+    }
+    return rc;
 }
 
 int sql__sync_commit_check(struct sql_session *s, struct sql_kvtxn *kt)
@@ -310,13 +317,13 @@ int sql__sync_commit_check(struct sql_session *s, struct sql_kvtxn *kt)
     /* The cache (its tables this transaction wrote are as it began) was
      * last vouched for at checked_ms: this server's registry entry holds
      * it until checked_ms + lease, and a DDL moves two states past it no
-     * earlier than one lease after that (lagging()). A commit_ts up to
-     * checked_ms + lease is safe whenever the commit finishes; a later
-     * one must pass late_commit. The statement lock, held through the
-     * commit, keeps the cache from being replaced meanwhile. */
+     * earlier than one lease after that (lagging()), so it takes its
+     * timestamp from the TSO after checked_ms + 2 leases. A commit_ts
+     * decided before checked_ms + lease is below it, however long the
+     * commit then takes; past that, renew_deadline vouches again. */
     int64_t seen = __atomic_load_n(&y->checked_ms, __ATOMIC_ACQUIRE);
-    sql__kvtxn_set_commit_bound(kt, (mvcc_ts)(seen + y->lease_ms) << 18,
-                                late_commit, s);
+    sql__kvtxn_set_commit_deadline(kt, (uint64_t)(seen + y->lease_ms),
+                                   renew_deadline, s);
     return 0;
 }
 
