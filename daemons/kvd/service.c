@@ -618,6 +618,7 @@ static int txn_exec_fn(struct mvcc_store *m, void *arg)
                                        .lock_ttl = req->lock_ttl,
                                        .txn_size = req->txn_size,
                                        .min_commit_ts = req->min_commit_ts,
+                                       .deadline_ms = req->deadline_ms,
                                        .for_update_ts = req->for_update_ts,
                                        .use_async_commit =
                                            req->use_async_commit,

@@ -53,7 +53,9 @@ int mvcc_version_number(void);
     X(MVCC_STORE_UNREACHABLE, -2020, "region error: store unreachable")    \
     X(MVCC_MAX_TS_NOT_SYNCED, -2021,                                         \
       "async commit / 1PC refused: the leader's max_ts is not synced yet")    \
-    X(MVCC_INTERRUPTED, -2022, "lock wait interrupted")
+    X(MVCC_INTERRUPTED, -2022, "lock wait interrupted")                   \
+    X(MVCC_COMMIT_DEADLINE, -2023,                                           \
+      "commit refused: past the transaction's commit deadline")
 
 enum mvcc_error {
 #define MVCC__ERROR_ENUM(name, value, text) name = (value),
@@ -520,6 +522,10 @@ struct mvcc_prewrite_req
     const struct mvcc_key *secondaries; /* async: every other key */
     size_t nsecondaries;      /* how many */
     bool try_one_pc;          /* commit now if this is every key */
+    uint64_t deadline_ms;     /* 1PC/async: refused (MVCC_COMMIT_DEADLINE,
+                                 nothing written) once the store's wall
+                                 clock (CLOCK_REALTIME ms) is past it when
+                                 it decides the commit_ts; 0 = none */
 };
 
 /* Prewrite: all or nothing. On any error nothing is written. */
@@ -843,6 +849,21 @@ int mvcc_txn_lock_keys(struct mvcc_txn *t, const struct mvcc_key *keys,
  * a wait at once by setting the flag and calling mvcc_store_wake_waiters;
  * over a network the flag is seen between retries only. */
 void mvcc_txn_set_interrupt(struct mvcc_txn *t, const bool *flag);
+/* Commit deadline (DESIGN.md "Commit deadline"; a SQL layer bounds a
+ * commit by its schema lease): every commit_ts of the txn is decided
+ * before deadline_ms (wall clock, CLOCK_REALTIME ms). A 1PC or async
+ * prewrite carries it to the store, which refuses it past the deadline
+ * writing nothing: a refused primary goes on in two phases, a refused
+ * async secondary is sent again under a renewed deadline. In two phases,
+ * a commit_ts taken past the deadline is renewed once every key is
+ * locked. renew(ctx, &deadline_ms) vouches again for what the deadline
+ * stood for and answers a later one; anything but 0 ends the commit with
+ * that answer, rolled back. renew NULL: MVCC_COMMIT_DEADLINE. 0: no
+ * deadline (the default). renew may be called from the commit's prewrite
+ * threads at once. */
+typedef int (*mvcc_commit_renew_fn)(void *ctx, uint64_t *deadline_ms);
+void mvcc_txn_set_commit_deadline(struct mvcc_txn *t, uint64_t deadline_ms,
+                                  mvcc_commit_renew_fn renew, void *ctx);
 /* Locks one key as above and reads its latest committed value: 0 with
  * *value (mvcc_free it) or MVCC_NOTFOUND, or a lock_keys error. */
 int mvcc_txn_get_for_update(struct mvcc_txn *t, const void *key,

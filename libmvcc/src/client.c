@@ -66,6 +66,11 @@ struct mvcc_txn
     struct heartbeat *hb;  /* keeps the primary's lock alive, or NULL */
     const bool *interrupt; /* ends lock waits once true (borrowed), or
                               NULL (mvcc_txn_set_interrupt) */
+    uint64_t deadline_ms;  /* commit_ts decided before (wall ms), or 0
+                              (mvcc_txn_set_commit_deadline; atomic: the
+                              prewrite threads renew it) */
+    mvcc_commit_renew_fn renew; /* renews the deadline, or NULL */
+    void *renew_ctx;       /* its context */
 };
 
 /* A pessimistic transaction holds locks between statements, for as long
@@ -137,6 +142,33 @@ mvcc_ts mvcc_txn_start_ts(const struct mvcc_txn *t)
 void mvcc_txn_set_interrupt(struct mvcc_txn *t, const bool *flag)
 {
     t->interrupt = flag;
+}
+
+void mvcc_txn_set_commit_deadline(struct mvcc_txn *t, uint64_t deadline_ms,
+                                  mvcc_commit_renew_fn renew, void *ctx)
+{
+    t->deadline_ms = deadline_ms;
+    t->renew = renew;
+    t->renew_ctx = ctx;
+}
+
+/* The deadline passed: ask for a new one. 0 with *deadline_ms later than
+ * now, or the commit's answer. */
+static int renew_deadline(struct mvcc_txn *t, uint64_t *deadline_ms)
+{
+    uint64_t d = 0;
+    int rc = t->renew ? t->renew(t->renew_ctx, &d) : MVCC_COMMIT_DEADLINE;
+    if (rc != 0)
+        return rc;
+    if (d <= mvcc__wall_ms())
+        return MVCC_COMMIT_DEADLINE;
+    uint64_t cur = __atomic_load_n(&t->deadline_ms, __ATOMIC_ACQUIRE);
+    while (cur < d && !__atomic_compare_exchange_n(&t->deadline_ms, &cur, d,
+                                                   false, __ATOMIC_ACQ_REL,
+                                                   __ATOMIC_ACQUIRE))
+        ;
+    *deadline_ms = d;
+    return 0;
 }
 
 static bool txn_interrupted(const struct mvcc_txn *t)
@@ -1406,6 +1438,15 @@ int mvcc_txn_get_for_update(struct mvcc_txn *t, const void *key,
 
 /* Commit. */
 
+/* What a group's prewrite calls met beyond their result code. */
+struct pw_out
+{
+    bool one_pc_split;  /* 1PC refused: the keys span shards now */
+    bool late;          /* the commit deadline refused a request without
+                           the primary (async: the primary may be
+                           written) */
+};
+
 struct group
 {
     struct mvcc_txn *t;            /* txn */
@@ -1420,19 +1461,19 @@ struct group
     mvcc_ts min_commit_ts;         /* async result */
     mvcc_ts commit_ts;             /* 1PC result */
     bool prewritten;               /* locks may exist (roll back on failure) */
-    bool one_pc_split;             /* 1PC refused: the keys span shards now */
+    struct pw_out pw;              /* what the prewrite calls met */
 };
 
 static int prewrite_call(struct mvcc_client *c, uint64_t shard,
                          const struct mvcc_prewrite_req *req,
                          struct mvcc_result *res, struct rstate *rs,
-                         bool *one_pc_split);
+                         struct pw_out *pw);
 
 /* Sends req once per shard of sh[], merging the results into res. */
 static int prewrite_split(struct mvcc_client *c,
                           const struct mvcc_prewrite_req *req,
                           const uint64_t *sh, struct mvcc_result *res,
-                          struct rstate *rs, bool *one_pc_split)
+                          struct rstate *rs, struct pw_out *pw)
 {
     size_t n = req->n;
     struct mvcc_mutation *g = mvcc__calloc(n, sizeof *g);
@@ -1454,8 +1495,7 @@ static int prewrite_split(struct mvcc_client *c,
         sub.mutations = g;
         sub.n = m;
         rc = take_result(res, &part,
-                         prewrite_call(c, sh[i], &sub, &part, rs,
-                                       one_pc_split));
+                         prewrite_call(c, sh[i], &sub, &part, rs, pw));
     }
     mvcc_result_reset(&part);
     mvcc__free(g);
@@ -1466,7 +1506,7 @@ static int prewrite_split(struct mvcc_client *c,
 /* Prewrite of req's mutations (all in shard as last located), retrying
  * region errors as kcall does. A 1PC request whose keys no longer share
  * a shard is not split (each part would commit on its own): it fails with
- * the region error and *one_pc_split set, having written nothing. */
+ * the region error and pw->one_pc_split set, having written nothing. */
 static bool holds_primary(const struct mvcc_prewrite_req *req)
 {
     for (size_t i = 0; i < req->n; i++)
@@ -1494,10 +1534,17 @@ static int max_ts_wait(struct mvcc_client *c, struct rstate *rs)
 static int prewrite_call(struct mvcc_client *c, uint64_t shard,
                          const struct mvcc_prewrite_req *req,
                          struct mvcc_result *res, struct rstate *rs,
-                         bool *one_pc_split)
+                         struct pw_out *pw)
 {
     for (;;) {
         int rc = c->o.transport.prewrite(c->o.transport.ctx, shard, req, res);
+        if (rc == MVCC_COMMIT_DEADLINE) {
+            /* The request wrote nothing; one holding the primary means no
+             * async primary lock exists (two phases are then safe). */
+            if (!req->try_one_pc && !holds_primary(req))
+                pw->late = true;
+            return rc;
+        }
         if (rc == MVCC_MAX_TS_NOT_SYNCED) {
             /* A store whose leader has not raised max_ts from the TSO yet
              * refused a 1PC or async prewrite, writing nothing (DESIGN
@@ -1530,10 +1577,10 @@ static int prewrite_call(struct mvcc_client *c, uint64_t shard,
         if (rc == 0 && same) {
             shard = sh[0];
         } else if (rc == 0 && req->try_one_pc) {
-            *one_pc_split = true;
+            pw->one_pc_split = true;
             rc = region_rc;
         } else if (rc == 0) {
-            rc = prewrite_split(c, req, sh, res, rs, one_pc_split);
+            rc = prewrite_split(c, req, sh, res, rs, pw);
         }
         mvcc__free(sh);
         if (rc != 0 || !same)
@@ -1568,6 +1615,9 @@ static int prewrite_group(struct group *g)
     req.secondaries = g->secs;
     req.nsecondaries = g->nsecs;
     req.try_one_pc = g->one_pc;
+    if (g->one_pc || g->async)
+        req.deadline_ms = __atomic_load_n(&t->deadline_ms, __ATOMIC_ACQUIRE);
+    unsigned renewals = 0;
     struct mvcc_result r;
     mvcc_result_init(&r);
     uint64_t deadline = now_ms() + c->o.resolve_budget_ms;
@@ -1579,7 +1629,18 @@ static int prewrite_group(struct group *g)
         req.n = g->n - off < CHUNK_KEYS ? g->n - off : CHUNK_KEYS;
         for (unsigned attempt = 0;; attempt++) {
             struct rstate rs = {0, 0};
-            rc = prewrite_call(c, g->shard, &req, &r, &rs, &g->one_pc_split);
+            rc = prewrite_call(c, g->shard, &req, &r, &rs, &g->pw);
+            if (rc == MVCC_COMMIT_DEADLINE && g->pw.late && t->renew &&
+                renewals++ < 8) {
+                /* The deadline refused a request without the primary,
+                 * which wrote nothing, after the async primary may have
+                 * been written: a new deadline, and the same request again
+                 * (parts of it already written answer what they hold). A
+                 * refused primary is left to two phases (mvcc_txn_commit). */
+                if ((rc = renew_deadline(t, &req.deadline_ms)))
+                    break;
+                continue;
+            }
             if (rc != MVCC_LOCKED)
                 break;
             rc = resolve_locks(t, r.locks, r.nlocks, false);
@@ -1692,7 +1753,8 @@ regroup:
             goto out;
         if (ng == 0 || gs[ng - 1].shard != t->muts[i].shard)
             gs[ng++] = (struct group){t, i, 0, t->muts[i].shard, false,
-                                      false, NULL, 0, 0, 0, 0, false, false};
+                                      false, NULL, 0, 0, 0, 0, false,
+                                      {false, false}};
         gs[ng - 1].n++;
     }
     /* The primary: the first key locked (pessimistic), else the smallest.
@@ -1711,6 +1773,10 @@ regroup:
             gs[0] = gs[i];
             gs[i] = g;
         }
+    /* A deadline already passed would refuse any 1PC or async request:
+     * two phases at once. */
+    if (t->deadline_ms && mvcc__wall_ms() > t->deadline_ms)
+        no_1pc = no_async = true;
     bool one_pc = c->o.one_pc && ng == 1 && !no_1pc && t->n <= CHUNK_KEYS;
     bool async = !one_pc && c->o.async_commit && !no_async &&
                  t->n <= ASYNC_MAX_KEYS;
@@ -1733,10 +1799,17 @@ regroup:
     }
     /* Prewrite: the primary's group first, then the others in parallel. */
     rc = prewrite_group(&gs[0]);
-    if (rc != 0 && one_pc && gs[0].one_pc_split) {
+    if (rc != 0 && one_pc && gs[0].pw.one_pc_split) {
         /* The shard split under the 1PC request, which wrote nothing:
          * commit in two phases over the shards as they are now. */
         no_1pc = true;
+        goto regroup;
+    }
+    if (rc == MVCC_COMMIT_DEADLINE && (one_pc || async) && !gs[0].pw.late) {
+        /* The deadline refused the primary's request, which wrote
+         * nothing: two phases, where a commit_ts taken past the deadline
+         * is renewed once every key is locked. */
+        no_1pc = no_async = true;
         goto regroup;
     }
     if (rc == MVCC_MAX_TS_NOT_SYNCED && (one_pc || async)) {
@@ -1802,6 +1875,9 @@ regroup:
         for (int tries = 0;; tries++) {
             if ((rc = c->o.tso(c->o.tso_ctx, &commit_ts)))
                 break;
+            uint64_t dl = __atomic_load_n(&t->deadline_ms, __ATOMIC_ACQUIRE);
+            if (dl && mvcc__wall_ms() > dl && (rc = renew_deadline(t, &dl)))
+                break; /* nothing committed yet: rolled back below */
             struct kcall q = {KC_COMMIT, NULL, t->start_ts, commit_ts, NULL,
                               pk, pkl, false, {0, 0}};
             rc = kcall(c, &q, gs[0].shard, keys + pc, pn, &r);

@@ -141,6 +141,8 @@ int mvcc__lock_iter(struct mvcc_store *s, const struct mvcc_snapshot *snap,
                     const struct mvcc_iter_opts *o, struct mvcc_iter **out);
 void mvcc__log(struct mvcc_store *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The wall clock (CLOCK_REALTIME) in ms: commit deadlines. */
+uint64_t mvcc__wall_ms(void);
 void mvcc__res_err(struct mvcc_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

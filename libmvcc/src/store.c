@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "txn.h"
 
@@ -144,6 +145,13 @@ void mvcc_store_update_max_ts(struct mvcc_store *s, mvcc_ts ts)
                                                     __ATOMIC_RELAXED))
         ;
     pthread_rwlock_unlock(&s->ts_guard);
+}
+
+uint64_t mvcc__wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 void mvcc__log(struct mvcc_store *s, int level, const char *fmt, ...)

@@ -231,6 +231,20 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
     /* New locks of a partly resent request go no lower than the old. */
     if (min_commit < done_commit_ts)
         min_commit = done_commit_ts;
+    if (guard && req->deadline_ms && mvcc__wall_ms() > req->deadline_ms) {
+        /* Past the coordinator's deadline (its schema lease): refused,
+         * nothing written. A resend whose keys are all written already
+         * answers what they hold, decided in time the first time. */
+        bool left = false;
+        for (size_t i = 0; i < req->n && !left; i++)
+            left = plan[i] != PW_SKIP;
+        if (left) {
+            mvcc__res_err(res, "past the commit deadline %llu ms",
+                          (unsigned long long)req->deadline_ms);
+            rc = MVCC_COMMIT_DEADLINE;
+            goto out;
+        }
+    }
     struct mvcc__buf enc = {0}, k = {0};
     for (size_t i = 0; i < req->n; i++) {
         if (plan[i] == PW_SKIP)

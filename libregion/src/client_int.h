@@ -43,6 +43,7 @@ struct region__txn_args {
     uint64_t lock_ttl;                 /* Prewrite, HeartBeat, Lock */
     uint64_t txn_size;                 /* Prewrite */
     uint64_t min_commit_ts;            /* Prewrite */
+    uint64_t deadline_ms;              /* Prewrite, 1PC/async: deadline */
     uint64_t for_update_ts;            /* Prewrite, Pessimistic* */
     int64_t wait_timeout_ms;           /* PessimisticLock */
     bool return_values;                /* PessimisticLock */

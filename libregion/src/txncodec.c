@@ -161,6 +161,7 @@ int region__txnreq_build(kv_TxnRequest *out, const struct region__txn_args *a)
     out->lock_ttl = a->lock_ttl;
     out->txn_size = a->txn_size;
     out->min_commit_ts = a->min_commit_ts;
+    out->deadline_ms = a->deadline_ms;
     out->for_update_ts = a->for_update_ts;
     out->wait_timeout_ms = a->wait_timeout_ms;
     out->return_values = a->return_values;

@@ -389,6 +389,8 @@ int sql__kverr(struct sql_session *s, int rc)
                          "transaction");
     case MVCC_INTERRUPTED: /* KILL ended a lock wait */
         return sql__sess_interrupt_err(s);
+    case MVCC_COMMIT_DEADLINE: /* sql__sync_commit_check's deadline */
+        return sql__sync_changed(s);
     default:
         return sql__serr(s, 1105, "HY000", "storage error: %s",
                          rc <= -5000 ? sql_strerror(rc) : mvcc_strerror(rc));
@@ -733,11 +735,13 @@ static int txn_commit(struct sql_session *s)
      * sync together share the WAL's fsync (RocksDB groups concurrent
      * synced writes). */
     if (sql__kvtxn_dirty(t)) {
-        int crc = sql__sync_commit_check(s); /* 8028: schema changed */
+        int crc = sql__sync_commit_check(s, t); /* 8028: schema changed */
         if (crc != 0) {
             sql__kvtxn_rollback(t);
             return crc;
         }
+        if (s->srv->commit_hook)
+            s->srv->commit_hook(s->srv->commit_hook_ctx, s);
     }
     int rc = sql__kvtxn_commit(t);
     return rc == 0 ? 0 : sql__kverr(s, rc);

@@ -358,6 +358,12 @@ void sql__kvtxn_set_interrupt(struct sql_kvtxn *t, const bool *flag)
     mvcc_txn_set_interrupt(t->t, flag);
 }
 
+void sql__kvtxn_set_commit_deadline(struct sql_kvtxn *t, uint64_t deadline_ms,
+                                    mvcc_commit_renew_fn renew, void *ctx)
+{
+    mvcc_txn_set_commit_deadline(t->t, deadline_ms, renew, ctx);
+}
+
 void sql__kv_wake_waiters(struct sql_kv *kv)
 {
     struct kv_local *l = (struct kv_local *)kv;

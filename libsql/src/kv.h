@@ -115,6 +115,10 @@ int sql__kvtxn_get_for_update(struct sql_kvtxn *t, const void *key,
 /* Lock waits of t end with MVCC_INTERRUPTED once *flag reads true
  * (borrowed for t's life): set it, then sql__kv_wake_waiters (KILL). */
 void sql__kvtxn_set_interrupt(struct sql_kvtxn *t, const bool *flag);
+/* t decides its commit_ts before deadline_ms, renew extending it when
+ * needed (mvcc_txn_set_commit_deadline). */
+void sql__kvtxn_set_commit_deadline(struct sql_kvtxn *t, uint64_t deadline_ms,
+                                    mvcc_commit_renew_fn renew, void *ctx);
 /* Wakes the lock waits of the store in this process (none for the
  * cluster, whose waits see the flag between their slices). */
 void sql__kv_wake_waiters(struct sql_kv *kv);

@@ -140,14 +140,12 @@ int sql__sync_refresh(struct sql_session *s, bool force)
         int64_t seen = __atomic_load_n(&y->checked_ms, __ATOMIC_ACQUIRE);
         if (!force && now - seen < y->lease_ms) {
             pthread_mutex_unlock(&y->mu); /* another session did it */
-            s->tsc.checked_ms = seen;
             return 0;
         }
         int rc = validate_txn(s->srv, now, &ver);
         if (rc == 0 && ver == s->srv->cat->version) {
             __atomic_store_n(&y->checked_ms, now, __ATOMIC_RELEASE);
             pthread_mutex_unlock(&y->mu);
-            s->tsc.checked_ms = now;
             return 0;
         }
         pthread_mutex_unlock(&y->mu);
@@ -175,10 +173,8 @@ int sql__sync_stmt_begin(struct sql_session *s)
     if (!y)
         return 0;
     int64_t seen = __atomic_load_n(&y->checked_ms, __ATOMIC_ACQUIRE);
-    if (wall_ms() - seen < y->lease_ms) {
-        s->tsc.checked_ms = seen;
+    if (wall_ms() - seen < y->lease_ms)
         return 0;
-    }
     return sql__sync_refresh(s, false);
 }
 
@@ -265,7 +261,7 @@ void sql__sync_note_key(struct sql_session *s, const uint8_t *key,
         x->tables[x->n++] = id;
 }
 
-static int changed(struct sql_session *s)
+int sql__sync_changed(struct sql_session *s)
 {
     return sql__serr(s, 8028, "HY000",
                      "Information schema is changed during the execution of "
@@ -274,36 +270,61 @@ static int changed(struct sql_session *s)
                      "retry it");
 }
 
-int sql__sync_commit_check(struct sql_session *s)
+/* libmvcc asks this when the commit's deadline (set below) passed:
+ * validate the cache again, as a statement's start does (the registry
+ * entry rewritten), and answer the deadline that validation gives, or
+ * 8028's code when the stored version moved. The statement lock, held
+ * through the commit, keeps the cache from being replaced meanwhile. */
+static int renew_deadline(void *ctx, uint64_t *deadline_ms)
+{
+    struct sql_session *s = ctx;
+    struct sql_server *srv = s->srv;
+    struct sql_sync *y = srv->sync;
+    int rc = MVCC_CONFLICT;
+    for (int i = 0; i < 8 && rc == MVCC_CONFLICT; i++) {
+        uint64_t ver = 0;
+        pthread_mutex_lock(&y->mu);
+        int64_t now = wall_ms();
+        rc = validate_txn(srv, now, &ver);
+        if (rc == 0 && ver == srv->cat->version) {
+            __atomic_store_n(&y->checked_ms, now, __ATOMIC_RELEASE);
+            *deadline_ms = (uint64_t)(now + y->lease_ms);
+        } else if (rc == 0) {
+            rc = MVCC_COMMIT_DEADLINE; /* answered as 8028 */
+        }
+        pthread_mutex_unlock(&y->mu);
+    }
+    return rc;
+}
+
+int sql__sync_commit_check(struct sql_session *s, struct sql_kvtxn *kt)
 {
     const struct sql_catalog *c = s->srv->cat;
     struct sql_txn_schema *x = &s->tsc;
     if (c->version != x->ver) {
         if (x->many)
-            return changed(s);
+            return sql__sync_changed(s);
         for (unsigned i = 0; i < x->n; i++) {
             const struct sql_tableinfo *t =
                 sql__catalog_table_by_id(c, x->tables[i]);
             if (!t || t->ver > x->ver)
-                return changed(s);
+                return sql__sync_changed(s);
         }
     }
     struct sql_sync *y = s->srv->sync;
-    if (!y || wall_ms() - x->checked_ms < y->lease_ms)
+    if (!y)
         return 0;
-    /* The statement outlived the lease its cache was vouched for: a DDL
-     * may have moved two states on since. Commit only if the stored
-     * version is still the cache's. */
-    struct sql_kvtxn *t;
-    uint64_t ver = 0;
-    int rc = sql__kv_begin(s->srv->kv, &t);
-    if (rc != 0)
-        return sql__kverr(s, rc);
-    rc = sql__meta_version(t, &ver);
-    sql__kvtxn_rollback(t);
-    if (rc != 0)
-        return sql__kverr(s, rc);
-    return ver == c->version ? 0 : changed(s);
+    /* The cache (its tables this transaction wrote are as it began) was
+     * last vouched for at checked_ms: this server's registry entry holds
+     * it until checked_ms + lease, and a DDL moves two states past it no
+     * earlier than one lease after that (lagging()), so it takes its
+     * timestamp from the TSO after checked_ms + 2 leases. A commit_ts
+     * decided before checked_ms + lease is below it, however long the
+     * commit then takes; past that, renew_deadline vouches again. */
+    int64_t seen = __atomic_load_n(&y->checked_ms, __ATOMIC_ACQUIRE);
+    sql__kvtxn_set_commit_deadline(kt, (uint64_t)(seen + y->lease_ms),
+                                   renew_deadline, s);
+    return 0;
 }
 
 /* ---- the DDL lock ------------------------------------------------------ */

@@ -27,6 +27,7 @@ struct sql_tableinfo;
 struct sql_idxinfo;
 struct sql_datum;
 struct sql__buf;
+struct sql_kvtxn;
 
 #define SQL_SCHEMA_LEASE_MS 1000 /* default schema lease */
 #define SQL_TXN_TABLES 16        /* table ids a transaction remembers */
@@ -49,8 +50,6 @@ struct sql_txn_schema
     int64_t tables[SQL_TXN_TABLES];  /* tables it wrote */
     unsigned n;                      /* their count */
     bool many;                       /* more than SQL_TXN_TABLES */
-    int64_t checked_ms;              /* validation the statement started
-                                        on */
 };
 
 /* Server open/close: with opts->cluster, register this server (the
@@ -67,9 +66,13 @@ int sql__sync_stmt_begin(struct sql_session *s);
 void sql__sync_txn_begin(struct sql_session *s);
 void sql__sync_note_key(struct sql_session *s, const uint8_t *key,
                         size_t klen);
-/* Before committing a transaction with writes: 8028 if a table it wrote
- * changed since it began, or the cache can no longer be vouched for. */
-int sql__sync_commit_check(struct sql_session *s);
+/* Before committing t, a transaction with writes: 8028 if a table it
+ * wrote changed since it began; else t's commit is bounded by the schema
+ * lease (a later commit_ts only if the stored version is still the
+ * cache's: DESIGN.md "Why a commit never writes an old layout"). */
+int sql__sync_commit_check(struct sql_session *s, struct sql_kvtxn *t);
+/* The 8028 answer: a table the transaction wrote changed under it. */
+int sql__sync_changed(struct sql_session *s);
 
 /* DDL: take the cluster-wide DDL lock (waiting for another server's
  * DDL) and bring the cache up to date; release it. No-ops alone. */

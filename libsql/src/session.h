@@ -56,6 +56,11 @@ struct sql_server
                                       transaction (a store call), the
                                       statement lock held; NULL none */
     void *begin_hook_ctx;          /* its ctx */
+    void (*commit_hook)(void *ctx, struct sql_session *s); /* tests: run
+                                      once a commit passed its schema
+                                      check, before it is sent; NULL
+                                      none */
+    void *commit_hook_ctx;         /* its ctx */
     void (*on_kill)(void *ctx, uint32_t conn_id); /* KILL CONNECTION hook */
     void *kill_ctx;                /* its ctx */
     bool sha2_cache;               /* caching_sha2 fast path only after a

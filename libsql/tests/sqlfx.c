@@ -138,6 +138,51 @@ void sqlfx_close_db(struct sqlfx *f, struct sqlfx_conn *c)
     sqlfx_close(f);
 }
 
+void sqlfx_two_server(struct sqlfx_two *w, struct sqlfx *f,
+                      unsigned lease_ms)
+{
+    struct sql_server_options o = {.cluster = &w->co,
+                                   .schema_lease_ms = lease_ms};
+    char err[256] = "";
+    memset(f, 0, sizeof(*f));
+    int rc = sql_server_open(&o, &f->srv, err, sizeof(err));
+    if (rc != 0)
+        fail_msg("sql_server_open: %d %s", rc, err);
+}
+
+void sqlfx_two_open(struct sqlfx_two *w, unsigned lease_ms)
+{
+    memset(w, 0, sizeof(*w));
+    assert_int_equal(mvcc_memengine_create(&w->eng), 0);
+    struct mvcc_store_opts so = {.lock_table = true};
+    assert_int_equal(mvcc_store_open(w->eng, &so, &w->store), 0);
+    assert_int_equal(mvcc_local_transport_init(&w->tr, &w->store, 1, NULL),
+                     0);
+    w->co = (struct mvcc_client_opts){.transport = w->tr,
+                                      .tso = mvcc_local_tso_next,
+                                      .tso_ctx = &w->tso,
+                                      .one_pc = true,
+                                      .resolve_budget_ms = 100};
+    sqlfx_two_server(w, &w->a, lease_ms);
+    sqlfx_two_server(w, &w->b, lease_ms);
+    sqlfx_connect(&w->a, &w->ca, 1);
+    sqlfx_connect(&w->b, &w->cb, 2);
+    assert_string_equal(sqlfx_q(&w->ca, "CREATE DATABASE d"), "OK 1 0 0");
+    assert_string_equal(sqlfx_q(&w->ca, "USE d"), "OK 0 0 0");
+    assert_string_equal(sqlfx_q(&w->cb, "USE d"), "OK 0 0 0");
+}
+
+void sqlfx_two_close(struct sqlfx_two *w)
+{
+    sqlfx_disconnect(&w->ca);
+    sqlfx_disconnect(&w->cb);
+    sql_server_close(w->a.srv);
+    sql_server_close(w->b.srv);
+    mvcc_local_transport_free(&w->tr);
+    mvcc_store_close(w->store);
+    mvcc_engine_destroy(w->eng);
+}
+
 static void emit(struct sqlfx_conn *c, size_t *n, const char *fmt, ...)
 {
     va_list ap;

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <mvcc.h>
+
 #include "sql.h"
 
 struct sqlfx
@@ -49,6 +51,26 @@ void sqlfx_disconnect(struct sqlfx_conn *c);
  * undoes it. */
 void sqlfx_open_db(struct sqlfx *f, struct sqlfx_conn *c);
 void sqlfx_close_db(struct sqlfx *f, struct sqlfx_conn *c);
+
+/* Two servers on one in-memory store, as two sqld on a cluster are
+ * (schema_sync.c keeps their catalogs in step, with a short lease so DDL
+ * waits stay short): a session on each (ids 1 and 2), database `d`
+ * created through a and in use on both. */
+struct sqlfx_two
+{
+    struct mvcc_engine *eng;      /* memory engine */
+    struct mvcc_store *store;     /* Percolator over it */
+    struct mvcc_transport tr;     /* in-process transport */
+    struct mvcc_local_tso tso;    /* shared timestamps */
+    struct mvcc_client_opts co;   /* the "cluster" both servers use */
+    struct sqlfx a, b;            /* the two servers */
+    struct sqlfx_conn ca, cb;     /* a session on each */
+};
+void sqlfx_two_open(struct sqlfx_two *w, unsigned lease_ms);
+/* One server on w's store (w->co set): what sqlfx_two_open does twice. */
+void sqlfx_two_server(struct sqlfx_two *w, struct sqlfx *f,
+                      unsigned lease_ms);
+void sqlfx_two_close(struct sqlfx_two *w);
 /* Run one COM_QUERY and return the rendered answer (c->out). */
 const char *sqlfx_q(struct sqlfx_conn *c, const char *sql);
 

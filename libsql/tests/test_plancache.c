@@ -302,56 +302,26 @@ static void test_subquery_not_cached(void **state)
 static void test_ddl_from_other_server(void **state)
 {
     (void)state;
-    struct mvcc_engine *eng;
-    struct mvcc_store *store;
-    struct mvcc_transport tr;
-    struct mvcc_local_tso tso = {0};
-    assert_int_equal(mvcc_memengine_create(&eng), 0);
-    struct mvcc_store_opts so = {.lock_table = true};
-    assert_int_equal(mvcc_store_open(eng, &so, &store), 0);
-    assert_int_equal(mvcc_local_transport_init(&tr, &store, 1, NULL), 0);
-    struct mvcc_client_opts co = {.transport = tr,
-                                  .tso = mvcc_local_tso_next,
-                                  .tso_ctx = &tso,
-                                  .one_pc = true,
-                                  .resolve_budget_ms = 100};
-    struct sql_server_options o = {.cluster = &co, .schema_lease_ms = 50};
-    struct sqlfx a, b;
-    struct sqlfx_conn ca, cb;
-    char err[256] = "";
-    memset(&a, 0, sizeof(a));
-    memset(&b, 0, sizeof(b));
-    assert_int_equal(sql_server_open(&o, &a.srv, err, sizeof(err)), 0);
-    assert_int_equal(sql_server_open(&o, &b.srv, err, sizeof(err)), 0);
-    sqlfx_connect(&a, &ca, 1);
-    sqlfx_connect(&b, &cb, 2);
-    Q(&ca, "CREATE DATABASE d", "OK 1 0 0");
-    Q(&ca, "USE d", "OK 0 0 0");
-    Q(&cb, "USE d", "OK 0 0 0");
-    fill(&ca);
+    struct sqlfx_two w;
+    sqlfx_two_open(&w, 50);
+    fill(&w.ca);
     unsigned np, nc;
-    int id = sqlfx_prepare(&ca, "SELECT * FROM t WHERE id = ?", &np, &nc);
+    int id = sqlfx_prepare(&w.ca, "SELECT * FROM t WHERE id = ?", &np, &nc);
     assert_true(id > 0);
-    X1(&ca, id, "2", "2|20|two");
-    X1(&ca, id, "2", "2|20|two");
-    C(&ca, "2 0 1");
+    X1(&w.ca, id, "2", "2|20|two");
+    X1(&w.ca, id, "2", "2|20|two");
+    C(&w.ca, "2 0 1");
     /* B's DDL returns once A can no longer miss it. */
-    Q(&cb, "ALTER TABLE t ADD COLUMN w INT DEFAULT 3", "OK 0 0 0");
-    X1(&ca, id, "2", "2|20|two|3");
-    C(&ca, "2 1 0");
-    X1(&ca, id, "2", "2|20|two|3");
-    Q(&cb, "DROP TABLE t", "OK 0 0 0");
-    Q(&cb, "CREATE TABLE t (id INT PRIMARY KEY, s VARCHAR(5))", "OK 0 0 0");
-    Q(&cb, "INSERT INTO t VALUES (2, 'bee')", "OK 1 0 0");
-    X1(&ca, id, "2", "2|bee");
-    C(&ca, "3 2 0");
-    sqlfx_disconnect(&ca);
-    sqlfx_disconnect(&cb);
-    sql_server_close(a.srv);
-    sql_server_close(b.srv);
-    mvcc_local_transport_free(&tr);
-    mvcc_store_close(store);
-    mvcc_engine_destroy(eng);
+    Q(&w.cb, "ALTER TABLE t ADD COLUMN w INT DEFAULT 3", "OK 0 0 0");
+    X1(&w.ca, id, "2", "2|20|two|3");
+    C(&w.ca, "2 1 0");
+    X1(&w.ca, id, "2", "2|20|two|3");
+    Q(&w.cb, "DROP TABLE t", "OK 0 0 0");
+    Q(&w.cb, "CREATE TABLE t (id INT PRIMARY KEY, s VARCHAR(5))", "OK 0 0 0");
+    Q(&w.cb, "INSERT INTO t VALUES (2, 'bee')", "OK 1 0 0");
+    X1(&w.ca, id, "2", "2|bee");
+    C(&w.ca, "3 2 0");
+    sqlfx_two_close(&w);
 }
 
 /* sql_session_try_quick (what sqld's loop thread calls first): point

@@ -339,52 +339,25 @@ static void lifetime(void **state)
 static void two_servers(void **state)
 {
     (void)state;
-    struct mvcc_engine *eng;
-    struct mvcc_store *store;
-    struct mvcc_transport tr;
-    struct mvcc_local_tso tso = {0};
-    struct sqlfx a = {0}, b = {0};
-    struct sqlfx_conn ca, cb;
-    char got[4096], err[256] = "";
-    assert_int_equal(mvcc_memengine_create(&eng), 0);
-    struct mvcc_store_opts so = {.lock_table = true};
-    assert_int_equal(mvcc_store_open(eng, &so, &store), 0);
-    assert_int_equal(mvcc_local_transport_init(&tr, &store, 1, NULL), 0);
-    struct mvcc_client_opts co = {.transport = tr,
-                                  .tso = mvcc_local_tso_next,
-                                  .tso_ctx = &tso,
-                                  .one_pc = true,
-                                  .resolve_budget_ms = 100};
-    struct sql_server_options o = {.cluster = &co, .schema_lease_ms = 50};
-    assert_int_equal(sql_server_open(&o, &a.srv, err, sizeof(err)), 0);
-    assert_int_equal(sql_server_open(&o, &b.srv, err, sizeof(err)), 0);
-    sqlfx_connect(&a, &ca, 1);
-    sqlfx_connect(&b, &cb, 2);
-    Q(&ca, "CREATE DATABASE d", "OK 1 0 0");
-    Q(&ca, "USE d", "OK 0 0 0");
-    make_u(&ca);
-    Q(&cb, "USE d", "OK 0 0 0");
+    struct sqlfx_two w;
+    char got[4096];
+    sqlfx_two_open(&w, 50);
+    make_u(&w.ca);
     assert_string_equal(
-        access_of(&cb, "EXPLAIN SELECT * FROM u WHERE b = 1 AND a = 5"),
+        access_of(&w.cb, "EXPLAIN SELECT * FROM u WHERE b = 1 AND a = 5"),
         "IndexRangeScan_2|root|table:u, index:kb(b)|range: 1 key; "
         "filter:((b = 1) AND (a = 5))");
-    Q(&ca, "ANALYZE TABLE u", "d.u|analyze|status|OK");
-    strip_time(sqlfx_q(&cb, "SHOW STATS_META"), 2, got, sizeof(got));
+    Q(&w.ca, "ANALYZE TABLE u", "d.u|analyze|status|OK");
+    strip_time(sqlfx_q(&w.cb, "SHOW STATS_META"), 2, got, sizeof(got));
     assert_string_equal(got, "d|u|1000");
     assert_string_equal(
-        access_of(&cb, "EXPLAIN SELECT * FROM u WHERE b = 1 AND a = 5"),
+        access_of(&w.cb, "EXPLAIN SELECT * FROM u WHERE b = 1 AND a = 5"),
         "IndexRangeScan_2|root|table:u, index:ka(a)|range: 1 key; "
         "filter:((b = 1) AND (a = 5))");
-    Q(&cb, "TRUNCATE TABLE u", "OK 0 0 0");
-    Q(&ca, "SHOW STATS_META", "");
-    Q(&cb, "SHOW STATS_META", "");
-    sqlfx_disconnect(&ca);
-    sqlfx_disconnect(&cb);
-    sql_server_close(a.srv);
-    sql_server_close(b.srv);
-    mvcc_local_transport_free(&tr);
-    mvcc_store_close(store);
-    mvcc_engine_destroy(eng);
+    Q(&w.cb, "TRUNCATE TABLE u", "OK 0 0 0");
+    Q(&w.ca, "SHOW STATS_META", "");
+    Q(&w.cb, "SHOW STATS_META", "");
+    sqlfx_two_close(&w);
 }
 
 /* The record: what encodes decodes to the same bytes; every shorter

@@ -1,0 +1,376 @@
+/* test_bound.c: commit deadlines (mvcc_txn_set_commit_deadline, the
+ * prewrite's deadline_ms): a store refuses a 1PC or async prewrite past
+ * the deadline writing nothing; a refused primary goes on in two phases,
+ * a refused async secondary is sent again under a renewed deadline; a
+ * two-phase commit past the deadline is renewed once every key is locked;
+ * a failed renewal ends the commit, rolled back (DESIGN.md "Commit
+ * deadline"). A transport that holds one shard's first prewrite back
+ * plays the stalled request.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "mvcc.h"
+#include "testutil.h"
+
+#define K(x) (x), strlen(x)
+#define FAR ((uint64_t)1 << 60) /* a deadline that never passes */
+
+/* The renewal: counts its calls and answers rc with deadline to. */
+struct check
+{
+    int calls;   /* how many */
+    uint64_t to; /* the deadline it answers */
+    int rc;      /* its answer */
+};
+
+static int check_fn(void *ctx, uint64_t *deadline_ms)
+{
+    struct check *ck = ctx;
+    ck->calls++;
+    *deadline_ms = ck->to;
+    return ck->rc;
+}
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The in-process transport, with the first prewrite to shard `slow` held
+ * until its deadline has passed. */
+struct stall
+{
+    struct mvcc_transport in; /* the real one */
+    int slow;                 /* shard to hold, -1 none */
+    int held;                 /* prewrites held so far */
+};
+
+static struct stall *the_stall; /* the transport's ctx is the real one's */
+
+static int stall_prewrite(void *ctx, uint64_t shard,
+                          const struct mvcc_prewrite_req *req,
+                          struct mvcc_result *res)
+{
+    struct stall *st = the_stall;
+    if ((int)shard == st->slow && st->held++ == 0 && req->deadline_ms) {
+        struct timespec d = {0, 2000000};
+        while (wall_ms() <= req->deadline_ms)
+            nanosleep(&d, NULL);
+    }
+    return st->in.prewrite(ctx, shard, req, res);
+}
+
+static struct mvcc_client *client(struct tu_cluster *k, bool one_pc,
+                                  bool async, struct stall *st, int slow)
+{
+    struct mvcc_client_opts o;
+    memset(&o, 0, sizeof o);
+    o.one_pc = one_pc;
+    o.async_commit = async;
+    o.transport = k->tr;
+    if (st) {
+        st->in = k->tr;
+        st->slow = slow;
+        st->held = 0;
+        the_stall = st;
+        o.transport.prewrite = stall_prewrite;
+    }
+    o.tso = mvcc_local_tso_next;
+    o.tso_ctx = &k->tso;
+    struct mvcc_client *c;
+    assert_int_equal(mvcc_client_create(&o, &c), 0);
+    return c;
+}
+
+/* key on shard s reads as want at ts (NULL: not found). */
+static void value_is(struct tu_cluster *k, int s, const char *key,
+                     mvcc_ts ts, const char *want)
+{
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    int rc = mvcc_get(k->s[s], NULL, key, strlen(key), ts, &r);
+    if (want == NULL) {
+        assert_int_equal(rc, MVCC_NOTFOUND);
+    } else {
+        assert_int_equal(rc, 0);
+        assert_int_equal(r.npairs, 1);
+        assert_int_equal(r.pairs[0].value_len, strlen(want));
+        assert_memory_equal(r.pairs[0].value, want, strlen(want));
+    }
+    mvcc_result_reset(&r);
+}
+
+static void no_locks(struct tu_cluster *k, int s)
+{
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    assert_int_equal(mvcc_scan_lock(k->s[s], MVCC_TS_MAX, "", 0, NULL, 0, 0,
+                                    &r),
+                     0);
+    assert_int_equal(r.nlocks, 0);
+    mvcc_result_reset(&r);
+}
+
+static void rolled_back(struct tu_cluster *k, const char *primary,
+                        mvcc_ts start)
+{
+    struct mvcc_check_txn_req q;
+    memset(&q, 0, sizeof q);
+    q.primary = primary;
+    q.primary_len = strlen(primary);
+    q.lock_ts = start;
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    assert_int_equal(mvcc_check_txn_status(k->s[0], &q, &r), 0);
+    assert_int_equal(r.status, MVCC_TXN_ROLLED_BACK);
+    mvcc_result_reset(&r);
+}
+
+/* The store: 1PC and async prewrites past the deadline are refused with
+ * nothing written; a plain prewrite carries none to check; a resend whose
+ * keys are written already answers what they hold. */
+static void store_refuses_past_deadline(void **state)
+{
+    int kind = *(int *)*state;
+    struct tu_cluster k;
+    assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
+    struct mvcc_store *s = k.s[0];
+    struct mvcc_mutation m = {MVCC_OP_PUT, "a", 1, "1", 1, false};
+    struct mvcc_prewrite_req req;
+    memset(&req, 0, sizeof req);
+    req.mutations = &m;
+    req.n = 1;
+    req.primary = "a";
+    req.primary_len = 1;
+    req.start_ts = 100;
+    req.lock_ttl = 3000;
+    req.txn_size = 1;
+    req.try_one_pc = true;
+    req.deadline_ms = 1; /* long past */
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    assert_int_equal(mvcc_prewrite(s, &req, &r), MVCC_COMMIT_DEADLINE);
+    value_is(&k, 0, "a", MVCC_TS_MAX, NULL);
+    no_locks(&k, 0);
+    req.try_one_pc = false;
+    req.use_async_commit = true;
+    assert_int_equal(mvcc_prewrite(s, &req, &r), MVCC_COMMIT_DEADLINE);
+    no_locks(&k, 0);
+    req.deadline_ms = FAR;
+    assert_int_equal(mvcc_prewrite(s, &req, &r), 0);
+    mvcc_ts decided = r.min_commit_ts;
+    assert_true(decided > 100);
+    /* Resent after the deadline: its lock answers, nothing new. */
+    req.deadline_ms = 1;
+    assert_int_equal(mvcc_prewrite(s, &req, &r), 0);
+    assert_int_equal(r.min_commit_ts, decided);
+    /* A plain prewrite carries no deadline to check. */
+    struct mvcc_mutation m2 = {MVCC_OP_PUT, "b", 1, "2", 1, false};
+    req.mutations = &m2;
+    req.primary = "b";
+    req.start_ts = 200;
+    req.use_async_commit = false;
+    assert_int_equal(mvcc_prewrite(s, &req, &r), 0);
+    mvcc_result_reset(&r);
+    tu_cluster_close(&k);
+}
+
+/* Within the deadline 1PC commits and renew is never asked. */
+static void one_pc_within_deadline(void **state)
+{
+    int kind = *(int *)*state;
+    struct tu_cluster k;
+    assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
+    struct mvcc_client *c = client(&k, true, false, NULL, -1);
+    struct check ck = {0, FAR, 0};
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(c, &t), 0);
+    mvcc_txn_set_commit_deadline(t, FAR, check_fn, &ck);
+    tu_txn_set(t, "a", "1");
+    mvcc_ts cts = 0;
+    assert_int_equal(mvcc_txn_commit(t, &cts), 0);
+    assert_int_equal(ck.calls, 0);
+    value_is(&k, 0, "a", cts, "1");
+    mvcc_client_destroy(c);
+    tu_cluster_close(&k);
+}
+
+/* 1PC past the deadline, at the start or in the store (the request held
+ * until it passed): two phases, whose commit is past it too and renewed
+ * once. */
+static void one_pc_late_goes_two_phase(void **state)
+{
+    int kind = *(int *)*state;
+    struct tu_cluster k;
+    assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
+    struct stall st;
+    struct mvcc_client *c = client(&k, true, false, &st, 0);
+    for (int at_start = 0; at_start < 2; at_start++) {
+        struct check ck = {0, FAR, 0};
+        st.held = 0;
+        struct mvcc_txn *t;
+        assert_int_equal(mvcc_txn_begin(c, &t), 0);
+        mvcc_txn_set_commit_deadline(t, at_start ? 1 : wall_ms() + 5,
+                                     check_fn, &ck);
+        tu_txn_set(t, at_start ? "b" : "a", "1");
+        mvcc_ts cts = 0;
+        assert_int_equal(mvcc_txn_commit(t, &cts), 0);
+        assert_int_equal(ck.calls, 1); /* the two-phase renewal */
+        value_is(&k, 0, at_start ? "b" : "a", cts - 1, NULL);
+        value_is(&k, 0, at_start ? "b" : "a", cts, "1");
+        no_locks(&k, 0);
+    }
+    mvcc_client_destroy(c);
+    tu_cluster_close(&k);
+}
+
+/* Two phases past the deadline: renewed and committed; a renewal that
+ * fails, or answers a deadline already past, or none, ends the commit
+ * with nothing left. */
+static void two_phase_renews_or_rolls_back(void **state)
+{
+    int kind = *(int *)*state;
+    struct tu_cluster k;
+    assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
+    struct mvcc_client *c = client(&k, false, false, NULL, -1);
+    struct check ck = {0, FAR, 0};
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(c, &t), 0);
+    mvcc_txn_set_commit_deadline(t, 1, check_fn, &ck);
+    tu_txn_set(t, "a", "1");
+    mvcc_ts cts = 0;
+    assert_int_equal(mvcc_txn_commit(t, &cts), 0);
+    assert_int_equal(ck.calls, 1);
+    value_is(&k, 0, "a", cts, "1");
+    /* Refused. */
+    ck = (struct check){0, FAR, -ESTALE};
+    assert_int_equal(mvcc_txn_begin(c, &t), 0);
+    mvcc_ts start = mvcc_txn_start_ts(t);
+    mvcc_txn_set_commit_deadline(t, 1, check_fn, &ck);
+    tu_txn_set(t, "b", "1");
+    tu_txn_set(t, "z", "2");
+    assert_int_equal(mvcc_txn_commit(t, NULL), -ESTALE);
+    assert_int_equal(ck.calls, 1);
+    value_is(&k, 0, "b", MVCC_TS_MAX, NULL);
+    value_is(&k, 2, "z", MVCC_TS_MAX, NULL);
+    no_locks(&k, 0);
+    no_locks(&k, 2);
+    rolled_back(&k, "b", start);
+    /* A renewal to a deadline already past. */
+    ck = (struct check){0, 1, 0};
+    assert_int_equal(mvcc_txn_begin(c, &t), 0);
+    mvcc_txn_set_commit_deadline(t, 1, check_fn, &ck);
+    tu_txn_set(t, "c", "1");
+    assert_int_equal(mvcc_txn_commit(t, NULL), MVCC_COMMIT_DEADLINE);
+    value_is(&k, 0, "c", MVCC_TS_MAX, NULL);
+    no_locks(&k, 0);
+    /* Without renew the deadline alone refuses. */
+    assert_int_equal(mvcc_txn_begin(c, &t), 0);
+    mvcc_txn_set_commit_deadline(t, 1, NULL, NULL);
+    tu_txn_set(t, "c", "1");
+    assert_int_equal(mvcc_txn_commit(t, NULL), MVCC_COMMIT_DEADLINE);
+    value_is(&k, 0, "c", MVCC_TS_MAX, NULL);
+    no_locks(&k, 0);
+    mvcc_client_destroy(c);
+    tu_cluster_close(&k);
+}
+
+/* Async commit whose primary's request is held past the deadline: no
+ * async primary lock exists, so two phases (renewed once); both keys at
+ * one commit_ts. */
+static void async_primary_late_goes_two_phase(void **state)
+{
+    int kind = *(int *)*state;
+    struct tu_cluster k;
+    assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
+    struct stall st;
+    struct mvcc_client *c = client(&k, false, true, &st, 0);
+    struct check ck = {0, FAR, 0};
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(c, &t), 0);
+    mvcc_txn_set_commit_deadline(t, wall_ms() + 5, check_fn, &ck);
+    tu_txn_set(t, "a", "1"); /* shard 0: the primary */
+    tu_txn_set(t, "z", "2"); /* shard 2 */
+    mvcc_ts cts = 0;
+    assert_int_equal(mvcc_txn_commit(t, &cts), 0);
+    assert_int_equal(ck.calls, 1);
+    value_is(&k, 0, "a", cts - 1, NULL);
+    value_is(&k, 2, "z", cts - 1, NULL);
+    value_is(&k, 0, "a", cts, "1");
+    value_is(&k, 2, "z", cts, "2");
+    no_locks(&k, 0);
+    no_locks(&k, 2);
+    mvcc_client_destroy(c);
+    tu_cluster_close(&k);
+}
+
+/* Async commit whose secondary's request is held past the deadline (its
+ * primary, on time, written with the async flag): the secondary is sent
+ * again under the renewed deadline, so the transaction commits at one
+ * timestamp. A renewal that fails instead rolls everything back: the
+ * primary's record says rolled back, so no late lock can make the
+ * transaction whole. (On a machine slow enough to pass the deadline
+ * before the primary, both go as in the test above: same outcome.) */
+static void async_secondary_late(void **state)
+{
+    int kind = *(int *)*state;
+    struct tu_cluster k;
+    assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
+    struct stall st;
+    struct mvcc_client *c = client(&k, false, true, &st, 2);
+    struct check ck = {0, FAR, 0};
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(c, &t), 0);
+    mvcc_txn_set_commit_deadline(t, wall_ms() + 20, check_fn, &ck);
+    tu_txn_set(t, "a", "1");
+    tu_txn_set(t, "z", "2");
+    mvcc_ts cts = 0;
+    assert_int_equal(mvcc_txn_commit(t, &cts), 0);
+    assert_int_equal(ck.calls, 1);
+    value_is(&k, 0, "a", cts - 1, NULL);
+    value_is(&k, 2, "z", cts - 1, NULL);
+    value_is(&k, 0, "a", cts, "1");
+    value_is(&k, 2, "z", cts, "2");
+    no_locks(&k, 0);
+    no_locks(&k, 2);
+    /* Refused. */
+    ck = (struct check){0, FAR, -ESTALE};
+    st.held = 0;
+    assert_int_equal(mvcc_txn_begin(c, &t), 0);
+    mvcc_ts start = mvcc_txn_start_ts(t);
+    mvcc_txn_set_commit_deadline(t, wall_ms() + 20, check_fn, &ck);
+    tu_txn_set(t, "b", "1");
+    tu_txn_set(t, "y", "2");
+    assert_int_equal(mvcc_txn_commit(t, NULL), -ESTALE);
+    assert_int_equal(ck.calls, 1);
+    no_locks(&k, 0);
+    no_locks(&k, 2);
+    value_is(&k, 0, "b", MVCC_TS_MAX, NULL);
+    value_is(&k, 2, "y", MVCC_TS_MAX, NULL);
+    rolled_back(&k, "b", start);
+    mvcc_client_destroy(c);
+    tu_cluster_close(&k);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TU_BOTH_KIND(store_refuses_past_deadline),
+        TU_BOTH_KIND(one_pc_within_deadline),
+        TU_BOTH_KIND(one_pc_late_goes_two_phase),
+        TU_BOTH_KIND(two_phase_renews_or_rolls_back),
+        TU_BOTH_KIND(async_primary_late_goes_two_phase),
+        TU_BOTH_KIND(async_secondary_late),
+    };
+    return cmocka_run_group_tests_name("libmvcc/bound", tests, NULL, NULL);
+}
