@@ -58,10 +58,26 @@ static void f25_bound_outside_key_domain(void **state)
     Q(&c, "DROP TABLE f25", "OK 0 0 0");
 }
 
+/* F3: a double shown with fixed decimals keeps all its digits. */
+static void f03_round_huge_double(void **state)
+{
+    (void)state;
+    char want[400];
+    int n = snprintf(want, sizeof want, "17");
+    for (int i = 0; i < 307; i++)
+        want[n++] = '0';
+    snprintf(want + n, sizeof want - (size_t)n, ".00");
+    Q(&c, "SELECT ROUND(1.7e308, 2)", want);
+    Q(&c, "SELECT TRUNCATE(1e30, 1), ROUND(-1e20, 1)",
+      "1000000000000000000000000000000.0|-100000000000000000000.0");
+    Q(&c, "SELECT ROUND(1234567890123456789e0, 2)", "1234567890123456800.00");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(f25_bound_outside_key_domain),
+        cmocka_unit_test(f03_round_huge_double),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
