@@ -73,11 +73,30 @@ static void f03_round_huge_double(void **state)
     Q(&c, "SELECT ROUND(1234567890123456789e0, 2)", "1234567890123456800.00");
 }
 
+/* F21: SUBSTRING with a wrong argument count is MySQL's syntax error. */
+static void f21_substring_arity(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT SUBSTRING('abc')",
+      "ERR 1064 You have an error in your SQL syntax; check the manual "
+      "that corresponds to your MySQL server version for the right syntax "
+      "to use near ')'");
+    Q(&c, "SELECT SUBSTR('abc', 1, 1, 1)",
+      "ERR 1064 You have an error in your SQL syntax; check the manual "
+      "that corresponds to your MySQL server version for the right syntax "
+      "to use near ')'");
+    Q(&c, "SELECT SUBSTRING('abc', 2), SUBSTR('abc', 2, 1)", "bc|b");
+    Q(&c, "SELECT LEFT('abc')",
+      "ERR 1582 Incorrect parameter count in the call to native function "
+      "'LEFT'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(f25_bound_outside_key_domain),
         cmocka_unit_test(f03_round_huge_double),
+        cmocka_unit_test(f21_substring_arity),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
