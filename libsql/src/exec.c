@@ -1423,6 +1423,17 @@ static int exec_next(struct sql_xctx *x, struct sql_xnode *n,
     }
     case PL_SORT:
     case PL_TOPN:
+        if (first && p->kind == PL_TOPN && p->limit) {
+            /* LIMIT 0 reads nothing: no row's sort keys (or the filter
+             * below) are evaluated, as in MySQL (F8). */
+            uint64_t lim;
+            if ((rc = limit_value(x, p->limit, UINT64_MAX, &lim)) != 0)
+                return rc;
+            if (lim == 0) {
+                n->pos = n->nrows = 0;
+                return 0;
+            }
+        }
         if (first) {
             if ((rc = sort_all(x, n)) != 0)
                 return rc;

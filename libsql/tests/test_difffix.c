@@ -91,12 +91,31 @@ static void f21_substring_arity(void **state)
       "'LEFT'");
 }
 
+/* F8: LIMIT 0 reads no row, so nothing overflows on rows never returned. */
+static void f08_limit_zero_reads_nothing(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f08 (id INT PRIMARY KEY, u BIGINT UNSIGNED, b BIGINT)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f08 VALUES (1, 10, 29), (2, 20, -1), (3, 539, -90)",
+      "OK 3 0 0");
+    Q(&c, "DELETE FROM f08 WHERE u * b > 0 ORDER BY id LIMIT 0", "OK 0 0 0");
+    Q(&c, "UPDATE f08 SET b = 0 WHERE u * b > 0 ORDER BY id LIMIT 0",
+      "OK 0 0 0");
+    Q(&c, "SELECT u * b FROM f08 ORDER BY b LIMIT 0", "");
+    Q(&c, "SELECT id FROM f08 ORDER BY u * b LIMIT 1",
+      "ERR 1690 BIGINT UNSIGNED value is out of range in '(u * b)'");
+    Q(&c, "SELECT id FROM f08 ORDER BY b DESC LIMIT 2", "1\n2");
+    Q(&c, "DROP TABLE f08", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(f25_bound_outside_key_domain),
         cmocka_unit_test(f03_round_huge_double),
         cmocka_unit_test(f21_substring_arity),
+        cmocka_unit_test(f08_limit_zero_reads_nothing),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
