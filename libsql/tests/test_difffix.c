@@ -109,6 +109,23 @@ static void f08_limit_zero_reads_nothing(void **state)
     Q(&c, "DROP TABLE f08", "OK 0 0 0");
 }
 
+/* F20: a negated literal below the BIGINT minimum is a DECIMAL. */
+static void f20_negated_unsigned_literal(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT -9999999999999999999, -9223372036854775809, "
+          "-9223372036854775808, -18446744073709551615 + 1",
+      "-9999999999999999999|-9223372036854775809|-9223372036854775808|"
+      "-18446744073709551614");
+    Q(&c, "CREATE TABLE f20 (id INT PRIMARY KEY, d DECIMAL(20,0), b BIGINT)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f20 VALUES (1, -9999999999999999999, 0)", "OK 1 0 0");
+    Q(&c, "INSERT INTO f20 VALUES (2, 0, -9223372036854775809)",
+      "ERR 1264 Out of range value for column 'b' at row 1");
+    Q(&c, "SELECT d FROM f20", "-9999999999999999999");
+    Q(&c, "DROP TABLE f20", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -116,6 +133,7 @@ int main(void)
         cmocka_unit_test(f03_round_huge_double),
         cmocka_unit_test(f21_substring_arity),
         cmocka_unit_test(f08_limit_zero_reads_nothing),
+        cmocka_unit_test(f20_negated_unsigned_literal),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
