@@ -126,6 +126,26 @@ static void f20_negated_unsigned_literal(void **state)
     Q(&c, "DROP TABLE f20", "OK 0 0 0");
 }
 
+/* F4: CEIL/FLOOR of a narrow DECIMAL expression is a BIGINT. */
+static void f04_ceil_floor_narrow_decimal(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f04 (id INT PRIMARY KEY, c DECIMAL(4,1), "
+          "u BIGINT UNSIGNED, w DECIMAL(30,2))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f04 VALUES (1, 337.2, 5, 1.5)", "OK 1 0 0");
+    c.headers = true;
+    Q(&c, "SELECT CEIL(c), CEIL(c + c), CEIL(-2.25), FLOOR(COALESCE(0.5, 0)), "
+          "FLOOR(-c), CEIL(GREATEST(c, 0.5)), FLOOR(w * 2) FROM f04",
+      "CEIL(c)|CEIL(c + c)|CEIL(-2.25)|FLOOR(COALESCE(0.5, 0))|FLOOR(-c)|"
+      "CEIL(GREATEST(c, 0.5))|FLOOR(w * 2)\n"
+      "338|675|-2|0|-338|338|3");
+    c.headers = false;
+    Q(&c, "SELECT u * FLOOR(-2.25) FROM f04",
+      "ERR 1690 BIGINT UNSIGNED value is out of range in '(u * FLOOR(-2.25))'");
+    Q(&c, "DROP TABLE f04", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -134,6 +154,7 @@ int main(void)
         cmocka_unit_test(f21_substring_arity),
         cmocka_unit_test(f08_limit_zero_reads_nothing),
         cmocka_unit_test(f20_negated_unsigned_literal),
+        cmocka_unit_test(f04_ceil_floor_narrow_decimal),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
