@@ -146,6 +146,23 @@ static void f04_ceil_floor_narrow_decimal(void **state)
     Q(&c, "DROP TABLE f04", "OK 0 0 0");
 }
 
+/* A negative number in ORDER BY / GROUP BY is a constant, not a position
+ * (found by seed 303: ORDER BY (- 9223372036854775807) was 1054). */
+static void order_by_negative_constant(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE ob (id INT PRIMARY KEY, v INT)", "OK 0 0 0");
+    Q(&c, "INSERT INTO ob VALUES (1, 20), (2, 10)", "OK 2 0 0");
+    Q(&c, "SELECT id FROM ob ORDER BY (- 9223372036854775807), v", "2\n1");
+    Q(&c, "SELECT id FROM ob ORDER BY -1, id DESC", "2\n1");
+    Q(&c, "SELECT COUNT(*) FROM ob GROUP BY -1", "2");
+    Q(&c, "SELECT id FROM ob ORDER BY 0",
+      "ERR 1054 Unknown column '0' in 'order clause'");
+    Q(&c, "SELECT id FROM ob ORDER BY 2",
+      "ERR 1054 Unknown column '2' in 'order clause'");
+    Q(&c, "DROP TABLE ob", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -155,6 +172,7 @@ int main(void)
         cmocka_unit_test(f08_limit_zero_reads_nothing),
         cmocka_unit_test(f20_negated_unsigned_literal),
         cmocka_unit_test(f04_ceil_floor_narrow_decimal),
+        cmocka_unit_test(order_by_negative_constant),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
