@@ -164,6 +164,11 @@ static int int_digits(const struct sql_expr *x)
         return 20;
     if (x->op == EX_NEG && x->nargs == 1)
         return int_digits(x->args[0]);
+    if (x->op == EX_FUNC && x->name && x->nargs > 0 &&
+        (!strcmp(x->name, "ROUND") || !strcmp(x->name, "TRUNCATE"))) {
+        int d = int_digits(x->args[0]); /* ROUND may carry a digit */
+        return d < 0 ? -1 : d + (x->name[0] == 'R');
+    }
     if (x->op == EX_ARITH && x->nargs == 2) {
         int l = int_digits(x->args[0]), r = int_digits(x->args[1]);
         if (l < 0 || r < 0)

@@ -140,6 +140,9 @@ static void f04_ceil_floor_narrow_decimal(void **state)
       "CEIL(c)|CEIL(c + c)|CEIL(-2.25)|FLOOR(COALESCE(0.5, 0))|FLOOR(-c)|"
       "CEIL(GREATEST(c, 0.5))|FLOOR(w * 2)\n"
       "338|675|-2|0|-338|338|3");
+    Q(&c, "SELECT u * CEIL(ROUND(-2.25, 1)) FROM f04",
+      "ERR 1690 BIGINT UNSIGNED value is out of range in "
+      "'(u * CEIL(ROUND(-2.25, 1)))'");
     c.headers = false;
     Q(&c, "SELECT u * FLOOR(-2.25) FROM f04",
       "ERR 1690 BIGINT UNSIGNED value is out of range in '(u * FLOOR(-2.25))'");
