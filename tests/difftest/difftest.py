@@ -334,7 +334,8 @@ SAME_ERROR = {(1111, 1056), (1366, 1265)}
 def compare(a, b, ordered, ci_cols, check_types=True):
     """None when a (MariaDB) and b (sqld) agree, else why not."""
     if a.kind == "err" and a.code == 1054 and b.kind == "rows" and \
-            re.search(r"Unknown column '-\d+' in 'order clause'", a.msg or ""):
+            re.search(r"Unknown column '-\d+' in '(order clause|ORDER BY)'",
+                      a.msg or ""):
         # ORDER BY -1: MariaDB folds the negation into a position and
         # fails; MySQL 8 (Item_func_neg is no INT_ITEM, so no position)
         # and sqld sort by the constant (FINDINGS.md "ORDER BY -n").
