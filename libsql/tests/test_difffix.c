@@ -166,6 +166,28 @@ static void order_by_negative_constant(void **state)
     Q(&c, "DROP TABLE ob", "OK 0 0 0");
 }
 
+/* F26, F13: a DECIMAL quotient keeps its 9-digit words inside an
+ * expression and is rounded only where shown. */
+static void f26_decimal_quotient_precision(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f26 (id INT PRIMARY KEY, c0 DECIMAL(11,3), "
+          "c2 TINYINT UNSIGNED, d DECIMAL(5,5))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f26 VALUES (1, 641737.053, 54, 0), (2, 0, 0, 0.17166), "
+          "(3, 0, 0, -0.99999), (4, 0, 0, -0.99999), (5, 0, 0, -0.24696), "
+          "(6, 0, 0, 0), (7, 0, 0, 0.24673)",
+      "OK 7 0 0");
+    Q(&c, "SELECT (0.5 / c2) * 2020, 0.5 / c2, c0 DIV (2 / c0), 2 / c0 "
+          "FROM f26 WHERE id = 1",
+      "18.70370|0.00926|205948990051|0.0000");
+    Q(&c, "SELECT AVG(d), SUM(d) / 7 FROM f26", "-0.261221428|-0.261221428");
+    Q(&c, "SELECT 1 / 3, 2 / 3, 2 / 3 * 3, 1.0000001 / 3 * 3, "
+          "0.000005 / 3 * 1000000000000",
+      "0.3333|0.6667|2.0000|1.00000010000|1666666.6666660000");
+    Q(&c, "DROP TABLE f26", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +198,7 @@ int main(void)
         cmocka_unit_test(f20_negated_unsigned_literal),
         cmocka_unit_test(f04_ceil_floor_narrow_decimal),
         cmocka_unit_test(order_by_negative_constant),
+        cmocka_unit_test(f26_decimal_quotient_precision),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
