@@ -592,20 +592,27 @@ int sql__dec_div(const struct sql_dec *a, const struct sql_dec *b, int incr,
         sql__dec_zero(out);
         return SQL_DEC_DIV0;
     }
-    int scale = a->scale + incr;
+    /* MySQL's decimal division (strings/decimal.c do_div_mod) computes
+     * the quotient to whole 9-digit words past the point, enough for the
+     * operands' scales plus incr, and truncates there; the result type's
+     * scale (a's + incr) rounds only the value shown or stored. So 0.5 /
+     * 54 * 2020 is 18.70370 (0.009259259 * 2020), not 18.70520 (F26),
+     * and -1.82855 / 7 shows -0.261221428 (F13). */
+    int scale = (a->scale + b->scale + incr + 8) / 9 * 9;
+    if (scale < a->scale + incr)
+        scale = a->scale + incr;
     if (scale > SQL_DEC_MAX_SCALE)
         scale = SQL_DEC_MAX_SCALE;
-    /* q = a * 10^(scale + b.scale - a.scale + 1) / b, then round one digit. */
+    /* q = a * 10^(scale + b.scale - a.scale) / b, truncated. */
     struct big ba, bb, q;
     big_from_dec(&ba, a);
     big_from_dec(&bb, b);
-    int shift = scale + b->scale - a->scale + 1;
+    int shift = scale + b->scale - a->scale;
     if (big_shift_up(&ba, shift)) {
         sql__dec_zero(out);
         return SQL_DEC_OVERFLOW;
     }
     big_divmod(&ba, &bb, &q, NULL);
-    big_shift_down(&q, 1, RND_HALF);
     return big_to_dec(&q, scale, a->neg != b->neg, out);
 }
 

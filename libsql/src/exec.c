@@ -303,6 +303,20 @@ static bool key_compatible(const struct sql_datum *d,
     return false;
 }
 
+/* Where an integer constant lies against an integer key column's domain
+ * (F25): -1 below it (a negative number for an UNSIGNED column), 1 above
+ * it (past INT64_MAX for a signed one), 0 inside or not an integer pair.
+ * Encoded as is, such a constant lands at the wrong end of the key order. */
+static int key_outside(const struct sql_datum *d, const struct sql_ftype *t)
+{
+    int vt = sql__ftype_vt(t);
+    if (vt == SQL_VT_UINT && d->vt == SQL_VT_INT && d->v.i < 0)
+        return -1;
+    if (vt == SQL_VT_INT && d->vt == SQL_VT_UINT && d->v.u > (uint64_t)INT64_MAX)
+        return 1;
+    return 0;
+}
+
 static uint8_t *dup_bytes(struct sql_arena *a, const void *p, size_t n)
 {
     uint8_t *q = sql__arena_alloc(a, n ? n : 1);
@@ -416,8 +430,8 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
                 break;
             if (d.vt == SQL_VT_NULL && pr->eq_nullsafe && pr->eq_nullsafe[k])
                 rc = sql__key_append(&b, &d, ct); /* NULL <=> NULL */
-            else if (d.vt == SQL_VT_NULL)
-                skip = true;
+            else if (d.vt == SQL_VT_NULL || key_outside(&d, ct) != 0)
+                skip = true; /* nothing in the column equals it */
             else if (!key_compatible(&d, ct) || ix->prefix[k] > 0) {
                 *full = true;
                 break;
@@ -447,9 +461,9 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
         if (pr->lo && nt && !prefixed) {
             if ((rc = sql__expr_eval(pr->lo, &x->ev, n->outer, &d)) != 0)
                 break;
-            if (d.vt == SQL_VT_NULL)
+            if (d.vt == SQL_VT_NULL || key_outside(&d, nt) > 0)
                 continue;
-            if (key_compatible(&d, nt)) {
+            if (key_compatible(&d, nt) && key_outside(&d, nt) == 0) {
                 b.len = plen;
                 if ((rc = sql__key_append(&b, &d, nt)) != 0)
                     break;
@@ -469,9 +483,9 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
         if (pr->hi && nt && !prefixed) {
             if ((rc = sql__expr_eval(pr->hi, &x->ev, n->outer, &d)) != 0)
                 break;
-            if (d.vt == SQL_VT_NULL)
+            if (d.vt == SQL_VT_NULL || key_outside(&d, nt) < 0)
                 continue;
-            if (key_compatible(&d, nt)) {
+            if (key_compatible(&d, nt) && key_outside(&d, nt) == 0) {
                 b.len = plen;
                 if ((rc = sql__key_append(&b, &d, nt)) != 0)
                     break;
@@ -1415,6 +1429,17 @@ static int exec_next(struct sql_xctx *x, struct sql_xnode *n,
     }
     case PL_SORT:
     case PL_TOPN:
+        if (first && p->kind == PL_TOPN && p->limit) {
+            /* LIMIT 0 reads nothing: no row's sort keys (or the filter
+             * below) are evaluated, as in MySQL (F8). */
+            uint64_t lim;
+            if ((rc = limit_value(x, p->limit, UINT64_MAX, &lim)) != 0)
+                return rc;
+            if (lim == 0) {
+                n->pos = n->nrows = 0;
+                return 0;
+            }
+        }
         if (first) {
             if ((rc = sort_all(x, n)) != 0)
                 return rc;

@@ -1222,6 +1222,14 @@ static int compile_func(struct sql_arena *a, const struct ast_expr *x,
                             "the manual that corresponds to your MySQL "
                             "server version for the right syntax to use "
                             "near 'INTERVAL'");
+    if ((n < fn->min || (fn->max >= 0 && n > fn->max)) &&
+        (!strcasecmp(name, "SUBSTRING") || !strcasecmp(name, "SUBSTR")))
+        /* MySQL's grammar spells SUBSTRING's forms out (F21). */
+        return sql__err(err, 1064, ST_42000,
+                        "You have an error in your SQL syntax; check "
+                        "the manual that corresponds to your MySQL "
+                        "server version for the right syntax to use "
+                        "near ')'");
     if (n < fn->min || (fn->max >= 0 && n > fn->max))
         return sql__err(err, SQL_ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT, ST_42000,
                         "Incorrect parameter count in the call to native "

@@ -140,6 +140,63 @@ static int eval_sign(const struct sql_expr *e, struct sql_eval *ev,
     return 0;
 }
 
+/* An upper bound on the integer digits of x's values, sized as MySQL
+ * sizes an expression's precision (display length when the type has one;
+ * a sum one digit more than its wider operand, a product the two added,
+ * COALESCE/GREATEST/LEAST/IF the widest), or -1 when not known (F4). */
+static int int_digits(const struct sql_expr *x)
+{
+    const struct sql_ftype *t = &x->type;
+    if (t->len > 0 && (t->len < SQL_DEC_MAX_PREC + 2 || x->op == EX_COL)) {
+        /* (An expression's DECIMAL type has the widest length: derive.) */
+        int dec = t->dec > 0 && t->dec < 31 ? t->dec : 0;
+        return (int)t->len - dec - (dec > 0) - 1;
+    }
+    if (x->op == EX_LIT && x->lit.vt == SQL_VT_DECIMAL) {
+        char buf[SQL_DEC_STR_MAX];
+        size_t n = sql__dec_print(&x->lit.v.dec, buf);
+        int d = 0;
+        for (size_t i = 0; i < n && buf[i] != '.'; i++)
+            d += buf[i] >= '0' && buf[i] <= '9';
+        return d;
+    }
+    if (x->op == EX_LIT && (x->lit.vt == SQL_VT_INT || x->lit.vt == SQL_VT_UINT))
+        return 20;
+    if (x->op == EX_NEG && x->nargs == 1)
+        return int_digits(x->args[0]);
+    if (x->op == EX_FUNC && x->name && x->nargs > 0 &&
+        (!strcmp(x->name, "ROUND") || !strcmp(x->name, "TRUNCATE"))) {
+        int d = int_digits(x->args[0]); /* ROUND may carry a digit */
+        return d < 0 ? -1 : d + (x->name[0] == 'R');
+    }
+    if (x->op == EX_ARITH && x->nargs == 2) {
+        int l = int_digits(x->args[0]), r = int_digits(x->args[1]);
+        if (l < 0 || r < 0)
+            return -1;
+        if (x->sub == AST_OP_ADD || x->sub == AST_OP_SUB)
+            return (l > r ? l : r) + 1;
+        if (x->sub == AST_OP_MUL)
+            return l + r;
+        return -1;
+    }
+    if (x->op == EX_FUNC && x->name && x->nargs > 0 &&
+        (!strcmp(x->name, "COALESCE") || !strcmp(x->name, "IFNULL") ||
+         !strcmp(x->name, "GREATEST") || !strcmp(x->name, "LEAST") ||
+         !strcmp(x->name, "IF"))) {
+        int m = 0;
+        for (uint16_t i = !strcmp(x->name, "IF"); i < x->nargs; i++) {
+            if (x->args[i]->vt == SQL_VT_NULL)
+                continue;
+            int d = int_digits(x->args[i]);
+            if (d < 0)
+                return -1;
+            m = d > m ? d : m;
+        }
+        return m;
+    }
+    return -1;
+}
+
 /* CEIL/FLOOR: integers stay, decimals become integers (DECIMAL when
  * wider than BIGINT), doubles stay doubles. e->sub: 1 ceil, 0 floor. */
 static int check_ceil(struct sql_expr *e, struct sql_arena *a,
@@ -151,10 +208,8 @@ static int check_ceil(struct sql_expr *e, struct sql_arena *a,
     if (vt == SQL_VT_DECIMAL) {
         /* BIGINT when the integer digits fit (display length less the
          * point, the sign and the fraction). */
-        const struct sql_ftype *at = &e->args[0]->type;
-        int dec = at->dec > 0 ? at->dec : 0;
-        int intd = (int)at->len - dec - (dec > 0) - 1;
-        vt = at->len > 0 && intd <= 17 ? SQL_VT_INT : SQL_VT_DECIMAL;
+        int intd = int_digits(e->args[0]);
+        vt = intd >= 0 && intd <= 17 ? SQL_VT_INT : SQL_VT_DECIMAL;
     }
     if (vt == SQL_VT_NULL || e->args[0]->vt == EX_VT_ANY)
         vt = SQL_VT_DOUBLE;

@@ -1130,6 +1130,11 @@ static struct ast_expr *parse_unary(struct parser *p)
                    a->uval == (uint64_t)INT64_MAX + 1) {
             a->is_unsigned = false;
             a->ival = INT64_MIN;
+        } else if (a != NULL && a->kind == AST_E_INT && a->is_unsigned) {
+            /* Below the BIGINT minimum: MySQL negates it as a DECIMAL
+             * (F20), so -9999999999999999999 is a value, not 1690. */
+            a->kind = AST_E_DECIMAL;
+            a = unary(p, op, a);
         } else if (a != NULL) {
             a = unary(p, op, a);
         }

@@ -612,6 +612,9 @@ static const struct item *item_ref(const struct ast_expr *e,
                                    const struct plan_tscope *ts, bool *bad)
 {
     *bad = false;
+    if (e->kind == AST_E_INT && !e->is_unsigned && e->ival < 0)
+        return NULL; /* -1 is a negation folded by the parser: MySQL
+                        sorts by it as an expression, not a position */
     if (e->kind == AST_E_INT) {
         if (e->ival < 1 || (size_t)e->ival > n) {
             *bad = true;

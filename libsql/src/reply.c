@@ -325,12 +325,10 @@ static bool is_date_type(uint8_t t)
  * as d.ddde[-]N otherwise, without '+' or leading zeros (observed: 1e14 ->
  * 100000000000000, 1e15 -> 1e15, 1e-15 -> 0.000000000000001, 1e-16 ->
  * 1e-16, 2.3e15 -> 2.3e15). */
-static void format_double_plain(double d, char *buf, size_t cap)
+/* The shortest digits (no trailing zeros) of a finite d that read back as
+ * d, its decimal exponent and sign: d = [-]0.digits * 10^(exp + 1). */
+static int shortest_digits(double d, char digits[24], int *exp, bool *neg)
 {
-    if (!isfinite(d)) {
-        snprintf(buf, cap, "%g", d);
-        return;
-    }
     char e[48];
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(e, sizeof e, "%.*e", prec - 1, d);
@@ -338,16 +336,28 @@ static void format_double_plain(double d, char *buf, size_t cap)
             break;
     }
     /* e is [-]D[.DDD]e(+|-)XX */
-    bool neg = e[0] == '-';
-    char digits[24];
+    *neg = e[0] == '-';
     int nd = 0;
-    const char *p = e + (neg ? 1 : 0);
+    const char *p = e + (*neg ? 1 : 0);
     for (; *p != '\0' && *p != 'e' && nd < 23; p++)
         if (*p != '.')
             digits[nd++] = *p;
-    int exp = *p == 'e' ? atoi(p + 1) : 0;
+    *exp = *p == 'e' ? atoi(p + 1) : 0;
     while (nd > 1 && digits[nd - 1] == '0')
         nd--;
+    return nd;
+}
+
+static void format_double_plain(double d, char *buf, size_t cap)
+{
+    if (!isfinite(d)) {
+        snprintf(buf, cap, "%g", d);
+        return;
+    }
+    bool neg;
+    char digits[24];
+    int exp;
+    int nd = shortest_digits(d, digits, &exp, &neg);
     char *o = buf, *end = buf + cap - 1;
 #define PUT(ch)             \
     do {                    \
@@ -395,6 +405,26 @@ static void format_double(const struct sql__colinfo *ci, double d, char *buf,
     if (ci->decimals < 31 &&
         (ci->type == SQL_TYPE_FLOAT || ci->type == SQL_TYPE_DOUBLE ||
          ci->type == SQL_TYPE_NEWDECIMAL || ci->type == SQL_TYPE_DECIMAL)) {
+        if (isfinite(d) && fabs(d) >= 1e15) {
+            /* Past 15 integer digits MySQL shows the shortest digits
+             * that read back as d, then zeros (its dtoa), not the
+             * binary value's exact expansion %f gives (F3). */
+            bool neg;
+            char digits[24];
+            int exp;
+            int nd = shortest_digits(d, digits, &exp, &neg);
+            size_t o = 0;
+            if (neg && o + 1 < cap)
+                buf[o++] = '-';
+            for (int i = 0; i <= exp && o + 1 < cap; i++)
+                buf[o++] = i < nd ? digits[i] : '0';
+            for (unsigned i = 0; i <= ci->decimals && o + 1 < cap; i++)
+                buf[o++] = i ? '0' : '.';
+            if (ci->decimals == 0 && o > 0 && buf[o - 1] == '.')
+                o--;
+            buf[o] = '\0';
+            return;
+        }
         snprintf(buf, cap, "%.*f", (int)ci->decimals, d);
         return;
     }
@@ -717,7 +747,7 @@ static int put_binary(struct sql__buf *b, const struct sql__colinfo *ci,
         return SQL_ETYPE;
     default: {
         /* Strings, DECIMAL, blobs, BIT, ENUM, SET, JSON, GEOMETRY. */
-        char tmp[96];
+        char tmp[400]; /* a double in fixed decimals: up to 342 (F3) */
         const char *p;
         size_t n;
         text_of(ci, v, tmp, sizeof tmp, &p, &n);
@@ -766,7 +796,7 @@ int sql_reply_row(struct sql_proto_conn *c, const struct sql_value *values,
                 rc = SQL_ETYPE;
                 break;
             }
-            char tmp[96];
+            char tmp[400]; /* %.30f of 1.8e308 is 340 characters (F3) */
             const char *p;
             size_t len;
             text_of(&c->cols[i], &values[i], tmp, sizeof tmp, &p, &len);

@@ -1,0 +1,2 @@
+-- F29: DIV with a DOUBLE operand divides as DECIMAL in MySQL/MariaDB
+SELECT 9223372036854775807 DIV 1e2;

@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+# triage.py: sorts the differences of difftest.py runs (their stdout files)
+# into the findings of FINDINGS.md they are instances of, by rules on the
+# minimized reproduction, and prints the rest in full for a person to read.
+# Usage: triage.py OUT... [--show LABEL]. See FINDINGS.md "Long runs".
+import re
+import sys
+
+NUM = r"(?:TINYINT|SMALLINT|INT|BIGINT|DECIMAL|FLOAT|DOUBLE)"
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2}(\.\d+)?)?$")
+TIME_RE = re.compile(r"^-?\d{1,3}:\d{2}:\d{2}(\.\d+)?$")
+OPS = r"(<=>|<=|>=|<>|!=|=|<|>)"
+OPERAND = r"((?:(?:a\d|s)\.)?(?:c\d|k\d|v|id)\b|'(?:[^'\\]|''|\\.)*'|-?[\d.]+(?:e-?\d+)?)"
+
+
+def blocks(path):
+    with open(path, errors="replace") as f:
+        text = f.read()
+    for part in text.split("=" * 72)[1:]:
+        if "DIFFERENCE" not in part:
+            continue
+        b = {"text": part}
+        m = re.search(r"^why: (.*)$", part, re.M)
+        b["why"] = m.group(1) if m else ""
+        m = re.search(r"^statement: (.*)$", part, re.M)
+        b["stmt"] = m.group(1) if m else ""
+        m = re.search(r"^(DIFFERENCE .*)$", part, re.M)
+        b["head"] = m.group(1) if m else ""
+        rep = part.split("minimized reproduction (--replay FILE):", 1)
+        lines = [ln.strip() for ln in rep[1].splitlines()] if len(rep) > 1 \
+            else []
+        b["creates"] = [ln for ln in lines if ln.startswith("CREATE TABLE")] \
+            or re.findall(r"CREATE TABLE [^;]*\)[^;]*(?=;|$)",
+                          part.split("\n", 3)[2] if part.count("\n") > 3
+                          else "")
+        if not b["creates"]:
+            m = re.search(r"^schema: (.*)$", part, re.M)
+            b["creates"] = m.group(1).split("; ") if m else []
+        stmts = [ln.rstrip(";") for ln in lines
+                 if ln and not ln.startswith(("DROP", "CREATE", "INSERT",
+                                              "written", "--", "difftest:",
+                                              "====="))]
+        stmts = [s for s in stmts if not re.match(
+            r"SELECT \* FROM \w+ ORDER BY", s)]
+        b["min"] = stmts[-1] if stmts else b["stmt"]
+        yield b
+
+
+def col_classes(creates):
+    """{table: {column: class}} with classes num, str, date, time."""
+    out = {}
+    for c in creates:
+        m = re.match(r"CREATE TABLE (\w+) \((.*)\)", c)
+        if not m:
+            continue
+        cols = {}
+        for name, ty in re.findall(r"(?:^|, )(\w+) ([A-Z]+)", m.group(2)):
+            if name in ("PRIMARY", "KEY", "UNIQUE"):
+                continue
+            cols[name] = ("num" if re.match(NUM, ty) else
+                          "time" if ty == "TIME" else
+                          "date" if ty.startswith("DATE") else "str")
+        out[m.group(1)] = cols
+    return out
+
+
+def operand_class(tok, cols, aliases):
+    if tok.startswith("'"):
+        s = tok[1:-1]
+        if DATE_RE.match(s):
+            return "lit-date"
+        if TIME_RE.match(s):
+            return "lit-time"
+        return "lit-str"
+    if re.match(r"-?[\d.]", tok):
+        return "num"
+    if "." in tok:
+        a, c = tok.split(".")
+        return cols.get(aliases.get(a, ""), {}).get(c)
+    t = cols.get("t")
+    if t is not None:
+        return t.get(tok)
+    # Unqualified in a join statement (a derived table's WHERE): the
+    # column of some table; the caller tries each.
+    return [c.get(tok) for c in cols.values()]
+
+
+def mixed(a, b):
+    if isinstance(a, list) or isinstance(b, list):
+        xs = a if isinstance(a, list) else [a] * len(b)
+        ys = b if isinstance(b, list) else [b] * len(a)
+        return any(mixed(x, y) for x, y in zip(xs, ys))
+    if a is None or b is None or a == b:
+        return False
+    pair = {a, b}
+    if pair in ({"date", "lit-date"}, {"time", "lit-time"},
+                {"str", "lit-str"}, {"str", "lit-date"}, {"str", "lit-time"}):
+        return False
+    if "lit-str" in pair and pair & {"num"}:
+        return True
+    return True
+
+
+def mixed_comparison(b):
+    cols = col_classes(b["creates"])
+    s = b["min"]
+    aliases = dict((a, t) for t, a in re.findall(r"\b(j\d) (a\d|s)\b", s))
+    aliases.update((a, t) for t, a in re.findall(
+        r"\(SELECT \* FROM (j\d)\b[^()]*(?:\([^()]*\)[^()]*)*\) (a\d)", s))
+    cl = lambda t: operand_class(t, cols, aliases)
+    for x, _op, y in re.findall(OPERAND + r"\s*" + OPS + r"\s*" + OPERAND, s):
+        if mixed(cl(x), cl(y)):
+            return True
+    for x, lst in re.findall(OPERAND + r" (?:NOT )?IN \(([^()]*)\)", s):
+        for y in re.findall(OPERAND, lst):
+            if y != "NULL" and mixed(cl(x), cl(y)):
+                return True
+    for x, lo, hi in re.findall(OPERAND + r" (?:NOT )?BETWEEN " + OPERAND +
+                                " AND " + OPERAND, s):
+        if mixed(cl(x), cl(lo)) or mixed(cl(x), cl(hi)):
+            return True
+    return False
+
+
+def codes(b):
+    m = re.search(r"mariadb:\n\s+ERROR (\d+)", b["text"])
+    s = re.search(r"sqld:\n\s+ERROR (\d+)", b["text"])
+    return (int(m.group(1)) if m else None, int(s.group(1)) if s else None)
+
+
+def classify(b):
+    why, s = b["why"], b["min"]
+    dml = re.match(r"(UPDATE|DELETE)", b["stmt"]) is not None
+    me, se = codes(b)
+    if (me, se) in ((1111, 1056), (1366, 1265)):
+        return "F21 (MySQL's error number in sqld: normalized since)"
+    if (me, se) == (1064, 1582):
+        return "F21 (SUBSTRING arity: fixed since)"
+    if me == 1054 and re.search(r"Unknown column '-\d+'", b["text"]):
+        return "ORDER BY -n (MariaDB's position: normalized since)"
+    if why.startswith("error code") and {me, se} & {1062} and \
+            {me, se} & {1292, 1690, 1264, 1366, 1048, 1365}:
+        return "F11 (two errors possible: which row comes first)"
+    if re.search(r"CAST\(\(?-? ?c\d\)? AS CHAR\)", s) and \
+            re.search(r"'-?0\.0000\d+'.*'-?\d(\.\d+)?e-\d+'", why):
+        return "F28 (small FLOAT as text)"
+    if re.search(r"ORDER BY \(- -?\d+\)", s):
+        return "ORDER BY -n, (- -n) (MariaDB's position)"
+    if re.search(r"mariadb \(.*'-?1e\+17'.*\), sqld", why):
+        return "M04 (MariaDB clips a large DOUBLE in a temporary table)"
+    if re.search(r"CAST\(.*AS CHAR\)", s) and re.search(
+            r"\b(FLOAT)\b", " ".join(b["creates"])) and \
+            why.startswith("row"):
+        return "F10/F28 (a FLOAT as text)"
+    if mixed_comparison(b):
+        return "F6/F15 (mixedcmp: comparison across type classes)"
+    if why.startswith("error code") and dml:
+        return "F11 (two errors possible: which row comes first)"
+    if dml and me in (1292, 1366, 1441, 1264) and se is None:
+        return "F7 (conversion warning in an UPDATE/DELETE WHERE)"
+    if dml and se == 1365 and me is None:
+        return "F7 (constant division by zero in a DML WHERE)"
+    if 1690 in (me, se) and (me is None or se is None):
+        return "F12/F24/FJ2 (overflow on a row or constant one side " \
+               "never evaluates)"
+    if "MOD" in s and re.search(r"'-0\.0*'", b["text"]):
+        return "F14/F18 (MariaDB's negative zero)"
+    if why.startswith("type of column"):
+        m = re.search(r"\((.*)\): mariadb (\w+), sqld (\w+)", why)
+        expr = m.group(1) if m else ""
+        if re.search(r"\b(CEIL|FLOOR)\(", expr) and \
+                (m.group(2), m.group(3)) == ("int", "decimal"):
+            return "F4 (CEIL/FLOOR typing: fixed since)"
+        if {m.group(2), m.group(3)} == {"float", "double"}:
+            return "F10 (FLOAT against DOUBLE result type)"
+        if "NULL" in expr.upper():
+            return "F23 (NULL literal typing)"
+        if re.search(r"ROUND\(|\(- |-\(", expr):
+            return "F16 (negated INT / ROUND to tens typing)"
+        return "type: " + why
+    if re.search(r"AVG\(|/ ", s) and why.startswith("row") and \
+            re.search(r"'-?\d+\.\d+'", why):
+        return "F13/F26 (DECIMAL quotient digits)"
+    return "unclassified"
+
+
+def main():
+    show = None
+    args = sys.argv[1:]
+    if "--show" in args:
+        i = args.index("--show")
+        show = args[i + 1]
+        del args[i:i + 2]
+    counts, total = {}, 0
+    for p in args:
+        for b in blocks(p):
+            total += 1
+            lab = classify(b)
+            counts.setdefault(lab, []).append(b)
+    for lab, bs in sorted(counts.items(), key=lambda kv: -len(kv[1])):
+        print("%5d  %s" % (len(bs), lab))
+    print("%5d  total" % total)
+    for lab, bs in counts.items():
+        if lab == show or (show is None and lab == "unclassified"):
+            for b in bs:
+                print("-" * 72)
+                print(b["head"])
+                print("why: " + b["why"])
+                print("min: " + b["min"][:400])
+                for c in b["creates"]:
+                    print("  " + c[:300])
+
+
+if __name__ == "__main__":
+    main()
