@@ -214,15 +214,29 @@ t_start_cluster() {
 }
 
 # t_stop_cluster: SIGTERM to sqld, the kvd, then pdd, each waited for
-# (30 s; then SIGKILL). Daemons already gone are skipped.
+# (30 s; then SIGKILL). Daemons already gone are skipped. Returns 1 if
+# one did not exit, or exited with a status other than 0, naming it in
+# T_STOP_BAD.
 t_stop_cluster() {
-    local p
+    local p n i names=(sqld) bad=""
+    for i in ${!T_KVD_PID[@]}; do names+=("kvd$i"); done
+    names+=(pdd)
+    n=0
     for p in "$T_SQLD_PID" ${T_KVD_PID[@]+"${T_KVD_PID[@]}"} "$T_PD_PID"; do
+        n=$((n + 1))
         [ -n "$p" ] || continue
         kill "$p" 2>/dev/null || continue
-        t_wait_exit "$p" 30 || { kill -9 "$p" 2>/dev/null; wait "$p"; }
+        if ! t_wait_exit "$p" 30; then
+            kill -9 "$p" 2>/dev/null
+            wait "$p" 2>/dev/null
+            bad+=" ${names[$((n - 1))]}=timeout"
+        elif [ "$T_RC" != 0 ]; then
+            bad+=" ${names[$((n - 1))]}=$T_RC"
+        fi
     done
     T_SQLD_PID=""
     T_KVD_PID=()
     T_PD_PID=""
+    T_STOP_BAD=${bad# }
+    [ -z "$bad" ]
 }
