@@ -59,6 +59,26 @@ static int wait_fd(int fd, short events, uint64_t deadline)
     }
 }
 
+/* Receives 1 to len bytes by deadline: their count, or RPC_EDEADLINE,
+ * RPC_ECONNLOST (the peer closed, or a socket error). */
+static ssize_t recv_some(int fd, void *p, size_t len, uint64_t deadline)
+{
+    for (;;) {
+        ssize_t r = recv(fd, p, len, 0);
+        if (r > 0)
+            return r;
+        if (r == 0)
+            return RPC_ECONNLOST;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return RPC_ECONNLOST;
+        int rc = wait_fd(fd, POLLIN, deadline);
+        if (rc != 0)
+            return rc;
+    }
+}
+
 /* Sends all of p by deadline: 0, RPC_EDEADLINE or RPC_ECONNLOST. */
 static int send_all(int fd, const uint8_t *p, size_t len, uint64_t deadline)
 {
@@ -101,26 +121,13 @@ static int tls_pump(struct rpc_sync *s, uint64_t deadline, char *err,
                     size_t errlen)
 {
     struct evbuffer_iovec v;
-    for (;;) {
-        if (evbuffer_reserve_space(s->rx, 16384, &v, 1) < 1)
-            return -ENOMEM;
-        ssize_t r = recv(s->fd, v.iov_base, v.iov_len, 0);
-        if (r > 0) {
-            v.iov_len = (size_t)r;
-            evbuffer_commit_space(s->rx, &v, 1);
-            break;
-        }
-        evbuffer_commit_space(s->rx, &v, 0);
-        if (r == 0)
-            return RPC_ECONNLOST;
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return RPC_ECONNLOST;
-        int rc = wait_fd(s->fd, POLLIN, deadline);
-        if (rc != 0)
-            return rc;
-    }
+    if (evbuffer_reserve_space(s->rx, 16384, &v, 1) < 1)
+        return -ENOMEM;
+    ssize_t r = recv_some(s->fd, v.iov_base, v.iov_len, deadline);
+    v.iov_len = r > 0 ? (size_t)r : 0;
+    evbuffer_commit_space(s->rx, &v, 1);
+    if (r < 0)
+        return (int)r;
     int rc = rpc__tls_on_read(s->tls, s->rx, s->in, s->tx);
     /* An alert explaining a failure goes out too (best effort). */
     int src = send_buf(s->fd, s->tx, deadline);
@@ -271,21 +278,11 @@ bool rpc_sync_tls_info(const struct rpc_sync *s, struct rpc_tls_info *out)
 static int read_full(int fd, uint8_t *p, size_t len, uint64_t deadline)
 {
     while (len > 0) {
-        ssize_t r = recv(fd, p, len, 0);
-        if (r > 0) {
-            p += r;
-            len -= (size_t)r;
-            continue;
-        }
-        if (r == 0)
-            return RPC_ECONNLOST;
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return RPC_ECONNLOST;
-        int rc = wait_fd(fd, POLLIN, deadline);
-        if (rc != 0)
-            return rc;
+        ssize_t r = recv_some(fd, p, len, deadline);
+        if (r < 0)
+            return (int)r;
+        p += r;
+        len -= (size_t)r;
     }
     return 0;
 }
