@@ -122,6 +122,22 @@ t_wait_exit() {
     return 0
 }
 
+# t_cases_from FILE: a case per line "CASE <name> OK" in FILE (what a
+# script driving the daemons printed, one line per check); a line that
+# does not end in " OK" fails its case and is shown.
+t_cases_from() {
+    local line name
+    while IFS= read -r line; do
+        case "$line" in
+        "CASE "*)
+            name="${line#CASE }"
+            t_case "${name% OK}"
+            case "$line" in *" OK") ;; *) t_fail "$line";; esac
+            ;;
+        esac
+    done <"$1"
+}
+
 t_end() {
     t_close_case
     [ "$T_PASSED" -gt 0 ] && echo "[  PASSED  ] $T_PASSED test(s)."

@@ -125,15 +125,7 @@ rc=$?
 cat "$T_TMP/cop.out"
 t_case "the query script exits 0"
 t_expect_eq "exit status" "$rc" 0
-while IFS= read -r line; do
-    case "$line" in
-    "CASE "*)
-        name="${line#CASE }"
-        t_case "${name% OK}"
-        case "$line" in *" OK") ;; *) t_fail "$line";; esac
-        ;;
-    esac
-done <"$T_TMP/cop.out"
+t_cases_from "$T_TMP/cop.out"
 
 t_case "regions split: more than 8 in pdd's map"
 nr=$("${PDCTL[@]}" region 2>/dev/null | grep -c '^region ')

@@ -84,15 +84,7 @@ tail -n 1 "$T_TMP/stats.out"
 t_case "the query scripts exit 0"
 t_expect_eq "exit status" "$rc" 0
 t_expect_eq "exit status after the restart" "$rc2" 0
-while IFS= read -r line; do
-    case "$line" in
-    "CASE "*)
-        name="${line#CASE }"
-        t_case "${name% OK}"
-        case "$line" in *" OK") ;; *) t_fail "$line";; esac
-        ;;
-    esac
-done <"$T_TMP/stats.out"
+t_cases_from "$T_TMP/stats.out"
 
 t_case "regions split: more than 4 in pdd's map"
 nr=$("${PDCTL[@]}" region 2>/dev/null | grep -c '^region ')
