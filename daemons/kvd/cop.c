@@ -35,6 +35,13 @@ static void count(const uint8_t *resp, size_t resp_len)
                   nread, nrows, a, r, s, b);
 }
 
+void kvd_cop_counters(struct kvd_cop_counters *out)
+{
+    out->answers = __atomic_load_n(&n_answers, __ATOMIC_RELAXED);
+    out->keys_read = __atomic_load_n(&n_read, __ATOMIC_RELAXED);
+    out->rows_sent = __atomic_load_n(&n_rows, __ATOMIC_RELAXED);
+}
+
 int kvd_cop_exec(struct mvcc_store *m, const void *start, size_t start_len,
                  const void *end, size_t end_len, uint64_t ts,
                  const void *req, size_t req_len, struct mvcc_result *res)

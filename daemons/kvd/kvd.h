@@ -141,5 +141,12 @@ int kvd_ctl_main(int argc, char **argv);
 int kvd_cop_exec(struct mvcc_store *m, const void *start, size_t start_len,
                  const void *end, size_t end_len, uint64_t ts,
                  const void *req, size_t req_len, struct mvcc_result *res);
+/* The Coprocessor answers' running totals since start (any thread). */
+struct kvd_cop_counters {
+    uint64_t answers;   /* answers sent */
+    uint64_t keys_read; /* keys they read (rows scanned) */
+    uint64_t rows_sent; /* rows, or partial groups, they carried */
+};
+void kvd_cop_counters(struct kvd_cop_counters *out);
 
 #endif

@@ -1,8 +1,8 @@
 /* metrics.c: kvd's status port (status-listen): /status (the store's JSON
  * status, as the StoreStatus method answers it) and /metrics (Prometheus
  * text: requests, errors and latency histograms by command, the store's
- * Raft and region figures, the pd link's counters, RocksDB's own figures
- * by column family). The request figures
+ * Raft, read and region figures, the coprocessor's totals, the pd link's
+ * counters, RocksDB's own figures by column family). The request figures
  * are kept on the loop thread, where every reply is sent and every page
  * is written, so they need no lock.
  */
@@ -188,6 +188,8 @@ static void metrics_text(struct kvd *k, FILE *f)
 
     struct region_store_stats st;
     region_store_stats(k->store, &st);
+    struct kvd_cop_counters cop;
+    kvd_cop_counters(&cop);
     const struct {
         const char *name, *type, *help;
         uint64_t v;
@@ -218,6 +220,26 @@ static void metrics_text(struct kvd *k, FILE *f)
         {"kvd_max_ts_refused_total", "counter",
          "Async-commit/1PC prewrites refused before that.",
          st.max_ts_refused},
+        {"kvd_reads_inline_total", "counter",
+         "Point reads answered under the lease on the loop thread "
+         "(region_read_now), without a Raft round.",
+         st.reads_inline},
+        {"kvd_peers_recreated_total", "counter",
+         "Peers made again for a region this store had left (added back "
+         "over its tombstone).",
+         st.peers_recreated},
+        {"kvd_peers_uninit_dropped_total", "counter",
+         "Peers without data dropped after hearing nothing for a long "
+         "while.",
+         st.uninit_dropped},
+        {"kvd_cop_answers_total", "counter", "Coprocessor answers sent.",
+         cop.answers},
+        {"kvd_cop_keys_read_total", "counter",
+         "Keys the coprocessor read (rows scanned).", cop.keys_read},
+        {"kvd_cop_rows_sent_total", "counter",
+         "Rows (or partial aggregation groups) coprocessor answers "
+         "carried.",
+         cop.rows_sent},
     };
     for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
         fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", g[i].name,

@@ -137,6 +137,10 @@ struct client
     struct client *all_prev;       /* in the list of every client (loop */
     struct client *all_next;       /* thread only: KILL CONNECTION) */
     bool listed;                   /* in that list */
+    struct rpc_tls_info tls;       /* negotiated TLS (Ssl_version,
+                                      Ssl_cipher): set once, on the loop
+                                      thread, before the login */
+    bool tls_noted;                /* tls is filled */
 };
 
 static uint32_t next_connection_id = 1;
@@ -475,6 +479,7 @@ static void on_open(struct rpc_stream_conn *sc, void *ud)
         .exec = {cl, pool_execute},
         .tls_available = tls_cfg != NULL,
         .tls_info = sqld_tls_info,
+        .tls_info_ctx = &cl->tls,
         .rsa_public_pem = sqld_rsa_public_pem(),
         .rsa_decrypt = sqld_rsa_decrypt,
     };
@@ -503,6 +508,10 @@ static size_t on_data(struct rpc_stream_conn *sc, const uint8_t *data,
     struct client *cl = rpc_stream_get_ud(sc);
     if (!cl)
         return len; /* on_open failed; the connection is closing */
+    /* The first bytes after a TLS handshake (the login): note what it
+     * negotiated before any worker can ask for it. */
+    if (!cl->tls_noted && rpc_stream_tls_info(sc, &cl->tls))
+        cl->tls_noted = true;
     if (sql_session_killed(cl->session) && !cl->running) {
         rpc_stream_close(sc); /* KILL CONNECTION raced these bytes */
         return len;

@@ -3,7 +3,8 @@
  * --tls-key (and --tls-ca), or from a self-signed certificate and key
  * that --tls-auto generates in the data directory on first start (as
  * MySQL's auto_generate_certs does); the RSA pair of caching_sha2's key
- * exchange; and what Ssl_version / Ssl_cipher show.
+ * exchange; and what Ssl_version / Ssl_cipher show (the session's own,
+ * with suites in OpenSSL's names).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,19 +34,39 @@
 #define AUTO_KEY "server-key.pem"
 #define AUTO_CN "dsql_sqld_Auto_Generated_Server_Certificate"
 
-/* The suite librpc's server picks: its preference order puts
- * ECDHE-<key type>-CHACHA20-POLY1305 first, and mbedtls 2.28 (without
- * MBEDTLS_SSL_SRV_RESPECT_CLIENT_PREFERENCE) takes the first of its own
- * list the client offers. librpc does not report the negotiated suite,
- * so a client without ChaCha20 (rare: OpenSSL, GnuTLS and the MariaDB
- * client all have it) sees this name for an AES-GCM session. */
-static const char *cipher_name = "";
+/* OpenSSL's names for the suites librpc negotiates, by IANA number:
+ * MySQL and MariaDB report Ssl_cipher in OpenSSL's spelling, and that is
+ * what their clients print (`\s`) and python's ssl .cipher() returns, so
+ * a client can compare the two. A suite not listed (TLS 1.3's, should
+ * librpc ever negotiate them) shows its IANA name, which is also
+ * OpenSSL's for TLS 1.3 (TLS_AES_128_GCM_SHA256). */
+static const struct {
+    uint16_t id;         /* IANA cipher suite number */
+    const char *openssl; /* OpenSSL's name for it */
+} suite_names[] = {
+    {0xCCA9, "ECDHE-ECDSA-CHACHA20-POLY1305"},
+    {0xC02B, "ECDHE-ECDSA-AES128-GCM-SHA256"},
+    {0xC02C, "ECDHE-ECDSA-AES256-GCM-SHA384"},
+    {0xCCA8, "ECDHE-RSA-CHACHA20-POLY1305"},
+    {0xC02F, "ECDHE-RSA-AES128-GCM-SHA256"},
+    {0xC030, "ECDHE-RSA-AES256-GCM-SHA384"},
+};
 
+/* ctx is the connection's struct rpc_tls_info, filled on the loop thread
+ * once the handshake is done (main.c, on_data), before the client can
+ * log in and ask. */
 void sqld_tls_info(void *ctx, const char **version, const char **cipher)
 {
-    (void)ctx;
-    *version = "TLSv1.2"; /* the only version librpc negotiates */
-    *cipher = cipher_name;
+    const struct rpc_tls_info *ti = ctx;
+    *version = "";
+    *cipher = "";
+    if (ti == NULL || ti->version[0] == '\0')
+        return;
+    *version = ti->version;
+    *cipher = ti->suite;
+    for (size_t i = 0; i < sizeof(suite_names) / sizeof(suite_names[0]); i++)
+        if (suite_names[i].id == ti->suite_id)
+            *cipher = suite_names[i].openssl;
 }
 
 static void mbed_err(char *err, size_t errlen, const char *what, int ret)
@@ -326,18 +347,6 @@ void sqld_tls_free(void)
     memset(&rsa, 0, sizeof(rsa));
 }
 
-/* The suite name for the certificate's key (see cipher_name). */
-static void name_cipher(const char *key_path)
-{
-    mbedtls_pk_context pk;
-    mbedtls_pk_init(&pk);
-    if (mbedtls_pk_parse_keyfile(&pk, key_path, NULL) == 0)
-        cipher_name = mbedtls_pk_can_do(&pk, MBEDTLS_PK_ECDSA)
-                          ? "ECDHE-ECDSA-CHACHA20-POLY1305"
-                          : "ECDHE-RSA-CHACHA20-POLY1305";
-    mbedtls_pk_free(&pk);
-}
-
 int sqld_tls_setup(const struct sqld_tls_settings *ts, const char *data_dir,
                    struct rpc_tls_config **out, char *err, size_t errlen)
 {
@@ -377,7 +386,6 @@ int sqld_tls_setup(const struct sqld_tls_settings *ts, const char *data_dir,
     int rc = rpc_tls_config_create(&o, out, err, errlen);
     if (rc != 0)
         return -1;
-    name_cipher(key);
     if (ts->autogen && ts->rsa && load_rsa(data_dir, err, errlen) != 0) {
         rpc_tls_config_destroy(*out);
         *out = NULL;

@@ -220,8 +220,6 @@ static int direct_op(struct region_client *c, struct op *op)
     struct cstore *st = &c->stores[op->store];
     struct rpc_sync *s = NULL;
     char host[sizeof st->host];
-    if (c->o.tls != NULL)
-        return -EAGAIN; /* rpc_sync speaks plaintext only: the loop path */
     pthread_mutex_lock(&c->mu);
     if (c->stopping) {
         pthread_mutex_unlock(&c->mu);
@@ -234,9 +232,12 @@ static int direct_op(struct region_client *c, struct op *op)
     uint16_t port = st->port;
     pthread_mutex_unlock(&c->mu);
     char err[256] = "";
-    if (s == NULL &&
-        rpc_sync_connect(host, port, c->o.connect_timeout_ms, &s, err,
-                         sizeof err) != 0)
+    struct rpc_client_options co = {.host = host,
+                                    .port = port,
+                                    .tls = c->o.tls,
+                                    .connect_timeout_ms =
+                                        c->o.connect_timeout_ms};
+    if (s == NULL && rpc_sync_open(&co, &s, err, sizeof err) != 0)
         return -EAGAIN;
     pthread_mutex_lock(&c->mu);
     c->stats.calls++;

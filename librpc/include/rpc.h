@@ -460,20 +460,34 @@ int rpc_client_stream_close_send(struct rpc_client *cli, uint64_t id);
 unsigned rpc_client_stream_credit(const struct rpc_client *cli, uint64_t id);
 
 /* ---- Blocking connections (sync.c) --------------------------------------
- * One plaintext connection used by one thread at a time (callers pool
- * them): rpc_sync_call writes the request and reads its reply on the
+ * One connection (plaintext or TLS) used by one thread at a time (callers
+ * pool them): rpc_sync_call writes the request and reads its reply on the
  * calling thread, with no event loop and no hand-off to one. For latency
  * on a few hot unary calls; everything else should use rpc_client. */
 struct rpc_sync;
-/* Connects within timeout_ms. 0, RPC_ECONNECT (reason in err), -ENOMEM. */
+/* Connects with an rpc_client's options: host, port, tls (NULL:
+ * plaintext; borrowed, must outlive the connection), connect_timeout_ms
+ * (for the connect and the TLS handshake together; 0: 3000) and
+ * max_frame (0: 16 MiB); the rest are ignored. Returns 0, RPC_ECONFIG,
+ * RPC_ECONNECT, RPC_ETLS, RPC_ETLS_VERIFY, RPC_EDEADLINE (handshake not
+ * done in time), RPC_ECONNLOST (the server hung up during the handshake)
+ * or -ENOMEM, with the reason in err. */
+int rpc_sync_open(const struct rpc_client_options *opts,
+                  struct rpc_sync **out, char *err, size_t errlen);
+struct rpc_tls_info; /* see "TLS" below */
+/* The negotiated TLS version and suite: true and out filled, or false
+ * (a plaintext connection). */
+bool rpc_sync_tls_info(const struct rpc_sync *s, struct rpc_tls_info *out);
+/* Plaintext rpc_sync_open: connects within timeout_ms. 0, RPC_ECONNECT
+ * (reason in err), -ENOMEM. */
 int rpc_sync_connect(const char *host, uint16_t port, int timeout_ms,
                      struct rpc_sync **out, char *err, size_t errlen);
 /* One unary call (spec: method, req_fields, req, resp_fields,
  * deadline_ms; done and ud unused). resp (zeroed by the caller, a struct
  * of resp_fields) gets the reply: release it with rpc_msg_release. Returns
  * 0, the server's code (text in err; the connection stays usable), or
- * RPC_EDEADLINE, RPC_ECONNLOST, RPC_EPROTO, RPC_EDECODE, -ENOMEM: after
- * those the connection must be closed. */
+ * RPC_EDEADLINE, RPC_ECONNLOST, RPC_EPROTO, RPC_EDECODE, RPC_ETLS,
+ * -ENOMEM: after those the connection must be closed. */
 int rpc_sync_call(struct rpc_sync *s, const struct rpc_call_spec *spec,
                   void *resp, char *err, size_t errlen);
 /* Closes; NULL is a no-op. */
@@ -535,6 +549,16 @@ int rpc_tls_config_create(const struct rpc_tls_options *opts,
                           char *errbuf,
                           size_t errlen);
 void rpc_tls_config_destroy(struct rpc_tls_config *cfg);
+
+/* What a TLS session negotiated, for display (sqld's Ssl_version and
+ * Ssl_cipher) and checks; copied out of the session. */
+struct rpc_tls_info
+{
+    char version[16];  /* protocol as OpenSSL spells it: "TLSv1.2" */
+    char suite[64];    /* cipher suite, IANA name:
+                          "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" */
+    uint16_t suite_id; /* its IANA number, e.g. 0xC02B; 0 if unknown */
+};
 
 /* ---- Byte streams ---------------------------------------------------------
  * A raw byte-stream server for protocols that are not librpc frames (sqld's
@@ -639,6 +663,11 @@ bool rpc_stream_is_tls(const struct rpc_stream_conn *conn);
 /* The client certificate's common name once the handshake is done (the
  * tls config may require one), else "" (valid until on_close returns). */
 const char *rpc_stream_peer_cn(const struct rpc_stream_conn *conn);
+/* Once the TLS handshake is done: fills out with the negotiated version
+ * and suite and returns true; else (plaintext, or handshake still
+ * running) false with out untouched. */
+bool rpc_stream_tls_info(const struct rpc_stream_conn *conn,
+                         struct rpc_tls_info *out);
 /* Stops reading, flushes queued output (bounded by handshake_timeout_ms),
  * then closes; on_close follows with rc 0. Idempotent. */
 void rpc_stream_close(struct rpc_stream_conn *conn);

@@ -658,6 +658,12 @@ const char *rpc_stream_peer_cn(const struct rpc_stream_conn *conn)
     return rpc__tls_peer_cn(conn->tls);
 }
 
+bool rpc_stream_tls_info(const struct rpc_stream_conn *conn,
+                         struct rpc_tls_info *out)
+{
+    return rpc__tls_info(conn->tls, out);
+}
+
 void rpc_stream_close(struct rpc_stream_conn *conn)
 {
     if (conn->state == ST_CLOSING || conn->state == ST_DONE)

@@ -91,6 +91,8 @@ struct rpc__tls
     int failed;                  /* 0, or the sticky error code */
     bool cn_rejected;            /* verify callback refused the peer CN */
     char peer_cn[CN_MAX];        /* peer certificate CN once established */
+    struct rpc_tls_info info;    /* negotiated version and suite, set
+                                    once established */
     char reject_why[CN_MAX + 64]; /* verify callback's reason */
     char errmsg[512];            /* detail of the last failure */
 };
@@ -717,6 +719,26 @@ static int fail_mbed(struct rpc__tls *t, int ret, const char *during)
     }
 }
 
+/* Records what the handshake settled on. mbedtls names a suite with
+ * dashes ("TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256"); its IANA name is the
+ * same words joined by underscores (RFC 8447's registry spelling). */
+static void note_negotiated(struct rpc__tls *t)
+{
+    const char *v = mbedtls_ssl_get_version(&t->ssl);
+    const char *s = mbedtls_ssl_get_ciphersuite(&t->ssl);
+    size_t i;
+    int id;
+
+    snprintf(t->info.version, sizeof t->info.version, "%s",
+             v != NULL ? v : "");
+    snprintf(t->info.suite, sizeof t->info.suite, "%s", s != NULL ? s : "");
+    for (i = 0; t->info.suite[i] != '\0'; i++)
+        if (t->info.suite[i] == '-')
+            t->info.suite[i] = '_';
+    id = s != NULL ? mbedtls_ssl_get_ciphersuite_id(s) : 0;
+    t->info.suite_id = id > 0 && id <= 0xffff ? (uint16_t)id : 0;
+}
+
 /* After the handshake: record the peer CN, and check allowed_cn once more
  * (the verify callback already did; this guards the no-chain case). An
  * unverified certificate (a client without a CA) gives no CN: peer_cn is
@@ -731,6 +753,7 @@ static int on_established(struct rpc__tls *t)
         cn = cert_cn(peer, &len);
     if (cn != NULL)
         cn_display(cn, len, t->peer_cn, sizeof t->peer_cn);
+    note_negotiated(t);
     if (t->cfg->allowed_cn != NULL &&
         (cn == NULL || !cn_allowed(t->cfg, cn, len))) {
         mbedtls_ssl_send_alert_message(&t->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
@@ -867,4 +890,12 @@ const char *rpc__tls_errmsg(const struct rpc__tls *t)
 const char *rpc__tls_peer_cn(const struct rpc__tls *t)
 {
     return t->peer_cn;
+}
+
+bool rpc__tls_info(const struct rpc__tls *t, struct rpc_tls_info *out)
+{
+    if (t == NULL || !t->established)
+        return false;
+    *out = t->info;
+    return true;
 }

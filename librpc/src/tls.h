@@ -43,5 +43,8 @@ const char *rpc__tls_errmsg(const struct rpc__tls *t);
 /* The peer certificate's common name once established, or "" (borrowed
  * until rpc__tls_free). */
 const char *rpc__tls_peer_cn(const struct rpc__tls *t);
+/* The negotiated version and suite (copied to out) once established:
+ * true; else false and out untouched. t may be NULL (false). */
+bool rpc__tls_info(const struct rpc__tls *t, struct rpc_tls_info *out);
 
 #endif /* RPC_TLS_H */

@@ -122,9 +122,137 @@ t_wait_exit() {
     return 0
 }
 
+# t_cases_from FILE: a case per line "CASE <name> OK" in FILE (what a
+# script driving the daemons printed, one line per check); a line that
+# does not end in " OK" fails its case and is shown.
+t_cases_from() {
+    local line name
+    while IFS= read -r line; do
+        case "$line" in
+        "CASE "*)
+            name="${line#CASE }"
+            t_case "${name% OK}"
+            case "$line" in *" OK") ;; *) t_fail "$line";; esac
+            ;;
+        esac
+    done <"$1"
+}
+
 t_end() {
     t_close_case
     [ "$T_PASSED" -gt 0 ] && echo "[  PASSED  ] $T_PASSED test(s)."
     [ "$T_FAILED" -gt 0 ] && echo "[  FAILED  ] $T_FAILED test(s), listed above."
     [ "$T_FAILED" -eq 0 ]
+}
+
+# ---- A cluster on loopback: one pdd, three kvd, one sqld ----------------
+# t_cluster_ports FIRST LAST: picks a slot (t_pick_base, so call it
+# directly) and names its ports: kvd i on B+i (i = 1..3), pdd on B+11,
+# sqld's MySQL port on B+15. Sets BASE, PEERS, PD, PDCTL (pdctl with its
+# flags, an array) and SQLPORT; `t_port N` prints B+N.
+t_cluster_ports() {
+    t_pick_base "$1" "$2"
+    BASE=$T_BASE
+    PEERS="1@127.0.0.1:$((BASE + 1)),2@127.0.0.1:$((BASE + 2)),3@127.0.0.1:$((BASE + 3))"
+    PD="127.0.0.1:$((BASE + 11))"
+    PDCTL=("$BIN/pdctl" "--pd=$PD" --timeout=20000)
+    SQLPORT=$((BASE + 15))
+}
+t_port() { echo $((BASE + $1)); }
+
+# Stores pdd counts as up.
+t_stores_up() { "${PDCTL[@]}" store 2>/dev/null | grep -c ' state up'; }
+
+# What t_start_cluster starts, beyond the common flags (set any of these
+# before it; each is also read by the t_start_* below):
+T_PD_ARGS=()    # more flags for pdd
+T_KVD_ARGS=()   # more flags for every kvd
+T_KVD_STATUS="" # if set, kvd i serves /status and /metrics on B+this+i
+T_SQLD_ARGS=()  # more flags for sqld
+T_PD_PID=""     # pdd's pid
+T_KVD_PID=()    # kvd i's pid at index i
+T_SQLD_PID=""   # sqld's pid
+
+# t_start_pdd: pdd (raft tick 50ms) on $PD with T_PD_ARGS, data and log
+# in $T_TMP/pd1.
+t_start_pdd() {
+    "$BIN/pdd" --name=pd1 --listen="$PD" --initial-members="pd1=$PD" \
+        --data-dir="$T_TMP/pd1" --log.file="$T_TMP/pd1.log" --raft.tick=50ms \
+        ${T_PD_ARGS[@]+"${T_PD_ARGS[@]}"} &
+    T_PD_PID=$!
+    T_PIDS+=("$T_PD_PID")
+}
+
+# t_start_kvd I: kvd I (again, after a kill: same data directory), with
+# T_KVD_ARGS; returns at once.
+t_start_kvd() {
+    local i=$1 st=()
+    [ -n "$T_KVD_STATUS" ] &&
+        st=("--status-listen=127.0.0.1:$((BASE + T_KVD_STATUS + i))")
+    "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
+        --listen="127.0.0.1:$((BASE + i))" --peers="$PEERS" \
+        --initial-stores=1,2,3 --raft.tick-interval=50ms \
+        --pd="$PD" --pd.heartbeat-interval=200ms \
+        ${st[@]+"${st[@]}"} ${T_KVD_ARGS[@]+"${T_KVD_ARGS[@]}"} \
+        --log.file="$T_TMP/kvd$i.log" &
+    T_KVD_PID[$i]=$!
+    T_PIDS+=("$!")
+}
+
+# t_start_sqld [LOG]: sqld on the cluster (log $T_TMP/LOG, sqld.log by
+# default) with T_SQLD_ARGS, waiting until it serves MySQL on SQLPORT;
+# returns 1 (the case failed) if it does not within 60 s.
+t_start_sqld() {
+    local log=$T_TMP/${1:-sqld.log}
+    "$BIN/sqld" --data-dir="$T_TMP/sqld" --log.file="$log" \
+        --listen="127.0.0.1:$SQLPORT" --store=cluster --pd="$PD" \
+        ${T_SQLD_ARGS[@]+"${T_SQLD_ARGS[@]}"} &
+    T_SQLD_PID=$!
+    T_PIDS+=("$T_SQLD_PID")
+    t_wait_for_grep "serving MySQL on" "$log" 60 && return 0
+    t_fail "sqld did not start"
+    return 1
+}
+
+# t_start_cluster [--no-sqld]: pdd, three kvd, waits (60 s) until pdd
+# counts the three stores up, then sqld (t_start_sqld). Returns 1, with the
+# current case failed, if a wait ran out.
+t_start_cluster() {
+    local i got
+    t_start_pdd
+    for i in 1 2 3; do t_start_kvd "$i"; done
+    got=$(t_wait_output 3 60 t_stores_up) || {
+        t_fail "stores up: '$got'"
+        return 1
+    }
+    [ "${1:-}" = --no-sqld ] && return 0
+    t_start_sqld
+}
+
+# t_stop_cluster: SIGTERM to sqld, the kvd, then pdd, each waited for
+# (30 s; then SIGKILL). Daemons already gone are skipped. Returns 1 if
+# one did not exit, or exited with a status other than 0, naming it in
+# T_STOP_BAD.
+t_stop_cluster() {
+    local p n i names=(sqld) bad=""
+    for i in ${!T_KVD_PID[@]}; do names+=("kvd$i"); done
+    names+=(pdd)
+    n=0
+    for p in "$T_SQLD_PID" ${T_KVD_PID[@]+"${T_KVD_PID[@]}"} "$T_PD_PID"; do
+        n=$((n + 1))
+        [ -n "$p" ] || continue
+        kill "$p" 2>/dev/null || continue
+        if ! t_wait_exit "$p" 30; then
+            kill -9 "$p" 2>/dev/null
+            wait "$p" 2>/dev/null
+            bad+=" ${names[$((n - 1))]}=timeout"
+        elif [ "$T_RC" != 0 ]; then
+            bad+=" ${names[$((n - 1))]}=$T_RC"
+        fi
+    done
+    T_SQLD_PID=""
+    T_KVD_PID=()
+    T_PD_PID=""
+    T_STOP_BAD=${bad# }
+    [ -z "$bad" ]
 }

@@ -11,44 +11,13 @@
 # libsql/DESIGN.md "Point reads", libregion/DESIGN.md "Reads".
 . "$(dirname "$0")/lib.sh"
 
-t_pick_base 24700 24980
-BASE=$T_BASE
-port() { echo $((BASE + $1)); }
-PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
-PD="127.0.0.1:$(port 11)"
-PDCTL=("$BIN/pdctl" "--pd=$PD" --timeout=20000)
-SQLPORT=$(port 15)
-KVD_PIDS=()
-
-start_kvd() {
-    "$BIN/kvd" --data-dir="$T_TMP/kvd$1" --store-id="$1" \
-        --listen="127.0.0.1:$(port "$1")" --peers="$PEERS" \
-        --initial-stores=1,2,3 --raft.tick-interval=50ms \
-        --pd="$PD" --pd.heartbeat-interval=200ms \
-        --status-listen="127.0.0.1:$(port $((16 + $1)))" \
-        --log.file="$T_TMP/kvd$1.log" &
-    KVD_PIDS[$1]=$!
-    T_PIDS+=("$!")
-}
-for i in 1 2 3; do start_kvd "$i"; done
+t_cluster_ports 24700 24980
+port() { t_port "$@"; }
+T_KVD_STATUS=16
+T_SQLD_ARGS=(--status-listen="127.0.0.1:$(port 16)")
 
 t_case "the cluster starts and sqld serves on it"
-"$BIN/pdd" --name=pd1 --listen="$PD" --initial-members="pd1=$PD" \
-    --data-dir="$T_TMP/pd1" --log.file="$T_TMP/pd1.log" --raft.tick=50ms &
-T_PIDS+=("$!")
-up=0
-for _ in $(seq 1 300); do
-    up=$("${PDCTL[@]}" store 2>/dev/null | grep -c ' state up')
-    [ "$up" = 3 ] && break
-    sleep 0.2
-done
-t_expect_eq "stores up" "$up" 3
-"$BIN/sqld" --data-dir="$T_TMP/sqld" --log.file="$T_TMP/sqld.log" \
-    --listen="127.0.0.1:$SQLPORT" --status-listen="127.0.0.1:$(port 16)" \
-    --store=cluster --pd="$PD" &
-T_PIDS+=("$!")
-t_wait_for_grep "serving MySQL on" "$T_TMP/sqld.log" 60 ||
-    t_fail "sqld did not start"
+t_start_cluster
 
 # tso: sqld's timestamp requests so far; inline: the kvd's reads answered
 # under the lease on their loop thread, summed.
@@ -112,7 +81,7 @@ t_case "reads after acknowledged writes across a leader kill -9"
 replicas() { "${PDCTL[@]}" region 2>/dev/null | grep -o '[0-9]*@[0-9]*' | wc -l; }
 got=$(t_wait_output 3 60 replicas) || t_fail "pdd lists $got replicas, not 3"
 victim=$(leader_store)
-/usr/bin/python3 - "$SQLPORT" "${KVD_PIDS[$victim]}" >"$T_TMP/rw.out" 2>&1 <<'PY'
+/usr/bin/python3 - "$SQLPORT" "${T_KVD_PID[$victim]}" >"$T_TMP/rw.out" 2>&1 <<'PY'
 import os, signal, sys, time
 import pymysql
 

@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
 # test_kvbench.sh: a smoke run of scripts/bench-kvd.sh (3 kvd and a
-# 3-member etcd on loopback ports 27501-27503 / 27601-27613) with short
-# phases, etcd through gRPC and through its JSON gateway: every BENCH line
-# `make bench-kvd` promises is printed with a positive number, every get
-# read back what the puts wrote, and the clusters are gone afterwards.
-# Also kvbench's kvd client across a leader kill (kvd on 27511-27513), and
-# its bad input. No timing thresholds: the figures are only required to
-# exist.
+# 3-member etcd on loopback) with short phases, etcd through gRPC and
+# through its JSON gateway: every BENCH line `make bench-kvd` promises is
+# printed with a positive number, every get read back what the puts wrote,
+# and the clusters are gone afterwards. Also kvbench's kvd client across a
+# leader kill, and its bad input. No timing thresholds: the figures are
+# only required to exist.
+# Ports: one slot from t_pick_base (16500-16980): bench kvd B+1..B+3, bench
+# etcd clients B+4..B+6 and peers B+14..B+16 (bench-kvd.sh puts peers at
+# +10), the kill test's kvd B+7..B+9, nobody on B+19.
 . "$(dirname "$0")/lib.sh"
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
+t_pick_base 16500 16980
+KP=$((T_BASE + 1))
+EP=$((T_BASE + 4))
+K2=$((T_BASE + 7))
+NOPORT=$((T_BASE + 19))
 
 t_case "bench-kvd.sh prints every BENCH line with a positive number"
 if ! command -v etcd >/dev/null; then
     t_fail "etcd is missing (make deps installs etcd-server)"
 fi
 mkdir -p "$T_TMP/scratch"
-TMPDIR="$T_TMP/scratch" BENCH_ETCD_HTTP=1 BENCH_TIME=0.5 BENCH_KVD_PORT=27501 BENCH_ETCD_PORT=27601 \
+TMPDIR="$T_TMP/scratch" BENCH_ETCD_HTTP=1 BENCH_TIME=0.5 BENCH_KVD_PORT=$KP BENCH_ETCD_PORT=$EP \
     timeout 300 bash "$TOP/scripts/bench-kvd.sh" "$BUILD_DIR" \
     >"$T_TMP/out" 2>"$T_TMP/err"
 rc=$?
@@ -51,7 +58,8 @@ t_expect_eq "clean phases" "$n" 16
 grep 'INFO ' "$T_TMP/err" | grep -v 'errors=0 ' | sed 's/^/      /'
 
 t_case "the script leaves no daemon and no scratch directory"
-for p in 27501 27502 27503 27601 27602 27603; do
+for p in $KP $((KP + 1)) $((KP + 2)) $EP $((EP + 1)) $((EP + 2)) \
+    $((EP + 10)) $((EP + 11)) $((EP + 12)); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
         t_fail "port $p still served"
     fi
@@ -59,18 +67,18 @@ done
 t_expect_eq "scratch left" "$(ls -A "$T_TMP/scratch")" ""
 
 t_case "kvbench's kvd client rides out the leader's kill -9"
-PEERS="1@127.0.0.1:27511,2@127.0.0.1:27512,3@127.0.0.1:27513"
+PEERS="1@127.0.0.1:$K2,2@127.0.0.1:$((K2 + 1)),3@127.0.0.1:$((K2 + 2))"
 declare -A KPID
 for i in 1 2 3; do
     "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
-        --listen="127.0.0.1:2751$i" --peers="$PEERS" \
+        --listen="127.0.0.1:$((K2 + i - 1))" --peers="$PEERS" \
         --raft.tick-interval=50ms --log.file="$T_TMP/kvd$i.log" &
     KPID[$i]=$!
     T_PIDS+=("${KPID[$i]}")
 done
 "$BIN/kvd" ctl --peers="$PEERS" --timeout=60 put warmup x >/dev/null 2>&1 ||
     t_fail "the cluster did not take a put"
-l=$("$BIN/kvd" ctl --addr=127.0.0.1:27511 status 2>/dev/null |
+l=$("$BIN/kvd" ctl --addr="127.0.0.1:$K2" status 2>/dev/null |
     sed -n 's/.*"region_list":\[{[^]]*"leader":\([0-9]*\).*/\1/p')
 [ -n "$l" ] && [ "$l" -ge 1 ] || t_fail "no leader in store 1's status"
 # puts for 6 s (each may retry up to 30 s), the leader killed once some
@@ -80,7 +88,7 @@ l=$("$BIN/kvd" ctl --addr=127.0.0.1:27511 status 2>/dev/null |
 bp=$!
 T_PIDS+=("$bp")
 deadline=$((SECONDS + 60))
-while [ "$("$BIN/kvd" ctl --addr="127.0.0.1:2751$l" status 2>/dev/null |
+while [ "$("$BIN/kvd" ctl --addr="127.0.0.1:$((K2 + l - 1))" status 2>/dev/null |
           sed -n 's/.*"applied":\([0-9]*\).*/\1/p')" -lt 50 ] 2>/dev/null &&
       [ $SECONDS -lt $deadline ]; do
     sleep 0.1
@@ -97,14 +105,14 @@ t_expect_eq "clean phases" "$n" 2
 t_case "kvbench refuses bad options and reports an unreachable target"
 "$BIN/kvbench" --target=nosuch --addrs=x >/dev/null 2>&1
 t_expect_eq "unknown target" "$?" 2
-"$BIN/kvbench" --target=kvd --addrs=1@127.0.0.1:27599 --clients=0 \
+"$BIN/kvbench" --target=kvd --addrs=1@127.0.0.1:$NOPORT --clients=0 \
     >/dev/null 2>&1
 t_expect_eq "zero clients" "$?" 2
-"$BIN/kvbench" --target=etcd --addrs=127.0.0.1:27599 --duration=0.2 \
+"$BIN/kvbench" --target=etcd --addrs=127.0.0.1:$NOPORT --duration=0.2 \
     --ops=put >"$T_TMP/o2" 2>"$T_TMP/e2"
 t_expect_eq "unreachable etcd" "$?" 1
-t_expect_grep "connect error" "connect 127.0.0.1:27599" "$T_TMP/e2"
-"$BIN/kvbench" --target=kvd --addrs=1@127.0.0.1:27599 --duration=0.2 \
+t_expect_grep "connect error" "connect 127.0.0.1:$NOPORT" "$T_TMP/e2"
+"$BIN/kvbench" --target=kvd --addrs=1@127.0.0.1:$NOPORT --duration=0.2 \
     --ops=put --timeout-ms=300 >"$T_TMP/o3" 2>"$T_TMP/e3"
 t_expect_eq "unreachable kvd" "$?" 1
 t_expect_grep "kvd errors" "errors in all" "$T_TMP/e3"

@@ -14,38 +14,16 @@
 # to it and answers.
 . "$(dirname "$0")/lib.sh"
 
-t_pick_base 30000 30980
-BASE=$T_BASE
-port() { echo $((BASE + $1)); }
-PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
-PD="127.0.0.1:$(port 11)"
-PDCTL=("$BIN/pdctl" "--pd=$PD" --timeout=20000)
-declare -A PID
+t_cluster_ports 30000 30980
+T_KVD_ARGS=(--split.region-size=8KiB)
 
-start_kvd() {
-    local i=$1
-    "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
-        --listen="127.0.0.1:$(port "$i")" --peers="$PEERS" \
-        --initial-stores=1,2,3 --raft.tick-interval=50ms \
-        --pd="$PD" --pd.heartbeat-interval=200ms \
-        --split.region-size=8KiB --log.file="$T_TMP/kvd$i.log" &
-    PID[$i]=$!
-    T_PIDS+=("${PID[$i]}")
-}
-
-stores_up() { "${PDCTL[@]}" store 2>/dev/null | grep -c ' state up'; }
 leader_store() { # the store leading region 1, as pdd knows it
     "${PDCTL[@]}" region 2>/dev/null |
         sed -n 's/^region 1 .* leader [0-9]*\([0-9]\) .*/\1/p'
 }
 
 t_case "the cluster starts: pdd, three kvd registered, region 1 led"
-"$BIN/pdd" --name=pd1 --listen="$PD" --initial-members="pd1=$PD" \
-    --data-dir="$T_TMP/pd1" --log.file="$T_TMP/pd1.log" --raft.tick=50ms &
-PID[pd]=$!
-T_PIDS+=("${PID[pd]}")
-for i in 1 2 3; do start_kvd "$i"; done
-got=$(t_wait_output 3 60 stores_up) || t_fail "stores up: '$got'"
+t_start_cluster --no-sqld
 L=""
 for _ in $(seq 1 300); do
     L=$(leader_store)
@@ -71,13 +49,7 @@ t_case "test_sql.py on the cluster exits 0"
 t_expect_eq "exit status" "$rc" 0
 
 t_case "bank transfers while the leader kvd is killed with -9"
-SQLPORT=$(port 15)
-"$BIN/sqld" --data-dir="$T_TMP/sqld" --log.file="$T_TMP/sqld.log" \
-    --listen="127.0.0.1:$SQLPORT" --store=cluster --pd="$PD" &
-PID[sqld]=$!
-T_PIDS+=("${PID[sqld]}")
-t_wait_for_grep "serving MySQL on" "$T_TMP/sqld.log" 60 ||
-    t_fail "sqld did not start"
+t_start_sqld
 /usr/bin/python3 - "$SQLPORT" "$T_TMP" >"$T_TMP/bank.out" 2>&1 <<'PY' &
 import os, random, sys, threading, time
 import pymysql
@@ -240,7 +212,7 @@ done
 if [ -e "$T_TMP/bank.ready" ]; then
     VICTIM=$(leader_store)
     case "$VICTIM" in
-    1|2|3) kill -9 "${PID[$VICTIM]}"; wait "${PID[$VICTIM]}" 2>/dev/null ;;
+    1|2|3) kill -9 "${T_KVD_PID[$VICTIM]}"; wait "${T_KVD_PID[$VICTIM]}" 2>/dev/null ;;
     *) t_fail "no leader to kill: '$VICTIM'" ;;
     esac
     touch "$T_TMP/bank.killed"
@@ -253,8 +225,8 @@ t_expect_grep "bank outcome" "BANK OK" "$T_TMP/bank.out"
 
 t_case "the killed kvd comes back and leads every region: SQL answers"
 # sqld's connection to that store was lost; the next call reconnects
-start_kvd "$VICTIM"
-got=$(t_wait_output 3 60 stores_up) || t_fail "stores up: '$got'"
+t_start_kvd "$VICTIM"
+got=$(t_wait_output 3 60 t_stores_up) || t_fail "stores up: '$got'"
 for r in $("${PDCTL[@]}" region 2>/dev/null | sed -n 's/^region \([0-9]*\) .*/\1/p'); do
     "${PDCTL[@]}" operator add transfer-leader "$r" "$VICTIM" >/dev/null 2>&1
 done
@@ -279,8 +251,8 @@ n=$("${PDCTL[@]}" region 2>/dev/null | grep -c '^region ')
 echo "    $n regions"
 
 t_case "sqld stops cleanly on the cluster"
-kill -TERM "${PID[sqld]}"
-t_wait_exit "${PID[sqld]}" 60 || t_fail "sqld did not stop"
+kill -TERM "$T_SQLD_PID"
+t_wait_exit "$T_SQLD_PID" 60 || t_fail "sqld did not stop"
 t_expect_eq "exit status" "$T_RC" 0
 # the leader's death was seen: its connection failed at least once
 grep "cluster: " "$T_TMP/sqld.log" | sed 's/^/    /'

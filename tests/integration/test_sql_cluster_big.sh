@@ -11,41 +11,13 @@
 # libregion/DESIGN.md, "Cluster transport".
 . "$(dirname "$0")/lib.sh"
 
-t_pick_base 32000 32380
-BASE=$T_BASE
-port() { echo $((BASE + $1)); }
-PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
-PD="127.0.0.1:$(port 11)"
-PDCTL=("$BIN/pdctl" "--pd=$PD" --timeout=20000)
-SQLPORT=$(port 15)
-
-for i in 1 2 3; do
-    "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
-        --listen="127.0.0.1:$(port "$i")" --peers="$PEERS" \
-        --initial-stores=1,2,3 --raft.tick-interval=50ms \
-        --pd="$PD" --pd.heartbeat-interval=200ms \
-        --status-listen="127.0.0.1:$(port $((16 + i)))" \
-        --log.file="$T_TMP/kvd$i.log" &
-    T_PIDS+=("$!")
-done
+t_cluster_ports 32000 32380
+port() { t_port "$@"; }
+T_KVD_STATUS=16
 
 t_case "the cluster starts and sqld serves on it"
-"$BIN/pdd" --name=pd1 --listen="$PD" --initial-members="pd1=$PD" \
-    --data-dir="$T_TMP/pd1" --log.file="$T_TMP/pd1.log" --raft.tick=50ms &
-T_PIDS+=("$!")
-up=0
-for _ in $(seq 1 300); do
-    up=$("${PDCTL[@]}" store 2>/dev/null | grep -c ' state up')
-    [ "$up" = 3 ] && break
-    sleep 0.2
-done
-t_expect_eq "stores up" "$up" 3
-"$BIN/sqld" --data-dir="$T_TMP/sqld" --log.file="$T_TMP/sqld.log" \
-    --listen="127.0.0.1:$SQLPORT" --store=cluster --pd="$PD" &
-SQLD=$!
-T_PIDS+=("$SQLD")
-t_wait_for_grep "serving MySQL on" "$T_TMP/sqld.log" 60 ||
-    t_fail "sqld did not start"
+t_start_cluster
+SQLD=$T_SQLD_PID
 
 # counter NAME: the sum over the three kvd of kvd_requests_total{NAME}.
 counter() {

@@ -13,28 +13,13 @@
 # was used (prewrites answered without a commit).
 . "$(dirname "$0")/lib.sh"
 
-t_pick_base 22000 22380
-BASE=$T_BASE
-port() { echo $((BASE + $1)); }
-PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
-PD="127.0.0.1:$(port 11)"
-PDCTL=("$BIN/pdctl" "--pd=$PD" --timeout=20000)
+t_cluster_ports 22000 22380
+port() { t_port "$@"; }
 ROUNDS=${TXN_TEST_ROUNDS:-30}
-declare -A PID
+T_KVD_STATUS=4
+T_KVD_ARGS=(--split.region-size=8KiB)
+T_SQLD_ARGS=(--txn.one-pc=true --txn.async-commit=true)
 
-start_kvd() {
-    local i=$1
-    "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
-        --listen="127.0.0.1:$(port "$i")" --peers="$PEERS" \
-        --initial-stores=1,2,3 --raft.tick-interval=50ms \
-        --pd="$PD" --pd.heartbeat-interval=200ms \
-        --status-listen="127.0.0.1:$(port $((i + 4)))" \
-        --split.region-size=8KiB --log.file="$T_TMP/kvd$i.log" &
-    PID[$i]=$!
-    T_PIDS+=("${PID[$i]}")
-}
-
-stores_up() { "${PDCTL[@]}" store 2>/dev/null | grep -c ' state up'; }
 leader_store() { # the store leading region 1, as pdd knows it
     "${PDCTL[@]}" region 2>/dev/null |
         sed -n 's/^region 1 .* leader [0-9]*\([0-9]\) .*/\1/p'
@@ -46,20 +31,7 @@ metric() { # metric I NAME: kvd I's value of NAME (0 if absent)
 requests() { metric "$1" "kvd_requests_total{command=\"$2\"}"; }
 
 t_case "the cluster starts: pdd, three kvd, sqld with 1PC and async commit"
-"$BIN/pdd" --name=pd1 --listen="$PD" --initial-members="pd1=$PD" \
-    --data-dir="$T_TMP/pd1" --log.file="$T_TMP/pd1.log" --raft.tick=50ms &
-PID[pd]=$!
-T_PIDS+=("${PID[pd]}")
-for i in 1 2 3; do start_kvd "$i"; done
-got=$(t_wait_output 3 60 stores_up) || t_fail "stores up: '$got'"
-SQLPORT=$(port 15)
-"$BIN/sqld" --data-dir="$T_TMP/sqld" --log.file="$T_TMP/sqld.log" \
-    --listen="127.0.0.1:$SQLPORT" --store=cluster --pd="$PD" \
-    --txn.one-pc=true --txn.async-commit=true &
-PID[sqld]=$!
-T_PIDS+=("${PID[sqld]}")
-t_wait_for_grep "serving MySQL on" "$T_TMP/sqld.log" 60 ||
-    t_fail "sqld did not start"
+t_start_cluster
 
 t_case "bank transfers through a kill -9 of the leader and its restart"
 /usr/bin/python3 - "$SQLPORT" "$T_TMP" "$ROUNDS" >"$T_TMP/bank.out" 2>&1 <<'PY' &
@@ -237,7 +209,7 @@ wait_file() { # wait_file NAME: the workload reached that point
 if wait_file ready.done; then
     VICTIM=$(leader_store)
     case "$VICTIM" in
-    1|2|3) kill -9 "${PID[$VICTIM]}"; wait "${PID[$VICTIM]}" 2>/dev/null ;;
+    1|2|3) kill -9 "${T_KVD_PID[$VICTIM]}"; wait "${T_KVD_PID[$VICTIM]}" 2>/dev/null ;;
     *) t_fail "no leader to kill: '$VICTIM'" ;;
     esac
     echo "    killed store $VICTIM (region 1's leader)"
@@ -246,8 +218,8 @@ else
     t_fail "the workload did not get going"
 fi
 if wait_file killed.done; then
-    start_kvd "$VICTIM"
-    got=$(t_wait_output 3 60 stores_up) || echo "    stores up: '$got'"
+    t_start_kvd "$VICTIM"
+    got=$(t_wait_output 3 60 t_stores_up) || echo "    stores up: '$got'"
     # its regions' leadership moves to the store whose max_ts restarted
     for _ in $(seq 1 100); do
         for r in $("${PDCTL[@]}" region 2>/dev/null |
@@ -362,8 +334,8 @@ n=$(metric "$VICTIM" kvd_max_ts_syncs_total)
 [ "$n" -ge 1 ] || t_fail "store $VICTIM: $n max_ts syncs"
 
 t_case "sqld stops cleanly"
-kill -TERM "${PID[sqld]}"
-t_wait_exit "${PID[sqld]}" 60 || t_fail "sqld did not stop"
+kill -TERM "$T_SQLD_PID"
+t_wait_exit "$T_SQLD_PID" 60 || t_fail "sqld did not stop"
 t_expect_eq "exit status" "$T_RC" 0
 
 t_end

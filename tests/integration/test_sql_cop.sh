@@ -10,34 +10,11 @@
 # the one before the inserts (no row lost or counted twice).
 . "$(dirname "$0")/lib.sh"
 
-t_pick_base 23800 24180
-BASE=$T_BASE
-port() { echo $((BASE + $1)); }
-PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
-PD="127.0.0.1:$(port 11)"
-PDCTL=("$BIN/pdctl" "--pd=$PD" --timeout=20000)
-SQLPORT=$(port 15)
-
-stores_up() { "${PDCTL[@]}" store 2>/dev/null | grep -c ' state up'; }
+t_cluster_ports 23800 24180
+T_KVD_ARGS=(--split.region-size=8KiB)
 
 t_case "the cluster starts: pdd, three kvd, sqld"
-"$BIN/pdd" --name=pd1 --listen="$PD" --initial-members="pd1=$PD" \
-    --data-dir="$T_TMP/pd1" --log.file="$T_TMP/pd1.log" --raft.tick=50ms &
-T_PIDS+=("$!")
-for i in 1 2 3; do
-    "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
-        --listen="127.0.0.1:$(port "$i")" --peers="$PEERS" \
-        --initial-stores=1,2,3 --raft.tick-interval=50ms \
-        --pd="$PD" --pd.heartbeat-interval=200ms \
-        --split.region-size=8KiB --log.file="$T_TMP/kvd$i.log" &
-    T_PIDS+=("$!")
-done
-got=$(t_wait_output 3 60 stores_up) || t_fail "stores up: '$got'"
-"$BIN/sqld" --data-dir="$T_TMP/sqld" --log.file="$T_TMP/sqld.log" \
-    --listen="127.0.0.1:$SQLPORT" --store=cluster --pd="$PD" &
-T_PIDS+=("$!")
-t_wait_for_grep "serving MySQL on" "$T_TMP/sqld.log" 60 ||
-    t_fail "sqld did not start"
+t_start_cluster
 
 /usr/bin/python3 - "$SQLPORT" >"$T_TMP/cop.out" 2>&1 <<'PY'
 import sys, threading
@@ -148,15 +125,7 @@ rc=$?
 cat "$T_TMP/cop.out"
 t_case "the query script exits 0"
 t_expect_eq "exit status" "$rc" 0
-while IFS= read -r line; do
-    case "$line" in
-    "CASE "*)
-        name="${line#CASE }"
-        t_case "${name% OK}"
-        case "$line" in *" OK") ;; *) t_fail "$line";; esac
-        ;;
-    esac
-done <"$T_TMP/cop.out"
+t_cases_from "$T_TMP/cop.out"
 
 t_case "regions split: more than 8 in pdd's map"
 nr=$("${PDCTL[@]}" region 2>/dev/null | grep -c '^region ')

@@ -8,39 +8,11 @@
 # statistics back from the cluster's catalog.
 . "$(dirname "$0")/lib.sh"
 
-t_pick_base 26800 27180
-BASE=$T_BASE
-port() { echo $((BASE + $1)); }
-PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
-PD="127.0.0.1:$(port 11)"
-PDCTL=("$BIN/pdctl" "--pd=$PD" --timeout=20000)
-SQLPORT=$(port 15)
-
-stores_up() { "${PDCTL[@]}" store 2>/dev/null | grep -c ' state up'; }
-
-start_sqld() {
-    "$BIN/sqld" --data-dir="$T_TMP/sqld" --log.file="$T_TMP/sqld$1.log" \
-        --listen="127.0.0.1:$SQLPORT" --store=cluster --pd="$PD" &
-    SQLD_PID=$!
-    T_PIDS+=("$SQLD_PID")
-    t_wait_for_grep "serving MySQL on" "$T_TMP/sqld$1.log" 60 ||
-        t_fail "sqld did not start"
-}
+t_cluster_ports 26800 27180
+T_KVD_ARGS=(--split.region-size=8KiB)
 
 t_case "the cluster starts: pdd, three kvd, sqld"
-"$BIN/pdd" --name=pd1 --listen="$PD" --initial-members="pd1=$PD" \
-    --data-dir="$T_TMP/pd1" --log.file="$T_TMP/pd1.log" --raft.tick=50ms &
-T_PIDS+=("$!")
-for i in 1 2 3; do
-    "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
-        --listen="127.0.0.1:$(port "$i")" --peers="$PEERS" \
-        --initial-stores=1,2,3 --raft.tick-interval=50ms \
-        --pd="$PD" --pd.heartbeat-interval=200ms \
-        --split.region-size=8KiB --log.file="$T_TMP/kvd$i.log" &
-    T_PIDS+=("$!")
-done
-got=$(t_wait_output 3 60 stores_up) || t_fail "stores up: '$got'"
-start_sqld 1
+t_start_cluster --no-sqld && t_start_sqld sqld1.log
 
 /usr/bin/python3 - "$SQLPORT" >"$T_TMP/stats.out" 2>&1 <<'PY'
 import sys
@@ -90,9 +62,9 @@ rc=$?
 cat "$T_TMP/stats.out"
 
 t_case "sqld restarts on the same cluster"
-kill "$SQLD_PID"
-wait "$SQLD_PID" 2>/dev/null
-start_sqld 2
+kill "$T_SQLD_PID"
+wait "$T_SQLD_PID" 2>/dev/null
+t_start_sqld sqld2.log
 /usr/bin/python3 - "$SQLPORT" >>"$T_TMP/stats.out" 2>&1 <<'PY'
 import sys
 import pymysql
@@ -112,15 +84,7 @@ tail -n 1 "$T_TMP/stats.out"
 t_case "the query scripts exit 0"
 t_expect_eq "exit status" "$rc" 0
 t_expect_eq "exit status after the restart" "$rc2" 0
-while IFS= read -r line; do
-    case "$line" in
-    "CASE "*)
-        name="${line#CASE }"
-        t_case "${name% OK}"
-        case "$line" in *" OK") ;; *) t_fail "$line";; esac
-        ;;
-    esac
-done <"$T_TMP/stats.out"
+t_cases_from "$T_TMP/stats.out"
 
 t_case "regions split: more than 4 in pdd's map"
 nr=$("${PDCTL[@]}" region 2>/dev/null | grep -c '^region ')
