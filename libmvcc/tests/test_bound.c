@@ -285,6 +285,30 @@ static void two_phase_renews_or_rolls_back(void **state)
     tu_cluster_close(&k);
 }
 
+/* An async commit of a = 1 (shard 0, the primary) and z = 2 (shard 2)
+ * with a deadline ms from now, through c whose transport holds one
+ * shard's first prewrite past it: committed with one renewal, both keys
+ * at one commit_ts, no lock left. */
+static void async_pair_commits(struct tu_cluster *k, struct mvcc_client *c,
+                               uint64_t ms)
+{
+    struct check ck = {0, FAR, 0};
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(c, &t), 0);
+    mvcc_txn_set_commit_deadline(t, wall_ms() + ms, check_fn, &ck);
+    tu_txn_set(t, "a", "1");
+    tu_txn_set(t, "z", "2");
+    mvcc_ts cts = 0;
+    assert_int_equal(mvcc_txn_commit(t, &cts), 0);
+    assert_int_equal(ck.calls, 1);
+    value_is(k, 0, "a", cts - 1, NULL);
+    value_is(k, 2, "z", cts - 1, NULL);
+    value_is(k, 0, "a", cts, "1");
+    value_is(k, 2, "z", cts, "2");
+    no_locks(k, 0);
+    no_locks(k, 2);
+}
+
 /* Async commit whose primary's request is held past the deadline: no
  * async primary lock exists, so two phases (renewed once); both keys at
  * one commit_ts. */
@@ -295,21 +319,7 @@ static void async_primary_late_goes_two_phase(void **state)
     assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
     struct stall st;
     struct mvcc_client *c = client(&k, false, true, &st, 0);
-    struct check ck = {0, FAR, 0};
-    struct mvcc_txn *t;
-    assert_int_equal(mvcc_txn_begin(c, &t), 0);
-    mvcc_txn_set_commit_deadline(t, wall_ms() + 5, check_fn, &ck);
-    tu_txn_set(t, "a", "1"); /* shard 0: the primary */
-    tu_txn_set(t, "z", "2"); /* shard 2 */
-    mvcc_ts cts = 0;
-    assert_int_equal(mvcc_txn_commit(t, &cts), 0);
-    assert_int_equal(ck.calls, 1);
-    value_is(&k, 0, "a", cts - 1, NULL);
-    value_is(&k, 2, "z", cts - 1, NULL);
-    value_is(&k, 0, "a", cts, "1");
-    value_is(&k, 2, "z", cts, "2");
-    no_locks(&k, 0);
-    no_locks(&k, 2);
+    async_pair_commits(&k, c, 5);
     mvcc_client_destroy(c);
     tu_cluster_close(&k);
 }
@@ -328,23 +338,10 @@ static void async_secondary_late(void **state)
     assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
     struct stall st;
     struct mvcc_client *c = client(&k, false, true, &st, 2);
-    struct check ck = {0, FAR, 0};
-    struct mvcc_txn *t;
-    assert_int_equal(mvcc_txn_begin(c, &t), 0);
-    mvcc_txn_set_commit_deadline(t, wall_ms() + 20, check_fn, &ck);
-    tu_txn_set(t, "a", "1");
-    tu_txn_set(t, "z", "2");
-    mvcc_ts cts = 0;
-    assert_int_equal(mvcc_txn_commit(t, &cts), 0);
-    assert_int_equal(ck.calls, 1);
-    value_is(&k, 0, "a", cts - 1, NULL);
-    value_is(&k, 2, "z", cts - 1, NULL);
-    value_is(&k, 0, "a", cts, "1");
-    value_is(&k, 2, "z", cts, "2");
-    no_locks(&k, 0);
-    no_locks(&k, 2);
+    async_pair_commits(&k, c, 20);
     /* Refused. */
-    ck = (struct check){0, FAR, -ESTALE};
+    struct check ck = {0, FAR, -ESTALE};
+    struct mvcc_txn *t;
     st.held = 0;
     assert_int_equal(mvcc_txn_begin(c, &t), 0);
     mvcc_ts start = mvcc_txn_start_ts(t);
