@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# test_pdd.sh: three real pdd on loopback (ports 22101-22103, HTTP status
-# on 22111-22113) driven with
+# test_pdd.sh: three real pdd on loopback (a slot of 18000-18980 from
+# t_pick_base: members at base+1..3, HTTP status at base+11..13, a lone
+# misconfigured pdd at base+9) driven with
 # pdctl: leader election and redirects, TSO strictly increasing across
 # kill -9 of the leader and across a wall clock stepped an hour back
 # (PDD_TEST_CLOCK_OFFSET_MS and _FILE, test-only knobs), stale region heartbeats
@@ -8,7 +9,9 @@
 . "$(dirname "$0")/lib.sh"
 
 PDCTL=$BIN/pdctl
-ADDR=(x 127.0.0.1:22101 127.0.0.1:22102 127.0.0.1:22103)
+t_pick_base 18000 18980
+B=$T_BASE
+ADDR=(x 127.0.0.1:$((B + 1)) 127.0.0.1:$((B + 2)) 127.0.0.1:$((B + 3)))
 MEMBERS="pd1=${ADDR[1]},pd2=${ADDR[2]},pd3=${ADDR[3]}"
 ALL="${ADDR[1]},${ADDR[2]},${ADDR[3]}"
 PID=(x 0 0 0)
@@ -19,7 +22,7 @@ start() { # start I [env...]
         "$BIN/pdd" --name=pd$i --listen=${ADDR[$i]} \
         --initial-members=$MEMBERS --data-dir="$T_TMP/pd$i" \
         --log.file="$T_TMP/pd$i.log" --raft.tick=50ms \
-        --raft.snapshot-entries=10 --status-listen=127.0.0.1:2211$i \
+        --raft.snapshot-entries=10 --status-listen=127.0.0.1:$((B + 10 + i)) \
         --schedule-interval=200ms &
     PID[$i]=$!; T_PIDS+=("${PID[$i]}")
 }
@@ -48,18 +51,18 @@ check_increasing() {
 }
 
 t_case "bad member lists are refused with the reason, exit 2"
-"$BIN/pdd" --data-dir="$T_TMP/bad" --listen=127.0.0.1:22109 \
+"$BIN/pdd" --data-dir="$T_TMP/bad" --listen=127.0.0.1:$((B + 9)) \
     --initial-members=foo 2>"$T_TMP/err"; rc=$?
 t_expect_eq "exit" "$rc" 2
 t_expect_grep "message" "initial-members: expected name=host:port, got 'foo'" "$T_TMP/err"
-"$BIN/pdd" --data-dir="$T_TMP/bad" --listen=127.0.0.1:22109 --name=zz \
-    --initial-members=a=127.0.0.1:22109 2>"$T_TMP/err"; rc=$?
+"$BIN/pdd" --data-dir="$T_TMP/bad" --listen=127.0.0.1:$((B + 9)) --name=zz \
+    --initial-members=a=127.0.0.1:$((B + 9)) 2>"$T_TMP/err"; rc=$?
 t_expect_eq "exit" "$rc" 2
 t_expect_grep "message" "name 'zz' is not in initial-members" "$T_TMP/err"
-out=$("$PDCTL" --pd=127.0.0.1:22109 --timeout=300 tso 2>&1); rc=$?
+out=$("$PDCTL" --pd=127.0.0.1:$((B + 9)) --timeout=300 tso 2>&1); rc=$?
 t_expect_eq "pdctl exit" "$rc" 1
 t_expect_eq "pdctl message" "$out" \
-    "pdctl: cannot reach pd at 127.0.0.1:22109: gave up after retries: connect to 127.0.0.1:22109 failed: Connection refused"
+    "pdctl: cannot reach pd at 127.0.0.1:$((B + 9)): gave up after retries: connect to 127.0.0.1:$((B + 9)) failed: Connection refused"
 
 t_case "three members elect a leader"
 for i in 1 2 3; do start $i; done
@@ -134,7 +137,7 @@ t_expect_eq "no peers" "$out" \
 
 t_case "HTTP status port: /status, /metrics and the JSON API"
 L=$(leader_index)
-H=127.0.0.1:2211$L
+H=127.0.0.1:$((B + 10 + L))
 json() { curl -sf "http://$H$1" | python3 -c "import json, sys; d = json.load(sys.stdin); print($2)"; }
 t_expect_eq "/status" "$(json /status 'd["serving"], d["cluster_id"], d["id"]')" "True 42 $L"
 t_expect_eq "members" "$(json /pd/api/v1/members 'len(d["members"]), d["leader_id"]')" "3 $L"
