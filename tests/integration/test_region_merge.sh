@@ -82,6 +82,12 @@ got=$(t_wait_output "1 1 1" 120 store_regions) || t_fail "regions per store: $go
 n=$(cat "$T_TMP"/kvd[1-3].log | grep -c 'merge: region [0-9]* merged')
 [ "$n" -ge 5 ] || t_fail "merge commits logged: $n"
 echo "# $at_kill regions in pdd at the kill; $n merge commits logged"
+# Store 1 ran throughout, from one region back to one: its /status
+# counts as many merges applied as splits.
+st1=$("$BIN/kvd" ctl "--addr=127.0.0.1:$(port 1)" status 2>/dev/null)
+t_expect_eq "store 1 status: merges = splits" \
+    "$(echo "$st1" | sed -n 's/.*"merges":\([0-9]*\).*/\1/p')" \
+    "$(echo "$st1" | sed -n 's/.*"splits":\([0-9]*\).*/\1/p')"
 
 t_case "every acknowledged write reads back"
 touch "$T_TMP/stop"
