@@ -854,11 +854,12 @@ void mvcc_txn_set_interrupt(struct mvcc_txn *t, const bool *flag);
  * before deadline_ms (wall clock, CLOCK_REALTIME ms). A 1PC or async
  * prewrite carries it to the store, which refuses it past the deadline
  * writing nothing: a refused primary goes on in two phases, a refused
- * async secondary is sent again under a renewed deadline. In two phases,
- * a commit_ts taken past the deadline is renewed once every key is
- * locked. renew(ctx, &deadline_ms) vouches again for what the deadline
- * stood for and answers a later one; anything but 0 ends the commit with
- * that answer, rolled back. renew NULL: MVCC_COMMIT_DEADLINE. 0: no
+ * async secondary is sent again under a renewed deadline (which must lie
+ * in the future). In two phases, a commit_ts taken past the deadline is
+ * renewed once every key is locked, and any successful renewal accepts
+ * it. renew(ctx, &deadline_ms) vouches again for what the deadline stood
+ * for and answers a later one; anything but 0 ends the commit with that
+ * answer, rolled back. renew NULL: MVCC_COMMIT_DEADLINE. 0: no
  * deadline (the default). renew may be called from the commit's prewrite
  * threads at once. */
 typedef int (*mvcc_commit_renew_fn)(void *ctx, uint64_t *deadline_ms);

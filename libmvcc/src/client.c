@@ -152,15 +152,17 @@ void mvcc_txn_set_commit_deadline(struct mvcc_txn *t, uint64_t deadline_ms,
     t->renew_ctx = ctx;
 }
 
-/* The deadline passed: ask for a new one. 0 with *deadline_ms later than
- * now, or the commit's answer. */
-static int renew_deadline(struct mvcc_txn *t, uint64_t *deadline_ms)
+/* The deadline passed: ask for a new one. 0 with *deadline_ms (later than
+ * now when future, for a request still to be sent), or the commit's
+ * answer. */
+static int renew_deadline(struct mvcc_txn *t, uint64_t *deadline_ms,
+                          bool future)
 {
     uint64_t d = 0;
     int rc = t->renew ? t->renew(t->renew_ctx, &d) : MVCC_COMMIT_DEADLINE;
     if (rc != 0)
         return rc;
-    if (d <= mvcc__wall_ms())
+    if (future && d <= mvcc__wall_ms())
         return MVCC_COMMIT_DEADLINE;
     uint64_t cur = __atomic_load_n(&t->deadline_ms, __ATOMIC_ACQUIRE);
     while (cur < d && !__atomic_compare_exchange_n(&t->deadline_ms, &cur, d,
@@ -1637,7 +1639,7 @@ static int prewrite_group(struct group *g)
                  * been written: a new deadline, and the same request again
                  * (parts of it already written answer what they hold). A
                  * refused primary is left to two phases (mvcc_txn_commit). */
-                if ((rc = renew_deadline(t, &req.deadline_ms)))
+                if ((rc = renew_deadline(t, &req.deadline_ms, true)))
                     break;
                 continue;
             }
@@ -1875,8 +1877,12 @@ regroup:
         for (int tries = 0;; tries++) {
             if ((rc = c->o.tso(c->o.tso_ctx, &commit_ts)))
                 break;
+            /* The commit_ts is taken and every key locked: a renewal that
+             * vouches again now (its check reads above the commit_ts)
+             * accepts it, whatever deadline it answers. */
             uint64_t dl = __atomic_load_n(&t->deadline_ms, __ATOMIC_ACQUIRE);
-            if (dl && mvcc__wall_ms() > dl && (rc = renew_deadline(t, &dl)))
+            if (dl && mvcc__wall_ms() > dl &&
+                (rc = renew_deadline(t, &dl, false)))
                 break; /* nothing committed yet: rolled back below */
             struct kcall q = {KC_COMMIT, NULL, t->start_ts, commit_ts, NULL,
                               pk, pkl, false, {0, 0}};
