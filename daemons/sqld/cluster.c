@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@ struct sqld_cluster
 {
     struct pd_client *pd;          /* TSO, regions, stores */
     struct region_client *rc;      /* the transport's connections */
+    pthread_mutex_t err_mu;        /* guards last_err: statement workers
+                                      fail to route at once */
     char last_err[256];            /* last router failure (logged once) */
     struct sql_cluster_info info;  /* PD's view for libsql (clusterinfo.c) */
 };
@@ -63,10 +66,13 @@ static void router_failed(struct sqld_cluster *c, const char *what,
                           const char *err)
 {
     /* a dead kvd makes this repeat for a while: log changes only */
-    if (strcmp(c->last_err, err) != 0) {
+    pthread_mutex_lock(&c->err_mu);
+    bool changed = strcmp(c->last_err, err) != 0;
+    if (changed)
         snprintf(c->last_err, sizeof(c->last_err), "%s", err);
+    pthread_mutex_unlock(&c->err_mu);
+    if (changed)
         dmn_warn("pd: %s: %s", what, err);
-    }
 }
 
 static int r_region_by_key(void *ctx, const void *key, size_t len,
@@ -190,7 +196,8 @@ int sqld_cluster_open(char *const *pd, bool one_pc, bool async_commit,
         return -1;
     }
     struct sqld_cluster *c = calloc(1, sizeof(*c));
-    if (!c) {
+    if (!c || pthread_mutex_init(&c->err_mu, NULL) != 0) {
+        free(c);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -258,6 +265,7 @@ void sqld_cluster_close(struct sqld_cluster *c)
         return;
     region_client_destroy(c->rc);
     pd_client_destroy(c->pd);
+    pthread_mutex_destroy(&c->err_mu);
     free(c);
 }
 
