@@ -141,18 +141,20 @@ static void stale_transaction_fails(void **state)
 struct midway
 {
     struct two *w;   /* the servers */
+    const char *ddl; /* what the hook runs through server A, once */
     int fired;       /* the hook ran its DDL */
     char got[256];   /* the DDL's answer */
 };
 
+/* A begin or commit hook on server B: runs m->ddl through A the first
+ * time it is called. */
 static void ddl_midway(void *ctx, struct sql_session *s)
 {
     (void)s;
     struct midway *m = ctx;
     if (m->fired++)
         return;
-    snprintf(m->got, sizeof(m->got), "%s",
-             sqlfx_q(&m->w->x.ca, "ALTER TABLE t ADD COLUMN c INT DEFAULT 3"));
+    snprintf(m->got, sizeof(m->got), "%s", sqlfx_q(&m->w->x.ca, m->ddl));
 }
 
 static void statement_outliving_lease_fails(void **state)
@@ -160,7 +162,8 @@ static void statement_outliving_lease_fails(void **state)
     struct two *w = *state;
     Q(&w->x.ca, "CREATE TABLE t (id INT PRIMARY KEY, v INT)", "OK 0 0 0");
     Q(&w->x.cb, "SELECT COUNT(*) FROM t", "0"); /* B has t */
-    struct midway m = {.w = w};
+    struct midway m = {.w = w,
+                       .ddl = "ALTER TABLE t ADD COLUMN c INT DEFAULT 3"};
     w->x.b.srv->begin_hook = ddl_midway;
     w->x.b.srv->begin_hook_ctx = &m;
     Q(&w->x.cb, "INSERT INTO t VALUES (1, 1)",
@@ -181,17 +184,8 @@ static void statement_outliving_lease_fails(void **state)
  * out meanwhile) must not land a row the backfill never saw: its
  * commit_ts is past the lease its check was made under, and the stored
  * version moved, so it fails with 8028 and nothing is written. (Before
- * the bound, this committed the row without its index entry: ADMIN CHECK
- * TABLE then answered "handle 7 has no index entry".) */
-static void ddl_during_commit(void *ctx, struct sql_session *s)
-{
-    (void)s;
-    struct midway *m = ctx;
-    if (m->fired++)
-        return;
-    snprintf(m->got, sizeof(m->got), "%s",
-             sqlfx_q(&m->w->x.ca, "CREATE INDEX iv ON t (v)"));
-}
+ * the commit deadline, this committed the row without its index entry:
+ * ADMIN CHECK TABLE then answered "handle 7 has no index entry".) */
 
 static void commit_outliving_lease_fails(void **state)
 {
@@ -199,8 +193,8 @@ static void commit_outliving_lease_fails(void **state)
     Q(&w->x.ca, "CREATE TABLE t (id INT PRIMARY KEY, v INT)", "OK 0 0 0");
     Q(&w->x.ca, "INSERT INTO t VALUES (1, 1)", "OK 1 0 0");
     Q(&w->x.cb, "SELECT COUNT(*) FROM t", "1"); /* B has t */
-    struct midway m = {.w = w};
-    w->x.b.srv->commit_hook = ddl_during_commit;
+    struct midway m = {.w = w, .ddl = "CREATE INDEX iv ON t (v)"};
+    w->x.b.srv->commit_hook = ddl_midway;
     w->x.b.srv->commit_hook_ctx = &m;
     Q(&w->x.cb, "INSERT INTO t VALUES (7, 7)",
       "ERR 8028 Information schema is changed during the execution of the "
