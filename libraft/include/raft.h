@@ -379,6 +379,13 @@ struct raft_config {
     bool stream_snapshots;
     /* Snapshot chunks sent to a follower and not yet acknowledged (8). */
     uint32_t snapshot_window;
+    /* This node starts a group member that never ran before (a new
+     * group's first start, not a restart): it cannot have acknowledged a
+     * leader, so in lease mode it votes at once instead of holding off
+     * for its first election timeout (DESIGN.md "Reads", lease hold). A
+     * node that may have exchanged messages of its group before, even
+     * without persisting anything, must leave it false. */
+    bool fresh;
     /* Optional clock for RAFT_READ_LEASE: monotonic milliseconds (now_ms,
      * called with clock_ctx) and how many milliseconds the application
      * lets pass between raft_node_tick calls (tick_ms, > 0). With it the

@@ -1423,8 +1423,9 @@ int raft_node_create(const struct raft_config *cfg, struct raft_node **out)
     n->rng = c->seed ^ (c->id * 0xD1B54A32D192ED03ULL);
     n->ticks = 1;
     /* After a restart this node may have acked a leader's heartbeat just
-     * before; with lease reads it must not vote for an election timeout. */
-    n->lease_hold = c->read_only == RAFT_READ_LEASE;
+     * before; with lease reads it must not vote for an election timeout.
+     * A fresh member never acked one. */
+    n->lease_hold = c->read_only == RAFT_READ_LEASE && !c->fresh;
     rc = raft__log_init(&n->log, c->storage);
     if (rc != 0)
         goto err_free;

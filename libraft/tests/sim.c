@@ -207,7 +207,7 @@ static bool snap_decode(struct sim *s, struct sim_node *sn,
     return true;
 }
 
-static void start(struct sim *s, struct sim_node *sn)
+static void start(struct sim *s, struct sim_node *sn, bool first)
 {
     struct raft_config c;
     memset(&c, 0, sizeof(c));
@@ -225,6 +225,7 @@ static void start(struct sim *s, struct sim_node *sn)
     c.heartbeat_tick = 1;
     c.seed = s->o.seed * 131 + sn->id + s->now;
     c.pre_vote = s->o.pre_vote;
+    c.fresh = s->o.fresh && first;
     c.check_quorum = s->o.check_quorum;
     c.read_only = s->o.read_only;
     c.now_ms = s->o.now_ms;
@@ -267,7 +268,7 @@ void sim_init(struct sim *s, const struct sim_opts *o)
             fail(s, "memstore");
         if (i < o->n_voters + o->n_learners)
             sn->applied = 1;
-        start(s, sn);
+        start(s, sn, true);
     }
 }
 
@@ -889,7 +890,7 @@ void sim_restart(struct sim *s, raft_id id)
     st->ops->snapshot(st, &snap);
     if (!snap_decode(s, sn, snap))
         fail(s, "node %llu: bad snapshot on disk", (unsigned long long)id);
-    start(s, sn);
+    start(s, sn, false);
 }
 
 int sim_read(struct sim *s, raft_id id)

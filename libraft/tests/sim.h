@@ -21,6 +21,8 @@ struct sim_opts {
     int n_spare;             /* then nodes outside the configuration */
     uint64_t seed;           /* drives everything random */
     bool pre_vote;           /* raft_config.pre_vote */
+    bool fresh;              /* raft_config.fresh on each node's first
+                              * start (never on sim_restart) */
     bool check_quorum;       /* raft_config.check_quorum */
     int read_only;           /* raft_config.read_only */
     uint64_t (*now_ms)(void *ctx); /* raft_config.now_ms (NULL: none) */

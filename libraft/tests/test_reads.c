@@ -183,6 +183,37 @@ static void lease_read_needs_no_round_trip(void **state)
     sim_close(&s);
 }
 
+/* A fresh group (raft_config.fresh: first start, never a restart) has
+ * no lease hold: a campaign right away wins with pre-vote on. Restarted,
+ * the same nodes hold off again for an election timeout. */
+static void fresh_nodes_vote_at_once(void **state)
+{
+    (void)state;
+    struct sim_opts o;
+    memset(&o, 0, sizeof(o));
+    o.n_voters = 3;
+    o.seed = 5;
+    o.read_only = RAFT_READ_LEASE;
+    o.check_quorum = true;
+    o.pre_vote = true;
+    o.fresh = true;
+    struct sim s;
+    sim_init(&s, &o);
+    raft_node_campaign(sim_node(&s, 1));
+    sim_settle(&s);
+    assert_int_equal(sim_leader(&s), 1);
+    assert_int_equal(status(sim_node(&s, 1)).term, 1);
+    for (raft_id i = 1; i <= 3; i++)
+        sim_crash(&s, i);
+    for (raft_id i = 1; i <= 3; i++)
+        sim_restart(&s, i);
+    raft_node_campaign(sim_node(&s, 2));
+    sim_settle(&s);
+    assert_int_equal(sim_leader(&s), 0); /* held off, as after a restart */
+    assert_string_equal(s.failure, "");
+    sim_close(&s);
+}
+
 /* With a clock the lease runs in real time: a leader whose ticks stop (a
  * starved process) still sees its lease end once election_tick - 2
  * ticks' worth of milliseconds passed since the acknowledged heartbeat
@@ -469,6 +500,7 @@ int main(void)
         cmocka_unit_test(read_waits_for_term_commit),
         cmocka_unit_test(lease_read_needs_no_round_trip),
         cmocka_unit_test(lease_runs_in_real_time),
+        cmocka_unit_test(fresh_nodes_vote_at_once),
         cmocka_unit_test(lease_requires_check_quorum),
         cmocka_unit_test(lease_valid_call),
         cmocka_unit_test(deposed_leader_lease_never_serves),
