@@ -215,6 +215,12 @@ static void metrics_text(struct kvd *k, FILE *f)
         {"kvd_snapshots_applied_total", "counter",
          "Snapshots installed from a leader.", st.snaps_applied},
         {"kvd_splits_total", "counter", "Splits applied.", st.splits},
+        {"kvd_split_campaigns_total", "counter",
+         "Regions born of a split of a region led here that campaigned "
+         "at once.", st.split_campaigns},
+        {"kvd_split_votes_held_total", "counter",
+         "Votes that arrived before the split making their region here, "
+         "answered after it.", st.votes_held},
         {"kvd_max_ts_syncs_total", "counter",
          "max_ts raised from the TSO for new leaderships.", st.max_ts_syncs},
         {"kvd_max_ts_refused_total", "counter",

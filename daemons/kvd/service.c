@@ -1183,14 +1183,17 @@ int kvd_status_json(struct kvd *k, FILE *f)
     fprintf(f,
             "\"ticks\":%llu,\"hibernated\":%llu,\"hib_wakes\":%llu,"
             "\"stores_down\":%llu,\"ttl_expired\":%llu,"
-            "\"ttl_removed\":%llu,\"merges\":%llu,\"merge_catchup\":%llu,",
+            "\"ttl_removed\":%llu,\"merges\":%llu,\"merge_catchup\":%llu,"
+            "\"split_campaigns\":%llu,\"votes_held\":%llu,",
             (unsigned long long)st.ticks, (unsigned long long)st.hibernated,
             (unsigned long long)st.hib_wakes,
             (unsigned long long)st.stores_down,
             (unsigned long long)st.ttl_expired,
             (unsigned long long)st.ttl_removed,
             (unsigned long long)st.merges,
-            (unsigned long long)st.merge_catchup);
+            (unsigned long long)st.merge_catchup,
+            (unsigned long long)st.split_campaigns,
+            (unsigned long long)st.votes_held);
     if (k->pd) { /* what the pd thread got answered (pd.c) */
         struct kvd_pd_counters pc;
         kvd_pd_counters(k, &pc);

@@ -299,6 +299,10 @@ struct region_store_stats {
                                timeout now (hibernation on) */
     uint64_t ttl_expired;   /* raw reads that skipped an expired key */
     uint64_t ttl_removed;   /* expired raw keys deleted at apply */
+    uint64_t split_campaigns; /* regions born of a split of a region led
+                                 here that campaigned at once */
+    uint64_t votes_held;    /* votes that arrived before the split making
+                               their region here, answered after it */
 };
 void region_store_stats(struct region_store *s, struct region_store_stats *st);
 

@@ -210,7 +210,21 @@ struct region_peer {
     int hib_idle;                 /* leader: ticks idle in a row */
     raft_index hib_seen;          /* leader: last index at the previous
                                      idle check */
+    struct region_peer *born_next; /* made by a split this iteration:
+                                     next in s->born */
+    bool born_led;                /* ... of a region led here */
 };
+
+/* A vote or pre-vote for a region this store does not have yet: its
+ * candidate was born of a split this store has not applied. Held until
+ * the split makes the peer here (DESIGN "Split"), else overwritten. */
+struct region_held {
+    uint64_t from;        /* the candidate's store (0: slot free) */
+    uint64_t region_id;   /* the region */
+    uint8_t *raft;        /* the encoded Raft message (owned) */
+    size_t len;           /* its length */
+};
+#define REGION_HELD_MAX 32
 
 /* An uninitialized peer that hears nothing for this many election
  * timeouts is dropped (its store was removed before the snapshot came,
@@ -307,6 +321,15 @@ struct region_store {
                                          (ttl.c) */
     struct region_hib *hib;           /* hibernation's store liveness
                                          (hibernate.c; NULL until used) */
+    struct region_peer *born;         /* peers splits made this
+                                         iteration (linked by born_next):
+                                         once the split is applied they
+                                         take the votes held for them and,
+                                         born of a region led here,
+                                         campaign */
+    struct region_held held[REGION_HELD_MAX]; /* votes for regions not
+                                         here yet */
+    uint32_t held_next;               /* slot the next one takes */
     char errmsg[256];                 /* detail of the last error */
 };
 

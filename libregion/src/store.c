@@ -451,8 +451,10 @@ static uint64_t lease_clock(void *ctx)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* The Raft node of p over its storage, from p->applied. */
-static int node_start(struct region_store *s, struct region_peer *p)
+/* The Raft node of p over its storage, from p->applied. fresh: p never
+ * ran before and never heard from its group (raft_config.fresh). */
+static int node_start(struct region_store *s, struct region_peer *p,
+                      bool fresh)
 {
     int rc;
     struct raft_config c;
@@ -466,6 +468,7 @@ static int node_start(struct region_store *s, struct region_peer *p)
     c.pre_vote = true;
     c.check_quorum = true;
     c.read_only = RAFT_READ_LEASE;
+    c.fresh = fresh;
     if (s->opts.tick_ms > 0 && c.election_tick >= 3) {
         c.now_ms = s->opts.now_ms ? s->opts.now_ms : lease_clock;
         c.clock_ctx = s->opts.clock_ctx;
@@ -548,7 +551,9 @@ static int peer_create_hs(struct region_store *s, const struct region_desc *d,
         if (rc != 0)
             goto err;
     }
-    rc = node_start(s, p);
+    /* a new group (bootstrap, split) with nothing of an uninitialized
+     * peer before it: it never heard from a leader */
+    rc = node_start(s, p, !recover && hs0 == NULL);
     if (rc != 0)
         goto err;
     *out = p;
@@ -624,7 +629,7 @@ static int peer_create_uninit(struct region_store *s, uint64_t id,
     if (rc == 0 && hs)
         raft_memstore_set_hard_state(p->ms, hs);
     if (rc == 0)
-        rc = node_start(s, p);
+        rc = node_start(s, p, false);
     if (rc != 0) {
         peer_free(p);
         return rc;
@@ -793,6 +798,32 @@ void region_store_shutdown(struct region_store *s)
     unlock_and_complete(s);
 }
 
+/* Hold a vote or pre-vote for a region this store has no peer of (the
+ * oldest held is dropped when all slots are taken). Under s->mu. */
+static void hold_vote(struct region_store *s, uint64_t from,
+                      const struct region_wire_msg *wm)
+{
+    struct region_held *h = &s->held[s->held_next];
+    uint8_t *copy = region__malloc(wm->raft_len);
+    if (copy == NULL)
+        return; /* dropped, as it would have been */
+    memcpy(copy, wm->raft, wm->raft_len);
+    region__free(h->raft);
+    h->from = from;
+    h->region_id = wm->region_id;
+    h->raft = copy;
+    h->len = wm->raft_len;
+    s->held_next = (s->held_next + 1) % REGION_HELD_MAX;
+}
+
+static void held_free(struct region_store *s)
+{
+    for (size_t i = 0; i < REGION_HELD_MAX; i++) {
+        region__free(s->held[i].raft);
+        s->held[i] = (struct region_held){0};
+    }
+}
+
 void region_store_close(struct region_store *s)
 {
     if (s == NULL)
@@ -816,6 +847,7 @@ void region_store_close(struct region_store *s)
     for (size_t i = 0; i < n_all(s); i++)
         peer_free(peer_at(s, i));
     region__merge_free_all(s);
+    held_free(s);
     region__free(s->peers);
     region__free(s->idx_keys);
     region__free(s->idx_vals);
@@ -1203,6 +1235,15 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
             else if (t->conf_ver < wm.conf_ver) /* else: stale, dropped */
                 (void)peer_recreate(s, t, &wm, m, &p);
         }
+        if (p == NULL && (m->type == RAFT_MSG_VOTE ||
+                          m->type == RAFT_MSG_PREVOTE) &&
+            m->term > 0 && !s->closing && m->to == s->opts.store_id &&
+            m->from == from && find_tomb(s, wm.region_id) == NULL) {
+            /* perhaps born of a split not applied here yet */
+            hold_vote(s, from, &wm);
+            raft_msg_free(m);
+            continue;
+        }
         if (p == NULL || (m->type == RAFT_MSG_SNAPSHOT &&
                           snapshot_overlaps(s, p, m))) {
             region__log(s, REGION_LOG_DEBUG,
@@ -1426,6 +1467,13 @@ static int apply_split(struct region_store *s, struct region_peer *p,
     p->desc = left;
     p->written = 0;
     p->split_pending = false;
+    /* born of a region led here, the new region's leader is here at once
+     * (it campaigns after the apply batch), not wherever an election
+     * timeout fires first: writes to it wait no timeout, and leaders stay
+     * where pdd put them */
+    np->born_led = p->role == RAFT_LEADER;
+    np->born_next = s->born;
+    s->born = np;
     region__snap_free(p); /* it describes the old range */
     s->stats.splits++;
     region__log(s, REGION_LOG_INFO,
@@ -1748,6 +1796,45 @@ bool region_store_has_work(struct region_store *s)
     return any;
 }
 
+/* The peers splits made this iteration (s->born) start, now that the
+ * split is durable (when ok): each steps the votes held for it, and one
+ * born of a region led here campaigns. s->born is empty after. */
+static void start_split_born(struct region_store *s, bool ok)
+{
+    struct region_peer *np = s->born;
+    s->born = NULL;
+    for (; np; np = s->born) {
+        s->born = np->born_next;
+        np->born_next = NULL;
+        if (!ok || np->removed)
+            continue;
+        for (size_t i = 0; i < REGION_HELD_MAX; i++) {
+            struct region_held *h = &s->held[i];
+            if (h->from == 0 || h->region_id != np->desc.id)
+                continue;
+            struct raft_message *m = NULL;
+            if (raft_msg_decode(h->raft, h->len, &m) == 0) {
+                s->stats.votes_held++;
+                region__hib_wake(s, np);
+                (void)raft_node_step(np->node, m); /* as received */
+                raft_msg_free(m);
+            }
+            region__free(h->raft);
+            *h = (struct region_held){0};
+        }
+        if (np->born_led) {
+            region__hib_wake(s, np);
+            s->stats.split_campaigns++;
+            int rc = raft_node_campaign(np->node);
+            if (rc != 0)
+                region__log(s, REGION_LOG_WARN,
+                            "region %llu: campaign after split: %s",
+                            (unsigned long long)np->desc.id,
+                            raft_strerror(rc));
+        }
+    }
+}
+
 /* Steps 2-4 of an iteration for readies whose write is durable: the log
  * cache follows, after-messages go out, committed entries apply (one
  * apply batch), then every ready is acknowledged. descs: the regions of
@@ -1839,6 +1926,7 @@ static int finish_readies(struct region_store *s, struct region_peer **ps,
     }
     if (rc == 0)
         rc = flush_apply(s);
+    start_split_born(s, rc == 0);
     if (rc != 0) {
         snprintf(s->errmsg, sizeof s->errmsg, "apply failed: %s",
                  region_strerror(rc));

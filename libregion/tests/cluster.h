@@ -39,6 +39,8 @@ struct cluster {
     size_t nq;                    /* used */
     size_t capq;                  /* allocated */
     bool cut[CL_MAX + 1][CL_MAX + 1]; /* drop messages from i to j */
+    bool paused[CL_MAX + 1];      /* cl_pump hands store i its messages
+                                     but runs no iteration of its loop */
     uint64_t ticks;               /* ticks so far */
     uint32_t max_entry_bytes;     /* store option (0 default) */
     uint32_t max_pending;         /* store option (0 default) */

@@ -26,6 +26,24 @@ static void wait_regions(struct cluster *c, int store, size_t want)
     assert_int_equal(n, want);
 }
 
+static void split_write_done(void *ud, const struct region_reply *r)
+{
+    assert_int_equal(r->rc, 0);
+    *(int *)ud = 1;
+}
+
+struct split_wait {
+    int done;
+    int rc;
+};
+
+static void split_waited(void *ud, const struct region_reply *r)
+{
+    struct split_wait *w = ud;
+    w->rc = r->rc;
+    w->done = 1;
+}
+
 static void split_on_request(void **state)
 {
     (void)state;
@@ -111,6 +129,99 @@ static void split_on_request(void **state)
     assert_int_equal(cl_get(&c, lg, r, "g", &v, NULL), 0);
     assert_string_equal(v, "g");
     free(v);
+    cl_destroy(&c);
+}
+
+/* The region a split makes is led at once from the store that led the
+ * region split (it campaigns once the split is applied): no election
+ * timeout passes (the pump below never ticks), and the leaders stay on
+ * the store pdd put them on. */
+static void split_born_led_here(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(&c, 1);
+    assert_true(l > 0);
+    const char *keys[] = {"m", "f", "t"};
+    for (uint64_t i = 0; i < 3; i++) {
+        uint64_t parent = i == 0 ? 1 : i == 1 ? 1 : 2;
+        uint64_t id = 2 + i;
+        struct region_err err;
+        assert_int_equal(cl_split(&c, l, parent, keys[i], id, &err), 0);
+        int rounds = 0;
+        while (!region_store_is_leader(c.st[l].s, id) && rounds < 50) {
+            cl_pump(&c, 1);
+            rounds++;
+        }
+        assert_true(region_store_is_leader(c.st[l].s, id));
+        for (int s = 1; s <= 3; s++)
+            if (s != l)
+                assert_false(region_store_is_leader(c.st[s].s, id));
+        /* it serves a write with still no tick */
+        char k[4];
+        snprintf(k, sizeof k, "%sx", keys[i]);
+        struct region_ctx ctx = {id, 0, 0};
+        struct region_op op = {REGION_OP_PUT, k, strlen(k), "v", 1};
+        int done = 0;
+        assert_int_equal(region_raw_write(c.st[l].s, &ctx, &op, 1,
+                                          split_write_done, &done, &err),
+                         0);
+        for (rounds = 0; !done && rounds < 50; rounds++)
+            cl_pump(&c, 1);
+        assert_int_equal(done, 1);
+    }
+    cl_destroy(&c);
+}
+
+/* The only voter the new region's candidate can reach has not applied
+ * the split when the vote arrives: it holds the vote and answers once the
+ * split made its peer, so the election still needs no timeout. */
+static void split_born_vote_held(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(&c, 1);
+    assert_true(l > 0);
+    int away = l % 3 + 1, slow = away % 3 + 1; /* the two others */
+    cl_isolate(&c, away, true);
+    struct region_ctx ctx = {1, 0, 0};
+    struct region_err err;
+    struct split_wait w = {0};
+    assert_int_equal(region_split(c.st[l].s, &ctx, "m", 1, 2,
+                                  split_waited, &w, &err),
+                     0);
+    /* run until the leader applied the split (the slow store acked the
+     * entry but hears of its commit only in the next round) */
+    int rounds = 0;
+    size_t n = 0;
+    while (rounds < 50) {
+        cl_pump(&c, 1);
+        rounds++;
+        region_store_regions(c.st[l].s, NULL, 0, &n);
+        if (n == 2)
+            break;
+    }
+    assert_int_equal(n, 2);
+    assert_int_equal(w.done, 1);
+    c.paused[slow] = true; /* receives, does not apply */
+    for (int r = 0; r < 4; r++)
+        cl_pump(&c, 1);
+    region_store_regions(c.st[slow].s, NULL, 0, &n);
+    assert_int_equal(n, 1); /* the vote came before the split here */
+    assert_false(region_store_is_leader(c.st[l].s, 2));
+    c.paused[slow] = false;
+    for (rounds = 0; !region_store_is_leader(c.st[l].s, 2) && rounds < 50;
+         rounds++)
+        cl_pump(&c, 1);
+    assert_true(region_store_is_leader(c.st[l].s, 2));
+    struct region_store_stats st;
+    region_store_stats(c.st[slow].s, &st);
+    assert_int_equal(st.votes_held, 1);
+    cl_isolate(&c, away, false);
     cl_destroy(&c);
 }
 
@@ -231,6 +342,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(split_on_request),
+        cmocka_unit_test(split_born_led_here),
+        cmocka_unit_test(split_born_vote_held),
         cmocka_unit_test(split_by_size),
         cmocka_unit_test(missed_split_replayed),
         cmocka_unit_test(missed_split_by_snapshots),

@@ -24,9 +24,11 @@ start_kvd() {
     T_PIDS+=("${PID[$i]}")
 }
 
-regions_of() {
+regions_of() { status_of "$1" regions; }
+# status_of STORE FIELD: a number from kvd's status
+status_of() {
     "$BIN/kvd" ctl "--addr=127.0.0.1:$(port "$1")" status 2>/dev/null |
-        sed -n 's/.*"regions":\([0-9]*\).*/\1/p'
+        sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"
 }
 
 t_case "split on request"
@@ -40,6 +42,17 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 [ $ok = 1 ] || t_fail "regions per store: $(regions_of 1) $(regions_of 2) $(regions_of 3)"
+# the new region is led at once from the store that led the old one
+# (libregion DESIGN "Split"), not wherever an election timer fired
+lead=""; camp=""
+for i in 1 2 3; do
+    lead="$lead$(status_of "$i" leaders)"
+    camp="$camp$(status_of "$i" split_campaigns)"
+done
+case "$lead/$camp" in
+    200/100|020/010|002/001) ;;
+    *) t_fail "leaders per store $lead, split campaigns $camp: want both leaders where the one campaign was" ;;
+esac
 t_expect_eq "get a" "$("${CTL[@]}" get apple 2>&1)" "1"
 t_expect_eq "get z" "$("${CTL[@]}" get zebra 2>&1)" "2"
 t_expect_eq "put n" "$("${CTL[@]}" put nut 3 2>&1)" "ok"
