@@ -146,15 +146,22 @@ static void read_waits_for_term_commit(void **state)
 /* Lease reads answer at once, without a heartbeat round, while a quorum
  * acked a heartbeat sent less than an election timeout ago; after that
  * they fall back to a ReadIndex round. */
-static void lease_read_needs_no_round_trip(void **state)
+/* Three voters reading under the lease (check_quorum on). */
+static struct sim_opts lease_opts(void)
 {
-    (void)state;
     struct sim_opts o;
     memset(&o, 0, sizeof(o));
     o.n_voters = 3;
     o.seed = 5;
     o.read_only = RAFT_READ_LEASE;
     o.check_quorum = true;
+    return o;
+}
+
+static void lease_read_needs_no_round_trip(void **state)
+{
+    (void)state;
+    struct sim_opts o = lease_opts();
     struct sim s;
     sim_init(&s, &o);
     /* Fresh nodes refuse votes for an election timeout (lease hold), so a
@@ -189,12 +196,7 @@ static void lease_read_needs_no_round_trip(void **state)
 static void fresh_nodes_vote_at_once(void **state)
 {
     (void)state;
-    struct sim_opts o;
-    memset(&o, 0, sizeof(o));
-    o.n_voters = 3;
-    o.seed = 5;
-    o.read_only = RAFT_READ_LEASE;
-    o.check_quorum = true;
+    struct sim_opts o = lease_opts();
     o.pre_vote = true;
     o.fresh = true;
     struct sim s;
