@@ -3,7 +3,11 @@
  * transaction that wrote a table another server altered fails with 8028,
  * online ADD/DROP INDEX while the other server writes leaves the index
  * exactly consistent with the rows, a unique backfill that meets a
- * duplicate fails cleanly, ADMIN CHECK TABLE finds a missing entry.
+ * duplicate fails cleanly, ADMIN CHECK TABLE finds a missing entry; a
+ * validation held while a DDL runs all its states does not vouch for the
+ * old version (the registry race), validations that keep conflicting give
+ * up with exact errors, and one made inside a DDL's commit does not fail
+ * the DDL.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -641,23 +645,47 @@ static int race_prewrite(void *ctx, uint64_t shard,
     return r->in.prewrite(ctx, shard, req, res);
 }
 
+/* A store for two servers as sqlfx_two_open makes it, but with its
+ * transport's prewrite replaced by pw (*real keeps the in-process one):
+ * the servers then opened on w->co go through pw. */
+static void store_wrapped(struct sqlfx_two *w, struct mvcc_transport *real,
+                          int (*pw)(void *ctx, uint64_t shard,
+                                    const struct mvcc_prewrite_req *req,
+                                    struct mvcc_result *res))
+{
+    memset(w, 0, sizeof(*w));
+    assert_int_equal(mvcc_memengine_create(&w->eng), 0);
+    struct mvcc_store_opts so = {.lock_table = true};
+    assert_int_equal(mvcc_store_open(w->eng, &so, &w->store), 0);
+    assert_int_equal(mvcc_local_transport_init(&w->tr, &w->store, 1, NULL),
+                     0);
+    *real = w->tr;
+    w->co = (struct mvcc_client_opts){.transport = w->tr,
+                                      .tso = mvcc_local_tso_next,
+                                      .tso_ctx = &w->tso,
+                                      .one_pc = true,
+                                      .resolve_budget_ms = 100};
+    w->co.transport.prewrite = pw;
+}
+
+/* Close servers a and b, then the store. */
+static void store_close(struct sqlfx_two *w, struct sql_server *a,
+                        struct sql_server *b)
+{
+    sql_server_close(b);
+    sql_server_close(a);
+    mvcc_local_transport_free(&w->tr);
+    mvcc_store_close(w->store);
+    mvcc_engine_destroy(w->eng);
+}
+
 static void bootstrap_race(void **state)
 {
     (void)state;
     struct sqlfx_two w;
-    memset(&w, 0, sizeof(w));
-    assert_int_equal(mvcc_memengine_create(&w.eng), 0);
-    struct mvcc_store_opts so = {.lock_table = true};
-    assert_int_equal(mvcc_store_open(w.eng, &so, &w.store), 0);
-    assert_int_equal(mvcc_local_transport_init(&w.tr, &w.store, 1, NULL), 0);
-    struct race r = {.w = &w, .in = w.tr};
-    w.co = (struct mvcc_client_opts){.transport = w.tr,
-                                     .tso = mvcc_local_tso_next,
-                                     .tso_ctx = &w.tso,
-                                     .one_pc = true,
-                                     .resolve_budget_ms = 100};
+    struct race r = {.w = &w};
     the_race = &r;
-    w.co.transport.prewrite = race_prewrite;
+    store_wrapped(&w, &r.in, race_prewrite);
     sqlfx_two_server(&w, &w.a, LEASE_MS);
     assert_true(r.opened);
     /* one root, the second's, seen by both */
@@ -666,11 +694,72 @@ static void bootstrap_race(void **state)
         assert_int_equal(srv->accts->n, 1);
         assert_non_null(sql__acct_find(srv->accts, "root", "%"));
     }
-    sql_server_close(r.second.srv);
-    sql_server_close(w.a.srv);
-    mvcc_local_transport_free(&w.tr);
-    mvcc_store_close(w.store);
-    mvcc_engine_destroy(w.eng);
+    store_close(&w, w.a.srv, r.second.srv);
+}
+
+/* A plain DDL (one transaction, ddl.c) whose commit is sent after another
+ * server validated: the test runs B's statement inside A's prewrite of
+ * the version bump, so B's validation starts and commits between the
+ * DDL transaction's start and its prewrite. The validation writes only
+ * B's entry, so the DDL commits, and then waits for B (vouched for at the
+ * old version). A validation that also locked the version key (the
+ * review's suggestion for the registry race) makes this CREATE TABLE fail
+ * with 1213: DESIGN.md "The registry race". */
+struct inside
+{
+    struct sqlfx_two w;       /* servers a and b */
+    struct mvcc_transport in; /* the in-process transport */
+    bool armed;               /* the next bump's prewrite runs B's query */
+    char got[256];            /* its answer */
+};
+
+static struct inside *the_inside; /* the transport's ctx is the real one's */
+
+static int inside_prewrite(void *ctx, uint64_t shard,
+                           const struct mvcc_prewrite_req *req,
+                           struct mvcc_result *res)
+{
+    struct inside *x = the_inside;
+    for (size_t i = 0; x->armed && i < req->n; i++) {
+        const struct mvcc_mutation *m = &req->mutations[i];
+        if (m->op != MVCC_OP_PUT || m->key_len != 10 ||
+            memcmp(m->key, "mSchemaVer", 10) != 0)
+            continue;
+        x->armed = false;
+        __atomic_store_n(&x->w.b.srv->sync->checked_ms, 0, __ATOMIC_RELEASE);
+        snprintf(x->got, sizeof(x->got), "%s",
+                 sqlfx_q(&x->w.cb, "SELECT COUNT(*) FROM t"));
+    }
+    return x->in.prewrite(ctx, shard, req, res);
+}
+
+static void validation_inside_ddl(void **state)
+{
+    (void)state;
+    struct inside *x = calloc(1, sizeof(*x));
+    assert_non_null(x);
+    the_inside = x;
+    store_wrapped(&x->w, &x->in, inside_prewrite);
+    sqlfx_two_server(&x->w, &x->w.a, LEASE_MS);
+    sqlfx_two_server(&x->w, &x->w.b, LEASE_MS);
+    sqlfx_connect(&x->w.a, &x->w.ca, 1);
+    sqlfx_connect(&x->w.b, &x->w.cb, 2);
+    Q(&x->w.ca, "CREATE DATABASE d", "OK 1 0 0");
+    Q(&x->w.ca, "USE d", "OK 0 0 0");
+    Q(&x->w.cb, "USE d", "OK 0 0 0");
+    Q(&x->w.ca, "CREATE TABLE t (id INT PRIMARY KEY)", "OK 0 0 0");
+    Q(&x->w.cb, "SELECT COUNT(*) FROM t", "0");
+    uint64_t v0 = x->w.b.srv->cat->version;
+    x->armed = true;
+    Q(&x->w.ca, "CREATE TABLE u (id INT PRIMARY KEY)", "OK 0 0 0");
+    assert_false(x->armed);
+    assert_string_equal(x->got, "0");
+    assert_int_equal(x->w.a.srv->cat->version, v0 + 1);
+    Q(&x->w.cb, "SHOW TABLES", "t\nu");
+    sqlfx_disconnect(&x->w.ca);
+    sqlfx_disconnect(&x->w.cb);
+    store_close(&x->w, x->w.a.srv, x->w.b.srv);
+    free(x);
 }
 
 int main(void)
@@ -696,6 +785,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(concurrent_ddl_serialized, setup,
                                         teardown),
         cmocka_unit_test(bootstrap_race),
+        cmocka_unit_test(validation_inside_ddl),
     };
     return cmocka_run_group_tests_name("libsql/schema_sync", tests, NULL,
                                        NULL);
