@@ -105,6 +105,16 @@ static void stall_reset(struct stall *st, int hold, bool wait)
     memset(st->refused, 0, sizeof st->refused);
 }
 
+/* The prewrites shards 0 and 2 were sent, and how many were refused. */
+static void sent_is(const struct stall *st, int sent0, int refused0,
+                    int sent2, int refused2)
+{
+    assert_int_equal(st->sent[0], sent0);
+    assert_int_equal(st->refused[0], refused0);
+    assert_int_equal(st->sent[2], sent2);
+    assert_int_equal(st->refused[2], refused2);
+}
+
 static struct mvcc_client *client(struct tu_cluster *k, bool one_pc,
                                   bool async, struct stall *st, int slow)
 {
@@ -346,6 +356,28 @@ static void async_pair_commits(struct tu_cluster *k, struct mvcc_client *c,
     no_locks(k, 2);
 }
 
+/* An async commit of primary = 1 (shard 0) and secondary = 2 (shard 2)
+ * under a deadline that never passes, renewed by ck, through c whose
+ * transport makes the secondary's requests late: it ends with want,
+ * nothing written, no lock left, the primary's record rolled back. */
+static void async_pair_fails(struct tu_cluster *k, struct mvcc_client *c,
+                             struct check *ck, const char *primary,
+                             const char *secondary, int want)
+{
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(c, &t), 0);
+    mvcc_ts start = mvcc_txn_start_ts(t);
+    mvcc_txn_set_commit_deadline(t, FAR, check_fn, ck);
+    tu_txn_set(t, primary, "1");
+    tu_txn_set(t, secondary, "2");
+    assert_int_equal(mvcc_txn_commit(t, NULL), want);
+    no_locks(k, 0);
+    no_locks(k, 2);
+    value_is(k, 0, primary, MVCC_TS_MAX, NULL);
+    value_is(k, 2, secondary, MVCC_TS_MAX, NULL);
+    rolled_back(k, primary, start);
+}
+
 /* Async commit whose primary's request is held past the deadline: no
  * async primary lock exists, so two phases (renewed once); both keys at
  * one commit_ts. */
@@ -376,29 +408,13 @@ static void async_secondary_late(void **state)
     struct mvcc_client *c = client(&k, false, true, &st, 2);
     stall_reset(&st, 1, false);
     async_pair_commits(&k, c, FAR);
-    assert_int_equal(st.sent[0], 1);
-    assert_int_equal(st.refused[0], 0);
-    assert_int_equal(st.sent[2], 2);
-    assert_int_equal(st.refused[2], 1);
+    sent_is(&st, 1, 0, 2, 1);
     /* Refused. */
     struct check ck = {0, FAR, -ESTALE};
-    struct mvcc_txn *t;
     stall_reset(&st, 1, false);
-    assert_int_equal(mvcc_txn_begin(c, &t), 0);
-    mvcc_ts start = mvcc_txn_start_ts(t);
-    mvcc_txn_set_commit_deadline(t, FAR, check_fn, &ck);
-    tu_txn_set(t, "b", "1");
-    tu_txn_set(t, "y", "2");
-    assert_int_equal(mvcc_txn_commit(t, NULL), -ESTALE);
+    async_pair_fails(&k, c, &ck, "b", "y", -ESTALE);
     assert_int_equal(ck.calls, 1);
-    assert_int_equal(st.sent[0], 1);
-    assert_int_equal(st.sent[2], 1);
-    assert_int_equal(st.refused[2], 1);
-    no_locks(&k, 0);
-    no_locks(&k, 2);
-    value_is(&k, 0, "b", MVCC_TS_MAX, NULL);
-    value_is(&k, 2, "y", MVCC_TS_MAX, NULL);
-    rolled_back(&k, "b", start);
+    sent_is(&st, 1, 0, 1, 1);
     mvcc_client_destroy(c);
     tu_cluster_close(&k);
 }
@@ -415,23 +431,9 @@ static void async_secondary_renewals_run_out(void **state)
     struct mvcc_client *c = client(&k, false, true, &st, 2);
     stall_reset(&st, 1000, false);
     struct check ck = {0, FAR, 0};
-    struct mvcc_txn *t;
-    assert_int_equal(mvcc_txn_begin(c, &t), 0);
-    mvcc_ts start = mvcc_txn_start_ts(t);
-    mvcc_txn_set_commit_deadline(t, FAR, check_fn, &ck);
-    tu_txn_set(t, "a", "1");
-    tu_txn_set(t, "z", "2");
-    assert_int_equal(mvcc_txn_commit(t, NULL), MVCC_COMMIT_DEADLINE);
+    async_pair_fails(&k, c, &ck, "a", "z", MVCC_COMMIT_DEADLINE);
     assert_int_equal(ck.calls, 8);
-    assert_int_equal(st.sent[0], 1);
-    assert_int_equal(st.refused[0], 0);
-    assert_int_equal(st.sent[2], 9);
-    assert_int_equal(st.refused[2], 9);
-    no_locks(&k, 0);
-    no_locks(&k, 2);
-    value_is(&k, 0, "a", MVCC_TS_MAX, NULL);
-    value_is(&k, 2, "z", MVCC_TS_MAX, NULL);
-    rolled_back(&k, "a", start);
+    sent_is(&st, 1, 0, 9, 9);
     mvcc_client_destroy(c);
     tu_cluster_close(&k);
 }
