@@ -3,13 +3,15 @@
  * the deadline writing nothing; a refused primary goes on in two phases,
  * a refused async secondary is sent again under a renewed deadline; a
  * two-phase commit past the deadline is renewed once every key is locked;
- * a failed renewal ends the commit, rolled back (DESIGN.md "Commit
- * deadline"). A transport that holds one shard's first prewrite back
- * plays the stalled request.
+ * a failed renewal ends the commit, rolled back, and so does a ninth
+ * refusal of an async secondary after eight renewals (DESIGN.md "Commit
+ * deadline"). A transport that holds one shard's first prewrites back
+ * plays the stalled request, and counts what each shard was sent.
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -46,13 +48,21 @@ static uint64_t wall_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The in-process transport, with the first prewrite to shard `slow` held
- * until its deadline has passed. */
+/* The in-process transport: the first `hold` prewrites to shard `slow`
+ * that carry a deadline arrive late, either held until the deadline has
+ * passed (wait) or sent with a deadline long past, as the store sees a
+ * request that reached it after its deadline (no waiting, so the test
+ * does not depend on how fast the machine is). Every prewrite is
+ * counted per shard, and the store's refusals too. */
 struct stall
 {
     struct mvcc_transport in; /* the real one */
     int slow;                 /* shard to hold, -1 none */
-    int held;                 /* prewrites held so far */
+    int hold;                 /* how many of its prewrites to hold */
+    bool wait;                /* hold by waiting (else by an old deadline) */
+    int held;                 /* prewrites held so far (atomic) */
+    int sent[3];              /* prewrites per shard (atomic) */
+    int refused[3];           /* of those, MVCC_COMMIT_DEADLINE answers */
 };
 
 static struct stall *the_stall; /* the transport's ctx is the real one's */
@@ -62,12 +72,47 @@ static int stall_prewrite(void *ctx, uint64_t shard,
                           struct mvcc_result *res)
 {
     struct stall *st = the_stall;
-    if ((int)shard == st->slow && st->held++ == 0 && req->deadline_ms) {
-        struct timespec d = {0, 2000000};
-        while (wall_ms() <= req->deadline_ms)
-            nanosleep(&d, NULL);
+    struct mvcc_prewrite_req late;
+    if ((int)shard == st->slow && req->deadline_ms &&
+        __atomic_fetch_add(&st->held, 1, __ATOMIC_ACQ_REL) < st->hold) {
+        if (st->wait) {
+            struct timespec d = {0, 2000000};
+            while (wall_ms() <= req->deadline_ms)
+                nanosleep(&d, NULL);
+        } else {
+            late = *req;
+            late.deadline_ms = 1;
+            req = &late;
+        }
     }
-    return st->in.prewrite(ctx, shard, req, res);
+    int rc = st->in.prewrite(ctx, shard, req, res);
+    if (shard < 3) { /* the fixture has three */
+        __atomic_fetch_add(&st->sent[shard], 1, __ATOMIC_ACQ_REL);
+        if (rc == MVCC_COMMIT_DEADLINE)
+            __atomic_fetch_add(&st->refused[shard], 1, __ATOMIC_ACQ_REL);
+    }
+    return rc;
+}
+
+/* Count afresh: hold the next n prewrites to the slow shard (by waiting
+ * or not). */
+static void stall_reset(struct stall *st, int hold, bool wait)
+{
+    st->hold = hold;
+    st->wait = wait;
+    st->held = 0;
+    memset(st->sent, 0, sizeof st->sent);
+    memset(st->refused, 0, sizeof st->refused);
+}
+
+/* The prewrites shards 0 and 2 were sent, and how many were refused. */
+static void sent_is(const struct stall *st, int sent0, int refused0,
+                    int sent2, int refused2)
+{
+    assert_int_equal(st->sent[0], sent0);
+    assert_int_equal(st->refused[0], refused0);
+    assert_int_equal(st->sent[2], sent2);
+    assert_int_equal(st->refused[2], refused2);
 }
 
 static struct mvcc_client *client(struct tu_cluster *k, bool one_pc,
@@ -81,7 +126,7 @@ static struct mvcc_client *client(struct tu_cluster *k, bool one_pc,
     if (st) {
         st->in = k->tr;
         st->slow = slow;
-        st->held = 0;
+        stall_reset(st, 1, true);
         the_stall = st;
         o.transport.prewrite = stall_prewrite;
     }
@@ -288,16 +333,16 @@ static void two_phase_renews_or_rolls_back(void **state)
 }
 
 /* An async commit of a = 1 (shard 0, the primary) and z = 2 (shard 2)
- * with a deadline ms from now, through c whose transport holds one
- * shard's first prewrite past it: committed with one renewal, both keys
- * at one commit_ts, no lock left. */
+ * with a deadline (wall ms), through c whose transport holds one shard's
+ * first prewrite past it: committed with one renewal, both keys at one
+ * commit_ts, no lock left. */
 static void async_pair_commits(struct tu_cluster *k, struct mvcc_client *c,
-                               uint64_t ms)
+                               uint64_t deadline_ms)
 {
     struct check ck = {0, FAR, 0};
     struct mvcc_txn *t;
     assert_int_equal(mvcc_txn_begin(c, &t), 0);
-    mvcc_txn_set_commit_deadline(t, wall_ms() + ms, check_fn, &ck);
+    mvcc_txn_set_commit_deadline(t, deadline_ms, check_fn, &ck);
     tu_txn_set(t, "a", "1");
     tu_txn_set(t, "z", "2");
     mvcc_ts cts = 0;
@@ -311,6 +356,28 @@ static void async_pair_commits(struct tu_cluster *k, struct mvcc_client *c,
     no_locks(k, 2);
 }
 
+/* An async commit of primary = 1 (shard 0) and secondary = 2 (shard 2)
+ * under a deadline that never passes, renewed by ck, through c whose
+ * transport makes the secondary's requests late: it ends with want,
+ * nothing written, no lock left, the primary's record rolled back. */
+static void async_pair_fails(struct tu_cluster *k, struct mvcc_client *c,
+                             struct check *ck, const char *primary,
+                             const char *secondary, int want)
+{
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(c, &t), 0);
+    mvcc_ts start = mvcc_txn_start_ts(t);
+    mvcc_txn_set_commit_deadline(t, FAR, check_fn, ck);
+    tu_txn_set(t, primary, "1");
+    tu_txn_set(t, secondary, "2");
+    assert_int_equal(mvcc_txn_commit(t, NULL), want);
+    no_locks(k, 0);
+    no_locks(k, 2);
+    value_is(k, 0, primary, MVCC_TS_MAX, NULL);
+    value_is(k, 2, secondary, MVCC_TS_MAX, NULL);
+    rolled_back(k, primary, start);
+}
+
 /* Async commit whose primary's request is held past the deadline: no
  * async primary lock exists, so two phases (renewed once); both keys at
  * one commit_ts. */
@@ -321,18 +388,17 @@ static void async_primary_late_goes_two_phase(void **state)
     assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
     struct stall st;
     struct mvcc_client *c = client(&k, false, true, &st, 0);
-    async_pair_commits(&k, c, 5);
+    async_pair_commits(&k, c, wall_ms() + 5);
     mvcc_client_destroy(c);
     tu_cluster_close(&k);
 }
 
-/* Async commit whose secondary's request is held past the deadline (its
+/* Async commit whose secondary's request arrives past the deadline (its
  * primary, on time, written with the async flag): the secondary is sent
  * again under the renewed deadline, so the transaction commits at one
- * timestamp. A renewal that fails instead rolls everything back: the
- * primary's record says rolled back, so no late lock can make the
- * transaction whole. (On a machine slow enough to pass the deadline
- * before the primary, both go as in the test above: same outcome.) */
+ * timestamp, still async (the primary was sent once). A renewal that
+ * fails instead rolls everything back: the primary's record says rolled
+ * back, so no late lock can make the transaction whole. */
 static void async_secondary_late(void **state)
 {
     int kind = *(int *)*state;
@@ -340,23 +406,34 @@ static void async_secondary_late(void **state)
     assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
     struct stall st;
     struct mvcc_client *c = client(&k, false, true, &st, 2);
-    async_pair_commits(&k, c, 20);
+    stall_reset(&st, 1, false);
+    async_pair_commits(&k, c, FAR);
+    sent_is(&st, 1, 0, 2, 1);
     /* Refused. */
     struct check ck = {0, FAR, -ESTALE};
-    struct mvcc_txn *t;
-    st.held = 0;
-    assert_int_equal(mvcc_txn_begin(c, &t), 0);
-    mvcc_ts start = mvcc_txn_start_ts(t);
-    mvcc_txn_set_commit_deadline(t, wall_ms() + 20, check_fn, &ck);
-    tu_txn_set(t, "b", "1");
-    tu_txn_set(t, "y", "2");
-    assert_int_equal(mvcc_txn_commit(t, NULL), -ESTALE);
+    stall_reset(&st, 1, false);
+    async_pair_fails(&k, c, &ck, "b", "y", -ESTALE);
     assert_int_equal(ck.calls, 1);
-    no_locks(&k, 0);
-    no_locks(&k, 2);
-    value_is(&k, 0, "b", MVCC_TS_MAX, NULL);
-    value_is(&k, 2, "y", MVCC_TS_MAX, NULL);
-    rolled_back(&k, "b", start);
+    sent_is(&st, 1, 0, 1, 1);
+    mvcc_client_destroy(c);
+    tu_cluster_close(&k);
+}
+
+/* An async secondary refused every time: each refusal is renewed and
+ * sent again, eight renewals in all; the ninth refusal ends the commit
+ * with MVCC_COMMIT_DEADLINE, everything rolled back. */
+static void async_secondary_renewals_run_out(void **state)
+{
+    int kind = *(int *)*state;
+    struct tu_cluster k;
+    assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
+    struct stall st;
+    struct mvcc_client *c = client(&k, false, true, &st, 2);
+    stall_reset(&st, 1000, false);
+    struct check ck = {0, FAR, 0};
+    async_pair_fails(&k, c, &ck, "a", "z", MVCC_COMMIT_DEADLINE);
+    assert_int_equal(ck.calls, 8);
+    sent_is(&st, 1, 0, 9, 9);
     mvcc_client_destroy(c);
     tu_cluster_close(&k);
 }
@@ -370,6 +447,7 @@ int main(void)
         TU_BOTH_KIND(two_phase_renews_or_rolls_back),
         TU_BOTH_KIND(async_primary_late_goes_two_phase),
         TU_BOTH_KIND(async_secondary_late),
+        TU_BOTH_KIND(async_secondary_renewals_run_out),
     };
     return cmocka_run_group_tests_name("libmvcc/bound", tests, NULL, NULL);
 }

@@ -68,7 +68,23 @@ static int64_t ddl_ttl(const struct sql_sync *y)
 
 /* In one transaction: read the stored version into *ver and, if it is
  * the cache's, write this server's entry (that version, valid until
- * checked + lease). */
+ * checked + lease); once that is committed, read the version again into
+ * *ver from a fresh snapshot. The cache is vouched for only if both
+ * reads give its version.
+ *
+ * Why the second read (the registry race): a DDL commits version V+1 at
+ * c1 and then reads the registry at r >= c1. If this transaction read V
+ * (below c1) and its entry commits at cb > r, the DDL did not see the
+ * entry: to it an entry that had run out still says this server is
+ * gone, so it goes on to V+2 while this server would commit on V until
+ * checked + lease. The read after the commit is at r2 >= cb > r >= c1,
+ * so it sees V+1: each side writes its key, commits, then reads the
+ * other's, and at least one of the two reads sees the other's write. A
+ * Lock on the version key in this transaction would close the race too,
+ * but it makes every DDL transaction that bumps the version conflict
+ * with any validation committed while it runs (a plain DDL answers that
+ * 1213), and every server's validations with each other (DESIGN.md
+ * "The registry race"). */
 static int validate_txn(struct sql_server *srv, int64_t checked,
                         uint64_t *ver)
 {
@@ -78,16 +94,62 @@ static int validate_txn(struct sql_server *srv, int64_t checked,
     if (rc != 0)
         return rc;
     rc = sql__meta_version(t, ver);
-    if (rc == 0 && *ver == srv->cat->version) {
-        uint8_t k[24], v[16];
-        size_t kn = srv_key(k, y->id);
-        put_le(v, *ver, 8);
-        put_le(v + 8, (uint64_t)(checked + y->lease_ms), 8);
-        rc = sql__kvtxn_set(t, k, kn, v, sizeof(v));
-        if (rc == 0)
-            return sql__kvtxn_commit(t);
+    if (rc != 0 || *ver != srv->cat->version) {
+        sql__kvtxn_rollback(t);
+        return rc;
     }
+    uint8_t k[24], v[16];
+    size_t kn = srv_key(k, y->id);
+    put_le(v, *ver, 8);
+    put_le(v + 8, (uint64_t)(checked + y->lease_ms), 8);
+    rc = sql__kvtxn_set(t, k, kn, v, sizeof(v));
+    if (rc != 0) {
+        sql__kvtxn_rollback(t);
+        return rc;
+    }
+    if (y->validate_hook)
+        y->validate_hook(y->validate_hook_ctx, *ver);
+    if ((rc = sql__kvtxn_commit(t)) != 0)
+        return rc;
+    if ((rc = sql__kv_begin(srv->kv, &t)) != 0)
+        return rc;
+    rc = sql__meta_version(t, ver);
     sql__kvtxn_rollback(t);
+    return rc;
+}
+
+/* Validate the cache (validate_txn), again while that conflicts, at most
+ * SQL_SYNC_TRIES times, one validation of the server at a time. 0: the
+ * cache is vouched for from *at, the wall time taken before the version
+ * read (checked_ms set to it); 1: the stored version (*ver) is not the
+ * cache's; MVCC_CONFLICT: out of tries; other codes. Unless force, a
+ * validation another session made less than a lease ago answers 0 at
+ * once (a renewal forces: libmvcc accepts a two-phase commit_ts on a
+ * version read made after it was taken). */
+static int validate(struct sql_server *srv, bool force, uint64_t *ver,
+                    int64_t *at)
+{
+    struct sql_sync *y = srv->sync;
+    int rc = MVCC_CONFLICT;
+    for (int i = 0; i < SQL_SYNC_TRIES && rc == MVCC_CONFLICT; i++) {
+        pthread_mutex_lock(&y->mu);
+        int64_t now = wall_ms();
+        int64_t seen = __atomic_load_n(&y->checked_ms, __ATOMIC_ACQUIRE);
+        if (!force && now - seen < y->lease_ms) {
+            pthread_mutex_unlock(&y->mu); /* another session did it */
+            *at = seen;
+            return 0;
+        }
+        *ver = 0;
+        rc = validate_txn(srv, now, ver);
+        if (rc == 0 && *ver == srv->cat->version) {
+            __atomic_store_n(&y->checked_ms, now, __ATOMIC_RELEASE);
+            *at = now;
+        } else if (rc == 0) {
+            rc = 1;
+        }
+        pthread_mutex_unlock(&y->mu);
+    }
     return rc;
 }
 
@@ -133,25 +195,15 @@ int sql__sync_refresh(struct sql_session *s, bool force)
     struct sql_sync *y = s->srv->sync;
     if (!y)
         return 0;
-    for (int round = 0; round < 8; round++) {
-        int64_t now = wall_ms();
+    for (int round = 0; round < SQL_SYNC_TRIES; round++) {
         uint64_t ver = 0;
-        pthread_mutex_lock(&y->mu);
-        int64_t seen = __atomic_load_n(&y->checked_ms, __ATOMIC_ACQUIRE);
-        if (!force && now - seen < y->lease_ms) {
-            pthread_mutex_unlock(&y->mu); /* another session did it */
+        int64_t at;
+        int rc = validate(s->srv, force, &ver, &at);
+        if (rc == 0)
             return 0;
-        }
-        int rc = validate_txn(s->srv, now, &ver);
-        if (rc == 0 && ver == s->srv->cat->version) {
-            __atomic_store_n(&y->checked_ms, now, __ATOMIC_RELEASE);
-            pthread_mutex_unlock(&y->mu);
-            return 0;
-        }
-        pthread_mutex_unlock(&y->mu);
         if (rc == MVCC_CONFLICT)
-            continue; /* a DDL or another session's entry: again */
-        if (rc != 0)
+            break; /* out of tries */
+        if (rc != 1)
             return sql__kverr(s, rc);
         /* Another server changed the schema: reload alone (the
          * statement holds no catalog pointer yet), then validate. */
@@ -195,12 +247,10 @@ int sql__sync_open(struct sql_server *srv, const struct sql_server_options *o,
     if (getrandom(&y->id, sizeof(y->id), 0) != (ssize_t)sizeof(y->id))
         y->id = (uint64_t)wall_ms() * 1000003u ^ (uint64_t)getpid();
     srv->sync = y;
-    int64_t now = wall_ms();
     uint64_t ver = 0;
-    int rc = MVCC_CONFLICT;
-    for (int i = 0; i < 20 && rc == MVCC_CONFLICT; i++)
-        rc = validate_txn(srv, now, &ver);
-    if (rc == 0 && ver != srv->cat->version)
+    int64_t at;
+    int rc = validate(srv, true, &ver, &at);
+    if (rc == 1)
         rc = MVCC_CONFLICT; /* a DDL between the load and now */
     if (rc != 0) {
         if (errmsg && errmsg_len)
@@ -210,7 +260,6 @@ int sql__sync_open(struct sql_server *srv, const struct sql_server_options *o,
         sql__sync_close(srv);
         return rc;
     }
-    y->checked_ms = now;
     return 0;
 }
 
@@ -273,27 +322,20 @@ int sql__sync_changed(struct sql_session *s)
 /* libmvcc asks this when the commit's deadline (set below) passed:
  * validate the cache again, as a statement's start does (the registry
  * entry rewritten), and answer the deadline that validation gives, or
- * 8028's code when the stored version moved. The statement lock, held
- * through the commit, keeps the cache from being replaced meanwhile. */
+ * 8028's code when the stored version moved, or MVCC_CONFLICT when
+ * SQL_SYNC_TRIES validations conflicted (the commit fails: 1213, retry
+ * the transaction). The statement lock, held through the commit, keeps
+ * the cache from being replaced meanwhile. */
 static int renew_deadline(void *ctx, uint64_t *deadline_ms)
 {
     struct sql_session *s = ctx;
-    struct sql_server *srv = s->srv;
-    struct sql_sync *y = srv->sync;
-    int rc = MVCC_CONFLICT;
-    for (int i = 0; i < 8 && rc == MVCC_CONFLICT; i++) {
-        uint64_t ver = 0;
-        pthread_mutex_lock(&y->mu);
-        int64_t now = wall_ms();
-        rc = validate_txn(srv, now, &ver);
-        if (rc == 0 && ver == srv->cat->version) {
-            __atomic_store_n(&y->checked_ms, now, __ATOMIC_RELEASE);
-            *deadline_ms = (uint64_t)(now + y->lease_ms);
-        } else if (rc == 0) {
-            rc = MVCC_COMMIT_DEADLINE; /* answered as 8028 */
-        }
-        pthread_mutex_unlock(&y->mu);
-    }
+    uint64_t ver = 0;
+    int64_t at;
+    int rc = validate(s->srv, true, &ver, &at);
+    if (rc == 0)
+        *deadline_ms = (uint64_t)(at + s->srv->sync->lease_ms);
+    else if (rc == 1)
+        rc = MVCC_COMMIT_DEADLINE; /* answered as 8028 */
     return rc;
 }
 

@@ -31,6 +31,8 @@ struct sql_kvtxn;
 
 #define SQL_SCHEMA_LEASE_MS 1000 /* default schema lease */
 #define SQL_TXN_TABLES 16        /* table ids a transaction remembers */
+#define SQL_SYNC_TRIES 8         /* validations made while they conflict,
+                                    reloads while the version moves */
 
 /* Per server; NULL on a server alone on its store. */
 struct sql_sync
@@ -40,6 +42,10 @@ struct sql_sync
     int64_t checked_ms;      /* wall ms before the version read that last
                                 validated the cache (atomic) */
     pthread_mutex_t mu;      /* one validation at a time */
+    void (*validate_hook)(void *ctx, uint64_t ver); /* tests: run by a
+                                validation between its version read (ver,
+                                the cache's) and its commit; NULL none */
+    void *validate_hook_ctx; /* its ctx */
 };
 
 /* Per session: what the open transaction's commit check needs. */

@@ -3,7 +3,11 @@
  * transaction that wrote a table another server altered fails with 8028,
  * online ADD/DROP INDEX while the other server writes leaves the index
  * exactly consistent with the rows, a unique backfill that meets a
- * duplicate fails cleanly, ADMIN CHECK TABLE finds a missing entry.
+ * duplicate fails cleanly, ADMIN CHECK TABLE finds a missing entry; a
+ * validation held while a DDL runs all its states does not vouch for the
+ * old version (the registry race), validations that keep conflicting give
+ * up with exact errors, and one made inside a DDL's commit does not fail
+ * the DDL.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -13,14 +17,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
 #include <mvcc.h>
 
 #include "acct.h"
+#include "schema_sync.h"
 #include "session.h"
 #include "sqlfx.h"
+#include "tablecodec.h"
 
 #define Q(c, sql, want) assert_string_equal(sqlfx_q(c, sql), want)
 #define LEASE_MS 50 /* short, so DDL waits stay short */
@@ -208,6 +215,165 @@ static void commit_outliving_lease_fails(void **state)
     Q(&w->x.cb, "INSERT INTO t VALUES (7, 7)", "OK 1 0 0");
     Q(&w->x.cb, "ADMIN CHECK TABLE t", "OK 0 0 0");
     Q(&w->x.ca, "SELECT id FROM t FORCE INDEX (iv) WHERE v = 7", "7");
+}
+
+/* Server srv's registry entry as a DDL reads it: its key, and its value
+ * (version, lease end) rewritten by the test's own client. */
+static size_t entry_key(const struct sql_server *srv, uint8_t *k)
+{
+    memcpy(k, "mSchemaSrv", 10);
+    sql__tc_put_i64(k + 10, (int64_t)srv->sync->id);
+    return 18;
+}
+
+static void put_entry(struct two *w, const struct sql_server *srv,
+                      uint64_t ver, int64_t until)
+{
+    uint8_t k[18], v[16];
+    size_t kn = entry_key(srv, k);
+    for (int i = 0; i < 8; i++) {
+        v[i] = (uint8_t)(ver >> (8 * i));
+        v[8 + i] = (uint8_t)((uint64_t)until >> (8 * i));
+    }
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(w->raw, &t), 0);
+    assert_int_equal(mvcc_txn_set(t, k, kn, v, sizeof(v)), 0);
+    assert_int_equal(mvcc_txn_commit(t, NULL), 0);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A validation hook on server B (srv->sync->validate_hook): records the
+ * version each validation read and, the first time, runs ddl through
+ * server A while that validation is held before its commit. */
+struct held
+{
+    struct two *w;    /* the servers */
+    const char *ddl;  /* run through A inside B's first validation */
+    uint64_t ver[4];  /* what B's validations read, in order */
+    int n;            /* validations held */
+    char got[256];    /* the DDL's answer */
+};
+
+static void ddl_in_validation(void *ctx, uint64_t ver)
+{
+    struct held *h = ctx;
+    if (h->n < 4)
+        h->ver[h->n] = ver;
+    if (h->n++ == 0)
+        snprintf(h->got, sizeof(h->got), "%s", sqlfx_q(&h->w->x.ca, h->ddl));
+}
+
+/* The registry race (review, session 6). B's entry has run out (B idle),
+ * so B's next statement validates: it reads version V and writes its
+ * entry. Held between the two, A's CREATE INDEX bumps the version and
+ * reads the registry before B's entry is committed: it sees B run out
+ * (gone), so it does not wait for B and runs all four states. B's
+ * validation then commits its entry "V". B must not take that as
+ * vouching for V: its INSERT would commit, 1PC within the deadline, a row
+ * with no entry in the public index (ADMIN CHECK TABLE: "handle 7 has no
+ * index entry", which is what this test got before the fix). The fix
+ * reads the version again after the entry is committed: it moved, so B
+ * reloads and validates V + 4, and its row has its entry. */
+static void validation_racing_ddl(void **state)
+{
+    struct two *w = *state;
+    struct sql_server *b = w->x.b.srv;
+    Q(&w->x.ca, "CREATE TABLE t (id INT PRIMARY KEY, v INT)", "OK 0 0 0");
+    Q(&w->x.ca, "INSERT INTO t VALUES (1, 1)", "OK 1 0 0");
+    Q(&w->x.cb, "SELECT COUNT(*) FROM t", "1"); /* B has t */
+    uint64_t v0 = b->cat->version;
+    /* B idle for ten leases (its entry out, not yet dead: a DDL skips it
+     * and leaves it); B's own lease long from here, so no commit of this
+     * test outlives it and B validates exactly when the test says. */
+    put_entry(w, b, v0, now_ms() - 10 * LEASE_MS);
+    __atomic_store_n(&b->sync->checked_ms, 0, __ATOMIC_RELEASE);
+    b->sync->lease_ms = 600000;
+    struct held h = {.w = w, .ddl = "CREATE INDEX iv ON t (v)"};
+    b->sync->validate_hook = ddl_in_validation;
+    b->sync->validate_hook_ctx = &h;
+    Q(&w->x.cb, "INSERT INTO t VALUES (7, 7)", "OK 1 0 0");
+    b->sync->validate_hook = NULL;
+    assert_string_equal(h.got, "OK 0 0 0");
+    uint64_t v1 = w->x.a.srv->cat->version;
+    assert_int_equal(v1, v0 + 4); /* the four F1 states */
+    /* The held validation found the version moved; the second vouched
+     * for the reloaded catalog. */
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.ver[0], v0);
+    assert_int_equal(h.ver[1], v1);
+    assert_int_equal(b->cat->version, v1);
+    Q(&w->x.ca, "ADMIN CHECK TABLE t", "OK 0 0 0");
+    Q(&w->x.ca, "SELECT id FROM t FORCE INDEX (iv) WHERE v = 7", "7");
+}
+
+/* A validation hook on server B that makes every validation conflict:
+ * the test's client rewrites B's entry after the validation's start. */
+struct clash
+{
+    struct two *w; /* the servers */
+    int n;         /* validations made to conflict */
+};
+
+static void conflict_in_validation(void *ctx, uint64_t ver)
+{
+    struct clash *c = ctx;
+    c->n++;
+    put_entry(c->w, c->w->x.b.srv, ver, now_ms());
+}
+
+/* The begin hook of the commit case: the cache last vouched for long ago
+ * (so the commit's deadline has passed when it is sent) and every
+ * validation from here conflicting. */
+static void stale_and_clashing(void *ctx, struct sql_session *s)
+{
+    struct clash *c = ctx;
+    struct sql_sync *y = s->srv->sync;
+    __atomic_store_n(&y->checked_ms, 1, __ATOMIC_RELEASE);
+    y->validate_hook = conflict_in_validation;
+    y->validate_hook_ctx = c;
+}
+
+/* Validations that keep conflicting give up after SQL_SYNC_TRIES: at a
+ * statement's start (8028, the schema could not be loaded) and in a
+ * commit past its deadline (renew_deadline: the commit fails with the
+ * conflict, 1213, nothing written). */
+static void validation_out_of_retries(void **state)
+{
+    struct two *w = *state;
+    struct sql_server *b = w->x.b.srv;
+    Q(&w->x.ca, "CREATE TABLE t (id INT PRIMARY KEY, v INT)", "OK 0 0 0");
+    Q(&w->x.cb, "SELECT COUNT(*) FROM t", "0"); /* B has t */
+    struct clash c = {.w = w};
+    __atomic_store_n(&b->sync->checked_ms, 0, __ATOMIC_RELEASE);
+    b->sync->validate_hook = conflict_in_validation;
+    b->sync->validate_hook_ctx = &c;
+    Q(&w->x.cb, "INSERT INTO t VALUES (1, 1)",
+      "ERR 8028 Information schema is changing; the schema could not be "
+      "loaded, retry the statement");
+    assert_int_equal(c.n, SQL_SYNC_TRIES);
+    b->sync->validate_hook = NULL;
+    /* The commit: its statement starts on a fresh validation, then the
+     * begin hook makes the deadline past and the renewals conflict. */
+    c.n = 0;
+    b->sync->lease_ms = 600000; /* no renewal but the one made here */
+    __atomic_store_n(&b->sync->checked_ms, 0, __ATOMIC_RELEASE);
+    b->begin_hook = stale_and_clashing;
+    b->begin_hook_ctx = &c;
+    Q(&w->x.cb, "INSERT INTO t VALUES (2, 2)",
+      "ERR 1213 Deadlock found when trying to get lock; try restarting "
+      "transaction");
+    b->begin_hook = NULL;
+    b->sync->validate_hook = NULL;
+    assert_int_equal(c.n, SQL_SYNC_TRIES);
+    Q(&w->x.ca, "SELECT COUNT(*) FROM t", "0");
+    Q(&w->x.cb, "INSERT INTO t VALUES (2, 2)", "OK 1 0 0");
+    Q(&w->x.ca, "SELECT * FROM t", "2|2");
 }
 
 /* A write loop on server B: inserts, updates (of the indexed columns) and
@@ -479,23 +645,47 @@ static int race_prewrite(void *ctx, uint64_t shard,
     return r->in.prewrite(ctx, shard, req, res);
 }
 
+/* A store for two servers as sqlfx_two_open makes it, but with its
+ * transport's prewrite replaced by pw (*real keeps the in-process one):
+ * the servers then opened on w->co go through pw. */
+static void store_wrapped(struct sqlfx_two *w, struct mvcc_transport *real,
+                          int (*pw)(void *ctx, uint64_t shard,
+                                    const struct mvcc_prewrite_req *req,
+                                    struct mvcc_result *res))
+{
+    memset(w, 0, sizeof(*w));
+    assert_int_equal(mvcc_memengine_create(&w->eng), 0);
+    struct mvcc_store_opts so = {.lock_table = true};
+    assert_int_equal(mvcc_store_open(w->eng, &so, &w->store), 0);
+    assert_int_equal(mvcc_local_transport_init(&w->tr, &w->store, 1, NULL),
+                     0);
+    *real = w->tr;
+    w->co = (struct mvcc_client_opts){.transport = w->tr,
+                                      .tso = mvcc_local_tso_next,
+                                      .tso_ctx = &w->tso,
+                                      .one_pc = true,
+                                      .resolve_budget_ms = 100};
+    w->co.transport.prewrite = pw;
+}
+
+/* Close servers a and b, then the store. */
+static void store_close(struct sqlfx_two *w, struct sql_server *a,
+                        struct sql_server *b)
+{
+    sql_server_close(b);
+    sql_server_close(a);
+    mvcc_local_transport_free(&w->tr);
+    mvcc_store_close(w->store);
+    mvcc_engine_destroy(w->eng);
+}
+
 static void bootstrap_race(void **state)
 {
     (void)state;
     struct sqlfx_two w;
-    memset(&w, 0, sizeof(w));
-    assert_int_equal(mvcc_memengine_create(&w.eng), 0);
-    struct mvcc_store_opts so = {.lock_table = true};
-    assert_int_equal(mvcc_store_open(w.eng, &so, &w.store), 0);
-    assert_int_equal(mvcc_local_transport_init(&w.tr, &w.store, 1, NULL), 0);
-    struct race r = {.w = &w, .in = w.tr};
-    w.co = (struct mvcc_client_opts){.transport = w.tr,
-                                     .tso = mvcc_local_tso_next,
-                                     .tso_ctx = &w.tso,
-                                     .one_pc = true,
-                                     .resolve_budget_ms = 100};
+    struct race r = {.w = &w};
     the_race = &r;
-    w.co.transport.prewrite = race_prewrite;
+    store_wrapped(&w, &r.in, race_prewrite);
     sqlfx_two_server(&w, &w.a, LEASE_MS);
     assert_true(r.opened);
     /* one root, the second's, seen by both */
@@ -504,11 +694,72 @@ static void bootstrap_race(void **state)
         assert_int_equal(srv->accts->n, 1);
         assert_non_null(sql__acct_find(srv->accts, "root", "%"));
     }
-    sql_server_close(r.second.srv);
-    sql_server_close(w.a.srv);
-    mvcc_local_transport_free(&w.tr);
-    mvcc_store_close(w.store);
-    mvcc_engine_destroy(w.eng);
+    store_close(&w, w.a.srv, r.second.srv);
+}
+
+/* A plain DDL (one transaction, ddl.c) whose commit is sent after another
+ * server validated: the test runs B's statement inside A's prewrite of
+ * the version bump, so B's validation starts and commits between the
+ * DDL transaction's start and its prewrite. The validation writes only
+ * B's entry, so the DDL commits, and then waits for B (vouched for at the
+ * old version). A validation that also locked the version key (the
+ * review's suggestion for the registry race) makes this CREATE TABLE fail
+ * with 1213: DESIGN.md "The registry race". */
+struct inside
+{
+    struct sqlfx_two w;       /* servers a and b */
+    struct mvcc_transport in; /* the in-process transport */
+    bool armed;               /* the next bump's prewrite runs B's query */
+    char got[256];            /* its answer */
+};
+
+static struct inside *the_inside; /* the transport's ctx is the real one's */
+
+static int inside_prewrite(void *ctx, uint64_t shard,
+                           const struct mvcc_prewrite_req *req,
+                           struct mvcc_result *res)
+{
+    struct inside *x = the_inside;
+    for (size_t i = 0; x->armed && i < req->n; i++) {
+        const struct mvcc_mutation *m = &req->mutations[i];
+        if (m->op != MVCC_OP_PUT || m->key_len != 10 ||
+            memcmp(m->key, "mSchemaVer", 10) != 0)
+            continue;
+        x->armed = false;
+        __atomic_store_n(&x->w.b.srv->sync->checked_ms, 0, __ATOMIC_RELEASE);
+        snprintf(x->got, sizeof(x->got), "%s",
+                 sqlfx_q(&x->w.cb, "SELECT COUNT(*) FROM t"));
+    }
+    return x->in.prewrite(ctx, shard, req, res);
+}
+
+static void validation_inside_ddl(void **state)
+{
+    (void)state;
+    struct inside *x = calloc(1, sizeof(*x));
+    assert_non_null(x);
+    the_inside = x;
+    store_wrapped(&x->w, &x->in, inside_prewrite);
+    sqlfx_two_server(&x->w, &x->w.a, LEASE_MS);
+    sqlfx_two_server(&x->w, &x->w.b, LEASE_MS);
+    sqlfx_connect(&x->w.a, &x->w.ca, 1);
+    sqlfx_connect(&x->w.b, &x->w.cb, 2);
+    Q(&x->w.ca, "CREATE DATABASE d", "OK 1 0 0");
+    Q(&x->w.ca, "USE d", "OK 0 0 0");
+    Q(&x->w.cb, "USE d", "OK 0 0 0");
+    Q(&x->w.ca, "CREATE TABLE t (id INT PRIMARY KEY)", "OK 0 0 0");
+    Q(&x->w.cb, "SELECT COUNT(*) FROM t", "0");
+    uint64_t v0 = x->w.b.srv->cat->version;
+    x->armed = true;
+    Q(&x->w.ca, "CREATE TABLE u (id INT PRIMARY KEY)", "OK 0 0 0");
+    assert_false(x->armed);
+    assert_string_equal(x->got, "0");
+    assert_int_equal(x->w.a.srv->cat->version, v0 + 1);
+    Q(&x->w.cb, "SHOW TABLES", "t\nu");
+    sqlfx_disconnect(&x->w.ca);
+    sqlfx_disconnect(&x->w.cb);
+    store_close(&x->w, x->w.a.srv, x->w.b.srv);
+    free(x);
 }
 
 int main(void)
@@ -521,6 +772,10 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(commit_outliving_lease_fails, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(validation_racing_ddl, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(validation_out_of_retries, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(add_index_while_writing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(unique_backfill_duplicate, setup,
@@ -530,6 +785,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(concurrent_ddl_serialized, setup,
                                         teardown),
         cmocka_unit_test(bootstrap_race),
+        cmocka_unit_test(validation_inside_ddl),
     };
     return cmocka_run_group_tests_name("libsql/schema_sync", tests, NULL,
                                        NULL);
