@@ -599,6 +599,22 @@ static uint64_t pick_store(struct region_client *c,
 /* ---------------------------------------------------------------------
  * One command to the region `shard`, routed by key.
  */
+static int bcmp_keys(const uint8_t *a, size_t al, const void *b, size_t bl)
+{
+    size_t n = al < bl ? al : bl;
+    int c = n ? memcmp(a, b, n) : 0;
+    return c ? c : (al > bl) - (al < bl);
+}
+
+/* Whether a range ending at end (end_len 0: unbounded) ends inside d. */
+static bool ends_inside(const struct region_desc *d, const void *end,
+                        size_t end_len)
+{
+    if (d->end_len == 0)
+        return true;
+    return end_len != 0 && bcmp_keys(d->end, d->end_len, end, end_len) >= 0;
+}
+
 static int send_cmd(struct region_client *c, uint64_t shard, const void *key,
                     size_t key_len, struct region__txn_args *a,
                     struct mvcc_result *res, bool *more)
@@ -621,6 +637,22 @@ static int send_cmd(struct region_client *c, uint64_t shard, const void *key,
         snprintf(res->errmsg, sizeof res->errmsg,
                  "region %llu no longer holds the key (region %llu does)",
                  (unsigned long long)shard, (unsigned long long)d.id);
+        return MVCC_EPOCH_NOT_MATCH;
+    }
+    if ((a->method == REGION_METHOD_TXN_SCAN ||
+         a->method == REGION_METHOD_TXN_RESOLVE_LOCK) &&
+        !ends_inside(&d, a->end, a->end_len)) {
+        /* The region shrank (a split) since the caller located it and
+         * the cache heard of it first. Sent with the epoch the cache has
+         * now, kvd would clip the range to the region and answer for less
+         * than was asked without saying so, and the caller, going on from
+         * the end it located, would skip the keys in between: locate
+         * again. (A Coprocessor answer says where it stopped.) */
+        mvcc_result_reset(res);
+        snprintf(res->errmsg, sizeof res->errmsg,
+                 "region %llu ends before the range (it split since it "
+                 "was located)",
+                 (unsigned long long)shard);
         return MVCC_EPOCH_NOT_MATCH;
     }
     uint64_t store = pick_store(c, &d, leader);
@@ -743,13 +775,6 @@ static int t_locate(void *ctx, const void *key, size_t len, uint64_t *shard,
     *end = d.end_len ? tl_bound : NULL;
     *end_len = d.end_len;
     return 0;
-}
-
-static int bcmp_keys(const uint8_t *a, size_t al, const void *b, size_t bl)
-{
-    size_t n = al < bl ? al : bl;
-    int c = n ? memcmp(a, b, n) : 0;
-    return c ? c : (al > bl) - (al < bl);
 }
 
 /* Whether d holds the keys just below key (key NULL: d is the last
