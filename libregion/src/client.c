@@ -640,14 +640,17 @@ static int send_cmd(struct region_client *c, uint64_t shard, const void *key,
         return MVCC_EPOCH_NOT_MATCH;
     }
     if ((a->method == REGION_METHOD_TXN_SCAN ||
-         a->method == REGION_METHOD_TXN_RESOLVE_LOCK) &&
+         a->method == REGION_METHOD_TXN_RESOLVE_LOCK ||
+         a->method == REGION_METHOD_TXN_COP) &&
         !ends_inside(&d, a->end, a->end_len)) {
         /* The region shrank (a split) since the caller located it and
          * the cache heard of it first. Sent with the epoch the cache has
-         * now, kvd would clip the range to the region and answer for less
-         * than was asked without saying so, and the caller, going on from
-         * the end it located, would skip the keys in between: locate
-         * again. (A Coprocessor answer says where it stopped.) */
+         * now, kvd would clip the range to the region's new end and
+         * answer for less than was asked without saying so: the caller,
+         * going on from the end it located (a forward Scan) or below the
+         * start it asked for (a reverse Scan, a descending Coprocessor
+         * scan, whose answer names only the start it served), would skip
+         * the keys in between. Locate again. */
         mvcc_result_reset(res);
         snprintf(res->errmsg, sizeof res->errmsg,
                  "region %llu ends before the range (it split since it "
@@ -789,6 +792,37 @@ static bool holds_below(const struct region_desc *d, const void *key,
     return d->end_len == 0 || bcmp_keys(d->end, d->end_len, key, len) >= 0;
 }
 
+/* From d, the router's region holding the keys just below key, to the
+ * one that holds them now: the router may not have heard of a split the
+ * cache has (the left half keeps the id and ends short of key; sent its
+ * range, kvd refuses it, see send_cmd). So go region by region (route:
+ * the cache, else the router, else the stores) from d's start up to the
+ * region that holds the keys below key. */
+static int walk_below(struct region_client *c, const void *key, size_t len,
+                      struct region_desc *d, uint64_t *leader)
+{
+    uint8_t at[REGION_MAX_BOUND];
+    size_t al = d->start_len;
+    memcpy(at, d->start, al);
+    for (int i = 0; i < 64; i++) { /* a bound, not a limit met in use */
+        struct region_desc r;
+        uint64_t l = 0;
+        int rc = route(c, at, al, &r, &l);
+        if (rc != 0)
+            return rc;
+        if (holds_below(&r, key, len)) {
+            *d = r;
+            *leader = l;
+            return 0;
+        }
+        if (r.end_len == 0) /* holds at (below key) yet not below key */
+            return REGION_ENOT_FOUND;
+        al = r.end_len; /* r ends below key: the next one */
+        memcpy(at, r.end, al);
+    }
+    return REGION_ENOT_FOUND;
+}
+
 static int t_locate_prev(void *ctx, const void *key, size_t len,
                          uint64_t *shard, const uint8_t **start,
                          size_t *start_len)
@@ -807,6 +841,10 @@ static int t_locate_prev(void *ctx, const void *key, size_t len,
                                        &leader);
         if (rc == 0 && (d.id == 0 || !holds_below(&d, key, len)))
             rc = MVCC_REGION_NOT_FOUND;
+        if (rc == 0) {
+            region_cache_update(c->cache, &d, leader);
+            rc = walk_below(c, key, len, &d, &leader);
+        }
         if (rc == 0 || mono_ms() >= deadline)
             break;
         unsigned ms = attempt < 6 ? 10u << attempt : 500u;
@@ -815,7 +853,6 @@ static int t_locate_prev(void *ctx, const void *key, size_t len,
     }
     if (rc != 0)
         return mvcc_is_region_error(rc) ? rc : MVCC_REGION_NOT_FOUND;
-    region_cache_update(c->cache, &d, leader);
     *shard = d.id;
     memcpy(tl_bound, d.start, d.start_len);
     *start = d.start_len ? tl_bound : NULL;
