@@ -219,6 +219,9 @@ print("checks", sorted(checks.items()))
 for name in PATHS:
     if final.get(name) is not True:
         print("no final snapshot of", name + ":", final.get(name))
+if bad:
+    print("bad", sorted((n, sum(1 for b in bad if b[0] == n))
+                        for n in set(b[0] for b in bad)))
 for name, why in bad[:10]:
     print("BAD", name + ":", why)
 ok = not bad and all(final.get(n) is True for n in PATHS) and \
