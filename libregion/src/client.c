@@ -599,6 +599,22 @@ static uint64_t pick_store(struct region_client *c,
 /* ---------------------------------------------------------------------
  * One command to the region `shard`, routed by key.
  */
+static int bcmp_keys(const uint8_t *a, size_t al, const void *b, size_t bl)
+{
+    size_t n = al < bl ? al : bl;
+    int c = n ? memcmp(a, b, n) : 0;
+    return c ? c : (al > bl) - (al < bl);
+}
+
+/* Whether a range ending at end (end_len 0: unbounded) ends inside d. */
+static bool ends_inside(const struct region_desc *d, const void *end,
+                        size_t end_len)
+{
+    if (d->end_len == 0)
+        return true;
+    return end_len != 0 && bcmp_keys(d->end, d->end_len, end, end_len) >= 0;
+}
+
 static int send_cmd(struct region_client *c, uint64_t shard, const void *key,
                     size_t key_len, struct region__txn_args *a,
                     struct mvcc_result *res, bool *more)
@@ -621,6 +637,25 @@ static int send_cmd(struct region_client *c, uint64_t shard, const void *key,
         snprintf(res->errmsg, sizeof res->errmsg,
                  "region %llu no longer holds the key (region %llu does)",
                  (unsigned long long)shard, (unsigned long long)d.id);
+        return MVCC_EPOCH_NOT_MATCH;
+    }
+    if ((a->method == REGION_METHOD_TXN_SCAN ||
+         a->method == REGION_METHOD_TXN_RESOLVE_LOCK ||
+         a->method == REGION_METHOD_TXN_COP) &&
+        !ends_inside(&d, a->end, a->end_len)) {
+        /* The region shrank (a split) since the caller located it and
+         * the cache heard of it first. Sent with the epoch the cache has
+         * now, kvd would clip the range to the region's new end and
+         * answer for less than was asked without saying so: the caller,
+         * going on from the end it located (a forward Scan) or below the
+         * start it asked for (a reverse Scan, a descending Coprocessor
+         * scan, whose answer names only the start it served), would skip
+         * the keys in between. Locate again. */
+        mvcc_result_reset(res);
+        snprintf(res->errmsg, sizeof res->errmsg,
+                 "region %llu ends before the range (it split since it "
+                 "was located)",
+                 (unsigned long long)shard);
         return MVCC_EPOCH_NOT_MATCH;
     }
     uint64_t store = pick_store(c, &d, leader);
@@ -745,13 +780,6 @@ static int t_locate(void *ctx, const void *key, size_t len, uint64_t *shard,
     return 0;
 }
 
-static int bcmp_keys(const uint8_t *a, size_t al, const void *b, size_t bl)
-{
-    size_t n = al < bl ? al : bl;
-    int c = n ? memcmp(a, b, n) : 0;
-    return c ? c : (al > bl) - (al < bl);
-}
-
 /* Whether d holds the keys just below key (key NULL: d is the last
  * region): d starts below key and ends at or past it. */
 static bool holds_below(const struct region_desc *d, const void *key,
@@ -762,6 +790,37 @@ static bool holds_below(const struct region_desc *d, const void *key,
     if (d->start_len != 0 && bcmp_keys(d->start, d->start_len, key, len) >= 0)
         return false;
     return d->end_len == 0 || bcmp_keys(d->end, d->end_len, key, len) >= 0;
+}
+
+/* From d, the router's region holding the keys just below key, to the
+ * one that holds them now: the router may not have heard of a split the
+ * cache has (the left half keeps the id and ends short of key; sent its
+ * range, kvd refuses it, see send_cmd). So go region by region (route:
+ * the cache, else the router, else the stores) from d's start up to the
+ * region that holds the keys below key. */
+static int walk_below(struct region_client *c, const void *key, size_t len,
+                      struct region_desc *d, uint64_t *leader)
+{
+    uint8_t at[REGION_MAX_BOUND];
+    size_t al = d->start_len;
+    memcpy(at, d->start, al);
+    for (int i = 0; i < 64; i++) { /* a bound, not a limit met in use */
+        struct region_desc r;
+        uint64_t l = 0;
+        int rc = route(c, at, al, &r, &l);
+        if (rc != 0)
+            return rc;
+        if (holds_below(&r, key, len)) {
+            *d = r;
+            *leader = l;
+            return 0;
+        }
+        if (r.end_len == 0) /* holds at (below key) yet not below key */
+            return REGION_ENOT_FOUND;
+        al = r.end_len; /* r ends below key: the next one */
+        memcpy(at, r.end, al);
+    }
+    return REGION_ENOT_FOUND;
 }
 
 static int t_locate_prev(void *ctx, const void *key, size_t len,
@@ -782,6 +841,10 @@ static int t_locate_prev(void *ctx, const void *key, size_t len,
                                        &leader);
         if (rc == 0 && (d.id == 0 || !holds_below(&d, key, len)))
             rc = MVCC_REGION_NOT_FOUND;
+        if (rc == 0) {
+            region_cache_update(c->cache, &d, leader);
+            rc = walk_below(c, key, len, &d, &leader);
+        }
         if (rc == 0 || mono_ms() >= deadline)
             break;
         unsigned ms = attempt < 6 ? 10u << attempt : 500u;
@@ -790,7 +853,6 @@ static int t_locate_prev(void *ctx, const void *key, size_t len,
     }
     if (rc != 0)
         return mvcc_is_region_error(rc) ? rc : MVCC_REGION_NOT_FOUND;
-    region_cache_update(c->cache, &d, leader);
     *shard = d.id;
     memcpy(tl_bound, d.start, d.start_len);
     *start = d.start_len ? tl_bound : NULL;

@@ -6,8 +6,9 @@
  * through it, follows NotLeader to the leader, refreshes a stale epoch,
  * turns a dead store into MVCC_STORE_UNREACHABLE, asks the stores
  * (kv.Locate) when the router has no region, carries values over 65,535
- * bytes in the spill blob, continues cut replies, and runs 1PC and async
- * commit (with a dead coordinator's locks resolved).
+ * bytes in the spill blob, continues cut replies, runs 1PC and async
+ * commit (with a dead coordinator's locks resolved), and loses no key
+ * to a split that lands under a scan, forward or reverse.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -653,6 +654,7 @@ static void scan_adjust(void **state)
  * region as it is now.
  */
 #define REGION_ID 7
+#define REGION_ID2 8 /* the right half of region 7 once split */
 
 struct fake_store {
     struct fake *f;            /* the cluster */
@@ -687,6 +689,13 @@ struct fake {
                                   prewrites MAX_TS_NOT_SYNCED, as a new
                                   leader before its max_ts sync does */
     unsigned refused;          /* ... refused so far */
+    bool split;                /* region 7 ends at "m" and region 8 holds
+                                  "m" on, both at version 2 */
+    bool split_on_scan;        /* the next Scan answered splits region 7
+                                  (after its reply is made) and puts the
+                                  split into cache, as a statement running
+                                  beside would learn of it */
+    struct region_cache *cache; /* that cache: the client's */
     pthread_mutex_t mu;        /* guards the counters and leader/version */
     int stop_fds[2];           /* pipe: ends the loop from another thread */
     struct event *stop_ev;     /* reads stop_fds[0] */
@@ -701,6 +710,42 @@ static pb_bytes_array_t *mk(const void *p, size_t n)
     return b;
 }
 
+static int kcmp(const void *a, size_t al, const void *b, size_t bl)
+{
+    size_t n = al < bl ? al : bl;
+    int c = n ? memcmp(a, b, n) : 0;
+    return c ? c : (al > bl) - (al < bl);
+}
+
+/* Region id as the fake has it (split or not): its bounds and epoch. */
+static void fake_desc(bool split, uint64_t id, struct region_desc *d)
+{
+    memset(d, 0, sizeof *d);
+    d->id = id;
+    d->conf_ver = 1;
+    d->version = split ? 2 : 1;
+    if (split && id == REGION_ID) {
+        d->end[0] = 'm';
+        d->end_len = 1;
+    } else if (split) {
+        d->start[0] = 'm';
+        d->start_len = 1;
+    }
+    d->stores[d->n_stores++] = 1;
+    d->stores[d->n_stores++] = 2;
+}
+
+/* Region 7 splits at "m" (version 2) and the client's cache hears of it
+ * from elsewhere. Under f->mu. */
+static void fake_split(struct fake *f)
+{
+    struct region_desc d;
+    f->split = true;
+    f->version = 2;
+    fake_desc(true, REGION_ID, &d);
+    assert_int_equal(region_cache_update(f->cache, &d, f->leader), 0);
+}
+
 static void fake_handler(struct rpc_call *call, const void *reqp, void *ud)
 {
     struct fake_store *fs = ud;
@@ -711,6 +756,7 @@ static void fake_handler(struct rpc_call *call, const void *reqp, void *ud)
     pthread_mutex_lock(&f->mu);
     f->served[fs->id]++;
     uint64_t leader = f->leader, version = f->version;
+    bool split = f->split;
     pthread_mutex_unlock(&f->mu);
     if (fs->id != leader) {
         resp.code = REGION_ENOT_LEADER;
@@ -722,7 +768,9 @@ static void fake_handler(struct rpc_call *call, const void *reqp, void *ud)
         pthread_mutex_unlock(&f->mu);
         goto reply;
     }
-    if (req->ctx.region_id != REGION_ID || req->ctx.version != version) {
+    if ((req->ctx.region_id != REGION_ID &&
+         !(split && req->ctx.region_id == REGION_ID2)) ||
+        req->ctx.version != version) {
         resp.code = REGION_EEPOCH_NOT_MATCH;
         resp.has_region_error = true;
         resp.region_error.code = REGION_EEPOCH_NOT_MATCH;
@@ -732,7 +780,7 @@ static void fake_handler(struct rpc_call *call, const void *reqp, void *ud)
         ri->conf_ver = 1;
         ri->version = version;
         ri->start = mk("", 0);
-        ri->end = mk("", 0);
+        ri->end = split ? mk("m", 1) : mk("", 0);
         ri->stores = calloc(2, sizeof(uint64_t));
         ri->stores[0] = 1;
         ri->stores[1] = 2;
@@ -754,11 +802,25 @@ static void fake_handler(struct rpc_call *call, const void *reqp, void *ud)
     case REGION_METHOD_TXN_BATCH_GET:
         rc = mvcc_batch_get(f->store, NULL, keys, nk, req->version, &res);
         break;
-    case REGION_METHOD_TXN_SCAN:
+    case REGION_METHOD_TXN_SCAN: {
+        const uint8_t *e = req->end ? req->end->bytes : NULL;
+        size_t el = req->end ? req->end->size : 0;
+        /* as kvd does: the range clipped to the region */
+        if (split && req->ctx.region_id == REGION_ID &&
+            (el == 0 || kcmp(e, el, "m", 1) > 0)) {
+            e = (const uint8_t *)"m";
+            el = 1;
+        }
         rc = mvcc_scan(f->store, NULL, req->start->bytes, req->start->size,
-                       req->end ? req->end->bytes : NULL,
-                       req->end ? req->end->size : 0, req->version, &res);
+                       el ? e : NULL, el, req->version, &res);
+        pthread_mutex_lock(&f->mu);
+        if (f->split_on_scan) {
+            f->split_on_scan = false;
+            fake_split(f);
+        }
+        pthread_mutex_unlock(&f->mu);
         break;
+    }
     case REGION_METHOD_TXN_PREWRITE: {
         struct mvcc_mutation m[16];
         struct mvcc_key secs[16];
@@ -932,16 +994,23 @@ static void fake_locate(struct rpc_call *call, const void *reqp, void *ud)
 {
     struct fake_store *fs = ud;
     struct fake *f = fs->f;
-    (void)reqp;
+    const kv_LocateRequest *lr = reqp;
     kv_LocateResponse resp;
     memset(&resp, 0, sizeof resp);
     pthread_mutex_lock(&f->mu);
     f->locates++;
     resp.leader = f->leader;
     resp.region.version = f->version;
+    bool split = f->split;
     pthread_mutex_unlock(&f->mu);
     resp.has_region = true;
     resp.region.id = REGION_ID;
+    if (split && lr->key && kcmp(lr->key->bytes, lr->key->size, "m", 1) >= 0) {
+        resp.region.id = REGION_ID2;
+        resp.region.start = mk("m", 1);
+    } else if (split) {
+        resp.region.end = mk("m", 1);
+    }
     resp.region.conf_ver = 1;
     resp.region.stores = calloc(2, sizeof(uint64_t));
     resp.region.stores[0] = 1;
@@ -1030,6 +1099,7 @@ struct router {
     unsigned before_calls;     /* region_before calls */
     bool gap;                  /* no region covers any key (pdd after a
                                   split it has not heard of yet) */
+    bool stale;                /* answers as if region 7 had not split */
     uint16_t dead_port;        /* where store 3 is "listening" */
     unsigned by_key;           /* region_by_key calls */
     unsigned addr;             /* store_addr calls */
@@ -1042,14 +1112,21 @@ static int r_by_key(void *ctx, const void *key, size_t len,
                     struct region_desc *d, uint64_t *leader)
 {
     struct router *r = ctx;
-    (void)key;
-    (void)len;
     pthread_mutex_lock(&r->mu);
     r->by_key++;
     bool gap = r->gap;
     pthread_mutex_unlock(&r->mu);
     if (gap)
         return -ENOENT;
+    pthread_mutex_lock(&r->f->mu);
+    bool split = r->f->split && !r->stale;
+    pthread_mutex_unlock(&r->f->mu);
+    if (split) { /* pdd has heard of the split */
+        bool right = key && kcmp(key, len, "m", 1) >= 0;
+        fake_desc(true, right ? REGION_ID2 : REGION_ID, d);
+        *leader = 1;
+        return 0;
+    }
     memset(d, 0, sizeof *d);
     d->id = REGION_ID;
     d->conf_ver = 1;
@@ -1591,6 +1668,125 @@ static void cut_replies_are_continued(void **state)
     env_stop(&e);
 }
 
+/* A split lands while a scan of the region is under way, and the cache
+ * hears of it from elsewhere (as from another statement's EpochNotMatch)
+ * before the scan's next request goes out. That request carries the new
+ * epoch, so kvd serves it, clipped to the region's new end: the scan must
+ * not take the clipped answer for the whole range it asked for, which
+ * lost the keys from the split on without an error. */
+static void split_under_a_scan_loses_no_key(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, false);
+    e.f.cache = region_client_cache(e.rc);
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    for (char c = 'a'; c <= 'p'; c++) /* the fake's prewrite takes 16 */
+        assert_int_equal(mvcc_txn_set(t, &c, 1, &c, 1), 0);
+    assert_int_equal(mvcc_txn_commit(t, NULL), 0);
+    pthread_mutex_lock(&e.f.mu);
+    e.f.cut = 5; /* replies of 5 pairs: the scan takes several */
+    e.f.split_on_scan = true;
+    pthread_mutex_unlock(&e.f.mu);
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    assert_int_equal(mvcc_txn_scan(t, "a", 1, NULL, 0, 0, &res), 0);
+    assert_true(e.f.split);
+    assert_int_equal(res.npairs, 16); /* 12 left of "m", 4 from it */
+    for (size_t i = 0; i < res.npairs; i++) {
+        char c = (char)('a' + i);
+        assert_int_equal(res.pairs[i].key_len, 1);
+        assert_memory_equal(res.pairs[i].key, &c, 1);
+    }
+    mvcc_result_reset(&res);
+    /* the transport itself: a range past the end of the region as the
+     * cache has it now is refused, to be located again */
+    struct mvcc_transport tr;
+    region_client_transport(e.rc, &tr);
+    mvcc_ts now;
+    test_tso(NULL, &now);
+    assert_int_equal(tr.scan(tr.ctx, REGION_ID, NULL, "a", 1, NULL, 0, now,
+                             &res),
+                     MVCC_EPOCH_NOT_MATCH);
+    mvcc_result_reset(&res);
+    assert_int_equal(tr.scan(tr.ctx, REGION_ID, NULL, "a", 1, "n", 1, now,
+                             &res),
+                     MVCC_EPOCH_NOT_MATCH);
+    mvcc_result_reset(&res);
+    assert_int_equal(tr.scan(tr.ctx, REGION_ID, NULL, "a", 1, "m", 1, now,
+                             &res),
+                     0);
+    assert_int_equal(res.npairs, 12); /* "a" to "l" */
+    mvcc_result_reset(&res);
+    mvcc_txn_rollback(t);
+    env_stop(&e);
+}
+
+/* A descending read over a split pdd has not heard of yet, though the
+ * cache has (kvd's EpochNotMatch told it): the router names region 7 as
+ * it was, whole. Sending region 7 the range past its new end would have
+ * kvd clip it there, and a reverse scan (or a descending coprocessor
+ * scan) answers only where it began, so the keys from "m" on were lost.
+ * The client refuses such a range, and locate_prev walks from the
+ * router's region to the one that holds the keys below the bound now. */
+static void reverse_scan_over_a_split_the_router_missed(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start_with(&e, false, true, NULL);
+    e.f.cache = region_client_cache(e.rc);
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    for (char c = 'a'; c <= 'p'; c++) /* the fake's prewrite takes 16 */
+        assert_int_equal(mvcc_txn_set(t, &c, 1, &c, 1), 0);
+    assert_int_equal(mvcc_txn_commit(t, NULL), 0);
+    pthread_mutex_lock(&e.r.mu);
+    e.r.stale = true; /* pdd has not heard of it */
+    pthread_mutex_unlock(&e.r.mu);
+    pthread_mutex_lock(&e.f.mu);
+    fake_split(&e.f);
+    pthread_mutex_unlock(&e.f.mu);
+    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    assert_int_equal(mvcc_txn_scan_reverse(t, "a", 1, NULL, 0, 0, &res), 0);
+    assert_int_equal(res.npairs, 16);
+    for (size_t i = 0; i < res.npairs; i++) {
+        char c = (char)('p' - i);
+        assert_int_equal(res.pairs[i].key_len, 1);
+        assert_memory_equal(res.pairs[i].key, &c, 1);
+    }
+    mvcc_result_reset(&res);
+    /* the transport: locate_prev names the region that holds the keys
+     * below the bound, not the router's; a coprocessor range past the
+     * region's end is refused before it goes out */
+    struct mvcc_transport tr;
+    region_client_transport(e.rc, &tr);
+    uint64_t shard = 0;
+    const uint8_t *b = NULL;
+    size_t bl = 0;
+    assert_int_equal(tr.locate_prev(tr.ctx, NULL, 0, &shard, &b, &bl), 0);
+    assert_int_equal(shard, REGION_ID2);
+    assert_int_equal(bl, 1);
+    assert_memory_equal(b, "m", 1);
+    assert_int_equal(tr.locate_prev(tr.ctx, "m", 1, &shard, &b, &bl), 0);
+    assert_int_equal(shard, REGION_ID);
+    assert_null(b);
+    mvcc_ts now;
+    test_tso(NULL, &now);
+    uint8_t *resp = NULL;
+    size_t resp_len = 0;
+    assert_int_equal(tr.cop(tr.ctx, REGION_ID, "", 0, NULL, 0, now, "q", 1,
+                            &resp, &resp_len, &res),
+                     MVCC_EPOCH_NOT_MATCH);
+    assert_null(resp);
+    mvcc_result_reset(&res);
+    mvcc_txn_rollback(t);
+    env_stop(&e);
+}
+
 /* 1PC: a transaction in one region commits in its prewrite: one request,
  * no Commit; a 1 MiB value too. */
 static void one_pc_commits_in_the_prewrite(void **state)
@@ -1764,6 +1960,8 @@ int main(void)
         cmocka_unit_test(reverse_scan_waits_out_a_gap),
         cmocka_unit_test(transport_direct),
         cmocka_unit_test(big_values_round_trip),
+        cmocka_unit_test(split_under_a_scan_loses_no_key),
+        cmocka_unit_test(reverse_scan_over_a_split_the_router_missed),
         cmocka_unit_test(cut_replies_are_continued),
         cmocka_unit_test(one_pc_commits_in_the_prewrite),
         cmocka_unit_test(async_commit_and_its_recovery),

@@ -55,7 +55,10 @@
  *          region that shrank (split) under the caller's map serves less,
  *          and the caller goes on from here. With `desc` it is the start
  *          of the range served instead (inclusive; `bounded` when not
- *          empty), where a descending caller goes on below |
+ *          empty), where a descending caller goes on below: nothing says
+ *          a descending request's end was clipped, so the cluster
+ *          transport never sends one past its region's end (libregion's
+ *          send_cmd refuses it EpochNotMatch and the piece locates again) |
  * | v | nrows |
  * | v, n, v, n | each row: its key and stored value, in key order |
  *
