@@ -81,6 +81,12 @@ static void open_store(struct cluster *c, int i)
         .clock_ctx = c,
         .unix_ms = cl_unix,
     };
+    o.snap_chunk_bytes = c->snap_chunk_bytes;
+    o.log = c->log;
+    o.log_ctx = c->log_ctx;
+    o.log_level = c->log_level;
+    if (c->wrap)
+        o.engine = c->wrap(c->wrap_ctx, i, st->eng);
     rc = region_store_open(&o, &st->s);
     if (rc != 0)
         die("region_store_open", rc);
@@ -93,7 +99,16 @@ void cl_init(struct cluster *c, int n, bool sync)
     uint64_t ss = c->split_size;
     bool lol = c->log_on_loop, ov = c->overlap, nh = c->no_hibernate;
     uint32_t tm = c->tick_ms;
+    struct cluster keep = *c; /* the options below */
     memset(c, 0, sizeof *c);
+    c->snap_chunk_bytes = keep.snap_chunk_bytes;
+    c->log = keep.log;
+    c->log_ctx = keep.log_ctx;
+    c->log_level = keep.log_level;
+    c->wrap = keep.wrap;
+    c->wrap_ctx = keep.wrap_ctx;
+    c->filter = keep.filter;
+    c->filter_ctx = keep.filter_ctx;
     c->tick_ms = tm;
     c->no_hibernate = nh;
     c->now_ms = 1000000;
@@ -190,6 +205,8 @@ void cl_pump(struct cluster *c, int rounds)
         c->nq = c->capq = 0;
         for (size_t i = 0; i < nq; i++) {
             struct cl_store *st = &c->st[q[i].to];
+            if (c->filter && st->s && !c->cut[q[i].from][q[i].to])
+                c->filter(c->filter_ctx, &q[i]);
             if (st->s && !c->cut[q[i].from][q[i].to])
                 (void)region_store_receive(st->s, q[i].buf, q[i].len);
             free(q[i].buf);

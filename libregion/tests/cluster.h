@@ -57,6 +57,22 @@ struct cluster {
     uint64_t now_ms;              /* simulated clock: cl_tick adds tick_ms */
     uint64_t unix_ms;             /* simulated wall clock (raw TTLs):
                                      tests move it */
+    uint32_t snap_chunk_bytes;    /* store option (0 default) */
+    region_log_fn log;            /* store option: every store's logger
+                                     (NULL: silent) */
+    void *log_ctx;                /* passed to log */
+    int log_level;                /* lowest level passed to log */
+    struct mvcc_engine *(*wrap)(void *ctx, int store,
+                                struct mvcc_engine *eng); /* when set, a
+                                     store opens on what this returns
+                                     for its RocksDB (a test's engine
+                                     over it); it stays the test's */
+    void *wrap_ctx;               /* passed to wrap */
+    void (*filter)(void *ctx, struct cl_msg *m); /* when set, cl_pump
+                                     shows it each message before
+                                     delivery: it may change m->buf
+                                     (malloc'd) and m->len */
+    void *filter_ctx;             /* passed to filter */
     pthread_t thread;             /* background loop (cl_thread_start) */
     _Atomic bool running;         /* background loop runs */
     pthread_mutex_t mu;           /* held by the background loop per round */
