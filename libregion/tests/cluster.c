@@ -411,6 +411,91 @@ int cl_leader_for(struct cluster *c, const char *key, uint64_t *region)
     return 0;
 }
 
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    return x ^ (x >> 33);
+}
+
+void cl_bulk_key(int i, char *k, size_t cap)
+{
+    snprintf(k, cap, "k%06d", i);
+}
+
+size_t cl_bulk_cap(const struct cl_bulk *d)
+{
+    return d->big > 8192 ? d->big : 8192;
+}
+
+size_t cl_bulk_value(const struct cl_bulk *d, int i, uint8_t *v)
+{
+    uint64_t h = mix((uint64_t)i * 131 + (uint64_t)d->gen);
+    size_t len = 512 + (size_t)(h % 7680); /* 0.5 to 8 KiB */
+    if (d->big_every > 0 && (size_t)i % d->big_every == d->big_every - 1)
+        len = d->big;
+    for (size_t j = 0; j < len; j++)
+        v[j] = (uint8_t)(mix(h + j / 8) >> (8 * (j % 8)));
+    return len;
+}
+
+int cl_bulk_load(struct cluster *c, int at, uint64_t region,
+                 const struct cl_bulk *d, int from, int to)
+{
+    enum { MAX_OPS = 128 };
+    struct region_op ops[MAX_OPS];
+    char keys[MAX_OPS][16];
+    uint8_t *vals = malloc(MAX_OPS * cl_bulk_cap(d));
+    if (vals == NULL)
+        die("malloc", -ENOMEM);
+    int rc = 0;
+    for (int i = from; i < to && rc == 0;) {
+        size_t n = 0, bytes = 0;
+        while (i < to && n < MAX_OPS && bytes < (512u << 10)) {
+            uint8_t *v = vals + n * cl_bulk_cap(d);
+            cl_bulk_key(i, keys[n], sizeof keys[n]);
+            size_t vl = cl_bulk_value(d, i, v);
+            ops[n] = (struct region_op){REGION_OP_PUT, keys[n],
+                                        strlen(keys[n]), v, vl};
+            bytes += vl;
+            n++;
+            i++;
+        }
+        struct region_ctx ctx = {region, 0, 0};
+        struct waiter w = {0};
+        rc = region_raw_write(c->st[at].s, &ctx, ops, n, on_done, &w, NULL);
+        if (rc == 0)
+            rc = wait_for(c, &w, NULL);
+    }
+    free(vals);
+    return rc;
+}
+
+bool cl_bulk_holds(struct cluster *c, int i, uint64_t region,
+                   const struct cl_bulk *d, int from, int to)
+{
+    uint8_t *want = malloc(cl_bulk_cap(d));
+    if (want == NULL)
+        die("malloc", -ENOMEM);
+    bool ok = c->st[i].s != NULL;
+    for (int k = from; ok && k < to; k++) {
+        char key[16];
+        cl_bulk_key(k, key, sizeof key);
+        size_t wl = cl_bulk_value(d, k, want);
+        struct region_ctx ctx = {region, 0, 0};
+        uint8_t *v = NULL;
+        size_t vl = 0;
+        ok = region_raw_get(c->st[i].s, &ctx, key, strlen(key), &v, &vl,
+                            NULL) == 0 &&
+             vl == wl && memcmp(v, want, vl) == 0;
+        region_free(v);
+    }
+    free(want);
+    return ok;
+}
+
 static void *loop_main(void *arg)
 {
     struct cluster *c = arg;

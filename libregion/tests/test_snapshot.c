@@ -19,121 +19,24 @@
 #include "cluster.h"
 #include "region_int.h"
 
-/* ---- data: key i has a value of a length and content fixed by i and a
- * generation (a rewrite changes it) */
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    return x ^ (x >> 33);
-}
-
-static void key_of(int i, char *k, size_t cap)
-{
-    snprintf(k, cap, "k%06d", i);
-}
-
-/* Value of key i in generation gen into v (cap >= len_of): its length. */
-static size_t value_of(int i, int gen, size_t big_every, size_t big,
-                       uint8_t *v)
-{
-    uint64_t h = mix((uint64_t)i * 131 + (uint64_t)gen);
-    size_t len = 512 + (size_t)(h % 7680); /* 0.5 to 8 KiB */
-    if (big_every > 0 && (size_t)i % big_every == big_every - 1)
-        len = big; /* spans chunks */
-    for (size_t j = 0; j < len; j++)
-        v[j] = (uint8_t)(mix(h + j / 8) >> (8 * (j % 8)));
-    return len;
-}
-
-struct data {
-    int n;            /* keys k000000 .. */
-    int gen;          /* generation written */
-    size_t big_every; /* every this many keys one is big (0: none) */
-    size_t big;       /* its length */
-};
-
-struct waiter {
-    bool done; /* completed */
-    int rc;    /* its code */
-};
-
-static void on_done(void *ud, const struct region_reply *r)
-{
-    struct waiter *w = ud;
-    w->done = true;
-    w->rc = r->rc;
-}
-
-/* Write keys [from, to) of d through store at, in commands of about
- * 512 KiB, waiting for each. */
-static void load(struct cluster *c, int at, const struct data *d, int from,
+/* ---- data (cluster.h's bulk keys) on region 1 */
+static void load(struct cluster *c, int at, const struct cl_bulk *d, int from,
                  int to)
 {
-    size_t cap = d->big > 8192 ? d->big : 8192;
-    struct region_op ops[128];
-    char keys[128][16];
-    uint8_t *vals[128];
-    for (int j = 0; j < 128; j++)
-        vals[j] = malloc(cap);
-    for (int i = from; i < to;) {
-        size_t n = 0, bytes = 0;
-        while (i < to && n < 128 && bytes < (512u << 10)) {
-            key_of(i, keys[n], sizeof keys[n]);
-            size_t vl = value_of(i, d->gen, d->big_every, d->big, vals[n]);
-            ops[n] = (struct region_op){REGION_OP_PUT, keys[n],
-                                        strlen(keys[n]), vals[n], vl};
-            bytes += vl;
-            n++;
-            i++;
-        }
-        struct region_ctx ctx = {1, 0, 0};
-        struct waiter w = {0};
-        assert_int_equal(region_raw_write(c->st[at].s, &ctx, ops, n, on_done,
-                                          &w, NULL),
-                         0);
-        for (int t = 0; t < 20000 && !w.done; t++) {
-            cl_pump(c, 1);
-            if (t % 4 == 3)
-                cl_tick(c);
-        }
-        assert_true(w.done);
-        assert_int_equal(w.rc, 0);
-    }
-    for (int j = 0; j < 128; j++)
-        free(vals[j]);
+    assert_int_equal(cl_bulk_load(c, at, 1, d, from, to), 0);
 }
 
-/* Whether store i holds keys [from, to) of d exactly (read locally). */
-static bool holds(struct cluster *c, int i, const struct data *d, int from,
+static bool holds(struct cluster *c, int i, const struct cl_bulk *d, int from,
                   int to)
 {
-    size_t cap = d->big > 8192 ? d->big : 8192;
-    uint8_t *want = malloc(cap);
-    bool ok = c->st[i].s != NULL;
-    for (int k = from; ok && k < to; k++) {
-        char key[16];
-        key_of(k, key, sizeof key);
-        size_t wl = value_of(k, d->gen, d->big_every, d->big, want);
-        struct region_ctx ctx = {1, 0, 0};
-        uint8_t *v = NULL;
-        size_t vl = 0;
-        ok = region_raw_get(c->st[i].s, &ctx, key, strlen(key), &v, &vl,
-                            NULL) == 0 &&
-             vl == wl && memcmp(v, want, vl) == 0;
-        region_free(v);
-    }
-    free(want);
-    return ok;
+    return cl_bulk_holds(c, i, 1, d, from, to);
 }
 
 static bool absent(struct cluster *c, int i, int from, int to)
 {
     for (int k = from; k < to; k++) {
         char key[16];
-        key_of(k, key, sizeof key);
+        cl_bulk_key(k, key, sizeof key);
         struct region_ctx ctx = {1, 0, 0};
         uint8_t *v = NULL;
         size_t vl = 0;
@@ -147,7 +50,7 @@ static bool absent(struct cluster *c, int i, int from, int to)
 }
 
 /* Tick until store i holds keys [from, to) of d; the ticks it took. */
-static int catch_up(struct cluster *c, int i, const struct data *d, int from,
+static int catch_up(struct cluster *c, int i, const struct cl_bulk *d, int from,
                     int to)
 {
     int t;
@@ -190,7 +93,7 @@ static size_t local_keys(struct cluster *c, int i, char kind)
 /* The bytes of the snapshot stream of region 1 = [nil, nil) on stores
  * 1..n_stores holding keys [0, n) of d (snapshot.c's format): header,
  * then a record per raw key. */
-static uint64_t stream_len(const struct data *d, int n_stores,
+static uint64_t stream_len(const struct cl_bulk *d, int n_stores,
                            uint32_t learners, uint64_t conf_ver)
 {
     struct region_desc r;
@@ -206,11 +109,9 @@ static uint64_t stream_len(const struct data *d, int n_stores,
     assert_int_equal(region__encode_desc(&b, &r, 0), 0);
     uint64_t len = 1 + 8 + 4 + b.len;
     region__buf_free(&b);
-    size_t cap = d->big > 8192 ? d->big : 8192;
-    uint8_t *v = malloc(cap);
+    uint8_t *v = malloc(cl_bulk_cap(d));
     for (int i = 0; i < d->n; i++)
-        len += 9 + 8 /* 'r' k000000 */ +
-               value_of(i, d->gen, d->big_every, d->big, v);
+        len += 9 + 8 /* 'r' k000000 */ + cl_bulk_value(d, i, v);
     free(v);
     return len;
 }
@@ -252,7 +153,7 @@ static void big_region_bounded_memory(void **state)
     cl_init(&c, 2, false);
     cl_bootstrap_on(&c, 1, NULL, NULL, 1);
     assert_int_equal(cl_wait_leader(&c, 1), 1);
-    struct data d = {.n = 5000, .gen = 1};
+    struct cl_bulk d = {.n = 5000, .gen = 1};
     load(&c, 1, &d, 0, d.n);
     uint64_t len = stream_len(&d, 2, 1u << 1, 2);
     assert_true(len > 20u << 20);
@@ -294,8 +195,8 @@ static void big_region_bounded_memory(void **state)
 /* Three stores; store 3 is stopped, the region moves on (keys rewritten,
  * keys added, some spanning several 64 KiB chunks) and its log is
  * compacted, so store 3 needs a snapshot when it comes back. */
-static const struct data old_data = {.n = 200, .gen = 1};
-static const struct data new_data = {.n = 600, .gen = 2, .big_every = 50,
+static const struct cl_bulk old_data = {.n = 200, .gen = 1};
+static const struct cl_bulk new_data = {.n = 600, .gen = 2, .big_every = 50,
                                      .big = 200u << 10};
 
 static int behind_by_snapshot(struct cluster *c, uint32_t chunk)
@@ -510,7 +411,7 @@ static void crash_mid_install(int after)
     assert_int_equal(local_keys(&c, 3, 'N'), 0);
     /* and it follows the log from there */
     cl_isolate(&c, 3, false);
-    struct data more = {.n = new_data.n + 20, .gen = 2};
+    struct cl_bulk more = {.n = new_data.n + 20, .gen = 2};
     uint64_t region = 0;
     int l = cl_leader_for(&c, "k", &region);
     assert_int_not_equal(l, 0);
@@ -590,7 +491,7 @@ static void corrupt_chunk_refused(void **state)
     cl_init(&c, 2, false);
     cl_bootstrap_on(&c, 1, NULL, NULL, 1);
     assert_int_equal(cl_wait_leader(&c, 1), 1);
-    struct data d = {.n = 300, .gen = 1};
+    struct cl_bulk d = {.n = 300, .gen = 1};
     load(&c, 1, &d, 0, d.n);
     c.filter = corrupt;
     c.filter_ctx = &k;
