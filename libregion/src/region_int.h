@@ -435,6 +435,10 @@ bool region__snap_chunk_ok(struct region_store *s, uint64_t region_id,
  * is no first chunk or its header does not decode. */
 int region__snap_chunk_desc(const struct raft_snapshot *c,
                             struct region_desc *d);
+/* The checksum that opens a snapshot block (byte table in snapshot.c). */
+uint32_t region__snap_block_crc(raft_index index, raft_term term,
+                                uint64_t total, uint64_t offset,
+                                const uint8_t *payload, size_t n);
 /* Stage the snapshot chunks of rd (written at once, unsynced: libraft
  * starts a transfer cut by a restart over); a chunk that does not parse
  * makes the snapshot refused (logged; its install then fails). */

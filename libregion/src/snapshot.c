@@ -35,7 +35,7 @@
 #define REC_HDR 9        /* cf(1) key length(4) value length(4) */
 #define TX_CKPTS 16      /* cursor positions kept for resends (twice
                             libraft's default window) */
-#define KEY_STAGE_LEN 18 /* 01 'P' region(8) seq(8) */
+#define KEY_STAGE_LEN REGION__KEY_LOG_LEN /* 01 'P' region(8) seq(8) */
 
 /* ---------------------------------------------------------------------
  * Memory the snapshot code holds (stats.snap_mem), and CRC-32C.
@@ -73,8 +73,9 @@ static uint32_t crc_add(uint32_t crc, const uint8_t *p, size_t n)
 
 /* The checksum of a block: bound to its snapshot and position, so a
  * block of another snapshot or from elsewhere in this one fails it. */
-static uint32_t block_crc(raft_index index, raft_term term, uint64_t total,
-                          uint64_t offset, const uint8_t *payload, size_t n)
+uint32_t region__snap_block_crc(raft_index index, raft_term term,
+                                uint64_t total, uint64_t offset,
+                                const uint8_t *payload, size_t n)
 {
     pthread_once(&crc_once, crc_init);
     uint8_t pre[32];
@@ -506,11 +507,13 @@ static int st_read(struct raft_storage *st, raft_index index, uint64_t offset,
                         "region %llu: snapshot read at %llu: %s",
                         (unsigned long long)p->desc.id,
                         (unsigned long long)offset, region_strerror(rc));
-            return rc == -ENOMEM ? -ENOMEM : RAFT_ESNAPOLD;
+            /* its cursor is lost: the transfer starts over with a new one */
+            region__snap_free(p);
+            return RAFT_ESNAPOLD;
         }
-        put_u32(out, block_crc(tx->snap.meta.index, tx->snap.meta.term,
-                               tx->snap.total, offset, out + BLOCK_HDR,
-                               (size_t)n));
+        put_u32(out, region__snap_block_crc(
+                         tx->snap.meta.index, tx->snap.meta.term,
+                         tx->snap.total, offset, out + BLOCK_HDR, (size_t)n));
         s->stats.snap_chunks_sent++;
         out += BLOCK_HDR + n;
         offset += BLOCK_HDR + n;
@@ -613,13 +616,12 @@ struct region_snap_rx {
     size_t mem;               /* bytes counted in snap_mem */
 };
 
+/* A log key's layout, of another kind. */
 static void stage_key(uint8_t out[KEY_STAGE_LEN], uint64_t region,
                       uint64_t seq)
 {
-    out[0] = REGION__LOCAL;
+    region__key_log(out, region, seq);
     out[1] = 'P';
-    region__put_u64(out + 2, region);
-    region__put_u64(out + 10, seq);
 }
 
 static void rx_free(struct region_store *s, struct region_snap_rx *rx)
@@ -685,8 +687,9 @@ static bool chunk_sound(uint64_t region, const struct raft_snapshot *c,
     }
     const uint8_t *b = c->data;
     size_t n = (size_t)c->len - BLOCK_HDR;
-    if (get_u32(b) != block_crc(c->meta.index, c->meta.term, c->total,
-                                c->offset, b + BLOCK_HDR, n)) {
+    if (get_u32(b) != region__snap_block_crc(c->meta.index, c->meta.term,
+                                             c->total, c->offset,
+                                             b + BLOCK_HDR, n)) {
         *why = "checksum mismatch";
         return false;
     }

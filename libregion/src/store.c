@@ -2196,8 +2196,10 @@ int region_store_process(struct region_store *s)
     }
     mvcc_wbatch_clear(s->wb);
     if (rc != 0) {
-        snprintf(s->errmsg, sizeof s->errmsg, "raft state write failed: %s",
-                 mvcc_engine_errmsg(s->opts.engine));
+        if (rc != REGION_EDECODE) /* a refused snapshot said why */
+            snprintf(s->errmsg, sizeof s->errmsg,
+                     "raft state write failed: %s",
+                     mvcc_engine_errmsg(s->opts.engine));
         region__log(s, REGION_LOG_ERROR, "%s", s->errmsg);
         /* nothing was acknowledged: drop the readies (destroying a node
          * with a ready outstanding is a crash; here the store must stop) */

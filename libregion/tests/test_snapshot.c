@@ -439,7 +439,27 @@ static void crash_after_some_records(void **state)
 struct corrupter {
     int left;      /* chunks still to corrupt */
     int corrupted; /* chunks corrupted */
+    bool header;   /* instead: first chunks name region 9 in their header,
+                      under a checksum made anew (a broken sender) */
 };
+
+/* Make chunk c's header name region 9, its checksum still right. */
+static bool rename_region(struct raft_snapshot *c)
+{
+    uint8_t *b = c->data;
+    if (c->offset != 0 || c->len < 4 + 13 + 10)
+        return false;
+    /* block crc(4), version(1) L(8) 4+D: the region state's id at 2 */
+    region__put_u64(b + 4 + 13 + 2, 9);
+    uint32_t crc = region__snap_block_crc(c->meta.index, c->meta.term,
+                                          c->total, 0, b + 4,
+                                          (size_t)c->len - 4);
+    b[0] = (uint8_t)(crc >> 24);
+    b[1] = (uint8_t)(crc >> 16);
+    b[2] = (uint8_t)(crc >> 8);
+    b[3] = (uint8_t)crc;
+    return true;
+}
 
 static void corrupt(void *ctx, struct cl_msg *cm)
 {
@@ -459,9 +479,10 @@ static void corrupt(void *ctx, struct cl_msg *cm)
         if (wm.raft_len > 0)
             assert_int_equal(raft_msg_decode(wm.raft, wm.raft_len, &m), 0);
         if (m && m->type == RAFT_MSG_SNAPSHOT && m->snapshot->len > 8 &&
-            k->left > 0) {
+            k->left > 0 && (!k->header || rename_region(m->snapshot))) {
             uint8_t *data = m->snapshot->data;
-            data[m->snapshot->len / 2] ^= 0x10;
+            if (!k->header)
+                data[m->snapshot->len / 2] ^= 0x10;
             k->left--;
             k->corrupted++;
         }
@@ -478,11 +499,13 @@ static void corrupt(void *ctx, struct cl_msg *cm)
     region__buf_free(&out);
 }
 
-static void corrupt_chunk_refused(void **state)
+/* Three chunks damaged in transit (or three first chunks whose header
+ * names another region, checksum right): each is refused on arrival,
+ * logged, sent again, and the snapshot lands whole. */
+static void corrupt_chunks(bool header, const char *why)
 {
-    (void)state;
     struct cluster c = {0};
-    struct corrupter k = {.left = 3};
+    struct corrupter k = {.left = 3, .header = header};
     n_logged = 0;
     c.log_keep_entries = 8;
     c.snap_chunk_bytes = 64u << 10;
@@ -502,10 +525,22 @@ static void corrupt_chunk_refused(void **state)
     struct region_store_stats st = stats(&c, 2);
     assert_int_equal(k.corrupted, 3);
     assert_int_equal(st.snap_chunks_refused, 3);
-    assert_int_equal(logged_with("refused: checksum mismatch"), 3);
+    assert_int_equal(logged_with(why), 3);
     assert_int_equal(st.snaps_applied, 1);
     assert_int_equal(local_keys(&c, 2, 'P'), 0);
     cl_destroy(&c);
+}
+
+static void corrupt_chunk_refused(void **state)
+{
+    (void)state;
+    corrupt_chunks(false, "refused: checksum mismatch");
+}
+
+static void foreign_header_refused(void **state)
+{
+    (void)state;
+    corrupt_chunks(true, "refused: header names another region or size");
 }
 
 int main(void)
@@ -516,6 +551,7 @@ int main(void)
         cmocka_unit_test(crash_after_marker),
         cmocka_unit_test(crash_after_some_records),
         cmocka_unit_test(corrupt_chunk_refused),
+        cmocka_unit_test(foreign_header_refused),
     };
     return cmocka_run_group_tests_name("libregion/snapshot", tests, NULL, NULL);
 }
