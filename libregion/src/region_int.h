@@ -165,6 +165,8 @@ struct region_peer {
                                      none) */
     struct region_snap_rx *rx;    /* a snapshot being received (NULL:
                                      none) */
+    struct region_snap_rx *chk;   /* the one whose chunks are checked on
+                                     arrival, in order (NULL: none) */
     struct raft_node *node;       /* the Raft group member */
     raft_index applied;           /* last applied index */
     raft_term applied_term;       /* its entry's term (0: not known since
@@ -431,6 +433,14 @@ void region__snap_destroy(struct region_peer *p);
  * its header is malformed; the leader sends it again. */
 bool region__snap_chunk_ok(struct region_store *s, uint64_t region_id,
                            const struct raft_message *m, uint64_t from);
+/* Whether the SNAPSHOT message m for p may be stepped, its records
+ * checked on arrival in order (a chunk past those checked waits for the
+ * leader's resend; one met mid-transfer is dropped): false, counted and
+ * logged, for a chunk whose records do not parse or lie outside the
+ * region. The install can then only meet records checked already. */
+bool region__snap_chunk_in_order(struct region_store *s,
+                                 struct region_peer *p,
+                                 const struct raft_message *m, uint64_t from);
 /* The region a snapshot's first chunk names: 0, or REGION_EDECODE when c
  * is no first chunk or its header does not decode. */
 int region__snap_chunk_desc(const struct raft_snapshot *c,

@@ -638,7 +638,8 @@ void region__snap_destroy(struct region_peer *p)
 {
     region__snap_free(p);
     rx_free(p->store, p->rx);
-    p->rx = NULL;
+    rx_free(p->store, p->chk);
+    p->rx = p->chk = NULL;
 }
 
 /* Add to b the deletion of region's staged chunks. */
@@ -768,7 +769,7 @@ static int unit_size(const struct region_snap_rx *rx, const uint8_t *p,
 }
 
 /* One whole unit: the header read, or a record checked and added to out
- * (the records of this chunk). */
+ * (the records of this chunk; NULL: checked only). */
 static const char *unit_take(struct region_snap_rx *rx, uint64_t region,
                              const uint8_t *p, size_t n,
                              struct region_buf *out)
@@ -787,7 +788,8 @@ static const char *unit_take(struct region_snap_rx *rx, uint64_t region,
     size_t kl = get_u32(p + 1);
     if (p[0] >= MVCC_CF_COUNT || !in_ranges(rx->r, p[0], p + 5, kl))
         return "record outside the region";
-    region__buf_put(out, p, n);
+    if (out)
+        region__buf_put(out, p, n);
     rx->pos += n;
     return NULL;
 }
@@ -854,6 +856,57 @@ static struct region_snap_rx *rx_new(struct region_store *s,
     return rx;
 }
 
+/* Whether a stream checked up to got of total ends where its header
+ * says. */
+static bool rx_ends_right(const struct region_snap_rx *rx)
+{
+    return rx->got < rx->total ||
+           (rx->have_desc && rx->pos == rx->len && rx->carry.len == 0);
+}
+
+bool region__snap_chunk_in_order(struct region_store *s,
+                                 struct region_peer *p,
+                                 const struct raft_message *m, uint64_t from)
+{
+    const struct raft_snapshot *c = m->snapshot;
+    struct region_snap_rx *k = p->chk;
+    if (c == NULL || (p->initialized && c->meta.index <= p->applied))
+        return true; /* libraft refuses it, or ignores it (applied) */
+    bool same = k != NULL && k->index == c->meta.index &&
+                k->term == c->meta.term && k->total == c->total;
+    if (!same && c->offset != 0)
+        return false; /* a transfer met in its middle (a restart): the
+                         leader gives up on it and starts over */
+    if (!same) {
+        rx_free(s, k);
+        p->chk = k = rx_new(s, c);
+        if (k == NULL)
+            return false;
+    }
+    if (c->offset < k->got)
+        return true; /* checked already: the same bytes again */
+    if (c->offset > k->got || k->bad)
+        return false; /* early (sent again in order), or refused */
+    const char *why =
+        rx_feed(s, k, p->desc.id, (const uint8_t *)c->data + BLOCK_HDR,
+                (size_t)c->len - BLOCK_HDR, NULL);
+    k->got += c->len;
+    if (why == NULL && !rx_ends_right(k))
+        why = "stream length does not match its header";
+    if (why == NULL)
+        return true;
+    k->bad = true; /* for good: this snapshot's bytes are what they are */
+    s->stats.snap_chunks_refused++;
+    region__log(s, REGION_LOG_WARN,
+                "region %llu: snapshot chunk at %llu of %llu (index %llu) "
+                "from store %llu refused: %s",
+                (unsigned long long)p->desc.id,
+                (unsigned long long)c->offset, (unsigned long long)c->total,
+                (unsigned long long)c->meta.index, (unsigned long long)from,
+                why);
+    return false;
+}
+
 int region__snapshot_chunks(struct region_store *s, struct region_peer *p,
                             const struct raft_ready *rd)
 {
@@ -912,8 +965,7 @@ int region__snapshot_chunks(struct region_store *s, struct region_peer *p,
         }
         rx->got += c->len;
         s->stats.snap_chunks_received++;
-        if (rc == 0 && !rx->bad && rx->got == rx->total &&
-            (!rx->have_desc || rx->pos != rx->len || rx->carry.len > 0))
+        if (rc == 0 && !rx->bad && !rx_ends_right(rx))
             rx_refuse(s, p, rx, "stream length does not match its header");
         if (rc == 0 && rx->bad && !was_bad)
             rc = unstage(b, id); /* it will not be installed */
@@ -930,7 +982,8 @@ int region__snapshot_chunks(struct region_store *s, struct region_peer *p,
         if (rc == 0)
             rc = mvcc_engine_write(s->opts.engine, b, false);
         rx_free(s, p->rx);
-        p->rx = NULL;
+        rx_free(s, p->chk);
+        p->rx = p->chk = NULL;
     }
     mvcc_wbatch_destroy(b);
     return rc;
@@ -1077,7 +1130,8 @@ int region__snapshot_persist(struct region_store *s, struct region_peer *p,
     region__ranges_free(old);
     if (rc == 0) {
         rx_free(s, rx);
-        p->rx = NULL;
+        rx_free(s, p->chk);
+        p->rx = p->chk = NULL;
     }
     return rc;
 }

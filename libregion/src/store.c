@@ -1260,6 +1260,11 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
         }
         s->stats.msgs_received++;
         p->idle_ticks = 0;
+        if (m->type == RAFT_MSG_SNAPSHOT && m->to == s->opts.store_id &&
+            m->from == from && !region__snap_chunk_in_order(s, p, m, from)) {
+            raft_msg_free(m);
+            continue;
+        }
         if (m->to == s->opts.store_id && m->from == from) {
             if (m->type == RAFT_MSG_SNAPSHOT)
                 p->snap_seen = true; /* its next ready stays on the loop */

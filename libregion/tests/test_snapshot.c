@@ -441,7 +441,33 @@ struct corrupter {
     int corrupted; /* chunks corrupted */
     bool header;   /* instead: first chunks name region 9 in their header,
                       under a checksum made anew (a broken sender) */
+    bool shorten;  /* instead: first chunks say the stream is 100,000
+                      bytes shorter, checksum made anew */
 };
+
+/* Put a checksum made anew on chunk c (a sender that means it). */
+static void reseal(struct raft_snapshot *c)
+{
+    uint8_t *b = c->data;
+    uint32_t crc = region__snap_block_crc(c->meta.index, c->meta.term,
+                                          c->total, c->offset, b + 4,
+                                          (size_t)c->len - 4);
+    b[0] = (uint8_t)(crc >> 24);
+    b[1] = (uint8_t)(crc >> 16);
+    b[2] = (uint8_t)(crc >> 8);
+    b[3] = (uint8_t)crc;
+}
+
+/* Make first chunk c say its stream is 100,000 bytes shorter. */
+static bool shorten(struct raft_snapshot *c)
+{
+    uint8_t *b = c->data;
+    if (c->offset != 0 || c->len < 4 + 13)
+        return false;
+    region__put_u64(b + 5, region__get_u64(b + 5) - 100000);
+    reseal(c);
+    return true;
+}
 
 /* Make chunk c's header name region 9, its checksum still right. */
 static bool rename_region(struct raft_snapshot *c)
@@ -451,13 +477,7 @@ static bool rename_region(struct raft_snapshot *c)
         return false;
     /* block crc(4), version(1) L(8) 4+D: the region state's id at 2 */
     region__put_u64(b + 4 + 13 + 2, 9);
-    uint32_t crc = region__snap_block_crc(c->meta.index, c->meta.term,
-                                          c->total, 0, b + 4,
-                                          (size_t)c->len - 4);
-    b[0] = (uint8_t)(crc >> 24);
-    b[1] = (uint8_t)(crc >> 16);
-    b[2] = (uint8_t)(crc >> 8);
-    b[3] = (uint8_t)crc;
+    reseal(c);
     return true;
 }
 
@@ -479,9 +499,10 @@ static void corrupt(void *ctx, struct cl_msg *cm)
         if (wm.raft_len > 0)
             assert_int_equal(raft_msg_decode(wm.raft, wm.raft_len, &m), 0);
         if (m && m->type == RAFT_MSG_SNAPSHOT && m->snapshot->len > 8 &&
-            k->left > 0 && (!k->header || rename_region(m->snapshot))) {
+            k->left > 0 && (!k->header || rename_region(m->snapshot)) &&
+            (!k->shorten || shorten(m->snapshot))) {
             uint8_t *data = m->snapshot->data;
-            if (!k->header)
+            if (!k->header && !k->shorten)
                 data[m->snapshot->len / 2] ^= 0x10;
             k->left--;
             k->corrupted++;
@@ -543,6 +564,54 @@ static void foreign_header_refused(void **state)
     corrupt_chunks(true, "refused: header names another region or size");
 }
 
+/* A sender that means what it sends, wrongly: the first chunk says the
+ * stream is shorter than it is (checksum right). The chunk whose records
+ * run past that end is refused on arrival, for good (the bytes of that
+ * snapshot stay what they are): nothing is installed and nothing fails.
+ * Once the leader's log moves on, a new snapshot lands. */
+static void short_stream_refused(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    struct corrupter k = {.left = 1, .shorten = true};
+    n_logged = 0;
+    c.log_keep_entries = 4;
+    c.snap_chunk_bytes = 64u << 10;
+    c.log = keep_log;
+    c.log_level = REGION_LOG_WARN;
+    cl_init(&c, 2, false);
+    cl_bootstrap_on(&c, 1, NULL, NULL, 1);
+    assert_int_equal(cl_wait_leader(&c, 1), 1);
+    struct cl_bulk d = {.n = 300, .gen = 1};
+    load(&c, 1, &d, 0, d.n);
+    c.filter = corrupt;
+    c.filter_ctx = &k;
+    assert_int_equal(cl_change_member(&c, 1, 1, REGION_CHANGE_ADD_LEARNER, 2,
+                                      NULL),
+                     0);
+    int t;
+    for (t = 0; t < 500 && stats(&c, 2).snap_chunks_refused == 0; t++)
+        cl_tick(&c);
+    assert_true(t < 500);
+    for (t = 0; t < 100; t++) /* resends: refused again, or dropped */
+        cl_tick(&c);
+    struct region_store_stats st = stats(&c, 2);
+    assert_int_equal(k.corrupted, 1);
+    assert_int_equal(st.snaps_applied, 0);
+    assert_true(logged_with("refused: record past the end of the stream") >=
+                1);
+    assert_int_equal(logged_with("not installed"), 0);
+    struct region_desc rd;
+    assert_int_equal(region_store_region(c.st[2].s, 1, &rd, NULL),
+                     REGION_ENOT_FOUND); /* nothing installed */
+    assert_int_equal(local_keys(&c, 2, 'N'), 0);
+    struct cl_bulk more = {.n = 340, .gen = 1};
+    load(&c, 1, &more, d.n, more.n); /* compacts: a new snapshot */
+    catch_up(&c, 2, &more, 0, more.n);
+    assert_int_equal(stats(&c, 2).snaps_applied, 1);
+    cl_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,6 +621,7 @@ int main(void)
         cmocka_unit_test(crash_after_some_records),
         cmocka_unit_test(corrupt_chunk_refused),
         cmocka_unit_test(foreign_header_refused),
+        cmocka_unit_test(short_stream_refused),
     };
     return cmocka_run_group_tests_name("libregion/snapshot", tests, NULL, NULL);
 }
