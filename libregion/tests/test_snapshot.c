@@ -520,6 +520,28 @@ static void corrupt(void *ctx, struct cl_msg *cm)
     region__buf_free(&out);
 }
 
+/* Region 1 on store 1 with keys d, in 64 KiB chunks, log GC past keep
+ * entries; store 2 added as a learner, the snapshot's messages to it
+ * going through corrupter k. */
+static void add_learner_through(struct cluster *c, const struct cl_bulk *d,
+                                struct corrupter *k, uint32_t keep)
+{
+    n_logged = 0;
+    c->log_keep_entries = keep;
+    c->snap_chunk_bytes = 64u << 10;
+    c->log = keep_log;
+    c->log_level = REGION_LOG_WARN;
+    cl_init(c, 2, false);
+    cl_bootstrap_on(c, 1, NULL, NULL, 1);
+    assert_int_equal(cl_wait_leader(c, 1), 1);
+    load(c, 1, d, 0, d->n);
+    c->filter = corrupt;
+    c->filter_ctx = k;
+    assert_int_equal(cl_change_member(c, 1, 1, REGION_CHANGE_ADD_LEARNER, 2,
+                                      NULL),
+                     0);
+}
+
 /* Three chunks damaged in transit (or three first chunks whose header
  * names another region, checksum right): each is refused on arrival,
  * logged, sent again, and the snapshot lands whole. */
@@ -527,21 +549,8 @@ static void corrupt_chunks(bool header, const char *why)
 {
     struct cluster c = {0};
     struct corrupter k = {.left = 3, .header = header};
-    n_logged = 0;
-    c.log_keep_entries = 8;
-    c.snap_chunk_bytes = 64u << 10;
-    c.log = keep_log;
-    c.log_level = REGION_LOG_WARN;
-    cl_init(&c, 2, false);
-    cl_bootstrap_on(&c, 1, NULL, NULL, 1);
-    assert_int_equal(cl_wait_leader(&c, 1), 1);
     struct cl_bulk d = {.n = 300, .gen = 1};
-    load(&c, 1, &d, 0, d.n);
-    c.filter = corrupt;
-    c.filter_ctx = &k;
-    assert_int_equal(cl_change_member(&c, 1, 1, REGION_CHANGE_ADD_LEARNER, 2,
-                                      NULL),
-                     0);
+    add_learner_through(&c, &d, &k, 8);
     catch_up(&c, 2, &d, 0, d.n);
     struct region_store_stats st = stats(&c, 2);
     assert_int_equal(k.corrupted, 3);
@@ -574,21 +583,8 @@ static void short_stream_refused(void **state)
     (void)state;
     struct cluster c = {0};
     struct corrupter k = {.left = 1, .shorten = true};
-    n_logged = 0;
-    c.log_keep_entries = 4;
-    c.snap_chunk_bytes = 64u << 10;
-    c.log = keep_log;
-    c.log_level = REGION_LOG_WARN;
-    cl_init(&c, 2, false);
-    cl_bootstrap_on(&c, 1, NULL, NULL, 1);
-    assert_int_equal(cl_wait_leader(&c, 1), 1);
     struct cl_bulk d = {.n = 300, .gen = 1};
-    load(&c, 1, &d, 0, d.n);
-    c.filter = corrupt;
-    c.filter_ctx = &k;
-    assert_int_equal(cl_change_member(&c, 1, 1, REGION_CHANGE_ADD_LEARNER, 2,
-                                      NULL),
-                     0);
+    add_learner_through(&c, &d, &k, 4);
     int t;
     for (t = 0; t < 500 && stats(&c, 2).snap_chunks_refused == 0; t++)
         cl_tick(&c);
