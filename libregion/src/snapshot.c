@@ -196,6 +196,7 @@ static int delete_ranges(struct mvcc_wbatch *b,
  * Sending: a snapshot read from an engine snapshot through a cursor.
  */
 struct tx_ckpt {
+    bool set;         /* the slot holds a position */
     uint64_t pos;     /* stream offset of the position */
     int ri;           /* range (-1: header, REGION__N_RANGES: the end) */
     uint8_t *key;     /* engine key of the record at pos (owned) */
@@ -332,9 +333,8 @@ static int tx_advance(struct region_store *s, struct region_snap_tx *tx,
 static int tx_mark(struct region_store *s, struct region_snap_tx *tx)
 {
     for (int i = 0; i < TX_CKPTS; i++)
-        if (tx->ck[i].key_len > 0 || tx->ck[i].ri != 0 || tx->ck[i].pos)
-            if (tx->ck[i].pos == tx->pos)
-                return 0;
+        if (tx->ck[i].set && tx->ck[i].pos == tx->pos)
+            return 0;
     struct tx_ckpt *c = &tx->ck[tx->ck_next];
     size_t kl = 0;
     const uint8_t *k = NULL;
@@ -347,7 +347,7 @@ static int tx_mark(struct region_store *s, struct region_snap_tx *tx)
     tx->mem += kl;
     tx->mem -= c->key_len;
     region__free(c->key);
-    *c = (struct tx_ckpt){tx->pos, tx->ri, copy, kl, tx->rec_off};
+    *c = (struct tx_ckpt){true, tx->pos, tx->ri, copy, kl, tx->rec_off};
     tx->ck_next = (tx->ck_next + 1) % TX_CKPTS;
     return 0;
 }
@@ -362,8 +362,7 @@ static int tx_seek(struct region_store *s, struct region_snap_tx *tx,
         const struct tx_ckpt *best = NULL;
         for (int i = 0; i < TX_CKPTS; i++) {
             const struct tx_ckpt *c = &tx->ck[i];
-            bool used = c->key != NULL || c->ri != 0 || c->pos != 0;
-            if (used && c->pos <= pos && (best == NULL || c->pos > best->pos))
+            if (c->set && c->pos <= pos && (best == NULL || c->pos > best->pos))
                 best = c;
         }
         mvcc_iter_destroy(tx->it);
