@@ -142,6 +142,19 @@ static int logged_with(const char *what)
     return n;
 }
 
+/* Two stores, region 1 on store 1 alone (chunk bytes and log GC as
+ * given, 0: defaults) holding keys d. */
+static void solo_region(struct cluster *c, uint32_t chunk, uint32_t keep,
+                        const struct cl_bulk *d)
+{
+    c->snap_chunk_bytes = chunk;
+    c->log_keep_entries = keep;
+    cl_init(c, 2, false);
+    cl_bootstrap_on(c, 1, NULL, NULL, 1);
+    assert_int_equal(cl_wait_leader(c, 1), 1);
+    load(c, 1, d, 0, d->n);
+}
+
 /* A 20 MiB region goes to a new learner in 1 MiB chunks: every chunk is
  * read, staged and installed once, and neither side's snapshot code holds
  * more than a few chunks (the old code built it whole: 20 MiB). */
@@ -149,12 +162,8 @@ static void big_region_bounded_memory(void **state)
 {
     (void)state;
     struct cluster c = {0};
-    c.log_keep_entries = 16;
-    cl_init(&c, 2, false);
-    cl_bootstrap_on(&c, 1, NULL, NULL, 1);
-    assert_int_equal(cl_wait_leader(&c, 1), 1);
     struct cl_bulk d = {.n = 5000, .gen = 1};
-    load(&c, 1, &d, 0, d.n);
+    solo_region(&c, 0, 16, &d);
     uint64_t len = stream_len(&d, 2, 1u << 1, 2);
     assert_true(len > 20u << 20);
     assert_int_equal(cl_change_member(&c, 1, 1, REGION_CHANGE_ADD_LEARNER, 2,
@@ -527,14 +536,9 @@ static void add_learner_through(struct cluster *c, const struct cl_bulk *d,
                                 struct corrupter *k, uint32_t keep)
 {
     n_logged = 0;
-    c->log_keep_entries = keep;
-    c->snap_chunk_bytes = 64u << 10;
     c->log = keep_log;
     c->log_level = REGION_LOG_WARN;
-    cl_init(c, 2, false);
-    cl_bootstrap_on(c, 1, NULL, NULL, 1);
-    assert_int_equal(cl_wait_leader(c, 1), 1);
-    load(c, 1, d, 0, d->n);
+    solo_region(c, 64u << 10, keep, d);
     c->filter = corrupt;
     c->filter_ctx = k;
     assert_int_equal(cl_change_member(c, 1, 1, REGION_CHANGE_ADD_LEARNER, 2,
@@ -671,6 +675,98 @@ static void reads_in_any_order(void **state)
     cl_destroy(&c);
 }
 
+/* Put n records straight into every range of region 1 = [nil, nil) on
+ * store i's engine (raw, TTL records, libmvcc's three CFs): what a
+ * snapshot must carry whatever wrote it. */
+static void fill_ranges(struct cluster *c, int i, int n)
+{
+    struct region_desc d;
+    memset(&d, 0, sizeof d);
+    d.id = 1;
+    struct region_range r[REGION__N_RANGES];
+    assert_int_equal(region__ranges(&d, r), 0);
+    for (int j = 0; j < REGION__N_RANGES; j++)
+        for (int k = 0; k < n; k++) {
+            uint8_t key[32], val[64];
+            memcpy(key, r[j].lo, r[j].lo_len);
+            int kl = snprintf((char *)key + r[j].lo_len, 16, "~%d.%04d", j, k);
+            memset(val, 'a' + j, sizeof val);
+            region__put_u64(val, UINT64_MAX - (uint64_t)k); /* TTLs: far */
+            size_t vl = j == REGION__RANGE_TTL ? 8 : 17 + (size_t)k % 40;
+            assert_int_equal(mvcc_engine_put(c->st[i].eng, r[j].cf, key,
+                                             r[j].lo_len + (size_t)kl, val,
+                                             vl),
+                             0);
+        }
+    region__ranges_free(r);
+}
+
+/* Whether stores a and b hold the same records in every range of region
+ * 1 = [nil, nil); *n gets how many. */
+static bool same_ranges(struct cluster *c, int a, int b, size_t *n)
+{
+    struct region_desc d;
+    memset(&d, 0, sizeof d);
+    d.id = 1;
+    struct region_range r[REGION__N_RANGES];
+    assert_int_equal(region__ranges(&d, r), 0);
+    bool same = true;
+    *n = 0;
+    for (int j = 0; same && j < REGION__N_RANGES; j++) {
+        struct mvcc_iter_opts io = {r[j].lo, r[j].lo_len, r[j].hi,
+                                    r[j].hi_len};
+        struct mvcc_iter *x = NULL, *y = NULL;
+        assert_int_equal(mvcc_engine_iter(c->st[a].eng, NULL, r[j].cf, &io,
+                                          &x),
+                         0);
+        assert_int_equal(mvcc_engine_iter(c->st[b].eng, NULL, r[j].cf, &io,
+                                          &y),
+                         0);
+        assert_int_equal(x->ops->seek_to_first(x), 0);
+        assert_int_equal(y->ops->seek_to_first(y), 0);
+        while (same && x->ops->valid(x)) {
+            size_t xk, xv, yk, yv;
+            same = y->ops->valid(y);
+            if (!same)
+                break;
+            const uint8_t *kx = x->ops->key(x, &xk);
+            const uint8_t *vx = x->ops->value(x, &xv);
+            const uint8_t *ky = y->ops->key(y, &yk);
+            const uint8_t *vy = y->ops->value(y, &yv);
+            same = xk == yk && xv == yv && memcmp(kx, ky, xk) == 0 &&
+                   memcmp(vx, vy, xv) == 0;
+            (*n)++;
+            assert_int_equal(x->ops->next(x), 0);
+            assert_int_equal(y->ops->next(y), 0);
+        }
+        same = same && !y->ops->valid(y);
+        mvcc_iter_destroy(x);
+        mvcc_iter_destroy(y);
+    }
+    region__ranges_free(r);
+    return same;
+}
+
+/* Every range travels: raw keys, TTL records and libmvcc's three CFs, in
+ * chunks that end inside records of every range. */
+static void every_range_travels(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    struct cl_bulk d = {.n = 40, .gen = 4};
+    solo_region(&c, 4096, 4, &d);
+    fill_ranges(&c, 1, 200);
+    assert_int_equal(cl_change_member(&c, 1, 1, REGION_CHANGE_ADD_LEARNER, 2,
+                                      NULL),
+                     0);
+    catch_up(&c, 2, &d, 0, d.n);
+    size_t n = 0;
+    assert_true(same_ranges(&c, 1, 2, &n));
+    assert_int_equal(n, 40 + 5 * 200);
+    assert_int_equal(stats(&c, 2).snaps_applied, 1);
+    cl_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -682,6 +778,7 @@ int main(void)
         cmocka_unit_test(foreign_header_refused),
         cmocka_unit_test(short_stream_refused),
         cmocka_unit_test(reads_in_any_order),
+        cmocka_unit_test(every_range_travels),
     };
     return cmocka_run_group_tests_name("libregion/snapshot", tests, NULL, NULL);
 }
