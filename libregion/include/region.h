@@ -308,7 +308,7 @@ struct region_store_stats {
     uint64_t snap_chunks_sent;     /* snapshot chunks read for followers */
     uint64_t snap_chunks_received; /* snapshot chunks staged from leaders */
     uint64_t snap_chunks_refused;  /* snapshot chunks refused on arrival
-                                      (checksum, header); resent */
+                                      (checksum, header, records) */
     uint64_t snap_installs_resumed; /* installs a restart interrupted,
                                        completed at open */
     uint64_t snap_mem;      /* bytes the snapshot code holds now: cursors,
