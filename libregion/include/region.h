@@ -196,6 +196,8 @@ struct region_store_opts {
     uint64_t (*unix_ms)(void *clock_ctx); /* wall clock in ms since the
                                     epoch for raw TTLs (NULL:
                                     CLOCK_REALTIME) */
+    uint32_t snap_chunk_bytes;   /* bytes of a snapshot chunk this store
+                                    sends (1 MiB; at least 4096) */
 };
 
 struct region_store;
@@ -303,6 +305,16 @@ struct region_store_stats {
                                  here that campaigned at once */
     uint64_t votes_held;    /* votes that arrived before the split making
                                their region here, answered after it */
+    uint64_t snap_chunks_sent;     /* snapshot chunks read for followers */
+    uint64_t snap_chunks_received; /* snapshot chunks staged from leaders */
+    uint64_t snap_chunks_refused;  /* snapshot chunks refused on arrival
+                                      (checksum, header, records) */
+    uint64_t snap_installs_resumed; /* installs a restart interrupted,
+                                       completed at open */
+    uint64_t snap_mem;      /* bytes the snapshot code holds now: cursors,
+                               a chunk's staged records, an install batch
+                               (not libraft's chunks in flight) */
+    uint64_t snap_mem_peak; /* the most snap_mem held since open */
 };
 void region_store_stats(struct region_store *s, struct region_store_stats *st);
 

@@ -160,8 +160,13 @@ struct region_peer {
     struct raft_memstore *ms;     /* the log cache (everything durable) */
     raft_index compacted;         /* last index dropped from the log (its
                                      term kept): snapshot index */
-    struct raft_snapshot snap;    /* last snapshot built for a follower */
-    bool has_snap;                /* snap is valid */
+    struct region_snap_tx *tx[2]; /* snapshots being sent to followers,
+                                     newest first (snapshot.c; NULL:
+                                     none) */
+    struct region_snap_rx *rx;    /* a snapshot being received (NULL:
+                                     none) */
+    struct region_snap_rx *chk;   /* the one whose chunks are checked on
+                                     arrival, in order (NULL: none) */
     struct raft_node *node;       /* the Raft group member */
     raft_index applied;           /* last applied index */
     raft_term applied_term;       /* its entry's term (0: not known since
@@ -418,13 +423,48 @@ int region__ranges(const struct region_desc *d,
 void region__ranges_free(struct region_range r[REGION__N_RANGES]);
 /* Point p->stor at the memstore's storage with snapshot support. */
 void region__storage_init(struct region_peer *p);
+/* Drop the snapshots p keeps for sending (its range or epoch changed);
+ * a transfer still sending one starts over with a new one. */
 void region__snap_free(struct region_peer *p);
-/* Add to s->wb what installing snap (received) takes: the region's data
- * replaced, log dropped, region/apply/snapshot state; *d gets the
- * snapshot's region. */
+/* Free everything of p's snapshots, the one being received too. */
+void region__snap_destroy(struct region_peer *p);
+/* Whether the SNAPSHOT message m, for region_id from store from, may be
+ * stepped: false (counted, logged) when its chunk fails its checksum or
+ * its header is malformed; the leader sends it again. */
+bool region__snap_chunk_ok(struct region_store *s, uint64_t region_id,
+                           const struct raft_message *m, uint64_t from);
+/* Whether the SNAPSHOT message m for p may be stepped, its records
+ * checked on arrival in order (a chunk past those checked waits for the
+ * leader's resend; one met mid-transfer is dropped): false, counted and
+ * logged, for a chunk whose records do not parse or lie outside the
+ * region. The install can then only meet records checked already. */
+bool region__snap_chunk_in_order(struct region_store *s,
+                                 struct region_peer *p,
+                                 const struct raft_message *m, uint64_t from);
+/* The region a snapshot's first chunk names: 0, or REGION_EDECODE when c
+ * is no first chunk or its header does not decode. */
+int region__snap_chunk_desc(const struct raft_snapshot *c,
+                            struct region_desc *d);
+/* The checksum that opens a snapshot block (byte table in snapshot.c). */
+uint32_t region__snap_block_crc(raft_index index, raft_term term,
+                                uint64_t total, uint64_t offset,
+                                const uint8_t *payload, size_t n);
+/* Stage the snapshot chunks of rd (written at once, unsynced: libraft
+ * starts a transfer cut by a restart over); a chunk that does not parse
+ * makes the snapshot refused (logged; its install then fails). */
+int region__snapshot_chunks(struct region_store *s, struct region_peer *p,
+                            const struct raft_ready *rd);
+/* Install snap (received: rd.snapshot, its data staged by the chunks):
+ * a marker and the region's old data dropped, the staged records moved
+ * into place (engine writes of their own), then added to s->wb the log
+ * dropped and the region/apply/snapshot states; *d gets the snapshot's
+ * region. REGION_EDECODE (s->errmsg says why) if it was refused. */
 int region__snapshot_persist(struct region_store *s, struct region_peer *p,
                              const struct raft_snapshot *snap,
                              struct region_desc *d);
+/* At open, before regions load: complete installs a restart interrupted
+ * and drop the chunks of unfinished transfers. */
+int region__snap_recover(struct region_store *s);
 /* Drop applied log entries past the keep limit (engine and memstore). */
 int region__log_gc(struct region_store *s, struct region_peer *p);
 /* Membership (member.c). Conf state of a region: its stores are voters,

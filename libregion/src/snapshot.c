@@ -1,21 +1,109 @@
-/* snapshot.c: Raft log GC and region snapshots. Applied entries past
- * log_keep_entries are dropped (engine and memstore); a follower that
- * needs them gets a snapshot built from the engine (every key of the
- * region, raw and transactional), sent by libraft in chunks, and installed
- * atomically with the region's Raft state. DESIGN.md, "Snapshots and log
- * GC" (byte table of the snapshot data there and below).
+/* snapshot.c: Raft log GC and region snapshots, streamed both ways. A
+ * leader reads a snapshot chunk by chunk from a RocksDB snapshot of the
+ * region's ranges (libraft's snapshot_read), never holding it whole; a
+ * follower checks each chunk as it arrives, stages its records under keys
+ * of its own, and installs them in bounded batches behind a marker that a
+ * restart completes. DESIGN.md, "Snapshots and log GC".
  *
- * Snapshot data:
- *   0   1    format version (1)
- *   1   4+D  region state (codec.c's region state record)
- *   ..       records until the end: cf(1) 4+K engine key 4+V value
+ * Snapshot data (libraft's `total` bytes) is a run of blocks of the
+ * sender's snap_chunk_bytes, the last one shorter; libraft's chunks are
+ * these blocks:
+ *   0   4    crc32c of index(8) term(8) total(8) offset(8), then payload
+ *   4   ..   payload: the next bytes of the stream
+ * The stream:
+ *   0   1    format version (2)
+ *   1   8    stream length L (this header included)
+ *   9   4+D  region state (codec.c's region state record)
+ *   ..       records until L: cf(1) 4+K engine key 4+V value
+ * Kept by a receiver, CF default:
+ *   01 'P' region(8) seq(8)   records of one received chunk, as above
+ *   01 'N' region(8)          install under way: index(8) term(8) 4+D
+ *                             region state
  */
+#include <assert.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "region_int.h"
 
+#define SNAP_VERSION 2
+#define BLOCK_HDR 4      /* crc32c */
+#define STREAM_HDR 13    /* version(1) L(8) desc length(4) */
+#define REC_HDR 9        /* cf(1) key length(4) value length(4) */
+#define TX_CKPTS 16      /* cursor positions kept for resends (twice
+                            libraft's default window) */
+#define KEY_STAGE_LEN REGION__KEY_LOG_LEN /* 01 'P' region(8) seq(8) */
+
+/* ---------------------------------------------------------------------
+ * Memory the snapshot code holds (stats.snap_mem), and CRC-32C.
+ */
+static void held(struct region_store *s, size_t add, size_t sub)
+{
+    s->stats.snap_mem += add;
+    assert(s->stats.snap_mem >= sub);
+    s->stats.snap_mem -= sub;
+    if (s->stats.snap_mem > s->stats.snap_mem_peak)
+        s->stats.snap_mem_peak = s->stats.snap_mem;
+}
+
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+/* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as in iSCSI
+ * (RFC 3720, appendix B.4) and RocksDB's block checksums. */
+static void crc_init(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+        crc_table[i] = c;
+    }
+}
+
+static uint32_t crc_add(uint32_t crc, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+    return crc;
+}
+
+/* The checksum of a block: bound to its snapshot and position, so a
+ * block of another snapshot or from elsewhere in this one fails it. */
+uint32_t region__snap_block_crc(raft_index index, raft_term term,
+                                uint64_t total, uint64_t offset,
+                                const uint8_t *payload, size_t n)
+{
+    pthread_once(&crc_once, crc_init);
+    uint8_t pre[32];
+    region__put_u64(pre, index);
+    region__put_u64(pre + 8, term);
+    region__put_u64(pre + 16, total);
+    region__put_u64(pre + 24, offset);
+    uint32_t crc = crc_add(0xffffffffu, pre, sizeof pre);
+    return crc_add(crc, payload, n) ^ 0xffffffffu;
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+           (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* ---------------------------------------------------------------------
+ * The region's engine ranges.
+ */
 static uint8_t *bound(uint8_t prefix, const uint8_t *k, size_t len, bool enc,
                       bool upper, size_t *out_len)
 {
@@ -83,82 +171,359 @@ static int cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
     return c ? c : (al < bl ? -1 : al > bl);
 }
 
-/* Build a snapshot of p at its applied index into p->snap. */
+/* Whether engine key k of CF cf lies in one of ranges r. */
+static bool in_ranges(const struct region_range r[REGION__N_RANGES], int cf,
+                      const uint8_t *k, size_t kl)
+{
+    for (int i = 0; i < REGION__N_RANGES; i++)
+        if (r[i].cf == cf && cmp_bytes(k, kl, r[i].lo, r[i].lo_len) >= 0 &&
+            cmp_bytes(k, kl, r[i].hi, r[i].hi_len) < 0)
+            return true;
+    return false;
+}
+
+static int delete_ranges(struct mvcc_wbatch *b,
+                         const struct region_range r[REGION__N_RANGES])
+{
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < REGION__N_RANGES; i++)
+        rc = mvcc_wbatch_delete_range(b, r[i].cf, r[i].lo, r[i].lo_len,
+                                      r[i].hi, r[i].hi_len);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Sending: a snapshot read from an engine snapshot through a cursor.
+ */
+struct tx_ckpt {
+    bool set;         /* the slot holds a position */
+    uint64_t pos;     /* stream offset of the position */
+    int ri;           /* range (-1: header, REGION__N_RANGES: the end) */
+    uint8_t *key;     /* engine key of the record at pos (owned) */
+    size_t key_len;   /* its length */
+    uint64_t rec_off; /* bytes of that record (or the header) before pos */
+};
+
+struct region_snap_tx {
+    struct raft_snapshot snap;     /* meta and total, no data: what
+                                      st_snapshot hands libraft */
+    struct mvcc_snapshot *es;      /* the engine snapshot read */
+    struct region_range r[REGION__N_RANGES]; /* the region's ranges */
+    struct region_buf head;        /* stream header: version, L, desc */
+    uint64_t len;                  /* stream length L */
+    uint32_t block;                /* block bytes (the last is shorter) */
+    uint64_t pos;                  /* cursor: stream offset */
+    int ri;                        /* cursor: range (-1 header, N end) */
+    struct mvcc_iter *it;          /* cursor: on the record at pos */
+    uint64_t rec_off;              /* cursor: bytes of it before pos */
+    struct tx_ckpt ck[TX_CKPTS];   /* positions at recent block starts */
+    uint32_t ck_next;              /* slot the next one takes */
+    size_t mem;                    /* bytes counted in snap_mem */
+};
+
+static void tx_free(struct region_store *s, struct region_snap_tx *tx)
+{
+    if (tx == NULL)
+        return;
+    mvcc_iter_destroy(tx->it);
+    if (tx->es)
+        mvcc_engine_snapshot_release(s->opts.engine, tx->es);
+    region__ranges_free(tx->r);
+    region__buf_free(&tx->head);
+    for (int i = 0; i < TX_CKPTS; i++)
+        region__free(tx->ck[i].key);
+    held(s, 0, tx->mem);
+    region__free(tx);
+}
+
+/* The cursor on the first record of range ri or a later one (ri =
+ * REGION__N_RANGES past the last). */
+static int tx_open(struct region_store *s, struct region_snap_tx *tx, int ri)
+{
+    mvcc_iter_destroy(tx->it);
+    tx->it = NULL;
+    tx->rec_off = 0;
+    for (tx->ri = ri; tx->ri < REGION__N_RANGES; tx->ri++) {
+        struct region_range *r = &tx->r[tx->ri];
+        struct mvcc_iter_opts io = {r->lo, r->lo_len, r->hi, r->hi_len};
+        int rc = mvcc_engine_iter(s->opts.engine, tx->es, r->cf, &io, &tx->it);
+        if (rc != 0)
+            return rc;
+        rc = tx->it->ops->seek_to_first(tx->it);
+        if (rc != 0)
+            return rc;
+        if (tx->it->ops->valid(tx->it))
+            return 0;
+        mvcc_iter_destroy(tx->it);
+        tx->it = NULL;
+    }
+    return 0;
+}
+
+/* Copy n bytes of a record (cf, k, v) from byte from of its encoding. */
+static void rec_copy(uint8_t cf, const uint8_t *k, size_t kl, const uint8_t *v,
+                     size_t vl, uint64_t from, uint8_t *dst, size_t n)
+{
+    uint8_t h[REC_HDR];
+    h[0] = cf;
+    put_u32(h + 1, (uint32_t)kl);
+    put_u32(h + 5, (uint32_t)vl);
+    /* the encoding's pieces: cf and key length, key, value length, value */
+    const uint8_t *piece[4] = {h, k, h + 5, v};
+    size_t plen[4] = {5, kl, 4, vl};
+    for (int i = 0; i < 4 && n > 0; i++) {
+        if (from >= plen[i]) {
+            from -= plen[i];
+            continue;
+        }
+        size_t take = plen[i] - (size_t)from;
+        if (take > n)
+            take = n;
+        memcpy(dst, piece[i] + from, take);
+        dst += take;
+        n -= take;
+        from = 0;
+    }
+}
+
+/* Move the cursor n bytes on, copying them to dst (NULL: skip). */
+static int tx_advance(struct region_store *s, struct region_snap_tx *tx,
+                      uint8_t *dst, uint64_t n)
+{
+    int rc = 0;
+    while (rc == 0 && n > 0) {
+        uint64_t size, take;
+        if (tx->ri < 0) {
+            size = tx->head.len;
+            take = size - tx->rec_off < n ? size - tx->rec_off : n;
+            if (dst)
+                memcpy(dst, tx->head.data + tx->rec_off, (size_t)take);
+        } else if (tx->ri < REGION__N_RANGES) {
+            size_t kl, vl;
+            const uint8_t *k = tx->it->ops->key(tx->it, &kl);
+            const uint8_t *v = tx->it->ops->value(tx->it, &vl);
+            size = REC_HDR + (uint64_t)kl + vl;
+            take = size - tx->rec_off < n ? size - tx->rec_off : n;
+            if (dst)
+                rec_copy((uint8_t)tx->r[tx->ri].cf, k, kl, v, vl,
+                         tx->rec_off, dst, (size_t)take);
+        } else {
+            return REGION_EINTERNAL; /* past the length counted */
+        }
+        tx->rec_off += take;
+        tx->pos += take;
+        n -= take;
+        if (dst)
+            dst += take;
+        if (tx->rec_off < size)
+            continue;
+        if (tx->ri < 0) {
+            rc = tx_open(s, tx, 0);
+        } else {
+            tx->rec_off = 0;
+            rc = tx->it->ops->next(tx->it);
+            if (rc == 0 && !tx->it->ops->valid(tx->it))
+                rc = tx_open(s, tx, tx->ri + 1);
+        }
+    }
+    return rc;
+}
+
+/* Remember the cursor (at a block start) for a resend from there. */
+static int tx_mark(struct region_store *s, struct region_snap_tx *tx)
+{
+    for (int i = 0; i < TX_CKPTS; i++)
+        if (tx->ck[i].set && tx->ck[i].pos == tx->pos)
+            return 0;
+    struct tx_ckpt *c = &tx->ck[tx->ck_next];
+    size_t kl = 0;
+    const uint8_t *k = NULL;
+    if (tx->ri >= 0 && tx->ri < REGION__N_RANGES)
+        k = tx->it->ops->key(tx->it, &kl);
+    uint8_t *copy = NULL;
+    if (kl > 0 && (copy = region__memdup(k, kl)) == NULL)
+        return -ENOMEM;
+    held(s, kl, c->key_len);
+    tx->mem += kl;
+    tx->mem -= c->key_len;
+    region__free(c->key);
+    *c = (struct tx_ckpt){true, tx->pos, tx->ri, copy, kl, tx->rec_off};
+    tx->ck_next = (tx->ck_next + 1) % TX_CKPTS;
+    return 0;
+}
+
+/* Put the cursor at stream offset pos: from where it is, else from the
+ * nearest remembered position before pos, else from the start. */
+static int tx_seek(struct region_store *s, struct region_snap_tx *tx,
+                   uint64_t pos)
+{
+    int rc = 0;
+    if (tx->pos > pos) {
+        const struct tx_ckpt *best = NULL;
+        for (int i = 0; i < TX_CKPTS; i++) {
+            const struct tx_ckpt *c = &tx->ck[i];
+            if (c->set && c->pos <= pos && (best == NULL || c->pos > best->pos))
+                best = c;
+        }
+        mvcc_iter_destroy(tx->it);
+        tx->it = NULL;
+        if (best == NULL || best->ri < 0) {
+            tx->ri = -1;
+            tx->pos = best ? best->pos : 0;
+            tx->rec_off = best ? best->rec_off : 0;
+        } else {
+            rc = tx_open(s, tx, best->ri);
+            if (rc == 0 && best->ri < REGION__N_RANGES) {
+                rc = tx->it->ops->seek(tx->it, best->key, best->key_len);
+                size_t kl = 0;
+                const uint8_t *k = NULL;
+                if (rc == 0 && tx->it->ops->valid(tx->it))
+                    k = tx->it->ops->key(tx->it, &kl);
+                if (rc == 0 && (k == NULL || kl != best->key_len ||
+                                memcmp(k, best->key, kl) != 0))
+                    rc = REGION_EINTERNAL; /* the engine snapshot moved */
+            }
+            tx->ri = best->ri;
+            tx->pos = best->pos;
+            tx->rec_off = best->rec_off;
+        }
+    }
+    if (rc == 0 && pos > tx->pos)
+        rc = tx_advance(s, tx, NULL, pos - tx->pos);
+    return rc;
+}
+
+/* Build a snapshot of p at its applied index: take an engine snapshot and
+ * count the stream's length; no record is copied. It becomes p->tx[0]. */
 static int snap_build(struct region_store *s, struct region_peer *p)
 {
-    struct region_buf b = {0}, d = {0};
-    struct region_range r[REGION__N_RANGES];
-    struct mvcc_snapshot *es = NULL;
-    int rc = region__ranges(&p->desc, r);
-    if (rc != 0)
-        return rc;
-    region__buf_u8(&b, 1);
-    rc = region__encode_desc(&d, &p->desc, 0);
-    region__buf_bytes(&b, d.data, d.len);
+    struct region_snap_tx *tx = region__calloc(1, sizeof *tx);
+    if (tx == NULL)
+        return -ENOMEM;
+    struct region_buf d = {0};
+    int rc = region__ranges(&p->desc, tx->r);
     if (rc == 0)
-        rc = mvcc_engine_snapshot(s->opts.engine, &es);
+        rc = region__encode_desc(&d, &p->desc, 0);
+    region__buf_u8(&tx->head, SNAP_VERSION);
+    region__buf_u64(&tx->head, 0); /* L, below */
+    region__buf_bytes(&tx->head, d.data, d.len);
+    region__buf_free(&d);
+    if (rc == 0 && tx->head.oom)
+        rc = -ENOMEM;
+    if (rc == 0)
+        rc = mvcc_engine_snapshot(s->opts.engine, &tx->es);
+    uint64_t len = tx->head.len;
     for (int i = 0; rc == 0 && i < REGION__N_RANGES; i++) {
-        struct mvcc_iter_opts io = {r[i].lo, r[i].lo_len, r[i].hi, r[i].hi_len};
+        struct region_range *r = &tx->r[i];
+        struct mvcc_iter_opts io = {r->lo, r->lo_len, r->hi, r->hi_len};
         struct mvcc_iter *it = NULL;
-        rc = mvcc_engine_iter(s->opts.engine, es, r[i].cf, &io, &it);
+        rc = mvcc_engine_iter(s->opts.engine, tx->es, r->cf, &io, &it);
         if (rc != 0)
             break;
         rc = it->ops->seek_to_first(it);
         while (rc == 0 && it->ops->valid(it)) {
             size_t kl, vl;
-            const uint8_t *k = it->ops->key(it, &kl);
-            const uint8_t *v = it->ops->value(it, &vl);
-            region__buf_u8(&b, (uint8_t)r[i].cf);
-            region__buf_bytes(&b, k, kl);
-            region__buf_bytes(&b, v, vl);
+            (void)it->ops->key(it, &kl);
+            (void)it->ops->value(it, &vl);
+            len += REC_HDR + (uint64_t)kl + vl;
             rc = it->ops->next(it);
         }
         mvcc_iter_destroy(it);
     }
-    if (es)
-        mvcc_engine_snapshot_release(s->opts.engine, es);
-    region__ranges_free(r);
-    region__buf_free(&d);
-    if (rc == 0 && b.oom)
-        rc = -ENOMEM;
-    if (rc != 0) {
-        region__buf_free(&b);
-        return rc;
-    }
-    region__snap_free(p);
     raft_term term = 0;
-    const struct raft_storage_ops *ops = raft_memstore_storage(p->ms)->ops;
-    rc = ops->term(raft_memstore_storage(p->ms), p->applied, &term);
+    if (rc == 0) {
+        struct raft_storage *in = raft_memstore_storage(p->ms);
+        rc = in->ops->term(in, p->applied, &term);
+    }
     if (rc != 0) {
-        region__buf_free(&b);
+        tx_free(s, tx);
         return rc;
     }
-    memset(&p->snap, 0, sizeof p->snap);
-    p->snap.meta.index = p->applied;
-    p->snap.meta.term = term;
-    region__conf_of(&p->desc, &p->snap.meta.conf);
-    p->snap.total = p->snap.len = b.len;
-    p->snap.data = b.data; /* handed to p->snap */
-    p->has_snap = true;
+    region__put_u64(tx->head.data + 1, len);
+    tx->len = len;
+    tx->block = s->opts.snap_chunk_bytes;
+    uint64_t per = tx->block - BLOCK_HDR;
+    uint64_t blocks = (len + per - 1) / per;
+    tx->snap.meta.index = p->applied;
+    tx->snap.meta.term = term;
+    region__conf_of(&p->desc, &tx->snap.meta.conf);
+    tx->snap.total = len + BLOCK_HDR * blocks;
+    tx->ri = -1;
+    tx->mem = sizeof *tx + tx->head.cap;
+    for (int i = 0; i < REGION__N_RANGES; i++)
+        tx->mem += tx->r[i].lo_len + tx->r[i].hi_len;
+    held(s, tx->mem, 0);
+    /* the one before stays readable for a transfer still sending it */
+    tx_free(s, p->tx[1]);
+    p->tx[1] = p->tx[0];
+    p->tx[0] = tx;
     s->stats.snaps_built++;
     region__log(s, REGION_LOG_INFO,
-                "region %llu: snapshot at %llu built (%zu bytes)",
+                "region %llu: snapshot at %llu taken (%llu bytes, %llu "
+                "chunks)",
                 (unsigned long long)p->desc.id,
-                (unsigned long long)p->applied, b.len);
+                (unsigned long long)p->applied,
+                (unsigned long long)tx->snap.total,
+                (unsigned long long)blocks);
     return 0;
 }
 
 void region__snap_free(struct region_peer *p)
 {
-    if (p->has_snap)
-        region__free(p->snap.data);
-    memset(&p->snap, 0, sizeof p->snap);
-    p->has_snap = false;
+    for (int i = 0; i < 2; i++) {
+        tx_free(p->store, p->tx[i]);
+        p->tx[i] = NULL;
+    }
 }
 
-/* The storage the node reads: the memstore's, except snapshot, which is
- * built from the engine when the memstore's is older than the log's
- * start (the memstore only ever holds the metadata of a compaction). */
+static int st_read(struct raft_storage *st, raft_index index, uint64_t offset,
+                   void *buf, uint64_t len)
+{
+    struct region_peer *p = (struct region_peer *)st;
+    struct region_store *s = p->store;
+    struct region_snap_tx *tx = NULL;
+    for (int i = 0; i < 2; i++)
+        if (p->tx[i] && p->tx[i]->snap.meta.index == index)
+            tx = p->tx[i];
+    if (tx == NULL)
+        return RAFT_ESNAPOLD;
+    uint8_t *out = buf;
+    uint64_t per = tx->block - BLOCK_HDR;
+    while (len > 0) {
+        if (offset % tx->block != 0 || offset >= tx->snap.total)
+            return RAFT_EINVAL; /* chunks are blocks (snapshot_chunk_bytes) */
+        uint64_t lpos = offset / tx->block * per;
+        uint64_t n = tx->len - lpos < per ? tx->len - lpos : per;
+        if (len < BLOCK_HDR + n)
+            return RAFT_EINVAL;
+        int rc = tx_seek(s, tx, lpos);
+        if (rc == 0)
+            rc = tx_mark(s, tx);
+        if (rc == 0)
+            rc = tx_advance(s, tx, out + BLOCK_HDR, n);
+        if (rc != 0) {
+            region__log(s, REGION_LOG_WARN,
+                        "region %llu: snapshot read at %llu: %s",
+                        (unsigned long long)p->desc.id,
+                        (unsigned long long)offset, region_strerror(rc));
+            /* its cursor is lost: the transfer starts over with a new one */
+            region__snap_free(p);
+            return RAFT_ESNAPOLD;
+        }
+        put_u32(out, region__snap_block_crc(
+                         tx->snap.meta.index, tx->snap.meta.term,
+                         tx->snap.total, offset, out + BLOCK_HDR, (size_t)n));
+        s->stats.snap_chunks_sent++;
+        out += BLOCK_HDR + n;
+        offset += BLOCK_HDR + n;
+        len -= BLOCK_HDR + n;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * The node's storage: the memstore's, with snapshots from the engine.
+ */
 static struct raft_storage *inner(struct raft_storage *st)
 {
     struct region_peer *p = (struct region_peer *)st;
@@ -204,14 +569,14 @@ static int st_snapshot(struct raft_storage *st,
     struct region_peer *p = (struct region_peer *)st;
     if (p->merge_target) /* the mark is not in a snapshot: none while */
         return RAFT_ESNAPTEMP; /* merging (DESIGN "Merge") */
-    /* always with data: the memstore's holds none (bootstrap or a
+    /* always one with data: the memstore's holds none (bootstrap or a
      * compaction point), and a peer created by a message has nothing */
-    if (!p->has_snap || p->snap.meta.index < p->compacted) {
+    if (p->tx[0] == NULL || p->tx[0]->snap.meta.index < p->compacted) {
         int rc = snap_build(p->store, p);
         if (rc != 0)
             return RAFT_ESNAPTEMP; /* try again later */
     }
-    *snap = &p->snap;
+    *snap = &p->tx[0]->snap;
     return 0;
 }
 
@@ -222,6 +587,7 @@ static const struct raft_storage_ops storage_ops = {
     .first_index = st_first,
     .last_index = st_last,
     .snapshot = st_snapshot,
+    .snapshot_read = st_read,
 };
 
 void region__storage_init(struct region_peer *p)
@@ -229,91 +595,703 @@ void region__storage_init(struct region_peer *p)
     p->stor.ops = &storage_ops;
 }
 
-/* Whether engine key k of CF cf lies in one of ranges r. */
-static bool in_ranges(const struct region_range r[REGION__N_RANGES], int cf,
-                      const uint8_t *k, size_t kl)
+/* ---------------------------------------------------------------------
+ * Receiving: chunks checked on arrival, parsed and staged in order.
+ */
+struct region_snap_rx {
+    raft_index index;         /* snapshot being received */
+    raft_term term;           /* its term */
+    uint64_t total;           /* its size */
+    uint64_t got;             /* bytes of it taken, in order */
+    uint64_t seq;             /* next staging key */
+    bool bad;                 /* refused: it will not be installed */
+    char why[96];             /* what was wrong */
+    bool have_desc;           /* the header was read */
+    struct region_desc desc;  /* the region it holds */
+    struct region_range r[REGION__N_RANGES]; /* desc's ranges */
+    uint64_t len;             /* stream length L (the header's) */
+    uint64_t pos;             /* stream bytes parsed */
+    struct region_buf carry;  /* a header or record cut by a chunk end */
+    size_t mem;               /* bytes counted in snap_mem */
+};
+
+/* A log key's layout, of another kind. */
+static void stage_key(uint8_t out[KEY_STAGE_LEN], uint64_t region,
+                      uint64_t seq)
 {
-    for (int i = 0; i < REGION__N_RANGES; i++)
-        if (r[i].cf == cf && cmp_bytes(k, kl, r[i].lo, r[i].lo_len) >= 0 &&
-            cmp_bytes(k, kl, r[i].hi, r[i].hi_len) < 0)
-            return true;
+    region__key_log(out, region, seq);
+    out[1] = 'P';
+}
+
+static void rx_free(struct region_store *s, struct region_snap_rx *rx)
+{
+    if (rx == NULL)
+        return;
+    region__ranges_free(rx->r);
+    region__buf_free(&rx->carry);
+    held(s, 0, rx->mem);
+    region__free(rx);
+}
+
+void region__snap_destroy(struct region_peer *p)
+{
+    region__snap_free(p);
+    rx_free(p->store, p->rx);
+    rx_free(p->store, p->chk);
+    p->rx = p->chk = NULL;
+}
+
+/* Add to b the deletion of region's staged chunks. */
+static int unstage(struct mvcc_wbatch *b, uint64_t region)
+{
+    uint8_t lo[KEY_STAGE_LEN], hi[KEY_STAGE_LEN];
+    stage_key(lo, region, 0);
+    stage_key(hi, region + 1, 0);
+    return mvcc_wbatch_delete_range(b, MVCC_CF_DEFAULT, lo, sizeof lo, hi,
+                                    sizeof hi);
+}
+
+/* The region state in a first chunk's header (0), or REGION_EDECODE. */
+static int head_desc(const uint8_t *p, size_t n, uint64_t *len,
+                     struct region_desc *d)
+{
+    if (n < STREAM_HDR || p[0] != SNAP_VERSION)
+        return REGION_EDECODE;
+    uint32_t dl = get_u32(p + 9);
+    uint8_t state;
+    if (dl > n - STREAM_HDR ||
+        region__decode_desc(p + STREAM_HDR, dl, d, &state) != 0 || state != 0)
+        return REGION_EDECODE;
+    *len = region__get_u64(p + 1);
+    return *len < STREAM_HDR + (uint64_t)dl ? REGION_EDECODE : 0;
+}
+
+int region__snap_chunk_desc(const struct raft_snapshot *c,
+                            struct region_desc *d)
+{
+    uint64_t len;
+    if (c == NULL || c->offset != 0 || c->len <= BLOCK_HDR || c->data == NULL)
+        return REGION_EDECODE;
+    return head_desc((const uint8_t *)c->data + BLOCK_HDR,
+                     (size_t)c->len - BLOCK_HDR, &len, d);
+}
+
+/* Whether chunk c (of region) holds what its checksum says; why gets
+ * the reason when not. */
+static bool chunk_sound(uint64_t region, const struct raft_snapshot *c,
+                        const char **why)
+{
+    if (c->len <= BLOCK_HDR || c->data == NULL) {
+        *why = "shorter than a block";
+        return false;
+    }
+    const uint8_t *b = c->data;
+    size_t n = (size_t)c->len - BLOCK_HDR;
+    if (get_u32(b) != region__snap_block_crc(c->meta.index, c->meta.term,
+                                             c->total, c->offset,
+                                             b + BLOCK_HDR, n)) {
+        *why = "checksum mismatch";
+        return false;
+    }
+    if (c->offset == 0) {
+        struct region_desc d;
+        uint64_t len;
+        if (head_desc(b + BLOCK_HDR, n, &len, &d) != 0) {
+            *why = "malformed header";
+            return false;
+        }
+        if (d.id != region || len > c->total) {
+            *why = "header names another region or size";
+            return false;
+        }
+    }
+    return true;
+}
+
+bool region__snap_chunk_ok(struct region_store *s, uint64_t region_id,
+                           const struct raft_message *m, uint64_t from)
+{
+    const char *why = NULL;
+    if (m->snapshot == NULL || chunk_sound(region_id, m->snapshot, &why))
+        return true;
+    s->stats.snap_chunks_refused++;
+    region__log(s, REGION_LOG_WARN,
+                "region %llu: snapshot chunk at %llu of %llu (index %llu) "
+                "from store %llu refused: %s",
+                (unsigned long long)region_id,
+                (unsigned long long)m->snapshot->offset,
+                (unsigned long long)m->snapshot->total,
+                (unsigned long long)m->snapshot->meta.index,
+                (unsigned long long)from, why);
     return false;
+}
+
+static void rx_refuse(struct region_store *s, struct region_peer *p,
+                      struct region_snap_rx *rx, const char *why)
+{
+    if (!rx->bad)
+        region__log(s, REGION_LOG_ERROR,
+                    "region %llu: snapshot at %llu refused: %s",
+                    (unsigned long long)p->desc.id,
+                    (unsigned long long)rx->index, why);
+    rx->bad = true;
+    snprintf(rx->why, sizeof rx->why, "%s", why);
+}
+
+/* Size of the unit (header or record) at p, of which have bytes are
+ * known: 1 with *size its length, 0 with *size the bytes needed to tell
+ * it, -1 when it cannot be (past the stream's end). */
+static int unit_size(const struct region_snap_rx *rx, const uint8_t *p,
+                     size_t have, uint64_t *size)
+{
+    if (!rx->have_desc) {
+        if (have < STREAM_HDR) {
+            *size = STREAM_HDR;
+            return 0;
+        }
+        *size = STREAM_HDR + (uint64_t)get_u32(p + 9);
+        return *size > rx->total ? -1 : 1;
+    }
+    if (have < 5) {
+        *size = 5;
+        return 0;
+    }
+    uint64_t kl = get_u32(p + 1);
+    if (kl + REC_HDR > rx->len - rx->pos)
+        return -1;
+    if (have < REC_HDR + kl) {
+        *size = REC_HDR + kl;
+        return 0;
+    }
+    *size = REC_HDR + kl + get_u32(p + 5 + kl);
+    return *size > rx->len - rx->pos ? -1 : 1;
+}
+
+/* One whole unit: the header read, or a record checked and added to out
+ * (the records of this chunk; NULL: checked only). */
+static const char *unit_take(struct region_snap_rx *rx, uint64_t region,
+                             const uint8_t *p, size_t n,
+                             struct region_buf *out)
+{
+    if (!rx->have_desc) {
+        if (head_desc(p, n, &rx->len, &rx->desc) != 0)
+            return "malformed header";
+        if (rx->desc.id != region || rx->len > rx->total)
+            return "header names another region or size";
+        if (region__ranges(&rx->desc, rx->r) != 0)
+            return "out of memory";
+        rx->have_desc = true;
+        rx->pos = n;
+        return NULL;
+    }
+    size_t kl = get_u32(p + 1);
+    if (p[0] >= MVCC_CF_COUNT || !in_ranges(rx->r, p[0], p + 5, kl))
+        return "record outside the region";
+    if (out)
+        region__buf_put(out, p, n);
+    rx->pos += n;
+    return NULL;
+}
+
+/* Parse n stream bytes: whole records go to out, a cut one to carry. */
+static const char *rx_feed(struct region_store *s, struct region_snap_rx *rx,
+                           uint64_t region, const uint8_t *b, size_t n,
+                           struct region_buf *out)
+{
+    const char *why = NULL;
+    while (n > 0 && why == NULL) {
+        uint64_t size = 0;
+        int k;
+        if (rx->carry.len == 0) {
+            k = unit_size(rx, b, n, &size);
+            if (k == 1 && size <= n) {
+                why = unit_take(rx, region, b, (size_t)size, out);
+                b += size;
+                n -= (size_t)size;
+                continue;
+            }
+        } else {
+            k = unit_size(rx, rx->carry.data, rx->carry.len, &size);
+        }
+        if (k < 0)
+            return "record past the end of the stream";
+        /* cut by the chunk's end: carried until whole (size is more than
+         * the carry holds: the unit's length, or what tells it) */
+        size_t take = n;
+        if (rx->carry.len > 0 && size - rx->carry.len < n)
+            take = (size_t)(size - rx->carry.len);
+        size_t cap0 = rx->carry.cap;
+        region__buf_put(&rx->carry, b, take);
+        if (rx->carry.oom)
+            return "out of memory";
+        held(s, rx->carry.cap - cap0, 0);
+        rx->mem += rx->carry.cap - cap0;
+        b += take;
+        n -= take;
+        k = unit_size(rx, rx->carry.data, rx->carry.len, &size);
+        if (k < 0)
+            return "record past the end of the stream";
+        if (k == 1 && size == rx->carry.len) {
+            why = unit_take(rx, region, rx->carry.data, rx->carry.len, out);
+            held(s, 0, rx->carry.cap);
+            rx->mem -= rx->carry.cap;
+            region__buf_free(&rx->carry);
+        }
+    }
+    return why;
+}
+
+static struct region_snap_rx *rx_new(struct region_store *s,
+                                     const struct raft_snapshot *c)
+{
+    struct region_snap_rx *rx = region__calloc(1, sizeof *rx);
+    if (rx == NULL)
+        return NULL;
+    rx->index = c->meta.index;
+    rx->term = c->meta.term;
+    rx->total = c->total;
+    rx->mem = sizeof *rx;
+    held(s, rx->mem, 0);
+    return rx;
+}
+
+/* Whether a stream checked up to got of total ends where its header
+ * says. */
+static bool rx_ends_right(const struct region_snap_rx *rx)
+{
+    return rx->got < rx->total ||
+           (rx->have_desc && rx->pos == rx->len && rx->carry.len == 0);
+}
+
+bool region__snap_chunk_in_order(struct region_store *s,
+                                 struct region_peer *p,
+                                 const struct raft_message *m, uint64_t from)
+{
+    const struct raft_snapshot *c = m->snapshot;
+    struct region_snap_rx *k = p->chk;
+    if (c == NULL || (p->initialized && c->meta.index <= p->applied))
+        return true; /* libraft refuses it, or ignores it (applied) */
+    bool same = k != NULL && k->index == c->meta.index &&
+                k->term == c->meta.term && k->total == c->total;
+    if (!same && c->offset != 0)
+        return false; /* a transfer met in its middle (a restart): the
+                         leader gives up on it and starts over */
+    if (!same) {
+        rx_free(s, k);
+        p->chk = k = rx_new(s, c);
+        if (k == NULL)
+            return false;
+    }
+    if (c->offset < k->got)
+        return true; /* checked already: the same bytes again */
+    if (c->offset > k->got || k->bad)
+        return false; /* early (sent again in order), or refused */
+    const char *why =
+        rx_feed(s, k, p->desc.id, (const uint8_t *)c->data + BLOCK_HDR,
+                (size_t)c->len - BLOCK_HDR, NULL);
+    k->got += c->len;
+    if (why == NULL && !rx_ends_right(k))
+        why = "stream length does not match its header";
+    if (why == NULL)
+        return true;
+    k->bad = true; /* for good: this snapshot's bytes are what they are */
+    s->stats.snap_chunks_refused++;
+    region__log(s, REGION_LOG_WARN,
+                "region %llu: snapshot chunk at %llu of %llu (index %llu) "
+                "from store %llu refused: %s",
+                (unsigned long long)p->desc.id,
+                (unsigned long long)c->offset, (unsigned long long)c->total,
+                (unsigned long long)c->meta.index, (unsigned long long)from,
+                why);
+    return false;
+}
+
+int region__snapshot_chunks(struct region_store *s, struct region_peer *p,
+                            const struct raft_ready *rd)
+{
+    if (rd->n_snapshot_chunks == 0)
+        return 0;
+    uint64_t id = p->desc.id;
+    struct mvcc_wbatch *b = NULL;
+    int rc = mvcc_wbatch_create(&b);
+    for (size_t i = 0; rc == 0 && i < rd->n_snapshot_chunks; i++) {
+        const struct raft_snapshot *c = &rd->snapshot_chunks[i];
+        struct region_snap_rx *rx = p->rx;
+        bool was_bad = rx != NULL && rx->bad;
+        if (c->offset == 0 || rx == NULL) { /* a new one: the last goes */
+            rx_free(s, rx);
+            p->rx = rx = rx_new(s, c);
+            if (rx == NULL) {
+                rc = -ENOMEM;
+                break;
+            }
+            rc = unstage(b, id);
+            was_bad = false;
+            if (c->offset != 0) /* libraft hands chunks in order */
+                rx_refuse(s, p, rx, "chunks out of order");
+        } else if (rx->index != c->meta.index || rx->term != c->meta.term ||
+                   rx->total != c->total || rx->got != c->offset) {
+            rx_refuse(s, p, rx, "chunks out of order");
+        }
+        const char *why = NULL;
+        size_t staged = 0;
+        struct region_buf out = {0};
+        if (rc == 0 && !rx->bad && !chunk_sound(id, c, &why))
+            rx_refuse(s, p, rx, why);
+        if (rc == 0 && !rx->bad) {
+            /* room for every whole record this chunk can make, at once:
+             * its payload and what the carry holds */
+            out.cap = (size_t)c->len + rx->carry.len;
+            out.data = region__malloc(out.cap);
+            out.oom = out.data == NULL;
+            why = rx_feed(s, rx, id, (const uint8_t *)c->data + BLOCK_HDR,
+                          (size_t)c->len - BLOCK_HDR, &out);
+            held(s, out.cap, 0);
+            if (why == NULL && out.oom)
+                why = "out of memory";
+            if (why != NULL) {
+                rx_refuse(s, p, rx, why);
+            } else if (out.len > 0) {
+                uint8_t k[KEY_STAGE_LEN];
+                stage_key(k, id, rx->seq++);
+                rc = mvcc_wbatch_put(b, MVCC_CF_DEFAULT, k, sizeof k, out.data,
+                                     out.len);
+                staged = out.len; /* the batch's copy */
+                held(s, staged, 0);
+            }
+            held(s, 0, out.cap);
+            region__buf_free(&out);
+        }
+        rx->got += c->len;
+        s->stats.snap_chunks_received++;
+        if (rc == 0 && !rx->bad && !rx_ends_right(rx))
+            rx_refuse(s, p, rx, "stream length does not match its header");
+        if (rc == 0 && rx->bad && !was_bad)
+            rc = unstage(b, id); /* it will not be installed */
+        /* one chunk at a time, so a few chunks are held at most */
+        if (rc == 0 && mvcc_wbatch_count(b) > 0)
+            rc = mvcc_engine_write(s->opts.engine, b, false);
+        mvcc_wbatch_clear(b);
+        held(s, 0, staged);
+    }
+    /* complete, yet no snapshot in the ready: libraft did not restore it
+     * (its log already had the index, or it was committed meanwhile) */
+    if (rc == 0 && p->rx && p->rx->got == p->rx->total && !rd->snapshot) {
+        rc = unstage(b, id);
+        if (rc == 0)
+            rc = mvcc_engine_write(s->opts.engine, b, false);
+        rx_free(s, p->rx);
+        rx_free(s, p->chk);
+        p->rx = p->chk = NULL;
+    }
+    mvcc_wbatch_destroy(b);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Installing: the marker, the staged records in bounded batches, then
+ * the Raft state. A restart between the marker and the end completes it
+ * (region__snap_recover): old data or new, never a mix.
+ */
+static void marker_key(uint8_t out[REGION__KEY_META_LEN], uint64_t region)
+{
+    region__key_meta(out, 'N', region);
+}
+
+/* Move region's staged records into place, one staged chunk per engine
+ * write (each also deletes what it moved, so a restart goes on from
+ * where it stopped). b is empty and left so. */
+static int unstage_into_place(struct region_store *s, struct mvcc_wbatch *b,
+                              uint64_t region)
+{
+    uint8_t lo[KEY_STAGE_LEN], hi[KEY_STAGE_LEN];
+    stage_key(lo, region, 0);
+    stage_key(hi, region + 1, 0);
+    struct mvcc_iter_opts io = {lo, sizeof lo, hi, sizeof hi};
+    struct mvcc_iter *it = NULL;
+    int rc = mvcc_engine_iter(s->opts.engine, NULL, MVCC_CF_DEFAULT, &io, &it);
+    if (rc == 0)
+        rc = it->ops->seek_to_first(it);
+    while (rc == 0 && it->ops->valid(it)) {
+        size_t kl, vl;
+        const uint8_t *k = it->ops->key(it, &kl);
+        const uint8_t *v = it->ops->value(it, &vl);
+        struct region_rd rd = {v, vl, false};
+        while (rc == 0 && rd.left > 0) {
+            uint8_t cf = region__rd_u8(&rd);
+            size_t rkl, rvl;
+            const uint8_t *rk = region__rd_bytes(&rd, &rkl);
+            const uint8_t *rv = region__rd_bytes(&rd, &rvl);
+            if (rd.bad || cf >= MVCC_CF_COUNT)
+                rc = REGION_EDECODE; /* checked when staged: the disk's */
+            else
+                rc = mvcc_wbatch_put(b, cf, rk, rkl, rv, rvl);
+        }
+        if (rc == 0)
+            rc = mvcc_wbatch_delete(b, MVCC_CF_DEFAULT, k, kl);
+        held(s, vl, 0);
+        if (rc == 0)
+            rc = mvcc_engine_write(s->opts.engine, b, false);
+        mvcc_wbatch_clear(b);
+        held(s, 0, vl);
+        if (rc == 0)
+            rc = it->ops->next(it);
+    }
+    mvcc_iter_destroy(it);
+    return rc;
+}
+
+/* Add to b the end of an install: the log dropped, region, apply and
+ * snapshot states, the marker gone. */
+static int install_tail(struct mvcc_wbatch *b, const struct region_desc *d,
+                        raft_index index, raft_term term)
+{
+    uint8_t lo[REGION__KEY_LOG_LEN], hi[REGION__KEY_LOG_LEN];
+    region__key_log(lo, d->id, 0);
+    region__key_log(hi, d->id + 1, 0);
+    int rc = mvcc_wbatch_delete_range(b, MVCC_CF_DEFAULT, lo, sizeof lo, hi,
+                                      sizeof hi);
+    uint8_t k[REGION__KEY_META_LEN], v[16];
+    if (rc == 0)
+        rc = region__put_region_state(b, d);
+    region__key_meta(k, 'A', d->id);
+    region__put_u64(v, index);
+    if (rc == 0)
+        rc = mvcc_wbatch_put(b, MVCC_CF_DEFAULT, k, sizeof k, v, 8);
+    region__key_meta(k, 'S', d->id);
+    region__put_u64(v + 8, term);
+    if (rc == 0)
+        rc = mvcc_wbatch_put(b, MVCC_CF_DEFAULT, k, sizeof k, v, 16);
+    marker_key(k, d->id);
+    if (rc == 0)
+        rc = mvcc_wbatch_delete(b, MVCC_CF_DEFAULT, k, sizeof k);
+    return rc;
 }
 
 int region__snapshot_persist(struct region_store *s, struct region_peer *p,
                              const struct raft_snapshot *snap,
                              struct region_desc *d)
 {
-    struct region_rd rd = {snap->data, (size_t)snap->len, false};
-    struct region_range old[REGION__N_RANGES], nw[REGION__N_RANGES];
-    uint8_t state = 0;
-    if (region__rd_u8(&rd) != 1)
+    struct region_snap_rx *rx = p->rx;
+    const char *why = NULL;
+    if (rx == NULL)
+        why = "no chunk of it was received";
+    else if (rx->bad)
+        why = rx->why;
+    else if (rx->index != snap->meta.index || rx->term != snap->meta.term ||
+             rx->total != snap->total || rx->got != rx->total)
+        why = "the chunks received are of another snapshot";
+    if (why != NULL) {
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "region %llu: snapshot at %llu not installed: %s",
+                 (unsigned long long)p->desc.id,
+                 (unsigned long long)snap->meta.index, why);
+        region__log(s, REGION_LOG_ERROR, "%s", s->errmsg);
         return REGION_EDECODE;
-    size_t dl;
-    const uint8_t *dp = region__rd_bytes(&rd, &dl);
-    if (rd.bad || region__decode_desc(dp, dl, d, &state) != 0 ||
-        d->id != p->desc.id)
-        return REGION_EDECODE;
+    }
+    *d = rx->desc;
+    struct region_range old[REGION__N_RANGES];
+    struct region_buf m = {0};
+    struct mvcc_wbatch *b = NULL;
     /* an uninitialized peer has no range yet: nothing of its own to drop */
-    const struct region_desc *od = p->initialized ? &p->desc : d;
-    int rc = region__ranges(od, old);
+    int rc = region__ranges(p->initialized ? &p->desc : d, old);
     if (rc != 0)
         return rc;
-    rc = region__ranges(d, nw);
-    if (rc != 0) {
-        region__ranges_free(old);
-        return rc;
-    }
-    /* drop what the region held, on both its old and new bounds */
-    for (int i = 0; rc == 0 && i < REGION__N_RANGES; i++) {
-        rc = mvcc_wbatch_delete_range(s->wb, old[i].cf, old[i].lo,
-                                      old[i].lo_len, old[i].hi, old[i].hi_len);
-        if (rc == 0)
-            rc = mvcc_wbatch_delete_range(s->wb, nw[i].cf, nw[i].lo,
-                                          nw[i].lo_len, nw[i].hi, nw[i].hi_len);
-    }
-    while (rc == 0 && rd.left > 0) {
-        uint8_t cf = region__rd_u8(&rd);
-        size_t kl, vl;
-        const uint8_t *k = region__rd_bytes(&rd, &kl);
-        const uint8_t *v = region__rd_bytes(&rd, &vl);
-        if (rd.bad || cf >= MVCC_CF_COUNT || !in_ranges(nw, cf, k, kl)) {
-            rc = REGION_EDECODE;
-            break;
-        }
-        rc = mvcc_wbatch_put(s->wb, cf, k, kl, v, vl);
-    }
+    rc = mvcc_wbatch_create(&b);
+    /* 1: the marker, and what the region held goes, on both its old and
+     * new bounds */
+    region__buf_u64(&m, snap->meta.index);
+    region__buf_u64(&m, snap->meta.term);
+    if (rc == 0)
+        rc = region__encode_desc(&m, d, 0);
+    uint8_t k[REGION__KEY_META_LEN];
+    marker_key(k, d->id);
+    if (rc == 0)
+        rc = m.oom ? -ENOMEM
+                   : mvcc_wbatch_put(b, MVCC_CF_DEFAULT, k, sizeof k, m.data,
+                                     m.len);
+    if (rc == 0)
+        rc = delete_ranges(b, old);
+    if (rc == 0)
+        rc = delete_ranges(b, rx->r);
+    if (rc == 0)
+        rc = mvcc_engine_write(s->opts.engine, b, false);
+    if (b)
+        mvcc_wbatch_clear(b);
+    /* 2: the records, a staged chunk per write */
+    if (rc == 0)
+        rc = unstage_into_place(s, b, d->id);
+    /* 3: the Raft state, with the ready's in the loop's synced batch */
+    if (rc == 0)
+        rc = install_tail(s->wb, d, snap->meta.index, snap->meta.term);
+    mvcc_wbatch_destroy(b);
+    region__buf_free(&m);
     region__ranges_free(old);
-    region__ranges_free(nw);
-    if (rc != 0)
-        return rc;
-    /* the log goes; the Raft state follows the snapshot */
-    uint8_t lo[REGION__KEY_LOG_LEN], hi[REGION__KEY_LOG_LEN];
-    region__key_log(lo, p->desc.id, 0);
-    region__key_log(hi, p->desc.id + 1, 0);
-    rc = mvcc_wbatch_delete_range(s->wb, MVCC_CF_DEFAULT, lo, sizeof lo, hi,
-                                  sizeof hi);
-    uint8_t k[REGION__KEY_META_LEN], v[16];
-    struct region_buf b = {0};
-    if (rc == 0)
-        rc = region__encode_desc(&b, d, 0);
-    region__key_meta(k, 'R', d->id);
-    if (rc == 0)
-        rc = mvcc_wbatch_put(s->wb, MVCC_CF_DEFAULT, k, sizeof k, b.data, b.len);
-    region__buf_free(&b);
-    region__key_meta(k, 'A', d->id);
-    region__put_u64(v, snap->meta.index);
-    if (rc == 0)
-        rc = mvcc_wbatch_put(s->wb, MVCC_CF_DEFAULT, k, sizeof k, v, 8);
-    region__key_meta(k, 'S', d->id);
-    region__put_u64(v + 8, snap->meta.term);
-    if (rc == 0)
-        rc = mvcc_wbatch_put(s->wb, MVCC_CF_DEFAULT, k, sizeof k, v, 16);
+    if (rc == 0) {
+        rx_free(s, rx);
+        rx_free(s, p->chk);
+        p->rx = p->chk = NULL;
+    }
     return rc;
 }
 
+/* Complete the install a marker (value v) says was under way. */
+static int recover_one(struct region_store *s, const uint8_t *v, size_t vl)
+{
+    struct region_rd rd = {v, vl, false};
+    raft_index index = region__rd_u64(&rd);
+    raft_term term = region__rd_u64(&rd);
+    struct region_desc d;
+    uint8_t state;
+    if (rd.bad || region__decode_desc(rd.p, rd.left, &d, &state) != 0) {
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "malformed snapshot install marker");
+        return REGION_EDECODE;
+    }
+    struct mvcc_wbatch *b = NULL;
+    int rc = mvcc_wbatch_create(&b);
+    if (rc == 0)
+        rc = unstage_into_place(s, b, d.id);
+    if (rc == 0)
+        rc = install_tail(b, &d, index, term);
+    /* the hard state follows the snapshot: its ready's write was lost */
+    uint8_t k[REGION__KEY_META_LEN], h[24];
+    uint8_t *old = NULL;
+    size_t ol = 0;
+    region__key_meta(k, 'H', d.id);
+    int g = rc == 0 ? mvcc_engine_get(s->opts.engine, NULL, MVCC_CF_DEFAULT, k,
+                                      sizeof k, &old, &ol)
+                    : 0;
+    if (rc == 0 && g != 0 && g != MVCC_NOTFOUND)
+        rc = g;
+    if (rc == 0) {
+        uint64_t t = 0, vote = 0, commit = 0;
+        if (g == 0 && ol == 24) {
+            t = region__get_u64(old);
+            vote = region__get_u64(old + 8);
+            commit = region__get_u64(old + 16);
+        }
+        if (t < term) { /* a newer term: no vote in it */
+            t = term;
+            vote = 0;
+        }
+        region__put_u64(h, t);
+        region__put_u64(h + 8, vote);
+        region__put_u64(h + 16, commit > index ? commit : index);
+        rc = mvcc_wbatch_put(b, MVCC_CF_DEFAULT, k, sizeof k, h, sizeof h);
+    }
+    mvcc_free(old);
+    if (rc == 0)
+        rc = mvcc_engine_write(s->opts.engine, b, !s->opts.no_sync);
+    mvcc_wbatch_destroy(b);
+    if (rc == 0) {
+        s->stats.snap_installs_resumed++;
+        region__log(s, REGION_LOG_INFO,
+                    "region %llu: snapshot at %llu installed (resumed after "
+                    "a restart)",
+                    (unsigned long long)d.id, (unsigned long long)index);
+    }
+    return rc;
+}
+
+/* The first key of CF default in [lo, hi), copied into out (cap bytes);
+ * 0 with *n 0 when there is none. */
+static int first_key(struct region_store *s, const uint8_t *lo, size_t lo_len,
+                     const uint8_t *hi, size_t hi_len, uint8_t *out,
+                     size_t cap, size_t *n, uint8_t **val, size_t *val_len)
+{
+    struct mvcc_iter_opts io = {lo, lo_len, hi, hi_len};
+    struct mvcc_iter *it = NULL;
+    *n = 0;
+    int rc = mvcc_engine_iter(s->opts.engine, NULL, MVCC_CF_DEFAULT, &io, &it);
+    if (rc == 0)
+        rc = it->ops->seek_to_first(it);
+    if (rc == 0 && it->ops->valid(it)) {
+        size_t kl, vl;
+        const uint8_t *k = it->ops->key(it, &kl);
+        const uint8_t *v = it->ops->value(it, &vl);
+        if (kl > cap) {
+            rc = REGION_EDECODE;
+        } else {
+            memcpy(out, k, kl);
+            *n = kl;
+            if (val && (*val = region__memdup(v, vl)) == NULL)
+                rc = -ENOMEM;
+            if (val_len)
+                *val_len = vl;
+        }
+    }
+    mvcc_iter_destroy(it);
+    return rc;
+}
+
+int region__snap_recover(struct region_store *s)
+{
+    int rc = 0;
+    uint8_t lo[KEY_STAGE_LEN] = {REGION__LOCAL, 'N'};
+    uint8_t hi[KEY_STAGE_LEN] = {REGION__LOCAL, 'N' + 1};
+    uint8_t k[KEY_STAGE_LEN];
+    size_t kl = 0;
+    /* installs a restart interrupted: completed (each drops its marker) */
+    for (;;) {
+        uint8_t *v = NULL;
+        size_t vl = 0;
+        rc = first_key(s, lo, 2, hi, 2, k, sizeof k, &kl, &v, &vl);
+        if (rc == 0 && kl > 0)
+            rc = recover_one(s, v, vl);
+        region__free(v);
+        if (rc != 0 || kl == 0)
+            break;
+    }
+    /* chunks of transfers a restart cut short: libraft starts over */
+    lo[1] = 'P';
+    hi[1] = 'P' + 1;
+    size_t lo_len = 2;
+    struct mvcc_wbatch *b = NULL;
+    if (rc == 0)
+        rc = mvcc_wbatch_create(&b);
+    while (rc == 0) {
+        rc = first_key(s, lo, lo_len, hi, 2, k, sizeof k, &kl, NULL, NULL);
+        if (rc != 0 || kl == 0)
+            break;
+        if (kl != KEY_STAGE_LEN) {
+            rc = REGION_EDECODE;
+            break;
+        }
+        uint64_t region = region__get_u64(k + 2);
+        rc = unstage(b, region);
+        if (rc == 0)
+            rc = mvcc_engine_write(s->opts.engine, b, false);
+        mvcc_wbatch_clear(b);
+        region__log(s, REGION_LOG_INFO,
+                    "region %llu: chunks of an unfinished snapshot dropped",
+                    (unsigned long long)region);
+        stage_key(lo, region + 1, 0);
+        lo_len = KEY_STAGE_LEN;
+    }
+    mvcc_wbatch_destroy(b);
+    if (rc != 0 && s->errmsg[0] == 0)
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "snapshot recovery failed: %s", region_strerror(rc));
+    return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Log GC.
+ */
 int region__log_gc(struct region_store *s, struct region_peer *p)
 {
+    if (p->tx[0] || p->tx[1]) {
+        /* the engine snapshot pins old data: let it go once no follower
+         * is being sent one */
+        struct raft_status st;
+        raft_node_status(p->node, &st);
+        bool sending = false;
+        for (uint32_t i = 0; st.role == RAFT_LEADER && i < st.n_peers; i++)
+            sending |= st.peers[i].state == RAFT_PROGRESS_SNAPSHOT;
+        if (!sending)
+            region__snap_free(p);
+    }
     raft_index keep = s->opts.log_keep_entries;
     if (p->applied <= p->compacted + 2 * keep)
         return 0;

@@ -377,7 +377,7 @@ static void peer_free(struct region_peer *p)
         return;
     raft_node_destroy(p->node);
     raft_memstore_destroy(p->ms);
-    region__snap_free(p);
+    region__snap_destroy(p);
     region__free(p);
 }
 
@@ -480,6 +480,9 @@ static int node_start(struct region_store *s, struct region_peer *p,
     c.logger_ctx = s;
     c.log_level = s->opts.log_level;
     c.max_inflight_readies = REGION__MAX_INFLIGHT;
+    /* chunks staged as they come, read as they go (snapshot.c) */
+    c.stream_snapshots = true;
+    c.snapshot_chunk_bytes = s->opts.snap_chunk_bytes;
     rc = raft_node_create(&c, &p->node);
     if (rc != 0)
         return rc;
@@ -728,6 +731,10 @@ int region_store_open(const struct region_store_opts *opts,
         s->opts.log_keep_entries = 4096;
     if (s->opts.read_timeout_ticks <= 0)
         s->opts.read_timeout_ticks = 4 * s->opts.election_tick;
+    if (s->opts.snap_chunk_bytes == 0)
+        s->opts.snap_chunk_bytes = 1u << 20;
+    if (s->opts.snap_chunk_bytes < 4096)
+        s->opts.snap_chunk_bytes = 4096;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->wmu, NULL);
     pthread_cond_init(&s->wcv, NULL);
@@ -752,6 +759,8 @@ int region_store_open(const struct region_store_opts *opts,
     }
     if (rc == 0)
         rc = region__ttl_init(s);
+    if (rc == 0)
+        rc = region__snap_recover(s); /* installs cut by a restart */
     if (rc == 0)
         rc = recover_regions(s);
     if (rc == 0 && !s->opts.log_on_loop) {
@@ -1013,18 +1022,9 @@ int region_store_tick(struct region_store *s)
 static bool snapshot_overlaps(struct region_store *s, struct region_peer *p,
                               const struct raft_message *m)
 {
-    const struct raft_snapshot *sn = m->snapshot;
-    if (sn == NULL || sn->offset != 0 || sn->len < 5)
-        return false;
-    struct region_rd rd = {sn->data, (size_t)sn->len, false};
     struct region_desc d;
-    uint8_t state;
-    size_t dl;
-    if (region__rd_u8(&rd) != 1)
-        return false;
-    const uint8_t *dp = region__rd_bytes(&rd, &dl);
-    if (rd.bad || region__decode_desc(dp, dl, &d, &state) != 0)
-        return false; /* incomplete: the install checks it whole */
+    if (region__snap_chunk_desc(m->snapshot, &d) != 0)
+        return false; /* no first chunk */
     for (size_t i = 0; i < s->n_peers; i++)
         if (s->peers[i] != p && desc_overlap(&s->peers[i]->desc, &d)) {
             if (!region__merge_swallowed(s, s->peers[i], &d))
@@ -1223,6 +1223,11 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
             rc = REGION_EDECODE;
             continue;
         }
+        if (m->type == RAFT_MSG_SNAPSHOT &&
+            !region__snap_chunk_ok(s, wm.region_id, m, from)) {
+            raft_msg_free(m); /* corrupt: the leader sends it again */
+            continue;
+        }
         struct region_peer *p = find_any(s, wm.region_id);
         bool from_leader = m->type == RAFT_MSG_APPEND ||
                            m->type == RAFT_MSG_HEARTBEAT ||
@@ -1255,6 +1260,11 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
         }
         s->stats.msgs_received++;
         p->idle_ticks = 0;
+        if (m->type == RAFT_MSG_SNAPSHOT && m->to == s->opts.store_id &&
+            m->from == from && !region__snap_chunk_in_order(s, p, m, from)) {
+            raft_msg_free(m);
+            continue;
+        }
         if (m->to == s->opts.store_id && m->from == from) {
             if (m->type == RAFT_MSG_SNAPSHOT)
                 p->snap_seen = true; /* its next ready stays on the loop */
@@ -1853,7 +1863,9 @@ static int finish_readies(struct region_store *s, struct region_peer **ps,
         struct region_peer *p = ps[i];
         struct raft_ready *rd = &rds[i];
         if (rd->snapshot) {
-            rc = raft_memstore_apply_snapshot(p->ms, rd->snapshot);
+            /* the memstore keeps the point; the data is in the engine */
+            struct raft_snapshot at = {.meta = rd->snapshot->meta};
+            rc = raft_memstore_apply_snapshot(p->ms, &at);
             region__log(s, REGION_LOG_INFO,
                         "region %llu: snapshot at %llu installed",
                         (unsigned long long)p->desc.id,
@@ -2156,7 +2168,8 @@ int region_store_process(struct region_store *s)
             continue; /* -ENOMEM: try again next iteration */
         p->snap_seen = false;
         ps[got] = p;
-        if (rds[got].snapshot) { /* before the entries that follow it */
+        rc = region__snapshot_chunks(s, p, &rds[got]);
+        if (rc == 0 && rds[got].snapshot) { /* before the entries after it */
             rc = region__snapshot_persist(s, p, rds[got].snapshot,
                                           &descs[got]);
             region__ttl_note(s); /* it may carry TTL records */
@@ -2188,8 +2201,10 @@ int region_store_process(struct region_store *s)
     }
     mvcc_wbatch_clear(s->wb);
     if (rc != 0) {
-        snprintf(s->errmsg, sizeof s->errmsg, "raft state write failed: %s",
-                 mvcc_engine_errmsg(s->opts.engine));
+        if (rc != REGION_EDECODE) /* a refused snapshot said why */
+            snprintf(s->errmsg, sizeof s->errmsg,
+                     "raft state write failed: %s",
+                     mvcc_engine_errmsg(s->opts.engine));
         region__log(s, REGION_LOG_ERROR, "%s", s->errmsg);
         /* nothing was acknowledged: drop the readies (destroying a node
          * with a ready outstanding is a crash; here the store must stop) */

@@ -81,6 +81,12 @@ static void open_store(struct cluster *c, int i)
         .clock_ctx = c,
         .unix_ms = cl_unix,
     };
+    o.snap_chunk_bytes = c->snap_chunk_bytes;
+    o.log = c->log;
+    o.log_ctx = c->log_ctx;
+    o.log_level = c->log_level;
+    if (c->wrap)
+        o.engine = c->wrap(c->wrap_ctx, i, st->eng);
     rc = region_store_open(&o, &st->s);
     if (rc != 0)
         die("region_store_open", rc);
@@ -93,7 +99,16 @@ void cl_init(struct cluster *c, int n, bool sync)
     uint64_t ss = c->split_size;
     bool lol = c->log_on_loop, ov = c->overlap, nh = c->no_hibernate;
     uint32_t tm = c->tick_ms;
+    struct cluster keep = *c; /* the options below */
     memset(c, 0, sizeof *c);
+    c->snap_chunk_bytes = keep.snap_chunk_bytes;
+    c->log = keep.log;
+    c->log_ctx = keep.log_ctx;
+    c->log_level = keep.log_level;
+    c->wrap = keep.wrap;
+    c->wrap_ctx = keep.wrap_ctx;
+    c->filter = keep.filter;
+    c->filter_ctx = keep.filter_ctx;
     c->tick_ms = tm;
     c->no_hibernate = nh;
     c->now_ms = 1000000;
@@ -190,6 +205,8 @@ void cl_pump(struct cluster *c, int rounds)
         c->nq = c->capq = 0;
         for (size_t i = 0; i < nq; i++) {
             struct cl_store *st = &c->st[q[i].to];
+            if (c->filter && st->s && !c->cut[q[i].from][q[i].to])
+                c->filter(c->filter_ctx, &q[i]);
             if (st->s && !c->cut[q[i].from][q[i].to])
                 (void)region_store_receive(st->s, q[i].buf, q[i].len);
             free(q[i].buf);
@@ -392,6 +409,91 @@ int cl_leader_for(struct cluster *c, const char *key, uint64_t *region)
         cl_tick(c);
     }
     return 0;
+}
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    return x ^ (x >> 33);
+}
+
+void cl_bulk_key(int i, char *k, size_t cap)
+{
+    snprintf(k, cap, "k%06d", i);
+}
+
+size_t cl_bulk_cap(const struct cl_bulk *d)
+{
+    return d->big > 8192 ? d->big : 8192;
+}
+
+size_t cl_bulk_value(const struct cl_bulk *d, int i, uint8_t *v)
+{
+    uint64_t h = mix((uint64_t)i * 131 + (uint64_t)d->gen);
+    size_t len = 512 + (size_t)(h % 7680); /* 0.5 to 8 KiB */
+    if (d->big_every > 0 && (size_t)i % d->big_every == d->big_every - 1)
+        len = d->big;
+    for (size_t j = 0; j < len; j++)
+        v[j] = (uint8_t)(mix(h + j / 8) >> (8 * (j % 8)));
+    return len;
+}
+
+int cl_bulk_load(struct cluster *c, int at, uint64_t region,
+                 const struct cl_bulk *d, int from, int to)
+{
+    enum { MAX_OPS = 128 };
+    struct region_op ops[MAX_OPS];
+    char keys[MAX_OPS][16];
+    uint8_t *vals = malloc(MAX_OPS * cl_bulk_cap(d));
+    if (vals == NULL)
+        die("malloc", -ENOMEM);
+    int rc = 0;
+    for (int i = from; i < to && rc == 0;) {
+        size_t n = 0, bytes = 0;
+        while (i < to && n < MAX_OPS && bytes < (512u << 10)) {
+            uint8_t *v = vals + n * cl_bulk_cap(d);
+            cl_bulk_key(i, keys[n], sizeof keys[n]);
+            size_t vl = cl_bulk_value(d, i, v);
+            ops[n] = (struct region_op){REGION_OP_PUT, keys[n],
+                                        strlen(keys[n]), v, vl};
+            bytes += vl;
+            n++;
+            i++;
+        }
+        struct region_ctx ctx = {region, 0, 0};
+        struct waiter w = {0};
+        rc = region_raw_write(c->st[at].s, &ctx, ops, n, on_done, &w, NULL);
+        if (rc == 0)
+            rc = wait_for(c, &w, NULL);
+    }
+    free(vals);
+    return rc;
+}
+
+bool cl_bulk_holds(struct cluster *c, int i, uint64_t region,
+                   const struct cl_bulk *d, int from, int to)
+{
+    uint8_t *want = malloc(cl_bulk_cap(d));
+    if (want == NULL)
+        die("malloc", -ENOMEM);
+    bool ok = c->st[i].s != NULL;
+    for (int k = from; ok && k < to; k++) {
+        char key[16];
+        cl_bulk_key(k, key, sizeof key);
+        size_t wl = cl_bulk_value(d, k, want);
+        struct region_ctx ctx = {region, 0, 0};
+        uint8_t *v = NULL;
+        size_t vl = 0;
+        ok = region_raw_get(c->st[i].s, &ctx, key, strlen(key), &v, &vl,
+                            NULL) == 0 &&
+             vl == wl && memcmp(v, want, vl) == 0;
+        region_free(v);
+    }
+    free(want);
+    return ok;
 }
 
 static void *loop_main(void *arg)

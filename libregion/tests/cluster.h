@@ -57,6 +57,22 @@ struct cluster {
     uint64_t now_ms;              /* simulated clock: cl_tick adds tick_ms */
     uint64_t unix_ms;             /* simulated wall clock (raw TTLs):
                                      tests move it */
+    uint32_t snap_chunk_bytes;    /* store option (0 default) */
+    region_log_fn log;            /* store option: every store's logger
+                                     (NULL: silent) */
+    void *log_ctx;                /* passed to log */
+    int log_level;                /* lowest level passed to log */
+    struct mvcc_engine *(*wrap)(void *ctx, int store,
+                                struct mvcc_engine *eng); /* when set, a
+                                     store opens on what this returns
+                                     for its RocksDB (a test's engine
+                                     over it); it stays the test's */
+    void *wrap_ctx;               /* passed to wrap */
+    void (*filter)(void *ctx, struct cl_msg *m); /* when set, cl_pump
+                                     shows it each message before
+                                     delivery: it may change m->buf
+                                     (malloc'd) and m->len */
+    void *filter_ctx;             /* passed to filter */
     pthread_t thread;             /* background loop (cl_thread_start) */
     _Atomic bool running;         /* background loop runs */
     pthread_mutex_t mu;           /* held by the background loop per round */
@@ -113,6 +129,29 @@ int cl_leader_for(struct cluster *c, const char *key, uint64_t *region);
 int cl_cas(struct cluster *c, int store, uint64_t region, const char *key,
            const char *expect, const char *value, bool *ok,
            struct region_err *err);
+
+/* Bulk data (snapshot tests and benchmark): key i is "k%06d"; its value
+ * is fixed by i and gen: 0.5 to 8 KiB, or big bytes for every
+ * big_every-th key (0: none). */
+struct cl_bulk {
+    int n;            /* keys k000000 .. */
+    int gen;          /* generation (a rewrite changes every value) */
+    size_t big_every; /* every this many keys one is big (0: none) */
+    size_t big;       /* its length */
+};
+void cl_bulk_key(int i, char *k, size_t cap);
+/* Bytes a value of d may take (the room cl_bulk_value needs). */
+size_t cl_bulk_cap(const struct cl_bulk *d);
+/* Value of key i into v: its length. */
+size_t cl_bulk_value(const struct cl_bulk *d, int i, uint8_t *v);
+/* Write keys [from, to) of d to region through store at, in commands of
+ * about 512 KiB, each waited for: 0 or the failing request's code. */
+int cl_bulk_load(struct cluster *c, int at, uint64_t region,
+                 const struct cl_bulk *d, int from, int to);
+/* Whether store i holds exactly d's values of keys [from, to) (read
+ * locally, no barrier). */
+bool cl_bulk_holds(struct cluster *c, int i, uint64_t region,
+                   const struct cl_bulk *d, int from, int to);
 
 /* Run the loop (deliver, process, tick every few ms) in a thread, for
  * blocking calls (region_txn_run). */

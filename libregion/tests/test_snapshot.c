@@ -1,0 +1,784 @@
+/* test_snapshot.c: streamed snapshots over the in-process cluster: a
+ * 20 MiB region reaches a new replica with the snapshot code holding a few
+ * chunks at most (stats.snap_mem_peak); a store closed while receiving
+ * restarts with its old state and catches up; a crash in the middle of an
+ * install is completed at open (old state or new, never a mix); a chunk
+ * corrupted in transit is refused and sent again. DESIGN.md, "Snapshots
+ * and log GC".
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cluster.h"
+#include "region_int.h"
+
+/* ---- data (cluster.h's bulk keys) on region 1 */
+static void load(struct cluster *c, int at, const struct cl_bulk *d, int from,
+                 int to)
+{
+    assert_int_equal(cl_bulk_load(c, at, 1, d, from, to), 0);
+}
+
+static bool holds(struct cluster *c, int i, const struct cl_bulk *d, int from,
+                  int to)
+{
+    return cl_bulk_holds(c, i, 1, d, from, to);
+}
+
+static bool absent(struct cluster *c, int i, int from, int to)
+{
+    for (int k = from; k < to; k++) {
+        char key[16];
+        cl_bulk_key(k, key, sizeof key);
+        struct region_ctx ctx = {1, 0, 0};
+        uint8_t *v = NULL;
+        size_t vl = 0;
+        int rc = region_raw_get(c->st[i].s, &ctx, key, strlen(key), &v, &vl,
+                                NULL);
+        region_free(v);
+        if (rc != MVCC_NOTFOUND)
+            return false;
+    }
+    return true;
+}
+
+/* Tick until store i holds keys [from, to) of d; the ticks it took. */
+static int catch_up(struct cluster *c, int i, const struct cl_bulk *d, int from,
+                    int to)
+{
+    int t;
+    for (t = 0; t < 3000; t++) {
+        if (holds(c, i, d, to - 1, to) && holds(c, i, d, from, to))
+            break;
+        cl_tick(c);
+    }
+    assert_true(t < 3000);
+    return t;
+}
+
+static struct region_store_stats stats(struct cluster *c, int i)
+{
+    struct region_store_stats st;
+    region_store_stats(c->st[i].s, &st);
+    return st;
+}
+
+/* Keys of CF default under 01 kind on store i's engine. */
+static size_t local_keys(struct cluster *c, int i, char kind)
+{
+    uint8_t lo[2] = {REGION__LOCAL, (uint8_t)kind};
+    uint8_t hi[2] = {REGION__LOCAL, (uint8_t)(kind + 1)};
+    struct mvcc_iter_opts io = {lo, 2, hi, 2};
+    struct mvcc_iter *it = NULL;
+    assert_int_equal(mvcc_engine_iter(c->st[i].eng, NULL, MVCC_CF_DEFAULT, &io,
+                                      &it),
+                     0);
+    size_t n = 0;
+    assert_int_equal(it->ops->seek_to_first(it), 0);
+    while (it->ops->valid(it)) {
+        n++;
+        assert_int_equal(it->ops->next(it), 0);
+    }
+    mvcc_iter_destroy(it);
+    return n;
+}
+
+/* The bytes of the snapshot stream of region 1 = [nil, nil) on stores
+ * 1..n_stores holding keys [0, n) of d (snapshot.c's format): header,
+ * then a record per raw key. */
+static uint64_t stream_len(const struct cl_bulk *d, int n_stores,
+                           uint32_t learners, uint64_t conf_ver)
+{
+    struct region_desc r;
+    memset(&r, 0, sizeof r);
+    r.id = 1;
+    r.conf_ver = conf_ver;
+    r.version = 1;
+    r.n_stores = (uint32_t)n_stores;
+    for (int i = 0; i < n_stores; i++)
+        r.stores[i] = (uint64_t)i + 1;
+    r.learners = learners;
+    struct region_buf b = {0};
+    assert_int_equal(region__encode_desc(&b, &r, 0), 0);
+    uint64_t len = 1 + 8 + 4 + b.len;
+    region__buf_free(&b);
+    uint8_t *v = malloc(cl_bulk_cap(d));
+    for (int i = 0; i < d->n; i++)
+        len += 9 + 8 /* 'r' k000000 */ + cl_bulk_value(d, i, v);
+    free(v);
+    return len;
+}
+
+/* ---- logs: the warnings and errors stores print, kept for asserts */
+static char logged[64][256];
+static int n_logged;
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void keep_log(void *ctx, int level, const char *msg)
+{
+    (void)ctx;
+    if (level < REGION_LOG_WARN)
+        return;
+    pthread_mutex_lock(&log_mu);
+    if (n_logged < 64)
+        snprintf(logged[n_logged++], sizeof logged[0], "%s", msg);
+    pthread_mutex_unlock(&log_mu);
+}
+
+static int logged_with(const char *what)
+{
+    int n = 0;
+    pthread_mutex_lock(&log_mu);
+    for (int i = 0; i < n_logged; i++)
+        n += strstr(logged[i], what) != NULL;
+    pthread_mutex_unlock(&log_mu);
+    return n;
+}
+
+/* Two stores, region 1 on store 1 alone (chunk bytes and log GC as
+ * given, 0: defaults) holding keys d. */
+static void solo_region(struct cluster *c, uint32_t chunk, uint32_t keep,
+                        const struct cl_bulk *d)
+{
+    c->snap_chunk_bytes = chunk;
+    c->log_keep_entries = keep;
+    cl_init(c, 2, false);
+    cl_bootstrap_on(c, 1, NULL, NULL, 1);
+    assert_int_equal(cl_wait_leader(c, 1), 1);
+    load(c, 1, d, 0, d->n);
+}
+
+/* A 20 MiB region goes to a new learner in 1 MiB chunks: every chunk is
+ * read, staged and installed once, and neither side's snapshot code holds
+ * more than a few chunks (the old code built it whole: 20 MiB). */
+static void big_region_bounded_memory(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    struct cl_bulk d = {.n = 5000, .gen = 1};
+    solo_region(&c, 0, 16, &d);
+    uint64_t len = stream_len(&d, 2, 1u << 1, 2);
+    assert_true(len > 20u << 20);
+    assert_int_equal(cl_change_member(&c, 1, 1, REGION_CHANGE_ADD_LEARNER, 2,
+                                      NULL),
+                     0);
+    catch_up(&c, 2, &d, 0, d.n);
+    for (int t = 0; t < 20; t++) /* the leader sees it replicate */
+        cl_tick(&c);
+    struct region_store_stats l = stats(&c, 1), f = stats(&c, 2);
+    uint64_t chunk = 1u << 20, per = chunk - 4;
+    uint64_t chunks = (len + per - 1) / per;
+    fprintf(stderr,
+            "# 20 MiB region: stream %llu bytes, %llu chunks; sent %llu, "
+            "received %llu; snap_mem_peak leader %llu follower %llu\n",
+            (unsigned long long)len, (unsigned long long)chunks,
+            (unsigned long long)l.snap_chunks_sent,
+            (unsigned long long)f.snap_chunks_received,
+            (unsigned long long)l.snap_mem_peak,
+            (unsigned long long)f.snap_mem_peak);
+    assert_int_equal(f.snaps_applied, 1);
+    assert_int_equal(f.snap_chunks_received, chunks);
+    assert_true(l.snap_chunks_sent >= chunks);
+    assert_int_equal(l.snaps_built, 1);
+    assert_int_equal(f.snap_chunks_refused, 0);
+    /* the follower: a chunk's records and the batch staging them, or one
+     * staged chunk moving into place; the leader: its cursor only */
+    assert_true(f.snap_mem_peak > chunk);
+    assert_true(f.snap_mem_peak <= 2 * chunk + (64u << 10));
+    assert_true(l.snap_mem_peak < (16u << 10));
+    /* nothing stays: the leader let the engine snapshot go */
+    assert_int_equal(f.snap_mem, 0);
+    assert_int_equal(l.snap_mem, 0);
+    assert_int_equal(local_keys(&c, 2, 'P'), 0);
+    assert_int_equal(local_keys(&c, 2, 'N'), 0);
+    cl_destroy(&c);
+}
+
+/* Three stores; store 3 is stopped, the region moves on (keys rewritten,
+ * keys added, some spanning several 64 KiB chunks) and its log is
+ * compacted, so store 3 needs a snapshot when it comes back. */
+static const struct cl_bulk old_data = {.n = 200, .gen = 1};
+static const struct cl_bulk new_data = {.n = 600, .gen = 2, .big_every = 50,
+                                     .big = 200u << 10};
+
+static int behind_by_snapshot(struct cluster *c, uint32_t chunk)
+{
+    c->log_keep_entries = 2;
+    c->snap_chunk_bytes = chunk;
+    c->log = keep_log;
+    c->log_level = REGION_LOG_WARN;
+    cl_init(c, 3, false);
+    cl_bootstrap(c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(c, 1);
+    if (l == 3) {
+        assert_int_equal(region_store_transfer_leader(c->st[3].s, 1, 1), 0);
+        for (int t = 0; t < 200 && !region_store_is_leader(c->st[1].s, 1); t++)
+            cl_tick(c);
+        l = (int)cl_wait_leader(c, 1);
+    }
+    assert_int_not_equal(l, 3);
+    load(c, l, &old_data, 0, old_data.n);
+    catch_up(c, 3, &old_data, 0, old_data.n);
+    cl_stop(c, 3);
+    load(c, l, &new_data, 0, new_data.n);
+    cl_start(c, 3);
+    return l;
+}
+
+/* The state store 3 had before it stopped, exactly: the old values,
+ * none of the new keys. */
+static void expect_old_state(struct cluster *c)
+{
+    assert_true(holds(c, 3, &old_data, 0, old_data.n));
+    assert_true(absent(c, 3, old_data.n, new_data.n));
+}
+
+/* Store 3 closed part-way through receiving: it restarts with the old
+ * state (the staged chunks dropped), then catches up fully. */
+static void restart_mid_receive(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    behind_by_snapshot(&c, 64u << 10);
+    int t;
+    for (t = 0; t < 2000; t++) {
+        cl_pump(&c, 1);
+        if (stats(&c, 3).snap_chunks_received >= 3)
+            break;
+        if (t % 4 == 3)
+            cl_tick(&c);
+    }
+    assert_true(t < 2000);
+    assert_int_equal(stats(&c, 3).snaps_applied, 0);
+    assert_true(local_keys(&c, 3, 'P') > 0);
+    expect_old_state(&c);
+    cl_stop(&c, 3);
+    cl_start(&c, 3);
+    expect_old_state(&c);
+    assert_int_equal(local_keys(&c, 3, 'P'), 0);
+    assert_int_equal(local_keys(&c, 3, 'N'), 0);
+    assert_int_equal(stats(&c, 3).snap_installs_resumed, 0);
+    catch_up(&c, 3, &new_data, 0, new_data.n);
+    struct region_store_stats st = stats(&c, 3);
+    assert_int_equal(st.snaps_applied, 1);
+    assert_int_equal(st.snap_mem, 0);
+    assert_int_equal(local_keys(&c, 3, 'P'), 0);
+    assert_int_equal(local_keys(&c, 3, 'N'), 0);
+    cl_destroy(&c);
+}
+
+/* ---- an engine over a store's RocksDB that stops writing (a crash) a
+ * given number of writes after the one holding an install's marker */
+struct cut_engine {
+    struct mvcc_engine base;   /* must be first */
+    struct mvcc_engine *inner; /* the store's RocksDB */
+    pthread_mutex_t mu;        /* guards below (the writer thread writes) */
+    bool armed;                /* watching for a marker */
+    int pass;                  /* writes let through after the marker's */
+    int left;                  /* writes still let through after it (-1:
+                                  no marker seen yet) */
+    bool cut;                  /* writes are dropped: the crash */
+};
+static struct cut_engine cutter;
+
+static struct mvcc_engine *inner_of(struct mvcc_engine *e)
+{
+    return ((struct cut_engine *)e)->inner;
+}
+
+static int ce_get(struct mvcc_engine *e, const struct mvcc_snapshot *snap,
+                  int cf, const void *key, size_t key_len, uint8_t **value,
+                  size_t *value_len)
+{
+    return mvcc_engine_get(inner_of(e), snap, cf, key, key_len, value,
+                           value_len);
+}
+
+static bool has_marker(const struct mvcc_wbatch *b)
+{
+    for (size_t i = 0; i < mvcc_wbatch_count(b); i++) {
+        struct mvcc_wop op;
+        mvcc_wbatch_op(b, i, &op);
+        if (op.type == MVCC_WOP_PUT && op.cf == MVCC_CF_DEFAULT &&
+            op.key_len == REGION__KEY_META_LEN && op.key[0] == REGION__LOCAL &&
+            op.key[1] == 'N')
+            return true;
+    }
+    return false;
+}
+
+static int ce_write(struct mvcc_engine *e, const struct mvcc_wbatch *b,
+                    bool sync)
+{
+    struct cut_engine *ce = (struct cut_engine *)e;
+    pthread_mutex_lock(&ce->mu);
+    bool drop = ce->cut;
+    if (!drop && ce->armed) {
+        if (ce->left >= 0 && ce->left-- == 0)
+            drop = ce->cut = true;
+        else if (ce->left < 0 && has_marker(b))
+            ce->left = ce->pass;
+    }
+    pthread_mutex_unlock(&ce->mu);
+    if (drop)
+        return 0; /* lost: the process died before it */
+    return mvcc_engine_write(ce->inner, b, sync);
+}
+
+static int ce_snapshot(struct mvcc_engine *e, struct mvcc_snapshot **out)
+{
+    return mvcc_engine_snapshot(inner_of(e), out);
+}
+
+static void ce_release(struct mvcc_engine *e, struct mvcc_snapshot *s)
+{
+    mvcc_engine_snapshot_release(inner_of(e), s);
+}
+
+static int ce_iter(struct mvcc_engine *e, const struct mvcc_snapshot *snap,
+                   int cf, const struct mvcc_iter_opts *opts,
+                   struct mvcc_iter **out)
+{
+    return mvcc_engine_iter(inner_of(e), snap, cf, opts, out);
+}
+
+static void ce_destroy(struct mvcc_engine *e)
+{
+    (void)e; /* the test's */
+}
+
+static const struct mvcc_engine_ops ce_ops = {
+    .get = ce_get,
+    .write = ce_write,
+    .snapshot = ce_snapshot,
+    .snapshot_release = ce_release,
+    .iter = ce_iter,
+    .destroy = ce_destroy,
+};
+
+static struct mvcc_engine *wrap_store3(void *ctx, int store,
+                                       struct mvcc_engine *eng)
+{
+    struct cut_engine *ce = ctx;
+    if (store != 3)
+        return eng;
+    pthread_mutex_lock(&ce->mu);
+    ce->base.ops = &ce_ops;
+    ce->inner = eng;
+    pthread_mutex_unlock(&ce->mu);
+    return &ce->base;
+}
+
+/* Store 3 crashes after the install's marker and `after` more writes
+ * (the old data gone, part of the new moved into place): at open the
+ * install completes, and store 3 holds the new state before any message. */
+static void crash_mid_install(int after)
+{
+    struct cluster c = {0};
+    pthread_mutex_init(&cutter.mu, NULL);
+    cutter.armed = false;
+    cutter.cut = false;
+    cutter.left = -1;
+    c.wrap = wrap_store3;
+    c.wrap_ctx = &cutter;
+    behind_by_snapshot(&c, 64u << 10);
+    pthread_mutex_lock(&cutter.mu);
+    cutter.armed = true;
+    cutter.pass = after;
+    pthread_mutex_unlock(&cutter.mu);
+    int t;
+    for (t = 0; t < 4000; t++) {
+        cl_pump(&c, 1);
+        pthread_mutex_lock(&cutter.mu);
+        bool cut = cutter.cut;
+        pthread_mutex_unlock(&cutter.mu);
+        if (cut)
+            break;
+        if (t % 4 == 3)
+            cl_tick(&c);
+    }
+    assert_true(t < 4000);
+    cl_stop(&c, 3); /* what it wrote after the cut never reached disk */
+    pthread_mutex_lock(&cutter.mu);
+    cutter.armed = false;
+    cutter.cut = false;
+    cutter.left = -1;
+    pthread_mutex_unlock(&cutter.mu);
+    cl_isolate(&c, 3, true); /* nothing heard: the state is the disk's */
+    cl_start(&c, 3);
+    struct region_store_stats st = stats(&c, 3);
+    assert_int_equal(st.snap_installs_resumed, 1);
+    assert_true(holds(&c, 3, &new_data, 0, new_data.n));
+    assert_int_equal(local_keys(&c, 3, 'P'), 0);
+    assert_int_equal(local_keys(&c, 3, 'N'), 0);
+    /* and it follows the log from there */
+    cl_isolate(&c, 3, false);
+    struct cl_bulk more = {.n = new_data.n + 20, .gen = 2};
+    uint64_t region = 0;
+    int l = cl_leader_for(&c, "k", &region);
+    assert_int_not_equal(l, 0);
+    load(&c, l, &more, new_data.n, more.n);
+    catch_up(&c, 3, &more, new_data.n, more.n);
+    assert_int_equal(stats(&c, 3).snaps_applied, 0); /* by log */
+    cl_destroy(&c);
+    pthread_mutex_destroy(&cutter.mu);
+}
+
+static void crash_after_marker(void **state)
+{
+    (void)state;
+    crash_mid_install(0);
+}
+
+static void crash_after_some_records(void **state)
+{
+    (void)state;
+    crash_mid_install(3);
+}
+
+/* ---- chunks corrupted in transit: a bit flipped in the data of the
+ * first `left` snapshot chunks sent to store 2 */
+struct corrupter {
+    int left;      /* chunks still to corrupt */
+    int corrupted; /* chunks corrupted */
+    bool header;   /* instead: first chunks name region 9 in their header,
+                      under a checksum made anew (a broken sender) */
+    bool shorten;  /* instead: first chunks say the stream is 100,000
+                      bytes shorter, checksum made anew */
+};
+
+/* Put a checksum made anew on chunk c (a sender that means it). */
+static void reseal(struct raft_snapshot *c)
+{
+    uint8_t *b = c->data;
+    uint32_t crc = region__snap_block_crc(c->meta.index, c->meta.term,
+                                          c->total, c->offset, b + 4,
+                                          (size_t)c->len - 4);
+    b[0] = (uint8_t)(crc >> 24);
+    b[1] = (uint8_t)(crc >> 16);
+    b[2] = (uint8_t)(crc >> 8);
+    b[3] = (uint8_t)crc;
+}
+
+/* Make first chunk c say its stream is 100,000 bytes shorter. */
+static bool shorten(struct raft_snapshot *c)
+{
+    uint8_t *b = c->data;
+    if (c->offset != 0 || c->len < 4 + 13)
+        return false;
+    region__put_u64(b + 5, region__get_u64(b + 5) - 100000);
+    reseal(c);
+    return true;
+}
+
+/* Make chunk c's header name region 9, its checksum still right. */
+static bool rename_region(struct raft_snapshot *c)
+{
+    uint8_t *b = c->data;
+    if (c->offset != 0 || c->len < 4 + 13 + 10)
+        return false;
+    /* block crc(4), version(1) L(8) 4+D: the region state's id at 2 */
+    region__put_u64(b + 4 + 13 + 2, 9);
+    reseal(c);
+    return true;
+}
+
+static void corrupt(void *ctx, struct cl_msg *cm)
+{
+    struct corrupter *k = ctx;
+    if (k->left == 0 || cm->to != 2)
+        return;
+    struct region_buf out = {0};
+    size_t off = 0, n = 0;
+    struct region_wire_msg wm;
+    uint64_t from = 0;
+    size_t count = 0;
+    if (region_msgs_check(cm->buf, cm->len, &from, &count) != 0)
+        return;
+    region__msgs_begin(&out, cm->from);
+    while (region__msgs_next(cm->buf, cm->len, &off, &wm) == 0) {
+        struct raft_message *m = NULL;
+        if (wm.raft_len > 0)
+            assert_int_equal(raft_msg_decode(wm.raft, wm.raft_len, &m), 0);
+        if (m && m->type == RAFT_MSG_SNAPSHOT && m->snapshot->len > 8 &&
+            k->left > 0 && (!k->header || rename_region(m->snapshot)) &&
+            (!k->shorten || shorten(m->snapshot))) {
+            uint8_t *data = m->snapshot->data;
+            if (!k->header && !k->shorten)
+                data[m->snapshot->len / 2] ^= 0x10;
+            k->left--;
+            k->corrupted++;
+        }
+        region__msgs_add(&out, &wm, m);
+        raft_msg_free(m);
+        n++;
+    }
+    region__msgs_finish(&out, (uint32_t)n);
+    assert_false(out.oom);
+    free(cm->buf);
+    cm->buf = malloc(out.len);
+    memcpy(cm->buf, out.data, out.len);
+    cm->len = out.len;
+    region__buf_free(&out);
+}
+
+/* Region 1 on store 1 with keys d, in 64 KiB chunks, log GC past keep
+ * entries; store 2 added as a learner, the snapshot's messages to it
+ * going through corrupter k. */
+static void add_learner_through(struct cluster *c, const struct cl_bulk *d,
+                                struct corrupter *k, uint32_t keep)
+{
+    n_logged = 0;
+    c->log = keep_log;
+    c->log_level = REGION_LOG_WARN;
+    solo_region(c, 64u << 10, keep, d);
+    c->filter = corrupt;
+    c->filter_ctx = k;
+    assert_int_equal(cl_change_member(c, 1, 1, REGION_CHANGE_ADD_LEARNER, 2,
+                                      NULL),
+                     0);
+}
+
+/* Three chunks damaged in transit (or three first chunks whose header
+ * names another region, checksum right): each is refused on arrival,
+ * logged, sent again, and the snapshot lands whole. */
+static void corrupt_chunks(bool header, const char *why)
+{
+    struct cluster c = {0};
+    struct corrupter k = {.left = 3, .header = header};
+    struct cl_bulk d = {.n = 300, .gen = 1};
+    add_learner_through(&c, &d, &k, 8);
+    catch_up(&c, 2, &d, 0, d.n);
+    struct region_store_stats st = stats(&c, 2);
+    assert_int_equal(k.corrupted, 3);
+    assert_int_equal(st.snap_chunks_refused, 3);
+    assert_int_equal(logged_with(why), 3);
+    assert_int_equal(st.snaps_applied, 1);
+    assert_int_equal(local_keys(&c, 2, 'P'), 0);
+    cl_destroy(&c);
+}
+
+static void corrupt_chunk_refused(void **state)
+{
+    (void)state;
+    corrupt_chunks(false, "refused: checksum mismatch");
+}
+
+static void foreign_header_refused(void **state)
+{
+    (void)state;
+    corrupt_chunks(true, "refused: header names another region or size");
+}
+
+/* A sender that means what it sends, wrongly: the first chunk says the
+ * stream is shorter than it is (checksum right). The chunk whose records
+ * run past that end is refused on arrival, for good (the bytes of that
+ * snapshot stay what they are): nothing is installed and nothing fails.
+ * Once the leader's log moves on, a new snapshot lands. */
+static void short_stream_refused(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    struct corrupter k = {.left = 1, .shorten = true};
+    struct cl_bulk d = {.n = 300, .gen = 1};
+    add_learner_through(&c, &d, &k, 4);
+    int t;
+    for (t = 0; t < 500 && stats(&c, 2).snap_chunks_refused == 0; t++)
+        cl_tick(&c);
+    assert_true(t < 500);
+    for (t = 0; t < 100; t++) /* resends: refused again, or dropped */
+        cl_tick(&c);
+    struct region_store_stats st = stats(&c, 2);
+    assert_int_equal(k.corrupted, 1);
+    assert_int_equal(st.snaps_applied, 0);
+    assert_true(logged_with("refused: record past the end of the stream") >=
+                1);
+    assert_int_equal(logged_with("not installed"), 0);
+    struct region_desc rd;
+    assert_int_equal(region_store_region(c.st[2].s, 1, &rd, NULL),
+                     REGION_ENOT_FOUND); /* nothing installed */
+    assert_int_equal(local_keys(&c, 2, 'N'), 0);
+    struct cl_bulk more = {.n = 340, .gen = 1};
+    load(&c, 1, &more, d.n, more.n); /* compacts: a new snapshot */
+    catch_up(&c, 2, &more, 0, more.n);
+    assert_int_equal(stats(&c, 2).snaps_applied, 1);
+    cl_destroy(&c);
+}
+
+/* The leader's storage reads any block in any order (go-back-N resends,
+ * a transfer started over) as it reads them in sequence: byte for byte,
+ * each with its checksum right. 4 KiB chunks, so most positions are past
+ * the 16 the cursor remembers. */
+static void reads_in_any_order(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    c.snap_chunk_bytes = 4096;
+    cl_init(&c, 1, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    assert_int_equal(cl_wait_leader(&c, 1), 1);
+    struct cl_bulk d = {.n = 150, .gen = 3, .big_every = 40,
+                        .big = 20000};
+    load(&c, 1, &d, 0, d.n);
+    struct region_peer *p = region__find_peer(c.st[1].s, 1);
+    assert_non_null(p);
+    const struct raft_snapshot *sn = NULL;
+    assert_int_equal(p->stor.ops->snapshot(&p->stor, &sn), 0);
+    uint64_t total = sn->total, index = sn->meta.index;
+    uint64_t blocks = (total + 4095) / 4096;
+    assert_int_equal(blocks, 182);
+    uint8_t *seq = malloc(total), *any = malloc(total);
+    for (uint64_t b = 0; b < blocks; b++) {
+        uint64_t off = b * 4096, n = total - off < 4096 ? total - off : 4096;
+        assert_int_equal(p->stor.ops->snapshot_read(&p->stor, index, off,
+                                                    seq + off, n),
+                         0);
+        uint32_t crc = region__snap_block_crc(index, sn->meta.term, total,
+                                              off, seq + off + 4,
+                                              (size_t)n - 4);
+        assert_int_equal(crc, (uint32_t)seq[off] << 24 |
+                                  (uint32_t)seq[off + 1] << 16 |
+                                  (uint32_t)seq[off + 2] << 8 | seq[off + 3]);
+    }
+    /* backwards, then a stride through the middle, then a window again */
+    memset(any, 0, total);
+    for (uint64_t i = 0; i < blocks; i++) {
+        uint64_t b = i < blocks / 2 ? blocks - 1 - i
+                                    : (i * 7) % blocks;
+        uint64_t off = b * 4096, n = total - off < 4096 ? total - off : 4096;
+        assert_int_equal(p->stor.ops->snapshot_read(&p->stor, index, off,
+                                                    any + off, n),
+                         0);
+        assert_memory_equal(any + off, seq + off, n);
+    }
+    for (uint64_t b = 10; b < 30; b++) /* a window resent twice */
+        for (int again = 0; again < 2; again++) {
+            uint64_t off = b * 4096;
+            assert_int_equal(p->stor.ops->snapshot_read(&p->stor, index, off,
+                                                        any + off, 4096),
+                             0);
+            assert_memory_equal(any + off, seq + off, 4096);
+        }
+    /* another index is no longer the storage's */
+    assert_int_equal(p->stor.ops->snapshot_read(&p->stor, index + 1, 0, any,
+                                                4096),
+                     RAFT_ESNAPOLD);
+    free(seq);
+    free(any);
+    cl_destroy(&c);
+}
+
+/* Put n records straight into every range of region 1 = [nil, nil) on
+ * store i's engine (raw, TTL records, libmvcc's three CFs): what a
+ * snapshot must carry whatever wrote it. */
+static void fill_ranges(struct cluster *c, int i, int n)
+{
+    struct region_desc d;
+    memset(&d, 0, sizeof d);
+    d.id = 1;
+    struct region_range r[REGION__N_RANGES];
+    assert_int_equal(region__ranges(&d, r), 0);
+    for (int j = 0; j < REGION__N_RANGES; j++)
+        for (int k = 0; k < n; k++) {
+            uint8_t key[32], val[64];
+            memcpy(key, r[j].lo, r[j].lo_len);
+            int kl = snprintf((char *)key + r[j].lo_len, 16, "~%d.%04d", j, k);
+            memset(val, 'a' + j, sizeof val);
+            region__put_u64(val, UINT64_MAX - (uint64_t)k); /* TTLs: far */
+            size_t vl = j == REGION__RANGE_TTL ? 8 : 17 + (size_t)k % 40;
+            assert_int_equal(mvcc_engine_put(c->st[i].eng, r[j].cf, key,
+                                             r[j].lo_len + (size_t)kl, val,
+                                             vl),
+                             0);
+        }
+    region__ranges_free(r);
+}
+
+/* Whether stores a and b hold the same records in every range of region
+ * 1 = [nil, nil); *n gets how many. */
+static bool same_ranges(struct cluster *c, int a, int b, size_t *n)
+{
+    struct region_desc d;
+    memset(&d, 0, sizeof d);
+    d.id = 1;
+    struct region_range r[REGION__N_RANGES];
+    assert_int_equal(region__ranges(&d, r), 0);
+    bool same = true;
+    *n = 0;
+    for (int j = 0; same && j < REGION__N_RANGES; j++) {
+        struct mvcc_iter_opts io = {r[j].lo, r[j].lo_len, r[j].hi,
+                                    r[j].hi_len};
+        struct mvcc_iter *x = NULL, *y = NULL;
+        assert_int_equal(mvcc_engine_iter(c->st[a].eng, NULL, r[j].cf, &io,
+                                          &x),
+                         0);
+        assert_int_equal(mvcc_engine_iter(c->st[b].eng, NULL, r[j].cf, &io,
+                                          &y),
+                         0);
+        assert_int_equal(x->ops->seek_to_first(x), 0);
+        assert_int_equal(y->ops->seek_to_first(y), 0);
+        while (same && x->ops->valid(x)) {
+            size_t xk, xv, yk, yv;
+            same = y->ops->valid(y);
+            if (!same)
+                break;
+            const uint8_t *kx = x->ops->key(x, &xk);
+            const uint8_t *vx = x->ops->value(x, &xv);
+            const uint8_t *ky = y->ops->key(y, &yk);
+            const uint8_t *vy = y->ops->value(y, &yv);
+            same = xk == yk && xv == yv && memcmp(kx, ky, xk) == 0 &&
+                   memcmp(vx, vy, xv) == 0;
+            (*n)++;
+            assert_int_equal(x->ops->next(x), 0);
+            assert_int_equal(y->ops->next(y), 0);
+        }
+        same = same && !y->ops->valid(y);
+        mvcc_iter_destroy(x);
+        mvcc_iter_destroy(y);
+    }
+    region__ranges_free(r);
+    return same;
+}
+
+/* Every range travels: raw keys, TTL records and libmvcc's three CFs, in
+ * chunks that end inside records of every range. */
+static void every_range_travels(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    struct cl_bulk d = {.n = 40, .gen = 4};
+    solo_region(&c, 4096, 4, &d);
+    fill_ranges(&c, 1, 200);
+    assert_int_equal(cl_change_member(&c, 1, 1, REGION_CHANGE_ADD_LEARNER, 2,
+                                      NULL),
+                     0);
+    catch_up(&c, 2, &d, 0, d.n);
+    size_t n = 0;
+    assert_true(same_ranges(&c, 1, 2, &n));
+    assert_int_equal(n, 40 + 5 * 200);
+    assert_int_equal(stats(&c, 2).snaps_applied, 1);
+    cl_destroy(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(big_region_bounded_memory),
+        cmocka_unit_test(restart_mid_receive),
+        cmocka_unit_test(crash_after_marker),
+        cmocka_unit_test(crash_after_some_records),
+        cmocka_unit_test(corrupt_chunk_refused),
+        cmocka_unit_test(foreign_header_refused),
+        cmocka_unit_test(short_stream_refused),
+        cmocka_unit_test(reads_in_any_order),
+        cmocka_unit_test(every_range_travels),
+    };
+    return cmocka_run_group_tests_name("libregion/snapshot", tests, NULL, NULL);
+}
