@@ -1184,7 +1184,10 @@ int kvd_status_json(struct kvd *k, FILE *f)
             "\"ticks\":%llu,\"hibernated\":%llu,\"hib_wakes\":%llu,"
             "\"stores_down\":%llu,\"ttl_expired\":%llu,"
             "\"ttl_removed\":%llu,\"merges\":%llu,\"merge_catchup\":%llu,"
-            "\"split_campaigns\":%llu,\"votes_held\":%llu,",
+            "\"split_campaigns\":%llu,\"votes_held\":%llu,"
+            "\"snap_chunks_sent\":%llu,\"snap_chunks_received\":%llu,"
+            "\"snap_chunks_refused\":%llu,\"snap_installs_resumed\":%llu,"
+            "\"snap_mem_peak\":%llu,",
             (unsigned long long)st.ticks, (unsigned long long)st.hibernated,
             (unsigned long long)st.hib_wakes,
             (unsigned long long)st.stores_down,
@@ -1193,7 +1196,12 @@ int kvd_status_json(struct kvd *k, FILE *f)
             (unsigned long long)st.merges,
             (unsigned long long)st.merge_catchup,
             (unsigned long long)st.split_campaigns,
-            (unsigned long long)st.votes_held);
+            (unsigned long long)st.votes_held,
+            (unsigned long long)st.snap_chunks_sent,
+            (unsigned long long)st.snap_chunks_received,
+            (unsigned long long)st.snap_chunks_refused,
+            (unsigned long long)st.snap_installs_resumed,
+            (unsigned long long)st.snap_mem_peak);
     if (k->pd) { /* what the pd thread got answered (pd.c) */
         struct kvd_pd_counters pc;
         kvd_pd_counters(k, &pc);

@@ -98,5 +98,14 @@ done
 case "$(status_of 3)" in
 *'"snaps_applied":0'*) t_fail "store 3 caught up without a snapshot: $(status_of 3)";;
 esac
+# the 4 MiB region came in 1 MiB chunks, and the store held about two of
+# them at a time, never the region (kvd /status, libregion stats)
+st3=$(status_of 3)
+chunks=$(echo "$st3" | sed -n 's/.*"snap_chunks_received":\([0-9]*\).*/\1/p')
+peak=$(echo "$st3" | sed -n 's/.*"snap_mem_peak":\([0-9]*\).*/\1/p')
+echo "    store 3: $chunks chunks received, $peak snapshot bytes held at most"
+[ "${chunks:-0}" -ge 4 ] || t_fail "store 3 received ${chunks:-?} chunks, want 4 or more"
+[ "${peak:-0}" -gt 0 ] && [ "${peak:-0}" -le $((3 * 1048576)) ] ||
+    t_fail "store 3 held ${peak:-?} snapshot bytes at most, want 1..3 MiB"
 t_expect_eq "read back" "$("${CTL[@]}" check-seq m 0 200 2>&1 | tail -1)" "checked 200, missing 0"
 t_end
