@@ -2100,6 +2100,14 @@ static int eval_case(const struct sql_expr *e, struct sql_eval *ev,
 static int eval_is(const struct sql_expr *e, struct sql_eval *ev,
                    const struct sql_datum *row, struct sql_datum *out)
 {
+    if (e->sub == AST_OP_ISNULL) {
+        /* No truth taken: 'abc' IS NULL reads no number (no 1292). */
+        struct sql_datum x;
+        int rc = eval(e->args[0], ev, row, &x);
+        if (rc == 0)
+            sql__datum_int(out, (x.vt == SQL_VT_NULL) != e->neg);
+        return rc;
+    }
     int t, rc = truth_of(e, 0, ev, row, &t);
     if (rc != 0)
         return rc;

@@ -1,6 +1,7 @@
 /* test_difffix.c: the differences tests/difftest found between sqld and
  * MySQL semantics (tests/difftest/FINDINGS.md, one case per finding,
- * named after it), each asserting the exact answer MySQL 8 gives. Run
+ * named after it), each asserting the exact answer MySQL 8 gives (or
+ * MariaDB 10.11, the tester's reference, where a case says so). Run
  * through the protocol engine on the in-memory store.
  */
 #include <setjmp.h>
@@ -188,6 +189,87 @@ static void f26_decimal_quotient_precision(void **state)
     Q(&c, "DROP TABLE f26", "OK 0 0 0");
 }
 
+/* F6: a string against a DATE, DATETIME or TIME compares as that
+ * temporal; one that is not a value of it is the zero value (warning
+ * 1292), a date read as a TIME is its leading digits ('2020-01-02' is
+ * 00:20:20) and a TIME past 838:59:59 clips above it. MariaDB 10.11's
+ * answers (its CLI on the same rows). */
+static void f06_string_against_temporal(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f06 (id INT PRIMARY KEY, s VARCHAR(20), d DATE, "
+          "dt DATETIME, tm TIME)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f06 VALUES "
+          "(1, 'abc', '2020-01-02', '2020-01-02 03:04:05', '12:00:00'), "
+          "(2, '2020-01-02x', '2020-01-02', '2020-01-02 00:00:00', "
+          "'00:00:00'), "
+          "(3, '2020-01-02', '2000-01-01', '2020-01-02 00:00:01', "
+          "'-12:00:00'), "
+          "(4, '839:00:00', '1000-01-01', '1000-01-01 00:00:00', "
+          "'838:59:59')",
+      "OK 4 0 0");
+    Q(&c, "SELECT id, s < d, s = d, s < dt, s = dt, s < tm, s = tm FROM f06 "
+          "ORDER BY id",
+      "1|1|0|1|0|1|0\n2|0|1|0|1|0|0\n3|0|0|1|0|0|0\n4|1|0|1|0|0|0");
+    Q(&c, "SELECT id FROM f06 WHERE s < d ORDER BY id", "1\n4");
+    Q(&c, "SHOW WARNINGS",
+      "Warning|1292|Incorrect datetime value: 'abc'\n"
+      "Warning|1292|Truncated incorrect datetime value: '2020-01-02x'");
+    Q(&c, "SELECT COUNT(*) FROM f06 WHERE tm BETWEEN s AND '900:00:00'", "1");
+    Q(&c, "SELECT id FROM f06 WHERE s IN (d, tm) ORDER BY id", "2");
+    Q(&c, "SELECT CAST('2020-01-02' AS TIME), CAST('1e3' AS TIME), "
+          "CAST('2020-01-01 25:00:00' AS TIME), "
+          "CAST('2020-02-30 10:00:00' AS TIME)",
+      "00:20:20|NULL|NULL|10:00:00");
+    Q(&c, "DROP TABLE f06", "OK 0 0 0");
+}
+
+/* F15, F6: a number against a temporal is read as one (MariaDB's
+ * number_to_time / number_to_datetime): 120000 is 12:00:00 and
+ * 2012-00-00, 127 is 2000-01-27, a date alone drops its fraction
+ * (20000229.5 is 2000-02-29, with a note), 8390000 and 1e30 clip TIME
+ * at 838:59:59.999999, a number that is no date is the zero date. */
+static void f15_number_against_temporal(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f15 (id INT PRIMARY KEY, tm TIME, d DATE, "
+          "i BIGINT, f DOUBLE)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f15 VALUES "
+          "(1, '838:59:59', '2020-01-02', 20200102, 600.5), "
+          "(2, '12:00:00', '2000-02-29', 120000, 20000229.5), "
+          "(3, '-838:59:59', '1000-01-01', 8390000, 1e30), "
+          "(4, '00:00:00', '2000-01-27', 127, 0)",
+      "OK 4 0 0");
+    Q(&c, "SELECT id, tm < i, tm = i, tm < f, d < i, d = i, d < f, d = f "
+          "FROM f15 ORDER BY id",
+      "1|0|0|0|0|1|0|0\n2|0|1|0|1|0|0|1\n3|1|0|1|0|0|0|0\n"
+      "4|1|0|0|0|1|0|0");
+    Q(&c, "SELECT CAST(20200102 AS TIME), CAST(1e30 AS TIME), "
+          "CAST(-99999999 AS TIME), CAST(-8390000 AS TIME), "
+          "CAST(20200102.5 AS DATETIME)",
+      "00:00:00|838:59:59|NULL|-838:59:59|2020-01-02 00:00:00");
+    Q(&c, "DROP TABLE f15", "OK 0 0 0");
+}
+
+/* A string against an integer or DECIMAL compares as DECIMAL in MariaDB
+ * (warning "Truncated incorrect DECIMAL value"); against a DOUBLE as
+ * doubles. */
+static void string_against_integer_is_decimal(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT '9223372036854775808' > 9223372036854775807, "
+          "'9007199254740993' = 9007199254740992, "
+          "'9007199254740993' = 9007199254740992e0, 'abc' = 0, '' = 0, "
+          "'1e3x' = 1000",
+      "1|0|1|1|1|1");
+    Q(&c, "SHOW WARNINGS",
+      "Warning|1292|Truncated incorrect DECIMAL value: 'abc'\n"
+      "Warning|1292|Truncated incorrect DECIMAL value: ''\n"
+      "Warning|1292|Truncated incorrect DECIMAL value: '1e3x'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +281,9 @@ int main(void)
         cmocka_unit_test(f04_ceil_floor_narrow_decimal),
         cmocka_unit_test(order_by_negative_constant),
         cmocka_unit_test(f26_decimal_quotient_precision),
+        cmocka_unit_test(f06_string_against_temporal),
+        cmocka_unit_test(f15_number_against_temporal),
+        cmocka_unit_test(string_against_integer_is_decimal),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
