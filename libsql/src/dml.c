@@ -1028,6 +1028,20 @@ int sql__dml_update_ok(struct sql_session *s, uint64_t matched,
     return sql__sess_ok(s, found_rows ? matched : changed, 0);
 }
 
+int sql__dml_where_strict(struct sql_session *s, size_t before, bool ignore)
+{
+    if (ignore || !(sql__sess_sql_mode(s) & (SQL_MODE_STRICT_TRANS_TABLES |
+                                            SQL_MODE_STRICT_ALL_TABLES)))
+        return 0;
+    for (size_t i = before; i < s->nwarns; i++) {
+        const struct sql_warning *w = &s->warns[i];
+        if (strcmp(w->level, "Warning") == 0)
+            return sql__serr(s, w->code, w->code == 1292 ? "22007" : "HY000",
+                             "%s", w->msg);
+    }
+    return 0;
+}
+
 int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)
 {
     const struct ast_update *up = st->update;
@@ -1074,9 +1088,11 @@ int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)
     struct sql_datum *rows;
     int64_t *hs;
     size_t n;
+    size_t nw0 = s->nwarns;
     if ((rc = matching_rows(&d, up->table, up->where, up->order, up->limit,
                             &rows, &hs, &n)) != 0 ||
-        (rc = current_rows(&d, up->table, up->where, rows, hs, &n)) != 0)
+        (rc = current_rows(&d, up->table, up->where, rows, hs, &n)) != 0 ||
+        (rc = sql__dml_where_strict(s, nw0, up->ignore)) != 0)
         goto out;
     struct sql_datum *nw = sql__arena_alloc(s->arena,
                                             sizeof(*nw) * (t->ncols + 1));

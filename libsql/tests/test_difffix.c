@@ -270,6 +270,40 @@ static void string_against_integer_is_decimal(void **state)
       "Warning|1292|Truncated incorrect DECIMAL value: '1e3x'");
 }
 
+/* F7 (the mixedcmp part): in strict mode a warning raised while an
+ * UPDATE's WHERE is read is the statement's error (single and
+ * multi-table); IGNORE, DELETE and non-strict mode keep it a warning,
+ * and IS NULL reads no number. */
+static void f07_strict_update_where(void **state)
+{
+    (void)state;
+    Q(&c, "SET sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO'",
+      "OK 0 0 0");
+    Q(&c, "CREATE TABLE f07 (id INT PRIMARY KEY, s VARCHAR(10), d DATE, "
+          "x INT)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f07 VALUES (1, 'abc', '2020-01-02', 0), "
+          "(2, '5', '2020-01-03', 0)",
+      "OK 2 0 0");
+    Q(&c, "UPDATE f07 SET x = 1 WHERE s = 0",
+      "ERR 1292 Truncated incorrect DECIMAL value: 'abc'");
+    Q(&c, "UPDATE f07 SET x = 1 WHERE d < s",
+      "ERR 1292 Incorrect datetime value: 'abc'");
+    Q(&c, "UPDATE f07, (SELECT 1 AS one) AS z SET x = 1 WHERE s > 1",
+      "ERR 1292 Truncated incorrect DECIMAL value: 'abc'");
+    Q(&c, "UPDATE IGNORE f07 SET x = 2 WHERE s = 5", "OK 1 0 1");
+    Q(&c, "DELETE FROM f07 WHERE s = 6", "OK 0 0 1");
+    Q(&c, "UPDATE f07 SET x = 3 WHERE s IS NULL", "OK 0 0 0");
+    Q(&c, "UPDATE f07 SET x = 3 WHERE id = 2 AND s = 5", "OK 1 0 0");
+    Q(&c, "SELECT id, x, s IS NULL, s IS NOT NULL FROM f07 ORDER BY id",
+      "1|0|0|1\n2|3|0|1");
+    Q(&c, "SHOW WARNINGS", "");
+    Q(&c, "SET sql_mode = ''", "OK 0 0 0");
+    Q(&c, "UPDATE f07 SET x = 4 WHERE s = 0", "OK 1 0 1");
+    Q(&c, "SET sql_mode = DEFAULT", "OK 0 0 0");
+    Q(&c, "DROP TABLE f07", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +318,7 @@ int main(void)
         cmocka_unit_test(f06_string_against_temporal),
         cmocka_unit_test(f15_number_against_temporal),
         cmocka_unit_test(string_against_integer_is_decimal),
+        cmocka_unit_test(f07_strict_update_where),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
