@@ -1042,6 +1042,26 @@ int sql__dml_where_strict(struct sql_session *s, size_t before, bool ignore)
     return 0;
 }
 
+/* Whether MariaDB reads this UPDATE's WHERE in the pass that writes
+ * (where strict mode makes warnings errors): not when it sorts first
+ * (ORDER BY) or changes the primary key, the key its scan follows; then
+ * it collects the rows in a pass of their own, warnings kept. */
+static bool where_in_write_pass(const struct sql_tableinfo *t,
+                                const struct ast_update *up,
+                                const bool *assigned)
+{
+    if (up->order)
+        return false;
+    for (uint32_t i = 0; i < t->nidx; i++) {
+        if (!t->idx[i].primary)
+            continue;
+        for (uint32_t k = 0; k < t->idx[i].ncols; k++)
+            if (assigned[t->idx[i].cols[k]])
+                return false;
+    }
+    return true;
+}
+
 int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)
 {
     const struct ast_update *up = st->update;
@@ -1089,10 +1109,11 @@ int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)
     int64_t *hs;
     size_t n;
     size_t nw0 = s->nwarns;
+    bool keep = up->ignore || !where_in_write_pass(t, up, assigned);
     if ((rc = matching_rows(&d, up->table, up->where, up->order, up->limit,
                             &rows, &hs, &n)) != 0 ||
         (rc = current_rows(&d, up->table, up->where, rows, hs, &n)) != 0 ||
-        (rc = sql__dml_where_strict(s, nw0, up->ignore)) != 0)
+        (rc = sql__dml_where_strict(s, nw0, keep)) != 0)
         goto out;
     struct sql_datum *nw = sql__arena_alloc(s->arena,
                                             sizeof(*nw) * (t->ncols + 1));

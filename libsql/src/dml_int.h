@@ -55,7 +55,9 @@ int sql__dml_update_ok(struct sql_session *s, uint64_t matched,
  * (since the warnings counted before) the statement's error, as MariaDB
  * and MySQL do ("1292 Truncated incorrect DOUBLE value" of `UPDATE ...
  * WHERE varchar_col = 0`); notes stay notes, IGNORE keeps warnings, and
- * DELETE keeps them too (MariaDB 10.11). 0 or SQL_EQUERY. */
+ * DELETE keeps them too (MariaDB 10.11), as does an UPDATE that MariaDB
+ * reads in a pass before it writes (ORDER BY, a primary key column set:
+ * the caller passes ignore then). 0 or SQL_EQUERY. */
 int sql__dml_where_strict(struct sql_session *s, size_t before, bool ignore);
 
 /* Multi-table UPDATE / DELETE (dml_multi.c); sql__dml_update/_delete
