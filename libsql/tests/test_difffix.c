@@ -222,6 +222,14 @@ static void f06_string_against_temporal(void **state)
           "CAST('2020-01-01 25:00:00' AS TIME), "
           "CAST('2020-02-30 10:00:00' AS TIME)",
       "00:20:20|NULL|NULL|10:00:00");
+    /* Stored into a TIME column in strict mode, text that is not all a
+     * TIME is MariaDB's 1292 (its Field_time), not 1265. */
+    Q(&c, "INSERT INTO f06 (id, tm) VALUES (5, '2020-01-02')",
+      "ERR 1292 Incorrect time value: '2020-01-02' for column 'tm' at row 1");
+    Q(&c, "INSERT INTO f06 (id, tm) VALUES (5, '2021-02-30')",
+      "ERR 1292 Incorrect time value: '2021-02-30' for column 'tm' at row 1");
+    Q(&c, "INSERT INTO f06 (id, tm) VALUES (5, '12abc')",
+      "ERR 1292 Incorrect time value: '12abc' for column 'tm' at row 1");
     Q(&c, "DROP TABLE f06", "OK 0 0 0");
 }
 
