@@ -313,6 +313,22 @@ static void f07_strict_update_where(void **state)
     Q(&c, "SELECT id, x, s IS NULL, s IS NOT NULL FROM f07 ORDER BY id",
       "1|3|0|1\n2|3|0|1");
     Q(&c, "SHOW WARNINGS", "");
+    /* Constants that decide a condition are folded before any row is
+     * read, and a condition's AND stops at a NULL conjunct: in neither
+     * case is s = 0 read (MariaDB: no error either). */
+    Q(&c, "INSERT INTO f07 VALUES (3, 'xyz', NULL, 0)", "OK 1 0 0");
+    Q(&c, "UPDATE f07 SET x = 6 WHERE d > '2020-01-05' AND s = 0",
+      "OK 0 0 0");
+    Q(&c, "UPDATE f07 SET x = 6 WHERE NULL AND s = 0", "OK 0 0 0");
+    Q(&c, "UPDATE f07 SET x = 7 WHERE s = 0 OR 1 = 1", "OK 3 0 0");
+    Q(&c, "UPDATE f07 SET x = 8 WHERE s = 0 AND 1 = 0", "OK 0 0 0");
+    Q(&c, "UPDATE f07 SET x = 8 WHERE (s = 0 OR "
+          "DATE_FORMAT('2020-02-29', '%H') = '00')",
+      "OK 3 0 0");
+    Q(&c, "UPDATE f07 SET x = 9 WHERE s = 0 AND d > '2020-01-05'",
+      "ERR 1292 Truncated incorrect DECIMAL value: 'abc'");
+    Q(&c, "SELECT id, x FROM f07 ORDER BY id", "1|8\n2|8\n3|8");
+    Q(&c, "DELETE FROM f07 WHERE id = 3", "OK 1 0 0");
     Q(&c, "SET sql_mode = ''", "OK 0 0 0");
     Q(&c, "UPDATE f07 SET x = 4 WHERE s = 0", "OK 1 0 1");
     Q(&c, "SET sql_mode = DEFAULT", "OK 0 0 0");
