@@ -1645,6 +1645,31 @@ static void set_truth(struct sql_datum *out, int t)
         sql__datum_int(out, t);
 }
 
+/* MySQL's and MariaDB's comparators read the left operand in the
+ * comparison's class before they see that the right one is NULL, so
+ * 'abc' < NULL-valued DATETIME column still raises 1292 for 'abc' (and an
+ * UPDATE's WHERE fails on it in strict mode). x is the non-NULL left
+ * value; the right side's class is its static one. */
+static int read_left_anyway(const struct sql_expr *e, struct sql_eval *ev,
+                            const struct sql_datum *x)
+{
+    int vt = e->args[1]->vt;
+    bool num = vt == SQL_VT_INT || vt == SQL_VT_UINT || vt == SQL_VT_DOUBLE ||
+               vt == SQL_VT_DECIMAL;
+    bool tmp = vt == SQL_VT_DATE || vt == SQL_VT_DATETIME || vt == SQL_VT_TIME;
+    bool xnum = x->vt == SQL_VT_INT || x->vt == SQL_VT_UINT ||
+                x->vt == SQL_VT_DOUBLE || x->vt == SQL_VT_DECIMAL;
+    if (!((x->vt == SQL_VT_STRING && (num || tmp)) || (xnum && tmp)))
+        return 0;
+    struct sql_datum z;
+    memset(&z, 0, sizeof z); /* 0, 0e0, or the zero date / time */
+    z.vt = (uint8_t)vt;
+    if (vt == SQL_VT_DECIMAL)
+        sql__dec_zero(&z.v.dec);
+    int c;
+    return sql__datum_cmp_ev(ev, x, &z, e->coll, &c);
+}
+
 static int eval_cmp(const struct sql_expr *e, struct sql_eval *ev,
                     const struct sql_datum *row, struct sql_datum *out)
 {
@@ -1661,6 +1686,8 @@ static int eval_cmp(const struct sql_expr *e, struct sql_eval *ev,
     if ((rc = eval(e->args[1], ev, row, &y)) != 0)
         return rc;
     if (x.vt == SQL_VT_NULL || y.vt == SQL_VT_NULL) {
+        if (x.vt != SQL_VT_NULL && (rc = read_left_anyway(e, ev, &x)) != 0)
+            return rc;
         if (e->sub == AST_OP_NULLEQ)
             sql__datum_int(out, x.vt == y.vt);
         else

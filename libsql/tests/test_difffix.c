@@ -328,6 +328,15 @@ static void f07_strict_update_where(void **state)
     Q(&c, "UPDATE f07 SET x = 9 WHERE s = 0 AND d > '2020-01-05'",
       "ERR 1292 Truncated incorrect DECIMAL value: 'abc'");
     Q(&c, "SELECT id, x FROM f07 ORDER BY id", "1|8\n2|8\n3|8");
+    /* The left operand is read in the comparison's class even when the
+     * right one is NULL (MariaDB's comparators): 'xyz' > NULL warns. */
+    Q(&c, "UPDATE f07 SET x = 10 WHERE id = 3 AND s > d",
+      "ERR 1292 Incorrect datetime value: 'xyz'");
+    Q(&c, "UPDATE f07 SET x = 10 WHERE id = 3 AND d > s", "OK 0 0 0");
+    Q(&c, "SELECT s < d, s <=> d FROM f07 WHERE id = 3", "NULL|0");
+    Q(&c, "SHOW WARNINGS",
+      "Warning|1292|Incorrect datetime value: 'xyz'\n"
+      "Warning|1292|Incorrect datetime value: 'xyz'");
     Q(&c, "DELETE FROM f07 WHERE id = 3", "OK 1 0 0");
     Q(&c, "SET sql_mode = ''", "OK 0 0 0");
     Q(&c, "UPDATE f07 SET x = 4 WHERE s = 0", "OK 1 0 1");
