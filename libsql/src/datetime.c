@@ -416,7 +416,29 @@ int sql__time_parse_time(const char *s, size_t n, struct sql_time *t,
     return rc;
 }
 
+static int num_datetime(int64_t v, uint32_t micro, struct sql_time *t,
+                        bool lax);
+
 int sql__time_from_num_datetime(int64_t v, uint32_t micro, struct sql_time *t)
+{
+    return num_datetime(v, micro, t, false);
+}
+
+int sql__time_from_num_datetime_fuzzy(int64_t v, uint32_t micro,
+                                      struct sql_time *t)
+{
+    return num_datetime(v, micro, t, true);
+}
+
+int sql__time_parse_datetime_fuzzy(const char *s, size_t n,
+                                   struct sql_time *t, int *fsp)
+{
+    int np = 0;
+    return parse_datetime(s, n, t, fsp, &np, true);
+}
+
+static int num_datetime(int64_t v, uint32_t micro, struct sql_time *t,
+                        bool lax)
 {
     memset(t, 0, sizeof *t);
     if (v < 0)
@@ -459,7 +481,7 @@ int sql__time_from_num_datetime(int64_t v, uint32_t micro, struct sql_time *t)
     t->micro = micro;
     if (t->month > 12 || t->day > 31 || t->hour > 23 || t->minute > 59 ||
         t->second > 59 ||
-        (t->month != 0 && t->day != 0 && !sql__date_valid(t))) {
+        (!lax && t->month != 0 && t->day != 0 && !sql__date_valid(t))) {
         memset(t, 0, sizeof *t);
         return SQL_TIME_BAD;
     }

@@ -682,7 +682,7 @@ static const char *vt_word(int vt)
  * SQL_TIME_TRUNC or SQL_TIME_BAD) for a string or number, which the
  * comparisons need to tell a clipped TIME from an exact one. */
 static int to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,
-                       struct sql_time *out, bool *ok, int *prc)
+                       struct sql_time *out, bool *ok, int *prc, bool fuzzy)
 {
     int rc = 0;
     int fsp = 0;
@@ -726,7 +726,10 @@ static int to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,
         if (vt == SQL_VT_TIME)
             rc = sql__time_parse_time(d->v.s.p, d->v.s.n, out, &fsp);
         else
-            rc = sql__time_parse_datetime(d->v.s.p, d->v.s.n, out, &fsp);
+            rc = fuzzy ? sql__time_parse_datetime_fuzzy(d->v.s.p, d->v.s.n,
+                                                        out, &fsp)
+                       : sql__time_parse_datetime(d->v.s.p, d->v.s.n, out,
+                                                  &fsp);
         *prc = rc;
         if (rc == SQL_TIME_BAD) {
             sql__warn(ev, SQL_ER_TRUNCATED_WRONG_VALUE,
@@ -743,7 +746,24 @@ static int to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,
     default: {
         int64_t iv;
         uint32_t micro = 0;
-        if (d->vt == SQL_VT_DOUBLE || d->vt == SQL_VT_DECIMAL) {
+        if (d->vt == SQL_VT_DECIMAL) {
+            /* Exactly, from its digits: 9999999999999999.99 has 99
+             * seconds (no TIME), not the double 1e16's 00. */
+            char buf[SQL_DEC_STR_MAX];
+            size_t n = sql__dec_print(&d->v.dec, buf), i = 0;
+            bool neg = buf[0] == '-';
+            uint64_t u = 0;
+            for (i = neg; i < n && buf[i] != '.'; i++)
+                u = u > 999999999999999999ULL ? UINT64_MAX
+                                              : u * 10 + (uint64_t)(buf[i] - '0');
+            for (int k = 0, j = (int)i + 1; k < 6; k++, j++)
+                micro = micro * 10 + (uint32_t)(i < n && (size_t)j < n
+                                                   ? buf[j] - '0'
+                                                   : 0);
+            iv = u > INT64_MAX ? INT64_MAX : (int64_t)u;
+            if (neg)
+                iv = -iv;
+        } else if (d->vt == SQL_VT_DOUBLE) {
             double dv;
             sql__to_double(ev, d, &dv);
             if (!(fabs(dv) < 9.2e18)) /* no datetime is that large; a */
@@ -760,6 +780,8 @@ static int to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,
         }
         if (vt == SQL_VT_TIME)
             rc = sql__time_from_num_time(iv, micro, out);
+        else if (fuzzy)
+            rc = sql__time_from_num_datetime_fuzzy(iv, micro, out);
         else
             rc = sql__time_from_num_datetime(iv, micro, out);
         if (rc == 0 && micro != 0 && iv > 0 && iv < 100000000 &&
@@ -801,7 +823,7 @@ int sql__to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,
                      struct sql_time *out, bool *ok)
 {
     int prc;
-    return to_temporal(ev, d, vt, out, ok, &prc);
+    return to_temporal(ev, d, vt, out, ok, &prc, false);
 }
 
 int sql__datum_truth(struct sql_eval *ev, const struct sql_datum *d,
@@ -969,7 +991,9 @@ static int64_t cmp_key(const struct sql_time *t, int vt)
     return ymd * 86400000000LL + (vt == SQL_VT_DATE ? 0 : tod);
 }
 
-/* One side of a temporal comparison in class vt. A string or number that
+/* One side of a temporal comparison in class vt, read as CAST reads it
+ * but without the calendar check (MariaDB's fuzzy dates: 230 is
+ * 2000-02-30). A string or number that
  * is no value of the class compares as the zero value (warning 1292 from
  * the conversion), as in MySQL and MariaDB: 'abc' < DATE'2020-01-02'. A
  * TIME clipped at 838:59:59 is 838:59:59.999999, MariaDB's maximum, so
@@ -979,7 +1003,7 @@ static int cmp_side(struct sql_eval *ev, const struct sql_datum *d, int vt,
 {
     bool ok;
     int prc;
-    int rc = to_temporal(ev, d, vt, t, &ok, &prc);
+    int rc = to_temporal(ev, d, vt, t, &ok, &prc, true);
     if (rc != 0)
         return rc;
     if (!ok)

@@ -259,6 +259,27 @@ static void f15_number_against_temporal(void **state)
           "CAST(20200102.5 AS DATETIME)",
       "00:00:00|838:59:59|NULL|-838:59:59|2020-01-02 00:00:00");
     Q(&c, "DROP TABLE f15", "OK 0 0 0");
+    /* Compared with a date, a day past the month's end still reads (230
+     * is 2000-02-30, '2020-02-30' too, no warning: MariaDB's fuzzy
+     * dates), and a DECIMAL is read from its digits, not a double's:
+     * 9999999999999999.99 has 99 seconds, no TIME (the zero one). */
+    Q(&c, "CREATE TABLE f15b (id INT PRIMARY KEY, d DATE, dt DATETIME, "
+          "s VARCHAR(20), i INT, tm TIME, dc DECIMAL(18,2))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f15b VALUES (1, '2020-02-29', '1999-01-01 00:00:00', "
+          "'2020-02-30', 230, '73:16:48', 9999999999999999.99), "
+          "(2, '2000-03-01', '2000-02-29 12:00:00', '2021-02-29 10:00:00', "
+          "231, '-36:31:57', -9999999999999.99)",
+      "OK 2 0 0");
+    Q(&c, "SELECT id, d < s, dt < i, d > i, tm < dc, tm > dc, dt < s "
+          "FROM f15b ORDER BY id",
+      "1|1|1|1|0|1|1\n2|1|1|1|1|0|1");
+    Q(&c, "SHOW WARNINGS",
+      "Warning|1292|Incorrect time value: '9999999999999999.99'\n"
+      "Warning|1292|Incorrect time value: '9999999999999999.99'\n"
+      "Warning|1292|Incorrect time value: '-9999999999999.99'\n"
+      "Warning|1292|Incorrect time value: '-9999999999999.99'");
+    Q(&c, "DROP TABLE f15b", "OK 0 0 0");
 }
 
 /* A string against an integer or DECIMAL compares as DECIMAL in MariaDB
