@@ -268,6 +268,15 @@ static bool exponent_at(const char *s, size_t n, size_t i)
     return i < n && dig(s[i]);
 }
 
+/* A datetime's time of day as a TIME (t zeroed by the caller). */
+static void time_of_day(const struct sql_time *dt, struct sql_time *t)
+{
+    t->hour = dt->hour;
+    t->minute = dt->minute;
+    t->second = dt->second;
+    t->micro = dt->micro;
+}
+
 static void clamp_time(struct sql_time *t, int *rc)
 {
     if (t->hour > SQL_TIME_MAX_HOUR) {
@@ -308,10 +317,7 @@ int sql__time_parse_time(const char *s, size_t n, struct sql_time *t,
         if (np > 3) {
             if (r == SQL_TIME_BAD)
                 return r;
-            t->hour = dt.hour;
-            t->minute = dt.minute;
-            t->second = dt.second;
-            t->micro = dt.micro;
+            time_of_day(&dt, t);
             if (fsp)
                 *fsp = f;
             return r;
@@ -325,10 +331,7 @@ int sql__time_parse_time(const char *s, size_t n, struct sql_time *t,
         int r = sql__time_parse_datetime(s + i, n - i, &dt, fsp);
         if (r == SQL_TIME_BAD)
             return r;
-        t->hour = dt.hour;
-        t->minute = dt.minute;
-        t->second = dt.second;
-        t->micro = dt.micro;
+        time_of_day(&dt, t);
         return r;
     }
     int64_t days = 0;
