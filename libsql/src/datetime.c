@@ -123,8 +123,11 @@ static void carry_second(struct sql_time *t)
     }
 }
 
-int sql__time_parse_datetime(const char *s, size_t n, struct sql_time *t,
-                             int *fsp)
+/* sql__time_parse_datetime, also saying how many parts were read (3 for a
+ * date alone, 4 and more when a time of day followed); lax skips the
+ * calendar check (a TIME read from '2020-02-30 10:00:00' is 10:00:00). */
+static int parse_datetime(const char *s, size_t n, struct sql_time *t,
+                          int *fsp, int *nparts, bool lax)
 {
     memset(t, 0, sizeof *t);
     if (fsp)
@@ -217,6 +220,7 @@ int sql__time_parse_datetime(const char *s, size_t n, struct sql_time *t,
         part[0] = year2(part[0], plen[0]);
         plen[0] = 4;
     }
+    *nparts = np;
     if (plen[0] <= 2)
         part[0] = year2(part[0], plen[0]);
     (void)start;
@@ -230,7 +234,7 @@ int sql__time_parse_datetime(const char *s, size_t n, struct sql_time *t,
     t->minute = (uint8_t)part[4];
     t->second = (uint8_t)part[5];
     t->micro = (uint32_t)part[6];
-    if (!sql__date_is_zero(t) && t->month != 0 && t->day != 0 &&
+    if (!lax && !sql__date_is_zero(t) && t->month != 0 && t->day != 0 &&
         !sql__date_valid(t)) {
         memset(t, 0, sizeof *t);
         return SQL_TIME_BAD;
@@ -242,6 +246,35 @@ int sql__time_parse_datetime(const char *s, size_t n, struct sql_time *t,
     if (i < n)
         rc = SQL_TIME_TRUNC;
     return rc;
+}
+
+int sql__time_parse_datetime(const char *s, size_t n, struct sql_time *t,
+                             int *fsp)
+{
+    int np = 0;
+    return parse_datetime(s, n, t, fsp, &np, false);
+}
+
+/* Text left after a TIME that reads as an exponent ("e3", "E-1") makes
+ * the whole string no TIME at all in MariaDB ('1e3' is NULL as a TIME,
+ * '12e' and '12abc' are 00:00:12 with a warning). */
+static bool exponent_at(const char *s, size_t n, size_t i)
+{
+    if (i >= n || (s[i] != 'e' && s[i] != 'E'))
+        return false;
+    i++;
+    if (i < n && (s[i] == '+' || s[i] == '-'))
+        i++;
+    return i < n && dig(s[i]);
+}
+
+/* A datetime's time of day as a TIME (t zeroed by the caller). */
+static void time_of_day(const struct sql_time *dt, struct sql_time *t)
+{
+    t->hour = dt->hour;
+    t->minute = dt->minute;
+    t->second = dt->second;
+    t->micro = dt->micro;
 }
 
 static void clamp_time(struct sql_time *t, int *rc)
@@ -279,27 +312,26 @@ int sql__time_parse_time(const char *s, size_t n, struct sql_time *t,
         return SQL_TIME_BAD;
     if (!neg && i + run < n && s[i + run] == '-') {
         struct sql_time dt;
-        int f = 0;
-        int r = sql__time_parse_datetime(s, n, &dt, &f);
-        if (r == SQL_TIME_BAD)
+        int f = 0, np = 0;
+        int r = parse_datetime(s, n, &dt, &f, &np, true);
+        if (np > 3) {
+            if (r == SQL_TIME_BAD)
+                return r;
+            time_of_day(&dt, t);
+            if (fsp)
+                *fsp = f;
             return r;
-        t->hour = dt.hour;
-        t->minute = dt.minute;
-        t->second = dt.second;
-        t->micro = dt.micro;
-        if (fsp)
-            *fsp = f;
-        return r;
+        }
+        /* A date without a time of day, or no date: the leading digits
+         * are the TIME and the rest is dropped, as MariaDB reads
+         * '2020-01-02' (00:20:20, truncated) and '9999-12-31' (none). */
     }
     if (run >= 12 && (i + run == n || s[i + run] == '.')) {
         struct sql_time dt;
         int r = sql__time_parse_datetime(s + i, n - i, &dt, fsp);
         if (r == SQL_TIME_BAD)
             return r;
-        t->hour = dt.hour;
-        t->minute = dt.minute;
-        t->second = dt.second;
-        t->micro = dt.micro;
+        time_of_day(&dt, t);
         return r;
     }
     int64_t days = 0;
@@ -377,6 +409,8 @@ int sql__time_parse_time(const char *s, size_t n, struct sql_time *t,
     }
     while (i < n && spc(s[i]))
         i++;
+    if (exponent_at(s, n, i))
+        return SQL_TIME_BAD;
     if (i < n)
         rc = SQL_TIME_TRUNC;
     clamp_time(t, &rc);
@@ -385,7 +419,29 @@ int sql__time_parse_time(const char *s, size_t n, struct sql_time *t,
     return rc;
 }
 
+static int num_datetime(int64_t v, uint32_t micro, struct sql_time *t,
+                        bool lax);
+
 int sql__time_from_num_datetime(int64_t v, uint32_t micro, struct sql_time *t)
+{
+    return num_datetime(v, micro, t, false);
+}
+
+int sql__time_from_num_datetime_fuzzy(int64_t v, uint32_t micro,
+                                      struct sql_time *t)
+{
+    return num_datetime(v, micro, t, true);
+}
+
+int sql__time_parse_datetime_fuzzy(const char *s, size_t n,
+                                   struct sql_time *t, int *fsp)
+{
+    int np = 0;
+    return parse_datetime(s, n, t, fsp, &np, true);
+}
+
+static int num_datetime(int64_t v, uint32_t micro, struct sql_time *t,
+                        bool lax)
 {
     memset(t, 0, sizeof *t);
     if (v < 0)
@@ -428,7 +484,7 @@ int sql__time_from_num_datetime(int64_t v, uint32_t micro, struct sql_time *t)
     t->micro = micro;
     if (t->month > 12 || t->day > 31 || t->hour > 23 || t->minute > 59 ||
         t->second > 59 ||
-        (t->month != 0 && t->day != 0 && !sql__date_valid(t))) {
+        (!lax && t->month != 0 && t->day != 0 && !sql__date_valid(t))) {
         memset(t, 0, sizeof *t);
         return SQL_TIME_BAD;
     }
@@ -441,7 +497,11 @@ int sql__time_from_num_time(int64_t v, uint32_t micro, struct sql_time *t)
     bool neg = v < 0;
     uint64_t m = neg ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     int rc = 0;
-    if (m >= 10000000000ULL) {
+    /* MariaDB's number_to_time: a positive number of 8 to 14 digits is a
+     * date or datetime (its time of day; 20200102 is 00:00:00, a fraction
+     * dropped from a date alone); otherwise [-]HHMMSS, minutes and seconds
+     * checked before hours beyond 838 clip. */
+    if (!neg && m > 9999999 && m < 99991231235959ULL) {
         struct sql_time dt;
         int r = sql__time_from_num_datetime(v, micro, &dt);
         if (r != 0)
@@ -449,8 +509,9 @@ int sql__time_from_num_time(int64_t v, uint32_t micro, struct sql_time *t)
         t->hour = dt.hour;
         t->minute = dt.minute;
         t->second = dt.second;
-        t->micro = micro;
-        return 0;
+        if (m >= 100000000)
+            t->micro = micro;
+        return rc;
     }
     uint64_t sec = m % 100, min = (m / 100) % 100, hour = m / 10000;
     if (sec > 59 || min > 59)

@@ -37,6 +37,13 @@ int sql__time_parse_time(const char *s, size_t n, struct sql_time *t,
 /* From a number: YYYYMMDD, YYMMDD, YYYYMMDDhhmmss ... (datetime) or
  * [-]HHMMSS (time); frac is microseconds. */
 int sql__time_from_num_datetime(int64_t v, uint32_t micro, struct sql_time *t);
+/* The same without the calendar check (a day up to 31 in any month), as
+ * MariaDB reads a value compared with a date: 230 is 2000-02-30 there,
+ * '2020-02-30' too (TIME_FUZZY_DATES). */
+int sql__time_from_num_datetime_fuzzy(int64_t v, uint32_t micro,
+                                      struct sql_time *t);
+int sql__time_parse_datetime_fuzzy(const char *s, size_t n,
+                                   struct sql_time *t, int *fsp);
 int sql__time_from_num_time(int64_t v, uint32_t micro, struct sql_time *t);
 /* Whether y-m-d is a real calendar date (zero parts fail). */
 bool sql__date_valid(const struct sql_time *t);

@@ -32,6 +32,8 @@ struct dml
     struct sql_kvtxn *direct;        /* DDL: write here, not staged */
     bool pess;                       /* pessimistic: point reads lock and
                                         read the latest committed value */
+    int scan_idx;                    /* index (in t->idx) the matching
+                                        rows were read through, or -1 */
 };
 
 static int w_get(struct dml *d, const void *k, size_t kl, uint8_t **v,
@@ -63,6 +65,7 @@ static int dml_init(struct dml *d, struct sql_session *s,
     memset(d, 0, sizeof(*d));
     d->s = s;
     d->t = t;
+    d->scan_idx = -1;
     d->rc = sql__arena_alloc(s->arena, sizeof(*d->rc) * (t->ncols + 1));
     if (!d->rc)
         return -ENOMEM;
@@ -893,6 +896,13 @@ static int matching_rows(struct dml *d, const struct ast_table_ref *tr,
     int rc = sql__plan_rows(s, t, tr->alias, where, order, limit, &p);
     if (rc != 0)
         return rc;
+    const struct plan *q = p;
+    while (q && q->kind != PL_SCAN)
+        q = q->child;
+    d->scan_idx = q && (q->acc.kind == ACC_INDEX_RANGE ||
+                        q->acc.kind == ACC_UNIQUE_POINT)
+                      ? q->acc.idx
+                      : -1;
     struct sql_xnode *root;
     if ((rc = sql__exec_open(&d->x, p, &root)) != 0)
         return rc;
@@ -1028,6 +1038,42 @@ int sql__dml_update_ok(struct sql_session *s, uint64_t matched,
     return sql__sess_ok(s, found_rows ? matched : changed, 0);
 }
 
+int sql__dml_where_strict(struct sql_session *s, size_t before, bool ignore)
+{
+    if (ignore || !(sql__sess_sql_mode(s) & (SQL_MODE_STRICT_TRANS_TABLES |
+                                            SQL_MODE_STRICT_ALL_TABLES)))
+        return 0;
+    for (size_t i = before; i < s->nwarns; i++) {
+        const struct sql_warning *w = &s->warns[i];
+        if (strcmp(w->level, "Warning") == 0)
+            return sql__serr(s, w->code, w->code == 1292 ? "22007" : "HY000",
+                             "%s", w->msg);
+    }
+    return 0;
+}
+
+/* Whether MariaDB reads this UPDATE's WHERE in the pass that writes
+ * (where strict mode makes warnings errors): not when it sorts first
+ * (ORDER BY) or changes the key its scan follows (the primary key of a
+ * full scan, or the index of a range read, taken to be the one sqld's
+ * plan reads: scan_idx); then it collects the rows in a pass of their
+ * own, warnings kept. */
+static bool where_in_write_pass(const struct sql_tableinfo *t,
+                                const struct ast_update *up,
+                                const bool *assigned, int scan_idx)
+{
+    if (up->order)
+        return false;
+    for (uint32_t i = 0; i < t->nidx; i++) {
+        if (!t->idx[i].primary && (int)i != scan_idx)
+            continue;
+        for (uint32_t k = 0; k < t->idx[i].ncols; k++)
+            if (assigned[t->idx[i].cols[k]])
+                return false;
+    }
+    return true;
+}
+
 int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)
 {
     const struct ast_update *up = st->update;
@@ -1074,9 +1120,14 @@ int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)
     struct sql_datum *rows;
     int64_t *hs;
     size_t n;
+    size_t nw0 = s->nwarns;
     if ((rc = matching_rows(&d, up->table, up->where, up->order, up->limit,
                             &rows, &hs, &n)) != 0 ||
-        (rc = current_rows(&d, up->table, up->where, rows, hs, &n)) != 0)
+        (rc = current_rows(&d, up->table, up->where, rows, hs, &n)) != 0 ||
+        (rc = sql__dml_where_strict(
+             s, nw0,
+             up->ignore ||
+                 !where_in_write_pass(t, up, assigned, d.scan_idx))) != 0)
         goto out;
     struct sql_datum *nw = sql__arena_alloc(s->arena,
                                             sizeof(*nw) * (t->ncols + 1));

@@ -51,6 +51,15 @@ int sql__dml_default(struct dml *d, uint32_t ci, struct sql_datum *out);
 int sql__dml_update_ok(struct sql_session *s, uint64_t matched,
                        uint64_t changed);
 
+/* Strict mode makes a warning raised while an UPDATE's WHERE was read
+ * (since the warnings counted before) the statement's error, as MariaDB
+ * and MySQL do ("1292 Truncated incorrect DOUBLE value" of `UPDATE ...
+ * WHERE varchar_col = 0`); notes stay notes, IGNORE keeps warnings, and
+ * DELETE keeps them too (MariaDB 10.11), as does an UPDATE that MariaDB
+ * reads in a pass before it writes (ORDER BY, a primary key column set:
+ * the caller passes ignore then). 0 or SQL_EQUERY. */
+int sql__dml_where_strict(struct sql_session *s, size_t before, bool ignore);
+
 /* Multi-table UPDATE / DELETE (dml_multi.c); sql__dml_update/_delete
  * hand those forms over. */
 int sql__dml_update_multi(struct sql_session *s, const struct ast_stmt *st);

@@ -253,8 +253,10 @@ int sql__dml_update_multi(struct sql_session *s, const struct ast_stmt *st)
     }
     struct sql_datum *rows;
     size_t n;
+    size_t nw0 = s->nwarns;
     if ((rc = sql__xctx_init(&x, s, true)) != 0 ||
-        (rc = joined_rows(s, &x, ts, up->where, &rows, &n)) != 0)
+        (rc = joined_rows(s, &x, ts, up->where, &rows, &n)) != 0 ||
+        (rc = sql__dml_where_strict(s, nw0, up->ignore)) != 0)
         goto out;
     size_t w = f->width;
     struct sql_datum *work = sql__arena_alloc(s->arena, sizeof(*work) * w + 1);

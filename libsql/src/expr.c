@@ -1645,6 +1645,31 @@ static void set_truth(struct sql_datum *out, int t)
         sql__datum_int(out, t);
 }
 
+/* MySQL's and MariaDB's comparators read the left operand in the
+ * comparison's class before they see that the right one is NULL, so
+ * 'abc' < NULL-valued DATETIME column still raises 1292 for 'abc' (and an
+ * UPDATE's WHERE fails on it in strict mode). x is the non-NULL left
+ * value; the right side's class is its static one. */
+static int read_left_anyway(const struct sql_expr *e, struct sql_eval *ev,
+                            const struct sql_datum *x)
+{
+    int vt = e->args[1]->vt;
+    bool num = vt == SQL_VT_INT || vt == SQL_VT_UINT || vt == SQL_VT_DOUBLE ||
+               vt == SQL_VT_DECIMAL;
+    bool tmp = vt == SQL_VT_DATE || vt == SQL_VT_DATETIME || vt == SQL_VT_TIME;
+    bool xnum = x->vt == SQL_VT_INT || x->vt == SQL_VT_UINT ||
+                x->vt == SQL_VT_DOUBLE || x->vt == SQL_VT_DECIMAL;
+    if (!((x->vt == SQL_VT_STRING && (num || tmp)) || (xnum && tmp)))
+        return 0;
+    struct sql_datum z;
+    memset(&z, 0, sizeof z); /* 0, 0e0, or the zero date / time */
+    z.vt = (uint8_t)vt;
+    if (vt == SQL_VT_DECIMAL)
+        sql__dec_zero(&z.v.dec);
+    int c;
+    return sql__datum_cmp_ev(ev, x, &z, e->coll, &c);
+}
+
 static int eval_cmp(const struct sql_expr *e, struct sql_eval *ev,
                     const struct sql_datum *row, struct sql_datum *out)
 {
@@ -1661,6 +1686,8 @@ static int eval_cmp(const struct sql_expr *e, struct sql_eval *ev,
     if ((rc = eval(e->args[1], ev, row, &y)) != 0)
         return rc;
     if (x.vt == SQL_VT_NULL || y.vt == SQL_VT_NULL) {
+        if (x.vt != SQL_VT_NULL && (rc = read_left_anyway(e, ev, &x)) != 0)
+            return rc;
         if (e->sub == AST_OP_NULLEQ)
             sql__datum_int(out, x.vt == y.vt);
         else
@@ -1714,11 +1741,65 @@ static int truth_of(const struct sql_expr *e, int i, struct sql_eval *ev,
     return rc;
 }
 
+/* Whether the constant parts of e alone decide it: a constant (its
+ * truth), an AND with a FALSE one, an OR with a TRUE one, at any depth.
+ * MySQL and MariaDB fold constant conditions before reading a row, so a
+ * column beside a deciding constant is never read (nor its warnings
+ * raised), and a constant's error is raised first. Only constants are
+ * evaluated here. */
+static int const_decides(const struct sql_expr *e, struct sql_eval *ev,
+                         const struct sql_datum *row, bool *decided, int *t)
+{
+    *decided = false;
+    if (e->is_const) {
+        struct sql_datum v;
+        int rc = eval(e, ev, row, &v);
+        if (rc != 0 || v.vt == SQL_VT_NULL) {
+            *decided = rc == 0;
+            *t = -1;
+            return rc;
+        }
+        bool b;
+        rc = sql__datum_truth(ev, &v, &b);
+        *decided = true;
+        *t = b;
+        return rc;
+    }
+    if (e->op != EX_AND && e->op != EX_OR)
+        return 0;
+    int want = e->op == EX_AND ? 0 : 1;
+    for (int i = 0; i < e->nargs; i++) {
+        const struct sql_expr *a = e->args[i];
+        if (!a->is_const && a->op != EX_AND && a->op != EX_OR)
+            continue;
+        bool d;
+        int ta, rc = const_decides(a, ev, row, &d, &ta);
+        if (rc != 0)
+            return rc;
+        if (d && ta == want) {
+            *decided = true;
+            *t = want;
+            return 0;
+        }
+    }
+    return 0;
+}
+
 static int eval_logic(const struct sql_expr *e, struct sql_eval *ev,
                       const struct sql_datum *row, struct sql_datum *out)
 {
     int res = e->op == EX_AND ? 1 : 0;
     bool any_null = false;
+    if (e->op != EX_XOR && !e->is_const) {
+        bool d;
+        int t, rc = const_decides(e, ev, row, &d, &t);
+        if (rc != 0)
+            return rc;
+        if (d && t >= 0) {
+            sql__datum_int(out, t);
+            return 0;
+        }
+    }
     for (int i = 0; i < e->nargs; i++) {
         int t, rc = truth_of(e, i, ev, row, &t);
         if (rc != 0)
@@ -2100,6 +2181,14 @@ static int eval_case(const struct sql_expr *e, struct sql_eval *ev,
 static int eval_is(const struct sql_expr *e, struct sql_eval *ev,
                    const struct sql_datum *row, struct sql_datum *out)
 {
+    if (e->sub == AST_OP_ISNULL) {
+        /* No truth taken: 'abc' IS NULL reads no number (no 1292). */
+        struct sql_datum x;
+        int rc = eval(e->args[0], ev, row, &x);
+        if (rc == 0)
+            sql__datum_int(out, (x.vt == SQL_VT_NULL) != e->neg);
+        return rc;
+    }
     int t, rc = truth_of(e, 0, ev, row, &t);
     if (rc != 0)
         return rc;
@@ -2230,6 +2319,24 @@ int sql__expr_eval(const struct sql_expr *e, struct sql_eval *ev,
 int sql__expr_eval_bool(const struct sql_expr *e, struct sql_eval *ev,
                         const struct sql_datum *row, int *truth)
 {
+    if (e->op == EX_AND) {
+        /* A condition's AND stops at the first conjunct that is not
+         * TRUE, NULL included (MySQL's abort_on_null for top-level
+         * items): the row is dropped either way, and the conjuncts after
+         * it are not read (their warnings are not raised). Constants
+         * that decide it are seen first (const_decides). */
+        bool d;
+        int rc = const_decides(e, ev, row, &d, truth);
+        if (rc != 0 || (d && *truth == 0))
+            return rc;
+        for (int i = 0; i < e->nargs; i++) {
+            rc = sql__expr_eval_bool(e->args[i], ev, row, truth);
+            if (rc != 0 || *truth != 1)
+                return rc;
+        }
+        *truth = 1;
+        return 0;
+    }
     struct sql_datum v;
     int rc = eval(e, ev, row, &v);
     if (rc != 0)

@@ -634,7 +634,14 @@ static int store_temporal(struct store *s, const struct sql_datum *v,
             return rc;
         memset(&tm, 0, sizeof tm);
     } else if (prc == SQL_TIME_TRUNC) {
-        if (vt == SQL_VT_TIME && tm.hour == SQL_TIME_MAX_HOUR) {
+        if (vt == SQL_VT_TIME && v->vt == SQL_VT_STRING &&
+            tm.hour != SQL_TIME_MAX_HOUR) {
+            /* MariaDB's Field_time: text that is not all a TIME is 1292
+             * "Incorrect time value" ('12abc', '2020-01-02'); the value
+             * read is kept. (Past 838:59:59 stays 1264 below.) */
+            if ((rc = incorrect(s, "time", v)) != 0)
+                return rc;
+        } else if (vt == SQL_VT_TIME && tm.hour == SQL_TIME_MAX_HOUR) {
             if ((rc = out_of_range(s)) != 0)
                 return rc;
         } else if ((rc = truncated(s)) != 0) {

@@ -356,8 +356,9 @@ int sql__to_double(struct sql_eval *ev, const struct sql_datum *d,
             *out = (double)es;
             return 0;
         }
-        sql__str_to_double(d->v.s.p, d->v.s.n, out, &clean);
-        if (!clean)
+        /* '' and ' ' read as 0 with the warning too (MariaDB). */
+        if (sql__str_to_double(d->v.s.p, d->v.s.n, out, &clean) == 0 ||
+            !clean)
             sql__warn(ev, SQL_ER_TRUNCATED_WRONG_VALUE,
                       "Truncated incorrect DOUBLE value: '%.*s'",
                       shown_len(d->v.s.n), d->v.s.p);
@@ -677,12 +678,16 @@ static const char *vt_word(int vt)
     return vt == SQL_VT_TIME ? "time" : "datetime";
 }
 
-int sql__to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,
-                     struct sql_time *out, bool *ok)
+/* sql__to_temporal, also giving the parser's answer (*prc: 0,
+ * SQL_TIME_TRUNC or SQL_TIME_BAD) for a string or number, which the
+ * comparisons need to tell a clipped TIME from an exact one. */
+static int to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,
+                       struct sql_time *out, bool *ok, int *prc, bool fuzzy)
 {
     int rc = 0;
     int fsp = 0;
     *ok = true;
+    *prc = 0;
     memset(out, 0, sizeof *out);
     switch (d->vt) {
     case SQL_VT_DATE:
@@ -721,7 +726,11 @@ int sql__to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,
         if (vt == SQL_VT_TIME)
             rc = sql__time_parse_time(d->v.s.p, d->v.s.n, out, &fsp);
         else
-            rc = sql__time_parse_datetime(d->v.s.p, d->v.s.n, out, &fsp);
+            rc = fuzzy ? sql__time_parse_datetime_fuzzy(d->v.s.p, d->v.s.n,
+                                                        out, &fsp)
+                       : sql__time_parse_datetime(d->v.s.p, d->v.s.n, out,
+                                                  &fsp);
+        *prc = rc;
         if (rc == SQL_TIME_BAD) {
             sql__warn(ev, SQL_ER_TRUNCATED_WRONG_VALUE,
                       "Incorrect %s value: '%.*s'", vt_word(vt),
@@ -737,25 +746,55 @@ int sql__to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,
     default: {
         int64_t iv;
         uint32_t micro = 0;
-        if (d->vt == SQL_VT_DOUBLE || d->vt == SQL_VT_DECIMAL) {
+        if (d->vt == SQL_VT_DECIMAL) {
+            /* Exactly, from its digits: 9999999999999999.99 has 99
+             * seconds (no TIME), not the double 1e16's 00. */
+            char buf[SQL_DEC_STR_MAX];
+            size_t n = sql__dec_print(&d->v.dec, buf), i = 0;
+            bool neg = buf[0] == '-';
+            uint64_t u = 0;
+            for (i = neg; i < n && buf[i] != '.'; i++)
+                u = u > 999999999999999999ULL ? UINT64_MAX
+                                              : u * 10 + (uint64_t)(buf[i] - '0');
+            for (int k = 0, j = (int)i + 1; k < 6; k++, j++)
+                micro = micro * 10 + (uint32_t)(i < n && (size_t)j < n
+                                                   ? buf[j] - '0'
+                                                   : 0);
+            iv = u > INT64_MAX ? INT64_MAX : (int64_t)u;
+            if (neg)
+                iv = -iv;
+        } else if (d->vt == SQL_VT_DOUBLE) {
             double dv;
             sql__to_double(ev, d, &dv);
-            if (!(fabs(dv) < 9.2e18))
-                dv = -1; /* no temporal is that large: invalid */
+            if (!(fabs(dv) < 9.2e18)) /* no datetime is that large; a */
+                dv = dv < 0 ? -9.2e18 : 9.2e18; /* TIME clips */
             iv = (int64_t)dv;
             double f = fabs(dv - (double)iv);
             micro = (uint32_t)llround(f * 1e6);
             if (micro >= 1000000)
                 micro = 999999;
         } else if (d->vt == SQL_VT_UINT) {
-            iv = d->v.u > INT64_MAX ? -1 : (int64_t)d->v.u;
+            iv = d->v.u > INT64_MAX ? INT64_MAX : (int64_t)d->v.u;
         } else {
             iv = d->v.i;
         }
         if (vt == SQL_VT_TIME)
             rc = sql__time_from_num_time(iv, micro, out);
+        else if (fuzzy)
+            rc = sql__time_from_num_datetime_fuzzy(iv, micro, out);
         else
             rc = sql__time_from_num_datetime(iv, micro, out);
+        if (rc == 0 && micro != 0 && iv > 0 && iv < 100000000 &&
+            (vt != SQL_VT_TIME || iv > 9999999)) {
+            /* A date alone (YYYYMMDD) has no fraction: MariaDB drops it
+             * with a note (20200102.5 is 2020-01-02 00:00:00). */
+            char buf[SQL_DEC_STR_MAX];
+            num_text(d, buf, false);
+            out->micro = 0;
+            sql__note(ev, SQL_ER_TRUNCATED_WRONG_VALUE,
+                      "Truncated incorrect date value: '%s'", buf);
+        }
+        *prc = rc;
         if (rc == SQL_TIME_BAD) {
             char buf[SQL_DEC_STR_MAX];
             num_text(d, buf, false);
@@ -763,6 +802,12 @@ int sql__to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,
                       "Incorrect %s value: '%s'", vt_word(vt), buf);
             *ok = false;
             return 0;
+        }
+        if (rc == SQL_TIME_TRUNC) {
+            char buf[SQL_DEC_STR_MAX];
+            num_text(d, buf, false);
+            sql__warn(ev, SQL_ER_TRUNCATED_WRONG_VALUE,
+                      "Truncated incorrect %s value: '%s'", vt_word(vt), buf);
         }
         break;
     }
@@ -772,6 +817,13 @@ int sql__to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,
         out->micro = 0;
     }
     return 0;
+}
+
+int sql__to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,
+                     struct sql_time *out, bool *ok)
+{
+    int prc;
+    return to_temporal(ev, d, vt, out, ok, &prc, false);
 }
 
 int sql__datum_truth(struct sql_eval *ev, const struct sql_datum *d,
@@ -911,37 +963,71 @@ static int cmp_int(const struct sql_datum *a, const struct sql_datum *b)
     return -cmp_int(b, a);
 }
 
-/* Temporal comparison: both as microseconds of their common class. */
-static int cmp_temporal(struct sql_eval *ev, const struct sql_datum *a,
-                        const struct sql_datum *b, int *out, bool *ok)
+/* The class a temporal comparison is made in (MariaDB 10.11, checked
+ * with its CLI): two of one class in it; TIME against a string or a
+ * number as TIME; everything else (DATE against DATETIME, TIME or a
+ * string or number, which may carry a time of day) as DATETIME. */
+static int cmp_class(int av, int bv)
 {
-    int vt;
-    if (a->vt == SQL_VT_TIME && (b->vt == SQL_VT_TIME || !is_temporal(b->vt)))
-        vt = SQL_VT_TIME;
-    else if (b->vt == SQL_VT_TIME && !is_temporal(a->vt))
-        vt = SQL_VT_TIME;
-    else if (a->vt == SQL_VT_DATE && (b->vt == SQL_VT_DATE ||
-                                      !is_temporal(b->vt)) &&
-             !(b->vt == SQL_VT_STRING && b->v.s.n > 10))
-        vt = SQL_VT_DATE;
-    else if (b->vt == SQL_VT_DATE && !is_temporal(a->vt) &&
-             !(a->vt == SQL_VT_STRING && a->v.s.n > 10))
-        vt = SQL_VT_DATE;
-    else
-        vt = SQL_VT_DATETIME;
-    struct sql_time ta, tb;
-    bool oka, okb;
-    int rc = sql__to_temporal(ev, a, vt, &ta, &oka);
-    if (rc == 0)
-        rc = sql__to_temporal(ev, b, vt, &tb, &okb);
+    if (av == bv)
+        return av;
+    if ((av == SQL_VT_TIME && !is_temporal(bv)) ||
+        (bv == SQL_VT_TIME && !is_temporal(av)))
+        return SQL_VT_TIME;
+    return SQL_VT_DATETIME;
+}
+
+/* Order of a temporal in its class: TIME as signed microseconds; dates
+ * packed as MariaDB packs them (year * 13 + month) * 32 + day, so that a
+ * zero month or day sorts before the first (2012-00-00 < 2012-01-01). */
+static int64_t cmp_key(const struct sql_time *t, int vt)
+{
+    int64_t tod = (((int64_t)t->hour * 60 + t->minute) * 60 + t->second) *
+                      1000000 +
+                  t->micro;
+    if (vt == SQL_VT_TIME)
+        return t->negative ? -tod : tod;
+    int64_t ymd = ((int64_t)t->year * 13 + t->month) * 32 + t->day;
+    return ymd * 86400000000LL + (vt == SQL_VT_DATE ? 0 : tod);
+}
+
+/* One side of a temporal comparison in class vt, read as CAST reads it
+ * but without the calendar check (MariaDB's fuzzy dates: 230 is
+ * 2000-02-30). A string or number that
+ * is no value of the class compares as the zero value (warning 1292 from
+ * the conversion), as in MySQL and MariaDB: 'abc' < DATE'2020-01-02'. A
+ * TIME clipped at 838:59:59 is 838:59:59.999999, MariaDB's maximum, so
+ * '839:00:00' is above a TIME column holding 838:59:59. */
+static int cmp_side(struct sql_eval *ev, const struct sql_datum *d, int vt,
+                    struct sql_time *t)
+{
+    bool ok;
+    int prc;
+    int rc = to_temporal(ev, d, vt, t, &ok, &prc, true);
     if (rc != 0)
         return rc;
-    if (!oka || !okb) {
-        *ok = false;
-        return 0;
-    }
-    *ok = true;
-    int64_t x = sql__time_to_us(&ta, vt), y = sql__time_to_us(&tb, vt);
+    if (!ok)
+        memset(t, 0, sizeof *t);
+    else if (vt == SQL_VT_TIME && prc == SQL_TIME_TRUNC &&
+             t->hour == SQL_TIME_MAX_HOUR && t->minute == 59 &&
+             t->second == 59 && t->micro == 0)
+        t->micro = 999999;
+    return 0;
+}
+
+/* A comparison with a DATE, DATETIME or TIME on either side (the other
+ * side anything but JSON and NULL). */
+static int cmp_temporal(struct sql_eval *ev, const struct sql_datum *a,
+                        const struct sql_datum *b, int *out)
+{
+    int vt = cmp_class(a->vt, b->vt);
+    struct sql_time ta, tb;
+    int rc = cmp_side(ev, a, vt, &ta);
+    if (rc == 0)
+        rc = cmp_side(ev, b, vt, &tb);
+    if (rc != 0)
+        return rc;
+    int64_t x = cmp_key(&ta, vt), y = cmp_key(&tb, vt);
     *out = x < y ? -1 : x > y;
     return 0;
 }
@@ -967,71 +1053,16 @@ int sql__datum_cmp_ev(struct sql_eval *ev, const struct sql_datum *a,
         *out = cmp_int(a, b);
         return 0;
     }
-    if ((is_temporal(av) && (is_temporal(bv) || bv == SQL_VT_STRING)) ||
-        (is_temporal(bv) && av == SQL_VT_STRING)) {
-        bool ok;
-        rc = cmp_temporal(ev, a, b, out, &ok);
-        if (rc != 0 || ok)
-            return rc;
-        /* An unparsable string against a temporal: compare as strings
-         * (the temporal's text in a local buffer: no arena needed). */
-        char ba[SQL_DEC_STR_MAX], bb[SQL_DEC_STR_MAX];
-        const char *pa = ba, *pb = bb;
-        size_t na, nb;
-        if (av == SQL_VT_STRING) {
-            pa = a->v.s.p;
-            na = a->v.s.n;
-        } else {
-            na = num_text(a, ba, false);
-        }
-        if (bv == SQL_VT_STRING) {
-            pb = b->v.s.p;
-            nb = b->v.s.n;
-        } else {
-            nb = num_text(b, bb, false);
-        }
-        int c = sql__coll_cmp(SQL_COLL_UTF8MB4_BIN, pa, na, pb, nb);
-        *out = c < 0 ? -1 : c > 0;
-        return 0;
-    }
-    if (is_temporal(av) || is_temporal(bv)) {
-        /* Temporal against a number: the number read as a temporal when
-         * it is one, else both as numbers. */
-        const struct sql_datum *t = is_temporal(av) ? a : b;
-        const struct sql_datum *o = t == a ? b : a;
-        if (!is_temporal(o->vt)) {
-            double x, y;
-            sql__to_double(ev, t, &x);
-            sql__to_double(ev, o, &y);
-            if (t->vt != SQL_VT_TIME && o->vt != SQL_VT_DOUBLE) {
-                struct sql_time tt;
-                int64_t iv;
-                sql__to_int(NULL, o, &iv);
-                if (sql__time_from_num_datetime(iv, 0, &tt) == 0 &&
-                    iv > 99991231) {
-                    int64_t us1 = sql__time_to_us(&t->v.t, SQL_VT_DATETIME);
-                    int64_t us2 = sql__time_to_us(&tt, SQL_VT_DATETIME);
-                    int c = us1 < us2 ? -1 : us1 > us2;
-                    *out = t == a ? c : -c;
-                    return 0;
-                }
-                if (t->vt == SQL_VT_DATETIME && iv <= 99991231 &&
-                    sql__time_from_num_datetime(iv, 0, &tt) == 0) {
-                    int64_t us1 = sql__time_to_us(&t->v.t, SQL_VT_DATETIME);
-                    int64_t us2 = sql__time_to_us(&tt, SQL_VT_DATETIME);
-                    int c = us1 < us2 ? -1 : us1 > us2;
-                    *out = t == a ? c : -c;
-                    return 0;
-                }
-            }
-            int c = cmp3(x, y);
-            *out = t == a ? c : -c;
-            return 0;
-        }
-    }
-    /* Decimal against decimal or integer: exact. */
-    if ((av == SQL_VT_DECIMAL || av == SQL_VT_INT || av == SQL_VT_UINT) &&
-        (bv == SQL_VT_DECIMAL || bv == SQL_VT_INT || bv == SQL_VT_UINT)) {
+    if (is_temporal(av) || is_temporal(bv))
+        return cmp_temporal(ev, a, b, out);
+    /* Decimal against decimal or integer: exact. So is a string against
+     * an integer or a DECIMAL, read as a DECIMAL (warning 1292 "Truncated
+     * incorrect DECIMAL value" for junk): MariaDB 10.11's rule, where
+     * MySQL 8 compares as doubles ('9223372036854775808' is above
+     * 9223372036854775807 in MariaDB, equal as doubles). */
+    bool ea = av == SQL_VT_DECIMAL || av == SQL_VT_INT || av == SQL_VT_UINT;
+    bool eb = bv == SQL_VT_DECIMAL || bv == SQL_VT_INT || bv == SQL_VT_UINT;
+    if ((ea || av == SQL_VT_STRING) && (eb || bv == SQL_VT_STRING)) {
         struct sql_dec x, y;
         sql__to_dec(ev, a, &x);
         sql__to_dec(ev, b, &y);

@@ -202,7 +202,7 @@ static void test_compare(void **state)
     efx_check("DATE '2024-01-01' = '2024-1-1'", "1");
     efx_check("dt = 20240229134500", "1");
     efx_check("'abc' = 0", "1");
-    efx_check_warning(0, 1292, "Truncated incorrect DOUBLE value: 'abc'");
+    efx_check_warning(0, 1292, "Truncated incorrect DECIMAL value: 'abc'");
     efx_check_err("(1,2) = 1", 1241, "Operand should contain 1 column(s)");
     efx_check_err("b = s2", 1267,
               "Illegal mix of collations (utf8mb4_general_ci,IMPLICIT) and "

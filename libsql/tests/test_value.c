@@ -125,10 +125,10 @@ static void test_cmp_classes(void **state)
     assert_int_equal(cmp(&t, &s, 0), 0);
     sql__datum_str(&s, "2024-1-6", 8, SQL_COLL_UTF8MB4_GENERAL_CI);
     assert_int_equal(cmp(&t, &s, 0), -1);
-    /* Not a date: compared as text, no arena needed. */
+    /* Not a date: the zero date (MariaDB and MySQL), no arena needed. */
     sql__datum_str(&s, "zzz", 3, SQL_COLL_UTF8MB4_GENERAL_CI);
-    assert_int_equal(cmp(&t, &s, 0), -1);
-    assert_int_equal(cmp(&s, &t, 0), 1);
+    assert_int_equal(cmp(&t, &s, 0), 1);
+    assert_int_equal(cmp(&s, &t, 0), -1);
     dt = t;
     dt.vt = SQL_VT_DATETIME;
     dt.v.t.hour = 1;

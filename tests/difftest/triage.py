@@ -152,8 +152,13 @@ def classify(b):
             r"\b(FLOAT)\b", " ".join(b["creates"])) and \
             why.startswith("row"):
         return "F10/F28 (a FLOAT as text)"
+    if dml and b["min"].startswith("UPDATE") and {me, se} & {1292} and \
+            mixed_comparison(b):
+        return "F31 (strict UPDATE: a comparison's warning on rows one " \
+               "server reads)"
     if mixed_comparison(b):
-        return "F6/F15 (mixedcmp: comparison across type classes)"
+        return "F6/F15 (mixedcmp: comparison across type classes; " \
+               "fixed since 0da81f3)"
     if why.startswith("error code") and dml:
         return "F11 (two errors possible: which row comes first)"
     if dml and me in (1292, 1366, 1441, 1264) and se is None:
