@@ -263,10 +263,13 @@ def setup():
 def verify():
     c, _ = connect(0, read_timeout=600)
     cur = c.cursor()
+    # one snapshot for both reads (bankfx.final_state says why)
+    cur.execute("START TRANSACTION")
     cur.execute("SELECT id, src, dst, amount FROM transfers")
     rows = {r[0]: r[1:] for r in cur.fetchall()}
     cur.execute("SELECT id, balance FROM accounts ORDER BY id")
     bal = dict(cur.fetchall())
+    cur.execute("COMMIT")
     want = {i: A.start for i in range(A.accounts)}
     for src, dst, amt in rows.values():
         want[src] -= amt

@@ -34,27 +34,20 @@ t_case "the cluster starts: pdd, three kvd, sqld with 1PC and async commit"
 t_start_cluster
 
 t_case "bank transfers through a kill -9 of the leader and its restart"
-/usr/bin/python3 - "$SQLPORT" "$T_TMP" "$ROUNDS" >"$T_TMP/bank.out" 2>&1 <<'PY' &
+PYTHONPATH="$(dirname "$0")" /usr/bin/python3 - "$SQLPORT" "$T_TMP" "$ROUNDS" >"$T_TMP/bank.out" 2>&1 <<'PY' &
 import os, random, sys, threading, time
 import pymysql
+import bankfx
 
 port, tmp, rounds = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 N, START, THREADS = 8, 1000, 4
 
 def conn():
-    return pymysql.connect(host="127.0.0.1", port=port, user="root",
-                           connect_timeout=30, read_timeout=120,
-                           autocommit=True)
+    return bankfx.connect(port)
 
 c = conn()
 cur = c.cursor()
-cur.execute("CREATE DATABASE bank")
-cur.execute("USE bank")
-cur.execute("CREATE TABLE accounts (id INT PRIMARY KEY, balance INT)")
-cur.execute("CREATE TABLE transfers (id INT PRIMARY KEY, src INT, dst INT,"
-            " amount INT)")
-cur.execute("INSERT INTO accounts VALUES " +
-            ",".join("(%d,%d)" % (i, START) for i in range(N)))
+bankfx.create(cur, N, START)
 
 lock = threading.Lock()
 committed, refused, ambiguous, errors, totals = [], [], [], [], []
@@ -168,22 +161,7 @@ for t in ts:
     t.join()
 
 cur = conn().cursor()
-cur.execute("USE bank")
-# both reads in one snapshot: an ambiguous transfer (its commit cut off by
-# a kill) may still be resolved as committed between two autocommit reads,
-# above the first one's timestamp (a reader pushes an async lock's
-# min_commit_ts), and the accounts would then show a transfer the transfers
-# read did not: balances_match False with the total intact (session 6)
-cur.execute("START TRANSACTION")
-cur.execute("SELECT id, src, dst, amount FROM transfers")
-rows = {r[0]: r[1:] for r in cur.fetchall()}
-cur.execute("SELECT id, balance FROM accounts ORDER BY id")
-bal = dict(cur.fetchall())
-cur.execute("COMMIT")
-want = {i: START for i in range(N)}
-for src, dst, amt in rows.values():
-    want[src] -= amt
-    want[dst] += amt
+rows, bal, want = bankfx.final_state(cur, N, START)
 missing = [t for t in committed if t not in rows]
 stray = [t for t in rows if t not in committed and t not in ambiguous]
 revived = [t for t in refused if t in rows]

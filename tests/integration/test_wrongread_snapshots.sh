@@ -29,27 +29,20 @@ t_case "the cluster starts: pdd, three kvd, sqld"
 t_start_cluster
 
 t_case "snapshots stay consistent while regions split and kvd die"
-/usr/bin/python3 - "$SQLPORT" "$T_TMP" >"$T_TMP/snap.out" 2>&1 <<'PY' &
+PYTHONPATH="$(dirname "$0")" /usr/bin/python3 - "$SQLPORT" "$T_TMP" >"$T_TMP/snap.out" 2>&1 <<'PY' &
 import os, random, sys, threading, time
 import pymysql
+import bankfx
 
 port, tmp = int(sys.argv[1]), sys.argv[2]
 N, START, THREADS = 32, 1000, 4
 
 def conn():
-    return pymysql.connect(host="127.0.0.1", port=port, user="root",
-                           connect_timeout=30, read_timeout=120,
-                           autocommit=True)
+    return bankfx.connect(port)
 
 c = conn()
 cur = c.cursor()
-cur.execute("CREATE DATABASE bank")
-cur.execute("USE bank")
-cur.execute("CREATE TABLE accounts (id INT PRIMARY KEY, balance INT)")
-cur.execute("CREATE TABLE transfers (id INT PRIMARY KEY, src INT, dst INT,"
-            " amount INT)")
-cur.execute("INSERT INTO accounts VALUES " +
-            ",".join("(%d,%d)" % (i, START) for i in range(N)))
+bankfx.create(cur, N, START)
 
 lock = threading.Lock()
 stats = {"committed": 0, "errors": 0}
