@@ -1811,10 +1811,9 @@ bool region_store_has_work(struct region_store *s)
  * born of a region led here campaigns. s->born is empty after. */
 static void start_split_born(struct region_store *s, bool ok)
 {
-    struct region_peer *np = s->born;
-    s->born = NULL;
-    for (; np; np = s->born) {
-        s->born = np->born_next;
+    struct region_peer *next;
+    for (struct region_peer *np = s->born; np; np = next) {
+        next = np->born_next;
         np->born_next = NULL;
         if (!ok || np->removed)
             continue;
@@ -1843,6 +1842,7 @@ static void start_split_born(struct region_store *s, bool ok)
                             raft_strerror(rc));
         }
     }
+    s->born = NULL;
 }
 
 /* Steps 2-4 of an iteration for readies whose write is durable: the log
