@@ -34,6 +34,12 @@ void dmn_log(enum dmn_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void dmn_logv(enum dmn_log_level level, const char *fmt, va_list ap);
 
+/* From a handler of a fatal signal (async-signal-safe: no allocation, no
+ * stdio): writes "<time> FATAL <who>: pid P: fatal signal N (NAME)" and the
+ * stack to the log, and the same to stderr when the log is a file, so a
+ * daemon that dies leaves its reason where its operator looks. */
+void dmn_log_fatal_signal(int sig);
+
 #define dmn_debug(...) dmn_log(DMN_LOG_DEBUG, __VA_ARGS__)
 #define dmn_info(...) dmn_log(DMN_LOG_INFO, __VA_ARGS__)
 #define dmn_warn(...) dmn_log(DMN_LOG_WARN, __VA_ARGS__)

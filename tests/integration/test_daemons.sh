@@ -75,4 +75,21 @@ t_case "sqld refuses the cluster store without pdd members"
 t_expect_eq "exit" "$rc" 2
 t_expect_grep "message" "store: cluster needs pd (pdd members, host:port)" "$T_TMP/sqld.err"
 
+t_case "a fatal signal leaves its reason and stack in the log"
+# kvd's session-6 death in test_sql_cluster left nothing in its log; a
+# crash now says what killed it and where (docs/operators-guide.md).
+for d in kvd:SEGV:11 pdd:ABRT:6 sqld:BUS:7; do
+    IFS=: read -r name sig num <<<"$d"
+    "$BIN/$name" --data-dir="$T_TMP/crash-$name" --listen=127.0.0.1:0 \
+        --log.file="$T_TMP/crash-$name.log" 2>"$T_TMP/crash-$name.err" &
+    p=$!; T_PIDS+=("$p")
+    t_wait_for_grep "starting" "$T_TMP/crash-$name.log" 20 || t_fail "$name did not start"
+    kill "-$sig" "$p"
+    t_wait_exit "$p" 20 || t_fail "$name still running 20s after SIG$sig"
+    t_expect_eq "$name exit status" "$T_RC" $((128 + num))
+    t_expect_grep "$name log" "FATAL $name: pid $p: fatal signal $num (SIG$sig), stack:" "$T_TMP/crash-$name.log"
+    t_expect_grep "$name frame" "bin/$name(" "$T_TMP/crash-$name.log"
+    t_expect_grep "$name stderr" "FATAL $name: pid $p: fatal signal $num (SIG$sig)" "$T_TMP/crash-$name.err"
+done
+
 t_end
