@@ -150,7 +150,7 @@ void sqlfx_two_server(struct sqlfx_two *w, struct sqlfx *f,
         fail_msg("sql_server_open: %d %s", rc, err);
 }
 
-void sqlfx_two_open(struct sqlfx_two *w, unsigned lease_ms)
+void sqlfx_two_store(struct sqlfx_two *w)
 {
     memset(w, 0, sizeof(*w));
     assert_int_equal(mvcc_memengine_create(&w->eng), 0);
@@ -163,6 +163,18 @@ void sqlfx_two_open(struct sqlfx_two *w, unsigned lease_ms)
                                       .tso_ctx = &w->tso,
                                       .one_pc = true,
                                       .resolve_budget_ms = 100};
+}
+
+void sqlfx_two_store_close(struct sqlfx_two *w)
+{
+    mvcc_local_transport_free(&w->tr);
+    mvcc_store_close(w->store);
+    mvcc_engine_destroy(w->eng);
+}
+
+void sqlfx_two_open(struct sqlfx_two *w, unsigned lease_ms)
+{
+    sqlfx_two_store(w);
     sqlfx_two_server(w, &w->a, lease_ms);
     sqlfx_two_server(w, &w->b, lease_ms);
     sqlfx_connect(&w->a, &w->ca, 1);
@@ -178,9 +190,7 @@ void sqlfx_two_close(struct sqlfx_two *w)
     sqlfx_disconnect(&w->cb);
     sql_server_close(w->a.srv);
     sql_server_close(w->b.srv);
-    mvcc_local_transport_free(&w->tr);
-    mvcc_store_close(w->store);
-    mvcc_engine_destroy(w->eng);
+    sqlfx_two_store_close(w);
 }
 
 static void emit(struct sqlfx_conn *c, size_t *n, const char *fmt, ...)

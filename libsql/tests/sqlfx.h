@@ -67,6 +67,10 @@ struct sqlfx_two
     struct sqlfx_conn ca, cb;     /* a session on each */
 };
 void sqlfx_two_open(struct sqlfx_two *w, unsigned lease_ms);
+/* The store and w->co alone, no server yet (a test may replace calls of
+ * w->co.transport first); sqlfx_two_store_close frees what it made. */
+void sqlfx_two_store(struct sqlfx_two *w);
+void sqlfx_two_store_close(struct sqlfx_two *w);
 /* One server on w's store (w->co set): what sqlfx_two_open does twice. */
 void sqlfx_two_server(struct sqlfx_two *w, struct sqlfx *f,
                       unsigned lease_ms);

@@ -653,18 +653,8 @@ static void store_wrapped(struct sqlfx_two *w, struct mvcc_transport *real,
                                     const struct mvcc_prewrite_req *req,
                                     struct mvcc_result *res))
 {
-    memset(w, 0, sizeof(*w));
-    assert_int_equal(mvcc_memengine_create(&w->eng), 0);
-    struct mvcc_store_opts so = {.lock_table = true};
-    assert_int_equal(mvcc_store_open(w->eng, &so, &w->store), 0);
-    assert_int_equal(mvcc_local_transport_init(&w->tr, &w->store, 1, NULL),
-                     0);
+    sqlfx_two_store(w);
     *real = w->tr;
-    w->co = (struct mvcc_client_opts){.transport = w->tr,
-                                      .tso = mvcc_local_tso_next,
-                                      .tso_ctx = &w->tso,
-                                      .one_pc = true,
-                                      .resolve_budget_ms = 100};
     w->co.transport.prewrite = pw;
 }
 
@@ -674,9 +664,7 @@ static void store_close(struct sqlfx_two *w, struct sql_server *a,
 {
     sql_server_close(b);
     sql_server_close(a);
-    mvcc_local_transport_free(&w->tr);
-    mvcc_store_close(w->store);
-    mvcc_engine_destroy(w->eng);
+    sqlfx_two_store_close(w);
 }
 
 static void bootstrap_race(void **state)

@@ -159,6 +159,35 @@ t_end() {
     [ "$T_FAILED" -eq 0 ]
 }
 
+# ---- Stores over a fixed cluster map -------------------------------------
+# t_kvd_ports FIRST LAST [N]: picks a slot (t_pick_base, so call it
+# directly) for N stores (3): store i listens on B+i. Sets BASE, PEERS (the
+# map of stores 1..N), CTL (`kvd ctl` over PEERS, an array) and PID (an
+# associative array the suite fills: store i's pid); `port I` prints B+I.
+t_kvd_ports() {
+    local i n=${3:-3}
+    t_pick_base "$1" "$2"
+    BASE=$T_BASE
+    PEERS=""
+    for i in $(seq 1 "$n"); do PEERS+="${PEERS:+,}$i@127.0.0.1:$((BASE + i))"; done
+    CTL=("$BIN/kvd" ctl "--peers=$PEERS" --timeout=60)
+    declare -g -A PID
+}
+port() { echo $((BASE + $1)); }
+
+# t_kvd_start I [FLAG...]: kvd I (again, after a kill: same data directory)
+# on the fixed map, raft tick 50ms, log $T_TMP/kvdI.log, with FLAGs; its
+# pid in PID[I]. Returns at once.
+t_kvd_start() {
+    local i=$1
+    shift
+    "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
+        --listen="127.0.0.1:$((BASE + i))" --peers="$PEERS" \
+        --raft.tick-interval=50ms "$@" --log.file="$T_TMP/kvd$i.log" &
+    PID[$i]=$!
+    T_PIDS+=("${PID[$i]}")
+}
+
 # ---- A cluster on loopback: one pdd, three kvd, one sqld ----------------
 # t_cluster_ports FIRST LAST: picks a slot (t_pick_base, so call it
 # directly) and names its ports: kvd i on B+i (i = 1..3), pdd on B+11,

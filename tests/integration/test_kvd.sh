@@ -6,21 +6,9 @@
 # store restarts with every acknowledged write in its own engine.
 . "$(dirname "$0")/lib.sh"
 
-t_pick_base 21100 21380
-BASE=$T_BASE
-port() { echo $((BASE + $1)); }
-PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
-CTL=("$BIN/kvd" ctl "--peers=$PEERS" --timeout=60)
-declare -A PID
+t_kvd_ports 21100 21380
 
-start_kvd() {
-    local i=$1
-    "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
-        --listen="127.0.0.1:$(port "$i")" --peers="$PEERS" \
-        --raft.tick-interval=50ms --log.file="$T_TMP/kvd$i.log" &
-    PID[$i]=$!
-    T_PIDS+=("${PID[$i]}")
-}
+start_kvd() { t_kvd_start "$1"; }
 
 # The leader of region 1 as store $1 sees it (0 unknown).
 leader_seen_by() {

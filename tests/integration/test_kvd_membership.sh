@@ -5,22 +5,9 @@
 # (it deletes the region) and writes go on, nothing lost.
 . "$(dirname "$0")/lib.sh"
 
-t_pick_base 21700 21980
-BASE=$T_BASE
-port() { echo $((BASE + $1)); }
-PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3),4@127.0.0.1:$(port 4)"
-CTL=("$BIN/kvd" ctl "--peers=$PEERS" --timeout=60)
-declare -A PID
+t_kvd_ports 21700 21980 4
 
-start_kvd() {
-    local i=$1
-    "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
-        --listen="127.0.0.1:$(port "$i")" --peers="$PEERS" --initial-stores=1,2,3 \
-        --raft.tick-interval=50ms --raft.log-keep-entries=32 \
-        --log.file="$T_TMP/kvd$i.log" &
-    PID[$i]=$!
-    T_PIDS+=("${PID[$i]}")
-}
+start_kvd() { t_kvd_start "$1" --initial-stores=1,2,3 --raft.log-keep-entries=32; }
 
 status_of() {
     "$BIN/kvd" ctl "--addr=127.0.0.1:$(port "$1")" status 2>/dev/null

@@ -6,23 +6,9 @@
 # of one store in the middle, and every acknowledged write read back.
 . "$(dirname "$0")/lib.sh"
 
-t_pick_base 21400 21680
-BASE=$T_BASE
-port() { echo $((BASE + $1)); }
-PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
-CTL=("$BIN/kvd" ctl "--peers=$PEERS" --timeout=60)
-declare -A PID
+t_kvd_ports 21400 21680
 
-start_kvd() {
-    local i=$1
-    "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
-        --listen="127.0.0.1:$(port "$i")" --peers="$PEERS" \
-        --raft.tick-interval=50ms --split.region-size=8KiB \
-        --raft.log-keep-entries=64 --raft.max-entry-size=4KiB \
-        --log.file="$T_TMP/kvd$i.log" &
-    PID[$i]=$!
-    T_PIDS+=("${PID[$i]}")
-}
+start_kvd() { t_kvd_start "$1" --split.region-size=8KiB --raft.log-keep-entries=64 --raft.max-entry-size=4KiB; }
 
 regions_of() { status_of "$1" regions; }
 # status_of STORE FIELD: a number from kvd's status

@@ -6,21 +6,9 @@
 # TTL records surviving a restart. libregion/DESIGN.md, "Raw TTL".
 . "$(dirname "$0")/lib.sh"
 
-t_pick_base 13000 13480
-BASE=$T_BASE
-port() { echo $((BASE + $1)); }
-PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
-CTL=("$BIN/kvd" ctl "--peers=$PEERS" --timeout=60)
-declare -A PID
+t_kvd_ports 13000 13480
 
-start_kvd() {
-    local i=$1
-    "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
-        --listen="127.0.0.1:$(port "$i")" --peers="$PEERS" \
-        --raft.tick-interval=50ms --log.file="$T_TMP/kvd$i.log" &
-    PID[$i]=$!
-    T_PIDS+=("${PID[$i]}")
-}
+start_kvd() { t_kvd_start "$1"; }
 
 # A counter from store $1's status JSON.
 stat_of() {

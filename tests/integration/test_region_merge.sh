@@ -7,29 +7,16 @@
 # daemons/kvd/README.md "Merge").
 . "$(dirname "$0")/lib.sh"
 
-t_pick_base 12000 12960
-BASE=$T_BASE
-port() { echo $((BASE + $1)); }
-PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
+t_kvd_ports 12000 12960
 PDS="127.0.0.1:$(port 11)"
-CTL=("$BIN/kvd" ctl "--peers=$PEERS" --timeout=60)
 PDCTL=("$BIN/pdctl" "--pd=$PDS" --timeout=20000)
-declare -A PID
 
 "$BIN/pdd" --name=pd1 --listen="$PDS" --initial-members="pd1=$PDS" \
     --data-dir="$T_TMP/pd1" --log.file="$T_TMP/pd1.log" --raft.tick=50ms \
     --schedule-interval=300ms &
 T_PIDS+=("$!")
 
-start_kvd() {
-    local i=$1
-    "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
-        --listen="127.0.0.1:$(port "$i")" --peers="$PEERS" \
-        --raft.tick-interval=50ms --pd="$PDS" --pd.heartbeat-interval=200ms \
-        --log.file="$T_TMP/kvd$i.log" &
-    PID[$i]=$!
-    T_PIDS+=("${PID[$i]}")
-}
+start_kvd() { t_kvd_start "$1" --pd="$PDS" --pd.heartbeat-interval=200ms; }
 for i in 1 2 3; do start_kvd "$i"; done
 
 region_count() { "${PDCTL[@]}" region 2>/dev/null | grep -c '^region '; }
