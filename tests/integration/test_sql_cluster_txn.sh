@@ -49,8 +49,7 @@ c = conn()
 cur = c.cursor()
 bankfx.create(cur, N, START)
 
-lock = threading.Lock()
-committed, refused, ambiguous, errors, totals = [], [], [], [], []
+led = bankfx.Ledger()
 phase = {"n": 0, "count": 0}
 stop = threading.Event()
 
@@ -81,29 +80,16 @@ def worker(w):
             cur.execute("UPDATE accounts SET balance = %d WHERE id = %d" % (vb + amt, b))
             cur.execute("INSERT INTO transfers VALUES (%d, %d, %d, %d)" % (tid, a, b, amt))
         except pymysql.MySQLError as e:
-            with lock:
-                errors.append(str(e))
+            led.error(str(e))
             try:
                 c.cursor().execute("ROLLBACK")
             except Exception:
                 c = None
             continue
-        try:
-            cur.execute("COMMIT")
-        except pymysql.MySQLError as e:
-            # 1213 (write conflict) and 1205 (lock not resolved) mean
-            # nothing was committed; any other failure of COMMIT leaves
-            # the outcome unknown to the client
-            with lock:
-                if e.args[0] in (1213, 1205):
-                    refused.append(tid)
-                else:
-                    ambiguous.append(tid)
-                    errors.append("commit: " + str(e))
+        if not led.commit(cur, tid):
             c = None
             continue
-        with lock:
-            committed.append(tid)
+        with led.lock:
             phase["count"] += 1
 
 def checker(point):
@@ -119,15 +105,9 @@ def checker(point):
                 cur.execute("SELECT balance FROM accounts WHERE id = %d" % rnd.randrange(N))
                 cur.fetchall()
                 continue
-            cur.execute("BEGIN")
-            cur.execute("SELECT SUM(balance), COUNT(*) FROM accounts")
-            s, n = cur.fetchone()
-            cur.execute("COMMIT")
-            with lock:
-                totals.append((int(s), int(n)))
+            led.check_total(cur)
         except pymysql.MySQLError as e:
-            with lock:
-                errors.append("check: " + str(e))
+            led.error("check: " + str(e))
             c = None
         time.sleep(0.02)
 
@@ -144,15 +124,15 @@ for name in ("ready", "killed", "restarted"):
         deadline = time.time() + 120
         while not os.path.exists(path) and time.time() < deadline:
             time.sleep(0.05)
-        with lock:
+        with led.lock:
             phase["count"] = 0
     deadline = time.time() + 120
     while time.time() < deadline:
-        with lock:
+        with led.lock:
             if phase["count"] >= rounds:
                 break
         time.sleep(0.05)
-    with lock:
+    with led.lock:
         print("phase", name, "commits", phase["count"], flush=True)
         ok_phases = ok_phases and phase["count"] >= rounds
     open(os.path.join(tmp, "bank.%s.done" % name), "w").close()
@@ -161,26 +141,7 @@ for t in ts:
     t.join()
 
 cur = conn().cursor()
-rows, bal, want = bankfx.final_state(cur, N, START)
-missing = [t for t in committed if t not in rows]
-stray = [t for t in rows if t not in committed and t not in ambiguous]
-revived = [t for t in refused if t in rows]
-bad_totals = [t for t in totals if t != (N * START, N)]
-print("committed", len(committed), "refused", len(refused),
-      "ambiguous", len(ambiguous), "errors", len(errors),
-      "checks", len(totals))
-for e in errors[:5]:
-    print("error:", e)
-print("missing", missing[:10])
-print("stray", stray[:10])
-print("revived", revived[:10])
-print("bad_totals", bad_totals[:10])
-print("final_total", sum(bal.values()))
-print("balances_match", bal == want)
-ok = (not missing and not stray and not revived and not bad_totals and
-      bal == want and sum(bal.values()) == N * START and ok_phases and
-      len(totals) > 0)
-print("BANK", "OK" if ok else "FAILED")
+led.verdict(cur, N, START, ok_phases)
 PY
 BANK=$!
 wait_file() { # wait_file NAME: the workload reached that point
