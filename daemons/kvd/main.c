@@ -43,6 +43,7 @@ struct kvd_settings
     int64_t recycle_logs;     /* rocksdb.recycle-log-files */
     int64_t workers;          /* txn-workers */
     int64_t log_keep;         /* raft.log-keep-entries */
+    int64_t snap_chunk;       /* raft.snapshot-chunk-size */
     int64_t split_size;       /* split.region-size */
     char **pd;                /* pd: pdd endpoints (empty: no pdd) */
     int64_t pd_interval;      /* pd.heartbeat-interval */
@@ -99,6 +100,10 @@ static const struct dmn_cfg_key kvd_keys[] = {
     {"raft.log-keep-entries", DMN_CFG_INT,
      offsetof(struct kvd_settings, log_keep), "4096", 1, 1 << 30, NULL,
      "applied log entries kept per region (more behind: snapshot)"},
+    {"raft.snapshot-chunk-size", DMN_CFG_SIZE,
+     offsetof(struct kvd_settings, snap_chunk), "1MiB", 4096, 8 << 20, NULL,
+     "bytes of region data per snapshot chunk sent to a follower (each side "
+     "holds about two chunks of a snapshot at a time)"},
     {"split.region-size", DMN_CFG_SIZE,
      offsetof(struct kvd_settings, split_size), "96MiB", 0, INT64_MAX, NULL,
      "split a region once this much was written to it (0: never)"},
@@ -271,6 +276,7 @@ static int open_store(struct kvd *k, const struct kvd_settings *s)
         .max_pending = (uint32_t)s->max_pending,
         .no_sync = !s->sync_log,
         .log_keep_entries = (uint32_t)s->log_keep,
+        .snap_chunk_bytes = (uint32_t)s->snap_chunk,
         .split_size = (uint64_t)s->split_size,
         .log = region_log,
         .log_level = dmn_log_enabled(DMN_LOG_DEBUG) ? REGION_LOG_DEBUG
