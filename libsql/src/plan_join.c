@@ -120,10 +120,10 @@ static struct ast_expr *colref(struct sql_session *s,
     return c;
 }
 
-/* The AND of n conjuncts (copies of the nodes, linked anew), NULL for
- * none. */
-static const struct ast_expr *and_of(struct sql_session *s,
-                                     const struct ast_expr **c, size_t n)
+/* The AND or OR (op) of n operands (copies of the nodes, linked anew),
+ * NULL for none. */
+static const struct ast_expr *logic_of(struct sql_session *s, int op,
+                                       const struct ast_expr **c, size_t n)
 {
     if (n == 0)
         return NULL;
@@ -133,7 +133,7 @@ static const struct ast_expr *and_of(struct sql_session *s,
     if (!a)
         return NULL;
     a->kind = AST_E_LOGIC;
-    a->op = AST_OP_AND;
+    a->op = op;
     struct ast_expr **tail = &a->args;
     for (size_t i = 0; i < n; i++) {
         struct ast_expr *x = zalloc(s, sizeof(*x));
@@ -147,6 +147,13 @@ static const struct ast_expr *and_of(struct sql_session *s,
             a->height = x->height + 1;
     }
     return a;
+}
+
+/* The AND of n conjuncts, as logic_of. */
+static const struct ast_expr *and_of(struct sql_session *s,
+                                     const struct ast_expr **c, size_t n)
+{
+    return logic_of(s, AST_OP_AND, c, n);
 }
 
 /* The visible column of node n named name: its joined-row index, -1 when
@@ -785,6 +792,97 @@ static int conj_add(struct sql_session *s, struct plan_tscope *ts,
     }
     ts->allowed = save;
     cs->n++;
+    return 0;
+}
+
+/* ---- conditions on one table implied by an OR ------------------------------ */
+
+/* Whether evaluating e on more rows than the query would is harmless: no
+ * subquery, no function (RAND, SLEEP, a stored one), no assignment. */
+static bool or_pure(const struct ast_expr *e)
+{
+    if (!e)
+        return true;
+    switch (e->kind) {
+    case AST_E_NULL: case AST_E_BOOL: case AST_E_INT: case AST_E_DECIMAL:
+    case AST_E_FLOAT: case AST_E_STRING: case AST_E_HEX: case AST_E_BIT:
+    case AST_E_PARAM: case AST_E_COLUMN: case AST_E_UNARY: case AST_E_BINARY:
+    case AST_E_LOGIC: case AST_E_IS: case AST_E_LIKE: case AST_E_BETWEEN:
+    case AST_E_IN: case AST_E_ROW: case AST_E_INTERVAL: case AST_E_COLLATE:
+        break;
+    default:
+        return false;
+    }
+    if (e->sub || !or_pure(e->a) || !or_pure(e->b) || !or_pure(e->c))
+        return false;
+    for (const struct ast_expr *x = e->args; x; x = x->next)
+        if (!or_pure(x))
+            return false;
+    return true;
+}
+
+/* The part of e that reads no table but those in tb, implied by e (true
+ * wherever e is): an AND keeps its operands that have such a part, an OR
+ * needs one from every operand. NULL when there is none; *err on an
+ * allocation failure. */
+static const struct ast_expr *or_part(struct plan_tscope *ts,
+                                      const struct ast_expr *e, uint64_t tb,
+                                      int depth, bool *err)
+{
+    if (e->kind == AST_E_LOGIC &&
+        (e->op == AST_OP_AND || e->op == AST_OP_OR) && depth < 8) {
+        const struct ast_expr *v[16];
+        size_t n = 0;
+        for (const struct ast_expr *a = e->args; a; a = a->next) {
+            const struct ast_expr *p = or_part(ts, a, tb, depth + 1, err);
+            if (!p && e->op == AST_OP_OR)
+                return NULL;
+            if (p && n == 16)
+                return NULL; /* wide: not worth it */
+            if (p)
+                v[n++] = p;
+        }
+        const struct ast_expr *r = logic_of(ts->s, e->op, v, n);
+        if (n && !r)
+            *err = true;
+        return r;
+    }
+    uint64_t m = 0;
+    if (!or_pure(e) || !mask_of(ts, e, &m, NULL) || (m & ~tb))
+        return NULL;
+    return e;
+}
+
+/* For each conjunct among the first n of cs that is an OR reading several
+ * tables, the condition it implies on each one alone becomes a conjunct
+ * too, so a scan filters early, as MariaDB's make_cond_for_table does:
+ * TPC-H q19's (brand AND size AND quantity) OR ... gives part
+ * (brand AND size) OR ... and lineitem (quantity) OR ...; the OR itself
+ * still decides after the join. */
+static int or_derive(struct sql_session *s, struct plan_tscope *ts,
+                     struct conjs *cs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct ast_expr *e = cs->v[i].e;
+        uint64_t mask = cs->v[i].mask;
+        if (e->kind != AST_E_LOGIC || e->op != AST_OP_OR ||
+            __builtin_popcountll(mask) < 2)
+            continue;
+        for (int t = 0; t < 64; t++) {
+            if (!(mask >> t & 1))
+                continue;
+            bool err = false;
+            const struct ast_expr *d = or_part(ts, e, 1ull << t, 0, &err);
+            if (err)
+                return -ENOMEM;
+            uint64_t dm = 0;
+            if (!d || !mask_of(ts, d, &dm, NULL) || dm != 1ull << t)
+                continue;
+            int rc = conj_add(s, ts, cs, d, 0, "where clause");
+            if (rc != 0)
+                return rc;
+        }
+    }
     return 0;
 }
 
@@ -1653,6 +1751,8 @@ static int node_plan(struct jctx *j, const struct plan_jnode *n,
         if ((rc = conj_add(s, j->ts, &cs, down[i], 0, "where clause")) != 0)
             return rc;
     if ((rc = flatten(j, n, items, &nitems, &cs)) != 0)
+        return rc;
+    if ((rc = or_derive(s, j->ts, &cs, cs.n)) != 0)
         return rc;
     /* Conjuncts of one item go down into it (an outer join takes those of
      * its preserved side; the others wait above it), constant ones above

@@ -191,6 +191,29 @@ static int extract(struct sql_session *s, struct plan_tscope *ts,
         out[0] = (struct pred){c, n == 1 ? P_EQ : P_IN, vals, n, false};
         return 1;
     }
+    if (e->kind == AST_E_LOGIC && e->op == AST_OP_OR) {
+        /* c = v1 OR c = v2 ...: the points of c IN (v1, v2, ...) (an
+         * OR a table's scan gets from a join's OR, plan_join.c) */
+        struct pred one[2];
+        int c = -1;
+        size_t n = 0;
+        for (const struct ast_expr *x = e->args; x; x = x->next, n++)
+            if (n == MAX_RANGES || extract(s, ts, x, one) != 1 ||
+                one[0].op != P_EQ || one[0].nullsafe ||
+                (c >= 0 && one[0].col != c))
+                return 0;
+            else
+                c = one[0].col;
+        struct sql_expr **vals = sql__arena_alloc(s->arena, sizeof(v) * n);
+        if (!vals || c < 0)
+            return 0;
+        n = 0;
+        for (const struct ast_expr *x = e->args; x; x = x->next)
+            if (extract(s, ts, x, one) == 1)
+                vals[n++] = one[0].vals[0];
+        out[0] = (struct pred){c, P_IN, vals, n, false};
+        return 1;
+    }
     if (e->kind == AST_E_BETWEEN && !e->neg) {
         int c = col_of(ts, e->a);
         struct sql_expr *lo, *hi;

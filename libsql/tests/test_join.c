@@ -652,6 +652,70 @@ static void semi_joins(void **state)
       "ERR 1054 Unknown column 't2.nosuch' in 'where clause'");
 }
 
+/* An OR over several tables implies a condition on each alone (every
+ * disjunct must give one): it filters that table's scan, and the OR still
+ * decides after the join (TPC-H q19; MariaDB's make_cond_for_table). */
+static void or_per_table(void **state)
+{
+    (void)state;
+    const char *q = "SELECT t1.id, t2.id FROM t1, t2 WHERE t1.id = t2.t1id "
+                    "AND ((t1.a = 10 AND t2.c = 'p') OR (t1.a = 20 AND "
+                    "t2.c = 'r'))";
+    assert_string_equal(
+        plan(q),
+        "Projection_1|root||t1.id, t2.id\n"
+        "└─IndexJoin_2|root||inner join, cond:(t1.id = t2.t1id) AND "
+        "(((t1.a = 10) AND (t2.c = 'p')) OR ((t1.a = 20) AND (t2.c = "
+        "'r')))\n"
+        "  ├─IndexRangeScan_3|root|table:t2, index:uc(c)|range: 2 keys; "
+        "filter:((t2.c = 'p') OR (t2.c = 'r'))\n"
+        "  └─Point_Get_4|root|table:t1|lookup: 1 key; filter:((t1.a = 10) "
+        "OR (t1.a = 20))");
+    char sql[512];
+    snprintf(sql, sizeof(sql), "%s ORDER BY 1", q);
+    Q(&c, sql, "1|1\n2|3");
+    /* A disjunct with nothing on t1: nothing for t1, t2 still filtered. */
+    assert_string_equal(
+        plan("SELECT 1 FROM t1, t2 WHERE t1.id = t2.t1id AND ((t1.a = 10 "
+             "AND t2.c = 'p') OR t2.c = 'q')"),
+        "Projection_1|root||1\n"
+        "└─IndexJoin_2|root||inner join, cond:(t1.id = t2.t1id) AND "
+        "(((t1.a = 10) AND (t2.c = 'p')) OR (t2.c = 'q'))\n"
+        "  ├─IndexRangeScan_3|root|table:t2, index:uc(c)|range: 2 keys; "
+        "filter:((t2.c = 'p') OR (t2.c = 'q'))\n"
+        "  └─Point_Get_4|root|table:t1|lookup: 1 key");
+    Q(&c, "SELECT t1.id, t2.id FROM t1, t2 WHERE t1.id = t2.t1id AND "
+          "((t1.a = 10 AND t2.c = 'p') OR t2.c = 'q') ORDER BY 2",
+      "1|1\n1|2");
+    /* NULLs: the implied condition keeps every row the OR keeps. */
+    Q(&c, "SELECT t1.id, t2.id FROM t1, t2 WHERE t1.id = t2.t1id AND "
+          "((t1.a IS NULL AND t2.c = 't') OR (t1.a = 10 AND t2.c = 'q') OR "
+          "(t1.a IS NULL AND t2.id > 3)) ORDER BY 1, 2",
+      "1|2");
+    /* A function is not evaluated on more rows than the query reads: the
+     * conjunct with RAND() stays in the OR only. */
+    assert_string_equal(
+        plan("SELECT 1 FROM t1, t3 WHERE (t1.a = 10 AND RAND() < 2 AND "
+             "t3.x = 10) OR (t1.a = 20 AND t3.x = 20)"),
+        "Projection_1|root||1\n"
+        "└─NestedLoopJoin_2|root||inner join, cond:(((t1.a = 10) AND "
+        "(RAND() < 2) AND (t3.x = 10)) OR ((t1.a = 20) AND (t3.x = 20)))\n"
+        "  ├─IndexRangeScan_3|root|table:t1, index:ka(a)|range: 2 keys; "
+        "filter:((t1.a = 10) OR (t1.a = 20))\n"
+        "  └─TableFullScan_4|root|table:t3|keep order:false; filter:((t3.x "
+        "= 10) OR (t3.x = 20))");
+    /* An OR of equalities on one column reads its points, as IN does. */
+    assert_string_equal(
+        plan("SELECT id FROM t1 WHERE a = 20 OR 10 = a OR a = 30"),
+        "Projection_1|root||id\n"
+        "└─IndexRangeScan_2|root|table:t1, index:ka(a)|range: 3 keys; "
+        "filter:((a = 20) OR (10 = a) OR (a = 30))");
+    Q(&c, "SELECT id FROM t1 WHERE a = 20 OR 10 = a OR a = 30 ORDER BY id",
+      "1\n2\n4");
+    Q(&c, "SELECT id FROM t1 WHERE a = 20 OR a IS NULL ORDER BY id",
+      "2\n3");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -661,6 +725,7 @@ int main(void)
         cmocka_unit_test(names),
         cmocka_unit_test(aggregates_and_order),
         cmocka_unit_test(plans),
+        cmocka_unit_test(or_per_table),
         cmocka_unit_test(many_tables),
         cmocka_unit_test(subqueries),
         cmocka_unit_test(semi_joins),
