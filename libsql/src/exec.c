@@ -12,6 +12,7 @@
 #include "codec.h"
 #include "exec.h"
 #include "cop.h"
+#include "datetime.h"
 #include "exec_int.h"
 #include "parse.h"
 #include "plancache.h"
@@ -317,6 +318,42 @@ static int key_outside(const struct sql_datum *d, const struct sql_ftype *t)
     return 0;
 }
 
+/* A string constant against a DATE or DATETIME key column (TPC-H's
+ * `o_orderdate >= '1994-01-01'`): as the column's own value when the
+ * string is a whole datetime (nothing to warn about), which is how the
+ * comparison reads it, so the range gets its bound; *inexact when the key
+ * cannot hold it exactly (a DATE with a time of day, a fraction past what
+ * the key keeps): then the bound takes that whole key value in (the
+ * condition still filters). False: no bound from it. */
+static bool key_temporal(const struct sql_datum *d, const struct sql_ftype *t,
+                         struct sql_datum *out, bool *inexact)
+{
+    *inexact = false;
+    if (d->vt != SQL_VT_STRING ||
+        (t->tp != SQL_TYPE_DATE && t->tp != SQL_TYPE_NEWDATE &&
+         t->tp != SQL_TYPE_DATETIME))
+        return false;
+    struct sql_time tm;
+    int fsp = 0;
+    if (sql__time_parse_datetime(d->v.s.p, d->v.s.n, &tm, &fsp) != 0)
+        return false;
+    int vt = sql__ftype_vt(t);
+    if (vt != SQL_VT_DATE && vt != SQL_VT_DATETIME)
+        return false;
+    memset(out, 0, sizeof(*out));
+    out->vt = (uint8_t)vt;
+    if (out->vt == SQL_VT_DATE &&
+        (tm.hour || tm.minute || tm.second || tm.micro)) {
+        tm.hour = tm.minute = tm.second = 0;
+        tm.micro = 0;
+        *inexact = true;
+    } else if (out->vt == SQL_VT_DATETIME && tm.micro) {
+        *inexact = true; /* the key may round or cut the fraction */
+    }
+    out->v.t = tm;
+    return true;
+}
+
 static uint8_t *dup_bytes(struct sql_arena *a, const void *p, size_t n)
 {
     uint8_t *q = sql__arena_alloc(a, n ? n : 1);
@@ -428,6 +465,11 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
             const struct sql_ftype *ct = &t->cols[ix->cols[k]].type;
             if ((rc = sql__expr_eval(pr->eq[k], &x->ev, n->outer, &d)) != 0)
                 break;
+            struct sql_datum conv;
+            bool inexact;
+            if (!key_compatible(&d, ct) &&
+                key_temporal(&d, ct, &conv, &inexact) && !inexact)
+                d = conv;
             if (d.vt == SQL_VT_NULL && pr->eq_nullsafe && pr->eq_nullsafe[k])
                 rc = sql__key_append(&b, &d, ct); /* NULL <=> NULL */
             else if (d.vt == SQL_VT_NULL || key_outside(&d, ct) != 0)
@@ -458,11 +500,16 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
         const struct sql_ftype *nt =
             pr->neq < ix->ncols ? &t->cols[ix->cols[pr->neq]].type : NULL;
         bool prefixed = pr->neq < ix->ncols && ix->prefix[pr->neq] > 0;
+        struct sql_datum conv;
+        bool inexact = false;
         if (pr->lo && nt && !prefixed) {
             if ((rc = sql__expr_eval(pr->lo, &x->ev, n->outer, &d)) != 0)
                 break;
             if (d.vt == SQL_VT_NULL || key_outside(&d, nt) > 0)
                 continue;
+            if (!key_compatible(&d, nt) &&
+                key_temporal(&d, nt, &conv, &inexact))
+                d = conv;
             if (key_compatible(&d, nt) && key_outside(&d, nt) == 0) {
                 b.len = plen;
                 if ((rc = sql__key_append(&b, &d, nt)) != 0)
@@ -472,7 +519,7 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
                     rc = -ENOMEM;
                     break;
                 }
-                if (!pr->lo_incl)
+                if (!pr->lo_incl && !inexact)
                     sql__tc_prefix_next(k, b.len, k);
                 rk->start = k;
                 rk->slen = b.len;
@@ -485,6 +532,10 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
                 break;
             if (d.vt == SQL_VT_NULL || key_outside(&d, nt) < 0)
                 continue;
+            inexact = false;
+            if (!key_compatible(&d, nt) &&
+                key_temporal(&d, nt, &conv, &inexact))
+                d = conv;
             if (key_compatible(&d, nt) && key_outside(&d, nt) == 0) {
                 b.len = plen;
                 if ((rc = sql__key_append(&b, &d, nt)) != 0)
@@ -494,7 +545,7 @@ static int scan_ranges(struct sql_xctx *x, struct sql_xnode *n, bool *full,
                     rc = -ENOMEM;
                     break;
                 }
-                if (pr->hi_incl)
+                if (pr->hi_incl || inexact)
                     sql__tc_prefix_next(k, b.len, k);
                 rk->end = k;
                 rk->elen = b.len;
@@ -584,6 +635,12 @@ static int emit_rows(struct sql_xctx *x, struct sql_xnode *n,
     return 0;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* Fetch rows by handle (index lookups, batch point gets), in the order
  * given. */
 static int fetch_handles(struct sql_xctx *x, struct sql_xnode *n,
@@ -594,10 +651,16 @@ static int fetch_handles(struct sql_xctx *x, struct sql_xnode *n,
         return 0;
     struct mvcc_key *keys = sql__arena_alloc(n->arena, sizeof(*keys) * nh);
     uint8_t *kb = sql__arena_alloc(n->arena, SQL_TC_ROW_KEY_LEN * nh);
-    if (!keys || !kb)
+    int64_t *sorted = sql__arena_alloc(n->arena, sizeof(*sorted) * nh);
+    if (!keys || !kb || !sorted)
         return -ENOMEM;
+    /* Asked in key order: the store's seeks then move forward through
+     * its blocks rather than jump about (an index gives handles in its own
+     * order); the rows still come out in the order of hs. */
+    memcpy(sorted, hs, sizeof(*sorted) * nh);
+    qsort(sorted, nh, sizeof(*sorted), cmp_i64);
     for (size_t i = 0; i < nh; i++) {
-        sql__tc_row_key(kb + i * SQL_TC_ROW_KEY_LEN, t->id, hs[i]);
+        sql__tc_row_key(kb + i * SQL_TC_ROW_KEY_LEN, t->id, sorted[i]);
         keys[i].data = kb + i * SQL_TC_ROW_KEY_LEN;
         keys[i].len = SQL_TC_ROW_KEY_LEN;
     }
@@ -614,9 +677,10 @@ static int fetch_handles(struct sql_xctx *x, struct sql_xnode *n,
     /* Back in the order asked. */
     qsort(n->res.r.pairs, n->res.r.npairs, sizeof(*n->res.r.pairs), cmp_keys);
     struct sql_kvres one;
+    uint8_t want[SQL_TC_ROW_KEY_LEN];
     for (size_t i = 0; i < nh; i++) {
-        struct mvcc_kvpair key = {.key = (uint8_t *)keys[i].data,
-                                  .key_len = keys[i].len};
+        sql__tc_row_key(want, t->id, hs[i]);
+        struct mvcc_kvpair key = {.key = want, .key_len = sizeof(want)};
         struct mvcc_kvpair *kp =
             bsearch(&key, n->res.r.pairs, n->res.r.npairs,
                     sizeof(*n->res.r.pairs), cmp_keys);
@@ -628,12 +692,6 @@ static int fetch_handles(struct sql_xctx *x, struct sql_xnode *n,
             return rc;
     }
     return 0;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
 }
 
 static int scan_open(struct sql_xctx *x, struct sql_xnode *n)
