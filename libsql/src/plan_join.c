@@ -701,6 +701,110 @@ struct conjs
     size_t n, cap;             /* count, allocation */
 };
 
+/* ---- subqueries that read nothing of the query ------------------------------ */
+
+/* The base tables of a subquery's FROM, by the names its columns may use. */
+struct uc
+{
+    struct sql_tableinfo *t[16]; /* the tables */
+    const char *alias[16];       /* their names in the subquery */
+    size_t n;                    /* count */
+};
+
+static bool uc_expr(const struct ast_expr *e, const struct uc *u);
+
+static bool uc_from(struct sql_session *s, const struct ast_table_ref *t,
+                    struct uc *u)
+{
+    for (; t; t = t->next) {
+        if (t->kind == AST_T_JOIN) {
+            if (!uc_from(s, t->left, u) || !uc_from(s, t->right, u))
+                return false;
+            continue;
+        }
+        if (t->kind != AST_T_TABLE || u->n == 16 || sql__query_named(s, t) ||
+            sql__is_schema(t->db ? t->db : s->db))
+            return false;
+        struct sql_err saved = s->err;
+        if (sql__sess_table(s, t->db, t->name, &u->t[u->n]) != 0) {
+            s->err = saved; /* the subquery's own planning says why */
+            return false;
+        }
+        u->alias[u->n++] = t->alias ? t->alias : t->name;
+    }
+    return true;
+}
+
+static bool uc_on(const struct ast_table_ref *t, const struct uc *u)
+{
+    for (; t; t = t->next)
+        if (t->kind == AST_T_JOIN &&
+            (!uc_expr(t->on, u) || !uc_on(t->left, u) || !uc_on(t->right, u)))
+            return false;
+    return true;
+}
+
+/* Whether every column e names is one of u's tables' (nothing of an
+ * enclosing query): a nested subquery, a window or an ordered aggregate
+ * counts as no, as does a name of the select list (HAVING total > 1). */
+static bool uc_expr(const struct ast_expr *e, const struct uc *u)
+{
+    if (!e)
+        return true;
+    if (e->sub || e->over || e->order)
+        return false;
+    if (e->kind == AST_E_COLUMN) {
+        if (!e->name)
+            return false;
+        for (size_t i = 0; i < u->n; i++) {
+            if (e->table) {
+                if (strcmp(u->alias[i], e->table) == 0)
+                    return true;
+                continue;
+            }
+            for (uint32_t c = 0; c < u->t[i]->ncols; c++)
+                if (strcasecmp(u->t[i]->cols[c].name, e->name) == 0)
+                    return true;
+        }
+        return false;
+    }
+    if (!uc_expr(e->a, u) || !uc_expr(e->b, u) || !uc_expr(e->c, u))
+        return false;
+    for (const struct ast_expr *x = e->args; x; x = x->next)
+        if (!uc_expr(x, u))
+            return false;
+    for (const struct ast_when *w = e->whens; w; w = w->next)
+        if (!uc_expr(w->cond, u) || !uc_expr(w->then, u))
+            return false;
+    return true;
+}
+
+/* Whether subquery q surely reads nothing of the query around it (its
+ * columns all name its own base tables), so a conjunct holding it reads
+ * only the tables of its other operands: TPC-H q18's
+ * `o_orderkey IN (SELECT l_orderkey ... GROUP BY ... HAVING ...)` then
+ * filters orders' scan instead of waiting for the last join. Anything
+ * it cannot tell counts as correlated (the old, safe placement). */
+static bool uncorrelated(struct sql_session *s, const struct ast_select *q)
+{
+    if (q->kind != AST_SEL_SIMPLE || q->with || !q->from)
+        return false;
+    struct uc u = {.n = 0};
+    if (!uc_from(s, q->from, &u) || !uc_on(q->from, &u) ||
+        !uc_expr(q->where, &u) || !uc_expr(q->having, &u))
+        return false;
+    for (const struct ast_item *it = q->items; it; it = it->next)
+        if (it->expr->kind != AST_E_STAR && !uc_expr(it->expr, &u))
+            return false;
+    for (const struct ast_order *o = q->group; o; o = o->next)
+        if (!uc_expr(o->expr, &u))
+            return false;
+    for (const struct ast_order *o = q->order; o; o = o->next)
+        if (!uc_expr(o->expr, &u))
+            return false;
+    return true;
+}
+
 /* The tables e reads; false when a name does not resolve (the compiler
  * then says why). */
 static bool mask_of(struct plan_tscope *ts, const struct ast_expr *e,
@@ -724,7 +828,7 @@ static bool mask_of(struct plan_tscope *ts, const struct ast_expr *e,
     }
     if (col)
         *col = -1;
-    if (e->sub) {
+    if (e->sub && !uncorrelated(ts->s, e->sub)) {
         /* A subquery may read any table in scope (correlated): it waits
          * until all are joined. */
         uint64_t all = ts->from->nouter >= 64

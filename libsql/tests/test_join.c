@@ -716,6 +716,50 @@ static void or_per_table(void **state)
       "2\n3");
 }
 
+/* A subquery that names only its own tables reads nothing of the query:
+ * a conjunct holding it filters the one table its other operand reads
+ * (TPC-H q18); one that names the query's columns still waits for them. */
+static void uncorrelated_subquery_filters_early(void **state)
+{
+    (void)state;
+    const char *q = "SELECT t1.id, t2.id FROM t1, t2 WHERE t1.id = t2.t1id "
+                    "AND t1.a IN (SELECT x FROM t3 GROUP BY x HAVING "
+                    "COUNT(*) > 1)";
+    assert_string_equal(
+        plan(q),
+        "Projection_1|root||t1.id, t2.id\n"
+        "└─IndexJoin_2|root||inner join, cond:(t1.id = t2.t1id)\n"
+        "  ├─TableFullScan_3|root|table:t1|keep order:false; filter:(t1.a "
+        "IN (SELECT x FROM t3 GROUP BY x HAVING (COUNT(*) > 1)))\n"
+        "  └─IndexRangeScan_4|root|table:t2, index:kt(t1id)|lookup: 1 key");
+    char sql[512];
+    snprintf(sql, sizeof(sql), "%s ORDER BY 1, 2", q);
+    Q(&c, sql, "1|1\n1|2");
+    const char *corr = "SELECT t1.id, t2.id FROM t1, t2 WHERE t1.id = "
+                       "t2.t1id AND t1.a IN (SELECT x FROM t3 WHERE t3.y = "
+                       "t2.id GROUP BY x)";
+    assert_string_equal(
+        plan(corr),
+        "Projection_1|root||t1.id, t2.id\n"
+        "└─IndexJoin_2|root||inner join, cond:(t1.id = t2.t1id) AND (t1.a "
+        "IN (SELECT x FROM t3 WHERE (t3.y = t2.id) GROUP BY x))\n"
+        "  ├─TableFullScan_3|root|table:t1|keep order:false\n"
+        "  └─IndexRangeScan_4|root|table:t2, index:kt(t1id)|lookup: 1 key");
+    snprintf(sql, sizeof(sql), "%s ORDER BY 1, 2", corr);
+    Q(&c, sql, "1|1");
+    /* an unqualified name only the query has is the query's (t1.b):
+     * the subquery waits for t1 */
+    const char *outer_name = "SELECT t1.id FROM t1, t2 WHERE t1.id = "
+                             "t2.t1id AND t2.c IN (SELECT b FROM t3 GROUP BY x)";
+    assert_string_equal(
+        plan(outer_name),
+        "Projection_1|root||t1.id\n"
+        "└─IndexJoin_2|root||inner join, cond:(t1.id = t2.t1id) AND (t2.c "
+        "IN (SELECT b FROM t3 GROUP BY x))\n"
+        "  ├─TableFullScan_3|root|table:t1|keep order:false\n"
+        "  └─IndexRangeScan_4|root|table:t2, index:kt(t1id)|lookup: 1 key");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -726,6 +770,7 @@ int main(void)
         cmocka_unit_test(aggregates_and_order),
         cmocka_unit_test(plans),
         cmocka_unit_test(or_per_table),
+        cmocka_unit_test(uncorrelated_subquery_filters_early),
         cmocka_unit_test(many_tables),
         cmocka_unit_test(subqueries),
         cmocka_unit_test(semi_joins),
