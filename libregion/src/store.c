@@ -807,12 +807,22 @@ void region_store_shutdown(struct region_store *s)
     unlock_and_complete(s);
 }
 
-/* Hold a vote or pre-vote for a region this store has no peer of (the
- * oldest held is dropped when all slots are taken). Under s->mu. */
+/* Hold a vote or pre-vote for a region this store has no peer of: the
+ * newest from each candidate (one that campaigns again while the split
+ * is still to apply here replaces its own, so its retries cannot push
+ * other regions' votes out); otherwise the next slot, the oldest held
+ * dropped when all are taken. Under s->mu. */
 static void hold_vote(struct region_store *s, uint64_t from,
                       const struct region_wire_msg *wm)
 {
-    struct region_held *h = &s->held[s->held_next];
+    struct region_held *h = NULL;
+    for (size_t i = 0; i < REGION_HELD_MAX && h == NULL; i++)
+        if (s->held[i].raft && s->held[i].from == from &&
+            s->held[i].region_id == wm->region_id)
+            h = &s->held[i];
+    bool fresh = h == NULL;
+    if (fresh)
+        h = &s->held[s->held_next];
     uint8_t *copy = region__malloc(wm->raft_len);
     if (copy == NULL)
         return; /* dropped, as it would have been */
@@ -822,7 +832,8 @@ static void hold_vote(struct region_store *s, uint64_t from,
     h->region_id = wm->region_id;
     h->raft = copy;
     h->len = wm->raft_len;
-    s->held_next = (s->held_next + 1) % REGION_HELD_MAX;
+    if (fresh)
+        s->held_next = (s->held_next + 1) % REGION_HELD_MAX;
 }
 
 static void held_free(struct region_store *s)

@@ -225,6 +225,50 @@ static void split_born_vote_held(void **state)
     cl_destroy(&c);
 }
 
+/* The candidate campaigns again and again while the only voter it can
+ * reach has not applied the split: the voter keeps its newest request
+ * alone (one slot per candidate), and steps just that one. */
+static void split_born_votes_kept_per_candidate(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(&c, 1);
+    assert_true(l > 0);
+    int away = l % 3 + 1, slow = away % 3 + 1;
+    cl_isolate(&c, away, true);
+    struct region_ctx ctx = {1, 0, 0};
+    struct region_err err;
+    struct split_wait w = {0};
+    assert_int_equal(region_split(c.st[l].s, &ctx, "m", 1, 2,
+                                  split_waited, &w, &err),
+                     0);
+    size_t n = 0;
+    for (int rounds = 0; rounds < 50 && n != 2; rounds++) {
+        cl_pump(&c, 1);
+        region_store_regions(c.st[l].s, NULL, 0, &n);
+    }
+    assert_int_equal(n, 2);
+    c.paused[slow] = true;
+    /* election timeouts pass: region 2's candidate asks again each time */
+    for (int t = 0; t < 60; t++)
+        cl_tick(&c);
+    region_store_regions(c.st[slow].s, NULL, 0, &n);
+    assert_int_equal(n, 1);
+    assert_false(region_store_is_leader(c.st[l].s, 2));
+    c.paused[slow] = false;
+    for (int rounds = 0;
+         !region_store_is_leader(c.st[l].s, 2) && rounds < 200; rounds++)
+        cl_tick(&c);
+    assert_true(region_store_is_leader(c.st[l].s, 2));
+    struct region_store_stats st;
+    region_store_stats(c.st[slow].s, &st);
+    assert_int_equal(st.votes_held, 1);
+    cl_isolate(&c, away, false);
+    cl_destroy(&c);
+}
+
 static void split_by_size(void **state)
 {
     (void)state;
@@ -344,6 +388,7 @@ int main(void)
         cmocka_unit_test(split_on_request),
         cmocka_unit_test(split_born_led_here),
         cmocka_unit_test(split_born_vote_held),
+        cmocka_unit_test(split_born_votes_kept_per_candidate),
         cmocka_unit_test(split_by_size),
         cmocka_unit_test(missed_split_replayed),
         cmocka_unit_test(missed_split_by_snapshots),
