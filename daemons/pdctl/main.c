@@ -320,7 +320,9 @@ static int cmd_tso_stream(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if ((uint64_t)(now.tv_sec - t0.tv_sec) >= secs ||
+        int64_t ms = (int64_t)(now.tv_sec - t0.tv_sec) * 1000 +
+                     (now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (ms >= (int64_t)(secs * 1000) ||
             (argc == 2 && access(argv[1], F_OK) == 0))
             return 0;
         pd_ts ts = 0;
