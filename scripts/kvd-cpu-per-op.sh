@@ -16,7 +16,10 @@
 # BENCH_VALUE_SIZE (100), BENCH_KEY_SIZE (16), BENCH_KVD_PORT (27121),
 # BENCH_KEEP=1 keeps the scratch directory, BENCH_PERF=DIR records
 # `perf record -g` of the leader and a follower during each put phase into
-# DIR (leader-put-c<N>.data, follower-put-c<N>.data).
+# DIR (leader-put-c<N>.data, follower-put-c<N>.data); BENCH_STAT=1 counts
+# the leader's and a follower's system calls and context switches during
+# every phase with `perf stat` (exact counts, unlike CPU time) and prints
+# them per operation as INFO lines.
 set -u
 BUILD=${1:?usage: kvd-cpu-per-op.sh BUILD_DIR}
 BIN=$BUILD/daemons/bin
@@ -27,6 +30,11 @@ VSIZE=${BENCH_VALUE_SIZE:-100}
 KSIZE=${BENCH_KEY_SIZE:-16}
 KP=${BENCH_KVD_PORT:-27121}
 PERF=${BENCH_PERF:-}
+STAT=${BENCH_STAT:-0}
+EVENTS=context-switches,raw_syscalls:sys_enter,syscalls:sys_enter_sendmsg
+EVENTS+=,syscalls:sys_enter_readv,syscalls:sys_enter_read
+EVENTS+=,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_fdatasync
+EVENTS+=,syscalls:sys_enter_futex,syscalls:sys_enter_write
 
 die() { echo "kvd-cpu-per-op: $*" >&2; exit 1; }
 for b in kvd kvbench; do
@@ -71,18 +79,36 @@ leader=$("$BIN/kvd" ctl --addr="127.0.0.1:$KP" status 2>/dev/null |
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 snap() { for i in 1 2 3; do ticks "${pids[$((i - 1))]}"; done; }
 
+# the leader's counters of interest from `kvd ctl status`, space-separated
+counters() {
+    "$BIN/kvd" ctl --addr="127.0.0.1:$((KP + leader - 1))" status 2>/dev/null |
+        sed 's/,"region_list".*//' | tr -d '{}"' | tr ',' '\n' |
+        awk -F: '$1 == "loop_iters" || $1 == "syncs" || $1 == "msgs_sent" ||
+                 $1 == "msgs_received" { printf "%s=%s ", $1, $2 }'
+}
+
 phase() { # run, op, clients, extra kvbench args...
     local run=$1 op=$2 c=$3
     shift 3
     local before after out="$WORK/out.$run.$op.$c" perfp=()
     read -r -a before <<<"$(snap | tr '\n' ' ')"
+    local cbefore
+    cbefore=$(counters)
     if [ -n "$PERF" ] && [ "$op" = put ]; then
         mkdir -p "$PERF"
-        local f=$((leader % 3 + 1))
         perf record -q -g -o "$PERF/leader-put-c$c.data" \
             -p "${pids[$((leader - 1))]}" 2>/dev/null &
         perfp+=($!)
         perf record -q -g -o "$PERF/follower-put-c$c.data" \
+            -p "${pids[$((f - 1))]}" 2>/dev/null &
+        perfp+=($!)
+    fi
+    local f=$((leader % 3 + 1))
+    if [ "$STAT" = 1 ]; then
+        perf stat -x, -e "$EVENTS" -o "$WORK/stat.leader" \
+            -p "${pids[$((leader - 1))]}" 2>/dev/null &
+        perfp+=($!)
+        perf stat -x, -e "$EVENTS" -o "$WORK/stat.follower" \
             -p "${pids[$((f - 1))]}" 2>/dev/null &
         perfp+=($!)
     fi
@@ -92,6 +118,8 @@ phase() { # run, op, clients, extra kvbench args...
         >"$out" 2>"$WORK/kvbench.err" ||
         die "kvbench $op c$c failed: $(cat "$WORK/kvbench.err")"
     read -r -a after <<<"$(snap | tr '\n' ' ')"
+    local cafter
+    cafter=$(counters)
     for p in "${perfp[@]}"; do kill -INT "$p"; done
     for p in "${perfp[@]}"; do wait "$p"; done
     local ops rate
@@ -124,6 +152,29 @@ phase() { # run, op, clients, extra kvbench args...
                 op, c, ops, rate, l, d1 / hz, d2 / hz, d3 / hz,
                 t[1] + t[2], la
         }'
+    echo "$cbefore|$cafter" | awk -v op="$op" -v c="$c" -v ops="$ops" '
+        { split($0, h, "|"); nb = split(h[1], b, " "); split(h[2], a, " ")
+          line = ""
+          for (i = 1; i <= nb; i++) {
+              split(b[i], x, "="); split(a[i], y, "=")
+              line = line sprintf(" %s=%.3f", x[1], (y[2] - x[2]) / ops)
+          }
+          printf "INFO kvd_%s_c%d_leader_counts_per_op%s\n", op, c, line }'
+    if [ "$STAT" = 1 ]; then
+        local who
+        for who in leader follower; do
+            awk -F, -v op="$op" -v c="$c" -v w="$who" -v ops="$ops" '
+                $3 != "" && $1 ~ /^[0-9.]+$/ {
+                    n = $3
+                    sub(/^syscalls:sys_enter_/, "", n)
+                    sub(/^raw_syscalls:sys_enter$/, "syscalls", n)
+                    sub(/^context-switches$/, "cs", n)
+                    line = line sprintf(" %s=%.2f", n, $1 / ops)
+                }
+                END { printf "INFO kvd_%s_c%d_%s_per_op%s\n", op, c, w, line }
+            ' "$WORK/stat.$who"
+        done
+    fi
 }
 
 keys=0
