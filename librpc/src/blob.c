@@ -3,6 +3,7 @@
  * Debian's 16-bit nanopb runtime (librpc/DESIGN.md, "Large payloads").
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <pb.h>
@@ -58,6 +59,51 @@ void rpc_blob_free(struct rpc_blob *b)
     b->len = 0;
 }
 
+/* Where a message type's blob fields are: found once per type by walking
+ * its descriptor (nanopb's field iterator costs about 170 instructions a
+ * field, and every call zeroes and frees its messages' blobs), then read
+ * without locking: a slot's offsets are written before its descriptor
+ * pointer is published, and never change after. A type whose slot is
+ * taken by another, or with more blobs than fit, is walked every time. */
+#define BLOB_TYPES 64
+#define BLOB_MAX 8
+struct blob_type {
+    const pb_msgdesc_t *desc;  /* the type, NULL: free (atomic) */
+    uint32_t n;                /* blob fields */
+    uint32_t off[BLOB_MAX];    /* their offsets in the message */
+};
+static struct blob_type blob_types[BLOB_TYPES];
+static pthread_mutex_t blob_types_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static struct blob_type *blob_slot(const pb_msgdesc_t *fields)
+{
+    uintptr_t h = (uintptr_t)fields;
+    return &blob_types[(h ^ (h >> 7) ^ (h >> 13)) % BLOB_TYPES];
+}
+
+/* Walks msg's fields: fn on every blob; records their offsets in *t when
+ * t is not NULL (false if they do not fit). */
+static bool walk_blobs(const pb_msgdesc_t *fields,
+                       void *msg,
+                       void (*fn)(struct rpc_blob *b),
+                       struct blob_type *t)
+{
+    pb_field_iter_t it;
+    if (!pb_field_iter_begin(&it, fields, msg))
+        return true;
+    do {
+        if (PB_ATYPE(it.type) == PB_ATYPE_CALLBACK && it.pData != NULL) {
+            if (t != NULL && t->n == BLOB_MAX)
+                t = NULL;
+            if (t != NULL)
+                t->off[t->n++] =
+                    (uint32_t)((char *)it.pData - (char *)msg);
+            fn(it.pData);
+        }
+    } while (pb_field_iter_next(&it));
+    return t != NULL;
+}
+
 /* Applies fn to every blob field of msg (none unless the message's field
  * callback is rpc_blob_field_cb). */
 static void each_blob(const pb_msgdesc_t *fields,
@@ -67,13 +113,22 @@ static void each_blob(const pb_msgdesc_t *fields,
     if (fields == NULL || msg == NULL ||
         fields->field_callback != rpc_blob_field_cb)
         return;
-    pb_field_iter_t it;
-    if (!pb_field_iter_begin(&it, fields, msg))
+    struct blob_type *slot = blob_slot(fields);
+    if (__atomic_load_n(&slot->desc, __ATOMIC_ACQUIRE) == fields) {
+        for (uint32_t i = 0; i < slot->n; i++)
+            fn((struct rpc_blob *)(void *)((char *)msg + slot->off[i]));
         return;
-    do {
-        if (PB_ATYPE(it.type) == PB_ATYPE_CALLBACK && it.pData != NULL)
-            fn(it.pData);
-    } while (pb_field_iter_next(&it));
+    }
+    struct blob_type t = {fields, 0, {0}};
+    if (!walk_blobs(fields, msg, fn, &t))
+        return;
+    pthread_mutex_lock(&blob_types_mu);
+    if (__atomic_load_n(&slot->desc, __ATOMIC_RELAXED) == NULL) {
+        slot->n = t.n;
+        memcpy(slot->off, t.off, sizeof t.off);
+        __atomic_store_n(&slot->desc, fields, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&blob_types_mu);
 }
 
 static void blob_zero(struct rpc_blob *b)
