@@ -131,6 +131,53 @@ static void each_blob(const pb_msgdesc_t *fields,
     pthread_mutex_unlock(&blob_types_mu);
 }
 
+/* Whether all-zero memory is msg's default state, so that decoding may
+ * start from a memset instead of nanopb's field-by-field initialization
+ * (pb_message_set_to_defaults, a walk of every field per decode): true
+ * when the type and its by-value submessages (nanopb leaves those to the
+ * top-level initialization) have no default values, as proto3 types never
+ * do. Cached per type like the blob offsets; msg only anchors the walk. */
+static bool zero_walk(const pb_msgdesc_t *fields, void *msg)
+{
+    if (fields->default_value != NULL)
+        return false;
+    pb_field_iter_t it;
+    if (!pb_field_iter_begin(&it, fields, msg))
+        return true;
+    do {
+        if (PB_LTYPE_IS_SUBMSG(it.type) &&
+            PB_ATYPE(it.type) == PB_ATYPE_STATIC &&
+            PB_HTYPE(it.type) != PB_HTYPE_REPEATED &&
+            PB_HTYPE(it.type) != PB_HTYPE_ONEOF && it.submsg_desc != NULL &&
+            !zero_walk(it.submsg_desc, it.pData))
+            return false;
+    } while (pb_field_iter_next(&it));
+    return true;
+}
+
+struct zero_type {
+    const pb_msgdesc_t *desc; /* the type, NULL: free (atomic) */
+    bool zero;                /* zero_walk's answer */
+};
+static struct zero_type zero_types[BLOB_TYPES];
+
+bool rpc__msg_zero_default(const struct pb_msgdesc_s *fields, void *msg)
+{
+    uintptr_t h = (uintptr_t)fields;
+    struct zero_type *slot = &zero_types[(h ^ (h >> 7) ^ (h >> 13)) %
+                                         BLOB_TYPES];
+    if (__atomic_load_n(&slot->desc, __ATOMIC_ACQUIRE) == fields)
+        return slot->zero;
+    bool zero = zero_walk(fields, msg);
+    pthread_mutex_lock(&blob_types_mu);
+    if (__atomic_load_n(&slot->desc, __ATOMIC_RELAXED) == NULL) {
+        slot->zero = zero;
+        __atomic_store_n(&slot->desc, fields, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&blob_types_mu);
+    return zero;
+}
+
 static void blob_zero(struct rpc_blob *b)
 {
     b->data = NULL;

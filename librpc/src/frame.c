@@ -177,6 +177,25 @@ int rpc__payload_decode(const uint8_t *payload,
     return 0;
 }
 
+int rpc__payload_decode_sized(const uint8_t *payload,
+                              size_t len,
+                              const struct pb_msgdesc_s *fields,
+                              void *msg,
+                              size_t size)
+{
+    if (size == 0 || !rpc__msg_zero_default(fields, msg))
+        return rpc__payload_decode(payload, len, fields, msg);
+    /* zero bytes are the defaults (blobs included): skip nanopb's
+     * initializing walk */
+    memset(msg, 0, size);
+    pb_istream_t is = pb_istream_from_buffer(payload, len);
+    if (!pb_decode_ex(&is, fields, msg, PB_DECODE_NOINIT)) {
+        rpc__blob_free_all(fields, msg);
+        return is.errmsg == rpc__blob_enomem ? -ENOMEM : RPC_EDECODE;
+    }
+    return 0;
+}
+
 void rpc__payload_release(const struct pb_msgdesc_s *fields, void *msg)
 {
     rpc_msg_release(fields, msg);
