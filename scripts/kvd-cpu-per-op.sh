@@ -43,33 +43,9 @@ done
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (Debian: time)"
 HZ=$(getconf CLK_TCK)
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/kvd-cpu.XXXXXX")
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-    if [ "${BENCH_KEEP:-0}" = 1 ]; then
-        echo "kvd-cpu-per-op: kept $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
-
-PEERS="1@127.0.0.1:$KP,2@127.0.0.1:$((KP + 1)),3@127.0.0.1:$((KP + 2))"
-for i in 1 2 3; do
-    "$BIN/kvd" --data-dir="$WORK/kvd$i" --store-id="$i" \
-        --listen="127.0.0.1:$((KP + i - 1))" --peers="$PEERS" \
-        --raft.sync-log=true --log.file="$WORK/kvd$i.log" &
-    pids+=($!)
-done
-ok=0
-for _ in $(seq 1 300); do
-    if "$BIN/kvd" ctl --peers="$PEERS" --timeout=2 put bench-warmup x \
-           >/dev/null 2>&1; then ok=1; break; fi
-    sleep 0.1
-done
-[ $ok = 1 ] || die "kvd did not start: $(tail -n 5 "$WORK/kvd1.log")"
+. "$(dirname "$0")/lib-kvd3.sh"
+kvd3_start kvd-cpu-per-op
+kvd3_wait
 leader=$("$BIN/kvd" ctl --addr="127.0.0.1:$KP" status 2>/dev/null |
     sed -n 's/.*"region_list":\[{[^]]*"leader":\([0-9]*\).*/\1/p')
 [ -n "$leader" ] && [ "$leader" -ge 1 ] && [ "$leader" -le 3 ] ||

@@ -50,6 +50,20 @@ static void deliver(struct sim *s, const struct raft_ready *rd)
     }
 }
 
+/* Run the group until quiet: every node knows idx committed, no safety
+ * check failed; then close it. */
+static void settle_at(struct sim *s, raft_index idx)
+{
+    sim_settle(s);
+    for (raft_id i = 1; i <= 3; i++) {
+        struct raft_status st;
+        raft_node_status(sim_node(s, i), &st);
+        assert_int_equal(st.commit, idx);
+    }
+    assert_string_equal(s->failure, "");
+    sim_close(s);
+}
+
 /* Five proposals before a ready: one append per follower with all five
  * (one per proposal before); the followers answer once each. */
 static void proposals_share_one_append(void **state)
@@ -109,13 +123,7 @@ static void proposals_share_one_append(void **state)
         assert_int_equal(rd.messages[i].commit, idx);
     deliver(&s, &rd);
     assert_int_equal(raft_node_advance(l, &rd), 0);
-    sim_settle(&s);
-    for (raft_id i = 1; i <= 3; i++) {
-        raft_node_status(sim_node(&s, i), &st);
-        assert_int_equal(st.commit, idx);
-    }
-    assert_string_equal(s.failure, "");
-    sim_close(&s);
+    settle_at(&s, idx);
 }
 
 /* Over max_size_per_msg the owed entries split into several appends in
@@ -126,7 +134,6 @@ static void split_at_max_size(void **state)
     struct sim s;
     elect3(&s, 10);
     struct raft_node *l = sim_node(&s, 1);
-    struct raft_status st;
     raft_index idx = 0;
     for (int i = 0; i < 6; i++)
         assert_int_equal(raft_node_propose(l, "abcd", 4, &idx), 0);
@@ -153,13 +160,7 @@ static void split_at_max_size(void **state)
                                           rd.n_entries),
                      0);
     assert_int_equal(raft_node_advance(l, &rd), 0);
-    sim_settle(&s);
-    for (raft_id i = 1; i <= 3; i++) {
-        raft_node_status(sim_node(&s, i), &st);
-        assert_int_equal(st.commit, idx);
-    }
-    assert_string_equal(s.failure, "");
-    sim_close(&s);
+    settle_at(&s, idx);
 }
 
 /* A leader deposed between its proposals and its ready sends no append
