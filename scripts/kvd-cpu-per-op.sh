@@ -34,7 +34,7 @@ STAT=${BENCH_STAT:-0}
 EVENTS=context-switches,raw_syscalls:sys_enter,syscalls:sys_enter_sendmsg
 EVENTS+=,syscalls:sys_enter_readv,syscalls:sys_enter_read
 EVENTS+=,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_fdatasync
-EVENTS+=,syscalls:sys_enter_futex,syscalls:sys_enter_write
+EVENTS+=,syscalls:sys_enter_futex,syscalls:sys_enter_write,syscalls:sys_enter_ioctl
 
 die() { echo "kvd-cpu-per-op: $*" >&2; exit 1; }
 for b in kvd kvbench; do
