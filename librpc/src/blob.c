@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <pb.h>
@@ -194,10 +195,110 @@ void rpc__blob_free_all(const struct pb_msgdesc_s *fields, void *msg)
     each_blob(fields, msg, rpc_blob_free);
 }
 
+/* Releasing without pb_release's walk of every field: a type whose
+ * pointer fields are all top-level and not in a oneof, and whose by-value
+ * submessages hold none, is released by freeing its non-NULL pointer
+ * fields directly, as long as each of those is one block (bytes or a
+ * string: pb_release frees those with pb_free, libc's free here); one
+ * holding anything else (a repeated field, a submessage) set takes
+ * pb_release. Offsets cached per type as for blobs. */
+#define REL_MAX 16
+struct rel_type {
+    const pb_msgdesc_t *desc;   /* the type, NULL: free (atomic) */
+    bool fast;                  /* the fields below are all there is */
+    uint32_t n;                 /* pointer fields */
+    uint32_t off[REL_MAX];      /* their offsets */
+    bool simple[REL_MAX];       /* one block (bytes, string) */
+};
+static struct rel_type rel_types[BLOB_TYPES];
+
+/* Whether a type (a by-value submessage) holds no pointer at all. */
+static bool no_pointers(const pb_msgdesc_t *fields, void *msg)
+{
+    pb_field_iter_t it;
+    if (!pb_field_iter_begin(&it, fields, msg))
+        return true;
+    do {
+        if (PB_ATYPE(it.type) == PB_ATYPE_POINTER)
+            return false;
+        if (PB_LTYPE_IS_SUBMSG(it.type) && it.submsg_desc != NULL &&
+            !no_pointers(it.submsg_desc, it.pData))
+            return false;
+    } while (pb_field_iter_next(&it));
+    return true;
+}
+
+static void rel_walk(const pb_msgdesc_t *fields, void *msg,
+                     struct rel_type *t)
+{
+    t->fast = true;
+    pb_field_iter_t it;
+    if (!pb_field_iter_begin(&it, fields, msg))
+        return;
+    do {
+        bool sub = PB_LTYPE_IS_SUBMSG(it.type) && it.submsg_desc != NULL;
+        if (PB_LTYPE(it.type) == PB_LTYPE_EXTENSION) {
+            t->fast = false; /* pb_release walks extension chains */
+            return;
+        }
+        if (PB_ATYPE(it.type) == PB_ATYPE_POINTER) {
+            if (PB_HTYPE(it.type) == PB_HTYPE_ONEOF || t->n == REL_MAX) {
+                t->fast = false;
+                return;
+            }
+            pb_type_t lt = PB_LTYPE(it.type);
+            t->off[t->n] = (uint32_t)((char *)it.pField - (char *)msg);
+            t->simple[t->n] = !sub &&
+                              PB_HTYPE(it.type) != PB_HTYPE_REPEATED &&
+                              (lt == PB_LTYPE_BYTES || lt == PB_LTYPE_STRING);
+            t->n++;
+        } else if (sub && !no_pointers(it.submsg_desc, it.pData)) {
+            t->fast = false;
+            return;
+        }
+    } while (pb_field_iter_next(&it));
+}
+
+static const struct rel_type *rel_type_of(const pb_msgdesc_t *fields,
+                                          void *msg, struct rel_type *tmp)
+{
+    uintptr_t h = (uintptr_t)fields;
+    struct rel_type *slot = &rel_types[(h ^ (h >> 7) ^ (h >> 13)) %
+                                       BLOB_TYPES];
+    if (__atomic_load_n(&slot->desc, __ATOMIC_ACQUIRE) == fields)
+        return slot;
+    memset(tmp, 0, sizeof *tmp);
+    rel_walk(fields, msg, tmp);
+    pthread_mutex_lock(&blob_types_mu);
+    if (__atomic_load_n(&slot->desc, __ATOMIC_RELAXED) == NULL) {
+        slot->fast = tmp->fast;
+        slot->n = tmp->n;
+        memcpy(slot->off, tmp->off, sizeof tmp->off);
+        memcpy(slot->simple, tmp->simple, sizeof tmp->simple);
+        __atomic_store_n(&slot->desc, fields, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&blob_types_mu);
+    return tmp;
+}
+
 void rpc_msg_release(const struct pb_msgdesc_s *fields, void *msg)
 {
     if (fields == NULL || msg == NULL)
         return;
-    pb_release(fields, msg);
+    struct rel_type tmp;
+    const struct rel_type *t = rel_type_of(fields, msg, &tmp);
+    bool fast = t->fast;
+    for (uint32_t i = 0; fast && i < t->n; i++)
+        if (!t->simple[i] && *(void **)(void *)((char *)msg + t->off[i]))
+            fast = false;
+    if (fast) {
+        for (uint32_t i = 0; i < t->n; i++) {
+            void **pp = (void **)(void *)((char *)msg + t->off[i]);
+            free(*pp);
+            *pp = NULL;
+        }
+    } else {
+        pb_release(fields, msg);
+    }
     rpc__blob_free_all(fields, msg);
 }
