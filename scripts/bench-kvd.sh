@@ -47,26 +47,8 @@ for b in kvd kvbench; do
     [ -x "$BIN/$b" ] || die "$BIN/$b is missing; build the daemons first"
 done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-kvd.XXXXXX")
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-    if [ "${BENCH_KEEP:-0}" = 1 ]; then
-        echo "bench-kvd: kept $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
-
-PEERS="1@127.0.0.1:$KP,2@127.0.0.1:$((KP + 1)),3@127.0.0.1:$((KP + 2))"
-for i in 1 2 3; do
-    "$BIN/kvd" --data-dir="$WORK/kvd$i" --store-id="$i" \
-        --listen="127.0.0.1:$((KP + i - 1))" --peers="$PEERS" \
-        --raft.sync-log=true --log.file="$WORK/kvd$i.log" &
-    pids+=($!)
-done
+. "$(dirname "$0")/lib-kvd3.sh"
+kvd3_start bench-kvd
 
 CLUSTER=""
 ENDPOINTS=""
@@ -86,13 +68,7 @@ for i in 1 2 3; do
 done
 
 # Both clusters answer a write (a leader exists and a quorum syncs).
-ok=0
-for _ in $(seq 1 300); do
-    if "$BIN/kvd" ctl --peers="$PEERS" --timeout=2 put bench-warmup x \
-           >/dev/null 2>&1; then ok=1; break; fi
-    sleep 0.1
-done
-[ $ok = 1 ] || die "kvd did not start: $(tail -n 5 "$WORK/kvd1.log")"
+kvd3_wait
 ok=0
 for _ in $(seq 1 300); do
     if ETCDCTL_API=3 etcdctl --endpoints="$ENDPOINTS" --command-timeout=2s \

@@ -193,6 +193,7 @@ static void reset(struct raft_node *n, raft_term term)
     n->heartbeat_elapsed = 0;
     reset_timeout(n);
     n->transferee = 0;
+    n->bcast_due = false;
     n->n_granted = 0;
     n->n_rejected = 0;
     n->pending_conf_index = 0;
@@ -421,6 +422,30 @@ void raft__bcast_append(struct raft_node *n)
             send_append(n, &n->trk.prs[i], true);
 }
 
+/* The appends owed since the last ready (proposals, commits): one message
+ * per follower carrying every new entry and the commit index, instead of
+ * one per proposal and one per commit step, each answered on its own
+ * (DESIGN.md "The ready cycle", deferred appends). A follower whose
+ * inflight window is open gets the rest in further messages of at most
+ * max_size_per_msg. */
+void raft__flush_appends(struct raft_node *n)
+{
+    if (!n->bcast_due)
+        return;
+    n->bcast_due = false;
+    if (n->role != RAFT_LEADER)
+        return;
+    for (uint32_t i = 0; i < n->trk.n; i++) {
+        struct raft__progress *p = &n->trk.prs[i];
+        if (p->id == n->id)
+            continue;
+        if (send_append(n, p, true))
+            while (p->state == RAFT_PROGRESS_REPLICATE &&
+                   send_append(n, p, false)) {
+            }
+    }
+}
+
 /* The lease's clock: the application's milliseconds if it gave a clock,
  * else the node's ticks. */
 static uint64_t lease_now(const struct raft_node *n)
@@ -608,7 +633,7 @@ int raft__maybe_commit(struct raft_node *n)
         for (size_t i = 0; i < w; i++)
             leader_read(n, n->reads_wait[i].from, n->reads_wait[i].context);
     }
-    raft__bcast_append(n);
+    n->bcast_due = true; /* the commit index goes out with the next ready */
     return 1;
 }
 
@@ -1043,7 +1068,7 @@ static int leader_propose(struct raft_node *n, const struct raft_message *m,
             n->pending_conf_index = last - m->n_entries + 1 + i;
     if (index != NULL)
         *index = last;
-    raft__bcast_append(n);
+    n->bcast_due = true; /* sent with the next ready, with others' */
     return 0;
 }
 
@@ -1126,9 +1151,11 @@ static int leader_step(struct raft_node *n, const struct raft_message *m,
             } else {
                 raft__progress_free_le(p, m->index, n->cfg.max_inflight_msgs);
             }
-            if (!raft__maybe_commit(n) && was_paused)
+            if (!raft__maybe_commit(n) && was_paused && !n->bcast_due)
                 send_append(n, p, false);
-            while (send_append(n, p, false)) {
+            /* new entries: the next ready's flush sends them, with the
+             * commit index, in one message */
+            while (!n->bcast_due && send_append(n, p, false)) {
             }
             if (m->from == n->transferee &&
                 p->match == raft__log_last(&n->log))

@@ -257,6 +257,10 @@ struct raft_node {
     raft_index pending_conf_index; /* leader: last conf change proposed */
     uint64_t uncommitted;         /* leader: uncommitted payload bytes */
     raft_id transferee;           /* leader: transfer target */
+    bool bcast_due;               /* leader: proposals or a commit since
+                                   * the last ready owe every follower an
+                                   * append, built when the next ready is
+                                   * (raft__flush_appends) */
     uint64_t lease_fence;         /* leader: the lease counts only acks of
                                    * heartbeats sent after this tick, or
                                    * this ms with cfg.now_ms (the last
@@ -304,6 +308,8 @@ void raft__msgvec_free(struct raft__msgvec *v);
 int raft__apply_conf_change(struct raft_node *n,
                             const struct raft_conf_change *cc);
 void raft__bcast_append(struct raft_node *n);
+/* Sends the appends owed since the last ready (bcast_due), if leader. */
+void raft__flush_appends(struct raft_node *n);
 int raft__maybe_commit(struct raft_node *n);
 
 #endif /* RAFT_INT_H */

@@ -119,7 +119,7 @@ bool raft_node_has_ready(const struct raft_node *n)
            n->log.u.hand < n->log.u.offset + n->log.u.n ||
            (n->log.u.snap != NULL && !n->log.u.snap_handed) ||
            n->msgs.n > 0 || n->after.n > 0 || n->n_reads_done > 0 ||
-           n->n_rx_chunks > 0 ||
+           n->n_rx_chunks > 0 || (n->bcast_due && n->role == RAFT_LEADER) ||
            next_committed(n, &lo);
 }
 
@@ -158,6 +158,7 @@ int raft_node_ready(struct raft_node *n, struct raft_ready *rd)
         return raft__err(n, RAFT_ESTATE, "%llu readies outstanding",
                          (unsigned long long)outstanding(n));
     }
+    raft__flush_appends(n);
     struct raft__log *l = &n->log;
     struct raft__unstable *u = &l->u;
     if (l->cut != 0)

@@ -125,6 +125,10 @@ int region__zengine_create(struct mvcc_engine *base, struct mvcc_engine **out);
  * empty range end becomes the end of the prefix). */
 int region__wbatch_prefixed(struct mvcc_wbatch *dst,
                             const struct mvcc_wbatch *b, uint8_t p);
+/* The same, leaving out b's single-key deletes in CF lock (raw apply on a
+ * store that holds no TTL record: they would delete nothing). */
+int region__wbatch_prefixed_nolockdel(struct mvcc_wbatch *dst,
+                                      const struct mvcc_wbatch *b, uint8_t p);
 
 /* ---- the store (store.c) ---- */
 /* A region this store left: messages from a membership at or below
@@ -389,6 +393,8 @@ void region__ttl_free(struct region_store *s);
 uint64_t region__unix_ms(const struct region_store *s);
 /* Some TTL record may exist on this store (reads look only then). */
 void region__ttl_note(struct region_store *s);
+/* Whether region__ttl_note was called or open found a record. */
+bool region__ttl_maybe(const struct region_store *s);
 /* Whether the raw key (engine key 'r'+key) expired; queues it for
  * deletion when it did. No lock needed. */
 bool region__ttl_expired(struct region_store *s, uint64_t region_id,

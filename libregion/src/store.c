@@ -758,9 +758,9 @@ int region_store_open(const struct region_store_opts *opts,
         rc = engine_get_u64s(opts->engine, k, sizeof k, &s->id_seq, 1, &found);
     }
     if (rc == 0)
-        rc = region__ttl_init(s);
-    if (rc == 0)
         rc = region__snap_recover(s); /* installs cut by a restart */
+    if (rc == 0) /* after those installs: they may bring TTL records */
+        rc = region__ttl_init(s);
     if (rc == 0)
         rc = recover_regions(s);
     if (rc == 0 && !s->opts.log_on_loop) {
@@ -1593,6 +1593,16 @@ static int apply_cmd(struct region_store *s, struct region_peer *p,
             c.type == REGION_CMD_RAW)
             region__ttl_note(s); /* a raw TTL record */
     }
+    /* A raw put without TTL or a delete carries a delete of the key's
+     * TTL record (proposed always: the proposer cannot know what exists at
+     * apply). Applied only on a store that may hold a record: on one that
+     * never held any it deletes nothing, and a memtable delete costs
+     * about what a put does (DESIGN.md "Raw TTL"). The flag only ever
+     * turns on, at open, at an applied record (the loop above, before
+     * this) and at a snapshot install, so the data stays the same as
+     * with the delete on every replica. */
+    if (c.type == REGION_CMD_RAW && !region__ttl_maybe(s))
+        return region__wbatch_prefixed_nolockdel(s->ab, tmp, REGION__RAW);
     return region__wbatch_prefixed(s->ab, tmp,
                                    c.type == REGION_CMD_RAW ? REGION__RAW
                                                             : REGION__TXN);

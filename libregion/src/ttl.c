@@ -97,6 +97,11 @@ void region__ttl_note(struct region_store *s)
     __atomic_store_n(&s->ttl->maybe, true, __ATOMIC_RELEASE);
 }
 
+bool region__ttl_maybe(const struct region_store *s)
+{
+    return __atomic_load_n(&s->ttl->maybe, __ATOMIC_ACQUIRE);
+}
+
 int region__ttl_op(struct region_store *s, struct mvcc_wbatch *b,
                    const struct region_op *op, uint64_t ttl)
 {

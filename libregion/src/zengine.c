@@ -50,8 +50,8 @@ static int z_get(struct mvcc_engine *e, const struct mvcc_snapshot *snap,
     return rc;
 }
 
-int region__wbatch_prefixed(struct mvcc_wbatch *dst,
-                            const struct mvcc_wbatch *b, uint8_t p)
+static int prefixed(struct mvcc_wbatch *dst, const struct mvcc_wbatch *b,
+                    uint8_t p, bool no_lock_deletes)
 {
     size_t n = mvcc_wbatch_count(b);
     uint8_t buf[256], buf2[256], *h1, *h2;
@@ -60,6 +60,9 @@ int region__wbatch_prefixed(struct mvcc_wbatch *dst,
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct mvcc_wop op;
         mvcc_wbatch_op(b, i, &op);
+        if (no_lock_deletes && op.type == MVCC_WOP_DELETE &&
+            op.cf == MVCC_CF_LOCK)
+            continue;
         uint8_t *k = zkey(op.key, op.key_len, buf, sizeof buf, &h1);
         if (k == NULL)
             return -ENOMEM;
@@ -96,6 +99,18 @@ int region__wbatch_prefixed(struct mvcc_wbatch *dst,
         region__free(h1);
     }
     return rc;
+}
+
+int region__wbatch_prefixed(struct mvcc_wbatch *dst,
+                            const struct mvcc_wbatch *b, uint8_t p)
+{
+    return prefixed(dst, b, p, false);
+}
+
+int region__wbatch_prefixed_nolockdel(struct mvcc_wbatch *dst,
+                                      const struct mvcc_wbatch *b, uint8_t p)
+{
+    return prefixed(dst, b, p, true);
 }
 
 static int z_write(struct mvcc_engine *e, const struct mvcc_wbatch *b,

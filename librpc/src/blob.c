@@ -1,8 +1,13 @@
 /* blob.c: large payloads: `bytes` fields of any length carried as nanopb
  * FT_CALLBACK fields stored as struct rpc_blob, past the 65,535-byte cap of
- * Debian's 16-bit nanopb runtime (librpc/DESIGN.md, "Large payloads").
+ * Debian's 16-bit nanopb runtime (librpc/DESIGN.md, "Large payloads");
+ * and what librpc caches per message type so that a call does not walk
+ * nanopb's field iterator to zero, initialize and release its messages
+ * (DESIGN.md, "Performance: instructions per call").
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <pb.h>
@@ -58,6 +63,127 @@ void rpc_blob_free(struct rpc_blob *b)
     b->len = 0;
 }
 
+/* What librpc needs to know of a message type, found once per type by
+ * walking its descriptor (nanopb's field iterator costs about 170
+ * instructions a field, and every call would walk its messages several
+ * times: to zero the blobs before a decode, to initialize, to release and
+ * to free the blobs), then read without locking: a slot is filled before
+ * its descriptor pointer is published and never changes after. A type
+ * whose slot is taken by another is walked every time (type_of hands back
+ * the caller's scratch copy). msg only anchors the walk. */
+#define TYPES 64
+#define BLOB_MAX 8
+#define PTR_MAX 16
+struct msg_type {
+    const pb_msgdesc_t *desc;   /* the type, NULL: free (atomic) */
+    bool blobs_ok;              /* every blob field is in blob_off */
+    uint32_t n_blobs;           /* blob fields (struct rpc_blob) */
+    uint32_t blob_off[BLOB_MAX]; /* their offsets in the message */
+    bool zero;                  /* zero bytes are its defaults: no default
+                                   values in it or its by-value
+                                   submessages (every proto3 type) */
+    bool rel_fast;              /* released by freeing ptr_off alone:
+                                   pointer fields top-level, outside
+                                   oneofs, no extensions, by-value
+                                   submessages without pointers */
+    uint32_t n_ptrs;            /* pointer fields */
+    uint32_t ptr_off[PTR_MAX];  /* their offsets */
+    bool ptr_simple[PTR_MAX];   /* one block (bytes, string: pb_free) */
+};
+static struct msg_type types[TYPES];
+static pthread_mutex_t types_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static bool zero_walk(const pb_msgdesc_t *fields, void *msg)
+{
+    if (fields->default_value != NULL)
+        return false;
+    pb_field_iter_t it;
+    if (!pb_field_iter_begin(&it, fields, msg))
+        return true;
+    do {
+        if (PB_LTYPE_IS_SUBMSG(it.type) &&
+            PB_ATYPE(it.type) == PB_ATYPE_STATIC &&
+            PB_HTYPE(it.type) != PB_HTYPE_REPEATED &&
+            PB_HTYPE(it.type) != PB_HTYPE_ONEOF && it.submsg_desc != NULL &&
+            !zero_walk(it.submsg_desc, it.pData))
+            return false;
+    } while (pb_field_iter_next(&it));
+    return true;
+}
+
+/* Whether a type (a by-value submessage) holds no pointer at all. */
+static bool no_pointers(const pb_msgdesc_t *fields, void *msg)
+{
+    pb_field_iter_t it;
+    if (!pb_field_iter_begin(&it, fields, msg))
+        return true;
+    do {
+        if (PB_ATYPE(it.type) == PB_ATYPE_POINTER ||
+            PB_LTYPE(it.type) == PB_LTYPE_EXTENSION)
+            return false;
+        if (PB_LTYPE_IS_SUBMSG(it.type) && it.submsg_desc != NULL &&
+            !no_pointers(it.submsg_desc, it.pData))
+            return false;
+    } while (pb_field_iter_next(&it));
+    return true;
+}
+
+static void type_walk(const pb_msgdesc_t *fields, void *msg,
+                      struct msg_type *t)
+{
+    memset(t, 0, sizeof *t);
+    t->desc = fields;
+    t->blobs_ok = true;
+    t->rel_fast = true;
+    t->zero = zero_walk(fields, msg);
+    pb_field_iter_t it;
+    if (!pb_field_iter_begin(&it, fields, msg))
+        return;
+    do {
+        bool sub = PB_LTYPE_IS_SUBMSG(it.type) && it.submsg_desc != NULL;
+        uint32_t off = (uint32_t)((char *)it.pField - (char *)msg);
+        if (PB_ATYPE(it.type) == PB_ATYPE_CALLBACK) {
+            if (t->n_blobs == BLOB_MAX)
+                t->blobs_ok = false;
+            else
+                t->blob_off[t->n_blobs++] = off;
+        } else if (PB_LTYPE(it.type) == PB_LTYPE_EXTENSION) {
+            t->rel_fast = false; /* pb_release walks extension chains */
+        } else if (PB_ATYPE(it.type) == PB_ATYPE_POINTER) {
+            if (PB_HTYPE(it.type) == PB_HTYPE_ONEOF || t->n_ptrs == PTR_MAX) {
+                t->rel_fast = false;
+                continue;
+            }
+            pb_type_t lt = PB_LTYPE(it.type);
+            t->ptr_off[t->n_ptrs] = off;
+            t->ptr_simple[t->n_ptrs] =
+                !sub && PB_HTYPE(it.type) != PB_HTYPE_REPEATED &&
+                (lt == PB_LTYPE_BYTES || lt == PB_LTYPE_STRING);
+            t->n_ptrs++;
+        } else if (sub && !no_pointers(it.submsg_desc, it.pData)) {
+            t->rel_fast = false;
+        }
+    } while (pb_field_iter_next(&it));
+}
+
+static const struct msg_type *type_of(const pb_msgdesc_t *fields, void *msg,
+                                      struct msg_type *tmp)
+{
+    uintptr_t h = (uintptr_t)fields;
+    struct msg_type *slot = &types[(h ^ (h >> 7) ^ (h >> 13)) % TYPES];
+    if (__atomic_load_n(&slot->desc, __ATOMIC_ACQUIRE) == fields)
+        return slot;
+    type_walk(fields, msg, tmp);
+    pthread_mutex_lock(&types_mu);
+    if (__atomic_load_n(&slot->desc, __ATOMIC_RELAXED) == NULL) {
+        *slot = *tmp;
+        slot->desc = NULL;
+        __atomic_store_n(&slot->desc, fields, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&types_mu);
+    return tmp;
+}
+
 /* Applies fn to every blob field of msg (none unless the message's field
  * callback is rpc_blob_field_cb). */
 static void each_blob(const pb_msgdesc_t *fields,
@@ -67,6 +193,13 @@ static void each_blob(const pb_msgdesc_t *fields,
     if (fields == NULL || msg == NULL ||
         fields->field_callback != rpc_blob_field_cb)
         return;
+    struct msg_type tmp;
+    const struct msg_type *t = type_of(fields, msg, &tmp);
+    if (t->blobs_ok) {
+        for (uint32_t i = 0; i < t->n_blobs; i++)
+            fn((struct rpc_blob *)(void *)((char *)msg + t->blob_off[i]));
+        return;
+    }
     pb_field_iter_t it;
     if (!pb_field_iter_begin(&it, fields, msg))
         return;
@@ -74,6 +207,12 @@ static void each_blob(const pb_msgdesc_t *fields,
         if (PB_ATYPE(it.type) == PB_ATYPE_CALLBACK && it.pData != NULL)
             fn(it.pData);
     } while (pb_field_iter_next(&it));
+}
+
+bool rpc__msg_zero_default(const struct pb_msgdesc_s *fields, void *msg)
+{
+    struct msg_type tmp;
+    return type_of(fields, msg, &tmp)->zero;
 }
 
 static void blob_zero(struct rpc_blob *b)
@@ -96,6 +235,22 @@ void rpc_msg_release(const struct pb_msgdesc_s *fields, void *msg)
 {
     if (fields == NULL || msg == NULL)
         return;
-    pb_release(fields, msg);
+    struct msg_type tmp;
+    const struct msg_type *t = type_of(fields, msg, &tmp);
+    /* set pointers that are more than one block take pb_release */
+    bool fast = t->rel_fast;
+    for (uint32_t i = 0; fast && i < t->n_ptrs; i++)
+        if (!t->ptr_simple[i] &&
+            *(void **)(void *)((char *)msg + t->ptr_off[i]) != NULL)
+            fast = false;
+    if (fast) {
+        for (uint32_t i = 0; i < t->n_ptrs; i++) {
+            void **pp = (void **)(void *)((char *)msg + t->ptr_off[i]);
+            free(*pp);
+            *pp = NULL;
+        }
+    } else {
+        pb_release(fields, msg);
+    }
     rpc__blob_free_all(fields, msg);
 }

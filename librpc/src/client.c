@@ -197,7 +197,8 @@ static int deliver(struct rpc_client *cli,
             return 0;
         }
     }
-    int rc = rpc__payload_decode(payload, f->length, call->resp_fields, msg);
+    int rc = rpc__payload_decode_sized(payload, f->length, call->resp_fields,
+                                       msg, call->resp_size);
     if (rc != 0) {
         if (msg != small)
             rpc__free(msg);

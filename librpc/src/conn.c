@@ -22,7 +22,7 @@ enum conn_state {
 };
 
 #define MAX_SINGLE_IO (256 * 1024)
-#define PULL_CHUNK (64 * 1024) /* one readv of pull_more */
+#define PULL_CHUNK (64 * 1024) /* one readv of pull */
 #define MAX_PULL (1024 * 1024) /* per read callback, for fairness */
 
 struct rpc__conn
@@ -40,6 +40,8 @@ struct rpc__conn
     struct event *stall_ev;          /* mid-frame silence / flood hold */
     struct event *kick_ev;           /* deferred parse and TLS flush */
     struct event *connect_ev;        /* client connect timeout */
+    struct event *rd_ev;             /* the socket readable (we read it
+                                        ourselves: see sock_read_cb) */
     const struct rpc__conn_ops *ops; /* owner callbacks; NULL once
                                         detached */
     void *owner;                     /* passed to ops */
@@ -72,6 +74,8 @@ static void conn_free(struct rpc__conn *c)
         event_free(c->kick_ev);
     if (c->connect_ev != NULL)
         event_free(c->connect_ev);
+    if (c->rd_ev != NULL)
+        event_free(c->rd_ev);
     if (c->bev != NULL)
         bufferevent_free(c->bev);
     if (c->use_tls && c->in != NULL)
@@ -102,12 +106,13 @@ static const struct rpc__log *conn_log(const struct rpc__conn *c)
 
 static void update_read(struct rpc__conn *c)
 {
-    if (c->state == CONN_CLOSING || c->state == CONN_CONNECTING)
+    if (c->state == CONN_CLOSING || c->state == CONN_CONNECTING ||
+        c->rd_ev == NULL)
         return;
     if (c->paused_owner || c->paused_out)
-        bufferevent_disable(c->bev, EV_READ);
+        event_del(c->rd_ev);
     else
-        bufferevent_enable(c->bev, EV_READ);
+        event_add(c->rd_ev, NULL);
 }
 
 static void kick(struct rpc__conn *c)
@@ -310,27 +315,25 @@ static void set_open(struct rpc__conn *c)
         c->ops->on_open(c->owner);
 }
 
-/* libevent 2.1 reads at most 4096 bytes per read callback
- * (EVBUFFER_MAX_READ), a poll round trip for every 4 KiB. Move what it
- * read to c->rx (the bufferevent's input cannot be appended to from
- * outside) and take what else the socket holds now, in large readv calls,
- * up to MAX_PULL. EOF and errors are left for the bufferevent to report on
- * its next read. */
-static void pull_more(struct rpc__conn *c)
+/* The socket is read here, not by the bufferevent (which only writes):
+ * libevent 2.1's read asks the kernel how much is waiting
+ * (ioctl FIONREAD) before every read, a system call per request on a
+ * connection carrying one call at a time, and reads at most 4096 bytes
+ * per callback. Reads into c->rx in PULL_CHUNK readv calls until the
+ * socket is empty or MAX_PULL bytes were taken (fairness; the event
+ * fires again). Returns 0, 1 at end of file, or -1 on an error (errno
+ * kept in *err). */
+static int pull(struct rpc__conn *c, evutil_socket_t fd, int *err)
 {
-    evutil_socket_t fd = bufferevent_getfd(c->bev);
     struct evbuffer *in = c->rx;
-    struct evbuffer *bin = bufferevent_get_input(c->bev);
-    size_t got = evbuffer_get_length(bin);
-    evbuffer_add_buffer(in, bin);
-    if (got < 4096)
-        return; /* libevent's read emptied the socket: no extra syscall */
     size_t total = 0;
     while (total < MAX_PULL) {
         struct evbuffer_iovec v[2];
         int n = evbuffer_reserve_space(in, PULL_CHUNK, v, 2);
-        if (n <= 0)
-            return;
+        if (n <= 0) {
+            *err = ENOMEM;
+            return -1;
+        }
         struct iovec iov[2];
         size_t want = 0;
         for (int i = 0; i < n; i++) {
@@ -339,8 +342,14 @@ static void pull_more(struct rpc__conn *c)
             want += v[i].iov_len;
         }
         ssize_t r = readv(fd, iov, n);
-        if (r <= 0)
-            return; /* nothing committed: the reservation lapses */
+        if (r == 0)
+            return 1;
+        if (r < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return 0; /* nothing committed: the reservation lapses */
+            *err = errno;
+            return -1;
+        }
         size_t left = (size_t)r;
         int used = 0;
         for (int i = 0; i < n && left > 0; i++, used++) {
@@ -351,8 +360,9 @@ static void pull_more(struct rpc__conn *c)
         evbuffer_commit_space(in, v, used);
         total += (size_t)r;
         if ((size_t)r < want)
-            return; /* drained */
+            return 0; /* drained */
     }
+    return 0;
 }
 
 /* No Nagle delay (frames are flushed deliberately, see flush_out), and
@@ -369,17 +379,17 @@ static void tune_socket(evutil_socket_t fd)
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
 }
 
-static void read_cb(struct bufferevent *bev, void *arg)
+static void event_cb(struct bufferevent *bev, short what, void *arg);
+
+static void sock_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct rpc__conn *c = arg;
-    (void)bev;
-    if (c->state == CONN_CLOSING) {
-        evbuffer_drain(bufferevent_get_input(c->bev),
-                       evbuffer_get_length(bufferevent_get_input(c->bev)));
-        return;
-    }
+    (void)what;
+    if (c->state == CONN_CLOSING || c->state == CONN_CONNECTING)
+        return; /* not reading (rd_ev is deleted in CLOSING) */
     c->busy++;
-    pull_more(c);
+    int err = 0;
+    int end = pull(c, fd, &err);
     if (c->tls != NULL) {
         int rc = rpc__tls_on_read(c->tls, c->rx, c->in,
                                   bufferevent_get_output(c->bev));
@@ -408,9 +418,28 @@ static void read_cb(struct bufferevent *bev, void *arg)
             conn_fail(c, RPC_ETLS, tls_errmsg(c), 0, false);
     }
 out:
+    /* What was read before the end of file or the error is handled
+     * first, as the bufferevent's reader did. */
+    if (end != 0 && c->state != CONN_CLOSING) {
+        if (c->rd_ev != NULL)
+            event_del(c->rd_ev);
+        errno = err;
+        event_cb(c->bev,
+                 (short)(BEV_EVENT_READING |
+                         (end > 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR)),
+                 c);
+    }
     c->busy--;
     if (c->dead && c->busy == 0)
         conn_free(c);
+}
+
+/* The read event on the connection's socket, added by update_read. */
+static int start_reading(struct rpc__conn *c)
+{
+    c->rd_ev = event_new(c->base, bufferevent_getfd(c->bev),
+                         EV_READ | EV_PERSIST, sock_read_cb, c);
+    return c->rd_ev == NULL ? -ENOMEM : 0;
 }
 
 static void write_cb(struct bufferevent *bev, void *arg)
@@ -436,9 +465,14 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     }
     if (what & BEV_EVENT_CONNECTED) {
         tune_socket(bufferevent_getfd(c->bev));
+        if (start_reading(c) != 0) {
+            conn_fail(c, -ENOMEM, "out of memory for a read event", 0,
+                      false);
+            return;
+        }
         if (c->tls != NULL) {
             c->state = CONN_HANDSHAKE;
-            bufferevent_enable(c->bev, EV_READ);
+            event_add(c->rd_ev, NULL);
             if (rpc__tls_start(c->tls, bufferevent_get_output(c->bev)) < 0)
                 conn_fail(c, RPC_ETLS, rpc__tls_errmsg(c->tls), 0, false);
             return;
@@ -550,7 +584,7 @@ err:
 
 static void conn_setup_bev(struct rpc__conn *c)
 {
-    bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+    bufferevent_setcb(c->bev, NULL, write_cb, event_cb, c);
     if (!c->use_tls)
         c->in = c->rx;
     bufferevent_set_max_single_read(c->bev, MAX_SINGLE_IO);
@@ -577,10 +611,15 @@ int rpc__conn_accept(const struct rpc__conn_params *p,
         return -ENOMEM;
     }
     conn_setup_bev(c);
+    if (start_reading(c) != 0) {
+        conn_free(c);
+        return -ENOMEM;
+    }
     c->state = CONN_OPEN;
     if (c->tls != NULL)
         c->state = CONN_HANDSHAKE; /* the client speaks first */
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    bufferevent_enable(c->bev, EV_WRITE);
+    event_add(c->rd_ev, NULL);
     update_stall(c);
     *out = c;
     return 0;
@@ -724,7 +763,8 @@ void rpc__conn_close(struct rpc__conn *c,
             return;
         }
     }
-    bufferevent_disable(c->bev, EV_READ);
+    if (c->rd_ev != NULL)
+        event_del(c->rd_ev);
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
     bufferevent_enable(c->bev, EV_WRITE);
     rpc__list_push(c->lingering, &c->link);

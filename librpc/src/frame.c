@@ -98,6 +98,27 @@ int rpc__frame_append(struct evbuffer *out,
                       const struct pb_msgdesc_s *fields,
                       const void *msg)
 {
+    /* Small messages (most calls and replies) in one pass: encode into a
+     * reservation of FAST_ENCODE bytes after the header, then write the
+     * header with the length found. A message that does not fit there
+     * (or fails) takes the two passes below, which size it first and
+     * report a real encoding error. */
+    enum { FAST_ENCODE = 480 };
+    if (msg != NULL) {
+        struct evbuffer_iovec fv;
+        if (evbuffer_reserve_space(out, RPC_HEADER_SIZE + FAST_ENCODE, &fv,
+                                   1) != 1)
+            return -ENOMEM;
+        uint8_t *fp = fv.iov_base;
+        pb_ostream_t fs =
+            pb_ostream_from_buffer(fp + RPC_HEADER_SIZE, FAST_ENCODE);
+        if (pb_encode(&fs, fields, msg)) {
+            f->length = (uint32_t)fs.bytes_written;
+            rpc__frame_encode(f, fp);
+            fv.iov_len = RPC_HEADER_SIZE + fs.bytes_written;
+            return evbuffer_commit_space(out, &fv, 1) != 0 ? -ENOMEM : 0;
+        }
+    }
     size_t size = 0;
     if (msg != NULL && !pb_get_encoded_size(&size, fields, msg))
         return RPC_EENCODE;
@@ -150,6 +171,25 @@ int rpc__payload_decode(const uint8_t *payload,
      * allocated on failure except blobs. */
     rpc__blob_zero_all(fields, msg);
     if (!pb_decode(&is, fields, msg)) {
+        rpc__blob_free_all(fields, msg);
+        return is.errmsg == rpc__blob_enomem ? -ENOMEM : RPC_EDECODE;
+    }
+    return 0;
+}
+
+int rpc__payload_decode_sized(const uint8_t *payload,
+                              size_t len,
+                              const struct pb_msgdesc_s *fields,
+                              void *msg,
+                              size_t size)
+{
+    if (size == 0 || !rpc__msg_zero_default(fields, msg))
+        return rpc__payload_decode(payload, len, fields, msg);
+    /* zero bytes are the defaults (blobs included): skip nanopb's
+     * initializing walk */
+    memset(msg, 0, size);
+    pb_istream_t is = pb_istream_from_buffer(payload, len);
+    if (!pb_decode_ex(&is, fields, msg, PB_DECODE_NOINIT)) {
         rpc__blob_free_all(fields, msg);
         return is.errmsg == rpc__blob_enomem ? -ENOMEM : RPC_EDECODE;
     }

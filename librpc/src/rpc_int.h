@@ -110,6 +110,13 @@ int rpc__payload_decode(const uint8_t *payload,
                         size_t len,
                         const struct pb_msgdesc_s *fields,
                         void *msg);
+/* The same for a message of size bytes (its C struct): when zero bytes
+ * are its defaults, a memset replaces nanopb's initialization. */
+int rpc__payload_decode_sized(const uint8_t *payload,
+                              size_t len,
+                              const struct pb_msgdesc_s *fields,
+                              void *msg,
+                              size_t size);
 void rpc__payload_release(const struct pb_msgdesc_s *fields, void *msg);
 
 /* ---- large payloads (blob.c) ----
@@ -119,6 +126,9 @@ void rpc__payload_release(const struct pb_msgdesc_s *fields, void *msg);
 extern const char rpc__blob_enomem[];
 void rpc__blob_zero_all(const struct pb_msgdesc_s *fields, void *msg);
 void rpc__blob_free_all(const struct pb_msgdesc_s *fields, void *msg);
+/* Whether all-zero bytes are a message of this type in its default
+ * state (no default values in it or its by-value submessages). */
+bool rpc__msg_zero_default(const struct pb_msgdesc_s *fields, void *msg);
 
 /* ---- intrusive doubly linked list (util.c) ---- */
 struct rpc__list

@@ -375,7 +375,8 @@ static int on_request(struct srv_conn *sc,
     memset(call, 0, sizeof *call);
     call->req = (char *)call + head;
     int drc =
-        rpc__payload_decode(payload, f->length, sm->m.req_fields, call->req);
+        rpc__payload_decode_sized(payload, f->length, sm->m.req_fields,
+                                  call->req, sm->m.req_size);
     if (drc == -ENOMEM) {
         /* A blob did not fit in memory; the frame was whole, so only this
          * call fails and the connection stays (DESIGN.md, "Large

@@ -1,0 +1,41 @@
+# lib-kvd3.sh: sourced by bench-kvd.sh and kvd-cpu-per-op.sh. A scratch
+# directory holding 3 kvd with raft.sync-log on (a put is acknowledged once
+# a quorum fsynced it) on loopback ports KP..KP+2; everything in `pids` is
+# stopped and the directory removed on exit (BENCH_KEEP=1 keeps it).
+# The caller sets BIN and KP and defines die; kvd3_start sets WORK, PEERS
+# and pids, kvd3_wait returns once the cluster took a put.
+kvd3_start() { # name (scratch directory prefix, message prefix)
+    KVD3_NAME=$1
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+    pids=()
+    trap kvd3_cleanup EXIT
+    PEERS="1@127.0.0.1:$KP,2@127.0.0.1:$((KP + 1)),3@127.0.0.1:$((KP + 2))"
+    local i
+    for i in 1 2 3; do
+        "$BIN/kvd" --data-dir="$WORK/kvd$i" --store-id="$i" \
+            --listen="127.0.0.1:$((KP + i - 1))" --peers="$PEERS" \
+            --raft.sync-log=true --log.file="$WORK/kvd$i.log" &
+        pids+=($!)
+    done
+}
+
+kvd3_cleanup() {
+    local p
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then
+        echo "$KVD3_NAME: kept $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+}
+
+kvd3_wait() {
+    local _
+    for _ in $(seq 1 300); do
+        "$BIN/kvd" ctl --peers="$PEERS" --timeout=2 put bench-warmup x \
+            >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    die "kvd did not start: $(tail -n 5 "$WORK/kvd1.log")"
+}
