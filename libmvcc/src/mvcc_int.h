@@ -81,6 +81,19 @@ void mvcc__lt_prep_free(struct mvcc__lt_prep *p);
 int mvcc__lt_iter(struct mvcc__locktab *t, const struct mvcc_iter_opts *o,
                   struct mvcc_iter **out);
 
+/* recent.c: newest write-CF ts of recently written keys, and a floor
+ * bounding every other key's (stores with a lock table). */
+struct mvcc__recent;
+int mvcc__rw_create(mvcc_ts floor, struct mvcc__recent **out);
+void mvcc__rw_destroy(struct mvcc__recent *t);
+/* A ts that every write-CF record of encoded key k is at or below. */
+mvcc_ts mvcc__rw_bound(struct mvcc__recent *t, const uint8_t *k, size_t kl);
+/* Records that k's newest write-CF record is at ts (or older). */
+void mvcc__rw_note(struct mvcc__recent *t, const uint8_t *k, size_t kl,
+                   mvcc_ts ts);
+/* After b is written: notes its write-CF puts. */
+void mvcc__rw_apply(struct mvcc__recent *t, const struct mvcc_wbatch *b);
+
 /* A pessimistic lock request waiting for a key's lock (pessimistic.c).
  * Lives on the waiting thread's stack; queued under wait_mu. */
 struct mvcc__waiter
@@ -130,6 +143,7 @@ struct mvcc_store
     struct mvcc_deadlock_detector det; /* the detector in use */
     struct mvcc_detector *own_det; /* the store's own, when none is shared */
     struct mvcc__locktab *lt;     /* lock table, or NULL (opts.lock_table) */
+    struct mvcc__recent *rw;      /* recent writes, with a lock table */
 };
 
 /* Writes a command's batch through the store's apply hook or the engine

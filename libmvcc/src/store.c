@@ -10,6 +10,23 @@
 
 #include "txn.h"
 
+/* The recent-writes table starts with a floor of 0 over an empty write
+ * CF; over existing records nothing bounds a key's newest ts until it is
+ * noted (a write or a conflict check's seek), so the floor is the top. */
+static int recent_open(struct mvcc_store *s, struct mvcc_engine *eng)
+{
+    struct mvcc_iter *it;
+    int rc = mvcc_engine_iter(eng, NULL, MVCC_CF_WRITE, NULL, &it);
+    if (rc != 0)
+        return rc;
+    rc = it->ops->seek_to_first(it);
+    bool empty = !it->ops->valid(it);
+    mvcc_iter_destroy(it);
+    if (rc != 0)
+        return rc;
+    return mvcc__rw_create(empty ? 0 : MVCC_TS_MAX, &s->rw);
+}
+
 int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *o,
                     struct mvcc_store **out)
 {
@@ -52,6 +69,8 @@ int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *o,
         int rc = s->opts.apply != NULL ? -EINVAL : mvcc__lt_create(&s->lt);
         if (rc == 0)
             rc = mvcc__lt_load(s->lt, eng);
+        if (rc == 0)
+            rc = recent_open(s, eng);
         if (rc != 0) {
             s->eng = eng;
             mvcc_store_close(s);
@@ -90,6 +109,7 @@ void mvcc_store_close(struct mvcc_store *s)
     pthread_cond_destroy(&s->wait_cv);
     mvcc_detector_destroy(s->own_det);
     mvcc__lt_destroy(s->lt);
+    mvcc__rw_destroy(s->rw);
     for (size_t i = 0; i < s->nmlocks; i++)
         mvcc__free(s->mlocks[i].key);
     mvcc__free(s->mlocks);
@@ -121,9 +141,10 @@ int mvcc__store_apply(struct mvcc_store *s, const struct mvcc_wbatch *b)
     if (rc != 0)
         return rc;
     rc = mvcc_engine_write(s->eng, b, s->opts.sync);
-    if (rc == 0)
+    if (rc == 0) {
         mvcc__lt_commit(s->lt, b, &p);
-    else
+        mvcc__rw_apply(s->rw, b);
+    } else
         mvcc__lt_prep_free(&p);
     return rc;
 }
@@ -526,17 +547,19 @@ int mvcc__find_txn_record(struct mvcc__cmd *c, const void *ukey, size_t ulen,
 int mvcc__scan_versions(struct mvcc__cmd *c, const void *ukey, size_t ulen,
                         mvcc_ts start_ts, bool *rolled_back, bool *committed,
                         mvcc_ts *own_commit, mvcc_ts *other_start,
-                        mvcc_ts *other_commit)
+                        mvcc_ts *other_commit, mvcc_ts *newest)
 {
     size_t elen;
     *rolled_back = *committed = false;
-    *own_commit = *other_start = *other_commit = 0;
+    *own_commit = *other_start = *other_commit = *newest = 0;
     int rc = seek_versions(c, ukey, ulen, MVCC_TS_MAX, &elen);
     if (rc != 0)
         return rc;
     mvcc_ts cts;
     struct mvcc__write w;
     while (on_key(c, elen, &cts, &w, &rc)) {
+        if (*newest == 0)
+            *newest = cts;
         if (cts < start_ts)
             break;
         if (w.start_ts == start_ts) {
