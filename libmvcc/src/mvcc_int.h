@@ -119,14 +119,26 @@ struct mvcc__mlock
                         not unregister another's keys) */
 };
 
+/* Latch slots are guarded by stripes: slot i by stripe i % this. */
+#define MVCC__LATCH_STRIPES 64
+struct mvcc__latch_stripe
+{
+    pthread_mutex_t mu; /* guards the stripe's slots and waiters */
+    pthread_cond_t cv;  /* broadcast when a slot is freed with waiters */
+    unsigned waiters;   /* threads in cv's wait */
+    char pad[128 - sizeof(pthread_mutex_t) - sizeof(pthread_cond_t) -
+             sizeof(unsigned)]; /* a stripe per two cache lines (the
+                                   store is malloc'd: no aligned type) */
+};
+
 struct mvcc_store
 {
     struct mvcc_engine *eng;      /* borrowed engine */
     struct mvcc_store_opts opts;  /* options as given (defaults filled) */
     uint8_t *latches;             /* per-key latch slots: 1 = held */
     size_t nlatch;                /* how many (power of two) */
-    pthread_mutex_t latch_mu;     /* guards latches */
-    pthread_cond_t latch_cv;      /* broadcast when slots are released */
+    struct mvcc__latch_stripe lstripe[MVCC__LATCH_STRIPES]; /* guard
+                                     latches (slot i: stripe i % 64) */
     pthread_rwlock_t ts_guard;    /* reads (shared) vs async/1PC prewrite */
     mvcc_ts max_ts;               /* highest read ts (under ts_guard) */
     struct mvcc__mlock *mlocks;   /* in-flight async/1PC keys (ts_guard) */
