@@ -131,6 +131,10 @@ struct mvcc__latch_stripe
                                    store is malloc'd: no aligned type) */
 };
 
+/* Finished commands' scratch buffers (store.c), kept for the next. */
+#define MVCC__SPARE_SCRATCH 8
+struct mvcc__scratch;
+
 struct mvcc_store
 {
     struct mvcc_engine *eng;      /* borrowed engine */
@@ -156,6 +160,9 @@ struct mvcc_store
     struct mvcc_detector *own_det; /* the store's own, when none is shared */
     struct mvcc__locktab *lt;     /* lock table, or NULL (opts.lock_table) */
     struct mvcc__recent *rw;      /* recent writes, with a lock table */
+    struct mvcc__scratch *spare[MVCC__SPARE_SCRATCH]; /* commands' buffers
+                                     for reuse, NULL if none (atomic
+                                     exchanges) */
 };
 
 /* Writes a command's batch through the store's apply hook or the engine

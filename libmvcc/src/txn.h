@@ -19,6 +19,8 @@ struct mvcc__cmd
     struct mvcc__buf kb;              /* key scratch */
     struct mvcc__buf vb;              /* value scratch */
     struct mvcc__buf lockraw;         /* raw bytes of the last loaded lock */
+    struct mvcc__scratch *sc;         /* the store's spare these buffers
+                                         came in, or NULL */
 };
 
 void mvcc__cmd_init(struct mvcc__cmd *c, struct mvcc_store *s,
