@@ -84,22 +84,6 @@ static void table_eviction(void **state)
     mvcc__rw_destroy(t);
 }
 
-/* Prewrite (put) of key k by start_ts with itself as primary. */
-static int prewrite1(struct mvcc_store *s, const char *k, mvcc_ts start_ts,
-                     struct mvcc_result *r)
-{
-    struct mvcc_mutation m = {MVCC_OP_PUT, k, strlen(k), "v", 1, false};
-    struct mvcc_prewrite_req req;
-    memset(&req, 0, sizeof req);
-    req.mutations = &m;
-    req.n = 1;
-    req.primary = k;
-    req.primary_len = strlen(k);
-    req.start_ts = start_ts;
-    req.lock_ttl = 3000;
-    return mvcc_prewrite(s, &req, r);
-}
-
 static int commit1(struct mvcc_store *s, const char *k, mvcc_ts start_ts,
                    mvcc_ts commit_ts, struct mvcc_result *r)
 {
@@ -121,25 +105,25 @@ static void reopened_store_finds_conflicts(void **state)
     struct mvcc_result r;
     mvcc_result_init(&r);
     assert_int_equal(mvcc_store_open(f.eng, &so, &s), 0);
-    assert_int_equal(prewrite1(s, "k", 10, &r), 0);
+    assert_int_equal(tu_prewrite_put(s, "k", 10, &r), 0);
     assert_int_equal(commit1(s, "k", 10, 20, &r), 0);
     /* The same store: noted at commit. */
-    assert_int_equal(prewrite1(s, "k", 15, &r), MVCC_CONFLICT);
+    assert_int_equal(tu_prewrite_put(s, "k", 15, &r), MVCC_CONFLICT);
     assert_int_equal(r.conflict_commit_ts, 20);
     mvcc_store_close(s);
 
     assert_int_equal(mvcc_store_open(f.eng, &so, &s), 0);
-    assert_int_equal(prewrite1(s, "k", 15, &r), MVCC_CONFLICT);
+    assert_int_equal(tu_prewrite_put(s, "k", 15, &r), MVCC_CONFLICT);
     assert_int_equal(r.conflict_start_ts, 10);
     assert_int_equal(r.conflict_commit_ts, 20);
-    assert_int_equal(prewrite1(s, "k", 30, &r), 0); /* seeks, then notes */
+    assert_int_equal(tu_prewrite_put(s, "k", 30, &r), 0); /* seeks, then notes */
     assert_int_equal(commit1(s, "k", 30, 40, &r), 0);
-    assert_int_equal(prewrite1(s, "k", 35, &r), MVCC_CONFLICT);
+    assert_int_equal(tu_prewrite_put(s, "k", 35, &r), MVCC_CONFLICT);
     assert_int_equal(r.conflict_commit_ts, 40);
     /* A rollback record at start_ts stops a late prewrite. */
     struct mvcc_key key = {"late", 4};
     assert_int_equal(mvcc_batch_rollback(s, &key, 1, 50, &r), 0);
-    assert_int_equal(prewrite1(s, "late", 50, &r), MVCC_CONFLICT);
+    assert_int_equal(tu_prewrite_put(s, "late", 50, &r), MVCC_CONFLICT);
     assert_int_equal(r.conflict_commit_ts, 50);
     mvcc_result_reset(&r);
     mvcc_store_close(s);
