@@ -128,8 +128,13 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
         if (req->mutations[i].op < MVCC_OP_PUT ||
             req->mutations[i].op > MVCC_OP_CHECK_NOT_EXISTS)
             return -EINVAL;
-    struct mvcc_key *keys = mvcc__calloc(req->n ? req->n : 1, sizeof *keys);
-    uint8_t *plan = mvcc__calloc(req->n ? req->n : 1, 1);
+    /* Small requests keep their key list and plan on the stack. */
+    struct mvcc_key keys_inline[16];
+    uint8_t plan_inline[16];
+    bool small = req->n <= 16;
+    struct mvcc_key *keys =
+        small ? keys_inline : mvcc__calloc(req->n, sizeof *keys);
+    uint8_t *plan = small ? plan_inline : mvcc__calloc(req->n, 1);
     if (keys == NULL || plan == NULL) {
         mvcc__free(keys);
         mvcc__free(plan);
@@ -339,8 +344,10 @@ out:
     mvcc__latch_release(s, &latch);
 out_free:
     mvcc__cmd_free(&c);
-    mvcc__free(keys);
-    mvcc__free(plan);
+    if (!small) {
+        mvcc__free(keys);
+        mvcc__free(plan);
+    }
     return rc;
 }
 
