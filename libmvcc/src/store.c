@@ -757,10 +757,14 @@ int mvcc__commit_key(struct mvcc__cmd *c, const void *ukey, size_t ulen,
                      const struct mvcc__lock *l, mvcc_ts commit_ts,
                      bool del_lock)
 {
-    int rc;
-    struct mvcc__buf k = {0}, enc = {0};
-    if ((rc = mvcc__key_ts_append(&k, ukey, ulen, commit_ts)) != 0)
-        goto out;
+    /* The key and the record are built in the command's scratch buffers
+     * (kb, vb), which hold nothing the callers still need: l borrows
+     * lockraw or the request, ukey the caller's memory. */
+    struct mvcc__buf *k = &c->kb, *enc = &c->vb;
+    k->len = enc->len = 0;
+    int rc = mvcc__key_ts_append(k, ukey, ulen, commit_ts);
+    if (rc != 0)
+        return rc;
     struct mvcc__write w;
     memset(&w, 0, sizeof w);
     w.type = l->type == MVCC__LOCK_PUT      ? MVCC__WRITE_PUT
@@ -770,15 +774,12 @@ int mvcc__commit_key(struct mvcc__cmd *c, const void *ukey, size_t ulen,
     w.has_value = l->has_value;
     w.value = l->value;
     w.value_len = l->value_len;
-    if ((rc = mvcc__write_encode(&enc, &w)) != 0)
-        goto out;
-    if ((rc = mvcc_wbatch_put(&c->wb, MVCC_CF_WRITE, k.data, k.len, enc.data,
-                              enc.len)) != 0)
-        goto out;
+    if ((rc = mvcc__write_encode(enc, &w)) != 0)
+        return rc;
+    if ((rc = mvcc_wbatch_put(&c->wb, MVCC_CF_WRITE, k->data, k->len,
+                              enc->data, enc->len)) != 0)
+        return rc;
     if (del_lock)
-        rc = mvcc_wbatch_delete(&c->wb, MVCC_CF_LOCK, k.data, k.len - 8);
-out:
-    mvcc__buf_free(&k);
-    mvcc__buf_free(&enc);
+        rc = mvcc_wbatch_delete(&c->wb, MVCC_CF_LOCK, k->data, k->len - 8);
     return rc;
 }
