@@ -113,6 +113,10 @@ int tu_cluster_teardown(void **state);
  * and a 3000 ms TTL: mvcc_prewrite's code, the result in r. */
 int tu_prewrite_put(struct mvcc_store *s, const char *k, mvcc_ts start_ts,
                     struct mvcc_result *r);
+/* The same, converting our pessimistic lock (for_update_ts = start_ts)
+ * and/or as 1PC. */
+int tu_prewrite_put_ex(struct mvcc_store *s, const char *k, mvcc_ts start_ts,
+                       bool pessimistic, bool one_pc, struct mvcc_result *r);
 
 /* Client-side assertions: buffer a write of string k = v; t reads k as
  * want (NULL: not found); a fresh transaction of c reads k as want. */
