@@ -81,6 +81,19 @@ void mvcc__lt_prep_free(struct mvcc__lt_prep *p);
 int mvcc__lt_iter(struct mvcc__locktab *t, const struct mvcc_iter_opts *o,
                   struct mvcc_iter **out);
 
+/* recent.c: newest write-CF ts of recently written keys, and a floor
+ * bounding every other key's (stores with a lock table). */
+struct mvcc__recent;
+int mvcc__rw_create(mvcc_ts floor, struct mvcc__recent **out);
+void mvcc__rw_destroy(struct mvcc__recent *t);
+/* A ts that every write-CF record of encoded key k is at or below. */
+mvcc_ts mvcc__rw_bound(struct mvcc__recent *t, const uint8_t *k, size_t kl);
+/* Records that k's newest write-CF record is at ts (or older). */
+void mvcc__rw_note(struct mvcc__recent *t, const uint8_t *k, size_t kl,
+                   mvcc_ts ts);
+/* After b is written: notes its write-CF puts. */
+void mvcc__rw_apply(struct mvcc__recent *t, const struct mvcc_wbatch *b);
+
 /* A pessimistic lock request waiting for a key's lock (pessimistic.c).
  * Lives on the waiting thread's stack; queued under wait_mu. */
 struct mvcc__waiter
@@ -106,14 +119,30 @@ struct mvcc__mlock
                         not unregister another's keys) */
 };
 
+/* Latch slots are guarded by stripes: slot i by stripe i % this. */
+#define MVCC__LATCH_STRIPES 64
+struct mvcc__latch_stripe
+{
+    pthread_mutex_t mu; /* guards the stripe's slots and waiters */
+    pthread_cond_t cv;  /* broadcast when a slot is freed with waiters */
+    unsigned waiters;   /* threads in cv's wait */
+    char pad[128 - sizeof(pthread_mutex_t) - sizeof(pthread_cond_t) -
+             sizeof(unsigned)]; /* a stripe per two cache lines (the
+                                   store is malloc'd: no aligned type) */
+};
+
+/* Finished commands' scratch buffers (store.c), kept for the next. */
+#define MVCC__SPARE_SCRATCH 8
+struct mvcc__scratch;
+
 struct mvcc_store
 {
     struct mvcc_engine *eng;      /* borrowed engine */
     struct mvcc_store_opts opts;  /* options as given (defaults filled) */
     uint8_t *latches;             /* per-key latch slots: 1 = held */
     size_t nlatch;                /* how many (power of two) */
-    pthread_mutex_t latch_mu;     /* guards latches */
-    pthread_cond_t latch_cv;      /* broadcast when slots are released */
+    struct mvcc__latch_stripe lstripe[MVCC__LATCH_STRIPES]; /* guard
+                                     latches (slot i: stripe i % 64) */
     pthread_rwlock_t ts_guard;    /* reads (shared) vs async/1PC prewrite */
     mvcc_ts max_ts;               /* highest read ts (under ts_guard) */
     struct mvcc__mlock *mlocks;   /* in-flight async/1PC keys (ts_guard) */
@@ -130,6 +159,10 @@ struct mvcc_store
     struct mvcc_deadlock_detector det; /* the detector in use */
     struct mvcc_detector *own_det; /* the store's own, when none is shared */
     struct mvcc__locktab *lt;     /* lock table, or NULL (opts.lock_table) */
+    struct mvcc__recent *rw;      /* recent writes, with a lock table */
+    struct mvcc__scratch *spare[MVCC__SPARE_SCRATCH]; /* commands' buffers
+                                     for reuse, NULL if none (atomic
+                                     exchanges) */
 };
 
 /* Writes a command's batch through the store's apply hook or the engine

@@ -10,6 +10,23 @@
 
 #include "txn.h"
 
+/* The recent-writes table starts with a floor of 0 over an empty write
+ * CF; over existing records nothing bounds a key's newest ts until it is
+ * noted (a write or a conflict check's seek), so the floor is the top. */
+static int recent_open(struct mvcc_store *s, struct mvcc_engine *eng)
+{
+    struct mvcc_iter *it;
+    int rc = mvcc_engine_iter(eng, NULL, MVCC_CF_WRITE, NULL, &it);
+    if (rc != 0)
+        return rc;
+    rc = it->ops->seek_to_first(it);
+    bool empty = !it->ops->valid(it);
+    mvcc_iter_destroy(it);
+    if (rc != 0)
+        return rc;
+    return mvcc__rw_create(empty ? 0 : MVCC_TS_MAX, &s->rw);
+}
+
 int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *o,
                     struct mvcc_store **out)
 {
@@ -31,8 +48,10 @@ int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *o,
         return -ENOMEM;
     }
     s->nlatch = n;
-    pthread_mutex_init(&s->latch_mu, NULL);
-    pthread_cond_init(&s->latch_cv, NULL);
+    for (int i = 0; i < MVCC__LATCH_STRIPES; i++) {
+        pthread_mutex_init(&s->lstripe[i].mu, NULL);
+        pthread_cond_init(&s->lstripe[i].cv, NULL);
+    }
     /* Readers hold ts_guard shared all the time; glibc's default would let
      * them starve an async/1PC prewrite waiting for it exclusively. */
     pthread_rwlockattr_t ra;
@@ -52,6 +71,8 @@ int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *o,
         int rc = s->opts.apply != NULL ? -EINVAL : mvcc__lt_create(&s->lt);
         if (rc == 0)
             rc = mvcc__lt_load(s->lt, eng);
+        if (rc == 0)
+            rc = recent_open(s, eng);
         if (rc != 0) {
             s->eng = eng;
             mvcc_store_close(s);
@@ -78,18 +99,26 @@ int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *o,
     return 0;
 }
 
+static void scratch_free(struct mvcc__scratch *sc);
+
 void mvcc_store_close(struct mvcc_store *s)
 {
     if (s == NULL)
         return;
-    pthread_mutex_destroy(&s->latch_mu);
-    pthread_cond_destroy(&s->latch_cv);
+    for (int i = 0; i < MVCC__LATCH_STRIPES; i++) {
+        pthread_mutex_destroy(&s->lstripe[i].mu);
+        pthread_cond_destroy(&s->lstripe[i].cv);
+    }
     mvcc__free(s->latches);
     pthread_rwlock_destroy(&s->ts_guard);
     pthread_mutex_destroy(&s->wait_mu);
     pthread_cond_destroy(&s->wait_cv);
     mvcc_detector_destroy(s->own_det);
     mvcc__lt_destroy(s->lt);
+    mvcc__rw_destroy(s->rw);
+    for (int i = 0; i < MVCC__SPARE_SCRATCH; i++)
+        if (s->spare[i])
+            scratch_free(s->spare[i]);
     for (size_t i = 0; i < s->nmlocks; i++)
         mvcc__free(s->mlocks[i].key);
     mvcc__free(s->mlocks);
@@ -121,9 +150,10 @@ int mvcc__store_apply(struct mvcc_store *s, const struct mvcc_wbatch *b)
     if (rc != 0)
         return rc;
     rc = mvcc_engine_write(s->eng, b, s->opts.sync);
-    if (rc == 0)
+    if (rc == 0) {
         mvcc__lt_commit(s->lt, b, &p);
-    else
+        mvcc__rw_apply(s->rw, b);
+    } else
         mvcc__lt_prep_free(&p);
     return rc;
 }
@@ -176,13 +206,16 @@ void mvcc__res_err(struct mvcc_result *r, const char *fmt, ...)
 
 /* Latches (TiKV's slot latches): a command holds the slots of all its keys
  * while it reads and writes them, so commands on one key serialize. A
- * command takes all its slots at once, under one mutex, once none of them
- * is held (so two commands never deadlock), rather than holding one OS
- * mutex per slot: a batch of a thousand keys would hold a thousand mutexes
- * (and ThreadSanitizer's deadlock detector stops at 64 held at once).
- * Release wakes every waiter; each re-checks its own slots. A command whose
- * slots keep being taken by smaller ones may wait longer (no FIFO per slot,
- * unlike TiKV). */
+ * command takes its slots one by one in ascending order, waiting for each
+ * while holding the lower ones: every command orders them the same way,
+ * so two never deadlock. A slot is a byte, not an OS mutex (a batch of a
+ * thousand keys would hold a thousand mutexes, and ThreadSanitizer's
+ * deadlock detector stops at 64 held at once); slots are guarded by 64
+ * stripes, each a mutex and a condition variable, so commands on
+ * different stripes never meet, and a release wakes only the waiters of
+ * its own stripe, and only when there are some (one global mutex and a
+ * broadcast to every waiter on every release cost 8 threads about one
+ * blocking wait in a hundred commands; DESIGN "Benchmark"). */
 
 static size_t slot_of(const struct mvcc_store *s, const void *k, size_t n)
 {
@@ -213,29 +246,32 @@ int mvcc__latch_acquire(struct mvcc_store *s, struct mvcc__latch *l,
         if (m == 0 || l->slots[m - 1] != l->slots[i])
             l->slots[m++] = l->slots[i];
     l->n = m;
-    pthread_mutex_lock(&s->latch_mu);
-    for (size_t i = 0; i < m;) {
-        if (s->latches[l->slots[i]]) {
-            pthread_cond_wait(&s->latch_cv, &s->latch_mu);
-            i = 0; /* re-check every slot: others may have been taken */
-        } else {
-            i++;
+    for (size_t i = 0; i < m; i++) {
+        struct mvcc__latch_stripe *st =
+            &s->lstripe[l->slots[i] % MVCC__LATCH_STRIPES];
+        pthread_mutex_lock(&st->mu);
+        while (s->latches[l->slots[i]]) {
+            st->waiters++;
+            pthread_cond_wait(&st->cv, &st->mu);
+            st->waiters--;
         }
-    }
-    for (size_t i = 0; i < m; i++)
         s->latches[l->slots[i]] = 1;
-    pthread_mutex_unlock(&s->latch_mu);
+        pthread_mutex_unlock(&st->mu);
+    }
     return 0;
 }
 
 void mvcc__latch_release(struct mvcc_store *s, struct mvcc__latch *l)
 {
-    pthread_mutex_lock(&s->latch_mu);
-    for (size_t i = 0; i < l->n; i++)
+    for (size_t i = 0; i < l->n; i++) {
+        struct mvcc__latch_stripe *st =
+            &s->lstripe[l->slots[i] % MVCC__LATCH_STRIPES];
+        pthread_mutex_lock(&st->mu);
         s->latches[l->slots[i]] = 0;
-    if (l->n > 0)
-        pthread_cond_broadcast(&s->latch_cv);
-    pthread_mutex_unlock(&s->latch_mu);
+        if (st->waiters > 0)
+            pthread_cond_broadcast(&st->cv);
+        pthread_mutex_unlock(&st->mu);
+    }
     if (l->slots != l->inline_)
         mvcc__free(l->slots);
     l->slots = NULL;
@@ -390,22 +426,87 @@ int mvcc__res_set_key(struct mvcc_result *r, const void *k, size_t kl)
 
 /* Commands' shared record helpers. */
 
+/* A command's scratch buffers outlive it in one of the store's spares
+ * (taken and returned with atomic exchanges, like the engine's batches):
+ * allocating and freeing five buffers per command cost ~1,000
+ * instructions of a 1-key 2PC transaction. Big buffers are not kept. */
+struct mvcc__scratch
+{
+    struct mvcc__buf kb;      /* key scratch */
+    struct mvcc__buf vb;      /* value scratch */
+    struct mvcc__buf lockraw; /* lock bytes */
+    struct mvcc__buf arena;   /* the batch's keys and values */
+    struct mvcc__wop *ops;    /* the batch's ops */
+    size_t ops_cap;           /* ops allocated */
+};
+
+#define SCRATCH_KEEP_BYTES 4096 /* largest buffer kept */
+#define SCRATCH_KEEP_OPS 64     /* most batch ops kept */
+
 void mvcc__cmd_init(struct mvcc__cmd *c, struct mvcc_store *s,
                     const struct mvcc_snapshot *snap)
 {
     memset(c, 0, sizeof *c);
     c->s = s;
     c->snap = snap;
+    for (int i = 0; i < MVCC__SPARE_SCRATCH; i++) {
+        struct mvcc__scratch *sc =
+            __atomic_exchange_n(&s->spare[i], NULL, __ATOMIC_ACQUIRE);
+        if (sc == NULL)
+            continue;
+        c->sc = sc;
+        c->kb = sc->kb;
+        c->vb = sc->vb;
+        c->lockraw = sc->lockraw;
+        c->wb.arena = sc->arena;
+        c->wb.ops = sc->ops;
+        c->wb.cap = sc->ops_cap;
+        c->kb.len = c->vb.len = c->lockraw.len = c->wb.arena.len = 0;
+        return;
+    }
+}
+
+static void scratch_free(struct mvcc__scratch *sc)
+{
+    mvcc__buf_free(&sc->kb);
+    mvcc__buf_free(&sc->vb);
+    mvcc__buf_free(&sc->lockraw);
+    mvcc__buf_free(&sc->arena);
+    mvcc__free(sc->ops);
+    mvcc__free(sc);
 }
 
 void mvcc__cmd_free(struct mvcc__cmd *c)
 {
     mvcc_iter_destroy(c->wit);
-    mvcc__free(c->wb.ops);
-    mvcc__buf_free(&c->wb.arena);
-    mvcc__buf_free(&c->kb);
-    mvcc__buf_free(&c->vb);
-    mvcc__buf_free(&c->lockraw);
+    struct mvcc__scratch *sc = c->sc;
+    if (sc == NULL)
+        sc = mvcc__calloc(1, sizeof *sc);
+    if (sc == NULL) {
+        mvcc__free(c->wb.ops);
+        mvcc__buf_free(&c->wb.arena);
+        mvcc__buf_free(&c->kb);
+        mvcc__buf_free(&c->vb);
+        mvcc__buf_free(&c->lockraw);
+        return;
+    }
+    sc->kb = c->kb;
+    sc->vb = c->vb;
+    sc->lockraw = c->lockraw;
+    sc->arena = c->wb.arena;
+    sc->ops = c->wb.ops;
+    sc->ops_cap = c->wb.cap;
+    if (sc->kb.cap <= SCRATCH_KEEP_BYTES && sc->vb.cap <= SCRATCH_KEEP_BYTES &&
+        sc->lockraw.cap <= SCRATCH_KEEP_BYTES &&
+        sc->arena.cap <= SCRATCH_KEEP_BYTES && sc->ops_cap <= SCRATCH_KEEP_OPS)
+        for (int i = 0; i < MVCC__SPARE_SCRATCH; i++) {
+            struct mvcc__scratch *none = NULL;
+            if (__atomic_compare_exchange_n(&c->s->spare[i], &none, sc, false,
+                                            __ATOMIC_RELEASE,
+                                            __ATOMIC_RELAXED))
+                return;
+        }
+    scratch_free(sc);
 }
 
 int mvcc__cmd_write(struct mvcc__cmd *c)
@@ -526,17 +627,19 @@ int mvcc__find_txn_record(struct mvcc__cmd *c, const void *ukey, size_t ulen,
 int mvcc__scan_versions(struct mvcc__cmd *c, const void *ukey, size_t ulen,
                         mvcc_ts start_ts, bool *rolled_back, bool *committed,
                         mvcc_ts *own_commit, mvcc_ts *other_start,
-                        mvcc_ts *other_commit)
+                        mvcc_ts *other_commit, mvcc_ts *newest)
 {
     size_t elen;
     *rolled_back = *committed = false;
-    *own_commit = *other_start = *other_commit = 0;
+    *own_commit = *other_start = *other_commit = *newest = 0;
     int rc = seek_versions(c, ukey, ulen, MVCC_TS_MAX, &elen);
     if (rc != 0)
         return rc;
     mvcc_ts cts;
     struct mvcc__write w;
     while (on_key(c, elen, &cts, &w, &rc)) {
+        if (*newest == 0)
+            *newest = cts;
         if (cts < start_ts)
             break;
         if (w.start_ts == start_ts) {
@@ -654,10 +757,14 @@ int mvcc__commit_key(struct mvcc__cmd *c, const void *ukey, size_t ulen,
                      const struct mvcc__lock *l, mvcc_ts commit_ts,
                      bool del_lock)
 {
-    int rc;
-    struct mvcc__buf k = {0}, enc = {0};
-    if ((rc = mvcc__key_ts_append(&k, ukey, ulen, commit_ts)) != 0)
-        goto out;
+    /* The key and the record are built in the command's scratch buffers
+     * (kb, vb), which hold nothing the callers still need: l borrows
+     * lockraw or the request, ukey the caller's memory. */
+    struct mvcc__buf *k = &c->kb, *enc = &c->vb;
+    k->len = enc->len = 0;
+    int rc = mvcc__key_ts_append(k, ukey, ulen, commit_ts);
+    if (rc != 0)
+        return rc;
     struct mvcc__write w;
     memset(&w, 0, sizeof w);
     w.type = l->type == MVCC__LOCK_PUT      ? MVCC__WRITE_PUT
@@ -667,15 +774,12 @@ int mvcc__commit_key(struct mvcc__cmd *c, const void *ukey, size_t ulen,
     w.has_value = l->has_value;
     w.value = l->value;
     w.value_len = l->value_len;
-    if ((rc = mvcc__write_encode(&enc, &w)) != 0)
-        goto out;
-    if ((rc = mvcc_wbatch_put(&c->wb, MVCC_CF_WRITE, k.data, k.len, enc.data,
-                              enc.len)) != 0)
-        goto out;
+    if ((rc = mvcc__write_encode(enc, &w)) != 0)
+        return rc;
+    if ((rc = mvcc_wbatch_put(&c->wb, MVCC_CF_WRITE, k->data, k->len,
+                              enc->data, enc->len)) != 0)
+        return rc;
     if (del_lock)
-        rc = mvcc_wbatch_delete(&c->wb, MVCC_CF_LOCK, k.data, k.len - 8);
-out:
-    mvcc__buf_free(&k);
-    mvcc__buf_free(&enc);
+        rc = mvcc_wbatch_delete(&c->wb, MVCC_CF_LOCK, k->data, k->len - 8);
     return rc;
 }

@@ -19,6 +19,8 @@ struct mvcc__cmd
     struct mvcc__buf kb;              /* key scratch */
     struct mvcc__buf vb;              /* value scratch */
     struct mvcc__buf lockraw;         /* raw bytes of the last loaded lock */
+    struct mvcc__scratch *sc;         /* the store's spare these buffers
+                                         came in, or NULL */
 };
 
 void mvcc__cmd_init(struct mvcc__cmd *c, struct mvcc_store *s,
@@ -40,11 +42,12 @@ int mvcc__find_txn_record(struct mvcc__cmd *c, const void *ukey, size_t ulen,
 /* One pass over ukey's records with commit_ts >= start_ts: *rolled_back
  * if start_ts's rollback is there, *committed if its commit is (at
  * *own_commit), and the newest other txn's commit above start_ts in
- * *other_start and *other_commit (0 if none). */
+ * *other_start and *other_commit (0 if none); *newest is the ts of ukey's
+ * newest record (0 if it has none). */
 int mvcc__scan_versions(struct mvcc__cmd *c, const void *ukey, size_t ulen,
                         mvcc_ts start_ts, bool *rolled_back, bool *committed,
                         mvcc_ts *own_commit, mvcc_ts *other_start,
-                        mvcc_ts *other_commit);
+                        mvcc_ts *other_commit, mvcc_ts *newest);
 /* The newest committed write record of ukey with commit_ts > after (any
  * type): 0 with *commit_ts and *w (borrowing c->vb), or MVCC_NOTFOUND. */
 int mvcc__newest_write(struct mvcc__cmd *c, const void *ukey, size_t ulen,

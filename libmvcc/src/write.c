@@ -25,17 +25,35 @@ static mvcc_ts max3(mvcc_ts a, mvcc_ts b, mvcc_ts c)
 /* Write-conflict check for a key without our lock, in one pass over the
  * records at or above start_ts (newest first): our own commit means a
  * retried prewrite (*done, committed at *own_commit); our own rollback, or
- * another txn's commit after start_ts, conflicts. */
+ * another txn's commit after start_ts, conflicts. With a recent-writes
+ * table, a bound below start_ts says there is no such record without a
+ * seek; after a seek the key's newest ts is noted there (the caller holds
+ * the key's latch, so it is exact). */
 static int check_conflict(struct mvcc__cmd *c, const struct mvcc_mutation *m,
                           mvcc_ts start_ts, bool *done, mvcc_ts *own_commit,
                           struct mvcc_result *res)
 {
     *done = false;
-    mvcc_ts other_start = 0, other_commit = 0;
+    int rc;
+    struct mvcc__recent *rw = c->s->rw;
+    if (rw) {
+        c->kb.len = 0;
+        if ((rc = mvcc__key_append(&c->kb, m->key, m->key_len)) != 0)
+            return rc;
+        if (mvcc__rw_bound(rw, c->kb.data, c->kb.len) < start_ts)
+            return 0;
+    }
+    mvcc_ts other_start = 0, other_commit = 0, newest = 0;
     bool rolled_back = false;
-    int rc = mvcc__scan_versions(c, m->key, m->key_len, start_ts, &rolled_back,
-                                 done, own_commit, &other_start,
-                                 &other_commit);
+    rc = mvcc__scan_versions(c, m->key, m->key_len, start_ts, &rolled_back,
+                             done, own_commit, &other_start, &other_commit,
+                             &newest);
+    if (rc == 0 && rw) {
+        c->kb.len = 0;
+        if ((rc = mvcc__key_append(&c->kb, m->key, m->key_len)) != 0)
+            return rc;
+        mvcc__rw_note(rw, c->kb.data, c->kb.len, newest);
+    }
     if (rc != 0 || *done)
         return rc;
     if (rolled_back) {
@@ -110,8 +128,13 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
         if (req->mutations[i].op < MVCC_OP_PUT ||
             req->mutations[i].op > MVCC_OP_CHECK_NOT_EXISTS)
             return -EINVAL;
-    struct mvcc_key *keys = mvcc__calloc(req->n ? req->n : 1, sizeof *keys);
-    uint8_t *plan = mvcc__calloc(req->n ? req->n : 1, 1);
+    /* Small requests keep their key list and plan on the stack. */
+    struct mvcc_key keys_inline[16];
+    uint8_t plan_inline[16];
+    bool small = req->n <= 16;
+    struct mvcc_key *keys =
+        small ? keys_inline : mvcc__calloc(req->n, sizeof *keys);
+    uint8_t *plan = small ? plan_inline : mvcc__calloc(req->n, 1);
     if (keys == NULL || plan == NULL) {
         mvcc__free(keys);
         mvcc__free(plan);
@@ -321,8 +344,10 @@ out:
     mvcc__latch_release(s, &latch);
 out_free:
     mvcc__cmd_free(&c);
-    mvcc__free(keys);
-    mvcc__free(plan);
+    if (!small) {
+        mvcc__free(keys);
+        mvcc__free(plan);
+    }
     return rc;
 }
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <rocksdb/c.h>
@@ -32,7 +33,19 @@ struct run
     uint64_t committed[8];           /* per-thread commits */
     uint64_t aborted[8];             /* per-thread conflicts */
     long fixed;                      /* txns per thread instead of time */
+    long waits[8];                   /* per-thread voluntary context
+                                        switches: blocking waits */
 };
+
+/* A thread's voluntary context switches so far: each is a wait that
+ * blocked (a mutex, condition variable or RocksDB's write group, or I/O),
+ * so it counts contention where wall-clock time on a shared machine
+ * cannot. */
+static long blocking_waits(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_nvcsw : 0;
+}
 
 struct worker
 {
@@ -61,6 +74,7 @@ static void *mvcc_worker(void *arg)
     struct run *r = w->run;
     unsigned seed = 17u + (unsigned)w->id * 7919u;
     char keys[16][16];
+    long waits0 = blocking_waits();
     for (long done = 0; !r->stop && (!r->fixed || done < r->fixed); done++) {
         pick(&seed, r->nkeys, keys);
         struct mvcc_txn *t;
@@ -95,6 +109,7 @@ static void *mvcc_worker(void *arg)
             abort();
         }
     }
+    r->waits[w->id] = blocking_waits() - waits0;
     return NULL;
 }
 
@@ -105,6 +120,7 @@ static void *rocks_worker(void *arg)
     unsigned seed = 17u + (unsigned)w->id * 7919u;
     char keys[16][16];
     rocksdb_transaction_t *t = NULL;
+    long waits0 = blocking_waits();
     for (long done = 0; !r->stop && (!r->fixed || done < r->fixed); done++) {
         pick(&seed, r->nkeys, keys);
         t = rocksdb_optimistictransaction_begin(r->odb, r->wo, r->oo, t);
@@ -135,6 +151,7 @@ static void *rocks_worker(void *arg)
         }
     }
     rocksdb_transaction_destroy(t);
+    r->waits[w->id] = blocking_waits() - waits0;
     return NULL;
 }
 
@@ -174,9 +191,10 @@ int main(void)
     const char *rs = getenv("BENCH_ROUNDS");
     int rounds = rs ? atoi(rs) : 3;
     /* BENCH_PROFILE=mvcc|mvcc2pc|occ: one side only (mvcc = 1PC),
-     * BENCH_TXNS transactions of BENCH_KEYS keys (default 10) on one
-     * thread (for valgrind --tool=callgrind comparisons, which repeat
-     * exactly). */
+     * BENCH_TXNS transactions of BENCH_KEYS keys (default 10) on each of
+     * BENCH_THREADS threads (default 1; for valgrind --tool=callgrind
+     * comparisons, which repeat exactly, and for counting lock waits and
+     * context switches at 8 threads). */
     const char *prof = getenv("BENCH_PROFILE");
     const char *ft = getenv("BENCH_TXNS");
 
@@ -252,8 +270,18 @@ int main(void)
         if (r.nkeys < 1 || r.nkeys > 16)
             r.nkeys = 10;
         r.client = strcmp(prof, "mvcc2pc") == 0 ? c2pc : c1pc;
-        run_threads(&r, 1, strcmp(prof, "occ") == 0 ? rocks_worker
+        const char *nt = getenv("BENCH_THREADS");
+        int pt = nt ? atoi(nt) : 1;
+        pt = pt >= 1 && pt <= 8 ? pt : 1;
+        run_threads(&r, pt, strcmp(prof, "occ") == 0 ? rocks_worker
                                                      : mvcc_worker);
+        long waits = 0, done = 0;
+        for (int i = 0; i < pt; i++) {
+            waits += r.waits[i];
+            done += (long)(r.committed[i] + r.aborted[i]);
+        }
+        printf("BENCH profile_%s_waits_per_txn %.3f waits\n", prof,
+               done ? (double)waits / (double)done : 0.0);
         rounds = 0;
     }
     int sizes[] = {1, 10}, threads[] = {1, 8};

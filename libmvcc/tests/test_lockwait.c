@@ -64,20 +64,9 @@ static int prollback(struct mvcc_store *s, const char *k, mvcc_ts start)
 static int prewrite(struct mvcc_store *s, const char *k, mvcc_ts start,
                     bool pess, bool one_pc)
 {
-    struct mvcc_mutation m = {MVCC_OP_PUT, k, strlen(k), "v", 1, pess};
-    struct mvcc_prewrite_req req;
-    memset(&req, 0, sizeof req);
-    req.mutations = &m;
-    req.n = 1;
-    req.primary = k;
-    req.primary_len = strlen(k);
-    req.start_ts = start;
-    req.for_update_ts = pess ? start : 0;
-    req.lock_ttl = 3000;
-    req.try_one_pc = one_pc;
     struct mvcc_result r;
     mvcc_result_init(&r);
-    int rc = mvcc_prewrite(s, &req, &r);
+    int rc = tu_prewrite_put_ex(s, k, start, pess, one_pc, &r);
     mvcc_result_reset(&r);
     return rc;
 }

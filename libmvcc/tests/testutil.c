@@ -224,3 +224,26 @@ void tu_client_get_is(struct mvcc_client *c, const char *k, const char *want)
     tu_txn_get_is(t, k, want);
     mvcc_txn_rollback(t);
 }
+
+int tu_prewrite_put_ex(struct mvcc_store *s, const char *k, mvcc_ts start_ts,
+                       bool pessimistic, bool one_pc, struct mvcc_result *r)
+{
+    struct mvcc_mutation m = {MVCC_OP_PUT, k, strlen(k), "v", 1, pessimistic};
+    struct mvcc_prewrite_req req;
+    memset(&req, 0, sizeof req);
+    req.mutations = &m;
+    req.n = 1;
+    req.primary = k;
+    req.primary_len = strlen(k);
+    req.start_ts = start_ts;
+    req.for_update_ts = pessimistic ? start_ts : 0;
+    req.lock_ttl = 3000;
+    req.try_one_pc = one_pc;
+    return mvcc_prewrite(s, &req, r);
+}
+
+int tu_prewrite_put(struct mvcc_store *s, const char *k, mvcc_ts start_ts,
+                    struct mvcc_result *r)
+{
+    return tu_prewrite_put_ex(s, k, start_ts, false, false, r);
+}

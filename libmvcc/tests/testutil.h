@@ -109,6 +109,15 @@ int tu_cluster_teardown(void **state);
         "rocks/" #fn, fn, NULL, NULL, &tu_kind_rocks                    \
     }
 
+/* Prewrites key k (a put of "v") for start_ts with k as its own primary
+ * and a 3000 ms TTL: mvcc_prewrite's code, the result in r. */
+int tu_prewrite_put(struct mvcc_store *s, const char *k, mvcc_ts start_ts,
+                    struct mvcc_result *r);
+/* The same, converting our pessimistic lock (for_update_ts = start_ts)
+ * and/or as 1PC. */
+int tu_prewrite_put_ex(struct mvcc_store *s, const char *k, mvcc_ts start_ts,
+                       bool pessimistic, bool one_pc, struct mvcc_result *r);
+
 /* Client-side assertions: buffer a write of string k = v; t reads k as
  * want (NULL: not found); a fresh transaction of c reads k as want. */
 void tu_txn_set(struct mvcc_txn *t, const char *k, const char *v);
