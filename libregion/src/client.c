@@ -645,12 +645,13 @@ static int send_cmd(struct region_client *c, uint64_t shard, const void *key,
         !ends_inside(&d, a->end, a->end_len)) {
         /* The region shrank (a split) since the caller located it and
          * the cache heard of it first. Sent with the epoch the cache has
-         * now, kvd would clip the range to the region's new end and
-         * answer for less than was asked without saying so: the caller,
-         * going on from the end it located (a forward Scan) or below the
-         * start it asked for (a reverse Scan, a descending Coprocessor
-         * scan, whose answer names only the start it served), would skip
-         * the keys in between. Locate again. */
+         * now, the range would run past the region: kvd refuses that
+         * (KeyNotInRegion, DESIGN.md "Range checks"); a kvd that clipped
+         * it instead would answer for less than was asked without saying
+         * so, and the caller, going on from the end it located (a forward
+         * Scan) or below the start it asked for (a reverse Scan, a
+         * descending Coprocessor scan), would skip the keys in between.
+         * Locate again, without the round trip. */
         mvcc_result_reset(res);
         snprintf(res->errmsg, sizeof res->errmsg,
                  "region %llu ends before the range (it split since it "

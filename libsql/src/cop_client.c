@@ -421,8 +421,10 @@ static int piece_advance(struct piece *pc, const struct sql_cop_resp *r,
     if (r->more) /* the next page: after resume, or below it */
         return pc->desc ? set_key(&pc->hi, r->resume, r->resume_len, false)
                         : set_key(&pc->lo, r->resume, r->resume_len, true);
-    /* the region shrank since it was located: the rest of this part is
-     * elsewhere now; locate it */
+    /* an answer for less than was asked (a kvd that clipped the range
+     * to a region that shrank; today's kvd refuses such a range, see
+     * libregion DESIGN.md "Range checks"): the rest is elsewhere; locate
+     * it */
     if (r->bounded && pc->desc && kcmp(r->end, r->end_len, s, sl) > 0)
         return set_key(&pc->hi, r->end, r->end_len, false);
     if (r->bounded && !pc->desc && (!el || kcmp(r->end, r->end_len, e, el) < 0))
