@@ -60,7 +60,9 @@ static void usage(void)
             "  put KEY VALUE | get KEY | delete KEY | scan START END [LIMIT]\n"
             "  ttl KEY   (seconds left, 'no ttl' or 'not found')\n"
             "  cas KEY EXPECT|- NEW|- | delete-range START END\n"
-            "  txn-put KEY VALUE | txn-get KEY | txn-lock KEY | split KEY\n"
+            "  txn-put KEY VALUE | txn-get KEY [RESOLVED_TS] | txn-lock KEY\n"
+            "  txn-prewrite PRIMARY KEY VALUE TTL_MS   (left locked)\n"
+            "  split KEY\n"
             "  region-scan raw|txn START END   (one Scan to the region\n"
             "    holding START, the range as given: kvd refuses one\n"
             "    outside the region; prints the pairs or the refusal)\n"
@@ -467,13 +469,51 @@ static int cmd_txn_lock(struct ctl *c, const char *k)
     return rc == 0 ? 0 : 1;
 }
 
-static int cmd_txn_get(struct ctl *c, const char *k)
+/* Prewrite key (value v) with primary pk (also prewritten when another
+ * key), left locked for ttl_ms: a writer that stops before its commit. */
+static int cmd_txn_prewrite(struct ctl *c, const char *pk, const char *k,
+                            const char *v, uint64_t ttl_ms)
+{
+    uint64_t start = ts_now();
+    kv_Mutation mu[2] = {{MVCC_OP_PUT, mkbytes(k), mkbytes(v), false, 0},
+                         {MVCC_OP_PUT, mkbytes(pk), mkbytes("p"), false, 0}};
+    kv_TxnRequest req;
+    memset(&req, 0, sizeof req);
+    kv_TxnResponse resp;
+    req.mutations = mu;
+    req.mutations_count = strcmp(pk, k) ? 2 : 1;
+    req.primary = mu[1].key;
+    req.version = start;
+    req.lock_ttl = ttl_ms;
+    req.txn_size = req.mutations_count;
+    int rc = txn(c, mu[0].key, REGION_METHOD_TXN_PREWRITE, &req, &resp);
+    if (rc == 0 && resp.code != 0) {
+        fprintf(stderr, "prewrite: %s\n", resp.error ? resp.error : "");
+        rc = -1;
+    }
+    if (rc == 0) {
+        rpc_msg_release(kv_TxnResponse_fields, &resp);
+        printf("prewritten at %" PRIu64 "\n", start);
+    }
+    for (int i = 0; i < 2; i++) {
+        free(mu[i].key);
+        free(mu[i].value);
+    }
+    return rc == 0 ? 0 : 1;
+}
+
+/* resolved: a start_ts whose locks the read skips (0: none). */
+static int cmd_txn_get(struct ctl *c, const char *k, uint64_t resolved)
 {
     kv_TxnRequest req;
     memset(&req, 0, sizeof req);
     kv_TxnResponse resp;
     req.key = mkbytes(k);
     req.version = ts_now() + 10;
+    if (resolved) {
+        req.resolved_locks = &resolved;
+        req.resolved_locks_count = 1;
+    }
     int rc = txn(c, req.key, REGION_METHOD_TXN_GET, &req, &resp);
     free(req.key);
     if (rc != 0)
@@ -1014,8 +1054,11 @@ static int ctl_run(struct ctl *c, int i, int argc, char **argv)
         return cmd_txn_put(c, a[0], a[1]);
     if (strcmp(cmd, "txn-lock") == 0 && na == 1)
         return cmd_txn_lock(c, a[0]);
-    if (strcmp(cmd, "txn-get") == 0 && na == 1)
-        return cmd_txn_get(c, a[0]);
+    if (strcmp(cmd, "txn-get") == 0 && (na == 1 || na == 2))
+        return cmd_txn_get(c, a[0], na == 2 ? strtoull(a[1], NULL, 10) : 0);
+    if (strcmp(cmd, "txn-prewrite") == 0 && na == 4)
+        return cmd_txn_prewrite(c, a[0], a[1], a[2],
+                                strtoull(a[3], NULL, 10));
     if (strcmp(cmd, "add-peer") == 0 && na == 2)
         return cmd_change(c, 1, a[0], strtoull(a[1], NULL, 10));
     if (strcmp(cmd, "remove-peer") == 0 && na == 2)

@@ -548,12 +548,16 @@ static int txn_exec_fn(struct mvcc_store *m, void *arg)
         return -ENOMEM;
     for (pb_size_t i = 0; i < req->keys_count; i++)
         keys[i].data = bytes_of(req->keys[i], &keys[i].len);
+    /* reads skip the locks of transactions the reader found pushed above
+     * its ts (libregion DESIGN.md "Cluster transport") */
+    struct mvcc_read_opts rd = {.bypass = req->resolved_locks,
+                                .nbypass = req->resolved_locks_count};
     switch (x->method) {
     case REGION_METHOD_TXN_GET:
-        rc = mvcc_get(m, NULL, key, kl, req->version, &x->res);
+        rc = mvcc_get(m, &rd, key, kl, req->version, &x->res);
         break;
     case REGION_METHOD_TXN_BATCH_GET:
-        rc = mvcc_batch_get(m, NULL, keys, req->keys_count, req->version,
+        rc = mvcc_batch_get(m, &rd, keys, req->keys_count, req->version,
                             &x->res);
         break;
     case REGION_METHOD_TXN_COP:
@@ -561,7 +565,9 @@ static int txn_exec_fn(struct mvcc_store *m, void *arg)
                           req->version, req->cop.data, req->cop.len, &x->res);
         break;
     case REGION_METHOD_TXN_SCAN: {
-        struct mvcc_read_opts ro = {.limit = req->limit};
+        struct mvcc_read_opts ro = {.limit = req->limit,
+                                    .bypass = req->resolved_locks,
+                                    .nbypass = req->resolved_locks_count};
         rc = mvcc_scan(m, &ro, x->start, x->start_len, x->end, x->end_len,
                        req->version, &x->res);
         break;
@@ -804,7 +810,9 @@ static int txn_execute(struct kvd *k, const kv_TxnRequest *req,
         }
         resp->error = strdup(err.msg[0]    ? err.msg
                              : x.res.errmsg[0] ? x.res.errmsg
-                                               : region_strerror(rc));
+                             : rc <= -2000 && rc > -3000 /* libmvcc's */
+                                 ? mvcc_strerror(rc)
+                                 : region_strerror(rc));
         if (rc == MVCC_LOCKED || rc == MVCC_CONFLICT ||
             rc == MVCC_ALREADY_EXIST || rc == MVCC_COMMITTED ||
             rc == MVCC_COMMIT_TS_EXPIRED || rc == MVCC_DEADLOCK)
