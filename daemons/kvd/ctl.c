@@ -575,6 +575,16 @@ static bool range_next(const struct ctl *c, const struct ctl_range *r,
     return true;
 }
 
+/* "key=value" lines (a value in a Txn reply's spill prints empty). */
+static void print_pairs(const kv_KvPair *p, pb_size_t n)
+{
+    for (pb_size_t i = 0; i < n; i++)
+        printf("%.*s=%.*s\n", p[i].key ? (int)p[i].key->size : 0,
+               p[i].key ? (const char *)p[i].key->bytes : "",
+               p[i].value ? (int)p[i].value->size : 0,
+               p[i].value ? (const char *)p[i].value->bytes : "");
+}
+
 /* Scan (method RAW_SCAN) or delete (RAW_DELETE_RANGE) [s, e) region by
  * region, each request cut at the end of the region it goes to. */
 static int cmd_range(struct ctl *c, uint32_t method, const char *s,
@@ -607,14 +617,8 @@ static int cmd_range(struct ctl *c, uint32_t method, const char *s,
         req.key = NULL;
         if (rc != 0)
             break;
-        for (pb_size_t i = 0; i < resp.pairs_count; i++) {
-            const pb_bytes_array_t *k = resp.pairs[i].key,
-                                   *v = resp.pairs[i].value;
-            printf("%.*s=%.*s\n", k ? (int)k->size : 0,
-                   k ? (const char *)k->bytes : "", v ? (int)v->size : 0,
-                   v ? (const char *)v->bytes : "");
-            printed++;
-        }
+        print_pairs(resp.pairs, resp.pairs_count);
+        printed += (long)resp.pairs_count;
         rpc_msg_release(kv_RawResponse_fields, &resp);
         if ((limit && printed >= limit) || !range_next(c, &r, cur, &cl))
             break;
@@ -664,13 +668,7 @@ static int cmd_region_scan(struct ctl *c, bool txn_scan, const char *s,
             return 1;
         if (resp.has_region_error)
             print_region_error(&resp.region_error);
-        for (pb_size_t i = 0; i < resp.pairs_count; i++)
-            printf("%.*s=%.*s\n", (int)resp.pairs[i].key->size,
-                   (const char *)resp.pairs[i].key->bytes,
-                   resp.pairs[i].value ? (int)resp.pairs[i].value->size : 0,
-                   resp.pairs[i].value
-                       ? (const char *)resp.pairs[i].value->bytes
-                       : "");
+        print_pairs(resp.pairs, resp.pairs_count);
         rc = resp.code != 0;
         rpc_msg_release(kv_RawResponse_fields, &resp);
         return rc;
@@ -693,12 +691,7 @@ static int cmd_region_scan(struct ctl *c, bool txn_scan, const char *s,
         print_region_error(&resp.region_error);
     else if (resp.code != 0)
         printf("error: %s\n", resp.error ? resp.error : "");
-    for (pb_size_t i = 0; i < resp.pairs_count; i++)
-        printf("%.*s=%.*s\n", (int)resp.pairs[i].key->size,
-               (const char *)resp.pairs[i].key->bytes,
-               resp.pairs[i].value ? (int)resp.pairs[i].value->size : 0,
-               resp.pairs[i].value ? (const char *)resp.pairs[i].value->bytes
-                                   : "");
+    print_pairs(resp.pairs, resp.pairs_count);
     rc = resp.code != 0;
     rpc_msg_release(kv_TxnResponse_fields, &resp);
     return rc;

@@ -4,8 +4,10 @@
 # DESIGN.md "Range checks"): Raw and Txn Scan past the end of a region that
 # split, with the current epoch, and one starting before a region's start;
 # kvctl's scan and delete-range, which cut each request at the end of the
-# region it goes to, still see every key across the split. One kvd on
-# ports in 19000-19999.
+# region it goes to, still see every key across the split. Then Txn
+# reads and resolved_locks: a writer left locked (kvctl txn-prewrite)
+# blocks KvGet of its secondary unless the request names its start_ts.
+# One kvd on ports in 19000-19999.
 . "$(dirname "$0")/lib.sh"
 
 t_pick_base 19000 19980
@@ -66,4 +68,22 @@ t_expect_eq "scan after" "$("${CTL[@]}" scan "" "" 2>&1 | tr '\n' ' ')" "apple=1
 out=$("$BIN/kvd" ctl "--peers=$PEERS" --region=1 --timeout=5 scan a z 2>&1); rc=$?
 t_expect_eq "fixed region past its end" "$rc" 1
 case "$out" in *"ends past the end of region 1"*) ;; *) t_fail "fixed region scan said: $out" ;; esac
+
+# Txn reads skip the locks of the transactions a request names in
+# resolved_locks (libregion DESIGN.md "Cluster transport"), and only those.
+t_case "a writer's secondary lock blocks a read at a later ts"
+t_expect_eq "txn-put" "$("${CTL[@]}" txn-put sec old 2>&1 | cut -c1-12)" "committed at"
+out=$("${CTL[@]}" txn-prewrite pri sec new 600000 2>&1)
+ts=${out#prewritten at }
+case "$ts" in ''|*[!0-9]*) t_fail "txn-prewrite said: $out"; ts=0 ;; esac
+out=$("${CTL[@]}" txn-get sec 2>&1); rc=$?
+t_expect_eq "refused" "$rc" 1
+case "$out" in *"locked"*) ;; *) t_fail "txn-get of a locked key said: $out" ;; esac
+
+t_case "resolved_locks naming the writer skips its lock"
+t_expect_eq "skipped" "$("${CTL[@]}" txn-get sec "$ts" 2>&1)" "old"
+out=$("${CTL[@]}" txn-get sec "$((ts + 1))" 2>&1); rc=$?
+t_expect_eq "another ts: refused" "$rc" 1
+case "$out" in *"locked"*) ;; *) t_fail "txn-get naming another ts said: $out" ;; esac
+t_expect_eq "primary too" "$("${CTL[@]}" txn-get pri "$ts" 2>&1)" "not found"
 t_end
