@@ -19,6 +19,16 @@
 #include "kvd.h"
 #include "pd.pb.h"
 
+/* A range request under way (scan, delete-range): each attempt cuts
+ * [key, end) at the end of the region it located, since kvd refuses a
+ * range past its region (libregion DESIGN.md "Range checks"). */
+struct ctl_range {
+    pb_bytes_array_t **field;  /* the request's end field, set per attempt */
+    pb_bytes_array_t *asked;   /* the end asked for (NULL: unbounded) */
+    pb_bytes_array_t *sent;    /* buffer: the end the attempt sent */
+    bool last;                 /* what was sent reaches the end asked for */
+};
+
 struct ctl {
     struct kvd_peer peers[KVD_MAX_PEERS]; /* stores to try */
     int n;                                /* how many */
@@ -31,6 +41,9 @@ struct ctl {
     uint64_t ttl;                         /* --ttl: puts live this many
                                              seconds (0: for ever) */
     struct region_cache *cache;           /* key -> region -> leader */
+    struct ctl_range *rng;                /* a range request, or NULL */
+    bool probe;                           /* region-scan: KeyNotInRegion
+                                             is the answer, not retried */
 };
 
 static void usage(void)
@@ -47,7 +60,12 @@ static void usage(void)
             "  put KEY VALUE | get KEY | delete KEY | scan START END [LIMIT]\n"
             "  ttl KEY   (seconds left, 'no ttl' or 'not found')\n"
             "  cas KEY EXPECT|- NEW|- | delete-range START END\n"
-            "  txn-put KEY VALUE | txn-get KEY | txn-lock KEY | split KEY\n"
+            "  txn-put KEY VALUE | txn-get KEY [RESOLVED_TS] | txn-lock KEY\n"
+            "  txn-prewrite PRIMARY KEY VALUE TTL_MS   (left locked)\n"
+            "  split KEY\n"
+            "  region-scan raw|txn START END   (one Scan to the region\n"
+            "    holding START, the range as given: kvd refuses one\n"
+            "    outside the region; prints the pairs or the refusal)\n"
             "  status\n"
             "  add-peer KEY STORE | remove-peer KEY STORE |\n"
             "  transfer-leader KEY STORE   (the region holding KEY)\n"
@@ -94,6 +112,22 @@ static int peer_index(struct ctl *c, uint64_t id)
         if (c->peers[i].id == id)
             return i;
     return -1;
+}
+
+/* Cut the range request's end at d's end (or keep the end asked for
+ * when d reaches it). */
+static void range_cut(struct ctl_range *r, const struct region_desc *d)
+{
+    const pb_bytes_array_t *a = r->asked;
+    r->last = d->end_len == 0 ||
+              (a && cmp_bytes(a->bytes, a->size, d->end, d->end_len) <= 0);
+    if (r->last) {
+        *r->field = r->asked;
+        return;
+    }
+    r->sent->size = (pb_size_t)d->end_len;
+    memcpy(r->sent->bytes, d->end, d->end_len);
+    *r->field = r->sent;
 }
 
 /* Ask the stores, from the current one on, which region holds key. */
@@ -162,6 +196,8 @@ static int call(struct ctl *c, const uint8_t *key, size_t klen,
             ctx->conf_ver = d.conf_ver;
             ctx->version = d.version;
             located = true;
+            if (c->rng)
+                range_cut(c->rng, &d);
             int li = peer_index(c, leader);
             if (li >= 0)
                 c->cur = li;
@@ -193,7 +229,8 @@ static int call(struct ctl *c, const uint8_t *key, size_t klen,
                 if (has_re)
                     snprintf(err, sizeof err, "%s", r->error ? r->error : "");
             }
-            if (!has_re)
+            if (!has_re ||
+                (c->probe && re->code == REGION_EKEY_NOT_IN_REGION))
                 return 0;
             struct region_err e;
             memset(&e, 0, sizeof e);
@@ -432,13 +469,51 @@ static int cmd_txn_lock(struct ctl *c, const char *k)
     return rc == 0 ? 0 : 1;
 }
 
-static int cmd_txn_get(struct ctl *c, const char *k)
+/* Prewrite key (value v) with primary pk (also prewritten when another
+ * key), left locked for ttl_ms: a writer that stops before its commit. */
+static int cmd_txn_prewrite(struct ctl *c, const char *pk, const char *k,
+                            const char *v, uint64_t ttl_ms)
+{
+    uint64_t start = ts_now();
+    kv_Mutation mu[2] = {{MVCC_OP_PUT, mkbytes(k), mkbytes(v), false, 0},
+                         {MVCC_OP_PUT, mkbytes(pk), mkbytes("p"), false, 0}};
+    kv_TxnRequest req;
+    memset(&req, 0, sizeof req);
+    kv_TxnResponse resp;
+    req.mutations = mu;
+    req.mutations_count = strcmp(pk, k) ? 2 : 1;
+    req.primary = mu[1].key;
+    req.version = start;
+    req.lock_ttl = ttl_ms;
+    req.txn_size = req.mutations_count;
+    int rc = txn(c, mu[0].key, REGION_METHOD_TXN_PREWRITE, &req, &resp);
+    if (rc == 0 && resp.code != 0) {
+        fprintf(stderr, "prewrite: %s\n", resp.error ? resp.error : "");
+        rc = -1;
+    }
+    if (rc == 0) {
+        rpc_msg_release(kv_TxnResponse_fields, &resp);
+        printf("prewritten at %" PRIu64 "\n", start);
+    }
+    for (int i = 0; i < 2; i++) {
+        free(mu[i].key);
+        free(mu[i].value);
+    }
+    return rc == 0 ? 0 : 1;
+}
+
+/* resolved: a start_ts whose locks the read skips (0: none). */
+static int cmd_txn_get(struct ctl *c, const char *k, uint64_t resolved)
 {
     kv_TxnRequest req;
     memset(&req, 0, sizeof req);
     kv_TxnResponse resp;
     req.key = mkbytes(k);
     req.version = ts_now() + 10;
+    if (resolved) {
+        req.resolved_locks = &resolved;
+        req.resolved_locks_count = 1;
+    }
     int rc = txn(c, req.key, REGION_METHOD_TXN_GET, &req, &resp);
     free(req.key);
     if (rc != 0)
@@ -460,50 +535,166 @@ static int cmd_txn_get(struct ctl *c, const char *k)
     return rc;
 }
 
-static int cmd_scan(struct ctl *c, const char *s, const char *e, long limit)
+/* Sets up r for a range request ending at e ("": unbounded) whose end
+ * field is *field; 0, or 1 (out of memory, printed). */
+static int range_init(struct ctl *c, struct ctl_range *r,
+                      pb_bytes_array_t **field, const char *e)
 {
-    /* region by region: [s, e) clipped to each region the cache names */
     size_t el = strlen(e);
-    uint8_t cur[REGION_MAX_BOUND + 1];
+    size_t cap = el > REGION_MAX_BOUND ? el : REGION_MAX_BOUND;
+    memset(r, 0, sizeof *r);
+    r->field = field;
+    r->asked = el ? mkbytes(e) : NULL;
+    r->sent = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(cap));
+    if (r->sent == NULL) {
+        fprintf(stderr, "out of memory\n");
+        free(r->asked);
+        return 1;
+    }
+    *field = r->asked; /* --region: sent as given */
+    c->rng = r;
+    return 0;
+}
+
+static void range_free(struct ctl *c, struct ctl_range *r)
+{
+    c->rng = NULL;
+    free(r->asked);
+    free(r->sent);
+}
+
+/* Where the next request of a range goes on from (the end the last one
+ * sent); false when the range is done. */
+static bool range_next(const struct ctl *c, const struct ctl_range *r,
+                       uint8_t *cur, size_t *cl)
+{
+    if (c->fixed_region || r->last || r->sent->size > REGION_MAX_BOUND)
+        return false;
+    memcpy(cur, r->sent->bytes, r->sent->size);
+    *cl = r->sent->size;
+    return true;
+}
+
+/* "key=value" lines (a value in a Txn reply's spill prints empty). */
+static void print_pairs(const kv_KvPair *p, pb_size_t n)
+{
+    for (pb_size_t i = 0; i < n; i++)
+        printf("%.*s=%.*s\n", p[i].key ? (int)p[i].key->size : 0,
+               p[i].key ? (const char *)p[i].key->bytes : "",
+               p[i].value ? (int)p[i].value->size : 0,
+               p[i].value ? (const char *)p[i].value->bytes : "");
+}
+
+/* Scan (method RAW_SCAN) or delete (RAW_DELETE_RANGE) [s, e) region by
+ * region, each request cut at the end of the region it goes to. */
+static int cmd_range(struct ctl *c, uint32_t method, const char *s,
+                     const char *e, long limit)
+{
+    uint8_t cur[REGION_MAX_BOUND];
     size_t cl = strlen(s);
     if (cl > REGION_MAX_BOUND)
         return 1;
     memcpy(cur, s, cl);
+    kv_RawRequest req;
+    memset(&req, 0, sizeof req);
+    struct ctl_range r;
+    if (range_init(c, &r, &req.end, e) != 0)
+        return 1;
     long printed = 0;
+    int rc = 0;
     for (;;) {
+        kv_RawResponse resp;
+        req.key = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(cl));
+        if (req.key == NULL) {
+            rc = 1;
+            break;
+        }
+        req.key->size = (pb_size_t)cl;
+        memcpy(req.key->bytes, cur, cl);
+        req.limit = limit ? (uint32_t)(limit - printed) : 0;
+        rc = raw(c, method, &req, &resp) != 0;
+        free(req.key);
+        req.key = NULL;
+        if (rc != 0)
+            break;
+        print_pairs(resp.pairs, resp.pairs_count);
+        printed += (long)resp.pairs_count;
+        rpc_msg_release(kv_RawResponse_fields, &resp);
+        if ((limit && printed >= limit) || !range_next(c, &r, cur, &cl))
+            break;
+    }
+    range_free(c, &r);
+    if (rc == 0 && method == REGION_METHOD_RAW_DELETE_RANGE)
+        printf("ok\n");
+    return rc;
+}
+
+static void print_region_error(const kv_RegionError *re)
+{
+    const kv_RegionInfo *ri = &re->region;
+    printf("refused: %s (%d)", region_strerror(re->code), (int)re->code);
+    if (re->has_region)
+        printf("; region %llu [%.*s, %.*s) epoch (%llu, %llu)",
+               (unsigned long long)ri->id, ri->start ? (int)ri->start->size : 0,
+               ri->start ? (const char *)ri->start->bytes : "",
+               ri->end ? (int)ri->end->size : 0,
+               ri->end ? (const char *)ri->end->bytes : "",
+               (unsigned long long)ri->conf_ver,
+               (unsigned long long)ri->version);
+    printf("\n");
+}
+
+/* One Scan (Raw, or Txn at the current time) of [s, e) as given to the
+ * region holding s, with its epoch: kvd refuses a range outside the
+ * region with KeyNotInRegion, printed with the region it names. */
+static int cmd_region_scan(struct ctl *c, bool txn_scan, const char *s,
+                           const char *e)
+{
+    int rc;
+    c->probe = true;
+    if (!txn_scan) {
         kv_RawRequest req;
         memset(&req, 0, sizeof req);
         kv_RawResponse resp;
-        req.key = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(cl));
-        req.key->size = (pb_size_t)cl;
-        memcpy(req.key->bytes, cur, cl);
-        req.end = mkbytes(e);
-        req.limit = limit ? (uint32_t)(limit - printed) : 0;
-        int rc = raw(c, REGION_METHOD_RAW_SCAN, &req, &resp);
+        req.has_ctx = true;
+        req.key = mkbytes(s);
+        req.end = *e ? mkbytes(e) : NULL;
+        rc = call(c, req.key->bytes, req.key->size, REGION_METHOD_RAW_SCAN,
+                  kv_RawRequest_fields, &req, &req.ctx, kv_RawResponse_fields,
+                  &resp, sizeof resp, true);
         free(req.key);
         free(req.end);
         if (rc != 0)
             return 1;
-        for (pb_size_t i = 0; i < resp.pairs_count; i++) {
-            const pb_bytes_array_t *k = resp.pairs[i].key,
-                                   *v = resp.pairs[i].value;
-            printf("%.*s=%.*s\n", k ? (int)k->size : 0,
-                   k ? (const char *)k->bytes : "", v ? (int)v->size : 0,
-                   v ? (const char *)v->bytes : "");
-            printed++;
-        }
+        if (resp.has_region_error)
+            print_region_error(&resp.region_error);
+        print_pairs(resp.pairs, resp.pairs_count);
+        rc = resp.code != 0;
         rpc_msg_release(kv_RawResponse_fields, &resp);
-        if (c->fixed_region || (limit && printed >= limit))
-            return 0;
-        struct region_desc d;
-        if (region_cache_lookup(c->cache, cur, cl, &d, NULL) != 0)
-            return 0; /* cannot tell where it ended: stop */
-        if (d.end_len == 0 ||
-            (el > 0 && cmp_bytes(d.end, d.end_len, (const uint8_t *)e, el) >= 0))
-            return 0;
-        memcpy(cur, d.end, d.end_len);
-        cl = d.end_len;
+        return rc;
     }
+    kv_TxnRequest req;
+    memset(&req, 0, sizeof req);
+    kv_TxnResponse resp;
+    req.has_ctx = true;
+    req.start = mkbytes(s);
+    req.end = *e ? mkbytes(e) : NULL;
+    req.version = ts_now() + 10;
+    rc = call(c, req.start->bytes, req.start->size, REGION_METHOD_TXN_SCAN,
+              kv_TxnRequest_fields, &req, &req.ctx, kv_TxnResponse_fields,
+              &resp, sizeof resp, false);
+    free(req.start);
+    free(req.end);
+    if (rc != 0)
+        return 1;
+    if (resp.has_region_error)
+        print_region_error(&resp.region_error);
+    else if (resp.code != 0)
+        printf("error: %s\n", resp.error ? resp.error : "");
+    print_pairs(resp.pairs, resp.pairs_count);
+    rc = resp.code != 0;
+    rpc_msg_release(kv_TxnResponse_fields, &resp);
+    return rc;
 }
 
 /* A Raw method taking only key: 0 with *resp filled (release it), or -1
@@ -545,18 +736,14 @@ static int cmd_ttl(struct ctl *c, const char *k)
     return 0;
 }
 
-static int cmd_simple(struct ctl *c, uint32_t method, const char *a,
-                      const char *b)
+static int cmd_simple(struct ctl *c, uint32_t method, const char *a)
 {
     kv_RawRequest req;
     memset(&req, 0, sizeof req);
     kv_RawResponse resp;
     req.key = mkbytes(a);
-    if (method == REGION_METHOD_RAW_DELETE_RANGE)
-        req.end = mkbytes(b);
     int rc = raw(c, method, &req, &resp);
     free(req.key);
-    free(req.end);
     if (rc != 0)
         return 1;
     rpc_msg_release(kv_RawResponse_fields, &resp);
@@ -845,19 +1032,26 @@ static int ctl_run(struct ctl *c, int i, int argc, char **argv)
     if (strcmp(cmd, "ttl") == 0 && na == 1)
         return cmd_ttl(c, a[0]);
     if (strcmp(cmd, "delete") == 0 && na == 1)
-        return cmd_simple(c, REGION_METHOD_RAW_DELETE, a[0], NULL);
+        return cmd_simple(c, REGION_METHOD_RAW_DELETE, a[0]);
     if (strcmp(cmd, "delete-range") == 0 && na == 2)
-        return cmd_simple(c, REGION_METHOD_RAW_DELETE_RANGE, a[0], a[1]);
+        return cmd_range(c, REGION_METHOD_RAW_DELETE_RANGE, a[0], a[1], 0);
     if (strcmp(cmd, "scan") == 0 && (na == 2 || na == 3))
-        return cmd_scan(c, a[0], a[1], na == 3 ? atol(a[2]) : 0);
+        return cmd_range(c, REGION_METHOD_RAW_SCAN, a[0], a[1],
+                         na == 3 ? atol(a[2]) : 0);
+    if (strcmp(cmd, "region-scan") == 0 && na == 3 &&
+        (strcmp(a[0], "raw") == 0 || strcmp(a[0], "txn") == 0))
+        return cmd_region_scan(c, a[0][0] == 't', a[1], a[2]);
     if (strcmp(cmd, "cas") == 0 && na == 3)
         return cmd_cas(c, a[0], a[1], a[2]);
     if (strcmp(cmd, "txn-put") == 0 && na == 2)
         return cmd_txn_put(c, a[0], a[1]);
     if (strcmp(cmd, "txn-lock") == 0 && na == 1)
         return cmd_txn_lock(c, a[0]);
-    if (strcmp(cmd, "txn-get") == 0 && na == 1)
-        return cmd_txn_get(c, a[0]);
+    if (strcmp(cmd, "txn-get") == 0 && (na == 1 || na == 2))
+        return cmd_txn_get(c, a[0], na == 2 ? strtoull(a[1], NULL, 10) : 0);
+    if (strcmp(cmd, "txn-prewrite") == 0 && na == 4)
+        return cmd_txn_prewrite(c, a[0], a[1], a[2],
+                                strtoull(a[3], NULL, 10));
     if (strcmp(cmd, "add-peer") == 0 && na == 2)
         return cmd_change(c, 1, a[0], strtoull(a[1], NULL, 10));
     if (strcmp(cmd, "remove-peer") == 0 && na == 2)

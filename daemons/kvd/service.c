@@ -512,9 +512,10 @@ static void gate_prewrite(bool begin)
 struct txn_exec {
     const kv_TxnRequest *req;  /* the request */
     uint32_t method;           /* which command */
-    const uint8_t *start;      /* range start, clipped to the region */
+    const uint8_t *start;      /* range start, inside the region */
     size_t start_len;          /* its length */
-    const uint8_t *end;        /* range end, clipped (NULL: unbounded) */
+    const uint8_t *end;        /* range end, at most the region's (NULL:
+                                  unbounded) */
     size_t end_len;            /* its length */
     struct mvcc_result res;    /* outcome */
     struct kvd *k;             /* the node (re-checks after the barrier) */
@@ -547,12 +548,16 @@ static int txn_exec_fn(struct mvcc_store *m, void *arg)
         return -ENOMEM;
     for (pb_size_t i = 0; i < req->keys_count; i++)
         keys[i].data = bytes_of(req->keys[i], &keys[i].len);
+    /* reads skip the locks of transactions the reader found pushed above
+     * its ts (libregion DESIGN.md "Cluster transport") */
+    struct mvcc_read_opts rd = {.bypass = req->resolved_locks,
+                                .nbypass = req->resolved_locks_count};
     switch (x->method) {
     case REGION_METHOD_TXN_GET:
-        rc = mvcc_get(m, NULL, key, kl, req->version, &x->res);
+        rc = mvcc_get(m, &rd, key, kl, req->version, &x->res);
         break;
     case REGION_METHOD_TXN_BATCH_GET:
-        rc = mvcc_batch_get(m, NULL, keys, req->keys_count, req->version,
+        rc = mvcc_batch_get(m, &rd, keys, req->keys_count, req->version,
                             &x->res);
         break;
     case REGION_METHOD_TXN_COP:
@@ -560,7 +565,9 @@ static int txn_exec_fn(struct mvcc_store *m, void *arg)
                           req->version, req->cop.data, req->cop.len, &x->res);
         break;
     case REGION_METHOD_TXN_SCAN: {
-        struct mvcc_read_opts ro = {.limit = req->limit};
+        struct mvcc_read_opts ro = {.limit = req->limit,
+                                    .bypass = req->resolved_locks,
+                                    .nbypass = req->resolved_locks_count};
         rc = mvcc_scan(m, &ro, x->start, x->start_len, x->end, x->end_len,
                        req->version, &x->res);
         break;
@@ -713,14 +720,7 @@ static bool txn_is_read(uint32_t method)
            method == REGION_METHOD_TXN_COP;
 }
 
-static int cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-    size_t n = al < bl ? al : bl;
-    int c = n ? memcmp(a, b, n) : 0;
-    return c ? c : (al < bl ? -1 : al > bl);
-}
-
-/* Check every key the request names against the region; clip its range. */
+/* Check every key the request names, and its range, against the region. */
 static int txn_check(struct kvd *k, const kv_TxnRequest *req, uint32_t method,
                      struct txn_exec *x, struct region_desc *d,
                      struct region_err *err)
@@ -752,27 +752,19 @@ static int txn_check(struct kvd *k, const kv_TxnRequest *req, uint32_t method,
             rc = region_check_key(k->store, &ctx, mk, kl, err);
         }
         return rc;
-    default: /* ranges: Scan, ScanLock, ResolveLock */
-        rc = region_store_region(k->store, ctx.region_id, d, NULL);
-        if (rc != 0) {
-            err->code = rc;
-            snprintf(err->msg, sizeof err->msg, "region %llu not found",
-                     (unsigned long long)ctx.region_id);
-            return rc;
-        }
+    default: /* ranges: Scan, ScanLock, ResolveLock, DeleteRange, Cop */
+        /* refused, never clipped, when outside the region (libregion
+         * DESIGN.md "Range checks") */
         x->start = bytes_of(req->start, &x->start_len);
-        if (cmp_bytes(x->start, x->start_len, d->start, d->start_len) < 0) {
-            x->start = d->start;
-            x->start_len = d->start_len;
-        }
         x->end = bytes_of(req->end, &x->end_len);
-        if (x->end_len == 0 ||
-            (d->end_len != 0 &&
-             cmp_bytes(x->end, x->end_len, d->end, d->end_len) > 0)) {
+        rc = region_check_range(k->store, &ctx, x->start, x->start_len,
+                                x->end, x->end_len, d, err);
+        if (rc == 0 && x->end_len == 0) { /* the region's end (a zero
+                                             epoch's), or none */
             x->end = d->end_len ? d->end : NULL;
             x->end_len = d->end_len;
         }
-        return region_check_key(k->store, &ctx, x->start, x->start_len, err);
+        return rc;
     }
 }
 
@@ -818,7 +810,9 @@ static int txn_execute(struct kvd *k, const kv_TxnRequest *req,
         }
         resp->error = strdup(err.msg[0]    ? err.msg
                              : x.res.errmsg[0] ? x.res.errmsg
-                                               : region_strerror(rc));
+                             : rc <= -2000 && rc > -3000 /* libmvcc's */
+                                 ? mvcc_strerror(rc)
+                                 : region_strerror(rc));
         if (rc == MVCC_LOCKED || rc == MVCC_CONFLICT ||
             rc == MVCC_ALREADY_EXIST || rc == MVCC_COMMITTED ||
             rc == MVCC_COMMIT_TS_EXPIRED || rc == MVCC_DEADLOCK)

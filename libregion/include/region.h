@@ -482,8 +482,22 @@ struct region_kv {
     uint8_t *value;   /* owned; NULL when key_only */
     size_t value_len; /* its length */
 };
-/* Keys in [start, end) clipped to the region (end_len 0: the region's
- * end), at most limit (0: all), ascending. *out handed over: free with
+/* Whether [start, end) (end_len 0: unbounded) lies in ctx's region, whose
+ * epoch matches: 0 with *d the region as it is now, else the region error
+ * in err (DESIGN.md "Range checks"). A range that starts before the
+ * region, at or past its end, or ends past it (an unbounded one included)
+ * is refused with REGION_EKEY_NOT_IN_REGION and the region, never
+ * clipped; a range may start at the region's start and end at its end.
+ * A zero epoch (tools, in-process callers that name no bounds) may leave
+ * the end empty for "the region's end" (d->end). */
+int region_check_range(struct region_store *s, const struct region_ctx *ctx,
+                       const void *start, size_t start_len, const void *end,
+                       size_t end_len, struct region_desc *d,
+                       struct region_err *err);
+
+/* Keys in [start, end) (end_len 0: unbounded), at most limit (0: all),
+ * ascending; the range must lie in the region (region_check_range's
+ * refusal otherwise). *out handed over: free with
  * region_kvs_free(*out, *n). */
 int region_raw_scan(struct region_store *s, const struct region_ctx *ctx,
                     const void *start, size_t start_len, const void *end,

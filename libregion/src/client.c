@@ -615,9 +615,12 @@ static bool ends_inside(const struct region_desc *d, const void *end,
     return end_len != 0 && bcmp_keys(d->end, d->end_len, end, end_len) >= 0;
 }
 
-static int send_cmd(struct region_client *c, uint64_t shard, const void *key,
-                    size_t key_len, struct region__txn_args *a,
-                    struct mvcc_result *res, bool *more)
+/* send_cmd for a read: ro's bypass list goes along as the request's
+ * resolved_locks (kvd's read skips those transactions' locks). */
+static int send_read(struct region_client *c, uint64_t shard, const void *key,
+                     size_t key_len, struct region__txn_args *a,
+                     const struct mvcc_read_opts *ro, struct mvcc_result *res,
+                     bool *more)
 {
     if (more)
         *more = false;
@@ -645,12 +648,13 @@ static int send_cmd(struct region_client *c, uint64_t shard, const void *key,
         !ends_inside(&d, a->end, a->end_len)) {
         /* The region shrank (a split) since the caller located it and
          * the cache heard of it first. Sent with the epoch the cache has
-         * now, kvd would clip the range to the region's new end and
-         * answer for less than was asked without saying so: the caller,
-         * going on from the end it located (a forward Scan) or below the
-         * start it asked for (a reverse Scan, a descending Coprocessor
-         * scan, whose answer names only the start it served), would skip
-         * the keys in between. Locate again. */
+         * now, the range would run past the region: kvd refuses that
+         * (KeyNotInRegion, DESIGN.md "Range checks"); a kvd that clipped
+         * it instead would answer for less than was asked without saying
+         * so, and the caller, going on from the end it located (a forward
+         * Scan) or below the start it asked for (a reverse Scan, a
+         * descending Coprocessor scan), would skip the keys in between.
+         * Locate again, without the round trip. */
         mvcc_result_reset(res);
         snprintf(res->errmsg, sizeof res->errmsg,
                  "region %llu ends before the range (it split since it "
@@ -691,6 +695,11 @@ static int send_cmd(struct region_client *c, uint64_t shard, const void *key,
             snprintf(res->errmsg, sizeof res->errmsg, "out of memory");
         return region__client_code(rc);
     }
+    if (ro && ro->nbypass) { /* borrowed for the call */
+        req.resolved_locks = (uint64_t *)ro->bypass;
+        req.resolved_locks_count =
+            (pb_size_t)(ro->nbypass < 65535 ? ro->nbypass : 65535);
+    }
     struct region_err err;
     memset(&err, 0, sizeof err);
     int deadline = c->o.call_timeout_ms;
@@ -705,6 +714,8 @@ static int send_cmd(struct region_client *c, uint64_t shard, const void *key,
                     .res = res,
                     .err = &err};
     rc = run_op(c, &op);
+    req.resolved_locks = NULL; /* ro's */
+    req.resolved_locks_count = 0;
     region__txnreq_free(&req);
     if (more && rc == 0)
         *more = op.more;
@@ -746,6 +757,13 @@ static int send_cmd(struct region_client *c, uint64_t shard, const void *key,
         }
     }
     return mrc;
+}
+
+static int send_cmd(struct region_client *c, uint64_t shard, const void *key,
+                    size_t key_len, struct region__txn_args *a,
+                    struct mvcc_result *res, bool *more)
+{
+    return send_read(c, shard, key, key_len, a, NULL, res, more);
 }
 
 /* ---------------------------------------------------------------------
@@ -903,7 +921,8 @@ static int t_batch_get(void *ctx, uint64_t shard,
                        const struct mvcc_key *keys, size_t n, mvcc_ts ts,
                        struct mvcc_result *res)
 {
-    (void)ro; /* kvd reads at SI without a bypass list (DESIGN.md) */
+    /* kvd reads at SI, skipping the locks of ro's bypass list (DESIGN.md
+     * "Cluster transport") */
     /* kvd answers the keys in order and cuts a reply that grows too big
      * (`more`): ask again for the keys after the last one answered */
     struct mvcc_result part;
@@ -919,7 +938,7 @@ static int t_batch_get(void *ctx, uint64_t shard,
                                      .nkeys = n - from,
                                      .version = ts};
         bool more;
-        rc = send_cmd(ctx, shard, k, kl, &a, &part, &more);
+        rc = send_read(ctx, shard, k, kl, &a, ro, &part, &more);
         if (rc != 0) {
             mvcc_result_reset(res);
             *res = part; /* the failure's detail */
@@ -977,7 +996,8 @@ static int t_scan(void *ctx, uint64_t shard, const struct mvcc_read_opts *ro,
     int rc;
     for (;;) {
         bool more;
-        rc = send_cmd(ctx, shard, a.start, a.start_len, &a, &part, &more);
+        rc = send_read(ctx, shard, a.start, a.start_len, &a, ro, &part,
+                       &more);
         if (rc != 0) {
             mvcc_result_reset(res);
             *res = part;

@@ -2838,35 +2838,73 @@ void region_kvs_free(struct region_kv *kvs, size_t n)
     region__free(kvs);
 }
 
+/* A range outside the region is refused, never clipped (DESIGN.md
+ * "Range checks"): answering for less than was asked hides a client's
+ * stale bound, and the client would go on past keys nobody read. */
+static int range_check(const struct region_desc *d, const struct region_ctx *ctx,
+                       const void *start, size_t start_len, const void *end,
+                       size_t end_len, struct region_err *err)
+{
+    const char *why = NULL;
+    if (cmp_bytes(start, start_len, d->start, d->start_len) < 0)
+        why = "starts before";
+    else if (d->end_len != 0 && cmp_bytes(start, start_len, d->end,
+                                          d->end_len) >= 0)
+        why = "starts at or past the end of";
+    else if (d->end_len != 0 && end_len == 0 &&
+             (ctx->version != 0 || ctx->conf_ver != 0))
+        why = "is unbounded past the end of";
+    else if (d->end_len != 0 && end_len != 0 &&
+             cmp_bytes(end, end_len, d->end, d->end_len) > 0)
+        why = "ends past the end of";
+    if (why == NULL)
+        return 0;
+    region__set_err(err, REGION_EKEY_NOT_IN_REGION,
+                    "range (%zu-byte start, %zu-byte end) %s region %llu",
+                    start_len, end_len, why, (unsigned long long)d->id);
+    if (err) {
+        err->has_region = true;
+        err->region = *d;
+    }
+    return REGION_EKEY_NOT_IN_REGION;
+}
+
+int region_check_range(struct region_store *s, const struct region_ctx *ctx,
+                       const void *start, size_t start_len, const void *end,
+                       size_t end_len, struct region_desc *d,
+                       struct region_err *err)
+{
+    clear_err(err);
+    pthread_mutex_lock(&s->mu);
+    struct region_peer *p;
+    int rc = region_lookup(s, ctx, &p, err);
+    if (rc == 0) {
+        *d = p->desc;
+        rc = range_check(d, ctx, start, start_len, end, end_len, err);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
 int region_raw_scan(struct region_store *s, const struct region_ctx *ctx,
                     const void *start, size_t start_len, const void *end,
                     size_t end_len, size_t limit, bool key_only,
                     struct region_kv **out, size_t *n, struct region_err *err)
 {
-    clear_err(err);
     *out = NULL;
     *n = 0;
-    pthread_mutex_lock(&s->mu);
-    struct region_peer *p;
-    int rc = region_lookup(s, ctx, &p, err);
     struct region_desc d;
-    if (rc == 0)
-        d = p->desc;
-    pthread_mutex_unlock(&s->mu);
+    int rc = region_check_range(s, ctx, start, start_len, end, end_len, &d,
+                                err);
     if (rc != 0)
         return rc;
-    /* clip [start, end) to the region */
-    struct region_buf lo = {0}, hi = {0};
-    region__buf_u8(&lo, REGION__RAW);
-    if (cmp_bytes(start, start_len, d.start, d.start_len) < 0)
-        region__buf_put(&lo, d.start, d.start_len);
-    else
-        region__buf_put(&lo, start, start_len);
-    if (end_len == 0 || (d.end_len != 0 &&
-                         cmp_bytes(end, end_len, d.end, d.end_len) > 0)) {
+    if (end_len == 0) { /* the region's end: none, or a zero epoch's */
         end = d.end;
         end_len = d.end_len;
     }
+    struct region_buf lo = {0}, hi = {0};
+    region__buf_u8(&lo, REGION__RAW);
+    region__buf_put(&lo, start, start_len);
     if (end_len == 0) {
         region__buf_u8(&hi, REGION__RAW + 1);
     } else {

@@ -1,0 +1,238 @@
+/* test_cop_lock.c: a coprocessor scan that meets a lock its transaction's
+ * reads skip. A writer's secondary lock whose primary a reader pushed
+ * above its ts stays in the coprocessor's way after the reader's own get
+ * went past it (the get skips it, the cop request cannot); the writer then
+ * commits its primary and dies. The scan must get the lock resolved and
+ * finish: the requests are counted exactly (cop calls, CheckTxnStatus,
+ * ResolveLock). DESIGN.md "Coprocessor", locks met again.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <mvcc.h>
+
+#include "catalog.h"
+#include "session.h"
+#include "sql_int.h"
+#include "sqlfx.h"
+#include "tablecodec.h"
+
+#define GIVE_UP 50 /* cop calls: past this the scan is looping */
+
+struct fx
+{
+    struct mvcc_engine *eng;     /* memory engine */
+    struct mvcc_store *st;       /* its store, one shard */
+    struct mvcc_transport tr;    /* the local transport, cop served */
+    struct mvcc_local_tso tso;   /* timestamps */
+    struct sqlfx f;              /* the server */
+    struct sqlfx_conn c;         /* one connection */
+    uint8_t s[SQL_TC_ROW_KEY_LEN]; /* the writer's secondary: row 5 */
+    uint8_t p[4];                /* its primary, outside the table */
+    mvcc_ts start_ts;            /* the writer's */
+    unsigned commit_at;          /* the cop call before which the writer
+                                    commits its primary (0: never) */
+    unsigned cops;               /* cop calls */
+    unsigned checks;             /* CheckTxnStatus calls */
+    unsigned resolves;           /* ResolveLock calls */
+    int commit_rc;               /* the writer's commit */
+};
+
+static struct fx *g;                /* the running test's */
+static struct mvcc_transport orig;  /* the local transport's calls */
+
+static int counted_cop(void *ctx, struct mvcc_store *s, const void *start,
+                       size_t sl, const void *end, size_t el, mvcc_ts ts,
+                       const void *req, size_t req_len, uint8_t **resp,
+                       size_t *resp_len, struct mvcc_result *res)
+{
+    struct fx *f = ctx;
+    unsigned n = __atomic_add_fetch(&f->cops, 1, __ATOMIC_SEQ_CST);
+    if (n > GIVE_UP)
+        return -EIO;
+    if (n == f->commit_at) { /* the writer commits its primary, dies */
+        mvcc_ts cts;
+        mvcc_local_tso_next(&f->tso, &cts);
+        struct mvcc_key pk = {f->p, sizeof(f->p)};
+        struct mvcc_result r;
+        mvcc_result_init(&r);
+        f->commit_rc = mvcc_commit(f->st, &pk, 1, f->start_ts, cts, &r);
+        mvcc_result_reset(&r);
+    }
+    return sql_cop_run(NULL, s, start, sl, end, el, ts, req, req_len, resp,
+                       resp_len, res);
+}
+
+static int counted_check(void *ctx, uint64_t shard,
+                         const struct mvcc_check_txn_req *req,
+                         struct mvcc_result *res)
+{
+    __atomic_add_fetch(&g->checks, 1, __ATOMIC_SEQ_CST);
+    return orig.check_txn_status(ctx, shard, req, res);
+}
+
+static int counted_resolve(void *ctx, uint64_t shard, mvcc_ts start_ts,
+                           mvcc_ts commit_ts, const void *start, size_t sl,
+                           const void *end, size_t el,
+                           struct mvcc_result *res)
+{
+    __atomic_add_fetch(&g->resolves, 1, __ATOMIC_SEQ_CST);
+    return orig.resolve_lock(ctx, shard, start_ts, commit_ts, start, sl, end,
+                             el, res);
+}
+
+/* Table d.t, rows 1..10 (a = id); then the writer's prewrite: primary
+ * "\xffpri" (outside the table), secondary row 5 (its own value again),
+ * a TTL that does not pass during the test. */
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    g = f;
+    assert_int_equal(mvcc_memengine_create(&f->eng), 0);
+    struct mvcc_store_opts so = {.lock_table = true};
+    assert_int_equal(mvcc_store_open(f->eng, &so, &f->st), 0);
+    assert_int_equal(mvcc_local_transport_init(&f->tr, &f->st, 1, NULL), 0);
+    mvcc_local_transport_set_cop(&f->tr, counted_cop, f);
+    orig = f->tr;
+    struct mvcc_client_opts co = {.transport = f->tr,
+                                  .tso = mvcc_local_tso_next,
+                                  .tso_ctx = &f->tso,
+                                  .resolve_budget_ms = 5000};
+    co.transport.check_txn_status = counted_check;
+    co.transport.resolve_lock = counted_resolve;
+    struct sql_server_options o = {.cluster = &co};
+    char err[256] = "";
+    if (sql_server_open(&o, &f->f.srv, err, sizeof(err)) != 0)
+        fail_msg("sql_server_open: %s", err);
+    sqlfx_connect(&f->f, &f->c, 1);
+    assert_string_equal(sqlfx_q(&f->c, "CREATE DATABASE d"), "OK 1 0 0");
+    assert_string_equal(sqlfx_q(&f->c, "USE d"), "OK 0 0 0");
+    assert_string_equal(sqlfx_q(&f->c, "CREATE TABLE t (id INT PRIMARY KEY, "
+                                       "a INT)"),
+                        "OK 0 0 0");
+    assert_string_equal(sqlfx_q(&f->c, "INSERT INTO t VALUES (1, 1), (2, 2), "
+                                       "(3, 3), (4, 4), (5, 5), (6, 6), "
+                                       "(7, 7), (8, 8), (9, 9), (10, 10)"),
+                        "OK 10 0 0");
+    struct sql_dbinfo *db = sql__catalog_db(f->f.srv->cat, "d");
+    struct sql_tableinfo *t = sql__catalog_table(f->f.srv->cat, db->id, "t");
+    sql__tc_row_key(f->s, t->id, 5);
+    memcpy(f->p, "\xffpri", 4);
+    mvcc_ts now;
+    mvcc_local_tso_next(&f->tso, &now);
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    assert_int_equal(mvcc_get(f->st, NULL, f->s, sizeof(f->s), now, &r), 0);
+    struct mvcc_mutation m[2] = {
+        {.op = MVCC_OP_PUT, .key = f->p, .key_len = sizeof(f->p),
+         .value = "p", .value_len = 1},
+        {.op = MVCC_OP_PUT, .key = f->s, .key_len = sizeof(f->s),
+         .value = r.pairs[0].value, .value_len = r.pairs[0].value_len}};
+    mvcc_local_tso_next(&f->tso, &f->start_ts);
+    struct mvcc_prewrite_req pw = {.mutations = m, .n = 2, .primary = f->p,
+                                   .primary_len = sizeof(f->p),
+                                   .start_ts = f->start_ts,
+                                   .lock_ttl = 600000};
+    struct mvcc_result pr;
+    mvcc_result_init(&pr);
+    assert_int_equal(mvcc_prewrite(f->st, &pw, &pr), 0);
+    mvcc_result_reset(&pr);
+    mvcc_result_reset(&r);
+    f->cops = f->checks = f->resolves = 0;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    sqlfx_disconnect(&f->c);
+    sqlfx_close(&f->f);
+    mvcc_local_transport_free(&f->tr);
+    mvcc_store_close(f->st);
+    mvcc_engine_destroy(f->eng);
+    free(f);
+    g = NULL;
+    return 0;
+}
+
+/* Whether key k of the store is locked now. */
+static bool locked(struct fx *f, const uint8_t *k, size_t kl)
+{
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    mvcc_ts now;
+    mvcc_local_tso_next(&f->tso, &now);
+    int rc = mvcc_scan_lock(f->st, now, k, kl, NULL, 0, 0, &r);
+    bool l = rc == 0 && r.nlocks > 0 && r.locks[0].key_len == kl &&
+             memcmp(r.locks[0].key, k, kl) == 0;
+    mvcc_result_reset(&r);
+    return l;
+}
+
+/* The scan meets row 5's lock: its get pushes the primary (CheckTxnStatus
+ * 1) and skips the lock; the cop request meets it again and the lock is
+ * asked about by a new transaction's read (CheckTxnStatus 2, pushed
+ * again); the writer commits its primary before the third call, which
+ * meets the lock once more: the new read finds the primary committed
+ * (CheckTxnStatus 3) and commits row 5's lock (ResolveLock 1); the fourth
+ * call answers. The writer's row 5 is above the scan's ts: the old row. */
+static void pushed_lock_met_again_is_resolved(void **state)
+{
+    struct fx *f = *state;
+    f->commit_at = 3;
+    assert_true(locked(f, f->s, sizeof(f->s)));
+    const char *out = sqlfx_q(&f->c, "SELECT id, a FROM t WHERE a > 0");
+    assert_string_equal(out, "1|1\n2|2\n3|3\n4|4\n5|5\n6|6\n7|7\n8|8\n9|9\n"
+                             "10|10");
+    assert_int_equal(f->commit_rc, 0);
+    assert_int_equal(f->cops, 4);
+    assert_int_equal(f->checks, 3);
+    assert_int_equal(f->resolves, 1);
+    assert_false(locked(f, f->s, sizeof(f->s)));
+    /* nothing in the way now: one call */
+    f->cops = f->checks = f->resolves = 0;
+    out = sqlfx_q(&f->c, "SELECT COUNT(*) FROM t WHERE a > 0");
+    assert_string_equal(out, "10");
+    assert_int_equal(f->cops, 1);
+    assert_int_equal(f->checks, 0);
+}
+
+/* A lock met once and resolved by the transaction's read (the writer is
+ * rolled back: its primary's TTL has passed) costs one retry: two cop
+ * calls, one CheckTxnStatus, one ResolveLock. */
+static void dead_lock_costs_one_retry(void **state)
+{
+    struct fx *f = *state;
+    /* the writer died before committing: roll its primary back as an
+     * expired lock's check would */
+    struct mvcc_key pk = {f->p, sizeof(f->p)};
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    assert_int_equal(mvcc_batch_rollback(f->st, &pk, 1, f->start_ts, &r), 0);
+    mvcc_result_reset(&r);
+    const char *out = sqlfx_q(&f->c, "SELECT id FROM t WHERE a > 8");
+    assert_string_equal(out, "9\n10");
+    assert_int_equal(f->cops, 2);
+    assert_int_equal(f->checks, 1);
+    assert_int_equal(f->resolves, 1);
+    assert_false(locked(f, f->s, sizeof(f->s)));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(pushed_lock_met_again_is_resolved,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(dead_lock_costs_one_retry, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests_name("libsql/cop_lock", tests, NULL, NULL);
+}
