@@ -143,6 +143,8 @@ struct pd__store {
     char *lval[PD_MAX_LABELS];    /* owned label values */
     bool has_hb;                  /* leader: heartbeat this leadership */
     uint64_t hb_mono;             /* leader: mono ms of the last one */
+    uint64_t hb_gap;              /* leader: ms between the last two (0:
+                                   * one heartbeat so far) */
     struct pd_store_stats stats;  /* leader: last reported (no labels) */
 };
 

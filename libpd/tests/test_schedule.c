@@ -496,6 +496,41 @@ static void no_merge_right_after_a_split(void **state)
     fx_fini(&fx);
 }
 
+static void no_merge_over_a_silent_store(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    cfg.merge_max_size = (uint64_t)20 << 20; /* merge on (off by default) */
+    cfg.merge_max_keys = 200000;
+    cfg.max_store_down_ms = 30 * 60 * 1000; /* a killed store stays UP */
+    struct fx fx;
+    cluster(&fx, &cfg, 3, NULL); /* store heartbeats at 0 */
+    region(&fx, 10, NULL, "g", 1, 5, 3, S123);
+    region(&fx, 11, "g", NULL, 1, 1, 3, S123);
+    for (uint64_t id = 1; id <= 3; id++) {
+        store_hb(&fx, 500, id, 80 * GIB);
+        store_hb(&fx, 1000, id, 80 * GIB);
+    }
+    struct pd_operator op;
+    /* Live until three gaps (500 ms) and a second after the last beat. */
+    assert_int_equal(pd_check_region(fx.pd[0], 3500, 11, &op), 0);
+    assert_string_equal(op.desc, "merge-region");
+    assert_int_equal(op.steps[0].target_region_id, 10);
+    assert_int_equal(pd_operator_remove(fx.pd[0], 11), 0);
+    /* Store 3 falls silent after 1000 (killed); 1 and 2 beat on. */
+    for (uint64_t t = 1500; t <= 3500; t += 500)
+        for (uint64_t id = 1; id <= 2; id++)
+            store_hb(&fx, t, id, 80 * GIB);
+    assert_int_equal(pd_check_region(fx.pd[0], 3501, 11, &op), PD_ENOOP);
+    assert_int_equal(pd_check_region(fx.pd[0], 3501, 10, &op), PD_ENOOP);
+    /* Store 3 back (restarted) at 4000: they merge again. */
+    store_hb(&fx, 4000, 3, 80 * GIB);
+    assert_int_equal(pd_check_region(fx.pd[0], 4000, 11, &op), 0);
+    assert_string_equal(op.desc, "merge-region");
+    assert_int_equal(op.steps[0].target_region_id, 10);
+    fx_fini(&fx);
+}
+
 static void one_scheduling_round(void **state)
 {
     (void)state;
@@ -919,6 +954,7 @@ int main(void)
         cmocka_unit_test(merge_small_neighbours),
         cmocka_unit_test(store_limit_caps_incoming_replicas),
         cmocka_unit_test(no_merge_right_after_a_split),
+        cmocka_unit_test(no_merge_over_a_silent_store),
         cmocka_unit_test(one_scheduling_round),
         cmocka_unit_test(simulated_cluster_settles),
         cmocka_unit_test(balance_region_counts_unmeasured_regions),
