@@ -531,6 +531,44 @@ static void no_merge_over_a_silent_store(void **state)
     fx_fini(&fx);
 }
 
+static void merge_dropped_once_not_neighbours(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    cfg.merge_max_size = (uint64_t)20 << 20; /* merge on (off by default) */
+    cfg.merge_max_keys = 200000;
+    struct fx fx;
+    cluster(&fx, &cfg, 3, NULL);
+    region(&fx, 10, NULL, "g", 1, 5, 3, S123);
+    region(&fx, 11, "g", "p", 1, 1, 3, S123);
+    region(&fx, 12, "p", NULL, 1, 3, 3, S123);
+    struct pd_operator op;
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 11, &op), 0);
+    assert_string_equal(op.desc, "merge-region");
+    assert_int_equal(op.steps[0].target_region_id, 12);
+    /* kvd prepared it (version 3, same range): still going. */
+    struct pd_region_info prep = fx_region(11, "g", "p", 1, 3, 1, 1, 3, S123);
+    struct pd_step st;
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 100, &prep, &st), 0);
+    assert_int_equal(st.kind, PD_STEP_MERGE);
+    assert_int_equal(st.target_region_id, 12);
+    fx_commit(&fx);
+    assert_int_equal(pd_operator_count(fx.pd[0]), 1);
+    /* Instead, 11 splits at "k" (the prepare rolled back), and reports
+     * first: [g, k) no longer touches 12, and the merge is dropped (had
+     * 13 reported first, 11's old range would have gone from the map with
+     * its operator). */
+    struct pd_region_info a = fx_region(11, "g", "k", 1, 4, 1, 1, 3, S123);
+    struct pd_region_info b = fx_region(13, "k", "p", 1, 4, 1, 1, 3, S123);
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 200, &a, &st), 0);
+    assert_int_equal(st.kind, PD_STEP_NONE);
+    assert_int_equal(pd_operator_count(fx.pd[0]), 0);
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 200, &b, NULL), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_operator_count(fx.pd[0]), 0);
+    fx_fini(&fx);
+}
+
 static void one_scheduling_round(void **state)
 {
     (void)state;
@@ -955,6 +993,7 @@ int main(void)
         cmocka_unit_test(store_limit_caps_incoming_replicas),
         cmocka_unit_test(no_merge_right_after_a_split),
         cmocka_unit_test(no_merge_over_a_silent_store),
+        cmocka_unit_test(merge_dropped_once_not_neighbours),
         cmocka_unit_test(one_scheduling_round),
         cmocka_unit_test(simulated_cluster_settles),
         cmocka_unit_test(balance_region_counts_unmeasured_regions),
