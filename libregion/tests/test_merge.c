@@ -252,6 +252,39 @@ static void merge_with_lagging_replica(void **state)
     cl_destroy(&c);
 }
 
+/* A prepare waits until every replica is in step with the source's
+ * leader: after a leader change, a replica the new leader has not heard
+ * from is still probing, and the prepare is refused (ServerIsBusy)
+ * instead of freezing the source until it answers. */
+static void prepare_waits_for_replicas_in_step(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    two_regions(&c);
+    cl_isolate(&c, 3, true);
+    lead(&c, 2, 2);
+    lead(&c, 1, 2);
+    assert_int_equal(step(&c, 2, PREPARE, 2, 1), REGION_ESERVER_BUSY);
+    struct region_merge_state ms;
+    assert_int_equal(region_store_merge_state(c.st[2].s, 2, &ms), 0);
+    assert_int_equal(ms.target, 0); /* nothing prepared */
+    assert_int_equal(cl_put(&c, 2, 2, "o", "o", NULL), 0); /* it serves */
+    cl_isolate(&c, 3, false);
+    int rc = REGION_ESERVER_BUSY;
+    for (int t = 0; t < 200 && rc == REGION_ESERVER_BUSY; t++) {
+        rc = step(&c, 2, PREPARE, 2, 1);
+        if (rc == REGION_ESERVER_BUSY)
+            cl_tick(&c);
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(commit_when_ready(&c, 2, 2), 0);
+    for (int t = 0; t < 5; t++)
+        cl_tick(&c);
+    check_merged(&c, 3);
+    check_keys(&c, 1, "abcnoxz");
+    cl_destroy(&c);
+}
+
 /* Store 3 has the prepare in its log but has not learnt it is committed
  * when the target's commit reaches it: the commit applies the source's
  * entries from 3's own log first. */
@@ -631,6 +664,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(merge_success),
         cmocka_unit_test(merge_with_lagging_replica),
+        cmocka_unit_test(prepare_waits_for_replicas_in_step),
         cmocka_unit_test(merge_catches_up_from_local_log),
         cmocka_unit_test(merge_across_restarts),
         cmocka_unit_test(union_by_snapshot_drops_source),
