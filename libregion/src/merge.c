@@ -659,14 +659,15 @@ static int replicas_in_step(struct region_store *s,
     for (uint32_t j = 0; j < st.n_peers; j++) {
         const struct raft_peer_status *ps = &st.peers[j];
         if (ps->id == s->opts.store_id || ps->learner ||
-            ps->state == RAFT_PROGRESS_REPLICATE)
+            (ps->state == RAFT_PROGRESS_REPLICATE && ps->recent_active))
             continue;
         region__set_err(err, REGION_ESERVER_BUSY,
                         "region %llu: store %llu is not in step (%s)",
                         (unsigned long long)p->desc.id,
                         (unsigned long long)ps->id,
                         ps->state == RAFT_PROGRESS_SNAPSHOT ? "snapshot"
-                                                            : "probing");
+                        : ps->state == RAFT_PROGRESS_PROBE  ? "probing"
+                                                            : "silent");
         return REGION_ESERVER_BUSY;
     }
     return 0;

@@ -285,6 +285,38 @@ static void prepare_waits_for_replicas_in_step(void **state)
     cl_destroy(&c);
 }
 
+/* Nor over a replica silent for an election timeout (a dead store: its
+ * progress still says streaming); once it answers again, the merge goes
+ * through. */
+static void prepare_refused_over_a_silent_replica(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    two_regions(&c);
+    cl_isolate(&c, 3, true);
+    for (int t = 0; t < 50; t++)
+        cl_tick(&c);
+    struct region_err err;
+    struct region_ctx ctx = {2, 0, 0};
+    assert_int_equal(region_merge_prepare(c.st[1].s, &ctx, 1, mw_done, NULL,
+                                          &err),
+                     REGION_ESERVER_BUSY);
+    assert_non_null(strstr(err.msg, "store 3 is not in step (silent)"));
+    cl_isolate(&c, 3, false);
+    int rc = REGION_ESERVER_BUSY;
+    for (int t = 0; t < 200 && rc == REGION_ESERVER_BUSY; t++) {
+        rc = step(&c, 1, PREPARE, 2, 1);
+        if (rc == REGION_ESERVER_BUSY)
+            cl_tick(&c);
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(commit_when_ready(&c, 1, 2), 0);
+    for (int t = 0; t < 5; t++)
+        cl_tick(&c);
+    check_merged(&c, 3);
+    cl_destroy(&c);
+}
+
 /* Store 3 has the prepare in its log but has not learnt it is committed
  * when the target's commit reaches it: the commit applies the source's
  * entries from 3's own log first. */
@@ -665,6 +697,7 @@ int main(void)
         cmocka_unit_test(merge_success),
         cmocka_unit_test(merge_with_lagging_replica),
         cmocka_unit_test(prepare_waits_for_replicas_in_step),
+        cmocka_unit_test(prepare_refused_over_a_silent_replica),
         cmocka_unit_test(merge_catches_up_from_local_log),
         cmocka_unit_test(merge_across_restarts),
         cmocka_unit_test(union_by_snapshot_drops_source),
