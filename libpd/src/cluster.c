@@ -34,6 +34,12 @@ int pd__store_state(const struct pd *pd, const struct pd__store *s,
     return PD_STORE_UP;
 }
 
+bool pd__store_silent(const struct pd__store *s, uint64_t mono_ms)
+{
+    return s != NULL && s->has_hb &&
+           mono_ms > s->hb_mono + 3 * s->hb_gap + 1000;
+}
+
 const char *pd__store_label(const struct pd__store *s, const char *key)
 {
     for (uint32_t i = 0; i < s->n_labels; i++)

@@ -307,6 +307,17 @@ int pd__op_heartbeat(struct pd *pd, uint64_t mono_ms,
     while (op->current < op->n_steps &&
            step_done(op, &op->steps[op->current], v))
         op->current++;
+    /* Leadership handed to a store that fell silent (killed a moment ago,
+     * still UP): each attempt holds the region's proposals until the
+     * transfer times out, and the step is sent again at every heartbeat,
+     * so the region hardly serves until that store returns. */
+    if (op->current < op->n_steps &&
+        op->steps[op->current].kind == PD_STEP_TRANSFER_LEADER &&
+        pd__store_silent(pd__store_find(pd, op->steps[op->current].store_id),
+                         mono_ms)) {
+        finish(pd, (size_t)i, PD_OP_CANCELED);
+        return 0;
+    }
     if (op->current == op->n_steps) {
         finish(pd, (size_t)i, PD_OP_SUCCESS);
         return 0;

@@ -488,18 +488,15 @@ static bool reshaped_lately(const struct ctx *c, const struct pd__region *r)
     return iv > 0 && r->reshaped && c->now < r->reshaped_mono + iv;
 }
 
-/* Every store of r heard from on its usual rhythm: silent no longer than
- * three of its last gaps between heartbeats plus a second. A store killed
- * a moment ago stays UP until max_store_down_ms (30 min) runs out, but a
- * merge prepared over a replica there cannot commit until that replica
- * has the source's log to the prepare: kvd waits for it (60 s) with the
- * source refusing every request, then rolls back. */
+/* Every store of r usable and not silent (pd__store_silent). A merge prepared
+ * over a replica on a store killed a moment ago (still UP) cannot commit
+ * until that replica has the source's log to the prepare: kvd waits for
+ * it (60 s) with the source refusing every request, then rolls back. */
 static bool stores_live(const struct ctx *c, const struct pd__region *r)
 {
     for (uint32_t i = 0; i < r->n_peers; i++) {
         const struct sstat *t = stat_of(c, r->peers[i].store_id);
-        if (t == NULL || !t->usable ||
-            c->now > t->s->hb_mono + 3 * t->s->hb_gap + 1000)
+        if (t == NULL || !t->usable || pd__store_silent(t->s, c->now))
             return false;
     }
     return true;
@@ -665,7 +662,8 @@ static int transfer_one(struct ctx *c, const struct sstat *src,
 {
     struct pd *pd = c->pd;
     if (src->leaders <= dst->leaders ||
-        src->leaders - dst->leaders <= pd->cfg.leader_tolerance)
+        src->leaders - dst->leaders <= pd->cfg.leader_tolerance ||
+        pd__store_silent(dst->s, c->now))
         return PD_ENOOP;
     for (size_t i = 0; i < pd->n_regions; i++) {
         const struct pd__region *r = pd->by_key[i];

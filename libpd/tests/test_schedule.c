@@ -569,6 +569,46 @@ static void merge_dropped_once_not_neighbours(void **state)
     fx_fini(&fx);
 }
 
+static void no_leader_to_a_silent_store(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    cfg.max_store_down_ms = 30 * 60 * 1000; /* a killed store stays UP */
+    struct fx fx;
+    cluster(&fx, &cfg, 3, NULL); /* store heartbeats at 0 */
+    region(&fx, 10, NULL, "g", 1, 1, 3, S123);
+    region(&fx, 11, "g", "p", 1, 1, 3, S123);
+    region(&fx, 12, "p", NULL, 1, 1, 3, S123);
+    for (uint64_t id = 1; id <= 3; id++) {
+        store_hb(&fx, 500, id, 80 * GIB);
+        store_hb(&fx, 1000, id, 80 * GIB);
+    }
+    /* Store 1 leads all three: one goes to store 2. */
+    struct pd_operator op;
+    assert_int_equal(pd_balance_leader(fx.pd[0], 1000, &op), 0);
+    assert_int_equal(op.region_id, 10);
+    assert_step(&op.steps[0], PD_STEP_TRANSFER_LEADER, 2, 10002);
+    struct pd_region_info r = fx_region(10, NULL, "g", 1, 2, 1, 1, 3, S123);
+    struct pd_step st;
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 1100, &r, &st), 0);
+    assert_int_equal(st.kind, PD_STEP_TRANSFER_LEADER);
+    /* Store 2 falls silent after 1000 (killed); 1 and 3 beat on. Past
+     * three gaps and a second the transfer is dropped, not resent. */
+    for (uint64_t t = 1500; t <= 3500; t += 500) {
+        store_hb(&fx, t, 1, 80 * GIB);
+        store_hb(&fx, t, 3, 80 * GIB);
+    }
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 3500, &r, &st), 0);
+    assert_int_equal(st.kind, PD_STEP_TRANSFER_LEADER);
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 3501, &r, &st), 0);
+    assert_int_equal(st.kind, PD_STEP_NONE);
+    assert_int_equal(pd_operator_count(fx.pd[0]), 0);
+    /* And the next one goes to store 3. */
+    assert_int_equal(pd_balance_leader(fx.pd[0], 3501, &op), 0);
+    assert_step(&op.steps[0], PD_STEP_TRANSFER_LEADER, 3, 10003);
+    fx_fini(&fx);
+}
+
 static void one_scheduling_round(void **state)
 {
     (void)state;
@@ -994,6 +1034,7 @@ int main(void)
         cmocka_unit_test(no_merge_right_after_a_split),
         cmocka_unit_test(no_merge_over_a_silent_store),
         cmocka_unit_test(merge_dropped_once_not_neighbours),
+        cmocka_unit_test(no_leader_to_a_silent_store),
         cmocka_unit_test(one_scheduling_round),
         cmocka_unit_test(simulated_cluster_settles),
         cmocka_unit_test(balance_region_counts_unmeasured_regions),
