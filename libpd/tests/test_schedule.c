@@ -365,17 +365,25 @@ static void balance_region_keeps_isolation(void **state)
     fx_fini(&fx);
 }
 
+/* Merge on (off by default), three stores, and regions 10 [-, g) of
+ * 5 MiB, 11 [g, p) of 1 MiB and 12 [p, -) of 3 MiB on all three, led
+ * from store 1. */
+static void three_small_regions(struct fx *fx)
+{
+    struct pd_config cfg = config();
+    cfg.merge_max_size = (uint64_t)20 << 20;
+    cfg.merge_max_keys = 200000;
+    cluster(fx, &cfg, 3, NULL);
+    region(fx, 10, NULL, "g", 1, 5, 3, S123);
+    region(fx, 11, "g", "p", 1, 1, 3, S123);
+    region(fx, 12, "p", NULL, 1, 3, 3, S123);
+}
+
 static void merge_small_neighbours(void **state)
 {
     (void)state;
-    struct pd_config cfg = config();
-    cfg.merge_max_size = (uint64_t)20 << 20; /* merge on (off by default) */
-    cfg.merge_max_keys = 200000;
     struct fx fx;
-    cluster(&fx, &cfg, 3, NULL);
-    region(&fx, 10, NULL, "g", 1, 5, 3, S123);
-    region(&fx, 11, "g", "p", 1, 1, 3, S123);
-    region(&fx, 12, "p", NULL, 1, 3, 3, S123);
+    three_small_regions(&fx);
     struct pd_operator op;
     /* 11 is small; its next neighbour (3 MiB) is smaller than its previous
      * one (5 MiB). */
@@ -534,14 +542,8 @@ static void no_merge_over_a_silent_store(void **state)
 static void merge_dropped_once_not_neighbours(void **state)
 {
     (void)state;
-    struct pd_config cfg = config();
-    cfg.merge_max_size = (uint64_t)20 << 20; /* merge on (off by default) */
-    cfg.merge_max_keys = 200000;
     struct fx fx;
-    cluster(&fx, &cfg, 3, NULL);
-    region(&fx, 10, NULL, "g", 1, 5, 3, S123);
-    region(&fx, 11, "g", "p", 1, 1, 3, S123);
-    region(&fx, 12, "p", NULL, 1, 3, 3, S123);
+    three_small_regions(&fx);
     struct pd_operator op;
     assert_int_equal(pd_check_region(fx.pd[0], 0, 11, &op), 0);
     assert_string_equal(op.desc, "merge-region");

@@ -73,6 +73,19 @@ static int commit_when_ready(struct cluster *c, int at, uint64_t source)
     return rc;
 }
 
+/* Prepare, asking again while some replica is not in step. */
+static int prepare_when_ready(struct cluster *c, int at, uint64_t source,
+                              uint64_t target)
+{
+    int rc = REGION_ESERVER_BUSY;
+    for (int t = 0; t < 200 && rc == REGION_ESERVER_BUSY; t++) {
+        rc = step(c, at, PREPARE, source, target);
+        if (rc == REGION_ESERVER_BUSY)
+            cl_tick(c);
+    }
+    return rc;
+}
+
 /* Make store `to` lead region id. */
 static void lead(struct cluster *c, uint64_t id, int to)
 {
@@ -270,13 +283,7 @@ static void prepare_waits_for_replicas_in_step(void **state)
     assert_int_equal(ms.target, 0); /* nothing prepared */
     assert_int_equal(cl_put(&c, 2, 2, "o", "o", NULL), 0); /* it serves */
     cl_isolate(&c, 3, false);
-    int rc = REGION_ESERVER_BUSY;
-    for (int t = 0; t < 200 && rc == REGION_ESERVER_BUSY; t++) {
-        rc = step(&c, 2, PREPARE, 2, 1);
-        if (rc == REGION_ESERVER_BUSY)
-            cl_tick(&c);
-    }
-    assert_int_equal(rc, 0);
+    assert_int_equal(prepare_when_ready(&c, 2, 2, 1), 0);
     assert_int_equal(commit_when_ready(&c, 2, 2), 0);
     for (int t = 0; t < 5; t++)
         cl_tick(&c);
@@ -303,13 +310,7 @@ static void prepare_refused_over_a_silent_replica(void **state)
                      REGION_ESERVER_BUSY);
     assert_non_null(strstr(err.msg, "store 3 is not in step (silent)"));
     cl_isolate(&c, 3, false);
-    int rc = REGION_ESERVER_BUSY;
-    for (int t = 0; t < 200 && rc == REGION_ESERVER_BUSY; t++) {
-        rc = step(&c, 1, PREPARE, 2, 1);
-        if (rc == REGION_ESERVER_BUSY)
-            cl_tick(&c);
-    }
-    assert_int_equal(rc, 0);
+    assert_int_equal(prepare_when_ready(&c, 1, 2, 1), 0);
     assert_int_equal(commit_when_ready(&c, 1, 2), 0);
     for (int t = 0; t < 5; t++)
         cl_tick(&c);
