@@ -34,6 +34,12 @@ int pd__store_state(const struct pd *pd, const struct pd__store *s,
     return PD_STORE_UP;
 }
 
+bool pd__store_silent(const struct pd__store *s, uint64_t mono_ms)
+{
+    return s != NULL && s->has_hb &&
+           mono_ms > s->hb_mono + 3 * s->hb_gap + 1000;
+}
+
 const char *pd__store_label(const struct pd__store *s, const char *key)
 {
     for (uint32_t i = 0; i < s->n_labels; i++)
@@ -126,6 +132,7 @@ int pd__apply_store(struct pd *pd, const struct pd__store_v *v)
     if (old != NULL) {
         s->has_hb = old->has_hb;
         s->hb_mono = old->hb_mono;
+        s->hb_gap = old->hb_gap;
         s->stats = old->stats;
         pd__store_free(old);
     } else {
@@ -310,6 +317,7 @@ int pd_store_heartbeat(struct pd *pd, uint64_t mono_ms, uint64_t store_id,
                 return rc;
         }
     }
+    s->hb_gap = s->has_hb && mono_ms > s->hb_mono ? mono_ms - s->hb_mono : 0;
     s->has_hb = true;
     s->hb_mono = mono_ms;
     s->stats = *stats;

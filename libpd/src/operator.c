@@ -262,6 +262,20 @@ static bool step_done(const struct pd_operator *op, const struct pd_step *s,
     }
 }
 
+/* Whether region v and the map's region target_id still touch (either
+ * side); false when the target is gone. */
+static bool neighbours(const struct pd *pd, const struct pd__region_v *v,
+                       uint64_t target_id)
+{
+    const struct pd__region *t = pd__region_find(pd, target_id);
+    if (t == NULL)
+        return false;
+    return (v->end.n != 0 &&
+            pd__keycmp(v->end.p, v->end.n, t->start, t->start_len) == 0) ||
+           (t->end_len != 0 &&
+            pd__keycmp(t->end, t->end_len, v->start.p, v->start.n) == 0);
+}
+
 int pd__op_heartbeat(struct pd *pd, uint64_t mono_ms,
                      const struct pd__region_v *v, struct pd_step *step)
 {
@@ -280,9 +294,30 @@ int pd__op_heartbeat(struct pd *pd, uint64_t mono_ms,
         finish(pd, (size_t)i, PD_OP_CANCELED);
         return 0;
     }
+    /* Nor does a split keep a MERGE's plan: once the source or the target
+     * split away from the other (or the target is gone), kvd refuses the
+     * step ("not adjacent") at every heartbeat until the operator times
+     * out (10 min), and both regions stay out of other merges meanwhile. */
+    if (op->current < op->n_steps &&
+        op->steps[op->current].kind == PD_STEP_MERGE &&
+        !neighbours(pd, v, op->steps[op->current].target_region_id)) {
+        finish(pd, (size_t)i, PD_OP_CANCELED);
+        return 0;
+    }
     while (op->current < op->n_steps &&
            step_done(op, &op->steps[op->current], v))
         op->current++;
+    /* Leadership handed to a store that fell silent (killed a moment ago,
+     * still UP): each attempt holds the region's proposals until the
+     * transfer times out, and the step is sent again at every heartbeat,
+     * so the region hardly serves until that store returns. */
+    if (op->current < op->n_steps &&
+        op->steps[op->current].kind == PD_STEP_TRANSFER_LEADER &&
+        pd__store_silent(pd__store_find(pd, op->steps[op->current].store_id),
+                         mono_ms)) {
+        finish(pd, (size_t)i, PD_OP_CANCELED);
+        return 0;
+    }
     if (op->current == op->n_steps) {
         finish(pd, (size_t)i, PD_OP_SUCCESS);
         return 0;

@@ -488,11 +488,26 @@ static bool reshaped_lately(const struct ctx *c, const struct pd__region *r)
     return iv > 0 && r->reshaped && c->now < r->reshaped_mono + iv;
 }
 
+/* Every store of r usable and not silent (pd__store_silent). A merge prepared
+ * over a replica on a store killed a moment ago (still UP) cannot commit
+ * until that replica has the source's log to the prepare: kvd waits for
+ * it (60 s) with the source refusing every request, then rolls back. */
+static bool stores_live(const struct ctx *c, const struct pd__region *r)
+{
+    for (uint32_t i = 0; i < r->n_peers; i++) {
+        const struct sstat *t = stat_of(c, r->peers[i].store_id);
+        if (t == NULL || !t->usable || pd__store_silent(t->s, c->now))
+            return false;
+    }
+    return true;
+}
+
 /* A neighbour r may merge into, once their peers are aligned. */
 static bool merge_ok(const struct ctx *c, const struct pd__region *r,
                      const struct pd__region *t)
 {
-    return t != NULL && healthy(c, t) && !pd__op_busy(c->pd, t->id) &&
+    return t != NULL && healthy(c, t) && stores_live(c, t) &&
+           !pd__op_busy(c->pd, t->id) &&
            !reshaped_lately(c, t) &&
            r->size + t->size <= c->pd->cfg.region_max_size;
 }
@@ -523,7 +538,8 @@ static int merge_check(struct ctx *c, const struct pd__region *r,
                        struct pd_operator *out)
 {
     struct pd *pd = c->pd;
-    if (!healthy(c, r) || !small(pd, r) || reshaped_lately(c, r))
+    if (!healthy(c, r) || !stores_live(c, r) || !small(pd, r) ||
+        reshaped_lately(c, r))
         return PD_ENOOP;
     /* A new leader does not know when regions last split: wait. */
     uint64_t iv = pd->cfg.split_merge_interval_ms;
@@ -646,7 +662,8 @@ static int transfer_one(struct ctx *c, const struct sstat *src,
 {
     struct pd *pd = c->pd;
     if (src->leaders <= dst->leaders ||
-        src->leaders - dst->leaders <= pd->cfg.leader_tolerance)
+        src->leaders - dst->leaders <= pd->cfg.leader_tolerance ||
+        pd__store_silent(dst->s, c->now))
         return PD_ENOOP;
     for (size_t i = 0; i < pd->n_regions; i++) {
         const struct pd__region *r = pd->by_key[i];

@@ -365,17 +365,25 @@ static void balance_region_keeps_isolation(void **state)
     fx_fini(&fx);
 }
 
+/* Merge on (off by default), three stores, and regions 10 [-, g) of
+ * 5 MiB, 11 [g, p) of 1 MiB and 12 [p, -) of 3 MiB on all three, led
+ * from store 1. */
+static void three_small_regions(struct fx *fx)
+{
+    struct pd_config cfg = config();
+    cfg.merge_max_size = (uint64_t)20 << 20;
+    cfg.merge_max_keys = 200000;
+    cluster(fx, &cfg, 3, NULL);
+    region(fx, 10, NULL, "g", 1, 5, 3, S123);
+    region(fx, 11, "g", "p", 1, 1, 3, S123);
+    region(fx, 12, "p", NULL, 1, 3, 3, S123);
+}
+
 static void merge_small_neighbours(void **state)
 {
     (void)state;
-    struct pd_config cfg = config();
-    cfg.merge_max_size = (uint64_t)20 << 20; /* merge on (off by default) */
-    cfg.merge_max_keys = 200000;
     struct fx fx;
-    cluster(&fx, &cfg, 3, NULL);
-    region(&fx, 10, NULL, "g", 1, 5, 3, S123);
-    region(&fx, 11, "g", "p", 1, 1, 3, S123);
-    region(&fx, 12, "p", NULL, 1, 3, 3, S123);
+    three_small_regions(&fx);
     struct pd_operator op;
     /* 11 is small; its next neighbour (3 MiB) is smaller than its previous
      * one (5 MiB). */
@@ -493,6 +501,113 @@ static void no_merge_right_after_a_split(void **state)
     assert_int_equal(pd_check_region(fx.pd[0], 2499, 11, &op), PD_ENOOP);
     assert_int_equal(pd_check_region(fx.pd[0], 2500, 11, &op), 0);
     assert_int_equal(op.steps[0].target_region_id, 12);
+    fx_fini(&fx);
+}
+
+static void no_merge_over_a_silent_store(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    cfg.merge_max_size = (uint64_t)20 << 20; /* merge on (off by default) */
+    cfg.merge_max_keys = 200000;
+    cfg.max_store_down_ms = 30 * 60 * 1000; /* a killed store stays UP */
+    struct fx fx;
+    cluster(&fx, &cfg, 3, NULL); /* store heartbeats at 0 */
+    region(&fx, 10, NULL, "g", 1, 5, 3, S123);
+    region(&fx, 11, "g", NULL, 1, 1, 3, S123);
+    for (uint64_t id = 1; id <= 3; id++) {
+        store_hb(&fx, 500, id, 80 * GIB);
+        store_hb(&fx, 1000, id, 80 * GIB);
+    }
+    struct pd_operator op;
+    /* Live until three gaps (500 ms) and a second after the last beat. */
+    assert_int_equal(pd_check_region(fx.pd[0], 3500, 11, &op), 0);
+    assert_string_equal(op.desc, "merge-region");
+    assert_int_equal(op.steps[0].target_region_id, 10);
+    assert_int_equal(pd_operator_remove(fx.pd[0], 11), 0);
+    /* Store 3 falls silent after 1000 (killed); 1 and 2 beat on. */
+    for (uint64_t t = 1500; t <= 3500; t += 500)
+        for (uint64_t id = 1; id <= 2; id++)
+            store_hb(&fx, t, id, 80 * GIB);
+    assert_int_equal(pd_check_region(fx.pd[0], 3501, 11, &op), PD_ENOOP);
+    assert_int_equal(pd_check_region(fx.pd[0], 3501, 10, &op), PD_ENOOP);
+    /* Store 3 back (restarted) at 4000: they merge again. */
+    store_hb(&fx, 4000, 3, 80 * GIB);
+    assert_int_equal(pd_check_region(fx.pd[0], 4000, 11, &op), 0);
+    assert_string_equal(op.desc, "merge-region");
+    assert_int_equal(op.steps[0].target_region_id, 10);
+    fx_fini(&fx);
+}
+
+static void merge_dropped_once_not_neighbours(void **state)
+{
+    (void)state;
+    struct fx fx;
+    three_small_regions(&fx);
+    struct pd_operator op;
+    assert_int_equal(pd_check_region(fx.pd[0], 0, 11, &op), 0);
+    assert_string_equal(op.desc, "merge-region");
+    assert_int_equal(op.steps[0].target_region_id, 12);
+    /* kvd prepared it (version 3, same range): still going. */
+    struct pd_region_info prep = fx_region(11, "g", "p", 1, 3, 1, 1, 3, S123);
+    struct pd_step st;
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 100, &prep, &st), 0);
+    assert_int_equal(st.kind, PD_STEP_MERGE);
+    assert_int_equal(st.target_region_id, 12);
+    fx_commit(&fx);
+    assert_int_equal(pd_operator_count(fx.pd[0]), 1);
+    /* Instead, 11 splits at "k" (the prepare rolled back), and reports
+     * first: [g, k) no longer touches 12, and the merge is dropped (had
+     * 13 reported first, 11's old range would have gone from the map with
+     * its operator). */
+    struct pd_region_info a = fx_region(11, "g", "k", 1, 4, 1, 1, 3, S123);
+    struct pd_region_info b = fx_region(13, "k", "p", 1, 4, 1, 1, 3, S123);
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 200, &a, &st), 0);
+    assert_int_equal(st.kind, PD_STEP_NONE);
+    assert_int_equal(pd_operator_count(fx.pd[0]), 0);
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 200, &b, NULL), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_operator_count(fx.pd[0]), 0);
+    fx_fini(&fx);
+}
+
+static void no_leader_to_a_silent_store(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    cfg.max_store_down_ms = 30 * 60 * 1000; /* a killed store stays UP */
+    struct fx fx;
+    cluster(&fx, &cfg, 3, NULL); /* store heartbeats at 0 */
+    region(&fx, 10, NULL, "g", 1, 1, 3, S123);
+    region(&fx, 11, "g", "p", 1, 1, 3, S123);
+    region(&fx, 12, "p", NULL, 1, 1, 3, S123);
+    for (uint64_t id = 1; id <= 3; id++) {
+        store_hb(&fx, 500, id, 80 * GIB);
+        store_hb(&fx, 1000, id, 80 * GIB);
+    }
+    /* Store 1 leads all three: one goes to store 2. */
+    struct pd_operator op;
+    assert_int_equal(pd_balance_leader(fx.pd[0], 1000, &op), 0);
+    assert_int_equal(op.region_id, 10);
+    assert_step(&op.steps[0], PD_STEP_TRANSFER_LEADER, 2, 10002);
+    struct pd_region_info r = fx_region(10, NULL, "g", 1, 2, 1, 1, 3, S123);
+    struct pd_step st;
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 1100, &r, &st), 0);
+    assert_int_equal(st.kind, PD_STEP_TRANSFER_LEADER);
+    /* Store 2 falls silent after 1000 (killed); 1 and 3 beat on. Past
+     * three gaps and a second the transfer is dropped, not resent. */
+    for (uint64_t t = 1500; t <= 3500; t += 500) {
+        store_hb(&fx, t, 1, 80 * GIB);
+        store_hb(&fx, t, 3, 80 * GIB);
+    }
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 3500, &r, &st), 0);
+    assert_int_equal(st.kind, PD_STEP_TRANSFER_LEADER);
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 3501, &r, &st), 0);
+    assert_int_equal(st.kind, PD_STEP_NONE);
+    assert_int_equal(pd_operator_count(fx.pd[0]), 0);
+    /* And the next one goes to store 3. */
+    assert_int_equal(pd_balance_leader(fx.pd[0], 3501, &op), 0);
+    assert_step(&op.steps[0], PD_STEP_TRANSFER_LEADER, 3, 10003);
     fx_fini(&fx);
 }
 
@@ -919,6 +1034,9 @@ int main(void)
         cmocka_unit_test(merge_small_neighbours),
         cmocka_unit_test(store_limit_caps_incoming_replicas),
         cmocka_unit_test(no_merge_right_after_a_split),
+        cmocka_unit_test(no_merge_over_a_silent_store),
+        cmocka_unit_test(merge_dropped_once_not_neighbours),
+        cmocka_unit_test(no_leader_to_a_silent_store),
         cmocka_unit_test(one_scheduling_round),
         cmocka_unit_test(simulated_cluster_settles),
         cmocka_unit_test(balance_region_counts_unmeasured_regions),

@@ -640,6 +640,39 @@ static int finish(struct region_store *s, int rc)
     return rc;
 }
 
+/* On the source's leader: whether every other replica is in step (its
+ * progress streaming appends), else REGION_ESERVER_BUSY (err). One still
+ * probing (the leader is new, or the replica restarted) or waiting for a
+ * snapshot may not reach the prepare's index for long, and the commit
+ * waits for every replica (region_merge_commit) while the source refuses
+ * every request: kvd gives up after 60 s (test_chaos.sh CHAOS_MERGE=1
+ * saw such prepares right after the driver moved the source's
+ * leadership). Not the leader: 0, for the proposal to answer NotLeader. */
+static int replicas_in_step(struct region_store *s,
+                            const struct region_peer *p,
+                            struct region_err *err)
+{
+    struct raft_status st;
+    raft_node_status(p->node, &st);
+    if (st.role != RAFT_LEADER)
+        return 0;
+    for (uint32_t j = 0; j < st.n_peers; j++) {
+        const struct raft_peer_status *ps = &st.peers[j];
+        if (ps->id == s->opts.store_id || ps->learner ||
+            (ps->state == RAFT_PROGRESS_REPLICATE && ps->recent_active))
+            continue;
+        region__set_err(err, REGION_ESERVER_BUSY,
+                        "region %llu: store %llu is not in step (%s)",
+                        (unsigned long long)p->desc.id,
+                        (unsigned long long)ps->id,
+                        ps->state == RAFT_PROGRESS_SNAPSHOT ? "snapshot"
+                        : ps->state == RAFT_PROGRESS_PROBE  ? "probing"
+                                                            : "silent");
+        return REGION_ESERVER_BUSY;
+    }
+    return 0;
+}
+
 int region_merge_prepare(struct region_store *s, const struct region_ctx *ctx,
                          uint64_t target_id, region_done_fn done, void *ud,
                          struct region_err *err)
@@ -658,6 +691,8 @@ int region_merge_prepare(struct region_store *s, const struct region_ctx *ctx,
     }
     if (rc == 0)
         rc = mergeable(&p->desc, t, err);
+    if (rc == 0)
+        rc = replicas_in_step(s, p, err);
     /* a region that is the target of a merge under way here stays put: a
      * source whose target merged away could not be rejected any more */
     for (size_t i = 0; rc == 0 && i < s->n_peers; i++)

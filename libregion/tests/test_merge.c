@@ -73,6 +73,19 @@ static int commit_when_ready(struct cluster *c, int at, uint64_t source)
     return rc;
 }
 
+/* Prepare, asking again while some replica is not in step. */
+static int prepare_when_ready(struct cluster *c, int at, uint64_t source,
+                              uint64_t target)
+{
+    int rc = REGION_ESERVER_BUSY;
+    for (int t = 0; t < 200 && rc == REGION_ESERVER_BUSY; t++) {
+        rc = step(c, at, PREPARE, source, target);
+        if (rc == REGION_ESERVER_BUSY)
+            cl_tick(c);
+    }
+    return rc;
+}
+
 /* Make store `to` lead region id. */
 static void lead(struct cluster *c, uint64_t id, int to)
 {
@@ -249,6 +262,59 @@ static void merge_with_lagging_replica(void **state)
         char key[2] = {*k, 0};
         local_has(&c, 3, key);
     }
+    cl_destroy(&c);
+}
+
+/* A prepare waits until every replica is in step with the source's
+ * leader: after a leader change, a replica the new leader has not heard
+ * from is still probing, and the prepare is refused (ServerIsBusy)
+ * instead of freezing the source until it answers. */
+static void prepare_waits_for_replicas_in_step(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    two_regions(&c);
+    cl_isolate(&c, 3, true);
+    lead(&c, 2, 2);
+    lead(&c, 1, 2);
+    assert_int_equal(step(&c, 2, PREPARE, 2, 1), REGION_ESERVER_BUSY);
+    struct region_merge_state ms;
+    assert_int_equal(region_store_merge_state(c.st[2].s, 2, &ms), 0);
+    assert_int_equal(ms.target, 0); /* nothing prepared */
+    assert_int_equal(cl_put(&c, 2, 2, "o", "o", NULL), 0); /* it serves */
+    cl_isolate(&c, 3, false);
+    assert_int_equal(prepare_when_ready(&c, 2, 2, 1), 0);
+    assert_int_equal(commit_when_ready(&c, 2, 2), 0);
+    for (int t = 0; t < 5; t++)
+        cl_tick(&c);
+    check_merged(&c, 3);
+    check_keys(&c, 1, "abcnoxz");
+    cl_destroy(&c);
+}
+
+/* Nor over a replica silent for an election timeout (a dead store: its
+ * progress still says streaming); once it answers again, the merge goes
+ * through. */
+static void prepare_refused_over_a_silent_replica(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    two_regions(&c);
+    cl_isolate(&c, 3, true);
+    for (int t = 0; t < 50; t++)
+        cl_tick(&c);
+    struct region_err err;
+    struct region_ctx ctx = {2, 0, 0};
+    assert_int_equal(region_merge_prepare(c.st[1].s, &ctx, 1, mw_done, NULL,
+                                          &err),
+                     REGION_ESERVER_BUSY);
+    assert_non_null(strstr(err.msg, "store 3 is not in step (silent)"));
+    cl_isolate(&c, 3, false);
+    assert_int_equal(prepare_when_ready(&c, 1, 2, 1), 0);
+    assert_int_equal(commit_when_ready(&c, 1, 2), 0);
+    for (int t = 0; t < 5; t++)
+        cl_tick(&c);
+    check_merged(&c, 3);
     cl_destroy(&c);
 }
 
@@ -631,6 +697,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(merge_success),
         cmocka_unit_test(merge_with_lagging_replica),
+        cmocka_unit_test(prepare_waits_for_replicas_in_step),
+        cmocka_unit_test(prepare_refused_over_a_silent_replica),
         cmocka_unit_test(merge_catches_up_from_local_log),
         cmocka_unit_test(merge_across_restarts),
         cmocka_unit_test(union_by_snapshot_drops_source),

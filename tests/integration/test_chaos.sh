@@ -17,58 +17,25 @@
 # again) under a second workload, which must see no error other than
 # reconnects (and commits the server reports rolled back, retried).
 # `make chaos` runs it with CHAOS_SECONDS=600 CHAOS_ROLLING=1.
+#
+# CHAOS_MERGE=1 turns region merge on (off by default): pdd schedules
+# every 300 ms with no wait after a split (split-merge-interval-ms 0) and
+# kvd splits after 16 KiB of writes, so regions split and merge all the
+# time under the workload and the kills. The run must see merges commit
+# and splits happen; after the workload stops the regions must merge down
+# to one on every store, as pdd sees it too.
 . "$(dirname "$0")/lib.sh"
 
 CHAOS_SECONDS=${CHAOS_SECONDS:-25}
 CHAOS_ROLLING=${CHAOS_ROLLING:-0}
+CHAOS_MERGE=${CHAOS_MERGE:-0}
 t_pick_base 22400 23380
-BASE=$T_BASE
-port() { echo $((BASE + $1)); }
-PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
-PDS="127.0.0.1:$(port 11),127.0.0.1:$(port 12),127.0.0.1:$(port 13)"
-MEMBERS="pd1=127.0.0.1:$(port 11),pd2=127.0.0.1:$(port 12),pd3=127.0.0.1:$(port 13)"
-PDCTL=("$BIN/pdctl" "--pd=$PDS" --timeout=20000)
-SQL1=$(port 15)
-SQL2=$(port 16)
-declare -A PID
-
-start_pdd() {
-    "$BIN/pdd" --name="pd$1" --listen="127.0.0.1:$(port $((10 + $1)))" \
-        --initial-members="$MEMBERS" --data-dir="$T_TMP/pd$1" \
-        --log.file="$T_TMP/pd$1.log" --raft.tick=50ms &
-    PID[pd$1]=$!
-    T_PIDS+=("$!")
-}
-start_kvd() {
-    "$BIN/kvd" --data-dir="$T_TMP/kvd$1" --store-id="$1" \
-        --listen="127.0.0.1:$(port "$1")" --peers="$PEERS" \
-        --raft.tick-interval=50ms --pd="$PDS" --pd.heartbeat-interval=500ms \
-        --split.region-size=64KiB --log.file="$T_TMP/kvd$1.log" &
-    PID[kvd$1]=$!
-    T_PIDS+=("$!")
-}
-start_sqld() { # 1 or 2
-    local p=$SQL1
-    [ "$1" = 2 ] && p=$SQL2
-    "$BIN/sqld" --data-dir="$T_TMP/sqld$1" --log.file="$T_TMP/sqld$1.log" \
-        --listen="127.0.0.1:$p" --store=cluster --pd="$PDS" ${CHAOS_SQLD_ARGS:-} &
-    PID[sqld$1]=$!
-    T_PIDS+=("$!")
-}
-kill9() { # name
-    kill -9 "${PID[$1]}" 2>/dev/null
-    wait "${PID[$1]}" 2>/dev/null
-}
-stop() { # name: SIGTERM, and wait
-    kill -TERM "${PID[$1]}" 2>/dev/null
-    t_wait_exit "${PID[$1]}" 60 || { t_fail "$1 did not stop"; kill9 "$1"; }
-}
-stores_up() { "${PDCTL[@]}" store 2>/dev/null | grep -c ' state up '; }
-sql_ready() { # port
-    mariadb-admin -h 127.0.0.1 -P "$1" -u root --connect-timeout=5 ping 2>/dev/null |
-        grep -q alive && echo yes
-}
-pd_leader() { "${PDCTL[@]}" member 2>/dev/null | sed -n 's/^member \([0-9]*\) name .* leader$/\1/p'; }
+if [ "$CHAOS_MERGE" = 1 ]; then
+    # pdd schedules every 300 ms; regions split after 16 KiB of writes
+    CHAOS_PD_ARGS="--schedule-interval=300ms ${CHAOS_PD_ARGS:-}"
+    CHAOS_SPLIT_SIZE=16KiB
+fi
+. "$(dirname "$0")/chaos_cluster.sh"
 acked() { cat "$T_TMP/bank.progress$1" 2>/dev/null || echo 0; }
 # progress SUFFIX N SECONDS: the workload acknowledges N more transfers
 progress() {
@@ -96,11 +63,7 @@ stat() { # run, key
 }
 
 t_case "the cluster starts: 3 pdd, 3 kvd, 2 sqld"
-for i in 1 2 3; do start_pdd "$i"; done
-for i in 1 2 3; do start_kvd "$i"; done
-got=$(t_wait_output 3 90 stores_up) || t_fail "stores up: '$got'"
-start_sqld 1
-got=$(t_wait_output yes 60 sql_ready "$SQL1") || t_fail "sqld 1: $got"
+start_cluster
 # the second sqld starts after the tables exist: a sqld does not yet see
 # DDL another sqld made after it read the catalog
 /usr/bin/python3 "$(dirname "$0")/chaos_bank.py" --ports="$SQL1" \
@@ -108,6 +71,15 @@ got=$(t_wait_output yes 60 sql_ready "$SQL1") || t_fail "sqld 1: $got"
     t_fail "setup: $(cat "$T_TMP/setup.out")"
 start_sqld 2
 got=$(t_wait_output yes 60 sql_ready "$SQL2") || t_fail "sqld 2: $got"
+
+if [ "$CHAOS_MERGE" = 1 ]; then
+    t_case "merge on: no wait after a split, small regions merge"
+    for kv in "split-merge-interval-ms 0" "merge-max-size 65536" \
+        "merge-max-keys 2000"; do
+        # shellcheck disable=SC2086
+        t_expect_eq "config set $kv" "$("${PDCTL[@]}" config set $kv 2>&1)" ok
+    done
+fi
 
 t_case "the bank workload gets going on both sqld"
 workload 0
@@ -151,17 +123,27 @@ sed 's/^/    /' "$T_TMP/bank0.out"
 t_expect_grep "bank outcome" "BANK OK" "$T_TMP/bank0.out"
 echo "    $round round(s) in $((SECONDS - T0)) s"
 
+if [ "$CHAOS_MERGE" = 1 ]; then
+    t_case "merge: regions merged and split under the kills"
+    n_merged=$(cat "$T_TMP"/kvd[1-3].log | grep -c 'merge: region [0-9]* merged')
+    n_split=$(cat "$T_TMP"/kvd[1-3].log | grep -c 'split: region [0-9]* takes')
+    echo "    $n_merged merge commits and $n_split split applies logged"
+    [ "$n_merged" -ge 1 ] || t_fail "no merge committed"
+    [ "$n_split" -ge 1 ] || t_fail "no split"
+    t_case "merge: with the workload stopped, one region on every store"
+    got=$(t_wait_output 1 300 region_count) ||
+        t_fail "regions in pdd: $got: $("${PDCTL[@]}" region 2>&1)"
+    got=$(t_wait_output "1 1 1" 300 store_regions) ||
+        t_fail "regions per store: $got"
+fi
+
 if [ "$CHAOS_ROLLING" = 1 ]; then
     t_case "rolling restart of every daemon: no error but reconnects"
     workload 1
     got=$(progress .1 20 90) || t_fail "no progress: $got"
     for d in pd1 pd2 pd3 kvd1 kvd2 kvd3 sqld1 sqld2; do
         stop "$d"
-        case $d in
-        pd*) start_pdd "${d#pd}" ;;
-        kvd*) start_kvd "${d#kvd}" ;;
-        sqld*) start_sqld "${d#sqld}" ;;
-        esac
+        start "$d"
         case $d in
         kvd*) got=$(t_wait_output 3 120 stores_up) || t_fail "stores up: '$got'" ;;
         esac

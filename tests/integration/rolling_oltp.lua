@@ -1,0 +1,82 @@
+-- rolling_oltp.lua: sysbench 1.0's oltp_read_write, its transactions and
+-- statements unchanged, for test_rolling_sysbench.sh (a helper, not a
+-- suite). Three additions:
+--  * each thread draws row ids (sysbench.rand.default, oltp_common's
+--    get_id) only from its own residue class modulo --threads, so no two
+--    threads ever write one row: stock, two transactions updating one row
+--    end in 1213 at COMMIT in sqld's optimistic mode (a conflict of the
+--    workload, not of a restart), and then sysbench stops;
+--  * a thread ends its run before starting a transaction once the file
+--    named by $SB_STOP_FILE exists (sysbench's event loop stops a thread
+--    whose event() returns true), so the run lasts as long as the
+--    restarts;
+--  * a lost connection (2013, 2006, 2011, 2055) restarts the transaction
+--    on a new connection (sysbench.hooks.sql_error_ignorable) to the next
+--    sqld that answers (--mysql-port's list, round robin), within 120 s,
+--    and is printed "LOST <errno> <message>"; every other error stays
+--    fatal. sysbench 1.0.20's own reconnect (--mysql-ignore-errors) does
+--    mysql_close and then mysql_real_connect on the same MYSQL handle,
+--    which crashes libmariadb 3 (mysql_optionsv: a use after free), so
+--    the script gives --mysql-ignore-errors nothing to ignore.
+require("oltp_read_write")
+
+local stop_file = os.getenv("SB_STOP_FILE")
+local rw_thread_init = thread_init
+
+function thread_init()
+   rw_thread_init()
+   local draw = sysbench.rand.default
+   local tid = sysbench.tid
+   local nt = sysbench.opt.threads
+   -- ids lo + tid, lo + tid + nt, ... up to hi (tables hold >= nt rows)
+   sysbench.rand.default = function(lo, hi)
+      local n = math.floor((hi - lo - tid) / nt)
+      return lo + tid + nt * draw(0, n)
+   end
+end
+
+local rw_event = event
+
+function event(thread_id)
+   if stop_file then
+      local f = io.open(stop_file, "r")
+      if f then
+         f:close()
+         return true
+      end
+   end
+   rw_event(thread_id)
+end
+
+local LOST = {[2013] = true, [2006] = true, [2011] = true, [2055] = true}
+local ffi = require("ffi")
+pcall(ffi.cdef, "int usleep(unsigned int usec);")
+
+function sysbench.hooks.sql_error_ignorable(err)
+   return LOST[err.sql_errno] == true
+end
+
+local function reconnect()
+   local deadline = os.time() + 120
+   while true do
+      local ok, c = pcall(drv.connect, drv)
+      if ok then
+         return c
+      end
+      if os.time() > deadline then
+         error("no sqld took a connection in 120 s: " .. tostring(c))
+      end
+      ffi.C.usleep(100000)
+   end
+end
+
+function sysbench.hooks.before_restart_event(err)
+   io.stderr:write(string.format("LOST %d %s\n", err.sql_errno,
+                                 tostring(err.sql_errmsg)))
+   if LOST[err.sql_errno] then
+      close_statements()
+      con:disconnect()
+      con = reconnect()
+      prepare_statements()
+   end
+end
