@@ -71,6 +71,7 @@ struct mvcc_txn
                               prewrite threads renew it) */
     mvcc_commit_renew_fn renew; /* renews the deadline, or NULL */
     void *renew_ctx;       /* its context */
+    uint64_t begun_ms;     /* monotonic ms when start_ts was taken */
 };
 
 /* A pessimistic transaction holds locks between statements, for as long
@@ -119,12 +120,26 @@ void mvcc_client_destroy(struct mvcc_client *c)
     mvcc__free(c);
 }
 
+static uint64_t now_ms(void);
+
+/* The TTL for a lock written now. A reader finds a lock expired once its
+ * clock passes start_ts's time plus the TTL, so a lock written late in a
+ * long transaction (a prewrite 3 s after BEGIN) would be born expired and
+ * any reader could roll the transaction back: the time gone since start_ts
+ * is added, as TiKV's client does. */
+static uint64_t lock_ttl_now(const struct mvcc_txn *t)
+{
+    uint64_t now = now_ms();
+    return t->c->o.lock_ttl + (now > t->begun_ms ? now - t->begun_ms : 0);
+}
+
 int mvcc_txn_begin(struct mvcc_client *c, struct mvcc_txn **out)
 {
     struct mvcc_txn *t = mvcc__calloc(1, sizeof *t);
     if (t == NULL)
         return -ENOMEM;
     t->c = c;
+    t->begun_ms = now_ms();
     int rc = c->o.tso(c->o.tso_ctx, &t->start_ts);
     if (rc != 0) {
         mvcc__free(t);
@@ -1283,7 +1298,7 @@ static int lock_group_try(struct mvcc_txn *t, uint64_t shard,
         req.primary_len = t->primary_len;
         req.start_ts = t->start_ts;
         req.for_update_ts = fut;
-        req.lock_ttl = c->o.lock_ttl;
+        req.lock_ttl = lock_ttl_now(t);
         req.wait_timeout_ms = wait_ms;
         req.return_values = return_values;
         req.interrupt = t->interrupt;
@@ -1610,7 +1625,7 @@ static int prewrite_group(struct group *g)
     req.primary_len = t->primary ? t->primary_len : t->muts[0].klen;
     req.for_update_ts = t->for_update_ts;
     req.start_ts = t->start_ts;
-    req.lock_ttl = c->o.lock_ttl;
+    req.lock_ttl = lock_ttl_now(t);
     req.txn_size = t->n;
     req.min_commit_ts = t->start_ts + 1;
     req.use_async_commit = g->async;
