@@ -365,6 +365,38 @@ static void f07_strict_update_where(void **state)
     Q(&c, "DROP TABLE f07", "OK 0 0 0");
 }
 
+/* F7 (division by zero): a division by zero while a DELETE's WHERE is
+ * read is a warning (MySQL's strict mode makes it an error only for
+ * what INSERT and UPDATE store); in an UPDATE it is the statement's
+ * error where MariaDB reads the WHERE in its write pass (as any warning
+ * there, f07_strict_update_where), a warning where it collects the rows
+ * first. Answers checked against MariaDB 10.11. */
+static void f07_division_by_zero_in_dml_where(void **state)
+{
+    (void)state;
+    Q(&c, "SET sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO'",
+      "OK 0 0 0");
+    Q(&c, "CREATE TABLE f07d (id INT PRIMARY KEY, c FLOAT NOT NULL, "
+          "i INT NOT NULL)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f07d VALUES (1, 0, 0)", "OK 1 0 0");
+    Q(&c, "DELETE FROM f07d WHERE c >= (c MOD 0)", "OK 0 0 1");
+    Q(&c, "DELETE FROM f07d WHERE (0.5 DIV c) <> 3", "OK 0 0 1");
+    Q(&c, "SHOW WARNINGS", "Warning|1365|Division by 0");
+    Q(&c, "DELETE f07d FROM f07d, (SELECT 1 AS one) AS z WHERE (id DIV i) > 1",
+      "OK 0 0 1");
+    Q(&c, "UPDATE f07d SET i = i + 1 WHERE (id DIV i) < 1",
+      "ERR 1365 Division by 0");
+    Q(&c, "UPDATE f07d, (SELECT 1 AS one) AS z SET i = 2 WHERE (id / i) < 1",
+      "ERR 1365 Division by 0");
+    Q(&c, "UPDATE f07d SET id = id WHERE (id DIV i) < 1", "OK 0 0 1");
+    Q(&c, "UPDATE f07d SET i = 1 DIV 0 WHERE id = 1",
+      "ERR 1365 Division by 0");
+    Q(&c, "SELECT id, c, i FROM f07d", "1|0|0");
+    Q(&c, "SET sql_mode = DEFAULT", "OK 0 0 0");
+    Q(&c, "DROP TABLE f07d", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +412,7 @@ int main(void)
         cmocka_unit_test(f15_number_against_temporal),
         cmocka_unit_test(string_against_integer_is_decimal),
         cmocka_unit_test(f07_strict_update_where),
+        cmocka_unit_test(f07_division_by_zero_in_dml_where),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
