@@ -881,6 +881,8 @@ static int compile(struct sql_arena *a, const struct ast_expr *x,
                 vt = SQL_VT_INT;
             else if (vt_is_temporal(vt))
                 vt = c->type.dec > 0 ? SQL_VT_DECIMAL : SQL_VT_INT;
+            if (vt == SQL_VT_INT && sql__neg_widens(c, a))
+                vt = SQL_VT_DECIMAL;
             e->vt = (uint8_t)vt;
             sql__ftype_of_vt(&e->type, vt, 0, dec_of(c));
             /* MySQL writes a negation as -(operand). */
@@ -1558,6 +1560,13 @@ static int eval_neg(const struct sql_expr *e, struct sql_eval *ev,
     }
     if ((rc = numeric_operand(ev, &x)) != 0)
         return rc;
+    if (e->vt == SQL_VT_DECIMAL &&
+        (x.vt == SQL_VT_INT || x.vt == SQL_VT_UINT)) { /* sql__neg_widens */
+        struct sql_dec d;
+        sql__to_dec(ev, &x, &d);
+        x.vt = SQL_VT_DECIMAL;
+        x.v.dec = d;
+    }
     switch (x.vt) {
     case SQL_VT_INT:
         if (x.v.i == INT64_MIN)

@@ -397,6 +397,51 @@ static void f07_division_by_zero_in_dml_where(void **state)
     Q(&c, "DROP TABLE f07d", "OK 0 0 0");
 }
 
+/* F16 (and F4's rest): ROUND(x, -n) of a LONGLONG-typed integer (a BIGINT
+ * column, CAST AS SIGNED, a sum of INTs, COUNT, a 10-digit literal ...)
+ * is DECIMAL, since it may carry past the type; of a narrower one it
+ * stays an integer, as with n >= 0 and TRUNCATE. The negation of a
+ * negative constant that is no literal is DECIMAL. CEIL/FLOOR of a
+ * DECIMAL is BIGINT below 19 integer digits, counting one for a
+ * fraction. Type classes as MariaDB 10.11 reports them (its
+ * --column-type-info); a view's columns show them here. */
+static void f16_round_to_tens_and_negation_typing(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f16 (b BIGINT, u BIGINT UNSIGNED, i INT, t TINYINT, "
+          "d2 DECIMAL(5,2), a DECIMAL(20,2), g DECIMAL(14,3), h DECIMAL(7,6))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f16 VALUES (9223372036854775807, 18446744073709551615, "
+          "2147483647, 127, 999.99, 1.5, 1, 1)",
+      "OK 1 0 0");
+    Q(&c, "SELECT ROUND(b, -1), ROUND(u, -1), ROUND(i, -1), ROUND(t, -1), "
+          "ROUND(9223372036854775807, -1), TRUNCATE(b, -1), ROUND(b, 2) "
+          "FROM f16",
+      "9223372036854775810|18446744073709551620|2147483650|130|"
+      "9223372036854775810|9223372036854775800|9223372036854775807");
+    Q(&c, "CREATE VIEW f16v AS SELECT ROUND(b, -1) c1, ROUND(i, -1) c2, "
+          "ROUND(ROUND(i, -1), -1) c3, ROUND(i + t, -1) c4, "
+          "ROUND(t * t, -1) c5, ROUND(CAST(i AS SIGNED), -1) c6, "
+          "ROUND(LENGTH('ab'), -1) c7, ROUND(1234567890, -1) c8, "
+          "ROUND(123456789, -1) c9, ROUND(COALESCE(i, t), -1) c10, "
+          "ROUND(IF(i, i, b), -1) c11, -(10 * -1) c12, -(-5) c13, "
+          "-(NULLIF(-1, 10)) c14, -(i - 10) c15, CEIL(2 / 1) c16, "
+          "CEIL(g / h) c17, CEIL(a) c18, CEIL(TRUNCATE(a, -1)) c19, "
+          "FLOOR(3 MOD -2.25) c20, ROUND(FLOOR(d2 * 1000000000), -1) c21 "
+          "FROM f16",
+      "OK 0 0 0");
+    Q(&c, "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
+          "WHERE TABLE_NAME = 'f16v' ORDER BY ORDINAL_POSITION",
+      "c1|decimal\nc2|bigint\nc3|decimal\nc4|decimal\nc5|bigint\n"
+      "c6|decimal\nc7|bigint\nc8|decimal\nc9|bigint\nc10|bigint\n"
+      "c11|decimal\nc12|decimal\nc13|bigint\nc14|decimal\nc15|bigint\n"
+      "c16|bigint\nc17|bigint\nc18|decimal\nc19|bigint\nc20|bigint\n"
+      "c21|decimal");
+    Q(&c, "SELECT c12, c13, c14, c16, c19 FROM f16v", "10|5|1|2|0");
+    Q(&c, "DROP VIEW f16v", "OK 0 0 0");
+    Q(&c, "DROP TABLE f16", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +458,7 @@ int main(void)
         cmocka_unit_test(string_against_integer_is_decimal),
         cmocka_unit_test(f07_strict_update_where),
         cmocka_unit_test(f07_division_by_zero_in_dml_where),
+        cmocka_unit_test(f16_round_to_tens_and_negation_typing),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
