@@ -1757,7 +1757,8 @@ static int truth_of(const struct sql_expr *e, int i, struct sql_eval *ev,
  * raised), and a constant's error is raised first. Only constants are
  * evaluated here. */
 static int const_decides(const struct sql_expr *e, struct sql_eval *ev,
-                         const struct sql_datum *row, bool *decided, int *t)
+                         const struct sql_datum *row, bool *decided, int *t,
+                         bool null_false)
 {
     *decided = false;
     if (e->is_const) {
@@ -1765,7 +1766,7 @@ static int const_decides(const struct sql_expr *e, struct sql_eval *ev,
         int rc = eval(e, ev, row, &v);
         if (rc != 0 || v.vt == SQL_VT_NULL) {
             *decided = rc == 0;
-            *t = -1;
+            *t = null_false ? 0 : -1;
             return rc;
         }
         bool b;
@@ -1782,7 +1783,7 @@ static int const_decides(const struct sql_expr *e, struct sql_eval *ev,
         if (!a->is_const && a->op != EX_AND && a->op != EX_OR)
             continue;
         bool d;
-        int ta, rc = const_decides(a, ev, row, &d, &ta);
+        int ta, rc = const_decides(a, ev, row, &d, &ta, null_false);
         if (rc != 0)
             return rc;
         if (d && ta == want) {
@@ -1801,7 +1802,7 @@ static int eval_logic(const struct sql_expr *e, struct sql_eval *ev,
     bool any_null = false;
     if (e->op != EX_XOR && !e->is_const) {
         bool d;
-        int t, rc = const_decides(e, ev, row, &d, &t);
+        int t, rc = const_decides(e, ev, row, &d, &t, false);
         if (rc != 0)
             return rc;
         if (d && t >= 0) {
@@ -2333,9 +2334,11 @@ int sql__expr_eval_bool(const struct sql_expr *e, struct sql_eval *ev,
          * TRUE, NULL included (MySQL's abort_on_null for top-level
          * items): the row is dropped either way, and the conjuncts after
          * it are not read (their warnings are not raised). Constants
-         * that decide it are seen first (const_decides). */
+         * that decide it are seen first (const_decides); as a condition
+         * a NULL one decides it too (MariaDB's WHERE drops an AND with a
+         * NULL constant as impossible before reading: F12). */
         bool d;
-        int rc = const_decides(e, ev, row, &d, truth);
+        int rc = const_decides(e, ev, row, &d, truth, true);
         if (rc != 0 || (d && *truth == 0))
             return rc;
         for (int i = 0; i < e->nargs; i++) {

@@ -442,6 +442,27 @@ static void f16_round_to_tens_and_negation_typing(void **state)
     Q(&c, "DROP TABLE f16", "OK 0 0 0");
 }
 
+/* F12 (a NULL constant): a condition's AND with a constant that is NULL
+ * is never true, and MariaDB drops it before reading a row, so its other
+ * conjuncts are never evaluated (no 1690 from b * b). In the select list
+ * the AND is evaluated. Answers checked against MariaDB 10.11. */
+static void f12_null_constant_decides_where(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f12n (id INT PRIMARY KEY, b BIGINT NOT NULL)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f12n VALUES (1, -9223372036854775808)", "OK 1 0 0");
+    Q(&c, "SELECT id FROM f12n WHERE (b * b > 0 AND 1 = NULL)", "");
+    Q(&c, "SELECT id FROM f12n WHERE (b * b > 0 AND NULL)", "");
+    Q(&c, "SELECT id FROM f12n WHERE b * b > 0 AND (1 DIV NULL) < 0.5", "");
+    Q(&c, "DELETE FROM f12n WHERE b * b > 0 AND NULL", "OK 0 0 0");
+    Q(&c, "SELECT id FROM f12n WHERE (b * b > 0 OR NULL)",
+      "ERR 1690 BIGINT value is out of range in '(b * b)'");
+    Q(&c, "SELECT (b * b > 0 AND NULL) FROM f12n",
+      "ERR 1690 BIGINT value is out of range in '(b * b)'");
+    Q(&c, "DROP TABLE f12n", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -459,6 +480,7 @@ int main(void)
         cmocka_unit_test(f07_strict_update_where),
         cmocka_unit_test(f07_division_by_zero_in_dml_where),
         cmocka_unit_test(f16_round_to_tens_and_negation_typing),
+        cmocka_unit_test(f12_null_constant_decides_where),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
