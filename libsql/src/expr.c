@@ -1795,6 +1795,26 @@ static int const_decides(const struct sql_expr *e, struct sql_eval *ev,
     return 0;
 }
 
+int sql__expr_const_conds(const struct sql_expr *e, struct sql_eval *ev)
+{
+    if (e->is_const) {
+        struct sql_eval_env quiet = *ev->env;
+        struct sql_eval q = *ev;
+        struct sql_datum v;
+        quiet.warn = NULL; /* raised again where the rows read it */
+        q.env = &quiet;
+        return eval(e, &q, NULL, &v);
+    }
+    if (e->op != EX_AND && e->op != EX_OR)
+        return 0;
+    for (int i = 0; i < e->nargs; i++) {
+        int rc = sql__expr_const_conds(e->args[i], ev);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int eval_logic(const struct sql_expr *e, struct sql_eval *ev,
                       const struct sql_datum *row, struct sql_datum *out)
 {

@@ -463,6 +463,31 @@ static void f12_null_constant_decides_where(void **state)
     Q(&c, "DROP TABLE f12n", "OK 0 0 0");
 }
 
+/* F12 (constant conditions): a condition that is constant, alone or as a
+ * member of the WHERE's AND/OR tree, is evaluated before any row is read,
+ * so its overflow is the statement's error over an empty table too
+ * (MariaDB folds it while optimizing); a constant operand of a
+ * comparison with a column is not (no row, no error). Answers checked
+ * against MariaDB 10.11. */
+static void f12_constant_condition_on_empty_table(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f12e (id INT PRIMARY KEY, c BIGINT)", "OK 0 0 0");
+    Q(&c, "DELETE FROM f12e WHERE (10 + 9223372036854775807) = 0",
+      "ERR 1690 BIGINT value is out of range in "
+      "'(10 + 9223372036854775807)'");
+    Q(&c, "SELECT id FROM f12e WHERE c > 1 OR 1 > (9223372036854775807 - -1)",
+      "ERR 1690 BIGINT value is out of range in "
+      "'(9223372036854775807 - -1)'");
+    Q(&c, "UPDATE f12e SET c = 1 WHERE c > 1 AND "
+          "(10 + 9223372036854775807) = 0",
+      "ERR 1690 BIGINT value is out of range in "
+      "'(10 + 9223372036854775807)'");
+    Q(&c, "SELECT id FROM f12e WHERE c > (10 + 9223372036854775807)", "");
+    Q(&c, "SELECT (10 + 9223372036854775807) FROM f12e", "");
+    Q(&c, "DROP TABLE f12e", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -481,6 +506,7 @@ int main(void)
         cmocka_unit_test(f07_division_by_zero_in_dml_where),
         cmocka_unit_test(f16_round_to_tens_and_negation_typing),
         cmocka_unit_test(f12_null_constant_decides_where),
+        cmocka_unit_test(f12_constant_condition_on_empty_table),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
