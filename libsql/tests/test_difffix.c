@@ -488,6 +488,37 @@ static void f12_constant_condition_on_empty_table(void **state)
     Q(&c, "DROP TABLE f12e", "OK 0 0 0");
 }
 
+/* F8/F12 (top-N): the select list is computed for the rows ORDER BY ..
+ * LIMIT/OFFSET returns only, so an item that overflows on a row the
+ * top-N drops is no error; an item that is also the sort key is computed
+ * for every row (and shown as sorted). Answers checked against MariaDB
+ * 10.11. */
+static void f08_select_list_after_top_n(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f08t (c3 TEXT NOT NULL, c4 BIGINT NOT NULL, "
+          "c5 VARCHAR(1) NOT NULL, PRIMARY KEY (c5))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f08t VALUES ('it''s', 9223372036854775807, 'A'), "
+          "('A', -1, '_'), ('a', 244, 'e'), ('  lead', -9223372036854775807, "
+          "'x')",
+      "OK 4 0 0");
+    Q(&c, "SELECT (c4 * LOCATE('a', c3)) FROM f08t ORDER BY c4, c5 "
+          "LIMIT 7 OFFSET 3",
+      "0");
+    Q(&c, "SELECT c5, (c4 * LOCATE('a', c3)) FROM f08t ORDER BY c4 DESC, c5 "
+          "LIMIT 1 OFFSET 1",
+      "e|244");
+    Q(&c, "SELECT (c4 * LOCATE('a', c3)) FROM f08t ORDER BY c4, c5 LIMIT 2",
+      "ERR 1690 BIGINT value is out of range in '(c4 * LOCATE('a', c3))'");
+    Q(&c, "SELECT (c4 * LOCATE('a', c3)) x FROM f08t ORDER BY x LIMIT 1",
+      "ERR 1690 BIGINT value is out of range in '(c4 * LOCATE('a', c3))'");
+    Q(&c, "SELECT c4 + 1 AS k, c5 FROM f08t WHERE c4 < 1000 "
+          "ORDER BY k DESC, c5 LIMIT 2",
+      "245|e\n0|_");
+    Q(&c, "DROP TABLE f08t", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -507,6 +538,7 @@ int main(void)
         cmocka_unit_test(f16_round_to_tens_and_negation_typing),
         cmocka_unit_test(f12_null_constant_decides_where),
         cmocka_unit_test(f12_constant_condition_on_empty_table),
+        cmocka_unit_test(f08_select_list_after_top_n),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
