@@ -175,7 +175,17 @@ static int cast_char(const struct sql_expr *e, struct sql_eval *ev,
 {
     const char *p;
     size_t n;
-    int rc = sql__to_str(ev, v, &p, &n);
+    const struct sql_ftype *at = &e->args[0]->type;
+    int rc;
+    if (v->vt == SQL_VT_DOUBLE && at->dec >= 0 && at->dec < 31 &&
+        (at->tp == SQL_TYPE_DOUBLE || at->tp == SQL_TYPE_FLOAT) &&
+        fabs(v->v.d) < 1e15)
+        /* a double with fixed decimals (ROUND(f, 3)) as it is shown:
+         * '0.000' (MariaDB; difftest F28); past 15 integer digits as
+         * before */
+        rc = sql__datum_text(v, at, ev->arena, &p, &n);
+    else
+        rc = sql__to_str(ev, v, &p, &n);
     if (rc != 0)
         return rc;
     uint16_t coll = e->cast.coll;

@@ -519,6 +519,21 @@ static void f08_select_list_after_top_n(void **state)
     Q(&c, "DROP TABLE f08t", "OK 0 0 0");
 }
 
+/* F28 (fixed decimals): CAST(x AS CHAR) of a FLOAT/DOUBLE expression with
+ * fixed decimals (ROUND(f, 3), TRUNCATE(d, 2), a FLOAT(7,3) column)
+ * shows them, as the column would. MariaDB 10.11's answers. */
+static void f28_cast_fixed_decimals_as_char(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f28 (f FLOAT, d DOUBLE, g FLOAT(7,3))", "OK 0 0 0");
+    Q(&c, "INSERT INTO f28 VALUES (0.0001, 926.5, 1.5)", "OK 1 0 0");
+    Q(&c, "SELECT CAST(ROUND(f, 3) AS CHAR), CAST(TRUNCATE(d, 2) AS CHAR), "
+          "CAST(g AS CHAR), CAST(ROUND(d, 0) AS CHAR), CAST(d * 2 AS CHAR), "
+          "CAST(ROUND(d, -1) AS CHAR) FROM f28",
+      "0.000|926.50|1.500|926|1853|930");
+    Q(&c, "DROP TABLE f28", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -539,6 +554,7 @@ int main(void)
         cmocka_unit_test(f12_null_constant_decides_where),
         cmocka_unit_test(f12_constant_condition_on_empty_table),
         cmocka_unit_test(f08_select_list_after_top_n),
+        cmocka_unit_test(f28_cast_fixed_decimals_as_char),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
