@@ -534,6 +534,27 @@ static void f28_cast_fixed_decimals_as_char(void **state)
     Q(&c, "DROP TABLE f28", "OK 0 0 0");
 }
 
+/* F10 (MIN/MAX): MIN/MAX of a FLOAT column is a FLOAT, of a FLOAT
+ * expression (LEAST, NULLIF, IF, COALESCE over FLOATs) a DOUBLE holding
+ * the float's value, as MariaDB 10.11 keeps it. */
+static void f10_min_max_of_float_expression(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f10 (f FLOAT, g FLOAT, i INT)", "OK 0 0 0");
+    Q(&c, "INSERT INTO f10 VALUES (0.1, 2.5, 1)", "OK 1 0 0");
+    Q(&c, "SELECT MIN(f), MIN(LEAST(f, g)), MAX(IF(i, f, g)), "
+          "MIN(COALESCE(f, g)) FROM f10",
+      "0.1|0.10000000149011612|0.10000000149011612|0.10000000149011612");
+    Q(&c, "CREATE VIEW f10v AS SELECT MIN(f) a, MAX(NULLIF(f, 2)) b, "
+          "LEAST(f, g) c FROM f10 GROUP BY f, g",
+      "OK 0 0 0");
+    Q(&c, "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
+          "WHERE TABLE_NAME = 'f10v' ORDER BY ORDINAL_POSITION",
+      "a|float\nb|double\nc|float");
+    Q(&c, "DROP VIEW f10v", "OK 0 0 0");
+    Q(&c, "DROP TABLE f10", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -555,6 +576,7 @@ int main(void)
         cmocka_unit_test(f12_constant_condition_on_empty_table),
         cmocka_unit_test(f08_select_list_after_top_n),
         cmocka_unit_test(f28_cast_fixed_decimals_as_char),
+        cmocka_unit_test(f10_min_max_of_float_expression),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
