@@ -1443,7 +1443,10 @@ int sql__eval_arith(const struct sql_expr *e, struct sql_eval *ev,
         (rc = numeric_operand(ev, &y)) != 0)
         return rc;
     int op = e->sub;
-    if (x.vt == SQL_VT_DOUBLE || y.vt == SQL_VT_DOUBLE) {
+    /* DIV divides as DECIMAL when an operand is not an integer (MySQL's
+     * Item_func_int_div): 9223372036854775807 DIV 1e2 keeps its digits */
+    bool dbl = x.vt == SQL_VT_DOUBLE || y.vt == SQL_VT_DOUBLE;
+    if (dbl && op != AST_OP_INTDIV) {
         double a, b, r;
         sql__to_double(ev, &x, &a);
         sql__to_double(ev, &y, &b);
@@ -1467,21 +1470,6 @@ int sql__eval_arith(const struct sql_expr *e, struct sql_eval *ev,
                 return sql__div_zero(ev, out);
             r = fmod(a, b);
             break;
-        case AST_OP_INTDIV: {
-            if (b == 0)
-                return sql__div_zero(ev, out);
-            double q = trunc(a / b);
-            bool uns = e->vt == SQL_VT_UINT;
-            if (uns ? (q < 0 || q >= 18446744073709551616.0)
-                    : (q < -9223372036854775808.0 ||
-                       q >= 9223372036854775808.0))
-                return out_of_range(ev, e, uns);
-            if (uns)
-                sql__datum_uint(out, (uint64_t)q);
-            else
-                sql__datum_int(out, (int64_t)q);
-            return 0;
-        }
         default:
             return SQL_EINTERNAL;
         }
@@ -1493,7 +1481,7 @@ int sql__eval_arith(const struct sql_expr *e, struct sql_eval *ev,
         return 0;
     }
     if (x.vt == SQL_VT_DECIMAL || y.vt == SQL_VT_DECIMAL ||
-        op == AST_OP_DIV) {
+        op == AST_OP_DIV || dbl) {
         struct sql_dec a, b, r;
         sql__to_dec(ev, &x, &a);
         sql__to_dec(ev, &y, &b);

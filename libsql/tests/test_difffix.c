@@ -555,6 +555,20 @@ static void f10_min_max_of_float_expression(void **state)
     Q(&c, "DROP TABLE f10", "OK 0 0 0");
 }
 
+/* F29: DIV with a non-integer operand divides as DECIMAL (MySQL's
+ * Item_func_int_div), so a DOUBLE operand loses no integer digits.
+ * MariaDB 10.11's answers. */
+static void f29_div_with_double_operand(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT 9223372036854775807 DIV 1e2, 18446744073709551615 DIV 1e2, "
+          "9223372036854775807 DIV 1.5e0, -7.5e0 DIV 2, '12' DIV 1e0",
+      "92233720368547758|184467440737095516|6148914691236517204|-3|12");
+    Q(&c, "SELECT 18446744073709551615 DIV 0.5e0",
+      "ERR 1690 BIGINT UNSIGNED value is out of range in "
+      "'(18446744073709551615 DIV 0.5e0)'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -577,6 +591,7 @@ int main(void)
         cmocka_unit_test(f08_select_list_after_top_n),
         cmocka_unit_test(f28_cast_fixed_decimals_as_char),
         cmocka_unit_test(f10_min_max_of_float_expression),
+        cmocka_unit_test(f29_div_with_double_operand),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
