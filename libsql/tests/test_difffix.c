@@ -531,6 +531,15 @@ static void f28_cast_fixed_decimals_as_char(void **state)
           "CAST(g AS CHAR), CAST(ROUND(d, 0) AS CHAR), CAST(d * 2 AS CHAR), "
           "CAST(ROUND(d, -1) AS CHAR) FROM f28",
       "0.000|926.50|1.500|926|1853|930");
+    /* F30: a DOUBLE shows its double digits even when it is exactly a
+     * float; a FLOAT its float digits */
+    Q(&c, "SELECT CAST(18446744073709551614 * 1e2 AS CHAR), CAST(f AS CHAR), "
+          "CAST(CAST(0.1 AS FLOAT) AS CHAR), "
+          "CAST(CAST(0.1 AS FLOAT) + 0 AS CHAR), "
+          "CAST(LEAST(CAST(0.1 AS FLOAT), d) AS CHAR), "
+          "CAST(POW(2, 70) AS CHAR) FROM f28",
+      "1.8446744073709552e21|0.0001|0.1|0.10000000149011612|"
+      "0.10000000149011612|1.1805916207174113e21");
     Q(&c, "DROP TABLE f28", "OK 0 0 0");
 }
 
