@@ -144,9 +144,12 @@ bool sql__int_longlong(const struct sql_expr *x, uint32_t *len)
         (*len)++;
         return by_len(*len);
     }
-    if ((strcmp(x->name, "CEIL") == 0 || strcmp(x->name, "CEILING") == 0 ||
-         strcmp(x->name, "FLOOR") == 0) &&
-        x->nargs > 0 && x->args[0]->vt == SQL_VT_DECIMAL) {
+    bool ceil_floor = strcmp(x->name, "CEIL") == 0 ||
+                      strcmp(x->name, "CEILING") == 0 ||
+                      strcmp(x->name, "FLOOR") == 0;
+    if (ceil_floor && x->nargs > 0 && is_int(x->args[0]))
+        return sql__int_longlong(x->args[0], len); /* the argument's */
+    if (ceil_floor && x->nargs > 0 && x->args[0]->vt == SQL_VT_DECIMAL) {
         int p = sql__int_digits(x->args[0]), d = x->args[0]->type.dec;
         *len = p < 0 ? 21 : (uint32_t)p + (d > 0 && d < 31) + 1;
         return by_len(*len);

@@ -427,7 +427,8 @@ static void f16_round_to_tens_and_negation_typing(void **state)
           "ROUND(IF(i, i, b), -1) c11, -(10 * -1) c12, -(-5) c13, "
           "-(NULLIF(-1, 10)) c14, -(i - 10) c15, CEIL(2 / 1) c16, "
           "CEIL(g / h) c17, CEIL(a) c18, CEIL(TRUNCATE(a, -1)) c19, "
-          "FLOOR(3 MOD -2.25) c20, ROUND(FLOOR(d2 * 1000000000), -1) c21 "
+          "FLOOR(3 MOD -2.25) c20, ROUND(FLOOR(d2 * 1000000000), -1) c21, "
+          "ROUND(FLOOR(-1), -1) c22, ROUND(CEIL(b), -1) c23 "
           "FROM f16",
       "OK 0 0 0");
     Q(&c, "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
@@ -436,7 +437,7 @@ static void f16_round_to_tens_and_negation_typing(void **state)
       "c6|decimal\nc7|bigint\nc8|decimal\nc9|bigint\nc10|bigint\n"
       "c11|decimal\nc12|decimal\nc13|bigint\nc14|decimal\nc15|bigint\n"
       "c16|bigint\nc17|bigint\nc18|decimal\nc19|bigint\nc20|bigint\n"
-      "c21|decimal");
+      "c21|decimal\nc22|bigint\nc23|decimal");
     Q(&c, "SELECT c12, c13, c14, c16, c19 FROM f16v", "10|5|1|2|0");
     Q(&c, "DROP VIEW f16v", "OK 0 0 0");
     Q(&c, "DROP TABLE f16", "OK 0 0 0");
