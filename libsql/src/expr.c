@@ -2334,6 +2334,29 @@ int sql__expr_eval(const struct sql_expr *e, struct sql_eval *ev,
     return eval(e, ev, row, out);
 }
 
+/* `column = constant` or `column = column` of one class (a string
+ * constant for a date): an equality MariaDB propagates (not `<=>`, not
+ * an INT column against 7.5 or '7'). */
+static bool col_eq_const(const struct sql_expr *e)
+{
+    if (e->op != EX_CMP || e->sub != AST_OP_EQ || e->nargs != 2)
+        return false;
+    const struct sql_expr *c = e->args[0], *k = e->args[1];
+    if (c->op != EX_COL) {
+        c = e->args[1];
+        k = e->args[0];
+    }
+    if (c->op != EX_COL || c->idx >= SQL_EXPR_OUTER ||
+        !(k->is_const || (k->op == EX_COL && k->idx < SQL_EXPR_OUTER)))
+        return false;
+    bool cint = c->vt == SQL_VT_INT || c->vt == SQL_VT_UINT;
+    bool kint = k->vt == SQL_VT_INT || k->vt == SQL_VT_UINT;
+    bool ctemp = c->vt == SQL_VT_DATE || c->vt == SQL_VT_DATETIME ||
+                 c->vt == SQL_VT_TIME;
+    return (cint && kint) || (c->vt == k->vt && !cint) ||
+           (ctemp && k->vt == SQL_VT_STRING && k->is_const);
+}
+
 int sql__expr_eval_bool(const struct sql_expr *e, struct sql_eval *ev,
                         const struct sql_datum *row, int *truth)
 {
@@ -2349,11 +2372,17 @@ int sql__expr_eval_bool(const struct sql_expr *e, struct sql_eval *ev,
         int rc = const_decides(e, ev, row, &d, truth, true);
         if (rc != 0 || (d && *truth == 0))
             return rc;
-        for (int i = 0; i < e->nargs; i++) {
-            rc = sql__expr_eval_bool(e->args[i], ev, row, truth);
-            if (rc != 0 || *truth != 1)
-                return rc;
-        }
+        /* `column = constant` conjuncts first (MariaDB evaluates the
+         * equalities it propagates before the rest: `b * b > 0 AND c =
+         * 7` reads no b where c is not 7), then the others in order. */
+        for (int pass = 0; pass < 2; pass++)
+            for (int i = 0; i < e->nargs; i++) {
+                if (col_eq_const(e->args[i]) != (pass == 0))
+                    continue;
+                rc = sql__expr_eval_bool(e->args[i], ev, row, truth);
+                if (rc != 0 || *truth != 1)
+                    return rc;
+            }
         *truth = 1;
         return 0;
     }

@@ -579,6 +579,37 @@ static void f29_div_with_double_operand(void **state)
       "'(18446744073709551615 DIV 0.5e0)'");
 }
 
+/* F12/F24 (equalities first): a condition's AND reads its `column =
+ * constant` and `column = column` conjuncts of one class before the
+ * others, as MariaDB evaluates the equalities it propagates first; `<=>`,
+ * a range, an INT column against 7.5 or '7' keep their place. Answers
+ * checked against MariaDB 10.11. */
+static void f12_equalities_first(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f12q (id INT PRIMARY KEY, b BIGINT NOT NULL, c INT, "
+          "s VARCHAR(5), d DATE)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f12q VALUES (1, -9223372036854775808, 5, 'x', "
+          "'2020-01-01'), (2, 3, 6, 'y', '2020-01-02')",
+      "OK 2 0 0");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c = 7", "");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND 7 = c", "");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND s = 'zz'", "");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND d = '1999-01-01'", "");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c = 6", "2");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c = id", "");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c > 7",
+      "ERR 1690 BIGINT value is out of range in '(b * b)'");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c <=> 7",
+      "ERR 1690 BIGINT value is out of range in '(b * b)'");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c = 7.5",
+      "ERR 1690 BIGINT value is out of range in '(b * b)'");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c = '7'",
+      "ERR 1690 BIGINT value is out of range in '(b * b)'");
+    Q(&c, "DROP TABLE f12q", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -602,6 +633,7 @@ int main(void)
         cmocka_unit_test(f28_cast_fixed_decimals_as_char),
         cmocka_unit_test(f10_min_max_of_float_expression),
         cmocka_unit_test(f29_div_with_double_operand),
+        cmocka_unit_test(f12_equalities_first),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
