@@ -248,6 +248,10 @@ int sql__agg_compile(struct sql_arena *a, const struct ast_expr *e,
                                       SQL_COLFLAG_AUTO_INCREMENT);
         if (kind == AG_ANY_VALUE && (a0->type.flags & SQL_COLFLAG_NOT_NULL))
             g->type.flags |= SQL_COLFLAG_NOT_NULL;
+        if (kind != AG_ANY_VALUE && g->type.tp == SQL_TYPE_FLOAT &&
+            a0->op != EX_COL) /* MariaDB keeps a FLOAT expression's
+                                 MIN/MAX in a DOUBLE (difftest F10) */
+            sql__ftype_of_vt(&g->type, SQL_VT_DOUBLE, 0, -1);
         break;
     case AG_GROUP_CONCAT: {
         uint16_t coll = SQL_COLL_UTF8MB4_GENERAL_CI;

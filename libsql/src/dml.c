@@ -1046,7 +1046,10 @@ int sql__dml_where_strict(struct sql_session *s, size_t before, bool ignore)
     for (size_t i = before; i < s->nwarns; i++) {
         const struct sql_warning *w = &s->warns[i];
         if (strcmp(w->level, "Warning") == 0)
-            return sql__serr(s, w->code, w->code == 1292 ? "22007" : "HY000",
+            return sql__serr(s, w->code,
+                             w->code == 1292   ? "22007"
+                             : w->code == 1365 ? "22012"
+                                               : "HY000",
                              "%s", w->msg);
     }
     return 0;
@@ -1121,9 +1124,13 @@ int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)
     int64_t *hs;
     size_t n;
     size_t nw0 = s->nwarns;
-    if ((rc = matching_rows(&d, up->table, up->where, up->order, up->limit,
-                            &rows, &hs, &n)) != 0 ||
-        (rc = current_rows(&d, up->table, up->where, rows, hs, &n)) != 0 ||
+    d.x.env.flags &= ~SQL_EVAL_DML; /* see sql__dml_where_strict */
+    rc = matching_rows(&d, up->table, up->where, up->order, up->limit, &rows,
+                       &hs, &n);
+    if (rc == 0)
+        rc = current_rows(&d, up->table, up->where, rows, hs, &n);
+    d.x.env.flags |= SQL_EVAL_DML;
+    if (rc != 0 ||
         (rc = sql__dml_where_strict(
              s, nw0,
              up->ignore ||
@@ -1180,10 +1187,12 @@ int sql__dml_delete(struct sql_session *s, const struct ast_stmt *st)
     struct sql_datum *rows;
     int64_t *hs;
     size_t n;
+    d.x.env.flags &= ~SQL_EVAL_DML; /* see sql__dml_where_strict */
     rc = matching_rows(&d, de->table, de->where, de->order, de->limit, &rows,
                        &hs, &n);
     if (rc == 0)
         rc = current_rows(&d, de->table, de->where, rows, hs, &n);
+    d.x.env.flags |= SQL_EVAL_DML;
     for (size_t r = 0; rc == 0 && r < n; r++)
         rc = del_row(&d, rows + r * t->ncols, hs[r]);
     if (rc == 0)

@@ -57,7 +57,11 @@ int sql__dml_update_ok(struct sql_session *s, uint64_t matched,
  * WHERE varchar_col = 0`); notes stay notes, IGNORE keeps warnings, and
  * DELETE keeps them too (MariaDB 10.11), as does an UPDATE that MariaDB
  * reads in a pass before it writes (ORDER BY, a primary key column set:
- * the caller passes ignore then). 0 or SQL_EQUERY. */
+ * the caller passes ignore then). A division by zero in the WHERE is
+ * one of those warnings (the callers read the WHERE without
+ * SQL_EVAL_DML): MySQL's strict mode makes it an error for what INSERT
+ * and UPDATE store, and MariaDB's DELETE keeps it a warning. 0 or
+ * SQL_EQUERY. */
 int sql__dml_where_strict(struct sql_session *s, size_t before, bool ignore);
 
 /* Multi-table UPDATE / DELETE (dml_multi.c); sql__dml_update/_delete

@@ -254,9 +254,12 @@ int sql__dml_update_multi(struct sql_session *s, const struct ast_stmt *st)
     struct sql_datum *rows;
     size_t n;
     size_t nw0 = s->nwarns;
-    if ((rc = sql__xctx_init(&x, s, true)) != 0 ||
-        (rc = joined_rows(s, &x, ts, up->where, &rows, &n)) != 0 ||
-        (rc = sql__dml_where_strict(s, nw0, up->ignore)) != 0)
+    if ((rc = sql__xctx_init(&x, s, true)) != 0)
+        goto out;
+    x.env.flags &= ~SQL_EVAL_DML; /* see sql__dml_where_strict */
+    rc = joined_rows(s, &x, ts, up->where, &rows, &n);
+    x.env.flags |= SQL_EVAL_DML;
+    if (rc != 0 || (rc = sql__dml_where_strict(s, nw0, up->ignore)) != 0)
         goto out;
     size_t w = f->width;
     struct sql_datum *work = sql__arena_alloc(s->arena, sizeof(*work) * w + 1);
@@ -377,8 +380,12 @@ int sql__dml_delete_multi(struct sql_session *s, const struct ast_stmt *st)
     }
     struct sql_datum *rows;
     size_t n;
-    if ((rc = sql__xctx_init(&x, s, true)) != 0 ||
-        (rc = joined_rows(s, &x, ts, de->where, &rows, &n)) != 0)
+    if ((rc = sql__xctx_init(&x, s, true)) != 0)
+        goto out;
+    x.env.flags &= ~SQL_EVAL_DML; /* see sql__dml_where_strict */
+    rc = joined_rows(s, &x, ts, de->where, &rows, &n);
+    x.env.flags |= SQL_EVAL_DML;
+    if (rc != 0)
         goto out;
     int64_t *hs;
     bool *has;

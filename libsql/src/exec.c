@@ -1323,6 +1323,9 @@ int sql__exec_open(struct sql_xctx *x, const struct plan *p,
         rc = sql__exec_open(x, p->child, &n->child);
     if (rc == 0 && p->right)
         rc = sql__exec_open(x, p->right, &n->right);
+    if (rc == 0 && p->cond && (p->kind == PL_SCAN || p->kind == PL_FILTER) &&
+        (rc = sql__expr_const_conds(p->cond, &x->ev)) != 0)
+        rc = sql__xerr(x, rc);
     size_t cap = SQL_CHUNK_ROWS;
     switch (p->kind) {
     case PL_DUAL:

@@ -881,6 +881,8 @@ static int compile(struct sql_arena *a, const struct ast_expr *x,
                 vt = SQL_VT_INT;
             else if (vt_is_temporal(vt))
                 vt = c->type.dec > 0 ? SQL_VT_DECIMAL : SQL_VT_INT;
+            if (vt == SQL_VT_INT && sql__neg_widens(c, a))
+                vt = SQL_VT_DECIMAL;
             e->vt = (uint8_t)vt;
             sql__ftype_of_vt(&e->type, vt, 0, dec_of(c));
             /* MySQL writes a negation as -(operand). */
@@ -1441,7 +1443,10 @@ int sql__eval_arith(const struct sql_expr *e, struct sql_eval *ev,
         (rc = numeric_operand(ev, &y)) != 0)
         return rc;
     int op = e->sub;
-    if (x.vt == SQL_VT_DOUBLE || y.vt == SQL_VT_DOUBLE) {
+    /* DIV divides as DECIMAL when an operand is not an integer (MySQL's
+     * Item_func_int_div): 9223372036854775807 DIV 1e2 keeps its digits */
+    bool dbl = x.vt == SQL_VT_DOUBLE || y.vt == SQL_VT_DOUBLE;
+    if (dbl && op != AST_OP_INTDIV) {
         double a, b, r;
         sql__to_double(ev, &x, &a);
         sql__to_double(ev, &y, &b);
@@ -1465,21 +1470,6 @@ int sql__eval_arith(const struct sql_expr *e, struct sql_eval *ev,
                 return sql__div_zero(ev, out);
             r = fmod(a, b);
             break;
-        case AST_OP_INTDIV: {
-            if (b == 0)
-                return sql__div_zero(ev, out);
-            double q = trunc(a / b);
-            bool uns = e->vt == SQL_VT_UINT;
-            if (uns ? (q < 0 || q >= 18446744073709551616.0)
-                    : (q < -9223372036854775808.0 ||
-                       q >= 9223372036854775808.0))
-                return out_of_range(ev, e, uns);
-            if (uns)
-                sql__datum_uint(out, (uint64_t)q);
-            else
-                sql__datum_int(out, (int64_t)q);
-            return 0;
-        }
         default:
             return SQL_EINTERNAL;
         }
@@ -1491,7 +1481,7 @@ int sql__eval_arith(const struct sql_expr *e, struct sql_eval *ev,
         return 0;
     }
     if (x.vt == SQL_VT_DECIMAL || y.vt == SQL_VT_DECIMAL ||
-        op == AST_OP_DIV) {
+        op == AST_OP_DIV || dbl) {
         struct sql_dec a, b, r;
         sql__to_dec(ev, &x, &a);
         sql__to_dec(ev, &y, &b);
@@ -1558,6 +1548,13 @@ static int eval_neg(const struct sql_expr *e, struct sql_eval *ev,
     }
     if ((rc = numeric_operand(ev, &x)) != 0)
         return rc;
+    if (e->vt == SQL_VT_DECIMAL &&
+        (x.vt == SQL_VT_INT || x.vt == SQL_VT_UINT)) { /* sql__neg_widens */
+        struct sql_dec d;
+        sql__to_dec(ev, &x, &d);
+        x.vt = SQL_VT_DECIMAL;
+        x.v.dec = d;
+    }
     switch (x.vt) {
     case SQL_VT_INT:
         if (x.v.i == INT64_MIN)
@@ -1748,7 +1745,8 @@ static int truth_of(const struct sql_expr *e, int i, struct sql_eval *ev,
  * raised), and a constant's error is raised first. Only constants are
  * evaluated here. */
 static int const_decides(const struct sql_expr *e, struct sql_eval *ev,
-                         const struct sql_datum *row, bool *decided, int *t)
+                         const struct sql_datum *row, bool *decided, int *t,
+                         bool null_false)
 {
     *decided = false;
     if (e->is_const) {
@@ -1756,7 +1754,7 @@ static int const_decides(const struct sql_expr *e, struct sql_eval *ev,
         int rc = eval(e, ev, row, &v);
         if (rc != 0 || v.vt == SQL_VT_NULL) {
             *decided = rc == 0;
-            *t = -1;
+            *t = null_false ? 0 : -1;
             return rc;
         }
         bool b;
@@ -1773,7 +1771,7 @@ static int const_decides(const struct sql_expr *e, struct sql_eval *ev,
         if (!a->is_const && a->op != EX_AND && a->op != EX_OR)
             continue;
         bool d;
-        int ta, rc = const_decides(a, ev, row, &d, &ta);
+        int ta, rc = const_decides(a, ev, row, &d, &ta, null_false);
         if (rc != 0)
             return rc;
         if (d && ta == want) {
@@ -1785,6 +1783,26 @@ static int const_decides(const struct sql_expr *e, struct sql_eval *ev,
     return 0;
 }
 
+int sql__expr_const_conds(const struct sql_expr *e, struct sql_eval *ev)
+{
+    if (e->is_const) {
+        struct sql_eval_env quiet = *ev->env;
+        struct sql_eval q = *ev;
+        struct sql_datum v;
+        quiet.warn = NULL; /* raised again where the rows read it */
+        q.env = &quiet;
+        return eval(e, &q, NULL, &v);
+    }
+    if (e->op != EX_AND && e->op != EX_OR)
+        return 0;
+    for (int i = 0; i < e->nargs; i++) {
+        int rc = sql__expr_const_conds(e->args[i], ev);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int eval_logic(const struct sql_expr *e, struct sql_eval *ev,
                       const struct sql_datum *row, struct sql_datum *out)
 {
@@ -1792,7 +1810,7 @@ static int eval_logic(const struct sql_expr *e, struct sql_eval *ev,
     bool any_null = false;
     if (e->op != EX_XOR && !e->is_const) {
         bool d;
-        int t, rc = const_decides(e, ev, row, &d, &t);
+        int t, rc = const_decides(e, ev, row, &d, &t, false);
         if (rc != 0)
             return rc;
         if (d && t >= 0) {
@@ -2316,6 +2334,29 @@ int sql__expr_eval(const struct sql_expr *e, struct sql_eval *ev,
     return eval(e, ev, row, out);
 }
 
+/* `column = constant` or `column = column` of one class (a string
+ * constant for a date): an equality MariaDB propagates (not `<=>`, not
+ * an INT column against 7.5 or '7'). */
+static bool col_eq_const(const struct sql_expr *e)
+{
+    if (e->op != EX_CMP || e->sub != AST_OP_EQ || e->nargs != 2)
+        return false;
+    const struct sql_expr *c = e->args[0], *k = e->args[1];
+    if (c->op != EX_COL) {
+        c = e->args[1];
+        k = e->args[0];
+    }
+    if (c->op != EX_COL || c->idx >= SQL_EXPR_OUTER ||
+        !(k->is_const || (k->op == EX_COL && k->idx < SQL_EXPR_OUTER)))
+        return false;
+    bool cint = c->vt == SQL_VT_INT || c->vt == SQL_VT_UINT;
+    bool kint = k->vt == SQL_VT_INT || k->vt == SQL_VT_UINT;
+    bool ctemp = c->vt == SQL_VT_DATE || c->vt == SQL_VT_DATETIME ||
+                 c->vt == SQL_VT_TIME;
+    return (cint && kint) || (c->vt == k->vt && !cint) ||
+           (ctemp && k->vt == SQL_VT_STRING && k->is_const);
+}
+
 int sql__expr_eval_bool(const struct sql_expr *e, struct sql_eval *ev,
                         const struct sql_datum *row, int *truth)
 {
@@ -2324,16 +2365,24 @@ int sql__expr_eval_bool(const struct sql_expr *e, struct sql_eval *ev,
          * TRUE, NULL included (MySQL's abort_on_null for top-level
          * items): the row is dropped either way, and the conjuncts after
          * it are not read (their warnings are not raised). Constants
-         * that decide it are seen first (const_decides). */
+         * that decide it are seen first (const_decides); as a condition
+         * a NULL one decides it too (MariaDB's WHERE drops an AND with a
+         * NULL constant as impossible before reading: F12). */
         bool d;
-        int rc = const_decides(e, ev, row, &d, truth);
+        int rc = const_decides(e, ev, row, &d, truth, true);
         if (rc != 0 || (d && *truth == 0))
             return rc;
-        for (int i = 0; i < e->nargs; i++) {
-            rc = sql__expr_eval_bool(e->args[i], ev, row, truth);
-            if (rc != 0 || *truth != 1)
-                return rc;
-        }
+        /* `column = constant` conjuncts first (MariaDB evaluates the
+         * equalities it propagates before the rest: `b * b > 0 AND c =
+         * 7` reads no b where c is not 7), then the others in order. */
+        for (int pass = 0; pass < 2; pass++)
+            for (int i = 0; i < e->nargs; i++) {
+                if (col_eq_const(e->args[i]) != (pass == 0))
+                    continue;
+                rc = sql__expr_eval_bool(e->args[i], ev, row, truth);
+                if (rc != 0 || *truth != 1)
+                    return rc;
+            }
         *truth = 1;
         return 0;
     }

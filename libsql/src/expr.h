@@ -174,6 +174,13 @@ struct sql_eval
 int sql__expr_eval(const struct sql_expr *e, struct sql_eval *ev,
                    const struct sql_datum *row, struct sql_datum *out);
 
+/* Evaluate the constant conditions of condition e (itself, or the
+ * constant members of its AND/OR tree) once, before any row is read, for
+ * their errors: MySQL and MariaDB fold them while optimizing, so their
+ * overflow is an error even over an empty table (tests/difftest F12).
+ * Warnings are left to the rows' evaluation. 0, SQL_EQUERY or -ENOMEM. */
+int sql__expr_const_conds(const struct sql_expr *e, struct sql_eval *ev);
+
 /* Evaluate as a condition: *truth = 1 (TRUE), 0 (FALSE) or -1 (NULL). */
 int sql__expr_eval_bool(const struct sql_expr *e, struct sql_eval *ev,
                         const struct sql_datum *row, int *truth);

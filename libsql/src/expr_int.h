@@ -126,6 +126,19 @@ int sql__json_agg_add(struct sql_arena *ga, struct sql_json_agg **acc,
 int sql__json_agg_final(const struct sql_json_agg *acc, bool object,
                         struct sql_eval *ev, struct sql_datum *out);
 
+/* An upper bound on the integer digits of x's values as MySQL sizes an
+ * expression's precision, or -1 when not known (func_math.c, F4). */
+int sql__int_digits(const struct sql_expr *x);
+/* Whether MariaDB/MySQL type the integer expression x LONGLONG (else LONG
+ * or narrower), *len its display length as they size it (inttype.c).
+ * Not an integer: true. */
+bool sql__int_longlong(const struct sql_expr *x, uint32_t *len);
+/* Whether the negation of the integer expression c is a DECIMAL: c is a
+ * constant other than a literal whose value is negative (MariaDB's and
+ * MySQL's Item_func_neg: -(10 * -1) is DECIMAL 10). Evaluates c once,
+ * in arena a, with no session; an error keeps it BIGINT (inttype.c). */
+bool sql__neg_widens(const struct sql_expr *c, struct sql_arena *a);
+
 /* The function called name (case-insensitive), or NULL. */
 const struct sql__func *sql__func_find(const char *name);
 /* Evaluate argument i. */

@@ -144,7 +144,7 @@ static int eval_sign(const struct sql_expr *e, struct sql_eval *ev,
  * sizes an expression's precision (display length when the type has one;
  * a sum one digit more than its wider operand, a product the two added,
  * COALESCE/GREATEST/LEAST/IF the widest), or -1 when not known (F4). */
-static int int_digits(const struct sql_expr *x)
+int sql__int_digits(const struct sql_expr *x)
 {
     const struct sql_ftype *t = &x->type;
     if (t->len > 0 && (t->len < SQL_DEC_MAX_PREC + 2 || x->op == EX_COL)) {
@@ -160,23 +160,44 @@ static int int_digits(const struct sql_expr *x)
             d += buf[i] >= '0' && buf[i] <= '9';
         return d;
     }
-    if (x->op == EX_LIT && (x->lit.vt == SQL_VT_INT || x->lit.vt == SQL_VT_UINT))
-        return 20;
+    if (x->op == EX_LIT && (x->lit.vt == SQL_VT_INT || x->lit.vt == SQL_VT_UINT)) {
+        /* Its digits (MySQL's Item_int precision). */
+        uint64_t v = x->lit.vt == SQL_VT_UINT ? x->lit.v.u
+                     : x->lit.v.i < 0 ? 0 - (uint64_t)x->lit.v.i
+                                      : (uint64_t)x->lit.v.i;
+        int d = 1;
+        while (v >= 10) {
+            v /= 10;
+            d++;
+        }
+        return d;
+    }
     if (x->op == EX_NEG && x->nargs == 1)
-        return int_digits(x->args[0]);
+        return sql__int_digits(x->args[0]);
     if (x->op == EX_FUNC && x->name && x->nargs > 0 &&
         (!strcmp(x->name, "ROUND") || !strcmp(x->name, "TRUNCATE"))) {
-        int d = int_digits(x->args[0]); /* ROUND may carry a digit */
-        return d < 0 ? -1 : d + (x->name[0] == 'R');
+        /* ROUND may carry a digit when it drops some of the fraction
+         * (MariaDB's length_increase). */
+        int d = sql__int_digits(x->args[0]), ad = x->args[0]->type.dec;
+        bool carry = x->name[0] == 'R' && ad > 0 && ad < 31 &&
+                     ad > (x->iarg > 0 ? x->iarg : 0);
+        return d < 0 ? -1 : d + carry;
     }
     if (x->op == EX_ARITH && x->nargs == 2) {
-        int l = int_digits(x->args[0]), r = int_digits(x->args[1]);
+        int l = sql__int_digits(x->args[0]), r = sql__int_digits(x->args[1]);
         if (l < 0 || r < 0)
             return -1;
         if (x->sub == AST_OP_ADD || x->sub == AST_OP_SUB)
             return (l > r ? l : r) + 1;
         if (x->sub == AST_OP_MUL)
             return l + r;
+        if (x->sub == AST_OP_DIV) { /* the dividend's, and the divisor's
+                                       scale */
+            int d = x->args[1]->type.dec;
+            return d >= 0 && d < 31 ? l + d : -1;
+        }
+        if (x->sub == AST_OP_MOD)
+            return l > r ? l : r;
         return -1;
     }
     if (x->op == EX_FUNC && x->name && x->nargs > 0 &&
@@ -187,7 +208,7 @@ static int int_digits(const struct sql_expr *x)
         for (uint16_t i = !strcmp(x->name, "IF"); i < x->nargs; i++) {
             if (x->args[i]->vt == SQL_VT_NULL)
                 continue;
-            int d = int_digits(x->args[i]);
+            int d = sql__int_digits(x->args[i]);
             if (d < 0)
                 return -1;
             m = d > m ? d : m;
@@ -206,10 +227,15 @@ static int check_ceil(struct sql_expr *e, struct sql_arena *a,
     (void)err;
     int vt = num_vt(e->args[0]);
     if (vt == SQL_VT_DECIMAL) {
-        /* BIGINT when the integer digits fit (display length less the
-         * point, the sign and the fraction). */
-        int intd = int_digits(e->args[0]);
-        vt = intd >= 0 && intd <= 17 ? SQL_VT_INT : SQL_VT_DECIMAL;
+        /* BIGINT when the integer digits (display length less the
+         * point, the sign and the fraction), one more with a fraction
+         * (CEIL(9.5) is 10), are fewer than 19 (MariaDB's
+         * Item_func_int_val). */
+        int intd = sql__int_digits(e->args[0]);
+        int dec = e->args[0]->type.dec;
+        if (intd >= 0 && dec > 0 && dec < 31)
+            intd++;
+        vt = intd >= 0 && intd < 19 ? SQL_VT_INT : SQL_VT_DECIMAL;
     }
     if (vt == SQL_VT_NULL || e->args[0]->vt == EX_VT_ANY)
         vt = SQL_VT_DOUBLE;
@@ -268,6 +294,11 @@ static int check_round(struct sql_expr *e, struct sql_arena *a,
         d = e->args[0]->type.dec > 0 && e->args[0]->type.dec < 31
                 ? e->args[0]->type.dec
                 : 0;
+    uint32_t len;
+    if (!e->sub && d < 0 && (vt == SQL_VT_INT || vt == SQL_VT_UINT) &&
+        e->args[1]->op == EX_LIT && sql__int_longlong(e->args[0], &len))
+        vt = SQL_VT_DECIMAL; /* ROUND(bigint, -n) may carry past the
+                                type: MariaDB makes it DECIMAL (F16) */
     if (vt == SQL_VT_DECIMAL)
         sql__set_type(e, vt, d > 0 ? d : 0);
     else if (vt == SQL_VT_DOUBLE)
@@ -312,7 +343,10 @@ static int eval_round(const struct sql_expr *e, struct sql_eval *ev,
             sql__dec_truncate(&x, (int)d, &r);
         else
             sql__dec_round(&x, (int)d, &r);
-        if (out->vt == SQL_VT_INT) {
+        if (e->vt == SQL_VT_DECIMAL) { /* check_round: F16 */
+            out->vt = SQL_VT_DECIMAL;
+            out->v.dec = r;
+        } else if (out->vt == SQL_VT_INT) {
             int64_t i;
             if (sql__dec_to_i64(&r, &i) != 0)
                 return out_of_range(ev, e, "BIGINT");

@@ -242,6 +242,12 @@ int sql__cop_agg_plan(struct sql_session *s, struct plan *p);
  * top offset + count rows when every key and condition runs next to the
  * data (cop_agg.c). 0 or -ENOMEM. */
 int sql__cop_topn_plan(struct sql_session *s, struct plan *p);
+/* LIMIT lim over SORT over the select list's PROJECT: split the
+ * projection so that the sort reads the input rows and its keys and the
+ * items are computed over the rows the limit keeps (plan_late.c). 1 when
+ * split (the caller puts the PROJECT, lim->child->child before, above the
+ * top-N), 0 when not worth it, -ENOMEM. */
+int sql__plan_late_project(struct sql_session *s, struct plan *lim);
 /* The projection p right above a scan with conditions pushed: the rows
  * come back with only the columns p and the scan's filter read
  * (cop_proj.c). 0 or -ENOMEM. */

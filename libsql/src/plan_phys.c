@@ -483,12 +483,20 @@ static int phys(struct sql_session *s, struct plan **pp)
         }
         sql__cop_limit(p);
         if (p->child->kind == PL_SORT) {
-            struct plan *so = p->child;
+            struct plan *so = p->child, *items = so->child;
+            int late = sql__plan_late_project(s, p); /* plan_late.c */
+            if (late < 0)
+                return late;
             so->kind = PL_TOPN;
             so->limit = p->limit;
             so->offset = p->offset;
             so->nvisible = p->nvisible;
             *pp = so;
+            if (late) { /* the select list over the top-N's rows */
+                so->nvisible = so->ncols;
+                items->child = so;
+                *pp = items;
+            }
             return sql__cop_topn_plan(s, so); /* cop_agg.c */
         }
         return 0;

@@ -365,6 +365,251 @@ static void f07_strict_update_where(void **state)
     Q(&c, "DROP TABLE f07", "OK 0 0 0");
 }
 
+/* F7 (division by zero): a division by zero while a DELETE's WHERE is
+ * read is a warning (MySQL's strict mode makes it an error only for
+ * what INSERT and UPDATE store); in an UPDATE it is the statement's
+ * error where MariaDB reads the WHERE in its write pass (as any warning
+ * there, f07_strict_update_where), a warning where it collects the rows
+ * first. Answers checked against MariaDB 10.11. */
+static void f07_division_by_zero_in_dml_where(void **state)
+{
+    (void)state;
+    Q(&c, "SET sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO'",
+      "OK 0 0 0");
+    Q(&c, "CREATE TABLE f07d (id INT PRIMARY KEY, c FLOAT NOT NULL, "
+          "i INT NOT NULL)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f07d VALUES (1, 0, 0)", "OK 1 0 0");
+    Q(&c, "DELETE FROM f07d WHERE c >= (c MOD 0)", "OK 0 0 1");
+    Q(&c, "DELETE FROM f07d WHERE (0.5 DIV c) <> 3", "OK 0 0 1");
+    Q(&c, "SHOW WARNINGS", "Warning|1365|Division by 0");
+    Q(&c, "DELETE f07d FROM f07d, (SELECT 1 AS one) AS z WHERE (id DIV i) > 1",
+      "OK 0 0 1");
+    Q(&c, "UPDATE f07d SET i = i + 1 WHERE (id DIV i) < 1",
+      "ERR 1365 Division by 0");
+    Q(&c, "UPDATE f07d, (SELECT 1 AS one) AS z SET i = 2 WHERE (id / i) < 1",
+      "ERR 1365 Division by 0");
+    Q(&c, "UPDATE f07d SET id = id WHERE (id DIV i) < 1", "OK 0 0 1");
+    Q(&c, "UPDATE f07d SET i = 1 DIV 0 WHERE id = 1",
+      "ERR 1365 Division by 0");
+    Q(&c, "SELECT id, c, i FROM f07d", "1|0|0");
+    Q(&c, "SET sql_mode = DEFAULT", "OK 0 0 0");
+    Q(&c, "DROP TABLE f07d", "OK 0 0 0");
+}
+
+/* F16 (and F4's rest): ROUND(x, -n) of a LONGLONG-typed integer (a BIGINT
+ * column, CAST AS SIGNED, a sum of INTs, COUNT, a 10-digit literal ...)
+ * is DECIMAL, since it may carry past the type; of a narrower one it
+ * stays an integer, as with n >= 0 and TRUNCATE. The negation of a
+ * negative constant that is no literal is DECIMAL. CEIL/FLOOR of a
+ * DECIMAL is BIGINT below 19 integer digits, counting one for a
+ * fraction. Type classes as MariaDB 10.11 reports them (its
+ * --column-type-info); a view's columns show them here. */
+static void f16_round_to_tens_and_negation_typing(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f16 (b BIGINT, u BIGINT UNSIGNED, i INT, t TINYINT, "
+          "d2 DECIMAL(5,2), a DECIMAL(20,2), g DECIMAL(14,3), h DECIMAL(7,6))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f16 VALUES (9223372036854775807, 18446744073709551615, "
+          "2147483647, 127, 999.99, 1.5, 1, 1)",
+      "OK 1 0 0");
+    Q(&c, "SELECT ROUND(b, -1), ROUND(u, -1), ROUND(i, -1), ROUND(t, -1), "
+          "ROUND(9223372036854775807, -1), TRUNCATE(b, -1), ROUND(b, 2) "
+          "FROM f16",
+      "9223372036854775810|18446744073709551620|2147483650|130|"
+      "9223372036854775810|9223372036854775800|9223372036854775807");
+    Q(&c, "CREATE VIEW f16v AS SELECT ROUND(b, -1) c1, ROUND(i, -1) c2, "
+          "ROUND(ROUND(i, -1), -1) c3, ROUND(i + t, -1) c4, "
+          "ROUND(t * t, -1) c5, ROUND(CAST(i AS SIGNED), -1) c6, "
+          "ROUND(LENGTH('ab'), -1) c7, ROUND(1234567890, -1) c8, "
+          "ROUND(123456789, -1) c9, ROUND(COALESCE(i, t), -1) c10, "
+          "ROUND(IF(i, i, b), -1) c11, -(10 * -1) c12, -(-5) c13, "
+          "-(NULLIF(-1, 10)) c14, -(i - 10) c15, CEIL(2 / 1) c16, "
+          "CEIL(g / h) c17, CEIL(a) c18, CEIL(TRUNCATE(a, -1)) c19, "
+          "FLOOR(3 MOD -2.25) c20, ROUND(FLOOR(d2 * 1000000000), -1) c21, "
+          "ROUND(FLOOR(-1), -1) c22, ROUND(CEIL(b), -1) c23 "
+          "FROM f16",
+      "OK 0 0 0");
+    Q(&c, "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
+          "WHERE TABLE_NAME = 'f16v' ORDER BY ORDINAL_POSITION",
+      "c1|decimal\nc2|bigint\nc3|decimal\nc4|decimal\nc5|bigint\n"
+      "c6|decimal\nc7|bigint\nc8|decimal\nc9|bigint\nc10|bigint\n"
+      "c11|decimal\nc12|decimal\nc13|bigint\nc14|decimal\nc15|bigint\n"
+      "c16|bigint\nc17|bigint\nc18|decimal\nc19|bigint\nc20|bigint\n"
+      "c21|decimal\nc22|bigint\nc23|decimal");
+    Q(&c, "SELECT c12, c13, c14, c16, c19 FROM f16v", "10|5|1|2|0");
+    Q(&c, "DROP VIEW f16v", "OK 0 0 0");
+    Q(&c, "DROP TABLE f16", "OK 0 0 0");
+}
+
+/* F12 (a NULL constant): a condition's AND with a constant that is NULL
+ * is never true, and MariaDB drops it before reading a row, so its other
+ * conjuncts are never evaluated (no 1690 from b * b). In the select list
+ * the AND is evaluated. Answers checked against MariaDB 10.11. */
+static void f12_null_constant_decides_where(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f12n (id INT PRIMARY KEY, b BIGINT NOT NULL)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f12n VALUES (1, -9223372036854775808)", "OK 1 0 0");
+    Q(&c, "SELECT id FROM f12n WHERE (b * b > 0 AND 1 = NULL)", "");
+    Q(&c, "SELECT id FROM f12n WHERE (b * b > 0 AND NULL)", "");
+    Q(&c, "SELECT id FROM f12n WHERE b * b > 0 AND (1 DIV NULL) < 0.5", "");
+    Q(&c, "DELETE FROM f12n WHERE b * b > 0 AND NULL", "OK 0 0 0");
+    Q(&c, "SELECT id FROM f12n WHERE (b * b > 0 OR NULL)",
+      "ERR 1690 BIGINT value is out of range in '(b * b)'");
+    Q(&c, "SELECT (b * b > 0 AND NULL) FROM f12n",
+      "ERR 1690 BIGINT value is out of range in '(b * b)'");
+    Q(&c, "DROP TABLE f12n", "OK 0 0 0");
+}
+
+/* F12 (constant conditions): a condition that is constant, alone or as a
+ * member of the WHERE's AND/OR tree, is evaluated before any row is read,
+ * so its overflow is the statement's error over an empty table too
+ * (MariaDB folds it while optimizing); a constant operand of a
+ * comparison with a column is not (no row, no error). Answers checked
+ * against MariaDB 10.11. */
+static void f12_constant_condition_on_empty_table(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f12e (id INT PRIMARY KEY, c BIGINT)", "OK 0 0 0");
+    Q(&c, "DELETE FROM f12e WHERE (10 + 9223372036854775807) = 0",
+      "ERR 1690 BIGINT value is out of range in "
+      "'(10 + 9223372036854775807)'");
+    Q(&c, "SELECT id FROM f12e WHERE c > 1 OR 1 > (9223372036854775807 - -1)",
+      "ERR 1690 BIGINT value is out of range in "
+      "'(9223372036854775807 - -1)'");
+    Q(&c, "UPDATE f12e SET c = 1 WHERE c > 1 AND "
+          "(10 + 9223372036854775807) = 0",
+      "ERR 1690 BIGINT value is out of range in "
+      "'(10 + 9223372036854775807)'");
+    Q(&c, "SELECT id FROM f12e WHERE c > (10 + 9223372036854775807)", "");
+    Q(&c, "SELECT (10 + 9223372036854775807) FROM f12e", "");
+    Q(&c, "DROP TABLE f12e", "OK 0 0 0");
+}
+
+/* F8/F12 (top-N): the select list is computed for the rows ORDER BY ..
+ * LIMIT/OFFSET returns only, so an item that overflows on a row the
+ * top-N drops is no error; an item that is also the sort key is computed
+ * for every row (and shown as sorted). Answers checked against MariaDB
+ * 10.11. */
+static void f08_select_list_after_top_n(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f08t (c3 TEXT NOT NULL, c4 BIGINT NOT NULL, "
+          "c5 VARCHAR(1) NOT NULL, PRIMARY KEY (c5))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f08t VALUES ('it''s', 9223372036854775807, 'A'), "
+          "('A', -1, '_'), ('a', 244, 'e'), ('  lead', -9223372036854775807, "
+          "'x')",
+      "OK 4 0 0");
+    Q(&c, "SELECT (c4 * LOCATE('a', c3)) FROM f08t ORDER BY c4, c5 "
+          "LIMIT 7 OFFSET 3",
+      "0");
+    Q(&c, "SELECT c5, (c4 * LOCATE('a', c3)) FROM f08t ORDER BY c4 DESC, c5 "
+          "LIMIT 1 OFFSET 1",
+      "e|244");
+    Q(&c, "SELECT (c4 * LOCATE('a', c3)) FROM f08t ORDER BY c4, c5 LIMIT 2",
+      "ERR 1690 BIGINT value is out of range in '(c4 * LOCATE('a', c3))'");
+    Q(&c, "SELECT (c4 * LOCATE('a', c3)) x FROM f08t ORDER BY x LIMIT 1",
+      "ERR 1690 BIGINT value is out of range in '(c4 * LOCATE('a', c3))'");
+    Q(&c, "SELECT c4 + 1 AS k, c5 FROM f08t WHERE c4 < 1000 "
+          "ORDER BY k DESC, c5 LIMIT 2",
+      "245|e\n0|_");
+    Q(&c, "DROP TABLE f08t", "OK 0 0 0");
+}
+
+/* F28 (fixed decimals): CAST(x AS CHAR) of a FLOAT/DOUBLE expression with
+ * fixed decimals (ROUND(f, 3), TRUNCATE(d, 2), a FLOAT(7,3) column)
+ * shows them, as the column would. MariaDB 10.11's answers. */
+static void f28_cast_fixed_decimals_as_char(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f28 (f FLOAT, d DOUBLE, g FLOAT(7,3))", "OK 0 0 0");
+    Q(&c, "INSERT INTO f28 VALUES (0.0001, 926.5, 1.5)", "OK 1 0 0");
+    Q(&c, "SELECT CAST(ROUND(f, 3) AS CHAR), CAST(TRUNCATE(d, 2) AS CHAR), "
+          "CAST(g AS CHAR), CAST(ROUND(d, 0) AS CHAR), CAST(d * 2 AS CHAR), "
+          "CAST(ROUND(d, -1) AS CHAR) FROM f28",
+      "0.000|926.50|1.500|926|1853|930");
+    /* F30: a DOUBLE shows its double digits even when it is exactly a
+     * float; a FLOAT its float digits */
+    Q(&c, "SELECT CAST(18446744073709551614 * 1e2 AS CHAR), CAST(f AS CHAR), "
+          "CAST(CAST(0.1 AS FLOAT) AS CHAR), "
+          "CAST(CAST(0.1 AS FLOAT) + 0 AS CHAR), "
+          "CAST(LEAST(CAST(0.1 AS FLOAT), d) AS CHAR), "
+          "CAST(POW(2, 70) AS CHAR) FROM f28",
+      "1.8446744073709552e21|0.0001|0.1|0.10000000149011612|"
+      "0.10000000149011612|1.1805916207174113e21");
+    Q(&c, "DROP TABLE f28", "OK 0 0 0");
+}
+
+/* F10 (MIN/MAX): MIN/MAX of a FLOAT column is a FLOAT, of a FLOAT
+ * expression (LEAST, NULLIF, IF, COALESCE over FLOATs) a DOUBLE holding
+ * the float's value, as MariaDB 10.11 keeps it. */
+static void f10_min_max_of_float_expression(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f10 (f FLOAT, g FLOAT, i INT)", "OK 0 0 0");
+    Q(&c, "INSERT INTO f10 VALUES (0.1, 2.5, 1)", "OK 1 0 0");
+    Q(&c, "SELECT MIN(f), MIN(LEAST(f, g)), MAX(IF(i, f, g)), "
+          "MIN(COALESCE(f, g)) FROM f10",
+      "0.1|0.10000000149011612|0.10000000149011612|0.10000000149011612");
+    Q(&c, "CREATE VIEW f10v AS SELECT MIN(f) a, MAX(NULLIF(f, 2)) b, "
+          "LEAST(f, g) c FROM f10 GROUP BY f, g",
+      "OK 0 0 0");
+    Q(&c, "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
+          "WHERE TABLE_NAME = 'f10v' ORDER BY ORDINAL_POSITION",
+      "a|float\nb|double\nc|float");
+    Q(&c, "DROP VIEW f10v", "OK 0 0 0");
+    Q(&c, "DROP TABLE f10", "OK 0 0 0");
+}
+
+/* F29: DIV with a non-integer operand divides as DECIMAL (MySQL's
+ * Item_func_int_div), so a DOUBLE operand loses no integer digits.
+ * MariaDB 10.11's answers. */
+static void f29_div_with_double_operand(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT 9223372036854775807 DIV 1e2, 18446744073709551615 DIV 1e2, "
+          "9223372036854775807 DIV 1.5e0, -7.5e0 DIV 2, '12' DIV 1e0",
+      "92233720368547758|184467440737095516|6148914691236517204|-3|12");
+    Q(&c, "SELECT 18446744073709551615 DIV 0.5e0",
+      "ERR 1690 BIGINT UNSIGNED value is out of range in "
+      "'(18446744073709551615 DIV 0.5e0)'");
+}
+
+/* F12/F24 (equalities first): a condition's AND reads its `column =
+ * constant` and `column = column` conjuncts of one class before the
+ * others, as MariaDB evaluates the equalities it propagates first; `<=>`,
+ * a range, an INT column against 7.5 or '7' keep their place. Answers
+ * checked against MariaDB 10.11. */
+static void f12_equalities_first(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f12q (id INT PRIMARY KEY, b BIGINT NOT NULL, c INT, "
+          "s VARCHAR(5), d DATE)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f12q VALUES (1, -9223372036854775808, 5, 'x', "
+          "'2020-01-01'), (2, 3, 6, 'y', '2020-01-02')",
+      "OK 2 0 0");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c = 7", "");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND 7 = c", "");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND s = 'zz'", "");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND d = '1999-01-01'", "");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c = 6", "2");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c = id", "");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c > 7",
+      "ERR 1690 BIGINT value is out of range in '(b * b)'");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c <=> 7",
+      "ERR 1690 BIGINT value is out of range in '(b * b)'");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c = 7.5",
+      "ERR 1690 BIGINT value is out of range in '(b * b)'");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c = '7'",
+      "ERR 1690 BIGINT value is out of range in '(b * b)'");
+    Q(&c, "DROP TABLE f12q", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +625,15 @@ int main(void)
         cmocka_unit_test(f15_number_against_temporal),
         cmocka_unit_test(string_against_integer_is_decimal),
         cmocka_unit_test(f07_strict_update_where),
+        cmocka_unit_test(f07_division_by_zero_in_dml_where),
+        cmocka_unit_test(f16_round_to_tens_and_negation_typing),
+        cmocka_unit_test(f12_null_constant_decides_where),
+        cmocka_unit_test(f12_constant_condition_on_empty_table),
+        cmocka_unit_test(f08_select_list_after_top_n),
+        cmocka_unit_test(f28_cast_fixed_decimals_as_char),
+        cmocka_unit_test(f10_min_max_of_float_expression),
+        cmocka_unit_test(f29_div_with_double_operand),
+        cmocka_unit_test(f12_equalities_first),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);

@@ -1363,9 +1363,15 @@ def gen_join_select(g, js):
         # the INT 2; FINDINGS.md M02).
         def kkind(tt, k):
             return "int" if k == "id" else tt[3][k]
+        # With mixedcmp, keys of one class; but never an outer DECIMAL
+        # against the subquery's INT key under [NOT] IN: M02 is
+        # MariaDB's bug, not a difference to report.
         pairs = [(x, y) for x in keys for y in keys
                  if kkind(t, x) == kkind(outer, y) or
-                 (g.f.ok("mixedcmp") and kclass(t, x) == kclass(outer, y))]
+                 (g.f.ok("mixedcmp") and kclass(t, x) == kclass(outer, y)
+                  and not (sub in ("join:in-subquery", "join:not-in") and
+                           kkind(outer, y) == "decimal" and
+                           kkind(t, x) == "int"))]
         x, y = r.choice(pairs or [("id", "id")])
         extra = ""
         if r.random() < 0.5:

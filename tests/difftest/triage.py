@@ -144,6 +144,14 @@ def classify(b):
     if re.search(r"CAST\(\(?-? ?c\d\)? AS CHAR\)", s) and \
             re.search(r"'-?0\.0000\d+'.*'-?\d(\.\d+)?e-\d+'", why):
         return "F28 (small FLOAT as text)"
+    if re.search(r"\bDIV\b", s) and re.search(
+            r"\b(UNION|INTERSECT|EXCEPT)\b", s) and \
+            re.search(r"mariadb \(.*'2147483647'.*\), sqld", why):
+        return "M05 (MariaDB clips a LONG-typed DIV in a set operation)"
+    if re.search(r"NOT IN \(SELECT s\.", s) and \
+            why.startswith("row count"):
+        return "M02 (MariaDB's NOT IN subquery through an index rounds " \
+               "the outer DECIMAL to the INT key)"
     if re.search(r"ORDER BY \(- -?\d+\)", s):
         return "ORDER BY -n, (- -n) (MariaDB's position)"
     if re.search(r"mariadb \(.*'-?1e\+17'.*\), sqld", why):
@@ -164,7 +172,8 @@ def classify(b):
     if dml and me in (1292, 1366, 1441, 1264) and se is None:
         return "F7 (conversion warning in an UPDATE/DELETE WHERE)"
     if dml and se == 1365 and me is None:
-        return "F7 (constant division by zero in a DML WHERE)"
+        return "F7 (division by zero in a DML WHERE: DELETE's fixed " \
+               "since 9608e3f)"
     if 1690 in (me, se) and (me is None or se is None):
         return "F12/F24/FJ2 (overflow on a row or constant one side " \
                "never evaluates)"
@@ -175,13 +184,14 @@ def classify(b):
         expr = m.group(1) if m else ""
         if re.search(r"\b(CEIL|FLOOR)\(", expr) and \
                 (m.group(2), m.group(3)) == ("int", "decimal"):
-            return "F4 (CEIL/FLOOR typing: fixed since)"
+            return "F4 (CEIL/FLOOR typing: fixed since 3e96adb, bdb7a85)"
         if {m.group(2), m.group(3)} == {"float", "double"}:
             return "F10 (FLOAT against DOUBLE result type)"
         if "NULL" in expr.upper():
             return "F23 (NULL literal typing)"
         if re.search(r"ROUND\(|\(- |-\(", expr):
-            return "F16 (negated INT / ROUND to tens typing)"
+            return "F16 (ROUND(bigint, -n) / negation typing: fixed " \
+                   "since bdb7a85)"
         return "type: " + why
     if re.search(r"AVG\(|/ ", s) and why.startswith("row") and \
             re.search(r"'-?\d+\.\d+'", why):

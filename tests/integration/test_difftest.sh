@@ -11,7 +11,7 @@ DT=$(cd "$(dirname "$0")/../difftest" && pwd)/difftest.py
 PY=/usr/bin/python3
 # Known differences, each an entry in tests/difftest/FINDINGS.md; remove a
 # name when its bug is fixed.
-SKIP=${DIFFTEST_SKIP-'^(mixedcmp|select:offset|lit:(bigint-max|null)|arith:MOD|dml:arith:(/|DIV)|dml:func:DATE_ADD|join:arith)$'}
+SKIP=${DIFFTEST_SKIP-'^(arith:MOD|join:arith)$'}
 QUERIES=${DIFFTEST_QUERIES:-1000}
 
 # Two runs of this suite may overlap (two checkouts, make test while a
