@@ -51,9 +51,10 @@
  * | v, n | resume key (with `more`: the last key read; go on after it,
  *          or with `desc` below it: it is the next request's end) |
  * | v, n | the end of the range served (exclusive; with `bounded`, else
- *          empty: unbounded). The store clips a request to its region: a
- *          region that shrank (split) under the caller's map serves less,
- *          and the caller goes on from here. With `desc` it is the start
+ *          empty: unbounded). A request must lie within the region
+ *          (kvd refuses one past it, KeyNotInRegion, and the caller
+ *          locates again); the in-process transport still cuts one at its
+ *          shard: the caller goes on from here. With `desc` it is the start
  *          of the range served instead (inclusive; `bounded` when not
  *          empty), where a descending caller goes on below: nothing says
  *          a descending request's end was clipped, so the cluster
