@@ -98,8 +98,15 @@ while :; do
     got=$(progress "" 10 120) || t_fail "after the restart: $got"
 
     t_case "round $round: kill -9 the pdd leader, restart it"
-    L=$(pd_leader)
-    case "$L" in 1|2|3) ;; *) t_fail "pdd leader '$L'"; L=1 ;; esac
+    # the members may be between leaders (an election after a stall):
+    # wait for one rather than read once (make chaos saw '' 3 times in 87
+    # rounds while the disks were busy)
+    for _ in $(seq 1 300); do
+        L=$(pd_leader)
+        case "$L" in 1|2|3) break ;; esac
+        sleep 0.2
+    done
+    case "$L" in 1|2|3) ;; *) t_fail "no pdd leader within 60 s: '$L'"; L=1 ;; esac
     kill9 "pd$L"
     progress "" 10 120 >/dev/null || t_fail "no progress with pdd $L down"
     start_pdd "$L"
