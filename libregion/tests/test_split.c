@@ -178,35 +178,41 @@ static void split_born_led_here(void **state)
 /* The only voter the new region's candidate can reach has not applied
  * the split when the vote arrives: it holds the vote and answers once the
  * split made its peer, so the election still needs no timeout. */
+/* Three stores, one of them (*away) cut off; region 1 split at "m" into
+ * 2 on its leader *l until the leader applied it (the third store, *slow,
+ * acked the entry but hears of its commit only in the next round). */
+static void split_one_away(struct cluster *c, int *l, int *away, int *slow)
+{
+    cl_init(c, 3, false);
+    cl_bootstrap(c, 1, NULL, NULL);
+    *l = (int)cl_wait_leader(c, 1);
+    assert_true(*l > 0);
+    *away = *l % 3 + 1;
+    *slow = *away % 3 + 1; /* the two others */
+    cl_isolate(c, *away, true);
+    struct region_ctx ctx = {1, 0, 0};
+    struct region_err err;
+    struct split_wait w = {0};
+    assert_int_equal(region_split(c->st[*l].s, &ctx, "m", 1, 2,
+                                  split_waited, &w, &err),
+                     0);
+    size_t n = 0;
+    for (int rounds = 0; rounds < 50 && n != 2; rounds++) {
+        cl_pump(c, 1);
+        region_store_regions(c->st[*l].s, NULL, 0, &n);
+    }
+    assert_int_equal(n, 2);
+    assert_int_equal(w.done, 1);
+}
+
 static void split_born_vote_held(void **state)
 {
     (void)state;
     struct cluster c = {0};
-    cl_init(&c, 3, false);
-    cl_bootstrap(&c, 1, NULL, NULL);
-    int l = (int)cl_wait_leader(&c, 1);
-    assert_true(l > 0);
-    int away = l % 3 + 1, slow = away % 3 + 1; /* the two others */
-    cl_isolate(&c, away, true);
-    struct region_ctx ctx = {1, 0, 0};
-    struct region_err err;
-    struct split_wait w = {0};
-    assert_int_equal(region_split(c.st[l].s, &ctx, "m", 1, 2,
-                                  split_waited, &w, &err),
-                     0);
-    /* run until the leader applied the split (the slow store acked the
-     * entry but hears of its commit only in the next round) */
-    int rounds = 0;
+    int l, away, slow;
+    split_one_away(&c, &l, &away, &slow);
     size_t n = 0;
-    while (rounds < 50) {
-        cl_pump(&c, 1);
-        rounds++;
-        region_store_regions(c.st[l].s, NULL, 0, &n);
-        if (n == 2)
-            break;
-    }
-    assert_int_equal(n, 2);
-    assert_int_equal(w.done, 1);
+    int rounds = 0;
     c.paused[slow] = true; /* receives, does not apply */
     for (int r = 0; r < 4; r++)
         cl_pump(&c, 1);
@@ -232,24 +238,9 @@ static void split_born_votes_kept_per_candidate(void **state)
 {
     (void)state;
     struct cluster c = {0};
-    cl_init(&c, 3, false);
-    cl_bootstrap(&c, 1, NULL, NULL);
-    int l = (int)cl_wait_leader(&c, 1);
-    assert_true(l > 0);
-    int away = l % 3 + 1, slow = away % 3 + 1;
-    cl_isolate(&c, away, true);
-    struct region_ctx ctx = {1, 0, 0};
-    struct region_err err;
-    struct split_wait w = {0};
-    assert_int_equal(region_split(c.st[l].s, &ctx, "m", 1, 2,
-                                  split_waited, &w, &err),
-                     0);
+    int l, away, slow;
+    split_one_away(&c, &l, &away, &slow);
     size_t n = 0;
-    for (int rounds = 0; rounds < 50 && n != 2; rounds++) {
-        cl_pump(&c, 1);
-        region_store_regions(c.st[l].s, NULL, 0, &n);
-    }
-    assert_int_equal(n, 2);
     c.paused[slow] = true;
     /* election timeouts pass: region 2's candidate asks again each time */
     for (int t = 0; t < 60; t++)
