@@ -3,7 +3,7 @@
  * remaining TTL; expired keys deleted on every store through the log,
  * never a key rewritten meanwhile; a put without TTL, a delete, a range
  * delete and a CAS clear the record; records survive a restart and travel
- * in snapshots.
+ * in snapshots; stores that never held a record skip the record delete.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -293,6 +293,70 @@ static void sweep_finds_unread_keys(void **state)
     cl_destroy(&c);
 }
 
+/* Deletes in store i's active memtable of CF lock. */
+static uint64_t lock_deletes(struct cluster *c, int i)
+{
+    uint64_t v = 0;
+    assert_int_equal(mvcc_engine_property(c->st[i].eng, MVCC_CF_LOCK,
+                                          "rocksdb.num-deletes-active-mem-table",
+                                          &v),
+                     0);
+    return v;
+}
+
+/* The TTL-record delete a raw put carries is applied only on a store that
+ * may hold a record (DESIGN.md "Raw TTL"): a store that never held one
+ * writes nothing to CF lock for plain puts (counted in RocksDB's active
+ * memtable), and once a record exists, before or after a restart, a plain
+ * put clears it on every store. */
+/* 20 plain puts on stores without records: no CF-lock write anywhere
+ * (20 deletes per store before). The first TTL put turns the deletes on:
+ * the next plain put of that key clears its record on every store. */
+static void plain_puts_skip_the_delete(void **state)
+{
+    (void)state;
+    struct cluster c;
+    int l = setup(&c);
+    char key[16];
+    for (int i = 0; i < 20; i++) {
+        snprintf(key, sizeof key, "k%02d", i);
+        assert_int_equal(put_ttl(&c, l, key, "v", 0), 0);
+    }
+    for (int i = 1; i <= 3; i++)
+        assert_int_equal(lock_deletes(&c, i), 0);
+    assert_int_equal(put_ttl(&c, l, "k05", "v", 100), 0);
+    for (int i = 1; i <= 3; i++)
+        assert_true(engine_has(&c, i, MVCC_CF_LOCK, "k05"));
+    assert_int_equal(put_ttl(&c, l, "k05", "v", 0), 0);
+    for (int i = 1; i <= 3; i++) {
+        assert_false(engine_has(&c, i, MVCC_CF_LOCK, "k05"));
+        assert_int_equal(lock_deletes(&c, i), 1);
+    }
+    cl_destroy(&c);
+}
+
+/* A record written before every store restarts is cleared by a plain put
+ * after it: open finds the record (one seek) and turns the deletes on. */
+static void record_found_after_restart(void **state)
+{
+    (void)state;
+    struct cluster c;
+    int l = setup(&c);
+    assert_int_equal(put_ttl(&c, l, "a", "v", 100), 0);
+    for (int i = 1; i <= 3; i++)
+        cl_stop(&c, i);
+    for (int i = 1; i <= 3; i++)
+        cl_start(&c, i);
+    l = (int)cl_wait_leader(&c, 1);
+    assert_true(l > 0);
+    for (int i = 1; i <= 3; i++)
+        assert_true(engine_has(&c, i, MVCC_CF_LOCK, "a"));
+    assert_int_equal(put_ttl(&c, l, "a", "v", 0), 0);
+    for (int i = 1; i <= 3; i++)
+        assert_false(engine_has(&c, i, MVCC_CF_LOCK, "a"));
+    cl_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +364,8 @@ int main(void)
         cmocka_unit_test(rewrite_and_clear),
         cmocka_unit_test(restart_and_snapshot),
         cmocka_unit_test(sweep_finds_unread_keys),
+        cmocka_unit_test(plain_puts_skip_the_delete),
+        cmocka_unit_test(record_found_after_restart),
     };
     return cmocka_run_group_tests_name("libregion/ttl", tests, NULL, NULL);
 }
