@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to librpc/VERSION (the build checks it). */
 #define RPC_VERSION_MAJOR 0
-#define RPC_VERSION_MINOR 4
+#define RPC_VERSION_MINOR 5
 #define RPC_VERSION_PATCH 0
 #define RPC_VERSION_NUMBER \
     (RPC_VERSION_MAJOR * 1000000 + RPC_VERSION_MINOR * 1000 + RPC_VERSION_PATCH)
@@ -238,6 +238,17 @@ uint16_t rpc_server_port(const struct rpc_server *srv);
 
 /* Number of open connections. */
 unsigned rpc_server_connection_count(const struct rpc_server *srv);
+
+/* Reply batching (off by default). Off, a reply made outside the
+ * connection's own callbacks (a handler that answered later, e.g. when a
+ * Raft entry applied) is written at once when nothing waits before it.
+ * On, such a reply is written at once only when it finishes the last
+ * unfinished unary call of its connection; otherwise it waits for the end
+ * of the current loop iteration's callbacks, so that the replies one
+ * callback makes for many calls of a connection leave in one writev
+ * (a client with many calls in flight on one connection). Replies made
+ * while a read is parsed leave together at its end either way. */
+void rpc_server_set_reply_batching(struct rpc_server *srv, bool on);
 
 /* A handler receives the decoded request (borrowed until the call is
  * finished) and must finish the call exactly once, now or later on the

@@ -68,12 +68,13 @@ void rpc_blob_free(struct rpc_blob *b)
  * instructions a field, and every call would walk its messages several
  * times: to zero the blobs before a decode, to initialize, to release and
  * to free the blobs), then read without locking: a slot is filled before
- * its descriptor pointer is published and never changes after. A type
- * whose slot is taken by another is walked every time (type_of hands back
- * the caller's scratch copy). msg only anchors the walk. */
+ * its descriptor pointer is published and never changes after. Once all
+ * TYPES slots are taken a new type is walked every time (type_of hands
+ * back the caller's scratch copy). msg only anchors the walk. */
 #define TYPES 64
 #define BLOB_MAX 8
 #define PTR_MAX 16
+#define SUB_MAX 4
 struct msg_type {
     const pb_msgdesc_t *desc;   /* the type, NULL: free (atomic) */
     bool blobs_ok;              /* every blob field is in blob_off */
@@ -82,13 +83,17 @@ struct msg_type {
     bool zero;                  /* zero bytes are its defaults: no default
                                    values in it or its by-value
                                    submessages (every proto3 type) */
-    bool rel_fast;              /* released by freeing ptr_off alone:
-                                   pointer fields top-level, outside
-                                   oneofs, no extensions, by-value
-                                   submessages without pointers */
+    bool rel_fast;              /* released by freeing ptr_off and
+                                   releasing sub_off the same way:
+                                   pointer fields outside oneofs, no
+                                   extensions, by-value submessages
+                                   single (not repeated, not oneof) */
     uint32_t n_ptrs;            /* pointer fields */
     uint32_t ptr_off[PTR_MAX];  /* their offsets */
     bool ptr_simple[PTR_MAX];   /* one block (bytes, string: pb_free) */
+    uint32_t n_subs;            /* by-value submessages holding pointers */
+    uint32_t sub_off[SUB_MAX];  /* their offsets */
+    const pb_msgdesc_t *sub_desc[SUB_MAX]; /* their types */
 };
 static struct msg_type types[TYPES];
 static pthread_mutex_t types_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -161,24 +166,50 @@ static void type_walk(const pb_msgdesc_t *fields, void *msg,
                 (lt == PB_LTYPE_BYTES || lt == PB_LTYPE_STRING);
             t->n_ptrs++;
         } else if (sub && !no_pointers(it.submsg_desc, it.pData)) {
-            t->rel_fast = false;
+            if (PB_HTYPE(it.type) == PB_HTYPE_REPEATED ||
+                PB_HTYPE(it.type) == PB_HTYPE_ONEOF || t->n_subs == SUB_MAX) {
+                t->rel_fast = false;
+                continue;
+            }
+            /* pb_release releases it whether its has_ flag is set or
+             * not: so does the fast path (release_fast) */
+            t->sub_off[t->n_subs] = off;
+            t->sub_desc[t->n_subs] = it.submsg_desc;
+            t->n_subs++;
         }
     } while (pb_field_iter_next(&it));
 }
 
+/* Open addressing with linear probing: a type whose home slot is taken
+ * tries the next ones (descriptors lie a few dozen bytes apart, so their
+ * home slots collide often). Slots are never emptied, so a lookup stops
+ * at the first free one. */
 static const struct msg_type *type_of(const pb_msgdesc_t *fields, void *msg,
                                       struct msg_type *tmp)
 {
     uintptr_t h = (uintptr_t)fields;
-    struct msg_type *slot = &types[(h ^ (h >> 7) ^ (h >> 13)) % TYPES];
-    if (__atomic_load_n(&slot->desc, __ATOMIC_ACQUIRE) == fields)
-        return slot;
+    size_t home = (size_t)((h ^ (h >> 7) ^ (h >> 13)) % TYPES);
+    for (size_t i = 0; i < TYPES; i++) {
+        const pb_msgdesc_t *d =
+            __atomic_load_n(&types[(home + i) % TYPES].desc, __ATOMIC_ACQUIRE);
+        if (d == fields)
+            return &types[(home + i) % TYPES];
+        if (d == NULL)
+            break;
+    }
     type_walk(fields, msg, tmp);
     pthread_mutex_lock(&types_mu);
-    if (__atomic_load_n(&slot->desc, __ATOMIC_RELAXED) == NULL) {
-        *slot = *tmp;
-        slot->desc = NULL;
-        __atomic_store_n(&slot->desc, fields, __ATOMIC_RELEASE);
+    for (size_t i = 0; i < TYPES; i++) {
+        struct msg_type *slot = &types[(home + i) % TYPES];
+        const pb_msgdesc_t *d = __atomic_load_n(&slot->desc, __ATOMIC_RELAXED);
+        if (d == fields) /* another thread filled it meanwhile */
+            break;
+        if (d == NULL) {
+            *slot = *tmp;
+            slot->desc = NULL;
+            __atomic_store_n(&slot->desc, fields, __ATOMIC_RELEASE);
+            break;
+        }
     }
     pthread_mutex_unlock(&types_mu);
     return tmp;
@@ -231,26 +262,53 @@ void rpc__blob_free_all(const struct pb_msgdesc_s *fields, void *msg)
     each_blob(fields, msg, rpc_blob_free);
 }
 
+/* Whether msg (of type t) and its by-value submessages can be released
+ * by freeing their pointer fields one block each: every set pointer field
+ * is one block. depth bounds recursive types. */
+static bool release_fast_ok(const struct msg_type *t, void *msg, int depth)
+{
+    if (!t->rel_fast || depth > 8)
+        return false;
+    for (uint32_t i = 0; i < t->n_ptrs; i++)
+        if (!t->ptr_simple[i] &&
+            *(void **)(void *)((char *)msg + t->ptr_off[i]) != NULL)
+            return false;
+    for (uint32_t i = 0; i < t->n_subs; i++) {
+        void *sub = (char *)msg + t->sub_off[i];
+        struct msg_type tmp;
+        if (!release_fast_ok(type_of(t->sub_desc[i], sub, &tmp), sub,
+                             depth + 1))
+            return false;
+    }
+    return true;
+}
+
+/* Frees what release_fast_ok found, as pb_release would (pointers set
+ * to NULL). */
+static void release_fast(const struct msg_type *t, void *msg)
+{
+    for (uint32_t i = 0; i < t->n_ptrs; i++) {
+        void **pp = (void **)(void *)((char *)msg + t->ptr_off[i]);
+        free(*pp);
+        *pp = NULL;
+    }
+    for (uint32_t i = 0; i < t->n_subs; i++) {
+        void *sub = (char *)msg + t->sub_off[i];
+        struct msg_type tmp;
+        release_fast(type_of(t->sub_desc[i], sub, &tmp), sub);
+    }
+}
+
 void rpc_msg_release(const struct pb_msgdesc_s *fields, void *msg)
 {
     if (fields == NULL || msg == NULL)
         return;
+    /* set pointers that are more than one block take pb_release */
     struct msg_type tmp;
     const struct msg_type *t = type_of(fields, msg, &tmp);
-    /* set pointers that are more than one block take pb_release */
-    bool fast = t->rel_fast;
-    for (uint32_t i = 0; fast && i < t->n_ptrs; i++)
-        if (!t->ptr_simple[i] &&
-            *(void **)(void *)((char *)msg + t->ptr_off[i]) != NULL)
-            fast = false;
-    if (fast) {
-        for (uint32_t i = 0; i < t->n_ptrs; i++) {
-            void **pp = (void **)(void *)((char *)msg + t->ptr_off[i]);
-            free(*pp);
-            *pp = NULL;
-        }
-    } else {
+    if (release_fast_ok(t, msg, 0))
+        release_fast(t, msg);
+    else
         pb_release(fields, msg);
-    }
     rpc__blob_free_all(fields, msg);
 }

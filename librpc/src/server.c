@@ -44,6 +44,7 @@ struct rpc_server
     struct rpc__list orphans;         /* calls whose connection closed */
     struct rpc__list lingering;       /* conns flushing a GOAWAY */
     struct rpc__status *status;       /* rpc_server_add_status's state */
+    bool batch_replies;               /* rpc_server_set_reply_batching */
 };
 
 struct srv_conn
@@ -162,9 +163,16 @@ static int call_send(struct rpc_call *call,
     else
         rc = rpc__frame_append(out, &f, call->resp_fields, msg);
     /* A bidirectional stream's message answers a client message as a
-     * reply does: written at once too when that is possible. */
-    if (rc == 0 && (flags == RPC_F_REPLY ||
-                    (flags == RPC_F_STREAM && call->on_recv != NULL)))
+     * reply does: written at once too when that is possible. With reply
+     * batching, a reply while other unary calls of its connection are
+     * unfinished waits for the end of this loop iteration's callbacks
+     * (rpc_server_set_reply_batching), so that replies made together
+     * (one Raft batch applied) leave in one writev. */
+    bool batch = flags == RPC_F_REPLY && call->srv->batch_replies &&
+                 call->on_recv == NULL && call->sc->n_calls > 1;
+    if (rc == 0 && !batch &&
+        (flags == RPC_F_REPLY ||
+         (flags == RPC_F_STREAM && call->on_recv != NULL)))
         rpc__conn_flush_now(call->sc->conn);
     else if (rc == 0)
         rpc__conn_flush(call->sc->conn);
@@ -697,6 +705,11 @@ void rpc__server_set_status(struct rpc_server *srv, struct rpc__status *st)
 uint16_t rpc_server_port(const struct rpc_server *srv)
 {
     return srv->port;
+}
+
+void rpc_server_set_reply_batching(struct rpc_server *srv, bool on)
+{
+    srv->batch_replies = on;
 }
 
 unsigned rpc_server_connection_count(const struct rpc_server *srv)
