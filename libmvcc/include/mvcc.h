@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to libmvcc/VERSION (the build checks it). */
 #define MVCC_VERSION_MAJOR 0
-#define MVCC_VERSION_MINOR 7
+#define MVCC_VERSION_MINOR 8
 #define MVCC_VERSION_PATCH 0
 #define MVCC_VERSION_NUMBER \
     (MVCC_VERSION_MAJOR * 1000000 + MVCC_VERSION_MINOR * 1000 + MVCC_VERSION_PATCH)
@@ -202,6 +202,11 @@ struct mvcc_engine
 {
     const struct mvcc_engine_ops *ops; /* the implementation */
     char errmsg[256];                  /* detail of the last engine error */
+    uint64_t nwrites; /* batches with a CF-write op written through
+                         mvcc_engine_write (and put/delete), counted
+                         after each lands (atomic): a store's kept read
+                         iterator is current while it is unchanged
+                         (DESIGN "Reads") */
 };
 
 /* The in-memory ordered engine: a skiplist per column family, versions
@@ -790,6 +795,18 @@ struct mvcc_client_opts
     int64_t (*on_region_error)(void *ctx, const struct mvcc_region_error *e);
     void *region_ctx;                /* its context */
     uint64_t region_budget_ms;       /* stop retrying one call after; 0 = 20000 */
+    /* A two-phase or async commit keeps its primary lock alive from the
+     * primary's prewrite until it ends (TxnHeartBeat every lock_ttl/3 from
+     * a thread of its own, as a pessimistic transaction's locks are): a
+     * commit stalled past the TTL (a loaded machine, a leader change) is
+     * not rolled back by a reader meanwhile. false: the TTL alone. */
+    bool commit_keepalive;
+    /* The TTL a heartbeat gives the lock it keeps alive, past the
+     * transaction's age (TiDB's ManagedLockTTL, 20 s): a live
+     * coordinator's locks outlast a pdd election or a leader move that
+     * holds its heartbeats up; a dead one's expire that long after its
+     * last heartbeat. 0: lock_ttl. */
+    uint64_t managed_lock_ttl;
 };
 
 struct mvcc_client;
@@ -801,6 +818,12 @@ void mvcc_client_destroy(struct mvcc_client *c);
 /* Begins a transaction at a fresh start_ts. */
 int mvcc_txn_begin(struct mvcc_client *c, struct mvcc_txn **out);
 mvcc_ts mvcc_txn_start_ts(const struct mvcc_txn *t);
+/* The transactions (start_ts) whose locks t's reads skip: each was found
+ * pushed above t's start_ts, so it cannot commit at or below it (TiKV's
+ * resolved_locks). *n of them; the array is t's, valid until t's next
+ * read or its end. For a request t's reads do not send themselves (a
+ * coprocessor request carries its own copy). */
+const mvcc_ts *mvcc_txn_resolved_locks(const struct mvcc_txn *t, size_t *n);
 /* Reads see the txn's own buffered writes, then its snapshot; locks in the
  * way are resolved (with backoff). Get: 0 with *value (mvcc_free it),
  * MVCC_NOTFOUND. BatchGet: the pairs found (buffered ones first, then one
@@ -865,6 +888,18 @@ void mvcc_txn_set_interrupt(struct mvcc_txn *t, const bool *flag);
 typedef int (*mvcc_commit_renew_fn)(void *ctx, uint64_t *deadline_ms);
 void mvcc_txn_set_commit_deadline(struct mvcc_txn *t, uint64_t deadline_ms,
                                   mvcc_commit_renew_fn renew, void *ctx);
+/* A renewal for a request still to be sent that answers a deadline
+ * already past (it took longer than what it vouched for) is asked again,
+ * up to 4 times in a row, before the commit ends with
+ * MVCC_COMMIT_DEADLINE. With a check set, a two-phase commit whose
+ * commit_ts was taken past the deadline calls check(ctx, commit_ts)
+ * instead of renew, once every key is locked: 0 commits, anything else
+ * ends the commit with that answer, rolled back (libsql: a commit_ts is
+ * safe if a version read above it shows the tables written unchanged,
+ * whatever the clock says). NULL: renew as above. */
+typedef int (*mvcc_commit_check_fn)(void *ctx, mvcc_ts commit_ts);
+void mvcc_txn_set_commit_check(struct mvcc_txn *t, mvcc_commit_check_fn check,
+                               void *ctx);
 /* Locks one key as above and reads its latest committed value: 0 with
  * *value (mvcc_free it) or MVCC_NOTFOUND, or a lock_keys error. */
 int mvcc_txn_get_for_update(struct mvcc_txn *t, const void *key,

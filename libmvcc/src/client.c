@@ -71,6 +71,10 @@ struct mvcc_txn
                               prewrite threads renew it) */
     mvcc_commit_renew_fn renew; /* renews the deadline, or NULL */
     void *renew_ctx;       /* its context */
+    mvcc_commit_check_fn check; /* two phases past the deadline: proves
+                              the commit_ts safe instead of renew, or
+                              NULL (mvcc_txn_set_commit_check) */
+    void *check_ctx;       /* its context */
     uint64_t begun_ms;     /* monotonic ms when start_ts was taken */
 };
 
@@ -154,6 +158,12 @@ mvcc_ts mvcc_txn_start_ts(const struct mvcc_txn *t)
     return t->start_ts;
 }
 
+const mvcc_ts *mvcc_txn_resolved_locks(const struct mvcc_txn *t, size_t *n)
+{
+    *n = t->nbypass;
+    return t->bypass;
+}
+
 void mvcc_txn_set_interrupt(struct mvcc_txn *t, const bool *flag)
 {
     t->interrupt = flag;
@@ -167,18 +177,35 @@ void mvcc_txn_set_commit_deadline(struct mvcc_txn *t, uint64_t deadline_ms,
     t->renew_ctx = ctx;
 }
 
+void mvcc_txn_set_commit_check(struct mvcc_txn *t, mvcc_commit_check_fn check,
+                               void *ctx)
+{
+    t->check = check;
+    t->check_ctx = ctx;
+}
+
+/* Renewals asked in a row for one request still to be sent while each
+ * answers a deadline already past (each took longer than the time it
+ * vouched for: a loaded machine, a store that restarts). */
+#define RENEW_PAST_TRIES 4
+
 /* The deadline passed: ask for a new one. 0 with *deadline_ms (later than
  * now when future, for a request still to be sent), or the commit's
- * answer. */
+ * answer. A renewal that succeeded says nothing against the commit, so
+ * one whose deadline passed before it returned is asked again, up to
+ * RENEW_PAST_TRIES times (then MVCC_COMMIT_DEADLINE). */
 static int renew_deadline(struct mvcc_txn *t, uint64_t *deadline_ms,
                           bool future)
 {
     uint64_t d = 0;
     int rc = t->renew ? t->renew(t->renew_ctx, &d) : MVCC_COMMIT_DEADLINE;
+    for (int i = 1; rc == 0 && future && d <= mvcc__wall_ms(); i++) {
+        if (i == RENEW_PAST_TRIES)
+            return MVCC_COMMIT_DEADLINE;
+        rc = t->renew(t->renew_ctx, &d);
+    }
     if (rc != 0)
         return rc;
-    if (future && d <= mvcc__wall_ms())
-        return MVCC_COMMIT_DEADLINE;
     uint64_t cur = __atomic_load_n(&t->deadline_ms, __ATOMIC_ACQUIRE);
     while (cur < d && !__atomic_compare_exchange_n(&t->deadline_ms, &cur, d,
                                                    false, __ATOMIC_ACQ_REL,
@@ -1211,11 +1238,22 @@ static void *heartbeat_main(void *arg)
         pthread_mutex_unlock(&hb->mu);
         mvcc_ts now;
         int rc = c->o.tso(c->o.tso_ctx, &now);
+        if (rc != 0) {
+            /* No timestamp (a pdd election): the age by this host's clock,
+             * which the TSO's physical part follows, so the lock does not
+             * lapse while the TSO is away (a reader resolves it as soon
+             * as the TSO is back). */
+            now = (mvcc_ts)mvcc__wall_ms() << 18;
+            rc = 0;
+        }
         if (rc == 0) {
-            uint64_t age = (now >> 18) - (hb->start_ts >> 18);
+            uint64_t age = (now >> 18) > (hb->start_ts >> 18)
+                               ? (now >> 18) - (hb->start_ts >> 18)
+                               : 0;
+            uint64_t ttl = c->o.managed_lock_ttl ? c->o.managed_lock_ttl
+                                                 : c->o.lock_ttl;
             struct scall q = {SC_HEARTBEAT, hb->primary, hb->primary_len,
-                              NULL, hb->start_ts, 0, NULL, 0,
-                              age + c->o.lock_ttl};
+                              NULL, hb->start_ts, 0, NULL, 0, age + ttl};
             rc = scall(c, &q, &r);
         }
         pthread_mutex_lock(&hb->mu);
@@ -1227,7 +1265,8 @@ static void *heartbeat_main(void *arg)
     return NULL;
 }
 
-static void heartbeat_start(struct mvcc_txn *t)
+static void heartbeat_start(struct mvcc_txn *t, const uint8_t *primary,
+                            size_t primary_len)
 {
     if (t->hb != NULL || t->c->o.transport.txn_heartbeat == NULL)
         return;
@@ -1235,8 +1274,9 @@ static void heartbeat_start(struct mvcc_txn *t)
     if (hb == NULL)
         return; /* best effort: without it the locks just expire sooner */
     hb->c = t->c;
-    hb->primary = mvcc__memdup(t->primary, t->primary_len);
-    hb->primary_len = t->primary_len;
+    hb->primary = mvcc__memdup(primary ? primary : (const uint8_t *)"",
+                               primary_len);
+    hb->primary_len = primary_len;
     hb->start_ts = t->start_ts;
     pthread_mutex_init(&hb->mu, NULL);
     pthread_condattr_t ca;
@@ -1401,7 +1441,7 @@ static int lock_keys(struct mvcc_txn *t, const struct mvcc_key *keys,
             rc = buffer(t, MVCC_OP_LOCK, g[j].data, g[j].len, NULL, 0);
     }
     if (rc == 0)
-        heartbeat_start(t);
+        heartbeat_start(t, t->primary, t->primary_len);
     if (rc != 0) {
         /* The primary is only ours once its lock is: else forget it. */
         bool found;
@@ -1836,6 +1876,8 @@ regroup:
         no_1pc = no_async = true;
         goto regroup;
     }
+    if (rc == 0 && !one_pc && c->o.commit_keepalive)
+        heartbeat_start(t, pk, pkl); /* stopped by txn_free */
     if (rc == 0 && ng > 1) {
         heartbeat_if_long(t);
         pthread_t *th = mvcc__calloc(ng, sizeof *th);
@@ -1894,10 +1936,13 @@ regroup:
                 break;
             /* The commit_ts is taken and every key locked: a renewal that
              * vouches again now (its check reads above the commit_ts)
-             * accepts it, whatever deadline it answers. */
+             * accepts it, whatever deadline it answers; a check, when
+             * given, is asked instead (what the caller needs to know
+             * about this commit_ts, not a new deadline). */
             uint64_t dl = __atomic_load_n(&t->deadline_ms, __ATOMIC_ACQUIRE);
             if (dl && mvcc__wall_ms() > dl &&
-                (rc = renew_deadline(t, &dl, false)))
+                (rc = t->check ? t->check(t->check_ctx, commit_ts)
+                               : renew_deadline(t, &dl, false)))
                 break; /* nothing committed yet: rolled back below */
             struct kcall q = {KC_COMMIT, NULL, t->start_ts, commit_ts, NULL,
                               pk, pkl, false, {0, 0}};

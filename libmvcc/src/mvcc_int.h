@@ -45,6 +45,9 @@ struct mvcc_wbatch
     size_t nops;           /* ops in use */
     size_t cap;            /* ops allocated */
     struct mvcc__buf arena; /* keys and values */
+    bool no_wal;           /* may skip the engine's log: only a lone
+                              primary lock (DESIGN "Failure and
+                              recovery": primary locks skip the WAL) */
 };
 
 void mvcc__engine_seterr(struct mvcc_engine *e, const char *fmt, ...)
@@ -131,6 +134,16 @@ struct mvcc__latch_stripe
                                    store is malloc'd: no aligned type) */
 };
 
+/* Latest-state write-CF iterators kept between reads (store.c, DESIGN
+ * "Reads": kept iterators), each with the engine's write count when it
+ * was made. */
+#define MVCC__KEPT_ITERS 4
+struct mvcc__kept_iter
+{
+    struct mvcc_iter *it; /* unbounded, no snapshot; NULL: none yet */
+    uint64_t nwrites;     /* eng->nwrites read before it was made */
+};
+
 /* Finished commands' scratch buffers (store.c), kept for the next. */
 #define MVCC__SPARE_SCRATCH 8
 struct mvcc__scratch;
@@ -163,8 +176,21 @@ struct mvcc_store
     struct mvcc__scratch *spare[MVCC__SPARE_SCRATCH]; /* commands' buffers
                                      for reuse, NULL if none (atomic
                                      exchanges) */
+    struct mvcc__kept_iter *kept[MVCC__KEPT_ITERS]; /* read iterators for
+                                     reuse (lock table stores), NULL if
+                                     none (atomic exchanges) */
 };
 
+/* A write-CF iterator at the latest state for a read of a lock table
+ * store, taken after the read checked its locks: a kept one if no engine
+ * write was counted since it was made, else a fresh one. *out is the
+ * holder (its position is arbitrary: seek first); give it back with
+ * mvcc__kept_iter_put. */
+int mvcc__kept_iter_take(struct mvcc_store *s, struct mvcc__kept_iter **out);
+/* Keeps k for the next read (ok: the read ended without an engine error),
+ * or destroys it. NULL is a no-op. */
+void mvcc__kept_iter_put(struct mvcc_store *s, struct mvcc__kept_iter *k,
+                         bool ok);
 /* Writes a command's batch through the store's apply hook or the engine
  * (and into the lock table). */
 int mvcc__store_apply(struct mvcc_store *s, const struct mvcc_wbatch *b);

@@ -33,6 +33,8 @@ struct rockseng
     rocksdb_column_family_handle_t *cf[MVCC_CF_COUNT]; /* handles */
     rocksdb_writeoptions_t *wo;                 /* unsynced writes */
     rocksdb_writeoptions_t *wo_sync;            /* synced writes */
+    rocksdb_writeoptions_t *wo_nowal;           /* writes off the WAL
+                                                   (a batch's no_wal) */
     rocksdb_readoptions_t *ro;                  /* latest-state reads */
     rocksdb_writebatch_t *spare[SPARE_BATCHES]; /* cleared batches for
                                                    reuse, NULL if none
@@ -148,7 +150,11 @@ static int r_write(struct mvcc_engine *base, const struct mvcc_wbatch *b,
         }
     }
     char *err = NULL;
-    rocksdb_write(e->db, sync ? e->wo_sync : e->wo, wb, &err);
+    /* A no_wal batch is never synced: RocksDB refuses a sync without
+     * its log, and nothing of it would be on disk to sync. */
+    rocksdb_write(e->db,
+                  b->no_wal ? e->wo_nowal : sync ? e->wo_sync : e->wo, wb,
+                  &err);
     give_batch(e, wb);
     if (err != NULL)
         return seterr(e, "write", err);
@@ -327,6 +333,8 @@ static void r_destroy(struct mvcc_engine *base)
         rocksdb_writeoptions_destroy(e->wo);
     if (e->wo_sync)
         rocksdb_writeoptions_destroy(e->wo_sync);
+    if (e->wo_nowal)
+        rocksdb_writeoptions_destroy(e->wo_nowal);
     if (e->ro)
         rocksdb_readoptions_destroy(e->ro);
     if (e->opts)
@@ -392,6 +400,8 @@ int mvcc_rocksengine_open(const struct mvcc_rocks_opts *o,
         rocksdb_writeoptions_disable_WAL(e->wo, 1);
         rocksdb_writeoptions_disable_WAL(e->wo_sync, 1);
     }
+    e->wo_nowal = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_disable_WAL(e->wo_nowal, 1);
     e->ro = rocksdb_readoptions_create();
 
     /* The lock CF is read for absent keys all the time (most keys are not

@@ -119,6 +119,8 @@ void mvcc_store_close(struct mvcc_store *s)
     for (int i = 0; i < MVCC__SPARE_SCRATCH; i++)
         if (s->spare[i])
             scratch_free(s->spare[i]);
+    for (int i = 0; i < MVCC__KEPT_ITERS; i++)
+        mvcc__kept_iter_put(s, s->kept[i], false);
     for (size_t i = 0; i < s->nmlocks; i++)
         mvcc__free(s->mlocks[i].key);
     mvcc__free(s->mlocks);
@@ -156,6 +158,54 @@ int mvcc__store_apply(struct mvcc_store *s, const struct mvcc_wbatch *b)
     } else
         mvcc__lt_prep_free(&p);
     return rc;
+}
+
+/* Kept read iterators (DESIGN "Reads": kept iterators). Making and
+ * destroying a RocksDB iterator costs more than the seek a point read
+ * does with it; a kept one is reused while the engine's write count is
+ * the one read before it was made, so it shows what a fresh one would. */
+int mvcc__kept_iter_take(struct mvcc_store *s, struct mvcc__kept_iter **out)
+{
+    struct mvcc__kept_iter *k = NULL;
+    for (int i = 0; i < MVCC__KEPT_ITERS && k == NULL; i++)
+        k = __atomic_exchange_n(&s->kept[i], NULL, __ATOMIC_ACQUIRE);
+    /* Read after the caller's lock checks: a commit whose lock they
+     * missed (removed from the table after its engine write) was counted
+     * by then. */
+    uint64_t now = __atomic_load_n(&s->eng->nwrites, __ATOMIC_ACQUIRE);
+    if (k == NULL && (k = mvcc__calloc(1, sizeof *k)) == NULL)
+        return -ENOMEM;
+    if (k->it != NULL && k->nwrites == now) {
+        *out = k;
+        return 0;
+    }
+    mvcc_iter_destroy(k->it);
+    k->it = NULL;
+    int rc = mvcc_engine_iter(s->eng, NULL, MVCC_CF_WRITE, NULL, &k->it);
+    if (rc != 0) {
+        mvcc__free(k);
+        return rc;
+    }
+    k->nwrites = now;
+    *out = k;
+    return 0;
+}
+
+void mvcc__kept_iter_put(struct mvcc_store *s, struct mvcc__kept_iter *k,
+                         bool ok)
+{
+    if (k == NULL)
+        return;
+    if (ok && s != NULL)
+        for (int i = 0; i < MVCC__KEPT_ITERS; i++) {
+            struct mvcc__kept_iter *none = NULL;
+            if (__atomic_compare_exchange_n(&s->kept[i], &none, k, false,
+                                            __ATOMIC_RELEASE,
+                                            __ATOMIC_RELAXED))
+                return;
+        }
+    mvcc_iter_destroy(k->it);
+    mvcc__free(k);
 }
 
 int mvcc__lock_iter(struct mvcc_store *s, const struct mvcc_snapshot *snap,

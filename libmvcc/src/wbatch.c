@@ -31,6 +31,7 @@ void mvcc_wbatch_clear(struct mvcc_wbatch *b)
 {
     b->nops = 0;
     b->arena.len = 0;
+    b->no_wal = false;
 }
 
 static int add(struct mvcc_wbatch *b, int type, int cf, const void *k,
@@ -236,8 +237,11 @@ static int write1(struct mvcc_engine *e, int type, int cf, const void *k,
     struct mvcc_wbatch b;
     memset(&b, 0, sizeof b);
     int rc = add(&b, type, cf, k, klen, v, vlen);
-    if (rc == 0)
+    if (rc == 0) {
         rc = e->ops->write(e, &b, false);
+        if (cf == MVCC_CF_WRITE)
+            __atomic_add_fetch(&e->nwrites, 1, __ATOMIC_RELEASE);
+    }
     mvcc__free(b.ops);
     mvcc__buf_free(&b.arena);
     return rc;
@@ -267,7 +271,15 @@ int mvcc_engine_write(struct mvcc_engine *e, const struct mvcc_wbatch *b,
 {
     if (b->nops == 0)
         return 0;
-    return e->ops->write(e, b, sync);
+    int rc = e->ops->write(e, b, sync);
+    /* Counted even on failure (a failed write may have landed), and only
+     * when CF write changed: a kept iterator reads nothing else. */
+    for (size_t i = 0; i < b->nops; i++)
+        if (b->ops[i].cf == MVCC_CF_WRITE) {
+            __atomic_add_fetch(&e->nwrites, 1, __ATOMIC_RELEASE);
+            break;
+        }
+    return rc;
 }
 
 int mvcc_engine_snapshot(struct mvcc_engine *e, struct mvcc_snapshot **out)

@@ -269,6 +269,10 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
         }
     }
     struct mvcc__buf enc = {0}, k = {0};
+    /* Whether the batch is only the primary's lock, which may skip the
+     * engine's log (DESIGN "Failure and recovery": primary locks skip
+     * the WAL): not for async commit or 1PC, nor through an apply hook. */
+    bool lone_primary = !guard && s->opts.apply == NULL;
     for (size_t i = 0; i < req->n; i++) {
         if (plan[i] == PW_SKIP)
             continue;
@@ -292,6 +296,8 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
         l.async = req->use_async_commit && is_primary;
         bool big = l.type == MVCC__LOCK_PUT &&
                    m->value_len > MVCC__SHORT_VALUE_MAX;
+        if (!is_primary || big)
+            lone_primary = false;
         if (l.type == MVCC__LOCK_PUT && !big) {
             l.has_value = true;
             l.value = m->value;
@@ -320,6 +326,7 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
     }
     mvcc__buf_free(&enc);
     mvcc__buf_free(&k);
+    c.wb.no_wal = lone_primary;
     if (rc == 0)
         rc = mvcc__cmd_write(&c);
     if (rc == 0) {

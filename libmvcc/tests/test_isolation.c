@@ -360,16 +360,9 @@ static void fu_commit(struct ctx *c, int s)
     struct mvcc_result r;
     mvcc_result_init(&r);
     if (c->lock_rc[s] == 0) {
-        struct mvcc_mutation m = {MVCC_OP_PUT, k, strlen(k), "v", 1, true};
-        struct mvcc_prewrite_req req;
-        memset(&req, 0, sizeof req);
-        req.mutations = &m;
-        req.n = 1;
-        req.primary = k;
-        req.primary_len = strlen(k);
-        req.start_ts = c->lock_ts[s];
-        req.for_update_ts = c->lock_ts[s];
-        assert_int_equal(mvcc_prewrite(c->k->s[shard], &req, &r), 0);
+        assert_int_equal(tu_prewrite_put_ex(c->k->s[shard], k,
+                                            c->lock_ts[s], true, false, &r),
+                         0);
         mvcc_ts cts;
         assert_int_equal(mvcc_local_tso_next(&c->k->tso, &cts), 0);
         struct mvcc_key kk = {k, strlen(k)};

@@ -47,18 +47,7 @@ static int prollback(struct tu_store *t, const char *k, mvcc_ts start,
 static int put_txn(struct tu_store *t, const char *k, const char *v,
                    mvcc_ts start, mvcc_ts commit, bool pess)
 {
-    struct mvcc_mutation m = {v ? MVCC_OP_PUT : MVCC_OP_DELETE, k, strlen(k),
-                              v, v ? strlen(v) : 0, pess};
-    struct mvcc_prewrite_req req;
-    memset(&req, 0, sizeof req);
-    req.mutations = &m;
-    req.n = 1;
-    req.primary = k;
-    req.primary_len = strlen(k);
-    req.start_ts = start;
-    req.for_update_ts = pess ? start : 0;
-    req.lock_ttl = 3000;
-    int rc = mvcc_prewrite(t->s, &req, &t->r);
+    int rc = tu_prewrite_kv(t->s, k, v, start, pess, false, &t->r);
     if (rc != 0)
         return rc;
     struct mvcc_key key = {k, strlen(k)};

@@ -32,16 +32,7 @@ static struct mvcc_mutation mop(int op, const char *k)
 static int prewrite(struct tu_store *t, const struct mvcc_mutation *m,
                     size_t n, const char *primary, mvcc_ts start)
 {
-    struct mvcc_prewrite_req req;
-    memset(&req, 0, sizeof req);
-    req.mutations = m;
-    req.n = n;
-    req.primary = primary;
-    req.primary_len = strlen(primary);
-    req.start_ts = start;
-    req.lock_ttl = 3000;
-    req.txn_size = n;
-    return mvcc_prewrite(t->s, &req, &t->r);
+    return tu_prewrite_muts(t->s, m, n, primary, start, &t->r);
 }
 
 static int commit1(struct tu_store *t, const char *k, mvcc_ts start,

@@ -225,10 +225,12 @@ void tu_client_get_is(struct mvcc_client *c, const char *k, const char *want)
     mvcc_txn_rollback(t);
 }
 
-int tu_prewrite_put_ex(struct mvcc_store *s, const char *k, mvcc_ts start_ts,
-                       bool pessimistic, bool one_pc, struct mvcc_result *r)
+int tu_prewrite_kv(struct mvcc_store *s, const char *k, const char *v,
+                   mvcc_ts start_ts, bool pessimistic, bool one_pc,
+                   struct mvcc_result *r)
 {
-    struct mvcc_mutation m = {MVCC_OP_PUT, k, strlen(k), "v", 1, pessimistic};
+    struct mvcc_mutation m = {v ? MVCC_OP_PUT : MVCC_OP_DELETE, k, strlen(k),
+                              v, v ? strlen(v) : 0, pessimistic};
     struct mvcc_prewrite_req req;
     memset(&req, 0, sizeof req);
     req.mutations = &m;
@@ -240,6 +242,28 @@ int tu_prewrite_put_ex(struct mvcc_store *s, const char *k, mvcc_ts start_ts,
     req.lock_ttl = 3000;
     req.try_one_pc = one_pc;
     return mvcc_prewrite(s, &req, r);
+}
+
+int tu_prewrite_muts(struct mvcc_store *s, const struct mvcc_mutation *m,
+                     size_t n, const char *primary, mvcc_ts start_ts,
+                     struct mvcc_result *r)
+{
+    struct mvcc_prewrite_req req;
+    memset(&req, 0, sizeof req);
+    req.mutations = m;
+    req.n = n;
+    req.primary = primary;
+    req.primary_len = strlen(primary);
+    req.start_ts = start_ts;
+    req.lock_ttl = 3000;
+    req.txn_size = n;
+    return mvcc_prewrite(s, &req, r);
+}
+
+int tu_prewrite_put_ex(struct mvcc_store *s, const char *k, mvcc_ts start_ts,
+                       bool pessimistic, bool one_pc, struct mvcc_result *r)
+{
+    return tu_prewrite_kv(s, k, "v", start_ts, pessimistic, one_pc, r);
 }
 
 int tu_prewrite_put(struct mvcc_store *s, const char *k, mvcc_ts start_ts,

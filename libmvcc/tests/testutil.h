@@ -117,6 +117,16 @@ int tu_prewrite_put(struct mvcc_store *s, const char *k, mvcc_ts start_ts,
  * and/or as 1PC. */
 int tu_prewrite_put_ex(struct mvcc_store *s, const char *k, mvcc_ts start_ts,
                        bool pessimistic, bool one_pc, struct mvcc_result *r);
+/* Prewrites mutations m[0..n) of one transaction whose primary is
+ * primary (3000 ms TTL, txn_size n). */
+int tu_prewrite_muts(struct mvcc_store *s, const struct mvcc_mutation *m,
+                     size_t n, const char *primary, mvcc_ts start_ts,
+                     struct mvcc_result *r);
+/* The same with value v (NULL: a delete): the one-key prewrite every
+ * suite shares. */
+int tu_prewrite_kv(struct mvcc_store *s, const char *k, const char *v,
+                   mvcc_ts start_ts, bool pessimistic, bool one_pc,
+                   struct mvcc_result *r);
 
 /* Client-side assertions: buffer a write of string k = v; t reads k as
  * want (NULL: not found); a fresh transaction of c reads k as want. */
