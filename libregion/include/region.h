@@ -17,7 +17,7 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 7
+#define REGION_VERSION_MINOR 8
 #define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
@@ -254,6 +254,28 @@ int region_store_transfer_leader(struct region_store *s, uint64_t region_id,
 /* Copy the region and the leader this store believes in (0 unknown). */
 int region_store_region(struct region_store *s, uint64_t region_id,
                         struct region_desc *out, uint64_t *leader);
+/* What a region holds on this store (kvd's heartbeats: pdd's split and
+ * merge checkers), counted by one pass over its engine ranges: raw keys
+ * and the transactional column families alike (DESIGN.md "Region size"). */
+struct region_size {
+    uint64_t keys;  /* raw keys plus transactional user keys with a write
+                       record (each once, whatever its versions) */
+    uint64_t bytes; /* key and value bytes in every column family */
+    bool capped;    /* the pass stopped after cap engine entries: both
+                       figures are lower bounds */
+};
+/* Count region_id's data as it is applied here, reading at most cap
+ * engine entries (0: no cap). REGION_ENOT_FOUND for a region this store
+ * does not hold. */
+int region_store_region_size(struct region_store *s, uint64_t region_id,
+                             uint64_t cap, struct region_size *out);
+/* Where a split of region_id (as applied here) would cut: the middle of
+ * its raw keys or of its committed transactional keys (a SQL table's
+ * rows), whichever holds more bytes, as an automatic split chooses. 0
+ * with key (REGION_MAX_BOUND bytes) and *key_len, REGION_ENOT_FOUND for
+ * a region this store does not hold or one with no key past its start. */
+int region_store_split_key(struct region_store *s, uint64_t region_id,
+                           uint8_t *key, size_t *key_len);
 /* The region of this store holding key (REGION_ENOT_FOUND if none). */
 int region_store_locate(struct region_store *s, const void *key, size_t len,
                         struct region_desc *out, uint64_t *leader);
@@ -315,6 +337,10 @@ struct region_store_stats {
                                a chunk's staged records, an install batch
                                (not libraft's chunks in flight) */
     uint64_t snap_mem_peak; /* the most snap_mem held since open */
+    uint64_t snaps_dropped_overlap; /* snapshots dropped on arrival: their
+                                       range overlaps another region here */
+    uint64_t merged_notices; /* "merged away" notices that dropped a
+                                source left behind here */
 };
 void region_store_stats(struct region_store *s, struct region_store_stats *st);
 
@@ -451,6 +477,11 @@ struct region_merge_state {
     uint64_t term;      /* its term */
     bool rejected;      /* this store's target replica applied a reject of
                            that prepare: a rollback may be proposed */
+    bool stuck;         /* this store leads the source and a replica short
+                           of the prepare cannot reach it by appends now
+                           (waits for a snapshot, or silent past the
+                           election timeout): the commit would wait for
+                           it; the driver may reject at once */
 };
 /* 0 and *out filled, or REGION_ENOT_FOUND (not a region of this store). */
 int region_store_merge_state(struct region_store *s, uint64_t region_id,

@@ -299,11 +299,14 @@ static void leave(struct region_store *s, struct region_peer *sp,
 }
 
 /* A merged source's tombstone: conf_ver UINT64_MAX, so that no message of
- * its old group ever makes a peer again. */
-static int put_tombstone(struct mvcc_wbatch *b, const struct region_desc *d)
+ * its old group ever makes a peer again; conf_ver 0 for a region only
+ * known to be stale here (region__merge_swallowed): a message of its
+ * group, if it lives on, makes a fresh peer. */
+static int put_tombstone(struct mvcc_wbatch *b, const struct region_desc *d,
+                         uint64_t conf_ver)
 {
     struct region_desc td = *d;
-    td.conf_ver = UINT64_MAX;
+    td.conf_ver = conf_ver;
     struct region_buf v = {0};
     uint8_t k[REGION__KEY_META_LEN];
     region__key_meta(k, 'R', td.id);
@@ -316,6 +319,14 @@ static int put_tombstone(struct mvcc_wbatch *b, const struct region_desc *d)
     return rc;
 }
 
+/* q lies inside d's range at an older version: every key of q's range
+ * belongs to d's lineage now. Either q was merged into it (its group is
+ * gone), or q took a neighbour in and split since, living on over other
+ * keys (run 7 of the s8 chaos: region 972 swallowed on kvd1 by its own
+ * split child 973). Nothing here tells which, so q's tombstone is made
+ * at conf_ver 0: a message of its group, if there is one, makes a fresh
+ * peer (peer_recreate) that a snapshot fills; a merged group sends none
+ * (a stale one makes an uninitialized peer that idles away). */
 bool region__merge_swallowed(struct region_store *s, struct region_peer *q,
                              const struct region_desc *d)
 {
@@ -332,7 +343,7 @@ bool region__merge_swallowed(struct region_store *s, struct region_peer *q,
     if (rc == 0)
         rc = mvcc_wbatch_create(&b);
     if (rc == 0)
-        rc = put_tombstone(b, qd);
+        rc = put_tombstone(b, qd, 0);
     if (rc == 0)
         rc = mvcc_engine_write(s->opts.engine, b, !s->opts.no_sync);
     mvcc_wbatch_destroy(b);
@@ -347,14 +358,15 @@ bool region__merge_swallowed(struct region_store *s, struct region_peer *q,
         return false;
     }
     uint64_t id = qd->id;
-    if (region__add_tomb(s, id, UINT64_MAX) != 0)
+    if (region__add_tomb(s, id, 0) != 0)
         region__log(s, REGION_LOG_WARN, "region %llu: tombstone not kept "
                     "in memory", (unsigned long long)id);
     leave(s, q, d->id);
     s->stats.merges++;
     region__log(s, REGION_LOG_INFO,
                 "region %llu lies inside region %llu's snapshot (version "
-                "%llu): merged into it, dropped here",
+                "%llu): stale here, dropped (its group, if it lives on, "
+                "makes it again)",
                 (unsigned long long)id, (unsigned long long)d->id,
                 (unsigned long long)d->version);
     return true;
@@ -464,7 +476,7 @@ static int apply_commit(struct region_store *s, struct region_peer *t,
     nd.version = (sd.version > t->desc.version ? sd.version
                                                : t->desc.version) + 1;
     struct region_desc td = sp->desc;
-    rc = put_tombstone(s->ab, &td);
+    rc = put_tombstone(s->ab, &td, UINT64_MAX);
     if (rc == 0)
         rc = region__put_region_state(s->ab, &nd);
     if (rc == 0)
@@ -828,6 +840,28 @@ int region_merge_rollback(struct region_store *s, uint64_t source_id,
     return finish(s, rc);
 }
 
+/* On the source's leader: whether a replica's log is short of the
+ * prepare and cannot be brought to it by appends now: its progress waits
+ * for a snapshot (a merging source builds none) or it was not heard from
+ * within the election timeout (its store down). The commit would wait for
+ * it while the source refuses every request. */
+static bool lagging_for_good(struct region_store *s,
+                             const struct region_peer *p)
+{
+    struct raft_status st;
+    raft_node_status(p->node, &st);
+    if (st.role != RAFT_LEADER)
+        return false;
+    for (uint32_t j = 0; j < st.n_peers; j++) {
+        const struct raft_peer_status *ps = &st.peers[j];
+        if (ps->id != s->opts.store_id && !ps->learner &&
+            ps->match < p->merge_index &&
+            (ps->state == RAFT_PROGRESS_SNAPSHOT || !ps->recent_active))
+            return true;
+    }
+    return false;
+}
+
 int region_store_merge_state(struct region_store *s, uint64_t region_id,
                              struct region_merge_state *out)
 {
@@ -848,6 +882,7 @@ int region_store_merge_state(struct region_store *s, uint64_t region_id,
         rc = decided_get(s, p->merge_target, region_id, &idx, &what);
         out->rejected = rc == 0 && what == DECIDED_REJECTED &&
                         idx >= p->merge_index;
+        out->stuck = lagging_for_good(s, p);
     }
     pthread_mutex_unlock(&s->mu);
     return rc;

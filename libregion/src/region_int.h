@@ -182,6 +182,21 @@ struct region_peer {
     struct region_pending *props; /* proposals waiting for apply */
     struct region_pending *props_tail; /* last of props */
     uint32_t n_props;             /* length of props */
+    struct mvcc_wbatch *rb;       /* raw writes batched since the last
+                                     iteration, proposed as one entry at
+                                     the next (rawbatch.c); NULL: none */
+    struct region_pending *rb_pds; /* their requests, in order */
+    struct region_pending *rb_tail; /* last of rb_pds */
+    uint32_t rb_n;                /* length of rb_pds */
+    uint64_t rb_version;          /* the epoch rb's requests were checked
+                                     against (rawbatch.c proposes rb with
+                                     it, so a split applied before the
+                                     flush fails the entry EpochNotMatch
+                                     instead of writing keys the region
+                                     gave away) */
+    uint64_t rb_conf_ver;         /* ditto */
+    size_t rb_bytes;              /* rb's encoded bytes less the fixed
+                                     header (rawbatch.c) */
     struct region_pending *reads; /* reads waiting for index/apply */
     bool initialized;             /* range known (false: created by a
                                      leader's message, waits for a
@@ -384,6 +399,20 @@ int region__propose(struct region_store *s, struct region_peer *p,
                     const struct region_buf *cmd, region_done_fn done,
                     void *ud, struct region_err *err);
 
+/* rawbatch.c (DESIGN.md "Raw write batching"), all under mu. add: the
+ * ops of b (copied) join p's open batch, answered done(ud) once its entry
+ * applies; the caller checked leadership and keys; 0, SERVER_BUSY (too
+ * many waiting) or -ENOMEM. flush: proposes p's open batch (errors go to
+ * its requests' callbacks). fail: answers the open batch's requests
+ * with rc and drops it. add also refuses a request bigger than an entry
+ * may be (ENTRY_TOO_LARGE). */
+int region__rawbatch_add(struct region_store *s, struct region_peer *p,
+                         const struct mvcc_wbatch *b, region_done_fn done,
+                         void *ud, struct region_err *err);
+void region__rawbatch_flush(struct region_store *s, struct region_peer *p);
+void region__rawbatch_fail(struct region_store *s, struct region_peer *p,
+                           int rc, const struct region_err *err);
+
 /* Raw TTL (ttl.c, DESIGN "Raw TTL"). The record of a raw key with a TTL
  * is CF lock 'r' user key -> expire_ms(8), beside its value (CF default
  * 'r' user key, unchanged format). */
@@ -427,6 +456,12 @@ struct region_range {
 int region__ranges(const struct region_desc *d,
                    struct region_range r[REGION__N_RANGES]);
 void region__ranges_free(struct region_range r[REGION__N_RANGES]);
+/* Where a split of d's data goes (store.c): the middle of its raw keys
+ * or of its committed transactional keys, whichever holds more bytes,
+ * past d's start; 0 with best (REGION_MAX_BOUND bytes), REGION_ENOT_FOUND
+ * when there is none. Reads the engine: the caller may hold s->mu. */
+int region__split_point(struct region_store *s, const struct region_desc *d,
+                        uint8_t *best, size_t *best_len);
 /* Point p->stor at the memstore's storage with snapshot support. */
 void region__storage_init(struct region_peer *p);
 /* Drop the snapshots p keeps for sending (its range or epoch changed);
@@ -521,8 +556,10 @@ int region__merge_apply(struct region_store *s, struct region_peer *p,
                         struct region_err *oerr);
 /* A snapshot of region d arrived while q, a region of this store, lies
  * inside d's range at an older version: q was merged into d (its log
- * that said so is gone). True when q was made a tombstone and unlinked
- * (its data stays for the snapshot to replace). */
+ * that said so is gone), or q is a region still alive elsewhere whose
+ * range d's newer epoch covers here (a split child of q's range, say).
+ * True when q was made a tombstone its living group may revive, and
+ * unlinked (its data stays for the snapshot to replace). */
 bool region__merge_swallowed(struct region_store *s, struct region_peer *q,
                              const struct region_desc *d);
 /* Load p's persisted merging mark (open). */

@@ -171,6 +171,71 @@ static int cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
     return c ? c : (al < bl ? -1 : al > bl);
 }
 
+/* One pass over the region's engine ranges (region.h). A transactional
+ * user key is counted at its first write record: CF write keys are
+ * 'z' enc(user key) ~commit_ts(8), versions of one key adjacent. The
+ * engine is read without s->mu (it is thread-safe); the range is the one
+ * applied when the pass began. */
+int region_store_region_size(struct region_store *s, uint64_t region_id,
+                             uint64_t cap, struct region_size *out)
+{
+    struct region_desc d;
+    struct region_range r[REGION__N_RANGES];
+    memset(out, 0, sizeof *out);
+    int rc = region_store_region(s, region_id, &d, NULL);
+    if (rc == 0)
+        rc = region__ranges(&d, r);
+    if (rc != 0)
+        return rc;
+    uint64_t seen = 0;
+    for (int i = 0; rc == 0 && i < REGION__N_RANGES && !out->capped; i++) {
+        bool raw = i == 0, write = i != 0 && r[i].cf == MVCC_CF_WRITE;
+        struct mvcc_iter_opts io = {r[i].lo, r[i].lo_len, r[i].hi,
+                                    r[i].hi_len};
+        struct mvcc_iter *it = NULL;
+        rc = mvcc_engine_iter(s->opts.engine, NULL, r[i].cf, &io, &it);
+        if (rc != 0)
+            break;
+        uint8_t prev[REGION_MAX_BOUND + 64];
+        size_t prev_len = SIZE_MAX; /* none yet */
+        rc = it->ops->seek_to_first(it);
+        while (rc == 0 && it->ops->valid(it)) {
+            if (cap != 0 && seen == cap) {
+                out->capped = true;
+                break;
+            }
+            size_t kl, vl;
+            const uint8_t *k = it->ops->key(it, &kl);
+            it->ops->value(it, &vl);
+            out->bytes += kl + vl;
+            seen++;
+            if (raw) {
+                out->keys++;
+            } else if (write && kl > 8) {
+                size_t ul = kl - 8; /* without ~commit_ts */
+                if (ul != prev_len || memcmp(prev, k, ul) != 0)
+                    out->keys++;
+                prev_len = ul <= sizeof prev ? ul : SIZE_MAX;
+                if (ul <= sizeof prev)
+                    memcpy(prev, k, ul);
+            }
+            rc = it->ops->next(it);
+        }
+        mvcc_iter_destroy(it);
+    }
+    region__ranges_free(r);
+    return rc;
+}
+
+int region_store_split_key(struct region_store *s, uint64_t region_id,
+                           uint8_t *key, size_t *key_len)
+{
+    struct region_desc d;
+    *key_len = 0;
+    int rc = region_store_region(s, region_id, &d, NULL);
+    return rc != 0 ? rc : region__split_point(s, &d, key, key_len);
+}
+
 /* Whether engine key k of CF cf lies in one of ranges r. */
 static bool in_ranges(const struct region_range r[REGION__N_RANGES], int cf,
                       const uint8_t *k, size_t kl)

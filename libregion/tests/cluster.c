@@ -217,10 +217,16 @@ void cl_pump(struct cluster *c, int rounds)
                 (void)region_store_process(c->st[i].s);
         /* leaders' log writes run on each store's writer thread (in
          * parallel): a round ends with them durable and completed */
-        for (int i = 1; i <= c->n && !c->overlap; i++)
-            if (c->st[i].s && !c->paused[i])
-                (void)region_store_sync_wait(c->st[i].s);
+        if (!c->overlap)
+            cl_drain(c);
     }
+}
+
+void cl_drain(struct cluster *c)
+{
+    for (int i = 1; i <= c->n; i++)
+        if (c->st[i].s && !c->paused[i])
+            (void)region_store_sync_wait(c->st[i].s);
 }
 
 void cl_tick(struct cluster *c)

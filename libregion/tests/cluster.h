@@ -89,6 +89,12 @@ void cl_bootstrap(struct cluster *c, uint64_t id, const char *start,
 /* Deliver every message in flight, then process every store; rounds
  * times. */
 void cl_pump(struct cluster *c, int rounds);
+/* Wait until every live store's writer thread has made its log writes
+ * durable, and complete them. With overlap on, a loop that pumps until
+ * writes finish calls it after a round with no progress: a round then
+ * counts a step of the protocol, never a slice of time (a follower's
+ * fsync on a loaded machine can outlast any number of quick rounds). */
+void cl_drain(struct cluster *c);
 /* Tick every live store once, then pump. */
 void cl_tick(struct cluster *c);
 /* Tick and pump until some store leads region id; its store id (0 if

@@ -28,6 +28,7 @@
 #include <rpc.h>
 
 #include "client_int.h"
+#include "fakeloop.h"
 
 /* ---------------------------------------------------------------------
  * Codes.
@@ -664,8 +665,7 @@ struct fake_store {
 };
 
 struct fake {
-    struct event_base *base;   /* the servers' loop */
-    pthread_t thread;          /* runs it */
+    struct fakeloop loop;      /* the servers' loop, on its thread */
     struct fake_store st[2];   /* stores 1 and 2 */
     struct mvcc_engine *eng;   /* the data (shared: one replica set) */
     struct mvcc_store *store;  /* Percolator over it */
@@ -697,8 +697,6 @@ struct fake {
                                   beside would learn of it */
     struct region_cache *cache; /* that cache: the client's */
     pthread_mutex_t mu;        /* guards the counters and leader/version */
-    int stop_fds[2];           /* pipe: ends the loop from another thread */
-    struct event *stop_ev;     /* reads stop_fds[0] */
 };
 
 static pb_bytes_array_t *mk(const void *p, size_t n)
@@ -982,13 +980,6 @@ reply:
     rpc_msg_release(kv_TxnResponse_fields, &resp);
 }
 
-static void on_stop(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    event_base_loopbreak(arg);
-}
-
 /* kv.Locate: region 7 (every key) on stores 1 and 2, and its leader. */
 static void fake_locate(struct rpc_call *call, const void *reqp, void *ud)
 {
@@ -1020,13 +1011,6 @@ static void fake_locate(struct rpc_call *call, const void *reqp, void *ud)
     pb_release(kv_LocateResponse_fields, &resp);
 }
 
-static void *fake_loop(void *arg)
-{
-    struct fake *f = arg;
-    event_base_loop(f->base, EVLOOP_NO_EXIT_ON_EMPTY);
-    return NULL;
-}
-
 static void fake_start(struct fake *f)
 {
     memset(f, 0, sizeof *f);
@@ -1036,12 +1020,7 @@ static void fake_start(struct fake *f)
     assert_int_equal(mvcc_memengine_create(&f->eng), 0);
     struct mvcc_store_opts so = {0};
     assert_int_equal(mvcc_store_open(f->eng, &so, &f->store), 0);
-    f->base = event_base_new();
-    assert_non_null(f->base);
-    assert_int_equal(pipe(f->stop_fds), 0);
-    f->stop_ev = event_new(f->base, f->stop_fds[0], EV_READ, on_stop,
-                           f->base);
-    assert_int_equal(event_add(f->stop_ev, NULL), 0);
+    fakeloop_init(&f->loop);
     static const uint32_t methods[] = {
         REGION_METHOD_TXN_BATCH_GET, REGION_METHOD_TXN_SCAN,
         REGION_METHOD_TXN_PREWRITE, REGION_METHOD_TXN_COMMIT,
@@ -1055,7 +1034,7 @@ static void fake_start(struct fake *f)
         struct rpc_server_options so2 = {.host = "127.0.0.1", .port = 0};
         char err[256];
         assert_int_equal(
-            rpc_server_create(f->base, &so2, &fs->srv, err, sizeof err), 0);
+            rpc_server_create(f->loop.base, &so2, &fs->srv, err, sizeof err), 0);
         for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
             struct rpc_method rm = {methods[m], "kv.Txn",
                                     kv_TxnRequest_fields,
@@ -1070,19 +1049,15 @@ static void fake_start(struct fake *f)
         assert_int_equal(rpc_server_register(fs->srv, &lm), 0);
         fs->port = rpc_server_port(fs->srv);
     }
-    assert_int_equal(pthread_create(&f->thread, NULL, fake_loop, f), 0);
+    fakeloop_start(&f->loop);
 }
 
 static void fake_stop(struct fake *f)
 {
-    assert_int_equal(write(f->stop_fds[1], "x", 1), 1);
-    pthread_join(f->thread, NULL);
-    event_free(f->stop_ev);
-    close(f->stop_fds[0]);
-    close(f->stop_fds[1]);
+    fakeloop_stop(&f->loop);
     for (int i = 0; i < 2; i++)
         rpc_server_destroy(f->st[i].srv);
-    event_base_free(f->base);
+    fakeloop_free_base(&f->loop);
     mvcc_store_close(f->store);
     mvcc_engine_destroy(f->eng);
     pthread_mutex_destroy(&f->mu);

@@ -195,25 +195,6 @@ static void check_range_answers(void **state)
                      REGION_ENOT_FOUND);
 }
 
-/* A zero epoch names no bounds: its empty end is the region's end (kvd's
- * own size scan, tools); an end past the region is still refused. */
-static void zero_epoch_empty_end_is_the_region_end(void **state)
-{
-    struct fx *f = *state;
-    char keys[64];
-    struct region_err err;
-    struct region_ctx z1 = {1, 0, 0};
-    assert_int_equal(scan(f, &z1, "", NULL, keys, sizeof keys, &err), 0);
-    assert_string_equal(keys, "abcdefghijkl");
-    assert_int_equal(scan(f, &z1, "", "z", keys, sizeof keys, &err),
-                     REGION_EKEY_NOT_IN_REGION);
-    assert_names(&err, 1, "", "m");
-    struct region_ctx z2 = {2, 0, 0};
-    assert_int_equal(scan(f, &z2, "a", NULL, keys, sizeof keys, &err),
-                     REGION_EKEY_NOT_IN_REGION);
-    assert_names(&err, 2, "m", "");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,7 +202,6 @@ int main(void)
         cmocka_unit_test(before_the_start_is_refused),
         cmocka_unit_test(up_to_the_bounds_is_served),
         cmocka_unit_test(check_range_answers),
-        cmocka_unit_test(zero_epoch_empty_end_is_the_region_end),
     };
     return cmocka_run_group_tests_name("libregion/rangecheck", tests, setup,
                                        teardown);

@@ -21,16 +21,16 @@
 #include <rpc.h>
 
 #include "client_int.h"
+#include "fakeloop.h"
 
 #define GIVE_UP 20 /* BatchGets: past this the read is looping */
 
 struct fake {
     struct mvcc_engine *eng;  /* memory engine */
     struct mvcc_store *store; /* region 1's data, every key */
-    struct event_base *base;  /* the server's loop */
+    struct fakeloop loop;     /* the server's loop, on its thread */
     struct rpc_server *srv;   /* store 1 */
     uint16_t port;            /* its port */
-    pthread_t thread;         /* runs base */
     unsigned gets;            /* BatchGets answered */
     unsigned with_resolved;   /* ... of them naming resolved locks */
     mvcc_ts resolved;         /* the last one named */
@@ -102,20 +102,6 @@ static void handler(struct rpc_call *call, const void *reqp, void *ud)
     rpc_msg_release(kv_TxnResponse_fields, &resp);
 }
 
-static void *loop_main(void *arg)
-{
-    struct fake *f = arg;
-    event_base_loop(f->base, EVLOOP_NO_EXIT_ON_EMPTY);
-    return NULL;
-}
-
-static void on_stop(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    event_base_loopbreak(arg);
-}
-
 /* Region 1 over every key, on store 1, led there, at epoch (1, 1). */
 static int r_by_key(void *ctx, const void *key, size_t len,
                     struct region_desc *d, uint64_t *leader)
@@ -170,15 +156,10 @@ static void pushed_writer_is_skipped_in_one_retry(void **state)
     assert_int_equal(mvcc_memengine_create(&f.eng), 0);
     struct mvcc_store_opts so = {0};
     assert_int_equal(mvcc_store_open(f.eng, &so, &f.store), 0);
-    f.base = event_base_new();
-    int stop[2];
-    assert_int_equal(pipe(stop), 0);
-    struct event *stop_ev = event_new(f.base, stop[0], EV_READ, on_stop,
-                                      f.base);
-    assert_int_equal(event_add(stop_ev, NULL), 0);
+    fakeloop_init(&f.loop);
     struct rpc_server_options sopt = {.host = "127.0.0.1", .port = 0};
     char err[256];
-    assert_int_equal(rpc_server_create(f.base, &sopt, &f.srv, err,
+    assert_int_equal(rpc_server_create(f.loop.base, &sopt, &f.srv, err,
                                        sizeof err),
                      0);
     const uint32_t methods[] = {REGION_METHOD_TXN_BATCH_GET,
@@ -190,7 +171,7 @@ static void pushed_writer_is_skipped_in_one_retry(void **state)
         assert_int_equal(rpc_server_register(f.srv, &rm), 0);
     }
     f.port = rpc_server_port(f.srv);
-    assert_int_equal(pthread_create(&f.thread, NULL, loop_main, &f), 0);
+    fakeloop_start(&f.loop);
 
     /* the committed value, then the writer that stops after prewriting */
     struct mvcc_result r;
@@ -252,13 +233,9 @@ static void pushed_writer_is_skipped_in_one_retry(void **state)
     mvcc_client_destroy(mc);
     region_client_destroy(rc);
 
-    assert_int_equal(write(stop[1], "x", 1), 1);
-    pthread_join(f.thread, NULL);
+    fakeloop_stop(&f.loop);
     rpc_server_destroy(f.srv);
-    event_free(stop_ev);
-    close(stop[0]);
-    close(stop[1]);
-    event_base_free(f.base);
+    fakeloop_free_base(&f.loop);
     mvcc_store_close(f.store);
     mvcc_engine_destroy(f.eng);
 }
