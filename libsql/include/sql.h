@@ -14,7 +14,7 @@ extern "C" {
 
 /* Version: kept equal to libsql/VERSION (the build checks it). */
 #define SQL_VERSION_MAJOR 0
-#define SQL_VERSION_MINOR 5
+#define SQL_VERSION_MINOR 6
 #define SQL_VERSION_PATCH 0
 #define SQL_VERSION_NUMBER \
     (SQL_VERSION_MAJOR * 1000000 + SQL_VERSION_MINOR * 1000 + SQL_VERSION_PATCH)
@@ -602,6 +602,10 @@ struct sql_server_options {
      * operators may hold (DESIGN.md "Memory limits"). 0: 1 GiB;
      * UINT64_MAX: no limit. */
     uint64_t mem_quota_query;
+    /* The initial @@global.txn_mode (TiDB's tidb_txn_mode): "OPTIMISTIC"
+     * or "PESSIMISTIC", any case; NULL: OPTIMISTIC. A value not one of
+     * them fails the open. */
+    const char *txn_mode;
 };
 
 /* Open the store and read the catalog. 0, -ENOMEM, or another error with

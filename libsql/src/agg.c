@@ -249,9 +249,12 @@ int sql__agg_compile(struct sql_arena *a, const struct ast_expr *e,
         if (kind == AG_ANY_VALUE && (a0->type.flags & SQL_COLFLAG_NOT_NULL))
             g->type.flags |= SQL_COLFLAG_NOT_NULL;
         if (kind != AG_ANY_VALUE && g->type.tp == SQL_TYPE_FLOAT &&
-            a0->op != EX_COL) /* MariaDB keeps a FLOAT expression's
-                                 MIN/MAX in a DOUBLE (difftest F10) */
+            a0->op != EX_COL) {
+            /* MariaDB keeps a FLOAT expression's MIN/MAX in a DOUBLE
+             * (difftest F10), but a UNION merges it as the FLOAT it is */
             sql__ftype_of_vt(&g->type, SQL_VT_DOUBLE, 0, -1);
+            g->type.merge_tp = SQL_TYPE_FLOAT;
+        }
         break;
     case AG_GROUP_CONCAT: {
         uint16_t coll = SQL_COLL_UTF8MB4_GENERAL_CI;
@@ -436,7 +439,11 @@ int sql__agg_update(const struct sql_agg *g, struct sql_agg_state *st,
     struct sql_datum vals[16];
     struct sql_datum *v = vals;
     int rc = 0;
-    if (g->star) {
+    if (g->star || (g->kind == AG_COUNT && !g->distinct && g->nargs == 1 &&
+                    (g->args[0]->type.flags & SQL_COLFLAG_NOT_NULL))) {
+        /* COUNT of what cannot be NULL counts the row unread (MariaDB's
+         * Item_sum_count::add: COUNT(bigint_col * bigint_col) raises no
+         * overflow, difftest F12) */
         st->count++;
         return 0;
     }

@@ -104,11 +104,14 @@ int sql__cop_req_encode(const struct sql_cop_req *r, struct sql__buf *b)
         (r->flags & ~(SQL_COP_FLAG_DESC | SQL_COP_FLAG_PROJECT)) ||
         (r->flags && r->mode != SQL_COP_ROWS) ||
         ((r->flags & SQL_COP_FLAG_PROJECT) &&
-         (r->index || r->nproj == 0 || r->nproj > SQL_COP_MAX_PROJ)))
+         (r->index || r->nproj == 0 || r->nproj > SQL_COP_MAX_PROJ)) ||
+        r->nresolved > SQL_COP_MAX_RESOLVED)
         return -EINVAL;
-    /* version 2 unless a flag needs 3: a kvd of the last version serves
-     * every request that does not */
-    uint8_t head[2] = {SQL_COP_REQ_MAGIC, r->flags ? SQL_COP_VERSION : 2};
+    /* the lowest version the request needs (2; 3 for a flag, 4 for
+     * resolved locks): a kvd of an earlier version serves every request
+     * that needs none of them */
+    uint8_t version = r->nresolved ? 4 : r->flags ? 3 : 2;
+    uint8_t head[2] = {SQL_COP_REQ_MAGIC, version};
     int32_t tz = r->tz_offset_s;
     uint64_t ztz = tz < 0 ? ((uint64_t)(-(int64_t)tz) << 1) - 1
                           : (uint64_t)tz << 1;
@@ -122,21 +125,27 @@ int sql__cop_req_encode(const struct sql_cop_req *r, struct sql__buf *b)
         rc = put_bytes(b, r->conds[i], r->cond_lens[i]);
     rc = rc ? rc : put_v(b, (uint64_t)r->mode);
     rc = rc ? rc : put_v(b, r->index);
-    if (r->mode == SQL_COP_ROWS && r->flags) {
+    if (r->mode != SQL_COP_ROWS) {
+        rc = rc ? rc : put_v(b, r->nkeys);
+        rc = rc ? rc : put_v(b, r->naggs);
+        for (size_t i = 0; rc == 0 && i < nx; i++) {
+            rc = put_bytes(b, r->exprs[i], r->expr_lens[i]);
+            if (rc == 0 && r->mode == SQL_COP_TOPN)
+                rc = sql__buf_put(b, &r->desc[i], 1);
+        }
+    }
+    if (version >= 3) { /* (ROWS has no expressions: where version 3 put
+                           its flags, after the index) */
         rc = rc ? rc : put_v(b, r->flags);
         if (r->flags & SQL_COP_FLAG_PROJECT)
             rc = rc ? rc : put_v(b, r->nproj);
         for (size_t i = 0; rc == 0 && i < r->nproj; i++)
             rc = put_v(b, r->proj[i]);
     }
-    if (r->mode == SQL_COP_ROWS)
-        return rc;
-    rc = rc ? rc : put_v(b, r->nkeys);
-    rc = rc ? rc : put_v(b, r->naggs);
-    for (size_t i = 0; rc == 0 && i < nx; i++) {
-        rc = put_bytes(b, r->exprs[i], r->expr_lens[i]);
-        if (rc == 0 && r->mode == SQL_COP_TOPN)
-            rc = sql__buf_put(b, &r->desc[i], 1);
+    if (version >= 4) {
+        rc = rc ? rc : put_v(b, r->nresolved);
+        for (size_t i = 0; rc == 0 && i < r->nresolved; i++)
+            rc = put_v(b, r->resolved[i]);
     }
     return rc;
 }
@@ -233,6 +242,20 @@ int sql__cop_req_decode(const uint8_t *p, size_t n, struct sql_arena *a,
         }
         out->proj = proj;
         out->nproj = (size_t)np;
+    }
+    if (version >= 4) {
+        uint64_t nr = get_v(&r);
+        if (r.bad || nr == 0 || nr > SQL_COP_MAX_RESOLVED)
+            return SQL_EPROTO;
+        uint64_t *res = sql__arena_alloc(a, sizeof(*res) * nr);
+        if (!res)
+            return -ENOMEM;
+        for (size_t i = 0; i < nr; i++)
+            res[i] = get_v(&r);
+        if (r.bad)
+            return SQL_EPROTO;
+        out->resolved = res;
+        out->nresolved = (size_t)nr;
     }
     if (r.off != n)
         return SQL_EPROTO;
@@ -680,7 +703,9 @@ int sql_cop_run(void *ctx, struct mvcc_store *s, const void *start,
     if (rc != 0)
         goto done;
     for (;;) {
-        struct mvcc_read_opts ro = {.limit = PAGE, .reverse = desc};
+        struct mvcc_read_opts ro = {.limit = PAGE, .reverse = desc,
+                                    .bypass = q.resolved,
+                                    .nbypass = q.nresolved};
         const uint8_t *fp = from.p ? from.p : (const uint8_t *)"";
         mvcc_result_reset(res);
         if (desc)

@@ -33,10 +33,18 @@
  *        handle is the key's). A row sent as undecided keeps its stored
  *        value whole |
  *
- * Versions 1 (no mode: SQL_COP_ROWS) and 2 (no flags) are still read. In
- * TOPN mode max_rows is offset + count: each answer carries the rows of
- * its top max_rows. A client sends version 2 unless it needs a flag, so a
- * kvd that reads only versions 1 and 2 serves every ascending scan.
+ * | v | version 4 only, in every mode: flags as above (0 unless ROWS) and
+ *        the projection, then nresolved (1..SQL_COP_MAX_RESOLVED) |
+ * | v.. | version 4 only: each a transaction's start_ts whose locks the
+ *        read skips (the reader found it pushed above the read's ts:
+ *        TiKV's resolved_locks, as TxnRequest.resolved_locks for a Scan) |
+ *
+ * Versions 1 (no mode: SQL_COP_ROWS), 2 (no flags) and 3 (no resolved
+ * locks) are still read. In TOPN mode max_rows is offset + count: each
+ * answer carries the rows of its top max_rows. A client sends the lowest
+ * version its request needs (2, 3 with a flag, 4 with resolved locks), so
+ * a kvd that reads only versions 1 and 2 serves every ascending scan that
+ * met no pushed lock.
  *
  * Response:
  *
@@ -91,7 +99,8 @@
 
 #define SQL_COP_REQ_MAGIC 0xC0
 #define SQL_COP_RESP_MAGIC 0xC1
-#define SQL_COP_VERSION 3
+#define SQL_COP_VERSION 4
+#define SQL_COP_MAX_RESOLVED 256u /* resolved locks one request carries */
 #define SQL_COP_FLAG_DESC 1u /* request flags (version 3) */
 #define SQL_COP_FLAG_PROJECT 2u
 #define SQL_COP_MAX_PROJ 4096u /* columns a projection names */
@@ -133,6 +142,9 @@ struct sql_cop_req
                                   as version 2) */
     const uint32_t *proj;      /* PROJECT: column positions sent */
     size_t nproj;              /* their count */
+    const uint64_t *resolved;  /* start_ts of transactions whose locks
+                                  the read skips (version 4) */
+    size_t nresolved;          /* their count (0..SQL_COP_MAX_RESOLVED) */
 };
 
 /* A decoded response; byte strings point into the decoded buffer. */

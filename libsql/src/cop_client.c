@@ -393,6 +393,8 @@ struct sql_cop_iter
     size_t maxp;                 /* pieces read at once */
     mvcc_ts ts;                  /* read timestamp */
     struct sql__buf req;         /* the request */
+    size_t resolved_seen;        /* the transaction's resolved locks when
+                                    req was built (the list only grows) */
     struct piece pcs[COP_PARALLEL]; /* pieces in delivery order */
     size_t np;                   /* their count */
     bool inflight;               /* a round was launched, not joined */
@@ -593,8 +595,27 @@ static int build_req(const struct sql_cop_iter *it, struct sql_xctx *x,
         q.naggs = it->mode == SQL_COP_AGG ? pc->naggs : 0;
         q.desc = pc->desc;
     }
+    /* the locks the transaction's reads skip, the request's skip too (the
+     * newest SQL_COP_MAX_RESOLVED: skipping fewer only costs a wait) */
+    q.resolved = sql__kvtxn_resolved_locks(x->txn, &q.nresolved);
+    if (q.nresolved > SQL_COP_MAX_RESOLVED) {
+        q.resolved += q.nresolved - SQL_COP_MAX_RESOLVED;
+        q.nresolved = SQL_COP_MAX_RESOLVED;
+    }
     b->len = 0;
     return sql__cop_req_encode(&q, b);
+}
+
+/* Build it's request again when a limited stream sizes each round, or when
+ * the transaction learned of locks to skip since (resolve() below). */
+static int refresh_req(struct sql_xctx *x, struct sql_cop_iter *it)
+{
+    size_t nr;
+    (void)sql__kvtxn_resolved_locks(x->txn, &nr);
+    if (!it->limited && nr == it->resolved_seen && it->req.len)
+        return 0;
+    it->resolved_seen = nr;
+    return build_req(it, x, &it->req);
 }
 
 /* TOPN: offset + count of the TopN above, when a request may carry it
@@ -637,16 +658,18 @@ bool sql__cop_usable(struct sql_xctx *x, const struct plan *p)
  * waiting with backoff while it lives).
  *
  * That read may succeed while the lock stays: a lock whose primary was
- * pushed above our ts is on the transaction's bypass list, and its reads
- * (kvd's too, as resolved_locks) skip it, but the coprocessor request
- * carries no such list, so it meets the lock again. Asking at once would
- * loop without a pause, and for good if the writer committed its primary
- * and died: our read, skipping the lock, never resolves it. So the same
- * lock met again is waited for (1, 2, 4 .. 100 ms, COP_LOCK_BUDGET_MS in
- * all) and then resolved by a read of a new transaction, which has no
- * bypass list: a finished primary gets the lock committed or rolled
- * back; a live one is pushed above that read too and waited for again.
- * (libsql DESIGN.md "Coprocessor", locks met again.) */
+ * pushed above our ts is on the transaction's resolved list, and its
+ * reads skip it. The next round's request carries the list (refresh_req;
+ * kvd's sql_cop_run skips those locks as TiKV's coprocessor does), so the
+ * lock is not met again. A store that ignores the list (or a list cut at
+ * SQL_COP_MAX_RESOLVED) would meet it again: asking at once would loop
+ * without a pause, and for good if the writer committed its primary and
+ * died: our read, skipping the lock, never resolves it. So the same lock
+ * met again is waited for (1, 2, 4 .. 100 ms, COP_LOCK_BUDGET_MS in all)
+ * and then resolved by a read of a new transaction, which has no resolved
+ * list: a finished primary gets the lock committed or rolled back; a live
+ * one is pushed above that read too and waited for again. (libsql
+ * DESIGN.md "Coprocessor", locks met again.) */
 static int resolve(struct sql_xctx *x, struct piece *pc)
 {
     const uint8_t *k = pc->res.key;
@@ -760,14 +783,13 @@ static int iter_split(struct sql_cop_iter *it)
 static int iter_launch(struct sql_xctx *x, struct sql_cop_iter *it,
                        bool sync)
 {
-    int rc = 0;
     if (it->limited) {
         /* ask for what is still missing (after that, for a chunk: rows
          * sqld's filter refused may leave the LIMIT short) */
         uint64_t want = it->left ? it->left : COP_ROWS;
         it->max_rows = want < COP_ROWS ? (uint32_t)want : COP_ROWS;
-        rc = build_req(it, x, &it->req);
     }
+    int rc = refresh_req(x, it);
     struct piece *first = NULL;
     for (size_t i = 0; rc == 0 && i < it->np; i++) {
         struct piece *pc = &it->pcs[i];
@@ -884,7 +906,7 @@ static int iter_open(struct sql_xctx *x, const struct plan *p, int mode,
     mvcc_result_init(&pc->res);
     int rc = set_key(&pc->lo, start, slen, false);
     rc = rc ? rc : set_key(&pc->hi, end, end ? elen : 0, false);
-    rc = rc ? rc : build_req(it, x, &it->req);
+    rc = rc ? rc : refresh_req(x, it);
     rc = rc ? rc : iter_split(it);
     if (rc != 0) {
         sql__cop_iter_free(it);

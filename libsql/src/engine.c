@@ -23,6 +23,7 @@
 #include "exec.h"
 #include "sql_int.h"
 #include "stats.h"
+#include "tablecodec.h"
 
 int64_t sql__now_us(void)
 {
@@ -89,6 +90,9 @@ int sql_server_open(const struct sql_server_options *o,
     rc = sql__tls_server_init(srv, o);
     if (rc == 0)
         rc = sql__memtrack_server_init(srv, o);
+    if (rc == 0)
+        rc = sql__sysvar_txn_mode_init(srv->globals, o->txn_mode, errmsg,
+                                       errmsg_len);
     if (rc != 0)
         goto err_vars;
     rc = sql__sync_open(srv, o, errmsg, errmsg_len);
@@ -308,6 +312,7 @@ void sql_session_destroy(struct sql_session *s)
     sql__kvtxn_rollback(s->txn);
     sql__savepoints_clear(s);
     stage_clear(&s->stage);
+    sql__buf_free(&s->lazy);
     sql__free(s->stage.w);
     sql__free(s->stage.slots);
     while (s->prepared) {
@@ -465,6 +470,7 @@ int sql__sess_txn(struct sql_session *s, struct sql_kvtxn **out)
             return sql__kverr(s, rc);
         sql__kvtxn_set_interrupt(s->txn, &s->killed); /* KILL ends waits */
         sql__sync_txn_begin(s);
+        s->lazy.len = 0;
     }
     *out = s->txn;
     return 0;
@@ -703,6 +709,60 @@ int sql__sess_del(struct sql_session *s, const void *key, size_t klen)
     return stage_put(s, key, klen, NULL, 0, true);
 }
 
+/* Pessimistic mode: an index entry a statement writes is not locked by
+ * it (only rows and the unique keys it reads are), and the store checks
+ * a key written without its lock against the transaction's start_ts, so
+ * a change of the row by another transaction between that start and the
+ * row's lock (which the statement's current read saw) would fail the
+ * COMMIT with 1213. The entries are locked at COMMIT instead, in one
+ * request (DESIGN.md "Pessimistic commits" says why that is safe). */
+static int note_lazy(struct sql_session *s, const uint8_t *key, size_t klen)
+{
+    uint32_t n = (uint32_t)klen;
+    int rc = sql__buf_put(&s->lazy, &n, sizeof(n));
+    return rc ? rc : sql__buf_put(&s->lazy, key, klen);
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    const struct mvcc_key *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->data, y->data, n);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static int lock_index_keys(struct sql_session *s, struct sql_kvtxn *t)
+{
+    size_t n = 0;
+    for (size_t off = 0; off < s->lazy.len; n++) {
+        uint32_t kl;
+        memcpy(&kl, s->lazy.p + off, sizeof(kl));
+        off += sizeof(kl) + kl;
+    }
+    if (n == 0)
+        return 0;
+    struct mvcc_key *keys = sql__calloc(n, sizeof(*keys));
+    if (!keys)
+        return -ENOMEM;
+    size_t i = 0;
+    for (size_t off = 0; off < s->lazy.len; i++) {
+        uint32_t kl;
+        memcpy(&kl, s->lazy.p + off, sizeof(kl));
+        keys[i].data = s->lazy.p + off + sizeof(kl);
+        keys[i].len = kl;
+        off += sizeof(kl) + kl;
+    }
+    qsort(keys, n, sizeof(*keys), key_cmp); /* a key written twice: once */
+    size_t m = 0;
+    for (i = 0; i < n; i++)
+        if (m == 0 || key_cmp(&keys[m - 1], &keys[i]) != 0)
+            keys[m++] = keys[i];
+    int rc = sql__sess_lock(s, t, keys, m);
+    sql__free(keys);
+    s->lazy.len = 0;
+    return rc == 0 ? 0 : sql__kverr(s, rc);
+}
+
 /* The statement succeeded: its writes join the transaction. */
 static int stage_apply(struct sql_session *s)
 {
@@ -716,6 +776,9 @@ static int stage_apply(struct sql_session *s)
         sql__sync_note_key(s, w->key, w->klen);
         rc = w->val ? sql__kvtxn_set(t, w->key, w->klen, w->val, w->vlen)
                     : sql__kvtxn_delete(t, w->key, w->klen);
+        if (rc == 0 && w->klen > SQL_TC_PREFIX_LEN && w->key[0] == 't' &&
+            w->key[SQL_TC_PREFIX_LEN - 1] == 'i' && sql__sess_pessimistic(s))
+            rc = note_lazy(s, w->key, w->klen);
     }
     stage_clear(st);
     return rc;
@@ -735,7 +798,9 @@ static int txn_commit(struct sql_session *s)
      * sync together share the WAL's fsync (RocksDB groups concurrent
      * synced writes). */
     if (sql__kvtxn_dirty(t)) {
-        int crc = sql__sync_commit_check(s, t); /* 8028: schema changed */
+        int crc = lock_index_keys(s, t);
+        if (crc == 0)
+            crc = sql__sync_commit_check(s, t); /* 8028: schema changed */
         if (crc != 0) {
             sql__kvtxn_rollback(t);
             return crc;

@@ -620,18 +620,24 @@ static int emit_rows(struct sql_xctx *x, struct sql_xnode *n,
             memset(row, 0, sizeof(*row) * n->out.ncols);
         rc = sql__exec_decode_row(x, t, h, kp->value, kp->value_len,
                                   row + n->p->row_off, n->arena);
-        if (rc != 0)
+        if (rc != 0 || (rc = sql__xscan_keep(x, n, row, h)) != 0)
             return rc;
-        if (n->p->cond) {
-            int truth;
-            rc = sql__expr_eval_bool(n->p->cond, &x->ev, row, &truth);
-            if (rc != 0)
-                return sql__xerr(x, rc);
-            if (truth != 1)
-                continue;
-        }
-        n->out.handles[n->out.n++] = h;
     }
+    return 0;
+}
+
+int sql__xscan_keep(struct sql_xctx *x, struct sql_xnode *n,
+                    const struct sql_datum *row, int64_t h)
+{
+    if (n->p->cond) {
+        int truth;
+        int rc = sql__expr_eval_bool(n->p->cond, &x->ev, row, &truth);
+        if (rc != 0)
+            return sql__xerr(x, rc);
+        if (truth != 1)
+            return 0;
+    }
+    n->out.handles[n->out.n++] = h;
     return 0;
 }
 
@@ -779,15 +785,9 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
             struct sql_datum *row = sql__xrow(&n->out, n->out.n);
             memset(row, 0, sizeof(*row) * n->out.ncols);
             memcpy(row + n->p->row_off, in, sizeof(*row) * nc);
-            if (n->p->cond) {
-                int truth;
-                int rc = sql__expr_eval_bool(n->p->cond, &x->ev, row, &truth);
-                if (rc != 0)
-                    return sql__xerr(x, rc);
-                if (truth != 1)
-                    continue;
-            }
-            n->out.handles[n->out.n++] = 0;
+            int rc = sql__xscan_keep(x, n, row, 0);
+            if (rc != 0)
+                return rc;
         }
         if (n->out.n == 0)
             n->done = true;
@@ -835,8 +835,10 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
             if (rc == 0 && index && !(hs = entry_handles(n, &cres, &nh)))
                 rc = -ENOMEM;
             if (rc == 0 && index)
-                rc = chunk_room(n, nh);
-            if (rc == 0 && index)
+                rc = chunk_room(n, nh > cres.r.npairs ? nh : cres.r.npairs);
+            if (rc == 0 && index && sql__xscan_index_only(n))
+                rc = sql__xemit_entries(x, n, &cres);
+            else if (rc == 0 && index)
                 rc = fetch_handles(x, n, hs, nh);
             if (rc == 0 && !index)
                 rc = chunk_room(n, cres.r.npairs);
@@ -884,7 +886,12 @@ static int scan_next(struct sql_xctx *x, struct sql_xnode *n)
                 return rc;
             continue;
         }
-        /* Index entries: their rows by handle. */
+        /* Index entries: their rows by handle, or the rows they make. */
+        if (sql__xscan_index_only(n)) {
+            if ((rc = sql__xemit_entries(x, n, &n->res)) != 0)
+                return rc;
+            continue;
+        }
         size_t nh;
         int64_t *hs = entry_handles(n, &n->res, &nh);
         if (!hs)

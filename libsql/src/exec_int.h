@@ -45,6 +45,8 @@ struct sql_xnode
                                     range being read (cop_client.c) */
     int64_t *pending;            /* handles still to fetch (index, batch) */
     size_t npending, ppos;       /* their count and position */
+    int ixonly;                  /* index scan: 1 reads the index alone,
+                                    2 the rows too, 0 not judged yet */
     /* materializing operators */
     struct sql_datum *rows;      /* kept rows */
     int64_t *rhandles;           /* their handles */
@@ -133,5 +135,16 @@ void sql__xa_leave(struct sql_xanalyze *an, const struct sql_xnode *n,
 bool sql__point_read_latest(const struct sql_session *s,
                             const struct ast_select *sel,
                             const struct plan *p);
+
+/* Row n->out.n of scan n's chunk (row, handle h): kept when the scan's
+ * condition is TRUE of it (exec.c). */
+int sql__xscan_keep(struct sql_xctx *x, struct sql_xnode *n,
+                    const struct sql_datum *row, int64_t h);
+/* exec_ixonly.c: sql__plan_index_only(n->p), judged once per node. */
+bool sql__xscan_index_only(struct sql_xnode *n);
+/* The rows of index entries res (scan n, sql__xscan_index_only) into n's
+ * output chunk (room for them made), its condition applied. */
+int sql__xemit_entries(struct sql_xctx *x, struct sql_xnode *n,
+                       const struct sql_kvres *res);
 
 #endif /* SQL_EXEC_INT_H */

@@ -168,6 +168,25 @@ void sql__merge_result(struct sql_expr *e, int from, int step, int extra)
     e->coerc = coerc;
 }
 
+void sql__merge_null_unsigned(struct sql_expr *e, int from, int step,
+                              int extra)
+{
+    if (e->vt != SQL_VT_UINT)
+        return;
+    bool any_null = false;
+    int limit = extra >= 0 ? extra : e->nargs;
+    for (int i = from; i < limit && !any_null; i += step)
+        any_null = e->args[i]->vt == SQL_VT_NULL;
+    if (extra >= 0 && extra < e->nargs && e->args[extra]->vt == SQL_VT_NULL)
+        any_null = true;
+    if (!any_null)
+        return;
+    uint16_t nn = e->type.flags & SQL_COLFLAG_NOT_NULL;
+    e->vt = SQL_VT_DECIMAL;
+    sql__ftype_of_vt(&e->type, SQL_VT_DECIMAL, 0, 0);
+    e->type.flags |= nn;
+}
+
 int sql__to_result(const struct sql_expr *e, struct sql_eval *ev,
                    struct sql_datum *v)
 {
@@ -461,11 +480,11 @@ static void hex_to_number(struct sql_expr *e)
 /* The static class of an arithmetic result. */
 static int arith_vt(int op, int a, int b)
 {
+    /* A NULL operand (a NULL literal) makes it a DOUBLE, DIV an INT
+     * (MariaDB 10.11: `i + NULL`, `NULL MOD i`, so COALESCE(i, NULL + 1)
+     * is a DOUBLE, difftest F23). */
     if (a == SQL_VT_NULL || b == SQL_VT_NULL)
-        return op == AST_OP_INTDIV ? SQL_VT_INT
-               : (a == SQL_VT_NULL ? b : a) == SQL_VT_NULL
-                   ? SQL_VT_DOUBLE
-                   : SQL_VT_NULL;
+        return op == AST_OP_INTDIV ? SQL_VT_INT : SQL_VT_DOUBLE;
     if (a == EX_VT_ANY || b == EX_VT_ANY)
         return EX_VT_ANY;
     if (a == SQL_VT_STRING || a == SQL_VT_JSON)
@@ -881,6 +900,8 @@ static int compile(struct sql_arena *a, const struct ast_expr *x,
                 vt = SQL_VT_INT;
             else if (vt_is_temporal(vt))
                 vt = c->type.dec > 0 ? SQL_VT_DECIMAL : SQL_VT_INT;
+            else if (vt == SQL_VT_NULL)
+                vt = SQL_VT_DOUBLE; /* -NULL: MariaDB's DOUBLE (F23) */
             if (vt == SQL_VT_INT && sql__neg_widens(c, a))
                 vt = SQL_VT_DECIMAL;
             e->vt = (uint8_t)vt;
@@ -1118,6 +1139,7 @@ static int compile(struct sql_arena *a, const struct ast_expr *x,
                 e->is_const = false;
         int first = e->has_operand ? 2 : 1;
         sql__merge_result(e, first, 2, e->has_else ? n - 1 : -1);
+        sql__merge_null_unsigned(e, first, 2, e->has_else ? n - 1 : -1);
         if (!e->has_else)
             e->type.flags &= (uint16_t)~SQL_COLFLAG_NOT_NULL;
         if (e->has_operand) {
@@ -1394,7 +1416,9 @@ static int arith_int(const struct sql_expr *e, struct sql_eval *ev,
         r = a - b;
         break;
     case AST_OP_MUL:
-        r = a * b; /* |a|,|b| < 2^64: fits in 128 bits */
+        /* |a|,|b| < 2^64, but two unsigned maxima pass 2^127 */
+        if (__builtin_mul_overflow(a, b, &r))
+            return out_of_range(ev, e, uns);
         break;
     case AST_OP_INTDIV:
         if (b == 0)
@@ -1667,6 +1691,26 @@ static int read_left_anyway(const struct sql_expr *e, struct sql_eval *ev,
     return sql__datum_cmp_ev(ev, x, &z, e->coll, &c);
 }
 
+/* A DECIMAL operand compared (=, <, ..., an IN of one) with an integer
+ * or DECIMAL is rounded to the scale its type shows first, as MariaDB's
+ * compare_decimal does: a quotient carries digits past its scale
+ * (sql__dec_div), so (1 / 3) = 0.3333 and 7 / 4294967295 = 0 are TRUE
+ * there (difftest F13/F26); against a string or a DOUBLE, in BETWEEN
+ * and in an IN list of several (MariaDB's in_decimal), it is not. */
+static void cmp_shown_scale(const struct sql_expr *a, struct sql_datum *v,
+                            const struct sql_datum *other)
+{
+    if (v->vt != SQL_VT_DECIMAL || a->vt != SQL_VT_DECIMAL ||
+        (other->vt != SQL_VT_DECIMAL && other->vt != SQL_VT_INT &&
+         other->vt != SQL_VT_UINT) ||
+        a->type.dec < 0 || a->type.dec > 30 ||
+        v->v.dec.scale <= a->type.dec)
+        return;
+    struct sql_dec r;
+    if (sql__dec_round(&v->v.dec, a->type.dec, &r) == 0)
+        v->v.dec = r;
+}
+
 static int eval_cmp(const struct sql_expr *e, struct sql_eval *ev,
                     const struct sql_datum *row, struct sql_datum *out)
 {
@@ -1691,6 +1735,8 @@ static int eval_cmp(const struct sql_expr *e, struct sql_eval *ev,
             sql__datum_null(out);
         return 0;
     }
+    cmp_shown_scale(e->args[0], &x, &y);
+    cmp_shown_scale(e->args[1], &y, &x);
     int c;
     if ((rc = compare(e, ev, &x, &y, e->coll, &c)) != 0)
         return rc;
@@ -1738,8 +1784,85 @@ static int truth_of(const struct sql_expr *e, int i, struct sql_eval *ev,
     return rc;
 }
 
+/* Whether a and b are the same expression of the row (MariaDB's
+ * Item::eq, for the shapes that matter here): one column, one integer
+ * literal, or the same negation or arithmetic of such. */
+static bool same_expr(const struct sql_expr *a, const struct sql_expr *b)
+{
+    if (a->op != b->op || a->sub != b->sub || a->nargs != b->nargs ||
+        a->vt != b->vt)
+        return false;
+    switch (a->op) {
+    case EX_COL:
+        return a->idx == b->idx;
+    case EX_LIT:
+        return (a->lit.vt == SQL_VT_INT || a->lit.vt == SQL_VT_UINT) &&
+               a->lit.vt == b->lit.vt && a->lit.v.u == b->lit.v.u;
+    case EX_NEG:
+    case EX_ARITH:
+        for (int i = 0; i < a->nargs; i++)
+            if (!same_expr(a->args[i], b->args[i]))
+                return false;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* A comparison of an expression with itself (same_expr), or NOT of one,
+ * as MariaDB's remove_eq_conds folds it in a condition (NOT over a comparison is its
+ * negation already, MySQL's neg_transformer): `c < c`, `c > c`, `c <> c`
+ * FALSE; `c <=> c` TRUE; `c = c`, `c <= c`, `c >= c` TRUE when c is
+ * NOT NULL. Whether it is one that decides; *t its truth. */
+static bool self_cmp(const struct sql_expr *e, int *t)
+{
+    bool neg = false;
+    if (e->op == EX_NOT && e->nargs == 1) {
+        neg = true;
+        e = e->args[0];
+    }
+    if (e->op != EX_CMP || e->nargs != 2 || e->args[0]->is_const ||
+        !same_expr(e->args[0], e->args[1]))
+        return false;
+    int op = e->sub;
+    if (neg) {
+        static const int negated[] = {
+            [AST_OP_EQ] = AST_OP_NE, [AST_OP_NE] = AST_OP_EQ,
+            [AST_OP_LT] = AST_OP_GE, [AST_OP_GE] = AST_OP_LT,
+            [AST_OP_GT] = AST_OP_LE, [AST_OP_LE] = AST_OP_GT,
+            [AST_OP_NULLEQ] = -1};
+        if (op < 0 || (size_t)op >= sizeof(negated) / sizeof(negated[0]))
+            return false;
+        op = negated[op]; /* NOT (c <=> c) stays a NOT: not folded */
+    }
+    if (op == AST_OP_LT || op == AST_OP_GT || op == AST_OP_NE) {
+        *t = 0;
+        return true;
+    }
+    if (op == AST_OP_NULLEQ ||
+        ((op == AST_OP_EQ || op == AST_OP_LE || op == AST_OP_GE) &&
+         (e->args[0]->type.flags & SQL_COLFLAG_NOT_NULL))) {
+        *t = 1;
+        return true;
+    }
+    return false;
+}
+
+/* A cheap first test for self_cmp (a condition's members are tested
+ * on every row): a comparison, or NOT of one, of two operands of one
+ * kind. */
+static bool may_self_cmp(const struct sql_expr *e)
+{
+    if (e->op == EX_NOT && e->nargs == 1)
+        e = e->args[0];
+    return e->op == EX_CMP && e->nargs == 2 &&
+           e->args[0]->op == e->args[1]->op;
+}
+
 /* Whether the constant parts of e alone decide it: a constant (its
- * truth), an AND with a FALSE one, an OR with a TRUE one, at any depth.
+ * truth), an AND with a FALSE one, an OR with a TRUE one, at any depth;
+ * in a condition (null_false) a comparison of a column with itself too
+ * (self_cmp).
  * MySQL and MariaDB fold constant conditions before reading a row, so a
  * column beside a deciding constant is never read (nor its warnings
  * raised), and a constant's error is raised first. Only constants are
@@ -1763,12 +1886,17 @@ static int const_decides(const struct sql_expr *e, struct sql_eval *ev,
         *t = b;
         return rc;
     }
+    if (null_false && may_self_cmp(e) && self_cmp(e, t)) {
+        *decided = true;
+        return 0;
+    }
     if (e->op != EX_AND && e->op != EX_OR)
         return 0;
     int want = e->op == EX_AND ? 0 : 1;
     for (int i = 0; i < e->nargs; i++) {
         const struct sql_expr *a = e->args[i];
-        if (!a->is_const && a->op != EX_AND && a->op != EX_OR)
+        if (!a->is_const && a->op != EX_AND && a->op != EX_OR &&
+            !(null_false && may_self_cmp(a)))
             continue;
         bool d;
         int ta, rc = const_decides(a, ev, row, &d, &ta, null_false);
@@ -2034,7 +2162,12 @@ static int eval_in(const struct sql_expr *e, struct sql_eval *ev,
         }
         int c;
         uint16_t coll = sql__coll_pick(e->args[0], e->args[i]);
-        if ((rc = compare(e, ev, &x, &y, coll, &c)) != 0)
+        struct sql_datum xi = x;
+        if (e->nargs == 2) { /* x IN (y) is x = y in MariaDB */
+            cmp_shown_scale(e->args[0], &xi, &y);
+            cmp_shown_scale(e->args[i], &y, &xi);
+        }
+        if ((rc = compare(e, ev, &xi, &y, coll, &c)) != 0)
             return rc;
         if (c == 0) {
             sql__datum_int(out, !e->neg);
@@ -2357,6 +2490,29 @@ static bool col_eq_const(const struct sql_expr *e)
            (ctemp && k->vt == SQL_VT_STRING && k->is_const);
 }
 
+/* One pass over a condition's AND e: its `column = constant` members
+ * (eqs), or the others in order, members of an AND inside it read as its
+ * own (MariaDB flattens nested ANDs, so `x AND (y AND c = 7)` reads c
+ * first too). Stops at the first that is not TRUE (*truth). */
+static int and_pass(const struct sql_expr *e, struct sql_eval *ev,
+                    const struct sql_datum *row, int *truth, bool eqs)
+{
+    *truth = 1;
+    for (int i = 0; i < e->nargs; i++) {
+        const struct sql_expr *a = e->args[i];
+        int rc;
+        if (a->op == EX_AND)
+            rc = and_pass(a, ev, row, truth, eqs);
+        else if (col_eq_const(a) != eqs)
+            continue;
+        else
+            rc = sql__expr_eval_bool(a, ev, row, truth);
+        if (rc != 0 || *truth != 1)
+            return rc;
+    }
+    return 0;
+}
+
 int sql__expr_eval_bool(const struct sql_expr *e, struct sql_eval *ev,
                         const struct sql_datum *row, int *truth)
 {
@@ -2375,16 +2531,32 @@ int sql__expr_eval_bool(const struct sql_expr *e, struct sql_eval *ev,
         /* `column = constant` conjuncts first (MariaDB evaluates the
          * equalities it propagates before the rest: `b * b > 0 AND c =
          * 7` reads no b where c is not 7), then the others in order. */
-        for (int pass = 0; pass < 2; pass++)
+        if ((rc = and_pass(e, ev, row, truth, true)) != 0 || *truth != 1)
+            return rc;
+        return and_pass(e, ev, row, truth, false);
+    }
+    if (e->op == EX_OR || e->op == EX_CMP || e->op == EX_NOT) {
+        /* As a condition, an OR's members decided FALSE by constants or
+         * self-comparisons are dropped unread, one decided TRUE makes it
+         * TRUE (MariaDB's remove_eq_conds, F31), and each member is a
+         * condition of its own (NULL as FALSE: an OR of them is TRUE
+         * exactly when some member is). */
+        bool d;
+        int rc = const_decides(e, ev, row, &d, truth, true);
+        if (rc != 0 || d)
+            return rc;
+        if (e->op == EX_OR) {
+            bool any_null = false;
             for (int i = 0; i < e->nargs; i++) {
-                if (col_eq_const(e->args[i]) != (pass == 0))
-                    continue;
-                rc = sql__expr_eval_bool(e->args[i], ev, row, truth);
-                if (rc != 0 || *truth != 1)
+                if ((rc = sql__expr_eval_bool(e->args[i], ev, row, truth)) !=
+                        0 ||
+                    *truth == 1)
                     return rc;
+                any_null = any_null || *truth < 0;
             }
-        *truth = 1;
-        return 0;
+            *truth = any_null ? -1 : 0;
+            return 0;
+        }
     }
     struct sql_datum v;
     int rc = eval(e, ev, row, &v);

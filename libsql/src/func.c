@@ -82,6 +82,7 @@ static int check_merge_all(struct sql_expr *e, struct sql_arena *a,
     (void)a;
     (void)err;
     sql__merge_result(e, 0, 1, -1);
+    sql__merge_null_unsigned(e, 0, 1, -1);
     /* IFNULL/COALESCE: NULL only when every argument may be. */
     bool nn = false;
     for (int i = 0; i < e->nargs; i++)

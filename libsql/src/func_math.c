@@ -633,13 +633,20 @@ static int check_greatest(struct sql_expr *e, struct sql_arena *a,
     (void)a;
     (void)err;
     sql__merge_result(e, 0, 1, -1);
-    bool any_str = false, all_str = true;
+    bool any_str = false, all_str = true, any_null = false;
     for (int i = 0; i < e->nargs; i++) {
         if (e->args[i]->vt == SQL_VT_STRING)
             any_str = true;
+        else if (e->args[i]->vt == SQL_VT_NULL)
+            any_null = true; /* a NULL literal: no class of its own */
         else
             all_str = false;
     }
+    /* With a NULL literal, numbers compare as DOUBLE (MariaDB 10.11:
+     * GREATEST(int, NULL) is a DOUBLE, difftest F23). */
+    if (any_null && (e->vt == SQL_VT_INT || e->vt == SQL_VT_UINT ||
+                     e->vt == SQL_VT_DECIMAL))
+        sql__set_type(e, SQL_VT_DOUBLE, -1);
     if (any_str && !all_str && e->vt == SQL_VT_STRING) {
         /* Numbers mixed with strings compare as numbers (DOUBLE). */
         bool any_temporal = false;

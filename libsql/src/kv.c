@@ -219,6 +219,12 @@ uint64_t sql__kvtxn_start_ts(const struct sql_kvtxn *t)
     return mvcc_txn_start_ts(t->t);
 }
 
+const uint64_t *sql__kvtxn_resolved_locks(const struct sql_kvtxn *t,
+                                          size_t *n)
+{
+    return mvcc_txn_resolved_locks(t->t, n);
+}
+
 int sql__kvtxn_get(struct sql_kvtxn *t, const void *key, size_t key_len,
                    uint8_t **value, size_t *value_len)
 {
@@ -362,6 +368,12 @@ void sql__kvtxn_set_commit_deadline(struct sql_kvtxn *t, uint64_t deadline_ms,
                                     mvcc_commit_renew_fn renew, void *ctx)
 {
     mvcc_txn_set_commit_deadline(t->t, deadline_ms, renew, ctx);
+}
+
+void sql__kvtxn_set_commit_check(struct sql_kvtxn *t,
+                                 mvcc_commit_check_fn check, void *ctx)
+{
+    mvcc_txn_set_commit_check(t->t, check, ctx);
 }
 
 void sql__kv_wake_waiters(struct sql_kv *kv)

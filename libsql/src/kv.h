@@ -80,6 +80,10 @@ int sql__kv_begin(struct sql_kv *kv, struct sql_kvtxn **out);
  * writes nothing (pointread.c); locks in the way are resolved as usual. */
 int sql__kv_begin_latest(struct sql_kv *kv, struct sql_kvtxn **out);
 uint64_t sql__kvtxn_start_ts(const struct sql_kvtxn *t);
+/* The transactions whose locks t's reads skip (mvcc_txn_resolved_locks):
+ * *n start_ts, valid until t's next read. */
+const uint64_t *sql__kvtxn_resolved_locks(const struct sql_kvtxn *t,
+                                          size_t *n);
 /* 0 with *value (free with sql__kv_free), or MVCC_NOTFOUND. */
 int sql__kvtxn_get(struct sql_kvtxn *t, const void *key, size_t key_len,
                    uint8_t **value, size_t *value_len);
@@ -119,6 +123,10 @@ void sql__kvtxn_set_interrupt(struct sql_kvtxn *t, const bool *flag);
  * needed (mvcc_txn_set_commit_deadline). */
 void sql__kvtxn_set_commit_deadline(struct sql_kvtxn *t, uint64_t deadline_ms,
                                     mvcc_commit_renew_fn renew, void *ctx);
+/* A two-phase commit_ts taken past that deadline is proven by check
+ * instead (mvcc_txn_set_commit_check). */
+void sql__kvtxn_set_commit_check(struct sql_kvtxn *t,
+                                 mvcc_commit_check_fn check, void *ctx);
 /* Wakes the lock waits of the store in this process (none for the
  * cluster, whose waits see the flag between their slices). */
 void sql__kv_wake_waiters(struct sql_kv *kv);

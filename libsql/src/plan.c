@@ -806,6 +806,7 @@ int sql__plan_select_in(struct sql_session *s, const struct ast_select *sel,
     int rc = join ? sql__plan_from(s, sel->from, ts)
                   : resolve_from(s, sel->from, ts);
     s->view_where = NULL;
+    ts->select = join; /* its index scans may read the index alone */
     for (size_t i = 0; rc == 0 && i < nsemi; i++)
         rc = sql__plan_add_semi(s, ts, wc[i]);
     if (rc != 0)

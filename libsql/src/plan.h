@@ -127,6 +127,11 @@ struct plan
     struct plan_access acc;    /* SCAN: the access path */
     struct sql_expr *cond;     /* SCAN, FILTER: the condition, or NULL */
     bool lock;                 /* SCAN: SELECT ... FOR UPDATE */
+    const bool *used;          /* SCAN in a SELECT's join: the table's
+                                  columns the statement names (complete
+                                  once planned), or NULL; an index scan
+                                  holding them all reads no row
+                                  (exec_ixonly.c) */
     /* AGG */
     struct sql_expr **keys;    /* group keys */
     size_t nkeys;              /* their count */
@@ -192,6 +197,7 @@ struct plan
 
 struct plan_jnode;
 struct plan_semi;
+struct plan_ucmemo;
 
 /* The coprocessor (cop_client.c): which of a table scan's conjuncts run
  * next to the data; chosen when planned, used when the store can. */
@@ -266,6 +272,15 @@ struct plan_ftable
                                             unqualified names skip it */
     const struct sql_datum *rows;        /* a derived table's rows */
     size_t nrows;                        /* their count */
+    bool *used;                          /* per column: a name of the
+                                            statement resolved to it (an
+                                            index scan of a SELECT reads
+                                            the index alone when it holds
+                                            them all, exec_ixonly.c) */
+    bool nullable;                       /* under an outer join's
+                                            NULL-supplying side: its
+                                            columns read NULL in joined
+                                            rows, whatever their NOT NULL */
 };
 
 /* The tables of a FROM clause: joined rows hold every table's columns,
@@ -330,6 +345,12 @@ struct plan_tscope
     struct plan_tscope *outer_ts;   /* plan_phys.c's scope of one table:
                                        the query's scope, whose parent
                                        resolves outer columns */
+    bool select;                    /* with from: a SELECT's (not a
+                                       multi-table UPDATE/DELETE's, which
+                                       read whole rows) */
+    struct plan_ucmemo *ucs;        /* subqueries plan_join.c's
+                                       uncorrelated() has judged, each
+                                       with its answer (judged once) */
 };
 int sql__tscope_column(void *ctx, const struct ast_expr *col,
                        struct sql_colref *out, struct sql_err *err);
@@ -487,5 +508,10 @@ int sql__plan_window_end(struct sql_session *s, struct plan_wbuild *wb,
                          struct plan *pr);
 /* Whether e calls a window function (not looking into subqueries). */
 bool sql__ast_has_window(const struct ast_expr *e);
+
+/* Whether the index scan p (a SELECT's join, planned) reads its index
+ * alone: the index holds every column of the table the statement names,
+ * whole and of an integer type (exec_ixonly.c). */
+bool sql__plan_index_only(const struct plan *p);
 
 #endif /* SQL_PLAN_H */

@@ -101,8 +101,12 @@ int sql__from_column(const struct plan_tscope *ts, const struct ast_expr *col,
                             "Column '%s' in field list is ambiguous",
                             col->name);
         found = (int)(ft->offset + (uint32_t)ci);
+        if (ft->used)
+            ft->used[ci] = true;
         out->index = (uint32_t)found;
         out->type = ft->t->cols[ci].type;
+        if (ft->nullable)
+            out->type.flags &= (uint16_t)~SQL_COLFLAG_NOT_NULL;
     }
     return found >= 0 ? 0 : SQL_ENOTFOUND;
 }
@@ -314,8 +318,9 @@ static int add_ftable(struct sql_session *s, struct plan_from *f,
     const struct sql_tableinfo *ti = ft->t;
     ft->offset = f->width;
     ft->hidden = zalloc(s, sizeof(bool) * ti->ncols);
+    ft->used = zalloc(s, sizeof(bool) * ti->ncols);
     j->vis = zalloc(s, sizeof(*j->vis) * ti->ncols);
-    if (!ft->hidden || !j->vis)
+    if (!ft->hidden || !ft->used || !j->vis)
         return -ENOMEM;
     for (size_t i = f->block; i < f->ntabs; i++)
         if (strcmp(f->tabs[i].alias, ft->alias) == 0)
@@ -448,6 +453,10 @@ static int build_tree(struct sql_session *s, struct plan_from *f,
     j->l = right ? b : a;
     j->r = right ? a : b;
     j->mask = a->mask | b->mask;
+    if (j->kind == JN_LEFT) /* MySQL: those columns are nullable */
+        for (size_t i = 0; i < f->ntabs; i++)
+            if (j->r->mask >> i & 1)
+                f->tabs[i].nullable = true;
     if (t->natural || t->using_cols)
         return merge_columns(s, f, j, t, right);
     j->on = t->on;
@@ -499,6 +508,8 @@ static int fill_cols(struct sql_session *s, struct plan_from *pf)
         pc->org_table = ft->t->name;
         pc->db = ft->db ? ft->db : "";
         pc->type = ft->t->cols[ci].type;
+        if (ft->nullable)
+            pc->type.flags &= (uint16_t)~SQL_COLFLAG_NOT_NULL;
     }
     return 0;
 }
@@ -805,6 +816,33 @@ static bool uncorrelated(struct sql_session *s, const struct ast_select *q)
     return true;
 }
 
+/* uncorrelated(q), judged once per subquery of the statement: a
+ * conjunct's mask is taken again at every join level it passes, and
+ * judging looks q's tables up in the catalog. */
+struct plan_ucmemo
+{
+    const struct ast_select *q;  /* the subquery */
+    bool yes;                    /* uncorrelated(q) */
+    struct plan_ucmemo *next;    /* the next one judged */
+};
+
+static bool uncorrelated_once(struct plan_tscope *ts,
+                              const struct ast_select *q)
+{
+    for (const struct plan_ucmemo *m = ts->ucs; m; m = m->next)
+        if (m->q == q)
+            return m->yes;
+    bool yes = uncorrelated(ts->s, q);
+    struct plan_ucmemo *m = zalloc(ts->s, sizeof(*m));
+    if (m) { /* out of memory: judged again next time */
+        m->q = q;
+        m->yes = yes;
+        m->next = ts->ucs;
+        ts->ucs = m;
+    }
+    return yes;
+}
+
 /* The tables e reads; false when a name does not resolve (the compiler
  * then says why). */
 static bool mask_of(struct plan_tscope *ts, const struct ast_expr *e,
@@ -828,7 +866,7 @@ static bool mask_of(struct plan_tscope *ts, const struct ast_expr *e,
     }
     if (col)
         *col = -1;
-    if (e->sub && !uncorrelated(ts->s, e->sub)) {
+    if (e->sub && !uncorrelated_once(ts, e->sub)) {
         /* A subquery may read any table in scope (correlated): it waits
          * until all are joined. */
         uint64_t all = ts->from->nouter >= 64
@@ -1107,6 +1145,7 @@ static int leaf_plan(struct jctx *j, int tab, const struct ast_expr **down,
     p->conj = down;
     p->nconj = ndown;
     p->lock = j->lock && !sql__is_virtual(ft->t);
+    p->used = j->ts->select ? ft->used : NULL;
     p->info = conj_text(j->s, down, ndown);
     const struct ast_expr *w = and_of(j->s, down, ndown);
     if (ndown && !w)

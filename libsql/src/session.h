@@ -208,6 +208,10 @@ struct sql_session
     struct sql_txn_schema tsc;     /* the open transaction's schema
                                       version and tables (commit check,
                                       schema_sync.h) */
+    struct sql__buf lazy;          /* pessimistic: index keys the open
+                                      transaction wrote, locked at COMMIT
+                                      (u32 length, bytes each; engine.c
+                                      lock_index_keys) */
     struct sql_prepared *cur_prep; /* the prepared statement being
                                       executed, or NULL (plancache.c) */
     uint64_t plan_gen;             /* bumped when a setting plans read

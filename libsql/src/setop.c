@@ -128,6 +128,11 @@ static int merge_column(struct sql_session *s, const struct leaves *lv,
     for (size_t k = 0; k < lv->n; k++) {
         const struct sql_ftype *t = &lv->p[k]->cols[i].type;
         args[k].type = *t;
+        if (t->merge_tp == SQL_TYPE_FLOAT) { /* agg.c: FLOAT here */
+            args[k].type.tp = SQL_TYPE_FLOAT;
+            args[k].type.len = 12;
+            t = &args[k].type;
+        }
         args[k].vt = (uint8_t)sql__ftype_vt(t);
         args[k].coerc = 2;
         argv[k] = &args[k];

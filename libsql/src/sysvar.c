@@ -108,6 +108,7 @@ static const struct
     {"tx_isolation", "transaction_isolation"},
     {"tx_read_only", "transaction_read_only"},
     {"storage_engine", "default_storage_engine"},
+    {"tidb_txn_mode", "txn_mode"},
 };
 
 size_t sql__sysvar_count(void)
@@ -380,4 +381,23 @@ wrong_type:
     snprintf(msg, msglen, "Incorrect argument type to variable '%s'",
              d->name);
     return 1232;
+}
+
+int sql__sysvar_txn_mode_init(struct sysvar_val *globals, const char *mode,
+                              char *errmsg, size_t errmsg_len)
+{
+    if (mode == NULL)
+        return 0;
+    char msg[128];
+    int i = sql__sysvar_find("txn_mode");
+    if (i < 0)
+        return -EINVAL; /* cannot happen: the table has it */
+    int rc = sql__sysvar_assign((size_t)i, globals, mode, false, msg,
+                                sizeof(msg));
+    if (rc > 0) { /* 1231: not a mode */
+        if (errmsg && errmsg_len)
+            snprintf(errmsg, errmsg_len, "txn_mode: %s", msg);
+        rc = -EINVAL;
+    }
+    return rc;
 }

@@ -55,6 +55,11 @@ void sql__sysvar_free(struct sysvar_val *v);
 int sql__sysvar_assign(size_t i, struct sysvar_val *v, const char *text,
                        bool num, char *msg, size_t msglen);
 
+/* The server's initial @@global.txn_mode (sql_server_options.txn_mode;
+ * NULL: the default): 0, or -EINVAL with errmsg saying why, -ENOMEM. */
+int sql__sysvar_txn_mode_init(struct sysvar_val *globals, const char *mode,
+                              char *errmsg, size_t errmsg_len);
+
 /* sql_mode text to SQL_MODE_* bits (expr.h). */
 uint32_t sql__sql_mode_bits(const char *text);
 

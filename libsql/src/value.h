@@ -113,6 +113,9 @@ struct sql_ftype
     uint32_t len;         /* display width / character length (M) */
     int8_t dec;           /* DECIMAL scale, FLOAT/DOUBLE decimals, fsp of
                              DATETIME/TIME; -1 when not fixed */
+    uint8_t merge_tp;     /* 0, or the type a UNION merges this column as
+                             where it differs from tp (MariaDB's MIN/MAX of
+                             a FLOAT expression: shown DOUBLE, merged FLOAT) */
     uint16_t coll;        /* strings: collation id; others SQL_COLL_BINARY */
     const char *const *elems; /* ENUM/SET members (NUL-terminated), or NULL */
     uint16_t nelems;      /* their count */

@@ -125,7 +125,9 @@ static int collect(struct plan_wbuild *b, const struct ast_expr *e,
             ++*n;
             return 0;
         }
-        const char *t = sql__plan_text(b->s, e);
+        const char *t = sql__ast_print_expr(b->s->arena, e);
+        if (!t)
+            return -ENOMEM; /* not "": no call would match it */
         for (size_t i = 0; i < *n; i++)
             if (strcmp(b->texts[i], t) == 0)
                 return 0;
@@ -563,7 +565,9 @@ static int wsubtree(void *ctx, const struct ast_expr *e,
             out->index += (uint32_t)b->w->nf;
         return rc;
     }
-    const char *t = sql__plan_text(b->s, e);
+    const char *t = sql__ast_print_expr(b->s->arena, e);
+    if (!t)
+        return -ENOMEM; /* "" would read as a misused window function */
     size_t k = 0;
     while (k < b->w->nf && strcmp(b->texts[k], t) != 0)
         k++;

@@ -742,6 +742,48 @@ static void kill_connection_ends_wait(void **state)
     close_three(&f, &a, &b, &c);
 }
 
+/* Pessimistic: b waits for a's lock on row 1; a commits a new k (and so
+ * a new index entry); b's UPDATE then reads a's row, and b's COMMIT
+ * answers OK. It answered 1213 until the index entries b writes were
+ * locked at COMMIT (libsql DESIGN "Pessimistic commits"; test_txn_pess
+ * has the history without a wait). */
+static void pessimistic_commit_after_wait(void **state)
+{
+    (void)state;
+    struct sqlfx f;
+    open_concurrent(&f);
+    struct sqlfx_conn a, b;
+    sqlfx_connect(&f, &a, 1);
+    sqlfx_connect(&f, &b, 2);
+    Q(&a, "CREATE DATABASE d", "OK 1 0 0");
+    Q(&a, "USE d", "OK 0 0 0");
+    Q(&b, "USE d", "OK 0 0 0");
+    Q(&a, "CREATE TABLE t (id INT PRIMARY KEY, k INT NOT NULL, c CHAR(8), "
+         "KEY k_1 (k))",
+      "OK 0 0 0");
+    Q(&a, "INSERT INTO t VALUES (1, 10, 'a'), (2, 20, 'b'), (3, 30, 'c')",
+      "OK 3 0 0");
+    Q(&b, "SET txn_mode = 'PESSIMISTIC'", "OK 0 0 0");
+    Q(&b, "SET innodb_lock_wait_timeout = 86400", "OK 0 0 0");
+    Q(&a, "SET txn_mode = 'PESSIMISTIC'", "OK 0 0 0");
+    Q(&a, "BEGIN", "OK 0 0 0");
+    Q(&a, "UPDATE t SET k = k + 1 WHERE id = 1", "OK 1 0 0");
+    Q(&b, "BEGIN", "OK 0 0 0");
+    Q(&b, "SELECT c FROM t WHERE id = 2", "b");
+    struct bg w;
+    bg_start(&w, &b, "UPDATE t SET k = k + 1 WHERE id = 1");
+    wait_for_waiters(&f, 1);
+    Q(&a, "COMMIT", "OK 0 0 0");
+    assert_int_equal(pthread_join(w.th, NULL), 0);
+    assert_string_equal(w.got, "OK 1 0 0");
+    Q(&b, "COMMIT", "OK 0 0 0");
+    Q(&a, "SELECT id, k FROM t WHERE k >= 10 ORDER BY k", "1|12\n2|20\n3|30");
+    Q(&a, "CHECK TABLE t", "d.t|check|status|OK");
+    sqlfx_disconnect(&a);
+    sqlfx_disconnect(&b);
+    sqlfx_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -753,6 +795,7 @@ int main(void)
         cmocka_unit_test(kill_query_ends_wait),
         cmocka_unit_test(kill_query_ends_update_wait),
         cmocka_unit_test(kill_connection_ends_wait),
+        cmocka_unit_test(pessimistic_commit_after_wait),
     };
     return cmocka_run_group_tests_name("libsql/concurrent", tests, NULL,
                                        NULL);

@@ -966,6 +966,72 @@ static void test_req_v3(void **state)
     sql__buf_free(&b);
 }
 
+/* Version 4: resolved locks, in every mode, after the flags. */
+static void test_req_v4(void **state)
+{
+    (void)state;
+    const uint8_t table[] = {9};
+    const char *exprs[] = {"COUNT(*)"};
+    size_t elens[] = {8};
+    const uint64_t resolved[] = {7, 300};
+    struct sql_cop_req q = {.max_rows = 5, .table = table, .table_len = 1,
+                            .mode = SQL_COP_AGG, .exprs = exprs,
+                            .expr_lens = elens, .naggs = 1,
+                            .resolved = resolved, .nresolved = 2};
+    struct sql__buf b = {0};
+    struct sql_arena *a = sql__arena_create(0);
+    struct sql_cop_req d;
+    assert_int_equal(sql__cop_req_encode(&q, &b), 0);
+    assert_int_equal(b.p[1], 4);
+    /* the tail: flags 0, 2 resolved, 7, 300 (LEB128 0xac 0x02) */
+    const uint8_t tail[] = {0, 2, 7, 0xac, 0x02};
+    assert_true(b.len > sizeof(tail));
+    assert_memory_equal(b.p + b.len - sizeof(tail), tail, sizeof(tail));
+    assert_int_equal(sql__cop_req_decode(b.p, b.len, a, &d), 0);
+    assert_int_equal(d.mode, SQL_COP_AGG);
+    assert_int_equal(d.naggs, 1);
+    assert_int_equal(d.flags, 0);
+    assert_int_equal(d.nresolved, 2);
+    assert_int_equal(d.resolved[0], 7);
+    assert_int_equal(d.resolved[1], 300);
+    for (size_t n = 0; n < b.len; n++)
+        assert_int_equal(sql__cop_req_decode(b.p, n, a, &d), SQL_EPROTO);
+    b.p[b.len - 4] = 0; /* version 4 naming no resolved lock */
+    b.len -= 3;
+    assert_int_equal(sql__cop_req_decode(b.p, b.len, a, &d), SQL_EPROTO);
+    /* rows, descending and projected: flags, projection, then the locks */
+    const uint32_t proj[] = {1};
+    q.mode = SQL_COP_ROWS;
+    q.naggs = 0;
+    q.exprs = NULL;
+    q.expr_lens = NULL;
+    q.flags = SQL_COP_FLAG_DESC | SQL_COP_FLAG_PROJECT;
+    q.proj = proj;
+    q.nproj = 1;
+    q.nresolved = 1;
+    b.len = 0;
+    assert_int_equal(sql__cop_req_encode(&q, &b), 0);
+    assert_int_equal(b.p[1], 4);
+    assert_int_equal(sql__cop_req_decode(b.p, b.len, a, &d), 0);
+    assert_int_equal(d.flags, SQL_COP_FLAG_DESC | SQL_COP_FLAG_PROJECT);
+    assert_int_equal(d.nproj, 1);
+    assert_int_equal(d.proj[0], 1);
+    assert_int_equal(d.nresolved, 1);
+    assert_int_equal(d.resolved[0], 7);
+    /* none: the version the flags need */
+    q.nresolved = 0;
+    b.len = 0;
+    assert_int_equal(sql__cop_req_encode(&q, &b), 0);
+    assert_int_equal(b.p[1], 3);
+    assert_int_equal(sql__cop_req_decode(b.p, b.len, a, &d), 0);
+    assert_int_equal(d.nresolved, 0);
+    assert_null(d.resolved);
+    q.nresolved = SQL_COP_MAX_RESOLVED + 1;
+    assert_int_equal(sql__cop_req_encode(&q, &b), -EINVAL);
+    sql__arena_destroy(a);
+    sql__buf_free(&b);
+}
+
 /* Rows 1001..4000 (row_text's pattern) join the sample: shard 2 then
  * holds 3,101 rows, several answers' worth. */
 #define BIG_FROM 1001
@@ -1205,6 +1271,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agg_resume, setup, teardown),
         cmocka_unit_test(test_req_v3),
+        cmocka_unit_test(test_req_v4),
         cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_desc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_project, setup, teardown),

@@ -565,6 +565,226 @@ static void f10_min_max_of_float_expression(void **state)
     Q(&c, "DROP TABLE f10", "OK 0 0 0");
 }
 
+/* F10 (MIN/MAX) in a UNION: MariaDB merges a FLOAT expression's MIN/MAX
+ * as the FLOAT it is (alone it shows a DOUBLE), so two of them stay FLOAT
+ * and show the float's digits; with an INT or a DOUBLE the merge is
+ * DOUBLE. MariaDB 10.11's answers. */
+static void f10_min_max_of_float_in_union(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f10u (f FLOAT, g FLOAT, i INT)", "OK 0 0 0");
+    Q(&c, "INSERT INTO f10u VALUES (0.1, 2.5, 1)", "OK 1 0 0");
+    Q(&c, "SELECT MIN(LEAST(f, g)) FROM f10u UNION SELECT MIN(f) FROM f10u",
+      "0.1");
+    Q(&c, "SELECT MAX(IF(i, f, g)) FROM f10u UNION ALL "
+          "SELECT MIN(COALESCE(f, g)) FROM f10u",
+      "0.1\n0.1");
+    Q(&c, "SELECT MIN(LEAST(f, g)) FROM f10u UNION SELECT 1",
+      "0.10000000149011612\n1");
+    Q(&c, "CREATE VIEW f10uv AS SELECT MIN(LEAST(f, g)) AS m FROM f10u "
+          "UNION SELECT MIN(f) FROM f10u",
+      "OK 0 0 0");
+    Q(&c, "CREATE VIEW f10uw AS SELECT MIN(LEAST(f, g)) AS m FROM f10u "
+          "UNION SELECT 0.5e0",
+      "OK 0 0 0");
+    Q(&c, "SELECT TABLE_NAME, DATA_TYPE FROM information_schema.COLUMNS "
+          "WHERE TABLE_NAME IN ('f10uv', 'f10uw') ORDER BY TABLE_NAME",
+      "f10uv|float\nf10uw|double");
+    Q(&c, "DROP VIEW f10uv, f10uw", "OK 0 0 0");
+    Q(&c, "DROP TABLE f10u", "OK 0 0 0");
+}
+
+/* Outer joins: the columns of a NULL-supplying side are nullable whatever
+ * their NOT NULL (views' IS_NULLABLE, the wire's NOT_NULL flag), and the
+ * conditions that read NULL there answer as MariaDB 10.11 does. */
+static void outer_join_side_is_nullable(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE oj1 (k INT NOT NULL PRIMARY KEY, a INT)", "OK 0 0 0");
+    Q(&c, "CREATE TABLE oj2 (k INT NOT NULL PRIMARY KEY, b INT NOT NULL)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO oj1 VALUES (1, 1), (2, 2), (3, NULL)", "OK 3 0 0");
+    Q(&c, "INSERT INTO oj2 VALUES (1, 10), (3, 30)", "OK 2 0 0");
+    Q(&c, "SELECT oj1.k FROM oj1 LEFT JOIN oj2 ON oj1.k = oj2.k "
+          "WHERE oj2.k IS NULL",
+      "2");
+    Q(&c, "SELECT oj1.k FROM oj2 RIGHT JOIN oj1 ON oj1.k = oj2.k "
+          "WHERE oj2.b IS NULL",
+      "2");
+    Q(&c, "SELECT oj1.k, oj2.b IS NULL, IFNULL(oj2.b, -1), "
+          "COALESCE(oj2.k, 0), oj2.k <=> NULL FROM oj1 "
+          "LEFT JOIN oj2 ON oj1.k = oj2.k ORDER BY oj1.k",
+      "1|0|10|1|0\n2|1|-1|0|1\n3|0|30|3|0");
+    Q(&c, "SELECT k FROM oj1 WHERE k NOT IN (SELECT oj2.k FROM oj1 x "
+          "LEFT JOIN oj2 ON x.k = oj2.k)",
+      "");
+    Q(&c, "SELECT k FROM oj1 WHERE k IN (SELECT oj2.k FROM oj1 x "
+          "LEFT JOIN oj2 ON x.k = oj2.k) ORDER BY k",
+      "1\n3");
+    Q(&c, "SELECT k FROM oj1 WHERE NOT EXISTS (SELECT 1 FROM oj1 x "
+          "LEFT JOIN oj2 ON x.k = oj2.k WHERE x.k = oj1.k AND oj2.k IS NULL) "
+          "ORDER BY k",
+      "1\n3");
+    Q(&c, "SELECT oj1.k FROM oj1 LEFT JOIN oj2 ON oj1.k = oj2.k "
+          "WHERE oj2.b NOT IN (SELECT 5) ORDER BY oj1.k",
+      "1\n3");
+    Q(&c, "SELECT COUNT(oj2.b), COUNT(*) FROM oj1 "
+          "LEFT JOIN oj2 ON oj1.k = oj2.k",
+      "2|3");
+    Q(&c, "SELECT COUNT(*) FROM (SELECT oj2.b FROM oj1 LEFT JOIN oj2 "
+          "ON oj1.k = oj2.k) d WHERE d.b IS NULL",
+      "1");
+    Q(&c, "SELECT COUNT(*) FROM (SELECT oj2.b FROM oj1 LEFT JOIN oj2 "
+          "ON oj1.k = oj2.k UNION SELECT 1) u WHERE u.b IS NULL",
+      "1");
+    Q(&c, "CREATE VIEW ojv AS SELECT oj2.k, oj2.b, oj1.k AS k1, "
+          "IFNULL(oj2.b, 0) AS nb FROM oj1 LEFT JOIN oj2 ON oj1.k = oj2.k",
+      "OK 0 0 0");
+    Q(&c, "CREATE VIEW ojr AS SELECT * FROM oj2 RIGHT JOIN oj1 USING (k)",
+      "OK 0 0 0");
+    Q(&c, "CREATE VIEW ojn AS SELECT oj1.k, x.k AS xk FROM oj1 LEFT JOIN "
+          "(oj2 JOIN oj1 x ON x.k = oj2.k) ON oj1.k = oj2.k",
+      "OK 0 0 0");
+    Q(&c, "SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE "
+          "FROM information_schema.COLUMNS WHERE TABLE_NAME IN "
+          "('ojv', 'ojr', 'ojn') ORDER BY TABLE_NAME, ORDINAL_POSITION",
+      "ojn|k|NO\nojn|xk|YES\nojr|k|NO\nojr|a|YES\nojr|b|YES\n"
+      "ojv|k|YES\nojv|b|YES\nojv|k1|NO\nojv|nb|NO");
+    Q(&c, "DROP VIEW ojv, ojr, ojn", "OK 0 0 0");
+    Q(&c, "DROP TABLE oj1, oj2", "OK 0 0 0");
+}
+
+/* F31 (self-comparisons): in a condition MariaDB folds a column (or the
+ * same arithmetic of one) compared with itself before reading a row
+ * (remove_eq_conds): `c < c`, `c > c`, `c <> c` (and NOT of `c <= c`,
+ * ...) are FALSE, `c <=> c` and, for a NOT NULL c, `c = c` are TRUE, so
+ * a strict UPDATE never reads the conversion the rest of its WHERE would
+ * warn about. MariaDB 10.11's answers. */
+static void f31_self_comparison_folds(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f31 (c1 TINYINT, c3 CHAR(3) NOT NULL, c5 DOUBLE, "
+          "n INT NOT NULL, PRIMARY KEY (c3))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f31 VALUES (-78, 'b', -859.85, 1), (5, 'c', NULL, 2)",
+      "OK 2 0 0");
+    const char *bad = "ERR 1292 Truncated incorrect DOUBLE value: 'b'";
+    Q(&c, "UPDATE f31 SET c1 = c1 + 1 WHERE c5 <= c3 AND c5 > c5",
+      "OK 0 0 0");
+    Q(&c, "UPDATE f31 SET c1 = c1 + 1 WHERE c5 <= c3 AND c1 <> c1",
+      "OK 0 0 0");
+    Q(&c, "UPDATE f31 SET c1 = c1 + 1 WHERE NOT (c5 <= c5) AND c5 <= c3",
+      "OK 0 0 0");
+    Q(&c, "UPDATE f31 SET c1 = c1 + 1 WHERE c5 >= c5 AND c5 <= c3", bad);
+    Q(&c, "UPDATE f31 SET c1 = c1 + 1 WHERE c5 <= c3 OR c5 > c5", bad);
+    Q(&c, "UPDATE f31 SET c1 = c1 + 1 WHERE c5 <= c3 OR c5 = c5", bad);
+    Q(&c, "UPDATE f31 SET c1 = c1 + 1 WHERE c5 <= c3 AND NOT (c5 <=> c5)",
+      bad);
+    Q(&c, "UPDATE f31 SET c1 = c1 + 1 WHERE (c5 <= c3 AND c5 < c5) OR n > 1",
+      "OK 1 0 0");
+    Q(&c, "UPDATE f31 SET c1 = c1 + 1 WHERE c5 <= c3 OR n = n", "OK 2 0 0");
+    Q(&c, "UPDATE f31 SET c1 = c1 + 1 WHERE c5 <= c3 OR c5 <=> c5",
+      "OK 2 0 0");
+    Q(&c, "SELECT c1 FROM f31 ORDER BY c3", "-76\n8");
+    Q(&c, "SELECT COUNT(*) FROM f31 WHERE (c1 * 1000000000000000000) > "
+          "(c1 * 1000000000000000000)",
+      "0");
+    Q(&c, "SELECT COUNT(*) FROM f31 WHERE (c1 * 1000000000000000000) > "
+          "(c1 * 1000000000000000001)",
+      "ERR 1690 BIGINT value is out of range in "
+      "'(c1 * 1000000000000000000)'");
+    Q(&c, "SELECT c3, c5 > c5, NOT (c5 < c5), c5 = c5 FROM f31 ORDER BY c3",
+      "b|0|1|1\nc|NULL|NULL|NULL");
+    Q(&c, "DROP TABLE f31", "OK 0 0 0");
+}
+
+/* F12/F24 (equalities first, nested): MariaDB flattens an AND inside an
+ * AND, so the equalities of the inner one are read first too; an OR's
+ * are not. MariaDB 10.11's answers. */
+static void f12_nested_and_equalities_first(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f12n (id INT PRIMARY KEY, b BIGINT, c INT)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f12n VALUES (1, -9223372036854775808, 5), (2, 3, 6)",
+      "OK 2 0 0");
+    Q(&c, "SELECT id FROM f12n WHERE b * b > 0 AND (c > 0 AND c = 7)", "");
+    Q(&c, "SELECT id FROM f12n WHERE b * b > 0 AND (c > 0 AND (id > 0 AND "
+          "c = 6))",
+      "2");
+    Q(&c, "SELECT id FROM f12n WHERE b * b > 0 AND (c > 0 OR c = 7)",
+      "ERR 1690 BIGINT value is out of range in '(b * b)'");
+    Q(&c, "DROP TABLE f12n", "OK 0 0 0");
+}
+
+/* F23 (NULL literal typing): MariaDB types arithmetic with a NULL
+ * literal DOUBLE (DIV: an integer), GREATEST/LEAST of numbers and a NULL
+ * literal DOUBLE (of strings a string), and an UNSIGNED integer merged
+ * with a NULL literal by COALESCE, IFNULL or CASE a DECIMAL (IF keeps the
+ * integer), so those types reach what merges them. Checked through a
+ * view's column types; MariaDB 10.11's answers. */
+static void f23_null_literal_typing(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f23 (i INT, u BIGINT UNSIGNED, s VARCHAR(3))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f23 VALUES (1, 3, 'a')", "OK 1 0 0");
+    Q(&c, "CREATE VIEW f23v AS SELECT i + NULL AS a, NULL MOD i AS b, "
+          "-NULL AS d, GREATEST(i, NULL) AS e, "
+          "LEAST(s, NULL) AS f, COALESCE(i, NULL + 1) AS g, "
+          "COALESCE(u, NULL) AS h, IFNULL(u, NULL) AS j, "
+          "CASE WHEN i > 0 THEN u ELSE NULL END AS k, "
+          "CASE WHEN i > 0 THEN u END AS l, IF(i, u, NULL) AS m, "
+          "COALESCE(u, i) AS n FROM f23",
+      "OK 0 0 0");
+    Q(&c, "SELECT GROUP_CONCAT(COLUMN_NAME, ':', DATA_TYPE ORDER BY "
+          "ORDINAL_POSITION) FROM information_schema.COLUMNS "
+          "WHERE TABLE_NAME = 'f23v'",
+      "a:double,b:double,d:double,e:double,f:varchar,g:double,"
+      "h:decimal,j:decimal,k:decimal,l:bigint,m:bigint,n:decimal");
+    Q(&c, "SELECT a, e, g, h, k, l FROM f23v", "NULL|NULL|1|3|3|3");
+    Q(&c, "DROP VIEW f23v", "OK 0 0 0");
+    Q(&c, "DROP TABLE f23", "OK 0 0 0");
+}
+
+/* F13/F26 (a quotient compared): MariaDB's compare_decimal rounds each
+ * DECIMAL operand to the scale its type shows, so a quotient that
+ * carries more digits compares as shown against an integer or a DECIMAL
+ * (= and an IN of one value); against a string, in BETWEEN and in an IN
+ * of several it does not. MariaDB 10.11's answers. */
+static void f13_quotient_compared_as_shown(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT (7 / 4294967295) = 0, (1 / 3) = 0.3333, (2 / 3) = 0.6667, "
+          "(-2 / 3) = -0.6667, 0.3333 = (1 / 3), (1 / 3) < 0.33334, "
+          "(1 / 3) IN (0.3333)",
+      "1|1|1|1|1|1|1");
+    Q(&c, "SELECT (1 / 3) = '0.3333', (1 / 3) BETWEEN 0.3333 AND 0.3333, "
+          "(1 / 3) IN (0.3333, 5), (1 / 3) = 0.3333e0",
+      "0|0|0|0");
+    Q(&c, "SELECT 7 / 4294967295 * 1000000000, (1 / 3) * 3", "1.0000|1.0000");
+}
+
+/* F12 (COUNT unread): COUNT of an expression that cannot be NULL counts
+ * the row without evaluating it (MariaDB's Item_sum_count::add), so its
+ * overflow is never raised; a nullable one is read. MariaDB 10.11's
+ * answers. */
+static void f12_count_of_not_null_unread(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f12c (a BIGINT UNSIGNED NOT NULL, b BIGINT UNSIGNED, "
+          "PRIMARY KEY (a))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f12c VALUES (18446744073709551615, "
+          "18446744073709551615)",
+      "OK 1 0 0");
+    Q(&c, "SELECT COUNT(a * a), COUNT(a + 1), COUNT(a / 0) FROM f12c",
+      "1|1|0");
+    Q(&c, "SELECT COUNT(b * b) FROM f12c",
+      "ERR 1690 BIGINT UNSIGNED value is out of range in '(b * b)'");
+    Q(&c, "DROP TABLE f12c", "OK 0 0 0");
+}
+
 /* F29: DIV with a non-integer operand divides as DECIMAL (MySQL's
  * Item_func_int_div), so a DOUBLE operand loses no integer digits.
  * MariaDB 10.11's answers. */
@@ -632,6 +852,13 @@ int main(void)
         cmocka_unit_test(f08_select_list_after_top_n),
         cmocka_unit_test(f28_cast_fixed_decimals_as_char),
         cmocka_unit_test(f10_min_max_of_float_expression),
+        cmocka_unit_test(f10_min_max_of_float_in_union),
+        cmocka_unit_test(outer_join_side_is_nullable),
+        cmocka_unit_test(f31_self_comparison_folds),
+        cmocka_unit_test(f12_nested_and_equalities_first),
+        cmocka_unit_test(f23_null_literal_typing),
+        cmocka_unit_test(f13_quotient_compared_as_shown),
+        cmocka_unit_test(f12_count_of_not_null_unread),
         cmocka_unit_test(f29_div_with_double_operand),
         cmocka_unit_test(f12_equalities_first),
     };
