@@ -8,7 +8,11 @@ DSQL_FLAGS_MK := 1
 TOP ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 SANITIZE ?=
 comma := ,
-VARIANT := $(if $(strip $(SANITIZE)),san-$(subst $(comma),-,$(SANITIZE)),default)
+# PROFILE=1 (off by default) keeps frame pointers in every function, so that
+# `perf record -g` (frame-pointer unwinding) walks the daemons' own stacks;
+# it builds into build/profile.
+PROFILE ?=
+VARIANT := $(if $(strip $(SANITIZE)),san-$(subst $(comma),-,$(SANITIZE)),$(if $(filter 1,$(PROFILE)),profile,default))
 BUILD ?= $(TOP)/build/$(VARIANT)
 
 CC ?= cc
@@ -25,6 +29,12 @@ LDFLAGS := -pthread
 # the Debian runtime is built with PB_ENABLE_MALLOC and without PB_FIELD_32BIT.
 GEN_CFLAGS := -std=c11 $(OPT) -w -DPB_ENABLE_MALLOC
 CPPFLAGS += -DPB_ENABLE_MALLOC
+
+ifeq ($(VARIANT),profile)
+PROFFLAGS := -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer
+CFLAGS += $(PROFFLAGS)
+GEN_CFLAGS += $(PROFFLAGS)
+endif
 
 ifneq ($(strip $(SANITIZE)),)
 SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer

@@ -25,8 +25,11 @@
 # (etcdhttp_* lines; the gateway re-dials etcd's gRPC port in process, so
 # it costs etcd CPU that the gRPC figures do not include).
 # Knobs (environment): BENCH_TIME seconds per phase (5), BENCH_CLIENTS
-# ("1 64"), BENCH_VALUE_SIZE (100), BENCH_KEY_SIZE (16), BENCH_KVD_PORT
-# first of 3 kvd ports (27101), BENCH_ETCD_PORT first of 3 etcd client
+# ("1 64"), BENCH_CONNS (kvd's clients share this many connections, as a
+# client library multiplexing its callers does: kvbench --conns; unset:
+# one connection per client), BENCH_VALUE_SIZE (100), BENCH_KEY_SIZE
+# (16), BENCH_KVD_PORT first of 3 kvd ports (27101), BENCH_ETCD_PORT
+# first of 3 etcd client
 # ports (27201; peers use +10), BENCH_KEEP=1 keeps the scratch directory.
 set -u
 BUILD=${1:?usage: bench-kvd.sh BUILD_DIR}
@@ -37,6 +40,8 @@ VSIZE=${BENCH_VALUE_SIZE:-100}
 KSIZE=${BENCH_KEY_SIZE:-16}
 KP=${BENCH_KVD_PORT:-27101}
 EP=${BENCH_ETCD_PORT:-27201}
+CONNS=()
+[ -n "${BENCH_CONNS:-}" ] && CONNS=(--conns="$BENCH_CONNS")
 
 die() { echo "bench-kvd: $*" >&2; exit 1; }
 for tool in etcd etcdctl; do
@@ -109,7 +114,8 @@ ratio() { # line name, numerator name, denominator name
 }
 
 for c in $CLIENTS; do
-    kvbench kvd --target=kvd --addrs="$PEERS" --clients="$c" --ops=put,get,echo
+    kvbench kvd --target=kvd --addrs="$PEERS" --clients="$c" --ops=put,get,echo \
+        "${CONNS[@]}"
     kvbench etcd --target=etcd --addrs="$ETCD_LEADER" --clients="$c"
     if [ "${BENCH_ETCD_HTTP:-0}" = 1 ]; then
         kvbench etcdhttp --target=etcd-http --addrs="$ETCD_LEADER" --clients="$c"

@@ -19,7 +19,8 @@
 # DIR (leader-put-c<N>.data, follower-put-c<N>.data); BENCH_STAT=1 counts
 # the leader's and a follower's system calls and context switches during
 # every phase with `perf stat` (exact counts, unlike CPU time) and prints
-# them per operation as INFO lines.
+# them per operation as INFO lines. BENCH_CONNS=N runs kvbench with
+# --conns=N (the clients share N connections; unset: one per client).
 set -u
 BUILD=${1:?usage: kvd-cpu-per-op.sh BUILD_DIR}
 BIN=$BUILD/daemons/bin
@@ -31,6 +32,8 @@ KSIZE=${BENCH_KEY_SIZE:-16}
 KP=${BENCH_KVD_PORT:-27121}
 PERF=${BENCH_PERF:-}
 STAT=${BENCH_STAT:-0}
+CONNS=()
+[ -n "${BENCH_CONNS:-}" ] && CONNS=(--conns="$BENCH_CONNS")
 EVENTS=context-switches,raw_syscalls:sys_enter,syscalls:sys_enter_sendmsg
 EVENTS+=,syscalls:sys_enter_readv,syscalls:sys_enter_read
 EVENTS+=,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_fdatasync
@@ -60,7 +63,8 @@ counters() {
     "$BIN/kvd" ctl --addr="127.0.0.1:$((KP + leader - 1))" status 2>/dev/null |
         sed 's/,"region_list".*//' | tr -d '{}"' | tr ',' '\n' |
         awk -F: '$1 == "loop_iters" || $1 == "syncs" || $1 == "msgs_sent" ||
-                 $1 == "msgs_received" { printf "%s=%s ", $1, $2 }'
+                 $1 == "msgs_received" || $1 == "proposals" ||
+                 $1 == "applied" { printf "%s=%s ", $1, $2 }'
 }
 
 phase() { # run, op, clients, extra kvbench args...
@@ -90,7 +94,8 @@ phase() { # run, op, clients, extra kvbench args...
     fi
     /usr/bin/time -f "%U %S" -o "$WORK/time" "$BIN/kvbench" --name=kvd \
         --target=kvd --addrs="$PEERS" --clients="$c" --duration="$TIME" \
-        --key-size="$KSIZE" --value-size="$VSIZE" --ops="$op" "$@" \
+        --key-size="$KSIZE" --value-size="$VSIZE" --ops="$op" \
+        "${CONNS[@]}" "$@" \
         >"$out" 2>"$WORK/kvbench.err" ||
         die "kvbench $op c$c failed: $(cat "$WORK/kvbench.err")"
     read -r -a after <<<"$(snap | tr '\n' ' ')"

@@ -330,5 +330,5 @@ static void etcd_close(struct kvb_conn *c)
     free(c);
 }
 
-const struct kvb_target kvb_etcd_target = {"etcdhttp", etcd_open, etcd_put,
-                                           etcd_get, etcd_close, NULL};
+const struct kvb_target kvb_etcd_target = {
+    "etcdhttp", etcd_open, etcd_put, etcd_get, etcd_close, NULL, NULL};

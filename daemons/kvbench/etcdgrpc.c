@@ -443,5 +443,5 @@ static void eg_close(struct kvb_conn *c)
     free(c);
 }
 
-const struct kvb_target kvb_etcd_grpc_target = {"etcd", eg_open, eg_put,
-                                                eg_get, eg_close, NULL};
+const struct kvb_target kvb_etcd_grpc_target = {
+    "etcd", eg_open, eg_put, eg_get, eg_close, NULL, NULL};

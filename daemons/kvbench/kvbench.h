@@ -1,7 +1,8 @@
 /* kvbench.h: the load generator's pieces: a target (kvd over librpc,
  * etcd over its HTTP/JSON gateway, RocksDB through libmvcc's engine) is
- * a connection per client thread with put and get; main.c runs the
- * threads, times every operation and prints BENCH lines.
+ * a connection per client thread with put and get (kvd also many
+ * clients on one connection: --conns); main.c runs the threads, times
+ * every operation and prints BENCH lines.
  */
 #ifndef KVBENCH_H
 #define KVBENCH_H
@@ -23,6 +24,30 @@ struct kvb_opts {
 /* One client's connection to a target. */
 struct kvb_conn;
 
+/* Phases (main.c's --ops). */
+enum kvb_op { KVB_PUT, KVB_GET, KVB_ECHO };
+
+/* --conns: n logical clients share one connection, each with one request
+ * in flight (closed loop, as kvbench's threads are), driven by one
+ * thread's event loop: what a client library that multiplexes its
+ * callers on one connection per store does (TiKV's client, etcd's
+ * clientv3 on one gRPC connection). */
+struct kvb_many {
+    enum kvb_op op;          /* the phase */
+    int n;                   /* logical clients on this connection */
+    double deadline;         /* start no request after (CLOCK_MONOTONIC s) */
+    size_t key_size;         /* bytes per key */
+    const uint8_t *value;    /* puts' value, echo's payload */
+    size_t value_size;       /* its bytes */
+    /* the key number of client i's next request */
+    uint64_t (*next_key)(void *ud, int i);
+    /* one request of client i finished after latency_s: rc 0 done (vl:
+     * a get's value bytes), 1 not found, -1 failed (err) */
+    void (*done)(void *ud, int i, double latency_s, int rc, size_t vl,
+                 const char *err);
+    void *ud;                /* passed to both */
+};
+
 struct kvb_target {
     const char *name;       /* kvd, etcd, rocksdb */
     /* Opens client number idx; 0 or -1 with err filled. */
@@ -39,6 +64,11 @@ struct kvb_target {
      * server that gets reads from and back; 0 or -1. */
     int (*echo)(struct kvb_conn *c, const uint8_t *v, size_t vl, char *err,
                 size_t errlen);
+    /* --conns, or NULL when the target has no shared mode: runs m->n
+     * logical clients on c until m->deadline and every request started
+     * finished; 0, or -1 with err (c could not be used at all). */
+    int (*run_many)(struct kvb_conn *c, const struct kvb_many *m, char *err,
+                    size_t errlen);
 };
 
 extern const struct kvb_target kvb_kvd_target;

@@ -2,7 +2,8 @@
  * base and one librpc connection per store (opened when first used), and
  * sends kv.RawPut / kv.RawGet (linearizable: the read barrier runs) to the
  * leader, found with kv.Locate and followed on NotLeader as `kvd ctl`
- * does (libregion/DESIGN.md, "kvd").
+ * does (libregion/DESIGN.md, "kvd"); with --conns a thread drives many
+ * clients on its connection (kvd_run_many).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -103,6 +104,24 @@ static void locate_done(int rc, const void *resp, const char *errmsg,
     w->ctx.version = r->region.version;
 }
 
+/* The current store's client, created when first used; 0 or the librpc
+ * code. */
+static int cur_client(struct kvb_conn *c, struct rpc_client **out)
+{
+    struct kvb_peer *p = &c->peers[c->cur];
+    if (p->cli == NULL) {
+        struct rpc_client_options co = {.host = p->host,
+                                        .port = p->port,
+                                        .connect_timeout_ms = 2000,
+                                        .default_deadline_ms = c->timeout_ms};
+        int rc = rpc_client_create(c->base, &co, &p->cli);
+        if (rc != 0)
+            return rc;
+    }
+    *out = p->cli;
+    return 0;
+}
+
 /* One unary call to the current store, run to completion on this
  * thread's loop. 0 with w filled, or the librpc code. */
 static int call(struct kvb_conn *c, uint32_t method,
@@ -112,16 +131,10 @@ static int call(struct kvb_conn *c, uint32_t method,
 {
     struct kvb_peer *p = &c->peers[c->cur];
     memset(w, 0, sizeof *w);
-    if (p->cli == NULL) {
-        struct rpc_client_options co = {.host = p->host,
-                                        .port = p->port,
-                                        .connect_timeout_ms = 2000,
-                                        .default_deadline_ms = c->timeout_ms};
-        int rc = rpc_client_create(c->base, &co, &p->cli);
-        if (rc != 0) {
-            snprintf(w->err, sizeof w->err, "%s", rpc_strerror(rc));
-            return rc;
-        }
+    int crc = cur_client(c, &p->cli);
+    if (crc != 0) {
+        snprintf(w->err, sizeof w->err, "%s", rpc_strerror(crc));
+        return crc;
     }
     struct rpc_call_spec spec = {.method = method,
                                  .req_fields = req_f,
@@ -352,6 +365,216 @@ static int kvd_echo(struct kvb_conn *c, const uint8_t *v, size_t vl,
     return 0;
 }
 
+/* ---------------------------------------------------------------------
+ * --conns: m->n logical clients on this thread's connection, each with one
+ * request in flight, all started from done callbacks so that librpc sends
+ * the requests a read's replies started in one writev, and the leader
+ * (reply batching on, see service.c) answers a Raft batch's in one.
+ */
+struct slot {
+    struct many_run *run;    /* owner */
+    int i;                   /* logical client number */
+    double t0;               /* its request's start (retries included) */
+    int attempts;            /* sends of this request */
+    struct event *retry_ev;  /* ServerIsBusy: send again after 1 ms */
+    union {
+        pb_bytes_array_t hdr;                     /* the key, as nanopb */
+        uint8_t buf[sizeof(pb_bytes_array_t) + 1024]; /* its room */
+    } key;                   /* the request's key */
+};
+
+struct many_run {
+    struct kvb_conn *c;      /* connection and leader */
+    const struct kvb_many *m; /* the phase */
+    struct slot *slots;      /* one per logical client */
+    int active;              /* slots with a request in flight or due */
+    pb_bytes_array_t *payload; /* echo's payload */
+};
+
+static void slot_send(struct slot *sl);
+
+static void slot_finish(struct slot *sl, int rc, size_t vl, const char *err)
+{
+    struct many_run *run = sl->run;
+    const struct kvb_many *m = run->m;
+    double t = now_s();
+    m->done(m->ud, sl->i, t - sl->t0, rc, vl, err);
+    if (t < m->deadline) {
+        sl->t0 = t;
+        sl->attempts = 0;
+        uint64_t k = m->next_key(m->ud, sl->i);
+        kvb_key(k, sl->key.hdr.bytes, m->key_size);
+        slot_send(sl);
+    } else {
+        run->active--;
+    }
+}
+
+static void slot_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    slot_send(arg);
+}
+
+static void many_raw_done(int rc, const void *resp, const char *errmsg,
+                          void *ud)
+{
+    struct slot *sl = ud;
+    struct kvb_conn *c = sl->run->c;
+    const kv_RawResponse *r = resp;
+    if (rc != 0) {
+        slot_finish(sl, -1, 0, errmsg);
+        return;
+    }
+    if (r->has_region_error) {
+        int li = peer_index(c, r->region_error.leader);
+        int code = r->region_error.code;
+        bool in_time = now_s() < sl->t0 + c->timeout_ms / 1000.0;
+        if (code == REGION_ENOT_LEADER && li >= 0 && li != c->cur &&
+            in_time) {
+            /* the leader moved: every later request goes to it too */
+            c->cur = li;
+            slot_send(sl);
+        } else if ((code == REGION_ENOT_LEADER ||
+                    code == REGION_ESERVER_BUSY) && in_time) {
+            /* an election under way (no leader named, or the named one
+             * not leading yet), or a full proposal queue: again in 10 ms,
+             * a store without a leader hint tried after the next */
+            if (code == REGION_ENOT_LEADER && li < 0)
+                c->cur = (c->cur + 1) % c->n;
+            struct timeval tv = {0, 10000};
+            evtimer_add(sl->retry_ev, &tv);
+        } else {
+            char e[300];
+            snprintf(e, sizeof e, "region error %d: %s",
+                     (int)r->region_error.code,
+                     r->region_error.message ? r->region_error.message : "");
+            slot_finish(sl, -1, 0, e);
+        }
+        return;
+    }
+    if (r->code != 0) {
+        slot_finish(sl, -1, 0, r->error ? r->error : "error");
+        return;
+    }
+    slot_finish(sl, r->not_found ? 1 : 0, r->value.len, "");
+}
+
+static void many_echo_done(int rc, const void *resp, const char *errmsg,
+                           void *ud)
+{
+    struct slot *sl = ud;
+    const rpc_EchoResponse *r = resp;
+    if (rc != 0)
+        slot_finish(sl, -1, 0, errmsg);
+    else
+        slot_finish(sl, 0, r->payload ? r->payload->size : 0, "");
+}
+
+static void slot_send(struct slot *sl)
+{
+    struct many_run *run = sl->run;
+    struct kvb_conn *c = run->c;
+    const struct kvb_many *m = run->m;
+    struct rpc_client *cli = NULL;
+    int rc = cur_client(c, &cli);
+    sl->attempts++;
+    if (rc == 0 && m->op == KVB_ECHO) {
+        rpc_EchoRequest req;
+        memset(&req, 0, sizeof req);
+        req.payload = run->payload;
+        struct rpc_call_spec spec = {.method = RPC_METHOD_ECHO,
+                                     .req_fields = rpc_EchoRequest_fields,
+                                     .req = &req,
+                                     .resp_fields = rpc_EchoResponse_fields,
+                                     .resp_size = sizeof(rpc_EchoResponse),
+                                     .deadline_ms = c->timeout_ms,
+                                     .done = many_echo_done,
+                                     .ud = sl};
+        rc = rpc_client_call(cli, &spec, NULL);
+    } else if (rc == 0) {
+        kv_RawRequest req;
+        memset(&req, 0, sizeof req);
+        req.has_ctx = true;
+        req.ctx = c->ctx;
+        req.key = &sl->key.hdr;
+        if (m->op == KVB_PUT) {
+            req.value.data = (uint8_t *)(uintptr_t)m->value;
+            req.value.len = m->value_size;
+        }
+        struct rpc_call_spec spec = {
+            .method = m->op == KVB_PUT ? REGION_METHOD_RAW_PUT
+                                       : REGION_METHOD_RAW_GET,
+            .req_fields = kv_RawRequest_fields,
+            .req = &req,
+            .resp_fields = kv_RawResponse_fields,
+            .resp_size = sizeof(kv_RawResponse),
+            .deadline_ms = c->timeout_ms,
+            .done = many_raw_done,
+            .ud = sl};
+        rc = rpc_client_call(cli, &spec, NULL);
+    }
+    if (rc != 0)
+        slot_finish(sl, -1, 0, rpc_strerror(rc));
+}
+
+static int kvd_run_many(struct kvb_conn *c, const struct kvb_many *m,
+                        char *err, size_t errlen)
+{
+    struct wait w;
+    memset(&w, 0, sizeof w);
+    int ret = -1;
+    struct many_run run = {c, m, NULL, 0, NULL};
+    if (m->key_size > 1024 || m->n < 1) {
+        snprintf(err, errlen, "bad key size or client count");
+        return -1;
+    }
+    /* one blocking Locate first (the region and its leader), as
+     * kvd_put does on its first request */
+    if (!c->located && locate(c, (const uint8_t *)"", 0, &w) != 0) {
+        snprintf(err, errlen, "locate: %s", w.err);
+        return -1;
+    }
+    run.slots = calloc((size_t)m->n, sizeof *run.slots);
+    run.payload = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(m->value_size));
+    if (run.slots == NULL || run.payload == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    run.payload->size = (pb_size_t)m->value_size;
+    memcpy(run.payload->bytes, m->value, m->value_size);
+    for (int i = 0; i < m->n; i++) {
+        struct slot *sl = &run.slots[i];
+        sl->run = &run;
+        sl->i = i;
+        sl->key.hdr.size = (pb_size_t)m->key_size;
+        sl->retry_ev = evtimer_new(c->base, slot_retry_cb, sl);
+        if (sl->retry_ev == NULL) {
+            snprintf(err, errlen, "evtimer_new failed");
+            goto out;
+        }
+    }
+    double t0 = now_s();
+    run.active = m->n;
+    for (int i = 0; i < m->n; i++) {
+        struct slot *sl = &run.slots[i];
+        sl->t0 = t0;
+        kvb_key(m->next_key(m->ud, i), sl->key.hdr.bytes, m->key_size);
+        slot_send(sl);
+    }
+    while (run.active > 0)
+        event_base_loop(c->base, EVLOOP_ONCE);
+    ret = 0;
+out:
+    for (int i = 0; run.slots != NULL && i < m->n; i++)
+        if (run.slots[i].retry_ev != NULL)
+            event_free(run.slots[i].retry_ev);
+    free(run.slots);
+    free(run.payload);
+    return ret;
+}
+
 static void kvd_close(struct kvb_conn *c)
 {
     if (c == NULL)
@@ -362,5 +585,5 @@ static void kvd_close(struct kvb_conn *c)
     free(c);
 }
 
-const struct kvb_target kvb_kvd_target = {"kvd",   kvd_open,  kvd_put,
-                                          kvd_get, kvd_close, kvd_echo};
+const struct kvb_target kvb_kvd_target = {
+    "kvd", kvd_open, kvd_put, kvd_get, kvd_close, kvd_echo, kvd_run_many};

@@ -20,7 +20,7 @@
 #define MAX_ADDRS 16
 #define MAX_KEY 1024
 
-enum op { OP_PUT, OP_GET, OP_ECHO };
+enum op { OP_PUT = KVB_PUT, OP_GET = KVB_GET, OP_ECHO = KVB_ECHO };
 static const char *const op_names[] = {"put", "get", "echo"};
 
 struct phase {
@@ -33,13 +33,16 @@ struct phase {
     uint8_t *value;             /* the value every put writes */
     atomic_uint_fast64_t next;  /* puts: next key number */
     uint64_t n_keys;            /* gets: keys 0..n_keys-1 exist */
+    int conns;                  /* --conns: connections the clients share
+                                   (0: one per client thread) */
     pthread_barrier_t start;    /* every client connected */
     double t0;                  /* start time (set by client 0) */
 };
 
 struct client {
     struct phase *ph;           /* shared phase */
-    int idx;                    /* client number */
+    int idx;                    /* client number (--conns: thread) */
+    int n_sub;                  /* --conns: logical clients it drives */
     pthread_t th;               /* its thread */
     double *lat;                /* latency of each op in seconds */
     size_t n_lat, cap_lat;      /* used, allocated */
@@ -83,6 +86,73 @@ static void note(struct client *c, const char *what, const char *err)
         snprintf(c->err, sizeof c->err, "%s: %s", what, err);
 }
 
+/* Keeps one finished operation's latency; false when out of memory. */
+static bool record(struct client *c, double latency)
+{
+    if (c->n_lat == c->cap_lat) {
+        size_t cap = c->cap_lat ? c->cap_lat * 2 : 4096;
+        double *nl = realloc(c->lat, cap * sizeof *nl);
+        if (nl == NULL) {
+            note(c, "bench", "out of memory");
+            return false;
+        }
+        c->lat = nl;
+        c->cap_lat = cap;
+    }
+    c->lat[c->n_lat++] = latency;
+    return true;
+}
+
+static uint64_t many_next_key(void *ud, int i)
+{
+    struct client *c = ud;
+    (void)i;
+    if (c->ph->op == OP_PUT)
+        return atomic_fetch_add(&c->ph->next, 1);
+    if (c->ph->op == OP_GET)
+        return xorshift(&c->rng) % c->ph->n_keys;
+    return 0;
+}
+
+static void many_done(void *ud, int i, double latency, int rc, size_t vl,
+                      const char *err)
+{
+    struct client *c = ud;
+    char e[64];
+    const char *why = err;
+    (void)i;
+    if (rc == 1) {
+        why = "a key not found";
+        rc = -1;
+    } else if (rc == 0 && c->ph->op != OP_PUT && vl != c->ph->value_size) {
+        snprintf(e, sizeof e, "%zu bytes", vl);
+        why = e;
+        rc = -1;
+    }
+    if (rc != 0) {
+        c->errors++;
+        note(c, op_names[c->ph->op], why);
+        return;
+    }
+    if (!record(c, latency))
+        c->errors++;
+}
+
+/* --conns: this thread's c->n_sub clients on one connection. */
+static void run_shared(struct client *c, struct kvb_conn *conn,
+                       double deadline)
+{
+    struct phase *ph = c->ph;
+    char err[256] = "";
+    struct kvb_many m = {(enum kvb_op)ph->op, c->n_sub, deadline,
+                         ph->key_size, ph->value, ph->value_size,
+                         many_next_key, many_done, c};
+    if (ph->t->run_many(conn, &m, err, sizeof err) != 0) {
+        c->errors++;
+        note(c, op_names[ph->op], err);
+    }
+}
+
 static void *client_main(void *arg)
 {
     struct client *c = arg;
@@ -99,6 +169,12 @@ static void *client_main(void *arg)
     pthread_barrier_wait(&ph->start);
     double deadline = ph->t0 + ph->duration_s;
     uint8_t key[MAX_KEY];
+    if (conn != NULL && ph->conns > 0) {
+        run_shared(c, conn, deadline);
+        c->end = now_s();
+        ph->t->close(conn);
+        return NULL;
+    }
     while (conn != NULL) {
         double t = now_s();
         if (t >= deadline)
@@ -131,17 +207,8 @@ static void *client_main(void *arg)
             note(c, op_names[ph->op], err);
             continue;
         }
-        if (c->n_lat == c->cap_lat) {
-            size_t cap = c->cap_lat ? c->cap_lat * 2 : 4096;
-            double *nl = realloc(c->lat, cap * sizeof *nl);
-            if (nl == NULL) {
-                note(c, "bench", "out of memory");
-                break;
-            }
-            c->lat = nl;
-            c->cap_lat = cap;
-        }
-        c->lat[c->n_lat++] = done - t;
+        if (!record(c, done - t))
+            break;
     }
     c->end = now_s();
     if (conn != NULL)
@@ -166,8 +233,10 @@ static double pct(const double *v, size_t n, double p)
 /* Runs one phase with n clients; prints its BENCH lines. Returns the
  * number of successful operations, or -1 when none succeeded or any
  * failed. */
-static int64_t run_phase(struct phase *ph, int n, const char *name)
+static int64_t run_phase(struct phase *ph, int clients, const char *name)
 {
+    /* n threads: one per client, or --conns threads sharing them out */
+    int n = ph->conns > 0 && ph->conns < clients ? ph->conns : clients;
     struct client *cs = calloc((size_t)n, sizeof *cs);
     int64_t ret = -1;
     if (cs == NULL) {
@@ -179,6 +248,7 @@ static int64_t run_phase(struct phase *ph, int n, const char *name)
     for (int i = 0; i < n; i++) {
         cs[i].ph = ph;
         cs[i].idx = i;
+        cs[i].n_sub = clients / n + (i < clients % n);
         cs[i].rng = UINT64_C(0x9e3779b97f4a7c15) * (uint64_t)(i + 1);
         int rc = pthread_create(&cs[i].th, NULL, client_main, &cs[i]);
         if (rc != 0) {
@@ -222,15 +292,15 @@ static int64_t run_phase(struct phase *ph, int n, const char *name)
      * fails the run and prints no figures: they would not be comparable */
     bool clean = total > 0 && errors == 0 && open_failed == 0;
     if (clean) {
-        printf("BENCH %s_%s_c%d %.0f ops/s\n", name, op, n, rate);
-        printf("BENCH %s_%s_c%d_p50 %.4f ms\n", name, op, n,
+        printf("BENCH %s_%s_c%d %.0f ops/s\n", name, op, clients, rate);
+        printf("BENCH %s_%s_c%d_p50 %.4f ms\n", name, op, clients,
                pct(all, total, 0.50) * 1e3);
-        printf("BENCH %s_%s_c%d_p99 %.4f ms\n", name, op, n,
+        printf("BENCH %s_%s_c%d_p99 %.4f ms\n", name, op, clients,
                pct(all, total, 0.99) * 1e3);
     }
     printf("INFO %s_%s_c%d ops=%zu errors=%" PRIu64 " seconds=%.2f "
            "keys=%" PRIu64 "\n",
-           name, op, n, total, errors + (uint64_t)open_failed, elapsed,
+           name, op, clients, total, errors + (uint64_t)open_failed, elapsed,
            ph->op == OP_PUT ? (uint64_t)atomic_load(&ph->next) : ph->n_keys);
     fflush(stdout);
     for (int i = 0; i < n; i++) {
@@ -259,6 +329,10 @@ static void usage(void)
             "                    etcd-http: host:port (the JSON gateway)\n"
             "  --dir=PATH        rocksdb: database directory (created)\n"
             "  --clients=N       client threads, one connection each (1)\n"
+            "  --conns=N         kvd: the clients share N connections, one\n"
+            "                    thread each, every client one request in\n"
+            "                    flight (0: one thread and connection per\n"
+            "                    client, the default)\n"
             "  --duration=S      seconds per phase (5)\n"
             "  --ops=put,get     phases in order (put,get); gets read the\n"
             "                    keys the put phase wrote, else --keys;\n"
@@ -285,7 +359,7 @@ int main(int argc, char **argv)
     const char *target = NULL, *addrs = NULL, *ops = "put,get";
     const char *name = NULL;
     struct kvb_opts o = {.timeout_ms = 10000};
-    int clients = 1;
+    int clients = 1, conns = 0;
     double duration = 5;
     uint64_t keys = 10000;
     long key_size = 16, value_size = 100;
@@ -299,6 +373,8 @@ int main(int argc, char **argv)
             o.dir = v;
         else if ((v = opt(a, "--clients")))
             clients = atoi(v);
+        else if ((v = opt(a, "--conns")))
+            conns = atoi(v);
         else if ((v = opt(a, "--duration")))
             duration = atof(v);
         else if ((v = opt(a, "--ops")))
@@ -329,7 +405,8 @@ int main(int argc, char **argv)
         t = &kvb_rocksdb_target;
     if (t == NULL || clients < 1 || clients > MAX_CLIENTS || duration <= 0 ||
         key_size < 8 || key_size > MAX_KEY || value_size < 1 ||
-        value_size > (1 << 20) || keys == 0 || o.timeout_ms <= 0) {
+        value_size > (1 << 20) || keys == 0 || o.timeout_ms <= 0 ||
+        conns < 0 || (conns > 0 && t->run_many == NULL)) {
         usage();
         return 2;
     }
@@ -358,6 +435,7 @@ int main(int argc, char **argv)
     ph.t = t;
     ph.o = &o;
     ph.duration_s = duration;
+    ph.conns = conns;
     ph.key_size = (size_t)key_size;
     ph.value_size = (size_t)value_size;
     ph.value = malloc(ph.value_size);

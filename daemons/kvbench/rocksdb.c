@@ -120,5 +120,5 @@ static void rdb_close(struct kvb_conn *c)
     free(c);
 }
 
-const struct kvb_target kvb_rocksdb_target = {"rocksdb", rdb_open, rdb_put,
-                                              rdb_get, rdb_close, NULL};
+const struct kvb_target kvb_rocksdb_target = {
+    "rocksdb", rdb_open, rdb_put, rdb_get, rdb_close, NULL, NULL};

@@ -14,9 +14,15 @@
 #include "log.h"
 
 /* Give up a commit that is still not ready (a replica of the source does
- * not hold its log up to the prepare: a store down) after this long:
- * reject, then roll back, and the source serves again. */
-#define MERGE_READY_WAIT_MS (60 * 1000)
+ * not hold its log up to the prepare) and reject, then roll back, so the
+ * source serves again: at once (after MERGE_STUCK_MS of libregion saying
+ * so without a break, which rides out a new leader's first round) when
+ * that replica cannot reach the prepare by appends (its store silent, or
+ * waiting for a snapshot a merging source does not build), else after
+ * MERGE_READY_WAIT_MS. The source refuses every request meanwhile; the
+ * wait only buys a merge that a later pdd operator can do again. */
+#define MERGE_READY_WAIT_MS (20 * 1000)
+#define MERGE_STUCK_MS 2000
 #define MERGE_SLOTS 64
 
 /* What the driver knows of one source it leads; callbacks (loop thread)
@@ -24,6 +30,7 @@
 struct merge_slot {
     uint64_t source;   /* source region id (0: free) */
     uint64_t since_ms; /* first seen merging here (monotonic) */
+    uint64_t stuck_ms; /* since when libregion says stuck (0: not) */
     bool inflight;     /* a proposal of ours is waiting for its apply */
     bool refused;      /* the commit was refused: reject, then roll back */
 };
@@ -50,7 +57,7 @@ static struct merge_slot *slot_of(uint64_t source, bool make)
     }
     if (!make || free_slot == NULL)
         return NULL;
-    *free_slot = (struct merge_slot){source, now_ms(), false, false};
+    *free_slot = (struct merge_slot){source, now_ms(), 0, false, false};
     return free_slot;
 }
 
@@ -187,7 +194,14 @@ static void drive(struct kvd *k, uint64_t source,
         return;
     }
     bool refused = sl->refused;
-    bool late = now_ms() - sl->since_ms > MERGE_READY_WAIT_MS;
+    uint64_t now = now_ms();
+    bool late = now - sl->since_ms > MERGE_READY_WAIT_MS;
+    if (!ms->stuck)
+        sl->stuck_ms = 0;
+    else if (sl->stuck_ms == 0)
+        sl->stuck_ms = now;
+    else if (now - sl->stuck_ms >= MERGE_STUCK_MS)
+        late = true;
     sl->inflight = true; /* given back below unless a proposal is out */
     pthread_mutex_unlock(&mu);
     void *ud = (void *)(uintptr_t)source;

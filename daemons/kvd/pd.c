@@ -39,6 +39,20 @@ struct store_want {
     uint16_t port;           /* its port */
 };
 
+/* A merge this store drives (merge.c), stepped between heartbeat rounds
+ * every KVD_PD_MERGE_POLL_MS: the source refuses every request from its
+ * prepare until its commit, so the commit must not wait for a round
+ * (pd.heartbeat-interval, 10 s by default). Watched until the driver has
+ * not taken it for KVD_PD_MERGE_KEEP_MS (merged, rolled back, or led
+ * elsewhere). */
+#define KVD_PD_MERGE_WATCH 16
+#define KVD_PD_MERGE_POLL_MS 100
+#define KVD_PD_MERGE_KEEP_MS 5000
+struct merge_watch {
+    uint64_t id;       /* source region */
+    uint64_t until_ms; /* watched until then (monotonic) */
+};
+
 struct kvd_pd {
     struct kvd *k;                    /* the node */
     struct kvd_pd_opts opts;          /* copied; strings borrowed */
@@ -60,6 +74,9 @@ struct kvd_pd {
     struct pd_client *ts_cli;         /* its own PD connection */
     bool buried;                      /* pdd said: this store is a
                                          tombstone */
+    struct merge_watch watch[KVD_PD_MERGE_WATCH]; /* merges driven here
+                                         (pd thread only) */
+    int n_watch;                      /* used entries of watch */
 };
 
 static uint64_t mono_ms(void)
@@ -131,37 +148,11 @@ static void region_of(const struct region_desc *d, uint64_t leader_store,
         out->leader_peer_id = kvd_pd_peer_id(d->id, leader_store);
 }
 
-/* Keys of the region, counted by a key-only scan of at most
- * KVD_PD_SCAN_CAP keys (a lower bound past that); *mid gets the key at
- * the middle of those scanned (handed over, NULL when fewer than 2). */
-#define KVD_PD_SCAN_CAP 10000
-static void scan_region(struct kvd_pd *pd, const struct region_desc *d,
-                        uint64_t *keys, uint64_t *bytes, uint8_t **mid,
-                        size_t *mid_len)
-{
-    struct region_ctx ctx = {d->id, 0, 0};
-    struct region_kv *kvs = NULL;
-    size_t n = 0;
-    struct region_err err;
-    *keys = 0;
-    *bytes = 0;
-    if (mid)
-        *mid = NULL;
-    if (region_raw_scan(pd->k->store, &ctx, d->start, d->start_len, NULL, 0,
-                        KVD_PD_SCAN_CAP, true, &kvs, &n, &err) != 0)
-        return;
-    *keys = n;
-    for (size_t i = 0; i < n; i++)
-        *bytes += kvs[i].key_len;
-    if (mid && n >= 2) {
-        *mid = malloc(kvs[n / 2].key_len ? kvs[n / 2].key_len : 1);
-        if (*mid) {
-            memcpy(*mid, kvs[n / 2].key, kvs[n / 2].key_len);
-            *mid_len = kvs[n / 2].key_len;
-        }
-    }
-    region_kvs_free(kvs, n);
-}
+/* Engine entries one heartbeat's size count reads at most per region
+ * (raw keys and every transactional record): past it the figures are
+ * lower bounds, so pdd's merge thresholds must stay below what this many
+ * entries hold (DESIGN.md "Region size"). */
+#define KVD_PD_SIZE_CAP 200000
 
 static void split_done(void *ud, const struct region_reply *r)
 {
@@ -186,8 +177,7 @@ static void do_split(struct kvd_pd *pd, const struct region_desc *d)
     char err[256] = "";
     uint64_t new_id = 0, peer_ids[PD_MAX_PEERS];
     uint32_t np = 0;
-    uint64_t keys, bytes;
-    uint8_t *mid = NULL;
+    uint8_t mid[REGION_MAX_BOUND];
     size_t mid_len = 0;
     /* pdd repeats the step until a heartbeat shows the new version: one
      * split in flight per region (a second would fail EpochNotMatch) */
@@ -198,23 +188,24 @@ static void do_split(struct kvd_pd *pd, const struct region_desc *d)
     pthread_mutex_unlock(&pd->mu);
     if (busy)
         return;
-    scan_region(pd, d, &keys, &bytes, &mid, &mid_len);
-    if (mid == NULL) {
-        dmn_warn("pd: cannot split region %" PRIu64 ": %" PRIu64
-                 " key(s), no middle key",
-                 d->id, keys);
+    /* the middle of its raw or its transactional keys (a table's rows),
+     * as an automatic split picks it */
+    int rc = region_store_split_key(pd->k->store, d->id, mid, &mid_len);
+    if (rc != 0) {
+        dmn_warn("pd: cannot split region %" PRIu64 ": no middle key (%s)",
+                 d->id, region_strerror(rc));
         return;
     }
-    int rc = pd_client_ask_split(pd->cli, d->id, &new_id, peer_ids, &np, err,
-                                 sizeof err);
+    rc = pd_client_ask_split(pd->cli, d->id, &new_id, peer_ids, &np, err,
+                             sizeof err);
     if (rc != 0) {
         dmn_warn("pd: ask split of region %" PRIu64 ": %s (%d)", d->id, err,
                  rc);
-        goto out;
+        return;
     }
     struct split_note *note = calloc(1, sizeof *note);
     if (note == NULL)
-        goto out;
+        return;
     *note = (struct split_note){NULL, pd, d->id, new_id, -1};
     pthread_mutex_lock(&pd->mu);
     note->next = pd->pending;
@@ -237,13 +228,11 @@ static void do_split(struct kvd_pd *pd, const struct region_desc *d)
         free(note);
         dmn_warn("pd: split of region %" PRIu64 " refused: %s", d->id,
                  region_strerror(rc));
-        goto out;
+        return;
     }
     dmn_info("pd: splitting region %" PRIu64 " into %" PRIu64
              " at a %zu-byte key",
              d->id, new_id, mid_len);
-out:
-    free(mid);
 }
 
 /* A change_peer's outcome only shows in later heartbeats. */
@@ -275,6 +264,40 @@ static void change_peer(struct kvd_pd *pd, const struct region_desc *d,
                  what[kind], store_id);
 }
 
+static void watch_merge(struct kvd_pd *pd, uint64_t id)
+{
+    uint64_t until = mono_ms() + KVD_PD_MERGE_KEEP_MS;
+    for (int i = 0; i < pd->n_watch; i++)
+        if (pd->watch[i].id == id) {
+            pd->watch[i].until_ms = until;
+            return;
+        }
+    if (pd->n_watch < KVD_PD_MERGE_WATCH) /* else: at the next round */
+        pd->watch[pd->n_watch++] = (struct merge_watch){id, until};
+}
+
+/* Step every watched merge this store leads (no pdd step: the driver
+ * carries a merging source on, or finishes its prepare). */
+static void poll_merges(struct kvd_pd *pd)
+{
+    uint64_t now = mono_ms();
+    struct pd_step none = {0};
+    for (int i = 0; i < pd->n_watch;) {
+        struct merge_watch *w = &pd->watch[i];
+        struct region_desc d;
+        uint64_t leader = 0;
+        if (region_store_is_leader(pd->k->store, w->id) &&
+            region_store_region(pd->k->store, w->id, &d, &leader) == 0 &&
+            kvd_merge_step(pd->k, &d, &none))
+            w->until_ms = now + KVD_PD_MERGE_KEEP_MS;
+        if (now > w->until_ms) {
+            *w = pd->watch[--pd->n_watch];
+            continue;
+        }
+        i++;
+    }
+}
+
 /* Carry out one step pdd answered for region d, which this store leads. */
 static void run_step(struct kvd_pd *pd, const struct region_desc *d,
                      const struct pd_step *st)
@@ -282,8 +305,10 @@ static void run_step(struct kvd_pd *pd, const struct region_desc *d,
     bool has = false;
     for (uint32_t i = 0; i < d->n_stores; i++)
         has |= d->stores[i] == st->store_id;
-    if (kvd_merge_step(pd->k, d, st)) /* merge.c */
+    if (kvd_merge_step(pd->k, d, st)) { /* merge.c */
+        watch_merge(pd, d->id);
         return;
+    }
     switch (st->kind) {
     case PD_STEP_NONE:
         return;
@@ -350,7 +375,14 @@ static int region_heartbeat(struct kvd_pd *pd, const struct region_desc *d,
     char err[256] = "";
     struct pd_region_info ri;
     region_of(d, leader, &ri);
-    scan_region(pd, d, &ri.approx_keys, &ri.approx_size, NULL, NULL);
+    /* SQL data is transactional: counted with the raw keys (a size of 0
+     * made pdd's merge checker take every SQL region for empty) */
+    struct region_size sz;
+    if (region_store_region_size(pd->k->store, d->id, KVD_PD_SIZE_CAP,
+                                 &sz) == 0) {
+        ri.approx_keys = sz.keys;
+        ri.approx_size = sz.bytes;
+    }
     int rc = pd_client_region_heartbeat(pd->cli, &ri, step, err, sizeof err);
     if (rc != 0 && rc != PD_ESTALE)
         dmn_warn("pd: region heartbeat %" PRIu64 ": %s (%d)", d->id, err, rc);
@@ -660,6 +692,29 @@ static bool connect_pd(struct kvd_pd *pd, struct pd_client **cli, bool warn)
     return true;
 }
 
+/* Until the next round: pd.heartbeat-interval, or earlier when a split
+ * completed or an address is wanted (wait_for), stepping watched merges
+ * every KVD_PD_MERGE_POLL_MS meanwhile. True when stopping. */
+static bool wait_round(struct kvd_pd *pd)
+{
+    uint64_t end = mono_ms() + (uint64_t)pd->opts.interval_ms;
+    for (;;) {
+        uint64_t now = mono_ms();
+        if (now >= end)
+            return stopping(pd);
+        if (pd->n_watch == 0 || end - now <= KVD_PD_MERGE_POLL_MS)
+            return wait_for(pd, (int64_t)(end - now), true);
+        if (wait_for(pd, KVD_PD_MERGE_POLL_MS, true))
+            return true;
+        pthread_mutex_lock(&pd->mu);
+        bool work = pd->done != NULL || pd->want_new;
+        pthread_mutex_unlock(&pd->mu);
+        if (work)
+            return false;
+        poll_merges(pd);
+    }
+}
+
 static void *pd_main(void *arg)
 {
     struct kvd_pd *pd = arg;
@@ -671,7 +726,7 @@ static void *pd_main(void *arg)
         resolve_stores(pd);
         report_splits(pd);
         heartbeat_round(pd);
-        if (wait_for(pd, pd->opts.interval_ms, true))
+        if (wait_round(pd))
             break;
     }
     return NULL;

@@ -245,6 +245,19 @@ int sqld_cluster_open(char *const *pd, bool one_pc, bool async_commit,
      * default budget: a kvd that died costs an election (a few seconds),
      * and a commit is never abandoned sooner. */
     co->resolve_budget_ms = 5000;
+    /* A commit stalled past the lock TTL (a loaded machine, a kvd
+     * restarting) keeps its primary lock alive rather than letting a
+     * reader roll it back (its COMMIT then answered 1105 "transaction was
+     * rolled back" in the rolling restart; libmvcc DESIGN "Commit
+     * keepalive"). A thread per commit, which ends with it. */
+    co->commit_keepalive = true;
+    /* A heartbeat raises a live transaction's locks to 10 s past its age
+     * (TiDB: 20 s): a pdd election or leader moves that hold heartbeats
+     * up for a few seconds no longer let a reader roll back a pessimistic
+     * lock under a transaction that then finds it missing at COMMIT
+     * (1105 "expected lock is missing" in the rolling restart). A killed
+     * sqld's locks that had a heartbeat expire 10 s after it. */
+    co->managed_lock_ttl = 10000;
     co->on_region_error = on_region_error;
     co->region_ctx = c;
     *out = c;

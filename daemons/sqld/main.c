@@ -50,12 +50,14 @@ struct sqld_settings
                                  trusted (store: cluster) */
     bool one_pc;              /* txn.one-pc (store: cluster) */
     bool async_commit;        /* txn.async-commit (store: cluster) */
+    char *txn_mode;           /* txn-mode: @@global.txn_mode at start */
     int64_t mem_quota_query;  /* mem-quota-query: bytes a statement's
                                  operators may hold, 0 = no limit */
     struct dmn_cluster_tls ctls; /* cluster-ssl-*: TLS to pdd and kvd */
 };
 
 static const char *const store_kinds[] = {"local", "cluster", NULL};
+static const char *const txn_modes[] = {"optimistic", "pessimistic", NULL};
 
 static const struct dmn_cfg_key sqld_keys[] = {
     DMN_COMMON_KEYS(struct sqld_settings, common, "./data/sqld"),
@@ -107,6 +109,11 @@ static const struct dmn_cfg_key sqld_keys[] = {
     {"txn.async-commit", DMN_CFG_BOOL,
      offsetof(struct sqld_settings, async_commit), "true", 0, 0, NULL,
      "answer COMMIT once every prewrite succeeded (store: cluster)"},
+    {"txn-mode", DMN_CFG_ENUM, offsetof(struct sqld_settings, txn_mode),
+     "optimistic", 0, 0, txn_modes,
+     "default transaction mode of new sessions (@@global.txn_mode, also "
+     "tidb_txn_mode): optimistic (conflicts fail at COMMIT, 1213) or "
+     "pessimistic (DML locks its rows, waiting for them)"},
     {"mem-quota-query", DMN_CFG_SIZE,
      offsetof(struct sqld_settings, mem_quota_query), "1GiB", 0,
      INT64_MAX, NULL,
@@ -144,6 +151,8 @@ struct client
 };
 
 static uint32_t next_connection_id = 1;
+static bool draining;             /* SIGTERM came: see drain() */
+static struct dmn_runtime *drain_rt; /* whose loop drain() runs */
 static struct sql_server *server; /* the store, catalog and variables */
 static struct client *clients;    /* every client (loop thread) */
 static struct event *kill_ev;     /* a KILL CONNECTION happened */
@@ -313,6 +322,15 @@ static void *worker_main(void *arg)
 /* Loop thread: answers are complete; send them and go on. */
 static void flush(struct rpc_stream_conn *sc, struct client *cl);
 
+/* Whether a client's command is queued or running (loop thread). */
+static bool any_running(void)
+{
+    for (struct client *cl = clients; cl; cl = cl->all_next)
+        if (cl->running)
+            return true;
+    return false;
+}
+
 static void on_done(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -332,6 +350,12 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
             /* This answer first: the next command may start below. */
             flush(cl->sc, cl);
             int rc = 0;
+            if (draining) {
+                cl->npending = 0; /* answered; nothing more runs */
+                rpc_stream_close(cl->sc);
+                cl = next;
+                continue;
+            }
             if (sql_session_killed(cl->session)) {
                 cl->npending = 0; /* KILL CONNECTION: closes after this */
                 rpc_stream_close(cl->sc);
@@ -357,6 +381,8 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
         }
         cl = next;
     }
+    if (draining && !any_running())
+        dmn_stop(drain_rt);
 }
 
 /* ---- KILL CONNECTION ------------------------------------------------
@@ -449,6 +475,10 @@ static void pool_free(void)
 static void on_open(struct rpc_stream_conn *sc, void *ud)
 {
     (void)ud;
+    if (draining) { /* stopping: the client goes to another sqld */
+        rpc_stream_close(sc);
+        return;
+    }
     struct client *cl = calloc(1, sizeof(*cl));
     uint32_t id = next_connection_id++;
     if (!cl || sql_session_create(server, id, &cl->session) != 0)
@@ -582,6 +612,50 @@ static void on_close(struct rpc_stream_conn *sc, int rc, const char *reason,
     client_free(cl);
 }
 
+/* ---- Stopping (SIGTERM) ----------------------------------------------
+ * Closing every connection at once told a client whose COMMIT was running
+ * that its connection was lost while the worker went on and committed:
+ * the client's retry then ran beside its own earlier transaction (a 1213
+ * in the rolling restart, issue 9). So SIGTERM first drains: idle clients
+ * are closed (their open transactions roll back), new ones are refused,
+ * and a running command finishes and is answered before its connection
+ * closes; after DRAIN_MS, or a second signal, the rest closes as before
+ * (operators-guide "Rolling restart"). */
+#define DRAIN_MS 10000
+
+static void drain_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    dmn_warn("statements still running after %d s; closing", DRAIN_MS / 1000);
+    dmn_stop(arg);
+}
+
+static int drain(struct dmn_runtime *rt)
+{
+    draining = true;
+    drain_rt = rt;
+    for (struct client *cl = clients, *next; cl; cl = next) {
+        next = cl->all_next;
+        if (!cl->running && cl->sc)
+            rpc_stream_close(cl->sc);
+    }
+    if (!any_running())
+        return 0;
+    dmn_info("waiting for running statements (at most %d s)",
+             DRAIN_MS / 1000);
+    struct event *t = evtimer_new(rt->base, drain_timeout, rt);
+    struct timeval tv = {DRAIN_MS / 1000, 0};
+    if (!t || evtimer_add(t, &tv) != 0) {
+        if (t)
+            event_free(t);
+        return 0; /* no drain: close at once, as before */
+    }
+    int rc = dmn_run(rt);
+    event_free(t);
+    return rc;
+}
+
 static int serve_mysql(struct dmn_runtime *rt, const struct sqld_settings *s,
                        struct rpc_stream_server **out)
 {
@@ -680,6 +754,7 @@ int main(int argc, char **argv)
         dmn_warn("require-secure-transport without TLS: every client "
                  "is refused");
     so.have_ssl = tls_cfg != NULL;
+    so.txn_mode = s.txn_mode;
     rc = sql_server_open(&so, &server, err, sizeof(err));
     if (rc != 0) {
         if (on_cluster)
@@ -714,6 +789,8 @@ int main(int argc, char **argv)
          sqld_http_start(rt.base, s.status_listen, &http) != 0))
         goto out;
     rc = dmn_run(&rt);
+    if (rc == 0 && pooled)
+        rc = drain(&rt);
     if (rc != 0)
         dmn_error("event loop failed");
     else

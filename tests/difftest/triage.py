@@ -188,7 +188,7 @@ def classify(b):
         if {m.group(2), m.group(3)} == {"float", "double"}:
             return "F10 (FLOAT against DOUBLE result type)"
         if "NULL" in expr.upper():
-            return "F23 (NULL literal typing)"
+            return "F23 (NULL literal typing: fixed since 5fb29ce)"
         if re.search(r"ROUND\(|\(- |-\(", expr):
             return "F16 (ROUND(bigint, -n) / negation typing: fixed " \
                    "since bdb7a85)"

@@ -1,11 +1,20 @@
 -- rolling_oltp.lua: sysbench 1.0's oltp_read_write, its transactions and
 -- statements unchanged, for test_rolling_sysbench.sh (a helper, not a
--- suite). Three additions:
---  * each thread draws row ids (sysbench.rand.default, oltp_common's
---    get_id) only from its own residue class modulo --threads, so no two
---    threads ever write one row: stock, two transactions updating one row
---    end in 1213 at COMMIT in sqld's optimistic mode (a conflict of the
---    workload, not of a restart), and then sysbench stops;
+-- suite). Four additions:
+--  * unless $SB_OWN_ROWS is "0", each thread draws row ids
+--    (sysbench.rand.default, oltp_common's get_id) only from its own
+--    residue class modulo --threads, so no two threads ever write one row:
+--    stock, two transactions updating one row end in 1213 at COMMIT in
+--    sqld's optimistic mode (a conflict of the workload, not of a
+--    restart), and then sysbench stops; in pessimistic mode they wait for
+--    each other instead, so the stock draw is the one to run there;
+--  * with $SB_TXN_MODE set, every connection first runs SET SESSION
+--    tidb_txn_mode to it (the reconnected ones too); in pessimistic mode a
+--    1213 that ends a statement other than COMMIT (a deadlock between two
+--    threads' row locks: the stock workload's own, which sysbench ignores
+--    by default on MySQL, and which ends the transaction as on InnoDB)
+--    restarts the transaction and is printed "DEADLOCK <message>"; a 1213
+--    at COMMIT stays fatal (a pessimistic COMMIT must not conflict);
 --  * a thread ends its run before starting a transaction once the file
 --    named by $SB_STOP_FILE exists (sysbench's event loop stops a thread
 --    whose event() returns true), so the run lasts as long as the
@@ -21,10 +30,22 @@
 require("oltp_read_write")
 
 local stop_file = os.getenv("SB_STOP_FILE")
+local own_rows = os.getenv("SB_OWN_ROWS") ~= "0"
+local txn_mode = os.getenv("SB_TXN_MODE")
 local rw_thread_init = thread_init
+
+local function set_mode(c)
+   if txn_mode and txn_mode ~= "" then
+      c:query("SET SESSION tidb_txn_mode = '" .. txn_mode .. "'")
+   end
+end
 
 function thread_init()
    rw_thread_init()
+   set_mode(con)
+   if not own_rows then
+      return
+   end
    local draw = sysbench.rand.default
    local tid = sysbench.tid
    local nt = sysbench.opt.threads
@@ -36,8 +57,17 @@ function thread_init()
 end
 
 local rw_event = event
+local rw_commit = commit
+local in_commit = false -- the statement that failed is the COMMIT
+
+function commit()
+   in_commit = true
+   rw_commit()
+   in_commit = false
+end
 
 function event(thread_id)
+   in_commit = false
    if stop_file then
       local f = io.open(stop_file, "r")
       if f then
@@ -53,7 +83,8 @@ local ffi = require("ffi")
 pcall(ffi.cdef, "int usleep(unsigned int usec);")
 
 function sysbench.hooks.sql_error_ignorable(err)
-   return LOST[err.sql_errno] == true
+   return LOST[err.sql_errno] == true or
+      (txn_mode == "pessimistic" and err.sql_errno == 1213 and not in_commit)
 end
 
 local function reconnect()
@@ -71,12 +102,14 @@ local function reconnect()
 end
 
 function sysbench.hooks.before_restart_event(err)
-   io.stderr:write(string.format("LOST %d %s\n", err.sql_errno,
-                                 tostring(err.sql_errmsg)))
+   io.stderr:write(string.format("%s %d %s\n",
+                                 LOST[err.sql_errno] and "LOST" or "DEADLOCK",
+                                 err.sql_errno, tostring(err.sql_errmsg)))
    if LOST[err.sql_errno] then
       close_statements()
       con:disconnect()
       con = reconnect()
+      set_mode(con)
       prepare_statements()
    end
 end
