@@ -437,10 +437,13 @@ static void many_raw_done(int rc, const void *resp, const char *errmsg,
             c->cur = li;
             slot_send(sl);
         } else if ((code == REGION_ENOT_LEADER ||
-                    code == REGION_ESERVER_BUSY) && in_time) {
+                    code == REGION_ESERVER_BUSY ||
+                    code == REGION_ESTALE_COMMAND) && in_time) {
             /* an election under way (no leader named, or the named one
-             * not leading yet), or a full proposal queue: again in 10 ms,
-             * a store without a leader hint tried after the next */
+             * not leading yet), a full proposal queue, or a proposal a
+             * new leader's entries replaced (a raw put is idempotent, so
+             * sending it again is safe): again in 10 ms, a store without
+             * a leader hint tried after the next */
             if (code == REGION_ENOT_LEADER && li < 0)
                 c->cur = (c->cur + 1) % c->n;
             struct timeval tv = {0, 10000};

@@ -585,21 +585,32 @@ static void print_pairs(const kv_KvPair *p, pb_size_t n)
                p[i].value ? (const char *)p[i].value->bytes : "");
 }
 
+/* Pairs asked of one Scan when the user gave no smaller limit: a reply
+ * holds at most 65,535, so a region with more is read in pages. */
+#define CTL_SCAN_PAGE 10000u
+
 /* Scan (method RAW_SCAN) or delete (RAW_DELETE_RANGE) [s, e) region by
- * region, each request cut at the end of the region it goes to. */
+ * region, each request cut at the end of the region it goes to; a scan
+ * reads a region in pages of CTL_SCAN_PAGE, each going on just past the
+ * last key of the one before. */
 static int cmd_range(struct ctl *c, uint32_t method, const char *s,
                      const char *e, long limit)
 {
-    uint8_t cur[REGION_MAX_BOUND];
-    size_t cl = strlen(s);
-    if (cl > REGION_MAX_BOUND)
+    size_t cl = strlen(s), cap = cl > REGION_MAX_BOUND ? cl : REGION_MAX_BOUND;
+    uint8_t *cur = malloc(cap);
+    if (cur == NULL) {
+        fprintf(stderr, "out of memory\n");
         return 1;
+    }
     memcpy(cur, s, cl);
     kv_RawRequest req;
     memset(&req, 0, sizeof req);
     struct ctl_range r;
-    if (range_init(c, &r, &req.end, e) != 0)
+    if (range_init(c, &r, &req.end, e) != 0) {
+        free(cur);
         return 1;
+    }
+    bool scan = method == REGION_METHOD_RAW_SCAN;
     long printed = 0;
     int rc = 0;
     for (;;) {
@@ -611,7 +622,13 @@ static int cmd_range(struct ctl *c, uint32_t method, const char *s,
         }
         req.key->size = (pb_size_t)cl;
         memcpy(req.key->bytes, cur, cl);
-        req.limit = limit ? (uint32_t)(limit - printed) : 0;
+        uint32_t page = 0;
+        if (scan) {
+            page = CTL_SCAN_PAGE;
+            if (limit && (unsigned long)(limit - printed) < page)
+                page = (uint32_t)(limit - printed);
+        }
+        req.limit = page;
         rc = raw(c, method, &req, &resp) != 0;
         free(req.key);
         req.key = NULL;
@@ -619,11 +636,33 @@ static int cmd_range(struct ctl *c, uint32_t method, const char *s,
             break;
         print_pairs(resp.pairs, resp.pairs_count);
         printed += (long)resp.pairs_count;
+        bool more = scan && resp.pairs_count == page && page > 0 &&
+                    resp.pairs[page - 1].key != NULL;
+        if (more) {
+            /* a full page: the region may hold more past its last key */
+            const pb_bytes_array_t *lk = resp.pairs[page - 1].key;
+            if ((size_t)lk->size + 1 > cap) {
+                uint8_t *n = realloc(cur, (size_t)lk->size + 1);
+                if (n == NULL) {
+                    fprintf(stderr, "out of memory\n");
+                    rpc_msg_release(kv_RawResponse_fields, &resp);
+                    rc = 1;
+                    break;
+                }
+                cur = n;
+                cap = (size_t)lk->size + 1;
+            }
+            memcpy(cur, lk->bytes, lk->size);
+            cur[lk->size] = 0;
+            cl = (size_t)lk->size + 1;
+        }
         rpc_msg_release(kv_RawResponse_fields, &resp);
-        if ((limit && printed >= limit) || !range_next(c, &r, cur, &cl))
+        if ((limit && printed >= limit) ||
+            (!more && !range_next(c, &r, cur, &cl)))
             break;
     }
     range_free(c, &r);
+    free(cur);
     if (rc == 0 && method == REGION_METHOD_RAW_DELETE_RANGE)
         printf("ok\n");
     return rc;

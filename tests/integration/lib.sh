@@ -24,6 +24,8 @@ t_cleanup() {
         done < <(find "$T_TMP" -maxdepth 4 -name '*.log' ! -name '[0-9]*.log' \
                      -type f 2>/dev/null | sort)
         echo "lib.sh: a case failed; kept $T_TMP (data and logs)"
+        # the failed checks again, last, where a truncated log shows them
+        printf 'lib.sh: failed: %s\n' "${T_FAILS[@]}"
     else
         rm -rf "$T_TMP"
     fi
@@ -71,8 +73,10 @@ t_case() {
     echo "[ RUN      ] $T_CUR"
 }
 
+T_FAILS=()
 t_fail() {
     echo "    $T_CUR: $*"
+    T_FAILS+=("$T_CUR: $*")
     T_CUR_OK=0
 }
 

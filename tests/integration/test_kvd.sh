@@ -44,6 +44,26 @@ t_expect_eq "scan after" "$("${CTL[@]}" scan s "" 2>&1 | tr '\n' ' ')" "s3=c "
 t_expect_eq "delete" "$("${CTL[@]}" delete greeting 2>&1)" "ok"
 t_expect_eq "get deleted" "$("${CTL[@]}" get greeting 2>&1)" "not found"
 
+t_case "scan reads a region in pages (a reply holds at most 65,535 pairs)"
+# 20,001 keys (three writers): kvctl asks 10,000 at a time, so a region
+# holding them all is read in three Scans
+for r in "0 7000" "7000 14000" "14000 20001"; do
+    # shellcheck disable=SC2086 # two numbers
+    "${CTL[@]}" --quiet put-seq pg $r >/dev/null 2>&1 &
+    T_PIDS+=("$!")
+done
+for p in "${T_PIDS[@]: -3}"; do wait "$p" || t_fail "put-seq $p"; done
+"${CTL[@]}" scan pg ph >"$T_TMP/pages" 2>&1 || t_fail "scan: $(tail -1 "$T_TMP/pages")"
+t_expect_eq "keys" "$(grep -c '^pg' "$T_TMP/pages")" 20001
+t_expect_eq "distinct keys" "$(sort -u "$T_TMP/pages" | grep -c '^pg')" 20001
+t_expect_eq "first" "$(head -1 "$T_TMP/pages")" "pg00000000=value-0"
+t_expect_eq "last" "$(tail -1 "$T_TMP/pages")" "pg00020000=value-20000"
+t_expect_eq "limit across pages" "$("${CTL[@]}" scan pg ph 15000 | wc -l)" 15000
+t_expect_eq "limit's last" "$("${CTL[@]}" scan pg ph 15000 | tail -1)" "pg00014999=value-14999"
+t_expect_eq "exactly a page" "$("${CTL[@]}" scan pg pg00010000 | wc -l)" 10000
+t_expect_eq "delete-range" "$("${CTL[@]}" delete-range pg ph 2>&1)" "ok"
+t_expect_eq "scan after" "$("${CTL[@]}" scan pg ph | wc -l)" 0
+
 t_case "txn put and get (prewrite, commit, snapshot read)"
 out=$("${CTL[@]}" txn-put account 100 2>&1)
 case "$out" in "committed at "*) ;; *) t_fail "txn-put: $out";; esac
