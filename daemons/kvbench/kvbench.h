@@ -1,8 +1,8 @@
 /* kvbench.h: the load generator's pieces: a target (kvd over librpc,
- * etcd over its HTTP/JSON gateway, RocksDB through libmvcc's engine) is
- * a connection per client thread with put and get (kvd also many
- * clients on one connection: --conns); main.c runs the threads, times
- * every operation and prints BENCH lines.
+ * etcd over gRPC or its HTTP/JSON gateway, RocksDB through libmvcc's
+ * engine) is a connection per client thread with put and get (kvd and
+ * etcd over gRPC also many clients on one connection: --conns); main.c
+ * runs the threads, times every operation and prints BENCH lines.
  */
 #ifndef KVBENCH_H
 #define KVBENCH_H
