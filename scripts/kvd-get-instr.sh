@@ -8,7 +8,9 @@
 # count turns instrumentation on for one get phase, dumps, and divides the
 # instructions by the gets kvbench counted:
 #   BENCH kvd_get_c<N>_instr_per_get <v> instr
-# Knobs: CG_CLIENTS ("1 64"), CG_TIME seconds per get phase (3),
+# The same CG_KEYS keys (20000) are written every run and CG_GETS (5000)
+# gets counted per client count, so runs compare.
+# Knobs: CG_CLIENTS ("1 64"), CG_KEYS, CG_GETS,
 # BENCH_CONNS=N (kvbench --conns: the clients share N connections),
 # BENCH_KVD_PORT (27131), CG_KEEP=DIR keeps the profiles there (for
 # callgrind_annotate), BENCH_KEEP=1 keeps the scratch directory.
@@ -16,7 +18,8 @@ set -u
 BUILD=${1:?usage: kvd-get-instr.sh BUILD_DIR}
 BIN=$BUILD/daemons/bin
 CLIENTS=${CG_CLIENTS:-1 64}
-TIME=${CG_TIME:-3}
+KEYS=${CG_KEYS:-20000}
+GETS=${CG_GETS:-5000}
 KP=${BENCH_KVD_PORT:-27131}
 CONNS=()
 [ -n "${BENCH_CONNS:-}" ] && CONNS=(--conns="$BENCH_CONNS")
@@ -30,7 +33,7 @@ for b in kvd kvbench; do
 done
 CG=$(mktemp -d "${TMPDIR:-/tmp}/kvd-get-instr-cg.XXXXXX")
 KVD3_WRAP1=(valgrind --tool=callgrind --instr-atstart=no
-    --callgrind-out-file="$CG/cg.out")
+    --log-file="$CG/valgrind.log" --callgrind-out-file="$CG/cg.out")
 . "$(dirname "$0")/lib-kvd3.sh"
 kvd3_start kvd-get-instr
 trap 'kvd3_cleanup; rm -rf "$CG"' EXIT
@@ -46,17 +49,20 @@ for _ in $(seq 1 100); do
     sleep 0.2
 done
 [ "$(leader)" = 1 ] || die "store 1 did not take the leadership"
-"$BIN/kvbench" --target=kvd --addrs="$PEERS" --clients=8 --duration=2 \
-    --ops=put >"$WORK/put.out" 2>"$WORK/put.err" ||
-    die "puts failed: $(cat "$WORK/put.err")"
-keys=$(sed -n 's/^INFO kvd_put_c8 ops=\([0-9]*\) .*/\1/p' "$WORK/put.out")
+# the same keys every run (the memtable's depth is most of a get's cost)
+"$BIN/kvbench" --target=kvd --addrs="$PEERS" --clients=64 --conns=1 \
+    --duration=600 --count="$KEYS" --ops=put >"$WORK/put.out" \
+    2>"$WORK/put.err" || die "puts failed: $(cat "$WORK/put.err")"
+keys=$(sed -n 's/^INFO kvd_put_c64 ops=\([0-9]*\) .*/\1/p' "$WORK/put.out")
+[ "$keys" = "$KEYS" ] || die "wrote ${keys:-no} keys, not $KEYS"
 pid=${pids[0]}
 for c in $CLIENTS; do
     [ "$(leader)" = 1 ] || die "store 1 lost the leadership"
     callgrind_control -z "$pid" >/dev/null 2>&1
     callgrind_control -i on "$pid" >/dev/null 2>&1
     "$BIN/kvbench" --target=kvd --addrs="$PEERS" --clients="$c" \
-        --duration="$TIME" --ops=get --keys="$keys" "${CONNS[@]}" \
+        --duration=600 --count="$GETS" --ops=get --keys="$keys" \
+        ${CONNS[@]+"${CONNS[@]}"} \
         >"$WORK/get.$c" 2>"$WORK/get.err" ||
         die "gets failed: $(cat "$WORK/get.err")"
     callgrind_control -d "get-c$c" "$pid" >/dev/null 2>&1

@@ -706,7 +706,10 @@ static int slot_start(struct kvb_conn *c, struct eslot *s)
     struct erun *run = c->ud;
     const struct kvb_many *m = run->m;
     char err[160];
-    kvb_key(m->next_key(m->ud, s->i), run->key, m->key_size);
+    uint64_t key = m->next_key(m->ud, s->i);
+    if (key == KVB_NO_MORE)
+        return 1;
+    kvb_key(key, run->key, m->key_size);
     s->t0 = now_s();
     if (call_prepare(&s->k, run->key, m->key_size,
                      m->op == KVB_PUT ? m->value : NULL, m->value_size, err,

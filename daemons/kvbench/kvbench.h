@@ -24,6 +24,9 @@ struct kvb_opts {
 /* One client's connection to a target. */
 struct kvb_conn;
 
+/* next_key's answer once --count operations were started. */
+#define KVB_NO_MORE UINT64_MAX
+
 /* Phases (main.c's --ops). */
 enum kvb_op { KVB_PUT, KVB_GET, KVB_ECHO };
 
@@ -39,7 +42,8 @@ struct kvb_many {
     size_t key_size;         /* bytes per key */
     const uint8_t *value;    /* puts' value, echo's payload */
     size_t value_size;       /* its bytes */
-    /* the key number of client i's next request */
+    /* the key number of client i's next request, or KVB_NO_MORE when the
+     * phase's --count is reached (the client stops as at the deadline) */
     uint64_t (*next_key)(void *ud, int i);
     /* one request of client i finished after latency_s: rc 0 done (vl:
      * a get's value bytes), 1 not found, -1 failed (err) */

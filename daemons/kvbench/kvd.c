@@ -399,10 +399,10 @@ static void slot_finish(struct slot *sl, int rc, size_t vl, const char *err)
     const struct kvb_many *m = run->m;
     double t = now_s();
     m->done(m->ud, sl->i, t - sl->t0, rc, vl, err);
-    if (t < m->deadline) {
+    uint64_t k = t < m->deadline ? m->next_key(m->ud, sl->i) : KVB_NO_MORE;
+    if (k != KVB_NO_MORE) {
         sl->t0 = t;
         sl->attempts = 0;
-        uint64_t k = m->next_key(m->ud, sl->i);
         kvb_key(k, sl->key.hdr.bytes, m->key_size);
         slot_send(sl);
     } else {
@@ -559,11 +559,15 @@ static int kvd_run_many(struct kvb_conn *c, const struct kvb_many *m,
         }
     }
     double t0 = now_s();
-    run.active = m->n;
+    run.active = 0;
     for (int i = 0; i < m->n; i++) {
         struct slot *sl = &run.slots[i];
+        uint64_t k = m->next_key(m->ud, i);
+        if (k == KVB_NO_MORE)
+            break;
         sl->t0 = t0;
-        kvb_key(m->next_key(m->ud, i), sl->key.hdr.bytes, m->key_size);
+        kvb_key(k, sl->key.hdr.bytes, m->key_size);
+        run.active++;
         slot_send(sl);
     }
     while (run.active > 0)
