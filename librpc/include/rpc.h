@@ -336,6 +336,16 @@ int rpc_server_add_status(struct rpc_server *srv,
  * more (the call is finished anyway). */
 int rpc_call_reply(struct rpc_call *call, const void *resp);
 
+/* rpc_call_reply with the reply already encoded: payload (len bytes,
+ * copied; NULL with len 0 is the empty message, every field at its
+ * default) is taken as the protobuf encoding of the method's reply type
+ * and sent as it is, without nanopb. For a hot path whose reply is a
+ * field or two the handler can write itself (kvd's RawGet); the caller
+ * answers for the encoding: the client decodes it as the reply type and
+ * fails the call (RPC_EDECODE) if it does not parse. Same returns. */
+int rpc_call_reply_encoded(struct rpc_call *call, const void *payload,
+                           size_t len);
+
 /* Finishes a call with an error code (negative) and a message for the
  * caller (may be NULL). Same returns as rpc_call_reply. */
 int rpc_call_fail(struct rpc_call *call, int code, const char *msg);

@@ -146,11 +146,15 @@ static int dead_code(const struct rpc_call *call)
 }
 
 /* Appends a frame for call; returns 0 or the code saying why not. */
+/* Sends msg (encoded with the method's reply type) or, when raw is not
+ * NULL, raw_len bytes as they are (an error's text, or a reply the
+ * handler encoded). */
 static int call_send(struct rpc_call *call,
                      uint8_t flags,
                      int32_t aux,
                      const void *msg,
-                     const char *text)
+                     const void *raw,
+                     size_t raw_len)
 {
     if (!call->alive || call->sc == NULL || call->sc->conn == NULL)
         return dead_code(call);
@@ -158,8 +162,8 @@ static int call_send(struct rpc_call *call,
         .flags = flags, .method = call->method, .id = call->id, .aux = aux};
     struct evbuffer *out = rpc__conn_out(call->sc->conn);
     int rc;
-    if (text != NULL)
-        rc = rpc__frame_append_raw(out, &f, text, strlen(text));
+    if (raw != NULL)
+        rc = rpc__frame_append_raw(out, &f, raw, raw_len);
     else
         rc = rpc__frame_append(out, &f, call->resp_fields, msg);
     /* A bidirectional stream's message answers a client message as a
@@ -179,16 +183,35 @@ static int call_send(struct rpc_call *call,
     return rc;
 }
 
+/* call_send of an error's text. */
+static int send_text(struct rpc_call *call, uint8_t flags, int32_t aux,
+                     const char *text)
+{
+    return call_send(call, flags, aux, NULL, text, strlen(text));
+}
+
 int rpc_call_reply(struct rpc_call *call, const void *resp)
 {
-    int rc = call_send(call, RPC_F_REPLY, 0, resp, NULL);
+    int rc = call_send(call, RPC_F_REPLY, 0, resp, NULL, 0);
     if (rc == RPC_EENCODE) {
         rpc__logf(&call->srv->log, RPC_LOG_ERROR,
                   "librpc: reply to method 0x%08x does not encode",
                   call->method);
-        call_send(call, RPC_F_REPLY, RPC_EENCODE, NULL,
+        send_text(call, RPC_F_REPLY, RPC_EENCODE,
                   "server could not encode the reply");
     }
+    call_finish(call);
+    return rc;
+}
+
+int rpc_call_reply_encoded(struct rpc_call *call, const void *payload,
+                           size_t len)
+{
+    int rc = call_send(call, RPC_F_REPLY, 0, NULL,
+                       payload != NULL ? payload : "", len);
+    if (rc == RPC_EENCODE) /* over the frame's 32-bit length */
+        send_text(call, RPC_F_REPLY, RPC_EENCODE,
+                  "server could not encode the reply");
     call_finish(call);
     return rc;
 }
@@ -197,7 +220,7 @@ int rpc_call_fail(struct rpc_call *call, int code, const char *msg)
 {
     if (code >= 0)
         code = RPC_EINTERNAL;
-    int rc = call_send(call, RPC_F_REPLY, code, NULL,
+    int rc = send_text(call, RPC_F_REPLY, code,
                        msg != NULL ? msg : rpc_strerror(code));
     call_finish(call);
     return rc;
@@ -205,13 +228,13 @@ int rpc_call_fail(struct rpc_call *call, int code, const char *msg)
 
 int rpc_call_stream_send(struct rpc_call *call, const void *msg)
 {
-    return call_send(call, RPC_F_STREAM, 0, msg, NULL);
+    return call_send(call, RPC_F_STREAM, 0, msg, NULL, 0);
 }
 
 int rpc_call_stream_end(struct rpc_call *call, int status)
 {
-    int rc = call_send(call, RPC_F_END, status > 0 ? RPC_EINTERNAL : status,
-                       NULL, status != 0 ? rpc_strerror(status) : "");
+    int rc = send_text(call, RPC_F_END, status > 0 ? RPC_EINTERNAL : status,
+                       status != 0 ? rpc_strerror(status) : "");
     call_finish(call);
     return rc;
 }
