@@ -269,6 +269,24 @@ struct rpc_method
     void *ud;                             /* passed to handler */
 };
 
+/* A unary method's peek (rpc_server_set_peek) sees a request's payload,
+ * the protobuf bytes (borrowed for the call), before nanopb decodes it,
+ * with the call set up. Returning true, it finished the call (with
+ * rpc_call_reply_encoded, rpc_call_reply or rpc_call_fail; the call is
+ * gone on return); false leaves the call untouched, and the request is
+ * decoded and handed to the method's handler as usual (a payload that
+ * does not decode then closes the connection, as without a peek). For a
+ * hot request whose common shape a handler parses cheaper than nanopb
+ * (kvd's RawGet); ud is the method's. */
+typedef bool (*rpc_peek_fn)(struct rpc_call *call, const uint8_t *payload,
+                            size_t len, void *ud);
+
+/* Sets (NULL: clears) the peek of registered unary method id. Returns 0,
+ * or RPC_ECONFIG for no such method or a stream method. Registering the
+ * method again clears it. */
+int rpc_server_set_peek(struct rpc_server *srv, uint32_t method,
+                        rpc_peek_fn peek);
+
 /* ---- Bidirectional streams ---------------------------------------------
  * A method registered with rpc_server_register_bidi is a bidirectional
  * stream: the client opens it

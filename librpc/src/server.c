@@ -22,6 +22,8 @@ struct srv_method
 {
     struct rpc_method m; /* registered copy (name borrowed, static) */
     rpc_recv_fn on_recv; /* bidirectional stream: later messages; or NULL */
+    rpc_peek_fn peek;    /* unary: sees the payload before decoding (it
+                            may answer the call itself); or NULL */
 };
 
 struct rpc_server
@@ -145,10 +147,9 @@ static int dead_code(const struct rpc_call *call)
     return call->sc == NULL ? RPC_ECONNLOST : RPC_ECANCELED;
 }
 
-/* Appends a frame for call; returns 0 or the code saying why not. */
-/* Sends msg (encoded with the method's reply type) or, when raw is not
- * NULL, raw_len bytes as they are (an error's text, or a reply the
- * handler encoded). */
+/* Appends a frame for call: msg encoded with the method's reply type or,
+ * when raw is not NULL, raw_len bytes as they are (an error's text, or a
+ * reply the handler encoded); returns 0 or the code saying why not. */
 static int call_send(struct rpc_call *call,
                      uint8_t flags,
                      int32_t aux,
@@ -405,9 +406,13 @@ static int on_request(struct srv_conn *sc,
     }
     memset(call, 0, sizeof *call);
     call->req = (char *)call + head;
-    int drc =
-        rpc__payload_decode_sized(payload, f->length, sm->m.req_fields,
-                                  call->req, sm->m.req_size);
+    /* A method with a peek is decoded only if the peek leaves the call
+     * (below); the call is set up first so that the peek can answer it. */
+    int drc = sm->peek != NULL
+                  ? 0
+                  : rpc__payload_decode_sized(payload, f->length,
+                                              sm->m.req_fields, call->req,
+                                              sm->m.req_size);
     if (drc == -ENOMEM) {
         /* A blob did not fit in memory; the frame was whole, so only this
          * call fails and the connection stays (DESIGN.md, "Large
@@ -436,7 +441,8 @@ static int on_request(struct srv_conn *sc,
     call->id = f->id;
     call->method = f->method;
     call->deadline_ms = (uint32_t)f->aux;
-    call->req_fields = sm->m.req_fields;
+    /* nothing to release until decoded */
+    call->req_fields = sm->peek != NULL ? NULL : sm->m.req_fields;
     call->resp_fields = sm->m.resp_fields;
     call->alive = true;
     if (sm->on_recv != NULL) {
@@ -458,6 +464,25 @@ static int on_request(struct srv_conn *sc,
     }
     rpc_handler_fn fn = sm->m.handler;
     void *ud = sm->m.ud;
+    if (sm->peek != NULL) {
+        if (sm->peek(call, payload, f->length, ud))
+            return 0; /* answered (and freed) */
+        drc = rpc__payload_decode_sized(payload, f->length, sm->m.req_fields,
+                                        call->req, sm->m.req_size);
+        if (drc == -ENOMEM) {
+            rpc_call_fail(call, -ENOMEM,
+                          "out of memory for the request's blob");
+            return 0;
+        }
+        if (drc != 0) { /* as without a peek: the connection goes */
+            call_finish(call);
+            rpc__conn_set_reason(
+                sc->conn, "payload of method %s (0x%08x) does not decode",
+                sm->m.name != NULL ? sm->m.name : "?", f->method);
+            return RPC_EDECODE;
+        }
+        call->req_fields = sm->m.req_fields;
+    }
     fn(call, call->req, ud);
     return 0;
 }
@@ -756,6 +781,7 @@ int rpc_server_register_bidi(struct rpc_server *srv,
         if (srv->methods[i].m.id == m->id) {
             srv->methods[i].m = *m;
             srv->methods[i].on_recv = on_recv;
+            srv->methods[i].peek = NULL;
             return 0;
         }
     }
@@ -771,6 +797,23 @@ int rpc_server_register_bidi(struct rpc_server *srv,
         srv->cap_methods = cap;
     }
     srv->methods[srv->n_methods].m = *m;
+    srv->methods[srv->n_methods].peek = NULL;
     srv->methods[srv->n_methods++].on_recv = on_recv;
     return 0;
+}
+
+int rpc_server_set_peek(struct rpc_server *srv, uint32_t method,
+                        rpc_peek_fn peek)
+{
+    if (srv == NULL)
+        return RPC_ECONFIG;
+    for (size_t i = 0; i < srv->n_methods; i++) {
+        if (srv->methods[i].m.id == method) {
+            if (srv->methods[i].on_recv != NULL)
+                return RPC_ECONFIG; /* unary methods only */
+            srv->methods[i].peek = peek;
+            return 0;
+        }
+    }
+    return RPC_ECONFIG;
 }
