@@ -263,49 +263,18 @@ static void raw_write_done(void *ud, const struct region_reply *r)
     free(op);
 }
 
-/* Values up to this size are answered by raw_get_encode's bytes. */
+/* Values up to this size are answered by kvd_raw_get_reply's bytes. */
 #define RAW_GET_INLINE 1024
 
-static size_t put_varint(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
-/* The kv.RawResponse of a RawGet that found v (rc 0) or nothing
- * (MVCC_NOTFOUND), encoded as nanopb would (proto3: default fields are
- * left out, so an empty value is the empty message) into buf (cap at
- * least RAW_GET_INLINE + 16): true with *n bytes; false for any other
- * outcome or a value over RAW_GET_INLINE (built as a struct then).
- *
- *   found:      0x2a (field 5 value, length-delimited) varint(vl) v
- *   not found:  0x20 (field 4 not_found, varint) 0x01
- */
-static bool raw_get_encode(uint8_t *buf, size_t cap, int rc,
-                           const uint8_t *v, size_t vl, size_t *n)
-{
-    *n = 0;
-    if (rc == MVCC_NOTFOUND) {
-        buf[(*n)++] =
-            (uint8_t)(kv_RawResponse_not_found_tag << 3 | PB_WT_VARINT);
-        buf[(*n)++] = 1;
-        return true;
-    }
-    if (rc != 0 || vl > RAW_GET_INLINE || vl + 16 > cap)
-        return false;
-    if (vl > 0) {
-        buf[(*n)++] = (uint8_t)(kv_RawResponse_value_tag << 3 | PB_WT_STRING);
-        *n += put_varint(buf + *n, vl);
-        memcpy(buf + *n, v, vl);
-        *n += vl;
-    }
-    return true;
-}
+/* codec.c writes the field numbers of kv.proto as literals (it is built
+ * without the generated code for its fuzz target) */
+_Static_assert(kv_RawRequest_ctx_tag == 1 && kv_RawRequest_key_tag == 2 &&
+                   kv_Context_region_id_tag == 1 &&
+                   kv_Context_conf_ver_tag == 2 &&
+                   kv_Context_version_tag == 3 &&
+                   kv_RawResponse_not_found_tag == 4 &&
+                   kv_RawResponse_value_tag == 5,
+               "kv.proto's field numbers moved: update codec.c");
 
 /* A RawGet under the lease (region_raw_get_now): answered here, with no
  * raw_op and one check of lease, epoch and key; false when the lease does
@@ -323,7 +292,8 @@ static bool raw_get_now(struct kvd *k, struct rpc_call *call,
         return false;
     uint8_t buf[RAW_GET_INLINE + 16];
     size_t n;
-    if (raw_get_encode(buf, sizeof buf, rc, v, vl, &n)) {
+    if ((rc == 0 || rc == MVCC_NOTFOUND) && vl <= RAW_GET_INLINE &&
+        kvd_raw_get_reply(buf, sizeof buf, rc == 0, v, vl, &n)) {
         /* written without nanopb: no response struct to build and free */
         kvd_observe(k, REGION_METHOD_RAW_GET, t0, 0);
         rpc_call_reply_encoded(call, buf, n);
@@ -346,68 +316,6 @@ static bool raw_get_now(struct kvd *k, struct rpc_call *call,
     return true;
 }
 
-/* Reads a varint at *pos of p (len bytes); false when cut or over 10
- * bytes. */
-static bool get_varint(const uint8_t *p, size_t len, size_t *pos,
-                       uint64_t *v)
-{
-    *v = 0;
-    for (unsigned shift = 0; shift < 70 && *pos < len; shift += 7) {
-        uint8_t b = p[(*pos)++];
-        *v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            return true;
-    }
-    return false;
-}
-
-/* Parses a kv.RawRequest that holds only ctx (region_id, conf_ver,
- * version) and key, the shape of every RawGet kvbench, kvctl and
- * libregion's client send, into *ctx and key (pointing into p); false for
- * anything else (another field, an unknown one, a key over nanopb's
- * 65,535 bytes, bad bytes), which nanopb then decodes (or refuses) as
- * before. Repeated fields: the last key wins and ctx's merge, as in
- * protobuf. */
-static bool parse_raw_get(const uint8_t *p, size_t len,
-                          struct region_ctx *ctx, const uint8_t **key,
-                          size_t *kl)
-{
-    size_t pos = 0;
-    memset(ctx, 0, sizeof *ctx);
-    *key = (const uint8_t *)"";
-    *kl = 0;
-    while (pos < len) {
-        uint64_t tag, n;
-        if (!get_varint(p, len, &pos, &tag) || (tag & 7) != PB_WT_STRING ||
-            !get_varint(p, len, &pos, &n) || n > len - pos)
-            return false;
-        if (tag >> 3 == kv_RawRequest_key_tag && n <= BYTES_MAX) {
-            *key = p + pos;
-            *kl = (size_t)n;
-        } else if (tag >> 3 == kv_RawRequest_ctx_tag) {
-            size_t q = pos, end = pos + (size_t)n;
-            while (q < end) {
-                uint64_t t, v;
-                if (!get_varint(p, end, &q, &t) || (t & 7) != PB_WT_VARINT ||
-                    !get_varint(p, end, &q, &v))
-                    return false;
-                if (t >> 3 == kv_Context_region_id_tag)
-                    ctx->region_id = v;
-                else if (t >> 3 == kv_Context_conf_ver_tag)
-                    ctx->conf_ver = v;
-                else if (t >> 3 == kv_Context_version_tag)
-                    ctx->version = v;
-                else
-                    return false;
-            }
-        } else {
-            return false;
-        }
-        pos += (size_t)n;
-    }
-    return true;
-}
-
 /* librpc's peek of RawGet: a request of the usual shape under the lease
  * is answered from its bytes, without nanopb's decode (raw_get_now);
  * anything else goes on to raw_handler. */
@@ -417,7 +325,7 @@ static bool raw_get_peek(struct rpc_call *call, const uint8_t *payload,
     struct region_ctx ctx;
     const uint8_t *key;
     size_t kl;
-    return parse_raw_get(payload, len, &ctx, &key, &kl) &&
+    return kvd_raw_get_parse(payload, len, &ctx, &key, &kl) &&
            raw_get_now(ud, call, &ctx, key, kl);
 }
 
