@@ -40,7 +40,7 @@ static bool get_varint(const uint8_t *p, size_t len, size_t *pos,
     return false;
 }
 
-static size_t put_varint(uint8_t *p, uint64_t v)
+size_t kvd_put_varint(uint8_t *p, uint64_t v)
 {
     size_t n = 0;
     while (v >= 0x80) {
@@ -113,7 +113,7 @@ bool kvd_raw_get_reply(uint8_t *buf, size_t cap, bool found,
     if (cap < 11 || vl > cap - 11)
         return false;
     buf[0] = F_RESP_VALUE << 3 | WT_LEN;
-    *n = 1 + put_varint(buf + 1, vl);
+    *n = 1 + kvd_put_varint(buf + 1, vl);
     memcpy(buf + *n, v, vl);
     *n += vl;
     return true;

@@ -165,5 +165,7 @@ bool kvd_raw_get_parse(const uint8_t *p, size_t len, struct region_ctx *ctx,
  * (vl + 11 bytes are enough). */
 bool kvd_raw_get_reply(uint8_t *buf, size_t cap, bool found,
                        const uint8_t *v, size_t vl, size_t *n);
+/* v as a protobuf varint at p (room for 10 bytes); its length. */
+size_t kvd_put_varint(uint8_t *p, uint64_t v);
 
 #endif

@@ -138,6 +138,22 @@ static struct region_ctx ctx_of(const kv_Context *c)
     return ctx;
 }
 
+/* A get's outcome (rc from region_raw_get or region_raw_get_now) into
+ * resp; v is handed to it: rpc_msg_release frees it (both use libc's
+ * allocator in kvd). */
+static void raw_get_answer(kv_RawResponse *resp, int rc, uint8_t *v,
+                           size_t vl, const struct region_err *err)
+{
+    if (rc == MVCC_NOTFOUND) {
+        resp->not_found = true;
+    } else if (rc != 0) {
+        raw_set_error(resp, rc, err);
+    } else {
+        resp->value.data = v;
+        resp->value.len = vl;
+    }
+}
+
 static void raw_read_done(void *ud, const struct region_reply *r)
 {
     struct raw_op *op = ud;
@@ -159,16 +175,7 @@ static void raw_read_done(void *ud, const struct region_reply *r)
         uint8_t *v = NULL;
         size_t vl = 0;
         rc = region_raw_get(op->k->store, &ctx, key, kl, &v, &vl, &err);
-        if (rc == MVCC_NOTFOUND) {
-            resp.not_found = true;
-        } else if (rc != 0) {
-            raw_set_error(&resp, rc, &err);
-        } else {
-            /* handed to the response: rpc_msg_release frees it (both use
-             * libc's allocator in kvd) */
-            resp.value.data = v;
-            resp.value.len = vl;
-        }
+        raw_get_answer(&resp, rc, v, vl, &err);
         break;
     }
     case REGION_METHOD_RAW_BATCH_GET:
@@ -302,15 +309,7 @@ static bool raw_get_now(struct kvd *k, struct rpc_call *call,
     }
     kv_RawResponse resp;
     memset(&resp, 0, sizeof resp);
-    if (rc == MVCC_NOTFOUND) {
-        resp.not_found = true;
-    } else if (rc != 0) {
-        raw_set_error(&resp, rc, &err);
-    } else {
-        /* handed to the response, as in raw_read_done */
-        resp.value.data = v;
-        resp.value.len = vl;
-    }
+    raw_get_answer(&resp, rc, v, vl, &err);
     kvd_observe(k, REGION_METHOD_RAW_GET, t0, resp.code);
     reply_raw(call, &resp);
     return true;

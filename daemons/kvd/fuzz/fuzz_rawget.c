@@ -13,17 +13,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static size_t varint(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
 /* The canonical request: ctx's three fields, then the key. */
 static size_t request(uint8_t *p, const struct region_ctx *c,
                       const uint8_t *key, size_t kl)
@@ -31,17 +20,17 @@ static size_t request(uint8_t *p, const struct region_ctx *c,
     uint8_t sub[40];
     size_t s = 0, n = 0;
     sub[s++] = 0x08;
-    s += varint(sub + s, c->region_id);
+    s += kvd_put_varint(sub + s, c->region_id);
     sub[s++] = 0x10;
-    s += varint(sub + s, c->conf_ver);
+    s += kvd_put_varint(sub + s, c->conf_ver);
     sub[s++] = 0x18;
-    s += varint(sub + s, c->version);
+    s += kvd_put_varint(sub + s, c->version);
     p[n++] = 0x0a;
-    n += varint(p + n, s);
+    n += kvd_put_varint(p + n, s);
     memcpy(p + n, sub, s);
     n += s;
     p[n++] = 0x12;
-    n += varint(p + n, kl);
+    n += kvd_put_varint(p + n, kl);
     memcpy(p + n, key, kl);
     return n + kl;
 }
