@@ -646,7 +646,13 @@ static int eg_open(const struct kvb_opts *o, int idx, struct kvb_conn **out,
     if (kvb_endpoint(o->addrs[idx % o->n_addrs], c->host, sizeof c->host,
                      c->port, sizeof c->port, err, errlen) != 0)
         goto err_conn;
-    snprintf(c->authority, sizeof c->authority, "%s:%s", c->host, c->port);
+    /* hstr writes a literal's length in HPACK's 7-bit prefix */
+    if (snprintf(c->authority, sizeof c->authority, "%s:%s", c->host,
+                 c->port) >= 127) {
+        snprintf(err, errlen, "endpoint %s: host:port over 126 bytes",
+                 o->addrs[idx % o->n_addrs]);
+        goto err_conn;
+    }
     c->cap_q = 1;
     c->fl = calloc(1, sizeof *c->fl);
     c->wq = calloc(1, sizeof *c->wq);
