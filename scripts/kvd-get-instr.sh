@@ -3,9 +3,8 @@
 # leader (user space, every thread; system calls not counted), the stable
 # figure for before/after comparisons of the get path on a shared machine
 # (issue 5; libregion/DESIGN.md "Gets under the lease in one check").
-# Starts 3 kvd as bench-kvd.sh
-# does, store 1 under callgrind with instrumentation off, moves the
-# region's leadership to it, writes keys with kvbench, then per client
+# Starts 3 kvd as bench-kvd.sh does, store 1 under callgrind with
+# instrumentation off, moves the region's leadership to it, writes keys with kvbench, then per client
 # count turns instrumentation on for one get phase, dumps, and divides the
 # instructions by the gets kvbench counted:
 #   BENCH kvd_get_c<N>_instr_per_get <v> instr
