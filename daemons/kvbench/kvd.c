@@ -534,10 +534,17 @@ static int kvd_run_many(struct kvb_conn *c, const struct kvb_many *m,
         return -1;
     }
     /* one blocking Locate first (the region and its leader), as
-     * kvd_put does on its first request */
-    if (!c->located && locate(c, (const uint8_t *)"", 0, &w) != 0) {
-        snprintf(err, errlen, "locate: %s", w.err);
-        return -1;
+     * kvd_put does on its first request: a store that does not answer
+     * (not listening yet, down) is passed over for the next until the
+     * request deadline */
+    double give_up = now_s() + c->timeout_ms / 1000.0;
+    while (!c->located && locate(c, (const uint8_t *)"", 0, &w) != 0) {
+        if (now_s() > give_up) {
+            snprintf(err, errlen, "locate: %s", w.err);
+            return -1;
+        }
+        c->cur = (c->cur + 1) % c->n;
+        nap_ms(10);
     }
     run.slots = calloc((size_t)m->n, sizeof *run.slots);
     run.payload = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(m->value_size));
