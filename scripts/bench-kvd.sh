@@ -25,9 +25,11 @@
 # (etcdhttp_* lines; the gateway re-dials etcd's gRPC port in process, so
 # it costs etcd CPU that the gRPC figures do not include).
 # Knobs (environment): BENCH_TIME seconds per phase (5), BENCH_CLIENTS
-# ("1 64"), BENCH_CONNS (kvd's clients share this many connections, as a
-# client library multiplexing its callers does: kvbench --conns; unset:
-# one connection per client), BENCH_VALUE_SIZE (100), BENCH_KEY_SIZE
+# ("1 64"), BENCH_CONNS (the clients share this many connections, kvd's
+# and etcd's alike, as a client library multiplexing its callers does
+# (etcd's Go client: one gRPC connection, a stream per call): kvbench
+# --conns; unset: one connection per client; the gateway, etcd-http,
+# always has one per client), BENCH_VALUE_SIZE (100), BENCH_KEY_SIZE
 # (16), BENCH_KVD_PORT first of 3 kvd ports (27101), BENCH_ETCD_PORT
 # first of 3 etcd client
 # ports (27201; peers use +10), BENCH_KEEP=1 keeps the scratch directory.
@@ -116,7 +118,8 @@ ratio() { # line name, numerator name, denominator name
 for c in $CLIENTS; do
     kvbench kvd --target=kvd --addrs="$PEERS" --clients="$c" --ops=put,get,echo \
         "${CONNS[@]}"
-    kvbench etcd --target=etcd --addrs="$ETCD_LEADER" --clients="$c"
+    kvbench etcd --target=etcd --addrs="$ETCD_LEADER" --clients="$c" \
+        "${CONNS[@]}"
     if [ "${BENCH_ETCD_HTTP:-0}" = 1 ]; then
         kvbench etcdhttp --target=etcd-http --addrs="$ETCD_LEADER" --clients="$c"
     fi

@@ -3,7 +3,8 @@
 # a quorum fsynced it) on loopback ports KP..KP+2; everything in `pids` is
 # stopped and the directory removed on exit (BENCH_KEEP=1 keeps it).
 # The caller sets BIN and KP and defines die; kvd3_start sets WORK, PEERS
-# and pids, kvd3_wait returns once the cluster took a put.
+# and pids, kvd3_wait returns once the cluster took a put. KVD3_WRAP1, an
+# array the caller may set, is the command store 1 runs under (valgrind).
 kvd3_start() { # name (scratch directory prefix, message prefix)
     KVD3_NAME=$1
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
@@ -11,8 +12,11 @@ kvd3_start() { # name (scratch directory prefix, message prefix)
     trap kvd3_cleanup EXIT
     PEERS="1@127.0.0.1:$KP,2@127.0.0.1:$((KP + 1)),3@127.0.0.1:$((KP + 2))"
     local i
+    local wrap=()
     for i in 1 2 3; do
-        "$BIN/kvd" --data-dir="$WORK/kvd$i" --store-id="$i" \
+        wrap=()
+        [ "$i" = 1 ] && wrap=(${KVD3_WRAP1[@]+"${KVD3_WRAP1[@]}"})
+        ${wrap[@]+"${wrap[@]}"} "$BIN/kvd" --data-dir="$WORK/kvd$i" --store-id="$i" \
             --listen="127.0.0.1:$((KP + i - 1))" --peers="$PEERS" \
             --raft.sync-log=true --log.file="$WORK/kvd$i.log" &
         pids+=($!)

@@ -1,17 +1,23 @@
 /* etcdgrpc.c: kvbench's etcd target over etcd's native gRPC API
- * (etcdserverpb.KV/Put and /Range) on plaintext HTTP/2, one connection and
- * one stream at a time per client thread. Only what a unary call needs is
- * spoken: the preface, SETTINGS/PING acknowledgements, flow-control window
- * updates, literal HPACK request headers; response headers are skipped
- * (a reply is the call's DATA message; no message means a gRPC error).
- * RFC 9113 (HTTP/2), RFC 7541 (HPACK), gRPC's PROTOCOL-HTTP2.md.
+ * (etcdserverpb.KV/Put and /Range) on plaintext HTTP/2. One connection
+ * carries any number of concurrent streams: a client thread's blocking
+ * call is one stream at a time, and --conns (eg_run_many) runs many
+ * logical clients' calls as concurrent streams on one connection, as
+ * etcd's Go client (clientv3: one gRPC connection) does. Only what unary
+ * calls need is spoken: the preface, SETTINGS/PING acknowledgements,
+ * flow-control window updates, literal HPACK request headers; response
+ * headers are skipped (a reply is the call's DATA message; no message
+ * means a gRPC error). RFC 9113 (HTTP/2), RFC 7541 (HPACK), gRPC's
+ * PROTOCOL-HTTP2.md.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kvbench.h"
@@ -27,55 +33,56 @@
 #define H2_ACK 0x1
 #define H2_END_HEADERS 0x4
 #define H2_PADDED 0x8
-#define MAX_FRAME 16384
-#define MSG_CAP 65536
+#define H2_SET_MAX_STREAMS 3   /* SETTINGS_MAX_CONCURRENT_STREAMS */
+#define H2_SET_INIT_WINDOW 4   /* SETTINGS_INITIAL_WINDOW_SIZE */
+#define MAX_FRAME 16384        /* the peer's default SETTINGS_MAX_FRAME_SIZE */
+#define MSG_CAP 65536          /* largest reply message taken */
+#define RBUF_CAP (4 * (MAX_FRAME + 9))
+#define BODY_CAP (MAX_FRAME - 5) /* a request body: one DATA frame */
+
+/* One unary call: its request body, and its reply as it arrives. */
+struct call {
+    const char *path;        /* gRPC method path */
+    uint8_t body[BODY_CAP];  /* protobuf request */
+    size_t blen;             /* its bytes */
+    uint32_t sid;            /* its stream while in flight, else 0 */
+    uint8_t *msg;            /* DATA bytes of the reply so far */
+    size_t len, cap;         /* used, allocated */
+    bool done;               /* finished (rc set) */
+    int rc;                  /* 0 a message, 1 none (gRPC error), -1 lost */
+    char err[160];           /* why, when rc != 0 */
+    void *ud;                /* eg_run_many: the logical client */
+};
 
 struct kvb_conn {
     char host[128];           /* endpoint host */
     char port[16];            /* endpoint port */
-    int fd;                   /* connection, -1 when closed */
-    int timeout_ms;           /* per read wait */
+    char authority[160];      /* host:port, the :authority header */
+    int fd;                   /* connection (non-blocking), -1 when closed */
+    int timeout_ms;           /* longest wait for any frame */
     uint32_t next_stream;     /* next odd stream id */
     int64_t send_window;      /* connection send window (DATA we may send) */
-    uint8_t msg[MSG_CAP];     /* the reply's gRPC message */
-    size_t msg_len;           /* bytes of it */
-    uint8_t frame[MAX_FRAME + 9]; /* one frame read */
-    uint8_t out[MAX_FRAME + 1024]; /* request frames */
+    int64_t stream_window;    /* a new stream's send window (peer setting) */
+    uint32_t max_streams;     /* peer's concurrent stream limit */
+    struct call **fl;         /* calls in flight (unordered) */
+    uint32_t n_fl;            /* how many */
+    struct call **wq;         /* calls waiting for window or a stream slot */
+    uint32_t n_wq;            /* how many (FIFO) */
+    uint32_t cap_q;           /* room in fl and in wq */
+    void (*on_done)(struct kvb_conn *c, struct call *k); /* a call ended */
+    void *ud;                 /* eg_run_many's run */
+    uint8_t *out;             /* frames not yet written */
+    size_t out_len, out_cap;  /* used, allocated */
+    uint8_t in[RBUF_CAP];     /* bytes read, a partial frame at the end */
+    size_t in_len;            /* used */
+    struct call single;       /* the blocking call of eg_put / eg_get */
 };
 
-static int send_all(int fd, const void *buf, size_t n)
+static double now_s(void)
 {
-    const uint8_t *p = buf;
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int recv_all(struct kvb_conn *c, uint8_t *buf, size_t n)
-{
-    while (n > 0) {
-        struct pollfd p = {c->fd, POLLIN, 0};
-        int rc = poll(&p, 1, c->timeout_ms);
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (rc <= 0)
-            return -1;
-        ssize_t r = recv(c->fd, buf, n, 0);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        buf += r;
-        n -= (size_t)r;
-    }
-    return 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static size_t frame_head(uint8_t *p, size_t len, int type, int flags,
@@ -101,28 +108,117 @@ static void put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
+static uint32_t get31(const uint8_t *p)
+{
+    return (((uint32_t)p[0] & 0x7f) << 24) | ((uint32_t)p[1] << 16) |
+           ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* Room for n more bytes in c->out; a pointer to it, NULL out of memory. */
+static uint8_t *out_room(struct kvb_conn *c, size_t n)
+{
+    if (c->out_len + n > c->out_cap) {
+        size_t cap = c->out_cap ? c->out_cap : 4096;
+        while (cap < c->out_len + n)
+            cap *= 2;
+        uint8_t *p = realloc(c->out, cap);
+        if (p == NULL)
+            return NULL;
+        c->out = p;
+        c->out_cap = cap;
+    }
+    return c->out + c->out_len;
+}
+
+/* Appends a frame with payload p (n bytes); 0 or -1 out of memory. */
+static int out_frame(struct kvb_conn *c, int type, int flags, uint32_t sid,
+                     const uint8_t *p, size_t n)
+{
+    uint8_t *o = out_room(c, 9 + n);
+    if (o == NULL)
+        return -1;
+    frame_head(o, n, type, flags, sid);
+    if (n > 0)
+        memcpy(o + 9, p, n);
+    c->out_len += 9 + n;
+    return 0;
+}
+
+/* Writes what c->out holds, as far as the socket takes it; 0 or -1. */
+static int flush_out(struct kvb_conn *c)
+{
+    size_t off = 0;
+    while (off < c->out_len) {
+        ssize_t w = send(c->fd, c->out + off, c->out_len - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (w <= 0)
+            return -1;
+        off += (size_t)w;
+    }
+    memmove(c->out, c->out + off, c->out_len - off);
+    c->out_len -= off;
+    return 0;
+}
+
 static void conn_close(struct kvb_conn *c)
 {
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
+    c->out_len = 0;
+    c->in_len = 0;
+}
+
+/* Ends call k with rc and err, and tells the owner. */
+static void call_end(struct kvb_conn *c, struct call *k, int rc,
+                     const char *err)
+{
+    k->sid = 0;
+    k->done = true;
+    k->rc = rc;
+    snprintf(k->err, sizeof k->err, "%s", err);
+    if (c->on_done != NULL)
+        c->on_done(c, k);
+}
+
+/* The connection failed: every call in flight or waiting ends with err. */
+static void fail_all(struct kvb_conn *c, const char *err)
+{
+    conn_close(c);
+    while (c->n_fl > 0)
+        call_end(c, c->fl[--c->n_fl], -1, err);
+    while (c->n_wq > 0)
+        call_end(c, c->wq[--c->n_wq], -1, err);
 }
 
 static int conn_open(struct kvb_conn *c, char *err, size_t errlen)
 {
     if (kvb_dial(c->host, c->port, &c->fd, err, errlen) != 0)
         return -1;
+    int fl = fcntl(c->fd, F_GETFL);
+    if (fl < 0 || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+        snprintf(err, errlen, "fcntl: %s", strerror(errno));
+        conn_close(c);
+        return -1;
+    }
     c->next_stream = 1;
     c->send_window = 65535;
+    c->stream_window = 65535;
+    c->max_streams = UINT32_MAX;
     /* preface, empty SETTINGS, and a large connection receive window */
-    uint8_t buf[64];
-    size_t n = 24;
-    memcpy(buf, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
-    n += frame_head(buf + n, 0, H2_SETTINGS, 0, 0);
-    n += frame_head(buf + n, 4, H2_WINDOW_UPDATE, 0, 0);
-    put32(buf + n, (1u << 30));
-    n += 4;
-    if (send_all(c->fd, buf, n) != 0) {
+    uint8_t win[4];
+    put32(win, 1u << 30);
+    uint8_t *o = out_room(c, 24);
+    if (o != NULL) {
+        memcpy(o, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+        c->out_len += 24;
+    }
+    if (o == NULL || out_frame(c, H2_SETTINGS, 0, 0, NULL, 0) != 0 ||
+        out_frame(c, H2_WINDOW_UPDATE, 0, 0, win, 4) != 0 ||
+        flush_out(c) != 0) {
         snprintf(err, errlen, "send preface: %s", strerror(errno));
         conn_close(c);
         return -1;
@@ -139,165 +235,279 @@ static size_t hstr(uint8_t *p, const char *s)
     return n + 1;
 }
 
-/* Reads frames until stream sid ends; the reply message lands in msg.
- * 0 with a message, 1 ended without one (a gRPC error), -1 connection. */
-static int read_reply(struct kvb_conn *c, uint32_t sid, char *err,
+/* Sends call k's HEADERS and DATA on a new stream; 0 or -1. The caller
+ * checked the windows and the stream limit. */
+static int emit(struct kvb_conn *c, struct call *k)
+{
+    uint8_t h[512];
+    size_t n = 0;
+    if (strlen(k->path) + strlen(c->authority) + 64 > sizeof h)
+        return -1;
+    h[n++] = 0x83; /* :method POST (static 3) */
+    h[n++] = 0x86; /* :scheme http (static 6) */
+    h[n++] = 0x04; /* :path, literal without indexing, name static 4 */
+    n += hstr(h + n, k->path);
+    h[n++] = 0x01; /* :authority, name static 1 */
+    n += hstr(h + n, c->authority);
+    h[n++] = 0x0f; /* content-type, name static 31 = 15 + 16 */
+    h[n++] = 0x10;
+    n += hstr(h + n, "application/grpc");
+    h[n++] = 0x00; /* te: trailers, literal name */
+    n += hstr(h + n, "te");
+    n += hstr(h + n, "trailers");
+    k->sid = c->next_stream;
+    c->next_stream += 2;
+    if (out_frame(c, H2_HEADERS, H2_END_HEADERS, k->sid, h, n) != 0)
+        return -1;
+    size_t dl = 5 + k->blen;
+    uint8_t *o = out_room(c, 9 + dl);
+    if (o == NULL)
+        return -1;
+    frame_head(o, dl, H2_DATA, H2_END_STREAM, k->sid);
+    o[9] = 0; /* gRPC message: not compressed, 4-byte length */
+    put32(o + 10, (uint32_t)k->blen);
+    memcpy(o + 14, k->body, k->blen);
+    c->out_len += 9 + dl;
+    c->send_window -= (int64_t)dl;
+    k->len = 0;
+    c->fl[c->n_fl++] = k;
+    return 0;
+}
+
+/* Starts the waiting calls the windows and the stream limit allow, in
+ * order; -1 when the connection could not take one. */
+static int start_waiting(struct kvb_conn *c)
+{
+    uint32_t started = 0;
+    while (started < c->n_wq) {
+        struct call *k = c->wq[started];
+        int64_t dl = (int64_t)(5 + k->blen);
+        if (c->send_window < dl || c->n_fl >= c->max_streams)
+            break;
+        if (emit(c, k) != 0)
+            return -1;
+        started++;
+    }
+    memmove(c->wq, c->wq + started, (c->n_wq - started) * sizeof *c->wq);
+    c->n_wq -= started;
+    return 0;
+}
+
+/* Queues call k (path and body filled); it ends through call_end. */
+static int call_start(struct kvb_conn *c, struct call *k, char *err,
                       size_t errlen)
 {
-    size_t data_len = 0; /* gRPC-framed bytes of sid seen */
-    for (;;) {
-        uint8_t *h = c->frame;
-        if (recv_all(c, h, 9) != 0) {
-            snprintf(err, errlen, "connection lost or timed out");
+    if ((int64_t)(5 + k->blen) > c->stream_window) {
+        snprintf(err, errlen, "request above the stream window");
+        return -1;
+    }
+    if (c->n_fl + c->n_wq >= c->cap_q) {
+        snprintf(err, errlen, "too many calls");
+        return -1;
+    }
+    k->done = false;
+    k->sid = 0;
+    c->wq[c->n_wq++] = k;
+    if (start_waiting(c) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static struct call *in_flight(struct kvb_conn *c, uint32_t sid, uint32_t *at)
+{
+    for (uint32_t i = 0; i < c->n_fl; i++)
+        if (c->fl[i]->sid == sid) {
+            *at = i;
+            return c->fl[i];
+        }
+    return NULL;
+}
+
+/* Stream of the call at fl[at] ended: its reply is complete, or it ended
+ * without one. */
+static void stream_end(struct kvb_conn *c, uint32_t at)
+{
+    struct call *k = c->fl[at];
+    c->fl[at] = c->fl[--c->n_fl];
+    if (k->len < 5) {
+        call_end(c, k, 1, "gRPC call failed (no reply message)");
+        return;
+    }
+    size_t ml = ((size_t)k->msg[1] << 24) | ((size_t)k->msg[2] << 16) |
+                ((size_t)k->msg[3] << 8) | k->msg[4];
+    if (k->msg[0] != 0 || ml + 5 != k->len) {
+        call_end(c, k, -1, "bad gRPC reply framing");
+        return;
+    }
+    memmove(k->msg, k->msg + 5, ml);
+    k->len = ml;
+    call_end(c, k, 0, "");
+}
+
+/* Appends DATA bytes to call k's reply; 0 or -1. */
+static int take_data(struct call *k, const uint8_t *p, size_t n)
+{
+    if (k->len + n > MSG_CAP)
+        return -1;
+    if (k->len + n > k->cap) {
+        size_t cap = k->cap ? k->cap : 512;
+        while (cap < k->len + n)
+            cap *= 2;
+        uint8_t *m = realloc(k->msg, cap);
+        if (m == NULL)
+            return -1;
+        k->msg = m;
+        k->cap = cap;
+    }
+    memcpy(k->msg + k->len, p, n);
+    k->len += n;
+    return 0;
+}
+
+static void settings(struct kvb_conn *c, const uint8_t *p, size_t len)
+{
+    for (size_t i = 0; i + 6 <= len; i += 6) {
+        uint32_t id = ((uint32_t)p[i] << 8) | p[i + 1];
+        uint32_t v = ((uint32_t)p[i + 2] << 24) | ((uint32_t)p[i + 3] << 16) |
+                     ((uint32_t)p[i + 4] << 8) | p[i + 5];
+        if (id == H2_SET_MAX_STREAMS)
+            c->max_streams = v;
+        else if (id == H2_SET_INIT_WINDOW)
+            c->stream_window = v;
+    }
+}
+
+/* One frame from the server; 0, or -1 with err (connection unusable). */
+static int frame(struct kvb_conn *c, int type, int flags, uint32_t sid,
+                 const uint8_t *p, size_t len, char *err, size_t errlen)
+{
+    uint32_t at = 0;
+    struct call *k = sid != 0 ? in_flight(c, sid, &at) : NULL;
+    uint8_t win[4];
+    switch (type) {
+    case H2_SETTINGS:
+        if (!(flags & H2_ACK)) {
+            settings(c, p, len);
+            if (out_frame(c, H2_SETTINGS, H2_ACK, 0, NULL, 0) != 0)
+                goto oom;
+        }
+        break;
+    case H2_PING:
+        if (!(flags & H2_ACK) && len == 8 &&
+            out_frame(c, H2_PING, H2_ACK, 0, p, 8) != 0)
+            goto oom;
+        break;
+    case H2_WINDOW_UPDATE:
+        if (sid == 0 && len == 4)
+            c->send_window += get31(p);
+        break;
+    case H2_GOAWAY:
+        snprintf(err, errlen, "server sent GOAWAY");
+        return -1;
+    case H2_RST_STREAM:
+        if (k != NULL) {
+            c->fl[at] = c->fl[--c->n_fl];
+            call_end(c, k, -1, "stream reset by the server");
+        }
+        return 0;
+    case H2_DATA: {
+        size_t pad = 0, off = 0;
+        if (flags & H2_PADDED) {
+            if (len < 1)
+                goto bad;
+            pad = p[0];
+            off = 1;
+        }
+        if (off + pad > len)
+            goto bad;
+        if (k != NULL && take_data(k, p + off, len - off - pad) != 0) {
+            snprintf(err, errlen, "reply above %d bytes", MSG_CAP);
             return -1;
         }
+        /* give the connection window back at once */
+        if (len > 0) {
+            put32(win, (uint32_t)len);
+            if (out_frame(c, H2_WINDOW_UPDATE, 0, 0, win, 4) != 0)
+                goto oom;
+        }
+        break;
+    }
+    default: /* HEADERS, CONTINUATION, PRIORITY... skipped */
+        break;
+    }
+    if (k != NULL && (flags & H2_END_STREAM) &&
+        (type == H2_DATA || type == H2_HEADERS))
+        stream_end(c, at);
+    return 0;
+bad:
+    snprintf(err, errlen, "malformed frame from the server");
+    return -1;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+/* Parses the whole frames c->in holds; 0 or -1 with err. */
+static int parse_in(struct kvb_conn *c, char *err, size_t errlen)
+{
+    size_t off = 0;
+    while (c->in_len - off >= 9) {
+        const uint8_t *h = c->in + off;
         size_t len = ((size_t)h[0] << 16) | ((size_t)h[1] << 8) | h[2];
-        int type = h[3], flags = h[4];
-        uint32_t stream = (((uint32_t)h[5] & 0x7f) << 24) |
-                          ((uint32_t)h[6] << 16) | ((uint32_t)h[7] << 8) |
-                          h[8];
         if (len > MAX_FRAME) {
             snprintf(err, errlen, "frame of %zu bytes", len);
             return -1;
         }
-        uint8_t *p = c->frame + 9;
-        if (recv_all(c, p, len) != 0) {
-            snprintf(err, errlen, "connection lost mid-frame");
+        if (c->in_len - off < 9 + len)
+            break;
+        if (frame(c, h[3], h[4], get31(h + 5), h + 9, len, err, errlen) != 0)
             return -1;
-        }
-        uint8_t ack[32];
-        switch (type) {
-        case H2_SETTINGS:
-            if (!(flags & H2_ACK)) {
-                frame_head(ack, 0, H2_SETTINGS, H2_ACK, 0);
-                if (send_all(c->fd, ack, 9) != 0)
-                    return -1;
-            }
-            break;
-        case H2_PING:
-            if (!(flags & H2_ACK) && len == 8) {
-                frame_head(ack, 8, H2_PING, H2_ACK, 0);
-                memcpy(ack + 9, p, 8);
-                if (send_all(c->fd, ack, 17) != 0)
-                    return -1;
-            }
-            break;
-        case H2_WINDOW_UPDATE:
-            if (stream == 0 && len == 4)
-                c->send_window += (((int64_t)p[0] & 0x7f) << 24) |
-                                  ((int64_t)p[1] << 16) | ((int64_t)p[2] << 8) |
-                                  p[3];
-            break;
-        case H2_GOAWAY:
-            snprintf(err, errlen, "server sent GOAWAY");
-            return -1;
-        case H2_RST_STREAM:
-            if (stream == sid) {
-                snprintf(err, errlen, "stream reset by the server");
-                return -1;
-            }
-            break;
-        case H2_DATA: {
-            size_t pad = 0, off = 0;
-            if (flags & H2_PADDED) {
-                if (len < 1)
-                    return -1;
-                pad = p[0];
-                off = 1;
-            }
-            if (off + pad > len)
-                return -1;
-            size_t dl = len - off - pad;
-            if (stream == sid) {
-                if (data_len + dl > MSG_CAP) {
-                    snprintf(err, errlen, "reply too large");
-                    return -1;
-                }
-                memcpy(c->msg + data_len, p + off, dl);
-                data_len += dl;
-            }
-            /* give the connection window back at once */
-            if (len > 0) {
-                frame_head(ack, 4, H2_WINDOW_UPDATE, 0, 0);
-                put32(ack + 9, (uint32_t)len);
-                if (send_all(c->fd, ack, 13) != 0)
-                    return -1;
-            }
-            break;
-        }
-        default: /* HEADERS, CONTINUATION, PRIORITY... skipped */
-            break;
-        }
-        if (stream == sid && (flags & H2_END_STREAM) &&
-            (type == H2_DATA || type == H2_HEADERS)) {
-            if (data_len < 5) {
-                snprintf(err, errlen, "gRPC call failed (no reply message)");
-                return 1;
-            }
-            size_t ml = ((size_t)c->msg[1] << 24) | ((size_t)c->msg[2] << 16) |
-                        ((size_t)c->msg[3] << 8) | c->msg[4];
-            if (c->msg[0] != 0 || ml + 5 != data_len) {
-                snprintf(err, errlen, "bad gRPC reply framing");
-                return -1;
-            }
-            memmove(c->msg, c->msg + 5, ml);
-            c->msg_len = ml;
-            return 0;
-        }
+        off += 9 + len;
     }
+    memmove(c->in, c->in + off, c->in_len - off);
+    c->in_len -= off;
+    return 0;
 }
 
-/* One unary call: path, protobuf request body. */
-static int unary(struct kvb_conn *c, const char *path, const uint8_t *body,
-                 size_t blen, char *err, size_t errlen)
+/* One turn of the connection: writes what is queued, waits up to the
+ * timeout for the server, reads and handles every whole frame. On a
+ * failure every call ends and the connection is closed; -1 with err. */
+static int pump(struct kvb_conn *c, char *err, size_t errlen)
 {
-    for (int attempt = 0; attempt < 2; attempt++) {
-        if (c->fd < 0 && conn_open(c, err, errlen) != 0)
-            return -1;
-        char authority[160];
-        snprintf(authority, sizeof authority, "%s:%s", c->host, c->port);
-        uint32_t sid = c->next_stream;
-        c->next_stream += 2;
-        uint8_t *o = c->out;
-        size_t n = 9; /* HEADERS frame header filled below */
-        o[n++] = 0x83; /* :method POST (static 3) */
-        o[n++] = 0x86; /* :scheme http (static 6) */
-        o[n++] = 0x04; /* :path, literal without indexing, name static 4 */
-        n += hstr(o + n, path);
-        o[n++] = 0x01; /* :authority, name static 1 */
-        n += hstr(o + n, authority);
-        o[n++] = 0x0f; /* content-type, name static 31 = 15 + 16 */
-        o[n++] = 0x10;
-        n += hstr(o + n, "application/grpc");
-        o[n++] = 0x00; /* te: trailers, literal name */
-        n += hstr(o + n, "te");
-        n += hstr(o + n, "trailers");
-        frame_head(o, n - 9, H2_HEADERS, H2_END_HEADERS, sid);
-        size_t dl = 5 + blen;
-        if (n + 9 + dl > sizeof c->out) {
-            snprintf(err, errlen, "request too large");
-            return -1;
-        }
-        n += frame_head(o + n, dl, H2_DATA, H2_END_STREAM, sid);
-        o[n++] = 0;
-        put32(o + n, (uint32_t)blen);
-        n += 4;
-        memcpy(o + n, body, blen);
-        n += blen;
-        int rc = -1;
-        /* the server refills the window as it reads; the wait is short */
-        if (c->send_window < (int64_t)dl)
-            snprintf(err, errlen, "connection send window exhausted");
-        else if (send_all(c->fd, o, n) != 0)
-            snprintf(err, errlen, "send: %s", strerror(errno));
-        else {
-            c->send_window -= (int64_t)dl;
-            rc = read_reply(c, sid, err, errlen);
-        }
-        if (rc >= 0)
-            return rc == 0 ? 0 : -1;
-        conn_close(c);
+    if (c->fd < 0) {
+        snprintf(err, errlen, "not connected");
+        goto fail;
     }
+    if (start_waiting(c) != 0 || flush_out(c) != 0) {
+        snprintf(err, errlen, "send: %s", strerror(errno));
+        goto fail;
+    }
+    struct pollfd p = {c->fd, (short)(POLLIN | (c->out_len ? POLLOUT : 0)),
+                       0};
+    int rc = poll(&p, 1, c->timeout_ms);
+    if (rc < 0 && errno == EINTR)
+        return 0;
+    if (rc <= 0) {
+        snprintf(err, errlen, "connection timed out");
+        goto fail;
+    }
+    if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
+        return 0;
+    ssize_t r = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, 0);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+        return 0;
+    if (r <= 0) {
+        snprintf(err, errlen, "connection lost");
+        goto fail;
+    }
+    c->in_len += (size_t)r;
+    if (parse_in(c, err, errlen) != 0)
+        goto fail;
+    return 0;
+fail:
+    fail_all(c, err);
     return -1;
 }
 
@@ -364,6 +574,65 @@ static int find_bytes(const uint8_t *p, size_t len, uint64_t field,
     return -1;
 }
 
+/* Fills k with a Put (v != NULL) or a linearizable Range of key k;
+ * 0 or -1 with err. */
+static int call_prepare(struct call *k, const uint8_t *key, size_t kl,
+                        const uint8_t *v, size_t vl, char *err, size_t errlen)
+{
+    if (kl + vl + 24 > sizeof k->body) {
+        snprintf(err, errlen, "key and value above %d bytes: not supported "
+                 "by this client (one DATA frame)", BODY_CAP - 24);
+        return -1;
+    }
+    size_t n = 0;
+    k->body[n++] = 0x0a; /* PutRequest.key = 1, RangeRequest.key = 1 */
+    n += varint(k->body + n, kl);
+    memcpy(k->body + n, key, kl);
+    n += kl;
+    if (v != NULL) {
+        k->body[n++] = 0x12; /* PutRequest.value = 2 */
+        n += varint(k->body + n, vl);
+        memcpy(k->body + n, v, vl);
+        n += vl;
+    }
+    k->blen = n;
+    k->path = v != NULL ? "/etcdserverpb.KV/Put" : "/etcdserverpb.KV/Range";
+    return 0;
+}
+
+/* A Range reply: 0 found with *vl the value's bytes, 1 no key. */
+static int range_value(const struct call *k, size_t *vl)
+{
+    size_t off, len, voff;
+    /* RangeResponse.kvs = 2 (KeyValue), KeyValue.value = 5 */
+    if (find_bytes(k->msg, k->len, 2, &off, &len) != 0)
+        return 1;
+    if (find_bytes(k->msg + off, len, 5, &voff, vl) != 0)
+        *vl = 0; /* an empty value is not encoded */
+    return 0;
+}
+
+/* The blocking call in c->single (prepared), on a new connection if the
+ * current one fails; 0, or -1 with err. */
+static int unary(struct kvb_conn *c, char *err, size_t errlen)
+{
+    struct call *k = &c->single;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (c->fd < 0 && conn_open(c, err, errlen) != 0)
+            return -1;
+        if (call_start(c, k, err, errlen) != 0)
+            return -1;
+        while (!k->done && pump(c, err, errlen) == 0)
+            ;
+        if (k->rc >= 0) {
+            snprintf(err, errlen, "%s", k->err);
+            return k->rc == 0 ? 0 : -1;
+        }
+    }
+    snprintf(err, errlen, "%s", k->err);
+    return -1;
+}
+
 static int eg_open(const struct kvb_opts *o, int idx, struct kvb_conn **out,
                    char *err, size_t errlen)
 {
@@ -375,64 +644,152 @@ static int eg_open(const struct kvb_opts *o, int idx, struct kvb_conn **out,
     c->fd = -1;
     c->timeout_ms = o->timeout_ms;
     if (kvb_endpoint(o->addrs[idx % o->n_addrs], c->host, sizeof c->host,
-                     c->port, sizeof c->port, err, errlen) != 0) {
-        free(c);
-        return -1;
+                     c->port, sizeof c->port, err, errlen) != 0)
+        goto err_conn;
+    /* hstr writes a literal's length in HPACK's 7-bit prefix */
+    if (snprintf(c->authority, sizeof c->authority, "%s:%s", c->host,
+                 c->port) >= 127) {
+        snprintf(err, errlen, "endpoint %s: host:port over 126 bytes",
+                 o->addrs[idx % o->n_addrs]);
+        goto err_conn;
     }
-    if (conn_open(c, err, errlen) != 0) {
-        free(c);
-        return -1;
+    c->cap_q = 1;
+    c->fl = calloc(1, sizeof *c->fl);
+    c->wq = calloc(1, sizeof *c->wq);
+    if (c->fl == NULL || c->wq == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto err_conn;
     }
+    if (conn_open(c, err, errlen) != 0)
+        goto err_conn;
     *out = c;
     return 0;
+err_conn:
+    free(c->fl);
+    free(c->wq);
+    free(c->out);
+    free(c);
+    return -1;
 }
 
 static int eg_put(struct kvb_conn *c, const uint8_t *k, size_t kl,
                   const uint8_t *v, size_t vl, char *err, size_t errlen)
 {
-    /* one DATA frame of at most MAX_FRAME (the peer's default limit) */
-    uint8_t body[MAX_FRAME - 5];
-    if (kl + vl + 24 > sizeof body) {
-        snprintf(err, errlen, "key and value above %d bytes: not supported "
-                 "by this client (one DATA frame)", MAX_FRAME - 32);
+    if (call_prepare(&c->single, k, kl, v, vl, err, errlen) != 0)
         return -1;
-    }
-    size_t n = 0;
-    body[n++] = 0x0a; /* PutRequest.key = 1 */
-    n += varint(body + n, kl);
-    memcpy(body + n, k, kl);
-    n += kl;
-    body[n++] = 0x12; /* PutRequest.value = 2 */
-    n += varint(body + n, vl);
-    memcpy(body + n, v, vl);
-    n += vl;
-    return unary(c, "/etcdserverpb.KV/Put", body, n, err, errlen);
+    return unary(c, err, errlen);
 }
 
 static int eg_get(struct kvb_conn *c, const uint8_t *k, size_t kl,
                   size_t *vl_out, char *err, size_t errlen)
 {
-    uint8_t body[1100];
-    if (kl + 8 > sizeof body) {
-        snprintf(err, errlen, "key too long");
+    if (call_prepare(&c->single, k, kl, NULL, 0, err, errlen) != 0 ||
+        unary(c, err, errlen) != 0)
+        return -1;
+    return range_value(&c->single, vl_out);
+}
+
+/* ---------------------------------------------------------------------
+ * --conns: m->n logical clients on this connection, each with one call in
+ * flight (the next one starts from the previous one's reply), all as
+ * concurrent streams; the calls a read's replies started leave in one
+ * send.
+ */
+struct eslot {
+    struct call k;           /* its call (k.ud points back here) */
+    int i;                   /* logical client number */
+    double t0;               /* its call's start */
+};
+
+struct erun {
+    const struct kvb_many *m; /* the phase */
+    int active;               /* clients with a call in flight */
+    uint8_t key[1024];        /* the next key */
+};
+
+static int slot_start(struct kvb_conn *c, struct eslot *s)
+{
+    struct erun *run = c->ud;
+    const struct kvb_many *m = run->m;
+    char err[160];
+    uint64_t key = m->next_key(m->ud, s->i);
+    if (key == KVB_NO_MORE)
+        return 1;
+    kvb_key(key, run->key, m->key_size);
+    s->t0 = now_s();
+    if (call_prepare(&s->k, run->key, m->key_size,
+                     m->op == KVB_PUT ? m->value : NULL, m->value_size, err,
+                     sizeof err) != 0 ||
+        call_start(c, &s->k, err, sizeof err) != 0) {
+        m->done(m->ud, s->i, 0, -1, 0, err);
         return -1;
     }
-    size_t n = 0;
-    body[n++] = 0x0a; /* RangeRequest.key = 1 (linearizable by default) */
-    n += varint(body + n, kl);
-    memcpy(body + n, k, kl);
-    n += kl;
-    if (unary(c, "/etcdserverpb.KV/Range", body, n, err, errlen) != 0)
-        return -1;
-    size_t off, len;
-    /* RangeResponse.kvs = 2 (KeyValue), KeyValue.value = 5 */
-    if (find_bytes(c->msg, c->msg_len, 2, &off, &len) != 0)
-        return 1;
-    size_t voff, vlen;
-    if (find_bytes(c->msg + off, len, 5, &voff, &vlen) != 0)
-        vlen = 0; /* an empty value is not encoded */
-    *vl_out = vlen;
+    run->active++;
     return 0;
+}
+
+static void many_done(struct kvb_conn *c, struct call *k)
+{
+    struct erun *run = c->ud;
+    const struct kvb_many *m = run->m;
+    struct eslot *s = k->ud;
+    double t = now_s();
+    size_t vl = 0;
+    /* a gRPC error or a lost stream fails the call; a Range without the
+     * key is "not found" */
+    int rc = k->rc != 0 ? -1 : m->op == KVB_GET ? range_value(k, &vl) : 0;
+    run->active--;
+    m->done(m->ud, s->i, t - s->t0, rc, vl, k->err);
+    if (t < m->deadline && c->fd >= 0)
+        slot_start(c, s);
+}
+
+static int eg_run_many(struct kvb_conn *c, const struct kvb_many *m,
+                       char *err, size_t errlen)
+{
+    if (m->n < 1 || m->key_size > 1024 || m->op == KVB_ECHO) {
+        snprintf(err, errlen, "bad client count, key size or phase");
+        return -1;
+    }
+    struct erun run = {m, 0, {0}};
+    struct eslot *slots = calloc((size_t)m->n, sizeof *slots);
+    struct call **fl = calloc((size_t)m->n, sizeof *fl);
+    struct call **wq = calloc((size_t)m->n, sizeof *wq);
+    int ret = -1;
+    if (slots == NULL || fl == NULL || wq == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    if (c->fd < 0 && conn_open(c, err, errlen) != 0)
+        goto out;
+    struct call **fl0 = c->fl, **wq0 = c->wq;
+    uint32_t cap0 = c->cap_q;
+    c->fl = fl;
+    c->wq = wq;
+    c->cap_q = (uint32_t)m->n;
+    c->on_done = many_done;
+    c->ud = &run;
+    for (int i = 0; i < m->n; i++) {
+        slots[i].i = i;
+        slots[i].k.ud = &slots[i];
+        slot_start(c, &slots[i]);
+    }
+    ret = 0;
+    while (run.active > 0)
+        if (pump(c, err, errlen) != 0)
+            ret = -1; /* every call ended (counted failed); stop */
+    c->fl = fl0;
+    c->wq = wq0;
+    c->cap_q = cap0;
+    c->on_done = NULL;
+    c->ud = NULL;
+out:
+    for (int i = 0; slots != NULL && i < m->n; i++)
+        free(slots[i].k.msg);
+    free(slots);
+    free(fl);
+    free(wq);
+    return ret;
 }
 
 static void eg_close(struct kvb_conn *c)
@@ -440,8 +797,12 @@ static void eg_close(struct kvb_conn *c)
     if (c == NULL)
         return;
     conn_close(c);
+    free(c->single.msg);
+    free(c->fl);
+    free(c->wq);
+    free(c->out);
     free(c);
 }
 
 const struct kvb_target kvb_etcd_grpc_target = {
-    "etcd", eg_open, eg_put, eg_get, eg_close, NULL, NULL};
+    "etcd", eg_open, eg_put, eg_get, eg_close, NULL, eg_run_many};

@@ -1,8 +1,8 @@
 /* kvbench.h: the load generator's pieces: a target (kvd over librpc,
- * etcd over its HTTP/JSON gateway, RocksDB through libmvcc's engine) is
- * a connection per client thread with put and get (kvd also many
- * clients on one connection: --conns); main.c runs the threads, times
- * every operation and prints BENCH lines.
+ * etcd over gRPC or its HTTP/JSON gateway, RocksDB through libmvcc's
+ * engine) is a connection per client thread with put and get (kvd and
+ * etcd over gRPC also many clients on one connection: --conns); main.c
+ * runs the threads, times every operation and prints BENCH lines.
  */
 #ifndef KVBENCH_H
 #define KVBENCH_H
@@ -24,6 +24,9 @@ struct kvb_opts {
 /* One client's connection to a target. */
 struct kvb_conn;
 
+/* next_key's answer once --count operations were started. */
+#define KVB_NO_MORE UINT64_MAX
+
 /* Phases (main.c's --ops). */
 enum kvb_op { KVB_PUT, KVB_GET, KVB_ECHO };
 
@@ -39,7 +42,8 @@ struct kvb_many {
     size_t key_size;         /* bytes per key */
     const uint8_t *value;    /* puts' value, echo's payload */
     size_t value_size;       /* its bytes */
-    /* the key number of client i's next request */
+    /* the key number of client i's next request, or KVB_NO_MORE when the
+     * phase's --count is reached (the client stops as at the deadline) */
     uint64_t (*next_key)(void *ud, int i);
     /* one request of client i finished after latency_s: rc 0 done (vl:
      * a get's value bytes), 1 not found, -1 failed (err) */

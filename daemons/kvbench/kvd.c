@@ -399,10 +399,10 @@ static void slot_finish(struct slot *sl, int rc, size_t vl, const char *err)
     const struct kvb_many *m = run->m;
     double t = now_s();
     m->done(m->ud, sl->i, t - sl->t0, rc, vl, err);
-    if (t < m->deadline) {
+    uint64_t k = t < m->deadline ? m->next_key(m->ud, sl->i) : KVB_NO_MORE;
+    if (k != KVB_NO_MORE) {
         sl->t0 = t;
         sl->attempts = 0;
-        uint64_t k = m->next_key(m->ud, sl->i);
         kvb_key(k, sl->key.hdr.bytes, m->key_size);
         slot_send(sl);
     } else {
@@ -534,10 +534,17 @@ static int kvd_run_many(struct kvb_conn *c, const struct kvb_many *m,
         return -1;
     }
     /* one blocking Locate first (the region and its leader), as
-     * kvd_put does on its first request */
-    if (!c->located && locate(c, (const uint8_t *)"", 0, &w) != 0) {
-        snprintf(err, errlen, "locate: %s", w.err);
-        return -1;
+     * kvd_put does on its first request: a store that does not answer
+     * (not listening yet, down) is passed over for the next until the
+     * request deadline */
+    double give_up = now_s() + c->timeout_ms / 1000.0;
+    while (!c->located && locate(c, (const uint8_t *)"", 0, &w) != 0) {
+        if (now_s() > give_up) {
+            snprintf(err, errlen, "locate: %s", w.err);
+            return -1;
+        }
+        c->cur = (c->cur + 1) % c->n;
+        nap_ms(10);
     }
     run.slots = calloc((size_t)m->n, sizeof *run.slots);
     run.payload = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(m->value_size));
@@ -559,11 +566,15 @@ static int kvd_run_many(struct kvb_conn *c, const struct kvb_many *m,
         }
     }
     double t0 = now_s();
-    run.active = m->n;
+    run.active = 0;
     for (int i = 0; i < m->n; i++) {
         struct slot *sl = &run.slots[i];
+        uint64_t k = m->next_key(m->ud, i);
+        if (k == KVB_NO_MORE)
+            break;
         sl->t0 = t0;
-        kvb_key(m->next_key(m->ud, i), sl->key.hdr.bytes, m->key_size);
+        kvb_key(k, sl->key.hdr.bytes, m->key_size);
+        run.active++;
         slot_send(sl);
     }
     while (run.active > 0)

@@ -33,6 +33,9 @@ struct phase {
     uint8_t *value;             /* the value every put writes */
     atomic_uint_fast64_t next;  /* puts: next key number */
     uint64_t n_keys;            /* gets: keys 0..n_keys-1 exist */
+    uint64_t count;             /* --count: operations per phase (0: until
+                                   the duration is over) */
+    atomic_uint_fast64_t started; /* operations started in this phase */
     int conns;                  /* --conns: connections the clients share
                                    (0: one per client thread) */
     pthread_barrier_t start;    /* every client connected */
@@ -103,15 +106,24 @@ static bool record(struct client *c, double latency)
     return true;
 }
 
+/* The key number of this client's next operation, or KVB_NO_MORE once
+ * the phase's --count were started. */
+static uint64_t next_key(struct client *c)
+{
+    struct phase *ph = c->ph;
+    if (ph->count > 0 && atomic_fetch_add(&ph->started, 1) >= ph->count)
+        return KVB_NO_MORE;
+    if (ph->op == OP_PUT)
+        return atomic_fetch_add(&ph->next, 1);
+    if (ph->op == OP_GET)
+        return xorshift(&c->rng) % ph->n_keys;
+    return 0;
+}
+
 static uint64_t many_next_key(void *ud, int i)
 {
-    struct client *c = ud;
     (void)i;
-    if (c->ph->op == OP_PUT)
-        return atomic_fetch_add(&c->ph->next, 1);
-    if (c->ph->op == OP_GET)
-        return xorshift(&c->rng) % c->ph->n_keys;
-    return 0;
+    return next_key(ud);
 }
 
 static void many_done(void *ud, int i, double latency, int rc, size_t vl,
@@ -179,11 +191,9 @@ static void *client_main(void *arg)
         double t = now_s();
         if (t >= deadline)
             break;
-        uint64_t i = 0;
-        if (ph->op == OP_PUT)
-            i = atomic_fetch_add(&ph->next, 1);
-        else if (ph->op == OP_GET)
-            i = xorshift(&c->rng) % ph->n_keys;
+        uint64_t i = next_key(c);
+        if (i == KVB_NO_MORE)
+            break;
         kvb_key(i, key, ph->key_size);
         int rc;
         if (ph->op == OP_ECHO) {
@@ -329,11 +339,14 @@ static void usage(void)
             "                    etcd-http: host:port (the JSON gateway)\n"
             "  --dir=PATH        rocksdb: database directory (created)\n"
             "  --clients=N       client threads, one connection each (1)\n"
-            "  --conns=N         kvd: the clients share N connections, one\n"
-            "                    thread each, every client one request in\n"
-            "                    flight (0: one thread and connection per\n"
-            "                    client, the default)\n"
+            "  --conns=N         kvd, etcd: the clients share N connections,\n"
+            "                    one thread each, every client one request\n"
+            "                    in flight (etcd: one HTTP/2 stream each;\n"
+            "                    0: one thread and connection per client,\n"
+            "                    the default)\n"
             "  --duration=S      seconds per phase (5)\n"
+            "  --count=N         a phase also ends once N operations were\n"
+            "                    started (0: no limit, the default)\n"
             "  --ops=put,get     phases in order (put,get); gets read the\n"
             "                    keys the put phase wrote, else --keys;\n"
             "                    kvd also: echo (librpc's echo method on\n"
@@ -361,7 +374,7 @@ int main(int argc, char **argv)
     struct kvb_opts o = {.timeout_ms = 10000};
     int clients = 1, conns = 0;
     double duration = 5;
-    uint64_t keys = 10000;
+    uint64_t keys = 10000, count = 0;
     long key_size = 16, value_size = 100;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
@@ -377,6 +390,8 @@ int main(int argc, char **argv)
             conns = atoi(v);
         else if ((v = opt(a, "--duration")))
             duration = atof(v);
+        else if ((v = opt(a, "--count")))
+            count = strtoull(v, NULL, 10);
         else if ((v = opt(a, "--ops")))
             ops = v;
         else if ((v = opt(a, "--keys")))
@@ -446,7 +461,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < ph.value_size; i++)
         ph.value[i] = (uint8_t)('a' + i % 26);
     ph.n_keys = keys;
+    ph.count = count;
     atomic_init(&ph.next, 0);
+    atomic_init(&ph.started, 0);
 
     int status = 0;
     bool wrote = false;
@@ -462,6 +479,7 @@ int main(int argc, char **argv)
     char *ops_copy = strdup(ops);
     for (char *save = NULL, *s = strtok_r(ops_copy, ",", &save); s != NULL;
          s = strtok_r(NULL, ",", &save)) {
+        atomic_store(&ph.started, 0);
         if (strcmp(s, "put") == 0) {
             ph.op = OP_PUT;
             atomic_store(&ph.next, 0);

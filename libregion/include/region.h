@@ -567,6 +567,15 @@ int region_txn_run(struct region_store *s, const struct region_ctx *ctx,
  * REGION_ECLOSED) in err. fn must only read: a batch it writes fails. */
 int region_read_now(struct region_store *s, const struct region_ctx *ctx,
                     region_txn_fn fn, void *arg, struct region_err *err);
+/* region_raw_get under the same conditions as region_read_now, with one
+ * check of the lease, the epoch and the key's range under one lock: 0
+ * with *value handed over (region_free), MVCC_NOTFOUND, -EAGAIN (no
+ * lease now: read with region_read, then region_raw_get), or a region
+ * error in err (REGION_ENOT_FOUND, REGION_EEPOCH_NOT_MATCH,
+ * REGION_EKEY_NOT_IN_REGION, REGION_ECLOSED). Counted in reads_inline. */
+int region_raw_get_now(struct region_store *s, const struct region_ctx *ctx,
+                       const void *key, size_t key_len, uint8_t **value,
+                       size_t *value_len, struct region_err *err);
 
 /* max_ts across leader changes (DESIGN.md "max_ts"). Every leadership
  * this store gains (a peer becoming leader, including a region born of a

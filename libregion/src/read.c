@@ -8,6 +8,31 @@
 
 #include "region_int.h"
 
+/* Under s->mu: ctx's peer leads under a lease that holds now and has
+ * applied up to its commit index (0, counted), else -EAGAIN or the epoch
+ * check's region error; with key, the key must lie in the region too. */
+static int leased(struct region_store *s, const struct region_ctx *ctx,
+                  const void *key, size_t key_len, struct region_err *err)
+{
+    struct region_peer *p;
+    int rc = region__peer_lookup(s, ctx, &p, err);
+    if (rc != 0)
+        return rc;
+    raft_index idx = 0;
+    /* The lease is checked at this store's current tick; libraft keeps a
+     * tick of margin for a call landing between ticks, as for
+     * raft_node_read_index. Applied up to the commit index: the engine
+     * holds every write acknowledged before this read began, and
+     * whatever it holds beyond that is committed too. */
+    if (p->removed || !raft_node_lease_valid(p->node, &idx) ||
+        p->applied < idx)
+        return -EAGAIN;
+    if (key != NULL && (rc = region__key_check(p, key, key_len, err)) != 0)
+        return rc;
+    s->stats.reads_inline++;
+    return 0;
+}
+
 int region_read_now(struct region_store *s, const struct region_ctx *ctx,
                     region_txn_fn fn, void *arg, struct region_err *err)
 {
@@ -17,23 +42,33 @@ int region_read_now(struct region_store *s, const struct region_ctx *ctx,
     if (s == NULL || ctx == NULL || fn == NULL)
         return REGION_EINVAL;
     pthread_mutex_lock(&s->mu);
-    struct region_peer *p;
-    int rc = region__peer_lookup(s, ctx, &p, err);
-    if (rc == 0) {
-        raft_index idx = 0;
-        /* The lease is checked at this store's current tick; libraft
-         * keeps a tick of margin for a call landing between ticks, as
-         * for raft_node_read_index. Applied up to the commit index: the
-         * engine holds every write acknowledged before this read began,
-         * and whatever it holds beyond that is committed too. */
-        if (p->removed || !raft_node_lease_valid(p->node, &idx) ||
-            p->applied < idx)
-            rc = -EAGAIN;
-        else
-            s->stats.reads_inline++;
-    }
+    int rc = leased(s, ctx, NULL, 0, err);
     pthread_mutex_unlock(&s->mu);
     if (rc != 0)
         return rc;
     return fn(s->mvcc, arg);
+}
+
+int region_raw_get_now(struct region_store *s, const struct region_ctx *ctx,
+                       const void *key, size_t key_len, uint8_t **value,
+                       size_t *value_len, struct region_err *err)
+{
+    struct region_err local;
+    if (err == NULL)
+        err = &local;
+    if (s == NULL || ctx == NULL || (key == NULL && key_len != 0) ||
+        value == NULL || value_len == NULL)
+        return REGION_EINVAL;
+    /* not the whole struct (its region is 600 bytes): what a code reads */
+    err->code = 0;
+    err->leader = 0;
+    err->has_region = false;
+    err->msg[0] = '\0';
+    pthread_mutex_lock(&s->mu);
+    int rc = leased(s, ctx, key != NULL ? key : "", key_len, err);
+    pthread_mutex_unlock(&s->mu);
+    if (rc != 0)
+        return rc;
+    return region__raw_get_engine(s, ctx->region_id, key, key_len, value,
+                                  value_len);
 }

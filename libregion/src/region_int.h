@@ -361,6 +361,15 @@ struct region_store {
  * read.c). Under s->mu. */
 int region__peer_lookup(struct region_store *s, const struct region_ctx *ctx,
                         struct region_peer **out, struct region_err *err);
+/* The region_err for a key outside p's region (store.c). Under s->mu. */
+int region__key_check(struct region_peer *p, const void *key, size_t len,
+                      struct region_err *err);
+/* A raw key's value from the engine (its TTL honoured), no region
+ * checks: 0 with *value handed over (region_free), MVCC_NOTFOUND, or an
+ * engine error (store.c, for region_raw_get and read.c). */
+int region__raw_get_engine(struct region_store *s, uint64_t region_id,
+                           const void *key, size_t key_len, uint8_t **value,
+                           size_t *value_len);
 void region__log(struct region_store *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void region__set_err(struct region_err *err, int code, const char *fmt, ...)

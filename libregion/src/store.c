@@ -266,8 +266,8 @@ int region__peer_lookup(struct region_store *s, const struct region_ctx *ctx,
     return region_lookup(s, ctx, out, err);
 }
 
-static int key_check(struct region_peer *p, const void *key, size_t len,
-                     struct region_err *err)
+int region__key_check(struct region_peer *p, const void *key, size_t len,
+                      struct region_err *err)
 {
     if (region_desc_contains(&p->desc, key, len))
         return 0;
@@ -2449,7 +2449,7 @@ int region_split(struct region_store *s, const struct region_ctx *ctx,
     struct region_peer *p;
     int rc = region_lookup(s, ctx, &p, err);
     if (rc == 0)
-        rc = key_check(p, key, len, err);
+        rc = region__key_check(p, key, len, err);
     if (rc == 0 &&
         cmp_bytes(key, len, p->desc.start, p->desc.start_len) == 0) {
         rc = REGION_EKEY_NOT_IN_REGION;
@@ -2696,7 +2696,7 @@ int region_raw_write_ttl(struct region_store *s, const struct region_ctx *ctx,
     rc = region_lookup(s, ctx, &p, err);
     for (size_t i = 0; i < n && rc == 0; i++) {
         const struct region_op *op = &ops[i];
-        rc = key_check(p, op->key, op->key_len, err);
+        rc = region__key_check(p, op->key, op->key_len, err);
         if (rc != 0)
             break;
         switch (op->type) {
@@ -2771,7 +2771,7 @@ int region_raw_cas(struct region_store *s, const struct region_ctx *ctx,
     struct region_peer *p;
     int rc = region_lookup(s, ctx, &p, err);
     if (rc == 0)
-        rc = key_check(p, key, key_len, err);
+        rc = region__key_check(p, key, key_len, err);
     if (rc == 0) {
         struct region_cmd c = {.type = REGION_CMD_CAS,
                                .region_id = p->desc.id,
@@ -2858,8 +2858,43 @@ int region_check_key(struct region_store *s, const struct region_ctx *ctx,
     struct region_peer *p;
     int rc = region_lookup(s, ctx, &p, err);
     if (rc == 0)
-        rc = key_check(p, key, len, err);
+        rc = region__key_check(p, key, len, err);
     pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+/* Keys up to this long are prefixed on the stack, longer ones in a
+ * malloc'd copy. */
+#define RAW_KEY_STACK 256
+
+int region__raw_get_engine(struct region_store *s, uint64_t region_id,
+                           const void *key, size_t key_len, uint8_t **value,
+                           size_t *value_len)
+{
+    uint8_t stack[RAW_KEY_STACK];
+    uint8_t *k = key_len < sizeof stack ? stack : region__malloc(key_len + 1);
+    if (k == NULL)
+        return -ENOMEM;
+    k[0] = REGION__RAW;
+    if (key_len)
+        memcpy(k + 1, key, key_len);
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    int rc = mvcc_engine_get(s->opts.engine, NULL, MVCC_CF_DEFAULT, k,
+                             key_len + 1, &v, &vl);
+    if (rc == 0 && region__ttl_expired(s, region_id, k, key_len + 1)) {
+        mvcc_free(v);
+        rc = MVCC_NOTFOUND;
+    }
+    if (k != stack)
+        region__free(k);
+    if (rc == 0) {
+        *value = region__memdup(v, vl);
+        *value_len = vl;
+        mvcc_free(v);
+        if (*value == NULL)
+            rc = -ENOMEM;
+    }
     return rc;
 }
 
@@ -2870,29 +2905,8 @@ int region_raw_get(struct region_store *s, const struct region_ctx *ctx,
     int rc = region_check_key(s, ctx, key, key_len, err);
     if (rc != 0)
         return rc;
-    uint8_t *k = region__malloc(key_len + 1);
-    if (k == NULL)
-        return -ENOMEM;
-    k[0] = REGION__RAW;
-    if (key_len)
-        memcpy(k + 1, key, key_len);
-    uint8_t *v = NULL;
-    size_t vl = 0;
-    rc = mvcc_engine_get(s->opts.engine, NULL, MVCC_CF_DEFAULT, k, key_len + 1,
-                         &v, &vl);
-    if (rc == 0 && region__ttl_expired(s, ctx->region_id, k, key_len + 1)) {
-        mvcc_free(v);
-        rc = MVCC_NOTFOUND;
-    }
-    region__free(k);
-    if (rc == 0) {
-        *value = region__memdup(v, vl);
-        *value_len = vl;
-        mvcc_free(v);
-        if (*value == NULL)
-            rc = -ENOMEM;
-    }
-    return rc;
+    return region__raw_get_engine(s, ctx->region_id, key, key_len, value,
+                                  value_len);
 }
 
 void region_kvs_free(struct region_kv *kvs, size_t n)

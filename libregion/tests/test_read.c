@@ -2,6 +2,8 @@
  * lease (region_read_now, DESIGN.md "Reads"): served by a leader whose
  * lease holds, refused (-EAGAIN) by followers, by a leader cut off once a
  * successor exists and during a leadership transfer; never a stale value.
+ * The same through region_raw_get_now (kvd's RawGet), which also checks
+ * the key's range under the same lock.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -40,7 +42,12 @@ static int get_fn(struct mvcc_store *m, void *arg)
     return rc == MVCC_NOTFOUND ? 0 : rc;
 }
 
-/* region_read_now at store i for key: its code; g gets the value. */
+/* Whether read_now goes through region_raw_get_now (kvd's RawGet) rather
+ * than region_read_now with get_fn: the tests run both ways. */
+static bool raw_now;
+
+/* region_read_now (or region_raw_get_now) at store i for key: its code
+ * (0 for a key absent); g gets the value. */
 static int read_now(struct cluster *c, int i, const char *key,
                     struct get_arg *g)
 {
@@ -49,7 +56,19 @@ static int read_now(struct cluster *c, int i, const char *key,
     g->key = key;
     struct region_ctx ctx = {1, 0, 0};
     struct region_err err;
-    return region_read_now(c->st[i].s, &ctx, get_fn, g, &err);
+    if (!raw_now)
+        return region_read_now(c->st[i].s, &ctx, get_fn, g, &err);
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    int rc = region_raw_get_now(c->st[i].s, &ctx, key, strlen(key), &v, &vl,
+                                &err);
+    if (rc == 0 || rc == MVCC_NOTFOUND)
+        g->calls++;
+    if (rc == 0) {
+        snprintf(g->value, sizeof g->value, "%.*s", (int)vl, (char *)v);
+        region_free(v);
+    }
+    return rc == MVCC_NOTFOUND ? 0 : rc;
 }
 
 static uint64_t inline_reads(struct cluster *c, int i)
@@ -174,12 +193,89 @@ static void transfer_ends_inline_reads(void **state)
     cl_destroy(&c);
 }
 
+/* region_raw_get_now checks lease, epoch and key range under one lock:
+ * the leader answers values and absent keys, a key outside the region
+ * gets KEY_NOT_IN_REGION naming it, a stale epoch or unknown region the
+ * region error, a follower -EAGAIN (its value untouched), bad arguments
+ * EINVAL; each answer counts one inline read, no refusal does. */
+static void raw_get_now_checks(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, "b", "m");
+    int l = (int)cl_wait_leader(&c, 1);
+    assert_int_equal(cl_put(&c, l, 1, "k", "v1", NULL), 0);
+    cl_tick(&c);
+    struct region_store *s = c.st[l].s;
+    struct region_ctx ctx = {1, 0, 0};
+    struct region_err err;
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    assert_int_equal(region_raw_get_now(s, &ctx, "k", 1, &v, &vl, &err), 0);
+    assert_int_equal(vl, 2);
+    assert_memory_equal(v, "v1", 2);
+    region_free(v);
+    assert_int_equal(inline_reads(&c, l), 1);
+    v = NULL;
+    assert_int_equal(region_raw_get_now(s, &ctx, "kx", 2, &v, &vl, &err),
+                     MVCC_NOTFOUND);
+    assert_null(v);
+    assert_int_equal(inline_reads(&c, l), 2);
+    assert_int_equal(region_raw_get_now(s, &ctx, "z", 1, &v, &vl, &err),
+                     REGION_EKEY_NOT_IN_REGION);
+    assert_int_equal(err.code, REGION_EKEY_NOT_IN_REGION);
+    assert_true(err.has_region);
+    assert_int_equal(err.region.id, 1);
+    struct region_ctx stale = {1, 7, 7};
+    assert_int_equal(region_raw_get_now(s, &stale, "k", 1, &v, &vl, &err),
+                     REGION_EEPOCH_NOT_MATCH);
+    assert_true(err.has_region);
+    struct region_ctx none = {99, 0, 0};
+    assert_int_equal(region_raw_get_now(s, &none, "k", 1, &v, &vl, &err),
+                     REGION_ENOT_FOUND);
+    assert_int_equal(inline_reads(&c, l), 2);
+    for (int i = 1; i <= 3; i++) {
+        if (i == l)
+            continue;
+        v = (uint8_t *)"untouched";
+        assert_int_equal(region_raw_get_now(c.st[i].s, &ctx, "k", 1, &v, &vl,
+                                            &err), -EAGAIN);
+        assert_string_equal((char *)v, "untouched");
+        assert_int_equal(inline_reads(&c, i), 0);
+    }
+    assert_int_equal(region_raw_get_now(s, NULL, "k", 1, &v, &vl, &err),
+                     REGION_EINVAL);
+    assert_int_equal(region_raw_get_now(s, &ctx, NULL, 1, &v, &vl, &err),
+                     REGION_EINVAL);
+    assert_int_equal(region_raw_get_now(s, &ctx, "k", 1, NULL, &vl, NULL),
+                     REGION_EINVAL);
+    cl_destroy(&c);
+}
+
+static void deposed_leader_never_raw_gets_now(void **state)
+{
+    raw_now = true;
+    deposed_leader_never_reads_inline(state);
+    raw_now = false;
+}
+
+static void transfer_ends_raw_gets_now(void **state)
+{
+    raw_now = true;
+    transfer_ends_inline_reads(state);
+    raw_now = false;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(leader_reads_inline),
         cmocka_unit_test(deposed_leader_never_reads_inline),
         cmocka_unit_test(transfer_ends_inline_reads),
+        cmocka_unit_test(raw_get_now_checks),
+        cmocka_unit_test(deposed_leader_never_raw_gets_now),
+        cmocka_unit_test(transfer_ends_raw_gets_now),
     };
     return cmocka_run_group_tests_name("libregion/read", tests, NULL, NULL);
 }

@@ -269,6 +269,24 @@ struct rpc_method
     void *ud;                             /* passed to handler */
 };
 
+/* A unary method's peek (rpc_server_set_peek) sees a request's payload,
+ * the protobuf bytes (borrowed for the call), before nanopb decodes it,
+ * with the call set up. Returning true, it finished the call (with
+ * rpc_call_reply_encoded, rpc_call_reply or rpc_call_fail; the call is
+ * gone on return); false leaves the call untouched, and the request is
+ * decoded and handed to the method's handler as usual (a payload that
+ * does not decode then closes the connection, as without a peek). For a
+ * hot request whose common shape a handler parses cheaper than nanopb
+ * (kvd's RawGet); ud is the method's. */
+typedef bool (*rpc_peek_fn)(struct rpc_call *call, const uint8_t *payload,
+                            size_t len, void *ud);
+
+/* Sets (NULL: clears) the peek of registered unary method id. Returns 0,
+ * or RPC_ECONFIG for no such method or a stream method. Registering the
+ * method again clears it. */
+int rpc_server_set_peek(struct rpc_server *srv, uint32_t method,
+                        rpc_peek_fn peek);
+
 /* ---- Bidirectional streams ---------------------------------------------
  * A method registered with rpc_server_register_bidi is a bidirectional
  * stream: the client opens it
@@ -335,6 +353,16 @@ int rpc_server_add_status(struct rpc_server *srv,
  * with that code) or RPC_ECONNLOST / RPC_ECANCELED when nobody waits any
  * more (the call is finished anyway). */
 int rpc_call_reply(struct rpc_call *call, const void *resp);
+
+/* rpc_call_reply with the reply already encoded: payload (len bytes,
+ * copied; NULL with len 0 is the empty message, every field at its
+ * default) is taken as the protobuf encoding of the method's reply type
+ * and sent as it is, without nanopb. For a hot path whose reply is a
+ * field or two the handler can write itself (kvd's RawGet); the caller
+ * answers for the encoding: the client decodes it as the reply type and
+ * fails the call (RPC_EDECODE) if it does not parse. Same returns. */
+int rpc_call_reply_encoded(struct rpc_call *call, const void *payload,
+                           size_t len);
 
 /* Finishes a call with an error code (negative) and a message for the
  * caller (may be NULL). Same returns as rpc_call_reply. */

@@ -22,6 +22,8 @@ struct srv_method
 {
     struct rpc_method m; /* registered copy (name borrowed, static) */
     rpc_recv_fn on_recv; /* bidirectional stream: later messages; or NULL */
+    rpc_peek_fn peek;    /* unary: sees the payload before decoding (it
+                            may answer the call itself); or NULL */
 };
 
 struct rpc_server
@@ -145,12 +147,15 @@ static int dead_code(const struct rpc_call *call)
     return call->sc == NULL ? RPC_ECONNLOST : RPC_ECANCELED;
 }
 
-/* Appends a frame for call; returns 0 or the code saying why not. */
+/* Appends a frame for call: msg encoded with the method's reply type or,
+ * when raw is not NULL, raw_len bytes as they are (an error's text, or a
+ * reply the handler encoded); returns 0 or the code saying why not. */
 static int call_send(struct rpc_call *call,
                      uint8_t flags,
                      int32_t aux,
                      const void *msg,
-                     const char *text)
+                     const void *raw,
+                     size_t raw_len)
 {
     if (!call->alive || call->sc == NULL || call->sc->conn == NULL)
         return dead_code(call);
@@ -158,8 +163,8 @@ static int call_send(struct rpc_call *call,
         .flags = flags, .method = call->method, .id = call->id, .aux = aux};
     struct evbuffer *out = rpc__conn_out(call->sc->conn);
     int rc;
-    if (text != NULL)
-        rc = rpc__frame_append_raw(out, &f, text, strlen(text));
+    if (raw != NULL)
+        rc = rpc__frame_append_raw(out, &f, raw, raw_len);
     else
         rc = rpc__frame_append(out, &f, call->resp_fields, msg);
     /* A bidirectional stream's message answers a client message as a
@@ -179,16 +184,35 @@ static int call_send(struct rpc_call *call,
     return rc;
 }
 
+/* call_send of an error's text. */
+static int send_text(struct rpc_call *call, uint8_t flags, int32_t aux,
+                     const char *text)
+{
+    return call_send(call, flags, aux, NULL, text, strlen(text));
+}
+
 int rpc_call_reply(struct rpc_call *call, const void *resp)
 {
-    int rc = call_send(call, RPC_F_REPLY, 0, resp, NULL);
+    int rc = call_send(call, RPC_F_REPLY, 0, resp, NULL, 0);
     if (rc == RPC_EENCODE) {
         rpc__logf(&call->srv->log, RPC_LOG_ERROR,
                   "librpc: reply to method 0x%08x does not encode",
                   call->method);
-        call_send(call, RPC_F_REPLY, RPC_EENCODE, NULL,
+        send_text(call, RPC_F_REPLY, RPC_EENCODE,
                   "server could not encode the reply");
     }
+    call_finish(call);
+    return rc;
+}
+
+int rpc_call_reply_encoded(struct rpc_call *call, const void *payload,
+                           size_t len)
+{
+    int rc = call_send(call, RPC_F_REPLY, 0, NULL,
+                       payload != NULL ? payload : "", len);
+    if (rc == RPC_EENCODE) /* over the frame's 32-bit length */
+        send_text(call, RPC_F_REPLY, RPC_EENCODE,
+                  "server could not encode the reply");
     call_finish(call);
     return rc;
 }
@@ -197,7 +221,7 @@ int rpc_call_fail(struct rpc_call *call, int code, const char *msg)
 {
     if (code >= 0)
         code = RPC_EINTERNAL;
-    int rc = call_send(call, RPC_F_REPLY, code, NULL,
+    int rc = send_text(call, RPC_F_REPLY, code,
                        msg != NULL ? msg : rpc_strerror(code));
     call_finish(call);
     return rc;
@@ -205,13 +229,13 @@ int rpc_call_fail(struct rpc_call *call, int code, const char *msg)
 
 int rpc_call_stream_send(struct rpc_call *call, const void *msg)
 {
-    return call_send(call, RPC_F_STREAM, 0, msg, NULL);
+    return call_send(call, RPC_F_STREAM, 0, msg, NULL, 0);
 }
 
 int rpc_call_stream_end(struct rpc_call *call, int status)
 {
-    int rc = call_send(call, RPC_F_END, status > 0 ? RPC_EINTERNAL : status,
-                       NULL, status != 0 ? rpc_strerror(status) : "");
+    int rc = send_text(call, RPC_F_END, status > 0 ? RPC_EINTERNAL : status,
+                       status != 0 ? rpc_strerror(status) : "");
     call_finish(call);
     return rc;
 }
@@ -382,9 +406,13 @@ static int on_request(struct srv_conn *sc,
     }
     memset(call, 0, sizeof *call);
     call->req = (char *)call + head;
-    int drc =
-        rpc__payload_decode_sized(payload, f->length, sm->m.req_fields,
-                                  call->req, sm->m.req_size);
+    /* A method with a peek is decoded only if the peek leaves the call
+     * (below); the call is set up first so that the peek can answer it. */
+    int drc = sm->peek != NULL
+                  ? 0
+                  : rpc__payload_decode_sized(payload, f->length,
+                                              sm->m.req_fields, call->req,
+                                              sm->m.req_size);
     if (drc == -ENOMEM) {
         /* A blob did not fit in memory; the frame was whole, so only this
          * call fails and the connection stays (DESIGN.md, "Large
@@ -413,7 +441,8 @@ static int on_request(struct srv_conn *sc,
     call->id = f->id;
     call->method = f->method;
     call->deadline_ms = (uint32_t)f->aux;
-    call->req_fields = sm->m.req_fields;
+    /* nothing to release until decoded */
+    call->req_fields = sm->peek != NULL ? NULL : sm->m.req_fields;
     call->resp_fields = sm->m.resp_fields;
     call->alive = true;
     if (sm->on_recv != NULL) {
@@ -435,6 +464,25 @@ static int on_request(struct srv_conn *sc,
     }
     rpc_handler_fn fn = sm->m.handler;
     void *ud = sm->m.ud;
+    if (sm->peek != NULL) {
+        if (sm->peek(call, payload, f->length, ud))
+            return 0; /* answered (and freed) */
+        drc = rpc__payload_decode_sized(payload, f->length, sm->m.req_fields,
+                                        call->req, sm->m.req_size);
+        if (drc == -ENOMEM) {
+            rpc_call_fail(call, -ENOMEM,
+                          "out of memory for the request's blob");
+            return 0;
+        }
+        if (drc != 0) { /* as without a peek: the connection goes */
+            call_finish(call);
+            rpc__conn_set_reason(
+                sc->conn, "payload of method %s (0x%08x) does not decode",
+                sm->m.name != NULL ? sm->m.name : "?", f->method);
+            return RPC_EDECODE;
+        }
+        call->req_fields = sm->m.req_fields;
+    }
     fn(call, call->req, ud);
     return 0;
 }
@@ -733,6 +781,7 @@ int rpc_server_register_bidi(struct rpc_server *srv,
         if (srv->methods[i].m.id == m->id) {
             srv->methods[i].m = *m;
             srv->methods[i].on_recv = on_recv;
+            srv->methods[i].peek = NULL;
             return 0;
         }
     }
@@ -748,6 +797,23 @@ int rpc_server_register_bidi(struct rpc_server *srv,
         srv->cap_methods = cap;
     }
     srv->methods[srv->n_methods].m = *m;
+    srv->methods[srv->n_methods].peek = NULL;
     srv->methods[srv->n_methods++].on_recv = on_recv;
     return 0;
+}
+
+int rpc_server_set_peek(struct rpc_server *srv, uint32_t method,
+                        rpc_peek_fn peek)
+{
+    if (srv == NULL)
+        return RPC_ECONFIG;
+    for (size_t i = 0; i < srv->n_methods; i++) {
+        if (srv->methods[i].m.id == method) {
+            if (srv->methods[i].on_recv != NULL)
+                return RPC_ECONFIG; /* unary methods only */
+            srv->methods[i].peek = peek;
+            return 0;
+        }
+    }
+    return RPC_ECONFIG;
 }

@@ -140,6 +140,63 @@ static void garbage_payload(void **state)
                   "payload of method echo (0x00010001) does not decode");
 }
 
+/* A peek on echo (rpc_server_set_peek): answers an EchoRequest of exactly
+ * payload "peek" from its bytes (the EchoResponse has the same encoding),
+ * leaves every other request to nanopb and the handler. */
+static int peeks_seen, peeks_taken;
+
+static bool echo_peek(struct rpc_call *call, const uint8_t *payload,
+                      size_t len, void *ud)
+{
+    (void)ud;
+    __atomic_add_fetch(&peeks_seen, 1, __ATOMIC_SEQ_CST);
+    if (len != 6 || memcmp(payload, "\x0a\x04peek", 6) != 0)
+        return false;
+    __atomic_add_fetch(&peeks_taken, 1, __ATOMIC_SEQ_CST);
+    rpc_call_reply_encoded(call, payload, len);
+    return true;
+}
+
+static int setup_peek(void **state)
+{
+    struct rpcutil_server *s = calloc(1, sizeof *s);
+    struct rpc_server_options o = {.host = "127.0.0.1",
+                                   .max_frame = 4096,
+                                   .stall_timeout_ms = 300};
+    rpcutil_server_init(s, &o);
+    assert_int_equal(rpc_server_set_peek(s->srv, RPC_METHOD_ECHO, echo_peek),
+                     0);
+    assert_int_equal(rpc_server_set_peek(s->srv, 0x00ffffffu, echo_peek),
+                     RPC_ECONFIG);
+    __atomic_store_n(&peeks_seen, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&peeks_taken, 0, __ATOMIC_SEQ_CST);
+    rpcutil_server_run(s);
+    *state = s;
+    return 0;
+}
+
+/* The peek answers what it takes; what it leaves is decoded and handled
+ * as without it; a payload it leaves that does not decode closes the
+ * connection with the same GOAWAY as without a peek (the call set up for
+ * the peek is freed: ASan), and the server goes on. */
+static void peek_answers_or_leaves(void **state)
+{
+    struct rpcutil_server *s = *state;
+    assert_int_equal(rpcutil_echo_blocking(s->port, "peek"), 0);
+    assert_int_equal(__atomic_load_n(&peeks_seen, __ATOMIC_SEQ_CST), 1);
+    assert_int_equal(__atomic_load_n(&peeks_taken, __ATOMIC_SEQ_CST), 1);
+    assert_int_equal(rpcutil_echo_blocking(s->port, "not a peek"), 0);
+    assert_int_equal(__atomic_load_n(&peeks_seen, __ATOMIC_SEQ_CST), 2);
+    assert_int_equal(__atomic_load_n(&peeks_taken, __ATOMIC_SEQ_CST), 1);
+    uint8_t buf[24 + 4];
+    rpcutil_header(buf, MAGIC, 1, 0, RPC_METHOD_ECHO, 79, 4, 0);
+    memcpy(buf + 24, "\x0a\x64hi", 4);
+    expect_goaway(s, buf, sizeof buf, RPC_EDECODE, 79,
+                  "payload of method echo (0x00010001) does not decode");
+    assert_int_equal(__atomic_load_n(&peeks_seen, __ATOMIC_SEQ_CST), 4);
+    assert_int_equal(__atomic_load_n(&peeks_taken, __ATOMIC_SEQ_CST), 1);
+}
+
 static void reply_frame_from_client(void **state)
 {
     struct rpcutil_server *s = *state;
@@ -307,6 +364,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(bad_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_method, setup, teardown),
         cmocka_unit_test_setup_teardown(garbage_payload, setup, teardown),
+        cmocka_unit_test_setup_teardown(peek_answers_or_leaves, setup_peek,
+                                        teardown),
         cmocka_unit_test_setup_teardown(reply_frame_from_client, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(client_goaway_closes, setup,

@@ -24,6 +24,9 @@
 #define M_STREAM 0x00ff0002u /* BlobMsg -> seq messages with its blobs */
 #define M_GEN 0x00ff0003u    /* BlobMsg -> a generated blob of gen bytes,
                                 as a reply (seq 0) or seq stream messages */
+#define M_ENCODED 0x00ff0004u /* BlobMsg -> the echo, encoded by the
+                                 handler (rpc_call_reply_encoded); seq 0:
+                                 the empty message; seq 999: bad bytes */
 
 /* ---- allocator hook: counts, and fails allocations of one size ---- */
 
@@ -118,6 +121,31 @@ static void gen_handler(struct rpc_call *call, const void *req, void *ud)
     free(p);
 }
 
+static void encoded_handler(struct rpc_call *call, const void *req, void *ud)
+{
+    const rpc_BlobMsg *in = req;
+    (void)ud;
+    if (in->seq == 0) {
+        assert_int_equal(rpc_call_reply_encoded(call, NULL, 0), 0);
+        return;
+    }
+    if (in->seq == 999) { /* field 1 as a length of 200 bytes, 2 there */
+        static const uint8_t bad[] = {0x0a, 0xc8, 0x01, 'x', 'y'};
+        assert_int_equal(rpc_call_reply_encoded(call, bad, sizeof bad), 0);
+        return;
+    }
+    rpc_BlobMsg out = {.seq = in->seq + 1, .blob = in->blob,
+                       .tail = in->tail};
+    size_t n = 0;
+    assert_true(pb_get_encoded_size(&n, rpc_BlobMsg_fields, &out));
+    uint8_t *buf = malloc(n + 1);
+    assert_non_null(buf);
+    pb_ostream_t os = pb_ostream_from_buffer(buf, n);
+    assert_true(pb_encode(&os, rpc_BlobMsg_fields, &out));
+    assert_int_equal(rpc_call_reply_encoded(call, buf, n), 0);
+    free(buf);
+}
+
 /* ---- fixture: server and client on one loop ---- */
 
 static int accepted; /* connections the fixture's server accepted */
@@ -162,6 +190,10 @@ static void fx_init(struct fx *fx, size_t srv_max, size_t cli_max)
     m.id = M_GEN;
     m.name = "test.BlobGen";
     m.handler = gen_handler;
+    assert_int_equal(rpc_server_register(fx->srv, &m), 0);
+    m.id = M_ENCODED;
+    m.name = "test.BlobEncoded";
+    m.handler = encoded_handler;
     assert_int_equal(rpc_server_register(fx->srv, &m), 0);
     struct rpc_client_options co = {.host = "127.0.0.1",
                                     .port = rpc_server_port(fx->srv),
@@ -275,6 +307,50 @@ static void test_round_trip_sizes(void **state)
         free(a);
         free(b);
     }
+    fx_fini(&fx);
+}
+
+/* A reply the handler encoded itself reaches the client as the message
+ * its bytes encode: blobs of every size, the empty message as every field
+ * at its default, and bytes that do not parse fail the call with
+ * RPC_EDECODE (the connection stays usable). */
+static void test_reply_encoded(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {0, 100, 65536, 1u << 20};
+    struct fx fx;
+    fx_init(&fx, 0, 0);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t len = sizes[i];
+        unsigned salt = (unsigned)i * 5u + 3u;
+        uint8_t *a = pattern(len, salt);
+        uint8_t *b = pattern(len / 2, salt + 1);
+        rpc_BlobMsg req = {.seq = 7, .blob = {a, len}, .tail = {b, len / 2}};
+        struct res r = {.len = len, .salt = salt, .tail_len = len / 2};
+        assert_int_equal(call(&fx, M_ENCODED, &req, false, &r), 0);
+        assert_int_equal(r.rc, 0);
+        assert_int_equal(r.msgs, 1);
+        assert_int_equal(r.good, 1);
+        free(a);
+        free(b);
+    }
+    rpc_BlobMsg empty = {.seq = 0};
+    struct res e = {.len = 0, .tail_len = 0};
+    assert_int_equal(call(&fx, M_ENCODED, &empty, false, &e), 0);
+    assert_int_equal(e.rc, 0);
+    assert_int_equal(e.good, 1);
+    rpc_BlobMsg bad = {.seq = 999};
+    struct res d = {0};
+    assert_int_equal(call(&fx, M_ENCODED, &bad, false, &d), 0);
+    assert_int_equal(d.rc, RPC_EDECODE);
+    assert_int_equal(d.msgs, 0);
+    uint8_t *a = pattern(10, 1);
+    rpc_BlobMsg again = {.seq = 1, .blob = {a, 10}};
+    struct res g = {.len = 10, .salt = 1};
+    assert_int_equal(call(&fx, M_ENCODED, &again, false, &g), 0);
+    assert_int_equal(g.rc, 0);
+    assert_int_equal(g.good, 1);
+    free(a);
     fx_fini(&fx);
 }
 
@@ -477,6 +553,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_sizes),
+        cmocka_unit_test(test_reply_encoded),
         cmocka_unit_test(test_blocking_release),
         cmocka_unit_test(test_frame_limit),
         cmocka_unit_test(test_alloc_failure),

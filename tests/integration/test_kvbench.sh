@@ -8,13 +8,15 @@
 # only required to exist.
 # Ports: one slot from t_pick_base (16500-16980): bench kvd B+1..B+3, bench
 # etcd clients B+4..B+6 and peers B+14..B+16 (bench-kvd.sh puts peers at
-# +10), the kill test's kvd B+7..B+9, nobody on B+19.
+# +10), the kill test's kvd B+7..B+9, the one-member etcd of the --conns
+# case B+17 (client) and B+18 (peer), nobody on B+19.
 . "$(dirname "$0")/lib.sh"
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 t_pick_base 16500 16980
 KP=$((T_BASE + 1))
 EP=$((T_BASE + 4))
 K2=$((T_BASE + 7))
+E1=$((T_BASE + 17))
 NOPORT=$((T_BASE + 19))
 
 t_case "bench-kvd.sh prints every BENCH line with a positive number"
@@ -102,6 +104,71 @@ t_expect_grep "gets done" "BENCH kvd_get_c4 " "$T_TMP/fo.out"
 n=$(grep -c 'INFO .* ops=[1-9][0-9]* errors=0 ' "$T_TMP/fo.out")
 t_expect_eq "clean phases" "$n" 2
 
+t_case "etcd's gRPC client runs --conns clients as streams of one connection"
+# A one-member etcd: 64 clients on 2 connections (32 concurrent streams
+# each) put for a second; every acknowledged put is in etcd (its count
+# under the key prefix is exactly the ops counted), then 64 clients on 1
+# connection get those keys (each found with its 100 bytes), and the
+# per-client mode reads the same keys.
+etcd --name m1 --data-dir "$T_TMP/etcd-m1" \
+    --listen-client-urls "http://127.0.0.1:$E1" \
+    --advertise-client-urls "http://127.0.0.1:$E1" \
+    --listen-peer-urls "http://127.0.0.1:$((E1 + 1))" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$((E1 + 1))" \
+    --initial-cluster "m1=http://127.0.0.1:$((E1 + 1))" \
+    >"$T_TMP/etcd-m1.log" 2>&1 &
+T_PIDS+=($!)
+ok=0
+for _ in $(seq 1 300); do
+    ETCDCTL_API=3 etcdctl --endpoints="127.0.0.1:$E1" --command-timeout=2s \
+        put warmup x >/dev/null 2>&1 && { ok=1; break; }
+    sleep 0.1
+done
+t_expect_eq "etcd answers" "$ok" 1
+"$BIN/kvbench" --target=etcd --addrs="127.0.0.1:$E1" --clients=64 \
+    --conns=2 --duration=1 --ops=put >"$T_TMP/em.out" 2>"$T_TMP/em.err"
+t_expect_eq "kvbench put exit" "$?" 0
+sed 's/^/      /' "$T_TMP/em.err"
+t_expect_grep "put figures" "BENCH etcd_put_c64 " "$T_TMP/em.out"
+info=$(grep '^INFO etcd_put_c64 ' "$T_TMP/em.out")
+ops=$(echo "$info" | sed -n 's/.* ops=\([0-9]*\) .*/\1/p')
+keys=$(echo "$info" | sed -n 's/.* keys=\([0-9]*\).*/\1/p')
+t_expect_eq "put errors" "$(echo "$info" | sed -n 's/.* errors=\([0-9]*\) .*/\1/p')" 0
+t_expect_eq "puts counted = keys handed out" "${ops:-x}" "${keys:-y}"
+[ "${ops:-0}" -gt 64 ] 2>/dev/null || t_fail "only '${ops:-}' puts"
+# kvbench's keys are 'k...k<number>', 16 bytes: all under prefix 'k'
+n=$(ETCDCTL_API=3 etcdctl --endpoints="127.0.0.1:$E1" get k --prefix \
+    --limit=1 --write-out=fields | sed -n 's/^"Count" : //p')
+t_expect_eq "keys in etcd" "$n" "${ops:-x}"
+"$BIN/kvbench" --target=etcd --addrs="127.0.0.1:$E1" --clients=64 \
+    --conns=1 --duration=1 --ops=get --keys="${ops:-1}" \
+    >"$T_TMP/eg.out" 2>"$T_TMP/eg.err"
+t_expect_eq "kvbench get exit" "$?" 0
+sed 's/^/      /' "$T_TMP/eg.err"
+t_expect_eq "shared gets clean" \
+    "$(grep -c '^INFO etcd_get_c64 ops=[1-9][0-9]* errors=0 ' "$T_TMP/eg.out")" 1
+"$BIN/kvbench" --target=etcd --addrs="127.0.0.1:$E1" --clients=4 \
+    --duration=0.5 --ops=get --keys="${ops:-1}" >"$T_TMP/ep.out" 2>&1
+t_expect_eq "per-client get exit" "$?" 0
+t_expect_eq "per-client gets clean" \
+    "$(grep -c '^INFO etcd_get_c4 ops=[1-9][0-9]* errors=0 ' "$T_TMP/ep.out")" 1
+# 700 puts in flight on one connection need more than HTTP/2's initial
+# 64 KiB connection window: the calls beyond it wait for etcd's window
+# updates, and none is lost
+"$BIN/kvbench" --target=etcd --addrs="127.0.0.1:$E1" --clients=700 \
+    --conns=1 --duration=0.5 --ops=put >"$T_TMP/ew.out" 2>"$T_TMP/ew.err"
+t_expect_eq "700 streams exit" "$?" 0
+sed 's/^/      /' "$T_TMP/ew.err"
+t_expect_eq "700 streams clean" "$(grep -c \
+    '^INFO etcd_put_c700 ops=\([1-9][0-9]*\) errors=0 seconds=[0-9.]* keys=\1$' \
+    "$T_TMP/ew.out")" 1
+# a get of a key never written is an error, shared or not
+"$BIN/kvbench" --target=etcd --addrs="127.0.0.1:$E1" --clients=8 \
+    --conns=1 --duration=0.3 --ops=get --keys=$(( ${ops:-1} + 100000 )) \
+    >"$T_TMP/ex.out" 2>"$T_TMP/ex.err"
+t_expect_eq "missing keys fail the run" "$?" 1
+t_expect_grep "named" "a key not found" "$T_TMP/ex.err"
+
 t_case "kvbench refuses bad options and reports an unreachable target"
 "$BIN/kvbench" --target=nosuch --addrs=x >/dev/null 2>&1
 t_expect_eq "unknown target" "$?" 2
@@ -112,6 +179,10 @@ t_expect_eq "zero clients" "$?" 2
     --ops=put >"$T_TMP/o2" 2>"$T_TMP/e2"
 t_expect_eq "unreachable etcd" "$?" 1
 t_expect_grep "connect error" "connect 127.0.0.1:$NOPORT" "$T_TMP/e2"
+"$BIN/kvbench" --target=etcd --addrs=127.0.0.1:$NOPORT --duration=0.2 \
+    --conns=1 --clients=8 --ops=put >"$T_TMP/o4" 2>"$T_TMP/e4"
+t_expect_eq "unreachable etcd, shared" "$?" 1
+t_expect_grep "shared connect error" "connect 127.0.0.1:$NOPORT" "$T_TMP/e4"
 "$BIN/kvbench" --target=kvd --addrs=1@127.0.0.1:$NOPORT --duration=0.2 \
     --ops=put --timeout-ms=300 >"$T_TMP/o3" 2>"$T_TMP/e3"
 t_expect_eq "unreachable kvd" "$?" 1

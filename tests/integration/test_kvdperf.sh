@@ -114,8 +114,8 @@ t_expect_eq "clean puts" \
     "$(grep -c '^INFO kvd_put_c64 ops=[1-9][0-9]* errors=0 ' "$T_TMP/tl.out")" 1
 
 t_case "--conns is refused where the target has no shared mode"
-"$BIN/kvbench" --target=etcd --addrs=127.0.0.1:1 --conns=1 >/dev/null 2>&1
-t_expect_eq "etcd --conns" "$?" 2
+"$BIN/kvbench" --target=etcd-http --addrs=127.0.0.1:1 --conns=1 >/dev/null 2>&1
+t_expect_eq "etcd-http --conns" "$?" 2
 "$BIN/kvbench" --target=kvd --addrs="$PEERS" --conns=-1 >/dev/null 2>&1
 t_expect_eq "negative --conns" "$?" 2
 

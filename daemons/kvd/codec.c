@@ -1,0 +1,120 @@
+/* codec.c: kvd's own byte formats, without I/O: the RawGet request and
+ * reply written and read by hand on the leader's fast path (service.c's
+ * raw_get_peek; libregion/DESIGN.md "Gets under the lease in one check").
+ * Protobuf's wire format (protobuf.dev, "Encoding"); the field numbers are
+ * kv.proto's, checked against the generated code in service.c.
+ *
+ *   kv.RawRequest:  0x0a len Context   (field 1, length-delimited)
+ *                   0x12 len key bytes (field 2, length-delimited)
+ *   kv.Context:     0x08 varint region_id, 0x10 conf_ver, 0x18 version
+ *   kv.RawResponse: 0x20 0x01          (field 4 not_found, varint)
+ *                   0x2a len value     (field 5 value, length-delimited)
+ */
+#include <string.h>
+
+#include "kvd.h"
+
+#define WT_VARINT 0
+#define WT_LEN 2
+#define F_REQ_CTX 1
+#define F_REQ_KEY 2
+#define F_CTX_REGION 1
+#define F_CTX_CONF_VER 2
+#define F_CTX_VERSION 3
+#define F_RESP_NOT_FOUND 4
+#define F_RESP_VALUE 5
+#define KEY_MAX 65535u /* nanopb's pb_size_t cap on a bytes field */
+
+/* Reads a varint at *pos of p (len bytes); false when cut or over 10
+ * bytes. */
+static bool get_varint(const uint8_t *p, size_t len, size_t *pos,
+                       uint64_t *v)
+{
+    *v = 0;
+    for (unsigned shift = 0; shift < 70 && *pos < len; shift += 7) {
+        uint8_t b = p[(*pos)++];
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return true;
+    }
+    return false;
+}
+
+size_t kvd_put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+/* ctx's fields from p[pos, end); false on any other field or bad bytes. */
+static bool parse_ctx(const uint8_t *p, size_t pos, size_t end,
+                      struct region_ctx *ctx)
+{
+    while (pos < end) {
+        uint64_t t, v;
+        if (!get_varint(p, end, &pos, &t) || (t & 7) != WT_VARINT ||
+            !get_varint(p, end, &pos, &v))
+            return false;
+        if (t >> 3 == F_CTX_REGION)
+            ctx->region_id = v;
+        else if (t >> 3 == F_CTX_CONF_VER)
+            ctx->conf_ver = v;
+        else if (t >> 3 == F_CTX_VERSION)
+            ctx->version = v;
+        else
+            return false;
+    }
+    return true;
+}
+
+bool kvd_raw_get_parse(const uint8_t *p, size_t len, struct region_ctx *ctx,
+                       const uint8_t **key, size_t *kl)
+{
+    size_t pos = 0;
+    memset(ctx, 0, sizeof *ctx);
+    *key = (const uint8_t *)"";
+    *kl = 0;
+    while (pos < len) {
+        uint64_t tag, n;
+        if (!get_varint(p, len, &pos, &tag) || (tag & 7) != WT_LEN ||
+            !get_varint(p, len, &pos, &n) || n > len - pos)
+            return false;
+        if (tag >> 3 == F_REQ_KEY && n <= KEY_MAX) {
+            *key = p + pos;
+            *kl = (size_t)n;
+        } else if (tag >> 3 != F_REQ_CTX ||
+                   !parse_ctx(p, pos, pos + (size_t)n, ctx)) {
+            return false;
+        }
+        pos += (size_t)n;
+    }
+    return true;
+}
+
+bool kvd_raw_get_reply(uint8_t *buf, size_t cap, bool found,
+                       const uint8_t *v, size_t vl, size_t *n)
+{
+    *n = 0;
+    if (!found) {
+        if (cap < 2)
+            return false;
+        buf[0] = F_RESP_NOT_FOUND << 3 | WT_VARINT;
+        buf[1] = 1;
+        *n = 2;
+        return true;
+    }
+    if (vl == 0)
+        return true;
+    if (cap < 11 || vl > cap - 11)
+        return false;
+    buf[0] = F_RESP_VALUE << 3 | WT_LEN;
+    *n = 1 + kvd_put_varint(buf + 1, vl);
+    memcpy(buf + *n, v, vl);
+    *n += vl;
+    return true;
+}

@@ -1,0 +1,90 @@
+/* fuzz_rawget.c: libFuzzer target for kvd's RawGet bytes (codec.c): a
+ * request kvd_raw_get_parse takes has its key inside the input and at
+ * most 65,535 bytes, and written again canonically it parses to the same
+ * context and key; a reply kvd_raw_get_reply writes reads back as its
+ * one field with the value. Built by daemons/Makefile as fuzz_kvd_rawget
+ * (with codec.c) and run by `make test` and `make fuzz`.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvd.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The canonical request: ctx's three fields, then the key. */
+static size_t request(uint8_t *p, const struct region_ctx *c,
+                      const uint8_t *key, size_t kl)
+{
+    uint8_t sub[40];
+    size_t s = 0, n = 0;
+    sub[s++] = 0x08;
+    s += kvd_put_varint(sub + s, c->region_id);
+    sub[s++] = 0x10;
+    s += kvd_put_varint(sub + s, c->conf_ver);
+    sub[s++] = 0x18;
+    s += kvd_put_varint(sub + s, c->version);
+    p[n++] = 0x0a;
+    n += kvd_put_varint(p + n, s);
+    memcpy(p + n, sub, s);
+    n += s;
+    p[n++] = 0x12;
+    n += kvd_put_varint(p + n, kl);
+    memcpy(p + n, key, kl);
+    return n + kl;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct region_ctx c;
+    const uint8_t *key;
+    size_t kl;
+    if (kvd_raw_get_parse(data, size, &c, &key, &kl)) {
+        if (kl > 65535 || (kl > 0 && (key < data || key + kl > data + size)))
+            abort();
+        uint8_t *p = malloc(kl + 64);
+        if (p == NULL)
+            return 0;
+        size_t n = request(p, &c, key, kl);
+        struct region_ctx c2;
+        const uint8_t *k2;
+        size_t kl2;
+        if (!kvd_raw_get_parse(p, n, &c2, &k2, &kl2) ||
+            c2.region_id != c.region_id || c2.conf_ver != c.conf_ver ||
+            c2.version != c.version || kl2 != kl ||
+            memcmp(k2, key, kl) != 0)
+            abort();
+        free(p);
+    }
+    /* the input as a value: found (first byte even) or not */
+    bool found = size > 0 && data[0] % 2 == 0;
+    size_t cap = size + 11;
+    uint8_t *r = malloc(cap);
+    size_t n = 0;
+    if (r == NULL)
+        return 0;
+    if (!kvd_raw_get_reply(r, cap, found, data, size, &n))
+        abort();
+    if (!found && (n != 2 || r[0] != 0x20 || r[1] != 1))
+        abort();
+    if (found && size == 0 && n != 0)
+        abort();
+    if (found && size > 0) {
+        size_t pos = 1;
+        uint64_t vl = 0;
+        for (unsigned sh = 0; pos < n && sh < 70; sh += 7) {
+            vl |= (uint64_t)(r[pos] & 0x7f) << sh;
+            if (!(r[pos++] & 0x80))
+                break;
+        }
+        if (r[0] != 0x2a || vl != size || pos + size != n ||
+            memcmp(r + pos, data, size) != 0)
+            abort();
+    }
+    /* short of room: refused, nothing written past cap */
+    if (found && size > 0 && kvd_raw_get_reply(r, size, found, data, size, &n))
+        abort();
+    free(r);
+    return 0;
+}

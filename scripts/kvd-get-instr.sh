@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# kvd-get-instr.sh BUILD_DIR: instructions a linearizable get costs kvd's
+# leader (user space, every thread; system calls not counted), the stable
+# figure for before/after comparisons of the get path on a shared machine
+# (issue 5; libregion/DESIGN.md "Gets under the lease in one check").
+# Starts 3 kvd as bench-kvd.sh does, store 1 under callgrind with
+# instrumentation off, moves the region's leadership to it, writes keys with kvbench, then per client
+# count turns instrumentation on for one get phase, dumps, and divides the
+# instructions by the gets kvbench counted:
+#   BENCH kvd_get_c<N>_instr_per_get <v> instr
+# The same CG_KEYS keys (20000) are written every run and CG_GETS (5000)
+# gets counted per client count, so runs compare.
+# Knobs: CG_CLIENTS ("1 64"), CG_KEYS, CG_GETS,
+# BENCH_CONNS=N (kvbench --conns: the clients share N connections),
+# BENCH_KVD_PORT (27131), CG_KEEP=DIR keeps the profiles there (for
+# callgrind_annotate), BENCH_KEEP=1 keeps the scratch directory.
+set -u
+BUILD=${1:?usage: kvd-get-instr.sh BUILD_DIR}
+BIN=$BUILD/daemons/bin
+CLIENTS=${CG_CLIENTS:-1 64}
+KEYS=${CG_KEYS:-20000}
+GETS=${CG_GETS:-5000}
+KP=${BENCH_KVD_PORT:-27131}
+CONNS=()
+[ -n "${BENCH_CONNS:-}" ] && CONNS=(--conns="$BENCH_CONNS")
+
+die() { echo "kvd-get-instr: $*" >&2; exit 1; }
+for t in valgrind callgrind_control; do
+    command -v "$t" >/dev/null || die "$t is missing (Debian: valgrind)"
+done
+for b in kvd kvbench; do
+    [ -x "$BIN/$b" ] || die "$BIN/$b is missing; build the daemons first"
+done
+CG=$(mktemp -d "${TMPDIR:-/tmp}/kvd-get-instr-cg.XXXXXX")
+KVD3_WRAP1=(valgrind --tool=callgrind --instr-atstart=no
+    --log-file="$CG/valgrind.log" --callgrind-out-file="$CG/cg.out")
+. "$(dirname "$0")/lib-kvd3.sh"
+kvd3_start kvd-get-instr
+trap 'kvd3_cleanup; rm -rf "$CG"' EXIT
+kvd3_wait
+CTL=("$BIN/kvd" ctl --peers="$PEERS" --timeout=10)
+leader() {
+    "$BIN/kvd" ctl --addr="127.0.0.1:$KP" --timeout=10 status 2>/dev/null |
+        sed -n 's/.*"region_list":\[{[^]]*"leader":\([0-9]*\).*/\1/p'
+}
+for _ in $(seq 1 100); do
+    [ "$(leader)" = 1 ] && break
+    "${CTL[@]}" transfer-leader "" 1 >/dev/null 2>&1
+    sleep 0.2
+done
+[ "$(leader)" = 1 ] || die "store 1 did not take the leadership"
+# the same keys every run (the memtable's depth is most of a get's cost)
+"$BIN/kvbench" --target=kvd --addrs="$PEERS" --clients=64 --conns=1 \
+    --duration=600 --count="$KEYS" --ops=put >"$WORK/put.out" \
+    2>"$WORK/put.err" || die "puts failed: $(cat "$WORK/put.err")"
+keys=$(sed -n 's/^INFO kvd_put_c64 ops=\([0-9]*\) .*/\1/p' "$WORK/put.out")
+[ "$keys" = "$KEYS" ] || die "wrote ${keys:-no} keys, not $KEYS"
+pid=${pids[0]}
+for c in $CLIENTS; do
+    [ "$(leader)" = 1 ] || die "store 1 lost the leadership"
+    callgrind_control -z "$pid" >/dev/null 2>&1
+    callgrind_control -i on "$pid" >/dev/null 2>&1
+    "$BIN/kvbench" --target=kvd --addrs="$PEERS" --clients="$c" \
+        --duration=600 --count="$GETS" --ops=get --keys="$keys" \
+        ${CONNS[@]+"${CONNS[@]}"} \
+        >"$WORK/get.$c" 2>"$WORK/get.err" ||
+        die "gets failed: $(cat "$WORK/get.err")"
+    callgrind_control -d "get-c$c" "$pid" >/dev/null 2>&1
+    callgrind_control -i off "$pid" >/dev/null 2>&1
+    ops=$(sed -n "s/^INFO kvd_get_c$c ops=\([0-9]*\) .*/\1/p" "$WORK/get.$c")
+    ir=0
+    for f in "$CG"/cg.out.*; do
+        grep -q "^desc: Trigger: .*get-c$c" "$f" 2>/dev/null || continue
+        n=$(sed -n 's/^summary: \([0-9]*\).*/\1/p' "$f")
+        ir=$((ir + ${n:-0}))
+        [ -n "${CG_KEEP:-}" ] && mkdir -p "$CG_KEEP" && cp "$f" "$CG_KEEP/"
+    done
+    [ "${ops:-0}" -gt 0 ] && [ "$ir" -gt 0 ] ||
+        die "no gets or no profile (ops=${ops:-}, ir=$ir)"
+    awk -v c="$c" -v ir="$ir" -v ops="$ops" -v la="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+        printf "BENCH kvd_get_c%d_instr_per_get %.0f instr\n", c, ir / ops
+        printf "INFO kvd_get_c%d gets=%d instr=%d load=%s\n", c, ops, ir, la }'
+done
