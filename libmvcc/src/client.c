@@ -76,6 +76,8 @@ struct mvcc_txn
                               NULL (mvcc_txn_set_commit_check) */
     void *check_ctx;       /* its context */
     uint64_t begun_ms;     /* monotonic ms when start_ts was taken */
+    mvcc_ts blocker;       /* the txn whose lock the last lock request
+                              stopped at, or 0 (mvcc_txn_blocker) */
 };
 
 /* A pessimistic transaction holds locks between statements, for as long
@@ -1406,6 +1408,16 @@ static int lock_group(struct mvcc_txn *t, uint64_t shard,
     return rc;
 }
 
+/* The holder of the first lock res reports that is not t's own. */
+static mvcc_ts blocker_of(const struct mvcc_txn *t,
+                          const struct mvcc_result *res)
+{
+    for (size_t i = 0; i < res->nlocks; i++)
+        if (res->locks[i].start_ts != t->start_ts)
+            return res->locks[i].start_ts;
+    return 0;
+}
+
 static int lock_keys(struct mvcc_txn *t, const struct mvcc_key *keys,
                      size_t n, int64_t wait_ms, bool return_values,
                      struct mvcc_result *res)
@@ -1414,6 +1426,7 @@ static int lock_keys(struct mvcc_txn *t, const struct mvcc_key *keys,
         return 0;
     if (keys == NULL)
         return -EINVAL;
+    t->blocker = 0;
     if (t->primary == NULL) {
         t->primary = mvcc__memdup(keys[0].data ? keys[0].data : "",
                                   keys[0].len);
@@ -1437,6 +1450,8 @@ static int lock_keys(struct mvcc_txn *t, const struct mvcc_key *keys,
                 done[j] = true;
             }
         rc = lock_group(t, shard[i], g, m, wait_ms, return_values, res);
+        if (rc == MVCC_LOCKED || rc == MVCC_LOCK_WAIT_TIMEOUT)
+            t->blocker = blocker_of(t, res);
         for (size_t j = 0; j < m && rc == 0; j++)
             rc = buffer(t, MVCC_OP_LOCK, g[j].data, g[j].len, NULL, 0);
     }
@@ -1466,6 +1481,11 @@ int mvcc_txn_lock_keys(struct mvcc_txn *t, const struct mvcc_key *keys,
     int rc = lock_keys(t, keys, n, wait_ms, false, &r);
     mvcc_result_reset(&r);
     return rc;
+}
+
+mvcc_ts mvcc_txn_blocker(const struct mvcc_txn *t)
+{
+    return t->blocker;
 }
 
 int mvcc_txn_get_for_update(struct mvcc_txn *t, const void *key,
