@@ -139,6 +139,23 @@ static uint64_t lock_ttl_now(const struct mvcc_txn *t)
     return t->c->o.lock_ttl + (now > t->begun_ms ? now - t->begun_ms : 0);
 }
 
+/* The TTL a prewrite gives its locks. Once a heartbeat runs (a
+ * pessimistic txn: since its first lock) it has raised the primary's lock
+ * to the managed TTL past the age, and the store writes the prewrite's TTL
+ * over our pessimistic lock when it converts it: the plain TTL there cut
+ * the primary back to 3 s right when the commit began, so heartbeats held
+ * up for 3 s (a kvd restarting) let a reader roll the transaction back
+ * under its COMMIT (1105 "expected lock is missing": DESIGN.md "Commit
+ * keepalive"). So such a prewrite carries the managed TTL too. */
+static uint64_t prewrite_ttl(const struct mvcc_txn *t)
+{
+    uint64_t ttl = lock_ttl_now(t);
+    uint64_t managed = t->c->o.managed_lock_ttl;
+    if (t->hb == NULL || managed <= t->c->o.lock_ttl)
+        return ttl;
+    return ttl - t->c->o.lock_ttl + managed;
+}
+
 int mvcc_txn_begin(struct mvcc_client *c, struct mvcc_txn **out)
 {
     struct mvcc_txn *t = mvcc__calloc(1, sizeof *t);
@@ -1685,7 +1702,7 @@ static int prewrite_group(struct group *g)
     req.primary_len = t->primary ? t->primary_len : t->muts[0].klen;
     req.for_update_ts = t->for_update_ts;
     req.start_ts = t->start_ts;
-    req.lock_ttl = lock_ttl_now(t);
+    req.lock_ttl = prewrite_ttl(t);
     req.txn_size = t->n;
     req.min_commit_ts = t->start_ts + 1;
     req.use_async_commit = g->async;
