@@ -137,6 +137,28 @@ static int held_prewrite(void *ctx, uint64_t shard,
     return real.prewrite(ctx, shard, req, res);
 }
 
+/* The client under test on cluster k: the held prewrite, the counted
+ * heartbeats, TTL_MS and MANAGED_MS. */
+static struct mvcc_client *test_client(struct tu_cluster *k, mvcc_tso_fn tso,
+                                       bool keep, bool async)
+{
+    struct mvcc_client_opts o;
+    memset(&o, 0, sizeof o);
+    o.transport = k->tr;
+    real = k->tr;
+    o.transport.prewrite = held_prewrite;
+    o.transport.txn_heartbeat = beat;
+    o.tso = tso;
+    o.tso_ctx = &k->tso;
+    o.lock_ttl = TTL_MS;
+    o.managed_lock_ttl = MANAGED_MS;
+    o.commit_keepalive = keep;
+    o.async_commit = async;
+    struct mvcc_client *c;
+    assert_int_equal(mvcc_client_create(&o, &c), 0);
+    return c;
+}
+
 static void stalled_commit(bool on, bool tso_fails, int want_rc,
                            int want_status)
 {
@@ -148,19 +170,7 @@ static void stalled_commit(bool on, bool tso_fails, int want_rc,
     beats = 0;
     last_beat = 0;
     reader_status = -1;
-    struct mvcc_client_opts o;
-    memset(&o, 0, sizeof o);
-    o.transport = k.tr;
-    real = k.tr;
-    o.transport.prewrite = held_prewrite;
-    o.transport.txn_heartbeat = beat;
-    o.tso = client_tso;
-    o.tso_ctx = &k.tso;
-    o.lock_ttl = TTL_MS;
-    o.managed_lock_ttl = MANAGED_MS;
-    o.commit_keepalive = on;
-    struct mvcc_client *c;
-    assert_int_equal(mvcc_client_create(&o, &c), 0);
+    struct mvcc_client *c = test_client(&k, client_tso, on, false);
     struct mvcc_txn *t;
     assert_int_equal(mvcc_txn_begin(c, &t), 0);
     begun = mono_ms();
@@ -218,20 +228,7 @@ static void pess_commit(bool async)
     beats = 0;
     reader_rc = -1;
     __atomic_store_n(&beats_lost, false, __ATOMIC_RELEASE);
-    struct mvcc_client_opts o;
-    memset(&o, 0, sizeof o);
-    o.transport = k.tr;
-    real = k.tr;
-    o.transport.prewrite = held_prewrite;
-    o.transport.txn_heartbeat = beat;
-    o.tso = mvcc_local_tso_next;
-    o.tso_ctx = &k.tso;
-    o.lock_ttl = TTL_MS;
-    o.managed_lock_ttl = MANAGED_MS;
-    o.commit_keepalive = true;
-    o.async_commit = async;
-    struct mvcc_client *c;
-    assert_int_equal(mvcc_client_create(&o, &c), 0);
+    struct mvcc_client *c = test_client(&k, mvcc_local_tso_next, true, async);
     struct mvcc_txn *t;
     assert_int_equal(mvcc_txn_begin(c, &t), 0);
     struct mvcc_key keys[] = {{"a", 1}, {"z", 1}}; /* shards 0 and 2 */
