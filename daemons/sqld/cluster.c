@@ -255,7 +255,9 @@ int sqld_cluster_open(char *const *pd, bool one_pc, bool async_commit,
      * (TiDB: 20 s): a pdd election or leader moves that hold heartbeats
      * up for a few seconds no longer let a reader roll back a pessimistic
      * lock under a transaction that then finds it missing at COMMIT
-     * (1105 "expected lock is missing" in the rolling restart). A killed
+     * (1105 "expected lock is missing" in the rolling restart), and a
+     * pessimistic COMMIT's prewrite keeps that TTL (libmvcc DESIGN
+     * "Commit keepalive", session 10). A killed
      * sqld's locks that had a heartbeat expire 10 s after it. */
     co->managed_lock_ttl = 10000;
     co->on_region_error = on_region_error;

@@ -905,6 +905,13 @@ void mvcc_txn_set_commit_check(struct mvcc_txn *t, mvcc_commit_check_fn check,
 int mvcc_txn_get_for_update(struct mvcc_txn *t, const void *key,
                             size_t key_len, int64_t wait_ms, uint8_t **value,
                             size_t *value_len);
+/* The start_ts of the transaction whose lock the txn's last lock request
+ * (lock_keys, get_for_update) stopped at when it answered MVCC_LOCKED or
+ * MVCC_LOCK_WAIT_TIMEOUT; 0 after any other answer or when the store did
+ * not say. A caller whose waits run in stores that do not share a
+ * deadlock detector (a cluster) reports the edge txn -> blocker to a
+ * wait-for graph of its own before it waits again. */
+mvcc_ts mvcc_txn_blocker(const struct mvcc_txn *t);
 /* Whether the txn holds a pessimistic lock on key (taken by lock_keys or
  * get_for_update and not given up): a caller doing MySQL's locking reads
  * reads such keys current, not from the snapshot. */

@@ -76,6 +76,8 @@ struct mvcc_txn
                               NULL (mvcc_txn_set_commit_check) */
     void *check_ctx;       /* its context */
     uint64_t begun_ms;     /* monotonic ms when start_ts was taken */
+    mvcc_ts blocker;       /* the txn whose lock the last lock request
+                              stopped at, or 0 (mvcc_txn_blocker) */
 };
 
 /* A pessimistic transaction holds locks between statements, for as long
@@ -135,6 +137,23 @@ static uint64_t lock_ttl_now(const struct mvcc_txn *t)
 {
     uint64_t now = now_ms();
     return t->c->o.lock_ttl + (now > t->begun_ms ? now - t->begun_ms : 0);
+}
+
+/* The TTL a prewrite gives its locks. Once a heartbeat runs (a
+ * pessimistic txn: since its first lock) it has raised the primary's lock
+ * to the managed TTL past the age, and the store writes the prewrite's TTL
+ * over our pessimistic lock when it converts it: the plain TTL there cut
+ * the primary back to 3 s right when the commit began, so heartbeats held
+ * up for 3 s (a kvd restarting) let a reader roll the transaction back
+ * under its COMMIT (1105 "expected lock is missing": DESIGN.md "Commit
+ * keepalive"). So such a prewrite carries the managed TTL too. */
+static uint64_t prewrite_ttl(const struct mvcc_txn *t)
+{
+    uint64_t ttl = lock_ttl_now(t);
+    uint64_t managed = t->c->o.managed_lock_ttl;
+    if (t->hb == NULL || managed <= t->c->o.lock_ttl)
+        return ttl;
+    return ttl - t->c->o.lock_ttl + managed;
 }
 
 int mvcc_txn_begin(struct mvcc_client *c, struct mvcc_txn **out)
@@ -1406,6 +1425,16 @@ static int lock_group(struct mvcc_txn *t, uint64_t shard,
     return rc;
 }
 
+/* The holder of the first lock res reports that is not t's own. */
+static mvcc_ts blocker_of(const struct mvcc_txn *t,
+                          const struct mvcc_result *res)
+{
+    for (size_t i = 0; i < res->nlocks; i++)
+        if (res->locks[i].start_ts != t->start_ts)
+            return res->locks[i].start_ts;
+    return 0;
+}
+
 static int lock_keys(struct mvcc_txn *t, const struct mvcc_key *keys,
                      size_t n, int64_t wait_ms, bool return_values,
                      struct mvcc_result *res)
@@ -1414,6 +1443,7 @@ static int lock_keys(struct mvcc_txn *t, const struct mvcc_key *keys,
         return 0;
     if (keys == NULL)
         return -EINVAL;
+    t->blocker = 0;
     if (t->primary == NULL) {
         t->primary = mvcc__memdup(keys[0].data ? keys[0].data : "",
                                   keys[0].len);
@@ -1437,6 +1467,8 @@ static int lock_keys(struct mvcc_txn *t, const struct mvcc_key *keys,
                 done[j] = true;
             }
         rc = lock_group(t, shard[i], g, m, wait_ms, return_values, res);
+        if (rc == MVCC_LOCKED || rc == MVCC_LOCK_WAIT_TIMEOUT)
+            t->blocker = blocker_of(t, res);
         for (size_t j = 0; j < m && rc == 0; j++)
             rc = buffer(t, MVCC_OP_LOCK, g[j].data, g[j].len, NULL, 0);
     }
@@ -1466,6 +1498,11 @@ int mvcc_txn_lock_keys(struct mvcc_txn *t, const struct mvcc_key *keys,
     int rc = lock_keys(t, keys, n, wait_ms, false, &r);
     mvcc_result_reset(&r);
     return rc;
+}
+
+mvcc_ts mvcc_txn_blocker(const struct mvcc_txn *t)
+{
+    return t->blocker;
 }
 
 int mvcc_txn_get_for_update(struct mvcc_txn *t, const void *key,
@@ -1665,7 +1702,7 @@ static int prewrite_group(struct group *g)
     req.primary_len = t->primary ? t->primary_len : t->muts[0].klen;
     req.for_update_ts = t->for_update_ts;
     req.start_ts = t->start_ts;
-    req.lock_ttl = lock_ttl_now(t);
+    req.lock_ttl = prewrite_ttl(t);
     req.txn_size = t->n;
     req.min_commit_ts = t->start_ts + 1;
     req.use_async_commit = g->async;

@@ -421,6 +421,18 @@ static void lock_keys_no_wait_and_rollback_releases(void **state)
     assert_int_equal(mvcc_txn_begin(k->c, &a), 0);
     assert_int_equal(mvcc_txn_lock_keys(a, keys, 2, 0), 0);
     assert_int_equal(mvcc_txn_begin(k->c, &b), 0);
+    assert_int_equal(mvcc_txn_blocker(b), 0); /* no request yet */
+    assert_int_equal(mvcc_txn_lock_keys(b, &keys[1], 1, 0), MVCC_LOCKED);
+    /* the lock b stopped at is a's, and so is the one a short wait met */
+    assert_int_equal(mvcc_txn_blocker(b), mvcc_txn_start_ts(a));
+    assert_int_equal(mvcc_txn_lock_keys(b, keys, 2, 20),
+                     MVCC_LOCK_WAIT_TIMEOUT);
+    assert_int_equal(mvcc_txn_blocker(b), mvcc_txn_start_ts(a));
+    struct mvcc_key pear = {"pear", 4};
+    assert_int_equal(mvcc_txn_lock_keys(b, &pear, 1, 0), 0);
+    assert_int_equal(mvcc_txn_blocker(b), 0); /* a request that locked */
+    mvcc_txn_rollback(b);
+    assert_int_equal(mvcc_txn_begin(k->c, &b), 0);
     assert_int_equal(mvcc_txn_lock_keys(b, &keys[1], 1, 0), MVCC_LOCKED);
     /* a holds both; b, refused, holds none, even after writing one */
     assert_true(mvcc_txn_holds_lock(a, "kiwi", 4));

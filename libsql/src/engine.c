@@ -650,6 +650,10 @@ static int lock_wait(struct sql_session *s, const struct lock_try *lt)
     int64_t poll = sql__kv_wakeable(s->srv->kv) ? INT64_MAX : KILL_POLL_MS;
     int rc;
     for (;;) {
+        /* The lock the last try met: its edge goes in (or closes a
+         * cycle) before this try waits for it. */
+        if ((rc = sql__kvtxn_wait_begin(lt->t)) != 0)
+            break;
         int64_t slice = wait_ms < poll ? wait_ms : poll;
         rc = lt->keys ? sql__kvtxn_lock(lt->t, lt->keys, lt->n, slice)
                       : sql__kvtxn_get_for_update(lt->t, lt->key, lt->klen,
@@ -659,6 +663,7 @@ static int lock_wait(struct sql_session *s, const struct lock_try *lt)
             sql__sess_interrupted(s))
             break;
     }
+    sql__kvtxn_wait_end(lt->t);
     lock_wait_end(s);
     if (rc == MVCC_LOCK_WAIT_TIMEOUT && sql__sess_interrupted(s))
         return sql__sess_interrupt_err(s);

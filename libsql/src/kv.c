@@ -12,9 +12,13 @@
 #include "arena.h"
 #include "kv.h"
 
+struct kv_local;
+
 struct sql_kvtxn
 {
     struct mvcc_txn *t;      /* libmvcc's transaction */
+    struct kv_local *kv;     /* the store it runs on */
+    mvcc_ts waits_for;       /* the holder of its edge in kv->det, or 0 */
     bool dirty;              /* a write or lock was buffered */
 };
 
@@ -32,6 +36,10 @@ struct kv_local
                                     zeroed for the local store */
     mvcc_tso_fn tso_fn;          /* the timestamp oracle kv_tso wraps */
     void *tso_ctx;               /* its context */
+    struct mvcc_detector *det;   /* cluster: the wait-for graph of this
+                                    process's lock waits (DESIGN.md
+                                    "Deadlocks across stores"); NULL:
+                                    the local store detects its own */
 };
 
 /* Set around sql__kv_begin_latest's begin on this thread: the begin's TSO
@@ -67,6 +75,8 @@ static int local_begin(struct sql_kv *kv, struct sql_kvtxn **out)
     if (!t)
         return -ENOMEM;
     t->dirty = false;
+    t->kv = l;
+    t->waits_for = 0;
     int rc = mvcc_txn_begin(l->client, &t->t);
     if (rc != 0) {
         sql__free(t);
@@ -80,6 +90,7 @@ static void local_close(struct sql_kv *kv)
 {
     struct kv_local *l = (struct kv_local *)kv;
     mvcc_client_destroy(l->client);
+    mvcc_detector_destroy(l->det);
     mvcc_local_transport_free(&l->tr);
     if (l->store)
         mvcc_store_close(l->store);
@@ -178,9 +189,12 @@ int sql__kv_cluster_open(const struct mvcc_client_opts *co,
     struct mvcc_client_opts wrapped = *co;
     wrapped.tso = kv_tso;
     wrapped.tso_ctx = l;
-    int rc = mvcc_client_create(&wrapped, &l->client);
+    int rc = mvcc_detector_create(&l->det);
+    if (rc == 0)
+        rc = mvcc_client_create(&wrapped, &l->client);
     if (rc != 0) {
         say(errmsg, errmsg_len, "2PC client", mvcc_strerror(rc));
+        mvcc_detector_destroy(l->det);
         sql__free(l);
         return rc;
     }
@@ -376,6 +390,32 @@ void sql__kvtxn_set_commit_check(struct sql_kvtxn *t,
     mvcc_txn_set_commit_check(t->t, check, ctx);
 }
 
+int sql__kvtxn_wait_begin(struct sql_kvtxn *t)
+{
+    struct mvcc_detector *d = t->kv->det;
+    mvcc_ts holder = d ? mvcc_txn_blocker(t->t) : 0;
+    if (holder == t->waits_for)
+        return 0; /* the edge is in already (or none to add) */
+    sql__kvtxn_wait_end(t);
+    if (holder == 0)
+        return 0;
+    int rc = mvcc_detector_detect(d, mvcc_txn_start_ts(t->t), holder);
+    if (rc == MVCC_DEADLOCK)
+        return rc;
+    if (rc == 0)
+        t->waits_for = holder;
+    return 0; /* -ENOMEM: the wait goes on undetected, to its timeout */
+}
+
+void sql__kvtxn_wait_end(struct sql_kvtxn *t)
+{
+    if (t->waits_for == 0)
+        return;
+    mvcc_detector_clean_up_wait_for(t->kv->det, mvcc_txn_start_ts(t->t),
+                                    t->waits_for);
+    t->waits_for = 0;
+}
+
 void sql__kv_wake_waiters(struct sql_kv *kv)
 {
     struct kv_local *l = (struct kv_local *)kv;
@@ -396,6 +436,7 @@ bool sql__kvtxn_dirty(const struct sql_kvtxn *t)
 
 int sql__kvtxn_commit(struct sql_kvtxn *t)
 {
+    sql__kvtxn_wait_end(t);
     int rc = mvcc_txn_commit(t->t, NULL);
     sql__free(t);
     return rc;
@@ -405,6 +446,7 @@ void sql__kvtxn_rollback(struct sql_kvtxn *t)
 {
     if (!t)
         return;
+    sql__kvtxn_wait_end(t);
     mvcc_txn_rollback(t->t);
     sql__free(t);
 }

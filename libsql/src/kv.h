@@ -127,6 +127,15 @@ void sql__kvtxn_set_commit_deadline(struct sql_kvtxn *t, uint64_t deadline_ms,
  * instead (mvcc_txn_set_commit_check). */
 void sql__kvtxn_set_commit_check(struct sql_kvtxn *t,
                                  mvcc_commit_check_fn check, void *ctx);
+/* Before t waits (again) for the lock its last lock request stopped at:
+ * on the cluster, whose stores each detect deadlocks among their own
+ * waits only, the edge t -> that lock's holder goes into this process's
+ * wait-for graph; MVCC_DEADLOCK (t should end) if it closes a cycle, else
+ * 0 (also for the local store, which detects itself). The edge stays
+ * until sql__kvtxn_wait_end, t's next wait_begin for another holder, or
+ * t's end. DESIGN.md "Deadlocks across stores". */
+int sql__kvtxn_wait_begin(struct sql_kvtxn *t);
+void sql__kvtxn_wait_end(struct sql_kvtxn *t);
 /* Wakes the lock waits of the store in this process (none for the
  * cluster, whose waits see the flag between their slices). */
 void sql__kv_wake_waiters(struct sql_kv *kv);

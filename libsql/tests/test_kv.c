@@ -151,6 +151,62 @@ static void for_update_locks_wait_as_asked(void **state)
     sql__kv_close(kv);
 }
 
+/* The cluster kv over two stores, each with its own deadlock detector
+ * (two kvd): keys below "m" on the first. T1 holds a, T2 holds z; each
+ * lock request for the other's key meets a lock no store relates to the
+ * other. The cluster kv's own graph does: T1's wait goes in, T2's closes
+ * the cycle (libsql DESIGN "Deadlocks across stores"). */
+static void cluster_deadlock_across_stores(void **state)
+{
+    (void)state;
+    struct mvcc_engine *eng;
+    struct mvcc_store *st[2];
+    assert_int_equal(mvcc_memengine_create(&eng), 0);
+    struct mvcc_store_opts so = {0};
+    assert_int_equal(mvcc_store_open(eng, &so, &st[0]), 0);
+    assert_int_equal(mvcc_store_open(eng, &so, &st[1]), 0);
+    struct mvcc_key split = {"m", 1};
+    struct mvcc_transport tr;
+    assert_int_equal(mvcc_local_transport_init(&tr, st, 2, &split), 0);
+    struct mvcc_local_tso tso = {0};
+    struct mvcc_client_opts co = {.transport = tr,
+                                  .tso = mvcc_local_tso_next,
+                                  .tso_ctx = &tso,
+                                  .resolve_budget_ms = 100};
+    struct sql_kv *kv;
+    assert_int_equal(sql__kv_cluster_open(&co, &kv, NULL, 0), 0);
+    struct sql_kvtxn *t1, *t2, *t3;
+    struct mvcc_key a = {"a", 1}, z = {"z", 1};
+    assert_int_equal(sql__kv_begin(kv, &t1), 0);
+    assert_int_equal(sql__kv_begin(kv, &t2), 0);
+    assert_int_equal(sql__kv_begin(kv, &t3), 0);
+    assert_int_equal(sql__kvtxn_wait_begin(t1), 0); /* met no lock yet */
+    assert_int_equal(sql__kvtxn_lock(t1, &a, 1, 0), 0);
+    assert_int_equal(sql__kvtxn_lock(t2, &z, 1, 0), 0);
+    assert_int_equal(sql__kvtxn_lock(t1, &z, 1, 0), MVCC_LOCKED);
+    assert_int_equal(sql__kvtxn_wait_begin(t1), 0); /* t1 -> t2 */
+    assert_int_equal(sql__kvtxn_wait_begin(t1), 0); /* again: kept */
+    /* t3 waiting for t1 closes nothing */
+    assert_int_equal(sql__kvtxn_lock(t3, &a, 1, 0), MVCC_LOCKED);
+    assert_int_equal(sql__kvtxn_wait_begin(t3), 0);
+    sql__kvtxn_wait_end(t3);
+    assert_int_equal(sql__kvtxn_lock(t2, &a, 1, 0), MVCC_LOCKED);
+    assert_int_equal(sql__kvtxn_wait_begin(t2), MVCC_DEADLOCK);
+    /* once t1's wait ended, t2 may wait for it */
+    sql__kvtxn_wait_end(t1);
+    assert_int_equal(sql__kvtxn_wait_begin(t2), 0);
+    sql__kvtxn_rollback(t2); /* its edge goes with it */
+    assert_int_equal(sql__kvtxn_lock(t1, &z, 1, 0), 0);
+    assert_int_equal(sql__kvtxn_wait_begin(t1), 0);
+    assert_int_equal(sql__kvtxn_commit(t1), 0);
+    sql__kvtxn_rollback(t3);
+    sql__kv_close(kv);
+    mvcc_local_transport_free(&tr);
+    mvcc_store_close(st[0]);
+    mvcc_store_close(st[1]);
+    mvcc_engine_destroy(eng);
+}
+
 static void rocksdb_keeps_data_across_reopen(void **state)
 {
     (void)state;
@@ -185,6 +241,7 @@ int main(void)
         cmocka_unit_test(scans_both_ways),
         cmocka_unit_test(conflict_is_reported_not_retried),
         cmocka_unit_test(for_update_locks_wait_as_asked),
+        cmocka_unit_test(cluster_deadlock_across_stores),
         cmocka_unit_test(rocksdb_keeps_data_across_reopen),
     };
     return cmocka_run_group_tests_name("libsql/kv", tests, NULL, NULL);
