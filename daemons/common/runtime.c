@@ -15,14 +15,17 @@
 
 #include "datadir.h"
 
+#ifndef __SANITIZE_ADDRESS__
 /* A fatal signal: its reason and stack go to the log, then the default
  * action (the handler was reset on entry: re-raising kills the process
- * with the same signal, and a core if enabled). */
+ * with the same signal, and a core if enabled). Not built under
+ * AddressSanitizer, which reports these itself. */
 static void on_fatal(int sig)
 {
     dmn_log_fatal_signal(sig);
     raise(sig);
 }
+#endif
 
 /* Installs on_fatal for the signals that end a process with a bug, on an
  * alternate stack so a stack overflow is logged too. Under AddressSanitizer
