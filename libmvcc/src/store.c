@@ -766,8 +766,6 @@ int mvcc__rollback_key(struct mvcc__cmd *c, const void *ukey, size_t ulen,
         if (l->type == MVCC__LOCK_PUT && !l->has_value &&
             (rc = mvcc_wbatch_delete(&c->wb, MVCC_CF_DEFAULT, k.data, k.len)))
             goto out;
-        if (l->type == MVCC__LOCK_PESSIMISTIC)
-            goto out; /* never prewritten: no record needed (TiKV) */
     }
     /* A commit record of another txn may sit at exactly start_ts: keep it
      * and flag it, so both facts survive (TiKV's overlapped rollback). */

@@ -78,7 +78,9 @@ int mvcc__put_value(struct mvcc__cmd *c, struct mvcc__buf *ek, size_t el,
 
 /* Adds to the batch a rollback of ukey for start_ts: the lock l (ours, or
  * NULL) and its default-CF value removed, and a rollback record written
- * (or the overlap flag set on a commit record at that ts). */
+ * (or the overlap flag set on a commit record at that ts), a pessimistic
+ * lock's too: a prewrite may land where one was lost (DESIGN "Pessimistic
+ * locks"), so the rollback must stay (TiKV's rollback_lock). */
 int mvcc__rollback_key(struct mvcc__cmd *c, const void *ukey, size_t ulen,
                        const struct mvcc__lock *l, mvcc_ts start_ts);
 /* Adds to the batch the commit of lock l on ukey at commit_ts, and the
