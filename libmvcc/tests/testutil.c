@@ -197,6 +197,48 @@ unsigned tu_rand(unsigned *seed)
     return *seed >> 8;
 }
 
+void tu_bench_env(double *seconds, int *rounds, int def_rounds)
+{
+    const char *sec = getenv("BENCH_SECONDS");
+    const char *rs = getenv("BENCH_ROUNDS");
+    *seconds = sec ? atof(sec) : 0.5;
+    *rounds = rs ? atoi(rs) : def_rounds;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void tu_bench_alternate(const char *label, int nsides, int rounds,
+                        double (*run)(void *ctx, int side), void *ctx,
+                        double *med)
+{
+    enum { MAX_SIDES = 8 };
+    size_t n = rounds > 0 ? (size_t)rounds : 0;
+    double *rate[MAX_SIDES] = {NULL};
+    for (int side = 0; side < nsides && side < MAX_SIDES; side++) {
+        med[side] = 0;
+        if (n && (rate[side] = calloc(n, sizeof(double))) == NULL)
+            abort();
+    }
+    for (size_t r = 0; r < n; r++) {
+        fprintf(stderr, "# %s round %zu:", label, r + 1);
+        for (int side = 0; side < nsides && side < MAX_SIDES; side++) {
+            rate[side][r] = run(ctx, side);
+            fprintf(stderr, " %.0f", rate[side][r]);
+        }
+        fputc('\n', stderr);
+    }
+    for (int side = 0; side < nsides && side < MAX_SIDES && n; side++) {
+        qsort(rate[side], n, sizeof(double), cmp_double);
+        med[side] = n % 2 ? rate[side][n / 2]
+                          : (rate[side][n / 2 - 1] + rate[side][n / 2]) / 2;
+        free(rate[side]);
+    }
+}
+
 void tu_txn_set(struct mvcc_txn *t, const char *k, const char *v)
 {
     assert_int_equal(mvcc_txn_set(t, k, strlen(k), v, strlen(v)), 0);
