@@ -111,28 +111,12 @@ static void commit_of_bare_lock_names_it(void **state)
     assert_string_equal(t->r.errmsg, want);
 }
 
-/* Prewrites k = v (NULL: delete) for start with the txn's for_update_ts
- * fut (0: optimistic), k marked as holding our pessimistic lock or not. */
+/* Prewrites k = v for start with the txn's for_update_ts fut (0:
+ * optimistic), k marked as holding our pessimistic lock or not. */
 static int pprewrite(struct tu_store *t, const char *k, const char *v,
                      mvcc_ts start, mvcc_ts fut, bool locked, bool one_pc)
 {
-    struct mvcc_mutation m = {v ? MVCC_OP_PUT : MVCC_OP_DELETE,
-                              k,
-                              strlen(k),
-                              v,
-                              v ? strlen(v) : 0,
-                              locked};
-    struct mvcc_prewrite_req req;
-    memset(&req, 0, sizeof req);
-    req.mutations = &m;
-    req.n = 1;
-    req.primary = k;
-    req.primary_len = strlen(k);
-    req.start_ts = start;
-    req.for_update_ts = fut;
-    req.lock_ttl = 3000;
-    req.try_one_pc = one_pc;
-    return mvcc_prewrite(t->s, &req, &t->r);
+    return tu_prewrite_fut(t->s, k, v, start, fut, locked, one_pc, &t->r);
 }
 
 static int commit1(struct tu_store *t, const char *k, mvcc_ts start,
@@ -149,6 +133,45 @@ static void no_lock_on(struct tu_store *t, const char *k)
     assert_true(rc == 0 || rc == MVCC_NOTFOUND);
 }
 
+/* The primary k of txn start holds only an expired pessimistic lock:
+ * CheckTxnStatus rolls it back. */
+static void expire_plock(struct tu_store *t, const char *k, mvcc_ts start)
+{
+    struct mvcc_check_txn_req req = {k, strlen(k), start, 0, TS(10000),
+                                     false, false};
+    assert_int_equal(mvcc_check_txn_status(t->s, &req, &t->r), 0);
+    assert_int_equal(t->r.status, MVCC_TXN_ROLLED_BACK);
+    assert_int_equal(t->r.action, MVCC_ACT_TTL_EXPIRE_PESSIMISTIC_ROLLBACK);
+}
+
+/* Txn 10 (for_update_ts 12) prewrites k = "new" with k marked locked or
+ * not, commits it at 20, and a resend of the prewrite then answers the
+ * commit and writes nothing. */
+static void prewrite_commit_resend(struct tu_store *t, const char *k,
+                                   bool locked)
+{
+    assert_int_equal(pprewrite(t, k, "new", TS(10), TS(12), locked, false),
+                     0);
+    assert_int_equal(commit1(t, k, TS(10), TS(20)), 0);
+    get_is(t, k, TS(20), "new");
+    assert_int_equal(pprewrite(t, k, "new", TS(10), TS(12), locked, false),
+                     0);
+    no_lock_on(t, k);
+}
+
+/* The message of txn 10 (for_update_ts 12) whose lost lock on the key
+ * shown as `shown` met txn 5's commit at 11. */
+static void lost_to_commit_says(struct tu_store *t, const char *shown)
+{
+    char want[256];
+    snprintf(want, sizeof want,
+             "pessimistic lock of key %s is missing (start_ts %llu, "
+             "for_update_ts %llu): committed at %llu by transaction %llu",
+             shown, (unsigned long long)TS(10), (unsigned long long)TS(12),
+             (unsigned long long)TS(11), (unsigned long long)TS(5));
+    assert_string_equal(t->r.errmsg, want);
+}
+
 /* A key whose pessimistic lock should be there and is not (lost on a
  * leader change, or rolled back as expired without a record): TiKV's
  * amend. Any other txn's record newer than start_ts refuses with
@@ -160,18 +183,12 @@ static void lost_lock_checked_against_start_ts(void **state)
     char want[256];
     /* older commits only: amended, 2PC and 1PC */
     assert_int_equal(put_txn(t, "a", "old", TS(1), TS(2), false), 0);
-    assert_int_equal(pprewrite(t, "a", "new", TS(10), TS(12), true, false),
-                     0);
-    assert_int_equal(commit1(t, "a", TS(10), TS(20)), 0);
-    get_is(t, "a", TS(20), "new");
+    prewrite_commit_resend(t, "a", true);
     assert_int_equal(pprewrite(t, "b", "one", TS(10), TS(12), true, true),
                      0);
-    assert_int_equal(t->r.commit_ts, TS(20) + 1); /* above the last read */
+    /* above the last read (no_lock_on's) */
+    assert_int_equal(t->r.commit_ts, TS(100000) + 1);
     get_is(t, "b", t->r.commit_ts, "one");
-    /* resent after the commit: answers it, writes nothing */
-    assert_int_equal(pprewrite(t, "a", "new", TS(10), TS(12), true, false),
-                     0);
-    no_lock_on(t, "a");
 
     /* a commit between start_ts and for_update_ts: the txn read the key
      * at its lock's for_update_ts, which may be older than the request's,
@@ -183,12 +200,7 @@ static void lost_lock_checked_against_start_ts(void **state)
     assert_int_equal(t->r.conflict_commit_ts, TS(11));
     assert_int_equal(t->r.key_len, 1);
     assert_memory_equal(t->r.key, "c", 1);
-    snprintf(want, sizeof want,
-             "pessimistic lock of key 'c' is missing (start_ts %llu, "
-             "for_update_ts %llu): committed at %llu by transaction %llu",
-             (unsigned long long)TS(10), (unsigned long long)TS(12),
-             (unsigned long long)TS(11), (unsigned long long)TS(5));
-    assert_string_equal(t->r.errmsg, want);
+    lost_to_commit_says(t, "'c'");
     no_lock_on(t, "c");
     /* and one after for_update_ts, 1PC: the same, nothing committed */
     assert_int_equal(put_txn(t, "d", "x", TS(13), TS(14), false), 0);
@@ -213,12 +225,7 @@ static void lost_lock_checked_against_start_ts(void **state)
     assert_int_equal(put_txn(t, bin, "x", TS(5), TS(11), false), 0);
     assert_int_equal(pprewrite(t, bin, "y", TS(10), TS(12), true, false),
                      MVCC_LOCK_NOT_FOUND);
-    snprintf(want, sizeof want,
-             "pessimistic lock of key 0x01ff is missing (start_ts %llu, "
-             "for_update_ts %llu): committed at %llu by transaction %llu",
-             (unsigned long long)TS(10), (unsigned long long)TS(12),
-             (unsigned long long)TS(11), (unsigned long long)TS(5));
-    assert_string_equal(t->r.errmsg, want);
+    lost_to_commit_says(t, "0x01ff");
 }
 
 /* A pessimistic txn's key it did not lock (an index entry of a row it
@@ -231,14 +238,7 @@ static void unlocked_key_checked_against_for_update_ts(void **state)
     struct tu_store *t = *state;
     /* committed by another txn between our start and for_update_ts */
     assert_int_equal(put_txn(t, "i1", "x", TS(5), TS(11), false), 0);
-    assert_int_equal(pprewrite(t, "i1", "y", TS(10), TS(12), false, false),
-                     0);
-    assert_int_equal(commit1(t, "i1", TS(10), TS(20)), 0);
-    get_is(t, "i1", TS(20), "y");
-    /* resent after the commit: answers it, writes nothing */
-    assert_int_equal(pprewrite(t, "i1", "y", TS(10), TS(12), false, false),
-                     0);
-    no_lock_on(t, "i1");
+    prewrite_commit_resend(t, "i1", false);
     /* the same key and history in an optimistic txn: a conflict */
     assert_int_equal(put_txn(t, "i2", "x", TS(5), TS(11), false), 0);
     assert_int_equal(pprewrite(t, "i2", "y", TS(10), 0, false, false),
@@ -272,17 +272,17 @@ static void expired_pessimistic_primary_stays_rolled_back(void **state)
 {
     struct tu_store *t = *state;
     assert_int_equal(plock(t->s, &t->r, "p", TS(10), TS(10), 0), 0);
-    struct mvcc_check_txn_req req = {"p", 1, TS(10), 0, TS(10000), false,
-                                     false};
-    assert_int_equal(mvcc_check_txn_status(t->s, &req, &t->r), 0);
-    assert_int_equal(t->r.status, MVCC_TXN_ROLLED_BACK);
-    assert_int_equal(t->r.action, MVCC_ACT_TTL_EXPIRE_PESSIMISTIC_ROLLBACK);
+    expire_plock(t, "p", TS(10));
     assert_int_equal(pprewrite(t, "p", "v", TS(10), TS(10), true, false),
                      MVCC_LOCK_NOT_FOUND);
     assert_int_equal(plock(t->s, &t->r, "p", TS(10), TS(11), 0),
                      MVCC_ROLLED_BACK);
+    /* asked again: the record answers */
+    struct mvcc_check_txn_req req = {"p", 1, TS(10), 0, TS(10000), false,
+                                     false};
     assert_int_equal(mvcc_check_txn_status(t->s, &req, &t->r), 0);
     assert_int_equal(t->r.status, MVCC_TXN_ROLLED_BACK);
+    assert_int_equal(t->r.action, MVCC_ACT_NONE);
     /* a committed txn's leftover pessimistic lock is dropped by
      * ResolveLock without a record */
     assert_int_equal(plock(t->s, &t->r, "q", TS(30), TS(30), 0), 0);
@@ -336,12 +336,7 @@ static void pessimistic_rollback_removes_only_ours(void **state)
     assert_int_equal(plock(t->s, &t->r, "a", TS(13), TS(13), 0), MVCC_LOCKED);
     assert_int_equal(prollback(t, "a", TS(10), TS(12)), 0);
     assert_int_equal(plock(t->s, &t->r, "a", TS(13), TS(13), 0), 0);
-    /* an expired pessimistic primary is rolled back by CheckTxnStatus */
-    struct mvcc_check_txn_req req = {"a", 1, TS(13), 0, TS(10000), false,
-                                     false};
-    assert_int_equal(mvcc_check_txn_status(t->s, &req, &t->r), 0);
-    assert_int_equal(t->r.status, MVCC_TXN_ROLLED_BACK);
-    assert_int_equal(t->r.action, MVCC_ACT_TTL_EXPIRE_PESSIMISTIC_ROLLBACK);
+    expire_plock(t, "a", TS(13));
     assert_int_equal(plock(t->s, &t->r, "a", TS(14), TS(14), 0), 0);
 }
 

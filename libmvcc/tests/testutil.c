@@ -267,12 +267,12 @@ void tu_client_get_is(struct mvcc_client *c, const char *k, const char *want)
     mvcc_txn_rollback(t);
 }
 
-int tu_prewrite_kv(struct mvcc_store *s, const char *k, const char *v,
-                   mvcc_ts start_ts, bool pessimistic, bool one_pc,
-                   struct mvcc_result *r)
+int tu_prewrite_fut(struct mvcc_store *s, const char *k, const char *v,
+                    mvcc_ts start_ts, mvcc_ts for_update_ts, bool locked,
+                    bool one_pc, struct mvcc_result *r)
 {
     struct mvcc_mutation m = {v ? MVCC_OP_PUT : MVCC_OP_DELETE, k, strlen(k),
-                              v, v ? strlen(v) : 0, pessimistic};
+                              v, v ? strlen(v) : 0, locked};
     struct mvcc_prewrite_req req;
     memset(&req, 0, sizeof req);
     req.mutations = &m;
@@ -280,10 +280,18 @@ int tu_prewrite_kv(struct mvcc_store *s, const char *k, const char *v,
     req.primary = k;
     req.primary_len = strlen(k);
     req.start_ts = start_ts;
-    req.for_update_ts = pessimistic ? start_ts : 0;
+    req.for_update_ts = for_update_ts;
     req.lock_ttl = 3000;
     req.try_one_pc = one_pc;
     return mvcc_prewrite(s, &req, r);
+}
+
+int tu_prewrite_kv(struct mvcc_store *s, const char *k, const char *v,
+                   mvcc_ts start_ts, bool pessimistic, bool one_pc,
+                   struct mvcc_result *r)
+{
+    return tu_prewrite_fut(s, k, v, start_ts, pessimistic ? start_ts : 0,
+                           pessimistic, one_pc, r);
 }
 
 int tu_prewrite_muts(struct mvcc_store *s, const struct mvcc_mutation *m,

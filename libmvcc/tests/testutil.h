@@ -139,6 +139,11 @@ int tu_prewrite_muts(struct mvcc_store *s, const struct mvcc_mutation *m,
 int tu_prewrite_kv(struct mvcc_store *s, const char *k, const char *v,
                    mvcc_ts start_ts, bool pessimistic, bool one_pc,
                    struct mvcc_result *r);
+/* The same with the txn's for_update_ts (0: optimistic) and k marked as
+ * holding our pessimistic lock or not (locked). */
+int tu_prewrite_fut(struct mvcc_store *s, const char *k, const char *v,
+                    mvcc_ts start_ts, mvcc_ts for_update_ts, bool locked,
+                    bool one_pc, struct mvcc_result *r);
 
 /* Client-side assertions: buffer a write of string k = v; t reads k as
  * want (NULL: not found); a fresh transaction of c reads k as want. */
