@@ -151,7 +151,8 @@ static void *rocks_worker(void *arg)
             rocksdb_free(e2);
         }
     }
-    rocksdb_transaction_destroy(t);
+    if (t != NULL) /* NULL if the run ended before this thread began */
+        rocksdb_transaction_destroy(t);
     r->waits[w->id] = blocking_waits() - waits0;
     return NULL;
 }
