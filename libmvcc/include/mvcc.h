@@ -527,7 +527,8 @@ struct mvcc_prewrite_req
     mvcc_ts min_commit_ts;    /* lower bound for commit_ts (0 = start_ts+1) */
     mvcc_ts for_update_ts;    /* pessimistic txns: current for_update_ts
                                  (0: optimistic); keys without our lock
-                                 conflict only with records after it */
+                                 conflict only with Puts and Deletes
+                                 after it */
     bool use_async_commit;    /* async commit (primary lists secondaries) */
     const struct mvcc_key *secondaries; /* async: every other key */
     size_t nsecondaries;      /* how many */

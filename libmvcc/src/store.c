@@ -675,9 +675,10 @@ int mvcc__find_txn_record(struct mvcc__cmd *c, const void *ukey, size_t ulen,
 }
 
 int mvcc__scan_versions(struct mvcc__cmd *c, const void *ukey, size_t ulen,
-                        mvcc_ts start_ts, bool *rolled_back, bool *committed,
-                        mvcc_ts *own_commit, mvcc_ts *other_start,
-                        mvcc_ts *other_commit, mvcc_ts *newest)
+                        mvcc_ts start_ts, bool data_only, bool *rolled_back,
+                        bool *committed, mvcc_ts *own_commit,
+                        mvcc_ts *other_start, mvcc_ts *other_commit,
+                        mvcc_ts *newest)
 {
     size_t elen;
     *rolled_back = *committed = false;
@@ -705,7 +706,9 @@ int mvcc__scan_versions(struct mvcc__cmd *c, const void *ukey, size_t ulen,
             *rolled_back = true;
             return 0;
         }
-        if (cts > start_ts && *other_commit == 0) {
+        if (cts > start_ts && *other_commit == 0 &&
+            (!data_only || w.type == MVCC__WRITE_PUT ||
+             w.type == MVCC__WRITE_DELETE)) {
             *other_start = w.start_ts;
             *other_commit = cts;
         }

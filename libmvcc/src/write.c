@@ -51,8 +51,10 @@ static const char *key_repr(char *buf, size_t cap, const void *k, size_t kl)
  *   CHECK_UNLOCKED    a pessimistic txn's key it did not lock (an index
  *                     entry of a locked row): TiKV checks nothing (the
  *                     row's lock serialized its writers); we refuse only a
- *                     record newer than for_update_ts, which a key covered
- *                     by a lock of this txn cannot have -> MVCC_CONFLICT
+ *                     Put or Delete newer than for_update_ts, which a key
+ *                     covered by a lock of this txn cannot have (a Lock or
+ *                     Rollback record changes no value: an optimistic txn
+ *                     that failed on the row leaves one) -> MVCC_CONFLICT
  *   CHECK_LOST_LOCK   a key whose pessimistic lock should be there and is
  *                     not (lost): TiKV's amend. Any other record newer
  *                     than start_ts -> MVCC_LOCK_NOT_FOUND (the lock's own
@@ -103,8 +105,9 @@ static int check_conflict(struct mvcc__cmd *c, const struct mvcc_mutation *m,
     }
     mvcc_ts other_start = 0, other_commit = 0, newest = 0;
     bool rolled_back = false;
-    rc = mvcc__scan_versions(c, m->key, m->key_len, start_ts, &rolled_back,
-                             done, own_commit, &other_start, &other_commit,
+    rc = mvcc__scan_versions(c, m->key, m->key_len, start_ts,
+                             how == CHECK_UNLOCKED, &rolled_back, done,
+                             own_commit, &other_start, &other_commit,
                              &newest);
     if (rc == 0 && rw) {
         c->kb.len = 0;

@@ -258,6 +258,18 @@ static void unlocked_key_checked_against_for_update_ts(void **state)
                      MVCC_CONFLICT);
     get_is(t, "i3", TS(100), "x");
     no_lock_on(t, "i3");
+    /* another txn's rollback after for_update_ts changes no value (an
+     * optimistic txn that prewrote the entry and failed on the row) */
+    struct mvcc_key i5 = {"i5", 2};
+    assert_int_equal(mvcc_batch_rollback(t->s, &i5, 1, TS(13), &t->r), 0);
+    assert_int_equal(pprewrite(t, "i5", "y", TS(10), TS(12), false, false),
+                     0);
+    /* and a lock-only commit after it */
+    struct mvcc_mutation lk = {MVCC_OP_LOCK, "i6", 2, NULL, 0, false};
+    assert_int_equal(tu_prewrite_muts(t->s, &lk, 1, "i6", TS(13), &t->r), 0);
+    assert_int_equal(commit1(t, "i6", TS(13), TS(14)), 0);
+    assert_int_equal(pprewrite(t, "i6", "y", TS(10), TS(12), false, false),
+                     0);
     /* our own rollback refuses */
     struct mvcc_key r = {"i4", 2};
     assert_int_equal(mvcc_batch_rollback(t->s, &r, 1, TS(10), &t->r), 0);
