@@ -509,7 +509,10 @@ struct mvcc_mutation
     size_t key_len;           /* its length */
     const void *value;        /* value for PUT/INSERT */
     size_t value_len;         /* its length */
-    bool pessimistic_lock;    /* pessimistic txn: this key holds our lock */
+    bool pessimistic_lock;    /* pessimistic txn: this key holds our lock
+                                 (if it is gone: checked against start_ts,
+                                 MVCC_LOCK_NOT_FOUND; DESIGN "Prewrite
+                                 without our lock") */
 };
 
 struct mvcc_prewrite_req
@@ -522,7 +525,10 @@ struct mvcc_prewrite_req
     uint64_t lock_ttl;        /* ms */
     uint64_t txn_size;        /* keys in the whole transaction */
     mvcc_ts min_commit_ts;    /* lower bound for commit_ts (0 = start_ts+1) */
-    mvcc_ts for_update_ts;    /* pessimistic txns: current for_update_ts */
+    mvcc_ts for_update_ts;    /* pessimistic txns: current for_update_ts
+                                 (0: optimistic); keys without our lock
+                                 conflict only with Puts and Deletes
+                                 after it */
     bool use_async_commit;    /* async commit (primary lists secondaries) */
     const struct mvcc_key *secondaries; /* async: every other key */
     size_t nsecondaries;      /* how many */

@@ -675,9 +675,10 @@ int mvcc__find_txn_record(struct mvcc__cmd *c, const void *ukey, size_t ulen,
 }
 
 int mvcc__scan_versions(struct mvcc__cmd *c, const void *ukey, size_t ulen,
-                        mvcc_ts start_ts, bool *rolled_back, bool *committed,
-                        mvcc_ts *own_commit, mvcc_ts *other_start,
-                        mvcc_ts *other_commit, mvcc_ts *newest)
+                        mvcc_ts start_ts, bool data_only, bool *rolled_back,
+                        bool *committed, mvcc_ts *own_commit,
+                        mvcc_ts *other_start, mvcc_ts *other_commit,
+                        mvcc_ts *newest)
 {
     size_t elen;
     *rolled_back = *committed = false;
@@ -705,7 +706,9 @@ int mvcc__scan_versions(struct mvcc__cmd *c, const void *ukey, size_t ulen,
             *rolled_back = true;
             return 0;
         }
-        if (cts > start_ts && *other_commit == 0) {
+        if (cts > start_ts && *other_commit == 0 &&
+            (!data_only || w.type == MVCC__WRITE_PUT ||
+             w.type == MVCC__WRITE_DELETE)) {
             *other_start = w.start_ts;
             *other_commit = cts;
         }
@@ -766,8 +769,6 @@ int mvcc__rollback_key(struct mvcc__cmd *c, const void *ukey, size_t ulen,
         if (l->type == MVCC__LOCK_PUT && !l->has_value &&
             (rc = mvcc_wbatch_delete(&c->wb, MVCC_CF_DEFAULT, k.data, k.len)))
             goto out;
-        if (l->type == MVCC__LOCK_PESSIMISTIC)
-            goto out; /* never prewritten: no record needed (TiKV) */
     }
     /* A commit record of another txn may sit at exactly start_ts: keep it
      * and flag it, so both facts survive (TiKV's overlapped rollback). */

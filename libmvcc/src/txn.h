@@ -41,13 +41,15 @@ int mvcc__find_txn_record(struct mvcc__cmd *c, const void *ukey, size_t ulen,
                           mvcc_ts start_ts, int *kind, mvcc_ts *commit_ts);
 /* One pass over ukey's records with commit_ts >= start_ts: *rolled_back
  * if start_ts's rollback is there, *committed if its commit is (at
- * *own_commit), and the newest other txn's commit above start_ts in
- * *other_start and *other_commit (0 if none); *newest is the ts of ukey's
- * newest record (0 if it has none). */
+ * *own_commit), and the newest other txn's record above start_ts (with
+ * data_only, the newest Put or Delete: Lock and Rollback records change
+ * no value) in *other_start and *other_commit (0 if none); *newest is the
+ * ts of ukey's newest record (0 if it has none). */
 int mvcc__scan_versions(struct mvcc__cmd *c, const void *ukey, size_t ulen,
-                        mvcc_ts start_ts, bool *rolled_back, bool *committed,
-                        mvcc_ts *own_commit, mvcc_ts *other_start,
-                        mvcc_ts *other_commit, mvcc_ts *newest);
+                        mvcc_ts start_ts, bool data_only, bool *rolled_back,
+                        bool *committed, mvcc_ts *own_commit,
+                        mvcc_ts *other_start, mvcc_ts *other_commit,
+                        mvcc_ts *newest);
 /* The newest committed write record of ukey with commit_ts > after (any
  * type): 0 with *commit_ts and *w (borrowing c->vb), or MVCC_NOTFOUND. */
 int mvcc__newest_write(struct mvcc__cmd *c, const void *ukey, size_t ulen,
@@ -78,7 +80,9 @@ int mvcc__put_value(struct mvcc__cmd *c, struct mvcc__buf *ek, size_t el,
 
 /* Adds to the batch a rollback of ukey for start_ts: the lock l (ours, or
  * NULL) and its default-CF value removed, and a rollback record written
- * (or the overlap flag set on a commit record at that ts). */
+ * (or the overlap flag set on a commit record at that ts), a pessimistic
+ * lock's too: a prewrite may land where one was lost (DESIGN "Pessimistic
+ * locks"), so the rollback must stay (TiKV's rollback_lock). */
 int mvcc__rollback_key(struct mvcc__cmd *c, const void *ukey, size_t ulen,
                        const struct mvcc__lock *l, mvcc_ts start_ts);
 /* Adds to the batch the commit of lock l on ukey at commit_ts, and the

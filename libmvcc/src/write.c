@@ -5,6 +5,7 @@
  * it atomically; on an error nothing is written (DESIGN.md, "Commands").
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "txn.h"
@@ -22,18 +23,77 @@ static mvcc_ts max3(mvcc_ts a, mvcc_ts b, mvcc_ts c)
     return m > c ? m : c;
 }
 
-/* Write-conflict check for a key without our lock, in one pass over the
- * records at or above start_ts (newest first): our own commit means a
- * retried prewrite (*done, committed at *own_commit); our own rollback, or
- * another txn's commit after start_ts, conflicts. With a recent-writes
- * table, a bound below start_ts says there is no such record without a
- * seek; after a seek the key's newest ts is noted there (the caller holds
- * the key's latch, so it is exact). */
+/* A key as an error message shows it: quoted if every byte is printable,
+ * else in hex; at most 48 bytes of it, then "...". */
+static const char *key_repr(char *buf, size_t cap, const void *k, size_t kl)
+{
+    const uint8_t *p = k;
+    size_t n = kl < 48 ? kl : 48, at = 0;
+    bool printable = true;
+    for (size_t i = 0; i < n; i++)
+        printable = printable && p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\'';
+    if (printable) {
+        at = (size_t)snprintf(buf, cap, "'%.*s'", (int)n, (const char *)k);
+    } else {
+        at = (size_t)snprintf(buf, cap, "0x");
+        for (size_t i = 0; i < n && at + 3 < cap; i++)
+            at += (size_t)snprintf(buf + at, cap - at, "%02x", p[i]);
+    }
+    if (n < kl && at + 4 < cap)
+        snprintf(buf + at, cap - at, "...");
+    return buf;
+}
+
+/* How prewrite checks a key that holds no lock of ours (TiKV's prewrite;
+ * DESIGN "Commands", "Prewrite without our lock"):
+ *   CHECK_OPTIMISTIC  an optimistic txn's key (for_update_ts 0): another
+ *                     txn's record newer than start_ts -> MVCC_CONFLICT
+ *   CHECK_UNLOCKED    a pessimistic txn's key it did not lock (an index
+ *                     entry of a locked row): TiKV checks nothing (the
+ *                     row's lock serialized its writers); we refuse only a
+ *                     Put or Delete newer than for_update_ts, which a key
+ *                     covered by a lock of this txn cannot have (a Lock or
+ *                     Rollback record changes no value: an optimistic txn
+ *                     that failed on the row leaves one) -> MVCC_CONFLICT
+ *   CHECK_LOST_LOCK   a key whose pessimistic lock should be there and is
+ *                     not (lost): TiKV's amend. Any other record newer
+ *                     than start_ts -> MVCC_LOCK_NOT_FOUND (the lock's own
+ *                     for_update_ts is gone with it, and the txn's newest
+ *                     one may be later than the value it read), else the
+ *                     key is prewritten as an optimistic one would be.
+ * In every mode our own commit means a resent prewrite (*done, committed
+ * at *own_commit) and our own rollback refuses. */
+enum { CHECK_OPTIMISTIC, CHECK_UNLOCKED, CHECK_LOST_LOCK };
+
+/* The key's pessimistic lock is gone: MVCC_LOCK_NOT_FOUND naming the key,
+ * the transaction and why. */
+static int lock_missing(struct mvcc_result *res, const struct mvcc_mutation *m,
+                        const struct mvcc_prewrite_req *req,
+                        const char *why)
+{
+    char kr[112];
+    mvcc__res_err(res,
+                  "pessimistic lock of key %s is missing (start_ts %llu, "
+                  "for_update_ts %llu): %s",
+                  key_repr(kr, sizeof kr, m->key, m->key_len),
+                  (unsigned long long)req->start_ts,
+                  (unsigned long long)req->for_update_ts, why);
+    int rc = mvcc__res_set_key(res, m->key, m->key_len);
+    return rc ? rc : MVCC_LOCK_NOT_FOUND;
+}
+
+/* The check of one key without our lock (see the modes above), in one
+ * pass over its records at or above start_ts (newest first). With a
+ * recent-writes table, a bound below start_ts says there is no such
+ * record without a seek; after a seek the key's newest ts is noted there
+ * (the caller holds the key's latch, so it is exact). */
 static int check_conflict(struct mvcc__cmd *c, const struct mvcc_mutation *m,
-                          mvcc_ts start_ts, bool *done, mvcc_ts *own_commit,
+                          const struct mvcc_prewrite_req *req, int how,
+                          bool *done, mvcc_ts *own_commit,
                           struct mvcc_result *res)
 {
     *done = false;
+    mvcc_ts start_ts = req->start_ts;
     int rc;
     struct mvcc__recent *rw = c->s->rw;
     if (rw) {
@@ -45,8 +105,9 @@ static int check_conflict(struct mvcc__cmd *c, const struct mvcc_mutation *m,
     }
     mvcc_ts other_start = 0, other_commit = 0, newest = 0;
     bool rolled_back = false;
-    rc = mvcc__scan_versions(c, m->key, m->key_len, start_ts, &rolled_back,
-                             done, own_commit, &other_start, &other_commit,
+    rc = mvcc__scan_versions(c, m->key, m->key_len, start_ts,
+                             how == CHECK_UNLOCKED, &rolled_back, done,
+                             own_commit, &other_start, &other_commit,
                              &newest);
     if (rc == 0 && rw) {
         c->kb.len = 0;
@@ -56,6 +117,8 @@ static int check_conflict(struct mvcc__cmd *c, const struct mvcc_mutation *m,
     }
     if (rc != 0 || *done)
         return rc;
+    if (rolled_back && how == CHECK_LOST_LOCK)
+        return lock_missing(res, m, req, "the transaction was rolled back");
     if (rolled_back) {
         res->conflict_start_ts = start_ts;
         res->conflict_commit_ts = start_ts;
@@ -64,16 +127,24 @@ static int check_conflict(struct mvcc__cmd *c, const struct mvcc_mutation *m,
         rc = mvcc__res_set_key(res, m->key, m->key_len);
         return rc ? rc : MVCC_CONFLICT;
     }
-    if (other_commit != 0) {
-        res->conflict_start_ts = other_start;
-        res->conflict_commit_ts = other_commit;
-        mvcc__res_err(res, "committed at %llu after start %llu",
-                      (unsigned long long)other_commit,
-                      (unsigned long long)start_ts);
-        rc = mvcc__res_set_key(res, m->key, m->key_len);
-        return rc ? rc : MVCC_CONFLICT;
+    mvcc_ts after = how == CHECK_UNLOCKED ? req->for_update_ts : start_ts;
+    if (other_commit <= after)
+        return 0;
+    res->conflict_start_ts = other_start;
+    res->conflict_commit_ts = other_commit;
+    if (how == CHECK_LOST_LOCK) {
+        char why[96];
+        snprintf(why, sizeof why, "committed at %llu by transaction %llu",
+                 (unsigned long long)other_commit,
+                 (unsigned long long)other_start);
+        return lock_missing(res, m, req, why);
     }
-    return 0;
+    mvcc__res_err(res, "committed at %llu after %s %llu",
+                  (unsigned long long)other_commit,
+                  how == CHECK_UNLOCKED ? "for_update_ts" : "start",
+                  (unsigned long long)after);
+    rc = mvcc__res_set_key(res, m->key, m->key_len);
+    return rc ? rc : MVCC_CONFLICT;
 }
 
 /* In-flight keys of one async/1PC prewrite call, by its token (caller
@@ -182,27 +253,15 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
             plan[i] = PW_CONVERT; /* our pessimistic lock becomes a lock */
         } else if (rc != MVCC_NOTFOUND) {
             goto out;
-        } else if (m->pessimistic_lock) {
-            /* Our pessimistic lock is gone: committed already, or lost. */
-            int kind;
-            mvcc_ts cts;
-            if ((rc = mvcc__find_txn_record(&c, m->key, m->key_len,
-                                            req->start_ts, &kind, &cts)))
-                goto out;
-            if (kind == MVCC__REC_COMMITTED) {
-                plan[i] = PW_SKIP;
-                if (cts > done_commit_ts)
-                    done_commit_ts = cts;
-                continue;
-            }
-            rc = mvcc__res_set_key(res, m->key, m->key_len);
-            mvcc__res_err(res, "pessimistic lock not found");
-            rc = rc ? rc : MVCC_LOCK_NOT_FOUND;
-            goto out;
         } else {
+            /* No lock of ours: committed already (a resend), or a key
+             * without one, or a pessimistic lock that was lost. */
+            int how = m->pessimistic_lock     ? CHECK_LOST_LOCK
+                      : req->for_update_ts == 0 ? CHECK_OPTIMISTIC
+                                                : CHECK_UNLOCKED;
             bool done;
             mvcc_ts own;
-            if ((rc = check_conflict(&c, m, req->start_ts, &done, &own, res)))
+            if ((rc = check_conflict(&c, m, req, how, &done, &own, res)))
                 goto out;
             if (done) {
                 plan[i] = PW_SKIP;
@@ -375,7 +434,15 @@ int mvcc_commit(struct mvcc_store *s, const struct mvcc_key *keys, size_t n,
         rc = mvcc__load_lock(&c, keys[i].data, keys[i].len, &l);
         if (rc == 0 && l.start_ts == start_ts) {
             if (l.type == MVCC__LOCK_PESSIMISTIC) {
-                mvcc__res_err(res, "only a pessimistic lock: not prewritten");
+                char kr[112];
+                mvcc__res_err(res,
+                              "key %s holds only a pessimistic lock "
+                              "(start_ts %llu, for_update_ts %llu): not "
+                              "prewritten",
+                              key_repr(kr, sizeof kr, keys[i].data,
+                                       keys[i].len),
+                              (unsigned long long)start_ts,
+                              (unsigned long long)l.for_update_ts);
                 rc = MVCC_LOCK_NOT_FOUND;
             } else if (commit_ts < l.min_commit_ts) {
                 res->min_commit_ts = l.min_commit_ts;
@@ -631,7 +698,7 @@ int mvcc_check_secondary_locks(struct mvcc_store *s,
         rc = 0;
         if (ours)
             rc = mvcc__rollback_key(&c, k, kl, &l, start_ts);
-        if (rc == 0 && kind == MVCC__REC_NONE)
+        else if (kind == MVCC__REC_NONE)
             rc = mvcc__rollback_key(&c, k, kl, NULL, start_ts);
         if (rc == 0)
             rc = mvcc__cmd_write(&c);
@@ -819,7 +886,16 @@ int mvcc_resolve_lock(struct mvcc_store *s, mvcc_ts start_ts,
         if (rc == MVCC_NOTFOUND || (rc == 0 && l.start_ts != start_ts)) {
             rc = 0; /* resolved meanwhile */
         } else if (rc == 0) {
-            if (commit_ts == 0 || l.type == MVCC__LOCK_PESSIMISTIC)
+            if (commit_ts != 0 && l.type == MVCC__LOCK_PESSIMISTIC) {
+                /* A committed txn's key it locked and did not write: the
+                 * lock goes, no record (TiKV's commit of a stale one). */
+                struct mvcc__buf lk = {0};
+                rc = mvcc__key_append(&lk, k, kl);
+                if (rc == 0)
+                    rc = mvcc_wbatch_delete(&c.wb, MVCC_CF_LOCK, lk.data,
+                                            lk.len);
+                mvcc__buf_free(&lk);
+            } else if (commit_ts == 0)
                 rc = mvcc__rollback_key(&c, k, kl, &l, start_ts);
             else if (commit_ts < l.min_commit_ts) {
                 res->min_commit_ts = l.min_commit_ts;

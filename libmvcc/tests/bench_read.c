@@ -2,7 +2,8 @@
  * BatchGet) over the RocksDB engine, side by side with the same reads done
  * directly on RocksDB (one version per key, no MVCC) in the same run
  * (DESIGN.md, "Benchmark: reads"). Prints BENCH lines; BENCH_SECONDS
- * (default 0.5) per run, BENCH_ROUNDS (3) alternating runs, best kept.
+ * (default 0.5) per run, BENCH_ROUNDS (3) alternating runs, the median of
+ * each side kept.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -255,12 +256,25 @@ __attribute__((noinline)) static double run(struct bench *b, int op,
     return (double)done / el;
 }
 
+/* tu_bench_alternate's sides: libmvcc (0), then RocksDB (1). */
+struct side_ctx
+{
+    struct bench *b; /* the loaded databases */
+    int op;          /* enum op */
+    double seconds;  /* run length */
+};
+
+static double run_side(void *ctx, int side)
+{
+    struct side_ctx *sc = ctx;
+    return run(sc->b, sc->op, side == 1, sc->seconds, 0);
+}
+
 int main(void)
 {
-    const char *sec = getenv("BENCH_SECONDS");
-    double seconds = sec ? atof(sec) : 0.5;
-    const char *rs = getenv("BENCH_ROUNDS");
-    int rounds = rs ? atoi(rs) : 3;
+    double seconds;
+    int rounds;
+    tu_bench_env(&seconds, &rounds, 3);
     const char *vs = getenv("BENCH_VERSIONS");
     /* BENCH_PROFILE=<op> (libmvcc) or rocks_<op>: BENCH_OPS operations of
      * that one side (10x for gets), or "all" (for valgrind
@@ -338,13 +352,10 @@ int main(void)
         rounds = 0;
     }
     for (int op = 0; op < OP_COUNT && rounds > 0; op++) {
-        double m = 0, r = 0;
-        for (int round = 0; round < rounds; round++) {
-            double x = run(&b, op, false, seconds, 0);
-            m = x > m ? x : m;
-            x = run(&b, op, true, seconds, 0);
-            r = x > r ? x : r;
-        }
+        struct side_ctx sc = {&b, op, seconds};
+        double med[2];
+        tu_bench_alternate(op_names[op], 2, rounds, run_side, &sc, med);
+        double m = med[0], r = med[1];
         printf("BENCH mvcc_%s %.0f ops/s\n", op_names[op], m);
         printf("BENCH rocksdb_%s %.0f ops/s\n", op_names[op], r);
         printf("BENCH mvcc_%s_vs_rocksdb %.2f x\n", op_names[op], m / r);

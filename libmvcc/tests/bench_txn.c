@@ -3,7 +3,8 @@
  * RocksDB engine side by side with RocksDB's own optimistic transactions on
  * the same workload, in the same run (DESIGN.md, "Benchmark").
  * Prints BENCH lines; BENCH_SECONDS (default 0.5) sets each run's length,
- * BENCH_ROUNDS (default 3) how many alternating runs each side's best is of.
+ * BENCH_ROUNDS (default 5) how many alternating runs (OCC, 2PC, 1PC, OCC,
+ * ...) each side's median is of.
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -150,7 +151,8 @@ static void *rocks_worker(void *arg)
             rocksdb_free(e2);
         }
     }
-    rocksdb_transaction_destroy(t);
+    if (t != NULL) /* NULL if the run ended before this thread began */
+        rocksdb_transaction_destroy(t);
     r->waits[w->id] = blocking_waits() - waits0;
     return NULL;
 }
@@ -184,12 +186,30 @@ static double run_threads(struct run *r, int threads, void *(*fn)(void *))
     return (double)c / el;
 }
 
+/* One cell's sides for tu_bench_alternate, in the order they run. */
+enum { SIDE_OCC, SIDE_2PC, SIDE_1PC, NSIDES };
+struct cell
+{
+    struct run *r;            /* shared run state */
+    int threads;              /* threads per run */
+    struct mvcc_client *c2pc; /* libmvcc without 1PC */
+    struct mvcc_client *c1pc; /* and with it */
+};
+
+static double run_side(void *ctx, int side)
+{
+    struct cell *cl = ctx;
+    if (side == SIDE_OCC)
+        return run_threads(cl->r, cl->threads, rocks_worker);
+    cl->r->client = side == SIDE_2PC ? cl->c2pc : cl->c1pc;
+    return run_threads(cl->r, cl->threads, mvcc_worker);
+}
+
 int main(void)
 {
-    const char *sec = getenv("BENCH_SECONDS");
-    double seconds = sec ? atof(sec) : 0.5;
-    const char *rs = getenv("BENCH_ROUNDS");
-    int rounds = rs ? atoi(rs) : 3;
+    double seconds;
+    int rounds;
+    tu_bench_env(&seconds, &rounds, 5);
     /* BENCH_PROFILE=mvcc|mvcc2pc|occ: one side only (mvcc = 1PC),
      * BENCH_TXNS transactions of BENCH_KEYS keys (default 10) on each of
      * BENCH_THREADS threads (default 1; for valgrind --tool=callgrind
@@ -290,19 +310,12 @@ int main(void)
             r.nkeys = sizes[si];
             char name[64];
             snprintf(name, sizeof name, "%dkey_%dt", sizes[si], threads[ti]);
-            /* The machine is shared: alternate the three systems and keep
-             * each one's best of BENCH_ROUNDS runs. */
-            double m1 = 0, m2 = 0, o = 0;
-            for (int round = 0; round < rounds; round++) {
-                r.client = c1pc;
-                double x = run_threads(&r, threads[ti], mvcc_worker);
-                m1 = x > m1 ? x : m1;
-                r.client = c2pc;
-                x = run_threads(&r, threads[ti], mvcc_worker);
-                m2 = x > m2 ? x : m2;
-                x = run_threads(&r, threads[ti], rocks_worker);
-                o = x > o ? x : o;
-            }
+            /* The machine is shared: the three systems take turns and
+             * each one's median counts. */
+            struct cell cell = {&r, threads[ti], c2pc, c1pc};
+            double med[NSIDES];
+            tu_bench_alternate(name, NSIDES, rounds, run_side, &cell, med);
+            double o = med[SIDE_OCC], m2 = med[SIDE_2PC], m1 = med[SIDE_1PC];
             printf("BENCH mvcc_1pc_%s %.0f txn/s\n", name, m1);
             printf("BENCH mvcc_2pc_%s %.0f txn/s\n", name, m2);
             printf("BENCH rocksdb_occ_%s %.0f txn/s\n", name, o);

@@ -1,7 +1,8 @@
 /* test_pessimistic.c: pessimistic locks (conflicts against for_update_ts,
  * no-wait, wait timeout, wake-up on release, deadlock detection,
- * PessimisticRollback, prewrite conversion), GC and DeleteRange, on both
- * engines (DESIGN.md, "Pessimistic locks", "GC").
+ * PessimisticRollback, prewrite conversion, prewrite of a lost lock and of
+ * a key without one), GC and DeleteRange, on both engines (DESIGN.md,
+ * "Pessimistic locks", "GC").
  */
 #include <errno.h>
 #include <pthread.h>
@@ -87,9 +88,224 @@ static void lock_prewrite_commit(void **state)
     /* prewrite converts, commit lands */
     assert_int_equal(put_txn(t, "k", "new", TS(10), TS(30), true), 0);
     get_is(t, "k", TS(30), "new");
-    /* a pessimistic prewrite whose lock is gone */
-    assert_int_equal(put_txn(t, "q", "v", TS(40), TS(41), true),
+    /* a pessimistic prewrite whose lock is gone, nothing newer on the
+     * key: prewritten as an optimistic one (TiKV's amend) */
+    assert_int_equal(put_txn(t, "q", "v", TS(40), TS(41), true), 0);
+    get_is(t, "q", TS(41), "v");
+}
+
+/* The commit of a key holding only our pessimistic lock names the key,
+ * start_ts and the lock's for_update_ts. */
+static void commit_of_bare_lock_names_it(void **state)
+{
+    struct tu_store *t = *state;
+    assert_int_equal(plock(t->s, &t->r, "row1", TS(10), TS(12), 0), 0);
+    struct mvcc_key key = {"row1", 4};
+    assert_int_equal(mvcc_commit(t->s, &key, 1, TS(10), TS(30), &t->r),
                      MVCC_LOCK_NOT_FOUND);
+    char want[256];
+    snprintf(want, sizeof want,
+             "key 'row1' holds only a pessimistic lock (start_ts %llu, "
+             "for_update_ts %llu): not prewritten",
+             (unsigned long long)TS(10), (unsigned long long)TS(12));
+    assert_string_equal(t->r.errmsg, want);
+}
+
+/* Prewrites k = v for start with the txn's for_update_ts fut (0:
+ * optimistic), k marked as holding our pessimistic lock or not. */
+static int pprewrite(struct tu_store *t, const char *k, const char *v,
+                     mvcc_ts start, mvcc_ts fut, bool locked, bool one_pc)
+{
+    return tu_prewrite_fut(t->s, k, v, start, fut, locked, one_pc, &t->r);
+}
+
+static int commit1(struct tu_store *t, const char *k, mvcc_ts start,
+                   mvcc_ts commit)
+{
+    struct mvcc_key key = {k, strlen(k)};
+    return mvcc_commit(t->s, &key, 1, start, commit, &t->r);
+}
+
+/* The store holds no lock on k (a read above every ts is not blocked). */
+static void no_lock_on(struct tu_store *t, const char *k)
+{
+    int rc = mvcc_get(t->s, NULL, K(k), TS(100000), &t->r);
+    assert_true(rc == 0 || rc == MVCC_NOTFOUND);
+}
+
+/* The primary k of txn start holds only an expired pessimistic lock:
+ * CheckTxnStatus rolls it back. */
+static void expire_plock(struct tu_store *t, const char *k, mvcc_ts start)
+{
+    struct mvcc_check_txn_req req = {k, strlen(k), start, 0, TS(10000),
+                                     false, false};
+    assert_int_equal(mvcc_check_txn_status(t->s, &req, &t->r), 0);
+    assert_int_equal(t->r.status, MVCC_TXN_ROLLED_BACK);
+    assert_int_equal(t->r.action, MVCC_ACT_TTL_EXPIRE_PESSIMISTIC_ROLLBACK);
+}
+
+/* Txn 10 (for_update_ts 12) prewrites k = "new" with k marked locked or
+ * not, commits it at 20, and a resend of the prewrite then answers the
+ * commit and writes nothing. */
+static void prewrite_commit_resend(struct tu_store *t, const char *k,
+                                   bool locked)
+{
+    assert_int_equal(pprewrite(t, k, "new", TS(10), TS(12), locked, false),
+                     0);
+    assert_int_equal(commit1(t, k, TS(10), TS(20)), 0);
+    get_is(t, k, TS(20), "new");
+    assert_int_equal(pprewrite(t, k, "new", TS(10), TS(12), locked, false),
+                     0);
+    no_lock_on(t, k);
+}
+
+/* The message of txn 10 (for_update_ts 12) whose lost lock on the key
+ * shown as `shown` met txn 5's commit at 11. */
+static void lost_to_commit_says(struct tu_store *t, const char *shown)
+{
+    char want[256];
+    snprintf(want, sizeof want,
+             "pessimistic lock of key %s is missing (start_ts %llu, "
+             "for_update_ts %llu): committed at %llu by transaction %llu",
+             shown, (unsigned long long)TS(10), (unsigned long long)TS(12),
+             (unsigned long long)TS(11), (unsigned long long)TS(5));
+    assert_string_equal(t->r.errmsg, want);
+}
+
+/* A key whose pessimistic lock should be there and is not (lost on a
+ * leader change, or rolled back as expired without a record): TiKV's
+ * amend. Any other txn's record newer than start_ts refuses with
+ * MVCC_LOCK_NOT_FOUND naming the key, start_ts and for_update_ts; none
+ * lets the prewrite go on; our own commit answers a resend. */
+static void lost_lock_checked_against_start_ts(void **state)
+{
+    struct tu_store *t = *state;
+    char want[256];
+    /* older commits only: amended, 2PC and 1PC */
+    assert_int_equal(put_txn(t, "a", "old", TS(1), TS(2), false), 0);
+    prewrite_commit_resend(t, "a", true);
+    assert_int_equal(pprewrite(t, "b", "one", TS(10), TS(12), true, true),
+                     0);
+    /* above the last read (no_lock_on's) */
+    assert_int_equal(t->r.commit_ts, TS(100000) + 1);
+    get_is(t, "b", t->r.commit_ts, "one");
+
+    /* a commit between start_ts and for_update_ts: the txn read the key
+     * at its lock's for_update_ts, which may be older than the request's,
+     * so start_ts is the bound (TiKV) */
+    assert_int_equal(put_txn(t, "c", "x", TS(5), TS(11), false), 0);
+    assert_int_equal(pprewrite(t, "c", "y", TS(10), TS(12), true, false),
+                     MVCC_LOCK_NOT_FOUND);
+    assert_int_equal(t->r.conflict_start_ts, TS(5));
+    assert_int_equal(t->r.conflict_commit_ts, TS(11));
+    assert_int_equal(t->r.key_len, 1);
+    assert_memory_equal(t->r.key, "c", 1);
+    lost_to_commit_says(t, "'c'");
+    no_lock_on(t, "c");
+    /* and one after for_update_ts, 1PC: the same, nothing committed */
+    assert_int_equal(put_txn(t, "d", "x", TS(13), TS(14), false), 0);
+    assert_int_equal(pprewrite(t, "d", "y", TS(10), TS(12), true, true),
+                     MVCC_LOCK_NOT_FOUND);
+    assert_int_equal(t->r.conflict_commit_ts, TS(14));
+    get_is(t, "d", TS(100), "x");
+
+    /* our own rollback */
+    struct mvcc_key e = {"e", 1};
+    assert_int_equal(mvcc_batch_rollback(t->s, &e, 1, TS(10), &t->r), 0);
+    assert_int_equal(pprewrite(t, "e", "y", TS(10), TS(12), true, false),
+                     MVCC_LOCK_NOT_FOUND);
+    snprintf(want, sizeof want,
+             "pessimistic lock of key 'e' is missing (start_ts %llu, "
+             "for_update_ts %llu): the transaction was rolled back",
+             (unsigned long long)TS(10), (unsigned long long)TS(12));
+    assert_string_equal(t->r.errmsg, want);
+
+    /* a key that is not printable is shown in hex */
+    const char bin[] = "\x01\xff";
+    assert_int_equal(put_txn(t, bin, "x", TS(5), TS(11), false), 0);
+    assert_int_equal(pprewrite(t, bin, "y", TS(10), TS(12), true, false),
+                     MVCC_LOCK_NOT_FOUND);
+    lost_to_commit_says(t, "0x01ff");
+}
+
+/* A pessimistic txn's key it did not lock (an index entry of a row it
+ * locked): TiKV does not check it against start_ts, the row's lock having
+ * ordered its writers; a record newer than for_update_ts (which such a
+ * key cannot have) still refuses. An optimistic txn is checked against
+ * start_ts as before. */
+static void unlocked_key_checked_against_for_update_ts(void **state)
+{
+    struct tu_store *t = *state;
+    /* committed by another txn between our start and for_update_ts */
+    assert_int_equal(put_txn(t, "i1", "x", TS(5), TS(11), false), 0);
+    prewrite_commit_resend(t, "i1", false);
+    /* the same key and history in an optimistic txn: a conflict */
+    assert_int_equal(put_txn(t, "i2", "x", TS(5), TS(11), false), 0);
+    assert_int_equal(pprewrite(t, "i2", "y", TS(10), 0, false, false),
+                     MVCC_CONFLICT);
+    assert_int_equal(t->r.conflict_commit_ts, TS(11));
+    /* newer than for_update_ts: a conflict, 2PC and 1PC */
+    assert_int_equal(put_txn(t, "i3", "x", TS(13), TS(14), false), 0);
+    assert_int_equal(pprewrite(t, "i3", "y", TS(10), TS(12), false, false),
+                     MVCC_CONFLICT);
+    assert_int_equal(t->r.conflict_start_ts, TS(13));
+    assert_int_equal(t->r.conflict_commit_ts, TS(14));
+    char want[128];
+    snprintf(want, sizeof want, "committed at %llu after for_update_ts %llu",
+             (unsigned long long)TS(14), (unsigned long long)TS(12));
+    assert_string_equal(t->r.errmsg, want);
+    assert_int_equal(pprewrite(t, "i3", "y", TS(10), TS(12), false, true),
+                     MVCC_CONFLICT);
+    get_is(t, "i3", TS(100), "x");
+    no_lock_on(t, "i3");
+    /* another txn's rollback after for_update_ts changes no value (an
+     * optimistic txn that prewrote the entry and failed on the row) */
+    struct mvcc_key i5 = {"i5", 2};
+    assert_int_equal(mvcc_batch_rollback(t->s, &i5, 1, TS(13), &t->r), 0);
+    assert_int_equal(pprewrite(t, "i5", "y", TS(10), TS(12), false, false),
+                     0);
+    /* and a lock-only commit after it */
+    struct mvcc_mutation lk = {MVCC_OP_LOCK, "i6", 2, NULL, 0, false};
+    assert_int_equal(tu_prewrite_muts(t->s, &lk, 1, "i6", TS(13), &t->r), 0);
+    assert_int_equal(commit1(t, "i6", TS(13), TS(14)), 0);
+    assert_int_equal(pprewrite(t, "i6", "y", TS(10), TS(12), false, false),
+                     0);
+    /* our own rollback refuses */
+    struct mvcc_key r = {"i4", 2};
+    assert_int_equal(mvcc_batch_rollback(t->s, &r, 1, TS(10), &t->r), 0);
+    assert_int_equal(pprewrite(t, "i4", "y", TS(10), TS(12), false, false),
+                     MVCC_CONFLICT);
+}
+
+/* An expired pessimistic primary rolled back by CheckTxnStatus leaves a
+ * rollback record: a reader may have rolled back the txn's secondaries on
+ * that answer, so the primary's prewrite must not amend the lost lock. */
+static void expired_pessimistic_primary_stays_rolled_back(void **state)
+{
+    struct tu_store *t = *state;
+    assert_int_equal(plock(t->s, &t->r, "p", TS(10), TS(10), 0), 0);
+    expire_plock(t, "p", TS(10));
+    assert_int_equal(pprewrite(t, "p", "v", TS(10), TS(10), true, false),
+                     MVCC_LOCK_NOT_FOUND);
+    assert_int_equal(plock(t->s, &t->r, "p", TS(10), TS(11), 0),
+                     MVCC_ROLLED_BACK);
+    /* asked again: the record answers */
+    struct mvcc_check_txn_req req = {"p", 1, TS(10), 0, TS(10000), false,
+                                     false};
+    assert_int_equal(mvcc_check_txn_status(t->s, &req, &t->r), 0);
+    assert_int_equal(t->r.status, MVCC_TXN_ROLLED_BACK);
+    assert_int_equal(t->r.action, MVCC_ACT_NONE);
+    /* a committed txn's leftover pessimistic lock is dropped by
+     * ResolveLock without a record */
+    assert_int_equal(plock(t->s, &t->r, "q", TS(30), TS(30), 0), 0);
+    assert_int_equal(mvcc_resolve_lock(t->s, TS(30), TS(40), NULL, 0, NULL,
+                                       0, &t->r),
+                     0);
+    no_lock_on(t, "q");
+    req = (struct mvcc_check_txn_req){"q", 1, TS(30), 0, TS(50), false,
+                                      false};
+    assert_int_equal(mvcc_check_txn_status(t->s, &req, &t->r),
+                     MVCC_TXN_NOT_FOUND);
 }
 
 static void conflicts_use_for_update_ts(void **state)
@@ -132,12 +348,7 @@ static void pessimistic_rollback_removes_only_ours(void **state)
     assert_int_equal(plock(t->s, &t->r, "a", TS(13), TS(13), 0), MVCC_LOCKED);
     assert_int_equal(prollback(t, "a", TS(10), TS(12)), 0);
     assert_int_equal(plock(t->s, &t->r, "a", TS(13), TS(13), 0), 0);
-    /* an expired pessimistic primary is rolled back by CheckTxnStatus */
-    struct mvcc_check_txn_req req = {"a", 1, TS(13), 0, TS(10000), false,
-                                     false};
-    assert_int_equal(mvcc_check_txn_status(t->s, &req, &t->r), 0);
-    assert_int_equal(t->r.status, MVCC_TXN_ROLLED_BACK);
-    assert_int_equal(t->r.action, MVCC_ACT_TTL_EXPIRE_PESSIMISTIC_ROLLBACK);
+    expire_plock(t, "a", TS(13));
     assert_int_equal(plock(t->s, &t->r, "a", TS(14), TS(14), 0), 0);
 }
 
@@ -389,6 +600,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         TU_BOTH_STORE(lock_prewrite_commit),
+        TU_BOTH_STORE(commit_of_bare_lock_names_it),
+        TU_BOTH_STORE(lost_lock_checked_against_start_ts),
+        TU_BOTH_STORE(unlocked_key_checked_against_for_update_ts),
+        TU_BOTH_STORE(expired_pessimistic_primary_stays_rolled_back),
         TU_BOTH_STORE(conflicts_use_for_update_ts),
         TU_BOTH_STORE(pessimistic_rollback_removes_only_ours),
         TU_BOTH_STORE(wait_times_out),

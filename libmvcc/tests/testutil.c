@@ -197,6 +197,48 @@ unsigned tu_rand(unsigned *seed)
     return *seed >> 8;
 }
 
+void tu_bench_env(double *seconds, int *rounds, int def_rounds)
+{
+    const char *sec = getenv("BENCH_SECONDS");
+    const char *rs = getenv("BENCH_ROUNDS");
+    *seconds = sec ? atof(sec) : 0.5;
+    *rounds = rs ? atoi(rs) : def_rounds;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void tu_bench_alternate(const char *label, int nsides, int rounds,
+                        double (*run)(void *ctx, int side), void *ctx,
+                        double *med)
+{
+    enum { MAX_SIDES = 8 };
+    size_t n = rounds > 0 ? (size_t)rounds : 0;
+    double *rate[MAX_SIDES] = {NULL};
+    for (int side = 0; side < nsides && side < MAX_SIDES; side++) {
+        med[side] = 0;
+        if (n && (rate[side] = calloc(n, sizeof(double))) == NULL)
+            abort();
+    }
+    for (size_t r = 0; r < n; r++) {
+        fprintf(stderr, "# %s round %zu:", label, r + 1);
+        for (int side = 0; side < nsides && side < MAX_SIDES; side++) {
+            rate[side][r] = run(ctx, side);
+            fprintf(stderr, " %.0f", rate[side][r]);
+        }
+        fputc('\n', stderr);
+    }
+    for (int side = 0; side < nsides && side < MAX_SIDES && n; side++) {
+        qsort(rate[side], n, sizeof(double), cmp_double);
+        med[side] = n % 2 ? rate[side][n / 2]
+                          : (rate[side][n / 2 - 1] + rate[side][n / 2]) / 2;
+        free(rate[side]);
+    }
+}
+
 void tu_txn_set(struct mvcc_txn *t, const char *k, const char *v)
 {
     assert_int_equal(mvcc_txn_set(t, k, strlen(k), v, strlen(v)), 0);
@@ -225,12 +267,12 @@ void tu_client_get_is(struct mvcc_client *c, const char *k, const char *want)
     mvcc_txn_rollback(t);
 }
 
-int tu_prewrite_kv(struct mvcc_store *s, const char *k, const char *v,
-                   mvcc_ts start_ts, bool pessimistic, bool one_pc,
-                   struct mvcc_result *r)
+int tu_prewrite_fut(struct mvcc_store *s, const char *k, const char *v,
+                    mvcc_ts start_ts, mvcc_ts for_update_ts, bool locked,
+                    bool one_pc, struct mvcc_result *r)
 {
     struct mvcc_mutation m = {v ? MVCC_OP_PUT : MVCC_OP_DELETE, k, strlen(k),
-                              v, v ? strlen(v) : 0, pessimistic};
+                              v, v ? strlen(v) : 0, locked};
     struct mvcc_prewrite_req req;
     memset(&req, 0, sizeof req);
     req.mutations = &m;
@@ -238,10 +280,18 @@ int tu_prewrite_kv(struct mvcc_store *s, const char *k, const char *v,
     req.primary = k;
     req.primary_len = strlen(k);
     req.start_ts = start_ts;
-    req.for_update_ts = pessimistic ? start_ts : 0;
+    req.for_update_ts = for_update_ts;
     req.lock_ttl = 3000;
     req.try_one_pc = one_pc;
     return mvcc_prewrite(s, &req, r);
+}
+
+int tu_prewrite_kv(struct mvcc_store *s, const char *k, const char *v,
+                   mvcc_ts start_ts, bool pessimistic, bool one_pc,
+                   struct mvcc_result *r)
+{
+    return tu_prewrite_fut(s, k, v, start_ts, pessimistic ? start_ts : 0,
+                           pessimistic, one_pc, r);
 }
 
 int tu_prewrite_muts(struct mvcc_store *s, const struct mvcc_mutation *m,

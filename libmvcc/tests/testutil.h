@@ -55,6 +55,18 @@ double tu_now_s(void);
 /* A small deterministic generator: the next of *seed, 24 bits. */
 unsigned tu_rand(unsigned *seed);
 
+/* Benchmarks on a shared machine. BENCH_SECONDS (default 0.5) into
+ * *seconds and BENCH_ROUNDS (default def_rounds) into *rounds. */
+void tu_bench_env(double *seconds, int *rounds, int def_rounds);
+/* Runs `rounds` rounds of run(ctx, side) for side 0..nsides-1 in turn
+ * (0, 1, 2, 0, 1, 2, ...), so that load which comes and goes falls on
+ * every side alike, and stores each side's median rate in med[side]
+ * (rounds >= 1, nsides <= 8); each round's rates go to stderr as a
+ * "# <label> round r: a b c" line. */
+void tu_bench_alternate(const char *label, int nsides, int rounds,
+                        double (*run)(void *ctx, int side), void *ctx,
+                        double *med);
+
 /* A timestamp from physical milliseconds and a logical part. */
 #define TU_TS(ms, logical) (((mvcc_ts)(ms) << 18) | (mvcc_ts)(logical))
 
@@ -127,6 +139,11 @@ int tu_prewrite_muts(struct mvcc_store *s, const struct mvcc_mutation *m,
 int tu_prewrite_kv(struct mvcc_store *s, const char *k, const char *v,
                    mvcc_ts start_ts, bool pessimistic, bool one_pc,
                    struct mvcc_result *r);
+/* The same with the txn's for_update_ts (0: optimistic) and k marked as
+ * holding our pessimistic lock or not (locked). */
+int tu_prewrite_fut(struct mvcc_store *s, const char *k, const char *v,
+                    mvcc_ts start_ts, mvcc_ts for_update_ts, bool locked,
+                    bool one_pc, struct mvcc_result *r);
 
 /* Client-side assertions: buffer a write of string k = v; t reads k as
  * want (NULL: not found); a fresh transaction of c reads k as want. */
