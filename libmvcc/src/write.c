@@ -230,6 +230,11 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
      * of their min_commit_ts and commit_ts), never a fresh value. */
     mvcc_ts done_commit_ts = 0;
     bool writes = false;
+    /* The TTL of the primary's pessimistic lock this prewrite converts
+     * (0: none): heartbeats may have raised it past the request's, and
+     * the prewrite must not cut it back (TiKV keeps the larger), or a
+     * reader could roll the transaction back under its commit. */
+    uint64_t primary_ttl = 0;
 
     /* Pass 1: checks, no writes. */
     for (size_t i = 0; i < req->n; i++) {
@@ -251,6 +256,9 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
                 continue;
             }
             plan[i] = PW_CONVERT; /* our pessimistic lock becomes a lock */
+            if (m->key_len == req->primary_len &&
+                memcmp(m->key, req->primary, m->key_len) == 0)
+                primary_ttl = l.ttl;
         } else if (rc != MVCC_NOTFOUND) {
             goto out;
         } else {
@@ -352,6 +360,8 @@ int mvcc_prewrite(struct mvcc_store *s, const struct mvcc_prewrite_req *req,
         l.primary_len = req->primary_len;
         bool is_primary = m->key_len == req->primary_len &&
                           memcmp(m->key, req->primary, m->key_len) == 0;
+        if (is_primary && plan[i] == PW_CONVERT && primary_ttl > l.ttl)
+            l.ttl = primary_ttl;
         l.async = req->use_async_commit && is_primary;
         bool big = l.type == MVCC__LOCK_PUT &&
                    m->value_len > MVCC__SHORT_VALUE_MAX;

@@ -119,6 +119,43 @@ static int pprewrite(struct tu_store *t, const char *k, const char *v,
     return tu_prewrite_fut(t->s, k, v, start, fut, locked, one_pc, &t->r);
 }
 
+/* A prewrite converting the primary's pessimistic lock keeps the TTL
+ * heartbeats raised it to when the request's is smaller, and takes the
+ * request's when larger; a secondary takes the request's. */
+static void convert_keeps_raised_ttl(void **state)
+{
+    struct tu_store *t = *state;
+    assert_int_equal(plock(t->s, &t->r, "p", TS(10), TS(10), 0), 0);
+    assert_int_equal(mvcc_txn_heartbeat(t->s, K("p"), TS(10), 10000, &t->r),
+                     0);
+    assert_int_equal(t->r.lock_ttl, 10000);
+    /* tu_prewrite_fut asks for 3000 ms */
+    assert_int_equal(pprewrite(t, "p", "v", TS(10), TS(10), true, false), 0);
+    assert_int_equal(mvcc_scan_lock(t->s, TS(100), K("p"), K("p\1"), 0,
+                                    &t->r),
+                     0);
+    assert_int_equal(t->r.nlocks, 1);
+    assert_int_equal(t->r.locks[0].type, MVCC_LOCK_PUT);
+    assert_int_equal(t->r.locks[0].ttl, 10000);
+    /* a primary locked at 3000 and prewritten with more takes more */
+    struct mvcc_key q = {"q", 1};
+    struct mvcc_pessimistic_req req;
+    memset(&req, 0, sizeof req);
+    req.keys = &q;
+    req.n = 1;
+    req.primary = "q";
+    req.primary_len = 1;
+    req.start_ts = req.for_update_ts = TS(20);
+    req.lock_ttl = 1000;
+    assert_int_equal(mvcc_acquire_pessimistic_lock(t->s, &req, &t->r), 0);
+    assert_int_equal(pprewrite(t, "q", "v", TS(20), TS(20), true, false), 0);
+    assert_int_equal(mvcc_scan_lock(t->s, TS(100), K("q"), K("q\1"), 0,
+                                    &t->r),
+                     0);
+    assert_int_equal(t->r.nlocks, 1);
+    assert_int_equal(t->r.locks[0].ttl, 3000);
+}
+
 static int commit1(struct tu_store *t, const char *k, mvcc_ts start,
                    mvcc_ts commit)
 {
@@ -601,6 +638,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         TU_BOTH_STORE(lock_prewrite_commit),
         TU_BOTH_STORE(commit_of_bare_lock_names_it),
+        TU_BOTH_STORE(convert_keeps_raised_ttl),
         TU_BOTH_STORE(lost_lock_checked_against_start_ts),
         TU_BOTH_STORE(unlocked_key_checked_against_for_update_ts),
         TU_BOTH_STORE(expired_pessimistic_primary_stays_rolled_back),
