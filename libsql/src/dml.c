@@ -1125,10 +1125,12 @@ int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)
     size_t n;
     size_t nw0 = s->nwarns;
     d.x.env.flags &= ~SQL_EVAL_DML; /* see sql__dml_where_strict */
+    d.x.env.flags |= SQL_EVAL_AS_WRITTEN;
     rc = matching_rows(&d, up->table, up->where, up->order, up->limit, &rows,
                        &hs, &n);
     if (rc == 0)
         rc = current_rows(&d, up->table, up->where, rows, hs, &n);
+    d.x.env.flags &= ~SQL_EVAL_AS_WRITTEN;
     d.x.env.flags |= SQL_EVAL_DML;
     if (rc != 0 ||
         (rc = sql__dml_where_strict(
@@ -1188,10 +1190,12 @@ int sql__dml_delete(struct sql_session *s, const struct ast_stmt *st)
     int64_t *hs;
     size_t n;
     d.x.env.flags &= ~SQL_EVAL_DML; /* see sql__dml_where_strict */
+    d.x.env.flags |= SQL_EVAL_AS_WRITTEN;
     rc = matching_rows(&d, de->table, de->where, de->order, de->limit, &rows,
                        &hs, &n);
     if (rc == 0)
         rc = current_rows(&d, de->table, de->where, rows, hs, &n);
+    d.x.env.flags &= ~SQL_EVAL_AS_WRITTEN;
     d.x.env.flags |= SQL_EVAL_DML;
     for (size_t r = 0; rc == 0 && r < n; r++)
         rc = del_row(&d, rows + r * t->ncols, hs[r]);

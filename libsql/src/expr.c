@@ -2467,9 +2467,47 @@ int sql__expr_eval(const struct sql_expr *e, struct sql_eval *ev,
     return eval(e, ev, row, out);
 }
 
-/* `column = constant` or `column = column` of one class (a string
- * constant for a date): an equality MariaDB propagates (not `<=>`, not
- * an INT column against 7.5 or '7'). */
+/* MariaDB's storage size of a DECIMAL(p,s) (my_decimal_get_binary_size):
+ * 4 bytes per 9 digits on each side of the point, fewer for the rest. */
+static int dec_pack_len(const struct sql_ftype *t)
+{
+    static const int dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
+    int scale = t->dec > 0 ? t->dec : 0;
+    int prec = (int)t->len - (scale > 0) -
+               !(t->flags & SQL_COLFLAG_UNSIGNED);
+    int intg = prec - scale;
+    if (intg < 0)
+        intg = 0;
+    return intg / 9 * 4 + dig2bytes[intg % 9] + scale / 9 * 4 +
+           dig2bytes[scale % 9];
+}
+
+/* Two columns of one definition, as MariaDB's Field::eq_def sees them:
+ * the same type, sign, scale or fraction digits and collation, strings
+ * of one length, DECIMALs of one storage size. Only such a `column =
+ * column` is an equality it propagates (INT = BIGINT, VARCHAR(3) =
+ * VARCHAR(5), DATETIME(3) = DATETIME are not). */
+static bool same_def(const struct sql_ftype *a, const struct sql_ftype *b)
+{
+    if (a->tp != b->tp || a->dec != b->dec || a->coll != b->coll ||
+        (a->flags & SQL_COLFLAG_UNSIGNED) != (b->flags & SQL_COLFLAG_UNSIGNED))
+        return false;
+    if (a->tp == SQL_TYPE_NEWDECIMAL)
+        return dec_pack_len(a) == dec_pack_len(b);
+    if (sql__ftype_vt(a) == SQL_VT_STRING)
+        return a->len == b->len;
+    return true;
+}
+
+/* An equality MariaDB 10.11 propagates (build_equal_items; EXPLAIN
+ * EXTENDED prints them first): `column = column` of two columns of one
+ * definition (same_def); `column = constant` of one class: integers, a
+ * DECIMAL against a DECIMAL constant, a FLOAT/DOUBLE against a DOUBLE
+ * one, a temporal against its class or a string constant, a string
+ * compared in its own collation when that is not case-insensitive
+ * (general_ci does not propagate: `s = 'x'` keeps its place). Not `c =
+ * c` (remove_eq_conds makes it `c IS NOT NULL`), not `<=>`, not a
+ * DECIMAL or DOUBLE against an integer, not an INT against 7.5 or '7'. */
 static bool col_eq_const(const struct sql_expr *e)
 {
     if (e->op != EX_CMP || e->sub != AST_OP_EQ || e->nargs != 2)
@@ -2479,31 +2517,43 @@ static bool col_eq_const(const struct sql_expr *e)
         c = e->args[1];
         k = e->args[0];
     }
-    if (c->op != EX_COL || c->idx >= SQL_EXPR_OUTER ||
-        !(k->is_const || (k->op == EX_COL && k->idx < SQL_EXPR_OUTER)))
+    if (c->op != EX_COL || c->idx >= SQL_EXPR_OUTER)
         return false;
+    if (k->op == EX_COL)
+        return k->idx < SQL_EXPR_OUTER && k->idx != c->idx &&
+               same_def(&c->type, &k->type);
+    if (!k->is_const)
+        return false;
+    if (c->vt == SQL_VT_STRING)
+        return k->vt == SQL_VT_STRING && e->coll == c->type.coll &&
+               !sql__coll_is_ci(e->coll);
     bool cint = c->vt == SQL_VT_INT || c->vt == SQL_VT_UINT;
     bool kint = k->vt == SQL_VT_INT || k->vt == SQL_VT_UINT;
     bool ctemp = c->vt == SQL_VT_DATE || c->vt == SQL_VT_DATETIME ||
                  c->vt == SQL_VT_TIME;
     return (cint && kint) || (c->vt == k->vt && !cint) ||
-           (ctemp && k->vt == SQL_VT_STRING && k->is_const);
+           (ctemp && k->vt == SQL_VT_STRING);
 }
 
-/* One pass over a condition's AND e: its `column = constant` members
- * (eqs), or the others in order, members of an AND inside it read as its
- * own (MariaDB flattens nested ANDs, so `x AND (y AND c = 7)` reads c
- * first too). Stops at the first that is not TRUE (*truth). */
+/* Which members of a condition's AND one pass reads. */
+enum and_members { AND_EQS, AND_REST, AND_ALL };
+
+/* One pass over a condition's AND e: its propagated equalities
+ * (AND_EQS), or the others (AND_REST), or all (AND_ALL), in order,
+ * members of an AND inside it read as its own (MariaDB flattens nested
+ * ANDs, so `x AND (y AND c = 7)` reads c first too). Stops at the first
+ * that is not TRUE (*truth). */
 static int and_pass(const struct sql_expr *e, struct sql_eval *ev,
-                    const struct sql_datum *row, int *truth, bool eqs)
+                    const struct sql_datum *row, int *truth,
+                    enum and_members which)
 {
     *truth = 1;
     for (int i = 0; i < e->nargs; i++) {
         const struct sql_expr *a = e->args[i];
         int rc;
         if (a->op == EX_AND)
-            rc = and_pass(a, ev, row, truth, eqs);
-        else if (col_eq_const(a) != eqs)
+            rc = and_pass(a, ev, row, truth, which);
+        else if (which != AND_ALL && col_eq_const(a) != (which == AND_EQS))
             continue;
         else
             rc = sql__expr_eval_bool(a, ev, row, truth);
@@ -2528,12 +2578,15 @@ int sql__expr_eval_bool(const struct sql_expr *e, struct sql_eval *ev,
         int rc = const_decides(e, ev, row, &d, truth, true);
         if (rc != 0 || (d && *truth == 0))
             return rc;
-        /* `column = constant` conjuncts first (MariaDB evaluates the
-         * equalities it propagates before the rest: `b * b > 0 AND c =
-         * 7` reads no b where c is not 7), then the others in order. */
-        if ((rc = and_pass(e, ev, row, truth, true)) != 0 || *truth != 1)
+        /* The equalities MariaDB propagates first (it evaluates them
+         * before the rest: `b * b > 0 AND c = 7` reads no b where c is
+         * not 7), then the others in order; a single-table UPDATE or
+         * DELETE reads them as written (SQL_EVAL_AS_WRITTEN). */
+        if (ev->env->flags & SQL_EVAL_AS_WRITTEN)
+            return and_pass(e, ev, row, truth, AND_ALL);
+        if ((rc = and_pass(e, ev, row, truth, AND_EQS)) != 0 || *truth != 1)
             return rc;
-        return and_pass(e, ev, row, truth, false);
+        return and_pass(e, ev, row, truth, AND_REST);
     }
     if (e->op == EX_OR || e->op == EX_CMP || e->op == EX_NOT) {
         /* As a condition, an OR's members decided FALSE by constants or

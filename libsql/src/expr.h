@@ -269,6 +269,10 @@ int sql__agg_merge(const struct sql_agg *g, struct sql_agg_state *st,
  * warnings into errors in strict mode (division by zero). The session sets
  * sql_eval_env.flags. */
 #define SQL_EVAL_DML (1u << 0)
+/* A single-table UPDATE or DELETE's WHERE: MariaDB 10.11 optimizes it
+ * with remove_eq_conds only (no build_equal_items), so a condition's AND
+ * reads its members in the order written, equalities included. */
+#define SQL_EVAL_AS_WRITTEN (1u << 1)
 
 /* Queue a warning / note for SHOW WARNINGS (no-op without env->warn). */
 void sql__warn(struct sql_eval *ev, uint16_t code, const char *fmt, ...)

@@ -802,8 +802,9 @@ static void f29_div_with_double_operand(void **state)
 /* F12/F24 (equalities first): a condition's AND reads its `column =
  * constant` and `column = column` conjuncts of one class before the
  * others, as MariaDB evaluates the equalities it propagates first; `<=>`,
- * a range, an INT column against 7.5 or '7' keep their place. Answers
- * checked against MariaDB 10.11. */
+ * a range, an INT column against 7.5 or '7', a string under a
+ * case-insensitive collation keep their place. Answers checked against
+ * MariaDB 10.11. */
 static void f12_equalities_first(void **state)
 {
     (void)state;
@@ -815,7 +816,8 @@ static void f12_equalities_first(void **state)
       "OK 2 0 0");
     Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c = 7", "");
     Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND 7 = c", "");
-    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND s = 'zz'", "");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND s = 'zz'",
+      "ERR 1690 BIGINT value is out of range in '(b * b)'");
     Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND d = '1999-01-01'", "");
     Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c = 6", "2");
     Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c = id", "");
@@ -828,6 +830,47 @@ static void f12_equalities_first(void **state)
     Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c = '7'",
       "ERR 1690 BIGINT value is out of range in '(b * b)'");
     Q(&c, "DROP TABLE f12q", "OK 0 0 0");
+}
+
+/* F31/F12 (which equalities MariaDB propagates): `column = column` only
+ * between columns of one definition, a string against a constant only
+ * under a collation that is not case-insensitive, a DECIMAL against a
+ * DECIMAL constant; a single-table UPDATE or DELETE reads its WHERE as
+ * written (no equality first), a multi-table one does not. Answers from
+ * MariaDB 10.11 (utf8mb4_general_ci table). */
+static void f31_equalities_mariadb_propagates(void **state)
+{
+    (void)state;
+    const char *ovf = "ERR 1690 BIGINT value is out of range in '(b * b)'";
+    Q(&c, "CREATE TABLE f31e (id INT PRIMARY KEY, b BIGINT NOT NULL, i INT, "
+          "g BIGINT, s VARCHAR(3), s2 VARCHAR(3), s5 VARCHAR(5), "
+          "sb VARCHAR(3) COLLATE utf8mb4_bin, e DECIMAL(5,2), "
+          "e2 DECIMAL(6,2), e3 DECIMAL(12,2), t3 DATETIME(3), t0 DATETIME) "
+          "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f31e VALUES (1, -9223372036854775808, 3, 2, 'a', 'b', "
+          "'c', 'a', 1.5, 2.5, 3.5, '2020-01-01 00:00:00.5', "
+          "'2020-01-01 00:00:00')",
+      "OK 1 0 0");
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND i = id", "");
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND i = g", ovf);
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND s = s2", "");
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND s = s5", ovf);
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND sb = 'b'", "");
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND s = 'b'", ovf);
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND e = e2", "");
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND e = e3", ovf);
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND t3 = t0", ovf);
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND e = 2", ovf);
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND e = 2.0", "");
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND i = 2 AND s = 'a'", "");
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND s = s", ovf);
+    Q(&c, "UPDATE f31e SET i = 0 WHERE b * b > 0 AND i = 7", ovf);
+    Q(&c, "DELETE FROM f31e WHERE b * b > 0 AND i = 7", ovf);
+    Q(&c, "UPDATE f31e, (SELECT 1 AS one) AS z SET i = 0 "
+          "WHERE b * b > 0 AND i = 7",
+      "OK 0 0 0");
+    Q(&c, "DROP TABLE f31e", "OK 0 0 0");
 }
 
 int main(void)
@@ -861,6 +904,7 @@ int main(void)
         cmocka_unit_test(f12_count_of_not_null_unread),
         cmocka_unit_test(f29_div_with_double_operand),
         cmocka_unit_test(f12_equalities_first),
+        cmocka_unit_test(f31_equalities_mariadb_propagates),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
