@@ -508,9 +508,12 @@ static int arith_vt(int op, int a, int b)
                                                   : SQL_VT_INT;
 }
 
+/* An operand's decimals as MariaDB's arithmetic types it: -1 for
+ * NOT_FIXED_DEC (a DOUBLE without fixed decimals, a string). */
 static int dec_of(const struct sql_expr *e)
 {
-    if (e->vt == SQL_VT_DOUBLE && (e->type.dec < 0 || e->type.dec >= 31))
+    if ((e->vt == SQL_VT_DOUBLE && (e->type.dec < 0 || e->type.dec >= 31)) ||
+        e->vt == SQL_VT_STRING || e->vt == SQL_VT_JSON)
         return -1;
     if (e->vt == SQL_VT_DECIMAL || e->vt == SQL_VT_DOUBLE)
         return e->type.dec >= 0 && e->type.dec < 31 ? e->type.dec : 0;
@@ -533,22 +536,24 @@ void sql__arith_type(struct sql_expr *e)
     bool unfixed = d1 < 0 || d2 < 0;
     d1 = d1 < 0 ? 0 : d1;
     d2 = d2 < 0 ? 0 : d2;
-    int dec = op == AST_OP_MUL   ? d1 + d2
-              : op == AST_OP_DIV ? d1 + 4
-                                 : (d1 > d2 ? d1 : d2);
-    if (dec > SQL_DEC_MAX_SCALE)
-        dec = SQL_DEC_MAX_SCALE;
+    int dmax = d1 > d2 ? d1 : d2;
+    int dec;
+    if (vt == SQL_VT_DOUBLE) {
+        /* MariaDB's double arithmetic (count_real_length): the larger
+         * of the operands' decimals, 4 more for `/`; not fixed when an
+         * operand is not or past 30 (ROUND(1e2, 1) / ROUND(1e2, 3) shows
+         * 7 decimals, ROUND(1e2, 2) * ROUND(1e2, 3) 3). */
+        dec = dmax + (op == AST_OP_DIV ? 4 : 0);
+        if (unfixed || dec >= 31)
+            dec = -1;
+    } else {
+        dec = op == AST_OP_MUL ? d1 + d2 : op == AST_OP_DIV ? d1 + 4 : dmax;
+        if (dec > SQL_DEC_MAX_SCALE)
+            dec = SQL_DEC_MAX_SCALE;
+    }
     e->vt = (uint8_t)vt;
-    sql__ftype_of_vt(&e->type, vt == EX_VT_ANY ? SQL_VT_DOUBLE : vt,
-                     0, vt == SQL_VT_DOUBLE && (unfixed ||
-                                                (d1 == 0 && d2 == 0))
-                            ? -1
-                            : dec);
-    if (vt == SQL_VT_DOUBLE && (e->args[0]->type.dec == 31 ||
-                                e->args[0]->type.dec < 0 ||
-                                e->args[1]->type.dec == 31 ||
-                                e->args[1]->type.dec < 0))
-        e->type.dec = -1;
+    sql__ftype_of_vt(&e->type, vt == EX_VT_ANY ? SQL_VT_DOUBLE : vt, 0,
+                     vt == EX_VT_ANY ? -1 : dec);
 }
 
 static const char *print_text(struct sql_arena *a, const struct ast_expr *x)

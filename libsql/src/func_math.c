@@ -301,10 +301,21 @@ static int check_round(struct sql_expr *e, struct sql_arena *a,
                                 type: MariaDB makes it DECIMAL (F16) */
     if (vt == SQL_VT_DECIMAL)
         sql__set_type(e, vt, d > 0 ? d : 0);
-    else if (vt == SQL_VT_DOUBLE)
-        sql__set_type(e, vt, e->nargs > 1 && e->args[1]->op == EX_LIT && d > 0
-                                 ? d
-                                 : -1);
+    else if (vt == SQL_VT_DOUBLE) {
+        /* MariaDB's fix_arg_double: a constant d fixes the decimals (0
+         * for d <= 0 or ROUND(x): ROUND(1e30) shows all 31 digits; none
+         * past 30), else x's do. */
+        int fixed;
+        if (e->nargs == 1)
+            fixed = 0;
+        else if (e->args[1]->op == EX_LIT && e->args[1]->lit.vt == SQL_VT_INT)
+            fixed = e->args[1]->lit.v.i > 30 ? -1 : d > 0 ? d : 0;
+        else
+            fixed = e->args[0]->type.dec >= 0 && e->args[0]->type.dec < 31
+                        ? e->args[0]->type.dec
+                        : -1;
+        sql__set_type(e, vt, fixed);
+    }
     else
         sql__set_type(e, vt, 0);
     e->iarg = d;

@@ -873,6 +873,34 @@ static void f31_equalities_mariadb_propagates(void **state)
     Q(&c, "DROP TABLE f31e", "OK 0 0 0");
 }
 
+/* F27/F30 (a DOUBLE's fixed decimals): ROUND/TRUNCATE of a DOUBLE by a
+ * constant d fix its decimals at d (0 for d <= 0, none past 30), and
+ * double arithmetic takes the larger operand's decimals (4 more for `/`),
+ * none when an operand has none (a DOUBLE literal, a string): MariaDB
+ * 10.11's count_real_length and fix_arg_double, values from its CLI. */
+static void f30_double_fixed_decimals(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT ROUND(1e30), TRUNCATE(1e30, -1), ROUND(1.5e0), "
+          "ROUND(-0.4e0), ROUND(1e2, -1) * 1.5, TRUNCATE(2.5e0, 0) / 3",
+      "1000000000000000000000000000000|1000000000000000000000000000000|2|"
+      "0|150.0|0.6667");
+    Q(&c, "SELECT ROUND(1e2, 2) * ROUND(1e2, 3), ROUND(1e2, 1) / "
+          "ROUND(1e2, 3), ROUND(1e2, 1) + ROUND(1e2, 3), 3 * ROUND(5e0), "
+          "ROUND(2.5e0, 40)",
+      "10000.000|1.0000000|200.000|15|2.5");
+    Q(&c, "SELECT '1.25' * 2, -'1.25', '1.25' / 2, 1.5e0 * '2.25', "
+          "ROUND(1.25e0, 1) * '1.5'",
+      "2.5|-1.25|0.625|3.375|1.7999999999999998");
+    Q(&c, "CREATE TABLE f30 (id INT PRIMARY KEY, c4 DECIMAL(8,5))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f30 VALUES (1, -599.73738)", "OK 1 0 0");
+    Q(&c, "SELECT c4 * TRUNCATE(1e2, -1), c4 * 1e2, c4 * TRUNCATE(1e2, 2) "
+          "FROM f30",
+      "-59973.73800|-59973.738000000005|-59973.73800");
+    Q(&c, "DROP TABLE f30", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -905,6 +933,7 @@ int main(void)
         cmocka_unit_test(f29_div_with_double_operand),
         cmocka_unit_test(f12_equalities_first),
         cmocka_unit_test(f31_equalities_mariadb_propagates),
+        cmocka_unit_test(f30_double_fixed_decimals),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
