@@ -172,8 +172,28 @@ int sql__int_digits(const struct sql_expr *x)
         }
         return d;
     }
-    if (x->op == EX_NEG && x->nargs == 1)
+    if ((x->op == EX_NEG && x->nargs == 1) ||
+        (x->op == EX_FUNC && x->name && x->nargs > 0 &&
+         (!strcmp(x->name, "ABS") || !strcmp(x->name, "NULLIF"))))
         return sql__int_digits(x->args[0]);
+    if (x->op == EX_CASE) {
+        /* The widest result: each THEN, and ELSE (a NULL one has none). */
+        int m = 0, end = x->nargs - x->has_else;
+        for (int i = x->has_operand + 1; i <= x->nargs; i += 2) {
+            const struct sql_expr *r = x->args[i < end ? i : x->nargs - 1];
+            if (i >= end && !x->has_else)
+                break;
+            if (r->vt != SQL_VT_NULL) {
+                int d = sql__int_digits(r);
+                if (d < 0)
+                    return -1;
+                m = d > m ? d : m;
+            }
+            if (i >= end)
+                break;
+        }
+        return m;
+    }
     if (x->op == EX_FUNC && x->name && x->nargs > 0 &&
         (!strcmp(x->name, "ROUND") || !strcmp(x->name, "TRUNCATE"))) {
         /* ROUND may carry a digit when it drops some of the fraction

@@ -901,6 +901,34 @@ static void f30_double_fixed_decimals(void **state)
     Q(&c, "DROP TABLE f30", "OK 0 0 0");
 }
 
+/* F4 (CASE, ABS, NULLIF): CEIL/FLOOR of a narrow DECIMAL CASE, ABS or
+ * NULLIF is a BIGINT too, sized by its widest result, so a negative one
+ * times a BIGINT UNSIGNED is 1690 (MariaDB 10.11's answers). */
+static void f04_ceil_floor_of_case_and_abs(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f4c (id INT PRIMARY KEY, u BIGINT UNSIGNED, "
+          "c1 DECIMAL(14,3), d6 DECIMAL(6,2), t TINYINT UNSIGNED)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f4c VALUES (1, 5, -12.5, 1.25, 200)", "OK 1 0 0");
+    Q(&c, "SELECT u * FLOOR(CASE WHEN id > 0 THEN d6 - 3 ELSE t END) FROM f4c",
+      "ERR 1690 BIGINT UNSIGNED value is out of range in "
+      "'(u * FLOOR(CASE WHEN (id > 0) THEN (d6 - 3) ELSE t END))'");
+    Q(&c, "SELECT u * FLOOR(-ABS(c1)) FROM f4c",
+      "ERR 1690 BIGINT UNSIGNED value is out of range in "
+      "'(u * FLOOR(-ABS(c1)))'");
+    Q(&c, "SELECT u * CEIL(NULLIF(-c1 - 20, 0)) FROM f4c",
+      "ERR 1690 BIGINT UNSIGNED value is out of range in "
+      "'(u * CEIL(NULLIF((-c1 - 20), 0)))'");
+    Q(&c, "SELECT u * CEIL(CASE id WHEN 1 THEN -2.5 ELSE NULL END) FROM f4c",
+      "ERR 1690 BIGINT UNSIGNED value is out of range in "
+      "'(u * CEIL(CASE id WHEN 1 THEN -2.5 ELSE NULL END))'");
+    Q(&c, "SELECT FLOOR(CASE WHEN id > 0 THEN d6 - 3 ELSE t END), "
+          "FLOOR(-ABS(c1)), CEIL(CASE id WHEN 1 THEN -2.5 END) FROM f4c",
+      "-2|-13|-2");
+    Q(&c, "DROP TABLE f4c", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -934,6 +962,7 @@ int main(void)
         cmocka_unit_test(f12_equalities_first),
         cmocka_unit_test(f31_equalities_mariadb_propagates),
         cmocka_unit_test(f30_double_fixed_decimals),
+        cmocka_unit_test(f04_ceil_floor_of_case_and_abs),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
