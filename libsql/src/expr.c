@@ -121,7 +121,11 @@ void sql__merge_result(struct sql_expr *e, int from, int step, int extra)
     int dec = 0, fsp = 0;
     uint16_t coll = 0;
     uint8_t coerc = 6;
-    bool nullable = false, unfixed = false, all_float = true;
+    /* MariaDB's aggregate_for_result keeps FLOAT with a FLOAT and
+     * TINYINT, SMALLINT or MEDIUMINT (IF(ti, f), CASE, COALESCE, a
+     * UNION); INT, BIGINT, DECIMAL or DOUBLE make it DOUBLE. */
+    bool nullable = false, unfixed = false, any_float = false,
+         float_ok = true;
     int limit = extra >= 0 ? extra : e->nargs;
     for (int i = from;; i += step) {
         if (i >= limit) {
@@ -134,8 +138,11 @@ void sql__merge_result(struct sql_expr *e, int from, int step, int extra)
         vt = sql__vt_merge(vt, x->vt);
         if (x->vt == SQL_VT_DOUBLE && (x->type.dec < 0 || x->type.dec >= 31))
             unfixed = true;
-        if (x->vt != SQL_VT_NULL && x->type.tp != SQL_TYPE_FLOAT)
-            all_float = false;
+        if (x->vt != SQL_VT_NULL && x->type.tp == SQL_TYPE_FLOAT)
+            any_float = true;
+        else if (x->vt != SQL_VT_NULL && x->type.tp != SQL_TYPE_TINY &&
+                 x->type.tp != SQL_TYPE_SHORT && x->type.tp != SQL_TYPE_INT24)
+            float_ok = false;
         if (x->type.dec > dec && x->type.dec < 31)
             dec = x->type.dec;
         if ((x->vt == SQL_VT_DATETIME || x->vt == SQL_VT_TIME) &&
@@ -159,8 +166,8 @@ void sql__merge_result(struct sql_expr *e, int from, int step, int extra)
                                                                : dec);
     if (vt == SQL_VT_STRING)
         e->coll = e->type.coll;
-    if (vt == SQL_VT_DOUBLE && all_float) {
-        e->type.tp = SQL_TYPE_FLOAT; /* MySQL keeps FLOAT when all are */
+    if (vt == SQL_VT_DOUBLE && any_float && float_ok) {
+        e->type.tp = SQL_TYPE_FLOAT;
         e->type.len = 12;
     }
     if (!nullable)

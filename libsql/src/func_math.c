@@ -664,6 +664,14 @@ static int check_greatest(struct sql_expr *e, struct sql_arena *a,
     (void)a;
     (void)err;
     sql__merge_result(e, 0, 1, -1);
+    /* A FLOAT only when every argument is one (MariaDB compares the
+     * others as doubles: GREATEST(tinyint, float) is a DOUBLE). */
+    for (int i = 0; i < e->nargs && e->type.tp == SQL_TYPE_FLOAT; i++)
+        if (e->args[i]->vt != SQL_VT_NULL &&
+            e->args[i]->type.tp != SQL_TYPE_FLOAT) {
+            e->type.tp = SQL_TYPE_DOUBLE;
+            e->type.len = 22;
+        }
     bool any_str = false, all_str = true, any_null = false;
     for (int i = 0; i < e->nargs; i++) {
         if (e->args[i]->vt == SQL_VT_STRING)

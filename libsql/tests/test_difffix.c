@@ -929,6 +929,29 @@ static void f04_ceil_floor_of_case_and_abs(void **state)
     Q(&c, "DROP TABLE f4c", "OK 0 0 0");
 }
 
+/* F10 (FLOAT with small integers): IF, COALESCE and CASE merge a FLOAT
+ * with a TINYINT, SMALLINT or MEDIUMINT as FLOAT, with an INT or an
+ * integer literal as DOUBLE; GREATEST/LEAST stay FLOAT only over FLOATs
+ * (MariaDB 10.11's aggregate_for_result; its information_schema). */
+static void f10_float_with_small_integers(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f10m (id INT PRIMARY KEY, ti TINYINT, si SMALLINT, "
+          "i INT, f FLOAT)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f10m VALUES (1, 1, 2, 3, 1.5)", "OK 1 0 0");
+    Q(&c, "CREATE VIEW f10mv AS SELECT IF(id, ti, f) a, COALESCE(si, f) b, "
+          "CASE WHEN id > 5 THEN i ELSE f END c, GREATEST(ti, f) d, "
+          "IF(id, f, 1) e, NULLIF(IF(id, ti, f), 0) g FROM f10m",
+      "OK 0 0 0");
+    Q(&c, "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
+          "WHERE TABLE_NAME = 'f10mv' ORDER BY ORDINAL_POSITION",
+      "a|float\nb|float\nc|double\nd|double\ne|double\ng|float");
+    Q(&c, "SELECT * FROM f10mv", "1|2|1.5|1.5|1.5|1");
+    Q(&c, "DROP VIEW f10mv", "OK 0 0 0");
+    Q(&c, "DROP TABLE f10m", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -963,6 +986,7 @@ int main(void)
         cmocka_unit_test(f31_equalities_mariadb_propagates),
         cmocka_unit_test(f30_double_fixed_decimals),
         cmocka_unit_test(f04_ceil_floor_of_case_and_abs),
+        cmocka_unit_test(f10_float_with_small_integers),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
