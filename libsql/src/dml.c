@@ -1049,6 +1049,7 @@ int sql__dml_where_strict(struct sql_session *s, size_t before, bool ignore)
             return sql__serr(s, w->code,
                              w->code == 1292   ? "22007"
                              : w->code == 1365 ? "22012"
+                             : w->code == 1916 ? "22003"
                                                : "HY000",
                              "%s", w->msg);
     }

@@ -1521,6 +1521,14 @@ int sql__eval_arith(const struct sql_expr *e, struct sql_eval *ev,
         struct sql_dec a, b, r;
         sql__to_dec(ev, &x, &a);
         sql__to_dec(ev, &y, &b);
+        /* DIV of a DOUBLE past 81 digits (MariaDB's decimal buffer: 9
+         * words of 9) overflows the conversion: warning 1916, which a
+         * strict UPDATE's WHERE makes its error (1 DIV 1.7e308). */
+        if (dbl && ((x.vt == SQL_VT_DOUBLE && !(fabs(x.v.d) < 1e81)) ||
+                    (y.vt == SQL_VT_DOUBLE && !(fabs(y.v.d) < 1e81))))
+            sql__warn(ev, SQL_ER_DATA_OVERFLOW,
+                      "Got overflow when converting '' to DECIMAL. "
+                      "Value truncated");
         int drc;
         switch (op) {
         case AST_OP_ADD:

@@ -264,6 +264,7 @@ int sql__agg_merge(const struct sql_agg *g, struct sql_agg_state *st,
 #define SQL_ER_M_BIGGER_THAN_D 1427       /* 42000 */
 #define SQL_ER_WRONG_VALUE_FOR_TYPE 1411  /* HY000 */
 #define SQL_ER_ILLEGAL_PARAM_DATA_TYPE 3047
+#define SQL_ER_DATA_OVERFLOW 1916         /* 22003 */
 
 /* A statement that writes rows (INSERT, UPDATE, DELETE) turns some
  * warnings into errors in strict mode (division by zero). The session sets

@@ -952,6 +952,30 @@ static void f10_float_with_small_integers(void **state)
     Q(&c, "DROP TABLE f10m", "OK 0 0 0");
 }
 
+/* DIV with a DOUBLE past 81 digits: converting it to DECIMAL overflows
+ * (warning 1916), an error in a strict UPDATE's WHERE, a warning in a
+ * DELETE's and a SELECT's (MariaDB 10.11's answers; seed 603). */
+static void div_double_overflows_decimal(void **state)
+{
+    (void)state;
+    Q(&c, "SET sql_mode = 'STRICT_TRANS_TABLES'", "OK 0 0 0");
+    Q(&c, "CREATE TABLE f1916 (id INT PRIMARY KEY, c0 DOUBLE, c3 INT)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f1916 VALUES (1, 1.7e308, 0), (2, 5, 0)", "OK 2 0 0");
+    Q(&c, "SELECT 3 DIV 1e81, 3 DIV 1e80, 1 DIV -1.7e308", "0|0|0");
+    Q(&c, "SHOW WARNINGS",
+      "Warning|1916|Got overflow when converting '' to DECIMAL. Value "
+      "truncated\n"
+      "Warning|1916|Got overflow when converting '' to DECIMAL. Value "
+      "truncated");
+    Q(&c, "UPDATE f1916 SET c3 = 1 WHERE (1 DIV c0) < 5",
+      "ERR 1916 Got overflow when converting '' to DECIMAL. Value truncated");
+    Q(&c, "DELETE FROM f1916 WHERE (1 DIV c0) < 0", "OK 0 0 1");
+    Q(&c, "SELECT id FROM f1916 WHERE (1 DIV c0) < 5", "1\n2");
+    Q(&c, "SET sql_mode = DEFAULT", "OK 0 0 0");
+    Q(&c, "DROP TABLE f1916", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -987,6 +1011,7 @@ int main(void)
         cmocka_unit_test(f30_double_fixed_decimals),
         cmocka_unit_test(f04_ceil_floor_of_case_and_abs),
         cmocka_unit_test(f10_float_with_small_integers),
+        cmocka_unit_test(div_double_overflows_decimal),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
