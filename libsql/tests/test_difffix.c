@@ -976,6 +976,37 @@ static void div_double_overflows_decimal(void **state)
     Q(&c, "DROP TABLE f1916", "OK 0 0 0");
 }
 
+/* F31/F12 (NOT as MariaDB's parser writes it): NOT over a comparison,
+ * IS NULL, LIKE, BETWEEN, IN or an AND/OR is rewritten (De Morgan), so
+ * `NOT (x OR c <> 7)` reads `c = 7` first and `NOT (x OR u <> 49)` is a
+ * key range on u; the values are the same (MariaDB 10.11's answers). */
+static void f31_not_rewritten_as_mariadb(void **state)
+{
+    (void)state;
+    const char *ovf = "ERR 1690 BIGINT value is out of range in '(b * b)'";
+    Q(&c, "SET sql_mode = 'STRICT_TRANS_TABLES'", "OK 0 0 0");
+    Q(&c, "CREATE TABLE fn (id INT PRIMARY KEY, b BIGINT NOT NULL, c INT, "
+          "d DATE NOT NULL, u TINYINT UNSIGNED, KEY i0 (u))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO fn VALUES (1, -9223372036854775808, 5, '9999-12-31', "
+          "68)",
+      "OK 1 0 0");
+    Q(&c, "SELECT id FROM fn WHERE NOT (b * b > 0 OR c <> 7)", "");
+    Q(&c, "SELECT id FROM fn WHERE NOT (b * b > 0 OR c > 7)", ovf);
+    Q(&c, "SELECT id FROM fn WHERE NOT (NOT (c = 7 AND b * b > 0))", "");
+    Q(&c, "UPDATE fn SET u = u + 1 WHERE NOT ((DATE_ADD(d, INTERVAL 26 HOUR) "
+          "<> '2000-02-29' OR u <> 49))",
+      "OK 0 0 0");
+    Q(&c, "UPDATE fn SET u = u + 1 WHERE NOT ((DATE_ADD(d, INTERVAL 26 HOUR) "
+          "<> '2000-02-29' OR c <> 49))",
+      "ERR 1441 Datetime function: datetime field overflow");
+    Q(&c, "SELECT NOT (c < 7), NOT (c BETWEEN 1 AND 9), NOT (c IN (5)), "
+          "NOT (c IS NULL), NOT (d LIKE '9%') FROM fn",
+      "0|0|0|1|0");
+    Q(&c, "SET sql_mode = DEFAULT", "OK 0 0 0");
+    Q(&c, "DROP TABLE fn", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1012,6 +1043,7 @@ int main(void)
         cmocka_unit_test(f04_ceil_floor_of_case_and_abs),
         cmocka_unit_test(f10_float_with_small_integers),
         cmocka_unit_test(div_double_overflows_decimal),
+        cmocka_unit_test(f31_not_rewritten_as_mariadb),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
