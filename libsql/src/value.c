@@ -217,7 +217,7 @@ size_t sql__double_text(double v, bool is_float, char *buf)
     size_t o = 0;
     if (neg)
         buf[o++] = '-';
-    if (decpt < -3 || decpt > 15) {
+    if (decpt < -14 || decpt > 15) {
         buf[o++] = digits[0];
         if (nd > 1) {
             buf[o++] = '.';

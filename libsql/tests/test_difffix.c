@@ -1007,6 +1007,22 @@ static void f31_not_rewritten_as_mariadb(void **state)
     Q(&c, "DROP TABLE fn", "OK 0 0 0");
 }
 
+/* F28 (a small DOUBLE or FLOAT as text): CAST AS CHAR and CONCAT write a
+ * number in plain notation down to 1e-15, as the wire shows it (MariaDB
+ * 10.11's answers; seed 606's CHAR_LENGTH(CAST(c0 AS CHAR))). */
+static void f28_small_double_as_text(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT CAST(1.5e-7 AS CHAR), CONCAT(1.5e-15), CONCAT(1.5e-16), "
+          "CONCAT(-1e-5), CHAR_LENGTH(CAST(1.5e-7 AS CHAR))",
+      "0.00000015|0.0000000000000015|1.5e-16|-0.00001|10");
+    Q(&c, "CREATE TABLE f28s (id INT PRIMARY KEY, f FLOAT, v VARCHAR(40))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f28s VALUES (1, 1.5e-10, 1.5e-7)", "OK 1 0 0");
+    Q(&c, "SELECT CAST(f AS CHAR), v FROM f28s", "0.00000000015|0.00000015");
+    Q(&c, "DROP TABLE f28s", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1044,6 +1060,7 @@ int main(void)
         cmocka_unit_test(f10_float_with_small_integers),
         cmocka_unit_test(div_double_overflows_decimal),
         cmocka_unit_test(f31_not_rewritten_as_mariadb),
+        cmocka_unit_test(f28_small_double_as_text),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
