@@ -126,6 +126,8 @@ void sql__merge_result(struct sql_expr *e, int from, int step, int extra)
      * UNION); INT, BIGINT, DECIMAL or DOUBLE make it DOUBLE. */
     bool nullable = false, unfixed = false, any_float = false,
          float_ok = true;
+    int same_tp = -1; /* the arguments' one type, 256 for several */
+    uint16_t same_flags = 0;
     int limit = extra >= 0 ? extra : e->nargs;
     for (int i = from;; i += step) {
         if (i >= limit) {
@@ -138,6 +140,15 @@ void sql__merge_result(struct sql_expr *e, int from, int step, int extra)
         vt = sql__vt_merge(vt, x->vt);
         if (x->vt == SQL_VT_DOUBLE && (x->type.dec < 0 || x->type.dec >= 31))
             unfixed = true;
+        if (x->vt != SQL_VT_NULL && (same_tp < 0 ||
+                                     (same_tp == x->type.tp &&
+                                      same_flags == (x->type.flags &
+                                                     SQL_COLFLAG_UNSIGNED)))) {
+            same_tp = x->type.tp;
+            same_flags = x->type.flags & SQL_COLFLAG_UNSIGNED;
+        } else if (x->vt != SQL_VT_NULL) {
+            same_tp = 256; /* two types */
+        }
         if (x->vt != SQL_VT_NULL && x->type.tp == SQL_TYPE_FLOAT)
             any_float = true;
         else if (x->vt != SQL_VT_NULL && x->type.tp != SQL_TYPE_TINY &&
@@ -166,6 +177,12 @@ void sql__merge_result(struct sql_expr *e, int from, int step, int extra)
                                                                : dec);
     if (vt == SQL_VT_STRING)
         e->coll = e->type.coll;
+    /* Integers of one small type keep it (LEAST(smallint, smallint) is
+     * a SMALLINT, which a FLOAT then merges with as FLOAT). */
+    if ((vt == SQL_VT_INT || vt == SQL_VT_UINT) &&
+        (same_tp == SQL_TYPE_TINY || same_tp == SQL_TYPE_SHORT ||
+         same_tp == SQL_TYPE_INT24))
+        e->type.tp = (uint8_t)same_tp;
     if (vt == SQL_VT_DOUBLE && any_float && float_ok) {
         e->type.tp = SQL_TYPE_FLOAT;
         e->type.len = 12;

@@ -949,6 +949,18 @@ static void f10_float_with_small_integers(void **state)
       "a|float\nb|float\nc|double\nd|double\ne|double\ng|float");
     Q(&c, "SELECT * FROM f10mv", "1|2|1.5|1.5|1.5|1");
     Q(&c, "DROP VIEW f10mv", "OK 0 0 0");
+    /* Integers of one small type keep it through LEAST and IF. */
+    Q(&c, "ALTER TABLE f10m ADD COLUMN tu TINYINT UNSIGNED", "OK 0 0 0");
+    Q(&c, "UPDATE f10m SET tu = 200", "OK 1 0 0");
+    Q(&c, "CREATE VIEW f10mv AS SELECT COALESCE(LEAST(si, si), f) a, "
+          "IF(id, ti, ti) b, COALESCE(IF(id, ti, tu), f) c, LEAST(tu, tu) d "
+          "FROM f10m",
+      "OK 0 0 0");
+    Q(&c, "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
+          "WHERE TABLE_NAME = 'f10mv' ORDER BY ORDINAL_POSITION",
+      "a|float\nb|tinyint\nc|double\nd|tinyint");
+    Q(&c, "SELECT * FROM f10mv", "2|1|1|200");
+    Q(&c, "DROP VIEW f10mv", "OK 0 0 0");
     Q(&c, "DROP TABLE f10m", "OK 0 0 0");
 }
 
