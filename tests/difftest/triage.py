@@ -201,6 +201,11 @@ def classify(b):
             mixed_comparison(b):
         return "F31 (strict UPDATE: a comparison's warning on rows one " \
                "server reads)"
+    if "MOD" in s and re.search(r"'-0\.0*'", b["text"]):
+        return "F14/F18 (MariaDB's negative zero)"
+    if 1690 in (me, se) and (me is None or se is None):
+        return "F12/F24/FJ2 (overflow on a row or constant one side " \
+               "never evaluates)"
     if mixed_comparison(b):
         return "F6/F15 (mixedcmp: comparison across type classes; " \
                "fixed since 0da81f3)"
@@ -211,16 +216,11 @@ def classify(b):
     if dml and se == 1365 and me is None:
         return "F7 (division by zero in a DML WHERE: DELETE's fixed " \
                "since 9608e3f)"
-    if 1690 in (me, se) and (me is None or se is None):
-        return "F12/F24/FJ2 (overflow on a row or constant one side " \
-               "never evaluates)"
     if (me is None) != (se is None) and \
             {me, se} & {1441, 1292, 1264, 1366, 1365} and \
             re.search(r"<=>|\bNOT \(", s):
         return "F24/F31 (an error on a row MariaDB's key access never " \
                "reads: <=> or a NOT it rewrites into a range)"
-    if "MOD" in s and re.search(r"'-0\.0*'", b["text"]):
-        return "F14/F18 (MariaDB's negative zero)"
     if why.startswith("type of column"):
         m = re.search(r"\((.*)\): mariadb (\w+), sqld (\w+)", why)
         expr = m.group(1) if m else ""
