@@ -1541,11 +1541,10 @@ int sql__eval_arith(const struct sql_expr *e, struct sql_eval *ev,
         /* DIV of a DOUBLE past 81 digits (MariaDB's decimal buffer: 9
          * words of 9) overflows the conversion: warning 1916, which a
          * strict UPDATE's WHERE makes its error (1 DIV 1.7e308). */
-        if (dbl && ((x.vt == SQL_VT_DOUBLE && !(fabs(x.v.d) < 1e81)) ||
-                    (y.vt == SQL_VT_DOUBLE && !(fabs(y.v.d) < 1e81))))
-            sql__warn(ev, SQL_ER_DATA_OVERFLOW,
-                      "Got overflow when converting '' to DECIMAL. "
-                      "Value truncated");
+        if (dbl) {
+            (void)sql__dec_overflow_warn(ev, &x);
+            (void)sql__dec_overflow_warn(ev, &y);
+        }
         int drc;
         switch (op) {
         case AST_OP_ADD:

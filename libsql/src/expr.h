@@ -292,6 +292,10 @@ int sql__to_uint(struct sql_eval *ev, const struct sql_datum *d,
                  uint64_t *out);
 int sql__to_double(struct sql_eval *ev, const struct sql_datum *d,
                    double *out);
+/* A DOUBLE past 81 digits converted to DECIMAL overflows MariaDB's
+ * 9-word decimal buffer: warning 1916 ("Got overflow when converting ''
+ * to DECIMAL"), as DIV and CAST AS DECIMAL raise it; whether it did. */
+bool sql__dec_overflow_warn(struct sql_eval *ev, const struct sql_datum *d);
 int sql__to_dec(struct sql_eval *ev, const struct sql_datum *d,
                 struct sql_dec *out);
 /* Text of d (bytes in ev->arena or d's own). */

@@ -545,6 +545,15 @@ int sql__to_uint(struct sql_eval *ev, const struct sql_datum *d,
     }
 }
 
+bool sql__dec_overflow_warn(struct sql_eval *ev, const struct sql_datum *d)
+{
+    if (d->vt != SQL_VT_DOUBLE || fabs(d->v.d) < 1e81)
+        return false;
+    sql__warn(ev, SQL_ER_DATA_OVERFLOW,
+              "Got overflow when converting '' to DECIMAL. Value truncated");
+    return true;
+}
+
 int sql__to_dec(struct sql_eval *ev, const struct sql_datum *d,
                 struct sql_dec *out)
 {

@@ -983,6 +983,11 @@ static void div_double_overflows_decimal(void **state)
     Q(&c, "UPDATE f1916 SET c3 = 1 WHERE (1 DIV c0) < 5",
       "ERR 1916 Got overflow when converting '' to DECIMAL. Value truncated");
     Q(&c, "DELETE FROM f1916 WHERE (1 DIV c0) < 0", "OK 0 0 1");
+    /* CAST AS DECIMAL: 1916 first, then the type's 1264. */
+    Q(&c, "SELECT CAST(1.7e308 AS DECIMAL(10,2))", "99999999.99");
+    Q(&c, "SHOW COUNT(*) WARNINGS", "2");
+    Q(&c, "UPDATE f1916 SET c3 = 1 WHERE CAST(c0 AS DECIMAL(10,2)) <= 5",
+      "ERR 1916 Got overflow when converting '' to DECIMAL. Value truncated");
     Q(&c, "SELECT id FROM f1916 WHERE (1 DIV c0) < 5", "1\n2");
     Q(&c, "SET sql_mode = DEFAULT", "OK 0 0 0");
     Q(&c, "DROP TABLE f1916", "OK 0 0 0");
