@@ -177,20 +177,17 @@ int sql__int_digits(const struct sql_expr *x)
          (!strcmp(x->name, "ABS") || !strcmp(x->name, "NULLIF"))))
         return sql__int_digits(x->args[0]);
     if (x->op == EX_CASE) {
-        /* The widest result: each THEN, and ELSE (a NULL one has none). */
+        /* The widest result: args are [operand] (WHEN THEN)... [ELSE];
+         * a NULL result has no digits. */
         int m = 0, end = x->nargs - x->has_else;
-        for (int i = x->has_operand + 1; i <= x->nargs; i += 2) {
-            const struct sql_expr *r = x->args[i < end ? i : x->nargs - 1];
-            if (i >= end && !x->has_else)
-                break;
-            if (r->vt != SQL_VT_NULL) {
-                int d = sql__int_digits(r);
-                if (d < 0)
-                    return -1;
-                m = d > m ? d : m;
-            }
-            if (i >= end)
-                break;
+        for (int i = x->has_operand; i < x->nargs; i++) {
+            bool result = i >= end || (i - x->has_operand) % 2 == 1;
+            if (!result || x->args[i]->vt == SQL_VT_NULL)
+                continue;
+            int d = sql__int_digits(x->args[i]);
+            if (d < 0)
+                return -1;
+            m = d > m ? d : m;
         }
         return m;
     }
