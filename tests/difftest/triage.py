@@ -189,8 +189,8 @@ def classify(b):
             re.search(r"'-?\d+\.\d*'.*'-?\d+\.\d{9,}'", why):
         return "F30 (a DOUBLE's fixed decimals: MariaDB's since 8cb031f)"
     if 1916 in (me, se):
-        return "F34 (DIV of a DOUBLE past 81 digits overflows to DECIMAL, " \
-               "1916: fixed since 7727a5d)"
+        return "F34 (a DOUBLE past 81 digits to DECIMAL warns 1916: DIV " \
+               "fixed since 7727a5d, CAST since f51335d)"
     if dml and se is not None and me is None and \
             re.search(r"\bWHERE\b", s) and \
             not re.search(r"\b[ck]\d\b|\bid\b|\bv\b",
