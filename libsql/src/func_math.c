@@ -176,21 +176,6 @@ int sql__int_digits(const struct sql_expr *x)
         (x->op == EX_FUNC && x->name && x->nargs > 0 &&
          (!strcmp(x->name, "ABS") || !strcmp(x->name, "NULLIF"))))
         return sql__int_digits(x->args[0]);
-    if (x->op == EX_CASE) {
-        /* The widest result: args are [operand] (WHEN THEN)... [ELSE];
-         * a NULL result has no digits. */
-        int m = 0, end = x->nargs - x->has_else;
-        for (int i = x->has_operand; i < x->nargs; i++) {
-            bool result = i >= end || (i - x->has_operand) % 2 == 1;
-            if (!result || x->args[i]->vt == SQL_VT_NULL)
-                continue;
-            int d = sql__int_digits(x->args[i]);
-            if (d < 0)
-                return -1;
-            m = d > m ? d : m;
-        }
-        return m;
-    }
     if (x->op == EX_FUNC && x->name && x->nargs > 0 &&
         (!strcmp(x->name, "ROUND") || !strcmp(x->name, "TRUNCATE"))) {
         /* ROUND may carry a digit when it drops some of the fraction
@@ -217,13 +202,20 @@ int sql__int_digits(const struct sql_expr *x)
             return l > r ? l : r;
         return -1;
     }
-    if (x->op == EX_FUNC && x->name && x->nargs > 0 &&
-        (!strcmp(x->name, "COALESCE") || !strcmp(x->name, "IFNULL") ||
-         !strcmp(x->name, "GREATEST") || !strcmp(x->name, "LEAST") ||
-         !strcmp(x->name, "IF"))) {
-        int m = 0;
-        for (uint16_t i = !strcmp(x->name, "IF"); i < x->nargs; i++) {
-            if (x->args[i]->vt == SQL_VT_NULL)
+    bool is_case = x->op == EX_CASE;
+    if (is_case ||
+        (x->op == EX_FUNC && x->name && x->nargs > 0 &&
+         (!strcmp(x->name, "COALESCE") || !strcmp(x->name, "IFNULL") ||
+          !strcmp(x->name, "GREATEST") || !strcmp(x->name, "LEAST") ||
+          !strcmp(x->name, "IF")))) {
+        /* The widest result, a NULL one having none: each argument of
+         * COALESCE, IFNULL, GREATEST, LEAST; IF's two; a CASE's THENs and
+         * ELSE (its args: [operand] (WHEN THEN)... [ELSE]). */
+        int m = 0, from = is_case ? x->has_operand : !strcmp(x->name, "IF");
+        int end = x->nargs - (is_case && x->has_else);
+        for (int i = from; i < x->nargs; i++) {
+            bool when = is_case && i < end && (i - from) % 2 == 0;
+            if (when || x->args[i]->vt == SQL_VT_NULL)
                 continue;
             int d = sql__int_digits(x->args[i]);
             if (d < 0)
