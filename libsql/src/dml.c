@@ -1049,6 +1049,7 @@ int sql__dml_where_strict(struct sql_session *s, size_t before, bool ignore)
             return sql__serr(s, w->code,
                              w->code == 1292   ? "22007"
                              : w->code == 1365 ? "22012"
+                             : w->code == 1916 ? "22003"
                                                : "HY000",
                              "%s", w->msg);
     }
@@ -1125,10 +1126,12 @@ int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)
     size_t n;
     size_t nw0 = s->nwarns;
     d.x.env.flags &= ~SQL_EVAL_DML; /* see sql__dml_where_strict */
+    d.x.env.flags |= SQL_EVAL_AS_WRITTEN;
     rc = matching_rows(&d, up->table, up->where, up->order, up->limit, &rows,
                        &hs, &n);
     if (rc == 0)
         rc = current_rows(&d, up->table, up->where, rows, hs, &n);
+    d.x.env.flags &= ~SQL_EVAL_AS_WRITTEN;
     d.x.env.flags |= SQL_EVAL_DML;
     if (rc != 0 ||
         (rc = sql__dml_where_strict(
@@ -1188,10 +1191,12 @@ int sql__dml_delete(struct sql_session *s, const struct ast_stmt *st)
     int64_t *hs;
     size_t n;
     d.x.env.flags &= ~SQL_EVAL_DML; /* see sql__dml_where_strict */
+    d.x.env.flags |= SQL_EVAL_AS_WRITTEN;
     rc = matching_rows(&d, de->table, de->where, de->order, de->limit, &rows,
                        &hs, &n);
     if (rc == 0)
         rc = current_rows(&d, de->table, de->where, rows, hs, &n);
+    d.x.env.flags &= ~SQL_EVAL_AS_WRITTEN;
     d.x.env.flags |= SQL_EVAL_DML;
     for (size_t r = 0; rc == 0 && r < n; r++)
         rc = del_row(&d, rows + r * t->ncols, hs[r]);

@@ -121,7 +121,13 @@ void sql__merge_result(struct sql_expr *e, int from, int step, int extra)
     int dec = 0, fsp = 0;
     uint16_t coll = 0;
     uint8_t coerc = 6;
-    bool nullable = false, unfixed = false, all_float = true;
+    /* MariaDB's aggregate_for_result keeps FLOAT with a FLOAT and
+     * TINYINT, SMALLINT or MEDIUMINT (IF(ti, f), CASE, COALESCE, a
+     * UNION); INT, BIGINT, DECIMAL or DOUBLE make it DOUBLE. */
+    bool nullable = false, unfixed = false, any_float = false,
+         float_ok = true;
+    int same_tp = -1; /* the arguments' one type, 256 for several */
+    uint16_t same_flags = 0;
     int limit = extra >= 0 ? extra : e->nargs;
     for (int i = from;; i += step) {
         if (i >= limit) {
@@ -134,8 +140,20 @@ void sql__merge_result(struct sql_expr *e, int from, int step, int extra)
         vt = sql__vt_merge(vt, x->vt);
         if (x->vt == SQL_VT_DOUBLE && (x->type.dec < 0 || x->type.dec >= 31))
             unfixed = true;
-        if (x->vt != SQL_VT_NULL && x->type.tp != SQL_TYPE_FLOAT)
-            all_float = false;
+        if (x->vt != SQL_VT_NULL && (same_tp < 0 ||
+                                     (same_tp == x->type.tp &&
+                                      same_flags == (x->type.flags &
+                                                     SQL_COLFLAG_UNSIGNED)))) {
+            same_tp = x->type.tp;
+            same_flags = x->type.flags & SQL_COLFLAG_UNSIGNED;
+        } else if (x->vt != SQL_VT_NULL) {
+            same_tp = 256; /* two types */
+        }
+        if (x->vt != SQL_VT_NULL && x->type.tp == SQL_TYPE_FLOAT)
+            any_float = true;
+        else if (x->vt != SQL_VT_NULL && x->type.tp != SQL_TYPE_TINY &&
+                 x->type.tp != SQL_TYPE_SHORT && x->type.tp != SQL_TYPE_INT24)
+            float_ok = false;
         if (x->type.dec > dec && x->type.dec < 31)
             dec = x->type.dec;
         if ((x->vt == SQL_VT_DATETIME || x->vt == SQL_VT_TIME) &&
@@ -159,8 +177,14 @@ void sql__merge_result(struct sql_expr *e, int from, int step, int extra)
                                                                : dec);
     if (vt == SQL_VT_STRING)
         e->coll = e->type.coll;
-    if (vt == SQL_VT_DOUBLE && all_float) {
-        e->type.tp = SQL_TYPE_FLOAT; /* MySQL keeps FLOAT when all are */
+    /* Integers of one small type keep it (LEAST(smallint, smallint) is
+     * a SMALLINT, which a FLOAT then merges with as FLOAT). */
+    if ((vt == SQL_VT_INT || vt == SQL_VT_UINT) &&
+        (same_tp == SQL_TYPE_TINY || same_tp == SQL_TYPE_SHORT ||
+         same_tp == SQL_TYPE_INT24))
+        e->type.tp = (uint8_t)same_tp;
+    if (vt == SQL_VT_DOUBLE && any_float && float_ok) {
+        e->type.tp = SQL_TYPE_FLOAT;
         e->type.len = 12;
     }
     if (!nullable)
@@ -508,9 +532,12 @@ static int arith_vt(int op, int a, int b)
                                                   : SQL_VT_INT;
 }
 
+/* An operand's decimals as MariaDB's arithmetic types it: -1 for
+ * NOT_FIXED_DEC (a DOUBLE without fixed decimals, a string). */
 static int dec_of(const struct sql_expr *e)
 {
-    if (e->vt == SQL_VT_DOUBLE && (e->type.dec < 0 || e->type.dec >= 31))
+    if ((e->vt == SQL_VT_DOUBLE && (e->type.dec < 0 || e->type.dec >= 31)) ||
+        e->vt == SQL_VT_STRING || e->vt == SQL_VT_JSON)
         return -1;
     if (e->vt == SQL_VT_DECIMAL || e->vt == SQL_VT_DOUBLE)
         return e->type.dec >= 0 && e->type.dec < 31 ? e->type.dec : 0;
@@ -533,22 +560,24 @@ void sql__arith_type(struct sql_expr *e)
     bool unfixed = d1 < 0 || d2 < 0;
     d1 = d1 < 0 ? 0 : d1;
     d2 = d2 < 0 ? 0 : d2;
-    int dec = op == AST_OP_MUL   ? d1 + d2
-              : op == AST_OP_DIV ? d1 + 4
-                                 : (d1 > d2 ? d1 : d2);
-    if (dec > SQL_DEC_MAX_SCALE)
-        dec = SQL_DEC_MAX_SCALE;
+    int dmax = d1 > d2 ? d1 : d2;
+    int dec;
+    if (vt == SQL_VT_DOUBLE) {
+        /* MariaDB's double arithmetic (count_real_length): the larger
+         * of the operands' decimals, 4 more for `/`; not fixed when an
+         * operand is not or past 30 (ROUND(1e2, 1) / ROUND(1e2, 3) shows
+         * 7 decimals, ROUND(1e2, 2) * ROUND(1e2, 3) 3). */
+        dec = dmax + (op == AST_OP_DIV ? 4 : 0);
+        if (unfixed || dec >= 31)
+            dec = -1;
+    } else {
+        dec = op == AST_OP_MUL ? d1 + d2 : op == AST_OP_DIV ? d1 + 4 : dmax;
+        if (dec > SQL_DEC_MAX_SCALE)
+            dec = SQL_DEC_MAX_SCALE;
+    }
     e->vt = (uint8_t)vt;
-    sql__ftype_of_vt(&e->type, vt == EX_VT_ANY ? SQL_VT_DOUBLE : vt,
-                     0, vt == SQL_VT_DOUBLE && (unfixed ||
-                                                (d1 == 0 && d2 == 0))
-                            ? -1
-                            : dec);
-    if (vt == SQL_VT_DOUBLE && (e->args[0]->type.dec == 31 ||
-                                e->args[0]->type.dec < 0 ||
-                                e->args[1]->type.dec == 31 ||
-                                e->args[1]->type.dec < 0))
-        e->type.dec = -1;
+    sql__ftype_of_vt(&e->type, vt == EX_VT_ANY ? SQL_VT_DOUBLE : vt, 0,
+                     vt == EX_VT_ANY ? -1 : dec);
 }
 
 static const char *print_text(struct sql_arena *a, const struct ast_expr *x)
@@ -1509,6 +1538,13 @@ int sql__eval_arith(const struct sql_expr *e, struct sql_eval *ev,
         struct sql_dec a, b, r;
         sql__to_dec(ev, &x, &a);
         sql__to_dec(ev, &y, &b);
+        /* DIV of a DOUBLE past 81 digits (MariaDB's decimal buffer: 9
+         * words of 9) overflows the conversion: warning 1916, which a
+         * strict UPDATE's WHERE makes its error (1 DIV 1.7e308). */
+        if (dbl) {
+            (void)sql__dec_overflow_warn(ev, &x);
+            (void)sql__dec_overflow_warn(ev, &y);
+        }
         int drc;
         switch (op) {
         case AST_OP_ADD:
@@ -2467,9 +2503,47 @@ int sql__expr_eval(const struct sql_expr *e, struct sql_eval *ev,
     return eval(e, ev, row, out);
 }
 
-/* `column = constant` or `column = column` of one class (a string
- * constant for a date): an equality MariaDB propagates (not `<=>`, not
- * an INT column against 7.5 or '7'). */
+/* MariaDB's storage size of a DECIMAL(p,s) (my_decimal_get_binary_size):
+ * 4 bytes per 9 digits on each side of the point, fewer for the rest. */
+static int dec_pack_len(const struct sql_ftype *t)
+{
+    static const int dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
+    int scale = t->dec > 0 ? t->dec : 0;
+    int prec = (int)t->len - (scale > 0) -
+               !(t->flags & SQL_COLFLAG_UNSIGNED);
+    int intg = prec - scale;
+    if (intg < 0)
+        intg = 0;
+    return intg / 9 * 4 + dig2bytes[intg % 9] + scale / 9 * 4 +
+           dig2bytes[scale % 9];
+}
+
+/* Two columns of one definition, as MariaDB's Field::eq_def sees them:
+ * the same type, sign, scale or fraction digits and collation, strings
+ * of one length, DECIMALs of one storage size. Only such a `column =
+ * column` is an equality it propagates (INT = BIGINT, VARCHAR(3) =
+ * VARCHAR(5), DATETIME(3) = DATETIME are not). */
+static bool same_def(const struct sql_ftype *a, const struct sql_ftype *b)
+{
+    if (a->tp != b->tp || a->dec != b->dec || a->coll != b->coll ||
+        (a->flags & SQL_COLFLAG_UNSIGNED) != (b->flags & SQL_COLFLAG_UNSIGNED))
+        return false;
+    if (a->tp == SQL_TYPE_NEWDECIMAL)
+        return dec_pack_len(a) == dec_pack_len(b);
+    if (sql__ftype_vt(a) == SQL_VT_STRING)
+        return a->len == b->len;
+    return true;
+}
+
+/* An equality MariaDB 10.11 propagates (build_equal_items; EXPLAIN
+ * EXTENDED prints them first): `column = column` of two columns of one
+ * definition (same_def); `column = constant` of one class: integers, a
+ * DECIMAL against a DECIMAL constant, a FLOAT/DOUBLE against a DOUBLE
+ * one, a temporal against its class or a string constant, a string
+ * compared in its own collation when that is not case-insensitive
+ * (general_ci does not propagate: `s = 'x'` keeps its place). Not `c =
+ * c` (remove_eq_conds makes it `c IS NOT NULL`), not `<=>`, not a
+ * DECIMAL or DOUBLE against an integer, not an INT against 7.5 or '7'. */
 static bool col_eq_const(const struct sql_expr *e)
 {
     if (e->op != EX_CMP || e->sub != AST_OP_EQ || e->nargs != 2)
@@ -2479,31 +2553,43 @@ static bool col_eq_const(const struct sql_expr *e)
         c = e->args[1];
         k = e->args[0];
     }
-    if (c->op != EX_COL || c->idx >= SQL_EXPR_OUTER ||
-        !(k->is_const || (k->op == EX_COL && k->idx < SQL_EXPR_OUTER)))
+    if (c->op != EX_COL || c->idx >= SQL_EXPR_OUTER)
         return false;
+    if (k->op == EX_COL)
+        return k->idx < SQL_EXPR_OUTER && k->idx != c->idx &&
+               same_def(&c->type, &k->type);
+    if (!k->is_const)
+        return false;
+    if (c->vt == SQL_VT_STRING)
+        return k->vt == SQL_VT_STRING && e->coll == c->type.coll &&
+               !sql__coll_is_ci(e->coll);
     bool cint = c->vt == SQL_VT_INT || c->vt == SQL_VT_UINT;
     bool kint = k->vt == SQL_VT_INT || k->vt == SQL_VT_UINT;
     bool ctemp = c->vt == SQL_VT_DATE || c->vt == SQL_VT_DATETIME ||
                  c->vt == SQL_VT_TIME;
     return (cint && kint) || (c->vt == k->vt && !cint) ||
-           (ctemp && k->vt == SQL_VT_STRING && k->is_const);
+           (ctemp && k->vt == SQL_VT_STRING);
 }
 
-/* One pass over a condition's AND e: its `column = constant` members
- * (eqs), or the others in order, members of an AND inside it read as its
- * own (MariaDB flattens nested ANDs, so `x AND (y AND c = 7)` reads c
- * first too). Stops at the first that is not TRUE (*truth). */
+/* Which members of a condition's AND one pass reads. */
+enum and_members { AND_EQS, AND_REST, AND_ALL };
+
+/* One pass over a condition's AND e: its propagated equalities
+ * (AND_EQS), or the others (AND_REST), or all (AND_ALL), in order,
+ * members of an AND inside it read as its own (MariaDB flattens nested
+ * ANDs, so `x AND (y AND c = 7)` reads c first too). Stops at the first
+ * that is not TRUE (*truth). */
 static int and_pass(const struct sql_expr *e, struct sql_eval *ev,
-                    const struct sql_datum *row, int *truth, bool eqs)
+                    const struct sql_datum *row, int *truth,
+                    enum and_members which)
 {
     *truth = 1;
     for (int i = 0; i < e->nargs; i++) {
         const struct sql_expr *a = e->args[i];
         int rc;
         if (a->op == EX_AND)
-            rc = and_pass(a, ev, row, truth, eqs);
-        else if (col_eq_const(a) != eqs)
+            rc = and_pass(a, ev, row, truth, which);
+        else if (which != AND_ALL && col_eq_const(a) != (which == AND_EQS))
             continue;
         else
             rc = sql__expr_eval_bool(a, ev, row, truth);
@@ -2528,12 +2614,15 @@ int sql__expr_eval_bool(const struct sql_expr *e, struct sql_eval *ev,
         int rc = const_decides(e, ev, row, &d, truth, true);
         if (rc != 0 || (d && *truth == 0))
             return rc;
-        /* `column = constant` conjuncts first (MariaDB evaluates the
-         * equalities it propagates before the rest: `b * b > 0 AND c =
-         * 7` reads no b where c is not 7), then the others in order. */
-        if ((rc = and_pass(e, ev, row, truth, true)) != 0 || *truth != 1)
+        /* The equalities MariaDB propagates first (it evaluates them
+         * before the rest: `b * b > 0 AND c = 7` reads no b where c is
+         * not 7), then the others in order; a single-table UPDATE or
+         * DELETE reads them as written (SQL_EVAL_AS_WRITTEN). */
+        if (ev->env->flags & SQL_EVAL_AS_WRITTEN)
+            return and_pass(e, ev, row, truth, AND_ALL);
+        if ((rc = and_pass(e, ev, row, truth, AND_EQS)) != 0 || *truth != 1)
             return rc;
-        return and_pass(e, ev, row, truth, false);
+        return and_pass(e, ev, row, truth, AND_REST);
     }
     if (e->op == EX_OR || e->op == EX_CMP || e->op == EX_NOT) {
         /* As a condition, an OR's members decided FALSE by constants or

@@ -264,11 +264,16 @@ int sql__agg_merge(const struct sql_agg *g, struct sql_agg_state *st,
 #define SQL_ER_M_BIGGER_THAN_D 1427       /* 42000 */
 #define SQL_ER_WRONG_VALUE_FOR_TYPE 1411  /* HY000 */
 #define SQL_ER_ILLEGAL_PARAM_DATA_TYPE 3047
+#define SQL_ER_DATA_OVERFLOW 1916         /* 22003 */
 
 /* A statement that writes rows (INSERT, UPDATE, DELETE) turns some
  * warnings into errors in strict mode (division by zero). The session sets
  * sql_eval_env.flags. */
 #define SQL_EVAL_DML (1u << 0)
+/* A single-table UPDATE or DELETE's WHERE: MariaDB 10.11 optimizes it
+ * with remove_eq_conds only (no build_equal_items), so a condition's AND
+ * reads its members in the order written, equalities included. */
+#define SQL_EVAL_AS_WRITTEN (1u << 1)
 
 /* Queue a warning / note for SHOW WARNINGS (no-op without env->warn). */
 void sql__warn(struct sql_eval *ev, uint16_t code, const char *fmt, ...)
@@ -287,6 +292,10 @@ int sql__to_uint(struct sql_eval *ev, const struct sql_datum *d,
                  uint64_t *out);
 int sql__to_double(struct sql_eval *ev, const struct sql_datum *d,
                    double *out);
+/* A DOUBLE past 81 digits converted to DECIMAL overflows MariaDB's
+ * 9-word decimal buffer: warning 1916 ("Got overflow when converting ''
+ * to DECIMAL"), as DIV and CAST AS DECIMAL raise it; whether it did. */
+bool sql__dec_overflow_warn(struct sql_eval *ev, const struct sql_datum *d);
 int sql__to_dec(struct sql_eval *ev, const struct sql_datum *d,
                 struct sql_dec *out);
 /* Text of d (bytes in ev->arena or d's own). */

@@ -172,7 +172,9 @@ int sql__int_digits(const struct sql_expr *x)
         }
         return d;
     }
-    if (x->op == EX_NEG && x->nargs == 1)
+    if ((x->op == EX_NEG && x->nargs == 1) ||
+        (x->op == EX_FUNC && x->name && x->nargs > 0 &&
+         (!strcmp(x->name, "ABS") || !strcmp(x->name, "NULLIF"))))
         return sql__int_digits(x->args[0]);
     if (x->op == EX_FUNC && x->name && x->nargs > 0 &&
         (!strcmp(x->name, "ROUND") || !strcmp(x->name, "TRUNCATE"))) {
@@ -200,13 +202,20 @@ int sql__int_digits(const struct sql_expr *x)
             return l > r ? l : r;
         return -1;
     }
-    if (x->op == EX_FUNC && x->name && x->nargs > 0 &&
-        (!strcmp(x->name, "COALESCE") || !strcmp(x->name, "IFNULL") ||
-         !strcmp(x->name, "GREATEST") || !strcmp(x->name, "LEAST") ||
-         !strcmp(x->name, "IF"))) {
-        int m = 0;
-        for (uint16_t i = !strcmp(x->name, "IF"); i < x->nargs; i++) {
-            if (x->args[i]->vt == SQL_VT_NULL)
+    bool is_case = x->op == EX_CASE;
+    if (is_case ||
+        (x->op == EX_FUNC && x->name && x->nargs > 0 &&
+         (!strcmp(x->name, "COALESCE") || !strcmp(x->name, "IFNULL") ||
+          !strcmp(x->name, "GREATEST") || !strcmp(x->name, "LEAST") ||
+          !strcmp(x->name, "IF")))) {
+        /* The widest result, a NULL one having none: each argument of
+         * COALESCE, IFNULL, GREATEST, LEAST; IF's two; a CASE's THENs and
+         * ELSE (its args: [operand] (WHEN THEN)... [ELSE]). */
+        int m = 0, from = is_case ? x->has_operand : !strcmp(x->name, "IF");
+        int end = x->nargs - (is_case && x->has_else);
+        for (int i = from; i < x->nargs; i++) {
+            bool when = is_case && i < end && (i - from) % 2 == 0;
+            if (when || x->args[i]->vt == SQL_VT_NULL)
                 continue;
             int d = sql__int_digits(x->args[i]);
             if (d < 0)
@@ -301,10 +310,21 @@ static int check_round(struct sql_expr *e, struct sql_arena *a,
                                 type: MariaDB makes it DECIMAL (F16) */
     if (vt == SQL_VT_DECIMAL)
         sql__set_type(e, vt, d > 0 ? d : 0);
-    else if (vt == SQL_VT_DOUBLE)
-        sql__set_type(e, vt, e->nargs > 1 && e->args[1]->op == EX_LIT && d > 0
-                                 ? d
-                                 : -1);
+    else if (vt == SQL_VT_DOUBLE) {
+        /* MariaDB's fix_arg_double: a constant d fixes the decimals (0
+         * for d <= 0 or ROUND(x): ROUND(1e30) shows all 31 digits; none
+         * past 30), else x's do. */
+        int fixed;
+        if (e->nargs == 1)
+            fixed = 0;
+        else if (e->args[1]->op == EX_LIT && e->args[1]->lit.vt == SQL_VT_INT)
+            fixed = e->args[1]->lit.v.i > 30 ? -1 : d > 0 ? d : 0;
+        else
+            fixed = e->args[0]->type.dec >= 0 && e->args[0]->type.dec < 31
+                        ? e->args[0]->type.dec
+                        : -1;
+        sql__set_type(e, vt, fixed);
+    }
     else
         sql__set_type(e, vt, 0);
     e->iarg = d;
@@ -633,6 +653,14 @@ static int check_greatest(struct sql_expr *e, struct sql_arena *a,
     (void)a;
     (void)err;
     sql__merge_result(e, 0, 1, -1);
+    /* A FLOAT only when every argument is one (MariaDB compares the
+     * others as doubles: GREATEST(tinyint, float) is a DOUBLE). */
+    for (int i = 0; i < e->nargs && e->type.tp == SQL_TYPE_FLOAT; i++)
+        if (e->args[i]->vt != SQL_VT_NULL &&
+            e->args[i]->type.tp != SQL_TYPE_FLOAT) {
+            e->type.tp = SQL_TYPE_DOUBLE;
+            e->type.len = 22;
+        }
     bool any_str = false, all_str = true, any_null = false;
     for (int i = 0; i < e->nargs; i++) {
         if (e->args[i]->vt == SQL_VT_STRING)

@@ -144,6 +144,7 @@ static int cast_decimal(const struct sql_expr *e, struct sql_eval *ev,
     if (rc != 0)
         return rc;
     int m = (int)e->cast.len, s = e->cast.dec;
+    (void)sql__dec_overflow_warn(ev, v); /* 1916 first, then 1264 */
     (void)sql__dec_round(&d, s, &r);
     if (sql__dec_int_digits(&r) > m - s) {
         char buf[SQL_DEC_STR_MAX];

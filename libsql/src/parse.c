@@ -1400,6 +1400,105 @@ static struct ast_expr *parse_bool_pri(struct parser *p)
     return e;
 }
 
+/* Whether x is a condition (a truth value), so NOT NOT x may be x. */
+static bool is_condition(const struct ast_expr *x)
+{
+    switch (x->kind) {
+    case AST_E_BINARY:
+        return x->op == AST_OP_EQ || x->op == AST_OP_NE ||
+               x->op == AST_OP_LT || x->op == AST_OP_LE ||
+               x->op == AST_OP_GT || x->op == AST_OP_GE ||
+               x->op == AST_OP_NULLEQ;
+    case AST_E_UNARY:
+        return x->op == AST_OP_NOT;
+    case AST_E_LOGIC:
+    case AST_E_IS:
+    case AST_E_LIKE:
+    case AST_E_REGEXP:
+    case AST_E_BETWEEN:
+    case AST_E_IN:
+    case AST_E_EXISTS:
+    case AST_E_CMP_SUBQ:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* NOT a as MariaDB's parser writes it (negate_expression and the items'
+ * neg_transformer): NOT NOT x is x for a condition; a comparison flips
+ * (= <>, < >=, > <=; not <=>); IS [NOT] NULL, [NOT] LIKE, [NOT] BETWEEN
+ * and [NOT] IN of a list flip; an AND or OR becomes the other with each
+ * member negated so (De Morgan); anything else stays NOT a. The same in
+ * SQL's three-valued logic; what changes is what the planner and the
+ * condition's reading order see: `NOT (c <> 5 OR x)` is `c = 5 AND NOT
+ * x`, a key range and an equality read first, as in MariaDB. */
+static struct ast_expr *negate(struct parser *p, struct ast_expr *a)
+{
+    switch (a->kind) {
+    case AST_E_UNARY:
+        if (a->op == AST_OP_NOT && is_condition(a->a))
+            return a->a;
+        break;
+    case AST_E_BINARY:
+        switch (a->op) {
+        case AST_OP_EQ:
+            a->op = AST_OP_NE;
+            return a;
+        case AST_OP_NE:
+            a->op = AST_OP_EQ;
+            return a;
+        case AST_OP_LT:
+            a->op = AST_OP_GE;
+            return a;
+        case AST_OP_GE:
+            a->op = AST_OP_LT;
+            return a;
+        case AST_OP_GT:
+            a->op = AST_OP_LE;
+            return a;
+        case AST_OP_LE:
+            a->op = AST_OP_GT;
+            return a;
+        default:
+            break;
+        }
+        break;
+    case AST_E_IS:
+        if (a->op != AST_OP_ISNULL)
+            break;
+        a->neg = !a->neg;
+        return a;
+    case AST_E_IN:
+        if (a->sub)
+            break;
+        a->neg = !a->neg;
+        return a;
+    case AST_E_LIKE:
+    case AST_E_BETWEEN:
+        a->neg = !a->neg;
+        return a;
+    case AST_E_LOGIC:
+        if (a->op != AST_OP_AND && a->op != AST_OP_OR)
+            break;
+        for (struct ast_expr **pp = &a->args; *pp != NULL;) {
+            struct ast_expr *x = *pp, *next = x->next;
+            x->next = NULL;
+            struct ast_expr *n = negate(p, x);
+            if (n == NULL)
+                return NULL;
+            n->next = next;
+            *pp = n;
+            pp = &n->next;
+        }
+        a->op = a->op == AST_OP_AND ? AST_OP_OR : AST_OP_AND;
+        return sql__p_finish(p, a);
+    default:
+        break;
+    }
+    return unary(p, AST_OP_NOT, a);
+}
+
 static struct ast_expr *parse_not(struct parser *p)
 {
     if (!sql__p_is_kw(p, KW_NOT))
@@ -1409,7 +1508,7 @@ static struct ast_expr *parse_not(struct parser *p)
         return NULL;
     struct ast_expr *a = parse_not(p);
     sql__p_leave(p);
-    return a ? unary(p, AST_OP_NOT, a) : NULL;
+    return a ? negate(p, a) : NULL;
 }
 
 /* One n-ary node for a chain a op b op c (AND, OR or XOR). */

@@ -217,7 +217,7 @@ size_t sql__double_text(double v, bool is_float, char *buf)
     size_t o = 0;
     if (neg)
         buf[o++] = '-';
-    if (decpt < -3 || decpt > 15) {
+    if (decpt < -14 || decpt > 15) {
         buf[o++] = digits[0];
         if (nd > 1) {
             buf[o++] = '.';
@@ -543,6 +543,15 @@ int sql__to_uint(struct sql_eval *ev, const struct sql_datum *d,
         return rc;
     }
     }
+}
+
+bool sql__dec_overflow_warn(struct sql_eval *ev, const struct sql_datum *d)
+{
+    if (d->vt != SQL_VT_DOUBLE || fabs(d->v.d) < 1e81)
+        return false;
+    sql__warn(ev, SQL_ER_DATA_OVERFLOW,
+              "Got overflow when converting '' to DECIMAL. Value truncated");
+    return true;
 }
 
 int sql__to_dec(struct sql_eval *ev, const struct sql_datum *d,

@@ -202,7 +202,8 @@ const char *sql__coll_name(uint16_t coll);
 /* ---- value helpers (value.c) ---------------------------------------------- */
 
 /* Text of a double as MySQL prints it: the shortest digits that read back
- * (FLOAT: 6 significant digits), exponent form below 1e-4 and from 1e15.
+ * (FLOAT: 6 significant digits), exponent form below 1e-15 and from 1e15
+ * (MariaDB's CONCAT/CAST AS CHAR; the wire's format_double_plain too).
  * buf holds 32 bytes; returns the length. */
 size_t sql__double_text(double v, bool is_float, char *buf);
 /* The longest numeric prefix of s[0..n) (after leading spaces): its length

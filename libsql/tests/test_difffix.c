@@ -802,8 +802,9 @@ static void f29_div_with_double_operand(void **state)
 /* F12/F24 (equalities first): a condition's AND reads its `column =
  * constant` and `column = column` conjuncts of one class before the
  * others, as MariaDB evaluates the equalities it propagates first; `<=>`,
- * a range, an INT column against 7.5 or '7' keep their place. Answers
- * checked against MariaDB 10.11. */
+ * a range, an INT column against 7.5 or '7', a string under a
+ * case-insensitive collation keep their place. Answers checked against
+ * MariaDB 10.11. */
 static void f12_equalities_first(void **state)
 {
     (void)state;
@@ -815,7 +816,8 @@ static void f12_equalities_first(void **state)
       "OK 2 0 0");
     Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c = 7", "");
     Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND 7 = c", "");
-    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND s = 'zz'", "");
+    Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND s = 'zz'",
+      "ERR 1690 BIGINT value is out of range in '(b * b)'");
     Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND d = '1999-01-01'", "");
     Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c = 6", "2");
     Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c = id", "");
@@ -828,6 +830,214 @@ static void f12_equalities_first(void **state)
     Q(&c, "SELECT id FROM f12q WHERE b * b > 0 AND c = '7'",
       "ERR 1690 BIGINT value is out of range in '(b * b)'");
     Q(&c, "DROP TABLE f12q", "OK 0 0 0");
+}
+
+/* F31/F12 (which equalities MariaDB propagates): `column = column` only
+ * between columns of one definition, a string against a constant only
+ * under a collation that is not case-insensitive, a DECIMAL against a
+ * DECIMAL constant; a single-table UPDATE or DELETE reads its WHERE as
+ * written (no equality first), a multi-table one does not. Answers from
+ * MariaDB 10.11 (utf8mb4_general_ci table). */
+static void f31_equalities_mariadb_propagates(void **state)
+{
+    (void)state;
+    const char *ovf = "ERR 1690 BIGINT value is out of range in '(b * b)'";
+    Q(&c, "CREATE TABLE f31e (id INT PRIMARY KEY, b BIGINT NOT NULL, i INT, "
+          "g BIGINT, s VARCHAR(3), s2 VARCHAR(3), s5 VARCHAR(5), "
+          "sb VARCHAR(3) COLLATE utf8mb4_bin, e DECIMAL(5,2), "
+          "e2 DECIMAL(6,2), e3 DECIMAL(12,2), t3 DATETIME(3), t0 DATETIME) "
+          "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f31e VALUES (1, -9223372036854775808, 3, 2, 'a', 'b', "
+          "'c', 'a', 1.5, 2.5, 3.5, '2020-01-01 00:00:00.5', "
+          "'2020-01-01 00:00:00')",
+      "OK 1 0 0");
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND i = id", "");
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND i = g", ovf);
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND s = s2", "");
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND s = s5", ovf);
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND sb = 'b'", "");
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND s = 'b'", ovf);
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND e = e2", "");
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND e = e3", ovf);
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND t3 = t0", ovf);
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND e = 2", ovf);
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND e = 2.0", "");
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND i = 2 AND s = 'a'", "");
+    Q(&c, "SELECT id FROM f31e WHERE b * b > 0 AND s = s", ovf);
+    Q(&c, "UPDATE f31e SET i = 0 WHERE b * b > 0 AND i = 7", ovf);
+    Q(&c, "DELETE FROM f31e WHERE b * b > 0 AND i = 7", ovf);
+    Q(&c, "UPDATE f31e, (SELECT 1 AS one) AS z SET i = 0 "
+          "WHERE b * b > 0 AND i = 7",
+      "OK 0 0 0");
+    Q(&c, "DROP TABLE f31e", "OK 0 0 0");
+}
+
+/* F27/F30 (a DOUBLE's fixed decimals): ROUND/TRUNCATE of a DOUBLE by a
+ * constant d fix its decimals at d (0 for d <= 0, none past 30), and
+ * double arithmetic takes the larger operand's decimals (4 more for `/`),
+ * none when an operand has none (a DOUBLE literal, a string): MariaDB
+ * 10.11's count_real_length and fix_arg_double, values from its CLI. */
+static void f30_double_fixed_decimals(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT ROUND(1e30), TRUNCATE(1e30, -1), ROUND(1.5e0), "
+          "ROUND(-0.4e0), ROUND(1e2, -1) * 1.5, TRUNCATE(2.5e0, 0) / 3",
+      "1000000000000000000000000000000|1000000000000000000000000000000|2|"
+      "0|150.0|0.6667");
+    Q(&c, "SELECT ROUND(1e2, 2) * ROUND(1e2, 3), ROUND(1e2, 1) / "
+          "ROUND(1e2, 3), ROUND(1e2, 1) + ROUND(1e2, 3), 3 * ROUND(5e0), "
+          "ROUND(2.5e0, 40)",
+      "10000.000|1.0000000|200.000|15|2.5");
+    Q(&c, "SELECT '1.25' * 2, -'1.25', '1.25' / 2, 1.5e0 * '2.25', "
+          "ROUND(1.25e0, 1) * '1.5'",
+      "2.5|-1.25|0.625|3.375|1.7999999999999998");
+    Q(&c, "CREATE TABLE f30 (id INT PRIMARY KEY, c4 DECIMAL(8,5))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f30 VALUES (1, -599.73738)", "OK 1 0 0");
+    Q(&c, "SELECT c4 * TRUNCATE(1e2, -1), c4 * 1e2, c4 * TRUNCATE(1e2, 2) "
+          "FROM f30",
+      "-59973.73800|-59973.738000000005|-59973.73800");
+    Q(&c, "DROP TABLE f30", "OK 0 0 0");
+}
+
+/* F4 (CASE, ABS, NULLIF): CEIL/FLOOR of a narrow DECIMAL CASE, ABS or
+ * NULLIF is a BIGINT too, sized by its widest result, so a negative one
+ * times a BIGINT UNSIGNED is 1690 (MariaDB 10.11's answers). */
+static void f04_ceil_floor_of_case_and_abs(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f4c (id INT PRIMARY KEY, u BIGINT UNSIGNED, "
+          "c1 DECIMAL(14,3), d6 DECIMAL(6,2), t TINYINT UNSIGNED)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f4c VALUES (1, 5, -12.5, 1.25, 200)", "OK 1 0 0");
+    Q(&c, "SELECT u * FLOOR(CASE WHEN id > 0 THEN d6 - 3 ELSE t END) FROM f4c",
+      "ERR 1690 BIGINT UNSIGNED value is out of range in "
+      "'(u * FLOOR(CASE WHEN (id > 0) THEN (d6 - 3) ELSE t END))'");
+    Q(&c, "SELECT u * FLOOR(-ABS(c1)) FROM f4c",
+      "ERR 1690 BIGINT UNSIGNED value is out of range in "
+      "'(u * FLOOR(-ABS(c1)))'");
+    Q(&c, "SELECT u * CEIL(NULLIF(-c1 - 20, 0)) FROM f4c",
+      "ERR 1690 BIGINT UNSIGNED value is out of range in "
+      "'(u * CEIL(NULLIF((-c1 - 20), 0)))'");
+    Q(&c, "SELECT u * CEIL(CASE id WHEN 1 THEN -2.5 ELSE NULL END) FROM f4c",
+      "ERR 1690 BIGINT UNSIGNED value is out of range in "
+      "'(u * CEIL(CASE id WHEN 1 THEN -2.5 ELSE NULL END))'");
+    Q(&c, "SELECT FLOOR(CASE WHEN id > 0 THEN d6 - 3 ELSE t END), "
+          "FLOOR(-ABS(c1)), CEIL(CASE id WHEN 1 THEN -2.5 END) FROM f4c",
+      "-2|-13|-2");
+    Q(&c, "DROP TABLE f4c", "OK 0 0 0");
+}
+
+/* F10 (FLOAT with small integers): IF, COALESCE and CASE merge a FLOAT
+ * with a TINYINT, SMALLINT or MEDIUMINT as FLOAT, with an INT or an
+ * integer literal as DOUBLE; GREATEST/LEAST stay FLOAT only over FLOATs
+ * (MariaDB 10.11's aggregate_for_result; its information_schema). */
+static void f10_float_with_small_integers(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f10m (id INT PRIMARY KEY, ti TINYINT, si SMALLINT, "
+          "i INT, f FLOAT)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f10m VALUES (1, 1, 2, 3, 1.5)", "OK 1 0 0");
+    Q(&c, "CREATE VIEW f10mv AS SELECT IF(id, ti, f) a, COALESCE(si, f) b, "
+          "CASE WHEN id > 5 THEN i ELSE f END c, GREATEST(ti, f) d, "
+          "IF(id, f, 1) e, NULLIF(IF(id, ti, f), 0) g FROM f10m",
+      "OK 0 0 0");
+    Q(&c, "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
+          "WHERE TABLE_NAME = 'f10mv' ORDER BY ORDINAL_POSITION",
+      "a|float\nb|float\nc|double\nd|double\ne|double\ng|float");
+    Q(&c, "SELECT * FROM f10mv", "1|2|1.5|1.5|1.5|1");
+    Q(&c, "DROP VIEW f10mv", "OK 0 0 0");
+    /* Integers of one small type keep it through LEAST and IF. */
+    Q(&c, "ALTER TABLE f10m ADD COLUMN tu TINYINT UNSIGNED", "OK 0 0 0");
+    Q(&c, "UPDATE f10m SET tu = 200", "OK 1 0 0");
+    Q(&c, "CREATE VIEW f10mv AS SELECT COALESCE(LEAST(si, si), f) a, "
+          "IF(id, ti, ti) b, COALESCE(IF(id, ti, tu), f) c, LEAST(tu, tu) d "
+          "FROM f10m",
+      "OK 0 0 0");
+    Q(&c, "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
+          "WHERE TABLE_NAME = 'f10mv' ORDER BY ORDINAL_POSITION",
+      "a|float\nb|tinyint\nc|double\nd|tinyint");
+    Q(&c, "SELECT * FROM f10mv", "2|1|1|200");
+    Q(&c, "DROP VIEW f10mv", "OK 0 0 0");
+    Q(&c, "DROP TABLE f10m", "OK 0 0 0");
+}
+
+/* DIV with a DOUBLE past 81 digits: converting it to DECIMAL overflows
+ * (warning 1916), an error in a strict UPDATE's WHERE, a warning in a
+ * DELETE's and a SELECT's (MariaDB 10.11's answers; seed 603). */
+static void div_double_overflows_decimal(void **state)
+{
+    (void)state;
+    Q(&c, "SET sql_mode = 'STRICT_TRANS_TABLES'", "OK 0 0 0");
+    Q(&c, "CREATE TABLE f1916 (id INT PRIMARY KEY, c0 DOUBLE, c3 INT)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f1916 VALUES (1, 1.7e308, 0), (2, 5, 0)", "OK 2 0 0");
+    Q(&c, "SELECT 3 DIV 1e81, 3 DIV 1e80, 1 DIV -1.7e308", "0|0|0");
+    Q(&c, "SHOW WARNINGS",
+      "Warning|1916|Got overflow when converting '' to DECIMAL. Value "
+      "truncated\n"
+      "Warning|1916|Got overflow when converting '' to DECIMAL. Value "
+      "truncated");
+    Q(&c, "UPDATE f1916 SET c3 = 1 WHERE (1 DIV c0) < 5",
+      "ERR 1916 Got overflow when converting '' to DECIMAL. Value truncated");
+    Q(&c, "DELETE FROM f1916 WHERE (1 DIV c0) < 0", "OK 0 0 1");
+    /* CAST AS DECIMAL: 1916 first, then the type's 1264. */
+    Q(&c, "SELECT CAST(1.7e308 AS DECIMAL(10,2))", "99999999.99");
+    Q(&c, "SHOW COUNT(*) WARNINGS", "2");
+    Q(&c, "UPDATE f1916 SET c3 = 1 WHERE CAST(c0 AS DECIMAL(10,2)) <= 5",
+      "ERR 1916 Got overflow when converting '' to DECIMAL. Value truncated");
+    Q(&c, "SELECT id FROM f1916 WHERE (1 DIV c0) < 5", "1\n2");
+    Q(&c, "SET sql_mode = DEFAULT", "OK 0 0 0");
+    Q(&c, "DROP TABLE f1916", "OK 0 0 0");
+}
+
+/* F31/F12 (NOT as MariaDB's parser writes it): NOT over a comparison,
+ * IS NULL, LIKE, BETWEEN, IN or an AND/OR is rewritten (De Morgan), so
+ * `NOT (x OR c <> 7)` reads `c = 7` first and `NOT (x OR u <> 49)` is a
+ * key range on u; the values are the same (MariaDB 10.11's answers). */
+static void f31_not_rewritten_as_mariadb(void **state)
+{
+    (void)state;
+    const char *ovf = "ERR 1690 BIGINT value is out of range in '(b * b)'";
+    Q(&c, "SET sql_mode = 'STRICT_TRANS_TABLES'", "OK 0 0 0");
+    Q(&c, "CREATE TABLE fn (id INT PRIMARY KEY, b BIGINT NOT NULL, c INT, "
+          "d DATE NOT NULL, u TINYINT UNSIGNED, KEY i0 (u))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO fn VALUES (1, -9223372036854775808, 5, '9999-12-31', "
+          "68)",
+      "OK 1 0 0");
+    Q(&c, "SELECT id FROM fn WHERE NOT (b * b > 0 OR c <> 7)", "");
+    Q(&c, "SELECT id FROM fn WHERE NOT (b * b > 0 OR c > 7)", ovf);
+    Q(&c, "SELECT id FROM fn WHERE NOT (NOT (c = 7 AND b * b > 0))", "");
+    Q(&c, "UPDATE fn SET u = u + 1 WHERE NOT ((DATE_ADD(d, INTERVAL 26 HOUR) "
+          "<> '2000-02-29' OR u <> 49))",
+      "OK 0 0 0");
+    Q(&c, "UPDATE fn SET u = u + 1 WHERE NOT ((DATE_ADD(d, INTERVAL 26 HOUR) "
+          "<> '2000-02-29' OR c <> 49))",
+      "ERR 1441 Datetime function: datetime field overflow");
+    Q(&c, "SELECT NOT (c < 7), NOT (c BETWEEN 1 AND 9), NOT (c IN (5)), "
+          "NOT (c IS NULL), NOT (d LIKE '9%') FROM fn",
+      "0|0|0|1|0");
+    Q(&c, "SET sql_mode = DEFAULT", "OK 0 0 0");
+    Q(&c, "DROP TABLE fn", "OK 0 0 0");
+}
+
+/* F28 (a small DOUBLE or FLOAT as text): CAST AS CHAR and CONCAT write a
+ * number in plain notation down to 1e-15, as the wire shows it (MariaDB
+ * 10.11's answers; seed 606's CHAR_LENGTH(CAST(c0 AS CHAR))). */
+static void f28_small_double_as_text(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT CAST(1.5e-7 AS CHAR), CONCAT(1.5e-15), CONCAT(1.5e-16), "
+          "CONCAT(-1e-5), CHAR_LENGTH(CAST(1.5e-7 AS CHAR))",
+      "0.00000015|0.0000000000000015|1.5e-16|-0.00001|10");
+    Q(&c, "CREATE TABLE f28s (id INT PRIMARY KEY, f FLOAT, v VARCHAR(40))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f28s VALUES (1, 1.5e-10, 1.5e-7)", "OK 1 0 0");
+    Q(&c, "SELECT CAST(f AS CHAR), v FROM f28s", "0.00000000015|0.00000015");
+    Q(&c, "DROP TABLE f28s", "OK 0 0 0");
 }
 
 int main(void)
@@ -861,6 +1071,13 @@ int main(void)
         cmocka_unit_test(f12_count_of_not_null_unread),
         cmocka_unit_test(f29_div_with_double_operand),
         cmocka_unit_test(f12_equalities_first),
+        cmocka_unit_test(f31_equalities_mariadb_propagates),
+        cmocka_unit_test(f30_double_fixed_decimals),
+        cmocka_unit_test(f04_ceil_floor_of_case_and_abs),
+        cmocka_unit_test(f10_float_with_small_integers),
+        cmocka_unit_test(div_double_overflows_decimal),
+        cmocka_unit_test(f31_not_rewritten_as_mariadb),
+        cmocka_unit_test(f28_small_double_as_text),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);

@@ -31,7 +31,7 @@ static void test_literals(void **state)
     efx_check("1.50", "1.50");
     efx_check("99999999999999999999", "99999999999999999999");
     efx_check("1e3", "1000");
-    efx_check("1.5e-7", "1.5e-7");
+    efx_check("1.5e-7", "0.00000015");
     efx_check("'abc'", "abc");
     efx_check("NULL", "NULL");
     efx_check("TRUE", "1");

@@ -91,8 +91,17 @@ static const struct pcase expr_cases[] = {
      "SELECT (NOT a)"},
     {"select NOT NOT a",
      "SELECT (NOT NOT a)"},
+    /* NOT is written as MariaDB's negate_expression writes it. */
     {"select not a = b",
-     "SELECT (NOT (a = b))"},
+     "SELECT (a <> b)"},
+    {"select not (a < b or c >= d) and not not (e <=> f)",
+     "SELECT (((a >= b) AND (c < d)) AND (e <=> f))"},
+    {"select not (a like 'x' and b is null and c between 1 and 2 and "
+     "d in (1) and (e xor f) and not g)",
+     "SELECT ((a NOT LIKE 'x') OR (b IS NOT NULL) OR (c NOT BETWEEN 1 AND 2) "
+     "OR (d NOT IN (1)) OR (NOT (e XOR f)) OR (NOT NOT g))"},
+    {"select not (a <=> b), not (a is true)",
+     "SELECT (NOT (a <=> b)), (NOT (a IS TRUE))"},
     {"select a = b = c",
      "SELECT (a = b = c)"},
     {"select a + b * c",
@@ -208,7 +217,7 @@ static const struct pcase expr_cases[] = {
     {"select a and (b or c)",
      "SELECT (a AND (b OR c))"},
     {"select not (a and b)",
-     "SELECT (NOT (a AND b))"},
+     "SELECT ((NOT a) OR (NOT b))"},
     {"select a = 1 and b = 2 or c = 3",
      "SELECT (((a = 1) AND (b = 2)) OR (c = 3))"},
     {"select null",

@@ -41,8 +41,13 @@ static void test_double_text(void **state)
     check_double(1e15, false, "1e15");
     check_double(123456789012345678.0, false, "1.2345678901234568e17");
     check_double(0.0001, false, "0.0001");
-    check_double(0.00001, false, "1e-5");
-    check_double(-1.5e-7, false, "-1.5e-7");
+    /* Plain down to 1e-15, as MariaDB's CONCAT/CAST AS CHAR show it (and
+     * as the wire does): */
+    check_double(0.00001, false, "0.00001");
+    check_double(-1.5e-7, false, "-0.00000015");
+    check_double(1.5e-15, false, "0.0000000000000015");
+    check_double(1.5e-16, false, "1.5e-16");
+    check_double(1.5e-7, true, "0.00000015");
     check_double(1.7976931348623157e308, false, "1.7976931348623157e308");
     check_double(3.14159265, true, "3.14159");
     check_double(1234567, true, "1234570");

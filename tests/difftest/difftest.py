@@ -953,6 +953,7 @@ def add_agg(g, sel):
     r = g.r
     a = r.choice(AGGS)
     c = g.col()
+    arg = c.name
     if "%s" in a:
         arg = c.name if r.random() < 0.7 or not c.numeric else g.num(1)
         a = a % arg
@@ -961,9 +962,18 @@ def add_agg(g, sel):
     if a.startswith(("SUM", "AVG")) and (
             (c.stringy and not g.f.ok("agg:sum-string")) or
             (c.temporal and not g.f.ok("agg:sum-temporal")) or
-            (c.kind in ("float", "double") and not g.f.ok("agg:float-sum"))):
+            (inexact(g.s, arg) and not g.f.ok("agg:float-sum"))):
         a = "COUNT(%s)" % c.name
     sel.items.append(a)
+
+
+def inexact(s, expr):
+    """Whether expr (a column or a num() expression) computes in DOUBLE:
+    a FLOAT/DOUBLE column, a DOUBLE literal or POW in it. Its SUM or AVG
+    depends on the order rows are added (agg:float-sum)."""
+    doubles = [c.name for c in s.cols if c.kind in ("float", "double")]
+    return bool(re.search(r"\b(%s)\b|\d[eE]-?\d|POW\(" %
+                          "|".join(doubles or ["$^"]), expr))
 
 
 def gen_insert(g):

@@ -122,6 +122,20 @@ def mixed_comparison(b):
     return False
 
 
+def inexact_agg(b):
+    """Whether a SUM/AVG of the minimized statement adds doubles: a FLOAT
+    or DOUBLE column, a DOUBLE literal or POW in its argument."""
+    doubles = set()
+    for c in b["creates"]:
+        doubles.update(re.findall(r"(?:\(|, )(\w+) (?:FLOAT|DOUBLE)\b", c))
+    for arg in re.findall(r"\b(?:SUM|AVG)\(((?:[^()]|\([^()]*\))*)\)",
+                          b["min"]):
+        if re.search(r"\d[eE]-?\d|POW\(", arg) or \
+                any(re.search(r"\b%s\b" % d, arg) for d in doubles):
+            return True
+    return False
+
+
 def codes(b):
     m = re.search(r"mariadb:\n\s+ERROR (\d+)", b["text"])
     s = re.search(r"sqld:\n\s+ERROR (\d+)", b["text"])
@@ -154,16 +168,44 @@ def classify(b):
                "the outer DECIMAL to the INT key)"
     if re.search(r"ORDER BY \(- -?\d+\)", s):
         return "ORDER BY -n, (- -n) (MariaDB's position)"
-    if re.search(r"mariadb \(.*'-?1e\+17'.*\), sqld", why):
+    mrows = b["text"].split("mariadb:", 1)[-1].split("sqld:", 1)[0]
+    if re.search(r"mariadb \(.*'-?1e\+17'.*\), sqld", why) or (
+            why.startswith("row") and
+            re.search(r"'-?100000000000000000'", mrows)):
         return "M04 (MariaDB clips a large DOUBLE in a temporary table)"
+    if re.search(r"\b(SUM|AVG)\(", s) and why.startswith("row") and \
+            inexact_agg(b):
+        return "agg:float-sum (a sum of doubles depends on the row order; " \
+               "the generator makes it COUNT since dd831ab)"
     if re.search(r"CAST\(.*AS CHAR\)", s) and re.search(
             r"\b(FLOAT)\b", " ".join(b["creates"])) and \
             why.startswith("row"):
         return "F10/F28 (a FLOAT as text)"
+    if re.search(r"CAST\(.*AS CHAR\)|CONCAT", s) and re.search(
+            r"\bDOUBLE\b", " ".join(b["creates"])) and \
+            why.startswith("row"):
+        return "F28 (a small DOUBLE as text: plain to 1e-15 since c8f15c5)"
+    if re.search(r"\b(ROUND|TRUNCATE)\(", s) and why.startswith("row") and \
+            re.search(r"'-?\d+\.\d*'.*'-?\d+\.\d{9,}'", why):
+        return "F30 (a DOUBLE's fixed decimals: MariaDB's since 8cb031f)"
+    if 1916 in (me, se):
+        return "F34 (a DOUBLE past 81 digits to DECIMAL warns 1916: DIV " \
+               "fixed since 7727a5d, CAST since f51335d)"
+    if dml and se is not None and me is None and \
+            re.search(r"\bWHERE\b", s) and \
+            not re.search(r"\b[ck]\d\b|\bid\b|\bv\b",
+                          s.split("WHERE", 1)[1]):
+        return "F32 (a constant WHERE's warning: MariaDB folds it before " \
+               "strict mode applies)"
     if dml and b["min"].startswith("UPDATE") and {me, se} & {1292} and \
             mixed_comparison(b):
         return "F31 (strict UPDATE: a comparison's warning on rows one " \
                "server reads)"
+    if "MOD" in s and re.search(r"'-0\.0*'", b["text"]):
+        return "F14/F18 (MariaDB's negative zero)"
+    if 1690 in (me, se) and (me is None or se is None):
+        return "F12/F24/FJ2 (overflow on a row or constant one side " \
+               "never evaluates)"
     if mixed_comparison(b):
         return "F6/F15 (mixedcmp: comparison across type classes; " \
                "fixed since 0da81f3)"
@@ -174,19 +216,21 @@ def classify(b):
     if dml and se == 1365 and me is None:
         return "F7 (division by zero in a DML WHERE: DELETE's fixed " \
                "since 9608e3f)"
-    if 1690 in (me, se) and (me is None or se is None):
-        return "F12/F24/FJ2 (overflow on a row or constant one side " \
-               "never evaluates)"
-    if "MOD" in s and re.search(r"'-0\.0*'", b["text"]):
-        return "F14/F18 (MariaDB's negative zero)"
+    if (me is None) != (se is None) and \
+            {me, se} & {1441, 1292, 1264, 1366, 1365} and \
+            re.search(r"<=>|\bNOT \(", s):
+        return "F24/F31 (an error on a row MariaDB's key access never " \
+               "reads: <=> or a NOT it rewrites into a range)"
     if why.startswith("type of column"):
         m = re.search(r"\((.*)\): mariadb (\w+), sqld (\w+)", why)
         expr = m.group(1) if m else ""
         if re.search(r"\b(CEIL|FLOOR)\(", expr) and \
                 (m.group(2), m.group(3)) == ("int", "decimal"):
-            return "F4 (CEIL/FLOOR typing: fixed since 3e96adb, bdb7a85)"
+            return "F4 (CEIL/FLOOR typing: fixed since 3e96adb, bdb7a85; " \
+                   "CASE/ABS since 88a2738)"
         if {m.group(2), m.group(3)} == {"float", "double"}:
-            return "F10 (FLOAT against DOUBLE result type)"
+            return "F10 (FLOAT against DOUBLE result type; FLOAT with " \
+                   "small integers since c5a0474)"
         if "NULL" in expr.upper():
             return "F23 (NULL literal typing: fixed since 5fb29ce)"
         if re.search(r"ROUND\(|\(- |-\(", expr):
