@@ -126,6 +126,40 @@ int region__merge_load(struct region_store *s, struct region_peer *p)
     return rc;
 }
 
+uint64_t region__merge_logged_target(struct region_peer *p)
+{
+    raft_index last = 0;
+    if (p->stor.ops->last_index(&p->stor, &last) != 0)
+        return 0;
+    uint64_t version = p->desc.version;
+    for (raft_index lo = p->applied + 1; lo <= last;) {
+        const struct raft_entry *ents = NULL;
+        size_t n = 0;
+        if (p->stor.ops->entries(&p->stor, lo, last + 1, UINT64_MAX, &ents,
+                                 &n) != 0 ||
+            n == 0)
+            return 0;
+        for (size_t i = 0; i < n; i++) {
+            const struct raft_entry *e = &ents[i];
+            const uint8_t *d = e->data;
+            struct region_cmd c;
+            /* only splits and prepares move the epoch they are checked
+             * against; the rest is not decoded */
+            if (e->type != RAFT_ENTRY_NORMAL || e->len < 2 ||
+                (d[1] != REGION_CMD_SPLIT &&
+                 d[1] != REGION_CMD_PREPARE_MERGE) ||
+                region__cmd_decode(d, e->len, &c) != 0 ||
+                c.region_id != p->desc.id || c.version != version)
+                continue;
+            if (c.type == REGION_CMD_PREPARE_MERGE)
+                return c.new_id;
+            version++; /* a split */
+        }
+        lo = ents[n - 1].index + 1;
+    }
+    return 0;
+}
+
 /* Whether source and target may merge: adjacent, the same stores, no
  * learners, the target not merging itself. 0 or REGION_EINVAL (err). */
 static int mergeable(const struct region_desc *src, const struct region_peer *t,

@@ -564,6 +564,10 @@ bool region__merge_swallowed(struct region_store *s, struct region_peer *q,
                              const struct region_desc *d);
 /* Load p's persisted merging mark (open). */
 int region__merge_load(struct region_store *s, struct region_peer *p);
+/* The target of a prepare of p that p's log holds above its applied
+ * index and would apply (its epoch the one p reaches there), else 0: a
+ * replica that logged the prepare but never learnt it was committed. */
+uint64_t region__merge_logged_target(struct region_peer *p);
 /* Destroy merged sources with no ready out: their log and Raft state
  * go (the data stays: it is the target's). */
 void region__merge_reap(struct region_store *s, int *rc);

@@ -1069,12 +1069,19 @@ static bool snapshot_overlaps(struct region_store *s, struct region_peer *p,
  * store: the target's replica here was dropped (stale, its range taken
  * by a newer snapshot), so nothing here will take p in; the target's own
  * snapshot brings p's data. Only then does a "merged away" notice drop
- * p: a target here still needs p's log to take it in (catch_up). */
-static bool merge_orphan(struct region_store *s, struct region_peer *p)
+ * p: a target here still needs p's log to take it in (catch_up). A p
+ * not marked merging may hold the prepare in its log, never learnt
+ * committed (stopped between its append and the next message): its
+ * target is the one that prepare names. *target gets the target (0:
+ * none known). */
+static bool merge_orphan(struct region_store *s, struct region_peer *p,
+                         uint64_t *target)
 {
-    if (p->merge_target == 0)
+    *target = p->merge_target != 0 ? p->merge_target
+                                   : region__merge_logged_target(p);
+    if (*target == 0)
         return false;
-    struct region_peer *t = find_peer(s, p->merge_target);
+    struct region_peer *t = find_peer(s, *target);
     return t == NULL || !t->initialized;
 }
 
@@ -1249,7 +1256,8 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
                 continue;
             }
             struct region_peer *p = find_peer(s, wm.region_id);
-            if (p && wm.conf_ver == UINT64_MAX && !merge_orphan(s, p))
+            uint64_t target = 0;
+            if (p && wm.conf_ver == UINT64_MAX && !merge_orphan(s, p, &target))
                 continue; /* "merged away": only a source left behind */
             if (p && p->desc.conf_ver < wm.conf_ver && !p->removed) {
                 p->removed = true;
@@ -1262,7 +1270,7 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
                                 "dropped",
                                 (unsigned long long)wm.region_id,
                                 (unsigned long long)from,
-                                (unsigned long long)p->merge_target);
+                                (unsigned long long)target);
                 } else {
                     region__log(s, REGION_LOG_INFO,
                                 "region %llu: store %llu says this store "
