@@ -627,6 +627,16 @@ static int not_found(struct region_store *s, uint64_t id,
     return REGION_ENOT_FOUND;
 }
 
+/* c names the other region of the merge and source p's applied
+ * prepare. */
+static void of_prepare(struct region_cmd *c, uint64_t other,
+                       const struct region_peer *p)
+{
+    c->new_id = other;
+    c->merge_index = p->merge_index;
+    c->merge_term = p->merge_term;
+}
+
 static int propose_cmd(struct region_store *s, struct region_peer *p,
                        const struct region_cmd *c, region_done_fn done,
                        void *ud, struct region_err *err)
@@ -750,11 +760,9 @@ int region_merge_prepare(struct region_store *s, const struct region_ctx *ctx,
                             (unsigned long long)p->desc.id);
         }
     if (rc == 0) {
-        struct region_cmd c = {.type = REGION_CMD_PREPARE_MERGE,
-                               .region_id = p->desc.id,
-                               .version = p->desc.version,
-                               .conf_ver = p->desc.conf_ver,
-                               .new_id = target_id};
+        struct region_cmd c =
+            region__cmd_for(p, REGION_CMD_PREPARE_MERGE, NULL, 0);
+        c.new_id = target_id;
         rc = propose_cmd(s, p, &c, done, ud, err);
     }
     return finish(s, rc);
@@ -803,15 +811,9 @@ int region_merge_commit(struct region_store *s, uint64_t source_id,
     if (rc == 0)
         rc = region__encode_desc(&body, &p->desc, 0);
     if (rc == 0) {
-        struct region_cmd c = {.type = REGION_CMD_COMMIT_MERGE,
-                               .region_id = t->desc.id,
-                               .version = t->desc.version,
-                               .conf_ver = t->desc.conf_ver,
-                               .new_id = source_id,
-                               .merge_index = p->merge_index,
-                               .merge_term = p->merge_term,
-                               .body = body.data,
-                               .body_len = body.len};
+        struct region_cmd c = region__cmd_for(t, REGION_CMD_COMMIT_MERGE,
+                                              body.data, body.len);
+        of_prepare(&c, source_id, p);
         rc = propose_cmd(s, t, &c, done, ud, err);
     }
     region__buf_free(&body);
@@ -827,13 +829,9 @@ int region_merge_reject(struct region_store *s, uint64_t source_id,
     struct region_peer *p = NULL, *t = NULL;
     rc = merging_source(s, source_id, &p, &t, err);
     if (rc == 0) {
-        struct region_cmd c = {.type = REGION_CMD_REJECT_MERGE,
-                               .region_id = t->desc.id,
-                               .version = t->desc.version,
-                               .conf_ver = t->desc.conf_ver,
-                               .new_id = source_id,
-                               .merge_index = p->merge_index,
-                               .merge_term = p->merge_term};
+        struct region_cmd c =
+            region__cmd_for(t, REGION_CMD_REJECT_MERGE, NULL, 0);
+        of_prepare(&c, source_id, p);
         rc = propose_cmd(s, t, &c, done, ud, err);
     }
     return finish(s, rc);
@@ -862,13 +860,9 @@ int region_merge_rollback(struct region_store *s, uint64_t source_id,
                         (unsigned long long)p->merge_target);
     }
     if (rc == 0) {
-        struct region_cmd c = {.type = REGION_CMD_ROLLBACK_MERGE,
-                               .region_id = source_id,
-                               .version = p->desc.version,
-                               .conf_ver = p->desc.conf_ver,
-                               .new_id = p->merge_target,
-                               .merge_index = p->merge_index,
-                               .merge_term = p->merge_term};
+        struct region_cmd c =
+            region__cmd_for(p, REGION_CMD_ROLLBACK_MERGE, NULL, 0);
+        of_prepare(&c, p->merge_target, p);
         rc = propose_cmd(s, p, &c, done, ud, err);
     }
     return finish(s, rc);

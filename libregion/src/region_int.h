@@ -115,6 +115,11 @@ struct region_cmd {
                              (0 in the prepare itself) */
     uint64_t merge_term;  /* ... and its term */
 };
+struct region_peer;
+/* A command of p's region, stamped with its current epoch, carrying body
+ * (borrowed; NULL, 0 for none); the type's other fields zero. */
+struct region_cmd region__cmd_for(const struct region_peer *p, uint8_t type,
+                                  const uint8_t *body, size_t body_len);
 int region__cmd_encode(struct region_buf *b, const struct region_cmd *c);
 int region__cmd_decode(const void *p, size_t len, struct region_cmd *c);
 

@@ -2431,13 +2431,10 @@ static int propose_split(struct region_store *s, struct region_peer *p,
     if (rc != 0)
         return rc;
     struct region_buf cmd = {0};
-    struct region_cmd c = {.type = REGION_CMD_SPLIT,
-                           .region_id = p->desc.id,
-                           .version = p->desc.version,
-                           .conf_ver = p->desc.conf_ver,
-                           .key = key,
-                           .key_len = len,
-                           .new_id = new_id};
+    struct region_cmd c = region__cmd_for(p, REGION_CMD_SPLIT, NULL, 0);
+    c.key = key;
+    c.key_len = len;
+    c.new_id = new_id;
     rc = region__cmd_encode(&cmd, &c);
     if (rc == 0)
         rc = propose(s, p, &cmd, done, ud, err);
@@ -2781,18 +2778,15 @@ int region_raw_cas(struct region_store *s, const struct region_ctx *ctx,
     if (rc == 0)
         rc = key_check(p, key, key_len, err);
     if (rc == 0) {
-        struct region_cmd c = {.type = REGION_CMD_CAS,
-                               .region_id = p->desc.id,
-                               .version = p->desc.version,
-                               .conf_ver = p->desc.conf_ver,
-                               .expect_exists = expect_exists,
-                               .del = del,
-                               .key = key,
-                               .key_len = key_len,
-                               .expect = expect,
-                               .expect_len = expect_len,
-                               .value = value,
-                               .value_len = value_len};
+        struct region_cmd c = region__cmd_for(p, REGION_CMD_CAS, NULL, 0);
+        c.expect_exists = expect_exists;
+        c.del = del;
+        c.key = key;
+        c.key_len = key_len;
+        c.expect = expect;
+        c.expect_len = expect_len;
+        c.value = value;
+        c.value_len = value_len;
         rc = region__cmd_encode(&cmd, &c);
     }
     if (rc == 0)
@@ -3235,12 +3229,8 @@ static int txn_apply_hook(void *ctx, const struct mvcc_wbatch *batch,
         }
     }
     if (rc == 0) {
-        struct region_cmd c = {.type = REGION_CMD_TXN,
-                               .region_id = p->desc.id,
-                               .version = p->desc.version,
-                               .conf_ver = p->desc.conf_ver,
-                               .body = body,
-                               .body_len = body_len};
+        struct region_cmd c =
+            region__cmd_for(p, REGION_CMD_TXN, body, body_len);
         rc = region__cmd_encode(&cmd, &c);
     }
     if (rc == 0)
