@@ -126,12 +126,27 @@ int region__merge_load(struct region_store *s, struct region_peer *p)
     return rc;
 }
 
+/* The version p reaches by applying command c, which applies (its
+ * version is p's at that point, and it is not refused otherwise): what
+ * apply_split, apply_prepare, apply_rollback and apply_commit (p the
+ * target) make it. */
+static uint64_t version_after(const struct region_cmd *c, uint64_t version)
+{
+    struct region_desc sd;
+    uint8_t state = 0;
+    if (c->type != REGION_CMD_COMMIT_MERGE)
+        return version + 1;
+    if (region__decode_desc(c->body, c->body_len, &sd, &state) != 0)
+        return version; /* refused as malformed */
+    return (sd.version > version ? sd.version : version) + 1;
+}
+
 uint64_t region__merge_logged_target(struct region_peer *p)
 {
     raft_index last = 0;
     if (p->stor.ops->last_index(&p->stor, &last) != 0)
         return 0;
-    uint64_t version = p->desc.version;
+    uint64_t version = p->desc.version, target = p->merge_target;
     for (raft_index lo = p->applied + 1; lo <= last;) {
         const struct raft_entry *ents = NULL;
         size_t n = 0;
@@ -143,21 +158,29 @@ uint64_t region__merge_logged_target(struct region_peer *p)
             const struct raft_entry *e = &ents[i];
             const uint8_t *d = e->data;
             struct region_cmd c;
-            /* only splits and prepares move the epoch they are checked
+            /* only these move the version the others are checked
              * against; the rest is not decoded */
             if (e->type != RAFT_ENTRY_NORMAL || e->len < 2 ||
                 (d[1] != REGION_CMD_SPLIT &&
-                 d[1] != REGION_CMD_PREPARE_MERGE) ||
+                 (d[1] < REGION_CMD_PREPARE_MERGE ||
+                  d[1] > REGION_CMD_ROLLBACK_MERGE)) ||
                 region__cmd_decode(d, e->len, &c) != 0 ||
                 c.region_id != p->desc.id || c.version != version)
                 continue;
+            bool refused = c.type == REGION_CMD_ROLLBACK_MERGE
+                               ? target != c.new_id
+                               : c.type != REGION_CMD_SPLIT && target != 0;
+            if (refused) /* merging already, or not by that target */
+                continue;
             if (c.type == REGION_CMD_PREPARE_MERGE)
-                return c.new_id;
-            version++; /* a split */
+                target = c.new_id;
+            else if (c.type == REGION_CMD_ROLLBACK_MERGE)
+                target = 0;
+            version = version_after(&c, version);
         }
         lo = ents[n - 1].index + 1;
     }
-    return 0;
+    return target;
 }
 
 /* Whether source and target may merge: adjacent, the same stores, no

@@ -569,8 +569,9 @@ bool region__merge_swallowed(struct region_store *s, struct region_peer *q,
                              const struct region_desc *d);
 /* Load p's persisted merging mark (open). */
 int region__merge_load(struct region_store *s, struct region_peer *p);
-/* The target of a prepare of p that p's log holds above its applied
- * index and would apply (its epoch the one p reaches there), else 0: a
+/* The target p merges into once it applies its log to the end (its
+ * mark, or a prepare above its applied index that would apply: its
+ * epoch the one p reaches there, no rollback after it), else 0: for a
  * replica that logged the prepare but never learnt it was committed. */
 uint64_t region__merge_logged_target(struct region_peer *p);
 /* Destroy merged sources with no ready out: their log and Raft state

@@ -1872,7 +1872,8 @@ static void serve_reads(struct region_store *s, struct region_peer *p)
         }
         *pp = pd->next;
         s->stats.reads++;
-        struct region_err merr;
+        struct region_err merr; /* names no region, no leader */
+        memset(&merr, 0, sizeof merr);
         int mrc = region__merge_refuse(p, &merr);
         complete_pending(s, pd, mrc, mrc ? &merr : NULL);
     }

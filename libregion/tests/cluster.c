@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cluster.h"
+#include "region_int.h"
 
 static void die(const char *what, int rc)
 {
@@ -227,6 +228,23 @@ void cl_drain(struct cluster *c)
     for (int i = 1; i <= c->n; i++)
         if (c->st[i].s && !c->paused[i])
             (void)region_store_sync_wait(c->st[i].s);
+}
+
+void cl_written(struct cluster *c)
+{
+    for (int i = 1; i <= c->n; i++) {
+        struct region_store *s = c->st[i].s;
+        bool all = s == NULL;
+        for (int t = 0; t < 100000 && !all; t++) {
+            pthread_mutex_lock(&s->wmu);
+            all = s->jobs == NULL || s->jobs_tail->written;
+            pthread_mutex_unlock(&s->wmu);
+            if (!all)
+                nanosleep(&(struct timespec){0, 100000}, NULL);
+        }
+        if (!all)
+            die("writer thread", -ETIMEDOUT);
+    }
 }
 
 void cl_tick(struct cluster *c)

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "cluster.h"
+#include "region_int.h"
 
 struct mw {
     bool done;             /* completed */
@@ -236,6 +237,60 @@ static void merge_success(void **state)
         cl_start(&c, i);
     check_merged(&c, 3);
     check_keys(&c, 1, "abcdnxyz");
+    cl_destroy(&c);
+}
+
+/* Fill the stack below the caller with a pattern, so that a variable a
+ * later call leaves uninitialized there reads as garbage, not zero. */
+static void __attribute__((noinline)) poison_stack(void)
+{
+    volatile uint8_t junk[1 << 16];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = 0xa5;
+}
+
+/* A read barrier waiting for its index when the prepare applies (let in
+ * while the prepare was committed, not applied) is refused ServerIsBusy
+ * with a detail that names no region. The detail
+ * was left uninitialized: kvd copied its garbage region into the reply
+ * and crashed (SIGSEGV in fill_region_error, test_chaos.sh
+ * CHAOS_MERGE=1). */
+static void read_waiting_at_the_prepare(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    two_regions(&c);
+    struct mw pw = {0}, rw = {0};
+    struct region_ctx ctx = {2, 0, 0};
+    struct region_peer *p = region__find_peer(c.st[1].s, 2);
+    c.overlap = true; /* rounds leave the leader's log writes in flight */
+    assert_int_equal(region_merge_prepare(c.st[1].s, &ctx, 1, mw_done, &pw,
+                                          NULL),
+                     0);
+    struct raft_status st;
+    raft_node_status(p->node, &st);
+    raft_index prepare_at = st.last_index;
+    for (int i = 0; i < 100 && st.commit < prepare_at; i++) {
+        cl_written(&c);
+        cl_pump(&c, 1);
+        raft_node_status(p->node, &st);
+    }
+    assert_true(st.commit >= prepare_at); /* committed, not applied: */
+    assert_true(p->applied < prepare_at); /* the read is let in */
+    assert_int_equal(region_read(c.st[1].s, &ctx, mw_done, &rw, NULL), 0);
+    c.overlap = false;
+    for (int i = 0; i < 2000 && !(pw.done && rw.done); i++) {
+        poison_stack();
+        cl_pump(&c, 1);
+    }
+    assert_true(pw.done);
+    assert_int_equal(pw.rc, 0);
+    assert_true(rw.done);
+    assert_int_equal(rw.rc, REGION_ESERVER_BUSY);
+    assert_int_equal(rw.err.code, REGION_ESERVER_BUSY);
+    assert_false(rw.err.has_region);
+    assert_int_equal(rw.err.region.start_len, 0);
+    assert_int_equal(rw.err.leader, 0);
     cl_destroy(&c);
 }
 
@@ -695,6 +750,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(merge_success),
+        cmocka_unit_test(read_waiting_at_the_prepare),
         cmocka_unit_test(merge_with_lagging_replica),
         cmocka_unit_test(prepare_waits_for_replicas_in_step),
         cmocka_unit_test(prepare_refused_over_a_silent_replica),

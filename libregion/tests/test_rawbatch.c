@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
@@ -245,25 +244,6 @@ static void on_refusal(void *ud, const struct region_reply *r)
         f->err = *r->err;
 }
 
-/* Wait until every store's writer thread has written every job handed
- * to it, without completing any (cl_drain would complete them: apply).
- * A round of cl_pump then counts a step of the protocol. */
-static void wait_written(struct cluster *c)
-{
-    for (int i = 1; i <= c->n; i++) {
-        struct region_store *s = c->st[i].s;
-        bool all = false;
-        for (int t = 0; t < 100000 && !all; t++) {
-            pthread_mutex_lock(&s->wmu);
-            all = s->jobs == NULL || s->jobs_tail->written;
-            pthread_mutex_unlock(&s->wmu);
-            if (!all)
-                nanosleep(&(struct timespec){0, 100000}, NULL);
-        }
-        assert_true(all);
-    }
-}
-
 /* The interleaving the batch's recorded epoch is for: a split is
  * committed at the leader but not applied (its commit index is with the
  * writer thread) when two puts are checked, one of them ("x") in the
@@ -293,7 +273,7 @@ static void split_applied_between_check_and_flush(void **state)
     raft_node_status(p->node, &st);
     raft_index split_at = st.last_index;
     for (int i = 0; i < 100 && st.commit < split_at; i++) {
-        wait_written(&c);
+        cl_written(&c);
         cl_pump(&c, 1);
         raft_node_status(p->node, &st);
     }
