@@ -230,7 +230,10 @@ void cl_drain(struct cluster *c)
             (void)region_store_sync_wait(c->st[i].s);
 }
 
-void cl_written(struct cluster *c)
+/* Wait until every live store's writer thread has written every job
+ * handed to it, completing none (cl_drain would complete them: apply):
+ * a round of cl_pump then counts a step of the protocol. */
+static void written(struct cluster *c)
 {
     for (int i = 1; i <= c->n; i++) {
         struct region_store *s = c->st[i].s;
@@ -245,6 +248,25 @@ void cl_written(struct cluster *c)
         if (!all)
             die("writer thread", -ETIMEDOUT);
     }
+}
+
+uint64_t cl_commit_unapplied(struct cluster *c, int store, uint64_t region)
+{
+    struct region_peer *p = region__find_peer(c->st[store].s, region);
+    if (p == NULL)
+        die("cl_commit_unapplied", REGION_ENOT_FOUND);
+    c->overlap = true;
+    struct raft_status st;
+    raft_node_status(p->node, &st);
+    raft_index last = st.last_index;
+    for (int i = 0; i < 100 && st.commit < last; i++) {
+        written(c);
+        cl_pump(c, 1);
+        raft_node_status(p->node, &st);
+    }
+    if (st.commit < last || p->applied >= last)
+        die("cl_commit_unapplied", REGION_ETIMEOUT);
+    return last;
 }
 
 void cl_tick(struct cluster *c)

@@ -95,11 +95,11 @@ void cl_pump(struct cluster *c, int rounds);
  * counts a step of the protocol, never a slice of time (a follower's
  * fsync on a loaded machine can outlast any number of quick rounds). */
 void cl_drain(struct cluster *c);
-/* Wait until every live store's writer thread has written every job
- * handed to it, completing none (cl_drain would complete them: apply):
- * with overlap on, a test stops between a leader's commit and its apply
- * this way. */
-void cl_written(struct cluster *c);
+/* Turn overlap on and pump until store's replica of region, the leader,
+ * knows the last entry of its log committed while it has not applied it
+ * yet (the commit index is with its writer thread); that entry's index.
+ * Aborts if that does not come about. */
+uint64_t cl_commit_unapplied(struct cluster *c, int store, uint64_t region);
 /* Tick every live store once, then pump. */
 void cl_tick(struct cluster *c);
 /* Tick and pump until some store leads region id; its store id (0 if
