@@ -773,9 +773,11 @@ int region_merge_prepare(struct region_store *s, const struct region_ctx *ctx,
     if (rc == 0)
         rc = replicas_in_step(s, p, err);
     /* a region that is the target of a merge under way here stays put: a
-     * source whose target merged away could not be rejected any more */
+     * source whose target merged away could not be rejected any more.
+     * Under way here: applied, or a prepare in the source's log here not
+     * known committed yet (its leader elsewhere may have applied it) */
     for (size_t i = 0; rc == 0 && i < s->n_peers; i++)
-        if (s->peers[i]->merge_target == p->desc.id) {
+        if (region__merge_logged_target(s->peers[i]) == p->desc.id) {
             rc = REGION_ESERVER_BUSY;
             region__set_err(err, rc,
                             "region %llu is merging into region %llu",
