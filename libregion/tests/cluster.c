@@ -269,6 +269,39 @@ uint64_t cl_commit_unapplied(struct cluster *c, int store, uint64_t region)
     return last;
 }
 
+struct cl_wait {
+    bool done; /* completed */
+    int rc;    /* its code */
+};
+
+static void wait_done(void *ud, const struct region_reply *r)
+{
+    struct cl_wait *w = ud;
+    w->done = true;
+    w->rc = r->rc;
+}
+
+int cl_prepare_logged(struct cluster *c, int at, uint64_t source,
+                      uint64_t target, int lagging)
+{
+    struct cl_wait w = {false, 0};
+    struct region_ctx ctx = {source, 0, 0};
+    int rc = region_merge_prepare(c->st[at].s, &ctx, target, wait_done, &w,
+                                  NULL);
+    if (rc != 0)
+        return rc;
+    /* the append reaches lagging (round 1), its ack reaches at (round
+     * 2); the commit index at sends then never arrives */
+    cl_pump(c, 2);
+    c->cut[at][lagging] = true;
+    for (int i = 0; i < 20000 && !w.done; i++) {
+        cl_pump(c, 1);
+        if (i % 4 == 3)
+            cl_tick(c);
+    }
+    return w.done ? w.rc : REGION_ETIMEOUT;
+}
+
 void cl_tick(struct cluster *c)
 {
     c->ticks++;

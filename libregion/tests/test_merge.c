@@ -302,16 +302,7 @@ static void prepare_refused_while_a_source_logged_into_it(void **state)
     lead(&c, 1, 1);
     lead(&c, 2, 2);
     lead(&c, 3, 2);
-    struct mw pw = {0};
-    struct region_ctx ctx = {1, 0, 0};
-    assert_int_equal(region_merge_prepare(c.st[1].s, &ctx, 2, mw_done, &pw,
-                                          NULL),
-                     0);
-    /* the append reaches 2 (round 1), its ack reaches 1 (round 2); the
-     * commit index 1 sends then never arrives */
-    cl_pump(&c, 2);
-    c.cut[1][2] = true;
-    assert_int_equal(mw_wait(&c, &pw), 0);
+    assert_int_equal(cl_prepare_logged(&c, 1, 1, 2, 2), 0);
     struct region_merge_state ms;
     assert_int_equal(region_store_merge_state(c.st[2].s, 1, &ms), 0);
     assert_int_equal(ms.target, 0); /* logged, not applied */
@@ -423,15 +414,7 @@ static void merge_catches_up_from_local_log(void **state)
                                       NULL),
                      0);
     assert_int_equal(mw_wait(&c, &w), 0);
-    struct mw pw = {0};
-    assert_int_equal(region_merge_prepare(c.st[1].s, &ctx, 1, mw_done, &pw,
-                                          NULL),
-                     0);
-    /* the append reaches 3 (round 1), its ack reaches 1 (round 2); the
-     * commit index 1 sends then never arrives */
-    cl_pump(&c, 2);
-    c.cut[1][3] = true;
-    assert_int_equal(mw_wait(&c, &pw), 0);
+    assert_int_equal(cl_prepare_logged(&c, 1, 2, 1, 3), 0);
     struct region_merge_state ms;
     assert_int_equal(region_store_merge_state(c.st[3].s, 2, &ms), 0);
     assert_int_equal(ms.target, 0); /* logged, not applied */

@@ -154,19 +154,7 @@ static void restart_around_the_commit(bool applied)
         }
         assert_int_equal(ms.target, 2);
     } else {
-        struct done d = {false, 0};
-        struct region_ctx ctx = {1, 0, 0};
-        assert_int_equal(region_merge_prepare(c.st[1].s, &ctx, 2, on_done,
-                                              &d, NULL),
-                         0);
-        /* the append reaches 3 (round 1), its ack reaches 1 (round 2);
-         * the commit index 1 sends then never arrives */
-        cl_pump(&c, 2);
-        c.cut[1][3] = true;
-        for (int i = 0; i < 2000 && !d.set; i++)
-            cl_pump(&c, 1);
-        assert_true(d.set);
-        assert_int_equal(d.rc, 0);
+        assert_int_equal(cl_prepare_logged(&c, 1, 1, 2, 3), 0);
         assert_int_equal(region_store_merge_state(c.st[3].s, 1, &ms), 0);
         assert_int_equal(ms.target, 0); /* logged, not applied */
     }
