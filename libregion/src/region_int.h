@@ -290,6 +290,16 @@ struct region_completion {
     size_t prev_len;       /* its length */
 };
 
+/* A message batch to one store is sent once it holds this many bytes and
+ * a new one begun: kvd sends a batch as one RPC frame, and librpc's
+ * receiver closes the connection over a frame of more than 16 MiB
+ * (every message on it lost: a leader catching a follower up sent more
+ * than that in one iteration again at every retry, cutting the two
+ * stores apart for good in a CHAOS_MERGE run). One message past this
+ * (an append of up to 1 MiB, an entry of up to max_entry_bytes, 8 MiB)
+ * keeps a batch under the frame limit. */
+#define REGION__BATCH_BYTES (4u << 20)
+
 struct region_outbox {
     uint64_t store;        /* destination */
     struct region_buf buf; /* batch being built */

@@ -1384,6 +1384,8 @@ static struct region_outbox *outbox(struct region_store *s, uint64_t to)
     return o;
 }
 
+static void send_batch(struct region_store *s, struct region_outbox *o);
+
 static void queue_msgs(struct region_store *s, struct region_peer *p,
                        const struct raft_message *ms, size_t n)
 {
@@ -1400,24 +1402,28 @@ static void queue_msgs(struct region_store *s, struct region_peer *p,
                                      p->desc.version, NULL, 0};
         region__msgs_add(&o->buf, &wm, &ms[i]);
         o->count++;
+        if (o->buf.len >= REGION__BATCH_BYTES) /* the rest in another */
+            send_batch(s, o);
     }
+}
+
+static void send_batch(struct region_store *s, struct region_outbox *o)
+{
+    region__msgs_finish(&o->buf, o->count);
+    if (!o->buf.oom && s->opts.transport.send)
+        s->opts.transport.send(s->opts.transport.ctx, o->store, o->buf.data,
+                               o->buf.len);
+    s->stats.msgs_sent += o->count;
+    o->count = 0;
+    o->buf.len = 0;
+    o->buf.oom = false;
 }
 
 static void flush_outboxes(struct region_store *s)
 {
-    for (size_t i = 0; i < s->n_out; i++) {
-        struct region_outbox *o = &s->out[i];
-        if (o->count == 0)
-            continue;
-        region__msgs_finish(&o->buf, o->count);
-        if (!o->buf.oom && s->opts.transport.send)
-            s->opts.transport.send(s->opts.transport.ctx, o->store,
-                                   o->buf.data, o->buf.len);
-        s->stats.msgs_sent += o->count;
-        o->count = 0;
-        o->buf.len = 0;
-        o->buf.oom = false;
-    }
+    for (size_t i = 0; i < s->n_out; i++)
+        if (s->out[i].count > 0)
+            send_batch(s, &s->out[i]);
 }
 
 /* Raft entries and hard state of one ready into s->wb. */
