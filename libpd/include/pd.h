@@ -158,11 +158,10 @@ struct pd_config {
     uint32_t leader_tolerance;    /* balance-leader acts above this gap (1) */
     uint64_t region_tolerance;    /* balance-region: gap to act, bytes (0) */
     uint64_t region_max_size;     /* bytes a region may reach (144 MiB) */
-    uint64_t merge_max_size;      /* regions below this merge (0: merge
-                                   * off, the default until kvd merges;
-                                   * PD's is 20 MiB) */
-    uint64_t merge_max_keys;      /* ... and below this many keys (0;
-                                   * PD's is 200000) */
+    uint64_t merge_max_size;      /* regions below this merge (20 MiB,
+                                   * as PD; 0: merge off) */
+    uint64_t merge_max_keys;      /* ... and below this many keys
+                                   * (200000, as PD; 0: merge off) */
     uint32_t low_space_percent;   /* no new replica below this % free (20) */
     /* No merge within this long of a region's split or merge, nor of a
      * leader change (1 h; 0: no wait): stops split/merge ping-pong. */

@@ -19,11 +19,11 @@ void pd_config_default(struct pd_config *cfg)
     cfg->leader_tolerance = 1;
     cfg->region_tolerance = 0;
     cfg->region_max_size = (uint64_t)144 << 20;
-    /* Merge off: kvd cannot merge regions yet (libregion DESIGN "Not
-     * yet"), and a merge operator would only wait out its timeout after
-     * moving replicas to align the two regions. */
-    cfg->merge_max_size = 0;
-    cfg->merge_max_keys = 0;
+    /* Merge on, at PD's thresholds (DESIGN "Merge checker"): kvd carries
+     * a merge out or rolls it back under kill -9 (libregion DESIGN
+     * "Merge"); split_merge_interval_ms keeps it from undoing splits. */
+    cfg->merge_max_size = (uint64_t)20 << 20;
+    cfg->merge_max_keys = 200000;
     cfg->low_space_percent = 20;
     cfg->split_merge_interval_ms = 3600 * 1000;
     cfg->store_limit = 8;

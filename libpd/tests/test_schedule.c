@@ -365,7 +365,7 @@ static void balance_region_keeps_isolation(void **state)
     fx_fini(&fx);
 }
 
-/* Merge on (off by default), three stores, and regions 10 [-, g) of
+/* Merge on (as by default), three stores, and regions 10 [-, g) of
  * 5 MiB, 11 [g, p) of 1 MiB and 12 [p, -) of 3 MiB on all three, led
  * from store 1. */
 static void three_small_regions(struct fx *fx)
@@ -396,14 +396,28 @@ static void merge_small_neighbours(void **state)
     assert_int_equal(pd_check_region(fx.pd[0], 0, 10, &op), PD_ENOOP);
     fx_fini(&fx);
 
-    /* By default merge is off (kvd cannot merge yet): no operator. */
-    struct pd_config off = config();
-    cluster(&fx, &off, 3, NULL);
-    region(&fx, 10, NULL, "g", 1, 5, 3, S123);
-    region(&fx, 11, "g", "p", 1, 1, 3, S123);
-    region(&fx, 12, "p", NULL, 1, 3, 3, S123);
-    assert_int_equal(pd_check_region(fx.pd[0], 0, 11, &op), PD_ENOOP);
-    fx_fini(&fx);
+    /* By default merge is on at PD's thresholds (20 MiB, 200,000 keys):
+     * the same operator; either threshold 0 turns it off. */
+    for (int i = 0; i < 3; i++) {
+        struct pd_config dc = config();
+        if (i == 1)
+            dc.merge_max_size = 0;
+        if (i == 2)
+            dc.merge_max_keys = 0;
+        cluster(&fx, &dc, 3, NULL);
+        region(&fx, 10, NULL, "g", 1, 5, 3, S123);
+        region(&fx, 11, "g", "p", 1, 1, 3, S123);
+        region(&fx, 12, "p", NULL, 1, 3, 3, S123);
+        if (i == 0) {
+            assert_int_equal(pd_check_region(fx.pd[0], 0, 11, &op), 0);
+            assert_string_equal(op.desc, "merge-region");
+            assert_int_equal(op.steps[0].target_region_id, 12);
+        } else {
+            assert_int_equal(pd_check_region(fx.pd[0], 0, 11, &op),
+                             PD_ENOOP);
+        }
+        fx_fini(&fx);
+    }
 
     /* Too big together: no merge. A neighbour on other stores: first
      * align (move 11's replica on store 1 to store 4), then merge. */
@@ -472,7 +486,7 @@ static void no_merge_right_after_a_split(void **state)
 {
     (void)state;
     struct pd_config cfg = config();
-    cfg.merge_max_size = (uint64_t)20 << 20; /* merge on (off by default) */
+    cfg.merge_max_size = (uint64_t)20 << 20; /* merge on (the default) */
     cfg.merge_max_keys = 200000;
     cfg.split_merge_interval_ms = 1000;
     struct fx fx;
@@ -508,7 +522,7 @@ static void no_merge_over_a_silent_store(void **state)
 {
     (void)state;
     struct pd_config cfg = config();
-    cfg.merge_max_size = (uint64_t)20 << 20; /* merge on (off by default) */
+    cfg.merge_max_size = (uint64_t)20 << 20; /* merge on (the default) */
     cfg.merge_max_keys = 200000;
     cfg.max_store_down_ms = 30 * 60 * 1000; /* a killed store stays UP */
     struct fx fx;

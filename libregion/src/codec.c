@@ -144,6 +144,20 @@ int region__cmd_encode(struct region_buf *b, const struct region_cmd *c)
     return b->oom ? -ENOMEM : 0;
 }
 
+struct region_cmd region__cmd_for(const struct region_peer *p, uint8_t type,
+                                  const uint8_t *body, size_t body_len)
+{
+    struct region_cmd c;
+    memset(&c, 0, sizeof c);
+    c.type = type;
+    c.region_id = p->desc.id;
+    c.version = p->desc.version;
+    c.conf_ver = p->desc.conf_ver;
+    c.body = body;
+    c.body_len = body_len;
+    return c;
+}
+
 int region__cmd_decode(const void *p, size_t len, struct region_cmd *c)
 {
     struct region_rd r = {p, len, false};

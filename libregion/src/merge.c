@@ -126,6 +126,63 @@ int region__merge_load(struct region_store *s, struct region_peer *p)
     return rc;
 }
 
+/* The version p reaches by applying command c, which applies (its
+ * version is p's at that point, and it is not refused otherwise): what
+ * apply_split, apply_prepare, apply_rollback and apply_commit (p the
+ * target) make it. */
+static uint64_t version_after(const struct region_cmd *c, uint64_t version)
+{
+    struct region_desc sd;
+    uint8_t state = 0;
+    if (c->type != REGION_CMD_COMMIT_MERGE)
+        return version + 1;
+    if (region__decode_desc(c->body, c->body_len, &sd, &state) != 0)
+        return version; /* refused as malformed */
+    return (sd.version > version ? sd.version : version) + 1;
+}
+
+uint64_t region__merge_logged_target(struct region_peer *p)
+{
+    raft_index last = 0;
+    if (p->stor.ops->last_index(&p->stor, &last) != 0)
+        return 0;
+    uint64_t version = p->desc.version, target = p->merge_target;
+    for (raft_index lo = p->applied + 1; lo <= last;) {
+        const struct raft_entry *ents = NULL;
+        size_t n = 0;
+        if (p->stor.ops->entries(&p->stor, lo, last + 1, UINT64_MAX, &ents,
+                                 &n) != 0 ||
+            n == 0)
+            return 0;
+        for (size_t i = 0; i < n; i++) {
+            const struct raft_entry *e = &ents[i];
+            const uint8_t *d = e->data;
+            struct region_cmd c;
+            /* only these move the version the others are checked
+             * against; the rest is not decoded */
+            if (e->type != RAFT_ENTRY_NORMAL || e->len < 2 ||
+                (d[1] != REGION_CMD_SPLIT &&
+                 (d[1] < REGION_CMD_PREPARE_MERGE ||
+                  d[1] > REGION_CMD_ROLLBACK_MERGE)) ||
+                region__cmd_decode(d, e->len, &c) != 0 ||
+                c.region_id != p->desc.id || c.version != version)
+                continue;
+            bool refused = c.type == REGION_CMD_ROLLBACK_MERGE
+                               ? target != c.new_id
+                               : c.type != REGION_CMD_SPLIT && target != 0;
+            if (refused) /* merging already, or not by that target */
+                continue;
+            if (c.type == REGION_CMD_PREPARE_MERGE)
+                target = c.new_id;
+            else if (c.type == REGION_CMD_ROLLBACK_MERGE)
+                target = 0;
+            version = version_after(&c, version);
+        }
+        lo = ents[n - 1].index + 1;
+    }
+    return target;
+}
+
 /* Whether source and target may merge: adjacent, the same stores, no
  * learners, the target not merging itself. 0 or REGION_EINVAL (err). */
 static int mergeable(const struct region_desc *src, const struct region_peer *t,
@@ -593,6 +650,16 @@ static int not_found(struct region_store *s, uint64_t id,
     return REGION_ENOT_FOUND;
 }
 
+/* c names the other region of the merge and source p's applied
+ * prepare. */
+static void of_prepare(struct region_cmd *c, uint64_t other,
+                       const struct region_peer *p)
+{
+    c->new_id = other;
+    c->merge_index = p->merge_index;
+    c->merge_term = p->merge_term;
+}
+
 static int propose_cmd(struct region_store *s, struct region_peer *p,
                        const struct region_cmd *c, region_done_fn done,
                        void *ud, struct region_err *err)
@@ -706,9 +773,11 @@ int region_merge_prepare(struct region_store *s, const struct region_ctx *ctx,
     if (rc == 0)
         rc = replicas_in_step(s, p, err);
     /* a region that is the target of a merge under way here stays put: a
-     * source whose target merged away could not be rejected any more */
+     * source whose target merged away could not be rejected any more.
+     * Under way here: applied, or a prepare in the source's log here not
+     * known committed yet (its leader elsewhere may have applied it) */
     for (size_t i = 0; rc == 0 && i < s->n_peers; i++)
-        if (s->peers[i]->merge_target == p->desc.id) {
+        if (region__merge_logged_target(s->peers[i]) == p->desc.id) {
             rc = REGION_ESERVER_BUSY;
             region__set_err(err, rc,
                             "region %llu is merging into region %llu",
@@ -716,11 +785,9 @@ int region_merge_prepare(struct region_store *s, const struct region_ctx *ctx,
                             (unsigned long long)p->desc.id);
         }
     if (rc == 0) {
-        struct region_cmd c = {.type = REGION_CMD_PREPARE_MERGE,
-                               .region_id = p->desc.id,
-                               .version = p->desc.version,
-                               .conf_ver = p->desc.conf_ver,
-                               .new_id = target_id};
+        struct region_cmd c =
+            region__cmd_for(p, REGION_CMD_PREPARE_MERGE, NULL, 0);
+        c.new_id = target_id;
         rc = propose_cmd(s, p, &c, done, ud, err);
     }
     return finish(s, rc);
@@ -769,15 +836,9 @@ int region_merge_commit(struct region_store *s, uint64_t source_id,
     if (rc == 0)
         rc = region__encode_desc(&body, &p->desc, 0);
     if (rc == 0) {
-        struct region_cmd c = {.type = REGION_CMD_COMMIT_MERGE,
-                               .region_id = t->desc.id,
-                               .version = t->desc.version,
-                               .conf_ver = t->desc.conf_ver,
-                               .new_id = source_id,
-                               .merge_index = p->merge_index,
-                               .merge_term = p->merge_term,
-                               .body = body.data,
-                               .body_len = body.len};
+        struct region_cmd c = region__cmd_for(t, REGION_CMD_COMMIT_MERGE,
+                                              body.data, body.len);
+        of_prepare(&c, source_id, p);
         rc = propose_cmd(s, t, &c, done, ud, err);
     }
     region__buf_free(&body);
@@ -793,13 +854,9 @@ int region_merge_reject(struct region_store *s, uint64_t source_id,
     struct region_peer *p = NULL, *t = NULL;
     rc = merging_source(s, source_id, &p, &t, err);
     if (rc == 0) {
-        struct region_cmd c = {.type = REGION_CMD_REJECT_MERGE,
-                               .region_id = t->desc.id,
-                               .version = t->desc.version,
-                               .conf_ver = t->desc.conf_ver,
-                               .new_id = source_id,
-                               .merge_index = p->merge_index,
-                               .merge_term = p->merge_term};
+        struct region_cmd c =
+            region__cmd_for(t, REGION_CMD_REJECT_MERGE, NULL, 0);
+        of_prepare(&c, source_id, p);
         rc = propose_cmd(s, t, &c, done, ud, err);
     }
     return finish(s, rc);
@@ -828,13 +885,9 @@ int region_merge_rollback(struct region_store *s, uint64_t source_id,
                         (unsigned long long)p->merge_target);
     }
     if (rc == 0) {
-        struct region_cmd c = {.type = REGION_CMD_ROLLBACK_MERGE,
-                               .region_id = source_id,
-                               .version = p->desc.version,
-                               .conf_ver = p->desc.conf_ver,
-                               .new_id = p->merge_target,
-                               .merge_index = p->merge_index,
-                               .merge_term = p->merge_term};
+        struct region_cmd c =
+            region__cmd_for(p, REGION_CMD_ROLLBACK_MERGE, NULL, 0);
+        of_prepare(&c, p->merge_target, p);
         rc = propose_cmd(s, p, &c, done, ud, err);
     }
     return finish(s, rc);

@@ -47,12 +47,10 @@ static void flush_peer(struct region_store *s, struct region_peer *p)
     }
     int rc = mvcc_wbatch_encode(b, &body, &body_len);
     if (rc == 0) {
-        struct region_cmd c = {.type = REGION_CMD_RAW,
-                               .region_id = p->desc.id,
-                               .version = p->rb_version,
-                               .conf_ver = p->rb_conf_ver,
-                               .body = body,
-                               .body_len = body_len};
+        struct region_cmd c =
+            region__cmd_for(p, REGION_CMD_RAW, body, body_len);
+        c.version = p->rb_version; /* the epoch the requests were */
+        c.conf_ver = p->rb_conf_ver; /* checked against */
         rc = region__cmd_encode(&cmd, &c);
     }
     if (rc == 0)

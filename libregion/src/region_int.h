@@ -115,6 +115,11 @@ struct region_cmd {
                              (0 in the prepare itself) */
     uint64_t merge_term;  /* ... and its term */
 };
+struct region_peer;
+/* A command of p's region, stamped with its current epoch, carrying body
+ * (borrowed; NULL, 0 for none); the type's other fields zero. */
+struct region_cmd region__cmd_for(const struct region_peer *p, uint8_t type,
+                                  const uint8_t *body, size_t body_len);
 int region__cmd_encode(struct region_buf *b, const struct region_cmd *c);
 int region__cmd_decode(const void *p, size_t len, struct region_cmd *c);
 
@@ -284,6 +289,16 @@ struct region_completion {
     uint8_t *prev;         /* CAS: previous value (owned) */
     size_t prev_len;       /* its length */
 };
+
+/* A message batch to one store is sent once it holds this many bytes and
+ * a new one begun: kvd sends a batch as one RPC frame, and librpc's
+ * receiver closes the connection over a frame of more than 16 MiB
+ * (every message on it lost: a leader catching a follower up sent more
+ * than that in one iteration again at every retry, cutting the two
+ * stores apart for good in a CHAOS_MERGE run). One message past this
+ * (an append of up to 1 MiB, an entry of up to max_entry_bytes, 8 MiB)
+ * keeps a batch under the frame limit. */
+#define REGION__BATCH_BYTES (4u << 20)
 
 struct region_outbox {
     uint64_t store;        /* destination */
@@ -573,6 +588,11 @@ bool region__merge_swallowed(struct region_store *s, struct region_peer *q,
                              const struct region_desc *d);
 /* Load p's persisted merging mark (open). */
 int region__merge_load(struct region_store *s, struct region_peer *p);
+/* The target p merges into once it applies its log to the end (its
+ * mark, or a prepare above its applied index that would apply: its
+ * epoch the one p reaches there, no rollback after it), else 0: for a
+ * replica that logged the prepare but never learnt it was committed. */
+uint64_t region__merge_logged_target(struct region_peer *p);
 /* Destroy merged sources with no ready out: their log and Raft state
  * go (the data stays: it is the target's). */
 void region__merge_reap(struct region_store *s, int *rc);

@@ -1069,12 +1069,19 @@ static bool snapshot_overlaps(struct region_store *s, struct region_peer *p,
  * store: the target's replica here was dropped (stale, its range taken
  * by a newer snapshot), so nothing here will take p in; the target's own
  * snapshot brings p's data. Only then does a "merged away" notice drop
- * p: a target here still needs p's log to take it in (catch_up). */
-static bool merge_orphan(struct region_store *s, struct region_peer *p)
+ * p: a target here still needs p's log to take it in (catch_up). A p
+ * not marked merging may hold the prepare in its log, never learnt
+ * committed (stopped between its append and the next message): its
+ * target is the one that prepare names. *target gets the target (0:
+ * none known). */
+static bool merge_orphan(struct region_store *s, struct region_peer *p,
+                         uint64_t *target)
 {
-    if (p->merge_target == 0)
+    *target = p->merge_target != 0 ? p->merge_target
+                                   : region__merge_logged_target(p);
+    if (*target == 0)
         return false;
-    struct region_peer *t = find_peer(s, p->merge_target);
+    struct region_peer *t = find_peer(s, *target);
     return t == NULL || !t->initialized;
 }
 
@@ -1249,7 +1256,8 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
                 continue;
             }
             struct region_peer *p = find_peer(s, wm.region_id);
-            if (p && wm.conf_ver == UINT64_MAX && !merge_orphan(s, p))
+            uint64_t target = 0;
+            if (p && wm.conf_ver == UINT64_MAX && !merge_orphan(s, p, &target))
                 continue; /* "merged away": only a source left behind */
             if (p && p->desc.conf_ver < wm.conf_ver && !p->removed) {
                 p->removed = true;
@@ -1262,7 +1270,7 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
                                 "dropped",
                                 (unsigned long long)wm.region_id,
                                 (unsigned long long)from,
-                                (unsigned long long)p->merge_target);
+                                (unsigned long long)target);
                 } else {
                     region__log(s, REGION_LOG_INFO,
                                 "region %llu: store %llu says this store "
@@ -1376,6 +1384,8 @@ static struct region_outbox *outbox(struct region_store *s, uint64_t to)
     return o;
 }
 
+static void send_batch(struct region_store *s, struct region_outbox *o);
+
 static void queue_msgs(struct region_store *s, struct region_peer *p,
                        const struct raft_message *ms, size_t n)
 {
@@ -1392,24 +1402,28 @@ static void queue_msgs(struct region_store *s, struct region_peer *p,
                                      p->desc.version, NULL, 0};
         region__msgs_add(&o->buf, &wm, &ms[i]);
         o->count++;
+        if (o->buf.len >= REGION__BATCH_BYTES) /* the rest in another */
+            send_batch(s, o);
     }
+}
+
+static void send_batch(struct region_store *s, struct region_outbox *o)
+{
+    region__msgs_finish(&o->buf, o->count);
+    if (!o->buf.oom && s->opts.transport.send)
+        s->opts.transport.send(s->opts.transport.ctx, o->store, o->buf.data,
+                               o->buf.len);
+    s->stats.msgs_sent += o->count;
+    o->count = 0;
+    o->buf.len = 0;
+    o->buf.oom = false;
 }
 
 static void flush_outboxes(struct region_store *s)
 {
-    for (size_t i = 0; i < s->n_out; i++) {
-        struct region_outbox *o = &s->out[i];
-        if (o->count == 0)
-            continue;
-        region__msgs_finish(&o->buf, o->count);
-        if (!o->buf.oom && s->opts.transport.send)
-            s->opts.transport.send(s->opts.transport.ctx, o->store,
-                                   o->buf.data, o->buf.len);
-        s->stats.msgs_sent += o->count;
-        o->count = 0;
-        o->buf.len = 0;
-        o->buf.oom = false;
-    }
+    for (size_t i = 0; i < s->n_out; i++)
+        if (s->out[i].count > 0)
+            send_batch(s, &s->out[i]);
 }
 
 /* Raft entries and hard state of one ready into s->wb. */
@@ -1864,7 +1878,8 @@ static void serve_reads(struct region_store *s, struct region_peer *p)
         }
         *pp = pd->next;
         s->stats.reads++;
-        struct region_err merr;
+        struct region_err merr; /* names no region, no leader */
+        memset(&merr, 0, sizeof merr);
         int mrc = region__merge_refuse(p, &merr);
         complete_pending(s, pd, mrc, mrc ? &merr : NULL);
     }
@@ -2423,13 +2438,10 @@ static int propose_split(struct region_store *s, struct region_peer *p,
     if (rc != 0)
         return rc;
     struct region_buf cmd = {0};
-    struct region_cmd c = {.type = REGION_CMD_SPLIT,
-                           .region_id = p->desc.id,
-                           .version = p->desc.version,
-                           .conf_ver = p->desc.conf_ver,
-                           .key = key,
-                           .key_len = len,
-                           .new_id = new_id};
+    struct region_cmd c = region__cmd_for(p, REGION_CMD_SPLIT, NULL, 0);
+    c.key = key;
+    c.key_len = len;
+    c.new_id = new_id;
     rc = region__cmd_encode(&cmd, &c);
     if (rc == 0)
         rc = propose(s, p, &cmd, done, ud, err);
@@ -2773,18 +2785,15 @@ int region_raw_cas(struct region_store *s, const struct region_ctx *ctx,
     if (rc == 0)
         rc = region__key_check(p, key, key_len, err);
     if (rc == 0) {
-        struct region_cmd c = {.type = REGION_CMD_CAS,
-                               .region_id = p->desc.id,
-                               .version = p->desc.version,
-                               .conf_ver = p->desc.conf_ver,
-                               .expect_exists = expect_exists,
-                               .del = del,
-                               .key = key,
-                               .key_len = key_len,
-                               .expect = expect,
-                               .expect_len = expect_len,
-                               .value = value,
-                               .value_len = value_len};
+        struct region_cmd c = region__cmd_for(p, REGION_CMD_CAS, NULL, 0);
+        c.expect_exists = expect_exists;
+        c.del = del;
+        c.key = key;
+        c.key_len = key_len;
+        c.expect = expect;
+        c.expect_len = expect_len;
+        c.value = value;
+        c.value_len = value_len;
         rc = region__cmd_encode(&cmd, &c);
     }
     if (rc == 0)
@@ -3241,12 +3250,8 @@ static int txn_apply_hook(void *ctx, const struct mvcc_wbatch *batch,
         }
     }
     if (rc == 0) {
-        struct region_cmd c = {.type = REGION_CMD_TXN,
-                               .region_id = p->desc.id,
-                               .version = p->desc.version,
-                               .conf_ver = p->desc.conf_ver,
-                               .body = body,
-                               .body_len = body_len};
+        struct region_cmd c =
+            region__cmd_for(p, REGION_CMD_TXN, body, body_len);
         rc = region__cmd_encode(&cmd, &c);
     }
     if (rc == 0)

@@ -202,12 +202,8 @@ static void gc_propose(struct region_store *s, struct region_ttl_key *q,
     struct region_buf cmd = {0};
     if (rc == 0 && mvcc_wbatch_count(b) > 0 &&
         mvcc_wbatch_encode(b, &body, &body_len) == 0) {
-        struct region_cmd c = {.type = REGION_CMD_TTL_GC,
-                               .region_id = p->desc.id,
-                               .version = p->desc.version,
-                               .conf_ver = p->desc.conf_ver,
-                               .body = body,
-                               .body_len = body_len};
+        struct region_cmd c =
+            region__cmd_for(p, REGION_CMD_TTL_GC, body, body_len);
         if (region__cmd_encode(&cmd, &c) == 0)
             (void)region__propose(s, p, &cmd, gc_done, NULL, &err);
     }

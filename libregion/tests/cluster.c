@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cluster.h"
+#include "region_int.h"
 
 static void die(const char *what, int rc)
 {
@@ -227,6 +228,78 @@ void cl_drain(struct cluster *c)
     for (int i = 1; i <= c->n; i++)
         if (c->st[i].s && !c->paused[i])
             (void)region_store_sync_wait(c->st[i].s);
+}
+
+/* Wait until every live store's writer thread has written every job
+ * handed to it, completing none (cl_drain would complete them: apply):
+ * a round of cl_pump then counts a step of the protocol. */
+static void written(struct cluster *c)
+{
+    for (int i = 1; i <= c->n; i++) {
+        struct region_store *s = c->st[i].s;
+        bool all = s == NULL;
+        for (int t = 0; t < 100000 && !all; t++) {
+            pthread_mutex_lock(&s->wmu);
+            all = s->jobs == NULL || s->jobs_tail->written;
+            pthread_mutex_unlock(&s->wmu);
+            if (!all)
+                nanosleep(&(struct timespec){0, 100000}, NULL);
+        }
+        if (!all)
+            die("writer thread", -ETIMEDOUT);
+    }
+}
+
+uint64_t cl_commit_unapplied(struct cluster *c, int store, uint64_t region)
+{
+    struct region_peer *p = region__find_peer(c->st[store].s, region);
+    if (p == NULL)
+        die("cl_commit_unapplied", REGION_ENOT_FOUND);
+    c->overlap = true;
+    struct raft_status st;
+    raft_node_status(p->node, &st);
+    raft_index last = st.last_index;
+    for (int i = 0; i < 100 && st.commit < last; i++) {
+        written(c);
+        cl_pump(c, 1);
+        raft_node_status(p->node, &st);
+    }
+    if (st.commit < last || p->applied >= last)
+        die("cl_commit_unapplied", REGION_ETIMEOUT);
+    return last;
+}
+
+struct cl_wait {
+    bool done; /* completed */
+    int rc;    /* its code */
+};
+
+static void wait_done(void *ud, const struct region_reply *r)
+{
+    struct cl_wait *w = ud;
+    w->done = true;
+    w->rc = r->rc;
+}
+
+int cl_prepare_logged(struct cluster *c, int at, uint64_t source,
+                      uint64_t target, int lagging)
+{
+    struct cl_wait w = {false, 0};
+    struct region_ctx ctx = {source, 0, 0};
+    int rc = region_merge_prepare(c->st[at].s, &ctx, target, wait_done, &w,
+                                  NULL);
+    if (rc != 0)
+        return rc;
+    /* the append reaches lagging (round 1), its ack reaches at (round
+     * 2); the commit index at sends then never arrives */
+    cl_pump(c, 2);
+    c->cut[at][lagging] = true;
+    for (int i = 0; i < 20000 && !w.done; i++) {
+        cl_pump(c, 1);
+        if (i % 4 == 3)
+            cl_tick(c);
+    }
+    return w.done ? w.rc : REGION_ETIMEOUT;
 }
 
 void cl_tick(struct cluster *c)

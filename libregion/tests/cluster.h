@@ -95,6 +95,17 @@ void cl_pump(struct cluster *c, int rounds);
  * counts a step of the protocol, never a slice of time (a follower's
  * fsync on a loaded machine can outlast any number of quick rounds). */
 void cl_drain(struct cluster *c);
+/* Turn overlap on and pump until store's replica of region, the leader,
+ * knows the last entry of its log committed while it has not applied it
+ * yet (the commit index is with its writer thread); that entry's index.
+ * Aborts if that does not come about. */
+uint64_t cl_commit_unapplied(struct cluster *c, int store, uint64_t region);
+/* Prepare source to merge into target through store at, its leader, so
+ * that store `lagging` holds the prepare in its log but never learns it
+ * was committed (the link from at to lagging is left cut once the append
+ * got there). The prepare's code; the cut stays. */
+int cl_prepare_logged(struct cluster *c, int at, uint64_t source,
+                      uint64_t target, int lagging);
 /* Tick every live store once, then pump. */
 void cl_tick(struct cluster *c);
 /* Tick and pump until some store leads region id; its store id (0 if

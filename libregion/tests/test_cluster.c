@@ -664,6 +664,48 @@ static void log_gc_and_snapshot_catch_up(void **state)
     cl_destroy(&c);
 }
 
+/* The longest message batch store `watched` sent (cl_pump's filter). */
+static int watched;
+static size_t longest;
+
+static void note_batch(void *ctx, struct cl_msg *m)
+{
+    (void)ctx;
+    if ((int)m->from == watched && m->len > longest)
+        longest = m->len;
+}
+
+/* A follower cut off while 12 MiB were written catches up by log: the
+ * leader's appends to it go out in batches of at most 4 MiB and one
+ * message (kvd sends a batch as one frame, and a frame over 16 MiB
+ * closed the connection with every message on it, at every retry: in a
+ * CHAOS_MERGE run two stores stayed cut apart). */
+static void catch_up_batches_stay_under_a_frame(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    c.filter = note_batch;
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(&c, 1);
+    int f = other(3, l, 0);
+    cl_isolate(&c, f, true);
+    struct cl_bulk d = {3000, 1, 0, 0}; /* 0.5 to 8 KiB a value */
+    assert_int_equal(cl_bulk_load(&c, l, 1, &d, 0, d.n), 0);
+    watched = l;
+    longest = 0;
+    cl_isolate(&c, f, false);
+    for (int t = 0; t < 3000 && !cl_bulk_holds(&c, f, 1, &d, 0, d.n); t++)
+        cl_tick(&c);
+    assert_true(cl_bulk_holds(&c, f, 1, &d, 0, d.n));
+    struct region_store_stats st;
+    region_store_stats(c.st[f].s, &st);
+    assert_int_equal(st.snaps_applied, 0); /* by log */
+    assert_true(longest > (2u << 20)); /* appends went out together */
+    assert_true(longest <= (4u << 20) + (1u << 20) + (64u << 10));
+    cl_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -680,6 +722,7 @@ int main(void)
         cmocka_unit_test(many_regions_one_loop),
         cmocka_unit_test(log_gc_and_snapshot_catch_up),
         cmocka_unit_test(hundreds_of_regions),
+        cmocka_unit_test(catch_up_batches_stay_under_a_frame),
     };
     return cmocka_run_group_tests_name("libregion/cluster", tests, NULL, NULL);
 }

@@ -117,7 +117,8 @@ static void local_has(struct cluster *c, int i, uint64_t id, const char *key)
 }
 
 /* Regions 1 = [, m) and 2 = [m, ) on 3 stores; 1 prepares to merge into
- * 2 and every store applies it; store 3 stops; 2 takes 1 in on stores 1
+ * 2 and every store applies it (applied; else store 3 only logs it and
+ * never learns it committed); store 3 stops; 2 takes 1 in on stores 1
  * and 2, then splits at m (3 = [m, )) and at f (4 = [f, m)) and writes
  * until its log is compacted. Store 3 comes back with 1 merging into a
  * 2 of the old range: 3's snapshot drops its 2 (inside, older), and the
@@ -125,9 +126,8 @@ static void local_has(struct cluster *c, int i, uint64_t id, const char *key)
  * whole. Before the fix they were dropped forever, silently; now 1's
  * campaign meets the "merged away" tombstone on stores 1 and 2, their
  * notice drops it, and every snapshot lands. */
-static void restarted_between_prepare_and_commit(void **state)
+static void restart_around_the_commit(bool applied)
 {
-    (void)state;
     struct cluster c = {0};
     c.log_keep_entries = 10;
     c.log = watch_log;
@@ -145,14 +145,23 @@ static void restarted_between_prepare_and_commit(void **state)
         assert_int_equal(cl_put(&c, 1, 2, key, key, NULL), 0);
     }
 
-    assert_int_equal(merge_step(&c, 1, 2), 0);
     struct region_merge_state ms = {0, 0, 0, false, false};
-    for (int t = 0; t < 200 && ms.target == 0; t++) {
-        cl_tick(&c);
+    if (applied) {
+        assert_int_equal(merge_step(&c, 1, 2), 0);
+        for (int t = 0; t < 200 && ms.target == 0; t++) {
+            cl_tick(&c);
+            assert_int_equal(region_store_merge_state(c.st[3].s, 1, &ms), 0);
+        }
+        assert_int_equal(ms.target, 2);
+    } else {
+        assert_int_equal(cl_prepare_logged(&c, 1, 1, 2, 3), 0);
         assert_int_equal(region_store_merge_state(c.st[3].s, 1, &ms), 0);
+        assert_int_equal(ms.target, 0); /* logged, not applied */
     }
-    assert_int_equal(ms.target, 2);
     cl_stop(&c, 3);
+    c.cut[1][3] = false;
+    /* the commit needs every replica's log at the prepare: store 3 (down)
+     * holds it in both cases */
     assert_int_equal(merge_step(&c, 1, 0), 0);
     has_region(&c, 1, 2, "", "");
     assert_int_equal(cl_split(&c, 1, 2, "m", 3, NULL), 0);
@@ -182,9 +191,11 @@ static void restarted_between_prepare_and_commit(void **state)
     region_store_stats(c.st[3].s, &st);
     assert_true(st.snaps_dropped_overlap >= 1); /* the sequence happened */
     assert_int_equal(st.merged_notices, 1);
-    /* the drop said why: the source here, merging into the dropped 2 */
-    assert_non_null(strstr(seen, "(version 2, merging into region 2), not "
-                                 "inside it"));
+    /* the drop said why: the source here (merging into the dropped 2
+     * when it applied the prepare) */
+    assert_non_null(strstr(seen, applied ? "(version 2, merging into region "
+                                           "2), not inside it"
+                                         : "(version 1), not inside it"));
     has_region(&c, 3, 2, "", "f");
     has_region(&c, 3, 4, "f", "m");
     has_region(&c, 3, 3, "m", "");
@@ -201,6 +212,24 @@ static void restarted_between_prepare_and_commit(void **state)
     }
     local_has(&c, 3, 2, "d29");
     cl_destroy(&c);
+}
+
+static void restarted_between_prepare_and_commit(void **state)
+{
+    (void)state;
+    restart_around_the_commit(true);
+}
+
+/* The same with store 3 stopped when the prepare was in its log but not
+ * known committed there: it comes back with region 1 not merging. Its
+ * merged-away notice used to be ignored (only a source marked merging
+ * went), and region 1 held its range for good, every snapshot over it
+ * dropped. Now the prepare found in its unapplied log names the target
+ * the notice is checked against. */
+static void restarted_with_the_prepare_logged_not_applied(void **state)
+{
+    (void)state;
+    restart_around_the_commit(false);
 }
 
 /* The source's leader says "stuck" (region_merge_state) while a replica
@@ -247,6 +276,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(restarted_between_prepare_and_commit),
+        cmocka_unit_test(restarted_with_the_prepare_logged_not_applied),
         cmocka_unit_test(stuck_while_a_replica_short_of_the_prepare_is_silent),
     };
     return cmocka_run_group_tests_name("libregion/merge_stale", tests, NULL,

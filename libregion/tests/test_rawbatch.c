@@ -2,8 +2,10 @@
  * of its loop are proposed as one Raft entry (src/rawbatch.c, DESIGN.md
  * "Raw write batching"): every request is answered with that entry's
  * outcome, the ops apply in arrival order on every store, a batch is cut
- * at its byte cap, refusals stay synchronous, and a store closed with a
- * batch open answers each of its requests.
+ * at its byte cap, refusals stay synchronous, a store closed with a
+ * batch open answers each of its requests, and a batch checked before a
+ * split and flushed after it is refused with the epoch it was checked
+ * against.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <cmocka.h>
 
 #include "cluster.h"
+#include "region_int.h"
 
 struct tally {
     int calls;     /* callbacks seen */
@@ -226,6 +229,90 @@ static void close_answers_open_batch(void **state)
     cl_destroy(&c);
 }
 
+struct refusal {
+    int calls;             /* callbacks seen */
+    int rc;                /* the last one's code */
+    struct region_err err; /* its detail */
+};
+
+static void on_refusal(void *ud, const struct region_reply *r)
+{
+    struct refusal *f = ud;
+    f->calls++;
+    f->rc = r->rc;
+    if (r->err)
+        f->err = *r->err;
+}
+
+/* The interleaving the batch's recorded epoch is for: a split is
+ * committed at the leader but not applied (its commit index is with the
+ * writer thread) when two puts are checked, one of them ("x") in the
+ * half the split gives away; the split applies before the batch is
+ * flushed (cl_drain here; region_store_process's first step in kvd). The
+ * entry carries the epoch the puts were checked against, so its apply
+ * refuses it: both puts answer EpochNotMatch naming the narrowed region,
+ * and no store holds either key, in region 1 or in region 2, which owns
+ * "x" now. An entry carrying the epoch of the flush would have written
+ * "x" through region 1 on every store. */
+static void split_applied_between_check_and_flush(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    int l = start(&c);
+    struct region_store *ls = c.st[l].s;
+    struct region_peer *p = region__find_peer(ls, 1);
+    assert_non_null(p);
+    uint64_t v0 = p->desc.version;
+    struct refusal split = {0, 0, {0}};
+    struct region_ctx ctx = {1, 0, 0};
+    assert_int_equal(region_split(ls, &ctx, "m", 1, 2, on_refusal, &split,
+                                  NULL),
+                     0);
+    uint64_t split_at = cl_commit_unapplied(&c, l, 1);
+    assert_true(p->applied < split_at); /* committed, not applied */
+    assert_int_equal(p->desc.version, v0);
+    struct refusal w[2] = {{0, 0, {0}}, {0, 0, {0}}};
+    static const char *const keys[] = {"b", "x"};
+    for (int i = 0; i < 2; i++) {
+        struct region_op op = {REGION_OP_PUT, keys[i], 1, "v", 1};
+        assert_int_equal(region_raw_write(ls, &ctx, &op, 1, on_refusal, &w[i],
+                                          NULL),
+                         0);
+    }
+    assert_int_equal(p->rb_n, 2);
+    assert_int_equal(p->rb_version, v0);
+    cl_drain(&c); /* the split applies; the batch is still open */
+    assert_int_equal(p->desc.version, v0 + 1);
+    assert_int_equal(p->rb_n, 2);
+    c.overlap = false;
+    for (int i = 0; i < 2000 && (w[0].calls == 0 || w[1].calls == 0); i++)
+        cl_pump(&c, 1);
+    assert_int_equal(split.calls, 1);
+    assert_int_equal(split.rc, 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(w[i].calls, 1);
+        assert_int_equal(w[i].rc, REGION_EEPOCH_NOT_MATCH);
+        assert_true(w[i].err.has_region);
+        assert_int_equal(w[i].err.region.version, v0 + 1);
+        assert_int_equal(w[i].err.region.end_len, 1);
+        assert_memory_equal(w[i].err.region.end, "m", 1);
+    }
+    raft_index refused_at = p->applied; /* the batch's entry */
+    for (int i = 0; i < 20; i++)
+        cl_tick(&c); /* the followers apply it too */
+    for (int s = 1; s <= 3; s++) {
+        assert_true(region__find_peer(c.st[s].s, 1)->applied >= refused_at);
+        struct region_ctx c2 = {2, 0, 0};
+        uint8_t *v = NULL;
+        size_t vl = 0;
+        assert_int_equal(region_raw_get(c.st[s].s, &c2, "x", 1, &v, &vl,
+                                        NULL),
+                         MVCC_NOTFOUND);
+        local_value(&c, s, "b", NULL);
+    }
+    cl_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +320,7 @@ int main(void)
         cmocka_unit_test(batch_cut_at_its_cap),
         cmocka_unit_test(refusals_stay_synchronous),
         cmocka_unit_test(close_answers_open_batch),
+        cmocka_unit_test(split_applied_between_check_and_flush),
     };
     return cmocka_run_group_tests_name("libregion/rawbatch", tests, NULL,
                                        NULL);

@@ -18,8 +18,9 @@
 # reconnects (and commits the server reports rolled back, retried).
 # `make chaos` runs it with CHAOS_SECONDS=600 CHAOS_ROLLING=1.
 #
-# CHAOS_MERGE=1 turns region merge on (off by default): pdd schedules
-# every 300 ms with no wait after a split (split-merge-interval-ms 0) and
+# CHAOS_MERGE=1 makes region merges frequent (merge is on by default but
+# waits split-merge-interval-ms, 1 h): pdd schedules every 300 ms with no
+# wait after a split (split-merge-interval-ms 0), far higher thresholds, and
 # kvd splits after 16 KiB of writes, so regions split and merge all the
 # time under the workload and the kills. The run must see merges commit
 # and splits happen; after the workload stops the regions must merge down

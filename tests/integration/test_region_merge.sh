@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test_region_merge.sh: regions merging under pdd's merge checker (ports in
 # 12000-12980): one pdd and three kvd; a range split into six small
-# regions; merge turned on with pdctl while a writer runs; a kvd killed
-# with -9 in the middle and restarted; the regions fall to exactly one
+# regions; merge on by default (PD's thresholds), the wait after a split
+# cut to 0 with pdctl while a writer runs; a kvd killed with -9 in the
+# middle and restarted; the regions fall to exactly one
 # and every acknowledged write reads back (libregion/DESIGN.md "Merge",
 # daemons/kvd/README.md "Merge").
 . "$(dirname "$0")/lib.sh"
@@ -38,7 +39,7 @@ done
 got=$(t_wait_output 6 60 region_count) || t_fail "regions in pdd: $got"
 got=$(t_wait_output "6 6 6" 60 store_regions) || t_fail "regions per store: $got"
 
-t_case "merge turned on: regions merge while a writer runs"
+t_case "merge on by default: regions merge while a writer runs"
 # the writer: keys over every region, one put at a time; a put is
 # acknowledged when kvd ctl printed ok
 (
@@ -52,9 +53,11 @@ t_case "merge turned on: regions merge while a writer runs"
 ) &
 WRITER=$!
 T_PIDS+=("$WRITER")
+t_expect_eq "merge on by default" \
+    "$("${PDCTL[@]}" config show 2>&1 | grep '^merge-max' | paste -sd' ')" \
+    "merge-max-size: 20971520 merge-max-keys: 200000"
+# the regions were just split: no wait (1 h by default) before merging
 t_expect_eq "config" "$("${PDCTL[@]}" config set split-merge-interval-ms 0 2>&1)" "ok"
-t_expect_eq "config" "$("${PDCTL[@]}" config set merge-max-keys 100000 2>&1)" "ok"
-t_expect_eq "config" "$("${PDCTL[@]}" config set merge-max-size 100000000 2>&1)" "ok"
 fewer() { [ "$(region_count)" -lt 6 ] && echo yes; }
 got=$(t_wait_output yes 120 fewer) || t_fail "no merge: $("${PDCTL[@]}" region 2>&1)"
 
