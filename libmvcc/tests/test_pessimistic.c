@@ -21,8 +21,10 @@
 #define K(x) (x), strlen(x)
 #define TS(ms) TU_TS(ms, 0)
 
-static int plock(struct mvcc_store *s, struct mvcc_result *r, const char *k,
-                 mvcc_ts start, mvcc_ts fut, int64_t wait_ms)
+/* Locks k (its own primary) for start at fut with a ttl_ms lock TTL. */
+static int plock_ttl(struct mvcc_store *s, struct mvcc_result *r,
+                     const char *k, mvcc_ts start, mvcc_ts fut,
+                     int64_t wait_ms, uint64_t ttl_ms)
 {
     struct mvcc_key key = {k, strlen(k)};
     struct mvcc_pessimistic_req req;
@@ -33,9 +35,15 @@ static int plock(struct mvcc_store *s, struct mvcc_result *r, const char *k,
     req.primary_len = strlen(k);
     req.start_ts = start;
     req.for_update_ts = fut;
-    req.lock_ttl = 3000;
+    req.lock_ttl = ttl_ms;
     req.wait_timeout_ms = wait_ms;
     return mvcc_acquire_pessimistic_lock(s, &req, r);
+}
+
+static int plock(struct mvcc_store *s, struct mvcc_result *r, const char *k,
+                 mvcc_ts start, mvcc_ts fut, int64_t wait_ms)
+{
+    return plock_ttl(s, r, k, start, fut, wait_ms, 3000);
 }
 
 static int prollback(struct tu_store *t, const char *k, mvcc_ts start,
@@ -138,16 +146,7 @@ static void convert_keeps_raised_ttl(void **state)
     assert_int_equal(t->r.locks[0].type, MVCC_LOCK_PUT);
     assert_int_equal(t->r.locks[0].ttl, 10000);
     /* a primary locked at 3000 and prewritten with more takes more */
-    struct mvcc_key q = {"q", 1};
-    struct mvcc_pessimistic_req req;
-    memset(&req, 0, sizeof req);
-    req.keys = &q;
-    req.n = 1;
-    req.primary = "q";
-    req.primary_len = 1;
-    req.start_ts = req.for_update_ts = TS(20);
-    req.lock_ttl = 1000;
-    assert_int_equal(mvcc_acquire_pessimistic_lock(t->s, &req, &t->r), 0);
+    assert_int_equal(plock_ttl(t->s, &t->r, "q", TS(20), TS(20), 0, 1000), 0);
     assert_int_equal(pprewrite(t, "q", "v", TS(20), TS(20), true, false), 0);
     assert_int_equal(mvcc_scan_lock(t->s, TS(100), K("q"), K("q\1"), 0,
                                     &t->r),
