@@ -71,6 +71,7 @@ ROLLING_EVICT=${ROLLING_EVICT:-1}
 ROLLING_RANGES=${ROLLING_RANGES:-on}
 ROLLING_MODES=${ROLLING_MODES:-optimistic pessimistic}
 ROLLING_THREADS=2 # per run, one on each sqld: sysbench deals ports round robin
+ALL_THREADS=$((ROLLING_THREADS * $(echo $ROLLING_MODES | wc -w)))
 t_pick_base 15000 15980
 # leaders go back to a restarted kvd within a scheduling round
 CHAOS_PD_ARGS="--schedule-interval=1s"
@@ -127,9 +128,9 @@ progress() {
     done
     return 1
 }
-lost() { # LOST lines of every run
+lost() { # connections lost: LOST and RELOST lines of every run
     local m n=0
-    for m in $ROLLING_MODES; do n=$((n + $(grep -c '^LOST ' "$(sb_err "$m")"))); done
+    for m in $ROLLING_MODES; do n=$((n + $(grep -c -E '^(RE)?LOST ' "$(sb_err "$m")"))); done
     echo $n
 }
 # sysbench's connections to sqld N (1-2)
@@ -137,6 +138,7 @@ held() {
     sqlq "$(sql_port "$1")" "SHOW PROCESSLIST" |
         awk -F'\t' '$4 == "sbtest" || $4 == "sbpess"' | wc -l
 }
+held_all() { echo $(($(held 1) + $(held 2))); }
 # "yes" once, as the kvd themselves count, the three hold the same number
 # of regions, each leads at least one, and their leaders add up to the
 # regions (every region led exactly once)
@@ -248,6 +250,12 @@ for round in $(seq 1 "$ROLLING_ROUNDS"); do
             store_regions) regions"
         mark=$(marks)
         got=$(progress "$mark" 10 120) || t_fail "after restarting $d: $got"
+        # every thread back on a sqld before the next restart (ten
+        # transactions may all be the other threads')
+        case $d in sqld*)
+            got=$(t_wait_output "$ALL_THREADS" 120 held_all) ||
+                t_fail "sysbench's connections back: $got of $ALL_THREADS" ;;
+        esac
         # a sqld's connections are lost once each; nobody else sees anything
         t_expect_eq "connections lost while $d restarted" \
             "$(($(lost) - before))" "$want"
@@ -273,7 +281,8 @@ for m in $ROLLING_MODES; do
         'index(ok, "," $2 ",") == 0' | head -5)
     t_expect_eq "$m: restarts on errors of other kinds" "$other" ""
     grep '^LOST ' "$err" | cut -d' ' -f2 | sort | uniq -c | sed "s/^ */    $m: errno /"
-    grep -v '^LOST ' "$err" | grep -v '^WARNING: Both event and time' |
+    echo "    $m: $(grep -c '^RELOST ' "$err") connection(s) lost before their statements were prepared"
+    grep -v -E '^(RE)?LOST ' "$err" | grep -v '^WARNING: Both event and time' |
         head -5 | sed "s/^/    $m: stderr: /"
 done
 
