@@ -3,11 +3,17 @@
  * the loop until a request completes.
  */
 #include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "cluster.h"
 #include "region_int.h"
@@ -325,6 +331,33 @@ uint64_t cl_wait_leader(struct cluster *c, uint64_t id)
         cl_tick(c);
     }
     return 0;
+}
+
+void cl_lead(struct cluster *c, uint64_t id, int to)
+{
+    for (int t = 0; t < 500; t++) {
+        if (region_store_is_leader(c->st[to].s, id)) {
+            cl_tick(c);
+            return;
+        }
+        for (int i = 1; i <= c->n; i++)
+            if (c->st[i].s && region_store_is_leader(c->st[i].s, id))
+                (void)region_store_transfer_leader(c->st[i].s, id,
+                                                   (uint64_t)to);
+        cl_tick(c);
+    }
+    fail_msg("store %d never led region %llu", to, (unsigned long long)id);
+}
+
+void cl_two_regions(struct cluster *c)
+{
+    cl_init(c, 3, false);
+    cl_bootstrap(c, 1, NULL, "m");
+    cl_bootstrap(c, 2, "m", NULL);
+    cl_wait_leader(c, 1);
+    cl_wait_leader(c, 2);
+    cl_lead(c, 1, 1);
+    cl_lead(c, 2, 1);
 }
 
 void cl_isolate(struct cluster *c, int i, bool cut)

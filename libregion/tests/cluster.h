@@ -111,6 +111,12 @@ void cl_tick(struct cluster *c);
 /* Tick and pump until some store leads region id; its store id (0 if
  * none after many ticks). */
 uint64_t cl_wait_leader(struct cluster *c, uint64_t id);
+/* Make store `to` lead region id (leaders asked to hand over, ticking);
+ * fails the test if it never does. */
+void cl_lead(struct cluster *c, uint64_t id, int to);
+/* 3 stores (options already set in c kept), regions 1 = [, m) and
+ * 2 = [m, ), both led by store 1. */
+void cl_two_regions(struct cluster *c);
 /* Take store i down (close, as a crash after its last write) / bring it
  * back (reopen the same directory). */
 void cl_stop(struct cluster *c, int i);

@@ -86,23 +86,6 @@ static int prepare_when_ready(struct cluster *c, int at, uint64_t source,
     return rc;
 }
 
-/* Make store `to` lead region id. */
-static void lead(struct cluster *c, uint64_t id, int to)
-{
-    for (int t = 0; t < 200; t++) {
-        if (region_store_is_leader(c->st[to].s, id)) {
-            cl_tick(c);
-            return;
-        }
-        for (int i = 1; i <= c->n; i++)
-            if (c->st[i].s && region_store_is_leader(c->st[i].s, id))
-                (void)region_store_transfer_leader(c->st[i].s, id,
-                                                   (uint64_t)to);
-        cl_tick(c);
-    }
-    fail_msg("store %d never led region %llu", to, (unsigned long long)id);
-}
-
 static size_t n_regions(struct cluster *c, int i)
 {
     size_t n = 0;
@@ -152,13 +135,7 @@ static void local_has(struct cluster *c, int i, const char *key)
 /* Two regions over every store: 1 = [, m), 2 = [m, ); both led by 1. */
 static void two_regions(struct cluster *c)
 {
-    cl_init(c, 3, false);
-    cl_bootstrap(c, 1, NULL, "m");
-    cl_bootstrap(c, 2, "m", NULL);
-    cl_wait_leader(c, 1);
-    cl_wait_leader(c, 2);
-    lead(c, 1, 1);
-    lead(c, 2, 1);
+    cl_two_regions(c);
     put_keys(c, 1, 1, "abc");
     put_keys(c, 1, 2, "nxz");
 }
@@ -299,9 +276,9 @@ static void prepare_refused_while_a_source_logged_into_it(void **state)
     cl_bootstrap(&c, 3, "m", NULL);
     for (uint64_t id = 1; id <= 3; id++)
         cl_wait_leader(&c, id);
-    lead(&c, 1, 1);
-    lead(&c, 2, 2);
-    lead(&c, 3, 2);
+    cl_lead(&c, 1, 1);
+    cl_lead(&c, 2, 2);
+    cl_lead(&c, 3, 2);
     assert_int_equal(cl_prepare_logged(&c, 1, 1, 2, 2), 0);
     struct region_merge_state ms;
     assert_int_equal(region_store_merge_state(c.st[2].s, 1, &ms), 0);
@@ -309,7 +286,7 @@ static void prepare_refused_while_a_source_logged_into_it(void **state)
     assert_int_equal(step(&c, 2, PREPARE, 2, 3), REGION_ESERVER_BUSY);
     /* once store 2 applies it, 1 merges into 2 */
     c.cut[1][2] = false;
-    lead(&c, 1, 2);
+    cl_lead(&c, 1, 2);
     assert_int_equal(commit_when_ready(&c, 2, 1), 0);
     for (int t = 0; t < 5; t++)
         cl_tick(&c);
@@ -354,8 +331,8 @@ static void prepare_waits_for_replicas_in_step(void **state)
     struct cluster c = {0};
     two_regions(&c);
     cl_isolate(&c, 3, true);
-    lead(&c, 2, 2);
-    lead(&c, 1, 2);
+    cl_lead(&c, 2, 2);
+    cl_lead(&c, 1, 2);
     assert_int_equal(step(&c, 2, PREPARE, 2, 1), REGION_ESERVER_BUSY);
     struct region_merge_state ms;
     assert_int_equal(region_store_merge_state(c.st[2].s, 2, &ms), 0);
@@ -463,8 +440,8 @@ static void merge_across_restarts(void **state)
     }
     cl_wait_leader(&c, 1);
     cl_wait_leader(&c, 2);
-    lead(&c, 1, 1);
-    lead(&c, 2, 1);
+    cl_lead(&c, 1, 1);
+    cl_lead(&c, 2, 1);
     struct region_err err;
     assert_int_equal(cl_put(&c, 1, 2, "y", "y", &err), REGION_ESERVER_BUSY);
     /* store 3 is down when the commit applies, and catches up after */
@@ -566,8 +543,8 @@ static void refused_commit_rolls_back(void **state)
     assert_int_equal(ms.target, 0);
     /* and merges into its new neighbour [f, m) */
     cl_wait_leader(&c, 3);
-    lead(&c, 3, 1);
-    lead(&c, 2, 1);
+    cl_lead(&c, 3, 1);
+    cl_lead(&c, 2, 1);
     assert_int_equal(step(&c, 1, PREPARE, 2, 3), 0);
     /* the target does not merge away meanwhile */
     assert_int_equal(step(&c, 1, PREPARE, 3, 1), REGION_ESERVER_BUSY);
@@ -593,13 +570,13 @@ static void source_leader_change(void **state)
     struct cluster c = {0};
     two_regions(&c);
     assert_int_equal(step(&c, 1, PREPARE, 2, 1), 0);
-    lead(&c, 2, 2);
+    cl_lead(&c, 2, 2);
     struct region_err err;
     assert_int_equal(cl_put(&c, 2, 2, "y", "y", &err), REGION_ESERVER_BUSY);
     /* store 1 no longer leads the source; store 2 not yet the target */
     assert_int_equal(step(&c, 1, COMMIT, 2, 1), REGION_ENOT_LEADER);
     assert_int_equal(step(&c, 2, COMMIT, 2, 1), REGION_ENOT_LEADER);
-    lead(&c, 1, 2);
+    cl_lead(&c, 1, 2);
     assert_int_equal(commit_when_ready(&c, 2, 2), 0);
     for (int t = 0; t < 5; t++)
         cl_tick(&c);

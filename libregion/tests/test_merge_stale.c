@@ -53,18 +53,6 @@ static int merge_step(struct cluster *c, uint64_t source, uint64_t target)
     return REGION_ESERVER_BUSY;
 }
 
-/* Store 1 leads region id. */
-static void lead_at_1(struct cluster *c, uint64_t id)
-{
-    for (int t = 0; t < 500 && !region_store_is_leader(c->st[1].s, id); t++) {
-        for (int i = 2; i <= c->n; i++)
-            if (c->st[i].s && region_store_is_leader(c->st[i].s, id))
-                (void)region_store_transfer_leader(c->st[i].s, id, 1);
-        cl_tick(c);
-    }
-    assert_true(region_store_is_leader(c->st[1].s, id));
-}
-
 /* The first log line of any store containing a watched phrase. */
 static char seen[512];
 static const char *watched;
@@ -75,19 +63,6 @@ static void watch_log(void *ctx, int level, const char *msg)
     (void)level;
     if (seen[0] == 0 && watched && strstr(msg, watched))
         snprintf(seen, sizeof seen, "%s", msg);
-}
-
-/* 3 stores (options set in c kept), regions 1 = [, m) and 2 = [m, ),
- * both led by store 1. */
-static void two_regions(struct cluster *c)
-{
-    cl_init(c, 3, false);
-    cl_bootstrap(c, 1, NULL, "m");
-    cl_bootstrap(c, 2, "m", NULL);
-    cl_wait_leader(c, 1);
-    cl_wait_leader(c, 2);
-    lead_at_1(c, 1);
-    lead_at_1(c, 2);
 }
 
 /* Store i's region id spans [start, end) ("" = open). */
@@ -134,7 +109,7 @@ static void restart_around_the_commit(bool applied)
     c.log_level = REGION_LOG_INFO;
     watched = "dropped: it overlaps region 1 here";
     seen[0] = 0;
-    two_regions(&c);
+    cl_two_regions(&c);
     const char *left = "abcghi", *right = "nxz";
     for (const char *k = left; *k; k++) {
         char key[2] = {*k, 0};
@@ -166,7 +141,7 @@ static void restart_around_the_commit(bool applied)
     has_region(&c, 1, 2, "", "");
     assert_int_equal(cl_split(&c, 1, 2, "m", 3, NULL), 0);
     assert_int_equal(cl_split(&c, 1, 2, "f", 4, NULL), 0);
-    lead_at_1(&c, 2);
+    cl_lead(&c, 2, 1);
     char key[16];
     for (int i = 0; i < 30; i++) { /* region 2's log goes past store 3's */
         snprintf(key, sizeof key, "d%02d", i);
@@ -240,7 +215,7 @@ static void stuck_while_a_replica_short_of_the_prepare_is_silent(void **state)
 {
     (void)state;
     struct cluster c = {0};
-    two_regions(&c);
+    cl_two_regions(&c);
     assert_int_equal(cl_put(&c, 1, 1, "a", "a", NULL), 0);
     struct done d = {false, 0};
     struct region_ctx ctx = {1, 0, 0};

@@ -471,6 +471,7 @@ int sql__sess_txn(struct sql_session *s, struct sql_kvtxn **out)
         sql__kvtxn_set_interrupt(s->txn, &s->killed); /* KILL ends waits */
         sql__sync_txn_begin(s);
         s->lazy.len = 0;
+        s->lazy_n = 0;
     }
     *out = s->txn;
     return 0;
@@ -715,17 +716,27 @@ int sql__sess_del(struct sql_session *s, const void *key, size_t klen)
 }
 
 /* Pessimistic mode: an index entry a statement writes is not locked by
- * it (only rows and the unique keys it reads are), and the store checks
- * a key written without its lock against the transaction's start_ts, so
- * a change of the row by another transaction between that start and the
- * row's lock (which the statement's current read saw) would fail the
- * COMMIT with 1213. The entries are locked at COMMIT instead, in one
- * request (DESIGN.md "Pessimistic commits" says why that is safe). */
+ * it (only rows and the unique keys it reads are), and a store before
+ * libmvcc 0.9.0 checks a key written without its lock against the
+ * transaction's start_ts, so a change of the row by another transaction
+ * between that start and the row's lock (which the statement's current
+ * read saw) would fail the COMMIT with 1213 (0.9.0 checks such a key
+ * against for_update_ts, as TiKV does). The entries are locked at COMMIT
+ * instead, in one request (DESIGN.md "Pessimistic commits" says why that
+ * is safe and when it can go). */
 static int note_lazy(struct sql_session *s, const uint8_t *key, size_t klen)
 {
     uint32_t n = (uint32_t)klen;
+    size_t was = s->lazy.len;
     int rc = sql__buf_put(&s->lazy, &n, sizeof(n));
-    return rc ? rc : sql__buf_put(&s->lazy, key, klen);
+    if (rc == 0)
+        rc = sql__buf_put(&s->lazy, key, klen);
+    if (rc != 0) {
+        s->lazy.len = was; /* no length without its key */
+        return rc;
+    }
+    s->lazy_n++;
+    return 0;
 }
 
 static int key_cmp(const void *a, const void *b)
@@ -738,12 +749,7 @@ static int key_cmp(const void *a, const void *b)
 
 static int lock_index_keys(struct sql_session *s, struct sql_kvtxn *t)
 {
-    size_t n = 0;
-    for (size_t off = 0; off < s->lazy.len; n++) {
-        uint32_t kl;
-        memcpy(&kl, s->lazy.p + off, sizeof(kl));
-        off += sizeof(kl) + kl;
-    }
+    size_t n = s->lazy_n;
     if (n == 0)
         return 0;
     struct mvcc_key *keys = sql__calloc(n, sizeof(*keys));
@@ -765,6 +771,7 @@ static int lock_index_keys(struct sql_session *s, struct sql_kvtxn *t)
     int rc = sql__sess_lock(s, t, keys, m);
     sql__free(keys);
     s->lazy.len = 0;
+    s->lazy_n = 0;
     return rc == 0 ? 0 : sql__kverr(s, rc);
 }
 

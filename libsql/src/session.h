@@ -212,6 +212,7 @@ struct sql_session
                                       transaction wrote, locked at COMMIT
                                       (u32 length, bytes each; engine.c
                                       lock_index_keys) */
+    size_t lazy_n;                 /* how many keys lazy holds */
     struct sql_prepared *cur_prep; /* the prepared statement being
                                       executed, or NULL (plancache.c) */
     uint64_t plan_gen;             /* bumped when a setting plans read
