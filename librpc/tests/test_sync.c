@@ -38,32 +38,50 @@ static void silent(struct rpc_call *call, const void *req, void *ud)
     held = call; /* answered when the server stops (destroy frees it) */
 }
 
+struct echo_buf
+{
+    pb_size_t size;      /* as nanopb's bytes field */
+    pb_byte_t bytes[64]; /* the text */
+};
+
+/* The spec of an echo call of text (b and req hold the request). */
+static struct rpc_call_spec echo_spec(uint32_t method, const char *text,
+                                      int deadline_ms, struct echo_buf *b,
+                                      rpc_EchoRequest *req)
+{
+    b->size = (pb_size_t)strlen(text);
+    memcpy(b->bytes, text, b->size);
+    req->payload = (pb_bytes_array_t *)b;
+    struct rpc_call_spec cs = {.method = method,
+                               .req_fields = rpc_EchoRequest_fields,
+                               .req = req,
+                               .resp_fields = rpc_EchoResponse_fields,
+                               .resp_size = sizeof(rpc_EchoResponse),
+                               .deadline_ms = deadline_ms};
+    return cs;
+}
+
+/* The text of an echo reply into got; releases the reply. */
+static void echo_text(rpc_EchoResponse *resp, char *got, size_t gotlen)
+{
+    snprintf(got, gotlen, "%.*s", resp->payload ? (int)resp->payload->size : 0,
+             resp->payload ? (const char *)resp->payload->bytes : "");
+    rpc_msg_release(rpc_EchoResponse_fields, resp);
+}
+
 static int echo(struct rpc_sync *s, uint32_t method, const char *text,
                 int deadline_ms, char *got, size_t gotlen, char *err,
                 size_t errlen)
 {
-    struct {
-        pb_size_t size;
-        pb_byte_t bytes[64];
-    } b;
-    b.size = (pb_size_t)strlen(text);
-    memcpy(b.bytes, text, b.size);
-    rpc_EchoRequest req = {.payload = (pb_bytes_array_t *)&b};
+    struct echo_buf b;
+    rpc_EchoRequest req;
+    struct rpc_call_spec cs = echo_spec(method, text, deadline_ms, &b, &req);
     rpc_EchoResponse resp;
     memset(&resp, 0, sizeof resp);
-    struct rpc_call_spec cs = {.method = method,
-                               .req_fields = rpc_EchoRequest_fields,
-                               .req = &req,
-                               .resp_fields = rpc_EchoResponse_fields,
-                               .resp_size = sizeof resp,
-                               .deadline_ms = deadline_ms};
     err[0] = '\0';
     int rc = rpc_sync_call(s, &cs, &resp, err, errlen);
-    if (rc == 0) {
-        snprintf(got, gotlen, "%.*s", resp.payload ? (int)resp.payload->size : 0,
-                 resp.payload ? (const char *)resp.payload->bytes : "");
-        rpc_msg_release(rpc_EchoResponse_fields, &resp);
-    }
+    if (rc == 0)
+        echo_text(&resp, got, gotlen);
     return rc;
 }
 
@@ -134,19 +152,9 @@ static void calls_and_errors(void **state)
 static int split_send(struct rpc_sync *s, uint32_t method, const char *text,
                       uint32_t *id, char *err, size_t errlen)
 {
-    struct {
-        pb_size_t size;
-        pb_byte_t bytes[64];
-    } b;
-    b.size = (pb_size_t)strlen(text);
-    memcpy(b.bytes, text, b.size);
-    rpc_EchoRequest req = {.payload = (pb_bytes_array_t *)&b};
-    struct rpc_call_spec cs = {.method = method,
-                               .req_fields = rpc_EchoRequest_fields,
-                               .req = &req,
-                               .resp_fields = rpc_EchoResponse_fields,
-                               .resp_size = sizeof(rpc_EchoResponse),
-                               .deadline_ms = 30000};
+    struct echo_buf b;
+    rpc_EchoRequest req;
+    struct rpc_call_spec cs = echo_spec(method, text, 30000, &b, &req);
     return rpc_sync_send(s, &cs, id, err, errlen);
 }
 
@@ -163,11 +171,8 @@ static int split_wait(struct rpc_sync *s, uint32_t id, char *got,
         rc = rpc_sync_poll(s, id, rpc_EchoResponse_fields, &resp, err,
                            errlen);
     }
-    if (rc == 0) {
-        snprintf(got, gotlen, "%.*s", resp.payload ? (int)resp.payload->size : 0,
-                 resp.payload ? (const char *)resp.payload->bytes : "");
-        rpc_msg_release(rpc_EchoResponse_fields, &resp);
-    }
+    if (rc == 0)
+        echo_text(&resp, got, gotlen);
     return rc;
 }
 
