@@ -891,7 +891,11 @@ int main(int argc, char **argv)
     dmn_info("%d statement workers", nworkers);
     sqld_status_init(s.store, nworkers, cluster);
     loop_base = rt.base;
-    point_rc = cluster ? sqld_cluster_region(cluster) : NULL;
+    /* with cluster TLS the reads could not be sent (librpc's split calls
+     * are plaintext): do not run first halves for nothing */
+    point_rc = cluster && !dmn_cluster_tls_client()
+                   ? sqld_cluster_region(cluster)
+                   : NULL;
     if (serve_mysql(&rt, &s, &srv) != 0 ||
         (s.status_listen &&
          sqld_http_start(rt.base, s.status_listen, &http) != 0))
