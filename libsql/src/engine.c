@@ -2056,6 +2056,9 @@ int sql_session_point_read(struct sql_session *s, struct sql_proto_conn *c,
     rc = quick_run(s, c, cmd, p, st, len);
     size_t klen = 0;
     int pre = sql__kv_prefetch_end(pr->key, sizeof(pr->key), &klen);
+    /* a refused read fails its statement (quick plans pass read errors
+     * up), which run_statement then leaves unanswered */
+    assert(pre == 0 || rc == -EWOULDBLOCK);
     if (rc == -EWOULDBLOCK) {
         rc = 0; /* nothing was answered */
         if (pre == 1 && !given) {
