@@ -85,20 +85,26 @@ static int echo(struct rpc_sync *s, uint32_t method, const char *text,
     return rc;
 }
 
-static void calls_and_errors(void **state)
+/* A server on its own thread with echo, FAILING and SILENT. */
+static void server_start(struct rpcutil_server *srv)
 {
-    (void)state;
-    struct rpcutil_server srv;
-    rpcutil_server_init(&srv, NULL);
+    rpcutil_server_init(srv, NULL);
     struct rpc_method fm = {FAILING, "test.Failing", rpc_EchoRequest_fields,
                             sizeof(rpc_EchoRequest), rpc_EchoResponse_fields,
                             failing, NULL};
     struct rpc_method sm = {SILENT, "test.Silent", rpc_EchoRequest_fields,
                             sizeof(rpc_EchoRequest), rpc_EchoResponse_fields,
                             silent, NULL};
-    assert_int_equal(rpc_server_register(srv.srv, &fm), 0);
-    assert_int_equal(rpc_server_register(srv.srv, &sm), 0);
-    rpcutil_server_run(&srv);
+    assert_int_equal(rpc_server_register(srv->srv, &fm), 0);
+    assert_int_equal(rpc_server_register(srv->srv, &sm), 0);
+    rpcutil_server_run(srv);
+}
+
+static void calls_and_errors(void **state)
+{
+    (void)state;
+    struct rpcutil_server srv;
+    server_start(&srv);
     struct rpc_sync *s = NULL;
     char err[256], got[64];
     assert_int_equal(
@@ -180,16 +186,7 @@ static void split_calls(void **state)
 {
     (void)state;
     struct rpcutil_server srv;
-    rpcutil_server_init(&srv, NULL);
-    struct rpc_method fm = {FAILING, "test.Failing", rpc_EchoRequest_fields,
-                            sizeof(rpc_EchoRequest), rpc_EchoResponse_fields,
-                            failing, NULL};
-    struct rpc_method sm = {SILENT, "test.Silent", rpc_EchoRequest_fields,
-                            sizeof(rpc_EchoRequest), rpc_EchoResponse_fields,
-                            silent, NULL};
-    assert_int_equal(rpc_server_register(srv.srv, &fm), 0);
-    assert_int_equal(rpc_server_register(srv.srv, &sm), 0);
-    rpcutil_server_run(&srv);
+    server_start(&srv);
     struct rpc_sync *s = NULL;
     char err[256], got[64];
     uint32_t id;
