@@ -12,6 +12,9 @@
 # server-side prepared statements (sysbench --db-ps-mode=auto), CG_PORT
 # (25010), CG_KEEP=dir to keep the callgrind profiles there (for
 # callgrind_annotate), BENCH_TABLES (2) and BENCH_TABLE_SIZE (10000).
+# CG_CLUSTER=1: sqld on a playground cluster (3 pdd, 3 kvd; started at
+# BENCH_CLUSTER_BASE, default 25100, as bench-sqld.sh), the measured sqld
+# a second one beside the playground's.
 set -u
 BUILD=${1:?usage: bench-sqld-callgrind.sh BUILD_DIR}
 EVENTS=${CG_EVENTS:-2000}
@@ -26,9 +29,15 @@ BENCH_NAME=bench-sqld-callgrind
 . "$(dirname "$0")/bench-lib.sh"
 need sysbench mariadb-admin valgrind callgrind_control
 
+store=(--store=local)
+if [ "${CG_CLUSTER:-0}" = 1 ]; then
+    base=${BENCH_CLUSTER_BASE:-25100}
+    start_cluster "$base"
+    store=(--store=cluster --pd="127.0.0.1:$((base + 1)),127.0.0.1:$((base + 3)),127.0.0.1:$((base + 5))")
+fi
 valgrind --tool=callgrind --instr-atstart=no \
     --callgrind-out-file="$WORK/cg.out" \
-    "$BUILD/daemons/bin/sqld" --listen=127.0.0.1:"$PORT" --store=local \
+    "$BUILD/daemons/bin/sqld" --listen=127.0.0.1:"$PORT" "${store[@]}" \
     --data-dir="$WORK/sqld" --log.file="$WORK/sqld.log" --workers=2 \
     2>"$WORK/valgrind.log" &
 pid=$!

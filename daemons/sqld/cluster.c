@@ -269,6 +269,11 @@ fail:
     return -1;
 }
 
+struct region_client *sqld_cluster_region(struct sqld_cluster *c)
+{
+    return c->rc;
+}
+
 const struct sql_cluster_info *sqld_cluster_info(struct sqld_cluster *c)
 {
     return &c->info;

@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 
+#include <region.h>
 #include <rpc.h>
 #include <sql.h>
 
@@ -148,6 +149,10 @@ struct client
                                       Ssl_cipher): set once, on the loop
                                       thread, before the login */
     bool tls_noted;                /* tls is filled */
+    struct region_aget *aget;      /* the cluster point read cmd waits
+                                      for on the loop thread, or NULL */
+    struct event *aget_ev;         /* its fd readable, or its deadline */
+    struct sql_point_read pr;      /* the row it reads */
 };
 
 static uint32_t next_connection_id = 1;
@@ -157,6 +162,9 @@ static struct sql_server *server; /* the store, catalog and variables */
 static struct client *clients;    /* every client (loop thread) */
 static struct event *kill_ev;     /* a KILL CONNECTION happened */
 static struct rpc_tls_config *tls_cfg; /* TLS for clients, NULL off */
+static struct event_base *loop_base;  /* the loop thread's */
+static struct region_client *point_rc; /* cluster: point reads on the
+                                          loop thread (below), or NULL */
 
 /* ---- Workers --------------------------------------------------------
  * The session executor is wrapped: execute() (on the loop thread, inside
@@ -211,10 +219,13 @@ static void flush(struct rpc_stream_conn *sc, struct client *cl)
         rpc_stream_close(sc);
 }
 
+static void point_read_stop(struct client *cl);
+
 static void client_free(struct client *cl)
 {
     if (!cl)
         return;
+    point_read_stop(cl);
     if (cl->listed) {
         sqld_status.connections--;
         if (cl->all_prev)
@@ -228,6 +239,90 @@ static void client_free(struct client *cl)
     sql_session_destroy(cl->session);
     free(cl->pending);
     free(cl);
+}
+
+/* ---- Cluster point reads on the loop thread ---------------------------
+ * An autocommit point read on the cluster waits for kvd: on a worker that
+ * cost a hand-off to the worker, its wait in poll and a hand-off back
+ * (three sleeps and wake-ups in sqld a query, with the futex and eventfd
+ * calls). Instead the loop thread runs it in two halves
+ * (sql_session_point_read): the first names the row key, the loop sends
+ * the read (libregion's aget: an idle pooled connection to the cached
+ * leader) and goes on serving other clients; when the reply is whole the
+ * second half answers from it. Anything else (no cached leader or idle
+ * connection, a lock in the way, a region error, no reply within the
+ * call timeout, a plan changed in between) hands the command to a worker
+ * as before, which reads through the transport: it resolves, retries and
+ * warms the cache and the pool. The read is at the latest committed
+ * version on the leader under its lease (libsql DESIGN "Point reads"). */
+#define POINT_READ_MS 5000 /* the transport's call timeout */
+
+static void point_read_stop(struct client *cl)
+{
+    if (cl->aget_ev)
+        event_free(cl->aget_ev);
+    cl->aget_ev = NULL;
+    region_aget_abort(cl->aget);
+    cl->aget = NULL;
+}
+
+static void pool_submit(struct client *cl);
+static void answered(struct client *cl);
+
+static void on_point_read(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    struct client *cl = arg;
+    int rc = -ETIMEDOUT;
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    if (what & EV_READ) {
+        rc = region_aget_poll(cl->aget, &res);
+        if (rc == -EAGAIN)
+            return; /* the rest is on its way (the event persists) */
+        cl->aget = NULL; /* ended by the poll */
+    }
+    point_read_stop(cl);
+    int q = 0;
+    if (rc == 0) {
+        cl->pr.given = true;
+        cl->pr.found = res.npairs == 1;
+        cl->pr.value = cl->pr.found ? res.pairs[0].value : NULL;
+        cl->pr.value_len = cl->pr.found ? res.pairs[0].value_len : 0;
+        q = sql_session_point_read(cl->session, cl->proto, &cl->cmd, &cl->pr);
+        cl->pr.value = NULL;
+        if (q < 0 && sql_proto_conn_busy(cl->proto))
+            sql_reply_error(cl->proto, 1105, "HY000", sql_strerror(q));
+    }
+    mvcc_result_reset(&res);
+    if (q != 0) {
+        sqld_status.point_reads_loop++;
+        answered(cl);
+    } else { /* the worker's way */
+        sqld_status.point_reads_handed++;
+        pool_submit(cl);
+    }
+}
+
+/* After pool_execute kept cmd: 1 when it ran and was answered (it read
+ * nothing), negative as execute; 0 with the read sent (cl->aget) or not
+ * (the command goes to a worker). */
+static int point_read_start(struct client *cl, struct sql_proto_conn *c,
+                            const struct sql_command *cmd)
+{
+    cl->pr.given = false;
+    int q = sql_session_point_read(cl->session, c, cmd, &cl->pr);
+    if (q != 2)
+        return q;
+    if (region_client_aget_start(point_rc, cl->pr.key, cl->pr.key_len,
+                                 MVCC_TS_MAX, &cl->aget) != 0)
+        return 0;
+    cl->aget_ev = event_new(loop_base, region_aget_fd(cl->aget),
+                            EV_READ | EV_PERSIST, on_point_read, cl);
+    struct timeval tv = {POINT_READ_MS / 1000, 0};
+    if (!cl->aget_ev || event_add(cl->aget_ev, &tv) != 0)
+        point_read_stop(cl); /* the worker's way */
+    return 0;
 }
 
 static int pool_execute(void *ctx, struct sql_proto_conn *c,
@@ -248,6 +343,13 @@ static int pool_execute(void *ctx, struct sql_proto_conn *c,
     cl->cmd = *cmd;
     cl->running = true;
     cl->queued = false;
+    if (point_rc != NULL) {
+        q = point_read_start(cl, c, cmd);
+        if (q != 0) { /* answered; cl is no longer running */
+            cl->running = false;
+            return q < 0 ? q : 0;
+        }
+    }
     return 0;
 }
 
@@ -257,7 +359,7 @@ static void *worker_main(void *arg);
  * workers (from here on a worker owns proto and session). */
 static void pool_submit(struct client *cl)
 {
-    if (!cl->running || cl->queued)
+    if (!cl->running || cl->queued || cl->aget)
         return;
     cl->queued = true;
     cl->next = NULL;
@@ -342,45 +444,49 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
     pthread_mutex_unlock(&pool.mu);
     while (cl) {
         struct client *next = cl->next;
-        cl->running = false;
-        cl->queued = false;
-        if (cl->closing) {
-            client_free(cl);
-        } else {
-            /* This answer first: the next command may start below. */
-            flush(cl->sc, cl);
-            int rc = 0;
-            if (draining) {
-                cl->npending = 0; /* answered; nothing more runs */
-                rpc_stream_close(cl->sc);
-                cl = next;
-                continue;
-            }
-            if (sql_session_killed(cl->session)) {
-                cl->npending = 0; /* KILL CONNECTION: closes after this */
-                rpc_stream_close(cl->sc);
-                cl = next;
-                continue;
-            } else if (sql_proto_conn_want_close(cl->proto)) {
-                cl->npending = 0; /* closing: nothing more runs */
-            } else if (cl->npending > 0) {
-                size_t n = cl->npending;
-                cl->npending = 0;
-                rc = sql_proto_conn_feed(cl->proto, cl->pending, n, NULL);
-            } else {
-                rc = sql_proto_conn_feed(cl->proto, NULL, 0, NULL);
-            }
-            if (rc != 0) {
-                dmn_warn("client %s: %s; closing", rpc_stream_peer(cl->sc),
-                         sql_strerror(rc));
-                rpc_stream_close(cl->sc);
-            } else {
-                flush(cl->sc, cl);
-                pool_submit(cl);
-            }
-        }
+        answered(cl);
         cl = next;
     }
+    if (draining && !any_running())
+        dmn_stop(drain_rt);
+}
+
+/* Loop thread: cl's command (a worker's, or a point read's) is answered:
+ * send it, and start what arrived meanwhile. */
+static void answered(struct client *cl)
+{
+    cl->running = false;
+    cl->queued = false;
+    if (cl->closing) {
+        client_free(cl);
+    } else {
+        /* This answer first: the next command may start below. */
+        flush(cl->sc, cl);
+        int rc = 0;
+        if (draining || sql_session_killed(cl->session)) {
+            cl->npending = 0; /* answered; nothing more runs (KILL
+                                 CONNECTION: closes after this) */
+            rpc_stream_close(cl->sc);
+            goto out;
+        } else if (sql_proto_conn_want_close(cl->proto)) {
+            cl->npending = 0; /* closing: nothing more runs */
+        } else if (cl->npending > 0) {
+            size_t n = cl->npending;
+            cl->npending = 0;
+            rc = sql_proto_conn_feed(cl->proto, cl->pending, n, NULL);
+        } else {
+            rc = sql_proto_conn_feed(cl->proto, NULL, 0, NULL);
+        }
+        if (rc != 0) {
+            dmn_warn("client %s: %s; closing", rpc_stream_peer(cl->sc),
+                     sql_strerror(rc));
+            rpc_stream_close(cl->sc);
+        } else {
+            flush(cl->sc, cl);
+            pool_submit(cl);
+        }
+    }
+out:
     if (draining && !any_running())
         dmn_stop(drain_rt);
 }
@@ -784,6 +890,12 @@ int main(int argc, char **argv)
     }
     dmn_info("%d statement workers", nworkers);
     sqld_status_init(s.store, nworkers, cluster);
+    loop_base = rt.base;
+    /* with cluster TLS the reads could not be sent (librpc's split calls
+     * are plaintext): do not run first halves for nothing */
+    point_rc = cluster && !dmn_cluster_tls_client()
+                   ? sqld_cluster_region(cluster)
+                   : NULL;
     if (serve_mysql(&rt, &s, &srv) != 0 ||
         (s.status_listen &&
          sqld_http_start(rt.base, s.status_listen, &http) != 0))

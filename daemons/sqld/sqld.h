@@ -15,6 +15,7 @@
 
 struct sqld_cluster;
 struct region_client_stats;
+struct region_client;
 struct pd_client_stats;
 struct event_base;
 struct dmn_http;
@@ -31,6 +32,8 @@ int sqld_cluster_open(char *const *pd, bool one_pc, bool async_commit,
 void sqld_cluster_close(struct sqld_cluster *c);
 /* One log line of the transport's and PD client's counters. */
 void sqld_cluster_log_stats(struct sqld_cluster *c);
+/* The transport's client (point reads on the loop thread, main.c). */
+struct region_client *sqld_cluster_region(struct sqld_cluster *c);
 /* Those counters (any thread). */
 void sqld_cluster_stats(struct sqld_cluster *c, struct region_client_stats *rs,
                         struct pd_client_stats *ps);
@@ -51,6 +54,10 @@ struct sqld_status {
     uint64_t connections_total;   /* accepted */
     uint64_t commands_total;      /* protocol commands run */
     int workers;                  /* statement threads now */
+    uint64_t point_reads_loop;    /* cluster point reads answered on the
+                                     loop thread */
+    uint64_t point_reads_handed;  /* ... sent from it but then handed to
+                                     a worker (a lock, a region error) */
     struct sqld_cluster *cluster; /* the cluster store, or NULL */
 };
 extern struct sqld_status sqld_status;

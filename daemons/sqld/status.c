@@ -46,9 +46,11 @@ static void status_json(FILE *f)
     fprintf(f,
             ", \"uptime_ms\": %" PRIu64 ", \"connections\": %" PRIu64
             ", \"connections_total\": %" PRIu64 ", \"commands_total\": %" PRIu64
-            ", \"workers\": %d}\n",
+            ", \"workers\": %d, \"point_reads_loop\": %" PRIu64
+            ", \"point_reads_handed\": %" PRIu64 "}\n",
             mono_ms() - s->started_ms, s->connections, s->connections_total,
-            s->commands_total, s->workers);
+            s->commands_total, s->workers, s->point_reads_loop,
+            s->point_reads_handed);
 }
 
 static void metric(FILE *f, const char *name, const char *type,
@@ -73,6 +75,13 @@ static void metrics_text(FILE *f)
            (uint64_t)s->workers);
     if (!s->cluster)
         return;
+    metric(f, "sqld_point_reads_loop_total", "counter",
+           "Cluster point reads answered on the loop thread.",
+           s->point_reads_loop);
+    metric(f, "sqld_point_reads_handed_total", "counter",
+           "Cluster point reads sent from the loop thread, then handed to "
+           "a worker.",
+           s->point_reads_handed);
     struct region_client_stats rs;
     struct pd_client_stats ps;
     sqld_cluster_stats(s->cluster, &rs, &ps);

@@ -697,6 +697,29 @@ struct region_cache *region_client_cache(struct region_client *c);
 void region_client_stats(struct region_client *c,
                          struct region_client_stats *out);
 
+/* A point read for a caller that waits in its own event loop (sqld's
+ * loop thread): region_client_aget_start sends a BatchGet of key at ts to
+ * the region's leader as the cache knows it, on an idle connection of
+ * the store's pool, and returns at once; -EAGAIN, with nothing sent,
+ * when it cannot (region or leader not cached, the store marked down, no
+ * idle connection, TLS): the caller then reads through the transport,
+ * which routes, connects and retries. region_aget_fd is the descriptor
+ * to wait on; region_aget_poll, on each readable event, answers -EAGAIN
+ * until the reply is whole, then ends the read: 0 with res filled (the
+ * pair, or no pair: not found), or a libmvcc code (MVCC_LOCKED with the
+ * locks, a region error after fixing the cache, MVCC_STORE_UNREACHABLE
+ * ...): the caller reads again through the transport, which resolves
+ * and retries. region_aget_abort ends a read unanswered (its connection
+ * is closed). g is freed when the read ends. */
+struct region_aget;
+struct mvcc_result; /* libmvcc's read result */
+int region_client_aget_start(struct region_client *c, const void *key,
+                             size_t len, uint64_t ts,
+                             struct region_aget **out);
+int region_aget_fd(const struct region_aget *g);
+int region_aget_poll(struct region_aget *g, struct mvcc_result *res);
+void region_aget_abort(struct region_aget *g);
+
 /* ---------------------------------------------------------------------
  * kvd's services (proto/kv.proto, generated into kv.pb.h): method ids,
  * service << 16 | method. Raw methods take kv.RawRequest and answer

@@ -210,6 +210,9 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
+static void pool_put(struct region_client *c, size_t slot, unsigned gen,
+                     struct rpc_sync *s);
+
 /* Point reads (KvGet, KvBatchGet) on the caller's own thread over a
  * blocking connection from the store's pool: one send and one receive,
  * no hand-off to the loop thread and back (DESIGN.md "Cluster
@@ -261,24 +264,32 @@ static int direct_op(struct region_client *c, struct op *op)
         rpc_sync_close(s); /* whatever failed, start afresh */
         s = NULL;
     }
-    if (s != NULL) {
-        struct rpc_sync *drop[SYNC_IDLE + 1];
-        int nd = 0;
-        pthread_mutex_lock(&c->mu);
-        if (st->idle_gen != st->gen) { /* the store moved */
-            while (st->n_idle > 0)
-                drop[nd++] = st->idle[--st->n_idle];
-            st->idle_gen = st->gen;
-        }
-        if (gen == st->gen && st->n_idle < SYNC_IDLE && !c->stopping)
-            st->idle[st->n_idle++] = s;
-        else
-            drop[nd++] = s;
-        pthread_mutex_unlock(&c->mu);
-        while (nd > 0)
-            rpc_sync_close(drop[--nd]);
-    }
+    if (s != NULL)
+        pool_put(c, op->store, gen, s);
     return rc;
+}
+
+/* Returns s to the idle pool of store slot, made for generation gen
+ * (closed instead when the store moved or the pool is full). */
+static void pool_put(struct region_client *c, size_t slot, unsigned gen,
+                     struct rpc_sync *s)
+{
+    struct cstore *st = &c->stores[slot];
+    struct rpc_sync *drop[SYNC_IDLE + 1];
+    int nd = 0;
+    pthread_mutex_lock(&c->mu);
+    if (st->idle_gen != st->gen) { /* the store moved */
+        while (st->n_idle > 0)
+            drop[nd++] = st->idle[--st->n_idle];
+        st->idle_gen = st->gen;
+    }
+    if (gen == st->gen && st->n_idle < SYNC_IDLE && !c->stopping)
+        st->idle[st->n_idle++] = s;
+    else
+        drop[nd++] = s;
+    pthread_mutex_unlock(&c->mu);
+    while (nd > 0)
+        rpc_sync_close(drop[--nd]);
 }
 
 /* Hands op to the loop and waits until it is finished. */
@@ -1242,4 +1253,136 @@ void region_client_transport(struct region_client *c,
     t->acquire_pessimistic_lock = t_plock;
     t->pessimistic_rollback = t_prollback;
     t->cop = t_cop;
+}
+
+/* ---------------------------------------------------------------------
+ * Point reads for a caller's own event loop (region_client_aget_*):
+ * nothing here blocks but the send of a small request into an empty
+ * socket buffer. No routing round trip, no connect: the slow path (the
+ * transport) does those and warms the cache and the pool.
+ */
+struct region_aget {
+    struct region_client *c; /* the client */
+    size_t store;            /* slot of the store asked */
+    unsigned gen;            /* its generation when the connection was
+                                taken from the pool */
+    uint64_t region;         /* the region asked */
+    struct rpc_sync *s;      /* the connection */
+    uint32_t id;             /* the request's id on it */
+};
+
+int region_client_aget_start(struct region_client *c, const void *key,
+                             size_t len, uint64_t ts,
+                             struct region_aget **out)
+{
+    *out = NULL;
+    struct region_desc d;
+    uint64_t leader = 0;
+    if (c->o.tls != NULL ||
+        region_cache_lookup(c->cache, key, len, &d, &leader) != 0 ||
+        leader == 0 || store_down(c, leader, mono_ms()))
+        return -EAGAIN;
+    struct region_aget *g = region__calloc(1, sizeof *g);
+    if (g == NULL)
+        return -ENOMEM;
+    pthread_mutex_lock(&c->mu);
+    size_t slot = MAX_STORES;
+    for (size_t i = 0; i < MAX_STORES && slot == MAX_STORES; i++)
+        if (c->stores[i].id == leader && !c->stores[i].stale)
+            slot = i;
+    if (slot != MAX_STORES && !c->stopping) {
+        struct cstore *st = &c->stores[slot];
+        if (st->n_idle > 0 && st->idle_gen == st->gen) {
+            g->s = st->idle[--st->n_idle];
+            g->gen = st->gen;
+        }
+    }
+    if (g->s != NULL)
+        c->stats.calls++;
+    pthread_mutex_unlock(&c->mu);
+    if (g->s == NULL) {
+        region__free(g);
+        return -EAGAIN;
+    }
+    g->c = c;
+    g->store = slot;
+    g->region = d.id;
+    struct mvcc_key k = {key, len};
+    struct region__txn_args a = {.method = REGION_METHOD_TXN_BATCH_GET,
+                                 .ctx = {.region_id = d.id,
+                                         .conf_ver = d.conf_ver,
+                                         .version = d.version},
+                                 .keys = &k,
+                                 .nkeys = 1,
+                                 .version = ts};
+    kv_TxnRequest req;
+    int rc = region__txnreq_build(&req, &a);
+    if (rc != 0) {
+        pool_put(c, slot, g->gen, g->s);
+        region__free(g);
+        return rc == -ENOMEM ? rc : -EAGAIN;
+    }
+    struct rpc_call_spec cs = {.method = REGION_METHOD_TXN_BATCH_GET,
+                               .req_fields = kv_TxnRequest_fields,
+                               .req = &req,
+                               .resp_fields = kv_TxnResponse_fields,
+                               .resp_size = sizeof(kv_TxnResponse),
+                               .deadline_ms = c->o.call_timeout_ms};
+    char err[256];
+    rc = rpc_sync_send(g->s, &cs, &g->id, err, sizeof err);
+    region__txnreq_free(&req);
+    if (rc != 0) { /* a connection gone while idle: the slow path */
+        region_aget_abort(g);
+        return -EAGAIN;
+    }
+    *out = g;
+    return 0;
+}
+
+int region_aget_fd(const struct region_aget *g)
+{
+    return rpc_sync_fd(g->s);
+}
+
+int region_aget_poll(struct region_aget *g, struct mvcc_result *res)
+{
+    struct region_client *c = g->c;
+    kv_TxnResponse resp;
+    memset(&resp, 0, sizeof resp);
+    char err[256];
+    int rc = rpc_sync_poll(g->s, g->id, kv_TxnResponse_fields, &resp, err,
+                           sizeof err);
+    if (rc == -EAGAIN)
+        return rc;
+    bool keep = rc == 0; /* after anything else: a fresh connection */
+    struct region_err e;
+    memset(&e, 0, sizeof e);
+    if (rc == 0) {
+        rc = region__txnresp_result(&resp, res, &e);
+        rpc_msg_release(kv_TxnResponse_fields, &resp);
+    } else {
+        mvcc_result_reset(res);
+        snprintf(res->errmsg, sizeof res->errmsg, "%s", err);
+    }
+    int mrc = region__client_code(rc);
+    if (mvcc_is_region_error(mrc) && e.code != 0) {
+        /* what the transport would learn from it, so the next read goes
+         * where the region is now */
+        count(c, &c->stats.region_errors);
+        region_cache_on_error(c->cache, g->region, &e);
+    }
+    if (keep)
+        pool_put(c, g->store, g->gen, g->s);
+    else
+        rpc_sync_close(g->s);
+    region__free(g);
+    return mrc;
+}
+
+void region_aget_abort(struct region_aget *g)
+{
+    if (g == NULL)
+        return;
+    rpc_sync_close(g->s);
+    region__free(g);
 }

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1529,6 +1530,87 @@ static void transport_direct(void **state)
     env_stop(&e);
 }
 
+/* One region_client_aget_* read of k at ts, waited for on its fd: the
+ * code, and in *v the value (NULL: no pair). */
+static int aget(struct env *e, const char *k, mvcc_ts ts, char *v, size_t vl)
+{
+    struct region_aget *g = NULL;
+    int rc = region_client_aget_start(e->rc, k, strlen(k), ts, &g);
+    if (rc != 0) {
+        assert_null(g);
+        return rc;
+    }
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    rc = -EAGAIN;
+    for (int i = 0; i < 3000 && rc == -EAGAIN; i++) {
+        struct pollfd p = {.fd = region_aget_fd(g), .events = POLLIN};
+        (void)poll(&p, 1, 10);
+        rc = region_aget_poll(g, &res);
+    }
+    v[0] = '\0';
+    if (rc == 0 && res.npairs == 1)
+        snprintf(v, vl, "%.*s", (int)res.pairs[0].value_len,
+                 (const char *)res.pairs[0].value);
+    else if (rc == 0)
+        assert_int_equal(res.npairs, 0);
+    mvcc_result_reset(&res);
+    return rc;
+}
+
+/* Point reads for a caller's event loop: only over what the cache and
+ * the pool hold; found, not found, latest and snapshot reads; a region
+ * error fixes the cache; an aborted read leaves nothing behind. */
+static void aget_reads(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, false);
+    char v[32];
+    /* nothing cached yet: the caller must take the transport */
+    assert_int_equal(aget(&e, "k", MVCC_TS_MAX, v, sizeof v), -EAGAIN);
+    put(&e, "k", "v1");
+    mvcc_ts between;
+    test_tso(NULL, &between);
+    put(&e, "k", "v2");
+    expect_get(&e, "k", "v2"); /* the transport's read: a pooled connection */
+    struct region_client_stats st0, st1;
+    region_client_stats(e.rc, &st0);
+    assert_int_equal(aget(&e, "k", MVCC_TS_MAX, v, sizeof v), 0);
+    assert_string_equal(v, "v2");
+    assert_int_equal(aget(&e, "k", between, v, sizeof v), 0);
+    assert_string_equal(v, "v1");
+    assert_int_equal(aget(&e, "nokey", MVCC_TS_MAX, v, sizeof v), 0);
+    assert_string_equal(v, "");
+    region_client_stats(e.rc, &st1);
+    assert_int_equal(st1.calls - st0.calls, 3);
+    assert_int_equal(st1.router_lookups, st0.router_lookups);
+    /* an aborted read: its connection is closed, the next one is fresh */
+    struct region_aget *g = NULL;
+    assert_int_equal(region_client_aget_start(e.rc, "k", 1, MVCC_TS_MAX, &g),
+                     0);
+    region_aget_abort(g);
+    region_aget_abort(NULL);
+    expect_get(&e, "k", "v2");
+    /* the leader moved: NotLeader, and the cache names the new one, to
+     * which this client holds no connection yet */
+    pthread_mutex_lock(&e.f.mu);
+    e.f.leader = 2;
+    pthread_mutex_unlock(&e.f.mu);
+    assert_int_equal(aget(&e, "k", MVCC_TS_MAX, v, sizeof v),
+                     MVCC_NOT_LEADER);
+    uint64_t leader = 0;
+    assert_int_equal(region_cache_lookup(region_client_cache(e.rc), "k", 1,
+                                         NULL, &leader),
+                     0);
+    assert_int_equal(leader, 2);
+    assert_int_equal(aget(&e, "k", MVCC_TS_MAX, v, sizeof v), -EAGAIN);
+    expect_get(&e, "k", "v2");
+    assert_int_equal(aget(&e, "k", MVCC_TS_MAX, v, sizeof v), 0);
+    assert_string_equal(v, "v2");
+    env_stop(&e);
+}
+
 static uint8_t *pattern(size_t n, unsigned seed)
 {
     uint8_t *p = malloc(n);
@@ -1934,6 +2016,7 @@ int main(void)
         cmocka_unit_test(threads_share_one_client),
         cmocka_unit_test(reverse_scan_waits_out_a_gap),
         cmocka_unit_test(transport_direct),
+        cmocka_unit_test(aget_reads),
         cmocka_unit_test(big_values_round_trip),
         cmocka_unit_test(split_under_a_scan_loses_no_key),
         cmocka_unit_test(reverse_scan_over_a_split_the_router_missed),

@@ -31,7 +31,8 @@ struct rpc_sync
     size_t cap;          /* its size */
     struct rpc__tls *tls; /* the TLS session, or NULL: plaintext */
     struct evbuffer *rx; /* TLS: ciphertext received, not yet decrypted */
-    struct evbuffer *in; /* TLS: decrypted bytes not yet read */
+    struct evbuffer *in; /* bytes received, not yet read: TLS: decrypted;
+                            plaintext: what rpc_sync_poll left */
     struct evbuffer *tx; /* TLS: ciphertext not yet sent */
 };
 
@@ -287,12 +288,18 @@ static int read_full(int fd, uint8_t *p, size_t len, uint64_t deadline)
     return 0;
 }
 
-/* read_full on s: from the socket, or through TLS from s->in. */
+/* read_full on s: what an unfinished rpc_sync_poll left in s->in first,
+ * then the socket, or through TLS from s->in. */
 static int read_exact(struct rpc_sync *s, uint8_t *p, size_t len,
                       uint64_t deadline, char *err, size_t errlen)
 {
-    if (s->tls == NULL)
-        return read_full(s->fd, p, len, deadline);
+    if (s->tls == NULL) {
+        size_t have = s->in != NULL ? evbuffer_get_length(s->in) : 0;
+        size_t n = have < len ? have : len;
+        if (n > 0)
+            evbuffer_remove(s->in, p, n);
+        return read_full(s->fd, p + n, len - n, deadline);
+    }
     while (evbuffer_get_length(s->in) < len) {
         int rc = tls_pump(s, deadline, err, errlen);
         if (rc != 0)
@@ -302,14 +309,12 @@ static int read_exact(struct rpc_sync *s, uint8_t *p, size_t len,
     return 0;
 }
 
-int rpc_sync_call(struct rpc_sync *s, const struct rpc_call_spec *spec,
-                  void *resp, char *err, size_t errlen)
+/* Encodes the request frame for spec and sends it: 0 with its id. */
+static int send_request(struct rpc_sync *s, const struct rpc_call_spec *spec,
+                        int deadline_ms, uint64_t deadline, uint32_t *idp,
+                        char *err, size_t errlen)
 {
-    int deadline_ms = spec->deadline_ms > 0 ? spec->deadline_ms : 10000;
-    uint64_t deadline = now_ms() + (uint64_t)deadline_ms;
     uint32_t id = ++s->next_id;
-    if (errlen > 0)
-        err[0] = '\0';
     if (id == 0)
         id = ++s->next_id;
     struct evbuffer *out = evbuffer_new();
@@ -335,6 +340,48 @@ int rpc_sync_call(struct rpc_sync *s, const struct rpc_call_spec *spec,
                                             : rpc_strerror(rc));
         return rc;
     }
+    *idp = id;
+    return 0;
+}
+
+/* One whole frame (rf, payload) read while waiting for reply id: 1 when
+ * it is not that reply (skip it), else the call's outcome, resp filled
+ * on 0. */
+static int take_frame(const struct rpc__frame *rf, const uint8_t *payload,
+                      uint32_t id, const struct pb_msgdesc_s *fields,
+                      void *resp, char *err, size_t errlen)
+{
+    if (rf->flags == RPC_F_GOAWAY) {
+        snprintf(err, errlen, "server closed the connection: %.*s",
+                 (int)(rf->length < 200 ? rf->length : 200),
+                 (const char *)payload);
+        return rf->aux < 0 && rf->id == id ? rf->aux : RPC_ECONNLOST;
+    }
+    if (rf->flags != RPC_F_REPLY || rf->id != id)
+        return 1; /* not ours (nothing else is expected) */
+    if (rf->aux != 0) {
+        snprintf(err, errlen, "%.*s",
+                 (int)(rf->length < 200 ? rf->length : 200),
+                 (const char *)payload);
+        return rf->aux; /* the connection stays usable */
+    }
+    int rc = rpc__payload_decode(payload, rf->length, fields, resp);
+    if (rc != 0)
+        snprintf(err, errlen, "reply does not decode");
+    return rc;
+}
+
+int rpc_sync_call(struct rpc_sync *s, const struct rpc_call_spec *spec,
+                  void *resp, char *err, size_t errlen)
+{
+    int deadline_ms = spec->deadline_ms > 0 ? spec->deadline_ms : 10000;
+    uint64_t deadline = now_ms() + (uint64_t)deadline_ms;
+    if (errlen > 0)
+        err[0] = '\0';
+    uint32_t id;
+    int rc = send_request(s, spec, deadline_ms, deadline, &id, err, errlen);
+    if (rc != 0)
+        return rc;
     for (;;) { /* our reply; nothing else is in flight on s */
         uint8_t hdr[RPC_HEADER_SIZE];
         if ((rc = read_exact(s, hdr, sizeof hdr, deadline, err, errlen)) != 0)
@@ -358,24 +405,10 @@ int rpc_sync_call(struct rpc_sync *s, const struct rpc_call_spec *spec,
         if ((rc = read_exact(s, s->buf, rf.length, deadline, err,
                              errlen)) != 0)
             break;
-        if (rf.flags == RPC_F_GOAWAY) {
-            snprintf(err, errlen, "server closed the connection: %.*s",
-                     (int)(rf.length < 200 ? rf.length : 200),
-                     (const char *)s->buf);
-            rc = rf.aux < 0 && rf.id == id ? rf.aux : RPC_ECONNLOST;
-            break;
-        }
-        if (rf.flags != RPC_F_REPLY || rf.id != id)
-            continue; /* not ours (nothing else is expected) */
-        if (rf.aux != 0) {
-            snprintf(err, errlen, "%.*s",
-                     (int)(rf.length < 200 ? rf.length : 200),
-                     (const char *)s->buf);
-            return rf.aux; /* the connection stays usable */
-        }
-        rc = rpc__payload_decode(s->buf, rf.length, spec->resp_fields, resp);
-        if (rc != 0)
-            snprintf(err, errlen, "reply does not decode");
+        rc = take_frame(&rf, s->buf, id, spec->resp_fields, resp, err,
+                        errlen);
+        if (rc == 1)
+            continue;
         return rc;
     }
     /* Keep a message already given: the session's TLS failure, or a
@@ -384,4 +417,82 @@ int rpc_sync_call(struct rpc_sync *s, const struct rpc_call_spec *spec,
                            rc != RPC_ETLS_VERIFY))
         snprintf(err, errlen, "%s", rpc_strerror(rc));
     return rc;
+}
+
+/* ---- split calls (rpc_sync_send, rpc_sync_poll) ----------------------- */
+
+int rpc_sync_fd(const struct rpc_sync *s)
+{
+    return s->fd;
+}
+
+int rpc_sync_send(struct rpc_sync *s, const struct rpc_call_spec *spec,
+                  uint32_t *id, char *err, size_t errlen)
+{
+    int deadline_ms = spec->deadline_ms > 0 ? spec->deadline_ms : 10000;
+    if (errlen > 0)
+        err[0] = '\0';
+    if (s->tls != NULL) {
+        snprintf(err, errlen, "split calls are for plaintext connections");
+        return RPC_ECONFIG;
+    }
+    /* A request of a few hundred bytes goes into an empty socket buffer
+     * at once; a full one waits here, as rpc_sync_call would. */
+    return send_request(s, spec, deadline_ms,
+                        now_ms() + (uint64_t)deadline_ms, id, err, errlen);
+}
+
+int rpc_sync_poll(struct rpc_sync *s, uint32_t id,
+                  const struct pb_msgdesc_s *resp_fields, void *resp,
+                  char *err, size_t errlen)
+{
+    if (errlen > 0)
+        err[0] = '\0';
+    if (s->in == NULL && (s->in = evbuffer_new()) == NULL)
+        return -ENOMEM;
+    bool eof = false;
+    for (;;) { /* everything the socket holds now */
+        struct evbuffer_iovec v;
+        if (evbuffer_reserve_space(s->in, 16384, &v, 1) < 1)
+            return -ENOMEM;
+        ssize_t r = recv(s->fd, v.iov_base, v.iov_len, MSG_DONTWAIT);
+        v.iov_len = r > 0 ? (size_t)r : 0;
+        evbuffer_commit_space(s->in, &v, 1);
+        if (r > 0)
+            continue;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+            eof = true;
+        break;
+    }
+    for (;;) { /* whole frames, until ours */
+        size_t have = evbuffer_get_length(s->in);
+        uint8_t hdr[RPC_HEADER_SIZE];
+        if (have < sizeof hdr)
+            break;
+        evbuffer_copyout(s->in, hdr, sizeof hdr);
+        struct rpc__frame rf;
+        int rc = rpc__frame_decode(hdr, sizeof hdr, s->max_frame, &rf);
+        if (rc != 0) {
+            rc = rc == 1 ? RPC_EPROTO : rc;
+            snprintf(err, errlen, "%s", rpc_strerror(rc));
+            return rc;
+        }
+        if (have < sizeof hdr + rf.length)
+            break;
+        evbuffer_drain(s->in, sizeof hdr);
+        const uint8_t *payload = evbuffer_pullup(s->in, (ssize_t)rf.length);
+        if (payload == NULL && rf.length > 0)
+            return -ENOMEM;
+        rc = take_frame(&rf, payload, id, resp_fields, resp, err, errlen);
+        evbuffer_drain(s->in, rf.length);
+        if (rc != 1)
+            return rc;
+    }
+    if (eof) {
+        snprintf(err, errlen, "the server closed the connection");
+        return RPC_ECONNLOST;
+    }
+    return -EAGAIN;
 }

@@ -1,7 +1,9 @@
 /* test_sync.c: blocking connections (sync.c): calls on the caller's
  * thread against a server on its own thread: replies, many calls on one
  * connection, a server error that keeps the connection, an unknown method
- * (GOAWAY), a deadline, a refused connect, a server gone.
+ * (GOAWAY), a deadline, a refused connect, a server gone; split calls
+ * (rpc_sync_send, rpc_sync_poll): replies, a reply not yet there, a reply
+ * arriving in pieces, a server error, a server gone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "rpc_echo.pb.h"
 #include "rpcutil.h"
@@ -33,49 +38,73 @@ static void silent(struct rpc_call *call, const void *req, void *ud)
     held = call; /* answered when the server stops (destroy frees it) */
 }
 
+struct echo_buf
+{
+    pb_size_t size;      /* as nanopb's bytes field */
+    pb_byte_t bytes[64]; /* the text */
+};
+
+/* The spec of an echo call of text (b and req hold the request). */
+static struct rpc_call_spec echo_spec(uint32_t method, const char *text,
+                                      int deadline_ms, struct echo_buf *b,
+                                      rpc_EchoRequest *req)
+{
+    b->size = (pb_size_t)strlen(text);
+    memcpy(b->bytes, text, b->size);
+    req->payload = (pb_bytes_array_t *)b;
+    struct rpc_call_spec cs = {.method = method,
+                               .req_fields = rpc_EchoRequest_fields,
+                               .req = req,
+                               .resp_fields = rpc_EchoResponse_fields,
+                               .resp_size = sizeof(rpc_EchoResponse),
+                               .deadline_ms = deadline_ms};
+    return cs;
+}
+
+/* The text of an echo reply into got; releases the reply. */
+static void echo_text(rpc_EchoResponse *resp, char *got, size_t gotlen)
+{
+    snprintf(got, gotlen, "%.*s", resp->payload ? (int)resp->payload->size : 0,
+             resp->payload ? (const char *)resp->payload->bytes : "");
+    rpc_msg_release(rpc_EchoResponse_fields, resp);
+}
+
 static int echo(struct rpc_sync *s, uint32_t method, const char *text,
                 int deadline_ms, char *got, size_t gotlen, char *err,
                 size_t errlen)
 {
-    struct {
-        pb_size_t size;
-        pb_byte_t bytes[64];
-    } b;
-    b.size = (pb_size_t)strlen(text);
-    memcpy(b.bytes, text, b.size);
-    rpc_EchoRequest req = {.payload = (pb_bytes_array_t *)&b};
+    struct echo_buf b;
+    rpc_EchoRequest req;
+    struct rpc_call_spec cs = echo_spec(method, text, deadline_ms, &b, &req);
     rpc_EchoResponse resp;
     memset(&resp, 0, sizeof resp);
-    struct rpc_call_spec cs = {.method = method,
-                               .req_fields = rpc_EchoRequest_fields,
-                               .req = &req,
-                               .resp_fields = rpc_EchoResponse_fields,
-                               .resp_size = sizeof resp,
-                               .deadline_ms = deadline_ms};
     err[0] = '\0';
     int rc = rpc_sync_call(s, &cs, &resp, err, errlen);
-    if (rc == 0) {
-        snprintf(got, gotlen, "%.*s", resp.payload ? (int)resp.payload->size : 0,
-                 resp.payload ? (const char *)resp.payload->bytes : "");
-        rpc_msg_release(rpc_EchoResponse_fields, &resp);
-    }
+    if (rc == 0)
+        echo_text(&resp, got, gotlen);
     return rc;
 }
 
-static void calls_and_errors(void **state)
+/* A server on its own thread with echo, FAILING and SILENT. */
+static void server_start(struct rpcutil_server *srv)
 {
-    (void)state;
-    struct rpcutil_server srv;
-    rpcutil_server_init(&srv, NULL);
+    rpcutil_server_init(srv, NULL);
     struct rpc_method fm = {FAILING, "test.Failing", rpc_EchoRequest_fields,
                             sizeof(rpc_EchoRequest), rpc_EchoResponse_fields,
                             failing, NULL};
     struct rpc_method sm = {SILENT, "test.Silent", rpc_EchoRequest_fields,
                             sizeof(rpc_EchoRequest), rpc_EchoResponse_fields,
                             silent, NULL};
-    assert_int_equal(rpc_server_register(srv.srv, &fm), 0);
-    assert_int_equal(rpc_server_register(srv.srv, &sm), 0);
-    rpcutil_server_run(&srv);
+    assert_int_equal(rpc_server_register(srv->srv, &fm), 0);
+    assert_int_equal(rpc_server_register(srv->srv, &sm), 0);
+    rpcutil_server_run(srv);
+}
+
+static void calls_and_errors(void **state)
+{
+    (void)state;
+    struct rpcutil_server srv;
+    server_start(&srv);
     struct rpc_sync *s = NULL;
     char err[256], got[64];
     assert_int_equal(
@@ -125,10 +154,149 @@ static void calls_and_errors(void **state)
     rpc_sync_close(NULL);
 }
 
+/* Sends an echo of text as a split call: 0 with its id. */
+static int split_send(struct rpc_sync *s, uint32_t method, const char *text,
+                      uint32_t *id, char *err, size_t errlen)
+{
+    struct echo_buf b;
+    rpc_EchoRequest req;
+    struct rpc_call_spec cs = echo_spec(method, text, 30000, &b, &req);
+    return rpc_sync_send(s, &cs, id, err, errlen);
+}
+
+/* Polls for reply id, waiting for the socket between tries (30 s). */
+static int split_wait(struct rpc_sync *s, uint32_t id, char *got,
+                      size_t gotlen, char *err, size_t errlen)
+{
+    rpc_EchoResponse resp;
+    memset(&resp, 0, sizeof resp);
+    int rc = -EAGAIN;
+    for (int i = 0; i < 3000 && rc == -EAGAIN; i++) {
+        struct pollfd p = {.fd = rpc_sync_fd(s), .events = POLLIN};
+        (void)poll(&p, 1, 10);
+        rc = rpc_sync_poll(s, id, rpc_EchoResponse_fields, &resp, err,
+                           errlen);
+    }
+    if (rc == 0)
+        echo_text(&resp, got, gotlen);
+    return rc;
+}
+
+static void split_calls(void **state)
+{
+    (void)state;
+    struct rpcutil_server srv;
+    server_start(&srv);
+    struct rpc_sync *s = NULL;
+    char err[256], got[64];
+    uint32_t id;
+    assert_int_equal(
+        rpc_sync_connect("127.0.0.1", srv.port, 5000, &s, err, sizeof err), 0);
+    /* split and whole calls take turns on one connection */
+    for (int i = 0; i < 50; i++) {
+        char t[16];
+        snprintf(t, sizeof t, "s%d", i);
+        assert_int_equal(split_send(s, RPC_METHOD_ECHO, t, &id, err,
+                                    sizeof err),
+                         0);
+        assert_int_equal(split_wait(s, id, got, sizeof got, err, sizeof err),
+                         0);
+        assert_string_equal(got, t);
+        assert_int_equal(echo(s, RPC_METHOD_ECHO, "whole", 30000, got,
+                              sizeof got, err, sizeof err),
+                         0);
+        assert_string_equal(got, "whole");
+    }
+    /* a server error: the connection goes on */
+    assert_int_equal(split_send(s, FAILING, "x", &id, err, sizeof err), 0);
+    assert_int_equal(split_wait(s, id, got, sizeof got, err, sizeof err),
+                     -EIO);
+    assert_string_equal(err, "it failed");
+    assert_int_equal(split_send(s, RPC_METHOD_ECHO, "on", &id, err,
+                                sizeof err),
+                     0);
+    assert_int_equal(split_wait(s, id, got, sizeof got, err, sizeof err), 0);
+    assert_string_equal(got, "on");
+    /* no answer yet: -EAGAIN, as often as asked */
+    assert_int_equal(split_send(s, SILENT, "x", &id, err, sizeof err), 0);
+    rpc_EchoResponse resp;
+    memset(&resp, 0, sizeof resp);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(rpc_sync_poll(s, id, rpc_EchoResponse_fields, &resp,
+                                       err, sizeof err),
+                         -EAGAIN);
+    rpc_sync_close(s);
+    /* the server goes away while a call waits */
+    assert_int_equal(
+        rpc_sync_connect("127.0.0.1", srv.port, 5000, &s, err, sizeof err), 0);
+    assert_int_equal(split_send(s, SILENT, "x", &id, err, sizeof err), 0);
+    rpcutil_server_stop(&srv);
+    assert_int_equal(split_wait(s, id, got, sizeof got, err, sizeof err),
+                     RPC_ECONNLOST);
+    rpc_sync_close(s);
+}
+
+/* A fake server writes a reply in pieces: the header alone, then a frame
+ * for another request and the reply's payload; rpc_sync_poll waits for
+ * the whole reply and skips the stranger. */
+static void split_reply_in_pieces(void **state)
+{
+    (void)state;
+    uint16_t port;
+    int lfd = rpcutil_listen(&port);
+    assert_true(lfd >= 0);
+    struct rpc_sync *s = NULL;
+    char err[256], got[64];
+    assert_int_equal(
+        rpc_sync_connect("127.0.0.1", port, 5000, &s, err, sizeof err), 0);
+    int fd = accept(lfd, NULL, NULL);
+    assert_true(fd >= 0);
+    uint32_t id;
+    assert_int_equal(split_send(s, RPC_METHOD_ECHO, "hi", &id, err,
+                                sizeof err),
+                     0);
+    uint8_t flags;
+    uint32_t rid;
+    int32_t aux;
+    char payload[64];
+    assert_int_equal(rpcutil_read_frame(fd, &flags, &rid, &aux, payload,
+                                        sizeof payload),
+                     0);
+    assert_int_equal(rid, id);
+    const uint8_t body[] = {0x0a, 0x02, 'h', 'i'}; /* payload: "hi" */
+    uint8_t hdr[24];
+    rpcutil_header(hdr, 0x4C525043u, 1, 0x02, RPC_METHOD_ECHO, id + 7,
+                   sizeof body, 0);
+    assert_int_equal(rpcutil_write_all(fd, hdr, sizeof hdr), 0);
+    assert_int_equal(rpcutil_write_all(fd, body, sizeof body), 0);
+    rpcutil_header(hdr, 0x4C525043u, 1, 0x02, RPC_METHOD_ECHO, id,
+                   sizeof body, 0);
+    assert_int_equal(rpcutil_write_all(fd, hdr, sizeof hdr), 0);
+    rpc_EchoResponse resp;
+    memset(&resp, 0, sizeof resp);
+    int rc = -EAGAIN;
+    /* the stranger and our header: not whole yet, however often asked */
+    for (int i = 0; i < 20 && rc == -EAGAIN; i++) {
+        struct pollfd p = {.fd = rpc_sync_fd(s), .events = POLLIN};
+        (void)poll(&p, 1, 10);
+        rc = rpc_sync_poll(s, id, rpc_EchoResponse_fields, &resp, err,
+                           sizeof err);
+    }
+    assert_int_equal(rc, -EAGAIN);
+    assert_int_equal(rpcutil_write_all(fd, body, sizeof body), 0);
+    assert_int_equal(split_wait(s, id, got, sizeof got, err, sizeof err), 0);
+    assert_string_equal(got, "hi");
+    rpc_sync_close(s);
+    close(fd);
+    close(lfd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(calls_and_errors),
+        cmocka_unit_test(split_calls),
+        cmocka_unit_test(split_reply_in_pieces),
     };
     return cmocka_run_group_tests_name("librpc/sync", tests, NULL, NULL);
 }

@@ -1482,6 +1482,15 @@ static int run_statement(struct sql_session *s, const struct ast_stmt *st)
         if (rc == -ENOMEM && sql__memtrack_exceeded(s))
             rc = sql__memtrack_err(s);
     }
+    if (rc != 0 && sql__kv_prefetch_refused()) {
+        /* sql_session_point_read: the read is the caller's to make, or
+         * the statement is the executor's to run: no answer, no count */
+        txn_rollback(s);
+        stage_clear(&s->stage);
+        s->pend = PEND_NONE;
+        __atomic_fetch_sub(&s->srv->queries, 1, __ATOMIC_RELAXED);
+        return -EWOULDBLOCK;
+    }
     if (rc == 0 && sql__sess_interrupted(s))
         rc = sql__sess_interrupt_err(s); /* KILL QUERY while it ran */
     if (rc == 0)
@@ -1831,6 +1840,7 @@ static int execute(void *ctx, struct sql_proto_conn *c,
                    const struct sql_command *cmd)
 {
     struct sql_session *s = ctx;
+    s->pr_st = NULL; /* a point read's first half is not finished */
     srv_lock(s->srv);
     int rc;
     if (sql_session_killed(s) && cmd->kind != SQL_CMD_STMT_CLOSE) {
@@ -1931,6 +1941,41 @@ no:
     return 0;
 }
 
+/* Runs a quick command found by sql_session_try_quick or
+ * sql_session_point_read: p, a prepared statement, or st (len bytes of
+ * the text) planned into s->quick_sel/quick_plan. As execute(). */
+static int quick_run(struct sql_session *s, struct sql_proto_conn *c,
+                     const struct sql_command *cmd,
+                     const struct sql_prepared *p, const struct ast_stmt *st,
+                     size_t len)
+{
+    struct sql_server *srv = s->srv;
+    /* As execute() and execute_locked() do. */
+    __atomic_store_n(&s->killed, false, __ATOMIC_RELEASE);
+    sql__sess_list_lock(srv);
+    s->in_cmd = true;
+    sql__sess_list_unlock(srv);
+    s->conn = c;
+    note_user(s, cmd);
+    int rc;
+    if (p) {
+        rc = stmt_execute(s, cmd);
+    } else {
+        sess_running(s, cmd->text, len);
+        s->more = false;
+        rc = run_statement(s, st);
+        sess_running(s, NULL, 0);
+        s->quick_sel = NULL;
+        s->quick_plan = NULL;
+        if (rc == SQL_EQUERY)
+            rc = 0;
+    }
+    sql__sess_list_lock(srv);
+    s->in_cmd = false;
+    sql__sess_list_unlock(srv);
+    return rc;
+}
+
 int sql_session_try_quick(struct sql_session *s, struct sql_proto_conn *c,
                           const struct sql_command *cmd)
 {
@@ -1955,29 +2000,79 @@ int sql_session_try_quick(struct sql_session *s, struct sql_proto_conn *c,
     } else if (!quick_text(s, cmd, &st, &len)) {
         goto out;
     }
-    /* As execute() and execute_locked() do. */
-    __atomic_store_n(&s->killed, false, __ATOMIC_RELEASE);
-    sql__sess_list_lock(srv);
-    s->in_cmd = true;
-    sql__sess_list_unlock(srv);
-    s->conn = c;
-    note_user(s, cmd);
-    if (p) {
-        rc = stmt_execute(s, cmd);
-    } else {
-        sess_running(s, cmd->text, len);
-        s->more = false;
-        rc = run_statement(s, st);
-        sess_running(s, NULL, 0);
-        s->quick_sel = NULL;
-        s->quick_plan = NULL;
-        if (rc == SQL_EQUERY)
-            rc = 0;
-    }
-    sql__sess_list_lock(srv);
-    s->in_cmd = false;
-    sql__sess_list_unlock(srv);
+    rc = quick_run(s, c, cmd, p, st, len);
     rc = rc < 0 ? rc : 1;
+out:
+    if (srv->concurrent)
+        pthread_rwlock_unlock(&srv->lk);
+    return rc;
+}
+
+/* ---- the point read in two halves (sql_session_point_read) -------------
+ * The cluster's point read waits for kvd: a worker thread would block on
+ * it, and handing the command to a worker and the answer back costs more
+ * than the read. So the caller's thread (sqld's loop) runs the command
+ * twice without waiting: first with every read refused, which names the
+ * one row key the statement reads; the caller reads it itself (without
+ * blocking: libregion's aget); then again with that row given. DESIGN.md
+ * "Point reads". */
+int sql_session_point_read(struct sql_session *s, struct sql_proto_conn *c,
+                           const struct sql_command *cmd,
+                           struct sql_point_read *pr)
+{
+    struct sql_server *srv = s->srv;
+    bool given = pr->given;
+    const struct ast_stmt *st = s->pr_st;
+    size_t len = s->pr_len;
+    s->pr_st = NULL; /* whatever happens, once */
+    if ((cmd->kind != SQL_CMD_QUERY && cmd->kind != SQL_CMD_STMT_EXECUTE) ||
+        s->txn || s->explicit_txn || !sql__sess_autocommit(s) ||
+        sql_session_killed(s))
+        return 0;
+    if (srv->concurrent && pthread_rwlock_tryrdlock(&srv->lk) != 0)
+        return 0;
+    int rc = 0;
+    struct sql_prepared *p = NULL;
+    uint64_t epoch = __atomic_load_n(&srv->plan_epoch, __ATOMIC_ACQUIRE);
+    if (cmd->kind == SQL_CMD_STMT_EXECUTE) {
+        p = prepared_find(s, cmd->stmt_id);
+        if (!p || !sql__plancache_quick(s, p))
+            goto out;
+    } else if (given) { /* the first half's plan, if nothing changed */
+        if (!st || s->pr_epoch != epoch)
+            goto out;
+        s->quick_sel = s->pr_sel;
+        s->quick_plan = s->pr_plan;
+    } else if (!quick_text(s, cmd, &st, &len)) {
+        goto out;
+    }
+    if (given)
+        sql__kv_prefetch_begin(pr->key, pr->key_len, pr->value,
+                               pr->value_len, pr->found);
+    else
+        sql__kv_prefetch_begin(NULL, 0, NULL, 0, false);
+    const struct ast_select *sel = s->quick_sel;
+    struct plan *plan = s->quick_plan;
+    rc = quick_run(s, c, cmd, p, st, len);
+    size_t klen = 0;
+    int pre = sql__kv_prefetch_end(pr->key, sizeof(pr->key), &klen);
+    /* a refused read fails its statement (quick plans pass read errors
+     * up), which run_statement then leaves unanswered */
+    assert(pre == 0 || rc == -EWOULDBLOCK);
+    if (rc == -EWOULDBLOCK) {
+        rc = 0; /* nothing was answered */
+        if (pre == 1 && !given) {
+            pr->key_len = klen;
+            s->pr_st = st;
+            s->pr_sel = sel;
+            s->pr_plan = plan;
+            s->pr_len = len;
+            s->pr_epoch = epoch;
+            rc = 2;
+        }
+    } else {
+        rc = rc < 0 ? rc : 1;
+    }
 out:
     if (srv->concurrent)
         pthread_rwlock_unlock(&srv->lk);

@@ -47,6 +47,20 @@ struct kv_local
  * as a lock resolution's "now", ask the real oracle). */
 static _Thread_local bool begin_latest;
 
+/* The point read in two halves (sql__kv_prefetch_begin/end): this
+ * thread's reads answered without the network. */
+static _Thread_local struct
+{
+    bool on;            /* between begin and end */
+    bool given;         /* key/val hold a read of key */
+    bool found;         /* the key had a value */
+    const uint8_t *val; /* borrowed until end */
+    size_t vlen;        /* its length */
+    uint8_t key[SQL_PREFETCH_KEY_MAX]; /* the key given, or asked for */
+    size_t klen;        /* its length */
+    int refused;        /* 0; 1: one key's read asked for; -1: other */
+} pre;
+
 static int kv_tso(void *ctx, mvcc_ts *out)
 {
     struct kv_local *l = ctx;
@@ -55,7 +69,87 @@ static int kv_tso(void *ctx, mvcc_ts *out)
         *out = MVCC_TS_MAX;
         return 0;
     }
+    if (pre.on) { /* a snapshot needs the oracle: not here */
+        pre.refused = -1;
+        return -EWOULDBLOCK;
+    }
     return l->tso_fn(l->tso_ctx, out);
+}
+
+void sql__kv_prefetch_begin(const void *key, size_t klen, const void *val,
+                            size_t vlen, bool found)
+{
+    pre.on = true;
+    pre.refused = 0;
+    pre.given = key != NULL && klen <= sizeof(pre.key);
+    pre.klen = pre.given ? klen : 0;
+    if (pre.given && klen)
+        memcpy(pre.key, key, klen);
+    pre.found = found;
+    pre.val = val;
+    pre.vlen = vlen;
+}
+
+int sql__kv_prefetch_end(uint8_t *key, size_t cap, size_t *klen)
+{
+    int r = pre.refused;
+    if (r == 1 && key != NULL && cap >= pre.klen) {
+        memcpy(key, pre.key, pre.klen);
+        *klen = pre.klen;
+    } else if (r == 1) {
+        r = -1;
+    }
+    pre.on = false;
+    pre.given = false;
+    pre.val = NULL;
+    return r;
+}
+
+bool sql__kv_prefetch_refused(void)
+{
+    return pre.on && pre.refused != 0;
+}
+
+/* A read while pre.on: one key of a transaction reading the latest
+ * versions, answered from what was given for it into res (libmvcc's
+ * allocator); anything else refused, the first such key noted. */
+static int pre_read(struct sql_kvtxn *t, const struct mvcc_key *keys,
+                    size_t n, struct mvcc_result *res)
+{
+    bool one = n == 1 && mvcc_txn_start_ts(t->t) == MVCC_TS_MAX &&
+               !t->dirty && pre.refused == 0;
+    if (one && pre.given && keys[0].len == pre.klen &&
+        (pre.klen == 0 || memcmp(keys[0].data, pre.key, pre.klen) == 0)) {
+        pre.given = false; /* answers once */
+        if (!pre.found)
+            return 0;
+        uint8_t *k = mvcc_malloc(pre.klen ? pre.klen : 1);
+        uint8_t *v = mvcc_malloc(pre.vlen ? pre.vlen : 1);
+        struct mvcc_kvpair *a = mvcc_malloc(sizeof(*a));
+        if (!k || !v || !a) {
+            mvcc_free(k);
+            mvcc_free(v);
+            mvcc_free(a);
+            return -ENOMEM;
+        }
+        memcpy(k, pre.key, pre.klen);
+        if (pre.vlen)
+            memcpy(v, pre.val, pre.vlen);
+        mvcc_free(res->pairs); /* cleared by the caller: none held */
+        *a = (struct mvcc_kvpair){k, pre.klen, v, pre.vlen};
+        res->pairs = a;
+        res->npairs = 1;
+        res->pairs_cap = 1;
+        return 0;
+    }
+    if (one && !pre.given && keys[0].len <= sizeof(pre.key)) {
+        memcpy(pre.key, keys[0].data, keys[0].len);
+        pre.klen = keys[0].len;
+        pre.refused = 1;
+    } else {
+        pre.refused = -1;
+    }
+    return -EWOULDBLOCK;
 }
 
 void sql__kvres_init(struct sql_kvres *res)
@@ -242,6 +336,21 @@ const uint64_t *sql__kvtxn_resolved_locks(const struct sql_kvtxn *t,
 int sql__kvtxn_get(struct sql_kvtxn *t, const void *key, size_t key_len,
                    uint8_t **value, size_t *value_len)
 {
+    if (pre.on) {
+        struct mvcc_key k = {key, key_len};
+        struct mvcc_result r;
+        mvcc_result_init(&r);
+        int rc = pre_read(t, &k, 1, &r);
+        if (rc == 0 && r.npairs == 0)
+            rc = MVCC_NOTFOUND;
+        if (rc == 0) {
+            *value = r.pairs[0].value; /* hand over */
+            *value_len = r.pairs[0].value_len;
+            r.pairs[0].value = NULL;
+        }
+        mvcc_result_reset(&r);
+        return rc;
+    }
     return mvcc_txn_get(t->t, key, key_len, value, value_len);
 }
 
@@ -307,6 +416,10 @@ nomem:
 int sql__kvtxn_batch_get(struct sql_kvtxn *t, const struct mvcc_key *keys,
                          size_t n, struct sql_kvres *res)
 {
+    if (pre.on) {
+        mvcc_result_reset(&res->r);
+        return pre_read(t, keys, n, &res->r);
+    }
     int rc = mvcc_txn_batch_get(t->t, keys, n, &res->r);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (!mvcc_txn_holds_lock(t->t, keys[i].data, keys[i].len))
@@ -327,6 +440,10 @@ int sql__kvtxn_scan(struct sql_kvtxn *t, const void *start, size_t start_len,
                     const void *end, size_t end_len, size_t limit,
                     bool reverse, struct sql_kvres *res)
 {
+    if (pre.on) {
+        pre.refused = -1;
+        return -EWOULDBLOCK;
+    }
     if (reverse)
         return mvcc_txn_scan_reverse(t->t, start, start_len, end, end_len,
                                      limit, &res->r);

@@ -80,6 +80,22 @@ int sql__kv_begin(struct sql_kv *kv, struct sql_kvtxn **out);
  * writes nothing (pointread.c); locks in the way are resolved as usual. */
 int sql__kv_begin_latest(struct sql_kv *kv, struct sql_kvtxn **out);
 uint64_t sql__kvtxn_start_ts(const struct sql_kvtxn *t);
+/* The point read in two halves (sqld's loop thread reads the row itself;
+ * DESIGN.md "Point reads"): between begin and end, this thread's reads
+ * never reach the store: the TSO, scans and every read are refused
+ * (-EWOULDBLOCK), except a read of one key by a transaction reading the
+ * latest versions that writes nothing: answered from val (found: the key
+ * has that value; else no value) when key names that key, else the key
+ * is noted and the read refused. Borrowed until end. end: 0 nothing was
+ * refused; 1 a read of one key was refused, the key copied into key;
+ * -1 anything else was refused. */
+#define SQL_PREFETCH_KEY_MAX 64
+void sql__kv_prefetch_begin(const void *key, size_t klen, const void *val,
+                            size_t vlen, bool found);
+int sql__kv_prefetch_end(uint8_t *key, size_t cap, size_t *klen);
+/* Between begin and end: whether a read was refused (the statement's
+ * failure is then no answer to give: the caller reads another way). */
+bool sql__kv_prefetch_refused(void);
 /* The transactions whose locks t's reads skip (mvcc_txn_resolved_locks):
  * *n start_ts, valid until t's next read. */
 const uint64_t *sql__kvtxn_resolved_locks(const struct sql_kvtxn *t,

@@ -233,6 +233,13 @@ struct sql_session
                                       quick (a direct-mapped set) */
     uint64_t quick_epoch;          /* srv->plan_epoch quick_no is of
                                       (DDL may make a shape quick) */
+    const struct ast_stmt *pr_st;  /* sql_session_point_read: the query
+                                      text's statement waiting for its
+                                      row (NULL: none) ... */
+    const struct ast_select *pr_sel; /* ... its SELECT and plan, in the */
+    struct plan *pr_plan;          /* arena until the next command */
+    size_t pr_len;                 /* the statement's length */
+    uint64_t pr_epoch;             /* srv->plan_epoch when planned */
     bool plan_text;                /* planning for EXPLAIN: plan nodes
                                       keep their operator text (plan.c;
                                       other plans skip making it) */

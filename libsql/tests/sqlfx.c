@@ -12,7 +12,9 @@
 
 #include <cmocka.h>
 
+#include "kv.h"
 #include "myclient.h"
+#include "session.h"
 #include "sqlfx.h"
 
 static int lookup(void *ctx, const char *user, const char *host,
@@ -69,13 +71,48 @@ static void drain(struct sqlfx_conn *c, struct mc_buf *into)
     sql_proto_conn_consume(c->c, n);
 }
 
-/* fx->quick: sql_session_try_quick, then the executor (as sqld). */
+/* fx->point_reads: sql_session_point_read's halves around a read of the
+ * row's latest version (sqld's loop thread reads it from kvd): 1 answered
+ * (counted), 0 not, negative as execute. */
+static int point_read(struct sqlfx_conn *c, struct sql_proto_conn *pc,
+                      const struct sql_command *cmd)
+{
+    struct sql_point_read pr;
+    memset(&pr, 0, sizeof(pr));
+    int q = sql_session_point_read(c->s, pc, cmd, &pr);
+    if (q == 2) {
+        c->nhalves++;
+        struct sql_kvtxn *t;
+        uint8_t *v = NULL;
+        size_t vl = 0;
+        assert_int_equal(sql__kv_begin_latest(c->fx->srv->kv, &t), 0);
+        int rc = sql__kvtxn_get(t, pr.key, pr.key_len, &v, &vl);
+        sql__kvtxn_rollback(t);
+        assert_true(rc == 0 || rc == MVCC_NOTFOUND);
+        if (c->fx->point_wrong_key)
+            pr.key[pr.key_len - 1] ^= 1;
+        pr.given = true;
+        pr.found = rc == 0;
+        pr.value = v;
+        pr.value_len = vl;
+        q = sql_session_point_read(c->s, pc, cmd, &pr);
+        sql__kv_free(v);
+    }
+    if (q == 1)
+        c->npoint++;
+    return q < 0 ? q : q == 1;
+}
+
+/* fx->quick: sql_session_try_quick, then the executor (as sqld);
+ * fx->point_reads: sql_session_point_read, then the executor. */
 static int quick_execute(void *ctx, struct sql_proto_conn *pc,
                          const struct sql_command *cmd)
 {
     struct sqlfx_conn *c = ctx;
-    int q = sql_session_try_quick(c->s, pc, cmd);
-    if (q > 0)
+    int q = 0;
+    if (c->fx->point_reads)
+        q = point_read(c, pc, cmd);
+    else if ((q = sql_session_try_quick(c->s, pc, cmd)) > 0)
         c->nquick++;
     if (q != 0)
         return q < 0 ? q : 0;
@@ -95,7 +132,7 @@ void sqlfx_connect(struct sqlfx *f, struct sqlfx_conn *c, unsigned id)
         .auth = {NULL, lookup},
         .exec = sql_session_executor(c->s),
     };
-    if (f->quick)
+    if (f->quick || f->point_reads)
         o.exec = (struct sql_executor){c, quick_execute};
     c->c = sql_proto_conn_create(&o);
     assert_non_null(c->c);

@@ -23,6 +23,11 @@ struct sqlfx
     bool quick;                   /* connections made after it is set try
                                      sql_session_try_quick first, as sqld
                                      does (counted in nquick) */
+    bool point_reads;             /* ... try sql_session_point_read first,
+                                     reading the row between its halves
+                                     as sqld's loop does on the cluster
+                                     (counted in npoint, nhalves) */
+    bool point_wrong_key;         /* ... and give the wrong key's row */
 };
 
 struct sqlfx_conn
@@ -37,6 +42,9 @@ struct sqlfx_conn
                                      connections on threads) */
     unsigned nquick;              /* commands sql_session_try_quick ran
                                      (fx->quick) */
+    unsigned npoint;              /* commands sql_session_point_read
+                                     answered (fx->point_reads) */
+    unsigned nhalves;             /* of which in two halves */
 };
 
 /* Open a server (dir NULL: in memory; else a fresh temporary directory

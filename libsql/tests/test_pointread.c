@@ -1,7 +1,9 @@
 /* test_pointread.c: the autocommit point read's fast path (pointread.c,
  * DESIGN.md "Point reads"): which statements begin their transaction at
  * the latest versions (no TSO) and which do not, and that such reads see
- * every commit made before them.
+ * every commit made before them; the point read in two halves
+ * (sql_session_point_read): which statements take it, that the row given
+ * is what answers, and that anything else falls back to the executor.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -130,11 +132,103 @@ static void sees_every_earlier_commit(void **state)
     sqlfx_close_db(&f, &a);
 }
 
+/* Runs sql through the fixture's point reads: "halves" (answered from
+ * the row given), "one" (answered by the first half: no read), or
+ * "executor". */
+static const char *path(struct sqlfx_conn *c, const char *sql,
+                        const char *want)
+{
+    unsigned p = c->npoint, h = c->nhalves;
+    Q(c, sql, want);
+    if (c->npoint == p)
+        return "executor";
+    assert_int_equal(c->npoint, p + 1);
+    return c->nhalves == h + 1 ? "halves" : "one";
+}
+
+static void point_read_halves(void **state)
+{
+    (void)state;
+    struct sqlfx f;
+    struct sqlfx_conn c, b;
+    sqlfx_open(&f, false);
+    f.point_reads = true;
+    sqlfx_connect(&f, &c, 1);
+    sqlfx_connect(&f, &b, 2);
+    Q(&c, "CREATE DATABASE d", "OK 1 0 0");
+    Q(&c, "USE d", "OK 0 0 0");
+    Q(&b, "USE d", "OK 0 0 0");
+    Q(&c, "CREATE TABLE t (id INT PRIMARY KEY, k INT, c CHAR(4), UNIQUE KEY (k))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO t VALUES (1, 10, 'a'), (2, 20, 'b')", "OK 2 0 0");
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 1", "a"),
+                        "halves");
+    assert_string_equal(path(&c, "SELECT c, k + 1 FROM t WHERE id = 2",
+                             "b|21"),
+                        "halves");
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 3", ""),
+                        "halves");
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = NULL", ""),
+                        "one");
+    /* a snapshot, an index, a lock, a subquery: the executor's */
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id IN (1, 2)",
+                             "a\nb"),
+                        "executor");
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE k = 10", "a"),
+                        "executor");
+    assert_string_equal(
+        path(&c, "SELECT c FROM t WHERE id = 1 FOR UPDATE", "a"), "executor");
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id > 1", "b"),
+                        "executor");
+    assert_string_equal(path(&c, "UPDATE t SET c = 'x' WHERE id = 3",
+                             "OK 0 0 0"),
+                        "executor");
+    /* another connection's commit is seen at once */
+    Q(&b, "UPDATE t SET c = 'z' WHERE id = 1", "OK 1 0 0");
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 1", "z"),
+                        "halves");
+    /* inside a transaction: its own snapshot and writes, not halves, and
+     * the transaction goes on */
+    Q(&c, "BEGIN", "OK 0 0 0");
+    Q(&c, "UPDATE t SET c = 'y' WHERE id = 2", "OK 1 0 0");
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 2", "y"),
+                        "executor");
+    Q(&c, "COMMIT", "OK 0 0 0");
+    assert_string_equal(path(&b, "SELECT c FROM t WHERE id = 2", "y"),
+                        "halves");
+    /* prepared, with a parameter */
+    unsigned np = 0;
+    unsigned nc = 0;
+    int id = sqlfx_prepare(&c, "SELECT c FROM t WHERE id = ?", &np, &nc);
+    assert_true(id > 0);
+    assert_int_equal(np, 1);
+    unsigned p0 = c.npoint, h0 = c.nhalves;
+    const char *one[] = {"1"};
+    assert_string_equal(sqlfx_execute(&c, id, 1, one), "z");
+    assert_int_equal(c.npoint, p0 + 1);
+    assert_int_equal(c.nhalves, h0 + 1);
+    sqlfx_close_stmt(&c, id);
+    /* the row given is not the key's: the second half answers nothing
+     * and the executor reads the row itself */
+    f.point_wrong_key = true;
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 1", "z"),
+                        "executor");
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 2", "y"),
+                        "executor");
+    f.point_wrong_key = false;
+    Q(&c, "SELECT COUNT(*) FROM t", "2");
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 1", "z"),
+                        "halves");
+    sqlfx_disconnect(&b);
+    sqlfx_close_db(&f, &c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(which_statements),
         cmocka_unit_test(sees_every_earlier_commit),
+        cmocka_unit_test(point_read_halves),
     };
     return cmocka_run_group_tests_name("libsql/pointread", tests, NULL, NULL);
 }
