@@ -349,9 +349,10 @@ int rpc_server_add_status(struct rpc_server *srv,
                           void *ud);
 
 /* Replies to a unary call with resp (encoded now, so resp may be freed on
- * return) and finishes it. Returns 0, RPC_EENCODE (the call is then failed
- * with that code) or RPC_ECONNLOST / RPC_ECANCELED when nobody waits any
- * more (the call is finished anyway). */
+ * return) and finishes it. Returns 0, RPC_EENCODE or RPC_EFRAME_TOO_LARGE
+ * (over the server's max_frame: not sent; the call is then failed with
+ * that code and a text saying why) or RPC_ECONNLOST / RPC_ECANCELED when
+ * nobody waits any more (the call is finished anyway). */
 int rpc_call_reply(struct rpc_call *call, const void *resp);
 
 /* rpc_call_reply with the reply already encoded: payload (len bytes,
@@ -370,7 +371,8 @@ int rpc_call_fail(struct rpc_call *call, int code, const char *msg);
 
 /* Stream: sends one message without finishing the call. Returns 0, or
  * RPC_ECONNLOST / RPC_ECANCELED when the caller is gone (stop sending and
- * end the call), or RPC_EENCODE. */
+ * end the call), RPC_EENCODE, or RPC_EFRAME_TOO_LARGE (over the server's
+ * max_frame: not sent). */
 int rpc_call_stream_send(struct rpc_call *call, const void *msg);
 
 /* Stream: ends it with status (0 or a negative code) and finishes the
@@ -414,7 +416,9 @@ struct rpc_client_options
     unsigned max_in_flight;      /* calls started and not done; beyond it
                                     rpc_client_call returns RPC_EBUSY;
                                     0: 1024 */
-    size_t max_frame;            /* reply payload limit; 0: 16 MiB */
+    size_t max_frame;            /* payload limit of replies received and of
+                                    requests sent (a larger one is refused
+                                    before it is sent); 0: 16 MiB */
     int stall_timeout_ms;        /* server silent mid-frame; 0: 10000 */
     int default_deadline_ms;     /* used when a call gives 0; 0: 10000 */
     rpc_log_fn log;              /* NULL: no logging */
@@ -433,8 +437,8 @@ int rpc_client_create(struct event_base *base,
  * inside this call) and frees the client. NULL is a no-op. */
 void rpc_client_destroy(struct rpc_client *cli);
 
-/* The reason for the last connection failure, or "" (borrowed until the
- * next call into the client). */
+/* The reason for the last connection failure or refused oversized
+ * request, or "" (borrowed until the next call into the client). */
 const char *rpc_client_errmsg(const struct rpc_client *cli);
 
 /* Completion: fires exactly once per started call. rc is 0 with the
@@ -469,9 +473,11 @@ struct rpc_call_spec
 };
 
 /* Starts a call; the request is encoded before it returns. On success
- * *id_out (if not NULL) names the call for rpc_client_cancel. Fails without
- * ever calling done: RPC_EBUSY (max_in_flight calls pending), RPC_EENCODE,
- * RPC_ECONFIG (no done or fields), -ENOMEM. */
+ * *id_out (if not NULL) names the call for rpc_client_cancel. Fails
+ * without ever calling done: RPC_EBUSY (max_in_flight calls pending),
+ * RPC_EENCODE, RPC_EFRAME_TOO_LARGE (the request is over the client's
+ * max_frame: not sent, the connection and its other calls untouched;
+ * rpc_client_errmsg says so), RPC_ECONFIG (no done or fields), -ENOMEM. */
 int rpc_client_call(struct rpc_client *cli,
                     const struct rpc_call_spec *spec,
                     uint64_t *id_out);

@@ -439,6 +439,17 @@ unsigned rpc_client_in_flight(const struct rpc_client *cli)
     return cli->n_calls;
 }
 
+/* A request over the frame limit is refused here rather than sent: the
+ * server (16 MiB by default, as the client) would answer it by closing
+ * the connection, failing every other call on it. The text says why. */
+static void too_large_msg(struct rpc_client *cli, int rc)
+{
+    if (rc == RPC_EFRAME_TOO_LARGE)
+        snprintf(cli->errmsg, sizeof cli->errmsg,
+                 "request not sent: over the frame limit of %u bytes",
+                 (unsigned)cli->max_frame);
+}
+
 int rpc_client_call(struct rpc_client *cli,
                     const struct rpc_call_spec *spec,
                     uint64_t *id_out)
@@ -480,9 +491,11 @@ int rpc_client_call(struct rpc_client *cli,
                            .id = id,
                            .aux = deadline};
     rc = rpc__frame_append(rpc__conn_out(cli->conn), &f, spec->req_fields,
-                           spec->req);
-    if (rc != 0)
+                           spec->req, cli->max_frame);
+    if (rc != 0) {
+        too_large_msg(cli, rc);
         goto err;
+    }
     call->cli = cli;
     call->id = id;
     call->method = spec->method;
@@ -557,7 +570,7 @@ static int stream_frame(struct rpc_client *cli, struct cl_call *call,
     int rc;
     if (msg != NULL)
         rc = rpc__frame_append(rpc__conn_out(cli->conn), &f, call->req_fields,
-                               msg);
+                               msg, cli->max_frame);
     else
         rc = rpc__frame_append_raw(rpc__conn_out(cli->conn), &f, NULL, 0);
     if (rc != 0)

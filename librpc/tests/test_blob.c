@@ -384,8 +384,12 @@ static void test_blocking_release(void **state)
     rpcutil_server_stop(&s);
 }
 
-/* A request over the server's frame limit fails the call with
- * RPC_EFRAME_TOO_LARGE; a reply over the client's limit too. */
+/* Frames over a limit. Over the sender's own limit nothing is sent: a
+ * request is refused by rpc_client_call (a call already on the connection
+ * goes on) and a reply fails its call with RPC_EFRAME_TOO_LARGE and a text
+ * naming the limit, both on the one connection. Where only the peer's
+ * limit is smaller (the sender cannot know it) the peer closes the
+ * connection as before and the call fails with the same code. */
 static void test_frame_limit(void **state)
 {
     (void)state;
@@ -393,15 +397,35 @@ static void test_frame_limit(void **state)
     fx_init(&fx, 1u << 20, 1u << 20);
     size_t len = (1u << 20) + 1;
     uint8_t *a = pattern(len, 3);
+    rpc_BlobMsg small = {.blob = {a, 100}};
+    struct res first = {.len = 100, .salt = 3};
+    struct rpc_call_spec cs = {.method = M_ECHO,
+                               .req_fields = rpc_BlobMsg_fields,
+                               .req = &small,
+                               .resp_fields = rpc_BlobMsg_fields,
+                               .resp_size = sizeof(rpc_BlobMsg),
+                               .done = on_done,
+                               .ud = &first};
+    assert_int_equal(rpc_client_call(fx.cli, &cs, NULL), 0);
     rpc_BlobMsg req = {.blob = {a, len}};
     struct res r = {0};
-    assert_int_equal(call(&fx, M_ECHO, &req, false, &r), 0);
-    assert_int_equal(r.rc, RPC_EFRAME_TOO_LARGE);
+    assert_int_equal(call(&fx, M_ECHO, &req, false, &r),
+                     RPC_EFRAME_TOO_LARGE);
+    assert_false(r.done);
+    assert_string_equal(rpc_client_errmsg(fx.cli),
+                        "request not sent: over the frame limit of "
+                        "1048576 bytes");
+    assert_int_equal(rpc_client_in_flight(fx.cli), 1);
+    assert_true(rpcutil_loop_until(fx.base, &first.done));
+    assert_int_equal(first.rc, 0);
+    assert_int_equal(first.good, 1);
 
     rpc_BlobMsg gen = {.gen = (uint32_t)len};
     struct res g = {0};
     assert_int_equal(call(&fx, M_GEN, &gen, false, &g), 0);
     assert_int_equal(g.rc, RPC_EFRAME_TOO_LARGE);
+    assert_string_equal(g.err, "server's reply is over the frame limit of "
+                               "1048576 bytes");
 
     /* Just under the limit still works: the reply is the blob, 4 bytes of
      * its key and length and 2 of seq. */
@@ -410,7 +434,25 @@ static void test_frame_limit(void **state)
     assert_int_equal(call(&fx, M_ECHO, &ok, false, &o), 0);
     assert_int_equal(o.rc, 0);
     assert_int_equal(o.good, 1);
-    assert_int_equal(accepted, 3); /* each failure closed its connection */
+    assert_int_equal(accepted, 1); /* no refusal closed the connection */
+    fx_fini(&fx);
+
+    /* the server's limit is the smaller: it closes on the request */
+    fx_init(&fx, 1u << 20, 2u << 20);
+    struct res r2 = {0};
+    assert_int_equal(call(&fx, M_ECHO, &req, false, &r2), 0);
+    assert_int_equal(r2.rc, RPC_EFRAME_TOO_LARGE);
+    fx_fini(&fx);
+
+    /* the client's is: it closes on the reply */
+    fx_init(&fx, 2u << 20, 1u << 20);
+    struct res g2 = {0};
+    assert_int_equal(call(&fx, M_GEN, &gen, false, &g2), 0);
+    assert_int_equal(g2.rc, RPC_EFRAME_TOO_LARGE);
+    struct res o2 = {.len = 100, .salt = 3};
+    assert_int_equal(call(&fx, M_ECHO, &small, false, &o2), 0);
+    assert_int_equal(o2.rc, 0);
+    assert_int_equal(accepted, 2); /* the close took the first connection */
     free(a);
     fx_fini(&fx);
 }
