@@ -9,6 +9,9 @@
  *   kv.Context:     0x08 varint region_id, 0x10 conf_ver, 0x18 version
  *   kv.RawResponse: 0x20 0x01          (field 4 not_found, varint)
  *                   0x2a len value     (field 5 value, length-delimited)
+ *
+ * Also the check of a region error's lengths before kvd copies it into a
+ * reply (kvd_region_err_check).
  */
 #include <string.h>
 
@@ -94,6 +97,18 @@ bool kvd_raw_get_parse(const uint8_t *p, size_t len, struct region_ctx *ctx,
         pos += (size_t)n;
     }
     return true;
+}
+
+bool kvd_region_err_check(struct region_err *err)
+{
+    err->msg[sizeof err->msg - 1] = '\0';
+    const struct region_desc *d = &err->region;
+    if (!err->has_region ||
+        (d->start_len <= REGION_MAX_BOUND && d->end_len <= REGION_MAX_BOUND &&
+         d->n_stores <= REGION_MAX_PEERS))
+        return true;
+    err->has_region = false;
+    return false;
 }
 
 bool kvd_raw_get_reply(uint8_t *buf, size_t cap, bool found,

@@ -167,5 +167,11 @@ bool kvd_raw_get_reply(uint8_t *buf, size_t cap, bool found,
                        const uint8_t *v, size_t vl, size_t *n);
 /* v as a protobuf varint at p (room for 10 bytes); its length. */
 size_t kvd_put_varint(uint8_t *p, uint64_t v);
+/* Makes err safe to copy out (service.c's fill_region_error): msg ends
+ * within its array, and a region whose start_len or end_len is over
+ * REGION_MAX_BOUND or whose n_stores is over REGION_MAX_PEERS is dropped
+ * (has_region false) rather than read past its arrays. False when it
+ * dropped one (fuzzed by fuzz/fuzz_regionerr.c). */
+bool kvd_region_err_check(struct region_err *err);
 
 #endif

@@ -51,8 +51,21 @@ static const uint8_t *bytes_of(const pb_bytes_array_t *b, size_t *len)
     return b ? b->bytes : (const uint8_t *)"";
 }
 
-static void fill_region_error(kv_RegionError *re, const struct region_err *err)
+/* err's lengths are checked before anything is copied (a region that
+ * claims more bytes or stores than its arrays hold is left out, and
+ * logged), so a bad one cannot read past them. */
+static void fill_region_error(kv_RegionError *re,
+                              const struct region_err *err_in)
 {
+    struct region_err checked = *err_in;
+    const struct region_err *err = &checked;
+    if (!kvd_region_err_check(&checked))
+        dmn_log(DMN_LOG_WARN,
+                "region error %d: region %llu left out of the reply: "
+                "start %u, end %u bytes, %u stores over their arrays",
+                err->code, (unsigned long long)err->region.id,
+                err->region.start_len, err->region.end_len,
+                err->region.n_stores);
     re->code = err->code;
     re->message = strdup(err->msg);
     re->leader = err->leader;
@@ -86,7 +99,8 @@ static void raw_set_error(kv_RawResponse *resp, int rc,
         fill_region_error(&resp->region_error, err);
     }
     free(resp->error);
-    resp->error = strdup(err && err->msg[0] ? err->msg : region_strerror(rc));
+    resp->error = err && err->msg[0] ? strndup(err->msg, sizeof err->msg)
+                                     : strdup(region_strerror(rc));
 }
 
 static int add_pair(kv_KvPair **pairs, pb_size_t *count, const void *k,
