@@ -15,7 +15,7 @@
  */
 #include <string.h>
 
-#include "kvd.h"
+#include "codec.h"
 
 #define WT_VARINT 0
 #define WT_LEN 2
@@ -97,6 +97,47 @@ bool kvd_raw_get_parse(const uint8_t *p, size_t len, struct region_ctx *ctx,
         pos += (size_t)n;
     }
     return true;
+}
+
+size_t kvd_raw_get_request(uint8_t *p, const struct region_ctx *ctx,
+                           const uint8_t *key, size_t kl)
+{
+    uint8_t sub[33]; /* three tags and three varints of up to 10 bytes */
+    size_t s = 0, n = 0;
+    sub[s++] = F_CTX_REGION << 3 | WT_VARINT;
+    s += kvd_put_varint(sub + s, ctx->region_id);
+    sub[s++] = F_CTX_CONF_VER << 3 | WT_VARINT;
+    s += kvd_put_varint(sub + s, ctx->conf_ver);
+    sub[s++] = F_CTX_VERSION << 3 | WT_VARINT;
+    s += kvd_put_varint(sub + s, ctx->version);
+    p[n++] = F_REQ_CTX << 3 | WT_LEN;
+    n += kvd_put_varint(p + n, s);
+    memcpy(p + n, sub, s);
+    n += s;
+    p[n++] = F_REQ_KEY << 3 | WT_LEN;
+    n += kvd_put_varint(p + n, kl);
+    if (kl > 0)
+        memcpy(p + n, key, kl);
+    return n + kl;
+}
+
+int kvd_raw_get_reply_parse(const uint8_t *p, size_t len, const uint8_t **v,
+                            size_t *vl)
+{
+    size_t pos = 1;
+    uint64_t n;
+    *v = (const uint8_t *)"";
+    *vl = 0;
+    if (len == 0)
+        return 1; /* every field at its default: found, empty */
+    if (len == 2 && p[0] == (F_RESP_NOT_FOUND << 3 | WT_VARINT) && p[1] == 1)
+        return 0;
+    if (p[0] != (F_RESP_VALUE << 3 | WT_LEN) ||
+        !get_varint(p, len, &pos, &n) || n != len - pos)
+        return -1;
+    *v = p + pos;
+    *vl = (size_t)n;
+    return 1;
 }
 
 bool kvd_region_err_check(struct region_err *err)

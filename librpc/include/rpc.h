@@ -195,6 +195,13 @@ void rpc_blob_free(struct rpc_blob *b);
  * itself or got from rpc_call_blocking. */
 void rpc_msg_release(const struct pb_msgdesc_s *fields, void *msg);
 
+/* Decodes len bytes of payload as fields into msg, blobs included, as
+ * librpc decodes a reply (for the bytes a done_raw callback got and did
+ * not read itself). Returns 0 (release msg with rpc_msg_release),
+ * RPC_EDECODE or -ENOMEM (msg then holds nothing to release). */
+int rpc_msg_decode(const struct pb_msgdesc_s *fields, const uint8_t *payload,
+                   size_t len, void *msg);
+
 /* ---- Server ------------------------------------------------------------ */
 
 struct rpc_server; /* opaque */
@@ -452,6 +459,12 @@ typedef void (*rpc_done_fn)(int rc, const void *resp, const char *errmsg,
 /* Stream message: msg is decoded, borrowed for the callback. */
 typedef void (*rpc_stream_fn)(const void *msg, void *ud);
 
+/* rpc_done_fn with the reply undecoded: rc 0 with the reply's payload
+ * (len bytes, the protobuf encoding of the reply type; borrowed for the
+ * callback), else payload NULL, len 0 and the failure as rpc_done_fn's. */
+typedef void (*rpc_done_raw_fn)(int rc, const uint8_t *payload, size_t len,
+                                const char *errmsg, void *ud);
+
 struct rpc_call_spec
 {
     uint32_t method;                        /* method id */
@@ -470,11 +483,25 @@ struct rpc_call_spec
                                                canceled or lost) */
     void (*on_window)(void *ud);            /* bidi: credit arrived (may be
                                                NULL) */
+    /* The hot-path pair of rpc_call_reply_encoded and the server's peek,
+     * for a unary call whose request and reply are a field or two the
+     * caller writes and reads itself (kvbench's RawGet): */
+    const void *req_encoded;                /* non-NULL: the request's
+                                               protobuf bytes, sent as they
+                                               are (req and req_fields
+                                               unused, may be NULL) */
+    size_t req_len;                         /* bytes of req_encoded */
+    rpc_done_raw_fn done_raw;               /* non-NULL: called instead of
+                                               done (then NULL) with the
+                                               reply undecoded; resp_fields
+                                               may be NULL; not for
+                                               streams */
 };
 
-/* Starts a call; the request is encoded before it returns. On success
- * *id_out (if not NULL) names the call for rpc_client_cancel. Fails
- * without ever calling done: RPC_EBUSY (max_in_flight calls pending),
+/* Starts a call; the request is encoded (or req_encoded copied) before
+ * it returns. On success *id_out (if not NULL) names the call for
+ * rpc_client_cancel. Fails without ever calling done (or done_raw):
+ * RPC_EBUSY (max_in_flight calls pending),
  * RPC_EENCODE, RPC_EFRAME_TOO_LARGE (the request is over the client's
  * max_frame: not sent, the connection and its other calls untouched;
  * rpc_client_errmsg says so), RPC_ECONFIG (no done or fields), -ENOMEM. */

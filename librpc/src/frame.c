@@ -199,6 +199,15 @@ int rpc__payload_decode_sized(const uint8_t *payload,
     return 0;
 }
 
+int rpc_msg_decode(const struct pb_msgdesc_s *fields, const uint8_t *payload,
+                   size_t len, void *msg)
+{
+    if (fields == NULL || msg == NULL || (payload == NULL && len != 0))
+        return RPC_EDECODE;
+    return rpc__payload_decode(payload != NULL ? payload : (const uint8_t *)"",
+                               len, fields, msg);
+}
+
 void rpc__payload_release(const struct pb_msgdesc_s *fields, void *msg)
 {
     rpc_msg_release(fields, msg);
