@@ -70,10 +70,15 @@ struct kvd {
     bool failed;                    /* the store hit an engine error */
     struct kvd_pd *pd;              /* the pdd link (pd.c); NULL without */
     struct kvd_cmd_stats cmds[KVD_CMDS]; /* by method number (metrics.c) */
+    struct kvd_get_batch *gets;     /* RawGets held until the end of the
+                                       loop iteration (service.c) */
 };
 
 /* Register the Raw, Txn, Raft and status methods on srv. */
 int kvd_service_register(struct kvd *k, struct rpc_server *srv);
+/* Frees the RawGet batch (before the loop and the RPC server go); gets
+ * still held are left to the server's destroy. NULL batch: no-op. */
+void kvd_get_batch_free(struct kvd *k);
 /* Start / stop the txn workers and the done event. */
 int kvd_workers_start(struct kvd *k, int n);
 void kvd_workers_stop(struct kvd *k);

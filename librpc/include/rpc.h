@@ -278,9 +278,11 @@ struct rpc_method
 
 /* A unary method's peek (rpc_server_set_peek) sees a request's payload,
  * the protobuf bytes (borrowed for the call), before nanopb decodes it,
- * with the call set up. Returning true, it finished the call (with
- * rpc_call_reply_encoded, rpc_call_reply or rpc_call_fail; the call is
- * gone on return); false leaves the call untouched, and the request is
+ * with the call set up. Returning true, it took the call: it finished it
+ * (with rpc_call_reply_encoded, rpc_call_reply or rpc_call_fail) or keeps
+ * it to finish later on the loop thread, as a handler may (the request is
+ * never decoded: copy what is needed from payload); false leaves the call
+ * untouched, and the request is
  * decoded and handed to the method's handler as usual (a payload that
  * does not decode then closes the connection, as without a peek). For a
  * hot request whose common shape a handler parses cheaper than nanopb
