@@ -347,32 +347,33 @@ static void raw_get_now_n_checks(void **state)
     cl_destroy(&c);
 }
 
+/* The two lease tests again through region_raw_get_now (raw_now) or
+ * region_raw_get_now_n (raw_now_n). */
+static void with(bool *way, void (*test)(void **), void **state)
+{
+    *way = true;
+    test(state);
+    *way = false;
+}
+
 static void deposed_leader_never_raw_gets_now_n(void **state)
 {
-    raw_now_n = true;
-    deposed_leader_never_reads_inline(state);
-    raw_now_n = false;
+    with(&raw_now_n, deposed_leader_never_reads_inline, state);
 }
 
 static void transfer_ends_raw_gets_now_n(void **state)
 {
-    raw_now_n = true;
-    transfer_ends_inline_reads(state);
-    raw_now_n = false;
+    with(&raw_now_n, transfer_ends_inline_reads, state);
 }
 
 static void deposed_leader_never_raw_gets_now(void **state)
 {
-    raw_now = true;
-    deposed_leader_never_reads_inline(state);
-    raw_now = false;
+    with(&raw_now, deposed_leader_never_reads_inline, state);
 }
 
 static void transfer_ends_raw_gets_now(void **state)
 {
-    raw_now = true;
-    transfer_ends_inline_reads(state);
-    raw_now = false;
+    with(&raw_now, transfer_ends_inline_reads, state);
 }
 
 int main(void)

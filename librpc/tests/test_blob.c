@@ -251,6 +251,17 @@ static void on_msg(const void *msg, void *ud)
     check_msg(ud, msg);
 }
 
+/* Starts cs and runs the loop until *done: 0, or rpc_client_call's
+ * refusal (done never fires then). */
+static int run_call(struct fx *fx, const struct rpc_call_spec *cs, bool *done)
+{
+    int rc = rpc_client_call(fx->cli, cs, NULL);
+    if (rc != 0)
+        return rc;
+    assert_true(rpcutil_loop_until(fx->base, done));
+    return 0;
+}
+
 static int call(struct fx *fx,
                 uint32_t method,
                 const rpc_BlobMsg *req,
@@ -265,11 +276,7 @@ static int call(struct fx *fx,
                                .done = on_done,
                                .on_msg = stream ? on_msg : NULL,
                                .ud = r};
-    int rc = rpc_client_call(fx->cli, &cs, NULL);
-    if (rc != 0)
-        return rc;
-    assert_true(rpcutil_loop_until(fx->base, &r->done));
-    return 0;
+    return run_call(fx, &cs, &r->done);
 }
 
 /* Request, reply and stream carry blob (and a tail of a different size) of
@@ -386,11 +393,7 @@ static int call_raw(struct fx *fx, uint32_t method, const void *req,
                                .req_len = len,
                                .done_raw = on_done_raw,
                                .ud = r};
-    int rc = rpc_client_call(fx->cli, &cs, NULL);
-    if (rc != 0)
-        return rc;
-    assert_true(rpcutil_loop_until(fx->base, &r->done));
-    return 0;
+    return run_call(fx, &cs, &r->done);
 }
 
 /* A request the caller encoded goes as its bytes, and done_raw gets the

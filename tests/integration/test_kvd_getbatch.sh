@@ -11,29 +11,24 @@
 
 t_kvd_ports 19000 19980
 
-leader_seen_by() {
-    "$BIN/kvd" ctl "--addr=127.0.0.1:$(port "$1")" status 2>/dev/null |
-        sed -n 's/.*"region_list":\[{[^]]*"leader":\([0-9]*\).*/\1/p'
-}
-
 t_case "three stores serve a and b"
 for i in 1 2 3; do t_kvd_start "$i"; done
 t_expect_eq "put a" "$("${CTL[@]}" put a va 2>&1)" "ok"
 t_expect_eq "put b" "$("${CTL[@]}" put b vb 2>&1)" "ok"
 l=0
 for _ in $(seq 1 200); do
-    l=$(leader_seen_by 1)
-    [ -n "$l" ] && [ "$l" != 0 ] && [ "$(leader_seen_by "$l")" = "$l" ] && break
+    l=$(t_kvd_leader_seen_by 1)
+    [ -n "$l" ] && [ "$l" != 0 ] && [ "$(t_kvd_leader_seen_by "$l")" = "$l" ] && break
     sleep 0.1
 done
 [ -n "$l" ] && [ "$l" != 0 ] || t_fail "no leader"
 f=$(( l % 3 + 1 ))
 # the follower must know the leader before it is asked
 for _ in $(seq 1 200); do
-    [ "$(leader_seen_by "$f")" = "$l" ] && break
+    [ "$(t_kvd_leader_seen_by "$f")" = "$l" ] && break
     sleep 0.1
 done
-t_expect_eq "follower knows the leader" "$(leader_seen_by "$f")" "$l"
+t_expect_eq "follower knows the leader" "$(t_kvd_leader_seen_by "$f")" "$l"
 
 python3 "$(dirname "$0")/getbatch.py" "$(port "$l")" "$l" "$(port "$f")" \
     >"$T_TMP/getbatch.out" 2>&1 || t_fail "getbatch.py: $(tail -3 "$T_TMP/getbatch.out")"
