@@ -10,7 +10,12 @@
 #   BENCH kvd_get_c<N>_instr_per_get <v> instr
 # The same CG_KEYS keys (20000) are written every run and CG_GETS (5000)
 # gets counted per client count, so runs compare.
-# Knobs: CG_CLIENTS ("1 64"), CG_KEYS, CG_GETS,
+# With CG_CLIENT=1 kvbench (the client, on the same cores) is counted
+# too: each get phase runs again with kvbench under callgrind, and again
+# with a single get, and the difference over CG_GETS - 1 gets is
+#   BENCH kvbench_get_c<N>_instr_per_get <v> instr
+# (its start, connect and Locate cancel out).
+# Knobs: CG_CLIENTS ("1 64"), CG_KEYS, CG_GETS, CG_CLIENT,
 # BENCH_CONNS=N (kvbench --conns: the clients share N connections),
 # BENCH_KVD_PORT (27131), CG_KEEP=DIR keeps the profiles there (for
 # callgrind_annotate), BENCH_KEEP=1 keeps the scratch directory.
@@ -43,12 +48,18 @@ leader() {
     "$BIN/kvd" ctl --addr="127.0.0.1:$KP" --timeout=10 status 2>/dev/null |
         sed -n 's/.*"region_list":\[{[^]]*"leader":\([0-9]*\).*/\1/p'
 }
-for _ in $(seq 1 100); do
-    [ "$(leader)" = 1 ] && break
-    "${CTL[@]}" transfer-leader "" 1 >/dev/null 2>&1
-    sleep 0.2
-done
-[ "$(leader)" = 1 ] || die "store 1 did not take the leadership"
+# store 1 (slowed by callgrind) may lose the leadership on a loaded
+# machine: it is asked to take it back before every phase
+take_lead() {
+    local _
+    for _ in $(seq 1 100); do
+        [ "$(leader)" = 1 ] && return 0
+        "${CTL[@]}" transfer-leader "" 1 >/dev/null 2>&1
+        sleep 0.2
+    done
+    die "store 1 did not take the leadership"
+}
+take_lead
 # the same keys every run (the memtable's depth is most of a get's cost)
 "$BIN/kvbench" --target=kvd --addrs="$PEERS" --clients=64 --conns=1 \
     --duration=600 --count="$KEYS" --ops=put >"$WORK/put.out" \
@@ -57,7 +68,7 @@ keys=$(sed -n 's/^INFO kvd_put_c64 ops=\([0-9]*\) .*/\1/p' "$WORK/put.out")
 [ "$keys" = "$KEYS" ] || die "wrote ${keys:-no} keys, not $KEYS"
 pid=${pids[0]}
 for c in $CLIENTS; do
-    [ "$(leader)" = 1 ] || die "store 1 lost the leadership"
+    take_lead
     callgrind_control -z "$pid" >/dev/null 2>&1
     callgrind_control -i on "$pid" >/dev/null 2>&1
     "$BIN/kvbench" --target=kvd --addrs="$PEERS" --clients="$c" \
@@ -80,4 +91,20 @@ for c in $CLIENTS; do
     awk -v c="$c" -v ir="$ir" -v ops="$ops" -v la="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
         printf "BENCH kvd_get_c%d_instr_per_get %.0f instr\n", c, ir / ops
         printf "INFO kvd_get_c%d gets=%d instr=%d load=%s\n", c, ops, ir, la }'
+    [ "${CG_CLIENT:-0}" = 1 ] || continue
+    cl=()
+    for n in "$GETS" 1; do
+        valgrind --tool=callgrind --log-file="$CG/kvbench.log" \
+            --callgrind-out-file="$CG/kvbench.$n" \
+            "$BIN/kvbench" --target=kvd --addrs="$PEERS" --clients="$c" \
+            --duration=600 --count="$n" --ops=get --keys="$keys" \
+            ${CONNS[@]+"${CONNS[@]}"} >"$WORK/cl.$n" 2>"$WORK/get.err" ||
+            die "kvbench under callgrind failed: $(cat "$WORK/get.err")"
+        cl+=("$(sed -n 's/^summary: \([0-9]*\).*/\1/p' "$CG/kvbench.$n")")
+        [ -n "${CG_KEEP:-}" ] && mkdir -p "$CG_KEEP" &&
+            cp "$CG/kvbench.$n" "$CG_KEEP/kvbench-c$c.$n"
+    done
+    awk -v c="$c" -v a="${cl[0]}" -v b="${cl[1]}" -v g="$GETS" 'BEGIN {
+        printf "BENCH kvbench_get_c%d_instr_per_get %.0f instr\n", c,
+            (a - b) / (g - 1) }'
 done

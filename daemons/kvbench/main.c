@@ -65,12 +65,18 @@ static double now_s(void)
 
 void kvb_key(uint64_t i, uint8_t *buf, size_t key_size)
 {
-    /* "k" then zero-padded decimal: fixed size, byte order = number order */
-    char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%020" PRIu64, i);
+    /* "k" then zero-padded decimal: fixed size, byte order = number order.
+     * Digits written from the right by hand: snprintf cost the client a
+     * thousand instructions per operation on the cores it shares with the
+     * server. */
+    char tmp[20];
+    for (size_t d = sizeof tmp; d > 0; d--) {
+        tmp[d - 1] = (char)('0' + i % 10);
+        i /= 10;
+    }
     memset(buf, 'k', key_size);
-    size_t dl = (size_t)n < key_size - 1 ? (size_t)n : key_size - 1;
-    memcpy(buf + key_size - dl, tmp + (size_t)n - dl, dl);
+    size_t dl = sizeof tmp < key_size - 1 ? sizeof tmp : key_size - 1;
+    memcpy(buf + key_size - dl, tmp + sizeof tmp - dl, dl);
 }
 
 static uint64_t xorshift(uint64_t *s)

@@ -9,10 +9,13 @@
  *   kv.Context:     0x08 varint region_id, 0x10 conf_ver, 0x18 version
  *   kv.RawResponse: 0x20 0x01          (field 4 not_found, varint)
  *                   0x2a len value     (field 5 value, length-delimited)
+ *
+ * Also the check of a region error's lengths before kvd copies it into a
+ * reply (kvd_region_err_check).
  */
 #include <string.h>
 
-#include "kvd.h"
+#include "codec.h"
 
 #define WT_VARINT 0
 #define WT_LEN 2
@@ -94,6 +97,59 @@ bool kvd_raw_get_parse(const uint8_t *p, size_t len, struct region_ctx *ctx,
         pos += (size_t)n;
     }
     return true;
+}
+
+size_t kvd_raw_get_request(uint8_t *p, const struct region_ctx *ctx,
+                           const uint8_t *key, size_t kl)
+{
+    uint8_t sub[33]; /* three tags and three varints of up to 10 bytes */
+    size_t s = 0, n = 0;
+    sub[s++] = F_CTX_REGION << 3 | WT_VARINT;
+    s += kvd_put_varint(sub + s, ctx->region_id);
+    sub[s++] = F_CTX_CONF_VER << 3 | WT_VARINT;
+    s += kvd_put_varint(sub + s, ctx->conf_ver);
+    sub[s++] = F_CTX_VERSION << 3 | WT_VARINT;
+    s += kvd_put_varint(sub + s, ctx->version);
+    p[n++] = F_REQ_CTX << 3 | WT_LEN;
+    n += kvd_put_varint(p + n, s);
+    memcpy(p + n, sub, s);
+    n += s;
+    p[n++] = F_REQ_KEY << 3 | WT_LEN;
+    n += kvd_put_varint(p + n, kl);
+    if (kl > 0)
+        memcpy(p + n, key, kl);
+    return n + kl;
+}
+
+int kvd_raw_get_reply_parse(const uint8_t *p, size_t len, const uint8_t **v,
+                            size_t *vl)
+{
+    size_t pos = 1;
+    uint64_t n;
+    *v = (const uint8_t *)"";
+    *vl = 0;
+    if (len == 0)
+        return 1; /* every field at its default: found, empty */
+    if (len == 2 && p[0] == (F_RESP_NOT_FOUND << 3 | WT_VARINT) && p[1] == 1)
+        return 0;
+    if (p[0] != (F_RESP_VALUE << 3 | WT_LEN) ||
+        !get_varint(p, len, &pos, &n) || n != len - pos)
+        return -1;
+    *v = p + pos;
+    *vl = (size_t)n;
+    return 1;
+}
+
+bool kvd_region_err_check(struct region_err *err)
+{
+    err->msg[sizeof err->msg - 1] = '\0';
+    const struct region_desc *d = &err->region;
+    if (!err->has_region ||
+        (d->start_len <= REGION_MAX_BOUND && d->end_len <= REGION_MAX_BOUND &&
+         d->n_stores <= REGION_MAX_PEERS))
+        return true;
+    err->has_region = false;
+    return false;
 }
 
 bool kvd_raw_get_reply(uint8_t *buf, size_t cap, bool found,

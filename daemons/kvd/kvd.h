@@ -14,6 +14,7 @@
 #include "pd.h"
 #include "region.h"
 #include "rpc.h"
+#include "codec.h"
 
 struct event;
 struct event_base;
@@ -69,10 +70,15 @@ struct kvd {
     bool failed;                    /* the store hit an engine error */
     struct kvd_pd *pd;              /* the pdd link (pd.c); NULL without */
     struct kvd_cmd_stats cmds[KVD_CMDS]; /* by method number (metrics.c) */
+    struct kvd_get_batch *gets;     /* RawGets held until the end of the
+                                       loop iteration (service.c) */
 };
 
 /* Register the Raw, Txn, Raft and status methods on srv. */
 int kvd_service_register(struct kvd *k, struct rpc_server *srv);
+/* Frees the RawGet batch (before the loop and the RPC server go); gets
+ * still held are left to the server's destroy. NULL batch: no-op. */
+void kvd_get_batch_free(struct kvd *k);
 /* Start / stop the txn workers and the done event. */
 int kvd_workers_start(struct kvd *k, int n);
 void kvd_workers_stop(struct kvd *k);
@@ -148,24 +154,5 @@ struct kvd_cop_counters {
     uint64_t rows_sent; /* rows, or partial groups, they carried */
 };
 void kvd_cop_counters(struct kvd_cop_counters *out);
-
-/* codec.c: the bytes of kv.proto's RawGet fast path (no I/O; fuzzed by
- * fuzz/fuzz_rawget.c). kvd_raw_get_parse reads a kv.RawRequest holding
- * only ctx (region_id, conf_ver, version) and key, the shape every RawGet
- * kvbench, kvctl and libregion's client send: true with *ctx and *key
- * (pointing into p, at most 65,535 bytes, nanopb's cap); false for
- * anything else (another field, an unknown one, bad bytes), which nanopb
- * then decodes or refuses. Repeated fields: the last key wins and ctx's
- * merge, as in protobuf. */
-bool kvd_raw_get_parse(const uint8_t *p, size_t len, struct region_ctx *ctx,
-                       const uint8_t **key, size_t *kl);
-/* The kv.RawResponse of a RawGet that found v (vl bytes) or nothing, as
- * nanopb writes it (proto3 leaves defaults out: an empty value is the
- * empty message) into buf: true with *n bytes, false when cap is short
- * (vl + 11 bytes are enough). */
-bool kvd_raw_get_reply(uint8_t *buf, size_t cap, bool found,
-                       const uint8_t *v, size_t vl, size_t *n);
-/* v as a protobuf varint at p (room for 10 bytes); its length. */
-size_t kvd_put_varint(uint8_t *p, uint64_t v);
 
 #endif

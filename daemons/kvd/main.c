@@ -321,6 +321,7 @@ static void close_all(struct kvd *k)
     kvd_pd_stop(k);
     if (k->tick_ev)
         event_free(k->tick_ev);
+    kvd_get_batch_free(k);
     /* answer every waiting request (ECLOSED, which also frees the txn
      * workers blocked on an apply), stop the workers, then close */
     region_store_shutdown(k->store);

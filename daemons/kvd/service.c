@@ -51,8 +51,21 @@ static const uint8_t *bytes_of(const pb_bytes_array_t *b, size_t *len)
     return b ? b->bytes : (const uint8_t *)"";
 }
 
-static void fill_region_error(kv_RegionError *re, const struct region_err *err)
+/* err's lengths are checked before anything is copied (a region that
+ * claims more bytes or stores than its arrays hold is left out, and
+ * logged), so a bad one cannot read past them. */
+static void fill_region_error(kv_RegionError *re,
+                              const struct region_err *err_in)
 {
+    struct region_err checked = *err_in;
+    const struct region_err *err = &checked;
+    if (!kvd_region_err_check(&checked))
+        dmn_log(DMN_LOG_WARN,
+                "region error %d: region %llu left out of the reply: "
+                "start %u, end %u bytes, %u stores over their arrays",
+                err->code, (unsigned long long)err->region.id,
+                err->region.start_len, err->region.end_len,
+                err->region.n_stores);
     re->code = err->code;
     re->message = strdup(err->msg);
     re->leader = err->leader;
@@ -86,7 +99,8 @@ static void raw_set_error(kv_RawResponse *resp, int rc,
         fill_region_error(&resp->region_error, err);
     }
     free(resp->error);
-    resp->error = strdup(err && err->msg[0] ? err->msg : region_strerror(rc));
+    resp->error = err && err->msg[0] ? strndup(err->msg, sizeof err->msg)
+                                     : strdup(region_strerror(rc));
 }
 
 static int add_pair(kv_KvPair **pairs, pb_size_t *count, const void *k,
@@ -283,20 +297,12 @@ _Static_assert(kv_RawRequest_ctx_tag == 1 && kv_RawRequest_key_tag == 2 &&
                    kv_RawResponse_value_tag == 5,
                "kv.proto's field numbers moved: update codec.c");
 
-/* A RawGet under the lease (region_raw_get_now): answered here, with no
- * raw_op and one check of lease, epoch and key; false when the lease does
- * not hold now (the caller takes the barrier path). */
-static bool raw_get_now(struct kvd *k, struct rpc_call *call,
-                        const struct region_ctx *ctx, const uint8_t *key,
-                        size_t kl)
+/* Answers a RawGet read under the lease: rc 0 with v (vl bytes, handed
+ * over), MVCC_NOTFOUND, or a region error (err). */
+static void get_answer(struct kvd *k, struct rpc_call *call, uint64_t t0,
+                       int rc, uint8_t *v, size_t vl,
+                       const struct region_err *err)
 {
-    uint64_t t0 = kvd_now_us();
-    struct region_err err;
-    uint8_t *v = NULL;
-    size_t vl = 0;
-    int rc = region_raw_get_now(k->store, ctx, key, kl, &v, &vl, &err);
-    if (rc == -EAGAIN)
-        return false;
     uint8_t buf[RAW_GET_INLINE + 16];
     size_t n;
     if ((rc == 0 || rc == MVCC_NOTFOUND) && vl <= RAW_GET_INLINE &&
@@ -305,19 +311,230 @@ static bool raw_get_now(struct kvd *k, struct rpc_call *call,
         kvd_observe(k, REGION_METHOD_RAW_GET, t0, 0);
         rpc_call_reply_encoded(call, buf, n);
         region_free(v);
-        return true;
+        return;
     }
     kv_RawResponse resp;
     memset(&resp, 0, sizeof resp);
-    raw_get_answer(&resp, rc, v, vl, &err);
+    raw_get_answer(&resp, rc, v, vl, err);
     kvd_observe(k, REGION_METHOD_RAW_GET, t0, resp.code);
     reply_raw(call, &resp);
+}
+
+/* A RawGet under the lease (region_raw_get_now): answered here, with no
+ * raw_op and one check of lease, epoch and key; false when the lease does
+ * not hold now (the caller takes the barrier path). */
+static bool raw_get_now(struct kvd *k, struct rpc_call *call,
+                        const struct region_ctx *ctx, const uint8_t *key,
+                        size_t kl, uint64_t t0)
+{
+    struct region_err err;
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    int rc = region_raw_get_now(k->store, ctx, key, kl, &v, &vl, &err);
+    if (rc == -EAGAIN)
+        return false;
+    get_answer(k, call, t0, rc, v, vl, &err);
     return true;
 }
 
-/* librpc's peek of RawGet: a request of the usual shape under the lease
- * is answered from its bytes, without nanopb's decode (raw_get_now);
- * anything else goes on to raw_handler. */
+/* A RawGet through the read barrier (no lease now) for a call whose
+ * request was never decoded (held by the batch below, its frame gone):
+ * the raw_op carries a kv.RawRequest of its own, key included, freed with
+ * it by raw_read_done. */
+static void raw_get_barrier(struct kvd *k, struct rpc_call *call,
+                            const struct region_ctx *ctx, const uint8_t *key,
+                            size_t kl, uint64_t t0)
+{
+    struct own_get {
+        struct raw_op op;   /* first: raw_read_done frees it */
+        kv_RawRequest req;  /* op.req */
+    } *o = calloc(1, sizeof *o + PB_BYTES_ARRAY_T_ALLOCSIZE(kl));
+    if (o == NULL) {
+        rpc_call_fail(call, -ENOMEM, "out of memory");
+        return;
+    }
+    pb_bytes_array_t *kb = (pb_bytes_array_t *)(void *)(o + 1);
+    kb->size = (pb_size_t)kl;
+    if (kl > 0)
+        memcpy(kb->bytes, key, kl);
+    o->req.has_ctx = true;
+    o->req.ctx.region_id = ctx->region_id;
+    o->req.ctx.conf_ver = ctx->conf_ver;
+    o->req.ctx.version = ctx->version;
+    o->req.key = kb;
+    o->op = (struct raw_op){k, call, &o->req, REGION_METHOD_RAW_GET, t0};
+    struct region_err err;
+    memset(&err, 0, sizeof err);
+    int rc = region_read(k->store, ctx, raw_read_done, &o->op, &err);
+    if (rc != 0) {
+        kv_RawResponse resp;
+        memset(&resp, 0, sizeof resp);
+        raw_set_error(&resp, rc, &err);
+        reply_op(&o->op, &resp);
+        free(o);
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * The RawGets of one loop iteration, answered together (libregion/
+ * DESIGN.md "Gets of one read under one check"). raw_get_peek holds each
+ * get of the usual shape (its call, context and key, copied into the
+ * batch's arena: the frame's bytes are gone once the peek returns) and
+ * makes gb->ev active; the event runs after this iteration's callbacks,
+ * so every frame the connections' reads brought has been seen. It reads
+ * each run of gets of one context with one check of the lease per
+ * REGION_READ_CHUNK keys (region_raw_get_now_n) and answers them; librpc
+ * (reply batching) writes a connection's replies in one writev. A get the
+ * batch does not answer (no lease, a key out of the region, another
+ * epoch: each key's outcome is its own) is answered alone as before.
+ */
+struct held_get {
+    struct rpc_call *call;  /* to answer */
+    struct region_ctx ctx;  /* its context */
+    size_t off;             /* its key: gb->keys + off */
+    size_t kl;              /* the key's bytes */
+    uint64_t t0;            /* arrival (kvd_now_us) */
+};
+
+struct kvd_get_batch {
+    struct event *ev;            /* active while gets are held */
+    struct held_get *gets;       /* held, in arrival order */
+    struct region_raw_read *rr;  /* one per held get, for the read */
+    size_t n;                    /* gets held */
+    size_t cap;                  /* room in gets and rr */
+    uint8_t *keys;               /* the held gets' keys, back to back */
+    size_t used;                 /* bytes of keys used */
+    size_t kcap;                 /* room in keys */
+};
+
+/* Room a batch keeps between iterations; beyond it, freed after use. */
+#define GET_BATCH_KEEP_BYTES (1u << 20)
+#define GET_BATCH_KEEP_GETS 4096u
+
+static bool same_ctx(const struct region_ctx *a, const struct region_ctx *b)
+{
+    return a->region_id == b->region_id && a->conf_ver == b->conf_ver &&
+           a->version == b->version;
+}
+
+static void get_batch_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct kvd *k = arg;
+    struct kvd_get_batch *gb = k->gets;
+    (void)fd;
+    (void)what;
+    size_t n = gb->n;
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i; j < n && same_ctx(&gb->gets[j].ctx, &gb->gets[i].ctx);
+             j++)
+            gb->rr[j] = (struct region_raw_read){
+                gb->keys + gb->gets[j].off, gb->gets[j].kl, 0, NULL, 0};
+        if (region_raw_get_now_n(k->store, &gb->gets[i].ctx, gb->rr + i,
+                                 j - i) != 0)
+            for (size_t m = i; m < j; m++)
+                gb->rr[m].rc = -EAGAIN;
+        for (size_t m = i; m < j; m++) {
+            const struct held_get *h = &gb->gets[m];
+            const struct region_raw_read *r = &gb->rr[m];
+            const uint8_t *key = gb->keys + h->off;
+            if (r->rc == 0 || r->rc == MVCC_NOTFOUND)
+                get_answer(k, h->call, h->t0, r->rc, r->value, r->value_len,
+                           NULL);
+            else if (!raw_get_now(k, h->call, &h->ctx, key, h->kl, h->t0))
+                raw_get_barrier(k, h->call, &h->ctx, key, h->kl, h->t0);
+        }
+    }
+    gb->n = 0;
+    gb->used = 0;
+    /* a burst of big keys (or of gets) does not stay allocated */
+    if (gb->kcap > GET_BATCH_KEEP_BYTES) {
+        free(gb->keys);
+        gb->keys = NULL;
+        gb->kcap = 0;
+    }
+    if (gb->cap > GET_BATCH_KEEP_GETS) {
+        free(gb->gets);
+        free(gb->rr);
+        gb->gets = NULL;
+        gb->rr = NULL;
+        gb->cap = 0;
+    }
+}
+
+/* Holds a get for get_batch_cb; false (nothing held) when out of memory
+ * or without a batch. */
+static bool get_hold(struct kvd *k, struct rpc_call *call,
+                     const struct region_ctx *ctx, const uint8_t *key,
+                     size_t kl)
+{
+    struct kvd_get_batch *gb = k->gets;
+    if (gb == NULL)
+        return false;
+    if (gb->n == gb->cap) {
+        size_t cap = gb->cap ? 2 * gb->cap : 64;
+        struct held_get *g = realloc(gb->gets, cap * sizeof *g);
+        if (g == NULL)
+            return false;
+        gb->gets = g;
+        struct region_raw_read *r = realloc(gb->rr, cap * sizeof *r);
+        if (r == NULL)
+            return false;
+        gb->rr = r;
+        gb->cap = cap;
+    }
+    if (kl > gb->kcap - gb->used) {
+        size_t kcap = gb->kcap ? 2 * gb->kcap : 4096;
+        while (kcap - gb->used < kl)
+            kcap *= 2;
+        uint8_t *b = realloc(gb->keys, kcap);
+        if (b == NULL)
+            return false;
+        gb->keys = b;
+        gb->kcap = kcap;
+    }
+    if (kl > 0)
+        memcpy(gb->keys + gb->used, key, kl);
+    gb->gets[gb->n++] =
+        (struct held_get){call, *ctx, gb->used, kl, kvd_now_us()};
+    gb->used += kl;
+    if (gb->n == 1)
+        event_active(gb->ev, 0, 0);
+    return true;
+}
+
+void kvd_get_batch_free(struct kvd *k)
+{
+    struct kvd_get_batch *gb = k->gets;
+    if (gb == NULL)
+        return;
+    /* gets still held are not answered: the server, destroyed after this,
+     * frees their calls */
+    event_free(gb->ev);
+    free(gb->gets);
+    free(gb->rr);
+    free(gb->keys);
+    free(gb);
+    k->gets = NULL;
+}
+
+static int get_batch_new(struct kvd *k)
+{
+    struct kvd_get_batch *gb = calloc(1, sizeof *gb);
+    if (gb == NULL)
+        return -ENOMEM;
+    gb->ev = event_new(k->base, -1, 0, get_batch_cb, k);
+    if (gb->ev == NULL) {
+        free(gb);
+        return -ENOMEM;
+    }
+    k->gets = gb;
+    return 0;
+}
+
+/* librpc's peek of RawGet: a request of the usual shape is held for the
+ * batch above (or, without room for it, answered now under the lease)
+ * from its bytes, without nanopb's decode; anything else goes on to
+ * raw_handler. */
 static bool raw_get_peek(struct rpc_call *call, const uint8_t *payload,
                          size_t len, void *ud)
 {
@@ -325,7 +542,8 @@ static bool raw_get_peek(struct rpc_call *call, const uint8_t *payload,
     const uint8_t *key;
     size_t kl;
     return kvd_raw_get_parse(payload, len, &ctx, &key, &kl) &&
-           raw_get_now(ud, call, &ctx, key, kl);
+           (get_hold(ud, call, &ctx, key, kl) ||
+            raw_get_now(ud, call, &ctx, key, kl, kvd_now_us()));
 }
 
 static void raw_handler(struct rpc_call *call, const void *reqp, void *ud)
@@ -336,7 +554,7 @@ static void raw_handler(struct rpc_call *call, const void *reqp, void *ud)
     size_t gkl;
     const uint8_t *gkey = bytes_of(req->key, &gkl);
     if (!req->local && rpc_call_method(call) == REGION_METHOD_RAW_GET &&
-        raw_get_now(k, call, &gctx, gkey, gkl))
+        raw_get_now(k, call, &gctx, gkey, gkl, kvd_now_us()))
         return;
     struct raw_op *op = calloc(1, sizeof *op);
     struct region_err err;
@@ -1370,6 +1588,8 @@ int kvd_service_register(struct kvd *k, struct rpc_server *srv)
                                raw_handler, k};
         rc = rpc_server_register(srv, &m);
     }
+    if (rc == 0)
+        rc = get_batch_new(k);
     if (rc == 0)
         rc = rpc_server_set_peek(srv, REGION_METHOD_RAW_GET, raw_get_peek);
     for (size_t i = 0; rc == 0 && i < sizeof txn / sizeof txn[0]; i++) {

@@ -577,6 +577,30 @@ int region_raw_get_now(struct region_store *s, const struct region_ctx *ctx,
                        const void *key, size_t key_len, uint8_t **value,
                        size_t *value_len, struct region_err *err);
 
+/* One key of region_raw_get_now_n and its outcome. */
+struct region_raw_read {
+    const void *key;    /* the key, borrowed for the call */
+    size_t key_len;     /* its bytes */
+    int rc;             /* out: 0 (value handed over: region_free),
+                           MVCC_NOTFOUND, or anything else: not answered
+                           here (no lease now, another epoch, a key out of
+                           the region, an engine error); region_raw_get_now
+                           of that key gives the outcome in full */
+    uint8_t *value;     /* out: rc 0 */
+    size_t value_len;   /* out: rc 0 */
+};
+/* Keys held by the lease, checked together: the n reads of one
+ * context (kvd's RawGets of one read of a connection) take the lease,
+ * epoch and applied-index check of region_raw_get_now once per
+ * REGION_READ_CHUNK keys under one hold of the store lock, each key's
+ * range with it, and read the engine after the lock is dropped, as
+ * region_raw_get_now does. Each key's outcome is its own (r[i].rc): one
+ * out of the region does not fail the others. REGION_EINVAL for bad
+ * arguments, else 0. Counted in reads_inline, one per key read. */
+#define REGION_READ_CHUNK 32
+int region_raw_get_now_n(struct region_store *s, const struct region_ctx *ctx,
+                         struct region_raw_read *r, size_t n);
+
 /* max_ts across leader changes (DESIGN.md "max_ts"). Every leadership
  * this store gains (a peer becoming leader, including a region born of a
  * split) takes the next generation. The owner of the store polls

@@ -3,7 +3,8 @@
  * lease holds, refused (-EAGAIN) by followers, by a leader cut off once a
  * successor exists and during a leadership transfer; never a stale value.
  * The same through region_raw_get_now (kvd's RawGet), which also checks
- * the key's range under the same lock.
+ * the key's range under the same lock, and through region_raw_get_now_n
+ * (kvd's RawGets of one read), where each key's outcome is its own.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -43,8 +44,36 @@ static int get_fn(struct mvcc_store *m, void *arg)
 }
 
 /* Whether read_now goes through region_raw_get_now (kvd's RawGet) rather
- * than region_read_now with get_fn: the tests run both ways. */
+ * than region_read_now with get_fn, or through region_raw_get_now_n (the
+ * key between two others, all three answered alike): the tests run all
+ * three ways. */
 static bool raw_now;
+static bool raw_now_n;
+
+/* region_raw_get_now_n of {"a-absent", key, "a-absent"}: key's code, the
+ * others' checked against it (an absent key where key answers, -EAGAIN
+ * where it does). */
+static int read_now_n(struct region_store *s, const char *key,
+                      struct get_arg *g)
+{
+    struct region_ctx ctx = {1, 0, 0};
+    struct region_raw_read r[3] = {{"a-absent", 8, 0, NULL, 0},
+                                   {key, strlen(key), 0, NULL, 0},
+                                   {"a-absent", 8, 0, NULL, 0}};
+    assert_int_equal(region_raw_get_now_n(s, &ctx, r, 3), 0);
+    int rc = r[1].rc;
+    for (int i = 0; i < 3; i += 2)
+        assert_int_equal(r[i].rc, rc == 0 || rc == MVCC_NOTFOUND
+                                      ? MVCC_NOTFOUND : rc);
+    if (rc == 0 || rc == MVCC_NOTFOUND)
+        g->calls++;
+    if (rc == 0) {
+        snprintf(g->value, sizeof g->value, "%.*s", (int)r[1].value_len,
+                 (char *)r[1].value);
+        region_free(r[1].value);
+    }
+    return rc == MVCC_NOTFOUND ? 0 : rc;
+}
 
 /* region_read_now (or region_raw_get_now) at store i for key: its code
  * (0 for a key absent); g gets the value. */
@@ -56,6 +85,8 @@ static int read_now(struct cluster *c, int i, const char *key,
     g->key = key;
     struct region_ctx ctx = {1, 0, 0};
     struct region_err err;
+    if (raw_now_n)
+        return read_now_n(c->st[i].s, key, g);
     if (!raw_now)
         return region_read_now(c->st[i].s, &ctx, get_fn, g, &err);
     uint8_t *v = NULL;
@@ -253,18 +284,96 @@ static void raw_get_now_checks(void **state)
     cl_destroy(&c);
 }
 
+/* region_raw_get_now_n: 40 keys of one context over two chunks, each
+ * answered on its own: values, absent keys, and two keys outside the
+ * region (one in each chunk) refused alone; a stale epoch or a follower
+ * refuses every key and reads none; bad arguments EINVAL. Each key read
+ * counts one inline read. */
+static void raw_get_now_n_checks(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, "b", "m");
+    int l = (int)cl_wait_leader(&c, 1);
+    assert_int_equal(cl_put(&c, l, 1, "k", "v1", NULL), 0);
+    cl_tick(&c);
+    struct region_store *s = c.st[l].s;
+    struct region_ctx ctx = {1, 0, 0};
+    enum { N = 40 };
+    struct region_raw_read r[N];
+    for (int i = 0; i < N; i++) {
+        const char *k = i == 17 || i == 35 ? "z" : i % 3 == 0 ? "kx" : "k";
+        r[i] = (struct region_raw_read){k, strlen(k), 12345, NULL, 0};
+    }
+    assert_int_equal(region_raw_get_now_n(s, &ctx, r, N), 0);
+    for (int i = 0; i < N; i++) {
+        if (i == 17 || i == 35) {
+            assert_int_equal(r[i].rc, REGION_EKEY_NOT_IN_REGION);
+            assert_null(r[i].value);
+        } else if (i % 3 == 0) {
+            assert_int_equal(r[i].rc, MVCC_NOTFOUND);
+            assert_null(r[i].value);
+        } else {
+            assert_int_equal(r[i].rc, 0);
+            assert_int_equal(r[i].value_len, 2);
+            assert_memory_equal(r[i].value, "v1", 2);
+            region_free(r[i].value);
+        }
+    }
+    assert_int_equal(inline_reads(&c, l), N - 2);
+    struct region_ctx stale = {1, 7, 7};
+    assert_int_equal(region_raw_get_now_n(s, &stale, r, N), 0);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(r[i].rc, REGION_EEPOCH_NOT_MATCH);
+        assert_null(r[i].value);
+    }
+    for (int i = 1; i <= 3; i++) {
+        if (i == l)
+            continue;
+        assert_int_equal(region_raw_get_now_n(c.st[i].s, &ctx, r, N), 0);
+        for (int j = 0; j < N; j++)
+            assert_int_equal(r[j].rc, -EAGAIN);
+        assert_int_equal(inline_reads(&c, i), 0);
+    }
+    assert_int_equal(inline_reads(&c, l), N - 2);
+    assert_int_equal(region_raw_get_now_n(s, &ctx, r, 0), 0);
+    assert_int_equal(region_raw_get_now_n(s, &ctx, NULL, 0), 0);
+    assert_int_equal(region_raw_get_now_n(NULL, &ctx, r, N), REGION_EINVAL);
+    assert_int_equal(region_raw_get_now_n(s, NULL, r, N), REGION_EINVAL);
+    assert_int_equal(region_raw_get_now_n(s, &ctx, NULL, 1), REGION_EINVAL);
+    r[3].key = NULL;
+    assert_int_equal(region_raw_get_now_n(s, &ctx, r, N), REGION_EINVAL);
+    cl_destroy(&c);
+}
+
+/* The two lease tests again through region_raw_get_now (raw_now) or
+ * region_raw_get_now_n (raw_now_n). */
+static void with(bool *way, void (*test)(void **), void **state)
+{
+    *way = true;
+    test(state);
+    *way = false;
+}
+
+static void deposed_leader_never_raw_gets_now_n(void **state)
+{
+    with(&raw_now_n, deposed_leader_never_reads_inline, state);
+}
+
+static void transfer_ends_raw_gets_now_n(void **state)
+{
+    with(&raw_now_n, transfer_ends_inline_reads, state);
+}
+
 static void deposed_leader_never_raw_gets_now(void **state)
 {
-    raw_now = true;
-    deposed_leader_never_reads_inline(state);
-    raw_now = false;
+    with(&raw_now, deposed_leader_never_reads_inline, state);
 }
 
 static void transfer_ends_raw_gets_now(void **state)
 {
-    raw_now = true;
-    transfer_ends_inline_reads(state);
-    raw_now = false;
+    with(&raw_now, transfer_ends_inline_reads, state);
 }
 
 int main(void)
@@ -276,6 +385,9 @@ int main(void)
         cmocka_unit_test(raw_get_now_checks),
         cmocka_unit_test(deposed_leader_never_raw_gets_now),
         cmocka_unit_test(transfer_ends_raw_gets_now),
+        cmocka_unit_test(raw_get_now_n_checks),
+        cmocka_unit_test(deposed_leader_never_raw_gets_now_n),
+        cmocka_unit_test(transfer_ends_raw_gets_now_n),
     };
     return cmocka_run_group_tests_name("libregion/read", tests, NULL, NULL);
 }

@@ -195,6 +195,13 @@ void rpc_blob_free(struct rpc_blob *b);
  * itself or got from rpc_call_blocking. */
 void rpc_msg_release(const struct pb_msgdesc_s *fields, void *msg);
 
+/* Decodes len bytes of payload as fields into msg, blobs included, as
+ * librpc decodes a reply (for the bytes a done_raw callback got and did
+ * not read itself). Returns 0 (release msg with rpc_msg_release),
+ * RPC_EDECODE or -ENOMEM (msg then holds nothing to release). */
+int rpc_msg_decode(const struct pb_msgdesc_s *fields, const uint8_t *payload,
+                   size_t len, void *msg);
+
 /* ---- Server ------------------------------------------------------------ */
 
 struct rpc_server; /* opaque */
@@ -271,9 +278,11 @@ struct rpc_method
 
 /* A unary method's peek (rpc_server_set_peek) sees a request's payload,
  * the protobuf bytes (borrowed for the call), before nanopb decodes it,
- * with the call set up. Returning true, it finished the call (with
- * rpc_call_reply_encoded, rpc_call_reply or rpc_call_fail; the call is
- * gone on return); false leaves the call untouched, and the request is
+ * with the call set up. Returning true, it took the call: it finished it
+ * (with rpc_call_reply_encoded, rpc_call_reply or rpc_call_fail) or keeps
+ * it to finish later on the loop thread, as a handler may (the request is
+ * never decoded: copy what is needed from payload); false leaves the call
+ * untouched, and the request is
  * decoded and handed to the method's handler as usual (a payload that
  * does not decode then closes the connection, as without a peek). For a
  * hot request whose common shape a handler parses cheaper than nanopb
@@ -349,9 +358,10 @@ int rpc_server_add_status(struct rpc_server *srv,
                           void *ud);
 
 /* Replies to a unary call with resp (encoded now, so resp may be freed on
- * return) and finishes it. Returns 0, RPC_EENCODE (the call is then failed
- * with that code) or RPC_ECONNLOST / RPC_ECANCELED when nobody waits any
- * more (the call is finished anyway). */
+ * return) and finishes it. Returns 0, RPC_EENCODE or RPC_EFRAME_TOO_LARGE
+ * (over the server's max_frame: not sent; the call is then failed with
+ * that code and a text saying why) or RPC_ECONNLOST / RPC_ECANCELED when
+ * nobody waits any more (the call is finished anyway). */
 int rpc_call_reply(struct rpc_call *call, const void *resp);
 
 /* rpc_call_reply with the reply already encoded: payload (len bytes,
@@ -370,7 +380,8 @@ int rpc_call_fail(struct rpc_call *call, int code, const char *msg);
 
 /* Stream: sends one message without finishing the call. Returns 0, or
  * RPC_ECONNLOST / RPC_ECANCELED when the caller is gone (stop sending and
- * end the call), or RPC_EENCODE. */
+ * end the call), RPC_EENCODE, or RPC_EFRAME_TOO_LARGE (over the server's
+ * max_frame: not sent). */
 int rpc_call_stream_send(struct rpc_call *call, const void *msg);
 
 /* Stream: ends it with status (0 or a negative code) and finishes the
@@ -414,7 +425,9 @@ struct rpc_client_options
     unsigned max_in_flight;      /* calls started and not done; beyond it
                                     rpc_client_call returns RPC_EBUSY;
                                     0: 1024 */
-    size_t max_frame;            /* reply payload limit; 0: 16 MiB */
+    size_t max_frame;            /* payload limit of replies received and of
+                                    requests sent (a larger one is refused
+                                    before it is sent); 0: 16 MiB */
     int stall_timeout_ms;        /* server silent mid-frame; 0: 10000 */
     int default_deadline_ms;     /* used when a call gives 0; 0: 10000 */
     rpc_log_fn log;              /* NULL: no logging */
@@ -433,8 +446,8 @@ int rpc_client_create(struct event_base *base,
  * inside this call) and frees the client. NULL is a no-op. */
 void rpc_client_destroy(struct rpc_client *cli);
 
-/* The reason for the last connection failure, or "" (borrowed until the
- * next call into the client). */
+/* The reason for the last connection failure or refused oversized
+ * request, or "" (borrowed until the next call into the client). */
 const char *rpc_client_errmsg(const struct rpc_client *cli);
 
 /* Completion: fires exactly once per started call. rc is 0 with the
@@ -447,6 +460,12 @@ typedef void (*rpc_done_fn)(int rc, const void *resp, const char *errmsg,
 
 /* Stream message: msg is decoded, borrowed for the callback. */
 typedef void (*rpc_stream_fn)(const void *msg, void *ud);
+
+/* rpc_done_fn with the reply undecoded: rc 0 with the reply's payload
+ * (len bytes, the protobuf encoding of the reply type; borrowed for the
+ * callback), else payload NULL, len 0 and the failure as rpc_done_fn's. */
+typedef void (*rpc_done_raw_fn)(int rc, const uint8_t *payload, size_t len,
+                                const char *errmsg, void *ud);
 
 struct rpc_call_spec
 {
@@ -466,12 +485,28 @@ struct rpc_call_spec
                                                canceled or lost) */
     void (*on_window)(void *ud);            /* bidi: credit arrived (may be
                                                NULL) */
+    /* The hot-path pair of rpc_call_reply_encoded and the server's peek,
+     * for a unary call whose request and reply are a field or two the
+     * caller writes and reads itself (kvbench's RawGet): */
+    const void *req_encoded;                /* non-NULL: the request's
+                                               protobuf bytes, sent as they
+                                               are (req and req_fields
+                                               unused, may be NULL) */
+    size_t req_len;                         /* bytes of req_encoded */
+    rpc_done_raw_fn done_raw;               /* non-NULL: called instead of
+                                               done (then NULL) with the
+                                               reply undecoded; resp_fields
+                                               may be NULL; not for
+                                               streams */
 };
 
-/* Starts a call; the request is encoded before it returns. On success
- * *id_out (if not NULL) names the call for rpc_client_cancel. Fails without
- * ever calling done: RPC_EBUSY (max_in_flight calls pending), RPC_EENCODE,
- * RPC_ECONFIG (no done or fields), -ENOMEM. */
+/* Starts a call; the request is encoded (or req_encoded copied) before
+ * it returns. On success *id_out (if not NULL) names the call for
+ * rpc_client_cancel. Fails without ever calling done (or done_raw):
+ * RPC_EBUSY (max_in_flight calls pending),
+ * RPC_EENCODE, RPC_EFRAME_TOO_LARGE (the request is over the client's
+ * max_frame: not sent, the connection and its other calls untouched;
+ * rpc_client_errmsg says so), RPC_ECONFIG (no done or fields), -ENOMEM. */
 int rpc_client_call(struct rpc_client *cli,
                     const struct rpc_call_spec *spec,
                     uint64_t *id_out);

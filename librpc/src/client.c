@@ -29,7 +29,9 @@ struct cl_call
     struct event *timer;    /* deadline */
     const struct pb_msgdesc_s *resp_fields; /* reply message */
     size_t resp_size;                       /* sizeof reply struct */
-    rpc_done_fn done;                       /* completion */
+    rpc_done_fn done;                       /* completion, or NULL */
+    rpc_done_raw_fn done_raw;               /* completion undecoded, or
+                                               NULL */
     rpc_stream_fn on_msg;                   /* stream messages, or NULL */
     void *ud;                               /* passed to done / on_msg */
     /* Bidirectional streams only: */
@@ -100,12 +102,9 @@ static struct cl_call *call_find(struct rpc_client *cli, uint32_t id)
     return k;
 }
 
-/* Removes call from the client and fires done once; the caller holds
- * enter(). */
-static void complete(struct cl_call *call,
-                     int rc,
-                     const void *resp,
-                     const char *errmsg)
+/* Takes call out of the client's table, list and count, and frees its
+ * timer; the caller frees call. */
+static void unlink_call(struct cl_call *call)
 {
     struct rpc_client *cli = call->cli;
     struct cl_call **pp = slot(cli, call->id);
@@ -115,7 +114,29 @@ static void complete(struct cl_call *call,
     rpc__list_remove(&call->link);
     cli->n_calls--;
     event_free(call->timer);
-    call->done(rc, resp, errmsg != NULL ? errmsg : "", call->ud);
+}
+
+/* Removes call from the client and fires done (or, failures only, with
+ * resp NULL, done_raw) once; the caller holds enter(). */
+static void complete(struct cl_call *call,
+                     int rc,
+                     const void *resp,
+                     const char *errmsg)
+{
+    unlink_call(call);
+    if (call->done_raw != NULL)
+        call->done_raw(rc, NULL, 0, errmsg != NULL ? errmsg : "", call->ud);
+    else
+        call->done(rc, resp, errmsg != NULL ? errmsg : "", call->ud);
+    rpc__free(call);
+}
+
+/* complete() of a raw call's reply: its payload as it came. */
+static void complete_raw(struct cl_call *call, const uint8_t *payload,
+                         size_t len)
+{
+    unlink_call(call);
+    call->done_raw(0, payload, len, "", call->ud);
     rpc__free(call);
 }
 
@@ -297,7 +318,10 @@ static int cl_on_frame(void *owner,
         rc = RPC_EPROTO;
         goto out;
     }
-    rc = deliver(cli, call, f, payload);
+    if (call->done_raw != NULL) /* unary: a REPLY, status 0 */
+        complete_raw(call, payload, f->length);
+    else
+        rc = deliver(cli, call, f, payload);
 out:
     leave(cli);
     return rc;
@@ -439,14 +463,30 @@ unsigned rpc_client_in_flight(const struct rpc_client *cli)
     return cli->n_calls;
 }
 
+/* A request over the frame limit is refused here rather than sent: the
+ * server (16 MiB by default, as the client) would answer it by closing
+ * the connection, failing every other call on it. The text says why. */
+static void too_large_msg(struct rpc_client *cli, int rc)
+{
+    if (rc == RPC_EFRAME_TOO_LARGE)
+        snprintf(cli->errmsg, sizeof cli->errmsg,
+                 "request not sent: over the frame limit of %u bytes",
+                 (unsigned)cli->max_frame);
+}
+
 int rpc_client_call(struct rpc_client *cli,
                     const struct rpc_call_spec *spec,
                     uint64_t *id_out)
 {
-    if (cli == NULL || spec == NULL || spec->done == NULL ||
-        spec->req_fields == NULL || spec->req == NULL ||
-        spec->resp_fields == NULL || spec->deadline_ms < 0 ||
-        (spec->bidi && spec->on_msg == NULL))
+    bool raw_req = spec != NULL && spec->req_encoded != NULL;
+    bool raw_reply = spec != NULL && spec->done_raw != NULL;
+    if (cli == NULL || spec == NULL ||
+        (spec->done == NULL) == !raw_reply ||
+        (!raw_req && (spec->req_fields == NULL || spec->req == NULL)) ||
+        (!raw_reply && spec->resp_fields == NULL) ||
+        spec->deadline_ms < 0 || (spec->bidi && spec->on_msg == NULL) ||
+        (raw_reply && (spec->on_msg != NULL || spec->bidi)) ||
+        (raw_req && spec->bidi))
         return RPC_ECONFIG;
     if (cli->destroying)
         return RPC_ECLOSED;
@@ -479,10 +519,18 @@ int rpc_client_call(struct rpc_client *cli,
                            .method = spec->method,
                            .id = id,
                            .aux = deadline};
-    rc = rpc__frame_append(rpc__conn_out(cli->conn), &f, spec->req_fields,
-                           spec->req);
-    if (rc != 0)
+    if (raw_req && spec->req_len > cli->max_frame)
+        rc = RPC_EFRAME_TOO_LARGE;
+    else if (raw_req)
+        rc = rpc__frame_append_raw(rpc__conn_out(cli->conn), &f,
+                                   spec->req_encoded, spec->req_len);
+    else
+        rc = rpc__frame_append(rpc__conn_out(cli->conn), &f,
+                               spec->req_fields, spec->req, cli->max_frame);
+    if (rc != 0) {
+        too_large_msg(cli, rc);
         goto err;
+    }
     call->cli = cli;
     call->id = id;
     call->method = spec->method;
@@ -491,6 +539,7 @@ int rpc_client_call(struct rpc_client *cli,
     call->resp_fields = spec->resp_fields;
     call->resp_size = spec->resp_size;
     call->done = spec->done;
+    call->done_raw = spec->done_raw;
     call->on_msg = spec->on_msg;
     call->ud = spec->ud;
     if (spec->bidi) {
@@ -557,7 +606,7 @@ static int stream_frame(struct rpc_client *cli, struct cl_call *call,
     int rc;
     if (msg != NULL)
         rc = rpc__frame_append(rpc__conn_out(cli->conn), &f, call->req_fields,
-                               msg);
+                               msg, cli->max_frame);
     else
         rc = rpc__frame_append_raw(rpc__conn_out(cli->conn), &f, NULL, 0);
     if (rc != 0)

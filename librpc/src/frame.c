@@ -96,7 +96,8 @@ void rpc__frame_encode(const struct rpc__frame *f, uint8_t buf[RPC_HEADER_SIZE])
 int rpc__frame_append(struct evbuffer *out,
                       struct rpc__frame *f,
                       const struct pb_msgdesc_s *fields,
-                      const void *msg)
+                      const void *msg,
+                      uint32_t max)
 {
     /* Small messages (most calls and replies) in one pass: encode into a
      * reservation of FAST_ENCODE bytes after the header, then write the
@@ -112,7 +113,7 @@ int rpc__frame_append(struct evbuffer *out,
         uint8_t *fp = fv.iov_base;
         pb_ostream_t fs =
             pb_ostream_from_buffer(fp + RPC_HEADER_SIZE, FAST_ENCODE);
-        if (pb_encode(&fs, fields, msg)) {
+        if (pb_encode(&fs, fields, msg) && fs.bytes_written <= max) {
             f->length = (uint32_t)fs.bytes_written;
             rpc__frame_encode(f, fp);
             fv.iov_len = RPC_HEADER_SIZE + fs.bytes_written;
@@ -124,6 +125,8 @@ int rpc__frame_append(struct evbuffer *out,
         return RPC_EENCODE;
     if (size > UINT32_MAX)
         return RPC_EENCODE;
+    if (size > max) /* the receiver would close the connection on it */
+        return RPC_EFRAME_TOO_LARGE;
     f->length = (uint32_t)size;
     /* Reserve header + payload in one contiguous extent and encode in
      * place: one copy of the message, no temporary buffer. */
@@ -194,6 +197,15 @@ int rpc__payload_decode_sized(const uint8_t *payload,
         return is.errmsg == rpc__blob_enomem ? -ENOMEM : RPC_EDECODE;
     }
     return 0;
+}
+
+int rpc_msg_decode(const struct pb_msgdesc_s *fields, const uint8_t *payload,
+                   size_t len, void *msg)
+{
+    if (fields == NULL || msg == NULL || (payload == NULL && len != 0))
+        return RPC_EDECODE;
+    return rpc__payload_decode(payload != NULL ? payload : (const uint8_t *)"",
+                               len, fields, msg);
 }
 
 void rpc__payload_release(const struct pb_msgdesc_s *fields, void *msg)

@@ -91,11 +91,13 @@ void rpc__frame_encode(const struct rpc__frame *f,
 
 /* Encodes msg (fields) as the payload of a frame with header f (its length
  * is filled in) and appends header and payload to out. msg NULL: empty
- * payload. Returns 0, RPC_EENCODE or -ENOMEM. */
+ * payload. A payload over max bytes is not appended. Returns 0,
+ * RPC_EENCODE, RPC_EFRAME_TOO_LARGE (over max) or -ENOMEM. */
 int rpc__frame_append(struct evbuffer *out,
                       struct rpc__frame *f,
                       const struct pb_msgdesc_s *fields,
-                      const void *msg);
+                      const void *msg,
+                      uint32_t max);
 
 /* Same with raw payload bytes (error text). */
 int rpc__frame_append_raw(struct evbuffer *out,

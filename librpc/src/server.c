@@ -163,10 +163,13 @@ static int call_send(struct rpc_call *call,
         .flags = flags, .method = call->method, .id = call->id, .aux = aux};
     struct evbuffer *out = rpc__conn_out(call->sc->conn);
     int rc;
-    if (raw != NULL)
+    if (raw != NULL && raw_len > call->srv->max_frame)
+        rc = RPC_EFRAME_TOO_LARGE; /* the client would close on it */
+    else if (raw != NULL)
         rc = rpc__frame_append_raw(out, &f, raw, raw_len);
     else
-        rc = rpc__frame_append(out, &f, call->resp_fields, msg);
+        rc = rpc__frame_append(out, &f, call->resp_fields, msg,
+                               call->srv->max_frame);
     /* A bidirectional stream's message answers a client message as a
      * reply does: written at once too when that is possible. With reply
      * batching, a reply while other unary calls of its connection are
@@ -191,9 +194,25 @@ static int send_text(struct rpc_call *call, uint8_t flags, int32_t aux,
     return call_send(call, flags, aux, NULL, text, strlen(text));
 }
 
+/* A reply over the frame limit is not sent (the client, with the same
+ * limit by default, would drop the connection and every call on it): the
+ * call fails with RPC_EFRAME_TOO_LARGE and a text saying so. */
+static void fail_too_large(struct rpc_call *call)
+{
+    char text[96];
+    snprintf(text, sizeof text,
+             "server's reply is over the frame limit of %u bytes",
+             (unsigned)call->srv->max_frame);
+    rpc__logf(&call->srv->log, RPC_LOG_WARN, "librpc: method 0x%08x: %s",
+              call->method, text);
+    send_text(call, RPC_F_REPLY, RPC_EFRAME_TOO_LARGE, text);
+}
+
 int rpc_call_reply(struct rpc_call *call, const void *resp)
 {
     int rc = call_send(call, RPC_F_REPLY, 0, resp, NULL, 0);
+    if (rc == RPC_EFRAME_TOO_LARGE)
+        fail_too_large(call);
     if (rc == RPC_EENCODE) {
         rpc__logf(&call->srv->log, RPC_LOG_ERROR,
                   "librpc: reply to method 0x%08x does not encode",
@@ -210,6 +229,8 @@ int rpc_call_reply_encoded(struct rpc_call *call, const void *payload,
 {
     int rc = call_send(call, RPC_F_REPLY, 0, NULL,
                        payload != NULL ? payload : "", len);
+    if (rc == RPC_EFRAME_TOO_LARGE)
+        fail_too_large(call);
     if (rc == RPC_EENCODE) /* over the frame's 32-bit length */
         send_text(call, RPC_F_REPLY, RPC_EENCODE,
                   "server could not encode the reply");

@@ -322,7 +322,8 @@ static int send_request(struct rpc_sync *s, const struct rpc_call_spec *spec,
         return -ENOMEM;
     struct rpc__frame f = {.flags = RPC_F_REQUEST, .method = spec->method,
                            .id = id, .aux = deadline_ms};
-    int rc = rpc__frame_append(out, &f, spec->req_fields, spec->req);
+    int rc = rpc__frame_append(out, &f, spec->req_fields, spec->req,
+                               s->max_frame);
     if (rc == 0 && s->tls != NULL) {
         rc = rpc__tls_on_write(s->tls, out, s->tx);
         if (rc == 0)
@@ -334,7 +335,11 @@ static int send_request(struct rpc_sync *s, const struct rpc_call_spec *spec,
     }
     evbuffer_free(out);
     if (rc != 0) {
-        if (rc == RPC_EENCODE || err[0] == '\0')
+        if (rc == RPC_EFRAME_TOO_LARGE)
+            snprintf(err, errlen,
+                     "request not sent: over the frame limit of %u bytes",
+                     (unsigned)s->max_frame);
+        else if (rc == RPC_EENCODE || err[0] == '\0')
             snprintf(err, errlen, "%s", rc == RPC_EENCODE
                                             ? "request does not encode"
                                             : rpc_strerror(rc));

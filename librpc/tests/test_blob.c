@@ -251,6 +251,17 @@ static void on_msg(const void *msg, void *ud)
     check_msg(ud, msg);
 }
 
+/* Starts cs and runs the loop until *done: 0, or rpc_client_call's
+ * refusal (done never fires then). */
+static int run_call(struct fx *fx, const struct rpc_call_spec *cs, bool *done)
+{
+    int rc = rpc_client_call(fx->cli, cs, NULL);
+    if (rc != 0)
+        return rc;
+    assert_true(rpcutil_loop_until(fx->base, done));
+    return 0;
+}
+
 static int call(struct fx *fx,
                 uint32_t method,
                 const rpc_BlobMsg *req,
@@ -265,11 +276,7 @@ static int call(struct fx *fx,
                                .done = on_done,
                                .on_msg = stream ? on_msg : NULL,
                                .ud = r};
-    int rc = rpc_client_call(fx->cli, &cs, NULL);
-    if (rc != 0)
-        return rc;
-    assert_true(rpcutil_loop_until(fx->base, &r->done));
-    return 0;
+    return run_call(fx, &cs, &r->done);
 }
 
 /* Request, reply and stream carry blob (and a tail of a different size) of
@@ -354,6 +361,106 @@ static void test_reply_encoded(void **state)
     fx_fini(&fx);
 }
 
+/* One raw call's outcome (done_raw). */
+struct raw_res
+{
+    bool done;           /* done_raw fired */
+    int rc;              /* its code */
+    uint8_t bytes[64];   /* the reply's payload */
+    size_t len;          /* its length */
+    bool null_payload;   /* payload was NULL */
+    char err[128];       /* errmsg */
+};
+
+static void on_done_raw(int rc, const uint8_t *payload, size_t len,
+                        const char *errmsg, void *ud)
+{
+    struct raw_res *r = ud;
+    r->done = true;
+    r->rc = rc;
+    r->null_payload = payload == NULL;
+    r->len = len;
+    if (payload != NULL && len <= sizeof r->bytes)
+        memcpy(r->bytes, payload, len);
+    snprintf(r->err, sizeof r->err, "%s", errmsg);
+}
+
+static int call_raw(struct fx *fx, uint32_t method, const void *req,
+                    size_t len, struct raw_res *r)
+{
+    struct rpc_call_spec cs = {.method = method,
+                               .req_encoded = req,
+                               .req_len = len,
+                               .done_raw = on_done_raw,
+                               .ud = r};
+    return run_call(fx, &cs, &r->done);
+}
+
+/* A request the caller encoded goes as its bytes, and done_raw gets the
+ * reply's bytes undecoded (what nanopb wrote for the echo, which
+ * rpc_msg_decode reads back; cut bytes do not decode); a failure
+ * reaches done_raw with its code, no payload and the text; done and
+ * done_raw together, or done_raw on a stream, are refused; an encoded
+ * request over the frame limit is refused before it is sent. */
+static void test_call_encoded(void **state)
+{
+    (void)state;
+    struct fx fx;
+    fx_init(&fx, 1u << 20, 1u << 20);
+    static const uint8_t req[] = {0x08, 0x05, 0x12, 0x05,
+                                  'h', 'e', 'l', 'l', 'o'};
+    static const uint8_t want[] = {0x08, 0x06, 0x12, 0x05,
+                                   'h', 'e', 'l', 'l', 'o'};
+    struct raw_res r = {0};
+    assert_int_equal(call_raw(&fx, M_ECHO, req, sizeof req, &r), 0);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.len, sizeof want);
+    assert_memory_equal(r.bytes, want, sizeof want);
+    /* and they decode, blob included, as librpc would have */
+    rpc_BlobMsg m;
+    assert_int_equal(rpc_msg_decode(rpc_BlobMsg_fields, r.bytes, r.len, &m),
+                     0);
+    assert_int_equal(m.seq, 6);
+    assert_int_equal(m.blob.len, 5);
+    assert_memory_equal(m.blob.data, "hello", 5);
+    rpc_msg_release(rpc_BlobMsg_fields, &m);
+    static const uint8_t cut[] = {0x12, 0x05, 'h'};
+    assert_int_equal(rpc_msg_decode(rpc_BlobMsg_fields, cut, sizeof cut, &m),
+                     RPC_EDECODE);
+
+    /* gen = 1 MiB + 1: a reply over the server's limit, refused there */
+    static const uint8_t big[] = {0x28, 0x81, 0x80, 0x40};
+    struct raw_res g = {0};
+    assert_int_equal(call_raw(&fx, M_GEN, big, sizeof big, &g), 0);
+    assert_int_equal(g.rc, RPC_EFRAME_TOO_LARGE);
+    assert_true(g.null_payload);
+    assert_int_equal(g.len, 0);
+    assert_string_equal(g.err, "server's reply is over the frame limit of "
+                               "1048576 bytes");
+
+    struct raw_res x = {0};
+    struct rpc_call_spec both = {.method = M_ECHO, .req_encoded = req,
+                                 .req_len = sizeof req,
+                                 .resp_fields = rpc_BlobMsg_fields,
+                                 .resp_size = sizeof(rpc_BlobMsg),
+                                 .done = on_done, .done_raw = on_done_raw,
+                                 .ud = &x};
+    assert_int_equal(rpc_client_call(fx.cli, &both, NULL), RPC_ECONFIG);
+    both.done = NULL;
+    both.on_msg = on_msg;
+    assert_int_equal(rpc_client_call(fx.cli, &both, NULL), RPC_ECONFIG);
+    both.on_msg = NULL;
+    both.req_len = (1u << 20) + 1;
+    uint8_t *huge = pattern(both.req_len, 1);
+    both.req_encoded = huge;
+    assert_int_equal(rpc_client_call(fx.cli, &both, NULL),
+                     RPC_EFRAME_TOO_LARGE);
+    assert_false(x.done);
+    free(huge);
+    assert_int_equal(accepted, 1);
+    fx_fini(&fx);
+}
+
 /* The blocking helper moves the reply's blobs to the caller, who frees
  * them with rpc_msg_release. */
 static void test_blocking_release(void **state)
@@ -384,8 +491,12 @@ static void test_blocking_release(void **state)
     rpcutil_server_stop(&s);
 }
 
-/* A request over the server's frame limit fails the call with
- * RPC_EFRAME_TOO_LARGE; a reply over the client's limit too. */
+/* Frames over a limit. Over the sender's own limit nothing is sent: a
+ * request is refused by rpc_client_call (a call already on the connection
+ * goes on) and a reply fails its call with RPC_EFRAME_TOO_LARGE and a text
+ * naming the limit, both on the one connection. Where only the peer's
+ * limit is smaller (the sender cannot know it) the peer closes the
+ * connection as before and the call fails with the same code. */
 static void test_frame_limit(void **state)
 {
     (void)state;
@@ -393,15 +504,35 @@ static void test_frame_limit(void **state)
     fx_init(&fx, 1u << 20, 1u << 20);
     size_t len = (1u << 20) + 1;
     uint8_t *a = pattern(len, 3);
+    rpc_BlobMsg small = {.blob = {a, 100}};
+    struct res first = {.len = 100, .salt = 3};
+    struct rpc_call_spec cs = {.method = M_ECHO,
+                               .req_fields = rpc_BlobMsg_fields,
+                               .req = &small,
+                               .resp_fields = rpc_BlobMsg_fields,
+                               .resp_size = sizeof(rpc_BlobMsg),
+                               .done = on_done,
+                               .ud = &first};
+    assert_int_equal(rpc_client_call(fx.cli, &cs, NULL), 0);
     rpc_BlobMsg req = {.blob = {a, len}};
     struct res r = {0};
-    assert_int_equal(call(&fx, M_ECHO, &req, false, &r), 0);
-    assert_int_equal(r.rc, RPC_EFRAME_TOO_LARGE);
+    assert_int_equal(call(&fx, M_ECHO, &req, false, &r),
+                     RPC_EFRAME_TOO_LARGE);
+    assert_false(r.done);
+    assert_string_equal(rpc_client_errmsg(fx.cli),
+                        "request not sent: over the frame limit of "
+                        "1048576 bytes");
+    assert_int_equal(rpc_client_in_flight(fx.cli), 1);
+    assert_true(rpcutil_loop_until(fx.base, &first.done));
+    assert_int_equal(first.rc, 0);
+    assert_int_equal(first.good, 1);
 
     rpc_BlobMsg gen = {.gen = (uint32_t)len};
     struct res g = {0};
     assert_int_equal(call(&fx, M_GEN, &gen, false, &g), 0);
     assert_int_equal(g.rc, RPC_EFRAME_TOO_LARGE);
+    assert_string_equal(g.err, "server's reply is over the frame limit of "
+                               "1048576 bytes");
 
     /* Just under the limit still works: the reply is the blob, 4 bytes of
      * its key and length and 2 of seq. */
@@ -410,7 +541,25 @@ static void test_frame_limit(void **state)
     assert_int_equal(call(&fx, M_ECHO, &ok, false, &o), 0);
     assert_int_equal(o.rc, 0);
     assert_int_equal(o.good, 1);
-    assert_int_equal(accepted, 3); /* each failure closed its connection */
+    assert_int_equal(accepted, 1); /* no refusal closed the connection */
+    fx_fini(&fx);
+
+    /* the server's limit is the smaller: it closes on the request */
+    fx_init(&fx, 1u << 20, 2u << 20);
+    struct res r2 = {0};
+    assert_int_equal(call(&fx, M_ECHO, &req, false, &r2), 0);
+    assert_int_equal(r2.rc, RPC_EFRAME_TOO_LARGE);
+    fx_fini(&fx);
+
+    /* the client's is: it closes on the reply */
+    fx_init(&fx, 2u << 20, 1u << 20);
+    struct res g2 = {0};
+    assert_int_equal(call(&fx, M_GEN, &gen, false, &g2), 0);
+    assert_int_equal(g2.rc, RPC_EFRAME_TOO_LARGE);
+    struct res o2 = {.len = 100, .salt = 3};
+    assert_int_equal(call(&fx, M_ECHO, &small, false, &o2), 0);
+    assert_int_equal(o2.rc, 0);
+    assert_int_equal(accepted, 2); /* the close took the first connection */
     free(a);
     fx_fini(&fx);
 }
@@ -554,6 +703,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_sizes),
         cmocka_unit_test(test_reply_encoded),
+        cmocka_unit_test(test_call_encoded),
         cmocka_unit_test(test_blocking_release),
         cmocka_unit_test(test_frame_limit),
         cmocka_unit_test(test_alloc_failure),

@@ -128,13 +128,20 @@ static void payload_round_trip(void **state)
                            .method = RPC_METHOD_ECHO,
                            .id = 42,
                            .aux = 250};
-    assert_int_equal(rpc__frame_append(out, &f, rpc_EchoRequest_fields, &req),
-                     0);
+    assert_int_equal(
+        rpc__frame_append(out, &f, rpc_EchoRequest_fields, &req, 1 << 20), 0);
+    /* One byte over the limit: refused, nothing appended. */
+    size_t before = evbuffer_get_length(out);
+    struct rpc__frame over = f;
+    assert_int_equal(rpc__frame_append(out, &over, rpc_EchoRequest_fields,
+                                       &req, f.length - 1),
+                     RPC_EFRAME_TOO_LARGE);
+    assert_int_equal(evbuffer_get_length(out), before);
     /* An empty message is a valid zero-length payload. */
     rpc_EchoRequest empty = rpc_EchoRequest_init_zero;
     struct rpc__frame f2 = {.flags = RPC_F_REQUEST, .method = 5, .id = 43};
     assert_int_equal(
-        rpc__frame_append(out, &f2, rpc_EchoRequest_fields, &empty), 0);
+        rpc__frame_append(out, &f2, rpc_EchoRequest_fields, &empty, 0), 0);
     assert_int_equal(f2.length, 0);
 
     size_t total = evbuffer_get_length(out);

@@ -1,7 +1,8 @@
 /* test_sync.c: blocking connections (sync.c): calls on the caller's
  * thread against a server on its own thread: replies, many calls on one
- * connection, a server error that keeps the connection, an unknown method
- * (GOAWAY), a deadline, a refused connect, a server gone; split calls
+ * connection, a server error that keeps the connection, a request over
+ * the frame limit refused before it is sent, an unknown method (GOAWAY),
+ * a deadline, a refused connect, a server gone; split calls
  * (rpc_sync_send, rpc_sync_poll): replies, a reply not yet there, a reply
  * arriving in pieces, a server error, a server gone.
  */
@@ -130,6 +131,22 @@ static void calls_and_errors(void **state)
     assert_int_equal(echo(s, SILENT, "x", 200, got, sizeof got, err,
                           sizeof err),
                      RPC_EDEADLINE);
+    rpc_sync_close(s);
+    /* a request over the connection's own frame limit is not sent; the
+     * connection goes on */
+    struct rpc_client_options so = {.host = "127.0.0.1", .port = srv.port,
+                                    .max_frame = 32};
+    assert_int_equal(rpc_sync_open(&so, &s, err, sizeof err), 0);
+    assert_int_equal(echo(s, RPC_METHOD_ECHO,
+                          "0123456789012345678901234567890123456789", 30000,
+                          got, sizeof got, err, sizeof err),
+                     RPC_EFRAME_TOO_LARGE);
+    assert_string_equal(err, "request not sent: over the frame limit of 32 "
+                             "bytes");
+    assert_int_equal(echo(s, RPC_METHOD_ECHO, "short", 30000, got,
+                          sizeof got, err, sizeof err),
+                     0);
+    assert_string_equal(got, "short");
     rpc_sync_close(s);
     /* an unknown method: the server closes with a GOAWAY naming it */
     assert_int_equal(

@@ -192,6 +192,13 @@ t_kvd_start() {
     T_PIDS+=("${PID[$i]}")
 }
 
+# t_kvd_leader_seen_by I: the leader of region 1 as store I sees it (0
+# unknown, empty when I does not answer).
+t_kvd_leader_seen_by() {
+    "$BIN/kvd" ctl "--addr=127.0.0.1:$(port "$1")" status 2>/dev/null |
+        sed -n 's/.*"region_list":\[{[^]]*"leader":\([0-9]*\).*/\1/p'
+}
+
 # ---- A cluster on loopback: one pdd, three kvd, one sqld ----------------
 # t_cluster_ports FIRST LAST: picks a slot (t_pick_base, so call it
 # directly) and names its ports: kvd i on B+i (i = 1..3), pdd on B+11,

@@ -10,18 +10,12 @@ t_kvd_ports 21100 21380
 
 start_kvd() { t_kvd_start "$1"; }
 
-# The leader of region 1 as store $1 sees it (0 unknown).
-leader_seen_by() {
-    "$BIN/kvd" ctl "--addr=127.0.0.1:$(port "$1")" status 2>/dev/null |
-        sed -n 's/.*"region_list":\[{[^]]*"leader":\([0-9]*\).*/\1/p'
-}
-
 # The leader store 1 knows of, waiting up to 20 s for one (a loaded machine
 # may be between leaders).
 known_leader() {
     local l
     for _ in $(seq 1 200); do
-        l=$(leader_seen_by 1)
+        l=$(t_kvd_leader_seen_by 1)
         [ -n "$l" ] && [ "$l" != 0 ] && { echo "$l"; return 0; }
         sleep 0.1
     done
@@ -117,7 +111,7 @@ newl=0
 for _ in $(seq 1 100); do
     for i in 1 2 3; do
         [ "$i" = "$l" ] && continue
-        s=$(leader_seen_by "$i"); [ -n "$s" ] && [ "$s" != 0 ] && newl=$s
+        s=$(t_kvd_leader_seen_by "$i"); [ -n "$s" ] && [ "$s" != 0 ] && newl=$s
     done
     [ "$newl" != 0 ] && break
     sleep 0.1

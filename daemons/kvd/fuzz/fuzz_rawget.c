@@ -1,39 +1,19 @@
 /* fuzz_rawget.c: libFuzzer target for kvd's RawGet bytes (codec.c): a
  * request kvd_raw_get_parse takes has its key inside the input and at
- * most 65,535 bytes, and written again canonically it parses to the same
- * context and key; a reply kvd_raw_get_reply writes reads back as its
- * one field with the value. Built by daemons/Makefile as fuzz_kvd_rawget
+ * most 65,535 bytes, and written again canonically (kvd_raw_get_request)
+ * it parses to the same context and key; a reply kvd_raw_get_reply writes
+ * reads back (kvd_raw_get_reply_parse, the client's reader) as its one
+ * field with the value; a value the reader finds in any input lies inside
+ * it. Built by daemons/Makefile as fuzz_kvd_rawget
  * (with codec.c) and run by `make test` and `make fuzz`.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kvd.h"
+#include "codec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* The canonical request: ctx's three fields, then the key. */
-static size_t request(uint8_t *p, const struct region_ctx *c,
-                      const uint8_t *key, size_t kl)
-{
-    uint8_t sub[40];
-    size_t s = 0, n = 0;
-    sub[s++] = 0x08;
-    s += kvd_put_varint(sub + s, c->region_id);
-    sub[s++] = 0x10;
-    s += kvd_put_varint(sub + s, c->conf_ver);
-    sub[s++] = 0x18;
-    s += kvd_put_varint(sub + s, c->version);
-    p[n++] = 0x0a;
-    n += kvd_put_varint(p + n, s);
-    memcpy(p + n, sub, s);
-    n += s;
-    p[n++] = 0x12;
-    n += kvd_put_varint(p + n, kl);
-    memcpy(p + n, key, kl);
-    return n + kl;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -46,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t *p = malloc(kl + 64);
         if (p == NULL)
             return 0;
-        size_t n = request(p, &c, key, kl);
+        size_t n = kvd_raw_get_request(p, &c, key, kl);
         struct region_ctx c2;
         const uint8_t *k2;
         size_t kl2;
@@ -82,6 +62,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             memcmp(r + pos, data, size) != 0)
             abort();
     }
+    /* the client reads back what was written */
+    const uint8_t *pv;
+    size_t pvl;
+    if (kvd_raw_get_reply_parse(r, n, &pv, &pvl) != (found ? 1 : 0) ||
+        (found && (pvl != size || (size > 0 && memcmp(pv, data, size) != 0))))
+        abort();
+    /* the input as a reply: a value found lies inside it */
+    if (kvd_raw_get_reply_parse(data, size, &pv, &pvl) == 1 && pvl > 0 &&
+        (pv < data || pv + pvl != data + size))
+        abort();
     /* short of room: refused, nothing written past cap */
     if (found && size > 0 && kvd_raw_get_reply(r, size, found, data, size, &n))
         abort();
