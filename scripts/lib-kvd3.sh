@@ -3,8 +3,9 @@
 # a quorum fsynced it) on loopback ports KP..KP+2; everything in `pids` is
 # stopped and the directory removed on exit (BENCH_KEEP=1 keeps it).
 # The caller sets BIN and KP and defines die; kvd3_start sets WORK, PEERS
-# and pids, kvd3_wait returns once the cluster took a put. KVD3_WRAP1, an
-# array the caller may set, is the command store 1 runs under (valgrind).
+# and pids, kvd3_wait returns once the cluster took a put. KVD3_WRAP1 and
+# KVD3_WRAP2, arrays the caller may set, are the commands stores 1 and 2
+# run under (valgrind).
 kvd3_start() { # name (scratch directory prefix, message prefix)
     KVD3_NAME=$1
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
@@ -16,6 +17,7 @@ kvd3_start() { # name (scratch directory prefix, message prefix)
     for i in 1 2 3; do
         wrap=()
         [ "$i" = 1 ] && wrap=(${KVD3_WRAP1[@]+"${KVD3_WRAP1[@]}"})
+        [ "$i" = 2 ] && wrap=(${KVD3_WRAP2[@]+"${KVD3_WRAP2[@]}"})
         ${wrap[@]+"${wrap[@]}"} "$BIN/kvd" --data-dir="$WORK/kvd$i" --store-id="$i" \
             --listen="127.0.0.1:$((KP + i - 1))" --peers="$PEERS" \
             --raft.sync-log=true --log.file="$WORK/kvd$i.log" &
