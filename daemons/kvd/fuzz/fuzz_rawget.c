@@ -1,8 +1,10 @@
-/* fuzz_rawget.c: libFuzzer target for kvd's RawGet bytes (codec.c): a
- * request kvd_raw_get_parse takes has its key inside the input and at
- * most 65,535 bytes, and written again canonically it parses to the same
- * context and key; a reply kvd_raw_get_reply writes reads back as its
- * one field with the value. Built by daemons/Makefile as fuzz_kvd_rawget
+/* fuzz_rawget.c: libFuzzer target for kvd's RawGet and RawPut bytes
+ * (codec.c): a request kvd_raw_get_parse takes has its key inside the
+ * input and at most 65,535 bytes, and written again canonically it parses
+ * to the same context and key; one kvd_raw_put_parse takes has its key and
+ * value inside the input, and every RawGet it also takes, alike, with no
+ * value; a reply kvd_raw_get_reply writes reads back as its one
+ * field with the value. Built by daemons/Makefile as fuzz_kvd_rawget
  * (with codec.c) and run by `make test` and `make fuzz`.
  */
 #include <stdint.h>
@@ -57,6 +59,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         free(p);
     }
+    /* a RawPut: key and value inside the input; a RawGet's shape is a
+     * RawPut's with no value, read alike */
+    const uint8_t *val;
+    size_t pvl;
+    struct region_ctx cp;
+    const uint8_t *kp;
+    size_t klp;
+    bool put = kvd_raw_put_parse(data, size, &cp, &kp, &klp, &val, &pvl);
+    if (put && (klp > 65535 ||
+                (klp > 0 && (kp < data || kp + klp > data + size)) ||
+                (pvl > 0 && (val < data || val + pvl > data + size))))
+        abort();
+    if (kvd_raw_get_parse(data, size, &c, &key, &kl) &&
+        (!put || pvl != 0 || cp.region_id != c.region_id ||
+         cp.conf_ver != c.conf_ver || cp.version != c.version || klp != kl ||
+         kp != key))
+        abort();
     /* the input as a value: found (first byte even) or not */
     bool found = size > 0 && data[0] % 2 == 0;
     size_t cap = size + 11;
