@@ -554,8 +554,8 @@ void region__joined_drop(struct region_peer *p, uint64_t store_id);
 /* Whether the leader status st shows store_id's replica caught up: taking
  * appends (past any snapshot), recently heard from, holding the log from
  * compacted on. */
-bool region__learner_caught_up(const struct raft_status *st,
-                               uint64_t store_id, raft_index compacted);
+bool region__peer_caught_up(const struct raft_status *st, uint64_t store_id,
+                            raft_index compacted);
 
 /* Store internals merge.c uses (store.c). */
 struct region_peer *region__find_peer(struct region_store *s, uint64_t id);

@@ -2527,7 +2527,7 @@ int region_change_member(struct region_store *s, const struct region_ctx *ctx,
         goto out;
     }
     if (kind == REGION_CHANGE_PROMOTE &&
-        !region__learner_caught_up(&st, store_id, p->compacted)) {
+        !region__peer_caught_up(&st, store_id, p->compacted)) {
         /* a voter that still needs the snapshot would weaken the quorum
          * (PD's pending peer): the caller asks again later */
         rc = REGION_ESERVER_BUSY;
@@ -3123,7 +3123,24 @@ int region_store_transfer_leader(struct region_store *s, uint64_t region_id,
     struct region_peer *p = find_peer(s, region_id);
     if (p)
         region__hib_wake(s, p);
-    int rc = p ? raft_node_transfer_leader(p->node, to) : REGION_ENOT_FOUND;
+    int rc = p ? 0 : REGION_ENOT_FOUND;
+    struct raft_status st;
+    if (p && to != s->opts.store_id) {
+        /* A leader hands over only to a voter that takes appends now (PD's
+         * pending peer filter): one that needs a snapshot or lags past the
+         * compacted log would hold the transfer (and the region's
+         * proposals, refused while it lasts) until it times out. The
+         * caller asks again later; pdd's operator repeats its step. */
+        raft_node_status(p->node, &st); /* peers: a leader's only */
+        for (uint32_t i = 0; i < st.n_peers; i++)
+            if (st.peers[i].id == to)
+                rc = st.peers[i].learner ? REGION_EINVAL
+                     : region__peer_caught_up(&st, to, p->compacted)
+                         ? 0
+                         : REGION_ESERVER_BUSY;
+    }
+    if (rc == 0)
+        rc = raft_node_transfer_leader(p->node, to);
     pthread_mutex_unlock(&s->mu);
     notify(s);
     return rc;
