@@ -38,17 +38,7 @@ done
 kvd3_start kvd-put-instr
 trap 'kvd3_cleanup; rm -rf "$CG"' EXIT
 kvd3_wait
-CTL=("$BIN/kvd" ctl --peers="$PEERS" --timeout=10)
-leader() {
-    "$BIN/kvd" ctl --addr="127.0.0.1:$KP" --timeout=10 status 2>/dev/null |
-        sed -n 's/.*"region_list":\[{[^]]*"leader":\([0-9]*\).*/\1/p'
-}
-for _ in $(seq 1 100); do
-    [ "$(leader)" = 1 ] && break
-    "${CTL[@]}" transfer-leader "" 1 >/dev/null 2>&1
-    sleep 0.2
-done
-[ "$(leader)" = 1 ] || die "store 1 did not take the leadership"
+kvd3_lead1
 "$BIN/kvbench" --target=kvd --addrs="$PEERS" --clients=64 --conns=1 \
     --duration=600 --count="$WARM" --ops=put >"$WORK/warm.out" \
     2>"$WORK/warm.err" || die "puts failed: $(cat "$WORK/warm.err")"
@@ -63,7 +53,7 @@ ir_of() { # store, dump name -> instructions of that dump
     echo "$ir"
 }
 for c in $CLIENTS; do
-    [ "$(leader)" = 1 ] || die "store 1 lost the leadership"
+    [ "$(kvd3_leader)" = 1 ] || die "store 1 lost the leadership"
     for i in 0 1; do
         callgrind_control -z "${pids[$i]}" >/dev/null 2>&1
         callgrind_control -i on "${pids[$i]}" >/dev/null 2>&1

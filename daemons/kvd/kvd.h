@@ -150,10 +150,10 @@ struct kvd_cop_counters {
 void kvd_cop_counters(struct kvd_cop_counters *out);
 
 /* codec.c: the bytes of kv.proto's RawGet and RawPut fast paths (no I/O;
- * fuzzed by fuzz/fuzz_rawget.c). kvd_raw_get_parse reads a kv.RawRequest holding
- * only ctx (region_id, conf_ver, version) and key, the shape every RawGet
- * kvbench, kvctl and libregion's client send: true with *ctx and *key
- * (pointing into p, at most 65,535 bytes, nanopb's cap); false for
+ * fuzzed by fuzz/fuzz_rawget.c). kvd_raw_get_parse reads a kv.RawRequest
+ * holding only ctx (region_id, conf_ver, version) and key, the shape every
+ * RawGet kvbench, kvctl and libregion's client send: true with *ctx and
+ * *key (pointing into p, at most 65,535 bytes, nanopb's cap); false for
  * anything else (another field, an unknown one, bad bytes), which nanopb
  * then decodes or refuses. Repeated fields: the last key wins and ctx's
  * merge, as in protobuf. */

@@ -132,6 +132,16 @@ static void reply_op(struct raw_op *op, kv_RawResponse *resp)
     reply_raw(op->call, resp);
 }
 
+/* Answer op's call with error rc (detail err) and free op. */
+static void fail_op(struct raw_op *op, int rc, const struct region_err *err)
+{
+    kv_RawResponse resp;
+    memset(&resp, 0, sizeof resp);
+    raw_set_error(&resp, rc, err);
+    reply_op(op, &resp);
+    free(op);
+}
+
 static struct region_ctx ctx_of(const kv_Context *c)
 {
     struct region_ctx ctx = {c->region_id, c->conf_ver, c->version};
@@ -361,13 +371,8 @@ static bool raw_put_peek(struct rpc_call *call, const uint8_t *payload,
     struct region_err err;
     int rc = region_raw_write(k->store, &ctx, &rop, 1, raw_write_done, op,
                               &err);
-    if (rc != 0) {
-        kv_RawResponse resp;
-        memset(&resp, 0, sizeof resp);
-        raw_set_error(&resp, rc, &err);
-        reply_op(op, &resp);
-        free(op);
-    }
+    if (rc != 0)
+        fail_op(op, rc, &err);
     return true;
 }
 
@@ -478,13 +483,8 @@ static void raw_handler(struct rpc_call *call, const void *reqp, void *ud)
     }
     }
     free(ops);
-    if (rc != 0) {
-        kv_RawResponse resp;
-        memset(&resp, 0, sizeof resp);
-        raw_set_error(&resp, rc, &err);
-        reply_op(op, &resp);
-        free(op);
-    }
+    if (rc != 0)
+        fail_op(op, rc, &err);
 }
 
 /* ---------------------------------------------------------------------
@@ -1205,13 +1205,8 @@ static void split_handler(struct rpc_call *call, const void *reqp, void *ud)
     const uint8_t *key = bytes_of(req->key, &kl);
     int rc = region_split(k->store, &ctx, key, kl, 0, raw_write_done, op,
                           &err);
-    if (rc != 0) {
-        kv_RawResponse resp;
-        memset(&resp, 0, sizeof resp);
-        raw_set_error(&resp, rc, &err);
-        reply_op(op, &resp);
-        free(op);
-    }
+    if (rc != 0)
+        fail_op(op, rc, &err);
 }
 
 static void change_peer_handler(struct rpc_call *call, const void *reqp,
@@ -1259,13 +1254,8 @@ static void change_peer_handler(struct rpc_call *call, const void *reqp,
         rc = REGION_EINVAL;
         snprintf(err.msg, sizeof err.msg, "op must be 1, 2 or 3");
     }
-    if (rc != 0) {
-        kv_RawResponse resp;
-        memset(&resp, 0, sizeof resp);
-        raw_set_error(&resp, rc, &err);
-        reply_op(op, &resp);
-        free(op);
-    }
+    if (rc != 0)
+        fail_op(op, rc, &err);
 }
 
 /* ---------------------------------------------------------------------

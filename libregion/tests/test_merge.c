@@ -266,19 +266,26 @@ static void read_waiting_at_the_prepare(void **state)
  * is merging itself") and its reject would have no target to go to, so 1
  * would stay frozen for good. Before, only a prepare applied on store 2
  * counted. */
+/* Three regions over every store: 1 = [, f) led by store 1, 2 = [f, m)
+ * and 3 = [m, ) led by store 2. */
+static void three_regions(struct cluster *c)
+{
+    cl_init(c, 3, false);
+    cl_bootstrap(c, 1, NULL, "f");
+    cl_bootstrap(c, 2, "f", "m");
+    cl_bootstrap(c, 3, "m", NULL);
+    for (uint64_t id = 1; id <= 3; id++)
+        cl_wait_leader(c, id);
+    cl_lead(c, 1, 1);
+    cl_lead(c, 2, 2);
+    cl_lead(c, 3, 2);
+}
+
 static void prepare_refused_while_a_source_logged_into_it(void **state)
 {
     (void)state;
     struct cluster c = {0};
-    cl_init(&c, 3, false);
-    cl_bootstrap(&c, 1, NULL, "f");
-    cl_bootstrap(&c, 2, "f", "m");
-    cl_bootstrap(&c, 3, "m", NULL);
-    for (uint64_t id = 1; id <= 3; id++)
-        cl_wait_leader(&c, id);
-    cl_lead(&c, 1, 1);
-    cl_lead(&c, 2, 2);
-    cl_lead(&c, 3, 2);
+    three_regions(&c);
     assert_int_equal(cl_prepare_logged(&c, 1, 1, 2, 2), 0);
     struct region_merge_state ms;
     assert_int_equal(region_store_merge_state(c.st[2].s, 1, &ms), 0);
@@ -573,15 +580,7 @@ static void target_merged_away_first(void **state)
 {
     (void)state;
     struct cluster c = {0};
-    cl_init(&c, 3, false);
-    cl_bootstrap(&c, 1, NULL, "f");
-    cl_bootstrap(&c, 2, "f", "m");
-    cl_bootstrap(&c, 3, "m", NULL);
-    for (uint64_t id = 1; id <= 3; id++)
-        cl_wait_leader(&c, id);
-    cl_lead(&c, 1, 1);
-    cl_lead(&c, 2, 2);
-    cl_lead(&c, 3, 2);
+    three_regions(&c);
     put_keys(&c, 1, 1, "ab");
     put_keys(&c, 2, 2, "gh");
     put_keys(&c, 2, 3, "xy");
