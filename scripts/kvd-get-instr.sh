@@ -43,23 +43,7 @@ KVD3_WRAP1=(valgrind --tool=callgrind --instr-atstart=no
 kvd3_start kvd-get-instr
 trap 'kvd3_cleanup; rm -rf "$CG"' EXIT
 kvd3_wait
-CTL=("$BIN/kvd" ctl --peers="$PEERS" --timeout=10)
-leader() {
-    "$BIN/kvd" ctl --addr="127.0.0.1:$KP" --timeout=10 status 2>/dev/null |
-        sed -n 's/.*"region_list":\[{[^]]*"leader":\([0-9]*\).*/\1/p'
-}
-# store 1 (slowed by callgrind) may lose the leadership on a loaded
-# machine: it is asked to take it back before every phase
-take_lead() {
-    local _
-    for _ in $(seq 1 100); do
-        [ "$(leader)" = 1 ] && return 0
-        "${CTL[@]}" transfer-leader "" 1 >/dev/null 2>&1
-        sleep 0.2
-    done
-    die "store 1 did not take the leadership"
-}
-take_lead
+kvd3_lead1
 # the same keys every run (the memtable's depth is most of a get's cost)
 "$BIN/kvbench" --target=kvd --addrs="$PEERS" --clients=64 --conns=1 \
     --duration=600 --count="$KEYS" --ops=put >"$WORK/put.out" \
@@ -68,7 +52,7 @@ keys=$(sed -n 's/^INFO kvd_put_c64 ops=\([0-9]*\) .*/\1/p' "$WORK/put.out")
 [ "$keys" = "$KEYS" ] || die "wrote ${keys:-no} keys, not $KEYS"
 pid=${pids[0]}
 for c in $CLIENTS; do
-    take_lead
+    kvd3_lead1 # callgrind slows store 1: it may have lost the leadership
     callgrind_control -z "$pid" >/dev/null 2>&1
     callgrind_control -i on "$pid" >/dev/null 2>&1
     "$BIN/kvbench" --target=kvd --addrs="$PEERS" --clients="$c" \

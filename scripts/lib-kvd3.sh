@@ -1,10 +1,12 @@
-# lib-kvd3.sh: sourced by bench-kvd.sh and kvd-cpu-per-op.sh. A scratch
+# lib-kvd3.sh: sourced by bench-kvd.sh, kvd-cpu-per-op.sh and the
+# callgrind scripts (kvd-get-instr.sh, kvd-put-instr.sh). A scratch
 # directory holding 3 kvd with raft.sync-log on (a put is acknowledged once
 # a quorum fsynced it) on loopback ports KP..KP+2; everything in `pids` is
 # stopped and the directory removed on exit (BENCH_KEEP=1 keeps it).
 # The caller sets BIN and KP and defines die; kvd3_start sets WORK, PEERS
-# and pids, kvd3_wait returns once the cluster took a put. KVD3_WRAP1, an
-# array the caller may set, is the command store 1 runs under (valgrind).
+# and pids, kvd3_wait returns once the cluster took a put, kvd3_lead1 moves
+# the leadership to store 1. KVD3_WRAP1 and KVD3_WRAP2, arrays the caller
+# may set, are the commands stores 1 and 2 run under (valgrind).
 kvd3_start() { # name (scratch directory prefix, message prefix)
     KVD3_NAME=$1
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
@@ -16,6 +18,7 @@ kvd3_start() { # name (scratch directory prefix, message prefix)
     for i in 1 2 3; do
         wrap=()
         [ "$i" = 1 ] && wrap=(${KVD3_WRAP1[@]+"${KVD3_WRAP1[@]}"})
+        [ "$i" = 2 ] && wrap=(${KVD3_WRAP2[@]+"${KVD3_WRAP2[@]}"})
         ${wrap[@]+"${wrap[@]}"} "$BIN/kvd" --data-dir="$WORK/kvd$i" --store-id="$i" \
             --listen="127.0.0.1:$((KP + i - 1))" --peers="$PEERS" \
             --raft.sync-log=true --log.file="$WORK/kvd$i.log" &
@@ -42,4 +45,22 @@ kvd3_wait() {
         sleep 0.1
     done
     die "kvd did not start: $(tail -n 5 "$WORK/kvd1.log")"
+}
+
+# The leader of store 1's first region as store 1 sees it (empty: none).
+kvd3_leader() {
+    "$BIN/kvd" ctl --addr="127.0.0.1:$KP" --timeout=10 status 2>/dev/null |
+        sed -n 's/.*"region_list":\[{[^]]*"leader":\([0-9]*\).*/\1/p'
+}
+
+# Move the region's leadership to store 1 (callgrind's instrumented one).
+kvd3_lead1() {
+    local _
+    for _ in $(seq 1 100); do
+        [ "$(kvd3_leader)" = 1 ] && return 0
+        "$BIN/kvd" ctl --peers="$PEERS" --timeout=10 transfer-leader "" 1 \
+            >/dev/null 2>&1
+        sleep 0.2
+    done
+    [ "$(kvd3_leader)" = 1 ] || die "store 1 did not take the leadership"
 }

@@ -1,11 +1,13 @@
-/* codec.c: kvd's own byte formats, without I/O: the RawGet request and
- * reply written and read by hand on the leader's fast path (service.c's
- * raw_get_peek; libregion/DESIGN.md "Gets under the lease in one check").
+/* codec.c: kvd's own byte formats, without I/O: the RawGet and RawPut
+ * requests and the RawGet reply written and read by hand on the leader's
+ * fast paths (service.c's raw_get_peek and raw_put_peek; libregion/DESIGN.md
+ * "Gets under the lease in one check", "Where a put goes").
  * Protobuf's wire format (protobuf.dev, "Encoding"); the field numbers are
  * kv.proto's, checked against the generated code in service.c.
  *
  *   kv.RawRequest:  0x0a len Context   (field 1, length-delimited)
  *                   0x12 len key bytes (field 2, length-delimited)
+ *                   0x1a len value     (field 3, length-delimited; Put)
  *   kv.Context:     0x08 varint region_id, 0x10 conf_ver, 0x18 version
  *   kv.RawResponse: 0x20 0x01          (field 4 not_found, varint)
  *                   0x2a len value     (field 5 value, length-delimited)
@@ -21,6 +23,7 @@
 #define WT_LEN 2
 #define F_REQ_CTX 1
 #define F_REQ_KEY 2
+#define F_REQ_VALUE 3
 #define F_CTX_REGION 1
 #define F_CTX_CONF_VER 2
 #define F_CTX_VERSION 3
@@ -75,13 +78,19 @@ static bool parse_ctx(const uint8_t *p, size_t pos, size_t end,
     return true;
 }
 
-bool kvd_raw_get_parse(const uint8_t *p, size_t len, struct region_ctx *ctx,
-                       const uint8_t **key, size_t *kl)
+/* A kv.RawRequest of ctx, key and (val not NULL) value fields only. */
+static bool parse_raw(const uint8_t *p, size_t len, struct region_ctx *ctx,
+                      const uint8_t **key, size_t *kl, const uint8_t **val,
+                      size_t *vl)
 {
     size_t pos = 0;
     memset(ctx, 0, sizeof *ctx);
     *key = (const uint8_t *)"";
     *kl = 0;
+    if (val) {
+        *val = (const uint8_t *)"";
+        *vl = 0;
+    }
     while (pos < len) {
         uint64_t tag, n;
         if (!get_varint(p, len, &pos, &tag) || (tag & 7) != WT_LEN ||
@@ -90,6 +99,9 @@ bool kvd_raw_get_parse(const uint8_t *p, size_t len, struct region_ctx *ctx,
         if (tag >> 3 == F_REQ_KEY && n <= KEY_MAX) {
             *key = p + pos;
             *kl = (size_t)n;
+        } else if (tag >> 3 == F_REQ_VALUE && val) {
+            *val = p + pos;
+            *vl = (size_t)n;
         } else if (tag >> 3 != F_REQ_CTX ||
                    !parse_ctx(p, pos, pos + (size_t)n, ctx)) {
             return false;
@@ -150,6 +162,19 @@ bool kvd_region_err_check(struct region_err *err)
         return true;
     err->has_region = false;
     return false;
+}
+
+bool kvd_raw_get_parse(const uint8_t *p, size_t len, struct region_ctx *ctx,
+                       const uint8_t **key, size_t *kl)
+{
+    return parse_raw(p, len, ctx, key, kl, NULL, NULL);
+}
+
+bool kvd_raw_put_parse(const uint8_t *p, size_t len, struct region_ctx *ctx,
+                       const uint8_t **key, size_t *kl, const uint8_t **val,
+                       size_t *vl)
+{
+    return parse_raw(p, len, ctx, key, kl, val, vl);
 }
 
 bool kvd_raw_get_reply(uint8_t *buf, size_t cap, bool found,

@@ -11,16 +11,21 @@
 
 #include "region.h"
 
-/* codec.c: the bytes of kv.proto's RawGet fast path (no I/O; fuzzed by
- * fuzz/fuzz_rawget.c). kvd_raw_get_parse reads a kv.RawRequest holding
- * only ctx (region_id, conf_ver, version) and key, the shape every RawGet
- * kvbench, kvctl and libregion's client send: true with *ctx and *key
- * (pointing into p, at most 65,535 bytes, nanopb's cap); false for
+/* codec.c: the bytes of kv.proto's RawGet and RawPut fast paths (no I/O;
+ * fuzzed by fuzz/fuzz_rawget.c). kvd_raw_get_parse reads a kv.RawRequest
+ * holding only ctx (region_id, conf_ver, version) and key, the shape every
+ * RawGet kvbench, kvctl and libregion's client send: true with *ctx and
+ * *key (pointing into p, at most 65,535 bytes, nanopb's cap); false for
  * anything else (another field, an unknown one, bad bytes), which nanopb
  * then decodes or refuses. Repeated fields: the last key wins and ctx's
  * merge, as in protobuf. */
 bool kvd_raw_get_parse(const uint8_t *p, size_t len, struct region_ctx *ctx,
                        const uint8_t **key, size_t *kl);
+/* The same for a RawPut: ctx, key and value only (no ttl, nothing else),
+ * *val pointing into p (any length: the frame bounds it). */
+bool kvd_raw_put_parse(const uint8_t *p, size_t len, struct region_ctx *ctx,
+                       const uint8_t **key, size_t *kl, const uint8_t **val,
+                       size_t *vl);
 /* The kv.RawResponse of a RawGet that found v (vl bytes) or nothing, as
  * nanopb writes it (proto3 leaves defaults out: an empty value is the
  * empty message) into buf: true with *n bytes, false when cap is short

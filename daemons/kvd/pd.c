@@ -347,11 +347,10 @@ static void run_step(struct kvd_pd *pd, const struct region_desc *d,
              * leader gets the same step at its next heartbeat */
             for (uint32_t i = 0; i < d->n_stores; i++)
                 if (d->stores[i] != pd->k->store_id &&
-                    (d->learners >> i & 1u) == 0) { /* a voter */
+                    (d->learners >> i & 1u) == 0 && /* a caught-up voter */
                     region_store_transfer_leader(pd->k->store, d->id,
-                                                 d->stores[i]);
+                                                 d->stores[i]) == 0)
                     break;
-                }
         } else {
             change_peer(pd, d, REGION_CHANGE_REMOVE, st->store_id);
         }

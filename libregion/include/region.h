@@ -247,7 +247,10 @@ int region_store_sync_wait(struct region_store *s);
 
 /* Start an election for region_id now (tests, leadership moves). */
 int region_store_campaign(struct region_store *s, uint64_t region_id);
-/* Ask the region's leader to hand leadership to store to. */
+/* Ask the region's leader to hand leadership to store to. A leader
+ * refuses a learner (REGION_EINVAL) and a voter that does not take its
+ * appends now (REGION_ESERVER_BUSY: waiting for or receiving a snapshot,
+ * behind the compacted log, not heard from lately): ask again later. */
 int region_store_transfer_leader(struct region_store *s, uint64_t region_id,
                                  uint64_t to);
 

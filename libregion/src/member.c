@@ -95,8 +95,8 @@ void region__joined_drop(struct region_peer *p, uint64_t store_id)
         }
 }
 
-bool region__learner_caught_up(const struct raft_status *st,
-                               uint64_t store_id, raft_index compacted)
+bool region__peer_caught_up(const struct raft_status *st, uint64_t store_id,
+                            raft_index compacted)
 {
     for (uint32_t i = 0; i < st->n_peers; i++) {
         const struct raft_peer_status *ps = &st->peers[i];

@@ -456,6 +456,29 @@ static int catch_up(struct region_store *s, struct region_peer *sp,
     return 0;
 }
 
+/* q is marked merging into region gone, which a commit applied here just
+ * took into another region (before this store's next apply): gone's log
+ * was applied up to its own prepare, and a commit of q's prepare applies
+ * in gone only before that prepare (after it, gone refuses it: merging
+ * itself), so q, not taken, never will be. Its prepare is recorded
+ * rejected by gone, unless a decision at or past it is there. */
+static int reject_orphaned(struct region_store *s, uint64_t gone,
+                           struct region_peer *q)
+{
+    uint64_t idx;
+    uint8_t what;
+    int rc = decided_get(s, gone, q->desc.id, &idx, &what);
+    if (rc != 0 || idx >= q->merge_index)
+        return rc;
+    region__log(s, REGION_LOG_INFO,
+                "region %llu: its merge target %llu merged away first: the "
+                "prepare at %llu is rejected",
+                (unsigned long long)q->desc.id, (unsigned long long)gone,
+                (unsigned long long)q->merge_index);
+    return decided_put(s, gone, q->desc.id, q->merge_index,
+                       DECIDED_REJECTED);
+}
+
 static int apply_commit(struct region_store *s, struct region_peer *t,
                         const struct region_cmd *c, struct mvcc_wbatch *tmp,
                         int *orc, struct region_err *oerr)
@@ -543,6 +566,14 @@ static int apply_commit(struct region_store *s, struct region_peer *t,
         rc = merged_add(s, sp);
     if (rc == 0)
         rc = region__add_tomb(s, td.id, UINT64_MAX);
+    /* A region still marked merging into the source taken now can never
+     * be taken in (DESIGN "Merge", "A target merged away first"): record
+     * its prepare rejected, so it rolls back instead of waiting for good */
+    for (size_t i = 0; rc == 0 && i < s->n_peers; i++) {
+        struct region_peer *q = s->peers[i];
+        if (q != sp && q->merge_target == td.id && !q->merged)
+            rc = reject_orphaned(s, td.id, q);
+    }
     if (rc != 0)
         return rc;
     /* in memory: the source leaves, the target grows */

@@ -16,9 +16,9 @@
 /* The encoded size of a raw command: its header (codec.c: version, type,
  * region id, version, conf_ver: 26 bytes) and the write batch's (wbatch.c
  * in libmvcc: version and count, 5 bytes), then per op type, cf and two
- * 4-byte lengths (10 bytes) besides its key and value. */
+ * 4-byte lengths (REGION__RAW_OP_FIXED, 10 bytes) besides its key and
+ * value. */
 #define CMD_FIXED 31u
-#define OP_FIXED 10u
 
 static size_t batch_cap(const struct region_store *s)
 {
@@ -86,8 +86,9 @@ static void flush_peer(struct region_store *s, struct region_peer *p)
 }
 
 int region__rawbatch_add(struct region_store *s, struct region_peer *p,
-                         const struct mvcc_wbatch *b, region_done_fn done,
-                         void *ud, struct region_err *err)
+                         size_t bytes, region__rawbatch_build_fn build,
+                         void *arg, region_done_fn done, void *ud,
+                         struct region_err *err)
 {
     if (p->n_props + p->rb_n >= s->opts.max_pending) {
         region__set_err(err, REGION_ESERVER_BUSY,
@@ -95,12 +96,6 @@ int region__rawbatch_add(struct region_store *s, struct region_peer *p,
                         (unsigned long long)p->desc.id,
                         p->n_props + p->rb_n);
         return REGION_ESERVER_BUSY;
-    }
-    size_t bytes = 0, nops = mvcc_wbatch_count(b);
-    for (size_t i = 0; i < nops; i++) {
-        struct mvcc_wop op;
-        mvcc_wbatch_op(b, i, &op);
-        bytes += OP_FIXED + op.key_len + op.value_len;
     }
     if (CMD_FIXED + bytes > s->opts.max_entry_bytes) {
         /* too big alone: refused at once, as a proposal would be */
@@ -125,18 +120,8 @@ int region__rawbatch_add(struct region_store *s, struct region_peer *p,
         p->rb_conf_ver = p->desc.conf_ver;
     }
     /* the request's ops, in order, behind the batch's earlier ones */
-    for (size_t i = 0; i < nops && rc == 0; i++) {
-        struct mvcc_wop op;
-        mvcc_wbatch_op(b, i, &op);
-        if (op.type == MVCC_WOP_PUT)
-            rc = mvcc_wbatch_put(p->rb, op.cf, op.key, op.key_len, op.value,
-                                 op.value_len);
-        else if (op.type == MVCC_WOP_DELETE)
-            rc = mvcc_wbatch_delete(p->rb, op.cf, op.key, op.key_len);
-        else
-            rc = mvcc_wbatch_delete_range(p->rb, op.cf, op.key, op.key_len,
-                                          op.value, op.value_len);
-    }
+    if (rc == 0)
+        rc = build(p->rb, arg);
     if (rc != 0) {
         /* out of memory with part of this request in the batch: nothing
          * half-written may be proposed, so the batch's earlier requests

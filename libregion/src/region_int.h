@@ -423,16 +423,23 @@ int region__propose(struct region_store *s, struct region_peer *p,
                     const struct region_buf *cmd, region_done_fn done,
                     void *ud, struct region_err *err);
 
-/* rawbatch.c (DESIGN.md "Raw write batching"), all under mu. add: the
- * ops of b (copied) join p's open batch, answered done(ud) once its entry
- * applies; the caller checked leadership and keys; 0, SERVER_BUSY (too
- * many waiting) or -ENOMEM. flush: proposes p's open batch (errors go to
- * its requests' callbacks). fail: answers the open batch's requests
- * with rc and drops it. add also refuses a request bigger than an entry
- * may be (ENTRY_TOO_LARGE). */
+/* rawbatch.c (DESIGN.md "Raw write batching"), all under mu. add: a
+ * request of `bytes` encoded op bytes (REGION__RAW_OP_FIXED + key + value
+ * per op) joins p's open batch: build(b, arg) appends its ops to the
+ * batch's write batch b (in place: nothing is copied twice), and the
+ * request is answered done(ud) once its entry applies; the caller checked
+ * leadership and keys; 0, SERVER_BUSY (too many waiting), what build
+ * returned, or -ENOMEM (build is not called on SERVER_BUSY or
+ * ENTRY_TOO_LARGE). flush: proposes p's open batch (errors go to its
+ * requests' callbacks). fail: answers the open batch's requests with rc
+ * and drops it. add also refuses a request bigger than an entry may be
+ * (ENTRY_TOO_LARGE). */
+#define REGION__RAW_OP_FIXED 10u
+typedef int (*region__rawbatch_build_fn)(struct mvcc_wbatch *b, void *arg);
 int region__rawbatch_add(struct region_store *s, struct region_peer *p,
-                         const struct mvcc_wbatch *b, region_done_fn done,
-                         void *ud, struct region_err *err);
+                         size_t bytes, region__rawbatch_build_fn build,
+                         void *arg, region_done_fn done, void *ud,
+                         struct region_err *err);
 void region__rawbatch_flush(struct region_store *s, struct region_peer *p);
 void region__rawbatch_fail(struct region_store *s, struct region_peer *p,
                            int rc, const struct region_err *err);
@@ -452,10 +459,10 @@ bool region__ttl_maybe(const struct region_store *s);
  * deletion when it did. No lock needed. */
 bool region__ttl_expired(struct region_store *s, uint64_t region_id,
                          const uint8_t *ekey, size_t ekey_len);
-/* Add to raw write batch b (unprefixed keys) what op's TTL takes: the
- * record key -> now + ttl seconds, or its deletion (ttl 0). */
-int region__ttl_op(struct region_store *s, struct mvcc_wbatch *b,
-                   const struct region_op *op, uint64_t ttl);
+/* The TTL record of a raw key written now to live ttl seconds (ttl > 0):
+ * its expiry, now + ttl, into out; returns its length, REGION__TTL_LEN. */
+size_t region__ttl_record(struct region_store *s, uint64_t ttl,
+                          uint8_t out[REGION__TTL_LEN]);
 uint64_t region__ttl_expired_reads(const struct region_store *s);
 /* Under s->mu, from the tick: propose the queued deletions (leaders). */
 void region__ttl_gc(struct region_store *s);
@@ -547,8 +554,8 @@ void region__joined_drop(struct region_peer *p, uint64_t store_id);
 /* Whether the leader status st shows store_id's replica caught up: taking
  * appends (past any snapshot), recently heard from, holding the log from
  * compacted on. */
-bool region__learner_caught_up(const struct raft_status *st,
-                               uint64_t store_id, raft_index compacted);
+bool region__peer_caught_up(const struct raft_status *st, uint64_t store_id,
+                            raft_index compacted);
 
 /* Store internals merge.c uses (store.c). */
 struct region_peer *region__find_peer(struct region_store *s, uint64_t id);

@@ -2527,7 +2527,7 @@ int region_change_member(struct region_store *s, const struct region_ctx *ctx,
         goto out;
     }
     if (kind == REGION_CHANGE_PROMOTE &&
-        !region__learner_caught_up(&st, store_id, p->compacted)) {
+        !region__peer_caught_up(&st, store_id, p->compacted)) {
         /* a voter that still needs the snapshot would weaken the quorum
          * (PD's pending peer): the caller asks again later */
         rc = REGION_ESERVER_BUSY;
@@ -2691,38 +2691,63 @@ int region_raw_write(struct region_store *s, const struct region_ctx *ctx,
     return region_raw_write_ttl(s, ctx, ops, n, NULL, done, ud, err);
 }
 
-int region_raw_write_ttl(struct region_store *s, const struct region_ctx *ctx,
-                         const struct region_op *ops, size_t n,
-                         const uint64_t *ttls, region_done_fn done, void *ud,
-                         struct region_err *err)
+/* A raw write's ops as engine ops (a TTL record, or the delete of any, per
+ * key: ttl.c), checked against p. With b NULL they are only checked and
+ * their encoded bytes added to *bytes (region__rawbatch_add's size); with
+ * b they are appended to it (checked already: it cannot fail but for
+ * memory). */
+struct raw_ops {
+    struct region_store *s;     /* the store */
+    struct region_peer *p;      /* the region written */
+    const struct region_op *ops; /* the request's ops */
+    size_t n;                   /* their number */
+    const uint64_t *ttls;       /* seconds to live per op, or NULL */
+    struct region_err *err;     /* detail of a refusal */
+};
+
+static int raw_op(struct mvcc_wbatch *b, size_t *bytes, int type, int cf,
+                  const void *key, size_t kl, const void *val, size_t vl)
 {
-    clear_err(err);
-    if (s == NULL || ctx == NULL || (ops == NULL && n > 0) || done == NULL)
-        return REGION_EINVAL;
-    struct mvcc_wbatch *b = NULL;
-    int rc = mvcc_wbatch_create(&b);
-    if (rc != 0)
-        return rc;
-    pthread_mutex_lock(&s->mu);
-    struct region_peer *p;
-    rc = region_lookup(s, ctx, &p, err);
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        const struct region_op *op = &ops[i];
-        rc = region__key_check(p, op->key, op->key_len, err);
+    if (b == NULL) {
+        *bytes += REGION__RAW_OP_FIXED + kl + vl;
+        return 0;
+    }
+    if (type == MVCC_WOP_PUT)
+        return mvcc_wbatch_put(b, cf, key, kl, val, vl);
+    if (type == MVCC_WOP_DELETE)
+        return mvcc_wbatch_delete(b, cf, key, kl);
+    return mvcc_wbatch_delete_range(b, cf, key, kl, val, vl);
+}
+
+static int raw_ops_emit(const struct raw_ops *r, struct mvcc_wbatch *b,
+                        size_t *bytes)
+{
+    struct region_peer *p = r->p;
+    int rc = 0;
+    for (size_t i = 0; i < r->n && rc == 0; i++) {
+        const struct region_op *op = &r->ops[i];
+        rc = region__key_check(p, op->key, op->key_len, r->err);
         if (rc != 0)
             break;
         switch (op->type) {
         case REGION_OP_PUT:
-            rc = mvcc_wbatch_put(b, MVCC_CF_DEFAULT, op->key, op->key_len,
-                                 op->value, op->value_len);
-            if (rc == 0) /* its TTL record (ttl.c), or none */
-                rc = region__ttl_op(s, b, op, ttls ? ttls[i] : 0);
+        case REGION_OP_DELETE: {
+            bool put = op->type == REGION_OP_PUT;
+            uint64_t ttl = put && r->ttls ? r->ttls[i] : 0;
+            uint8_t tv[REGION__TTL_LEN];
+            rc = raw_op(b, bytes, put ? MVCC_WOP_PUT : MVCC_WOP_DELETE,
+                        MVCC_CF_DEFAULT, op->key, op->key_len, op->value,
+                        put ? op->value_len : 0);
+            /* its TTL record (ttl.c), or the delete of any */
+            if (rc == 0 && ttl == 0)
+                rc = raw_op(b, bytes, MVCC_WOP_DELETE, MVCC_CF_LOCK, op->key,
+                            op->key_len, NULL, 0);
+            else if (rc == 0)
+                rc = raw_op(b, bytes, MVCC_WOP_PUT, MVCC_CF_LOCK, op->key,
+                            op->key_len, tv,
+                            region__ttl_record(r->s, ttl, tv));
             break;
-        case REGION_OP_DELETE:
-            rc = mvcc_wbatch_delete(b, MVCC_CF_DEFAULT, op->key, op->key_len);
-            if (rc == 0)
-                rc = region__ttl_op(s, b, op, 0);
-            break;
+        }
         case REGION_OP_DELETE_RANGE: {
             const void *end = op->value;
             size_t end_len = op->value_len;
@@ -2733,35 +2758,57 @@ int region_raw_write_ttl(struct region_store *s, const struct region_ctx *ctx,
                        cmp_bytes(end, end_len, p->desc.end,
                                  p->desc.end_len) > 0) {
                 rc = REGION_EKEY_NOT_IN_REGION;
-                region__set_err(err, rc, "range end past region %llu",
+                region__set_err(r->err, rc, "range end past region %llu",
                                 (unsigned long long)p->desc.id);
-                if (err) {
-                    err->has_region = true;
-                    err->region = p->desc;
+                if (r->err) {
+                    r->err->has_region = true;
+                    r->err->region = p->desc;
                 }
                 break;
             }
-            rc = mvcc_wbatch_delete_range(b, MVCC_CF_DEFAULT, op->key,
-                                          op->key_len, end_len ? end : "",
-                                          end_len);
-            if (rc == 0)
-                rc = mvcc_wbatch_delete_range(b, MVCC_CF_LOCK, op->key,
-                                              op->key_len,
-                                              end_len ? end : "", end_len);
+            rc = raw_op(b, bytes, MVCC_WOP_DELETE_RANGE, MVCC_CF_DEFAULT,
+                        op->key, op->key_len, end_len ? end : "", end_len);
+            if (rc == 0) /* and the TTL records in it */
+                rc = raw_op(b, bytes, MVCC_WOP_DELETE_RANGE, MVCC_CF_LOCK,
+                            op->key, op->key_len, end_len ? end : "",
+                            end_len);
             break;
         }
         default:
             rc = REGION_EINVAL;
-            region__set_err(err, rc, "unknown op type %d", op->type);
+            region__set_err(r->err, rc, "unknown op type %d", op->type);
         }
     }
+    return rc;
+}
+
+static int raw_ops_build(struct mvcc_wbatch *b, void *arg)
+{
+    return raw_ops_emit(arg, b, NULL);
+}
+
+int region_raw_write_ttl(struct region_store *s, const struct region_ctx *ctx,
+                         const struct region_op *ops, size_t n,
+                         const uint64_t *ttls, region_done_fn done, void *ud,
+                         struct region_err *err)
+{
+    clear_err(err);
+    if (s == NULL || ctx == NULL || (ops == NULL && n > 0) || done == NULL)
+        return REGION_EINVAL;
+    pthread_mutex_lock(&s->mu);
+    struct region_peer *p;
+    int rc = region_lookup(s, ctx, &p, err);
+    struct raw_ops r = {s, p, ops, n, ttls, err};
+    size_t bytes = 0;
+    if (rc == 0) /* checked and sized; written into the batch by add */
+        rc = raw_ops_emit(&r, NULL, &bytes);
     struct raft_status st;
     if (rc == 0) /* refused now, with the leader named, as propose does */
         rc = leader_check(s, p, &st, err);
     if (rc == 0) /* proposed at the next iteration's start (rawbatch.c) */
-        rc = region__rawbatch_add(s, p, b, done, ud, err);
+        rc = region__rawbatch_add(s, p, bytes, raw_ops_build, &r, done, ud,
+                                  err);
     pthread_mutex_unlock(&s->mu);
-    mvcc_wbatch_destroy(b);
     if (rc == 0)
         notify(s);
     else if (err && err->code == 0)
@@ -3076,7 +3123,24 @@ int region_store_transfer_leader(struct region_store *s, uint64_t region_id,
     struct region_peer *p = find_peer(s, region_id);
     if (p)
         region__hib_wake(s, p);
-    int rc = p ? raft_node_transfer_leader(p->node, to) : REGION_ENOT_FOUND;
+    int rc = p ? 0 : REGION_ENOT_FOUND;
+    struct raft_status st;
+    if (p && to != s->opts.store_id) {
+        /* A leader hands over only to a voter that takes appends now (PD's
+         * pending peer filter): one that needs a snapshot or lags past the
+         * compacted log would hold the transfer (and the region's
+         * proposals, refused while it lasts) until it times out. The
+         * caller asks again later; pdd's operator repeats its step. */
+        raft_node_status(p->node, &st); /* peers: a leader's only */
+        for (uint32_t i = 0; i < st.n_peers; i++)
+            if (st.peers[i].id == to)
+                rc = st.peers[i].learner ? REGION_EINVAL
+                     : region__peer_caught_up(&st, to, p->compacted)
+                         ? 0
+                         : REGION_ESERVER_BUSY;
+    }
+    if (rc == 0)
+        rc = raft_node_transfer_leader(p->node, to);
     pthread_mutex_unlock(&s->mu);
     notify(s);
     return rc;

@@ -102,18 +102,14 @@ bool region__ttl_maybe(const struct region_store *s)
     return __atomic_load_n(&s->ttl->maybe, __ATOMIC_ACQUIRE);
 }
 
-int region__ttl_op(struct region_store *s, struct mvcc_wbatch *b,
-                   const struct region_op *op, uint64_t ttl)
+size_t region__ttl_record(struct region_store *s, uint64_t ttl,
+                          uint8_t out[REGION__TTL_LEN])
 {
-    if (ttl == 0) /* a PUT without TTL or a DELETE: no record stays */
-        return mvcc_wbatch_delete(b, MVCC_CF_LOCK, op->key, op->key_len);
-    uint8_t v[REGION__TTL_LEN];
     uint64_t now = region__unix_ms(s);
     uint64_t exp = ttl > (UINT64_MAX - now) / 1000u ? UINT64_MAX
                                                      : now + ttl * 1000u;
-    region__put_u64(v, exp);
-    return mvcc_wbatch_put(b, MVCC_CF_LOCK, op->key, op->key_len, v,
-                           sizeof v);
+    region__put_u64(out, exp);
+    return REGION__TTL_LEN;
 }
 
 /* The record of engine key ekey: 0 with *exp, MVCC_NOTFOUND without. */

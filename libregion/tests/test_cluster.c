@@ -636,17 +636,26 @@ static void log_gc_and_snapshot_catch_up(void **state)
     struct region_store_stats st;
     region_store_stats(c.st[l].s, &st);
     assert_true(st.log_gcs >= 1);
-    /* the stopped store is far behind: only a snapshot brings it back */
+    /* the stopped store is far behind: only a snapshot brings it back;
+     * until then the leader refuses to hand it the leadership (it would
+     * hold the transfer, and every proposal, until it timed out) */
+    assert_int_equal(region_store_transfer_leader(c.st[l].s, 1, (uint64_t)f),
+                     REGION_ESERVER_BUSY);
     cl_start(&c, f);
+    assert_int_equal(region_store_transfer_leader(c.st[l].s, 1, (uint64_t)f),
+                     REGION_ESERVER_BUSY);
     expect_applied(&c, f, 1, "key099", "value99");
     expect_applied(&c, f, 1, "key000", "value0");
     region_store_stats(c.st[f].s, &st);
     assert_int_equal(st.snaps_applied, 1);
     region_store_stats(c.st[l].s, &st);
     assert_true(st.snaps_built >= 1);
-    /* and it keeps following by log afterwards */
+    assert_true(region_store_is_leader(c.st[l].s, 1));
+    /* and it keeps following by log afterwards, and may lead then */
     assert_int_equal(cl_put(&c, l, 1, "later", "x", NULL), 0);
     expect_applied(&c, f, 1, "later", "x");
+    cl_lead(&c, 1, f);
+    cl_lead(&c, 1, l);
     /* every store restarts from its compacted log */
     for (int i = 1; i <= 3; i++)
         cl_stop(&c, i);

@@ -493,6 +493,9 @@ static void learner_added_then_promoted(void **state)
         cl_tick(&c);
     assert_true(w.done);
     assert_int_equal(w.rc, 0);
+    /* a learner never takes the leadership */
+    assert_int_equal(region_store_transfer_leader(c.st[l].s, 1, 4),
+                     REGION_EINVAL);
     /* promoted once caught up: SERVER_BUSY until then */
     int rc = REGION_ESERVER_BUSY;
     for (t = 0; t < 200 && rc == REGION_ESERVER_BUSY; t++) {

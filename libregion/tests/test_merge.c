@@ -266,19 +266,26 @@ static void read_waiting_at_the_prepare(void **state)
  * is merging itself") and its reject would have no target to go to, so 1
  * would stay frozen for good. Before, only a prepare applied on store 2
  * counted. */
+/* Three regions over every store: 1 = [, f) led by store 1, 2 = [f, m)
+ * and 3 = [m, ) led by store 2. */
+static void three_regions(struct cluster *c)
+{
+    cl_init(c, 3, false);
+    cl_bootstrap(c, 1, NULL, "f");
+    cl_bootstrap(c, 2, "f", "m");
+    cl_bootstrap(c, 3, "m", NULL);
+    for (uint64_t id = 1; id <= 3; id++)
+        cl_wait_leader(c, id);
+    cl_lead(c, 1, 1);
+    cl_lead(c, 2, 2);
+    cl_lead(c, 3, 2);
+}
+
 static void prepare_refused_while_a_source_logged_into_it(void **state)
 {
     (void)state;
     struct cluster c = {0};
-    cl_init(&c, 3, false);
-    cl_bootstrap(&c, 1, NULL, "f");
-    cl_bootstrap(&c, 2, "f", "m");
-    cl_bootstrap(&c, 3, "m", NULL);
-    for (uint64_t id = 1; id <= 3; id++)
-        cl_wait_leader(&c, id);
-    cl_lead(&c, 1, 1);
-    cl_lead(&c, 2, 2);
-    cl_lead(&c, 3, 2);
+    three_regions(&c);
     assert_int_equal(cl_prepare_logged(&c, 1, 1, 2, 2), 0);
     struct region_merge_state ms;
     assert_int_equal(region_store_merge_state(c.st[2].s, 1, &ms), 0);
@@ -562,6 +569,62 @@ static void refused_commit_rolls_back(void **state)
     cl_destroy(&c);
 }
 
+/* The target merges away first: region 1 is prepared into 2 while store
+ * 2, leading 2, has not seen that prepare (the link from store 1 to it
+ * cut), so 2 is prepared into 3 and taken in. Region 1's prepare can then
+ * never be committed (2's log is closed) nor rejected through 2's log:
+ * the commit that took 2 in records it rejected on every store where 1
+ * was marked, and 1 rolls back and serves again instead of refusing
+ * every request for good. */
+static void target_merged_away_first(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    three_regions(&c);
+    put_keys(&c, 1, 1, "ab");
+    put_keys(&c, 2, 2, "gh");
+    put_keys(&c, 2, 3, "xy");
+    c.cut[1][2] = true;
+    assert_int_equal(step(&c, 1, PREPARE, 1, 2), 0); /* with store 3 */
+    struct region_merge_state ms;
+    assert_int_equal(region_store_merge_state(c.st[2].s, 1, &ms), 0);
+    assert_int_equal(ms.target, 0); /* store 2 knows nothing of it */
+    assert_int_equal(prepare_when_ready(&c, 2, 2, 3), 0);
+    c.cut[1][2] = false;
+    assert_int_equal(commit_when_ready(&c, 2, 2), 0);
+    for (int t = 0; t < 10; t++)
+        cl_tick(&c);
+    /* 2 is gone everywhere; 1's prepare is rejected on its leader */
+    for (int i = 1; i <= 3; i++) {
+        struct region_desc d;
+        assert_int_equal(region_store_region(c.st[i].s, 2, &d, NULL),
+                         REGION_ENOT_FOUND);
+        assert_int_equal(region_store_region(c.st[i].s, 3, &d, NULL), 0);
+        assert_memory_equal(d.start, "f", 1);
+    }
+    assert_int_equal(region_store_merge_state(c.st[1].s, 1, &ms), 0);
+    assert_int_equal(ms.target, 2);
+    assert_true(ms.rejected);
+    assert_int_equal(region_store_merge_state(c.st[3].s, 1, &ms), 0);
+    assert_true(ms.rejected);
+    assert_int_equal(step(&c, 1, ROLLBACK, 1, 2), 0);
+    for (int t = 0; t < 5; t++)
+        cl_tick(&c);
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(region_store_merge_state(c.st[i].s, 1, &ms), 0);
+        assert_int_equal(ms.target, 0);
+    }
+    assert_int_equal(cl_put(&c, 1, 1, "c", "c", NULL), 0);
+    check_keys(&c, 1, "abc");
+    check_keys(&c, 3, "ghxy");
+    /* restarted, store 3 keeps it rolled back */
+    cl_stop(&c, 3);
+    cl_start(&c, 3);
+    assert_int_equal(region_store_merge_state(c.st[3].s, 1, &ms), 0);
+    assert_int_equal(ms.target, 0);
+    cl_destroy(&c);
+}
+
 /* The source's leadership moves after the prepare: the new leader has
  * the mark, refuses requests, and commits once it leads the target. */
 static void source_leader_change(void **state)
@@ -752,6 +815,7 @@ int main(void)
         cmocka_unit_test(merge_across_restarts),
         cmocka_unit_test(union_by_snapshot_drops_source),
         cmocka_unit_test(refused_commit_rolls_back),
+        cmocka_unit_test(target_merged_away_first),
         cmocka_unit_test(source_leader_change),
         cmocka_unit_test(merge_under_pipelined_writes),
         cmocka_unit_test(client_cache_finds_target),

@@ -1,10 +1,13 @@
-/* fuzz_rawget.c: libFuzzer target for kvd's RawGet bytes (codec.c): a
- * request kvd_raw_get_parse takes has its key inside the input and at
- * most 65,535 bytes, and written again canonically (kvd_raw_get_request)
- * it parses to the same context and key; a reply kvd_raw_get_reply writes
- * reads back (kvd_raw_get_reply_parse, the client's reader) as its one
- * field with the value; a value the reader finds in any input lies inside
- * it. Built by daemons/Makefile as fuzz_kvd_rawget
+/* fuzz_rawget.c: libFuzzer target for kvd's RawGet and RawPut bytes
+ * (codec.c): a request kvd_raw_get_parse takes has its key inside the
+ * input and at most 65,535 bytes, and written again canonically
+ * (kvd_raw_get_request) it parses to the same context and key; one
+ * kvd_raw_put_parse takes has its key and value inside the input, and
+ * every RawGet it also takes, alike, with no value; a reply
+ * kvd_raw_get_reply writes reads back (kvd_raw_get_reply_parse, the
+ * client's reader) as its one field with the value; a value the reader
+ * finds in any input lies inside it. Built by daemons/Makefile as
+ * fuzz_kvd_rawget
  * (with codec.c) and run by `make test` and `make fuzz`.
  */
 #include <stdint.h>
@@ -37,6 +40,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         free(p);
     }
+    /* a RawPut: key and value inside the input; a RawGet's shape is a
+     * RawPut's with no value, read alike */
+    const uint8_t *val;
+    size_t pvl;
+    struct region_ctx cp;
+    const uint8_t *kp;
+    size_t klp;
+    bool put = kvd_raw_put_parse(data, size, &cp, &kp, &klp, &val, &pvl);
+    if (put && (klp > 65535 ||
+                (klp > 0 && (kp < data || kp + klp > data + size)) ||
+                (pvl > 0 && (val < data || val + pvl > data + size))))
+        abort();
+    if (kvd_raw_get_parse(data, size, &c, &key, &kl) &&
+        (!put || pvl != 0 || cp.region_id != c.region_id ||
+         cp.conf_ver != c.conf_ver || cp.version != c.version || klp != kl ||
+         kp != key))
+        abort();
     /* the input as a value: found (first byte even) or not */
     bool found = size > 0 && data[0] % 2 == 0;
     size_t cap = size + 11;
@@ -64,13 +84,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* the client reads back what was written */
     const uint8_t *pv;
-    size_t pvl;
-    if (kvd_raw_get_reply_parse(r, n, &pv, &pvl) != (found ? 1 : 0) ||
-        (found && (pvl != size || (size > 0 && memcmp(pv, data, size) != 0))))
+    size_t rvl;
+    if (kvd_raw_get_reply_parse(r, n, &pv, &rvl) != (found ? 1 : 0) ||
+        (found && (rvl != size || (size > 0 && memcmp(pv, data, size) != 0))))
         abort();
     /* the input as a reply: a value found lies inside it */
-    if (kvd_raw_get_reply_parse(data, size, &pv, &pvl) == 1 && pvl > 0 &&
-        (pv < data || pv + pvl != data + size))
+    if (kvd_raw_get_reply_parse(data, size, &pv, &rvl) == 1 && rvl > 0 &&
+        (pv < data || pv + rvl != data + size))
         abort();
     /* short of room: refused, nothing written past cap */
     if (found && size > 0 && kvd_raw_get_reply(r, size, found, data, size, &n))
