@@ -505,6 +505,17 @@ static void broken_clean_up(void *ctx, mvcc_ts waiter, mvcc_ts holder)
     __atomic_add_fetch(&x->cleanups, 1, __ATOMIC_SEQ_CST);
 }
 
+/* holder rolls key back: waiter w (the n-th to finish) gets it. */
+static void release_to(struct mvcc_store *s, struct board *b,
+                       struct waiter *w, int n, const char *key,
+                       mvcc_ts holder)
+{
+    assert_int_equal(prollback(s, key, holder), 0);
+    assert_int_equal(until_finished(b, n), n);
+    pthread_join(w->th, NULL);
+    assert_int_equal(w->rc, 0);
+}
+
 /* A detector that cannot answer (a cluster's host down): the request
  * waits, its edge in the store's own graph, and a release still wakes
  * it; that graph still finds a cycle among the store's keys (T10 holds
@@ -531,10 +542,7 @@ static void unreachable_detector_falls_back(void **state)
     struct waiter w[3];
     start_waiter(&w[0], &b, 1, s, "k", TS(11), TS(11));
     until_waiters(s, 1);
-    assert_int_equal(prollback(s, "k", TS(10)), 0);
-    assert_int_equal(until_finished(&b, 1), 1);
-    pthread_join(w[0].th, NULL);
-    assert_int_equal(w[0].rc, 0);
+    release_to(s, &b, &w[0], 1, "k", TS(10));
     assert_int_equal(x.detects, 1);
     /* the cycle */
     assert_int_equal(plock(s, &t->r, "a", TS(10), TS(10), 0), 0);
@@ -547,16 +555,10 @@ static void unreachable_detector_falls_back(void **state)
     assert_int_equal(x.detects, 3);
     /* T20 gives up b: T10 gets it, and its edge leaves the own graph:
      * T20 then waits for T10's a without a deadlock */
-    assert_int_equal(prollback(s, "b", TS(20)), 0);
-    assert_int_equal(until_finished(&b, 2), 2);
-    pthread_join(w[1].th, NULL);
-    assert_int_equal(w[1].rc, 0);
+    release_to(s, &b, &w[1], 2, "b", TS(20));
     start_waiter(&w[2], &b, 3, s, "a", TS(20), TS(20));
     until_waiters(s, 1);
-    assert_int_equal(prollback(s, "a", TS(10)), 0);
-    assert_int_equal(until_finished(&b, 3), 3);
-    pthread_join(w[2].th, NULL);
-    assert_int_equal(w[2].rc, 0);
+    release_to(s, &b, &w[2], 3, "a", TS(10));
     assert_int_equal(x.detects, 4);
     assert_int_equal(x.cleanups, 0);
     board_destroy(&b);
