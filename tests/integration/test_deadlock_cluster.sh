@@ -8,7 +8,9 @@
 # on two kvd, so before the cluster's detector (hosted by the first
 # region's leader) both waited out innodb_lock_wait_timeout (1205). Now
 # exactly one gets 1213, the other's UPDATE and COMMIT succeed, the rows
-# show only the winner's change, and the host counted one deadlock.
+# show only the winner's change, and the host counted one deadlock. Then
+# the first region's leadership moves to another kvd, which starts an
+# empty graph and finds the same deadlock the next time.
 . "$(dirname "$0")/lib.sh"
 
 t_cluster_ports 24500 24980
@@ -17,11 +19,15 @@ T_KVD_ARGS=(--split.region-size=64KiB)
 T_KVD_STATUS=20
 SQLPORT2=$(t_port 16)
 
-# dl_sum FIELD: FIELD of the "deadlock" object of every kvd's /status,
-# summed (true counts 1).
+# dl_sum FIELD [STORE...]: FIELD of the "deadlock" object of those kvd's
+# /status (every kvd's by default), summed (true counts 1).
 dl_sum() {
-    /usr/bin/python3 - "$1" "$(t_port $((T_KVD_STATUS + 1)))" \
-        "$(t_port $((T_KVD_STATUS + 2)))" "$(t_port $((T_KVD_STATUS + 3)))" <<'PY'
+    local f=$1 ports=() i
+    shift
+    for i in "${@:-1 2 3}"; do
+        for i in $i; do ports+=("$(t_port $((T_KVD_STATUS + i)))"); done
+    done
+    /usr/bin/python3 - "$f" "${ports[@]}" <<'PY'
 import json, sys, urllib.request
 n = 0
 for port in sys.argv[2:]:
@@ -64,6 +70,31 @@ t_expect_eq "answers (one deadlock, one commit)" "$got" "1213 ok changed: True"
 t_expect_eq "deadlocks the cluster's detector found" \
     "$(($(dl_sum host_deadlocks) - before))" 1
 t_expect_eq "kvd hosting the detector" "$(dl_sum hosting)" 1
+
+t_case "the host moves with the first region's leader; the new one finds it"
+# "REGION LEADER_STORE" of the region holding the first key
+first() {
+    "${PDCTL[@]}" region key "" 2>/dev/null | awk '{
+        for (i = 1; i < NF; i++) if ($i == "leader") l = $(i + 1)
+        print $2, l % 1000 }'
+}
+read -r R1 S1 <<<"$(first)"
+t_expect_eq "the host leads the first region" "$(dl_sum hosting "$S1")" 1
+# a store neither hosting nor leading row H's region: if the first region
+# holds row H-1, both rows stay on two kvd
+for to in 1 2 3; do [ "$to" != "$S1" ] && [ "$to" != "$T_LEADER2" ] && break; done
+"${PDCTL[@]}" operator add transfer-leader "$R1" "$to" >/dev/null 2>&1
+moved() { [ "$(first)" = "$R1 $to" ] && echo yes; }
+got=$(t_wait_output yes 60 moved) || t_fail "leader of $R1 not moved: $(first)"
+starts=$(dl_sum host_starts "$to")
+mariadb -h 127.0.0.1 -P "$SQLPORT" -u root --skip-ssl \
+    -e "UPDATE dl.t SET v = 0 WHERE id IN ($((H - 1)), $H)" 2>&1
+got=$(/usr/bin/python3 "$(dirname "$0")/crossfx.py" "$SQLPORT2" "$SQLPORT" dl.t "$H" 2>&1)
+t_expect_eq "answers (one deadlock, one commit)" "$got" "1213 ok changed: True"
+t_expect_eq "store $to hosts" "$(dl_sum hosting "$to")" 1
+t_expect_eq "store $to began an empty graph" \
+    "$(($(dl_sum host_starts "$to") - starts))" 1
+t_expect_eq "deadlocks store $to found" "$(dl_sum host_deadlocks "$to")" 1
 t_rows_apart_end
 
 t_end
