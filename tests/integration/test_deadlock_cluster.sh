@@ -97,4 +97,7 @@ t_expect_eq "store $to began an empty graph" \
 t_expect_eq "deadlocks store $to found" "$(dl_sum host_deadlocks "$to")" 1
 t_rows_apart_end
 
+t_case "the daemons stop cleanly (kvd with its detector's calls done)"
+t_stop_cluster || t_fail "not a clean exit: $T_STOP_BAD"
+
 t_end
