@@ -297,6 +297,15 @@ static void iface_clean_up(void *ctx, mvcc_ts waiter, mvcc_ts holder)
     (void)route(ctx, &m, false); /* lost: the edge expires (ttl) */
 }
 
+/* codec.c writes and reads these fields by hand */
+_Static_assert(kv_DeadlockRequest_op_tag == 1 &&
+                   kv_DeadlockRequest_waiter_tag == 2 &&
+                   kv_DeadlockRequest_holder_tag == 3 &&
+                   kv_DeadlockRequest_key_hash_tag == 4 &&
+                   kv_DeadlockResponse_result_tag == 1 &&
+                   kv_DeadlockResponse_host_tag == 2,
+               "kv.proto's Deadlock messages differ from codec.c's");
+
 /* The method, on the loop thread: from the bytes (codec.c) or, for a
  * shape the codec leaves to nanopb, from the decoded message. */
 static void answer(struct rpc_call *call, struct kvd_dl *dl,
