@@ -14,6 +14,11 @@
  *
  * Also the check of a region error's lengths before kvd copies it into a
  * reply (kvd_region_err_check).
+ *
+ * The DeadlockDetect method's messages (deadlock.c), every field a varint:
+ *
+ *   kv.DeadlockRequest:  0x08 op, 0x10 waiter, 0x18 holder, 0x20 key_hash
+ *   kv.DeadlockResponse: 0x08 result, 0x10 host (each left out when 0)
  */
 #include <string.h>
 
@@ -29,6 +34,12 @@
 #define F_CTX_VERSION 3
 #define F_RESP_NOT_FOUND 4
 #define F_RESP_VALUE 5
+#define F_DL_OP 1
+#define F_DL_WAITER 2
+#define F_DL_HOLDER 3
+#define F_DL_KEY_HASH 4
+#define F_DL_RESULT 1
+#define F_DL_HOST 2
 #define KEY_MAX 65535u /* nanopb's pb_size_t cap on a bytes field */
 
 /* Reads a varint at *pos of p (len bytes); false when cut or over 10
@@ -198,4 +209,48 @@ bool kvd_raw_get_reply(uint8_t *buf, size_t cap, bool found,
     memcpy(buf + *n, v, vl);
     *n += vl;
     return true;
+}
+
+bool kvd_dl_parse(const uint8_t *p, size_t len, struct kvd_dl_msg *m)
+{
+    size_t pos = 0;
+    memset(m, 0, sizeof *m);
+    while (pos < len) {
+        uint64_t tag, v;
+        if (!get_varint(p, len, &pos, &tag) || (tag & 7) != WT_VARINT ||
+            tag >> 3 < F_DL_OP || tag >> 3 > F_DL_KEY_HASH ||
+            !get_varint(p, len, &pos, &v))
+            return false;
+        switch (tag >> 3) {
+        case F_DL_OP:
+            if (v > UINT32_MAX)
+                return false;
+            m->op = (uint32_t)v;
+            break;
+        case F_DL_WAITER:
+            m->waiter = v;
+            break;
+        case F_DL_HOLDER:
+            m->holder = v;
+            break;
+        default:
+            m->key_hash = v;
+            break;
+        }
+    }
+    return true;
+}
+
+size_t kvd_dl_reply(uint8_t *buf, uint32_t result, uint64_t host)
+{
+    size_t n = 0;
+    if (result != 0) {
+        buf[n++] = F_DL_RESULT << 3 | WT_VARINT;
+        n += kvd_put_varint(buf + n, result);
+    }
+    if (host != 0) {
+        buf[n++] = F_DL_HOST << 3 | WT_VARINT;
+        n += kvd_put_varint(buf + n, host);
+    }
+    return n;
 }

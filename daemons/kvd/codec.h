@@ -50,4 +50,21 @@ size_t kvd_put_varint(uint8_t *p, uint64_t v);
  * dropped one (fuzzed by fuzz/fuzz_regionerr.c). */
 bool kvd_region_err_check(struct region_err *err);
 
+/* A kv.DeadlockRequest's fields (deadlock.c). */
+struct kvd_dl_msg {
+    uint32_t op;       /* KVD_DL_DETECT or KVD_DL_CLEAN_UP */
+    uint64_t waiter;   /* start_ts of the waiting txn */
+    uint64_t holder;   /* start_ts of the txn it waits for */
+    uint64_t key_hash; /* FNV-1a 64 of the key waited on */
+};
+/* Reads a kv.DeadlockRequest (fields 1-4, varints, any order, the last of
+ * a repeated one wins): true with *m; false for another field or wire
+ * type, an op over 32 bits, or bad bytes (nanopb then decodes or
+ * refuses). Values are not checked here. */
+bool kvd_dl_parse(const uint8_t *p, size_t len, struct kvd_dl_msg *m);
+/* Writes the kv.DeadlockResponse {result, host} into buf (room for
+ * KVD_DL_REPLY_MAX bytes) as nanopb would; its length (0 for 0, 0). */
+#define KVD_DL_REPLY_MAX 17 /* two tags, a 32-bit and a 64-bit varint */
+size_t kvd_dl_reply(uint8_t *buf, uint32_t result, uint64_t host);
+
 #endif

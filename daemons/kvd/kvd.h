@@ -19,6 +19,7 @@
 struct event;
 struct event_base;
 struct kvd_pd;
+struct kvd_dl;
 
 #define KVD_MAX_PEERS 16
 
@@ -72,6 +73,7 @@ struct kvd {
     struct kvd_cmd_stats cmds[KVD_CMDS]; /* by method number (metrics.c) */
     struct kvd_get_batch *gets;     /* RawGets held until the end of the
                                        loop iteration (service.c) */
+    struct kvd_dl *dl;              /* the deadlock detector (deadlock.c) */
 };
 
 /* Register the Raw, Txn, Raft and status methods on srv. */
@@ -82,6 +84,10 @@ void kvd_get_batch_free(struct kvd *k);
 /* Start / stop the txn workers and the done event. */
 int kvd_workers_start(struct kvd *k, int n);
 void kvd_workers_stop(struct kvd *k);
+/* The client of the store with that id, created on first use (loop
+ * thread: it owns the peer map); NULL for a store not in the map, which
+ * is then asked of pdd. */
+struct rpc_client *kvd_peer_client(struct kvd *k, uint64_t id);
 /* The transport the store uses (send over librpc, notify the loop). */
 void kvd_transport_send(void *ctx, uint64_t to, const void *buf, size_t len);
 void kvd_transport_notify(void *ctx);
@@ -128,6 +134,39 @@ bool kvd_merge_step(struct kvd *k, const struct region_desc *d,
 /* The store's status as JSON (the StoreStatus method's and /status's
  * answer): 0, or -ENOMEM. Loop thread. */
 int kvd_status_json(struct kvd *k, FILE *f);
+
+/* deadlock.c: the cluster's deadlock detector (README.md "Deadlock
+ * detection"). The kvd leading the region of the first key hosts the
+ * wait-for graph; the store's lock waits reach it through the interface
+ * (a local call there, DeadlockDetect elsewhere). */
+#define KVD_METHOD_DEADLOCK 0x0002003fu /* kv.DeadlockRequest ->
+                                           kv.DeadlockResponse */
+enum { KVD_DL_DETECT = 1, KVD_DL_CLEAN_UP = 2 }; /* DeadlockRequest.op */
+struct kvd_dl_counters {
+    uint64_t detects;        /* this store's waits reported */
+    uint64_t deadlocks;      /* of those, answered deadlock */
+    uint64_t fallbacks;      /* of those, no host answered: the store's
+                                own graph was asked */
+    uint64_t calls;          /* calls sent to another store's host */
+    uint64_t skipped;        /* calls not tried: the host failed lately */
+    uint64_t served;         /* detects answered as host (any store's) */
+    uint64_t host_deadlocks; /* of those, deadlocks */
+    uint64_t host_starts;    /* empty graphs begun (hosting began) */
+    bool hosting;            /* this store hosted at the last request */
+    uint64_t edges;          /* edges in the hosted graph */
+};
+/* Before the store opens (it takes kvd_dl_iface): k->dl, with edges of
+ * the hosted graph expiring after ttl_ms without a renewal. 0, -ENOMEM. */
+int kvd_dl_create(struct kvd *k, uint64_t ttl_ms);
+const struct mvcc_deadlock_detector *kvd_dl_iface(struct kvd *k);
+/* Register DeadlockDetect on srv. */
+int kvd_dl_register(struct kvd *k, struct rpc_server *srv);
+/* Workers waiting for the host stop waiting (before they are joined). */
+void kvd_dl_stop(struct kvd *k);
+/* After the store closed and the peers' clients were destroyed. NULL
+ * k->dl is a no-op. */
+void kvd_dl_destroy(struct kvd *k);
+void kvd_dl_counters(struct kvd *k, struct kvd_dl_counters *out);
 
 /* metrics.c: request figures and the HTTP status port. */
 struct dmn_http;

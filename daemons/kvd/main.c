@@ -47,6 +47,7 @@ struct kvd_settings
     int64_t split_size;       /* split.region-size */
     char **pd;                /* pd: pdd endpoints (empty: no pdd) */
     int64_t pd_interval;      /* pd.heartbeat-interval */
+    int64_t dl_ttl;           /* deadlock.edge-ttl */
     struct dmn_cluster_tls tls; /* cluster-ssl-*: mutual TLS */
 };
 
@@ -113,6 +114,12 @@ static const struct dmn_cfg_key kvd_keys[] = {
     {"pd.heartbeat-interval", DMN_CFG_DURATION,
      offsetof(struct kvd_settings, pd_interval), "10s", 10, 3600000, NULL,
      "period of store and region heartbeats to pdd"},
+    {"deadlock.edge-ttl", DMN_CFG_DURATION,
+     offsetof(struct kvd_settings, dl_ttl), "5s", 100, 3600000, NULL,
+     "a lock wait's edge in the cluster's deadlock detector (hosted by the "
+     "first region's leader) expires after this long without a renewal; a "
+     "wait longer than this in one request may end by its timeout instead "
+     "of as a deadlock"},
     {"txn-workers", DMN_CFG_INT, offsetof(struct kvd_settings, workers), "4",
      1, 256, NULL, "threads running transactional commands"},
 };
@@ -281,6 +288,7 @@ static int open_store(struct kvd *k, const struct kvd_settings *s)
         .log = region_log,
         .log_level = dmn_log_enabled(DMN_LOG_DEBUG) ? REGION_LOG_DEBUG
                                                     : REGION_LOG_INFO,
+        .detector = kvd_dl_iface(k),
     };
     rc = region_store_open(&o, &k->store);
     if (rc != 0) {
@@ -325,6 +333,7 @@ static void close_all(struct kvd *k)
     /* answer every waiting request (ECLOSED, which also frees the txn
      * workers blocked on an apply), stop the workers, then close */
     region_store_shutdown(k->store);
+    kvd_dl_stop(k);
     kvd_workers_stop(k);
     region_store_close(k->store);
     k->store = NULL;
@@ -333,6 +342,7 @@ static void close_all(struct kvd *k)
         event_free(k->process_ev);
     for (int i = 0; i < k->n_peers; i++)
         rpc_client_destroy(k->peers[i].cli);
+    kvd_dl_destroy(k); /* after the clients: their calls' answers use it */
     if (k->eng)
         mvcc_engine_destroy(k->eng);
 }
@@ -370,7 +380,8 @@ int main(int argc, char **argv)
     if (parse_peers(&k, s.peers, s.listen) != 0)
         goto out;
     k.process_ev = event_new(k.base, -1, 0, on_process, &k);
-    if (k.process_ev == NULL || open_store(&k, &s) != 0)
+    if (k.process_ev == NULL || kvd_dl_create(&k, (uint64_t)s.dl_ttl) != 0 ||
+        open_store(&k, &s) != 0)
         goto out;
     if (kvd_workers_start(&k, (int)s.workers) != 0) {
         dmn_error("cannot start txn workers");

@@ -48,6 +48,7 @@ static const char *const cmd_names[KVD_CMDS] = {
     [0x21] = "locate",
     [0x22] = "split_region",
     [0x23] = "change_peer",
+    [KVD_METHOD_DEADLOCK & 0xffffu] = "deadlock_detect",
 };
 
 uint64_t kvd_now_us(void)

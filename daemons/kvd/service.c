@@ -1327,17 +1327,16 @@ static void raft_sent(int rc, const void *resp, const char *errmsg, void *ud)
         dmn_debug("raft batch not delivered: %s", errmsg ? errmsg : "");
 }
 
-void kvd_transport_send(void *ctx, uint64_t to, const void *buf, size_t len)
+struct rpc_client *kvd_peer_client(struct kvd *k, uint64_t id)
 {
-    struct kvd *k = ctx;
     struct kvd_peer *p = NULL;
     for (int i = 0; i < k->n_peers; i++)
-        if (k->peers[i].id == to)
+        if (k->peers[i].id == id)
             p = &k->peers[i];
     if (p == NULL) { /* not in the map: pdd may know it (dropped meanwhile:
-                        Raft resends) */
-        kvd_pd_want_store(k, to);
-        return;
+                        the caller resends) */
+        kvd_pd_want_store(k, id);
+        return NULL;
     }
     if (p->cli == NULL) {
         struct rpc_client_options co = {.host = p->host,
@@ -1349,8 +1348,17 @@ void kvd_transport_send(void *ctx, uint64_t to, const void *buf, size_t len)
                                         .log = dmn_rpc_log,
                                         .log_level = RPC_LOG_WARN};
         if (rpc_client_create(k->base, &co, &p->cli) != 0)
-            return;
+            return NULL;
     }
+    return p->cli;
+}
+
+void kvd_transport_send(void *ctx, uint64_t to, const void *buf, size_t len)
+{
+    struct kvd *k = ctx;
+    struct rpc_client *cli = kvd_peer_client(k, to);
+    if (cli == NULL) /* Raft resends */
+        return;
     kv_RaftBatch req;
     memset(&req, 0, sizeof req);
     req.data.data = (uint8_t *)buf; /* borrowed: encoded in the call */
@@ -1363,7 +1371,7 @@ void kvd_transport_send(void *ctx, uint64_t to, const void *buf, size_t len)
                                .deadline_ms = 5000,
                                .done = raft_sent,
                                .ud = k};
-    (void)rpc_client_call(p->cli, &cs, NULL); /* refused: Raft resends */
+    (void)rpc_client_call(cli, &cs, NULL); /* refused: Raft resends */
 }
 
 void kvd_transport_notify(void *ctx)
@@ -1539,6 +1547,19 @@ int kvd_status_json(struct kvd *k, FILE *f)
                 (unsigned long long)pc.steps,
                 (unsigned long long)pc.splits_reported);
     }
+    struct kvd_dl_counters dc;
+    kvd_dl_counters(k, &dc);
+    fprintf(f,
+            "\"deadlock\":{\"detects\":%llu,\"deadlocks\":%llu,"
+            "\"fallbacks\":%llu,\"calls\":%llu,\"skipped\":%llu,"
+            "\"served\":%llu,\"host_deadlocks\":%llu,"
+            "\"host_starts\":%llu,\"hosting\":%s,\"edges\":%llu},",
+            (unsigned long long)dc.detects, (unsigned long long)dc.deadlocks,
+            (unsigned long long)dc.fallbacks, (unsigned long long)dc.calls,
+            (unsigned long long)dc.skipped, (unsigned long long)dc.served,
+            (unsigned long long)dc.host_deadlocks,
+            (unsigned long long)dc.host_starts,
+            dc.hosting ? "true" : "false", (unsigned long long)dc.edges);
     fputs("\"region_list\":[", f);
     for (size_t i = 0; i < n; i++) {
         uint64_t leader = 0;
@@ -1667,6 +1688,8 @@ int kvd_service_register(struct kvd *k, struct rpc_server *srv)
                                k};
         rc = rpc_server_register(srv, &m);
     }
+    if (rc == 0)
+        rc = kvd_dl_register(k, srv);
     /* A client with many calls on one connection (sqld's region client,
      * kvbench --conns) gets the replies of one applied Raft batch or one
      * finished job batch in one writev instead of a sendmsg each. */

@@ -314,8 +314,10 @@ typedef int (*mvcc_apply_fn)(void *ctx, const struct mvcc_wbatch *batch,
  * calls detect(waiter, holder, key): 0 adds the edge waiter -> holder to
  * the wait-for graph, MVCC_DEADLOCK means holder already waits (through
  * the graph) for waiter, so the request fails with MVCC_DEADLOCK; any
- * other code: the request waits undetected (its timeout bounds it). When
- * it stops waiting, clean_up_wait_for(waiter, holder) removes that edge.
+ * other code (its host unreachable): the store asks its own graph
+ * instead, which finds cycles among its own keys only. When the request
+ * stops waiting, clean_up_wait_for(waiter, holder) removes the edge from
+ * the detector that took it (never called for an edge it refused).
  * Stores sharing one detector find deadlocks across stores; a cluster
  * hosts one struct mvcc_detector in one place and reaches it from every
  * store (an RPC behind these calls). key is borrowed for the call. */

@@ -170,7 +170,9 @@ struct mvcc_store
     size_t nqueued;               /* waiters queued (read without wait_mu) */
     size_t nwaiting;              /* of them, past deadlock detection */
     struct mvcc_deadlock_detector det; /* the detector in use */
-    struct mvcc_detector *own_det; /* the store's own, when none is shared */
+    struct mvcc_detector *own_det; /* the store's own graph: the detector
+                                      when none is shared, else the
+                                      fallback when the shared one fails */
     struct mvcc__locktab *lt;     /* lock table, or NULL (opts.lock_table) */
     struct mvcc__recent *rw;      /* recent writes, with a lock table */
     struct mvcc__scratch *spare[MVCC__SPARE_SCRATCH]; /* commands' buffers

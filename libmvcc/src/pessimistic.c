@@ -269,6 +269,16 @@ int mvcc_acquire_pessimistic_lock(struct mvcc_store *s,
          * unless waiting would close a cycle. */
         int drc = s->det.detect(s->det.ctx, r->start_ts, holder, w.key,
                                 w.key_len);
+        bool own = s->det.ctx == s->own_det;
+        if (drc != 0 && drc != MVCC_DEADLOCK && !own) {
+            /* The shared detector failed (its host unreachable): this
+             * store's own graph still finds cycles among its keys. */
+            mvcc__log(s, MVCC_LOG_WARN,
+                      "deadlock detector: %s; using this store's graph",
+                      mvcc_strerror(drc));
+            drc = mvcc_detector_detect(s->own_det, r->start_ts, holder);
+            own = true;
+        }
         if (drc == MVCC_DEADLOCK) {
             mvcc__res_clear(res);
             res->conflict_start_ts = holder;
@@ -297,7 +307,9 @@ int mvcc_acquire_pessimistic_lock(struct mvcc_store *s,
         s->nwaiting--;
         bool woken = w.woken;
         pthread_mutex_unlock(&s->wait_mu);
-        if (drc == 0)
+        if (drc == 0 && own)
+            mvcc_detector_clean_up_wait_for(s->own_det, r->start_ts, holder);
+        else if (drc == 0)
             s->det.clean_up_wait_for(s->det.ctx, r->start_ts, holder);
         if (stop) {
             mvcc__res_clear(res);

@@ -85,10 +85,13 @@ int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *o,
         mvcc_store_close(s);
         return -EINVAL;
     }
-    if (s->opts.detector) {
-        s->det = *s->opts.detector;
-    } else if (mvcc_detector_create(&s->own_det) == 0) {
-        mvcc_detector_iface(s->own_det, &s->det);
+    /* The store's own graph: the detector when none is shared, else the
+     * fallback for a shared one that fails (its host unreachable). */
+    if (mvcc_detector_create(&s->own_det) == 0) {
+        if (s->opts.detector)
+            s->det = *s->opts.detector;
+        else
+            mvcc_detector_iface(s->own_det, &s->det);
     } else {
         s->eng = eng;
         mvcc_store_close(s);

@@ -198,6 +198,11 @@ struct region_store_opts {
                                     CLOCK_REALTIME) */
     uint32_t snap_chunk_bytes;   /* bytes of a snapshot chunk this store
                                     sends (1 MiB; at least 4096) */
+    const struct mvcc_deadlock_detector *detector; /* the lock waits'
+                                    deadlock detector, handed to the
+                                    libmvcc store (copied; its ctx
+                                    borrowed until region_store_close);
+                                    NULL: the store's own graph */
 };
 
 struct region_store;

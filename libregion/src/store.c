@@ -750,6 +750,7 @@ int region_store_open(const struct region_store_opts *opts,
         memset(&mo, 0, sizeof mo);
         mo.apply = txn_apply_hook;
         mo.apply_ctx = s;
+        mo.detector = opts->detector;
         rc = mvcc_store_open(s->zeng, &mo, &s->mvcc);
     }
     if (rc == 0) {

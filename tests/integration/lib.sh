@@ -283,6 +283,55 @@ t_start_cluster() {
     t_start_sqld
 }
 
+# t_rows_apart DB.TABLE: two adjacent rows of TABLE (integer handles)
+# in two regions led by two kvd, for waits that sit on different stores.
+# Waits (120 s) until TABLE has split (the caller fills it past the
+# region size), holds pdd's balance-leader (t_rows_apart_end gives it
+# back) and moves the leader of TABLE's second region off the store of
+# the first one if they share it. Sets T_ROW2, the second region's first
+# handle (T_ROW2 - 1 is in the first region), T_LEADER1 and T_LEADER2.
+# Returns 1 (the case failed) if a wait ran out.
+t_rows_apart() {
+    local tab=$1 got r2 k2 to
+    # "REGION_ID START_KEY LEADER_STORE_ID" of TABLE's regions in key
+    # order (the first one starts before the table: "-" for the first key)
+    t__regions() {
+        mariadb -h 127.0.0.1 -P "$SQLPORT" -u root --skip-ssl -N -B \
+            -e "SHOW TABLE $tab REGIONS" 2>&1 |
+            awk -F'\t' '{ print $1, ($2 == "" ? "-" : $2), $5 }'
+    }
+    t__two() { [ "$(t__regions | wc -l)" -ge 2 ] && echo yes; }
+    got=$(t_wait_output yes 120 t__two) || {
+        t_fail "$tab not split: $(t__regions)"
+        return 1
+    }
+    T_TOL=$("${PDCTL[@]}" config show 2>/dev/null | sed -n 's/^leader-tolerance: //p')
+    t_expect_eq "hold balance-leader" \
+        "$("${PDCTL[@]}" config set leader-tolerance 1000000 2>&1)" ok
+    read -r r2 k2 T_LEADER2 <<<"$(t__regions | sed -n 2p)"
+    T_ROW2=${k2##*_}
+    T_LEADER1=$(t__regions | awk 'NR == 1 { print $3 }')
+    if [ "$T_LEADER1" = "$T_LEADER2" ]; then
+        to=$((T_LEADER1 % 3 + 1))
+        "${PDCTL[@]}" operator add transfer-leader "$r2" "$to" >/dev/null 2>&1
+        t__moved() { [ "$(t__regions | awk -v r="$r2" '$1 == r { print $3 }')" = "$to" ] && echo yes; }
+        got=$(t_wait_output yes 60 t__moved) || {
+            t_fail "leader of $r2 not moved: $(t__regions)"
+            return 1
+        }
+        T_LEADER2=$to
+    fi
+    echo "    rows $((T_ROW2 - 1)) and $T_ROW2: regions led by stores $T_LEADER1 and $T_LEADER2"
+    [ -n "$T_LEADER1" ] && [ "$T_LEADER1" != "$T_LEADER2" ] || {
+        t_fail "one store leads both: $(t__regions)"
+        return 1
+    }
+}
+t_rows_apart_end() {
+    t_expect_eq "balance-leader again" \
+        "$("${PDCTL[@]}" config set leader-tolerance "$T_TOL" 2>&1)" ok
+}
+
 # t_stop_cluster: SIGTERM to sqld, the kvd, then pdd, each waited for
 # (30 s; then SIGKILL). Daemons already gone are skipped. Returns 1 if
 # one did not exit, or exited with a status other than 0, naming it in

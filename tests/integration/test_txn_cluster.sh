@@ -106,73 +106,10 @@ with c.cursor() as cur:
 PY
 )
 t_expect_eq "rows" "$got" 400
-my() { mariadb -h 127.0.0.1 -P "$SQLPORT" -u root --skip-ssl -N -B -e "$1" 2>&1; }
-# "REGION_ID START_KEY LEADER_STORE_ID" of tc.d's regions in key order
-# (the first one starts before the table)
-regions() { my "SHOW TABLE tc.d REGIONS" | awk -F'\t' '{ print $1, $2, $5 }'; }
-two_regions() { [ "$(regions | wc -l)" -ge 2 ] && echo yes; }
-got=$(t_wait_output yes 120 two_regions) || t_fail "tc.d not split: $(regions)"
-TOL=$("${PDCTL[@]}" config show 2>/dev/null | sed -n 's/^leader-tolerance: //p')
-t_expect_eq "hold balance-leader" \
-    "$("${PDCTL[@]}" config set leader-tolerance 1000000 2>&1)" ok
-# the second region: its first row H (its start key t_ID_r_H) and the
-# row before, in the first
-read -r R2 K2 L2 <<<"$(regions | sed -n 2p)"
-H=${K2##*_}
-L1=$(regions | awk 'NR == 1 { print $3 }')
-if [ "$L1" = "$L2" ]; then
-    to=$((L1 % 3 + 1))
-    "${PDCTL[@]}" operator add transfer-leader "$R2" "$to" >/dev/null 2>&1
-    moved() { [ "$(regions | awk -v r="$R2" '$1 == r { print $3 }')" = "$to" ] && echo yes; }
-    got=$(t_wait_output yes 60 moved) || t_fail "leader of $R2 not moved: $(regions)"
-    L2=$to
-fi
-echo "    rows $((H - 1)) and $H: regions led by stores $L1 and $L2"
-[ -n "$L1" ] && [ "$L1" != "$L2" ] || t_fail "one store leads both: $(regions)"
-got=$(/usr/bin/python3 - "$SQLPORT" "$H" 2>&1 <<'PY'
-import sys, threading, time
-import pymysql
-port, h = int(sys.argv[1]), int(sys.argv[2])
-def conn():
-    c = pymysql.connect(host="127.0.0.1", port=port, user="root",
-                        connect_timeout=30)
-    with c.cursor() as cur:
-        cur.execute("SET innodb_lock_wait_timeout = 40")
-    return c
-def q(c, sql):
-    with c.cursor() as cur:
-        cur.execute(sql)
-        return cur.fetchall()
-a, b, w = conn(), conn(), conn()
-a.begin(); q(a, "SELECT v FROM tc.d WHERE id = %d FOR UPDATE" % (h - 1))
-b.begin(); q(b, "SELECT v FROM tc.d WHERE id = %d FOR UPDATE" % h)
-res = {}
-def cross(name, c, row):
-    try:
-        q(c, "UPDATE tc.d SET v = v + 1 WHERE id = %d" % row)
-        c.commit()
-        res[name] = "ok"
-    except pymysql.MySQLError as e:
-        res[name] = str(e.args[0])
-        c.rollback()
-ta = threading.Thread(target=cross, args=("a", a, h))
-ta.start()
-deadline = time.time() + 60 # until a's UPDATE waits for b's lock
-while time.time() < deadline and not any(
-        r[7] and "UPDATE" in str(r[7]) for r in q(w, "SHOW PROCESSLIST")):
-    time.sleep(0.05)
-cross("b", b, h - 1)
-ta.join(120)
-w.commit()
-v = q(w, "SELECT id, v FROM tc.d WHERE id IN (%d, %d) ORDER BY id" % (h - 1, h))
-# the one that got 1213 changed nothing, the other its row
-won = h if res.get("a") == "ok" else h - 1
-print(" ".join(sorted([res.get("a", "none"), res.get("b", "none")])),
-      "changed:", " ".join(str(i) for i, x in v if x == 1) == str(won))
-PY
-)
+t_rows_apart tc.d
+H=$T_ROW2
+got=$(/usr/bin/python3 "$(dirname "$0")/crossfx.py" "$SQLPORT" "$SQLPORT" tc.d "$H" 2>&1)
 t_expect_eq "answers (one deadlock, one commit)" "$got" "1213 ok changed: True"
-t_expect_eq "balance-leader again" \
-    "$("${PDCTL[@]}" config set leader-tolerance "$TOL" 2>&1)" ok
+t_rows_apart_end
 
 t_end
