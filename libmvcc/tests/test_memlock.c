@@ -58,19 +58,6 @@ static bool engine_has_lock(struct mvcc_engine *eng, const char *k)
     return rc == 0;
 }
 
-static void get_is(struct tu_store *t, const char *k, mvcc_ts ts,
-                   const char *want)
-{
-    int rc = mvcc_get(t->s, NULL, K(k), ts, &t->r);
-    if (want == NULL) {
-        assert_int_equal(rc, MVCC_NOTFOUND);
-        return;
-    }
-    assert_int_equal(rc, 0);
-    assert_int_equal(t->r.pairs[0].value_len, strlen(want));
-    assert_memory_equal(t->r.pairs[0].value, want, strlen(want));
-}
-
 /* t->r holds exactly one lock: k's, of the transaction at start. */
 static void one_lock_is(struct tu_store *t, const char *k, mvcc_ts start)
 {
@@ -99,7 +86,7 @@ static void lone_primary_lock_seen_by_every_command(void **state)
     assert_int_equal(mvcc_get(t->s, NULL, K("k"), TS(20), &t->r),
                      MVCC_LOCKED);
     one_lock_is(t, "k", TS(10));
-    get_is(t, "k", TS(9), "old");
+    tu_get_is(t, "k", TS(9), "old");
     struct mvcc_key keys[] = {{"a", 1}, {"k", 1}};
     assert_int_equal(mvcc_batch_get(t->s, NULL, keys, 2, TS(20), &t->r),
                      MVCC_LOCKED);
@@ -164,8 +151,8 @@ static void lone_primary_lock_seen_by_every_command(void **state)
                      MVCC_COMMIT_TS_EXPIRED);
     assert_int_equal(t->r.min_commit_ts, TS(40) + 1);
     assert_int_equal(commit1(t, "k", TS(10), TS(50)), 0);
-    get_is(t, "k", TS(49), "old");
-    get_is(t, "k", TS(50), "new");
+    tu_get_is(t, "k", TS(49), "old");
+    tu_get_is(t, "k", TS(50), "new");
     assert_int_equal(mvcc_scan_lock(t->s, MVCC_TS_MAX, NULL, 0, NULL, 0, 0,
                                     &t->r),
                      0);
@@ -190,7 +177,7 @@ static void lone_primary_lock_rolled_back_and_deleted(void **state)
     assert_int_equal(t->r.action, MVCC_ACT_TTL_EXPIRE_ROLLBACK);
     assert_int_equal(commit1(t, "k", TS(10), TS(20)), MVCC_ROLLED_BACK);
     assert_int_equal(lone(t, "k", "v", TS(10)), MVCC_CONFLICT);
-    get_is(t, "k", TS(30), NULL);
+    tu_get_is(t, "k", TS(30), NULL);
 
     assert_int_equal(lone(t, "j", "v", TS(40)), 0);
     assert_int_equal(mvcc_resolve_lock(t->s, TS(40), 0, NULL, 0, NULL, 0,
@@ -212,8 +199,8 @@ static void lone_primary_lock_rolled_back_and_deleted(void **state)
                                     &t->r),
                      0);
     assert_int_equal(t->r.nlocks, 0);
-    get_is(t, "m", MVCC_TS_MAX - 1, NULL);
-    get_is(t, ff, MVCC_TS_MAX - 1, NULL);
+    tu_get_is(t, "m", MVCC_TS_MAX - 1, NULL);
+    tu_get_is(t, ff, MVCC_TS_MAX - 1, NULL);
     assert_int_equal(commit1(t, "m", TS(50), TS(55)), MVCC_TXN_NOT_FOUND);
 }
 
@@ -233,7 +220,7 @@ static void clean_close_keeps_lone_primary_lock(void **state)
                      MVCC_LOCKED);
     one_lock_is(t, "k", TS(10));
     assert_int_equal(commit1(t, "k", TS(10), TS(15)), 0);
-    get_is(t, "k", TS(20), "v");
+    tu_get_is(t, "k", TS(20), "v");
 }
 
 /* A one-store transport whose store a test may replace under a client. */
@@ -384,21 +371,13 @@ static void crash_fails_the_commit_cleanly(void **state)
     tu_fix_close(&f);
 }
 
-#define FOUR_KINDS(fn)                                                      \
-    {"mem/" #fn, fn, NULL, NULL, &tu_kind_mem},                             \
-    {"rocks/" #fn, fn, NULL, NULL, &tu_kind_rocks},                         \
-    {"memlt/" #fn, fn, NULL, NULL, &tu_kind_mem_lt},                        \
-    {                                                                       \
-        "rockslt/" #fn, fn, NULL, NULL, &tu_kind_rocks_lt                   \
-    }
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TU_BOTH_STORE(lone_primary_lock_seen_by_every_command),
         TU_BOTH_STORE(lone_primary_lock_rolled_back_and_deleted),
         TU_BOTH_STORE(clean_close_keeps_lone_primary_lock),
-        FOUR_KINDS(crash_fails_the_commit_cleanly),
+        TU_FOUR_KIND(crash_fails_the_commit_cleanly),
     };
     return cmocka_run_group_tests_name("libmvcc/memlock", tests, NULL, NULL);
 }
