@@ -371,7 +371,12 @@ struct mvcc_store_opts
      * never read while the store runs. Only for a store that is the sole
      * writer of its keys' locks: no apply hook (-EINVAL with one), no
      * direct engine writes to the lock CF, and other stores over the same
-     * engine only with disjoint keys. Loaded from the engine at open. */
+     * engine only with disjoint keys. Loaded from the engine at open.
+     * The lock of a lone primary (a prewrite of a transaction's primary
+     * alone, without async commit or 1PC) is kept in the table only,
+     * until mvcc_store_close writes it: a crash loses it, and that
+     * transaction's commit then fails with MVCC_TXN_NOT_FOUND (DESIGN
+     * "Failure and recovery"). */
     bool lock_table;
 };
 
@@ -379,6 +384,9 @@ struct mvcc_store_opts
  * mvcc_store_close). Every command is thread-safe. */
 int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *opts,
                     struct mvcc_store **out);
+/* Closes the store (no command may run). With a lock table it first
+ * writes the locks kept only there to the engine (failures are logged at
+ * ERROR: those transactions then fail to commit, as after a crash). */
 void mvcc_store_close(struct mvcc_store *s);
 
 /* Lock kinds as reported in struct mvcc_lock_info. */

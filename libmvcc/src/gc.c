@@ -116,10 +116,14 @@ int mvcc_delete_range(struct mvcc_store *s, const void *start,
         if (rc != 0 || end)
             continue;
         /* Keys of 16+ leading 0xFF bytes sort above that bound: delete
-         * whatever is there one by one (almost always nothing). */
+         * whatever is there one by one (almost always nothing). Locks
+         * from the lock table when there is one: a lone primary's lock
+         * is only there. */
         struct mvcc_iter_opts io = {hi.data, hi.len, NULL, 0};
         struct mvcc_iter *it;
-        if ((rc = mvcc_engine_iter(s->eng, NULL, cf, &io, &it)))
+        rc = cf == MVCC_CF_LOCK ? mvcc__lock_iter(s, NULL, &io, &it)
+                                : mvcc_engine_iter(s->eng, NULL, cf, &io, &it);
+        if (rc != 0)
             break;
         for (rc = it->ops->seek_to_first(it); rc == 0 && it->ops->valid(it);
              rc = it->ops->next(it)) {

@@ -1,10 +1,12 @@
-/* locktab.c: the store's lock table, an exact in-memory copy of the
- * engine's lock CF for stores that are its only writer
- * (mvcc_store_opts.lock_table; DESIGN.md, "Lock table"). Lock reads are
- * served from it, so the lock CF is written, never read, while the store
- * runs. Kept exact by applying every batch the store writes: entries are
- * allocated before the engine write and linked after it succeeds, so a
- * failed allocation or write leaves table and engine as they were.
+/* locktab.c: the store's lock table, an in-memory copy of the engine's
+ * lock CF for stores that are its only writer (mvcc_store_opts.lock_table;
+ * DESIGN.md, "Lock table"), plus the locks of lone primaries, which live
+ * here alone until mvcc_store_close ("Failure and recovery"). Lock reads
+ * are served from it, so the lock CF is written, never read, while the
+ * store runs. Kept exact by applying every batch the store writes:
+ * entries are allocated before the engine write and linked after it
+ * succeeds, so a failed allocation or write leaves table and engine as
+ * they were.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -206,6 +208,19 @@ void mvcc__lt_commit(struct mvcc__locktab *t, const struct mvcc_wbatch *b,
         }
     }
     mvcc__lt_prep_free(p);
+}
+
+int mvcc__lt_to_batch(struct mvcc__locktab *t, struct mvcc_wbatch *b)
+{
+    int rc = 0;
+    for (size_t bi = 0; bi < LT_BUCKETS && rc == 0; bi++) {
+        pthread_mutex_lock(&t->mu[bi % LT_STRIPES]);
+        for (struct mvcc__lt_entry *e = t->b[bi]; e && rc == 0; e = e->next)
+            rc = mvcc_wbatch_put(b, MVCC_CF_LOCK, e->data, e->klen,
+                                 e->data + e->klen, e->vlen);
+        pthread_mutex_unlock(&t->mu[bi % LT_STRIPES]);
+    }
+    return rc;
 }
 
 int mvcc__lt_load(struct mvcc__locktab *t, struct mvcc_engine *eng)

@@ -45,9 +45,11 @@ struct mvcc_wbatch
     size_t nops;           /* ops in use */
     size_t cap;            /* ops allocated */
     struct mvcc__buf arena; /* keys and values */
-    bool no_wal;           /* may skip the engine's log: only a lone
+    bool no_wal;           /* may be lost in a crash: only a lone
                               primary lock (DESIGN "Failure and
-                              recovery": primary locks skip the WAL) */
+                              recovery": lone primary locks). The engine
+                              skips its log; a store with a lock table
+                              keeps it in the table alone */
 };
 
 void mvcc__engine_seterr(struct mvcc_engine *e, const char *fmt, ...)
@@ -80,6 +82,9 @@ void mvcc__lt_commit(struct mvcc__locktab *t, const struct mvcc_wbatch *b,
                      struct mvcc__lt_prep *p);
 /* After b failed: releases p. */
 void mvcc__lt_prep_free(struct mvcc__lt_prep *p);
+/* Adds to b a put of every lock in the table (the lone primaries' locks
+ * kept only there are written at mvcc_store_close). */
+int mvcc__lt_to_batch(struct mvcc__locktab *t, struct mvcc_wbatch *b);
 /* A sorted copy of the entries within opts' bounds, as an iterator. */
 int mvcc__lt_iter(struct mvcc__locktab *t, const struct mvcc_iter_opts *o,
                   struct mvcc_iter **out);
@@ -193,8 +198,12 @@ int mvcc__kept_iter_take(struct mvcc_store *s, struct mvcc__kept_iter **out);
  * or destroys it. NULL is a no-op. */
 void mvcc__kept_iter_put(struct mvcc_store *s, struct mvcc__kept_iter *k,
                          bool ok);
+/* Frees the store without writing the lone primaries' locks of its lock
+ * table to the engine (mvcc_store_close writes them first): what a crash
+ * leaves. For open's failures, and tests that crash a store. */
+void mvcc__store_free(struct mvcc_store *s);
 /* Writes a command's batch through the store's apply hook or the engine
- * (and into the lock table). */
+ * (and into the lock table; a lone primary's lock into the table only). */
 int mvcc__store_apply(struct mvcc_store *s, const struct mvcc_wbatch *b);
 /* An iterator over the lock CF: the lock table's when there is one (the
  * latest state; snap is then not used), else the engine's. */

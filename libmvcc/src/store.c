@@ -75,14 +75,14 @@ int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *o,
             rc = recent_open(s, eng);
         if (rc != 0) {
             s->eng = eng;
-            mvcc_store_close(s);
+            mvcc__store_free(s);
             return rc;
         }
     }
     if (s->opts.detector && (s->opts.detector->detect == NULL ||
                              s->opts.detector->clean_up_wait_for == NULL)) {
         s->eng = eng;
-        mvcc_store_close(s);
+        mvcc__store_free(s);
         return -EINVAL;
     }
     /* The store's own graph: the detector when none is shared, else the
@@ -94,7 +94,7 @@ int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *o,
             mvcc_detector_iface(s->own_det, &s->det);
     } else {
         s->eng = eng;
-        mvcc_store_close(s);
+        mvcc__store_free(s);
         return -ENOMEM;
     }
     s->eng = eng;
@@ -104,10 +104,34 @@ int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *o,
 
 static void scratch_free(struct mvcc__scratch *sc);
 
+/* Lone primaries' locks live in the lock table alone (DESIGN "Failure
+ * and recovery": lone primary locks); a clean close writes the table to
+ * the lock CF, so that only a crash loses them. Locks that are in the CF
+ * already are written again with the same bytes (or over a pessimistic
+ * lock a lone primary's prewrite converted), which changes nothing. */
 void mvcc_store_close(struct mvcc_store *s)
 {
     if (s == NULL)
         return;
+    if (s->lt && mvcc__lt_count(s->lt) > 0) {
+        struct mvcc_wbatch b;
+        memset(&b, 0, sizeof b);
+        int rc = mvcc__lt_to_batch(s->lt, &b);
+        if (rc == 0)
+            rc = mvcc_engine_write(s->eng, &b, s->opts.sync);
+        if (rc != 0)
+            mvcc__log(s, MVCC_LOG_ERROR,
+                      "store close: %zu locks not written: %s (%s)",
+                      mvcc__lt_count(s->lt), mvcc_strerror(rc),
+                      mvcc_engine_errmsg(s->eng));
+        mvcc__free(b.ops);
+        mvcc__buf_free(&b.arena);
+    }
+    mvcc__store_free(s);
+}
+
+void mvcc__store_free(struct mvcc_store *s)
+{
     for (int i = 0; i < MVCC__LATCH_STRIPES; i++) {
         pthread_mutex_destroy(&s->lstripe[i].mu);
         pthread_cond_destroy(&s->lstripe[i].cv);
@@ -138,6 +162,18 @@ mvcc_ts mvcc_store_max_ts(struct mvcc_store *s)
     return t;
 }
 
+/* Whether b is a no_wal batch of lock-CF puts only (what prewrite marks
+ * no_wal is exactly the lock of a lone primary). */
+static bool lone_primary_lock(const struct mvcc_wbatch *b)
+{
+    if (!b->no_wal)
+        return false;
+    for (size_t i = 0; i < b->nops; i++)
+        if (b->ops[i].cf != MVCC_CF_LOCK || b->ops[i].type != MVCC_WOP_PUT)
+            return false;
+    return true;
+}
+
 int mvcc__store_apply(struct mvcc_store *s, const struct mvcc_wbatch *b)
 {
     if (b->nops == 0)
@@ -154,7 +190,11 @@ int mvcc__store_apply(struct mvcc_store *s, const struct mvcc_wbatch *b)
     int rc = mvcc__lt_prepare(b, &p);
     if (rc != 0)
         return rc;
-    rc = mvcc_engine_write(s->eng, b, s->opts.sync);
+    /* A lone primary's lock (no_wal: it may be lost in a crash) stays in
+     * the table alone, where every lock is read: the prewrite joins no
+     * engine write group (DESIGN "Failure and recovery"). */
+    if (!lone_primary_lock(b))
+        rc = mvcc_engine_write(s->eng, b, s->opts.sync);
     if (rc == 0) {
         mvcc__lt_commit(s->lt, b, &p);
         mvcc__rw_apply(s->rw, b);

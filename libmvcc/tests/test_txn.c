@@ -57,42 +57,28 @@ static void txn_put(struct tu_store *t, const char *k, const char *v,
     assert_int_equal(commit1(t, k, start, commit), 0);
 }
 
-static void get_is(struct tu_store *t, const char *k, mvcc_ts ts,
-                   const char *want)
-{
-    int rc = mvcc_get(t->s, NULL, K(k), ts, &t->r);
-    if (want == NULL) {
-        assert_int_equal(rc, MVCC_NOTFOUND);
-        return;
-    }
-    assert_int_equal(rc, 0);
-    assert_int_equal(t->r.npairs, 1);
-    assert_int_equal(t->r.pairs[0].value_len, strlen(want));
-    assert_memory_equal(t->r.pairs[0].value, want, strlen(want));
-}
-
 static void get_versions_at_ts(void **state)
 {
     struct tu_store *t = *state;
     txn_put(t, "k", "v1", TS(10), TS(20));
     txn_put(t, "k", "v2", TS(30), TS(40));
-    get_is(t, "k", TS(15), NULL);
-    get_is(t, "k", TS(20), "v1");
-    get_is(t, "k", TS(39), "v1");
-    get_is(t, "k", TS(40), "v2");
+    tu_get_is(t, "k", TS(15), NULL);
+    tu_get_is(t, "k", TS(20), "v1");
+    tu_get_is(t, "k", TS(39), "v1");
+    tu_get_is(t, "k", TS(40), "v2");
     txn_put(t, "k", NULL, TS(50), TS(60));
-    get_is(t, "k", TS(55), "v2");
-    get_is(t, "k", TS(60), NULL);
-    get_is(t, "other", TS(60), NULL);
+    tu_get_is(t, "k", TS(55), "v2");
+    tu_get_is(t, "k", TS(60), NULL);
+    tu_get_is(t, "other", TS(60), NULL);
     /* a lock-only txn leaves a Lock record readers look through */
     struct mvcc_mutation m = mop(MVCC_OP_LOCK, "k");
     assert_int_equal(prewrite(t, &m, 1, "k", TS(70)), 0);
     assert_int_equal(commit1(t, "k", TS(70), TS(80)), 0);
-    get_is(t, "k", TS(90), NULL);
-    get_is(t, "k", TS(45), "v2");
+    tu_get_is(t, "k", TS(90), NULL);
+    tu_get_is(t, "k", TS(45), "v2");
     /* empty key and value */
     txn_put(t, "", "", TS(100), TS(110));
-    get_is(t, "", TS(110), "");
+    tu_get_is(t, "", TS(110), "");
 }
 
 static void large_values_live_in_default_cf(void **state)
@@ -103,7 +89,7 @@ static void large_values_live_in_default_cf(void **state)
     big[sizeof big - 1] = 0;
     big[500] = 'y';
     txn_put(t, "big", big, TS(10), TS(20));
-    get_is(t, "big", TS(25), big);
+    tu_get_is(t, "big", TS(25), big);
     /* rolled back big values leave nothing behind in default */
     struct mvcc_mutation m = mput("big", big);
     assert_int_equal(prewrite(t, &m, 1, "big", TS(30)), 0);
@@ -116,7 +102,7 @@ static void large_values_live_in_default_cf(void **state)
         n++;
     mvcc_iter_destroy(it);
     assert_int_equal(n, 1);
-    get_is(t, "big", TS(35), big);
+    tu_get_is(t, "big", TS(35), big);
 }
 
 static void reads_stop_at_locks(void **state)
@@ -125,8 +111,8 @@ static void reads_stop_at_locks(void **state)
     txn_put(t, "k", "old", TS(1), TS(2));
     struct mvcc_mutation m = mput("k", "new");
     assert_int_equal(prewrite(t, &m, 1, "pk", TS(10)), 0);
-    get_is(t, "k", TS(5), "old"); /* lock above the read ts */
-    get_is(t, "k", TS(10), "old"); /* commit_ts will exceed start 10 */
+    tu_get_is(t, "k", TS(5), "old"); /* lock above the read ts */
+    tu_get_is(t, "k", TS(10), "old"); /* commit_ts will exceed start 10 */
     assert_int_equal(mvcc_get(t->s, NULL, K("k"), TS(11), &t->r), MVCC_LOCKED);
     assert_int_equal(t->r.nlocks, 1);
     struct mvcc_lock_info *li = &t->r.locks[0];
@@ -153,7 +139,7 @@ static void reads_stop_at_locks(void **state)
     struct mvcc_mutation l = mop(MVCC_OP_LOCK, "r");
     txn_put(t, "r", "v", TS(3), TS(4));
     assert_int_equal(prewrite(t, &l, 1, "r", TS(12)), 0);
-    get_is(t, "r", TS(13), "v");
+    tu_get_is(t, "r", TS(13), "v");
     /* batch get reports the lock */
     struct mvcc_key keys[] = {{"r", 1}, {"k", 1}};
     assert_int_equal(mvcc_batch_get(t->s, NULL, keys, 2, TS(13), &t->r),
@@ -162,8 +148,8 @@ static void reads_stop_at_locks(void **state)
     assert_int_equal(t->r.locks[0].start_ts, TS(10));
     /* after commit the new value is visible at and above commit_ts */
     assert_int_equal(commit1(t, "k", TS(10), TS(15)), 0);
-    get_is(t, "k", TS(14), "old");
-    get_is(t, "k", TS(15), "new");
+    tu_get_is(t, "k", TS(14), "old");
+    tu_get_is(t, "k", TS(15), "new");
 }
 
 static void batch_get_returns_found_pairs(void **state)
@@ -274,7 +260,7 @@ static void prewrite_conflict_locked_already_exist(void **state)
     txn_put(t, "k", NULL, TS(41), TS(42));
     assert_int_equal(prewrite(t, &ins, 1, "k", TS(43)), 0);
     assert_int_equal(commit1(t, "k", TS(43), TS(44)), 0);
-    get_is(t, "k", TS(44), "x");
+    tu_get_is(t, "k", TS(44), "x");
     /* CheckNotExists on a missing key writes nothing */
     struct mvcc_mutation cne2 = mop(MVCC_OP_CHECK_NOT_EXISTS, "zz");
     assert_int_equal(prewrite(t, &cne2, 1, "zz", TS(45)), 0);
@@ -313,7 +299,7 @@ static void commit_outcomes(void **state)
     assert_int_equal(commit1(t, "k", TS(50), TS(55)), MVCC_COMMIT_TS_EXPIRED);
     assert_int_equal(t->r.min_commit_ts, TS(60));
     assert_int_equal(commit1(t, "k", TS(50), TS(60)), 0);
-    get_is(t, "k", TS(60), "v");
+    tu_get_is(t, "k", TS(60), "v");
     assert_int_equal(commit1(t, "k", TS(50), TS(50)), -EINVAL);
 }
 
@@ -329,11 +315,11 @@ static void rollback_leaves_a_record(void **state)
     txn_put(t, "c", "v", TS(20), TS(30));
     assert_int_equal(rollback1(t, "c", TS(20)), MVCC_COMMITTED);
     assert_int_equal(t->r.commit_ts, TS(30));
-    get_is(t, "c", TS(30), "v");
+    tu_get_is(t, "c", TS(30), "v");
     /* rollback removes the lock */
     assert_int_equal(prewrite(t, &m, 1, "k", TS(40)), 0);
     assert_int_equal(rollback1(t, "k", TS(40)), 0);
-    get_is(t, "k", TS(50), NULL);
+    tu_get_is(t, "k", TS(50), NULL);
     assert_int_equal(mvcc_scan_lock(t->s, TS(100), NULL, 0, NULL, 0, 0,
                                     &t->r),
                      0);
@@ -346,7 +332,7 @@ static void overlapped_rollback_keeps_the_commit(void **state)
     /* txn A commits at exactly txn B's start_ts; then B is rolled back */
     txn_put(t, "k", "a", TS(10), TS(20));
     assert_int_equal(rollback1(t, "k", TS(20)), 0);
-    get_is(t, "k", TS(20), "a");
+    tu_get_is(t, "k", TS(20), "a");
     struct mvcc_mutation m = mput("k", "b");
     assert_int_equal(prewrite(t, &m, 1, "k", TS(20)), MVCC_CONFLICT);
     assert_int_equal(commit1(t, "k", TS(20), TS(30)), MVCC_ROLLED_BACK);
@@ -371,7 +357,7 @@ static void cleanup_outcomes(void **state)
     /* current_ts 0 rolls back unconditionally */
     assert_int_equal(prewrite(t, &m, 1, "k", TS(7000)), 0);
     assert_int_equal(mvcc_cleanup(t->s, K("k"), TS(7000), 0, &t->r), 0);
-    get_is(t, "k", TS(9000), NULL);
+    tu_get_is(t, "k", TS(9000), NULL);
     txn_put(t, "k", "v", TS(8000), TS(8001));
     assert_int_equal(mvcc_cleanup(t->s, K("k"), TS(8000), 0, &t->r),
                      MVCC_COMMITTED);
@@ -396,7 +382,7 @@ static void check_txn_status_outcomes(void **state)
     assert_int_equal(mvcc_check_txn_status(t->s, &req, &t->r), 0);
     assert_int_equal(t->r.action, MVCC_ACT_MIN_COMMIT_TS_PUSHED);
     assert_int_equal(t->r.locks[0].min_commit_ts, TS(1500) + 1);
-    get_is(t, "p", TS(1500), NULL);
+    tu_get_is(t, "p", TS(1500), NULL);
     assert_int_equal(commit1(t, "p", TS(1000), TS(1500)),
                      MVCC_COMMIT_TS_EXPIRED);
     /* expired TTL: rolled back */
@@ -451,7 +437,7 @@ static void async_commit_and_secondaries(void **state)
 {
     struct tu_store *t = *state;
     /* a read at 500 makes any async commit_ts exceed 500 */
-    get_is(t, "x", TS(500), NULL);
+    tu_get_is(t, "x", TS(500), NULL);
     assert_true(mvcc_store_max_ts(t->s) >= TS(500));
     struct mvcc_mutation ms[] = {mput("p", "1"), mput("s1", "2"),
                                  mput("s2", "3")};
@@ -496,7 +482,7 @@ static void async_commit_and_secondaries(void **state)
     assert_int_equal(mvcc_resolve_lock(t->s, TS(100), 0, NULL, 0, NULL, 0,
                                        &t->r),
                      0);
-    get_is(t, "p", TS(900), NULL);
+    tu_get_is(t, "p", TS(900), NULL);
 
     /* a fully prewritten async txn: secondaries committed -> COMMITTED */
     req.mutations = ms;
@@ -527,7 +513,7 @@ static void async_prewrite_resent(void **state)
     assert_int_equal(mvcc_prewrite(t->s, &req, &t->r), 0);
     mvcc_ts mct = t->r.min_commit_ts;
     assert_true(mct > TS(100));
-    get_is(t, "x", TS(900), NULL); /* max_ts is now 900 */
+    tu_get_is(t, "x", TS(900), NULL); /* max_ts is now 900 */
     assert_int_equal(mvcc_prewrite(t->s, &req, &t->r), 0);
     assert_int_equal(t->r.min_commit_ts, mct);
     /* what a resolver computes from the locks */
@@ -540,11 +526,11 @@ static void async_prewrite_resent(void **state)
      * reports that commit_ts */
     assert_int_equal(commit1(t, "p", TS(100), mct), 0);
     assert_int_equal(commit1(t, "s", TS(100), mct), 0);
-    get_is(t, "x", TS(2000), NULL);
+    tu_get_is(t, "x", TS(2000), NULL);
     assert_int_equal(mvcc_prewrite(t->s, &req, &t->r), 0);
     assert_int_equal(t->r.min_commit_ts, mct);
-    get_is(t, "s", mct, "2");
-    get_is(t, "s", mct - 1, NULL);
+    tu_get_is(t, "s", mct, "2");
+    tu_get_is(t, "s", mct - 1, NULL);
 }
 
 /* A 1PC prewrite sent again after it committed reports the commit_ts it
@@ -563,11 +549,11 @@ static void one_pc_resent(void **state)
     req.try_one_pc = true;
     assert_int_equal(mvcc_prewrite(t->s, &req, &t->r), 0);
     mvcc_ts cts = t->r.commit_ts;
-    get_is(t, "x", TS(900), NULL);
+    tu_get_is(t, "x", TS(900), NULL);
     assert_int_equal(mvcc_prewrite(t->s, &req, &t->r), 0);
     assert_int_equal(t->r.commit_ts, cts);
-    get_is(t, "b", TS(1000), "2");
-    get_is(t, "b", cts - 1, NULL);
+    tu_get_is(t, "b", TS(1000), "2");
+    tu_get_is(t, "b", cts - 1, NULL);
 }
 
 /* One transaction's async prewrites of two regions that live on one store
@@ -698,7 +684,7 @@ static void parallel_prewrites_of_one_txn(void **state)
 static void one_phase_commit(void **state)
 {
     struct tu_store *t = *state;
-    get_is(t, "a", TS(50), NULL);
+    tu_get_is(t, "a", TS(50), NULL);
     mvcc_store_update_max_ts(t->s, TS(40)); /* never lowers */
     assert_int_equal(mvcc_store_max_ts(t->s), TS(50));
     mvcc_store_update_max_ts(t->s, TS(60)); /* as after a restart */
@@ -715,9 +701,9 @@ static void one_phase_commit(void **state)
     assert_int_equal(mvcc_prewrite(t->s, &req, &t->r), 0);
     mvcc_ts cts = t->r.commit_ts;
     assert_int_equal(cts, TS(60) + 1);
-    get_is(t, "a", cts, "1");
-    get_is(t, "b", cts, "2");
-    get_is(t, "a", cts - 1, NULL);
+    tu_get_is(t, "a", cts, "1");
+    tu_get_is(t, "b", cts, "2");
+    tu_get_is(t, "a", cts - 1, NULL);
     assert_int_equal(mvcc_scan_lock(t->s, MVCC_TS_MAX, NULL, 0, NULL, 0, 0,
                                     &t->r),
                      0);
@@ -773,14 +759,14 @@ static void scan_lock_and_resolve_lock(void **state)
     assert_int_equal(mvcc_resolve_lock(t->s, TS(10), TS(30), K("a2"), K("z"),
                                        &t->r),
                      0);
-    get_is(t, "a2", TS(30), "x");
-    get_is(t, "a3", TS(30), "x");
+    tu_get_is(t, "a2", TS(30), "x");
+    tu_get_is(t, "a3", TS(30), "x");
     assert_int_equal(mvcc_get(t->s, NULL, K("a1"), TS(30), &t->r),
                      MVCC_LOCKED);
     assert_int_equal(mvcc_resolve_lock(t->s, TS(20), 0, NULL, 0, NULL, 0,
                                        &t->r),
                      0);
-    get_is(t, "b1", TS(40), NULL);
+    tu_get_is(t, "b1", TS(40), NULL);
     assert_int_equal(commit1(t, "b1", TS(20), TS(40)), MVCC_ROLLED_BACK);
     assert_int_equal(mvcc_scan_lock(t->s, MVCC_TS_MAX, NULL, 0, NULL, 0, 0,
                                     &t->r),

@@ -1,9 +1,11 @@
 /* test_walless.c: a prewrite whose batch is only its transaction's primary
- * lock skips RocksDB's WAL (DESIGN.md, "Failure and recovery": primary
- * locks skip the WAL). A child process writes a store's records and dies
- * without closing it (a crash); the parent reopens the database and finds
- * exactly the logged records: the lone primary locks are gone and cannot
- * commit, every committed write and every other lock is there.
+ * lock is kept in the lock table alone (DESIGN.md, "Failure and
+ * recovery": lone primary locks; without a table it would skip RocksDB's
+ * WAL). A child process writes a store's records and dies without closing
+ * it (a crash); the parent reopens the database and finds exactly the
+ * logged records: the lone primary locks are gone and cannot commit,
+ * every committed write and every other lock is there, and so is a lone
+ * primary's lock that a reader's push rewrote before the crash.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -92,6 +94,18 @@ static int crash_after_writes(const char *dir, bool sync)
     /* A 1PC write is a commit: logged. */
     if (tu_prewrite_kv(s, "one", "3", TS(9), false, true, &r) != 0)
         return 16;
+    /* A lone primary whose min_commit_ts a reader pushed: the push
+     * rewrites the lock through the engine, logged. */
+    if (tu_prewrite_kv(s, "pushed", "4", TS(11), false, false, &r) != 0)
+        return 17;
+    struct mvcc_check_txn_req cr = {.primary = "pushed",
+                                    .primary_len = 6,
+                                    .lock_ts = TS(11),
+                                    .caller_start_ts = TS(12),
+                                    .current_ts = TS(12)};
+    if (mvcc_check_txn_status(s, &cr, &r) != 0 ||
+        r.action != MVCC_ACT_MIN_COMMIT_TS_PUSHED)
+        return 18;
     return 0;
 }
 
@@ -133,6 +147,23 @@ static void run(bool sync)
                      MVCC_NOTFOUND);
     assert_int_equal(commit(s, "solo", TS(3), TS(4), &r),
                      MVCC_TXN_NOT_FOUND);
+    struct mvcc_check_txn_req cr = {.primary = "solo",
+                                    .primary_len = 4,
+                                    .lock_ts = TS(3),
+                                    .current_ts = TS(4),
+                                    .rollback_if_not_exist = true};
+    assert_int_equal(mvcc_check_txn_status(s, &cr, &r), 0);
+    assert_int_equal(r.status, MVCC_TXN_ROLLED_BACK);
+    assert_int_equal(r.action, MVCC_ACT_LOCK_NOT_EXIST_ROLLBACK);
+    assert_int_equal(commit(s, "solo", TS(3), TS(4), &r), MVCC_ROLLED_BACK);
+    /* The pushed lone primary's lock is back, push included. */
+    has_lock(s, "pushed", TS(11), &r);
+    assert_int_equal(r.locks[0].min_commit_ts, TS(12) + 1);
+    assert_int_equal(commit(s, "pushed", TS(11), TS(12), &r),
+                     MVCC_COMMIT_TS_EXPIRED);
+    assert_int_equal(commit(s, "pushed", TS(11), TS(13), &r), 0);
+    assert_int_equal(mvcc_get(s, NULL, K("pushed"), TS(13), &r), 0);
+    assert_memory_equal(r.pairs[0].value, "4", 1);
     /* Every other lock survived. */
     has_lock(s, "p", TS(5), &r);
     has_lock(s, "s", TS(5), &r);

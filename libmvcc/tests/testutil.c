@@ -267,6 +267,20 @@ void tu_client_get_is(struct mvcc_client *c, const char *k, const char *want)
     mvcc_txn_rollback(t);
 }
 
+void tu_get_is(struct tu_store *t, const char *k, mvcc_ts ts,
+               const char *want)
+{
+    int rc = mvcc_get(t->s, NULL, k, strlen(k), ts, &t->r);
+    if (want == NULL) {
+        assert_int_equal(rc, MVCC_NOTFOUND);
+        return;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(t->r.npairs, 1);
+    assert_int_equal(t->r.pairs[0].value_len, strlen(want));
+    assert_memory_equal(t->r.pairs[0].value, want, strlen(want));
+}
+
 int tu_prewrite_fut(struct mvcc_store *s, const char *k, const char *v,
                     mvcc_ts start_ts, mvcc_ts for_update_ts, bool locked,
                     bool one_pc, struct mvcc_result *r)

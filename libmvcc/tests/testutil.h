@@ -121,6 +121,16 @@ int tu_cluster_teardown(void **state);
         "rocks/" #fn, fn, NULL, NULL, &tu_kind_rocks                    \
     }
 
+/* Four entries whose state is just the kind: each engine, without and
+ * with a lock table (tests that build their own stores). */
+#define TU_FOUR_KIND(fn)                                                \
+    {"mem/" #fn, fn, NULL, NULL, &tu_kind_mem},                         \
+    {"rocks/" #fn, fn, NULL, NULL, &tu_kind_rocks},                     \
+    {"memlt/" #fn, fn, NULL, NULL, &tu_kind_mem_lt},                    \
+    {                                                                   \
+        "rockslt/" #fn, fn, NULL, NULL, &tu_kind_rocks_lt               \
+    }
+
 /* Prewrites key k (a put of "v") for start_ts with k as its own primary
  * and a 3000 ms TTL: mvcc_prewrite's code, the result in r. */
 int tu_prewrite_put(struct mvcc_store *s, const char *k, mvcc_ts start_ts,
@@ -145,6 +155,9 @@ int tu_prewrite_fut(struct mvcc_store *s, const char *k, const char *v,
                     mvcc_ts start_ts, mvcc_ts for_update_ts, bool locked,
                     bool one_pc, struct mvcc_result *r);
 
+/* The store of t reads string k at ts as want (NULL: not found). */
+void tu_get_is(struct tu_store *t, const char *k, mvcc_ts ts,
+               const char *want);
 /* Client-side assertions: buffer a write of string k = v; t reads k as
  * want (NULL: not found); a fresh transaction of c reads k as want. */
 void tu_txn_set(struct mvcc_txn *t, const char *k, const char *v);
