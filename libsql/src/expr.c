@@ -1480,13 +1480,17 @@ int sql__eval_arith(const struct sql_expr *e, struct sql_eval *ev,
 {
     struct sql_datum x, y;
     int rc;
-    if ((rc = eval(e->args[0], ev, row, &x)) != 0)
+    /* DIV reads a DOUBLE GREATEST/LEAST as a DECIMAL (F35). */
+    bool dec = e->sub == AST_OP_INTDIV;
+    if ((rc = dec ? sql__eval_for_decimal(e->args[0], ev, row, &x)
+                  : eval(e->args[0], ev, row, &x)) != 0)
         return rc;
     if (x.vt == SQL_VT_NULL) {
         sql__datum_null(out);
         return 0;
     }
-    if ((rc = eval(e->args[1], ev, row, &y)) != 0)
+    if ((rc = dec ? sql__eval_for_decimal(e->args[1], ev, row, &y)
+                  : eval(e->args[1], ev, row, &y)) != 0)
         return rc;
     if (y.vt == SQL_VT_NULL) {
         sql__datum_null(out);

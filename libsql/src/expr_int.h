@@ -168,6 +168,15 @@ int sql__expr_compile_node(struct sql_arena *a, const struct ast_expr *e,
 /* Set the result class and type of an EX_ARITH node (sub = AST_OP_*)
  * from its two compiled operands. */
 void sql__arith_type(struct sql_expr *e);
+/* e's value as a DECIMAL reader (CAST AS DECIMAL, DIV) reads it: e's
+ * own, but for GREATEST/LEAST of type DOUBLE the arguments compared as
+ * DECIMALs and the winner's exact value, as MariaDB's val_decimal
+ * (Item_func_min_max): 18446744073709551614 DIV
+ * GREATEST(18446744073709551614, 1e2) is 1 (difftest F35). Integer and
+ * string readers still take the DOUBLE (func_math.c). */
+int sql__eval_for_decimal(const struct sql_expr *e, struct sql_eval *ev,
+                          const struct sql_datum *row,
+                          struct sql_datum *out);
 /* Evaluate an EX_ARITH node (MOD() and friends reuse it). */
 int sql__eval_arith(const struct sql_expr *e, struct sql_eval *ev,
                     const struct sql_datum *row, struct sql_datum *out);

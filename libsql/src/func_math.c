@@ -720,6 +720,37 @@ static int eval_greatest(const struct sql_expr *e, struct sql_eval *ev,
 }
 
 
+int sql__eval_for_decimal(const struct sql_expr *e, struct sql_eval *ev,
+                          const struct sql_datum *row, struct sql_datum *out)
+{
+    if (e->op != EX_FUNC || e->fn == NULL || e->fn->eval != eval_greatest ||
+        e->vt != SQL_VT_DOUBLE)
+        return sql__expr_eval(e, ev, row, out);
+    struct sql_dec best;
+    for (int i = 0; i < e->nargs; i++) {
+        struct sql_datum v;
+        struct sql_dec d;
+        int rc = sql__eval_for_decimal(e->args[i], ev, row, &v);
+        if (rc != 0)
+            return rc;
+        if (v.vt == SQL_VT_NULL) {
+            sql__datum_null(out);
+            return 0;
+        }
+        (void)sql__dec_overflow_warn(ev, &v);
+        if ((rc = sql__to_dec(ev, &v, &d)) != 0)
+            return rc;
+        /* The first of equal ones stays, as in eval_greatest. */
+        int c = i == 0 ? 0 : sql__dec_cmp(&d, &best);
+        if (i == 0 || (e->sub ? c > 0 : c < 0))
+            best = d;
+    }
+    memset(out, 0, sizeof *out);
+    out->vt = SQL_VT_DECIMAL;
+    out->v.dec = best;
+    return 0;
+}
+
 /* CONV(N, from_base, to_base), BIN(N), OCT(N): MySQL reads N as an
  * unsigned 64-bit number in from_base (negative base: signed) and writes
  * it in to_base (negative: signed), upper-case digits. e->sub: 0 CONV,

@@ -221,7 +221,9 @@ static int eval_cast(const struct sql_expr *e, struct sql_eval *ev,
                      const struct sql_datum *row, struct sql_datum *out)
 {
     struct sql_datum v;
-    int rc = sql__arg(e, 0, ev, row, &v);
+    int rc = e->sub == C_DECIMAL
+                 ? sql__eval_for_decimal(e->args[0], ev, row, &v) /* F35 */
+                 : sql__arg(e, 0, ev, row, &v);
     if (rc != 0)
         return rc;
     if (v.vt == SQL_VT_NULL) {

@@ -1040,6 +1040,60 @@ static void f28_small_double_as_text(void **state)
     Q(&c, "DROP TABLE f28s", "OK 0 0 0");
 }
 
+/* F35 (GREATEST/LEAST read as a DECIMAL): GREATEST/LEAST of numbers with
+ * a DOUBLE among them is a DOUBLE, but CAST AS DECIMAL and DIV read it as
+ * MariaDB's val_decimal does: the arguments compared as DECIMALs, the
+ * winner's own value (the first of equal ones); integer context,
+ * arithmetic, IF/CASE/COALESCE around it and INSERT into a DECIMAL
+ * column take the double. MariaDB 10.11's answers. */
+static void f35_greatest_least_read_as_decimal(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT 18446744073709551614 DIV GREATEST(18446744073709551614, "
+          "1e2), GREATEST(18446744073709551614, 1e2)",
+      "1|1.8446744073709552e19");
+    Q(&c, "SELECT CAST(LEAST(-9223372036854775807, 1e2) AS DECIMAL(30,0)), "
+          "CAST(LEAST(-9223372036854775807, 1e2) AS SIGNED), "
+          "LEAST(-9223372036854775807, 1e2) DIV 1",
+      "-9223372036854775807|-9223372036854775808|-9223372036854775807");
+    Q(&c, "SELECT CAST(GREATEST(9007199254740993, 9007199254740992e0) AS "
+          "DECIMAL(30,0)), CAST(GREATEST(9007199254740992e0, "
+          "9007199254740993) AS DECIMAL(30,0)), "
+          "CAST(LEAST(9007199254740993, 9007199254740992e0) AS "
+          "DECIMAL(30,0)), GREATEST(9007199254740992e0, 9007199254740993) "
+          "DIV 1",
+      "9007199254740993|9007199254740993|9007199254740992|9007199254740993");
+    Q(&c, "SELECT CAST(GREATEST(GREATEST(9007199254740993, 1e0), "
+          "9007199254740992e0) AS DECIMAL(30,0)), CAST(GREATEST(0.125, 1e-1) "
+          "AS DECIMAL(10,3)), CAST(GREATEST(1, NULL, 2e0) AS DECIMAL(10,1))",
+      "9007199254740993|0.125|NULL");
+    Q(&c, "SELECT CAST(GREATEST(9007199254740993, 9007199254740992e0) AS "
+          "SIGNED), GREATEST(9007199254740993, 9007199254740992e0) MOD 10, "
+          "CAST(IF(1, 9007199254740993, 1e0) AS DECIMAL(30,0)), "
+          "GREATEST(9007199254740993, 9007199254740992e0) = 9007199254740993",
+      "9007199254740992|2|9007199254740992|1");
+    Q(&c, "SELECT CAST(GREATEST('5.5x', 3e0) AS DECIMAL(10,1))", "5.5");
+    Q(&c, "SHOW WARNINGS",
+      "Warning|1292|Truncated incorrect DECIMAL value: '5.5x'");
+    Q(&c, "SELECT 1 DIV GREATEST(1.7e308, 5)", "0");
+    Q(&c, "SHOW WARNINGS",
+      "Warning|1916|Got overflow when converting '' to DECIMAL. Value "
+      "truncated");
+    Q(&c, "CREATE TABLE f35 (id INT PRIMARY KEY, u BIGINT UNSIGNED, "
+          "f DOUBLE, d DECIMAL(30,0))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f35 VALUES (1, 18446744073709551614, 1e2, "
+          "GREATEST(9007199254740993, 9007199254740992e0))",
+      "OK 1 0 0");
+    Q(&c, "SELECT u DIV GREATEST(u, f), u DIV LEAST(u, f), "
+          "CAST(GREATEST(u, f) AS DECIMAL(25,0)), d FROM f35",
+      "1|184467440737095516|18446744073709551614|9007199254740992");
+    Q(&c, "SELECT u DIV GREATEST(u, 1e2) AS x FROM f35 UNION DISTINCT "
+          "SELECT 5 ORDER BY x",
+      "1\n5");
+    Q(&c, "DROP TABLE f35", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1078,6 +1132,7 @@ int main(void)
         cmocka_unit_test(div_double_overflows_decimal),
         cmocka_unit_test(f31_not_rewritten_as_mariadb),
         cmocka_unit_test(f28_small_double_as_text),
+        cmocka_unit_test(f35_greatest_least_read_as_decimal),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
