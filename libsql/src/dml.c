@@ -1038,11 +1038,13 @@ int sql__dml_update_ok(struct sql_session *s, uint64_t matched,
     return sql__sess_ok(s, found_rows ? matched : changed, 0);
 }
 
-int sql__dml_where_strict(struct sql_session *s, size_t before, bool ignore)
+int sql__dml_where_strict(struct sql_session *s, size_t before, bool ignore,
+                          int rc)
 {
-    if (ignore || !(sql__sess_sql_mode(s) & (SQL_MODE_STRICT_TRANS_TABLES |
-                                            SQL_MODE_STRICT_ALL_TABLES)))
-        return 0;
+    if ((rc != 0 && rc != SQL_EQUERY) || ignore ||
+        !(sql__sess_sql_mode(s) & (SQL_MODE_STRICT_TRANS_TABLES |
+                                   SQL_MODE_STRICT_ALL_TABLES)))
+        return rc;
     for (size_t i = before; i < s->nwarns; i++) {
         const struct sql_warning *w = &s->warns[i];
         if (strcmp(w->level, "Warning") == 0)
@@ -1053,7 +1055,7 @@ int sql__dml_where_strict(struct sql_session *s, size_t before, bool ignore)
                                                : "HY000",
                              "%s", w->msg);
     }
-    return 0;
+    return rc;
 }
 
 /* ---- the constant members of a single-table UPDATE's WHERE (F32) ---- */
@@ -1277,11 +1279,10 @@ int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)
         rc = current_rows(&d, up->table, where, rows, hs, &n);
     d.x.env.flags &= ~SQL_EVAL_AS_WRITTEN;
     d.x.env.flags |= SQL_EVAL_DML;
-    if (rc != 0 ||
-        (rc = sql__dml_where_strict(
+    if ((rc = sql__dml_where_strict(
              s, nw0,
-             up->ignore ||
-                 !where_in_write_pass(t, up, assigned, d.scan_idx))) != 0)
+             up->ignore || !where_in_write_pass(t, up, assigned, d.scan_idx),
+             rc)) != 0)
         goto out;
     struct sql_datum *nw = sql__arena_alloc(s->arena,
                                             sizeof(*nw) * (t->ncols + 1));

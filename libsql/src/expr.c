@@ -1571,17 +1571,26 @@ int sql__eval_arith(const struct sql_expr *e, struct sql_eval *ev,
             if (drc == SQL_DEC_DIV0)
                 return sql__div_zero(ev, out);
             bool uns = e->vt == SQL_VT_UINT;
-            if (uns) {
-                uint64_t u;
-                if (sql__dec_to_u64(&r, &u) != 0)
-                    return out_of_range(ev, e, true);
-                sql__datum_uint(out, u);
-            } else {
-                int64_t i;
-                if (sql__dec_to_i64(&r, &i) != 0)
-                    return out_of_range(ev, e, false);
-                sql__datum_int(out, i);
+            uint64_t u;
+            int64_t i;
+            if (uns ? sql__dec_to_u64(&r, &u) != 0
+                    : sql__dec_to_i64(&r, &i) != 0) {
+                /* MariaDB converts the quotient with a warning first,
+                 * which a strict UPDATE makes its error (seed 701). */
+                char buf[SQL_DEC_STR_MAX];
+                struct sql_dec q;
+                (void)sql__dec_truncate(&r, 0, &q);
+                size_t n = sql__dec_print(&q, buf);
+                sql__warn(ev, SQL_ER_DATA_OVERFLOW,
+                          "Got overflow when converting '%.*s' to %s. "
+                          "Value truncated",
+                          (int)n, buf, uns ? "UNSIGNED INT" : "INT");
+                return out_of_range(ev, e, uns);
             }
+            if (uns)
+                sql__datum_uint(out, u);
+            else
+                sql__datum_int(out, i);
             return 0;
         }
         default:
