@@ -1382,6 +1382,24 @@ bool sql__expr_is_const(const struct sql_expr *e)
 static int eval(const struct sql_expr *e, struct sql_eval *ev,
                 const struct sql_datum *row, struct sql_datum *out);
 
+int sql__text_of(const struct sql_expr *x, struct sql_eval *ev,
+                 const struct sql_datum *v, const char **p, size_t *n)
+{
+    const struct sql_ftype *t = &x->type;
+    if (v->vt != SQL_VT_DOUBLE || t->dec < 0 || t->dec >= 31 ||
+        (t->tp != SQL_TYPE_DOUBLE && t->tp != SQL_TYPE_FLOAT))
+        return sql__to_str(ev, v, p, n);
+    char buf[400]; /* a double in fixed decimals: up to 342 (F3) */
+    size_t len = sql__double_fixed_text(v->v.d, t->dec, buf, sizeof buf);
+    char *c = sql__arena_alloc(ev->arena, len + 1);
+    if (c == NULL)
+        return -ENOMEM;
+    memcpy(c, buf, len + 1);
+    *p = c;
+    *n = len;
+    return 0;
+}
+
 int sql__arg(const struct sql_expr *e, int i, struct sql_eval *ev,
              const struct sql_datum *row, struct sql_datum *out)
 {
@@ -2106,8 +2124,8 @@ static int eval_like(const struct sql_expr *e, struct sql_eval *ev,
     }
     const char *s, *p;
     size_t sn, pn;
-    if ((rc = sql__to_str(ev, &x, &s, &sn)) != 0 ||
-        (rc = sql__to_str(ev, &y, &p, &pn)) != 0)
+    if ((rc = sql__text_of(e->args[0], ev, &x, &s, &sn)) != 0 ||
+        (rc = sql__text_of(e->args[1], ev, &y, &p, &pn)) != 0)
         return rc;
     uint16_t coll = e->coll;
     if (x.vt == SQL_VT_STRING && x.coll == SQL_COLL_BINARY)
@@ -2136,8 +2154,8 @@ static int eval_regexp(const struct sql_expr *e, struct sql_eval *ev,
     }
     const char *s, *p;
     size_t sn, pn;
-    if ((rc = sql__to_str(ev, &x, &s, &sn)) != 0 ||
-        (rc = sql__to_str(ev, &y, &p, &pn)) != 0)
+    if ((rc = sql__text_of(e->args[0], ev, &x, &s, &sn)) != 0 ||
+        (rc = sql__text_of(e->args[1], ev, &y, &p, &pn)) != 0)
         return rc;
     char *sz = sql__arena_strndup(ev->arena, s, sn);
     char *pz = sql__arena_strndup(ev->arena, p, pn);

@@ -248,7 +248,9 @@ static int check_ceil(struct sql_expr *e, struct sql_arena *a,
     }
     if (vt == SQL_VT_NULL || e->args[0]->vt == EX_VT_ANY)
         vt = SQL_VT_DOUBLE;
-    sql__set_type(e, vt, vt == SQL_VT_DOUBLE ? -1 : 0);
+    /* A DOUBLE has 0 fixed decimals (MariaDB's Item_func_int_val):
+     * CEIL(1e30) shows 31 digits, as ROUND(1e30) does (seed 701). */
+    sql__set_type(e, vt, 0);
     e->sub = e->name[0] == 'C';
     return 0;
 }

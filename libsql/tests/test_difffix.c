@@ -1212,6 +1212,47 @@ static void div_quotient_overflow_warns_first(void **state)
     Q(&c, "DROP TABLE fdq", "OK 0 0 0");
 }
 
+/* A DOUBLE with fixed decimals read as text (CAST AS CHAR, CONCAT and the
+ * string functions, LIKE) shows them as the wire does, at any size:
+ * MariaDB's val_str (seeds 701-702: CAST(CEIL(c0) AS CHAR) of 1e30 was
+ * '1e30'); CEIL/FLOOR of a DOUBLE have 0 fixed decimals; past 15 digits
+ * the shortest digits, then zeros. MariaDB 10.11's answers. */
+static void fixed_double_as_text(void **state)
+{
+    (void)state;
+    const char *e30 = "1000000000000000000000000000000";
+    char want[256];
+    snprintf(want, sizeof want, "%s|%s|-%s|123456789012345680", e30, e30,
+             e30);
+    Q(&c, "SELECT CAST(ROUND(1e30) AS CHAR), CAST(CEIL(1e30) AS CHAR), "
+          "CAST(ROUND(-1e30, -1) AS CHAR), "
+          "CAST(ROUND(123456789012345678.0e0) AS CHAR)",
+      want);
+    snprintf(want, sizeof want,
+             "1.50|4|%s|100000000000000000000.0|1.0000|***1.000", e30);
+    Q(&c, "SELECT CONCAT(ROUND(1.5e0, 2)), LENGTH(ROUND(1.5e0, 2)), "
+          "CONCAT(ROUND(1e30)), UPPER(TRUNCATE(1e20, 1)), "
+          "CONCAT(ROUND(2.5e0) / 2), LPAD(ROUND(1e0, 3), 8, '*')",
+      want);
+    snprintf(want, sizeof want, "1234567890123456.8|%s|-3", e30);
+    Q(&c, "SELECT ROUND(1234567890123456.7e0, 1), CEIL(1e30), FLOOR(-2.5e0)",
+      want);
+    Q(&c, "SELECT ROUND(1.5e0, 2) LIKE '1.50', QUOTE(ROUND(1e0, 2)), "
+          "CONCAT_WS(',', ROUND(1e0, 1), CEIL(2.2e0)), CAST(1e30 AS CHAR)",
+      "1|'1.00'|1.0,3|1e30");
+    Q(&c, "CREATE TABLE ffx (id INT PRIMARY KEY, d DOUBLE, f FLOAT)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO ffx VALUES (1, 1e30, -1e30)", "OK 1 0 0");
+    snprintf(want, sizeof want,
+             "%s|-1000000015047466200000000000000|"
+             "-1000000015047466200000000000000.00|%s.00",
+             e30, e30);
+    Q(&c, "SELECT CAST(CEIL(d) AS CHAR), CAST(TRUNCATE(f, 0) AS CHAR), "
+          "CONCAT(ROUND(f, 2)), ROUND(d, 2) FROM ffx",
+      want);
+    Q(&c, "DROP TABLE ffx", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1253,6 +1294,7 @@ int main(void)
         cmocka_unit_test(f32_strict_update_constant_where),
         cmocka_unit_test(f35_greatest_least_read_as_decimal),
         cmocka_unit_test(div_quotient_overflow_warns_first),
+        cmocka_unit_test(fixed_double_as_text),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);

@@ -127,9 +127,13 @@ static void test_arith_decimal_double(void **state)
 static void test_difftest_findings(void **state)
 {
     (void)state;
-    /* F3: a large double with fixed decimals prints whole. */
+    /* F3: a large double with fixed decimals prints whole, as MariaDB
+     * shows it: its shortest digits, then zeros (not %f's expansion). */
     char want[400];
-    snprintf(want, sizeof want, "%.2f", 1.7e308);
+    int n = snprintf(want, sizeof want, "17");
+    for (int i = 0; i < 307; i++)
+        want[n++] = '0';
+    snprintf(want + n, sizeof want - (size_t)n, ".00");
     efx_check("ROUND(1.7e308, 2)", want);
     /* F9: a NULL left side decides; the right side is not evaluated. */
     efx_check("NULL = (9223372036854775807 + 1)", "NULL");
