@@ -546,16 +546,25 @@ static int dec_of(const struct sql_expr *e)
     return 0;
 }
 
+/* The class an arithmetic operand computes in: an ENUM/SET column its
+ * number (an integer), a DATETIME or TIME with fractional seconds a
+ * DECIMAL of that scale (MariaDB: DATETIME(3) + 0 is DECIMAL(.., 3), as
+ * numeric_operand makes its value; it was typed BIGINT), else its own. */
+static int arith_operand_vt(const struct sql_expr *x)
+{
+    if (sql__type_is_enumset(&x->type))
+        return SQL_VT_INT;
+    if ((x->vt == SQL_VT_DATETIME || x->vt == SQL_VT_TIME) &&
+        x->type.dec > 0 && x->type.dec <= 6)
+        return SQL_VT_DECIMAL;
+    return x->vt;
+}
+
 void sql__arith_type(struct sql_expr *e)
 {
     int op = e->sub;
-    /* An ENUM/SET column computes with its number (an integer). */
-    int vt = arith_vt(op,
-                      sql__type_is_enumset(&e->args[0]->type) ? SQL_VT_INT
-                                                              : e->args[0]->vt,
-                      sql__type_is_enumset(&e->args[1]->type)
-                          ? SQL_VT_INT
-                          : e->args[1]->vt);
+    int vt = arith_vt(op, arith_operand_vt(e->args[0]),
+                      arith_operand_vt(e->args[1]));
     int d1 = dec_of(e->args[0]), d2 = dec_of(e->args[1]);
     bool unfixed = d1 < 0 || d2 < 0;
     d1 = d1 < 0 ? 0 : d1;

@@ -1253,6 +1253,27 @@ static void fixed_double_as_text(void **state)
     Q(&c, "DROP TABLE ffx", "OK 0 0 0");
 }
 
+/* Arithmetic over a DATETIME or TIME with fractional seconds is a
+ * DECIMAL of that scale (its value was already; the type said BIGINT, so
+ * a UNION showed '6' and a client reading the column as an integer met
+ * '0.000'). Found while replaying seed 701. MariaDB 10.11's answers. */
+static void fsp_temporal_arithmetic_is_decimal(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE ftf (id INT PRIMARY KEY, c1 DATETIME(3) NOT NULL, "
+          "c3 TIME(2), c0 TIME)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO ftf VALUES (1, '2001-01-01 00:00:00.000', "
+          "'00:00:01.00', '00:00:07')",
+      "OK 1 0 0");
+    Q(&c, "SELECT c1 MOD 7 AS x FROM ftf UNION ALL SELECT 1 UNION ALL "
+          "SELECT c3 * c3 FROM ftf UNION ALL SELECT c0 MOD 4 FROM ftf",
+      "6.0000\n1.0000\n1.0000\n3.0000");
+    Q(&c, "SELECT c1 + 0, c1 - c1, c1 + 0.5, c3 + 1, c0 MOD 4 FROM ftf",
+      "20010101000000.000|0.000|20010101000000.500|2.00|3");
+    Q(&c, "DROP TABLE ftf", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1295,6 +1316,7 @@ int main(void)
         cmocka_unit_test(f35_greatest_least_read_as_decimal),
         cmocka_unit_test(div_quotient_overflow_warns_first),
         cmocka_unit_test(fixed_double_as_text),
+        cmocka_unit_test(fsp_temporal_arithmetic_is_decimal),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
