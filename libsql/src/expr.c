@@ -1395,6 +1395,11 @@ int sql__text_of(const struct sql_expr *x, struct sql_eval *ev,
                  const struct sql_datum *v, const char **p, size_t *n)
 {
     const struct sql_ftype *t = &x->type;
+    if (v->vt == SQL_VT_DECIMAL && t->tp == SQL_TYPE_NEWDECIMAL &&
+        t->dec >= 0 && t->dec != v->v.dec.scale)
+        /* at its type's scale: a quotient computed with 9 more digits
+         * shows the 4 of div_precision_increment ('1.0000', seed 702) */
+        return sql__datum_text(v, t, ev->arena, p, n);
     if (v->vt != SQL_VT_DOUBLE || t->dec < 0 || t->dec >= 31 ||
         (t->tp != SQL_TYPE_DOUBLE && t->tp != SQL_TYPE_FLOAT))
         return sql__to_str(ev, v, p, n);

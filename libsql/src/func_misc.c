@@ -189,7 +189,7 @@ static int cast_char(const struct sql_expr *e, struct sql_eval *ev,
          * 1e2 is 1.8446744073709552e21, F30) */
         rc = sql__datum_text(v, at, ev->arena, &p, &n);
     else
-        rc = sql__to_str(ev, v, &p, &n);
+        rc = sql__text_of(e->args[0], ev, v, &p, &n);
     if (rc != 0)
         return rc;
     uint16_t coll = e->cast.coll;

@@ -1274,6 +1274,23 @@ static void fsp_temporal_arithmetic_is_decimal(void **state)
     Q(&c, "DROP TABLE ftf", "OK 0 0 0");
 }
 
+/* A DECIMAL read as text (CAST AS CHAR, CONCAT, string functions) shows
+ * its type's scale: a quotient computed with 9 more digits shows the 4
+ * of div_precision_increment, as the wire does (seed 702: CAST((c3 / c3)
+ * AS CHAR) was '1.000000000'). MariaDB 10.11's answers. */
+static void decimal_quotient_as_text(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT CAST(7 / 3 AS CHAR), CONCAT(7 / 3), LENGTH(1 / 3), "
+          "CAST(CAST(1 AS DECIMAL(10,3)) / 7 AS CHAR), CONCAT((1 / 3) * 3), "
+          "UPPER(AVG(2) / 3)",
+      "2.3333|2.3333|6|0.1428571|1.0000|0.66666667");
+    Q(&c, "SELECT CONCAT(SUM(1.25) / 7), CAST(ROUND(7 / 3, 2) AS CHAR), "
+          "CONCAT(-(7 / 3)), CONCAT(COALESCE(7 / 3, 1)), "
+          "CONCAT(IF(1, 7 / 3, 0.5))",
+      "0.178571|2.33|-2.3333|2.3333|2.3333");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1317,6 +1334,7 @@ int main(void)
         cmocka_unit_test(div_quotient_overflow_warns_first),
         cmocka_unit_test(fixed_double_as_text),
         cmocka_unit_test(fsp_temporal_arithmetic_is_decimal),
+        cmocka_unit_test(decimal_quotient_as_text),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
