@@ -227,6 +227,18 @@ int sql__int_digits(const struct sql_expr *x)
     return -1;
 }
 
+/* An integer result of a small integer argument (TINYINT, SMALLINT,
+ * MEDIUMINT) that cannot widen keeps its type, as MariaDB's CEIL/FLOOR
+ * and ROUND/TRUNCATE do, so a FLOAT merges with it as FLOAT
+ * (`IF(.., TRUNCATE(smallint_col, 0), float_col)` is a FLOAT, seed 703). */
+static void keep_small_int(struct sql_expr *e)
+{
+    int tp = e->args[0]->type.tp;
+    if ((e->vt == SQL_VT_INT || e->vt == SQL_VT_UINT) &&
+        (tp == SQL_TYPE_TINY || tp == SQL_TYPE_SHORT || tp == SQL_TYPE_INT24))
+        e->type.tp = (uint8_t)tp;
+}
+
 /* CEIL/FLOOR: integers stay, decimals become integers (DECIMAL when
  * wider than BIGINT), doubles stay doubles. e->sub: 1 ceil, 0 floor. */
 static int check_ceil(struct sql_expr *e, struct sql_arena *a,
@@ -251,6 +263,7 @@ static int check_ceil(struct sql_expr *e, struct sql_arena *a,
     /* A DOUBLE has 0 fixed decimals (MariaDB's Item_func_int_val):
      * CEIL(1e30) shows 31 digits, as ROUND(1e30) does (seed 701). */
     sql__set_type(e, vt, 0);
+    keep_small_int(e);
     e->sub = e->name[0] == 'C';
     return 0;
 }
@@ -329,6 +342,11 @@ static int check_round(struct sql_expr *e, struct sql_arena *a,
     }
     else
         sql__set_type(e, vt, 0);
+    /* TRUNCATE never widens, ROUND by a constant d >= 0 neither */
+    if (e->sub || e->nargs == 1 ||
+        (e->args[1]->op == EX_LIT && e->args[1]->lit.vt == SQL_VT_INT &&
+         d >= 0))
+        keep_small_int(e);
     e->iarg = d;
     return 0;
 }

@@ -1291,6 +1291,27 @@ static void decimal_quotient_as_text(void **state)
       "0.178571|2.33|-2.3333|2.3333|2.3333");
 }
 
+/* F10 (a FLOAT merged with a small integer stays FLOAT): CEIL/FLOOR and
+ * ROUND/TRUNCATE that cannot widen keep a TINYINT/SMALLINT/MEDIUMINT
+ * argument's type, so IF/COALESCE of one and a FLOAT is a FLOAT and shows
+ * 0.1, not the widened double (seeds 702-703; MariaDB 10.11's types).
+ * ROUND(x, -1) and an INT argument make it DOUBLE. */
+static void f10_small_int_functions_merge_as_float(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f10s (id INT PRIMARY KEY, t TINYINT, "
+          "s SMALLINT UNSIGNED, m MEDIUMINT, i INT, f FLOAT)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f10s VALUES (1, -5, 7, 9, 11, 0.1)", "OK 1 0 0");
+    Q(&c, "SELECT IF(id = 2, ROUND(t), f), IF(id = 2, TRUNCATE(s, -1), f), "
+          "IF(id = 2, CEIL(m), f), COALESCE(NULL, FLOOR(s), f) FROM f10s",
+      "0.1|0.1|0.1|7");
+    Q(&c, "SELECT IF(id = 2, ROUND(t, -1), f), IF(id = 2, FLOOR(i), f) "
+          "FROM f10s",
+      "0.10000000149011612|0.10000000149011612");
+    Q(&c, "DROP TABLE f10s", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1335,6 +1356,7 @@ int main(void)
         cmocka_unit_test(fixed_double_as_text),
         cmocka_unit_test(fsp_temporal_arithmetic_is_decimal),
         cmocka_unit_test(decimal_quotient_as_text),
+        cmocka_unit_test(f10_small_int_functions_merge_as_float),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
