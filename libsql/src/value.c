@@ -806,6 +806,7 @@ static int to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,
     default: {
         int64_t iv;
         uint32_t micro = 0;
+        bool negnum = false; /* a negative number (-0.5 has iv 0) */
         if (d->vt == SQL_VT_DECIMAL) {
             /* Exactly, from its digits: 9999999999999999.99 has 99
              * seconds (no TIME), not the double 1e16's 00. */
@@ -823,9 +824,11 @@ static int to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,
             iv = u > INT64_MAX ? INT64_MAX : (int64_t)u;
             if (neg)
                 iv = -iv;
+            negnum = neg;
         } else if (d->vt == SQL_VT_DOUBLE) {
             double dv;
             sql__to_double(ev, d, &dv);
+            negnum = dv < 0;
             if (!(fabs(dv) < 9.2e18)) /* no datetime is that large; a */
                 dv = dv < 0 ? -9.2e18 : 9.2e18; /* TIME clips */
             iv = (int64_t)dv;
@@ -838,9 +841,16 @@ static int to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,
         } else {
             iv = d->v.i;
         }
-        if (vt == SQL_VT_TIME)
+        /* Between -1 and 0 the sign is the number's: -0.5 is TIME
+         * -00:00:00.5 and no DATETIME (MariaDB; it was 00:00:00.5 and
+         * 0000-00-00, seed 703). */
+        if (negnum && iv == 0 && micro != 0 && vt != SQL_VT_TIME)
+            iv = -1;
+        if (vt == SQL_VT_TIME) {
             rc = sql__time_from_num_time(iv, micro, out);
-        else if (fuzzy)
+            if (rc == 0 && negnum && iv == 0 && micro != 0)
+                out->negative = true;
+        } else if (fuzzy)
             rc = sql__time_from_num_datetime_fuzzy(iv, micro, out);
         else
             rc = sql__time_from_num_datetime(iv, micro, out);

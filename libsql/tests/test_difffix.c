@@ -1312,6 +1312,26 @@ static void f10_small_int_functions_merge_as_float(void **state)
     Q(&c, "DROP TABLE f10s", "OK 0 0 0");
 }
 
+/* A number between -1 and 0 read as a TIME keeps its sign, and is no
+ * DATETIME (seed 703: DECIMAL -0.999999 <= TIME '00:00:00' was false,
+ * as -0.5 was TIME 00:00:00.5). MariaDB 10.11's answers. */
+static void negative_fraction_as_time(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT CAST(-0.5 AS TIME(1)), CAST(-0.5e0 AS TIME(1)), "
+          "-0.5 <= TIME'00:00:00', TIME'00:00:00' > -0.5, "
+          "CAST(-1.5 AS TIME(1)), CAST(-0.5 AS DATETIME)",
+      "-00:00:00.5|-00:00:00.5|1|1|-00:00:01.5|NULL");
+    Q(&c, "CREATE TABLE fnt (id INT PRIMARY KEY, t TIME(1), d DATETIME, "
+          "c1 DECIMAL(6,6))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO fnt VALUES (1, -0.5, NULL, -0.999999)", "OK 1 0 0");
+    Q(&c, "INSERT INTO fnt VALUES (2, NULL, -0.5, NULL)",
+      "ERR 1292 Incorrect datetime value: '-0.5' for column 'd' at row 1");
+    Q(&c, "SELECT t, c1 <= TIME'00:00:00' FROM fnt", "-00:00:00.5|1");
+    Q(&c, "DROP TABLE fnt", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1357,6 +1377,7 @@ int main(void)
         cmocka_unit_test(fsp_temporal_arithmetic_is_decimal),
         cmocka_unit_test(decimal_quotient_as_text),
         cmocka_unit_test(f10_small_int_functions_merge_as_float),
+        cmocka_unit_test(negative_fraction_as_time),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
