@@ -2,7 +2,9 @@
 # triage.py: sorts the differences of difftest.py runs (their stdout files)
 # into the findings of FINDINGS.md they are instances of, by rules on the
 # minimized reproduction, and prints the rest in full for a person to read.
-# Usage: triage.py OUT... [--show LABEL]. See FINDINGS.md "Long runs".
+# Usage: triage.py OUT... [--show LABEL] [--replayed LOG] (LOG: lines "FILE
+# replay: N statements, M differences", which adds a column of those that
+# still differ). See FINDINGS.md "Long runs".
 import re
 import sys
 
@@ -43,6 +45,8 @@ def blocks(path):
         stmts = [s for s in stmts if not re.match(
             r"SELECT \* FROM \w+ ORDER BY", s)]
         b["min"] = stmts[-1] if stmts else b["stmt"]
+        m = re.search(r"^written to (\S+)$", part, re.M)
+        b["file"] = m.group(1).rsplit("/", 1)[-1] if m else ""
         yield b
 
 
@@ -148,6 +152,34 @@ REVIEWED = {
     ("701", "5473", "17"):
         "M08 (MariaDB drops rows under a range plan it picks right after "
         "the DML; not reproduced on replay)",
+    ("702", "14394", "27"):
+        "M09 (MariaDB's MIN/MAX optimization clips an out-of-range "
+        "constant to the key's type)",
+    ("702", "11838", "14"):
+        "tester: FLOAT normalization rounded the shortest text, not the "
+        "float (fixed since cc263cf)",
+    ("701", "11024", "19"):
+        "M10 (MariaDB's 1292 for NOT IN (NULL, NULL) in a multi-table UPDATE "
+        "of an empty table)",
+    ("701", "295", "33"):
+        "F24/F31 (an error on a row MariaDB's range never reads)",
+    ("701", "4574", "10"):
+        "F24/F31 (an error on a row MariaDB's range never reads)",
+    ("701", "8494", "0"):
+        "F16 (CAST(x AS SIGNED) is sized by x in MariaDB, LONGLONG here: "
+        "ROUND(.., -1) DECIMAL; open)",
+    ("702", "10861", "6"):
+        "F4 (FLOOR of a DECIMAL COALESCE with a 19-digit literal: DECIMAL in "
+        "MariaDB, BIGINT here; open)",
+    ("703", "8991", "34"):
+        "F24/F31 (an error on a row MariaDB's impossible range (BETWEEN 803 "
+        "AND 448) never reads)",
+    ("703", "10085", "19"):
+        "F24/F31 (an error on a row sqld's <=> key lookup never reads, "
+        "MariaDB's scan does)",
+    ("702", "13173", "11"):
+        "F30 (a DOUBLE past 1e15 with fixed decimals lost its 17th digit "
+        "on the wire: fixed since 4f737b0)",
 }
 
 
@@ -200,6 +232,10 @@ def classify(b):
             why.startswith("row"):
         return "F13/F26 (a quotient sorted or made DISTINCT at MariaDB's " \
                "4 decimals)"
+    if dml and se == 1264 and me is None and b["stmt"].startswith("UPDATE") \
+            and re.search(r"\b[ck]\d\b|\bid\b", s.split("WHERE", 1)[-1]):
+        return "F31 (strict UPDATE: a conversion warning on rows " \
+               "MariaDB's range never reads)"
     if dml and se == 1441 and me is None:
         return "F31 (strict UPDATE: a DATE_ADD overflow on a row " \
                "MariaDB's range never reads)"
@@ -293,6 +329,19 @@ def classify(b):
     return "unclassified"
 
 
+def replayed(path):
+    """{reproduction file name: differences on replay} from lines "FILE replay:
+    N statements, M differences" (a replay script's log)."""
+    out = {}
+    with open(path) as f:
+        for ln in f:
+            m = re.match(r"(\S+) replay: \d+ statements, (\d+) differences",
+                         ln)
+            if m:
+                out[m.group(1).rsplit("/", 1)[-1]] = int(m.group(2))
+    return out
+
+
 def main():
     show = None
     args = sys.argv[1:]
@@ -300,15 +349,28 @@ def main():
         i = args.index("--show")
         show = args[i + 1]
         del args[i:i + 2]
+    rep = None
+    if "--replayed" in args:
+        i = args.index("--replayed")
+        rep = replayed(args[i + 1])
+        del args[i:i + 2]
     counts, total = {}, 0
     for p in args:
         for b in blocks(p):
             total += 1
             lab = classify(b)
             counts.setdefault(lab, []).append(b)
+    still = lambda bs: sum(1 for b in bs if rep.get(b["file"], 1) > 0)
     for lab, bs in sorted(counts.items(), key=lambda kv: -len(kv[1])):
-        print("%5d  %s" % (len(bs), lab))
-    print("%5d  total" % total)
+        if rep is None:
+            print("%5d  %s" % (len(bs), lab))
+        else:  # and how many still differ when replayed
+            print("%5d %5d  %s" % (len(bs), still(bs), lab))
+    if rep is None:
+        print("%5d  total" % total)
+    else:
+        print("%5d %5d  total (run, still differing on replay)" %
+              (total, still([b for bs in counts.values() for b in bs])))
     for lab, bs in counts.items():
         if lab == show or (show is None and lab == "unclassified"):
             for b in bs:
