@@ -1122,8 +1122,7 @@ static int fold_where(struct dml *d, const struct ast_expr *e,
         (e->op == AST_OP_AND || e->op == AST_OP_OR)) {
         int decide = e->op == AST_OP_OR;
         struct ast_expr *cp = NULL, *tail = NULL;
-        size_t i = 0;
-        for (const struct ast_expr *m = e->args; m; m = m->next, i++) {
+        for (const struct ast_expr *m = e->args; m; m = m->next) {
             const struct ast_expr *f;
             int tm, rc = fold_where(d, m, &f, &tm);
             if (rc != 0)
