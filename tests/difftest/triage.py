@@ -207,12 +207,17 @@ def classify(b):
             r"\b(UNION|INTERSECT|EXCEPT)\b", s) and \
             re.search(r"mariadb \(.*'(2147483647|-?9+\.9+)'.*\), sqld", why):
         return "M05 (MariaDB clips a DIV in a set operation to its type)"
+    if re.search(r"\bAVG\(", s) and re.search(
+            r"\b(UNION|INTERSECT|EXCEPT)\b", s) and \
+            re.search(r"mariadb \(.*'-?9+\.9+'.*\), sqld", why):
+        return "F13/F26 (MariaDB clips an AVG in a set operation: 99.9999)"
     if re.search(r"NOT IN \(SELECT s\.", s) and \
             why.startswith("row count"):
         return "M02 (MariaDB's NOT IN subquery through an index rounds " \
                "the outer DECIMAL to the INT key)"
     if re.search(r"\b(MIN|MAX)\(", s) and re.search(
-            r"-?(9223372036854775807|18446744073709551615) = c\d\b", s):
+            r"-?(9223372036854775807|18446744073709551615) = c\d\b|"
+            r"\bc\d = -?(9223372036854775807|18446744073709551615)", s):
         return "M09 (MariaDB's MIN/MAX optimization clips an out-of-range " \
                "constant to the key's type)"
     rc = re.match(r"row count: mariadb (\d+), sqld (\d+)", why)
@@ -228,7 +233,8 @@ def classify(b):
             re.match(r"(affected rows|row)", why) and \
             re.search(r"\bDECIMAL\b", " ".join(b["creates"])):
         return "F14/F18 (MariaDB's negative zero)"
-    if re.search(r"(ORDER BY|COUNT\(DISTINCT) \(-?\d+ / c\d\)", s) and \
+    if re.search(r"(ORDER BY|COUNT\(DISTINCT) \((-?\d+|c\d) / c\d\)", s) \
+            and \
             why.startswith("row"):
         return "F13/F26 (a quotient sorted or made DISTINCT at MariaDB's " \
                "4 decimals)"
