@@ -1038,11 +1038,13 @@ int sql__dml_update_ok(struct sql_session *s, uint64_t matched,
     return sql__sess_ok(s, found_rows ? matched : changed, 0);
 }
 
-int sql__dml_where_strict(struct sql_session *s, size_t before, bool ignore)
+int sql__dml_where_strict(struct sql_session *s, size_t before, bool ignore,
+                          int rc)
 {
-    if (ignore || !(sql__sess_sql_mode(s) & (SQL_MODE_STRICT_TRANS_TABLES |
-                                            SQL_MODE_STRICT_ALL_TABLES)))
-        return 0;
+    if ((rc != 0 && rc != SQL_EQUERY) || ignore ||
+        !(sql__sess_sql_mode(s) & (SQL_MODE_STRICT_TRANS_TABLES |
+                                   SQL_MODE_STRICT_ALL_TABLES)))
+        return rc;
     for (size_t i = before; i < s->nwarns; i++) {
         const struct sql_warning *w = &s->warns[i];
         if (strcmp(w->level, "Warning") == 0)
@@ -1053,7 +1055,146 @@ int sql__dml_where_strict(struct sql_session *s, size_t before, bool ignore)
                                                : "HY000",
                              "%s", w->msg);
     }
+    return rc;
+}
+
+/* ---- the constant members of a single-table UPDATE's WHERE (F32) ---- */
+
+/* Whether e reads nothing a row or an execution gives (no column,
+ * parameter, variable, subquery or window): a cheap test before
+ * compiling it alone to ask whether it is constant. */
+static bool reads_nothing(const struct ast_expr *e)
+{
+    if (!e)
+        return true;
+    if (e->kind == AST_E_COLUMN || e->kind == AST_E_PARAM ||
+        e->kind == AST_E_STAR || e->kind == AST_E_USERVAR ||
+        e->kind == AST_E_SYSVAR || e->kind == AST_E_ASSIGN ||
+        e->kind == AST_E_DEFAULT || e->sub || e->over)
+        return false;
+    if (!reads_nothing(e->a) || !reads_nothing(e->b) || !reads_nothing(e->c))
+        return false;
+    for (const struct ast_expr *x = e->args; x; x = x->next)
+        if (!reads_nothing(x))
+            return false;
+    for (const struct ast_when *w = e->whens; w; w = w->next)
+        if (!reads_nothing(w->cond) || !reads_nothing(w->then))
+            return false;
+    return true;
+}
+
+enum { FOLD_NONE = 2 }; /* fold_where's *t when e is not folded */
+
+/* *out = a literal of truth t (1, 0, or -1 for NULL). */
+static int truth_literal(struct sql_session *s, int t,
+                         const struct ast_expr **out)
+{
+    struct ast_expr *l = sql__arena_zalloc(s->arena, sizeof(*l));
+    if (!l)
+        return -ENOMEM;
+    l->kind = t < 0 ? AST_E_NULL : AST_E_INT;
+    l->ival = t > 0;
+    l->height = 1;
+    *out = l;
     return 0;
+}
+
+/* MariaDB's remove_eq_conds, as its single-table UPDATE runs it: every
+ * constant member of the WHERE's AND/OR tree (at any depth, the whole
+ * condition too) is evaluated once while optimizing, before strict mode
+ * turns warnings into errors, and replaced by its truth; an AND with a
+ * FALSE member is FALSE, an OR with a TRUE one TRUE. So `UPDATE .. WHERE
+ * CAST(9223372036854775807 AS DECIMAL(10,2)) <> 0` updates every row with
+ * one warning where evaluating it per row made 1264 the error (difftest
+ * F32). A constant inside a member that reads a column (`c +
+ * CAST(..) > 0`) stays per row, as there. *out is e, or a copy with the
+ * members folded (e is never changed: a prepared statement runs again);
+ * *t its truth when it is now a literal, else FOLD_NONE. NOT is looked
+ * through (MariaDB's parser pushes it into AND/OR; a literal keeps the
+ * three-valued truth either way). */
+static int fold_where(struct dml *d, const struct ast_expr *e,
+                      const struct ast_expr **out, int *t)
+{
+    struct sql_session *s = d->s;
+    *out = e;
+    *t = FOLD_NONE;
+    if (e->kind == AST_E_LOGIC &&
+        (e->op == AST_OP_AND || e->op == AST_OP_OR)) {
+        int decide = e->op == AST_OP_OR;
+        struct ast_expr *cp = NULL, *tail = NULL;
+        for (const struct ast_expr *m = e->args; m; m = m->next) {
+            const struct ast_expr *f;
+            int tm, rc = fold_where(d, m, &f, &tm);
+            if (rc != 0)
+                return rc;
+            if (tm == decide) {
+                *t = decide;
+                return truth_literal(s, decide, out);
+            }
+            if (f == m && !cp)
+                continue;
+            if (!cp) { /* the first change: copy the node and those before */
+                if (!(cp = sql__arena_alloc(s->arena, sizeof(*cp))))
+                    return -ENOMEM;
+                *cp = *e;
+                cp->args = NULL;
+                for (const struct ast_expr *x = e->args; x != m; x = x->next) {
+                    struct ast_expr *c = sql__arena_alloc(s->arena, sizeof(*c));
+                    if (!c)
+                        return -ENOMEM;
+                    *c = *x;
+                    c->next = NULL;
+                    *(tail ? &tail->next : &cp->args) = c;
+                    tail = c;
+                }
+            }
+            struct ast_expr *c = sql__arena_alloc(s->arena, sizeof(*c));
+            if (!c)
+                return -ENOMEM;
+            *c = *f;
+            c->next = NULL;
+            *(tail ? &tail->next : &cp->args) = c;
+            tail = c;
+        }
+        if (cp)
+            *out = cp;
+        return 0;
+    }
+    if (e->kind == AST_E_UNARY && e->op == AST_OP_NOT) {
+        const struct ast_expr *f;
+        int ta, rc = fold_where(d, e->a, &f, &ta);
+        if (rc != 0 || f == e->a)
+            return rc;
+        if (ta != FOLD_NONE) {
+            *t = ta < 0 ? -1 : !ta;
+            return truth_literal(s, *t, out);
+        }
+        struct ast_expr *cp = sql__arena_alloc(s->arena, sizeof(*cp));
+        if (!cp)
+            return -ENOMEM;
+        *cp = *e;
+        cp->a = (struct ast_expr *)f;
+        *out = cp;
+        return 0;
+    }
+    if (!reads_nothing(e))
+        return 0;
+    /* Compiled alone; one that does not compile is left for the
+     * statement's own compile to report in its order. */
+    struct sql_expr_scope sc = {0};
+    struct sql_err err = {0};
+    struct sql_ftype ft;
+    struct sql_expr *x;
+    int rc = sql__expr_compile(s->arena, e, &sc, &x, &ft, &err);
+    if (rc == -ENOMEM)
+        return rc;
+    if (rc != 0 || !sql__expr_is_const(x))
+        return 0;
+    int tv;
+    if ((rc = sql__expr_eval_bool(x, &d->x.ev, NULL, &tv)) != 0)
+        return sql__xerr(&d->x, rc);
+    *t = tv;
+    return truth_literal(s, tv, out);
 }
 
 /* Whether MariaDB reads this UPDATE's WHERE in the pass that writes
@@ -1124,20 +1265,23 @@ int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)
     struct sql_datum *rows;
     int64_t *hs;
     size_t n;
-    size_t nw0 = s->nwarns;
     d.x.env.flags &= ~SQL_EVAL_DML; /* see sql__dml_where_strict */
     d.x.env.flags |= SQL_EVAL_AS_WRITTEN;
-    rc = matching_rows(&d, up->table, up->where, up->order, up->limit, &rows,
+    const struct ast_expr *where = up->where;
+    int wt;
+    if (where && (rc = fold_where(&d, up->where, &where, &wt)) != 0)
+        goto out;
+    size_t nw0 = s->nwarns; /* the folded constants' warnings stay so */
+    rc = matching_rows(&d, up->table, where, up->order, up->limit, &rows,
                        &hs, &n);
     if (rc == 0)
-        rc = current_rows(&d, up->table, up->where, rows, hs, &n);
+        rc = current_rows(&d, up->table, where, rows, hs, &n);
     d.x.env.flags &= ~SQL_EVAL_AS_WRITTEN;
     d.x.env.flags |= SQL_EVAL_DML;
-    if (rc != 0 ||
-        (rc = sql__dml_where_strict(
+    if ((rc = sql__dml_where_strict(
              s, nw0,
-             up->ignore ||
-                 !where_in_write_pass(t, up, assigned, d.scan_idx))) != 0)
+             up->ignore || !where_in_write_pass(t, up, assigned, d.scan_idx),
+             rc)) != 0)
         goto out;
     struct sql_datum *nw = sql__arena_alloc(s->arena,
                                             sizeof(*nw) * (t->ncols + 1));

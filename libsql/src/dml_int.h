@@ -60,9 +60,12 @@ int sql__dml_update_ok(struct sql_session *s, uint64_t matched,
  * the caller passes ignore then). A division by zero in the WHERE is
  * one of those warnings (the callers read the WHERE without
  * SQL_EVAL_DML): MySQL's strict mode makes it an error for what INSERT
- * and UPDATE store, and MariaDB's DELETE keeps it a warning. 0 or
- * SQL_EQUERY. */
-int sql__dml_where_strict(struct sql_session *s, size_t before, bool ignore);
+ * and UPDATE store, and MariaDB's DELETE keeps it a warning. rc is how
+ * the read ended: when it failed (SQL_EQUERY) after such a warning, the
+ * warning is the error, as MariaDB stops at it first (`d DIV i` past
+ * BIGINT warns 1916 before its 1690). Returns rc, or SQL_EQUERY. */
+int sql__dml_where_strict(struct sql_session *s, size_t before, bool ignore,
+                          int rc);
 
 /* Multi-table UPDATE / DELETE (dml_multi.c); sql__dml_update/_delete
  * hand those forms over. */

@@ -259,7 +259,7 @@ int sql__dml_update_multi(struct sql_session *s, const struct ast_stmt *st)
     x.env.flags &= ~SQL_EVAL_DML; /* see sql__dml_where_strict */
     rc = joined_rows(s, &x, ts, up->where, &rows, &n);
     x.env.flags |= SQL_EVAL_DML;
-    if (rc != 0 || (rc = sql__dml_where_strict(s, nw0, up->ignore)) != 0)
+    if ((rc = sql__dml_where_strict(s, nw0, up->ignore, rc)) != 0)
         goto out;
     size_t w = f->width;
     struct sql_datum *work = sql__arena_alloc(s->arena, sizeof(*work) * w + 1);

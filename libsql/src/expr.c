@@ -546,16 +546,25 @@ static int dec_of(const struct sql_expr *e)
     return 0;
 }
 
+/* The class an arithmetic operand computes in: an ENUM/SET column its
+ * number (an integer), a DATETIME or TIME with fractional seconds a
+ * DECIMAL of that scale (MariaDB: DATETIME(3) + 0 is DECIMAL(.., 3), as
+ * numeric_operand makes its value; it was typed BIGINT), else its own. */
+static int arith_operand_vt(const struct sql_expr *x)
+{
+    if (sql__type_is_enumset(&x->type))
+        return SQL_VT_INT;
+    if ((x->vt == SQL_VT_DATETIME || x->vt == SQL_VT_TIME) &&
+        x->type.dec > 0 && x->type.dec <= 6)
+        return SQL_VT_DECIMAL;
+    return x->vt;
+}
+
 void sql__arith_type(struct sql_expr *e)
 {
     int op = e->sub;
-    /* An ENUM/SET column computes with its number (an integer). */
-    int vt = arith_vt(op,
-                      sql__type_is_enumset(&e->args[0]->type) ? SQL_VT_INT
-                                                              : e->args[0]->vt,
-                      sql__type_is_enumset(&e->args[1]->type)
-                          ? SQL_VT_INT
-                          : e->args[1]->vt);
+    int vt = arith_vt(op, arith_operand_vt(e->args[0]),
+                      arith_operand_vt(e->args[1]));
     int d1 = dec_of(e->args[0]), d2 = dec_of(e->args[1]);
     bool unfixed = d1 < 0 || d2 < 0;
     d1 = d1 < 0 ? 0 : d1;
@@ -1382,6 +1391,29 @@ bool sql__expr_is_const(const struct sql_expr *e)
 static int eval(const struct sql_expr *e, struct sql_eval *ev,
                 const struct sql_datum *row, struct sql_datum *out);
 
+int sql__text_of(const struct sql_expr *x, struct sql_eval *ev,
+                 const struct sql_datum *v, const char **p, size_t *n)
+{
+    const struct sql_ftype *t = &x->type;
+    if (v->vt == SQL_VT_DECIMAL && t->tp == SQL_TYPE_NEWDECIMAL &&
+        t->dec >= 0 && t->dec != v->v.dec.scale)
+        /* at its type's scale: a quotient computed with 9 more digits
+         * shows the 4 of div_precision_increment ('1.0000', seed 702) */
+        return sql__datum_text(v, t, ev->arena, p, n);
+    if (v->vt != SQL_VT_DOUBLE || t->dec < 0 || t->dec >= 31 ||
+        (t->tp != SQL_TYPE_DOUBLE && t->tp != SQL_TYPE_FLOAT))
+        return sql__to_str(ev, v, p, n);
+    char buf[400]; /* a double in fixed decimals: up to 342 (F3) */
+    size_t len = sql__double_fixed_text(v->v.d, t->dec, buf, sizeof buf);
+    char *c = sql__arena_alloc(ev->arena, len + 1);
+    if (c == NULL)
+        return -ENOMEM;
+    memcpy(c, buf, len + 1);
+    *p = c;
+    *n = len;
+    return 0;
+}
+
 int sql__arg(const struct sql_expr *e, int i, struct sql_eval *ev,
              const struct sql_datum *row, struct sql_datum *out)
 {
@@ -1480,13 +1512,17 @@ int sql__eval_arith(const struct sql_expr *e, struct sql_eval *ev,
 {
     struct sql_datum x, y;
     int rc;
-    if ((rc = eval(e->args[0], ev, row, &x)) != 0)
+    /* DIV reads a DOUBLE GREATEST/LEAST as a DECIMAL (F35). */
+    bool dec = e->sub == AST_OP_INTDIV;
+    if ((rc = dec ? sql__eval_for_decimal(e->args[0], ev, row, &x)
+                  : eval(e->args[0], ev, row, &x)) != 0)
         return rc;
     if (x.vt == SQL_VT_NULL) {
         sql__datum_null(out);
         return 0;
     }
-    if ((rc = eval(e->args[1], ev, row, &y)) != 0)
+    if ((rc = dec ? sql__eval_for_decimal(e->args[1], ev, row, &y)
+                  : eval(e->args[1], ev, row, &y)) != 0)
         return rc;
     if (y.vt == SQL_VT_NULL) {
         sql__datum_null(out);
@@ -1567,17 +1603,26 @@ int sql__eval_arith(const struct sql_expr *e, struct sql_eval *ev,
             if (drc == SQL_DEC_DIV0)
                 return sql__div_zero(ev, out);
             bool uns = e->vt == SQL_VT_UINT;
-            if (uns) {
-                uint64_t u;
-                if (sql__dec_to_u64(&r, &u) != 0)
-                    return out_of_range(ev, e, true);
-                sql__datum_uint(out, u);
-            } else {
-                int64_t i;
-                if (sql__dec_to_i64(&r, &i) != 0)
-                    return out_of_range(ev, e, false);
-                sql__datum_int(out, i);
+            uint64_t u;
+            int64_t i;
+            if (uns ? sql__dec_to_u64(&r, &u) != 0
+                    : sql__dec_to_i64(&r, &i) != 0) {
+                /* MariaDB converts the quotient with a warning first,
+                 * which a strict UPDATE makes its error (seed 701). */
+                char buf[SQL_DEC_STR_MAX];
+                struct sql_dec q;
+                (void)sql__dec_truncate(&r, 0, &q);
+                size_t n = sql__dec_print(&q, buf);
+                sql__warn(ev, SQL_ER_DATA_OVERFLOW,
+                          "Got overflow when converting '%.*s' to %s. "
+                          "Value truncated",
+                          (int)n, buf, uns ? "UNSIGNED INT" : "INT");
+                return out_of_range(ev, e, uns);
             }
+            if (uns)
+                sql__datum_uint(out, u);
+            else
+                sql__datum_int(out, i);
             return 0;
         }
         default:
@@ -2093,8 +2138,8 @@ static int eval_like(const struct sql_expr *e, struct sql_eval *ev,
     }
     const char *s, *p;
     size_t sn, pn;
-    if ((rc = sql__to_str(ev, &x, &s, &sn)) != 0 ||
-        (rc = sql__to_str(ev, &y, &p, &pn)) != 0)
+    if ((rc = sql__text_of(e->args[0], ev, &x, &s, &sn)) != 0 ||
+        (rc = sql__text_of(e->args[1], ev, &y, &p, &pn)) != 0)
         return rc;
     uint16_t coll = e->coll;
     if (x.vt == SQL_VT_STRING && x.coll == SQL_COLL_BINARY)
@@ -2123,8 +2168,8 @@ static int eval_regexp(const struct sql_expr *e, struct sql_eval *ev,
     }
     const char *s, *p;
     size_t sn, pn;
-    if ((rc = sql__to_str(ev, &x, &s, &sn)) != 0 ||
-        (rc = sql__to_str(ev, &y, &p, &pn)) != 0)
+    if ((rc = sql__text_of(e->args[0], ev, &x, &s, &sn)) != 0 ||
+        (rc = sql__text_of(e->args[1], ev, &y, &p, &pn)) != 0)
         return rc;
     char *sz = sql__arena_strndup(ev->arena, s, sn);
     char *pz = sql__arena_strndup(ev->arena, p, pn);

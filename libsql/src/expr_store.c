@@ -609,6 +609,7 @@ static int store_temporal(struct store *s, const struct sql_datum *v,
     default: {
         int64_t iv;
         uint32_t micro = 0;
+        bool negnum = false;
         if (v->vt == SQL_VT_DOUBLE || v->vt == SQL_VT_DECIMAL) {
             double d;
             struct sql_eval quiet = {NULL, NULL, NULL};
@@ -619,13 +620,19 @@ static int store_temporal(struct store *s, const struct sql_datum *v,
             micro = (uint32_t)llround(fabs(d - (double)iv) * 1e6);
             if (micro > 999999)
                 micro = 999999;
+            negnum = d < 0;
         } else if (v->vt == SQL_VT_UINT) {
             iv = v->v.u > INT64_MAX ? -1 : (int64_t)v->v.u;
         } else {
             iv = v->v.i;
         }
+        /* -0.5: its sign, as sql__datum_convert keeps it */
+        if (negnum && iv == 0 && micro != 0 && vt != SQL_VT_TIME)
+            iv = -1;
         prc = vt == SQL_VT_TIME ? sql__time_from_num_time(iv, micro, &tm)
                                 : sql__time_from_num_datetime(iv, micro, &tm);
+        if (prc == 0 && vt == SQL_VT_TIME && negnum && iv == 0 && micro != 0)
+            tm.negative = true;
         break;
     }
     }

@@ -227,6 +227,18 @@ int sql__int_digits(const struct sql_expr *x)
     return -1;
 }
 
+/* An integer result of a small integer argument (TINYINT, SMALLINT,
+ * MEDIUMINT) that cannot widen keeps its type, as MariaDB's CEIL/FLOOR
+ * and ROUND/TRUNCATE do, so a FLOAT merges with it as FLOAT
+ * (`IF(.., TRUNCATE(smallint_col, 0), float_col)` is a FLOAT, seed 703). */
+static void keep_small_int(struct sql_expr *e)
+{
+    int tp = e->args[0]->type.tp;
+    if ((e->vt == SQL_VT_INT || e->vt == SQL_VT_UINT) &&
+        (tp == SQL_TYPE_TINY || tp == SQL_TYPE_SHORT || tp == SQL_TYPE_INT24))
+        e->type.tp = (uint8_t)tp;
+}
+
 /* CEIL/FLOOR: integers stay, decimals become integers (DECIMAL when
  * wider than BIGINT), doubles stay doubles. e->sub: 1 ceil, 0 floor. */
 static int check_ceil(struct sql_expr *e, struct sql_arena *a,
@@ -248,7 +260,10 @@ static int check_ceil(struct sql_expr *e, struct sql_arena *a,
     }
     if (vt == SQL_VT_NULL || e->args[0]->vt == EX_VT_ANY)
         vt = SQL_VT_DOUBLE;
-    sql__set_type(e, vt, vt == SQL_VT_DOUBLE ? -1 : 0);
+    /* A DOUBLE has 0 fixed decimals (MariaDB's Item_func_int_val):
+     * CEIL(1e30) shows 31 digits, as ROUND(1e30) does (seed 701). */
+    sql__set_type(e, vt, 0);
+    keep_small_int(e);
     e->sub = e->name[0] == 'C';
     return 0;
 }
@@ -327,6 +342,11 @@ static int check_round(struct sql_expr *e, struct sql_arena *a,
     }
     else
         sql__set_type(e, vt, 0);
+    /* TRUNCATE never widens, ROUND by a constant d >= 0 neither */
+    if (e->sub || e->nargs == 1 ||
+        (e->args[1]->op == EX_LIT && e->args[1]->lit.vt == SQL_VT_INT &&
+         d >= 0))
+        keep_small_int(e);
     e->iarg = d;
     return 0;
 }
@@ -719,6 +739,37 @@ static int eval_greatest(const struct sql_expr *e, struct sql_eval *ev,
     return 0;
 }
 
+
+int sql__eval_for_decimal(const struct sql_expr *e, struct sql_eval *ev,
+                          const struct sql_datum *row, struct sql_datum *out)
+{
+    if (e->op != EX_FUNC || e->fn == NULL || e->fn->eval != eval_greatest ||
+        e->vt != SQL_VT_DOUBLE)
+        return sql__expr_eval(e, ev, row, out);
+    struct sql_dec best;
+    for (int i = 0; i < e->nargs; i++) {
+        struct sql_datum v;
+        struct sql_dec d;
+        int rc = sql__eval_for_decimal(e->args[i], ev, row, &v);
+        if (rc != 0)
+            return rc;
+        if (v.vt == SQL_VT_NULL) {
+            sql__datum_null(out);
+            return 0;
+        }
+        (void)sql__dec_overflow_warn(ev, &v);
+        if ((rc = sql__to_dec(ev, &v, &d)) != 0)
+            return rc;
+        /* The first of equal ones stays, as in eval_greatest. */
+        int c = i == 0 ? 0 : sql__dec_cmp(&d, &best);
+        if (i == 0 || (e->sub ? c > 0 : c < 0))
+            best = d;
+    }
+    memset(out, 0, sizeof *out);
+    out->vt = SQL_VT_DECIMAL;
+    out->v.dec = best;
+    return 0;
+}
 
 /* CONV(N, from_base, to_base), BIN(N), OCT(N): MySQL reads N as an
  * unsigned 64-bit number in from_base (negative base: signed) and writes

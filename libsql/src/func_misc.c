@@ -180,17 +180,16 @@ static int cast_char(const struct sql_expr *e, struct sql_eval *ev,
     int rc;
     bool fixed = at->dec >= 0 && at->dec < 31;
     if (v->vt == SQL_VT_DOUBLE &&
-        ((fixed && (at->tp == SQL_TYPE_DOUBLE || at->tp == SQL_TYPE_FLOAT) &&
-          fabs(v->v.d) < 1e15) ||
+        ((fixed && (at->tp == SQL_TYPE_DOUBLE || at->tp == SQL_TYPE_FLOAT)) ||
          (!fixed && at->tp == SQL_TYPE_DOUBLE)))
         /* as the value is shown: a double with fixed decimals (ROUND(f,
-         * 3)) with them, '0.000' (MariaDB; difftest F28), past 15
-         * integer digits as before; a DOUBLE with its double digits even
-         * when it is exactly a float (c * 1e2 is 1.8446744073709552e21,
-         * F30) */
+         * 3)) with them, '0.000' (MariaDB; difftest F28), at any size
+         * (CAST(ROUND(1e30) AS CHAR) is 31 digits, seed 702); a DOUBLE
+         * with its double digits even when it is exactly a float (c *
+         * 1e2 is 1.8446744073709552e21, F30) */
         rc = sql__datum_text(v, at, ev->arena, &p, &n);
     else
-        rc = sql__to_str(ev, v, &p, &n);
+        rc = sql__text_of(e->args[0], ev, v, &p, &n);
     if (rc != 0)
         return rc;
     uint16_t coll = e->cast.coll;
@@ -221,7 +220,9 @@ static int eval_cast(const struct sql_expr *e, struct sql_eval *ev,
                      const struct sql_datum *row, struct sql_datum *out)
 {
     struct sql_datum v;
-    int rc = sql__arg(e, 0, ev, row, &v);
+    int rc = e->sub == C_DECIMAL
+                 ? sql__eval_for_decimal(e->args[0], ev, row, &v) /* F35 */
+                 : sql__arg(e, 0, ev, row, &v);
     if (rc != 0)
         return rc;
     if (v.vt == SQL_VT_NULL) {

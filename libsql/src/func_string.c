@@ -33,7 +33,8 @@ static int get_sargs(const struct sql_expr *e, struct sql_eval *ev,
     if (rc != 0 || *null)
         return rc;
     for (int i = 0; i < e->nargs && i < 8; i++)
-        if ((rc = sql__to_str(ev, &s->v[i], &s->p[i], &s->n[i])) != 0)
+        if ((rc = sql__text_of(e->args[i], ev, &s->v[i], &s->p[i],
+                               &s->n[i])) != 0)
             return rc;
     return 0;
 }
@@ -106,7 +107,7 @@ static int concat_eval(const struct sql_expr *e, struct sql_eval *ev,
         }
         const char *p;
         size_t n;
-        if ((rc = sql__to_str(ev, &v, &p, &n)) != 0)
+        if ((rc = sql__text_of(e->args[i], ev, &v, &p, &n)) != 0)
             goto out;
         if (ws && i == 0) {
             sep = p;
@@ -963,7 +964,7 @@ static int eval_quote(const struct sql_expr *e, struct sql_eval *ev,
         return sql__ret_str(ev, out, "NULL", 4, coll_of(e));
     const char *p;
     size_t n;
-    if ((rc = sql__to_str(ev, &v, &p, &n)) != 0)
+    if ((rc = sql__text_of(e->args[0], ev, &v, &p, &n)) != 0)
         return rc;
     char *buf = sql__arena_alloc(ev->arena, n * 2 + 3);
     if (buf == NULL)

@@ -133,9 +133,16 @@ bool sql__int_longlong(const struct sql_expr *x, uint32_t *len)
         return widest(x, 0, 1, len);
     if (strcmp(x->name, "IF") == 0)
         return widest(x, 1, 1, len);
-    if (strcmp(x->name, "NULLIF") == 0 || strcmp(x->name, "ABS") == 0 ||
-        strcmp(x->name, "MIN") == 0 || strcmp(x->name, "MAX") == 0)
+    if (strcmp(x->name, "NULLIF") == 0 || strcmp(x->name, "MIN") == 0 ||
+        strcmp(x->name, "MAX") == 0)
         return x->nargs > 0 ? sql__int_longlong(x->args[0], len) : true;
+    if (strcmp(x->name, "ABS") == 0 && x->nargs > 0) {
+        /* sized by the argument's length, not its type (Item_func_abs):
+         * ABS(int_col) is a LONGLONG, so ROUND(ABS(c), -1) is DECIMAL
+         * (seed 702), ABS(tinyint_col) a LONG */
+        (void)sql__int_longlong(x->args[0], len);
+        return by_len(*len);
+    }
     if ((strcmp(x->name, "ROUND") == 0 || strcmp(x->name, "TRUNCATE") == 0) &&
         x->nargs > 0 && is_int(x->args[0])) {
         ll = sql__int_longlong(x->args[0], len);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "proto_int.h"
+#include "value.h"
 
 int sql__pkt_begin(struct sql_proto_conn *c, size_t *start)
 {
@@ -405,27 +406,7 @@ static void format_double(const struct sql__colinfo *ci, double d, char *buf,
     if (ci->decimals < 31 &&
         (ci->type == SQL_TYPE_FLOAT || ci->type == SQL_TYPE_DOUBLE ||
          ci->type == SQL_TYPE_NEWDECIMAL || ci->type == SQL_TYPE_DECIMAL)) {
-        if (isfinite(d) && fabs(d) >= 1e15) {
-            /* Past 15 integer digits MySQL shows the shortest digits
-             * that read back as d, then zeros (its dtoa), not the
-             * binary value's exact expansion %f gives (F3). */
-            bool neg;
-            char digits[24];
-            int exp;
-            int nd = shortest_digits(d, digits, &exp, &neg);
-            size_t o = 0;
-            if (neg && o + 1 < cap)
-                buf[o++] = '-';
-            for (int i = 0; i <= exp && o + 1 < cap; i++)
-                buf[o++] = i < nd ? digits[i] : '0';
-            for (unsigned i = 0; i <= ci->decimals && o + 1 < cap; i++)
-                buf[o++] = i ? '0' : '.';
-            if (ci->decimals == 0 && o > 0 && buf[o - 1] == '.')
-                o--;
-            buf[o] = '\0';
-            return;
-        }
-        snprintf(buf, cap, "%.*f", (int)ci->decimals, d);
+        (void)sql__double_fixed_text(d, (int)ci->decimals, buf, cap);
         return;
     }
     if (ci->type == SQL_TYPE_FLOAT) {

@@ -176,6 +176,57 @@ int sql__ftype_vt(const struct sql_ftype *t)
 
 /* ---- numbers as text ------------------------------------------------------- */
 
+/* The digits of "%.*e" of d with prec significant digits: digits[],
+ * their count, and the decimal exponent of the first. */
+static int e_digits(double d, int prec, char digits[24], int *exp)
+{
+    char e[48];
+    snprintf(e, sizeof e, "%.*e", prec - 1, d);
+    int nd = 0;
+    const char *p = e + (e[0] == '-' ? 1 : 0);
+    for (; *p != '\0' && *p != 'e' && nd < 23; p++)
+        if (*p != '.')
+            digits[nd++] = *p;
+    *exp = *p == 'e' ? atoi(p + 1) : 0;
+    return nd;
+}
+
+size_t sql__double_fixed_text(double d, int dec, char *buf, size_t cap)
+{
+    if (!isfinite(d) || fabs(d) < 1e15) {
+        int k = snprintf(buf, cap, "%.*f", dec, d);
+        return k < 0 ? 0 : (size_t)k < cap ? (size_t)k : cap - 1;
+    }
+    /* Past 15 integer digits MariaDB shows the shortest digits that read
+     * back as d, then zeros (its dtoa), not the binary value's exact
+     * expansion %f gives (F3): ROUND(1e30) is 1 and 30 zeros,
+     * ROUND(1234567890123456.7e0, 2) 1234567890123456.80. */
+    char digits[24];
+    int exp, nd = 0, prec;
+    for (prec = 15; prec <= 17; prec++) {
+        char e[48];
+        snprintf(e, sizeof e, "%.*e", prec - 1, d);
+        if (strtod(e, NULL) == d)
+            break;
+    }
+    if (prec > 17)
+        prec = 17;
+    nd = e_digits(d, prec, digits, &exp);
+    if (nd > exp + 1 + dec) /* more fraction digits than shown: round */
+        nd = e_digits(d, exp + 1 + dec, digits, &exp);
+    size_t o = 0;
+    if (d < 0 && o + 1 < cap)
+        buf[o++] = '-';
+    for (int i = 0; i <= exp && o + 1 < cap; i++)
+        buf[o++] = i < nd ? digits[i] : '0';
+    if (dec > 0 && o + 1 < cap)
+        buf[o++] = '.';
+    for (int i = exp + 1; i <= exp + dec && o + 1 < cap; i++)
+        buf[o++] = i < nd ? digits[i] : '0';
+    buf[o] = '\0';
+    return o;
+}
+
 size_t sql__double_text(double v, bool is_float, char *buf)
 {
     if (v == 0) {
@@ -755,6 +806,7 @@ static int to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,
     default: {
         int64_t iv;
         uint32_t micro = 0;
+        bool negnum = false; /* a negative number (-0.5 has iv 0) */
         if (d->vt == SQL_VT_DECIMAL) {
             /* Exactly, from its digits: 9999999999999999.99 has 99
              * seconds (no TIME), not the double 1e16's 00. */
@@ -772,9 +824,11 @@ static int to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,
             iv = u > INT64_MAX ? INT64_MAX : (int64_t)u;
             if (neg)
                 iv = -iv;
+            negnum = neg;
         } else if (d->vt == SQL_VT_DOUBLE) {
             double dv;
             sql__to_double(ev, d, &dv);
+            negnum = dv < 0;
             if (!(fabs(dv) < 9.2e18)) /* no datetime is that large; a */
                 dv = dv < 0 ? -9.2e18 : 9.2e18; /* TIME clips */
             iv = (int64_t)dv;
@@ -787,9 +841,16 @@ static int to_temporal(struct sql_eval *ev, const struct sql_datum *d, int vt,
         } else {
             iv = d->v.i;
         }
-        if (vt == SQL_VT_TIME)
+        /* Between -1 and 0 the sign is the number's: -0.5 is TIME
+         * -00:00:00.5 and no DATETIME (MariaDB; it was 00:00:00.5 and
+         * 0000-00-00, seed 703). */
+        if (negnum && iv == 0 && micro != 0 && vt != SQL_VT_TIME)
+            iv = -1;
+        if (vt == SQL_VT_TIME) {
             rc = sql__time_from_num_time(iv, micro, out);
-        else if (fuzzy)
+            if (rc == 0 && negnum && iv == 0 && micro != 0)
+                out->negative = true;
+        } else if (fuzzy)
             rc = sql__time_from_num_datetime_fuzzy(iv, micro, out);
         else
             rc = sql__time_from_num_datetime(iv, micro, out);
@@ -1145,9 +1206,7 @@ int sql__datum_text(const struct sql_datum *d, const struct sql_ftype *t,
     case SQL_VT_DOUBLE:
         if (t && t->dec >= 0 && t->dec < 31 &&
             (t->tp == SQL_TYPE_DOUBLE || t->tp == SQL_TYPE_FLOAT)) {
-            int k = snprintf(buf, sizeof buf, "%.*f", t->dec, d->v.d);
-            n = k < 0 ? 0 : (size_t)k < sizeof buf ? (size_t)k
-                                                    : sizeof buf - 1;
+            n = sql__double_fixed_text(d->v.d, t->dec, buf, sizeof buf);
         }
         else
             n = sql__double_text(d->v.d, t && t->tp == SQL_TYPE_FLOAT, buf);

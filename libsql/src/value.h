@@ -206,6 +206,11 @@ const char *sql__coll_name(uint16_t coll);
  * (MariaDB's CONCAT/CAST AS CHAR; the wire's format_double_plain too).
  * buf holds 32 bytes; returns the length. */
 size_t sql__double_text(double v, bool is_float, char *buf);
+/* Text of a double with dec (0..30) fixed decimals as MariaDB shows one
+ * (the wire, CAST AS CHAR): "%.*f" below 1e15, from there the shortest
+ * digits that read back, then zeros (ROUND(1e30) is 1 and 30 zeros).
+ * buf holds cap bytes (400 hold any double); returns the length. */
+size_t sql__double_fixed_text(double d, int dec, char *buf, size_t cap);
 /* The longest numeric prefix of s[0..n) (after leading spaces): its length
  * and the value as a double; *clean is true when nothing but trailing
  * spaces follows it. */

@@ -12,6 +12,7 @@ import random
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -272,10 +273,14 @@ def normalize_value(v, tclass, ci):
         # significant digits, sqld prints the shortest text that reads back
         # as the same float (libsql/DESIGN.md, "known difference").
         # -0 shows as 0: 0 and -0 are one GROUP BY/DISTINCT group, and
-        # which member stands for it is unspecified.
+        # which member stands for it is unspecified. The 6 digits are the
+        # float's exact value's (MariaDB's my_gcvt), not those of the
+        # shortest text: 1000.135 is the float 1000.135009765625, 1000.14
+        # in MariaDB (seed 702).
         try:
-            return "%.6g" % (float(v) + 0.0)
-        except ValueError:
+            f = struct.unpack("f", struct.pack("f", float(v)))[0]
+            return "%.6g" % (f + 0.0)
+        except (ValueError, OverflowError):
             return v
     if tclass == "double":
         # DOUBLE display: MariaDB prints a double with fixed decimals (the
