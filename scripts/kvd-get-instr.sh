@@ -30,16 +30,11 @@ CONNS=()
 [ -n "${BENCH_CONNS:-}" ] && CONNS=(--conns="$BENCH_CONNS")
 
 die() { echo "kvd-get-instr: $*" >&2; exit 1; }
-for t in valgrind callgrind_control; do
-    command -v "$t" >/dev/null || die "$t is missing (Debian: valgrind)"
-done
-for b in kvd kvbench; do
-    [ -x "$BIN/$b" ] || die "$BIN/$b is missing; build the daemons first"
-done
+. "$(dirname "$0")/lib-kvd3.sh"
+kvd3_need_callgrind
 CG=$(mktemp -d "${TMPDIR:-/tmp}/kvd-get-instr-cg.XXXXXX")
 KVD3_WRAP1=(valgrind --tool=callgrind --instr-atstart=no
     --log-file="$CG/valgrind.log" --callgrind-out-file="$CG/cg.out")
-. "$(dirname "$0")/lib-kvd3.sh"
 kvd3_start kvd-get-instr
 trap 'kvd3_cleanup; rm -rf "$CG"' EXIT
 kvd3_wait

@@ -23,18 +23,13 @@ KP=${BENCH_KVD_PORT:-27141}
 CONNS=(--conns="${BENCH_CONNS:-1}")
 
 die() { echo "kvd-put-instr: $*" >&2; exit 1; }
-for t in valgrind callgrind_control; do
-    command -v "$t" >/dev/null || die "$t is missing (Debian: valgrind)"
-done
-for b in kvd kvbench; do
-    [ -x "$BIN/$b" ] || die "$BIN/$b is missing; build the daemons first"
-done
+. "$(dirname "$0")/lib-kvd3.sh"
+kvd3_need_callgrind
 CG=$(mktemp -d "${TMPDIR:-/tmp}/kvd-put-instr-cg.XXXXXX")
 for i in 1 2; do
     eval "KVD3_WRAP$i=(valgrind --tool=callgrind --instr-atstart=no \
         --log-file=$CG/valgrind$i.log --callgrind-out-file=$CG/cg$i.out)"
 done
-. "$(dirname "$0")/lib-kvd3.sh"
 kvd3_start kvd-put-instr
 trap 'kvd3_cleanup; rm -rf "$CG"' EXIT
 kvd3_wait

@@ -6,7 +6,18 @@
 # The caller sets BIN and KP and defines die; kvd3_start sets WORK, PEERS
 # and pids, kvd3_wait returns once the cluster took a put, kvd3_lead1 moves
 # the leadership to store 1. KVD3_WRAP1 and KVD3_WRAP2, arrays the caller
-# may set, are the commands stores 1 and 2 run under (valgrind).
+# may set, are the commands stores 1 and 2 run under (valgrind);
+# kvd3_need_callgrind checks what the callgrind scripts run.
+kvd3_need_callgrind() {
+    local t b
+    for t in valgrind callgrind_control; do
+        command -v "$t" >/dev/null || die "$t is missing (Debian: valgrind)"
+    done
+    for b in kvd kvbench; do
+        [ -x "$BIN/$b" ] || die "$BIN/$b is missing; build the daemons first"
+    done
+}
+
 kvd3_start() { # name (scratch directory prefix, message prefix)
     KVD3_NAME=$1
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
