@@ -193,15 +193,17 @@ void sql__merge_result(struct sql_expr *e, int from, int step, int extra)
 }
 
 void sql__merge_null_unsigned(struct sql_expr *e, int from, int step,
-                              int extra)
+                              int extra, bool null_lit)
 {
     if (e->vt != SQL_VT_UINT)
         return;
     bool any_null = false;
     int limit = extra >= 0 ? extra : e->nargs;
     for (int i = from; i < limit && !any_null; i += step)
-        any_null = e->args[i]->vt == SQL_VT_NULL;
-    if (extra >= 0 && extra < e->nargs && e->args[extra]->vt == SQL_VT_NULL)
+        any_null = e->args[i]->vt == SQL_VT_NULL &&
+                   (null_lit || e->args[i]->op != EX_LIT);
+    if (extra >= 0 && extra < e->nargs && e->args[extra]->vt == SQL_VT_NULL &&
+        (null_lit || e->args[extra]->op != EX_LIT))
         any_null = true;
     if (!any_null)
         return;
@@ -1177,7 +1179,8 @@ static int compile(struct sql_arena *a, const struct ast_expr *x,
                 e->is_const = false;
         int first = e->has_operand ? 2 : 1;
         sql__merge_result(e, first, 2, e->has_else ? n - 1 : -1);
-        sql__merge_null_unsigned(e, first, 2, e->has_else ? n - 1 : -1);
+        sql__merge_null_unsigned(e, first, 2, e->has_else ? n - 1 : -1,
+                                 true);
         if (!e->has_else)
             e->type.flags &= (uint16_t)~SQL_COLFLAG_NOT_NULL;
         if (e->has_operand) {

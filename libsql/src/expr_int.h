@@ -152,10 +152,11 @@ int sql__vt_merge(int a, int b);
  * and e->vt (CASE/IF/IFNULL/COALESCE). */
 void sql__merge_result(struct sql_expr *e, int from, int step, int extra);
 /* After sql__merge_result over the same arguments: an UNSIGNED integer
- * merged with a NULL literal is a DECIMAL (MariaDB 10.11's COALESCE,
- * IFNULL and CASE branches; not IF's), difftest F23. */
+ * merged with a NULL (signed there) is a DECIMAL (MariaDB 10.11's
+ * COALESCE, IFNULL and CASE branches); IF passes a NULL literal over
+ * (null_lit false) but not NULLIF(NULL, x), difftest F23. */
 void sql__merge_null_unsigned(struct sql_expr *e, int from, int step,
-                              int extra);
+                              int extra, bool null_lit);
 /* Convert a branch value to e's merged class. */
 int sql__to_result(const struct sql_expr *e, struct sql_eval *ev,
                    struct sql_datum *v);
