@@ -1403,11 +1403,18 @@ int sql__text_of(const struct sql_expr *x, struct sql_eval *ev,
         /* at its type's scale: a quotient computed with 9 more digits
          * shows the 4 of div_precision_increment ('1.0000', seed 702) */
         return sql__datum_text(v, t, ev->arena, p, n);
-    if (v->vt != SQL_VT_DOUBLE || t->dec < 0 || t->dec >= 31 ||
-        (t->tp != SQL_TYPE_DOUBLE && t->tp != SQL_TYPE_FLOAT))
+    bool fixed = t->dec >= 0 && t->dec < 31;
+    if (v->vt != SQL_VT_DOUBLE ||
+        (t->tp != SQL_TYPE_DOUBLE && t->tp != SQL_TYPE_FLOAT) ||
+        (!fixed && t->tp == SQL_TYPE_DOUBLE))
         return sql__to_str(ev, v, p, n);
-    char buf[400]; /* a double in fixed decimals: up to 342 (F3) */
-    size_t len = sql__double_fixed_text(v->v.d, t->dec, buf, sizeof buf);
+    /* A double in fixed decimals: up to 342 (F3). A FLOAT without: its
+     * 6 significant digits (MariaDB's my_gcvt for a float: 1.0000001 is
+     * '1', 1234567 '1234570', 1.5e-10 '0.00000000015'; F22). */
+    char buf[400];
+    size_t len = fixed ? sql__double_fixed_text(v->v.d, t->dec, buf,
+                                                sizeof buf)
+                       : sql__double_text(v->v.d, true, buf);
     char *c = sql__arena_alloc(ev->arena, len + 1);
     if (c == NULL)
         return -ENOMEM;

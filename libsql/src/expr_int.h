@@ -173,7 +173,8 @@ void sql__arith_type(struct sql_expr *e);
  * it: a DOUBLE or FLOAT with fixed decimals (ROUND(d, 2), CEIL(d)) shows
  * them, as MariaDB's val_str (CONCAT(ROUND(1.5e0, 2)) is '1.50',
  * CONCAT(ROUND(1e30)) 31 digits), a DECIMAL its type's scale (a
- * quotient's 4 decimals); anything else as sql__to_str. */
+ * quotient's 4 decimals), a FLOAT otherwise its 6 significant digits
+ * (F22); anything else as sql__to_str. */
 int sql__text_of(const struct sql_expr *x, struct sql_eval *ev,
                  const struct sql_datum *v, const char **p, size_t *n);
 /* e's value as a DECIMAL reader (CAST AS DECIMAL, DIV) reads it: e's

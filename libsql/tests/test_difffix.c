@@ -1385,6 +1385,31 @@ static void f16_cast_signed_sized_by_argument(void **state)
     Q(&c, "DROP TABLE f16c", "OK 0 0 0");
 }
 
+/* F22: a FLOAT in a string context (CAST AS CHAR, CONCAT, the string
+ * functions, GROUP_CONCAT) is MariaDB's my_gcvt text of the float: 6
+ * significant digits, plain from 1e-15 to 1e15. MariaDB 10.11's. */
+static void f22_float_as_text_6_digits(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f22 (id INT PRIMARY KEY, f FLOAT, d DOUBLE)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f22 VALUES (1, 1.0000001, 1.0000001), "
+          "(2, 1234567, 1234567), (3, 1.5e-10, 1.5e-10), "
+          "(4, 0.000123456789, 0.000123456789), (5, 123456789012, 1), "
+          "(6, 1e15, 1), (7, 1e-20, 1), (8, 492.185, 1)",
+      "OK 8 0 0");
+    Q(&c, "SELECT CAST(f AS CHAR), CONCAT(f, ''), LENGTH(f), "
+          "CAST(d AS CHAR) FROM f22 WHERE id < 5 ORDER BY id",
+      "1|1|1|1.0000001\n1234570|1234570|7|1234567\n"
+      "0.00000000015|0.00000000015|13|0.00000000015\n"
+      "0.000123457|0.000123457|11|0.000123456789");
+    Q(&c, "SELECT GROUP_CONCAT(f ORDER BY id), "
+          "GROUP_CONCAT(REPLACE(IF(id, f, f), '0', 'z') ORDER BY id) "
+          "FROM f22 WHERE id > 4",
+      "123457000000,1e15,1e-20,492.185|123457zzzzzz,1e15,1e-2z,492.185");
+    Q(&c, "DROP TABLE f22", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1432,6 +1457,7 @@ int main(void)
         cmocka_unit_test(f10_small_int_functions_merge_as_float),
         cmocka_unit_test(negative_fraction_as_time),
         cmocka_unit_test(f16_cast_signed_sized_by_argument),
+        cmocka_unit_test(f22_float_as_text_6_digits),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);
