@@ -166,11 +166,11 @@ REVIEWED = {
     ("701", "4574", "10"):
         "F24/F31 (an error on a row MariaDB's range never reads)",
     ("701", "8494", "0"):
-        "F16 (CAST(x AS SIGNED) is sized by x in MariaDB, LONGLONG here: "
-        "ROUND(.., -1) DECIMAL; open)",
+        "F16 (CAST(x AS SIGNED) is sized by x in MariaDB: ROUND(.., -1) "
+        "an integer; fixed since 8d90c7c)",
     ("702", "10861", "6"):
-        "F4 (FLOOR of a DECIMAL COALESCE with a 19-digit literal: DECIMAL in "
-        "MariaDB, BIGINT here; open)",
+        "F4 (FLOOR of a DECIMAL COALESCE with a 19-digit literal: DECIMAL "
+        "in MariaDB; fixed since 8d90c7c)",
     ("703", "8991", "34"):
         "F24/F31 (an error on a row MariaDB's impossible range (BETWEEN 803 "
         "AND 448) never reads)",
@@ -262,7 +262,8 @@ def classify(b):
     if re.search(r"CAST\(.*AS CHAR\)", s) and re.search(
             r"\b(FLOAT)\b", " ".join(b["creates"])) and \
             why.startswith("row"):
-        return "F10/F28 (a FLOAT as text)"
+        return "F10/F28, F22 (a FLOAT as text: MariaDB's 6 digits " \
+               "since 219694c)"
     if re.search(r"CAST\(.*AS CHAR\)|CONCAT", s) and re.search(
             r"\bDOUBLE\b", " ".join(b["creates"])) and \
             why.startswith("row"):
@@ -322,7 +323,7 @@ def classify(b):
                    "small integers since c5a0474)"
         if "NULLIF(NULL" in expr.upper():
             return "F23 (NULLIF(NULL, x) merged by IF: MariaDB's DECIMAL " \
-                   "for an unsigned x; open)"
+                   "for an unsigned x; fixed since 8d90c7c)"
         if "NULL" in expr.upper():
             return "F23 (NULL literal typing: fixed since 5fb29ce)"
         if re.search(r"ROUND\(|\(- |-\(", expr):
