@@ -200,8 +200,15 @@ int sql__int_digits(const struct sql_expr *x)
             int d = x->args[1]->type.dec;
             return d >= 0 && d < 31 ? l + d : -1;
         }
-        if (x->sub == AST_OP_MOD)
-            return l > r ? l : r;
+        if (x->sub == AST_OP_MOD) { /* MariaDB's: the wider precision,
+                                       less the larger scale
+                                       (bigint MOD decimal(9,4): 15) */
+            int ld = x->args[0]->type.dec, rd = x->args[1]->type.dec;
+            ld = ld > 0 && ld < 31 ? ld : 0;
+            rd = rd > 0 && rd < 31 ? rd : 0;
+            int p = l + ld > r + rd ? l + ld : r + rd;
+            return p - (ld > rd ? ld : rd);
+        }
         return -1;
     }
     bool is_case = x->op == EX_CASE;

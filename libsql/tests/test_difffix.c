@@ -1385,6 +1385,24 @@ static void f16_cast_signed_sized_by_argument(void **state)
     Q(&c, "SELECT * FROM f16cv", "7|7|5|5|NULL|7|7|NULL|NULL");
     Q(&c, "DROP VIEW f16cv", "OK 0 0 0");
     Q(&c, "DROP TABLE f16c", "OK 0 0 0");
+    /* MOD's integer digits are the wider precision less the larger
+     * scale, so FLOOR(bigint MOD decimal(9,4)) is a BIGINT (seed 711). */
+    Q(&c, "CREATE TABLE f04m (id INT PRIMARY KEY, b BIGINT, d DECIMAL(9,4), "
+          "e DECIMAL(20,2))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f04m VALUES (1, -9223372036854775807, 12.5, "
+          "123456789012345678.25)",
+      "OK 1 0 0");
+    Q(&c, "CREATE VIEW f04mv AS SELECT FLOOR(b MOD d) a, FLOOR(b MOD e) b, "
+          "FLOOR(e MOD d) c FROM f04m",
+      "OK 0 0 0");
+    Q(&c, "SELECT GROUP_CONCAT(COLUMN_NAME, ':', DATA_TYPE ORDER BY "
+          "ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE "
+          "TABLE_NAME = 'f04mv'",
+      "a:bigint,b:decimal,c:bigint");
+    Q(&c, "SELECT * FROM f04mv", "-7|-87569649941195617|3");
+    Q(&c, "DROP VIEW f04mv", "OK 0 0 0");
+    Q(&c, "DROP TABLE f04m", "OK 0 0 0");
 }
 
 /* F22: a FLOAT in a string context (CAST AS CHAR, CONCAT, the string
