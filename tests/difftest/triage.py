@@ -177,6 +177,23 @@ REVIEWED = {
     ("703", "10085", "19"):
         "F24/F31 (an error on a row sqld's <=> key lookup never reads, "
         "MariaDB's scan does)",
+    ("711", "922", "32"):
+        "M07 (MariaDB's loose index scan (here for a SELECT DISTINCT, "
+        "'Using index for group-by') loses rows)",
+    ("711", "1802", "10"):
+        "M09 (MariaDB's MIN/MAX optimization converts the constant to the "
+        "FLOAT key's type: `c0 <=> 3.4e38` finds the float 3.4e38)",
+    ("711", "2224", "34"):
+        "M09 (MariaDB's MIN/MAX optimization converts the constant to the "
+        "FLOAT key's type: MIN is a row its own COUNT(*) leaves out)",
+    ("711", "1349", "32"):
+        "F4 (FLOOR(bigint MOD decimal): MOD's precision; fixed since "
+        "271e6fc)",
+    ("712", "2053", "18"):
+        "F24/F31 (an error on a row MariaDB's range never reads)",
+    ("712", "5296", "10"):
+        "M11 (MariaDB's UNION cuts CAST(float-typed CASE AS CHAR) to the "
+        "12 characters of its type in the temporary table)",
     ("702", "13173", "11"):
         "F30 (a DOUBLE past 1e15 with fixed decimals lost its 17th digit "
         "on the wire: fixed since 4f737b0)",
@@ -225,6 +242,10 @@ def classify(b):
             rc and int(rc.group(1)) < int(rc.group(2)):
         return "M07 (MariaDB's loose index scan for COUNT(DISTINCT) .. " \
                "GROUP BY loses rows)"
+    if me == 1060 and se is None and \
+            re.search(r"\b(INTERSECT|EXCEPT)\b", s):
+        return "FS1 (MariaDB's 1060 for repeated column names under a " \
+               "set operation with INTERSECT/EXCEPT)"
     if me == 1054 and se not in (None, 1054) and \
             re.search(r"JOIN \(SELECT", s):
         return "E1 (1054 in an ON after a derived table's row error: sqld " \
