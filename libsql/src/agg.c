@@ -385,7 +385,8 @@ static int gc_add(const struct sql_agg *g, struct sql_agg_state *st,
     for (int i = 0; i < g->nargs; i++) {
         const char *p;
         size_t n;
-        if ((rc = sql__to_str(ev, &vals[i], &p, &n)) != 0)
+        /* as a string function reads it: a FLOAT's 6 digits (F22) */
+        if ((rc = sql__text_of(g->args[i], ev, &vals[i], &p, &n)) != 0)
             goto out;
         if ((rc = sql__buf_put(&b, p, n)) != 0)
             goto out;

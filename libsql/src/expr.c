@@ -193,15 +193,17 @@ void sql__merge_result(struct sql_expr *e, int from, int step, int extra)
 }
 
 void sql__merge_null_unsigned(struct sql_expr *e, int from, int step,
-                              int extra)
+                              int extra, bool null_lit)
 {
     if (e->vt != SQL_VT_UINT)
         return;
     bool any_null = false;
     int limit = extra >= 0 ? extra : e->nargs;
     for (int i = from; i < limit && !any_null; i += step)
-        any_null = e->args[i]->vt == SQL_VT_NULL;
-    if (extra >= 0 && extra < e->nargs && e->args[extra]->vt == SQL_VT_NULL)
+        any_null = e->args[i]->vt == SQL_VT_NULL &&
+                   (null_lit || e->args[i]->op != EX_LIT);
+    if (extra >= 0 && extra < e->nargs && e->args[extra]->vt == SQL_VT_NULL &&
+        (null_lit || e->args[extra]->op != EX_LIT))
         any_null = true;
     if (!any_null)
         return;
@@ -1177,7 +1179,8 @@ static int compile(struct sql_arena *a, const struct ast_expr *x,
                 e->is_const = false;
         int first = e->has_operand ? 2 : 1;
         sql__merge_result(e, first, 2, e->has_else ? n - 1 : -1);
-        sql__merge_null_unsigned(e, first, 2, e->has_else ? n - 1 : -1);
+        sql__merge_null_unsigned(e, first, 2, e->has_else ? n - 1 : -1,
+                                 true);
         if (!e->has_else)
             e->type.flags &= (uint16_t)~SQL_COLFLAG_NOT_NULL;
         if (e->has_operand) {
@@ -1400,11 +1403,18 @@ int sql__text_of(const struct sql_expr *x, struct sql_eval *ev,
         /* at its type's scale: a quotient computed with 9 more digits
          * shows the 4 of div_precision_increment ('1.0000', seed 702) */
         return sql__datum_text(v, t, ev->arena, p, n);
-    if (v->vt != SQL_VT_DOUBLE || t->dec < 0 || t->dec >= 31 ||
-        (t->tp != SQL_TYPE_DOUBLE && t->tp != SQL_TYPE_FLOAT))
+    bool fixed = t->dec >= 0 && t->dec < 31;
+    if (v->vt != SQL_VT_DOUBLE ||
+        (t->tp != SQL_TYPE_DOUBLE && t->tp != SQL_TYPE_FLOAT) ||
+        (!fixed && t->tp == SQL_TYPE_DOUBLE))
         return sql__to_str(ev, v, p, n);
-    char buf[400]; /* a double in fixed decimals: up to 342 (F3) */
-    size_t len = sql__double_fixed_text(v->v.d, t->dec, buf, sizeof buf);
+    /* A double in fixed decimals: up to 342 (F3). A FLOAT without: its
+     * 6 significant digits (MariaDB's my_gcvt for a float: 1.0000001 is
+     * '1', 1234567 '1234570', 1.5e-10 '0.00000000015'; F22). */
+    char buf[400];
+    size_t len = fixed ? sql__double_fixed_text(v->v.d, t->dec, buf,
+                                                sizeof buf)
+                       : sql__double_text(v->v.d, true, buf);
     char *c = sql__arena_alloc(ev->arena, len + 1);
     if (c == NULL)
         return -ENOMEM;

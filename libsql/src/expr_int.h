@@ -152,10 +152,11 @@ int sql__vt_merge(int a, int b);
  * and e->vt (CASE/IF/IFNULL/COALESCE). */
 void sql__merge_result(struct sql_expr *e, int from, int step, int extra);
 /* After sql__merge_result over the same arguments: an UNSIGNED integer
- * merged with a NULL literal is a DECIMAL (MariaDB 10.11's COALESCE,
- * IFNULL and CASE branches; not IF's), difftest F23. */
+ * merged with a NULL (signed there) is a DECIMAL (MariaDB 10.11's
+ * COALESCE, IFNULL and CASE branches); IF passes a NULL literal over
+ * (null_lit false) but not NULLIF(NULL, x), difftest F23. */
 void sql__merge_null_unsigned(struct sql_expr *e, int from, int step,
-                              int extra);
+                              int extra, bool null_lit);
 /* Convert a branch value to e's merged class. */
 int sql__to_result(const struct sql_expr *e, struct sql_eval *ev,
                    struct sql_datum *v);
@@ -172,7 +173,8 @@ void sql__arith_type(struct sql_expr *e);
  * it: a DOUBLE or FLOAT with fixed decimals (ROUND(d, 2), CEIL(d)) shows
  * them, as MariaDB's val_str (CONCAT(ROUND(1.5e0, 2)) is '1.50',
  * CONCAT(ROUND(1e30)) 31 digits), a DECIMAL its type's scale (a
- * quotient's 4 decimals); anything else as sql__to_str. */
+ * quotient's 4 decimals), a FLOAT otherwise its 6 significant digits
+ * (F22); anything else as sql__to_str. */
 int sql__text_of(const struct sql_expr *x, struct sql_eval *ev,
                  const struct sql_datum *v, const char **p, size_t *n);
 /* e's value as a DECIMAL reader (CAST AS DECIMAL, DIV) reads it: e's

@@ -58,6 +58,10 @@ static int check_if(struct sql_expr *e, struct sql_arena *a,
     (void)a;
     (void)err;
     sql__merge_result(e, 1, 1, -1);
+    /* IF passes a NULL literal over (IF(c, tu, NULL) keeps TINYINT
+     * UNSIGNED), not a NULL-typed expression: IF(c, NULLIF(NULL, x), tu)
+     * is DECIMAL (F23). */
+    sql__merge_null_unsigned(e, 1, 1, -1, false);
     return 0;
 }
 
@@ -82,7 +86,7 @@ static int check_merge_all(struct sql_expr *e, struct sql_arena *a,
     (void)a;
     (void)err;
     sql__merge_result(e, 0, 1, -1);
-    sql__merge_null_unsigned(e, 0, 1, -1);
+    sql__merge_null_unsigned(e, 0, 1, -1, true);
     /* IFNULL/COALESCE: NULL only when every argument may be. */
     bool nn = false;
     for (int i = 0; i < e->nargs; i++)

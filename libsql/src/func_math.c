@@ -147,11 +147,6 @@ static int eval_sign(const struct sql_expr *e, struct sql_eval *ev,
 int sql__int_digits(const struct sql_expr *x)
 {
     const struct sql_ftype *t = &x->type;
-    if (t->len > 0 && (t->len < SQL_DEC_MAX_PREC + 2 || x->op == EX_COL)) {
-        /* (An expression's DECIMAL type has the widest length: derive.) */
-        int dec = t->dec > 0 && t->dec < 31 ? t->dec : 0;
-        return (int)t->len - dec - (dec > 0) - 1;
-    }
     if (x->op == EX_LIT && x->lit.vt == SQL_VT_DECIMAL) {
         char buf[SQL_DEC_STR_MAX];
         size_t n = sql__dec_print(&x->lit.v.dec, buf);
@@ -161,7 +156,9 @@ int sql__int_digits(const struct sql_expr *x)
         return d;
     }
     if (x->op == EX_LIT && (x->lit.vt == SQL_VT_INT || x->lit.vt == SQL_VT_UINT)) {
-        /* Its digits (MySQL's Item_int precision). */
+        /* Its digits (MariaDB's Item_int precision), not its length
+         * less a sign it does not have: COALESCE(tinyint_unsigned,
+         * 9223372036854775807) has 19 (seed 702, F4). */
         uint64_t v = x->lit.vt == SQL_VT_UINT ? x->lit.v.u
                      : x->lit.v.i < 0 ? 0 - (uint64_t)x->lit.v.i
                                       : (uint64_t)x->lit.v.i;
@@ -171,6 +168,11 @@ int sql__int_digits(const struct sql_expr *x)
             d++;
         }
         return d;
+    }
+    if (t->len > 0 && (t->len < SQL_DEC_MAX_PREC + 2 || x->op == EX_COL)) {
+        /* (An expression's DECIMAL type has the widest length: derive.) */
+        int dec = t->dec > 0 && t->dec < 31 ? t->dec : 0;
+        return (int)t->len - dec - (dec > 0) - 1;
     }
     if ((x->op == EX_NEG && x->nargs == 1) ||
         (x->op == EX_FUNC && x->name && x->nargs > 0 &&
@@ -198,8 +200,15 @@ int sql__int_digits(const struct sql_expr *x)
             int d = x->args[1]->type.dec;
             return d >= 0 && d < 31 ? l + d : -1;
         }
-        if (x->sub == AST_OP_MOD)
-            return l > r ? l : r;
+        if (x->sub == AST_OP_MOD) { /* MariaDB's: the wider precision,
+                                       less the larger scale
+                                       (bigint MOD decimal(9,4): 15) */
+            int ld = x->args[0]->type.dec, rd = x->args[1]->type.dec;
+            ld = ld > 0 && ld < 31 ? ld : 0;
+            rd = rd > 0 && rd < 31 ? rd : 0;
+            int p = l + ld > r + rd ? l + ld : r + rd;
+            return p - (ld > rd ? ld : rd);
+        }
         return -1;
     }
     bool is_case = x->op == EX_CASE;

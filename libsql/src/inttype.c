@@ -63,6 +63,46 @@ static bool by_len(uint32_t len)
     return len > 9;
 }
 
+/* CAST(a AS SIGNED / UNSIGNED): sized by a (MariaDB's Item_func_signed,
+ * its length capped at 21, at least 2 characters signed, 1 unsigned), so
+ * CAST(100 AS SIGNED) is a LONG and ROUND(.., -1) of it no DECIMAL
+ * (seed 701). UNSIGNED of what may be negative (a signed column or
+ * expression, a negative or non-integer literal, a string) is 20 wide.
+ * A DOUBLE, a temporal, a string expression (whose length here is not
+ * MariaDB's): 21, a LONGLONG. */
+static bool cast_int(const struct sql_expr *x, uint32_t *len)
+{
+    const struct sql_expr *a = x->args[0];
+    bool uns = x->vt == SQL_VT_UINT;
+    bool may_be_neg = true;
+    uint32_t l = 21;
+    if (a->vt == SQL_VT_NULL) {
+        l = 0;
+        may_be_neg = false;
+    } else if (is_int(a)) {
+        (void)sql__int_longlong(a, &l);
+        may_be_neg = a->vt == SQL_VT_INT &&
+                     !(a->op == EX_LIT && a->lit.v.i >= 0);
+    } else if (a->vt == SQL_VT_DECIMAL) {
+        int p = sql__int_digits(a), d = a->type.dec;
+        may_be_neg = !(a->type.flags & SQL_COLFLAG_UNSIGNED);
+        if (p >= 0)
+            l = (uint32_t)p + (d > 0 && d < 31 ? (uint32_t)d + 1 : 0) +
+                may_be_neg;
+    } else if (a->op == EX_LIT && a->lit.vt == SQL_VT_STRING) {
+        l = 0; /* its characters */
+        for (size_t i = 0; i < a->lit.v.s.n; i++)
+            l += ((unsigned char)a->lit.v.s.p[i] & 0xC0) != 0x80;
+    } else if (a->op == EX_COL && a->vt == SQL_VT_STRING && a->type.len) {
+        l = a->type.len; /* in characters: VARCHAR(5) is 5 */
+    }
+    if (uns && may_be_neg)
+        l = 20;
+    l = l > 21 ? 21 : l;
+    *len = l < 2u - uns ? 2u - uns : l;
+    return by_len(*len);
+}
+
 bool sql__int_longlong(const struct sql_expr *x, uint32_t *len)
 {
     static const char *const long_funcs[] = {
@@ -129,6 +169,9 @@ bool sql__int_longlong(const struct sql_expr *x, uint32_t *len)
         *len = 10;
         return false;
     }
+    if (x->fn && x->nargs == 1 && (strcmp(x->fn->name, "CAST") == 0 ||
+                                   strcmp(x->fn->name, "CONVERT") == 0))
+        return cast_int(x, len); /* (its name is its text: CAST(..)) */
     if (named(x, merge_funcs))
         return widest(x, 0, 1, len);
     if (strcmp(x->name, "IF") == 0)

@@ -1026,7 +1026,9 @@ static void f31_not_rewritten_as_mariadb(void **state)
 
 /* F28 (a small DOUBLE or FLOAT as text): CAST AS CHAR and CONCAT write a
  * number in plain notation down to 1e-15, as the wire shows it (MariaDB
- * 10.11's answers; seed 606's CHAR_LENGTH(CAST(c0 AS CHAR))). */
+ * 10.11's answers; seed 606's CHAR_LENGTH(CAST(c0 AS CHAR))). A FLOAT
+ * 1.5e-10 is '0.00000000015' there too (its 6 digits are 1.5: checked
+ * against MariaDB 10.11.19 in session 11, not '0.0000000001'). */
 static void f28_small_double_as_text(void **state)
 {
     (void)state;
@@ -1332,6 +1334,102 @@ static void negative_fraction_as_time(void **state)
     Q(&c, "DROP TABLE fnt", "OK 0 0 0");
 }
 
+/* The typing differences left open by the hour-long run (seed 701
+ * round 8494, 702 round 10861, 701 round 6228), MariaDB 10.11's classes
+ * and values (its information_schema says int for a LONG where sqld,
+ * with one integer width, says bigint). CAST AS SIGNED is sized by its
+ * argument, so ROUND(.., -1) of a short one stays an integer; UNSIGNED
+ * of a signed column is 20 wide. */
+static void f16_cast_signed_sized_by_argument(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f16c (id INT PRIMARY KEY, t TINYINT, "
+          "tu TINYINT UNSIGNED, i INT, b BIGINT, v VARCHAR(5))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f16c VALUES (1, 5, 7, 11, 13, '12')", "OK 1 0 0");
+    Q(&c, "CREATE VIEW f16cv AS SELECT ROUND(CAST(100 AS SIGNED), -1) a, "
+          "ROUND(CAST(t AS SIGNED), -1) b, ROUND(CAST(b AS SIGNED), -1) c, "
+          "ROUND(CAST(i AS UNSIGNED), -1) d, "
+          "ROUND(CAST(tu AS UNSIGNED), -1) e, "
+          "ROUND(CAST(1234567890 AS SIGNED), -1) f, "
+          "ROUND(CAST('12' AS SIGNED), -1) g, "
+          "ROUND(CAST(-100 AS UNSIGNED), -1) h, "
+          "ROUND(CAST(1.5 AS SIGNED), -1) j, ROUND(CAST(v AS SIGNED), -1) k "
+          "FROM f16c",
+      "OK 0 0 0");
+    Q(&c, "SELECT GROUP_CONCAT(COLUMN_NAME, ':', DATA_TYPE ORDER BY "
+          "ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE "
+          "TABLE_NAME = 'f16cv'",
+      "a:bigint,b:bigint,c:decimal,d:decimal,e:bigint,f:decimal,g:bigint,"
+      "h:decimal,j:bigint,k:bigint");
+    Q(&c, "SELECT * FROM f16cv",
+      "100|10|10|10|10|1234567890|10|18446744073709551520|0|10");
+    Q(&c, "DROP VIEW f16cv", "OK 0 0 0");
+    /* F4: a 19-digit literal has 19 digits, so FLOOR of a DECIMAL
+     * COALESCE with it is DECIMAL; 18 digits stay BIGINT. F23: IF passes
+     * a NULL literal over but not NULLIF(NULL, x), which is signed. */
+    Q(&c, "CREATE VIEW f16cv AS SELECT "
+          "FLOOR(COALESCE(tu, 9223372036854775807)) a, "
+          "FLOOR(COALESCE(tu, 123456789012345678)) b, "
+          "FLOOR(COALESCE(t, 123456789012345678.5)) c, "
+          "FLOOR(COALESCE(t, 9223372036854775807)) d, "
+          "IF(t, NULLIF(NULL, tu), tu) e, IF(t, tu, NULLIF(NULL, tu)) f, "
+          "IF(t, tu, NULL) g, IF(t, NULLIF(NULL, tu), t) h, "
+          "IF(t, NULLIF(NULL, i), i) j FROM f16c",
+      "OK 0 0 0");
+    Q(&c, "SELECT GROUP_CONCAT(COLUMN_NAME, ':', DATA_TYPE ORDER BY "
+          "ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE "
+          "TABLE_NAME = 'f16cv'",
+      "a:decimal,b:bigint,c:decimal,d:bigint,e:decimal,f:decimal,"
+      "g:tinyint,h:tinyint,j:bigint");
+    Q(&c, "SELECT * FROM f16cv", "7|7|5|5|NULL|7|7|NULL|NULL");
+    Q(&c, "DROP VIEW f16cv", "OK 0 0 0");
+    Q(&c, "DROP TABLE f16c", "OK 0 0 0");
+    /* MOD's integer digits are the wider precision less the larger
+     * scale, so FLOOR(bigint MOD decimal(9,4)) is a BIGINT (seed 711). */
+    Q(&c, "CREATE TABLE f04m (id INT PRIMARY KEY, b BIGINT, d DECIMAL(9,4), "
+          "e DECIMAL(20,2))",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f04m VALUES (1, -9223372036854775807, 12.5, "
+          "123456789012345678.25)",
+      "OK 1 0 0");
+    Q(&c, "CREATE VIEW f04mv AS SELECT FLOOR(b MOD d) a, FLOOR(b MOD e) b, "
+          "FLOOR(e MOD d) c FROM f04m",
+      "OK 0 0 0");
+    Q(&c, "SELECT GROUP_CONCAT(COLUMN_NAME, ':', DATA_TYPE ORDER BY "
+          "ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE "
+          "TABLE_NAME = 'f04mv'",
+      "a:bigint,b:decimal,c:bigint");
+    Q(&c, "SELECT * FROM f04mv", "-7|-87569649941195617|3");
+    Q(&c, "DROP VIEW f04mv", "OK 0 0 0");
+    Q(&c, "DROP TABLE f04m", "OK 0 0 0");
+}
+
+/* F22: a FLOAT in a string context (CAST AS CHAR, CONCAT, the string
+ * functions, GROUP_CONCAT) is MariaDB's my_gcvt text of the float: 6
+ * significant digits, plain from 1e-15 to 1e15. MariaDB 10.11's. */
+static void f22_float_as_text_6_digits(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f22 (id INT PRIMARY KEY, f FLOAT, d DOUBLE)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f22 VALUES (1, 1.0000001, 1.0000001), "
+          "(2, 1234567, 1234567), (3, 1.5e-10, 1.5e-10), "
+          "(4, 0.000123456789, 0.000123456789), (5, 123456789012, 1), "
+          "(6, 1e15, 1), (7, 1e-20, 1), (8, 492.185, 1)",
+      "OK 8 0 0");
+    Q(&c, "SELECT CAST(f AS CHAR), CONCAT(f, ''), LENGTH(f), "
+          "CAST(d AS CHAR) FROM f22 WHERE id < 5 ORDER BY id",
+      "1|1|1|1.0000001\n1234570|1234570|7|1234567\n"
+      "0.00000000015|0.00000000015|13|0.00000000015\n"
+      "0.000123457|0.000123457|11|0.000123456789");
+    Q(&c, "SELECT GROUP_CONCAT(f ORDER BY id), "
+          "GROUP_CONCAT(REPLACE(IF(id, f, f), '0', 'z') ORDER BY id) "
+          "FROM f22 WHERE id > 4",
+      "123457000000,1e15,1e-20,492.185|123457zzzzzz,1e15,1e-2z,492.185");
+    Q(&c, "DROP TABLE f22", "OK 0 0 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1378,6 +1476,8 @@ int main(void)
         cmocka_unit_test(decimal_quotient_as_text),
         cmocka_unit_test(f10_small_int_functions_merge_as_float),
         cmocka_unit_test(negative_fraction_as_time),
+        cmocka_unit_test(f16_cast_signed_sized_by_argument),
+        cmocka_unit_test(f22_float_as_text_6_digits),
     };
     return cmocka_run_group_tests_name("libsql/difffix", tests, setup,
                                        teardown);

@@ -139,6 +139,13 @@ static void test_difftest_findings(void **state)
      * LONGLONG and ROUND of it by -1 a DECIMAL (MariaDB 10.11, seed 702) */
     efx_check_type("ROUND(ABS(a), -1)", SQL_TYPE_NEWDECIMAL, 0);
     efx_check_type("ROUND(ABS(a), 1)", SQL_TYPE_LONGLONG, 0);
+    /* F16: CAST AS SIGNED/UNSIGNED is sized by its argument, so ROUND
+     * of a short one by -1 stays an integer (MariaDB 10.11, seed 701);
+     * UNSIGNED of a signed column is 20 wide. */
+    efx_check_type("ROUND(CAST(100 AS SIGNED), -1)", SQL_TYPE_LONGLONG, 0);
+    efx_check_type("ROUND(CAST(1234567890 AS SIGNED), -1)",
+                   SQL_TYPE_NEWDECIMAL, 0);
+    efx_check_type("ROUND(CAST(a AS UNSIGNED), -1)", SQL_TYPE_NEWDECIMAL, 0);
     /* F9: a NULL left side decides; the right side is not evaluated. */
     efx_check("NULL = (9223372036854775807 + 1)", "NULL");
     efx_check("c < (c DIV 0) + 9223372036854775807 * 2", "NULL");

@@ -166,17 +166,34 @@ REVIEWED = {
     ("701", "4574", "10"):
         "F24/F31 (an error on a row MariaDB's range never reads)",
     ("701", "8494", "0"):
-        "F16 (CAST(x AS SIGNED) is sized by x in MariaDB, LONGLONG here: "
-        "ROUND(.., -1) DECIMAL; open)",
+        "F16 (CAST(x AS SIGNED) is sized by x in MariaDB: ROUND(.., -1) "
+        "an integer; fixed since 8d90c7c)",
     ("702", "10861", "6"):
-        "F4 (FLOOR of a DECIMAL COALESCE with a 19-digit literal: DECIMAL in "
-        "MariaDB, BIGINT here; open)",
+        "F4 (FLOOR of a DECIMAL COALESCE with a 19-digit literal: DECIMAL "
+        "in MariaDB; fixed since 8d90c7c)",
     ("703", "8991", "34"):
         "F24/F31 (an error on a row MariaDB's impossible range (BETWEEN 803 "
         "AND 448) never reads)",
     ("703", "10085", "19"):
         "F24/F31 (an error on a row sqld's <=> key lookup never reads, "
         "MariaDB's scan does)",
+    ("711", "922", "32"):
+        "M07 (MariaDB's loose index scan (here for a SELECT DISTINCT, "
+        "'Using index for group-by') loses rows)",
+    ("711", "1802", "10"):
+        "M09 (MariaDB's MIN/MAX optimization converts the constant to the "
+        "FLOAT key's type: `c0 <=> 3.4e38` finds the float 3.4e38)",
+    ("711", "2224", "34"):
+        "M09 (MariaDB's MIN/MAX optimization converts the constant to the "
+        "FLOAT key's type: MIN is a row its own COUNT(*) leaves out)",
+    ("711", "1349", "32"):
+        "F4 (FLOOR(bigint MOD decimal): MOD's precision; fixed since "
+        "271e6fc)",
+    ("712", "2053", "18"):
+        "F24/F31 (an error on a row MariaDB's range never reads)",
+    ("712", "5296", "10"):
+        "M11 (MariaDB's UNION cuts CAST(float-typed CASE AS CHAR) to the "
+        "12 characters of its type in the temporary table)",
     ("702", "13173", "11"):
         "F30 (a DOUBLE past 1e15 with fixed decimals lost its 17th digit "
         "on the wire: fixed since 4f737b0)",
@@ -225,6 +242,10 @@ def classify(b):
             rc and int(rc.group(1)) < int(rc.group(2)):
         return "M07 (MariaDB's loose index scan for COUNT(DISTINCT) .. " \
                "GROUP BY loses rows)"
+    if me == 1060 and se is None and \
+            re.search(r"\b(INTERSECT|EXCEPT)\b", s):
+        return "FS1 (MariaDB's 1060 for repeated column names under a " \
+               "set operation with INTERSECT/EXCEPT)"
     if me == 1054 and se not in (None, 1054) and \
             re.search(r"JOIN \(SELECT", s):
         return "E1 (1054 in an ON after a derived table's row error: sqld " \
@@ -262,7 +283,8 @@ def classify(b):
     if re.search(r"CAST\(.*AS CHAR\)", s) and re.search(
             r"\b(FLOAT)\b", " ".join(b["creates"])) and \
             why.startswith("row"):
-        return "F10/F28 (a FLOAT as text)"
+        return "F10/F28, F22 (a FLOAT as text: MariaDB's 6 digits " \
+               "since 219694c)"
     if re.search(r"CAST\(.*AS CHAR\)|CONCAT", s) and re.search(
             r"\bDOUBLE\b", " ".join(b["creates"])) and \
             why.startswith("row"):
@@ -322,7 +344,7 @@ def classify(b):
                    "small integers since c5a0474)"
         if "NULLIF(NULL" in expr.upper():
             return "F23 (NULLIF(NULL, x) merged by IF: MariaDB's DECIMAL " \
-                   "for an unsigned x; open)"
+                   "for an unsigned x; fixed since 8d90c7c)"
         if "NULL" in expr.upper():
             return "F23 (NULL literal typing: fixed since 5fb29ce)"
         if re.search(r"ROUND\(|\(- |-\(", expr):
