@@ -306,6 +306,7 @@ const char *sql__p_charset_name(struct parser *p)
 
 static struct ast_expr *parse_bit_expr(struct parser *p);
 static struct ast_expr *parse_unary(struct parser *p);
+static struct ast_expr *negate(struct parser *p, struct ast_expr *a);
 static struct ast_expr *parse_predicate(struct parser *p);
 
 static struct ast_expr *binary(struct parser *p, int op, struct ast_expr *a,
@@ -1140,7 +1141,10 @@ static struct ast_expr *parse_unary(struct parser *p)
         }
     } else {
         a = parse_unary(p);
-        if (a != NULL && op != AST_OP_NONE)
+        if (a != NULL && op == AST_OP_NOT)
+            a = negate(p, a); /* ! as NOT: MariaDB negates both alike, and
+                                 the print, NOT, must parse back the same */
+        else if (a != NULL && op != AST_OP_NONE)
             a = unary(p, op, a);
     }
     sql__p_leave(p);
