@@ -31,14 +31,7 @@ CONNS=()
 
 die() { echo "kvd-get-instr: $*" >&2; exit 1; }
 . "$(dirname "$0")/lib-kvd3.sh"
-kvd3_need_callgrind
-CG=$(mktemp -d "${TMPDIR:-/tmp}/kvd-get-instr-cg.XXXXXX")
-KVD3_WRAP1=(valgrind --tool=callgrind --instr-atstart=no
-    --log-file="$CG/valgrind.log" --callgrind-out-file="$CG/cg.out")
-kvd3_start kvd-get-instr
-trap 'kvd3_cleanup; rm -rf "$CG"' EXIT
-kvd3_wait
-kvd3_lead1
+kvd3_callgrind_start kvd-get-instr 1
 # the same keys every run (the memtable's depth is most of a get's cost)
 "$BIN/kvbench" --target=kvd --addrs="$PEERS" --clients=64 --conns=1 \
     --duration=600 --count="$KEYS" --ops=put >"$WORK/put.out" \
@@ -59,7 +52,7 @@ for c in $CLIENTS; do
     callgrind_control -i off "$pid" >/dev/null 2>&1
     ops=$(sed -n "s/^INFO kvd_get_c$c ops=\([0-9]*\) .*/\1/p" "$WORK/get.$c")
     ir=0
-    for f in "$CG"/cg.out.*; do
+    for f in "$CG"/cg1.out.*; do
         grep -q "^desc: Trigger: .*get-c$c" "$f" 2>/dev/null || continue
         n=$(sed -n 's/^summary: \([0-9]*\).*/\1/p' "$f")
         ir=$((ir + ${n:-0}))

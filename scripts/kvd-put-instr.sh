@@ -24,16 +24,7 @@ CONNS=(--conns="${BENCH_CONNS:-1}")
 
 die() { echo "kvd-put-instr: $*" >&2; exit 1; }
 . "$(dirname "$0")/lib-kvd3.sh"
-kvd3_need_callgrind
-CG=$(mktemp -d "${TMPDIR:-/tmp}/kvd-put-instr-cg.XXXXXX")
-for i in 1 2; do
-    eval "KVD3_WRAP$i=(valgrind --tool=callgrind --instr-atstart=no \
-        --log-file=$CG/valgrind$i.log --callgrind-out-file=$CG/cg$i.out)"
-done
-kvd3_start kvd-put-instr
-trap 'kvd3_cleanup; rm -rf "$CG"' EXIT
-kvd3_wait
-kvd3_lead1
+kvd3_callgrind_start kvd-put-instr 2
 "$BIN/kvbench" --target=kvd --addrs="$PEERS" --clients=64 --conns=1 \
     --duration=600 --count="$WARM" --ops=put >"$WORK/warm.out" \
     2>"$WORK/warm.err" || die "puts failed: $(cat "$WORK/warm.err")"

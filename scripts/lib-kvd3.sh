@@ -7,7 +7,7 @@
 # and pids, kvd3_wait returns once the cluster took a put, kvd3_lead1 moves
 # the leadership to store 1. KVD3_WRAP1 and KVD3_WRAP2, arrays the caller
 # may set, are the commands stores 1 and 2 run under (valgrind);
-# kvd3_need_callgrind checks what the callgrind scripts run.
+# kvd3_callgrind_start does all of that for the callgrind scripts.
 kvd3_need_callgrind() {
     local t b
     for t in valgrind callgrind_control; do
@@ -16,6 +16,24 @@ kvd3_need_callgrind() {
     for b in kvd kvbench; do
         [ -x "$BIN/$b" ] || die "$BIN/$b is missing; build the daemons first"
     done
+}
+
+# The callgrind scripts' cluster: NAME's 3 kvd with stores 1..N under
+# callgrind, instrumenting nothing until callgrind_control turns it on
+# (profiles $CG/cgI.out.*, logs $CG/valgrindI.log; CG removed on exit),
+# up and led by store 1.
+kvd3_callgrind_start() { # name n
+    local i
+    kvd3_need_callgrind
+    CG=$(mktemp -d "${TMPDIR:-/tmp}/$1-cg.XXXXXX")
+    for ((i = 1; i <= $2; i++)); do
+        eval "KVD3_WRAP$i=(valgrind --tool=callgrind --instr-atstart=no \
+            --log-file=$CG/valgrind$i.log --callgrind-out-file=$CG/cg$i.out)"
+    done
+    kvd3_start "$1"
+    trap 'kvd3_cleanup; rm -rf "$CG"' EXIT
+    kvd3_wait
+    kvd3_lead1
 }
 
 kvd3_start() { # name (scratch directory prefix, message prefix)
