@@ -119,11 +119,15 @@ void mvcc_store_close(struct mvcc_store *s)
         int rc = mvcc__lt_to_batch(s->lt, &b);
         if (rc == 0)
             rc = mvcc_engine_write(s->eng, &b, s->opts.sync);
-        if (rc != 0)
+        if (rc != 0) {
+            const char *em = rc == -ENOMEM ? "" : mvcc_engine_errmsg(s->eng);
             mvcc__log(s, MVCC_LOG_ERROR,
-                      "store close: %zu locks not written: %s (%s)",
+                      "store close: %zu locks not written: %s%s%s%s; they "
+                      "are lost as in a crash (their transactions' commits "
+                      "fail with MVCC_TXN_NOT_FOUND and roll back)",
                       mvcc__lt_count(s->lt), mvcc_strerror(rc),
-                      mvcc_engine_errmsg(s->eng));
+                      em[0] ? " (" : "", em, em[0] ? ")" : "");
+        }
         mvcc__free(b.ops);
         mvcc__buf_free(&b.arena);
     }

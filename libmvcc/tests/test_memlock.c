@@ -371,6 +371,93 @@ static void crash_fails_the_commit_cleanly(void **state)
     tu_fix_close(&f);
 }
 
+/* Logger of the failed-close test: keeps the last error message. */
+struct logged
+{
+    int errors;
+    char msg[512];
+};
+
+static void keep_log(void *ctx, int level, const char *msg)
+{
+    struct logged *l = ctx;
+    if (level != MVCC_LOG_ERROR)
+        return;
+    l->errors++;
+    snprintf(l->msg, sizeof l->msg, "%s", msg);
+}
+
+static void *no_malloc(void *ctx, size_t n)
+{
+    (void)ctx;
+    (void)n;
+    return NULL;
+}
+
+static void *no_realloc(void *ctx, void *p, size_t n)
+{
+    (void)ctx;
+    (void)p;
+    (void)n;
+    return NULL;
+}
+
+static void do_free(void *ctx, void *p)
+{
+    (void)ctx;
+    free(p);
+}
+
+/* A close that cannot write the lock table (every allocation fails while
+ * it runs) logs how many locks it lost and still frees the store; the
+ * lost lone primary is then a crash's: the engine holds no lock, a read
+ * sees the old state and the commit fails with MVCC_TXN_NOT_FOUND.
+ * Without a table the lock was in the engine all along: nothing to
+ * write, nothing logged, the commit succeeds. */
+static void failed_close_logs_the_locks_it_lost(void **state)
+{
+    int kind = *(int *)*state;
+    struct tu_fix f;
+    assert_int_equal(tu_fix_open(&f, kind), 0);
+    struct logged l = {0};
+    struct mvcc_store_opts so;
+    tu_store_opts(kind, &so);
+    so.log = keep_log;
+    so.log_ctx = &l;
+    so.log_level = MVCC_LOG_ERROR;
+    struct tu_store t = {.f = f};
+    mvcc_result_init(&t.r);
+    assert_int_equal(mvcc_store_open(f.eng, &so, &t.s), 0);
+    assert_int_equal(lone(&t, "k", "v", TS(10)), 0);
+
+    static const struct mvcc_heap none = {NULL, no_malloc, no_realloc,
+                                          do_free};
+    mvcc_heap_set(&none);
+    mvcc_store_close(t.s);
+    mvcc_heap_set(NULL);
+    t.s = NULL;
+
+    bool lt = has_table(kind);
+    assert_int_equal(l.errors, lt ? 1 : 0);
+    if (lt)
+        assert_string_equal(l.msg,
+                            "store close: 1 locks not written: Cannot "
+                            "allocate memory; they are lost as in a crash "
+                            "(their transactions' commits fail with "
+                            "MVCC_TXN_NOT_FOUND and roll back)");
+    assert_int_equal(engine_has_lock(f.eng, "k"), !lt);
+    tu_store_opts(kind, &so);
+    assert_int_equal(mvcc_store_open(f.eng, &so, &t.s), 0);
+    if (lt)
+        tu_get_is(&t, "k", TS(20), NULL);
+    assert_int_equal(commit1(&t, "k", TS(10), TS(15)),
+                     lt ? MVCC_TXN_NOT_FOUND : 0);
+    tu_get_is(&t, "k", TS(20), lt ? NULL : "v");
+    mvcc_result_reset(&t.r);
+    mvcc_store_close(t.s);
+    tu_fix_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +465,7 @@ int main(void)
         TU_BOTH_STORE(lone_primary_lock_rolled_back_and_deleted),
         TU_BOTH_STORE(clean_close_keeps_lone_primary_lock),
         TU_FOUR_KIND(crash_fails_the_commit_cleanly),
+        TU_FOUR_KIND(failed_close_logs_the_locks_it_lost),
     };
     return cmocka_run_group_tests_name("libmvcc/memlock", tests, NULL, NULL);
 }
