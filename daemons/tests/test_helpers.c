@@ -41,26 +41,29 @@ static void pieces(void *arg)
     }
 }
 
-static void test_no_helpers(void **state)
+/* One run of the pieces on h (NULL: none); each piece must be done once.
+ * Returns how many helpers did. */
+static unsigned run_pieces(struct dmn_helpers *h)
 {
-    (void)state;
-    struct dmn_helpers *h = NULL;
-    assert_int_equal(dmn_helpers_start(0, &h), 0);
-    assert_non_null(h);
     struct work w;
     memset(&w, 0, sizeof w);
     w.caller = pthread_self();
     dmn_helpers_run(h, pieces, &w);
     for (size_t i = 0; i < PIECES; i++)
         assert_int_equal(w.done[i], 1);
-    assert_int_equal(w.by_helpers, 0);
+    return w.by_helpers;
+}
+
+static void test_no_helpers(void **state)
+{
+    (void)state;
+    struct dmn_helpers *h = NULL;
+    assert_int_equal(dmn_helpers_start(0, &h), 0);
+    assert_non_null(h);
+    assert_int_equal(run_pieces(h), 0);
     dmn_helpers_stop(h);
     /* no pool at all: fn on the caller */
-    memset(&w, 0, sizeof w);
-    w.caller = pthread_self();
-    dmn_helpers_run(NULL, pieces, &w);
-    for (size_t i = 0; i < PIECES; i++)
-        assert_int_equal(w.done[i], 1);
+    assert_int_equal(run_pieces(NULL), 0);
     dmn_helpers_stop(NULL);
 }
 
@@ -71,14 +74,8 @@ static void test_each_piece_once(void **state)
     for (int n = 1; n <= 3; n += 2) {
         struct dmn_helpers *h = NULL;
         assert_int_equal(dmn_helpers_start(n, &h), 0);
-        for (int r = 0; r < 2000; r++) {
-            struct work w;
-            memset(&w, 0, sizeof w);
-            w.caller = pthread_self();
-            dmn_helpers_run(h, pieces, &w);
-            for (size_t i = 0; i < PIECES; i++)
-                assert_int_equal(w.done[i], 1);
-        }
+        for (int r = 0; r < 2000; r++)
+            run_pieces(h);
         dmn_helpers_stop(h);
     }
 }
@@ -138,13 +135,8 @@ static void test_run_waits_for_helpers(void **state)
         pthread_cond_destroy(&m.cv);
         pthread_mutex_destroy(&m.mu);
     }
-    /* and the helper still takes pieces of a later run's work */
-    struct work w;
-    memset(&w, 0, sizeof w);
-    w.caller = pthread_self();
-    dmn_helpers_run(h, pieces, &w);
-    for (size_t i = 0; i < PIECES; i++)
-        assert_int_equal(w.done[i], 1);
+    /* and a later run's pieces are still each done once */
+    run_pieces(h);
     dmn_helpers_stop(h);
 }
 
