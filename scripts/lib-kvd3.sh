@@ -8,6 +8,7 @@
 # the leadership to store 1. KVD3_WRAP1 and KVD3_WRAP2, arrays the caller
 # may set, are the commands stores 1 and 2 run under (valgrind);
 # kvd3_callgrind_start does all of that for the callgrind scripts.
+# KVD3_ARGS (environment) adds flags to every kvd (e.g. --get-readers=0).
 kvd3_need_callgrind() {
     local t b
     for t in valgrind callgrind_control; do
@@ -50,7 +51,8 @@ kvd3_start() { # name (scratch directory prefix, message prefix)
         [ "$i" = 2 ] && wrap=(${KVD3_WRAP2[@]+"${KVD3_WRAP2[@]}"})
         ${wrap[@]+"${wrap[@]}"} "$BIN/kvd" --data-dir="$WORK/kvd$i" --store-id="$i" \
             --listen="127.0.0.1:$((KP + i - 1))" --peers="$PEERS" \
-            --raft.sync-log=true --log.file="$WORK/kvd$i.log" &
+            --raft.sync-log=true --log.file="$WORK/kvd$i.log" \
+            ${KVD3_ARGS:-} &
         pids+=($!)
     done
 }

@@ -73,6 +73,8 @@ struct kvd {
     struct kvd_cmd_stats cmds[KVD_CMDS]; /* by method number (metrics.c) */
     struct kvd_get_batch *gets;     /* RawGets held until the end of the
                                        loop iteration (service.c) */
+    int get_readers;                /* get-readers: threads reading a
+                                       batch's gets with the loop */
     struct kvd_dl *dl;              /* the deadlock detector (deadlock.c) */
 };
 

@@ -42,6 +42,7 @@ struct kvd_settings
     int64_t write_buffer;     /* rocksdb.write-buffer-size */
     int64_t recycle_logs;     /* rocksdb.recycle-log-files */
     int64_t workers;          /* txn-workers */
+    int64_t get_readers;      /* get-readers */
     int64_t log_keep;         /* raft.log-keep-entries */
     int64_t snap_chunk;       /* raft.snapshot-chunk-size */
     int64_t split_size;       /* split.region-size */
@@ -122,6 +123,10 @@ static const struct dmn_cfg_key kvd_keys[] = {
      "of as a deadlock"},
     {"txn-workers", DMN_CFG_INT, offsetof(struct kvd_settings, workers), "4",
      1, 256, NULL, "threads running transactional commands"},
+    {"get-readers", DMN_CFG_INT, offsetof(struct kvd_settings, get_readers),
+     "1", 0, 64, NULL,
+     "threads reading a loop iteration's raw gets beside the loop thread "
+     "(0: the loop thread alone)"},
 };
 
 static const struct dmn_cfg_schema kvd_schema = {
@@ -368,6 +373,7 @@ int main(int argc, char **argv)
     memset(&k, 0, sizeof k);
     k.base = rt.base;
     k.store_id = (uint64_t)s.store_id;
+    k.get_readers = (int)s.get_readers;
     struct rpc_server *rpc = NULL;
     struct dmn_http *http = NULL;
     int exit_code = DMN_EXIT_FAIL;

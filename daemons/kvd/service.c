@@ -13,6 +13,7 @@
 #include <pb_decode.h>
 
 #include "cluster_tls.h"
+#include "helpers.h"
 #include "kv.pb.h"
 #include "kvd.h"
 #include "log.h"
@@ -401,9 +402,11 @@ static void raw_get_barrier(struct kvd *k, struct rpc_call *call,
  * batch's arena: the frame's bytes are gone once the peek returns) and
  * makes gb->ev active; the event runs after this iteration's callbacks,
  * so every frame the connections' reads brought has been seen. It reads
- * each run of gets of one context with one check of the lease per
- * REGION_READ_CHUNK keys (region_raw_get_now_n) and answers them; librpc
- * (reply batching) writes a connection's replies in one writev. A get the
+ * each run of gets of one context with one check of the lease per piece
+ * of GET_PIECE keys (region_raw_get_now_n), the pieces shared between the
+ * loop thread and the get-readers threads ("Gets on more than one
+ * core"), and answers them on the loop thread; librpc (reply batching)
+ * writes a connection's replies in one writev. A get the
  * batch does not answer (no lease, a key out of the region, another
  * epoch: each key's outcome is its own) is answered alone as before.
  */
@@ -424,7 +427,21 @@ struct kvd_get_batch {
     uint8_t *keys;               /* the held gets' keys, back to back */
     size_t used;                 /* bytes of keys used */
     size_t kcap;                 /* room in keys */
+    struct kvd *k;               /* the node (its store) */
+    struct dmn_helpers *readers; /* get-readers threads; NULL: none */
+    size_t units;                /* pieces of the batch being read */
+    size_t next;                 /* next piece to take (atomic) */
+    pthread_t loop;              /* the thread reading with the readers */
+    uint64_t batched;            /* gets read in batches */
+    uint64_t by_readers;         /* of those, read by a reader (atomic) */
 };
+
+/* Gets per piece of a batch's read, taken by whichever thread comes
+ * first (the loop or a reader): small enough that two threads share a
+ * 64-get batch evenly, each piece one lease check (below
+ * REGION_READ_CHUNK, so no piece reads longer after its check than a
+ * chunk of region_raw_get_now_n does). */
+#define GET_PIECE 16
 
 /* Room a batch keeps between iterations; beyond it, freed after use. */
 #define GET_BATCH_KEEP_BYTES (1u << 20)
@@ -436,6 +453,39 @@ static bool same_ctx(const struct region_ctx *a, const struct region_ctx *b)
            a->version == b->version;
 }
 
+/* Reads the held gets [from, to): each run of one context through
+ * region_raw_get_now_n (its own lease check before its reads). Any
+ * thread: it touches gb->rr[from..to) alone, and the store is
+ * thread-safe. */
+static void get_read(struct kvd_get_batch *gb, size_t from, size_t to)
+{
+    for (size_t i = from, j; i < to; i = j) {
+        for (j = i; j < to && same_ctx(&gb->gets[j].ctx, &gb->gets[i].ctx);
+             j++)
+            ;
+        if (region_raw_get_now_n(gb->k->store, &gb->gets[i].ctx,
+                                  gb->rr + i, j - i) != 0)
+            for (size_t m = i; m < j; m++)
+                gb->rr[m].rc = -EAGAIN;
+    }
+}
+
+/* dmn_helpers_run's fn: pieces of the batch until none is left. */
+static void get_read_pieces(void *arg)
+{
+    struct kvd_get_batch *gb = arg;
+    bool reader = !pthread_equal(pthread_self(), gb->loop);
+    size_t u;
+    while ((u = __atomic_fetch_add(&gb->next, 1, __ATOMIC_RELAXED)) <
+           gb->units) {
+        size_t from = u * GET_PIECE;
+        size_t to = gb->n - from < GET_PIECE ? gb->n : from + GET_PIECE;
+        get_read(gb, from, to);
+        if (reader)
+            __atomic_add_fetch(&gb->by_readers, to - from, __ATOMIC_RELAXED);
+    }
+}
+
 static void get_batch_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct kvd *k = arg;
@@ -443,25 +493,31 @@ static void get_batch_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     size_t n = gb->n;
-    for (size_t i = 0, j; i < n; i = j) {
-        for (j = i; j < n && same_ctx(&gb->gets[j].ctx, &gb->gets[i].ctx);
-             j++)
-            gb->rr[j] = (struct region_raw_read){
-                gb->keys + gb->gets[j].off, gb->gets[j].kl, 0, NULL, 0};
-        if (region_raw_get_now_n(k->store, &gb->gets[i].ctx, gb->rr + i,
-                                 j - i) != 0)
-            for (size_t m = i; m < j; m++)
-                gb->rr[m].rc = -EAGAIN;
-        for (size_t m = i; m < j; m++) {
-            const struct held_get *h = &gb->gets[m];
-            const struct region_raw_read *r = &gb->rr[m];
-            const uint8_t *key = gb->keys + h->off;
-            if (r->rc == 0 || r->rc == MVCC_NOTFOUND)
-                get_answer(k, h->call, h->t0, r->rc, r->value, r->value_len,
-                           NULL);
-            else if (!raw_get_now(k, h->call, &h->ctx, key, h->kl, h->t0))
-                raw_get_barrier(k, h->call, &h->ctx, key, h->kl, h->t0);
-        }
+    for (size_t j = 0; j < n; j++)
+        gb->rr[j] = (struct region_raw_read){gb->keys + gb->gets[j].off,
+                                             gb->gets[j].kl, 0, NULL, 0};
+    /* Read on the loop and the readers together (libregion/DESIGN.md
+     * "Gets on more than one core"); a batch of one piece is not worth a
+     * reader's wake-up. Every piece checks the lease before its reads,
+     * on whichever thread reads it, so a deposed leader answers none. */
+    gb->batched += n;
+    if (gb->readers != NULL && n > GET_PIECE) {
+        gb->units = (n + GET_PIECE - 1) / GET_PIECE;
+        gb->next = 0;
+        gb->loop = pthread_self();
+        dmn_helpers_run(gb->readers, get_read_pieces, gb);
+    } else {
+        get_read(gb, 0, n);
+    }
+    for (size_t m = 0; m < n; m++) {
+        const struct held_get *h = &gb->gets[m];
+        const struct region_raw_read *r = &gb->rr[m];
+        const uint8_t *key = gb->keys + h->off;
+        if (r->rc == 0 || r->rc == MVCC_NOTFOUND)
+            get_answer(k, h->call, h->t0, r->rc, r->value, r->value_len,
+                       NULL);
+        else if (!raw_get_now(k, h->call, &h->ctx, key, h->kl, h->t0))
+            raw_get_barrier(k, h->call, &h->ctx, key, h->kl, h->t0);
     }
     gb->n = 0;
     gb->used = 0;
@@ -528,6 +584,7 @@ void kvd_get_batch_free(struct kvd *k)
         return;
     /* gets still held are not answered: the server, destroyed after this,
      * frees their calls */
+    dmn_helpers_stop(gb->readers);
     event_free(gb->ev);
     free(gb->gets);
     free(gb->rr);
@@ -541,8 +598,19 @@ static int get_batch_new(struct kvd *k)
     struct kvd_get_batch *gb = calloc(1, sizeof *gb);
     if (gb == NULL)
         return -ENOMEM;
+    gb->k = k;
+    int rc = k->get_readers > 0
+                 ? dmn_helpers_start(k->get_readers, &gb->readers)
+                 : 0;
+    if (rc != 0) {
+        dmn_error("cannot start %d get reader(s): %s", k->get_readers,
+                  strerror(-rc));
+        free(gb);
+        return rc;
+    }
     gb->ev = event_new(k->base, -1, 0, get_batch_cb, k);
     if (gb->ev == NULL) {
+        dmn_helpers_stop(gb->readers);
         free(gb);
         return -ENOMEM;
     }
@@ -1535,6 +1603,13 @@ int kvd_status_json(struct kvd *k, FILE *f)
             (unsigned long long)st.snap_chunks_refused,
             (unsigned long long)st.snap_installs_resumed,
             (unsigned long long)st.snap_mem_peak);
+    if (k->gets != NULL) /* the RawGet batch (above) */
+        fprintf(f,
+                "\"get_readers\":%d,\"gets_batched\":%llu,"
+                "\"gets_by_readers\":%llu,",
+                k->get_readers, (unsigned long long)k->gets->batched,
+                (unsigned long long)__atomic_load_n(&k->gets->by_readers,
+                                                    __ATOMIC_RELAXED));
     if (k->pd) { /* what the pd thread got answered (pd.c) */
         struct kvd_pd_counters pc;
         kvd_pd_counters(k, &pc);
