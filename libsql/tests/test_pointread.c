@@ -187,15 +187,56 @@ static void point_read_halves(void **state)
     Q(&b, "UPDATE t SET c = 'z' WHERE id = 1", "OK 1 0 0");
     assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 1", "z"),
                         "halves");
-    /* inside a transaction: its own snapshot and writes, not halves, and
-     * the transaction goes on */
+    /* inside a transaction that has written nothing: halves at its
+     * start_ts (its snapshot, not a later commit), and it goes on */
     Q(&c, "BEGIN", "OK 0 0 0");
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 1", "z"),
+                        "halves");
+    Q(&b, "UPDATE t SET c = 'w' WHERE id = 1", "OK 1 0 0");
+    assert_string_equal(path(&b, "SELECT c FROM t WHERE id = 1", "w"),
+                        "halves");
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 1", "z"),
+                        "halves");
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 3", ""),
+                        "halves");
+    /* once it wrote: its own writes merged by the executor */
     Q(&c, "UPDATE t SET c = 'y' WHERE id = 2", "OK 1 0 0");
     assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 2", "y"),
+                        "executor");
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 1", "z"),
                         "executor");
     Q(&c, "COMMIT", "OK 0 0 0");
     assert_string_equal(path(&b, "SELECT c FROM t WHERE id = 2", "y"),
                         "halves");
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 1", "w"),
+                        "halves");
+    /* a locking read takes the executor, and so does every read after
+     * it; a ROLLBACK then leaves nothing behind */
+    Q(&c, "BEGIN", "OK 0 0 0");
+    assert_string_equal(
+        path(&c, "SELECT c FROM t WHERE id = 1 FOR UPDATE", "w"), "executor");
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 2", "y"),
+                        "executor");
+    Q(&c, "ROLLBACK", "OK 0 0 0");
+    /* autocommit off: the first statement begins the transaction (a TSO
+     * call: the executor's), the next reads at its start_ts */
+    Q(&c, "SET autocommit = 0", "OK 0 0 0");
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 2", "y"),
+                        "executor");
+    Q(&b, "UPDATE t SET c = 'v' WHERE id = 1", "OK 1 0 0");
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 1", "w"),
+                        "halves");
+    /* the row given is not the key's: the executor reads the snapshot,
+     * and the transaction is still the same */
+    f.point_wrong_key = true;
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 1", "w"),
+                        "executor");
+    f.point_wrong_key = false;
+    Q(&c, "COMMIT", "OK 0 0 0");
+    Q(&c, "SET autocommit = 1", "OK 0 0 0");
+    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 1", "v"),
+                        "halves");
+    Q(&b, "UPDATE t SET c = 'z' WHERE id = 1", "OK 1 0 0");
     /* prepared, with a parameter */
     unsigned np = 0;
     unsigned nc = 0;
