@@ -253,8 +253,10 @@ static void client_free(struct client *cl)
  * connection, a lock in the way, a region error, no reply within the
  * call timeout, a plan changed in between) hands the command to a worker
  * as before, which reads through the transport: it resolves, retries and
- * warms the cache and the pool. The read is at the latest committed
- * version on the leader under its lease (libsql DESIGN "Point reads"). */
+ * warms the cache and the pool. The read is at the version libsql names
+ * (sql_point_read.ts): the latest committed, on the leader under its
+ * lease, or an open transaction's start_ts, for its point selects before
+ * its first write (libsql DESIGN "Point reads"). */
 #define POINT_READ_MS 5000 /* the transport's call timeout */
 
 static void point_read_stop(struct client *cl)
@@ -315,7 +317,7 @@ static int point_read_start(struct client *cl, struct sql_proto_conn *c,
     if (q != 2)
         return q;
     if (region_client_aget_start(point_rc, cl->pr.key, cl->pr.key_len,
-                                 MVCC_TS_MAX, &cl->aget) != 0)
+                                 cl->pr.ts, &cl->aget) != 0)
         return 0;
     cl->aget_ev = event_new(loop_base, region_aget_fd(cl->aget),
                             EV_READ | EV_PERSIST, on_point_read, cl);

@@ -635,23 +635,28 @@ struct sql_executor sql_session_executor(struct sql_session *s);
 int sql_session_try_quick(struct sql_session *s, struct sql_proto_conn *c,
                           const struct sql_command *cmd);
 
-/* An autocommit point read whose row the caller reads itself, so that
- * its thread need not wait for a store across the network (sqld's loop
- * thread on the cluster). Call with given false: 2 when cmd is a quick
- * SELECT (as for sql_session_try_quick, the statement lock aside) that
- * reads exactly one row key at the latest committed version, key and
- * key_len naming it, nothing answered; the caller reads the key's latest
- * committed version (linearizably: a leader under its lease) and calls
+/* A point read whose row the caller reads itself, so that its thread
+ * need not wait for a store across the network (sqld's loop thread on
+ * the cluster): in autocommit, or inside an open transaction that has
+ * written and locked nothing yet. Call with given false: 2 when cmd is a
+ * quick SELECT (as for sql_session_try_quick, the statement lock aside)
+ * that reads exactly one row key, key and key_len naming it and ts the
+ * version: MVCC_TS_MAX, the latest committed (read it linearizably: a
+ * leader under its lease), or the open transaction's start_ts (read the
+ * newest version at or below it, as any transactional read: a lock in
+ * the way is no answer); nothing answered; the caller reads it and calls
  * again with given true, value/value_len and found (false: no such key)
- * filled, before any other call on s. 1: cmd ran and was answered into c
- * (it read nothing); 0: nothing was done (run cmd through the executor,
- * as also after a second call answering 0: a plan or the schema changed
- * in between, or the statement read otherwise); negative: as the
- * executor's execute. */
+ * filled, key, key_len and ts unchanged, before any other call on s.
+ * 1: cmd ran and was answered into c (it read nothing); 0: nothing was
+ * done (run cmd through the executor, as also after a second call
+ * answering 0: a plan or the schema changed in between, or the statement
+ * read otherwise); negative: as the executor's execute. A transaction
+ * stays open across both calls. */
 struct sql_point_read
 {
     uint8_t key[64];      /* out: the row key to read */
     size_t key_len;       /* its length */
+    uint64_t ts;          /* out: the version to read it at */
     bool given;           /* in: the second call: the fields below */
     bool found;           /* in: the key has a value */
     const uint8_t *value; /* in: that value, borrowed for the call */

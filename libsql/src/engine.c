@@ -1488,6 +1488,7 @@ static int run_statement(struct sql_session *s, const struct ast_stmt *st)
     __atomic_fetch_add(&s->srv->queries, 1, __ATOMIC_RELAXED);
     s->pend = PEND_NONE;
     memset(&s->err, 0, sizeof(s->err));
+    bool had_txn = s->txn != NULL;
     int rc = sql__priv_check(s, st);
     if (rc == 0)
         rc = sql__sync_stmt_begin(s); /* the schema lease */
@@ -1500,8 +1501,12 @@ static int run_statement(struct sql_session *s, const struct ast_stmt *st)
     }
     if (rc != 0 && sql__kv_prefetch_refused()) {
         /* sql_session_point_read: the read is the caller's to make, or
-         * the statement is the executor's to run: no answer, no count */
-        txn_rollback(s);
+         * the statement is the executor's to run: no answer, no count.
+         * A transaction the statement began ends with it; an open one
+         * (BEGIN) goes on: the statement read nothing and wrote nothing
+         * (its writes are staged until it ends). */
+        if (!had_txn)
+            txn_rollback(s);
         stage_clear(&s->stage);
         s->pend = PEND_NONE;
         __atomic_fetch_sub(&s->srv->queries, 1, __ATOMIC_RELAXED);
@@ -2041,9 +2046,16 @@ int sql_session_point_read(struct sql_session *s, struct sql_proto_conn *c,
     const struct ast_stmt *st = s->pr_st;
     size_t len = s->pr_len;
     s->pr_st = NULL; /* whatever happens, once */
+    /* Autocommit with no transaction open (the statement's reads the
+     * latest versions), or inside an open one that has written and
+     * locked nothing (its read is the store's at its start_ts; a write
+     * or lock since goes to the executor, which merges them). One begun
+     * by BEGIN without a statement yet has its start_ts too. */
+    bool alone = !s->txn && !s->explicit_txn && sql__sess_autocommit(s);
+    bool in_txn = s->txn && !sql__kvtxn_dirty(s->txn) &&
+                  sql__kvtxn_start_ts(s->txn) != MVCC_TS_MAX;
     if ((cmd->kind != SQL_CMD_QUERY && cmd->kind != SQL_CMD_STMT_EXECUTE) ||
-        s->txn || s->explicit_txn || !sql__sess_autocommit(s) ||
-        sql_session_killed(s))
+        !(alone || in_txn) || sql_session_killed(s))
         return 0;
     if (srv->concurrent && pthread_rwlock_tryrdlock(&srv->lk) != 0)
         return 0;
@@ -2063,15 +2075,15 @@ int sql_session_point_read(struct sql_session *s, struct sql_proto_conn *c,
         goto out;
     }
     if (given)
-        sql__kv_prefetch_begin(pr->key, pr->key_len, pr->value,
+        sql__kv_prefetch_begin(pr->key, pr->key_len, pr->ts, pr->value,
                                pr->value_len, pr->found);
     else
-        sql__kv_prefetch_begin(NULL, 0, NULL, 0, false);
+        sql__kv_prefetch_begin(NULL, 0, 0, NULL, 0, false);
     const struct ast_select *sel = s->quick_sel;
     struct plan *plan = s->quick_plan;
     rc = quick_run(s, c, cmd, p, st, len);
     size_t klen = 0;
-    int pre = sql__kv_prefetch_end(pr->key, sizeof(pr->key), &klen);
+    int pre = sql__kv_prefetch_end(pr->key, sizeof(pr->key), &klen, &pr->ts);
     /* a refused read fails its statement (quick plans pass read errors
      * up), which run_statement then leaves unanswered */
     assert(pre == 0 || rc == -EWOULDBLOCK);

@@ -42,10 +42,11 @@ struct kv_local
                                     the local store detects its own */
 };
 
-/* Set around sql__kv_begin_latest's begin on this thread: the begin's TSO
- * call answers MVCC_TS_MAX (consumed by that one call; later calls, such
- * as a lock resolution's "now", ask the real oracle). */
-static _Thread_local bool begin_latest;
+/* Set around sql__kv_begin_at's begin on this thread (MVCC_TS_MAX for
+ * sql__kv_begin_latest; 0: unset): the begin's TSO call answers it
+ * (consumed by that one call; later calls, such as a lock resolution's
+ * "now", ask the real oracle). */
+static _Thread_local mvcc_ts begin_at;
 
 /* The point read in two halves (sql__kv_prefetch_begin/end): this
  * thread's reads answered without the network. */
@@ -54,6 +55,8 @@ static _Thread_local struct
     bool on;            /* between begin and end */
     bool given;         /* key/val hold a read of key */
     bool found;         /* the key had a value */
+    mvcc_ts ts;         /* the version given, or asked for: the reading
+                           transaction's start_ts */
     const uint8_t *val; /* borrowed until end */
     size_t vlen;        /* its length */
     uint8_t key[SQL_PREFETCH_KEY_MAX]; /* the key given, or asked for */
@@ -64,9 +67,9 @@ static _Thread_local struct
 static int kv_tso(void *ctx, mvcc_ts *out)
 {
     struct kv_local *l = ctx;
-    if (begin_latest) {
-        begin_latest = false;
-        *out = MVCC_TS_MAX;
+    if (begin_at != 0) {
+        *out = begin_at;
+        begin_at = 0;
         return 0;
     }
     if (pre.on) { /* a snapshot needs the oracle: not here */
@@ -76,8 +79,8 @@ static int kv_tso(void *ctx, mvcc_ts *out)
     return l->tso_fn(l->tso_ctx, out);
 }
 
-void sql__kv_prefetch_begin(const void *key, size_t klen, const void *val,
-                            size_t vlen, bool found)
+void sql__kv_prefetch_begin(const void *key, size_t klen, uint64_t ts,
+                            const void *val, size_t vlen, bool found)
 {
     pre.on = true;
     pre.refused = 0;
@@ -85,17 +88,20 @@ void sql__kv_prefetch_begin(const void *key, size_t klen, const void *val,
     pre.klen = pre.given ? klen : 0;
     if (pre.given && klen)
         memcpy(pre.key, key, klen);
+    pre.ts = ts;
     pre.found = found;
     pre.val = val;
     pre.vlen = vlen;
 }
 
-int sql__kv_prefetch_end(uint8_t *key, size_t cap, size_t *klen)
+int sql__kv_prefetch_end(uint8_t *key, size_t cap, size_t *klen,
+                         uint64_t *ts)
 {
     int r = pre.refused;
     if (r == 1 && key != NULL && cap >= pre.klen) {
         memcpy(key, pre.key, pre.klen);
         *klen = pre.klen;
+        *ts = pre.ts;
     } else if (r == 1) {
         r = -1;
     }
@@ -110,15 +116,17 @@ bool sql__kv_prefetch_refused(void)
     return pre.on && pre.refused != 0;
 }
 
-/* A read while pre.on: one key of a transaction reading the latest
- * versions, answered from what was given for it into res (libmvcc's
- * allocator); anything else refused, the first such key noted. */
+/* A read while pre.on: one key of a transaction that wrote and locked
+ * nothing (so its read is the store's version at its start_ts: nothing of
+ * its own to merge, no locked key to read current), answered from what
+ * was given for it into res (libmvcc's allocator); anything else refused,
+ * the first such key noted with the start_ts it is read at. */
 static int pre_read(struct sql_kvtxn *t, const struct mvcc_key *keys,
                     size_t n, struct mvcc_result *res)
 {
-    bool one = n == 1 && mvcc_txn_start_ts(t->t) == MVCC_TS_MAX &&
-               !t->dirty && pre.refused == 0;
-    if (one && pre.given && keys[0].len == pre.klen &&
+    mvcc_ts ts = mvcc_txn_start_ts(t->t);
+    bool one = n == 1 && !t->dirty && pre.refused == 0;
+    if (one && pre.given && ts == pre.ts && keys[0].len == pre.klen &&
         (pre.klen == 0 || memcmp(keys[0].data, pre.key, pre.klen) == 0)) {
         pre.given = false; /* answers once */
         if (!pre.found)
@@ -145,6 +153,7 @@ static int pre_read(struct sql_kvtxn *t, const struct mvcc_key *keys,
     if (one && !pre.given && keys[0].len <= sizeof(pre.key)) {
         memcpy(pre.key, keys[0].data, keys[0].len);
         pre.klen = keys[0].len;
+        pre.ts = ts;
         pre.refused = 1;
     } else {
         pre.refused = -1;
@@ -314,12 +323,17 @@ int sql__kv_begin(struct sql_kv *kv, struct sql_kvtxn **out)
     return kv->ops->begin(kv, out);
 }
 
+int sql__kv_begin_at(struct sql_kv *kv, uint64_t ts, struct sql_kvtxn **out)
+{
+    begin_at = ts;
+    int rc = kv->ops->begin(kv, out);
+    begin_at = 0;
+    return rc;
+}
+
 int sql__kv_begin_latest(struct sql_kv *kv, struct sql_kvtxn **out)
 {
-    begin_latest = true;
-    int rc = kv->ops->begin(kv, out);
-    begin_latest = false;
-    return rc;
+    return sql__kv_begin_at(kv, MVCC_TS_MAX, out);
 }
 
 uint64_t sql__kvtxn_start_ts(const struct sql_kvtxn *t)

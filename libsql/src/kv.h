@@ -79,20 +79,26 @@ int sql__kv_begin(struct sql_kv *kv, struct sql_kvtxn **out);
  * MVCC_TS_MAX, no TSO call): only for a statement that reads one key and
  * writes nothing (pointread.c); locks in the way are resolved as usual. */
 int sql__kv_begin_latest(struct sql_kv *kv, struct sql_kvtxn **out);
+/* A transaction reading at ts, taken without the TSO (tests: a read at an
+ * open transaction's start_ts, as sqld's loop thread makes one). */
+int sql__kv_begin_at(struct sql_kv *kv, uint64_t ts, struct sql_kvtxn **out);
 uint64_t sql__kvtxn_start_ts(const struct sql_kvtxn *t);
 /* The point read in two halves (sqld's loop thread reads the row itself;
  * DESIGN.md "Point reads"): between begin and end, this thread's reads
  * never reach the store: the TSO, scans and every read are refused
- * (-EWOULDBLOCK), except a read of one key by a transaction reading the
- * latest versions that writes nothing: answered from val (found: the key
- * has that value; else no value) when key names that key, else the key
- * is noted and the read refused. Borrowed until end. end: 0 nothing was
- * refused; 1 a read of one key was refused, the key copied into key;
- * -1 anything else was refused. */
+ * (-EWOULDBLOCK), except a read of one key by a transaction that has
+ * written and locked nothing (one reading the latest versions, or an
+ * open transaction at its start_ts): answered from val (found: the key
+ * has that value; else no value) when key names that key and ts is the
+ * transaction's start_ts, else the key and the start_ts are noted and
+ * the read refused. Borrowed until end. end: 0 nothing was refused; 1 a
+ * read of one key was refused, the key copied into key and the version
+ * it reads into *ts; -1 anything else was refused. */
 #define SQL_PREFETCH_KEY_MAX 64
-void sql__kv_prefetch_begin(const void *key, size_t klen, const void *val,
-                            size_t vlen, bool found);
-int sql__kv_prefetch_end(uint8_t *key, size_t cap, size_t *klen);
+void sql__kv_prefetch_begin(const void *key, size_t klen, uint64_t ts,
+                            const void *val, size_t vlen, bool found);
+int sql__kv_prefetch_end(uint8_t *key, size_t cap, size_t *klen,
+                         uint64_t *ts);
 /* Between begin and end: whether a read was refused (the statement's
  * failure is then no answer to give: the caller reads another way). */
 bool sql__kv_prefetch_refused(void);

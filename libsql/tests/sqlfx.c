@@ -72,7 +72,8 @@ static void drain(struct sqlfx_conn *c, struct mc_buf *into)
 }
 
 /* fx->point_reads: sql_session_point_read's halves around a read of the
- * row's latest version (sqld's loop thread reads it from kvd): 1 answered
+ * row at the version asked (sqld's loop thread reads it from kvd; the
+ * latest, or an open transaction's start_ts): 1 answered
  * (counted), 0 not, negative as execute. */
 static int point_read(struct sqlfx_conn *c, struct sql_proto_conn *pc,
                       const struct sql_command *cmd)
@@ -85,7 +86,7 @@ static int point_read(struct sqlfx_conn *c, struct sql_proto_conn *pc,
         struct sql_kvtxn *t;
         uint8_t *v = NULL;
         size_t vl = 0;
-        assert_int_equal(sql__kv_begin_latest(c->fx->srv->kv, &t), 0);
+        assert_int_equal(sql__kv_begin_at(c->fx->srv->kv, pr.ts, &t), 0);
         int rc = sql__kvtxn_get(t, pr.key, pr.key_len, &v, &vl);
         sql__kvtxn_rollback(t);
         assert_true(rc == 0 || rc == MVCC_NOTFOUND);

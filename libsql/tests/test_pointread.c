@@ -18,6 +18,8 @@
 #include "sqlfx.h"
 
 #define Q(c, sql, want) assert_string_equal(sqlfx_q(c, sql), want)
+/* sql answers want on c, by the path via (see path()) */
+#define VIA(c, sql, want, via) assert_string_equal(path(c, sql, want), via)
 
 /* begin_hook: counts the transactions begun, and those begun latest. */
 struct seen
@@ -161,41 +163,55 @@ static void point_read_halves(void **state)
     Q(&c, "CREATE TABLE t (id INT PRIMARY KEY, k INT, c CHAR(4), UNIQUE KEY (k))",
       "OK 0 0 0");
     Q(&c, "INSERT INTO t VALUES (1, 10, 'a'), (2, 20, 'b')", "OK 2 0 0");
-    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 1", "a"),
-                        "halves");
-    assert_string_equal(path(&c, "SELECT c, k + 1 FROM t WHERE id = 2",
-                             "b|21"),
-                        "halves");
-    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 3", ""),
-                        "halves");
-    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = NULL", ""),
-                        "one");
+    VIA(&c, "SELECT c FROM t WHERE id = 1", "a", "halves");
+    VIA(&c, "SELECT c, k + 1 FROM t WHERE id = 2", "b|21", "halves");
+    VIA(&c, "SELECT c FROM t WHERE id = 3", "", "halves");
+    VIA(&c, "SELECT c FROM t WHERE id = NULL", "", "one");
     /* a snapshot, an index, a lock, a subquery: the executor's */
-    assert_string_equal(path(&c, "SELECT c FROM t WHERE id IN (1, 2)",
-                             "a\nb"),
-                        "executor");
-    assert_string_equal(path(&c, "SELECT c FROM t WHERE k = 10", "a"),
-                        "executor");
-    assert_string_equal(
-        path(&c, "SELECT c FROM t WHERE id = 1 FOR UPDATE", "a"), "executor");
-    assert_string_equal(path(&c, "SELECT c FROM t WHERE id > 1", "b"),
-                        "executor");
-    assert_string_equal(path(&c, "UPDATE t SET c = 'x' WHERE id = 3",
-                             "OK 0 0 0"),
-                        "executor");
+    VIA(&c, "SELECT c FROM t WHERE id IN (1, 2)", "a\nb", "executor");
+    VIA(&c, "SELECT c FROM t WHERE k = 10", "a", "executor");
+    VIA(&c, "SELECT c FROM t WHERE id = 1 FOR UPDATE", "a", "executor");
+    VIA(&c, "SELECT c FROM t WHERE id > 1", "b", "executor");
+    VIA(&c, "UPDATE t SET c = 'x' WHERE id = 3", "OK 0 0 0", "executor");
     /* another connection's commit is seen at once */
     Q(&b, "UPDATE t SET c = 'z' WHERE id = 1", "OK 1 0 0");
-    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 1", "z"),
-                        "halves");
-    /* inside a transaction: its own snapshot and writes, not halves, and
-     * the transaction goes on */
+    VIA(&c, "SELECT c FROM t WHERE id = 1", "z", "halves");
+    /* inside a transaction that has written nothing: halves at its
+     * start_ts (its snapshot, not a later commit), and it goes on */
     Q(&c, "BEGIN", "OK 0 0 0");
+    VIA(&c, "SELECT c FROM t WHERE id = 1", "z", "halves");
+    Q(&b, "UPDATE t SET c = 'w' WHERE id = 1", "OK 1 0 0");
+    VIA(&b, "SELECT c FROM t WHERE id = 1", "w", "halves");
+    VIA(&c, "SELECT c FROM t WHERE id = 1", "z", "halves");
+    VIA(&c, "SELECT c FROM t WHERE id = 3", "", "halves");
+    /* once it wrote: its own writes merged by the executor */
     Q(&c, "UPDATE t SET c = 'y' WHERE id = 2", "OK 1 0 0");
-    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 2", "y"),
-                        "executor");
+    VIA(&c, "SELECT c FROM t WHERE id = 2", "y", "executor");
+    VIA(&c, "SELECT c FROM t WHERE id = 1", "z", "executor");
     Q(&c, "COMMIT", "OK 0 0 0");
-    assert_string_equal(path(&b, "SELECT c FROM t WHERE id = 2", "y"),
-                        "halves");
+    VIA(&b, "SELECT c FROM t WHERE id = 2", "y", "halves");
+    VIA(&c, "SELECT c FROM t WHERE id = 1", "w", "halves");
+    /* a locking read takes the executor, and so does every read after
+     * it; a ROLLBACK then leaves nothing behind */
+    Q(&c, "BEGIN", "OK 0 0 0");
+    VIA(&c, "SELECT c FROM t WHERE id = 1 FOR UPDATE", "w", "executor");
+    VIA(&c, "SELECT c FROM t WHERE id = 2", "y", "executor");
+    Q(&c, "ROLLBACK", "OK 0 0 0");
+    /* autocommit off: the first statement begins the transaction (a TSO
+     * call: the executor's), the next reads at its start_ts */
+    Q(&c, "SET autocommit = 0", "OK 0 0 0");
+    VIA(&c, "SELECT c FROM t WHERE id = 2", "y", "executor");
+    Q(&b, "UPDATE t SET c = 'v' WHERE id = 1", "OK 1 0 0");
+    VIA(&c, "SELECT c FROM t WHERE id = 1", "w", "halves");
+    /* the row given is not the key's: the executor reads the snapshot,
+     * and the transaction is still the same */
+    f.point_wrong_key = true;
+    VIA(&c, "SELECT c FROM t WHERE id = 1", "w", "executor");
+    f.point_wrong_key = false;
+    Q(&c, "COMMIT", "OK 0 0 0");
+    Q(&c, "SET autocommit = 1", "OK 0 0 0");
+    VIA(&c, "SELECT c FROM t WHERE id = 1", "v", "halves");
+    Q(&b, "UPDATE t SET c = 'z' WHERE id = 1", "OK 1 0 0");
     /* prepared, with a parameter */
     unsigned np = 0;
     unsigned nc = 0;
@@ -211,14 +227,11 @@ static void point_read_halves(void **state)
     /* the row given is not the key's: the second half answers nothing
      * and the executor reads the row itself */
     f.point_wrong_key = true;
-    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 1", "z"),
-                        "executor");
-    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 2", "y"),
-                        "executor");
+    VIA(&c, "SELECT c FROM t WHERE id = 1", "z", "executor");
+    VIA(&c, "SELECT c FROM t WHERE id = 2", "y", "executor");
     f.point_wrong_key = false;
     Q(&c, "SELECT COUNT(*) FROM t", "2");
-    assert_string_equal(path(&c, "SELECT c FROM t WHERE id = 1", "z"),
-                        "halves");
+    VIA(&c, "SELECT c FROM t WHERE id = 1", "z", "halves");
     sqlfx_disconnect(&b);
     sqlfx_close_db(&f, &c);
 }
