@@ -1535,6 +1535,19 @@ int kvd_status_json(struct kvd *k, FILE *f)
             (unsigned long long)st.snap_chunks_refused,
             (unsigned long long)st.snap_installs_resumed,
             (unsigned long long)st.snap_mem_peak);
+    fprintf(f,
+            "\"lat_batches\":%llu,\"lat_durable_n\":%llu,"
+            "\"lat_durable_ns\":%llu,\"lat_commit_ns\":%llu,"
+            "\"lat_apply_ns\":%llu,\"wjobs\":%llu,\"wjob_queue_ns\":%llu,"
+            "\"wjob_write_ns\":%llu,\"wjob_done_ns\":%llu,",
+            (unsigned long long)st.lat_batches,
+            (unsigned long long)st.lat_durable_n,
+            (unsigned long long)st.lat_durable_ns,
+            (unsigned long long)st.lat_commit_ns,
+            (unsigned long long)st.lat_apply_ns, (unsigned long long)st.wjobs,
+            (unsigned long long)st.wjob_queue_ns,
+            (unsigned long long)st.wjob_write_ns,
+            (unsigned long long)st.wjob_done_ns);
     if (k->pd) { /* what the pd thread got answered (pd.c) */
         struct kvd_pd_counters pc;
         kvd_pd_counters(k, &pc);
