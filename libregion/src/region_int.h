@@ -356,6 +356,11 @@ struct region_store {
     size_t n_tombs;                   /* used */
     size_t cap_tombs;                 /* allocated */
     bool writer_on;                   /* the log writer thread runs */
+    bool commit_via_writer;           /* tests only: a ready whose hard
+                                         state changed only its commit
+                                         index goes to the writer (so a
+                                         test can hold a commit known and
+                                         not applied) */
     pthread_t writer;                 /* the log writer thread */
     pthread_mutex_t wmu;              /* guards the job list (taken after
                                          mu when both are held) */
