@@ -21,6 +21,12 @@
 # every phase with `perf stat` (exact counts, unlike CPU time) and prints
 # them per operation as INFO lines. BENCH_CONNS=N runs kvbench with
 # --conns=N (the clients share N connections; unset: one per client).
+# BENCH_SCHED=1 reads every thread's /proc/<pid>/task/<tid>/schedstat
+# and context switches on the leader and a follower around each phase
+# and prints, per thread kind (loop = the main thread, region-log = the
+# log writer, other = the rest together), microseconds on a CPU, microseconds
+# runnable but waiting for one (run-queue wait) and context switches, all
+# per operation: INFO kvd_<op>_c<N>_<leader|follower>_sched_per_op.
 set -u
 BUILD=${1:?usage: kvd-cpu-per-op.sh BUILD_DIR}
 BIN=$BUILD/daemons/bin
@@ -32,6 +38,7 @@ KSIZE=${BENCH_KEY_SIZE:-16}
 KP=${BENCH_KVD_PORT:-27121}
 PERF=${BENCH_PERF:-}
 STAT=${BENCH_STAT:-0}
+SCHED=${BENCH_SCHED:-0}
 CONNS=()
 [ -n "${BENCH_CONNS:-}" ] && CONNS=(--conns="$BENCH_CONNS")
 EVENTS=context-switches,raw_syscalls:sys_enter,syscalls:sys_enter_sendmsg
@@ -58,13 +65,43 @@ leader=$("$BIN/kvd" ctl --addr="127.0.0.1:$KP" status 2>/dev/null |
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 snap() { for i in 1 2 3; do ticks "${pids[$((i - 1))]}"; done; }
 
-# the leader's counters of interest from `kvd ctl status`, space-separated
-counters() {
-    "$BIN/kvd" ctl --addr="127.0.0.1:$((KP + leader - 1))" status 2>/dev/null |
+# a store's counters of interest from `kvd ctl status`, space-separated
+counters() { # store
+    "$BIN/kvd" ctl --addr="127.0.0.1:$((KP + $1 - 1))" status 2>/dev/null |
         sed 's/,"region_list".*//' | tr -d '{}"' | tr ',' '\n' |
         awk -F: '$1 == "loop_iters" || $1 == "syncs" || $1 == "msgs_sent" ||
                  $1 == "msgs_received" || $1 == "proposals" ||
-                 $1 == "applied" { printf "%s=%s ", $1, $2 }'
+                 $1 == "applied" || $1 ~ /^(lat|wjob)/ {
+                     printf "%s=%s ", $1, $2 }'
+}
+
+# every thread of a process: kind run_ns wait_ns context_switches
+sched_snap() {
+    local t kind
+    for t in /proc/"$1"/task/*; do
+        kind=other
+        [ "${t##*/}" = "$1" ] && kind=loop
+        [ "$(cat "$t/comm" 2>/dev/null)" = region-log ] && kind=region-log
+        echo "$kind $(cut -d' ' -f1,2 "$t/schedstat" 2>/dev/null) $(awk '
+            /^(non)?voluntary_ctxt_switches/ { n += $2 } END { print n }
+            ' "$t/status" 2>/dev/null)"
+    done
+}
+
+# before and after sched_snap files -> one INFO line per thread kind
+sched_report() { # before after op clients who ops
+    awk -v op="$3" -v c="$4" -v w="$5" -v ops="$6" '
+        NR == FNR { r[$1] -= $2; q[$1] -= $3; x[$1] -= $4; next }
+        { r[$1] += $2; q[$1] += $3; x[$1] += $4 }
+        END {
+            line = ""
+            n = split("loop region-log other", k, " ")
+            for (i = 1; i <= n; i++)
+                line = line sprintf(" %s_run_us=%.2f %s_wait_us=%.2f " \
+                    "%s_cs=%.3f", k[i], r[k[i]] / 1e3 / ops, k[i],
+                    q[k[i]] / 1e3 / ops, k[i], x[k[i]] / ops)
+            printf "INFO kvd_%s_c%d_%s_sched_per_op%s\n", op, c, w, line
+        }' "$1" "$2"
 }
 
 phase() { # run, op, clients, extra kvbench args...
@@ -72,8 +109,10 @@ phase() { # run, op, clients, extra kvbench args...
     shift 3
     local before after out="$WORK/out.$run.$op.$c" perfp=()
     read -r -a before <<<"$(snap | tr '\n' ' ')"
-    local cbefore
-    cbefore=$(counters)
+    local f=$((leader % 3 + 1))
+    local cbefore fbefore
+    cbefore=$(counters "$leader")
+    fbefore=$(counters "$f")
     if [ -n "$PERF" ] && [ "$op" = put ]; then
         mkdir -p "$PERF"
         perf record -q -g -o "$PERF/leader-put-c$c.data" \
@@ -83,7 +122,6 @@ phase() { # run, op, clients, extra kvbench args...
             -p "${pids[$((f - 1))]}" 2>/dev/null &
         perfp+=($!)
     fi
-    local f=$((leader % 3 + 1))
     if [ "$STAT" = 1 ]; then
         perf stat -x, -e "$EVENTS" -o "$WORK/stat.leader" \
             -p "${pids[$((leader - 1))]}" 2>/dev/null &
@@ -92,6 +130,10 @@ phase() { # run, op, clients, extra kvbench args...
             -p "${pids[$((f - 1))]}" 2>/dev/null &
         perfp+=($!)
     fi
+    if [ "$SCHED" = 1 ]; then
+        sched_snap "${pids[$((leader - 1))]}" >"$WORK/sched.leader.0"
+        sched_snap "${pids[$((f - 1))]}" >"$WORK/sched.follower.0"
+    fi
     /usr/bin/time -f "%U %S" -o "$WORK/time" "$BIN/kvbench" --name=kvd \
         --target=kvd --addrs="$PEERS" --clients="$c" --duration="$TIME" \
         --key-size="$KSIZE" --value-size="$VSIZE" --ops="$op" \
@@ -99,8 +141,13 @@ phase() { # run, op, clients, extra kvbench args...
         >"$out" 2>"$WORK/kvbench.err" ||
         die "kvbench $op c$c failed: $(cat "$WORK/kvbench.err")"
     read -r -a after <<<"$(snap | tr '\n' ' ')"
-    local cafter
-    cafter=$(counters)
+    if [ "$SCHED" = 1 ]; then
+        sched_snap "${pids[$((leader - 1))]}" >"$WORK/sched.leader.1"
+        sched_snap "${pids[$((f - 1))]}" >"$WORK/sched.follower.1"
+    fi
+    local cafter fafter
+    cafter=$(counters "$leader")
+    fafter=$(counters "$f")
     for p in "${perfp[@]}"; do kill -INT "$p"; done
     for p in "${perfp[@]}"; do wait "$p"; done
     local ops rate
@@ -133,14 +180,46 @@ phase() { # run, op, clients, extra kvbench args...
                 op, c, ops, rate, l, d1 / hz, d2 / hz, d3 / hz,
                 t[1] + t[2], la
         }'
-    echo "$cbefore|$cafter" | awk -v op="$op" -v c="$c" -v ops="$ops" '
-        { split($0, h, "|"); nb = split(h[1], b, " "); split(h[2], a, " ")
-          line = ""
-          for (i = 1; i <= nb; i++) {
-              split(b[i], x, "="); split(a[i], y, "=")
-              line = line sprintf(" %s=%.3f", x[1], (y[2] - x[2]) / ops)
-          }
-          printf "INFO kvd_%s_c%d_leader_counts_per_op%s\n", op, c, line }'
+    local w
+    for w in "leader|$cbefore|$cafter" "follower|$fbefore|$fafter"; do
+        echo "$w" | awk -v op="$op" -v c="$c" -v ops="$ops" '
+            { split($0, h, "|"); nb = split(h[2], b, " "); split(h[3], a, " ")
+              line = ""
+              for (i = 1; i <= nb; i++) {
+                  split(b[i], x, "="); split(a[i], y, "=")
+                  d[x[1]] = y[2] - x[2]
+                  if (x[1] !~ /^(lat|wjob)/)
+                      line = line sprintf(" %s=%.3f", x[1], d[x[1]] / ops)
+              }
+              printf "INFO kvd_%s_c%d_%s_counts_per_op%s\n", op, c, h[1],
+                  line
+              # stage times in ms (means), per timed batch and per job
+              ms = 1e6
+              printf "INFO kvd_%s_c%d_%s_stages_ms", op, c, h[1]
+              if (d["lat_batches"] > 0)
+                  printf " batches=%d commit=%.3f apply=%.3f", \
+                      d["lat_batches"], d["lat_commit_ns"] / \
+                      d["lat_batches"] / ms, d["lat_apply_ns"] / \
+                      d["lat_batches"] / ms
+              if (d["lat_durable_n"] > 0)
+                  printf " own_durable=%.3f", d["lat_durable_ns"] / \
+                      d["lat_durable_n"] / ms
+              if (d["wjobs"] > 0)
+                  printf " jobs=%d job_queue=%.3f job_write=%.3f " \
+                      "job_done=%.3f", d["wjobs"], d["wjob_queue_ns"] / \
+                      d["wjobs"] / ms, d["wjob_write_ns"] / d["wjobs"] / ms,
+                      d["wjob_done_ns"] / d["wjobs"] / ms
+              if (d["syncs"] > 0)
+                  printf " puts_per_sync=%.1f", ops / d["syncs"]
+              printf "\n" }'
+    done
+    if [ "$SCHED" = 1 ]; then
+        local w
+        for w in leader follower; do
+            sched_report "$WORK/sched.$w.0" "$WORK/sched.$w.1" "$op" "$c" \
+                "$w" "$ops"
+        done
+    fi
     if [ "$STAT" = 1 ]; then
         local who
         for who in leader follower; do

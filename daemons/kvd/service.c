@@ -1610,6 +1610,19 @@ int kvd_status_json(struct kvd *k, FILE *f)
                 k->get_readers, (unsigned long long)k->gets->batched,
                 (unsigned long long)__atomic_load_n(&k->gets->by_readers,
                                                     __ATOMIC_RELAXED));
+    fprintf(f,
+            "\"lat_batches\":%llu,\"lat_durable_n\":%llu,"
+            "\"lat_durable_ns\":%llu,\"lat_commit_ns\":%llu,"
+            "\"lat_apply_ns\":%llu,\"wjobs\":%llu,\"wjob_queue_ns\":%llu,"
+            "\"wjob_write_ns\":%llu,\"wjob_done_ns\":%llu,",
+            (unsigned long long)st.lat_batches,
+            (unsigned long long)st.lat_durable_n,
+            (unsigned long long)st.lat_durable_ns,
+            (unsigned long long)st.lat_commit_ns,
+            (unsigned long long)st.lat_apply_ns, (unsigned long long)st.wjobs,
+            (unsigned long long)st.wjob_queue_ns,
+            (unsigned long long)st.wjob_write_ns,
+            (unsigned long long)st.wjob_done_ns);
     if (k->pd) { /* what the pd thread got answered (pd.c) */
         struct kvd_pd_counters pc;
         kvd_pd_counters(k, &pc);

@@ -349,6 +349,21 @@ struct region_store_stats {
                                        range overlaps another region here */
     uint64_t merged_notices; /* "merged away" notices that dropped a
                                 source left behind here */
+    /* Where a write's time goes (sums in ns, monotonic clock; divide by
+     * the count beside them). A leader times the entries of its raw write
+     * batches from the proposal: */
+    uint64_t lat_batches;    /* raw batch entries applied here, timed */
+    uint64_t lat_durable_n;  /* of them, made durable by this store's
+                                own log writer while timed */
+    uint64_t lat_durable_ns; /* proposed -> own log write synced and
+                                completed on the loop */
+    uint64_t lat_commit_ns;  /* proposed -> first seen committed */
+    uint64_t lat_apply_ns;   /* proposed -> applied, requests answered */
+    /* Log writer jobs (every role): */
+    uint64_t wjobs;          /* jobs completed */
+    uint64_t wjob_queue_ns;  /* submitted -> the writer took it */
+    uint64_t wjob_write_ns;  /* taken -> written and synced */
+    uint64_t wjob_done_ns;   /* written -> completed on the loop */
 };
 void region_store_stats(struct region_store *s, struct region_store_stats *st);
 

@@ -72,6 +72,7 @@ static void flush_peer(struct region_store *s, struct region_peer *p)
      * others wait for the same index and term behind it */
     struct region_pending *head = p->props_tail;
     struct region_pending *rest = first->next;
+    region__timed_prop(p, head->index);
     region__free(first);
     while (rest != NULL) {
         struct region_pending *next = rest->next;

@@ -149,6 +149,18 @@ struct region_joined {
     uint64_t conf_ver; /* the region's conf_ver the add made */
 };
 
+/* A raw batch's entry timed from its proposal (monotonic ns; 0: that
+ * stage not reached yet) to its apply: region_store_stats lat_*. */
+struct region_timed {
+    raft_index index; /* its log index */
+    uint64_t prop;    /* proposed */
+    uint64_t durable; /* the leader's own log write of it synced and
+                         completed on the loop */
+    uint64_t commit;  /* first seen committed in a ready */
+};
+/* Entries timed at once per peer (more are simply not timed). */
+#define REGION__TIMED 16
+
 struct region_pending {
     struct region_pending *next; /* list order: index ascending */
     raft_index index;            /* log index of the proposal */
@@ -213,6 +225,10 @@ struct region_peer {
     bool split_pending;           /* an automatic split is proposed */
     uint32_t n_out;               /* readies in log writer jobs not yet
                                      completed */
+    struct region_timed timed[REGION__TIMED]; /* raw batches proposed
+                                     here, oldest first, timed through
+                                     the pipeline (store stats lat_*) */
+    uint32_t n_timed;             /* used */
     bool snap_seen;               /* a snapshot chunk was stepped since
                                      the last ready taken on the loop: the
                                      next ready may install it */
@@ -269,6 +285,9 @@ struct region_wjob {
     bool sync;                  /* some ready must_sync */
     bool written;               /* the writer is done with it */
     bool synced;                /* it ended a synced engine write */
+    uint64_t t_submit;          /* monotonic ns: submitted by the loop */
+    uint64_t t_taken;           /* the writer took it */
+    uint64_t t_written;         /* the writer wrote (and synced) it */
     int rc;                     /* the write's result */
     size_t n;                   /* readies */
     struct region_peer **ps;    /* their peers */
@@ -337,6 +356,11 @@ struct region_store {
     size_t n_tombs;                   /* used */
     size_t cap_tombs;                 /* allocated */
     bool writer_on;                   /* the log writer thread runs */
+    bool commit_via_writer;           /* tests only: a ready whose hard
+                                         state changed only its commit
+                                         index goes to the writer (so a
+                                         test can hold a commit known and
+                                         not applied) */
     pthread_t writer;                 /* the log writer thread */
     pthread_mutex_t wmu;              /* guards the job list (taken after
                                          mu when both are held) */
@@ -455,6 +479,8 @@ uint64_t region__unix_ms(const struct region_store *s);
 void region__ttl_note(struct region_store *s);
 /* Whether region__ttl_note was called or open found a record. */
 bool region__ttl_maybe(const struct region_store *s);
+uint64_t region__mono_ns(void);
+void region__timed_prop(struct region_peer *p, raft_index index);
 /* Whether the raw key (engine key 'r'+key) expired; queues it for
  * deletion when it did. No lock needed. */
 bool region__ttl_expired(struct region_store *s, uint64_t region_id,

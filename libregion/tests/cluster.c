@@ -262,6 +262,9 @@ uint64_t cl_commit_unapplied(struct cluster *c, int store, uint64_t region)
     if (p == NULL)
         die("cl_commit_unapplied", REGION_ENOT_FOUND);
     c->overlap = true;
+    /* the commit index has to travel through the writer to stay unapplied
+     * (a store completes a commit on its loop at once otherwise) */
+    c->st[store].s->commit_via_writer = true;
     struct raft_status st;
     raft_node_status(p->node, &st);
     raft_index last = st.last_index;
@@ -270,6 +273,7 @@ uint64_t cl_commit_unapplied(struct cluster *c, int store, uint64_t region)
         cl_pump(c, 1);
         raft_node_status(p->node, &st);
     }
+    c->st[store].s->commit_via_writer = false;
     if (st.commit < last || p->applied >= last)
         die("cl_commit_unapplied", REGION_ETIMEOUT);
     return last;

@@ -97,7 +97,8 @@ void cl_pump(struct cluster *c, int rounds);
 void cl_drain(struct cluster *c);
 /* Turn overlap on and pump until store's replica of region, the leader,
  * knows the last entry of its log committed while it has not applied it
- * yet (the commit index is with its writer thread); that entry's index.
+ * yet (the commit index is with its writer thread: the store routes it
+ * there while this runs); that entry's index.
  * Aborts if that does not come about. */
 uint64_t cl_commit_unapplied(struct cluster *c, int store, uint64_t region);
 /* Prepare source to merge into target through store at, its leader, so

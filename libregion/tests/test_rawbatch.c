@@ -5,7 +5,10 @@
  * at its byte cap, refusals stay synchronous, a store closed with a
  * batch open answers each of its requests, and a batch checked before a
  * split and flushed after it is refused with the epoch it was checked
- * against.
+ * against. And the thread hops of a batch (DESIGN.md "Where a put's
+ * time goes"): its commit is applied on the leader's loop, not behind
+ * the log writer, and followers on a store leading nothing sync on
+ * their loop; the leader times the batch through each stage.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -313,6 +316,52 @@ static void split_applied_between_check_and_flush(void **state)
     cl_destroy(&c);
 }
 
+/* Ten puts in one batch cost the leader one writer job (its entry; the
+ * commit that follows is applied on the loop, not handed to the writer
+ * and back) and the followers, whose stores lead nothing, none (they
+ * sync on their loops); the leader timed the one batch through each
+ * stage, in order. */
+static void batch_hops(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    int l = start(&c);
+    struct region_store_stats b[4], a[4];
+    for (int i = 1; i <= 3; i++)
+        region_store_stats(c.st[i].s, &b[i]);
+    struct tally t = {0};
+    char k[16];
+    for (int i = 0; i < 10; i++) {
+        snprintf(k, sizeof k, "h%02d", i);
+        assert_int_equal(write_one(&c, l, REGION_OP_PUT, k, "v", 1, &t,
+                                   NULL),
+                         0);
+    }
+    pump_until(&c, &t, 10);
+    assert_int_equal(t.ok, 10);
+    cl_pump(&c, 5); /* the followers learn the commit and apply */
+    for (int i = 1; i <= 3; i++) {
+        region_store_stats(c.st[i].s, &a[i]);
+        local_value(&c, i, "h09", "v");
+    }
+    assert_int_equal(a[l].wjobs - b[l].wjobs, 1);
+    assert_int_equal(a[l].lat_batches - b[l].lat_batches, 1);
+    assert_int_equal(a[l].lat_durable_n - b[l].lat_durable_n, 1);
+    uint64_t commit = a[l].lat_commit_ns - b[l].lat_commit_ns;
+    uint64_t apply = a[l].lat_apply_ns - b[l].lat_apply_ns;
+    assert_true(commit > 0);
+    assert_true(commit <= apply);
+    for (int i = 1; i <= 3; i++) {
+        if (i == l)
+            continue;
+        assert_int_equal(a[i].leaders, 0);
+        assert_int_equal(a[i].wjobs - b[i].wjobs, 0);
+        assert_int_equal(a[i].lat_batches - b[i].lat_batches, 0);
+        assert_true(a[i].applied > b[i].applied); /* written on its loop */
+    }
+    cl_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +370,7 @@ int main(void)
         cmocka_unit_test(refusals_stay_synchronous),
         cmocka_unit_test(close_answers_open_batch),
         cmocka_unit_test(split_applied_between_check_and_flush),
+        cmocka_unit_test(batch_hops),
     };
     return cmocka_run_group_tests_name("libregion/rawbatch", tests, NULL,
                                        NULL);
