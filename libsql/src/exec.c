@@ -711,6 +711,9 @@ static int scan_open(struct sql_xctx *x, struct sql_xnode *n)
         size_t nrows = 0;
         int rc = v ? sql__vrows_make(x->s, v)
                    : sql__is_rows(x, acc->t, n->keep, &rows, &nrows);
+        if (rc == SQL_EQUERY && v)
+            x->err = x->s->err; /* its run's error, which operators above
+                                   pass on as this run's (sql__xerr) */
         if (rc != 0)
             return rc;
         if (v) {

@@ -1512,6 +1512,17 @@ static void e1_derived_table_runs_after_names(void **state)
           "* FROM w",
       ovf);
     Q(&c, "SELECT * FROM e1v", ovf);
+    /* Under an aggregation or a sort, which pass a run's error on (seed
+     * 802 round 894: error 0, no message). */
+    const char *w = "(SELECT * FROM e1a WHERE 9223372036854775807 + id > 0)";
+    snprintf(q, sizeof q, "SELECT COUNT(*) FROM %s d", w);
+    Q(&c, q, ovf);
+    snprintf(q, sizeof q, "SELECT id, COUNT(*) FROM %s d GROUP BY id", w);
+    Q(&c, q, ovf);
+    snprintf(q, sizeof q, "SELECT id FROM %s d ORDER BY id", w);
+    Q(&c, q, ovf);
+    snprintf(q, sizeof q, "WITH w AS %s SELECT MAX(id) FROM w", w);
+    Q(&c, q, ovf);
     /* Rows made when read: once per statement, whoever reads them. */
     Q(&c, "SELECT b.id, a.n FROM e1b b JOIN (SELECT id, COUNT(*) AS n FROM "
           "e1c GROUP BY id) a ON a.id = b.id",
