@@ -1,8 +1,9 @@
-/* cte.c: common table expressions (WITH [RECURSIVE]): a CTE's rows are
- * materialized the first time the statement's plan reads it and become a
- * derived table; a recursive one iterates its recursive blocks over a
- * worktable (the previous round's new rows) until a round adds none
- * (DESIGN.md "Set operations and CTEs").
+/* cte.c: common table expressions (WITH [RECURSIVE]): a CTE is planned
+ * the first time the statement names it and becomes a derived table whose
+ * rows are made when first read (plan_vrows); a recursive one iterates
+ * its recursive blocks over a worktable (the previous round's new rows)
+ * until a round adds none, while it is planned (DESIGN.md "Set
+ * operations and CTEs").
  */
 #include <errno.h>
 #include <string.h>
@@ -20,12 +21,14 @@
 struct cte
 {
     const struct ast_cte *def;         /* its definition */
-    int state;                         /* 0 not made, 1 being made, 2 made */
+    int state;                         /* 0 not planned, 1 being planned,
+                                          2 planned */
     bool recursing;                    /* names resolve to the worktable */
     struct sql_tableinfo *ti;          /* its columns (virtual table) */
-    const struct sql_datum *rows;      /* its rows, ti->ncols each */
-    size_t nrows;                      /* their count */
-    const struct sql_datum *work;      /* the worktable of this round */
+    struct plan_vrows *v;              /* its rows, ti->ncols each (made
+                                          when first read, unless
+                                          recursive) */
+    struct sql_datum *work;            /* the worktable of this round */
     size_t nwork;                      /* its rows */
 };
 
@@ -501,14 +504,14 @@ static int make_recursive(struct sql_session *s, struct sql_cte_scope *sc,
     }
     e->recursing = false;
     sql__buf_free(&sn.kb);
-    e->rows = all;
-    e->nrows = nall;
+    if (rc == 0 && !(e->v = sql__vrows_of(s, all, nall)))
+        rc = -ENOMEM;
     return rc;
 }
 
-/* Materialize c[k] of scope sc: plan and run its query with the scope as
- * it was at its definition (the earlier CTEs, and itself when
- * recursive), whichever query block first names it. */
+/* Plan c[k] of scope sc with the scope as it was at its definition (the
+ * earlier CTEs, and itself when recursive), whichever query block first
+ * names it; a recursive one runs now. */
 static int materialize(struct sql_session *s, struct sql_cte_scope *sc,
                        size_t k)
 {
@@ -522,18 +525,12 @@ static int materialize(struct sql_session *s, struct sql_cte_scope *sc,
         rc = make_recursive(s, sc, k);
     } else {
         struct plan *p;
-        struct sql_datum *rows;
-        size_t nrows = 0;
         sc->visible = k;
         rc = sql__plan_select_in(s, e->def->query, NULL, NULL, NULL, &p);
         if (rc == 0)
             rc = make_table(s, e, p, false);
-        if (rc == 0)
-            rc = sql__plan_rows_now(s, p, &rows, &nrows);
-        if (rc == 0) {
-            e->rows = rows;
-            e->nrows = nrows;
-        }
+        if (rc == 0 && !(e->v = sql__vrows_defer(s, p)))
+            rc = -ENOMEM;
     }
     s->ctes = top;
     sc->visible = vis;
@@ -542,20 +539,18 @@ static int materialize(struct sql_session *s, struct sql_cte_scope *sc,
 }
 
 int sql__query_rows(struct sql_session *s, const struct ast_table_ref *t,
-                    const struct sql_tableinfo **ti,
-                    const struct sql_datum **rows, size_t *nrows)
+                    const struct sql_tableinfo **ti, struct plan_vrows **v)
 {
     struct sql_cte_scope *sc;
     const struct ast_expr *where = s->view_where;
     s->view_where = NULL; /* for this name only, not names inside it */
     struct cte *e = find(s, t, &sc);
     if (!e)
-        return sql__view_rows(s, t, where, ti, rows, nrows);
+        return sql__view_rows(s, t, where, ti, v);
     if (e->state == 1 && e->recursing) {
         *ti = e->ti;
-        *rows = e->work;
-        *nrows = e->nwork;
-        return 0;
+        *v = sql__vrows_of(s, e->work, e->nwork);
+        return *v ? 0 : -ENOMEM;
     }
     if (e->state == 1) /* not reachable: a CTE sees itself only so */
         return sql__serr(s, 1146, "42S02", "Table '%.64s' doesn't exist",
@@ -566,8 +561,7 @@ int sql__query_rows(struct sql_session *s, const struct ast_table_ref *t,
             return rc;
     }
     *ti = e->ti;
-    *rows = e->rows;
-    *nrows = e->nrows;
+    *v = e->v;
     return 0;
 }
 

@@ -96,7 +96,7 @@ static int writable(struct sql_session *s, const struct plan_ftable *ft,
                              "This version of sqld doesn't yet support "
                              "'%s of table %s under two names'", stmt,
                              ft->t->name);
-    if (ft->rows || sql__is_virtual(ft->t))
+    if (ft->vrows || sql__is_virtual(ft->t))
         return sql__serr(s, 1288, "HY000",
                          "The target table %s of the %s is not updatable",
                          ft->alias, stmt);

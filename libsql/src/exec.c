@@ -705,14 +705,21 @@ static int scan_open(struct sql_xctx *x, struct sql_xnode *n)
     const struct plan_access *acc = &n->p->acc;
     if (acc->kind == ACC_VIRTUAL) {
         /* information_schema: every row now, emitted like kept rows; a
-         * derived table's were made when it was planned. */
-        struct sql_datum *rows = (struct sql_datum *)n->p->vrows;
-        size_t nrows = n->p->nvrows;
-        int rc = 0;
-        if (acc->t->id != SQL_DERIVED_ID)
-            rc = sql__is_rows(x, acc->t, n->keep, &rows, &nrows);
+         * derived table's the first time one of its scans opens. */
+        struct plan_vrows *v = n->p->vrows;
+        struct sql_datum *rows = NULL;
+        size_t nrows = 0;
+        int rc = v ? sql__vrows_make(x->s, v)
+                   : sql__is_rows(x, acc->t, n->keep, &rows, &nrows);
+        if (rc == SQL_EQUERY && v)
+            x->err = x->s->err; /* its run's error, which operators above
+                                   pass on as this run's (sql__xerr) */
         if (rc != 0)
             return rc;
+        if (v) {
+            rows = v->rows;
+            nrows = v->nrows;
+        }
         n->rows = rows;
         n->nrows = nrows;
         n->rhandles = sql__arena_zalloc(n->keep,
@@ -1648,6 +1655,49 @@ int sql__plan_rows_now(struct sql_session *s, const struct plan *p,
 {
     return subquery_rows(s, p, NULL, 0, SIZE_MAX - 1, s->arena, rows,
                          nrows);
+}
+
+struct plan_vrows *sql__vrows_of(struct sql_session *s,
+                                 struct sql_datum *rows, size_t nrows)
+{
+    struct plan_vrows *v = sql__arena_zalloc(s->arena, sizeof(*v));
+    if (v) {
+        v->rows = rows;
+        v->nrows = nrows;
+        v->est = (double)nrows;
+    }
+    return v;
+}
+
+struct plan_vrows *sql__vrows_defer(struct sql_session *s, struct plan *p)
+{
+    struct plan_vrows *v = sql__arena_zalloc(s->arena, sizeof(*v));
+    if (!v)
+        return NULL;
+    sql__plan_estimate(s, p);
+    v->p = p;
+    v->est = p->est_rows;
+    /* The rows are the statement's own: a plan holding them is made
+     * anew for every execution (plancache.c), as when they were made
+     * while planning. */
+    s->plan_ran = true;
+    return v;
+}
+
+int sql__vrows_make(struct sql_session *s, struct plan_vrows *v)
+{
+    if (!v->p)
+        return 0;
+    struct sql_datum *rows;
+    size_t nrows;
+    int rc = sql__plan_rows_now(s, v->p, &rows, &nrows);
+    if (rc != 0)
+        return rc;
+    v->p = NULL;
+    v->rows = rows;
+    v->nrows = nrows;
+    v->est = (double)v->nrows;
+    return 0;
 }
 
 static int env_subquery_run(void *ctx, void *deferred,

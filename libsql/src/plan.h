@@ -110,6 +110,7 @@ struct plan_span
 };
 
 struct plan_window;
+struct plan_vrows;
 
 struct plan
 {
@@ -165,9 +166,8 @@ struct plan
     bool lookup;               /* acc's range values read the left row of
                                   an index join (evaluated per row) */
     double est_rows;           /* estimated output rows */
-    const struct sql_datum *vrows; /* SCAN of a derived table: its rows
-                                  (made when planned), table width */
-    size_t nvrows;             /* their count */
+    struct plan_vrows *vrows;  /* SCAN of a derived table, a CTE or a
+                                  view: its rows (plan_vrows), else NULL */
     struct plan_cop *cop;      /* SCAN: its conditions run next to the
                                   data (cop_client.c), or NULL */
     struct plan_tscope *scope; /* SOURCE: the query's scope (a correlated
@@ -259,6 +259,23 @@ int sql__plan_late_project(struct sql_session *s, struct plan *lim);
  * (cop_proj.c). 0 or -ENOMEM. */
 int sql__cop_project(struct sql_session *s, struct plan *p);
 
+/* The rows of a table a query makes (a derived table, a CTE, a view,
+ * JSON_TABLE): made while planning (JSON_TABLE, a recursive CTE), or by
+ * query p when a scan of the statement first opens (exec.c
+ * sql__vrows_make), once per statement, so that every name of the
+ * statement is resolved before any of them runs (MariaDB's order: an ON
+ * naming a table out of scope is 1054 before a derived table's row
+ * error). */
+struct plan_vrows
+{
+    const struct plan *p;         /* the query, NULL once the rows exist */
+    struct sql_datum *rows;       /* the rows, ncols wide each, in the
+                                     statement arena */
+    size_t nrows;                 /* their count */
+    double est;                   /* estimated count (p's estimate before
+                                     they are made, then nrows) */
+};
+
 /* One table of a FROM clause. */
 struct plan_ftable
 {
@@ -270,8 +287,8 @@ struct plan_ftable
     bool *hidden;                        /* per column: merged into another
                                             table's by USING/NATURAL, so
                                             unqualified names skip it */
-    const struct sql_datum *rows;        /* a derived table's rows */
-    size_t nrows;                        /* their count */
+    struct plan_vrows *vrows;            /* a derived table's rows, or
+                                            NULL (a base table) */
     bool *used;                          /* per column: a name of the
                                             statement resolved to it (an
                                             index scan of a SELECT reads
@@ -414,10 +431,19 @@ struct sql_tableinfo *sql__is_table(struct sql_session *s, const char *name);
 bool sql__is_virtual(const struct sql_tableinfo *t);
 /* The id of a derived table's made-up table (virtual too). */
 #define SQL_DERIVED_ID ((int64_t)-900)
-/* Run the planned query p now (a derived table): all its rows, each
- * p->nvisible wide, in the statement arena (exec.c). */
+/* Run the planned query p now (a recursive CTE's round): all its rows,
+ * each p->nvisible wide, in the statement arena (exec.c). */
 int sql__plan_rows_now(struct sql_session *s, const struct plan *p,
                        struct sql_datum **rows, size_t *nrows);
+/* exec.c: rows made already (copied pointer: rows stay the caller's),
+ * or rows query p makes when first read (sql__vrows_make; p's estimate
+ * stands for their count until then); in the statement arena, NULL when
+ * out of memory. */
+struct plan_vrows *sql__vrows_of(struct sql_session *s,
+                                 struct sql_datum *rows, size_t nrows);
+struct plan_vrows *sql__vrows_defer(struct sql_session *s, struct plan *p);
+/* exec.c: run v's query if it has not run in this statement. */
+int sql__vrows_make(struct sql_session *s, struct plan_vrows *v);
 size_t sql__is_count(void);
 const char *sql__is_name(size_t i);
 
@@ -438,11 +464,11 @@ int sql__plan_with(struct sql_session *s, const struct ast_select *sel,
                    struct sql_colref **caps, size_t *ncaps,
                    struct plan **out);
 /* cte.c: whether table reference t names a CTE in scope or a view
- * (view.c); if so its rows (materialized on first use) as a virtual
- * table. 0, SQL_ENOTFOUND (neither), or an error. */
+ * (view.c); if so its columns as a virtual table and its rows (planned
+ * on first use, made when first read; a CTE's shared by every
+ * reference). 0, SQL_ENOTFOUND (neither), or an error. */
 int sql__query_rows(struct sql_session *s, const struct ast_table_ref *t,
-                    const struct sql_tableinfo **ti,
-                    const struct sql_datum **rows, size_t *nrows);
+                    const struct sql_tableinfo **ti, struct plan_vrows **v);
 /* cte.c: plan a view's definition (view.c): none of the statement's CTEs
  * visible; *too_deep (and SQL_EQUERY, s->err not set) beyond max_depth
  * views inside views. */

@@ -337,11 +337,11 @@ static int add_ftable(struct sql_session *s, struct plan_from *f,
     return 0;
 }
 
-/* A virtual table of rows made while planning (a derived table, a CTE). */
+/* A virtual table of rows a query makes (a derived table, a CTE, a
+ * view, JSON_TABLE). */
 static int add_rows(struct sql_session *s, struct plan_from *f,
                     const char *alias, const struct sql_tableinfo *ti,
-                    const struct sql_datum *rows, size_t nrows,
-                    struct plan_jnode *j)
+                    struct plan_vrows *v, struct plan_jnode *j)
 {
     int rc = room(s, f);
     if (rc != 0)
@@ -351,14 +351,14 @@ static int add_rows(struct sql_session *s, struct plan_from *f,
     ft->t = ti;
     ft->alias = alias;
     ft->db = NULL;
-    ft->rows = rows;
-    ft->nrows = nrows;
+    ft->vrows = v;
     return add_ftable(s, f, ft, j);
 }
 
-/* (SELECT ...) AS alias: the query runs now (it cannot read the
- * enclosing query), its rows become a virtual table named alias whose
- * columns are its result columns. */
+/* (SELECT ...) AS alias: a virtual table named alias whose columns are
+ * the query's result columns. The query is planned now (it cannot read
+ * the enclosing query) and runs when the table is first read, after the
+ * whole statement is planned (plan_vrows). */
 static int add_derived(struct sql_session *s, struct plan_from *f,
                        const struct ast_table_ref *t, struct plan_jnode *j)
 {
@@ -384,11 +384,8 @@ static int add_derived(struct sql_session *s, struct plan_from *f,
         ti->cols[i].name = p->cols[i].name;
         ti->cols[i].type = p->cols[i].type;
     }
-    struct sql_datum *rows;
-    size_t nrows;
-    if ((rc = sql__plan_rows_now(s, p, &rows, &nrows)) != 0)
-        return rc;
-    return add_rows(s, f, t->alias, ti, rows, nrows, j);
+    struct plan_vrows *v = sql__vrows_defer(s, p);
+    return v ? add_rows(s, f, t->alias, ti, v, j) : -ENOMEM;
 }
 
 /* JSON_TABLE t as a table of rows made now (json_table.c); lateral: the
@@ -403,8 +400,9 @@ static int add_json_table(struct sql_session *s, struct plan_from *f,
     struct sql_datum *rows;
     size_t nrows;
     int rc = sql__json_table_rows(s, t, lateral, &ti, &rows, &nrows);
+    struct plan_vrows *v = rc ? NULL : sql__vrows_of(s, rows, nrows);
     if (rc == 0)
-        rc = add_rows(s, f, t->alias, ti, rows, nrows, j);
+        rc = v ? add_rows(s, f, t->alias, ti, v, j) : -ENOMEM;
     if (rc == 0 && lateral) {
         f->tabs[f->ntabs - 1].hidden[ti->ncols - 1] = true;
         j->nvis--;
@@ -422,12 +420,11 @@ static int build_tree(struct sql_session *s, struct plan_from *f,
     if (t->kind == AST_T_DERIVED)
         return add_derived(s, f, t, j);
     if (t->kind == AST_T_TABLE && sql__query_named(s, t)) {
-        const struct sql_tableinfo *ti; /* a CTE (cte.c) */
-        const struct sql_datum *rows;
-        size_t nrows;
-        int rc = sql__query_rows(s, t, &ti, &rows, &nrows);
+        const struct sql_tableinfo *ti; /* a CTE (cte.c) or a view */
+        struct plan_vrows *v;
+        int rc = sql__query_rows(s, t, &ti, &v);
         return rc ? rc : add_rows(s, f, t->alias ? t->alias : t->name, ti,
-                                  rows, nrows, j);
+                                  v, j);
     }
     if (t->kind == AST_T_TABLE)
         return add_table(s, f, t, j);
@@ -1044,7 +1041,7 @@ static double scan_rows(const struct plan *p)
     case ACC_BATCH_POINT:
         return (double)a->nranges;
     case ACC_VIRTUAL:
-        r = a->t->id == SQL_DERIVED_ID ? (double)p->nvrows : 100;
+        r = p->vrows ? p->vrows->est : 100;
         break;
     case ACC_HANDLE_RANGE:
         r = BASE_ROWS / 3;
@@ -1139,8 +1136,7 @@ static int leaf_plan(struct jctx *j, int tab, const struct ast_expr **down,
     p->ncols = p->nvisible = j->f->width;
     p->cols = j->f->cols;
     p->row_off = ft->offset;
-    p->vrows = ft->rows;
-    p->nvrows = ft->nrows;
+    p->vrows = ft->vrows;
     p->scope = j->ts;
     p->conj = down;
     p->nconj = ndown;

@@ -601,8 +601,11 @@ static int explain_node(struct sql_session *s, const struct plan *p,
                            : a->kind == ACC_FULL ? "keep order"
                                                  : "range";
         int k = snprintf(info, sizeof(info), "%s", what);
-        if (a->kind == ACC_VIRTUAL && a->t->id == SQL_DERIVED_ID)
-            k = snprintf(info, sizeof(info), "derived: %zu rows", p->nvrows);
+        if (a->kind == ACC_VIRTUAL && p->vrows && p->vrows->p)
+            k = snprintf(info, sizeof(info), "derived");
+        else if (a->kind == ACC_VIRTUAL && p->vrows)
+            k = snprintf(info, sizeof(info), "derived: %zu rows",
+                         p->vrows->nrows);
         else if (a->kind == ACC_VIRTUAL)
             k = snprintf(info, sizeof(info), "information_schema");
         else if (p->lookup)

@@ -493,8 +493,7 @@ static const struct ast_select *push_where(struct sql_session *s,
 
 int sql__view_rows(struct sql_session *s, const struct ast_table_ref *t,
                    const struct ast_expr *where,
-                   const struct sql_tableinfo **ti,
-                   const struct sql_datum **rows, size_t *nrows)
+                   const struct sql_tableinfo **ti, struct plan_vrows **out)
 {
     struct sql_tableinfo *v = view_of(s, t);
     if (!v)
@@ -540,12 +539,9 @@ int sql__view_rows(struct sql_session *s, const struct ast_table_ref *t,
         cols[i] = v->cols[i];
         cols[i].type = p->cols[i].type;
     }
-    struct sql_datum *r;
-    if ((rc = sql__plan_rows_now(s, p, &r, nrows)) != 0)
-        return rc;
     *ti = vt;
-    *rows = r;
-    return 0;
+    *out = sql__vrows_defer(s, p);
+    return *out ? 0 : -ENOMEM;
 }
 
 int sql__view_not_base(struct sql_session *s, const struct sql_tableinfo *t)

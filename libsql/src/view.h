@@ -19,14 +19,15 @@ int sql__view_create(struct sql_session *s, const struct ast_stmt *st);
 int sql__view_show_create(struct sql_session *s, const struct ast_show *sh);
 /* Whether table reference t names a view. */
 bool sql__view_named(struct sql_session *s, const struct ast_table_ref *t);
-/* The rows of the view t names, as a virtual table (plan time): 0,
- * SQL_ENOTFOUND (not a view), or an error (1356 when its definition no
- * longer plans). where (or NULL): the reading block's WHERE when the view
- * is its only table; its simple conjuncts go into the view's WHERE. */
+/* The view t names as a virtual table: its columns and its rows, planned
+ * now and made when first read (plan_vrows): 0, SQL_ENOTFOUND (not a
+ * view), or an error (1356 when its definition no longer plans). where
+ * (or NULL): the reading block's WHERE when the view is its only table;
+ * its simple conjuncts go into the view's WHERE. */
+struct plan_vrows;
 int sql__view_rows(struct sql_session *s, const struct ast_table_ref *t,
                    const struct ast_expr *where,
-                   const struct sql_tableinfo **ti,
-                   const struct sql_datum **rows, size_t *nrows);
+                   const struct sql_tableinfo **ti, struct plan_vrows **out);
 /* 1347 "'db.v' is not BASE TABLE" when t is a view, else 0. */
 int sql__view_not_base(struct sql_session *s, const struct sql_tableinfo *t);
 /* 1235 for a write (what) into a view. */

@@ -517,14 +517,19 @@ static void derived_tables(void **state)
       "ERR 1060 Duplicate column name 'a'");
     Q(&c, "SELECT * FROM (SELECT id FROM t1) z WHERE z.nosuch = 1",
       "ERR 1054 Unknown column 'z.nosuch' in 'where clause'");
-    /* Its row count is known: the one-row side first, then a point get. */
+    /* Its rows are made when first read (after every name is resolved):
+     * its query's estimate stands for their count, so the one-row side
+     * goes first, then a point get; a LIMIT bounds the estimate. */
     assert_string_equal(
         plan("SELECT t1.b FROM t1, (SELECT max(id) AS m FROM t1) mx WHERE "
              "t1.id = mx.m"),
         "Projection_1|root||t1.b\n"
         "└─IndexJoin_2|root||inner join, cond:(t1.id = mx.m)\n"
-        "  ├─MemTableScan_3|root|table:mx|derived: 1 rows\n"
+        "  ├─MemTableScan_3|root|table:mx|derived\n"
         "  └─Point_Get_4|root|table:t1|lookup: 1 key");
+    Q(&c, "EXPLAIN FORMAT='row' SELECT * FROM (SELECT id FROM t1 LIMIT 2) x",
+      "Projection_1|2.00|root||x.id\n"
+      "└─MemTableScan_2|2.00|root|table:x|derived");
 }
 
 /* Correlated subqueries the planner cannot join: run per outer row, with
