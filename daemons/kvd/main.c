@@ -321,10 +321,10 @@ static int start_pd(struct kvd *k, const struct kvd_settings *s)
         dmn_error("pd: at most 16 members");
         return -1;
     }
+    uint32_t version = s->pd_version != 0 ? (uint32_t)s->pd_version
+                                           : (uint32_t)mvcc_version_number();
     struct kvd_pd_opts o = {s->pd, n, s->listen, s->common.data_dir,
-                            s->pd_interval,
-                            s->pd_version != 0 ? (uint32_t)s->pd_version
-                                               : (uint32_t)mvcc_version_number()};
+                            s->pd_interval, version};
     if (kvd_pd_start(k, &o) != 0) {
         dmn_error("cannot start the pd thread");
         return -1;
