@@ -102,6 +102,7 @@ struct kvd_pd_opts {
     const char *address;     /* this store's address as pdd records it */
     const char *data_dir;    /* for capacity/available (statvfs) */
     int64_t interval_ms;     /* pd.heartbeat-interval */
+    uint32_t version;        /* libmvcc version registered with pdd */
 };
 struct kvd_pd_counters {
     uint64_t store_heartbeats;  /* store heartbeats answered */
@@ -121,6 +122,9 @@ void kvd_pd_stop(struct kvd *k);
  * until then). NULL k->pd is a no-op. */
 void kvd_pd_free(struct kvd *k);
 void kvd_pd_counters(struct kvd *k, struct kvd_pd_counters *out);
+/* pdd refused this store's version (below the cluster version): the pd
+ * thread logged what to do and stopped the loop; main exits failing. */
+bool kvd_pd_refused(struct kvd *k);
 /* The transport has a message for a store missing from the peer map: ask
  * pdd for its address (loop thread; no-op without pd). The store joins
  * the map on the loop thread once pdd answers. */

@@ -48,6 +48,7 @@ struct kvd_settings
     int64_t split_size;       /* split.region-size */
     char **pd;                /* pd: pdd endpoints (empty: no pdd) */
     int64_t pd_interval;      /* pd.heartbeat-interval */
+    int64_t pd_version;       /* pd.store-version (tests) */
     int64_t dl_ttl;           /* deadlock.edge-ttl */
     struct dmn_cluster_tls tls; /* cluster-ssl-*: mutual TLS */
 };
@@ -115,6 +116,12 @@ static const struct dmn_cfg_key kvd_keys[] = {
     {"pd.heartbeat-interval", DMN_CFG_DURATION,
      offsetof(struct kvd_settings, pd_interval), "10s", 10, 3600000, NULL,
      "period of store and region heartbeats to pdd"},
+    {"pd.store-version", DMN_CFG_INT,
+     offsetof(struct kvd_settings, pd_version), "0", 0, 999999999, NULL,
+     "for tests: the libmvcc version this store registers with pdd, as "
+     "MVCC_VERSION_NUMBER (major*1000000+minor*1000+patch), in place of "
+     "the one it links (0: that one); pdd refuses a store below the "
+     "cluster version"},
     {"deadlock.edge-ttl", DMN_CFG_DURATION,
      offsetof(struct kvd_settings, dl_ttl), "5s", 100, 3600000, NULL,
      "a lock wait's edge in the cluster's deadlock detector (hosted by the "
@@ -319,8 +326,10 @@ static int start_pd(struct kvd *k, const struct kvd_settings *s)
         dmn_error("pd: at most 16 members");
         return -1;
     }
+    uint32_t version = s->pd_version != 0 ? (uint32_t)s->pd_version
+                                           : (uint32_t)mvcc_version_number();
     struct kvd_pd_opts o = {s->pd, n, s->listen, s->common.data_dir,
-                            s->pd_interval};
+                            s->pd_interval, version};
     if (kvd_pd_start(k, &o) != 0) {
         dmn_error("cannot start the pd thread");
         return -1;
@@ -411,7 +420,8 @@ int main(int argc, char **argv)
     rc = dmn_run(&rt);
     if (rc != 0)
         dmn_error("event loop failed");
-    exit_code = rc == 0 && !k.failed ? DMN_EXIT_OK : DMN_EXIT_FAIL;
+    exit_code = rc == 0 && !k.failed && !kvd_pd_refused(&k) ? DMN_EXIT_OK
+                                                            : DMN_EXIT_FAIL;
 out:
     dmn_http_stop(http); /* its pages read the store */
     close_all(&k);

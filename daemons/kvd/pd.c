@@ -74,6 +74,8 @@ struct kvd_pd {
     struct pd_client *ts_cli;         /* its own PD connection */
     bool buried;                      /* pdd said: this store is a
                                          tombstone */
+    bool refused;                     /* pdd refused this store's libmvcc
+                                         version: the loop was stopped */
     struct merge_watch watch[KVD_PD_MERGE_WATCH]; /* merges driven here
                                          (pd thread only) */
     int n_watch;                      /* used entries of watch */
@@ -438,6 +440,32 @@ static void store_buried(struct kvd_pd *pd)
                  pd->k->store_id);
 }
 
+/* pdd refused the store's registration (PD_EVERSION): this build's
+ * libmvcc is older than the cluster version (libpd DESIGN "Store
+ * versions"). Serving on would let an older prewrite take part in a
+ * cluster whose SQL layer counts on the newer one, so kvd stops, failing,
+ * with what to do. */
+static void version_refused(struct kvd_pd *pd, const char *err)
+{
+    pthread_mutex_lock(&pd->mu);
+    pd->refused = true;
+    pthread_mutex_unlock(&pd->mu);
+    dmn_error("pd: store %" PRIu64 " refused: %s; this kvd stops",
+              pd->k->store_id, err);
+    event_base_loopexit(pd->k->base, NULL);
+}
+
+bool kvd_pd_refused(struct kvd *k)
+{
+    struct kvd_pd *pd = k->pd;
+    if (pd == NULL)
+        return false;
+    pthread_mutex_lock(&pd->mu);
+    bool r = pd->refused;
+    pthread_mutex_unlock(&pd->mu);
+    return r;
+}
+
 /* One round: the store heartbeat, then one heartbeat per region led. */
 static void heartbeat_round(struct kvd_pd *pd)
 {
@@ -462,7 +490,12 @@ static void heartbeat_round(struct kvd_pd *pd)
         memset(&me, 0, sizeof me);
         me.id = k->store_id;
         me.address = pd->opts.address;
+        me.version = pd->opts.version;
         rc = pd_client_put_store(pd->cli, &me, err, sizeof err);
+        if (rc == PD_EVERSION) {
+            version_refused(pd, err);
+            return;
+        }
         dmn_warn("pd: store unknown to pdd; registered again: %s",
                  rc ? err : "ok");
         return;
@@ -516,6 +549,7 @@ static int join_cluster(struct kvd_pd *pd)
     memset(&me, 0, sizeof me);
     me.id = k->store_id;
     me.address = pd->opts.address;
+    me.version = pd->opts.version;
     int rc;
     /* Ids only rise: once one is handed out, pdd never hands out region
      * 1's id (the fixed map's first region) for a split. */
@@ -565,12 +599,19 @@ static int join_cluster(struct kvd_pd *pd)
             return 1;
     }
     while ((rc = pd_client_put_store(pd->cli, &me, err, sizeof err)) != 0) {
+        if (rc == PD_EVERSION) {
+            version_refused(pd, err);
+            return 1;
+        }
         dmn_warn("pd: put store: %s (%d)", err, rc);
         if (nap(pd, 500))
             return 1;
     }
-    dmn_info("pd: store %" PRIu64 " registered at %s in cluster %" PRIu64,
-             k->store_id, me.address, pd_client_cluster_id(pd->cli));
+    dmn_info("pd: store %" PRIu64 " registered at %s in cluster %" PRIu64
+             " (libmvcc %u.%u.%u)",
+             k->store_id, me.address, pd_client_cluster_id(pd->cli),
+             me.version / 1000000u, me.version / 1000u % 1000u,
+             me.version % 1000u);
     return 0;
 }
 

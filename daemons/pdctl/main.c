@@ -118,6 +118,15 @@ static const char *store_state(uint32_t s)
     return s < 4 ? names[s] : "?";
 }
 
+/* A version number as MVCC_VERSION_NUMBER: "0.10.0"; 0 is "unknown". */
+static void print_version(uint32_t v)
+{
+    if (v == 0)
+        printf("unknown");
+    else
+        printf("%u.%u.%u", v / 1000000u, v / 1000u % 1000u, v % 1000u);
+}
+
 static void print_store(const pd_StoreInfo *s)
 {
     printf("store %" PRIu64 " address %s state %s", s->store.id,
@@ -130,6 +139,8 @@ static void print_store(const pd_StoreInfo *s)
     if (s->has_heartbeat)
         printf(" capacity %" PRIu64 " available %" PRIu64, s->stats.capacity,
                s->stats.available);
+    printf(" version ");
+    print_version(s->store.version);
     printf("\n");
 }
 
@@ -359,6 +370,17 @@ static int cmd_cluster(void)
         return failed("cluster", rc);
     printf("bootstrapped %s cluster %" PRIu64 "\n",
            resp.bootstrapped ? "yes" : "no", resp.cluster_id);
+    if (!resp.bootstrapped)
+        return 0;
+    pd_GetClusterVersionRequest vreq = {.cluster_id = resp.cluster_id};
+    pd_GetClusterVersionResponse vresp;
+    rc = CALL(PD_METHOD_GET_CLUSTER_VERSION, GetClusterVersionRequest, vreq,
+              GetClusterVersionResponse, vresp);
+    if (rc)
+        return failed("cluster version", rc);
+    printf("cluster version ");
+    print_version(vresp.version);
+    printf("\n");
     return 0;
 }
 

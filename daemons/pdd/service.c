@@ -540,6 +540,18 @@ static void h_get_gc(struct rpc_call *call, const void *req, void *ud)
     rpc_call_reply(call, &out);
 }
 
+static void h_get_cluster_version(struct rpc_call *call, const void *req,
+                                  void *ud)
+{
+    const pd_GetClusterVersionRequest *in = req;
+    struct pdd_node *n = ud;
+    if (admit(n, call, in->cluster_id, true) != 0)
+        return;
+    pd_GetClusterVersionResponse out = {
+        .version = pd_cluster_version(pdd_node_pd(n))};
+    rpc_call_reply(call, &out);
+}
+
 static void h_update_gc(struct rpc_call *call, const void *req, void *ud)
 {
     const pd_UpdateGCSafePointRequest *in = req;
@@ -1059,6 +1071,9 @@ int pdd_service_register(struct rpc_server *srv, struct pdd_node *n)
           ReportSplitResponse, h_report_split),
         M(PD_METHOD_GET_GC_SAFE_POINT, "pd.GetGCSafePoint",
           GetGCSafePointRequest, GetGCSafePointResponse, h_get_gc),
+        M(PD_METHOD_GET_CLUSTER_VERSION, "pd.GetClusterVersion",
+          GetClusterVersionRequest, GetClusterVersionResponse,
+          h_get_cluster_version),
         M(PD_METHOD_UPDATE_GC_SAFE_POINT, "pd.UpdateGCSafePoint",
           UpdateGCSafePointRequest, UpdateGCSafePointResponse, h_update_gc),
         M(PD_METHOD_UPDATE_SERVICE_SAFE_POINT, "pd.UpdateServiceSafePoint",

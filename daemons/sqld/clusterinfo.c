@@ -2,7 +2,8 @@
  * the stores and regions PD knows, asked through the PD client
  * (GetAllStores, ScanRegions) each time a statement reads
  * information_schema.TIKV_* or runs SHOW TABLE t REGIONS
- * (docs/operators-guide.md, "Inspect").
+ * (docs/operators-guide.md, "Inspect"), and the cluster version, cached
+ * (libsql DESIGN "When it is skipped", libpd DESIGN "Store versions").
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <mvcc.h>
 #include <pd.h>
 #include <pd.pb.h>
 #include <sql.h>
@@ -154,10 +156,56 @@ static int ci_regions(void *ctx, const uint8_t *start, size_t start_len,
     return rc;
 }
 
+/* The cluster version as last heard, and when pdd was last asked (mono
+ * ms): one per process, as the cluster is. */
+static uint32_t version_seen;
+static uint64_t version_asked_ms;
+
+#define VERSION_ASK_MS 1000 /* below the check's version: ask this often */
+
+uint32_t sqld_clusterinfo_version(void)
+{
+    return __atomic_load_n(&version_seen, __ATOMIC_RELAXED);
+}
+
+/* Asked by libsql on a pessimistic write of an index key until it is
+ * high enough (then never again). It only rises, so a cached value is
+ * safe to act on: while it is below the check's version pdd is asked
+ * at most once a VERSION_ASK_MS, by one statement thread, the others
+ * answering from the cache. */
+static uint32_t ci_cluster_version(void *ctx)
+{
+    struct pd_client *pd = ctx;
+    uint32_t v = __atomic_load_n(&version_seen, __ATOMIC_ACQUIRE);
+    if (v >= MVCC_VERSION_PREWRITE_CHECK)
+        return v;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now =
+        (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    uint64_t last = __atomic_load_n(&version_asked_ms, __ATOMIC_RELAXED);
+    if (last != 0 && now - last < VERSION_ASK_MS)
+        return v;
+    if (!__atomic_compare_exchange_n(&version_asked_ms, &last, now, false,
+                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        return v; /* another thread asks */
+    char err[256] = "";
+    uint32_t got = 0;
+    if (pd_client_cluster_version(pd, &got, err, sizeof(err)) != 0)
+        return v; /* unknown now: the lock stays */
+    uint32_t cur = v;
+    while (got > cur &&
+           !__atomic_compare_exchange_n(&version_seen, &cur, got, false,
+                                        __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+        ;
+    return got > cur ? got : cur;
+}
+
 void sqld_clusterinfo_init(struct sql_cluster_info *ci, struct pd_client *pd)
 {
     memset(ci, 0, sizeof(*ci));
     ci->ctx = pd;
     ci->stores = ci_stores;
     ci->regions = ci_regions;
+    ci->cluster_version = ci_cluster_version;
 }

@@ -892,6 +892,7 @@ int main(int argc, char **argv)
     }
     dmn_info("%d statement workers", nworkers);
     sqld_status_init(s.store, nworkers, cluster);
+    sqld_status.server = server;
     loop_base = rt.base;
     /* with cluster TLS the reads could not be sent (librpc's split calls
      * are plaintext): do not run first halves for nothing */

@@ -43,6 +43,9 @@ void sqld_cluster_stats(struct sqld_cluster *c, struct region_client_stats *rs,
 struct sql_cluster_info;
 struct pd_client;
 void sqld_clusterinfo_init(struct sql_cluster_info *ci, struct pd_client *pd);
+/* The cluster version last heard from pdd (0: not yet; see
+ * clusterinfo.c). */
+uint32_t sqld_clusterinfo_version(void);
 /* The cluster store's (valid until sqld_cluster_close). */
 const struct sql_cluster_info *sqld_cluster_info(struct sqld_cluster *c);
 
@@ -59,6 +62,7 @@ struct sqld_status {
     uint64_t point_reads_handed;  /* ... sent from it but then handed to
                                      a worker (a lock, a region error) */
     struct sqld_cluster *cluster; /* the cluster store, or NULL */
+    struct sql_server *server;    /* its counters (sql_server_counters) */
 };
 extern struct sqld_status sqld_status;
 void sqld_status_init(const char *store, int workers,

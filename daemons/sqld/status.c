@@ -11,6 +11,7 @@
 
 #include <pd.h>
 #include <region.h>
+#include <sql.h>
 
 #include "http.h"
 #include "runtime.h"
@@ -73,8 +74,22 @@ static void metrics_text(FILE *f)
     metric(f, "sqld_workers", "gauge",
            "Statement worker threads (more start when all are busy).",
            (uint64_t)s->workers);
+    if (s->server) {
+        struct sql_server_counters sc;
+        sql_server_counters(s->server, &sc);
+        metric(f, "sqld_index_lock_commits_total", "counter",
+               "Pessimistic commits that locked the index keys they wrote "
+               "(a store might lack the prewrite check).",
+               sc.index_lock_commits);
+        metric(f, "sqld_index_keys_locked_total", "counter",
+               "Index keys those commits locked.", sc.index_keys_locked);
+    }
     if (!s->cluster)
         return;
+    metric(f, "sqld_cluster_version", "gauge",
+           "The cluster version pdd last answered (libmvcc's "
+           "MVCC_VERSION_NUMBER; 0 not yet asked).",
+           sqld_clusterinfo_version());
     metric(f, "sqld_point_reads_loop_total", "counter",
            "Cluster point reads answered on the loop thread.",
            s->point_reads_loop);

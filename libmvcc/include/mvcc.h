@@ -25,6 +25,13 @@ extern "C" {
  * macro to catch a header/archive mismatch. */
 int mvcc_version_number(void);
 
+/* The first MVCC_VERSION_NUMBER (0.9.0) whose prewrite checks a
+ * pessimistic transaction's key it holds no lock on against for_update_ts
+ * (DESIGN.md "Prewrite without our lock"): a client whose every store is
+ * at least this version need not lock such keys itself (libsql's index
+ * keys; kvd registers its version with pdd for that). */
+#define MVCC_VERSION_PREWRITE_CHECK 9000
+
 /* Result codes. 0 is success; -1..-999 are negative errno values (-EINVAL for
  * a bad argument, -ENOMEM when the allocator fails); libmvcc's own codes are
  * -2000..-2999. Expected outcomes (not found, locked, conflict) are codes too.

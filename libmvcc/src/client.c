@@ -1334,6 +1334,22 @@ static void heartbeat_stop(struct heartbeat *hb)
  * of writers). */
 #define MAX_LOCK_CONFLICTS 256
 
+/* A lock request with a wait (wait_ms > 0) ends by the wait's deadline:
+ * each attempt waits only what is left of it, and once it has passed a
+ * lock still in the way is answered (MVCC_LOCK_WAIT_TIMEOUT), not asked
+ * for again. The resolve budget is for resolving locks: only a lock
+ * found dead and resolved sends the request once more (without a wait).
+ * Before, a timed-out request whose lock could not be named (a store or
+ * transport answering the timeout without it) was sent again until the
+ * budget ran out: libsql's 500 ms slices lasted 5 s on the cluster. */
+static int64_t wait_left(int64_t wait_ms, uint64_t wait_end)
+{
+    if (wait_ms <= 0)
+        return wait_ms;
+    uint64_t now = now_ms();
+    return now >= wait_end ? 0 : (int64_t)(wait_end - now);
+}
+
 static int lock_group_try(struct mvcc_txn *t, uint64_t shard,
                           const struct mvcc_key *keys, size_t n,
                           int64_t wait_ms, bool return_values,
@@ -1342,6 +1358,7 @@ static int lock_group_try(struct mvcc_txn *t, uint64_t shard,
 {
     struct mvcc_client *c = t->c;
     uint64_t deadline = now_ms() + c->o.resolve_budget_ms;
+    uint64_t wait_end = wait_ms > 0 ? now_ms() + (uint64_t)wait_ms : 0;
     unsigned conflicts = 0;
     for (unsigned attempt = 0;; attempt++) {
         mvcc_ts fut;
@@ -1358,7 +1375,7 @@ static int lock_group_try(struct mvcc_txn *t, uint64_t shard,
         req.start_ts = t->start_ts;
         req.for_update_ts = fut;
         req.lock_ttl = lock_ttl_now(t);
-        req.wait_timeout_ms = wait_ms;
+        req.wait_timeout_ms = wait_left(wait_ms, wait_end);
         req.return_values = return_values;
         req.interrupt = t->interrupt;
         struct kcall q = {KC_PLOCK, NULL, t->start_ts, 0, &req, NULL, 0,
@@ -1384,11 +1401,18 @@ static int lock_group_try(struct mvcc_txn *t, uint64_t shard,
             return rc;
         if (txn_interrupted(t))
             return MVCC_INTERRUPTED; /* not worth a resolution now */
+        bool waited = wait_ms > 0 && now_ms() >= wait_end;
+        if (waited && res->nlocks == 0)
+            return MVCC_LOCK_WAIT_TIMEOUT; /* nothing named to resolve */
         /* The holder may be dead: resolve what has expired, else give up. */
         int rrc = resolve_locks(t, res->locks, res->nlocks, false);
-        if (rrc != 0)
-            return rrc == MVCC_LOCKED ? rc : rrc;
-        backoff(attempt);
+        if (rrc != 0) {
+            if (rrc != MVCC_LOCKED)
+                return rrc;
+            return waited ? MVCC_LOCK_WAIT_TIMEOUT : rc;
+        }
+        if (!waited)
+            backoff(attempt);
     }
 }
 

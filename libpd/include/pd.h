@@ -43,7 +43,8 @@ int pd_version_number(void);
     X(PD_EBUSY, -4010, "region already has an operator")                     \
     X(PD_ESAFEPOINT, -4011, "safe point would move backwards")               \
     X(PD_ENOOP, -4012, "nothing to schedule")                                \
-    X(PD_ESTATE, -4013, "transition not allowed from the current state")
+    X(PD_ESTATE, -4013, "transition not allowed from the current state")   \
+    X(PD_EVERSION, -4014, "store version below the cluster version")
 
 enum pd_error {
 #define PD__ERROR_ENUM(name, value, text) name = (value),
@@ -268,6 +269,11 @@ struct pd_store {
     int state;            /* enum pd_store_state (input: ignored) */
     uint32_t n_labels;    /* used entries of labels */
     struct pd_label labels[PD_MAX_LABELS]; /* distinct keys */
+    /* The libmvcc version the store runs, as MVCC_VERSION_NUMBER
+     * (major * 1000000 + minor * 1000 + patch); 0 unknown (a store
+     * registered before versions, or a tool such as pdctl). See
+     * DESIGN.md "Store versions". */
+    uint32_t version;
 };
 
 /* What a store reports in each heartbeat. */
@@ -300,13 +306,18 @@ int pd_bootstrap(struct pd *pd, uint64_t cluster_id,
                  const struct pd_store *store, const struct pd_region *region);
 bool pd_is_bootstrapped(const struct pd *pd);
 uint64_t pd_cluster_id(const struct pd *pd);
+/* The cluster version (DESIGN.md "Store versions"): the lowest version of
+ * the stores that are not tombstones, as applied; it only rises, and a
+ * store below it is refused (PD_EVERSION). 0 before any store has one. */
+uint32_t pd_cluster_version(const struct pd *pd);
 /* 0 when cluster_id is this cluster's, else PD_ECLUSTER (or
  * PD_ENOTBOOTSTRAPPED): pdd checks every request header with it. */
 int pd_check_cluster(struct pd *pd, uint64_t cluster_id);
 
-/* Register a store or update its address and labels (leader only).
- * PD_ETOMBSTONE for a removed store; -EEXIST when another live store has
- * that address. */
+/* Register a store or update its address, labels and version (leader
+ * only). PD_ETOMBSTONE for a removed store; -EEXIST when another live
+ * store has that address; PD_EVERSION when its version is below the
+ * cluster version (the store must be upgraded before it may join). */
 int pd_store_put(struct pd *pd, const struct pd_store *store);
 /* Move a store: UP -> OFFLINE, OFFLINE -> UP, OFFLINE -> TOMBSTONE (only
  * once no region in the map has a peer on it: PD_EBUSY otherwise). Other
@@ -545,6 +556,7 @@ int pd_schedule(struct pd *pd, uint64_t mono_ms, struct pd_operator *out,
                                                 answered by one
                                                 RegionHeartbeatResponse (the
                                                 operator step), in order */
+#define PD_METHOD_GET_CLUSTER_VERSION 0x0004001fu /* GetClusterVersion */
 #define PD_METHOD_RAFT 0x00040100u              /* pdd to pdd: one Raft
                                                    message (RaftRequest) */
 
@@ -700,6 +712,10 @@ int pd_client_report_split(struct pd_client *c,
                            const struct pd_region_info *left,
                            const struct pd_region_info *right, char *err,
                            size_t errlen);
+/* The cluster version (pd_cluster_version on the leader; asked with
+ * GetClusterVersion each call: cache it, it only rises). */
+int pd_client_cluster_version(struct pd_client *c, uint32_t *out, char *err,
+                              size_t errlen);
 /* The cluster id (asks the members again while it is 0). */
 uint64_t pd_client_cluster_id(struct pd_client *c);
 /* The member that answered last ("" before any answer). */

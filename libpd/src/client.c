@@ -1425,6 +1425,22 @@ int pd_client_put_store(struct pd_client *c, const struct pd_store *store,
     return rc;
 }
 
+int pd_client_cluster_version(struct pd_client *c, uint32_t *out, char *err,
+                              size_t errlen)
+{
+    if (!c || !out)
+        return -EINVAL;
+    pd_GetClusterVersionRequest req = {.cluster_id = pd_client_cluster_id(c)};
+    pd_GetClusterVersionResponse resp;
+    int rc = pd_client_call(c, PD_METHOD_GET_CLUSTER_VERSION,
+                            pd_GetClusterVersionRequest_fields, &req,
+                            pd_GetClusterVersionResponse_fields, &resp,
+                            sizeof(resp), err, errlen);
+    if (rc == 0)
+        *out = resp.version;
+    return rc;
+}
+
 int pd_client_store_heartbeat(struct pd_client *c, uint64_t store_id,
                               const struct pd_store_stats *stats, char *err,
                               size_t errlen)

@@ -2,6 +2,7 @@
  * persisted store metadata and states, applied from commands, plus the
  * leader's volatile view of store heartbeats from which DOWN is derived.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "pd_int.h"
@@ -79,6 +80,7 @@ static struct pd__store *store_copy(const struct pd__store_v *v)
         return NULL;
     s->id = v->id;
     s->state = v->state;
+    s->version = v->version;
     s->address = pd__strndup((const char *)v->address.p, v->address.n);
     if (s->address == NULL)
         goto err;
@@ -105,13 +107,81 @@ static uint32_t regions_on(const struct pd *pd, uint64_t id)
     return n;
 }
 
-/* Replace or insert the store; keeps the leader's heartbeat view. */
+/* "0.10.0" for 10000 into buf (a version number as MVCC_VERSION_NUMBER). */
+static const char *version_str(uint32_t v, char *buf, size_t len)
+{
+    snprintf(buf, len, "%u.%u.%u", v / 1000000u, v / 1000u % 1000u,
+             v % 1000u);
+    return buf;
+}
+
+/* The refusal of a store below the cluster version, the same words from
+ * the leader's check and from apply (DESIGN.md "Store versions"). */
+static int version_refused(struct pd *pd, uint64_t id, uint32_t version)
+{
+    char a[32], b[32];
+    return pd__err(pd, PD_EVERSION,
+                   "store %llu runs libmvcc %s, below the cluster version "
+                   "%s: start it from a build with libmvcc %s or later",
+                   (unsigned long long)id, version_str(version, a, sizeof a),
+                   version_str(pd->cluster_version, b, sizeof b), b);
+}
+
+/* Raise the cluster version to the lowest version of the stores that are
+ * not tombstones (none: it stays). It never goes down. */
+static void raise_cluster_version(struct pd *pd)
+{
+    bool any = false;
+    uint32_t low = 0;
+    for (size_t i = 0; i < pd->n_stores; i++) {
+        const struct pd__store *s = pd->stores[i];
+        if (s->state == PD_STORE_TOMBSTONE)
+            continue;
+        if (!any || s->version < low)
+            low = s->version;
+        any = true;
+    }
+    if (any && low > pd->cluster_version) {
+        char buf[32];
+        pd__log(pd, PD_LOG_INFO, "cluster version %s",
+                version_str(low, buf, sizeof buf));
+        pd->cluster_version = low;
+    }
+}
+
+uint32_t pd_cluster_version(const struct pd *pd)
+{
+    return pd->cluster_version;
+}
+
+int pd__apply_cluster_version(struct pd *pd, uint32_t version)
+{
+    if (version < pd->cluster_version)
+        return pd__err(pd, PD_ESTATE, "cluster version %u below %u", version,
+                       pd->cluster_version);
+    for (size_t i = 0; i < pd->n_stores; i++) {
+        const struct pd__store *s = pd->stores[i];
+        if (s->state != PD_STORE_TOMBSTONE && s->version < version)
+            return pd__err(pd, PD_ESTATE,
+                           "cluster version %u above store %llu's %u",
+                           version, (unsigned long long)s->id, s->version);
+    }
+    pd->cluster_version = version;
+    return 0;
+}
+
+/* Replace or insert the store; keeps the leader's heartbeat view. A live
+ * store below the cluster version is refused here too, not only by the
+ * leader's check: a store's upgrade can raise the cluster version while
+ * another's registration is in the log behind it. */
 int pd__apply_store(struct pd *pd, const struct pd__store_v *v)
 {
     struct pd__store *old = pd__store_find(pd, v->id);
     if (old != NULL && old->state == PD_STORE_TOMBSTONE)
         return pd__err(pd, PD_ETOMBSTONE, "store %llu is a tombstone",
                        (unsigned long long)v->id);
+    if (v->state != PD_STORE_TOMBSTONE && v->version < pd->cluster_version)
+        return version_refused(pd, v->id, v->version);
     if (v->state == PD_STORE_TOMBSTONE && regions_on(pd, v->id) > 0)
         return pd__err(pd, PD_EBUSY, "store %llu still holds regions",
                        (unsigned long long)v->id);
@@ -141,6 +211,7 @@ int pd__apply_store(struct pd *pd, const struct pd__store_v *v)
         pd->n_stores++;
     }
     pd->stores[i] = s;
+    raise_cluster_version(pd);
     return 0;
 }
 
@@ -228,6 +299,12 @@ int pd_store_put(struct pd *pd, const struct pd_store *store)
             return pd__err(pd, -EEXIST, "address %s is store %llu's",
                            store->address, (unsigned long long)o->id);
     }
+    if ((old == NULL || old->state != PD_STORE_TOMBSTONE) &&
+        store->version < pd->cluster_version) {
+        rc = version_refused(pd, store->id, store->version);
+        pd__log(pd, PD_LOG_WARN, "put store refused: %s", pd->errmsg);
+        return rc;
+    }
     if (old != NULL)
         c.store.state = (uint8_t)old->state;
     c.type = PD__CMD_PUT_STORE;
@@ -243,6 +320,7 @@ static void store_cmd(const struct pd__store *s, int state, struct pd__cmd *c)
     c->store.address.p = (const uint8_t *)s->address;
     c->store.address.n = strlen(s->address);
     c->store.state = (uint8_t)state;
+    c->store.version = s->version;
     c->store.n_labels = s->n_labels;
     for (uint32_t i = 0; i < s->n_labels; i++) {
         c->store.lkey[i].p = (const uint8_t *)s->lkey[i];
@@ -298,6 +376,7 @@ int pd_store_heartbeat(struct pd *pd, uint64_t mono_ms, uint64_t store_id,
         memset(&in, 0, sizeof(in));
         in.id = s->id;
         in.address = s->address;
+        in.version = s->version;
         in.n_labels = stats->n_labels;
         memcpy(in.labels, stats->labels,
                stats->n_labels * sizeof(stats->labels[0]));
@@ -334,6 +413,7 @@ static void fill_info(struct pd *pd, const struct pd__store *s,
     out->store.id = s->id;
     out->store.address = s->address;
     out->store.state = s->state;
+    out->store.version = s->version;
     out->store.n_labels = s->n_labels;
     for (uint32_t i = 0; i < s->n_labels; i++) {
         out->store.labels[i].key = s->lkey[i];

@@ -110,6 +110,7 @@ int pd__store_view(const struct pd_store *in, struct pd__store_v *out,
     out->address.p = (const uint8_t *)in->address;
     out->address.n = strnlen(in->address, PD_MAX_STR + 1);
     out->state = PD_STORE_UP;
+    out->version = in->version;
     out->n_labels = in->n_labels;
     for (uint32_t i = 0; i < in->n_labels; i++) {
         const char *k = in->labels[i].key, *v = in->labels[i].value;
@@ -251,6 +252,15 @@ static void enc_store(struct pd__buf *b, const struct pd__store_v *s)
     }
 }
 
+/* The store's version ends BOOTSTRAP and PUT_STORE, and only when it is
+ * nonzero: a command written before versions (none) stays valid and
+ * decodes as version 0, and every command has one encoding. */
+static void enc_version(struct pd__buf *b, const struct pd__store_v *s)
+{
+    if (s->version != 0)
+        pd__buf_uvarint(b, s->version);
+}
+
 static void enc_region(struct pd__buf *b, const struct pd__region_v *r)
 {
     pd__buf_uvarint(b, r->id);
@@ -293,6 +303,17 @@ static void dec_store(struct pd__rd *r, struct pd__store_v *s)
     }
 }
 
+/* The optional version at the end of the command (see enc_version): a
+ * written 0 is not the canonical form and is refused. */
+static void dec_version(struct pd__rd *r, struct pd__store_v *s)
+{
+    if (r->bad || r->off == r->n)
+        return;
+    s->version = rd_u32(r);
+    if (s->version == 0)
+        r->bad = true;
+}
+
 static void dec_region(struct pd__rd *r, struct pd__region_v *g)
 {
     g->id = pd__rd_uvarint(r);
@@ -326,15 +347,18 @@ void pd__cmd_encode(const struct pd__cmd *c, struct pd__buf *b)
     case PD__CMD_TSO_SAVE:
     case PD__CMD_ID_SAVE:
     case PD__CMD_CLUSTER:
+    case PD__CMD_CLUSTER_VERSION:
         pd__buf_uvarint(b, c->u);
         break;
     case PD__CMD_BOOTSTRAP:
         pd__buf_uvarint(b, c->u);
         enc_store(b, &c->store);
         enc_region(b, &c->region);
+        enc_version(b, &c->store);
         break;
     case PD__CMD_PUT_STORE:
         enc_store(b, &c->store);
+        enc_version(b, &c->store);
         break;
     case PD__CMD_PUT_REGION:
         enc_region(b, &c->region);
@@ -382,16 +406,23 @@ int pd__cmd_decode(const uint8_t *cmd, size_t len, struct pd__cmd *out)
         if (!r.bad && out->u == 0)
             return PD_EDECODE;
         break;
+    case PD__CMD_CLUSTER_VERSION:
+        out->u = pd__rd_uvarint(&r);
+        if (!r.bad && (out->u == 0 || out->u > UINT32_MAX))
+            return PD_EDECODE;
+        break;
     case PD__CMD_BOOTSTRAP:
         out->u = pd__rd_uvarint(&r);
         dec_store(&r, &out->store);
         dec_region(&r, &out->region);
+        dec_version(&r, &out->store);
         if (!r.bad && (out->u == 0 || !pd__store_valid(&out->store, &why) ||
                        !pd__region_valid(&out->region, &why)))
             return PD_EDECODE;
         break;
     case PD__CMD_PUT_STORE:
         dec_store(&r, &out->store);
+        dec_version(&r, &out->store);
         if (!r.bad && !pd__store_valid(&out->store, &why))
             return PD_EDECODE;
         break;

@@ -57,6 +57,7 @@ int pd_pb_store_in(const struct _pd_Store *in, struct pd_store *out,
     out->id = in->id;
     out->address = in->address;
     out->state = (int)in->state;
+    out->version = in->version;
     return labels_in(in->labels, in->labels_count, out->labels,
                      &out->n_labels, err, errlen);
 }
@@ -175,6 +176,7 @@ int pd_pb_store_out(const struct pd_store *in, struct _pd_Store *out)
     out->id = in->id;
     out->address = dupstr(in->address, &oom);
     out->state = (uint32_t)in->state;
+    out->version = in->version;
     labels_out(in->labels, in->n_labels, &out->labels, &out->labels_count,
                &oom);
     if (oom) {

@@ -53,7 +53,8 @@ enum pd__cmd_type {
     PD__CMD_GC_SAFE_POINT = 6,     /* u: safe point; now */
     PD__CMD_SERVICE_SAFE_POINT = 7, /* service; u: safe point; expire; now */
     PD__CMD_CLUSTER = 8,           /* u: cluster id (snapshots only) */
-    PD__CMD_CONFIG = 9             /* cfg: the scheduling config */
+    PD__CMD_CONFIG = 9,            /* cfg: the scheduling config */
+    PD__CMD_CLUSTER_VERSION = 10   /* u: cluster version (snapshots only) */
 };
 
 
@@ -91,6 +92,7 @@ struct pd__store_v {
     uint32_t n_labels;                  /* used label slots */
     struct pd__str lkey[PD_MAX_LABELS]; /* label keys */
     struct pd__str lval[PD_MAX_LABELS]; /* label values */
+    uint32_t version;                   /* libmvcc version; 0 unknown */
 };
 
 /* A region as a command carries it, with the leader's last report. */
@@ -141,6 +143,7 @@ struct pd__store {
     uint32_t n_labels;            /* used label slots */
     char *lkey[PD_MAX_LABELS];    /* owned label keys */
     char *lval[PD_MAX_LABELS];    /* owned label values */
+    uint32_t version;             /* libmvcc version; 0 unknown */
     bool has_hb;                  /* leader: heartbeat this leadership */
     uint64_t hb_mono;             /* leader: mono ms of the last one */
     uint64_t hb_gap;              /* leader: ms between the last two (0:
@@ -183,6 +186,9 @@ const char *pd__store_label(const struct pd__store *s, const char *key);
 void pd__store_free(struct pd__store *s);
 void pd__store_remove(struct pd *pd, uint64_t id);
 int pd__apply_store(struct pd *pd, const struct pd__store_v *v);
+/* The CLUSTER_VERSION command (snapshots): refused below the current one
+ * or above a live store's version. */
+int pd__apply_cluster_version(struct pd *pd, uint32_t version);
 
 struct pd__region *pd__region_find(const struct pd *pd, uint64_t id);
 /* Index in by_key of the region holding key, or -1. */
@@ -229,6 +235,7 @@ struct pd {
     uint64_t tso_saved;  /* highest saved TSO bound, physical ms */
     uint64_t id_saved;   /* highest saved id block end */
     uint64_t cluster_id; /* nonzero once bootstrapped */
+    uint32_t cluster_version; /* lowest live store version; only rises */
     bool cfg_set;        /* a CONFIG command applied (cfg replicated) */
     struct pd__store **stores;   /* owned, sorted by id */
     size_t n_stores;             /* used slots */

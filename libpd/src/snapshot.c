@@ -2,6 +2,7 @@
  * "Snapshots"), so restoring is replaying them through pd_apply: no second
  * format and no second apply path.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "pd_int.h"
@@ -37,6 +38,7 @@ static void store_v(const struct pd__store *s, struct pd__store_v *v)
     v->address.p = (const uint8_t *)s->address;
     v->address.n = strlen(s->address);
     v->state = (uint8_t)s->state;
+    v->version = s->version;
     v->n_labels = s->n_labels;
     for (uint32_t i = 0; i < s->n_labels; i++) {
         v->lkey[i].p = (const uint8_t *)s->lkey[i];
@@ -44,6 +46,18 @@ static void store_v(const struct pd__store *s, struct pd__store_v *v)
         v->lval[i].p = (const uint8_t *)s->lval[i];
         v->lval[i].n = strlen(s->lval[i]);
     }
+}
+
+/* Stores by version, then id: restored in that order, the first live
+ * store is the lowest, so the cluster version never rises past what it
+ * was while the others come back (DESIGN.md "Store versions"). */
+static int by_version(const void *a, const void *b)
+{
+    const struct pd__store *x = *(const struct pd__store *const *)a;
+    const struct pd__store *y = *(const struct pd__store *const *)b;
+    if (x->version != y->version)
+        return x->version < y->version ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
 }
 
 int pd_snapshot(const struct pd *pd, uint8_t **out, size_t *len)
@@ -74,12 +88,30 @@ int pd_snapshot(const struct pd *pd, uint8_t **out, size_t *len)
         pd__config_view(&pd->cfg, &c.cfg);
         put(&b, &c);
     }
-    /* Stores before regions: a tombstone needs an empty map to apply. */
-    for (size_t i = 0; i < pd->n_stores; i++) {
-        c.type = PD__CMD_PUT_STORE;
-        store_v(pd->stores[i], &c.store);
+    if (pd->cluster_version != 0) {
+        memset(&c, 0, sizeof(c));
+        c.type = PD__CMD_CLUSTER_VERSION;
+        c.u = pd->cluster_version;
         put(&b, &c);
     }
+    /* Stores before regions: a tombstone needs an empty map to apply. */
+    struct pd__store **order = NULL;
+    if (pd->n_stores > 0) {
+        order = pd__malloc(pd->n_stores * sizeof(*order));
+        if (order == NULL) {
+            pd__buf_free(&b);
+            return -ENOMEM;
+        }
+        memcpy(order, pd->stores, pd->n_stores * sizeof(*order));
+        qsort(order, pd->n_stores, sizeof(*order), by_version);
+    }
+    for (size_t i = 0; i < pd->n_stores; i++) {
+        memset(&c, 0, sizeof(c));
+        c.type = PD__CMD_PUT_STORE;
+        store_v(order[i], &c.store);
+        put(&b, &c);
+    }
+    pd__free(order);
     for (size_t i = 0; i < pd->n_regions; i++) {
         const struct pd__region *r = pd->by_key[i];
         struct pd_region_info info;
@@ -126,6 +158,7 @@ int pd_restore(struct pd *pd, const uint8_t *snap, size_t len)
     pd->n_stores = 0;
     pd__services_clear(pd);
     pd->tso_saved = pd->id_saved = pd->cluster_id = 0;
+    pd->cluster_version = 0;
     pd->gc_safe_point = 0;
     pd->cfg_set = false; /* the process config stays until a CONFIG */
     size_t off = 0;

@@ -313,6 +313,107 @@ static void create_checks_its_config(void **state)
     pd_memlog_destroy(NULL);
 }
 
+/* Put store id at version v through replica i (its code; not committed). */
+static int put_v(struct fx *fx, int i, uint64_t id, uint32_t v)
+{
+    struct pd_store s = fx_store(id, NULL, NULL);
+    s.version = v;
+    return pd_store_put(fx->pd[i], &s);
+}
+
+static uint32_t version_of(struct pd *pd, uint64_t id)
+{
+    struct pd_store_info info;
+    assert_int_equal(pd_store_get(pd, 0, id, &info), 0);
+    return info.store.version;
+}
+
+/* The cluster version (DESIGN.md "Store versions"): the lowest version of
+ * the live stores, rising only; a store below it is refused by the
+ * leader, and by apply when an upgrade raised it while the store's
+ * registration was in the log; it survives a leader change, a replay of
+ * the log (pdd's restart) and a snapshot, whose stores come back lowest
+ * version first. */
+static void cluster_version_rises_only(void **state)
+{
+    (void)state;
+    struct fx fx;
+    fx_init(&fx, 2, NULL);
+    fx_lead(&fx, 0, 1000, 0);
+    fx_bootstrap(&fx, 0); /* store 1 with no version (0) */
+    assert_int_equal(pd_cluster_version(fx.pd[0]), 0);
+    assert_int_equal(put_v(&fx, 0, 1, 9000), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_cluster_version(fx.pd[0]), 9000);
+    assert_int_equal(put_v(&fx, 0, 2, 10000), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_cluster_version(fx.pd[1]), 9000); /* the lowest */
+    size_t n = pd_memlog_count(fx.log);
+    assert_int_equal(put_v(&fx, 0, 3, 8000), PD_EVERSION);
+    assert_string_equal(pd_errmsg(fx.pd[0]),
+                        "store 3 runs libmvcc 0.8.0, below the cluster "
+                        "version 0.9.0: start it from a build with libmvcc "
+                        "0.9.0 or later");
+    assert_int_equal(pd_memlog_count(fx.log), n); /* nothing proposed */
+    /* Store 1 upgrades while store 4 (0.9.500) registers: the leader
+     * passes both (the version is still 0.9.0), the upgrade applies first
+     * and raises it to 0.10.0, and store 4's apply is refused on every
+     * replica. */
+    assert_int_equal(put_v(&fx, 0, 1, 12000), 0);
+    assert_int_equal(put_v(&fx, 0, 4, 9500), 0);
+    fx_commit(&fx);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(pd_cluster_version(fx.pd[i]), 10000);
+        assert_int_equal(pd_store_count(fx.pd[i]), 2);
+        struct pd_store_info info;
+        assert_int_equal(pd_store_get(fx.pd[i], 0, 4, &info), PD_ENOTFOUND);
+        assert_int_equal(version_of(fx.pd[i], 1), 12000);
+    }
+    /* A store may not come back older (a downgrade), nor unversioned. */
+    assert_int_equal(put_v(&fx, 0, 1, 9000), PD_EVERSION);
+    assert_int_equal(put_v(&fx, 0, 5, 0), PD_EVERSION);
+    /* Another leader holds the same version and refuses the same. */
+    pd_become_follower(fx.pd[0]);
+    fx_lead(&fx, 1, 2000, 0);
+    assert_int_equal(pd_cluster_version(fx.pd[1]), 10000);
+    assert_int_equal(put_v(&fx, 1, 3, 9999), PD_EVERSION);
+    assert_int_equal(put_v(&fx, 1, 3, 11000), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_cluster_version(fx.pd[1]), 10000);
+    /* A restart replays the log: the same version, the same refusals. */
+    struct pd_storage st = pd_memlog_storage(fx.log);
+    struct pd *fresh = NULL;
+    assert_int_equal(pd_create(NULL, &st, &fresh), 0);
+    size_t next = 0;
+    assert_int_equal(pd_memlog_apply(fx.log, fresh, &next), 0);
+    assert_int_equal(pd_cluster_version(fresh), 10000);
+    assert_int_equal(version_of(fresh, 3), 11000);
+    /* A snapshot: store 1 (0.12.0) sorts after store 2 (0.10.0), so the
+     * version does not pass 0.10.0 while the stores come back. */
+    uint8_t *snap = NULL;
+    size_t len = 0;
+    assert_int_equal(pd_snapshot(fx.pd[1], &snap, &len), 0);
+    assert_int_equal(pd_restore(fresh, snap, len), 0);
+    pd_free(snap);
+    assert_int_equal(pd_cluster_version(fresh), 10000);
+    assert_int_equal(pd_store_count(fresh), 3);
+    assert_int_equal(version_of(fresh, 1), 12000);
+    assert_int_equal(version_of(fresh, 2), 10000);
+    pd_destroy(fresh);
+    /* Store 2 leaves (offline, then tombstone): the lowest live store is
+     * now store 3, 0.11.0, and the version rises to it. Offline stores
+     * still count. */
+    assert_int_equal(pd_store_set_state(fx.pd[1], 2, PD_STORE_OFFLINE), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_cluster_version(fx.pd[1]), 10000);
+    assert_int_equal(pd_store_set_state(fx.pd[1], 2, PD_STORE_TOMBSTONE), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_cluster_version(fx.pd[0]), 11000);
+    assert_int_equal(pd_cluster_version(fx.pd[1]), 11000);
+    assert_int_equal(version_of(fx.pd[1], 2), 10000); /* kept as it was */
+    fx_fini(&fx);
+}
+
 static void stores_listed_in_id_order(void **state)
 {
     (void)state;
@@ -359,6 +460,7 @@ int main(void)
         cmocka_unit_test(config_set_replicates),
         cmocka_unit_test(create_checks_its_config),
         cmocka_unit_test(stores_listed_in_id_order),
+        cmocka_unit_test(cluster_version_rises_only),
     };
     return cmocka_run_group_tests_name("libpd/cluster", tests, NULL, NULL);
 }

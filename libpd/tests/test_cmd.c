@@ -18,7 +18,7 @@
 static const uint64_t S12[] = {1, 2};
 
 /* One valid command of each type, encoded into bufs[0..NS). */
-#define NS 9
+#define NS 10
 static void samples(struct pd__buf bufs[NS])
 {
     struct pd__cmd c;
@@ -31,6 +31,7 @@ static void samples(struct pd__buf bufs[NS])
     c.u = 1000;
     pd__cmd_encode(&c, &bufs[1]);
     struct pd_store s = fx_store(1, "z1", "h1");
+    s.version = 10000; /* libmvcc 0.10.0 */
     const char *why;
     assert_int_equal(pd__store_view(&s, &c.store, &why), 0);
     struct pd_region_info r = fx_region(1, NULL, NULL, 1, 1, 1, 0, 1, S12);
@@ -64,6 +65,10 @@ static void samples(struct pd__buf bufs[NS])
     pd__config_view(&cfg, &c.cfg);
     c.type = PD__CMD_CONFIG;
     pd__cmd_encode(&c, &bufs[8]);
+    memset(&c, 0, sizeof(c));
+    c.type = PD__CMD_CLUSTER_VERSION;
+    c.u = 9000;
+    pd__cmd_encode(&c, &bufs[9]);
     for (int i = 0; i < NS; i++)
         assert_int_equal(bufs[i].err, 0);
 }
@@ -101,6 +106,41 @@ static void round_trips(void **state)
         pd__buf_free(&bufs[i]);
 }
 
+/* A store's version ends PUT_STORE (and BOOTSTRAP) only when nonzero: a
+ * command written before versions decodes as version 0; a written 0, or
+ * bytes after the version, are malformed (one encoding per command). */
+static void store_version_tail(void **state)
+{
+    (void)state;
+    struct pd__cmd c;
+    static const uint8_t old[] = {0x04, 0x03, 0x01, 'a', 0x00, 0x00};
+    assert_int_equal(pd__cmd_decode(old, sizeof(old), &c), 0);
+    assert_int_equal(c.store.id, 3);
+    assert_int_equal(c.store.version, 0);
+    struct pd__buf again = {0};
+    pd__cmd_encode(&c, &again);
+    assert_int_equal(again.n, sizeof(old));
+    assert_memory_equal(again.p, old, sizeof(old));
+    pd__buf_free(&again);
+    static const uint8_t v10[] = {0x04, 0x03, 0x01, 'a', 0x00, 0x00,
+                                  0x90, 0x4e};
+    assert_int_equal(pd__cmd_decode(v10, sizeof(v10), &c), 0);
+    assert_int_equal(c.store.version, 10000);
+    static const uint8_t zero[] = {0x04, 0x03, 0x01, 'a', 0x00, 0x00, 0x00};
+    assert_int_equal(pd__cmd_decode(zero, sizeof(zero), &c), PD_EDECODE);
+    static const uint8_t more[] = {0x04, 0x03, 0x01, 'a', 0x00, 0x00,
+                                   0x90, 0x4e, 0x01};
+    assert_int_equal(pd__cmd_decode(more, sizeof(more), &c), PD_EDECODE);
+    /* CLUSTER_VERSION: nonzero, at most 32 bits. */
+    static const uint8_t cv0[] = {0x0a, 0x00};
+    assert_int_equal(pd__cmd_decode(cv0, sizeof(cv0), &c), PD_EDECODE);
+    static const uint8_t cv33[] = {0x0a, 0x80, 0x80, 0x80, 0x80, 0x10};
+    assert_int_equal(pd__cmd_decode(cv33, sizeof(cv33), &c), PD_EDECODE);
+    static const uint8_t cv[] = {0x0a, 0xa8, 0x46};
+    assert_int_equal(pd__cmd_decode(cv, sizeof(cv), &c), 0);
+    assert_int_equal(c.u, 9000);
+}
+
 static void rejects_malformed(void **state)
 {
     (void)state;
@@ -108,7 +148,7 @@ static void rejects_malformed(void **state)
     static const uint8_t empty[1] = {0};
     assert_int_equal(pd__cmd_decode(NULL, 0, &c), PD_EDECODE);
     assert_int_equal(pd__cmd_decode(empty, 0, &c), PD_EDECODE);
-    static const uint8_t unknown[] = {0x0a, 0x01};
+    static const uint8_t unknown[] = {0x0b, 0x01};
     assert_int_equal(pd__cmd_decode(unknown, sizeof(unknown), &c), PD_EDECODE);
     static const uint8_t cluster0[] = {0x08, 0x00};
     assert_int_equal(pd__cmd_decode(cluster0, sizeof(cluster0), &c),
@@ -238,10 +278,17 @@ static void mutations_fail_cleanly(void **state)
                 fx_fini(&fx);
             }
         }
-        /* Every truncation is malformed. */
+        /* Every truncation is malformed, but one: BOOTSTRAP and PUT_STORE
+         * cut before their version (2 bytes, 10000) are the same command
+         * as written before versions. */
         for (size_t n = 0; n < bufs[i].n; n++) {
             struct pd__cmd c;
-            assert_int_equal(pd__cmd_decode(bufs[i].p, n, &c), PD_EDECODE);
+            bool old = (i + 1 == PD__CMD_BOOTSTRAP ||
+                        i + 1 == PD__CMD_PUT_STORE) && n == bufs[i].n - 2;
+            assert_int_equal(pd__cmd_decode(bufs[i].p, n, &c),
+                             old ? 0 : PD_EDECODE);
+            if (old)
+                assert_int_equal(c.store.version, 0);
         }
     }
     assert_true(decoded > 0);
@@ -255,6 +302,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trips),
         cmocka_unit_test(rejects_malformed),
+        cmocka_unit_test(store_version_tail),
         cmocka_unit_test(mutations_fail_cleanly),
     };
     return cmocka_run_group_tests_name("libpd/cmd", tests, NULL, NULL);

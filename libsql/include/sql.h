@@ -550,6 +550,14 @@ struct sql_cluster_info {
                    const uint8_t *end, size_t end_len,
                    sql_cluster_region_fn emit, void *arg, char *err,
                    size_t errlen);
+    /* The cluster version: the lowest libmvcc version of the stores
+     * (MVCC_VERSION_NUMBER) as pdd keeps it, which only rises (libpd
+     * DESIGN "Store versions"); 0 unknown. Asked by a pessimistic
+     * transaction writing an index key until it answers
+     * MVCC_VERSION_PREWRITE_CHECK or more, then never again: keep it
+     * cheap (cache it, ask pdd now and then). NULL: unknown, and the
+     * index keys are locked at COMMIT (DESIGN.md "When it is skipped"). */
+    uint32_t (*cluster_version)(void *ctx);
 };
 
 struct sql_server_options {
@@ -607,6 +615,17 @@ struct sql_server_options {
      * them fails the open. */
     const char *txn_mode;
 };
+
+/* Counters since sql_server_open (atomic reads; for a status page). */
+struct sql_server_counters {
+    uint64_t index_lock_commits; /* pessimistic commits that locked the
+                                    index keys they wrote (a store might
+                                    lack the prewrite check: DESIGN.md
+                                    "When it is skipped") */
+    uint64_t index_keys_locked;  /* the keys those commits locked */
+};
+void sql_server_counters(struct sql_server *srv,
+                         struct sql_server_counters *out);
 
 /* Open the store and read the catalog. 0, -ENOMEM, or another error with
  * errmsg (if not NULL) saying why. */

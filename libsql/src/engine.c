@@ -72,6 +72,7 @@ int sql_server_open(const struct sql_server_options *o,
     srv->kill_ctx = o->kill_ctx;
     if (o->cluster_info)
         srv->cluster_info = *o->cluster_info;
+    srv->cluster_store = o->cluster != NULL;
     struct sql_kv_local_opts ko = {.path = o->data_dir, .sync = o->sync};
     rc = o->cluster ? sql__kv_cluster_open(o->cluster, &srv->kv, errmsg,
                                            errmsg_len)
@@ -763,6 +764,33 @@ static int key_cmp(const void *a, const void *b)
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+/* Whether COMMIT must lock the index keys a pessimistic transaction
+ * wrote (DESIGN.md "When it is skipped"): not on the local store (this
+ * process's libmvcc does the prewrite check), nor on a cluster whose
+ * version (every store's libmvcc, as pdd keeps it) has it. The cluster
+ * version only rises, so once it is high enough the answer stays no. */
+static bool index_lock_needed(struct sql_server *srv)
+{
+    if (!srv->cluster_store ||
+        __atomic_load_n(&srv->prewrite_checked, __ATOMIC_ACQUIRE))
+        return false;
+    const struct sql_cluster_info *ci = &srv->cluster_info;
+    if (ci->cluster_version == NULL ||
+        ci->cluster_version(ci->ctx) < MVCC_VERSION_PREWRITE_CHECK)
+        return true;
+    __atomic_store_n(&srv->prewrite_checked, true, __ATOMIC_RELEASE);
+    return false;
+}
+
+void sql_server_counters(struct sql_server *srv,
+                         struct sql_server_counters *out)
+{
+    out->index_lock_commits =
+        __atomic_load_n(&srv->index_lock_commits, __ATOMIC_RELAXED);
+    out->index_keys_locked =
+        __atomic_load_n(&srv->index_keys_locked, __ATOMIC_RELAXED);
+}
+
 static int lock_index_keys(struct sql_session *s, struct sql_kvtxn *t)
 {
     size_t n = s->lazy_n;
@@ -788,6 +816,8 @@ static int lock_index_keys(struct sql_session *s, struct sql_kvtxn *t)
     sql__free(keys);
     s->lazy.len = 0;
     s->lazy_n = 0;
+    __atomic_add_fetch(&s->srv->index_lock_commits, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&s->srv->index_keys_locked, m, __ATOMIC_RELAXED);
     return rc == 0 ? 0 : sql__kverr(s, rc);
 }
 
@@ -805,7 +835,8 @@ static int stage_apply(struct sql_session *s)
         rc = w->val ? sql__kvtxn_set(t, w->key, w->klen, w->val, w->vlen)
                     : sql__kvtxn_delete(t, w->key, w->klen);
         if (rc == 0 && w->klen > SQL_TC_PREFIX_LEN && w->key[0] == 't' &&
-            w->key[SQL_TC_PREFIX_LEN - 1] == 'i' && sql__sess_pessimistic(s))
+            w->key[SQL_TC_PREFIX_LEN - 1] == 'i' && sql__sess_pessimistic(s) &&
+            index_lock_needed(s->srv))
             rc = note_lazy(s, w->key, w->klen);
     }
     stage_clear(st);

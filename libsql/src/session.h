@@ -67,6 +67,14 @@ struct sql_server
                                       full authentication (tls.c) */
     struct sql_cluster_info cluster_info; /* PD's view (show_cluster.c);
                                       calls NULL: none */
+    bool cluster_store;            /* stores on a cluster (opts.cluster):
+                                      stores of other builds may take part */
+    bool prewrite_checked;         /* every store checks a pessimistic
+                                      txn's unlocked key: no index lock
+                                      at COMMIT (engine.c; atomic, only
+                                      becomes true) */
+    uint64_t index_lock_commits;   /* sql_server_counters (atomic) */
+    uint64_t index_keys_locked;    /* sql_server_counters (atomic) */
     struct sql_sync *sync;         /* schema sync with other servers on
                                       the store (schema_sync.h); NULL:
                                       alone on it */

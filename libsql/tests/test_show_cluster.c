@@ -114,7 +114,7 @@ static int f_regions(void *ctx, const uint8_t *start, size_t start_len,
 static void open_with(struct sqlfx *fx, struct fake *f)
 {
     memset(fx, 0, sizeof(*fx));
-    struct sql_cluster_info ci = {f, f_stores, f_regions};
+    struct sql_cluster_info ci = {f, f_stores, f_regions, NULL};
     struct sql_server_options o = {.cluster_info = &ci};
     char err[256] = "";
     int rc = sql_server_open(&o, &fx->srv, err, sizeof(err));
