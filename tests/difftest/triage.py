@@ -232,8 +232,10 @@ REVIEWED = {
         "399.578 AND 0) never reads: sqld's DIV warns 1916 in a strict "
         "UPDATE)",
     ("802", "5633", "4"):
-        "E3 (strict UPDATE: `100 < (c2 / c2)` on a row with c2 = 0 that "
-        "both read is 1365 in MariaDB, OK in sqld; open)",
+        "E3/F7 (strict UPDATE: `100 < (c2 / c2)` on a row with c2 = 0 "
+        "is 1365 in MariaDB, which scans PRIMARY and reads the WHERE in "
+        "its write pass; sqld reads the range on i0, whose column the "
+        "UPDATE sets, so it collects first, warnings kept: plan-dependent)",
     ("803", "6586", "30"):
         "M12 (MariaDB merges the derived table and looks its INT key up "
         "with 0.5 rounded: `id = 0.5` finds id 1)",

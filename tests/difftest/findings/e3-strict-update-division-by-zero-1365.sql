@@ -1,4 +1,4 @@
--- seed 802 round 5633 statement 4 (E3, open): a strict UPDATE whose WHERE divides by zero on a row both servers read
+-- seed 802 round 5633 statement 4 (E3, plan-dependent: MariaDB scans PRIMARY, sqld the range on i0 whose c0 the UPDATE sets; FINDINGS session 12): a strict UPDATE whose WHERE divides by zero on a row both servers read
 -- why: outcome: mariadb err (1365 Division by 0), sqld ok
 DROP TABLE IF EXISTS t;
 CREATE TABLE t (c0 DATETIME(3) NOT NULL, c1 DATETIME NOT NULL, c2 DOUBLE NOT NULL, PRIMARY KEY (c2), UNIQUE KEY i0 (c1, c0)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
