@@ -607,11 +607,11 @@ static int join_cluster(struct kvd_pd *pd)
         if (nap(pd, 500))
             return 1;
     }
+    char vbuf[32];
     dmn_info("pd: store %" PRIu64 " registered at %s in cluster %" PRIu64
-             " (libmvcc %u.%u.%u)",
+             " (libmvcc %s)",
              k->store_id, me.address, pd_client_cluster_id(pd->cli),
-             me.version / 1000000u, me.version / 1000u % 1000u,
-             me.version % 1000u);
+             pd_version_str(me.version, vbuf, sizeof vbuf));
     return 0;
 }
 

@@ -121,10 +121,8 @@ static const char *store_state(uint32_t s)
 /* A version number as MVCC_VERSION_NUMBER: "0.10.0"; 0 is "unknown". */
 static void print_version(uint32_t v)
 {
-    if (v == 0)
-        printf("unknown");
-    else
-        printf("%u.%u.%u", v / 1000000u, v / 1000u % 1000u, v % 1000u);
+    char buf[32];
+    fputs(pd_version_str(v, buf, sizeof buf), stdout);
 }
 
 static void print_store(const pd_StoreInfo *s)

@@ -716,6 +716,10 @@ int pd_client_report_split(struct pd_client *c,
  * GetClusterVersion each call: cache it, it only rises). */
 int pd_client_cluster_version(struct pd_client *c, uint32_t *out, char *err,
                               size_t errlen);
+/* A version number as MVCC_VERSION_NUMBER written into buf: "0.10.0"
+ * for 10000, "unknown" for 0 (a store that registered none). Returns
+ * buf. */
+const char *pd_version_str(uint32_t v, char *buf, size_t len);
 /* The cluster id (asks the members again while it is 0). */
 uint64_t pd_client_cluster_id(struct pd_client *c);
 /* The member that answered last ("" before any answer). */

@@ -107,11 +107,13 @@ static uint32_t regions_on(const struct pd *pd, uint64_t id)
     return n;
 }
 
-/* "0.10.0" for 10000 into buf (a version number as MVCC_VERSION_NUMBER). */
-static const char *version_str(uint32_t v, char *buf, size_t len)
+const char *pd_version_str(uint32_t v, char *buf, size_t len)
 {
-    snprintf(buf, len, "%u.%u.%u", v / 1000000u, v / 1000u % 1000u,
-             v % 1000u);
+    if (v == 0)
+        snprintf(buf, len, "unknown");
+    else
+        snprintf(buf, len, "%u.%u.%u", v / 1000000u, v / 1000u % 1000u,
+                 v % 1000u);
     return buf;
 }
 
@@ -123,8 +125,8 @@ static int version_refused(struct pd *pd, uint64_t id, uint32_t version)
     return pd__err(pd, PD_EVERSION,
                    "store %llu runs libmvcc %s, below the cluster version "
                    "%s: start it from a build with libmvcc %s or later",
-                   (unsigned long long)id, version_str(version, a, sizeof a),
-                   version_str(pd->cluster_version, b, sizeof b), b);
+                   (unsigned long long)id, pd_version_str(version, a, sizeof a),
+                   pd_version_str(pd->cluster_version, b, sizeof b), b);
 }
 
 /* Raise the cluster version to the lowest version of the stores that are
@@ -144,7 +146,7 @@ static void raise_cluster_version(struct pd *pd)
     if (any && low > pd->cluster_version) {
         char buf[32];
         pd__log(pd, PD_LOG_INFO, "cluster version %s",
-                version_str(low, buf, sizeof buf));
+                pd_version_str(low, buf, sizeof buf));
         pd->cluster_version = low;
     }
 }
