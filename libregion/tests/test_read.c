@@ -109,17 +109,27 @@ static uint64_t inline_reads(struct cluster *c, int i)
     return st.reads_inline;
 }
 
+/* Three stores, region 1 over [start, end) (NULL: unbounded), k = v1
+ * written through its leader and a heartbeat round acked, so the
+ * leader's lease holds: the leader's index. */
+static int leader_with_k(struct cluster *c, const char *start,
+                         const char *end)
+{
+    cl_init(c, 3, false);
+    cl_bootstrap(c, 1, start, end);
+    int l = (int)cl_wait_leader(c, 1);
+    assert_int_equal(cl_put(c, l, 1, "k", "v1", NULL), 0);
+    cl_tick(c);
+    return l;
+}
+
 /* The leader answers at once once its lease started; followers never;
  * a stale epoch gets the region error. */
 static void leader_reads_inline(void **state)
 {
     (void)state;
     struct cluster c = {0};
-    cl_init(&c, 3, false);
-    cl_bootstrap(&c, 1, NULL, NULL);
-    int l = (int)cl_wait_leader(&c, 1);
-    assert_int_equal(cl_put(&c, l, 1, "k", "v1", NULL), 0);
-    cl_tick(&c); /* a heartbeat round acked: the lease holds */
+    int l = leader_with_k(&c, NULL, NULL);
     struct get_arg g;
     assert_int_equal(read_now(&c, l, "k", &g), 0);
     assert_int_equal(g.calls, 1);
@@ -233,11 +243,7 @@ static void raw_get_now_checks(void **state)
 {
     (void)state;
     struct cluster c = {0};
-    cl_init(&c, 3, false);
-    cl_bootstrap(&c, 1, "b", "m");
-    int l = (int)cl_wait_leader(&c, 1);
-    assert_int_equal(cl_put(&c, l, 1, "k", "v1", NULL), 0);
-    cl_tick(&c);
+    int l = leader_with_k(&c, "b", "m");
     struct region_store *s = c.st[l].s;
     struct region_ctx ctx = {1, 0, 0};
     struct region_err err;
@@ -293,11 +299,7 @@ static void raw_get_now_n_checks(void **state)
 {
     (void)state;
     struct cluster c = {0};
-    cl_init(&c, 3, false);
-    cl_bootstrap(&c, 1, "b", "m");
-    int l = (int)cl_wait_leader(&c, 1);
-    assert_int_equal(cl_put(&c, l, 1, "k", "v1", NULL), 0);
-    cl_tick(&c);
+    int l = leader_with_k(&c, "b", "m");
     struct region_store *s = c.st[l].s;
     struct region_ctx ctx = {1, 0, 0};
     enum { N = 40 };
