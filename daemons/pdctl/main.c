@@ -53,7 +53,8 @@ static const char usage[] =
     "test and bootstrap helpers (what kvd sends):\n"
     "  bootstrap CLUSTER STORE ADDR REGION PEER\n"
     "  tso-stream SECONDS [STOPFILE]   one client, a timestamp every 5 ms\n"
-    "  store put ID ADDR [key=value...]\n"
+    "  store put ID ADDR [X.Y.Z] [key=value...]\n"
+    "                                  X.Y.Z: the libmvcc it runs\n"
     "  store heartbeat ID [capacity available]\n"
     "  region heartbeat ID START END CONF_VER VERSION LEADER_PEER "
     "PEER@STORE...\n";
@@ -426,16 +427,34 @@ static int cmd_store(int argc, char **argv)
         st.id = need_u64(argv[1], "store id");
         st.address = argv[2];
         int rc = 0;
-        for (int i = 3; i < argc && i - 3 < PD_MAX_LABELS; i++) {
-            copies[i - 3] = strdup(argv[i]);
-            char *eq = copies[i - 3] ? strchr(copies[i - 3], '=') : NULL;
+        int first = 3;
+        /* A version has no '=' (a label always has one); without it the
+         * store registers none (0), which pdd refuses once the cluster
+         * version is above 0 (libpd DESIGN "Store versions"). */
+        if (argc > 3 && !strchr(argv[3], '=')) {
+            if (pd_version_parse(argv[3], &st.version) != 0) {
+                fprintf(stderr, "pdctl: store put: '%s' is neither a "
+                        "version X.Y.Z (each part 0-999, e.g. 0.11.0) nor a "
+                        "label key=value\n", argv[3]);
+                return 2;
+            }
+            first = 4;
+        }
+        if (argc - first > PD_MAX_LABELS) {
+            fprintf(stderr, "pdctl: at most %d labels\n", PD_MAX_LABELS);
+            return 2;
+        }
+        for (int i = first; i < argc; i++) {
+            char **copy = &copies[i - first];
+            *copy = strdup(argv[i]);
+            char *eq = *copy ? strchr(*copy, '=') : NULL;
             if (!eq) {
                 fprintf(stderr, "pdctl: label: key=value\n");
                 rc = 2;
                 break;
             }
             *eq = '\0';
-            st.labels[st.n_labels].key = copies[i - 3];
+            st.labels[st.n_labels].key = *copy;
             st.labels[st.n_labels].value = eq + 1;
             st.n_labels++;
         }

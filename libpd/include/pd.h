@@ -720,6 +720,10 @@ int pd_client_cluster_version(struct pd_client *c, uint32_t *out, char *err,
  * for 10000, "unknown" for 0 (a store that registered none). Returns
  * buf. */
 const char *pd_version_str(uint32_t v, char *buf, size_t len);
+/* The inverse for a known version: "X.Y.Z", each part 0-999 and not all
+ * zero, into *out (10000 for "0.10.0"). Returns 0, or -EINVAL for
+ * anything else (nothing written). */
+int pd_version_parse(const char *s, uint32_t *out);
 /* The cluster id (asks the members again while it is 0). */
 uint64_t pd_client_cluster_id(struct pd_client *c);
 /* The member that answered last ("" before any answer). */

@@ -117,16 +117,45 @@ const char *pd_version_str(uint32_t v, char *buf, size_t len)
     return buf;
 }
 
+int pd_version_parse(const char *s, uint32_t *out)
+{
+    uint32_t v = 0;
+    for (int part = 0; part < 3; part++) {
+        uint32_t n = 0;
+        int digits = 0;
+        for (; *s >= '0' && *s <= '9'; s++)
+            if (++digits > 3)
+                return -EINVAL;
+            else
+                n = n * 10u + (uint32_t)(*s - '0');
+        if (digits == 0 || *s != (part < 2 ? '.' : '\0'))
+            return -EINVAL;
+        if (part < 2)
+            s++;
+        v = v * 1000u + n;
+    }
+    if (v == 0)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
 /* The refusal of a store below the cluster version, the same words from
  * the leader's check and from apply (DESIGN.md "Store versions"). */
 static int version_refused(struct pd *pd, uint64_t id, uint32_t version)
 {
     char a[32], b[32];
+    pd_version_str(pd->cluster_version, b, sizeof b);
+    if (version == 0) /* a tool, or a store from before versions */
+        return pd__err(pd, PD_EVERSION,
+                       "store %llu names no libmvcc version and the cluster "
+                       "version is %s: register it with version %s or later",
+                       (unsigned long long)id, b, b);
     return pd__err(pd, PD_EVERSION,
                    "store %llu runs libmvcc %s, below the cluster version "
                    "%s: start it from a build with libmvcc %s or later",
                    (unsigned long long)id, pd_version_str(version, a, sizeof a),
-                   pd_version_str(pd->cluster_version, b, sizeof b), b);
+                   b, b);
 }
 
 /* Raise the cluster version to the lowest version of the stores that are

@@ -328,6 +328,33 @@ static uint32_t version_of(struct pd *pd, uint64_t id)
     return info.store.version;
 }
 
+/* pd_version_parse takes exactly what pd_version_str writes for a known
+ * version, and nothing else. */
+static void version_parse_inverts_str(void **state)
+{
+    (void)state;
+    static const uint32_t good[] = {1, 9000, 10000, 11000, 1002003, 999999999};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char buf[32];
+        uint32_t v = 0;
+        assert_int_equal(pd_version_parse(pd_version_str(good[i], buf,
+                                                         sizeof buf), &v), 0);
+        assert_int_equal(v, good[i]);
+    }
+    uint32_t v = 7;
+    assert_int_equal(pd_version_parse("0.10.0", &v), 0);
+    assert_int_equal(v, 10000);
+    static const char *bad[] = {"", "unknown", "0.0.0", "1.2", "1.2.3.4",
+                                "1..3", ".1.2", "1.2.", "1.2.3 ", " 1.2.3",
+                                "1.2.1000", "-1.2.3", "+1.2.3", "1.x.3",
+                                "0.10.0rc1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        v = 7;
+        assert_int_equal(pd_version_parse(bad[i], &v), -EINVAL);
+        assert_int_equal(v, 7); /* nothing written */
+    }
+}
+
 /* The cluster version (DESIGN.md "Store versions"): the lowest version of
  * the live stores, rising only; a store below it is refused by the
  * leader, and by apply when an upgrade raised it while the store's
@@ -355,6 +382,13 @@ static void cluster_version_rises_only(void **state)
                         "version 0.9.0: start it from a build with libmvcc "
                         "0.9.0 or later");
     assert_int_equal(pd_memlog_count(fx.log), n); /* nothing proposed */
+    /* A store naming no version (pdctl store put without one) */
+    assert_int_equal(put_v(&fx, 0, 5, 0), PD_EVERSION);
+    assert_string_equal(pd_errmsg(fx.pd[0]),
+                        "store 5 names no libmvcc version and the cluster "
+                        "version is 0.9.0: register it with version 0.9.0 "
+                        "or later");
+    assert_int_equal(pd_memlog_count(fx.log), n);
     /* Store 1 upgrades while store 4 (0.9.500) registers: the leader
      * passes both (the version is still 0.9.0), the upgrade applies first
      * and raises it to 0.10.0, and store 4's apply is refused on every
@@ -461,6 +495,7 @@ int main(void)
         cmocka_unit_test(create_checks_its_config),
         cmocka_unit_test(stores_listed_in_id_order),
         cmocka_unit_test(cluster_version_rises_only),
+        cmocka_unit_test(version_parse_inverts_str),
     };
     return cmocka_run_group_tests_name("libpd/cluster", tests, NULL, NULL);
 }

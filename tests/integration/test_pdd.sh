@@ -94,6 +94,13 @@ t_expect_eq "tso count 0" "$out" \
 out=$("$PDCTL" --pd=$ALL store put 0 127.0.0.1:1 2>&1)
 t_expect_eq "store id 0" "$out" \
     "pdctl: store put: put store: store id must be nonzero (-22)"
+out=$("$PDCTL" --pd=$ALL store put 9 127.0.0.1:1 a=1 b=2 c=3 d=4 e=5 f=6 g=7 h=8 i=9 2>&1)
+t_expect_eq "nine labels" "$out" "pdctl: at most 8 labels"
+out=$("$PDCTL" --pd=$ALL store put 9 127.0.0.1:1 zone 2>&1)
+t_expect_eq "a label without =" "$out" \
+    "pdctl: store put: 'zone' is neither a version X.Y.Z (each part 0-999, e.g. 0.11.0) nor a label key=value"
+out=$("$PDCTL" --pd=$ALL store put 9 127.0.0.1:1 0.11.0 zone 2>&1)
+t_expect_eq "a label without = after a version" "$out" "pdctl: label: key=value"
 out=$("$PDCTL" --pd=$ALL region 99 2>&1)
 t_expect_eq "unknown region" "$out" \
     "pdctl: region: region 99: no such store, region or operator (-4008)"

@@ -95,6 +95,23 @@ T_KVD_ARGS=()
 t_start_kvd 2
 got=$(t_wait_output 3 60 t_stores_up) || t_fail "stores up: '$got'"
 
+t_case "pdctl store put registers the version it is given"
+out=$("${PDCTL[@]}" store put 9 127.0.0.1:1 2>&1)
+t_expect_eq "no version is refused, and says why" "$out" \
+    "pdctl: store put: store version below the cluster version: store 9 names no libmvcc version and the cluster version is $NEW: register it with version $NEW or later (-4014)"
+out=$("${PDCTL[@]}" store put 9 127.0.0.1:1 0.8.0 2>&1)
+t_expect_eq "an older one too" "$out" \
+    "pdctl: store put: store version below the cluster version: store 9 runs libmvcc 0.8.0, below the cluster version $NEW: start it from a build with libmvcc $NEW or later (-4014)"
+out=$("${PDCTL[@]}" store put 9 127.0.0.1:1 0.10 zone=z1 2>&1)
+t_expect_eq "a malformed version" "$out" \
+    "pdctl: store put: '0.10' is neither a version X.Y.Z (each part 0-999, e.g. 0.11.0) nor a label key=value"
+t_expect_eq "store 9 is not there" "$(versions | grep -c '^9 ')" 0
+out=$("${PDCTL[@]}" store put 9 127.0.0.1:1 "$NEW" zone=z1 2>&1)
+t_expect_eq "at the cluster version it registers" "$out" "ok"
+t_expect_eq "with that version" "$(versions | grep '^9 ')" "9 $NEW"
+t_expect_eq "the cluster version stays" "$(cluster_version)" "$NEW"
+t_expect_eq "store 9 away again" "$("${PDCTL[@]}" store delete 9 2>&1) $("${PDCTL[@]}" store state 9 tombstone 2>&1)" "ok ok"
+
 t_case "the cluster version survives a pdd restart"
 kill -9 "$T_PD_PID"
 t_wait_exit "$T_PD_PID" 30 || t_fail "pdd did not die"
