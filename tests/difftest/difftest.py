@@ -62,14 +62,23 @@ class Servers:
         log = os.path.join(self.tmp, "mariadb.err")
         sock = os.path.join(self.tmp, "mariadb.sock")
         user = pwd_name()
-        with open(os.path.join(self.tmp, "install.log"), "w") as out:
-            rc = subprocess.call(
-                ["mariadb-install-db", "--no-defaults", "--datadir=" + datadir,
-                 "--user=" + user, "--auth-root-authentication-method=normal",
-                 "--skip-test-db"], stdout=out, stderr=subprocess.STDOUT)
+        ilog = os.path.join(self.tmp, "install.log")
+        # Once more on failure (a run of three seeds started together saw
+        # one fail once and never again), then the log's error lines, which
+        # its closing help text would otherwise push out of the tail.
+        for attempt in (1, 2):
+            shutil.rmtree(datadir, ignore_errors=True)
+            with open(ilog, "w") as out:
+                rc = subprocess.call(
+                    ["mariadb-install-db", "--no-defaults",
+                     "--datadir=" + datadir, "--user=" + user,
+                     "--auth-root-authentication-method=normal",
+                     "--skip-test-db"], stdout=out, stderr=subprocess.STDOUT)
+            if rc == 0:
+                break
         if rc != 0:
-            raise RuntimeError("mariadb-install-db failed:\n" +
-                               tail(os.path.join(self.tmp, "install.log")))
+            raise RuntimeError("mariadb-install-db failed twice (exit %d):\n%s"
+                               % (rc, error_lines(ilog) or tail(ilog)))
         mariadbd = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
         for port in range(self.base_port, self.base_port + 20):
             p = subprocess.Popen(
@@ -134,6 +143,15 @@ class Servers:
 def pwd_name():
     import pwd
     return pwd.getpwuid(os.getuid()).pw_name
+
+
+def error_lines(path, n=20):
+    """The lines of a log that name an error, at most n of them."""
+    try:
+        with open(path, errors="replace") as f:
+            return "".join([l for l in f if "error" in l.lower()][:n])
+    except OSError:
+        return ""
 
 
 def tail(path, n=20):

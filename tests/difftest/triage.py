@@ -224,6 +224,18 @@ REVIEWED = {
     ("802", "11251", "27"):
         "M07 (MariaDB's loose index scan, 'Using index for group-by' for "
         "a SELECT DISTINCT, loses the row `c4 LIKE '%a'` finds)",
+    ("811", "3328", "18"):
+        "M09 (MariaDB's MIN/MAX optimization converts the constant to the "
+        "FLOAT key's type: `c0 <=> 1e30` finds the float 1e30, which the "
+        "comparison itself (0 there too) does not)",
+    ("812", "6", "37"):
+        "M07 (MariaDB's loose index scan, 'Using index for group-by' for "
+        "a SELECT DISTINCT, finds 2 of the 5 rows its own IGNORE INDEX "
+        "finds)",
+    ("813", "7179", "21"):
+        "M07 (MariaDB's loose index scan for a CTE's SELECT DISTINCT "
+        "returns a row `c1 IN ('2006-01-11')` does not match; empty with "
+        "IGNORE INDEX)",
     ("802", "10581", "6"):
         "M05 (MariaDB clips a CASE in a UNION ALL to its type: "
         "999999999999999999 where FLOOR(9223372036854775807) is itself)",
@@ -282,6 +294,20 @@ def classify(b):
             r"\b(UNION|INTERSECT|EXCEPT)\b", s) and \
             re.search(r"mariadb \(.*'(2147483647|-?9+\.9+)'.*\), sqld", why):
         return "M05 (MariaDB clips a DIV in a set operation to its type)"
+    if re.search(r"\b(IF|NULLIF|CASE|IFNULL|COALESCE)\b", s) and \
+            re.search(r"\b(UNION|INTERSECT|EXCEPT)\b", s) and \
+            re.search(r"mariadb \(.*'-?9{18}(\.9+)?'.*\), sqld \(.*"
+                      r"'-?922337203685477580[78](\.0+)?'", why):
+        return "M05 (MariaDB clips a CASE/IF in a set operation to its " \
+               "type: 999999999999999999 for 9223372036854775807)"
+    cd = re.match(r"row 1: mariadb \('(\d+)',.*\), sqld \('(\d+)',", why)
+    if cd and re.match(r"SELECT COUNT\(DISTINCT (ROUND|TRUNCATE|FLOOR|"
+                       r"CEIL|CEILING)?\(?c\d\b[^)]*\)+ FROM t;?$", s) and \
+            int(cd.group(1)) < int(cd.group(2)) and \
+            re.search(r"\b(FLOAT|DOUBLE)\b", " ".join(b["creates"])):
+        return "M04 (MariaDB's COUNT(DISTINCT f(float_col)) counts 1e30 " \
+               "and 3.4e38 (or 1.7e308) as one: clipped in its temporary " \
+               "table)"
     if re.search(r"\bAVG\(", s) and re.search(
             r"\b(UNION|INTERSECT|EXCEPT)\b", s) and \
             re.search(r"mariadb \(.*'-?9+\.9+'.*\), sqld", why):
@@ -370,7 +396,7 @@ def classify(b):
             mixed_comparison(b):
         return "F31 (strict UPDATE: a comparison's warning on rows one " \
                "server reads)"
-    if "MOD" in s and re.search(r"'-0\.0*'", b["text"]):
+    if "MOD" in s and re.search(r"'-0(\.0*)?'", b["text"]):
         return "F14/F18 (MariaDB's negative zero)"
     if 1690 in (me, se) and (me is None or se is None):
         return "F12/F24/FJ2 (overflow on a row or constant one side " \
