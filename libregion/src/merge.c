@@ -87,6 +87,32 @@ static int decided_put(struct region_store *s, uint64_t target,
     return mvcc_wbatch_put(s->ab, MVCC_CF_DEFAULT, k, sizeof k, v, sizeof v);
 }
 
+/* 01 'G' region(8) = the region that took it in, written by the commit
+ * that did, on this store: proof that this store applied that region's
+ * log up to its own prepare (DESIGN "Merge", "A target merged away
+ * first"). *by 0 when none. Reads the engine, as decided_get. */
+static void key_gone(uint8_t out[REGION__KEY_META_LEN], uint64_t id)
+{
+    region__key_meta(out, 'G', id);
+}
+
+static int gone_get(struct region_store *s, uint64_t id, uint64_t *by)
+{
+    uint8_t k[REGION__KEY_META_LEN], v[8];
+    key_gone(k, id);
+    int rc = get_fixed(s, k, sizeof k, v, sizeof v);
+    *by = region__get_u64(v);
+    return rc;
+}
+
+static int gone_put(struct region_store *s, uint64_t id, uint64_t by)
+{
+    uint8_t k[REGION__KEY_META_LEN], v[8];
+    key_gone(k, id);
+    region__put_u64(v, by);
+    return mvcc_wbatch_put(s->ab, MVCC_CF_DEFAULT, k, sizeof k, v, sizeof v);
+}
+
 static int mark_put(struct mvcc_wbatch *b, const struct region_peer *p)
 {
     uint8_t k[REGION__KEY_META_LEN], v[24];
@@ -243,12 +269,24 @@ static int apply_prepare(struct region_store *s, struct region_peer *p,
         *orc = region__merge_refuse(p, oerr);
         return 0;
     }
+    /* The target taken in on this store before the prepare applied here
+     * (its commit found no mark here to reject): looked up before any
+     * write, so a crash never leaves the mark without the reject */
+    uint64_t gone_by = 0;
+    int rc = 0;
+    if (region__find_peer(s, c->new_id) == NULL) {
+        rc = region__flush_apply(s);
+        if (rc == 0)
+            rc = gone_get(s, c->new_id, &gone_by);
+        if (rc != 0)
+            return rc;
+    }
     p->desc.version++;
     p->merge_target = c->new_id;
     p->merge_index = e->index;
     p->merge_term = e->term;
     region__snap_free(p); /* names the old version, and holds no mark */
-    int rc = region__put_region_state(s->ab, &p->desc);
+    rc = region__put_region_state(s->ab, &p->desc);
     if (rc == 0)
         rc = mark_put(s->ab, p);
     region__log(s, REGION_LOG_INFO,
@@ -257,6 +295,18 @@ static int apply_prepare(struct region_store *s, struct region_peer *p,
                 (unsigned long long)p->desc.id,
                 (unsigned long long)c->new_id, (unsigned long long)e->index,
                 (unsigned long long)p->desc.version);
+    if (rc == 0 && gone_by != 0) {
+        region__log(s, REGION_LOG_INFO,
+                    "region %llu: its merge target %llu was taken into "
+                    "region %llu here first: the prepare at %llu is "
+                    "rejected",
+                    (unsigned long long)p->desc.id,
+                    (unsigned long long)c->new_id,
+                    (unsigned long long)gone_by,
+                    (unsigned long long)e->index);
+        rc = decided_put(s, c->new_id, p->desc.id, e->index,
+                         DECIDED_REJECTED);
+    }
     return rc;
 }
 
@@ -562,6 +612,8 @@ static int apply_commit(struct region_store *s, struct region_peer *t,
     if (rc == 0)
         rc = decided_put(s, t->desc.id, td.id, c->merge_index,
                          DECIDED_TAKEN);
+    if (rc == 0)
+        rc = gone_put(s, td.id, t->desc.id);
     if (rc == 0)
         rc = merged_add(s, sp);
     if (rc == 0)

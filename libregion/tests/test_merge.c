@@ -625,6 +625,64 @@ static void target_merged_away_first(void **state)
     cl_destroy(&c);
 }
 
+/* The gap target_merged_away_first leaves: store 3 holds region 1's
+ * prepare into 2 in its log but applies it only after the commit that
+ * took 2 into 3 applied there, so that commit found no mark on store 3
+ * to reject. The prepare's apply finds 2 taken in here first and records
+ * the reject itself; so store 3, leading 1, rolls it back (without the
+ * record the rollback is ServerIsBusy there for good). */
+static void target_merged_away_before_the_prepare_applied(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    three_regions(&c);
+    put_keys(&c, 1, 1, "ab");
+    put_keys(&c, 2, 2, "gh");
+    c.cut[1][2] = true;
+    /* committed by stores 1 and 3; store 3 never hears it committed */
+    assert_int_equal(cl_prepare_logged(&c, 1, 1, 2, 3), 0);
+    struct region_merge_state ms;
+    assert_int_equal(region_store_merge_state(c.st[3].s, 1, &ms), 0);
+    assert_int_equal(ms.target, 0);
+    assert_int_equal(region_store_merge_state(c.st[2].s, 1, &ms), 0);
+    assert_int_equal(ms.target, 0);
+    assert_int_equal(prepare_when_ready(&c, 2, 2, 3), 0);
+    c.cut[1][2] = false;
+    assert_int_equal(commit_when_ready(&c, 2, 2), 0);
+    for (int t = 0; t < 10; t++)
+        cl_tick(&c);
+    struct region_desc d;
+    assert_int_equal(region_store_region(c.st[3].s, 2, &d, NULL),
+                     REGION_ENOT_FOUND);
+    assert_int_equal(region_store_merge_state(c.st[3].s, 1, &ms), 0);
+    assert_int_equal(ms.target, 0); /* still only logged */
+    c.cut[1][3] = false;
+    for (int t = 0; t < 10; t++)
+        cl_tick(&c);
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(region_store_merge_state(c.st[i].s, 1, &ms), 0);
+        assert_int_equal(ms.target, 2);
+        assert_true(ms.rejected);
+    }
+    cl_lead(&c, 1, 3);
+    assert_int_equal(step(&c, 3, ROLLBACK, 1, 2), 0);
+    for (int t = 0; t < 5; t++)
+        cl_tick(&c);
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(region_store_merge_state(c.st[i].s, 1, &ms), 0);
+        assert_int_equal(ms.target, 0);
+    }
+    assert_int_equal(cl_put(&c, 3, 1, "c", "c", NULL), 0);
+    check_keys(&c, 1, "abc");
+    check_keys(&c, 3, "gh");
+    /* restarted, store 3 keeps it rolled back */
+    cl_stop(&c, 3);
+    cl_start(&c, 3);
+    assert_int_equal(region_store_merge_state(c.st[3].s, 1, &ms), 0);
+    assert_int_equal(ms.target, 0);
+    cl_destroy(&c);
+}
+
 /* The source's leadership moves after the prepare: the new leader has
  * the mark, refuses requests, and commits once it leads the target. */
 static void source_leader_change(void **state)
@@ -816,6 +874,7 @@ int main(void)
         cmocka_unit_test(union_by_snapshot_drops_source),
         cmocka_unit_test(refused_commit_rolls_back),
         cmocka_unit_test(target_merged_away_first),
+        cmocka_unit_test(target_merged_away_before_the_prepare_applied),
         cmocka_unit_test(source_leader_change),
         cmocka_unit_test(merge_under_pipelined_writes),
         cmocka_unit_test(client_cache_finds_target),
