@@ -228,6 +228,21 @@ REVIEWED = {
         "M09 (MariaDB's MIN/MAX optimization converts the constant to the "
         "FLOAT key's type: `c0 <=> 1e30` finds the float 1e30, which the "
         "comparison itself (0 there too) does not)",
+    ("811", "7974", "2"):
+        "M09 (MariaDB's MIN/MAX optimization converts the constant to the "
+        "key's type: `c4 = ROUND(0.5, 2)` looks the BIGINT UNSIGNED key up "
+        "as 1; NULL with IGNORE INDEX)",
+    ("811", "10327", "8"):
+        "M09 (MariaDB's MIN/MAX optimization converts the constant to the "
+        "FLOAT key's type: `c4 < 3.4e38` misses the float 3.4e38, which "
+        "is below the double 3.4e38; found with IGNORE INDEX)",
+    ("811", "9850", "37"):
+        "M07 (MariaDB's loose index scan over PRIMARY (c2, c0) tests "
+        "`c2 LIKE '_'` on the group's first key 'a ' only and loses 'a')",
+    ("813", "9718", "34"):
+        "M07 (MariaDB's loose index scan, 'Using index for group-by' on "
+        "(c1, c0) for a SELECT DISTINCT, loses ('-1', -73); found with "
+        "IGNORE INDEX)",
     ("812", "6", "37"):
         "M07 (MariaDB's loose index scan, 'Using index for group-by' for "
         "a SELECT DISTINCT, finds 2 of the 5 rows its own IGNORE INDEX "
