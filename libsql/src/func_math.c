@@ -171,8 +171,13 @@ int sql__int_digits(const struct sql_expr *x)
     }
     if (t->len > 0 && (t->len < SQL_DEC_MAX_PREC + 2 || x->op == EX_COL)) {
         /* (An expression's DECIMAL type has the widest length: derive.) */
+        /* (An unsigned integer's length has no sign's character:
+         * BIGINT UNSIGNED is 20 digits, CEIL(-2.25 MOD it) a DECIMAL. A
+         * DECIMAL's length keeps its place either way.) */
         int dec = t->dec > 0 && t->dec < 31 ? t->dec : 0;
-        return (int)t->len - dec - (dec > 0) - 1;
+        bool uint = (t->flags & SQL_COLFLAG_UNSIGNED) &&
+                    (x->vt == SQL_VT_UINT || x->vt == SQL_VT_INT);
+        return (int)t->len - dec - (dec > 0) - !uint;
     }
     if ((x->op == EX_NEG && x->nargs == 1) ||
         (x->op == EX_FUNC && x->name && x->nargs > 0 &&

@@ -141,7 +141,14 @@ bool sql__int_longlong(const struct sql_expr *x, uint32_t *len)
             *len = l + r - 1;
             break;
         case AST_OP_INTDIV: /* the dividend's integer digits */
-            *len = l > 1 && x->args[0]->vt == SQL_VT_INT ? l - 1 : l;
+            if (x->args[0]->vt == SQL_VT_DECIMAL) {
+                /* -2.25 DIV 0.5 is an INT(1), ROUND(.., -1) of it no
+                 * DECIMAL (seed 811) */
+                int p = sql__int_digits(x->args[0]);
+                *len = p < 0 ? 21 : p < 1 ? 1 : (uint32_t)p;
+            } else {
+                *len = l > 1 && x->args[0]->vt == SQL_VT_INT ? l - 1 : l;
+            }
             break;
         default: /* MOD */
             *len = l > r ? l : r;

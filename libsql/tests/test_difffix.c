@@ -1334,6 +1334,86 @@ static void negative_fraction_as_time(void **state)
     Q(&c, "DROP TABLE fnt", "OK 0 0 0");
 }
 
+/* Seed 811 round 7980 and seed 812 round 12137 (session 13's hour):
+ * a DIV of a DECIMAL is as long as the dividend's integer digits, so
+ * ROUND(-2.25 DIV 0.5, -1) is an integer (a LONG there, one width here);
+ * an unsigned integer column's length has no sign, so BIGINT UNSIGNED is
+ * 20 digits and CEIL(-2.25 MOD it) a DECIMAL, while a DECIMAL UNSIGNED
+ * keeps its digits. Every class and value MariaDB 10.11's. */
+static void f16_div_of_decimal_and_unsigned_digits(void **state)
+{
+    (void)state;
+    Q(&c, "CREATE TABLE f16d (id INT PRIMARY KEY, u BIGINT UNSIGNED, "
+          "b BIGINT, iu INT UNSIGNED, d DECIMAL(20,2), "
+          "du DECIMAL(20,2) UNSIGNED)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f16d VALUES (1, 960, -960, 7, 1234.5, 1234.5)",
+      "OK 1 0 0");
+    Q(&c, "CREATE VIEW f16dv AS SELECT ROUND(-2.25 DIV 0.5, -1) a, "
+          "ROUND(12345.5 DIV 1, -1) b, ROUND(12345678901.5 DIV 1, -1) c, "
+          "ROUND(d DIV 2, -1) d, CEIL(-2.25 MOD u) e, CEIL(-2.25 MOD b) f, "
+          "FLOOR(1.5 MOD iu) g, FLOOR(COALESCE(u, 0.5)) h, "
+          "FLOOR(COALESCE(iu, 0.5)) i, FLOOR(du MOD 1.5) j, "
+          "ROUND(du DIV 2, -1) k FROM f16d",
+      "OK 0 0 0");
+    Q(&c, "SELECT GROUP_CONCAT(COLUMN_NAME, ':', DATA_TYPE ORDER BY "
+          "ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE "
+          "TABLE_NAME = 'f16dv'",
+      "a:bigint,b:bigint,c:decimal,d:decimal,e:decimal,f:bigint,g:bigint,"
+      "h:decimal,i:bigint,j:bigint,k:decimal");
+    Q(&c, "SELECT * FROM f16dv", "0|12350|12345678900|620|-2|-2|1|960|7|0|620");
+    Q(&c, "DROP VIEW f16dv", "OK 0 0 0");
+    Q(&c, "DROP TABLE f16d", "OK 0 0 0");
+}
+
+/* Seed 813 round 14102 (session 13's hour): CAST to an integer of a
+ * DECIMAL or DOUBLE past the target's range is clipped to it with 1916
+ * (a warning for a DECIMAL, which a strict UPDATE's WHERE makes its
+ * error; a note for a DOUBLE, which it does not), a negative one below
+ * -0.5 is 0 UNSIGNED (it wrapped); a negative integer made UNSIGNED
+ * wraps with note 1105. Every value and message MariaDB 10.11's. */
+static void f34_cast_to_integer_clips_with_1916(void **state)
+{
+    (void)state;
+    Q(&c, "SELECT CAST(99999999999999999999 AS SIGNED), "
+          "CAST(-99999999999999999999 AS UNSIGNED), CAST(-1.5 AS UNSIGNED), "
+          "CAST(-0.4 AS UNSIGNED), CAST(-2.5 AS SIGNED), "
+          "CAST(18446744073709551615.4 AS UNSIGNED)",
+      "9223372036854775807|0|0|0|-3|18446744073709551615");
+    Q(&c, "SHOW WARNINGS",
+      "Warning|1916|Got overflow when converting '99999999999999999999' to "
+      "INT. Value truncated\n"
+      "Warning|1916|Got overflow when converting '-99999999999999999999' "
+      "to UNSIGNED INT. Value truncated\n"
+      "Warning|1916|Got overflow when converting '-1.5' to UNSIGNED INT. "
+      "Value truncated");
+    Q(&c, "SELECT CAST(1e30 AS SIGNED), CAST(-1.5e0 AS UNSIGNED), "
+          "CAST(-2.5e0 AS SIGNED), CAST(1.8e19 AS UNSIGNED), "
+          "CAST(-0.5e0 AS UNSIGNED)",
+      "9223372036854775807|0|-2|18000000000000000000|0");
+    Q(&c, "SHOW WARNINGS",
+      "Note|1916|Got overflow when converting '1e30' to SIGNED BIGINT. "
+      "Value truncated\n"
+      "Note|1916|Got overflow when converting '-1.5' to UNSIGNED BIGINT. "
+      "Value truncated");
+    Q(&c, "SELECT CAST(-1 AS UNSIGNED)", "18446744073709551615");
+    Q(&c, "SHOW WARNINGS",
+      "Note|1105|Cast to unsigned converted negative integer to it's "
+      "positive complement");
+    Q(&c, "CREATE TABLE f34c (id INT PRIMARY KEY, f FLOAT, d DECIMAL(20,0), "
+          "x INT)",
+      "OK 0 0 0");
+    Q(&c, "INSERT INTO f34c VALUES (1, -423.686, 99999999999999999999, 0)",
+      "OK 1 0 0");
+    Q(&c, "UPDATE f34c SET x = 1 WHERE CAST(d AS SIGNED) < d",
+      "ERR 1916 Got overflow when converting '99999999999999999999' to "
+      "INT. Value truncated");
+    Q(&c, "UPDATE f34c SET x = 2 WHERE CAST(f AS UNSIGNED) < 5",
+      "OK 1 0 1"); /* the note counted, not an error */
+    Q(&c, "SELECT x FROM f34c", "2");
+    Q(&c, "DROP TABLE f34c", "OK 0 0 0");
+}
+
 /* The typing differences left open by the hour-long run (seed 701
  * round 8494, 702 round 10861, 701 round 6228), MariaDB 10.11's classes
  * and values (its information_schema says int for a LONG where sqld,
@@ -1590,6 +1670,8 @@ int main(void)
         cmocka_unit_test(f10_small_int_functions_merge_as_float),
         cmocka_unit_test(negative_fraction_as_time),
         cmocka_unit_test(f16_cast_signed_sized_by_argument),
+        cmocka_unit_test(f16_div_of_decimal_and_unsigned_digits),
+        cmocka_unit_test(f34_cast_to_integer_clips_with_1916),
         cmocka_unit_test(f22_float_as_text_6_digits),
         cmocka_unit_test(e1_derived_table_runs_after_names),
     };
