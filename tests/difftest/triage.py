@@ -243,6 +243,45 @@ REVIEWED = {
         "M07 (MariaDB's loose index scan, 'Using index for group-by' on "
         "(c1, c0) for a SELECT DISTINCT, loses ('-1', -73); found with "
         "IGNORE INDEX)",
+    ("811", "17040", "37"):
+        "M07 (MariaDB's loose index scan on i0 (c1) for a SELECT DISTINCT "
+        "keeps 1 of the 3 rows its own IGNORE INDEX finds)",
+    ("813", "13617", "26"):
+        "M07 (MariaDB's loose index scan over PRIMARY (c3, c2) tests the "
+        "WHERE on the group's first key 'Abc' only and loses 'abc')",
+    ("811", "18831", "10"):
+        "M13 (MariaDB's range over the BIGINT UNSIGNED key (c1, c0) with "
+        "NOT BETWEEN and `c1 <> 18446744073709551614`, in a merged CTE, "
+        "finds 1 of the 6 rows; all 6 with IGNORE INDEX)",
+    ("812", "9465", "7"):
+        "M05 (MariaDB clips MIN(ROUND(decimal(13,0), -1)) in a UNION ALL "
+        "to its type: -9999999999999 for -10000000000000; alone it is "
+        "-10000000000000 there too)",
+    ("811", "3410", "33"):
+        "M14 (MariaDB's TIME '00:00:00' equals a number within a "
+        "microsecond of -1 (-0.99999985 here; -0.999999 too, -0.99 not), "
+        "whose own CAST AS TIME is NULL)",
+    ("811", "6904", "8"):
+        "M14 (MariaDB's TIME '00:00:00' = DECIMAL -0.999999 is true: the "
+        "UPDATE matches the row there)",
+    ("813", "2150", "19"):
+        "M05 (MariaDB clips NULLIF(10, smallint) / -1 in a UNION to "
+        "-9.9999, one integer digit short)",
+    ("811", "19234", "0"):
+        "M09 (MariaDB's MIN/MAX optimization converts `BETWEEN .. AND 0.1` "
+        "to the FLOAT key's type: 'No matching min/max row'; with IGNORE "
+        "INDEX it answers sqld's row)",
+    ("813", "12088", "27"):
+        "F23 (MariaDB's typing: COALESCE(IF(c, NULL, NULL), decimal) is a "
+        "string there; sqld's DECIMAL, values equal; intended)",
+    ("811", "7980", "32"):
+        "F16 (ROUND(decimal DIV decimal, -1) typing: fixed since 4ce14a6)",
+    ("812", "12137", "32"):
+        "F4 (CEIL(x MOD bigint_unsigned): 20 digits, DECIMAL; fixed since "
+        "4ce14a6)",
+    ("813", "14102", "30"):
+        "F34 (CAST(decimal AS SIGNED) past the range warns 1916, which a "
+        "strict UPDATE makes its error: fixed since 4ce14a6)",
     ("812", "6", "37"):
         "M07 (MariaDB's loose index scan, 'Using index for group-by' for "
         "a SELECT DISTINCT, finds 2 of the 5 rows its own IGNORE INDEX "
@@ -295,6 +334,12 @@ def classify(b):
                "fixed since 584b2a3)"
     if (me, se) in ((1111, 1056), (1366, 1265)):
         return "F21 (MySQL's error number in sqld: normalized since)"
+    if (me, se) == (1690, 1054) and \
+            re.search(r"WHERE .*\b\d{10,}\b.* ORDER BY \d+ ", s):
+        return "E4 (two errors in one statement: MariaDB evaluates a " \
+               "constant member of the WHERE's AND/OR while it resolves " \
+               "the WHERE, before the ORDER BY's names; sqld resolves " \
+               "every name first: intended)"
     if (me, se) == (1064, 1582):
         return "F21 (SUBSTRING arity: fixed since)"
     if me == 1054 and re.search(r"Unknown column '-\d+'", b["text"]):
