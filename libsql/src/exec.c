@@ -1628,7 +1628,7 @@ static int subquery_err(struct sql_session *s, int rc,
 }
 
 int sql__subquery_run(void *sub_ctx, const struct ast_select *sel,
-                      const struct sql_expr_scope *outer, size_t max_rows,
+                      const struct sql_expr_scope *outer,
                       struct sql_subq *out, struct sql_err *err)
 {
     struct sql_session *s = sub_ctx;
@@ -1641,13 +1641,14 @@ int sql__subquery_run(void *sub_ctx, const struct ast_select *sel,
         return subquery_err(s, rc, &saved, err);
     out->ncols = p->nvisible;
     out->type = p->cols[0].type;
-    if (out->ncaptures > 0) {
-        out->deferred = p; /* correlated: run per row (env_subquery_run) */
-        return 0;
-    }
-    rc = subquery_rows(s, p, NULL, 0, max_rows, s->arena, &out->rows,
-                       &out->nrows);
-    return subquery_err(s, rc, &saved, err);
+    /* Run by env_subquery_run: correlated, per row; uncorrelated, once
+     * at the first evaluation, after the statement's every name was
+     * resolved, its rows kept in the compiled expression, so a plan
+     * holding it is made anew for every execution (plancache.c). */
+    out->deferred = p;
+    if (out->ncaptures == 0)
+        s->plan_ran = true;
+    return 0;
 }
 
 int sql__plan_rows_now(struct sql_session *s, const struct plan *p,
