@@ -1110,6 +1110,15 @@ struct self_read
 };
 
 static bool sel_reads(const struct ast_select *q, const struct self_read *r);
+static bool expr_reads(const struct ast_expr *e, const struct self_read *r);
+
+static bool order_reads(const struct ast_order *o, const struct self_read *r)
+{
+    for (; o; o = o->next)
+        if (expr_reads(o->expr, r))
+            return true;
+    return false;
+}
 
 static bool expr_reads(const struct ast_expr *e, const struct self_read *r)
 {
@@ -1124,10 +1133,7 @@ static bool expr_reads(const struct ast_expr *e, const struct self_read *r)
     for (const struct ast_when *w = e->whens; w; w = w->next)
         if (expr_reads(w->cond, r) || expr_reads(w->then, r))
             return true;
-    for (const struct ast_order *o = e->order; o; o = o->next)
-        if (expr_reads(o->expr, r))
-            return true;
-    return false;
+    return order_reads(e->order, r);
 }
 
 static bool ref_reads(const struct ast_table_ref *f, const struct self_read *r)
@@ -1151,17 +1157,12 @@ static bool sel_reads(const struct ast_select *q, const struct self_read *r)
     for (const struct ast_item *it = q->items; it; it = it->next)
         if (expr_reads(it->expr, r))
             return true;
-    for (const struct ast_order *o = q->group; o; o = o->next)
-        if (expr_reads(o->expr, r))
-            return true;
-    for (const struct ast_order *o = q->order; o; o = o->next)
-        if (expr_reads(o->expr, r))
-            return true;
     for (const struct ast_cte *c = q->with; c; c = c->next)
         if (sel_reads(c->query, r))
             return true;
     return ref_reads(q->from, r) || expr_reads(q->where, r) ||
-           expr_reads(q->having, r) || sel_reads(q->left, r) ||
+           order_reads(q->group, r) || expr_reads(q->having, r) ||
+           order_reads(q->order, r) || sel_reads(q->left, r) ||
            sel_reads(q->right, r);
 }
 
