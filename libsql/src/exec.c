@@ -1895,7 +1895,7 @@ int sql__eval_const(struct sql_session *s, const struct ast_expr *e,
                     struct sql_datum *out, char *text, size_t len)
 {
     struct sql_xctx x;
-    struct plan_tscope ts = {.s = s};
+    struct plan_tscope ts = {.s = s, .subqueries = true}; /* SET @v = (..) */
     struct sql_expr *c;
     struct sql_ftype t;
     int rc = sql__xctx_init(&x, s, false);

@@ -227,6 +227,22 @@ static void self_read_is_multi_table(void **state)
       "'DELETE' and as a separate source for data");
 }
 
+/* SET @v = (subquery), and a system variable so. */
+static void set_variable(void **state)
+{
+    (void)state;
+    Q(&c, "SET @x = (SELECT MAX(id) FROM t)", "OK 0 0 0");
+    Q(&c, "SET @y = (SELECT x FROM u WHERE id = 9), @z = (SELECT COUNT(*) "
+          "FROM u)",
+      "OK 0 0 0");
+    Q(&c, "SELECT @x, @y, @z", "4|NULL|3");
+    Q(&c, "SET @x = (SELECT id FROM u)",
+      "ERR 1242 Subquery returns more than 1 row");
+    Q(&c, "SET @w = (SELECT id, x FROM u LIMIT 1)",
+      "ERR 1241 Operand should contain 1 column(s)");
+    Q(&c, "SET SESSION sql_mode = (SELECT @@sql_mode)", "OK 0 0 0");
+}
+
 /* Bad input: clear errors, nothing written. */
 static void errors(void **state)
 {
@@ -326,6 +342,7 @@ int main(void)
         cmocka_unit_test_setup(insert_values, each),
         cmocka_unit_test_setup(multi_table, each),
         cmocka_unit_test_setup(self_read_is_multi_table, each),
+        cmocka_unit_test_setup(set_variable, each),
         cmocka_unit_test_setup(errors, each),
         cmocka_unit_test_setup(runs_after_names, each),
         cmocka_unit_test_setup(prepared_runs_each_time, each),
