@@ -1876,17 +1876,26 @@ static int run_explain(struct sql_session *s, const struct ast_stmt *st)
     return sql__plan_explain(s, p);
 }
 
+/* DO e, ..: MariaDB's, where an error while evaluating (1690, a
+ * subquery's 1242) is a warning of level Error and the next expression
+ * runs; a name or shape error (1054, 1241) stays the statement's. */
 static int run_do(struct sql_session *s, const struct ast_stmt *st)
 {
     struct sql_xctx x;
     int rc = sql__xctx_init(&x, s, false);
     for (const struct ast_expr *e = st->expr; rc == 0 && e; e = e->next) {
-        struct plan_tscope ts = {.s = s};
+        struct plan_tscope ts = {.s = s, .subqueries = true};
         struct sql_expr *c;
         struct sql_datum d;
         rc = sql__plan_compile(s, &ts, e, &c, NULL);
-        if (rc == 0 && (rc = sql__expr_eval(c, &x.ev, NULL, &d)) != 0)
-            rc = sql__xerr(&x, rc);
+        if (rc == 0 && (rc = sql__expr_eval(c, &x.ev, NULL, &d)) != 0) {
+            if (rc != SQL_EQUERY) {
+                rc = sql__xerr(&x, rc);
+                break;
+            }
+            sql__swarn(s, "Error", x.err.code, "%s", x.err.msg);
+            rc = 0;
+        }
     }
     return rc ? rc : sql__sess_ok(s, 0, 0);
 }

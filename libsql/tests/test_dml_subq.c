@@ -243,6 +243,24 @@ static void set_variable(void **state)
     Q(&c, "SET SESSION sql_mode = (SELECT @@sql_mode)", "OK 0 0 0");
 }
 
+/* DO: an error while evaluating is a warning of level Error (MariaDB),
+ * the next expression runs; a name or shape error is the statement's. */
+static void do_statement(void **state)
+{
+    (void)state;
+    Q(&c, "DO (SELECT MAX(id) FROM u)", "OK 0 0 0");
+    Q(&c, "DO 9223372036854775807 + 1", "OK 0 0 1");
+    Q(&c, "DO (SELECT id FROM u), 9223372036854775807 + 1", "OK 0 0 2");
+    Q(&c, "SHOW WARNINGS",
+      "Error|1242|Subquery returns more than 1 row\n"
+      "Error|1690|BIGINT value is out of range in '(9223372036854775807 + "
+      "1)'");
+    Q(&c, "DO (SELECT nosuch FROM u)",
+      "ERR 1054 Unknown column 'nosuch' in 'field list'");
+    Q(&c, "DO (SELECT id, x FROM u LIMIT 1)",
+      "ERR 1241 Operand should contain 1 column(s)");
+}
+
 /* Bad input: clear errors, nothing written. */
 static void errors(void **state)
 {
@@ -343,6 +361,7 @@ int main(void)
         cmocka_unit_test_setup(multi_table, each),
         cmocka_unit_test_setup(self_read_is_multi_table, each),
         cmocka_unit_test_setup(set_variable, each),
+        cmocka_unit_test_setup(do_statement, each),
         cmocka_unit_test_setup(errors, each),
         cmocka_unit_test_setup(runs_after_names, each),
         cmocka_unit_test_setup(prepared_runs_each_time, each),
