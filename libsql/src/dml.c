@@ -682,7 +682,9 @@ static int compile_odku(struct ins *I)
                                    .db = in->db ? in->db : s->db}};
     struct sql_expr_scope sc = {.ctx = &os.ts,
                                 .column = sql__tscope_column,
-                                .subtree = odku_subtree};
+                                .subtree = odku_subtree,
+                                .subquery = sql__subquery_run,
+                                .sub_ctx = s};
     for (const struct ast_assign *a = in->on_dup; a; a = a->next) {
         int ci = sql__table_col(I->d.t, a->col->name);
         if (ci < 0)
@@ -710,6 +712,66 @@ static int compile_odku(struct ins *I)
     return 0;
 }
 
+/* The values of VALUES row r (row I->rownum) into given, *k of them:
+ * 1136 when their count is not the statement's. */
+static int row_values(struct ins *I, struct plan_tscope *none,
+                      const struct ast_row *r, struct sql_datum *given,
+                      size_t *k)
+{
+    struct sql_session *s = I->d.s;
+    const struct sql_tableinfo *t = I->d.t;
+    int rc = 0;
+    *k = 0;
+    for (const struct ast_expr *e = r->values; e; e = e->next)
+        ++*k;
+    if (*k != I->ntarget && !(*k == 0 && !I->in->columns))
+        return sql__serr(s, 1136, "21S01",
+                         "Column count doesn't match value count at row "
+                         "%llu",
+                         (unsigned long long)I->rownum);
+    size_t n = 0;
+    for (const struct ast_expr *e = r->values; e && rc == 0;
+         e = e->next, n++) {
+        if (e->kind == AST_E_DEFAULT && !e->a) {
+            bool nodef;
+            rc = sql__exec_default(&I->d.x, t, (uint32_t)I->target[n],
+                                   &given[n], &nodef);
+            if (rc == 0 && nodef) {
+                given[n].vt = SQL_VT_NULL;
+                if (!I->in->ignore)
+                    rc = sql__serr(s, 1364, "HY000",
+                                   "Field '%s' doesn't have a default "
+                                   "value",
+                                   t->cols[I->target[n]].name);
+            }
+            continue;
+        }
+        struct sql_expr *c;
+        rc = sql__plan_compile(s, none, e, &c, NULL);
+        if (rc == 0 &&
+            (rc = sql__expr_eval(c, &I->d.x.ev, NULL, &given[n])) != 0)
+            rc = sql__xerr(&I->d.x, rc);
+    }
+    return rc;
+}
+
+/* Insert the row of k given values (k 0: VALUES (), every column its
+ * default). */
+static int insert_given(struct ins *I, const struct sql_datum *given,
+                        size_t k, struct sql_datum *row)
+{
+    memset(row, 0, sizeof(*row) * I->d.t->ncols);
+    int rc;
+    if (k == 0 && I->ntarget) {
+        size_t save = I->ntarget;
+        I->ntarget = 0;
+        rc = make_row(I, given, row);
+        I->ntarget = save;
+    } else
+        rc = make_row(I, given, row);
+    return rc == 0 ? insert_row(I, row) : rc;
+}
+
 int sql__dml_insert(struct sql_session *s, const struct ast_stmt *st)
 {
     const struct ast_insert *in = st->insert;
@@ -733,7 +795,7 @@ int sql__dml_insert(struct sql_session *s, const struct ast_stmt *st)
         rc = -ENOMEM;
         goto out;
     }
-    struct plan_tscope none = {.s = s};
+    struct plan_tscope none = {.s = s, .subqueries = true};
     if (in->select) {
         struct plan *p;
         if ((rc = sql__plan_select(s, in->select, &p)) != 0)
@@ -806,59 +868,38 @@ int sql__dml_insert(struct sql_session *s, const struct ast_stmt *st)
         setrow.values = setvals;
         rows = &setrow;
     }
-    for (const struct ast_row *r = rows; r && rc == 0; r = r->next) {
+    /* A value reading t in a subquery reads it as it was before the
+     * statement (MariaDB: `VALUES ((SELECT MAX(id) FROM t) + 1), ..`
+     * reads no row it inserts), so every row's values are made first. */
+    size_t nrows = 0;
+    bool before = false;
+    const char *tdb = in->db ? in->db : s->db;
+    for (const struct ast_row *r = rows; r; r = r->next, nrows++)
+        for (const struct ast_expr *e = r->values; e && !before; e = e->next)
+            before = sql__dml_reads_table(s, e, tdb, t->name);
+    size_t w = I.ntarget + 1;
+    struct sql_datum *vals = given;
+    size_t *nvals = sql__arena_alloc(s->arena,
+                                     sizeof(*nvals) * (before ? nrows : 1));
+    if (before)
+        vals = sql__arena_zalloc(s->arena, sizeof(*vals) * w * nrows);
+    if (!vals || !nvals) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    size_t i = 0;
+    for (const struct ast_row *r = rows; r && rc == 0; r = r->next, i++) {
         I.rownum++;
-        size_t k = 0;
-        for (const struct ast_expr *e = r->values; e; e = e->next)
-            k++;
-        if (k != I.ntarget && !(k == 0 && !in->columns)) {
-            rc = sql__serr(s, 1136, "21S01",
-                           "Column count doesn't match value count at row "
-                           "%llu",
-                           (unsigned long long)I.rownum);
-            break;
-        }
-        memset(row, 0, sizeof(*row) * t->ncols);
-        bool *dflt = sql__arena_zalloc(s->arena, sizeof(bool) * (k + 1));
-        if (!dflt) {
-            rc = -ENOMEM;
-            break;
-        }
-        k = 0;
-        for (const struct ast_expr *e = r->values; e && rc == 0;
-             e = e->next, k++) {
-            if (e->kind == AST_E_DEFAULT && !e->a) {
-                bool nodef;
-                rc = sql__exec_default(&I.d.x, t, (uint32_t)I.target[k],
-                                       &given[k], &nodef);
-                if (rc == 0 && nodef) {
-                    given[k].vt = SQL_VT_NULL;
-                    if (!in->ignore)
-                        rc = sql__serr(s, 1364, "HY000",
-                                       "Field '%s' doesn't have a default "
-                                       "value",
-                                       t->cols[I.target[k]].name);
-                }
-                continue;
-            }
-            struct sql_expr *c;
-            rc = sql__plan_compile(s, &none, e, &c, NULL);
-            if (rc == 0 && (rc = sql__expr_eval(c, &I.d.x.ev, NULL,
-                                                &given[k])) != 0)
-                rc = sql__xerr(&I.d.x, rc);
-        }
-        if (rc != 0)
-            break;
-        if (k == 0 && I.ntarget) {
-            /* VALUES (): every column its default. */
-            size_t save = I.ntarget;
-            I.ntarget = 0;
-            rc = make_row(&I, given, row);
-            I.ntarget = save;
-        } else
-            rc = make_row(&I, given, row);
-        if (rc == 0)
-            rc = insert_row(&I, row);
+        size_t at = before ? i : 0;
+        rc = row_values(&I, &none, r, vals + at * w, &nvals[at]);
+        if (rc == 0 && !before)
+            rc = insert_given(&I, vals, nvals[0], row);
+    }
+    if (before)
+        I.rownum = 0;
+    for (i = 0; before && i < nrows && rc == 0; i++) {
+        I.rownum++;
+        rc = insert_given(&I, vals + i * w, nvals[i], row);
     }
 done:
     if (rc == 0) {
@@ -953,7 +994,8 @@ static int current_rows(struct dml *d, const struct ast_table_ref *tr,
     const struct sql_tableinfo *t = d->t;
     struct plan_tscope ts = {.s = d->s, .t = t,
                              .alias = tr->alias ? tr->alias : t->name,
-                             .db = tr->db ? tr->db : d->s->db};
+                             .db = tr->db ? tr->db : d->s->db,
+                             .subqueries = true};
     struct sql_expr *cond = NULL;
     int rc = 0;
     if (where && (rc = sql__plan_compile(d->s, &ts, where, &cond, NULL)) != 0)
@@ -1056,6 +1098,79 @@ int sql__dml_where_strict(struct sql_session *s, size_t before, bool ignore,
                              "%s", w->msg);
     }
     return rc;
+}
+
+/* Table db.name, looked for in subqueries (cur: the current database,
+ * for names written without one). */
+struct self_read
+{
+    const char *db;   /* the table's database */
+    const char *name; /* its name */
+    const char *cur;  /* the session's database, or NULL */
+};
+
+static bool sel_reads(const struct ast_select *q, const struct self_read *r);
+static bool expr_reads(const struct ast_expr *e, const struct self_read *r);
+
+static bool order_reads(const struct ast_order *o, const struct self_read *r)
+{
+    for (; o; o = o->next)
+        if (expr_reads(o->expr, r))
+            return true;
+    return false;
+}
+
+static bool expr_reads(const struct ast_expr *e, const struct self_read *r)
+{
+    if (!e)
+        return false;
+    if (sel_reads(e->sub, r) || expr_reads(e->a, r) || expr_reads(e->b, r) ||
+        expr_reads(e->c, r))
+        return true;
+    for (const struct ast_expr *x = e->args; x; x = x->next)
+        if (expr_reads(x, r))
+            return true;
+    for (const struct ast_when *w = e->whens; w; w = w->next)
+        if (expr_reads(w->cond, r) || expr_reads(w->then, r))
+            return true;
+    return order_reads(e->order, r);
+}
+
+static bool ref_reads(const struct ast_table_ref *f, const struct self_read *r)
+{
+    for (; f; f = f->next) {
+        const char *db = f->db ? f->db : r->cur;
+        if (f->kind == AST_T_TABLE && db && r->db && f->name &&
+            strcmp(db, r->db) == 0 && strcmp(f->name, r->name) == 0)
+            return true;
+        if (sel_reads(f->sub, r) || ref_reads(f->left, r) ||
+            ref_reads(f->right, r) || expr_reads(f->on, r))
+            return true;
+    }
+    return false;
+}
+
+static bool sel_reads(const struct ast_select *q, const struct self_read *r)
+{
+    if (!q)
+        return false;
+    for (const struct ast_item *it = q->items; it; it = it->next)
+        if (expr_reads(it->expr, r))
+            return true;
+    for (const struct ast_cte *c = q->with; c; c = c->next)
+        if (sel_reads(c->query, r))
+            return true;
+    return ref_reads(q->from, r) || expr_reads(q->where, r) ||
+           order_reads(q->group, r) || expr_reads(q->having, r) ||
+           order_reads(q->order, r) || sel_reads(q->left, r) ||
+           sel_reads(q->right, r);
+}
+
+bool sql__dml_reads_table(struct sql_session *s, const struct ast_expr *e,
+                          const char *db, const char *name)
+{
+    struct self_read r = {.db = db, .name = name, .cur = s->db};
+    return expr_reads(e, &r);
 }
 
 /* ---- the constant members of a single-table UPDATE's WHERE (F32) ---- */
@@ -1245,7 +1360,8 @@ int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)
     struct plan_tscope ts = {.s = s, .t = t,
                              .alias = up->table->alias ? up->table->alias
                                                        : t->name,
-                             .db = up->table->db ? up->table->db : s->db};
+                             .db = up->table->db ? up->table->db : s->db,
+                             .subqueries = true};
     size_t k = 0;
     for (const struct ast_assign *a = up->set; a; a = a->next, k++) {
         if ((cols[k] = sql__table_col(t, a->col->name)) < 0 ||
@@ -1262,6 +1378,18 @@ int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)
         if ((rc = sql__plan_compile(s, &ts, a->value, &vals[k], NULL)) != 0)
             goto out;
     }
+    /* A statement that reads t in a subquery (MariaDB 10.3+: `SET c =
+     * (SELECT MAX(c) FROM t)`, `WHERE id IN (SELECT .. FROM t ..)`) is
+     * MariaDB's multi-table UPDATE: the subquery reads t as it was
+     * before the statement, so every row's new values are made before
+     * the first write; every value reads the row as read, not the
+     * assignments before it; and the WHERE is read in the strict pass
+     * (its warnings are errors, as where_in_write_pass says otherwise). */
+    bool self = sql__dml_reads_table(s, up->where, ts.db, t->name);
+    for (const struct ast_assign *a = up->set; a && !self; a = a->next)
+        self = sql__dml_reads_table(s, a->value, ts.db, t->name);
+    for (const struct ast_order *o = up->order; o && !self; o = o->next)
+        self = sql__dml_reads_table(s, o->expr, ts.db, t->name);
     struct sql_datum *rows;
     int64_t *hs;
     size_t n;
@@ -1280,11 +1408,12 @@ int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)
     d.x.env.flags |= SQL_EVAL_DML;
     if ((rc = sql__dml_where_strict(
              s, nw0,
-             up->ignore || !where_in_write_pass(t, up, assigned, d.scan_idx),
+             up->ignore ||
+                 (!self && !where_in_write_pass(t, up, assigned, d.scan_idx)),
              rc)) != 0)
         goto out;
-    struct sql_datum *nw = sql__arena_alloc(s->arena,
-                                            sizeof(*nw) * (t->ncols + 1));
+    struct sql_datum *nw = sql__arena_alloc(
+        s->arena, sizeof(*nw) * (t->ncols * (self ? n : 1) + 1));
     if (!nw) {
         rc = -ENOMEM;
         goto out;
@@ -1292,23 +1421,33 @@ int sql__dml_update(struct sql_session *s, const struct ast_stmt *st)
     uint64_t changed = 0;
     for (size_t r = 0; r < n && rc == 0; r++) {
         struct sql_datum *old = rows + r * t->ncols;
-        memcpy(nw, old, sizeof(*nw) * t->ncols);
-        /* Left to right, each seeing the ones before (MySQL). */
+        struct sql_datum *row = nw + (self ? r * t->ncols : 0);
+        memcpy(row, old, sizeof(*row) * t->ncols);
+        /* Left to right, each seeing the ones before (MySQL), unless
+         * the statement reads t in a subquery (self, above). */
         for (size_t i = 0; i < na && rc == 0; i++) {
             struct sql_datum v;
             if (!vals[i]) {
                 bool none;
                 rc = sql__exec_default(&d.x, t, (uint32_t)cols[i], &v, &none);
-            } else if ((rc = sql__expr_eval(vals[i], &d.x.ev, nw, &v)) != 0)
+            } else if ((rc = sql__expr_eval(vals[i], &d.x.ev,
+                                            self ? old : row, &v)) != 0)
                 rc = sql__xerr(&d.x, rc);
             if (rc == 0)
                 rc = store_col(&d, (uint32_t)cols[i], &v, r + 1,
-                               &nw[cols[i]]);
+                               &row[cols[i]]);
         }
-        if (rc != 0)
-            break;
+        if (rc != 0 || self)
+            continue;
         bool ch;
-        if ((rc = finish_update(&d, old, hs[r], nw, assigned, r + 1,
+        if ((rc = finish_update(&d, old, hs[r], row, assigned, r + 1,
+                                &ch)) == 0 && ch)
+            changed++;
+    }
+    for (size_t r = 0; self && r < n && rc == 0; r++) {
+        bool ch;
+        if ((rc = finish_update(&d, rows + r * t->ncols, hs[r],
+                                nw + r * t->ncols, assigned, r + 1,
                                 &ch)) == 0 && ch)
             changed++;
     }

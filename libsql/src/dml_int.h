@@ -67,6 +67,13 @@ int sql__dml_update_ok(struct sql_session *s, uint64_t matched,
 int sql__dml_where_strict(struct sql_session *s, size_t before, bool ignore,
                           int rc);
 
+/* Whether a subquery in e reads table db.name (named in a FROM at any
+ * depth; a view or a CTE of that name aside): MariaDB 10.3+ lets an
+ * INSERT, UPDATE or DELETE read its own table there, as it was before
+ * the statement (DESIGN.md "Subqueries", in INSERT, UPDATE and DELETE). */
+bool sql__dml_reads_table(struct sql_session *s, const struct ast_expr *e,
+                          const char *db, const char *name);
+
 /* Multi-table UPDATE / DELETE (dml_multi.c); sql__dml_update/_delete
  * hand those forms over. */
 int sql__dml_update_multi(struct sql_session *s, const struct ast_stmt *st);

@@ -81,7 +81,9 @@ static int multi_from(struct sql_session *s, const char *stmt,
     if (!ts)
         return -ENOMEM;
     *out = ts;
-    return sql__plan_from(s, from, ts);
+    int rc = sql__plan_from(s, from, ts);
+    ts->subqueries = true;
+    return rc;
 }
 
 /* A target's table must be a base table with a primary key: its
@@ -184,6 +186,25 @@ static int handles(struct sql_session *s, struct target *tg, size_t nt,
     return rc;
 }
 
+/* The writes of joined row r (as read: row; its new values: wk) to the
+ * targets whose row it is first to reach (live). */
+static int write_joined(struct target *tg, size_t nt,
+                        const struct sql_datum *row, struct sql_datum *wk,
+                        const bool *live, const int64_t *hs, size_t r,
+                        uint64_t *changed)
+{
+    int rc = 0;
+    for (size_t j = 0; j < nt && rc == 0; j++) {
+        bool ch = false;
+        if (live[j])
+            rc = sql__dml_finish_update(tg[j].d, row + tg[j].ft->offset,
+                                        hs[j], wk + tg[j].ft->offset,
+                                        tg[j].assigned, r + 1, &ch);
+        *changed += ch;
+    }
+    return rc;
+}
+
 static void close_targets(struct target *tg, size_t n)
 {
     for (size_t i = 0; tg && i < n; i++)
@@ -262,8 +283,18 @@ int sql__dml_update_multi(struct sql_session *s, const struct ast_stmt *st)
     if ((rc = sql__dml_where_strict(s, nw0, up->ignore, rc)) != 0)
         goto out;
     size_t w = f->width;
-    struct sql_datum *work = sql__arena_alloc(s->arena, sizeof(*work) * w + 1);
-    bool *live = sql__arena_alloc(s->arena, sizeof(bool) * nt + 1);
+    /* A SET reading a target table in a subquery reads it as it was
+     * before the statement: every joined row's new values are made
+     * before the first write (MariaDB 10.3+). */
+    bool before = false;
+    for (const struct ast_assign *a = up->set; a && !before; a = a->next)
+        for (size_t j = 0; j < nt && !before; j++)
+            before = sql__dml_reads_table(s, a->value, tg[j].ft->db,
+                                          tg[j].ft->t->name);
+    size_t nbuf = before ? n : 1;
+    struct sql_datum *work =
+        sql__arena_alloc(s->arena, sizeof(*work) * w * nbuf + 1);
+    bool *live = sql__arena_alloc(s->arena, sizeof(bool) * nt * nbuf + 1);
     int64_t *hs;
     bool *has;
     if (!work || !live) {
@@ -275,29 +306,31 @@ int sql__dml_update_multi(struct sql_session *s, const struct ast_stmt *st)
     uint64_t matched = 0, changed = 0;
     for (size_t r = 0; r < n && rc == 0; r++) {
         struct sql_datum *row = rows + r * w;
+        struct sql_datum *wk = work + (before ? r : 0) * w;
+        bool *lv = live + (before ? r : 0) * nt;
         /* Each target row once: its first joined row writes it. */
         for (size_t j = 0; j < nt && rc == 0; j++) {
             bool fresh = false;
             int64_t h = hs[r * nt + j];
-            live[j] = has[r * nt + j];
-            if (live[j] && (rc = seen_add(s, &tg[j], h, &fresh)) == 0 &&
+            lv[j] = has[r * nt + j];
+            if (lv[j] && (rc = seen_add(s, &tg[j], h, &fresh)) == 0 &&
                 fresh) {
                 bool found;
                 rc = sql__dml_current(tg[j].d, h, row + tg[j].ft->offset,
                                       &found);
-                live[j] = found;
+                lv[j] = found;
             } else {
-                live[j] = false;
+                lv[j] = false;
             }
-            matched += live[j];
+            matched += lv[j];
         }
-        memcpy(work, row, sizeof(*work) * w);
+        memcpy(wk, row, sizeof(*wk) * w);
         /* Every value reads the joined row as read, before any of this
          * statement's assignments (MariaDB's multi-table rule; a single
          * table's SET sees the ones before it). */
         for (size_t i = 0; i < na && rc == 0; i++) {
             struct target *t = &tg[which[i]];
-            if (!live[which[i]])
+            if (!lv[which[i]])
                 continue;
             struct sql_datum v;
             if (!vals[i])
@@ -306,18 +339,14 @@ int sql__dml_update_multi(struct sql_session *s, const struct ast_stmt *st)
                 rc = sql__xerr(&x, rc);
             if (rc == 0)
                 rc = sql__dml_store(t->d, cols[i], &v, r + 1,
-                                    &work[t->ft->offset + cols[i]]);
+                                    &wk[t->ft->offset + cols[i]]);
         }
-        for (size_t j = 0; j < nt && rc == 0; j++) {
-            bool ch = false;
-            if (live[j])
-                rc = sql__dml_finish_update(tg[j].d, row + tg[j].ft->offset,
-                                            hs[r * nt + j],
-                                            work + tg[j].ft->offset,
-                                            tg[j].assigned, r + 1, &ch);
-            changed += ch;
-        }
+        if (!before && rc == 0)
+            rc = write_joined(tg, nt, row, wk, lv, hs + r * nt, r, &changed);
     }
+    for (size_t r = 0; before && r < n && rc == 0; r++)
+        rc = write_joined(tg, nt, rows + r * w, work + r * w, live + r * nt,
+                          hs + r * nt, r, &changed);
     if (rc == 0)
         rc = sql__dml_update_ok(s, matched, changed);
 out:
@@ -372,6 +401,13 @@ int sql__dml_delete_multi(struct sql_session *s, const struct ast_stmt *st)
         const struct plan_ftable *ft = &f->tabs[ti];
         if ((rc = writable(s, ft, "DELETE", tg, nt)) != 0)
             goto out;
+        if (sql__dml_reads_table(s, de->where, ft->db, ft->t->name)) {
+            rc = sql__serr(s, 1093, "HY000",
+                           "Table '%s' is specified twice, both as a target "
+                           "for 'DELETE' and as a separate source for data",
+                           ft->alias);
+            goto out;
+        }
         tg[nt].ti = ti;
         tg[nt].ft = ft;
         if ((rc = sql__dml_open(s, ft->t, de->ignore, &tg[nt].d)) != 0)

@@ -1628,7 +1628,7 @@ static int subquery_err(struct sql_session *s, int rc,
 }
 
 int sql__subquery_run(void *sub_ctx, const struct ast_select *sel,
-                      const struct sql_expr_scope *outer, size_t max_rows,
+                      const struct sql_expr_scope *outer,
                       struct sql_subq *out, struct sql_err *err)
 {
     struct sql_session *s = sub_ctx;
@@ -1641,13 +1641,14 @@ int sql__subquery_run(void *sub_ctx, const struct ast_select *sel,
         return subquery_err(s, rc, &saved, err);
     out->ncols = p->nvisible;
     out->type = p->cols[0].type;
-    if (out->ncaptures > 0) {
-        out->deferred = p; /* correlated: run per row (env_subquery_run) */
-        return 0;
-    }
-    rc = subquery_rows(s, p, NULL, 0, max_rows, s->arena, &out->rows,
-                       &out->nrows);
-    return subquery_err(s, rc, &saved, err);
+    /* Run by env_subquery_run: correlated, per row; uncorrelated, once
+     * at the first evaluation, after the statement's every name was
+     * resolved, its rows kept in the compiled expression, so a plan
+     * holding it is made anew for every execution (plancache.c). */
+    out->deferred = p;
+    if (out->ncaptures == 0)
+        s->plan_ran = true;
+    return 0;
 }
 
 int sql__plan_rows_now(struct sql_session *s, const struct plan *p,
@@ -1875,17 +1876,26 @@ static int run_explain(struct sql_session *s, const struct ast_stmt *st)
     return sql__plan_explain(s, p);
 }
 
+/* DO e, ..: MariaDB's, where an error while evaluating (1690, a
+ * subquery's 1242) is a warning of level Error and the next expression
+ * runs; a name or shape error (1054, 1241) stays the statement's. */
 static int run_do(struct sql_session *s, const struct ast_stmt *st)
 {
     struct sql_xctx x;
     int rc = sql__xctx_init(&x, s, false);
     for (const struct ast_expr *e = st->expr; rc == 0 && e; e = e->next) {
-        struct plan_tscope ts = {.s = s};
+        struct plan_tscope ts = {.s = s, .subqueries = true};
         struct sql_expr *c;
         struct sql_datum d;
         rc = sql__plan_compile(s, &ts, e, &c, NULL);
-        if (rc == 0 && (rc = sql__expr_eval(c, &x.ev, NULL, &d)) != 0)
-            rc = sql__xerr(&x, rc);
+        if (rc == 0 && (rc = sql__expr_eval(c, &x.ev, NULL, &d)) != 0) {
+            if (rc != SQL_EQUERY) {
+                rc = sql__xerr(&x, rc);
+                break;
+            }
+            sql__swarn(s, "Error", x.err.code, "%s", x.err.msg);
+            rc = 0;
+        }
     }
     return rc ? rc : sql__sess_ok(s, 0, 0);
 }
@@ -1894,7 +1904,7 @@ int sql__eval_const(struct sql_session *s, const struct ast_expr *e,
                     struct sql_datum *out, char *text, size_t len)
 {
     struct sql_xctx x;
-    struct plan_tscope ts = {.s = s};
+    struct plan_tscope ts = {.s = s, .subqueries = true}; /* SET @v = (..) */
     struct sql_expr *c;
     struct sql_ftype t;
     int rc = sql__xctx_init(&x, s, false);

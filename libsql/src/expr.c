@@ -692,12 +692,89 @@ static int compile_correlated(struct sql_arena *a, const struct ast_expr *x,
     return 0;
 }
 
-/* Uncorrelated subqueries (DESIGN.md "Subqueries"): the planner runs the
- * query now and its rows become literals. A scalar subquery is its one
- * value (NULL when empty; 1242 for more rows), EXISTS 0 or 1, x IN
- * (subquery) an IN list of its values, so NULL semantics are IN's own
- * (NULL when nothing matched and a NULL is in the list), except that
- * an empty subquery is FALSE (NOT IN: TRUE) even for a NULL x. */
+/* An uncorrelated subquery's rows as literals of its column's type t
+ * (DESIGN.md "Subqueries"): a scalar subquery is its one value (NULL
+ * when empty; 1242 for more rows), EXISTS 0 or 1, x IN (subquery) an IN
+ * list of its values, so NULL semantics are IN's own (NULL when nothing
+ * matched and a NULL is in the list), except that an empty subquery is
+ * FALSE (NOT IN: TRUE) even for a NULL x; x op ANY/ALL an EX_QUANT node.
+ * kind, neg, op and all are the AST node's; left is x compiled (IN and
+ * ANY/ALL). */
+static int subq_literal(struct sql_arena *a, int kind, bool neg, int op,
+                        bool all, struct sql_expr *left,
+                        const struct sql_datum *rows, size_t nrows,
+                        const struct sql_ftype *t, struct sql_expr **out,
+                        struct sql_err *err)
+{
+    struct sql_expr *e;
+    if (kind == AST_E_EXISTS || (kind == AST_E_IN && nrows == 0)) {
+        if (!(e = node(a, EX_LIT, 0)))
+            return -ENOMEM;
+        sql__datum_int(&e->lit, kind == AST_E_EXISTS ? (nrows > 0) != neg
+                                                     : neg);
+        type_bool(e);
+        e->type.flags |= SQL_COLFLAG_NOT_NULL;
+        *out = e;
+        return 0;
+    }
+    if (kind == AST_E_SUBQUERY) {
+        if (nrows > 1)
+            return sql__err(err, 1242, "21000",
+                            "Subquery returns more than 1 row");
+        struct sql_datum null = {.vt = SQL_VT_NULL};
+        *out = subq_lit(a, nrows ? &rows[0] : &null, t);
+        return *out ? 0 : -ENOMEM;
+    }
+    if (nrows > 65534)
+        return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
+                        "This version of sqld doesn't yet support '%s'",
+                        kind == AST_E_IN
+                            ? "IN subqueries of more than 65534 rows"
+                            : "ANY/ALL subqueries of more than 65534 rows");
+    if (!(e = node(a, kind == AST_E_IN ? EX_IN : EX_QUANT, (int)nrows + 1)))
+        return -ENOMEM;
+    e->args[0] = left;
+    for (size_t i = 0; i < nrows; i++)
+        if (!(e->args[i + 1] = subq_lit(a, &rows[i], t)))
+            return -ENOMEM;
+    if (kind == AST_E_CMP_SUBQ) {
+        struct sql_datum null = {.vt = SQL_VT_NULL};
+        struct sql_expr *lit = subq_lit(a, &null, t);
+        if (!lit)
+            return -ENOMEM;
+        e->iarg = EX_QUANT_IARG(sql__coll_pick(left, lit), op, all);
+        e->is_const = false;
+    } else {
+        e->is_const = left->is_const;
+        e->neg = neg;
+        e->coll = sql__coll_pick(e->args[0], e->args[1]);
+    }
+    type_bool(e);
+    *out = e;
+    return 0;
+}
+
+/* What an uncorrelated subquery's EX_SUBQ node keeps (e->subq): it runs
+ * at the node's first evaluation, after every name of the statement was
+ * resolved (MariaDB's order: `SELECT (SELECT 9223372036854775807 + id
+ * FROM t), nosuch FROM t` is 1054, not 1690), and its rows become the
+ * literals subq_literal makes, evaluated from then on. The cache makes
+ * the node mutable: the planner makes such a plan anew for every
+ * execution (sql_session.plan_ran), in the arena it compiled into. */
+struct subq_once
+{
+    void *deferred;         /* the planned subquery (env->subquery_run) */
+    struct sql_arena *arena; /* the compile arena: rows and literals */
+    struct sql_ftype type;  /* its column's type */
+    struct sql_expr *lit;   /* the literals once it ran; NULL before */
+};
+
+static int eval_once(const struct sql_expr *e, struct sql_eval *ev,
+                     const struct sql_datum *row, struct sql_datum *out);
+
+/* Subqueries: the planner plans the query (scope->subquery); correlated,
+ * it runs per row (compile_correlated); uncorrelated, at its first
+ * evaluation (struct subq_once). */
 static int compile_subquery(struct sql_arena *a, const struct ast_expr *x,
                             const struct sql_expr_scope *scope,
                             struct sql_expr **out, struct sql_err *err)
@@ -712,93 +789,20 @@ static int compile_subquery(struct sql_arena *a, const struct ast_expr *x,
         return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
                         "This version of sqld doesn't yet support '%s'",
                         "<=> ANY/ALL");
-    size_t max = x->kind == AST_E_IN || x->kind == AST_E_CMP_SUBQ
-                     ? SIZE_MAX - 1
-                     : 1;
-    int rc = scope->subquery(scope->sub_ctx, x->sub, scope, max, &sq, err);
+    int rc = scope->subquery(scope->sub_ctx, x->sub, scope, &sq, err);
     if (rc != 0)
         return rc;
-    struct sql_datum *rows = sq.rows;
-    size_t nrows = sq.nrows, ncols = sq.ncols;
-    struct sql_ftype t = sq.type;
-    struct sql_expr *e;
-    if (sq.deferred)
-        return compile_correlated(a, x, scope, &sq, out, err);
-    if (x->kind == AST_E_EXISTS) {
-        struct sql_datum d;
-        sql__datum_int(&d, (nrows > 0) != x->neg);
-        if (!(e = node(a, EX_LIT, 0)))
-            return -ENOMEM;
-        e->lit = d;
-        type_bool(e);
-        e->type.flags |= SQL_COLFLAG_NOT_NULL;
-        *out = e;
-        return 0;
-    }
-    if (ncols != 1)
-        return sql__err(err, SQL_ER_OPERAND_COLUMNS, "21000",
-                        "Operand should contain 1 column(s)");
-    if (x->kind == AST_E_SUBQUERY) {
-        if (nrows > 1)
-            return sql__err(err, 1242, "21000",
-                            "Subquery returns more than 1 row");
-        struct sql_datum null = {.vt = SQL_VT_NULL};
-        if (!(*out = subq_lit(a, nrows ? &rows[0] : &null, &t)))
-            return -ENOMEM;
-        return 0;
-    }
-    if (x->kind == AST_E_CMP_SUBQ) {
-        /* x op ANY/ALL (subquery): the values as literals. */
-        if (nrows > 65534)
-            return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
-                            "This version of sqld doesn't yet support '%s'",
-                            "ANY/ALL subqueries of more than 65534 rows");
-        if (!(e = node(a, EX_QUANT, (int)nrows + 1)))
-            return -ENOMEM;
-        if ((rc = compile(a, x->a, scope, &e->args[0], err)) != 0)
-            return rc;
-        for (size_t i = 0; i < nrows; i++)
-            if (!(e->args[i + 1] = subq_lit(a, &rows[i], &t)))
-                return -ENOMEM;
-        struct sql_datum null = {.vt = SQL_VT_NULL};
-        struct sql_expr *lit = subq_lit(a, &null, &t);
-        if (!lit)
-            return -ENOMEM;
-        e->iarg = EX_QUANT_IARG(sql__coll_pick(e->args[0], lit), x->op,
-                                x->ival == AST_OP_ALL);
-        e->is_const = false;
-        type_bool(e);
-        *out = e;
-        return 0;
-    }
-    /* x [NOT] IN (subquery) */
-    struct sql_expr *left;
-    if ((rc = compile(a, x->a, scope, &left, err)) != 0)
+    if ((rc = compile_correlated(a, x, scope, &sq, out, err)) != 0 ||
+        sq.ncaptures > 0)
         return rc;
-    if (nrows == 0) {
-        if (!(e = node(a, EX_LIT, 0)))
-            return -ENOMEM;
-        sql__datum_int(&e->lit, x->neg ? 1 : 0);
-        type_bool(e);
-        e->type.flags |= SQL_COLFLAG_NOT_NULL;
-        *out = e;
-        return 0;
-    }
-    if (nrows > 65534)
-        return sql__err(err, SQL_ER_NOT_SUPPORTED_YET, ST_42000,
-                        "This version of sqld doesn't yet support '%s'",
-                        "IN subqueries of more than 65534 rows");
-    if (!(e = node(a, EX_IN, (int)nrows + 1)))
+    struct subq_once *o = sql__arena_zalloc(a, sizeof(*o));
+    if (!o)
         return -ENOMEM;
-    e->args[0] = left;
-    e->is_const = left->is_const;
-    for (size_t i = 0; i < nrows; i++)
-        if (!(e->args[i + 1] = subq_lit(a, &rows[i], &t)))
-            return -ENOMEM;
-    e->neg = x->neg;
-    e->coll = sql__coll_pick(e->args[0], e->args[1]);
-    type_bool(e);
-    *out = e;
+    o->deferred = sq.deferred;
+    o->arena = a;
+    o->type = sq.type;
+    (*out)->subq = o;
+    (*out)->once = true;
     return 0;
 }
 
@@ -2374,6 +2378,35 @@ static int eval_subq(const struct sql_expr *e, struct sql_eval *ev,
                     e->neg ? AST_OP_NE : AST_OP_EQ, e->neg, out);
 }
 
+/* An uncorrelated subquery: run at the first evaluation, its literals
+ * evaluated from then on (struct subq_once). */
+static int eval_once(const struct sql_expr *e, struct sql_eval *ev,
+                     const struct sql_datum *row, struct sql_datum *out)
+{
+    struct subq_once *o = e->subq;
+    if (!o->lit) {
+        if (!ev->env || !ev->env->subquery_run)
+            return SQL_EINTERNAL;
+        int kind = e->sub;
+        bool two = kind == AST_E_IN || kind == AST_E_CMP_SUBQ;
+        struct sql_datum *rows = NULL;
+        size_t nrows = 0;
+        int rc = ev->env->subquery_run(ev->env->ctx, o->deferred, NULL, 0,
+                                       two ? SIZE_MAX - 1 : 1, &rows,
+                                       &nrows, o->arena, ev->err);
+        if (rc == 0)
+            rc = subq_literal(o->arena, kind, e->neg,
+                              (int)((e->iarg >> 16) & 0xFF),
+                              (e->iarg >> 24) & 1, two ? e->args[0] : NULL,
+                              rows, nrows, &o->type, &o->lit, ev->err);
+        if (rc != 0) {
+            o->lit = NULL;
+            return rc;
+        }
+    }
+    return eval(o->lit, ev, row, out);
+}
+
 static int eval_case(const struct sql_expr *e, struct sql_eval *ev,
                      const struct sql_datum *row, struct sql_datum *out)
 {
@@ -2480,7 +2513,8 @@ static int eval(const struct sql_expr *e, struct sql_eval *ev,
             return sql__enumset_datum(&e->type, out, ev->arena);
         return 0;
     case EX_SUBQ:
-        return eval_subq(e, ev, row, out);
+        return e->once ? eval_once(e, ev, row, out)
+                       : eval_subq(e, ev, row, out);
     case EX_QUANT:
         return eval_quant(e, ev, row, out);
     case EX_USERVAR:

@@ -49,21 +49,17 @@ struct sql_colref
  * a correlated subquery's run (sql_eval_env.outer), not the row. */
 #define SQL_EXPR_OUTER 0x40000000u
 
-/* added: a subquery the scope ran at once (uncorrelated: rows) or
- * planned to run per row (correlated: deferred, and the columns of the
- * compiling scope it reads). */
+/* added: a subquery the scope planned (DESIGN.md "Subqueries"): run
+ * per row (correlated: it reads the compiling scope's columns), or once,
+ * at its first evaluation (uncorrelated: no captures). */
 struct sql_subq
 {
-    struct sql_datum *rows;        /* at most max_rows + 1 rows, row-major,
-                                      bytes in the compile arena */
-    size_t nrows;                  /* their count */
     size_t ncols;                  /* columns per row */
     struct sql_ftype type;         /* the first column's static type */
-    void *deferred;                /* correlated: what env->subquery_run
-                                      runs; NULL when rows hold it all */
+    void *deferred;                /* the plan env->subquery_run runs */
     struct sql_colref *captures;   /* correlated: the outer columns it
                                       reads, in order (outer value i) */
-    size_t ncaptures;              /* their count */
+    size_t ncaptures;              /* their count; 0: uncorrelated */
 };
 
 /* How the compiler resolves names. The planner implements it: for a scan,
@@ -89,11 +85,10 @@ struct sql_expr_scope
     const char *db;        /* added: current database, named by 1305
                               "FUNCTION db.name does not exist"; or NULL */
     /* added: plan the subquery sel, whose names this scope (outer)
-     * resolves when its own tables do not, and run it now when it is
-     * uncorrelated (the planner's; NULL: subqueries are 1235). 0, or
-     * SQL_EQUERY with err filled. */
+     * resolves when its own tables do not (the planner's; NULL:
+     * subqueries are 1235). 0, or SQL_EQUERY with err filled. */
     int (*subquery)(void *sub_ctx, const struct ast_select *sel,
-                    const struct sql_expr_scope *outer, size_t max_rows,
+                    const struct sql_expr_scope *outer,
                     struct sql_subq *out, struct sql_err *err);
     void *sub_ctx;         /* passed to subquery */
 };
@@ -148,8 +143,9 @@ struct sql_eval_env
      * references SQL_EXPR_OUTER + i read */
     const struct sql_datum *outer;
     size_t nouter;          /* their count */
-    /* added: run a correlated subquery (sql_subq.deferred) with these
-     * outer values: at most max_rows + 1 rows (ncols each), bytes in a.
+    /* added: run a subquery (sql_subq.deferred) with these outer
+     * values (none when uncorrelated): at most max_rows + 1 rows (ncols
+     * each), bytes in a.
      * 0, SQL_EQUERY (err) or -ENOMEM. */
     int (*subquery_run)(void *ctx, void *deferred,
                         const struct sql_datum *outer, size_t nouter,

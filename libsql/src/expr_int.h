@@ -76,7 +76,10 @@ struct sql_expr
     struct sql_ftype cast;   /* CAST target */
     bool has_type;           /* CAST/CONVERT: a target type was written */
     const char *printed;     /* EX_FUNC: the call as written (1690 texts) */
-    void *subq;              /* EX_SUBQ: the planned subquery */
+    void *subq;              /* EX_SUBQ: the planned subquery; once:
+                                expr.c's struct subq_once */
+    bool once;               /* EX_SUBQ: uncorrelated, run at its first
+                                evaluation */
 };
 
 /* A native function: name, argument counts, type inference and

@@ -1132,6 +1132,7 @@ int sql__plan_rows(struct sql_session *s, const struct sql_tableinfo *t,
     ts->s = s;
     ts->t = t;
     ts->alias = alias ? alias : t->name;
+    ts->subqueries = true; /* WHERE and ORDER BY of UPDATE and DELETE */
     for (size_t i = 0; i < s->srv->cat->ndbs; i++)
         if (s->srv->cat->dbs[i]->id == t->db_id)
             ts->db = s->srv->cat->dbs[i]->name;

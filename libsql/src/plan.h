@@ -348,8 +348,9 @@ struct plan_tscope
                                        resolve through it */
     uint64_t allowed;               /* with from: the tables (bits) names
                                        may resolve to; 0 for all */
-    bool subqueries;                /* SELECT: uncorrelated subqueries
-                                       run while compiling (else 1235) */
+    bool subqueries;                /* subqueries are planned while
+                                       compiling (else 1235): SELECT,
+                                       INSERT, UPDATE, DELETE */
     uint64_t inner;                 /* with from: a subquery's tables,
                                        whose names come first (then the
                                        query's own tables); 0: none */
@@ -382,10 +383,10 @@ int sql__plan_compile(struct sql_session *s, struct plan_tscope *ts,
                       struct sql_ftype *type);
 
 /* Plan the subquery sel of session sub_ctx, its outer names resolved by
- * outer, and run it now when it reads none (exec.c; the
+ * outer, for env_subquery_run to run (exec.c; the
  * sql_expr_scope.subquery contract). */
 int sql__subquery_run(void *sub_ctx, const struct ast_select *sel,
-                      const struct sql_expr_scope *outer, size_t max_rows,
+                      const struct sql_expr_scope *outer,
                       struct sql_subq *out, struct sql_err *err);
 /* Plan a SELECT nested in another whose scope is parent (NULL: none):
  * the parent's columns it reads come back in *caps. */

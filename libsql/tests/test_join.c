@@ -455,9 +455,11 @@ static void subqueries(void **state)
     Q(&c, "SELECT id, b < ANY (SELECT c FROM t2 WHERE t2.t1id = t1.id) FROM "
           "t1 ORDER BY id",
       "1|1\n2|0\n3|0\n4|0");
-    /* UPDATE and DELETE stay without subqueries. */
-    Q(&c, "DELETE FROM t3 WHERE y IN (SELECT id FROM t2)",
-      "ERR 1235 This version of sqld doesn't yet support 'subqueries'");
+    /* UPDATE and DELETE take them too (tests/test_dml_subq.c). */
+    Q(&c, "DELETE FROM t3 WHERE y IN (SELECT id FROM t2) AND x > 100",
+      "OK 0 0 0");
+    Q(&c, "UPDATE t3 SET x = x WHERE y = (SELECT MIN(id) FROM t2)",
+      "OK 0 0 0");
 }
 
 /* Prepared statements: parameters in join keys, pushed conditions and

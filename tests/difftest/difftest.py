@@ -1040,6 +1040,31 @@ class Dml:
         return out
 
 
+def dml_subquery(g):
+    """A predicate reading t again in a subquery (feature dml:subquery):
+    MariaDB 10.3+ lets a single-table UPDATE or DELETE read its own table
+    there, as it was before the statement. Uncorrelated [NOT] IN or a
+    scalar aggregate, or correlated on the primary key's first column
+    (EXISTS, a scalar aggregate). The inner predicate's names are s's."""
+    r = g.r
+    c = g.col()
+    k = g.s.pk[0].name
+    op = r.choice(["=", "<>", "<", ">="])
+    inner = g.pred()
+    kind = r.choice(["in", "not-in", "scalar", "exists", "corr-scalar"])
+    if kind in ("in", "not-in"):
+        return "%s %sIN (SELECT s.%s FROM t s WHERE %s)" % (
+            c.name, "NOT " if kind == "not-in" else "", c.name, inner)
+    if kind == "scalar":
+        return "%s %s (SELECT %s(s.%s) FROM t s WHERE %s)" % (
+            c.name, op, r.choice(["MIN", "MAX"]), c.name, inner)
+    if kind == "exists":
+        return "%sEXISTS (SELECT 1 FROM t s WHERE s.%s %s t.%s AND %s)" % (
+            r.choice(["", "NOT "]), k, op, k, inner)
+    return "%s %s (SELECT MAX(s.%s) FROM t s WHERE s.%s < t.%s)" % (
+        c.name, op, c.name, k, k)
+
+
 def gen_dml(g):
     r = g.r
     kind = g.pick("dml:insert", "dml:update", "dml:delete", "dml:update",
@@ -1051,6 +1076,9 @@ def gen_dml(g):
     g.ctx = "dml:"
     where = g.where()
     g.ctx = ""
+    if g.f.ok("dml:subquery") and r.random() < 0.3:
+        sub = ("leaf", dml_subquery(g))
+        where = (r.choice(["and", "or"]), where, sub) if where else sub
     tailsql = ""
     if r.random() < 0.3 and g.f.ok("dml:limit"):
         tailsql = " ORDER BY %s LIMIT %d" % (g.s.order_all(), r.randint(0, 3))
@@ -1068,6 +1096,14 @@ def gen_dml(g):
         else:
             v = value(r, c)
         sets.append("%s = %s" % (c.name, v))
+    if g.f.ok("dml:subquery") and r.random() < 0.2:
+        # SET c = an aggregate of t's other rows, as they were before
+        c = g.col(lambda c: not any(x.startswith(c.name + " ")
+                                    for x in sets))
+        k = g.s.pk[0].name
+        if c is not None:
+            sets.append("%s = (SELECT %s(s.%s) FROM t s WHERE s.%s <> t.%s)"
+                        % (c.name, r.choice(["MIN", "MAX"]), c.name, k, k))
     return Dml("UPDATE t SET " + ", ".join(sets), where, tailsql)
 
 

@@ -126,6 +126,43 @@ def dml_and_queries():
     c.close()
 
 
+def dml_subqueries():
+    # Subqueries in UPDATE, DELETE and INSERT (libsql DESIGN.md
+    # "Subqueries"), the target table read as it was before the
+    # statement; each answer MariaDB 10.11's (libsql test_dml_subq.c).
+    c = conn(autocommit=True, database="shop")
+    q(c, "CREATE TABLE st (id INT PRIMARY KEY, c INT, k INT)")
+    q(c, "CREATE TABLE su (id INT PRIMARY KEY, x INT, k INT)")
+    q(c, "INSERT INTO st VALUES (1,10,1),(2,20,2),(3,30,3),(4,NULL,4)")
+    q(c, "INSERT INTO su VALUES (1,100,1),(2,200,1),(3,NULL,3)")
+    q(c, "UPDATE st SET c = (SELECT MAX(x) FROM su WHERE su.id = st.id)")
+    eq("set correlated", q(c, "SELECT c FROM st ORDER BY id"),
+       [(100,), (200,), (None,), (None,)])
+    q(c, "UPDATE st SET c = id")
+    q(c, "UPDATE st SET c = (SELECT SUM(c) FROM st s2 WHERE s2.id <= st.id)")
+    eq("set reads its own table as it was",
+       q(c, "SELECT c FROM st ORDER BY id"), [(1,), (3,), (6,), (10,)])
+    with c.cursor() as cur:
+        cur.execute("DELETE FROM st WHERE c > (SELECT AVG(c) FROM st)")
+        eq("delete scalar", cur.rowcount, 2)
+        cur.execute("DELETE FROM st WHERE k NOT IN (SELECT x FROM su)")
+        eq("not in a NULL", cur.rowcount, 0)
+        cur.execute("DELETE FROM st WHERE EXISTS (SELECT 1 FROM su WHERE "
+                    "su.k = st.k AND su.x > 150)")
+        eq("delete exists", cur.rowcount, 1)
+        cur.execute("INSERT INTO st VALUES ((SELECT MAX(id) FROM st) + 1, "
+                    "0, 0), ((SELECT MAX(id) FROM st) + 2, 0, 0)")
+        eq("insert", cur.rowcount, 2)
+    eq("after", q(c, "SELECT id FROM st ORDER BY id"), [(2,), (3,), (4,)])
+    eq("1242", err(c, "UPDATE st SET c = (SELECT id FROM su)"), 1242)
+    eq("1241", err(c, "DELETE FROM st WHERE c IN (SELECT id, x FROM su)"),
+       1241)
+    eq("names first", err(c, "SELECT (SELECT 9223372036854775807 + id FROM "
+                             "st), nosuch FROM st"), 1054)
+    q(c, "DROP TABLE st, su")
+    c.close()
+
+
 def transactions():
     a = conn(database="shop")  # autocommit off
     b = conn(database="shop", autocommit=True)
@@ -205,5 +242,6 @@ def restart_keeps_data():
 
 
 sys.exit(sqldfx.run(srv, (connect_and_variables, ddl_and_show,
-                          dml_and_queries, transactions, mariadb_cli,
+                          dml_and_queries, dml_subqueries, transactions,
+                          mariadb_cli,
                           restart_keeps_data)))
