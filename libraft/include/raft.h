@@ -577,6 +577,12 @@ int raft_node_advance_to(struct raft_node *n, uint64_t seq);
 
 /* Fill *st (copied). May be called at any time. */
 void raft_node_status(const struct raft_node *n, struct raft_status *st);
+/* The node's role (enum raft_role) and, into *leader unless NULL, the
+ * leader it knows (0: none): raft_node_status's role and leader without
+ * the rest (which copies the configuration and, on a leader, every
+ * member's progress), for a check on every request. May be called at any
+ * time. */
+int raft_node_role(const struct raft_node *n, raft_id *leader);
 
 #ifdef __cplusplus
 }

@@ -1792,6 +1792,13 @@ int raft__apply_conf_change(struct raft_node *n,
     return 0;
 }
 
+int raft_node_role(const struct raft_node *n, raft_id *leader)
+{
+    if (leader != NULL)
+        *leader = n->lead;
+    return n->role;
+}
+
 void raft_node_status(const struct raft_node *n, struct raft_status *st)
 {
     memset(st, 0, sizeof(*st));

@@ -1,6 +1,6 @@
 /* test_api.c: the API's edges: configuration checks, malformed and
- * misrouted messages, the logger callback and its level, status, reports
- * of unreachable members and the snapshot timeout.
+ * misrouted messages, the logger callback and its level, status and
+ * role, reports of unreachable members and the snapshot timeout.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -185,6 +185,20 @@ static void status_reports_progress(void **state)
     struct raft_status f = status(sim_node(&s, 2));
     assert_int_equal(f.n_peers, 0);
     assert_int_equal(f.leader, 1);
+    /* raft_node_role: the same role and leader, alone */
+    raft_id lead = 9;
+    assert_int_equal(raft_node_role(sim_node(&s, 1), &lead), RAFT_LEADER);
+    assert_int_equal(lead, 1);
+    lead = 9;
+    assert_int_equal(raft_node_role(sim_node(&s, 2), &lead), RAFT_FOLLOWER);
+    assert_int_equal(lead, 1);
+    assert_int_equal(raft_node_role(sim_node(&s, 4), NULL), f.role);
+    raft_node_campaign(sim_node(&s, 2)); /* no settle: campaigning */
+    lead = 9;
+    int role = raft_node_role(sim_node(&s, 2), &lead);
+    assert_true(role == RAFT_PRE_CANDIDATE || role == RAFT_CANDIDATE);
+    assert_int_equal(role, status(sim_node(&s, 2)).role);
+    assert_int_equal(lead, status(sim_node(&s, 2)).leader);
     sim_close(&s);
 }
 

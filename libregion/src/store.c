@@ -281,20 +281,29 @@ int region__key_check(struct region_peer *p, const void *key, size_t len,
     return REGION_EKEY_NOT_IN_REGION;
 }
 
-static int leader_check(struct region_store *s, struct region_peer *p,
-                        struct raft_status *st, struct region_err *err)
+/* REGION_ENOT_LEADER, the leader p knows named, unless p leads. */
+static int leader_now(struct region_store *s, struct region_peer *p,
+                      struct region_err *err)
 {
-    raft_node_status(p->node, st);
-    if (st->role == RAFT_LEADER)
+    raft_id leader;
+    if (raft_node_role(p->node, &leader) == RAFT_LEADER)
         return 0;
     region__set_err(err, REGION_ENOT_LEADER,
                     "store %llu is not leader of region %llu (leader %llu)",
                     (unsigned long long)s->opts.store_id,
                     (unsigned long long)p->desc.id,
-                    (unsigned long long)st->leader);
+                    (unsigned long long)leader);
     if (err)
-        err->leader = st->leader;
+        err->leader = leader;
     return REGION_ENOT_LEADER;
+}
+
+/* leader_now, and *st filled for callers that need more of it. */
+static int leader_check(struct region_store *s, struct region_peer *p,
+                        struct raft_status *st, struct region_err *err)
+{
+    raft_node_status(p->node, st);
+    return leader_now(s, p, err);
 }
 
 /* A leadership of p at term began, or is first seen (DESIGN "max_ts"):
@@ -2905,9 +2914,8 @@ int region_raw_write_ttl(struct region_store *s, const struct region_ctx *ctx,
     size_t bytes = 0;
     if (rc == 0) /* checked and sized; written into the batch by add */
         rc = raw_ops_emit(&r, NULL, &bytes);
-    struct raft_status st;
     if (rc == 0) /* refused now, with the leader named, as propose does */
-        rc = leader_check(s, p, &st, err);
+        rc = leader_now(s, p, err);
     if (rc == 0) /* proposed at the next iteration's start (rawbatch.c) */
         rc = region__rawbatch_add(s, p, bytes, raw_ops_build, &r, done, ud,
                                   err);
