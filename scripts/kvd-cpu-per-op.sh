@@ -27,12 +27,17 @@
 # log writer, other = the rest together), microseconds on a CPU, microseconds
 # runnable but waiting for one (run-queue wait) and context switches, all
 # per operation: INFO kvd_<op>_c<N>_<leader|follower>_sched_per_op.
+# BENCH_OPS ("put get"): the phases of a run, in order, among put, get
+# (needs a put before it: the keys it wrote) and echo (librpc's echo on
+# the leader, the transport alone). With BENCH_STAT=1 kvbench runs under
+# `perf stat` too: INFO kvd_<op>_c<N>_kvbench_per_op.
 set -u
 BUILD=${1:?usage: kvd-cpu-per-op.sh BUILD_DIR}
 BIN=$BUILD/daemons/bin
 TIME=${BENCH_TIME:-5}
 CLIENTS=${BENCH_CLIENTS:-64}
 RUNS=${BENCH_RUNS:-1}
+OPS=${BENCH_OPS:-put get}
 VSIZE=${BENCH_VALUE_SIZE:-100}
 KSIZE=${BENCH_KEY_SIZE:-16}
 KP=${BENCH_KVD_PORT:-27121}
@@ -134,7 +139,11 @@ phase() { # run, op, clients, extra kvbench args...
         sched_snap "${pids[$((leader - 1))]}" >"$WORK/sched.leader.0"
         sched_snap "${pids[$((f - 1))]}" >"$WORK/sched.follower.0"
     fi
-    /usr/bin/time -f "%U %S" -o "$WORK/time" "$BIN/kvbench" --name=kvd \
+    local stat=()
+    [ "$STAT" = 1 ] &&
+        stat=(perf stat -x, -e "$EVENTS" -o "$WORK/stat.kvbench" --)
+    ${stat[@]+"${stat[@]}"} \
+        /usr/bin/time -f "%U %S" -o "$WORK/time" "$BIN/kvbench" --name=kvd \
         --target=kvd --addrs="$PEERS" --clients="$c" --duration="$TIME" \
         --key-size="$KSIZE" --value-size="$VSIZE" --ops="$op" \
         "${CONNS[@]}" "$@" \
@@ -222,7 +231,7 @@ phase() { # run, op, clients, extra kvbench args...
     fi
     if [ "$STAT" = 1 ]; then
         local who
-        for who in leader follower; do
+        for who in leader follower kvbench; do
             awk -F, -v op="$op" -v c="$c" -v w="$who" -v ops="$ops" '
                 $3 != "" && $1 ~ /^[0-9.]+$/ {
                     n = $3
@@ -240,7 +249,15 @@ phase() { # run, op, clients, extra kvbench args...
 keys=0
 for run in $(seq 1 "$RUNS"); do
     for c in $CLIENTS; do
-        phase "$run" put "$c"
-        phase "$run" get "$c" --keys="$keys"
+        for op in $OPS; do
+            case $op in
+            put | echo) phase "$run" "$op" "$c" ;;
+            get)
+                [ "$keys" -gt 0 ] || die "BENCH_OPS: get needs a put before it"
+                phase "$run" get "$c" --keys="$keys"
+                ;;
+            *) die "BENCH_OPS: unknown phase $op" ;;
+            esac
+        done
     done
 done
