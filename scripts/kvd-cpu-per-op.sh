@@ -10,7 +10,8 @@
 #   BENCH kvd_<put|get>_c<N>_leader_cpu_us_per_op / _follower_ (the busier
 #         follower) <v> us
 #   BENCH kvbench_<put|get>_c<N>_cpu_us_per_op <v> us
-#   INFO lines: ops, rate, CPU seconds per store
+#   INFO lines: ops, rate, CPU seconds per store, the kernel part of the
+#   leader's and kvbench's CPU per operation (system time)
 # Knobs: BENCH_TIME seconds per phase (5), BENCH_CLIENTS ("64"),
 # BENCH_RUNS (1: repeat the put and get phases, one line set per run),
 # BENCH_VALUE_SIZE (100), BENCH_KEY_SIZE (16), BENCH_KVD_PORT (27121),
@@ -27,12 +28,17 @@
 # log writer, other = the rest together), microseconds on a CPU, microseconds
 # runnable but waiting for one (run-queue wait) and context switches, all
 # per operation: INFO kvd_<op>_c<N>_<leader|follower>_sched_per_op.
+# BENCH_OPS ("put get"): the phases of a run, in order, among put, get
+# (needs a put before it: the keys it wrote) and echo (librpc's echo on
+# the leader, the transport alone). With BENCH_STAT=1 kvbench runs under
+# `perf stat` too: INFO kvd_<op>_c<N>_kvbench_per_op.
 set -u
 BUILD=${1:?usage: kvd-cpu-per-op.sh BUILD_DIR}
 BIN=$BUILD/daemons/bin
 TIME=${BENCH_TIME:-5}
 CLIENTS=${BENCH_CLIENTS:-64}
 RUNS=${BENCH_RUNS:-1}
+OPS=${BENCH_OPS:-put get}
 VSIZE=${BENCH_VALUE_SIZE:-100}
 KSIZE=${BENCH_KEY_SIZE:-16}
 KP=${BENCH_KVD_PORT:-27121}
@@ -56,13 +62,20 @@ HZ=$(getconf CLK_TCK)
 . "$(dirname "$0")/lib-kvd3.sh"
 kvd3_start kvd-cpu-per-op
 kvd3_wait
-leader=$("$BIN/kvd" ctl --addr="127.0.0.1:$KP" status 2>/dev/null |
-    sed -n 's/.*"region_list":\[{[^]]*"leader":\([0-9]*\).*/\1/p')
-[ -n "$leader" ] && [ "$leader" -ge 1 ] && [ "$leader" -le 3 ] ||
-    die "no leader in store 1's status"
+# the region's leader as store 1 sees it, into $leader (again before every
+# phase: an election during a put phase moves it, and the per-leader
+# figures would follow the wrong process)
+find_leader() {
+    leader=$("$BIN/kvd" ctl --addr="127.0.0.1:$KP" status 2>/dev/null |
+        sed -n 's/.*"region_list":\[{[^]]*"leader":\([0-9]*\).*/\1/p')
+    [ -n "$leader" ] && [ "$leader" -ge 1 ] && [ "$leader" -le 3 ] ||
+        die "no leader in store 1's status"
+}
+find_leader
 
 # clock ticks (user + system, every thread) of a process
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+sys_ticks() { awk '{ print $15 }' "/proc/$1/stat"; }
 snap() { for i in 1 2 3; do ticks "${pids[$((i - 1))]}"; done; }
 
 # a store's counters of interest from `kvd ctl status`, space-separated
@@ -107,8 +120,11 @@ sched_report() { # before after op clients who ops
 phase() { # run, op, clients, extra kvbench args...
     local run=$1 op=$2 c=$3
     shift 3
+    find_leader
     local before after out="$WORK/out.$run.$op.$c" perfp=()
     read -r -a before <<<"$(snap | tr '\n' ' ')"
+    local lsys0
+    lsys0=$(sys_ticks "${pids[$((leader - 1))]}")
     local f=$((leader % 3 + 1))
     local cbefore fbefore
     cbefore=$(counters "$leader")
@@ -134,13 +150,18 @@ phase() { # run, op, clients, extra kvbench args...
         sched_snap "${pids[$((leader - 1))]}" >"$WORK/sched.leader.0"
         sched_snap "${pids[$((f - 1))]}" >"$WORK/sched.follower.0"
     fi
-    /usr/bin/time -f "%U %S" -o "$WORK/time" "$BIN/kvbench" --name=kvd \
+    local stat=()
+    [ "$STAT" = 1 ] &&
+        stat=(perf stat -x, -e "$EVENTS" -o "$WORK/stat.kvbench" --)
+    ${stat[@]+"${stat[@]}"} \
+        /usr/bin/time -f "%U %S" -o "$WORK/time" "$BIN/kvbench" --name=kvd \
         --target=kvd --addrs="$PEERS" --clients="$c" --duration="$TIME" \
         --key-size="$KSIZE" --value-size="$VSIZE" --ops="$op" \
         "${CONNS[@]}" "$@" \
         >"$out" 2>"$WORK/kvbench.err" ||
         die "kvbench $op c$c failed: $(cat "$WORK/kvbench.err")"
     read -r -a after <<<"$(snap | tr '\n' ' ')"
+    local lsys=$(($(sys_ticks "${pids[$((leader - 1))]}") - lsys0))
     if [ "$SCHED" = 1 ]; then
         sched_snap "${pids[$((leader - 1))]}" >"$WORK/sched.leader.1"
         sched_snap "${pids[$((f - 1))]}" >"$WORK/sched.follower.1"
@@ -160,7 +181,8 @@ phase() { # run, op, clients, extra kvbench args...
     local d3=$((after[2] - before[2]))
     awk -v op="$op" -v c="$c" -v hz="$HZ" -v ops="$ops" -v rate="$rate" \
         -v l="$leader" -v d1="$d1" -v d2="$d2" -v d3="$d3" \
-        -v kb="$(cat "$WORK/time")" -v la="$(cut -d' ' -f1 /proc/loadavg)" '
+        -v kb="$(cat "$WORK/time")" -v la="$(cut -d' ' -f1 /proc/loadavg)" \
+        -v lsys="$lsys" '
         BEGIN {
             d[1] = d1; d[2] = d2; d[3] = d3
             f = 0
@@ -175,6 +197,8 @@ phase() { # run, op, clients, extra kvbench args...
                 c, f * us
             printf "BENCH kvbench_%s_c%d_cpu_us_per_op %.1f us\n", op, c,
                 (t[1] + t[2]) * 1e6 / ops
+            printf "INFO kvd_%s_c%d_kernel_us_per_op leader=%.2f " \
+                "kvbench=%.2f\n", op, c, lsys * us, t[2] * 1e6 / ops
             printf "INFO kvd_%s_c%d ops=%d rate=%s/s leader=%d " \
                 "cpu_s=%.2f,%.2f,%.2f kvbench_cpu_s=%.2f load=%s\n",
                 op, c, ops, rate, l, d1 / hz, d2 / hz, d3 / hz,
@@ -222,7 +246,7 @@ phase() { # run, op, clients, extra kvbench args...
     fi
     if [ "$STAT" = 1 ]; then
         local who
-        for who in leader follower; do
+        for who in leader follower kvbench; do
             awk -F, -v op="$op" -v c="$c" -v w="$who" -v ops="$ops" '
                 $3 != "" && $1 ~ /^[0-9.]+$/ {
                     n = $3
@@ -240,7 +264,15 @@ phase() { # run, op, clients, extra kvbench args...
 keys=0
 for run in $(seq 1 "$RUNS"); do
     for c in $CLIENTS; do
-        phase "$run" put "$c"
-        phase "$run" get "$c" --keys="$keys"
+        for op in $OPS; do
+            case $op in
+            put | echo) phase "$run" "$op" "$c" ;;
+            get)
+                [ "$keys" -gt 0 ] || die "BENCH_OPS: get needs a put before it"
+                phase "$run" get "$c" --keys="$keys"
+                ;;
+            *) die "BENCH_OPS: unknown phase $op" ;;
+            esac
+        done
     done
 done

@@ -1,5 +1,6 @@
 /* test_deadline.c: per-call deadlines and cancellation: a handler that
  * never answers gives RPC_EDEADLINE exactly once, a late reply is ignored,
+ * deadlines of different lengths expire soonest first,
  * cancel completes at once and tells the server, and done callbacks may
  * start calls or destroy the client.
  */
@@ -131,6 +132,61 @@ static void late_reply_is_ignored(void **state)
     assert_int_equal(r.calls, 1);
     close(fd);
     close(lfd);
+}
+
+/* Deadlines of different lengths expire in deadline order, not issue
+ * order, on the client's one timer: a call issued after a longer one but
+ * due sooner moves the timer earlier, and a call answered before its
+ * deadline leaves the others' untouched (the timer, armed for it, finds
+ * nothing due and moves on to the next). */
+static void deadlines_expire_in_their_order(void **state)
+{
+    struct cu_fixture *f = *state;
+    struct cu_held h = {0};
+    cu_register_held(f, HELD, &h);
+    struct rpc_client *c = cu_client(f, 0);
+    static const int budget[4] = {300, 50, 100, 200};
+    static const char *const name[4] = {"a", "b", "c", "d"};
+    struct cu_result rs[4] = {{0}};
+    int done = 0;
+    for (int i = 0; i < 4; i++) {
+        rs[i].counter = &done;
+        assert_int_equal(
+            cu_start(c, HELD, name[i], 0, budget[i], &rs[i], false, NULL), 0);
+    }
+    assert_true(rpcutil_loop_until_count(f->base, &h.n, 4));
+    /* b, due first, is answered in time */
+    rpc_EchoResponse resp = {0};
+    assert_int_equal(rpc_call_reply(h.calls[1], &resp), 0);
+    assert_true(rpcutil_loop_until_count(f->base, &done, 1));
+    assert_int_equal(rs[1].calls, 1);
+    assert_int_equal(rs[1].rc, 0);
+    /* then c (100 ms), d (200 ms), a (300 ms), one at a time */
+    static const int order[3] = {2, 3, 0};
+    for (int k = 0; k < 3; k++) {
+        assert_true(rpcutil_loop_until_count(f->base, &done, 2 + k));
+        for (int i = 0; i < 4; i++) {
+            bool expired = false;
+            for (int m = 0; m <= k; m++)
+                expired = expired || order[m] == i;
+            if (i == 1)
+                continue;
+            assert_int_equal(rs[i].calls, expired ? 1 : 0);
+        }
+        int i = order[k];
+        assert_int_equal(rs[i].rc, RPC_EDEADLINE);
+        char want[64];
+        snprintf(want, sizeof want, "deadline of %d ms exceeded", budget[i]);
+        assert_string_equal(rs[i].err, want);
+    }
+    assert_int_equal(rs[1].calls, 1);
+    assert_int_equal(rpc_client_in_flight(c), 0);
+    assert_true(rpcutil_loop_until_count(f->base, &h.canceled, 3));
+    for (int i = 0; i < 4; i++)
+        if (i != 1)
+            assert_int_equal(rpc_call_fail(h.calls[i], -EIO, NULL),
+                             RPC_ECANCELED);
+    rpc_client_destroy(c);
 }
 
 static void cancel_completes_now_and_tells_server(void **state)
@@ -283,6 +339,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(never_answered_is_edeadline_once, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(late_reply_is_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(deadlines_expire_in_their_order, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(cancel_completes_now_and_tells_server,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(cancel_while_connecting, setup,
