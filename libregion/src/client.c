@@ -213,11 +213,11 @@ static void *loop_main(void *arg)
 static void pool_put(struct region_client *c, size_t slot, unsigned gen,
                      struct rpc_sync *s);
 
-/* Point reads (KvGet, KvBatchGet) on the caller's own thread over a
- * blocking connection from the store's pool: one send and one receive,
- * no hand-off to the loop thread and back (DESIGN.md "Cluster
- * transport"). -EAGAIN when no connection can be had (the loop path then
- * makes the call and reports the failure as usual). */
+/* A Txn call (reads, scans, prewrites, commits ...) on the caller's own
+ * thread over a blocking connection from the store's pool: one send and
+ * one receive, no hand-off to the loop thread and back (DESIGN.md
+ * "Cluster transport"). -EAGAIN when no connection can be had (the loop
+ * path then makes the call and reports the failure as usual). */
 static int direct_op(struct region_client *c, struct op *op)
 {
     struct cstore *st = &c->stores[op->store];
@@ -244,6 +244,7 @@ static int direct_op(struct region_client *c, struct op *op)
         return -EAGAIN;
     pthread_mutex_lock(&c->mu);
     c->stats.calls++;
+    c->stats.direct_calls++;
     pthread_mutex_unlock(&c->mu);
     kv_TxnResponse resp;
     memset(&resp, 0, sizeof resp);
@@ -295,8 +296,7 @@ static void pool_put(struct region_client *c, size_t slot, unsigned gen,
 /* Hands op to the loop and waits until it is finished. */
 static int run_op(struct region_client *c, struct op *op)
 {
-    if (op->method == REGION_METHOD_TXN_GET ||
-        op->method == REGION_METHOD_TXN_BATCH_GET) {
+    if (op->method != REGION_METHOD_LOCATE) {
         int rc = direct_op(c, op);
         if (rc != -EAGAIN)
             return rc;

@@ -1507,9 +1507,15 @@ static void transport_direct(void **state)
     struct mvcc_prewrite_req pw = {.mutations = &m, .n = 1, .primary = "q",
                                    .primary_len = 1, .start_ts = start,
                                    .try_one_pc = true};
+    struct region_client_stats st0, st1;
+    region_client_stats(e.rc, &st0);
     assert_int_equal(t.prewrite(t.ctx, REGION_ID, &pw, &res), 0);
     assert_true(res.commit_ts > start);
     assert_int_equal(e.f.one_pc, 1);
+    /* sent on this thread over a pooled connection, not the loop's */
+    region_client_stats(e.rc, &st1);
+    assert_int_equal(st1.calls - st0.calls, 1);
+    assert_int_equal(st1.direct_calls - st0.direct_calls, 1);
     expect_get(&e, "q", "v");
     /* a reverse, key-only scan over kvd's forward scan */
     mvcc_result_reset(&res);
@@ -1520,12 +1526,16 @@ static void transport_direct(void **state)
                                 .limit = 2};
     mvcc_ts now;
     test_tso(NULL, &now);
+    region_client_stats(e.rc, &st0);
     assert_int_equal(t.scan(t.ctx, REGION_ID, &ro, "r", 1, "s", 1, now, &res),
                      0);
     assert_int_equal(res.npairs, 2);
     assert_memory_equal(res.pairs[0].key, "r3", 2);
     assert_memory_equal(res.pairs[1].key, "r2", 2);
     assert_null(res.pairs[0].value);
+    region_client_stats(e.rc, &st1);
+    assert_int_equal(st1.calls - st0.calls, 1);
+    assert_int_equal(st1.direct_calls - st0.direct_calls, 1);
     mvcc_result_reset(&res);
     env_stop(&e);
 }
