@@ -557,8 +557,12 @@ bool rpc_sync_tls_info(const struct rpc_sync *s, struct rpc_tls_info *out);
 int rpc_sync_connect(const char *host, uint16_t port, int timeout_ms,
                      struct rpc_sync **out, char *err, size_t errlen);
 /* One unary call (spec: method, req_fields, req, resp_fields,
- * deadline_ms; done and ud unused). resp (zeroed by the caller, a struct
- * of resp_fields) gets the reply: release it with rpc_msg_release. Returns
+ * deadline_ms; done unused). resp (zeroed by the caller, a struct
+ * of resp_fields) gets the reply: release it with rpc_msg_release. With
+ * spec->done_raw set, the reply is not decoded: done_raw(0, payload, len,
+ * "", spec->ud) is called with its bytes (borrowed for the callback)
+ * before the call returns 0, and resp may be NULL; it is called for a
+ * reply only (a failure is the return code and err). Returns
  * 0, the server's code (text in err; the connection stays usable), or
  * RPC_EDEADLINE, RPC_ECONNLOST, RPC_EPROTO, RPC_EDECODE, RPC_ETLS,
  * -ENOMEM: after those the connection must be closed. */

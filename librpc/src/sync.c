@@ -351,10 +351,11 @@ static int send_request(struct rpc_sync *s, const struct rpc_call_spec *spec,
 
 /* One whole frame (rf, payload) read while waiting for reply id: 1 when
  * it is not that reply (skip it), else the call's outcome, resp filled
- * on 0. */
+ * on 0 (or, with raw, the payload handed to raw->done_raw undecoded). */
 static int take_frame(const struct rpc__frame *rf, const uint8_t *payload,
                       uint32_t id, const struct pb_msgdesc_s *fields,
-                      void *resp, char *err, size_t errlen)
+                      void *resp, const struct rpc_call_spec *raw, char *err,
+                      size_t errlen)
 {
     if (rf->flags == RPC_F_GOAWAY) {
         snprintf(err, errlen, "server closed the connection: %.*s",
@@ -369,6 +370,10 @@ static int take_frame(const struct rpc__frame *rf, const uint8_t *payload,
                  (int)(rf->length < 200 ? rf->length : 200),
                  (const char *)payload);
         return rf->aux; /* the connection stays usable */
+    }
+    if (raw != NULL) {
+        raw->done_raw(0, payload, rf->length, "", raw->ud);
+        return 0;
     }
     int rc = rpc__payload_decode(payload, rf->length, fields, resp);
     if (rc != 0)
@@ -410,8 +415,8 @@ int rpc_sync_call(struct rpc_sync *s, const struct rpc_call_spec *spec,
         if ((rc = read_exact(s, s->buf, rf.length, deadline, err,
                              errlen)) != 0)
             break;
-        rc = take_frame(&rf, s->buf, id, spec->resp_fields, resp, err,
-                        errlen);
+        rc = take_frame(&rf, s->buf, id, spec->resp_fields, resp,
+                        spec->done_raw != NULL ? spec : NULL, err, errlen);
         if (rc == 1)
             continue;
         return rc;
@@ -490,7 +495,8 @@ int rpc_sync_poll(struct rpc_sync *s, uint32_t id,
         const uint8_t *payload = evbuffer_pullup(s->in, (ssize_t)rf.length);
         if (payload == NULL && rf.length > 0)
             return -ENOMEM;
-        rc = take_frame(&rf, payload, id, resp_fields, resp, err, errlen);
+        rc = take_frame(&rf, payload, id, resp_fields, resp, NULL, err,
+                        errlen);
         evbuffer_drain(s->in, rf.length);
         if (rc != 1)
             return rc;

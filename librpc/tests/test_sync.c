@@ -2,7 +2,8 @@
  * thread against a server on its own thread: replies, many calls on one
  * connection, a server error that keeps the connection, a request over
  * the frame limit refused before it is sent, an unknown method (GOAWAY),
- * a deadline, a refused connect, a server gone; split calls
+ * a deadline, a refused connect, a server gone; replies taken as bytes
+ * (spec.done_raw); split calls
  * (rpc_sync_send, rpc_sync_poll): replies, a reply not yet there, a reply
  * arriving in pieces, a server error, a server gone.
  */
@@ -171,6 +172,72 @@ static void calls_and_errors(void **state)
     rpc_sync_close(NULL);
 }
 
+/* What a raw call's done_raw got. */
+struct raw_got
+{
+    int calls;        /* times called */
+    int rc;           /* its rc */
+    uint8_t buf[64];  /* the payload's bytes */
+    size_t len;       /* their count */
+};
+
+static void on_raw(int rc, const uint8_t *payload, size_t len,
+                   const char *errmsg, void *ud)
+{
+    (void)errmsg;
+    struct raw_got *g = ud;
+    g->calls++;
+    g->rc = rc;
+    g->len = len;
+    assert_true(len <= sizeof g->buf);
+    memcpy(g->buf, payload, len);
+}
+
+/* spec.done_raw: the reply's bytes as the server encoded them, resp
+ * untouched; a server error is the return code, done_raw not called; the
+ * connection goes on with decoded calls. */
+static void raw_replies(void **state)
+{
+    (void)state;
+    struct rpcutil_server srv;
+    server_start(&srv);
+    struct rpc_sync *s = NULL;
+    char err[256], got[64];
+    assert_int_equal(
+        rpc_sync_connect("127.0.0.1", srv.port, 5000, &s, err, sizeof err), 0);
+    struct echo_buf b;
+    rpc_EchoRequest req;
+    struct rpc_call_spec cs = echo_spec(RPC_METHOD_ECHO, "hi", 30000, &b, &req);
+    struct raw_got g = {0};
+    cs.done_raw = on_raw;
+    cs.ud = &g;
+    assert_int_equal(rpc_sync_call(s, &cs, NULL, err, sizeof err), 0);
+    assert_int_equal(g.calls, 1);
+    assert_int_equal(g.rc, 0);
+    /* EchoResponse: payload (field 1, bytes) "hi" */
+    const uint8_t want[] = {0x0a, 0x02, 'h', 'i'};
+    assert_int_equal(g.len, sizeof want);
+    assert_memory_equal(g.buf, want, sizeof want);
+    rpc_EchoResponse resp;
+    memset(&resp, 0, sizeof resp);
+    assert_int_equal(rpc_msg_decode(rpc_EchoResponse_fields, g.buf, g.len,
+                                    &resp),
+                     0);
+    echo_text(&resp, got, sizeof got);
+    assert_string_equal(got, "hi");
+    cs.method = FAILING;
+    g.calls = 0;
+    assert_int_equal(rpc_sync_call(s, &cs, NULL, err, sizeof err), -EIO);
+    assert_string_equal(err, "it failed");
+    assert_int_equal(g.calls, 0);
+    assert_int_equal(echo(s, RPC_METHOD_ECHO, "after", 30000, got,
+                          sizeof got, err, sizeof err),
+                     0);
+    assert_string_equal(got, "after");
+    rpc_sync_close(s);
+    rpcutil_server_stop(&srv);
+}
+
 /* Sends an echo of text as a split call: 0 with its id. */
 static int split_send(struct rpc_sync *s, uint32_t method, const char *text,
                       uint32_t *id, char *err, size_t errlen)
@@ -312,6 +379,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(calls_and_errors),
+        cmocka_unit_test(raw_replies),
         cmocka_unit_test(split_calls),
         cmocka_unit_test(split_reply_in_pieces),
     };
