@@ -213,6 +213,57 @@ static void *loop_main(void *arg)
 static void pool_put(struct region_client *c, size_t slot, unsigned gen,
                      struct rpc_sync *s);
 
+/* A direct call's reply, as bytes: read by hand when it is one of the
+ * usual shapes, else decoded by nanopb as before (txncodec.c). */
+struct direct_reply
+{
+    struct op *op;  /* whose result it fills */
+    int rc;         /* the reply's code */
+    bool undecoded; /* nanopb refused it: the connection is closed */
+};
+
+static void on_direct_reply(int rc, const uint8_t *payload, size_t len,
+                            const char *errmsg, void *ud)
+{
+    (void)rc; /* 0: called for replies only */
+    (void)errmsg;
+    struct direct_reply *dr = ud;
+    struct op *op = dr->op;
+    dr->rc = region__txnresp_decode(payload, len, op->res, op->err,
+                                    &op->more);
+    if (dr->rc != 1)
+        return;
+    kv_TxnResponse resp;
+    memset(&resp, 0, sizeof resp);
+    dr->rc = rpc_msg_decode(kv_TxnResponse_fields, payload, len, &resp);
+    if (dr->rc != 0) {
+        dr->undecoded = true;
+        return;
+    }
+    dr->rc = region__txnresp_result(&resp, op->res, op->err);
+    op->more = resp.more;
+    rpc_msg_release(kv_TxnResponse_fields, &resp);
+}
+
+/* What a blocking call that ended with rc (rpc_sync_call's or
+ * rpc_sync_poll_raw's, err its text in errlen bytes) comes to: the
+ * reply's code, with *keep (the connection may serve again); or the
+ * failure, the result reset with err as its message. */
+static int direct_outcome(int rc, const struct direct_reply *dr, char *err,
+                          size_t errlen, bool *keep)
+{
+    *keep = rc == 0 && !dr->undecoded;
+    if (*keep)
+        return dr->rc;
+    if (rc == 0) { /* a reply nanopb refused, as rpc_sync_call would */
+        rc = dr->rc;
+        snprintf(err, errlen, "reply does not decode");
+    }
+    mvcc_result_reset(dr->op->res);
+    snprintf(dr->op->res->errmsg, sizeof dr->op->res->errmsg, "%s", err);
+    return rc;
+}
+
 /* A Txn call (reads, scans, prewrites, commits ...) on the caller's own
  * thread over a blocking connection from the store's pool: one send and
  * one receive, no hand-off to the loop thread and back (DESIGN.md
@@ -246,27 +297,20 @@ static int direct_op(struct region_client *c, struct op *op)
     c->stats.calls++;
     c->stats.direct_calls++;
     pthread_mutex_unlock(&c->mu);
-    kv_TxnResponse resp;
-    memset(&resp, 0, sizeof resp);
+    struct direct_reply dr = {.op = op};
     struct rpc_call_spec cs = {.method = op->method,
                                .req_fields = kv_TxnRequest_fields,
                                .req = op->req,
-                               .resp_fields = kv_TxnResponse_fields,
-                               .resp_size = sizeof resp,
-                               .deadline_ms = op->deadline_ms};
-    int rc = rpc_sync_call(s, &cs, &resp, err, sizeof err);
-    if (rc == 0) {
-        rc = region__txnresp_result(&resp, op->res, op->err);
-        op->more = resp.more;
-        rpc_msg_release(kv_TxnResponse_fields, &resp);
-    } else {
-        mvcc_result_reset(op->res);
-        snprintf(op->res->errmsg, sizeof op->res->errmsg, "%s", err);
-        rpc_sync_close(s); /* whatever failed, start afresh */
-        s = NULL;
-    }
-    if (s != NULL)
+                               .deadline_ms = op->deadline_ms,
+                               .done_raw = on_direct_reply,
+                               .ud = &dr};
+    bool keep;
+    int rc = direct_outcome(rpc_sync_call(s, &cs, NULL, err, sizeof err),
+                            &dr, err, sizeof err, &keep);
+    if (keep)
         pool_put(c, op->store, gen, s);
+    else
+        rpc_sync_close(s); /* whatever failed, start afresh */
     return rc;
 }
 
@@ -1297,8 +1341,10 @@ int region_client_aget_start(struct region_client *c, const void *key,
             g->gen = st->gen;
         }
     }
-    if (g->s != NULL)
+    if (g->s != NULL) {
         c->stats.calls++;
+        c->stats.direct_calls++;
+    }
     pthread_mutex_unlock(&c->mu);
     if (g->s == NULL) {
         region__free(g);
@@ -1347,23 +1393,17 @@ int region_aget_fd(const struct region_aget *g)
 int region_aget_poll(struct region_aget *g, struct mvcc_result *res)
 {
     struct region_client *c = g->c;
-    kv_TxnResponse resp;
-    memset(&resp, 0, sizeof resp);
     char err[256];
-    int rc = rpc_sync_poll(g->s, g->id, kv_TxnResponse_fields, &resp, err,
-                           sizeof err);
-    if (rc == -EAGAIN)
-        return rc;
-    bool keep = rc == 0; /* after anything else: a fresh connection */
     struct region_err e;
     memset(&e, 0, sizeof e);
-    if (rc == 0) {
-        rc = region__txnresp_result(&resp, res, &e);
-        rpc_msg_release(kv_TxnResponse_fields, &resp);
-    } else {
-        mvcc_result_reset(res);
-        snprintf(res->errmsg, sizeof res->errmsg, "%s", err);
-    }
+    struct op op = {.res = res, .err = &e};
+    struct direct_reply dr = {.op = &op};
+    int rc = rpc_sync_poll_raw(g->s, g->id, on_direct_reply, &dr, err,
+                               sizeof err);
+    if (rc == -EAGAIN)
+        return rc;
+    bool keep;
+    rc = direct_outcome(rc, &dr, err, sizeof err, &keep);
     int mrc = region__client_code(rc);
     if (mvcc_is_region_error(mrc) && e.code != 0) {
         /* what the transport would learn from it, so the next read goes

@@ -76,6 +76,16 @@ void region__txnreq_free(kv_TxnRequest *r);
 int region__txnresp_result(const kv_TxnResponse *r, struct mvcc_result *res,
                            struct region_err *err);
 
+/* The same for the reply's protobuf bytes, read by hand (txncodec.c),
+ * with *more its `more`: 1, res reset, for a reply it leaves to nanopb
+ * (a region error, locks, an error text, a key, spilled values, an
+ * unknown field, anything malformed or past nanopb's limits): decode it
+ * with rpc_msg_decode and convert it with region__txnresp_result. Else
+ * exactly what those two give for the same bytes (fuzz_txnfast). */
+int region__txnresp_decode(const uint8_t *buf, size_t len,
+                           struct mvcc_result *res, struct region_err *err,
+                           bool *more);
+
 /* kv.Locate: the request for key (copied; -E2BIG past 65,535 bytes), and
  * the region and leader a store answered (0, the store's code, or
  * REGION_ENOT_FOUND without a region). */

@@ -563,6 +563,144 @@ static void reply_spilled_values(void **state)
 
 /* An async-commit primary lock comes back with what CheckSecondaryLocks
  * needs: its secondaries, min_commit_ts and the flag. */
+/* r's bytes read by hand (region__txnresp_decode) and by nanopb and
+ * region__txnresp_result: the hand decoder's code, after checking that
+ * a reply it takes comes out the same both ways. Releases r. */
+static int by_hand(kv_TxnResponse *r)
+{
+    size_t n = 0;
+    assert_true(pb_get_encoded_size(&n, kv_TxnResponse_fields, r));
+    uint8_t *buf = malloc(n + 1);
+    assert_non_null(buf);
+    pb_ostream_t os = pb_ostream_from_buffer(buf, n);
+    assert_true(pb_encode(&os, kv_TxnResponse_fields, r));
+    rpc_msg_release(kv_TxnResponse_fields, r);
+    struct mvcc_result fast, slow;
+    struct region_err fe, se;
+    bool more = false;
+    mvcc_result_init(&fast);
+    mvcc_result_init(&slow);
+    int rc = region__txnresp_decode(buf, os.bytes_written, &fast, &fe, &more);
+    if (rc == 1) {
+        assert_int_equal(fast.npairs, 0);
+        assert_null(fast.pairs);
+        free(buf);
+        return rc;
+    }
+    kv_TxnResponse d;
+    memset(&d, 0, sizeof d);
+    assert_int_equal(rpc_msg_decode(kv_TxnResponse_fields, buf,
+                                    os.bytes_written, &d),
+                     0);
+    free(buf);
+    assert_int_equal(region__txnresp_result(&d, &slow, &se), rc);
+    assert_int_equal(d.more, more);
+    rpc_msg_release(kv_TxnResponse_fields, &d);
+    assert_int_equal(fe.code, 0);
+    assert_int_equal(slow.npairs, fast.npairs);
+    for (size_t i = 0; i < fast.npairs; i++) {
+        assert_int_equal(fast.pairs[i].key_len, slow.pairs[i].key_len);
+        assert_memory_equal(fast.pairs[i].key, slow.pairs[i].key,
+                            fast.pairs[i].key_len);
+        assert_true((fast.pairs[i].value == NULL) ==
+                    (slow.pairs[i].value == NULL));
+        assert_int_equal(fast.pairs[i].value_len, slow.pairs[i].value_len);
+        if (fast.pairs[i].value_len)
+            assert_memory_equal(fast.pairs[i].value, slow.pairs[i].value,
+                                fast.pairs[i].value_len);
+    }
+    assert_int_equal(fast.commit_ts, slow.commit_ts);
+    assert_int_equal(fast.min_commit_ts, slow.min_commit_ts);
+    assert_int_equal(fast.status, slow.status);
+    assert_int_equal(fast.action, slow.action);
+    assert_int_equal(fast.lock_ttl, slow.lock_ttl);
+    assert_int_equal(fast.conflict_start_ts, slow.conflict_start_ts);
+    assert_int_equal(fast.conflict_commit_ts, slow.conflict_commit_ts);
+    mvcc_result_reset(&fast);
+    mvcc_result_reset(&slow);
+    return rc;
+}
+
+/* The hand decoder takes pages of pairs (values present, empty or
+ * absent), `more`, a 1PC commit_ts and codes without detail, as nanopb
+ * and region__txnresp_result read them; it leaves locks, error texts,
+ * keys, region errors and spilled values to them. */
+static void reply_by_hand(void **state)
+{
+    (void)state;
+    kv_TxnResponse r;
+    memset(&r, 0, sizeof r);
+    r.pairs = calloc(3, sizeof *r.pairs);
+    r.pairs_count = 3;
+    r.pairs[0].key = pbb("t1_r1");
+    r.pairs[0].value = pbb("a value of some length");
+    r.pairs[1].key = pbb("t1_r2");
+    r.pairs[1].value = pbb("");
+    r.pairs[2].key = pbb("t1_r3"); /* key only */
+    r.more = true;
+    assert_int_equal(by_hand(&r), 0);
+    memset(&r, 0, sizeof r);
+    r.commit_version = (1ull << 62) + 5; /* a 9-byte varint */
+    r.min_commit_ts = 6;
+    r.status = MVCC_TXN_COMMITTED;
+    r.action = MVCC_ACT_MIN_COMMIT_TS_PUSHED;
+    r.lock_ttl = 3000;
+    assert_int_equal(by_hand(&r), 0);
+    memset(&r, 0, sizeof r);
+    r.code = MVCC_CONFLICT; /* negative: a 10-byte varint */
+    r.conflict_start_ts = 8;
+    r.conflict_commit_ts = 9;
+    assert_int_equal(by_hand(&r), MVCC_CONFLICT);
+    memset(&r, 0, sizeof r);
+    r.code = 7; /* not a code of this protocol */
+    assert_int_equal(by_hand(&r), REGION_EINTERNAL);
+    memset(&r, 0, sizeof r);
+    assert_int_equal(by_hand(&r), 0); /* empty: a BatchGet of nothing */
+    /* left to nanopb */
+    memset(&r, 0, sizeof r);
+    r.code = MVCC_CONFLICT;
+    r.key = pbb("ck");
+    assert_int_equal(by_hand(&r), 1);
+    memset(&r, 0, sizeof r);
+    r.code = MVCC_LOCKED;
+    r.locks = calloc(1, sizeof *r.locks);
+    r.locks_count = 1;
+    r.locks[0].key = pbb("k");
+    assert_int_equal(by_hand(&r), 1);
+    memset(&r, 0, sizeof r);
+    r.code = MVCC_LOCKED;
+    r.error = strdup("locked");
+    assert_int_equal(by_hand(&r), 1);
+    memset(&r, 0, sizeof r);
+    r.code = REGION_ENOT_LEADER; /* a region code, even without detail */
+    assert_int_equal(by_hand(&r), 1);
+    memset(&r, 0, sizeof r);
+    r.has_region_error = true;
+    r.region_error.code = REGION_EEPOCH_NOT_MATCH;
+    assert_int_equal(by_hand(&r), 1);
+    memset(&r, 0, sizeof r);
+    r.pairs = calloc(1, sizeof *r.pairs);
+    r.pairs_count = 1;
+    r.pairs[0].key = pbb("big");
+    r.pairs[0].value_spill = 3;
+    uint8_t *sp = malloc(3);
+    memcpy(sp, "abc", 3);
+    r.spill.data = sp;
+    r.spill.len = 3;
+    assert_int_equal(by_hand(&r), 1);
+    /* malformed: cut short inside a pair */
+    struct mvcc_result res;
+    struct region_err err;
+    bool more = true;
+    mvcc_result_init(&res);
+    const uint8_t cut[] = {0x22, 0x06, 0x0a, 0x01, 'a'};
+    assert_int_equal(region__txnresp_decode(cut, sizeof cut, &res, &err,
+                                            &more),
+                     1);
+    assert_false(more);
+    mvcc_result_reset(&res);
+}
+
 static void reply_async_lock(void **state)
 {
     (void)state;
@@ -2016,6 +2154,7 @@ int main(void)
         cmocka_unit_test(reply_region_errors),
         cmocka_unit_test(reply_spilled_values),
         cmocka_unit_test(reply_async_lock),
+        cmocka_unit_test(reply_by_hand),
         cmocka_unit_test(scan_adjust),
         cmocka_unit_test(create_refuses_bad_options),
         cmocka_unit_test(commits_and_reads_through_the_cache),

@@ -584,6 +584,12 @@ int rpc_sync_fd(const struct rpc_sync *s);
 int rpc_sync_poll(struct rpc_sync *s, uint32_t id,
                   const struct pb_msgdesc_s *resp_fields, void *resp,
                   char *err, size_t errlen);
+/* rpc_sync_poll with the reply undecoded, as rpc_sync_call with
+ * spec.done_raw: on 0, done_raw(0, payload, len, "", ud) was called with
+ * the reply's bytes (borrowed for the callback). */
+int rpc_sync_poll_raw(struct rpc_sync *s, uint32_t id,
+                      rpc_done_raw_fn done_raw, void *ud, char *err,
+                      size_t errlen);
 
 /* Blocking helper, callable from any thread that runs no loop: connects,
  * makes one unary call on a private event_base and returns when it

@@ -452,9 +452,12 @@ int rpc_sync_send(struct rpc_sync *s, const struct rpc_call_spec *spec,
                         now_ms() + (uint64_t)deadline_ms, id, err, errlen);
 }
 
-int rpc_sync_poll(struct rpc_sync *s, uint32_t id,
-                  const struct pb_msgdesc_s *resp_fields, void *resp,
-                  char *err, size_t errlen)
+/* rpc_sync_poll, the reply decoded into resp or, with raw, handed to
+ * raw->done_raw as bytes. */
+static int poll_reply(struct rpc_sync *s, uint32_t id,
+                      const struct pb_msgdesc_s *resp_fields, void *resp,
+                      const struct rpc_call_spec *raw, char *err,
+                      size_t errlen)
 {
     if (errlen > 0)
         err[0] = '\0';
@@ -495,7 +498,7 @@ int rpc_sync_poll(struct rpc_sync *s, uint32_t id,
         const uint8_t *payload = evbuffer_pullup(s->in, (ssize_t)rf.length);
         if (payload == NULL && rf.length > 0)
             return -ENOMEM;
-        rc = take_frame(&rf, payload, id, resp_fields, resp, NULL, err,
+        rc = take_frame(&rf, payload, id, resp_fields, resp, raw, err,
                         errlen);
         evbuffer_drain(s->in, rf.length);
         if (rc != 1)
@@ -506,4 +509,19 @@ int rpc_sync_poll(struct rpc_sync *s, uint32_t id,
         return RPC_ECONNLOST;
     }
     return -EAGAIN;
+}
+
+int rpc_sync_poll(struct rpc_sync *s, uint32_t id,
+                  const struct pb_msgdesc_s *resp_fields, void *resp,
+                  char *err, size_t errlen)
+{
+    return poll_reply(s, id, resp_fields, resp, NULL, err, errlen);
+}
+
+int rpc_sync_poll_raw(struct rpc_sync *s, uint32_t id,
+                      rpc_done_raw_fn done_raw, void *ud, char *err,
+                      size_t errlen)
+{
+    struct rpc_call_spec raw = {.done_raw = done_raw, .ud = ud};
+    return poll_reply(s, id, NULL, NULL, &raw, err, errlen);
 }

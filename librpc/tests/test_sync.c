@@ -3,7 +3,7 @@
  * connection, a server error that keeps the connection, a request over
  * the frame limit refused before it is sent, an unknown method (GOAWAY),
  * a deadline, a refused connect, a server gone; replies taken as bytes
- * (spec.done_raw); split calls
+ * (spec.done_raw, rpc_sync_poll_raw); split calls
  * (rpc_sync_send, rpc_sync_poll): replies, a reply not yet there, a reply
  * arriving in pieces, a server error, a server gone.
  */
@@ -234,6 +234,21 @@ static void raw_replies(void **state)
                           sizeof got, err, sizeof err),
                      0);
     assert_string_equal(got, "after");
+    /* a split call's reply as bytes (rpc_sync_poll_raw) */
+    uint32_t id;
+    cs.method = RPC_METHOD_ECHO;
+    assert_int_equal(rpc_sync_send(s, &cs, &id, err, sizeof err), 0);
+    memset(&g, 0, sizeof g);
+    int rc = -EAGAIN;
+    for (int i = 0; i < 3000 && rc == -EAGAIN; i++) {
+        struct pollfd p = {.fd = rpc_sync_fd(s), .events = POLLIN};
+        (void)poll(&p, 1, 10);
+        rc = rpc_sync_poll_raw(s, id, on_raw, &g, err, sizeof err);
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(g.calls, 1);
+    assert_int_equal(g.len, sizeof want);
+    assert_memory_equal(g.buf, want, sizeof want);
     rpc_sync_close(s);
     rpcutil_server_stop(&srv);
 }
