@@ -47,6 +47,9 @@ struct op {
     uint32_t method;             /* REGION_METHOD_TXN_* or _LOCATE */
     const void *req;             /* kv.TxnRequest or kv.LocateRequest,
                                     borrowed until done */
+    const uint8_t *req_enc;      /* or the TxnRequest's bytes (req then
+                                    unused), borrowed until done */
+    size_t req_len;              /* their count */
     int deadline_ms;             /* for this call */
     struct mvcc_result *res;     /* Txn: the reply's result */
     struct region_err *err;      /* Txn: the reply's region error */
@@ -161,6 +164,8 @@ static void start_call(struct region_client *c, struct op *op)
                                .req_fields = loc ? kv_LocateRequest_fields
                                                  : kv_TxnRequest_fields,
                                .req = op->req,
+                               .req_encoded = op->req_enc,
+                               .req_len = op->req_len,
                                .resp_fields = loc ? kv_LocateResponse_fields
                                                   : kv_TxnResponse_fields,
                                .resp_size = loc ? sizeof(kv_LocateResponse)
@@ -301,6 +306,8 @@ static int direct_op(struct region_client *c, struct op *op)
     struct rpc_call_spec cs = {.method = op->method,
                                .req_fields = kv_TxnRequest_fields,
                                .req = op->req,
+                               .req_encoded = op->req_enc,
+                               .req_len = op->req_len,
                                .deadline_ms = op->deadline_ms,
                                .done_raw = on_direct_reply,
                                .ud = &dr};
@@ -735,7 +742,16 @@ static int send_read(struct region_client *c, uint64_t shard, const void *key,
     a->ctx.conf_ver = d.conf_ver;
     a->ctx.version = d.version;
     kv_TxnRequest req;
-    rc = region__txnreq_build(&req, a);
+    memset(&req, 0, sizeof req);
+    uint8_t *enc = NULL; /* the request's bytes, written by hand */
+    size_t enc_len = 0;
+    size_t nbypass = ro && ro->nbypass ? (ro->nbypass < 65535 ? ro->nbypass
+                                                              : 65535)
+                                       : 0;
+    rc = region__txnreq_encode(a, nbypass ? ro->bypass : NULL, nbypass, &enc,
+                               &enc_len);
+    if (rc == 1) /* a Prewrite, or past a limit: nanopb's */
+        rc = region__txnreq_build(&req, a);
     if (rc != 0) {
         mvcc_result_reset(res);
         if (rc == -E2BIG)
@@ -750,10 +766,9 @@ static int send_read(struct region_client *c, uint64_t shard, const void *key,
             snprintf(res->errmsg, sizeof res->errmsg, "out of memory");
         return region__client_code(rc);
     }
-    if (ro && ro->nbypass) { /* borrowed for the call */
+    if (enc == NULL && nbypass) { /* borrowed for the call */
         req.resolved_locks = (uint64_t *)ro->bypass;
-        req.resolved_locks_count =
-            (pb_size_t)(ro->nbypass < 65535 ? ro->nbypass : 65535);
+        req.resolved_locks_count = (pb_size_t)nbypass;
     }
     struct region_err err;
     memset(&err, 0, sizeof err);
@@ -765,10 +780,13 @@ static int send_read(struct region_client *c, uint64_t shard, const void *key,
                     .store = slot,
                     .method = a->method,
                     .req = &req,
+                    .req_enc = enc,
+                    .req_len = enc_len,
                     .deadline_ms = deadline,
                     .res = res,
                     .err = &err};
     rc = run_op(c, &op);
+    region__free(enc);
     req.resolved_locks = NULL; /* ro's */
     req.resolved_locks_count = 0;
     region__txnreq_free(&req);
@@ -1361,22 +1379,21 @@ int region_client_aget_start(struct region_client *c, const void *key,
                                  .keys = &k,
                                  .nkeys = 1,
                                  .version = ts};
-    kv_TxnRequest req;
-    int rc = region__txnreq_build(&req, &a);
-    if (rc != 0) {
+    uint8_t *enc = NULL;
+    size_t enc_len = 0;
+    int rc = region__txnreq_encode(&a, NULL, 0, &enc, &enc_len);
+    if (rc != 0) { /* a key over nanopb's limit, or -ENOMEM */
         pool_put(c, slot, g->gen, g->s);
         region__free(g);
         return rc == -ENOMEM ? rc : -EAGAIN;
     }
     struct rpc_call_spec cs = {.method = REGION_METHOD_TXN_BATCH_GET,
-                               .req_fields = kv_TxnRequest_fields,
-                               .req = &req,
-                               .resp_fields = kv_TxnResponse_fields,
-                               .resp_size = sizeof(kv_TxnResponse),
+                               .req_encoded = enc,
+                               .req_len = enc_len,
                                .deadline_ms = c->o.call_timeout_ms};
     char err[256];
     rc = rpc_sync_send(g->s, &cs, &g->id, err, sizeof err);
-    region__txnreq_free(&req);
+    region__free(enc);
     if (rc != 0) { /* a connection gone while idle: the slow path */
         region_aget_abort(g);
         return -EAGAIN;

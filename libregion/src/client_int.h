@@ -65,6 +65,15 @@ struct region__txn_args {
 int region__txnreq_build(kv_TxnRequest *out, const struct region__txn_args *a);
 void region__txnreq_free(kv_TxnRequest *r);
 
+/* The protobuf bytes of the kv.TxnRequest region__txnreq_build makes of
+ * a (with bypass as its resolved_locks), written straight from a into a
+ * region__malloc'ed *out of *len bytes: 0; 1, nothing made, for
+ * anything past nanopb's limits or over 1 MiB of keys and values (build
+ * it instead: it says which); -ENOMEM. */
+int region__txnreq_encode(const struct region__txn_args *a,
+                          const uint64_t *bypass, size_t nbypass,
+                          uint8_t **out, size_t *len);
+
 /* Converts kvd's answer to the code and result the local transport
  * gives: res is reset first and then filled (allocated through
  * mvcc_malloc, released by mvcc_result_reset), err gets the region

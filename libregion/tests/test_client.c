@@ -701,6 +701,181 @@ static void reply_by_hand(void **state)
     mvcc_result_reset(&res);
 }
 
+/* a's request bytes both ways (nanopb over region__txnreq_build, as
+ * send_read makes it, and region__txnreq_encode): equal, or the hand
+ * encoder declined (1). Returns its code. */
+static int request_both_ways(const struct region__txn_args *a,
+                             const uint64_t *bypass, size_t nbypass)
+{
+    uint8_t *mine = NULL;
+    size_t ml = 0;
+    int rc = region__txnreq_encode(a, bypass, nbypass, &mine, &ml);
+    if (rc != 0) {
+        assert_null(mine);
+        return rc;
+    }
+    kv_TxnRequest req;
+    assert_int_equal(region__txnreq_build(&req, a), 0);
+    req.resolved_locks = (uint64_t *)bypass;
+    req.resolved_locks_count = (pb_size_t)nbypass;
+    size_t n = 0;
+    assert_true(pb_get_encoded_size(&n, kv_TxnRequest_fields, &req));
+    uint8_t *theirs = malloc(n + 1);
+    pb_ostream_t os = pb_ostream_from_buffer(theirs, n);
+    assert_true(pb_encode(&os, kv_TxnRequest_fields, &req));
+    req.resolved_locks = NULL;
+    req.resolved_locks_count = 0;
+    region__txnreq_free(&req);
+    assert_int_equal(ml, os.bytes_written);
+    assert_memory_equal(mine, theirs, ml);
+    free(theirs);
+    region__free(mine);
+    return 0;
+}
+
+static uint64_t rnd_state = 88172645463325252ull;
+static uint64_t rnd(void)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return rnd_state;
+}
+
+/* A number of 0, 1, 2, 3 .. 10 varint bytes, or all ones. */
+static uint64_t rnd_num(void)
+{
+    unsigned bits = (unsigned)(rnd() % 66);
+    if (bits == 65)
+        return UINT64_MAX;
+    return bits == 0 ? 0 : rnd() >> (64 - bits);
+}
+
+/* Requests are written by hand with nanopb's bytes: the usual reads, a
+ * commit, a lock, a Prewrite with a spilled value, and 2000 made of
+ * random fields (present or not, empty, long, numbers of every varint
+ * length, negative wait timeouts, mutations with values inline, spilled
+ * or none); a key over nanopb's limit is declined. */
+static void request_by_hand(void **state)
+{
+    (void)state;
+    struct mvcc_key k[3] = {{"t1_r1", 5}, {"", 0}, {"t1_r3", 5}};
+    struct region__txn_args a = {.method = REGION_METHOD_TXN_BATCH_GET,
+                                 .ctx = {7, 2, 9},
+                                 .keys = k,
+                                 .nkeys = 3,
+                                 .version = 437628746234876ull};
+    assert_int_equal(request_both_ways(&a, NULL, 0), 0);
+    uint64_t byp[2] = {5, 1ull << 62};
+    a = (struct region__txn_args){.method = REGION_METHOD_TXN_SCAN,
+                                  .ctx = {7, 0, 9},
+                                  .start = "t1_r",
+                                  .start_len = 4,
+                                  .end = "t1_s",
+                                  .end_len = 4,
+                                  .limit = 100,
+                                  .version = 99};
+    assert_int_equal(request_both_ways(&a, byp, 2), 0);
+    a.end_len = 0; /* an empty end: left out, as build leaves it */
+    a.cop = "cop request";
+    a.cop_len = 11;
+    assert_int_equal(request_both_ways(&a, NULL, 0), 0);
+    a = (struct region__txn_args){.method = REGION_METHOD_TXN_COMMIT,
+                                  .ctx = {1, 1, 1},
+                                  .keys = k,
+                                  .nkeys = 1,
+                                  .version = 10,
+                                  .commit_version = 11};
+    assert_int_equal(request_both_ways(&a, NULL, 0), 0);
+    a = (struct region__txn_args){.method = REGION_METHOD_TXN_PESSIMISTIC_LOCK,
+                                  .key = "",
+                                  .primary = "p",
+                                  .primary_len = 1,
+                                  .wait_timeout_ms = -1,
+                                  .return_values = true,
+                                  .rollback_if_not_exist = true};
+    assert_int_equal(request_both_ways(&a, NULL, 0), 0);
+    static char big[REGION_BYTES_MAX + 1];
+    struct mvcc_mutation m[4] = {
+        {MVCC_OP_PUT, "q", 1, "v", 1, false},
+        {MVCC_OP_DELETE, "d", 1, NULL, 0, true},
+        {MVCC_OP_PUT, "e", 1, "", 0, false},
+        {MVCC_OP_PUT, "s", 1, big, sizeof big, false}}; /* spilled */
+    a = (struct region__txn_args){.method = REGION_METHOD_TXN_PREWRITE,
+                                  .ctx = {3, 1, 2},
+                                  .muts = m,
+                                  .nmuts = 4,
+                                  .primary = "q",
+                                  .primary_len = 1,
+                                  .version = 50,
+                                  .lock_ttl = 3000,
+                                  .txn_size = 4,
+                                  .try_one_pc = true,
+                                  .deadline_ms = 1700000000000ull};
+    assert_int_equal(request_both_ways(&a, NULL, 0), 0);
+    a = (struct region__txn_args){.key = big, .key_len = sizeof big};
+    assert_int_equal(request_both_ways(&a, NULL, 0), 1);
+    for (int i = 0; i < 2000; i++) {
+        static uint8_t bytes[300];
+        for (size_t j = 0; j < sizeof bytes; j++)
+            bytes[j] = (uint8_t)rnd();
+        struct mvcc_key ks[4], ss[3];
+        uint64_t bp[5];
+        for (int j = 0; j < 4; j++)
+            ks[j] = (struct mvcc_key){bytes + rnd() % 100, rnd() % 140};
+        for (int j = 0; j < 3; j++)
+            ss[j] = (struct mvcc_key){bytes + rnd() % 100, rnd() % 140};
+        for (int j = 0; j < 5; j++)
+            bp[j] = rnd_num();
+        struct mvcc_mutation ms[3];
+        for (int j = 0; j < 3; j++) {
+            bool spill = rnd() % 8 == 0;
+            ms[j] = (struct mvcc_mutation){
+                .op = (int)(rnd() % 5),
+                .key = bytes + rnd() % 100,
+                .key_len = rnd() % 140,
+                .value = rnd() % 3 ? (spill ? (const void *)big : bytes)
+                                   : NULL,
+                .value_len = spill ? sizeof big - rnd() % 2 : rnd() % 200,
+                .pessimistic_lock = rnd() % 2};
+        }
+        a = (struct region__txn_args){
+            .muts = ms,
+            .nmuts = rnd() % 4,
+            .ctx = {rnd_num(), rnd_num(), rnd_num()},
+            .key = rnd() % 2 ? bytes : NULL,
+            .key_len = rnd() % 200,
+            .keys = ks,
+            .nkeys = rnd() % 5,
+            .start = rnd() % 2 ? bytes + 1 : NULL,
+            .start_len = rnd() % 3 ? rnd() % 150 : 0,
+            .end = rnd() % 2 ? bytes + 2 : NULL,
+            .end_len = rnd() % 3 ? rnd() % 150 : 0,
+            .limit = (uint32_t)rnd_num(),
+            .version = rnd_num(),
+            .commit_version = rnd_num(),
+            .current_ts = rnd_num(),
+            .caller_start_ts = rnd_num(),
+            .rollback_if_not_exist = rnd() % 2,
+            .primary = rnd() % 2 ? bytes + 3 : NULL,
+            .primary_len = rnd() % 100,
+            .lock_ttl = rnd_num(),
+            .txn_size = rnd_num(),
+            .min_commit_ts = rnd_num(),
+            .deadline_ms = rnd_num(),
+            .for_update_ts = rnd_num(),
+            .wait_timeout_ms = (int64_t)rnd_num(),
+            .return_values = rnd() % 2,
+            .try_one_pc = rnd() % 2,
+            .use_async_commit = rnd() % 2,
+            .secondaries = ss,
+            .nsecondaries = rnd() % 4,
+            .cop = bytes + 4,
+            .cop_len = rnd() % 3 ? 0 : rnd() % 290};
+        assert_int_equal(request_both_ways(&a, bp, rnd() % 6), 0);
+    }
+}
+
 static void reply_async_lock(void **state)
 {
     (void)state;
@@ -2155,6 +2330,7 @@ int main(void)
         cmocka_unit_test(reply_spilled_values),
         cmocka_unit_test(reply_async_lock),
         cmocka_unit_test(reply_by_hand),
+        cmocka_unit_test(request_by_hand),
         cmocka_unit_test(scan_adjust),
         cmocka_unit_test(create_refuses_bad_options),
         cmocka_unit_test(commits_and_reads_through_the_cache),

@@ -556,8 +556,8 @@ bool rpc_sync_tls_info(const struct rpc_sync *s, struct rpc_tls_info *out);
  * (reason in err), -ENOMEM. */
 int rpc_sync_connect(const char *host, uint16_t port, int timeout_ms,
                      struct rpc_sync **out, char *err, size_t errlen);
-/* One unary call (spec: method, req_fields, req, resp_fields,
- * deadline_ms; done unused). resp (zeroed by the caller, a struct
+/* One unary call (spec: method, req_fields and req, or req_encoded and
+ * req_len, resp_fields, deadline_ms; done unused). resp (zeroed by the caller, a struct
  * of resp_fields) gets the reply: release it with rpc_msg_release. With
  * spec->done_raw set, the reply is not decoded: done_raw(0, payload, len,
  * "", spec->ud) is called with its bytes (borrowed for the callback)

@@ -322,8 +322,14 @@ static int send_request(struct rpc_sync *s, const struct rpc_call_spec *spec,
         return -ENOMEM;
     struct rpc__frame f = {.flags = RPC_F_REQUEST, .method = spec->method,
                            .id = id, .aux = deadline_ms};
-    int rc = rpc__frame_append(out, &f, spec->req_fields, spec->req,
+    int rc;
+    if (spec->req_encoded == NULL)
+        rc = rpc__frame_append(out, &f, spec->req_fields, spec->req,
                                s->max_frame);
+    else if (spec->req_len > s->max_frame)
+        rc = RPC_EFRAME_TOO_LARGE;
+    else
+        rc = rpc__frame_append_raw(out, &f, spec->req_encoded, spec->req_len);
     if (rc == 0 && s->tls != NULL) {
         rc = rpc__tls_on_write(s->tls, out, s->tx);
         if (rc == 0)

@@ -2,8 +2,9 @@
  * thread against a server on its own thread: replies, many calls on one
  * connection, a server error that keeps the connection, a request over
  * the frame limit refused before it is sent, an unknown method (GOAWAY),
- * a deadline, a refused connect, a server gone; replies taken as bytes
- * (spec.done_raw, rpc_sync_poll_raw); split calls
+ * a deadline, a refused connect, a server gone; requests sent and
+ * replies taken as bytes (spec.req_encoded, spec.done_raw,
+ * rpc_sync_poll_raw); split calls
  * (rpc_sync_send, rpc_sync_poll): replies, a reply not yet there, a reply
  * arriving in pieces, a server error, a server gone.
  */
@@ -234,6 +235,19 @@ static void raw_replies(void **state)
                           sizeof got, err, sizeof err),
                      0);
     assert_string_equal(got, "after");
+    /* a request the caller encoded goes as its bytes */
+    const uint8_t enc[] = {0x0a, 0x03, 'r', 'a', 'w'}; /* payload "raw" */
+    struct rpc_call_spec ce = {.method = RPC_METHOD_ECHO,
+                               .req_encoded = enc,
+                               .req_len = sizeof enc,
+                               .deadline_ms = 30000,
+                               .done_raw = on_raw,
+                               .ud = &g};
+    memset(&g, 0, sizeof g);
+    assert_int_equal(rpc_sync_call(s, &ce, NULL, err, sizeof err), 0);
+    assert_int_equal(g.calls, 1);
+    assert_int_equal(g.len, sizeof enc);
+    assert_memory_equal(g.buf, enc, sizeof enc);
     /* a split call's reply as bytes (rpc_sync_poll_raw) */
     uint32_t id;
     cs.method = RPC_METHOD_ECHO;
