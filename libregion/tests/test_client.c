@@ -347,18 +347,28 @@ static pb_bytes_array_t *pbb(const char *s)
     return b;
 }
 
-/* Encodes r and decodes it into a fresh struct (what librpc hands over). */
-static void resp_roundtrip(kv_TxnResponse *r)
+/* msg's protobuf bytes as nanopb writes them (malloc'ed, *len long). */
+static uint8_t *pb_bytes(const pb_msgdesc_t *fields, const void *msg,
+                         size_t *len)
 {
     size_t n = 0;
-    assert_true(pb_get_encoded_size(&n, kv_TxnResponse_fields, r));
+    assert_true(pb_get_encoded_size(&n, fields, msg));
     uint8_t *buf = malloc(n + 1);
     assert_non_null(buf);
     pb_ostream_t os = pb_ostream_from_buffer(buf, n);
-    assert_true(pb_encode(&os, kv_TxnResponse_fields, r));
+    assert_true(pb_encode(&os, fields, msg));
+    *len = os.bytes_written;
+    return buf;
+}
+
+/* Encodes r and decodes it into a fresh struct (what librpc hands over). */
+static void resp_roundtrip(kv_TxnResponse *r)
+{
+    size_t n;
+    uint8_t *buf = pb_bytes(kv_TxnResponse_fields, r, &n);
     rpc_msg_release(kv_TxnResponse_fields, r);
     memset(r, 0, sizeof *r);
-    pb_istream_t is = pb_istream_from_buffer(buf, os.bytes_written);
+    pb_istream_t is = pb_istream_from_buffer(buf, n);
     assert_true(pb_decode(&is, kv_TxnResponse_fields, r));
     free(buf);
 }
@@ -568,19 +578,15 @@ static void reply_spilled_values(void **state)
  * a reply it takes comes out the same both ways. Releases r. */
 static int by_hand(kv_TxnResponse *r)
 {
-    size_t n = 0;
-    assert_true(pb_get_encoded_size(&n, kv_TxnResponse_fields, r));
-    uint8_t *buf = malloc(n + 1);
-    assert_non_null(buf);
-    pb_ostream_t os = pb_ostream_from_buffer(buf, n);
-    assert_true(pb_encode(&os, kv_TxnResponse_fields, r));
+    size_t n;
+    uint8_t *buf = pb_bytes(kv_TxnResponse_fields, r, &n);
     rpc_msg_release(kv_TxnResponse_fields, r);
     struct mvcc_result fast, slow;
     struct region_err fe, se;
     bool more = false;
     mvcc_result_init(&fast);
     mvcc_result_init(&slow);
-    int rc = region__txnresp_decode(buf, os.bytes_written, &fast, &fe, &more);
+    int rc = region__txnresp_decode(buf, n, &fast, &fe, &more);
     if (rc == 1) {
         assert_int_equal(fast.npairs, 0);
         assert_null(fast.pairs);
@@ -589,9 +595,7 @@ static int by_hand(kv_TxnResponse *r)
     }
     kv_TxnResponse d;
     memset(&d, 0, sizeof d);
-    assert_int_equal(rpc_msg_decode(kv_TxnResponse_fields, buf,
-                                    os.bytes_written, &d),
-                     0);
+    assert_int_equal(rpc_msg_decode(kv_TxnResponse_fields, buf, n, &d), 0);
     free(buf);
     assert_int_equal(region__txnresp_result(&d, &slow, &se), rc);
     assert_int_equal(d.more, more);
@@ -718,15 +722,12 @@ static int request_both_ways(const struct region__txn_args *a,
     assert_int_equal(region__txnreq_build(&req, a), 0);
     req.resolved_locks = (uint64_t *)bypass;
     req.resolved_locks_count = (pb_size_t)nbypass;
-    size_t n = 0;
-    assert_true(pb_get_encoded_size(&n, kv_TxnRequest_fields, &req));
-    uint8_t *theirs = malloc(n + 1);
-    pb_ostream_t os = pb_ostream_from_buffer(theirs, n);
-    assert_true(pb_encode(&os, kv_TxnRequest_fields, &req));
+    size_t n;
+    uint8_t *theirs = pb_bytes(kv_TxnRequest_fields, &req, &n);
     req.resolved_locks = NULL;
     req.resolved_locks_count = 0;
     region__txnreq_free(&req);
-    assert_int_equal(ml, os.bytes_written);
+    assert_int_equal(ml, n);
     assert_memory_equal(mine, theirs, ml);
     free(theirs);
     region__free(mine);

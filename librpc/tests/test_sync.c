@@ -103,15 +103,24 @@ static void server_start(struct rpcutil_server *srv)
     rpcutil_server_run(srv);
 }
 
+/* server_start, and a connection to it. */
+static struct rpc_sync *started(struct rpcutil_server *srv)
+{
+    server_start(srv);
+    struct rpc_sync *s = NULL;
+    char err[256];
+    assert_int_equal(
+        rpc_sync_connect("127.0.0.1", srv->port, 5000, &s, err, sizeof err),
+        0);
+    return s;
+}
+
 static void calls_and_errors(void **state)
 {
     (void)state;
     struct rpcutil_server srv;
-    server_start(&srv);
-    struct rpc_sync *s = NULL;
+    struct rpc_sync *s = started(&srv);
     char err[256], got[64];
-    assert_int_equal(
-        rpc_sync_connect("127.0.0.1", srv.port, 5000, &s, err, sizeof err), 0);
     for (int i = 0; i < 100; i++) {
         char t[16];
         snprintf(t, sizeof t, "m%d", i);
@@ -201,11 +210,8 @@ static void raw_replies(void **state)
 {
     (void)state;
     struct rpcutil_server srv;
-    server_start(&srv);
-    struct rpc_sync *s = NULL;
+    struct rpc_sync *s = started(&srv);
     char err[256], got[64];
-    assert_int_equal(
-        rpc_sync_connect("127.0.0.1", srv.port, 5000, &s, err, sizeof err), 0);
     struct echo_buf b;
     rpc_EchoRequest req;
     struct rpc_call_spec cs = echo_spec(RPC_METHOD_ECHO, "hi", 30000, &b, &req);
