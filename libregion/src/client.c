@@ -750,7 +750,7 @@ static int send_read(struct region_client *c, uint64_t shard, const void *key,
                                        : 0;
     rc = region__txnreq_encode(a, nbypass ? ro->bypass : NULL, nbypass, &enc,
                                &enc_len);
-    if (rc == 1) /* a Prewrite, or past a limit: nanopb's */
+    if (rc == 1) /* past nanopb's limits, or big: nanopb's, which says */
         rc = region__txnreq_build(&req, a);
     if (rc != 0) {
         mvcc_result_reset(res);
