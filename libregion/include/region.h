@@ -717,6 +717,10 @@ struct region_client_opts {
 
 struct region_client_stats {
     uint64_t calls;          /* commands sent to stores */
+    uint64_t direct_calls;   /* of those, Txn calls made on the caller's
+                                thread over a pooled blocking connection
+                                (the rest went through the client's
+                                loop thread) */
     uint64_t region_errors;  /* answered or met with a region code */
     uint64_t store_errors;   /* connections that failed or were lost */
     uint64_t router_lookups; /* cache misses that asked the router */

@@ -47,6 +47,9 @@ struct op {
     uint32_t method;             /* REGION_METHOD_TXN_* or _LOCATE */
     const void *req;             /* kv.TxnRequest or kv.LocateRequest,
                                     borrowed until done */
+    const uint8_t *req_enc;      /* or the TxnRequest's bytes (req then
+                                    unused), borrowed until done */
+    size_t req_len;              /* their count */
     int deadline_ms;             /* for this call */
     struct mvcc_result *res;     /* Txn: the reply's result */
     struct region_err *err;      /* Txn: the reply's region error */
@@ -161,6 +164,8 @@ static void start_call(struct region_client *c, struct op *op)
                                .req_fields = loc ? kv_LocateRequest_fields
                                                  : kv_TxnRequest_fields,
                                .req = op->req,
+                               .req_encoded = op->req_enc,
+                               .req_len = op->req_len,
                                .resp_fields = loc ? kv_LocateResponse_fields
                                                   : kv_TxnResponse_fields,
                                .resp_size = loc ? sizeof(kv_LocateResponse)
@@ -213,11 +218,62 @@ static void *loop_main(void *arg)
 static void pool_put(struct region_client *c, size_t slot, unsigned gen,
                      struct rpc_sync *s);
 
-/* Point reads (KvGet, KvBatchGet) on the caller's own thread over a
- * blocking connection from the store's pool: one send and one receive,
- * no hand-off to the loop thread and back (DESIGN.md "Cluster
- * transport"). -EAGAIN when no connection can be had (the loop path then
- * makes the call and reports the failure as usual). */
+/* A direct call's reply, as bytes: read by hand when it is one of the
+ * usual shapes, else decoded by nanopb as before (txncodec.c). */
+struct direct_reply
+{
+    struct op *op;  /* whose result it fills */
+    int rc;         /* the reply's code */
+    bool undecoded; /* nanopb refused it: the connection is closed */
+};
+
+static void on_direct_reply(int rc, const uint8_t *payload, size_t len,
+                            const char *errmsg, void *ud)
+{
+    (void)rc; /* 0: called for replies only */
+    (void)errmsg;
+    struct direct_reply *dr = ud;
+    struct op *op = dr->op;
+    dr->rc = region__txnresp_decode(payload, len, op->res, op->err,
+                                    &op->more);
+    if (dr->rc != 1)
+        return;
+    kv_TxnResponse resp;
+    memset(&resp, 0, sizeof resp);
+    dr->rc = rpc_msg_decode(kv_TxnResponse_fields, payload, len, &resp);
+    if (dr->rc != 0) {
+        dr->undecoded = true;
+        return;
+    }
+    dr->rc = region__txnresp_result(&resp, op->res, op->err);
+    op->more = resp.more;
+    rpc_msg_release(kv_TxnResponse_fields, &resp);
+}
+
+/* What a blocking call that ended with rc (rpc_sync_call's or
+ * rpc_sync_poll_raw's, err its text in errlen bytes) comes to: the
+ * reply's code, with *keep (the connection may serve again); or the
+ * failure, the result reset with err as its message. */
+static int direct_outcome(int rc, const struct direct_reply *dr, char *err,
+                          size_t errlen, bool *keep)
+{
+    *keep = rc == 0 && !dr->undecoded;
+    if (*keep)
+        return dr->rc;
+    if (rc == 0) { /* a reply nanopb refused, as rpc_sync_call would */
+        rc = dr->rc;
+        snprintf(err, errlen, "reply does not decode");
+    }
+    mvcc_result_reset(dr->op->res);
+    snprintf(dr->op->res->errmsg, sizeof dr->op->res->errmsg, "%s", err);
+    return rc;
+}
+
+/* A Txn call (reads, scans, prewrites, commits ...) on the caller's own
+ * thread over a blocking connection from the store's pool: one send and
+ * one receive, no hand-off to the loop thread and back (DESIGN.md
+ * "Cluster transport"). -EAGAIN when no connection can be had (the loop
+ * path then makes the call and reports the failure as usual). */
 static int direct_op(struct region_client *c, struct op *op)
 {
     struct cstore *st = &c->stores[op->store];
@@ -244,28 +300,24 @@ static int direct_op(struct region_client *c, struct op *op)
         return -EAGAIN;
     pthread_mutex_lock(&c->mu);
     c->stats.calls++;
+    c->stats.direct_calls++;
     pthread_mutex_unlock(&c->mu);
-    kv_TxnResponse resp;
-    memset(&resp, 0, sizeof resp);
+    struct direct_reply dr = {.op = op};
     struct rpc_call_spec cs = {.method = op->method,
                                .req_fields = kv_TxnRequest_fields,
                                .req = op->req,
-                               .resp_fields = kv_TxnResponse_fields,
-                               .resp_size = sizeof resp,
-                               .deadline_ms = op->deadline_ms};
-    int rc = rpc_sync_call(s, &cs, &resp, err, sizeof err);
-    if (rc == 0) {
-        rc = region__txnresp_result(&resp, op->res, op->err);
-        op->more = resp.more;
-        rpc_msg_release(kv_TxnResponse_fields, &resp);
-    } else {
-        mvcc_result_reset(op->res);
-        snprintf(op->res->errmsg, sizeof op->res->errmsg, "%s", err);
-        rpc_sync_close(s); /* whatever failed, start afresh */
-        s = NULL;
-    }
-    if (s != NULL)
+                               .req_encoded = op->req_enc,
+                               .req_len = op->req_len,
+                               .deadline_ms = op->deadline_ms,
+                               .done_raw = on_direct_reply,
+                               .ud = &dr};
+    bool keep;
+    int rc = direct_outcome(rpc_sync_call(s, &cs, NULL, err, sizeof err),
+                            &dr, err, sizeof err, &keep);
+    if (keep)
         pool_put(c, op->store, gen, s);
+    else
+        rpc_sync_close(s); /* whatever failed, start afresh */
     return rc;
 }
 
@@ -295,8 +347,7 @@ static void pool_put(struct region_client *c, size_t slot, unsigned gen,
 /* Hands op to the loop and waits until it is finished. */
 static int run_op(struct region_client *c, struct op *op)
 {
-    if (op->method == REGION_METHOD_TXN_GET ||
-        op->method == REGION_METHOD_TXN_BATCH_GET) {
+    if (op->method != REGION_METHOD_LOCATE) {
         int rc = direct_op(c, op);
         if (rc != -EAGAIN)
             return rc;
@@ -691,7 +742,16 @@ static int send_read(struct region_client *c, uint64_t shard, const void *key,
     a->ctx.conf_ver = d.conf_ver;
     a->ctx.version = d.version;
     kv_TxnRequest req;
-    rc = region__txnreq_build(&req, a);
+    memset(&req, 0, sizeof req);
+    uint8_t *enc = NULL; /* the request's bytes, written by hand */
+    size_t enc_len = 0;
+    size_t nbypass = ro && ro->nbypass ? (ro->nbypass < 65535 ? ro->nbypass
+                                                              : 65535)
+                                       : 0;
+    rc = region__txnreq_encode(a, nbypass ? ro->bypass : NULL, nbypass, &enc,
+                               &enc_len);
+    if (rc == 1) /* past nanopb's limits, or big: nanopb's, which says */
+        rc = region__txnreq_build(&req, a);
     if (rc != 0) {
         mvcc_result_reset(res);
         if (rc == -E2BIG)
@@ -706,10 +766,9 @@ static int send_read(struct region_client *c, uint64_t shard, const void *key,
             snprintf(res->errmsg, sizeof res->errmsg, "out of memory");
         return region__client_code(rc);
     }
-    if (ro && ro->nbypass) { /* borrowed for the call */
+    if (enc == NULL && nbypass) { /* borrowed for the call */
         req.resolved_locks = (uint64_t *)ro->bypass;
-        req.resolved_locks_count =
-            (pb_size_t)(ro->nbypass < 65535 ? ro->nbypass : 65535);
+        req.resolved_locks_count = (pb_size_t)nbypass;
     }
     struct region_err err;
     memset(&err, 0, sizeof err);
@@ -721,10 +780,13 @@ static int send_read(struct region_client *c, uint64_t shard, const void *key,
                     .store = slot,
                     .method = a->method,
                     .req = &req,
+                    .req_enc = enc,
+                    .req_len = enc_len,
                     .deadline_ms = deadline,
                     .res = res,
                     .err = &err};
     rc = run_op(c, &op);
+    region__free(enc);
     req.resolved_locks = NULL; /* ro's */
     req.resolved_locks_count = 0;
     region__txnreq_free(&req);
@@ -1297,8 +1359,10 @@ int region_client_aget_start(struct region_client *c, const void *key,
             g->gen = st->gen;
         }
     }
-    if (g->s != NULL)
+    if (g->s != NULL) {
         c->stats.calls++;
+        c->stats.direct_calls++;
+    }
     pthread_mutex_unlock(&c->mu);
     if (g->s == NULL) {
         region__free(g);
@@ -1315,22 +1379,21 @@ int region_client_aget_start(struct region_client *c, const void *key,
                                  .keys = &k,
                                  .nkeys = 1,
                                  .version = ts};
-    kv_TxnRequest req;
-    int rc = region__txnreq_build(&req, &a);
-    if (rc != 0) {
+    uint8_t *enc = NULL;
+    size_t enc_len = 0;
+    int rc = region__txnreq_encode(&a, NULL, 0, &enc, &enc_len);
+    if (rc != 0) { /* a key over nanopb's limit, or -ENOMEM */
         pool_put(c, slot, g->gen, g->s);
         region__free(g);
         return rc == -ENOMEM ? rc : -EAGAIN;
     }
     struct rpc_call_spec cs = {.method = REGION_METHOD_TXN_BATCH_GET,
-                               .req_fields = kv_TxnRequest_fields,
-                               .req = &req,
-                               .resp_fields = kv_TxnResponse_fields,
-                               .resp_size = sizeof(kv_TxnResponse),
+                               .req_encoded = enc,
+                               .req_len = enc_len,
                                .deadline_ms = c->o.call_timeout_ms};
     char err[256];
     rc = rpc_sync_send(g->s, &cs, &g->id, err, sizeof err);
-    region__txnreq_free(&req);
+    region__free(enc);
     if (rc != 0) { /* a connection gone while idle: the slow path */
         region_aget_abort(g);
         return -EAGAIN;
@@ -1347,23 +1410,17 @@ int region_aget_fd(const struct region_aget *g)
 int region_aget_poll(struct region_aget *g, struct mvcc_result *res)
 {
     struct region_client *c = g->c;
-    kv_TxnResponse resp;
-    memset(&resp, 0, sizeof resp);
     char err[256];
-    int rc = rpc_sync_poll(g->s, g->id, kv_TxnResponse_fields, &resp, err,
-                           sizeof err);
-    if (rc == -EAGAIN)
-        return rc;
-    bool keep = rc == 0; /* after anything else: a fresh connection */
     struct region_err e;
     memset(&e, 0, sizeof e);
-    if (rc == 0) {
-        rc = region__txnresp_result(&resp, res, &e);
-        rpc_msg_release(kv_TxnResponse_fields, &resp);
-    } else {
-        mvcc_result_reset(res);
-        snprintf(res->errmsg, sizeof res->errmsg, "%s", err);
-    }
+    struct op op = {.res = res, .err = &e};
+    struct direct_reply dr = {.op = &op};
+    int rc = rpc_sync_poll_raw(g->s, g->id, on_direct_reply, &dr, err,
+                               sizeof err);
+    if (rc == -EAGAIN)
+        return rc;
+    bool keep;
+    rc = direct_outcome(rc, &dr, err, sizeof err, &keep);
     int mrc = region__client_code(rc);
     if (mvcc_is_region_error(mrc) && e.code != 0) {
         /* what the transport would learn from it, so the next read goes

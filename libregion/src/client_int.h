@@ -65,6 +65,15 @@ struct region__txn_args {
 int region__txnreq_build(kv_TxnRequest *out, const struct region__txn_args *a);
 void region__txnreq_free(kv_TxnRequest *r);
 
+/* The protobuf bytes of the kv.TxnRequest region__txnreq_build makes of
+ * a (with bypass as its resolved_locks), written straight from a into a
+ * region__malloc'ed *out of *len bytes: 0; 1, nothing made, for
+ * anything past nanopb's limits or over 1 MiB of keys and values (build
+ * it instead: it says which); -ENOMEM. */
+int region__txnreq_encode(const struct region__txn_args *a,
+                          const uint64_t *bypass, size_t nbypass,
+                          uint8_t **out, size_t *len);
+
 /* Converts kvd's answer to the code and result the local transport
  * gives: res is reset first and then filled (allocated through
  * mvcc_malloc, released by mvcc_result_reset), err gets the region
@@ -75,6 +84,16 @@ void region__txnreq_free(kv_TxnRequest *r);
  * REGION_EDECODE. -ENOMEM and REGION_EDECODE leave res reset. */
 int region__txnresp_result(const kv_TxnResponse *r, struct mvcc_result *res,
                            struct region_err *err);
+
+/* The same for the reply's protobuf bytes, read by hand (txncodec.c),
+ * with *more its `more`: 1, res reset, for a reply it leaves to nanopb
+ * (a region error, locks, an error text, a key, spilled values, an
+ * unknown field, anything malformed or past nanopb's limits): decode it
+ * with rpc_msg_decode and convert it with region__txnresp_result. Else
+ * exactly what those two give for the same bytes (fuzz_txnfast). */
+int region__txnresp_decode(const uint8_t *buf, size_t len,
+                           struct mvcc_result *res, struct region_err *err,
+                           bool *more);
 
 /* kv.Locate: the request for key (copied; -E2BIG past 65,535 bytes), and
  * the region and leader a store answered (0, the store's code, or

@@ -422,3 +422,382 @@ void region__scan_adjust(struct mvcc_result *res, bool key_only,
         mvcc_free(p->value);
     }
 }
+
+/* ---- kv.TxnResponse by hand ------------------------------------------
+ * The replies a sqld waits for most (a Scan page, a BatchGet, a 1PC
+ * Prewrite's commit_ts) are pairs and a few numbers. nanopb decodes them
+ * through its field descriptors, one allocation per key and value, which
+ * region__txnresp_result then copies again: a third of sqld's
+ * instructions on oltp_read_write. region__txnresp_decode reads the same
+ * bytes straight into the result, and takes only what it decodes exactly
+ * as nanopb would; everything else it leaves to nanopb. */
+
+struct pbrd
+{
+    const uint8_t *p;   /* next byte */
+    const uint8_t *end; /* past the last */
+};
+
+/* A varint of at most 10 bytes whose 10th carries bit 63 alone. */
+static inline bool rd_varint(struct pbrd *r, uint64_t *v)
+{
+    if (r->p < r->end && *r->p < 0x80) { /* tags, lengths, flags */
+        *v = *r->p++;
+        return true;
+    }
+    uint64_t x = 0;
+    for (unsigned sh = 0; sh < 64; sh += 7) {
+        if (r->p == r->end)
+            return false;
+        uint8_t b = *r->p++;
+        if (sh == 63 && b > 1)
+            return false;
+        x |= (uint64_t)(b & 0x7f) << sh;
+        if (!(b & 0x80)) {
+            *v = x;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A field's tag: its number (1..) and wire type. */
+static inline bool rd_tag(struct pbrd *r, uint32_t *field, unsigned *wt)
+{
+    uint64_t t;
+    if (!rd_varint(r, &t) || t > UINT32_MAX || (t >> 3) == 0)
+        return false;
+    *field = (uint32_t)(t >> 3);
+    *wt = (unsigned)(t & 7);
+    return true;
+}
+
+/* A length-delimited field's bytes (wire type 2), at most max of them. */
+static inline bool rd_bytes(struct pbrd *r, size_t max, struct pbrd *out)
+{
+    uint64_t n;
+    if (!rd_varint(r, &n) || n > max || n > (uint64_t)(r->end - r->p))
+        return false;
+    out->p = r->p;
+    out->end = r->p + n;
+    r->p += n;
+    return true;
+}
+
+/* One KvPair: its last key and value (val->p NULL: no value field).
+ * false for anything but keys and values nanopb holds (at most 65,535
+ * bytes: its pb_size_t) and a value_spill of 0. */
+static bool rd_pair(struct pbrd m, struct pbrd *key, struct pbrd *val)
+{
+    key->p = key->end = NULL;
+    val->p = val->end = NULL;
+    while (m.p < m.end) {
+        uint32_t f;
+        unsigned wt;
+        uint64_t v;
+        if (!rd_tag(&m, &f, &wt))
+            return false;
+        if ((f == 1 || f == 2) && wt == 2) {
+            if (!rd_bytes(&m, PB_SIZE_MAX, f == 1 ? key : val))
+                return false;
+        } else if (f == 3 && wt == 0) {
+            if (!rd_varint(&m, &v) || v != 0)
+                return false; /* a spilled value: nanopb's path */
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The scalar fields of a reply; pairs are counted here and copied in a
+ * second pass. */
+struct txnresp_nums
+{
+    int32_t code;
+    uint64_t commit_version, min_commit_ts, lock_ttl;
+    uint64_t conflict_start_ts, conflict_commit_ts;
+    uint32_t status, action;
+    bool more;
+    size_t npairs;
+};
+
+/* First pass: true when every field is one this decoder takes. */
+static bool txnresp_scan(struct pbrd r, struct txnresp_nums *n)
+{
+    memset(n, 0, sizeof *n);
+    while (r.p < r.end) {
+        uint32_t f;
+        unsigned wt;
+        uint64_t v = 0;
+        if (!rd_tag(&r, &f, &wt))
+            return false;
+        if (f == 4 && wt == 2) { /* pairs */
+            struct pbrd m, k, val;
+            if (!rd_bytes(&r, SIZE_MAX, &m) || !rd_pair(m, &k, &val) ||
+                ++n->npairs >= PB_SIZE_MAX)
+                return false;
+            continue;
+        }
+        if (wt != 0 || !rd_varint(&r, &v))
+            return false;
+        switch (f) {
+        case 2: /* int32, negative ones sign-extended to 64 bits */
+            if ((int64_t)v < INT32_MIN || (int64_t)v > INT32_MAX)
+                return false;
+            n->code = (int32_t)(int64_t)v;
+            break;
+        case 7: n->commit_version = v; break;
+        case 8: n->min_commit_ts = v; break;
+        case 9:
+        case 10:
+            if (v > UINT32_MAX)
+                return false;
+            *(f == 9 ? &n->status : &n->action) = (uint32_t)v;
+            break;
+        case 11: n->lock_ttl = v; break;
+        case 12: n->conflict_start_ts = v; break;
+        case 13: n->conflict_commit_ts = v; break;
+        case 15:
+            if (v > 1)
+                return false;
+            n->more = v == 1;
+            break;
+        default: /* region_error, error, locks, key, spill, unknown */
+            return false;
+        }
+    }
+    return true;
+}
+
+static uint8_t *dup_span(const struct pbrd *s, size_t *len)
+{
+    size_t n = (size_t)(s->end - s->p);
+    uint8_t *p = mvcc_malloc(n ? n : 1);
+    if (p != NULL && n)
+        memcpy(p, s->p, n);
+    *len = n;
+    return p;
+}
+
+int region__txnresp_decode(const uint8_t *buf, size_t len,
+                           struct mvcc_result *res, struct region_err *err,
+                           bool *more)
+{
+    mvcc_result_reset(res);
+    memset(err, 0, sizeof *err);
+    *more = false;
+    struct pbrd r = {buf, buf + len};
+    struct txnresp_nums n;
+    if (len > 0 && buf == NULL)
+        return 1;
+    if (!txnresp_scan(r, &n))
+        return 1;
+    int rc = n.code > 0 ? REGION_EINTERNAL : n.code;
+    if (rc <= REGION_ENOT_LEADER && rc >= REGION_ESTALE_COMMAND)
+        return 1; /* a region code without its detail: nanopb's path */
+    if (n.npairs) {
+        res->pairs = mvcc_malloc(n.npairs * sizeof *res->pairs);
+        if (res->pairs == NULL)
+            goto nomem;
+        memset(res->pairs, 0, n.npairs * sizeof *res->pairs);
+        res->pairs_cap = n.npairs;
+        while (r.p < r.end) {
+            uint32_t f = 0;
+            unsigned wt = 0;
+            uint64_t v;
+            struct pbrd m, k, val;
+            (void)rd_tag(&r, &f, &wt); /* all checked above */
+            if (wt == 0) {
+                (void)rd_varint(&r, &v);
+                continue;
+            }
+            (void)rd_bytes(&r, SIZE_MAX, &m);
+            (void)rd_pair(m, &k, &val);
+            struct mvcc_kvpair *p = &res->pairs[res->npairs];
+            p->key = dup_span(&k, &p->key_len);
+            if (p->key == NULL)
+                goto nomem;
+            res->npairs++;
+            if (val.p != NULL && (p->value = dup_span(&val, &p->value_len)) ==
+                                     NULL)
+                goto nomem;
+        }
+    }
+    res->commit_ts = n.commit_version;
+    res->min_commit_ts = n.min_commit_ts;
+    res->status = (int)n.status;
+    res->action = (int)n.action;
+    res->lock_ttl = n.lock_ttl;
+    res->conflict_start_ts = n.conflict_start_ts;
+    res->conflict_commit_ts = n.conflict_commit_ts;
+    *more = n.more;
+    return rc;
+nomem:
+    mvcc_result_reset(res);
+    return -ENOMEM;
+}
+
+/* ---- kv.TxnRequest by hand -------------------------------------------
+ * A request is a context, keys, mutations and numbers: written straight
+ * from the arguments, in field order, with what nanopb writes
+ * for the kv.TxnRequest region__txnreq_build would make (the same bytes:
+ * test_client `request_by_hand`), without copying each key into the
+ * struct first and walking its 27 field descriptors. */
+
+static uint8_t *put_varint(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+/* A varint field, left out when 0 (proto3). */
+static uint8_t *put_num(uint8_t *p, unsigned field, uint64_t v)
+{
+    if (v == 0)
+        return p;
+    p = put_varint(p, (uint64_t)field << 3);
+    return put_varint(p, v);
+}
+
+static uint8_t *put_bytes(uint8_t *p, unsigned field, const void *b,
+                          size_t n)
+{
+    p = put_varint(p, (uint64_t)field << 3 | 2);
+    p = put_varint(p, n);
+    if (n)
+        memcpy(p, b, n);
+    return p + n;
+}
+
+int region__txnreq_encode(const struct region__txn_args *a,
+                          const uint64_t *bypass, size_t nbypass,
+                          uint8_t **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    if (a->nmuts > 65535 || a->nkeys > 65535 || a->nsecondaries > 65535 ||
+        nbypass > 65535 || a->key_len > REGION_BYTES_MAX ||
+        a->start_len > REGION_BYTES_MAX || a->end_len > REGION_BYTES_MAX ||
+        a->primary_len > REGION_BYTES_MAX || req_bytes(a) > (1u << 20))
+        return 1;
+    /* room: every field's bytes, and 11 for each tag and length */
+    size_t cap = 64 + req_bytes(a) + 11 * (8 + a->nkeys + a->nsecondaries) +
+                 16 * 24 + 10 * nbypass + 32 * a->nmuts;
+    for (size_t i = 0; i < a->nkeys; i++)
+        if (a->keys[i].len > REGION_BYTES_MAX)
+            return 1;
+    size_t spill = 0; /* values over nanopb's limit: the spill blob */
+    for (size_t i = 0; i < a->nmuts; i++) {
+        if (a->muts[i].key_len > REGION_BYTES_MAX)
+            return 1;
+        if (a->muts[i].value && a->muts[i].value_len > REGION_BYTES_MAX)
+            spill += a->muts[i].value_len;
+    }
+    for (size_t i = 0; i < a->nsecondaries; i++)
+        if (a->secondaries[i].len > REGION_BYTES_MAX)
+            return 1;
+    uint8_t *buf = region__malloc(cap);
+    if (buf == NULL)
+        return -ENOMEM;
+    uint8_t *p = buf;
+    size_t cl = 0; /* kv.Context: always there (has_ctx) */
+    if (a->ctx.region_id)
+        cl += 1 + varint_len(a->ctx.region_id);
+    if (a->ctx.conf_ver)
+        cl += 1 + varint_len(a->ctx.conf_ver);
+    if (a->ctx.version)
+        cl += 1 + varint_len(a->ctx.version);
+    *p++ = 1 << 3 | 2;
+    p = put_varint(p, cl);
+    p = put_num(p, 1, a->ctx.region_id);
+    p = put_num(p, 2, a->ctx.conf_ver);
+    p = put_num(p, 3, a->ctx.version);
+    if (a->key)
+        p = put_bytes(p, 2, a->key, a->key_len);
+    for (size_t i = 0; i < a->nkeys; i++)
+        p = put_bytes(p, 3, a->keys[i].data, a->keys[i].len);
+    if (a->start)
+        p = put_bytes(p, 4, a->start, a->start_len);
+    if (a->end && a->end_len)
+        p = put_bytes(p, 5, a->end, a->end_len);
+    p = put_num(p, 6, a->limit);
+    p = put_num(p, 7, a->version);
+    p = put_num(p, 8, a->commit_version);
+    p = put_num(p, 9, a->current_ts);
+    for (size_t i = 0; i < a->nmuts; i++) {
+        const struct mvcc_mutation *m = &a->muts[i];
+        bool spilled = m->value && m->value_len > REGION_BYTES_MAX;
+        bool inline_value = m->value && !spilled;
+        size_t ml = 1 + varint_len(m->key_len) + m->key_len;
+        if (m->op)
+            ml += 1 + varint_len((uint32_t)m->op);
+        if (inline_value)
+            ml += 1 + varint_len(m->value_len) + m->value_len;
+        if (m->pessimistic_lock)
+            ml += 2;
+        if (spilled)
+            ml += 1 + varint_len(m->value_len);
+        *p++ = 10 << 3 | 2;
+        p = put_varint(p, ml);
+        p = put_num(p, 1, (uint32_t)m->op);
+        p = put_bytes(p, 2, m->key, m->key_len);
+        if (inline_value)
+            p = put_bytes(p, 3, m->value, m->value_len);
+        p = put_num(p, 4, m->pessimistic_lock);
+        if (spilled)
+            p = put_num(p, 5, m->value_len);
+    }
+    if (a->primary)
+        p = put_bytes(p, 11, a->primary, a->primary_len);
+    p = put_num(p, 12, a->lock_ttl);
+    p = put_num(p, 13, a->txn_size);
+    p = put_num(p, 14, a->rollback_if_not_exist);
+    p = put_num(p, 15, a->caller_start_ts);
+    p = put_num(p, 17, a->min_commit_ts);
+    p = put_num(p, 18, a->for_update_ts);
+    p = put_num(p, 19, (uint64_t)a->wait_timeout_ms);
+    p = put_num(p, 20, a->return_values);
+    p = put_num(p, 21, a->try_one_pc);
+    p = put_num(p, 22, a->use_async_commit);
+    for (size_t i = 0; i < a->nsecondaries; i++)
+        p = put_bytes(p, 23, a->secondaries[i].data, a->secondaries[i].len);
+    if (spill) { /* the spilled values in mutation order */
+        p = put_varint(p, 24 << 3 | 2);
+        p = put_varint(p, spill);
+        for (size_t i = 0; i < a->nmuts; i++)
+            if (a->muts[i].value && a->muts[i].value_len > REGION_BYTES_MAX) {
+                memcpy(p, a->muts[i].value, a->muts[i].value_len);
+                p += a->muts[i].value_len;
+            }
+    }
+    if (a->cop_len)
+        p = put_bytes(p, 25, a->cop, a->cop_len);
+    p = put_num(p, 26, a->deadline_ms);
+    if (nbypass) { /* packed, as proto3 repeats numbers */
+        size_t bl = 0;
+        for (size_t i = 0; i < nbypass; i++)
+            bl += varint_len(bypass[i]);
+        p = put_varint(p, 27 << 3 | 2);
+        p = put_varint(p, bl);
+        for (size_t i = 0; i < nbypass; i++)
+            p = put_varint(p, bypass[i]);
+    }
+    *out = buf;
+    *len = (size_t)(p - buf);
+    return 0;
+}

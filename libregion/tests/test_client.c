@@ -347,18 +347,28 @@ static pb_bytes_array_t *pbb(const char *s)
     return b;
 }
 
-/* Encodes r and decodes it into a fresh struct (what librpc hands over). */
-static void resp_roundtrip(kv_TxnResponse *r)
+/* msg's protobuf bytes as nanopb writes them (malloc'ed, *len long). */
+static uint8_t *pb_bytes(const pb_msgdesc_t *fields, const void *msg,
+                         size_t *len)
 {
     size_t n = 0;
-    assert_true(pb_get_encoded_size(&n, kv_TxnResponse_fields, r));
+    assert_true(pb_get_encoded_size(&n, fields, msg));
     uint8_t *buf = malloc(n + 1);
     assert_non_null(buf);
     pb_ostream_t os = pb_ostream_from_buffer(buf, n);
-    assert_true(pb_encode(&os, kv_TxnResponse_fields, r));
+    assert_true(pb_encode(&os, fields, msg));
+    *len = os.bytes_written;
+    return buf;
+}
+
+/* Encodes r and decodes it into a fresh struct (what librpc hands over). */
+static void resp_roundtrip(kv_TxnResponse *r)
+{
+    size_t n;
+    uint8_t *buf = pb_bytes(kv_TxnResponse_fields, r, &n);
     rpc_msg_release(kv_TxnResponse_fields, r);
     memset(r, 0, sizeof *r);
-    pb_istream_t is = pb_istream_from_buffer(buf, os.bytes_written);
+    pb_istream_t is = pb_istream_from_buffer(buf, n);
     assert_true(pb_decode(&is, kv_TxnResponse_fields, r));
     free(buf);
 }
@@ -563,6 +573,310 @@ static void reply_spilled_values(void **state)
 
 /* An async-commit primary lock comes back with what CheckSecondaryLocks
  * needs: its secondaries, min_commit_ts and the flag. */
+/* r's bytes read by hand (region__txnresp_decode) and by nanopb and
+ * region__txnresp_result: the hand decoder's code, after checking that
+ * a reply it takes comes out the same both ways. Releases r. */
+static int by_hand(kv_TxnResponse *r)
+{
+    size_t n;
+    uint8_t *buf = pb_bytes(kv_TxnResponse_fields, r, &n);
+    rpc_msg_release(kv_TxnResponse_fields, r);
+    struct mvcc_result fast, slow;
+    struct region_err fe, se;
+    bool more = false;
+    mvcc_result_init(&fast);
+    mvcc_result_init(&slow);
+    int rc = region__txnresp_decode(buf, n, &fast, &fe, &more);
+    if (rc == 1) {
+        assert_int_equal(fast.npairs, 0);
+        assert_null(fast.pairs);
+        free(buf);
+        return rc;
+    }
+    kv_TxnResponse d;
+    memset(&d, 0, sizeof d);
+    assert_int_equal(rpc_msg_decode(kv_TxnResponse_fields, buf, n, &d), 0);
+    free(buf);
+    assert_int_equal(region__txnresp_result(&d, &slow, &se), rc);
+    assert_int_equal(d.more, more);
+    rpc_msg_release(kv_TxnResponse_fields, &d);
+    assert_int_equal(fe.code, 0);
+    assert_int_equal(slow.npairs, fast.npairs);
+    for (size_t i = 0; i < fast.npairs; i++) {
+        assert_int_equal(fast.pairs[i].key_len, slow.pairs[i].key_len);
+        assert_memory_equal(fast.pairs[i].key, slow.pairs[i].key,
+                            fast.pairs[i].key_len);
+        assert_true((fast.pairs[i].value == NULL) ==
+                    (slow.pairs[i].value == NULL));
+        assert_int_equal(fast.pairs[i].value_len, slow.pairs[i].value_len);
+        if (fast.pairs[i].value_len)
+            assert_memory_equal(fast.pairs[i].value, slow.pairs[i].value,
+                                fast.pairs[i].value_len);
+    }
+    assert_int_equal(fast.commit_ts, slow.commit_ts);
+    assert_int_equal(fast.min_commit_ts, slow.min_commit_ts);
+    assert_int_equal(fast.status, slow.status);
+    assert_int_equal(fast.action, slow.action);
+    assert_int_equal(fast.lock_ttl, slow.lock_ttl);
+    assert_int_equal(fast.conflict_start_ts, slow.conflict_start_ts);
+    assert_int_equal(fast.conflict_commit_ts, slow.conflict_commit_ts);
+    mvcc_result_reset(&fast);
+    mvcc_result_reset(&slow);
+    return rc;
+}
+
+/* The hand decoder takes pages of pairs (values present, empty or
+ * absent), `more`, a 1PC commit_ts and codes without detail, as nanopb
+ * and region__txnresp_result read them; it leaves locks, error texts,
+ * keys, region errors and spilled values to them. */
+static void reply_by_hand(void **state)
+{
+    (void)state;
+    kv_TxnResponse r;
+    memset(&r, 0, sizeof r);
+    r.pairs = calloc(3, sizeof *r.pairs);
+    r.pairs_count = 3;
+    r.pairs[0].key = pbb("t1_r1");
+    r.pairs[0].value = pbb("a value of some length");
+    r.pairs[1].key = pbb("t1_r2");
+    r.pairs[1].value = pbb("");
+    r.pairs[2].key = pbb("t1_r3"); /* key only */
+    r.more = true;
+    assert_int_equal(by_hand(&r), 0);
+    memset(&r, 0, sizeof r);
+    r.commit_version = (1ull << 62) + 5; /* a 9-byte varint */
+    r.min_commit_ts = 6;
+    r.status = MVCC_TXN_COMMITTED;
+    r.action = MVCC_ACT_MIN_COMMIT_TS_PUSHED;
+    r.lock_ttl = 3000;
+    assert_int_equal(by_hand(&r), 0);
+    memset(&r, 0, sizeof r);
+    r.code = MVCC_CONFLICT; /* negative: a 10-byte varint */
+    r.conflict_start_ts = 8;
+    r.conflict_commit_ts = 9;
+    assert_int_equal(by_hand(&r), MVCC_CONFLICT);
+    memset(&r, 0, sizeof r);
+    r.code = 7; /* not a code of this protocol */
+    assert_int_equal(by_hand(&r), REGION_EINTERNAL);
+    memset(&r, 0, sizeof r);
+    assert_int_equal(by_hand(&r), 0); /* empty: a BatchGet of nothing */
+    /* left to nanopb */
+    memset(&r, 0, sizeof r);
+    r.code = MVCC_CONFLICT;
+    r.key = pbb("ck");
+    assert_int_equal(by_hand(&r), 1);
+    memset(&r, 0, sizeof r);
+    r.code = MVCC_LOCKED;
+    r.locks = calloc(1, sizeof *r.locks);
+    r.locks_count = 1;
+    r.locks[0].key = pbb("k");
+    assert_int_equal(by_hand(&r), 1);
+    memset(&r, 0, sizeof r);
+    r.code = MVCC_LOCKED;
+    r.error = strdup("locked");
+    assert_int_equal(by_hand(&r), 1);
+    memset(&r, 0, sizeof r);
+    r.code = REGION_ENOT_LEADER; /* a region code, even without detail */
+    assert_int_equal(by_hand(&r), 1);
+    memset(&r, 0, sizeof r);
+    r.has_region_error = true;
+    r.region_error.code = REGION_EEPOCH_NOT_MATCH;
+    assert_int_equal(by_hand(&r), 1);
+    memset(&r, 0, sizeof r);
+    r.pairs = calloc(1, sizeof *r.pairs);
+    r.pairs_count = 1;
+    r.pairs[0].key = pbb("big");
+    r.pairs[0].value_spill = 3;
+    uint8_t *sp = malloc(3);
+    memcpy(sp, "abc", 3);
+    r.spill.data = sp;
+    r.spill.len = 3;
+    assert_int_equal(by_hand(&r), 1);
+    /* malformed: cut short inside a pair */
+    struct mvcc_result res;
+    struct region_err err;
+    bool more = true;
+    mvcc_result_init(&res);
+    const uint8_t cut[] = {0x22, 0x06, 0x0a, 0x01, 'a'};
+    assert_int_equal(region__txnresp_decode(cut, sizeof cut, &res, &err,
+                                            &more),
+                     1);
+    assert_false(more);
+    mvcc_result_reset(&res);
+}
+
+/* a's request bytes both ways (nanopb over region__txnreq_build, as
+ * send_read makes it, and region__txnreq_encode): equal, or the hand
+ * encoder declined (1). Returns its code. */
+static int request_both_ways(const struct region__txn_args *a,
+                             const uint64_t *bypass, size_t nbypass)
+{
+    uint8_t *mine = NULL;
+    size_t ml = 0;
+    int rc = region__txnreq_encode(a, bypass, nbypass, &mine, &ml);
+    if (rc != 0) {
+        assert_null(mine);
+        return rc;
+    }
+    kv_TxnRequest req;
+    assert_int_equal(region__txnreq_build(&req, a), 0);
+    req.resolved_locks = (uint64_t *)bypass;
+    req.resolved_locks_count = (pb_size_t)nbypass;
+    size_t n;
+    uint8_t *theirs = pb_bytes(kv_TxnRequest_fields, &req, &n);
+    req.resolved_locks = NULL;
+    req.resolved_locks_count = 0;
+    region__txnreq_free(&req);
+    assert_int_equal(ml, n);
+    assert_memory_equal(mine, theirs, ml);
+    free(theirs);
+    region__free(mine);
+    return 0;
+}
+
+static uint64_t rnd_state = 88172645463325252ull;
+static uint64_t rnd(void)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return rnd_state;
+}
+
+/* A number of 0, 1, 2, 3 .. 10 varint bytes, or all ones. */
+static uint64_t rnd_num(void)
+{
+    unsigned bits = (unsigned)(rnd() % 66);
+    if (bits == 65)
+        return UINT64_MAX;
+    return bits == 0 ? 0 : rnd() >> (64 - bits);
+}
+
+/* Requests are written by hand with nanopb's bytes: the usual reads, a
+ * commit, a lock, a Prewrite with a spilled value, and 2000 made of
+ * random fields (present or not, empty, long, numbers of every varint
+ * length, negative wait timeouts, mutations with values inline, spilled
+ * or none); a key over nanopb's limit is declined. */
+static void request_by_hand(void **state)
+{
+    (void)state;
+    struct mvcc_key k[3] = {{"t1_r1", 5}, {"", 0}, {"t1_r3", 5}};
+    struct region__txn_args a = {.method = REGION_METHOD_TXN_BATCH_GET,
+                                 .ctx = {7, 2, 9},
+                                 .keys = k,
+                                 .nkeys = 3,
+                                 .version = 437628746234876ull};
+    assert_int_equal(request_both_ways(&a, NULL, 0), 0);
+    uint64_t byp[2] = {5, 1ull << 62};
+    a = (struct region__txn_args){.method = REGION_METHOD_TXN_SCAN,
+                                  .ctx = {7, 0, 9},
+                                  .start = "t1_r",
+                                  .start_len = 4,
+                                  .end = "t1_s",
+                                  .end_len = 4,
+                                  .limit = 100,
+                                  .version = 99};
+    assert_int_equal(request_both_ways(&a, byp, 2), 0);
+    a.end_len = 0; /* an empty end: left out, as build leaves it */
+    a.cop = "cop request";
+    a.cop_len = 11;
+    assert_int_equal(request_both_ways(&a, NULL, 0), 0);
+    a = (struct region__txn_args){.method = REGION_METHOD_TXN_COMMIT,
+                                  .ctx = {1, 1, 1},
+                                  .keys = k,
+                                  .nkeys = 1,
+                                  .version = 10,
+                                  .commit_version = 11};
+    assert_int_equal(request_both_ways(&a, NULL, 0), 0);
+    a = (struct region__txn_args){.method = REGION_METHOD_TXN_PESSIMISTIC_LOCK,
+                                  .key = "",
+                                  .primary = "p",
+                                  .primary_len = 1,
+                                  .wait_timeout_ms = -1,
+                                  .return_values = true,
+                                  .rollback_if_not_exist = true};
+    assert_int_equal(request_both_ways(&a, NULL, 0), 0);
+    static char big[REGION_BYTES_MAX + 1];
+    struct mvcc_mutation m[4] = {
+        {MVCC_OP_PUT, "q", 1, "v", 1, false},
+        {MVCC_OP_DELETE, "d", 1, NULL, 0, true},
+        {MVCC_OP_PUT, "e", 1, "", 0, false},
+        {MVCC_OP_PUT, "s", 1, big, sizeof big, false}}; /* spilled */
+    a = (struct region__txn_args){.method = REGION_METHOD_TXN_PREWRITE,
+                                  .ctx = {3, 1, 2},
+                                  .muts = m,
+                                  .nmuts = 4,
+                                  .primary = "q",
+                                  .primary_len = 1,
+                                  .version = 50,
+                                  .lock_ttl = 3000,
+                                  .txn_size = 4,
+                                  .try_one_pc = true,
+                                  .deadline_ms = 1700000000000ull};
+    assert_int_equal(request_both_ways(&a, NULL, 0), 0);
+    a = (struct region__txn_args){.key = big, .key_len = sizeof big};
+    assert_int_equal(request_both_ways(&a, NULL, 0), 1);
+    for (int i = 0; i < 2000; i++) {
+        static uint8_t bytes[300];
+        for (size_t j = 0; j < sizeof bytes; j++)
+            bytes[j] = (uint8_t)rnd();
+        struct mvcc_key ks[4], ss[3];
+        uint64_t bp[5];
+        for (int j = 0; j < 4; j++)
+            ks[j] = (struct mvcc_key){bytes + rnd() % 100, rnd() % 140};
+        for (int j = 0; j < 3; j++)
+            ss[j] = (struct mvcc_key){bytes + rnd() % 100, rnd() % 140};
+        for (int j = 0; j < 5; j++)
+            bp[j] = rnd_num();
+        struct mvcc_mutation ms[3];
+        for (int j = 0; j < 3; j++) {
+            bool spill = rnd() % 8 == 0;
+            ms[j] = (struct mvcc_mutation){
+                .op = (int)(rnd() % 5),
+                .key = bytes + rnd() % 100,
+                .key_len = rnd() % 140,
+                .value = rnd() % 3 ? (spill ? (const void *)big : bytes)
+                                   : NULL,
+                .value_len = spill ? sizeof big - rnd() % 2 : rnd() % 200,
+                .pessimistic_lock = rnd() % 2};
+        }
+        a = (struct region__txn_args){
+            .muts = ms,
+            .nmuts = rnd() % 4,
+            .ctx = {rnd_num(), rnd_num(), rnd_num()},
+            .key = rnd() % 2 ? bytes : NULL,
+            .key_len = rnd() % 200,
+            .keys = ks,
+            .nkeys = rnd() % 5,
+            .start = rnd() % 2 ? bytes + 1 : NULL,
+            .start_len = rnd() % 3 ? rnd() % 150 : 0,
+            .end = rnd() % 2 ? bytes + 2 : NULL,
+            .end_len = rnd() % 3 ? rnd() % 150 : 0,
+            .limit = (uint32_t)rnd_num(),
+            .version = rnd_num(),
+            .commit_version = rnd_num(),
+            .current_ts = rnd_num(),
+            .caller_start_ts = rnd_num(),
+            .rollback_if_not_exist = rnd() % 2,
+            .primary = rnd() % 2 ? bytes + 3 : NULL,
+            .primary_len = rnd() % 100,
+            .lock_ttl = rnd_num(),
+            .txn_size = rnd_num(),
+            .min_commit_ts = rnd_num(),
+            .deadline_ms = rnd_num(),
+            .for_update_ts = rnd_num(),
+            .wait_timeout_ms = (int64_t)rnd_num(),
+            .return_values = rnd() % 2,
+            .try_one_pc = rnd() % 2,
+            .use_async_commit = rnd() % 2,
+            .secondaries = ss,
+            .nsecondaries = rnd() % 4,
+            .cop = bytes + 4,
+            .cop_len = rnd() % 3 ? 0 : rnd() % 290};
+        assert_int_equal(request_both_ways(&a, bp, rnd() % 6), 0);
+    }
+}
+
 static void reply_async_lock(void **state)
 {
     (void)state;
@@ -1507,9 +1821,15 @@ static void transport_direct(void **state)
     struct mvcc_prewrite_req pw = {.mutations = &m, .n = 1, .primary = "q",
                                    .primary_len = 1, .start_ts = start,
                                    .try_one_pc = true};
+    struct region_client_stats st0, st1;
+    region_client_stats(e.rc, &st0);
     assert_int_equal(t.prewrite(t.ctx, REGION_ID, &pw, &res), 0);
     assert_true(res.commit_ts > start);
     assert_int_equal(e.f.one_pc, 1);
+    /* sent on this thread over a pooled connection, not the loop's */
+    region_client_stats(e.rc, &st1);
+    assert_int_equal(st1.calls - st0.calls, 1);
+    assert_int_equal(st1.direct_calls - st0.direct_calls, 1);
     expect_get(&e, "q", "v");
     /* a reverse, key-only scan over kvd's forward scan */
     mvcc_result_reset(&res);
@@ -1520,12 +1840,16 @@ static void transport_direct(void **state)
                                 .limit = 2};
     mvcc_ts now;
     test_tso(NULL, &now);
+    region_client_stats(e.rc, &st0);
     assert_int_equal(t.scan(t.ctx, REGION_ID, &ro, "r", 1, "s", 1, now, &res),
                      0);
     assert_int_equal(res.npairs, 2);
     assert_memory_equal(res.pairs[0].key, "r3", 2);
     assert_memory_equal(res.pairs[1].key, "r2", 2);
     assert_null(res.pairs[0].value);
+    region_client_stats(e.rc, &st1);
+    assert_int_equal(st1.calls - st0.calls, 1);
+    assert_int_equal(st1.direct_calls - st0.direct_calls, 1);
     mvcc_result_reset(&res);
     env_stop(&e);
 }
@@ -2006,6 +2330,8 @@ int main(void)
         cmocka_unit_test(reply_region_errors),
         cmocka_unit_test(reply_spilled_values),
         cmocka_unit_test(reply_async_lock),
+        cmocka_unit_test(reply_by_hand),
+        cmocka_unit_test(request_by_hand),
         cmocka_unit_test(scan_adjust),
         cmocka_unit_test(create_refuses_bad_options),
         cmocka_unit_test(commits_and_reads_through_the_cache),

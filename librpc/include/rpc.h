@@ -556,9 +556,13 @@ bool rpc_sync_tls_info(const struct rpc_sync *s, struct rpc_tls_info *out);
  * (reason in err), -ENOMEM. */
 int rpc_sync_connect(const char *host, uint16_t port, int timeout_ms,
                      struct rpc_sync **out, char *err, size_t errlen);
-/* One unary call (spec: method, req_fields, req, resp_fields,
- * deadline_ms; done and ud unused). resp (zeroed by the caller, a struct
- * of resp_fields) gets the reply: release it with rpc_msg_release. Returns
+/* One unary call (spec: method, req_fields and req, or req_encoded and
+ * req_len, resp_fields, deadline_ms; done unused). resp (zeroed by the caller, a struct
+ * of resp_fields) gets the reply: release it with rpc_msg_release. With
+ * spec->done_raw set, the reply is not decoded: done_raw(0, payload, len,
+ * "", spec->ud) is called with its bytes (borrowed for the callback)
+ * before the call returns 0, and resp may be NULL; it is called for a
+ * reply only (a failure is the return code and err). Returns
  * 0, the server's code (text in err; the connection stays usable), or
  * RPC_EDEADLINE, RPC_ECONNLOST, RPC_EPROTO, RPC_EDECODE, RPC_ETLS,
  * -ENOMEM: after those the connection must be closed. */
@@ -580,6 +584,12 @@ int rpc_sync_fd(const struct rpc_sync *s);
 int rpc_sync_poll(struct rpc_sync *s, uint32_t id,
                   const struct pb_msgdesc_s *resp_fields, void *resp,
                   char *err, size_t errlen);
+/* rpc_sync_poll with the reply undecoded, as rpc_sync_call with
+ * spec.done_raw: on 0, done_raw(0, payload, len, "", ud) was called with
+ * the reply's bytes (borrowed for the callback). */
+int rpc_sync_poll_raw(struct rpc_sync *s, uint32_t id,
+                      rpc_done_raw_fn done_raw, void *ud, char *err,
+                      size_t errlen);
 
 /* Blocking helper, callable from any thread that runs no loop: connects,
  * makes one unary call on a private event_base and returns when it

@@ -322,8 +322,14 @@ static int send_request(struct rpc_sync *s, const struct rpc_call_spec *spec,
         return -ENOMEM;
     struct rpc__frame f = {.flags = RPC_F_REQUEST, .method = spec->method,
                            .id = id, .aux = deadline_ms};
-    int rc = rpc__frame_append(out, &f, spec->req_fields, spec->req,
+    int rc;
+    if (spec->req_encoded == NULL)
+        rc = rpc__frame_append(out, &f, spec->req_fields, spec->req,
                                s->max_frame);
+    else if (spec->req_len > s->max_frame)
+        rc = RPC_EFRAME_TOO_LARGE;
+    else
+        rc = rpc__frame_append_raw(out, &f, spec->req_encoded, spec->req_len);
     if (rc == 0 && s->tls != NULL) {
         rc = rpc__tls_on_write(s->tls, out, s->tx);
         if (rc == 0)
@@ -351,10 +357,11 @@ static int send_request(struct rpc_sync *s, const struct rpc_call_spec *spec,
 
 /* One whole frame (rf, payload) read while waiting for reply id: 1 when
  * it is not that reply (skip it), else the call's outcome, resp filled
- * on 0. */
+ * on 0 (or, with raw, the payload handed to raw->done_raw undecoded). */
 static int take_frame(const struct rpc__frame *rf, const uint8_t *payload,
                       uint32_t id, const struct pb_msgdesc_s *fields,
-                      void *resp, char *err, size_t errlen)
+                      void *resp, const struct rpc_call_spec *raw, char *err,
+                      size_t errlen)
 {
     if (rf->flags == RPC_F_GOAWAY) {
         snprintf(err, errlen, "server closed the connection: %.*s",
@@ -369,6 +376,10 @@ static int take_frame(const struct rpc__frame *rf, const uint8_t *payload,
                  (int)(rf->length < 200 ? rf->length : 200),
                  (const char *)payload);
         return rf->aux; /* the connection stays usable */
+    }
+    if (raw != NULL) {
+        raw->done_raw(0, payload, rf->length, "", raw->ud);
+        return 0;
     }
     int rc = rpc__payload_decode(payload, rf->length, fields, resp);
     if (rc != 0)
@@ -410,8 +421,8 @@ int rpc_sync_call(struct rpc_sync *s, const struct rpc_call_spec *spec,
         if ((rc = read_exact(s, s->buf, rf.length, deadline, err,
                              errlen)) != 0)
             break;
-        rc = take_frame(&rf, s->buf, id, spec->resp_fields, resp, err,
-                        errlen);
+        rc = take_frame(&rf, s->buf, id, spec->resp_fields, resp,
+                        spec->done_raw != NULL ? spec : NULL, err, errlen);
         if (rc == 1)
             continue;
         return rc;
@@ -447,9 +458,12 @@ int rpc_sync_send(struct rpc_sync *s, const struct rpc_call_spec *spec,
                         now_ms() + (uint64_t)deadline_ms, id, err, errlen);
 }
 
-int rpc_sync_poll(struct rpc_sync *s, uint32_t id,
-                  const struct pb_msgdesc_s *resp_fields, void *resp,
-                  char *err, size_t errlen)
+/* rpc_sync_poll, the reply decoded into resp or, with raw, handed to
+ * raw->done_raw as bytes. */
+static int poll_reply(struct rpc_sync *s, uint32_t id,
+                      const struct pb_msgdesc_s *resp_fields, void *resp,
+                      const struct rpc_call_spec *raw, char *err,
+                      size_t errlen)
 {
     if (errlen > 0)
         err[0] = '\0';
@@ -490,7 +504,8 @@ int rpc_sync_poll(struct rpc_sync *s, uint32_t id,
         const uint8_t *payload = evbuffer_pullup(s->in, (ssize_t)rf.length);
         if (payload == NULL && rf.length > 0)
             return -ENOMEM;
-        rc = take_frame(&rf, payload, id, resp_fields, resp, err, errlen);
+        rc = take_frame(&rf, payload, id, resp_fields, resp, raw, err,
+                        errlen);
         evbuffer_drain(s->in, rf.length);
         if (rc != 1)
             return rc;
@@ -500,4 +515,19 @@ int rpc_sync_poll(struct rpc_sync *s, uint32_t id,
         return RPC_ECONNLOST;
     }
     return -EAGAIN;
+}
+
+int rpc_sync_poll(struct rpc_sync *s, uint32_t id,
+                  const struct pb_msgdesc_s *resp_fields, void *resp,
+                  char *err, size_t errlen)
+{
+    return poll_reply(s, id, resp_fields, resp, NULL, err, errlen);
+}
+
+int rpc_sync_poll_raw(struct rpc_sync *s, uint32_t id,
+                      rpc_done_raw_fn done_raw, void *ud, char *err,
+                      size_t errlen)
+{
+    struct rpc_call_spec raw = {.done_raw = done_raw, .ud = ud};
+    return poll_reply(s, id, NULL, NULL, &raw, err, errlen);
 }

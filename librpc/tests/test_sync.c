@@ -2,7 +2,9 @@
  * thread against a server on its own thread: replies, many calls on one
  * connection, a server error that keeps the connection, a request over
  * the frame limit refused before it is sent, an unknown method (GOAWAY),
- * a deadline, a refused connect, a server gone; split calls
+ * a deadline, a refused connect, a server gone; requests sent and
+ * replies taken as bytes (spec.req_encoded, spec.done_raw,
+ * rpc_sync_poll_raw); split calls
  * (rpc_sync_send, rpc_sync_poll): replies, a reply not yet there, a reply
  * arriving in pieces, a server error, a server gone.
  */
@@ -101,15 +103,24 @@ static void server_start(struct rpcutil_server *srv)
     rpcutil_server_run(srv);
 }
 
+/* server_start, and a connection to it. */
+static struct rpc_sync *started(struct rpcutil_server *srv)
+{
+    server_start(srv);
+    struct rpc_sync *s = NULL;
+    char err[256];
+    assert_int_equal(
+        rpc_sync_connect("127.0.0.1", srv->port, 5000, &s, err, sizeof err),
+        0);
+    return s;
+}
+
 static void calls_and_errors(void **state)
 {
     (void)state;
     struct rpcutil_server srv;
-    server_start(&srv);
-    struct rpc_sync *s = NULL;
+    struct rpc_sync *s = started(&srv);
     char err[256], got[64];
-    assert_int_equal(
-        rpc_sync_connect("127.0.0.1", srv.port, 5000, &s, err, sizeof err), 0);
     for (int i = 0; i < 100; i++) {
         char t[16];
         snprintf(t, sizeof t, "m%d", i);
@@ -169,6 +180,97 @@ static void calls_and_errors(void **state)
         RPC_ECONNECT);
     assert_null(s);
     rpc_sync_close(NULL);
+}
+
+/* What a raw call's done_raw got. */
+struct raw_got
+{
+    int calls;        /* times called */
+    int rc;           /* its rc */
+    uint8_t buf[64];  /* the payload's bytes */
+    size_t len;       /* their count */
+};
+
+static void on_raw(int rc, const uint8_t *payload, size_t len,
+                   const char *errmsg, void *ud)
+{
+    (void)errmsg;
+    struct raw_got *g = ud;
+    g->calls++;
+    g->rc = rc;
+    g->len = len;
+    assert_true(len <= sizeof g->buf);
+    memcpy(g->buf, payload, len);
+}
+
+/* spec.done_raw: the reply's bytes as the server encoded them, resp
+ * untouched; a server error is the return code, done_raw not called; the
+ * connection goes on with decoded calls. */
+static void raw_replies(void **state)
+{
+    (void)state;
+    struct rpcutil_server srv;
+    struct rpc_sync *s = started(&srv);
+    char err[256], got[64];
+    struct echo_buf b;
+    rpc_EchoRequest req;
+    struct rpc_call_spec cs = echo_spec(RPC_METHOD_ECHO, "hi", 30000, &b, &req);
+    struct raw_got g = {0};
+    cs.done_raw = on_raw;
+    cs.ud = &g;
+    assert_int_equal(rpc_sync_call(s, &cs, NULL, err, sizeof err), 0);
+    assert_int_equal(g.calls, 1);
+    assert_int_equal(g.rc, 0);
+    /* EchoResponse: payload (field 1, bytes) "hi" */
+    const uint8_t want[] = {0x0a, 0x02, 'h', 'i'};
+    assert_int_equal(g.len, sizeof want);
+    assert_memory_equal(g.buf, want, sizeof want);
+    rpc_EchoResponse resp;
+    memset(&resp, 0, sizeof resp);
+    assert_int_equal(rpc_msg_decode(rpc_EchoResponse_fields, g.buf, g.len,
+                                    &resp),
+                     0);
+    echo_text(&resp, got, sizeof got);
+    assert_string_equal(got, "hi");
+    cs.method = FAILING;
+    g.calls = 0;
+    assert_int_equal(rpc_sync_call(s, &cs, NULL, err, sizeof err), -EIO);
+    assert_string_equal(err, "it failed");
+    assert_int_equal(g.calls, 0);
+    assert_int_equal(echo(s, RPC_METHOD_ECHO, "after", 30000, got,
+                          sizeof got, err, sizeof err),
+                     0);
+    assert_string_equal(got, "after");
+    /* a request the caller encoded goes as its bytes */
+    const uint8_t enc[] = {0x0a, 0x03, 'r', 'a', 'w'}; /* payload "raw" */
+    struct rpc_call_spec ce = {.method = RPC_METHOD_ECHO,
+                               .req_encoded = enc,
+                               .req_len = sizeof enc,
+                               .deadline_ms = 30000,
+                               .done_raw = on_raw,
+                               .ud = &g};
+    memset(&g, 0, sizeof g);
+    assert_int_equal(rpc_sync_call(s, &ce, NULL, err, sizeof err), 0);
+    assert_int_equal(g.calls, 1);
+    assert_int_equal(g.len, sizeof enc);
+    assert_memory_equal(g.buf, enc, sizeof enc);
+    /* a split call's reply as bytes (rpc_sync_poll_raw) */
+    uint32_t id;
+    cs.method = RPC_METHOD_ECHO;
+    assert_int_equal(rpc_sync_send(s, &cs, &id, err, sizeof err), 0);
+    memset(&g, 0, sizeof g);
+    int rc = -EAGAIN;
+    for (int i = 0; i < 3000 && rc == -EAGAIN; i++) {
+        struct pollfd p = {.fd = rpc_sync_fd(s), .events = POLLIN};
+        (void)poll(&p, 1, 10);
+        rc = rpc_sync_poll_raw(s, id, on_raw, &g, err, sizeof err);
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(g.calls, 1);
+    assert_int_equal(g.len, sizeof want);
+    assert_memory_equal(g.buf, want, sizeof want);
+    rpc_sync_close(s);
+    rpcutil_server_stop(&srv);
 }
 
 /* Sends an echo of text as a split call: 0 with its id. */
@@ -312,6 +414,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(calls_and_errors),
+        cmocka_unit_test(raw_replies),
         cmocka_unit_test(split_calls),
         cmocka_unit_test(split_reply_in_pieces),
     };
