@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to libraft/VERSION (the build checks it). */
 #define RAFT_VERSION_MAJOR 0
-#define RAFT_VERSION_MINOR 6
+#define RAFT_VERSION_MINOR 7
 #define RAFT_VERSION_PATCH 0
 #define RAFT_VERSION_NUMBER \
     (RAFT_VERSION_MAJOR * 1000000 + RAFT_VERSION_MINOR * 1000 + RAFT_VERSION_PATCH)
