@@ -251,6 +251,10 @@ static void metrics_text(struct kvd *k, FILE *f)
          "Peers without data dropped after hearing nothing for a long "
          "while.",
          st.uninit_dropped},
+        {"kvd_split_replaced_uninit_total", "counter",
+         "Uninitialized peers replaced by the peer a split made (the new "
+         "region's leader was heard before the split applied here).",
+         st.split_replaced_uninit},
         {"kvd_cop_answers_total", "counter", "Coprocessor answers sent.",
          cop.answers},
         {"kvd_cop_keys_read_total", "counter",

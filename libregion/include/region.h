@@ -317,6 +317,9 @@ struct region_store_stats {
                                  had left (it was added back) */
     uint64_t uninit_dropped; /* peers without data dropped after hearing
                                 nothing for a long while */
+    uint64_t split_replaced_uninit; /* uninitialized peers a split's peer
+                                       replaced (its leader's messages
+                                       came before the split) */
     uint64_t reads_inline;  /* region_read_now calls served under the
                                lease on the caller's thread */
     uint64_t merges;        /* sources taken in by a merge commit */

@@ -220,6 +220,11 @@ struct region_peer {
                                      snapshot; kept in s->uninit) */
     bool removed;                 /* this store left the region: its data
                                      goes after this iteration */
+    bool replaced;                /* an uninitialized peer a split's peer
+                                     replaced: out of every list, on
+                                     s->replaced, freed once the readies
+                                     it may be among are done */
+    struct region_peer *next_replaced; /* s->replaced's link */
     uint64_t written;             /* bytes applied since the last split
                                      (size-based split check) */
     bool split_pending;           /* an automatic split is proposed */
@@ -339,6 +344,10 @@ struct region_store {
     struct region_peer **uninit;      /* peers waiting for a snapshot */
     size_t n_uninit;                  /* used slots */
     size_t cap_uninit;                /* allocated slots */
+    struct region_peer *replaced;     /* peers replaced by a split in
+                                         this iteration (freed at its end:
+                                         one may hold a ready the same
+                                         iteration still steps over) */
     struct mvcc_engine *zeng;         /* prefixed view for mvcc */
     struct mvcc_store *mvcc;          /* transactional commands */
     struct mvcc_wbatch *wb;           /* the loop's Raft batch */

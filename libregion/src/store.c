@@ -917,6 +917,8 @@ static void held_free(struct region_store *s)
     }
 }
 
+static void free_replaced(struct region_store *s);
+
 void region_store_close(struct region_store *s)
 {
     if (s == NULL)
@@ -939,6 +941,7 @@ void region_store_close(struct region_store *s)
     }
     for (size_t i = 0; i < n_all(s); i++)
         peer_free(peer_at(s, i));
+    free_replaced(s);
     region__merge_free_all(s);
     held_free(s);
     region__free(s->peers);
@@ -1599,7 +1602,12 @@ static int apply_split(struct region_store *s, struct region_peer *p,
         early_vote = st.vote;
         uninit_remove(s, early);
         idx_del(s, early->desc.id);
-        peer_free(early);
+        /* not freed yet: it may have a ready in this very iteration,
+         * which steps 3 and 4 of finish_readies would still touch */
+        early->replaced = true;
+        early->next_replaced = s->replaced;
+        s->replaced = early;
+        s->stats.split_replaced_uninit++;
         early = NULL;
     }
     if (early) {
@@ -2016,6 +2024,17 @@ static void start_split_born(struct region_store *s, bool ok)
     s->born = NULL;
 }
 
+/* Free the peers splits replaced (apply_split): no ready of theirs is
+ * outstanding any more. */
+static void free_replaced(struct region_store *s)
+{
+    while (s->replaced) {
+        struct region_peer *p = s->replaced;
+        s->replaced = p->next_replaced;
+        peer_free(p);
+    }
+}
+
 /* Steps 2-4 of an iteration for readies whose write is durable: the log
  * cache follows, after-messages go out, committed entries apply (one
  * apply batch), then every ready is acknowledged. descs: the regions of
@@ -2101,6 +2120,8 @@ static int finish_readies(struct region_store *s, struct region_peer **ps,
     for (size_t i = 0; i < got && rc == 0; i++) {
         struct region_peer *p = ps[i];
         struct raft_ready *rd = &rds[i];
+        if (p->replaced)
+            continue; /* a split earlier in this batch took its place */
         rc = apply_committed(s, p, rd, tmp);
         for (size_t j = 0; j < rd->n_reads; j++)
             for (struct region_pending *pd = p->reads; pd; pd = pd->next)
@@ -2126,6 +2147,8 @@ static int finish_readies(struct region_store *s, struct region_peer **ps,
     }
     /* 4. acknowledge; answer reads whose index is applied */
     for (size_t i = 0; i < got; i++) {
+        if (ps[i]->replaced)
+            continue; /* freed below, ready and all */
         raft_node_advance(ps[i]->node, &rds[i]);
         serve_reads(s, ps[i]);
         maybe_split(s, ps[i]);
@@ -2136,6 +2159,7 @@ static int finish_readies(struct region_store *s, struct region_peer **ps,
                         region_strerror(r));
     }
 out:
+    free_replaced(s);
     mvcc_wbatch_destroy(tmp);
     return rc;
 }

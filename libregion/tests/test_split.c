@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "cluster.h"
+#include "region_int.h"
 
 static void wait_regions(struct cluster *c, int store, size_t want)
 {
@@ -361,6 +362,68 @@ static void missed_split(uint32_t keep)
     cl_destroy(&c);
 }
 
+/* A store that has not applied a split hears the new region's leader
+ * first (an uninitialized peer for it), then applies the split in the same
+ * iteration as that peer's own ready: the split's peer replaces it, and
+ * the replaced peer lives until the iteration's readies are done (freed
+ * at the split, its ready was applied and acknowledged on freed memory;
+ * ASan caught it in kvd). */
+static void split_replaces_uninitialized_peer_in_one_iteration(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(&c, 1);
+    int slow = l % 3 + 1;
+    assert_int_equal(cl_put(&c, l, 1, "a", "x", NULL), 0);
+    c.paused[slow] = true; /* steps what it receives, makes no ready */
+    struct region_ctx ctx = {1, 0, 0};
+    struct region_err err;
+    struct split_wait w = {0};
+    assert_int_equal(
+        region_split(c.st[l].s, &ctx, "m", 1, 2, split_waited, &w, &err), 0);
+    int rounds;
+    for (rounds = 0; rounds < 50 && !region_store_is_leader(c.st[l].s, 2);
+         rounds++)
+        cl_pump(&c, 1);
+    assert_true(region_store_is_leader(c.st[l].s, 2));
+    assert_int_equal(w.done, 1);
+    assert_int_equal(w.rc, 0);
+    /* region 2's leader writes: its appends reach the paused store */
+    assert_int_equal(cl_put(&c, l, 2, "n", "y", NULL), 0);
+    assert_int_equal(c.st[slow].s->n_uninit, 1);
+    size_t n = 0;
+    region_store_regions(c.st[slow].s, NULL, 0, &n);
+    assert_int_equal(n, 1);
+    /* both readies, the split's and the uninitialized peer's, in one
+     * iteration */
+    c.paused[slow] = false;
+    cl_pump(&c, 1);
+    struct region_store_stats st;
+    region_store_stats(c.st[slow].s, &st);
+    assert_int_equal(st.split_replaced_uninit, 1);
+    assert_int_equal(c.st[slow].s->n_uninit, 0);
+    /* the split's peer serves: it catches up on region 2's write */
+    for (rounds = 0; rounds < 200; rounds++) {
+        uint8_t *v = NULL;
+        size_t vl = 0;
+        struct region_ctx c2 = {2, 0, 0};
+        if (region_raw_get(c.st[slow].s, &c2, "n", 1, &v, &vl, NULL) == 0 &&
+            vl == 1) {
+            assert_memory_equal(v, "y", 1);
+            region_free(v);
+            break;
+        }
+        region_free(v);
+        cl_tick(&c);
+    }
+    assert_true(rounds < 200);
+    region_store_regions(c.st[slow].s, NULL, 0, &n);
+    assert_int_equal(n, 2);
+    cl_destroy(&c);
+}
+
 static void missed_split_replayed(void **state)
 {
     (void)state;
@@ -383,6 +446,7 @@ int main(void)
         cmocka_unit_test(split_by_size),
         cmocka_unit_test(missed_split_replayed),
         cmocka_unit_test(missed_split_by_snapshots),
+        cmocka_unit_test(split_replaces_uninitialized_peer_in_one_iteration),
     };
     return cmocka_run_group_tests_name("libregion/split", tests, NULL, NULL);
 }
