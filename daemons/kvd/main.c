@@ -98,8 +98,9 @@ static const struct dmn_cfg_key kvd_keys[] = {
      offsetof(struct kvd_settings, write_buffer), "0", 0, INT64_MAX, NULL,
      "RocksDB memtable size (0: RocksDB's default)"},
     {"rocksdb.recycle-log-files", DMN_CFG_INT,
-     offsetof(struct kvd_settings, recycle_logs), "4", 0, 1024, NULL,
-     "WAL files RocksDB recycles (overwriting is a cheaper fsync)"},
+     offsetof(struct kvd_settings, recycle_logs), "0", 0, 1024, NULL,
+     "WAL files RocksDB recycles (RocksDB 7.8 ignores it under its "
+     "point-in-time WAL recovery, which kvd keeps)"},
     {"raft.log-keep-entries", DMN_CFG_INT,
      offsetof(struct kvd_settings, log_keep), "4096", 1, 1 << 30, NULL,
      "applied log entries kept per region (more behind: snapshot)"},
@@ -278,6 +279,13 @@ static int open_store(struct kvd *k, const struct kvd_settings *s)
         .recycle_log_files = (size_t)s->recycle_logs,
         .write_buffer_bytes = (size_t)s->write_buffer,
     };
+    if (s->recycle_logs > 0)
+        dmn_warn("rocksdb.recycle-log-files = %lld has no effect: RocksDB "
+                 "7.8 turns WAL recycling off under point-in-time WAL "
+                 "recovery (the only mode it keeps it with skips corrupt "
+                 "records anywhere in the log, which could lose "
+                 "acknowledged writes); set it to 0",
+                 (long long)s->recycle_logs);
     int rc = mvcc_rocksengine_open(&ro, &k->eng, err, sizeof err);
     if (rc != 0) {
         dmn_error("cannot open RocksDB at %s: %s", path, err);
