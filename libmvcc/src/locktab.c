@@ -80,6 +80,12 @@ size_t mvcc__lt_count(struct mvcc__locktab *t)
 int mvcc__lt_get(struct mvcc__locktab *t, const uint8_t *k, size_t kl,
                  struct mvcc__buf *out)
 {
+    /* No lock at all (the common case): no hash, no stripe. A writer
+     * whose lock a reader must see happened before the reader's start
+     * timestamp was taken, so this load sees its count; put_entry never
+     * lets the count dip while it replaces a key's entry. */
+    if (__atomic_load_n(&t->n, __ATOMIC_ACQUIRE) == 0)
+        return MVCC_NOTFOUND;
     uint64_t h = hash(k, kl);
     size_t bi = (size_t)h & (LT_BUCKETS - 1);
     int rc = MVCC_NOTFOUND;
@@ -106,16 +112,19 @@ static void put_entry(struct mvcc__locktab *t, const uint8_t *k, size_t kl,
                     memcmp((*pp)->data, k, kl) == 0))
         pp = &(*pp)->next;
     struct mvcc__lt_entry *old = *pp;
-    if (old) {
+    if (old)
         *pp = old->next;
-        __atomic_sub_fetch(&t->n, 1, __ATOMIC_RELEASE);
-    }
     if (e) {
         e->hash = h;
         e->next = t->b[bi];
         t->b[bi] = e;
-        __atomic_add_fetch(&t->n, 1, __ATOMIC_RELEASE);
     }
+    /* one change of the count: a replaced entry must not read as none
+     * for the moment between (mvcc__lt_get's empty check) */
+    if (e && !old)
+        __atomic_add_fetch(&t->n, 1, __ATOMIC_RELEASE);
+    else if (old && !e)
+        __atomic_sub_fetch(&t->n, 1, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&t->mu[bi % LT_STRIPES]);
     mvcc__free(old);
 }

@@ -8,6 +8,7 @@
  * RocksDB, without and with a lock table), the answers the same except
  * where the lock is kept.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -458,6 +459,76 @@ static void failed_close_logs_the_locks_it_lost(void **state)
     tu_fix_close(&f);
 }
 
+/* The lock table's count never reads zero while one key's lock is
+ * replaced (a TTL update or an upgraded pessimistic lock): readers skip
+ * the table on a zero count without taking a stripe, so a dip between
+ * removing the old entry and linking the new would make a live lock
+ * unseen. One thread replaces the only lock over and over while another
+ * looks it up. */
+struct replacer
+{
+    struct mvcc__locktab *lt;
+    int rounds;
+    int rc;
+    int done; /* set (atomically) when the thread ends */
+};
+
+static void *replace_lock(void *arg)
+{
+    struct replacer *r = arg;
+    struct mvcc_wbatch *b = NULL;
+    r->rc = mvcc_wbatch_create(&b);
+    for (int i = 0; i < r->rounds && r->rc == 0; i++) {
+        char v[16];
+        int n = snprintf(v, sizeof v, "lock%d", i);
+        mvcc_wbatch_clear(b);
+        r->rc = mvcc_wbatch_put(b, MVCC_CF_LOCK, "k", 1, v, (size_t)n);
+        struct mvcc__lt_prep prep;
+        if (r->rc == 0)
+            r->rc = mvcc__lt_prepare(b, &prep);
+        if (r->rc == 0) {
+            mvcc__lt_commit(r->lt, b, &prep);
+            mvcc__lt_prep_free(&prep);
+        }
+    }
+    mvcc_wbatch_destroy(b);
+    __atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void lock_table_replace_never_reads_empty(void **state)
+{
+    (void)state;
+    struct replacer r = {.rounds = 200000};
+    assert_int_equal(mvcc__lt_create(&r.lt), 0);
+    struct mvcc_wbatch *b = NULL;
+    assert_int_equal(mvcc_wbatch_create(&b), 0);
+    assert_int_equal(mvcc_wbatch_put(b, MVCC_CF_LOCK, "k", 1, "lock", 4), 0);
+    struct mvcc__lt_prep prep;
+    assert_int_equal(mvcc__lt_prepare(b, &prep), 0);
+    mvcc__lt_commit(r.lt, b, &prep);
+    mvcc__lt_prep_free(&prep);
+    mvcc_wbatch_destroy(b);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, replace_lock, &r), 0);
+    struct mvcc__buf out = {0};
+    long missed = 0;
+    do {
+        int rc = mvcc__lt_get(r.lt, (const uint8_t *)"k", 1, &out);
+        missed += rc != 0;
+    } while (!__atomic_load_n(&r.done, __ATOMIC_ACQUIRE));
+    pthread_join(th, NULL);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(missed, 0);
+    assert_int_equal(mvcc__lt_count(r.lt), 1);
+    assert_int_equal(mvcc__lt_get(r.lt, (const uint8_t *)"k", 1, &out), 0);
+    assert_memory_equal(out.data, "lock199999", 10);
+    assert_int_equal(mvcc__lt_get(r.lt, (const uint8_t *)"j", 1, &out),
+                     MVCC_NOTFOUND);
+    mvcc__buf_free(&out);
+    mvcc__lt_destroy(r.lt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +537,7 @@ int main(void)
         TU_BOTH_STORE(clean_close_keeps_lone_primary_lock),
         TU_FOUR_KIND(crash_fails_the_commit_cleanly),
         TU_FOUR_KIND(failed_close_logs_the_locks_it_lost),
+        cmocka_unit_test(lock_table_replace_never_reads_empty),
     };
     return cmocka_run_group_tests_name("libmvcc/memlock", tests, NULL, NULL);
 }
