@@ -80,10 +80,11 @@ void kvd_observe(struct kvd *k, uint32_t method, uint64_t t0_us, int rc)
  * figure the engine does not answer is left out rather than printed 0. */
 static void rocksdb_text(struct kvd *k, FILE *f)
 {
-    static const char *const cfs[MVCC_CF_COUNT] = {
+    static const char *const cfs[MVCC_ENGINE_CF_COUNT] = {
         [MVCC_CF_DEFAULT] = "default",
         [MVCC_CF_LOCK] = "lock",
         [MVCC_CF_WRITE] = "write",
+        [MVCC_CF_RAFT] = "raft",
     };
     static const struct {
         const char *prop, *name, *type, *help;
@@ -121,7 +122,7 @@ static void rocksdb_text(struct kvd *k, FILE *f)
     uint64_t v;
     for (size_t i = 0; i < sizeof per_cf / sizeof per_cf[0]; i++) {
         bool head = false;
-        for (int cf = 0; cf < MVCC_CF_COUNT; cf++) {
+        for (int cf = 0; cf < MVCC_ENGINE_CF_COUNT; cf++) {
             if (mvcc_engine_property(k->eng, cf, per_cf[i].prop, &v) != 0)
                 continue;
             if (!head)

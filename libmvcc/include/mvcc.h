@@ -104,8 +104,15 @@ enum mvcc_cf {
     MVCC_CF_DEFAULT = 0, /* large values, key = user key + ~start_ts */
     MVCC_CF_LOCK = 1,    /* one lock per user key */
     MVCC_CF_WRITE = 2,   /* commit and rollback records, key + ~commit_ts */
+    MVCC_CF_RAFT = 3,    /* the embedder's own log (libregion: Raft log and
+                            hard state); libmvcc's commands never touch it */
 };
+/* The data CFs, 0 .. MVCC_CF_COUNT - 1: the ones libmvcc's commands use and
+ * a serialized batch (mvcc_wbatch_encode) may name. */
 #define MVCC_CF_COUNT 3
+/* Every CF an engine holds: the data CFs and MVCC_CF_RAFT. An embedder's
+ * own engine is handed MVCC_CF_RAFT only if its embedder uses it. */
+#define MVCC_ENGINE_CF_COUNT 4
 
 enum mvcc_wop_type {
     MVCC_WOP_PUT = 1,          /* put key -> value */
@@ -118,7 +125,7 @@ enum mvcc_wop_type {
 struct mvcc_wop
 {
     int type;             /* enum mvcc_wop_type */
-    int cf;               /* enum mvcc_cf */
+    int cf;               /* enum mvcc_cf, < MVCC_ENGINE_CF_COUNT */
     const uint8_t *key;   /* key (range start for DELETE_RANGE) */
     size_t key_len;       /* its length */
     const uint8_t *value; /* value (range end for DELETE_RANGE) */
@@ -139,7 +146,9 @@ int mvcc_wbatch_delete_range(struct mvcc_wbatch *b, int cf, const void *start,
                              size_t start_len, const void *end, size_t end_len);
 size_t mvcc_wbatch_count(const struct mvcc_wbatch *b);
 /* Serialized form, for shipping a batch (a Raft log entry): the bytes
- * are handed over in *out (mvcc_free them). Layout in DESIGN "Formats". */
+ * are handed over in *out (mvcc_free them). Layout in DESIGN "Formats".
+ * Data CFs only: -EINVAL for a batch with an MVCC_CF_RAFT op (a shipped
+ * batch never writes the log it travels in). */
 int mvcc_wbatch_encode(const struct mvcc_wbatch *b, uint8_t **out,
                        size_t *out_len);
 /* Appends the ops of an encoded batch to b: MVCC_CORRUPT (b unchanged) if
@@ -229,6 +238,10 @@ struct mvcc_rocks_opts
     size_t recycle_log_files;    /* WAL files to recycle (see shared DESIGN) */
     const char *wal_dir;         /* WAL directory or NULL for path */
     size_t write_buffer_bytes;   /* memtable size; 0 = RocksDB default */
+    size_t raft_write_buffer_bytes; /* CF raft's memtable; 0 = a quarter
+                                       of the data CFs' (of RocksDB's
+                                       default 64 MiB when that is 0), but
+                                       at least 4 MiB */
     /* The lock CF is written but not read at run time (a store with
      * lock_table): its memtable is an unsorted vector, so writing a lock
      * costs an append instead of a skiplist insert; reading it (an

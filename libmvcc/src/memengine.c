@@ -43,7 +43,7 @@ struct memeng
     pthread_mutex_t snap_mu;       /* guards the snapshot list */
     uint64_t seq;                  /* last batch's sequence number */
     uint32_t rng;                  /* xorshift state for node heights */
-    struct slist cf[MVCC_CF_COUNT]; /* one list per column family */
+    struct slist cf[MVCC_ENGINE_CF_COUNT]; /* one list per column family */
     struct mvcc_snapshot *oldest;  /* live snapshots, oldest first */
     struct mvcc_snapshot *newest;  /* newest live snapshot */
 };
@@ -272,7 +272,7 @@ static int delete_range(struct memeng *e, struct slist *l, const uint8_t *s,
  * batch's sequence number; nothing older was pruned yet). */
 static void undo_batch(struct memeng *e)
 {
-    for (int c = 0; c < MVCC_CF_COUNT; c++) {
+    for (int c = 0; c < MVCC_ENGINE_CF_COUNT; c++) {
         struct slist *l = &e->cf[c];
         struct node *x = l->head->next[0];
         while (x) {
@@ -315,7 +315,7 @@ static int mem_write(struct mvcc_engine *base, const struct mvcc_wbatch *b,
     /* Bounds are checked before anything changes; a failure mid-batch
      * (out of memory) is undone, so a batch applies all or nothing. */
     for (size_t i = 0; i < b->nops; i++)
-        if (b->ops[i].cf < 0 || b->ops[i].cf >= MVCC_CF_COUNT)
+        if (b->ops[i].cf < 0 || b->ops[i].cf >= MVCC_ENGINE_CF_COUNT)
             return -EINVAL;
     pthread_rwlock_wrlock(&e->lock);
     e->seq++;
@@ -608,7 +608,7 @@ err:
 static void mem_destroy(struct mvcc_engine *base)
 {
     struct memeng *e = (struct memeng *)base;
-    for (int c = 0; c < MVCC_CF_COUNT; c++) {
+    for (int c = 0; c < MVCC_ENGINE_CF_COUNT; c++) {
         struct node *x = e->cf[c].head;
         while (x) {
             struct node *n = x->next[0];
@@ -638,7 +638,7 @@ int mvcc_memengine_create(struct mvcc_engine **out)
         return -ENOMEM;
     e->base.ops = &mem_ops;
     e->rng = 0x9e3779b9u;
-    for (int c = 0; c < MVCC_CF_COUNT; c++) {
+    for (int c = 0; c < MVCC_ENGINE_CF_COUNT; c++) {
         e->cf[c].head = node_new(MAXH, NULL, 0);
         e->cf[c].height = 1;
         if (e->cf[c].head == NULL) {

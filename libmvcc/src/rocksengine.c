@@ -1,5 +1,5 @@
 /* rocksengine.c: the RocksDB engine through rocksdb/c.h (RocksDB 7.8.3).
- * Column families default/lock/write, write batches with a sync flag,
+ * Column families default/lock/write/raft, write batches with a sync flag,
  * snapshots, bounded iterators, block cache and WAL options
  * (DESIGN.md, "Engine: RocksDB").
  */
@@ -11,8 +11,8 @@
 
 #include "mvcc_int.h"
 
-static const char *const cf_names[MVCC_CF_COUNT] = {"default", "lock",
-                                                    "write"};
+static const char *const cf_names[MVCC_ENGINE_CF_COUNT] = {
+    "default", "lock", "write", "raft"};
 
 /* Write batches kept for reuse: building a fresh rocksdb_writebatch_t
  * per write (a new object, a string grown step by step, then freed) cost
@@ -28,9 +28,10 @@ struct rockseng
     rocksdb_options_t *opts;                    /* open options */
     rocksdb_options_t *lock_opts;               /* lock CF: with blooms */
     rocksdb_block_based_table_options_t *lock_bbto; /* its table options */
+    rocksdb_options_t *raft_opts;               /* raft CF: a log's */
     rocksdb_block_based_table_options_t *bbto;  /* table options */
     rocksdb_cache_t *cache;                     /* block cache */
-    rocksdb_column_family_handle_t *cf[MVCC_CF_COUNT]; /* handles */
+    rocksdb_column_family_handle_t *cf[MVCC_ENGINE_CF_COUNT]; /* handles */
     rocksdb_writeoptions_t *wo;                 /* unsynced writes */
     rocksdb_writeoptions_t *wo_sync;            /* synced writes */
     rocksdb_writeoptions_t *wo_nowal;           /* writes off the WAL
@@ -127,7 +128,7 @@ static int r_write(struct mvcc_engine *base, const struct mvcc_wbatch *b,
     for (size_t i = 0; i < b->nops; i++) {
         struct mvcc_wop op;
         mvcc_wbatch_op(b, i, &op);
-        if (op.cf < 0 || op.cf >= MVCC_CF_COUNT) {
+        if (op.cf < 0 || op.cf >= MVCC_ENGINE_CF_COUNT) {
             give_batch(e, wb);
             return -EINVAL;
         }
@@ -324,7 +325,7 @@ static void r_destroy(struct mvcc_engine *base)
     for (int i = 0; i < SPARE_BATCHES; i++)
         if (e->spare[i])
             rocksdb_writebatch_destroy(e->spare[i]);
-    for (int c = 0; c < MVCC_CF_COUNT; c++)
+    for (int c = 0; c < MVCC_ENGINE_CF_COUNT; c++)
         if (e->cf[c])
             rocksdb_column_family_handle_destroy(e->cf[c]);
     if (e->db)
@@ -345,6 +346,8 @@ static void r_destroy(struct mvcc_engine *base)
         rocksdb_options_destroy(e->lock_opts);
     if (e->lock_bbto)
         rocksdb_block_based_options_destroy(e->lock_bbto);
+    if (e->raft_opts)
+        rocksdb_options_destroy(e->raft_opts);
     if (e->cache)
         rocksdb_cache_destroy(e->cache);
     mvcc__free(e);
@@ -424,11 +427,28 @@ int mvcc_rocksengine_open(const struct mvcc_rocks_opts *o,
                                                              0.1);
         rocksdb_options_set_memtable_whole_key_filtering(e->lock_opts, 1);
     }
-    const rocksdb_options_t *cfo[MVCC_CF_COUNT];
-    for (int c = 0; c < MVCC_CF_COUNT; c++)
-        cfo[c] = c == MVCC_CF_LOCK ? e->lock_opts : e->opts;
+    /* The raft CF holds an embedder's log: appended in key order, read
+     * at open and rarely by key, deleted by ranges from the front. So no
+     * bloom filter (the default table options have none) and a memtable
+     * of its own, smaller than the data's: the data's memtable no longer
+     * fills with log entries (libregion DESIGN "The Raft log's own
+     * column family"). */
+    e->raft_opts = rocksdb_options_create_copy(e->opts);
+    size_t data_wb = o->write_buffer_bytes ? o->write_buffer_bytes
+                                           : (size_t)64 << 20;
+    size_t raft_wb = data_wb / 4;
+    if (raft_wb < ((size_t)4 << 20))
+        raft_wb = (size_t)4 << 20;
+    if (o->raft_write_buffer_bytes)
+        raft_wb = o->raft_write_buffer_bytes;
+    rocksdb_options_set_write_buffer_size(e->raft_opts, raft_wb);
+    const rocksdb_options_t *cfo[MVCC_ENGINE_CF_COUNT];
+    for (int c = 0; c < MVCC_ENGINE_CF_COUNT; c++)
+        cfo[c] = c == MVCC_CF_LOCK   ? e->lock_opts
+                 : c == MVCC_CF_RAFT ? e->raft_opts
+                                     : e->opts;
     char *err = NULL;
-    e->db = rocksdb_open_column_families(e->opts, o->path, MVCC_CF_COUNT,
+    e->db = rocksdb_open_column_families(e->opts, o->path, MVCC_ENGINE_CF_COUNT,
                                          cf_names, cfo, e->cf, &err);
     if (err != NULL) {
         if (errmsg_out && errmsg_len)

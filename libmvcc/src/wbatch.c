@@ -37,7 +37,7 @@ void mvcc_wbatch_clear(struct mvcc_wbatch *b)
 static int add(struct mvcc_wbatch *b, int type, int cf, const void *k,
                size_t klen, const void *v, size_t vlen)
 {
-    if (cf < 0 || cf >= MVCC_CF_COUNT || (k == NULL && klen > 0) ||
+    if (cf < 0 || cf >= MVCC_ENGINE_CF_COUNT || (k == NULL && klen > 0) ||
         (v == NULL && vlen > 0))
         return -EINVAL;
     if (b->nops == b->cap) {
@@ -131,6 +131,8 @@ int mvcc_wbatch_encode(const struct mvcc_wbatch *b, uint8_t **out,
         return -EINVAL;
     for (size_t i = 0; i < b->nops; i++) {
         if (b->ops[i].key_len > UINT32_MAX || b->ops[i].val_len > UINT32_MAX)
+            return -EINVAL;
+        if (b->ops[i].cf >= MVCC_CF_COUNT) /* data CFs only (mvcc.h) */
             return -EINVAL;
         n += 10 + b->ops[i].key_len + b->ops[i].val_len;
     }
@@ -226,7 +228,7 @@ int mvcc_engine_get(struct mvcc_engine *e, const struct mvcc_snapshot *snap,
                     int cf, const void *key, size_t key_len, uint8_t **value,
                     size_t *value_len)
 {
-    if (cf < 0 || cf >= MVCC_CF_COUNT)
+    if (cf < 0 || cf >= MVCC_ENGINE_CF_COUNT)
         return -EINVAL;
     return e->ops->get(e, snap, cf, key, key_len, value, value_len);
 }
@@ -298,7 +300,7 @@ int mvcc_engine_iter(struct mvcc_engine *e, const struct mvcc_snapshot *snap,
                      int cf, const struct mvcc_iter_opts *opts,
                      struct mvcc_iter **out)
 {
-    if (cf < 0 || cf >= MVCC_CF_COUNT)
+    if (cf < 0 || cf >= MVCC_ENGINE_CF_COUNT)
         return -EINVAL;
     return e->ops->iter(e, snap, cf, opts, out);
 }
@@ -318,7 +320,7 @@ int mvcc_engine_property(struct mvcc_engine *e, int cf, const char *name,
                          uint64_t *out)
 {
     if (e == NULL || name == NULL || out == NULL || cf < 0 ||
-        cf >= MVCC_CF_COUNT)
+        cf >= MVCC_ENGINE_CF_COUNT)
         return -EINVAL;
     if (e->ops->property == NULL)
         return -ENOTSUP;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <rocksdb/c.h>
 
 #include "testutil.h"
 
@@ -93,7 +94,9 @@ static void point_ops(void **state)
     /* bad column family */
     uint8_t *v;
     size_t n;
-    assert_int_equal(mvcc_engine_get(e, NULL, 3, S("a"), &v, &n), -EINVAL);
+    assert_int_equal(mvcc_engine_get(e, NULL, MVCC_ENGINE_CF_COUNT, S("a"),
+                                     &v, &n),
+                     -EINVAL);
     assert_int_equal(mvcc_engine_put(e, -1, S("a"), S("b")), -EINVAL);
 }
 
@@ -103,14 +106,37 @@ static void column_families_are_separate(void **state)
     put(e, MVCC_CF_DEFAULT, "k", "d");
     put(e, MVCC_CF_LOCK, "k", "l");
     put(e, MVCC_CF_WRITE, "k", "w");
+    put(e, MVCC_CF_RAFT, "k", "r");
+    put(e, MVCC_CF_RAFT, "k2", "r2");
     expect(e, NULL, MVCC_CF_DEFAULT, "k", "d");
     expect(e, NULL, MVCC_CF_LOCK, "k", "l");
     expect(e, NULL, MVCC_CF_WRITE, "k", "w");
+    expect(e, NULL, MVCC_CF_RAFT, "k", "r");
     assert_int_equal(mvcc_engine_delete(e, MVCC_CF_LOCK, S("k")), 0);
     expect(e, NULL, MVCC_CF_LOCK, "k", NULL);
     expect(e, NULL, MVCC_CF_WRITE, "k", "w");
     scan_is(e, NULL, MVCC_CF_WRITE, NULL, NULL, false, "k");
     scan_is(e, NULL, MVCC_CF_LOCK, NULL, NULL, false, "");
+    scan_is(e, NULL, MVCC_CF_RAFT, NULL, NULL, false, "k,k2");
+    /* the raft CF in one atomic batch with a data CF; a range delete
+     * there leaves the data CFs alone */
+    struct mvcc_wbatch *b;
+    assert_int_equal(mvcc_wbatch_create(&b), 0);
+    assert_int_equal(
+        mvcc_wbatch_delete_range(b, MVCC_CF_RAFT, S("a"), S("z")), 0);
+    assert_int_equal(mvcc_wbatch_put(b, MVCC_CF_RAFT, S("m"), S("r3")), 0);
+    assert_int_equal(mvcc_wbatch_put(b, MVCC_CF_DEFAULT, S("m"), S("d3")), 0);
+    assert_int_equal(mvcc_engine_write(e, b, true), 0);
+    scan_is(e, NULL, MVCC_CF_RAFT, NULL, NULL, false, "m");
+    expect(e, NULL, MVCC_CF_RAFT, "m", "r3");
+    expect(e, NULL, MVCC_CF_DEFAULT, "k", "d");
+    expect(e, NULL, MVCC_CF_DEFAULT, "m", "d3");
+    /* a serialized batch names data CFs only */
+    uint8_t *enc = NULL;
+    size_t enc_len = 0;
+    assert_int_equal(mvcc_wbatch_encode(b, &enc, &enc_len), -EINVAL);
+    assert_null(enc);
+    mvcc_wbatch_destroy(b);
 }
 
 static void batch_is_atomic_and_ordered(void **state)
@@ -371,6 +397,51 @@ static void rocks_reopen_keeps_data(void **state)
     tu_rmtree(dir);
 }
 
+/* A database written before the raft CF existed (column families default,
+ * lock and write only) opens: the raft CF is created, the data is kept,
+ * and the database reopens with all four. */
+static void rocks_opens_three_cf_database(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mvcc-3cf-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    rocksdb_options_t *ro = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(ro, 1);
+    rocksdb_options_set_create_missing_column_families(ro, 1);
+    const char *names[3] = {"default", "lock", "write"};
+    const rocksdb_options_t *cfo[3] = {ro, ro, ro};
+    rocksdb_column_family_handle_t *h[3];
+    char *err = NULL;
+    rocksdb_t *db =
+        rocksdb_open_column_families(ro, dir, 3, names, cfo, h, &err);
+    assert_null(err);
+    rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+    rocksdb_put_cf(db, wo, h[0], "d", 1, "1", 1, &err);
+    assert_null(err);
+    rocksdb_put_cf(db, wo, h[2], "w", 1, "2", 1, &err);
+    assert_null(err);
+    rocksdb_writeoptions_destroy(wo);
+    for (int i = 0; i < 3; i++)
+        rocksdb_column_family_handle_destroy(h[i]);
+    rocksdb_close(db);
+    rocksdb_options_destroy(ro);
+
+    struct mvcc_rocks_opts o;
+    memset(&o, 0, sizeof o);
+    o.path = dir;
+    o.raft_write_buffer_bytes = 1 << 20;
+    struct mvcc_engine *e;
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(mvcc_rocksengine_open(&o, &e, NULL, 0), 0);
+        expect(e, NULL, MVCC_CF_DEFAULT, "d", "1");
+        expect(e, NULL, MVCC_CF_WRITE, "w", "2");
+        expect(e, NULL, MVCC_CF_RAFT, "l", round ? "3" : NULL);
+        put(e, MVCC_CF_RAFT, "l", "3");
+        mvcc_engine_destroy(e);
+    }
+    tu_rmtree(dir);
+}
+
 /* Monitoring figures: RocksDB's integer properties per column family; the
  * in-memory engine has none. */
 static void rocks_properties(void **state)
@@ -414,9 +485,13 @@ static void rocks_properties(void **state)
         mvcc_engine_property(e, MVCC_CF_DEFAULT, "rocksdb.no-such-figure", &v),
         -ENOENT);
     assert_int_equal(
-        mvcc_engine_property(e, MVCC_CF_COUNT, "rocksdb.estimate-num-keys",
+        mvcc_engine_property(e, MVCC_CF_RAFT, "rocksdb.estimate-num-keys",
                              &v),
-        -EINVAL);
+        0);
+    assert_int_equal(v, 0);
+    assert_int_equal(mvcc_engine_property(e, MVCC_ENGINE_CF_COUNT,
+                                          "rocksdb.estimate-num-keys", &v),
+                     -EINVAL);
     assert_int_equal(mvcc_engine_property(e, -1, "rocksdb.estimate-num-keys",
                                           &v),
                      -EINVAL);
@@ -443,6 +518,7 @@ int main(void)
         TU_BOTH(random_ops_match_a_model),
         cmocka_unit_test(rocks_open_reports_errors),
         cmocka_unit_test(rocks_reopen_keeps_data),
+        cmocka_unit_test(rocks_opens_three_cf_database),
         cmocka_unit_test(rocks_properties),
     };
     return cmocka_run_group_tests_name("libmvcc/engine", tests, NULL, NULL);

@@ -675,12 +675,14 @@ static int drop_source_state(struct region_store *s, uint64_t id)
     region__key_log(lo, id, 0);
     region__key_log(hi, id + 1, 0);
     if (rc == 0)
-        rc = mvcc_wbatch_delete_range(b, MVCC_CF_DEFAULT, lo, sizeof lo, hi,
+        rc = mvcc_wbatch_delete_range(b, REGION__CF_LOG, lo, sizeof lo, hi,
                                       sizeof hi);
     static const char kinds[] = {'A', 'S', 'H'};
     for (size_t i = 0; rc == 0 && i < sizeof kinds; i++) {
         region__key_meta(k, kinds[i], id);
-        rc = mvcc_wbatch_delete(b, MVCC_CF_DEFAULT, k, sizeof k);
+        rc = mvcc_wbatch_delete(b, kinds[i] == 'H' ? REGION__CF_LOG
+                                                   : MVCC_CF_DEFAULT,
+                                k, sizeof k);
     }
     if (rc == 0)
         rc = mvcc_engine_write(s->opts.engine, b, false);

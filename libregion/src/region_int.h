@@ -52,14 +52,18 @@ void region__put_u64(uint8_t *p, uint64_t v);
 uint64_t region__get_u64(const uint8_t *p);
 
 /* ---- keys of the engine (codec.c; byte table in DESIGN "Persistence") ----
+ * CF raft (REGION__CF_LOG) holds the Raft log and hard state only:
+ *   0x01 'L' id(8) index(8)  Raft log entry
+ *   0x01 'H' id(8)           hard state
  * CF default holds, by first byte:
- *   0x01 local: 0x01 'L' id(8) index(8)  Raft log entry
- *               0x01 'H' id(8)           hard state
- *               0x01 'A' id(8)           apply state
- *               0x01 'R' id(8)           region state
+ *   0x01 local: 0x01 'A' id(8)           apply state
+ *               0x01 'R' id(8)           region state (and 'S', 'M', ...)
  *   'r' raw user key                     raw KV value
- *   'z' ...                              transactional data (every CF)
+ *   'z' ...                              transactional data (every data CF)
+ * Stores written before 0.13 kept 'L' and 'H' in CF default: open moves
+ * them (migrate_log_cf, store.c).
  */
+#define REGION__CF_LOG MVCC_CF_RAFT
 #define REGION__LOCAL 0x01
 #define REGION__RAW 'r'
 #define REGION__TXN 'z'

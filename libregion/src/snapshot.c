@@ -1114,7 +1114,7 @@ static int install_tail(struct mvcc_wbatch *b, const struct region_desc *d,
     uint8_t lo[REGION__KEY_LOG_LEN], hi[REGION__KEY_LOG_LEN];
     region__key_log(lo, d->id, 0);
     region__key_log(hi, d->id + 1, 0);
-    int rc = mvcc_wbatch_delete_range(b, MVCC_CF_DEFAULT, lo, sizeof lo, hi,
+    int rc = mvcc_wbatch_delete_range(b, REGION__CF_LOG, lo, sizeof lo, hi,
                                       sizeof hi);
     uint8_t k[REGION__KEY_META_LEN], v[16];
     if (rc == 0)
@@ -1224,7 +1224,7 @@ static int recover_one(struct region_store *s, const uint8_t *v, size_t vl)
     uint8_t *old = NULL;
     size_t ol = 0;
     region__key_meta(k, 'H', d.id);
-    int g = rc == 0 ? mvcc_engine_get(s->opts.engine, NULL, MVCC_CF_DEFAULT, k,
+    int g = rc == 0 ? mvcc_engine_get(s->opts.engine, NULL, REGION__CF_LOG, k,
                                       sizeof k, &old, &ol)
                     : 0;
     if (rc == 0 && g != 0 && g != MVCC_NOTFOUND)
@@ -1243,7 +1243,7 @@ static int recover_one(struct region_store *s, const uint8_t *v, size_t vl)
         region__put_u64(h, t);
         region__put_u64(h + 8, vote);
         region__put_u64(h + 16, commit > index ? commit : index);
-        rc = mvcc_wbatch_put(b, MVCC_CF_DEFAULT, k, sizeof k, h, sizeof h);
+        rc = mvcc_wbatch_put(b, REGION__CF_LOG, k, sizeof k, h, sizeof h);
     }
     mvcc_free(old);
     if (rc == 0)
@@ -1374,7 +1374,7 @@ int region__log_gc(struct region_store *s, struct region_peer *p)
     uint8_t k[REGION__KEY_META_LEN], v[16];
     region__key_log(lo, p->desc.id, 0);
     region__key_log(hi, p->desc.id, to + 1);
-    rc = mvcc_wbatch_delete_range(b, MVCC_CF_DEFAULT, lo, sizeof lo, hi,
+    rc = mvcc_wbatch_delete_range(b, REGION__CF_LOG, lo, sizeof lo, hi,
                                   sizeof hi);
     region__key_meta(k, 'S', p->desc.id);
     region__put_u64(v, to);

@@ -391,12 +391,12 @@ static void peer_free(struct region_peer *p)
     region__free(p);
 }
 
-static int engine_get_u64s(struct mvcc_engine *e, const uint8_t *key,
+static int engine_get_u64s(struct mvcc_engine *e, int cf, const uint8_t *key,
                            size_t klen, uint64_t *v, size_t n, bool *found)
 {
     uint8_t *val = NULL;
     size_t len = 0;
-    int rc = mvcc_engine_get(e, NULL, MVCC_CF_DEFAULT, key, klen, &val, &len);
+    int rc = mvcc_engine_get(e, NULL, cf, key, klen, &val, &len);
     *found = false;
     if (rc == MVCC_NOTFOUND)
         return 0;
@@ -421,7 +421,7 @@ static int load_log(struct region_store *s, struct region_peer *p)
     region__key_log(hi, p->desc.id + 1, 0);
     struct mvcc_iter_opts io = {lo, sizeof lo, hi, sizeof hi};
     struct mvcc_iter *it = NULL;
-    int rc = mvcc_engine_iter(s->opts.engine, NULL, MVCC_CF_DEFAULT, &io, &it);
+    int rc = mvcc_engine_iter(s->opts.engine, NULL, REGION__CF_LOG, &io, &it);
     if (rc != 0)
         return rc;
     rc = it->ops->seek_to_first(it);
@@ -586,7 +586,8 @@ static int peer_create_hs(struct region_store *s, const struct region_desc *d,
     uint8_t k[REGION__KEY_META_LEN];
     if (recover) { /* the log was compacted: start from its last point */
         region__key_meta(k, 'S', d->id);
-        rc = engine_get_u64s(s->opts.engine, k, sizeof k, v, 2, &found);
+        rc = engine_get_u64s(s->opts.engine, MVCC_CF_DEFAULT, k, sizeof k, v,
+                             2, &found);
         if (rc != 0)
             goto err;
     }
@@ -608,7 +609,8 @@ static int peer_create_hs(struct region_store *s, const struct region_desc *d,
         goto err;
     if (recover) {
         region__key_meta(k, 'H', d->id);
-        rc = engine_get_u64s(s->opts.engine, k, sizeof k, v, 3, &found);
+        rc = engine_get_u64s(s->opts.engine, REGION__CF_LOG, k, sizeof k, v,
+                             3, &found);
         if (rc != 0)
             goto err;
         if (found) {
@@ -616,7 +618,8 @@ static int peer_create_hs(struct region_store *s, const struct region_desc *d,
             raft_memstore_set_hard_state(p->ms, &hs);
         }
         region__key_meta(k, 'A', d->id);
-        rc = engine_get_u64s(s->opts.engine, k, sizeof k, v, 1, &found);
+        rc = engine_get_u64s(s->opts.engine, MVCC_CF_DEFAULT, k, sizeof k, v,
+                             1, &found);
         if (rc != 0)
             goto err;
         if (found && v[0] > p->applied)
@@ -724,6 +727,80 @@ static int peer_create_uninit(struct region_store *s, uint64_t id,
 /* ---------------------------------------------------------------------
  * Open, close, bootstrap.
  */
+
+/* Stores written before libregion 0.13 kept the Raft log ('L') and the hard
+ * states ('H') in CF default, with the data. Open moves them to CF raft
+ * before anything reads them (DESIGN.md "Persistence"): each batch puts a
+ * run of keys there and deletes the same keys from CF default, so a crash
+ * leaves every key in exactly one of the two and the next open moves the
+ * rest. A batch holds at most MIGRATE_BATCH_BYTES: one batch for any
+ * playground, bounded memory for a store with a long log. */
+#define MIGRATE_BATCH_BYTES ((size_t)16 << 20)
+
+static int migrate_flush(struct region_store *s, struct mvcc_wbatch *b,
+                         size_t *bytes)
+{
+    int rc = 0;
+    if (mvcc_wbatch_count(b) > 0)
+        rc = mvcc_engine_write(s->opts.engine, b, !s->opts.no_sync);
+    mvcc_wbatch_clear(b);
+    *bytes = 0;
+    return rc;
+}
+
+static int migrate_log_cf(struct region_store *s)
+{
+    static const char kinds[] = {'L', 'H'};
+    size_t moved[2] = {0, 0}, bytes = 0, batches = 0;
+    struct mvcc_wbatch *b = NULL;
+    int rc = mvcc_wbatch_create(&b);
+    for (size_t i = 0; rc == 0 && i < sizeof kinds; i++) {
+        uint8_t lo[2] = {REGION__LOCAL, (uint8_t)kinds[i]};
+        uint8_t hi[2] = {REGION__LOCAL, (uint8_t)(kinds[i] + 1)};
+        struct mvcc_iter_opts io = {lo, 2, hi, 2};
+        struct mvcc_iter *it = NULL;
+        rc = mvcc_engine_iter(s->opts.engine, NULL, MVCC_CF_DEFAULT, &io, &it);
+        if (rc != 0)
+            break;
+        for (rc = it->ops->seek_to_first(it); rc == 0 && it->ops->valid(it);
+             rc = it->ops->next(it)) {
+            size_t kl, vl;
+            const uint8_t *k = it->ops->key(it, &kl);
+            const uint8_t *v = it->ops->value(it, &vl);
+            rc = mvcc_wbatch_put(b, REGION__CF_LOG, k, kl, v, vl);
+            if (rc == 0)
+                rc = mvcc_wbatch_delete(b, MVCC_CF_DEFAULT, k, kl);
+            if (rc != 0)
+                break;
+            moved[i]++;
+            bytes += 2 * kl + vl;
+            if (bytes >= MIGRATE_BATCH_BYTES) {
+                batches++;
+                if ((rc = migrate_flush(s, b, &bytes)) != 0)
+                    break;
+            }
+        }
+        mvcc_iter_destroy(it);
+    }
+    if (rc == 0 && mvcc_wbatch_count(b) > 0) {
+        batches++;
+        rc = migrate_flush(s, b, &bytes);
+    }
+    mvcc_wbatch_destroy(b);
+    if (rc != 0) {
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "moving the Raft log to its column family: %s",
+                 region_strerror(rc));
+        return rc;
+    }
+    if (moved[0] + moved[1] > 0)
+        region__log(s, REGION_LOG_INFO,
+                    "moved %zu Raft log entries and %zu hard states from "
+                    "column family default to raft (the layout before "
+                    "libregion 0.13), in %zu batch(es)",
+                    moved[0], moved[1], batches);
+    return 0;
+}
 static int recover_regions(struct region_store *s)
 {
     uint8_t lo[2] = {REGION__LOCAL, 'R'}, hi[2] = {REGION__LOCAL, 'R' + 1};
@@ -827,8 +904,11 @@ int region_store_open(const struct region_store_opts *opts,
         uint8_t k[REGION__KEY_META_LEN];
         bool found;
         region__key_meta(k, 'I', 0);
-        rc = engine_get_u64s(opts->engine, k, sizeof k, &s->id_seq, 1, &found);
+        rc = engine_get_u64s(opts->engine, MVCC_CF_DEFAULT, k, sizeof k,
+                             &s->id_seq, 1, &found);
     }
+    if (rc == 0) /* before anything reads the log or a hard state */
+        rc = migrate_log_cf(s);
     if (rc == 0)
         rc = region__snap_recover(s); /* installs cut by a restart */
     if (rc == 0) /* after those installs: they may bring TTL records */
@@ -1235,7 +1315,8 @@ static int peer_create_fresh(struct region_store *s, uint64_t id,
     bool found = false;
     uint8_t k[REGION__KEY_META_LEN];
     region__key_meta(k, 'H', id);
-    int rc = engine_get_u64s(s->opts.engine, k, sizeof k, v, 3, &found);
+    int rc = engine_get_u64s(s->opts.engine, REGION__CF_LOG, k, sizeof k, v,
+                             3, &found);
     if (rc != 0)
         return rc;
     struct raft_hard_state hs = {v[0], v[1], 0};
@@ -1283,7 +1364,8 @@ static int peer_recreate(struct region_store *s, struct region_tomb *t,
     uint8_t k[REGION__KEY_META_LEN];
     uint64_t id = t->id, left = t->conf_ver;
     region__key_meta(k, 'H', id);
-    int rc = engine_get_u64s(s->opts.engine, k, sizeof k, v, 3, &found);
+    int rc = engine_get_u64s(s->opts.engine, REGION__CF_LOG, k, sizeof k, v,
+                             3, &found);
     if (rc != 0)
         return rc;
     if (found && v[0] > m->term) {
@@ -1517,7 +1599,7 @@ static int persist_ready(struct region_store *s, struct region_peer *p,
         if (v.oom)
             rc = -ENOMEM;
         else
-            rc = mvcc_wbatch_put(s->wb, MVCC_CF_DEFAULT, k, sizeof k, v.data,
+            rc = mvcc_wbatch_put(s->wb, REGION__CF_LOG, k, sizeof k, v.data,
                                  v.len);
     }
     if (rc == 0 && rd->n_entries > 0) {
@@ -1526,7 +1608,7 @@ static int persist_ready(struct region_store *s, struct region_peer *p,
             /* a conflicting suffix was replaced: drop what lies past it */
             region__key_log(k, p->desc.id, last + 1);
             region__key_log(k2, p->desc.id, p->last_index + 1);
-            rc = mvcc_wbatch_delete_range(s->wb, MVCC_CF_DEFAULT, k, sizeof k,
+            rc = mvcc_wbatch_delete_range(s->wb, REGION__CF_LOG, k, sizeof k,
                                           k2, sizeof k2);
         }
     }
@@ -1536,7 +1618,7 @@ static int persist_ready(struct region_store *s, struct region_peer *p,
         region__put_u64(hv, rd->hs.term);
         region__put_u64(hv + 8, rd->hs.vote);
         region__put_u64(hv + 16, rd->hs.commit);
-        rc = mvcc_wbatch_put(s->wb, MVCC_CF_DEFAULT, hk, sizeof hk, hv, 24);
+        rc = mvcc_wbatch_put(s->wb, REGION__CF_LOG, hk, sizeof hk, hv, 24);
     }
     region__buf_free(&v);
     return rc;
@@ -1830,7 +1912,7 @@ static int destroy_removed(struct region_store *s, struct region_peer *p)
     region__key_log(lo, p->desc.id, 0);
     region__key_log(hi, p->desc.id + 1, 0);
     if (rc == 0)
-        rc = mvcc_wbatch_delete_range(b, MVCC_CF_DEFAULT, lo, sizeof lo, hi,
+        rc = mvcc_wbatch_delete_range(b, REGION__CF_LOG, lo, sizeof lo, hi,
                                       sizeof hi);
     /* the hard state stays: a peer made again if the store is added
      * back starts from its term and vote */

@@ -1,7 +1,9 @@
 /* zengine.c: the engine view libmvcc's store runs on: every key, in every
- * column family, carries the one-byte prefix 'z', so transactional data,
- * raw data ('r') and the store's Raft state (0x01) share one RocksDB
- * (DESIGN.md, "Persistence"). Snapshots are the base engine's.
+ * data column family, carries the one-byte prefix 'z', so transactional
+ * data, raw data ('r') and the store's Raft state (0x01) share one RocksDB
+ * (DESIGN.md, "Persistence"). The raft CF (the Raft log) is not in the
+ * view: any call naming it fails with -EINVAL. Snapshots are the base
+ * engine's.
  */
 #include <errno.h>
 #include <string.h>
@@ -40,6 +42,8 @@ static int z_get(struct mvcc_engine *e, const struct mvcc_snapshot *snap,
                  size_t *value_len)
 {
     struct zengine *z = (struct zengine *)e;
+    if (cf < 0 || cf >= MVCC_CF_COUNT)
+        return -EINVAL; /* the raft CF is not libmvcc's */
     uint8_t buf[256], *heap;
     uint8_t *k = zkey(key, key_len, buf, sizeof buf, &heap);
     if (k == NULL)
@@ -60,6 +64,8 @@ static int prefixed(struct mvcc_wbatch *dst, const struct mvcc_wbatch *b,
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct mvcc_wop op;
         mvcc_wbatch_op(b, i, &op);
+        if (op.cf >= MVCC_CF_COUNT)
+            return -EINVAL; /* the raft CF is not libmvcc's */
         if (no_lock_deletes && op.type == MVCC_WOP_DELETE &&
             op.cf == MVCC_CF_LOCK)
             continue;
@@ -233,6 +239,8 @@ static int z_iter(struct mvcc_engine *e, const struct mvcc_snapshot *snap,
                   struct mvcc_iter **out)
 {
     struct zengine *z = (struct zengine *)e;
+    if (cf < 0 || cf >= MVCC_CF_COUNT)
+        return -EINVAL; /* the raft CF is not libmvcc's */
     uint8_t lb[256], ub[256], *lh = NULL, *uh = NULL;
     uint8_t lo1 = REGION__TXN, hi1 = REGION__TXN + 1;
     struct mvcc_iter_opts o = {&lo1, 1, &hi1, 1};
@@ -277,6 +285,8 @@ static void z_destroy(struct mvcc_engine *e)
 static int z_property(struct mvcc_engine *e, int cf, const char *name,
                       uint64_t *out)
 {
+    if (cf < 0 || cf >= MVCC_CF_COUNT)
+        return -EINVAL;
     return mvcc_engine_property(((struct zengine *)e)->base, cf, name, out);
 }
 

@@ -1,6 +1,7 @@
 /* test_cluster.c: several stores in one process over the in-memory router:
  * replication, leader failover, no stale read from a deposed leader,
- * recovery after reopening the RocksDB directories, region errors.
+ * recovery after reopening the RocksDB directories (also from the layout
+ * before the Raft log had its own column family), region errors.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "cluster.h"
+#include "region_int.h"
 
 static int other(int n, int a, int b)
 {
@@ -198,6 +200,192 @@ static void recovery_after_reopen(void **state)
     }
     /* and the log goes on where it stopped */
     assert_int_equal(cl_put(&c, l1, 1, "again", "yes", NULL), 0);
+    cl_destroy(&c);
+}
+
+/* Every key of CF cf in [lo, hi) of eng, as "hex(key)=hex(value)\n"
+ * lines (malloc'd), and how many in *n. */
+static char *dump_cf(struct mvcc_engine *eng, int cf, const uint8_t *lo,
+                     size_t lo_len, const uint8_t *hi, size_t hi_len,
+                     size_t *n)
+{
+    struct mvcc_iter_opts io = {lo, lo_len, hi, hi_len};
+    struct mvcc_iter *it = NULL;
+    assert_int_equal(mvcc_engine_iter(eng, NULL, cf, &io, &it), 0);
+    size_t cap = 1024, len = 0;
+    char *out = malloc(cap);
+    out[0] = 0;
+    *n = 0;
+    assert_int_equal(it->ops->seek_to_first(it), 0);
+    while (it->ops->valid(it)) {
+        size_t kl, vl;
+        const uint8_t *k = it->ops->key(it, &kl);
+        const uint8_t *v = it->ops->value(it, &vl);
+        while (len + 2 * (kl + vl) + 3 >= cap)
+            out = realloc(out, cap *= 2);
+        for (size_t j = 0; j < kl; j++)
+            len += (size_t)sprintf(out + len, "%02x", k[j]);
+        out[len++] = '=';
+        for (size_t j = 0; j < vl; j++)
+            len += (size_t)sprintf(out + len, "%02x", v[j]);
+        out[len++] = '\n';
+        out[len] = 0;
+        (*n)++;
+        assert_int_equal(it->ops->next(it), 0);
+    }
+    mvcc_iter_destroy(it);
+    return out;
+}
+
+static int moved_logged; /* "moved ... column family" messages seen */
+
+static void note_move(void *ctx, int level, const char *msg)
+{
+    (void)ctx;
+    (void)level;
+    if (strstr(msg, "from column family default to raft"))
+        moved_logged++;
+}
+
+/* A store written before the Raft log had its own column family (log
+ * entries 01 'L' and hard states 01 'H' in CF default, with the data):
+ * written here by moving a current store's keys back through the engine.
+ * Open moves them to CF raft (every entry and hard state, byte for byte;
+ * logged), the regions recover (store 3, its apply state and region 1's
+ * data dropped, re-applies region 1's whole log from CF raft), and the
+ * next open finds nothing to move. */
+static void old_layout_log_moves_at_open(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    c.log = note_move;
+    c.log_level = REGION_LOG_INFO;
+    moved_logged = 0;
+    cl_init(&c, 3, true);
+    cl_bootstrap(&c, 1, NULL, "m");
+    cl_bootstrap(&c, 2, "m", NULL);
+    int l1 = (int)cl_wait_leader(&c, 1);
+    int l2 = (int)cl_wait_leader(&c, 2);
+    char k[32], v[32];
+    for (int i = 0; i < 40; i++) {
+        snprintf(k, sizeof k, "%c%03d", i % 2 ? 'a' : 'x', i);
+        snprintf(v, sizeof v, "v%d", i);
+        assert_int_equal(cl_put(&c, i % 2 ? l1 : l2, i % 2 ? 1 : 2, k, v, NULL),
+                         0);
+    }
+    for (int i = 1; i <= 3; i++)
+        expect_applied(&c, i, 1, "a039", "v39");
+    for (int i = 1; i <= 3; i++)
+        cl_stop(&c, i);
+    assert_int_equal(moved_logged, 0);
+
+    const uint8_t loc[1] = {0x01}, loc_end[1] = {0x02};
+    const uint8_t lk[2] = {0x01, 'L'}, lk_end[2] = {0x01, 'L' + 1};
+    const uint8_t hk[2] = {0x01, 'H'}, hk_end[2] = {0x01, 'H' + 1};
+    char *saved[4] = {NULL};
+    size_t n_saved[4] = {0};
+    for (int i = 1; i <= 3; i++) {
+        struct mvcc_rocks_opts ro = {.path = c.st[i].dir};
+        struct mvcc_engine *eng;
+        assert_int_equal(mvcc_rocksengine_open(&ro, &eng, NULL, 0), 0);
+        saved[i] = dump_cf(eng, MVCC_CF_RAFT, loc, 1, loc_end, 1,
+                           &n_saved[i]);
+        size_t nl, nh;
+        free(dump_cf(eng, MVCC_CF_RAFT, lk, 2, lk_end, 2, &nl));
+        free(dump_cf(eng, MVCC_CF_RAFT, hk, 2, hk_end, 2, &nh));
+        assert_true(nl >= 40); /* 20 puts per region and more */
+        assert_int_equal(nh, 2);
+        assert_int_equal(nl + nh, n_saved[i]); /* nothing else there */
+        size_t nd;
+        free(dump_cf(eng, MVCC_CF_DEFAULT, lk, 2, lk_end, 2, &nd));
+        assert_int_equal(nd, 0);
+        /* the old layout: the same keys in CF default, none in raft */
+        struct mvcc_iter_opts io = {loc, 1, loc_end, 1};
+        struct mvcc_iter *it = NULL;
+        struct mvcc_wbatch *b;
+        assert_int_equal(mvcc_wbatch_create(&b), 0);
+        assert_int_equal(mvcc_engine_iter(eng, NULL, MVCC_CF_RAFT, &io, &it),
+                         0);
+        assert_int_equal(it->ops->seek_to_first(it), 0);
+        while (it->ops->valid(it)) {
+            size_t kl, vl;
+            const uint8_t *key = it->ops->key(it, &kl);
+            const uint8_t *val = it->ops->value(it, &vl);
+            assert_int_equal(
+                mvcc_wbatch_put(b, MVCC_CF_DEFAULT, key, kl, val, vl), 0);
+            assert_int_equal(it->ops->next(it), 0);
+        }
+        mvcc_iter_destroy(it);
+        assert_int_equal(mvcc_wbatch_delete_range(b, MVCC_CF_RAFT, loc, 1,
+                                                  loc_end, 1),
+                         0);
+        if (i == 3) {
+            /* region 1 forgot what it applied: only its log brings it
+             * back */
+            uint8_t ak[REGION__KEY_META_LEN];
+            region__key_meta(ak, 'A', 1);
+            assert_int_equal(mvcc_wbatch_delete(b, MVCC_CF_DEFAULT, ak,
+                                                sizeof ak),
+                             0);
+            const uint8_t r0[1] = {'r'}, r1[2] = {'r', 'm'};
+            assert_int_equal(mvcc_wbatch_delete_range(b, MVCC_CF_DEFAULT, r0,
+                                                      1, r1, 2),
+                             0);
+        }
+        assert_int_equal(mvcc_engine_write(eng, b, true), 0);
+        mvcc_wbatch_destroy(b);
+        mvcc_engine_destroy(eng);
+    }
+
+    for (int i = 1; i <= 3; i++) {
+        cl_start(&c, i);
+        /* nothing has run yet: CF raft holds exactly what it held */
+        size_t n;
+        char *now = dump_cf(c.st[i].eng, MVCC_CF_RAFT, loc, 1, loc_end, 1,
+                            &n);
+        assert_int_equal(n, n_saved[i]);
+        assert_string_equal(now, saved[i]);
+        free(now);
+        free(dump_cf(c.st[i].eng, MVCC_CF_DEFAULT, lk, 2, lk_end, 2, &n));
+        assert_int_equal(n, 0);
+        free(dump_cf(c.st[i].eng, MVCC_CF_DEFAULT, hk, 2, hk_end, 2, &n));
+        assert_int_equal(n, 0);
+    }
+    assert_int_equal(moved_logged, 3);
+    for (int i = 1; i <= 3; i++)
+        for (int j = 1; j < 40; j += 2) {
+            snprintf(k, sizeof k, "a%03d", j);
+            snprintf(v, sizeof v, "v%d", j);
+            expect_applied(&c, i, 1, k, v);
+        }
+    l1 = (int)cl_wait_leader(&c, 1);
+    l2 = (int)cl_wait_leader(&c, 2);
+    for (int i = 0; i < 40; i++) {
+        snprintf(k, sizeof k, "%c%03d", i % 2 ? 'a' : 'x', i);
+        snprintf(v, sizeof v, "v%d", i);
+        char *got = NULL;
+        assert_int_equal(cl_get(&c, i % 2 ? l1 : l2, i % 2 ? 1 : 2, k, &got,
+                                NULL),
+                         0);
+        assert_string_equal(got, v);
+        free(got);
+    }
+    assert_int_equal(cl_put(&c, l1, 1, "again", "yes", NULL), 0);
+    assert_int_equal(cl_put(&c, l2, 2, "zz", "yes", NULL), 0);
+    for (int i = 1; i <= 3; i++)
+        cl_stop(&c, i);
+    for (int i = 1; i <= 3; i++)
+        cl_start(&c, i);
+    assert_int_equal(moved_logged, 3); /* nothing left to move */
+    l1 = (int)cl_wait_leader(&c, 1);
+    char *got = NULL;
+    assert_int_equal(cl_get(&c, l1, 1, "again", &got, NULL), 0);
+    assert_string_equal(got, "yes");
+    free(got);
+    for (int i = 1; i <= 3; i++) {
+        expect_applied(&c, i, 2, "zz", "yes");
+        free(saved[i]);
+    }
     cl_destroy(&c);
 }
 
@@ -723,6 +911,7 @@ int main(void)
         cmocka_unit_test(failover_and_catch_up),
         cmocka_unit_test(no_stale_read_from_deposed_leader),
         cmocka_unit_test(recovery_after_reopen),
+        cmocka_unit_test(old_layout_log_moves_at_open),
         cmocka_unit_test(pipelined_writes),
         cmocka_unit_test(truncation_with_writes_in_flight),
         cmocka_unit_test(region_errors),

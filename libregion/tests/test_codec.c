@@ -1,7 +1,8 @@
 /* test_codec.c: the byte formats of codec.c: region state and command
  * round trips, and a message batch that is cut or padded anywhere is
- * refused whole.
+ * refused whole; the 'z' engine view's keys and column families.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -207,6 +208,53 @@ static void msgs_refused_when_cut(void **state)
     region__buf_free(&b);
 }
 
+/* libmvcc's view of the engine (zengine.c) prefixes every key with 'z'
+ * in the data CFs and has no raft CF: the Raft log is out of its reach. */
+static void zengine_view(void **state)
+{
+    (void)state;
+    struct mvcc_engine *base, *z;
+    assert_int_equal(mvcc_memengine_create(&base), 0);
+    assert_int_equal(region__zengine_create(base, &z), 0);
+    uint8_t lk[REGION__KEY_LOG_LEN];
+    region__key_log(lk, 1, 5);
+    assert_int_equal(mvcc_engine_put(base, MVCC_CF_RAFT, lk, sizeof lk, "e", 1),
+                     0);
+    assert_int_equal(mvcc_engine_put(z, MVCC_CF_WRITE, "k", 1, "w", 1), 0);
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    assert_int_equal(mvcc_engine_get(base, NULL, MVCC_CF_WRITE, "zk", 2, &v,
+                                     &vl),
+                     0);
+    assert_int_equal(vl, 1);
+    mvcc_free(v);
+    assert_int_equal(mvcc_engine_get(z, NULL, MVCC_CF_RAFT, lk, sizeof lk, &v,
+                                     &vl),
+                     -EINVAL);
+    assert_int_equal(mvcc_engine_put(z, MVCC_CF_RAFT, "k", 1, "r", 1),
+                     -EINVAL);
+    struct mvcc_iter *it = NULL;
+    assert_int_equal(mvcc_engine_iter(z, NULL, MVCC_CF_RAFT, NULL, &it),
+                     -EINVAL);
+    struct mvcc_wbatch *b;
+    assert_int_equal(mvcc_wbatch_create(&b), 0);
+    assert_int_equal(mvcc_wbatch_put(b, MVCC_CF_DEFAULT, "d", 1, "1", 1), 0);
+    assert_int_equal(mvcc_wbatch_delete_range(b, MVCC_CF_RAFT, "", 0, "\xff", 1),
+                     0);
+    assert_int_equal(mvcc_engine_write(z, b, false), -EINVAL);
+    mvcc_wbatch_destroy(b);
+    /* nothing of that batch landed; the log entry is still there */
+    assert_int_equal(mvcc_engine_get(base, NULL, MVCC_CF_DEFAULT, "zd", 2, &v,
+                                     &vl),
+                     MVCC_NOTFOUND);
+    assert_int_equal(mvcc_engine_get(base, NULL, MVCC_CF_RAFT, lk, sizeof lk,
+                                     &v, &vl),
+                     0);
+    mvcc_free(v);
+    mvcc_engine_destroy(z);
+    mvcc_engine_destroy(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +263,7 @@ int main(void)
         cmocka_unit_test(cmd_round_trip),
         cmocka_unit_test(merge_cmds_round_trip),
         cmocka_unit_test(msgs_refused_when_cut),
+        cmocka_unit_test(zengine_view),
     };
     return cmocka_run_group_tests_name("libregion/codec", tests, NULL, NULL);
 }

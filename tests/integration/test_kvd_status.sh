@@ -52,6 +52,8 @@ wk=$(metric 'kvd_rocksdb_estimated_keys{cf="write"}')
 [ "${wk:-0}" -ge 1 ] || t_fail "write CF keys $wk, want >= 1 after a commit"
 mem=$(metric 'kvd_rocksdb_memtable_bytes{cf="default"}')
 [ "${mem:-0}" -gt 0 ] || t_fail "default CF memtable bytes $mem, want > 0"
+rmem=$(metric 'kvd_rocksdb_memtable_bytes{cf="raft"}')
+[ "${rmem:-0}" -gt 0 ] || t_fail "raft CF memtable bytes $rmem, want > 0 (the Raft log)"
 t_expect_eq "write stopped" "$(metric kvd_rocksdb_write_stopped)" "0"
 t_expect_eq "background errors" "$(metric kvd_rocksdb_background_errors_total)" "0"
 
