@@ -378,6 +378,10 @@ void sql__swarn(struct sql_session *s, const char *level, uint16_t code,
 
 int sql__kverr(struct sql_session *s, int rc)
 {
+    /* sql_session_point_read's refused read: run_statement answers
+     * nothing, so there is no message to make */
+    if (rc == -EWOULDBLOCK && sql__kv_prefetch_refused())
+        return SQL_EQUERY;
     switch (rc) {
     case -ENOMEM:
         return -ENOMEM;
@@ -2103,6 +2107,27 @@ int sql_session_point_read(struct sql_session *s, struct sql_proto_conn *c,
         s->quick_sel = s->pr_sel;
         s->quick_plan = s->pr_plan;
     } else if (!quick_text(s, cmd, &st, &len)) {
+        goto out;
+    }
+    /* The first half of a COM_QUERY whose plan names its key: no need
+     * to run the statement to learn it (a run that only ends refused).
+     * The ts is the one its run would ask at: the latest versions for a
+     * statement alone that begins "latest", else the transaction's
+     * start_ts; should the second half read anything else, it refuses
+     * and the executor runs the statement. */
+    if (!given && !p && SQL_TC_ROW_KEY_LEN <= sizeof(pr->key) &&
+        (in_txn || sql__point_read_latest(s, s->quick_sel, s->quick_plan)) &&
+        sql__point_read_key(s->quick_plan, pr->key)) {
+        pr->key_len = SQL_TC_ROW_KEY_LEN;
+        pr->ts = in_txn ? sql__kvtxn_start_ts(s->txn) : MVCC_TS_MAX;
+        s->pr_st = st;
+        s->pr_sel = s->quick_sel;
+        s->pr_plan = s->quick_plan;
+        s->pr_len = len;
+        s->pr_epoch = epoch;
+        s->quick_sel = NULL;
+        s->quick_plan = NULL;
+        rc = 2;
         goto out;
     }
     if (given)
