@@ -1337,14 +1337,15 @@ int sql__exec_open(struct sql_xctx *x, const struct plan *p,
         return -ENOMEM;
     n->p = p;
     sql__kvres_init(&n->res);
-    n->arena = sql__arena_create(0);
-    n->keep = sql__arena_create(0);
-    n->rs = p->kind == PL_SCAN ? sql__arena_create(0) : NULL;
-    if (!n->arena || !n->keep || (p->kind == PL_SCAN && !n->rs)) {
-        sql__arena_destroy(n->arena);
-        sql__arena_destroy(n->keep);
-        sql__arena_destroy(n->rs);
-        return -ENOMEM;
+    /* the node lives in the statement's arena; its own arenas are held
+     * in it, and take memory only as they are used */
+    sql__arena_init(&n->arena_mem, 0);
+    sql__arena_init(&n->keep_mem, 0);
+    n->arena = &n->arena_mem;
+    n->keep = &n->keep_mem;
+    if (p->kind == PL_SCAN) {
+        sql__arena_init(&n->rs_mem, 0);
+        n->rs = &n->rs_mem;
     }
     n->mem.parent = &x->s->qmem; /* memtrack.c */
     n->arena->track = n->keep->track = &n->mem;
@@ -1401,9 +1402,10 @@ void sql__exec_close(struct sql_xnode *n)
     sql__kvres_reset(&n->res);
     sql__cop_iter_free(n->cop);
     sql__buf_free(&n->kb);
-    sql__arena_destroy(n->arena);
-    sql__arena_destroy(n->keep);
-    sql__arena_destroy(n->rs);
+    sql__arena_fini(&n->arena_mem);
+    sql__arena_fini(&n->keep_mem);
+    if (n->rs)
+        sql__arena_fini(&n->rs_mem);
 }
 
 static int exec_next(struct sql_xctx *x, struct sql_xnode *n,

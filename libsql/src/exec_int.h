@@ -32,6 +32,9 @@ struct sql_xnode
     struct sql_chunk out;        /* its output chunk */
     struct sql_arena *arena;     /* per-call bytes (reset each next) */
     struct sql_arena *keep;      /* bytes kept until close */
+    struct sql_arena arena_mem;  /* what arena, keep and rs point at (held */
+    struct sql_arena keep_mem;   /* inline: an operator's open makes no */
+    struct sql_arena rs_mem;     /* allocation of its own; exec.c) */
     bool opened;                 /* first next() done */
     bool done;                   /* no more rows */
     /* scan */
