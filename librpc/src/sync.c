@@ -474,9 +474,16 @@ static int poll_reply(struct rpc_sync *s, uint32_t id,
         struct evbuffer_iovec v;
         if (evbuffer_reserve_space(s->in, 16384, &v, 1) < 1)
             return -ENOMEM;
+        size_t room = v.iov_len;
         ssize_t r = recv(s->fd, v.iov_base, v.iov_len, MSG_DONTWAIT);
         v.iov_len = r > 0 ? (size_t)r : 0;
         evbuffer_commit_space(s->in, &v, 1);
+        /* A read that did not fill the room took all the socket held:
+         * another would only answer EAGAIN (a system call a reply). An
+         * end of stream behind the data shows at the next poll: the
+         * socket stays readable. */
+        if (r > 0 && (size_t)r < room)
+            break;
         if (r > 0)
             continue;
         if (r < 0 && errno == EINTR)

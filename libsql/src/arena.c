@@ -71,6 +71,20 @@ static void free_blocks(struct sql_arena *a, struct sql_arena_block *b,
     }
 }
 
+void sql__arena_init(struct sql_arena *a, size_t block_size)
+{
+    memset(a, 0, sizeof *a);
+    a->block_size = block_size ? block_size : ARENA_DEFAULT_BLOCK;
+}
+
+void sql__arena_fini(struct sql_arena *a)
+{
+    free_blocks(a, a->head, NULL);
+    a->head = NULL;
+    a->cur = a->end = NULL;
+    a->total = 0;
+}
+
 void sql__arena_destroy(struct sql_arena *a)
 {
     if (a == NULL)

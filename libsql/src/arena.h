@@ -46,6 +46,12 @@ struct sql_arena
 /* Create an arena whose blocks are block_size bytes (0: a default); NULL
  * when the heap fails. No memory is taken until the first allocation. */
 struct sql_arena *sql__arena_create(size_t block_size);
+/* An arena in storage the caller owns (a struct held inline: no
+ * allocation until the first block); sql__arena_fini frees its blocks,
+ * not a. Both may be mixed with nothing else: never destroy such an
+ * arena. */
+void sql__arena_init(struct sql_arena *a, size_t block_size);
+void sql__arena_fini(struct sql_arena *a);
 /* Free the arena and everything allocated in it; NULL is a no-op. */
 void sql__arena_destroy(struct sql_arena *a);
 /* Free everything allocated so far but keep the arena (and its first

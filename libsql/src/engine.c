@@ -23,6 +23,7 @@
 #include "exec.h"
 #include "sql_int.h"
 #include "stats.h"
+#include "stmtcache.h"
 #include "tablecodec.h"
 
 int64_t sql__now_us(void)
@@ -324,6 +325,7 @@ void sql_session_destroy(struct sql_session *s)
     uservars_free(s);
     sql__sysvar_free(s->vars);
     sql__free(s->db);
+    sql__stmtcache_destroy(s->stc);
     sql__arena_destroy(s->arena);
     sql__free(s);
 }
@@ -378,6 +380,10 @@ void sql__swarn(struct sql_session *s, const char *level, uint16_t code,
 
 int sql__kverr(struct sql_session *s, int rc)
 {
+    /* sql_session_point_read's refused read: run_statement answers
+     * nothing, so there is no message to make */
+    if (rc == -EWOULDBLOCK && sql__kv_prefetch_refused())
+        return SQL_EQUERY;
     switch (rc) {
     case -ENOMEM:
         return -ENOMEM;
@@ -1594,6 +1600,30 @@ static void sess_running(struct sql_session *s, const char *text, size_t len)
     sql__sess_list_unlock(s->srv);
 }
 
+/* Parses a COM_QUERY's text (its first statement) into s->arena, or
+ * takes the tree from the statement cache when it holds the text's
+ * shape (stmtcache.c: only the parse is reused; the caller plans it
+ * afresh). The cache is emptied when the plan epoch (DDL, SET GLOBAL, a
+ * schema reload) or the session's settings (plan_gen) moved. As
+ * sql__parse_one. */
+static int parse_query(struct sql_session *s, const char *text, size_t len,
+                       struct sql_parse_result *res)
+{
+    if (!s->stc)
+        s->stc = sql__stmtcache_create(); /* NULL: parse every time */
+    if (s->stc) {
+        uint64_t epoch =
+            __atomic_load_n(&s->srv->plan_epoch, __ATOMIC_ACQUIRE);
+        int rc = sql__stmtcache_parse(s->stc, epoch, s->plan_gen, s->arena,
+                                      text, len, res);
+        if (rc == 1)
+            return 0;
+        if (rc < 0)
+            sql__arena_reset(s->arena);
+    }
+    return sql__parse_one(s->arena, text, len, res);
+}
+
 static int run_query(struct sql_session *s, const char *text, size_t len,
                      bool multi)
 {
@@ -1601,7 +1631,9 @@ static int run_query(struct sql_session *s, const char *text, size_t len,
     for (;;) {
         struct sql_parse_result res;
         sql__arena_reset(s->arena);
-        int rc = sql__parse_one(s->arena, text + off, len - off, &res);
+        int rc = off == 0 ? parse_query(s, text, len, &res)
+                          : sql__parse_one(s->arena, text + off, len - off,
+                                           &res);
         if (rc != 0)
             return reply_parse_error(s, rc, &res);
         if (!res.stmt) {
@@ -1965,7 +1997,7 @@ static int quick_text(struct sql_session *s, const struct sql_command *cmd,
         return 0;
     sql__arena_reset(s->arena);
     struct sql_parse_result res;
-    if (sql__parse_one(s->arena, t, n, &res) != 0 || !res.stmt ||
+    if (parse_query(s, t, n, &res) != 0 || !res.stmt ||
         res.stmt->kind != AST_SELECT)
         goto no;
     for (size_t k = res.next; k < n; k++)
@@ -2103,6 +2135,27 @@ int sql_session_point_read(struct sql_session *s, struct sql_proto_conn *c,
         s->quick_sel = s->pr_sel;
         s->quick_plan = s->pr_plan;
     } else if (!quick_text(s, cmd, &st, &len)) {
+        goto out;
+    }
+    /* The first half of a COM_QUERY whose plan names its key: no need
+     * to run the statement to learn it (a run that only ends refused).
+     * The ts is the one its run would ask at: the latest versions for a
+     * statement alone that begins "latest", else the transaction's
+     * start_ts; should the second half read anything else, it refuses
+     * and the executor runs the statement. */
+    if (!given && !p && SQL_TC_ROW_KEY_LEN <= sizeof(pr->key) &&
+        (in_txn || sql__point_read_latest(s, s->quick_sel, s->quick_plan)) &&
+        sql__point_read_key(s->quick_plan, pr->key)) {
+        pr->key_len = SQL_TC_ROW_KEY_LEN;
+        pr->ts = in_txn ? sql__kvtxn_start_ts(s->txn) : MVCC_TS_MAX;
+        s->pr_st = st;
+        s->pr_sel = s->quick_sel;
+        s->pr_plan = s->quick_plan;
+        s->pr_len = len;
+        s->pr_epoch = epoch;
+        s->quick_sel = NULL;
+        s->quick_plan = NULL;
+        rc = 2;
         goto out;
     }
     if (given)

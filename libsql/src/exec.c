@@ -972,7 +972,14 @@ struct sort_ctx
     size_t ncols;                 /* row width */
     struct sql_datum *rows;       /* the rows */
     int rc;                       /* first comparison error */
+    const uint16_t *coll;         /* per sort key: its collation */
 };
+
+/* An ENUM or SET value: sorts by its number, not its text. */
+static bool is_enumset(const struct sql_datum *d)
+{
+    return d->fsp == SQL_ENUM_TAG || d->fsp == SQL_SET_TAG;
+}
 
 static int sort_cmp(const void *a, const void *b, void *arg)
 {
@@ -984,13 +991,19 @@ static int sort_cmp(const void *a, const void *b, void *arg)
         uint32_t c = sc->p->sort_cols[k];
         const struct sql_datum *x = &ra[c], *y = &rb[c];
         int r;
-        if (x->vt == SQL_VT_NULL || y->vt == SQL_VT_NULL)
+        if (x->vt == SQL_VT_NULL || y->vt == SQL_VT_NULL) {
             r = (x->vt != SQL_VT_NULL) - (y->vt != SQL_VT_NULL);
-        else {
+        } else if (x->vt == SQL_VT_STRING && y->vt == SQL_VT_STRING &&
+                   !is_enumset(x) && !is_enumset(y)) {
+            /* what sql__datum_cmp does for two plain strings, without
+             * its dispatch (the key's collation was found once) */
+            r = sql__coll_cmp(sc->coll[k], x->v.s.p, x->v.s.n, y->v.s.p,
+                              y->v.s.n);
+        } else if (x->vt == SQL_VT_INT && y->vt == SQL_VT_INT) {
+            r = x->v.i < y->v.i ? -1 : x->v.i > y->v.i;
+        } else {
             struct sql_err err;
-            uint16_t coll = sc->p->cols[c].type.coll;
-            if (sql__datum_cmp(x, y, coll ? coll : SQL_COLL_BINARY, &r,
-                               &err) != 0) {
+            if (sql__datum_cmp(x, y, sc->coll[k], &r, &err) != 0) {
                 if (sc->rc == 0) {
                     sc->rc = SQL_EQUERY;
                     sc->x->err = err;
@@ -1020,7 +1033,15 @@ static int sort_all(struct sql_xctx *x, struct sql_xnode *n)
         return -ENOMEM;
     for (size_t i = 0; i < n->nrows; i++)
         idx[i] = i;
-    struct sort_ctx sc = {x, n->p, nc, n->rows, 0};
+    uint16_t *colls =
+        sql__arena_alloc(n->keep, sizeof(uint16_t) * (n->p->nsort + 1));
+    if (!colls)
+        return -ENOMEM;
+    for (size_t k = 0; k < n->p->nsort; k++) {
+        uint16_t coll = n->p->cols[n->p->sort_cols[k]].type.coll;
+        colls[k] = coll ? coll : SQL_COLL_BINARY;
+    }
+    struct sort_ctx sc = {x, n->p, nc, n->rows, 0, colls};
     qsort_r(idx, n->nrows, sizeof(size_t), sort_cmp, &sc);
     if (sc.rc != 0)
         return sql__xerr(x, sc.rc);
@@ -1316,14 +1337,15 @@ int sql__exec_open(struct sql_xctx *x, const struct plan *p,
         return -ENOMEM;
     n->p = p;
     sql__kvres_init(&n->res);
-    n->arena = sql__arena_create(0);
-    n->keep = sql__arena_create(0);
-    n->rs = p->kind == PL_SCAN ? sql__arena_create(0) : NULL;
-    if (!n->arena || !n->keep || (p->kind == PL_SCAN && !n->rs)) {
-        sql__arena_destroy(n->arena);
-        sql__arena_destroy(n->keep);
-        sql__arena_destroy(n->rs);
-        return -ENOMEM;
+    /* the node lives in the statement's arena; its own arenas are held
+     * in it, and take memory only as they are used */
+    sql__arena_init(&n->arena_mem, 0);
+    sql__arena_init(&n->keep_mem, 0);
+    n->arena = &n->arena_mem;
+    n->keep = &n->keep_mem;
+    if (p->kind == PL_SCAN) {
+        sql__arena_init(&n->rs_mem, 0);
+        n->rs = &n->rs_mem;
     }
     n->mem.parent = &x->s->qmem; /* memtrack.c */
     n->arena->track = n->keep->track = &n->mem;
@@ -1380,9 +1402,10 @@ void sql__exec_close(struct sql_xnode *n)
     sql__kvres_reset(&n->res);
     sql__cop_iter_free(n->cop);
     sql__buf_free(&n->kb);
-    sql__arena_destroy(n->arena);
-    sql__arena_destroy(n->keep);
-    sql__arena_destroy(n->rs);
+    sql__arena_fini(&n->arena_mem);
+    sql__arena_fini(&n->keep_mem);
+    if (n->rs)
+        sql__arena_fini(&n->rs_mem);
 }
 
 static int exec_next(struct sql_xctx *x, struct sql_xnode *n,

@@ -100,4 +100,15 @@ int sql__table_rewrite(struct sql_session *s, struct sql_kvtxn *txn,
                        const struct sql_tableinfo *nw, bool rows,
                        const bool *build, const int64_t *drop, size_t ndrop);
 
+/* pointread.c: whether select sel, planned as p, reads one row key in
+ * autocommit and may begin its transaction at the latest versions; and
+ * the row key p reads when it is projections, filters and limits over
+ * one unlocked point read of a handle given as an integer literal (the
+ * key is then known without running it): true with the key in out
+ * (SQL_TC_ROW_KEY_LEN bytes). */
+bool sql__point_read_latest(const struct sql_session *s,
+                            const struct ast_select *sel,
+                            const struct plan *p);
+bool sql__point_read_key(const struct plan *p, uint8_t *out);
+
 #endif /* SQL_EXEC_H */

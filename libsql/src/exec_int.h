@@ -32,6 +32,9 @@ struct sql_xnode
     struct sql_chunk out;        /* its output chunk */
     struct sql_arena *arena;     /* per-call bytes (reset each next) */
     struct sql_arena *keep;      /* bytes kept until close */
+    struct sql_arena arena_mem;  /* what arena, keep and rs point at (held */
+    struct sql_arena keep_mem;   /* inline: an operator's open makes no */
+    struct sql_arena rs_mem;     /* allocation of its own; exec.c) */
     bool opened;                 /* first next() done */
     bool done;                   /* no more rows */
     /* scan */
@@ -130,11 +133,6 @@ int sql__xwindow_next(struct sql_xctx *x, struct sql_xnode *n, bool first);
 int64_t sql__xa_enter(struct sql_xanalyze *an);
 void sql__xa_leave(struct sql_xanalyze *an, const struct sql_xnode *n,
                    int64_t t0, size_t rows);
-/* pointread.c: whether select sel, planned as p, reads one row key in
- * autocommit and may begin its transaction at the latest versions. */
-bool sql__point_read_latest(const struct sql_session *s,
-                            const struct ast_select *sel,
-                            const struct plan *p);
 
 /* Row n->out.n of scan n's chunk (row, handle h): kept when the scan's
  * condition is TRUE of it (exec.c). */

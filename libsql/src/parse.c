@@ -565,6 +565,7 @@ static struct ast_expr *parse_string(struct parser *p, const char *charset)
         return NULL;
     e->charset = charset;
     struct sql_token *t = sql__p_peek(p, 0);
+    sql__p_note_literal(p, t->start, e);
     e->str.s = t->str;
     e->str.n = t->len;
     sql__p_advance(p);
@@ -903,6 +904,7 @@ static struct ast_expr *primary(struct parser *p)
     case TK_INT:
         if ((e = sql__p_expr_new(p, AST_E_INT)) == NULL)
             return NULL;
+        sql__p_note_literal(p, t->start, e);
         if (t->ival > (uint64_t)INT64_MAX) {
             e->is_unsigned = true;
             e->uval = t->ival;
@@ -1569,12 +1571,33 @@ static void skip_ws(const char *s, size_t len, size_t *pos)
         (*pos)++;
 }
 
+void sql__p_note_literal(struct parser *p, size_t start, struct ast_expr *e)
+{
+    struct sql_parse_rec *r = p->rec;
+    if (r == NULL)
+        return;
+    if (r->n == r->cap) {
+        r->overflow = true;
+        return;
+    }
+    r->starts[r->n] = start;
+    r->nodes[r->n++] = e;
+}
+
 int sql__parse_one(struct sql_arena *a, const char *sql, size_t len,
                    struct sql_parse_result *res)
+{
+    return sql__parse_one_rec(a, sql, len, res, NULL);
+}
+
+int sql__parse_one_rec(struct sql_arena *a, const char *sql, size_t len,
+                       struct sql_parse_result *res,
+                       struct sql_parse_rec *rec)
 {
     memset(res, 0, sizeof *res);
     struct parser p;
     memset(&p, 0, sizeof p);
+    p.rec = rec;
     p.a = a;
     p.res = res;
     p.src = sql;

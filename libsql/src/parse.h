@@ -6,6 +6,7 @@
 #ifndef SQL_PARSE_H
 #define SQL_PARSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "arena.h"
@@ -41,6 +42,24 @@ struct sql_parse_result
  * Returns res->rc. */
 int sql__parse_one(struct sql_arena *a, const char *sql, size_t len,
                    struct sql_parse_result *res);
+
+/* What sql__parse_one_rec notes (stmtcache.c): for each integer or
+ * string literal token that became an expression node of its own (a
+ * primary, LIMIT's value, the first piece of 'a' 'b'), the token's
+ * offset and the node; at most cap of them (then overflow). */
+struct sql_parse_rec
+{
+    size_t *starts;           /* token offsets in the input */
+    struct ast_expr **nodes;  /* the node each became */
+    size_t n;                 /* entries used */
+    size_t cap;               /* room in both arrays */
+    bool overflow;            /* more literals than cap */
+};
+
+/* sql__parse_one, noting literal nodes in rec (NULL: none). */
+int sql__parse_one_rec(struct sql_arena *a, const char *sql, size_t len,
+                       struct sql_parse_result *res,
+                       struct sql_parse_rec *rec);
 
 /* One statement's span in a multi-statement string. */
 struct sql_span

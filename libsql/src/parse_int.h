@@ -28,7 +28,11 @@ struct parser
     int maxh;                             /* greatest expression height
                                              since the enclosing query began */
     bool failed;                          /* an error is recorded */
+    struct sql_parse_rec *rec;            /* literal nodes noted, or NULL */
 };
+
+/* Note literal node e made from the token at offset start (p->rec). */
+void sql__p_note_literal(struct parser *p, size_t start, struct ast_expr *e);
 
 /* Tokens. */
 struct sql_token *sql__p_peek(struct parser *p, int n);

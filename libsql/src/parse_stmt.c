@@ -30,6 +30,7 @@ static struct ast_expr *limit_value(struct parser *p)
     if (e == NULL)
         return NULL;
     if (t->type == TK_INT) {
+        sql__p_note_literal(p, t->start, e);
         if (t->ival > (uint64_t)INT64_MAX) {
             e->is_unsigned = true;
             e->uval = t->ival;

@@ -353,6 +353,78 @@ static double full_cost(const struct plan *p)
     return p->table->stats ? (double)p->table->stats->rows : -1;
 }
 
+/* A signed integer literal (no conversion between it and a handle). */
+static bool int_literal(const struct ast_expr *e)
+{
+    return e && e->kind == AST_E_INT && !e->is_unsigned;
+}
+
+/* Whether the handle access p->acc (one range or point) is exactly what
+ * the conjuncts say, so that the rows it reads satisfy them all and the
+ * filter need not run per row (sysbench's `id BETWEEN a AND b`): every
+ * conjunct compares the (signed) handle with an integer literal, at most
+ * one bounds it from below and one from above, or one alone fixes it.
+ * Integer literals are exact handles (scan_ranges' as_handle); a second
+ * bound on one side would not be in the range (build_ranges takes the
+ * first), hence the counts. */
+static bool handle_exact(struct plan_tscope *ts, const struct plan *p)
+{
+    const struct sql_tableinfo *t = p->table;
+    if (p->acc.idx >= 0 || p->acc.nranges != 1 || t->handle_col < 0 ||
+        (t->cols[t->handle_col].type.flags & SQL_COLFLAG_UNSIGNED) ||
+        (p->acc.kind != ACC_POINT && p->acc.kind != ACC_HANDLE_RANGE))
+        return false;
+    int h = t->handle_col, neq = 0, nlo = 0, nhi = 0;
+    for (size_t i = 0; i < p->nconj; i++) {
+        const struct ast_expr *e = p->conj[i];
+        if (e->kind == AST_E_BETWEEN) {
+            if (e->neg || col_of(ts, e->a) != h || !int_literal(e->b) ||
+                !int_literal(e->c))
+                return false;
+            nlo++;
+            nhi++;
+            continue;
+        }
+        if (e->kind != AST_E_BINARY)
+            return false;
+        int op;
+        switch (e->op) {
+        case AST_OP_EQ:
+            op = P_EQ;
+            break;
+        case AST_OP_LT:
+            op = P_LT;
+            break;
+        case AST_OP_LE:
+            op = P_LE;
+            break;
+        case AST_OP_GT:
+            op = P_GT;
+            break;
+        case AST_OP_GE:
+            op = P_GE;
+            break;
+        default:
+            return false;
+        }
+        if (col_of(ts, e->a) == h && int_literal(e->b))
+            ;
+        else if (col_of(ts, e->b) == h && int_literal(e->a))
+            op = flip(op);
+        else
+            return false;
+        if (op == P_EQ)
+            neq++;
+        else if (op == P_GT || op == P_GE)
+            nlo++;
+        else
+            nhi++;
+    }
+    if (p->acc.kind == ACC_POINT)
+        return neq == 1 && nlo == 0 && nhi == 0;
+    return neq == 0 && nlo <= 1 && nhi <= 1 && nlo + nhi > 0;
+}
+
 int sql__plan_access(struct sql_session *s, struct plan *p)
 {
     const struct sql_tableinfo *t = p->table;
@@ -433,6 +505,8 @@ int sql__plan_access(struct sql_session *s, struct plan *p)
                                           .nranges = 1};
         }
     }
+    if (p->cond && handle_exact(&ts, p))
+        p->cond = NULL;
     return 0;
 }
 

@@ -5,6 +5,8 @@
  * instead of asking the TSO. DESIGN.md, "Point reads".
  */
 #include "exec_int.h"
+#include "expr_int.h"
+#include "tablecodec.h"
 
 /* No subquery anywhere under e (a subquery would read other keys at the
  * same timestamp, which MVCC_TS_MAX does not make a snapshot of). */
@@ -49,4 +51,31 @@ bool sql__point_read_latest(const struct sql_session *s,
         p = p->child;
     return p != NULL && p->kind == PL_SCAN && p->acc.kind == ACC_POINT &&
            p->acc.idx < 0;
+}
+
+bool sql__point_read_key(const struct plan *p, uint8_t *out)
+{
+    while (p != NULL && (p->kind == PL_PROJECT || p->kind == PL_FILTER ||
+                         p->kind == PL_LIMIT))
+        p = p->child;
+    if (p == NULL || p->kind != PL_SCAN || p->acc.kind != ACC_POINT ||
+        p->acc.idx >= 0 || p->acc.nranges != 1 || p->lock || p->lookup ||
+        p->vrows || p->acc.t == NULL)
+        return false;
+    const struct plan_range *r = &p->acc.ranges[0];
+    if (r->neq != 1 || r->lo != NULL || r->hi != NULL ||
+        r->eq[0]->op != EX_LIT)
+        return false;
+    /* as the scan takes a handle (exec.c as_handle); anything else (NULL,
+     * a string, a decimal) the statement's own run decides */
+    const struct sql_datum *d = &r->eq[0]->lit;
+    int64_t h;
+    if (d->vt == SQL_VT_INT)
+        h = d->v.i;
+    else if (d->vt == SQL_VT_UINT && d->v.u <= (uint64_t)INT64_MAX)
+        h = (int64_t)d->v.u;
+    else
+        return false;
+    sql__tc_row_key(out, p->acc.t->id, h);
+    return true;
 }

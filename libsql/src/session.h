@@ -241,6 +241,9 @@ struct sql_session
                                       quick (a direct-mapped set) */
     uint64_t quick_epoch;          /* srv->plan_epoch quick_no is of
                                       (DDL may make a shape quick) */
+    struct sql_stmtcache *stc;     /* parses of query texts by shape
+                                      (stmtcache.c), or NULL until the
+                                      first COM_QUERY */
     const struct ast_stmt *pr_st;  /* sql_session_point_read: the query
                                       text's statement waiting for its
                                       row (NULL: none) ... */
