@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 
+#include <pd.h>
 #include <region.h>
 #include <rpc.h>
 #include <sql.h>
@@ -795,6 +796,20 @@ static int serve_mysql(struct dmn_runtime *rt, const struct sqld_settings *s,
     return 0;
 }
 
+/* libsql's message for a store result code beyond libmvcc's: what the
+ * cluster's layers below it answer when their retries ran out (a PD
+ * leader gone for good, a store unreachable). */
+static const char *kv_strerror(int rc)
+{
+    if (rc <= -3000 && rc > -4000)
+        return region_strerror(rc);
+    if (rc <= -4000 && rc > -5000)
+        return pd_strerror(rc);
+    if (rc <= -6000 && rc > -7000)
+        return rpc_strerror(rc);
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     struct sqld_settings s = {0};
@@ -812,6 +827,7 @@ int main(int argc, char **argv)
                                     .concurrent = true,
                                     .root_password = s.root_password,
                                     .on_kill = on_kill,
+                                    .kv_strerror = kv_strerror,
                                     .require_secure_transport =
                                         s.require_secure,
                                     .sha2_cache = s.sha2_cache,

@@ -614,6 +614,11 @@ struct sql_server_options {
      * or "PESSIMISTIC", any case; NULL: OPTIMISTIC. A value not one of
      * them fails the open. */
     const char *txn_mode;
+    /* The message for a result code the store answered that is neither
+     * libmvcc's nor libsql's nor an errno (a cluster's PD, region or RPC
+     * codes); NULL, or a NULL answer: the number alone. Error 1105's text
+     * is "storage error: <message> (<code>)". */
+    const char *(*kv_strerror)(int rc);
 };
 
 /* Counters since sql_server_open (atomic reads; for a status page). */

@@ -71,6 +71,7 @@ int sql_server_open(const struct sql_server_options *o,
         goto err_cond;
     srv->on_kill = o->on_kill;
     srv->kill_ctx = o->kill_ctx;
+    srv->kv_strerror = o->kv_strerror;
     if (o->cluster_info)
         srv->cluster_info = *o->cluster_info;
     srv->cluster_store = o->cluster != NULL;
@@ -404,9 +405,22 @@ int sql__kverr(struct sql_session *s, int rc)
     case MVCC_COMMIT_DEADLINE: /* sql__sync_commit_check's deadline */
         return sql__sync_changed(s);
     default:
-        return sql__serr(s, 1105, "HY000", "storage error: %s",
-                         rc <= -5000 ? sql_strerror(rc) : mvcc_strerror(rc));
+        break;
     }
+    /* errno values, libmvcc's and libsql's codes have their messages
+     * here; anything else came from below the store (PD, regions, RPC)
+     * and would read "unknown libmvcc result code": the server's hook
+     * names it, and the number is shown either way */
+    const char *m = NULL;
+    if (rc <= -5000 && rc > -6000)
+        m = sql_strerror(rc);
+    else if ((rc < 0 && rc > -1000) || (rc <= -2000 && rc > -3000))
+        m = mvcc_strerror(rc);
+    else if (s->srv->kv_strerror)
+        m = s->srv->kv_strerror(rc);
+    if (m == NULL)
+        m = "unknown result code";
+    return sql__serr(s, 1105, "HY000", "storage error: %s (%d)", m, rc);
 }
 
 /* ---- variables ----------------------------------------------------------- */
