@@ -14,7 +14,7 @@ extern "C" {
 
 /* Version: kept equal to libsql/VERSION (the build checks it). */
 #define SQL_VERSION_MAJOR 0
-#define SQL_VERSION_MINOR 10
+#define SQL_VERSION_MINOR 11
 #define SQL_VERSION_PATCH 0
 #define SQL_VERSION_NUMBER \
     (SQL_VERSION_MAJOR * 1000000 + SQL_VERSION_MINOR * 1000 + SQL_VERSION_PATCH)
