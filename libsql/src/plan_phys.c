@@ -28,6 +28,31 @@ enum pred_op
     P_GE,
 };
 
+/* The pred_op of a comparison's AST operator (=, <, <=, >, >=); false
+ * for any other. */
+static bool cmp_pred_op(int ast_op, int *op)
+{
+    switch (ast_op) {
+    case AST_OP_EQ:
+        *op = P_EQ;
+        return true;
+    case AST_OP_LT:
+        *op = P_LT;
+        return true;
+    case AST_OP_LE:
+        *op = P_LE;
+        return true;
+    case AST_OP_GT:
+        *op = P_GT;
+        return true;
+    case AST_OP_GE:
+        *op = P_GE;
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* col op values, from one conjunct. */
 struct pred
 {
@@ -128,30 +153,9 @@ static int extract(struct sql_session *s, struct plan_tscope *ts,
     }
     if (e->kind == AST_E_BINARY) {
         int op;
-        bool nullsafe = false;
-        switch (e->op) {
-        case AST_OP_EQ:
-            op = P_EQ;
-            break;
-        case AST_OP_NULLEQ:
-            op = P_EQ;
-            nullsafe = true;
-            break;
-        case AST_OP_LT:
-            op = P_LT;
-            break;
-        case AST_OP_LE:
-            op = P_LE;
-            break;
-        case AST_OP_GT:
-            op = P_GT;
-            break;
-        case AST_OP_GE:
-            op = P_GE;
-            break;
-        default:
+        bool nullsafe = e->op == AST_OP_NULLEQ;
+        if (!cmp_pred_op(nullsafe ? AST_OP_EQ : e->op, &op))
             return 0;
-        }
         int c = col_of(ts, e->a);
         const struct ast_expr *other = e->b;
         if (c < 0) {
@@ -388,25 +392,8 @@ static bool handle_exact(struct plan_tscope *ts, const struct plan *p)
         if (e->kind != AST_E_BINARY)
             return false;
         int op;
-        switch (e->op) {
-        case AST_OP_EQ:
-            op = P_EQ;
-            break;
-        case AST_OP_LT:
-            op = P_LT;
-            break;
-        case AST_OP_LE:
-            op = P_LE;
-            break;
-        case AST_OP_GT:
-            op = P_GT;
-            break;
-        case AST_OP_GE:
-            op = P_GE;
-            break;
-        default:
+        if (!cmp_pred_op(e->op, &op))
             return false;
-        }
         if (col_of(ts, e->a) == h && int_literal(e->b))
             ;
         else if (col_of(ts, e->b) == h && int_literal(e->a))
