@@ -12,9 +12,27 @@ T_CUR_OK=1
 T_TMP=$(mktemp -d /tmp/dsql-it-XXXXXX)
 T_PIDS=()
 
+# When a case failed: every live process the suite started gets its
+# threads' stacks written to stacks-<name>-<pid>.txt in the scratch
+# directory (a daemon that stopped answering shows where it waits; a
+# silent log does not). Needs gdb; without it, nothing.
+t_dump_stacks() {
+    command -v gdb >/dev/null 2>&1 || return 0
+    local p name
+    for p in "${T_PIDS[@]}"; do
+        [ -r "/proc/$p/comm" ] || continue
+        name=$(cat "/proc/$p/comm" 2>/dev/null) || continue
+        timeout 30 gdb -p "$p" -batch -nx -ex "thread apply all bt" \
+            >"$T_TMP/stacks-$name-$p.txt" 2>&1 </dev/null || true
+    done
+}
+
 # On exit: stop what the suite started; when a case failed, show the end of
 # every daemon log and keep the scratch directory (data and logs) to look at.
 t_cleanup() {
+    if [ "$T_FAILED" -gt 0 ] || [ "$T_CUR_OK" -eq 0 ]; then
+        t_dump_stacks
+    fi
     for p in "${T_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
     if [ "$T_FAILED" -gt 0 ] || [ "$T_CUR_OK" -eq 0 ]; then
         local f
