@@ -160,22 +160,31 @@ static void no_stale_read_from_deposed_leader(void **state)
     cl_destroy(&c);
 }
 
+/* Regions 1 [, "m") and 2 ["m", ) on c, led somewhere, holding 40 keys:
+ * odd i "a%03d" in region 1, even i "x%03d" in region 2, each "v<i>". */
+static void put_two_regions(struct cluster *c)
+{
+    cl_bootstrap(c, 1, NULL, "m");
+    cl_bootstrap(c, 2, "m", NULL);
+    int l1 = (int)cl_wait_leader(c, 1);
+    int l2 = (int)cl_wait_leader(c, 2);
+    char k[32], v[32];
+    for (int i = 0; i < 40; i++) {
+        snprintf(k, sizeof k, "%c%03d", i % 2 ? 'a' : 'x', i);
+        snprintf(v, sizeof v, "v%d", i);
+        assert_int_equal(cl_put(c, i % 2 ? l1 : l2, i % 2 ? 1 : 2, k, v, NULL),
+                         0);
+    }
+}
+
 static void recovery_after_reopen(void **state)
 {
     (void)state;
     struct cluster c = {0};
     cl_init(&c, 3, true);
-    cl_bootstrap(&c, 1, NULL, "m");
-    cl_bootstrap(&c, 2, "m", NULL);
-    int l1 = (int)cl_wait_leader(&c, 1);
-    int l2 = (int)cl_wait_leader(&c, 2);
+    put_two_regions(&c);
+    int l1, l2;
     char k[32], v[32];
-    for (int i = 0; i < 40; i++) {
-        snprintf(k, sizeof k, "%c%03d", i % 2 ? 'a' : 'x', i);
-        snprintf(v, sizeof v, "v%d", i);
-        assert_int_equal(cl_put(&c, i % 2 ? l1 : l2, i % 2 ? 1 : 2, k, v, NULL),
-                         0);
-    }
     for (int i = 1; i <= 3; i++)
         cl_stop(&c, i);
     for (int i = 1; i <= 3; i++)
@@ -262,17 +271,9 @@ static void old_layout_log_moves_at_open(void **state)
     c.log_level = REGION_LOG_INFO;
     moved_logged = 0;
     cl_init(&c, 3, true);
-    cl_bootstrap(&c, 1, NULL, "m");
-    cl_bootstrap(&c, 2, "m", NULL);
-    int l1 = (int)cl_wait_leader(&c, 1);
-    int l2 = (int)cl_wait_leader(&c, 2);
+    put_two_regions(&c);
+    int l1, l2;
     char k[32], v[32];
-    for (int i = 0; i < 40; i++) {
-        snprintf(k, sizeof k, "%c%03d", i % 2 ? 'a' : 'x', i);
-        snprintf(v, sizeof v, "v%d", i);
-        assert_int_equal(cl_put(&c, i % 2 ? l1 : l2, i % 2 ? 1 : 2, k, v, NULL),
-                         0);
-    }
     for (int i = 1; i <= 3; i++)
         expect_applied(&c, i, 1, "a039", "v39");
     for (int i = 1; i <= 3; i++)

@@ -96,11 +96,10 @@ static bool is_kw(const struct sql_token *t, int kw)
     return t->type == TK_IDENT && t->kw == kw;
 }
 
-/* What may precede a hole: an operator taking an operand on its right
- * (not a sign: -5 folds into the literal), BETWEEN/AND, OR. */
-static bool before_ok(const struct sql_token *p)
+/* A comparison operator token. */
+static bool is_cmp(const struct sql_token *t)
 {
-    switch (p->type) {
+    switch (t->type) {
     case TK_EQ:
     case TK_NULLEQ:
     case TK_NE:
@@ -108,6 +107,19 @@ static bool before_ok(const struct sql_token *p)
     case TK_LE:
     case TK_GT:
     case TK_GE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* What may precede a hole: an operator taking an operand on its right
+ * (not a sign: -5 folds into the literal), BETWEEN/AND, OR. */
+static bool before_ok(const struct sql_token *p)
+{
+    if (is_cmp(p))
+        return true;
+    switch (p->type) {
     case TK_STAR:
     case TK_SLASH:
     case TK_PERCENT:
@@ -124,18 +136,13 @@ static bool before_ok(const struct sql_token *p)
  * string: 'a' 'b' is one literal; not COLLATE). */
 static bool after_ok(const struct sql_token *t)
 {
+    if (is_cmp(t))
+        return true;
     switch (t->type) {
     case TK_EOF:
     case TK_SEMI:
     case TK_RPAREN:
     case TK_COMMA:
-    case TK_EQ:
-    case TK_NULLEQ:
-    case TK_NE:
-    case TK_LT:
-    case TK_LE:
-    case TK_GT:
-    case TK_GE:
     case TK_PLUS:
     case TK_MINUS:
     case TK_STAR:

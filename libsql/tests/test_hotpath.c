@@ -198,10 +198,7 @@ static void test_sort_and_handle_ranges(void **state)
     (void)state;
     struct sqlfx f;
     struct sqlfx_conn c;
-    sqlfx_open(&f, false);
-    sqlfx_connect(&f, &c, 1);
-    sqlfx_q(&c, "CREATE DATABASE d");
-    sqlfx_q(&c, "USE d");
+    sqlfx_open_db(&f, &c);
     assert_string_equal(
         sqlfx_q(&c, "CREATE TABLE s (id INT PRIMARY KEY, c CHAR(10), "
                     "b VARBINARY(10), e ENUM('z','a'), n INT)"),
@@ -258,8 +255,7 @@ static void test_sort_and_handle_ranges(void **state)
                         "OK 2 0 0");
     assert_string_equal(
         sqlfx_q(&c, "SELECT id FROM s WHERE n = 9"), "2\n3");
-    sqlfx_disconnect(&c);
-    sqlfx_close(&f);
+    sqlfx_close_db(&f, &c);
 }
 
 int main(void)
