@@ -134,9 +134,21 @@ int sql__xctx_init(struct sql_xctx *x, struct sql_session *s, bool dml)
 int sql__xerr(struct sql_xctx *x, int rc)
 {
     if (rc == SQL_EQUERY) {
-        x->s->err = x->err;
-        if (!x->s->err.state[0])
-            snprintf(x->s->err.state, sizeof(x->s->err.state), "HY000");
+        /* An error met below the executor (a failed read: sql__kverr; an
+         * internal check: sql__serr) is the session's already, and so is
+         * one an operator below passed on through here: it stays. Only
+         * the evaluator's own is in x->err. (Copying x->err over it sent
+         * the client an error packet with code 0 when a read under a
+         * DISTINCT or a sort failed: issue 9's rolling restart.) */
+        struct sql_err *e = &x->s->err;
+        if (e->code == 0)
+            *e = x->err;
+        if (e->code == 0)
+            return sql__serr(x->s, 1105, "HY000",
+                             "internal error: a statement failed without a "
+                             "message");
+        if (!e->state[0])
+            snprintf(e->state, sizeof(e->state), "HY000");
         return rc;
     }
     if (rc == -ENOMEM)

@@ -131,6 +131,14 @@ int sql_reply_error(struct sql_proto_conn *c, uint16_t code,
      * answer for the ERR header. */
     if (c->reply == SQL__R_NONE)
         return SQL_ESTATE;
+    if (code == 0) { /* a defect above: never an error without a number
+                        (clients report "error packet without further
+                        information", and nothing says what failed) */
+        code = 1105;
+        sqlstate = "HY000";
+        if (!msg || !*msg)
+            msg = "internal error: a statement failed without a message";
+    }
     int rc = sql__send_err(c, code, sqlstate, msg);
     if (rc != 0)
         return rc;

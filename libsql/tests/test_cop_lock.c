@@ -49,6 +49,7 @@ struct fx
     bool strip;                  /* serve requests without their resolved
                                     locks (a store that ignores them) */
     unsigned carried;            /* cop calls whose request carried some */
+    bool fail;                   /* every cop call fails (-EIO) */
 };
 
 static struct fx *g;                /* the running test's */
@@ -61,7 +62,7 @@ static int counted_cop(void *ctx, struct mvcc_store *s, const void *start,
 {
     struct fx *f = ctx;
     unsigned n = __atomic_add_fetch(&f->cops, 1, __ATOMIC_SEQ_CST);
-    if (n > GIVE_UP)
+    if (n > GIVE_UP || f->fail)
         return -EIO;
     if (n == f->commit_at) { /* the writer commits its primary, dies */
         mvcc_ts cts;
@@ -111,6 +112,27 @@ static int counted_resolve(void *ctx, uint64_t shard, mvcc_ts start_ts,
                              el, res);
 }
 
+/* Plain scans and gets fail as cop calls do when the test says so. */
+static int failing_scan(void *ctx, uint64_t shard,
+                        const struct mvcc_read_opts *ro, const void *start,
+                        size_t sl, const void *end, size_t el, mvcc_ts ts,
+                        struct mvcc_result *res)
+{
+    if (g->fail)
+        return -EIO;
+    return orig.scan(ctx, shard, ro, start, sl, end, el, ts, res);
+}
+
+static int failing_get(void *ctx, uint64_t shard,
+                       const struct mvcc_read_opts *ro,
+                       const struct mvcc_key *keys, size_t n, mvcc_ts ts,
+                       struct mvcc_result *res)
+{
+    if (g->fail)
+        return -EIO;
+    return orig.batch_get(ctx, shard, ro, keys, n, ts, res);
+}
+
 /* Table d.t, rows 1..10 (a = id); then the writer's prewrite: primary
  * "\xffpri" (outside the table), secondary row 5 (its own value again),
  * a TTL that does not pass during the test. */
@@ -130,6 +152,8 @@ static int setup(void **state)
                                   .resolve_budget_ms = 5000};
     co.transport.check_txn_status = counted_check;
     co.transport.resolve_lock = counted_resolve;
+    co.transport.scan = failing_scan;
+    co.transport.batch_get = failing_get;
     struct sql_server_options o = {.cluster = &co};
     char err[256] = "";
     if (sql_server_open(&o, &f->f.srv, err, sizeof(err)) != 0)
@@ -269,6 +293,40 @@ static void dead_lock_costs_one_retry(void **state)
     assert_false(locked(f, f->s, sizeof(f->s)));
 }
 
+/* A store that fails every coprocessor call: whatever operator runs the
+ * scan (a pushed-down aggregate, a top-N, a plain filter, the scan under
+ * a sort or a join), the client gets the store's error by its number and
+ * message. (The error used to be lost on the way up when the scan ran
+ * under an operator: the client got an error packet with code 0 and no
+ * message, which libmariadb reports as 5026 "Server returned an error
+ * packet without further information": the rolling restart, issue 9.) */
+static void store_error_reaches_the_client(void **state)
+{
+    struct fx *f = *state;
+    f->fail = true;
+    static const char *const qs[] = {
+        "SELECT SUM(a) FROM t WHERE id BETWEEN 2 AND 8",
+        "SELECT COUNT(*) FROM t",
+        "SELECT id FROM t WHERE a > 3 ORDER BY a DESC LIMIT 2",
+        "SELECT id, a FROM t WHERE a > 3",
+        "SELECT a, COUNT(*) FROM t GROUP BY a ORDER BY a",
+        "SELECT t1.id FROM t t1 JOIN t t2 ON t1.a = t2.id WHERE t2.a > 1",
+        "SELECT DISTINCT a FROM t",
+        "SELECT DISTINCT a FROM t WHERE id BETWEEN 2 AND 8 ORDER BY a",
+        "SELECT a FROM t WHERE id = 3",
+        "SELECT id FROM t WHERE a = (SELECT MAX(a) FROM t)",
+    };
+    for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+        f->cops = 0;
+        const char *out = sqlfx_q(&f->c, qs[i]);
+        if (strcmp(out, "ERR 1105 storage error: Input/output error (-5)") != 0)
+            fail_msg("%s: got '%s'", qs[i], out);
+    }
+    /* the connection goes on */
+    f->fail = false;
+    assert_string_equal(sqlfx_q(&f->c, "SELECT 1"), "1");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +335,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(pushed_lock_met_again_is_resolved,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(dead_lock_costs_one_retry, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(store_error_reaches_the_client, setup,
                                         teardown),
     };
     return cmocka_run_group_tests_name("libsql/cop_lock", tests, NULL, NULL);

@@ -183,6 +183,8 @@ static void answer_query(struct fx *f, struct sql_proto_conn *c,
         assert_int_equal(sql_reply_ok(c, &ok), 0);
     } else if (strcmp(t, "err") == 0) {
         assert_int_equal(sql_reply_error(c, 1064, "42000", "near 'x'"), 0);
+    } else if (strcmp(t, "err0") == 0) { /* a defect's error: no number */
+        assert_int_equal(sql_reply_error(c, 0, "", ""), 0);
     } else if (strcmp(t, "multi") == 0) {
         /* OK(more), a result set (more), then a final OK. */
         assert_true(cmd->multi_statements);
@@ -1013,6 +1015,12 @@ static void ok_and_err_layout(void **state)
     assert_int_equal(take(f), 1);
     expect_err(&f->pk[0], 1, 1064, "42000", "near 'x'");
     assert_false(sql_proto_conn_want_close(f->c));
+    /* never an error packet without a number (libmariadb: 5026 "Server
+     * returned an error packet without further information") */
+    query(f, "err0");
+    assert_int_equal(take(f), 1);
+    expect_err(&f->pk[0], 1, 1105, "HY000",
+               "internal error: a statement failed without a message");
     fx_free(f);
 }
 
