@@ -726,7 +726,8 @@ static void on_close(struct rpc_stream_conn *sc, int rc, const char *reason,
  * that its connection was lost while the worker went on and committed:
  * the client's retry then ran beside its own earlier transaction (a 1213
  * in the rolling restart, issue 9). So SIGTERM first drains: idle clients
- * are closed (their open transactions roll back), new ones are refused,
+ * are closed (their open transactions roll back), the listening socket
+ * closes (new clients are refused),
  * and a running command finishes and is answered before its connection
  * closes; after DRAIN_MS, or a second signal, the rest closes as before
  * (operators-guide "Rolling restart"). */
@@ -740,10 +741,15 @@ static void drain_timeout(evutil_socket_t fd, short what, void *arg)
     dmn_stop(arg);
 }
 
-static int drain(struct dmn_runtime *rt)
+static int drain(struct dmn_runtime *rt, struct rpc_stream_server *srv)
 {
     draining = true;
     drain_rt = rt;
+    /* New clients are refused by the kernel from now on (ECONNREFUSED):
+     * they try their next sqld at once, where an accepted and closed
+     * connection failed its handshake ("reading initial communication
+     * packet") and cost a client that does not retry its connection. */
+    rpc_stream_server_stop_listening(srv);
     for (struct client *cl = clients, *next; cl; cl = next) {
         next = cl->all_next;
         if (!cl->running && cl->sc)
@@ -921,7 +927,7 @@ int main(int argc, char **argv)
         goto out;
     rc = dmn_run(&rt);
     if (rc == 0 && pooled)
-        rc = drain(&rt);
+        rc = drain(&rt, srv);
     if (rc != 0)
         dmn_error("event loop failed");
     else

@@ -16,8 +16,8 @@ extern "C" {
 
 /* Version: kept equal to librpc/VERSION (the build checks it). */
 #define RPC_VERSION_MAJOR 0
-#define RPC_VERSION_MINOR 8
-#define RPC_VERSION_PATCH 1
+#define RPC_VERSION_MINOR 9
+#define RPC_VERSION_PATCH 0
 #define RPC_VERSION_NUMBER \
     (RPC_VERSION_MAJOR * 1000000 + RPC_VERSION_MINOR * 1000 + RPC_VERSION_PATCH)
 
@@ -733,6 +733,12 @@ int rpc_stream_server_create(struct event_base *base,
  * RPC_ECLOSED, unflushed output is dropped). NULL is a no-op. May be
  * called inside a callback of one of its connections. */
 void rpc_stream_server_destroy(struct rpc_stream_server *srv);
+/* Stops accepting: the listening socket closes, so a new connection is
+ * refused by the kernel (ECONNREFUSED: a client tries its next server at
+ * once), while the open ones go on until closed or until destroy. For a
+ * server that stops gracefully (sqld's drain on SIGTERM). Idempotent;
+ * rpc_stream_server_port still answers the port it had. */
+void rpc_stream_server_stop_listening(struct rpc_stream_server *srv);
 uint16_t rpc_stream_server_port(const struct rpc_stream_server *srv);
 /* Connections that saw on_open and not yet on_close. */
 unsigned rpc_stream_server_connection_count(const struct rpc_stream_server *srv);

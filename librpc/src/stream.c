@@ -546,6 +546,12 @@ void rpc_stream_server_destroy(struct rpc_stream_server *srv)
     rpc__free(srv);
 }
 
+void rpc_stream_server_stop_listening(struct rpc_stream_server *srv)
+{
+    rpc__listener_free(srv->lev);
+    srv->lev = NULL;
+}
+
 uint16_t rpc_stream_server_port(const struct rpc_stream_server *srv)
 {
     return srv->port;

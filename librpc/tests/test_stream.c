@@ -4,6 +4,8 @@
  * upgrade in mid-stream (client side through the TLS seam) and destroy.
  */
 #include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -812,6 +814,38 @@ static void destroy_with_connections_open(void **state)
     }
 }
 
+/* Stopping listening refuses new connections at once (the kernel's
+ * ECONNREFUSED) while an open one goes on both ways. */
+static void stop_listening_keeps_connections(void **state)
+{
+    struct fx *f = *state;
+    fx_start(f, 0, NULL);
+    uint16_t port = rpc_stream_server_port(f->srv);
+    int fd = conn_to(f);
+    send_str(fd, "before");
+    char buf[16] = {0};
+    assert_int_equal(pump_read(f, fd, buf, 6), 6);
+    assert_memory_equal(buf, "before", 6);
+    rpc_stream_server_stop_listening(f->srv);
+    rpc_stream_server_stop_listening(f->srv); /* idempotent */
+    assert_int_equal(rpc_stream_server_port(f->srv), port);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(s >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof a), -1);
+    assert_int_equal(errno, ECONNREFUSED);
+    close(s);
+    send_str(fd, "after");
+    assert_int_equal(pump_read(f, fd, buf, 5), 5);
+    assert_memory_equal(buf, "after", 5);
+    assert_int_equal(f->opens, 1);
+    assert_int_equal(rpc_stream_server_connection_count(f->srv), 1);
+    close(fd);
+    assert_true(until(f, &f->closes, 1));
+    assert_int_equal(f->last_rc, RPC_ECONNLOST);
+}
+
 static void destroy_inside_on_data(void **state)
 {
     struct fx *f = *state;
@@ -886,6 +920,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(unconsumed_flood_closes, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(stop_listening_keeps_connections,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(destroy_with_connections_open, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(destroy_inside_on_data, setup,

@@ -5,8 +5,10 @@ hears "lost connection" about a COMMIT that then commits anyway. Here the
 running statement is a FOR UPDATE waiting for a row lock that an idle
 transaction holds: the drain closes the idle connection (rolling its
 transaction back), the waiter gets its row, and only then does its
-connection close; sqld exits 0."""
+connection close; sqld exits 0. A new connection meanwhile is refused
+by the kernel, not accepted and dropped."""
 import os
+import signal
 import sys
 import threading
 import time
@@ -17,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sqldfx import Sqld, eq, q, run  # noqa: E402
 
 srv = Sqld("txndrain.", [])
+BIG = 600  # rows of dr.big: at most 600**3 rows to count
 
 
 def waiting_statement_answered():
@@ -59,4 +62,79 @@ def waiting_statement_answered():
     eq("exit status", rc, 0)
 
 
-sys.exit(run(srv, [waiting_statement_answered]))
+def busy_query(n):
+    """A three-way cross join of n rows each, counted: CPU for n**3 rows,
+    little memory."""
+    return ("SELECT COUNT(*) FROM dr.big a, dr.big b, dr.big c WHERE "
+            "a.id <= %d AND b.id <= %d AND c.id <= %d AND "
+            "a.id + b.id + c.id > 0" % (n, n, n))
+
+
+def new_connections_refused_while_draining():
+    """While a statement still runs, a new connection is refused by the
+    kernel (the listening socket is closed at SIGTERM), not accepted and
+    dropped during its handshake: a client moves on to its next sqld at
+    once. The running statement is a cross join sized to take about 3 s
+    here (at most the drain's 10)."""
+    srv.start()
+    c = srv.connect(autocommit=True)
+    q(c, "CREATE TABLE dr.big (id INT PRIMARY KEY)")
+    q(c, "INSERT INTO dr.big VALUES " +
+      ",".join("(%d)" % i for i in range(1, BIG + 1)))
+    n = 50
+    while True:  # size it: about 3 s
+        t0 = time.time()
+        eq("count", q(c, busy_query(n)), [(n ** 3,)])
+        took = time.time() - t0
+        if took >= 0.3 or n >= BIG:
+            break
+        n *= 2
+    n = min(BIG, max(n, int(n * (3.0 / max(took, 0.01)) ** (1.0 / 3))))
+    got = {}
+
+    def busy():
+        try:
+            got["rows"] = q(c, busy_query(n))
+        except pymysql.MySQLError as e:
+            got["err"] = e.args[0]
+
+    th = threading.Thread(target=busy)
+    th.start()
+    # until the statement runs
+    other = srv.connect(autocommit=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if any(r[7] and "dr.big a" in str(r[7])
+               for r in q(other, "SHOW PROCESSLIST")):
+            break
+        time.sleep(0.01)
+    else:
+        raise AssertionError("the statement never ran")
+    other.close()
+    srv.proc.send_signal(signal.SIGTERM)
+    refused = None
+    deadline = time.time() + 10
+    # until the signal is handled: a connection the kernel took just
+    # before the listening socket closed is reset (2013), as a client
+    # connecting at that instant is on any server that stops
+    while time.time() < deadline:
+        try:
+            srv.connect(connect_timeout=5).close()
+        except pymysql.MySQLError as e:
+            if e.args[0] != 2013:
+                refused = e
+                break
+        time.sleep(0.01)
+    running = "rows" not in got and "err" not in got
+    th.join(60)
+    rc = srv.proc.wait(timeout=60)
+    srv.proc = None
+    eq("refused with", refused.args[0] if refused else None, 2003)
+    eq("refused by the kernel", "Connection refused" in str(refused), True)
+    eq("the statement was still running then", running, True)
+    eq("the statement answered", got, {"rows": [(n ** 3,)]})
+    eq("exit status", rc, 0)
+
+
+sys.exit(run(srv, [waiting_statement_answered,
+                   new_connections_refused_while_draining]))
