@@ -169,9 +169,25 @@ static int tso(void *ctx, mvcc_ts *out)
 static int64_t on_region_error(void *ctx, const struct mvcc_region_error *e)
 {
     (void)ctx;
-    if (dmn_log_enabled(DMN_LOG_DEBUG))
+    /* A call that keeps meeting region errors (a region without a leader
+     * for long, a store that stays down) is worth an operator's look: a
+     * warning at its 8th, 16th, 32nd .. error, with the key it is for
+     * (at most 24 bytes in hex). */
+    unsigned a = e->attempt + 1;
+    if (a >= 8 && (a & (a - 1)) == 0) {
+        char hex[49];
+        size_t n = e->key_len < 24 ? e->key_len : 24;
+        for (size_t i = 0; i < n; i++)
+            snprintf(hex + 2 * i, 3, "%02x", ((const uint8_t *)e->key)[i]);
+        hex[2 * n] = '\0';
+        dmn_warn("region %" PRIu64 ": %s, %u times for one request (key "
+                 "%s%s): still retrying",
+                 e->shard, mvcc_strerror(e->rc), a, hex,
+                 e->key_len > n ? ".." : "");
+    } else if (dmn_log_enabled(DMN_LOG_DEBUG)) {
         dmn_debug("region %" PRIu64 ": %s (attempt %u)", e->shard,
                   mvcc_strerror(e->rc), e->attempt);
+    }
     return mvcc_region_backoff_default(e->rc, e->attempt);
 }
 
@@ -236,15 +252,21 @@ int sqld_cluster_open(char *const *pd, bool one_pc, bool async_commit,
      * (libregion/DESIGN.md "max_ts"). */
     co->async_commit = async_commit;
     co->one_pc = one_pc;
-    /* A statement holds libsql's statement lock while it resolves: a lock
-     * in the way is given 5 s, not the default 20 (the client retries). That is more
-     * than a lock's TTL (3 s), so a lock left by a coordinator that died
-     * expires and is resolved within it. (libmvcc counts a pessimistic
-     * lock's wait against this budget too: a waiter woken after it gets
-     * a write conflict instead of the lock.) Region errors get the
-     * default budget: a kvd that died costs an election (a few seconds),
-     * and a commit is never abandoned sooner. */
-    co->resolve_budget_ms = 5000;
+    /* A lock in a read's or a write's way is waited for (resolved once
+     * its transaction ends or its TTL passes) up to 20 s, as TiDB's reads
+     * and prewrites back off, and as long as a commit itself keeps
+     * retrying a region (region_budget_ms): a live transaction's lock
+     * lasts as long as its commit, which a leader move or a kvd restart
+     * can hold up for seconds, and a dead coordinator's lasts up to the
+     * managed TTL below (10 s) after its last heartbeat. The 5 s this
+     * was until session 16 was shorter than both: a range SELECT met a
+     * stalled commit's lock and failed with 1205 in the rolling restart
+     * (issue 9), and a reader would fail so on a kill -9'd sqld's lock
+     * that would have expired a few seconds later. The statement keeps
+     * libsql's statement lock shared meanwhile (a DDL waits). (libmvcc
+     * counts a pessimistic lock's wait against this budget too: a waiter
+     * woken after it gets a write conflict instead of the lock.) */
+    co->resolve_budget_ms = 20000;
     /* A commit stalled past the lock TTL (a loaded machine, a kvd
      * restarting) keeps its primary lock alive rather than letting a
      * reader roll it back (its COMMIT then answered 1105 "transaction was
