@@ -38,10 +38,14 @@ void region__set_err(struct region_err *err, int code, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A Raft node's line, named by its region (a store runs a node per
+ * region, all with the store's id as their node id). */
 static void raft_logger(void *ctx, int level, raft_id node, const char *msg)
 {
-    struct region_store *s = ctx;
-    region__log(s, level, "raft %llu: %s", (unsigned long long)node, msg);
+    struct region_peer *p = ctx;
+    region__log(p->store, level, "region %llu: raft %llu: %s",
+                (unsigned long long)p->desc.id, (unsigned long long)node,
+                msg);
 }
 
 static int cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
@@ -548,7 +552,7 @@ static int node_start(struct region_store *s, struct region_peer *p,
         c.read_only = RAFT_READ_SAFE; /* no room for the clock's margin */
     }
     c.logger = raft_logger;
-    c.logger_ctx = s;
+    c.logger_ctx = p;
     c.log_level = s->opts.log_level;
     c.max_inflight_readies = REGION__MAX_INFLIGHT;
     /* chunks staged as they come, read as they go (snapshot.c) */
