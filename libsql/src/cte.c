@@ -28,8 +28,10 @@ struct cte
     struct plan_vrows *v;              /* its rows, ti->ncols each (made
                                           when first read, unless
                                           recursive) */
-    struct sql_datum *work;            /* the worktable of this round */
-    size_t nwork;                      /* its rows */
+    struct plan_vrows *work;           /* the worktable, while recursing:
+                                          one object the members' plans
+                                          read, its rows those of the
+                                          round (plans are made once) */
 };
 
 /* A WITH list in scope while its query is planned; scopes nest. */
@@ -464,9 +466,16 @@ static int make_recursive(struct sql_session *s, struct sql_cte_scope *sc,
     uint64_t limit = max_depth(s), round = 0;
     sc->visible = k + 1;
     e->recursing = true;
+    /* The recursive members are planned once, in the first round, over
+     * the worktable object; each round gives it that round's rows and
+     * runs them. (Planning them every round cost each round several KB
+     * of the statement's arena: a counter CTE of 140,000 rounds went
+     * past tidb_mem_quota_query's 1 GiB.) */
+    struct plan **rps = sql__arena_zalloc(s->arena, sizeof(*rps) * nm);
+    e->work = sql__vrows_of(s, NULL, 0);
+    if (!rps || !e->work)
+        rc = -ENOMEM;
     while (rc == 0 && nnew > 0) {
-        e->work = all + (nall - nnew) * nc;
-        e->nwork = nnew;
         /* The worktable is the slice of `all` the last round added:
          * copy it, since appending may move `all`. */
         struct sql_datum *w = sql__arena_alloc(s->arena,
@@ -475,19 +484,25 @@ static int make_recursive(struct sql_session *s, struct sql_cte_scope *sc,
             rc = -ENOMEM;
             break;
         }
-        memcpy(w, e->work, sizeof(*w) * nnew * nc);
-        e->work = w;
+        memcpy(w, all + (nall - nnew) * nc, sizeof(*w) * nnew * nc);
+        e->work->rows = w;
+        e->work->nrows = nnew;
+        e->work->est = (double)nnew;
         size_t added = 0;
         for (size_t i = na; i < nm && rc == 0; i++) {
-            struct plan *rp;
+            struct plan *rp = rps[i];
             size_t got;
-            if ((rc = sql__plan_select_in(s, m[i], NULL, NULL, NULL, &rp)) != 0)
-                break;
-            if (rp->nvisible != nc) {
-                rc = sql__serr(s, 1222, "21000",
-                               "The used SELECT statements have a different "
-                               "number of columns");
-                break;
+            if (!rp) {
+                rc = sql__plan_select_in(s, m[i], NULL, NULL, NULL, &rp);
+                if (rc != 0)
+                    break;
+                if (rp->nvisible != nc) {
+                    rc = sql__serr(s, 1222, "21000",
+                                   "The used SELECT statements have a "
+                                   "different number of columns");
+                    break;
+                }
+                rps[i] = rp;
             }
             if ((rc = sql__plan_rows_now(s, rp, &rows, &nrows)) != 0)
                 break;
@@ -549,8 +564,8 @@ int sql__query_rows(struct sql_session *s, const struct ast_table_ref *t,
         return sql__view_rows(s, t, where, ti, v);
     if (e->state == 1 && e->recursing) {
         *ti = e->ti;
-        *v = sql__vrows_of(s, e->work, e->nwork);
-        return *v ? 0 : -ENOMEM;
+        *v = e->work;
+        return 0;
     }
     if (e->state == 1) /* not reachable: a CTE sees itself only so */
         return sql__serr(s, 1146, "42S02", "Table '%.64s' doesn't exist",
