@@ -107,6 +107,10 @@ static void metrics_text(FILE *f)
            rs.region_errors);
     metric(f, "sqld_kvd_store_errors_total", "counter",
            "Connections to kvd that failed or were lost.", rs.store_errors);
+    metric(f, "sqld_kvd_stale_connections_total", "counter",
+           "Pooled connections to kvd found closed by it (a restarted "
+           "kvd) and dropped before use.",
+           rs.stale_conns);
     metric(f, "sqld_region_lookups_total", "counter",
            "Region cache misses that asked pdd.", rs.router_lookups);
     metric(f, "sqld_pd_tso_requests_total", "counter",

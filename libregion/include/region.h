@@ -727,6 +727,8 @@ struct region_client_stats {
     uint64_t region_errors;  /* answered or met with a region code */
     uint64_t store_errors;   /* connections that failed or were lost */
     uint64_t router_lookups; /* cache misses that asked the router */
+    uint64_t stale_conns;    /* pooled connections dropped because their
+                                store had closed them (it restarted) */
 };
 
 struct region_client;

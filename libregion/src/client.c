@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -269,6 +270,51 @@ static int direct_outcome(int rc, const struct direct_reply *dr, char *err,
     return rc;
 }
 
+/* An idle connection of st made for its current address, or NULL; with
+ * c->mu held. An idle connection the store closed (its end shut: the
+ * peer's FIN or a reset, which a poll of no wait shows) means the store's
+ * process went away since (a kvd restart), and every idle one was made to
+ * that process, so they all go (*drop, *nd: closed by the caller after
+ * unlocking). Bytes alone are no sign (with TLS, a record the server sent
+ * after the handshake may wait there). Met one
+ * at a time, each dead connection cost a failed call and the store marked
+ * down for DOWN_MS while the followers answered NotLeader: up to
+ * SYNC_IDLE seconds before a restarted store that leads again was reached
+ * (commits ran out of their 20 s region budget in the rolling restart,
+ * issue 9). */
+static struct rpc_sync *pool_take(struct region_client *c, struct cstore *st,
+                                  struct rpc_sync **drop, int *nd)
+{
+    if (st->n_idle == 0 || st->idle_gen != st->gen)
+        return NULL;
+    struct rpc_sync *s = st->idle[--st->n_idle];
+    struct pollfd p = {.fd = rpc_sync_fd(s), .events = POLLRDHUP};
+    if (p.fd >= 0 && (poll(&p, 1, 0) == 0 ||
+                      !(p.revents & (POLLRDHUP | POLLHUP | POLLERR))))
+        return s;
+    drop[(*nd)++] = s;
+    while (st->n_idle > 0)
+        drop[(*nd)++] = st->idle[--st->n_idle];
+    c->stats.stale_conns += (uint64_t)*nd;
+    return NULL;
+}
+
+/* Closes every idle connection of store slot: one of them failed under a
+ * call (the store's process went away), so the rest were made to it too. */
+static void pool_flush(struct region_client *c, size_t slot)
+{
+    struct rpc_sync *drop[SYNC_IDLE];
+    int nd = 0;
+    pthread_mutex_lock(&c->mu);
+    struct cstore *st = &c->stores[slot];
+    while (st->n_idle > 0)
+        drop[nd++] = st->idle[--st->n_idle];
+    c->stats.stale_conns += (uint64_t)nd;
+    pthread_mutex_unlock(&c->mu);
+    while (nd > 0)
+        rpc_sync_close(drop[--nd]);
+}
+
 /* A Txn call (reads, scans, prewrites, commits ...) on the caller's own
  * thread over a blocking connection from the store's pool: one send and
  * one receive, no hand-off to the loop thread and back (DESIGN.md
@@ -285,11 +331,14 @@ static int direct_op(struct region_client *c, struct op *op)
         return -EAGAIN;
     }
     unsigned gen = st->gen;
-    if (st->n_idle > 0 && st->idle_gen == gen)
-        s = st->idle[--st->n_idle];
+    struct rpc_sync *drop[SYNC_IDLE];
+    int nd = 0;
+    s = pool_take(c, st, drop, &nd);
     memcpy(host, st->host, sizeof host);
     uint16_t port = st->port;
     pthread_mutex_unlock(&c->mu);
+    while (nd > 0)
+        rpc_sync_close(drop[--nd]);
     char err[256] = "";
     struct rpc_client_options co = {.host = host,
                                     .port = port,
@@ -314,10 +363,13 @@ static int direct_op(struct region_client *c, struct op *op)
     bool keep;
     int rc = direct_outcome(rpc_sync_call(s, &cs, NULL, err, sizeof err),
                             &dr, err, sizeof err, &keep);
-    if (keep)
+    if (keep) {
         pool_put(c, op->store, gen, s);
-    else
+    } else {
         rpc_sync_close(s); /* whatever failed, start afresh */
+        if (region__client_code(rc) == MVCC_STORE_UNREACHABLE)
+            pool_flush(c, op->store);
+    }
     return rc;
 }
 
@@ -1352,18 +1404,20 @@ int region_client_aget_start(struct region_client *c, const void *key,
     for (size_t i = 0; i < MAX_STORES && slot == MAX_STORES; i++)
         if (c->stores[i].id == leader && !c->stores[i].stale)
             slot = i;
+    struct rpc_sync *drop[SYNC_IDLE];
+    int nd = 0;
     if (slot != MAX_STORES && !c->stopping) {
         struct cstore *st = &c->stores[slot];
-        if (st->n_idle > 0 && st->idle_gen == st->gen) {
-            g->s = st->idle[--st->n_idle];
-            g->gen = st->gen;
-        }
+        g->s = pool_take(c, st, drop, &nd);
+        g->gen = st->gen;
     }
     if (g->s != NULL) {
         c->stats.calls++;
         c->stats.direct_calls++;
     }
     pthread_mutex_unlock(&c->mu);
+    while (nd > 0)
+        rpc_sync_close(drop[--nd]);
     if (g->s == NULL) {
         region__free(g);
         return -EAGAIN;
@@ -1428,10 +1482,13 @@ int region_aget_poll(struct region_aget *g, struct mvcc_result *res)
         count(c, &c->stats.region_errors);
         region_cache_on_error(c->cache, g->region, &e);
     }
-    if (keep)
+    if (keep) {
         pool_put(c, g->store, g->gen, g->s);
-    else
+    } else {
         rpc_sync_close(g->s);
+        if (mrc == MVCC_STORE_UNREACHABLE)
+            pool_flush(c, g->store);
+    }
     region__free(g);
     return mrc;
 }

@@ -22,15 +22,26 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
-void fakeloop_init(struct fakeloop *l)
+static void arm(struct fakeloop *l)
 {
-    l->base = event_base_new();
-    assert_non_null(l->base);
     assert_int_equal(pipe(l->stop_fds), 0);
     l->stop_ev = event_new(l->base, l->stop_fds[0], EV_READ, on_stop,
                            l->base);
     assert_non_null(l->stop_ev);
     assert_int_equal(event_add(l->stop_ev, NULL), 0);
+}
+
+void fakeloop_init(struct fakeloop *l)
+{
+    l->base = event_base_new();
+    assert_non_null(l->base);
+    arm(l);
+}
+
+void fakeloop_restart(struct fakeloop *l)
+{
+    arm(l);
+    fakeloop_start(l);
 }
 
 void fakeloop_start(struct fakeloop *l)

@@ -24,5 +24,7 @@ void fakeloop_start(struct fakeloop *l);
  * (fakeloop_free_base). */
 void fakeloop_stop(struct fakeloop *l);
 void fakeloop_free_base(struct fakeloop *l);
+/* After fakeloop_stop (servers changed meanwhile): run the base again. */
+void fakeloop_restart(struct fakeloop *l);
 
 #endif

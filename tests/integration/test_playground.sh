@@ -55,6 +55,7 @@ t_expect_eq "select" "$(my 'SELECT 1 + 1')" 2
 t_expect_eq "create" "$(my 'CREATE DATABASE kept; CREATE TABLE kept.t (id INT PRIMARY KEY); INSERT INTO kept.t VALUES (7)')" ""
 t_expect_eq "sqld metrics" "$(curl -sf "http://127.0.0.1:$((T_BASE + 17))/metrics" | awk '$1 == "sqld_connections_total" {print ($2 > 0)}')" 1
 t_expect_eq "sqld kvd calls" "$(curl -sf "http://127.0.0.1:$((T_BASE + 17))/metrics" | awk '$1 == "sqld_kvd_calls_total" {print ($2 > 0)}')" 1
+t_expect_eq "sqld stale kvd connections (no kvd restarted)" "$(curl -sf "http://127.0.0.1:$((T_BASE + 17))/metrics" | awk '$1 == "sqld_kvd_stale_connections_total" {print $2}')" 0
 t_expect_grep "sqld on the cluster" "store: cluster (pd 127.0.0.1:$((T_BASE + 1)), ...)" "$T_TMP/play/sqld.log"
 
 # A background job of a script starts with SIGINT ignored (bash does so
