@@ -282,6 +282,20 @@ static int direct_outcome(int rc, const struct direct_reply *dr, char *err,
  * SYNC_IDLE seconds before a restarted store that leads again was reached
  * (commits ran out of their 20 s region budget in the rolling restart,
  * issue 9). */
+/* Moves every idle connection of st to drop (*nd of them), for the
+ * caller to close after unlocking (drop_close); with c->mu held. */
+static void pool_empty(struct cstore *st, struct rpc_sync **drop, int *nd)
+{
+    while (st->n_idle > 0)
+        drop[(*nd)++] = st->idle[--st->n_idle];
+}
+
+static void drop_close(struct rpc_sync **drop, int nd)
+{
+    while (nd > 0)
+        rpc_sync_close(drop[--nd]);
+}
+
 static struct rpc_sync *pool_take(struct region_client *c, struct cstore *st,
                                   struct rpc_sync **drop, int *nd)
 {
@@ -293,8 +307,7 @@ static struct rpc_sync *pool_take(struct region_client *c, struct cstore *st,
                       !(p.revents & (POLLRDHUP | POLLHUP | POLLERR))))
         return s;
     drop[(*nd)++] = s;
-    while (st->n_idle > 0)
-        drop[(*nd)++] = st->idle[--st->n_idle];
+    pool_empty(st, drop, nd);
     c->stats.stale_conns += (uint64_t)*nd;
     return NULL;
 }
@@ -306,13 +319,10 @@ static void pool_flush(struct region_client *c, size_t slot)
     struct rpc_sync *drop[SYNC_IDLE];
     int nd = 0;
     pthread_mutex_lock(&c->mu);
-    struct cstore *st = &c->stores[slot];
-    while (st->n_idle > 0)
-        drop[nd++] = st->idle[--st->n_idle];
+    pool_empty(&c->stores[slot], drop, &nd);
     c->stats.stale_conns += (uint64_t)nd;
     pthread_mutex_unlock(&c->mu);
-    while (nd > 0)
-        rpc_sync_close(drop[--nd]);
+    drop_close(drop, nd);
 }
 
 /* A Txn call (reads, scans, prewrites, commits ...) on the caller's own
@@ -337,8 +347,7 @@ static int direct_op(struct region_client *c, struct op *op)
     memcpy(host, st->host, sizeof host);
     uint16_t port = st->port;
     pthread_mutex_unlock(&c->mu);
-    while (nd > 0)
-        rpc_sync_close(drop[--nd]);
+    drop_close(drop, nd);
     char err[256] = "";
     struct rpc_client_options co = {.host = host,
                                     .port = port,
@@ -383,8 +392,7 @@ static void pool_put(struct region_client *c, size_t slot, unsigned gen,
     int nd = 0;
     pthread_mutex_lock(&c->mu);
     if (st->idle_gen != st->gen) { /* the store moved */
-        while (st->n_idle > 0)
-            drop[nd++] = st->idle[--st->n_idle];
+        pool_empty(st, drop, &nd);
         st->idle_gen = st->gen;
     }
     if (gen == st->gen && st->n_idle < SYNC_IDLE && !c->stopping)
@@ -392,8 +400,7 @@ static void pool_put(struct region_client *c, size_t slot, unsigned gen,
     else
         drop[nd++] = s;
     pthread_mutex_unlock(&c->mu);
-    while (nd > 0)
-        rpc_sync_close(drop[--nd]);
+    drop_close(drop, nd);
 }
 
 /* Hands op to the loop and waits until it is finished. */
@@ -1416,8 +1423,7 @@ int region_client_aget_start(struct region_client *c, const void *key,
         c->stats.direct_calls++;
     }
     pthread_mutex_unlock(&c->mu);
-    while (nd > 0)
-        rpc_sync_close(drop[--nd]);
+    drop_close(drop, nd);
     if (g->s == NULL) {
         region__free(g);
         return -EAGAIN;
