@@ -150,9 +150,8 @@ struct client
                                       Ssl_cipher): set once, on the loop
                                       thread, before the login */
     bool tls_noted;                /* tls is filled */
-    struct region_aget *aget;      /* the cluster point read cmd waits
+    struct region_lget *lget;      /* the cluster point read cmd waits
                                       for on the loop thread, or NULL */
-    struct event *aget_ev;         /* its fd readable, or its deadline */
     struct sql_point_read pr;      /* the row it reads */
 };
 
@@ -163,8 +162,7 @@ static struct sql_server *server; /* the store, catalog and variables */
 static struct client *clients;    /* every client (loop thread) */
 static struct event *kill_ev;     /* a KILL CONNECTION happened */
 static struct rpc_tls_config *tls_cfg; /* TLS for clients, NULL off */
-static struct event_base *loop_base;  /* the loop thread's */
-static struct region_client *point_rc; /* cluster: point reads on the
+static struct region_loop *point_loop; /* cluster: point reads on the
                                           loop thread (below), or NULL */
 
 /* ---- Workers --------------------------------------------------------
@@ -248,56 +246,42 @@ static void client_free(struct client *cl)
  * (three sleeps and wake-ups in sqld a query, with the futex and eventfd
  * calls). Instead the loop thread runs it in two halves
  * (sql_session_point_read): the first names the row key, the loop sends
- * the read (libregion's aget: an idle pooled connection to the cached
- * leader) and goes on serving other clients; when the reply is whole the
- * second half answers from it. Anything else (no cached leader or idle
- * connection, a lock in the way, a region error, no reply within the
- * call timeout, a plan changed in between) hands the command to a worker
- * as before, which reads through the transport: it resolves, retries and
- * warms the cache and the pool. The read is at the version libsql names
- * (sql_point_read.ts): the latest committed, on the leader under its
- * lease, or an open transaction's start_ts, for its point selects before
- * its first write (libsql DESIGN "Point reads"). */
-#define POINT_READ_MS 5000 /* the transport's call timeout */
-
+ * the read (libregion's region_loop_get: the loop's own connection to the
+ * cached leader, on which the reads started in one turn of the loop leave
+ * in one write, and kvd answers them together) and goes on serving other
+ * clients; when the reply comes the second half answers from it.
+ * Anything else (no cached leader, a lock in the way, a region error, no
+ * reply within the call timeout, a lost connection, a plan changed in
+ * between) hands the command to a worker as before, which reads through
+ * the transport: it resolves, retries and warms the cache. The read is
+ * at the version libsql names (sql_point_read.ts): the latest committed,
+ * on the leader under its lease, or an open transaction's start_ts, for
+ * its point selects before its first write (libsql DESIGN "Point
+ * reads"). */
 static void point_read_stop(struct client *cl)
 {
-    if (cl->aget_ev)
-        event_free(cl->aget_ev);
-    cl->aget_ev = NULL;
-    region_aget_abort(cl->aget);
-    cl->aget = NULL;
+    region_lget_abort(cl->lget);
+    cl->lget = NULL;
 }
 
 static void pool_submit(struct client *cl);
 static void answered(struct client *cl);
 
-static void on_point_read(evutil_socket_t fd, short what, void *arg)
+static void on_point_read(int rc, struct mvcc_result *res, void *arg)
 {
-    (void)fd;
     struct client *cl = arg;
-    int rc = -ETIMEDOUT;
-    struct mvcc_result res;
-    mvcc_result_init(&res);
-    if (what & EV_READ) {
-        rc = region_aget_poll(cl->aget, &res);
-        if (rc == -EAGAIN)
-            return; /* the rest is on its way (the event persists) */
-        cl->aget = NULL; /* ended by the poll */
-    }
-    point_read_stop(cl);
+    cl->lget = NULL; /* ended: freed when this returns */
     int q = 0;
     if (rc == 0) {
         cl->pr.given = true;
-        cl->pr.found = res.npairs == 1;
-        cl->pr.value = cl->pr.found ? res.pairs[0].value : NULL;
-        cl->pr.value_len = cl->pr.found ? res.pairs[0].value_len : 0;
+        cl->pr.found = res->npairs == 1;
+        cl->pr.value = cl->pr.found ? res->pairs[0].value : NULL;
+        cl->pr.value_len = cl->pr.found ? res->pairs[0].value_len : 0;
         q = sql_session_point_read(cl->session, cl->proto, &cl->cmd, &cl->pr);
         cl->pr.value = NULL;
         if (q < 0 && sql_proto_conn_busy(cl->proto))
             sql_reply_error(cl->proto, 1105, "HY000", sql_strerror(q));
     }
-    mvcc_result_reset(&res);
     if (q != 0) {
         sqld_status.point_reads_loop++;
         answered(cl);
@@ -308,7 +292,7 @@ static void on_point_read(evutil_socket_t fd, short what, void *arg)
 }
 
 /* After pool_execute kept cmd: 1 when it ran and was answered (it read
- * nothing), negative as execute; 0 with the read sent (cl->aget) or not
+ * nothing), negative as execute; 0 with the read sent (cl->lget) or not
  * (the command goes to a worker). */
 static int point_read_start(struct client *cl, struct sql_proto_conn *c,
                             const struct sql_command *cmd)
@@ -317,15 +301,9 @@ static int point_read_start(struct client *cl, struct sql_proto_conn *c,
     int q = sql_session_point_read(cl->session, c, cmd, &cl->pr);
     if (q != 2)
         return q;
-    if (region_client_aget_start(point_rc, cl->pr.key, cl->pr.key_len,
-                                 cl->pr.ts, &cl->aget) != 0)
-        return 0;
-    cl->aget_ev = event_new(loop_base, region_aget_fd(cl->aget),
-                            EV_READ | EV_PERSIST, on_point_read, cl);
-    struct timeval tv = {POINT_READ_MS / 1000, 0};
-    if (!cl->aget_ev || event_add(cl->aget_ev, &tv) != 0)
-        point_read_stop(cl); /* the worker's way */
-    return 0;
+    (void)region_loop_get(point_loop, cl->pr.key, cl->pr.key_len, cl->pr.ts,
+                          on_point_read, cl, &cl->lget);
+    return 0; /* sent (cl->lget), or not: the worker's way */
 }
 
 static int pool_execute(void *ctx, struct sql_proto_conn *c,
@@ -346,7 +324,7 @@ static int pool_execute(void *ctx, struct sql_proto_conn *c,
     cl->cmd = *cmd;
     cl->running = true;
     cl->queued = false;
-    if (point_rc != NULL) {
+    if (point_loop != NULL) {
         q = point_read_start(cl, c, cmd);
         if (q != 0) { /* answered; cl is no longer running */
             cl->running = false;
@@ -362,7 +340,7 @@ static void *worker_main(void *arg);
  * workers (from here on a worker owns proto and session). */
 static void pool_submit(struct client *cl)
 {
-    if (!cl->running || cl->queued || cl->aget)
+    if (!cl->running || cl->queued || cl->lget)
         return;
     cl->queued = true;
     cl->next = NULL;
@@ -915,12 +893,10 @@ int main(int argc, char **argv)
     dmn_info("%d statement workers", nworkers);
     sqld_status_init(s.store, nworkers, cluster);
     sqld_status.server = server;
-    loop_base = rt.base;
-    /* with cluster TLS the reads could not be sent (librpc's split calls
-     * are plaintext): do not run first halves for nothing */
-    point_rc = cluster && !dmn_cluster_tls_client()
-                   ? sqld_cluster_region(cluster)
-                   : NULL;
+    if (cluster &&
+        region_loop_create(sqld_cluster_region(cluster), rt.base,
+                           &point_loop) != 0)
+        goto out;
     if (serve_mysql(&rt, &s, &srv) != 0 ||
         (s.status_listen &&
          sqld_http_start(rt.base, s.status_listen, &http) != 0))
@@ -949,6 +925,8 @@ out:
     rpc_tls_config_destroy(tls_cfg);
     tls_cfg = NULL;
     sqld_tls_free();
+    region_loop_destroy(point_loop); /* no client waits on it now */
+    point_loop = NULL;
     if (cluster) {
         sqld_cluster_log_stats(cluster);
         sqld_cluster_close(cluster);

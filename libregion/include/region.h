@@ -17,7 +17,7 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 13
+#define REGION_VERSION_MINOR 14
 #define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
@@ -753,28 +753,37 @@ struct region_cache *region_client_cache(struct region_client *c);
 void region_client_stats(struct region_client *c,
                          struct region_client_stats *out);
 
-/* A point read for a caller that waits in its own event loop (sqld's
- * loop thread): region_client_aget_start sends a BatchGet of key at ts to
- * the region's leader as the cache knows it, on an idle connection of
- * the store's pool, and returns at once; -EAGAIN, with nothing sent,
- * when it cannot (region or leader not cached, the store marked down, no
- * idle connection, TLS): the caller then reads through the transport,
- * which routes, connects and retries. region_aget_fd is the descriptor
- * to wait on; region_aget_poll, on each readable event, answers -EAGAIN
- * until the reply is whole, then ends the read: 0 with res filled (the
- * pair, or no pair: not found), or a libmvcc code (MVCC_LOCKED with the
- * locks, a region error after fixing the cache, MVCC_STORE_UNREACHABLE
- * ...): the caller reads again through the transport, which resolves
- * and retries. region_aget_abort ends a read unanswered (its connection
- * is closed). g is freed when the read ends. */
-struct region_aget;
+/* Point reads on a caller's own event loop (sqld's loop thread), batched:
+ * region_loop_create makes a reader for c whose connections (one per
+ * store, multiplexed) live on base and are used from base's thread only.
+ * region_loop_get sends a BatchGet of key at ts to the region's leader as
+ * the cache knows it and returns at once: 0 with *out naming the read,
+ * or -EAGAIN (-ENOMEM), with nothing sent, when it cannot (region, leader
+ * or the leader's address not cached, the store marked down): the
+ * caller then reads through the transport, which routes, connects and
+ * retries. Reads started in one turn of the loop leave in one write, and
+ * the store answers them together. fn runs later on the loop, once: rc
+ * 0 with res (borrowed for the call: the pair, or no pair: not found),
+ * or a libmvcc code (MVCC_LOCKED with the locks, a region error after
+ * fixing the cache, MVCC_STORE_UNREACHABLE for a lost connection or the
+ * call timeout ...): the caller reads again through the transport, which
+ * resolves and retries. The read is freed when fn returns.
+ * region_lget_abort ends a read unanswered: fn is not called.
+ * region_loop_destroy ends the reads still out with
+ * MVCC_STORE_UNREACHABLE (fn runs inside it); destroy the reader before
+ * c and base. */
+struct region_loop;
+struct region_lget;
 struct mvcc_result; /* libmvcc's read result */
-int region_client_aget_start(struct region_client *c, const void *key,
-                             size_t len, uint64_t ts,
-                             struct region_aget **out);
-int region_aget_fd(const struct region_aget *g);
-int region_aget_poll(struct region_aget *g, struct mvcc_result *res);
-void region_aget_abort(struct region_aget *g);
+struct event_base;  /* libevent 2.1 */
+typedef void (*region_lget_fn)(int rc, struct mvcc_result *res, void *ud);
+int region_loop_create(struct region_client *c, struct event_base *base,
+                       struct region_loop **out);
+void region_loop_destroy(struct region_loop *l);
+int region_loop_get(struct region_loop *l, const void *key, size_t len,
+                    uint64_t ts, region_lget_fn fn, void *ud,
+                    struct region_lget **out);
+void region_lget_abort(struct region_lget *g);
 
 /* ---------------------------------------------------------------------
  * kvd's services (proto/kv.proto, generated into kv.pb.h): method ids,

@@ -1377,60 +1377,147 @@ void region_client_transport(struct region_client *c,
 }
 
 /* ---------------------------------------------------------------------
- * Point reads for a caller's own event loop (region_client_aget_*):
- * nothing here blocks but the send of a small request into an empty
- * socket buffer. No routing round trip, no connect: the slow path (the
- * transport) does those and warms the cache and the pool.
+ * Point reads on a caller's own event loop (region_loop_*): one
+ * multiplexed connection per store, made on that loop, whose calls
+ * started in one turn of the loop leave together in one write (librpc's
+ * batch_calls), so kvd is woken once for all of them and answers them in
+ * one write. Nothing here waits: no routing round trip (the slow path,
+ * the transport, routes and warms the cache), and the connect is the
+ * loop's own. The loop's connections are the caller's thread's alone;
+ * the store table (addresses, generations) is read under c->mu.
  */
-struct region_aget {
-    struct region_client *c; /* the client */
-    size_t store;            /* slot of the store asked */
-    unsigned gen;            /* its generation when the connection was
-                                taken from the pool */
-    uint64_t region;         /* the region asked */
-    struct rpc_sync *s;      /* the connection */
-    uint32_t id;             /* the request's id on it */
+struct region_loop {
+    struct region_client *c;           /* the client */
+    struct event_base *base;           /* the caller's loop */
+    struct rpc_client *cli[MAX_STORES]; /* per store slot; NULL unused */
+    unsigned cli_gen[MAX_STORES];      /* the slot's gen cli was made for */
 };
 
-int region_client_aget_start(struct region_client *c, const void *key,
-                             size_t len, uint64_t ts,
-                             struct region_aget **out)
+struct region_lget {
+    struct region_loop *l;   /* the reader */
+    size_t store;            /* slot of the store asked */
+    uint64_t region;         /* the region asked */
+    uint64_t id;             /* the call's id on the store's connection */
+    region_lget_fn fn;       /* the caller's callback */
+    void *ud;                /* its argument */
+    bool aborted;            /* fn is not called */
+};
+
+int region_loop_create(struct region_client *c, struct event_base *base,
+                       struct region_loop **out)
 {
+    *out = NULL;
+    struct region_loop *l = region__calloc(1, sizeof *l);
+    if (l == NULL)
+        return -ENOMEM;
+    l->c = c;
+    l->base = base;
+    *out = l;
+    return 0;
+}
+
+void region_loop_destroy(struct region_loop *l)
+{
+    if (l == NULL)
+        return;
+    for (size_t i = 0; i < MAX_STORES; i++)
+        rpc_client_destroy(l->cli[i]); /* pending reads end, unreachable */
+    region__free(l);
+}
+
+static void lget_done(int rc, const uint8_t *payload, size_t len,
+                      const char *errmsg, void *ud)
+{
+    struct region_lget *g = ud;
+    if (g->aborted) {
+        region__free(g);
+        return;
+    }
+    struct region_client *c = g->l->c;
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    struct region_err e;
+    memset(&e, 0, sizeof e);
+    struct op op = {.res = &res, .err = &e};
+    struct direct_reply dr = {.op = &op};
+    if (rc == 0)
+        on_direct_reply(rc, payload, len, errmsg, &dr);
+    char err[256];
+    snprintf(err, sizeof err, "%s", errmsg);
+    bool keep;
+    int mrc = region__client_code(direct_outcome(rc, &dr, err, sizeof err,
+                                                 &keep));
+    if (mvcc_is_region_error(mrc) && e.code != 0) {
+        /* what the transport would learn from it, so the next read goes
+         * where the region is now */
+        count(c, &c->stats.region_errors);
+        region_cache_on_error(c->cache, g->region, &e);
+    }
+    g->fn(mrc, &res, g->ud);
+    mvcc_result_reset(&res);
+    region__free(g);
+}
+
+/* The loop's connection to store slot (made, or made again for a moved
+ * store), or NULL. */
+static struct rpc_client *loop_conn(struct region_loop *l, size_t slot)
+{
+    struct region_client *c = l->c;
+    struct cstore *st = &c->stores[slot];
+    char host[sizeof st->host];
+    pthread_mutex_lock(&c->mu);
+    memcpy(host, st->host, sizeof host);
+    uint16_t port = st->port;
+    unsigned gen = st->gen;
+    pthread_mutex_unlock(&c->mu);
+    if (l->cli[slot] != NULL && l->cli_gen[slot] != gen) {
+        rpc_client_destroy(l->cli[slot]); /* the store moved */
+        l->cli[slot] = NULL;
+    }
+    if (l->cli[slot] == NULL) {
+        struct rpc_client_options co = {
+            .host = host,
+            .port = port,
+            .tls = c->o.tls,
+            .connect_timeout_ms = c->o.connect_timeout_ms,
+            .max_in_flight = 4096,
+            .default_deadline_ms = c->o.call_timeout_ms,
+            .batch_calls = true,
+        };
+        if (rpc_client_create(l->base, &co, &l->cli[slot]) != 0)
+            return NULL;
+        l->cli_gen[slot] = gen;
+    }
+    return l->cli[slot];
+}
+
+int region_loop_get(struct region_loop *l, const void *key, size_t len,
+                    uint64_t ts, region_lget_fn fn, void *ud,
+                    struct region_lget **out)
+{
+    struct region_client *c = l->c;
     *out = NULL;
     struct region_desc d;
     uint64_t leader = 0;
-    if (c->o.tls != NULL ||
-        region_cache_lookup(c->cache, key, len, &d, &leader) != 0 ||
+    if (region_cache_lookup(c->cache, key, len, &d, &leader) != 0 ||
         leader == 0 || store_down(c, leader, mono_ms()))
         return -EAGAIN;
-    struct region_aget *g = region__calloc(1, sizeof *g);
-    if (g == NULL)
-        return -ENOMEM;
     pthread_mutex_lock(&c->mu);
     size_t slot = MAX_STORES;
     for (size_t i = 0; i < MAX_STORES && slot == MAX_STORES; i++)
         if (c->stores[i].id == leader && !c->stores[i].stale)
             slot = i;
-    struct rpc_sync *drop[SYNC_IDLE];
-    int nd = 0;
-    if (slot != MAX_STORES && !c->stopping) {
-        struct cstore *st = &c->stores[slot];
-        g->s = pool_take(c, st, drop, &nd);
-        g->gen = st->gen;
-    }
-    if (g->s != NULL) {
-        c->stats.calls++;
-        c->stats.direct_calls++;
-    }
+    bool stopping = c->stopping;
     pthread_mutex_unlock(&c->mu);
-    drop_close(drop, nd);
-    if (g->s == NULL) {
-        region__free(g);
+    if (slot == MAX_STORES || stopping)
+        return -EAGAIN; /* the store's address is the transport's to find */
+    struct rpc_client *cli = loop_conn(l, slot);
+    if (cli == NULL)
         return -EAGAIN;
-    }
-    g->c = c;
-    g->store = slot;
-    g->region = d.id;
+    struct region_lget *g = region__calloc(1, sizeof *g);
+    if (g == NULL)
+        return -ENOMEM;
+    *g = (struct region_lget){l, slot, d.id, 0, fn, ud, false};
     struct mvcc_key k = {key, len};
     struct region__txn_args a = {.method = REGION_METHOD_TXN_BATCH_GET,
                                  .ctx = {.region_id = d.id,
@@ -1443,66 +1530,33 @@ int region_client_aget_start(struct region_client *c, const void *key,
     size_t enc_len = 0;
     int rc = region__txnreq_encode(&a, NULL, 0, &enc, &enc_len);
     if (rc != 0) { /* a key over nanopb's limit, or -ENOMEM */
-        pool_put(c, slot, g->gen, g->s);
         region__free(g);
         return rc == -ENOMEM ? rc : -EAGAIN;
     }
     struct rpc_call_spec cs = {.method = REGION_METHOD_TXN_BATCH_GET,
                                .req_encoded = enc,
                                .req_len = enc_len,
-                               .deadline_ms = c->o.call_timeout_ms};
-    char err[256];
-    rc = rpc_sync_send(g->s, &cs, &g->id, err, sizeof err);
+                               .done_raw = lget_done,
+                               .ud = g};
+    rc = rpc_client_call(cli, &cs, &g->id);
     region__free(enc);
-    if (rc != 0) { /* a connection gone while idle: the slow path */
-        region_aget_abort(g);
-        return -EAGAIN;
+    if (rc != 0) { /* done is not called */
+        region__free(g);
+        return rc == -ENOMEM ? rc : -EAGAIN;
     }
+    pthread_mutex_lock(&c->mu);
+    c->stats.calls++;
+    c->stats.direct_calls++;
+    pthread_mutex_unlock(&c->mu);
     *out = g;
     return 0;
 }
 
-int region_aget_fd(const struct region_aget *g)
-{
-    return rpc_sync_fd(g->s);
-}
-
-int region_aget_poll(struct region_aget *g, struct mvcc_result *res)
-{
-    struct region_client *c = g->c;
-    char err[256];
-    struct region_err e;
-    memset(&e, 0, sizeof e);
-    struct op op = {.res = res, .err = &e};
-    struct direct_reply dr = {.op = &op};
-    int rc = rpc_sync_poll_raw(g->s, g->id, on_direct_reply, &dr, err,
-                               sizeof err);
-    if (rc == -EAGAIN)
-        return rc;
-    bool keep;
-    rc = direct_outcome(rc, &dr, err, sizeof err, &keep);
-    int mrc = region__client_code(rc);
-    if (mvcc_is_region_error(mrc) && e.code != 0) {
-        /* what the transport would learn from it, so the next read goes
-         * where the region is now */
-        count(c, &c->stats.region_errors);
-        region_cache_on_error(c->cache, g->region, &e);
-    }
-    if (keep) {
-        pool_put(c, g->store, g->gen, g->s);
-    } else {
-        rpc_sync_close(g->s);
-        if (mrc == MVCC_STORE_UNREACHABLE)
-            pool_flush(c, g->store);
-    }
-    region__free(g);
-    return mrc;
-}
-
-void region_aget_abort(struct region_aget *g)
+void region_lget_abort(struct region_lget *g)
 {
     if (g == NULL)
         return;
-    rpc_sync_close(g->s);
-    region__free(g);
+    g->aborted = true;
+    /* lget_done runs inside (RPC_ECANCELED) and frees g */
+    (void)rpc_client_cancel(g->l->cli[g->store], g->id);
 }

@@ -1861,32 +1861,73 @@ static void transport_direct(void **state)
     env_stop(&e);
 }
 
-/* One region_client_aget_* read of k at ts, waited for on its fd: the
- * code, and in *v the value (NULL: no pair). */
-static int aget(struct env *e, const char *k, mvcc_ts ts, char *v, size_t vl)
+/* Point reads on a caller's loop (region_loop_*): the test's own loop
+ * and reader over e's client. */
+struct lgetter {
+    struct event_base *base;   /* the caller's loop */
+    struct region_loop *l;     /* the reader */
+};
+
+static void lgetter_open(struct env *e, struct lgetter *lg)
 {
-    struct region_aget *g = NULL;
-    int rc = region_client_aget_start(e->rc, k, strlen(k), ts, &g);
+    lg->base = event_base_new();
+    assert_non_null(lg->base);
+    assert_int_equal(region_loop_create(e->rc, lg->base, &lg->l), 0);
+}
+
+static void lgetter_close(struct lgetter *lg)
+{
+    region_loop_destroy(lg->l);
+    event_base_free(lg->base);
+}
+
+/* One read's outcome, as its callback saw it. */
+struct lget_out {
+    int calls;      /* the callback ran this often */
+    int rc;         /* its code */
+    char v[32];     /* the value; "" for no pair */
+};
+
+static void lget_cb(int rc, struct mvcc_result *res, void *ud)
+{
+    struct lget_out *o = ud;
+    o->calls++;
+    o->rc = rc;
+    o->v[0] = '\0';
+    if (rc == 0 && res->npairs == 1)
+        snprintf(o->v, sizeof o->v, "%.*s", (int)res->pairs[0].value_len,
+                 (const char *)res->pairs[0].value);
+    else if (rc == 0)
+        assert_int_equal(res->npairs, 0);
+}
+
+/* Runs lg's loop until every one of n outcomes has come. */
+static void lget_wait(struct lgetter *lg, struct lget_out *o, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < 3000 && o[i].calls == 0; j++)
+            event_base_loop(lg->base, EVLOOP_ONCE);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(o[i].calls, 1);
+}
+
+/* One read of k at ts on lg, its loop run until it is answered: the
+ * code, and in v the value ("": no pair). */
+static int lget(struct lgetter *lg, const char *k, mvcc_ts ts, char *v,
+                size_t vl)
+{
+    struct lget_out o = {0, 0, ""};
+    struct region_lget *g = NULL;
+    int rc = region_loop_get(lg->l, k, strlen(k), ts, lget_cb, &o, &g);
     if (rc != 0) {
         assert_null(g);
+        assert_int_equal(o.calls, 0);
         return rc;
     }
-    struct mvcc_result res;
-    mvcc_result_init(&res);
-    rc = -EAGAIN;
-    for (int i = 0; i < 3000 && rc == -EAGAIN; i++) {
-        struct pollfd p = {.fd = region_aget_fd(g), .events = POLLIN};
-        (void)poll(&p, 1, 10);
-        rc = region_aget_poll(g, &res);
-    }
-    v[0] = '\0';
-    if (rc == 0 && res.npairs == 1)
-        snprintf(v, vl, "%.*s", (int)res.pairs[0].value_len,
-                 (const char *)res.pairs[0].value);
-    else if (rc == 0)
-        assert_int_equal(res.npairs, 0);
-    mvcc_result_reset(&res);
-    return rc;
+    assert_int_equal(o.calls, 0); /* answered on the loop, never inside */
+    lget_wait(lg, &o, 1);
+    snprintf(v, vl, "%s", o.v);
+    return o.rc;
 }
 
 struct getter {
@@ -1908,9 +1949,8 @@ static void *getter_main(void *arg)
  * no store error: the pooled connections the store closed are found so
  * before use and all dropped, not met one by one (each a failed call and
  * the store marked down for a second: commits ran out of their region
- * budget this way after a kvd restart, issue 9). The same for the
- * event-loop read (region_client_aget_start): no dead connection is
- * used. */
+ * budget this way after a kvd restart, issue 9). A caller's loop reader
+ * sees its connection closed and reconnects: its next read is answered. */
 static void restarted_store_is_reached_at_once(void **state)
 {
     (void)state;
@@ -1929,6 +1969,13 @@ static void restarted_store_is_reached_at_once(void **state)
     for (int i = 0; i < 4; i++)
         pthread_join(th[i], NULL);
     pthread_barrier_destroy(&go);
+    struct lgetter lg;
+    lgetter_open(&e, &lg);
+    char v[8];
+    mvcc_ts now;
+    test_tso(NULL, &now);
+    assert_int_equal(lget(&lg, "q", now, v, sizeof v), 0);
+    assert_string_equal(v, "v");
     for (int round = 0; round < 2; round++) {
         struct fake_store *fs = &e.f.st[0];
         uint16_t port = fs->port;
@@ -1946,13 +1993,12 @@ static void restarted_store_is_reached_at_once(void **state)
         if (round == 0) {
             expect_get(&e, "q", "v");
         } else {
-            char v[8];
-            mvcc_ts now;
+            /* the reader's loop turns as a caller's would: its client
+             * sees the store close the connection */
+            event_base_loop(lg.base, EVLOOP_NONBLOCK);
             test_tso(NULL, &now);
-            int rc = aget(&e, "q", now, v, sizeof v);
-            /* no idle connection is left alive: the caller reads
-             * through the transport instead */
-            assert_int_equal(rc, -EAGAIN);
+            assert_int_equal(lget(&lg, "q", now, v, sizeof v), 0);
+            assert_string_equal(v, "v");
             expect_get(&e, "q", "v");
         }
         region_client_stats(e.rc, &st1);
@@ -1961,59 +2007,96 @@ static void restarted_store_is_reached_at_once(void **state)
         /* the transport opened a fresh connection and keeps it */
         expect_get(&e, "q", "v");
     }
+    lgetter_close(&lg);
     env_stop(&e);
 }
 
-/* Point reads for a caller's event loop: only over what the cache and
- * the pool hold; found, not found, latest and snapshot reads; a region
- * error fixes the cache; an aborted read leaves nothing behind. */
-static void aget_reads(void **state)
+/* Point reads on a caller's loop: only where the cache knows the region,
+ * its leader and the leader's address; found, not found, latest and
+ * snapshot reads; reads started together all answered; a region error
+ * fixes the cache; an aborted read's callback never runs. */
+static void loop_reads(void **state)
 {
     (void)state;
     struct env e;
     env_start(&e, false);
+    struct lgetter lg;
+    lgetter_open(&e, &lg);
     char v[32];
     /* nothing cached yet: the caller must take the transport */
-    assert_int_equal(aget(&e, "k", MVCC_TS_MAX, v, sizeof v), -EAGAIN);
+    assert_int_equal(lget(&lg, "k", MVCC_TS_MAX, v, sizeof v), -EAGAIN);
     put(&e, "k", "v1");
     mvcc_ts between;
     test_tso(NULL, &between);
     put(&e, "k", "v2");
-    expect_get(&e, "k", "v2"); /* the transport's read: a pooled connection */
+    put(&e, "k2", "w");
     struct region_client_stats st0, st1;
     region_client_stats(e.rc, &st0);
-    assert_int_equal(aget(&e, "k", MVCC_TS_MAX, v, sizeof v), 0);
+    assert_int_equal(lget(&lg, "k", MVCC_TS_MAX, v, sizeof v), 0);
     assert_string_equal(v, "v2");
-    assert_int_equal(aget(&e, "k", between, v, sizeof v), 0);
+    assert_int_equal(lget(&lg, "k", between, v, sizeof v), 0);
     assert_string_equal(v, "v1");
-    assert_int_equal(aget(&e, "nokey", MVCC_TS_MAX, v, sizeof v), 0);
+    assert_int_equal(lget(&lg, "nokey", MVCC_TS_MAX, v, sizeof v), 0);
     assert_string_equal(v, "");
     region_client_stats(e.rc, &st1);
     assert_int_equal(st1.calls - st0.calls, 3);
     assert_int_equal(st1.router_lookups, st0.router_lookups);
-    /* an aborted read: its connection is closed, the next one is fresh */
-    struct region_aget *g = NULL;
-    assert_int_equal(region_client_aget_start(e.rc, "k", 1, MVCC_TS_MAX, &g),
+    /* three reads started in one turn (they leave in one write) */
+    struct lget_out o[3];
+    memset(o, 0, sizeof o);
+    const char *keys[3] = {"k", "k2", "nokey"};
+    for (int i = 0; i < 3; i++) {
+        struct region_lget *g = NULL;
+        assert_int_equal(region_loop_get(lg.l, keys[i], strlen(keys[i]),
+                                         MVCC_TS_MAX, lget_cb, &o[i], &g),
+                         0);
+        assert_non_null(g);
+    }
+    lget_wait(&lg, o, 3);
+    assert_int_equal(o[0].rc, 0);
+    assert_string_equal(o[0].v, "v2");
+    assert_int_equal(o[1].rc, 0);
+    assert_string_equal(o[1].v, "w");
+    assert_int_equal(o[2].rc, 0);
+    assert_string_equal(o[2].v, "");
+    /* an aborted read: its callback never runs; the next read is served */
+    struct lget_out ab = {0, 0, ""};
+    struct region_lget *g = NULL;
+    assert_int_equal(region_loop_get(lg.l, "k", 1, MVCC_TS_MAX, lget_cb, &ab,
+                                     &g),
                      0);
-    region_aget_abort(g);
-    region_aget_abort(NULL);
-    expect_get(&e, "k", "v2");
-    /* the leader moved: NotLeader, and the cache names the new one, to
-     * which this client holds no connection yet */
+    region_lget_abort(g);
+    region_lget_abort(NULL);
+    for (int i = 0; i < 20; i++)
+        event_base_loop(lg.base, EVLOOP_NONBLOCK);
+    assert_int_equal(ab.calls, 0);
+    assert_int_equal(lget(&lg, "k", MVCC_TS_MAX, v, sizeof v), 0);
+    assert_string_equal(v, "v2");
+    /* the leader moved: NotLeader, and the cache names the new one, whose
+     * address the client has not met yet: the transport's read finds it,
+     * and the next read goes there on a connection of the reader's own */
     pthread_mutex_lock(&e.f.mu);
     e.f.leader = 2;
     pthread_mutex_unlock(&e.f.mu);
-    assert_int_equal(aget(&e, "k", MVCC_TS_MAX, v, sizeof v),
+    assert_int_equal(lget(&lg, "k", MVCC_TS_MAX, v, sizeof v),
                      MVCC_NOT_LEADER);
     uint64_t leader = 0;
     assert_int_equal(region_cache_lookup(region_client_cache(e.rc), "k", 1,
                                          NULL, &leader),
                      0);
     assert_int_equal(leader, 2);
-    assert_int_equal(aget(&e, "k", MVCC_TS_MAX, v, sizeof v), -EAGAIN);
+    assert_int_equal(lget(&lg, "k", MVCC_TS_MAX, v, sizeof v), -EAGAIN);
     expect_get(&e, "k", "v2");
-    assert_int_equal(aget(&e, "k", MVCC_TS_MAX, v, sizeof v), 0);
+    assert_int_equal(lget(&lg, "k", MVCC_TS_MAX, v, sizeof v), 0);
     assert_string_equal(v, "v2");
+    /* the reader goes first; a read still out ends unreachable inside */
+    struct lget_out last = {0, 0, ""};
+    assert_int_equal(region_loop_get(lg.l, "k", 1, MVCC_TS_MAX, lget_cb,
+                                     &last, &g),
+                     0);
+    lgetter_close(&lg);
+    assert_int_equal(last.calls, 1);
+    assert_int_equal(last.rc, MVCC_STORE_UNREACHABLE);
     env_stop(&e);
 }
 
@@ -2425,7 +2508,7 @@ int main(void)
         cmocka_unit_test(threads_share_one_client),
         cmocka_unit_test(reverse_scan_waits_out_a_gap),
         cmocka_unit_test(transport_direct),
-        cmocka_unit_test(aget_reads),
+        cmocka_unit_test(loop_reads),
         cmocka_unit_test(big_values_round_trip),
         cmocka_unit_test(split_under_a_scan_loses_no_key),
         cmocka_unit_test(reverse_scan_over_a_split_the_router_missed),

@@ -2112,8 +2112,8 @@ out:
  * than the read. So the caller's thread (sqld's loop) runs the command
  * twice without waiting: first with every read refused, which names the
  * one row key the statement reads; the caller reads it itself (without
- * blocking: libregion's aget); then again with that row given. DESIGN.md
- * "Point reads". */
+ * blocking: libregion's region_loop_get); then again with that row
+ * given. DESIGN.md "Point reads". */
 int sql_session_point_read(struct sql_session *s, struct sql_proto_conn *c,
                            const struct sql_command *cmd,
                            struct sql_point_read *pr)

@@ -94,7 +94,8 @@ t_expect_eq "get" "$("${CTL[@]}" get tls-key 2>&1)" "tls-value"
 
 t_case "sqld's cluster client over TLS runs the SQL smoke test"
 "$BIN/sqld" --data-dir="$T_TMP/sqld" --log.file="$T_TMP/sqld.log" \
-    --listen="127.0.0.1:$SQLPORT" --store=cluster --pd="$PD" "${TLS[@]}" &
+    --listen="127.0.0.1:$SQLPORT" --store=cluster --pd="$PD" "${TLS[@]}" \
+    --status-listen="127.0.0.1:$(port 17)" &
 T_PIDS+=($!)
 t_wait_for_grep "serving MySQL on" "$T_TMP/sqld.log" 90 ||
     t_fail "sqld did not start"
@@ -107,6 +108,13 @@ DELETE FROM t.acct WHERE id = 3;
 BEGIN; INSERT INTO t.acct VALUES (4, 'dee', 5); COMMIT;
 SELECT id, name, bal FROM t.acct ORDER BY id; SELECT SUM(bal) FROM t.acct; SELECT name FROM t.acct WHERE name = 'bob';")
 t_expect_eq "results" "$out" "$(printf '1\tann\t90\n2\tbob\t60\n4\tdee\t5\n155\nbob')"
+# point selects by key: read on sqld's loop thread, over its own TLS
+# connection to the leader (after the first, which a worker's read
+# through the transport answers and so warms the region cache)
+out=$(my "SELECT bal FROM t.acct WHERE id = 2; SELECT bal FROM t.acct WHERE id = 4; SELECT bal FROM t.acct WHERE id = 3; SELECT bal FROM t.acct WHERE id = 1")
+t_expect_eq "point selects" "$out" "$(printf '60\n5\n90')"
+loop=$(curl -s "http://127.0.0.1:$(port 17)/status" | sed -n 's/.*"point_reads_loop": *\([0-9]*\).*/\1/p')
+[ "${loop:-0}" -ge 1 ] || t_fail "no point read answered on the loop thread over TLS (${loop:-none})"
 
 t_case "a plaintext client is refused, with a clear line in the log"
 out=$("$BIN/pdctl" --pd="127.0.0.1:$(port 11)" --timeout=1000 tso 2>&1); rc=$?
