@@ -23,6 +23,15 @@ need() {
     done
 }
 
+# port_free PORT: nothing listens on loopback's PORT, else die: a server
+# left running there (an earlier run's) would answer wait_port, and the
+# figures would be that server's, not this build's.
+port_free() {
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+        die "port $1 is in use (a server left from an earlier run?); stop it or choose other ports"
+    fi
+}
+
 wait_port() { # port, name, pid[, seconds (30)]
     for _ in $(seq 1 $((${4:-30} * 10))); do
         mariadb-admin -h 127.0.0.1 -P "$1" -u root ping >/dev/null 2>&1 && return 0
@@ -38,6 +47,7 @@ start_mariadb() {
     need mariadbd mariadb-install-db mariadb-admin
     local mariadbd
     mariadbd=$(command -v mariadbd || echo /usr/sbin/mariadbd)
+    port_free "$1"
     mariadb-install-db --no-defaults --datadir="$WORK/mariadb" --user="$(id -un)" \
         --auth-root-authentication-method=normal --skip-test-db \
         >"$WORK/mariadb-install.log" 2>&1 ||
@@ -53,6 +63,7 @@ start_mariadb() {
 
 # start_sqld PORT: sqld on its embedded store (RocksDB, every commit synced).
 start_sqld() {
+    port_free "$1"
     "$BUILD/daemons/bin/sqld" --listen=127.0.0.1:"$1" --store=local \
         --data-dir="$WORK/sqld" --log.file="$WORK/sqld.log" &
     pids+=($!)
@@ -62,6 +73,7 @@ start_sqld() {
 # start_cluster BASE: the playground (3 pdd, 3 kvd, sqld --store=cluster)
 # on BASE+1..+16, SQL on BASE+10; it stops its daemons on SIGTERM.
 start_cluster() {
+    port_free $(($1 + 10))
     PLAYGROUND_DIR="$WORK/play" FRESH=1 PD_PORT=$(($1 + 1)) \
         SQL_PORT=$(($1 + 10)) KVD_PORT=$(($1 + 11)) \
         KVD_STATUS_PORT=$(($1 + 14)) SQL_STATUS_PORT=$(($1 + 7)) \
