@@ -131,20 +131,26 @@ static void call_done(int rc, const void *resp, const char *errmsg, void *ud)
     finish(op, rc);
 }
 
-static void start_call(struct region_client *c, struct op *op)
+/* The event-loop connection to store slot kept in *cli, made on base for
+ * the store's current address (*cli_gen: the generation it was made for;
+ * made again when the store moved); batch: librpc's batch_calls. 0, or
+ * rpc_client_create's code. */
+static int store_conn(struct region_client *c, size_t slot,
+                      struct event_base *base, bool batch,
+                      struct rpc_client **cli, unsigned *cli_gen)
 {
-    struct cstore *st = &c->stores[op->store];
+    struct cstore *st = &c->stores[slot];
     char host[sizeof st->host];
     pthread_mutex_lock(&c->mu);
     memcpy(host, st->host, sizeof host);
     uint16_t port = st->port;
     unsigned gen = st->gen;
     pthread_mutex_unlock(&c->mu);
-    if (st->cli != NULL && st->cli_gen != gen) { /* the store moved */
-        rpc_client_destroy(st->cli);
-        st->cli = NULL;
+    if (*cli != NULL && *cli_gen != gen) { /* the store moved */
+        rpc_client_destroy(*cli);
+        *cli = NULL;
     }
-    if (st->cli == NULL) {
+    if (*cli == NULL) {
         struct rpc_client_options co = {
             .host = host,
             .port = port,
@@ -152,13 +158,23 @@ static void start_call(struct region_client *c, struct op *op)
             .connect_timeout_ms = c->o.connect_timeout_ms,
             .max_in_flight = 4096,
             .default_deadline_ms = c->o.call_timeout_ms,
+            .batch_calls = batch,
         };
-        int rc = rpc_client_create(c->base, &co, &st->cli);
-        if (rc != 0) {
-            finish(op, rc);
-            return;
-        }
-        st->cli_gen = gen;
+        int rc = rpc_client_create(base, &co, cli);
+        if (rc != 0)
+            return rc;
+        *cli_gen = gen;
+    }
+    return 0;
+}
+
+static void start_call(struct region_client *c, struct op *op)
+{
+    struct cstore *st = &c->stores[op->store];
+    int rc = store_conn(c, op->store, c->base, false, &st->cli, &st->cli_gen);
+    if (rc != 0) {
+        finish(op, rc);
+        return;
     }
     bool loc = op->method == REGION_METHOD_LOCATE;
     struct rpc_call_spec cs = {.method = op->method,
@@ -174,7 +190,7 @@ static void start_call(struct region_client *c, struct op *op)
                                .deadline_ms = op->deadline_ms,
                                .done = call_done,
                                .ud = op};
-    int rc = rpc_client_call(st->cli, &cs, NULL);
+    rc = rpc_client_call(st->cli, &cs, NULL);
     if (rc != 0)
         finish(op, rc);
 }
@@ -1458,39 +1474,6 @@ static void lget_done(int rc, const uint8_t *payload, size_t len,
     region__free(g);
 }
 
-/* The loop's connection to store slot (made, or made again for a moved
- * store), or NULL. */
-static struct rpc_client *loop_conn(struct region_loop *l, size_t slot)
-{
-    struct region_client *c = l->c;
-    struct cstore *st = &c->stores[slot];
-    char host[sizeof st->host];
-    pthread_mutex_lock(&c->mu);
-    memcpy(host, st->host, sizeof host);
-    uint16_t port = st->port;
-    unsigned gen = st->gen;
-    pthread_mutex_unlock(&c->mu);
-    if (l->cli[slot] != NULL && l->cli_gen[slot] != gen) {
-        rpc_client_destroy(l->cli[slot]); /* the store moved */
-        l->cli[slot] = NULL;
-    }
-    if (l->cli[slot] == NULL) {
-        struct rpc_client_options co = {
-            .host = host,
-            .port = port,
-            .tls = c->o.tls,
-            .connect_timeout_ms = c->o.connect_timeout_ms,
-            .max_in_flight = 4096,
-            .default_deadline_ms = c->o.call_timeout_ms,
-            .batch_calls = true,
-        };
-        if (rpc_client_create(l->base, &co, &l->cli[slot]) != 0)
-            return NULL;
-        l->cli_gen[slot] = gen;
-    }
-    return l->cli[slot];
-}
-
 int region_loop_get(struct region_loop *l, const void *key, size_t len,
                     uint64_t ts, region_lget_fn fn, void *ud,
                     struct region_lget **out)
@@ -1511,9 +1494,10 @@ int region_loop_get(struct region_loop *l, const void *key, size_t len,
     pthread_mutex_unlock(&c->mu);
     if (slot == MAX_STORES || stopping)
         return -EAGAIN; /* the store's address is the transport's to find */
-    struct rpc_client *cli = loop_conn(l, slot);
-    if (cli == NULL)
+    if (store_conn(c, slot, l->base, true, &l->cli[slot], &l->cli_gen[slot]) !=
+        0)
         return -EAGAIN;
+    struct rpc_client *cli = l->cli[slot];
     struct region_lget *g = region__calloc(1, sizeof *g);
     if (g == NULL)
         return -ENOMEM;
