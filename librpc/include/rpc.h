@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to librpc/VERSION (the build checks it). */
 #define RPC_VERSION_MAJOR 0
-#define RPC_VERSION_MINOR 10
+#define RPC_VERSION_MINOR 9
 #define RPC_VERSION_PATCH 0
 #define RPC_VERSION_NUMBER \
     (RPC_VERSION_MAJOR * 1000000 + RPC_VERSION_MINOR * 1000 + RPC_VERSION_PATCH)
@@ -433,11 +433,6 @@ struct rpc_client_options
     rpc_log_fn log;              /* NULL: no logging */
     void *log_ud;                /* passed to log */
     int log_level;               /* highest rpc_log_level passed to log */
-    bool batch_calls;            /* calls started in one turn of the loop
-                                    leave together in one write, after
-                                    that turn's callbacks (the server is
-                                    woken once for all of them); false:
-                                    each call is written as it starts */
 };
 
 /* Creates a client (copies opts and host). It connects on the first call,
@@ -523,10 +518,6 @@ int rpc_client_cancel(struct rpc_client *cli, uint64_t id);
 
 /* Calls started and not yet done. */
 unsigned rpc_client_in_flight(const struct rpc_client *cli);
-
-/* Request bytes started and not yet handed to the kernel (batch_calls
- * holds them until the loop turn's callbacks end); 0 with no connection. */
-size_t rpc_client_queued_bytes(const struct rpc_client *cli);
 
 /* Bidirectional stream id (from rpc_client_call with spec.bidi): sends one
  * more message of the spec's req_fields (encoded before it returns).

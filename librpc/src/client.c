@@ -56,7 +56,6 @@ struct rpc_client
     uint32_t max_frame;               /* reply payload limit */
     int stall_ms;                     /* mid-frame silence limit */
     int default_deadline_ms;          /* when a call gives 0 */
-    bool batch;                       /* calls leave at the turn's end */
     struct rpc__log log;              /* caller's logger */
     struct rpc__conn *conn;           /* current connection or NULL */
     bool conn_open;                   /* it finished connecting */
@@ -485,7 +484,6 @@ int rpc_client_create(struct event_base *base,
     cli->default_deadline_ms = opts->default_deadline_ms != 0
                                    ? opts->default_deadline_ms
                                    : DEFAULT_DEADLINE_MS;
-    cli->batch = opts->batch_calls;
     cli->log.fn = opts->log;
     cli->log.ud = opts->log_ud;
     cli->log.level = opts->log_level;
@@ -533,11 +531,6 @@ const char *rpc_client_errmsg(const struct rpc_client *cli)
 unsigned rpc_client_in_flight(const struct rpc_client *cli)
 {
     return cli->n_calls;
-}
-
-size_t rpc_client_queued_bytes(const struct rpc_client *cli)
-{
-    return cli->conn != NULL ? rpc__conn_queued(cli->conn) : 0;
 }
 
 /* A request over the frame limit is refused here rather than sent: the
@@ -627,10 +620,7 @@ int rpc_client_call(struct rpc_client *cli,
     cli->n_calls++;
     if (deadline > 0)
         due_insert(cli, call, mono_us());
-    if (cli->batch)
-        rpc__conn_flush(cli->conn);
-    else
-        rpc__conn_flush_now(cli->conn);
+    rpc__conn_flush_now(cli->conn);
     if (id_out != NULL)
         *id_out = id;
     return 0;

@@ -139,59 +139,6 @@ static void off_writes_each(void **state)
     rpc_client_destroy(hr.c);
 }
 
-/* The client's batch_calls: calls started outside the connection's
- * callbacks stay in its buffer until the loop turn's callbacks end, then
- * leave in one write (each frame: 24-byte header + 2 bytes of field tag
- * and length + the 2-byte text); off, each is in the kernel when
- * rpc_client_call returns. */
-static void client_calls(struct cu_fixture *f, bool on)
-{
-    struct held_run hr;
-    memset(&hr, 0, sizeof hr);
-    cu_register_held(f, HELD, &hr.h);
-    struct rpc_client_options co = {.host = "127.0.0.1",
-                                    .port = f->port,
-                                    .default_deadline_ms = 30000,
-                                    .batch_calls = on};
-    assert_int_equal(rpc_client_create(f->base, &co, &hr.c), 0);
-    /* the first call opens the connection */
-    hr.r[0].counter = &hr.done;
-    assert_int_equal(cu_start(hr.c, HELD, "c0", 0, 0, &hr.r[0], false,
-                              NULL),
-                     0);
-    assert_true(rpcutil_loop_until_count(f->base, &hr.h.n, 1));
-    for (int i = 1; i < 3; i++) {
-        char t[8];
-        snprintf(t, sizeof t, "c%d", i);
-        hr.r[i].counter = &hr.done;
-        assert_int_equal(cu_start(hr.c, HELD, t, 0, 0, &hr.r[i], false,
-                                  NULL),
-                         0);
-        assert_int_equal(rpc_client_queued_bytes(hr.c),
-                         on ? (size_t)i * (24 + 4) : 0);
-    }
-    assert_true(rpcutil_loop_until_count(f->base, &hr.h.n, 3));
-    assert_int_equal(rpc_client_queued_bytes(hr.c), 0);
-    for (int i = 0; i < 3; i++) {
-        char t[8];
-        snprintf(t, sizeof t, "r%d", i);
-        reply_text(hr.h.calls[i], t);
-    }
-    assert_true(rpcutil_loop_until_count(f->base, &hr.done, 3));
-    check_replies(&hr, 3);
-    rpc_client_destroy(hr.c);
-}
-
-static void client_batches_calls(void **state)
-{
-    client_calls(*state, true);
-}
-
-static void client_writes_each_call(void **state)
-{
-    client_calls(*state, false);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,10 +146,6 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(loop_turn_flushes, setup, teardown),
         cmocka_unit_test_setup_teardown(off_writes_each, setup, teardown),
-        cmocka_unit_test_setup_teardown(client_batches_calls, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(client_writes_each_call, setup,
-                                        teardown),
     };
     return cmocka_run_group_tests_name("librpc/batchreply", tests, NULL,
                                        NULL);
