@@ -246,18 +246,16 @@ static void client_free(struct client *cl)
  * (three sleeps and wake-ups in sqld a query, with the futex and eventfd
  * calls). Instead the loop thread runs it in two halves
  * (sql_session_point_read): the first names the row key, the loop sends
- * the read (libregion's region_loop_get: the loop's own connection to the
- * cached leader, on which the reads started in one turn of the loop leave
- * in one write, and kvd answers them together) and goes on serving other
- * clients; when the reply comes the second half answers from it.
- * Anything else (no cached leader, a lock in the way, a region error, no
- * reply within the call timeout, a lost connection, a plan changed in
- * between) hands the command to a worker as before, which reads through
- * the transport: it resolves, retries and warms the cache. The read is
- * at the version libsql names (sql_point_read.ts): the latest committed,
- * on the leader under its lease, or an open transaction's start_ts, for
- * its point selects before its first write (libsql DESIGN "Point
- * reads"). */
+ * the read (libregion's region_loop_get: the loop's own multiplexed
+ * connection to the cached leader) and goes on serving other clients;
+ * when the reply comes the second half answers from it. Anything else
+ * (no cached leader, a lock in the way, a region error, no reply within
+ * the call timeout, a lost connection, a plan changed in between) hands
+ * the command to a worker as before, which reads through the transport:
+ * it resolves, retries and warms the cache. The read is at the version
+ * libsql names (sql_point_read.ts): the latest committed, on the leader
+ * under its lease, or an open transaction's start_ts, for its point
+ * selects before its first write (libsql DESIGN "Point reads"). */
 static void point_read_stop(struct client *cl)
 {
     region_lget_abort(cl->lget);

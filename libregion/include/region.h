@@ -753,7 +753,7 @@ struct region_cache *region_client_cache(struct region_client *c);
 void region_client_stats(struct region_client *c,
                          struct region_client_stats *out);
 
-/* Point reads on a caller's own event loop (sqld's loop thread), batched:
+/* Point reads on a caller's own event loop (sqld's loop thread):
  * region_loop_create makes a reader for c whose connections (one per
  * store, multiplexed) live on base and are used from base's thread only.
  * region_loop_get sends a BatchGet of key at ts to the region's leader as
@@ -761,13 +761,12 @@ void region_client_stats(struct region_client *c,
  * or -EAGAIN (-ENOMEM), with nothing sent, when it cannot (region, leader
  * or the leader's address not cached, the store marked down): the
  * caller then reads through the transport, which routes, connects and
- * retries. Reads started in one turn of the loop leave in one write, and
- * the store answers them together. fn runs later on the loop, once: rc
- * 0 with res (borrowed for the call: the pair, or no pair: not found),
- * or a libmvcc code (MVCC_LOCKED with the locks, a region error after
- * fixing the cache, MVCC_STORE_UNREACHABLE for a lost connection or the
- * call timeout ...): the caller reads again through the transport, which
- * resolves and retries. The read is freed when fn returns.
+ * retries. fn runs later on the loop, once: rc 0 with res (borrowed for
+ * the call: the pair, or no pair: not found), or a libmvcc code
+ * (MVCC_LOCKED with the locks, a region error after fixing the cache,
+ * MVCC_STORE_UNREACHABLE for a lost connection or the call timeout ...):
+ * the caller reads again through the transport, which resolves and
+ * retries. The read is freed when fn returns.
  * region_lget_abort ends a read unanswered: fn is not called.
  * region_loop_destroy ends the reads still out with
  * MVCC_STORE_UNREACHABLE (fn runs inside it); destroy the reader before

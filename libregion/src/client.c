@@ -133,11 +133,10 @@ static void call_done(int rc, const void *resp, const char *errmsg, void *ud)
 
 /* The event-loop connection to store slot kept in *cli, made on base for
  * the store's current address (*cli_gen: the generation it was made for;
- * made again when the store moved); batch: librpc's batch_calls. 0, or
- * rpc_client_create's code. */
+ * made again when the store moved). 0, or rpc_client_create's code. */
 static int store_conn(struct region_client *c, size_t slot,
-                      struct event_base *base, bool batch,
-                      struct rpc_client **cli, unsigned *cli_gen)
+                      struct event_base *base, struct rpc_client **cli,
+                      unsigned *cli_gen)
 {
     struct cstore *st = &c->stores[slot];
     char host[sizeof st->host];
@@ -158,7 +157,6 @@ static int store_conn(struct region_client *c, size_t slot,
             .connect_timeout_ms = c->o.connect_timeout_ms,
             .max_in_flight = 4096,
             .default_deadline_ms = c->o.call_timeout_ms,
-            .batch_calls = batch,
         };
         int rc = rpc_client_create(base, &co, cli);
         if (rc != 0)
@@ -171,7 +169,7 @@ static int store_conn(struct region_client *c, size_t slot,
 static void start_call(struct region_client *c, struct op *op)
 {
     struct cstore *st = &c->stores[op->store];
-    int rc = store_conn(c, op->store, c->base, false, &st->cli, &st->cli_gen);
+    int rc = store_conn(c, op->store, c->base, &st->cli, &st->cli_gen);
     if (rc != 0) {
         finish(op, rc);
         return;
@@ -1394,12 +1392,12 @@ void region_client_transport(struct region_client *c,
 
 /* ---------------------------------------------------------------------
  * Point reads on a caller's own event loop (region_loop_*): one
- * multiplexed connection per store, made on that loop, whose calls
- * started in one turn of the loop leave together in one write (librpc's
- * batch_calls), so kvd is woken once for all of them and answers them in
- * one write. Nothing here waits: no routing round trip (the slow path,
- * the transport, routes and warms the cache), and the connect is the
- * loop's own. The loop's connections are the caller's thread's alone;
+ * multiplexed connection per store, made on that loop and watched by it
+ * for as long as it lives (no descriptor added to and removed from epoll
+ * per read, no blocking connection taken from the pool and checked).
+ * Nothing here waits: no routing round trip (the slow path, the
+ * transport, routes and warms the cache), and the connect is the loop's
+ * own. The loop's connections are the caller's thread's alone;
  * the store table (addresses, generations) is read under c->mu.
  */
 struct region_loop {
@@ -1494,8 +1492,7 @@ int region_loop_get(struct region_loop *l, const void *key, size_t len,
     pthread_mutex_unlock(&c->mu);
     if (slot == MAX_STORES || stopping)
         return -EAGAIN; /* the store's address is the transport's to find */
-    if (store_conn(c, slot, l->base, true, &l->cli[slot], &l->cli_gen[slot]) !=
-        0)
+    if (store_conn(c, slot, l->base, &l->cli[slot], &l->cli_gen[slot]) != 0)
         return -EAGAIN;
     struct rpc_client *cli = l->cli[slot];
     struct region_lget *g = region__calloc(1, sizeof *g);
