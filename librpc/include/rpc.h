@@ -17,7 +17,7 @@ extern "C" {
 /* Version: kept equal to librpc/VERSION (the build checks it). */
 #define RPC_VERSION_MAJOR 0
 #define RPC_VERSION_MINOR 9
-#define RPC_VERSION_PATCH 0
+#define RPC_VERSION_PATCH 1
 #define RPC_VERSION_NUMBER \
     (RPC_VERSION_MAJOR * 1000000 + RPC_VERSION_MINOR * 1000 + RPC_VERSION_PATCH)
 

@@ -22,7 +22,7 @@
 #define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_HIGH_WATER ((size_t)1 << 20)
 #define MAX_SINGLE_IO (256 * 1024)
-#define PULL_CHUNK (64 * 1024) /* one readv of pull_more */
+#define PULL_CHUNK (64 * 1024) /* one readv of pull */
 #define MAX_PULL (1024 * 1024) /* per read callback, for fairness */
 
 enum st_state {
@@ -57,7 +57,8 @@ struct rpc_stream_conn
 {
     struct rpc_stream_server *srv; /* owner; NULL once ST_DONE */
     enum st_state state;           /* see enum */
-    struct bufferevent *bev;       /* the socket: raw bytes */
+    struct bufferevent *bev;       /* the socket: raw bytes out */
+    struct event *rd_ev;           /* the socket readable (we read it) */
     struct evbuffer *rx;           /* raw bytes read (ciphertext in TLS) */
     struct evbuffer *in;           /* plaintext not yet consumed */
     struct evbuffer *out;          /* plaintext waiting for TLS records */
@@ -81,6 +82,8 @@ struct rpc_stream_conn
 
 static void conn_free(struct rpc_stream_conn *c)
 {
+    if (c->rd_ev != NULL) /* before the bufferevent closes the socket */
+        event_free(c->rd_ev);
     if (c->timer != NULL)
         event_free(c->timer);
     if (c->kick_ev != NULL)
@@ -136,6 +139,7 @@ static void finish(struct rpc_stream_conn *c, int rc, const char *reason)
               "librpc: stream %s closed: %s%s%s", c->peer, reason,
               rc != 0 ? " - " : "", rc != 0 ? rpc_strerror(rc) : "");
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    event_del(c->rd_ev);
     evtimer_del(c->timer);
     event_del(c->kick_ev);
     rpc__list_remove(&c->link);
@@ -242,23 +246,24 @@ static void tls_read(struct rpc_stream_conn *c)
     deliver(c);
 }
 
-/* libevent reads at most 4 KiB per callback: take what else the socket
- * holds now in 64 KiB readv calls, up to MAX_PULL (as conn.c does). EOF and
- * errors are left for the bufferevent's next read. */
-static void pull(struct rpc_stream_conn *c)
+/* The socket is read here, not by the bufferevent (which only writes),
+ * as frame connections do (conn.c): libevent 2.1's read asks the kernel
+ * how much is waiting (ioctl FIONREAD) before every read, a system call
+ * per statement on a MySQL connection, and reads at most 4 KiB per
+ * callback. Reads into c->rx in PULL_CHUNK readv calls until the socket
+ * is empty or MAX_PULL bytes were taken (fairness; the event fires
+ * again). Returns 0, 1 at end of file, or -1 on an error (errno kept in
+ * *err). */
+static int pull(struct rpc_stream_conn *c, evutil_socket_t fd, int *err)
 {
-    struct evbuffer *bin = bufferevent_get_input(c->bev);
-    size_t got = evbuffer_get_length(bin);
-    evbuffer_add_buffer(c->rx, bin);
-    if (got < 4096)
-        return;
-    evutil_socket_t fd = bufferevent_getfd(c->bev);
     size_t total = 0;
     while (total < MAX_PULL) {
         struct evbuffer_iovec v[2];
         int n = evbuffer_reserve_space(c->rx, PULL_CHUNK, v, 2);
-        if (n <= 0)
-            return;
+        if (n <= 0) {
+            *err = ENOMEM;
+            return -1;
+        }
         struct iovec iov[2];
         size_t want = 0;
         for (int i = 0; i < n; i++) {
@@ -267,8 +272,14 @@ static void pull(struct rpc_stream_conn *c)
             want += v[i].iov_len;
         }
         ssize_t r = readv(fd, iov, n);
-        if (r <= 0)
-            return;
+        if (r == 0)
+            return 1;
+        if (r < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return 0; /* nothing committed: the reservation lapses */
+            *err = errno;
+            return -1;
+        }
         size_t left = (size_t)r;
         int used = 0;
         for (int i = 0; i < n && left > 0; i++, used++) {
@@ -279,16 +290,20 @@ static void pull(struct rpc_stream_conn *c)
         evbuffer_commit_space(c->rx, v, used);
         total += (size_t)r;
         if ((size_t)r < want)
-            return;
+            return 0; /* drained */
     }
+    return 0;
 }
 
-static void read_cb(struct bufferevent *bev, void *arg)
+static void event_cb(struct bufferevent *bev, short what, void *arg);
+
+static void sock_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct rpc_stream_conn *c = arg;
-    (void)bev;
+    (void)what;
     enter(c);
-    pull(c);
+    int err = 0;
+    int end = pull(c, fd, &err);
     if (c->state == ST_PLAIN) {
         evbuffer_add_buffer(c->in, c->rx);
         deliver(c);
@@ -296,6 +311,16 @@ static void read_cb(struct bufferevent *bev, void *arg)
         tls_read(c);
     } else {
         evbuffer_drain(c->rx, evbuffer_get_length(c->rx));
+    }
+    /* What was read before the end of file or the error is handled
+     * first, as the bufferevent's reader did. */
+    if (end != 0 && c->state != ST_DONE) {
+        event_del(c->rd_ev);
+        errno = err;
+        event_cb(c->bev,
+                 (short)(BEV_EVENT_READING |
+                         (end > 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR)),
+                 c);
     }
     leave(c);
 }
@@ -444,13 +469,17 @@ static void accept_cb(struct evconnlistener *lev,
         goto oom_conn;
     evutil_make_socket_nonblocking(fd);
     tune_socket(fd);
+    c->rd_ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, sock_read_cb,
+                         c);
+    if (c->rd_ev == NULL)
+        goto oom_conn;
     c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (c->bev == NULL)
         goto oom_conn;
-    bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-    bufferevent_set_max_single_read(c->bev, MAX_SINGLE_IO);
+    bufferevent_setcb(c->bev, NULL, write_cb, event_cb, c);
     bufferevent_set_max_single_write(c->bev, MAX_SINGLE_IO);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    bufferevent_enable(c->bev, EV_WRITE);
+    event_add(c->rd_ev, NULL);
     rpc__list_push(&srv->conns, &c->link);
     srv->n_conns++;
     rpc__logf(&srv->log, RPC_LOG_INFO, "librpc: stream %s accepted", peer);
@@ -621,9 +650,9 @@ void rpc_stream_pause_reading(struct rpc_stream_conn *conn, bool pause)
         return;
     conn->paused = pause;
     if (pause) {
-        bufferevent_disable(conn->bev, EV_READ);
+        event_del(conn->rd_ev);
     } else {
-        bufferevent_enable(conn->bev, EV_READ);
+        event_add(conn->rd_ev, NULL);
         conn->deliver_pending = true;
         kick(conn);
     }
@@ -682,7 +711,7 @@ void rpc_stream_close(struct rpc_stream_conn *conn)
     conn->state = ST_CLOSING;
     conn->upgrade_pending = false;
     conn->want_drain = false;
-    bufferevent_disable(conn->bev, EV_READ);
+    event_del(conn->rd_ev);
     bufferevent_setwatermark(conn->bev, EV_WRITE, 0, 0);
     bufferevent_enable(conn->bev, EV_WRITE);
     arm_timer(conn);

@@ -527,6 +527,36 @@ static void peer_disconnect_closes_once(void **state)
     assert_int_equal(f->closes, 1);
 }
 
+/* The peer sends 64 KiB and shuts its side at once: the connection reads
+ * the socket itself (no FIONREAD), and whatever one readable event brings
+ * (bytes and the end of file together, or apart) the bytes are delivered
+ * first, then the connection closes once, nothing left unconsumed. */
+static void bytes_before_eof_are_delivered(void **state)
+{
+    struct fx *f = *state;
+    f->mode = M_ECHO;
+    fx_start(f, 0, NULL);
+    int fd = conn_to(f);
+    assert_true(until(f, &f->opens, 1));
+    size_t n = 64 * 1024;
+    uint8_t *big = malloc(n);
+    uint8_t *back = malloc(n + 16);
+    assert_non_null(big);
+    assert_non_null(back);
+    for (size_t i = 0; i < n; i++)
+        big[i] = (uint8_t)(i * 13 + 1);
+    assert_int_equal(rpcutil_write_all(fd, big, n), 0);
+    assert_int_equal(shutdown(fd, SHUT_WR), 0);
+    assert_int_equal(pump_eof(f, fd, back, n + 16), n);
+    assert_memory_equal(back, big, n);
+    assert_true(until(f, &f->closes, 1));
+    assert_int_equal(f->last_rc, RPC_ECONNLOST);
+    assert_non_null(strstr(f->last_reason, "(0 bytes unconsumed)"));
+    close(fd);
+    free(big);
+    free(back);
+}
+
 static void max_connections_refuses(void **state)
 {
     struct fx *f = *state;
@@ -901,6 +931,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(drain_after_high_water, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(peer_disconnect_closes_once, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(bytes_before_eof_are_delivered, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(max_connections_refuses, setup,
                                         teardown),
