@@ -2041,7 +2041,7 @@ static void loop_reads(void **state)
     region_client_stats(e.rc, &st1);
     assert_int_equal(st1.calls - st0.calls, 3);
     assert_int_equal(st1.router_lookups, st0.router_lookups);
-    /* three reads started in one turn (they leave in one write) */
+    /* three reads out at once on the one connection, all answered */
     struct lget_out o[3];
     memset(o, 0, sizeof o);
     const char *keys[3] = {"k", "k2", "nokey"};

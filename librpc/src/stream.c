@@ -313,8 +313,10 @@ static void sock_read_cb(evutil_socket_t fd, short what, void *arg)
         evbuffer_drain(c->rx, evbuffer_get_length(c->rx));
     }
     /* What was read before the end of file or the error is handled
-     * first, as the bufferevent's reader did. */
-    if (end != 0 && c->state != ST_DONE) {
+     * first, as the bufferevent's reader did. A connection the caller
+     * closed meanwhile stopped reading: its flush goes on (bounded by the
+     * timer), as before. */
+    if (end != 0 && c->state != ST_DONE && c->state != ST_CLOSING) {
         event_del(c->rd_ev);
         errno = err;
         event_cb(c->bev,
