@@ -893,8 +893,11 @@ int main(int argc, char **argv)
     sqld_status.server = server;
     if (cluster &&
         region_loop_create(sqld_cluster_region(cluster), rt.base,
-                           &point_loop) != 0)
+                           &point_loop) != 0) {
+        dmn_error("cannot start the loop thread's point reads: out of "
+                  "memory");
         goto out;
+    }
     if (serve_mysql(&rt, &s, &srv) != 0 ||
         (s.status_listen &&
          sqld_http_start(rt.base, s.status_listen, &http) != 0))

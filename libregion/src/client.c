@@ -284,18 +284,6 @@ static int direct_outcome(int rc, const struct direct_reply *dr, char *err,
     return rc;
 }
 
-/* An idle connection of st made for its current address, or NULL; with
- * c->mu held. An idle connection the store closed (its end shut: the
- * peer's FIN or a reset, which a poll of no wait shows) means the store's
- * process went away since (a kvd restart), and every idle one was made to
- * that process, so they all go (*drop, *nd: closed by the caller after
- * unlocking). Bytes alone are no sign (with TLS, a record the server sent
- * after the handshake may wait there). Met one
- * at a time, each dead connection cost a failed call and the store marked
- * down for DOWN_MS while the followers answered NotLeader: up to
- * SYNC_IDLE seconds before a restarted store that leads again was reached
- * (commits ran out of their 20 s region budget in the rolling restart,
- * issue 9). */
 /* Moves every idle connection of st to drop (*nd of them), for the
  * caller to close after unlocking (drop_close); with c->mu held. */
 static void pool_empty(struct cstore *st, struct rpc_sync **drop, int *nd)
@@ -310,6 +298,18 @@ static void drop_close(struct rpc_sync **drop, int nd)
         rpc_sync_close(drop[--nd]);
 }
 
+/* An idle connection of st made for its current address, or NULL; with
+ * c->mu held. An idle connection the store closed (its end shut: the
+ * peer's FIN or a reset, which a poll of no wait shows) means the store's
+ * process went away since (a kvd restart), and every idle one was made to
+ * that process, so they all go (*drop, *nd: closed by the caller after
+ * unlocking). Bytes alone are no sign (with TLS, a record the server sent
+ * after the handshake may wait there). Met one at a time, each dead
+ * connection cost a failed call and the store marked down for DOWN_MS
+ * while the followers answered NotLeader: up to
+ * SYNC_IDLE seconds before a restarted store that leads again was reached
+ * (commits ran out of their 20 s region budget in the rolling restart,
+ * issue 9). */
 static struct rpc_sync *pool_take(struct region_client *c, struct cstore *st,
                                   struct rpc_sync **drop, int *nd)
 {

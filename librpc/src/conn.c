@@ -22,8 +22,6 @@ enum conn_state {
 };
 
 #define MAX_SINGLE_IO (256 * 1024)
-#define PULL_CHUNK (64 * 1024) /* one readv of pull */
-#define MAX_PULL (1024 * 1024) /* per read callback, for fairness */
 
 struct rpc__conn
 {
@@ -315,56 +313,6 @@ static void set_open(struct rpc__conn *c)
         c->ops->on_open(c->owner);
 }
 
-/* The socket is read here, not by the bufferevent (which only writes):
- * libevent 2.1's read asks the kernel how much is waiting
- * (ioctl FIONREAD) before every read, a system call per request on a
- * connection carrying one call at a time, and reads at most 4096 bytes
- * per callback. Reads into c->rx in PULL_CHUNK readv calls until the
- * socket is empty or MAX_PULL bytes were taken (fairness; the event
- * fires again). Returns 0, 1 at end of file, or -1 on an error (errno
- * kept in *err). */
-static int pull(struct rpc__conn *c, evutil_socket_t fd, int *err)
-{
-    struct evbuffer *in = c->rx;
-    size_t total = 0;
-    while (total < MAX_PULL) {
-        struct evbuffer_iovec v[2];
-        int n = evbuffer_reserve_space(in, PULL_CHUNK, v, 2);
-        if (n <= 0) {
-            *err = ENOMEM;
-            return -1;
-        }
-        struct iovec iov[2];
-        size_t want = 0;
-        for (int i = 0; i < n; i++) {
-            iov[i].iov_base = v[i].iov_base;
-            iov[i].iov_len = v[i].iov_len;
-            want += v[i].iov_len;
-        }
-        ssize_t r = readv(fd, iov, n);
-        if (r == 0)
-            return 1;
-        if (r < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-                return 0; /* nothing committed: the reservation lapses */
-            *err = errno;
-            return -1;
-        }
-        size_t left = (size_t)r;
-        int used = 0;
-        for (int i = 0; i < n && left > 0; i++, used++) {
-            if (v[i].iov_len > left)
-                v[i].iov_len = left;
-            left -= v[i].iov_len;
-        }
-        evbuffer_commit_space(in, v, used);
-        total += (size_t)r;
-        if ((size_t)r < want)
-            return 0; /* drained */
-    }
-    return 0;
-}
-
 /* No Nagle delay (frames are flushed deliberately, see flush_out), and
  * TCP keepalive so a peer whose host died or got cut off is noticed after
  * about 90 s of silence (60 s idle, then 3 probes 10 s apart) even when
@@ -389,7 +337,7 @@ static void sock_read_cb(evutil_socket_t fd, short what, void *arg)
         return; /* not reading (rd_ev is deleted in CLOSING) */
     c->busy++;
     int err = 0;
-    int end = pull(c, fd, &err);
+    int end = rpc__sock_pull(c->rx, fd, &err); /* util.c */
     if (c->tls != NULL) {
         int rc = rpc__tls_on_read(c->tls, c->rx, c->in,
                                   bufferevent_get_output(c->bev));

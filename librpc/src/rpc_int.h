@@ -17,6 +17,17 @@
 
 #include "rpc.h"
 
+/* ---- socket reads (util.c) ---- */
+/* Reads what socket fd holds into buf, as frame and stream connections
+ * read their sockets themselves (the bufferevent only writes): libevent
+ * 2.1's read asks the kernel how much is waiting (ioctl FIONREAD) before
+ * every read, a system call per request on a connection carrying one at
+ * a time, and reads at most 4 KiB per callback. Reads in 64 KiB readv
+ * calls until the socket is empty or 1 MiB was taken (fairness: the
+ * event fires again). Returns 0, 1 at end of file, or -1 on an error
+ * (errno kept in *err). */
+int rpc__sock_pull(struct evbuffer *buf, evutil_socket_t fd, int *err);
+
 /* ---- heap (util.c) ---- */
 void *rpc__malloc(size_t n);
 void *rpc__calloc(size_t n, size_t size);

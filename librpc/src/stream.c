@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <event2/listener.h>
 
@@ -22,8 +21,6 @@
 #define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_HIGH_WATER ((size_t)1 << 20)
 #define MAX_SINGLE_IO (256 * 1024)
-#define PULL_CHUNK (64 * 1024) /* one readv of pull */
-#define MAX_PULL (1024 * 1024) /* per read callback, for fairness */
 
 enum st_state {
     ST_PLAIN,     /* plaintext both ways */
@@ -246,55 +243,6 @@ static void tls_read(struct rpc_stream_conn *c)
     deliver(c);
 }
 
-/* The socket is read here, not by the bufferevent (which only writes),
- * as frame connections do (conn.c): libevent 2.1's read asks the kernel
- * how much is waiting (ioctl FIONREAD) before every read, a system call
- * per statement on a MySQL connection, and reads at most 4 KiB per
- * callback. Reads into c->rx in PULL_CHUNK readv calls until the socket
- * is empty or MAX_PULL bytes were taken (fairness; the event fires
- * again). Returns 0, 1 at end of file, or -1 on an error (errno kept in
- * *err). */
-static int pull(struct rpc_stream_conn *c, evutil_socket_t fd, int *err)
-{
-    size_t total = 0;
-    while (total < MAX_PULL) {
-        struct evbuffer_iovec v[2];
-        int n = evbuffer_reserve_space(c->rx, PULL_CHUNK, v, 2);
-        if (n <= 0) {
-            *err = ENOMEM;
-            return -1;
-        }
-        struct iovec iov[2];
-        size_t want = 0;
-        for (int i = 0; i < n; i++) {
-            iov[i].iov_base = v[i].iov_base;
-            iov[i].iov_len = v[i].iov_len;
-            want += v[i].iov_len;
-        }
-        ssize_t r = readv(fd, iov, n);
-        if (r == 0)
-            return 1;
-        if (r < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-                return 0; /* nothing committed: the reservation lapses */
-            *err = errno;
-            return -1;
-        }
-        size_t left = (size_t)r;
-        int used = 0;
-        for (int i = 0; i < n && left > 0; i++, used++) {
-            if (v[i].iov_len > left)
-                v[i].iov_len = left;
-            left -= v[i].iov_len;
-        }
-        evbuffer_commit_space(c->rx, v, used);
-        total += (size_t)r;
-        if ((size_t)r < want)
-            return 0; /* drained */
-    }
-    return 0;
-}
-
 static void event_cb(struct bufferevent *bev, short what, void *arg);
 
 static void sock_read_cb(evutil_socket_t fd, short what, void *arg)
@@ -303,7 +251,7 @@ static void sock_read_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     enter(c);
     int err = 0;
-    int end = pull(c, fd, &err);
+    int end = rpc__sock_pull(c->rx, fd, &err); /* util.c */
     if (c->state == ST_PLAIN) {
         evbuffer_add_buffer(c->in, c->rx);
         deliver(c);

@@ -1,5 +1,5 @@
 /* util.c: librpc's allocator hook and logging helper (librpc/DESIGN.md,
- * "Conventions"). Libraries never print: lines go to the caller's logger.
+ * "Conventions"), and the socket read both connection kinds share. Libraries never print: lines go to the caller's logger.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -7,10 +7,55 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <event2/listener.h>
 
 #include "rpc_int.h"
+
+#define PULL_CHUNK (64 * 1024) /* one readv of rpc__sock_pull */
+#define MAX_PULL (1024 * 1024) /* per call, for fairness */
+
+int rpc__sock_pull(struct evbuffer *buf, evutil_socket_t fd, int *err)
+{
+    size_t total = 0;
+    while (total < MAX_PULL) {
+        struct evbuffer_iovec v[2];
+        int n = evbuffer_reserve_space(buf, PULL_CHUNK, v, 2);
+        if (n <= 0) {
+            *err = ENOMEM;
+            return -1;
+        }
+        struct iovec iov[2];
+        size_t want = 0;
+        for (int i = 0; i < n; i++) {
+            iov[i].iov_base = v[i].iov_base;
+            iov[i].iov_len = v[i].iov_len;
+            want += v[i].iov_len;
+        }
+        ssize_t r = readv(fd, iov, n);
+        if (r == 0)
+            return 1;
+        if (r < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return 0; /* nothing committed: the reservation lapses */
+            *err = errno;
+            return -1;
+        }
+        size_t left = (size_t)r;
+        int used = 0;
+        for (int i = 0; i < n && left > 0; i++, used++) {
+            if (v[i].iov_len > left)
+                v[i].iov_len = left;
+            left -= v[i].iov_len;
+        }
+        evbuffer_commit_space(buf, v, used);
+        total += (size_t)r;
+        if ((size_t)r < want)
+            return 0; /* drained */
+    }
+    return 0;
+}
 
 static void *(*heap_malloc)(size_t) = malloc;
 static void *(*heap_realloc)(void *, size_t) = realloc;
