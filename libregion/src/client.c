@@ -265,8 +265,8 @@ static void on_direct_reply(int rc, const uint8_t *payload, size_t len,
     rpc_msg_release(kv_TxnResponse_fields, &resp);
 }
 
-/* What a blocking call that ended with rc (rpc_sync_call's or
- * rpc_sync_poll_raw's, err its text in errlen bytes) comes to: the
+/* What a blocking call that ended with rc (rpc_sync_call's, made
+ * with spec.done_raw, err its text in errlen bytes) comes to: the
  * reply's code, with *keep (the connection may serve again); or the
  * failure, the result reset with err as its message. */
 static int direct_outcome(int rc, const struct direct_reply *dr, char *err,

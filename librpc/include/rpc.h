@@ -16,8 +16,8 @@ extern "C" {
 
 /* Version: kept equal to librpc/VERSION (the build checks it). */
 #define RPC_VERSION_MAJOR 0
-#define RPC_VERSION_MINOR 9
-#define RPC_VERSION_PATCH 1
+#define RPC_VERSION_MINOR 10
+#define RPC_VERSION_PATCH 0
 #define RPC_VERSION_NUMBER \
     (RPC_VERSION_MAJOR * 1000000 + RPC_VERSION_MINOR * 1000 + RPC_VERSION_PATCH)
 
@@ -570,26 +570,10 @@ int rpc_sync_call(struct rpc_sync *s, const struct rpc_call_spec *spec,
                   void *resp, char *err, size_t errlen);
 /* Closes; NULL is a no-op. */
 void rpc_sync_close(struct rpc_sync *s);
-/* A unary call in two halves, for a caller that waits for the reply in
- * its own event loop (plaintext connections only): rpc_sync_send sends
- * the request (0 with its id; RPC_ECONFIG on a TLS connection, else as
- * rpc_sync_call's send), then, whenever rpc_sync_fd is readable,
- * rpc_sync_poll reads what arrived without waiting: -EAGAIN while the
- * reply is not whole, else what rpc_sync_call returns for it (resp as
- * there). Deadlines are the caller's to keep: one that gives up closes
- * the connection. One call at a time, as with rpc_sync_call. */
-int rpc_sync_send(struct rpc_sync *s, const struct rpc_call_spec *spec,
-                  uint32_t *id, char *err, size_t errlen);
+/* The connection's socket, for a caller that watches it, e.g. with
+ * poll's POLLRDHUP to see that the server hung up on a connection it
+ * keeps idle. Read or write it only through the calls above. */
 int rpc_sync_fd(const struct rpc_sync *s);
-int rpc_sync_poll(struct rpc_sync *s, uint32_t id,
-                  const struct pb_msgdesc_s *resp_fields, void *resp,
-                  char *err, size_t errlen);
-/* rpc_sync_poll with the reply undecoded, as rpc_sync_call with
- * spec.done_raw: on 0, done_raw(0, payload, len, "", ud) was called with
- * the reply's bytes (borrowed for the callback). */
-int rpc_sync_poll_raw(struct rpc_sync *s, uint32_t id,
-                      rpc_done_raw_fn done_raw, void *ud, char *err,
-                      size_t errlen);
 
 /* Blocking helper, callable from any thread that runs no loop: connects,
  * makes one unary call on a private event_base and returns when it

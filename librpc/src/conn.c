@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -317,16 +316,6 @@ static void set_open(struct rpc__conn *c)
  * TCP keepalive so a peer whose host died or got cut off is noticed after
  * about 90 s of silence (60 s idle, then 3 probes 10 s apart) even when
  * no call is waiting on it. Failures (e.g. a Unix socket) are harmless. */
-static void tune_socket(evutil_socket_t fd)
-{
-    int one = 1, idle = 60, intvl = 10, cnt = 3;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
-}
-
 static void event_cb(struct bufferevent *bev, short what, void *arg);
 
 static void sock_read_cb(evutil_socket_t fd, short what, void *arg)
@@ -412,7 +401,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
         return;
     }
     if (what & BEV_EVENT_CONNECTED) {
-        tune_socket(bufferevent_getfd(c->bev));
+        rpc__tune_socket(bufferevent_getfd(c->bev));
         if (start_reading(c) != 0) {
             conn_fail(c, -ENOMEM, "out of memory for a read event", 0,
                       false);
@@ -552,7 +541,7 @@ int rpc__conn_accept(const struct rpc__conn_params *p,
     if (rc != 0)
         return rc;
     evutil_make_socket_nonblocking(fd);
-    tune_socket(fd);
+    rpc__tune_socket(fd);
     c->bev = bufferevent_socket_new(p->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (c->bev == NULL) {
         conn_free(c);

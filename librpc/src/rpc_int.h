@@ -27,6 +27,11 @@
  * event fires again). Returns 0, 1 at end of file, or -1 on an error
  * (errno kept in *err). */
 int rpc__sock_pull(struct evbuffer *buf, evutil_socket_t fd, int *err);
+/* A connected TCP socket's options, the same for frame and stream
+ * connections: no Nagle delay (a request or reply goes out when written),
+ * and keepalive probes after 60 s idle, every 10 s, 3 unanswered ending
+ * the connection (a peer that vanished without a reset is noticed). */
+void rpc__tune_socket(evutil_socket_t fd);
 
 /* ---- heap (util.c) ---- */
 void *rpc__malloc(size_t n);

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -356,16 +355,6 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* No Nagle delay and TCP keepalive, as for frame connections (conn.c). */
-static void tune_socket(evutil_socket_t fd)
-{
-    int one = 1, idle = 60, intvl = 10, cnt = 3;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
-}
-
 static void peer_text(const struct sockaddr *sa, int salen, char *buf,
                       size_t len)
 {
@@ -418,7 +407,7 @@ static void accept_cb(struct evconnlistener *lev,
         c->in == NULL || c->out == NULL)
         goto oom_conn;
     evutil_make_socket_nonblocking(fd);
-    tune_socket(fd);
+    rpc__tune_socket(fd);
     c->rd_ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, sock_read_cb,
                          c);
     if (c->rd_ev == NULL)

@@ -31,8 +31,7 @@ struct rpc_sync
     size_t cap;          /* its size */
     struct rpc__tls *tls; /* the TLS session, or NULL: plaintext */
     struct evbuffer *rx; /* TLS: ciphertext received, not yet decrypted */
-    struct evbuffer *in; /* bytes received, not yet read: TLS: decrypted;
-                            plaintext: what rpc_sync_poll left */
+    struct evbuffer *in; /* TLS: plaintext decrypted, not yet read */
     struct evbuffer *tx; /* TLS: ciphertext not yet sent */
 };
 
@@ -288,18 +287,12 @@ static int read_full(int fd, uint8_t *p, size_t len, uint64_t deadline)
     return 0;
 }
 
-/* read_full on s: what an unfinished rpc_sync_poll left in s->in first,
- * then the socket, or through TLS from s->in. */
+/* read_full on s: from the socket, or through TLS from s->in. */
 static int read_exact(struct rpc_sync *s, uint8_t *p, size_t len,
                       uint64_t deadline, char *err, size_t errlen)
 {
-    if (s->tls == NULL) {
-        size_t have = s->in != NULL ? evbuffer_get_length(s->in) : 0;
-        size_t n = have < len ? have : len;
-        if (n > 0)
-            evbuffer_remove(s->in, p, n);
-        return read_full(s->fd, p + n, len - n, deadline);
-    }
+    if (s->tls == NULL)
+        return read_full(s->fd, p, len, deadline);
     while (evbuffer_get_length(s->in) < len) {
         int rc = tls_pump(s, deadline, err, errlen);
         if (rc != 0)
@@ -435,106 +428,7 @@ int rpc_sync_call(struct rpc_sync *s, const struct rpc_call_spec *spec,
     return rc;
 }
 
-/* ---- split calls (rpc_sync_send, rpc_sync_poll) ----------------------- */
-
 int rpc_sync_fd(const struct rpc_sync *s)
 {
     return s->fd;
-}
-
-int rpc_sync_send(struct rpc_sync *s, const struct rpc_call_spec *spec,
-                  uint32_t *id, char *err, size_t errlen)
-{
-    int deadline_ms = spec->deadline_ms > 0 ? spec->deadline_ms : 10000;
-    if (errlen > 0)
-        err[0] = '\0';
-    if (s->tls != NULL) {
-        snprintf(err, errlen, "split calls are for plaintext connections");
-        return RPC_ECONFIG;
-    }
-    /* A request of a few hundred bytes goes into an empty socket buffer
-     * at once; a full one waits here, as rpc_sync_call would. */
-    return send_request(s, spec, deadline_ms,
-                        now_ms() + (uint64_t)deadline_ms, id, err, errlen);
-}
-
-/* rpc_sync_poll, the reply decoded into resp or, with raw, handed to
- * raw->done_raw as bytes. */
-static int poll_reply(struct rpc_sync *s, uint32_t id,
-                      const struct pb_msgdesc_s *resp_fields, void *resp,
-                      const struct rpc_call_spec *raw, char *err,
-                      size_t errlen)
-{
-    if (errlen > 0)
-        err[0] = '\0';
-    if (s->in == NULL && (s->in = evbuffer_new()) == NULL)
-        return -ENOMEM;
-    bool eof = false;
-    for (;;) { /* everything the socket holds now */
-        struct evbuffer_iovec v;
-        if (evbuffer_reserve_space(s->in, 16384, &v, 1) < 1)
-            return -ENOMEM;
-        size_t room = v.iov_len;
-        ssize_t r = recv(s->fd, v.iov_base, v.iov_len, MSG_DONTWAIT);
-        v.iov_len = r > 0 ? (size_t)r : 0;
-        evbuffer_commit_space(s->in, &v, 1);
-        /* A read that did not fill the room took all the socket held:
-         * another would only answer EAGAIN (a system call a reply). An
-         * end of stream behind the data shows at the next poll: the
-         * socket stays readable. */
-        if (r > 0 && (size_t)r < room)
-            break;
-        if (r > 0)
-            continue;
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-            eof = true;
-        break;
-    }
-    for (;;) { /* whole frames, until ours */
-        size_t have = evbuffer_get_length(s->in);
-        uint8_t hdr[RPC_HEADER_SIZE];
-        if (have < sizeof hdr)
-            break;
-        evbuffer_copyout(s->in, hdr, sizeof hdr);
-        struct rpc__frame rf;
-        int rc = rpc__frame_decode(hdr, sizeof hdr, s->max_frame, &rf);
-        if (rc != 0) {
-            rc = rc == 1 ? RPC_EPROTO : rc;
-            snprintf(err, errlen, "%s", rpc_strerror(rc));
-            return rc;
-        }
-        if (have < sizeof hdr + rf.length)
-            break;
-        evbuffer_drain(s->in, sizeof hdr);
-        const uint8_t *payload = evbuffer_pullup(s->in, (ssize_t)rf.length);
-        if (payload == NULL && rf.length > 0)
-            return -ENOMEM;
-        rc = take_frame(&rf, payload, id, resp_fields, resp, raw, err,
-                        errlen);
-        evbuffer_drain(s->in, rf.length);
-        if (rc != 1)
-            return rc;
-    }
-    if (eof) {
-        snprintf(err, errlen, "the server closed the connection");
-        return RPC_ECONNLOST;
-    }
-    return -EAGAIN;
-}
-
-int rpc_sync_poll(struct rpc_sync *s, uint32_t id,
-                  const struct pb_msgdesc_s *resp_fields, void *resp,
-                  char *err, size_t errlen)
-{
-    return poll_reply(s, id, resp_fields, resp, NULL, err, errlen);
-}
-
-int rpc_sync_poll_raw(struct rpc_sync *s, uint32_t id,
-                      rpc_done_raw_fn done_raw, void *ud, char *err,
-                      size_t errlen)
-{
-    struct rpc_call_spec raw = {.done_raw = done_raw, .ud = ud};
-    return poll_reply(s, id, NULL, NULL, &raw, err, errlen);
 }

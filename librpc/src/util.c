@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,16 @@
 
 #define PULL_CHUNK (64 * 1024) /* one readv of rpc__sock_pull */
 #define MAX_PULL (1024 * 1024) /* per call, for fairness */
+
+void rpc__tune_socket(evutil_socket_t fd)
+{
+    int one = 1, idle = 60, intvl = 10, cnt = 3;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+}
 
 int rpc__sock_pull(struct evbuffer *buf, evutil_socket_t fd, int *err)
 {

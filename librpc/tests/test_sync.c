@@ -2,11 +2,9 @@
  * thread against a server on its own thread: replies, many calls on one
  * connection, a server error that keeps the connection, a request over
  * the frame limit refused before it is sent, an unknown method (GOAWAY),
- * a deadline, a refused connect, a server gone; requests sent and
- * replies taken as bytes (spec.req_encoded, spec.done_raw,
- * rpc_sync_poll_raw); split calls
- * (rpc_sync_send, rpc_sync_poll): replies, a reply not yet there, a reply
- * arriving in pieces, a server error, a server gone.
+ * a deadline, a refused connect, a server gone (its hang-up seen on
+ * rpc_sync_fd before any call); requests sent and replies taken as bytes
+ * (spec.req_encoded, spec.done_raw).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,8 +15,6 @@
 
 #include <cmocka.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "rpc_echo.pb.h"
 #include "rpcutil.h"
@@ -170,7 +166,12 @@ static void calls_and_errors(void **state)
     assert_int_equal(
         rpc_sync_connect("127.0.0.1", srv.port, 5000, &s, err, sizeof err), 0);
     uint16_t port = srv.port;
+    struct pollfd pf = {.fd = rpc_sync_fd(s), .events = POLLRDHUP};
+    assert_int_equal(poll(&pf, 1, 0), 0); /* idle, the server there */
     rpcutil_server_stop(&srv);
+    pf.revents = 0;
+    assert_int_equal(poll(&pf, 1, 30000), 1);
+    assert_true(pf.revents & POLLRDHUP);
     assert_int_equal(echo(s, RPC_METHOD_ECHO, "x", 30000, got, sizeof got,
                           err, sizeof err),
                      RPC_ECONNLOST);
@@ -254,160 +255,8 @@ static void raw_replies(void **state)
     assert_int_equal(g.calls, 1);
     assert_int_equal(g.len, sizeof enc);
     assert_memory_equal(g.buf, enc, sizeof enc);
-    /* a split call's reply as bytes (rpc_sync_poll_raw) */
-    uint32_t id;
-    cs.method = RPC_METHOD_ECHO;
-    assert_int_equal(rpc_sync_send(s, &cs, &id, err, sizeof err), 0);
-    memset(&g, 0, sizeof g);
-    int rc = -EAGAIN;
-    for (int i = 0; i < 3000 && rc == -EAGAIN; i++) {
-        struct pollfd p = {.fd = rpc_sync_fd(s), .events = POLLIN};
-        (void)poll(&p, 1, 10);
-        rc = rpc_sync_poll_raw(s, id, on_raw, &g, err, sizeof err);
-    }
-    assert_int_equal(rc, 0);
-    assert_int_equal(g.calls, 1);
-    assert_int_equal(g.len, sizeof want);
-    assert_memory_equal(g.buf, want, sizeof want);
     rpc_sync_close(s);
     rpcutil_server_stop(&srv);
-}
-
-/* Sends an echo of text as a split call: 0 with its id. */
-static int split_send(struct rpc_sync *s, uint32_t method, const char *text,
-                      uint32_t *id, char *err, size_t errlen)
-{
-    struct echo_buf b;
-    rpc_EchoRequest req;
-    struct rpc_call_spec cs = echo_spec(method, text, 30000, &b, &req);
-    return rpc_sync_send(s, &cs, id, err, errlen);
-}
-
-/* Polls for reply id, waiting for the socket between tries (30 s). */
-static int split_wait(struct rpc_sync *s, uint32_t id, char *got,
-                      size_t gotlen, char *err, size_t errlen)
-{
-    rpc_EchoResponse resp;
-    memset(&resp, 0, sizeof resp);
-    int rc = -EAGAIN;
-    for (int i = 0; i < 3000 && rc == -EAGAIN; i++) {
-        struct pollfd p = {.fd = rpc_sync_fd(s), .events = POLLIN};
-        (void)poll(&p, 1, 10);
-        rc = rpc_sync_poll(s, id, rpc_EchoResponse_fields, &resp, err,
-                           errlen);
-    }
-    if (rc == 0)
-        echo_text(&resp, got, gotlen);
-    return rc;
-}
-
-static void split_calls(void **state)
-{
-    (void)state;
-    struct rpcutil_server srv;
-    server_start(&srv);
-    struct rpc_sync *s = NULL;
-    char err[256], got[64];
-    uint32_t id;
-    assert_int_equal(
-        rpc_sync_connect("127.0.0.1", srv.port, 5000, &s, err, sizeof err), 0);
-    /* split and whole calls take turns on one connection */
-    for (int i = 0; i < 50; i++) {
-        char t[16];
-        snprintf(t, sizeof t, "s%d", i);
-        assert_int_equal(split_send(s, RPC_METHOD_ECHO, t, &id, err,
-                                    sizeof err),
-                         0);
-        assert_int_equal(split_wait(s, id, got, sizeof got, err, sizeof err),
-                         0);
-        assert_string_equal(got, t);
-        assert_int_equal(echo(s, RPC_METHOD_ECHO, "whole", 30000, got,
-                              sizeof got, err, sizeof err),
-                         0);
-        assert_string_equal(got, "whole");
-    }
-    /* a server error: the connection goes on */
-    assert_int_equal(split_send(s, FAILING, "x", &id, err, sizeof err), 0);
-    assert_int_equal(split_wait(s, id, got, sizeof got, err, sizeof err),
-                     -EIO);
-    assert_string_equal(err, "it failed");
-    assert_int_equal(split_send(s, RPC_METHOD_ECHO, "on", &id, err,
-                                sizeof err),
-                     0);
-    assert_int_equal(split_wait(s, id, got, sizeof got, err, sizeof err), 0);
-    assert_string_equal(got, "on");
-    /* no answer yet: -EAGAIN, as often as asked */
-    assert_int_equal(split_send(s, SILENT, "x", &id, err, sizeof err), 0);
-    rpc_EchoResponse resp;
-    memset(&resp, 0, sizeof resp);
-    for (int i = 0; i < 3; i++)
-        assert_int_equal(rpc_sync_poll(s, id, rpc_EchoResponse_fields, &resp,
-                                       err, sizeof err),
-                         -EAGAIN);
-    rpc_sync_close(s);
-    /* the server goes away while a call waits */
-    assert_int_equal(
-        rpc_sync_connect("127.0.0.1", srv.port, 5000, &s, err, sizeof err), 0);
-    assert_int_equal(split_send(s, SILENT, "x", &id, err, sizeof err), 0);
-    rpcutil_server_stop(&srv);
-    assert_int_equal(split_wait(s, id, got, sizeof got, err, sizeof err),
-                     RPC_ECONNLOST);
-    rpc_sync_close(s);
-}
-
-/* A fake server writes a reply in pieces: the header alone, then a frame
- * for another request and the reply's payload; rpc_sync_poll waits for
- * the whole reply and skips the stranger. */
-static void split_reply_in_pieces(void **state)
-{
-    (void)state;
-    uint16_t port;
-    int lfd = rpcutil_listen(&port);
-    assert_true(lfd >= 0);
-    struct rpc_sync *s = NULL;
-    char err[256], got[64];
-    assert_int_equal(
-        rpc_sync_connect("127.0.0.1", port, 5000, &s, err, sizeof err), 0);
-    int fd = accept(lfd, NULL, NULL);
-    assert_true(fd >= 0);
-    uint32_t id;
-    assert_int_equal(split_send(s, RPC_METHOD_ECHO, "hi", &id, err,
-                                sizeof err),
-                     0);
-    uint8_t flags;
-    uint32_t rid;
-    int32_t aux;
-    char payload[64];
-    assert_int_equal(rpcutil_read_frame(fd, &flags, &rid, &aux, payload,
-                                        sizeof payload),
-                     0);
-    assert_int_equal(rid, id);
-    const uint8_t body[] = {0x0a, 0x02, 'h', 'i'}; /* payload: "hi" */
-    uint8_t hdr[24];
-    rpcutil_header(hdr, 0x4C525043u, 1, 0x02, RPC_METHOD_ECHO, id + 7,
-                   sizeof body, 0);
-    assert_int_equal(rpcutil_write_all(fd, hdr, sizeof hdr), 0);
-    assert_int_equal(rpcutil_write_all(fd, body, sizeof body), 0);
-    rpcutil_header(hdr, 0x4C525043u, 1, 0x02, RPC_METHOD_ECHO, id,
-                   sizeof body, 0);
-    assert_int_equal(rpcutil_write_all(fd, hdr, sizeof hdr), 0);
-    rpc_EchoResponse resp;
-    memset(&resp, 0, sizeof resp);
-    int rc = -EAGAIN;
-    /* the stranger and our header: not whole yet, however often asked */
-    for (int i = 0; i < 20 && rc == -EAGAIN; i++) {
-        struct pollfd p = {.fd = rpc_sync_fd(s), .events = POLLIN};
-        (void)poll(&p, 1, 10);
-        rc = rpc_sync_poll(s, id, rpc_EchoResponse_fields, &resp, err,
-                           sizeof err);
-    }
-    assert_int_equal(rc, -EAGAIN);
-    assert_int_equal(rpcutil_write_all(fd, body, sizeof body), 0);
-    assert_int_equal(split_wait(s, id, got, sizeof got, err, sizeof err), 0);
-    assert_string_equal(got, "hi");
-    rpc_sync_close(s);
-    close(fd);
-    close(lfd);
 }
 
 int main(void)
@@ -415,8 +264,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(calls_and_errors),
         cmocka_unit_test(raw_replies),
-        cmocka_unit_test(split_calls),
-        cmocka_unit_test(split_reply_in_pieces),
     };
     return cmocka_run_group_tests_name("librpc/sync", tests, NULL, NULL);
 }
