@@ -18,8 +18,8 @@
 # each the median over the rounds (a ratio: the median of the rounds' own
 # ratios), and on stderr an INFO line per round with its figures.
 # Knobs (environment): BENCH_TIME seconds per run (10), BENCH_ROUNDS (3),
-# BENCH_THREADS
-# (4), BENCH_TABLES (2), BENCH_TABLE_SIZE rows per table (10000),
+# BENCH_THREADS (4), BENCH_TABLES (2), BENCH_TABLE_SIZE rows per table
+# (10000),
 # BENCH_WORKLOADS (the five below), BENCH_PS=1 for server-side prepared
 # statements (sysbench --db-ps-mode=auto) instead of text queries,
 # BENCH_SERVERS (sqld cluster mariadb: leave some out to skip them),
@@ -47,9 +47,11 @@ CLUSTER_BASE=${BENCH_CLUSTER_BASE:-25100}
 CLUSTER_PORT=$((CLUSTER_BASE + 10))
 SERVERS=${BENCH_SERVERS:-sqld cluster mariadb}
 has() { case " $SERVERS " in *" $1 "*) return 0 ;; esac; return 1; }
-case $ROUNDS in
-'' | *[!0-9]* | 0) echo "bench-sqld: BENCH_ROUNDS must be a positive number, not '$ROUNDS'" >&2; exit 2 ;;
-esac
+if ! [[ $ROUNDS =~ ^[0-9]{1,4}$ ]] || ((10#$ROUNDS < 1)); then
+    echo "bench-sqld: BENCH_ROUNDS must be a positive number, not '$ROUNDS'" >&2
+    exit 2
+fi
+ROUNDS=$((10#$ROUNDS))
 
 BENCH_NAME=bench-sqld
 . "$(dirname "$0")/bench-lib.sh"
@@ -87,7 +89,8 @@ for wl in $WORKLOADS; do
     for server in $SERVERS; do
         port=$(port_of "$server")
         log="$WORK/$server-$wl.log"
-        if mariadb -h 127.0.0.1 -P "$port" -u root             -e "DROP DATABASE IF EXISTS sbtest; CREATE DATABASE sbtest" >"$log" 2>&1 &&
+        if mariadb -h 127.0.0.1 -P "$port" -u root \
+            -e "DROP DATABASE IF EXISTS sbtest; CREATE DATABASE sbtest" >"$log" 2>&1 &&
             sb "$port" "$wl" prepare >>"$log" 2>&1; then
             ok[$server]=1
         else

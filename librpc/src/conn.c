@@ -312,10 +312,6 @@ static void set_open(struct rpc__conn *c)
         c->ops->on_open(c->owner);
 }
 
-/* No Nagle delay (frames are flushed deliberately, see flush_out), and
- * TCP keepalive so a peer whose host died or got cut off is noticed after
- * about 90 s of silence (60 s idle, then 3 probes 10 s apart) even when
- * no call is waiting on it. Failures (e.g. a Unix socket) are harmless. */
 static void event_cb(struct bufferevent *bev, short what, void *arg);
 
 static void sock_read_cb(evutil_socket_t fd, short what, void *arg)

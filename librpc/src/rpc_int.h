@@ -27,10 +27,12 @@
  * event fires again). Returns 0, 1 at end of file, or -1 on an error
  * (errno kept in *err). */
 int rpc__sock_pull(struct evbuffer *buf, evutil_socket_t fd, int *err);
-/* A connected TCP socket's options, the same for frame and stream
- * connections: no Nagle delay (a request or reply goes out when written),
- * and keepalive probes after 60 s idle, every 10 s, 3 unanswered ending
- * the connection (a peer that vanished without a reset is noticed). */
+/* A connected socket's options, the same for frame and stream
+ * connections: no Nagle delay (frames are flushed deliberately, see
+ * conn.c's flush_out), and TCP keepalive so a peer whose host died or got
+ * cut off is noticed after about 90 s of silence (60 s idle, then 3
+ * probes 10 s apart) even when no call is waiting on it. Failures (e.g. a
+ * Unix socket) are harmless. */
 void rpc__tune_socket(evutil_socket_t fd);
 
 /* ---- heap (util.c) ---- */

@@ -354,7 +354,6 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
     leave(c);
 }
 
-/* No Nagle delay and TCP keepalive, as for frame connections (conn.c). */
 static void peer_text(const struct sockaddr *sa, int salen, char *buf,
                       size_t len)
 {
