@@ -21,6 +21,10 @@
 #   BENCH kvd_echo_c<N>_vs_rocksdb <echo rate / rocksdb get rate> x
 # Every client connects to the leader (etcd's found with etcdctl endpoint
 # status), so neither side pays a follower's forwarding hop.
+# BENCH_ROUNDS (3) rounds run all of that in turn (kvd, etcd, RocksDB, for
+# each client count); every BENCH figure is the median of the rounds and
+# every ratio the median of the rounds' own ratios (stderr: INFO lines
+# with each round's figures), so a ratio compares runs close in time.
 # BENCH_ETCD_HTTP=1 also runs etcd through its HTTP/JSON gateway
 # (etcdhttp_* lines; the gateway re-dials etcd's gRPC port in process, so
 # it costs etcd CPU that the gRPC figures do not include).
@@ -37,6 +41,7 @@ set -u
 BUILD=${1:?usage: bench-kvd.sh BUILD_DIR}
 BIN=$BUILD/daemons/bin
 TIME=${BENCH_TIME:-5}
+ROUNDS=${BENCH_ROUNDS:-3}
 CLIENTS=${BENCH_CLIENTS:-1 64}
 VSIZE=${BENCH_VALUE_SIZE:-100}
 KSIZE=${BENCH_KEY_SIZE:-16}
@@ -46,6 +51,11 @@ CONNS=()
 [ -n "${BENCH_CONNS:-}" ] && CONNS=(--conns="$BENCH_CONNS")
 
 die() { echo "bench-kvd: $*" >&2; exit 1; }
+if ! [[ $ROUNDS =~ ^[0-9]{1,4}$ ]] || ((10#$ROUNDS < 1)); then
+    echo "bench-kvd: BENCH_ROUNDS must be a positive number, not '$ROUNDS'" >&2
+    exit 2
+fi
+ROUNDS=$((10#$ROUNDS))
 for tool in etcd etcdctl; do
     command -v "$tool" >/dev/null ||
         die "$tool is missing; run 'make deps' (it installs etcd-server and etcd-client)"
@@ -55,6 +65,11 @@ for b in kvd kvbench; do
 done
 
 . "$(dirname "$0")/lib-kvd3.sh"
+# One region, never split: kvbench's kvd client addresses region 1, and
+# the rounds rewrite the same keys, which kvd's size estimate (bytes
+# written since the last split) would count as growth until region 1
+# split in the third round.
+KVD3_ARGS="--split.region-size=0 ${KVD3_ARGS:-}"
 kvd3_start bench-kvd
 
 CLUSTER=""
@@ -87,10 +102,8 @@ ETCD_LEADER=$(ETCDCTL_API=3 etcdctl --endpoints="$ENDPOINTS" endpoint status |
     awk -F', ' '$5 == "true" { print $1; exit }')
 [ -n "$ETCD_LEADER" ] || die "no etcd leader in 'etcdctl endpoint status'"
 
-OUT="$WORK/results"
-: >"$OUT"
 failed=0
-kvbench() { # name, args...
+kvbench() { # name, args...: its BENCH and INFO lines go to $OUT
     local name=$1
     shift
     if ! "$BIN/kvbench" --name="$name" --duration="$TIME" \
@@ -103,37 +116,69 @@ kvbench() { # name, args...
         cat "$WORK/kvbench.err" >&2
     fi
 }
-val() { awk -v n="$1" '$1 == "BENCH" && $2 == n { print $3; exit }' "$OUT"; }
-# Three significant digits, so a small ratio (a starved run on a loaded
-# machine) prints as what it is, not as 0.00.
+val() { # file, name
+    awk -v n="$2" '$1 == "BENCH" && $2 == n { print $3; exit }' "$1"
+}
+# median of the numbers given (the mean of the middle two for an even
+# count, six significant digits)
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+        END { if (NR % 2) printf "%s", v[(NR + 1) / 2];
+              else printf "%.6g", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# A ratio's line: the median of the rounds' ratios, three significant
+# digits, so a small ratio (a starved run on a loaded machine) prints as
+# what it is, not as 0.00.
 ratio() { # line name, numerator name, denominator name
-    local a b
-    a=$(val "$2")
-    b=$(val "$3")
-    [ -n "$a" ] && [ -n "$b" ] || return 0
-    awk -v n="$1" -v a="$a" -v b="$b" \
-        'BEGIN { printf "BENCH %s %.3g x\n", n, (b > 0 ? a / b : 0) }'
+    local r a b rs=()
+    for ((r = 1; r <= ROUNDS; r++)); do
+        a=$(val "$WORK/results.$r" "$2")
+        b=$(val "$WORK/results.$r" "$3")
+        [ -n "$a" ] && [ -n "$b" ] || continue
+        rs+=("$(awk -v a="$a" -v b="$b" \
+            'BEGIN { printf "%.6g", (b > 0 ? a / b : 0) }')")
+    done
+    [ ${#rs[@]} -gt 0 ] || return 0
+    awk -v n="$1" -v r="$(median "${rs[@]}")" \
+        'BEGIN { printf "BENCH %s %.3g x\n", n, r }'
+    echo "INFO bench-kvd: $1 rounds: ${rs[*]}" >&2
 }
 
-for c in $CLIENTS; do
-    kvbench kvd --target=kvd --addrs="$PEERS" --clients="$c" --ops=put,get,echo \
-        "${CONNS[@]}"
-    kvbench etcd --target=etcd --addrs="$ETCD_LEADER" --clients="$c" \
-        "${CONNS[@]}"
-    if [ "${BENCH_ETCD_HTTP:-0}" = 1 ]; then
-        kvbench etcdhttp --target=etcd-http --addrs="$ETCD_LEADER" --clients="$c"
-    fi
-done
-# RocksDB holds as many keys as kvd does (every put phase restarts at 0).
-keys=$(sed -n 's/^INFO kvd_put_c[0-9]* .*keys=\([0-9]*\).*/\1/p' "$OUT" |
-    sort -n | tail -1)
-for c in $CLIENTS; do
-    rm -rf "$WORK/rocksdb"
-    kvbench rocksdb --target=rocksdb --dir="$WORK/rocksdb" --ops=get \
-        --keys="${keys:-10000}" --clients="$c"
+for ((round = 1; round <= ROUNDS; round++)); do
+    OUT="$WORK/results.$round"
+    : >"$OUT"
+    for c in $CLIENTS; do
+        kvbench kvd --target=kvd --addrs="$PEERS" --clients="$c" \
+            --ops=put,get,echo "${CONNS[@]}"
+        kvbench etcd --target=etcd --addrs="$ETCD_LEADER" --clients="$c" \
+            "${CONNS[@]}"
+        if [ "${BENCH_ETCD_HTTP:-0}" = 1 ]; then
+            kvbench etcdhttp --target=etcd-http --addrs="$ETCD_LEADER" \
+                --clients="$c"
+        fi
+    done
+    # RocksDB holds as many keys as kvd does (every put phase restarts
+    # at 0).
+    keys=$(sed -n 's/^INFO kvd_put_c[0-9]* .*keys=\([0-9]*\).*/\1/p' "$OUT" |
+        sort -n | tail -1)
+    for c in $CLIENTS; do
+        rm -rf "$WORK/rocksdb"
+        kvbench rocksdb --target=rocksdb --dir="$WORK/rocksdb" --ops=get \
+            --keys="${keys:-10000}" --clients="$c"
+    done
+    grep '^INFO ' "$OUT" | sed "s/^/bench-kvd: round $round: /" >&2
 done
 
-grep '^BENCH ' "$OUT"
+# Each figure of the first round, as the median over the rounds.
+while read -r name unit; do
+    vs=()
+    for ((r = 1; r <= ROUNDS; r++)); do
+        v=$(val "$WORK/results.$r" "$name")
+        [ -n "$v" ] && vs+=("$v")
+    done
+    echo "BENCH $name $(median "${vs[@]}") $unit"
+    echo "INFO bench-kvd: $name rounds: ${vs[*]}" >&2
+done < <(awk '$1 == "BENCH" { print $2, $4 }' "$WORK/results.1")
 for c in $CLIENTS; do
     for op in put get; do
         ratio "kvd_${op}_c${c}_vs_etcd" "kvd_${op}_c$c" "etcd_${op}_c$c"
@@ -143,5 +188,4 @@ for c in $CLIENTS; do
     ratio "kvd_get_c${c}_vs_rocksdb" "kvd_get_c$c" "rocksdb_get_c$c"
     ratio "kvd_echo_c${c}_vs_rocksdb" "kvd_echo_c$c" "rocksdb_get_c$c"
 done
-grep '^INFO ' "$OUT" | sed 's/^/bench-kvd: /' >&2
 exit $failed

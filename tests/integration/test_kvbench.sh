@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # test_kvbench.sh: a smoke run of scripts/bench-kvd.sh (3 kvd and a
-# 3-member etcd on loopback) with short phases, etcd through gRPC and
-# through its JSON gateway: every BENCH line `make bench-kvd` promises is
-# printed with a positive number, every get read back what the puts wrote,
+# 3-member etcd on loopback) with short phases in two rounds, etcd through
+# gRPC and through its JSON gateway: every BENCH line `make bench-kvd`
+# promises is printed with a positive number and is the median of its
+# rounds, every get read back what the puts wrote,
 # and the clusters are gone afterwards. Also kvbench's kvd client across a
-# leader kill, and its bad input. No timing thresholds: the figures are
-# only required to exist.
+# leader kill, its bad input and the script's bad BENCH_ROUNDS. No timing
+# thresholds: the figures are only required to exist.
 # Ports: one slot from t_pick_base (16500-16980): bench kvd B+1..B+3, bench
 # etcd clients B+4..B+6 and peers B+14..B+16 (bench-kvd.sh puts peers at
 # +10), the kill test's kvd B+7..B+9, the one-member etcd of the --conns
@@ -24,7 +25,8 @@ if ! command -v etcd >/dev/null; then
     t_fail "etcd is missing (make deps installs etcd-server)"
 fi
 mkdir -p "$T_TMP/scratch"
-TMPDIR="$T_TMP/scratch" BENCH_ETCD_HTTP=1 BENCH_TIME=0.5 BENCH_KVD_PORT=$KP BENCH_ETCD_PORT=$EP \
+TMPDIR="$T_TMP/scratch" BENCH_ETCD_HTTP=1 BENCH_TIME=0.5 BENCH_ROUNDS=2 \
+    BENCH_KVD_PORT=$KP BENCH_ETCD_PORT=$EP \
     timeout 300 bash "$TOP/scripts/bench-kvd.sh" "$BUILD_DIR" \
     >"$T_TMP/out" 2>"$T_TMP/err"
 rc=$?
@@ -54,10 +56,21 @@ for w in "${want[@]}"; do
 done
 t_expect_eq "BENCH lines" "$(grep -c '^BENCH ' "$T_TMP/out")" "${#want[@]}"
 
+t_case "each figure is the median (two rounds: the mean) of its rounds"
+# stderr lists each line's rounds: "INFO bench-kvd: NAME rounds: V1 V2"
+while read -r name v; do
+    want=$(awk -v n="$name" '$1 == "INFO" && $3 == n && $4 == "rounds:" {
+            if (NF != 6) print "rounds:" NF - 4; else if (n ~ /_vs_/)
+            printf "%.3g", sprintf("%.6g", ($5 + $6) / 2);
+            else printf "%.6g", ($5 + $6) / 2 }' \
+        "$T_TMP/err")
+    t_expect_eq "$name" "$v" "$want"
+done < <(awk '$1 == "BENCH" { print $2, $3 }' "$T_TMP/out")
+
 t_case "every phase ran without an error (gets found what puts wrote)"
 n=$(grep -c 'INFO .* ops=[1-9][0-9]* errors=0 ' "$T_TMP/err")
-t_expect_eq "clean phases" "$n" 16
-grep 'INFO ' "$T_TMP/err" | grep -v 'errors=0 ' | sed 's/^/      /'
+t_expect_eq "clean phases (16 in each of 2 rounds)" "$n" 32
+grep 'INFO .* ops=' "$T_TMP/err" | grep -v 'errors=0 ' | sed 's/^/      /'
 
 t_case "the script leaves no daemon and no scratch directory"
 for p in $KP $((KP + 1)) $((KP + 2)) $EP $((EP + 1)) $((EP + 2)) \
@@ -187,5 +200,11 @@ t_expect_grep "shared connect error" "connect 127.0.0.1:$NOPORT" "$T_TMP/e4"
     --ops=put --timeout-ms=300 >"$T_TMP/o3" 2>"$T_TMP/e3"
 t_expect_eq "unreachable kvd" "$?" 1
 t_expect_grep "kvd errors" "errors in all" "$T_TMP/e3"
+TMPDIR="$T_TMP/scratch" BENCH_ROUNDS=0 BENCH_KVD_PORT=$KP BENCH_ETCD_PORT=$EP \
+    bash "$TOP/scripts/bench-kvd.sh" "$BUILD_DIR" >"$T_TMP/o5" 2>"$T_TMP/e5"
+t_expect_eq "bench-kvd.sh, BENCH_ROUNDS=0" "$?" 2
+t_expect_eq "its message" "$(cat "$T_TMP/e5")" \
+    "bench-kvd: BENCH_ROUNDS must be a positive number, not '0'"
+t_expect_eq "nothing started" "$(ls -A "$T_TMP/scratch")" ""
 
 t_end
