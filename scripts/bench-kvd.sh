@@ -157,9 +157,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
                 --clients="$c"
         fi
     done
-    # RocksDB holds as many keys as kvd does (every put phase restarts
-    # at 0).
-    keys=$(sed -n 's/^INFO kvd_put_c[0-9]* .*keys=\([0-9]*\).*/\1/p' "$OUT" |
+    # RocksDB holds as many keys as kvd does: every put phase restarts at
+    # 0, so kvd holds the most any phase of any round so far wrote.
+    keys=$(cat "$WORK"/results.* |
+        sed -n 's/^INFO kvd_put_c[0-9]* .*keys=\([0-9]*\).*/\1/p' |
         sort -n | tail -1)
     for c in $CLIENTS; do
         rm -rf "$WORK/rocksdb"
