@@ -41,7 +41,6 @@ set -u
 BUILD=${1:?usage: bench-kvd.sh BUILD_DIR}
 BIN=$BUILD/daemons/bin
 TIME=${BENCH_TIME:-5}
-ROUNDS=${BENCH_ROUNDS:-3}
 CLIENTS=${BENCH_CLIENTS:-1 64}
 VSIZE=${BENCH_VALUE_SIZE:-100}
 KSIZE=${BENCH_KEY_SIZE:-16}
@@ -51,11 +50,8 @@ CONNS=()
 [ -n "${BENCH_CONNS:-}" ] && CONNS=(--conns="$BENCH_CONNS")
 
 die() { echo "bench-kvd: $*" >&2; exit 1; }
-if ! [[ $ROUNDS =~ ^[0-9]{1,4}$ ]] || ((10#$ROUNDS < 1)); then
-    echo "bench-kvd: BENCH_ROUNDS must be a positive number, not '$ROUNDS'" >&2
-    exit 2
-fi
-ROUNDS=$((10#$ROUNDS))
+. "$(dirname "$0")/lib-rounds.sh"
+bench_rounds bench-kvd
 for tool in etcd etcdctl; do
     command -v "$tool" >/dev/null ||
         die "$tool is missing; run 'make deps' (it installs etcd-server and etcd-client)"
@@ -119,13 +115,6 @@ kvbench() { # name, args...: its BENCH and INFO lines go to $OUT
 val() { # file, name
     awk -v n="$2" '$1 == "BENCH" && $2 == n { print $3; exit }' "$1"
 }
-# median of the numbers given (the mean of the middle two for an even
-# count, six significant digits)
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-        END { if (NR % 2) printf "%s", v[(NR + 1) / 2];
-              else printf "%.6g", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 # A ratio's line: the median of the rounds' ratios, three significant
 # digits, so a small ratio (a starved run on a loaded machine) prints as
 # what it is, not as 0.00.
@@ -139,7 +128,7 @@ ratio() { # line name, numerator name, denominator name
             'BEGIN { printf "%.6g", (b > 0 ? a / b : 0) }')")
     done
     [ ${#rs[@]} -gt 0 ] || return 0
-    awk -v n="$1" -v r="$(median "${rs[@]}")" \
+    awk -v n="$1" -v r="$(median %.6g "${rs[@]}")" \
         'BEGIN { printf "BENCH %s %.3g x\n", n, r }'
     echo "INFO bench-kvd: $1 rounds: ${rs[*]}" >&2
 }
@@ -177,7 +166,7 @@ while read -r name unit; do
         v=$(val "$WORK/results.$r" "$name")
         [ -n "$v" ] && vs+=("$v")
     done
-    echo "BENCH $name $(median "${vs[@]}") $unit"
+    echo "BENCH $name $(median %.6g "${vs[@]}") $unit"
     echo "INFO bench-kvd: $name rounds: ${vs[*]}" >&2
 done < <(awk '$1 == "BENCH" { print $2, $4 }' "$WORK/results.1")
 for c in $CLIENTS; do

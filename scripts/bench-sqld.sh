@@ -34,7 +34,6 @@
 set -u
 BUILD=${1:?usage: bench-sqld.sh BUILD_DIR}
 TIME=${BENCH_TIME:-10}
-ROUNDS=${BENCH_ROUNDS:-3}
 THREADS=${BENCH_THREADS:-4}
 TABLES=${BENCH_TABLES:-2}
 SIZE=${BENCH_TABLE_SIZE:-10000}
@@ -47,11 +46,8 @@ CLUSTER_BASE=${BENCH_CLUSTER_BASE:-25100}
 CLUSTER_PORT=$((CLUSTER_BASE + 10))
 SERVERS=${BENCH_SERVERS:-sqld cluster mariadb}
 has() { case " $SERVERS " in *" $1 "*) return 0 ;; esac; return 1; }
-if ! [[ $ROUNDS =~ ^[0-9]{1,4}$ ]] || ((10#$ROUNDS < 1)); then
-    echo "bench-sqld: BENCH_ROUNDS must be a positive number, not '$ROUNDS'" >&2
-    exit 2
-fi
-ROUNDS=$((10#$ROUNDS))
+. "$(dirname "$0")/lib-rounds.sh"
+bench_rounds bench-sqld
 
 BENCH_NAME=bench-sqld
 . "$(dirname "$0")/bench-lib.sh"
@@ -62,12 +58,6 @@ port_of() { # server
     mariadb) echo "$MDB_PORT" ;;
     *) die "BENCH_SERVERS: unknown server '$1' (sqld, cluster, mariadb)" ;;
     esac
-}
-# median of the numbers given (the mean of the middle two for an even count)
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-        END { if (NR % 2) printf "%s", v[(NR + 1) / 2];
-              else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 for server in $SERVERS; do port_of "$server" >/dev/null; done
 need sysbench mariadb-admin
@@ -129,9 +119,9 @@ for wl in $WORKLOADS; do
     for server in $SERVERS; do
         [ -n "${ok[$server]:-}" ] || continue
         # shellcheck disable=SC2086 # the rounds' figures, one word each
-        echo "BENCH sysbench_${wl}_qps_$server $(median ${qps[$server]}) qps"
+        echo "BENCH sysbench_${wl}_qps_$server $(median %.2f ${qps[$server]}) qps"
         # shellcheck disable=SC2086
-        echo "BENCH sysbench_${wl}_p95_$server $(median ${p95[$server]}) ms"
+        echo "BENCH sysbench_${wl}_p95_$server $(median %.2f ${p95[$server]}) ms"
     done
     for server in sqld cluster; do
         [ -n "${ok[$server]:-}" ] && [ -n "${ok[mariadb]:-}" ] || continue
@@ -144,7 +134,7 @@ for wl in $WORKLOADS; do
             ratios+=("$(awk -v a="${a[$i]}" -v b="${b[$i]}" \
                 'BEGIN { printf "%.4f", (b > 0 ? a / b : 0) }')")
         done
-        awk -v r="$(median "${ratios[@]}")" -v n="$name" \
+        awk -v r="$(median %.2f "${ratios[@]}")" -v n="$name" \
             'BEGIN { printf "BENCH sysbench_%s %.2f x\n", n, r }'
         echo "INFO sysbench_${name} rounds: ${ratios[*]}" >&2
     done

@@ -353,15 +353,8 @@ static void sock_read_cb(evutil_socket_t fd, short what, void *arg)
 out:
     /* What was read before the end of file or the error is handled
      * first, as the bufferevent's reader did. */
-    if (end != 0 && c->state != CONN_CLOSING) {
-        if (c->rd_ev != NULL)
-            event_del(c->rd_ev);
-        errno = err;
-        event_cb(c->bev,
-                 (short)(BEV_EVENT_READING |
-                         (end > 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR)),
-                 c);
-    }
+    if (end != 0 && c->state != CONN_CLOSING)
+        rpc__sock_end(c->rd_ev, event_cb, c->bev, c, end, err); /* util.c */
     c->busy--;
     if (c->dead && c->busy == 0)
         conn_free(c);

@@ -27,6 +27,13 @@
  * event fires again). Returns 0, 1 at end of file, or -1 on an error
  * (errno kept in *err). */
 int rpc__sock_pull(struct evbuffer *buf, evutil_socket_t fd, int *err);
+/* What rpc__sock_pull's end (1 end of file, -1 error with err) means to
+ * a connection, once the bytes read before it were handled: reading stops
+ * (rd_ev deleted; NULL: none) and cb, the connection's bufferevent event
+ * callback, gets BEV_EVENT_READING with EOF or ERROR (errno = err), as
+ * libevent's own reader would have told it. */
+void rpc__sock_end(struct event *rd_ev, bufferevent_event_cb cb,
+                   struct bufferevent *bev, void *arg, int end, int err);
 /* A connected socket's options, the same for frame and stream
  * connections: no Nagle delay (frames are flushed deliberately, see
  * conn.c's flush_out), and TCP keepalive so a peer whose host died or got

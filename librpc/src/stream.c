@@ -134,7 +134,7 @@ static void finish(struct rpc_stream_conn *c, int rc, const char *reason)
     rpc__logf(&srv->log, routine ? RPC_LOG_INFO : RPC_LOG_WARN,
               "librpc: stream %s closed: %s%s%s", c->peer, reason,
               rc != 0 ? " - " : "", rc != 0 ? rpc_strerror(rc) : "");
-    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    bufferevent_disable(c->bev, EV_WRITE); /* it never reads */
     event_del(c->rd_ev);
     evtimer_del(c->timer);
     event_del(c->kick_ev);
@@ -263,14 +263,8 @@ static void sock_read_cb(evutil_socket_t fd, short what, void *arg)
      * first, as the bufferevent's reader did. A connection the caller
      * closed meanwhile stopped reading: its flush goes on (bounded by the
      * timer), as before. */
-    if (end != 0 && c->state != ST_DONE && c->state != ST_CLOSING) {
-        event_del(c->rd_ev);
-        errno = err;
-        event_cb(c->bev,
-                 (short)(BEV_EVENT_READING |
-                         (end > 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR)),
-                 c);
-    }
+    if (end != 0 && c->state != ST_DONE && c->state != ST_CLOSING)
+        rpc__sock_end(c->rd_ev, event_cb, c->bev, c, end, err); /* util.c */
     leave(c);
 }
 

@@ -1,5 +1,7 @@
 /* util.c: librpc's allocator hook and logging helper (librpc/DESIGN.md,
- * "Conventions"), and the socket read both connection kinds share. Libraries never print: lines go to the caller's logger.
+ * "Conventions"), and what frame and stream connections share of their
+ * sockets: options, reads, the end of the stream. Libraries never print:
+ * lines go to the caller's logger.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -25,6 +27,17 @@ void rpc__tune_socket(evutil_socket_t fd)
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+}
+
+void rpc__sock_end(struct event *rd_ev, bufferevent_event_cb cb,
+                   struct bufferevent *bev, void *arg, int end, int err)
+{
+    if (rd_ev != NULL)
+        event_del(rd_ev);
+    errno = err;
+    cb(bev,
+       (short)(BEV_EVENT_READING | (end > 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR)),
+       arg);
 }
 
 int rpc__sock_pull(struct evbuffer *buf, evutil_socket_t fd, int *err)
