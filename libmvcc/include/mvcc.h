@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to libmvcc/VERSION (the build checks it). */
 #define MVCC_VERSION_MAJOR 0
-#define MVCC_VERSION_MINOR 12
+#define MVCC_VERSION_MINOR 13
 #define MVCC_VERSION_PATCH 0
 #define MVCC_VERSION_NUMBER \
     (MVCC_VERSION_MAJOR * 1000000 + MVCC_VERSION_MINOR * 1000 + MVCC_VERSION_PATCH)
@@ -753,6 +753,12 @@ struct mvcc_transport
                size_t start_len, const void *end, size_t end_len,
                mvcc_ts ts, const void *req, size_t req_len, uint8_t **resp,
                size_t *resp_len, struct mvcc_result *res);
+    /* Optional (NULL: GC's lock resolution is not offered): ScanLock,
+     * locks with start_ts <= max_ts in [start, end) (end NULL = the
+     * shard's end), at most limit (0 = all), in res->locks in key order. */
+    int (*scan_lock)(void *ctx, uint64_t shard, mvcc_ts max_ts,
+                     const void *start, size_t start_len, const void *end,
+                     size_t end_len, size_t limit, struct mvcc_result *res);
 };
 
 /* What serves cop requests next to a store (the embedder's: libsql's
@@ -853,6 +859,15 @@ void mvcc_client_destroy(struct mvcc_client *c);
 
 /* Begins a transaction at a fresh start_ts. */
 int mvcc_txn_begin(struct mvcc_client *c, struct mvcc_txn **out);
+/* GC's first step (DESIGN.md "GC"): resolves every lock with start_ts
+ * below safe_point, in every shard, through the transport's scan_lock
+ * (-ENOTSUP without one): a committed or rolled-back transaction's locks
+ * are committed or rolled back, an expired one's rolled back (or
+ * recovered, for async commit). 0 when none is left, MVCC_LOCKED when a
+ * live transaction still holds some (the safe point must not pass it
+ * yet), or an error. *resolved (if not NULL): locks met. */
+int mvcc_client_resolve_below(struct mvcc_client *c, mvcc_ts safe_point,
+                              uint64_t *resolved);
 mvcc_ts mvcc_txn_start_ts(const struct mvcc_txn *t);
 /* The transactions (start_ts) whose locks t's reads skip: each was found
  * pushed above t's start_ts, so it cannot commit at or below it (TiKV's

@@ -818,13 +818,14 @@ static int resolve_async(struct mvcc_client *c,
     return rc;
 }
 
-/* Resolves what it can of the locks met at caller_ts. Returns 0 when all
- * of them are out of the way (resolved, or bypassable for a read), or
- * MVCC_LOCKED when some are alive. */
-static int resolve_locks(struct mvcc_txn *t, const struct mvcc_lock_info *ls,
-                         size_t n, bool for_read)
+/* Resolves what it can of the locks ls: met by t's reads at its start_ts
+ * (for_read), by its writes, or (t NULL, not for_read) by GC's scan.
+ * Returns 0 when all of them are out of the way (resolved, or bypassable
+ * for a read), or MVCC_LOCKED when some are alive. */
+static int resolve_locks_of(struct mvcc_client *c, struct mvcc_txn *t,
+                            const struct mvcc_lock_info *ls, size_t n,
+                            bool for_read)
 {
-    struct mvcc_client *c = t->c;
     bool pending = false;
     struct mvcc_result r;
     mvcc_result_init(&r);
@@ -868,6 +869,85 @@ static int resolve_locks(struct mvcc_txn *t, const struct mvcc_lock_info *ls,
     if (rc != 0)
         return rc;
     return pending ? MVCC_LOCKED : 0;
+}
+
+/* The same for locks met by t (for_read: by its reads, at its start_ts). */
+static int resolve_locks(struct mvcc_txn *t, const struct mvcc_lock_info *ls,
+                         size_t n, bool for_read)
+{
+    return resolve_locks_of(t->c, t, ls, n, for_read);
+}
+
+/* GC's lock resolution (DESIGN.md "GC"): shard by shard, ScanLock below
+ * safe_point in batches of RESOLVE_BATCH, each batch resolved as a
+ * writer's locks are. A live lock is left and remembered (MVCC_LOCKED at
+ * the end); the scan goes on past it. */
+#define RESOLVE_BATCH 256
+
+int mvcc_client_resolve_below(struct mvcc_client *c, mvcc_ts safe_point,
+                              uint64_t *resolved)
+{
+    if (resolved)
+        *resolved = 0;
+    if (c == NULL || safe_point == 0)
+        return -EINVAL;
+    const struct mvcc_transport *tr = &c->o.transport;
+    if (tr->scan_lock == NULL)
+        return -ENOTSUP;
+    struct mvcc__buf cur = {0};
+    struct mvcc_result part;
+    mvcc_result_init(&part);
+    struct rstate rs = {0, 0};
+    bool pending = false;
+    int rc = mvcc__buf_append(&cur, "", 0);
+    while (rc == 0) {
+        uint64_t shard;
+        const uint8_t *se;
+        size_t sel;
+        if ((rc = tr->locate(tr->ctx, cur.data, cur.len, &shard, &se, &sel)))
+            break;
+        struct mvcc__buf stop = {0};
+        if (se && (rc = mvcc__buf_append(&stop, se, sel))) {
+            mvcc__buf_free(&stop);
+            break;
+        }
+        rc = tr->scan_lock(tr->ctx, shard, safe_point - 1, cur.data, cur.len,
+                           se ? stop.data : NULL, se ? stop.len : 0,
+                           RESOLVE_BATCH, &part);
+        if (mvcc_is_region_error(rc)) {
+            rc = region_wait(c, &rs, rc, shard, cur.data, cur.len);
+            mvcc__buf_free(&stop);
+            continue; /* locate what is left again */
+        }
+        if (rc == 0 && part.nlocks > 0) {
+            rc = resolve_locks_of(c, NULL, part.locks, part.nlocks, false);
+            if (rc == MVCC_LOCKED) {
+                pending = true;
+                rc = 0;
+            }
+            if (rc == 0 && resolved)
+                *resolved += part.nlocks;
+        }
+        if (rc == 0 && part.nlocks == RESOLVE_BATCH) {
+            /* More in this shard: from just past the last lock seen. */
+            const struct mvcc_lock_info *l = &part.locks[part.nlocks - 1];
+            cur.len = 0;
+            if ((rc = mvcc__buf_append(&cur, l->key, l->key_len)) == 0)
+                rc = mvcc__buf_append(&cur, "", 1);
+        } else if (rc == 0 && se != NULL) {
+            cur.len = 0;
+            rc = mvcc__buf_append(&cur, stop.data, stop.len);
+        } else if (rc == 0) {
+            mvcc__buf_free(&stop);
+            break; /* the last shard is done */
+        }
+        mvcc__buf_free(&stop);
+    }
+    mvcc_result_reset(&part);
+    mvcc__buf_free(&cur);
+    if (rc == 0 && pending)
+        rc = MVCC_LOCKED;
+    return rc;
 }
 
 /* Reads. */

@@ -127,6 +127,14 @@ static int l_resolve(void *ctx, uint64_t shard, mvcc_ts start_ts,
                              sl, end, el, res);
 }
 
+static int l_scan_lock(void *ctx, uint64_t shard, mvcc_ts max_ts,
+                       const void *start, size_t sl, const void *end,
+                       size_t el, size_t limit, struct mvcc_result *res)
+{
+    return mvcc_scan_lock(STORE(ctx, shard), max_ts, start, sl, end, el,
+                          limit, res);
+}
+
 static int l_heartbeat(void *ctx, uint64_t shard, const void *primary,
                        size_t pl, mvcc_ts start_ts, uint64_t ttl,
                        struct mvcc_result *res)
@@ -236,6 +244,7 @@ int mvcc_local_transport_init(struct mvcc_transport *t,
     t->check_txn_status = l_check;
     t->check_secondary_locks = l_check_sec;
     t->resolve_lock = l_resolve;
+    t->scan_lock = l_scan_lock;
     t->txn_heartbeat = l_heartbeat;
     t->acquire_pessimistic_lock = l_plock;
     t->pessimistic_rollback = l_prollback;

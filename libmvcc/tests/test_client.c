@@ -105,6 +105,22 @@ static int failpoint(void *ctx, int point)
     return point == crash_at;
 }
 
+/* Locks left in shard s (each of them on key, when not NULL). */
+static size_t locks_in(struct tu_cluster *k, int s, const char *key)
+{
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    assert_int_equal(
+        mvcc_scan_lock(k->s[s], MVCC_TS_MAX, NULL, 0, NULL, 0, 0, &r), 0);
+    size_t n = r.nlocks;
+    for (size_t i = 0; key && i < n; i++) {
+        assert_int_equal(r.locks[i].key_len, strlen(key));
+        assert_memory_equal(r.locks[i].key, key, strlen(key));
+    }
+    mvcc_result_reset(&r);
+    return n;
+}
+
 static void crash_case(int kind, int point, bool async, bool committed)
 {
     struct tu_cluster k;
@@ -136,15 +152,8 @@ static void crash_case(int kind, int point, bool async, bool committed)
     assert_int_equal(mvcc_txn_commit(t, NULL), 0);
     for (int i = 0; i < 3; i++)
         tu_client_get_is(k.c, keys[i], "x");
-    for (int s = 0; s < 3; s++) {
-        struct mvcc_result r;
-        mvcc_result_init(&r);
-        assert_int_equal(mvcc_scan_lock(k.s[s], MVCC_TS_MAX, NULL, 0, NULL, 0,
-                                        0, &r),
-                         0);
-        assert_int_equal(r.nlocks, 0);
-        mvcc_result_reset(&r);
-    }
+    for (int s = 0; s < 3; s++)
+        assert_int_equal(locks_in(&k, s, NULL), 0);
     tu_cluster_close(&k);
 }
 
@@ -161,6 +170,85 @@ static void crash_after_primary_commit_rolls_forward(void **state)
 static void async_commit_crash_after_prewrite_is_committed(void **state)
 {
     crash_case(*(int *)*state, MVCC_FP_AFTER_PREWRITE, true, true);
+}
+
+/* GC's lock resolution: a dead coordinator's locks below the safe point
+ * (more than one ScanLock batch in a shard) are rolled back, a dead one
+ * past its primary's commit rolled forward; a live transaction's lock
+ * below it is left and reported; one at or above it is not looked at. */
+static void resolve_below_safe_point(void **state)
+{
+    int kind = *(int *)*state;
+    struct tu_cluster k;
+    struct mvcc_client_opts o;
+    memset(&o, 0, sizeof o);
+    o.lock_ttl = 1;
+    o.failpoint = failpoint;
+    assert_int_equal(tu_cluster_open(&k, kind, &o), 0);
+    struct mvcc_txn *t;
+    char key[16];
+    /* rolled back: 300 keys in shard 1 ([g, p)) and one in each other */
+    crash_at = MVCC_FP_AFTER_PREWRITE;
+    assert_int_equal(mvcc_txn_begin(k.c, &t), 0);
+    tu_txn_set(t, "a", "1");
+    for (int i = 0; i < 300; i++) {
+        snprintf(key, sizeof key, "k%03d", i);
+        tu_txn_set(t, key, "1");
+    }
+    tu_txn_set(t, "t", "1");
+    assert_int_equal(mvcc_txn_commit(t, NULL), -ECANCELED);
+    /* rolled forward: primary "b" committed, "n" and "u" still locked */
+    crash_at = MVCC_FP_AFTER_PRIMARY_COMMIT;
+    assert_int_equal(mvcc_txn_begin(k.c, &t), 0);
+    tu_txn_set(t, "b", "2");
+    tu_txn_set(t, "n", "2");
+    tu_txn_set(t, "u", "2");
+    assert_int_equal(mvcc_txn_commit(t, NULL), -ECANCELED);
+    crash_at = 0;
+    struct timespec ms2 = {0, 2000000};
+    nanosleep(&ms2, NULL); /* past the 1 ms TTL */
+    mvcc_ts sp;
+    assert_int_equal(mvcc_local_tso_next(&k.tso, &sp), 0);
+    uint64_t n = 0;
+    assert_int_equal(mvcc_client_resolve_below(k.c, sp, &n), 0);
+    assert_int_equal(n, 304); /* 302 of the first, 2 of the second */
+    for (int s = 0; s < 3; s++)
+        assert_int_equal(locks_in(&k, s, NULL), 0);
+    tu_client_get_is(k.c, "a", NULL);
+    tu_client_get_is(k.c, "k299", NULL);
+    tu_client_get_is(k.c, "u", "2");
+    tu_client_get_is(k.c, "n", "2");
+    /* nothing left: a second pass meets nothing */
+    assert_int_equal(mvcc_client_resolve_below(k.c, sp, &n), 0);
+    assert_int_equal(n, 0);
+
+    /* a live transaction (a minute's TTL) whose coordinator is gone */
+    struct mvcc_client *slow;
+    struct mvcc_client_opts so;
+    memset(&so, 0, sizeof so);
+    so.transport = k.tr;
+    so.tso = mvcc_local_tso_next;
+    so.tso_ctx = &k.tso;
+    so.lock_ttl = 60000;
+    so.failpoint = failpoint;
+    assert_int_equal(mvcc_client_create(&so, &slow), 0);
+    crash_at = MVCC_FP_AFTER_PREWRITE;
+    assert_int_equal(mvcc_txn_begin(slow, &t), 0);
+    mvcc_ts live_ts = mvcc_txn_start_ts(t);
+    tu_txn_set(t, "live", "3");
+    assert_int_equal(mvcc_txn_commit(t, NULL), -ECANCELED);
+    crash_at = 0;
+    /* a safe point at its start_ts does not look at it */
+    assert_int_equal(mvcc_client_resolve_below(k.c, live_ts, &n), 0);
+    assert_int_equal(n, 0);
+    /* one above it must wait for it */
+    assert_int_equal(mvcc_local_tso_next(&k.tso, &sp), 0);
+    assert_int_equal(mvcc_client_resolve_below(k.c, sp, &n), MVCC_LOCKED);
+    assert_int_equal(n, 1);
+    assert_int_equal(locks_in(&k, 1, "live"), 1);
+    assert_int_equal(mvcc_client_resolve_below(k.c, 0, &n), -EINVAL);
+    mvcc_client_destroy(slow);
+    tu_cluster_close(&k);
 }
 
 /* 40,000 keys with 1PC on: more than one request may carry (the
@@ -694,6 +782,7 @@ int main(void)
         TU_BOTH_KIND(heartbeat_keeps_pessimistic_locks_alive),
         TU_BOTH_KIND(waiter_outlasting_budget_gets_the_lock),
         TU_BOTH_KIND(crash_before_primary_commit_rolls_back),
+        TU_BOTH_KIND(resolve_below_safe_point),
         TU_BOTH_KIND(crash_after_primary_commit_rolls_forward),
         TU_BOTH_KIND(async_commit_crash_after_prewrite_is_committed),
         TU_BOTH_KIND(one_pc_and_async_commit),
