@@ -55,6 +55,8 @@ struct sqld_settings
     char *txn_mode;           /* txn-mode: @@global.txn_mode at start */
     int64_t mem_quota_query;  /* mem-quota-query: bytes a statement's
                                  operators may hold, 0 = no limit */
+    int64_t gc_life_ms;       /* gc.life-time: history GC keeps */
+    int64_t gc_interval_ms;   /* gc.run-interval: between rounds, 0 off */
     struct dmn_cluster_tls ctls; /* cluster-ssl-*: TLS to pdd and kvd */
 };
 
@@ -121,6 +123,17 @@ static const struct dmn_cfg_key sqld_keys[] = {
      INT64_MAX, NULL,
      "default @@tidb_mem_quota_query: memory one statement's operators may "
      "hold before it fails with error 8175 (0: no limit)"},
+    {"gc.life-time", DMN_CFG_DURATION, offsetof(struct sqld_settings,
+                                                gc_life_ms),
+     "10m", 0, INT64_MAX, NULL,
+     "history MVCC GC keeps: old row versions stay readable this long "
+     "(and as long as a transaction that can read them is open) "
+     "(store: local)"},
+    {"gc.run-interval", DMN_CFG_DURATION,
+     offsetof(struct sqld_settings, gc_interval_ms), "10m", 0, INT64_MAX,
+     NULL,
+     "time between MVCC GC rounds (0: no GC) (store: local; the "
+     "cluster's GC is not in sqld yet)"},
 };
 
 static const struct dmn_cfg_schema sqld_schema = {
@@ -898,6 +911,12 @@ int main(int argc, char **argv)
                   "memory");
         goto out;
     }
+    if (!on_cluster && s.gc_interval_ms > 0 &&
+        (rc = sqld_gc_start(server, (uint64_t)s.gc_life_ms,
+                            (uint64_t)s.gc_interval_ms)) != 0) {
+        dmn_error("cannot start the GC thread: %s", strerror(-rc));
+        goto out;
+    }
     if (serve_mysql(&rt, &s, &srv) != 0 ||
         (s.status_listen &&
          sqld_http_start(rt.base, s.status_listen, &http) != 0))
@@ -916,6 +935,7 @@ out:
      * statements and stop, and pool_stop frees the marked clients, all
      * before the server goes. */
     dmn_http_stop(http);
+    sqld_gc_stop(); /* before the server goes */
     rpc_stream_server_destroy(srv);
     if (pooled) {
         pool_stop();

@@ -49,6 +49,22 @@ uint32_t sqld_clusterinfo_version(void);
 /* The cluster store's (valid until sqld_cluster_close). */
 const struct sql_cluster_info *sqld_cluster_info(struct sqld_cluster *c);
 
+/* ---- gc.c: the local store's MVCC GC thread (libsql "GC"). */
+struct sql_server;
+struct sqld_gc_counters {
+    uint64_t runs;             /* rounds run */
+    uint64_t skipped;          /* ... that met a live lock below */
+    uint64_t errors;           /* ... that failed */
+    uint64_t safe_point;       /* the last round's (a TSO timestamp) */
+    uint64_t versions_removed; /* in all rounds */
+    uint64_t locks_resolved;   /* in all rounds */
+};
+extern struct sqld_gc_counters sqld_gc; /* atomic reads */
+/* A round every interval_ms, keeping life_ms of history. 0 or -errno. */
+int sqld_gc_start(struct sql_server *srv, uint64_t life_ms,
+                  uint64_t interval_ms);
+void sqld_gc_stop(void); /* not started: no-op */
+
 /* ---- status.c: what the status port shows, kept on the loop thread. */
 struct sqld_status {
     uint64_t started_ms;          /* monotonic start */

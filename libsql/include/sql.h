@@ -14,7 +14,7 @@ extern "C" {
 
 /* Version: kept equal to libsql/VERSION (the build checks it). */
 #define SQL_VERSION_MAJOR 0
-#define SQL_VERSION_MINOR 11
+#define SQL_VERSION_MINOR 12
 #define SQL_VERSION_PATCH 0
 #define SQL_VERSION_NUMBER \
     (SQL_VERSION_MAJOR * 1000000 + SQL_VERSION_MINOR * 1000 + SQL_VERSION_PATCH)
@@ -631,6 +631,23 @@ struct sql_server_counters {
 };
 void sql_server_counters(struct sql_server *srv,
                          struct sql_server_counters *out);
+
+/* One round of MVCC garbage collection on the store in this process
+ * (DESIGN.md "GC"), safe to run on any thread beside sessions: the safe
+ * point is life_ms before now, or the oldest open transaction's start if
+ * older, and never goes down; locks of transactions below it are
+ * resolved, then the versions no read at or above it can see are
+ * removed. 0 with *out; SQL_GC_LIVE_LOCK (nothing removed: a live
+ * transaction holds a lock below the safe point; try again next round);
+ * -ENOTSUP on a cluster (not yet this process's); another error. */
+struct sql_gc_stats {
+    uint64_t safe_point;       /* a TSO timestamp: no read below it */
+    uint64_t locks_resolved;   /* locks met below it this round */
+    uint64_t versions_removed; /* version records removed this round */
+};
+#define SQL_GC_LIVE_LOCK 1
+int sql_server_gc(struct sql_server *srv, uint64_t life_ms,
+                  struct sql_gc_stats *out);
 
 /* Open the store and read the catalog. 0, -ENOMEM, or another error with
  * errmsg (if not NULL) saying why. */

@@ -6,6 +6,7 @@
  * DESIGN.md, "Engine".
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,9 @@ struct sql_kvtxn
     struct kv_local *kv;     /* the store it runs on */
     mvcc_ts waits_for;       /* the holder of its edge in kv->det, or 0 */
     bool dirty;              /* a write or lock was buffered */
+    bool active;             /* in kv->active (a snapshot GC must keep) */
+    mvcc_ts floor;           /* its start_ts, or below it while beginning */
+    struct sql_kvtxn *prev, *next; /* kv->active */
 };
 
 struct kv_local
@@ -40,6 +44,12 @@ struct kv_local
                                     process's lock waits (DESIGN.md
                                     "Deadlocks across stores"); NULL:
                                     the local store detects its own */
+    /* GC (DESIGN.md "GC"): the open transactions' snapshots, which the
+     * safe point stays at or below. */
+    pthread_mutex_t amu;         /* guards active, last_ts, safe_point */
+    struct sql_kvtxn *active;    /* transactions begun, not yet ended */
+    mvcc_ts last_ts;             /* highest timestamp the TSO gave */
+    mvcc_ts safe_point;          /* GC's: no read below it */
 };
 
 /* Set around sql__kv_begin_at's begin on this thread (MVCC_TS_MAX for
@@ -76,7 +86,48 @@ static int kv_tso(void *ctx, mvcc_ts *out)
         pre.refused = -1;
         return -EWOULDBLOCK;
     }
-    return l->tso_fn(l->tso_ctx, out);
+    int rc = l->tso_fn(l->tso_ctx, out);
+    if (rc == 0) {
+        pthread_mutex_lock(&l->amu);
+        if (*out > l->last_ts)
+            l->last_ts = *out;
+        pthread_mutex_unlock(&l->amu);
+    }
+    return rc;
+}
+
+/* t joins the open transactions before it asks for its start_ts, with a
+ * floor the oracle's later answers cannot be below (a timestamp asked
+ * for after another was answered is higher): GC never passes a snapshot
+ * being taken. A point read at the latest versions (MVCC_TS_MAX) never
+ * joins: it reads what GC keeps. */
+static void active_add(struct kv_local *l, struct sql_kvtxn *t)
+{
+    pthread_mutex_lock(&l->amu);
+    t->active = true;
+    t->floor = l->last_ts;
+    t->prev = NULL;
+    t->next = l->active;
+    if (l->active)
+        l->active->prev = t;
+    l->active = t;
+    pthread_mutex_unlock(&l->amu);
+}
+
+static void active_remove(struct sql_kvtxn *t)
+{
+    if (!t->active)
+        return;
+    struct kv_local *l = t->kv;
+    pthread_mutex_lock(&l->amu);
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        l->active = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    t->active = false;
+    pthread_mutex_unlock(&l->amu);
 }
 
 void sql__kv_prefetch_begin(const void *key, size_t klen, uint64_t ts,
@@ -180,10 +231,19 @@ static int local_begin(struct sql_kv *kv, struct sql_kvtxn **out)
     t->dirty = false;
     t->kv = l;
     t->waits_for = 0;
+    t->active = false;
+    if (begin_at != MVCC_TS_MAX)
+        active_add(l, t);
     int rc = mvcc_txn_begin(l->client, &t->t);
     if (rc != 0) {
+        active_remove(t);
         sql__free(t);
         return rc;
+    }
+    if (t->active) {
+        pthread_mutex_lock(&l->amu);
+        t->floor = mvcc_txn_start_ts(t->t);
+        pthread_mutex_unlock(&l->amu);
     }
     *out = t;
     return 0;
@@ -199,6 +259,7 @@ static void local_close(struct sql_kv *kv)
         mvcc_store_close(l->store);
     if (l->eng)
         mvcc_engine_destroy(l->eng);
+    pthread_mutex_destroy(&l->amu);
     sql__free(l);
 }
 
@@ -220,6 +281,7 @@ int sql__kv_local_open(const struct sql_kv_local_opts *o, struct sql_kv **out,
     l->base.ops = &local_ops;
     l->tso_fn = mvcc_local_tso_next;
     l->tso_ctx = &l->tso;
+    pthread_mutex_init(&l->amu, NULL);
     int rc;
     char why[256] = "";
     if (o->path) {
@@ -273,6 +335,7 @@ err_store:
 err_engine:
     mvcc_engine_destroy(l->eng);
 err_free:
+    pthread_mutex_destroy(&l->amu);
     sql__free(l);
     return rc;
 }
@@ -289,6 +352,7 @@ int sql__kv_cluster_open(const struct mvcc_client_opts *co,
     l->base.ops = &local_ops;
     l->tso_fn = co->tso;
     l->tso_ctx = co->tso_ctx;
+    pthread_mutex_init(&l->amu, NULL);
     struct mvcc_client_opts wrapped = *co;
     wrapped.tso = kv_tso;
     wrapped.tso_ctx = l;
@@ -298,6 +362,7 @@ int sql__kv_cluster_open(const struct mvcc_client_opts *co,
     if (rc != 0) {
         say(errmsg, errmsg_len, "2PC client", mvcc_strerror(rc));
         mvcc_detector_destroy(l->det);
+        pthread_mutex_destroy(&l->amu);
         sql__free(l);
         return rc;
     }
@@ -569,6 +634,7 @@ int sql__kvtxn_commit(struct sql_kvtxn *t)
 {
     sql__kvtxn_wait_end(t);
     int rc = mvcc_txn_commit(t->t, NULL);
+    active_remove(t);
     sql__free(t);
     return rc;
 }
@@ -579,7 +645,46 @@ void sql__kvtxn_rollback(struct sql_kvtxn *t)
         return;
     sql__kvtxn_wait_end(t);
     mvcc_txn_rollback(t->t);
+    active_remove(t);
     sql__free(t);
+}
+
+/* TSO timestamps: physical ms << 18 | logical (libpd, libmvcc's local
+ * oracle). */
+#define TS_PHYSICAL_SHIFT 18
+
+int sql__kv_gc(struct sql_kv *kv, uint64_t life_ms, struct sql_kv_gc *out)
+{
+    struct kv_local *l = (struct kv_local *)kv;
+    memset(out, 0, sizeof *out);
+    if (l->store == NULL)
+        return -ENOTSUP; /* the cluster's GC is not this process's yet */
+    mvcc_ts now;
+    int rc = kv_tso(l, &now);
+    if (rc != 0)
+        return rc;
+    uint64_t phys = now >> TS_PHYSICAL_SHIFT;
+    mvcc_ts sp = phys > life_ms ? (phys - life_ms) << TS_PHYSICAL_SHIFT : 0;
+    pthread_mutex_lock(&l->amu);
+    for (struct sql_kvtxn *t = l->active; t; t = t->next)
+        if (t->floor < sp)
+            sp = t->floor;
+    if (sp <= l->safe_point) {
+        out->safe_point = l->safe_point;
+        pthread_mutex_unlock(&l->amu);
+        return 0; /* nothing new below */
+    }
+    pthread_mutex_unlock(&l->amu);
+    /* Locks below sp first: a transaction's status is in its primary's
+     * records, which GC may remove (libmvcc/DESIGN.md "GC"). */
+    rc = mvcc_client_resolve_below(l->client, sp, &out->locks_resolved);
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock(&l->amu);
+    l->safe_point = sp;
+    pthread_mutex_unlock(&l->amu);
+    out->safe_point = sp;
+    return mvcc_gc(l->store, sp, &out->versions_removed);
 }
 
 void sql__kv_free(void *p)

@@ -207,6 +207,58 @@ static void cluster_deadlock_across_stores(void **state)
     mvcc_engine_destroy(eng);
 }
 
+/* GC (DESIGN.md "GC"): an open transaction holds the safe point at its
+ * snapshot; once it ends, every version but the newest goes, and a
+ * deleted key's versions with its delete; the safe point never goes
+ * down. */
+static void gc_keeps_open_snapshots(void **state)
+{
+    (void)state;
+    struct sql_kv *kv = open_mem();
+    put(kv, "a", "1");
+    put(kv, "b", "1");
+    struct sql_kvtxn *old, *t;
+    assert_int_equal(sql__kv_begin(kv, &old), 0);
+    put(kv, "a", "2");
+    put(kv, "a", "3");
+    put(kv, "a", "4");
+    assert_int_equal(sql__kv_begin(kv, &t), 0);
+    assert_int_equal(sql__kvtxn_delete(t, "b", 1), 0);
+    assert_int_equal(sql__kvtxn_commit(t), 0);
+    struct sql_kv_gc g;
+    assert_int_equal(sql__kv_gc(kv, 0, &g), 0);
+    assert_true(g.safe_point <= sql__kvtxn_start_ts(old));
+    assert_int_equal(g.versions_removed, 0); /* old reads them all */
+    assert_int_equal(g.locks_resolved, 0);
+    expect(old, "a", "1");
+    expect(old, "b", "1");
+    sql__kvtxn_rollback(old);
+    usleep(2000); /* the safe point is whole ms: past the last commit */
+    assert_int_equal(sql__kv_gc(kv, 0, &g), 0);
+    uint64_t sp = g.safe_point;
+    assert_true(sp > 0);
+    /* a: 1, 2, 3 (4 stays); b: its Put and its Delete */
+    assert_int_equal(g.versions_removed, 5);
+    assert_int_equal(sql__kv_begin(kv, &t), 0);
+    expect(t, "a", "4");
+    expect(t, "b", NULL);
+    sql__kvtxn_rollback(t);
+    /* an hour's life time puts the safe point back: it stays */
+    assert_int_equal(sql__kv_gc(kv, 3600 * 1000, &g), 0);
+    assert_int_equal(g.safe_point, sp);
+    assert_int_equal(g.versions_removed, 0);
+    /* a latest-version point read holds nothing back */
+    assert_int_equal(sql__kv_begin_latest(kv, &t), 0);
+    expect(t, "a", "4");
+    put(kv, "a", "5");
+    usleep(2000);
+    assert_int_equal(sql__kv_gc(kv, 0, &g), 0);
+    assert_true(g.safe_point > sp);
+    assert_int_equal(g.versions_removed, 1);
+    sql__kvtxn_rollback(t);
+    sql__kv_close(kv);
+}
+
 static void rocksdb_keeps_data_across_reopen(void **state)
 {
     (void)state;
@@ -243,6 +295,7 @@ int main(void)
         cmocka_unit_test(for_update_locks_wait_as_asked),
         cmocka_unit_test(cluster_deadlock_across_stores),
         cmocka_unit_test(rocksdb_keeps_data_across_reopen),
+        cmocka_unit_test(gc_keeps_open_snapshots),
     };
     return cmocka_run_group_tests_name("libsql/kv", tests, NULL, NULL);
 }

@@ -1,0 +1,107 @@
+/* gc.c: sqld's MVCC garbage collector on the local store (libsql/DESIGN.md
+ * "GC"): a thread that runs one sql_server_gc round every gc.run-interval,
+ * keeping gc.life-time of history (and every open transaction's
+ * snapshot). The cluster's GC is not here yet: on store: cluster the
+ * thread is not started and kvd keeps every version.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include <sql.h>
+
+#include "log.h"
+#include "sqld.h"
+
+static struct
+{
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* signalled to stop */
+    bool started, stopping;
+    struct sql_server *srv;
+    uint64_t life_ms, interval_ms;
+} gc = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+struct sqld_gc_counters sqld_gc;
+
+static void round_once(void)
+{
+    struct sql_gc_stats st;
+    int rc = sql_server_gc(gc.srv, gc.life_ms, &st);
+    __atomic_fetch_add(&sqld_gc.runs, 1, __ATOMIC_RELAXED);
+    if (rc == SQL_GC_LIVE_LOCK) {
+        __atomic_fetch_add(&sqld_gc.skipped, 1, __ATOMIC_RELAXED);
+        dmn_info("GC: a live transaction holds a lock below the safe "
+                 "point; trying again next round");
+        return;
+    }
+    if (rc != 0) {
+        __atomic_fetch_add(&sqld_gc.errors, 1, __ATOMIC_RELAXED);
+        dmn_warn("GC round failed: %s", sql_strerror(rc));
+        return;
+    }
+    __atomic_store_n(&sqld_gc.safe_point, st.safe_point, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&sqld_gc.versions_removed, st.versions_removed,
+                       __ATOMIC_RELAXED);
+    __atomic_fetch_add(&sqld_gc.locks_resolved, st.locks_resolved,
+                       __ATOMIC_RELAXED);
+    if (st.versions_removed || st.locks_resolved)
+        dmn_info("GC: safe point %" PRIu64 ", %" PRIu64
+                 " old versions removed, %" PRIu64 " locks resolved",
+                 st.safe_point, st.versions_removed, st.locks_resolved);
+}
+
+static void *gc_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&gc.mu);
+    while (!gc.stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += (time_t)(gc.interval_ms / 1000);
+        until.tv_nsec += (long)(gc.interval_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        int w = 0;
+        while (!gc.stopping && w != ETIMEDOUT)
+            w = pthread_cond_timedwait(&gc.cv, &gc.mu, &until);
+        if (gc.stopping)
+            break;
+        pthread_mutex_unlock(&gc.mu);
+        round_once();
+        pthread_mutex_lock(&gc.mu);
+    }
+    pthread_mutex_unlock(&gc.mu);
+    return NULL;
+}
+
+int sqld_gc_start(struct sql_server *srv, uint64_t life_ms,
+                  uint64_t interval_ms)
+{
+    gc.srv = srv;
+    gc.life_ms = life_ms;
+    gc.interval_ms = interval_ms;
+    gc.stopping = false;
+    int rc = pthread_create(&gc.thread, NULL, gc_main, NULL);
+    if (rc != 0)
+        return -rc;
+    gc.started = true;
+    return 0;
+}
+
+void sqld_gc_stop(void)
+{
+    if (!gc.started)
+        return;
+    pthread_mutex_lock(&gc.mu);
+    gc.stopping = true;
+    pthread_cond_signal(&gc.cv);
+    pthread_mutex_unlock(&gc.mu);
+    pthread_join(gc.thread, NULL);
+    gc.started = false;
+}
