@@ -5,6 +5,10 @@
 #ifndef DMN_HELPERS_H
 #define DMN_HELPERS_H
 
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
 struct dmn_helpers;
 
 /* Starts n helper threads (0: none; run below then calls fn alone).
@@ -22,5 +26,13 @@ void dmn_helpers_stop(struct dmn_helpers *h);
  * for a helper that is not on a CPU, only for the piece a helper holds.
  * One run at a time (one calling thread); h NULL: fn on the caller. */
 void dmn_helpers_run(struct dmn_helpers *h, void (*fn)(void *), void *arg);
+
+/* Timed waits of a daemon's own threads (kvd's PD and deadlock threads,
+ * sqld's GC) count on CLOCK_MONOTONIC: a step of the wall clock neither
+ * cuts a wait short nor stretches it. dmn_cond_init_monotonic initialises
+ * cv for them (0, or pthread_cond_init's code); dmn_monotonic_after is the
+ * deadline ms from now for pthread_cond_timedwait on such a cv. */
+int dmn_cond_init_monotonic(pthread_cond_t *cv);
+struct timespec dmn_monotonic_after(int64_t ms);
 
 #endif /* DMN_HELPERS_H */

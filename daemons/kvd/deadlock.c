@@ -13,6 +13,7 @@
 
 #include <event2/event.h>
 
+#include "helpers.h"
 #include "kv.pb.h"
 #include "kvd.h"
 #include "log.h"
@@ -212,9 +213,7 @@ static uint32_t call_host(struct kvd_dl *dl, const struct kvd_dl_msg *m,
     c->m = *m;
     c->to = to;
     c->wait = wait;
-    struct timespec dl_at;
-    clock_gettime(CLOCK_MONOTONIC, &dl_at);
-    dl_at.tv_sec += DL_HANDOFF_MS / 1000;
+    struct timespec dl_at = dmn_monotonic_after(DL_HANDOFF_MS);
     pthread_mutex_lock(&dl->mu);
     if (dl->tail)
         dl->tail->next = c;
@@ -365,11 +364,7 @@ int kvd_dl_create(struct kvd *k, uint64_t ttl_ms)
         return -ENOMEM;
     }
     pthread_mutex_init(&dl->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&dl->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    dmn_cond_init_monotonic(&dl->cv);
     k->dl = dl;
     return 0;
 }

@@ -18,6 +18,7 @@
 
 #include "cluster_tls.h"
 #include "config.h"
+#include "helpers.h"
 #include "kvd.h"
 #include "log.h"
 
@@ -98,14 +99,7 @@ uint64_t kvd_pd_peer_id(uint64_t region_id, uint64_t store_id)
  * or an address is wanted); true when stopping. */
 static bool wait_for(struct kvd_pd *pd, int64_t ms, bool work)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = dmn_monotonic_after(ms);
     pthread_mutex_lock(&pd->mu);
     while (!pd->stopping && !(work && (pd->done != NULL || pd->want_new)) &&
            pthread_cond_timedwait(&pd->cv, &pd->mu, &ts) != ETIMEDOUT)
@@ -825,12 +819,8 @@ int kvd_pd_start(struct kvd *k, const struct kvd_pd_opts *o)
         return -ENOMEM;
     pd->k = k;
     pd->opts = *o;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&pd->mu, NULL);
-    pthread_cond_init(&pd->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    dmn_cond_init_monotonic(&pd->cv);
     pd->resolved_ev = event_new(k->base, -1, 0, on_resolved, pd);
     if (pd->resolved_ev == NULL ||
         pthread_create(&pd->thread, NULL, pd_main, pd) != 0) {

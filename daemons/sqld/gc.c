@@ -7,11 +7,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <string.h>
 #include <time.h>
 
 #include <sql.h>
 
+#include "helpers.h"
 #include "log.h"
 #include "sqld.h"
 
@@ -19,11 +19,11 @@ static struct
 {
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t cv; /* signalled to stop */
+    pthread_cond_t cv; /* signalled to stop (CLOCK_MONOTONIC waits) */
     bool started, stopping;
     struct sql_server *srv;
     uint64_t life_ms, interval_ms;
-} gc = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+} gc = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 struct sqld_gc_counters sqld_gc;
 
@@ -59,14 +59,7 @@ static void *gc_main(void *arg)
     (void)arg;
     pthread_mutex_lock(&gc.mu);
     while (!gc.stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += (time_t)(gc.interval_ms / 1000);
-        until.tv_nsec += (long)(gc.interval_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = dmn_monotonic_after((int64_t)gc.interval_ms);
         int w = 0;
         while (!gc.stopping && w != ETIMEDOUT)
             w = pthread_cond_timedwait(&gc.cv, &gc.mu, &until);
@@ -87,9 +80,13 @@ int sqld_gc_start(struct sql_server *srv, uint64_t life_ms,
     gc.life_ms = life_ms;
     gc.interval_ms = interval_ms;
     gc.stopping = false;
-    int rc = pthread_create(&gc.thread, NULL, gc_main, NULL);
+    int rc = dmn_cond_init_monotonic(&gc.cv);
     if (rc != 0)
         return -rc;
+    if ((rc = pthread_create(&gc.thread, NULL, gc_main, NULL)) != 0) {
+        pthread_cond_destroy(&gc.cv);
+        return -rc;
+    }
     gc.started = true;
     return 0;
 }
@@ -103,5 +100,6 @@ void sqld_gc_stop(void)
     pthread_cond_signal(&gc.cv);
     pthread_mutex_unlock(&gc.mu);
     pthread_join(gc.thread, NULL);
+    pthread_cond_destroy(&gc.cv);
     gc.started = false;
 }

@@ -804,7 +804,8 @@ struct mvcc_region_error
 {
     int rc;           /* the code: mvcc_is_region_error(rc) */
     uint64_t shard;   /* the shard the command went to */
-    const void *key;  /* a key of the command (borrowed for the call) */
+    const void *key;  /* a key of the command (borrowed for the call;
+                         never NULL: "" for the empty key) */
     size_t key_len;   /* its length */
     unsigned attempt; /* region errors this call met before this one */
 };

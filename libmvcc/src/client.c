@@ -528,7 +528,10 @@ static int region_wait(struct mvcc_client *c, struct rstate *rs, int rc,
 {
     if (rs->attempt == 0)
         rs->deadline = now_ms() + c->o.region_budget_ms;
-    struct mvcc_region_error e = {rc, shard, key, kl, rs->attempt};
+    /* The empty key is "" to the hook (a scan from the start of the
+     * keyspace has it as a NULL buffer). */
+    struct mvcc_region_error e = {rc, shard, key ? key : "", kl,
+                                  rs->attempt};
     int64_t ms = c->o.on_region_error
                      ? c->o.on_region_error(c->o.region_ctx, &e)
                      : mvcc_region_backoff_default(rc, rs->attempt);
@@ -906,13 +909,15 @@ int mvcc_client_resolve_below(struct mvcc_client *c, mvcc_ts safe_point,
         size_t sel;
         if ((rc = tr->locate(tr->ctx, cur.data, cur.len, &shard, &se, &sel)))
             break;
+        /* se is borrowed until the next locate (resolving locates) */
+        bool last = se == NULL;
         struct mvcc__buf stop = {0};
-        if (se && (rc = mvcc__buf_append(&stop, se, sel))) {
+        if (!last && (rc = mvcc__buf_append(&stop, se, sel))) {
             mvcc__buf_free(&stop);
             break;
         }
         rc = tr->scan_lock(tr->ctx, shard, safe_point - 1, cur.data, cur.len,
-                           se ? stop.data : NULL, se ? stop.len : 0,
+                           last ? NULL : stop.data, last ? 0 : stop.len,
                            RESOLVE_BATCH, &part);
         if (mvcc_is_region_error(rc)) {
             rc = region_wait(c, &rs, rc, shard, cur.data, cur.len);
@@ -928,20 +933,19 @@ int mvcc_client_resolve_below(struct mvcc_client *c, mvcc_ts safe_point,
             if (rc == 0 && resolved)
                 *resolved += part.nlocks;
         }
-        if (rc == 0 && part.nlocks == RESOLVE_BATCH) {
-            /* More in this shard: from just past the last lock seen. */
+        bool more = part.nlocks == RESOLVE_BATCH; /* in this shard */
+        if (rc == 0 && more) { /* on from just past the last lock seen */
             const struct mvcc_lock_info *l = &part.locks[part.nlocks - 1];
             cur.len = 0;
             if ((rc = mvcc__buf_append(&cur, l->key, l->key_len)) == 0)
                 rc = mvcc__buf_append(&cur, "", 1);
-        } else if (rc == 0 && se != NULL) {
+        } else if (rc == 0 && !last) { /* on to the next shard */
             cur.len = 0;
             rc = mvcc__buf_append(&cur, stop.data, stop.len);
-        } else if (rc == 0) {
-            mvcc__buf_free(&stop);
-            break; /* the last shard is done */
         }
         mvcc__buf_free(&stop);
+        if (rc == 0 && !more && last)
+            break; /* the last shard is done */
     }
     mvcc_result_reset(&part);
     mvcc__buf_free(&cur);

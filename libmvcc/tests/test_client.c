@@ -248,6 +248,12 @@ static void resolve_below_safe_point(void **state)
     assert_int_equal(locks_in(&k, 1, "live"), 1);
     assert_int_equal(mvcc_client_resolve_below(k.c, 0, &n), -EINVAL);
     mvcc_client_destroy(slow);
+    /* a transport without scan_lock offers no GC resolution */
+    so.transport.scan_lock = NULL;
+    assert_int_equal(mvcc_client_create(&so, &slow), 0);
+    assert_int_equal(mvcc_client_resolve_below(slow, sp, &n), -ENOTSUP);
+    assert_int_equal(n, 0);
+    mvcc_client_destroy(slow);
     tu_cluster_close(&k);
 }
 

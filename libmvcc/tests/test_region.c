@@ -22,7 +22,8 @@
 
 enum op {
     OP_GET, OP_SCAN, OP_PREWRITE, OP_COMMIT, OP_ROLLBACK, OP_CHECK,
-    OP_CHECK_SEC, OP_RESOLVE, OP_HEARTBEAT, OP_PLOCK, OP_PROLLBACK, OP_COUNT
+    OP_CHECK_SEC, OP_RESOLVE, OP_HEARTBEAT, OP_PLOCK, OP_PROLLBACK,
+    OP_SCAN_LOCK, OP_COUNT
 };
 
 struct rt
@@ -231,6 +232,16 @@ static int r_resolve(void *ctx, uint64_t shard, mvcc_ts start_ts,
                                   res);
 }
 
+static int r_scan_lock(void *ctx, uint64_t shard, mvcc_ts max_ts,
+                       const void *start, size_t sl, const void *end,
+                       size_t el, size_t limit, struct mvcc_result *res)
+{
+    struct mvcc_store *st;
+    int rc = admit(ctx, OP_SCAN_LOCK, shard, NULL, 0, start, sl, &st);
+    return rc ? rc
+              : mvcc_scan_lock(st, max_ts, start, sl, end, el, limit, res);
+}
+
 static int r_heartbeat(void *ctx, uint64_t shard, const void *primary,
                        size_t pl, mvcc_ts start_ts, uint64_t ttl,
                        struct mvcc_result *res)
@@ -307,6 +318,7 @@ static int fx_setup(void **state)
     t->txn_heartbeat = r_heartbeat;
     t->acquire_pessimistic_lock = r_plock;
     t->pessimistic_rollback = r_prollback;
+    t->scan_lock = r_scan_lock;
     *state = x;
     return 0;
 }
@@ -379,6 +391,18 @@ static void get_is(struct mvcc_client *c, const char *k, const char *want)
     }
     mvcc_free(v);
     mvcc_txn_rollback(t);
+}
+
+/* No lock is left anywhere (the stores share one engine). */
+static void no_locks_left(struct fx *x)
+{
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    assert_int_equal(mvcc_scan_lock(x->s[0], MVCC_TS_MAX, NULL, 0, NULL, 0, 0,
+                                    &r),
+                     0);
+    assert_int_equal(r.nlocks, 0);
+    mvcc_result_reset(&r);
 }
 
 static void codes_and_default_backoff(void **state)
@@ -538,13 +562,7 @@ static void hook_gives_up(void **state)
     inject(x, OP_COUNT, 0, 0, false);
     get_is(c, "a", "1");
     get_is(c, "c", NULL);
-    struct mvcc_result r;
-    mvcc_result_init(&r);
-    assert_int_equal(mvcc_scan_lock(x->s[0], MVCC_TS_MAX, NULL, 0, NULL, 0, 0,
-                                    &r),
-                     0);
-    assert_int_equal(r.nlocks, 0);
-    mvcc_result_reset(&r);
+    no_locks_left(x);
     mvcc_client_destroy(c);
 }
 
@@ -616,11 +634,12 @@ static int crash_after_prewrite(void *ctx, int point)
     return point == MVCC_FP_AFTER_PREWRITE;
 }
 
-/* Lock resolution meets region errors too: CheckTxnStatus and
- * ResolveLock are resent. */
-static void resolution_retries(void **state)
+/* A coordinator that dies after prewriting primary p and secondary s
+ * leaves their locks; returns once their 1 ms TTL has passed on the
+ * oracle's clock (so readers roll them back instead of reading below
+ * them), with a timestamp past it. */
+static mvcc_ts leave_dead_locks(struct fx *x, const char *p, const char *s)
 {
-    struct fx *x = *state;
     struct mvcc_client_opts o;
     memset(&o, 0, sizeof o);
     o.transport = x->tr;
@@ -632,18 +651,24 @@ static void resolution_retries(void **state)
     assert_int_equal(mvcc_client_create(&o, &dead), 0);
     struct mvcc_txn *t;
     assert_int_equal(mvcc_txn_begin(dead, &t), 0);
-    assert_int_equal(mvcc_txn_set(t, K("a"), K("1")), 0);
-    assert_int_equal(mvcc_txn_set(t, K("b"), K("1")), 0);
+    assert_int_equal(mvcc_txn_set(t, K(p), K("1")), 0);
+    assert_int_equal(mvcc_txn_set(t, K(s), K("1")), 0);
     mvcc_ts start = mvcc_txn_start_ts(t);
     assert_int_equal(mvcc_txn_commit(t, NULL), -ECANCELED);
     mvcc_client_destroy(dead);
-    /* Let the 1 ms TTL pass on the oracle's clock, so readers roll the
-     * locks back instead of reading below them. */
     mvcc_ts now;
     do
         assert_int_equal(mvcc_local_tso_next(&x->tso, &now), 0);
     while ((now >> 18) < (start >> 18) + 2);
+    return now;
+}
 
+/* Lock resolution meets region errors too: CheckTxnStatus and
+ * ResolveLock are resent. */
+static void resolution_retries(void **state)
+{
+    struct fx *x = *state;
+    leave_dead_locks(x, "a", "b");
     struct mvcc_client *c = client(x, false, true);
     inject(x, OP_CHECK, MVCC_NOT_LEADER, 1, false);
     get_is(c, "a", NULL); /* rolled back through the primary */
@@ -653,6 +678,28 @@ static void resolution_retries(void **state)
     get_is(c, "b", NULL);
     assert_int_equal(x->rt.injected, 1);
     assert_int_equal(x->rt.served[OP_RESOLVE], 1);
+    mvcc_client_destroy(c);
+}
+
+/* GC's lock resolution meets a split: the ScanLock is resent to the
+ * shards that now hold the range, and every lock below the safe point is
+ * resolved through them. */
+static void gc_resolution_retries(void **state)
+{
+    struct fx *x = *state;
+    mvcc_ts now = leave_dead_locks(x, "a", "z");
+    struct mvcc_client *c = client(x, false, true);
+    inject(x, OP_SCAN_LOCK, MVCC_EPOCH_NOT_MATCH, 1, true);
+    uint64_t n = 0;
+    assert_int_equal(mvcc_client_resolve_below(c, now, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(x->rt.injected, 1);
+    assert_int_equal(x->rt.hook_calls, 1);
+    assert_int_equal(x->rt.served[OP_SCAN_LOCK], 2); /* shards 1 and 2 */
+    assert_int_equal(x->rt.served[OP_RESOLVE], 2);
+    get_is(c, "a", NULL);
+    get_is(c, "z", NULL);
+    no_locks_left(x);
     mvcc_client_destroy(c);
 }
 
@@ -798,6 +845,7 @@ int main(void)
         BOTH(default_policy_budget),
         BOTH(scans_retry),
         BOTH(resolution_retries),
+        BOTH(gc_resolution_retries),
         BOTH(plock_split_releases),
         BOTH(heartbeat_not_retried),
         BOTH(one_pc_unsynced_falls_back_to_2pc),

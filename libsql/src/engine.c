@@ -216,11 +216,7 @@ void sql__sess_relock_wait(struct sql_session *s)
 int sql_server_gc(struct sql_server *srv, uint64_t life_ms,
                   struct sql_gc_stats *out)
 {
-    struct sql_kv_gc g;
-    int rc = sql__kv_gc(srv->kv, life_ms, &g);
-    out->safe_point = g.safe_point;
-    out->locks_resolved = g.locks_resolved;
-    out->versions_removed = g.versions_removed;
+    int rc = sql__kv_gc(srv->kv, life_ms, out);
     return rc == MVCC_LOCKED ? SQL_GC_LIVE_LOCK : rc;
 }
 

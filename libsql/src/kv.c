@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sql.h>
+
 #include "arena.h"
 #include "kv.h"
 
@@ -653,7 +655,7 @@ void sql__kvtxn_rollback(struct sql_kvtxn *t)
  * oracle). */
 #define TS_PHYSICAL_SHIFT 18
 
-int sql__kv_gc(struct sql_kv *kv, uint64_t life_ms, struct sql_kv_gc *out)
+int sql__kv_gc(struct sql_kv *kv, uint64_t life_ms, struct sql_gc_stats *out)
 {
     struct kv_local *l = (struct kv_local *)kv;
     memset(out, 0, sizeof *out);

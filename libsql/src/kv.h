@@ -83,20 +83,11 @@ int sql__kv_begin_latest(struct sql_kv *kv, struct sql_kvtxn **out);
  * open transaction's start_ts, as sqld's loop thread makes one). */
 int sql__kv_begin_at(struct sql_kv *kv, uint64_t ts, struct sql_kvtxn **out);
 uint64_t sql__kvtxn_start_ts(const struct sql_kvtxn *t);
-/* One GC round (DESIGN.md "GC"): the safe point is life_ms before now,
- * or the oldest open transaction's start_ts if lower, and never goes
- * down; locks below it are resolved, then the versions no read at or
- * above it can see are removed. 0; MVCC_LOCKED when a live transaction's
- * lock is below it (the round is skipped: the next one tries again);
- * -ENOTSUP on the cluster (its GC is not this process's yet); another
- * error. */
-struct sql_kv_gc
-{
-    uint64_t safe_point;       /* after the round */
-    uint64_t locks_resolved;   /* locks met below it */
-    uint64_t versions_removed; /* records removed */
-};
-int sql__kv_gc(struct sql_kv *kv, uint64_t life_ms, struct sql_kv_gc *out);
+/* sql_server_gc's round on kv (sql.h, DESIGN.md "GC"), *out filled;
+ * MVCC_LOCKED where it answers SQL_GC_LIVE_LOCK. */
+struct sql_gc_stats;
+int sql__kv_gc(struct sql_kv *kv, uint64_t life_ms,
+               struct sql_gc_stats *out);
 /* The point read in two halves (sqld's loop thread reads the row itself;
  * DESIGN.md "Point reads"): between begin and end, this thread's reads
  * never reach the store: the TSO, scans and every read are refused
