@@ -19,6 +19,7 @@ int mvcc_gc(struct mvcc_store *s, mvcc_ts safe_point, uint64_t *removed)
     struct mvcc__buf cur = {0}, dk = {0};
     uint64_t n = 0;
     bool base_found = false;
+    bool base_dropped = false; /* the key's base was a Delete, removed */
     memset(&b, 0, sizeof b);
     int rc = mvcc_engine_iter(s->eng, NULL, MVCC_CF_WRITE, NULL, &it);
     if (rc != 0)
@@ -34,10 +35,17 @@ int mvcc_gc(struct mvcc_store *s, mvcc_ts safe_point, uint64_t *removed)
         }
         size_t ul = kl - 8;
         if (cur.len != ul || memcmp(cur.data, k, ul) != 0) {
-            cur.len = 0; /* a new user key: versions come newest first */
+            /* a new user key: what is held back for the last goes now */
+            if (b.nops >= GC_BATCH) {
+                if ((rc = mvcc__store_apply(s, &b)))
+                    break;
+                mvcc_wbatch_clear(&b);
+            }
+            cur.len = 0; /* versions come newest first */
             if ((rc = mvcc__buf_append(&cur, k, ul)))
                 break;
             base_found = false;
+            base_dropped = false;
         }
         mvcc_ts cts = mvcc__key_ts(k, kl);
         if (cts > safe_point)
@@ -51,6 +59,7 @@ int mvcc_gc(struct mvcc_store *s, mvcc_ts safe_point, uint64_t *removed)
              * goes (absent either way); Lock/Rollback are looked through. */
             if (w.type == MVCC__WRITE_PUT || w.type == MVCC__WRITE_DELETE)
                 base_found = true;
+            base_dropped = w.type == MVCC__WRITE_DELETE;
             drop = w.type != MVCC__WRITE_PUT;
         } else {
             drop = true;
@@ -71,7 +80,10 @@ int mvcc_gc(struct mvcc_store *s, mvcc_ts safe_point, uint64_t *removed)
                 break;
         }
         n++;
-        if (b.nops >= GC_BATCH) {
+        /* A Delete base goes in the same batch as the versions below it:
+         * applied alone, it would let a read at the safe point see the
+         * Put under it until the next batch. */
+        if (b.nops >= GC_BATCH && !base_dropped) {
             if ((rc = mvcc__store_apply(s, &b)))
                 break;
             mvcc_wbatch_clear(&b);

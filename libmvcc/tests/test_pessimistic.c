@@ -601,6 +601,72 @@ static void apply_hook_carries_every_batch(void **state)
     tu_fix_close(&f);
 }
 
+/* Checks after every batch GC applies that "k" still reads nothing at
+ * the safe point (its Delete is the base there). */
+struct gc_watch
+{
+    struct mvcc_engine *eng;
+    struct tu_store *t; /* set once the store is open */
+    mvcc_ts at;         /* the read's ts */
+    int batches;        /* batches applied */
+    int seen;           /* reads that found a value */
+};
+
+static int gc_watch_apply(void *ctx, const struct mvcc_wbatch *b, bool sync)
+{
+    struct gc_watch *w = ctx;
+    int rc = mvcc_engine_write(w->eng, b, sync);
+    w->batches++;
+    if (rc == 0 && w->t && w->at &&
+        mvcc_get(w->t->s, NULL, K("k"), w->at, &w->t->r) != MVCC_NOTFOUND)
+        w->seen++;
+    return rc;
+}
+
+/* A key whose base is a Delete over more versions than one GC batch
+ * holds: they go in one batch with the Delete, so no read at the safe
+ * point ever sees an old Put come back between batches. */
+static void gc_never_uncovers_a_deleted_key(void **state)
+{
+    int kind = *(int *)*state;
+    struct tu_fix f;
+    assert_int_equal(tu_fix_open(&f, kind), 0);
+    struct gc_watch w = {f.eng, NULL, 0, 0, 0};
+    struct mvcc_store_opts o;
+    memset(&o, 0, sizeof o);
+    o.apply = gc_watch_apply;
+    o.apply_ctx = &w;
+    struct tu_store t;
+    memset(&t, 0, sizeof t);
+    t.f = f;
+    mvcc_result_init(&t.r);
+    assert_int_equal(mvcc_store_open(f.eng, &o, &t.s), 0);
+    w.t = &t;
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(put_txn(&t, "k", "v", TS(10 + 2 * i),
+                                 TS(11 + 2 * i), false),
+                         0);
+    assert_int_equal(put_txn(&t, "k", NULL, TS(700), TS(701), false), 0);
+    for (int i = 0; i < 300; i++) { /* another key after it: 299 go */
+        assert_int_equal(put_txn(&t, "l", "v", TS(710 + 2 * i),
+                                 TS(711 + 2 * i), false),
+                         0);
+    }
+    w.at = TS(2000);
+    w.batches = 0;
+    uint64_t removed = 0;
+    assert_int_equal(mvcc_gc(t.s, TS(2000), &removed), 0);
+    assert_int_equal(removed, 301 + 299);
+    assert_int_equal(w.seen, 0);
+    /* k's 301 in one batch, then l's in 256-record batches */
+    assert_int_equal(w.batches, 3);
+    get_is(&t, "k", TS(2000), NULL);
+    get_is(&t, "l", TS(2000), "v");
+    mvcc_result_reset(&t.r);
+    mvcc_store_close(t.s);
+    tu_fix_close(&f);
+}
+
 static void delete_range_clears_every_cf(void **state)
 {
     struct tu_store *t = *state;
@@ -650,6 +716,7 @@ int main(void)
         TU_BOTH_STORE(delete_range_clears_every_cf),
         TU_BOTH_KIND(logger_gets_messages_at_its_level),
         TU_BOTH_KIND(apply_hook_carries_every_batch),
+        TU_BOTH_KIND(gc_never_uncovers_a_deleted_key),
     };
     return cmocka_run_group_tests_name("libmvcc/pessimistic", tests, NULL,
                                        NULL);
