@@ -793,25 +793,15 @@ static int cmd_config(int argc, char **argv)
 
 static int cmd_gc(int argc, char **argv)
 {
-    if (argc == 0) {
-        pd_GetGCSafePointRequest req = {.cluster_id = cluster_id};
-        pd_GetGCSafePointResponse resp;
-        int rc = CALL(PD_METHOD_GET_GC_SAFE_POINT, GetGCSafePointRequest, req,
-                      GetGCSafePointResponse, resp);
-        if (rc)
-            return failed("gc", rc);
-        printf("%" PRIu64 "\n", resp.safe_point);
-        return 0;
-    }
-    pd_UpdateGCSafePointRequest req = {
-        .cluster_id = cluster_id,
-        .safe_point = need_u64(argv[0], "safe point")};
-    pd_UpdateGCSafePointResponse resp;
-    int rc = CALL(PD_METHOD_UPDATE_GC_SAFE_POINT, UpdateGCSafePointRequest,
-                  req, UpdateGCSafePointResponse, resp);
+    uint64_t sp;
+    int rc = argc == 0
+                 ? pd_client_gc_safe_point(cli, &sp, err, sizeof(err))
+                 : pd_client_update_gc_safe_point(
+                       cli, need_u64(argv[0], "safe point"), &sp, err,
+                       sizeof(err));
     if (rc)
         return failed("gc", rc);
-    printf("%" PRIu64 "\n", resp.new_safe_point);
+    printf("%" PRIu64 "\n", sp);
     return 0;
 }
 
@@ -821,18 +811,13 @@ static int cmd_service_gc(int argc, char **argv)
         fputs(usage, stderr);
         return 2;
     }
-    pd_UpdateServiceSafePointRequest req = {
-        .cluster_id = cluster_id,
-        .service_id = argv[0],
-        .ttl_ms = need_u64(argv[1], "ttl"),
-        .safe_point = need_u64(argv[2], "safe point")};
-    pd_UpdateServiceSafePointResponse resp;
-    int rc = CALL(PD_METHOD_UPDATE_SERVICE_SAFE_POINT,
-                  UpdateServiceSafePointRequest, req,
-                  UpdateServiceSafePointResponse, resp);
+    uint64_t min;
+    int rc = pd_client_update_service_safe_point(
+        cli, argv[0], need_u64(argv[1], "ttl"),
+        need_u64(argv[2], "safe point"), &min, err, sizeof(err));
     if (rc)
         return failed("service-gc", rc);
-    printf("%" PRIu64 "\n", resp.min_safe_point);
+    printf("%" PRIu64 "\n", min);
     return 0;
 }
 

@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to libpd/VERSION (the build checks it). */
 #define PD_VERSION_MAJOR 0
-#define PD_VERSION_MINOR 10
+#define PD_VERSION_MINOR 11
 #define PD_VERSION_PATCH 0
 #define PD_VERSION_NUMBER \
     (PD_VERSION_MAJOR * 1000000 + PD_VERSION_MINOR * 1000 + PD_VERSION_PATCH)
@@ -716,6 +716,22 @@ int pd_client_report_split(struct pd_client *c,
  * GetClusterVersion each call: cache it, it only rises). */
 int pd_client_cluster_version(struct pd_client *c, uint32_t *out, char *err,
                               size_t errlen);
+/* GC safe points (DESIGN.md "Safe points"), on the leader. The GC safe
+ * point now into *out; pd_client_update_gc_safe_point asks to move it to
+ * sp (pdd lowers sp to the lowest live service safe point and never moves
+ * it down) and gives the one in force after into *out. A service (a sqld,
+ * a backup) holds versions back with its own safe point for ttl_ms (0:
+ * remove the service); *min receives the lowest live service safe point
+ * once it applies. PD_ESAFEPOINT when sp is below the GC safe point or the
+ * service's own. */
+int pd_client_gc_safe_point(struct pd_client *c, uint64_t *out, char *err,
+                            size_t errlen);
+int pd_client_update_gc_safe_point(struct pd_client *c, uint64_t sp,
+                                   uint64_t *out, char *err, size_t errlen);
+int pd_client_update_service_safe_point(struct pd_client *c,
+                                        const char *service, uint64_t ttl_ms,
+                                        uint64_t sp, uint64_t *min, char *err,
+                                        size_t errlen);
 /* A version number as MVCC_VERSION_NUMBER written into buf: "0.10.0"
  * for 10000, "unknown" for 0 (a store that registered none). Returns
  * buf. */

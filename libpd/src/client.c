@@ -1441,6 +1441,61 @@ int pd_client_cluster_version(struct pd_client *c, uint32_t *out, char *err,
     return rc;
 }
 
+int pd_client_gc_safe_point(struct pd_client *c, uint64_t *out, char *err,
+                            size_t errlen)
+{
+    if (!c || !out)
+        return -EINVAL;
+    pd_GetGCSafePointRequest req = {.cluster_id = pd_client_cluster_id(c)};
+    pd_GetGCSafePointResponse resp;
+    int rc = pd_client_call(c, PD_METHOD_GET_GC_SAFE_POINT,
+                            pd_GetGCSafePointRequest_fields, &req,
+                            pd_GetGCSafePointResponse_fields, &resp,
+                            sizeof(resp), err, errlen);
+    if (rc == 0)
+        *out = resp.safe_point;
+    return rc;
+}
+
+int pd_client_update_gc_safe_point(struct pd_client *c, uint64_t sp,
+                                   uint64_t *out, char *err, size_t errlen)
+{
+    if (!c || !out)
+        return -EINVAL;
+    pd_UpdateGCSafePointRequest req = {.cluster_id = pd_client_cluster_id(c),
+                                       .safe_point = sp};
+    pd_UpdateGCSafePointResponse resp;
+    int rc = pd_client_call(c, PD_METHOD_UPDATE_GC_SAFE_POINT,
+                            pd_UpdateGCSafePointRequest_fields, &req,
+                            pd_UpdateGCSafePointResponse_fields, &resp,
+                            sizeof(resp), err, errlen);
+    if (rc == 0)
+        *out = resp.new_safe_point;
+    return rc;
+}
+
+int pd_client_update_service_safe_point(struct pd_client *c,
+                                        const char *service, uint64_t ttl_ms,
+                                        uint64_t sp, uint64_t *min, char *err,
+                                        size_t errlen)
+{
+    if (!c || !service || !min)
+        return -EINVAL;
+    pd_UpdateServiceSafePointRequest req = {
+        .cluster_id = pd_client_cluster_id(c),
+        .service_id = (char *)service,
+        .ttl_ms = ttl_ms,
+        .safe_point = sp};
+    pd_UpdateServiceSafePointResponse resp;
+    int rc = pd_client_call(c, PD_METHOD_UPDATE_SERVICE_SAFE_POINT,
+                            pd_UpdateServiceSafePointRequest_fields, &req,
+                            pd_UpdateServiceSafePointResponse_fields, &resp,
+                            sizeof(resp), err, errlen);
+    if (rc == 0)
+        *min = resp.min_safe_point;
+    return rc;
+}
+
 int pd_client_store_heartbeat(struct pd_client *c, uint64_t store_id,
                               const struct pd_store_stats *stats, char *err,
                               size_t errlen)

@@ -51,6 +51,11 @@ static struct
     bool streams;                     /* the stream methods are served */
     bool mute;                        /* streams: leave requests unanswered */
     size_t n_heartbeats;              /* region heartbeats answered */
+    uint64_t gc_sp;                   /* the GC safe point */
+    uint64_t svc_sp;                  /* the one service's safe point */
+    char svc_id[32];                  /* its id, as last sent */
+    uint64_t svc_ttl;                 /* its ttl, as last sent */
+    uint64_t gc_cluster_id;           /* cluster id of the last GC call */
     bool stop;                        /* end the loop */
 } fk;
 
@@ -303,6 +308,51 @@ static void fake_region(size_t i, uint64_t id, const char *start,
     pthread_mutex_unlock(&fk.lock);
 }
 
+/* The safe points, as pdd keeps them (libpd/src/gc.c) for one service. */
+static void get_gc(struct rpc_call *call, const void *req, void *ud)
+{
+    (void)ud;
+    pthread_mutex_lock(&fk.lock);
+    fk.gc_cluster_id = ((const pd_GetGCSafePointRequest *)req)->cluster_id;
+    pd_GetGCSafePointResponse out = {.safe_point = fk.gc_sp};
+    pthread_mutex_unlock(&fk.lock);
+    rpc_call_reply(call, &out);
+}
+
+static void update_gc(struct rpc_call *call, const void *req, void *ud)
+{
+    (void)ud;
+    const pd_UpdateGCSafePointRequest *in = req;
+    pthread_mutex_lock(&fk.lock);
+    fk.gc_cluster_id = in->cluster_id;
+    uint64_t sp = in->safe_point < fk.svc_sp ? in->safe_point : fk.svc_sp;
+    if (sp > fk.gc_sp)
+        fk.gc_sp = sp;
+    pd_UpdateGCSafePointResponse out = {.new_safe_point = fk.gc_sp};
+    pthread_mutex_unlock(&fk.lock);
+    rpc_call_reply(call, &out);
+}
+
+static void update_service(struct rpc_call *call, const void *req, void *ud)
+{
+    (void)ud;
+    const pd_UpdateServiceSafePointRequest *in = req;
+    pthread_mutex_lock(&fk.lock);
+    fk.gc_cluster_id = in->cluster_id;
+    snprintf(fk.svc_id, sizeof(fk.svc_id), "%s",
+             in->service_id ? in->service_id : "");
+    fk.svc_ttl = in->ttl_ms;
+    if (in->safe_point < fk.gc_sp) {
+        pthread_mutex_unlock(&fk.lock);
+        rpc_call_fail(call, PD_ESAFEPOINT, "below the gc safe point");
+        return;
+    }
+    fk.svc_sp = in->safe_point;
+    pd_UpdateServiceSafePointResponse out = {.min_safe_point = fk.svc_sp};
+    pthread_mutex_unlock(&fk.lock);
+    rpc_call_reply(call, &out);
+}
+
 static void on_poll(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -397,6 +447,26 @@ static int setup_fake(bool streams)
             .handler = scan_regions};
         assert_int_equal(rpc_server_register(fk.srv[i], &sr), 0);
         assert_int_equal(rpc_server_register(fk.srv[i], &gi), 0);
+        struct rpc_method gc[] = {
+            {.id = PD_METHOD_GET_GC_SAFE_POINT, .name = "GetGCSafePoint",
+             .req_fields = pd_GetGCSafePointRequest_fields,
+             .req_size = sizeof(pd_GetGCSafePointRequest),
+             .resp_fields = pd_GetGCSafePointResponse_fields,
+             .handler = get_gc},
+            {.id = PD_METHOD_UPDATE_GC_SAFE_POINT,
+             .name = "UpdateGCSafePoint",
+             .req_fields = pd_UpdateGCSafePointRequest_fields,
+             .req_size = sizeof(pd_UpdateGCSafePointRequest),
+             .resp_fields = pd_UpdateGCSafePointResponse_fields,
+             .handler = update_gc},
+            {.id = PD_METHOD_UPDATE_SERVICE_SAFE_POINT,
+             .name = "UpdateServiceSafePoint",
+             .req_fields = pd_UpdateServiceSafePointRequest_fields,
+             .req_size = sizeof(pd_UpdateServiceSafePointRequest),
+             .resp_fields = pd_UpdateServiceSafePointResponse_fields,
+             .handler = update_service}};
+        for (size_t g = 0; g < sizeof(gc) / sizeof(gc[0]); g++)
+            assert_int_equal(rpc_server_register(fk.srv[i], &gc[g]), 0);
         if (!fk.streams)
             continue;
         struct rpc_method tst = ts;
@@ -415,6 +485,7 @@ static int setup_fake(bool streams)
     }
     fk.leader = 3;
     fk.next_ts = 1000;
+    fk.svc_sp = UINT64_MAX;
     fk.poll = event_new(fk.base, -1, EV_PERSIST, on_poll, NULL);
     struct timeval tv = {0, 1000};
     assert_int_equal(event_add(fk.poll, &tv), 0);
@@ -809,6 +880,45 @@ static void store_cache(void **state)
     pd_client_destroy(c);
 }
 
+/* The typed safe point calls send the cluster id, the service's id and
+ * TTL, and give back what pdd answered, its refusals included. */
+static void safe_points(void **state)
+{
+    (void)state;
+    struct pd_client *c = client(3, 10000);
+    char err[256];
+    uint64_t v = 1;
+    assert_int_equal(pd_client_gc_safe_point(c, &v, err, sizeof(err)), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(fk.gc_cluster_id, 42);
+    assert_int_equal(pd_client_update_service_safe_point(
+                         c, "sqld-127.0.0.1:4000", 30000, 500, &v, err,
+                         sizeof(err)),
+                     0);
+    assert_int_equal(v, 500);
+    assert_string_equal(fk.svc_id, "sqld-127.0.0.1:4000");
+    assert_int_equal(fk.svc_ttl, 30000);
+    /* held back to the service's 500 */
+    assert_int_equal(pd_client_update_gc_safe_point(c, 800, &v, err,
+                                                    sizeof(err)),
+                     0);
+    assert_int_equal(v, 500);
+    assert_int_equal(pd_client_gc_safe_point(c, &v, err, sizeof(err)), 0);
+    assert_int_equal(v, 500);
+    assert_int_equal(pd_client_update_service_safe_point(
+                         c, "sqld-127.0.0.1:4000", 30000, 400, &v, err,
+                         sizeof(err)),
+                     PD_ESAFEPOINT);
+    assert_string_equal(err, "below the gc safe point");
+    assert_int_equal(pd_client_update_gc_safe_point(NULL, 1, &v, err,
+                                                    sizeof(err)),
+                     -EINVAL);
+    assert_int_equal(pd_client_update_service_safe_point(c, NULL, 1, 1, &v,
+                                                         err, sizeof(err)),
+                     -EINVAL);
+    pd_client_destroy(c);
+}
+
 static void malformed_request_is_not_retried(void **state)
 {
     (void)state;
@@ -1168,6 +1278,7 @@ int main(void)
                                         setup_streams, teardown),
         cmocka_unit_test_setup_teardown(region_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(store_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(safe_points, setup, teardown),
         cmocka_unit_test_setup_teardown(scan_warms_the_cache, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(malformed_request_is_not_retried,
