@@ -17,7 +17,7 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 14
+#define REGION_VERSION_MINOR 15
 #define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
@@ -47,7 +47,8 @@ int region_version_number(void);
     X(REGION_EEXISTS, -3012, "region already exists")                         \
     X(REGION_ETIMEOUT, -3013, "request timed out")                           \
     X(REGION_EMAX_TS_NOT_SYNCED, -3014,                                      \
-      "max_ts not synced from the TSO since this leadership began")
+      "max_ts not synced from the TSO since this leadership began")         \
+    X(REGION_EGC_TOO_EARLY, -3015, "read below the GC safe point")
 
 enum region_error {
 #define REGION__ERROR_ENUM(name, value, text) name = (value),
@@ -571,7 +572,8 @@ int region_check_key(struct region_store *s, const struct region_ctx *ctx,
 
 /* Transactional commands: the store's libmvcc store (borrowed for the
  * store's lifetime) runs them; its write batches are proposed to the
- * region named by the current region_txn_run. */
+ * region named by the current region_txn_run (region_store_gc's go to
+ * the engine instead; any other batch fails). */
 struct mvcc_store *region_store_mvcc(struct region_store *s);
 typedef int (*region_txn_fn)(struct mvcc_store *m, void *arg);
 /* Run fn(mvcc, arg) against region ctx, blocking: checks leadership and
@@ -642,6 +644,26 @@ int region_raw_get_now_n(struct region_store *s, const struct region_ctx *ctx,
 uint64_t region_store_leader_gen(struct region_store *s);
 void region_store_max_ts_synced(struct region_store *s, uint64_t gen);
 int region_txn_check_max_ts(struct region_store *s);
+
+/* MVCC GC on this store (DESIGN.md "GC"): libmvcc's mvcc_gc over the
+ * store's whole transactional keyspace (every region here), its deletes
+ * written straight to this store's engine, not through Raft: every
+ * replica runs it for itself. Removes every version no read at or above
+ * safe_point can see; *removed (if not NULL) gets how many write records
+ * went (0 unless it returns 0). The caller must have resolved every lock
+ * below safe_point first (libmvcc's mvcc_client_resolve_below) and see
+ * that no transaction starts below it. Calls are serialised; a
+ * safe_point at or below that of the last one that succeeded is a no-op
+ * (0, *removed 0). Blocks for the sweep; any thread but the loop's
+ * (which it never waits for), and not once region_store_close began.
+ * Engine errors pass through; a failed sweep may be run again. */
+int region_store_gc(struct region_store *s, uint64_t safe_point,
+                    uint64_t *removed);
+/* The highest safe point a region_store_gc has started at on this store
+ * since it was opened (0: none), raised before that sweep removes
+ * anything: versions a read below it would see may be gone, so kvd
+ * refuses such reads (REGION_EGC_TOO_EARLY). Any thread. */
+uint64_t region_store_gc_safe_point(struct region_store *s);
 
 /* ---------------------------------------------------------------------
  * Client-side region cache: key -> region -> leader store, for clients

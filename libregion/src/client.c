@@ -779,6 +779,7 @@ static int send_read(struct region_client *c, uint64_t shard, const void *key,
     }
     if ((a->method == REGION_METHOD_TXN_SCAN ||
          a->method == REGION_METHOD_TXN_RESOLVE_LOCK ||
+         a->method == REGION_METHOD_TXN_SCAN_LOCK ||
          a->method == REGION_METHOD_TXN_COP) &&
         !ends_inside(&d, a->end, a->end_len)) {
         /* The region shrank (a split) since the caller located it and
@@ -1062,6 +1063,28 @@ static int take_pairs(struct mvcc_result *res, struct mvcc_result *part)
     return 0;
 }
 
+/* Moves the locks of part to the end of res (part is left empty). */
+static int take_locks(struct mvcc_result *res, struct mvcc_result *part)
+{
+    size_t n = res->nlocks + part->nlocks;
+    if (n > res->locks_cap) {
+        struct mvcc_lock_info *l = mvcc_malloc(n * sizeof *l);
+        if (l == NULL)
+            return -ENOMEM;
+        if (res->nlocks)
+            memcpy(l, res->locks, res->nlocks * sizeof *l);
+        mvcc_free(res->locks);
+        res->locks = l;
+        res->locks_cap = n;
+    }
+    if (part->nlocks)
+        memcpy(res->locks + res->nlocks, part->locks,
+               part->nlocks * sizeof *part->locks);
+    res->nlocks = n;
+    part->nlocks = 0;
+    return 0;
+}
+
 static int t_batch_get(void *ctx, uint64_t shard,
                        const struct mvcc_read_opts *ro,
                        const struct mvcc_key *keys, size_t n, mvcc_ts ts,
@@ -1290,6 +1313,81 @@ static int t_resolve(void *ctx, uint64_t shard, mvcc_ts start_ts,
     return send_cmd(ctx, shard, start ? start : "", sl, &a, res, NULL);
 }
 
+/* ScanLock, GC's first step (mvcc_client_resolve_below): the locks with
+ * start_ts <= max_ts in [start, end) of the region, at most limit (0:
+ * all), in key order. The range is checked against the region as the
+ * cache has it, as a Scan's (send_read). kvd answers at most 65,535
+ * locks a reply and says `more` (DESIGN.md "Cluster transport"): ask
+ * again from just past the last lock's key until limit locks are in or
+ * kvd has no more. */
+static int t_scan_lock(void *ctx, uint64_t shard, mvcc_ts max_ts,
+                       const void *start, size_t sl, const void *end,
+                       size_t el, size_t limit, struct mvcc_result *res)
+{
+    size_t left = limit; /* locks still wanted (limit 0: any number) */
+    struct region__txn_args a = {.method = REGION_METHOD_TXN_SCAN_LOCK,
+                                 .start = start ? start : "",
+                                 .start_len = sl,
+                                 .end = end,
+                                 .end_len = el,
+                                 .limit = limit > UINT32_MAX
+                                              ? UINT32_MAX
+                                              : (uint32_t)limit,
+                                 .max_ts = max_ts};
+    struct mvcc_result part;
+    mvcc_result_init(&part);
+    mvcc_result_reset(res);
+    uint8_t *from = NULL;
+    int rc;
+    for (;;) {
+        bool more;
+        rc = send_cmd(ctx, shard, a.start, a.start_len, &a, &part, &more);
+        if (rc != 0) {
+            mvcc_result_reset(res);
+            *res = part; /* the failure's detail */
+            mvcc_result_init(&part);
+            break;
+        }
+        size_t got = part.nlocks;
+        uint8_t *next = NULL;
+        if (more && got) {
+            const struct mvcc_lock_info *last = &part.locks[got - 1];
+            next = mvcc_malloc(last->key_len + 1);
+            if (next == NULL) {
+                rc = -ENOMEM;
+                break;
+            }
+            memcpy(next, last->key, last->key_len);
+            next[last->key_len] = 0;
+            a.start_len = last->key_len + 1;
+        }
+        if ((rc = take_locks(res, &part)) != 0) {
+            mvcc_free(next);
+            break;
+        }
+        mvcc_free(from);
+        from = next;
+        if (!more)
+            break;
+        if (got == 0) {
+            rc = REGION_EDECODE;
+            snprintf(res->errmsg, sizeof res->errmsg,
+                     "kvd cut a ScanLock reply without a lock");
+            break;
+        }
+        if (limit) {
+            if (got >= left)
+                break;
+            left -= got;
+            a.limit = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+        }
+        a.start = from;
+    }
+    mvcc_free(from);
+    mvcc_result_reset(&part);
+    return rc;
+}
+
 static int t_heartbeat(void *ctx, uint64_t shard, const void *primary,
                        size_t pl, mvcc_ts start_ts, uint64_t ttl,
                        struct mvcc_result *res)
@@ -1384,6 +1482,7 @@ void region_client_transport(struct region_client *c,
     t->check_txn_status = t_check;
     t->check_secondary_locks = t_check_sec;
     t->resolve_lock = t_resolve;
+    t->scan_lock = t_scan_lock;
     t->txn_heartbeat = t_heartbeat;
     t->acquire_pessimistic_lock = t_plock;
     t->pessimistic_rollback = t_prollback;

@@ -26,15 +26,18 @@ struct region__txn_args {
     size_t key_len;                    /* its length */
     const struct mvcc_key *keys;       /* BatchGet, Commit, Rollback, ... */
     size_t nkeys;                      /* how many */
-    const void *start;                 /* Scan, ResolveLock: range start */
+    const void *start;                 /* Scan, ResolveLock, ScanLock:
+                                          range start */
     size_t start_len;                  /* its length */
     const void *end;                   /* range end (NULL: region end) */
     size_t end_len;                    /* its length */
-    uint32_t limit;                    /* Scan */
+    uint32_t limit;                    /* Scan, ScanLock (0: no limit) */
     uint64_t version;                  /* read ts / start_ts */
     uint64_t commit_version;           /* Commit, ResolveLock */
     uint64_t current_ts;               /* CheckTxnStatus */
     uint64_t caller_start_ts;          /* CheckTxnStatus */
+    uint64_t max_ts;                   /* ScanLock: locks with start_ts at
+                                          or below it */
     bool rollback_if_not_exist;        /* CheckTxnStatus */
     const struct mvcc_mutation *muts;  /* Prewrite */
     size_t nmuts;                      /* how many */

@@ -389,6 +389,13 @@ struct region_store {
                                          store (atomic; written under mu) */
     uint64_t synced_gen;              /* max_ts was raised from a TSO
                                          asked after leadership this (atomic) */
+    pthread_mutex_t gc_mu;            /* serialises region_store_gc
+                                         (held for a whole sweep; never
+                                         with mu) */
+    uint64_t gc_done;                 /* safe point of the last sweep that
+                                         succeeded (under gc_mu) */
+    uint64_t gc_safe_point;           /* highest safe point a sweep
+                                         started at (atomic) */
     struct region_peer **merged;      /* sources merged away, waiting
                                          for their readies (merge.c) */
     size_t n_merged;                  /* used */
@@ -424,6 +431,10 @@ int region__raw_get_engine(struct region_store *s, uint64_t region_id,
                            size_t *value_len);
 void region__log(struct region_store *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Whether this thread runs s's MVCC GC (mvccgc.c): the batches its
+ * libmvcc store writes then go straight to the engine, not through Raft
+ * (txn_apply_hook; DESIGN.md "GC"). */
+bool region__gc_on_thread(const struct region_store *s);
 void region__set_err(struct region_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

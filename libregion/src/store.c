@@ -889,6 +889,7 @@ int region_store_open(const struct region_store_opts *opts,
         s->opts.snap_chunk_bytes = 4096;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->wmu, NULL);
+    pthread_mutex_init(&s->gc_mu, NULL);
     pthread_cond_init(&s->wcv, NULL);
     pthread_cond_init(&s->dcv, NULL);
     int rc = region__zengine_create(opts->engine, &s->zeng);
@@ -1046,6 +1047,7 @@ void region_store_close(struct region_store *s)
     pthread_cond_destroy(&s->wcv);
     pthread_cond_destroy(&s->dcv);
     pthread_mutex_destroy(&s->wmu);
+    pthread_mutex_destroy(&s->gc_mu);
     pthread_mutex_destroy(&s->mu);
     region__free(s);
 }
@@ -3504,6 +3506,12 @@ static int txn_apply_hook(void *ctx, const struct mvcc_wbatch *batch,
 {
     struct region_store *s = ctx;
     (void)sync; /* Raft makes every command durable on a quorum */
+    if (region__gc_on_thread(s)) {
+        /* region_store_gc's sweep: every replica removes, for itself,
+         * only what no read at or above the safe point sees (DESIGN.md
+         * "GC"). No sync: a sweep a crash cuts short is run again. */
+        return mvcc_engine_write(s->zeng, batch, false);
+    }
     struct txn_tls *t = cur_txn;
     if (t == NULL || t->s != s)
         return REGION_EINTERNAL; /* libmvcc used outside region_txn_run */

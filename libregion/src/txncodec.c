@@ -157,6 +157,7 @@ int region__txnreq_build(kv_TxnRequest *out, const struct region__txn_args *a)
     out->commit_version = a->commit_version;
     out->current_ts = a->current_ts;
     out->caller_start_ts = a->caller_start_ts;
+    out->max_ts = a->max_ts;
     out->rollback_if_not_exist = a->rollback_if_not_exist;
     out->lock_ttl = a->lock_ttl;
     out->txn_size = a->txn_size;
@@ -695,7 +696,9 @@ int region__txnreq_encode(const struct region__txn_args *a,
         a->start_len > REGION_BYTES_MAX || a->end_len > REGION_BYTES_MAX ||
         a->primary_len > REGION_BYTES_MAX || req_bytes(a) > (1u << 20))
         return 1;
-    /* room: every field's bytes, and 11 for each tag and length */
+    /* room: every field's bytes, and 11 for each tag and length; 16 * 24
+     * for the numbers: 16 varint fields (max_ts the latest) of at most
+     * 12 bytes each, and the context's three */
     size_t cap = 64 + req_bytes(a) + 11 * (8 + a->nkeys + a->nsecondaries) +
                  16 * 24 + 10 * nbypass + 32 * a->nmuts;
     for (size_t i = 0; i < a->nkeys; i++)
@@ -768,6 +771,7 @@ int region__txnreq_encode(const struct region__txn_args *a,
     p = put_num(p, 13, a->txn_size);
     p = put_num(p, 14, a->rollback_if_not_exist);
     p = put_num(p, 15, a->caller_start_ts);
+    p = put_num(p, 16, a->max_ts);
     p = put_num(p, 17, a->min_commit_ts);
     p = put_num(p, 18, a->for_update_ts);
     p = put_num(p, 19, (uint64_t)a->wait_timeout_ms);

@@ -7,7 +7,8 @@
  * turns a dead store into MVCC_STORE_UNREACHABLE, asks the stores
  * (kv.Locate) when the router has no region, carries values over 65,535
  * bytes in the spill blob, continues cut replies, runs 1PC and async
- * commit (with a dead coordinator's locks resolved), and loses no key
+ * commit (with a dead coordinator's locks resolved), resolves every lock
+ * below a GC safe point (ScanLock, region by region), and loses no key
  * to a split that lands under a scan, forward or reverse.
  */
 #include <errno.h>
@@ -60,12 +61,18 @@ static void codes(void **state)
         {RPC_EFRAME_TOO_LARGE, -EMSGSIZE},
         {RPC_EDECODE, RPC_EDECODE},
         {-ENOMEM, -ENOMEM},
+        /* kvd's refusal of a read below the GC safe point: not a region
+         * error (no other store would answer it), the caller's to see */
+        {REGION_EGC_TOO_EARLY, REGION_EGC_TOO_EARLY},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
         assert_int_equal(region__client_code(map[i][0]), map[i][1]);
         if (map[i][1] != map[i][0] && map[i][1] != -EMSGSIZE)
             assert_true(mvcc_is_region_error(map[i][1]));
     }
+    assert_false(mvcc_is_region_error(REGION_EGC_TOO_EARLY));
+    assert_string_equal(region_strerror(REGION_EGC_TOO_EARLY),
+                        "read below the GC safe point");
 }
 
 /* ---------------------------------------------------------------------
@@ -150,6 +157,33 @@ static void request_every_command(void **state)
     assert_int_equal(region__txnreq_build(&r, &a), 0);
     assert_null(r.end);
     region__txnreq_free(&r);
+
+    /* ScanLock: the range, the limit and max_ts (field 16) */
+    a = (struct region__txn_args){.method = REGION_METHOD_TXN_SCAN_LOCK,
+                                  .ctx = ctx, .start = "a", .start_len = 1,
+                                  .end = "m", .end_len = 1, .limit = 256,
+                                  .max_ts = (1ull << 40) + 3};
+    assert_int_equal(region__txnreq_build(&r, &a), 0);
+    roundtrip(&r, &d);
+    assert_bytes(d.start, "a");
+    assert_bytes(d.end, "m");
+    assert_int_equal(d.limit, 256);
+    assert_int_equal(d.max_ts, (1ull << 40) + 3);
+    assert_int_equal(d.version, 0);
+    pb_release(kv_TxnRequest_fields, &d);
+    region__txnreq_free(&r);
+    uint8_t *enc = NULL;
+    size_t enc_len = 0;
+    assert_int_equal(region__txnreq_encode(&a, NULL, 0, &enc, &enc_len), 0);
+    memset(&d, 0, sizeof d);
+    pb_istream_t is = pb_istream_from_buffer(enc, enc_len);
+    assert_true(pb_decode(&is, kv_TxnRequest_fields, &d));
+    assert_bytes(d.start, "a");
+    assert_bytes(d.end, "m");
+    assert_int_equal(d.limit, 256);
+    assert_int_equal(d.max_ts, (1ull << 40) + 3);
+    pb_release(kv_TxnRequest_fields, &d);
+    region__free(enc);
 
     /* Prewrite: mutations with op, value and the pessimistic flag */
     a = (struct region__txn_args){.method = REGION_METHOD_TXN_PREWRITE,
@@ -660,6 +694,9 @@ static void reply_by_hand(void **state)
     assert_int_equal(by_hand(&r), REGION_EINTERNAL);
     memset(&r, 0, sizeof r);
     assert_int_equal(by_hand(&r), 0); /* empty: a BatchGet of nothing */
+    memset(&r, 0, sizeof r);
+    r.code = REGION_EGC_TOO_EARLY; /* not a region code: passes */
+    assert_int_equal(by_hand(&r), REGION_EGC_TOO_EARLY);
     /* left to nanopb */
     memset(&r, 0, sizeof r);
     r.code = MVCC_CONFLICT;
@@ -788,6 +825,15 @@ static void request_by_hand(void **state)
                                   .version = 10,
                                   .commit_version = 11};
     assert_int_equal(request_both_ways(&a, NULL, 0), 0);
+    a = (struct region__txn_args){.method = REGION_METHOD_TXN_SCAN_LOCK,
+                                  .ctx = {7, 1, 2},
+                                  .start = "",
+                                  .start_len = 0,
+                                  .end = "m",
+                                  .end_len = 1,
+                                  .limit = 256,
+                                  .max_ts = UINT64_MAX};
+    assert_int_equal(request_both_ways(&a, NULL, 0), 0);
     a = (struct region__txn_args){.method = REGION_METHOD_TXN_PESSIMISTIC_LOCK,
                                   .key = "",
                                   .primary = "p",
@@ -857,6 +903,7 @@ static void request_by_hand(void **state)
             .commit_version = rnd_num(),
             .current_ts = rnd_num(),
             .caller_start_ts = rnd_num(),
+            .max_ts = rnd_num(),
             .rollback_if_not_exist = rnd() % 2,
             .primary = rnd() % 2 ? bytes + 3 : NULL,
             .primary_len = rnd() % 100,
@@ -998,6 +1045,10 @@ struct fake {
     unsigned check_secondary;  /* CheckSecondaryLocks answered */
     size_t cut;                /* Scan/BatchGet replies carry at most this
                                   many pairs, then `more` (0: no cut) */
+    size_t lock_cut;           /* ScanLock replies carry at most this
+                                  many locks, then `more` (0: no cut) */
+    unsigned scan_locks;       /* ScanLock requests answered */
+    uint64_t scan_lock_max_ts; /* the max_ts of the last one */
     bool old_kvd;              /* ignore 1PC and async commit, as a kvd
                                   from before those fields does */
     unsigned unsynced;         /* refuse this many more 1PC/async
@@ -1115,7 +1166,8 @@ static void fake_handler(struct rpc_call *call, const void *reqp, void *ud)
     case REGION_METHOD_TXN_BATCH_GET:
         rc = mvcc_batch_get(f->store, NULL, keys, nk, req->version, &res);
         break;
-    case REGION_METHOD_TXN_SCAN: {
+    case REGION_METHOD_TXN_SCAN:
+    case REGION_METHOD_TXN_SCAN_LOCK: {
         const uint8_t *e = req->end ? req->end->bytes : NULL;
         size_t el = req->end ? req->end->size : 0;
         /* as kvd does: the range clipped to the region */
@@ -1124,8 +1176,19 @@ static void fake_handler(struct rpc_call *call, const void *reqp, void *ud)
             e = (const uint8_t *)"m";
             el = 1;
         }
-        rc = mvcc_scan(f->store, NULL, req->start->bytes, req->start->size,
-                       el ? e : NULL, el, req->version, &res);
+        const uint8_t *b = req->start ? req->start->bytes : NULL;
+        size_t bl = req->start ? req->start->size : 0;
+        if (method == REGION_METHOD_TXN_SCAN_LOCK) {
+            rc = mvcc_scan_lock(f->store, req->max_ts, b, bl,
+                                el ? e : NULL, el, req->limit, &res);
+            pthread_mutex_lock(&f->mu);
+            f->scan_locks++;
+            f->scan_lock_max_ts = req->max_ts;
+            pthread_mutex_unlock(&f->mu);
+            break;
+        }
+        rc = mvcc_scan(f->store, NULL, b, bl, el ? e : NULL, el,
+                       req->version, &res);
         pthread_mutex_lock(&f->mu);
         if (f->split_on_scan) {
             f->split_on_scan = false;
@@ -1260,10 +1323,19 @@ static void fake_handler(struct rpc_call *call, const void *reqp, void *ud)
             }
         }
     }
-    if (res.nlocks) {
-        resp.locks = calloc(res.nlocks, sizeof *resp.locks);
-        resp.locks_count = (pb_size_t)res.nlocks;
-        for (size_t i = 0; i < res.nlocks; i++) {
+    size_t nl = res.nlocks;
+    if (method == REGION_METHOD_TXN_SCAN_LOCK && f->lock_cut &&
+        nl > f->lock_cut) { /* as kvd cuts one at 65,535 locks */
+        nl = f->lock_cut;
+        resp.more = true;
+        pthread_mutex_lock(&f->mu);
+        f->cut_replies++;
+        pthread_mutex_unlock(&f->mu);
+    }
+    if (nl) {
+        resp.locks = calloc(nl, sizeof *resp.locks);
+        resp.locks_count = (pb_size_t)nl;
+        for (size_t i = 0; i < nl; i++) {
             const struct mvcc_lock_info *l = &res.locks[i];
             kv_LockInfo *o = &resp.locks[i];
             o->key = mk(l->key, l->key_len);
@@ -1355,7 +1427,7 @@ static void fake_serve(struct fake_store *fs, uint16_t port)
         REGION_METHOD_TXN_PREWRITE, REGION_METHOD_TXN_COMMIT,
         REGION_METHOD_TXN_BATCH_ROLLBACK, REGION_METHOD_TXN_CHECK_TXN_STATUS,
         REGION_METHOD_TXN_CHECK_SECONDARY_LOCKS,
-        REGION_METHOD_TXN_RESOLVE_LOCK};
+        REGION_METHOD_TXN_RESOLVE_LOCK, REGION_METHOD_TXN_SCAN_LOCK};
     struct rpc_server_options so2 = {.host = "127.0.0.1", .port = port};
     char err[256];
     assert_int_equal(
@@ -2430,6 +2502,153 @@ static void async_commit_and_its_recovery(void **state)
     env_stop(&e);
 }
 
+/* A failpoint that stops every commit at the point *ctx names. */
+static int stop_at(void *ctx, int point)
+{
+    return point == *(const int *)ctx;
+}
+
+/* A 2PC client over e's transport whose coordinator "dies" at *point,
+ * its locks given ttl ms (test_tso's clock: one ms a timestamp). */
+static struct mvcc_client *dying_client(struct env *e, int *point,
+                                        uint64_t ttl)
+{
+    struct mvcc_client_opts co = {.tso = test_tso, .lock_ttl = ttl,
+                                  .failpoint = stop_at,
+                                  .failpoint_ctx = point};
+    region_client_transport(e->rc, &co.transport);
+    struct mvcc_client *c;
+    assert_int_equal(mvcc_client_create(&co, &c), 0);
+    return c;
+}
+
+/* k1 = k2 = v in one transaction of c, whose coordinator dies: its
+ * start_ts. */
+static mvcc_ts die_writing(struct mvcc_client *c, const char *k1,
+                           const char *k2, const char *v)
+{
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(c, &t), 0);
+    mvcc_ts ts = mvcc_txn_start_ts(t);
+    assert_int_equal(mvcc_txn_set(t, k1, strlen(k1), v, strlen(v)), 0);
+    assert_int_equal(mvcc_txn_set(t, k2, strlen(k2), v, strlen(v)), 0);
+    assert_int_equal(mvcc_txn_commit(t, NULL), -ECANCELED);
+    return ts;
+}
+
+/* The transport's ScanLock over region shard: exactly the locks keys
+ * (in order), each of start_ts ts (0: any); the result reset. */
+static void expect_locks(struct mvcc_transport *tr, uint64_t shard,
+                         mvcc_ts max_ts, const char *start, const char *end,
+                         size_t limit, const char *keys, mvcc_ts ts)
+{
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    assert_int_equal(tr->scan_lock(tr->ctx, shard, max_ts, start,
+                                   strlen(start), end,
+                                   end ? strlen(end) : 0, limit, &res),
+                     0);
+    assert_int_equal(res.nlocks, strlen(keys));
+    for (size_t i = 0; i < res.nlocks; i++) {
+        assert_int_equal(res.locks[i].key_len, 1);
+        assert_int_equal(res.locks[i].key[0], keys[i]);
+        if (ts)
+            assert_int_equal(res.locks[i].start_ts, ts);
+    }
+    mvcc_result_reset(&res);
+}
+
+/* GC's first step over the cluster transport: dead coordinators left
+ * locks in both regions of a split keyspace, below the safe point (one
+ * transaction rolled back, one whose primary committed) and above it (a
+ * live one). ScanLock answers each region's part (max_ts, limit, replies
+ * cut and continued; a range past the region as the cache has it is
+ * located again, not sent), and mvcc_client_resolve_below resolves
+ * exactly the three below, leaving none, and the one above untouched. */
+static void resolve_below_over_the_cluster(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, false);
+    pthread_mutex_lock(&e.f.mu);
+    e.f.split = true; /* regions 7 = [, m) and 8 = [m, ) from the start */
+    e.f.version = 2;
+    pthread_mutex_unlock(&e.f.mu);
+    put(&e, "b", "0");
+    put(&e, "q", "0");
+    int after_prewrite = MVCC_FP_AFTER_PREWRITE;
+    int after_primary = MVCC_FP_AFTER_PRIMARY_COMMIT;
+    /* rolled back: b (region 7, its primary) and q (region 8) */
+    struct mvcc_client *ca = dying_client(&e, &after_prewrite, 1);
+    mvcc_ts a_ts = die_writing(ca, "b", "q", "A");
+    /* rolled forward: c (7) committed, r (8) still locked */
+    struct mvcc_client *cb = dying_client(&e, &after_primary, 1);
+    mvcc_ts b_ts = die_writing(cb, "c", "r", "B");
+    mvcc_ts sp;
+    test_tso(NULL, &sp);
+    /* above the safe point, alive (a minute): d (7) and s (8) */
+    struct mvcc_client *cc = dying_client(&e, &after_prewrite, 60000);
+    mvcc_ts c_ts = die_writing(cc, "d", "s", "C");
+    assert_true(a_ts < b_ts && b_ts < sp && sp < c_ts);
+
+    struct mvcc_transport tr;
+    region_client_transport(e.rc, &tr);
+    assert_non_null(tr.scan_lock);
+    expect_locks(&tr, REGION_ID, sp - 1, "", "m", 0, "b", a_ts);
+    assert_int_equal(e.f.scan_lock_max_ts, sp - 1);
+    expect_locks(&tr, REGION_ID2, sp - 1, "m", NULL, 0, "qr", 0);
+    expect_locks(&tr, REGION_ID2, sp - 1, "m", NULL, 1, "q", a_ts);
+    expect_locks(&tr, REGION_ID2, sp - 1, "r", NULL, 0, "r", b_ts);
+    expect_locks(&tr, REGION_ID2, c_ts, "m", NULL, 0, "qrs", 0);
+    expect_locks(&tr, REGION_ID2, c_ts - 1, "m", NULL, 0, "qr", 0);
+    unsigned sent = e.f.scan_locks;
+    assert_int_equal(sent, 6);
+    /* a range past region 7's end (it ends at "m" in the cache): not
+     * sent, libmvcc locates again */
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    assert_int_equal(tr.scan_lock(tr.ctx, REGION_ID, sp - 1, "", 0, NULL, 0,
+                                  0, &res),
+                     MVCC_EPOCH_NOT_MATCH);
+    assert_int_equal(tr.scan_lock(tr.ctx, REGION_ID, sp - 1, "a", 1, "n", 1,
+                                  0, &res),
+                     MVCC_EPOCH_NOT_MATCH);
+    assert_int_equal(res.nlocks, 0);
+    mvcc_result_reset(&res);
+    assert_int_equal(e.f.scan_locks, sent);
+    /* replies cut at one lock (kvd cuts at 65,535) are continued, up to
+     * the limit */
+    unsigned cuts = e.f.cut_replies;
+    e.f.lock_cut = 1;
+    expect_locks(&tr, REGION_ID2, UINT64_MAX, "m", NULL, 0, "qrs", 0);
+    assert_int_equal(e.f.scan_locks, sent + 3);
+    assert_int_equal(e.f.cut_replies, cuts + 2);
+    expect_locks(&tr, REGION_ID2, UINT64_MAX, "m", NULL, 2, "qr", 0);
+    assert_int_equal(e.f.scan_locks, sent + 5);
+    e.f.lock_cut = 0;
+
+    uint64_t n = 0;
+    assert_int_equal(mvcc_client_resolve_below(e.mc, sp, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(e.f.scan_lock_max_ts, sp - 1);
+    /* none left below the safe point; the live ones untouched */
+    expect_locks(&tr, REGION_ID, sp - 1, "", "m", 0, "", 0);
+    expect_locks(&tr, REGION_ID2, sp - 1, "m", NULL, 0, "", 0);
+    expect_locks(&tr, REGION_ID, UINT64_MAX, "", "m", 0, "d", c_ts);
+    expect_locks(&tr, REGION_ID2, UINT64_MAX, "m", NULL, 0, "s", c_ts);
+    expect_get(&e, "b", "0");
+    expect_get(&e, "q", "0");
+    expect_get(&e, "c", "B");
+    expect_get(&e, "r", "B");
+    /* a second pass meets nothing */
+    assert_int_equal(mvcc_client_resolve_below(e.mc, sp, &n), 0);
+    assert_int_equal(n, 0);
+    mvcc_client_destroy(ca);
+    mvcc_client_destroy(cb);
+    mvcc_client_destroy(cc);
+    env_stop(&e);
+}
+
 /* A kvd that ignores the 1PC flag only prewrites (commit_ts 0): the
  * transport fails the prewrite, libmvcc's client rolls it back, and the
  * write is neither reported committed nor left locked. */
@@ -2534,6 +2753,7 @@ int main(void)
         cmocka_unit_test(cut_replies_are_continued),
         cmocka_unit_test(one_pc_commits_in_the_prewrite),
         cmocka_unit_test(async_commit_and_its_recovery),
+        cmocka_unit_test(resolve_below_over_the_cluster),
         cmocka_unit_test(one_pc_ignored_by_an_older_kvd_fails),
         cmocka_unit_test(unsynced_leader_falls_back_to_2pc),
     };

@@ -1,7 +1,8 @@
 /* test_txn.c: libmvcc's Percolator commands through the regions' Raft
  * groups (region_txn_run), with the cluster's loop on a thread: prewrite and
  * commit replicate to every store, reads go through the read barrier, and
- * a follower refuses with NotLeader.
+ * a follower refuses with NotLeader; MVCC GC runs on every replica outside
+ * Raft (region_store_gc).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -257,11 +258,218 @@ static void one_pc_waits_for_the_max_ts_sync(void **state)
     cl_destroy(&c);
 }
 
+/* One transaction on one key, run through the region's Raft group: a
+ * prewrite of op (MVCC_OP_PUT of value, MVCC_OP_DELETE) at start_ts,
+ * then its commit at commit_ts, or its rollback (commit_ts 0). */
+struct write_arg {
+    const char *key;   /* the key, also the primary */
+    int op;            /* enum mvcc_op */
+    const char *value; /* a Put's value */
+    mvcc_ts start_ts;  /* txn start */
+    mvcc_ts commit_ts; /* commit (0: rolled back) */
+};
+
+static int do_write(struct mvcc_store *m, void *arg)
+{
+    struct write_arg *a = arg;
+    struct mvcc_mutation mu = {a->op, a->key, strlen(a->key), a->value,
+                               a->value ? strlen(a->value) : 0, false};
+    struct mvcc_prewrite_req req = {.mutations = &mu, .n = 1,
+                                    .primary = a->key,
+                                    .primary_len = strlen(a->key),
+                                    .start_ts = a->start_ts,
+                                    .lock_ttl = 3000, .txn_size = 1};
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    int rc = mvcc_prewrite(m, &req, &res);
+    struct mvcc_key k = {a->key, strlen(a->key)};
+    if (rc == 0 && a->commit_ts)
+        rc = mvcc_commit(m, &k, 1, a->start_ts, a->commit_ts, &res);
+    else if (rc == 0)
+        rc = mvcc_batch_rollback(m, &k, 1, a->start_ts, &res);
+    mvcc_result_reset(&res);
+    return rc;
+}
+
+static void write_at(struct cluster *c, int l, const char *key, int op,
+                     const char *value, mvcc_ts start_ts, mvcc_ts commit_ts)
+{
+    struct region_ctx ctx = {1, 1, 1};
+    struct region_err err;
+    struct write_arg w = {key, op, value, start_ts, commit_ts};
+    assert_int_equal(region_txn_run(c->st[l].s, &ctx, false, do_write, &w,
+                                    &err),
+                     0);
+}
+
+/* key at ts on store i: through the leader's read barrier (read), or
+ * straight from the store's engine; its value into v (cap 16, "" when
+ * absent), the read's code. */
+static int read_at(struct cluster *c, int i, bool barrier, const char *key,
+                   mvcc_ts ts, char *v)
+{
+    struct get_arg g = {key, ts, {0}};
+    mvcc_result_init(&g.res);
+    int rc;
+    if (barrier) {
+        struct region_ctx ctx = {1, 1, 1};
+        struct region_err err;
+        rc = region_txn_run(c->st[i].s, &ctx, true, do_get, &g, &err);
+    } else {
+        rc = mvcc_get(region_store_mvcc(c->st[i].s), NULL, key, strlen(key),
+                      ts, &g.res);
+    }
+    v[0] = 0;
+    if (rc == 0) {
+        assert_int_equal(g.res.npairs, 1);
+        assert_true(g.res.pairs[0].value_len < 16);
+        memcpy(v, g.res.pairs[0].value, g.res.pairs[0].value_len);
+        v[g.res.pairs[0].value_len] = 0;
+    }
+    mvcc_result_reset(&g.res);
+    return rc;
+}
+
+#define GC_SP 30 /* the safe point of gc_on_every_replica */
+
+/* What a read of "a" .. "f" at the safe point and above answers (the
+ * same before GC and after): "" absent. */
+static const char *const gc_keys[] = {"a", "b", "c", "d", "e", "f"};
+static const mvcc_ts gc_ts[] = {GC_SP, 35, 41, 43, 100};
+static const char *const gc_want[5][6] = {
+    {"a2", "b2", "", "d1", "", ""}, /* at 30 */
+    {"a2", "b2", "", "d1", "", ""}, /* at 35 */
+    {"a3", "b2", "", "d1", "", ""}, /* at 41 */
+    {"a3", "b2", "", "d2", "", ""}, /* at 43 */
+    {"a3", "b2", "", "d2", "", ""}, /* at 100 */
+};
+
+/* Store i answers every read of gc_want (through the barrier: the
+ * leader; else its own engine). */
+static void gc_reads_hold(struct cluster *c, int i, bool barrier)
+{
+    for (size_t t = 0; t < 5; t++)
+        for (size_t k = 0; k < 6; k++) {
+            char v[16];
+            int rc = read_at(c, i, barrier, gc_keys[k], gc_ts[t], v);
+            assert_int_equal(rc, gc_want[t][k][0] ? 0 : MVCC_NOTFOUND);
+            assert_string_equal(v, gc_want[t][k]);
+        }
+}
+
+/* MVCC GC on every replica, outside Raft (DESIGN.md "GC"): versions of
+ * keys written through transactions, a deleted key and a rolled-back
+ * one; region_store_gc at safe point 30 on each store removes exactly
+ * the 5 write records no read at or above 30 sees (a@11, b@13, c's
+ * Delete@25 and its Put@15, e's Rollback@27; d's one Put below, d@17,
+ * stays), reads at 30 and above answer as before on the leader and on
+ * every replica, a read below (which kvd refuses) may not, a second
+ * sweep at 30 or one below removes nothing, and writes through Raft work
+ * again after. */
+static void gc_on_every_replica(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    cl_thread_start(&c);
+    int l = leader_of(&c, 1);
+    assert_true(l > 0);
+    write_at(&c, l, "a", MVCC_OP_PUT, "a1", 10, 11);
+    write_at(&c, l, "b", MVCC_OP_PUT, "b1", 12, 13);
+    write_at(&c, l, "c", MVCC_OP_PUT, "c1", 14, 15);
+    write_at(&c, l, "d", MVCC_OP_PUT, "d1", 16, 17);
+    write_at(&c, l, "a", MVCC_OP_PUT, "a2", 20, 21);
+    write_at(&c, l, "b", MVCC_OP_PUT, "b2", 22, 23);
+    write_at(&c, l, "c", MVCC_OP_DELETE, NULL, 24, 25);
+    write_at(&c, l, "e", MVCC_OP_PUT, "e1", 26, 0); /* rolled back @26 */
+    write_at(&c, l, "a", MVCC_OP_PUT, "a3", 40, 41);
+    write_at(&c, l, "d", MVCC_OP_PUT, "d2", 42, 43);
+    gc_reads_hold(&c, l, true);
+    /* every replica applied the last write (so all before it) */
+    for (int i = 1; i <= 3; i++) {
+        int t;
+        char v[16];
+        for (t = 0; t < 5000; t++) {
+            if (read_at(&c, i, false, "d", 100, v) == 0 &&
+                strcmp(v, "d2") == 0)
+                break;
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+        assert_true(t < 5000);
+        gc_reads_hold(&c, i, false);
+    }
+    char v[16];
+    assert_int_equal(read_at(&c, l, true, "a", 12, v), 0);
+    assert_string_equal(v, "a1");
+
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(region_store_gc_safe_point(c.st[i].s), 0);
+        uint64_t removed = 99;
+        assert_int_equal(region_store_gc(c.st[i].s, GC_SP, &removed), 0);
+        assert_int_equal(removed, 5);
+        assert_int_equal(region_store_gc_safe_point(c.st[i].s), GC_SP);
+    }
+    gc_reads_hold(&c, l, true);
+    for (int i = 1; i <= 3; i++)
+        gc_reads_hold(&c, i, false);
+    /* below the safe point a1 is gone: why kvd refuses such reads
+     * (REGION_EGC_TOO_EARLY, at ts < region_store_gc_safe_point) */
+    assert_int_equal(read_at(&c, l, true, "a", 12, v), MVCC_NOTFOUND);
+    assert_int_equal(read_at(&c, l, true, "a", 21, v), 0);
+    assert_string_equal(v, "a2");
+    /* again at the safe point, or below it: nothing to do */
+    for (int i = 1; i <= 3; i++) {
+        uint64_t removed = 99;
+        assert_int_equal(region_store_gc(c.st[i].s, GC_SP, &removed), 0);
+        assert_int_equal(removed, 0);
+        removed = 99;
+        assert_int_equal(region_store_gc(c.st[i].s, GC_SP - 10, &removed), 0);
+        assert_int_equal(removed, 0);
+        assert_int_equal(region_store_gc_safe_point(c.st[i].s), GC_SP);
+    }
+    /* the apply hook proposes again: new writes replicate */
+    write_at(&c, l, "f", MVCC_OP_PUT, "f1", 50, 51);
+    write_at(&c, l, "a", MVCC_OP_PUT, "a4", 52, 53);
+    assert_int_equal(read_at(&c, l, true, "f", 60, v), 0);
+    assert_string_equal(v, "f1");
+    assert_int_equal(read_at(&c, l, true, "a", 60, v), 0);
+    assert_string_equal(v, "a4");
+    for (int i = 1; i <= 3; i++) {
+        int t;
+        for (t = 0; t < 5000; t++) {
+            if (read_at(&c, i, false, "a", 60, v) == 0 &&
+                strcmp(v, "a4") == 0)
+                break;
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+        assert_true(t < 5000);
+        assert_int_equal(read_at(&c, i, false, "f", 60, v), 0);
+        assert_string_equal(v, "f1");
+    }
+    /* a later safe point, on the leader alone: a2@21 and a3@41 (under
+     * a4@53, the newest Put at or below 60) and d1@17 (under d2@43) */
+    uint64_t removed = 0;
+    assert_int_equal(region_store_gc(c.st[l].s, 60, &removed), 0);
+    assert_int_equal(removed, 3);
+    assert_int_equal(region_store_gc_safe_point(c.st[l].s), 60);
+    assert_int_equal(read_at(&c, l, true, "d", 60, v), 0);
+    assert_string_equal(v, "d2");
+    assert_int_equal(region_store_gc(NULL, 70, &removed), REGION_EINVAL);
+    assert_int_equal(removed, 0);
+    assert_int_equal(region_store_gc_safe_point(NULL), 0);
+    cl_thread_stop(&c);
+    cl_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(prewrite_commit_read),
         cmocka_unit_test(one_pc_waits_for_the_max_ts_sync),
+        cmocka_unit_test(gc_on_every_replica),
     };
     return cmocka_run_group_tests_name("libregion/txn", tests, NULL, NULL);
 }

@@ -30,6 +30,8 @@ static void strerror_covers_every_range(void **state)
     assert_string_equal(region_strerror(REGION_ENOT_LEADER), "not leader");
     assert_string_equal(region_strerror(REGION_ESTALE_COMMAND),
                         "stale command");
+    assert_string_equal(region_strerror(REGION_EGC_TOO_EARLY),
+                        "read below the GC safe point");
     assert_string_equal(region_strerror(-3999),
                         "unknown libregion result code");
     assert_string_equal(region_strerror(7), "unknown libregion result code");
