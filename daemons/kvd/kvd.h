@@ -103,12 +103,18 @@ struct kvd_pd_opts {
     const char *data_dir;    /* for capacity/available (statvfs) */
     int64_t interval_ms;     /* pd.heartbeat-interval */
     uint32_t version;        /* libmvcc version registered with pdd */
+    int64_t gc_poll_ms;      /* gc.poll-interval: PD's GC safe point
+                                asked this often (0: no GC here) */
 };
 struct kvd_pd_counters {
     uint64_t store_heartbeats;  /* store heartbeats answered */
     uint64_t region_heartbeats; /* region heartbeats answered */
     uint64_t steps;             /* operator steps acted on */
     uint64_t splits_reported;   /* ReportSplit calls answered */
+    uint64_t gc_runs;           /* GC rounds run on the store */
+    uint64_t gc_errors;         /* ... that failed, and failed polls */
+    uint64_t gc_safe_point;     /* the last round's safe point */
+    uint64_t gc_versions_removed; /* records removed in all rounds */
 };
 /* The peer id pdd sees for a region's replica on a store (libregion names
  * peers by store): region_id * 1000 + store_id, so pdctl's 1002@2 reads

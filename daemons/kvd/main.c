@@ -48,6 +48,7 @@ struct kvd_settings
     int64_t split_size;       /* split.region-size */
     char **pd;                /* pd: pdd endpoints (empty: no pdd) */
     int64_t pd_interval;      /* pd.heartbeat-interval */
+    int64_t gc_poll;          /* gc.poll-interval */
     int64_t pd_version;       /* pd.store-version (tests) */
     int64_t dl_ttl;           /* deadlock.edge-ttl */
     struct dmn_cluster_tls tls; /* cluster-ssl-*: mutual TLS */
@@ -117,6 +118,11 @@ static const struct dmn_cfg_key kvd_keys[] = {
     {"pd.heartbeat-interval", DMN_CFG_DURATION,
      offsetof(struct kvd_settings, pd_interval), "10s", 10, 3600000, NULL,
      "period of store and region heartbeats to pdd"},
+    {"gc.poll-interval", DMN_CFG_DURATION,
+     offsetof(struct kvd_settings, gc_poll), "10s", 0, 3600000, NULL,
+     "how often to ask pdd for the GC safe point, and remove the old "
+     "versions below it when it rose (0: never; reads are then not "
+     "checked against it either)"},
     {"pd.store-version", DMN_CFG_INT,
      offsetof(struct kvd_settings, pd_version), "0", 0, 999999999, NULL,
      "for tests: the libmvcc version this store registers with pdd, as "
@@ -337,7 +343,7 @@ static int start_pd(struct kvd *k, const struct kvd_settings *s)
     uint32_t version = s->pd_version != 0 ? (uint32_t)s->pd_version
                                            : (uint32_t)mvcc_version_number();
     struct kvd_pd_opts o = {s->pd, n, s->listen, s->common.data_dir,
-                            s->pd_interval, version};
+                            s->pd_interval, version, s->gc_poll};
     if (kvd_pd_start(k, &o) != 0) {
         dmn_error("cannot start the pd thread");
         return -1;

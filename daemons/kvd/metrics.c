@@ -279,8 +279,26 @@ static void metrics_text(struct kvd *k, FILE *f)
                 "# HELP kvd_pd_operator_steps_total Operator steps acted "
                 "on.\n"
                 "# TYPE kvd_pd_operator_steps_total counter\n"
-                "kvd_pd_operator_steps_total %" PRIu64 "\n",
-                pc.store_heartbeats, pc.region_heartbeats, pc.steps);
+                "kvd_pd_operator_steps_total %" PRIu64 "\n"
+                "# HELP kvd_gc_runs_total MVCC GC rounds run on this "
+                "store.\n"
+                "# TYPE kvd_gc_runs_total counter\n"
+                "kvd_gc_runs_total %" PRIu64 "\n"
+                "# HELP kvd_gc_errors_total GC rounds, and polls of pdd's "
+                "safe point, that failed.\n"
+                "# TYPE kvd_gc_errors_total counter\n"
+                "kvd_gc_errors_total %" PRIu64 "\n"
+                "# HELP kvd_gc_safe_point The GC safe point of the last "
+                "round (a TSO timestamp): reads below it are refused.\n"
+                "# TYPE kvd_gc_safe_point gauge\n"
+                "kvd_gc_safe_point %" PRIu64 "\n"
+                "# HELP kvd_gc_versions_removed_total Old version records "
+                "GC removed from this store.\n"
+                "# TYPE kvd_gc_versions_removed_total counter\n"
+                "kvd_gc_versions_removed_total %" PRIu64 "\n",
+                pc.store_heartbeats, pc.region_heartbeats, pc.steps,
+                pc.gc_runs, pc.gc_errors, pc.gc_safe_point,
+                pc.gc_versions_removed);
     }
     rocksdb_text(k, f);
 }

@@ -70,6 +70,11 @@ struct kvd_pd {
     int n_wants;                      /* used entries of wants */
     bool want_new;                    /* a lookup is due */
     struct event *resolved_ev;        /* loop: take resolved addresses */
+    pthread_t gc_thread;              /* the GC thread */
+    bool gc_started;                  /* gc_thread is running */
+    bool joined;                      /* the store is registered (the
+                                         cluster is bootstrapped) */
+    struct pd_client *gc_cli;         /* its own PD connection */
     pthread_t ts_thread;              /* the max_ts sync thread */
     bool ts_started;                  /* ts_thread is running */
     struct pd_client *ts_cli;         /* its own PD connection */
@@ -756,6 +761,9 @@ static void *pd_main(void *arg)
         return NULL;
     if (join_cluster(pd) != 0)
         return NULL;
+    pthread_mutex_lock(&pd->mu);
+    pd->joined = true;
+    pthread_mutex_unlock(&pd->mu);
     while (!stopping(pd)) {
         resolve_stores(pd);
         report_splits(pd);
@@ -810,6 +818,73 @@ static void *ts_main(void *arg)
     return NULL;
 }
 
+/* MVCC GC (libregion/DESIGN.md "GC"): sqld publishes the GC safe point
+ * in PD once the locks below it are resolved; this thread asks PD for it
+ * every gc.poll-interval (at once at the start: reads below it are
+ * refused from then on) and, when it rose, removes the versions no read
+ * at or above it can see from this store's engine, outside Raft, as every
+ * replica does on its own. Its own PD connection: a round over a large
+ * store takes a while, and the heartbeat thread must not wait. */
+static void *gc_main(void *arg)
+{
+    struct kvd_pd *pd = arg;
+    struct region_store *st = pd->k->store;
+    char err[256] = "";
+    if (!connect_pd(pd, &pd->gc_cli, false))
+        return NULL;
+    for (;;) { /* no safe point before the cluster is bootstrapped */
+        pthread_mutex_lock(&pd->mu);
+        bool joined = pd->joined;
+        pthread_mutex_unlock(&pd->mu);
+        if (joined)
+            break;
+        if (nap(pd, 50))
+            return NULL;
+    }
+    uint64_t done = 0;
+    bool warned = false;
+    do {
+        uint64_t sp = 0;
+        int rc = pd_client_gc_safe_point(pd->gc_cli, &sp, err, sizeof err);
+        if (rc != 0) {
+            if (!warned)
+                dmn_warn("pd: no GC safe point: %s",
+                         err[0] ? err : pd_strerror(rc));
+            warned = true;
+            pthread_mutex_lock(&pd->mu);
+            pd->counters.gc_errors++;
+            pthread_mutex_unlock(&pd->mu);
+            continue;
+        }
+        warned = false;
+        if (sp <= done)
+            continue;
+        uint64_t removed = 0;
+        uint64_t t0 = mono_ms();
+        rc = region_store_gc(st, sp, &removed);
+        pthread_mutex_lock(&pd->mu);
+        pd->counters.gc_runs++;
+        if (rc != 0) {
+            pd->counters.gc_errors++;
+        } else {
+            pd->counters.gc_safe_point = sp;
+            pd->counters.gc_versions_removed += removed;
+        }
+        pthread_mutex_unlock(&pd->mu);
+        if (rc != 0) {
+            dmn_warn("GC at safe point %" PRIu64 " failed: %s", sp,
+                     region_strerror(rc));
+            continue; /* again at the next poll */
+        }
+        done = sp;
+        if (removed)
+            dmn_info("GC: safe point %" PRIu64 ", %" PRIu64
+                     " old versions removed in %" PRIu64 " ms",
+                     sp, removed, mono_ms() - t0);
+    } while (!nap(pd, pd->opts.gc_poll_ms));
+    return NULL;
+}
+
 int kvd_pd_start(struct kvd *k, const struct kvd_pd_opts *o)
 {
     if (o->n_endpoints == 0 || o->n_endpoints > 16 || o->interval_ms <= 0)
@@ -835,6 +910,12 @@ int kvd_pd_start(struct kvd *k, const struct kvd_pd_opts *o)
     pd->ts_started = pthread_create(&pd->ts_thread, NULL, ts_main, pd) == 0;
     if (!pd->ts_started)
         dmn_warn("pd: no max_ts sync thread: async commit and 1PC refused");
+    if (o->gc_poll_ms > 0) {
+        pd->gc_started =
+            pthread_create(&pd->gc_thread, NULL, gc_main, pd) == 0;
+        if (!pd->gc_started)
+            dmn_warn("pd: no GC thread: old versions are kept");
+    }
     k->pd = pd;
     return 0;
 }
@@ -857,6 +938,11 @@ void kvd_pd_stop(struct kvd *k)
     pd->ts_started = false;
     pd_client_destroy(pd->ts_cli);
     pd->ts_cli = NULL;
+    if (pd->gc_started)
+        pthread_join(pd->gc_thread, NULL);
+    pd->gc_started = false;
+    pd_client_destroy(pd->gc_cli);
+    pd->gc_cli = NULL;
 }
 
 void kvd_pd_free(struct kvd *k)

@@ -4,6 +4,7 @@
  * stores and the store status (libregion/DESIGN.md, "kvd").
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1129,6 +1130,16 @@ static bool txn_is_read(uint32_t method)
            method == REGION_METHOD_TXN_COP;
 }
 
+/* The reads of a snapshot at req->version (ScanLock's max_ts is not one:
+ * GC itself asks it below the safe point). */
+static bool txn_reads_at_version(uint32_t method)
+{
+    return method == REGION_METHOD_TXN_GET ||
+           method == REGION_METHOD_TXN_BATCH_GET ||
+           method == REGION_METHOD_TXN_SCAN ||
+           method == REGION_METHOD_TXN_COP;
+}
+
 /* Check every key the request names, and its range, against the region. */
 static int txn_check(struct kvd *k, const kv_TxnRequest *req, uint32_t method,
                      struct txn_exec *x, struct region_desc *d,
@@ -1195,7 +1206,18 @@ static int txn_execute(struct kvd *k, const kv_TxnRequest *req,
     struct region_desc d;
     struct region_ctx ctx = ctx_of(&req->ctx);
     int rc;
-    if (now) { /* txn_exec_fn checks the keys (a read) */
+    uint64_t gc_sp;
+    if (txn_reads_at_version(method) &&
+        req->version < (gc_sp = region_store_gc_safe_point(k->store))) {
+        /* GC may have removed versions this snapshot sees: an error,
+         * never a read with rows missing (libregion/DESIGN.md "GC") */
+        rc = REGION_EGC_TOO_EARLY;
+        snprintf(err.msg, sizeof err.msg,
+                 "read at %" PRIu64 " below the GC safe point %" PRIu64
+                 ": versions may be gone (a transaction older than "
+                 "gc.life-time)",
+                 (uint64_t)req->version, gc_sp);
+    } else if (now) { /* txn_exec_fn checks the keys (a read) */
         rc = -EAGAIN;
         if (gate_read_begin()) {
             rc = region_read_now(k->store, &ctx, txn_exec_fn, &x, &err);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pd.h>
 #include <region.h>
@@ -29,6 +30,8 @@ struct sqld_cluster
                                       fail to route at once */
     char last_err[256];            /* last router failure (logged once) */
     struct sql_cluster_info info;  /* PD's view for libsql (clusterinfo.c) */
+    char gc_service[160];          /* GC: this sqld's service safe point */
+    uint64_t gc_ttl_ms;            /* ... held this long past a round */
 };
 
 /* PD's region (with copies of its keys) to libregion's; the leader's
@@ -198,6 +201,53 @@ static void region_log(void *ctx, int level, const char *msg)
         dmn_warn("region client: %s", msg);
     else
         dmn_debug("region client: %s", msg);
+}
+
+/* libsql's GC round on the cluster (libsql/DESIGN.md "GC"): PD's safe
+ * points. This sqld's floor is a service safe point of its own, renewed
+ * each round; PD refuses one below the GC safe point, so a floor below it
+ * (a transaction older than the safe point: its reads are refused by
+ * kvd) is raised to it. */
+static int gc_hold(void *ctx, uint64_t floor, uint64_t *min,
+                   uint64_t *current)
+{
+    struct sqld_cluster *c = ctx;
+    char err[256] = "";
+    int rc = pd_client_gc_safe_point(c->pd, current, err, sizeof(err));
+    if (rc == 0)
+        rc = pd_client_update_service_safe_point(
+            c->pd, c->gc_service, c->gc_ttl_ms,
+            floor < *current ? *current : floor, min, err, sizeof(err));
+    if (rc != 0)
+        dmn_warn("GC: pd: cannot hold safe point %" PRIu64 " for %s: %s",
+                 floor, c->gc_service, err[0] ? err : pd_strerror(rc));
+    return rc;
+}
+
+static int gc_publish(void *ctx, uint64_t sp, uint64_t *published)
+{
+    struct sqld_cluster *c = ctx;
+    char err[256] = "";
+    int rc = pd_client_update_gc_safe_point(c->pd, sp, published, err,
+                                            sizeof(err));
+    if (rc != 0)
+        dmn_warn("GC: pd: cannot publish safe point %" PRIu64 ": %s", sp,
+                 err[0] ? err : pd_strerror(rc));
+    return rc;
+}
+
+void sqld_cluster_gc(struct sqld_cluster *c, const char *listen,
+                     uint64_t ttl_ms, struct sql_gc_cluster *out)
+{
+    char host[64] = "";
+    if (gethostname(host, sizeof(host) - 1) != 0)
+        snprintf(host, sizeof(host), "unknown");
+    snprintf(c->gc_service, sizeof(c->gc_service), "sqld@%s/%s", host,
+             listen);
+    c->gc_ttl_ms = ttl_ms;
+    *out = (struct sql_gc_cluster){.ctx = c,
+                                   .hold = gc_hold,
+                                   .publish = gc_publish};
 }
 
 int sqld_cluster_open(char *const *pd, bool one_pc, bool async_commit,

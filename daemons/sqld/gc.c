@@ -1,8 +1,9 @@
-/* gc.c: sqld's MVCC garbage collector on the local store (libsql/DESIGN.md
- * "GC"): a thread that runs one sql_server_gc round every gc.run-interval,
- * keeping gc.life-time of history (and every open transaction's
- * snapshot). The cluster's GC is not here yet: on store: cluster the
- * thread is not started and kvd keeps every version.
+/* gc.c: sqld's MVCC garbage collector (libsql/DESIGN.md "GC"): a thread
+ * that runs one sql_server_gc round every gc.run-interval, keeping
+ * gc.life-time of history (and every open transaction's snapshot). On
+ * the local store the round removes the old versions itself; on a
+ * cluster it holds this sqld's snapshots and publishes the safe point
+ * through PD (cluster.c), and each kvd removes the versions in its store.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -43,12 +44,13 @@ static void round_once(void)
         dmn_warn("GC round failed: %s", sql_strerror(rc));
         return;
     }
-    __atomic_store_n(&sqld_gc.safe_point, st.safe_point, __ATOMIC_RELAXED);
+    uint64_t was = __atomic_exchange_n(&sqld_gc.safe_point, st.safe_point,
+                                       __ATOMIC_RELAXED);
     __atomic_fetch_add(&sqld_gc.versions_removed, st.versions_removed,
                        __ATOMIC_RELAXED);
     __atomic_fetch_add(&sqld_gc.locks_resolved, st.locks_resolved,
                        __ATOMIC_RELAXED);
-    if (st.versions_removed || st.locks_resolved)
+    if (st.versions_removed || st.locks_resolved || st.safe_point != was)
         dmn_info("GC: safe point %" PRIu64 ", %" PRIu64
                  " old versions removed, %" PRIu64 " locks resolved",
                  st.safe_point, st.versions_removed, st.locks_resolved);

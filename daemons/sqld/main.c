@@ -127,13 +127,12 @@ static const struct dmn_cfg_key sqld_keys[] = {
                                                 gc_life_ms),
      "10m", 0, INT64_MAX, NULL,
      "history MVCC GC keeps: old row versions stay readable this long "
-     "(and as long as a transaction that can read them is open) "
-     "(store: local)"},
+     "(and as long as a transaction that can read them is open)"},
     {"gc.run-interval", DMN_CFG_DURATION,
      offsetof(struct sqld_settings, gc_interval_ms), "10m", 0, INT64_MAX,
      NULL,
-     "time between MVCC GC rounds (0: no GC) (store: local; the "
-     "cluster's GC is not in sqld yet)"},
+     "time between MVCC GC rounds (0: no GC from this sqld; on a "
+     "cluster its snapshots are then not held against the others' GC)"},
 };
 
 static const struct dmn_cfg_schema sqld_schema = {
@@ -832,6 +831,7 @@ int main(int argc, char **argv)
                                             : (uint64_t)s.mem_quota_query};
     int exit_code = DMN_EXIT_FAIL;
     struct sqld_cluster *cluster = NULL;
+    struct sql_gc_cluster gcc; /* store: cluster: PD's safe points */
     struct rpc_stream_server *srv = NULL;
     struct dmn_http *http = NULL;
     bool pooled = false;
@@ -859,6 +859,11 @@ int main(int argc, char **argv)
         so.cluster = &co;
         so.cluster_info = sqld_cluster_info(cluster);
         so.schema_lease_ms = (uint32_t)s.schema_lease;
+        /* held three rounds (30 s at least): a sqld that died holds GC
+         * back that long */
+        uint64_t ttl = 3 * (uint64_t)s.gc_interval_ms;
+        sqld_cluster_gc(cluster, s.listen, ttl < 30000 ? 30000 : ttl, &gcc);
+        so.gc_cluster = &gcc;
     }
     struct sqld_tls_settings ts = {s.tls_cert, s.tls_key, s.tls_ca,
                                    s.tls_auto, s.sha2_cache};
@@ -911,7 +916,7 @@ int main(int argc, char **argv)
                   "memory");
         goto out;
     }
-    if (!on_cluster && s.gc_interval_ms > 0 &&
+    if (s.gc_interval_ms > 0 &&
         (rc = sqld_gc_start(server, (uint64_t)s.gc_life_ms,
                             (uint64_t)s.gc_interval_ms)) != 0) {
         dmn_error("cannot start the GC thread: %s", strerror(-rc));

@@ -48,8 +48,15 @@ void sqld_clusterinfo_init(struct sql_cluster_info *ci, struct pd_client *pd);
 uint32_t sqld_clusterinfo_version(void);
 /* The cluster store's (valid until sqld_cluster_close). */
 const struct sql_cluster_info *sqld_cluster_info(struct sqld_cluster *c);
+/* PD's safe points for libsql's GC rounds (sql_server_options.gc_cluster;
+ * ctx is c): this sqld holds its oldest snapshot as the service safe
+ * point "sqld@<host>/<listen>" for ttl_ms past each round. */
+struct sql_gc_cluster;
+void sqld_cluster_gc(struct sqld_cluster *c, const char *listen,
+                     uint64_t ttl_ms, struct sql_gc_cluster *out);
 
-/* ---- gc.c: the local store's MVCC GC thread (libsql "GC"). */
+/* ---- gc.c: the MVCC GC thread (libsql "GC"): rounds on the local
+ * store, or on the cluster's (publishing the safe point to PD). */
 struct sql_server;
 struct sqld_gc_counters {
     uint64_t runs;             /* rounds run */

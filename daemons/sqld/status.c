@@ -84,7 +84,7 @@ static void metrics_text(FILE *f)
         metric(f, "sqld_index_keys_locked_total", "counter",
                "Index keys those commits locked.", sc.index_keys_locked);
     }
-    if (!s->cluster) {
+    {
         metric(f, "sqld_gc_runs_total", "counter", "MVCC GC rounds run.",
                __atomic_load_n(&sqld_gc.runs, __ATOMIC_RELAXED));
         metric(f, "sqld_gc_skipped_total", "counter",
@@ -97,7 +97,8 @@ static void metrics_text(FILE *f)
                "GC safe point (a TSO timestamp): no read below it.",
                __atomic_load_n(&sqld_gc.safe_point, __ATOMIC_RELAXED));
         metric(f, "sqld_gc_versions_removed_total", "counter",
-               "Old version records GC removed.",
+               "Old version records GC removed (0 on a cluster: see each "
+               "kvd's kvd_gc_versions_removed_total).",
                __atomic_load_n(&sqld_gc.versions_removed, __ATOMIC_RELAXED));
         metric(f, "sqld_gc_locks_resolved_total", "counter",
                "Locks of ended transactions GC resolved below its safe "

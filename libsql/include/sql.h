@@ -14,7 +14,7 @@ extern "C" {
 
 /* Version: kept equal to libsql/VERSION (the build checks it). */
 #define SQL_VERSION_MAJOR 0
-#define SQL_VERSION_MINOR 12
+#define SQL_VERSION_MINOR 13
 #define SQL_VERSION_PATCH 0
 #define SQL_VERSION_NUMBER \
     (SQL_VERSION_MAJOR * 1000000 + SQL_VERSION_MINOR * 1000 + SQL_VERSION_PATCH)
@@ -584,6 +584,11 @@ struct sql_server_options {
      * other servers (DESIGN.md "Schema changes across servers"). 0: 1000
      * ms. */
     uint32_t schema_lease_ms;
+    /* With cluster: the cluster's GC safe points (sqld: PD's), which
+     * sql_server_gc holds back and moves (DESIGN.md "GC"). Copied; ctx
+     * borrowed until sql_server_close. NULL: sql_server_gc answers
+     * -ENOTSUP on the cluster. */
+    const struct sql_gc_cluster *gc_cluster;
     /* A new store (no accounts yet) gets 'root'@'%' with every privilege
      * and this password (copied); NULL or "": no password. Ignored once
      * accounts exist. */
@@ -632,18 +637,36 @@ struct sql_server_counters {
 void sql_server_counters(struct sql_server *srv,
                          struct sql_server_counters *out);
 
-/* One round of MVCC garbage collection on the store in this process
- * (DESIGN.md "GC"), safe to run on any thread beside sessions: the safe
- * point is life_ms before now, or the oldest open transaction's start if
- * older, and never goes down; locks of transactions below it are
- * resolved, then the versions no read at or above it can see are
- * removed. 0 with *out; SQL_GC_LIVE_LOCK (nothing removed: a live
- * transaction holds a lock below the safe point; try again next round);
- * -ENOTSUP on a cluster (not yet this process's); another error. */
+/* One round of MVCC garbage collection (DESIGN.md "GC"), safe to run on
+ * any thread beside sessions: the safe point is life_ms before now, or
+ * the oldest open transaction's start if older, and never goes down;
+ * locks of transactions below it are resolved, then the versions no read
+ * at or above it can see are removed: by this call on the store in this
+ * process; on a cluster by the stores, once the round publishes the safe
+ * point through gc_cluster (below). 0 with *out; SQL_GC_LIVE_LOCK
+ * (nothing removed or published: a live transaction holds a lock below
+ * the safe point; try again next round); -ENOTSUP on a cluster without
+ * gc_cluster; another error (the hooks' own codes pass through). */
 struct sql_gc_stats {
     uint64_t safe_point;       /* a TSO timestamp: no read below it */
     uint64_t locks_resolved;   /* locks met below it this round */
-    uint64_t versions_removed; /* version records removed this round */
+    uint64_t versions_removed; /* version records removed this round (0
+                                  on a cluster: the stores count theirs) */
+};
+/* A cluster's safe points, for sql_server_gc: both return 0 or an error
+ * code of the caller's (see sql_server_options.kv_strerror). */
+struct sql_gc_cluster {
+    void *ctx; /* passed to each call */
+    /* Hold the versions this server's transactions read: register floor
+     * (no open snapshot of this server is below it) for a while, raised
+     * to the cluster's GC safe point if below it; *min receives the
+     * lowest such floor of every server and service, *current the
+     * cluster's GC safe point now. */
+    int (*hold)(void *ctx, uint64_t floor, uint64_t *min, uint64_t *current);
+    /* Publish sp as the cluster's GC safe point (its locks below are
+     * resolved); *published receives the one in force after (the
+     * cluster may keep it lower for a service that registered since). */
+    int (*publish)(void *ctx, uint64_t sp, uint64_t *published);
 };
 #define SQL_GC_LIVE_LOCK 1
 int sql_server_gc(struct sql_server *srv, uint64_t life_ms,

@@ -76,8 +76,8 @@ int sql_server_open(const struct sql_server_options *o,
         srv->cluster_info = *o->cluster_info;
     srv->cluster_store = o->cluster != NULL;
     struct sql_kv_local_opts ko = {.path = o->data_dir, .sync = o->sync};
-    rc = o->cluster ? sql__kv_cluster_open(o->cluster, &srv->kv, errmsg,
-                                           errmsg_len)
+    rc = o->cluster ? sql__kv_cluster_open(o->cluster, o->gc_cluster,
+                                           &srv->kv, errmsg, errmsg_len)
                     : sql__kv_local_open(&ko, &srv->kv, errmsg, errmsg_len);
     if (rc != 0)
         goto err_free;

@@ -52,6 +52,8 @@ struct kv_local
     struct sql_kvtxn *active;    /* transactions begun, not yet ended */
     mvcc_ts last_ts;             /* highest timestamp the TSO gave */
     mvcc_ts safe_point;          /* GC's: no read below it */
+    struct sql_gc_cluster gcc;   /* cluster: its safe points (hold NULL:
+                                    none given) */
 };
 
 /* Set around sql__kv_begin_at's begin on this thread (MVCC_TS_MAX for
@@ -343,6 +345,7 @@ err_free:
 }
 
 int sql__kv_cluster_open(const struct mvcc_client_opts *co,
+                         const struct sql_gc_cluster *gc,
                          struct sql_kv **out, char *errmsg, size_t errmsg_len)
 {
     /* kvd serves async commit and 1PC (libregion/DESIGN.md "Cluster
@@ -369,6 +372,8 @@ int sql__kv_cluster_open(const struct mvcc_client_opts *co,
         return rc;
     }
     l->route = co->transport;
+    if (gc)
+        l->gcc = *gc;
     *out = &l->base;
     return 0;
 }
@@ -655,22 +660,54 @@ void sql__kvtxn_rollback(struct sql_kvtxn *t)
  * oracle). */
 #define TS_PHYSICAL_SHIFT 18
 
+/* The cluster's round: this server's oldest snapshot held with the
+ * others' (gcc.hold), the safe point kept at or below the lowest of them,
+ * locks below it resolved, then published (gcc.publish): each kvd removes
+ * the old versions in its own store when it sees the safe point rise
+ * (libregion/DESIGN.md "GC"). */
+static int gc_cluster(struct kv_local *l, mvcc_ts now, mvcc_ts sp,
+                      mvcc_ts floor, struct sql_gc_stats *out)
+{
+    if (floor > now)
+        floor = now;
+    uint64_t min = 0, current = 0;
+    int rc = l->gcc.hold(l->gcc.ctx, floor, &min, &current);
+    if (rc != 0)
+        return rc;
+    if (min < sp)
+        sp = min;
+    out->safe_point = current;
+    if (sp <= current)
+        return 0; /* nothing new below (another server got there first) */
+    rc = mvcc_client_resolve_below(l->client, sp, &out->locks_resolved);
+    if (rc != 0)
+        return rc;
+    return l->gcc.publish(l->gcc.ctx, sp, &out->safe_point);
+}
+
 int sql__kv_gc(struct sql_kv *kv, uint64_t life_ms, struct sql_gc_stats *out)
 {
     struct kv_local *l = (struct kv_local *)kv;
     memset(out, 0, sizeof *out);
-    if (l->store == NULL)
-        return -ENOTSUP; /* the cluster's GC is not this process's yet */
+    if (l->store == NULL && l->gcc.hold == NULL)
+        return -ENOTSUP; /* a cluster nobody said how to hold */
     mvcc_ts now;
     int rc = kv_tso(l, &now);
     if (rc != 0)
         return rc;
     uint64_t phys = now >> TS_PHYSICAL_SHIFT;
     mvcc_ts sp = phys > life_ms ? (phys - life_ms) << TS_PHYSICAL_SHIFT : 0;
+    mvcc_ts floor = MVCC_TS_MAX; /* the oldest open snapshot */
     pthread_mutex_lock(&l->amu);
     for (struct sql_kvtxn *t = l->active; t; t = t->next)
-        if (t->floor < sp)
-            sp = t->floor;
+        if (t->floor < floor)
+            floor = t->floor;
+    if (l->store == NULL) {
+        pthread_mutex_unlock(&l->amu);
+        return gc_cluster(l, now, sp, floor, out);
+    }
+    if (floor < sp)
+        sp = floor;
     if (sp <= l->safe_point) {
         out->safe_point = l->safe_point;
         pthread_mutex_unlock(&l->amu);

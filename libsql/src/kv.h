@@ -64,8 +64,11 @@ int sql__kv_local_open(const struct sql_kv_local_opts *o, struct sql_kv **out,
 /* Open a store on the caller's transport and TSO (the cluster): opts as
  * for mvcc_client_create (copied; the transport's and TSO's contexts
  * borrowed until close); async commit and 1PC as the caller's opts say
- * (the transport must carry them: libregion's does). */
+ * (the transport must carry them: libregion's does). gc: the cluster's
+ * safe points (copied, ctx borrowed), or NULL: no GC from here. */
+struct sql_gc_cluster;
 int sql__kv_cluster_open(const struct mvcc_client_opts *opts,
+                         const struct sql_gc_cluster *gc,
                          struct sql_kv **out, char *errmsg,
                          size_t errmsg_len);
 void sql__kv_close(struct sql_kv *kv); /* NULL: no-op */

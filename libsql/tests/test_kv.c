@@ -153,6 +153,45 @@ static void for_update_locks_wait_as_asked(void **state)
     sql__kv_close(kv);
 }
 
+/* Two stores on one memory engine behind the in-process transport (keys
+ * below "m" on the first), as a cluster of two kvd. */
+struct two_stores
+{
+    struct mvcc_engine *eng;
+    struct mvcc_store *st[2];
+    struct mvcc_transport tr;
+    struct mvcc_local_tso tso;
+};
+
+static struct sql_kv *open_two(struct two_stores *two,
+                               const struct sql_gc_cluster *gc)
+{
+    memset(two, 0, sizeof *two);
+    assert_int_equal(mvcc_memengine_create(&two->eng), 0);
+    struct mvcc_store_opts so = {0};
+    assert_int_equal(mvcc_store_open(two->eng, &so, &two->st[0]), 0);
+    assert_int_equal(mvcc_store_open(two->eng, &so, &two->st[1]), 0);
+    struct mvcc_key split = {"m", 1};
+    assert_int_equal(mvcc_local_transport_init(&two->tr, two->st, 2, &split),
+                     0);
+    struct mvcc_client_opts co = {.transport = two->tr,
+                                  .tso = mvcc_local_tso_next,
+                                  .tso_ctx = &two->tso,
+                                  .resolve_budget_ms = 100};
+    struct sql_kv *kv;
+    assert_int_equal(sql__kv_cluster_open(&co, gc, &kv, NULL, 0), 0);
+    return kv;
+}
+
+static void close_two(struct two_stores *two, struct sql_kv *kv)
+{
+    sql__kv_close(kv);
+    mvcc_local_transport_free(&two->tr);
+    mvcc_store_close(two->st[0]);
+    mvcc_store_close(two->st[1]);
+    mvcc_engine_destroy(two->eng);
+}
+
 /* The cluster kv over two stores, each with its own deadlock detector
  * (two kvd): keys below "m" on the first. T1 holds a, T2 holds z; each
  * lock request for the other's key meets a lock no store relates to the
@@ -161,22 +200,8 @@ static void for_update_locks_wait_as_asked(void **state)
 static void cluster_deadlock_across_stores(void **state)
 {
     (void)state;
-    struct mvcc_engine *eng;
-    struct mvcc_store *st[2];
-    assert_int_equal(mvcc_memengine_create(&eng), 0);
-    struct mvcc_store_opts so = {0};
-    assert_int_equal(mvcc_store_open(eng, &so, &st[0]), 0);
-    assert_int_equal(mvcc_store_open(eng, &so, &st[1]), 0);
-    struct mvcc_key split = {"m", 1};
-    struct mvcc_transport tr;
-    assert_int_equal(mvcc_local_transport_init(&tr, st, 2, &split), 0);
-    struct mvcc_local_tso tso = {0};
-    struct mvcc_client_opts co = {.transport = tr,
-                                  .tso = mvcc_local_tso_next,
-                                  .tso_ctx = &tso,
-                                  .resolve_budget_ms = 100};
-    struct sql_kv *kv;
-    assert_int_equal(sql__kv_cluster_open(&co, &kv, NULL, 0), 0);
+    struct two_stores two;
+    struct sql_kv *kv = open_two(&two, NULL);
     struct sql_kvtxn *t1, *t2, *t3;
     struct mvcc_key a = {"a", 1}, z = {"z", 1};
     assert_int_equal(sql__kv_begin(kv, &t1), 0);
@@ -203,13 +228,135 @@ static void cluster_deadlock_across_stores(void **state)
     assert_int_equal(sql__kvtxn_commit(t1), 0);
     sql__kvtxn_rollback(t3);
     struct sql_gc_stats g;
-    /* the cluster's GC is not this process's (yet) */
+    /* a cluster without gc_cluster: nobody said how to hold */
     assert_int_equal(sql__kv_gc(kv, 0, &g), -ENOTSUP);
-    sql__kv_close(kv);
-    mvcc_local_transport_free(&tr);
-    mvcc_store_close(st[0]);
-    mvcc_store_close(st[1]);
-    mvcc_engine_destroy(eng);
+    close_two(&two, kv);
+}
+
+/* A fake PD's safe points (libpd/src/gc.c, one other service). */
+static struct
+{
+    uint64_t gc_sp;     /* the GC safe point */
+    uint64_t other;     /* another server's floor (UINT64_MAX: none) */
+    uint64_t held;      /* the floor this server holds */
+    unsigned publishes; /* publish calls */
+    int fail;           /* hold's answer */
+} pdf;
+
+static int f_hold(void *ctx, uint64_t floor, uint64_t *min, uint64_t *cur)
+{
+    (void)ctx;
+    if (pdf.fail)
+        return pdf.fail;
+    pdf.held = floor < pdf.gc_sp ? pdf.gc_sp : floor;
+    *min = pdf.held < pdf.other ? pdf.held : pdf.other;
+    *cur = pdf.gc_sp;
+    return 0;
+}
+
+static int f_publish(void *ctx, uint64_t sp, uint64_t *published)
+{
+    (void)ctx;
+    pdf.publishes++;
+    uint64_t v = sp < pdf.other ? sp : pdf.other;
+    if (v > pdf.gc_sp)
+        pdf.gc_sp = v;
+    *published = pdf.gc_sp;
+    return 0;
+}
+
+/* A lock of a transaction nobody coordinates, on store i at start_ts. */
+static void orphan_lock(struct two_stores *two, int i, const char *key,
+                        mvcc_ts start_ts, uint64_t ttl_ms)
+{
+    struct mvcc_mutation m = {.op = MVCC_OP_PUT, .key = key,
+                              .key_len = strlen(key), .value = "x",
+                              .value_len = 1};
+    struct mvcc_prewrite_req req = {.mutations = &m, .n = 1,
+                                    .primary = key,
+                                    .primary_len = strlen(key),
+                                    .start_ts = start_ts,
+                                    .lock_ttl = ttl_ms, .txn_size = 1};
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    assert_int_equal(mvcc_prewrite(two->st[i], &req, &res), 0);
+    mvcc_result_reset(&res);
+}
+
+static size_t locks_on(struct two_stores *two, int i)
+{
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    assert_int_equal(mvcc_scan_lock(two->st[i], MVCC_TS_MAX, "", 0, NULL, 0,
+                                    0, &res),
+                     0);
+    size_t n = res.nlocks;
+    mvcc_result_reset(&res);
+    return n;
+}
+
+/* GC on a cluster (DESIGN.md "GC"): the round holds this server's oldest
+ * snapshot, keeps the safe point at the lowest floor of all, resolves
+ * the locks below it and publishes it; the stores remove the versions
+ * (not this process). */
+static void cluster_gc_holds_and_publishes(void **state)
+{
+    (void)state;
+    memset(&pdf, 0, sizeof pdf);
+    pdf.other = UINT64_MAX;
+    struct sql_gc_cluster gc = {.hold = f_hold, .publish = f_publish};
+    struct two_stores two;
+    struct sql_kv *kv = open_two(&two, &gc);
+    put(kv, "a", "1");
+    struct sql_kvtxn *old;
+    assert_int_equal(sql__kv_begin(kv, &old), 0);
+    put(kv, "a", "2");
+    mvcc_ts dead;
+    assert_int_equal(mvcc_local_tso_next(&two.tso, &dead), 0);
+    orphan_lock(&two, 1, "z", dead, 0);
+    usleep(2000);
+    /* the open transaction holds the safe point at its snapshot: the
+     * dead lock above it stays */
+    struct sql_gc_stats g;
+    assert_int_equal(sql__kv_gc(kv, 0, &g), 0);
+    assert_int_equal(pdf.publishes, 1);
+    assert_int_equal(g.safe_point, pdf.gc_sp);
+    assert_int_equal(g.safe_point, pdf.held);
+    assert_true(g.safe_point > 0 && g.safe_point <= sql__kvtxn_start_ts(old));
+    assert_int_equal(g.locks_resolved, 0);
+    assert_int_equal(g.versions_removed, 0);
+    assert_int_equal(locks_on(&two, 1), 1);
+    expect(old, "a", "1");
+    sql__kvtxn_rollback(old);
+    /* another server holds just above the dead lock: the safe point
+     * stops there, and the lock below it is rolled back first */
+    pdf.other = dead + 1;
+    assert_int_equal(sql__kv_gc(kv, 0, &g), 0);
+    assert_int_equal(pdf.publishes, 2);
+    assert_int_equal(g.safe_point, dead + 1);
+    assert_int_equal(g.locks_resolved, 1);
+    assert_int_equal(locks_on(&two, 1), 0);
+    assert_true(pdf.held > dead); /* idle: this server holds "now" */
+    /* nothing new below: no resolution, no publish */
+    assert_int_equal(sql__kv_gc(kv, 0, &g), 0);
+    assert_int_equal(pdf.publishes, 2);
+    assert_int_equal(g.safe_point, dead + 1);
+    assert_int_equal(g.locks_resolved, 0);
+    /* a live lock below the candidate: nothing published */
+    pdf.other = UINT64_MAX;
+    mvcc_ts live;
+    assert_int_equal(mvcc_local_tso_next(&two.tso, &live), 0);
+    orphan_lock(&two, 0, "b", live, 60000);
+    usleep(2000);
+    assert_int_equal(sql__kv_gc(kv, 0, &g), MVCC_LOCKED);
+    assert_int_equal(pdf.publishes, 2);
+    assert_int_equal(pdf.gc_sp, dead + 1);
+    assert_int_equal(locks_on(&two, 0), 1);
+    /* hold's failure is the round's */
+    pdf.fail = -EIO;
+    assert_int_equal(sql__kv_gc(kv, 0, &g), -EIO);
+    assert_int_equal(pdf.publishes, 2);
+    close_two(&two, kv);
 }
 
 /* GC (DESIGN.md "GC"): an open transaction holds the safe point at its
@@ -301,6 +448,7 @@ int main(void)
         cmocka_unit_test(cluster_deadlock_across_stores),
         cmocka_unit_test(rocksdb_keeps_data_across_reopen),
         cmocka_unit_test(gc_keeps_open_snapshots),
+        cmocka_unit_test(cluster_gc_holds_and_publishes),
     };
     return cmocka_run_group_tests_name("libsql/kv", tests, NULL, NULL);
 }
