@@ -213,11 +213,17 @@ static int gc_hold(void *ctx, uint64_t floor, uint64_t *min,
 {
     struct sqld_cluster *c = ctx;
     char err[256] = "";
-    int rc = pd_client_gc_safe_point(c->pd, current, err, sizeof(err));
-    if (rc == 0)
-        rc = pd_client_update_service_safe_point(
-            c->pd, c->gc_service, c->gc_ttl_ms,
-            floor < *current ? *current : floor, min, err, sizeof(err));
+    int rc;
+    /* twice: another sqld may publish above floor in between */
+    for (int i = 0; i < 2; i++) {
+        rc = pd_client_gc_safe_point(c->pd, current, err, sizeof(err));
+        if (rc == 0)
+            rc = pd_client_update_service_safe_point(
+                c->pd, c->gc_service, c->gc_ttl_ms,
+                floor < *current ? *current : floor, min, err, sizeof(err));
+        if (rc != PD_ESAFEPOINT)
+            break;
+    }
     if (rc != 0)
         dmn_warn("GC: pd: cannot hold safe point %" PRIu64 " for %s: %s",
                  floor, c->gc_service, err[0] ? err : pd_strerror(rc));
@@ -230,6 +236,17 @@ static int gc_publish(void *ctx, uint64_t sp, uint64_t *published)
     char err[256] = "";
     int rc = pd_client_update_gc_safe_point(c->pd, sp, published, err,
                                             sizeof(err));
+    if (rc == PD_ESAFEPOINT) {
+        /* Another sqld published a higher one, or a service registered
+         * lower, between this round's hold and now: the safe point in
+         * force is PD's, and this round is done. */
+        rc = pd_client_gc_safe_point(c->pd, published, err, sizeof(err));
+        if (rc == 0) {
+            dmn_debug("GC: pd kept safe point %" PRIu64 " (asked %" PRIu64
+                      ")", *published, sp);
+            return 0;
+        }
+    }
     if (rc != 0)
         dmn_warn("GC: pd: cannot publish safe point %" PRIu64 ": %s", sp,
                  err[0] ? err : pd_strerror(rc));

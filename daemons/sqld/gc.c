@@ -41,7 +41,9 @@ static void round_once(void)
     }
     if (rc != 0) {
         __atomic_fetch_add(&sqld_gc.errors, 1, __ATOMIC_RELAXED);
-        dmn_warn("GC round failed: %s", sql_strerror(rc));
+        const char *why = sqld_kv_strerror(rc);
+        dmn_warn("GC round failed: %s (%d)", why ? why : sql_strerror(rc),
+                 rc);
         return;
     }
     uint64_t was = __atomic_exchange_n(&sqld_gc.safe_point, st.safe_point,

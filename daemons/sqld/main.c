@@ -790,10 +790,7 @@ static int serve_mysql(struct dmn_runtime *rt, const struct sqld_settings *s,
     return 0;
 }
 
-/* libsql's message for a store result code beyond libmvcc's: what the
- * cluster's layers below it answer when their retries ran out (a PD
- * leader gone for good, a store unreachable). */
-static const char *kv_strerror(int rc)
+const char *sqld_kv_strerror(int rc)
 {
     if (rc <= -3000 && rc > -4000)
         return region_strerror(rc);
@@ -821,7 +818,7 @@ int main(int argc, char **argv)
                                     .concurrent = true,
                                     .root_password = s.root_password,
                                     .on_kill = on_kill,
-                                    .kv_strerror = kv_strerror,
+                                    .kv_strerror = sqld_kv_strerror,
                                     .require_secure_transport =
                                         s.require_secure,
                                     .sha2_cache = s.sha2_cache,

@@ -55,6 +55,12 @@ struct sql_gc_cluster;
 void sqld_cluster_gc(struct sqld_cluster *c, const char *listen,
                      uint64_t ttl_ms, struct sql_gc_cluster *out);
 
+/* ---- main.c: the message for a store result code beyond libsql's and
+ * libmvcc's: what the cluster's layers below answer when their retries
+ * ran out (a PD leader gone for good, a store unreachable); NULL for
+ * others (libsql's sql_server_options.kv_strerror). */
+const char *sqld_kv_strerror(int rc);
+
 /* ---- gc.c: the MVCC GC thread (libsql "GC"): rounds on the local
  * store, or on the cluster's (publishing the safe point to PD). */
 struct sql_server;
