@@ -660,9 +660,9 @@ int region_txn_check_max_ts(struct region_store *s);
 int region_store_gc(struct region_store *s, uint64_t safe_point,
                     uint64_t *removed);
 /* The highest safe point a region_store_gc has started at on this store
- * since it was opened (0: none), raised before that sweep removes
- * anything: versions a read below it would see may be gone, so kvd
- * refuses such reads (REGION_EGC_TOO_EARLY). Any thread. */
+ * (0: none; kept in the engine, so a restart keeps it), raised before
+ * that sweep removes anything: versions a read below it would see may be
+ * gone, so kvd refuses such reads (REGION_EGC_TOO_EARLY). Any thread. */
 uint64_t region_store_gc_safe_point(struct region_store *s);
 
 /* ---------------------------------------------------------------------

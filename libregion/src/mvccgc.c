@@ -14,6 +14,22 @@ bool region__gc_on_thread(const struct region_store *s)
     return gc_store != NULL && gc_store == s;
 }
 
+/* The safe point into `01 'V' 0` (DESIGN.md "Persistence"), synced. */
+static int save_safe_point(struct region_store *s, uint64_t safe_point)
+{
+    uint8_t k[REGION__KEY_META_LEN], v[8];
+    region__key_meta(k, 'V', 0);
+    region__put_u64(v, safe_point);
+    struct mvcc_wbatch *b = NULL;
+    int rc = mvcc_wbatch_create(&b);
+    if (rc == 0)
+        rc = mvcc_wbatch_put(b, MVCC_CF_DEFAULT, k, sizeof k, v, sizeof v);
+    if (rc == 0)
+        rc = mvcc_engine_write(s->opts.engine, b, true);
+    mvcc_wbatch_destroy(b);
+    return rc;
+}
+
 int region_store_gc(struct region_store *s, uint64_t safe_point,
                     uint64_t *removed)
 {
@@ -27,9 +43,20 @@ int region_store_gc(struct region_store *s, uint64_t safe_point,
         return 0;
     }
     /* Raised before anything goes: from here on a read below the safe
-     * point may miss a version it would have seen, so kvd refuses it. */
-    if (safe_point > __atomic_load_n(&s->gc_safe_point, __ATOMIC_SEQ_CST))
+     * point may miss a version it would have seen, so kvd refuses it.
+     * Kept in the engine first (synced), so a restart knows it too. */
+    if (safe_point > __atomic_load_n(&s->gc_safe_point, __ATOMIC_SEQ_CST)) {
+        int wrc = save_safe_point(s, safe_point);
+        if (wrc != 0) {
+            pthread_mutex_unlock(&s->gc_mu);
+            region__log(s, REGION_LOG_WARN,
+                        "mvcc gc at safe point %llu: cannot record it: %s",
+                        (unsigned long long)safe_point,
+                        mvcc_engine_errmsg(s->opts.engine));
+            return wrc;
+        }
         __atomic_store_n(&s->gc_safe_point, safe_point, __ATOMIC_SEQ_CST);
+    }
     const struct region_store *saved = gc_store;
     gc_store = s;
     uint64_t n = 0;

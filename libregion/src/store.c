@@ -911,6 +911,11 @@ int region_store_open(const struct region_store_opts *opts,
         region__key_meta(k, 'I', 0);
         rc = engine_get_u64s(opts->engine, MVCC_CF_DEFAULT, k, sizeof k,
                              &s->id_seq, 1, &found);
+        if (rc == 0) { /* the safe point a sweep started at ("GC") */
+            region__key_meta(k, 'V', 0);
+            rc = engine_get_u64s(opts->engine, MVCC_CF_DEFAULT, k, sizeof k,
+                                 &s->gc_safe_point, 1, &found);
+        }
     }
     if (rc == 0) /* before anything reads the log or a hard state */
         rc = migrate_log_cf(s);

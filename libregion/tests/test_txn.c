@@ -364,8 +364,8 @@ static void gc_reads_hold(struct cluster *c, int i, bool barrier)
  * Delete@25 and its Put@15, e's Rollback@27; d's one Put below, d@17,
  * stays), reads at 30 and above answer as before on the leader and on
  * every replica, a read below (which kvd refuses) may not, a second
- * sweep at 30 or one below removes nothing, and writes through Raft work
- * again after. */
+ * sweep at 30 or one below removes nothing, writes through Raft work
+ * again after, and a restarted store still knows its safe point. */
 static void gc_on_every_replica(void **state)
 {
     (void)state;
@@ -460,7 +460,15 @@ static void gc_on_every_replica(void **state)
     assert_int_equal(region_store_gc(NULL, 70, &removed), REGION_EINVAL);
     assert_int_equal(removed, 0);
     assert_int_equal(region_store_gc_safe_point(NULL), 0);
+    /* a restart keeps each store's safe point (`01 'V' 0`), so kvd
+     * refuses the same reads before its first poll */
     cl_thread_stop(&c);
+    for (int i = 1; i <= 3; i++) {
+        cl_stop(&c, i);
+        cl_start(&c, i);
+        assert_int_equal(region_store_gc_safe_point(c.st[i].s),
+                         i == l ? 60 : GC_SP);
+    }
     cl_destroy(&c);
 }
 
