@@ -121,8 +121,8 @@ static const struct dmn_cfg_key kvd_keys[] = {
     {"gc.poll-interval", DMN_CFG_DURATION,
      offsetof(struct kvd_settings, gc_poll), "10s", 0, 3600000, NULL,
      "how often to ask pdd for the GC safe point, and remove the old "
-     "versions below it when it rose (0: never; reads are then not "
-     "checked against it either)"},
+     "versions below it when it rose (0: never); reads below the last "
+     "safe point swept at are refused"},
     {"pd.store-version", DMN_CFG_INT,
      offsetof(struct kvd_settings, pd_version), "0", 0, 999999999, NULL,
      "for tests: the libmvcc version this store registers with pdd, as "

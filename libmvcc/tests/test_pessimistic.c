@@ -567,21 +567,27 @@ static int apply_hook(void *ctx, const struct mvcc_wbatch *b, bool sync)
     return mvcc_engine_write(a->eng, b, sync);
 }
 
+/* A store of engine kind whose batches go through hook(ctx). */
+static void hooked_open(struct tu_store *t, int kind, mvcc_apply_fn hook,
+                        void *ctx)
+{
+    memset(t, 0, sizeof *t);
+    assert_int_equal(tu_fix_open(&t->f, kind), 0);
+    struct mvcc_store_opts o;
+    memset(&o, 0, sizeof o);
+    o.apply = hook;
+    o.apply_ctx = ctx;
+    mvcc_result_init(&t->r);
+    assert_int_equal(mvcc_store_open(t->f.eng, &o, &t->s), 0);
+}
+
 static void apply_hook_carries_every_batch(void **state)
 {
     int kind = *(int *)*state;
-    struct tu_fix f;
-    assert_int_equal(tu_fix_open(&f, kind), 0);
-    struct applier a = {f.eng, 0, false};
-    struct mvcc_store_opts o;
-    memset(&o, 0, sizeof o);
-    o.apply = apply_hook;
-    o.apply_ctx = &a;
     struct tu_store t;
-    memset(&t, 0, sizeof t);
-    t.f = f;
-    mvcc_result_init(&t.r);
-    assert_int_equal(mvcc_store_open(f.eng, &o, &t.s), 0);
+    struct applier a = {NULL, 0, false};
+    hooked_open(&t, kind, apply_hook, &a);
+    a.eng = t.f.eng;
     assert_int_equal(put_txn(&t, "k", "v", TS(10), TS(20), false), 0);
     assert_int_equal(a.batches, 2); /* prewrite, commit */
     a.refuse = true;
@@ -598,7 +604,7 @@ static void apply_hook_carries_every_batch(void **state)
     assert_int_equal(a.batches, 4); /* DeleteRange; GC had nothing */
     mvcc_result_reset(&t.r);
     mvcc_store_close(t.s);
-    tu_fix_close(&f);
+    tu_fix_close(&t.f);
 }
 
 /* Checks after every batch GC applies that "k" still reads nothing at
@@ -629,18 +635,10 @@ static int gc_watch_apply(void *ctx, const struct mvcc_wbatch *b, bool sync)
 static void gc_never_uncovers_a_deleted_key(void **state)
 {
     int kind = *(int *)*state;
-    struct tu_fix f;
-    assert_int_equal(tu_fix_open(&f, kind), 0);
-    struct gc_watch w = {f.eng, NULL, 0, 0, 0};
-    struct mvcc_store_opts o;
-    memset(&o, 0, sizeof o);
-    o.apply = gc_watch_apply;
-    o.apply_ctx = &w;
     struct tu_store t;
-    memset(&t, 0, sizeof t);
-    t.f = f;
-    mvcc_result_init(&t.r);
-    assert_int_equal(mvcc_store_open(f.eng, &o, &t.s), 0);
+    struct gc_watch w = {NULL, NULL, 0, 0, 0};
+    hooked_open(&t, kind, gc_watch_apply, &w);
+    w.eng = t.f.eng;
     w.t = &t;
     for (int i = 0; i < 300; i++)
         assert_int_equal(put_txn(&t, "k", "v", TS(10 + 2 * i),
@@ -664,7 +662,7 @@ static void gc_never_uncovers_a_deleted_key(void **state)
     get_is(&t, "l", TS(2000), "v");
     mvcc_result_reset(&t.r);
     mvcc_store_close(t.s);
-    tu_fix_close(&f);
+    tu_fix_close(&t.f);
 }
 
 static void delete_range_clears_every_cf(void **state)

@@ -1085,6 +1085,74 @@ static int take_locks(struct mvcc_result *res, struct mvcc_result *part)
     return 0;
 }
 
+/* A ranged read kvd may cut (`more`: a reply grown too big; Scan's
+ * pairs, or locks: ScanLock's): asked again from just past the last key
+ * (its successor: the key with a 0 byte appended) until kvd has no more
+ * or a->limit entries are in (0: any number), into res in order. a's
+ * start and limit are the cursor (a->start is freed memory after). */
+static int read_continued(void *ctx, uint64_t shard,
+                          struct region__txn_args *a,
+                          const struct mvcc_read_opts *ro, bool locks,
+                          struct mvcc_result *res)
+{
+    struct mvcc_result part;
+    mvcc_result_init(&part);
+    mvcc_result_reset(res);
+    uint8_t *from = NULL;
+    int rc;
+    for (;;) {
+        bool more;
+        rc = send_read(ctx, shard, a->start, a->start_len, a, ro, &part,
+                       &more);
+        if (rc != 0) {
+            mvcc_result_reset(res);
+            *res = part; /* the failure's detail */
+            mvcc_result_init(&part);
+            break;
+        }
+        size_t got = locks ? part.nlocks : part.npairs;
+        uint8_t *next = NULL;
+        if (more && got) {
+            const void *lk = locks ? (const void *)part.locks[got - 1].key
+                                   : (const void *)part.pairs[got - 1].key;
+            size_t ll = locks ? part.locks[got - 1].key_len
+                              : part.pairs[got - 1].key_len;
+            next = mvcc_malloc(ll + 1);
+            if (next == NULL) {
+                rc = -ENOMEM;
+                break;
+            }
+            memcpy(next, lk, ll);
+            next[ll] = 0;
+            a->start_len = ll + 1;
+        }
+        rc = locks ? take_locks(res, &part) : take_pairs(res, &part);
+        if (rc != 0) {
+            mvcc_free(next);
+            break;
+        }
+        mvcc_free(from);
+        from = next;
+        if (!more)
+            break;
+        if (got == 0) {
+            rc = REGION_EDECODE;
+            snprintf(res->errmsg, sizeof res->errmsg,
+                     locks ? "kvd cut a ScanLock reply without a lock"
+                           : "kvd cut a Scan reply without a pair");
+            break;
+        }
+        if (a->limit && got >= a->limit)
+            break;
+        a->start = from;
+        if (a->limit)
+            a->limit -= (uint32_t)got;
+    }
+    mvcc_free(from);
+    mvcc_result_reset(&part);
+    return rc;
+}
+
 static int t_batch_get(void *ctx, uint64_t shard,
                        const struct mvcc_read_opts *ro,
                        const struct mvcc_key *keys, size_t n, mvcc_ts ts,
@@ -1156,58 +1224,7 @@ static int t_scan(void *ctx, uint64_t shard, const struct mvcc_read_opts *ro,
                                               ? 0
                                               : (uint32_t)limit,
                                  .version = ts};
-    /* kvd cuts a reply that grows too big (`more`): go on after the last
-     * key (its successor is the key with a 0 byte appended) */
-    struct mvcc_result part;
-    mvcc_result_init(&part);
-    mvcc_result_reset(res);
-    uint8_t *from = NULL;
-    int rc;
-    for (;;) {
-        bool more;
-        rc = send_read(ctx, shard, a.start, a.start_len, &a, ro, &part,
-                       &more);
-        if (rc != 0) {
-            mvcc_result_reset(res);
-            *res = part;
-            mvcc_result_init(&part);
-            break;
-        }
-        size_t got = part.npairs;
-        uint8_t *next = NULL;
-        if (more && got) {
-            const struct mvcc_kvpair *last = &part.pairs[got - 1];
-            next = mvcc_malloc(last->key_len + 1);
-            if (next == NULL) {
-                rc = -ENOMEM;
-                break;
-            }
-            memcpy(next, last->key, last->key_len);
-            next[last->key_len] = 0;
-            a.start_len = last->key_len + 1;
-        }
-        if ((rc = take_pairs(res, &part)) != 0) {
-            mvcc_free(next);
-            break;
-        }
-        mvcc_free(from);
-        from = next;
-        if (!more)
-            break;
-        if (got == 0 || (a.limit && got >= a.limit)) {
-            if (got == 0) {
-                rc = REGION_EDECODE;
-                snprintf(res->errmsg, sizeof res->errmsg,
-                         "kvd cut a Scan reply without a pair");
-            }
-            break;
-        }
-        a.start = from;
-        if (a.limit)
-            a.limit -= (uint32_t)got;
-    }
-    mvcc_free(from);
-    mvcc_result_reset(&part);
+    int rc = read_continued(ctx, shard, &a, ro, false, res);
     if (rc == 0)
         region__scan_adjust(res, ro && ro->key_only, reverse, limit);
     return rc;
@@ -1324,7 +1341,6 @@ static int t_scan_lock(void *ctx, uint64_t shard, mvcc_ts max_ts,
                        const void *start, size_t sl, const void *end,
                        size_t el, size_t limit, struct mvcc_result *res)
 {
-    size_t left = limit; /* locks still wanted (limit 0: any number) */
     struct region__txn_args a = {.method = REGION_METHOD_TXN_SCAN_LOCK,
                                  .start = start ? start : "",
                                  .start_len = sl,
@@ -1334,58 +1350,7 @@ static int t_scan_lock(void *ctx, uint64_t shard, mvcc_ts max_ts,
                                               ? UINT32_MAX
                                               : (uint32_t)limit,
                                  .max_ts = max_ts};
-    struct mvcc_result part;
-    mvcc_result_init(&part);
-    mvcc_result_reset(res);
-    uint8_t *from = NULL;
-    int rc;
-    for (;;) {
-        bool more;
-        rc = send_cmd(ctx, shard, a.start, a.start_len, &a, &part, &more);
-        if (rc != 0) {
-            mvcc_result_reset(res);
-            *res = part; /* the failure's detail */
-            mvcc_result_init(&part);
-            break;
-        }
-        size_t got = part.nlocks;
-        uint8_t *next = NULL;
-        if (more && got) {
-            const struct mvcc_lock_info *last = &part.locks[got - 1];
-            next = mvcc_malloc(last->key_len + 1);
-            if (next == NULL) {
-                rc = -ENOMEM;
-                break;
-            }
-            memcpy(next, last->key, last->key_len);
-            next[last->key_len] = 0;
-            a.start_len = last->key_len + 1;
-        }
-        if ((rc = take_locks(res, &part)) != 0) {
-            mvcc_free(next);
-            break;
-        }
-        mvcc_free(from);
-        from = next;
-        if (!more)
-            break;
-        if (got == 0) {
-            rc = REGION_EDECODE;
-            snprintf(res->errmsg, sizeof res->errmsg,
-                     "kvd cut a ScanLock reply without a lock");
-            break;
-        }
-        if (limit) {
-            if (got >= left)
-                break;
-            left -= got;
-            a.limit = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
-        }
-        a.start = from;
-    }
-    mvcc_free(from);
-    mvcc_result_reset(&part);
-    return rc;
+    return read_continued(ctx, shard, &a, NULL, true, res);
 }
 
 static int t_heartbeat(void *ctx, uint64_t shard, const void *primary,
