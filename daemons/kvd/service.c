@@ -1121,15 +1121,6 @@ static int txn_exec_fn(struct mvcc_store *m, void *arg)
     return rc;
 }
 
-static bool txn_is_read(uint32_t method)
-{
-    return method == REGION_METHOD_TXN_GET ||
-           method == REGION_METHOD_TXN_BATCH_GET ||
-           method == REGION_METHOD_TXN_SCAN ||
-           method == REGION_METHOD_TXN_SCAN_LOCK ||
-           method == REGION_METHOD_TXN_COP;
-}
-
 /* The reads of a snapshot at req->version (ScanLock's max_ts is not one:
  * GC itself asks it below the safe point). */
 static bool txn_reads_at_version(uint32_t method)
@@ -1138,6 +1129,12 @@ static bool txn_reads_at_version(uint32_t method)
            method == REGION_METHOD_TXN_BATCH_GET ||
            method == REGION_METHOD_TXN_SCAN ||
            method == REGION_METHOD_TXN_COP;
+}
+
+static bool txn_is_read(uint32_t method)
+{
+    return txn_reads_at_version(method) ||
+           method == REGION_METHOD_TXN_SCAN_LOCK;
 }
 
 /* Check every key the request names, and its range, against the region. */

@@ -84,27 +84,25 @@ static void metrics_text(FILE *f)
         metric(f, "sqld_index_keys_locked_total", "counter",
                "Index keys those commits locked.", sc.index_keys_locked);
     }
-    {
-        metric(f, "sqld_gc_runs_total", "counter", "MVCC GC rounds run.",
-               __atomic_load_n(&sqld_gc.runs, __ATOMIC_RELAXED));
-        metric(f, "sqld_gc_skipped_total", "counter",
-               "GC rounds that met a live transaction's lock below the "
-               "safe point (nothing removed).",
-               __atomic_load_n(&sqld_gc.skipped, __ATOMIC_RELAXED));
-        metric(f, "sqld_gc_errors_total", "counter", "GC rounds that failed.",
-               __atomic_load_n(&sqld_gc.errors, __ATOMIC_RELAXED));
-        metric(f, "sqld_gc_safe_point", "gauge",
-               "GC safe point (a TSO timestamp): no read below it.",
-               __atomic_load_n(&sqld_gc.safe_point, __ATOMIC_RELAXED));
-        metric(f, "sqld_gc_versions_removed_total", "counter",
-               "Old version records GC removed (0 on a cluster: see each "
-               "kvd's kvd_gc_versions_removed_total).",
-               __atomic_load_n(&sqld_gc.versions_removed, __ATOMIC_RELAXED));
-        metric(f, "sqld_gc_locks_resolved_total", "counter",
-               "Locks of ended transactions GC resolved below its safe "
-               "point.",
-               __atomic_load_n(&sqld_gc.locks_resolved, __ATOMIC_RELAXED));
-    }
+    metric(f, "sqld_gc_runs_total", "counter", "MVCC GC rounds run.",
+           __atomic_load_n(&sqld_gc.runs, __ATOMIC_RELAXED));
+    metric(f, "sqld_gc_skipped_total", "counter",
+           "GC rounds that met a live transaction's lock below the "
+           "safe point (nothing removed).",
+           __atomic_load_n(&sqld_gc.skipped, __ATOMIC_RELAXED));
+    metric(f, "sqld_gc_errors_total", "counter", "GC rounds that failed.",
+           __atomic_load_n(&sqld_gc.errors, __ATOMIC_RELAXED));
+    metric(f, "sqld_gc_safe_point", "gauge",
+           "GC safe point (a TSO timestamp): no read below it.",
+           __atomic_load_n(&sqld_gc.safe_point, __ATOMIC_RELAXED));
+    metric(f, "sqld_gc_versions_removed_total", "counter",
+           "Old version records GC removed (0 on a cluster: see each "
+           "kvd's kvd_gc_versions_removed_total).",
+           __atomic_load_n(&sqld_gc.versions_removed, __ATOMIC_RELAXED));
+    metric(f, "sqld_gc_locks_resolved_total", "counter",
+           "Locks of ended transactions GC resolved below its safe "
+           "point.",
+           __atomic_load_n(&sqld_gc.locks_resolved, __ATOMIC_RELAXED));
     if (!s->cluster)
         return;
     metric(f, "sqld_cluster_version", "gauge",

@@ -16,8 +16,8 @@ extern "C" {
 
 /* Version: kept equal to libmvcc/VERSION (the build checks it). */
 #define MVCC_VERSION_MAJOR 0
-#define MVCC_VERSION_MINOR 13
-#define MVCC_VERSION_PATCH 1
+#define MVCC_VERSION_MINOR 14
+#define MVCC_VERSION_PATCH 0
 #define MVCC_VERSION_NUMBER \
     (MVCC_VERSION_MAJOR * 1000000 + MVCC_VERSION_MINOR * 1000 + MVCC_VERSION_PATCH)
 
@@ -298,6 +298,10 @@ void mvcc_free(void *p);
 /* physical_ms << 18 | logical, as the TSO hands them out. */
 typedef uint64_t mvcc_ts;
 #define MVCC_TS_MAX UINT64_MAX
+#define MVCC_TS_LOGICAL_BITS 18
+/* A timestamp's physical part (ms), and the first timestamp of ms. */
+#define MVCC_TS_PHYSICAL(ts) ((uint64_t)(ts) >> MVCC_TS_LOGICAL_BITS)
+#define MVCC_TS_OF_MS(ms) ((mvcc_ts)(ms) << MVCC_TS_LOGICAL_BITS)
 
 /* Bytes needed to encode a user key of len bytes memcomparably. */
 size_t mvcc_key_encoded_len(size_t len);

@@ -838,7 +838,8 @@ static int resolve_locks_of(struct mvcc_client *c, struct mvcc_txn *t,
         mvcc_ts now;
         if ((rc = c->o.tso(c->o.tso_ctx, &now)))
             break;
-        bool expired = (now >> 18) >= (li->start_ts >> 18) + li->ttl;
+        bool expired = MVCC_TS_PHYSICAL(now) >=
+                       MVCC_TS_PHYSICAL(li->start_ts) + li->ttl;
         struct mvcc_check_txn_req req = {li->primary, li->primary_len,
                                          li->start_ts,
                                          for_read ? t->start_ts : 0,
@@ -1346,13 +1347,14 @@ static void *heartbeat_main(void *arg)
              * which the TSO's physical part follows, so the lock does not
              * lapse while the TSO is away (a reader resolves it as soon
              * as the TSO is back). */
-            now = (mvcc_ts)mvcc__wall_ms() << 18;
+            now = MVCC_TS_OF_MS(mvcc__wall_ms());
             rc = 0;
         }
         if (rc == 0) {
-            uint64_t age = (now >> 18) > (hb->start_ts >> 18)
-                               ? (now >> 18) - (hb->start_ts >> 18)
-                               : 0;
+            uint64_t age =
+                MVCC_TS_PHYSICAL(now) > MVCC_TS_PHYSICAL(hb->start_ts)
+                    ? MVCC_TS_PHYSICAL(now) - MVCC_TS_PHYSICAL(hb->start_ts)
+                    : 0;
             uint64_t ttl = c->o.managed_lock_ttl ? c->o.managed_lock_ttl
                                                  : c->o.lock_ttl;
             struct scall q = {SC_HEARTBEAT, hb->primary, hb->primary_len,
@@ -1909,7 +1911,7 @@ static void heartbeat_if_long(struct mvcc_txn *t)
     mvcc_ts now;
     if (c->o.tso(c->o.tso_ctx, &now) != 0)
         return;
-    uint64_t age = (now >> 18) - (t->start_ts >> 18);
+    uint64_t age = MVCC_TS_PHYSICAL(now) - MVCC_TS_PHYSICAL(t->start_ts);
     if (age * 2 < c->o.lock_ttl)
         return;
     struct mvcc_result r;

@@ -797,8 +797,8 @@ int mvcc__read_value(struct mvcc__cmd *c, const void *ukey, size_t ulen,
 
 bool mvcc__lock_expired(const struct mvcc__lock *l, mvcc_ts current_ts)
 {
-    uint64_t lock_ms = l->start_ts >> 18;
-    uint64_t now_ms = current_ts >> 18;
+    uint64_t lock_ms = MVCC_TS_PHYSICAL(l->start_ts);
+    uint64_t now_ms = MVCC_TS_PHYSICAL(current_ts);
     return now_ms >= lock_ms + l->ttl;
 }
 

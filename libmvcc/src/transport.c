@@ -259,8 +259,8 @@ int mvcc_local_tso_next(void *ctx, mvcc_ts *out)
     struct mvcc_local_tso *o = ctx;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    mvcc_ts phys = ((mvcc_ts)now.tv_sec * 1000 +
-                    (mvcc_ts)(now.tv_nsec / 1000000)) << 18;
+    mvcc_ts phys = MVCC_TS_OF_MS((mvcc_ts)now.tv_sec * 1000 +
+                                 (mvcc_ts)(now.tv_nsec / 1000000));
     mvcc_ts last = __atomic_load_n(&o->last, __ATOMIC_ACQUIRE);
     for (;;) {
         mvcc_ts next = phys > last ? phys : last + 1;

@@ -1041,48 +1041,52 @@ static int send_keyed(void *ctx, uint64_t shard, struct region__txn_args *a,
     return send_cmd(ctx, shard, k, kl, a, res, NULL);
 }
 
-/* Moves the pairs of part to the end of res (part is left empty). */
-static int take_pairs(struct mvcc_result *res, struct mvcc_result *part)
+/* Appends the n entries of src (elem bytes each) to the *dn entries of
+ * dst (room for *dcap): *out is dst, or a larger copy (dst freed). */
+static int take_entries(void *dst, size_t *dn, size_t *dcap,
+                        const void *src, size_t n, size_t elem, void **out)
 {
-    size_t n = res->npairs + part->npairs;
-    if (n > res->pairs_cap) {
-        struct mvcc_kvpair *p = mvcc_malloc(n * sizeof *p);
+    size_t total = *dn + n;
+    *out = dst;
+    if (total > *dcap) {
+        uint8_t *p = mvcc_malloc(total * elem);
         if (p == NULL)
             return -ENOMEM;
-        if (res->npairs)
-            memcpy(p, res->pairs, res->npairs * sizeof *p);
-        mvcc_free(res->pairs);
-        res->pairs = p;
-        res->pairs_cap = n;
+        if (*dn)
+            memcpy(p, dst, *dn * elem);
+        mvcc_free(dst);
+        *out = p;
+        *dcap = total;
     }
-    if (part->npairs)
-        memcpy(res->pairs + res->npairs, part->pairs,
-               part->npairs * sizeof *part->pairs);
-    res->npairs = n;
-    part->npairs = 0;
+    if (n)
+        memcpy((uint8_t *)*out + *dn * elem, src, n * elem);
+    *dn = total;
     return 0;
 }
 
-/* Moves the locks of part to the end of res (part is left empty). */
+/* Moves the pairs of part to the end of res (part is left without them:
+ * res owns their bytes now). */
+static int take_pairs(struct mvcc_result *res, struct mvcc_result *part)
+{
+    void *p;
+    int rc = take_entries(res->pairs, &res->npairs, &res->pairs_cap,
+                          part->pairs, part->npairs, sizeof *part->pairs, &p);
+    res->pairs = p;
+    if (rc == 0)
+        part->npairs = 0;
+    return rc;
+}
+
+/* The same for locks. */
 static int take_locks(struct mvcc_result *res, struct mvcc_result *part)
 {
-    size_t n = res->nlocks + part->nlocks;
-    if (n > res->locks_cap) {
-        struct mvcc_lock_info *l = mvcc_malloc(n * sizeof *l);
-        if (l == NULL)
-            return -ENOMEM;
-        if (res->nlocks)
-            memcpy(l, res->locks, res->nlocks * sizeof *l);
-        mvcc_free(res->locks);
-        res->locks = l;
-        res->locks_cap = n;
-    }
-    if (part->nlocks)
-        memcpy(res->locks + res->nlocks, part->locks,
-               part->nlocks * sizeof *part->locks);
-    res->nlocks = n;
-    part->nlocks = 0;
-    return 0;
+    void *p;
+    int rc = take_entries(res->locks, &res->nlocks, &res->locks_cap,
+                          part->locks, part->nlocks, sizeof *part->locks, &p);
+    res->locks = p;
+    if (rc == 0)
+        part->nlocks = 0;
+    return rc;
 }
 
 /* A ranged read kvd may cut (`more`: a reply grown too big; Scan's

@@ -14,7 +14,8 @@ bool region__gc_on_thread(const struct region_store *s)
     return gc_store != NULL && gc_store == s;
 }
 
-/* The safe point into `01 'V' 0` (DESIGN.md "Persistence"), synced. */
+/* The safe point into `01 'V' 0` (DESIGN.md "Persistence"), synced
+ * unless the store syncs nothing. */
 static int save_safe_point(struct region_store *s, uint64_t safe_point)
 {
     uint8_t k[REGION__KEY_META_LEN], v[8];
@@ -25,7 +26,7 @@ static int save_safe_point(struct region_store *s, uint64_t safe_point)
     if (rc == 0)
         rc = mvcc_wbatch_put(b, MVCC_CF_DEFAULT, k, sizeof k, v, sizeof v);
     if (rc == 0)
-        rc = mvcc_engine_write(s->opts.engine, b, true);
+        rc = mvcc_engine_write(s->opts.engine, b, !s->opts.no_sync);
     mvcc_wbatch_destroy(b);
     return rc;
 }

@@ -648,3 +648,67 @@ void cl_thread_stop(struct cluster *c)
     c->running = false;
     pthread_join(c->thread, NULL);
 }
+
+/* ---- cl_engine: a pass-through engine with the test's writes */
+static struct mvcc_engine *inner_of(struct mvcc_engine *e)
+{
+    return ((struct cl_engine *)e)->inner;
+}
+
+static int ce_get(struct mvcc_engine *e, const struct mvcc_snapshot *snap,
+                  int cf, const void *key, size_t key_len, uint8_t **value,
+                  size_t *value_len)
+{
+    return mvcc_engine_get(inner_of(e), snap, cf, key, key_len, value,
+                           value_len);
+}
+
+static int ce_write(struct mvcc_engine *e, const struct mvcc_wbatch *b,
+                    bool sync)
+{
+    struct cl_engine *w = (struct cl_engine *)e;
+    return w->write(w->ctx, w->inner, b, sync);
+}
+
+static int ce_snapshot(struct mvcc_engine *e, struct mvcc_snapshot **out)
+{
+    return mvcc_engine_snapshot(inner_of(e), out);
+}
+
+static void ce_release(struct mvcc_engine *e, struct mvcc_snapshot *s)
+{
+    mvcc_engine_snapshot_release(inner_of(e), s);
+}
+
+static int ce_iter(struct mvcc_engine *e, const struct mvcc_snapshot *snap,
+                   int cf, const struct mvcc_iter_opts *opts,
+                   struct mvcc_iter **out)
+{
+    return mvcc_engine_iter(inner_of(e), snap, cf, opts, out);
+}
+
+static void ce_destroy(struct mvcc_engine *e)
+{
+    (void)e; /* the test's */
+}
+
+static const struct mvcc_engine_ops ce_ops = {
+    .get = ce_get,
+    .write = ce_write,
+    .snapshot = ce_snapshot,
+    .snapshot_release = ce_release,
+    .iter = ce_iter,
+    .destroy = ce_destroy,
+};
+
+struct mvcc_engine *cl_engine_over(struct cl_engine *w,
+                                   struct mvcc_engine *inner,
+                                   cl_write_fn write, void *ctx)
+{
+    memset(w, 0, sizeof *w);
+    w->base.ops = &ce_ops;
+    w->inner = inner;
+    w->write = write;
+    w->ctx = ctx;
+    return &w->base;
+}

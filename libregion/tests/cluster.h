@@ -125,6 +125,21 @@ void cl_start(struct cluster *c, int i);
 /* Cut or restore both directions between i and every other store. */
 void cl_isolate(struct cluster *c, int i, bool cut);
 
+/* An engine over a store's own (for cluster.wrap) that passes every
+ * call through but writes, which go to write(ctx, inner, b, sync): a
+ * test's faults. cl_engine_over fills w and returns its engine. */
+typedef int (*cl_write_fn)(void *ctx, struct mvcc_engine *inner,
+                           const struct mvcc_wbatch *b, bool sync);
+struct cl_engine {
+    struct mvcc_engine base;   /* must be first */
+    struct mvcc_engine *inner; /* the store's own */
+    cl_write_fn write;         /* every write */
+    void *ctx;                 /* passed to write */
+};
+struct mvcc_engine *cl_engine_over(struct cl_engine *w,
+                                   struct mvcc_engine *inner,
+                                   cl_write_fn write, void *ctx);
+
 /* Blocking helpers over the async API, pumping the cluster meanwhile.
  * They return the request's result code; err gets the detail. */
 int cl_put(struct cluster *c, int store, uint64_t region, const char *key,

@@ -277,8 +277,7 @@ static void restart_mid_receive(void **state)
 /* ---- an engine over a store's RocksDB that stops writing (a crash) a
  * given number of writes after the one holding an install's marker */
 struct cut_engine {
-    struct mvcc_engine base;   /* must be first */
-    struct mvcc_engine *inner; /* the store's RocksDB */
+    struct cl_engine e;        /* over the store's RocksDB */
     pthread_mutex_t mu;        /* guards below (the writer thread writes) */
     bool armed;                /* watching for a marker */
     int pass;                  /* writes let through after the marker's */
@@ -287,19 +286,6 @@ struct cut_engine {
     bool cut;                  /* writes are dropped: the crash */
 };
 static struct cut_engine cutter;
-
-static struct mvcc_engine *inner_of(struct mvcc_engine *e)
-{
-    return ((struct cut_engine *)e)->inner;
-}
-
-static int ce_get(struct mvcc_engine *e, const struct mvcc_snapshot *snap,
-                  int cf, const void *key, size_t key_len, uint8_t **value,
-                  size_t *value_len)
-{
-    return mvcc_engine_get(inner_of(e), snap, cf, key, key_len, value,
-                           value_len);
-}
 
 static bool has_marker(const struct mvcc_wbatch *b)
 {
@@ -314,10 +300,10 @@ static bool has_marker(const struct mvcc_wbatch *b)
     return false;
 }
 
-static int ce_write(struct mvcc_engine *e, const struct mvcc_wbatch *b,
-                    bool sync)
+static int cut_write(void *ctx, struct mvcc_engine *inner,
+                     const struct mvcc_wbatch *b, bool sync)
 {
-    struct cut_engine *ce = (struct cut_engine *)e;
+    struct cut_engine *ce = ctx;
     pthread_mutex_lock(&ce->mu);
     bool drop = ce->cut;
     if (!drop && ce->armed) {
@@ -329,39 +315,8 @@ static int ce_write(struct mvcc_engine *e, const struct mvcc_wbatch *b,
     pthread_mutex_unlock(&ce->mu);
     if (drop)
         return 0; /* lost: the process died before it */
-    return mvcc_engine_write(ce->inner, b, sync);
+    return mvcc_engine_write(inner, b, sync);
 }
-
-static int ce_snapshot(struct mvcc_engine *e, struct mvcc_snapshot **out)
-{
-    return mvcc_engine_snapshot(inner_of(e), out);
-}
-
-static void ce_release(struct mvcc_engine *e, struct mvcc_snapshot *s)
-{
-    mvcc_engine_snapshot_release(inner_of(e), s);
-}
-
-static int ce_iter(struct mvcc_engine *e, const struct mvcc_snapshot *snap,
-                   int cf, const struct mvcc_iter_opts *opts,
-                   struct mvcc_iter **out)
-{
-    return mvcc_engine_iter(inner_of(e), snap, cf, opts, out);
-}
-
-static void ce_destroy(struct mvcc_engine *e)
-{
-    (void)e; /* the test's */
-}
-
-static const struct mvcc_engine_ops ce_ops = {
-    .get = ce_get,
-    .write = ce_write,
-    .snapshot = ce_snapshot,
-    .snapshot_release = ce_release,
-    .iter = ce_iter,
-    .destroy = ce_destroy,
-};
 
 static struct mvcc_engine *wrap_store3(void *ctx, int store,
                                        struct mvcc_engine *eng)
@@ -370,10 +325,9 @@ static struct mvcc_engine *wrap_store3(void *ctx, int store,
     if (store != 3)
         return eng;
     pthread_mutex_lock(&ce->mu);
-    ce->base.ops = &ce_ops;
-    ce->inner = eng;
+    struct mvcc_engine *w = cl_engine_over(&ce->e, eng, cut_write, ce);
     pthread_mutex_unlock(&ce->mu);
-    return &ce->base;
+    return w;
 }
 
 /* Store 3 crashes after the install's marker and `after` more writes

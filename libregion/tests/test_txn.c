@@ -4,6 +4,7 @@
  * a follower refuses with NotLeader; MVCC GC runs on every replica outside
  * Raft (region_store_gc).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "cluster.h"
+#include "region_int.h"
 
 struct prewrite_arg {
     const char *key;          /* the only key, also the primary */
@@ -94,15 +96,23 @@ static int leader_of(struct cluster *c, uint64_t region)
     return 0;
 }
 
+/* Three stores holding region 1 (all keys), the loop on its thread:
+ * the store that leads it and serves writes. */
+static int start_three(struct cluster *c)
+{
+    cl_init(c, 3, false);
+    cl_bootstrap(c, 1, NULL, NULL);
+    cl_thread_start(c);
+    int l = leader_of(c, 1);
+    assert_true(l > 0);
+    return l;
+}
+
 static void prewrite_commit_read(void **state)
 {
     (void)state;
     struct cluster c = {0};
-    cl_init(&c, 3, false);
-    cl_bootstrap(&c, 1, NULL, NULL);
-    cl_thread_start(&c);
-    int l = leader_of(&c, 1);
-    assert_true(l > 0);
+    int l = start_three(&c);
     struct region_ctx ctx = {1, 1, 1};
     struct region_err err;
 
@@ -184,11 +194,7 @@ static void one_pc_waits_for_the_max_ts_sync(void **state)
 {
     (void)state;
     struct cluster c = {0};
-    cl_init(&c, 3, false);
-    cl_bootstrap(&c, 1, NULL, NULL);
-    cl_thread_start(&c);
-    int l = leader_of(&c, 1);
-    assert_true(l > 0);
+    int l = start_three(&c);
     struct region_ctx ctx = {1, 1, 1};
     struct region_err err;
     struct region_store *s = c.st[l].s;
@@ -330,6 +336,22 @@ static int read_at(struct cluster *c, int i, bool barrier, const char *key,
     return rc;
 }
 
+/* Until store i's own engine reads want for key at ts (it applied the
+ * write): fails the test after 5 s. */
+static void await_value(struct cluster *c, int i, const char *key,
+                        mvcc_ts ts, const char *want)
+{
+    char v[16];
+    for (int t = 0; t < 5000; t++) {
+        if (read_at(c, i, false, key, ts, v) == 0 && strcmp(v, want) == 0)
+            return;
+        struct timespec nap = {0, 1000000};
+        nanosleep(&nap, NULL);
+    }
+    fail_msg("store %d never read %s=%s at %llu", i, key, want,
+             (unsigned long long)ts);
+}
+
 #define GC_SP 30 /* the safe point of gc_on_every_replica */
 
 /* What a read of "a" .. "f" at the safe point and above answers (the
@@ -370,11 +392,7 @@ static void gc_on_every_replica(void **state)
 {
     (void)state;
     struct cluster c = {0};
-    cl_init(&c, 3, false);
-    cl_bootstrap(&c, 1, NULL, NULL);
-    cl_thread_start(&c);
-    int l = leader_of(&c, 1);
-    assert_true(l > 0);
+    int l = start_three(&c);
     write_at(&c, l, "a", MVCC_OP_PUT, "a1", 10, 11);
     write_at(&c, l, "b", MVCC_OP_PUT, "b1", 12, 13);
     write_at(&c, l, "c", MVCC_OP_PUT, "c1", 14, 15);
@@ -388,16 +406,7 @@ static void gc_on_every_replica(void **state)
     gc_reads_hold(&c, l, true);
     /* every replica applied the last write (so all before it) */
     for (int i = 1; i <= 3; i++) {
-        int t;
-        char v[16];
-        for (t = 0; t < 5000; t++) {
-            if (read_at(&c, i, false, "d", 100, v) == 0 &&
-                strcmp(v, "d2") == 0)
-                break;
-            struct timespec ts = {0, 1000000};
-            nanosleep(&ts, NULL);
-        }
-        assert_true(t < 5000);
+        await_value(&c, i, "d", 100, "d2");
         gc_reads_hold(&c, i, false);
     }
     char v[16];
@@ -437,15 +446,7 @@ static void gc_on_every_replica(void **state)
     assert_int_equal(read_at(&c, l, true, "a", 60, v), 0);
     assert_string_equal(v, "a4");
     for (int i = 1; i <= 3; i++) {
-        int t;
-        for (t = 0; t < 5000; t++) {
-            if (read_at(&c, i, false, "a", 60, v) == 0 &&
-                strcmp(v, "a4") == 0)
-                break;
-            struct timespec ts = {0, 1000000};
-            nanosleep(&ts, NULL);
-        }
-        assert_true(t < 5000);
+        await_value(&c, i, "a", 60, "a4");
         assert_int_equal(read_at(&c, i, false, "f", 60, v), 0);
         assert_string_equal(v, "f1");
     }
@@ -472,12 +473,100 @@ static void gc_on_every_replica(void **state)
     cl_destroy(&c);
 }
 
+/* ---- an engine over store 1's that fails the batches a test names */
+enum { FAIL_NONE, FAIL_SAFE_POINT, FAIL_GC_DELETES };
+struct fail_engine {
+    struct cl_engine e; /* over the store's own */
+    int mode;           /* FAIL_* (atomic) */
+    int failed;         /* batches refused (atomic) */
+};
+static struct fail_engine failer;
+
+/* Whether b is one the mode fails: the GC safe point's record, or a
+ * batch deleting write records (only GC's do). */
+static bool failing(const struct mvcc_wbatch *b, int mode)
+{
+    for (size_t i = 0; i < mvcc_wbatch_count(b); i++) {
+        struct mvcc_wop op;
+        mvcc_wbatch_op(b, i, &op);
+        if (mode == FAIL_SAFE_POINT && op.type == MVCC_WOP_PUT &&
+            op.cf == MVCC_CF_DEFAULT && op.key_len >= 2 &&
+            op.key[0] == REGION__LOCAL && op.key[1] == 'V')
+            return true;
+        if (mode == FAIL_GC_DELETES && op.type == MVCC_WOP_DELETE &&
+            op.cf == MVCC_CF_WRITE)
+            return true;
+    }
+    return false;
+}
+
+static int fail_write(void *ctx, struct mvcc_engine *inner,
+                      const struct mvcc_wbatch *b, bool sync)
+{
+    struct fail_engine *fe = ctx;
+    int mode = __atomic_load_n(&fe->mode, __ATOMIC_SEQ_CST);
+    if (mode != FAIL_NONE && failing(b, mode)) {
+        __atomic_fetch_add(&fe->failed, 1, __ATOMIC_SEQ_CST);
+        return -EIO;
+    }
+    return mvcc_engine_write(inner, b, sync);
+}
+
+static struct mvcc_engine *wrap_store1(void *ctx, int store,
+                                       struct mvcc_engine *eng)
+{
+    struct fail_engine *fe = ctx;
+    return store == 1 ? cl_engine_over(&fe->e, eng, fail_write, fe) : eng;
+}
+
+/* A sweep the engine fails: when the safe point cannot be recorded,
+ * nothing is swept and the store's safe point stays where it was; when
+ * a delete batch fails, the error comes back, the safe point stays
+ * raised (versions below it may be gone) and the same call sweeps again
+ * once the engine writes. */
+static void gc_engine_failures(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    memset(&failer, 0, sizeof failer);
+    c.wrap = wrap_store1;
+    c.wrap_ctx = &failer;
+    int l = start_three(&c);
+    write_at(&c, l, "a", MVCC_OP_PUT, "a1", 10, 11);
+    write_at(&c, l, "a", MVCC_OP_PUT, "a2", 20, 21);
+    write_at(&c, l, "a", MVCC_OP_PUT, "a3", 40, 41);
+    await_value(&c, 1, "a", 50, "a3"); /* store 1 applied them all */
+    char v[16];
+    struct region_store *s1 = c.st[1].s;
+    uint64_t removed = 99;
+    __atomic_store_n(&failer.mode, FAIL_SAFE_POINT, __ATOMIC_SEQ_CST);
+    assert_int_equal(region_store_gc(s1, 30, &removed), -EIO);
+    assert_int_equal(removed, 0);
+    assert_int_equal(region_store_gc_safe_point(s1), 0);
+    assert_int_equal(read_at(&c, 1, false, "a", 12, v), 0);
+    assert_string_equal(v, "a1"); /* nothing swept */
+    __atomic_store_n(&failer.mode, FAIL_GC_DELETES, __ATOMIC_SEQ_CST);
+    removed = 99;
+    assert_int_equal(region_store_gc(s1, 30, &removed), -EIO);
+    assert_int_equal(removed, 0);
+    assert_int_equal(region_store_gc_safe_point(s1), 30);
+    assert_int_equal(__atomic_load_n(&failer.failed, __ATOMIC_SEQ_CST), 2);
+    __atomic_store_n(&failer.mode, FAIL_NONE, __ATOMIC_SEQ_CST);
+    assert_int_equal(region_store_gc(s1, 30, &removed), 0);
+    assert_int_equal(removed, 1); /* a1 */
+    assert_int_equal(read_at(&c, 1, false, "a", 30, v), 0);
+    assert_string_equal(v, "a2");
+    cl_thread_stop(&c);
+    cl_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(prewrite_commit_read),
         cmocka_unit_test(one_pc_waits_for_the_max_ts_sync),
         cmocka_unit_test(gc_on_every_replica),
+        cmocka_unit_test(gc_engine_failures),
     };
     return cmocka_run_group_tests_name("libregion/txn", tests, NULL, NULL);
 }

@@ -656,10 +656,6 @@ void sql__kvtxn_rollback(struct sql_kvtxn *t)
     sql__free(t);
 }
 
-/* TSO timestamps: physical ms << 18 | logical (libpd, libmvcc's local
- * oracle). */
-#define TS_PHYSICAL_SHIFT 18
-
 /* The cluster's round: this server's oldest snapshot held with the
  * others' (gcc.hold), the safe point kept at or below the lowest of them,
  * locks below it resolved, then published (gcc.publish): each kvd removes
@@ -695,8 +691,8 @@ int sql__kv_gc(struct sql_kv *kv, uint64_t life_ms, struct sql_gc_stats *out)
     int rc = kv_tso(l, &now);
     if (rc != 0)
         return rc;
-    uint64_t phys = now >> TS_PHYSICAL_SHIFT;
-    mvcc_ts sp = phys > life_ms ? (phys - life_ms) << TS_PHYSICAL_SHIFT : 0;
+    uint64_t phys = MVCC_TS_PHYSICAL(now);
+    mvcc_ts sp = phys > life_ms ? MVCC_TS_OF_MS(phys - life_ms) : 0;
     mvcc_ts floor = MVCC_TS_MAX; /* the oldest open snapshot */
     pthread_mutex_lock(&l->amu);
     for (struct sql_kvtxn *t = l->active; t; t = t->next)
