@@ -36,7 +36,8 @@ struct kvd_job {
     struct rpc_call *call;   /* the call to answer (loop thread) */
     const void *req;         /* kv_TxnRequest, borrowed until answered */
     uint32_t method;         /* REGION_METHOD_TXN_* */
-    void *resp;              /* kv_TxnResponse filled by the worker */
+    void *ans;               /* struct txn_answer (service.c) filled by
+                                the worker */
     uint64_t t0_us;          /* arrival (kvd_now_us) */
 };
 
@@ -67,6 +68,9 @@ struct kvd {
     struct kvd_job *jobs;           /* waiting for a worker */
     struct kvd_job *jobs_tail;      /* last of jobs */
     struct kvd_job *done;           /* finished, to answer */
+    uint8_t *reply_buf;             /* loop thread: the bytes of a read's
+                                       reply written by hand, kept */
+    size_t reply_cap;               /* its allocation */
     bool stopping;                  /* workers exit */
     bool failed;                    /* the store hit an engine error */
     struct kvd_pd *pd;              /* the pdd link (pd.c); NULL without */

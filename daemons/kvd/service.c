@@ -32,6 +32,8 @@
 #define REPLY_BUDGET (4u << 20)
 /* Bytes any Txn reply may carry: the frame limit less room for framing. */
 #define REPLY_MAX ((16u << 20) - (64u << 10))
+/* The loop thread keeps the buffer of its read replies up to this size. */
+#define REPLY_KEEP (64u << 10)
 
 /* NULL when n is over BYTES_MAX (callers report it) or out of memory. */
 static pb_bytes_array_t *mkbytes(const void *p, size_t n)
@@ -832,27 +834,40 @@ static int txn_add_lock(kv_TxnResponse *resp, const struct mvcc_lock_info *l)
     return 0;
 }
 
-/* Fills resp from r. A Scan or BatchGet reply (cut) stops adding pairs
- * once REPLY_BUDGET bytes or 65,535 pairs are in, after at least one, and
- * says `more`; any other reply over REPLY_MAX is refused (-E2BIG). */
-static int txn_fill_result(kv_TxnResponse *resp, const struct mvcc_result *r,
-                           bool values, bool cut)
+/* How many of r's pairs a reply carries (*take): all, or for a Scan or
+ * BatchGet reply (cut) those within REPLY_BUDGET bytes and 65,535 pairs,
+ * at least one, with *more set when that left some out; -E2BIG for a
+ * reply over REPLY_MAX or 65,535 pairs that may not be cut. */
+static int txn_pairs_take(const struct mvcc_result *r, bool values, bool cut,
+                          size_t *take, bool *more)
 {
-    size_t spill_cap = 0, bytes = 0;
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < r->npairs; i++) {
+    size_t bytes = 0;
+    *more = false;
+    for (size_t i = 0; i < r->npairs; i++) {
         const struct mvcc_kvpair *p = &r->pairs[i];
         size_t pb = p->key_len + (values ? p->value_len : 0) + 16;
         if (cut && i > 0 && (bytes + pb > REPLY_BUDGET || i == 65535)) {
-            resp->more = true;
-            break;
+            *take = i;
+            *more = true;
+            return 0;
         }
         bytes += pb;
         if (bytes > REPLY_MAX || i == 65535)
-            rc = -E2BIG;
-        else
-            rc = txn_add_pair(resp, &spill_cap, p, values && p->value);
+            return -E2BIG;
     }
+    *take = r->npairs;
+    return 0;
+}
+
+/* Fills resp from r, its pairs as txn_pairs_take cuts them. */
+static int txn_fill_result(kv_TxnResponse *resp, const struct mvcc_result *r,
+                           bool values, bool cut)
+{
+    size_t spill_cap = 0, take;
+    int rc = txn_pairs_take(r, values, cut, &take, &resp->more);
+    for (size_t i = 0; rc == 0 && i < take; i++)
+        rc = txn_add_pair(resp, &spill_cap, &r->pairs[i],
+                          values && r->pairs[i].value);
     size_t nlocks = r->nlocks;
     if (nlocks > 65535) { /* ScanLock without a limit */
         nlocks = 65535;
@@ -1185,12 +1200,46 @@ static int txn_check(struct kvd *k, const kv_TxnRequest *req, uint32_t method,
     }
 }
 
-/* Runs a Txn command and fills resp. now: a KvGet or KvBatchGet tried
- * under the lease on the calling thread (region_read_now); returns
- * -EAGAIN with resp untouched when the lease cannot serve it, else 0. */
-static int txn_execute(struct kvd *k, const kv_TxnRequest *req,
-                       uint32_t method, kv_TxnResponse *resp, bool now)
+/* A Txn command's answer: resp, or the bytes of a read that succeeded
+ * (pairs and `more` only: the usual Get, BatchGet and Scan) written by
+ * hand into raw (region_txn_read_reply: the bytes nanopb writes for resp
+ * filled alike, without copying every key and value into it first). */
+struct txn_answer {
+    kv_TxnResponse resp; /* hand false */
+    bool hand;           /* raw holds the reply */
+    uint8_t *raw;        /* region_free; kept across answers on the loop */
+    size_t raw_cap;      /* its allocation */
+    size_t raw_len;      /* the reply's bytes */
+};
+
+/* Whether r holds nothing a reply carries but pairs. */
+static bool txn_pairs_only(const struct mvcc_result *r)
 {
+    return r->nlocks == 0 && r->key == NULL && r->commit_ts == 0 &&
+           r->min_commit_ts == 0 && r->status == 0 && r->action == 0 &&
+           r->lock_ttl == 0 && r->conflict_start_ts == 0 &&
+           r->conflict_commit_ts == 0;
+}
+
+/* Sends a's answer to call and releases resp (raw stays with a). */
+static void txn_reply(struct rpc_call *call, struct txn_answer *a)
+{
+    if (a->hand) {
+        rpc_call_reply_encoded(call, a->raw, a->raw_len);
+    } else {
+        rpc_call_reply(call, &a->resp);
+        rpc_msg_release(kv_TxnResponse_fields, &a->resp);
+    }
+}
+
+/* Runs a Txn command and fills a (resp zeroed, hand false; raw and
+ * raw_cap a buffer to reuse or NULL and 0). now: a KvGet or KvBatchGet
+ * tried under the lease on the calling thread (region_read_now); returns
+ * -EAGAIN with a untouched when the lease cannot serve it, else 0. */
+static int txn_execute(struct kvd *k, const kv_TxnRequest *req,
+                       uint32_t method, struct txn_answer *a, bool now)
+{
+    kv_TxnResponse *resp = &a->resp;
     struct region_err err;
     memset(&err, 0, sizeof err);
     struct txn_exec x;
@@ -1248,7 +1297,19 @@ static int txn_execute(struct kvd *k, const kv_TxnRequest *req,
     } else {
         bool cut = method == REGION_METHOD_TXN_SCAN ||
                    method == REGION_METHOD_TXN_BATCH_GET;
-        rc = txn_fill_result(resp, &x.res, true, cut);
+        size_t take;
+        bool more;
+        /* by hand when it can; anything it refuses (a key over nanopb's
+         * limit, a reply too large) the struct refuses alike, below */
+        if (txn_pairs_only(&x.res) &&
+            txn_pairs_take(&x.res, true, cut, &take, &more) == 0 &&
+            region_txn_read_reply(x.res.pairs, take, more, &a->raw,
+                                  &a->raw_cap, &a->raw_len) == 0) {
+            a->hand = true;
+            rc = 0;
+        } else {
+            rc = txn_fill_result(resp, &x.res, true, cut);
+        }
         if (rc != 0) { /* refused whole: nothing half-filled goes out */
             rpc_msg_release(kv_TxnResponse_fields, resp);
             memset(resp, 0, sizeof *resp);
@@ -1265,7 +1326,7 @@ static int txn_execute(struct kvd *k, const kv_TxnRequest *req,
 
 static void run_job(struct kvd *k, struct kvd_job *job)
 {
-    (void)txn_execute(k, job->req, job->method, job->resp, false);
+    (void)txn_execute(k, job->req, job->method, job->ans, false);
 }
 
 static void *worker_main(void *arg)
@@ -1304,11 +1365,11 @@ static void on_jobs_done(evutil_socket_t fd, short what, void *arg)
     while (done) {
         struct kvd_job *job = done;
         done = job->next;
-        kv_TxnResponse *resp = job->resp;
-        kvd_observe(k, job->method, job->t0_us, resp->code);
-        rpc_call_reply(job->call, resp);
-        rpc_msg_release(kv_TxnResponse_fields, resp);
-        free(job->resp);
+        struct txn_answer *a = job->ans;
+        kvd_observe(k, job->method, job->t0_us, a->hand ? 0 : a->resp.code);
+        txn_reply(job->call, a);
+        region_free(a->raw);
+        free(a);
         free(job);
     }
 }
@@ -1323,24 +1384,34 @@ static void txn_handler(struct rpc_call *call, const void *reqp, void *ud)
          * index round (libregion/DESIGN.md "Reads"). A point read does
          * not wait (a lock in the way is answered MVCC_LOCKED). */
         uint64_t t0 = kvd_now_us();
-        kv_TxnResponse now;
+        struct txn_answer now;
         memset(&now, 0, sizeof now);
-        if (txn_execute(k, reqp, method, &now, true) == 0) {
-            kvd_observe(k, method, t0, now.code);
-            rpc_call_reply(call, &now);
-            rpc_msg_release(kv_TxnResponse_fields, &now);
-            return;
+        now.raw = k->reply_buf; /* the loop's, reused */
+        now.raw_cap = k->reply_cap;
+        int rc = txn_execute(k, reqp, method, &now, true);
+        if (rc == 0) {
+            kvd_observe(k, method, t0, now.hand ? 0 : now.resp.code);
+            txn_reply(call, &now);
         }
+        if (now.raw_cap > REPLY_KEEP) { /* a large page: not kept */
+            region_free(now.raw);
+            now.raw = NULL;
+            now.raw_cap = 0;
+        }
+        k->reply_buf = now.raw;
+        k->reply_cap = now.raw_cap;
+        if (rc == 0)
+            return;
     }
     struct kvd_job *job = calloc(1, sizeof *job);
-    kv_TxnResponse *resp = calloc(1, sizeof *resp);
-    if (job == NULL || resp == NULL) {
+    struct txn_answer *ans = calloc(1, sizeof *ans);
+    if (job == NULL || ans == NULL) {
         free(job);
-        free(resp);
+        free(ans);
         rpc_call_fail(call, -ENOMEM, "out of memory");
         return;
     }
-    *job = (struct kvd_job){NULL, call, reqp, rpc_call_method(call), resp,
+    *job = (struct kvd_job){NULL, call, reqp, rpc_call_method(call), ans,
                             kvd_now_us()};
     pthread_mutex_lock(&k->mu);
     if (k->jobs_tail)
@@ -1386,6 +1457,9 @@ void kvd_workers_stop(struct kvd *k)
         event_free(k->done_ev);
         k->done_ev = NULL;
     }
+    region_free(k->reply_buf);
+    k->reply_buf = NULL;
+    k->reply_cap = 0;
 }
 
 /* ---------------------------------------------------------------------

@@ -17,7 +17,7 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 15
+#define REGION_VERSION_MINOR 16
 #define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
@@ -135,6 +135,7 @@ struct region_err {
  */
 struct mvcc_engine;
 struct mvcc_store;
+struct mvcc_kvpair;
 
 /* How a store reaches its peers, and how it asks to be run. */
 struct region_transport {
@@ -628,6 +629,23 @@ struct region_raw_read {
 #define REGION_READ_CHUNK 32
 int region_raw_get_now_n(struct region_store *s, const struct region_ctx *ctx,
                          struct region_raw_read *r, size_t n);
+
+/* The protobuf bytes of the kv.TxnResponse a store answers a read that
+ * succeeded with (Get, BatchGet, Scan): the n pairs in order and `more`
+ * (DESIGN.md "Cluster transport", "Replies written by hand"). A pair
+ * whose value is NULL carries none (key-only); one whose value is over
+ * 65,535 bytes carries its length as value_spill and the value goes to
+ * the reply's spill blob, in pair order. The bytes are those nanopb
+ * writes for the struct a store filled before (test_client
+ * `read_reply_by_hand`), so any client reads them. Written into *buf,
+ * grown to fit with the library's allocator (*cap its size; free with
+ * region_free; *buf NULL and *cap 0 to start); *len gets the length.
+ * 0; -E2BIG for a key over 65,535 bytes, n over 65,535 or a reply
+ * over 16 MiB less 64 KiB (nothing written: answer with the error
+ * instead); -ENOMEM. */
+int region_txn_read_reply(const struct mvcc_kvpair *pairs, size_t n,
+                          bool more, uint8_t **buf, size_t *cap,
+                          size_t *len);
 
 /* max_ts across leader changes (DESIGN.md "max_ts"). Every leadership
  * this store gains (a peer becoming leader, including a region born of a

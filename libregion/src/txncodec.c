@@ -805,3 +805,77 @@ int region__txnreq_encode(const struct region__txn_args *a,
     *len = (size_t)(p - buf);
     return 0;
 }
+
+/* ---- kv.TxnResponse of a read, by hand (the store's side) -------------
+ * A read's reply is its pairs and `more`: written in field order with
+ * the bytes nanopb writes for the struct a store used to fill (key
+ * always, an empty one too; value when not NULL, empty included;
+ * value_spill and field 14 for a value over nanopb's limit), without
+ * copying every key and value into that struct first. */
+
+/* KvPair's bytes inside the reply: its key, value or spilled length. */
+static size_t pair_len(const struct mvcc_kvpair *p)
+{
+    size_t n = 1 + varint_len(p->key_len) + p->key_len;
+    if (p->value && p->value_len > REGION_BYTES_MAX)
+        n += 1 + varint_len(p->value_len);
+    else if (p->value)
+        n += 1 + varint_len(p->value_len) + p->value_len;
+    return n;
+}
+
+int region_txn_read_reply(const struct mvcc_kvpair *pairs, size_t n,
+                          bool more, uint8_t **buf, size_t *cap,
+                          size_t *len)
+{
+    *len = 0;
+    if (n > 65535)
+        return -E2BIG;
+    size_t total = more ? 2 : 0, spill = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct mvcc_kvpair *p = &pairs[i];
+        if (p->key_len > REGION_BYTES_MAX || p->value_len > REGION_TXN_MAX_BYTES)
+            return -E2BIG;
+        size_t pl = pair_len(p);
+        total += 1 + varint_len(pl) + pl;
+        if (p->value && p->value_len > REGION_BYTES_MAX)
+            spill += p->value_len;
+        if (total + spill > REGION_TXN_MAX_BYTES)
+            return -E2BIG;
+    }
+    if (spill)
+        total += 1 + varint_len(spill) + spill;
+    if (total > REGION_TXN_MAX_BYTES)
+        return -E2BIG;
+    if (total > *cap || *buf == NULL) {
+        uint8_t *b = region__realloc(*buf, total ? total : 1);
+        if (b == NULL)
+            return -ENOMEM;
+        *buf = b;
+        *cap = total ? total : 1;
+    }
+    uint8_t *o = *buf;
+    for (size_t i = 0; i < n; i++) {
+        const struct mvcc_kvpair *p = &pairs[i];
+        bool spilled = p->value && p->value_len > REGION_BYTES_MAX;
+        *o++ = 4 << 3 | 2;
+        o = put_varint(o, pair_len(p));
+        o = put_bytes(o, 1, p->key, p->key_len);
+        if (spilled)
+            o = put_num(o, 3, p->value_len);
+        else if (p->value)
+            o = put_bytes(o, 2, p->value, p->value_len);
+    }
+    if (spill) {
+        o = put_varint(o, 14 << 3 | 2);
+        o = put_varint(o, spill);
+        for (size_t i = 0; i < n; i++)
+            if (pairs[i].value && pairs[i].value_len > REGION_BYTES_MAX) {
+                memcpy(o, pairs[i].value, pairs[i].value_len);
+                o += pairs[i].value_len;
+            }
+    }
+    o = put_num(o, 15, more);
+    *len = (size_t)(o - *buf);
+    return 0;
+}

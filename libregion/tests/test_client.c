@@ -789,6 +789,140 @@ static uint64_t rnd_num(void)
     return bits == 0 ? 0 : rnd() >> (64 - bits);
 }
 
+/* pairs' reply both ways: region_txn_read_reply, and nanopb over the
+ * kv.TxnResponse a store filled before (every key; a value when not NULL,
+ * a value over nanopb's limit as value_spill and in the spill blob, in
+ * pair order): the same bytes. Then read back (nanopb and
+ * region__txnresp_result): the same pairs and `more`. *buf and *cap are
+ * the encoder's, kept across calls. */
+static void read_reply_both_ways(const struct mvcc_kvpair *pairs, size_t n,
+                                 bool more, uint8_t **buf, size_t *cap)
+{
+    size_t len = 7;
+    assert_int_equal(region_txn_read_reply(pairs, n, more, buf, cap, &len),
+                     0);
+    assert_true(len <= *cap);
+    kv_TxnResponse r;
+    memset(&r, 0, sizeof r);
+    r.more = more;
+    if (n) {
+        r.pairs = calloc(n, sizeof *r.pairs);
+        r.pairs_count = (pb_size_t)n;
+    }
+    size_t spill = 0;
+    for (size_t i = 0; i < n; i++)
+        if (pairs[i].value && pairs[i].value_len > 65535)
+            spill += pairs[i].value_len;
+    uint8_t *sp = spill ? malloc(spill) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        const struct mvcc_kvpair *p = &pairs[i];
+        kv_KvPair *o = &r.pairs[i];
+        o->key = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(p->key_len));
+        o->key->size = (pb_size_t)p->key_len;
+        if (p->key_len)
+            memcpy(o->key->bytes, p->key, p->key_len);
+        if (p->value && p->value_len > 65535) {
+            o->value_spill = p->value_len;
+            memcpy(sp + r.spill.len, p->value, p->value_len);
+            r.spill.len += p->value_len;
+        } else if (p->value) {
+            o->value = malloc(PB_BYTES_ARRAY_T_ALLOCSIZE(p->value_len));
+            o->value->size = (pb_size_t)p->value_len;
+            if (p->value_len)
+                memcpy(o->value->bytes, p->value, p->value_len);
+        }
+    }
+    r.spill.data = sp;
+    size_t tl;
+    uint8_t *theirs = pb_bytes(kv_TxnResponse_fields, &r, &tl);
+    rpc_msg_release(kv_TxnResponse_fields, &r);
+    assert_int_equal(len, tl);
+    if (len)
+        assert_memory_equal(*buf, theirs, len);
+    free(theirs);
+    kv_TxnResponse d;
+    memset(&d, 0, sizeof d);
+    assert_int_equal(rpc_msg_decode(kv_TxnResponse_fields, *buf, len, &d), 0);
+    struct mvcc_result res;
+    struct region_err err;
+    mvcc_result_init(&res);
+    assert_int_equal(region__txnresp_result(&d, &res, &err), 0);
+    assert_int_equal(d.more, more);
+    rpc_msg_release(kv_TxnResponse_fields, &d);
+    assert_int_equal(res.npairs, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(res.pairs[i].key_len, pairs[i].key_len);
+        if (pairs[i].key_len)
+            assert_memory_equal(res.pairs[i].key, pairs[i].key,
+                                pairs[i].key_len);
+        assert_true((res.pairs[i].value == NULL) == (pairs[i].value == NULL));
+        assert_int_equal(res.pairs[i].value_len, pairs[i].value_len);
+        if (pairs[i].value_len)
+            assert_memory_equal(res.pairs[i].value, pairs[i].value,
+                                pairs[i].value_len);
+    }
+    mvcc_result_reset(&res);
+}
+
+/* A store writes its read replies by hand with nanopb's bytes: a page of
+ * rows, `more`, nothing, empty keys and values, key-only pairs, values
+ * spilled around inline ones, and 500 pages of random pairs; a key over
+ * nanopb's limit or more than 65,535 pairs is refused with nothing
+ * written. */
+static void read_reply_by_hand(void **state)
+{
+    (void)state;
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    struct mvcc_kvpair page[3] = {
+        {(uint8_t *)"t\x80\0\0\0\0\0\0\x01_r\x80\0\0\0\0\0\0\x05", 19,
+         (uint8_t *)"a row of sysbench", 17},
+        {(uint8_t *)"t1_r2", 5, (uint8_t *)"", 0}, /* an empty value */
+        {(uint8_t *)"t1_r3", 5, NULL, 0}};        /* key only */
+    read_reply_both_ways(page, 3, false, &buf, &cap);
+    read_reply_both_ways(page, 3, true, &buf, &cap);
+    read_reply_both_ways(page, 1, true, &buf, &cap);
+    read_reply_both_ways(NULL, 0, false, &buf, &cap); /* nothing found */
+    read_reply_both_ways(NULL, 0, true, &buf, &cap);
+    struct mvcc_kvpair empty = {(uint8_t *)"", 0, (uint8_t *)"v", 1};
+    read_reply_both_ways(&empty, 1, false, &buf, &cap);
+    static uint8_t big[200000];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (uint8_t)(i * 7);
+    struct mvcc_kvpair sp[4] = {
+        {(uint8_t *)"a", 1, big, 65536}, /* one over the limit */
+        {(uint8_t *)"b", 1, big + 5, 65535}, /* at it: inline */
+        {(uint8_t *)"c", 1, NULL, 0},
+        {(uint8_t *)"d", 1, big + 9, sizeof big - 9}};
+    read_reply_both_ways(sp, 4, true, &buf, &cap);
+    size_t grown = cap;
+    read_reply_both_ways(page, 2, false, &buf, &cap);
+    assert_int_equal(cap, grown); /* kept, not made again */
+    for (int i = 0; i < 500; i++) {
+        struct mvcc_kvpair ps[12];
+        size_t n = rnd() % 13;
+        for (size_t j = 0; j < n; j++) {
+            size_t vl = rnd() % 8 == 0 ? 65530 + rnd() % 12 : rnd() % 300;
+            ps[j] = (struct mvcc_kvpair){
+                big + rnd() % 1000, rnd() % 3 ? rnd() % 200 : 0,
+                rnd() % 4 ? big + rnd() % 1000 : NULL, 0};
+            if (ps[j].value)
+                ps[j].value_len = vl;
+        }
+        read_reply_both_ways(ps, n, rnd() % 2, &buf, &cap);
+    }
+    size_t len = 9;
+    struct mvcc_kvpair longkey = {big, 65536, NULL, 0};
+    assert_int_equal(region_txn_read_reply(&longkey, 1, false, &buf, &cap,
+                                           &len),
+                     -E2BIG);
+    assert_int_equal(len, 0);
+    assert_int_equal(region_txn_read_reply(page, 65536, false, &buf, &cap,
+                                           &len),
+                     -E2BIG);
+    region_free(buf);
+}
+
 /* Requests are written by hand with nanopb's bytes: the usual reads, a
  * commit, a lock, a Prewrite with a spilled value, and 2000 made of
  * random fields (present or not, empty, long, numbers of every varint
@@ -2735,6 +2869,7 @@ int main(void)
         cmocka_unit_test(reply_async_lock),
         cmocka_unit_test(reply_by_hand),
         cmocka_unit_test(request_by_hand),
+        cmocka_unit_test(read_reply_by_hand),
         cmocka_unit_test(scan_adjust),
         cmocka_unit_test(create_refuses_bad_options),
         cmocka_unit_test(commits_and_reads_through_the_cache),
