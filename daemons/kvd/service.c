@@ -1274,10 +1274,21 @@ static int txn_execute(struct kvd *k, const kv_TxnRequest *req,
             return rc;
         }
     } else {
-        rc = txn_check(k, req, method, &x, &d, &err);
-        if (rc == 0)
-            rc = region_txn_run(k->store, &ctx, txn_is_read(method),
-                                txn_exec_fn, &x, &err);
+        /* A read on a worker under the lease, as the loop's gets are: a
+         * read index round through the loop thread cost two more
+         * wake-ups (the loop's, then this worker's again). Blocking
+         * here is allowed: a read waiting for an async-commit prewrite
+         * to apply waits on this worker, not the loop. */
+        rc = txn_is_read(method)
+                 ? region_read_now(k->store, &ctx, txn_exec_fn, &x, &err)
+                 : -EAGAIN;
+        if (rc == -EAGAIN) {
+            memset(&err, 0, sizeof err);
+            rc = txn_check(k, req, method, &x, &d, &err);
+            if (rc == 0)
+                rc = region_txn_run(k->store, &ctx, txn_is_read(method),
+                                    txn_exec_fn, &x, &err);
+        }
     }
     resp->code = rc;
     if (rc != 0) {

@@ -4,7 +4,8 @@
 # point selects ask PD for no timestamp (sqld's TSO counter moves only
 # by its background schema reads) and are answered by the leader kvd under its lease on its loop
 # thread (its reads_inline counter moves); inside BEGIN they take a
-# timestamp as before. Then a writer and a reader on two connections
+# timestamp as before. Range scans and aggregates are read under the
+# lease too, on kvd's txn workers. Then a writer and a reader on two connections
 # alternate on one row while the leader kvd is killed -9: every read
 # that follows an acknowledged write returns exactly that write (a stale
 # read by a deposed leader would return the one before).
@@ -68,6 +69,23 @@ i1=$(inline)
     t_fail "$((t1 - t0)) TSO requests for 100 point selects"
 [ "$((i1 - i0))" -ge 1 ] ||
     t_fail "no read was answered inline (reads_inline $i0 -> $i1)"
+
+t_case "range scans and aggregates are read under the lease on kvd's workers"
+i0=$(inline)
+for i in $(seq 1 50); do
+    echo "SELECT v FROM f.t WHERE id BETWEEN 1 AND 3 ORDER BY v;"
+    echo "SELECT SUM(v) FROM f.t WHERE id BETWEEN 2 AND 3;"
+done >"$T_TMP/ranges.sql"
+"${SQL[@]}" <"$T_TMP/ranges.sql" >"$T_TMP/ranges.out" 2>&1 ||
+    t_fail "ranges: $(tail -3 "$T_TMP/ranges.out")"
+t_expect_eq "answers" "$(sort "$T_TMP/ranges.out" | uniq -c | awk '{print $1 "x" $2}' | tr '\n' ' ')" \
+    "50x10 50x20 50x30 50x50 "
+i1=$(inline)
+# one Scan or coprocessor request each, read on a worker under the
+# lease (a read index round through the loop only when the lease
+# lapsed); before, none of them were
+[ "$((i1 - i0))" -ge 90 ] ||
+    t_fail "$((i1 - i0)) of 100 range reads were answered under the lease"
 
 t_case "inside BEGIN a point select takes a timestamp"
 t0=$(tso)
