@@ -1317,7 +1317,6 @@ static int txn_execute(struct kvd *k, const kv_TxnRequest *req,
             region_txn_read_reply(x.res.pairs, take, more, &a->raw,
                                   &a->raw_cap, &a->raw_len) == 0) {
             a->hand = true;
-            rc = 0;
         } else {
             rc = txn_fill_result(resp, &x.res, true, cut);
         }

@@ -46,6 +46,15 @@ leader_store() {
     echo "$best"
 }
 SQL=(mariadb -h 127.0.0.1 -P "$SQLPORT" -u root --batch --skip-column-names)
+# answers NAME: the statements of $T_TMP/NAME.sql run, their answers
+# counted ("33x10 34x20 " ...), or the client's error
+answers() {
+    if "${SQL[@]}" <"$T_TMP/$1.sql" >"$T_TMP/$1.out" 2>&1; then
+        sort "$T_TMP/$1.out" | uniq -c | awk '{print $1 "x" $2}' | tr '\n' ' '
+    else
+        echo "failed: $(tail -3 "$T_TMP/$1.out")"
+    fi
+}
 
 t_case "autocommit point selects take no timestamp and are read inline"
 "${SQL[@]}" -e "CREATE DATABASE f; CREATE TABLE f.t (id INT PRIMARY KEY, v INT);
@@ -57,10 +66,7 @@ i0=$(inline)
 for i in $(seq 1 100); do
     echo "SELECT v FROM f.t WHERE id = $((i % 3 + 1));"
 done >"$T_TMP/points.sql"
-"${SQL[@]}" <"$T_TMP/points.sql" >"$T_TMP/points.out" 2>&1 ||
-    t_fail "point selects: $(tail -3 "$T_TMP/points.out")"
-t_expect_eq "answers" "$(sort "$T_TMP/points.out" | uniq -c | awk '{print $1 "x" $2}' | tr '\n' ' ')" \
-    "33x10 34x20 33x30 "
+t_expect_eq "answers" "$(answers points)" "33x10 34x20 33x30 "
 t1=$(tso)
 i1=$(inline)
 # the slow path takes a timestamp per statement (100 or more); sqld's
@@ -76,10 +82,7 @@ for i in $(seq 1 50); do
     echo "SELECT v FROM f.t WHERE id BETWEEN 1 AND 3 ORDER BY v;"
     echo "SELECT SUM(v) FROM f.t WHERE id BETWEEN 2 AND 3;"
 done >"$T_TMP/ranges.sql"
-"${SQL[@]}" <"$T_TMP/ranges.sql" >"$T_TMP/ranges.out" 2>&1 ||
-    t_fail "ranges: $(tail -3 "$T_TMP/ranges.out")"
-t_expect_eq "answers" "$(sort "$T_TMP/ranges.out" | uniq -c | awk '{print $1 "x" $2}' | tr '\n' ' ')" \
-    "50x10 50x20 50x30 50x50 "
+t_expect_eq "answers" "$(answers ranges)" "50x10 50x20 50x30 50x50 "
 i1=$(inline)
 # one Scan or coprocessor request each, read on a worker under the
 # lease (a read index round through the loop only when the lease
