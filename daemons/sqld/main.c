@@ -790,8 +790,19 @@ static int serve_mysql(struct dmn_runtime *rt, const struct sqld_settings *s,
     return 0;
 }
 
+/* A read a kvd refused as below the GC safe point: TiDB's error 9006
+ * (ErrGCTooEarly); every other store code is 1105. */
+static int sqld_kv_errno(int rc)
+{
+    return rc == REGION_EGC_TOO_EARLY ? 9006 : 0;
+}
+
 const char *sqld_kv_strerror(int rc)
 {
+    if (rc == REGION_EGC_TOO_EARLY) /* TiDB's text for its 9006 */
+        return "GC life time is shorter than transaction duration: the "
+               "transaction reads below the GC safe point (raise "
+               "gc.life-time, or keep transactions shorter)";
     if (rc <= -3000 && rc > -4000)
         return region_strerror(rc);
     if (rc <= -4000 && rc > -5000)
@@ -819,6 +830,7 @@ int main(int argc, char **argv)
                                     .root_password = s.root_password,
                                     .on_kill = on_kill,
                                     .kv_strerror = sqld_kv_strerror,
+                                    .kv_errno = sqld_kv_errno,
                                     .require_secure_transport =
                                         s.require_secure,
                                     .sha2_cache = s.sha2_cache,

@@ -14,7 +14,7 @@ extern "C" {
 
 /* Version: kept equal to libsql/VERSION (the build checks it). */
 #define SQL_VERSION_MAJOR 0
-#define SQL_VERSION_MINOR 13
+#define SQL_VERSION_MINOR 14
 #define SQL_VERSION_PATCH 0
 #define SQL_VERSION_NUMBER \
     (SQL_VERSION_MAJOR * 1000000 + SQL_VERSION_MINOR * 1000 + SQL_VERSION_PATCH)
@@ -624,6 +624,10 @@ struct sql_server_options {
      * codes); NULL, or a NULL answer: the number alone. Error 1105's text
      * is "storage error: <message> (<code>)". */
     const char *(*kv_strerror)(int rc);
+    /* The MySQL error number for such a code, or 0 for 1105 (sqld: a
+     * read kvd refused as below the GC safe point is TiDB's 9006); NULL:
+     * 1105 for all. The text is kv_strerror's, as for 1105. */
+    int (*kv_errno)(int rc);
 };
 
 /* Counters since sql_server_open (atomic reads; for a status page). */

@@ -72,6 +72,7 @@ int sql_server_open(const struct sql_server_options *o,
     srv->on_kill = o->on_kill;
     srv->kill_ctx = o->kill_ctx;
     srv->kv_strerror = o->kv_strerror;
+    srv->kv_errno = o->kv_errno;
     if (o->cluster_info)
         srv->cluster_info = *o->cluster_info;
     srv->cluster_store = o->cluster != NULL;
@@ -427,6 +428,9 @@ int sql__kverr(struct sql_session *s, int rc)
         m = s->srv->kv_strerror(rc);
     if (m == NULL)
         m = "unknown result code";
+    int code = s->srv->kv_errno ? s->srv->kv_errno(rc) : 0;
+    if (code > 0 && code <= UINT16_MAX) /* a MySQL error number */
+        return sql__serr(s, (uint16_t)code, "HY000", "%s (%d)", m, rc);
     return sql__serr(s, 1105, "HY000", "storage error: %s (%d)", m, rc);
 }
 

@@ -66,6 +66,7 @@ struct sql_server
     bool sha2_cache;               /* caching_sha2 fast path only after a
                                       full authentication (tls.c) */
     const char *(*kv_strerror)(int rc); /* sql_server_options' */
+    int (*kv_errno)(int rc);            /* sql_server_options' */
     struct sql_cluster_info cluster_info; /* PD's view (show_cluster.c);
                                       calls NULL: none */
     bool cluster_store;            /* stores on a cluster (opts.cluster):

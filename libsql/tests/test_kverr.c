@@ -2,7 +2,8 @@
  * (sql__kverr): libmvcc's codes their own errors or messages, and codes
  * from below a cluster store (PD, regions, RPC: not libmvcc's) the
  * server's kv_strerror hook's message, with the number either way, never
- * "unknown libmvcc result code".
+ * "unknown libmvcc result code"; error 1105 unless the kv_errno hook
+ * names another (sqld's 9006 for a read below the GC safe point).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -20,7 +21,14 @@
 
 static const char *hook(int rc)
 {
-    return rc == -4001 ? "this replica is not the pd leader" : NULL;
+    return rc == -4001   ? "this replica is not the pd leader"
+           : rc == -3015 ? "GC life time is shorter than transaction duration"
+                         : NULL;
+}
+
+static int errno_hook(int rc)
+{
+    return rc == -3015 ? 9006 : 0;
 }
 
 static void codes_become_errors(void **state)
@@ -53,6 +61,19 @@ static void codes_become_errors(void **state)
     assert_int_equal(sql__kverr(s, -3002), SQL_EQUERY);
     assert_string_equal(s->err.msg,
                         "storage error: unknown result code (-3002)");
+    /* the errno hook picks the error for the codes it knows: 1105 else */
+    f.srv->kv_errno = errno_hook;
+    assert_int_equal(sql__kverr(s, -3015), SQL_EQUERY);
+    assert_int_equal(s->err.code, 9006);
+    assert_string_equal(s->err.state, "HY000");
+    assert_string_equal(
+        s->err.msg, "GC life time is shorter than transaction duration (-3015)");
+    assert_int_equal(sql__kverr(s, -4001), SQL_EQUERY);
+    assert_int_equal(s->err.code, 1105);
+    assert_string_equal(
+        s->err.msg, "storage error: this replica is not the pd leader (-4001)");
+    assert_int_equal(sql__kverr(s, MVCC_DEADLOCK), SQL_EQUERY);
+    assert_int_equal(s->err.code, 1213);
     /* libsql's own codes keep their messages */
     assert_int_equal(sql__kverr(s, SQL_EINTERNAL), SQL_EQUERY);
     assert_string_equal(s->err.msg,
