@@ -632,7 +632,7 @@ int region_raw_get_now_n(struct region_store *s, const struct region_ctx *ctx,
 
 /* The protobuf bytes of the kv.TxnResponse a store answers a read that
  * succeeded with (Get, BatchGet, Scan): the n pairs in order and `more`
- * (DESIGN.md "Cluster transport", "Replies written by hand"). A pair
+ * (DESIGN.md "Cluster transport", "Read replies written by hand"). A pair
  * whose value is NULL carries none (key-only); one whose value is over
  * 65,535 bytes carries its length as value_spill and the value goes to
  * the reply's spill blob, in pair order. The bytes are those nanopb

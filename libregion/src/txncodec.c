@@ -834,7 +834,8 @@ int region_txn_read_reply(const struct mvcc_kvpair *pairs, size_t n,
     size_t total = more ? 2 : 0, spill = 0;
     for (size_t i = 0; i < n; i++) {
         const struct mvcc_kvpair *p = &pairs[i];
-        if (p->key_len > REGION_BYTES_MAX || p->value_len > REGION_TXN_MAX_BYTES)
+        if (p->key_len > REGION_BYTES_MAX ||
+            p->value_len > REGION_TXN_MAX_BYTES)
             return -E2BIG;
         size_t pl = pair_len(p);
         total += 1 + varint_len(pl) + pl;

@@ -66,8 +66,8 @@ static void codes_become_errors(void **state)
     assert_int_equal(sql__kverr(s, -3015), SQL_EQUERY);
     assert_int_equal(s->err.code, 9006);
     assert_string_equal(s->err.state, "HY000");
-    assert_string_equal(
-        s->err.msg, "GC life time is shorter than transaction duration (-3015)");
+    assert_string_equal(s->err.msg, "GC life time is shorter than "
+                                    "transaction duration (-3015)");
     assert_int_equal(sql__kverr(s, -4001), SQL_EQUERY);
     assert_int_equal(s->err.code, 1105);
     assert_string_equal(
