@@ -241,8 +241,9 @@ static void metrics_text(struct kvd *k, FILE *f)
          "Async-commit/1PC prewrites refused before that.",
          st.max_ts_refused},
         {"kvd_reads_inline_total", "counter",
-         "Point reads answered under the lease on the loop thread "
-         "(region_read_now), without a Raft round.",
+         "Reads answered under the lease where they arrived "
+         "(region_read_now: the loop's gets, a worker's scans and "
+         "coprocessor requests), without a read index round.",
          st.reads_inline},
         {"kvd_peers_recreated_total", "counter",
          "Peers made again for a region this store had left (added back "
