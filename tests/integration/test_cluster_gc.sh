@@ -7,7 +7,9 @@
 # versions from its own store and the row reads back; an open
 # transaction's snapshot is held through the rounds; a second sqld with
 # GC off holds nothing, and its transaction's read below the safe point
-# gets a clear error instead of rows with versions missing.
+# gets a clear error (9006) instead of rows with versions missing; with
+# pdd away every kvd counts its failed polls, and GC goes on once pdd is
+# back.
 . "$(dirname "$0")/lib.sh"
 
 t_cluster_ports 32000 32380
@@ -122,6 +124,34 @@ PY
 # held through the rounds: 20 twice; sqld2's old snapshot (20) refused
 # with TiDB's error 9006; a new transaction there reads 20 + 104
 t_expect_eq "snapshots" "$out" "20 20 20 9006 124 124"
+
+t_case "with pdd away every kvd counts its failed GC polls; back, GC goes on"
+e0=()
+for i in 1 2 3; do e0[$i]=$(kmetric $i kvd_gc_errors_total); done
+kill "$T_PD_PID" && wait "$T_PD_PID" || t_fail "pdd exited with $?"
+# a poll every 200 ms, each refused at once (nothing listens)
+for i in 1 2 3; do
+    all_kvd_ge kvd_gc_errors_total $((e0[i] + 3)) || {
+        t_fail "kvd$i counted $(kmetric $i kvd_gc_errors_total) failed polls, before ${e0[i]}"
+        break
+    }
+done
+t_start_pdd
+got=$(t_wait_output 3 60 t_stores_up) || t_fail "stores up after pdd came back: '$got'"
+before=()
+for i in 1 2 3; do before[$i]=$(kmetric $i kvd_gc_versions_removed_total); done
+ups=""
+for i in $(seq 1 5); do ups="$ups UPDATE d.t SET v = $i WHERE id = 1;"; done
+t_expect_eq "updates" "$(my "$ups")" ""
+for i in 1 2 3; do
+    all_kvd_ge kvd_gc_versions_removed_total $((before[i] + 5)) || {
+        t_fail "kvd$i removed $(kmetric $i kvd_gc_versions_removed_total) after pdd came back, before ${before[i]}"
+        break
+    }
+done
+t_expect_eq "value" "$(my 'SELECT v FROM d.t WHERE id = 1')" 5
+grep -q "pd: no GC safe point" "$T_TMP/kvd1.log" ||
+    t_fail "kvd1 did not say why it had no GC safe point"
 
 t_case "the daemons stop cleanly"
 kill "$SQLD2_PID" && wait "$SQLD2_PID" || t_fail "sqld2 exited with $?"
