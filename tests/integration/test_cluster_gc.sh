@@ -24,18 +24,28 @@ kmetric() { # kmetric I NAME: kvd I's value of NAME (0 if absent)
         awk -v m="$2" 'BEGIN {v = 0} $1 == m {v = $2} END {print v}'
 }
 smetric() { curl -sf "http://$HTTP/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
-# until every kvd's metric $1 is at least $2 (60 s)
-all_kvd_ge() {
-    local i ok
-    for _ in $(seq 1 600); do
-        ok=1
-        for i in 1 2 3; do
-            [ "$(kmetric $i "$1")" -ge "$2" ] || ok=0
+# grows NAME BY WHY: runs WHY (a command), then waits until every kvd's
+# metric NAME is at least BY above what it was before (60 s); fails the
+# case naming the kvd that fell short
+grows() {
+    local name=$1 by=$2 i was=()
+    shift 2
+    for i in 1 2 3; do was[$i]=$(kmetric $i "$name"); done
+    "$@"
+    for i in 1 2 3; do
+        for _ in $(seq 1 600); do
+            [ "$(kmetric $i "$name")" -ge $((was[i] + by)) ] && continue 2
+            sleep 0.1
         done
-        [ $ok = 1 ] && return 0
-        sleep 0.1
+        t_fail "kvd$i: $name $(kmetric $i "$name"), before ${was[i]}"
+        return 1
     done
-    return 1
+}
+# update_row1 N: row 1 set to 1 .. N, one statement each (N versions)
+update_row1() {
+    local ups="" i
+    for i in $(seq 1 "$1"); do ups="$ups UPDATE d.t SET v = $i WHERE id = 1;"; done
+    t_expect_eq "updates" "$(my "$ups")" ""
 }
 
 t_case "the cluster starts: pdd, three kvd, sqld with GC every 300 ms"
@@ -43,19 +53,9 @@ t_start_cluster
 
 t_case "every kvd removes an updated row's old versions"
 my "CREATE DATABASE d; CREATE TABLE d.t (id INT PRIMARY KEY, v INT); INSERT INTO d.t VALUES (1, 0), (2, 0)" >/dev/null
-before=()
-for i in 1 2 3; do before[$i]=$(kmetric $i kvd_gc_versions_removed_total); done
-ups=""
-for i in $(seq 1 20); do ups="$ups UPDATE d.t SET v = $i WHERE id = 1;"; done
-t_expect_eq "updates" "$(my "$ups")" ""
-# row 1 had 21 versions: 20 go on each replica (more, for the catalog's
-# own keys, may go with them)
-for i in 1 2 3; do
-    all_kvd_ge kvd_gc_versions_removed_total $((before[i] + 20)) || {
-        t_fail "kvd$i removed $(kmetric $i kvd_gc_versions_removed_total), before ${before[i]}"
-        break
-    }
-done
+# row 1 gets 21 versions: 20 go on each replica (more, for the
+# catalog's own keys, may go with them)
+grows kvd_gc_versions_removed_total 20 update_row1 20
 t_expect_eq "value" "$(my 'SELECT v FROM d.t WHERE id = 1')" 20
 t_expect_eq "sum" "$(my 'SELECT SUM(v) FROM d.t')" 20
 sp=$("${PDCTL[@]}" gc 2>&1)
@@ -126,29 +126,12 @@ PY
 t_expect_eq "snapshots" "$out" "20 20 20 9006 124 124"
 
 t_case "with pdd away every kvd counts its failed GC polls; back, GC goes on"
-e0=()
-for i in 1 2 3; do e0[$i]=$(kmetric $i kvd_gc_errors_total); done
-kill "$T_PD_PID" && wait "$T_PD_PID" || t_fail "pdd exited with $?"
+stop_pdd() { kill "$T_PD_PID" && wait "$T_PD_PID" || t_fail "pdd exited with $?"; }
 # a poll every 200 ms, each refused at once (nothing listens)
-for i in 1 2 3; do
-    all_kvd_ge kvd_gc_errors_total $((e0[i] + 3)) || {
-        t_fail "kvd$i counted $(kmetric $i kvd_gc_errors_total) failed polls, before ${e0[i]}"
-        break
-    }
-done
+grows kvd_gc_errors_total 3 stop_pdd
 t_start_pdd
 got=$(t_wait_output 3 60 t_stores_up) || t_fail "stores up after pdd came back: '$got'"
-before=()
-for i in 1 2 3; do before[$i]=$(kmetric $i kvd_gc_versions_removed_total); done
-ups=""
-for i in $(seq 1 5); do ups="$ups UPDATE d.t SET v = $i WHERE id = 1;"; done
-t_expect_eq "updates" "$(my "$ups")" ""
-for i in 1 2 3; do
-    all_kvd_ge kvd_gc_versions_removed_total $((before[i] + 5)) || {
-        t_fail "kvd$i removed $(kmetric $i kvd_gc_versions_removed_total) after pdd came back, before ${before[i]}"
-        break
-    }
-done
+grows kvd_gc_versions_removed_total 5 update_row1 5
 t_expect_eq "value" "$(my 'SELECT v FROM d.t WHERE id = 1')" 5
 grep -q "pd: no GC safe point" "$T_TMP/kvd1.log" ||
     t_fail "kvd1 did not say why it had no GC safe point"
