@@ -1282,7 +1282,8 @@ static int txn_execute(struct kvd *k, const kv_TxnRequest *req,
         rc = txn_is_read(method)
                  ? region_read_now(k->store, &ctx, txn_exec_fn, &x, &err)
                  : -EAGAIN;
-        if (rc == -EAGAIN) {
+        if (rc == -EAGAIN) { /* as the loop's: nothing of it carried on */
+            mvcc_result_reset(&x.res);
             memset(&err, 0, sizeof err);
             rc = txn_check(k, req, method, &x, &d, &err);
             if (rc == 0)

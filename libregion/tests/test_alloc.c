@@ -2,7 +2,9 @@
  * cache and the codecs (a Txn request with a spilled value too) run with
  * the i-th allocation failing, for every i
  * until the scenario needs no more; each run ends in a clean result code,
- * and every allocation made is freed.
+ * and every allocation made is freed. A store's read reply written by
+ * hand (region_txn_read_reply) is among them: its buffer made, then
+ * grown for a larger page.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -124,6 +126,20 @@ static int scenario(void)
     rc = region__txnreq_build(&req, &a);
     if (rc == 0)
         region__txnreq_free(&req);
+    if (rc != 0)
+        return rc;
+    /* a read's reply: one page into a new buffer, then a page with a
+     * spilled value that grows it; a refused growth keeps the buffer */
+    struct mvcc_kvpair pairs[2] = {{(uint8_t *)"k1", 2, (uint8_t *)"v", 1},
+                                   {(uint8_t *)"k2", 2, huge, sizeof huge}};
+    uint8_t *reply = NULL;
+    size_t cap = 0, len = 0;
+    rc = region_txn_read_reply(pairs, 1, false, &reply, &cap, &len);
+    if (rc == 0)
+        rc = region_txn_read_reply(pairs, 2, true, &reply, &cap, &len);
+    if (rc != 0 && len != 0)
+        rc = REGION_EINTERNAL; /* nothing written on a failure */
+    region_free(reply);
     return rc;
 }
 
