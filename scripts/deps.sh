@@ -11,7 +11,7 @@ pkgs=(
     librocksdb-dev libnanopb-dev nanopb protobuf-compiler libevent-dev
     libmbedtls-dev libyaml-dev libjemalloc-dev libcmocka-dev
     # clients and tools the tests drive
-    mariadb-client python3-pymysql sysbench procps util-linux curl
+    mariadb-client python3-pymysql sysbench procps util-linux curl iproute2
     # the peers benchmarks and differential tests compare with (MariaDB for
     # sqld, etcd for replicated KV); our scripts start their own instances
     # as the current user, never the system services
