@@ -4,19 +4,23 @@
 # three kvd and two sqld; chaos_bank.py moves money between accounts from
 # both sqld (reconnecting to the other one when its sqld goes away, and
 # retrying only transactions known not to have committed). In turn: one
-# kvd, the pdd leader and one sqld are killed with -9 and restarted, and
-# the workload must keep acknowledging transfers after each. Afterwards
+# kvd, the pdd leader and one sqld are killed with -9 and restarted, then
+# paused (SIGSTOP) and resumed, and the workload must keep acknowledging
+# transfers while each is down or paused and after it is back. Afterwards
 # every acknowledged transfer is present, none that surely failed is, the
 # balances are what the transfers make them and every snapshot summed to
 # the starting total. CHAOS_SQLD_ARGS adds sqld flags (e.g.
 # "--txn.one-pc=false --txn.async-commit=false" for plain 2PC).
 #
-# CHAOS_SECONDS (default 25: about three rounds, under a minute in all)
+# CHAOS_SECONDS (default 25: about two rounds, under a minute in all)
 # keeps killing in rounds until that many seconds have passed;
 # CHAOS_ROLLING=1 then restarts every daemon in turn (SIGTERM, start
 # again) under a second workload, which must see no error other than
 # reconnects (and commits the server reports rolled back, retried).
 # `make chaos` runs it with CHAOS_SECONDS=600 CHAOS_ROLLING=1.
+#
+# CHAOS_PAUSE (default 4) is the least number of seconds a paused daemon
+# stays paused.
 #
 # CHAOS_MERGE=1 makes region merges frequent (merge is on by default but
 # waits split-merge-interval-ms, 1 h): pdd schedules every 300 ms with no
@@ -30,6 +34,7 @@
 CHAOS_SECONDS=${CHAOS_SECONDS:-25}
 CHAOS_ROLLING=${CHAOS_ROLLING:-0}
 CHAOS_MERGE=${CHAOS_MERGE:-0}
+CHAOS_PAUSE=${CHAOS_PAUSE:-4}
 # CHAOS_PORTS="FIRST LAST" moves the port range (a long run beside make
 # test); CHAOS_KEEP=DIR copies every log and the workload's outcome there
 # at the end, passed or not (evidence of a long run).
@@ -100,6 +105,20 @@ t_case "the bank workload gets going on both sqld"
 workload 0
 got=$(progress "" 20 90) || t_fail "no progress: $got $(cat "$T_TMP/bank0.out")"
 
+# pd_leader_now: sets L to the pdd leader's number. The members may be
+# between leaders (an election after a stall): wait for one rather than
+# read once (make chaos saw '' 3 times in 87 rounds while the disks were
+# busy); after 60 s without one the case fails and L is 1.
+pd_leader_now() {
+    for _ in $(seq 1 300); do
+        L=$(pd_leader)
+        case "$L" in 1|2|3) return 0 ;; esac
+        sleep 0.2
+    done
+    t_fail "no pdd leader within 60 s: '$L'"
+    L=1
+}
+
 round=0
 T0=$SECONDS
 while :; do
@@ -113,15 +132,7 @@ while :; do
     got=$(progress "" 10 120) || t_fail "after the restart: $got"
 
     t_case "round $round: kill -9 the pdd leader, restart it"
-    # the members may be between leaders (an election after a stall):
-    # wait for one rather than read once (make chaos saw '' 3 times in 87
-    # rounds while the disks were busy)
-    for _ in $(seq 1 300); do
-        L=$(pd_leader)
-        case "$L" in 1|2|3) break ;; esac
-        sleep 0.2
-    done
-    case "$L" in 1|2|3) ;; *) t_fail "no pdd leader within 60 s: '$L'"; L=1 ;; esac
+    pd_leader_now
     kill9 "pd$L"
     progress "" 10 120 >/dev/null || t_fail "no progress with pdd $L down"
     start_pdd "$L"
@@ -135,6 +146,23 @@ while :; do
     p=$SQL1
     [ "$s" = 2 ] && p=$SQL2
     got=$(t_wait_output yes 60 sql_ready "$p") || t_fail "sqld $s: $got"
+
+    # A paused daemon (SIGSTOP: a stalled process, a VM stolen away) is
+    # not a dead one: its sockets stay open and it comes back believing
+    # what it believed (a kvd that it leads, a sqld that its locks are
+    # alive). It stays paused until the others acknowledged 10 transfers
+    # without it and CHAOS_PAUSE seconds passed: past an election and a
+    # lease, and past a lock's TTL (3 s).
+    for d in "kvd$k" pd "sqld$s"; do
+        [ "$d" = pd ] && pd_leader_now && d=pd$L
+        t_case "round $round: pause $d (SIGSTOP) while the others go on, resume it"
+        kill -STOP "${PID[$d]}"
+        t=$SECONDS
+        got=$(progress "" 10 120) || t_fail "no progress with $d paused: $got"
+        while [ $((SECONDS - t)) -lt "$CHAOS_PAUSE" ]; do sleep 0.1; done
+        kill -CONT "${PID[$d]}"
+        got=$(progress "" 10 120) || t_fail "after $d resumed: $got"
+    done
     [ $((SECONDS - T0)) -ge "$CHAOS_SECONDS" ] && break
 done
 
