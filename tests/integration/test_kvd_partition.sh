@@ -85,6 +85,21 @@ new_leader() {
     done
     echo 0
 }
+# txn_put KEY VALUE: a transactional put through the routing client (30 s)
+txn_put() {
+    local out
+    out=$("${CTL[@]}" --timeout=30 txn-put "$1" "$2" 2>&1)
+    case "$out" in "committed at "*) ;; *) t_fail "txn-put $1 $2: $out" ;; esac
+}
+# majority_writes OLD RAW TXN: once the two stores other than OLD follow a
+# leader of their own (NEW), k is RAW and tk is TXN through it
+majority_writes() {
+    new=$(new_leader "$1")
+    [ "$new" != 0 ] || t_fail "no leader without store $1"
+    t_expect_eq "put through the new leader" \
+        "$("${CTL[@]}" --timeout=30 put k "$2" 2>&1)" ok
+    txn_put tk "$3"
+}
 # refused OUT STORE: OUT is the refusal of a store that leads nothing
 # and knows no leader, the answer of a store cut off from the others
 refused() {
@@ -95,19 +110,14 @@ refused() {
 t_case "three stores elect a leader over the links"
 for i in 1 2 3; do start_store "$i"; done
 t_expect_eq "put" "$("${CTL[@]}" put k v1 2>&1)" ok
-out=$("${CTL[@]}" txn-put tk 100 2>&1)
-case "$out" in "committed at "*) ;; *) t_fail "txn-put: $out" ;; esac
+txn_put tk 100
 l=$(leader_of 1)
 [ "$l" != 0 ] || t_fail "no leader"
 t_expect_eq "the leader reads" "$(direct "$l" get k)" v1
 
 t_case "a leader cut off from its peers: the majority elects another; the old one never reads stale"
 cut "$l"
-new=$(new_leader "$l")
-[ "$new" != 0 ] || t_fail "no new leader on the majority side"
-t_expect_eq "put through the new leader" "$("${CTL[@]}" --timeout=30 put k v2 2>&1)" ok
-out=$("${CTL[@]}" --timeout=30 txn-put tk 200 2>&1)
-case "$out" in "committed at "*) ;; *) t_fail "txn-put: $out" ;; esac
+majority_writes "$l" v2 200
 t_expect_eq "the new leader reads" "$(direct "$new" get k)" v2
 out=$(direct "$l" get k)
 refused "$out" "$l" || t_fail "raw get from the cut-off store: $out"
@@ -130,11 +140,7 @@ l=$(leader_of "$new")
 [ "$l" != 0 ] || t_fail "no leader"
 kill -STOP "${PID[$l]}"
 cut "$l"
-new=$(new_leader "$l")
-[ "$new" != 0 ] || t_fail "no new leader while store $l is paused"
-t_expect_eq "put through the new leader" "$("${CTL[@]}" --timeout=30 put k v3 2>&1)" ok
-out=$("${CTL[@]}" --timeout=30 txn-put tk 300 2>&1)
-case "$out" in "committed at "*) ;; *) t_fail "txn-put: $out" ;; esac
+majority_writes "$l" v3 300
 # the two reads wait in the stopped store's accept queue (ss: its length;
 # the links' connections to it, cut, no longer come and go)
 queued() { ss -ltnH "sport = :$(port "$l")" | awk '{print $2}'; }
