@@ -1205,7 +1205,7 @@ static int txn_check(struct kvd *k, const kv_TxnRequest *req, uint32_t method,
  * hand into raw (region_txn_read_reply: the bytes nanopb writes for resp
  * filled alike, without copying every key and value into it first). */
 struct txn_answer {
-    kv_TxnResponse resp; /* hand false */
+    kv_TxnResponse resp; /* code always; the rest only when hand is false */
     bool hand;           /* raw holds the reply */
     uint8_t *raw;        /* region_free; kept across answers on the loop */
     size_t raw_cap;      /* its allocation */
@@ -1377,7 +1377,7 @@ static void on_jobs_done(evutil_socket_t fd, short what, void *arg)
         struct kvd_job *job = done;
         done = job->next;
         struct txn_answer *a = job->ans;
-        kvd_observe(k, job->method, job->t0_us, a->hand ? 0 : a->resp.code);
+        kvd_observe(k, job->method, job->t0_us, a->resp.code);
         txn_reply(job->call, a);
         region_free(a->raw);
         free(a);
@@ -1401,7 +1401,7 @@ static void txn_handler(struct rpc_call *call, const void *reqp, void *ud)
         now.raw_cap = k->reply_cap;
         int rc = txn_execute(k, reqp, method, &now, true);
         if (rc == 0) {
-            kvd_observe(k, method, t0, now.hand ? 0 : now.resp.code);
+            kvd_observe(k, method, t0, now.resp.code);
             txn_reply(call, &now);
         }
         if (now.raw_cap > REPLY_KEEP) { /* a large page: not kept */

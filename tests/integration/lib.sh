@@ -217,6 +217,18 @@ t_kvd_leader_seen_by() {
         sed -n 's/.*"region_list":\[{[^]]*"leader":\([0-9]*\).*/\1/p'
 }
 
+# t_kvd_leader_wait I: the leader of region 1 as store I sees it, waiting
+# up to 20 s for one (a loaded machine may be between leaders); 0 if none.
+t_kvd_leader_wait() {
+    local l
+    for _ in $(seq 1 200); do
+        l=$(t_kvd_leader_seen_by "$1")
+        [ -n "$l" ] && [ "$l" != 0 ] && { echo "$l"; return 0; }
+        sleep 0.1
+    done
+    echo 0
+}
+
 # ---- A cluster on loopback: one pdd, three kvd, one sqld ----------------
 # t_cluster_ports FIRST LAST: picks a slot (t_pick_base, so call it
 # directly) and names its ports: kvd i on B+i (i = 1..3), pdd on B+11,

@@ -10,17 +10,8 @@ t_kvd_ports 21100 21380
 
 start_kvd() { t_kvd_start "$1"; }
 
-# The leader store 1 knows of, waiting up to 20 s for one (a loaded machine
-# may be between leaders).
-known_leader() {
-    local l
-    for _ in $(seq 1 200); do
-        l=$(t_kvd_leader_seen_by 1)
-        [ -n "$l" ] && [ "$l" != 0 ] && { echo "$l"; return 0; }
-        sleep 0.1
-    done
-    echo 0
-}
+# The leader store 1 knows of (20 s).
+known_leader() { t_kvd_leader_wait 1; }
 
 t_case "three stores elect a leader and serve raw operations"
 for i in 1 2 3; do start_kvd "$i"; done

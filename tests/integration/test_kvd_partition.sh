@@ -59,16 +59,6 @@ direct() {
     shift
     "$BIN/kvd" ctl "--addr=127.0.0.1:$(port "$s")" --timeout=2 "$@" 2>&1
 }
-# leader_of I: the leader of region 1 as store I sees it, waiting 20 s
-leader_of() {
-    local l
-    for _ in $(seq 1 200); do
-        l=$(t_kvd_leader_seen_by "$1")
-        [ -n "$l" ] && [ "$l" != 0 ] && { echo "$l"; return 0; }
-        sleep 0.1
-    done
-    echo 0
-}
 # new_leader OLD: the leader both other stores name, not OLD (30 s)
 new_leader() {
     local a b l
@@ -111,7 +101,7 @@ t_case "three stores elect a leader over the links"
 for i in 1 2 3; do start_store "$i"; done
 t_expect_eq "put" "$("${CTL[@]}" put k v1 2>&1)" ok
 txn_put tk 100
-l=$(leader_of 1)
+l=$(t_kvd_leader_wait 1)
 [ "$l" != 0 ] || t_fail "no leader"
 t_expect_eq "the leader reads" "$(direct "$l" get k)" v1
 
@@ -136,7 +126,7 @@ t_expect_eq "txn-get" "$("${CTL[@]}" txn-get tk 2>&1)" 200
 # it made. Cut off while it is paused, it hears nothing of its successor,
 # and a read sent to it while it was stopped is the first thing it sees.
 t_case "a leader paused, then resumed still cut off: its lease ran out in real time"
-l=$(leader_of "$new")
+l=$(t_kvd_leader_wait "$new")
 [ "$l" != 0 ] || t_fail "no leader"
 kill -STOP "${PID[$l]}"
 cut "$l"
