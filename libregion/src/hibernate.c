@@ -133,7 +133,20 @@ bool region__hib_idle_check(struct region_store *s, struct region_peer *p)
         p->hib_idle = 0;
         return false;
     }
-    if (++p->hib_idle < idle_ticks(s) || hib_get(s) == NULL)
+    struct region_hib *h = hib_get(s);
+    if (h == NULL)
+        return false;
+    /* A member store gone silent keeps the leader awake: asleep, a leader
+     * cut off from its followers would never run CheckQuorum again, and
+     * would name itself leader (to pdd) until the cut heals. */
+    for (uint32_t i = 0; i < p->desc.n_stores; i++) {
+        const struct region_hib_store *e = store_find(h, p->desc.stores[i]);
+        if (e != NULL && e->down) {
+            p->hib_idle = 0;
+            return false;
+        }
+    }
+    if (++p->hib_idle < idle_ticks(s))
         return false;
     for (uint32_t i = 0; i < p->desc.n_stores; i++)
         if (p->desc.stores[i] != s->opts.store_id)
