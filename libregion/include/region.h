@@ -17,7 +17,7 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 16
+#define REGION_VERSION_MINOR 17
 #define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
@@ -702,9 +702,16 @@ int region_cache_lookup(struct region_cache *c, const void *key, size_t len,
                         struct region_desc *d, uint64_t *leader);
 /* Forget a region. */
 void region_cache_invalidate(struct region_cache *c, uint64_t region_id);
+/* Whether err (EpochNotMatch or KeyNotInRegion for region_id) comes from
+ * a store behind the cache: the region it sent is older than the cached
+ * one (neither epoch part newer, one older). */
+bool region_cache_behind(struct region_cache *c, uint64_t region_id,
+                         const struct region_err *err);
 /* Fix the cache after a region error for region_id: NotLeader sets its
  * leader (0: unknown, try another store); EpochNotMatch and
- * KeyNotInRegion replace it by the region the store sent; RegionNotFound
+ * KeyNotInRegion replace it by the region the store sent, with the leader
+ * the store named, unless the store is behind (region_cache_behind): then
+ * the cache keeps its region and forgets its leader; RegionNotFound
  * forgets it. Other codes change nothing. */
 void region_cache_on_error(struct region_cache *c, uint64_t region_id,
                            const struct region_err *err);

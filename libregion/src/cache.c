@@ -135,6 +135,25 @@ void region_cache_invalidate(struct region_cache *c, uint64_t region_id)
     pthread_mutex_unlock(&c->mu);
 }
 
+bool region_cache_behind(struct region_cache *c, uint64_t region_id,
+                         const struct region_err *err)
+{
+    if (err == NULL || !err->has_region || err->region.id != region_id)
+        return false;
+    const struct region_desc *r = &err->region;
+    bool behind = false;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < c->n; i++) {
+        const struct region_desc *d = &c->ents[i].d;
+        if (d->id == region_id && r->conf_ver <= d->conf_ver &&
+            r->version <= d->version &&
+            (r->conf_ver < d->conf_ver || r->version < d->version))
+            behind = true;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return behind;
+}
+
 void region_cache_on_error(struct region_cache *c, uint64_t region_id,
                            const struct region_err *err)
 {
@@ -150,9 +169,24 @@ void region_cache_on_error(struct region_cache *c, uint64_t region_id,
         break;
     case REGION_EEPOCH_NOT_MATCH:
     case REGION_EKEY_NOT_IN_REGION:
+        if (region_cache_behind(c, region_id, err)) {
+            /* The store that answered is behind (it missed a split or a
+             * membership change, e.g. cut off meanwhile): what it holds
+             * is older than what the cache has. Keep the cache, and send
+             * the next try elsewhere than the leader it had. Adopting its
+             * region instead had the cache swing between the old and the
+             * new epoch, each refused by the other side, for as long as
+             * the store stayed behind (test_sql_partition.sh). */
+            pthread_mutex_lock(&c->mu);
+            for (size_t i = 0; i < c->n; i++)
+                if (c->ents[i].d.id == region_id)
+                    c->ents[i].leader = 0;
+            pthread_mutex_unlock(&c->mu);
+            break;
+        }
         region_cache_invalidate(c, region_id);
         if (err->has_region)
-            (void)region_cache_update(c, &err->region, 0);
+            (void)region_cache_update(c, &err->region, err->leader);
         break;
     case REGION_ENOT_FOUND:
         region_cache_invalidate(c, region_id);

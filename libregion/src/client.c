@@ -881,6 +881,18 @@ static int send_read(struct region_client *c, uint64_t shard, const void *key,
     }
     if (mvcc_is_region_error(mrc)) {
         count(c, &c->stats.region_errors);
+        client_log(c, REGION_LOG_DEBUG,
+                   "region %llu epoch %llu/%llu at store %llu: %s (leader "
+                   "%llu; its region %llu epoch %llu/%llu)",
+                   (unsigned long long)d.id, (unsigned long long)d.conf_ver,
+                   (unsigned long long)d.version, (unsigned long long)store,
+                   err.msg[0] ? err.msg : res->errmsg,
+                   (unsigned long long)err.leader,
+                   (unsigned long long)(err.has_region ? err.region.id : 0),
+                   (unsigned long long)(err.has_region ? err.region.conf_ver
+                                                       : 0),
+                   (unsigned long long)(err.has_region ? err.region.version
+                                                       : 0));
         if (err.code == 0 || mrc == MVCC_STORE_UNREACHABLE) {
             /* no detail: whoever leads, it is not reachable there */
             memset(&err, 0, sizeof err);
@@ -888,8 +900,10 @@ static int send_read(struct region_client *c, uint64_t shard, const void *key,
         } else if (err.code == REGION_ENOT_LEADER && err.leader == store) {
             err.leader = 0; /* a store naming itself: do not loop on it */
         }
+        /* a store behind the cache: the router is not wrong */
+        bool behind = region_cache_behind(c->cache, d.id, &err);
         region_cache_on_error(c->cache, d.id, &err);
-        if (c->o.router.invalidate &&
+        if (c->o.router.invalidate && !behind &&
             (mrc == MVCC_EPOCH_NOT_MATCH || mrc == MVCC_REGION_NOT_FOUND ||
              mrc == MVCC_KEY_NOT_IN_REGION))
             c->o.router.invalidate(c->o.router.ctx, d.id, 0);

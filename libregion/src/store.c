@@ -254,6 +254,11 @@ static int region_lookup(struct region_store *s, const struct region_ctx *ctx,
         if (err) {
             err->has_region = true;
             err->region = p->desc;
+            /* the leader this replica knows (itself when it leads), so the
+             * client's next try goes there, not round the replicas */
+            raft_id leader = 0;
+            (void)raft_node_role(p->node, &leader);
+            err->leader = leader;
         }
         return REGION_EEPOCH_NOT_MATCH;
     }

@@ -83,10 +83,67 @@ static void lookup_and_split(void **state)
     region_cache_destroy(NULL);
 }
 
+/* A store behind the cache (it missed the split: a replica cut off while
+ * it happened) answers EpochNotMatch with its older region: the cache
+ * keeps the newer one and forgets its leader; a store ahead of it
+ * replaces it, with the leader it names. */
+static void store_behind_the_cache(void **state)
+{
+    (void)state;
+    struct region_cache *c;
+    assert_int_equal(region_cache_create(&c), 0);
+    struct region_desc d, now = mk(1, "", "m", 6);
+    uint64_t leader = 0;
+    assert_int_equal(region_cache_update(c, &now, 3), 0);
+    struct region_err err;
+    memset(&err, 0, sizeof err);
+    err.code = REGION_EEPOCH_NOT_MATCH;
+    err.has_region = true;
+    err.region = mk(1, "", "", 5);
+    err.leader = 0;
+    assert_true(region_cache_behind(c, 1, &err));
+    region_cache_on_error(c, 1, &err);
+    assert_int_equal(region_cache_lookup(c, "a", 1, &d, &leader), 0);
+    assert_int_equal(d.version, 6);
+    assert_int_equal(d.end_len, 1);
+    assert_int_equal(leader, 0);
+    assert_int_equal(region_cache_lookup(c, "x", 1, &d, NULL),
+                     REGION_ENOT_FOUND);
+    /* KeyNotInRegion from a store behind: the same */
+    err.code = REGION_EKEY_NOT_IN_REGION;
+    region_cache_on_error(c, 1, &err);
+    assert_int_equal(region_cache_lookup(c, "a", 1, &d, NULL), 0);
+    assert_int_equal(d.version, 6);
+    /* one epoch part older, the other newer: not behind, taken */
+    err.code = REGION_EEPOCH_NOT_MATCH;
+    err.region = mk(1, "", "m", 7);
+    err.region.conf_ver = 0;
+    assert_false(region_cache_behind(c, 1, &err));
+    /* the same epoch is not behind either (nothing to keep) */
+    err.region = now;
+    assert_false(region_cache_behind(c, 1, &err));
+    /* another region's detail says nothing about this one */
+    err.region = mk(2, "", "", 1);
+    assert_false(region_cache_behind(c, 1, &err));
+    /* a store ahead: its region and the leader it names */
+    err.region = mk(1, "", "g", 7);
+    err.leader = 3;
+    assert_false(region_cache_behind(c, 1, &err));
+    region_cache_on_error(c, 1, &err);
+    assert_int_equal(region_cache_lookup(c, "a", 1, &d, &leader), 0);
+    assert_int_equal(d.version, 7);
+    assert_int_equal(leader, 3);
+    assert_int_equal(region_cache_lookup(c, "h", 1, &d, NULL),
+                     REGION_ENOT_FOUND);
+    assert_false(region_cache_behind(c, 1, NULL));
+    region_cache_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lookup_and_split),
+        cmocka_unit_test(store_behind_the_cache),
     };
     return cmocka_run_group_tests_name("libregion/cache", tests, NULL, NULL);
 }

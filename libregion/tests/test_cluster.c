@@ -600,6 +600,13 @@ static void region_errors(void **state)
     assert_true(err.has_region);
     assert_int_equal(err.region.version, 1);
     assert_int_equal(err.region.conf_ver, 1);
+    assert_int_equal(err.leader, (uint64_t)l); /* it leads: it says so */
+    /* a follower names the leader it knows too */
+    int f = l % 3 + 1;
+    assert_int_equal(region_raw_write(c.st[f].s, &ctx, &op, 1,
+                                      (region_done_fn)abort, NULL, &err),
+                     REGION_EEPOCH_NOT_MATCH);
+    assert_int_equal(err.leader, (uint64_t)l);
     /* the right epoch passes */
     ctx.version = 1;
     /* RaftEntryTooLarge */
