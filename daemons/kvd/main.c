@@ -27,6 +27,7 @@ struct kvd_settings
 {
     struct dmn_common common; /* data-dir, log.* */
     char *listen;             /* listen: host:port for RPC */
+    char *advertise;          /* advertise-addr: for pdd, NULL: listen */
     char *status_listen;      /* status-listen: HTTP status, NULL off */
     int64_t store_id;         /* store-id: this store's id */
     char **peers;             /* peers: id@host:port of every store */
@@ -59,6 +60,10 @@ static const struct dmn_cfg_key kvd_keys[] = {
     DMN_CLUSTER_TLS_KEYS(struct kvd_settings, tls),
     {"listen", DMN_CFG_ADDR, offsetof(struct kvd_settings, listen),
      "127.0.0.1:20160", 0, 0, NULL, "address to serve RPC on"},
+    {"advertise-addr", DMN_CFG_ADDR, offsetof(struct kvd_settings, advertise),
+     NULL, 0, 0, NULL,
+     "address pdd gives clients and other stores for this one (empty: "
+     "listen; set it when listening on 0.0.0.0 or behind a proxy)"},
     {"status-listen", DMN_CFG_ADDR,
      offsetof(struct kvd_settings, status_listen), NULL, 0, 0, NULL,
      "address for HTTP /status and /metrics (empty: off)"},
@@ -342,7 +347,11 @@ static int start_pd(struct kvd *k, const struct kvd_settings *s)
     }
     uint32_t version = s->pd_version != 0 ? (uint32_t)s->pd_version
                                            : (uint32_t)mvcc_version_number();
-    struct kvd_pd_opts o = {s->pd, n, s->listen, s->common.data_dir,
+    const char *address = s->advertise ? s->advertise : s->listen;
+    if (!s->advertise && strncmp(s->listen, "0.0.0.0:", 8) == 0)
+        dmn_warn("pd: recording %s as this store's address, which no other "
+                 "host can reach: set advertise-addr", s->listen);
+    struct kvd_pd_opts o = {s->pd, n, address, s->common.data_dir,
                             s->pd_interval, version, s->gc_poll};
     if (kvd_pd_start(k, &o) != 0) {
         dmn_error("cannot start the pd thread");
