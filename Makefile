@@ -66,10 +66,12 @@ run: build
 	@scripts/run-playground.sh $(BUILD)
 
 # test_chaos.sh at length: kill -9 rounds for CHAOS_SECONDS (600), then a
-# rolling restart of every daemon under load; then test_rolling_sysbench.sh
-# with ROLLING_ROUNDS (3) rounds over 4 tables of 10000 rows.
+# rolling restart of every daemon under load; test_sql_partition.sh's
+# rounds for PART_SECONDS (300); then test_rolling_sysbench.sh with
+# ROLLING_ROUNDS (3) rounds over 4 tables of 10000 rows.
 chaos: build
 	@rc=0; CHAOS_SECONDS=$${CHAOS_SECONDS:-600} CHAOS_ROLLING=1 BUILD_DIR=$(BUILD) tests/integration/test_chaos.sh || rc=1; \
+	PART_SECONDS=$${PART_SECONDS:-300} BUILD_DIR=$(BUILD) tests/integration/test_sql_partition.sh || rc=1; \
 	ROLLING_ROUNDS=$${ROLLING_ROUNDS:-3} ROLLING_TABLES=4 ROLLING_ROWS=10000 BUILD_DIR=$(BUILD) tests/integration/test_rolling_sysbench.sh || rc=1; \
 	exit $$rc
 

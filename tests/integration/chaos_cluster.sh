@@ -5,7 +5,27 @@
 # waits the scripts need between steps (docs/operators-guide.md "Rolling
 # restart"). CHAOS_PD_ARGS, CHAOS_KVD_ARGS and CHAOS_SQLD_ARGS add flags;
 # kvd splits a region after CHAOS_SPLIT_SIZE of writes (64KiB).
+#
+# With LINK_BASE set (a second port slot, t_pick_base) the stores talk
+# through links of netproxy.py that the suite cuts and heals (cut_link,
+# heal_links; test_sql_partition.sh): store i reaches store j over
+# LINK[i-j] (LINK_BASE+1..6, one per direction) and every client (sqld,
+# `kvd ctl --pd`) reaches store i over CLIENT[i] (LINK_BASE+7..9), the
+# address store i advertises to pdd (advertise-addr). pdd's own traffic
+# (between members, and the stores' heartbeats) stays direct.
+#
+# CHAOS_KEEP=DIR copies every log and the workload's outcome there at the
+# end, passed or not (evidence of a long run).
 BASE=$T_BASE
+CHAOS_KEEP=${CHAOS_KEEP:-}
+keep_logs() {
+    [ -n "$CHAOS_KEEP" ] || return 0
+    mkdir -p "$CHAOS_KEEP" &&
+        find "$T_TMP" -maxdepth 2 \( -name '*.log' -o -name 'bank*.out' \
+            -o -name 'bank*.json' -o -name netproxy.out \) -type f \
+            -exec cp {} "$CHAOS_KEEP"/ \;
+}
+trap 'keep_logs; t_cleanup' EXIT
 port() { echo $((BASE + $1)); }
 PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
 PDS="127.0.0.1:$(port 11),127.0.0.1:$(port 12),127.0.0.1:$(port 13)"
@@ -13,7 +33,7 @@ MEMBERS="pd1=127.0.0.1:$(port 11),pd2=127.0.0.1:$(port 12),pd3=127.0.0.1:$(port 
 PDCTL=("$BIN/pdctl" "--pd=$PDS" --timeout=20000)
 SQL1=$(port 15)
 SQL2=$(port 16)
-declare -A PID
+declare -A PID LINK CLIENT
 
 start_pdd() {
     "$BIN/pdd" --name="pd$1" --listen="127.0.0.1:$(port $((10 + $1)))" \
@@ -22,9 +42,54 @@ start_pdd() {
     PID[pd$1]=$!
     T_PIDS+=("$!")
 }
+# start_links: netproxy.py with every link open (with LINK_BASE set)
+start_links() {
+    local i j n=1 links=()
+    for i in 1 2 3; do
+        for j in 1 2 3; do
+            [ "$i" = "$j" ] && continue
+            LINK[$i-$j]=$((LINK_BASE + n))
+            links+=("$i-$j=${LINK[$i-$j]}:$(port "$j")")
+            n=$((n + 1))
+        done
+    done
+    for i in 1 2 3; do
+        CLIENT[$i]=$((LINK_BASE + 6 + i))
+        links+=("client-$i=${CLIENT[$i]}:$(port "$i")")
+    done
+    /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/netproxy.py" "$T_TMP" \
+        "${links[@]}" >"$T_TMP/netproxy.out" 2>&1 &
+    T_PIDS+=("$!")
+    t_wait_for_grep ready "$T_TMP/netproxy.out" 30 ||
+        t_fail "netproxy did not start: $(cat "$T_TMP/netproxy.out")"
+}
+# cut_link NAME...: cut links "I-J" (store I's connections to store J)
+# or "client-I" (every client's to store I), as a dropped packet cuts them
+cut_link() {
+    local l
+    for l in "$@"; do touch "$T_TMP/cut-$l"; done
+}
+heal_links() { rm -f "$T_TMP"/cut-*; }
+# kvd_flags I: store I's map of the stores and its advertised address
+kvd_flags() {
+    local j peers=""
+    if [ -z "${LINK_BASE:-}" ]; then
+        echo "--peers=$PEERS"
+        return
+    fi
+    for j in 1 2 3; do
+        if [ "$1" = "$j" ]; then
+            peers+="${peers:+,}$j@127.0.0.1:$(port "$j")"
+        else
+            peers+="${peers:+,}$j@127.0.0.1:${LINK[$1-$j]}"
+        fi
+    done
+    echo "--peers=$peers --advertise-addr=127.0.0.1:${CLIENT[$1]}"
+}
 start_kvd() {
+    # shellcheck disable=SC2046
     "$BIN/kvd" --data-dir="$T_TMP/kvd$1" --store-id="$1" \
-        --listen="127.0.0.1:$(port "$1")" --peers="$PEERS" \
+        --listen="127.0.0.1:$(port "$1")" $(kvd_flags "$1") \
         --raft.tick-interval=50ms --pd="$PDS" --pd.heartbeat-interval=500ms \
         --split.region-size="${CHAOS_SPLIT_SIZE:-64KiB}" --log.file="$T_TMP/kvd$1.log" \
         ${CHAOS_KVD_ARGS:-} &
@@ -76,9 +141,65 @@ store_regions() { for i in 1 2 3; do kvd_stat "$i" regions; done | paste -sd' ';
 # a wait runs out (the second sqld is the script's: after its tables)
 start_cluster() {
     local i got
+    [ -n "${LINK_BASE:-}" ] && start_links
     for i in 1 2 3; do start_pdd "$i"; done
     for i in 1 2 3; do start_kvd "$i"; done
     got=$(t_wait_output 3 90 stores_up) || t_fail "stores up: '$got'"
     start_sqld 1
     got=$(t_wait_output yes 60 sql_ready "$SQL1") || t_fail "sqld 1: $got"
+}
+
+# The bank workload (chaos_bank.py) the suites run on this cluster.
+bank_acked() { cat "$T_TMP/bank.progress$1" 2>/dev/null || echo 0; }
+# bank_progress SUFFIX N SECONDS: the workload acknowledges N more transfers
+bank_progress() {
+    local from deadline
+    from=$(bank_acked "$1")
+    deadline=$((SECONDS + $3))
+    while [ $SECONDS -lt $deadline ]; do
+        [ "$(bank_acked "$1")" -ge $((from + $2)) ] && return 0
+        sleep 0.2
+    done
+    echo "acknowledged $(bank_acked "$1") (from $from) after $3 s"
+    return 1
+}
+# bank_setup: the bank's tables and accounts through sqld 1, then sqld 2
+# (started after the tables exist: a sqld does not yet see DDL another
+# sqld made after it read the catalog)
+bank_setup() {
+    local got
+    /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/chaos_bank.py" \
+        --ports="$SQL1" --dir="$T_TMP" --setup-only --accounts=32 \
+        >"$T_TMP/setup.out" 2>&1 || t_fail "setup: $(cat "$T_TMP/setup.out")"
+    start_sqld 2
+    got=$(t_wait_output yes 60 sql_ready "$SQL2") || t_fail "sqld 2: $got"
+}
+# bank_start RUN FLAGS...: chaos_bank.py on both sqld in the background
+# (BANK: its pid), run RUN (0: the first), writing $T_TMP/bankRUN.{out,json}
+bank_start() {
+    local run=$1
+    shift
+    /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/chaos_bank.py" \
+        --ports="$SQL1,$SQL2" --dir="$T_TMP" --run="$run" --threads=4 --accounts=32 --ready=20 \
+        --stats="$T_TMP/bank$run.json" "$@" >"$T_TMP/bank$run.out" 2>&1 &
+    BANK=$!
+    T_PIDS+=("$BANK")
+}
+# bank_stat RUN KEY: a count from run RUN's summary ("errors", "acked")
+bank_stat() {
+    python3 -c "import json;print(json.load(open('$T_TMP/bank$1.json'))['$2'])"
+}
+
+# pd_leader_now: sets L to the pdd leader's number. The members may be
+# between leaders (an election after a stall): wait for one rather than
+# read once (make chaos saw '' 3 times in 87 rounds while the disks were
+# busy); after 60 s without one the case fails and L is 1.
+pd_leader_now() {
+    for _ in $(seq 1 300); do
+        L=$(pd_leader)
+        case "$L" in 1|2|3) return 0 ;; esac
+        sleep 0.2
+    done
+    t_fail "no pdd leader within 60 s: '$L'"
+    L=1
 }

@@ -36,59 +36,18 @@ CHAOS_ROLLING=${CHAOS_ROLLING:-0}
 CHAOS_MERGE=${CHAOS_MERGE:-0}
 CHAOS_PAUSE=${CHAOS_PAUSE:-4}
 # CHAOS_PORTS="FIRST LAST" moves the port range (a long run beside make
-# test); CHAOS_KEEP=DIR copies every log and the workload's outcome there
-# at the end, passed or not (evidence of a long run).
+# test); CHAOS_KEEP (chaos_cluster.sh) keeps the logs.
 # shellcheck disable=SC2086
 t_pick_base ${CHAOS_PORTS:-22400 23380}
-CHAOS_KEEP=${CHAOS_KEEP:-}
-keep_logs() {
-    [ -n "$CHAOS_KEEP" ] || return 0
-    mkdir -p "$CHAOS_KEEP" &&
-        find "$T_TMP" -maxdepth 2 \( -name '*.log' -o -name 'bank*.out' \
-            -o -name 'bank*.json' \) -type f -exec cp {} "$CHAOS_KEEP"/ \;
-}
-trap 'keep_logs; t_cleanup' EXIT
 if [ "$CHAOS_MERGE" = 1 ]; then
     # pdd schedules every 300 ms; regions split after 16 KiB of writes
     CHAOS_PD_ARGS="--schedule-interval=300ms ${CHAOS_PD_ARGS:-}"
     CHAOS_SPLIT_SIZE=16KiB
 fi
 . "$(dirname "$0")/chaos_cluster.sh"
-acked() { cat "$T_TMP/bank.progress$1" 2>/dev/null || echo 0; }
-# progress SUFFIX N SECONDS: the workload acknowledges N more transfers
-progress() {
-    local from deadline
-    from=$(acked "$1")
-    deadline=$((SECONDS + $3))
-    while [ $SECONDS -lt $deadline ]; do
-        [ "$(acked "$1")" -ge $((from + $2)) ] && return 0
-        sleep 0.2
-    done
-    echo "acknowledged $(acked "$1") (from $from) after $3 s"
-    return 1
-}
-workload() { # run number, then flags
-    local run=$1
-    shift
-    /usr/bin/python3 "$(dirname "$0")/chaos_bank.py" --ports="$SQL1,$SQL2" \
-        --dir="$T_TMP" --run="$run" --threads=4 --accounts=32 --ready=20 \
-        --stats="$T_TMP/bank$run.json" "$@" >"$T_TMP/bank$run.out" 2>&1 &
-    BANK=$!
-    T_PIDS+=("$BANK")
-}
-stat() { # run, key
-    python3 -c "import json;print(json.load(open('$T_TMP/bank$1.json'))['$2'])"
-}
-
 t_case "the cluster starts: 3 pdd, 3 kvd, 2 sqld"
 start_cluster
-# the second sqld starts after the tables exist: a sqld does not yet see
-# DDL another sqld made after it read the catalog
-/usr/bin/python3 "$(dirname "$0")/chaos_bank.py" --ports="$SQL1" \
-    --dir="$T_TMP" --setup-only --accounts=32 >"$T_TMP/setup.out" 2>&1 ||
-    t_fail "setup: $(cat "$T_TMP/setup.out")"
-start_sqld 2
-got=$(t_wait_output yes 60 sql_ready "$SQL2") || t_fail "sqld 2: $got"
+bank_setup
 
 if [ "$CHAOS_MERGE" = 1 ]; then
     t_case "merge on: no wait after a split, small regions merge"
@@ -102,22 +61,8 @@ if [ "$CHAOS_MERGE" = 1 ]; then
 fi
 
 t_case "the bank workload gets going on both sqld"
-workload 0
-got=$(progress "" 20 90) || t_fail "no progress: $got $(cat "$T_TMP/bank0.out")"
-
-# pd_leader_now: sets L to the pdd leader's number. The members may be
-# between leaders (an election after a stall): wait for one rather than
-# read once (make chaos saw '' 3 times in 87 rounds while the disks were
-# busy); after 60 s without one the case fails and L is 1.
-pd_leader_now() {
-    for _ in $(seq 1 300); do
-        L=$(pd_leader)
-        case "$L" in 1|2|3) return 0 ;; esac
-        sleep 0.2
-    done
-    t_fail "no pdd leader within 60 s: '$L'"
-    L=1
-}
+bank_start 0
+got=$(bank_progress "" 20 90) || t_fail "no progress: $got $(cat "$T_TMP/bank0.out")"
 
 round=0
 T0=$SECONDS
@@ -126,22 +71,22 @@ while :; do
     k=$(((round - 1) % 3 + 1))
     t_case "round $round: kill -9 kvd $k, restart it"
     kill9 "kvd$k"
-    progress "" 10 120 >/dev/null || t_fail "no progress with kvd $k down"
+    bank_progress "" 10 120 >/dev/null || t_fail "no progress with kvd $k down"
     start_kvd "$k"
     got=$(t_wait_output 3 120 stores_up) || t_fail "stores up: '$got'"
-    got=$(progress "" 10 120) || t_fail "after the restart: $got"
+    got=$(bank_progress "" 10 120) || t_fail "after the restart: $got"
 
     t_case "round $round: kill -9 the pdd leader, restart it"
     pd_leader_now
     kill9 "pd$L"
-    progress "" 10 120 >/dev/null || t_fail "no progress with pdd $L down"
+    bank_progress "" 10 120 >/dev/null || t_fail "no progress with pdd $L down"
     start_pdd "$L"
-    got=$(progress "" 10 120) || t_fail "after the restart: $got"
+    got=$(bank_progress "" 10 120) || t_fail "after the restart: $got"
 
     s=$(((round - 1) % 2 + 1))
     t_case "round $round: kill -9 sqld $s (clients move to the other), restart it"
     kill9 "sqld$s"
-    got=$(progress "" 10 120) || t_fail "no progress on the other sqld: $got"
+    got=$(bank_progress "" 10 120) || t_fail "no progress on the other sqld: $got"
     start_sqld "$s"
     p=$SQL1
     [ "$s" = 2 ] && p=$SQL2
@@ -158,10 +103,10 @@ while :; do
         t_case "round $round: pause $d (SIGSTOP) while the others go on, resume it"
         kill -STOP "${PID[$d]}"
         t=$SECONDS
-        got=$(progress "" 10 120) || t_fail "no progress with $d paused: $got"
+        got=$(bank_progress "" 10 120) || t_fail "no progress with $d paused: $got"
         while [ $((SECONDS - t)) -lt "$CHAOS_PAUSE" ]; do sleep 0.1; done
         kill -CONT "${PID[$d]}"
-        got=$(progress "" 10 120) || t_fail "after $d resumed: $got"
+        got=$(bank_progress "" 10 120) || t_fail "after $d resumed: $got"
     done
     [ $((SECONDS - T0)) -ge "$CHAOS_SECONDS" ] && break
 done
@@ -189,21 +134,21 @@ fi
 
 if [ "$CHAOS_ROLLING" = 1 ]; then
     t_case "rolling restart of every daemon: no error but reconnects"
-    workload 1
-    got=$(progress .1 20 90) || t_fail "no progress: $got"
+    bank_start 1
+    got=$(bank_progress .1 20 90) || t_fail "no progress: $got"
     for d in pd1 pd2 pd3 kvd1 kvd2 kvd3 sqld1 sqld2; do
         stop "$d"
         start "$d"
         case $d in
         kvd*) got=$(t_wait_output 3 120 stores_up) || t_fail "stores up: '$got'" ;;
         esac
-        got=$(progress .1 20 120) || t_fail "after restarting $d: $got"
+        got=$(bank_progress .1 20 120) || t_fail "after restarting $d: $got"
     done
     touch "$T_TMP/bank.stop.1"
     t_wait_exit "$BANK" 180 || t_fail "the workload did not finish"
     sed 's/^/    /' "$T_TMP/bank1.out"
     t_expect_grep "bank outcome" "BANK OK" "$T_TMP/bank1.out"
-    t_expect_eq "client errors" "$(stat 1 errors)" 0
+    t_expect_eq "client errors" "$(bank_stat 1 errors)" 0
 fi
 
 t_end

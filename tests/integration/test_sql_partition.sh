@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# test_sql_partition.sh: network partitions under the bank workload
+# (ports in 22400-23380, two slots; docs/operators-guide.md "When the
+# network splits"). Three pdd, three kvd and two sqld as in test_chaos.sh,
+# but the stores reach each other, and the clients reach the stores, over
+# links of netproxy.py (chaos_cluster.sh, LINK_BASE) that this suite cuts
+# the way a dropped packet cuts them. Each round partitions the store that
+# leads the most regions in turn:
+#   - from the other stores (the clients still reach it),
+#   - from the other stores and the clients,
+#   - from one other store only (a ring: the third reaches both),
+#   - one way: its messages to the others are dropped, theirs arrive,
+#   - from the clients only (the stores still reach it).
+# While it is cut off the others must keep acknowledging transfers and,
+# where it cannot reach a majority, it must lead no region; except in the
+# last case: regions it leads keep their leader (its peers hear it), so a
+# client has no way to them until the link heals; there the workload must
+# only resume afterwards. After each heal it must go on.
+# At the end every acknowledged transfer is there, none that surely
+# failed is, the balances are what the transfers make them and every
+# snapshot summed to the starting total.
+#
+# PART_SECONDS (default 0: one round) keeps partitioning in rounds until
+# that many seconds have passed (`make chaos` runs 300); PART_HOLD
+# (default 4) is the least number of seconds a partition lasts: past an
+# election, a lease and a lock's TTL (3 s).
+. "$(dirname "$0")/lib.sh"
+
+PART_SECONDS=${PART_SECONDS:-0}
+PART_HOLD=${PART_HOLD:-4}
+t_pick_base 22400 23380
+B=$T_BASE
+t_pick_base 22400 23380
+LINK_BASE=$T_BASE
+T_BASE=$B
+. "$(dirname "$0")/chaos_cluster.sh"
+
+# pick: k is the store leading the most regions (as the stores count
+# them), a and b the other two
+pick() {
+    local i n most=-1
+    for i in 1 2 3; do
+        n=$(kvd_stat "$i" leaders)
+        if [ "${n:-0}" -gt "$most" ]; then
+            k=$i
+            most=${n:-0}
+        fi
+    done
+    a=$((k % 3 + 1))
+    b=$((a % 3 + 1))
+}
+# partition GO LONE "WHAT" LINK...: cuts the links under the workload;
+# they stay cut PART_HOLD seconds, and (GO=go) until the workload
+# acknowledged 10 more transfers, and until store LONE (unless "-") leads
+# no region: a leader that hears from no majority steps down within two
+# election timeouts (awake while a member store is silent: libregion
+# DESIGN.md "Hibernation"). Then heals them, and the workload must go on.
+partition() {
+    local go=$1 lone=$2 what=$3 t got
+    shift 3
+    t_case "round $round: $what"
+    cut_link "$@"
+    t=$SECONDS
+    if [ "$go" = go ]; then
+        got=$(bank_progress "" 10 120) || t_fail "no progress while cut: $got"
+    fi
+    if [ "$lone" != - ]; then
+        got=$(t_wait_output 0 30 kvd_stat "$lone" leaders) ||
+            t_fail "store $lone still leads $got region(s) while cut off"
+    fi
+    while [ $((SECONDS - t)) -lt "$PART_HOLD" ]; do sleep 0.1; done
+    echo "    cut for $((SECONDS - t)) s: $*; regions led by stores 1-3:" \
+        "$(for i in 1 2 3; do kvd_stat "$i" leaders; done | paste -sd' ')"
+    heal_links
+    got=$(bank_progress "" 10 120) || t_fail "after the heal: $got"
+}
+
+t_case "the cluster starts over the links: 3 pdd, 3 kvd, 2 sqld"
+start_cluster
+"${PDCTL[@]}" store >"$T_TMP/stores.txt" 2>&1
+for i in 1 2 3; do
+    t_expect_grep "pdd has store $i at its client link (advertise-addr)" \
+        "store $i address 127.0.0.1:${CLIENT[$i]} state up" "$T_TMP/stores.txt"
+done
+bank_setup
+
+t_case "the bank workload gets going on both sqld"
+bank_start 0
+got=$(bank_progress "" 20 90) || t_fail "no progress: $got $(cat "$T_TMP/bank0.out")"
+
+round=0
+T0=$SECONDS
+while :; do
+    round=$((round + 1))
+    pick
+    partition go "$k" "store $k cut off from the other stores" \
+        "$k-$a" "$a-$k" "$k-$b" "$b-$k"
+    pick
+    partition go "$k" "store $k cut off from the other stores and the clients" \
+        "$k-$a" "$a-$k" "$k-$b" "$b-$k" "client-$k"
+    pick
+    partition go - "a ring: stores $k and $a cut from each other, $b reaches both" \
+        "$k-$a" "$a-$k"
+    pick
+    partition go "$k" "one way: store $k's messages to the others dropped, theirs delivered" \
+        "$k-$a" "$k-$b"
+    pick
+    partition wait - "store $k cut off from the clients only" "client-$k"
+    [ $((SECONDS - T0)) -ge "$PART_SECONDS" ] && break
+done
+
+t_case "every acknowledged transfer is there; the total never changed"
+touch "$T_TMP/bank.stop"
+t_wait_exit "$BANK" 180 || t_fail "the workload did not finish"
+sed 's/^/    /' "$T_TMP/bank0.out"
+t_expect_grep "bank outcome" "BANK OK" "$T_TMP/bank0.out"
+echo "    $round round(s) in $((SECONDS - T0)) s"
+
+t_end
