@@ -370,11 +370,13 @@ static void run_step(struct kvd_pd *pd, const struct region_desc *d,
 }
 
 static int region_heartbeat(struct kvd_pd *pd, const struct region_desc *d,
-                            uint64_t leader, struct pd_step *step)
+                            uint64_t leader, uint64_t term,
+                            struct pd_step *step)
 {
     char err[256] = "";
     struct pd_region_info ri;
     region_of(d, leader, &ri);
+    ri.term = term; /* pdd ignores a lower one: a deposed leader's */
     /* SQL data is transactional: counted with the raw keys (a size of 0
      * made pdd's merge checker take every SQL region for empty) */
     struct region_size sz;
@@ -522,13 +524,14 @@ static void heartbeat_round(struct kvd_pd *pd)
     region_store_regions(k->store, ds, n, &got);
     for (size_t i = 0; i < got && i < n && !stopping(pd); i++) {
         uint64_t leader = 0;
-        if (!region_store_is_leader(k->store, ds[i].id))
+        uint64_t term = region_store_leader_term(k->store, ds[i].id);
+        if (term == 0) /* not its leader */
             continue;
         /* a fresh copy: the list may be a moment old */
         if (region_store_region(k->store, ds[i].id, &ds[i], &leader) != 0)
             continue;
         struct pd_step step = {0};
-        if (region_heartbeat(pd, &ds[i], k->store_id, &step) != 0)
+        if (region_heartbeat(pd, &ds[i], k->store_id, term, &step) != 0)
             continue;
         pthread_mutex_lock(&pd->mu);
         pd->counters.region_heartbeats++;

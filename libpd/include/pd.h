@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to libpd/VERSION (the build checks it). */
 #define PD_VERSION_MAJOR 0
-#define PD_VERSION_MINOR 11
+#define PD_VERSION_MINOR 12
 #define PD_VERSION_PATCH 0
 #define PD_VERSION_NUMBER \
     (PD_VERSION_MAJOR * 1000000 + PD_VERSION_MINOR * 1000 + PD_VERSION_PATCH)
@@ -359,6 +359,8 @@ struct pd_region {
 struct pd_region_info {
     struct pd_region region;  /* meta */
     uint64_t leader_peer_id;  /* its leader peer; 0 unknown */
+    uint64_t term;            /* the leader's Raft term (heartbeats; 0:
+                                 unknown, not checked) */
     uint64_t approx_size;     /* bytes, approximate */
     uint64_t approx_keys;     /* keys, approximate */
     uint32_t n_down_peers;    /* used entries of down_peer_ids */

@@ -117,6 +117,7 @@ int pd_pb_region_info_in(const struct _pd_RegionInfo *in,
         return bad(err, errlen, "%u down peers, at most %d",
                    (unsigned)in->down_peer_ids_count, PD_MAX_PEERS);
     out->leader_peer_id = in->leader_peer_id;
+    out->term = in->term;
     out->approx_size = in->approx_size;
     out->approx_keys = in->approx_keys;
     out->n_down_peers = in->down_peer_ids_count;
@@ -246,6 +247,7 @@ int pd_pb_region_info_out(const struct pd_region_info *in,
         return rc;
     out->has_region = true;
     out->leader_peer_id = in->leader_peer_id;
+    out->term = in->term;
     out->approx_size = in->approx_size;
     out->approx_keys = in->approx_keys;
     if (in->n_down_peers) {

@@ -162,6 +162,8 @@ struct pd__region {
     uint32_t n_peers;                   /* used peer slots */
     struct pd_peer peers[PD_MAX_PEERS]; /* peers */
     uint64_t leader_peer;               /* last known leader peer id */
+    uint64_t leader_term;               /* leader: its term as heartbeats
+                                           said (0: none said one) */
     uint64_t size;                      /* approximate bytes */
     uint64_t keys;                      /* approximate keys */
     bool has_hb;                        /* leader: heartbeat this leadership */

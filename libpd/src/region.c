@@ -98,6 +98,7 @@ void pd__region_info(const struct pd__region *r, struct pd_region_info *out)
     out->region.n_peers = r->n_peers;
     memcpy(out->region.peers, r->peers, r->n_peers * sizeof(r->peers[0]));
     out->leader_peer_id = r->leader_peer;
+    out->term = r->leader_term;
     out->approx_size = r->size;
     out->approx_keys = r->keys;
     out->n_down_peers = r->n_down;
@@ -227,6 +228,7 @@ int pd__apply_region(struct pd *pd, const struct pd__region_v *v)
     if (cur != NULL) {
         r->has_hb = cur->has_hb || pd->leader;
         r->hb_mono = cur->hb_mono;
+        r->leader_term = cur->leader_term;
         if (cur->version == v->version) {
             r->reshaped = cur->reshaped;
             r->reshaped_mono = cur->reshaped_mono;
@@ -319,7 +321,28 @@ int pd_region_heartbeat(struct pd *pd, uint64_t mono_ms,
                        (unsigned long long)c.region.version);
     }
     struct pd__region *cur = pd__region_find(pd, c.region.id);
+    if (cur != NULL && hb->term != 0 && hb->term < cur->leader_term) {
+        /* A leader deposed meanwhile (cut off, paused) that does not know
+         * it yet: its region's Raft group has a leader of a later term,
+         * which heartbeats too. Taken, it would point clients at a store
+         * that refuses them until the next heartbeat of the real one. A
+         * term is its group's own and only rises (a region id is never
+         * reused), whatever the epoch says. */
+        pd__log(pd, PD_LOG_DEBUG, "region %llu: heartbeat of term %llu, "
+                "leader's is %llu",
+                (unsigned long long)c.region.id,
+                (unsigned long long)hb->term,
+                (unsigned long long)cur->leader_term);
+        return pd__err(pd, PD_ESTALE,
+                       "region %llu: a deposed leader's heartbeat (term "
+                       "%llu, the leader's is %llu): ignored",
+                       (unsigned long long)c.region.id,
+                       (unsigned long long)hb->term,
+                       (unsigned long long)cur->leader_term);
+    }
     if (cur != NULL) {
+        if (hb->term != 0)
+            cur->leader_term = hb->term;
         cur->leader_peer = c.region.leader_peer;
         cur->size = c.region.size;
         cur->keys = c.region.keys;

@@ -1,6 +1,7 @@
 /* test_region.c: the region map: lookups by key and id, range scans,
  * split and merge results replacing what they overlap, stale epochs
- * ignored (at heartbeat time and again at apply time), bad heartbeats.
+ * ignored (at heartbeat time and again at apply time), a deposed
+ * leader's heartbeats ignored (a lower term), bad heartbeats.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -70,6 +71,60 @@ static void split_then_merge(void **state)
     assert_int_equal(pd_region_by_id(f, 1, &got), PD_ENOTFOUND);
     /* The merged-away region's last heartbeat overlaps a newer version. */
     assert_int_equal(pd_region_heartbeat(pd, 13, &left, NULL), PD_ESTALE);
+    fx_fini(&fx);
+}
+
+/* A leader deposed meanwhile (cut off, paused) heartbeats a lower term
+ * than the leader of now: ignored, whatever its epoch, so the map keeps
+ * naming the leader of now. A heartbeat without a term (an older kvd) is
+ * taken as before. */
+static void deposed_leader_heartbeat_ignored(void **state)
+{
+    (void)state;
+    struct fx fx;
+    setup_fx(&fx);
+    struct pd *pd = fx.pd[0];
+    struct pd_region_info a = fx_region(1, NULL, NULL, 2, 1, 1, 0, 3, S123);
+    a.term = 5;
+    assert_int_equal(fx_hb(&fx, 0, 1, &a), 0);
+    struct pd_region_info got;
+    assert_int_equal(pd_region_by_id(pd, 1, &got), 0);
+    assert_int_equal(got.leader_peer_id, 1001);
+    assert_int_equal(got.term, 5);
+    /* store 2 leads now, at term 6 */
+    struct pd_region_info b = fx_region(1, NULL, NULL, 2, 1, 2, 0, 3, S123);
+    b.term = 6;
+    assert_int_equal(pd_region_heartbeat(pd, 2, &b, NULL), 0);
+    assert_int_equal(pd_region_by_id(pd, 1, &got), 0);
+    assert_int_equal(got.leader_peer_id, 1002);
+    /* store 1, deposed at term 5, heartbeats again: refused */
+    size_t n = pd_memlog_count(fx.log);
+    assert_int_equal(pd_region_heartbeat(pd, 3, &a, NULL), PD_ESTALE);
+    assert_int_equal(pd_memlog_count(fx.log), n);
+    assert_int_equal(pd_region_by_id(pd, 1, &got), 0);
+    assert_int_equal(got.leader_peer_id, 1002);
+    assert_int_equal(got.term, 6);
+    /* even with a newer epoch (a split it applied before it was deposed) */
+    struct pd_region_info a2 = fx_region(1, NULL, "m", 2, 2, 1, 0, 3, S123);
+    a2.term = 5;
+    assert_int_equal(pd_region_heartbeat(pd, 4, &a2, NULL), PD_ESTALE);
+    assert_int_equal(pd_region_by_id(pd, 1, &got), 0);
+    assert_int_equal(got.leader_peer_id, 1002);
+    assert_int_equal(got.region.version, 1);
+    /* the leader of now applies the split: taken, its term kept */
+    struct pd_region_info b2 = fx_region(1, NULL, "m", 2, 2, 2, 0, 3, S123);
+    b2.term = 6;
+    assert_int_equal(fx_hb(&fx, 0, 5, &b2), 0);
+    assert_int_equal(pd_region_by_id(pd, 1, &got), 0);
+    assert_int_equal(got.region.version, 2);
+    assert_int_equal(got.term, 6);
+    assert_int_equal(pd_region_heartbeat(pd, 6, &a2, NULL), PD_ESTALE);
+    /* no term said: not checked */
+    a2.term = 0;
+    assert_int_equal(pd_region_heartbeat(pd, 7, &a2, NULL), 0);
+    assert_int_equal(pd_region_by_id(pd, 1, &got), 0);
+    assert_int_equal(got.leader_peer_id, 1001);
+    assert_int_equal(got.term, 6);
     fx_fini(&fx);
 }
 
@@ -418,6 +473,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(split_then_merge),
         cmocka_unit_test(stale_conf_ver_and_apply_time_staleness),
+        cmocka_unit_test(deposed_leader_heartbeat_ignored),
         cmocka_unit_test(unchanged_meta_proposes_nothing),
         cmocka_unit_test(bad_heartbeats),
         cmocka_unit_test(scans_with_limits),

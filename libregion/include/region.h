@@ -294,6 +294,10 @@ int region_store_regions(struct region_store *s, struct region_desc *out,
                          size_t cap, size_t *n);
 /* Whether this store leads the region now. */
 bool region_store_is_leader(struct region_store *s, uint64_t region_id);
+/* The Raft term of this store's leadership of the region (0: it does not
+ * lead it, or no such region): what a region heartbeat to pdd carries, so
+ * that pdd can tell a leader deposed meanwhile from the one of now. */
+uint64_t region_store_leader_term(struct region_store *s, uint64_t region_id);
 /* Whether this store's peer of the region hibernates (does not tick). */
 bool region_store_is_hibernating(struct region_store *s, uint64_t region_id);
 

@@ -3445,6 +3445,21 @@ bool region_store_is_leader(struct region_store *s, uint64_t region_id)
     return yes;
 }
 
+uint64_t region_store_leader_term(struct region_store *s, uint64_t region_id)
+{
+    pthread_mutex_lock(&s->mu);
+    struct region_peer *p = find_peer(s, region_id);
+    uint64_t term = 0;
+    if (p) {
+        struct raft_status st;
+        raft_node_status(p->node, &st);
+        if (st.role == RAFT_LEADER)
+            term = st.term;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return term;
+}
+
 void region_store_stats(struct region_store *s, struct region_store_stats *st)
 {
     pthread_mutex_lock(&s->mu);
