@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to libmvcc/VERSION (the build checks it). */
 #define MVCC_VERSION_MAJOR 0
-#define MVCC_VERSION_MINOR 14
+#define MVCC_VERSION_MINOR 15
 #define MVCC_VERSION_PATCH 0
 #define MVCC_VERSION_NUMBER \
     (MVCC_VERSION_MAJOR * 1000000 + MVCC_VERSION_MINOR * 1000 + MVCC_VERSION_PATCH)
@@ -62,7 +62,10 @@ int mvcc_version_number(void);
       "async commit / 1PC refused: the leader's max_ts is not synced yet")    \
     X(MVCC_INTERRUPTED, -2022, "lock wait interrupted")                   \
     X(MVCC_COMMIT_DEADLINE, -2023,                                           \
-      "commit refused: past the transaction's commit deadline")
+      "commit refused: past the transaction's commit deadline")               \
+    X(MVCC_UNDETERMINED, -2024,                                              \
+      "transaction outcome undetermined: the commit may have applied "       \
+      "(a store did not answer); read before running it again")
 
 enum mvcc_error {
 #define MVCC__ERROR_ENUM(name, value, text) name = (value),

@@ -1883,6 +1883,63 @@ static void keys_of(const struct mvcc_txn *t, const struct group *g,
     }
 }
 
+/* Whether a request that failed with rc may have applied all the same:
+ * no store answered it for sure (its reply was lost, the connection
+ * failed, the store timed out, or region errors went on past the retry
+ * budget, where an earlier try may have gone through). A store's own
+ * refusal (a conflict, a rollback record, a missing lock) is an answer. */
+static bool may_have_applied(int rc)
+{
+    return mvcc_is_region_error(rc) || rc == -ETIMEDOUT ||
+           rc == -ECONNRESET || rc == -ECONNABORTED || rc == -EPIPE ||
+           rc == -ENOTCONN || rc == -EIO;
+}
+
+/* After a failed 1PC or async-commit prewrite: whether the transaction
+ * may have committed. It has if every lock got written (1PC: its one
+ * request applied), so it may have when no group's prewrite was refused
+ * for sure and one failed in a way that may have applied. rc0 is the
+ * primary's group's, sent first: when it failed the others were not
+ * sent, and without their locks an async transaction cannot commit. */
+static bool prewrite_undetermined(const struct group *gs, size_t ng, int rc0)
+{
+    if (rc0 != 0)
+        return ng == 1 && may_have_applied(rc0);
+    bool maybe = false;
+    for (size_t i = 1; i < ng; i++) {
+        if (gs[i].rc == 0)
+            continue;
+        if (!may_have_applied(gs[i].rc))
+            return false;
+        maybe = true;
+    }
+    return maybe;
+}
+
+/* After the primary's commit request failed in a way that may have
+ * applied (2PC): rolls the primary back to find out. 0: it had committed
+ * (*commit_ts set to its commit_ts); fail_rc: rolled back now, so the
+ * transaction never commits (the rest may be rolled back too);
+ * MVCC_UNDETERMINED: no answer either, and the locks must stay for
+ * readers to settle through the primary (rolling back the secondaries of
+ * a primary whose commit lands later would tear the transaction). */
+static int settle_primary(struct mvcc_txn *t, uint64_t shard, const void *pk,
+                          size_t pkl, mvcc_ts *commit_ts, int fail_rc)
+{
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    struct mvcc_key k = {pk, pkl};
+    struct kcall q = {KC_ROLLBACK, NULL, t->start_ts, 0, NULL, NULL, 0,
+                      false, {0, 0}};
+    int rc = kcall(t->c, &q, shard, &k, 1, &r);
+    if (rc == MVCC_COMMITTED && r.commit_ts != 0)
+        *commit_ts = r.commit_ts;
+    mvcc_result_reset(&r);
+    if (rc == MVCC_COMMITTED)
+        return 0;
+    return rc == 0 ? fail_rc : MVCC_UNDETERMINED;
+}
+
 static void rollback_groups(struct mvcc_txn *t, struct group *gs, size_t ng,
                             struct mvcc_key *keys)
 {
@@ -2003,6 +2060,7 @@ regroup:
     }
     /* Prewrite: the primary's group first, then the others in parallel. */
     rc = prewrite_group(&gs[0]);
+    int rc0 = rc;
     if (rc != 0 && one_pc && gs[0].pw.one_pc_split) {
         /* The shard split under the 1PC request, which wrote nothing:
          * commit in two phases over the shards as they are now. */
@@ -2047,6 +2105,13 @@ regroup:
         mvcc__free(th);
         mvcc__free(started);
     }
+    if (rc != 0 && (one_pc || async) && prewrite_undetermined(gs, ng, rc0)) {
+        /* Maybe committed: rolling back now could tear it (a resolver may
+         * be committing it); its locks are settled by whoever meets them,
+         * through the primary, as a dead coordinator's are. */
+        rc = MVCC_UNDETERMINED;
+        goto out;
+    }
     if (rc != 0) {
         rollback_groups(t, gs, ng, keys);
         goto out;
@@ -2078,7 +2143,9 @@ regroup:
                         ? (pi - gs[0].first) / CHUNK_KEYS * CHUNK_KEYS
                         : 0;
         size_t pn = gs[0].n - pc < CHUNK_KEYS ? gs[0].n - pc : CHUNK_KEYS;
+        bool sent = false; /* rc is the commit request's */
         for (int tries = 0;; tries++) {
+            sent = false;
             if ((rc = c->o.tso(c->o.tso_ctx, &commit_ts)))
                 break;
             /* The commit_ts is taken and every key locked: a renewal that
@@ -2094,8 +2161,15 @@ regroup:
             struct kcall q = {KC_COMMIT, NULL, t->start_ts, commit_ts, NULL,
                               pk, pkl, false, {0, 0}};
             rc = kcall(c, &q, gs[0].shard, keys + pc, pn, &r);
+            sent = true;
             if (rc != MVCC_COMMIT_TS_EXPIRED || tries > 16)
                 break;
+        }
+        if (rc != 0 && sent && may_have_applied(rc))
+            rc = settle_primary(t, gs[0].shard, pk, pkl, &commit_ts, rc);
+        if (rc == MVCC_UNDETERMINED) {
+            mvcc_result_reset(&r);
+            goto out;
         }
         for (size_t off = 0; rc == 0 && off < gs[0].n; off += CHUNK_KEYS) {
             if (off == pc)
@@ -2136,7 +2210,7 @@ done:
     if (commit_ts_out)
         *commit_ts_out = commit_ts;
 out:
-    if (rc != 0 && rc != -ECANCELED)
+    if (rc != 0 && rc != -ECANCELED && rc != MVCC_UNDETERMINED)
         release_plocks(t); /* locks never prewritten */
     mvcc__free(gs);
     mvcc__free(keys);

@@ -775,6 +775,211 @@ static void local_transport_routes_by_range(void **state)
     mvcc_local_transport_free(&t); /* twice is harmless */
 }
 
+/* Replies lost at the commit point: the transport sends the request
+ * (or not) and answers -ETIMEDOUT, as a store cut off from the client
+ * after it applied it would. The coordinator must never report a failure
+ * for a transaction that committed, nor roll back the secondaries of a
+ * primary that committed (a torn transaction: test_sql_partition.sh's
+ * bank under plain 2PC lost 7 from its total that way). */
+struct dropper
+{
+    struct mvcc_transport in; /* the in-process transport */
+    bool apply;               /* the lost request applies all the same */
+    int commits_lost;         /* primary (shard 0) commits still to lose */
+    int rollbacks_lost;       /* shard 0 rollbacks still to lose */
+    int prewrites_lost;       /* prewrites of shard lose_shard to lose */
+    uint64_t lose_shard;      /* whose prewrite replies are lost */
+};
+
+static int d_locate(void *ctx, const void *key, size_t len, uint64_t *shard,
+                    const uint8_t **end, size_t *end_len)
+{
+    struct dropper *d = ctx;
+    return d->in.locate(d->in.ctx, key, len, shard, end, end_len);
+}
+
+static int d_batch_get(void *ctx, uint64_t shard,
+                       const struct mvcc_read_opts *ro,
+                       const struct mvcc_key *keys, size_t n, mvcc_ts ts,
+                       struct mvcc_result *res)
+{
+    struct dropper *d = ctx;
+    return d->in.batch_get(d->in.ctx, shard, ro, keys, n, ts, res);
+}
+
+static int d_prewrite(void *ctx, uint64_t shard,
+                      const struct mvcc_prewrite_req *req,
+                      struct mvcc_result *res)
+{
+    struct dropper *d = ctx;
+    if (shard == d->lose_shard && d->prewrites_lost > 0) {
+        d->prewrites_lost--;
+        if (d->apply)
+            (void)d->in.prewrite(d->in.ctx, shard, req, res);
+        return -ETIMEDOUT;
+    }
+    return d->in.prewrite(d->in.ctx, shard, req, res);
+}
+
+static int d_commit(void *ctx, uint64_t shard, const struct mvcc_key *keys,
+                    size_t n, mvcc_ts start_ts, mvcc_ts commit_ts,
+                    struct mvcc_result *res)
+{
+    struct dropper *d = ctx;
+    if (shard == 0 && d->commits_lost > 0) {
+        d->commits_lost--;
+        if (d->apply)
+            (void)d->in.commit(d->in.ctx, shard, keys, n, start_ts,
+                               commit_ts, res);
+        return -ETIMEDOUT;
+    }
+    return d->in.commit(d->in.ctx, shard, keys, n, start_ts, commit_ts, res);
+}
+
+static int d_rollback(void *ctx, uint64_t shard, const struct mvcc_key *keys,
+                      size_t n, mvcc_ts start_ts, struct mvcc_result *res)
+{
+    struct dropper *d = ctx;
+    if (shard == 0 && d->rollbacks_lost > 0) {
+        d->rollbacks_lost--;
+        return -ETIMEDOUT;
+    }
+    return d->in.batch_rollback(d->in.ctx, shard, keys, n, start_ts, res);
+}
+
+/* Commits a, m, t (shards 0, 1, 2) through a dropper set up as given;
+ * returns what the commit answered. The client's locks expire at once,
+ * so tu_client_get_is afterwards settles what is left. */
+static int drop_case(struct tu_cluster *k, struct dropper *d, bool one_pc,
+                     bool async, bool single)
+{
+    d->in = k->tr;
+    struct mvcc_transport tr = k->tr;
+    tr.ctx = d;
+    tr.locate = d_locate;
+    tr.batch_get = d_batch_get;
+    tr.prewrite = d_prewrite;
+    tr.commit = d_commit;
+    tr.batch_rollback = d_rollback;
+    struct mvcc_client_opts o;
+    memset(&o, 0, sizeof o);
+    o.one_pc = one_pc;
+    o.async_commit = async;
+    o.lock_ttl = 1;
+    o.transport = tr;
+    o.tso = mvcc_local_tso_next;
+    o.tso_ctx = &k->tso;
+    struct mvcc_client *c;
+    assert_int_equal(mvcc_client_create(&o, &c), 0);
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(c, &t), 0);
+    tu_txn_set(t, "a", "1");
+    if (!single) {
+        tu_txn_set(t, "m", "2");
+        tu_txn_set(t, "t", "3");
+    }
+    int rc = mvcc_txn_commit(t, NULL);
+    mvcc_client_destroy(c);
+    return rc;
+}
+
+/* All three keys read as committed (or all as absent), secondaries
+ * first; then a writer of the same keys gets through (it settles every
+ * lock left, once expired) and no lock is left. */
+static void all_or_none(struct tu_cluster *k, bool committed, bool single)
+{
+    tu_client_get_is(k->c, "t", committed && !single ? "3" : NULL);
+    tu_client_get_is(k->c, "m", committed && !single ? "2" : NULL);
+    tu_client_get_is(k->c, "a", committed ? "1" : NULL);
+    struct mvcc_txn *t;
+    assert_int_equal(mvcc_txn_begin(k->c, &t), 0);
+    tu_txn_set(t, "a", "x");
+    tu_txn_set(t, "m", "x");
+    tu_txn_set(t, "t", "x");
+    assert_int_equal(mvcc_txn_commit(t, NULL), 0);
+    assert_int_equal(locks_in(k, 0, NULL), 0);
+}
+
+static void lost_primary_commit_reply_settled(void **state)
+{
+    int kind = *(int *)*state;
+    for (int applied = 0; applied < 2; applied++) {
+        struct tu_cluster k;
+        assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
+        /* 2PC; the primary's commit applies (or not) and its reply is
+         * lost; the rollback that settles it is answered */
+        struct dropper d = {.apply = applied, .commits_lost = 1};
+        int rc = drop_case(&k, &d, false, false, false);
+        /* applied: the rollback finds it committed, and so is the rest;
+         * not: rolled back for sure, the timeout reported */
+        assert_int_equal(rc, applied ? 0 : -ETIMEDOUT);
+        all_or_none(&k, applied, false);
+        tu_cluster_close(&k);
+    }
+}
+
+static void lost_primary_commit_unsettled_is_undetermined(void **state)
+{
+    int kind = *(int *)*state;
+    for (int applied = 0; applied < 2; applied++) {
+        struct tu_cluster k;
+        assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
+        /* no answer to the rollback either: undetermined, and the
+         * secondaries keep their locks */
+        struct dropper d = {.apply = applied, .commits_lost = 1,
+                            .rollbacks_lost = 1};
+        assert_int_equal(drop_case(&k, &d, false, false, false),
+                         MVCC_UNDETERMINED);
+        /* (the three stores share one engine: a scan sees every lock) */
+        assert_int_equal(locks_in(&k, 0, NULL), applied ? 2 : 3);
+        /* readers settle it through the primary, all or nothing */
+        all_or_none(&k, applied, false);
+        tu_cluster_close(&k);
+    }
+}
+
+static void lost_async_prewrite_reply_is_undetermined(void **state)
+{
+    int kind = *(int *)*state;
+    for (int applied = 0; applied < 2; applied++) {
+        struct tu_cluster k;
+        assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
+        /* async commit: a secondary's prewrite applies (or not), its
+         * reply lost: every lock may be there, so it may be committed */
+        struct dropper d = {.apply = applied, .prewrites_lost = 1,
+                            .lose_shard = 2};
+        assert_int_equal(drop_case(&k, &d, false, true, false),
+                         MVCC_UNDETERMINED);
+        /* none rolled back: a, m, and t if its prewrite applied */
+        assert_int_equal(locks_in(&k, 0, NULL), applied ? 3 : 2);
+        all_or_none(&k, applied, false);
+        tu_cluster_close(&k);
+    }
+    struct tu_cluster k;
+    assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
+    /* the primary's group lost: the others were never sent, so it cannot
+     * have committed; rolled back, the timeout reported */
+    struct dropper d = {.apply = true, .prewrites_lost = 1, .lose_shard = 0};
+    assert_int_equal(drop_case(&k, &d, false, true, false), -ETIMEDOUT);
+    all_or_none(&k, false, false);
+    tu_cluster_close(&k);
+}
+
+static void lost_one_pc_reply_is_undetermined(void **state)
+{
+    int kind = *(int *)*state;
+    for (int applied = 0; applied < 2; applied++) {
+        struct tu_cluster k;
+        assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
+        struct dropper d = {.apply = applied, .prewrites_lost = 1,
+                            .lose_shard = 0};
+        assert_int_equal(drop_case(&k, &d, true, true, true),
+                         MVCC_UNDETERMINED);
+        all_or_none(&k, applied, true);
+        tu_cluster_close(&k);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -794,6 +999,10 @@ int main(void)
         TU_BOTH_KIND(one_pc_and_async_commit),
         TU_BOTH_KIND(async_commit_resent_prewrite_commits_at_one_ts),
         TU_BOTH_KIND(big_transaction_commits_in_chunks),
+        TU_BOTH_KIND(lost_primary_commit_reply_settled),
+        TU_BOTH_KIND(lost_primary_commit_unsettled_is_undetermined),
+        TU_BOTH_KIND(lost_async_prewrite_reply_is_undetermined),
+        TU_BOTH_KIND(lost_one_pc_reply_is_undetermined),
     };
     return cmocka_run_group_tests_name("libmvcc/client", tests, NULL, NULL);
 }

@@ -16,8 +16,11 @@ A client error is classified:
   - the connection dropped (2003/2006/2013, or any socket error) before
     COMMIT: not committed either; the worker reconnects (to the next sqld
     in the list) and retries;
-  - the connection dropped during COMMIT: the outcome is unknown
-    ("ambiguous"), never retried; afterwards it may or may not be there;
+  - the connection dropped during COMMIT, or COMMIT answered 1105
+    "transaction outcome undetermined" (the commit point's request got no
+    answer: libmvcc DESIGN "A commit point without an answer"): the
+    outcome is unknown ("ambiguous"), never retried; afterwards it may or
+    may not be there;
   - any other error: counted as an error the client saw (the tests want 0).
 
 It runs until STOP_FILE exists (or --seconds pass), writes READY_FILE once
@@ -147,7 +150,9 @@ def worker(w, t0):
                 cur.execute("COMMIT")
             except (pymysql.MySQLError, OSError) as e:
                 conn_lost = lost(e) or isinstance(e, OSError)
-                if committing and conn_lost:
+                undetermined = code(e) == 1105 and \
+                    "outcome undetermined" in str(e)
+                if committing and (conn_lost or undetermined):
                     with lock:
                         ambiguous.add(tid)
                         st["ambiguous"] += 1
