@@ -72,19 +72,11 @@ cut_link() {
 heal_links() { rm -f "$T_TMP"/cut-*; }
 # kvd_flags I: store I's map of the stores and its advertised address
 kvd_flags() {
-    local j peers=""
     if [ -z "${LINK_BASE:-}" ]; then
         echo "--peers=$PEERS"
-        return
+    else
+        echo "--peers=$(t_link_peers "$1") --advertise-addr=127.0.0.1:${CLIENT[$1]}"
     fi
-    for j in 1 2 3; do
-        if [ "$1" = "$j" ]; then
-            peers+="${peers:+,}$j@127.0.0.1:$(port "$j")"
-        else
-            peers+="${peers:+,}$j@127.0.0.1:${LINK[$1-$j]}"
-        fi
-    done
-    echo "--peers=$peers --advertise-addr=127.0.0.1:${CLIENT[$1]}"
 }
 start_kvd() {
     # shellcheck disable=SC2046
@@ -184,6 +176,15 @@ bank_start() {
         --stats="$T_TMP/bank$run.json" "$@" >"$T_TMP/bank$run.out" 2>&1 &
     BANK=$!
     T_PIDS+=("$BANK")
+}
+# bank_go: a case, "the bank workload gets going on both sqld": run 0
+# started, and its first 20 transfers acknowledged (90 s)
+bank_go() {
+    local got
+    t_case "the bank workload gets going on both sqld"
+    bank_start 0
+    got=$(bank_progress "" 20 90) ||
+        t_fail "no progress: $got $(cat "$T_TMP/bank0.out")"
 }
 # bank_stat RUN KEY: a count from run RUN's summary ("errors", "acked")
 bank_stat() {

@@ -182,6 +182,21 @@ t_end() {
 }
 
 # ---- Stores over a fixed cluster map -------------------------------------
+# t_link_peers I: store I's peers map (of stores 1-3) when the stores
+# talk through netproxy.py links: itself by its own port, store j by the
+# suite's LINK[I-j] (store I's connections to store j).
+t_link_peers() {
+    local j peers=""
+    for j in 1 2 3; do
+        if [ "$1" = "$j" ]; then
+            peers+="${peers:+,}$j@127.0.0.1:$(port "$j")"
+        else
+            peers+="${peers:+,}$j@127.0.0.1:${LINK[$1-$j]}"
+        fi
+    done
+    echo "$peers"
+}
+
 # t_kvd_ports FIRST LAST [N]: picks a slot (t_pick_base, so call it
 # directly) for N stores (3): store i listens on B+i. Sets BASE, PEERS (the
 # map of stores 1..N), CTL (`kvd ctl` over PEERS, an array) and PID (an

@@ -30,16 +30,9 @@ t_wait_for_grep ready "$T_TMP/netproxy.out" 30 ||
     { echo "netproxy did not start: $(cat "$T_TMP/netproxy.out")"; exit 1; }
 
 start_store() { # i: its map names itself directly and the others by link
-    local i=$1 j peers=""
-    for j in 1 2 3; do
-        if [ "$i" = "$j" ]; then
-            peers+="${peers:+,}$j@127.0.0.1:$(port "$j")"
-        else
-            peers+="${peers:+,}$j@127.0.0.1:${LINK[$i-$j]}"
-        fi
-    done
+    local i=$1
     "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
-        --listen="127.0.0.1:$(port "$i")" --peers="$peers" \
+        --listen="127.0.0.1:$(port "$i")" --peers="$(t_link_peers "$i")" \
         --raft.tick-interval=50ms --log.file="$T_TMP/kvd$i.log" &
     PID[$i]=$!
     T_PIDS+=("${PID[$i]}")
