@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_sql_partition.sh: network partitions under the bank workload
-# (ports in 22400-23380, two slots; docs/operators-guide.md "When the
-# network splits"). Three pdd, three kvd and two sqld as in test_chaos.sh,
+# (ports in 22400-23380, two slots; docs/operators-guide.md "When a
+# daemon dies"). Three pdd, three kvd and two sqld as in test_chaos.sh,
 # but the stores reach each other, and the clients reach the stores, over
 # links of netproxy.py (chaos_cluster.sh, LINK_BASE) that this suite cuts
 # the way a dropped packet cuts them. Each round partitions the store that
