@@ -186,6 +186,17 @@ bank_go() {
     got=$(bank_progress "" 20 90) ||
         t_fail "no progress: $got $(cat "$T_TMP/bank0.out")"
 }
+# bank_check: a case, "every acknowledged transfer is there; the total
+# never changed": run 0 stopped (180 s), its summary shown, BANK OK
+# wanted; then the rounds (round, since T0) are told
+bank_check() {
+    t_case "every acknowledged transfer is there; the total never changed"
+    touch "$T_TMP/bank.stop"
+    t_wait_exit "$BANK" 180 || t_fail "the workload did not finish"
+    sed 's/^/    /' "$T_TMP/bank0.out"
+    t_expect_grep "bank outcome" "BANK OK" "$T_TMP/bank0.out"
+    echo "    $round round(s) in $((SECONDS - T0)) s"
+}
 # bank_stat RUN KEY: a count from run RUN's summary ("errors", "acked")
 bank_stat() {
     python3 -c "import json;print(json.load(open('$T_TMP/bank$1.json'))['$2'])"

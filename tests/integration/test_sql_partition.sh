@@ -107,11 +107,6 @@ while :; do
     [ $((SECONDS - T0)) -ge "$PART_SECONDS" ] && break
 done
 
-t_case "every acknowledged transfer is there; the total never changed"
-touch "$T_TMP/bank.stop"
-t_wait_exit "$BANK" 180 || t_fail "the workload did not finish"
-sed 's/^/    /' "$T_TMP/bank0.out"
-t_expect_grep "bank outcome" "BANK OK" "$T_TMP/bank0.out"
-echo "    $round round(s) in $((SECONDS - T0)) s"
+bank_check
 
 t_end
