@@ -847,6 +847,45 @@ static int d_rollback(void *ctx, uint64_t shard, const struct mvcc_key *keys,
     return d->in.batch_rollback(d->in.ctx, shard, keys, n, start_ts, res);
 }
 
+/* The commands the dropper does not lose go through as they are (the
+ * coordinator's heartbeat, lock resolution): the inner transport's, with
+ * its own context. */
+static int d_check_txn_status(void *ctx, uint64_t shard,
+                              const struct mvcc_check_txn_req *req,
+                              struct mvcc_result *res)
+{
+    struct dropper *d = ctx;
+    return d->in.check_txn_status(d->in.ctx, shard, req, res);
+}
+
+static int d_check_secondary_locks(void *ctx, uint64_t shard,
+                                   const struct mvcc_key *keys, size_t n,
+                                   mvcc_ts start_ts, struct mvcc_result *res)
+{
+    struct dropper *d = ctx;
+    return d->in.check_secondary_locks(d->in.ctx, shard, keys, n, start_ts,
+                                       res);
+}
+
+static int d_resolve_lock(void *ctx, uint64_t shard, mvcc_ts start_ts,
+                          mvcc_ts commit_ts, const void *start,
+                          size_t start_len, const void *end, size_t end_len,
+                          struct mvcc_result *res)
+{
+    struct dropper *d = ctx;
+    return d->in.resolve_lock(d->in.ctx, shard, start_ts, commit_ts, start,
+                              start_len, end, end_len, res);
+}
+
+static int d_txn_heartbeat(void *ctx, uint64_t shard, const void *primary,
+                           size_t primary_len, mvcc_ts start_ts,
+                           uint64_t advise_ttl, struct mvcc_result *res)
+{
+    struct dropper *d = ctx;
+    return d->in.txn_heartbeat(d->in.ctx, shard, primary, primary_len,
+                               start_ts, advise_ttl, res);
+}
+
 /* Commits a, m, t (shards 0, 1, 2) through a dropper set up as given;
  * returns what the commit answered. The client's locks expire at once,
  * so tu_client_get_is afterwards settles what is left. */
@@ -861,6 +900,17 @@ static int drop_case(struct tu_cluster *k, struct dropper *d, bool one_pc,
     tr.prewrite = d_prewrite;
     tr.commit = d_commit;
     tr.batch_rollback = d_rollback;
+    tr.check_txn_status = d_check_txn_status;
+    tr.check_secondary_locks = d_check_secondary_locks;
+    tr.resolve_lock = d_resolve_lock;
+    tr.txn_heartbeat = d_txn_heartbeat;
+    /* (no scans, pessimistic locks or coprocessor here) */
+    tr.locate_prev = NULL;
+    tr.scan = NULL;
+    tr.acquire_pessimistic_lock = NULL;
+    tr.pessimistic_rollback = NULL;
+    tr.cop = NULL;
+    tr.scan_lock = NULL;
     struct mvcc_client_opts o;
     memset(&o, 0, sizeof o);
     o.one_pc = one_pc;
