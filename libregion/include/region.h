@@ -17,7 +17,7 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 17
+#define REGION_VERSION_MINOR 18
 #define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
@@ -700,6 +700,12 @@ void region_cache_destroy(struct region_cache *c);
  * newer version (or the same region a newer conf_ver). */
 int region_cache_update(struct region_cache *c, const struct region_desc *d,
                         uint64_t leader);
+/* Whether d is older than what the cache holds (region_cache_update would
+ * ignore it): a cached region it overlaps has a newer version, or its own
+ * region a newer conf_ver. A router's or a store's answer that is older
+ * comes from a map that has not heard of a split (or a membership change)
+ * the cache has. */
+bool region_cache_older(struct region_cache *c, const struct region_desc *d);
 /* The cached region holding key: 0 with *d and *leader (either may be
  * NULL), or REGION_ENOT_FOUND (ask a store, then update). */
 int region_cache_lookup(struct region_cache *c, const void *key, size_t len,

@@ -55,21 +55,39 @@ static bool overlap(const struct region_desc *a, const struct region_desc *b)
     return !a_before && !b_before;
 }
 
+/* Whether a cached region is newer than d: one d overlaps at a later
+ * version, or d's own at a later conf_ver. Under c->mu. */
+static bool newer_cached(const struct region_cache *c,
+                         const struct region_desc *d)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        const struct region_desc *e = &c->ents[i].d;
+        if (overlap(e, d) && (e->version > d->version ||
+                              (e->id == d->id && e->conf_ver > d->conf_ver)))
+            return true;
+    }
+    return false;
+}
+
+bool region_cache_older(struct region_cache *c, const struct region_desc *d)
+{
+    if (d == NULL)
+        return false;
+    pthread_mutex_lock(&c->mu);
+    bool older = newer_cached(c, d);
+    pthread_mutex_unlock(&c->mu);
+    return older;
+}
+
 int region_cache_update(struct region_cache *c, const struct region_desc *d,
                         uint64_t leader)
 {
     if (d == NULL || d->id == 0)
         return REGION_EINVAL;
     pthread_mutex_lock(&c->mu);
-    /* a newer view wins; an older one (smaller version) is ignored */
-    for (size_t i = 0; i < c->n; i++) {
-        struct region_cache_ent *e = &c->ents[i];
-        if (overlap(&e->d, d) && (e->d.version > d->version ||
-                                  (e->d.id == d->id &&
-                                   e->d.conf_ver > d->conf_ver))) {
-            pthread_mutex_unlock(&c->mu);
-            return 0;
-        }
+    if (newer_cached(c, d)) { /* a newer view wins; an older one is ignored */
+        pthread_mutex_unlock(&c->mu);
+        return 0;
     }
     size_t w = 0;
     for (size_t i = 0; i < c->n; i++) /* drop what it overlaps */

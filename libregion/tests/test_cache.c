@@ -60,6 +60,7 @@ static void lookup_and_split(void **state)
     assert_int_equal(region_cache_lookup(c, "m", 1, &d, NULL), 0);
     assert_int_equal(d.id, 2);
     /* an older view of the whole range is ignored */
+    assert_true(region_cache_older(c, &all));
     assert_int_equal(region_cache_update(c, &all, 1), 0);
     assert_int_equal(region_cache_count(c), 2);
     /* NotLeader moves the leader */
@@ -77,6 +78,19 @@ static void lookup_and_split(void **state)
     assert_int_equal(region_cache_count(c), 1);
     /* a newer region replaces what it overlaps */
     struct region_desc merged = mk(1, "", "", 5);
+    assert_false(region_cache_older(c, &merged));
+    assert_int_equal(region_cache_update(c, &merged, 4), 0);
+    /* the same region at an older conf_ver, or an older version of one
+     * beside it that overlaps, is older; one that overlaps nothing, or
+     * NULL, is not */
+    struct region_desc conf = merged;
+    conf.conf_ver = 0;
+    assert_true(region_cache_older(c, &conf));
+    struct region_desc part = mk(9, "k", "p", 4);
+    assert_true(region_cache_older(c, &part));
+    region_cache_invalidate(c, 1);
+    assert_false(region_cache_older(c, &part));
+    assert_false(region_cache_older(c, NULL));
     assert_int_equal(region_cache_update(c, &merged, 4), 0);
     assert_int_equal(region_cache_count(c), 1);
     region_cache_destroy(c);

@@ -1196,6 +1196,9 @@ struct fake {
                                   split into cache, as a statement running
                                   beside would learn of it */
     struct region_cache *cache; /* that cache: the client's */
+    uint64_t behind;           /* a store that missed the split (cut off
+                                  meanwhile): kv.Locate answers region 7
+                                  whole, Txn requests NotLeader (leader 0) */
     pthread_mutex_t mu;        /* guards the counters and leader/version */
 };
 
@@ -1254,13 +1257,13 @@ static void fake_handler(struct rpc_call *call, const void *reqp, void *ud)
     pthread_mutex_lock(&f->mu);
     f->served[fs->id]++;
     uint64_t leader = f->leader, version = f->version;
-    bool split = f->split;
+    bool split = f->split, behind = fs->id == f->behind;
     pthread_mutex_unlock(&f->mu);
     if (fs->id != leader) {
         resp.code = REGION_ENOT_LEADER;
         resp.has_region_error = true;
         resp.region_error.code = REGION_ENOT_LEADER;
-        resp.region_error.leader = leader;
+        resp.region_error.leader = behind ? 0 : leader;
         pthread_mutex_lock(&f->mu);
         f->not_leader++;
         pthread_mutex_unlock(&f->mu);
@@ -1512,8 +1515,8 @@ static void fake_locate(struct rpc_call *call, const void *reqp, void *ud)
     pthread_mutex_lock(&f->mu);
     f->locates++;
     resp.leader = f->leader;
-    resp.region.version = f->version;
-    bool split = f->split;
+    resp.region.version = fs->id == f->behind ? 1 : f->version;
+    bool split = f->split && fs->id != f->behind;
     pthread_mutex_unlock(&f->mu);
     resp.has_region = true;
     resp.region.id = REGION_ID;
@@ -1603,6 +1606,8 @@ struct router {
     bool gap;                  /* no region covers any key (pdd after a
                                   split it has not heard of yet) */
     bool stale;                /* answers as if region 7 had not split */
+    bool stale_until_inval;    /* ... until told to forget region 7 (its
+                                  cache was stale, pdd's map is not) */
     uint16_t dead_port;        /* where store 3 is "listening" */
     unsigned by_key;           /* region_by_key calls */
     unsigned addr;             /* store_addr calls */
@@ -1677,8 +1682,11 @@ static void r_inval(void *ctx, uint64_t region, uint64_t store)
 {
     struct router *r = ctx;
     pthread_mutex_lock(&r->mu);
-    if (region == REGION_ID)
+    if (region == REGION_ID) {
         r->inval_region++;
+        if (r->stale_until_inval)
+            r->stale = false;
+    }
     if (store)
         r->inval_store++;
     pthread_mutex_unlock(&r->mu);
@@ -2558,6 +2566,84 @@ static void reverse_scan_over_a_split_the_router_missed(void **state)
     env_stop(&e);
 }
 
+/* Region 7 split at "m" (the cache heard of it) while store 1 was cut
+ * off: store 1 still has region 7 whole and does not know who leads it,
+ * and the router, stale, names region 7 whole too. A key from "m" on is
+ * read through region 8 from store 2. Before, the client took store 1's
+ * kv.Locate answer (the first store it asked), sent region 7's old epoch
+ * round the stores (NotLeader from store 1, EpochNotMatch from store 2)
+ * and went back to the router and store 1 each time, until the cut
+ * healed (test_sql_partition.sh). */
+static void router_and_a_store_behind_the_cache(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, false);
+    e.f.cache = region_client_cache(e.rc);
+    put(&e, "x", "1");
+    pthread_mutex_lock(&e.r.mu);
+    e.r.stale = true;
+    e.r.by_key = 0;
+    pthread_mutex_unlock(&e.r.mu);
+    pthread_mutex_lock(&e.f.mu);
+    e.f.leader = 2;
+    e.f.behind = 1;
+    fake_split(&e.f);
+    unsigned served1 = e.f.served[1];
+    e.f.locates = 0;
+    e.f.epoch_errors = 0;
+    pthread_mutex_unlock(&e.f.mu);
+    expect_get(&e, "x", "1");
+    pthread_mutex_lock(&e.f.mu);
+    assert_int_equal(e.f.served[1], served1); /* nothing sent to store 1 */
+    assert_int_equal(e.f.epoch_errors, 0);
+    assert_int_equal(e.f.locates, 2); /* store 1 passed over, store 2 */
+    pthread_mutex_unlock(&e.f.mu);
+    pthread_mutex_lock(&e.r.mu);
+    assert_int_equal(e.r.inval_region, 1); /* told once, asked again */
+    assert_int_equal(e.r.by_key, 2);
+    pthread_mutex_unlock(&e.r.mu);
+    struct region_desc d;
+    uint64_t leader = 0;
+    assert_int_equal(region_cache_lookup(e.f.cache, "x", 1, &d, &leader), 0);
+    assert_int_equal(d.id, REGION_ID2);
+    assert_int_equal(d.version, 2);
+    assert_int_equal(leader, 2);
+    env_stop(&e);
+}
+
+/* The router's own cache still has region 7 whole after the split (pdd
+ * has heard of it): told to forget region 7, its second answer is
+ * region 8, and no store is asked where the key is. */
+static void stale_router_entry_is_asked_again(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, false);
+    e.f.cache = region_client_cache(e.rc);
+    put(&e, "x", "1");
+    pthread_mutex_lock(&e.r.mu);
+    e.r.stale = true;
+    e.r.stale_until_inval = true;
+    e.r.by_key = 0;
+    pthread_mutex_unlock(&e.r.mu);
+    pthread_mutex_lock(&e.f.mu);
+    fake_split(&e.f);
+    e.f.locates = 0;
+    e.f.epoch_errors = 0;
+    pthread_mutex_unlock(&e.f.mu);
+    expect_get(&e, "x", "1");
+    pthread_mutex_lock(&e.f.mu);
+    assert_int_equal(e.f.locates, 0);
+    assert_int_equal(e.f.epoch_errors, 0);
+    pthread_mutex_unlock(&e.f.mu);
+    pthread_mutex_lock(&e.r.mu);
+    assert_int_equal(e.r.inval_region, 1);
+    assert_int_equal(e.r.by_key, 2);
+    pthread_mutex_unlock(&e.r.mu);
+    env_stop(&e);
+}
+
 /* 1PC: a transaction in one region commits in its prewrite: one request,
  * no Commit; a 1 MiB value too. */
 static void one_pc_commits_in_the_prewrite(void **state)
@@ -2885,6 +2971,8 @@ int main(void)
         cmocka_unit_test(big_values_round_trip),
         cmocka_unit_test(split_under_a_scan_loses_no_key),
         cmocka_unit_test(reverse_scan_over_a_split_the_router_missed),
+        cmocka_unit_test(router_and_a_store_behind_the_cache),
+        cmocka_unit_test(stale_router_entry_is_asked_again),
         cmocka_unit_test(cut_replies_are_continued),
         cmocka_unit_test(one_pc_commits_in_the_prewrite),
         cmocka_unit_test(async_commit_and_its_recovery),
