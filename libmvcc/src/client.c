@@ -1940,6 +1940,58 @@ static int settle_primary(struct mvcc_txn *t, uint64_t shard, const void *pk,
     return rc == 0 ? fail_rc : MVCC_UNDETERMINED;
 }
 
+/* After a 1PC or async-commit prewrite that may have committed
+ * (prewrite_undetermined): asks after the keys of each group whose
+ * prewrite got no sure answer, as async-commit recovery asks after a dead
+ * coordinator's secondaries. CheckSecondaryLocks rolls a missing lock
+ * back, so a prewrite still on its way cannot write it later: once a key
+ * is rolled back the transaction can never commit. rc0 is the primary's
+ * group's outcome (gs[0].rc is not set). 0: committed, *commit_ts set: a
+ * key was committed (1PC applied, or a reader committed it), or (async)
+ * every key is locked, and the commit_ts is the largest min_commit_ts;
+ * fail_rc: a key is rolled back, or (1PC) holds a plain lock (a kvd that
+ * took it as two-phase), so it never commits; MVCC_UNDETERMINED: no
+ * answer this time either. */
+static int settle_prewrite(struct mvcc_txn *t, const struct group *gs,
+                           size_t ng, int rc0, bool async,
+                           mvcc_ts *commit_ts, int fail_rc)
+{
+    mvcc_ts ts = 0;
+    for (size_t i = 0; i < ng; i++)
+        if ((i == 0 ? rc0 : gs[i].rc) == 0 && gs[i].min_commit_ts > ts)
+            ts = gs[i].min_commit_ts;
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    int rc = 0;
+    for (size_t i = 0; i < ng && rc == 0; i++) {
+        if ((i == 0 ? rc0 : gs[i].rc) == 0)
+            continue;
+        for (size_t j = 0; j < gs[i].n; j++) {
+            const struct mut *m = &t->muts[gs[i].first + j];
+            struct scall q = {SC_CHECK_SECONDARY, m->key, m->klen, NULL,
+                              t->start_ts, 0, NULL, 0, 0};
+            if ((rc = scall(t->c, &q, &r)) != 0)
+                break;
+            if (r.status == MVCC_TXN_COMMITTED) {
+                *commit_ts = r.commit_ts;
+                mvcc_result_reset(&r);
+                return 0;
+            }
+            if (r.status != MVCC_TXN_LOCKED || !async) {
+                mvcc_result_reset(&r);
+                return fail_rc;
+            }
+            if (r.nlocks && r.locks[0].min_commit_ts > ts)
+                ts = r.locks[0].min_commit_ts;
+        }
+    }
+    mvcc_result_reset(&r);
+    if (rc != 0)
+        return MVCC_UNDETERMINED;
+    *commit_ts = ts;
+    return 0;
+}
+
 static void rollback_groups(struct mvcc_txn *t, struct group *gs, size_t ng,
                             struct mvcc_key *keys)
 {
@@ -2105,12 +2157,18 @@ regroup:
         mvcc__free(th);
         mvcc__free(started);
     }
+    bool settled = false; /* commit_ts found by settle_prewrite */
     if (rc != 0 && (one_pc || async) && prewrite_undetermined(gs, ng, rc0)) {
-        /* Maybe committed: rolling back now could tear it (a resolver may
-         * be committing it); its locks are settled by whoever meets them,
-         * through the primary, as a dead coordinator's are. */
-        rc = MVCC_UNDETERMINED;
-        goto out;
+        /* Maybe committed: rolling back blindly could tear it (a resolver
+         * may be committing it). Ask the stores; with no answer still,
+         * its locks are settled by whoever meets them, through the
+         * primary, as a dead coordinator's are. */
+        rc = settle_prewrite(t, gs, ng, rc0, async, &commit_ts, rc);
+        if (rc == MVCC_UNDETERMINED)
+            goto out;
+        settled = rc == 0;
+        if (settled && one_pc)
+            goto done;
     }
     if (rc != 0) {
         rollback_groups(t, gs, ng, keys);
@@ -2127,8 +2185,9 @@ regroup:
     struct mvcc_result r;
     mvcc_result_init(&r);
     if (async) {
-        /* Committed now: commit_ts is the largest min_commit_ts. */
-        for (size_t i = 0; i < ng; i++)
+        /* Committed now: commit_ts is the largest min_commit_ts (or, when
+         * settled, what settle_prewrite found). */
+        for (size_t i = 0; i < ng && !settled; i++)
             if (gs[i].min_commit_ts > commit_ts)
                 commit_ts = gs[i].min_commit_ts;
     } else {

@@ -789,6 +789,9 @@ struct dropper
     int rollbacks_lost;       /* shard 0 rollbacks still to lose */
     int prewrites_lost;       /* prewrites of shard lose_shard to lose */
     uint64_t lose_shard;      /* whose prewrite replies are lost */
+    int checks_lost;          /* CheckSecondaryLocks calls still to lose
+                                 (not applied) */
+    int checks;               /* CheckSecondaryLocks calls made */
 };
 
 static int d_locate(void *ctx, const void *key, size_t len, uint64_t *shard,
@@ -863,6 +866,11 @@ static int d_check_secondary_locks(void *ctx, uint64_t shard,
                                    mvcc_ts start_ts, struct mvcc_result *res)
 {
     struct dropper *d = ctx;
+    d->checks++;
+    if (d->checks_lost > 0) {
+        d->checks_lost--;
+        return -ETIMEDOUT;
+    }
     return d->in.check_secondary_locks(d->in.ctx, shard, keys, n, start_ts,
                                        res);
 }
@@ -988,6 +996,30 @@ static void lost_primary_commit_unsettled_is_undetermined(void **state)
     }
 }
 
+/* Async commit: a secondary's prewrite applies (or not) and its reply is
+ * lost, so every lock may be there and the transaction may be committed.
+ * The coordinator asks after that secondary's key (CheckSecondaryLocks):
+ * locked, so committed, and the coordinator commits the rest; or missing,
+ * rolled back there (a late prewrite cannot land), so the transaction
+ * fails for sure and its other locks are rolled back. */
+static void lost_async_prewrite_reply_settled(void **state)
+{
+    int kind = *(int *)*state;
+    for (int applied = 0; applied < 2; applied++) {
+        struct tu_cluster k;
+        assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
+        struct dropper d = {.apply = applied, .prewrites_lost = 1,
+                            .lose_shard = 2};
+        assert_int_equal(drop_case(&k, &d, false, true, false),
+                         applied ? 0 : -ETIMEDOUT);
+        assert_int_equal(d.checks, 1); /* "t" only */
+        assert_int_equal(locks_in(&k, 0, NULL), 0);
+        all_or_none(&k, applied, false);
+        tu_cluster_close(&k);
+    }
+}
+
+/* The same when CheckSecondaryLocks gets no answer either. */
 static void lost_async_prewrite_reply_is_undetermined(void **state)
 {
     int kind = *(int *)*state;
@@ -995,9 +1027,9 @@ static void lost_async_prewrite_reply_is_undetermined(void **state)
         struct tu_cluster k;
         assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
         /* async commit: a secondary's prewrite applies (or not), its
-         * reply lost: every lock may be there, so it may be committed */
+         * reply lost, and so is the check that would settle it */
         struct dropper d = {.apply = applied, .prewrites_lost = 1,
-                            .lose_shard = 2};
+                            .lose_shard = 2, .checks_lost = 1};
         assert_int_equal(drop_case(&k, &d, false, true, false),
                          MVCC_UNDETERMINED);
         /* none rolled back: a, m, and t if its prewrite applied */
@@ -1015,7 +1047,9 @@ static void lost_async_prewrite_reply_is_undetermined(void **state)
     tu_cluster_close(&k);
 }
 
-static void lost_one_pc_reply_is_undetermined(void **state)
+/* 1PC: the one request applies (or not) and its reply is lost. The key's
+ * store says committed (and at what commit_ts), or rolls it back. */
+static void lost_one_pc_reply_settled(void **state)
 {
     int kind = *(int *)*state;
     for (int applied = 0; applied < 2; applied++) {
@@ -1023,6 +1057,22 @@ static void lost_one_pc_reply_is_undetermined(void **state)
         assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
         struct dropper d = {.apply = applied, .prewrites_lost = 1,
                             .lose_shard = 0};
+        assert_int_equal(drop_case(&k, &d, true, true, true),
+                         applied ? 0 : -ETIMEDOUT);
+        assert_int_equal(d.checks, 1);
+        all_or_none(&k, applied, true);
+        tu_cluster_close(&k);
+    }
+}
+
+static void lost_one_pc_reply_is_undetermined(void **state)
+{
+    int kind = *(int *)*state;
+    for (int applied = 0; applied < 2; applied++) {
+        struct tu_cluster k;
+        assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
+        struct dropper d = {.apply = applied, .prewrites_lost = 1,
+                            .lose_shard = 0, .checks_lost = 1};
         assert_int_equal(drop_case(&k, &d, true, true, true),
                          MVCC_UNDETERMINED);
         all_or_none(&k, applied, true);
@@ -1051,7 +1101,9 @@ int main(void)
         TU_BOTH_KIND(big_transaction_commits_in_chunks),
         TU_BOTH_KIND(lost_primary_commit_reply_settled),
         TU_BOTH_KIND(lost_primary_commit_unsettled_is_undetermined),
+        TU_BOTH_KIND(lost_async_prewrite_reply_settled),
         TU_BOTH_KIND(lost_async_prewrite_reply_is_undetermined),
+        TU_BOTH_KIND(lost_one_pc_reply_settled),
         TU_BOTH_KIND(lost_one_pc_reply_is_undetermined),
     };
     return cmocka_run_group_tests_name("libmvcc/client", tests, NULL, NULL);
