@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -242,11 +243,122 @@ static void garbage_closes_only_that_connection(void **state)
                      RPC_ECONNECT);
 }
 
+/* kv.Forward (libregion DESIGN.md "Forwarding"): its id and a few codes,
+ * written here by hand (this suite links librpc only). */
+#define METHOD_FORWARD 0x00020024u
+#define METHOD_TXN_GET 0x00020010u
+#define METHOD_RAW_PUT 0x00020003u
+
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+/* A ForwardRequest: store, method, request. */
+static size_t forward_req(uint8_t *p, uint64_t store, uint32_t method,
+                          const char *req)
+{
+    size_t n = 0, rl = strlen(req);
+    p[n++] = 0x08;
+    n += put_varint(p + n, store);
+    p[n++] = 0x10;
+    n += put_varint(p + n, method);
+    p[n++] = 0x1a;
+    n += put_varint(p + n, rl);
+    memcpy(p + n, req, rl);
+    return n + rl;
+}
+
+struct raw_reply
+{
+    uint8_t buf[512]; /* the reply's bytes */
+    size_t len;       /* their count */
+};
+
+static void on_raw(int rc, const uint8_t *payload, size_t len,
+                   const char *errmsg, void *ud)
+{
+    (void)rc;
+    (void)errmsg;
+    struct raw_reply *r = ud;
+    r->len = len < sizeof r->buf ? len : sizeof r->buf;
+    memcpy(r->buf, payload, r->len);
+}
+
+/* One kv.Forward call with bytes req: the call's code, the reply's bytes
+ * in *r, the failure's text in err. */
+static int forward_call(struct rpc_sync *s, const uint8_t *req, size_t len,
+                        struct raw_reply *r, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    err[0] = 0;
+    struct rpc_call_spec cs = {.method = METHOD_FORWARD,
+                               .req_encoded = req,
+                               .req_len = len,
+                               .deadline_ms = 30000,
+                               .done_raw = on_raw,
+                               .ud = r};
+    return rpc_sync_call(s, &cs, NULL, err, errlen);
+}
+
+static bool has(const struct raw_reply *r, const char *text)
+{
+    size_t n = strlen(text);
+    for (size_t i = 0; i + n <= r->len; i++)
+        if (memcmp(r->buf + i, text, n) == 0)
+            return true;
+    return false;
+}
+
+/* A real kvd (store 1, alone) refuses what it cannot pass on: bytes that
+ * are no ForwardRequest, a method other than kv.Txn's, itself as the
+ * target; and answers NotLeader (leader unknown) for a store it has no
+ * address for, saying why. The connection serves on after each. */
+static void forward_refuses_what_it_cannot_pass_on(void **state)
+{
+    (void)state;
+    struct daemon d;
+    start_daemon(&d, "kvd");
+    struct rpc_client_options co = {.host = "127.0.0.1", .port = d.port};
+    struct rpc_sync *s = NULL;
+    char err[256] = "";
+    assert_int_equal(rpc_sync_open(&co, &s, err, sizeof err), 0);
+    struct raw_reply r;
+    uint8_t req[128];
+    const uint8_t junk[] = {0xff, 0xff, 0xff};
+    assert_int_not_equal(forward_call(s, junk, sizeof junk, &r, err,
+                                      sizeof err),
+                         0);
+    assert_non_null(strstr(err, "malformed forward request"));
+    size_t n = forward_req(req, 2, METHOD_RAW_PUT, "");
+    assert_int_not_equal(forward_call(s, req, n, &r, err, sizeof err), 0);
+    assert_non_null(strstr(err, "malformed forward request"));
+    n = forward_req(req, 1, METHOD_TXN_GET, "");
+    assert_int_not_equal(forward_call(s, req, n, &r, err, sizeof err), 0);
+    assert_non_null(strstr(err, "forward request names this store"));
+    n = forward_req(req, 99, METHOD_TXN_GET, "");
+    assert_int_equal(forward_call(s, req, n, &r, err, sizeof err), 0);
+    assert_true(r.len > 3);
+    assert_int_equal(r.buf[0], 0x0a); /* TxnResponse.region_error, */
+    assert_int_equal(r.buf[2], 0x08); /* its code (NotLeader) first */
+    assert_true(has(&r, "store 1 cannot forward to store 99: no address "
+                        "for it yet"));
+    rpc_sync_close(s);
+    assert_int_equal(stop_daemon(&d), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(status_and_echo),
         cmocka_unit_test(garbage_closes_only_that_connection),
+        cmocka_unit_test(forward_refuses_what_it_cannot_pass_on),
     };
     return cmocka_run_group_tests_name("tests/daemon_rpc", tests, setup,
                                        teardown);

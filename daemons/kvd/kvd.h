@@ -177,6 +177,10 @@ int kvd_dl_create(struct kvd *k, uint64_t ttl_ms);
 const struct mvcc_deadlock_detector *kvd_dl_iface(struct kvd *k);
 /* Register DeadlockDetect on srv. */
 int kvd_dl_register(struct kvd *k, struct rpc_server *srv);
+
+/* forward.c: kv.Forward, a Txn request passed on to another store (a
+ * region's leader the client cannot reach) and its reply back. */
+int kvd_forward_register(struct kvd *k, struct rpc_server *srv);
 /* Workers waiting for the host stop waiting (before they are joined). */
 void kvd_dl_stop(struct kvd *k);
 /* After the store closed and the peers' clients were destroyed. NULL

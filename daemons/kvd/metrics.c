@@ -48,6 +48,7 @@ static const char *const cmd_names[KVD_CMDS] = {
     [0x21] = "locate",
     [0x22] = "split_region",
     [0x23] = "change_peer",
+    [REGION_METHOD_FORWARD & 0xffffu] = "forward",
     [KVD_METHOD_DEADLOCK & 0xffffu] = "deadlock_detect",
 };
 

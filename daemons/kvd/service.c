@@ -1752,6 +1752,10 @@ int kvd_status_json(struct kvd *k, FILE *f)
             (unsigned long long)dc.host_deadlocks,
             (unsigned long long)dc.host_starts,
             dc.hosting ? "true" : "false", (unsigned long long)dc.edges);
+    /* kv.Forward requests served (loop thread, as this function) */
+    const struct kvd_cmd_stats *fw = &k->cmds[REGION_METHOD_FORWARD & 0xffffu];
+    fprintf(f, "\"forwarded\":%llu,\"forward_errors\":%llu,",
+            (unsigned long long)fw->count, (unsigned long long)fw->errors);
     fputs("\"region_list\":[", f);
     for (size_t i = 0; i < n; i++) {
         uint64_t leader = 0;
@@ -1882,6 +1886,8 @@ int kvd_service_register(struct kvd *k, struct rpc_server *srv)
     }
     if (rc == 0)
         rc = kvd_dl_register(k, srv);
+    if (rc == 0)
+        rc = kvd_forward_register(k, srv);
     /* A client with many calls on one connection (sqld's region client,
      * kvbench --conns) gets the replies of one applied Raft batch or one
      * finished job batch in one writev instead of a sendmsg each. */

@@ -130,6 +130,10 @@ static void metrics_text(FILE *f)
            "Pooled connections to kvd found closed by it (a restarted "
            "kvd) and dropped before use.",
            rs.stale_conns);
+    metric(f, "sqld_kvd_forwarded_total", "counter",
+           "kvd commands sent through another kvd to a region's leader "
+           "this sqld could not reach (kv.Forward).",
+           rs.forwarded);
     metric(f, "sqld_region_lookups_total", "counter",
            "Region cache misses that asked pdd.", rs.router_lookups);
     metric(f, "sqld_pd_tso_requests_total", "counter",

@@ -17,7 +17,7 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 18
+#define REGION_VERSION_MINOR 19
 #define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
@@ -300,6 +300,12 @@ bool region_store_is_leader(struct region_store *s, uint64_t region_id);
 uint64_t region_store_leader_term(struct region_store *s, uint64_t region_id);
 /* Whether this store's peer of the region hibernates (does not tick). */
 bool region_store_is_hibernating(struct region_store *s, uint64_t region_id);
+/* Whether store_id, a store this one shares regions with, has been silent
+ * past the liveness timeout (an election timeout: no Raft batch or ping
+ * from it). False when it is heard, unknown, or hibernation (and so the
+ * liveness check) is off. kv.Forward refuses at once to pass a request to
+ * such a store rather than wait out the caller's deadline. */
+bool region_store_peer_silent(struct region_store *s, uint64_t store_id);
 
 /* Counters for status and metrics. */
 struct region_store_stats {
@@ -786,6 +792,8 @@ struct region_client_stats {
     uint64_t router_lookups; /* cache misses that asked the router */
     uint64_t stale_conns;    /* pooled connections dropped because their
                                 store had closed them (it restarted) */
+    uint64_t forwarded;      /* calls sent through another store to a
+                                leader this client could not reach */
 };
 
 struct region_client;
@@ -895,7 +903,31 @@ void region_desc_from_pb(const struct _kv_RegionInfo *ri,
 #define REGION_METHOD_RAW_GET_KEY_TTL 0x00020030u /* RawRequest (ctx,
                                         key) -> RawResponse (ttl,
                                         not_found) */
+#define REGION_METHOD_FORWARD 0x00020024u /* ForwardRequest (store, method,
+                                        request) -> the method's reply
+                                        from that store, passed back as
+                                        it came (a TxnResponse) */
 #define REGION_METHOD_RAFT 0x00030001u /* RaftBatch -> RaftBatchResponse */
+
+/* kv.Forward (DESIGN.md "Forwarding"): a store passes a Txn request on to
+ * another store (a region's leader its client cannot reach) and the reply
+ * back. Whether method may be forwarded: the kv.Txn methods. */
+bool region_forward_method_ok(uint32_t method);
+/* Bytes a ForwardRequest header takes at most (region_forward_header). */
+#define REGION_FORWARD_HEADER_MAX 32
+/* Writes the ForwardRequest fields before the request's bytes: store,
+ * method and the request field's tag and length (req_len), into out
+ * (REGION_FORWARD_HEADER_MAX bytes); the request's req_len bytes follow.
+ * Returns the bytes written. */
+size_t region_forward_header(uint8_t *out, uint64_t store, uint32_t method,
+                             size_t req_len);
+/* Reads a ForwardRequest: true with the store, the method and the
+ * request's bytes (inside p), when p is one (fields in any order, the
+ * last of each kept, unknown ones skipped) with a store and a method
+ * that are not 0; false otherwise. */
+bool region_forward_parse(const uint8_t *p, size_t len, uint64_t *store,
+                          uint32_t *method, const uint8_t **req,
+                          size_t *req_len);
 
 /* ---------------------------------------------------------------------
  * Message batch codec (what transport.send carries), exposed for tools

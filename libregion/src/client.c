@@ -18,12 +18,14 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <pb_encode.h>
 #include <rpc.h>
 
 #include "client_int.h"
 
 #define MAX_STORES 64    /* stores one client talks to */
-#define DOWN_MS 1000     /* an unreachable store is tried last for this */
+#define DOWN_MS 1000     /* an unreachable store is tried last for this, */
+#define DOWN_MAX_MS 8000 /* doubled after each failure in a row, up to this */
 #define SYNC_IDLE 16     /* blocking connections kept per store */
 
 struct cstore {
@@ -33,6 +35,8 @@ struct cstore {
     unsigned gen;                /* bumped when the address changes */
     bool stale;                  /* ask the router for the address again */
     uint64_t down_until;         /* monotonic ms: tried last until then */
+    unsigned fails;              /* failed calls in a row (down_until's
+                                    backoff) */
     struct rpc_client *cli;      /* loop thread only; NULL until used */
     unsigned cli_gen;            /* loop thread only: gen cli was made for */
     struct rpc_sync *idle[SYNC_IDLE]; /* blocking connections not in use
@@ -51,6 +55,8 @@ struct op {
     const uint8_t *req_enc;      /* or the TxnRequest's bytes (req then
                                     unused), borrowed until done */
     size_t req_len;              /* their count */
+    uint64_t forward_to;         /* Txn: not 0, the store the one called
+                                    passes it on to (kv.Forward) */
     int deadline_ms;             /* for this call */
     struct mvcc_result *res;     /* Txn: the reply's result */
     struct region_err *err;      /* Txn: the reply's region error */
@@ -166,6 +172,33 @@ static int store_conn(struct region_client *c, size_t slot,
     return 0;
 }
 
+/* op's request in a ForwardRequest for store op->forward_to (DESIGN.md
+ * "Forwarding"): *out (malloc'd) and *len. 0, -ENOMEM, RPC_EENCODE. */
+static int forward_wrap(const struct op *op, uint8_t **out, size_t *len)
+{
+    size_t n = op->req_len;
+    if (op->req_enc == NULL &&
+        !pb_get_encoded_size(&n, kv_TxnRequest_fields, op->req))
+        return RPC_EENCODE;
+    uint8_t *b = region__malloc(REGION_FORWARD_HEADER_MAX + n);
+    if (b == NULL)
+        return -ENOMEM;
+    size_t h = region_forward_header(b, op->forward_to, op->method, n);
+    if (op->req_enc != NULL) {
+        if (n)
+            memcpy(b + h, op->req_enc, n);
+    } else {
+        pb_ostream_t os = pb_ostream_from_buffer(b + h, n);
+        if (!pb_encode(&os, kv_TxnRequest_fields, op->req)) {
+            region__free(b);
+            return RPC_EENCODE;
+        }
+    }
+    *out = b;
+    *len = h + n;
+    return 0;
+}
+
 static void start_call(struct region_client *c, struct op *op)
 {
     struct cstore *st = &c->stores[op->store];
@@ -175,12 +208,19 @@ static void start_call(struct region_client *c, struct op *op)
         return;
     }
     bool loc = op->method == REGION_METHOD_LOCATE;
-    struct rpc_call_spec cs = {.method = op->method,
+    uint8_t *fw = NULL; /* the ForwardRequest, when forwarded */
+    size_t fwl = 0;
+    if (op->forward_to != 0 && (rc = forward_wrap(op, &fw, &fwl)) != 0) {
+        finish(op, rc);
+        return;
+    }
+    struct rpc_call_spec cs = {.method = fw ? REGION_METHOD_FORWARD
+                                            : op->method,
                                .req_fields = loc ? kv_LocateRequest_fields
                                                  : kv_TxnRequest_fields,
                                .req = op->req,
-                               .req_encoded = op->req_enc,
-                               .req_len = op->req_len,
+                               .req_encoded = fw ? fw : op->req_enc,
+                               .req_len = fw ? fwl : op->req_len,
                                .resp_fields = loc ? kv_LocateResponse_fields
                                                   : kv_TxnResponse_fields,
                                .resp_size = loc ? sizeof(kv_LocateResponse)
@@ -188,7 +228,8 @@ static void start_call(struct region_client *c, struct op *op)
                                .deadline_ms = op->deadline_ms,
                                .done = call_done,
                                .ud = op};
-    rc = rpc_client_call(st->cli, &cs, NULL);
+    rc = rpc_client_call(st->cli, &cs, NULL); /* fw copied */
+    region__free(fw);
     if (rc != 0)
         finish(op, rc);
 }
@@ -349,9 +390,21 @@ static int direct_op(struct region_client *c, struct op *op)
     struct cstore *st = &c->stores[op->store];
     struct rpc_sync *s = NULL;
     char host[sizeof st->host];
+    uint8_t *fw = NULL; /* the ForwardRequest, when forwarded */
+    size_t fwl = 0;
+    if (op->forward_to != 0) {
+        int rc = forward_wrap(op, &fw, &fwl);
+        if (rc != 0) {
+            mvcc_result_reset(op->res);
+            snprintf(op->res->errmsg, sizeof op->res->errmsg,
+                     "forward request: %s", rpc_strerror(rc));
+            return rc;
+        }
+    }
     pthread_mutex_lock(&c->mu);
     if (c->stopping) {
         pthread_mutex_unlock(&c->mu);
+        region__free(fw);
         return -EAGAIN;
     }
     unsigned gen = st->gen;
@@ -368,24 +421,28 @@ static int direct_op(struct region_client *c, struct op *op)
                                     .tls = c->o.tls,
                                     .connect_timeout_ms =
                                         c->o.connect_timeout_ms};
-    if (s == NULL && rpc_sync_open(&co, &s, err, sizeof err) != 0)
+    if (s == NULL && rpc_sync_open(&co, &s, err, sizeof err) != 0) {
+        region__free(fw);
         return -EAGAIN;
+    }
     pthread_mutex_lock(&c->mu);
     c->stats.calls++;
     c->stats.direct_calls++;
     pthread_mutex_unlock(&c->mu);
     struct direct_reply dr = {.op = op};
-    struct rpc_call_spec cs = {.method = op->method,
+    struct rpc_call_spec cs = {.method = fw ? REGION_METHOD_FORWARD
+                                            : op->method,
                                .req_fields = kv_TxnRequest_fields,
                                .req = op->req,
-                               .req_encoded = op->req_enc,
-                               .req_len = op->req_len,
+                               .req_encoded = fw ? fw : op->req_enc,
+                               .req_len = fw ? fwl : op->req_len,
                                .deadline_ms = op->deadline_ms,
                                .done_raw = on_direct_reply,
                                .ud = &dr};
     bool keep;
     int rc = direct_outcome(rpc_sync_call(s, &cs, NULL, err, sizeof err),
                             &dr, err, sizeof err, &keep);
+    region__free(fw);
     if (keep) {
         pool_put(c, op->store, gen, s);
     } else {
@@ -623,8 +680,20 @@ static bool store_down(struct region_client *c, uint64_t id, uint64_t now)
 static void mark_down(struct region_client *c, size_t slot)
 {
     pthread_mutex_lock(&c->mu);
-    c->stores[slot].down_until = mono_ms() + DOWN_MS;
+    struct cstore *st = &c->stores[slot];
+    uint64_t ms = (uint64_t)DOWN_MS << (st->fails < 3 ? st->fails : 3);
+    st->down_until = mono_ms() + (ms < DOWN_MAX_MS ? ms : DOWN_MAX_MS);
+    if (st->fails < 16)
+        st->fails++;
     c->stats.store_errors++;
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* A store answered: its next failure is marked down for DOWN_MS again. */
+static void mark_up(struct region_client *c, size_t slot)
+{
+    pthread_mutex_lock(&c->mu);
+    c->stores[slot].fails = 0;
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -829,6 +898,18 @@ static int send_read(struct region_client *c, uint64_t shard, const void *key,
         return MVCC_EPOCH_NOT_MATCH;
     }
     uint64_t store = pick_store(c, &d, leader);
+    /* The leader is known, but a call to it failed lately (it is marked
+     * down) while another replica's store answers: send through that one,
+     * which passes it on (DESIGN.md "Forwarding"). When the network
+     * between this client and the leader is cut and the stores still
+     * reach each other, the leader keeps its leadership and nothing else
+     * reaches it. */
+    uint64_t now = mono_ms();
+    uint64_t fwd = leader != 0 && store != leader &&
+                           store_down(c, leader, now) &&
+                           !store_down(c, store, now)
+                       ? leader
+                       : 0;
     size_t slot;
     rc = store_slot(c, store, &slot);
     if (rc != 0) {
@@ -886,9 +967,12 @@ static int send_read(struct region_client *c, uint64_t shard, const void *key,
                     .req = &req,
                     .req_enc = enc,
                     .req_len = enc_len,
+                    .forward_to = fwd,
                     .deadline_ms = deadline,
                     .res = res,
                     .err = &err};
+    if (fwd != 0)
+        count(c, &c->stats.forwarded);
     rc = run_op(c, &op);
     region__free(enc);
     req.resolved_locks = NULL; /* ro's */
@@ -897,6 +981,11 @@ static int send_read(struct region_client *c, uint64_t shard, const void *key,
     if (more && rc == 0)
         *more = op.more;
     int mrc = region__client_code(rc);
+    /* the store whose answer it is (a forwarded call's: the leader's, or
+     * the forwarding store's NotLeader when it could not reach it) */
+    uint64_t at = fwd ? fwd : store;
+    if (mrc != MVCC_STORE_UNREACHABLE)
+        mark_up(c, slot);
     if (mrc == MVCC_STORE_UNREACHABLE && rc != REGION_ECLOSED &&
         err.code == 0) {
         /* the connection failed: the store may be gone, or moved */
@@ -911,11 +1000,15 @@ static int send_read(struct region_client *c, uint64_t shard, const void *key,
     }
     if (mvcc_is_region_error(mrc)) {
         count(c, &c->stats.region_errors);
+        char via[40] = "";
+        if (fwd)
+            snprintf(via, sizeof via, " via store %llu",
+                     (unsigned long long)store);
         client_log(c, REGION_LOG_DEBUG,
-                   "region %llu epoch %llu/%llu at store %llu: %s (leader "
+                   "region %llu epoch %llu/%llu at store %llu%s: %s (leader "
                    "%llu; its region %llu epoch %llu/%llu)",
                    (unsigned long long)d.id, (unsigned long long)d.conf_ver,
-                   (unsigned long long)d.version, (unsigned long long)store,
+                   (unsigned long long)d.version, (unsigned long long)at, via,
                    err.msg[0] ? err.msg : res->errmsg,
                    (unsigned long long)err.leader,
                    (unsigned long long)(err.has_region ? err.region.id : 0),
@@ -927,7 +1020,7 @@ static int send_read(struct region_client *c, uint64_t shard, const void *key,
             /* no detail: whoever leads, it is not reachable there */
             memset(&err, 0, sizeof err);
             err.code = REGION_ENOT_LEADER;
-        } else if (err.code == REGION_ENOT_LEADER && err.leader == store) {
+        } else if (err.code == REGION_ENOT_LEADER && err.leader == at) {
             err.leader = 0; /* a store naming itself: do not loop on it */
         }
         /* a store behind the cache: the router is not wrong */

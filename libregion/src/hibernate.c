@@ -298,3 +298,17 @@ bool region_store_is_hibernating(struct region_store *s, uint64_t region_id)
     pthread_mutex_unlock(&s->mu);
     return hib;
 }
+
+bool region_store_peer_silent(struct region_store *s, uint64_t store_id)
+{
+    if (s == NULL)
+        return false;
+    pthread_mutex_lock(&s->mu);
+    bool down = false;
+    if (region__hib_enabled(s) && s->hib != NULL) {
+        const struct region_hib_store *e = store_find(s->hib, store_id);
+        down = e != NULL && e->down;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return down;
+}

@@ -880,3 +880,75 @@ int region_txn_read_reply(const struct mvcc_kvpair *pairs, size_t n,
     *len = (size_t)(o - *buf);
     return 0;
 }
+
+/* ---------------------------------------------------------------------
+ * kv.Forward's request (DESIGN.md "Forwarding"): ForwardRequest's fields
+ * written and read by hand, so the request inside is never copied into a
+ * decoded message and out again.
+ */
+_Static_assert(kv_ForwardRequest_store_tag == 1 &&
+                   kv_ForwardRequest_method_tag == 2 &&
+                   kv_ForwardRequest_request_tag == 3,
+               "kv.proto's ForwardRequest differs from txncodec.c's");
+
+bool region_forward_method_ok(uint32_t method)
+{
+    return method >= REGION_METHOD_TXN_GET && method <= REGION_METHOD_TXN_COP;
+}
+
+size_t region_forward_header(uint8_t *out, uint64_t store, uint32_t method,
+                             size_t req_len)
+{
+    uint8_t *p = put_num(out, 1, store);
+    p = put_num(p, 2, method);
+    p = put_varint(p, 3u << 3 | 2);
+    p = put_varint(p, req_len);
+    return (size_t)(p - out);
+}
+
+bool region_forward_parse(const uint8_t *buf, size_t len, uint64_t *store,
+                          uint32_t *method, const uint8_t **req,
+                          size_t *req_len)
+{
+    struct pbrd r = {buf, buf + len};
+    uint64_t st = 0, m = 0;
+    struct pbrd body = {NULL, NULL};
+    while (r.p < r.end) {
+        uint32_t f;
+        unsigned wt;
+        uint64_t v;
+        struct pbrd b;
+        if (!rd_tag(&r, &f, &wt))
+            return false;
+        if (wt == 0) {
+            if (!rd_varint(&r, &v))
+                return false;
+            if (f == 1)
+                st = v;
+            else if (f == 2)
+                m = v;
+        } else if (wt == 2) {
+            if (!rd_bytes(&r, SIZE_MAX, &b))
+                return false;
+            if (f == 3)
+                body = b;
+            else if (f == 1 || f == 2)
+                return false; /* a number's field with bytes */
+        } else if (wt == 1 && (size_t)(r.end - r.p) >= 8 && f > 3) {
+            r.p += 8;
+        } else if (wt == 5 && (size_t)(r.end - r.p) >= 4 && f > 3) {
+            r.p += 4;
+        } else {
+            return false;
+        }
+        if (wt == 0 && f == 3)
+            return false; /* the request's field with a number */
+    }
+    if (st == 0 || m == 0 || m > UINT32_MAX)
+        return false;
+    *store = st;
+    *method = (uint32_t)m;
+    *req = body.p ? body.p : buf + len; /* an empty request: no bytes */
+    *req_len = body.p ? (size_t)(body.end - body.p) : 0;
+    return true;
+}

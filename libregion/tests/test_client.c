@@ -1199,6 +1199,9 @@ struct fake {
     uint64_t behind;           /* a store that missed the split (cut off
                                   meanwhile): kv.Locate answers region 7
                                   whole, Txn requests NotLeader (leader 0) */
+    unsigned forwards[3];      /* kv.Forward calls each store took */
+    bool fwd_refuse;           /* kv.Forward answers NotLeader (leader 0):
+                                  the forwarding store cannot reach it */
     pthread_mutex_t mu;        /* guards the counters and leader/version */
 };
 
@@ -1247,11 +1250,55 @@ static void fake_split(struct fake *f)
     assert_int_equal(region_cache_update(f->cache, &d, f->leader), 0);
 }
 
+/* Answers Txn method `method` as store fs would. */
+static void fake_txn(struct rpc_call *call, const kv_TxnRequest *req,
+                     struct fake_store *fs, uint32_t method);
+
 static void fake_handler(struct rpc_call *call, const void *reqp, void *ud)
+{
+    fake_txn(call, reqp, ud, rpc_call_method(call));
+}
+
+/* kv.Forward, as kvd serves it: the request answered as the store named
+ * would (the fake's stores share one engine), or, with f->fwd_refuse,
+ * NotLeader (leader unknown) as a store that cannot reach it. */
+static bool fake_forward(struct rpc_call *call, const uint8_t *payload,
+                         size_t len, void *ud)
 {
     struct fake_store *fs = ud;
     struct fake *f = fs->f;
-    const kv_TxnRequest *req = reqp;
+    uint64_t to;
+    uint32_t method;
+    const uint8_t *rq;
+    size_t rql;
+    assert_true(region_forward_parse(payload, len, &to, &method, &rq, &rql));
+    assert_true(region_forward_method_ok(method));
+    assert_true(to >= 1 && to <= 2 && to != fs->id);
+    pthread_mutex_lock(&f->mu);
+    f->forwards[fs->id]++;
+    bool refuse = f->fwd_refuse;
+    pthread_mutex_unlock(&f->mu);
+    if (refuse) {
+        kv_TxnResponse resp;
+        memset(&resp, 0, sizeof resp);
+        resp.code = REGION_ENOT_LEADER;
+        resp.has_region_error = true;
+        resp.region_error.code = REGION_ENOT_LEADER;
+        rpc_call_reply(call, &resp);
+        return true;
+    }
+    kv_TxnRequest req;
+    memset(&req, 0, sizeof req);
+    assert_int_equal(rpc_msg_decode(kv_TxnRequest_fields, rq, rql, &req), 0);
+    fake_txn(call, &req, &f->st[to - 1], method);
+    rpc_msg_release(kv_TxnRequest_fields, &req);
+    return true;
+}
+
+static void fake_txn(struct rpc_call *call, const kv_TxnRequest *req,
+                     struct fake_store *fs, uint32_t method)
+{
+    struct fake *f = fs->f;
     kv_TxnResponse resp;
     memset(&resp, 0, sizeof resp);
     pthread_mutex_lock(&f->mu);
@@ -1297,7 +1344,6 @@ static void fake_handler(struct rpc_call *call, const void *reqp, void *ud)
     size_t nk = req->keys_count < 16 ? req->keys_count : 16;
     for (size_t i = 0; i < nk; i++)
         keys[i] = (struct mvcc_key){req->keys[i]->bytes, req->keys[i]->size};
-    uint32_t method = rpc_call_method(call);
     int rc;
     switch (method) {
     case REGION_METHOD_TXN_BATCH_GET:
@@ -1580,6 +1626,13 @@ static void fake_serve(struct fake_store *fs, uint16_t port)
                             kv_LocateRequest_fields, sizeof(kv_LocateRequest),
                             kv_LocateResponse_fields, fake_locate, fs};
     assert_int_equal(rpc_server_register(fs->srv, &lm), 0);
+    struct rpc_method fm = {REGION_METHOD_FORWARD, "kv.Forward",
+                            kv_ForwardRequest_fields,
+                            sizeof(kv_ForwardRequest), kv_TxnResponse_fields,
+                            fake_handler, fs};
+    assert_int_equal(rpc_server_register(fs->srv, &fm), 0);
+    assert_int_equal(
+        rpc_server_set_peek(fs->srv, REGION_METHOD_FORWARD, fake_forward), 0);
     fs->port = rpc_server_port(fs->srv);
 }
 
@@ -1609,6 +1662,9 @@ struct router {
     bool stale_until_inval;    /* ... until told to forget region 7 (its
                                   cache was stale, pdd's map is not) */
     uint16_t dead_port;        /* where store 3 is "listening" */
+    uint64_t cut;              /* this store's address is dead_port too:
+                                  the network to it is cut, while the
+                                  stores still reach each other */
     unsigned by_key;           /* region_by_key calls */
     unsigned addr;             /* store_addr calls */
     unsigned inval_region;     /* invalidations of region 7 */
@@ -1673,7 +1729,8 @@ static int r_addr(void *ctx, uint64_t id, char *buf, size_t len)
     pthread_mutex_lock(&r->mu);
     r->addr++;
     pthread_mutex_unlock(&r->mu);
-    uint16_t port = id == 3 ? r->dead_port : r->f->st[id - 1].port;
+    uint16_t port = id == 3 || id == r->cut ? r->dead_port
+                                            : r->f->st[id - 1].port;
     snprintf(buf, len, "127.0.0.1:%u", (unsigned)port);
     return 0;
 }
@@ -2644,6 +2701,86 @@ static void stale_router_entry_is_asked_again(void **state)
     env_stop(&e);
 }
 
+/* The network between the client and region 7's leader (store 1) is cut
+ * while the stores reach each other: the leader keeps its leadership, and
+ * store 2 answers NotLeader naming it. The client sends through store 2
+ * (kv.Forward), which passes each request on to store 1: writes and reads
+ * go on. */
+static void unreachable_leader_is_reached_through_a_follower(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, false);
+    pthread_mutex_lock(&e.r.mu);
+    e.r.cut = 1;
+    pthread_mutex_unlock(&e.r.mu);
+    put(&e, "a", "1");
+    expect_get(&e, "a", "1");
+    struct region_client_stats st;
+    region_client_stats(e.rc, &st);
+    pthread_mutex_lock(&e.f.mu);
+    assert_int_equal(e.f.forwards[1], 0);
+    assert_int_equal(e.f.forwards[2], st.forwarded);
+    assert_true(st.forwarded >= 3); /* prewrite, commit, get */
+    assert_int_equal(e.f.served[2], e.f.not_leader); /* store 2 itself:
+                                                        NotLeader only */
+    pthread_mutex_unlock(&e.f.mu);
+    assert_true(st.store_errors >= 1); /* store 1, once */
+    env_stop(&e);
+}
+
+/* A forwarding store that cannot reach the leader either answers
+ * NotLeader with no leader: the client looks for it again, and the call
+ * fails once its budget is spent, as any call to an unreachable leader
+ * does (the forwarding store is not marked down for it). */
+static void forward_refused_is_not_leader(void **state)
+{
+    (void)state;
+    struct env e;
+    env_start(&e, false);
+    pthread_mutex_lock(&e.r.mu);
+    e.r.cut = 1;
+    pthread_mutex_unlock(&e.r.mu);
+    pthread_mutex_lock(&e.f.mu);
+    e.f.fwd_refuse = true;
+    pthread_mutex_unlock(&e.f.mu);
+    struct mvcc_transport tr;
+    region_client_transport(e.rc, &tr);
+    uint64_t shard = 0;
+    const uint8_t *end = NULL;
+    size_t end_len = 0;
+    assert_int_equal(tr.locate(tr.ctx, "a", 1, &shard, &end, &end_len), 0);
+    struct mvcc_key k = {"a", 1};
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    mvcc_ts now;
+    test_tso(NULL, &now);
+    /* store 1: unreachable; store 2: NotLeader (store 1); store 2 again,
+     * forwarded: NotLeader (none) */
+    int rcs[3];
+    for (int i = 0; i < 3; i++) {
+        rcs[i] = tr.batch_get(tr.ctx, shard, NULL, &k, 1, now, &res);
+        mvcc_result_reset(&res);
+    }
+    assert_int_equal(rcs[0], MVCC_STORE_UNREACHABLE);
+    assert_int_equal(rcs[1], MVCC_NOT_LEADER);
+    assert_int_equal(rcs[2], MVCC_NOT_LEADER);
+    struct region_client_stats st;
+    region_client_stats(e.rc, &st);
+    assert_int_equal(st.forwarded, 1);
+    assert_int_equal(st.store_errors, 1);
+    pthread_mutex_lock(&e.f.mu);
+    assert_int_equal(e.f.forwards[2], 1);
+    pthread_mutex_unlock(&e.f.mu);
+    struct region_desc d;
+    uint64_t leader = 7;
+    assert_int_equal(
+        region_cache_lookup(region_client_cache(e.rc), "a", 1, &d, &leader),
+        0);
+    assert_int_equal(leader, 0); /* forgotten: look for it again */
+    env_stop(&e);
+}
+
 /* 1PC: a transaction in one region commits in its prewrite: one request,
  * no Commit; a 1 MiB value too. */
 static void one_pc_commits_in_the_prewrite(void **state)
@@ -2973,6 +3110,8 @@ int main(void)
         cmocka_unit_test(reverse_scan_over_a_split_the_router_missed),
         cmocka_unit_test(router_and_a_store_behind_the_cache),
         cmocka_unit_test(stale_router_entry_is_asked_again),
+        cmocka_unit_test(unreachable_leader_is_reached_through_a_follower),
+        cmocka_unit_test(forward_refused_is_not_leader),
         cmocka_unit_test(cut_replies_are_continued),
         cmocka_unit_test(one_pc_commits_in_the_prewrite),
         cmocka_unit_test(async_commit_and_its_recovery),

@@ -255,6 +255,8 @@ static void leader_gone_while_hibernating(bool crash)
             assert_int_equal(leader_of(&c, r), l);
         }
     tick_until_asleep(&c, 3 * NREG);
+    int s2 = l == 1 ? 2 : 1;
+    assert_false(region_store_peer_silent(c.st[s2].s, (uint64_t)l));
     if (crash)
         cl_stop(&c, l);
     else
@@ -279,9 +281,10 @@ static void leader_gone_while_hibernating(bool crash)
     /* silence (10 ticks), an election timeout (10-20), the vote rounds */
     assert_true(took > 10);
     assert_true(took <= 40);
-    int s2 = l == 1 ? 2 : 1;
     uint64_t down = stats(&c, s2).stores_down;
     assert_int_equal(down, 1);
+    assert_true(region_store_peer_silent(c.st[s2].s, (uint64_t)l));
+    assert_false(region_store_peer_silent(c.st[s2].s, 99)); /* unknown */
     int nl = leader_of(&c, 1) == l ? 0 : leader_of(&c, 1);
     if (!crash) { /* the old leader still thinks it leads: no lease */
         assert_true(region_store_is_leader(c.st[l].s, 1));
@@ -323,6 +326,7 @@ static void leader_gone_while_hibernating(bool crash)
             assert_true(lease_holders(&c, r, &who) <= 1);
     }
     tick_until_asleep(&c, 3 * NREG);
+    assert_false(region_store_peer_silent(c.st[s2].s, (uint64_t)l));
     struct region_ctx ctx = {1, 0, 0};
     uint8_t *v = NULL;
     size_t vl = 0;
