@@ -2701,6 +2701,19 @@ static void stale_router_entry_is_asked_again(void **state)
     env_stop(&e);
 }
 
+/* env_start with the network to store 1 (region 7's leader) cut for the
+ * client; refuse: a forwarding store cannot reach it either. */
+static void start_leader_cut(struct env *e, bool refuse)
+{
+    env_start(e, false);
+    pthread_mutex_lock(&e->r.mu);
+    e->r.cut = 1;
+    pthread_mutex_unlock(&e->r.mu);
+    pthread_mutex_lock(&e->f.mu);
+    e->f.fwd_refuse = refuse;
+    pthread_mutex_unlock(&e->f.mu);
+}
+
 /* The network between the client and region 7's leader (store 1) is cut
  * while the stores reach each other: the leader keeps its leadership, and
  * store 2 answers NotLeader naming it. The client sends through store 2
@@ -2710,10 +2723,7 @@ static void unreachable_leader_is_reached_through_a_follower(void **state)
 {
     (void)state;
     struct env e;
-    env_start(&e, false);
-    pthread_mutex_lock(&e.r.mu);
-    e.r.cut = 1;
-    pthread_mutex_unlock(&e.r.mu);
+    start_leader_cut(&e, false);
     put(&e, "a", "1");
     expect_get(&e, "a", "1");
     struct region_client_stats st;
@@ -2730,20 +2740,15 @@ static void unreachable_leader_is_reached_through_a_follower(void **state)
 }
 
 /* A forwarding store that cannot reach the leader either answers
- * NotLeader with no leader: the client looks for it again, and the call
- * fails once its budget is spent, as any call to an unreachable leader
- * does (the forwarding store is not marked down for it). */
+ * NotLeader with no leader: the transport's call answers NotLeader and
+ * the cache forgets the leader, so libmvcc locates again (as after any
+ * NotLeader), and the forwarding store, which answered, is not marked
+ * down. */
 static void forward_refused_is_not_leader(void **state)
 {
     (void)state;
     struct env e;
-    env_start(&e, false);
-    pthread_mutex_lock(&e.r.mu);
-    e.r.cut = 1;
-    pthread_mutex_unlock(&e.r.mu);
-    pthread_mutex_lock(&e.f.mu);
-    e.f.fwd_refuse = true;
-    pthread_mutex_unlock(&e.f.mu);
+    start_leader_cut(&e, true);
     struct mvcc_transport tr;
     region_client_transport(e.rc, &tr);
     uint64_t shard = 0;
