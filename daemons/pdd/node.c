@@ -239,6 +239,15 @@ static int propose(void *ctx, const uint8_t *cmd, size_t len)
         return -E2BIG;
     raft_index idx = 0;
     int rc = raft_node_propose(n->raft, cmd, (uint32_t)len, &idx);
+    if (rc == RAFT_EDROPPED || rc == RAFT_ETOOBIG)
+        /* Not leading now (a leadership transfer under way: a leader
+         * being removed hands over first) or the uncommitted cap reached:
+         * libpd's callers pass the code to the client, which tries again
+         * on PD_ENOTREADY (and a member no longer leading redirects it).
+         * Passed as it was, libraft's code reached the client as "unknown
+         * libpd result code (-1005)" and ended its call: test_pd_members'
+         * long-lived TSO stream failed so once in make test. */
+        return PD_ENOTREADY;
     if (rc != 0)
         return rc;
     n->proposals++;
@@ -791,6 +800,14 @@ static int propose_bytes(struct pdd_node *n, const uint8_t *d, size_t len)
     return propose(n, d, len);
 }
 
+/* What propose's code says, for a client's message. */
+static const char *propose_strerror(int rc)
+{
+    return rc == PD_ENOTREADY ? "not leading now, or the uncommitted log "
+                                "is full: try again"
+                              : raft_strerror(rc);
+}
+
 /* The leader promotes a learner once its log matches the commit index
  * (etcd's learner promotion): the new voter then never makes the group
  * wait for it to catch up. */
@@ -963,7 +980,7 @@ void pdd_node_add_member(struct pdd_node *n, struct rpc_call *call,
     if (rc != 0) {
         free(a);
         snprintf(msg, sizeof(msg), "add member %s: %s", name,
-                 raft_strerror(rc));
+                 propose_strerror(rc));
         rpc_call_fail(call, rc, msg);
         return;
     }
@@ -1055,7 +1072,7 @@ void pdd_node_remove_member(struct pdd_node *n, struct rpc_call *call,
     }
     if (rc != 0) {
         snprintf(msg, sizeof(msg), "remove member %s: %s", name,
-                 raft_strerror(rc));
+                 propose_strerror(rc));
         rpc_call_fail(call, rc == RAFT_ECONFPENDING ? PD_ENOTREADY : rc,
                       msg);
         return;
