@@ -1898,13 +1898,13 @@ static bool may_have_applied(int rc)
 /* After a failed 1PC or async-commit prewrite: whether the transaction
  * may have committed. It has if every lock got written (1PC: its one
  * request applied), so it may have when no group's prewrite was refused
- * for sure and one failed in a way that may have applied. rc0 is the
- * primary's group's, sent first: when it failed the others were not
- * sent, and without their locks an async transaction cannot commit. */
-static bool prewrite_undetermined(const struct group *gs, size_t ng, int rc0)
+ * for sure and one failed in a way that may have applied. The primary's
+ * group is sent first: when it failed the others were not sent, and
+ * without their locks an async transaction cannot commit. */
+static bool prewrite_undetermined(const struct group *gs, size_t ng)
 {
-    if (rc0 != 0)
-        return ng == 1 && may_have_applied(rc0);
+    if (gs[0].rc != 0)
+        return ng == 1 && may_have_applied(gs[0].rc);
     bool maybe = false;
     for (size_t i = 1; i < ng; i++) {
         if (gs[i].rc == 0)
@@ -1945,26 +1945,26 @@ static int settle_primary(struct mvcc_txn *t, uint64_t shard, const void *pk,
  * prewrite got no sure answer, as async-commit recovery asks after a dead
  * coordinator's secondaries. CheckSecondaryLocks rolls a missing lock
  * back, so a prewrite still on its way cannot write it later: once a key
- * is rolled back the transaction can never commit. rc0 is the primary's
- * group's outcome (gs[0].rc is not set). 0: committed, *commit_ts set: a
- * key was committed (1PC applied, or a reader committed it), or (async)
- * every key is locked, and the commit_ts is the largest min_commit_ts;
+ * is rolled back the transaction can never commit. 0: committed,
+ * *commit_ts set: a key was committed (1PC applied, or a reader committed
+ * it), or (async) every key is locked, and the commit_ts is the largest
+ * min_commit_ts;
  * fail_rc: a key is rolled back, or (1PC) holds a plain lock (a kvd that
  * took it as two-phase), so it never commits; MVCC_UNDETERMINED: no
  * answer this time either. */
 static int settle_prewrite(struct mvcc_txn *t, const struct group *gs,
-                           size_t ng, int rc0, bool async,
-                           mvcc_ts *commit_ts, int fail_rc)
+                           size_t ng, bool async, mvcc_ts *commit_ts,
+                           int fail_rc)
 {
     mvcc_ts ts = 0;
     for (size_t i = 0; i < ng; i++)
-        if ((i == 0 ? rc0 : gs[i].rc) == 0 && gs[i].min_commit_ts > ts)
+        if (gs[i].rc == 0 && gs[i].min_commit_ts > ts)
             ts = gs[i].min_commit_ts;
     struct mvcc_result r;
     mvcc_result_init(&r);
     int rc = 0;
     for (size_t i = 0; i < ng && rc == 0; i++) {
-        if ((i == 0 ? rc0 : gs[i].rc) == 0)
+        if (gs[i].rc == 0)
             continue;
         for (size_t j = 0; j < gs[i].n; j++) {
             const struct mut *m = &t->muts[gs[i].first + j];
@@ -2111,8 +2111,7 @@ regroup:
         gs[i].nsecs = async ? t->n - 1 : 0;
     }
     /* Prewrite: the primary's group first, then the others in parallel. */
-    rc = prewrite_group(&gs[0]);
-    int rc0 = rc;
+    rc = gs[0].rc = prewrite_group(&gs[0]);
     if (rc != 0 && one_pc && gs[0].pw.one_pc_split) {
         /* The shard split under the 1PC request, which wrote nothing:
          * commit in two phases over the shards as they are now. */
@@ -2158,12 +2157,12 @@ regroup:
         mvcc__free(started);
     }
     bool settled = false; /* commit_ts found by settle_prewrite */
-    if (rc != 0 && (one_pc || async) && prewrite_undetermined(gs, ng, rc0)) {
+    if (rc != 0 && (one_pc || async) && prewrite_undetermined(gs, ng)) {
         /* Maybe committed: rolling back blindly could tear it (a resolver
          * may be committing it). Ask the stores; with no answer still,
          * its locks are settled by whoever meets them, through the
          * primary, as a dead coordinator's are. */
-        rc = settle_prewrite(t, gs, ng, rc0, async, &commit_ts, rc);
+        rc = settle_prewrite(t, gs, ng, async, &commit_ts, rc);
         if (rc == MVCC_UNDETERMINED)
             goto out;
         settled = rc == 0;

@@ -36,7 +36,7 @@ struct cstore {
     bool stale;                  /* ask the router for the address again */
     uint64_t down_until;         /* monotonic ms: tried last until then */
     unsigned fails;              /* failed calls in a row (down_until's
-                                    backoff) */
+                                    backoff); atomic: read without mu */
     struct rpc_client *cli;      /* loop thread only; NULL until used */
     unsigned cli_gen;            /* loop thread only: gen cli was made for */
     struct rpc_sync *idle[SYNC_IDLE]; /* blocking connections not in use
@@ -55,8 +55,6 @@ struct op {
     const uint8_t *req_enc;      /* or the TxnRequest's bytes (req then
                                     unused), borrowed until done */
     size_t req_len;              /* their count */
-    uint64_t forward_to;         /* Txn: not 0, the store the one called
-                                    passes it on to (kv.Forward) */
     int deadline_ms;             /* for this call */
     struct mvcc_result *res;     /* Txn: the reply's result */
     struct region_err *err;      /* Txn: the reply's region error */
@@ -172,33 +170,6 @@ static int store_conn(struct region_client *c, size_t slot,
     return 0;
 }
 
-/* op's request in a ForwardRequest for store op->forward_to (DESIGN.md
- * "Forwarding"): *out (malloc'd) and *len. 0, -ENOMEM, RPC_EENCODE. */
-static int forward_wrap(const struct op *op, uint8_t **out, size_t *len)
-{
-    size_t n = op->req_len;
-    if (op->req_enc == NULL &&
-        !pb_get_encoded_size(&n, kv_TxnRequest_fields, op->req))
-        return RPC_EENCODE;
-    uint8_t *b = region__malloc(REGION_FORWARD_HEADER_MAX + n);
-    if (b == NULL)
-        return -ENOMEM;
-    size_t h = region_forward_header(b, op->forward_to, op->method, n);
-    if (op->req_enc != NULL) {
-        if (n)
-            memcpy(b + h, op->req_enc, n);
-    } else {
-        pb_ostream_t os = pb_ostream_from_buffer(b + h, n);
-        if (!pb_encode(&os, kv_TxnRequest_fields, op->req)) {
-            region__free(b);
-            return RPC_EENCODE;
-        }
-    }
-    *out = b;
-    *len = h + n;
-    return 0;
-}
-
 static void start_call(struct region_client *c, struct op *op)
 {
     struct cstore *st = &c->stores[op->store];
@@ -208,19 +179,12 @@ static void start_call(struct region_client *c, struct op *op)
         return;
     }
     bool loc = op->method == REGION_METHOD_LOCATE;
-    uint8_t *fw = NULL; /* the ForwardRequest, when forwarded */
-    size_t fwl = 0;
-    if (op->forward_to != 0 && (rc = forward_wrap(op, &fw, &fwl)) != 0) {
-        finish(op, rc);
-        return;
-    }
-    struct rpc_call_spec cs = {.method = fw ? REGION_METHOD_FORWARD
-                                            : op->method,
+    struct rpc_call_spec cs = {.method = op->method,
                                .req_fields = loc ? kv_LocateRequest_fields
                                                  : kv_TxnRequest_fields,
                                .req = op->req,
-                               .req_encoded = fw ? fw : op->req_enc,
-                               .req_len = fw ? fwl : op->req_len,
+                               .req_encoded = op->req_enc,
+                               .req_len = op->req_len,
                                .resp_fields = loc ? kv_LocateResponse_fields
                                                   : kv_TxnResponse_fields,
                                .resp_size = loc ? sizeof(kv_LocateResponse)
@@ -228,8 +192,7 @@ static void start_call(struct region_client *c, struct op *op)
                                .deadline_ms = op->deadline_ms,
                                .done = call_done,
                                .ud = op};
-    rc = rpc_client_call(st->cli, &cs, NULL); /* fw copied */
-    region__free(fw);
+    rc = rpc_client_call(st->cli, &cs, NULL);
     if (rc != 0)
         finish(op, rc);
 }
@@ -390,21 +353,9 @@ static int direct_op(struct region_client *c, struct op *op)
     struct cstore *st = &c->stores[op->store];
     struct rpc_sync *s = NULL;
     char host[sizeof st->host];
-    uint8_t *fw = NULL; /* the ForwardRequest, when forwarded */
-    size_t fwl = 0;
-    if (op->forward_to != 0) {
-        int rc = forward_wrap(op, &fw, &fwl);
-        if (rc != 0) {
-            mvcc_result_reset(op->res);
-            snprintf(op->res->errmsg, sizeof op->res->errmsg,
-                     "forward request: %s", rpc_strerror(rc));
-            return rc;
-        }
-    }
     pthread_mutex_lock(&c->mu);
     if (c->stopping) {
         pthread_mutex_unlock(&c->mu);
-        region__free(fw);
         return -EAGAIN;
     }
     unsigned gen = st->gen;
@@ -421,28 +372,24 @@ static int direct_op(struct region_client *c, struct op *op)
                                     .tls = c->o.tls,
                                     .connect_timeout_ms =
                                         c->o.connect_timeout_ms};
-    if (s == NULL && rpc_sync_open(&co, &s, err, sizeof err) != 0) {
-        region__free(fw);
+    if (s == NULL && rpc_sync_open(&co, &s, err, sizeof err) != 0)
         return -EAGAIN;
-    }
     pthread_mutex_lock(&c->mu);
     c->stats.calls++;
     c->stats.direct_calls++;
     pthread_mutex_unlock(&c->mu);
     struct direct_reply dr = {.op = op};
-    struct rpc_call_spec cs = {.method = fw ? REGION_METHOD_FORWARD
-                                            : op->method,
+    struct rpc_call_spec cs = {.method = op->method,
                                .req_fields = kv_TxnRequest_fields,
                                .req = op->req,
-                               .req_encoded = fw ? fw : op->req_enc,
-                               .req_len = fw ? fwl : op->req_len,
+                               .req_encoded = op->req_enc,
+                               .req_len = op->req_len,
                                .deadline_ms = op->deadline_ms,
                                .done_raw = on_direct_reply,
                                .ud = &dr};
     bool keep;
     int rc = direct_outcome(rpc_sync_call(s, &cs, NULL, err, sizeof err),
                             &dr, err, sizeof err, &keep);
-    region__free(fw);
     if (keep) {
         pool_put(c, op->store, gen, s);
     } else {
@@ -681,20 +628,23 @@ static void mark_down(struct region_client *c, size_t slot)
 {
     pthread_mutex_lock(&c->mu);
     struct cstore *st = &c->stores[slot];
-    uint64_t ms = (uint64_t)DOWN_MS << (st->fails < 3 ? st->fails : 3);
+    unsigned fails = __atomic_load_n(&st->fails, __ATOMIC_RELAXED);
+    uint64_t ms = (uint64_t)DOWN_MS << (fails < 3 ? fails : 3);
     st->down_until = mono_ms() + (ms < DOWN_MAX_MS ? ms : DOWN_MAX_MS);
-    if (st->fails < 16)
-        st->fails++;
+    if (fails < 16)
+        __atomic_store_n(&st->fails, fails + 1, __ATOMIC_RELAXED);
     c->stats.store_errors++;
     pthread_mutex_unlock(&c->mu);
 }
 
-/* A store answered: its next failure is marked down for DOWN_MS again. */
+/* A store answered: its next failure is marked down for DOWN_MS again.
+ * Every call that gets an answer comes here: no lock (a failure counted
+ * meanwhile may be lost, which only shortens a down mark). */
 static void mark_up(struct region_client *c, size_t slot)
 {
-    pthread_mutex_lock(&c->mu);
-    c->stores[slot].fails = 0;
-    pthread_mutex_unlock(&c->mu);
+    unsigned *f = &c->stores[slot].fails;
+    if (__atomic_load_n(f, __ATOMIC_RELAXED) != 0)
+        __atomic_store_n(f, 0, __ATOMIC_RELAXED);
 }
 
 /* Asks stores which region holds key (kv.Locate): the stores of hint,
@@ -738,21 +688,20 @@ static int locate_by_stores(struct region_client *c, const void *key,
                             .loc_leader = leader};
             *leader = 0;
             int lrc = run_op(c, &op);
-            if (lrc == 0 && region_desc_contains(d, key, len) &&
-                region_cache_older(c->cache, d)) {
-                /* a store behind the cache (it missed a split, cut off
-                 * meanwhile): its region would be refused by the others
-                 * (EpochNotMatch) and it does not lead it; ask the next */
-                client_log(c, REGION_LOG_DEBUG,
-                           "store %llu is behind: its region %llu epoch "
-                           "%llu/%llu is older than the cache's",
-                           (unsigned long long)ids[i],
-                           (unsigned long long)d->id,
-                           (unsigned long long)d->conf_ver,
-                           (unsigned long long)d->version);
-            } else if (lrc == 0 && region_desc_contains(d, key, len))
-                rc = 0;
-            else if (region__client_code(lrc) == MVCC_STORE_UNREACHABLE)
+            if (lrc == 0 && region_desc_contains(d, key, len)) {
+                if (!region_cache_older(c->cache, d))
+                    rc = 0;
+                else /* a store behind the cache (it missed a split, cut
+                      * off meanwhile): its region would be refused by the
+                      * others (EpochNotMatch) and it does not lead it */
+                    client_log(c, REGION_LOG_DEBUG,
+                               "store %llu is behind: its region %llu epoch "
+                               "%llu/%llu is older than the cache's",
+                               (unsigned long long)ids[i],
+                               (unsigned long long)d->id,
+                               (unsigned long long)d->conf_ver,
+                               (unsigned long long)d->version);
+            } else if (region__client_code(lrc) == MVCC_STORE_UNREACHABLE)
                 mark_down(c, slot);
         }
     region__locreq_free(&req);
@@ -849,6 +798,37 @@ static bool ends_inside(const struct region_desc *d, const void *end,
     return end_len != 0 && bcmp_keys(d->end, d->end_len, end, end_len) >= 0;
 }
 
+/* The request (its bytes *enc, or req for nanopb when *enc is NULL) for
+ * method in a ForwardRequest to store `to` (DESIGN.md "Forwarding"):
+ * *enc (freed and replaced) and *enc_len. 0, or -ENOMEM / RPC_EENCODE
+ * with *enc as it was. */
+static int forward_wrap(uint64_t to, uint32_t method,
+                        const kv_TxnRequest *req, uint8_t **enc,
+                        size_t *enc_len)
+{
+    size_t n = *enc_len;
+    if (*enc == NULL && !pb_get_encoded_size(&n, kv_TxnRequest_fields, req))
+        return RPC_EENCODE;
+    uint8_t *b = region__malloc(REGION_FORWARD_HEADER_MAX + n);
+    if (b == NULL)
+        return -ENOMEM;
+    size_t h = region_forward_header(b, to, method, n);
+    if (*enc != NULL) {
+        if (n)
+            memcpy(b + h, *enc, n);
+    } else {
+        pb_ostream_t os = pb_ostream_from_buffer(b + h, n);
+        if (!pb_encode(&os, kv_TxnRequest_fields, req)) {
+            region__free(b);
+            return RPC_EENCODE;
+        }
+    }
+    region__free(*enc);
+    *enc = b;
+    *enc_len = h + n;
+    return 0;
+}
+
 /* send_cmd for a read: ro's bypass list goes along as the request's
  * resolved_locks (kvd's read skips those transactions' locks). */
 static int send_read(struct region_client *c, uint64_t shard, const void *key,
@@ -904,12 +884,12 @@ static int send_read(struct region_client *c, uint64_t shard, const void *key,
      * between this client and the leader is cut and the stores still
      * reach each other, the leader keeps its leadership and nothing else
      * reaches it. */
-    uint64_t now = mono_ms();
-    uint64_t fwd = leader != 0 && store != leader &&
-                           store_down(c, leader, now) &&
-                           !store_down(c, store, now)
-                       ? leader
-                       : 0;
+    uint64_t fwd = 0;
+    if (leader != 0 && store != leader) {
+        uint64_t now = mono_ms();
+        if (store_down(c, leader, now) && !store_down(c, store, now))
+            fwd = leader;
+    }
     size_t slot;
     rc = store_slot(c, store, &slot);
     if (rc != 0) {
@@ -961,19 +941,25 @@ static int send_read(struct region_client *c, uint64_t shard, const void *key,
     if (a->wait_timeout_ms > 0) /* the store holds a lock wait open */
         deadline += (int)(a->wait_timeout_ms > 600000 ? 600000
                                                       : a->wait_timeout_ms);
+    if (fwd != 0 &&
+        (rc = forward_wrap(fwd, a->method, &req, &enc, &enc_len)) != 0) {
+        mvcc_result_reset(res);
+        snprintf(res->errmsg, sizeof res->errmsg, "forward request: %s",
+                 rpc_strerror(rc));
+    }
     struct op op = {.c = c,
                     .store = slot,
-                    .method = a->method,
+                    .method = fwd ? REGION_METHOD_FORWARD : a->method,
                     .req = &req,
                     .req_enc = enc,
                     .req_len = enc_len,
-                    .forward_to = fwd,
                     .deadline_ms = deadline,
                     .res = res,
                     .err = &err};
-    if (fwd != 0)
+    if (rc == 0 && fwd != 0)
         count(c, &c->stats.forwarded);
-    rc = run_op(c, &op);
+    if (rc == 0)
+        rc = run_op(c, &op);
     region__free(enc);
     req.resolved_locks = NULL; /* ro's */
     req.resolved_locks_count = 0;
