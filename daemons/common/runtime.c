@@ -4,10 +4,12 @@
 #include "runtime.h"
 
 #include <execinfo.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -131,6 +133,92 @@ int dmn_start(struct dmn_runtime *rt, const struct dmn_cfg_schema *schema,
 fail:
     dmn_finish(rt, schema, settings);
     return DMN_EXIT_FAIL;
+}
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t poll_now(const struct dmn_poll *p)
+{
+    return p->clock_us ? p->clock_us(p->arg) : now_us();
+}
+
+static bool loop_ended(struct event_base *base)
+{
+    return event_base_got_exit(base) || event_base_got_break(base);
+}
+
+/* Polls while p->waiting, until a window passes without an answer: 1
+ * when the wait ended, 2 when the loop did, 0 when the window ran out,
+ * -1 when the loop failed. */
+static int poll_window(struct event_base *base, struct dmn_poll *p)
+{
+    uint64_t seen = *p->answers;
+    uint64_t end = poll_now(p) + p->window_us;
+    for (;;) {
+        if (event_base_loop(base, EVLOOP_NONBLOCK | EVLOOP_ONCE) < 0)
+            return -1;
+        if (loop_ended(base))
+            return 2;
+        if (!p->waiting(p->arg))
+            return 1;
+        uint64_t now = poll_now(p);
+        if (*p->answers != seen) {
+            seen = *p->answers;
+            end = now + p->window_us;
+        } else if (now >= end) {
+            return 0;
+        }
+    }
+}
+
+int dmn_run_polling(struct dmn_runtime *rt, struct dmn_poll *p)
+{
+    struct event_base *base = rt->base;
+    cpu_set_t cpus;
+    if (p->max_us > 0 &&
+        (sched_getaffinity(0, sizeof cpus, &cpus) != 0 ||
+         CPU_COUNT(&cpus) < 2)) {
+        dmn_info("%s: one CPU: the loop sleeps while it waits (no polling)",
+                 rt->program);
+        p->max_us = 0;
+    }
+    if (p->window_us > p->max_us)
+        p->window_us = p->max_us;
+    while (!loop_ended(base)) {
+        bool waiting = p->max_us > 0 && p->waiting(p->arg);
+        if (waiting && p->window_us > 0) {
+            int r = poll_window(base, p);
+            if (r < 0)
+                return -1;
+            if (r == 2)
+                break;
+            if (r == 1) { /* widen: the answers came in time */
+                p->hits++;
+                unsigned w = p->window_us * 2;
+                p->window_us = w < p->max_us ? w : p->max_us;
+                continue;
+            }
+            /* narrow: the answer is computed on a core the poll held, or
+             * is slow to come anyway */
+            p->misses++;
+            p->window_us /= 2;
+            if (p->window_us < DMN_POLL_START_US)
+                p->window_us = 0;
+        }
+        uint64_t t0 = waiting ? poll_now(p) : 0;
+        if (event_base_loop(base, EVLOOP_ONCE) < 0)
+            return -1;
+        /* A closed window opens again after a sleep it would have
+         * covered. */
+        if (waiting && p->window_us == 0 && poll_now(p) - t0 <= p->max_us)
+            p->window_us = DMN_POLL_START_US;
+    }
+    return 0;
 }
 
 int dmn_run(struct dmn_runtime *rt)

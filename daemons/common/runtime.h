@@ -74,6 +74,41 @@ int dmn_start(struct dmn_runtime *rt,
  * loop failed. */
 int dmn_run(struct dmn_runtime *rt);
 
+/* Polling before sleeping, for dmn_run_polling. While waiting() says the
+ * loop waits for answers that are due soon and that no other thread of
+ * the process is working for it (sqld: kvd replies to point reads, with
+ * no statement at a worker), the loop looks at its sockets without
+ * sleeping: an answer that finds the loop awake spares the sender waking
+ * a sleeping thread, which costs it more than the polling costs
+ * (docs/daemons.md "Polling for an answer"). It polls until the wait
+ * ends (a hit: the window doubles, up to max_us) or until window_us pass
+ * without a new answer (*answers unchanged: a miss, the window halves,
+ * closing below DMN_POLL_START_US, and the loop sleeps). Misses are what
+ * a poll costs when the answer needs the core it holds (more runnable
+ * threads than CPUs), so there the window closes. A closed window opens
+ * at DMN_POLL_START_US after a sleep that max_us would have covered. It
+ * never opens on a thread allowed fewer than two CPUs. Everything runs
+ * on the loop thread; the counters are read there too. */
+#define DMN_POLL_START_US 16u
+struct dmn_poll
+{
+    int (*waiting)(void *arg); /* 1 while answers are due */
+    void *arg;                 /* its argument */
+    const uint64_t *answers;   /* bumped by the caller per answer */
+    uint64_t (*clock_us)(void *arg); /* NULL: CLOCK_MONOTONIC (tests
+                                        give their own) */
+    unsigned max_us;           /* the widest window; 0: never poll */
+    unsigned window_us;        /* the window now; the run starts with
+                                  the caller's, at most max_us */
+    uint64_t hits;             /* polls the wait ended in */
+    uint64_t misses;           /* windows without an answer: slept */
+};
+
+/* Runs the loop as dmn_run does, polling as p says. 0, or -1 when the
+ * loop failed. p->max_us is set to 0 first on a thread allowed fewer
+ * than two CPUs. */
+int dmn_run_polling(struct dmn_runtime *rt, struct dmn_poll *p);
+
 /* Asks the loop to return (from the loop's thread). */
 void dmn_stop(struct dmn_runtime *rt);
 

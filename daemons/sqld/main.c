@@ -41,6 +41,7 @@ struct sqld_settings
     char **pd;                /* pd: pdd members (store: cluster) */
     int64_t max_connections;  /* max-connections: clients at once */
     int64_t workers;          /* workers: statement threads, 0 = 2/core */
+    int64_t loop_poll_us;     /* loop-poll-us: widest polling window */
     char *root_password;      /* root-password: root's in a new store */
     char *tls_cert;           /* tls-cert: PEM certificate, NULL none */
     char *tls_key;            /* tls-key: its private key */
@@ -80,6 +81,10 @@ static const struct dmn_cfg_key sqld_keys[] = {
      NULL, "client connections served at once"},
     {"workers", DMN_CFG_INT, offsetof(struct sqld_settings, workers), "0", 0,
      256, NULL, "threads running statements (0: two per core)"},
+    {"loop-poll-us", DMN_CFG_INT, offsetof(struct sqld_settings, loop_poll_us),
+     "1000", 0, 100000, NULL,
+     "microseconds the loop thread may poll for a kvd reply before it "
+     "sleeps (store: cluster; 0: never)"},
     {"root-password", DMN_CFG_SECRET,
      offsetof(struct sqld_settings, root_password), NULL, 0, 0, NULL,
      "password of 'root'@'%' when the store is created (empty: none)"},
@@ -210,6 +215,8 @@ struct pool
     int max;                   /* the most there may be */
     int idle;                  /* workers waiting for a job */
     int njobs;                 /* commands queued */
+    int out;                   /* loop thread only: commands submitted
+                                  and not yet collected from done */
     struct event *done_ev;     /* wakes the loop thread */
 };
 
@@ -270,6 +277,8 @@ static void client_free(struct client *cl)
  * selects before its first write (libsql DESIGN "Point reads"). */
 static void point_read_stop(struct client *cl)
 {
+    if (cl->lget)
+        sqld_status.point_reads_waiting--;
     region_lget_abort(cl->lget);
     cl->lget = NULL;
 }
@@ -277,9 +286,26 @@ static void point_read_stop(struct client *cl)
 static void pool_submit(struct client *cl);
 static void answered(struct client *cl);
 
+/* While a point read waits for kvd and no statement is at a worker, the
+ * loop polls its sockets instead of sleeping (dmn_run_polling, setting
+ * loop-poll-us): the reply, and the next client's query, then find it
+ * awake, and neither kvd nor the client pays for waking it. With a
+ * statement at a worker the loop sleeps, leaving the core to the worker
+ * (docs/daemons.md "Polling for an answer"). */
+static struct dmn_poll loop_poll;
+static uint64_t point_replies; /* kvd's replies to the loop's reads */
+
+static int loop_waiting(void *arg)
+{
+    (void)arg;
+    return sqld_status.point_reads_waiting > 0 && pool.out == 0;
+}
+
 static void on_point_read(int rc, struct mvcc_result *res, void *arg)
 {
     struct client *cl = arg;
+    sqld_status.point_reads_waiting--;
+    point_replies++;
     cl->lget = NULL; /* ended: freed when this returns */
     int q = 0;
     if (rc == 0) {
@@ -313,6 +339,8 @@ static int point_read_start(struct client *cl, struct sql_proto_conn *c,
         return q;
     (void)region_loop_get(point_loop, cl->pr.key, cl->pr.key_len, cl->pr.ts,
                           on_point_read, cl, &cl->lget);
+    if (cl->lget)
+        sqld_status.point_reads_waiting++;
     return 0; /* sent (cl->lget), or not: the worker's way */
 }
 
@@ -354,6 +382,7 @@ static void pool_submit(struct client *cl)
         return;
     cl->queued = true;
     cl->next = NULL;
+    pool.out++;
     pthread_mutex_lock(&pool.mu);
     if (pool.jobs_tail)
         pool.jobs_tail->next = cl;
@@ -435,6 +464,7 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
     pthread_mutex_unlock(&pool.mu);
     while (cl) {
         struct client *next = cl->next;
+        pool.out--;
         answered(cl);
         cl = next;
     }
@@ -935,7 +965,14 @@ int main(int argc, char **argv)
         (s.status_listen &&
          sqld_http_start(rt.base, s.status_listen, &http) != 0))
         goto out;
-    rc = dmn_run(&rt);
+    loop_poll = (struct dmn_poll){
+        .waiting = loop_waiting,
+        .answers = &point_replies,
+        .max_us = cluster ? (unsigned)s.loop_poll_us : 0,
+        .window_us = (unsigned)s.loop_poll_us,
+    };
+    sqld_status.poll = &loop_poll;
+    rc = dmn_run_polling(&rt, &loop_poll);
     if (rc == 0 && pooled)
         rc = drain(&rt, srv);
     if (rc != 0)

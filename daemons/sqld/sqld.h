@@ -90,6 +90,9 @@ struct sqld_status {
                                      loop thread */
     uint64_t point_reads_handed;  /* ... sent from it but then handed to
                                      a worker (a lock, a region error) */
+    int point_reads_waiting;      /* ... sent and not yet answered */
+    const struct dmn_poll *poll;  /* the loop's polling (main.c), or NULL
+                                     before the loop runs */
     struct sqld_cluster *cluster; /* the cluster store, or NULL */
     struct sql_server *server;    /* its counters (sql_server_counters) */
 };

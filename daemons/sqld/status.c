@@ -48,10 +48,13 @@ static void status_json(FILE *f)
             ", \"uptime_ms\": %" PRIu64 ", \"connections\": %" PRIu64
             ", \"connections_total\": %" PRIu64 ", \"commands_total\": %" PRIu64
             ", \"workers\": %d, \"point_reads_loop\": %" PRIu64
-            ", \"point_reads_handed\": %" PRIu64 "}\n",
+            ", \"point_reads_handed\": %" PRIu64
+            ", \"loop_poll_window_us\": %u, \"loop_poll_hits\": %" PRIu64
+            ", \"loop_poll_misses\": %" PRIu64 "}\n",
             mono_ms() - s->started_ms, s->connections, s->connections_total,
             s->commands_total, s->workers, s->point_reads_loop,
-            s->point_reads_handed);
+            s->point_reads_handed, s->poll ? s->poll->window_us : 0,
+            s->poll ? s->poll->hits : 0, s->poll ? s->poll->misses : 0);
 }
 
 static void metric(FILE *f, const char *name, const char *type,
@@ -116,6 +119,16 @@ static void metrics_text(FILE *f)
            "Cluster point reads sent from the loop thread, then handed to "
            "a worker.",
            s->point_reads_handed);
+    if (s->poll) {
+        metric(f, "sqld_loop_poll_hits_total", "counter",
+               "Times the loop thread polled for a kvd reply and the wait "
+               "ended before its window did.",
+               s->poll->hits);
+        metric(f, "sqld_loop_poll_misses_total", "counter",
+               "Times the loop thread's polling window ran out and it "
+               "slept.",
+               s->poll->misses);
+    }
     struct region_client_stats rs;
     struct pd_client_stats ps;
     sqld_cluster_stats(s->cluster, &rs, &ps);

@@ -10,7 +10,9 @@
 # written (reads the loop thread cannot finish go to a worker, which
 # retries on the new leader), and reads are answered on the loop thread
 # again afterwards. In between, point selects inside transactions read
-# their snapshot (their start_ts) there too.
+# their snapshot (their start_ts) there too. The loop polls for kvd's
+# replies while it waits for them (loop-poll-us) and counts the replies
+# it caught.
 . "$(dirname "$0")/lib.sh"
 
 t_cluster_ports 24000 24480
@@ -59,6 +61,14 @@ t_expect_eq "reads that missed the last commit" \
     "$(sed -n 's/^BAD \([0-9]*\)$/\1/p' "$T_TMP/rw.out")" 0
 n=$(status point_reads_loop)
 [ "${n:-0}" -ge 1 ] || t_fail "no point read answered on the loop thread ($n)"
+# While a read waits for kvd the loop polls (loop-poll-us, 1000 us by
+# default) instead of sleeping: of these 600 reads some reply comes within
+# the window.
+h=$(status loop_poll_hits)
+[ "${h:-0}" -ge 1 ] ||
+    t_fail "the loop thread caught no kvd reply while polling (hits $h, misses $(status loop_poll_misses))"
+curl -sf "http://127.0.0.1:$STATUS/metrics" | grep -q '^sqld_loop_poll_hits_total [1-9]' ||
+    t_fail "/metrics has no sqld_loop_poll_hits_total"
 
 t_case "point selects in a transaction read its snapshot"
 # A transaction's point selects before its first write are read on the
