@@ -95,8 +95,9 @@ struct dmn_poll
     int (*waiting)(void *arg); /* 1 while answers are due */
     void *arg;                 /* its argument */
     const uint64_t *answers;   /* bumped by the caller per answer */
-    uint64_t (*clock_us)(void *arg); /* NULL: CLOCK_MONOTONIC (tests
-                                        give their own) */
+    uint64_t (*clock_us)(void *arg); /* us, given arg; NULL:
+                                        CLOCK_MONOTONIC (tests give
+                                        their own) */
     unsigned max_us;           /* the widest window; 0: never poll */
     unsigned window_us;        /* the window now; the run starts with
                                   the caller's, at most max_us */

@@ -121,12 +121,12 @@ static void metrics_text(FILE *f)
            s->point_reads_handed);
     if (s->poll) {
         metric(f, "sqld_loop_poll_hits_total", "counter",
-               "Times the loop thread polled for a kvd reply and the wait "
-               "ended before its window did.",
+               "Polls of the loop thread for kvd replies that lasted "
+               "until every reply had come.",
                s->poll->hits);
         metric(f, "sqld_loop_poll_misses_total", "counter",
-               "Times the loop thread's polling window ran out and it "
-               "slept.",
+               "Polls of the loop thread that ended when a window passed "
+               "without a reply (the loop then slept).",
                s->poll->misses);
     }
     struct region_client_stats rs;
