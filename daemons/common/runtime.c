@@ -189,8 +189,15 @@ int dmn_run_polling(struct dmn_runtime *rt, struct dmn_poll *p)
     }
     if (p->window_us > p->max_us)
         p->window_us = p->max_us;
+    uint64_t closed_at = p->window_us == 0 ? poll_now(p) : 0;
     while (!loop_ended(base)) {
         bool waiting = p->max_us > 0 && p->waiting(p->arg);
+        /* A closed window opens at its widest a while after it closed:
+         * a probe, which costs one window and its halvings if the
+         * contention that closed it is still there. */
+        if (waiting && p->window_us == 0 &&
+            poll_now(p) - closed_at >= DMN_POLL_PROBE_US)
+            p->window_us = p->max_us;
         if (waiting && p->window_us > 0) {
             int r = poll_window(base, p);
             if (r < 0)
@@ -207,16 +214,13 @@ int dmn_run_polling(struct dmn_runtime *rt, struct dmn_poll *p)
              * is slow to come anyway */
             p->misses++;
             p->window_us /= 2;
-            if (p->window_us < DMN_POLL_START_US)
+            if (p->window_us < DMN_POLL_MIN_US) {
                 p->window_us = 0;
+                closed_at = poll_now(p);
+            }
         }
-        uint64_t t0 = waiting ? poll_now(p) : 0;
         if (event_base_loop(base, EVLOOP_ONCE) < 0)
             return -1;
-        /* A closed window opens again after a sleep it would have
-         * covered. */
-        if (waiting && p->window_us == 0 && poll_now(p) - t0 <= p->max_us)
-            p->window_us = DMN_POLL_START_US;
     }
     return 0;
 }

@@ -83,13 +83,14 @@ int dmn_run(struct dmn_runtime *rt);
  * (docs/daemons.md "Polling for an answer"). It polls until the wait
  * ends (a hit: the window doubles, up to max_us) or until window_us pass
  * without a new answer (*answers unchanged: a miss, the window halves,
- * closing below DMN_POLL_START_US, and the loop sleeps). Misses are what
+ * closing below DMN_POLL_MIN_US, and the loop sleeps). Misses are what
  * a poll costs when the answer needs the core it holds (more runnable
- * threads than CPUs), so there the window closes. A closed window opens
- * at DMN_POLL_START_US after a sleep that max_us would have covered. It
+ * threads than CPUs), so there the window closes; DMN_POLL_PROBE_US after
+ * it closed it opens at max_us again, to see whether that has passed. It
  * never opens on a thread allowed fewer than two CPUs. Everything runs
  * on the loop thread; the counters are read there too. */
-#define DMN_POLL_START_US 16u
+#define DMN_POLL_MIN_US 16u
+#define DMN_POLL_PROBE_US 1000000u
 struct dmn_poll
 {
     int (*waiting)(void *arg); /* 1 while answers are due */

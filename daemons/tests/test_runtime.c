@@ -1,9 +1,10 @@
 /* test_runtime.c: the loop's polling before sleeping
  * (common/runtime.c, dmn_run_polling): an answer that comes while the
  * loop polls ends the wait as a hit and widens the window; windows that
- * pass without an answer narrow it until polling stops; a closed window
- * opens after a short sleep, and answers that keep coming keep a poll
- * going past its window; a thread allowed one CPU never polls.
+ * pass without an answer narrow it until polling stops, and a second
+ * later it opens at its widest again (a probe); answers that keep coming
+ * keep a poll going past its window; a thread allowed one CPU never
+ * polls.
  */
 #include <errno.h>
 #include <sched.h>
@@ -38,6 +39,7 @@ struct fixture {
     unsigned last;           /* on_ready: the answer that ends the wait */
     uint64_t answers;        /* what the poll watches */
     unsigned ticks;          /* timer firings */
+    unsigned window_at[5];   /* the window at each */
     uint64_t clock;          /* the poll's clock, us: 5 more each reading */
 };
 
@@ -94,7 +96,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     struct fixture *f = arg;
     (void)fd;
     (void)what;
-    f->clock += 1000000; /* a sleep longer than any window */
+    f->clock += 1000000; /* each sleep lasts a second */
+    f->window_at[f->ticks] = f->poll.window_us;
     if (++f->ticks == 5)
         event_base_loopexit(f->rt.base, NULL);
 }
@@ -150,11 +153,11 @@ static void answer_while_polling_is_a_hit(void **state)
 
 /* b: nothing answers (as when the answer needs the core the poll holds);
  * the loop wakes only for a timer, and each sleep lasts a second by the
- * poll's clock. Windows 64, 32 and 16 run out
- * (three misses), each halving the window; 8 is below the start, so it
- * closes, stays closed after sleeps longer than the widest window, and
- * the last two sleeps poll nothing. */
-static void long_sleeps_close_the_window(void **state)
+ * poll's clock. Windows 64, 32 and 16 run out (three misses), each
+ * halving the window; 8 is below DMN_POLL_MIN_US, so it closes. A second
+ * later (DMN_POLL_PROBE_US) the next wait opens it at 64 again, and the
+ * probe's 64 and 32 run out too. */
+static void misses_close_the_window_and_a_probe_opens_it(void **state)
 {
     (void)state;
     struct fixture f;
@@ -168,21 +171,21 @@ static void long_sleeps_close_the_window(void **state)
     assert_int_equal(f.ticks, 5);
     assert_int_equal(f.reads, 0);
     assert_int_equal(f.poll.hits, 0);
-    assert_int_equal(f.poll.misses, 3);
-    assert_int_equal(f.poll.window_us, 0);
+    assert_int_equal(f.poll.misses, 5);
+    const unsigned want[5] = {32, 16, 0, 32, 16};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(f.window_at[i], want[i]);
     teardown(&f);
 }
 
-/* c: the window starts closed and an answer is ready on every pass: the
- * first sleep returns at once (5 us), which opens the window at
- * DMN_POLL_START_US; the poll then reads 2000 answers over 10 ms, far
- * longer than its 16 us window, because each answer restarts the window,
+/* c: an answer is ready on every pass; the poll's window is 16 us, but it
+ * reads 2000 answers over 10 ms because each answer restarts the window,
  * and the last ends the wait: a hit, the window doubled, no miss. */
 static void answers_keep_the_poll_going(void **state)
 {
     (void)state;
     struct fixture f;
-    setup(&f, on_ready, 4096, 0);
+    setup(&f, on_ready, 4096, DMN_POLL_MIN_US);
     f.waiting = true;
     f.last = 2000;
     assert_int_equal(write(f.fds[1], "a", 1), 1);
@@ -190,7 +193,7 @@ static void answers_keep_the_poll_going(void **state)
     assert_int_equal(f.reads, 2000);
     assert_int_equal(f.poll.hits, 1);
     assert_int_equal(f.poll.misses, 0);
-    assert_int_equal(f.poll.window_us, 2 * DMN_POLL_START_US);
+    assert_int_equal(f.poll.window_us, 2 * DMN_POLL_MIN_US);
     teardown(&f);
 }
 
@@ -241,7 +244,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(answer_while_polling_is_a_hit),
-        cmocka_unit_test(long_sleeps_close_the_window),
+        cmocka_unit_test(misses_close_the_window_and_a_probe_opens_it),
         cmocka_unit_test(answers_keep_the_poll_going),
         cmocka_unit_test(one_cpu_never_polls),
         cmocka_unit_test(zero_max_never_polls),
