@@ -1,6 +1,8 @@
 /* test_daemon_rpc.c: real kvd and pdd processes serve RPC on loopback:
  * status and echo answer through librpc's client, garbage on the socket
- * closes only that connection, and SIGTERM stops the daemon cleanly.
+ * closes only that connection, and SIGTERM stops the daemon cleanly;
+ * kvd's kv.Forward refuses what it cannot pass on and answers NotLeader
+ * when the store it should pass to cannot be reached.
  * BUILD_DIR (set by the top Makefile) says where the daemons are.
  */
 #include <errno.h>
@@ -66,7 +68,10 @@ static uint16_t wait_for_port(const char *log)
     return 0;
 }
 
-static void start_daemon(struct daemon *d, const char *prog)
+/* Starts prog listening on listen ("host:port"), with one more flag
+ * (NULL: none). */
+static void start_daemon_with(struct daemon *d, const char *prog,
+                              const char *listen, const char *extra)
 {
     const char *build = getenv("BUILD_DIR");
     char bin[512];
@@ -76,20 +81,40 @@ static void start_daemon(struct daemon *d, const char *prog)
     snprintf(d->dir, sizeof(d->dir), "%s/%s-%d", tmpdir, prog, nstarted);
     snprintf(d->log, sizeof(d->log), "%s/%s-%d.log", tmpdir, prog,
              nstarted);
-    char a_dir[200], a_log[200];
+    char a_dir[200], a_log[200], a_listen[64];
     snprintf(a_dir, sizeof(a_dir), "--data-dir=%s", d->dir);
     snprintf(a_log, sizeof(a_log), "--log.file=%s", d->log);
+    snprintf(a_listen, sizeof(a_listen), "--listen=%s", listen);
     d->pid = fork();
     assert_true(d->pid >= 0);
     if (d->pid == 0) {
-        execl(bin, prog, a_dir, a_log, "--listen=127.0.0.1:0",
-              "--log.level=debug", (char *)NULL);
+        execl(bin, prog, a_dir, a_log, a_listen, "--log.level=debug", extra,
+              (char *)NULL);
         _exit(127);
     }
     if (nstarted < 16)
         started[nstarted++] = d->pid;
     d->port = wait_for_port(d->log);
     assert_int_not_equal(d->port, 0);
+}
+
+static void start_daemon(struct daemon *d, const char *prog)
+{
+    start_daemon_with(d, prog, "127.0.0.1:0", NULL);
+}
+
+/* A loopback port nothing listens on (free when this returns). */
+static uint16_t free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
 }
 
 /* SIGTERM, then the exit status (or -1 if it did not stop in 60 s). */
@@ -353,12 +378,48 @@ static void forward_refuses_what_it_cannot_pass_on(void **state)
     assert_int_equal(stop_daemon(&d), 0);
 }
 
+/* A kvd whose peer store 2 has an address where nothing listens: a
+ * forward to store 2 is tried (store 2 was never heard from, so it is not
+ * taken for silent), the connection is refused, and the caller gets
+ * NotLeader (leader unknown) saying so, as it would for a leader that
+ * went down after the last heartbeat. */
+static void forward_to_an_unreachable_store_is_not_leader(void **state)
+{
+    (void)state;
+    uint16_t mine = free_port(), dead = free_port();
+    char listen[32], peers[96];
+    snprintf(listen, sizeof listen, "127.0.0.1:%u", mine);
+    snprintf(peers, sizeof peers, "--peers=1@127.0.0.1:%u,2@127.0.0.1:%u",
+             mine, dead);
+    struct daemon d;
+    start_daemon_with(&d, "kvd", listen, peers);
+    struct rpc_client_options co = {.host = "127.0.0.1", .port = d.port};
+    struct rpc_sync *s = NULL;
+    char err[256] = "";
+    assert_int_equal(rpc_sync_open(&co, &s, err, sizeof err), 0);
+    struct raw_reply r;
+    uint8_t req[128];
+    size_t n = forward_req(req, 2, METHOD_TXN_GET, "");
+    assert_int_equal(forward_call(s, req, n, &r, err, sizeof err), 0);
+    assert_true(r.len > 3);
+    assert_int_equal(r.buf[0], 0x0a); /* TxnResponse.region_error, */
+    assert_int_equal(r.buf[2], 0x08); /* its code (NotLeader) first */
+    assert_true(has(&r, "store 1 cannot forward to store 2: connect to "
+                        "127.0.0.1:"));
+    assert_true(has(&r, "Connection refused"));
+    assert_false(has(&r, "no address for it yet"));
+    assert_false(has(&r, "not heard from lately"));
+    rpc_sync_close(s);
+    assert_int_equal(stop_daemon(&d), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(status_and_echo),
         cmocka_unit_test(garbage_closes_only_that_connection),
         cmocka_unit_test(forward_refuses_what_it_cannot_pass_on),
+        cmocka_unit_test(forward_to_an_unreachable_store_is_not_leader),
     };
     return cmocka_run_group_tests_name("tests/daemon_rpc", tests, setup,
                                        teardown);
