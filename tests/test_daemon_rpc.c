@@ -341,6 +341,20 @@ static bool has(const struct raw_reply *r, const char *text)
     return false;
 }
 
+/* Forwards a kv.Txn get to store `to` through s and checks the answer is
+ * NotLeader (leader unknown); the reply is left in r. */
+static void forward_not_leader(struct rpc_sync *s, uint64_t to,
+                               struct raw_reply *r)
+{
+    uint8_t req[128];
+    char err[256] = "";
+    size_t n = forward_req(req, to, METHOD_TXN_GET, "");
+    assert_int_equal(forward_call(s, req, n, r, err, sizeof err), 0);
+    assert_true(r->len > 3);
+    assert_int_equal(r->buf[0], 0x0a); /* TxnResponse.region_error, */
+    assert_int_equal(r->buf[2], 0x08); /* its code (NotLeader) first */
+}
+
 /* A real kvd (store 1, alone) refuses what it cannot pass on: bytes that
  * are no ForwardRequest, a method other than kv.Txn's, itself as the
  * target; and answers NotLeader (leader unknown) for a store it has no
@@ -367,11 +381,7 @@ static void forward_refuses_what_it_cannot_pass_on(void **state)
     n = forward_req(req, 1, METHOD_TXN_GET, "");
     assert_int_not_equal(forward_call(s, req, n, &r, err, sizeof err), 0);
     assert_non_null(strstr(err, "forward request names this store"));
-    n = forward_req(req, 99, METHOD_TXN_GET, "");
-    assert_int_equal(forward_call(s, req, n, &r, err, sizeof err), 0);
-    assert_true(r.len > 3);
-    assert_int_equal(r.buf[0], 0x0a); /* TxnResponse.region_error, */
-    assert_int_equal(r.buf[2], 0x08); /* its code (NotLeader) first */
+    forward_not_leader(s, 99, &r);
     assert_true(has(&r, "store 1 cannot forward to store 99: no address "
                         "for it yet"));
     rpc_sync_close(s);
@@ -398,12 +408,7 @@ static void forward_to_an_unreachable_store_is_not_leader(void **state)
     char err[256] = "";
     assert_int_equal(rpc_sync_open(&co, &s, err, sizeof err), 0);
     struct raw_reply r;
-    uint8_t req[128];
-    size_t n = forward_req(req, 2, METHOD_TXN_GET, "");
-    assert_int_equal(forward_call(s, req, n, &r, err, sizeof err), 0);
-    assert_true(r.len > 3);
-    assert_int_equal(r.buf[0], 0x0a); /* TxnResponse.region_error, */
-    assert_int_equal(r.buf[2], 0x08); /* its code (NotLeader) first */
+    forward_not_leader(s, 2, &r);
     assert_true(has(&r, "store 1 cannot forward to store 2: connect to "
                         "127.0.0.1:"));
     assert_true(has(&r, "Connection refused"));
