@@ -157,7 +157,7 @@ static bool loop_ended(struct event_base *base)
  * -1 when the loop failed. */
 static int poll_window(struct event_base *base, struct dmn_poll *p)
 {
-    uint64_t seen = *p->answers;
+    uint64_t seen = p->answers(p->arg);
     uint64_t end = poll_now(p) + p->window_us;
     for (;;) {
         if (event_base_loop(base, EVLOOP_NONBLOCK | EVLOOP_ONCE) < 0)
@@ -167,8 +167,9 @@ static int poll_window(struct event_base *base, struct dmn_poll *p)
         if (!p->waiting(p->arg))
             return 1;
         uint64_t now = poll_now(p);
-        if (*p->answers != seen) {
-            seen = *p->answers;
+        uint64_t got = p->answers(p->arg);
+        if (got != seen) {
+            seen = got;
             end = now + p->window_us;
         } else if (now >= end) {
             return 0;

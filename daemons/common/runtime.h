@@ -82,7 +82,7 @@ int dmn_run(struct dmn_runtime *rt);
  * a sleeping thread, which costs it more than the polling costs
  * (docs/daemons.md "Polling for an answer"). It polls until the wait
  * ends (a hit: the window doubles, up to max_us) or until window_us pass
- * without a new answer (*answers unchanged: a miss, the window halves,
+ * without a new answer (answers() unchanged: a miss, the window halves,
  * closing below DMN_POLL_MIN_US, and the loop sleeps). Misses are what
  * a poll costs when the answer needs the core it holds (more runnable
  * threads than CPUs), so there the window closes; DMN_POLL_PROBE_US after
@@ -95,7 +95,7 @@ struct dmn_poll
 {
     int (*waiting)(void *arg); /* 1 while answers are due */
     void *arg;                 /* its argument */
-    const uint64_t *answers;   /* bumped by the caller per answer */
+    uint64_t (*answers)(void *arg); /* answers so far (a count) */
     uint64_t (*clock_us)(void *arg); /* us, given arg; NULL:
                                         CLOCK_MONOTONIC (tests give
                                         their own) */

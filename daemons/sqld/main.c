@@ -293,7 +293,6 @@ static void answered(struct client *cl);
  * statement at a worker the loop sleeps, leaving the core to the worker
  * (docs/daemons.md "Polling for an answer"). */
 static struct dmn_poll loop_poll;
-static uint64_t point_replies; /* kvd's replies to the loop's reads */
 
 static int loop_waiting(void *arg)
 {
@@ -301,11 +300,17 @@ static int loop_waiting(void *arg)
     return sqld_status.point_reads_waiting > 0 && pool.out == 0;
 }
 
+/* kvd's replies to the loop's reads: each is answered there or handed on */
+static uint64_t loop_replies(void *arg)
+{
+    (void)arg;
+    return sqld_status.point_reads_loop + sqld_status.point_reads_handed;
+}
+
 static void on_point_read(int rc, struct mvcc_result *res, void *arg)
 {
     struct client *cl = arg;
     sqld_status.point_reads_waiting--;
-    point_replies++;
     cl->lget = NULL; /* ended: freed when this returns */
     int q = 0;
     if (rc == 0) {
@@ -967,7 +972,7 @@ int main(int argc, char **argv)
         goto out;
     loop_poll = (struct dmn_poll){
         .waiting = loop_waiting,
-        .answers = &point_replies,
+        .answers = loop_replies,
         .max_us = cluster ? (unsigned)s.loop_poll_us : 0,
         .window_us = (unsigned)s.loop_poll_us,
     };

@@ -49,6 +49,12 @@ static uint64_t fake_clock(void *arg)
     return f->clock += 5;
 }
 
+static uint64_t answers(void *arg)
+{
+    const struct fixture *f = arg;
+    return f->answers;
+}
+
 static int waiting(void *arg)
 {
     struct fixture *f = arg;
@@ -115,7 +121,7 @@ static void setup(struct fixture *f, event_callback_fn rd, unsigned max_us,
     assert_int_equal(event_add(f->rd, NULL), 0);
     f->poll = (struct dmn_poll){.waiting = waiting,
                                 .arg = f,
-                                .answers = &f->answers,
+                                .answers = answers,
                                 .clock_us = fake_clock,
                                 .max_us = max_us,
                                 .window_us = window_us};

@@ -1838,15 +1838,23 @@ static void env_stop(struct env *e)
     pthread_mutex_destroy(&e->r.mu);
 }
 
-static void put(struct env *e, const char *k, const char *v)
+static void put_bytes(struct env *e, const char *k, const void *v,
+                      size_t n)
 {
     struct mvcc_txn *t;
     assert_int_equal(mvcc_txn_begin(e->mc, &t), 0);
-    assert_int_equal(mvcc_txn_set(t, k, strlen(k), v, strlen(v)), 0);
+    assert_int_equal(mvcc_txn_set(t, k, strlen(k), v, n), 0);
     assert_int_equal(mvcc_txn_commit(t, NULL), 0);
 }
 
-static void expect_get(struct env *e, const char *k, const char *v)
+static void put(struct env *e, const char *k, const char *v)
+{
+    put_bytes(e, k, v, strlen(v));
+}
+
+/* k reads n bytes v in a new transaction (v NULL: k is not found). */
+static void expect_get_bytes(struct env *e, const char *k, const void *v,
+                             size_t n)
 {
     struct mvcc_txn *t;
     assert_int_equal(mvcc_txn_begin(e->mc, &t), 0);
@@ -1857,11 +1865,16 @@ static void expect_get(struct env *e, const char *k, const char *v)
         assert_int_equal(rc, MVCC_NOTFOUND);
     } else {
         assert_int_equal(rc, 0);
-        assert_int_equal(vl, strlen(v));
+        assert_int_equal(vl, n);
         assert_memory_equal(val, v, vl);
     }
     mvcc_free(val);
     mvcc_txn_rollback(t);
+}
+
+static void expect_get(struct env *e, const char *k, const char *v)
+{
+    expect_get_bytes(e, k, v, v ? strlen(v) : 0);
 }
 
 static void commits_and_reads_through_the_cache(void **state)
@@ -2730,18 +2743,8 @@ static void unreachable_leader_is_reached_through_a_follower(void **state)
      * in the ForwardRequest */
     size_t n = (3u << 20) / 2;
     uint8_t *v = pattern(n, 5);
-    struct mvcc_txn *t;
-    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
-    assert_int_equal(mvcc_txn_set(t, "b", 1, v, n), 0);
-    assert_int_equal(mvcc_txn_commit(t, NULL), 0);
-    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
-    uint8_t *got = NULL;
-    size_t gl = 0;
-    assert_int_equal(mvcc_txn_get(t, "b", 1, &got, &gl), 0);
-    assert_int_equal(gl, n);
-    assert_memory_equal(got, v, n);
-    mvcc_free(got);
-    mvcc_txn_rollback(t);
+    put_bytes(&e, "b", v, n);
+    expect_get_bytes(&e, "b", v, n);
     free(v);
     struct region_client_stats st;
     region_client_stats(e.rc, &st);
@@ -2829,14 +2832,7 @@ static void one_pc_commits_in_the_prewrite(void **state)
     assert_int_equal(e.f.commits, 0);
     expect_get(&e, "a", "1");
     expect_get(&e, "c", "3");
-    assert_int_equal(mvcc_txn_begin(e.mc, &t), 0);
-    uint8_t *val = NULL;
-    size_t vl = 0;
-    assert_int_equal(mvcc_txn_get(t, "b", 1, &val, &vl), 0);
-    assert_int_equal(vl, n);
-    assert_memory_equal(val, v, n);
-    mvcc_free(val);
-    mvcc_txn_rollback(t);
+    expect_get_bytes(&e, "b", v, n);
     free(v);
     env_stop(&e);
 }
