@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to libmvcc/VERSION (the build checks it). */
 #define MVCC_VERSION_MAJOR 0
-#define MVCC_VERSION_MINOR 16
+#define MVCC_VERSION_MINOR 17
 #define MVCC_VERSION_PATCH 0
 #define MVCC_VERSION_NUMBER \
     (MVCC_VERSION_MAJOR * 1000000 + MVCC_VERSION_MINOR * 1000 + MVCC_VERSION_PATCH)
@@ -977,7 +977,9 @@ mvcc_ts mvcc_txn_blocker(const struct mvcc_txn *t);
 bool mvcc_txn_holds_lock(const struct mvcc_txn *t, const void *key,
                          size_t key_len);
 /* Commits and frees the txn: 0 with *commit_ts (if not NULL),
- * MVCC_CONFLICT (nothing committed; never retried blindly), MVCC_LOCKED (a
+ * MVCC_CONFLICT (nothing committed; never retried blindly: a newer
+ * commit, or an older transaction's live lock it gave way to, DESIGN.md
+ * "Prewrites that wait on each other"), MVCC_LOCKED (a
  * lock could not be resolved in time), or another error; after an error
  * the txn's prewrites are rolled back. A read-only txn commits at once. */
 int mvcc_txn_commit(struct mvcc_txn *t, mvcc_ts *commit_ts);

@@ -825,11 +825,21 @@ static int resolve_async(struct mvcc_client *c,
  * (for_read), by its writes, or (t NULL, not for_read) by GC's scan.
  * Returns 0 when all of them are out of the way (resolved, or bypassable
  * for a read), or MVCC_LOCKED when some are alive. */
+/* resolve_locks_of's *oldest: the smallest start_ts of the live locks
+ * left waiting (0: none). */
+static void note_live(mvcc_ts *oldest, mvcc_ts start_ts)
+{
+    if (oldest && (*oldest == 0 || start_ts < *oldest))
+        *oldest = start_ts;
+}
+
 static int resolve_locks_of(struct mvcc_client *c, struct mvcc_txn *t,
                             const struct mvcc_lock_info *ls, size_t n,
-                            bool for_read)
+                            bool for_read, mvcc_ts *oldest)
 {
     bool pending = false;
+    if (oldest)
+        *oldest = 0;
     struct mvcc_result r;
     mvcc_result_init(&r);
     int rc = 0;
@@ -850,6 +860,7 @@ static int resolve_locks_of(struct mvcc_client *c, struct mvcc_txn *t,
         if (rc == MVCC_TXN_NOT_FOUND) {
             rc = 0; /* primary not prewritten yet: wait */
             pending = true;
+            note_live(oldest, li->start_ts);
             continue;
         }
         if (rc != 0)
@@ -867,6 +878,7 @@ static int resolve_locks_of(struct mvcc_client *c, struct mvcc_txn *t,
             rc = add_bypass(t, li->start_ts); /* pushed above us */
         } else {
             pending = true;
+            note_live(oldest, li->start_ts);
         }
     }
     mvcc_result_reset(&r);
@@ -879,7 +891,7 @@ static int resolve_locks_of(struct mvcc_client *c, struct mvcc_txn *t,
 static int resolve_locks(struct mvcc_txn *t, const struct mvcc_lock_info *ls,
                          size_t n, bool for_read)
 {
-    return resolve_locks_of(t->c, t, ls, n, for_read);
+    return resolve_locks_of(t->c, t, ls, n, for_read, NULL);
 }
 
 /* GC's lock resolution (DESIGN.md "GC"): shard by shard, ScanLock below
@@ -926,7 +938,8 @@ int mvcc_client_resolve_below(struct mvcc_client *c, mvcc_ts safe_point,
             continue; /* locate what is left again */
         }
         if (rc == 0 && part.nlocks > 0) {
-            rc = resolve_locks_of(c, NULL, part.locks, part.nlocks, false);
+            rc = resolve_locks_of(c, NULL, part.locks, part.nlocks, false,
+                                  NULL);
             if (rc == MVCC_LOCKED) {
                 pending = true;
                 rc = 0;
@@ -1792,6 +1805,15 @@ static int prewrite_call(struct mvcc_client *c, uint64_t shard,
     }
 }
 
+/* A prewrite behind an older transaction's live lock backs off this many
+ * times (1 + 2 + 4 + 8 ms) before it gives way with MVCC_CONFLICT (a
+ * write conflict with that transaction, which callers already run again:
+ * libsql's id allocator and DDL steps retry it, sqld answers 1213): long
+ * enough for a commit that is finishing (an async commit's locks, a
+ * primary being committed), far below the resolve budget that two
+ * prewrites waiting on each other used to spend. */
+#define WAIT_DIE_BACKOFFS 4
+
 static int prewrite_group(struct group *g)
 {
     struct mvcc_txn *t = g->t;
@@ -1822,6 +1844,7 @@ static int prewrite_group(struct group *g)
     if (g->one_pc || g->async)
         req.deadline_ms = __atomic_load_n(&t->deadline_ms, __ATOMIC_ACQUIRE);
     unsigned renewals = 0;
+    unsigned older_waits = 0; /* backoffs behind an older live lock */
     struct mvcc_result r;
     mvcc_result_init(&r);
     uint64_t deadline = now_ms() + c->o.resolve_budget_ms;
@@ -1847,8 +1870,18 @@ static int prewrite_group(struct group *g)
             }
             if (rc != MVCC_LOCKED)
                 break;
-            rc = resolve_locks(t, r.locks, r.nlocks, false);
+            mvcc_ts oldest;
+            rc = resolve_locks_of(c, t, r.locks, r.nlocks, false, &oldest);
             if (rc == MVCC_LOCKED) {
+                /* Wait-die (DESIGN "Client": prewrites that wait on each
+                 * other): behind an older transaction's live lock, give
+                 * way after a few backoffs; behind a younger one's, wait
+                 * (it gives way if it waits on us). */
+                if (oldest != 0 && oldest < t->start_ts &&
+                    ++older_waits > WAIT_DIE_BACKOFFS) {
+                    rc = MVCC_CONFLICT;
+                    break;
+                }
                 if (now_ms() > deadline)
                     break;
                 backoff(attempt);

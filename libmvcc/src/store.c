@@ -754,6 +754,7 @@ int mvcc__scan_versions(struct mvcc__cmd *c, const void *ukey, size_t ulen,
             return 0;
         }
         if (cts > start_ts && *other_commit == 0 &&
+            w.type != MVCC__WRITE_ROLLBACK &&
             (!data_only || w.type == MVCC__WRITE_PUT ||
              w.type == MVCC__WRITE_DELETE)) {
             *other_start = w.start_ts;

@@ -41,10 +41,12 @@ int mvcc__find_txn_record(struct mvcc__cmd *c, const void *ukey, size_t ulen,
                           mvcc_ts start_ts, int *kind, mvcc_ts *commit_ts);
 /* One pass over ukey's records with commit_ts >= start_ts: *rolled_back
  * if start_ts's rollback is there, *committed if its commit is (at
- * *own_commit), and the newest other txn's record above start_ts (with
- * data_only, the newest Put or Delete: Lock and Rollback records change
- * no value) in *other_start and *other_commit (0 if none); *newest is the
- * ts of ukey's newest record (0 if it has none). */
+ * *own_commit), and the newest other txn's commit above start_ts (a Put,
+ * Delete or Lock record; with data_only, a Put or Delete: a Lock record
+ * changes no value; another txn's Rollback record never counts, it only
+ * fences that txn's late prewrite) in *other_start and *other_commit (0
+ * if none); *newest is the ts of ukey's newest record (0 if it has
+ * none). */
 int mvcc__scan_versions(struct mvcc__cmd *c, const void *ukey, size_t ulen,
                         mvcc_ts start_ts, bool data_only, bool *rolled_back,
                         bool *committed, mvcc_ts *own_commit,

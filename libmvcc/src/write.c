@@ -47,7 +47,10 @@ static const char *key_repr(char *buf, size_t cap, const void *k, size_t kl)
 /* How prewrite checks a key that holds no lock of ours (TiKV's prewrite;
  * DESIGN "Commands", "Prewrite without our lock"):
  *   CHECK_OPTIMISTIC  an optimistic txn's key (for_update_ts 0): another
- *                     txn's record newer than start_ts -> MVCC_CONFLICT
+ *                     txn's Put, Delete or Lock record newer than
+ *                     start_ts -> MVCC_CONFLICT (its Rollback record is
+ *                     no write: a transaction that gave way to us, DESIGN
+ *                     "Client", must not fail us in turn)
  *   CHECK_UNLOCKED    a pessimistic txn's key it did not lock (an index
  *                     entry of a locked row): TiKV checks nothing (the
  *                     row's lock serialized its writers); we refuse only a
@@ -56,7 +59,7 @@ static const char *key_repr(char *buf, size_t cap, const void *k, size_t kl)
  *                     Rollback record changes no value: an optimistic txn
  *                     that failed on the row leaves one) -> MVCC_CONFLICT
  *   CHECK_LOST_LOCK   a key whose pessimistic lock should be there and is
- *                     not (lost): TiKV's amend. Any other record newer
+ *                     not (lost): TiKV's amend. Any other commit newer
  *                     than start_ts -> MVCC_LOCK_NOT_FOUND (the lock's own
  *                     for_update_ts is gone with it, and the txn's newest
  *                     one may be later than the value it read), else the

@@ -324,6 +324,20 @@ static void rollback_leaves_a_record(void **state)
                                     &t->r),
                      0);
     assert_int_equal(t->r.nlocks, 0);
+    /* another txn's rollback record after our start writes nothing: no
+     * conflict (a txn that gave way to us, wait-die, must not fail us) */
+    assert_int_equal(rollback1(t, "r", TS(60)), 0);
+    struct mvcc_mutation mr = mput("r", "v");
+    assert_int_equal(prewrite(t, &mr, 1, "r", TS(55)), 0);
+    assert_int_equal(commit1(t, "r", TS(55), TS(65)), 0);
+    tu_get_is(t, "r", TS(65), "v");
+    /* its Lock record (a committed SELECT FOR UPDATE) still conflicts */
+    struct mvcc_mutation ml = mop(MVCC_OP_LOCK, "l");
+    assert_int_equal(prewrite(t, &ml, 1, "l", TS(70)), 0);
+    assert_int_equal(commit1(t, "l", TS(70), TS(80)), 0);
+    struct mvcc_mutation mw = mput("l", "v");
+    assert_int_equal(prewrite(t, &mw, 1, "l", TS(75)), MVCC_CONFLICT);
+    assert_int_equal(t->r.conflict_commit_ts, TS(80));
 }
 
 static void overlapped_rollback_keeps_the_commit(void **state)
