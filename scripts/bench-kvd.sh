@@ -21,6 +21,18 @@
 #   BENCH kvd_echo_c<N>_vs_rocksdb <echo rate / rocksdb get rate> x
 # Every client connects to the leader (etcd's found with etcdctl endpoint
 # status), so neither side pays a follower's forwarding hop.
+# Each client has a connection of its own. For every client count above
+# one, kvd and etcd also run with the clients sharing one connection, as
+# a client library multiplexing its callers does (etcd's clientv3: one
+# gRPC connection, a stream per call; kvbench --conns=1):
+#   BENCH <kvd_shared|etcd_shared>_<op>_c<N> (_p50, _p99), and
+#   BENCH kvd_shared_<op>_c<N>_vs_etcd (against etcd_shared),
+#   kvd_shared_<get|echo>_c<N>_vs_rocksdb.
+# The two modes differ a lot on this 2-core machine (session 26, 3 rounds:
+# puts at 64 clients 2.94 x etcd with a connection each, 5.51 x shared;
+# gets 0.044 x and 0.293 x RocksDB): a connection per client costs kvd a
+# read and a write system call per request, and a wake-up per reply.
+# BENCH_SHARED=0 leaves the shared phases out.
 # BENCH_ROUNDS (3) rounds run all of that in turn (kvd, etcd, RocksDB, for
 # each client count); every BENCH figure is the median of the rounds and
 # every ratio the median of the rounds' own ratios (stderr: INFO lines
@@ -48,6 +60,9 @@ KP=${BENCH_KVD_PORT:-27101}
 EP=${BENCH_ETCD_PORT:-27201}
 CONNS=()
 [ -n "${BENCH_CONNS:-}" ] && CONNS=(--conns="$BENCH_CONNS")
+# The shared phases, unless BENCH_CONNS already makes every phase share.
+SHARED=${BENCH_SHARED:-1}
+[ ${#CONNS[@]} -gt 0 ] && SHARED=0
 
 die() { echo "bench-kvd: $*" >&2; exit 1; }
 . "$(dirname "$0")/lib-rounds.sh"
@@ -145,11 +160,17 @@ for ((round = 1; round <= ROUNDS; round++)); do
             kvbench etcdhttp --target=etcd-http --addrs="$ETCD_LEADER" \
                 --clients="$c"
         fi
+        if [ "$SHARED" = 1 ] && [ "$c" -gt 1 ]; then
+            kvbench kvd_shared --target=kvd --addrs="$PEERS" \
+                --clients="$c" --ops=put,get,echo --conns=1
+            kvbench etcd_shared --target=etcd --addrs="$ETCD_LEADER" \
+                --clients="$c" --conns=1
+        fi
     done
     # RocksDB holds as many keys as kvd does: every put phase restarts at
     # 0, so kvd holds the most any phase of any round so far wrote.
     keys=$(cat "$WORK"/results.* |
-        sed -n 's/^INFO kvd_put_c[0-9]* .*keys=\([0-9]*\).*/\1/p' |
+        sed -n 's/^INFO kvd\(_shared\)\{0,1\}_put_c[0-9]* .*keys=\([0-9]*\).*/\2/p' |
         sort -n | tail -1)
     for c in $CLIENTS; do
         rm -rf "$WORK/rocksdb"
@@ -177,5 +198,16 @@ for c in $CLIENTS; do
     done
     ratio "kvd_get_c${c}_vs_rocksdb" "kvd_get_c$c" "rocksdb_get_c$c"
     ratio "kvd_echo_c${c}_vs_rocksdb" "kvd_echo_c$c" "rocksdb_get_c$c"
+    [ "$SHARED" = 1 ] && [ "$c" -gt 1 ] || continue
+    for op in put get; do
+        ratio "kvd_shared_${op}_c${c}_vs_etcd" "kvd_shared_${op}_c$c" \
+            "etcd_shared_${op}_c$c"
+        ratio "kvd_shared_${op}_c${c}_p99_vs_etcd" \
+            "kvd_shared_${op}_c${c}_p99" "etcd_shared_${op}_c${c}_p99"
+    done
+    ratio "kvd_shared_get_c${c}_vs_rocksdb" "kvd_shared_get_c$c" \
+        "rocksdb_get_c$c"
+    ratio "kvd_shared_echo_c${c}_vs_rocksdb" "kvd_shared_echo_c$c" \
+        "rocksdb_get_c$c"
 done
 exit $failed

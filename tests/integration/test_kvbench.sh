@@ -43,6 +43,16 @@ for c in 1 64; do
     done
     want+=("kvd_get_c${c}_vs_rocksdb x" "kvd_echo_c${c}_vs_rocksdb x")
 done
+# 64 clients also share one connection (kvd_shared, etcd_shared)
+for s in kvd_shared_put kvd_shared_get kvd_shared_echo etcd_shared_put \
+    etcd_shared_get; do
+    want+=("${s}_c64 ops/s" "${s}_c64_p50 ms" "${s}_c64_p99 ms")
+done
+for op in put get; do
+    want+=("kvd_shared_${op}_c64_vs_etcd x"
+        "kvd_shared_${op}_c64_p99_vs_etcd x")
+done
+want+=("kvd_shared_get_c64_vs_rocksdb x" "kvd_shared_echo_c64_vs_rocksdb x")
 for w in "${want[@]}"; do
     name=${w% *}
     unit=${w#* }
@@ -69,7 +79,7 @@ done < <(awk '$1 == "BENCH" { print $2, $3 }' "$T_TMP/out")
 
 t_case "every phase ran without an error (gets found what puts wrote)"
 n=$(grep -c 'INFO .* ops=[1-9][0-9]* errors=0 ' "$T_TMP/err")
-t_expect_eq "clean phases (16 in each of 2 rounds)" "$n" 32
+t_expect_eq "clean phases (21 in each of 2 rounds)" "$n" 42
 grep 'INFO .* ops=' "$T_TMP/err" | grep -v 'errors=0 ' | sed 's/^/      /'
 
 t_case "the script leaves no daemon and no scratch directory"
