@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to libmvcc/VERSION (the build checks it). */
 #define MVCC_VERSION_MAJOR 0
-#define MVCC_VERSION_MINOR 17
+#define MVCC_VERSION_MINOR 18
 #define MVCC_VERSION_PATCH 0
 #define MVCC_VERSION_NUMBER \
     (MVCC_VERSION_MAJOR * 1000000 + MVCC_VERSION_MINOR * 1000 + MVCC_VERSION_PATCH)
@@ -216,6 +216,12 @@ struct mvcc_engine_ops
      * named as mvcc_engine_property lists. */
     int (*property)(struct mvcc_engine *e, int cf, const char *name,
                     uint64_t *out);
+    /* Optional (NULL: -ENOTSUP): rewrites column family cf's data in
+     * [start, end) (NULL: unbounded) so that deleted entries take no
+     * space and no reader steps over them (RocksDB: CompactRange, the
+     * memtable flushed first when it overlaps). Blocks until done. */
+    int (*compact)(struct mvcc_engine *e, int cf, const void *start,
+                   size_t start_len, const void *end, size_t end_len);
 };
 struct mvcc_engine
 {
@@ -289,6 +295,12 @@ const char *mvcc_engine_errmsg(const struct mvcc_engine *e);
  * an engine without properties (the in-memory one). */
 int mvcc_engine_property(struct mvcc_engine *e, int cf, const char *name,
                          uint64_t *out);
+/* Rewrites cf's data in [start, end) (NULL: unbounded) without the
+ * entries deleted there (the engine's compact; -ENOTSUP from an engine
+ * without one: the in-memory one, which drops a deleted entry once no
+ * snapshot can see it). */
+int mvcc_engine_compact(struct mvcc_engine *e, int cf, const void *start,
+                        size_t start_len, const void *end, size_t end_len);
 
 /* Allocate and free through the hook: engines hand values over allocated
  * with mvcc_malloc; callers release what libmvcc hands over with mvcc_free. */

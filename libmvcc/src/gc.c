@@ -9,6 +9,26 @@
 #include "txn.h"
 
 #define GC_BATCH 256
+/* A sweep that removed at least this many versions compacts the write
+ * CF over the keys it removed them from (DESIGN "GC": tombstones). */
+#define GC_COMPACT_MIN 1024
+
+/* Rewrites the write CF over [first, last] (the first and last write-CF
+ * keys the sweep deleted), so that no scan steps over their tombstones.
+ * A failure only logs: the versions are gone either way. */
+static void compact_removed(struct mvcc_store *s, const struct mvcc__buf *first,
+                            struct mvcc__buf *last)
+{
+    /* The end is exclusive: just past the last key deleted. */
+    if (mvcc__buf_append(last, "", 1) != 0)
+        return;
+    int rc = mvcc_engine_compact(s->eng, MVCC_CF_WRITE, first->data,
+                                 first->len, last->data, last->len);
+    if (rc != 0 && rc != -ENOTSUP)
+        mvcc__log(s, MVCC_LOG_WARN, "gc: compacting the removed versions "
+                                    "failed (%d): %s",
+                  rc, mvcc_engine_errmsg(s->eng));
+}
 
 int mvcc_gc(struct mvcc_store *s, mvcc_ts safe_point, uint64_t *removed)
 {
@@ -17,6 +37,7 @@ int mvcc_gc(struct mvcc_store *s, mvcc_ts safe_point, uint64_t *removed)
     struct mvcc_iter *it = NULL;
     struct mvcc_wbatch b;
     struct mvcc__buf cur = {0}, dk = {0};
+    struct mvcc__buf first = {0}, last = {0}; /* write-CF keys deleted */
     uint64_t n = 0;
     bool base_found = false;
     bool base_dropped = false; /* the key's base was a Delete, removed */
@@ -68,6 +89,11 @@ int mvcc_gc(struct mvcc_store *s, mvcc_ts safe_point, uint64_t *removed)
             continue;
         if ((rc = mvcc_wbatch_delete(&b, MVCC_CF_WRITE, k, kl)))
             break;
+        if (first.len == 0 && (rc = mvcc__buf_append(&first, k, kl)))
+            break;
+        last.len = 0;
+        if ((rc = mvcc__buf_append(&last, k, kl)))
+            break;
         if (w.type == MVCC__WRITE_PUT && !w.has_value) {
             dk.len = 0;
             if ((rc = mvcc__buf_append(&dk, k, ul)))
@@ -92,10 +118,14 @@ int mvcc_gc(struct mvcc_store *s, mvcc_ts safe_point, uint64_t *removed)
     if (rc == 0)
         rc = mvcc__store_apply(s, &b);
     mvcc_iter_destroy(it);
+    if (rc == 0 && n >= GC_COMPACT_MIN)
+        compact_removed(s, &first, &last);
     mvcc__free(b.ops);
     mvcc__buf_free(&b.arena);
     mvcc__buf_free(&cur);
     mvcc__buf_free(&dk);
+    mvcc__buf_free(&first);
+    mvcc__buf_free(&last);
     if (removed)
         *removed = n;
     if (rc == 0)

@@ -628,7 +628,7 @@ static void mem_destroy(struct mvcc_engine *base)
 
 static const struct mvcc_engine_ops mem_ops = {
     mem_get,  mem_write,        mem_snapshot, mem_snapshot_release,
-    mem_iter, mem_destroy,      NULL,
+    mem_iter, mem_destroy,      NULL,         NULL,
 };
 
 int mvcc_memengine_create(struct mvcc_engine **out)

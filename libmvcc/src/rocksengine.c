@@ -364,9 +364,29 @@ static int r_property(struct mvcc_engine *base, int cf, const char *name,
     return 0;
 }
 
+static int r_compact(struct mvcc_engine *base, int cf, const void *start,
+                     size_t start_len, const void *end, size_t end_len)
+{
+    struct rockseng *e = (struct rockseng *)base;
+    rocksdb_compactoptions_t *co = rocksdb_compactoptions_create();
+    if (co == NULL)
+        return -ENOMEM;
+    /* kForceOptimized: the bottommost level is rewritten too (once), so
+     * tombstones moved down whole by a trivial move are dropped as well;
+     * the default leaves that level alone. */
+    rocksdb_compactoptions_set_bottommost_level_compaction(co, 3);
+    /* Background compactions go on meanwhile. */
+    rocksdb_compactoptions_set_exclusive_manual_compaction(co, 0);
+    rocksdb_compact_range_cf_opt(e->db, e->cf[cf], co, (const char *)start,
+                                 start ? start_len : 0, (const char *)end,
+                                 end ? end_len : 0);
+    rocksdb_compactoptions_destroy(co);
+    return 0;
+}
+
 static const struct mvcc_engine_ops rocks_ops = {
     r_get, r_write, r_snapshot, r_snapshot_release, r_iter, r_destroy,
-    r_property,
+    r_property, r_compact,
 };
 
 int mvcc_rocksengine_open(const struct mvcc_rocks_opts *o,

@@ -326,3 +326,14 @@ int mvcc_engine_property(struct mvcc_engine *e, int cf, const char *name,
         return -ENOTSUP;
     return e->ops->property(e, cf, name, out);
 }
+
+int mvcc_engine_compact(struct mvcc_engine *e, int cf, const void *start,
+                        size_t start_len, const void *end, size_t end_len)
+{
+    if (e == NULL || cf < 0 || cf >= MVCC_ENGINE_CF_COUNT ||
+        (start == NULL && start_len > 0) || (end == NULL && end_len > 0))
+        return -EINVAL;
+    if (e->ops->compact == NULL)
+        return -ENOTSUP;
+    return e->ops->compact(e, cf, start, start_len, end, end_len);
+}

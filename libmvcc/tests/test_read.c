@@ -651,7 +651,7 @@ static void ce_destroy(struct mvcc_engine *b)
 }
 static const struct mvcc_engine_ops ceng_ops = {
     ce_get, ce_write, ce_snapshot, ce_snapshot_release, ce_iter, ce_destroy,
-    NULL,
+    NULL, NULL,
 };
 
 /* A store over a counting engine over the fixture's engine. */

@@ -290,6 +290,34 @@ static int z_property(struct mvcc_engine *e, int cf, const char *name,
     return mvcc_engine_property(((struct zengine *)e)->base, cf, name, out);
 }
 
+/* The base engine's compaction over the prefixed range (unbounded ends:
+ * the transactional key space's own). */
+static int z_compact(struct mvcc_engine *e, int cf, const void *start,
+                     size_t start_len, const void *end, size_t end_len)
+{
+    if (cf < 0 || cf >= MVCC_CF_COUNT)
+        return -EINVAL;
+    uint8_t lb[256], ub[256], *lh = NULL, *uh = NULL;
+    uint8_t lo1 = REGION__TXN, hi1 = REGION__TXN + 1;
+    const uint8_t *lo = &lo1, *hi = &hi1;
+    size_t lol = 1, hil = 1;
+    int rc = -ENOMEM;
+    if (start && (lo = zkey(start, start_len, lb, sizeof lb, &lh)) == NULL)
+        goto out;
+    if (start)
+        lol = start_len + 1;
+    if (end && (hi = zkey(end, end_len, ub, sizeof ub, &uh)) == NULL)
+        goto out;
+    if (end)
+        hil = end_len + 1;
+    rc = mvcc_engine_compact(((struct zengine *)e)->base, cf, lo, lol, hi,
+                             hil);
+out:
+    region__free(lh);
+    region__free(uh);
+    return rc;
+}
+
 static const struct mvcc_engine_ops zengine_ops = {
     .get = z_get,
     .write = z_write,
@@ -298,6 +326,7 @@ static const struct mvcc_engine_ops zengine_ops = {
     .iter = z_iter,
     .destroy = z_destroy,
     .property = z_property,
+    .compact = z_compact,
 };
 
 int region__zengine_create(struct mvcc_engine *base, struct mvcc_engine **out)
