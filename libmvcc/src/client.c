@@ -78,6 +78,9 @@ struct mvcc_txn
     uint64_t begun_ms;     /* monotonic ms when start_ts was taken */
     mvcc_ts blocker;       /* the txn whose lock the last lock request
                               stopped at, or 0 (mvcc_txn_blocker) */
+    int prewrite_rc;       /* the first failure of one of the commit's
+                              prewrite groups, 0 while none (atomic: the
+                              others, waiting behind locks, stop on it) */
 };
 
 /* A pessimistic transaction holds locks between statements, for as long
@@ -821,10 +824,6 @@ static int resolve_async(struct mvcc_client *c,
     return rc;
 }
 
-/* Resolves what it can of the locks ls: met by t's reads at its start_ts
- * (for_read), by its writes, or (t NULL, not for_read) by GC's scan.
- * Returns 0 when all of them are out of the way (resolved, or bypassable
- * for a read), or MVCC_LOCKED when some are alive. */
 /* resolve_locks_of's *oldest: the smallest start_ts of the live locks
  * left waiting (0: none). */
 static void note_live(mvcc_ts *oldest, mvcc_ts start_ts)
@@ -833,6 +832,11 @@ static void note_live(mvcc_ts *oldest, mvcc_ts start_ts)
         *oldest = start_ts;
 }
 
+/* Resolves what it can of the locks ls: met by t's reads at its start_ts
+ * (for_read), by its writes, or (t NULL, not for_read) by GC's scan.
+ * Returns 0 when all of them are out of the way (resolved, or bypassable
+ * for a read), or MVCC_LOCKED when some are alive, the oldest of those
+ * transactions' start_ts then in *oldest (if not NULL). */
 static int resolve_locks_of(struct mvcc_client *c, struct mvcc_txn *t,
                             const struct mvcc_lock_info *ls, size_t n,
                             bool for_read, mvcc_ts *oldest)
@@ -1882,6 +1886,13 @@ static int prewrite_group(struct group *g)
                     rc = MVCC_CONFLICT;
                     break;
                 }
+                /* Another group failed: the commit is lost, and our
+                 * locks only hold others up (a transaction that gave
+                 * way in one group must not wait on in another behind a
+                 * younger lock). This request was refused: MVCC_LOCKED,
+                 * a definite failure (nothing of it written). */
+                if (__atomic_load_n(&t->prewrite_rc, __ATOMIC_ACQUIRE))
+                    break;
                 if (now_ms() > deadline)
                     break;
                 backoff(attempt);
@@ -1897,6 +1908,11 @@ static int prewrite_group(struct group *g)
     }
     mvcc_result_reset(&r);
     mvcc__free(ms);
+    if (rc != 0) {
+        int none = 0;
+        __atomic_compare_exchange_n(&t->prewrite_rc, &none, rc, false,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+    }
     return rc;
 }
 
@@ -2092,6 +2108,7 @@ int mvcc_txn_commit(struct mvcc_txn *t, mvcc_ts *commit_ts_out)
     bool no_1pc = false, no_async = false;
 regroup:
     ng = 0;
+    t->prewrite_rc = 0; /* no group of this attempt has failed */
     /* Keys are sorted and shards are ranges: groups are runs. */
     for (size_t i = 0; i < t->n; i++) {
         if ((rc = shard_of(c, t->muts[i].key, t->muts[i].klen,
@@ -2185,6 +2202,10 @@ regroup:
                 if (gs[i].rc != 0 && rc == 0)
                     rc = gs[i].rc;
             }
+            /* The failure that stopped the others (they answer
+             * MVCC_LOCKED), not theirs. */
+            if (rc != 0 && t->prewrite_rc != 0)
+                rc = t->prewrite_rc;
         }
         mvcc__free(th);
         mvcc__free(started);
