@@ -68,6 +68,28 @@ static int crossed_prewrite(void *ctx, uint64_t shard,
     return rc;
 }
 
+/* A client over k's transport with prewrite replaced, keepalive on as
+ * sqld's, and a minute of TTL and of resolve budget: nothing expires or
+ * runs out during a test. */
+static struct mvcc_client *test_client(
+    struct tu_cluster *k,
+    int (*prewrite)(void *, uint64_t, const struct mvcc_prewrite_req *,
+                    struct mvcc_result *))
+{
+    struct mvcc_client_opts o;
+    memset(&o, 0, sizeof o);
+    o.transport = k->tr;
+    o.transport.prewrite = prewrite;
+    o.tso = mvcc_local_tso_next;
+    o.tso_ctx = &k->tso;
+    o.lock_ttl = 60000;
+    o.commit_keepalive = true;
+    o.resolve_budget_ms = 60000;
+    struct mvcc_client *c;
+    assert_int_equal(mvcc_client_create(&o, &c), 0);
+    return c;
+}
+
 struct committer
 {
     struct mvcc_txn *t;
@@ -89,17 +111,7 @@ static void crossed_prewrites_younger_gives_way(void **state)
     real = k.tr;
     a_h_done = b_q_done = false;
     a_locked = b_locked = 0;
-    struct mvcc_client_opts o;
-    memset(&o, 0, sizeof o);
-    o.transport = k.tr;
-    o.transport.prewrite = crossed_prewrite;
-    o.tso = mvcc_local_tso_next;
-    o.tso_ctx = &k.tso;
-    o.lock_ttl = 60000; /* nothing expires during the test */
-    o.commit_keepalive = true;
-    o.resolve_budget_ms = 60000;
-    struct mvcc_client *c;
-    assert_int_equal(mvcc_client_create(&o, &c), 0);
+    struct mvcc_client *c = test_client(&k, crossed_prewrite);
 
     struct committer a = {NULL, -1}, b = {NULL, -1};
     assert_int_equal(mvcc_txn_begin(c, &a.t), 0);
@@ -150,18 +162,9 @@ static int counting_prewrite(void *ctx, uint64_t shard,
 static void hold_lock(struct mvcc_store *s, const char *k, mvcc_ts start_ts)
 {
     struct mvcc_mutation m = {MVCC_OP_PUT, k, strlen(k), "x", 1, false};
-    struct mvcc_prewrite_req req;
-    memset(&req, 0, sizeof req);
-    req.mutations = &m;
-    req.n = 1;
-    req.primary = k;
-    req.primary_len = strlen(k);
-    req.start_ts = start_ts;
-    req.lock_ttl = 60000;
-    req.txn_size = 1;
     struct mvcc_result r;
     mvcc_result_init(&r);
-    assert_int_equal(mvcc_prewrite(s, &req, &r), 0);
+    assert_int_equal(tu_prewrite_ttl(s, &m, 1, k, start_ts, 60000, &r), 0);
     mvcc_result_reset(&r);
 }
 
@@ -206,17 +209,7 @@ static void a_group_that_gives_way_stops_the_others(void **state)
     assert_int_equal(tu_cluster_open(&k, kind, NULL), 0);
     real = k.tr;
     shard2_calls = 0;
-    struct mvcc_client_opts o;
-    memset(&o, 0, sizeof o);
-    o.transport = k.tr;
-    o.transport.prewrite = counting_prewrite;
-    o.tso = mvcc_local_tso_next;
-    o.tso_ctx = &k.tso;
-    o.lock_ttl = 60000;
-    o.commit_keepalive = true;
-    o.resolve_budget_ms = 60000;
-    struct mvcc_client *c;
-    assert_int_equal(mvcc_client_create(&o, &c), 0);
+    struct mvcc_client *c = test_client(&k, counting_prewrite);
 
     mvcc_ts ts_o, ts_z;
     assert_int_equal(mvcc_local_tso_next(&k.tso, &ts_o), 0);

@@ -308,9 +308,9 @@ int tu_prewrite_kv(struct mvcc_store *s, const char *k, const char *v,
                            pessimistic, one_pc, r);
 }
 
-int tu_prewrite_muts(struct mvcc_store *s, const struct mvcc_mutation *m,
-                     size_t n, const char *primary, mvcc_ts start_ts,
-                     struct mvcc_result *r)
+int tu_prewrite_ttl(struct mvcc_store *s, const struct mvcc_mutation *m,
+                    size_t n, const char *primary, mvcc_ts start_ts,
+                    uint64_t ttl_ms, struct mvcc_result *r)
 {
     struct mvcc_prewrite_req req;
     memset(&req, 0, sizeof req);
@@ -319,9 +319,16 @@ int tu_prewrite_muts(struct mvcc_store *s, const struct mvcc_mutation *m,
     req.primary = primary;
     req.primary_len = strlen(primary);
     req.start_ts = start_ts;
-    req.lock_ttl = 3000;
+    req.lock_ttl = ttl_ms;
     req.txn_size = n;
     return mvcc_prewrite(s, &req, r);
+}
+
+int tu_prewrite_muts(struct mvcc_store *s, const struct mvcc_mutation *m,
+                     size_t n, const char *primary, mvcc_ts start_ts,
+                     struct mvcc_result *r)
+{
+    return tu_prewrite_ttl(s, m, n, primary, start_ts, 3000, r);
 }
 
 int tu_prewrite_put_ex(struct mvcc_store *s, const char *k, mvcc_ts start_ts,

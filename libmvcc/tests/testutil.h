@@ -144,6 +144,10 @@ int tu_prewrite_put_ex(struct mvcc_store *s, const char *k, mvcc_ts start_ts,
 int tu_prewrite_muts(struct mvcc_store *s, const struct mvcc_mutation *m,
                      size_t n, const char *primary, mvcc_ts start_ts,
                      struct mvcc_result *r);
+/* The same with the lock's TTL in ms. */
+int tu_prewrite_ttl(struct mvcc_store *s, const struct mvcc_mutation *m,
+                    size_t n, const char *primary, mvcc_ts start_ts,
+                    uint64_t ttl_ms, struct mvcc_result *r);
 /* The same with value v (NULL: a delete): the one-key prewrite every
  * suite shares. */
 int tu_prewrite_kv(struct mvcc_store *s, const char *k, const char *v,

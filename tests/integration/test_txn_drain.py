@@ -115,8 +115,10 @@ def new_connections_refused_while_draining():
     refused = None
     deadline = time.time() + 10
     # until the signal is handled: a connection the kernel took just
-    # before the listening socket closed is reset (2013), as a client
-    # connecting at that instant is on any server that stops. One whose
+    # before the listening socket closed is reset (2013, or 2003 with
+    # ECONNRESET when the reset comes before pymysql read the greeting:
+    # seen in session 26, one run in a dozen), as a client connecting at
+    # that instant is on any server that stops. One whose
     # handshake the closing listener dropped without a reset (the server
     # side gone, the client's established, nothing sent) would wait for
     # the greeting for ever: read_timeout ends it (pymysql: 2003 "timed
@@ -126,7 +128,8 @@ def new_connections_refused_while_draining():
         try:
             srv.connect(connect_timeout=5, read_timeout=1).close()
         except pymysql.MySQLError as e:
-            if e.args[0] != 2013 and "timed out" not in str(e):
+            if (e.args[0] != 2013 and "timed out" not in str(e)
+                    and "Connection reset" not in str(e)):
                 refused = e
                 break
         time.sleep(0.01)
@@ -135,7 +138,8 @@ def new_connections_refused_while_draining():
     rc = srv.proc.wait(timeout=60)
     srv.proc = None
     eq("refused with", refused.args[0] if refused else None, 2003)
-    eq("refused by the kernel", "Connection refused" in str(refused), True)
+    eq("refused by the kernel (%s)" % refused,
+       "Connection refused" in str(refused), True)
     eq("the statement was still running then", running, True)
     eq("the statement answered", got, {"rows": [(n ** 3,)]})
     eq("exit status", rc, 0)
