@@ -191,23 +191,17 @@ while read -r name unit; do
     echo "INFO bench-kvd: $name rounds: ${vs[*]}" >&2
 done < <(awk '$1 == "BENCH" { print $2, $4 }' "$WORK/results.1")
 for c in $CLIENTS; do
-    for op in put get; do
-        ratio "kvd_${op}_c${c}_vs_etcd" "kvd_${op}_c$c" "etcd_${op}_c$c"
-        ratio "kvd_${op}_c${c}_p99_vs_etcd" "kvd_${op}_c${c}_p99" \
-            "etcd_${op}_c${c}_p99"
+    # kvd and etcd (k, e) with a connection per client, then sharing one
+    for m in "" _shared; do
+        [ -z "$m" ] || { [ "$SHARED" = 1 ] && [ "$c" -gt 1 ]; } || continue
+        k=kvd$m e=etcd$m
+        for op in put get; do
+            ratio "${k}_${op}_c${c}_vs_etcd" "${k}_${op}_c$c" "${e}_${op}_c$c"
+            ratio "${k}_${op}_c${c}_p99_vs_etcd" "${k}_${op}_c${c}_p99" \
+                "${e}_${op}_c${c}_p99"
+        done
+        ratio "${k}_get_c${c}_vs_rocksdb" "${k}_get_c$c" "rocksdb_get_c$c"
+        ratio "${k}_echo_c${c}_vs_rocksdb" "${k}_echo_c$c" "rocksdb_get_c$c"
     done
-    ratio "kvd_get_c${c}_vs_rocksdb" "kvd_get_c$c" "rocksdb_get_c$c"
-    ratio "kvd_echo_c${c}_vs_rocksdb" "kvd_echo_c$c" "rocksdb_get_c$c"
-    [ "$SHARED" = 1 ] && [ "$c" -gt 1 ] || continue
-    for op in put get; do
-        ratio "kvd_shared_${op}_c${c}_vs_etcd" "kvd_shared_${op}_c$c" \
-            "etcd_shared_${op}_c$c"
-        ratio "kvd_shared_${op}_c${c}_p99_vs_etcd" \
-            "kvd_shared_${op}_c${c}_p99" "etcd_shared_${op}_c${c}_p99"
-    done
-    ratio "kvd_shared_get_c${c}_vs_rocksdb" "kvd_shared_get_c$c" \
-        "rocksdb_get_c$c"
-    ratio "kvd_shared_echo_c${c}_vs_rocksdb" "kvd_shared_echo_c$c" \
-        "rocksdb_get_c$c"
 done
 exit $failed

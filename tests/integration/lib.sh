@@ -358,17 +358,7 @@ t_rows_apart() {
     T_LEADER1=$(t__regions | awk 'NR == 1 { print $3 }')
     if [ "$T_LEADER1" = "$T_LEADER2" ]; then
         to=$((T_LEADER1 % 3 + 1))
-        # A split of r2 while the table still grows changes its epoch,
-        # and pdd cancels the operator: until the leader has moved, it is
-        # asked again (refused while one is running).
-        t__moved() {
-            if [ "$(t__regions | awk -v r="$r2" '$1 == r { print $3 }')" = "$to" ]; then
-                echo yes
-            else
-                "${PDCTL[@]}" operator add transfer-leader "$r2" "$to" >/dev/null 2>&1
-            fi
-        }
-        got=$(t_wait_output yes 60 t__moved) || {
+        t_move_leader "$r2" "$to" || {
             t_fail "leader of $r2 not moved: $(t__regions)"
             return 1
         }
@@ -380,6 +370,36 @@ t_rows_apart() {
         return 1
     }
 }
+# t_region_leader REGION: the store leading REGION as pdd last heard
+# (`pdctl region`: the leader peer's ID@STORE among its peers).
+t_region_leader() {
+    "${PDCTL[@]}" region 2>/dev/null | awk -v r="$1" '
+        $1 == "region" && $2 == r {
+            for (i = 1; i < NF; i++) if ($i == "leader") l = $(i + 1)
+            for (i = 1; i <= NF; i++)
+                if (index($i, l "@") == 1) {
+                    s = substr($i, length(l) + 2); sub(/[^0-9].*/, "", s)
+                    print s
+                }
+        }'
+}
+
+# t_move_leader REGION STORE: moves REGION's leadership to STORE through
+# pdd and waits (60 s) until pdd reports it; 1 if it did not move. The
+# operator is added again while the leader has not moved: a split of the
+# region (its epoch changed) cancels it, and pdd refuses a second one
+# while one runs.
+t_move_leader() {
+    t__leader_moved() {
+        if [ "$(t_region_leader "$1")" = "$2" ]; then
+            echo yes
+        else
+            "${PDCTL[@]}" operator add transfer-leader "$1" "$2" >/dev/null 2>&1
+        fi
+    }
+    t_wait_output yes 60 t__leader_moved "$1" "$2" >/dev/null
+}
+
 t_rows_apart_end() {
     t_expect_eq "balance-leader again" \
         "$("${PDCTL[@]}" config set leader-tolerance "$T_TOL" 2>&1)" ok

@@ -83,15 +83,7 @@ t_expect_eq "the host leads the first region" "$(dl_sum hosting "$S1")" 1
 # a store neither hosting nor leading row H's region: if the first region
 # holds row H-1, both rows stay on two kvd
 for to in 1 2 3; do [ "$to" != "$S1" ] && [ "$to" != "$T_LEADER2" ] && break; done
-# asked again until the leader has moved: a split of R1 cancels it
-moved() {
-    if [ "$(first)" = "$R1 $to" ]; then
-        echo yes
-    else
-        "${PDCTL[@]}" operator add transfer-leader "$R1" "$to" >/dev/null 2>&1
-    fi
-}
-got=$(t_wait_output yes 60 moved) || t_fail "leader of $R1 not moved: $(first)"
+t_move_leader "$R1" "$to" || t_fail "leader of $R1 not moved: $(first)"
 starts=$(dl_sum host_starts "$to")
 mariadb -h 127.0.0.1 -P "$SQLPORT" -u root --skip-ssl \
     -e "UPDATE dl.t SET v = 0 WHERE id IN ($((H - 1)), $H)" 2>&1
