@@ -16,8 +16,8 @@
 # BENCH_RUNS (1: repeat the put and get phases, one line set per run),
 # BENCH_VALUE_SIZE (100), BENCH_KEY_SIZE (16), BENCH_KVD_PORT (27121),
 # BENCH_KEEP=1 keeps the scratch directory, BENCH_PERF=DIR records
-# `perf record -g` of the leader and a follower during each put phase into
-# DIR (leader-put-c<N>.data, follower-put-c<N>.data); BENCH_STAT=1 counts
+# `perf record -g` of the leader and a follower during every phase into
+# DIR (leader-<op>-c<N>.data, follower-<op>-c<N>.data); BENCH_STAT=1 counts
 # the leader's and a follower's system calls and context switches during
 # every phase with `perf stat` (exact counts, unlike CPU time) and prints
 # them per operation as INFO lines. BENCH_CONNS=N runs kvbench with
@@ -129,12 +129,12 @@ phase() { # run, op, clients, extra kvbench args...
     local cbefore fbefore
     cbefore=$(counters "$leader")
     fbefore=$(counters "$f")
-    if [ -n "$PERF" ] && [ "$op" = put ]; then
+    if [ -n "$PERF" ]; then
         mkdir -p "$PERF"
-        perf record -q -g -o "$PERF/leader-put-c$c.data" \
+        perf record -q -g -o "$PERF/leader-$op-c$c.data" \
             -p "${pids[$((leader - 1))]}" 2>/dev/null &
         perfp+=($!)
-        perf record -q -g -o "$PERF/follower-put-c$c.data" \
+        perf record -q -g -o "$PERF/follower-$op-c$c.data" \
             -p "${pids[$((f - 1))]}" 2>/dev/null &
         perfp+=($!)
     fi

@@ -419,6 +419,7 @@ struct held_get {
     size_t off;             /* its key: gb->keys + off */
     size_t kl;              /* the key's bytes */
     uint64_t t0;            /* arrival (kvd_now_us) */
+    bool answered;          /* by the loop thread, its piece read */
 };
 
 struct kvd_get_batch {
@@ -437,14 +438,17 @@ struct kvd_get_batch {
     pthread_t loop;              /* the thread reading with the readers */
     uint64_t batched;            /* gets read in batches */
     uint64_t by_readers;         /* of those, read by a reader (atomic) */
+    uint64_t pieces_sent;        /* pieces the loop answered at once */
 };
 
 /* Gets per piece of a batch's read, taken by whichever thread comes
  * first (the loop or a reader): small enough that two threads share a
- * 64-get batch evenly, each piece one lease check (below
- * REGION_READ_CHUNK, so no piece reads longer after its check than a
- * chunk of region_raw_get_now_n does). */
-#define GET_PIECE 16
+ * 64-get batch evenly and that the loop's first replies leave early
+ * (get_read_pieces), each piece one lease check (below REGION_READ_CHUNK,
+ * so no piece reads longer after its check than a chunk of
+ * region_raw_get_now_n does; libregion/DESIGN.md "Replies a piece at a
+ * time"). */
+#define GET_PIECE 8
 
 /* Room a batch keeps between iterations; beyond it, freed after use. */
 #define GET_BATCH_KEEP_BYTES (1u << 20)
@@ -473,7 +477,35 @@ static void get_read(struct kvd_get_batch *gb, size_t from, size_t to)
     }
 }
 
-/* dmn_helpers_run's fn: pieces of the batch until none is left. */
+/* Answers the held gets [from, to) once read, on the loop thread; flush:
+ * their replies (and any queued before them) go to the kernel now, not
+ * at the loop turn's end. */
+static void get_answer_read(struct kvd_get_batch *gb, size_t from, size_t to,
+                            bool flush)
+{
+    struct kvd *k = gb->k;
+    for (size_t m = from; m < to; m++) {
+        struct held_get *h = &gb->gets[m];
+        const struct region_raw_read *r = &gb->rr[m];
+        const uint8_t *key = gb->keys + h->off;
+        if (h->answered)
+            continue;
+        h->answered = true;
+        if (flush && m + 1 == to)
+            rpc_call_flush_reply(h->call);
+        if (r->rc == 0 || r->rc == MVCC_NOTFOUND)
+            get_answer(k, h->call, h->t0, r->rc, r->value, r->value_len,
+                       NULL);
+        else if (!raw_get_now(k, h->call, &h->ctx, key, h->kl, h->t0))
+            raw_get_barrier(k, h->call, &h->ctx, key, h->kl, h->t0);
+    }
+}
+
+/* dmn_helpers_run's fn: pieces of the batch until none is left. The loop
+ * thread answers each piece it read at once and sends the replies, so
+ * the client works on them while the rest is read: with every client of
+ * a connection in one batch, client and server would otherwise take
+ * turns. */
 static void get_read_pieces(void *arg)
 {
     struct kvd_get_batch *gb = arg;
@@ -486,6 +518,10 @@ static void get_read_pieces(void *arg)
         get_read(gb, from, to);
         if (reader)
             __atomic_add_fetch(&gb->by_readers, to - from, __ATOMIC_RELAXED);
+        else {
+            get_answer_read(gb, from, to, true);
+            gb->pieces_sent++;
+        }
     }
 }
 
@@ -500,28 +536,20 @@ static void get_batch_cb(evutil_socket_t fd, short what, void *arg)
         gb->rr[j] = (struct region_raw_read){gb->keys + gb->gets[j].off,
                                              gb->gets[j].kl, 0, NULL, 0};
     /* Read on the loop and the readers together (libregion/DESIGN.md
-     * "Gets on more than one core"); a batch of one piece is not worth a
+     * "Gets on more than one core"), the loop answering each piece it
+     * read at once; a batch of two pieces or less is not worth a
      * reader's wake-up. Every piece checks the lease before its reads,
-     * on whichever thread reads it, so a deposed leader answers none. */
+     * on whichever thread reads it, so a deposed leader answers none;
+     * what the readers read is answered here, once all is read. */
     gb->batched += n;
-    if (gb->readers != NULL && n > GET_PIECE) {
-        gb->units = (n + GET_PIECE - 1) / GET_PIECE;
-        gb->next = 0;
-        gb->loop = pthread_self();
+    gb->units = (n + GET_PIECE - 1) / GET_PIECE;
+    gb->next = 0;
+    gb->loop = pthread_self();
+    if (gb->readers != NULL && n > 2 * GET_PIECE)
         dmn_helpers_run(gb->readers, get_read_pieces, gb);
-    } else {
-        get_read(gb, 0, n);
-    }
-    for (size_t m = 0; m < n; m++) {
-        const struct held_get *h = &gb->gets[m];
-        const struct region_raw_read *r = &gb->rr[m];
-        const uint8_t *key = gb->keys + h->off;
-        if (r->rc == 0 || r->rc == MVCC_NOTFOUND)
-            get_answer(k, h->call, h->t0, r->rc, r->value, r->value_len,
-                       NULL);
-        else if (!raw_get_now(k, h->call, &h->ctx, key, h->kl, h->t0))
-            raw_get_barrier(k, h->call, &h->ctx, key, h->kl, h->t0);
-    }
+    else
+        get_read_pieces(gb);
+    get_answer_read(gb, 0, n, false);
     gb->n = 0;
     gb->used = 0;
     /* a burst of big keys (or of gets) does not stay allocated */
@@ -573,7 +601,7 @@ static bool get_hold(struct kvd *k, struct rpc_call *call,
     if (kl > 0)
         memcpy(gb->keys + gb->used, key, kl);
     gb->gets[gb->n++] =
-        (struct held_get){call, *ctx, gb->used, kl, kvd_now_us()};
+        (struct held_get){call, *ctx, gb->used, kl, kvd_now_us(), false};
     gb->used += kl;
     if (gb->n == 1)
         event_active(gb->ev, 0, 0);
@@ -1710,10 +1738,11 @@ int kvd_status_json(struct kvd *k, FILE *f)
     if (k->gets != NULL) /* the RawGet batch (above) */
         fprintf(f,
                 "\"get_readers\":%d,\"gets_batched\":%llu,"
-                "\"gets_by_readers\":%llu,",
+                "\"gets_by_readers\":%llu,\"get_pieces_sent\":%llu,",
                 k->get_readers, (unsigned long long)k->gets->batched,
                 (unsigned long long)__atomic_load_n(&k->gets->by_readers,
-                                                    __ATOMIC_RELAXED));
+                                                    __ATOMIC_RELAXED),
+                (unsigned long long)k->gets->pieces_sent);
     fprintf(f,
             "\"lat_batches\":%llu,\"lat_durable_n\":%llu,"
             "\"lat_durable_ns\":%llu,\"lat_commit_ns\":%llu,"

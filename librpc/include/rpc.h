@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to librpc/VERSION (the build checks it). */
 #define RPC_VERSION_MAJOR 0
-#define RPC_VERSION_MINOR 10
+#define RPC_VERSION_MINOR 11
 #define RPC_VERSION_PATCH 0
 #define RPC_VERSION_NUMBER \
     (RPC_VERSION_MAJOR * 1000000 + RPC_VERSION_MINOR * 1000 + RPC_VERSION_PATCH)
@@ -333,6 +333,15 @@ int rpc_server_register_bidi(struct rpc_server *srv,
 /* hold true: messages consumed from now on return no credit to the
  * client until hold is set false again (which grants what was held). */
 void rpc_call_recv_hold(struct rpc_call *call, bool hold);
+
+/* Marks call so that its reply (or failure), when made, goes to the
+ * kernel at once together with every reply queued before it on the
+ * connection, even under reply batching and with other calls unfinished:
+ * a server answering a long batch of one connection's calls in parts
+ * lets the client go on with the first part while it works on the rest.
+ * Outside the connection's own callbacks on a plaintext connection; in a
+ * parse or with TLS the reply leaves at the loop turn's end as before. */
+void rpc_call_flush_reply(struct rpc_call *call);
 
 /* A pointer of the handler's, kept with the call (NULL until set). */
 void rpc_call_set_ud(struct rpc_call *call, void *ud);

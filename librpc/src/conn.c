@@ -582,7 +582,8 @@ int rpc__conn_connect(const struct rpc__conn_params *p,
     return 0;
 }
 
-static void conn_flush(struct rpc__conn *c, bool now);
+enum flush_when { FLUSH_TURN, FLUSH_NOW, FLUSH_FORCE };
+static void conn_flush(struct rpc__conn *c, enum flush_when when);
 
 size_t rpc__conn_queued(const struct rpc__conn *c)
 {
@@ -597,28 +598,35 @@ struct evbuffer *rpc__conn_out(struct rpc__conn *c)
 
 void rpc__conn_flush(struct rpc__conn *c)
 {
-    conn_flush(c, false);
+    conn_flush(c, FLUSH_TURN);
 }
 
 void rpc__conn_flush_now(struct rpc__conn *c)
 {
-    conn_flush(c, true);
+    conn_flush(c, FLUSH_NOW);
 }
 
-static void conn_flush(struct rpc__conn *c, bool now)
+void rpc__conn_flush_force(struct rpc__conn *c)
+{
+    conn_flush(c, FLUSH_FORCE);
+}
+
+static void conn_flush(struct rpc__conn *c, enum flush_when when)
 {
     if (c->state == CONN_CLOSING)
         return;
     /* Frames appended while a read is parsed leave together when the
      * parse ends (read_cb, kick_cb). Otherwise a reply or a call (now)
      * on a plaintext connection is written at once when nothing waits
-     * before it (no loop turn); else the kick runs after the
-     * current callbacks of this loop iteration, so frames appended
+     * before it (no loop turn), and forced even with a kick pending
+     * (the kick then finds nothing to flush); else the kick runs after
+     * the current callbacks of this loop iteration, so frames appended
      * together leave in one write (or TLS record). */
     c->flush_pending = true;
     if (c->in_parse) {
         /* flushed by the callback on the stack */
-    } else if (now && c->busy == 0 && !c->kicked && c->tls == NULL &&
+    } else if (when != FLUSH_TURN && c->busy == 0 &&
+               (when == FLUSH_FORCE || !c->kicked) && c->tls == NULL &&
                c->state == CONN_OPEN) {
         c->flush_pending = false;
         (void)flush_out(c); /* plaintext: cannot fail */

@@ -255,6 +255,9 @@ void rpc__conn_flush(struct rpc__conn *c);
 /* The same for a reply or a call: outside this connection's parse, on a
  * plaintext connection with nothing waiting, written at once. */
 void rpc__conn_flush_now(struct rpc__conn *c);
+/* The same, also when a kick is pending (rpc_call_flush_reply): what is
+ * queued goes to the kernel now; in a parse or with TLS, at the kick. */
+void rpc__conn_flush_force(struct rpc__conn *c);
 
 /* Stops/resumes reading frames (the owner's in-flight bound). */
 void rpc__conn_pause(struct rpc__conn *c, bool pause);

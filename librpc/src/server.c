@@ -74,6 +74,7 @@ struct rpc_call
     const struct pb_msgdesc_s *req_fields; /* request message */
     const struct pb_msgdesc_s *resp_fields;       /* reply message */
     bool alive;                                   /* the caller still waits */
+    bool flush_reply;                             /* rpc_call_flush_reply */
     void (*cancel_fn)(struct rpc_call *, void *); /* on_cancel */
     void *cancel_ud;                              /* passed to cancel_fn */
     void *ud;                                     /* rpc_call_set_ud's */
@@ -178,7 +179,9 @@ static int call_send(struct rpc_call *call,
      * (one Raft batch applied) leave in one writev. */
     bool batch = flags == RPC_F_REPLY && call->srv->batch_replies &&
                  call->on_recv == NULL && call->sc->n_calls > 1;
-    if (rc == 0 && !batch &&
+    if (rc == 0 && flags == RPC_F_REPLY && call->flush_reply)
+        rpc__conn_flush_force(call->sc->conn);
+    else if (rc == 0 && !batch &&
         (flags == RPC_F_REPLY ||
          (flags == RPC_F_STREAM && call->on_recv != NULL)))
         rpc__conn_flush_now(call->sc->conn);
@@ -296,6 +299,12 @@ const char *rpc_call_peer_cn(const struct rpc_call *call)
     if (call->sc == NULL || call->sc->conn == NULL)
         return "";
     return rpc__conn_peer_cn(call->sc->conn);
+}
+
+void rpc_call_flush_reply(struct rpc_call *call)
+{
+    if (call != NULL)
+        call->flush_reply = true;
 }
 
 void rpc_call_set_ud(struct rpc_call *call, void *ud)

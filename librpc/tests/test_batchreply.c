@@ -122,6 +122,31 @@ static void loop_turn_flushes(void **state)
     rpc_client_destroy(hr.c);
 }
 
+/* On, rpc_call_flush_reply: the reply of a marked call goes to the kernel
+ * at once with the one queued before it (a kick for that one is pending:
+ * the flush does not wait for it), the third call still unfinished; both
+ * arrive; the kick then finds nothing left to write. */
+static void flush_reply_sends_what_is_queued(void **state)
+{
+    struct cu_fixture *f = *state;
+    struct held_run hr;
+    rpc_server_set_reply_batching(f->srv, true);
+    start_three(f, &hr);
+    reply_text(hr.h.calls[0], "r0");
+    assert_int_equal(rpc_call_queued_bytes(hr.h.calls[2]), 24 + 4);
+    rpc_call_flush_reply(hr.h.calls[1]);
+    reply_text(hr.h.calls[1], "r1");
+    assert_int_equal(rpc_call_queued_bytes(hr.h.calls[2]), 0);
+    assert_true(rpcutil_loop_until_count(f->base, &hr.done, 2));
+    check_replies(&hr, 2);
+    assert_int_equal(hr.r[2].calls, 0);
+    reply_text(hr.h.calls[2], "r2");
+    assert_true(rpcutil_loop_until_count(f->base, &hr.done, 3));
+    check_replies(&hr, 3);
+    rpc_call_flush_reply(NULL); /* a no-op */
+    rpc_client_destroy(hr.c);
+}
+
 /* Off (the default): each reply is in the kernel when rpc_call_reply
  * returns, other calls unfinished or not. */
 static void off_writes_each(void **state)
@@ -145,6 +170,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(last_reply_takes_all, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(loop_turn_flushes, setup, teardown),
+        cmocka_unit_test_setup_teardown(flush_reply_sends_what_is_queued,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(off_writes_each, setup, teardown),
     };
     return cmocka_run_group_tests_name("librpc/batchreply", tests, NULL,

@@ -9,7 +9,11 @@
 # frames by hand and reads the replies. The batch is read by the loop
 # thread and `get-readers` threads together ("Gets on more than one
 # core"): the same cases run with the default (1 reader), with none and
-# with 4, and the leader's status counts every batched get once.
+# with 4, and the leader's status counts every batched get once. The loop
+# answers each piece of 8 gets it read at once ("Replies a piece at a
+# time"): with no reader it reads them all, so it sent at least
+# ceil(196 / 8) = 25 pieces (more when the frames took two reads), one per
+# 8 gets or fewer.
 . "$(dirname "$0")/lib.sh"
 
 t_kvd_ports 19000 19980
@@ -29,7 +33,7 @@ stop_stores() {
 }
 
 batches() { # name, kvd flags...
-    local name=$1 l f _ batched byr
+    local name=$1 l f _ batched byr pieces
     shift
     t_case "$name: three stores serve a and b"
     for i in 1 2 3; do t_kvd_start "$i" "$@"; done
@@ -52,6 +56,7 @@ batches() { # name, kvd flags...
     t_expect_eq "follower knows the leader" "$(t_kvd_leader_seen_by "$f")" "$l"
     # `kvd ctl get` reads through the batch as well: count from here
     batched=$(status_num "$l" gets_batched)
+    pieces=$(status_num "$l" get_pieces_sent)
 
     python3 "$(dirname "$0")/getbatch.py" "$(port "$l")" "$l" "$(port "$f")" \
         >"$T_TMP/getbatch.out" 2>&1 ||
@@ -66,7 +71,13 @@ batches() { # name, kvd flags...
     byr=$(status_num "$l" gets_by_readers)
     echo "INFO $name: gets read by readers on the leader: $byr"
     case "$name" in
-    "no readers") t_expect_eq "none by readers" "$byr" 0 ;;
+    "no readers")
+        t_expect_eq "none by readers" "$byr" 0
+        pieces=$(( $(status_num "$l" get_pieces_sent) - pieces ))
+        echo "INFO $name: pieces sent at once: $pieces"
+        [ "$pieces" -ge 25 ] && [ "$pieces" -le 196 ] ||
+            t_fail "$pieces pieces sent at once for 196 gets (25 to 196)"
+        ;;
     *) [ "$byr" -le "$(status_num "$l" gets_batched)" ] ||
            t_fail "$byr gets by readers of $(status_num "$l" gets_batched)" ;;
     esac
