@@ -71,16 +71,8 @@ for tool in etcd etcdctl; do
     command -v "$tool" >/dev/null ||
         die "$tool is missing; run 'make deps' (it installs etcd-server and etcd-client)"
 done
-for b in kvd kvbench; do
-    [ -x "$BIN/$b" ] || die "$BIN/$b is missing; build the daemons first"
-done
 
 . "$(dirname "$0")/lib-kvd3.sh"
-# One region, never split: kvbench's kvd client addresses region 1, and
-# the rounds rewrite the same keys, which kvd's size estimate (bytes
-# written since the last split) would count as growth until region 1
-# split in the third round.
-KVD3_ARGS="--split.region-size=0 ${KVD3_ARGS:-}"
 kvd3_start bench-kvd
 
 CLUSTER=""

@@ -53,17 +53,10 @@ EVENTS+=,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_fdatasync
 EVENTS+=,syscalls:sys_enter_futex,syscalls:sys_enter_write,syscalls:sys_enter_ioctl
 
 die() { echo "kvd-cpu-per-op: $*" >&2; exit 1; }
-for b in kvd kvbench; do
-    [ -x "$BIN/$b" ] || die "$BIN/$b is missing; build the daemons first"
-done
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (Debian: time)"
 HZ=$(getconf CLK_TCK)
 
 . "$(dirname "$0")/lib-kvd3.sh"
-# One region throughout, as in bench-kvd.sh: kvbench's clients address one
-# region, and a put phase longer than the default 5 s wrote enough for
-# region 1 to split under it (the clients then fail with EpochNotMatch).
-KVD3_ARGS="--split.region-size=0 ${KVD3_ARGS:-}"
 kvd3_start kvd-cpu-per-op
 kvd3_wait
 # the region's leader as store 1 sees it, into $leader (again before every

@@ -25,13 +25,8 @@ for build in "$@"; do
     (
         BIN=$build/daemons/bin
         KP=${BENCH_KVD_PORT:-27301}
-        for b in kvd kvbench; do
-            [ -x "$BIN/$b" ] || die "$BIN/$b is missing; build the daemons"
-        done
         . "$(dirname "$0")/lib-kvd3.sh"
-        KVD3_ARGS="--split.region-size=0 ${KVD3_ARGS:-}"
         kvd3_start kvd-get-ab
-        trap kvd3_cleanup EXIT
         kvd3_wait
         echo "INFO kvd-get-ab: build $n is $build" >&2
         "$BIN/kvbench" --target=kvd --addrs="$PEERS" --clients=64 --conns=1 \

@@ -1,8 +1,13 @@
-# lib-kvd3.sh: sourced by bench-kvd.sh, kvd-cpu-per-op.sh and the
-# callgrind scripts (kvd-get-instr.sh, kvd-put-instr.sh). A scratch
+# lib-kvd3.sh: sourced by bench-kvd.sh, kvd-cpu-per-op.sh, kvd-get-ab.sh
+# and the callgrind scripts (kvd-get-instr.sh, kvd-put-instr.sh). A scratch
 # directory holding 3 kvd with raft.sync-log on (a put is acknowledged once
-# a quorum fsynced it) on loopback ports KP..KP+2; everything in `pids` is
-# stopped and the directory removed on exit (BENCH_KEEP=1 keeps it).
+# a quorum fsynced it) and split.region-size 0 (one region, never split:
+# kvbench's kvd client addresses region 1, and rewriting the same keys,
+# or a put phase longer than 5 s, would otherwise split it under the
+# clients, which then fail with EpochNotMatch) on loopback ports
+# KP..KP+2; everything in `pids` is stopped and the directory removed on
+# exit (BENCH_KEEP=1 keeps it). kvd3_start checks that BIN holds kvd and
+# kvbench.
 # The caller sets BIN and KP and defines die; kvd3_start sets WORK, PEERS
 # and pids, kvd3_wait returns once the cluster took a put, kvd3_lead1 moves
 # the leadership to store 1. KVD3_WRAP1 and KVD3_WRAP2, arrays the caller
@@ -10,12 +15,9 @@
 # kvd3_callgrind_start does all of that for the callgrind scripts.
 # KVD3_ARGS (environment) adds flags to every kvd (e.g. --get-readers=0).
 kvd3_need_callgrind() {
-    local t b
+    local t
     for t in valgrind callgrind_control; do
         command -v "$t" >/dev/null || die "$t is missing (Debian: valgrind)"
-    done
-    for b in kvd kvbench; do
-        [ -x "$BIN/$b" ] || die "$BIN/$b is missing; build the daemons first"
     done
 }
 
@@ -38,6 +40,10 @@ kvd3_callgrind_start() { # name n
 }
 
 kvd3_start() { # name (scratch directory prefix, message prefix)
+    local b
+    for b in kvd kvbench; do
+        [ -x "$BIN/$b" ] || die "$BIN/$b is missing; build the daemons first"
+    done
     KVD3_NAME=$1
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
     pids=()
@@ -51,8 +57,8 @@ kvd3_start() { # name (scratch directory prefix, message prefix)
         [ "$i" = 2 ] && wrap=(${KVD3_WRAP2[@]+"${KVD3_WRAP2[@]}"})
         ${wrap[@]+"${wrap[@]}"} "$BIN/kvd" --data-dir="$WORK/kvd$i" --store-id="$i" \
             --listen="127.0.0.1:$((KP + i - 1))" --peers="$PEERS" \
-            --raft.sync-log=true --log.file="$WORK/kvd$i.log" \
-            ${KVD3_ARGS:-} &
+            --raft.sync-log=true --split.region-size=0 \
+            --log.file="$WORK/kvd$i.log" ${KVD3_ARGS:-} &
         pids+=($!)
     done
 }
