@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to libmvcc/VERSION (the build checks it). */
 #define MVCC_VERSION_MAJOR 0
-#define MVCC_VERSION_MINOR 18
+#define MVCC_VERSION_MINOR 19
 #define MVCC_VERSION_PATCH 0
 #define MVCC_VERSION_NUMBER \
     (MVCC_VERSION_MAJOR * 1000000 + MVCC_VERSION_MINOR * 1000 + MVCC_VERSION_PATCH)
@@ -407,11 +407,16 @@ struct mvcc_store_opts
     const struct mvcc_deadlock_detector *detector;
     /* Keep an exact copy of the lock CF in memory and serve every lock
      * read from it (DESIGN "Lock table"): the lock CF is then written but
-     * never read while the store runs. Only for a store that is the sole
-     * writer of its keys' locks: no apply hook (-EINVAL with one), no
-     * direct engine writes to the lock CF, and other stores over the same
-     * engine only with disjoint keys. Loaded from the engine at open.
-     * The lock of a lone primary (a prewrite of a transaction's primary
+     * never read while the store runs. Without an apply hook, only for a
+     * store that is the sole writer of its keys' locks: no direct engine
+     * writes to the lock CF, and other stores over the same engine only
+     * with disjoint keys. With one (a replicated store) the embedder
+     * keeps it exact: on every replica, every engine write that may hold
+     * applied lock-CF ops goes through mvcc_store_write_applied, and a
+     * range of the lock CF replaced otherwise is reloaded with
+     * mvcc_store_reload_locks (DESIGN "Lock table"). Loaded from the
+     * engine at open. Without an apply hook, the lock of a lone primary
+     * (a prewrite of a transaction's primary
      * alone, without async commit or 1PC) is kept in the table only,
      * until mvcc_store_close writes it: a crash loses it, and that
      * transaction's commit then fails with MVCC_TXN_NOT_FOUND (DESIGN
@@ -423,6 +428,26 @@ struct mvcc_store_opts
  * mvcc_store_close). Every command is thread-safe. */
 int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *opts,
                     struct mvcc_store **out);
+/* A replicated store's write of applied commands (opts.apply with
+ * opts.lock_table): writes b to eng (the engine under the store's, or the
+ * store's own), then applies `locks` (the lock-CF ops of the batches b
+ * carries, keyed as the store's engine sees them; NULL: none) to the lock
+ * table. Every replica writes every applied batch this way, so the table
+ * of the next leader is already exact. Otherwise it is
+ * mvcc_engine_write(eng, b, sync). On an error (out of memory before the
+ * write, or the write's own) the table did not change. */
+int mvcc_store_write_applied(struct mvcc_store *s, struct mvcc_engine *eng,
+                             const struct mvcc_wbatch *b,
+                             const struct mvcc_wbatch *locks, bool sync);
+/* After the lock CF's [start, end) (end_len 0: no upper bound) changed in
+ * the store's engine other than through mvcc_store_write_applied (a
+ * snapshot installed, a removed replica's data deleted): the table's
+ * entries there become the engine's. 0 without a table; -EINVAL for a
+ * store without an apply hook (its table is exact by itself). Out of
+ * memory leaves the table as it was. */
+int mvcc_store_reload_locks(struct mvcc_store *s, const void *start,
+                            size_t start_len, const void *end,
+                            size_t end_len);
 /* Closes the store (no command may run). With a lock table it first
  * writes the locks kept only there to the engine (failures are logged at
  * ERROR: those transactions then fail to commit, as after a crash). */

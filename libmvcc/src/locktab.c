@@ -31,7 +31,21 @@ struct mvcc__locktab
     pthread_mutex_t mu[LT_STRIPES]; /* stripe locks */
     struct mvcc__lt_entry **b;            /* LT_BUCKETS chains */
     size_t n;                       /* entries (atomic reads) */
+    /* bit i: bucket i holds an entry, changed (atomically: a word spans
+     * every stripe) under bucket i's stripe after its chain changed, so a
+     * range copy visits only those buckets (mvcc__lt_iter) */
+    uint64_t occ[LT_BUCKETS / 64];
 };
+
+/* Bucket bi's occupancy bit after its chain changed (its stripe held). */
+static void note_bucket(struct mvcc__locktab *t, size_t bi)
+{
+    uint64_t bit = (uint64_t)1 << (bi % 64);
+    if (t->b[bi])
+        __atomic_or_fetch(&t->occ[bi / 64], bit, __ATOMIC_RELEASE);
+    else
+        __atomic_and_fetch(&t->occ[bi / 64], ~bit, __ATOMIC_RELEASE);
+}
 
 static uint64_t hash(const uint8_t *k, size_t n)
 {
@@ -125,6 +139,7 @@ static void put_entry(struct mvcc__locktab *t, const uint8_t *k, size_t kl,
         __atomic_add_fetch(&t->n, 1, __ATOMIC_RELEASE);
     else if (old && !e)
         __atomic_sub_fetch(&t->n, 1, __ATOMIC_RELEASE);
+    note_bucket(t, bi);
     pthread_mutex_unlock(&t->mu[bi % LT_STRIPES]);
     mvcc__free(old);
 }
@@ -136,16 +151,21 @@ static int kcmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
     return c ? c : al < bl ? -1 : al > bl;
 }
 
+/* Removes the entries in [lo, hi); with open_end, every entry from lo. */
 static void remove_range(struct mvcc__locktab *t, const uint8_t *lo,
-                         size_t lol, const uint8_t *hi, size_t hil)
+                         size_t lol, const uint8_t *hi, size_t hil,
+                         bool open_end)
 {
     for (size_t bi = 0; bi < LT_BUCKETS && mvcc__lt_count(t) > 0; bi++) {
+        if (!(__atomic_load_n(&t->occ[bi / 64], __ATOMIC_ACQUIRE) &
+              ((uint64_t)1 << (bi % 64))))
+            continue; /* empty */
         pthread_mutex_lock(&t->mu[bi % LT_STRIPES]);
         struct mvcc__lt_entry **pp = &t->b[bi];
         while (*pp) {
             struct mvcc__lt_entry *e = *pp;
             if (kcmp(e->data, e->klen, lo, lol) >= 0 &&
-                kcmp(e->data, e->klen, hi, hil) < 0) {
+                (open_end || kcmp(e->data, e->klen, hi, hil) < 0)) {
                 *pp = e->next;
                 __atomic_sub_fetch(&t->n, 1, __ATOMIC_RELEASE);
                 mvcc__free(e);
@@ -153,6 +173,7 @@ static void remove_range(struct mvcc__locktab *t, const uint8_t *lo,
                 pp = &e->next;
             }
         }
+        note_bucket(t, bi);
         pthread_mutex_unlock(&t->mu[bi % LT_STRIPES]);
     }
 }
@@ -213,7 +234,8 @@ void mvcc__lt_commit(struct mvcc__locktab *t, const struct mvcc_wbatch *b,
         } else if (op.type == MVCC_WOP_DELETE) {
             put_entry(t, op.key, op.key_len, NULL);
         } else {
-            remove_range(t, op.key, op.key_len, op.value, op.value_len);
+            remove_range(t, op.key, op.key_len, op.value, op.value_len,
+                         false);
         }
     }
     mvcc__lt_prep_free(p);
@@ -234,28 +256,54 @@ int mvcc__lt_to_batch(struct mvcc__locktab *t, struct mvcc_wbatch *b)
 
 int mvcc__lt_load(struct mvcc__locktab *t, struct mvcc_engine *eng)
 {
+    return mvcc__lt_reload(t, eng, NULL, 0, NULL, 0);
+}
+
+int mvcc__lt_reload(struct mvcc__locktab *t, struct mvcc_engine *eng,
+                    const uint8_t *lo, size_t lol, const uint8_t *hi,
+                    size_t hil)
+{
+    /* every record copied first: out of memory leaves the table as it
+     * was */
+    struct mvcc_iter_opts io = {lo, lol, hil ? hi : NULL, hil};
     struct mvcc_iter *it;
-    int rc = mvcc_engine_iter(eng, NULL, MVCC_CF_LOCK, NULL, &it);
+    int rc = mvcc_engine_iter(eng, NULL, MVCC_CF_LOCK, &io, &it);
     if (rc != 0)
         return rc;
-    for (rc = it->ops->seek_to_first(it); rc == 0 && it->ops->valid(it);
-         rc = it->ops->next(it)) {
+    struct mvcc__lt_entry *got = NULL, **tail = &got;
+    for (rc = lol ? it->ops->seek(it, lo, lol) : it->ops->seek_to_first(it);
+         rc == 0 && it->ops->valid(it); rc = it->ops->next(it)) {
         size_t kl, vl;
         const uint8_t *k = it->ops->key(it, &kl);
         const uint8_t *v = it->ops->value(it, &vl);
+        if (hil && kcmp(k, kl, hi, hil) >= 0)
+            break;
         struct mvcc__lt_entry *e = mvcc__malloc(sizeof *e + kl + vl);
         if (e == NULL) {
             rc = -ENOMEM;
             break;
         }
+        e->next = NULL;
         e->klen = kl;
         e->vlen = vl;
         memcpy(e->data, k, kl);
         if (vl)
             memcpy(e->data + kl, v, vl);
-        put_entry(t, k, kl, e);
+        *tail = e;
+        tail = &e->next;
     }
     mvcc_iter_destroy(it);
+    if (rc == 0)
+        remove_range(t, lo ? lo : (const uint8_t *)"", lol, hi, hil,
+                     hil == 0);
+    while (got) {
+        struct mvcc__lt_entry *e = got;
+        got = e->next;
+        if (rc == 0)
+            put_entry(t, e->data, e->klen, e);
+        else
+            mvcc__free(e);
+    }
     return rc;
 }
 
@@ -382,13 +430,19 @@ int mvcc__lt_iter(struct mvcc__locktab *t, const struct mvcc_iter_opts *o,
     it->base.ops = &lt_iter_ops;
     size_t cap = 0;
     int rc = 0;
-    /* One stripe at a time: its mutex once for all its buckets (a mutex
-     * per bucket made a scan cost 16384 lock operations whenever any
-     * lock was live). */
-    for (size_t st = 0; st < LT_STRIPES && rc == 0 && mvcc__lt_count(t) > 0;
-         st++) {
-        pthread_mutex_lock(&t->mu[st]);
-        for (size_t bi = st; bi < LT_BUCKETS && rc == 0; bi += LT_STRIPES)
+    /* Only the buckets whose occupancy bit is set, each under its
+     * stripe: with a few live locks a scan visits a few buckets (a sweep
+     * of all 16384 under the 64 stripes cost a replicated store's scans
+     * more than the lock CF's iterator did). A lock linked before this
+     * call began has its bit set (release, after the link; the same
+     * order as the count's, see mvcc__lt_get); one linked during it may
+     * be missed, as with any order of visits. */
+    for (size_t w = 0; w < LT_BUCKETS / 64 && rc == 0; w++) {
+        uint64_t bits = __atomic_load_n(&t->occ[w], __ATOMIC_ACQUIRE);
+        while (bits && rc == 0) {
+            size_t bi = w * 64 + (size_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            pthread_mutex_lock(&t->mu[bi % LT_STRIPES]);
             for (struct mvcc__lt_entry *e = t->b[bi]; e && rc == 0;
                  e = e->next) {
                 if ((o && o->lower &&
@@ -417,7 +471,8 @@ int mvcc__lt_iter(struct mvcc__locktab *t, const struct mvcc_iter_opts *o,
                 c->next = NULL;
                 it->v[it->n++] = c;
             }
-        pthread_mutex_unlock(&t->mu[st]);
+            pthread_mutex_unlock(&t->mu[bi % LT_STRIPES]);
+        }
     }
     if (rc != 0) {
         li_destroy(&it->base);

@@ -72,6 +72,11 @@ void mvcc__lt_destroy(struct mvcc__locktab *t);
 size_t mvcc__lt_count(struct mvcc__locktab *t);
 /* Loads every lock of the engine's lock CF. */
 int mvcc__lt_load(struct mvcc__locktab *t, struct mvcc_engine *eng);
+/* Replaces the entries in [lo, hi) (hil 0: no upper bound) with the
+ * engine's lock-CF records there; out of memory changes nothing. */
+int mvcc__lt_reload(struct mvcc__locktab *t, struct mvcc_engine *eng,
+                    const uint8_t *lo, size_t lol, const uint8_t *hi,
+                    size_t hil);
 /* The record of encoded key k copied into out, or MVCC_NOTFOUND. */
 int mvcc__lt_get(struct mvcc__locktab *t, const uint8_t *k, size_t kl,
                  struct mvcc__buf *out);

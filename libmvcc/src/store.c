@@ -67,11 +67,14 @@ int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *o,
     pthread_cond_init(&s->wait_cv, &ca);
     pthread_condattr_destroy(&ca);
     if (s->opts.lock_table) {
-        /* A replicated store's engine is written by others too. */
-        int rc = s->opts.apply != NULL ? -EINVAL : mvcc__lt_create(&s->lt);
+        /* With an apply hook (a replicated store) the embedder keeps the
+         * table with every write it applies (mvcc_store_write_applied,
+         * mvcc_store_reload_locks); the recent-writes table needs the
+         * store to be the only writer, so it has none. */
+        int rc = mvcc__lt_create(&s->lt);
         if (rc == 0)
             rc = mvcc__lt_load(s->lt, eng);
-        if (rc == 0)
+        if (rc == 0 && s->opts.apply == NULL)
             rc = recent_open(s, eng);
         if (rc != 0) {
             s->eng = eng;
@@ -113,7 +116,8 @@ void mvcc_store_close(struct mvcc_store *s)
 {
     if (s == NULL)
         return;
-    if (s->lt && mvcc__lt_count(s->lt) > 0) {
+    /* (a replicated store's table holds what its engine holds) */
+    if (s->lt && s->opts.apply == NULL && mvcc__lt_count(s->lt) > 0) {
         struct mvcc_wbatch b;
         memset(&b, 0, sizeof b);
         int rc = mvcc__lt_to_batch(s->lt, &b);
@@ -205,6 +209,59 @@ int mvcc__store_apply(struct mvcc_store *s, const struct mvcc_wbatch *b)
     } else
         mvcc__lt_prep_free(&p);
     return rc;
+}
+
+/* A write to the engine under s->eng changed CF write (or may have): the
+ * store's kept iterators are stale (mvcc__kept_iter_take). */
+static void count_write(struct mvcc_store *s, struct mvcc_engine *eng,
+                        const struct mvcc_wbatch *b)
+{
+    if (eng == s->eng)
+        return; /* mvcc_engine_write counted it */
+    for (size_t i = 0; b == NULL || i < b->nops; i++)
+        if (b == NULL || b->ops[i].cf == MVCC_CF_WRITE) {
+            __atomic_add_fetch(&s->eng->nwrites, 1, __ATOMIC_RELEASE);
+            return;
+        }
+}
+
+int mvcc_store_write_applied(struct mvcc_store *s, struct mvcc_engine *eng,
+                             const struct mvcc_wbatch *b,
+                             const struct mvcc_wbatch *locks, bool sync)
+{
+    if (s->lt == NULL || s->opts.apply == NULL || locks == NULL ||
+        locks->nops == 0) {
+        int rc = mvcc_engine_write(eng, b, sync);
+        count_write(s, eng, b);
+        return rc;
+    }
+    /* as mvcc__store_apply: the table changes after the engine did (and
+     * the kept iterators were counted stale), so a removed lock's commit
+     * record is in any view a reader takes after missing the lock
+     * (DESIGN "Lock table") */
+    struct mvcc__lt_prep p;
+    int rc = mvcc__lt_prepare(locks, &p);
+    if (rc != 0)
+        return rc;
+    rc = mvcc_engine_write(eng, b, sync);
+    count_write(s, eng, b);
+    if (rc == 0)
+        mvcc__lt_commit(s->lt, locks, &p);
+    else
+        mvcc__lt_prep_free(&p);
+    return rc;
+}
+
+int mvcc_store_reload_locks(struct mvcc_store *s, const void *start,
+                            size_t start_len, const void *end,
+                            size_t end_len)
+{
+    if (s->lt == NULL)
+        return 0;
+    if (s->opts.apply == NULL)
+        return -EINVAL; /* its own table is exact: nothing to reload */
+    count_write(s, NULL, NULL); /* the records changed with the locks */
+    return mvcc__lt_reload(s->lt, s->eng, start, start_len, end, end_len);
 }
 
 /* Kept read iterators (DESIGN "Reads": kept iterators). Making and

@@ -856,26 +856,13 @@ static void latches_serialize_one_key(void **state)
     assert_int_equal(r[0].wins + r[1].wins, ROUNDS);
 }
 
-static int apply_nothing(void *ctx, const struct mvcc_wbatch *b, bool sync)
-{
-    (void)ctx;
-    (void)b;
-    (void)sync;
-    return 0;
-}
-
 /* A store reopened over the same engine finds the locks in its lock table
- * again (loaded from the lock CF, a write-only one on RocksDB), and the
- * option refuses a store with an apply hook. */
+ * again (loaded from the lock CF, a write-only one on RocksDB). A
+ * replicated store's table: test_repltable. */
 static void lock_table_reloads(void **state)
 {
     struct tu_store *t = *state;
     struct mvcc_store_opts so;
-    tu_store_opts(t->f.kind, &so);
-    so.apply = apply_nothing;
-    struct mvcc_store *bad = NULL;
-    if (so.lock_table)
-        assert_int_equal(mvcc_store_open(t->f.eng, &so, &bad), -EINVAL);
     struct mvcc_mutation m[] = {mput("a", "1"), mput("b", "2")};
     assert_int_equal(prewrite(t, m, 2, "a", TS(10)), 0);
     mvcc_store_close(t->s);

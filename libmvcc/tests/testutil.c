@@ -270,15 +270,21 @@ void tu_client_get_is(struct mvcc_client *c, const char *k, const char *want)
 void tu_get_is(struct tu_store *t, const char *k, mvcc_ts ts,
                const char *want)
 {
-    int rc = mvcc_get(t->s, NULL, k, strlen(k), ts, &t->r);
+    tu_store_get_is(t->s, &t->r, k, ts, want);
+}
+
+void tu_store_get_is(struct mvcc_store *s, struct mvcc_result *r,
+                     const char *k, mvcc_ts ts, const char *want)
+{
+    int rc = mvcc_get(s, NULL, k, strlen(k), ts, r);
     if (want == NULL) {
         assert_int_equal(rc, MVCC_NOTFOUND);
         return;
     }
     assert_int_equal(rc, 0);
-    assert_int_equal(t->r.npairs, 1);
-    assert_int_equal(t->r.pairs[0].value_len, strlen(want));
-    assert_memory_equal(t->r.pairs[0].value, want, strlen(want));
+    assert_int_equal(r->npairs, 1);
+    assert_int_equal(r->pairs[0].value_len, strlen(want));
+    assert_memory_equal(r->pairs[0].value, want, strlen(want));
 }
 
 int tu_prewrite_fut(struct mvcc_store *s, const char *k, const char *v,

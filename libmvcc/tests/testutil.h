@@ -162,6 +162,9 @@ int tu_prewrite_fut(struct mvcc_store *s, const char *k, const char *v,
 /* The store of t reads string k at ts as want (NULL: not found). */
 void tu_get_is(struct tu_store *t, const char *k, mvcc_ts ts,
                const char *want);
+/* The same for store s, the answer in r. */
+void tu_store_get_is(struct mvcc_store *s, struct mvcc_result *r,
+                     const char *k, mvcc_ts ts, const char *want);
 /* Client-side assertions: buffer a write of string k = v; t reads k as
  * want (NULL: not found); a fresh transaction of c reads k as want. */
 void tu_txn_set(struct mvcc_txn *t, const char *k, const char *v);
