@@ -13,7 +13,8 @@
 # the next SQL and status ports), PLAYGROUND_DIR (./playground),
 # FRESH=1 to delete the playground's data first; PD_PORT (2379), KVD_PORT
 # (20160), KVD_STATUS_PORT (20180), SQL_PORT (4000) and SQL_STATUS_PORT
-# (10080) move the ports.
+# (10080) move the ports; KVD_ARGS adds flags to every kvd (e.g.
+# --txn.lock-table=false).
 set -u
 if [ $# -gt 0 ]; then
     BIN=$1/daemons/bin
@@ -110,7 +111,7 @@ done
 pds=$(echo "$members" | sed 's/pd-[0-9]*=//g')
 for i in $(seq 1 "$KVD_COUNT"); do
     start "kvd-$i" --store-id="$i" --listen=127.0.0.1:$(kvd_port "$i") --peers="$peers" \
-        --pd="$pds" --status-listen=127.0.0.1:$(kvd_status "$i")
+        --pd="$pds" --status-listen=127.0.0.1:$(kvd_status "$i") ${KVD_ARGS:-}
 done
 # sqld reads its catalog from the kvd: start it once the first kvd has
 # bootstrapped the cluster in pdd (60 s at most).

@@ -43,6 +43,7 @@ struct kvd_settings
     int64_t write_buffer;     /* rocksdb.write-buffer-size */
     int64_t recycle_logs;     /* rocksdb.recycle-log-files */
     int64_t workers;          /* txn-workers */
+    bool lock_table;          /* txn.lock-table */
     int64_t get_readers;      /* get-readers */
     int64_t log_keep;         /* raft.log-keep-entries */
     int64_t snap_chunk;       /* raft.snapshot-chunk-size */
@@ -142,6 +143,11 @@ static const struct dmn_cfg_key kvd_keys[] = {
      "of as a deadlock"},
     {"txn-workers", DMN_CFG_INT, offsetof(struct kvd_settings, workers), "4",
      1, 256, NULL, "threads running transactional commands"},
+    {"txn.lock-table", DMN_CFG_BOOL,
+     offsetof(struct kvd_settings, lock_table), "true", 0, 0, NULL,
+     "keep the transactional locks in memory too and read them there, not "
+     "from RocksDB's lock column family (every replica keeps its copy as it "
+     "applies)"},
     {"get-readers", DMN_CFG_INT, offsetof(struct kvd_settings, get_readers),
      "1", 0, 64, NULL,
      "threads reading a loop iteration's raw gets beside the loop thread "
@@ -313,6 +319,7 @@ static int open_store(struct kvd *k, const struct kvd_settings *s)
         .max_entry_bytes = (uint32_t)s->max_entry,
         .max_pending = (uint32_t)s->max_pending,
         .no_sync = !s->sync_log,
+        .no_lock_table = !s->lock_table,
         .log_keep_entries = (uint32_t)s->log_keep,
         .snap_chunk_bytes = (uint32_t)s->snap_chunk,
         .split_size = (uint64_t)s->split_size,

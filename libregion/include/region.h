@@ -17,7 +17,7 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 20
+#define REGION_VERSION_MINOR 21
 #define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
@@ -181,6 +181,9 @@ struct region_store_opts {
                                     last this many (4096); a follower
                                     further behind gets a snapshot */
     bool no_sync;                /* skip the fsync (tests, benchmarks) */
+    bool no_lock_table;          /* libmvcc reads locks from the lock CF,
+                                    not from its in-memory copy (DESIGN.md
+                                    "Lock table") */
     bool log_on_loop;            /* write and sync every Raft log write
                                     on the loop thread (the 0.2 loop);
                                     default: leaders' log writes go to a

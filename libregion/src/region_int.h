@@ -356,6 +356,9 @@ struct region_store {
     struct mvcc_store *mvcc;          /* transactional commands */
     struct mvcc_wbatch *wb;           /* the loop's Raft batch */
     struct mvcc_wbatch *ab;           /* the loop's apply batch */
+    struct mvcc_wbatch *alocks;       /* its txn lock-CF ops, unprefixed:
+                                         the lock table's part of ab
+                                         (DESIGN.md "Transactions") */
     struct region_outbox *out;        /* per-destination batches */
     size_t n_out;                     /* used */
     size_t cap_out;                   /* allocated */
@@ -537,6 +540,11 @@ struct region_range {
 int region__ranges(const struct region_desc *d,
                    struct region_range r[REGION__N_RANGES]);
 void region__ranges_free(struct region_range r[REGION__N_RANGES]);
+/* After the txn lock records of ranges r changed in the engine other than
+ * by applied commands (a snapshot installed, a removed peer's data
+ * deleted): libmvcc's lock table takes the engine's there (store.c). */
+int region__reload_locks(struct region_store *s,
+                         const struct region_range r[REGION__N_RANGES]);
 /* Where a split of d's data goes (store.c): the middle of its raw keys
  * or of its committed transactional keys, whichever holds more bytes,
  * past d's start; 0 with best (REGION_MAX_BOUND bytes), REGION_ENOT_FOUND

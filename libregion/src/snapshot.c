@@ -1189,6 +1189,11 @@ int region__snapshot_persist(struct region_store *s, struct region_peer *p,
     /* 3: the Raft state, with the ready's in the loop's synced batch */
     if (rc == 0)
         rc = install_tail(s->wb, d, snap->meta.index, snap->meta.term);
+    /* the lock table follows the records replaced behind libmvcc */
+    if (rc == 0)
+        rc = region__reload_locks(s, old);
+    if (rc == 0)
+        rc = region__reload_locks(s, rx->r);
     mvcc_wbatch_destroy(b);
     region__buf_free(&m);
     region__ranges_free(old);

@@ -902,14 +902,8 @@ int region_store_open(const struct region_store_opts *opts,
         rc = mvcc_wbatch_create(&s->wb);
     if (rc == 0)
         rc = mvcc_wbatch_create(&s->ab);
-    if (rc == 0) {
-        struct mvcc_store_opts mo;
-        memset(&mo, 0, sizeof mo);
-        mo.apply = txn_apply_hook;
-        mo.apply_ctx = s;
-        mo.detector = opts->detector;
-        rc = mvcc_store_open(s->zeng, &mo, &s->mvcc);
-    }
+    if (rc == 0)
+        rc = mvcc_wbatch_create(&s->alocks);
     if (rc == 0) {
         uint8_t k[REGION__KEY_META_LEN];
         bool found;
@@ -926,6 +920,15 @@ int region_store_open(const struct region_store_opts *opts,
         rc = migrate_log_cf(s);
     if (rc == 0)
         rc = region__snap_recover(s); /* installs cut by a restart */
+    if (rc == 0) { /* after those installs: its lock table loads the CF */
+        struct mvcc_store_opts mo;
+        memset(&mo, 0, sizeof mo);
+        mo.apply = txn_apply_hook;
+        mo.apply_ctx = s;
+        mo.detector = opts->detector;
+        mo.lock_table = !opts->no_lock_table;
+        rc = mvcc_store_open(s->zeng, &mo, &s->mvcc);
+    }
     if (rc == 0) /* after those installs: they may bring TTL records */
         rc = region__ttl_init(s);
     if (rc == 0)
@@ -1054,6 +1057,7 @@ void region_store_close(struct region_store *s)
         mvcc_engine_destroy(s->zeng);
     mvcc_wbatch_destroy(s->wb);
     mvcc_wbatch_destroy(s->ab);
+    mvcc_wbatch_destroy(s->alocks);
     pthread_cond_destroy(&s->wcv);
     pthread_cond_destroy(&s->dcv);
     pthread_mutex_destroy(&s->wmu);
@@ -1640,14 +1644,60 @@ static int persist_ready(struct region_store *s, struct region_peer *p,
     return rc;
 }
 
-/* Flush the apply batch (so a CAS reads what came before it). */
+/* Flush the apply batch (so a CAS reads what came before it); the lock
+ * table takes its txn locks after the engine did (DESIGN.md "Lock
+ * table"), before any command it answers is completed. */
 static int flush_apply(struct region_store *s)
 {
     if (mvcc_wbatch_count(s->ab) == 0)
         return 0;
-    int rc = mvcc_engine_write(s->opts.engine, s->ab, false);
+    int rc = mvcc_store_write_applied(s->mvcc, s->opts.engine, s->ab,
+                                      s->alocks, false);
     mvcc_wbatch_clear(s->ab);
+    mvcc_wbatch_clear(s->alocks);
     return rc;
+}
+
+/* tmp's lock-CF ops (an applied txn batch, unprefixed) into s->alocks. */
+static int note_locks(struct region_store *s, const struct mvcc_wbatch *tmp)
+{
+    size_t n = mvcc_wbatch_count(tmp);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct mvcc_wop op;
+        mvcc_wbatch_op(tmp, i, &op);
+        if (op.cf != MVCC_CF_LOCK)
+            continue;
+        if (op.type == MVCC_WOP_PUT)
+            rc = mvcc_wbatch_put(s->alocks, op.cf, op.key, op.key_len,
+                                 op.value, op.value_len);
+        else if (op.type == MVCC_WOP_DELETE)
+            rc = mvcc_wbatch_delete(s->alocks, op.cf, op.key, op.key_len);
+        else
+            rc = mvcc_wbatch_delete_range(s->alocks, op.cf, op.key,
+                                          op.key_len, op.value, op.value_len);
+    }
+    return rc;
+}
+
+int region__reload_locks(struct region_store *s,
+                          const struct region_range r[REGION__N_RANGES])
+{
+    if (s->mvcc == NULL)
+        return 0; /* at open, before the table is loaded */
+    for (int i = 0; i < REGION__N_RANGES; i++) {
+        if (r[i].cf != MVCC_CF_LOCK || i == REGION__RANGE_TTL)
+            continue;
+        /* libmvcc's keys are the engine's without the 'z'; the end of
+         * the prefix is no bound at all */
+        bool open_end = r[i].hi_len == 1 && r[i].hi[0] == REGION__TXN + 1;
+        int rc = mvcc_store_reload_locks(
+            s->mvcc, r[i].lo + 1, r[i].lo_len - 1,
+            open_end ? NULL : r[i].hi + 1, open_end ? 0 : r[i].hi_len - 1);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
 }
 
 struct apply_out {
@@ -1857,6 +1907,11 @@ static int apply_cmd(struct region_store *s, struct region_peer *p,
      * with the delete on every replica. */
     if (c.type == REGION_CMD_RAW && !region__ttl_maybe(s))
         return region__wbatch_prefixed_nolockdel(s->ab, tmp, REGION__RAW);
+    if (c.type == REGION_CMD_TXN) {
+        rc = note_locks(s, tmp);
+        if (rc != 0)
+            return rc;
+    }
     return region__wbatch_prefixed(s->ab, tmp,
                                    c.type == REGION_CMD_RAW ? REGION__RAW
                                                             : REGION__TXN);
@@ -1922,7 +1977,6 @@ static int destroy_removed(struct region_store *s, struct region_peer *p)
     for (int i = 0; rc == 0 && i < REGION__N_RANGES; i++)
         rc = mvcc_wbatch_delete_range(b, r[i].cf, r[i].lo, r[i].lo_len,
                                       r[i].hi, r[i].hi_len);
-    region__ranges_free(r);
     uint8_t lo[REGION__KEY_LOG_LEN], hi[REGION__KEY_LOG_LEN];
     uint8_t k[REGION__KEY_META_LEN];
     region__key_log(lo, p->desc.id, 0);
@@ -1947,6 +2001,9 @@ static int destroy_removed(struct region_store *s, struct region_peer *p)
         rc = mvcc_wbatch_put(b, MVCC_CF_DEFAULT, k, sizeof k, v.data, v.len);
     if (rc == 0)
         rc = mvcc_engine_write(s->opts.engine, b, !s->opts.no_sync);
+    if (rc == 0) /* its locks leave the lock table too */
+        rc = region__reload_locks(s, r);
+    region__ranges_free(r);
     mvcc_wbatch_destroy(b);
     region__buf_free(&v);
     if (rc != 0)
@@ -2215,6 +2272,7 @@ static int finish_readies(struct region_store *s, struct region_peer **ps,
     flush_outboxes(s);
     /* 3. apply committed entries, learn read indexes */
     mvcc_wbatch_clear(s->ab);
+    mvcc_wbatch_clear(s->alocks);
     for (size_t i = 0; i < got && rc == 0; i++) {
         struct region_peer *p = ps[i];
         struct raft_ready *rd = &rds[i];

@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -560,6 +561,86 @@ static void gc_engine_failures(void **state)
     cl_destroy(&c);
 }
 
+/* A lock that reaches a store in a Raft snapshot is in that store's lock
+ * table (libmvcc DESIGN "Lock table"; DESIGN.md "Transactions"): store 3
+ * is down while a prewrite and enough commands for log GC go by, catches
+ * up by a snapshot, then leads: a read there meets the lock, it commits
+ * the transaction there, and the first leader, leading again, reads the
+ * value (its table saw the commit applied). */
+static void lock_travels_in_a_snapshot(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    c.log_keep_entries = 2;
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    cl_lead(&c, 1, 1);
+    cl_stop(&c, 3);
+    cl_thread_start(&c);
+    int l = leader_of(&c, 1);
+    assert_int_equal(l, 1);
+    struct region_ctx ctx = {1, 1, 1};
+    struct region_err err;
+    struct prewrite_arg pw = {"tk", "tv", 100, {0}, NULL};
+    mvcc_result_init(&pw.res);
+    assert_int_equal(region_txn_run(c.st[1].s, &ctx, false, do_prewrite, &pw,
+                                    &err), 0);
+    char fk[10][8];
+    for (int i = 0; i < 10; i++) { /* committed: no lock of theirs stays */
+        snprintf(fk[i], sizeof fk[i], "f%d", i);
+        struct prewrite_arg f = {fk[i], "x", (mvcc_ts)(200 + i), {0}, NULL};
+        assert_int_equal(region_txn_run(c.st[1].s, &ctx, false, do_prewrite,
+                                        &f, &err), 0);
+        struct commit_arg fc = {fk[i], (mvcc_ts)(200 + i), (mvcc_ts)(300 + i),
+                                {0}};
+        mvcc_result_init(&fc.res);
+        assert_int_equal(region_txn_run(c.st[1].s, &ctx, false, do_commit,
+                                        &fc, &err), 0);
+        mvcc_result_reset(&fc.res);
+        mvcc_result_reset(&f.res);
+    }
+    mvcc_result_reset(&pw.res);
+    cl_thread_stop(&c);
+    cl_start(&c, 3);
+    struct region_store_stats st = {0};
+    for (int t = 0; t < 2000 && st.snaps_applied == 0; t++) {
+        cl_tick(&c);
+        region_store_stats(c.st[3].s, &st);
+    }
+    assert_int_equal(st.snaps_applied, 1);
+    cl_lead(&c, 1, 3);
+    cl_thread_start(&c);
+    assert_int_equal(leader_of(&c, 1), 3);
+    struct get_arg g = {"tk", 150, {0}};
+    mvcc_result_init(&g.res);
+    assert_int_equal(region_txn_run(c.st[3].s, &ctx, true, do_get, &g, &err),
+                     MVCC_LOCKED);
+    struct mvcc_result sl;
+    mvcc_result_init(&sl);
+    assert_int_equal(mvcc_scan_lock(region_store_mvcc(c.st[3].s), MVCC_TS_MAX,
+                                    NULL, 0, NULL, 0, 0, &sl),
+                     0);
+    assert_int_equal(sl.nlocks, 1);
+    assert_int_equal(sl.locks[0].key_len, 2);
+    assert_memory_equal(sl.locks[0].key, "tk", 2);
+    mvcc_result_reset(&sl);
+    struct commit_arg cm = {"tk", 100, 110, {0}};
+    mvcc_result_init(&cm.res);
+    assert_int_equal(region_txn_run(c.st[3].s, &ctx, false, do_commit, &cm,
+                                    &err), 0);
+    mvcc_result_reset(&cm.res);
+    cl_thread_stop(&c);
+    cl_lead(&c, 1, 1);
+    cl_thread_start(&c);
+    assert_int_equal(leader_of(&c, 1), 1);
+    assert_int_equal(region_txn_run(c.st[1].s, &ctx, true, do_get, &g, &err),
+                     0);
+    assert_int_equal(g.res.npairs, 1);
+    assert_memory_equal(g.res.pairs[0].value, "tv", 2);
+    mvcc_result_reset(&g.res);
+    cl_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -567,6 +648,7 @@ int main(void)
         cmocka_unit_test(one_pc_waits_for_the_max_ts_sync),
         cmocka_unit_test(gc_on_every_replica),
         cmocka_unit_test(gc_engine_failures),
+        cmocka_unit_test(lock_travels_in_a_snapshot),
     };
     return cmocka_run_group_tests_name("libregion/txn", tests, NULL, NULL);
 }
