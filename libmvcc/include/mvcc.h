@@ -433,7 +433,9 @@ int mvcc_store_open(struct mvcc_engine *eng, const struct mvcc_store_opts *opts,
  * store's own), then applies `locks` (the lock-CF ops of the batches b
  * carries, keyed as the store's engine sees them; NULL: none) to the lock
  * table. Every replica writes every applied batch this way, so the table
- * of the next leader is already exact. Otherwise it is
+ * of the next leader is already exact. A write to CF write is counted on
+ * the store's engine (its kept read iterators are then stale) before the
+ * table changes; mvcc_store_reload_locks counts one too. Otherwise it is
  * mvcc_engine_write(eng, b, sync). On an error (out of memory before the
  * write, or the write's own) the table did not change. */
 int mvcc_store_write_applied(struct mvcc_store *s, struct mvcc_engine *eng,
@@ -448,9 +450,10 @@ int mvcc_store_write_applied(struct mvcc_store *s, struct mvcc_engine *eng,
 int mvcc_store_reload_locks(struct mvcc_store *s, const void *start,
                             size_t start_len, const void *end,
                             size_t end_len);
-/* Closes the store (no command may run). With a lock table it first
- * writes the locks kept only there to the engine (failures are logged at
- * ERROR: those transactions then fail to commit, as after a crash). */
+/* Closes the store (no command may run). With a lock table and no apply
+ * hook it first writes the locks kept only there to the engine (failures
+ * are logged at ERROR: those transactions then fail to commit, as after a
+ * crash). */
 void mvcc_store_close(struct mvcc_store *s);
 
 /* Lock kinds as reported in struct mvcc_lock_info. */

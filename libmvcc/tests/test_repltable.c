@@ -155,7 +155,7 @@ static void tables_follow_leadership(void **state)
     /* back to A: the commit B applied is what A reads */
     tu_store_get_is(rp->s[0], &rp->r, "k2", TS(20), "2");
     tu_store_get_is(rp->s[0], &rp->r, "k1", TS(14), NULL);
-    /* a rollback on A, seen by B */
+    /* a lock written on A and rolled back on B leaves both tables */
     assert_int_equal(tu_prewrite_put(rp->s[0], "k3", TS(30), &rp->r), 0);
     locks_are(rp, 1, "k3");
     struct mvcc_key k3 = {"k3", 2};

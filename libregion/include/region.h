@@ -183,7 +183,7 @@ struct region_store_opts {
     bool no_sync;                /* skip the fsync (tests, benchmarks) */
     bool no_lock_table;          /* libmvcc reads locks from the lock CF,
                                     not from its in-memory copy (DESIGN.md
-                                    "Lock table") */
+                                    "Transactions") */
     bool log_on_loop;            /* write and sync every Raft log write
                                     on the loop thread (the 0.2 loop);
                                     default: leaders' log writes go to a
