@@ -42,6 +42,7 @@ struct kvd_settings
     int64_t block_cache;      /* rocksdb.block-cache-size */
     int64_t write_buffer;     /* rocksdb.write-buffer-size */
     int64_t recycle_logs;     /* rocksdb.recycle-log-files */
+    int64_t max_wal;          /* rocksdb.max-total-wal-size */
     int64_t workers;          /* txn-workers */
     bool lock_table;          /* txn.lock-table */
     int64_t get_readers;      /* get-readers */
@@ -104,6 +105,11 @@ static const struct dmn_cfg_key kvd_keys[] = {
     {"rocksdb.write-buffer-size", DMN_CFG_SIZE,
      offsetof(struct kvd_settings, write_buffer), "0", 0, INT64_MAX, NULL,
      "RocksDB memtable size (0: RocksDB's default)"},
+    {"rocksdb.max-total-wal-size", DMN_CFG_SIZE,
+     offsetof(struct kvd_settings, max_wal), "512MiB", 0, INT64_MAX, NULL,
+     "once the WAL files together pass this, RocksDB flushes the memtables "
+     "that keep the oldest one, which is then deleted: bounds what a "
+     "restart replays (0: RocksDB's default, 4 times every memtable)"},
     {"rocksdb.recycle-log-files", DMN_CFG_INT,
      offsetof(struct kvd_settings, recycle_logs), "0", 0, 1024, NULL,
      "WAL files RocksDB recycles (RocksDB 7.8 ignores it under its "
@@ -295,6 +301,7 @@ static int open_store(struct kvd *k, const struct kvd_settings *s)
         .block_cache_bytes = (size_t)s->block_cache,
         .recycle_log_files = (size_t)s->recycle_logs,
         .write_buffer_bytes = (size_t)s->write_buffer,
+        .max_wal_bytes = (size_t)s->max_wal,
     };
     if (s->recycle_logs > 0)
         dmn_warn("rocksdb.recycle-log-files = %lld has no effect: RocksDB "

@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to libmvcc/VERSION (the build checks it). */
 #define MVCC_VERSION_MAJOR 0
-#define MVCC_VERSION_MINOR 19
+#define MVCC_VERSION_MINOR 20
 #define MVCC_VERSION_PATCH 0
 #define MVCC_VERSION_NUMBER \
     (MVCC_VERSION_MAJOR * 1000000 + MVCC_VERSION_MINOR * 1000 + MVCC_VERSION_PATCH)
@@ -247,6 +247,11 @@ struct mvcc_rocks_opts
     size_t recycle_log_files;    /* WAL files to recycle (see shared DESIGN) */
     const char *wal_dir;         /* WAL directory or NULL for path */
     size_t write_buffer_bytes;   /* memtable size; 0 = RocksDB default */
+    /* WAL files together past this make RocksDB flush the column
+     * families whose memtables keep the oldest WAL alive, so that it can
+     * be deleted (max_total_wal_size): bounds the WAL a restart replays.
+     * 0 = RocksDB's default (4 x the memtables of every CF). */
+    size_t max_wal_bytes;
     size_t raft_write_buffer_bytes; /* CF raft's memtable; 0 = a quarter
                                        of the data CFs' (of RocksDB's
                                        default 64 MiB when that is 0), but

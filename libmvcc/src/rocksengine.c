@@ -415,6 +415,8 @@ int mvcc_rocksengine_open(const struct mvcc_rocks_opts *o,
         rocksdb_options_set_wal_dir(e->opts, o->wal_dir);
     if (o->write_buffer_bytes)
         rocksdb_options_set_write_buffer_size(e->opts, o->write_buffer_bytes);
+    if (o->max_wal_bytes)
+        rocksdb_options_set_max_total_wal_size(e->opts, o->max_wal_bytes);
     e->wo = rocksdb_writeoptions_create();
     e->wo_sync = rocksdb_writeoptions_create();
     /* Without a WAL there is nothing to sync (RocksDB refuses the pair). */
