@@ -265,6 +265,13 @@ stalled() { # message
             END { flush() }' | sort | uniq -c | sed 's/^/      sqld:/'
     fi
     tail -n 15 "$T_TMP/sqld.log" | sed 's/^/      sqld.log: /'
+    # region 1 (the catalog's) as pdd and each kvd last saw it
+    "${PDCTL[@]}" region 2>/dev/null | grep '^region 1 ' | sed 's/^/      pd: /'
+    local i
+    for i in 1 2 3; do
+        grep -E 'region 1([^0-9]|$)' "$T_TMP/kvd$i.log" 2>/dev/null |
+            tail -n 6 | sed "s/^/      kvd$i.log: /"
+    done
 }
 for _ in $(seq 1 1200); do
     [ -e "$T_TMP/snap.ready" ] || ! kill -0 "$SNAP" 2>/dev/null && break
