@@ -72,6 +72,9 @@ void mvcc__lt_destroy(struct mvcc__locktab *t);
 size_t mvcc__lt_count(struct mvcc__locktab *t);
 /* Loads every lock of the engine's lock CF. */
 int mvcc__lt_load(struct mvcc__locktab *t, struct mvcc_engine *eng);
+/* Bumps e's write count (kept iterators go stale) if b has a CF-write op,
+ * or always for b NULL (records changed some other way). */
+void mvcc__count_write(struct mvcc_engine *e, const struct mvcc_wbatch *b);
 /* Replaces the entries in [lo, hi) (hil 0: no upper bound) with the
  * engine's lock-CF records there; out of memory changes nothing. */
 int mvcc__lt_reload(struct mvcc__locktab *t, struct mvcc_engine *eng,

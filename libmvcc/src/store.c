@@ -211,43 +211,25 @@ int mvcc__store_apply(struct mvcc_store *s, const struct mvcc_wbatch *b)
     return rc;
 }
 
-/* A write to the engine under s->eng changed CF write (or may have): the
- * store's kept iterators are stale (mvcc__kept_iter_take). */
-static void count_write(struct mvcc_store *s, struct mvcc_engine *eng,
-                        const struct mvcc_wbatch *b)
-{
-    if (eng == s->eng)
-        return; /* mvcc_engine_write counted it */
-    for (size_t i = 0; b == NULL || i < b->nops; i++)
-        if (b == NULL || b->ops[i].cf == MVCC_CF_WRITE) {
-            __atomic_add_fetch(&s->eng->nwrites, 1, __ATOMIC_RELEASE);
-            return;
-        }
-}
-
 int mvcc_store_write_applied(struct mvcc_store *s, struct mvcc_engine *eng,
                              const struct mvcc_wbatch *b,
                              const struct mvcc_wbatch *locks, bool sync)
 {
-    if (s->lt == NULL || s->opts.apply == NULL || locks == NULL ||
-        locks->nops == 0) {
-        int rc = mvcc_engine_write(eng, b, sync);
-        count_write(s, eng, b);
-        return rc;
-    }
     /* as mvcc__store_apply: the table changes after the engine did (and
      * the kept iterators were counted stale), so a removed lock's commit
      * record is in any view a reader takes after missing the lock
      * (DESIGN "Lock table") */
+    bool table = s->lt != NULL && s->opts.apply != NULL && locks != NULL;
     struct mvcc__lt_prep p;
-    int rc = mvcc__lt_prepare(locks, &p);
+    int rc = table ? mvcc__lt_prepare(locks, &p) : 0;
     if (rc != 0)
         return rc;
     rc = mvcc_engine_write(eng, b, sync);
-    count_write(s, eng, b);
-    if (rc == 0)
+    if (eng != s->eng) /* written under the store's engine */
+        mvcc__count_write(s->eng, b);
+    if (table && rc == 0)
         mvcc__lt_commit(s->lt, locks, &p);
-    else
+    else if (table)
         mvcc__lt_prep_free(&p);
     return rc;
 }
@@ -260,7 +242,7 @@ int mvcc_store_reload_locks(struct mvcc_store *s, const void *start,
         return 0;
     if (s->opts.apply == NULL)
         return -EINVAL; /* its own table is exact: nothing to reload */
-    count_write(s, NULL, NULL); /* the records changed with the locks */
+    mvcc__count_write(s->eng, NULL); /* records changed with the locks */
     return mvcc__lt_reload(s->lt, s->eng, start, start_len, end, end_len);
 }
 

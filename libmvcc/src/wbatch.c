@@ -274,14 +274,19 @@ int mvcc_engine_write(struct mvcc_engine *e, const struct mvcc_wbatch *b,
     if (b->nops == 0)
         return 0;
     int rc = e->ops->write(e, b, sync);
-    /* Counted even on failure (a failed write may have landed), and only
-     * when CF write changed: a kept iterator reads nothing else. */
-    for (size_t i = 0; i < b->nops; i++)
-        if (b->ops[i].cf == MVCC_CF_WRITE) {
-            __atomic_add_fetch(&e->nwrites, 1, __ATOMIC_RELEASE);
-            break;
-        }
+    /* Counted even on failure (a failed write may have landed). */
+    mvcc__count_write(e, b);
     return rc;
+}
+
+void mvcc__count_write(struct mvcc_engine *e, const struct mvcc_wbatch *b)
+{
+    /* only when CF write changed: a kept iterator reads nothing else */
+    bool cf_write = b == NULL;
+    for (size_t i = 0; !cf_write && i < b->nops; i++)
+        cf_write = b->ops[i].cf == MVCC_CF_WRITE;
+    if (cf_write)
+        __atomic_add_fetch(&e->nwrites, 1, __ATOMIC_RELEASE);
 }
 
 int mvcc_engine_snapshot(struct mvcc_engine *e, struct mvcc_snapshot **out)

@@ -227,6 +227,86 @@ static void reload_replaces_a_range(void **state)
     replicas_close(rp);
 }
 
+/* A heap that fails every allocation after `heap_budget` of them. */
+static long heap_budget;
+static void *budget_malloc(void *ctx, size_t n)
+{
+    (void)ctx;
+    return heap_budget-- > 0 ? malloc(n) : NULL;
+}
+static void *budget_realloc(void *ctx, void *p, size_t n)
+{
+    (void)ctx;
+    return heap_budget-- > 0 ? realloc(p, n) : NULL;
+}
+static void budget_free(void *ctx, void *p)
+{
+    (void)ctx;
+    free(p);
+}
+static const struct mvcc_heap budget_heap = {NULL, budget_malloc,
+                                             budget_realloc, budget_free};
+
+/* Out of memory at any allocation of a reload (the copy of the engine's
+ * records, before the table changes) or of an applied write (the
+ * entries, before the engine write) leaves table and engine as they
+ * were; given enough, the same calls succeed. */
+static void out_of_memory_changes_nothing(void **state)
+{
+    struct replicas *rp = replicas_open(*(int *)*state);
+    struct mvcc_mutation m[] = {
+        {MVCC_OP_PUT, K("a"), K("1"), false},
+        {MVCC_OP_PUT, K("c"), K("3"), false},
+        {MVCC_OP_PUT, K("e"), K("5"), false},
+    };
+    assert_int_equal(tu_prewrite_muts(rp->s[0], m, 3, "a", TS(10), &rp->r),
+                     0);
+    /* B's lock CF loses a's behind its store: a reload copies c's and
+     * e's records and drops a */
+    struct mvcc_engine *eb = rp->f[1].eng;
+    uint8_t lo[32], kb[32];
+    size_t ll = enc("a", lo), lb = enc("b", kb);
+    struct mvcc_wbatch *b;
+    assert_int_equal(mvcc_wbatch_create(&b), 0);
+    assert_int_equal(mvcc_wbatch_delete_range(b, MVCC_CF_LOCK, lo, ll, kb, lb),
+                     0);
+    assert_int_equal(mvcc_engine_write(eb, b, false), 0);
+    mvcc_wbatch_clear(b);
+    int failed = 0;
+    for (long budget = 0;; budget++) {
+        heap_budget = budget;
+        mvcc_heap_set(&budget_heap);
+        int rc = mvcc_store_reload_locks(rp->s[1], lo, ll, NULL, 0);
+        mvcc_heap_set(NULL);
+        if (rc == 0)
+            break;
+        assert_int_equal(rc, -ENOMEM);
+        locks_are(rp, 1, "a,c,e");
+        failed++;
+    }
+    assert_true(failed >= 2); /* each of the two copies failed once */
+    locks_are(rp, 1, "c,e");
+    /* an applied write whose lock entry cannot be allocated */
+    uint8_t kx[32], kz[32];
+    size_t lx = enc("x", kx), lz = enc("z", kz);
+    assert_int_equal(mvcc_wbatch_put(b, MVCC_CF_LOCK, kx, lx, "rec", 3), 0);
+    assert_int_equal(mvcc_wbatch_put(b, MVCC_CF_DEFAULT, kz, lz, "v", 1), 0);
+    heap_budget = 0;
+    mvcc_heap_set(&budget_heap);
+    int rc = mvcc_store_write_applied(rp->s[1], eb, b, b, false);
+    mvcc_heap_set(NULL);
+    assert_int_equal(rc, -ENOMEM);
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    assert_int_equal(mvcc_engine_get(eb, NULL, MVCC_CF_DEFAULT, kz, lz, &v,
+                                     &vl),
+                     MVCC_NOTFOUND);
+    engine_locks_are(rp, 1, "c,e");
+    locks_are(rp, 1, "c,e");
+    mvcc_wbatch_destroy(b);
+    replicas_close(rp);
+}
+
 /* A store whose table is exact by itself refuses a reload; a store
  * without a table has nothing to reload, and its write_applied is a plain
  * engine write. */
@@ -267,6 +347,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         TU_BOTH_KIND(tables_follow_leadership),
         TU_BOTH_KIND(reload_replaces_a_range),
+        TU_BOTH_KIND(out_of_memory_changes_nothing),
         TU_BOTH_KIND(reload_needs_a_replicated_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

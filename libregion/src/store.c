@@ -1645,8 +1645,8 @@ static int persist_ready(struct region_store *s, struct region_peer *p,
 }
 
 /* Flush the apply batch (so a CAS reads what came before it); the lock
- * table takes its txn locks after the engine did (DESIGN.md "Lock
- * table"), before any command it answers is completed. */
+ * table takes its txn locks after the engine did (DESIGN.md
+ * "Transactions"), before any command it answers is completed. */
 static int flush_apply(struct region_store *s)
 {
     if (mvcc_wbatch_count(s->ab) == 0)
