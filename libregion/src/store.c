@@ -624,6 +624,22 @@ static int peer_create_hs(struct region_store *s, const struct region_desc *d,
             goto err;
         if (found) {
             struct raft_hard_state hs = {v[0], v[1], v[2]};
+            /* The snapshot (or bootstrap configuration) at p->compacted is
+             * committed by definition. A hard state below it was written
+             * by an uninitialized peer that a split's peer then replaced
+             * (commit 0, the same term and vote): the split's peer starts
+             * at commit 1 with nothing to write until the term, vote or
+             * commit moves, and libraft refuses a commit below its
+             * snapshot (DESIGN.md "Recovery"). */
+            if (hs.commit < p->compacted) {
+                region__log(s, REGION_LOG_INFO,
+                            "region %llu: hard state's commit %llu below "
+                            "its snapshot at %llu: raised to it",
+                            (unsigned long long)d->id,
+                            (unsigned long long)hs.commit,
+                            (unsigned long long)p->compacted);
+                hs.commit = p->compacted;
+            }
             raft_memstore_set_hard_state(p->ms, &hs);
         }
         region__key_meta(k, 'A', d->id);

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "mvcc.h"
+#include "raft.h"
 #include "region.h"
 
 static void version_matches_header(void **state)
@@ -32,6 +34,13 @@ static void strerror_covers_every_range(void **state)
                         "stale command");
     assert_string_equal(region_strerror(REGION_EGC_TOO_EARLY),
                         "read below the GC safe point");
+    /* libraft's and libmvcc's codes pass through libregion untranslated
+     * (a store that would not open said "unknown libregion result code"
+     * for libraft's RAFT_EINVAL) */
+    assert_string_equal(region_strerror(RAFT_EINVAL), "invalid argument");
+    assert_string_equal(region_strerror(MVCC_NOTFOUND), "key not found");
+    assert_string_equal(region_strerror(-1999),
+                        "unknown libraft result code");
     assert_string_equal(region_strerror(-3999),
                         "unknown libregion result code");
     assert_string_equal(region_strerror(7), "unknown libregion result code");
