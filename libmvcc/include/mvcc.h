@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to libmvcc/VERSION (the build checks it). */
 #define MVCC_VERSION_MAJOR 0
-#define MVCC_VERSION_MINOR 20
+#define MVCC_VERSION_MINOR 21
 #define MVCC_VERSION_PATCH 0
 #define MVCC_VERSION_NUMBER \
     (MVCC_VERSION_MAJOR * 1000000 + MVCC_VERSION_MINOR * 1000 + MVCC_VERSION_PATCH)
@@ -709,6 +709,25 @@ int mvcc_pessimistic_rollback(struct mvcc_store *s,
  * the newest Put at or below it); *removed counts records removed. Locks
  * are left alone: resolve them first (ScanLock + ResolveLock). */
 int mvcc_gc(struct mvcc_store *s, mvcc_ts safe_point, uint64_t *removed);
+/* What one mvcc_gc_range did. */
+struct mvcc_gc_result
+{
+    uint64_t removed; /* write records removed (as mvcc_gc's *removed) */
+    uint64_t records; /* write records read: every version in the range */
+    mvcc_ts max_ts;   /* the highest ts among them (0: none) */
+};
+/* mvcc_gc over the user keys [start, end) alone (start_len 0: from the
+ * first key; end_len 0: to the last). An embedder that knows which of its
+ * ranges gained no write record above the safe point of their last sweep
+ * skips them (nothing there became garbage since): out->max_ts is the
+ * newest record the sweep read, whatever its ts. Unlike mvcc_gc it
+ * compacts nothing: a caller sweeping many small ranges compacts those
+ * whose removals add up (mvcc_engine_compact over CF write; DESIGN
+ * "GC"). out may be NULL; it is filled on errors too (what was done
+ * before the error). No log line (the caller says what its sweep did). */
+int mvcc_gc_range(struct mvcc_store *s, const void *start, size_t start_len,
+                  const void *end, size_t end_len, mvcc_ts safe_point,
+                  struct mvcc_gc_result *out);
 /* Deletes every version, lock and value of the user keys in [start, end)
  * (end NULL = unbounded). The caller keeps transactions out of the range. */
 int mvcc_delete_range(struct mvcc_store *s, const void *start,

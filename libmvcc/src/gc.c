@@ -30,10 +30,12 @@ static void compact_removed(struct mvcc_store *s, const struct mvcc__buf *first,
                   rc, mvcc_engine_errmsg(s->eng));
 }
 
-int mvcc_gc(struct mvcc_store *s, mvcc_ts safe_point, uint64_t *removed)
+/* One sweep over the write CF's [io->lower, io->upper) (NULL io: all);
+ * compact: compact what it removed if that is much. */
+static int gc_sweep(struct mvcc_store *s, const struct mvcc_iter_opts *io,
+                    mvcc_ts safe_point, bool compact,
+                    struct mvcc_gc_result *res)
 {
-    if (s == NULL)
-        return -EINVAL;
     struct mvcc_iter *it = NULL;
     struct mvcc_wbatch b;
     struct mvcc__buf cur = {0}, dk = {0};
@@ -42,7 +44,9 @@ int mvcc_gc(struct mvcc_store *s, mvcc_ts safe_point, uint64_t *removed)
     bool base_found = false;
     bool base_dropped = false; /* the key's base was a Delete, removed */
     memset(&b, 0, sizeof b);
-    int rc = mvcc_engine_iter(s->eng, NULL, MVCC_CF_WRITE, NULL, &it);
+    uint64_t seen = 0;
+    mvcc_ts max_ts = 0;
+    int rc = mvcc_engine_iter(s->eng, NULL, MVCC_CF_WRITE, io, &it);
     if (rc != 0)
         return rc;
     for (rc = it->ops->seek_to_first(it); rc == 0 && it->ops->valid(it);
@@ -69,6 +73,9 @@ int mvcc_gc(struct mvcc_store *s, mvcc_ts safe_point, uint64_t *removed)
             base_dropped = false;
         }
         mvcc_ts cts = mvcc__key_ts(k, kl);
+        seen++;
+        if (cts > max_ts)
+            max_ts = cts;
         if (cts > safe_point)
             continue;
         struct mvcc__write w;
@@ -118,7 +125,7 @@ int mvcc_gc(struct mvcc_store *s, mvcc_ts safe_point, uint64_t *removed)
     if (rc == 0)
         rc = mvcc__store_apply(s, &b);
     mvcc_iter_destroy(it);
-    if (rc == 0 && n >= GC_COMPACT_MIN)
+    if (rc == 0 && compact && n >= GC_COMPACT_MIN)
         compact_removed(s, &first, &last);
     mvcc__free(b.ops);
     mvcc__buf_free(&b.arena);
@@ -126,11 +133,58 @@ int mvcc_gc(struct mvcc_store *s, mvcc_ts safe_point, uint64_t *removed)
     mvcc__buf_free(&dk);
     mvcc__buf_free(&first);
     mvcc__buf_free(&last);
+    res->removed = n;
+    res->records = seen;
+    res->max_ts = max_ts;
+    return rc;
+}
+
+int mvcc_gc(struct mvcc_store *s, mvcc_ts safe_point, uint64_t *removed)
+{
     if (removed)
-        *removed = n;
+        *removed = 0;
+    if (s == NULL)
+        return -EINVAL;
+    struct mvcc_gc_result res = {0, 0, 0};
+    int rc = gc_sweep(s, NULL, safe_point, true, &res);
+    if (removed)
+        *removed = res.removed;
     if (rc == 0)
         mvcc__log(s, MVCC_LOG_INFO, "gc at %llu removed %llu versions",
-                  (unsigned long long)safe_point, (unsigned long long)n);
+                  (unsigned long long)safe_point,
+                  (unsigned long long)res.removed);
+    return rc;
+}
+
+int mvcc_gc_range(struct mvcc_store *s, const void *start, size_t start_len,
+                  const void *end, size_t end_len, mvcc_ts safe_point,
+                  struct mvcc_gc_result *out)
+{
+    struct mvcc_gc_result res = {0, 0, 0};
+    if (out)
+        *out = res;
+    if (s == NULL || (start == NULL && start_len > 0) ||
+        (end == NULL && end_len > 0))
+        return -EINVAL;
+    /* Every version of a user key in range lies in [enc(start),
+     * enc(end)): the encoding keeps order and no encoded key is a prefix
+     * of another. An empty start is no lower bound, an empty end no
+     * upper one. */
+    struct mvcc__buf lo = {0}, hi = {0};
+    int rc = 0;
+    if (start_len > 0)
+        rc = mvcc__key_append(&lo, start, start_len);
+    if (rc == 0 && end_len > 0)
+        rc = mvcc__key_append(&hi, end, end_len);
+    if (rc == 0) {
+        struct mvcc_iter_opts io = {lo.len ? lo.data : NULL, lo.len,
+                                    hi.len ? hi.data : NULL, hi.len};
+        rc = gc_sweep(s, &io, safe_point, false, &res);
+    }
+    mvcc__buf_free(&lo);
+    mvcc__buf_free(&hi);
+    if (out)
+        *out = res;
     return rc;
 }
 

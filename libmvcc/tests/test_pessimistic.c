@@ -501,6 +501,61 @@ static void gc_keeps_what_reads_can_see(void **state)
     assert_int_equal(removed, 0);
 }
 
+/* mvcc_gc_range sweeps the user keys [start, end) alone and says what it
+ * read: "a", "b", "c" each with two versions under the safe point, the
+ * sweep over [b, c) removes b's old one only, reads b's 2 records and
+ * names the newer one's ts; an open end takes "c"'s as well; a range
+ * with nothing in it reads nothing (max_ts 0), and one over everything
+ * finds a's. */
+static void gc_range_sweeps_its_keys_alone(void **state)
+{
+    struct tu_store *t = *state;
+    const char *keys[] = {"a", "b", "c"};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(put_txn(t, keys[i], "v1", TS(10 + i), TS(20 + i),
+                                 false),
+                         0);
+        assert_int_equal(put_txn(t, keys[i], "v2", TS(30 + i), TS(40 + i),
+                                 false),
+                         0);
+    }
+    /* c's newest Put is above the next safe point: it stays anyway */
+    assert_int_equal(put_txn(t, "c", "v3", TS(70), TS(80), false), 0);
+    struct mvcc_gc_result res = {9, 9, 9};
+    assert_int_equal(
+        mvcc_gc_range(t->s, K("b"), K("c"), TS(50), &res), 0);
+    assert_int_equal(res.removed, 1);
+    assert_int_equal(res.records, 2);
+    assert_true(res.max_ts == TS(41));
+    get_is(t, "a", TS(25), "v1"); /* out of range: kept */
+    get_is(t, "b", TS(45), "v2");
+    /* [c, end): c@22 goes (under c@42, the newest Put at or below 50) */
+    assert_int_equal(mvcc_gc_range(t->s, K("c"), NULL, 0, TS(50), &res), 0);
+    assert_int_equal(res.removed, 1);
+    assert_int_equal(res.records, 3);
+    assert_true(res.max_ts == TS(80));
+    get_is(t, "c", TS(50), "v2");
+    get_is(t, "c", TS(90), "v3");
+    /* nothing in [d, e) */
+    assert_int_equal(mvcc_gc_range(t->s, K("d"), K("e"), TS(50), &res), 0);
+    assert_int_equal(res.removed, 0);
+    assert_int_equal(res.records, 0);
+    assert_true(res.max_ts == 0);
+    /* everything: only a's old version is left to go */
+    assert_int_equal(mvcc_gc_range(t->s, NULL, 0, NULL, 0, TS(50), NULL), 0);
+    get_is(t, "a", TS(45), "v2");
+    assert_int_equal(mvcc_gc_range(t->s, NULL, 0, NULL, 0, TS(50), &res), 0);
+    assert_int_equal(res.removed, 0);
+    assert_int_equal(res.records, 4); /* a, b: one each; c: two */
+    assert_int_equal(mvcc_gc_range(NULL, NULL, 0, NULL, 0, TS(50), &res),
+                     -EINVAL);
+    assert_int_equal(res.records, 0);
+    assert_int_equal(mvcc_gc_range(t->s, NULL, 1, NULL, 0, TS(50), &res),
+                     -EINVAL);
+    assert_int_equal(mvcc_gc_range(t->s, NULL, 0, NULL, 1, TS(50), &res),
+                     -EINVAL);
+}
+
 struct logbook
 {
     int n;          /* messages received */
@@ -711,6 +766,7 @@ int main(void)
         TU_BOTH_STORE(release_wakes_the_waiter),
         TU_BOTH_STORE(deadlock_is_detected),
         TU_BOTH_STORE(gc_keeps_what_reads_can_see),
+        TU_BOTH_STORE(gc_range_sweeps_its_keys_alone),
         TU_BOTH_STORE(delete_range_clears_every_cf),
         TU_BOTH_KIND(logger_gets_messages_at_its_level),
         TU_BOTH_KIND(apply_hook_carries_every_batch),
