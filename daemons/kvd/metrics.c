@@ -218,6 +218,13 @@ static void metrics_text(struct kvd *k, FILE *f)
         {"kvd_snapshots_applied_total", "counter",
          "Snapshots installed from a leader.", st.snaps_applied},
         {"kvd_splits_total", "counter", "Splits applied.", st.splits},
+        {"kvd_gc_regions_swept_total", "counter",
+         "Region ranges MVCC GC swept.", st.gc_regions_swept},
+        {"kvd_gc_regions_skipped_total", "counter",
+         "Regions MVCC GC skipped: no write record above the safe point of "
+         "their last sweep.", st.gc_regions_skipped},
+        {"kvd_gc_records_read_total", "counter",
+         "Write records MVCC GC sweeps read.", st.gc_records_read},
         {"kvd_snapshot_chunks_sent_total", "counter",
          "Snapshot chunks read for followers.", st.snap_chunks_sent},
         {"kvd_snapshot_chunks_received_total", "counter",

@@ -864,7 +864,10 @@ static void *gc_main(void *arg)
             continue;
         uint64_t removed = 0;
         uint64_t t0 = mono_ms();
+        struct region_store_stats s0, s1;
+        region_store_stats(st, &s0);
         rc = region_store_gc(st, sp, &removed);
+        region_store_stats(st, &s1);
         pthread_mutex_lock(&pd->mu);
         pd->counters.gc_runs++;
         if (rc != 0) {
@@ -882,8 +885,13 @@ static void *gc_main(void *arg)
         done = sp;
         if (removed)
             dmn_info("GC: safe point %" PRIu64 ", %" PRIu64
-                     " old versions removed in %" PRIu64 " ms",
-                     sp, removed, mono_ms() - t0);
+                     " old versions removed in %" PRIu64 " ms (%" PRIu64
+                     " regions swept, %" PRIu64 " records read, %" PRIu64
+                     " regions skipped: nothing new there)",
+                     sp, removed, mono_ms() - t0,
+                     s1.gc_regions_swept - s0.gc_regions_swept,
+                     s1.gc_records_read - s0.gc_records_read,
+                     s1.gc_regions_skipped - s0.gc_regions_skipped);
     } while (!nap(pd, pd->opts.gc_poll_ms));
     return NULL;
 }

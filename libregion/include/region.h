@@ -17,8 +17,8 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 21
-#define REGION_VERSION_PATCH 1
+#define REGION_VERSION_MINOR 22
+#define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
 
@@ -382,6 +382,11 @@ struct region_store_stats {
     uint64_t wjob_queue_ns;  /* submitted -> the writer took it */
     uint64_t wjob_write_ns;  /* taken -> written and synced */
     uint64_t wjob_done_ns;   /* written -> completed on the loop */
+    /* MVCC GC (region_store_gc): */
+    uint64_t gc_regions_swept;   /* region ranges swept */
+    uint64_t gc_regions_skipped; /* regions skipped: no write record above
+                                    the safe point of their last sweep */
+    uint64_t gc_records_read;    /* write records the sweeps read */
 };
 void region_store_stats(struct region_store *s, struct region_store_stats *st);
 
@@ -676,18 +681,20 @@ uint64_t region_store_leader_gen(struct region_store *s);
 void region_store_max_ts_synced(struct region_store *s, uint64_t gen);
 int region_txn_check_max_ts(struct region_store *s);
 
-/* MVCC GC on this store (DESIGN.md "GC"): libmvcc's mvcc_gc over the
- * store's whole transactional keyspace (every region here), its deletes
- * written straight to this store's engine, not through Raft: every
- * replica runs it for itself. Removes every version no read at or above
- * safe_point can see; *removed (if not NULL) gets how many write records
- * went (0 unless it returns 0). The caller must have resolved every lock
- * below safe_point first (libmvcc's mvcc_client_resolve_below) and see
- * that no transaction starts below it. Calls are serialised; a
- * safe_point at or below that of the last one that succeeded is a no-op
- * (0, *removed 0). Blocks for the sweep; any thread but the loop's
- * (which it never waits for), and not once region_store_close began.
- * Engine errors pass through; a failed sweep may be run again. */
+/* MVCC GC on this store (DESIGN.md "GC"): libmvcc's mvcc_gc_range over
+ * the range of every region here that holds a write record above the
+ * safe point of its last sweep (the others have nothing new to remove;
+ * store stats gc_regions_*), its deletes written straight to this
+ * store's engine, not through Raft: every replica runs it for itself.
+ * Removes every version no read at or above safe_point can see;
+ * *removed (if not NULL) gets how many write records went (0 unless it
+ * returns 0). The caller must have resolved every lock below safe_point
+ * first (libmvcc's mvcc_client_resolve_below) and see that no
+ * transaction starts below it. Calls are serialised; a safe_point at or
+ * below that of the last one that succeeded is a no-op (0, *removed 0).
+ * Blocks for the sweep; any thread but the loop's (which it never waits
+ * for), and not once region_store_close began. Engine errors pass
+ * through; a failed sweep may be run again. */
 int region_store_gc(struct region_store *s, uint64_t safe_point,
                     uint64_t *removed);
 /* The highest safe point a region_store_gc has started at on this store

@@ -267,6 +267,20 @@ struct region_peer {
     struct region_peer *born_next; /* made by a split this iteration:
                                      next in s->born */
     bool born_led;                /* ... of a region led here */
+    /* MVCC GC (mvccgc.c; DESIGN.md "GC"): a sweep skips the region while
+     * no write record above the safe point of its last sweep is here */
+    uint64_t gc_swept;            /* safe point of the last sweep of the
+                                     region's range (0: none since the
+                                     peer was made, opened or had a
+                                     snapshot installed) */
+    uint64_t gc_swept_ver;        /* desc.version that sweep swept */
+    uint64_t gc_max_ts;           /* no write record here has a higher
+                                     ts: the last sweep's newest, raised
+                                     by every record applied */
+    uint64_t gc_applied_ts;       /* the newest record applied since the
+                                     running sweep listed the region */
+    uint64_t gc_installs;         /* snapshots installed (a sweep listed
+                                     before one does not count) */
 };
 
 /* A vote or pre-vote for a region this store does not have yet: its

@@ -1197,6 +1197,10 @@ int region__snapshot_persist(struct region_store *s, struct region_peer *p,
     mvcc_wbatch_destroy(b);
     region__buf_free(&m);
     region__ranges_free(old);
+    /* the records came from another store, swept or not: MVCC GC sweeps
+     * the range again, and a sweep listed before this does not count */
+    p->gc_swept = 0;
+    p->gc_installs++;
     if (rc == 0) {
         rx_free(s, rx);
         rx_free(s, p->chk);

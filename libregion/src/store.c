@@ -1912,6 +1912,16 @@ static int apply_cmd(struct region_store *s, struct region_peer *p,
         if (op.cf == MVCC_CF_LOCK && op.type == MVCC_WOP_PUT &&
             c.type == REGION_CMD_RAW)
             region__ttl_note(s); /* a raw TTL record */
+        if (op.cf == MVCC_CF_WRITE && op.type == MVCC_WOP_PUT &&
+            c.type == REGION_CMD_TXN && op.key_len >= 8) {
+            /* a write record: enc(user key) ~ts (libmvcc DESIGN "Keys");
+             * MVCC GC sweeps the region again ("GC") */
+            uint64_t ts = ~region__get_u64(op.key + op.key_len - 8);
+            if (ts > p->gc_max_ts)
+                p->gc_max_ts = ts;
+            if (ts > p->gc_applied_ts)
+                p->gc_applied_ts = ts;
+        }
     }
     /* A raw put without TTL or a delete carries a delete of the key's
      * TTL record (proposed always: the proposer cannot know what exists at

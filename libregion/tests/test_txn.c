@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include <rocksdb/c.h>
+
 #include "cluster.h"
 #include "region_int.h"
 
@@ -298,6 +300,19 @@ static int do_write(struct mvcc_store *m, void *arg)
     return rc;
 }
 
+/* write_at in region rid at epoch version ver. */
+static void write_in(struct cluster *c, int l, uint64_t rid, uint64_t ver,
+                     const char *key, int op, const char *value,
+                     mvcc_ts start_ts, mvcc_ts commit_ts)
+{
+    struct region_ctx ctx = {rid, 1, ver};
+    struct region_err err;
+    struct write_arg w = {key, op, value, start_ts, commit_ts};
+    assert_int_equal(region_txn_run(c->st[l].s, &ctx, false, do_write, &w,
+                                    &err),
+                     0);
+}
+
 static void write_at(struct cluster *c, int l, const char *key, int op,
                      const char *value, mvcc_ts start_ts, mvcc_ts commit_ts)
 {
@@ -471,6 +486,241 @@ static void gc_on_every_replica(void **state)
         assert_int_equal(region_store_gc_safe_point(c.st[i].s),
                          i == l ? 60 : GC_SP);
     }
+    cl_destroy(&c);
+}
+
+/* region_store_gc on store i at sp: its removed count, and the regions
+ * it swept and skipped and the records it read (store stats deltas). */
+struct gc_run {
+    uint64_t removed, swept, skipped, records;
+};
+static struct gc_run gc_on(struct cluster *c, int i, uint64_t sp)
+{
+    struct region_store_stats a, b;
+    region_store_stats(c->st[i].s, &a);
+    struct gc_run r = {99, 0, 0, 0};
+    assert_int_equal(region_store_gc(c->st[i].s, sp, &r.removed), 0);
+    region_store_stats(c->st[i].s, &b);
+    r.swept = b.gc_regions_swept - a.gc_regions_swept;
+    r.skipped = b.gc_regions_skipped - a.gc_regions_skipped;
+    r.records = b.gc_records_read - a.gc_records_read;
+    return r;
+}
+
+/* run is evaluated once: a gc_on call */
+#define GC_RUN_IS(run, rm, sw, sk, rec)                                       \
+    do {                                                                      \
+        struct gc_run r_ = (run);                                             \
+        assert_int_equal(r_.removed, rm);                                     \
+        assert_int_equal(r_.swept, sw);                                       \
+        assert_int_equal(r_.skipped, sk);                                     \
+        assert_int_equal(r_.records, rec);                                    \
+    } while (0)
+
+/* A sweep goes over a region only if it holds a write record above the
+ * safe point of its last sweep (DESIGN.md "GC"): regions 1 [, m) and 2
+ * [m, ) with two versions each; the first sweep reads both; one with no
+ * write since skips both; a write in region 1 brings back its sweep only;
+ * a record above the safe point keeps its region swept until the safe
+ * point passes it; a restarted store sweeps everything once. On every
+ * store (each replica keeps its own). */
+static void gc_skips_regions_without_new_versions(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    int l = start_three(&c);
+    assert_int_equal(cl_split(&c, l, 1, "m", 2, NULL), 0);
+    uint64_t rid = 0;
+    int l2 = cl_leader_for(&c, "n", &rid);
+    assert_true(l2 > 0);
+    assert_int_equal(rid, 2);
+    write_in(&c, l, 1, 2, "a", MVCC_OP_PUT, "a1", 10, 11);
+    write_in(&c, l, 1, 2, "a", MVCC_OP_PUT, "a2", 20, 21);
+    write_in(&c, l2, 2, 2, "n", MVCC_OP_PUT, "n1", 12, 13);
+    write_in(&c, l2, 2, 2, "n", MVCC_OP_PUT, "n2", 22, 23);
+    for (int i = 1; i <= 3; i++) {
+        await_value(&c, i, "a", 100, "a2");
+        await_value(&c, i, "n", 100, "n2");
+        /* a@11 and n@13 go; both regions read */
+        GC_RUN_IS(gc_on(&c, i, 30), 2, 2, 0, 4);
+        /* nothing written since: both skipped */
+        GC_RUN_IS(gc_on(&c, i, 40), 0, 0, 2, 0);
+    }
+    write_in(&c, l, 1, 2, "a", MVCC_OP_PUT, "a3", 50, 51);
+    write_in(&c, l2, 2, 2, "n", MVCC_OP_PUT, "n3", 80, 85);
+    for (int i = 1; i <= 3; i++) {
+        await_value(&c, i, "a", 100, "a3");
+        await_value(&c, i, "n", 100, "n3");
+        /* region 1: a@21 under a@51; region 2: n@23 is the newest Put at
+         * or below 60 and stays, n@85 above it */
+        GC_RUN_IS(gc_on(&c, i, 60), 1, 2, 0, 4);
+        /* region 1 is done; region 2 still holds n@85 above 70 */
+        GC_RUN_IS(gc_on(&c, i, 70), 0, 1, 1, 2);
+        /* at 90: n@23 goes under n@85, and then nothing is above 90 */
+        GC_RUN_IS(gc_on(&c, i, 90), 1, 1, 1, 2);
+        GC_RUN_IS(gc_on(&c, i, 95), 0, 0, 2, 0);
+        char v[16];
+        assert_int_equal(read_at(&c, i, false, "a", 100, v), 0);
+        assert_string_equal(v, "a3");
+        assert_int_equal(read_at(&c, i, false, "n", 100, v), 0);
+        assert_string_equal(v, "n3");
+    }
+    /* a restart knows nothing of its sweeps: both read once more */
+    cl_thread_stop(&c);
+    cl_stop(&c, 3);
+    cl_start(&c, 3);
+    cl_thread_start(&c);
+    GC_RUN_IS(gc_on(&c, 3, 100), 0, 2, 0, 2);
+    GC_RUN_IS(gc_on(&c, 3, 110), 0, 0, 2, 0);
+    cl_destroy(&c);
+}
+
+/* Every key "<p>0000" .. of a region in one transaction. */
+#define MANY 600
+struct many_arg {
+    char prefix;
+    const char *value;
+    mvcc_ts start_ts, commit_ts;
+};
+static int do_write_many(struct mvcc_store *m, void *arg)
+{
+    struct many_arg *a = arg;
+    static char keys[MANY][8];
+    static struct mvcc_mutation mu[MANY];
+    static struct mvcc_key ks[MANY];
+    for (int i = 0; i < MANY; i++) {
+        snprintf(keys[i], sizeof keys[i], "%c%04d", a->prefix, i);
+        mu[i] = (struct mvcc_mutation){MVCC_OP_PUT, keys[i], 5, a->value,
+                                       strlen(a->value), false};
+        ks[i] = (struct mvcc_key){keys[i], 5};
+    }
+    struct mvcc_prewrite_req req = {.mutations = mu, .n = MANY,
+                                    .primary = keys[0], .primary_len = 5,
+                                    .start_ts = a->start_ts,
+                                    .lock_ttl = 3000, .txn_size = MANY};
+    struct mvcc_result res;
+    mvcc_result_init(&res);
+    int rc = mvcc_prewrite(m, &req, &res);
+    if (rc == 0)
+        rc = mvcc_commit(m, ks, MANY, a->start_ts, a->commit_ts, &res);
+    mvcc_result_reset(&res);
+    return rc;
+}
+static void write_many(struct cluster *c, int l, uint64_t rid, char prefix,
+                       const char *value, mvcc_ts start_ts, mvcc_ts commit_ts)
+{
+    struct region_ctx ctx = {rid, 1, 2};
+    struct region_err err;
+    struct many_arg a = {prefix, value, start_ts, commit_ts};
+    assert_int_equal(region_txn_run(c->st[l].s, &ctx, false, do_write_many,
+                                    &a, &err),
+                     0);
+}
+
+/* A scan of prefix's MANY keys on store i's engine at ts 100: every one
+ * reads value; the deleted entries RocksDB stepped over for it. */
+static uint64_t scan_many(struct cluster *c, int i, char prefix,
+                          const char *value)
+{
+    char lo[2] = {prefix, 0}, hi[2] = {(char)(prefix + 1), 0};
+    struct mvcc_result r;
+    mvcc_result_init(&r);
+    rocksdb_set_perf_level(rocksdb_enable_count);
+    rocksdb_perfcontext_t *pc = rocksdb_perfcontext_create();
+    rocksdb_perfcontext_reset(pc);
+    assert_int_equal(mvcc_scan(region_store_mvcc(c->st[i].s), NULL, lo, 1,
+                               hi, 1, 100, &r),
+                     0);
+    uint64_t n = rocksdb_perfcontext_metric(
+        pc, rocksdb_internal_delete_skipped_count);
+    rocksdb_perfcontext_destroy(pc);
+    rocksdb_set_perf_level(rocksdb_disable);
+    assert_int_equal(r.npairs, MANY);
+    for (size_t k = 0; k < r.npairs; k++) {
+        assert_int_equal(r.pairs[k].value_len, strlen(value));
+        assert_memory_equal(r.pairs[k].value, value, strlen(value));
+    }
+    mvcc_result_reset(&r);
+    return n;
+}
+
+/* Compaction after a sweep (DESIGN.md "GC"): regions 1 [, m) and 2 [m, )
+ * with 600 keys of two versions each; a sweep removes 600 in each, 1200
+ * over the two adjacent regions, and compacts them: a scan then steps
+ * over no tombstone. A third version of region 1's keys alone: its
+ * sweep removes 600 (region 2 skipped), under the 1024 that make a
+ * compaction worth it, and leaves the 600 tombstones to RocksDB. */
+static void gc_compacts_runs_of_swept_regions(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    int l = start_three(&c);
+    assert_int_equal(cl_split(&c, l, 1, "m", 2, NULL), 0);
+    uint64_t rid = 0;
+    int l2 = cl_leader_for(&c, "n", &rid);
+    assert_true(l2 > 0);
+    write_many(&c, l, 1, 'a', "a1", 10, 11);
+    write_many(&c, l, 1, 'a', "a2", 20, 21);
+    write_many(&c, l2, 2, 'n', "n1", 12, 13);
+    write_many(&c, l2, 2, 'n', "n2", 22, 23);
+    await_value(&c, l, "a0599", 100, "a2");
+    await_value(&c, l, "n0599", 100, "n2");
+    GC_RUN_IS(gc_on(&c, l, 30), 2 * MANY, 2, 0, 4 * MANY);
+    assert_int_equal(scan_many(&c, l, 'a', "a2"), 0);
+    assert_int_equal(scan_many(&c, l, 'n', "n2"), 0);
+    write_many(&c, l, 1, 'a', "a3", 40, 41);
+    await_value(&c, l, "a0599", 100, "a3");
+    GC_RUN_IS(gc_on(&c, l, 50), MANY, 1, 1, 2 * MANY);
+    assert_int_equal(scan_many(&c, l, 'a', "a3"), MANY);
+    assert_int_equal(scan_many(&c, l, 'n', "n2"), 0);
+    cl_destroy(&c);
+}
+
+/* A snapshot brings records its sender may not have swept: the receiver
+ * sweeps the region again. Store 3 sweeps region 1 (x@11) at 20, is cut
+ * off while x@31, x@41 and ten more writes go by (log GC keeps 2
+ * entries), catches up by a snapshot without a restart, and its next
+ * sweep reads the region and removes x@11's successor x@31 too. */
+static void gc_sweeps_what_a_snapshot_brought(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    c.log_keep_entries = 2;
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    cl_lead(&c, 1, 1);
+    cl_thread_start(&c);
+    assert_int_equal(leader_of(&c, 1), 1);
+    write_at(&c, 1, "x", MVCC_OP_PUT, "x1", 10, 11);
+    await_value(&c, 3, "x", 100, "x1");
+    GC_RUN_IS(gc_on(&c, 3, 20), 0, 1, 0, 1);
+    GC_RUN_IS(gc_on(&c, 3, 25), 0, 0, 1, 0);
+    cl_thread_stop(&c);
+    cl_isolate(&c, 3, true);
+    cl_thread_start(&c);
+    write_at(&c, 1, "x", MVCC_OP_PUT, "x2", 30, 31);
+    write_at(&c, 1, "x", MVCC_OP_PUT, "x3", 40, 41);
+    char fk[10][8];
+    for (int i = 0; i < 10; i++) {
+        snprintf(fk[i], sizeof fk[i], "f%d", i);
+        write_at(&c, 1, fk[i], MVCC_OP_PUT, "f", (mvcc_ts)(50 + 2 * i),
+                 (mvcc_ts)(51 + 2 * i));
+    }
+    cl_thread_stop(&c);
+    cl_isolate(&c, 3, false);
+    struct region_store_stats st = {0};
+    for (int t = 0; t < 2000 && st.snaps_applied == 0; t++) {
+        cl_tick(&c);
+        region_store_stats(c.st[3].s, &st);
+    }
+    assert_int_equal(st.snaps_applied, 1);
+    cl_thread_start(&c);
+    await_value(&c, 3, "f9", 100, "f");
+    /* x@11 and x@31 under x@41; 13 records read (x's 3, f0..f9) */
+    GC_RUN_IS(gc_on(&c, 3, 45), 2, 1, 0, 13);
+    char v[16];
+    assert_int_equal(read_at(&c, 3, false, "x", 45, v), 0);
+    assert_string_equal(v, "x3");
     cl_destroy(&c);
 }
 
@@ -649,6 +899,9 @@ int main(void)
         cmocka_unit_test(gc_on_every_replica),
         cmocka_unit_test(gc_engine_failures),
         cmocka_unit_test(lock_travels_in_a_snapshot),
+        cmocka_unit_test(gc_skips_regions_without_new_versions),
+        cmocka_unit_test(gc_sweeps_what_a_snapshot_brought),
+        cmocka_unit_test(gc_compacts_runs_of_swept_regions),
     };
     return cmocka_run_group_tests_name("libregion/txn", tests, NULL, NULL);
 }

@@ -4,7 +4,9 @@
 # safe point every 200 ms, sqld keeping no history (gc.life-time 0) with
 # a round every 300 ms: sqld holds its snapshots as a PD service safe
 # point and publishes the GC safe point; every kvd removes a row's old
-# versions from its own store and the row reads back; an open
+# versions from its own store and the row reads back; once a sweep
+# skipped the region (nothing written since its last sweep), later ones
+# read no record until a write makes them read it again; an open
 # transaction's snapshot is held through the rounds; a second sqld with
 # GC off holds nothing, and its transaction's read below the safe point
 # gets a clear error (9006) instead of rows with versions missing; with
@@ -64,6 +66,24 @@ t_expect_eq "kvd errors" "$(kmetric 1 kvd_gc_errors_total) $(kmetric 2 kvd_gc_er
 t_expect_eq "sqld errors" "$(smetric sqld_gc_errors_total)" 0
 t_expect_eq "sqld removes nothing itself" "$(smetric sqld_gc_versions_removed_total)" 0
 grep -q "GC: safe point" "$T_TMP/kvd1.log" || t_fail "no GC line in kvd1's log"
+
+t_case "a sweep skips a region nothing was written to since; a write brings it back"
+# once a sweep skipped the region, the next ones read nothing more
+grows kvd_gc_regions_skipped_total 1 true
+rec=()
+for i in 1 2 3; do rec[$i]=$(kmetric $i kvd_gc_records_read_total); done
+grows kvd_gc_regions_skipped_total 3 true
+for i in 1 2 3; do
+    t_expect_eq "kvd$i records read by sweeps meanwhile" \
+        "$(kmetric $i kvd_gc_records_read_total)" "${rec[$i]}"
+done
+# a write: the next sweep reads the region again
+insert_u() { t_expect_eq "insert" "$(my 'CREATE TABLE d.u (id INT PRIMARY KEY); INSERT INTO d.u VALUES (1)')" ""; }
+grows kvd_gc_regions_swept_total 1 insert_u
+for i in 1 2 3; do
+    n=$(kmetric $i kvd_gc_records_read_total)
+    [ "$n" -gt "${rec[$i]}" ] || t_fail "kvd$i: records read $n, before ${rec[$i]}"
+done
 
 t_case "an open transaction keeps its snapshot; one of a sqld without GC is refused"
 "$BIN/sqld" --data-dir="$T_TMP/sqld2" --log.file="$T_TMP/sqld2.log" \
