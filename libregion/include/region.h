@@ -17,7 +17,7 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 22
+#define REGION_VERSION_MINOR 23
 #define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
@@ -318,6 +318,8 @@ struct region_store_stats {
     uint64_t applied;       /* entries applied */
     uint64_t syncs;         /* engine writes with sync */
     uint64_t loop_iters;    /* region_store_process calls with work */
+    uint64_t loop_peers;    /* peers those calls looked at (the active
+                               list's: DESIGN.md "The loop") */
     uint64_t reads;         /* reads answered */
     uint64_t msgs_sent;     /* Raft messages sent */
     uint64_t msgs_received; /* Raft messages received */

@@ -87,6 +87,7 @@ void region__hib_wake(struct region_store *s, struct region_peer *p)
     p->hib = false;
     p->hib_idle = 0;
     s->stats.hib_wakes++;
+    region__activate(s, p);
 }
 
 static void sleep_peer(struct region_store *s, struct region_peer *p)

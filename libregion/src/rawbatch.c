@@ -142,6 +142,7 @@ int region__rawbatch_add(struct region_store *s, struct region_peer *p,
         p->rb_pds = pd;
     p->rb_tail = pd;
     p->rb_n++;
+    region__activate(s, p); /* proposed at the next iteration */
     p->rb_bytes += bytes;
     return 0;
 }

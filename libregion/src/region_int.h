@@ -267,6 +267,7 @@ struct region_peer {
     struct region_peer *born_next; /* made by a split this iteration:
                                      next in s->born */
     bool born_led;                /* ... of a region led here */
+    bool act;                     /* on s->act (region__activate) */
     /* MVCC GC (mvccgc.c; DESIGN.md "GC"): a sweep skips the region while
      * no write record above the safe point of its last sweep is here */
     uint64_t gc_swept;            /* safe point of the last sweep of the
@@ -362,6 +363,16 @@ struct region_store {
     struct region_peer **uninit;      /* peers waiting for a snapshot */
     size_t n_uninit;                  /* used slots */
     size_t cap_uninit;                /* allocated slots */
+    struct region_peer **act;         /* peers that may have work for
+                                         the loop: a ready, a raw batch,
+                                         a removal to finish (DESIGN.md
+                                         "The loop": the active list);
+                                         a peer appears once (p->act) */
+    size_t n_act;                     /* used */
+    size_t cap_act;                   /* allocated: at least n_live */
+    size_t n_live;                    /* peers allocated with a node */
+    bool leaders_dirty;               /* a role changed: count
+                                         stats.leaders again */
     struct region_peer *replaced;     /* peers replaced by a split in
                                          this iteration (freed at its end:
                                          one may hold a ready the same
@@ -631,6 +642,11 @@ bool region__peer_caught_up(const struct raft_status *st, uint64_t store_id,
 
 /* Store internals merge.c uses (store.c). */
 struct region_peer *region__find_peer(struct region_store *s, uint64_t id);
+/* p may have work for the loop now (a message stepped, a proposal, a
+ * tick, a wake-up, a raw write batched, a removal): the next
+ * region_store_process looks at it. Never fails (room is kept for every
+ * live peer). Under s->mu. */
+void region__activate(struct region_store *s, struct region_peer *p);
 int region__add_tomb(struct region_store *s, uint64_t id, uint64_t conf_ver);
 int region__put_region_state(struct mvcc_wbatch *b,
                              const struct region_desc *d);

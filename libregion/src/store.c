@@ -389,10 +389,88 @@ static void unlock_and_complete(struct region_store *s)
 /* ---------------------------------------------------------------------
  * Peers: creation (fresh or recovered from the engine) and destruction.
  */
+/* Takes p off the active list (p->act). */
+static void act_drop(struct region_store *s, struct region_peer *p)
+{
+    for (size_t i = 0; i < s->n_act; i++)
+        if (s->act[i] == p) {
+            s->act[i] = s->act[--s->n_act];
+            break;
+        }
+    p->act = false;
+}
+
+void region__activate(struct region_store *s, struct region_peer *p)
+{
+    if (p->act)
+        return;
+    /* node_start keeps cap_act >= n_live, and p is live */
+    assert(s->n_act < s->cap_act);
+    p->act = true;
+    s->act[s->n_act++] = p;
+}
+
+/* Whether the loop looks at p: one on peers or uninit (not a source
+ * merged away or a peer a split replaced, which wait there to be freed). */
+static bool act_linked(const struct region_peer *p)
+{
+    return !p->merged && !p->replaced;
+}
+
+/* The active peers this iteration looks at, into a fresh array (*n of
+ * them; NULL with *n 0 when there are none; free it). */
+static int act_take(struct region_store *s, struct region_peer ***out,
+                    size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (s->n_act == 0)
+        return 0;
+    struct region_peer **v = region__malloc(s->n_act * sizeof *v);
+    if (v == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < s->n_act; i++)
+        if (act_linked(s->act[i]))
+            v[(*n)++] = s->act[i];
+    *out = v;
+    return 0;
+}
+
+/* Whether p still has work for the loop: what region_store_has_work asks
+ * (a removal waits for its readies: their completion activates it). */
+static bool act_busy(const struct region_peer *p)
+{
+    return act_linked(p) &&
+           (raft_node_has_ready(p->node) || p->rb_n > 0 ||
+            (p->removed && p->n_out == 0));
+}
+
+/* After an iteration: the active list keeps the peers with work left
+ * (in one pass: a tick may have put every awake peer there). */
+static void act_settle(struct region_store *s)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < s->n_act; i++) {
+        struct region_peer *p = s->act[i];
+        if (act_busy(p))
+            s->act[k++] = p;
+        else
+            p->act = false;
+    }
+    s->n_act = k;
+}
+
 static void peer_free(struct region_peer *p)
 {
     if (p == NULL)
         return;
+    if (p->node != NULL && p->store != NULL) {
+        struct region_store *s = p->store;
+        if (p->act)
+            act_drop(s, p);
+        s->n_live--;
+        s->leaders_dirty = true;
+    }
     raft_node_destroy(p->node);
     raft_memstore_destroy(p->ms);
     region__snap_destroy(p);
@@ -563,14 +641,25 @@ static int node_start(struct region_store *s, struct region_peer *p,
     /* chunks staged as they come, read as they go (snapshot.c) */
     c.stream_snapshots = true;
     c.snapshot_chunk_bytes = s->opts.snap_chunk_bytes;
+    if (s->n_live + 1 > s->cap_act) { /* region__activate never fails */
+        size_t cap = s->cap_act ? 2 * s->cap_act : 16;
+        struct region_peer **a = region__realloc(s->act, cap * sizeof *a);
+        if (a == NULL)
+            return -ENOMEM;
+        s->act = a;
+        s->cap_act = cap;
+    }
     rc = raft_node_create(&c, &p->node);
     if (rc != 0)
         return rc;
+    s->n_live++;
+    s->leaders_dirty = true;
     struct raft_status st;
     raft_node_status(p->node, &st);
     p->term = st.term;
     p->role = st.role;
     p->leader = st.leader;
+    region__activate(s, p);
     return 0;
 }
 
@@ -699,6 +788,7 @@ static int peer_insert(struct region_store *s, struct region_peer *p)
     s->peers[i] = p;
     s->n_peers++;
     s->stats.regions = s->n_peers;
+    s->leaders_dirty = true;
     return 0;
 }
 
@@ -1062,6 +1152,7 @@ void region_store_close(struct region_store *s)
     region__free(s->idx_keys);
     region__free(s->idx_vals);
     region__free(s->uninit);
+    region__free(s->act);
     region__free(s->tombs);
     region__hib_free(s);
     region__ttl_free(s);
@@ -1200,6 +1291,7 @@ int region_store_tick(struct region_store *s)
         if (p->hib || region__hib_idle_check(s, p))
             continue; /* hibernating: no tick, no reads waiting */
         int r = raft_node_tick(p->node);
+        region__activate(s, p);
         s->stats.ticks++;
         if (r != 0 && rc == 0)
             rc = r;
@@ -1453,6 +1545,7 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
                 continue; /* "merged away": only a source left behind */
             if (p && p->desc.conf_ver < wm.conf_ver && !p->removed) {
                 p->removed = true;
+                region__activate(s, p);
                 p->gone_conf_ver = wm.conf_ver;
                 if (wm.conf_ver == UINT64_MAX) {
                     s->stats.merged_notices++;
@@ -1545,6 +1638,7 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
             if (region__hib_wakes((int)m->type))
                 region__hib_wake(s, p);
             (void)raft_node_step(p->node, m); /* refusals are informational */
+            region__activate(s, p);
             if (p->hib && raft_node_has_ready(p->node))
                 region__hib_wake(s, p); /* a late response made work */
         }
@@ -1979,6 +2073,7 @@ static int apply_conf_change(struct region_store *s, struct region_peer *p,
                 member ? "" : "; this store leaves it");
     if (!member) {
         p->removed = true;
+        region__activate(s, p);
         return 0;
     }
     if (p->removed && d.conf_ver > p->gone_conf_ver) {
@@ -2151,10 +2246,8 @@ bool region_store_has_work(struct region_store *s)
 {
     pthread_mutex_lock(&s->mu);
     bool any = false;
-    for (size_t i = 0; i < n_all(s) && !any; i++)
-        any = raft_node_has_ready(peer_at(s, i)->node) ||
-              (peer_at(s, i)->removed && peer_at(s, i)->n_out == 0) ||
-              peer_at(s, i)->rb_n > 0;
+    for (size_t i = 0; i < s->n_act && !any; i++)
+        any = act_busy(s->act[i]);
     for (size_t i = 0; i < s->n_out && !any; i++)
         any = s->out[i].count > 0;
     if (!any && s->writer_on) {
@@ -2186,6 +2279,7 @@ static void start_split_born(struct region_store *s, bool ok)
                 s->stats.votes_held++;
                 region__hib_wake(s, np);
                 (void)raft_node_step(np->node, m); /* as received */
+                region__activate(s, np);
                 raft_msg_free(m);
             }
             region__free(h->raft);
@@ -2195,6 +2289,7 @@ static void start_split_born(struct region_store *s, bool ok)
             region__hib_wake(s, np);
             s->stats.split_campaigns++;
             int rc = raft_node_campaign(np->node);
+            region__activate(s, np);
             if (rc != 0)
                 region__log(s, REGION_LOG_WARN,
                             "region %llu: campaign after split: %s",
@@ -2284,6 +2379,8 @@ static int finish_readies(struct region_store *s, struct region_peer **ps,
             p->term = rd->hs.term;
         }
         if (rd->soft_changed) {
+            if (p->role != rd->role)
+                s->leaders_dirty = true;
             p->role = rd->role;
             p->leader = rd->leader;
             if (p->role == RAFT_LEADER)
@@ -2332,6 +2429,7 @@ static int finish_readies(struct region_store *s, struct region_peer **ps,
         if (ps[i]->replaced)
             continue; /* freed below, ready and all */
         raft_node_advance(ps[i]->node, &rds[i]);
+        region__activate(s, ps[i]); /* the next ready may be there */
         serve_reads(s, ps[i]);
         maybe_split(s, ps[i]);
         int r = region__log_gc(s, ps[i]); /* between readies */
@@ -2491,11 +2589,15 @@ static bool to_writer(struct region_store *s, struct region_peer *p)
 
 static void destroy_all_removed(struct region_store *s, int *rc)
 {
-    for (size_t i = 0; i < s->n_peers && *rc == 0;)
-        if (s->peers[i]->removed && s->peers[i]->n_out == 0)
-            *rc = destroy_removed(s, s->peers[i]);
+    /* a removal activates its peer; destroying one takes it off the list
+     * (another takes its slot) */
+    for (size_t i = 0; i < s->n_act && *rc == 0;) {
+        struct region_peer *p = s->act[i];
+        if (p->initialized && act_linked(p) && p->removed && p->n_out == 0)
+            *rc = destroy_removed(s, p);
         else
             i++;
+    }
     if (*rc == 0)
         region__merge_reap(s, rc);
 }
@@ -2508,17 +2610,24 @@ int region_store_process(struct region_store *s)
     struct raft_ready *rds = NULL;
     struct region_desc *descs = NULL;
     struct region_peer **ps = NULL;
+    struct region_peer **cand = NULL;
+    size_t n_cand = 0;
     struct region_wjob *job = NULL;
     /* 0. finish the writer's durable jobs, in order */
     rc = complete_jobs(s, false);
     if (rc != 0)
         goto out;
+    /* only peers on the active list can have work (DESIGN.md "The
+     * loop"): an iteration costs what they do, not what the store holds */
+    rc = act_take(s, &cand, &n_cand);
+    if (rc != 0)
+        goto out;
     /* raw writes batched since the last iteration: one entry a region */
-    for (size_t i = 0; i < n_all(s); i++)
-        if (peer_at(s, i)->rb_n > 0)
-            region__rawbatch_flush(s, peer_at(s, i));
-    for (size_t i = 0; i < n_all(s); i++)
-        if (!peer_at(s, i)->hib && raft_node_has_ready(peer_at(s, i)->node))
+    for (size_t i = 0; i < n_cand; i++)
+        if (cand[i]->rb_n > 0)
+            region__rawbatch_flush(s, cand[i]);
+    for (size_t i = 0; i < n_cand; i++)
+        if (!cand[i]->hib && raft_node_has_ready(cand[i]->node))
             n++; /* hibernating peers have none: what makes one wakes them */
     if (n == 0) {
         flush_outboxes(s); /* notices */
@@ -2537,14 +2646,15 @@ int region_store_process(struct region_store *s)
         goto out;
     }
     s->stats.loop_iters++;
+    s->stats.loop_peers += n_cand;
     /* 1. collect every region's ready; persist entries and hard states:
      * leaders' into the writer's job (several readies out each), the
      * others' into the loop's batch (one ready out each) */
     size_t got = 0;
     bool sync = false;
     mvcc_wbatch_clear(s->wb);
-    for (size_t i = 0, seen = 0; i < n_all(s) && rc == 0 && seen < n; i++) {
-        struct region_peer *p = peer_at(s, i);
+    for (size_t i = 0, seen = 0; i < n_cand && rc == 0 && seen < n; i++) {
+        struct region_peer *p = cand[i];
         if (p->hib || !raft_node_has_ready(p->node))
             continue;
         seen++;
@@ -2641,9 +2751,14 @@ out:
     region__free(rds);
     region__free(ps);
     region__free(descs);
-    s->stats.leaders = 0;
-    for (size_t i = 0; i < s->n_peers; i++)
-        s->stats.leaders += s->peers[i]->role == RAFT_LEADER;
+    region__free(cand);
+    act_settle(s);
+    if (s->leaders_dirty) {
+        s->leaders_dirty = false;
+        s->stats.leaders = 0;
+        for (size_t i = 0; i < s->n_peers; i++)
+            s->stats.leaders += s->peers[i]->role == RAFT_LEADER;
+    }
     unlock_and_complete(s);
     return rc;
 }
@@ -2687,6 +2802,7 @@ static int propose(struct region_store *s, struct region_peer *p,
     raft_index index = 0;
     region__hib_wake(s, p);
     rc = raft_node_propose(p->node, cmd->data, (uint32_t)cmd->len, &index);
+    region__activate(s, p);
     if (rc != 0 || index == 0) {
         region__free(pd);
         if (rc == RAFT_ETOOBIG) {
@@ -2873,6 +2989,7 @@ int region_change_member(struct region_store *s, const struct region_ctx *ctx,
     raft_index index = 0;
     region__hib_wake(s, p);
     rc = raft_node_propose_conf_change(p->node, &cc, &index);
+    region__activate(s, p);
     if (rc != 0 || index == 0) {
         region__free(pd);
         pd = NULL;
@@ -3204,6 +3321,7 @@ int region_read(struct region_store *s, const struct region_ctx *ctx,
         pd->ud = ud;
         region__hib_wake(s, p);
         rc = raft_node_read_index(p->node, pd->read_ctx);
+        region__activate(s, p);
         if (rc != 0) {
             region__free(pd);
             region__set_err(err, REGION_ENOT_LEADER, "read index refused: %s",
@@ -3428,6 +3546,8 @@ int region_store_campaign(struct region_store *s, uint64_t region_id)
     if (p)
         region__hib_wake(s, p);
     int rc = p ? raft_node_campaign(p->node) : REGION_ENOT_FOUND;
+    if (p)
+        region__activate(s, p);
     pthread_mutex_unlock(&s->mu);
     notify(s);
     return rc;
@@ -3456,8 +3576,10 @@ int region_store_transfer_leader(struct region_store *s, uint64_t region_id,
                          ? 0
                          : REGION_ESERVER_BUSY;
     }
-    if (rc == 0)
+    if (rc == 0) {
         rc = raft_node_transfer_leader(p->node, to);
+        region__activate(s, p);
+    }
     pthread_mutex_unlock(&s->mu);
     notify(s);
     return rc;
@@ -3821,6 +3943,8 @@ void region__complete_pending(struct region_store *s,
 
 void region__peer_unlink(struct region_store *s, struct region_peer *p)
 {
+    if (p->act) /* the loop looks at linked peers only */
+        act_drop(s, p);
     for (size_t j = 0; j < s->n_peers; j++)
         if (s->peers[j] == p) {
             memmove(&s->peers[j], &s->peers[j + 1],
@@ -3829,6 +3953,7 @@ void region__peer_unlink(struct region_store *s, struct region_peer *p)
             break;
         }
     s->stats.regions = s->n_peers;
+    s->leaders_dirty = true;
     idx_del(s, p->desc.id);
 }
 

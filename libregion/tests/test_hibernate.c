@@ -152,7 +152,8 @@ static void idle_groups_stop_ticking(void **state)
 }
 
 /* A write to one sleeping region wakes that group on every store (and
- * no other), commits, and the group goes back to sleep. */
+ * no other), commits (every iteration of the loops looking at that
+ * region's peer alone), and the group goes back to sleep. */
 static void write_wakes_the_group(void **state)
 {
     (void)state;
@@ -162,9 +163,20 @@ static void write_wakes_the_group(void **state)
     int l = leader_of(&c, 2);
     assert_true(l > 0);
     uint64_t w0 = wakes(&c);
+    struct region_store_stats b[4];
+    for (int i = 1; i <= 3; i++)
+        b[i] = stats(&c, i);
     struct region_err err;
     assert_int_equal(cl_put(&c, l, 2, "b1", "v", &err), 0);
     assert_int_equal(wakes(&c) - w0, 3); /* the leader and two followers */
+    /* every iteration with work looked at region 2's peer alone, not at
+     * the sleeping ones (the active list, DESIGN.md "The loop") */
+    for (int i = 1; i <= 3; i++) {
+        struct region_store_stats a = stats(&c, i);
+        assert_true(a.loop_iters > b[i].loop_iters);
+        assert_int_equal(a.loop_peers - b[i].loop_peers,
+                         a.loop_iters - b[i].loop_iters);
+    }
     assert_false(region_asleep(&c, 2));
     for (int i = 1; i <= 3; i++) {
         assert_false(region_store_is_hibernating(c.st[i].s, 2));
