@@ -71,6 +71,7 @@ while :; do
     kill9 "kvd$k"
     bank_progress "" 10 120 >/dev/null || t_fail "no progress with kvd $k down"
     start_kvd "$k"
+    kvd_back "$k"
     got=$(t_wait_output 3 120 stores_up) || t_fail "stores up: '$got'"
     got=$(bank_progress "" 10 120) || t_fail "after the restart: $got"
 
@@ -133,7 +134,10 @@ if [ "$CHAOS_ROLLING" = 1 ]; then
         stop "$d"
         start "$d"
         case $d in
-        kvd*) got=$(t_wait_output 3 120 stores_up) || t_fail "stores up: '$got'" ;;
+        kvd*)
+            kvd_back "${d#kvd}"
+            got=$(t_wait_output 3 120 stores_up) || t_fail "stores up: '$got'"
+            ;;
         esac
         got=$(bank_progress .1 20 120) || t_fail "after restarting $d: $got"
     done

@@ -243,6 +243,7 @@ for round in $(seq 1 "$ROLLING_ROUNDS"); do
                  t_fail "$d does not know the leader" ;;
         sqld*) got=$(t_wait_output yes 60 sql_ready "$(sql_port "${d#sqld}")") ||
                    t_fail "$d: $got" ;;
+        kvd*) kvd_back "${d#kvd}" ;;
         esac
         got=$(t_wait_output 3 120 stores_up) || t_fail "stores up: '$got'"
         got=$(t_wait_output yes 120 leaders_placed) || t_fail "leaders: $(
