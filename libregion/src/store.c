@@ -3959,7 +3959,10 @@ void region__peer_unlink(struct region_store *s, struct region_peer *p)
 
 int region__peer_link(struct region_store *s, struct region_peer *p)
 {
-    return peer_insert(s, p);
+    int rc = peer_insert(s, p);
+    if (rc == 0) /* unlinking took it off the active list */
+        region__activate(s, p);
+    return rc;
 }
 
 void region__peer_free(struct region_peer *p)
