@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to libmvcc/VERSION (the build checks it). */
 #define MVCC_VERSION_MAJOR 0
-#define MVCC_VERSION_MINOR 21
+#define MVCC_VERSION_MINOR 22
 #define MVCC_VERSION_PATCH 0
 #define MVCC_VERSION_NUMBER \
     (MVCC_VERSION_MAJOR * 1000000 + MVCC_VERSION_MINOR * 1000 + MVCC_VERSION_PATCH)
@@ -705,6 +705,11 @@ int mvcc_pessimistic_rollback(struct mvcc_store *s,
                               mvcc_ts start_ts, mvcc_ts for_update_ts,
                               struct mvcc_result *res);
 
+/* A sweep that removed at least this many versions compacts the write CF
+ * over what it removed (DESIGN "GC": tombstones); an embedder sweeping
+ * ranges with mvcc_gc_range compacts with mvcc_gc_compact past the same
+ * count. */
+#define MVCC_GC_COMPACT_MIN 1024
 /* GC: removes every version no read at or above safe_point can see (keeps
  * the newest Put at or below it); *removed counts records removed. Locks
  * are left alone: resolve them first (ScanLock + ResolveLock). */
@@ -722,12 +727,19 @@ struct mvcc_gc_result
  * skips them (nothing there became garbage since): out->max_ts is the
  * newest record the sweep read, whatever its ts. Unlike mvcc_gc it
  * compacts nothing: a caller sweeping many small ranges compacts those
- * whose removals add up (mvcc_engine_compact over CF write; DESIGN
- * "GC"). out may be NULL; it is filled on errors too (what was done
- * before the error). No log line (the caller says what its sweep did). */
+ * whose removals add up (mvcc_gc_compact; DESIGN "GC"). out may be NULL;
+ * it is filled on errors too (what was done before the error). No log
+ * line (the caller says what its sweep did). */
 int mvcc_gc_range(struct mvcc_store *s, const void *start, size_t start_len,
                   const void *end, size_t end_len, mvcc_ts safe_point,
                   struct mvcc_gc_result *out);
+/* Rewrites the write CF over the user keys [start, end) (start_len 0:
+ * from the first key; end_len 0: to the last), so that no scan steps over
+ * the tombstones sweeps left there (kept read iterators are renewed, as
+ * after a write). The engine's code (-ENOTSUP: it has no compaction); a
+ * failure is also logged at WARN. */
+int mvcc_gc_compact(struct mvcc_store *s, const void *start,
+                    size_t start_len, const void *end, size_t end_len);
 /* Deletes every version, lock and value of the user keys in [start, end)
  * (end NULL = unbounded). The caller keeps transactions out of the range. */
 int mvcc_delete_range(struct mvcc_store *s, const void *start,

@@ -9,25 +9,49 @@
 #include "txn.h"
 
 #define GC_BATCH 256
-/* A sweep that removed at least this many versions compacts the write
- * CF over the keys it removed them from (DESIGN "GC": tombstones). */
-#define GC_COMPACT_MIN 1024
 
-/* Rewrites the write CF over [first, last] (the first and last write-CF
- * keys the sweep deleted), so that no scan steps over their tombstones.
- * A failure only logs: the versions are gone either way. */
-static void compact_removed(struct mvcc_store *s, const struct mvcc__buf *first,
-                            struct mvcc__buf *last)
+/* Rewrites the write CF over the encoded keys [lo, hi) (NULL: unbounded)
+ * so that no scan steps over the tombstones a sweep left there. A
+ * failure is logged (the versions are gone either way) and returned. */
+static int compact_write(struct mvcc_store *s, const void *lo, size_t lo_len,
+                         const void *hi, size_t hi_len)
 {
-    /* The end is exclusive: just past the last key deleted. */
-    if (mvcc__buf_append(last, "", 1) != 0)
-        return;
-    int rc = mvcc_engine_compact(s->eng, MVCC_CF_WRITE, first->data,
-                                 first->len, last->data, last->len);
+    int rc = mvcc_engine_compact(s->eng, MVCC_CF_WRITE, lo, lo_len, hi,
+                                 hi_len);
+    if (rc == 0) /* a kept read iterator would still see the tombstones */
+        mvcc__count_write(s->eng, NULL);
     if (rc != 0 && rc != -ENOTSUP)
         mvcc__log(s, MVCC_LOG_WARN, "gc: compacting the removed versions "
                                     "failed (%d): %s",
                   rc, mvcc_engine_errmsg(s->eng));
+    return rc;
+}
+
+/* Over [first, last] (the first and last write-CF keys the sweep
+ * deleted): the end is exclusive, so just past the last key. */
+static void compact_removed(struct mvcc_store *s, const struct mvcc__buf *first,
+                            struct mvcc__buf *last)
+{
+    if (mvcc__buf_append(last, "", 1) == 0)
+        (void)compact_write(s, first->data, first->len, last->data,
+                            last->len);
+}
+
+/* The write CF's bounds of the user keys [start, end) into lo and hi
+ * (left empty: no bound). Every version of a user key in range lies in
+ * [enc(start), enc(end)): the encoding keeps order and no encoded key is
+ * a prefix of another. An empty start is no lower bound, an empty end no
+ * upper one. */
+static int write_bounds(struct mvcc__buf *lo, struct mvcc__buf *hi,
+                        const void *start, size_t start_len, const void *end,
+                        size_t end_len)
+{
+    int rc = 0;
+    if (start_len > 0)
+        rc = mvcc__key_append(lo, start, start_len);
+    if (rc == 0 && end_len > 0)
+        rc = mvcc__key_append(hi, end, end_len);
+    return rc;
 }
 
 /* One sweep over the write CF's [io->lower, io->upper) (NULL io: all);
@@ -125,7 +149,7 @@ static int gc_sweep(struct mvcc_store *s, const struct mvcc_iter_opts *io,
     if (rc == 0)
         rc = mvcc__store_apply(s, &b);
     mvcc_iter_destroy(it);
-    if (rc == 0 && compact && n >= GC_COMPACT_MIN)
+    if (rc == 0 && compact && n >= MVCC_GC_COMPACT_MIN)
         compact_removed(s, &first, &last);
     mvcc__free(b.ops);
     mvcc__buf_free(&b.arena);
@@ -166,16 +190,8 @@ int mvcc_gc_range(struct mvcc_store *s, const void *start, size_t start_len,
     if (s == NULL || (start == NULL && start_len > 0) ||
         (end == NULL && end_len > 0))
         return -EINVAL;
-    /* Every version of a user key in range lies in [enc(start),
-     * enc(end)): the encoding keeps order and no encoded key is a prefix
-     * of another. An empty start is no lower bound, an empty end no
-     * upper one. */
     struct mvcc__buf lo = {0}, hi = {0};
-    int rc = 0;
-    if (start_len > 0)
-        rc = mvcc__key_append(&lo, start, start_len);
-    if (rc == 0 && end_len > 0)
-        rc = mvcc__key_append(&hi, end, end_len);
+    int rc = write_bounds(&lo, &hi, start, start_len, end, end_len);
     if (rc == 0) {
         struct mvcc_iter_opts io = {lo.len ? lo.data : NULL, lo.len,
                                     hi.len ? hi.data : NULL, hi.len};
@@ -185,6 +201,22 @@ int mvcc_gc_range(struct mvcc_store *s, const void *start, size_t start_len,
     mvcc__buf_free(&hi);
     if (out)
         *out = res;
+    return rc;
+}
+
+int mvcc_gc_compact(struct mvcc_store *s, const void *start,
+                    size_t start_len, const void *end, size_t end_len)
+{
+    if (s == NULL || (start == NULL && start_len > 0) ||
+        (end == NULL && end_len > 0))
+        return -EINVAL;
+    struct mvcc__buf lo = {0}, hi = {0};
+    int rc = write_bounds(&lo, &hi, start, start_len, end, end_len);
+    if (rc == 0)
+        rc = compact_write(s, lo.len ? lo.data : NULL, lo.len,
+                           hi.len ? hi.data : NULL, hi.len);
+    mvcc__buf_free(&lo);
+    mvcc__buf_free(&hi);
     return rc;
 }
 

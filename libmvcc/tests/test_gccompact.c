@@ -105,6 +105,7 @@ static void big_sweep_without_compaction(void **state)
     struct tu_store *t = *state;
     big_sweep(t);
     scan_newest(t, 5);
+    assert_int_equal(mvcc_gc_compact(t->s, NULL, 0, NULL, 0), -ENOTSUP);
 }
 
 static void small_sweep_leaves_compaction_to_rocksdb(void **state)
@@ -116,6 +117,15 @@ static void small_sweep_leaves_compaction_to_rocksdb(void **state)
     assert_int_equal(removed, VERSIONS - 3); /* below the 1024 */
     /* the scan steps past the 3 versions left, over every tombstone */
     assert_int_equal(deletes_skipped(t, 1), VERSIONS - 3);
+    /* mvcc_gc_compact over another range leaves them; over [s, t) they
+     * go (what a caller of mvcc_gc_range does once removals add up) */
+    assert_int_equal(mvcc_gc_compact(t->s, "a", 1, "b", 1), 0);
+    assert_int_equal(deletes_skipped(t, 1), VERSIONS - 3);
+    assert_int_equal(mvcc_gc_compact(t->s, "s", 1, "t", 1), 0);
+    assert_int_equal(deletes_skipped(t, 1), 0);
+    assert_int_equal(mvcc_gc_compact(NULL, "s", 1, "t", 1), -EINVAL);
+    assert_int_equal(mvcc_gc_compact(t->s, NULL, 1, "t", 1), -EINVAL);
+    assert_int_equal(mvcc_gc_compact(t->s, "s", 1, NULL, 1), -EINVAL);
 }
 
 /* mvcc_engine_compact itself: arguments, the in-memory engine's

@@ -36,22 +36,17 @@ static int save_safe_point(struct region_store *s, uint64_t safe_point)
 
 /* A region a sweep goes over, as listed under s->mu. */
 struct gc_item {
-    uint64_t id;       /* region */
-    uint64_t version;  /* its epoch's version then */
-    uint64_t installs; /* its gc_installs then */
-    uint64_t removed;  /* versions its sweep removed */
-    uint32_t start_len, end_len;
-    uint8_t start[REGION_MAX_BOUND], end[REGION_MAX_BOUND];
+    struct region_desc d; /* its range and epoch then */
+    uint64_t installs;    /* its gc_installs then */
+    uint64_t removed;     /* versions its sweep removed */
 };
 
-/* Whether a sweep must read p: every region but those whose newest
- * write record is at or below the safe point of their last sweep of the
- * same range and data, where nothing became garbage since (DESIGN.md
- * "GC": which regions a sweep reads). */
+/* Whether a sweep must read p (initialized, not removed): every region
+ * but those whose newest write record is at or below the safe point of
+ * their last sweep of the same range and data, where nothing became
+ * garbage since (DESIGN.md "GC": which regions a sweep reads). */
 static bool gc_needed(const struct region_peer *p)
 {
-    if (!p->initialized || p->removed)
-        return false;
     return p->gc_swept == 0 || p->gc_swept_ver != p->desc.version ||
            p->gc_max_ts > p->gc_swept;
 }
@@ -65,7 +60,8 @@ static int gc_list(struct region_store *s, struct gc_item **out, size_t *n)
     pthread_mutex_lock(&s->mu);
     size_t want = 0;
     for (size_t i = 0; i < s->n_peers; i++)
-        want += gc_needed(s->peers[i]);
+        want += s->peers[i]->initialized && !s->peers[i]->removed &&
+                gc_needed(s->peers[i]);
     struct gc_item *v = want ? region__malloc(want * sizeof *v) : NULL;
     if (want && v == NULL) {
         pthread_mutex_unlock(&s->mu);
@@ -74,20 +70,13 @@ static int gc_list(struct region_store *s, struct gc_item **out, size_t *n)
     size_t k = 0;
     for (size_t i = 0; i < s->n_peers; i++) {
         struct region_peer *p = s->peers[i];
+        if (!p->initialized || p->removed)
+            continue;
         if (!gc_needed(p)) {
-            if (p->initialized && !p->removed)
-                s->stats.gc_regions_skipped++;
+            s->stats.gc_regions_skipped++;
             continue;
         }
-        struct gc_item *it = &v[k++];
-        it->id = p->desc.id;
-        it->version = p->desc.version;
-        it->installs = p->gc_installs;
-        it->removed = 0;
-        it->start_len = p->desc.start_len;
-        it->end_len = p->desc.end_len;
-        memcpy(it->start, p->desc.start, p->desc.start_len);
-        memcpy(it->end, p->desc.end, p->desc.end_len);
+        v[k++] = (struct gc_item){p->desc, p->gc_installs, 0};
         p->gc_applied_ts = 0; /* from here on, the sweep may not see it */
     }
     pthread_mutex_unlock(&s->mu);
@@ -104,11 +93,11 @@ static void gc_note_swept(struct region_store *s, const struct gc_item *it,
                           const struct mvcc_gc_result *res)
 {
     pthread_mutex_lock(&s->mu);
-    struct region_peer *p = region__find_peer(s, it->id);
-    if (p && p->desc.version == it->version &&
+    struct region_peer *p = region__find_peer(s, it->d.id);
+    if (p && p->desc.version == it->d.version &&
         p->gc_installs == it->installs && p->gc_swept < safe_point) {
         p->gc_swept = safe_point;
-        p->gc_swept_ver = it->version;
+        p->gc_swept_ver = it->d.version;
         p->gc_max_ts = res->max_ts > p->gc_applied_ts ? res->max_ts
                                                       : p->gc_applied_ts;
     }
@@ -117,48 +106,17 @@ static void gc_note_swept(struct region_store *s, const struct gc_item *it,
     pthread_mutex_unlock(&s->mu);
 }
 
-/* A sweep that removed at least this many versions over adjacent regions
- * compacts CF write there, as libmvcc's mvcc_gc does over its whole
- * sweep (libmvcc DESIGN "GC": tombstones). */
-#define GC_COMPACT_MIN 1024
-
 static bool adjacent(const struct gc_item *a, const struct gc_item *b)
 {
-    return a->end_len > 0 && a->end_len == b->start_len &&
-           memcmp(a->end, b->start, a->end_len) == 0;
-}
-
-/* CF write over [first's start, last's end), so that no scan steps over
- * the tombstones the sweeps left there. A failure only logs. */
-static void compact_run(struct region_store *s, const struct gc_item *first,
-                        const struct gc_item *last)
-{
-    struct region_desc d;
-    memset(&d, 0, sizeof d);
-    d.start_len = first->start_len;
-    memcpy(d.start, first->start, first->start_len);
-    d.end_len = last->end_len;
-    memcpy(d.end, last->end, last->end_len);
-    struct region_range r[REGION__N_RANGES];
-    int rc = region__ranges(&d, r); /* frees what it made on failure */
-    if (rc != 0) {
-        region__log(s, REGION_LOG_WARN, "mvcc gc: no compaction: %s",
-                    mvcc_strerror(rc));
-        return;
-    }
-    for (int i = 0; rc == 0 && i < REGION__N_RANGES; i++)
-        if (r[i].cf == MVCC_CF_WRITE && i != REGION__RANGE_TTL)
-            rc = mvcc_engine_compact(s->opts.engine, MVCC_CF_WRITE, r[i].lo,
-                                     r[i].lo_len, r[i].hi, r[i].hi_len);
-    region__ranges_free(r);
-    if (rc != 0 && rc != -ENOTSUP)
-        region__log(s, REGION_LOG_WARN,
-                    "mvcc gc: compacting the removed versions failed: %s",
-                    mvcc_engine_errmsg(s->opts.engine));
+    return a->d.end_len > 0 && a->d.end_len == b->d.start_len &&
+           memcmp(a->d.end, b->d.start, a->d.end_len) == 0;
 }
 
 /* Each run of adjacent swept regions (v is in key order) whose sweeps
- * removed GC_COMPACT_MIN versions or more is compacted. */
+ * removed MVCC_GC_COMPACT_MIN versions or more together is compacted, as
+ * libmvcc's mvcc_gc compacts its whole sweep (libmvcc DESIGN "GC":
+ * tombstones): CF write over the run, so no scan steps over them. A
+ * failure is libmvcc's to log: the versions are gone either way. */
 static void gc_compact(struct region_store *s, const struct gc_item *v,
                        size_t n)
 {
@@ -166,8 +124,9 @@ static void gc_compact(struct region_store *s, const struct gc_item *v,
         uint64_t removed = v[i].removed;
         for (j = i; j + 1 < n && adjacent(&v[j], &v[j + 1]); j++)
             removed += v[j + 1].removed;
-        if (removed >= GC_COMPACT_MIN)
-            compact_run(s, &v[i], &v[j]);
+        if (removed >= MVCC_GC_COMPACT_MIN)
+            (void)mvcc_gc_compact(s->mvcc, v[i].d.start, v[i].d.start_len,
+                                  v[j].d.end, v[j].d.end_len);
     }
 }
 
@@ -207,8 +166,8 @@ int region_store_gc(struct region_store *s, uint64_t safe_point,
     for (size_t i = 0; i < n_items && rc == 0; i++) {
         struct gc_item *it = &items[i];
         struct mvcc_gc_result res = {0, 0, 0};
-        rc = mvcc_gc_range(s->mvcc, it->start, it->start_len, it->end,
-                           it->end_len, safe_point, &res);
+        rc = mvcc_gc_range(s->mvcc, it->d.start, it->d.start_len, it->d.end,
+                           it->d.end_len, safe_point, &res);
         n += res.removed;
         it->removed = res.removed;
         if (rc == 0)

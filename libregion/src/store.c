@@ -417,23 +417,15 @@ static bool act_linked(const struct region_peer *p)
     return !p->merged && !p->replaced;
 }
 
-/* The active peers this iteration looks at, into a fresh array (*n of
- * them; NULL with *n 0 when there are none; free it). */
-static int act_take(struct region_store *s, struct region_peer ***out,
-                    size_t *n)
+/* The i-th of the n peers on the active list when an iteration began
+ * that it looks at, or NULL. Peers put on the list meanwhile wait for the
+ * next iteration; one taken off it (nothing before the apply step does)
+ * would only move another into its slot, seen then. */
+static struct region_peer *act_at(struct region_store *s, size_t i)
 {
-    *out = NULL;
-    *n = 0;
-    if (s->n_act == 0)
-        return 0;
-    struct region_peer **v = region__malloc(s->n_act * sizeof *v);
-    if (v == NULL)
-        return -ENOMEM;
-    for (size_t i = 0; i < s->n_act; i++)
-        if (act_linked(s->act[i]))
-            v[(*n)++] = s->act[i];
-    *out = v;
-    return 0;
+    if (i >= s->n_act || !act_linked(s->act[i]))
+        return NULL;
+    return s->act[i];
 }
 
 /* Whether p still has work for the loop: what region_store_has_work asks
@@ -2610,8 +2602,7 @@ int region_store_process(struct region_store *s)
     struct raft_ready *rds = NULL;
     struct region_desc *descs = NULL;
     struct region_peer **ps = NULL;
-    struct region_peer **cand = NULL;
-    size_t n_cand = 0;
+    size_t n_cand = 0; /* the active list's length when it began */
     struct region_wjob *job = NULL;
     /* 0. finish the writer's durable jobs, in order */
     rc = complete_jobs(s, false);
@@ -2619,15 +2610,15 @@ int region_store_process(struct region_store *s)
         goto out;
     /* only peers on the active list can have work (DESIGN.md "The
      * loop"): an iteration costs what they do, not what the store holds */
-    rc = act_take(s, &cand, &n_cand);
-    if (rc != 0)
-        goto out;
+    n_cand = s->n_act;
+    struct region_peer *p;
     /* raw writes batched since the last iteration: one entry a region */
     for (size_t i = 0; i < n_cand; i++)
-        if (cand[i]->rb_n > 0)
-            region__rawbatch_flush(s, cand[i]);
+        if ((p = act_at(s, i)) != NULL && p->rb_n > 0)
+            region__rawbatch_flush(s, p);
     for (size_t i = 0; i < n_cand; i++)
-        if (!cand[i]->hib && raft_node_has_ready(cand[i]->node))
+        if ((p = act_at(s, i)) != NULL && !p->hib &&
+            raft_node_has_ready(p->node))
             n++; /* hibernating peers have none: what makes one wakes them */
     if (n == 0) {
         flush_outboxes(s); /* notices */
@@ -2654,8 +2645,8 @@ int region_store_process(struct region_store *s)
     bool sync = false;
     mvcc_wbatch_clear(s->wb);
     for (size_t i = 0, seen = 0; i < n_cand && rc == 0 && seen < n; i++) {
-        struct region_peer *p = cand[i];
-        if (p->hib || !raft_node_has_ready(p->node))
+        if ((p = act_at(s, i)) == NULL || p->hib ||
+            !raft_node_has_ready(p->node))
             continue;
         seen++;
         if (to_writer(s, p)) {
@@ -2751,7 +2742,6 @@ out:
     region__free(rds);
     region__free(ps);
     region__free(descs);
-    region__free(cand);
     act_settle(s);
     if (s->leaders_dirty) {
         s->leaders_dirty = false;
