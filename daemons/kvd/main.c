@@ -123,7 +123,8 @@ static const struct dmn_cfg_key kvd_keys[] = {
      "holds about two chunks of a snapshot at a time)"},
     {"split.region-size", DMN_CFG_SIZE,
      offsetof(struct kvd_settings, split_size), "96MiB", 0, INT64_MAX, NULL,
-     "split a region once this much was written to it (0: never)"},
+     "split a region once it holds this much, old versions included "
+     "(measured as it is written to; 0: never)"},
     {"pd", DMN_CFG_LIST, offsetof(struct kvd_settings, pd), NULL, 0, 0, NULL,
      "pdd members as host:port (empty: no placement driver, the fixed "
      "map alone)"},

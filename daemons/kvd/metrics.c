@@ -218,6 +218,10 @@ static void metrics_text(struct kvd *k, FILE *f)
         {"kvd_snapshots_applied_total", "counter",
          "Snapshots installed from a leader.", st.snaps_applied},
         {"kvd_splits_total", "counter", "Splits applied.", st.splits},
+        {"kvd_split_checks_total", "counter",
+         "Sizes of led regions measured to decide a split (one holding "
+         "split.region-size splits).",
+         st.split_checks},
         {"kvd_gc_regions_swept_total", "counter",
          "Region ranges MVCC GC swept.", st.gc_regions_swept},
         {"kvd_gc_regions_skipped_total", "counter",

@@ -17,7 +17,7 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 23
+#define REGION_VERSION_MINOR 24
 #define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
@@ -174,8 +174,9 @@ struct region_store_opts {
     int read_timeout_ticks;      /* a read waiting this long fails
                                     NOT_LEADER (4 * election_tick) */
     uint64_t split_size;         /* split a region automatically once
-                                    this many bytes were written to it
-                                    since its last split (0: never) */
+                                    it holds this many bytes (measured
+                                    as it is written to: DESIGN.md
+                                    "Split"; 0: never) */
     uint32_t log_keep_entries;   /* log GC: once 2x this many applied
                                     entries are held, drop all but the
                                     last this many (4096); a follower
@@ -327,6 +328,8 @@ struct region_store_stats {
     uint64_t snaps_built;   /* snapshots built for followers */
     uint64_t snaps_applied; /* snapshots installed from a leader */
     uint64_t splits;        /* splits applied */
+    uint64_t split_checks;  /* sizes of regions led here measured to
+                               decide a split */
     uint64_t max_ts_syncs;  /* region_store_max_ts_synced calls that
                                covered a new leadership */
     uint64_t max_ts_refused; /* async/1PC prewrites refused unsynced */

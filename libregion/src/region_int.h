@@ -231,6 +231,8 @@ struct region_peer {
     struct region_peer *next_replaced; /* s->replaced's link */
     uint64_t written;             /* bytes applied since the last split
                                      (size-based split check) */
+    uint64_t split_next;          /* written that calls for the next size
+                                     check (0: split_size) */
     bool split_pending;           /* an automatic split is proposed */
     uint32_t n_out;               /* readies in log writer jobs not yet
                                      completed */
@@ -570,6 +572,11 @@ void region__ranges_free(struct region_range r[REGION__N_RANGES]);
  * deleted): libmvcc's lock table takes the engine's there (store.c). */
 int region__reload_locks(struct region_store *s,
                          const struct region_range r[REGION__N_RANGES]);
+/* What d holds here (region_store_region_size's count), reading at most
+ * cap engine entries and stopping once byte_cap bytes were counted (0:
+ * no cap). Reads the engine: the caller may hold s->mu. */
+int region__size(struct region_store *s, const struct region_desc *d,
+                 uint64_t cap, uint64_t byte_cap, struct region_size *out);
 /* Where a split of d's data goes (store.c): the middle of its raw keys
  * or of its committed transactional keys, whichever holds more bytes,
  * past d's start; 0 with best (REGION_MAX_BOUND bytes), REGION_ENOT_FOUND

@@ -171,20 +171,18 @@ static int cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
     return c ? c : (al < bl ? -1 : al > bl);
 }
 
-/* One pass over the region's engine ranges (region.h). A transactional
- * user key is counted at its first write record: CF write keys are
- * 'z' enc(user key) ~commit_ts(8), versions of one key adjacent. The
- * engine is read without s->mu (it is thread-safe); the range is the one
- * applied when the pass began. */
-int region_store_region_size(struct region_store *s, uint64_t region_id,
-                             uint64_t cap, struct region_size *out)
+/* One pass over d's engine ranges (region.h), stopping after cap engine
+ * entries or once byte_cap bytes were counted (0: no cap; either sets
+ * out->capped). A transactional user key is counted at its first write
+ * record: CF write keys are 'z' enc(user key) ~commit_ts(8), versions of
+ * one key adjacent. The engine is read without s->mu (it is
+ * thread-safe). */
+int region__size(struct region_store *s, const struct region_desc *d,
+                 uint64_t cap, uint64_t byte_cap, struct region_size *out)
 {
-    struct region_desc d;
     struct region_range r[REGION__N_RANGES];
     memset(out, 0, sizeof *out);
-    int rc = region_store_region(s, region_id, &d, NULL);
-    if (rc == 0)
-        rc = region__ranges(&d, r);
+    int rc = region__ranges(d, r);
     if (rc != 0)
         return rc;
     uint64_t seen = 0;
@@ -200,7 +198,8 @@ int region_store_region_size(struct region_store *s, uint64_t region_id,
         size_t prev_len = SIZE_MAX; /* none yet */
         rc = it->ops->seek_to_first(it);
         while (rc == 0 && it->ops->valid(it)) {
-            if (cap != 0 && seen == cap) {
+            if ((cap != 0 && seen == cap) ||
+                (byte_cap != 0 && out->bytes >= byte_cap)) {
                 out->capped = true;
                 break;
             }
@@ -225,6 +224,16 @@ int region_store_region_size(struct region_store *s, uint64_t region_id,
     }
     region__ranges_free(r);
     return rc;
+}
+
+/* The range is the one applied when the pass began. */
+int region_store_region_size(struct region_store *s, uint64_t region_id,
+                             uint64_t cap, struct region_size *out)
+{
+    struct region_desc d;
+    memset(out, 0, sizeof *out);
+    int rc = region_store_region(s, region_id, &d, NULL);
+    return rc != 0 ? rc : region__size(s, &d, cap, 0, out);
 }
 
 int region_store_split_key(struct region_store *s, uint64_t region_id,

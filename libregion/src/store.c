@@ -1893,6 +1893,7 @@ static int apply_split(struct region_store *s, struct region_peer *p,
         return rc;
     p->desc = left;
     p->written = 0;
+    p->split_next = 0;
     p->split_pending = false;
     /* born of a region led here, the new region's leader is here at once
      * (it campaigns after the apply batch), not wherever an election
@@ -3090,19 +3091,41 @@ int region__split_point(struct region_store *s, const struct region_desc *d,
     return *best_len ? 0 : REGION_ENOT_FOUND;
 }
 
-/* Leader only: propose a split of p once split_size bytes went in. */
+/* Leader only: once enough went into p since its last check (split_size
+ * at first), propose a split if it holds split_size bytes. Writes are not
+ * size: a small table updated over and over writes its size many times
+ * while GC keeps it small, and cutting it would turn its one-region
+ * transactions into two-region ones (DESIGN.md "Split"). */
 static void maybe_split(struct region_store *s, struct region_peer *p)
 {
-    if (s->opts.split_size == 0 || p->written < s->opts.split_size ||
+    uint64_t next = p->split_next ? p->split_next : s->opts.split_size;
+    if (s->opts.split_size == 0 || p->written < next ||
         p->role != RAFT_LEADER || p->split_pending || p->merge_target)
         return;
+    struct region_size sz;
+    int rc = region__size(s, &p->desc, 0, s->opts.split_size, &sz);
+    if (rc != 0)
+        return; /* no ranges (memory): tried again at the next write */
+    s->stats.split_checks++;
+    p->written = 0;
+    if (sz.bytes < s->opts.split_size) {
+        /* Checked again once it could have grown to split_size, but not
+         * before a quarter of it: a region just below the size and
+         * written over reads itself at most four times per split_size
+         * written. */
+        uint64_t lack = s->opts.split_size - sz.bytes;
+        p->split_next = lack > s->opts.split_size / 4
+                            ? lack
+                            : s->opts.split_size / 4;
+        if (p->split_next == 0)
+            p->split_next = 1;
+        return;
+    }
+    p->split_next = 0;
     uint8_t best[REGION_MAX_BOUND];
     size_t best_len = 0;
-    int rc = region__split_point(s, &p->desc, best, &best_len);
-    if (rc != 0 && rc != REGION_ENOT_FOUND)
-        return; /* no ranges (memory): tried again at the next write */
-    p->written = 0; /* counted again from here whatever happens */
-    if (rc != 0)
+    rc = region__split_point(s, &p->desc, best, &best_len);
+    if (rc != 0) /* memory, or no key to cut at: split_size more first */
         return;
     if (propose_split(s, p, best, best_len, 0, auto_split_done, NULL, NULL) ==
         0)

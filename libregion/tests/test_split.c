@@ -304,6 +304,79 @@ static void split_by_size(void **state)
     cl_destroy(&c);
 }
 
+/* Bytes written are not size: keys written over and over pass
+ * split_size many times while the region holds a few hundred bytes, and
+ * a split would only turn one-region writes into two-region ones. The
+ * leader measures the region each time and leaves it whole; once it
+ * holds split_size bytes it splits. */
+static void split_by_size_not_writes(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    c.split_size = 4096;
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(&c, 1);
+    char k[32], val[64];
+    memset(val, 'v', sizeof val - 1);
+    val[sizeof val - 1] = 0;
+    for (int i = 0; i < 400; i++) { /* over and over, 4 keys */
+        snprintf(k, sizeof k, "key%04d", i % 4);
+        val[0] = (char)('a' + i % 26);
+        assert_int_equal(cl_put(&c, l, 1, k, val, NULL), 0);
+    }
+    size_t n = 0;
+    region_store_regions(c.st[l].s, NULL, 0, &n);
+    assert_int_equal(n, 1);
+    struct region_store_stats st;
+    region_store_stats(c.st[l].s, &st);
+    assert_int_equal(st.splits, 0);
+    /* A put applies 77 engine bytes (the key's 71: 'r' + 7 key bytes and
+     * 63 value bytes; the delete of any TTL record: 6). The first check
+     * comes after 54 puts and finds 284 bytes held (4 x 71), so the next
+     * comes once 3,812 more could have made it 4,096: 50 puts. 7 in 400,
+     * none finding 4,096 bytes held. */
+    assert_int_equal(st.split_checks, 7);
+    for (int i = 0; i < 4; i++) { /* each key's last value */
+        snprintf(k, sizeof k, "key%04d", i);
+        char *v;
+        assert_int_equal(cl_get(&c, l, 1, k, &v, NULL), 0);
+        assert_int_equal(v[0], 'a' + (396 + i) % 26);
+        free(v);
+    }
+    /* New keys make it grow. The 46 puts since the last check wrote
+     * 3,542 bytes, so the 4th new key calls for the next, which finds 568
+     * held; 46 keys later the 9th finds 3,834, 262 short, but the next
+     * waits for a quarter of split_size (1,024: 14 keys) and finds 4,096
+     * or more: the split. */
+    for (int i = 0; i < 64; i++) {
+        snprintf(k, sizeof k, "new%04d", i);
+        assert_int_equal(cl_put(&c, l, 1, k, val, NULL), 0);
+        region_store_stats(c.st[l].s, &st);
+        assert_int_equal(st.split_checks, i < 3    ? 7
+                                          : i < 49 ? 8
+                                          : i < 63 ? 9
+                                                   : 10);
+        assert_int_equal(st.splits, 0);
+    }
+    for (int i = 64; i < 200; i++) {
+        snprintf(k, sizeof k, "new%04d", i);
+        uint64_t r;
+        int lk = cl_leader_for(&c, k, &r);
+        assert_true(lk > 0);
+        struct region_err err;
+        int rc;
+        while ((rc = cl_put(&c, lk, r, k, val, &err)) ==
+                   REGION_EKEY_NOT_IN_REGION ||
+               rc == REGION_EEPOCH_NOT_MATCH)
+            lk = cl_leader_for(&c, k, &r);
+        assert_int_equal(rc, 0);
+    }
+    region_store_regions(c.st[l].s, NULL, 0, &n);
+    assert_true(n >= 2);
+    cl_destroy(&c);
+}
+
 /* A store down during a split and the writes after it comes back with
  * both regions: by replaying the split from the log (keep large), or,
  * when the log was compacted past it, by snapshots of the old region
@@ -507,6 +580,7 @@ int main(void)
         cmocka_unit_test(split_born_vote_held),
         cmocka_unit_test(split_born_votes_kept_per_candidate),
         cmocka_unit_test(split_by_size),
+        cmocka_unit_test(split_by_size_not_writes),
         cmocka_unit_test(missed_split_replayed),
         cmocka_unit_test(missed_split_by_snapshots),
         cmocka_unit_test(split_replaces_uninitialized_peer_in_one_iteration),
