@@ -14,7 +14,8 @@
 # FRESH=1 to delete the playground's data first; PD_PORT (2379), KVD_PORT
 # (20160), KVD_STATUS_PORT (20180), SQL_PORT (4000) and SQL_STATUS_PORT
 # (10080) move the ports; KVD_ARGS adds flags to every kvd (e.g.
-# --txn.lock-table=false).
+# --txn.lock-table=false), SQLD_ARGS to every sqld (e.g.
+# --gc.life-time=10m).
 set -u
 if [ $# -gt 0 ]; then
     BIN=$1/daemons/bin
@@ -125,7 +126,7 @@ sql_status() { echo $((SQL_STATUS_PORT + $1 - 1)); }
 sql_name() { if [ "$1" = 1 ]; then echo sqld; else echo "sqld-$1"; fi; }
 for i in $(seq 1 "$SQLD_COUNT"); do
     start "$(sql_name "$i")" --listen=127.0.0.1:$(sql_port "$i") --store=cluster \
-        --pd="$pds" --status-listen=127.0.0.1:$(sql_status "$i")
+        --pd="$pds" --status-listen=127.0.0.1:$(sql_status "$i") ${SQLD_ARGS:-}
     # the first sqld of a new cluster creates the catalog and the root
     # account: the others start once it answers (60 s at most)
     [ "$i" = 1 ] && [ "$SQLD_COUNT" -gt 1 ] && for _ in $(seq 1 300); do

@@ -130,11 +130,11 @@ static const struct dmn_cfg_key sqld_keys[] = {
      "hold before it fails with error 8175 (0: no limit)"},
     {"gc.life-time", DMN_CFG_DURATION, offsetof(struct sqld_settings,
                                                 gc_life_ms),
-     "10m", 0, INT64_MAX, NULL,
+     "1m", 0, INT64_MAX, NULL,
      "history MVCC GC keeps: old row versions stay readable this long "
      "(and as long as a transaction that can read them is open)"},
     {"gc.run-interval", DMN_CFG_DURATION,
-     offsetof(struct sqld_settings, gc_interval_ms), "10m", 0, INT64_MAX,
+     offsetof(struct sqld_settings, gc_interval_ms), "1m", 0, INT64_MAX,
      NULL,
      "time between MVCC GC rounds (0: no GC from this sqld; on a "
      "cluster its snapshots are then not held against the others' GC)"},
