@@ -94,16 +94,13 @@ int region_cache_update(struct region_cache *c, const struct region_desc *d,
         if (!overlap(&c->ents[i].d, d) && c->ents[i].d.id != d->id)
             c->ents[w++] = c->ents[i];
     c->n = w;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 16;
-        struct region_cache_ent *e = region__realloc(c->ents, cap * sizeof *e);
-        if (e == NULL) {
-            pthread_mutex_unlock(&c->mu);
-            return -ENOMEM;
-        }
-        c->ents = e;
-        c->cap = cap;
+    struct region_cache_ent *e =
+        region__grow(c->ents, &c->cap, c->n + 1, sizeof *e, 16);
+    if (e == NULL) {
+        pthread_mutex_unlock(&c->mu);
+        return -ENOMEM;
     }
+    c->ents = e;
     size_t i = c->n;
     while (i > 0 && cmp_bytes(c->ents[i - 1].d.start, c->ents[i - 1].d.start_len,
                               d->start, d->start_len) > 0) {

@@ -1,5 +1,6 @@
 /* heap.c: the allocator hook every libregion allocation goes through, the
- * growable byte buffer and the bounds-checked reader the codecs share
+ * arrays' growth, the growable byte buffer and the bounds-checked reader
+ * the codecs share
  * (DESIGN.md, "Conventions").
  */
 #include <stdlib.h>
@@ -39,6 +40,22 @@ void *region__realloc(void *p, size_t n)
     if (n == 0)
         n = 1;
     return heap.realloc ? heap.realloc(heap.ctx, p, n) : realloc(p, n);
+}
+
+void *region__grow(void *a, size_t *cap, size_t need, size_t elem,
+                   size_t first)
+{
+    if (need <= *cap)
+        return a;
+    size_t n = *cap ? 2 * *cap : first ? first : 1;
+    while (n < need && n <= SIZE_MAX / 2)
+        n *= 2;
+    if (n < need || (elem != 0 && n > SIZE_MAX / elem))
+        return NULL;
+    void *b = region__realloc(a, n * elem);
+    if (b != NULL)
+        *cap = n;
+    return b;
 }
 
 void region__free(void *p)

@@ -64,15 +64,11 @@ static struct region_hib_store *store_get(struct region_hib *h, uint64_t id)
     struct region_hib_store *e = store_find(h, id);
     if (e != NULL)
         return e;
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? 2 * h->cap : 8;
-        struct region_hib_store *st =
-            region__realloc(h->st, cap * sizeof *st);
-        if (st == NULL)
-            return NULL;
-        h->st = st;
-        h->cap = cap;
-    }
+    struct region_hib_store *st =
+        region__grow(h->st, &h->cap, h->n + 1, sizeof *st, 8);
+    if (st == NULL)
+        return NULL;
+    h->st = st;
     e = &h->st[h->n++];
     memset(e, 0, sizeof *e);
     e->id = id;

@@ -364,14 +364,11 @@ static int apply_reject(struct region_store *s, struct region_peer *t,
 
 static int merged_add(struct region_store *s, struct region_peer *p)
 {
-    if (s->n_merged == s->cap_merged) {
-        size_t cap = s->cap_merged ? 2 * s->cap_merged : 4;
-        struct region_peer **a = region__realloc(s->merged, cap * sizeof *a);
-        if (a == NULL)
-            return -ENOMEM;
-        s->merged = a;
-        s->cap_merged = cap;
-    }
+    struct region_peer **a = region__grow(s->merged, &s->cap_merged,
+                                          s->n_merged + 1, sizeof *a, 4);
+    if (a == NULL)
+        return -ENOMEM;
+    s->merged = a;
     s->merged[s->n_merged++] = p;
     return 0;
 }

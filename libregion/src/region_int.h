@@ -19,6 +19,12 @@
 void *region__malloc(size_t n);
 void *region__calloc(size_t n, size_t size);
 void *region__realloc(void *p, size_t n);
+/* An array a of *cap elements of elem bytes with room for need: a itself
+ * if it has it, else a reallocated one of twice the room (first at least,
+ * more while short) and *cap raised; NULL (a and *cap untouched) if that
+ * fails. */
+void *region__grow(void *a, size_t *cap, size_t need, size_t elem,
+                   size_t first);
 void region__free(void *p);
 void *region__memdup(const void *p, size_t n);
 

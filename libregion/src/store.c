@@ -197,14 +197,10 @@ static int add_tomb(struct region_store *s, uint64_t id, uint64_t conf_ver)
             t->conf_ver = conf_ver;
         return 0;
     }
-    if (s->n_tombs == s->cap_tombs) {
-        size_t cap = s->cap_tombs ? 2 * s->cap_tombs : 8;
-        t = region__realloc(s->tombs, cap * sizeof *t);
-        if (t == NULL)
-            return -ENOMEM;
-        s->tombs = t;
-        s->cap_tombs = cap;
-    }
+    t = region__grow(s->tombs, &s->cap_tombs, s->n_tombs + 1, sizeof *t, 8);
+    if (t == NULL)
+        return -ENOMEM;
+    s->tombs = t;
     s->tombs[s->n_tombs++] = (struct region_tomb){id, conf_ver};
     return 0;
 }
@@ -340,15 +336,11 @@ static struct region_completion *add_completion(struct region_store *s,
                                                 region_done_fn done, void *ud,
                                                 int rc)
 {
-    if (s->n_done == s->cap_done) {
-        size_t cap = s->cap_done ? 2 * s->cap_done : 64;
-        struct region_completion *d =
-            region__realloc(s->done, cap * sizeof *d);
-        if (d == NULL)
-            return NULL; /* the request is lost; its caller times out */
-        s->done = d;
-        s->cap_done = cap;
-    }
+    struct region_completion *d =
+        region__grow(s->done, &s->cap_done, s->n_done + 1, sizeof *d, 64);
+    if (d == NULL)
+        return NULL; /* the request is lost; its caller times out */
+    s->done = d;
     struct region_completion *c = &s->done[s->n_done++];
     memset(c, 0, sizeof *c);
     c->done = done;
@@ -633,14 +625,13 @@ static int node_start(struct region_store *s, struct region_peer *p,
     /* chunks staged as they come, read as they go (snapshot.c) */
     c.stream_snapshots = true;
     c.snapshot_chunk_bytes = s->opts.snap_chunk_bytes;
-    if (s->n_live + 1 > s->cap_act) { /* region__activate never fails */
-        size_t cap = s->cap_act ? 2 * s->cap_act : 16;
-        struct region_peer **a = region__realloc(s->act, cap * sizeof *a);
-        if (a == NULL)
-            return -ENOMEM;
-        s->act = a;
-        s->cap_act = cap;
-    }
+    /* room on the active list for every live peer: region__activate
+     * never fails */
+    struct region_peer **act =
+        region__grow(s->act, &s->cap_act, s->n_live + 1, sizeof *act, 16);
+    if (act == NULL)
+        return -ENOMEM;
+    s->act = act;
     rc = raft_node_create(&c, &p->node);
     if (rc != 0)
         return rc;
@@ -760,16 +751,13 @@ static int peer_insert(struct region_store *s, struct region_peer *p)
     int rc = idx_put(s, p->desc.id, p);
     if (rc != 0)
         return rc;
-    if (s->n_peers == s->cap_peers) {
-        size_t cap = s->cap_peers ? 2 * s->cap_peers : 16;
-        struct region_peer **a = region__realloc(s->peers, cap * sizeof *a);
-        if (a == NULL) {
-            idx_del(s, p->desc.id);
-            return -ENOMEM;
-        }
-        s->peers = a;
-        s->cap_peers = cap;
+    struct region_peer **a =
+        region__grow(s->peers, &s->cap_peers, s->n_peers + 1, sizeof *a, 16);
+    if (a == NULL) {
+        idx_del(s, p->desc.id);
+        return -ENOMEM;
     }
+    s->peers = a;
     size_t i = s->n_peers;
     while (i > 0 && cmp_bytes(s->peers[i - 1]->desc.start,
                               s->peers[i - 1]->desc.start_len, p->desc.start,
@@ -794,14 +782,11 @@ static int peer_create_uninit(struct region_store *s, uint64_t id,
                               const struct raft_hard_state *hs,
                               struct region_peer **out)
 {
-    if (s->n_uninit == s->cap_uninit) {
-        size_t cap = s->cap_uninit ? 2 * s->cap_uninit : 8;
-        struct region_peer **a = region__realloc(s->uninit, cap * sizeof *a);
-        if (a == NULL)
-            return -ENOMEM;
-        s->uninit = a;
-        s->cap_uninit = cap;
-    }
+    struct region_peer **a = region__grow(s->uninit, &s->cap_uninit,
+                                          s->n_uninit + 1, sizeof *a, 8);
+    if (a == NULL)
+        return -ENOMEM;
+    s->uninit = a;
     struct region_peer *p = region__calloc(1, sizeof *p);
     if (p == NULL)
         return -ENOMEM;
@@ -1648,15 +1633,12 @@ static struct region_outbox *outbox(struct region_store *s, uint64_t to)
     for (size_t i = 0; i < s->n_out; i++)
         if (s->out[i].store == to)
             return &s->out[i];
-    if (s->n_out == s->cap_out) {
-        size_t cap = s->cap_out ? 2 * s->cap_out : 8;
-        struct region_outbox *o = region__realloc(s->out, cap * sizeof *o);
-        if (o == NULL)
-            return NULL;
-        s->out = o;
-        s->cap_out = cap;
-    }
-    struct region_outbox *o = &s->out[s->n_out++];
+    struct region_outbox *o =
+        region__grow(s->out, &s->cap_out, s->n_out + 1, sizeof *o, 8);
+    if (o == NULL)
+        return NULL;
+    s->out = o;
+    o = &s->out[s->n_out++];
     memset(o, 0, sizeof *o);
     o->store = to;
     return o;
@@ -3113,12 +3095,10 @@ static void maybe_split(struct region_store *s, struct region_peer *p)
          * before a quarter of it: a region just below the size and
          * written over reads itself at most four times per split_size
          * written. */
-        uint64_t lack = s->opts.split_size - sz.bytes;
+        uint64_t lack = s->opts.split_size - sz.bytes; /* > 0 */
         p->split_next = lack > s->opts.split_size / 4
                             ? lack
                             : s->opts.split_size / 4;
-        if (p->split_next == 0)
-            p->split_next = 1;
         return;
     }
     p->split_next = 0;

@@ -164,10 +164,48 @@ static void every_allocation_fails_once(void **state)
     region_heap_set(NULL);
 }
 
+/* region__grow, which the store's arrays grow by: room kept, doubled
+ * (from first, or further for a larger need), and on a failed or
+ * impossible allocation NULL with the array and its capacity as they
+ * were. */
+static void grow_doubles_and_fails_cleanly(void **state)
+{
+    (void)state;
+    struct region_heap h = {NULL, t_malloc, t_realloc, t_free};
+    region_heap_set(&h);
+    fail_at = -1;
+    n_allocs = live = 0;
+    size_t cap = 0;
+    int *a = region__grow(NULL, &cap, 1, sizeof *a, 4);
+    assert_non_null(a);
+    assert_int_equal(cap, 4);
+    assert_ptr_equal(region__grow(a, &cap, 4, sizeof *a, 4), a);
+    assert_int_equal(n_allocs, 1); /* room enough: no allocation */
+    for (int i = 0; i < 4; i++)
+        a[i] = i;
+    a = region__grow(a, &cap, 5, sizeof *a, 4);
+    assert_int_equal(cap, 8);
+    a = region__grow(a, &cap, 33, sizeof *a, 4);
+    assert_int_equal(cap, 64);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(a[i], i);
+    fail_at = n_allocs;
+    assert_null(region__grow(a, &cap, 65, sizeof *a, 4));
+    assert_int_equal(cap, 64);
+    fail_at = -1;
+    assert_null(region__grow(a, &cap, SIZE_MAX, sizeof *a, 4));
+    assert_int_equal(cap, 64);
+    assert_int_equal(a[3], 3);
+    region__free(a);
+    assert_int_equal(live, 0);
+    region_heap_set(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_allocation_fails_once),
+        cmocka_unit_test(grow_doubles_and_fails_cleanly),
     };
     return cmocka_run_group_tests_name("libregion/alloc", tests, NULL, NULL);
 }

@@ -27,6 +27,43 @@ static void wait_regions(struct cluster *c, int store, size_t want)
     assert_int_equal(n, want);
 }
 
+/* Put k=v wherever the map says k lives now: a split may land between
+ * locating and writing, and the put is sent again. */
+static void put_routed(struct cluster *c, const char *k, const char *v)
+{
+    uint64_t r;
+    int l = cl_leader_for(c, k, &r);
+    assert_true(l > 0);
+    struct region_err err;
+    int rc;
+    while ((rc = cl_put(c, l, r, k, v, &err)) == REGION_EKEY_NOT_IN_REGION ||
+           rc == REGION_EEPOCH_NOT_MATCH)
+        l = cl_leader_for(c, k, &r);
+    assert_int_equal(rc, 0);
+}
+
+/* Tick until store reads "y" at "n" in region 2, at most max rounds:
+ * the rounds it took. */
+static int wait_n_in_region_2(struct cluster *c, int store, int max)
+{
+    int rounds;
+    for (rounds = 0; rounds < max; rounds++) {
+        uint8_t *v = NULL;
+        size_t vl = 0;
+        struct region_ctx c2 = {2, 0, 0};
+        if (region_raw_get(c->st[store].s, &c2, "n", 1, &v, &vl, NULL) ==
+                0 &&
+            vl == 1) {
+            assert_memory_equal(v, "y", 1);
+            region_free(v);
+            break;
+        }
+        region_free(v);
+        cl_tick(c);
+    }
+    return rounds;
+}
+
 static void split_write_done(void *ud, const struct region_reply *r)
 {
     assert_int_equal(r->rc, 0);
@@ -273,17 +310,7 @@ static void split_by_size(void **state)
     val[sizeof val - 1] = 0;
     for (int i = 0; i < 200; i++) {
         snprintf(k, sizeof k, "key%04d", i);
-        uint64_t r;
-        int l = cl_leader_for(&c, k, &r);
-        assert_true(l > 0);
-        struct region_err err;
-        int rc;
-        /* a split may land between locating and writing: retry */
-        while ((rc = cl_put(&c, l, r, k, val, &err)) ==
-                   REGION_EKEY_NOT_IN_REGION ||
-               rc == REGION_EEPOCH_NOT_MATCH)
-            l = cl_leader_for(&c, k, &r);
-        assert_int_equal(rc, 0);
+        put_routed(&c, k, val);
     }
     size_t n = 0;
     region_store_regions(c.st[1].s, NULL, 0, &n);
@@ -361,16 +388,7 @@ static void split_by_size_not_writes(void **state)
     }
     for (int i = 64; i < 200; i++) {
         snprintf(k, sizeof k, "new%04d", i);
-        uint64_t r;
-        int lk = cl_leader_for(&c, k, &r);
-        assert_true(lk > 0);
-        struct region_err err;
-        int rc;
-        while ((rc = cl_put(&c, lk, r, k, val, &err)) ==
-                   REGION_EKEY_NOT_IN_REGION ||
-               rc == REGION_EEPOCH_NOT_MATCH)
-            lk = cl_leader_for(&c, k, &r);
-        assert_int_equal(rc, 0);
+        put_routed(&c, k, val);
     }
     region_store_regions(c.st[l].s, NULL, 0, &n);
     assert_true(n >= 2);
@@ -478,20 +496,7 @@ static void split_replaces_uninitialized_peer_in_one_iteration(void **state)
     assert_int_equal(st.split_replaced_uninit, 1);
     assert_int_equal(c.st[slow].s->n_uninit, 0);
     /* the split's peer serves: it catches up on region 2's write */
-    for (rounds = 0; rounds < 200; rounds++) {
-        uint8_t *v = NULL;
-        size_t vl = 0;
-        struct region_ctx c2 = {2, 0, 0};
-        if (region_raw_get(c.st[slow].s, &c2, "n", 1, &v, &vl, NULL) == 0 &&
-            vl == 1) {
-            assert_memory_equal(v, "y", 1);
-            region_free(v);
-            break;
-        }
-        region_free(v);
-        cl_tick(&c);
-    }
-    assert_true(rounds < 200);
+    assert_true(wait_n_in_region_2(&c, slow, 200) < 200);
     region_store_regions(c.st[slow].s, NULL, 0, &n);
     assert_int_equal(n, 2);
     cl_destroy(&c);
@@ -538,20 +543,7 @@ static void split_replacing_uninitialized_peer_survives_restart(void **state)
     region_store_regions(c.st[slow].s, NULL, 0, &n);
     assert_int_equal(n, 2);
     /* and it catches up on region 2 */
-    for (rounds = 0; rounds < 300; rounds++) {
-        uint8_t *v = NULL;
-        size_t vl = 0;
-        struct region_ctx c2 = {2, 0, 0};
-        if (region_raw_get(c.st[slow].s, &c2, "n", 1, &v, &vl, NULL) == 0 &&
-            vl == 1) {
-            assert_memory_equal(v, "y", 1);
-            region_free(v);
-            break;
-        }
-        region_free(v);
-        cl_tick(&c);
-    }
-    assert_true(rounds < 300);
+    assert_true(wait_n_in_region_2(&c, slow, 300) < 300);
     /* its region 2 can be elected: the other two keep it going without
      * the leader's store */
     cl_stop(&c, l);
