@@ -281,6 +281,12 @@ static void metrics_text(struct kvd *k, FILE *f)
     for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
         fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", g[i].name,
                 g[i].help, g[i].name, g[i].type, g[i].name, g[i].v);
+    fprintf(f,
+            "# HELP kvd_split_check_seconds_total Time the split checker "
+            "thread spent reading regions to measure them.\n"
+            "# TYPE kvd_split_check_seconds_total counter\n"
+            "kvd_split_check_seconds_total %.6f\n",
+            (double)st.split_check_ns / 1e9);
     if (k->pd) {
         struct kvd_pd_counters pc;
         kvd_pd_counters(k, &pc);

@@ -1703,7 +1703,7 @@ int kvd_status_json(struct kvd *k, FILE *f)
             "\"loop_iters\":%llu,\"reads\":%llu,\"msgs_sent\":%llu,"
             "\"msgs_received\":%llu,\"log_gcs\":%llu,\"snaps_built\":%llu,"
             "\"snaps_applied\":%llu,\"splits\":%llu,\"split_checks\":%llu,"
-            "\"reads_inline\":%llu,",
+            "\"split_check_ms\":%llu,\"reads_inline\":%llu,",
             (unsigned long long)k->store_id, (unsigned long long)st.regions,
             (unsigned long long)st.leaders, (unsigned long long)st.proposals,
             (unsigned long long)st.applied, (unsigned long long)st.syncs,
@@ -1711,9 +1711,9 @@ int kvd_status_json(struct kvd *k, FILE *f)
             (unsigned long long)st.msgs_sent,
             (unsigned long long)st.msgs_received,
             (unsigned long long)st.log_gcs, (unsigned long long)st.snaps_built,
-            (unsigned long long)st.snaps_applied,
-            (unsigned long long)st.splits,
+            (unsigned long long)st.snaps_applied, (unsigned long long)st.splits,
             (unsigned long long)st.split_checks,
+            (unsigned long long)(st.split_check_ns / 1000000),
             (unsigned long long)st.reads_inline);
     fprintf(f,
             "\"ticks\":%llu,\"hibernated\":%llu,\"hib_wakes\":%llu,"

@@ -17,7 +17,7 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 24
+#define REGION_VERSION_MINOR 25
 #define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
@@ -255,6 +255,11 @@ bool region_store_has_work(struct region_store *s);
  * iteration finished; the loop itself never needs it (the writer calls
  * transport.notify). */
 int region_store_sync_wait(struct region_store *s);
+/* Wait until every automatic split check asked so far is done (they read
+ * the region on the split checker thread: DESIGN.md "Split") and act on
+ * what they found, a split proposed. For tests and tools that want a
+ * check finished; the loop never needs it. */
+void region_store_split_checks_wait(struct region_store *s);
 
 /* Start an election for region_id now (tests, leadership moves). */
 int region_store_campaign(struct region_store *s, uint64_t region_id);
@@ -330,6 +335,8 @@ struct region_store_stats {
     uint64_t splits;        /* splits applied */
     uint64_t split_checks;  /* sizes of regions led here measured to
                                decide a split */
+    uint64_t split_check_ns; /* time those measurements took (on the
+                                split checker thread: the loop goes on) */
     uint64_t max_ts_syncs;  /* region_store_max_ts_synced calls that
                                covered a new leadership */
     uint64_t max_ts_refused; /* async/1PC prewrites refused unsynced */

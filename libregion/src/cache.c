@@ -20,13 +20,6 @@ struct region_cache {
     size_t cap;                      /* allocated */
 };
 
-static int cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-    size_t n = al < bl ? al : bl;
-    int c = n ? memcmp(a, b, n) : 0;
-    return c ? c : (al < bl ? -1 : al > bl);
-}
-
 int region_cache_create(struct region_cache **out)
 {
     struct region_cache *c = region__calloc(1, sizeof *c);
@@ -48,10 +41,12 @@ void region_cache_destroy(struct region_cache *c)
 
 static bool overlap(const struct region_desc *a, const struct region_desc *b)
 {
-    bool a_before = a->end_len != 0 &&
-                    cmp_bytes(a->end, a->end_len, b->start, b->start_len) <= 0;
-    bool b_before = b->end_len != 0 &&
-                    cmp_bytes(b->end, b->end_len, a->start, a->start_len) <= 0;
+    bool a_before =
+        a->end_len != 0 &&
+        region__cmp_bytes(a->end, a->end_len, b->start, b->start_len) <= 0;
+    bool b_before =
+        b->end_len != 0 &&
+        region__cmp_bytes(b->end, b->end_len, a->start, a->start_len) <= 0;
     return !a_before && !b_before;
 }
 
@@ -102,8 +97,9 @@ int region_cache_update(struct region_cache *c, const struct region_desc *d,
     }
     c->ents = e;
     size_t i = c->n;
-    while (i > 0 && cmp_bytes(c->ents[i - 1].d.start, c->ents[i - 1].d.start_len,
-                              d->start, d->start_len) > 0) {
+    while (i > 0 &&
+           region__cmp_bytes(c->ents[i - 1].d.start, c->ents[i - 1].d.start_len,
+                             d->start, d->start_len) > 0) {
         c->ents[i] = c->ents[i - 1];
         i--;
     }
@@ -121,8 +117,8 @@ int region_cache_lookup(struct region_cache *c, const void *key, size_t len,
     size_t lo = 0, hi = c->n;
     while (lo < hi) { /* last entry whose start <= key */
         size_t mid = (lo + hi) / 2;
-        if (cmp_bytes(c->ents[mid].d.start, c->ents[mid].d.start_len, key,
-                      len) <= 0)
+        if (region__cmp_bytes(c->ents[mid].d.start, c->ents[mid].d.start_len,
+                              key, len) <= 0)
             lo = mid + 1;
         else
             hi = mid;

@@ -782,20 +782,14 @@ static uint64_t pick_store(struct region_client *c,
 /* ---------------------------------------------------------------------
  * One command to the region `shard`, routed by key.
  */
-static int bcmp_keys(const uint8_t *a, size_t al, const void *b, size_t bl)
-{
-    size_t n = al < bl ? al : bl;
-    int c = n ? memcmp(a, b, n) : 0;
-    return c ? c : (al > bl) - (al < bl);
-}
-
 /* Whether a range ending at end (end_len 0: unbounded) ends inside d. */
 static bool ends_inside(const struct region_desc *d, const void *end,
                         size_t end_len)
 {
     if (d->end_len == 0)
         return true;
-    return end_len != 0 && bcmp_keys(d->end, d->end_len, end, end_len) >= 0;
+    return end_len != 0 &&
+           region__cmp_bytes(d->end, d->end_len, end, end_len) >= 0;
 }
 
 /* The request (its bytes *enc, or req for nanopb when *enc is NULL) for
@@ -1075,9 +1069,11 @@ static bool holds_below(const struct region_desc *d, const void *key,
 {
     if (key == NULL)
         return d->end_len == 0;
-    if (d->start_len != 0 && bcmp_keys(d->start, d->start_len, key, len) >= 0)
+    if (d->start_len != 0 &&
+        region__cmp_bytes(d->start, d->start_len, key, len) >= 0)
         return false;
-    return d->end_len == 0 || bcmp_keys(d->end, d->end_len, key, len) >= 0;
+    return d->end_len == 0 ||
+           region__cmp_bytes(d->end, d->end_len, key, len) >= 0;
 }
 
 /* From d, the router's region holding the keys just below key, to the

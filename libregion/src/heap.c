@@ -81,6 +81,13 @@ void *region__memdup(const void *p, size_t n)
     return q;
 }
 
+int region__cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+    size_t n = al < bl ? al : bl;
+    int c = n ? memcmp(a, b, n) : 0;
+    return c ? c : (al < bl ? -1 : al > bl);
+}
+
 uint8_t *region__buf_reserve(struct region_buf *b, size_t n)
 {
     if (b->oom)

@@ -25,14 +25,6 @@ static void key_decided(uint8_t out[KEY_DECIDED_LEN], uint64_t target,
     region__put_u64(out + 10, source);
 }
 
-static int bytes_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-    int c = memcmp(a, b, al < bl ? al : bl);
-    if (c != 0)
-        return c;
-    return al < bl ? -1 : al > bl;
-}
-
 int region__merge_refuse(const struct region_peer *p, struct region_err *err)
 {
     if (p->merge_target == 0)
@@ -215,12 +207,12 @@ static int mergeable(const struct region_desc *src, const struct region_peer *t,
                      struct region_err *err)
 {
     const struct region_desc *tgt = &t->desc;
-    bool left = src->end_len > 0 &&
-                bytes_cmp(src->end, src->end_len, tgt->start,
-                          tgt->start_len) == 0;
-    bool right = tgt->end_len > 0 &&
-                 bytes_cmp(tgt->end, tgt->end_len, src->start,
-                           src->start_len) == 0;
+    bool left =
+        src->end_len > 0 && region__cmp_bytes(src->end, src->end_len,
+                                              tgt->start, tgt->start_len) == 0;
+    bool right =
+        tgt->end_len > 0 && region__cmp_bytes(tgt->end, tgt->end_len,
+                                              src->start, src->start_len) == 0;
     const char *why = NULL;
     if (!left && !right)
         why = "not adjacent";
@@ -435,11 +427,12 @@ bool region__merge_swallowed(struct region_store *s, struct region_peer *q,
                              const struct region_desc *d)
 {
     const struct region_desc *qd = &q->desc;
-    bool inside = bytes_cmp(qd->start, qd->start_len, d->start,
-                            d->start_len) >= 0 &&
-                  (d->end_len == 0 ||
-                   (qd->end_len != 0 &&
-                    bytes_cmp(qd->end, qd->end_len, d->end, d->end_len) <= 0));
+    bool inside =
+        region__cmp_bytes(qd->start, qd->start_len, d->start, d->start_len) >=
+            0 &&
+        (d->end_len == 0 ||
+         (qd->end_len != 0 &&
+          region__cmp_bytes(qd->end, qd->end_len, d->end, d->end_len) <= 0));
     if (!inside || qd->version >= d->version || qd->id == d->id)
         return false;
     struct mvcc_wbatch *b = NULL;
@@ -590,9 +583,9 @@ static int apply_commit(struct region_store *s, struct region_peer *t,
                     (unsigned long long)sp->desc.version,
                     (unsigned long long)sd.version);
     struct region_desc nd = t->desc;
-    bool src_left = sd.end_len > 0 &&
-                    bytes_cmp(sd.end, sd.end_len, t->desc.start,
-                              t->desc.start_len) == 0;
+    bool src_left =
+        sd.end_len > 0 && region__cmp_bytes(sd.end, sd.end_len, t->desc.start,
+                                            t->desc.start_len) == 0;
     if (src_left) {
         memcpy(nd.start, sd.start, sd.start_len);
         nd.start_len = sd.start_len;
@@ -717,12 +710,6 @@ void region__merge_free_all(struct region_store *s)
 /* ---------------------------------------------------------------------
  * Proposals (DESIGN "Merge": who proposes what, when).
  */
-static void notify(struct region_store *s)
-{
-    if (s->opts.transport.notify)
-        s->opts.transport.notify(s->opts.transport.ctx);
-}
-
 static int not_found(struct region_store *s, uint64_t id,
                      struct region_err *err)
 {
@@ -797,7 +784,7 @@ static int finish(struct region_store *s, int rc)
 {
     pthread_mutex_unlock(&s->mu);
     if (rc == 0)
-        notify(s);
+        region__notify(s);
     return rc;
 }
 

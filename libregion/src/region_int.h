@@ -27,6 +27,8 @@ void *region__grow(void *a, size_t *cap, size_t need, size_t elem,
                    size_t first);
 void region__free(void *p);
 void *region__memdup(const void *p, size_t n);
+/* Keys and bounds in byte order, a prefix first: <0, 0 or >0. */
+int region__cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
 
 struct region_buf {
     uint8_t *data; /* bytes */
@@ -240,6 +242,9 @@ struct region_peer {
     uint64_t split_next;          /* written that calls for the next size
                                      check (0: split_size) */
     bool split_pending;           /* an automatic split is proposed */
+    bool split_checking;          /* a size check of it is out
+                                     (splitcheck.c) */
+    uint64_t check_seq;           /* that check's number */
     uint32_t n_out;               /* readies in log writer jobs not yet
                                      completed */
     struct region_timed timed[REGION__TIMED]; /* raw batches proposed
@@ -420,6 +425,18 @@ struct region_store {
     struct region_wjob *wnext;        /* first job the writer has not
                                          taken */
     bool wstop;                       /* the writer is to exit */
+    bool checker_on;                  /* the split checker thread runs
+                                         (splitcheck.c) */
+    pthread_t checker;                /* the split checker thread */
+    pthread_mutex_t cmu;              /* guards the check lists (taken
+                                         after mu when both are held) */
+    pthread_cond_t ccv;               /* a check was asked / stop */
+    pthread_cond_t cdcv;              /* a check was done */
+    struct region_check *cjobs;       /* checks asked, oldest first */
+    struct region_check *cdone;       /* checks done, newest first */
+    size_t c_out;                     /* checks asked and not done */
+    bool cstop;                       /* the checker is to exit */
+    uint64_t check_seq;               /* checks asked (under mu) */
     struct region_store_stats stats;  /* counters */
     uint64_t lead_gen;                /* leaderships seen begin on this
                                          store (atomic; written under mu) */
@@ -583,7 +600,7 @@ int region__reload_locks(struct region_store *s,
  * no cap). Reads the engine: the caller may hold s->mu. */
 int region__size(struct region_store *s, const struct region_desc *d,
                  uint64_t cap, uint64_t byte_cap, struct region_size *out);
-/* Where a split of d's data goes (store.c): the middle of its raw keys
+/* Where a split of d's data goes (splitcheck.c): the middle of its raw keys
  * or of its committed transactional keys, whichever holds more bytes,
  * past d's start; 0 with best (REGION_MAX_BOUND bytes), REGION_ENOT_FOUND
  * when there is none. Reads the engine: the caller may hold s->mu. */
@@ -653,8 +670,32 @@ void region__joined_drop(struct region_peer *p, uint64_t store_id);
 bool region__peer_caught_up(const struct raft_status *st, uint64_t store_id,
                             raft_index compacted);
 
-/* Store internals merge.c uses (store.c). */
+/* Store internals merge.c and splitcheck.c use (store.c). */
 struct region_peer *region__find_peer(struct region_store *s, uint64_t id);
+/* Ask the embedder to run region_store_process (transport.notify). Any
+ * thread, locked or not. */
+void region__notify(struct region_store *s);
+/* Propose splitting p at key into a new region (an id allocated here);
+ * done(NULL, reply) once it applies. Under s->mu. */
+int region__propose_split(struct region_store *s,
+                          struct region_peer *p,
+                          const void *key,
+                          size_t len,
+                          region_done_fn done);
+
+/* The automatic split's size checks (splitcheck.c, DESIGN.md "Split").
+ * start: the checker thread at open (none with log_on_loop or no
+ * split_size: checks run inline); stop: at close, before the engine goes.
+ * maybe_split: after p's ready, asks for a check once enough was written
+ * to p (leader only). finish: what checks found goes to their peers (a
+ * split proposed); wait: first wait for every check asked. ready: whether
+ * a check is done and not finished. All but start and stop under s->mu. */
+struct region_check;
+int region__check_start(struct region_store *s);
+void region__check_stop(struct region_store *s);
+void region__maybe_split(struct region_store *s, struct region_peer *p);
+void region__check_finish(struct region_store *s, bool wait);
+bool region__check_ready(struct region_store *s);
 /* p may have work for the loop now (a message stepped, a proposal, a
  * tick, a wake-up, a raw write batched, a removal): the next
  * region_store_process looks at it. Never fails (room is kept for every

@@ -164,13 +164,6 @@ void region__ranges_free(struct region_range r[REGION__N_RANGES])
     }
 }
 
-static int cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-    size_t n = al < bl ? al : bl;
-    int c = n ? memcmp(a, b, n) : 0;
-    return c ? c : (al < bl ? -1 : al > bl);
-}
-
 /* One pass over d's engine ranges (region.h), stopping after cap engine
  * entries or once byte_cap bytes were counted (0: no cap; either sets
  * out->capped). A transactional user key is counted at its first write
@@ -250,8 +243,9 @@ static bool in_ranges(const struct region_range r[REGION__N_RANGES], int cf,
                       const uint8_t *k, size_t kl)
 {
     for (int i = 0; i < REGION__N_RANGES; i++)
-        if (r[i].cf == cf && cmp_bytes(k, kl, r[i].lo, r[i].lo_len) >= 0 &&
-            cmp_bytes(k, kl, r[i].hi, r[i].hi_len) < 0)
+        if (r[i].cf == cf &&
+            region__cmp_bytes(k, kl, r[i].lo, r[i].lo_len) >= 0 &&
+            region__cmp_bytes(k, kl, r[i].hi, r[i].hi_len) < 0)
             return true;
     return false;
 }

@@ -48,31 +48,25 @@ static void raft_logger(void *ctx, int level, raft_id node, const char *msg)
                 msg);
 }
 
-static int cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-    size_t n = al < bl ? al : bl;
-    int c = n ? memcmp(a, b, n) : 0;
-    if (c != 0)
-        return c;
-    return al < bl ? -1 : al > bl;
-}
-
 bool region_desc_contains(const struct region_desc *d, const void *key,
                           size_t len)
 {
-    if (cmp_bytes(key, len, d->start, d->start_len) < 0)
+    if (region__cmp_bytes(key, len, d->start, d->start_len) < 0)
         return false;
-    return d->end_len == 0 || cmp_bytes(key, len, d->end, d->end_len) < 0;
+    return d->end_len == 0 ||
+           region__cmp_bytes(key, len, d->end, d->end_len) < 0;
 }
 
 /* Whether [a) and [b) overlap. */
 static bool desc_overlap(const struct region_desc *a,
                          const struct region_desc *b)
 {
-    bool a_before_b = a->end_len != 0 &&
-                      cmp_bytes(a->end, a->end_len, b->start, b->start_len) <= 0;
-    bool b_before_a = b->end_len != 0 &&
-                      cmp_bytes(b->end, b->end_len, a->start, a->start_len) <= 0;
+    bool a_before_b =
+        a->end_len != 0 &&
+        region__cmp_bytes(a->end, a->end_len, b->start, b->start_len) <= 0;
+    bool b_before_a =
+        b->end_len != 0 &&
+        region__cmp_bytes(b->end, b->end_len, a->start, a->start_len) <= 0;
     return !a_before_b && !b_before_a;
 }
 
@@ -323,7 +317,7 @@ static void note_leadership(struct region_store *s, struct region_peer *p,
     p->lead_gen = __atomic_add_fetch(&s->lead_gen, 1, __ATOMIC_SEQ_CST);
 }
 
-static void notify(struct region_store *s)
+void region__notify(struct region_store *s)
 {
     if (s->opts.transport.notify)
         s->opts.transport.notify(s->opts.transport.ctx);
@@ -759,9 +753,9 @@ static int peer_insert(struct region_store *s, struct region_peer *p)
     }
     s->peers = a;
     size_t i = s->n_peers;
-    while (i > 0 && cmp_bytes(s->peers[i - 1]->desc.start,
-                              s->peers[i - 1]->desc.start_len, p->desc.start,
-                              p->desc.start_len) > 0) {
+    while (i > 0 && region__cmp_bytes(s->peers[i - 1]->desc.start,
+                                      s->peers[i - 1]->desc.start_len,
+                                      p->desc.start, p->desc.start_len) > 0) {
         s->peers[i] = s->peers[i - 1];
         i--;
     }
@@ -980,6 +974,9 @@ int region_store_open(const struct region_store_opts *opts,
     pthread_mutex_init(&s->gc_mu, NULL);
     pthread_cond_init(&s->wcv, NULL);
     pthread_cond_init(&s->dcv, NULL);
+    pthread_mutex_init(&s->cmu, NULL);
+    pthread_cond_init(&s->ccv, NULL);
+    pthread_cond_init(&s->cdcv, NULL);
     int rc = region__zengine_create(opts->engine, &s->zeng);
     if (rc == 0)
         rc = mvcc_wbatch_create(&s->wb);
@@ -1022,6 +1019,12 @@ int region_store_open(const struct region_store_opts *opts,
         if (rc != 0)
             snprintf(s->errmsg, sizeof s->errmsg,
                      "cannot start the log writer thread");
+    }
+    if (rc == 0) {
+        rc = region__check_start(s);
+        if (rc != 0)
+            snprintf(s->errmsg, sizeof s->errmsg,
+                     "cannot start the split checker thread");
     }
     if (rc != 0) {
         region__log(s, REGION_LOG_ERROR, "open failed: %s (%s)",
@@ -1115,6 +1118,7 @@ void region_store_close(struct region_store *s)
         pthread_join(s->writer, NULL);
         s->writer_on = false;
     }
+    region__check_stop(s); /* reads the engine */
     while (s->jobs) {
         struct region_wjob *j = s->jobs;
         s->jobs = j->next;
@@ -1144,6 +1148,9 @@ void region_store_close(struct region_store *s)
     mvcc_wbatch_destroy(s->alocks);
     pthread_cond_destroy(&s->wcv);
     pthread_cond_destroy(&s->dcv);
+    pthread_cond_destroy(&s->ccv);
+    pthread_cond_destroy(&s->cdcv);
+    pthread_mutex_destroy(&s->cmu);
     pthread_mutex_destroy(&s->wmu);
     pthread_mutex_destroy(&s->gc_mu);
     pthread_mutex_destroy(&s->mu);
@@ -1161,7 +1168,7 @@ static int desc_valid(const struct region_store *s, const struct region_desc *d)
         d->start_len > REGION_MAX_BOUND || d->end_len > REGION_MAX_BOUND)
         return REGION_EINVAL;
     if (d->end_len != 0 &&
-        cmp_bytes(d->start, d->start_len, d->end, d->end_len) >= 0)
+        region__cmp_bytes(d->start, d->start_len, d->end, d->end_len) >= 0)
         return REGION_EINVAL;
     bool member = false;
     for (uint32_t i = 0; i < d->n_stores; i++) {
@@ -1228,7 +1235,7 @@ out:
     region__buf_free(&b);
     pthread_mutex_unlock(&s->mu);
     if (rc == 0)
-        notify(s);
+        region__notify(s);
     return rc;
 }
 
@@ -1284,7 +1291,7 @@ int region_store_tick(struct region_store *s)
         notices = s->out[i].count > 0;
     unlock_and_complete(s);
     if (notices) /* hibernation notices leave with the next iteration */
-        notify(s);
+        region__notify(s);
     return rc;
 }
 
@@ -1815,7 +1822,7 @@ static int apply_split(struct region_store *s, struct region_peer *p,
     raft_id early_vote = 0;
     if (c->key_len == 0 || c->key_len > REGION_MAX_BOUND ||
         !region_desc_contains(d, c->key, c->key_len) ||
-        cmp_bytes(c->key, c->key_len, d->start, d->start_len) == 0) {
+        region__cmp_bytes(c->key, c->key_len, d->start, d->start_len) == 0) {
         out->rc = REGION_EKEY_NOT_IN_REGION;
         region__set_err(&out->err, out->rc,
                         "split key not strictly inside region %llu",
@@ -2215,8 +2222,6 @@ static void serve_reads(struct region_store *s, struct region_peer *p)
     }
 }
 
-static void maybe_split(struct region_store *s, struct region_peer *p);
-
 bool region_store_has_work(struct region_store *s)
 {
     pthread_mutex_lock(&s->mu);
@@ -2230,6 +2235,8 @@ bool region_store_has_work(struct region_store *s)
         any = s->jobs && s->jobs->written;
         pthread_mutex_unlock(&s->wmu);
     }
+    if (!any)
+        any = region__check_ready(s);
     pthread_mutex_unlock(&s->mu);
     return any;
 }
@@ -2321,8 +2328,9 @@ static int finish_readies(struct region_store *s, struct region_peer **ps,
                     s->uninit[s->n_uninit++] = p; /* its slot is free */
                     (void)idx_put(s, p->desc.id, p); /* grows no more */
                 }
-            } else if (cmp_bytes(p->desc.start, p->desc.start_len,
-                                 descs[i].start, descs[i].start_len) != 0) {
+            } else if (region__cmp_bytes(p->desc.start, p->desc.start_len,
+                                         descs[i].start,
+                                         descs[i].start_len) != 0) {
                 /* its start moved: take it out and back in, sorted */
                 for (size_t j = 0; j < s->n_peers; j++)
                     if (s->peers[j] == p) {
@@ -2406,7 +2414,7 @@ static int finish_readies(struct region_store *s, struct region_peer **ps,
         raft_node_advance(ps[i]->node, &rds[i]);
         region__activate(s, ps[i]); /* the next ready may be there */
         serve_reads(s, ps[i]);
-        maybe_split(s, ps[i]);
+        region__maybe_split(s, ps[i]);
         int r = region__log_gc(s, ps[i]); /* between readies */
         if (r != 0)
             region__log(s, REGION_LOG_WARN, "region %llu: log GC: %s",
@@ -2469,7 +2477,7 @@ static void *writer_main(void *arg)
         last->synced = sync;
         pthread_cond_broadcast(&s->dcv);
         pthread_mutex_unlock(&s->wmu);
-        notify(s);
+        region__notify(s);
         pthread_mutex_lock(&s->wmu);
     }
     pthread_mutex_unlock(&s->wmu);
@@ -2587,10 +2595,11 @@ int region_store_process(struct region_store *s)
     struct region_peer **ps = NULL;
     size_t n_cand = 0; /* the active list's length when it began */
     struct region_wjob *job = NULL;
-    /* 0. finish the writer's durable jobs, in order */
+    /* 0. finish the writer's durable jobs, in order; split checks done */
     rc = complete_jobs(s, false);
     if (rc != 0)
         goto out;
+    region__check_finish(s, false);
     /* only peers on the active list can have work (DESIGN.md "The
      * loop"): an iteration costs what they do, not what the store holds */
     n_cand = s->n_act;
@@ -2740,10 +2749,18 @@ int region_store_sync_wait(struct region_store *s)
 {
     pthread_mutex_lock(&s->mu);
     int rc = complete_jobs(s, true);
+    region__check_finish(s, false);
     if (rc == 0)
         destroy_all_removed(s, &rc);
     unlock_and_complete(s);
     return rc;
+}
+
+void region_store_split_checks_wait(struct region_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    region__check_finish(s, true);
+    unlock_and_complete(s);
 }
 
 /* ---------------------------------------------------------------------
@@ -2856,6 +2873,15 @@ static int propose_split(struct region_store *s, struct region_peer *p,
     return rc;
 }
 
+int region__propose_split(struct region_store *s,
+                          struct region_peer *p,
+                          const void *key,
+                          size_t len,
+                          region_done_fn done)
+{
+    return propose_split(s, p, key, len, 0, done, NULL, NULL);
+}
+
 int region_split(struct region_store *s, const struct region_ctx *ctx,
                  const void *key, size_t len, uint64_t new_id,
                  region_done_fn done, void *ud, struct region_err *err)
@@ -2870,7 +2896,7 @@ int region_split(struct region_store *s, const struct region_ctx *ctx,
     if (rc == 0)
         rc = region__key_check(p, key, len, err);
     if (rc == 0 &&
-        cmp_bytes(key, len, p->desc.start, p->desc.start_len) == 0) {
+        region__cmp_bytes(key, len, p->desc.start, p->desc.start_len) == 0) {
         rc = REGION_EKEY_NOT_IN_REGION;
         region__set_err(err, rc, "split key is the region's start");
     }
@@ -2883,7 +2909,7 @@ int region_split(struct region_store *s, const struct region_ctx *ctx,
         rc = propose_split(s, p, key, len, new_id, done, ud, err);
     pthread_mutex_unlock(&s->mu);
     if (rc == 0)
-        notify(s);
+        region__notify(s);
     return rc;
 }
 
@@ -2987,129 +3013,8 @@ int region_change_member(struct region_store *s, const struct region_ctx *ctx,
 out:
     pthread_mutex_unlock(&s->mu);
     if (rc == 0)
-        notify(s);
+        region__notify(s);
     return rc;
-}
-
-static void auto_split_done(void *ud, const struct region_reply *r)
-{
-    (void)ud;
-    (void)r; /* the outcome is logged at apply; a lost one is retried */
-}
-
-/* The key splitting [lo, hi) of cf in two halves by bytes (user key:
- * txn keys are decoded). 0 with key set, or REGION_ENOT_FOUND. */
-static int middle_key(struct region_store *s, const struct region_range *r,
-                      bool txn, uint8_t *key, size_t *key_len,
-                      uint64_t *total)
-{
-    struct mvcc_iter_opts io = {r->lo, r->lo_len, r->hi, r->hi_len};
-    uint64_t sum = 0, half = 0;
-    int rc = 0;
-    *total = 0;
-    for (int pass = 0; pass < 2 && rc == 0; pass++) {
-        struct mvcc_iter *it = NULL;
-        rc = mvcc_engine_iter(s->opts.engine, NULL, r->cf, &io, &it);
-        if (rc != 0)
-            return rc;
-        sum = 0;
-        rc = it->ops->seek_to_first(it);
-        while (rc == 0 && it->ops->valid(it)) {
-            size_t kl, vl;
-            const uint8_t *k = it->ops->key(it, &kl);
-            it->ops->value(it, &vl);
-            sum += kl + vl;
-            if (pass == 1 && sum >= half) {
-                size_t used = 0, ul = 0;
-                uint8_t buf[4096];
-                if (!txn) {
-                    ul = kl - 1;
-                    if (ul <= REGION_MAX_BOUND)
-                        memcpy(buf, k + 1, ul);
-                } else if (kl - 1 > sizeof buf ||
-                           mvcc_key_decode(k + 1, kl - 1, buf, &ul, &used) != 0) {
-                    ul = REGION_MAX_BOUND + 1; /* unusable: skip */
-                }
-                if (ul > 0 && ul <= REGION_MAX_BOUND) {
-                    memcpy(key, buf, ul);
-                    *key_len = ul;
-                    mvcc_iter_destroy(it);
-                    return 0;
-                }
-            }
-            rc = it->ops->next(it);
-        }
-        mvcc_iter_destroy(it);
-        half = sum / 2;
-        *total = sum;
-    }
-    return rc != 0 ? rc : REGION_ENOT_FOUND;
-}
-
-int region__split_point(struct region_store *s, const struct region_desc *d,
-                        uint8_t *best, size_t *best_len)
-{
-    struct region_range r[REGION__N_RANGES];
-    int rc = region__ranges(d, r);
-    if (rc != 0)
-        return rc;
-    uint8_t key[REGION_MAX_BOUND];
-    size_t kl = 0;
-    uint64_t best_total = 0, total = 0;
-    *best_len = 0;
-    /* raw keys (CF default) and committed txn versions (CF write) */
-    for (int i = 0; i < REGION__N_RANGES; i++) {
-        if (i != 0 && r[i].cf != MVCC_CF_WRITE)
-            continue;
-        if (middle_key(s, &r[i], i != 0, key, &kl, &total) == 0 &&
-            total > best_total &&
-            cmp_bytes(key, kl, d->start, d->start_len) > 0) {
-            memcpy(best, key, kl);
-            *best_len = kl;
-            best_total = total;
-        }
-    }
-    region__ranges_free(r);
-    return *best_len ? 0 : REGION_ENOT_FOUND;
-}
-
-/* Leader only: once enough went into p since its last check (split_size
- * at first), propose a split if it holds split_size bytes. Writes are not
- * size: a small table updated over and over writes its size many times
- * while GC keeps it small, and cutting it would turn its one-region
- * transactions into two-region ones (DESIGN.md "Split"). */
-static void maybe_split(struct region_store *s, struct region_peer *p)
-{
-    uint64_t next = p->split_next ? p->split_next : s->opts.split_size;
-    if (s->opts.split_size == 0 || p->written < next ||
-        p->role != RAFT_LEADER || p->split_pending || p->merge_target)
-        return;
-    struct region_size sz;
-    int rc = region__size(s, &p->desc, 0, s->opts.split_size, &sz);
-    if (rc != 0)
-        return; /* no ranges (memory): tried again at the next write */
-    s->stats.split_checks++;
-    p->written = 0;
-    if (sz.bytes < s->opts.split_size) {
-        /* Checked again once it could have grown to split_size, but not
-         * before a quarter of it: a region just below the size and
-         * written over reads itself at most four times per split_size
-         * written. */
-        uint64_t lack = s->opts.split_size - sz.bytes; /* > 0 */
-        p->split_next = lack > s->opts.split_size / 4
-                            ? lack
-                            : s->opts.split_size / 4;
-        return;
-    }
-    p->split_next = 0;
-    uint8_t best[REGION_MAX_BOUND];
-    size_t best_len = 0;
-    rc = region__split_point(s, &p->desc, best, &best_len);
-    if (rc != 0) /* memory, or no key to cut at: split_size more first */
-        return;
-    if (propose_split(s, p, best, best_len, 0, auto_split_done, NULL, NULL) ==
-        0)
-        p->split_pending = true;
 }
 
 int region_raw_write(struct region_store *s, const struct region_ctx *ctx,
@@ -3183,8 +3088,8 @@ static int raw_ops_emit(const struct raw_ops *r, struct mvcc_wbatch *b,
                 end = p->desc.end; /* to the region's end (maybe open) */
                 end_len = p->desc.end_len;
             } else if (p->desc.end_len != 0 &&
-                       cmp_bytes(end, end_len, p->desc.end,
-                                 p->desc.end_len) > 0) {
+                       region__cmp_bytes(end, end_len, p->desc.end,
+                                         p->desc.end_len) > 0) {
                 rc = REGION_EKEY_NOT_IN_REGION;
                 region__set_err(r->err, rc, "range end past region %llu",
                                 (unsigned long long)p->desc.id);
@@ -3237,7 +3142,7 @@ int region_raw_write_ttl(struct region_store *s, const struct region_ctx *ctx,
                                   err);
     pthread_mutex_unlock(&s->mu);
     if (rc == 0)
-        notify(s);
+        region__notify(s);
     else if (err && err->code == 0)
         region__set_err(err, rc, "%s", region_strerror(rc));
     return rc;
@@ -3275,7 +3180,7 @@ int region_raw_cas(struct region_store *s, const struct region_ctx *ctx,
     pthread_mutex_unlock(&s->mu);
     region__buf_free(&cmd);
     if (rc == 0)
-        notify(s);
+        region__notify(s);
     return rc;
 }
 
@@ -3327,7 +3232,7 @@ int region_read(struct region_store *s, const struct region_ctx *ctx,
     }
     pthread_mutex_unlock(&s->mu);
     if (rc == 0)
-        notify(s);
+        region__notify(s);
     return rc;
 }
 
@@ -3412,15 +3317,15 @@ static int range_check(const struct region_desc *d, const void *start,
                        struct region_err *err)
 {
     const char *why = NULL;
-    if (cmp_bytes(start, start_len, d->start, d->start_len) < 0)
+    if (region__cmp_bytes(start, start_len, d->start, d->start_len) < 0)
         why = "starts before";
-    else if (d->end_len != 0 && cmp_bytes(start, start_len, d->end,
-                                          d->end_len) >= 0)
+    else if (d->end_len != 0 &&
+             region__cmp_bytes(start, start_len, d->end, d->end_len) >= 0)
         why = "starts at or past the end of";
     else if (d->end_len != 0 && end_len == 0)
         why = "is unbounded past the end of";
     else if (d->end_len != 0 && end_len != 0 &&
-             cmp_bytes(end, end_len, d->end, d->end_len) > 0)
+             region__cmp_bytes(end, end_len, d->end, d->end_len) > 0)
         why = "ends past the end of";
     if (why == NULL)
         return 0;
@@ -3542,7 +3447,7 @@ int region_store_campaign(struct region_store *s, uint64_t region_id)
     if (p)
         region__activate(s, p);
     pthread_mutex_unlock(&s->mu);
-    notify(s);
+    region__notify(s);
     return rc;
 }
 
@@ -3574,7 +3479,7 @@ int region_store_transfer_leader(struct region_store *s, uint64_t region_id,
         region__activate(s, p);
     }
     pthread_mutex_unlock(&s->mu);
-    notify(s);
+    region__notify(s);
     return rc;
 }
 
@@ -3601,8 +3506,8 @@ int region_store_locate(struct region_store *s, const void *key, size_t len,
     size_t lo = 0, hi = s->n_peers;
     while (lo < hi) { /* last region whose start <= key */
         size_t mid = (lo + hi) / 2;
-        if (cmp_bytes(s->peers[mid]->desc.start, s->peers[mid]->desc.start_len,
-                      key, len) <= 0)
+        if (region__cmp_bytes(s->peers[mid]->desc.start,
+                              s->peers[mid]->desc.start_len, key, len) <= 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -3781,7 +3686,7 @@ static int txn_apply_hook(void *ctx, const struct mvcc_wbatch *batch,
         pthread_cond_destroy(&w.cv);
         return rc;
     }
-    notify(s);
+    region__notify(s);
     return wait_for(&w, t->err);
 }
 

@@ -684,7 +684,10 @@ static int ce_iter(struct mvcc_engine *e, const struct mvcc_snapshot *snap,
                    int cf, const struct mvcc_iter_opts *opts,
                    struct mvcc_iter **out)
 {
-    return mvcc_engine_iter(inner_of(e), snap, cf, opts, out);
+    struct cl_engine *w = (struct cl_engine *)e;
+    if (w->iter)
+        return w->iter(w->ctx, w->inner, snap, cf, opts, out);
+    return mvcc_engine_iter(w->inner, snap, cf, opts, out);
 }
 
 static void ce_destroy(struct mvcc_engine *e)

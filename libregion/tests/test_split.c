@@ -3,12 +3,14 @@
  * errors for the old epoch and keys that moved), after a restart, and
  * automatically past split_size.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -25,6 +27,14 @@ static void wait_regions(struct cluster *c, int store, size_t want)
         cl_tick(c);
     }
     assert_int_equal(n, want);
+}
+
+/* Every split check asked on any store is done and acted on. */
+static void checks_wait(struct cluster *c)
+{
+    for (int i = 1; i <= c->n; i++)
+        if (c->st[i].s)
+            region_store_split_checks_wait(c->st[i].s);
 }
 
 /* Put k=v wherever the map says k lives now: a split may land between
@@ -336,11 +346,11 @@ static void split_by_size(void **state)
  * a split would only turn one-region writes into two-region ones. The
  * leader measures the region each time and leaves it whole; once it
  * holds split_size bytes it splits. */
-static void split_by_size_not_writes(void **state)
+static void by_size_not_writes(bool on_loop)
 {
-    (void)state;
     struct cluster c = {0};
     c.split_size = 4096;
+    c.log_on_loop = on_loop; /* no threads: the checks run inline */
     cl_init(&c, 3, false);
     cl_bootstrap(&c, 1, NULL, NULL);
     int l = (int)cl_wait_leader(&c, 1);
@@ -351,6 +361,7 @@ static void split_by_size_not_writes(void **state)
         snprintf(k, sizeof k, "key%04d", i % 4);
         val[0] = (char)('a' + i % 26);
         assert_int_equal(cl_put(&c, l, 1, k, val, NULL), 0);
+        checks_wait(&c); /* the check it asked for, if any, is done */
     }
     size_t n = 0;
     region_store_regions(c.st[l].s, NULL, 0, &n);
@@ -379,6 +390,7 @@ static void split_by_size_not_writes(void **state)
     for (int i = 0; i < 64; i++) {
         snprintf(k, sizeof k, "new%04d", i);
         assert_int_equal(cl_put(&c, l, 1, k, val, NULL), 0);
+        checks_wait(&c);
         region_store_stats(c.st[l].s, &st);
         assert_int_equal(st.split_checks, i < 3    ? 7
                                           : i < 49 ? 8
@@ -393,6 +405,142 @@ static void split_by_size_not_writes(void **state)
     region_store_regions(c.st[l].s, NULL, 0, &n);
     assert_true(n >= 2);
     cl_destroy(&c);
+}
+
+static void split_by_size_not_writes(void **state)
+{
+    (void)state;
+    by_size_not_writes(false);
+}
+
+/* The same checks, found at the same puts, run on the loop when the
+ * store has no threads (log_on_loop). */
+static void split_by_size_not_writes_inline(void **state)
+{
+    (void)state;
+    by_size_not_writes(true);
+}
+
+/* Iterators opened off the test's thread (the split checker's) wait
+ * while the gate is shut; held counts them. */
+struct gate
+{
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t main; /* the test's thread (the loop's) */
+    bool open;
+    int held; /* iterators that waited */
+    struct cl_engine e[CL_MAX + 1];
+};
+
+static int gate_iter(void *ctx,
+                     struct mvcc_engine *inner,
+                     const struct mvcc_snapshot *snap,
+                     int cf,
+                     const struct mvcc_iter_opts *opts,
+                     struct mvcc_iter **out)
+{
+    struct gate *g = ctx;
+    if (!pthread_equal(pthread_self(), g->main)) {
+        pthread_mutex_lock(&g->mu);
+        g->held++;
+        pthread_cond_broadcast(&g->cv);
+        while (!g->open)
+            pthread_cond_wait(&g->cv, &g->mu);
+        pthread_mutex_unlock(&g->mu);
+    }
+    return mvcc_engine_iter(inner, snap, cf, opts, out);
+}
+
+static int gate_write(void *ctx,
+                      struct mvcc_engine *inner,
+                      const struct mvcc_wbatch *b,
+                      bool sync)
+{
+    (void)ctx;
+    return mvcc_engine_write(inner, b, sync);
+}
+
+static struct mvcc_engine *wrap_gate(void *ctx,
+                                     int store,
+                                     struct mvcc_engine *eng)
+{
+    struct gate *g = ctx;
+    struct mvcc_engine *e = cl_engine_over(&g->e[store], eng, gate_write, g);
+    g->e[store].iter = gate_iter;
+    return e;
+}
+
+static int gate_held(struct gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    int n = g->held;
+    pthread_mutex_unlock(&g->mu);
+    return n;
+}
+
+/* The size check reads the region on the split checker thread: while it
+ * is held up, the loop goes on (every put is answered, no check is asked
+ * twice, nothing splits), and once it is let go the split comes. */
+static void split_check_off_the_loop(void **state)
+{
+    (void)state;
+    static struct gate g;
+    memset(&g, 0, sizeof g);
+    pthread_mutex_init(&g.mu, NULL);
+    pthread_cond_init(&g.cv, NULL);
+    g.main = pthread_self();
+    struct cluster c = {0};
+    c.split_size = 4096;
+    c.wrap = wrap_gate;
+    c.wrap_ctx = &g;
+    cl_init(&c, 3, false);
+    cl_bootstrap(&c, 1, NULL, NULL);
+    int l = (int)cl_wait_leader(&c, 1);
+    char k[32], val[64];
+    memset(val, 'v', sizeof val - 1);
+    val[sizeof val - 1] = 0;
+    /* 4,096 bytes written asks for the first check (54 puts of 77) */
+    int i = 0;
+    for (; i < 54; i++) {
+        snprintf(k, sizeof k, "key%04d", i);
+        assert_int_equal(cl_put(&c, l, 1, k, val, NULL), 0);
+    }
+    for (int t = 0; t < 5000 && gate_held(&g) == 0; t++)
+        usleep(1000);
+    assert_int_equal(gate_held(&g), 1);
+    /* 100 more puts (7,700 bytes: twice split_size) while it waits */
+    for (; i < 154; i++) {
+        snprintf(k, sizeof k, "key%04d", i);
+        assert_int_equal(cl_put(&c, l, 1, k, val, NULL), 0);
+    }
+    struct region_store_stats st;
+    region_store_stats(c.st[l].s, &st);
+    assert_int_equal(st.split_checks, 0);
+    assert_int_equal(st.splits, 0);
+    assert_int_equal(gate_held(&g), 1);
+    pthread_mutex_lock(&g.mu);
+    g.open = true;
+    pthread_cond_broadcast(&g.cv);
+    pthread_mutex_unlock(&g.mu);
+    checks_wait(&c); /* the check is done and the split proposed */
+    region_store_stats(c.st[l].s, &st);
+    assert_int_equal(st.split_checks, 1);
+    assert_true(st.split_check_ns > 0);
+    wait_regions(&c, l, 2);
+    for (int j = 0; j < 154; j++) { /* every put is where it belongs */
+        snprintf(k, sizeof k, "key%04d", j);
+        uint64_t r;
+        int at = cl_leader_for(&c, k, &r);
+        assert_true(at > 0);
+        char *v;
+        assert_int_equal(cl_get(&c, at, r, k, &v, NULL), 0);
+        assert_string_equal(v, val);
+        free(v);
+    }
+    cl_destroy(&c);
+    pthread_mutex_destroy(&g.mu);
+    pthread_cond_destroy(&g.cv);
 }
 
 /* A store down during a split and the writes after it comes back with
@@ -573,6 +721,8 @@ int main(void)
         cmocka_unit_test(split_born_votes_kept_per_candidate),
         cmocka_unit_test(split_by_size),
         cmocka_unit_test(split_by_size_not_writes),
+        cmocka_unit_test(split_by_size_not_writes_inline),
+        cmocka_unit_test(split_check_off_the_loop),
         cmocka_unit_test(missed_split_replayed),
         cmocka_unit_test(missed_split_by_snapshots),
         cmocka_unit_test(split_replaces_uninitialized_peer_in_one_iteration),

@@ -54,6 +54,10 @@ t_expect_eq "second half" "$rc" 0
 t_expect_eq "acked" "$(wc -l <"$T_TMP/acked")" 300
 n=$(regions_of 1)
 [ "${n:-0}" -ge 3 ] || t_fail "store 1 has ${n:-?} regions, expected splits"
+# the leaders measured regions on their split checker threads to get there
+checks=$(($(status_of 1 split_checks) + $(status_of 3 split_checks)))
+[ "$checks" -ge 1 ] || t_fail "split checks on stores 1 and 3: $checks"
+[ -n "$(status_of 1 split_check_ms)" ] || t_fail "kvd status has no split_check_ms"
 t_expect_eq "read back" "$("${CTL[@]}" check-seq s 0 600 2>&1 | tail -1)" "checked 600, missing 0"
 
 t_case "the killed store comes back and serves its share"

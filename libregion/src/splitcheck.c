@@ -1,0 +1,296 @@
+/* splitcheck.c: the automatic split (DESIGN.md "Split"). Once enough was
+ * written to a region led here, what it holds is measured and, when it
+ * holds split_size bytes, the key cutting it in halves is found; then the
+ * loop proposes the split. Measuring reads up to split_size bytes and the
+ * key search the region twice more: on the loop that would hold up every
+ * region of the store for as long (96 MiB: a third of a second), so it
+ * runs on the split checker thread, which reads the engine only, and
+ * hands each result back to the loop (region__check_finish). Without
+ * threads (log_on_loop) the check runs inline, as before 0.25.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "region_int.h"
+
+/* A check: the region as it was when asked, and what was found. */
+struct region_check
+{
+    struct region_check *next;
+    uint64_t seq;                  /* the peer's check_seq when asked */
+    struct region_desc desc;       /* the region measured (copy) */
+    int rc;                        /* 0, or why it could not be measured */
+    struct region_size size;       /* what it held (stops at split_size) */
+    int key_rc;                    /* split key search: 0 (key set),
+                                      REGION_ENOT_FOUND, or an error; -1:
+                                      not searched (short of the size) */
+    uint8_t key[REGION_MAX_BOUND]; /* where to cut */
+    size_t key_len;                /* its length */
+    uint64_t ns;                   /* time the reading took */
+};
+
+/* The key splitting [lo, hi) of cf in two halves by bytes (user key:
+ * txn keys are decoded). 0 with key set, or REGION_ENOT_FOUND. */
+static int middle_key(struct region_store *s,
+                      const struct region_range *r,
+                      bool txn,
+                      uint8_t *key,
+                      size_t *key_len,
+                      uint64_t *total)
+{
+    struct mvcc_iter_opts io = {r->lo, r->lo_len, r->hi, r->hi_len};
+    uint64_t sum = 0, half = 0;
+    int rc = 0;
+    *total = 0;
+    for (int pass = 0; pass < 2 && rc == 0; pass++) {
+        struct mvcc_iter *it = NULL;
+        rc = mvcc_engine_iter(s->opts.engine, NULL, r->cf, &io, &it);
+        if (rc != 0)
+            return rc;
+        sum = 0;
+        rc = it->ops->seek_to_first(it);
+        while (rc == 0 && it->ops->valid(it)) {
+            size_t kl, vl;
+            const uint8_t *k = it->ops->key(it, &kl);
+            it->ops->value(it, &vl);
+            sum += kl + vl;
+            if (pass == 1 && sum >= half) {
+                size_t used = 0, ul = 0;
+                uint8_t buf[4096];
+                if (!txn) {
+                    ul = kl - 1;
+                    if (ul <= REGION_MAX_BOUND)
+                        memcpy(buf, k + 1, ul);
+                } else if (kl - 1 > sizeof buf ||
+                           mvcc_key_decode(k + 1, kl - 1, buf, &ul, &used) !=
+                               0) {
+                    ul = REGION_MAX_BOUND + 1; /* unusable: skip */
+                }
+                if (ul > 0 && ul <= REGION_MAX_BOUND) {
+                    memcpy(key, buf, ul);
+                    *key_len = ul;
+                    mvcc_iter_destroy(it);
+                    return 0;
+                }
+            }
+            rc = it->ops->next(it);
+        }
+        mvcc_iter_destroy(it);
+        half = sum / 2;
+        *total = sum;
+    }
+    return rc != 0 ? rc : REGION_ENOT_FOUND;
+}
+
+int region__split_point(struct region_store *s,
+                        const struct region_desc *d,
+                        uint8_t *best,
+                        size_t *best_len)
+{
+    struct region_range r[REGION__N_RANGES];
+    int rc = region__ranges(d, r);
+    if (rc != 0)
+        return rc;
+    uint8_t key[REGION_MAX_BOUND];
+    size_t kl = 0;
+    uint64_t best_total = 0, total = 0;
+    *best_len = 0;
+    /* raw keys (CF default) and committed txn versions (CF write) */
+    for (int i = 0; i < REGION__N_RANGES; i++) {
+        if (i != 0 && r[i].cf != MVCC_CF_WRITE)
+            continue;
+        if (middle_key(s, &r[i], i != 0, key, &kl, &total) == 0 &&
+            total > best_total &&
+            region__cmp_bytes(key, kl, d->start, d->start_len) > 0) {
+            memcpy(best, key, kl);
+            *best_len = kl;
+            best_total = total;
+        }
+    }
+    region__ranges_free(r);
+    return *best_len ? 0 : REGION_ENOT_FOUND;
+}
+
+/* The reading part of a check: engine only, any thread. */
+static void check_run(struct region_store *s, struct region_check *c)
+{
+    uint64_t t0 = region__mono_ns();
+    c->key_rc = -1;
+    c->rc = region__size(s, &c->desc, 0, s->opts.split_size, &c->size);
+    if (c->rc == 0 && c->size.bytes >= s->opts.split_size)
+        c->key_rc = region__split_point(s, &c->desc, c->key, &c->key_len);
+    c->ns = region__mono_ns() - t0;
+}
+
+static void auto_split_done(void *ud, const struct region_reply *r)
+{
+    (void)ud;
+    (void)r; /* the outcome is logged at apply; a lost one is retried */
+}
+
+/* The loop's part: what the check found decides p's next check, and a
+ * split if it holds split_size. Under s->mu. */
+static void check_apply(struct region_store *s, struct region_check *c)
+{
+    struct region_peer *p = region__find_peer(s, c->desc.id);
+    if (p == NULL || !p->split_checking || p->check_seq != c->seq)
+        return; /* gone, or a new peer of the region */
+    p->split_checking = false;
+    s->stats.split_checks++;
+    s->stats.split_check_ns += c->ns;
+    if (c->desc.version != p->desc.version)
+        return; /* split or merged meanwhile: apply reset its count */
+    if (c->rc != 0) {
+        region__log(s, REGION_LOG_WARN, "region %llu: size check failed: %s",
+                    (unsigned long long)c->desc.id, region_strerror(c->rc));
+        p->split_next = s->opts.split_size / 4; /* not at every write */
+        return;
+    }
+    if (c->size.bytes < s->opts.split_size) {
+        /* Checked again once it could have grown to split_size, but not
+         * before a quarter of it: a region just below the size and
+         * written over reads itself at most four times per split_size
+         * written. */
+        uint64_t lack = s->opts.split_size - c->size.bytes; /* > 0 */
+        p->split_next =
+            lack > s->opts.split_size / 4 ? lack : s->opts.split_size / 4;
+        return;
+    }
+    p->split_next = 0;
+    if (c->key_rc != 0) /* memory, or no key to cut at: split_size more */
+        return;
+    if (p->role != RAFT_LEADER || p->split_pending || p->merge_target)
+        return; /* the next leader measures it again */
+    if (region__propose_split(s, p, c->key, c->key_len, auto_split_done) == 0)
+        p->split_pending = true;
+}
+
+static void check_free(struct region_check *c)
+{
+    while (c) {
+        struct region_check *n = c->next;
+        region__free(c);
+        c = n;
+    }
+}
+
+static void *checker_main(void *arg)
+{
+    struct region_store *s = arg;
+    (void)pthread_setname_np(pthread_self(), "region-split");
+    pthread_mutex_lock(&s->cmu);
+    for (;;) {
+        while (s->cjobs == NULL && !s->cstop)
+            pthread_cond_wait(&s->ccv, &s->cmu);
+        if (s->cstop)
+            break;
+        struct region_check *c = s->cjobs;
+        s->cjobs = c->next;
+        pthread_mutex_unlock(&s->cmu);
+        check_run(s, c);
+        pthread_mutex_lock(&s->cmu);
+        c->next = s->cdone;
+        s->cdone = c;
+        s->c_out--;
+        pthread_cond_broadcast(&s->cdcv);
+        pthread_mutex_unlock(&s->cmu);
+        region__notify(s);
+        pthread_mutex_lock(&s->cmu);
+    }
+    pthread_mutex_unlock(&s->cmu);
+    return NULL;
+}
+
+int region__check_start(struct region_store *s)
+{
+    if (s->opts.log_on_loop || s->opts.split_size == 0)
+        return 0; /* checks run inline, or never */
+    int rc = -pthread_create(&s->checker, NULL, checker_main, s);
+    s->checker_on = rc == 0;
+    return rc;
+}
+
+void region__check_stop(struct region_store *s)
+{
+    if (s->checker_on) {
+        pthread_mutex_lock(&s->cmu);
+        s->cstop = true;
+        pthread_cond_signal(&s->ccv);
+        pthread_mutex_unlock(&s->cmu);
+        pthread_join(s->checker, NULL);
+        s->checker_on = false;
+    }
+    check_free(s->cjobs);
+    check_free(s->cdone);
+    s->cjobs = s->cdone = NULL;
+}
+
+/* Leader only: once enough went into p since its last check (split_size
+ * at first), measure it. Writes are not size: a small table updated over
+ * and over writes its size many times while GC keeps it small, and
+ * cutting it would turn its one-region transactions into two-region ones
+ * (DESIGN.md "Split"). */
+void region__maybe_split(struct region_store *s, struct region_peer *p)
+{
+    uint64_t next = p->split_next ? p->split_next : s->opts.split_size;
+    if (s->opts.split_size == 0 || p->written < next ||
+        p->role != RAFT_LEADER || p->split_pending || p->merge_target ||
+        p->split_checking)
+        return;
+    struct region_check *c = region__calloc(1, sizeof *c);
+    if (c == NULL)
+        return; /* tried again at the next write */
+    c->desc = p->desc;
+    c->seq = ++s->check_seq;
+    p->check_seq = c->seq;
+    p->split_checking = true;
+    p->written = 0;
+    if (!s->checker_on) {
+        check_run(s, c);
+        check_apply(s, c);
+        region__free(c);
+        return;
+    }
+    pthread_mutex_lock(&s->cmu);
+    struct region_check **tail = &s->cjobs;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = c;
+    s->c_out++;
+    pthread_cond_signal(&s->ccv);
+    pthread_mutex_unlock(&s->cmu);
+}
+
+void region__check_finish(struct region_store *s, bool wait)
+{
+    if (!s->checker_on)
+        return;
+    pthread_mutex_lock(&s->cmu);
+    while (wait && s->c_out > 0)
+        pthread_cond_wait(&s->cdcv, &s->cmu);
+    struct region_check *done = s->cdone;
+    s->cdone = NULL;
+    pthread_mutex_unlock(&s->cmu);
+    /* in the order asked (the list is newest first) */
+    struct region_check *rev = NULL;
+    while (done) {
+        struct region_check *n = done->next;
+        done->next = rev;
+        rev = done;
+        done = n;
+    }
+    for (struct region_check *c = rev; c; c = c->next)
+        check_apply(s, c);
+    check_free(rev);
+}
+
+bool region__check_ready(struct region_store *s)
+{
+    if (!s->checker_on)
+        return false;
+    pthread_mutex_lock(&s->cmu);
+    bool any = s->cdone != NULL;
+    pthread_mutex_unlock(&s->cmu);
+    return any;
+}
