@@ -111,6 +111,22 @@ static int start_three(struct cluster *c)
     return l;
 }
 
+/* Split start_three's region 1 at "m" into 2 through its leader l; the
+ * leader of region 2. cl_split and cl_leader_for pump the cluster
+ * themselves: its thread is stopped meanwhile (both pumping raced on the
+ * message queue, caught by UBSan). */
+static int split_at_m(struct cluster *c, int l)
+{
+    cl_thread_stop(c);
+    assert_int_equal(cl_split(c, l, 1, "m", 2, NULL), 0);
+    uint64_t rid = 0;
+    int l2 = cl_leader_for(c, "n", &rid);
+    assert_true(l2 > 0);
+    assert_int_equal(rid, 2);
+    cl_thread_start(c);
+    return l2;
+}
+
 static void prewrite_commit_read(void **state)
 {
     (void)state;
@@ -529,11 +545,7 @@ static void gc_skips_regions_without_new_versions(void **state)
     (void)state;
     struct cluster c = {0};
     int l = start_three(&c);
-    assert_int_equal(cl_split(&c, l, 1, "m", 2, NULL), 0);
-    uint64_t rid = 0;
-    int l2 = cl_leader_for(&c, "n", &rid);
-    assert_true(l2 > 0);
-    assert_int_equal(rid, 2);
+    int l2 = split_at_m(&c, l);
     write_in(&c, l, 1, 2, "a", MVCC_OP_PUT, "a1", 10, 11);
     write_in(&c, l, 1, 2, "a", MVCC_OP_PUT, "a2", 20, 21);
     write_in(&c, l2, 2, 2, "n", MVCC_OP_PUT, "n1", 12, 13);
@@ -655,10 +667,7 @@ static void gc_compacts_runs_of_swept_regions(void **state)
     (void)state;
     struct cluster c = {0};
     int l = start_three(&c);
-    assert_int_equal(cl_split(&c, l, 1, "m", 2, NULL), 0);
-    uint64_t rid = 0;
-    int l2 = cl_leader_for(&c, "n", &rid);
-    assert_true(l2 > 0);
+    int l2 = split_at_m(&c, l);
     write_many(&c, l, 1, 'a', "a1", 10, 11);
     write_many(&c, l, 1, 'a', "a2", 20, 21);
     write_many(&c, l2, 2, 'n', "n1", 12, 13);
