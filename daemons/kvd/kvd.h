@@ -115,6 +115,9 @@ struct kvd_pd_counters {
     uint64_t region_heartbeats; /* region heartbeats answered */
     uint64_t steps;             /* operator steps acted on */
     uint64_t splits_reported;   /* ReportSplit calls answered */
+    uint64_t size_counts;       /* region heartbeats that counted their
+                                   region's size (the others reported
+                                   the one kept: region_store_region_size_kept) */
     uint64_t gc_runs;           /* GC rounds run on the store */
     uint64_t gc_errors;         /* ... that failed, and failed polls */
     uint64_t gc_safe_point;     /* the last round's safe point */

@@ -380,10 +380,16 @@ static int region_heartbeat(struct kvd_pd *pd, const struct region_desc *d,
     /* SQL data is transactional: counted with the raw keys (a size of 0
      * made pdd's merge checker take every SQL region for empty) */
     struct region_size sz;
-    if (region_store_region_size(pd->k->store, d->id, KVD_PD_SIZE_CAP,
-                                 &sz) == 0) {
+    bool counted = false;
+    if (region_store_region_size_kept(pd->k->store, d->id, KVD_PD_SIZE_CAP, &sz,
+                                      &counted) == 0) {
         ri.approx_keys = sz.keys;
         ri.approx_size = sz.bytes;
+    }
+    if (counted) {
+        pthread_mutex_lock(&pd->mu);
+        pd->counters.size_counts++;
+        pthread_mutex_unlock(&pd->mu);
     }
     int rc = pd_client_region_heartbeat(pd->cli, &ri, step, err, sizeof err);
     if (rc != 0 && rc != PD_ESTALE)

@@ -288,6 +288,23 @@ struct region_size {
  * does not hold. */
 int region_store_region_size(struct region_store *s, uint64_t region_id,
                              uint64_t cap, struct region_size *out);
+/* The same count for reports made over and over (kvd's region
+ * heartbeats), kept with the region and given again, without reading
+ * anything, while nothing was applied to the region since; for a count of
+ * REGION_SIZE_KEEP_MIN bytes or more, also while what was applied since
+ * is at most a quarter of it, its bytes then raised by those (keys as
+ * counted). Otherwise counted again (at most cap entries, on the caller's
+ * thread: *counted true), and also when the region was split or merged,
+ * had a snapshot installed, versions removed by MVCC GC, or a raw key or
+ * range deleted since it was counted. The automatic split's size checks
+ * keep theirs too (capped at split_size bytes). counted may be NULL.
+ * REGION_ENOT_FOUND as region_store_region_size. */
+#define REGION_SIZE_KEEP_MIN (1u << 20)
+int region_store_region_size_kept(struct region_store *s,
+                                  uint64_t region_id,
+                                  uint64_t cap,
+                                  struct region_size *out,
+                                  bool *counted);
 /* Where a split of region_id (as applied here) would cut: the middle of
  * its raw keys or of its committed transactional keys (a SQL table's
  * rows), whichever holds more bytes, as an automatic split chooses. 0

@@ -94,6 +94,8 @@ static void gc_note_swept(struct region_store *s, const struct gc_item *it,
 {
     pthread_mutex_lock(&s->mu);
     struct region_peer *p = region__find_peer(s, it->d.id);
+    if (p && res->removed > 0)
+        p->data_gen++; /* a kept size counted what went */
     if (p && p->desc.version == it->d.version &&
         p->gc_installs == it->installs && p->gc_swept < safe_point) {
         p->gc_swept = safe_point;

@@ -245,6 +245,18 @@ struct region_peer {
     bool split_checking;          /* a size check of it is out
                                      (splitcheck.c) */
     uint64_t check_seq;           /* that check's number */
+    uint64_t applied_bytes;       /* key and value bytes of every op
+                                     applied to it (never reset) */
+    uint64_t data_gen;            /* bumped when its data shrank or was
+                                     replaced (snapshot installed, GC
+                                     removal, raw delete, range delete):
+                                     a kept size is stale */
+    struct region_size size;      /* the last count kept for reports
+                                     (region_store_region_size_kept) */
+    bool size_kept;               /* size holds one */
+    uint64_t size_ver;            /* desc.version it counted */
+    uint64_t size_gen;            /* data_gen when it began */
+    uint64_t size_applied;        /* applied_bytes when it began */
     uint32_t n_out;               /* readies in log writer jobs not yet
                                      completed */
     struct region_timed timed[REGION__TIMED]; /* raw batches proposed
@@ -600,6 +612,14 @@ int region__reload_locks(struct region_store *s,
  * no cap). Reads the engine: the caller may hold s->mu. */
 int region__size(struct region_store *s, const struct region_desc *d,
                  uint64_t cap, uint64_t byte_cap, struct region_size *out);
+/* Keep sz as p's count for reports if p is still as it was when the count
+ * began (version ver, data_gen gen; applied_bytes then: applied). Under
+ * s->mu (snapshot.c). */
+void region__size_keep(struct region_peer *p,
+                       const struct region_size *sz,
+                       uint64_t ver,
+                       uint64_t gen,
+                       uint64_t applied);
 /* Where a split of d's data goes (splitcheck.c): the middle of its raw keys
  * or of its committed transactional keys, whichever holds more bytes,
  * past d's start; 0 with best (REGION_MAX_BOUND bytes), REGION_ENOT_FOUND

@@ -229,6 +229,64 @@ int region_store_region_size(struct region_store *s, uint64_t region_id,
     return rc != 0 ? rc : region__size(s, &d, cap, 0, out);
 }
 
+void region__size_keep(struct region_peer *p,
+                       const struct region_size *sz,
+                       uint64_t ver,
+                       uint64_t gen,
+                       uint64_t applied)
+{
+    if (p->desc.version != ver || p->data_gen != gen)
+        return; /* counted data that is not there any more */
+    p->size = *sz;
+    p->size_kept = true;
+    p->size_ver = ver;
+    p->size_gen = gen;
+    p->size_applied = applied;
+}
+
+int region_store_region_size_kept(struct region_store *s,
+                                  uint64_t region_id,
+                                  uint64_t cap,
+                                  struct region_size *out,
+                                  bool *counted)
+{
+    memset(out, 0, sizeof *out);
+    if (counted)
+        *counted = false;
+    pthread_mutex_lock(&s->mu);
+    struct region_peer *p = region__find_peer(s, region_id);
+    if (p == NULL) {
+        pthread_mutex_unlock(&s->mu);
+        return REGION_ENOT_FOUND;
+    }
+    /* a small region is counted again after any write (its keys exact:
+     * counting it is cheap); a big one after a quarter of it */
+    uint64_t since = p->applied_bytes - p->size_applied;
+    bool fresh = since == 0 || (p->size.bytes >= REGION_SIZE_KEEP_MIN &&
+                                since <= p->size.bytes / 4);
+    if (p->size_kept && p->size_ver == p->desc.version &&
+        p->size_gen == p->data_gen && fresh) {
+        *out = p->size;
+        out->bytes += since;
+        pthread_mutex_unlock(&s->mu);
+        return 0;
+    }
+    struct region_desc d = p->desc;
+    uint64_t gen = p->data_gen, applied = p->applied_bytes;
+    pthread_mutex_unlock(&s->mu);
+    int rc = region__size(s, &d, cap, 0, out); /* not under mu */
+    if (rc != 0)
+        return rc;
+    if (counted)
+        *counted = true;
+    pthread_mutex_lock(&s->mu);
+    p = region__find_peer(s, region_id);
+    if (p) /* the peer seen first may be gone: found again */
+        region__size_keep(p, out, d.version, gen, applied);
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
 int region_store_split_key(struct region_store *s, uint64_t region_id,
                            uint8_t *key, size_t *key_len)
 {
@@ -1204,6 +1262,7 @@ int region__snapshot_persist(struct region_store *s, struct region_peer *p,
      * the range again, and a sweep listed before this does not count */
     p->gc_swept = 0;
     p->gc_installs++;
+    p->data_gen++; /* a kept size counted other data */
     if (rc == 0) {
         rx_free(s, rx);
         rx_free(s, p->chk);

@@ -19,6 +19,8 @@ struct region_check
 {
     struct region_check *next;
     uint64_t seq;                  /* the peer's check_seq when asked */
+    uint64_t gen;                  /* its data_gen then */
+    uint64_t applied;              /* its applied_bytes then */
     struct region_desc desc;       /* the region measured (copy) */
     int rc;                        /* 0, or why it could not be measured */
     struct region_size size;       /* what it held (stops at split_size) */
@@ -141,6 +143,8 @@ static void check_apply(struct region_store *s, struct region_check *c)
     s->stats.split_check_ns += c->ns;
     if (c->desc.version != p->desc.version)
         return; /* split or merged meanwhile: apply reset its count */
+    if (c->rc == 0) /* for reports too */
+        region__size_keep(p, &c->size, c->desc.version, c->gen, c->applied);
     if (c->rc != 0) {
         region__log(s, REGION_LOG_WARN, "region %llu: size check failed: %s",
                     (unsigned long long)c->desc.id, region_strerror(c->rc));
@@ -242,6 +246,8 @@ void region__maybe_split(struct region_store *s, struct region_peer *p)
     if (c == NULL)
         return; /* tried again at the next write */
     c->desc = p->desc;
+    c->gen = p->data_gen;
+    c->applied = p->applied_bytes;
     c->seq = ++s->check_seq;
     p->check_seq = c->seq;
     p->split_checking = true;

@@ -1985,6 +1985,13 @@ static int apply_cmd(struct region_store *s, struct region_peer *p,
         struct mvcc_wop op;
         mvcc_wbatch_op(tmp, i, &op);
         p->written += op.key_len + op.value_len;
+        p->applied_bytes += op.key_len + op.value_len;
+        if (op.type == MVCC_WOP_DELETE_RANGE ||
+            (op.type == MVCC_WOP_DELETE && op.cf == MVCC_CF_DEFAULT &&
+             c.type == REGION_CMD_RAW))
+            p->data_gen++; /* a kept size is too big now (a region emptied
+                              key by key must look empty to pdd's merge
+                              checker) */
         if (op.cf == MVCC_CF_LOCK && op.type == MVCC_WOP_PUT &&
             c.type == REGION_CMD_RAW)
             region__ttl_note(s); /* a raw TTL record */

@@ -407,29 +407,38 @@ static int wait_for(struct cluster *c, struct waiter *w,
     return w->rc;
 }
 
-int cl_put(struct cluster *c, int store, uint64_t region, const char *key,
-           const char *value, struct region_err *err)
+int cl_write(struct cluster *c,
+             int store,
+             uint64_t region,
+             const struct region_op *ops,
+             size_t n,
+             struct region_err *err)
 {
     struct region_ctx ctx = {region, 0, 0};
-    struct region_op op = {REGION_OP_PUT, key, strlen(key), value,
-                           strlen(value)};
     struct waiter w = {0};
-    int rc = region_raw_write(c->st[store].s, &ctx, &op, 1, on_done, &w, err);
+    int rc = region_raw_write(c->st[store].s, &ctx, ops, n, on_done, &w, err);
     if (rc != 0)
         return rc;
     return wait_for(c, &w, err);
 }
 
+int cl_put(struct cluster *c,
+           int store,
+           uint64_t region,
+           const char *key,
+           const char *value,
+           struct region_err *err)
+{
+    struct region_op op = {REGION_OP_PUT, key, strlen(key), value,
+                           strlen(value)};
+    return cl_write(c, store, region, &op, 1, err);
+}
+
 int cl_delete(struct cluster *c, int store, uint64_t region, const char *key,
               struct region_err *err)
 {
-    struct region_ctx ctx = {region, 0, 0};
     struct region_op op = {REGION_OP_DELETE, key, strlen(key), NULL, 0};
-    struct waiter w = {0};
-    int rc = region_raw_write(c->st[store].s, &ctx, &op, 1, on_done, &w, err);
-    if (rc != 0)
-        return rc;
-    return wait_for(c, &w, err);
+    return cl_write(c, store, region, &op, 1, err);
 }
 
 int cl_get(struct cluster *c, int store, uint64_t region, const char *key,

@@ -152,6 +152,13 @@ struct mvcc_engine *cl_engine_over(struct cl_engine *w,
  * They return the request's result code; err gets the detail. */
 int cl_put(struct cluster *c, int store, uint64_t region, const char *key,
            const char *value, struct region_err *err);
+/* A raw write of ops (region_raw_write) through store. */
+int cl_write(struct cluster *c,
+             int store,
+             uint64_t region,
+             const struct region_op *ops,
+             size_t n,
+             struct region_err *err);
 int cl_delete(struct cluster *c, int store, uint64_t region, const char *key,
               struct region_err *err);
 /* Linearizable get: read barrier, then the value (malloc'd string into
