@@ -10,7 +10,8 @@
 #   - from the other stores and the clients,
 #   - from one other store only (a ring: the third reaches both),
 #   - one way: its messages to the others are dropped, theirs arrive,
-#   - from the clients only (the stores still reach it).
+#   - from the clients only (the stores still reach it); here the store
+#     leading the bank's rows.
 # While it is cut off the others must keep acknowledging transfers and,
 # where it cannot reach a majority, it must lead no region. In the last
 # case the regions it leads keep their leader (its peers hear it), and
@@ -49,6 +50,29 @@ pick() {
     done
     a=$((k % 3 + 1))
     b=$((a % 3 + 1))
+}
+# pick_bank: as pick, but k is the store leading the region that holds
+# bank.accounts' first rows, as that store sees it: cut off from the
+# clients, it is the one their transfers must reach through another store
+# (pick's store may lead only regions the bank never touches). pick's
+# choice when that cannot be told.
+pick_bank() {
+    local r i l
+    pick
+    r=$(mariadb -h 127.0.0.1 -P "$SQL1" -u root --skip-ssl -N -B \
+        -e "SHOW TABLE bank.accounts REGIONS" 2>/dev/null |
+        awk -F'\t' 'NR == 1 { print $1 }')
+    [ -n "$r" ] || return 0
+    for i in 1 2 3; do
+        l=$("$BIN/kvd" ctl "--addr=127.0.0.1:$(port "$i")" status 2>/dev/null |
+            grep -o "{\"id\":$r,[^}]*}" | sed -n 's/.*"leader":\([0-9]*\).*/\1/p')
+        if [ "${l:-0}" = "$i" ]; then
+            k=$i
+            a=$((k % 3 + 1))
+            b=$((a % 3 + 1))
+            return 0
+        fi
+    done
 }
 # partition LONE "WHAT" LINK...: cuts the links under the workload;
 # they stay cut PART_HOLD seconds, and until the workload acknowledged
@@ -111,7 +135,7 @@ while :; do
     pick
     partition "$k" "one way: store $k's messages to the others dropped, theirs delivered" \
         "$k-$a" "$k-$b"
-    pick
+    pick_bank
     fw=$(forwarded)
     partition - "store $k cut off from the clients only" "client-$k"
     [ "$(forwarded)" -gt "$fw" ] ||
