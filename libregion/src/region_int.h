@@ -445,7 +445,7 @@ struct region_store {
     pthread_cond_t ccv;               /* a check was asked / stop */
     pthread_cond_t cdcv;              /* a check was done */
     struct region_check *cjobs;       /* checks asked, oldest first */
-    struct region_check *cdone;       /* checks done, newest first */
+    struct region_check *cdone;       /* checks done, not acted on */
     size_t c_out;                     /* checks asked and not done */
     bool cstop;                       /* the checker is to exit */
     uint64_t check_seq;               /* checks asked (under mu) */

@@ -278,17 +278,10 @@ void region__check_finish(struct region_store *s, bool wait)
     struct region_check *done = s->cdone;
     s->cdone = NULL;
     pthread_mutex_unlock(&s->cmu);
-    /* in the order asked (the list is newest first) */
-    struct region_check *rev = NULL;
-    while (done) {
-        struct region_check *n = done->next;
-        done->next = rev;
-        rev = done;
-        done = n;
-    }
-    for (struct region_check *c = rev; c; c = c->next)
+    /* in any order: a peer has one check out at a time */
+    for (struct region_check *c = done; c; c = c->next)
         check_apply(s, c);
-    check_free(rev);
+    check_free(done);
 }
 
 bool region__check_ready(struct region_store *s)
