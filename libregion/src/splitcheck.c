@@ -143,14 +143,14 @@ static void check_apply(struct region_store *s, struct region_check *c)
     s->stats.split_check_ns += c->ns;
     if (c->desc.version != p->desc.version)
         return; /* split or merged meanwhile: apply reset its count */
-    if (c->rc == 0) /* for reports too */
-        region__size_keep(p, &c->size, c->desc.version, c->gen, c->applied);
     if (c->rc != 0) {
         region__log(s, REGION_LOG_WARN, "region %llu: size check failed: %s",
                     (unsigned long long)c->desc.id, region_strerror(c->rc));
         p->split_next = s->opts.split_size / 4; /* not at every write */
         return;
     }
+    /* the heartbeats' count too */
+    region__size_keep(p, &c->size, c->desc.version, c->gen, c->applied);
     if (c->size.bytes < s->opts.split_size) {
         /* Checked again once it could have grown to split_size, but not
          * before a quarter of it: a region just below the size and
