@@ -237,10 +237,12 @@ struct region_peer {
                                      s->replaced, freed once the readies
                                      it may be among are done */
     struct region_peer *next_replaced; /* s->replaced's link */
-    uint64_t written;             /* bytes applied since the last split
-                                     (size-based split check) */
-    uint64_t split_next;          /* written that calls for the next size
-                                     check (0: split_size) */
+    uint64_t split_from;               /* applied_bytes at the last split or
+                                          size check asked: what was written
+                                          since is the difference */
+    uint64_t split_next;               /* bytes written since split_from that
+                                          call for the next size check (0:
+                                          split_size) */
     bool split_pending;           /* an automatic split is proposed */
     bool split_checking;          /* a size check of it is out
                                      (splitcheck.c) */

@@ -238,20 +238,20 @@ void region__check_stop(struct region_store *s)
 void region__maybe_split(struct region_store *s, struct region_peer *p)
 {
     uint64_t next = p->split_next ? p->split_next : s->opts.split_size;
-    if (s->opts.split_size == 0 || p->written < next ||
+    if (s->opts.split_size == 0 || p->applied_bytes - p->split_from < next ||
         p->role != RAFT_LEADER || p->split_pending || p->merge_target ||
         p->split_checking)
         return;
     struct region_check *c = region__calloc(1, sizeof *c);
     if (c == NULL)
         return; /* tried again at the next write */
+    p->split_from = p->applied_bytes; /* written from here on */
+    p->split_checking = true;
+    p->check_seq = ++s->check_seq;
     c->desc = p->desc;
     c->gen = p->data_gen;
-    c->applied = p->applied_bytes;
-    c->seq = ++s->check_seq;
-    p->check_seq = c->seq;
-    p->split_checking = true;
-    p->written = 0;
+    c->applied = p->split_from;
+    c->seq = p->check_seq;
     if (!s->checker_on) {
         check_run(s, c);
         check_apply(s, c);

@@ -1881,7 +1881,7 @@ static int apply_split(struct region_store *s, struct region_peer *p,
     if (rc != 0)
         return rc;
     p->desc = left;
-    p->written = 0;
+    p->split_from = p->applied_bytes;
     p->split_next = 0;
     p->split_pending = false;
     /* born of a region led here, the new region's leader is here at once
@@ -1984,7 +1984,6 @@ static int apply_cmd(struct region_store *s, struct region_peer *p,
     for (size_t i = 0; i < nops; i++) {
         struct mvcc_wop op;
         mvcc_wbatch_op(tmp, i, &op);
-        p->written += op.key_len + op.value_len;
         p->applied_bytes += op.key_len + op.value_len;
         if (op.type == MVCC_WOP_DELETE_RANGE ||
             (op.type == MVCC_WOP_DELETE && op.cf == MVCC_CF_DEFAULT &&

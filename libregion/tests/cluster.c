@@ -676,6 +676,8 @@ static int ce_write(struct mvcc_engine *e, const struct mvcc_wbatch *b,
                     bool sync)
 {
     struct cl_engine *w = (struct cl_engine *)e;
+    if (w->write == NULL)
+        return mvcc_engine_write(w->inner, b, sync);
     return w->write(w->ctx, w->inner, b, sync);
 }
 

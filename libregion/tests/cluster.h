@@ -126,9 +126,10 @@ void cl_start(struct cluster *c, int i);
 void cl_isolate(struct cluster *c, int i, bool cut);
 
 /* An engine over a store's own (for cluster.wrap) that passes every
- * call through but writes, which go to write(ctx, inner, b, sync), and,
- * when iter is set (after cl_engine_over), iterators: a test's faults.
- * cl_engine_over fills w and returns its engine. */
+ * call through but writes, which go to write(ctx, inner, b, sync) when
+ * write is not NULL, and, when iter is set (after cl_engine_over),
+ * iterators: a test's faults. cl_engine_over fills w and returns its
+ * engine. */
 typedef int (*cl_write_fn)(void *ctx, struct mvcc_engine *inner,
                            const struct mvcc_wbatch *b, bool sync);
 typedef int (*cl_iter_fn)(void *ctx,
@@ -140,7 +141,7 @@ typedef int (*cl_iter_fn)(void *ctx,
 struct cl_engine {
     struct mvcc_engine base;   /* must be first */
     struct mvcc_engine *inner; /* the store's own */
-    cl_write_fn write;         /* every write */
+    cl_write_fn write;         /* every write (NULL: the inner's) */
     cl_iter_fn iter;           /* every iterator (NULL: the inner's) */
     void *ctx;                 /* passed to write and iter */
 };

@@ -3,6 +3,7 @@
  * errors for the old epoch and keys that moved), after a restart, and
  * automatically past split_size.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,6 +36,20 @@ static void checks_wait(struct cluster *c)
     for (int i = 1; i <= c->n; i++)
         if (c->st[i].s)
             region_store_split_checks_wait(c->st[i].s);
+}
+
+/* 3 stores (c's other options set already) splitting at 4 KiB, region 1
+ * over everything; val a 63-byte value (a put of a 7-byte key applies 77
+ * bytes: key and value, and the delete of any TTL record under the key).
+ * The leader. */
+static int start_4k(struct cluster *c, char val[64])
+{
+    c->split_size = 4096;
+    cl_init(c, 3, false);
+    cl_bootstrap(c, 1, NULL, NULL);
+    memset(val, 'v', 63);
+    val[63] = 0;
+    return (int)cl_wait_leader(c, 1);
 }
 
 /* Put k=v wherever the map says k lives now: a split may land between
@@ -349,14 +364,9 @@ static void split_by_size(void **state)
 static void by_size_not_writes(bool on_loop)
 {
     struct cluster c = {0};
-    c.split_size = 4096;
     c.log_on_loop = on_loop; /* no threads: the checks run inline */
-    cl_init(&c, 3, false);
-    cl_bootstrap(&c, 1, NULL, NULL);
-    int l = (int)cl_wait_leader(&c, 1);
     char k[32], val[64];
-    memset(val, 'v', sizeof val - 1);
-    val[sizeof val - 1] = 0;
+    int l = start_4k(&c, val);
     for (int i = 0; i < 400; i++) { /* over and over, 4 keys */
         snprintf(k, sizeof k, "key%04d", i % 4);
         val[0] = (char)('a' + i % 26);
@@ -429,7 +439,8 @@ struct gate
     pthread_cond_t cv;
     pthread_t main; /* the test's thread (the loop's) */
     bool open;
-    int held; /* iterators that waited */
+    bool fail; /* once open: the iterator fails (-EIO) */
+    int held;  /* iterators that waited */
     struct cl_engine e[CL_MAX + 1];
 };
 
@@ -447,18 +458,12 @@ static int gate_iter(void *ctx,
         pthread_cond_broadcast(&g->cv);
         while (!g->open)
             pthread_cond_wait(&g->cv, &g->mu);
+        bool fail = g->fail;
         pthread_mutex_unlock(&g->mu);
+        if (fail)
+            return -EIO;
     }
     return mvcc_engine_iter(inner, snap, cf, opts, out);
-}
-
-static int gate_write(void *ctx,
-                      struct mvcc_engine *inner,
-                      const struct mvcc_wbatch *b,
-                      bool sync)
-{
-    (void)ctx;
-    return mvcc_engine_write(inner, b, sync);
 }
 
 static struct mvcc_engine *wrap_gate(void *ctx,
@@ -466,9 +471,38 @@ static struct mvcc_engine *wrap_gate(void *ctx,
                                      struct mvcc_engine *eng)
 {
     struct gate *g = ctx;
-    struct mvcc_engine *e = cl_engine_over(&g->e[store], eng, gate_write, g);
+    struct mvcc_engine *e = cl_engine_over(&g->e[store], eng, NULL, g);
     g->e[store].iter = gate_iter;
     return e;
+}
+
+/* g shut (open false) or open, reads failing or not; c's engines go
+ * through it. */
+static void gate_init(struct gate *g, struct cluster *c, bool open, bool fail)
+{
+    memset(g, 0, sizeof *g);
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+    g->main = pthread_self();
+    g->open = open;
+    g->fail = fail;
+    c->wrap = wrap_gate;
+    c->wrap_ctx = g;
+}
+
+static void gate_set(struct gate *g, bool open, bool fail)
+{
+    pthread_mutex_lock(&g->mu);
+    g->open = open;
+    g->fail = fail;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void gate_destroy(struct gate *g)
+{
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
 }
 
 static int gate_held(struct gate *g)
@@ -486,20 +520,10 @@ static void split_check_off_the_loop(void **state)
 {
     (void)state;
     static struct gate g;
-    memset(&g, 0, sizeof g);
-    pthread_mutex_init(&g.mu, NULL);
-    pthread_cond_init(&g.cv, NULL);
-    g.main = pthread_self();
     struct cluster c = {0};
-    c.split_size = 4096;
-    c.wrap = wrap_gate;
-    c.wrap_ctx = &g;
-    cl_init(&c, 3, false);
-    cl_bootstrap(&c, 1, NULL, NULL);
-    int l = (int)cl_wait_leader(&c, 1);
+    gate_init(&g, &c, false, false);
     char k[32], val[64];
-    memset(val, 'v', sizeof val - 1);
-    val[sizeof val - 1] = 0;
+    int l = start_4k(&c, val);
     /* 4,096 bytes written asks for the first check (54 puts of 77) */
     int i = 0;
     for (; i < 54; i++) {
@@ -519,10 +543,7 @@ static void split_check_off_the_loop(void **state)
     assert_int_equal(st.split_checks, 0);
     assert_int_equal(st.splits, 0);
     assert_int_equal(gate_held(&g), 1);
-    pthread_mutex_lock(&g.mu);
-    g.open = true;
-    pthread_cond_broadcast(&g.cv);
-    pthread_mutex_unlock(&g.mu);
+    gate_set(&g, true, false);
     checks_wait(&c); /* the check is done and the split proposed */
     region_store_stats(c.st[l].s, &st);
     assert_int_equal(st.split_checks, 1);
@@ -539,8 +560,43 @@ static void split_check_off_the_loop(void **state)
         free(v);
     }
     cl_destroy(&c);
-    pthread_mutex_destroy(&g.mu);
-    pthread_cond_destroy(&g.cv);
+    gate_destroy(&g);
+}
+
+/* A size check whose reads fail is counted and logged and splits
+ * nothing; the next comes a quarter of split_size later, not at every
+ * write; once the engine reads again the region splits. */
+static void split_check_read_error(void **state)
+{
+    (void)state;
+    static struct gate g;
+    struct cluster c = {0};
+    gate_init(&g, &c, true, true);
+    char k[32], val[64];
+    int l = start_4k(&c, val);
+    struct region_store_stats st;
+    /* the 54th put asks for the first check (4,158 bytes), which fails;
+     * the next is asked 1,024 bytes later: the 14th put after it */
+    for (int i = 0; i < 68; i++) {
+        snprintf(k, sizeof k, "key%04d", i);
+        assert_int_equal(cl_put(&c, l, 1, k, val, NULL), 0);
+        checks_wait(&c);
+        region_store_stats(c.st[l].s, &st);
+        assert_int_equal(st.split_checks, i < 53 ? 0 : i < 67 ? 1 : 2);
+        assert_int_equal(st.splits, 0);
+    }
+    gate_set(&g, true, false);
+    /* 14 puts later the third check reads 82 keys (5,822 bytes): split */
+    for (int i = 68; i < 82; i++) {
+        snprintf(k, sizeof k, "key%04d", i);
+        assert_int_equal(cl_put(&c, l, 1, k, val, NULL), 0);
+        checks_wait(&c);
+        region_store_stats(c.st[l].s, &st);
+        assert_int_equal(st.split_checks, i < 81 ? 2 : 3);
+    }
+    wait_regions(&c, l, 2);
+    cl_destroy(&c);
+    gate_destroy(&g);
 }
 
 /* A store down during a split and the writes after it comes back with
@@ -723,6 +779,7 @@ int main(void)
         cmocka_unit_test(split_by_size_not_writes),
         cmocka_unit_test(split_by_size_not_writes_inline),
         cmocka_unit_test(split_check_off_the_loop),
+        cmocka_unit_test(split_check_read_error),
         cmocka_unit_test(missed_split_replayed),
         cmocka_unit_test(missed_split_by_snapshots),
         cmocka_unit_test(split_replaces_uninitialized_peer_in_one_iteration),
