@@ -8,13 +8,26 @@
 #   BENCH kvd3_idle_cpu_regionsN <percent> % of a core (3 kvd together)
 #   BENCH kvd3_put_cpu_us_per_op_regionsN <us> us (3 kvd together)
 # and kvbench's own BENCH lines (rate, p50, p99). KP moves the ports
-# (27421..27423).
+# (27421..27423). With PD=1 a pdd (port KP+3) drives the cluster as in
+# `make run` (region heartbeats every pd.heartbeat-interval, HB: 10s by
+# default), and its CPU while idle is printed too:
+#   BENCH pdd_idle_cpu_regionsN <percent> % of a core
 set -u
 BUILD=${1:?usage: kvd-many-regions.sh BUILD_DIR N}; N=${2:?usage: kvd-many-regions.sh BUILD_DIR N}
 BIN=$BUILD/daemons/bin; KP=${KP:-27421}
 die() { echo "kvd-many-regions: $*" >&2; exit 1; }
 . "$(dirname "$0")/lib-kvd3.sh"
+if [ "${PD:-0}" = 1 ]; then
+    PDA=127.0.0.1:$((KP + 3))
+    PDW=$(mktemp -d "${TMPDIR:-/tmp}/manyregions-pd.XXXXXX")
+    "$BIN/pdd" --name=pd1 --listen="$PDA" --initial-members="pd1=$PDA" \
+        --data-dir="$PDW/pd1" --log.file="$PDW/pd1.log" &
+    pdpid=$!
+    trap 'kill $pdpid 2>/dev/null; wait $pdpid; rm -rf "$PDW"' EXIT
+    KVD3_ARGS="${KVD3_ARGS:-} --initial-stores=1,2,3 --pd=$PDA --pd.heartbeat-interval=${HB:-10s}"
+fi
 kvd3_start manyregions
+[ "${PD:-0}" = 1 ] && trap 'kvd3_cleanup; kill $pdpid 2>/dev/null; wait $pdpid; rm -rf "$PDW"' EXIT
 kvd3_wait
 HZ=$(getconf CLK_TCK)
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
@@ -27,8 +40,12 @@ done
 regions=$("$BIN/kvd" ctl --addr=127.0.0.1:$KP status 2>/dev/null | grep -o '"regions":[0-9]*' | head -1)
 echo "INFO splits took $((SECONDS - t0)) s; store 1 $regions"
 sleep 15
-c0=$(cpu3); sleep 10; c1=$(cpu3)
-echo "BENCH kvd3_idle_cpu_regions$N $(awk -v d=$((c1 - c0)) -v hz=$HZ 'BEGIN{printf "%.1f", d / hz / 10 * 100}') % of a core"
+IDLE=${IDLE:-10}
+c0=$(cpu3); p0=0; [ "${PD:-0}" = 1 ] && p0=$(ticks $pdpid)
+sleep "$IDLE"
+c1=$(cpu3); p1=0; [ "${PD:-0}" = 1 ] && p1=$(ticks $pdpid)
+echo "BENCH kvd3_idle_cpu_regions$N $(awk -v d=$((c1 - c0)) -v hz=$HZ -v t=$IDLE 'BEGIN{printf "%.1f", d / hz / t * 100}') % of a core"
+[ "${PD:-0}" = 1 ] && echo "BENCH pdd_idle_cpu_regions$N $(awk -v d=$((p1 - p0)) -v hz=$HZ -v t=$IDLE 'BEGIN{printf "%.1f", d / hz / t * 100}') % of a core"
 c0=$(cpu3)
 "$BIN/kvbench" --name=kvd --target=kvd --addrs="$PEERS" --clients=64 --duration=5 \
     --key-size=16 --value-size=100 --ops=put --conns=1 > "$WORK/kvb.out" 2>&1 || die "kvbench: $(tail -3 $WORK/kvb.out)"

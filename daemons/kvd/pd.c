@@ -155,6 +155,19 @@ static void region_of(const struct region_desc *d, uint64_t leader_store,
  * entries hold (DESIGN.md "Region size"). */
 #define KVD_PD_SIZE_CAP 200000
 
+/* Region heartbeats sent at once (pd_client_region_heartbeats): a round
+ * over 10,000 led regions is 40 calls, not 10,000 round trips each
+ * waking this thread, libpd's loop and pdd (README.md "pd"). */
+#define KVD_PD_HB_BATCH 256
+struct hb_batch
+{
+    struct region_desc d[KVD_PD_HB_BATCH];     /* the regions, fresh copies */
+    struct pd_region_info ri[KVD_PD_HB_BATCH]; /* their heartbeats (keys
+                                                  point into d) */
+    struct pd_step step[KVD_PD_HB_BATCH];      /* what pdd answered */
+    int rc[KVD_PD_HB_BATCH];                   /* each one's code */
+};
+
 static void split_done(void *ud, const struct region_reply *r)
 {
     struct split_note *note = ud;
@@ -369,32 +382,30 @@ static void run_step(struct kvd_pd *pd, const struct region_desc *d,
     pthread_mutex_unlock(&pd->mu);
 }
 
-static int region_heartbeat(struct kvd_pd *pd, const struct region_desc *d,
-                            uint64_t leader, uint64_t term,
-                            struct pd_step *step)
+/* What region d's heartbeat reports (keys point into d): its peers, the
+ * leader and term, and its size (a kept count when it still holds). */
+static void heartbeat_info(struct kvd_pd *pd,
+                           const struct region_desc *d,
+                           uint64_t leader,
+                           uint64_t term,
+                           struct pd_region_info *ri)
 {
-    char err[256] = "";
-    struct pd_region_info ri;
-    region_of(d, leader, &ri);
-    ri.term = term; /* pdd ignores a lower one: a deposed leader's */
+    region_of(d, leader, ri);
+    ri->term = term; /* pdd ignores a lower one: a deposed leader's */
     /* SQL data is transactional: counted with the raw keys (a size of 0
      * made pdd's merge checker take every SQL region for empty) */
     struct region_size sz;
     bool counted = false;
     if (region_store_region_size_kept(pd->k->store, d->id, KVD_PD_SIZE_CAP, &sz,
                                       &counted) == 0) {
-        ri.approx_keys = sz.keys;
-        ri.approx_size = sz.bytes;
+        ri->approx_keys = sz.keys;
+        ri->approx_size = sz.bytes;
     }
     if (counted) {
         pthread_mutex_lock(&pd->mu);
         pd->counters.size_counts++;
         pthread_mutex_unlock(&pd->mu);
     }
-    int rc = pd_client_region_heartbeat(pd->cli, &ri, step, err, sizeof err);
-    if (rc != 0 && rc != PD_ESTALE)
-        dmn_warn("pd: region heartbeat %" PRIu64 ": %s (%d)", d->id, err, rc);
-    return rc;
 }
 
 static void report_splits(struct kvd_pd *pd)
@@ -524,26 +535,59 @@ static void heartbeat_round(struct kvd_pd *pd)
     if (n == 0)
         return;
     struct region_desc *ds = calloc(n, sizeof *ds);
-    if (ds == NULL)
+    struct hb_batch *b = malloc(sizeof *b);
+    if (ds == NULL || b == NULL) {
+        free(ds);
+        free(b);
         return;
+    }
     size_t got = 0;
     region_store_regions(k->store, ds, n, &got);
-    for (size_t i = 0; i < got && i < n && !stopping(pd); i++) {
-        uint64_t leader = 0;
-        uint64_t term = region_store_leader_term(k->store, ds[i].id);
-        if (term == 0) /* not its leader */
-            continue;
-        /* a fresh copy: the list may be a moment old */
-        if (region_store_region(k->store, ds[i].id, &ds[i], &leader) != 0)
-            continue;
-        struct pd_step step = {0};
-        if (region_heartbeat(pd, &ds[i], k->store_id, term, &step) != 0)
-            continue;
+    for (size_t i = 0; i < got && i < n && !stopping(pd);) {
+        /* the next KVD_PD_HB_BATCH regions this store leads, sent at once */
+        size_t m = 0;
+        for (; i < got && i < n && m < KVD_PD_HB_BATCH; i++) {
+            uint64_t leader = 0;
+            uint64_t term = region_store_leader_term(k->store, ds[i].id);
+            if (term == 0) /* not its leader */
+                continue;
+            /* a fresh copy: the list may be a moment old */
+            if (region_store_region(k->store, ds[i].id, &b->d[m], &leader) != 0)
+                continue;
+            heartbeat_info(pd, &b->d[m], k->store_id, term, &b->ri[m]);
+            m++;
+        }
+        if (m == 0)
+            break;
+        rc = pd_client_region_heartbeats(pd->cli, b->ri, m, b->step, b->rc, err,
+                                         sizeof err);
         pthread_mutex_lock(&pd->mu);
-        pd->counters.region_heartbeats++;
+        pd->counters.region_heartbeat_calls++;
         pthread_mutex_unlock(&pd->mu);
-        run_step(pd, &ds[i], &step);
+        if (rc != 0) {
+            dmn_warn("pd: region heartbeats: %s (%d)", err, rc);
+            break;
+        }
+        size_t failed = 0, first = 0;
+        for (size_t j = 0; j < m; j++) {
+            if (b->rc[j] != 0) { /* PD_ESTALE: a newer epoch is in pdd */
+                if (b->rc[j] != PD_ESTALE && failed++ == 0)
+                    first = j;
+                continue;
+            }
+            pthread_mutex_lock(&pd->mu);
+            pd->counters.region_heartbeats++;
+            pthread_mutex_unlock(&pd->mu);
+            run_step(pd, &b->d[j], &b->step[j]);
+        }
+        if (failed) /* one line: pdd out of reach fails them all */
+            dmn_warn(
+                "pd: %zu of %zu region heartbeats failed; region "
+                "%" PRIu64 ": %s (%d)",
+                failed, m, b->d[first].id, pd_strerror(b->rc[first]),
+                b->rc[first]);
     }
+    free(b);
     free(ds);
 }
 

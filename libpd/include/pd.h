@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to libpd/VERSION (the build checks it). */
 #define PD_VERSION_MAJOR 0
-#define PD_VERSION_MINOR 12
+#define PD_VERSION_MINOR 13
 #define PD_VERSION_PATCH 0
 #define PD_VERSION_NUMBER \
     (PD_VERSION_MAJOR * 1000000 + PD_VERSION_MINOR * 1000 + PD_VERSION_PATCH)
@@ -705,6 +705,22 @@ int pd_client_region_heartbeat(struct pd_client *c,
                                const struct pd_region_info *region,
                                struct pd_step *step, char *err,
                                size_t errlen);
+/* The heartbeats of n regions (1..PD_CLIENT_MAX_HEARTBEATS) at once: they
+ * leave together (back to back on the RegionHeartbeat stream, or as
+ * concurrent unary calls) and the call returns once every one is
+ * answered, each exactly as pd_client_region_heartbeat would: rcs[i] gets
+ * region i's code (0, PD_ESTALE, ...), steps[i] its step (PD_STEP_NONE
+ * unless rcs[i] is 0), err the first failure's text. Returns 0 once all
+ * were answered, or -EINVAL / -ENOMEM with none sent (rcs and steps then
+ * untouched). */
+#define PD_CLIENT_MAX_HEARTBEATS 1024
+int pd_client_region_heartbeats(struct pd_client *c,
+                                const struct pd_region_info *regions,
+                                size_t n,
+                                struct pd_step *steps,
+                                int *rcs,
+                                char *err,
+                                size_t errlen);
 /* New ids for a split of region_id: the new region's, and one peer id per
  * peer into peer_ids (room for PD_MAX_PEERS). */
 int pd_client_ask_split(struct pd_client *c, uint64_t region_id,

@@ -806,15 +806,19 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
-/* Hands op to the loop. */
-static void submit(struct pd_client *c, struct op *op)
+/* Hands ops[0..n) to the loop together (one wake: the loop starts them
+ * in this order in one turn). */
+static void submit_n(struct pd_client *c, struct op **ops, size_t n)
 {
-    op->deadline_ms = mono_ms() + (uint64_t)c->timeout_ms;
-    op->backoff_ms = 10;
+    uint64_t deadline = mono_ms() + (uint64_t)c->timeout_ms;
     pthread_mutex_lock(&c->lock);
     bool wake = c->queue == NULL; /* else a wake is already on its way */
-    op->next = c->queue;
-    c->queue = op;
+    for (size_t i = 0; i < n; i++) { /* the queue is newest first */
+        ops[i]->deadline_ms = deadline;
+        ops[i]->backoff_ms = 10;
+        ops[i]->next = c->queue;
+        c->queue = ops[i];
+    }
     pthread_mutex_unlock(&c->lock);
     if (wake) {
         ssize_t w = write(c->wake_fds[1], "w", 1);
@@ -822,11 +826,15 @@ static void submit(struct pd_client *c, struct op *op)
     }
 }
 
-/* Hands op to the loop and waits until it is finished. */
-static int run_op(struct pd_client *c, struct op *op, char *err,
-                  size_t errlen)
+/* Hands op to the loop. */
+static void submit(struct pd_client *c, struct op *op)
 {
-    submit(c, op);
+    submit_n(c, &op, 1);
+}
+
+/* Waits until op is finished: its code, its text into err. */
+static int op_wait(struct op *op, char *err, size_t errlen)
+{
     pthread_mutex_lock(&op->mu);
     while (!op->done)
         pthread_cond_wait(&op->cond, &op->mu);
@@ -834,6 +842,13 @@ static int run_op(struct pd_client *c, struct op *op, char *err,
     if (op->rc != 0 && err && errlen)
         snprintf(err, errlen, "%s", op->err[0] ? op->err : pd_strerror(op->rc));
     return op->rc;
+}
+
+/* Hands op to the loop and waits until it is finished. */
+static int run_op(struct pd_client *c, struct op *op, char *err, size_t errlen)
+{
+    submit(c, op);
+    return op_wait(op, err, errlen);
 }
 
 /* Retry timers belong to the loop: an op is freed only once finished, and
@@ -1529,24 +1544,84 @@ int pd_client_region_heartbeat(struct pd_client *c,
                                const struct pd_region_info *region,
                                struct pd_step *step, char *err, size_t errlen)
 {
-    if (!c || !region)
+    struct pd_step st;
+    int rc = 0;
+    int brc = pd_client_region_heartbeats(c, region, 1, step ? step : &st, &rc,
+                                          err, errlen);
+    return brc != 0 ? brc : rc;
+}
+
+/* One op per region, all submitted at once: on the stream they leave
+ * back to back and pdd answers them in one read (DESIGN.md "Client":
+ * "Region heartbeats in batches"). */
+int pd_client_region_heartbeats(struct pd_client *c,
+                                const struct pd_region_info *regions,
+                                size_t n,
+                                struct pd_step *steps,
+                                int *rcs,
+                                char *err,
+                                size_t errlen)
+{
+    if (!c || !regions || !steps || !rcs || n == 0 ||
+        n > PD_CLIENT_MAX_HEARTBEATS)
         return -EINVAL;
-    pd_RegionHeartbeatRequest req = {.cluster_id = pd_client_cluster_id(c),
-                                     .has_region = true};
-    pd_RegionHeartbeatResponse resp;
-    int rc = pd_pb_region_info_out(region, &req.region);
-    if (rc == 0)
-        rc = pd_client_call(c, PD_METHOD_REGION_HEARTBEAT,
-                            pd_RegionHeartbeatRequest_fields, &req,
-                            pd_RegionHeartbeatResponse_fields, &resp,
-                            sizeof(resp), err, errlen);
-    pb_release(pd_RegionHeartbeatRequest_fields, &req);
-    if (rc == 0 && step) {
-        step->kind = (int)resp.step.kind;
-        step->store_id = resp.step.store_id;
-        step->peer_id = resp.step.peer_id;
-        step->target_region_id = resp.step.target_region_id;
+    struct hb
+    {
+        struct op *op;
+        pd_RegionHeartbeatRequest req;
+    } *hb = pd__calloc(n, sizeof(*hb));
+    struct op **ops = pd__calloc(n, sizeof(*ops));
+    int rc = hb && ops ? 0 : -ENOMEM;
+    uint64_t cid = pd_client_cluster_id(c);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        hb[i].req =
+            (pd_RegionHeartbeatRequest){.cluster_id = cid, .has_region = true};
+        rc = pd_pb_region_info_out(&regions[i], &hb[i].req.region);
+        if (rc == 0 && !(hb[i].op = ops[i] = op_new(c)))
+            rc = -ENOMEM;
+        if (rc != 0)
+            break;
+        struct op *op = hb[i].op;
+        op->kind = OP_CALL;
+        op->method = PD_METHOD_REGION_HEARTBEAT;
+        op->req_fields = pd_RegionHeartbeatRequest_fields;
+        op->req = &hb[i].req;
+        op->resp_fields = pd_RegionHeartbeatResponse_fields;
+        op->resp_size = sizeof(pd_RegionHeartbeatResponse);
     }
+    if (rc == 0)
+        submit_n(c, ops, n);
+    if (rc != 0 && err && errlen)
+        snprintf(err, errlen, "%s", pd_strerror(rc));
+    bool failed = false;
+    for (size_t i = 0; i < n && hb; i++) {
+        if (rc == 0) {
+            char e[256] = "";
+            rcs[i] = op_wait(hb[i].op, e, sizeof(e));
+            steps[i] = (struct pd_step){.kind = PD_STEP_NONE};
+            pd_RegionHeartbeatResponse resp = {0};
+            pb_istream_t is = pb_istream_from_buffer(hb[i].op->resp_bytes,
+                                                     hb[i].op->resp_len);
+            if (rcs[i] == 0 &&
+                !pb_decode(&is, pd_RegionHeartbeatResponse_fields, &resp)) {
+                rcs[i] = PD_EINTERNAL;
+                snprintf(e, sizeof(e), "reply does not decode");
+            } else if (rcs[i] == 0) {
+                steps[i].kind = (int)resp.step.kind;
+                steps[i].store_id = resp.step.store_id;
+                steps[i].peer_id = resp.step.peer_id;
+                steps[i].target_region_id = resp.step.target_region_id;
+            }
+            pb_release(pd_RegionHeartbeatResponse_fields, &resp);
+            if (rcs[i] != 0 && !failed && err && errlen)
+                snprintf(err, errlen, "%s", e);
+            failed |= rcs[i] != 0;
+        }
+        op_free(hb[i].op);
+        pb_release(pd_RegionHeartbeatRequest_fields, &hb[i].req);
+    }
+    pd__free(ops);
+    pd__free(hb);
     return rc;
 }
 

@@ -50,7 +50,9 @@ static struct
     size_t n_lookups;                 /* GetRegion(ByID) calls served */
     bool streams;                     /* the stream methods are served */
     bool mute;                        /* streams: leave requests unanswered */
-    size_t n_heartbeats;              /* region heartbeats answered */
+    size_t n_heartbeats;              /* region heartbeats received */
+    size_t hb_hold;                   /* hold heartbeats until this many */
+    size_t n_held;                    /* ... held so far */
     uint64_t gc_sp;                   /* the GC safe point */
     uint64_t svc_sp;                  /* the one service's safe point */
     char svc_id[32];                  /* its id, as last sent */
@@ -158,29 +160,70 @@ static void tso_stream_recv(struct rpc_call *call, const void *msg, void *ud)
         tso_answer(call, msg, ud, true);
 }
 
-/* A region heartbeat on the stream: the step names the region (store id
- * = region id, kind transfer-leader) so the test sees answers matched to
- * their requests; region 99 is stale. */
-static void hb_answer(struct rpc_call *call, const void *msg)
+/* A region heartbeat, unary or on the stream: the step names the region
+ * (store id = region id, kind transfer-leader) so the test sees answers
+ * matched to their requests; region 99 is stale. With hb_hold set,
+ * heartbeats are held until that many arrived, then answered in order:
+ * only heartbeats in flight together get through. */
+struct held_hb
 {
-    const pd_RegionHeartbeatRequest *in = msg;
-    uint64_t id = in->region.region.id;
+    struct rpc_call *call;
+    uint64_t id;
+    bool stream;
+};
+static struct held_hb held_hbs[1024];
+
+static void hb_reply(struct rpc_call *call, uint64_t id, bool stream)
+{
     pd_RegionHeartbeatResponse out = {.has_step = true, .region_id = id};
+    if (id == 99 && !stream) {
+        rpc_call_fail(call, PD_ESTALE, "stale heartbeat for region 99");
+        return;
+    }
     if (id == 99)
         out.error = PD_ESTALE;
     else
         out.step = (pd_Step){.kind = PD_STEP_TRANSFER_LEADER, .store_id = id};
+    if (stream)
+        rpc_call_stream_send(call, &out);
+    else
+        rpc_call_reply(call, &out);
+}
+
+static void hb_answer(struct rpc_call *call, const void *msg, bool stream)
+{
+    const pd_RegionHeartbeatRequest *in = msg;
+    uint64_t id = in->region.region.id;
     pthread_mutex_lock(&fk.lock);
     fk.n_heartbeats++;
+    size_t hold = fk.hb_hold, n = fk.n_held;
+    if (hold && n < hold && n < 1024) {
+        held_hbs[n] = (struct held_hb){call, id, stream};
+        fk.n_held = ++n;
+    }
     pthread_mutex_unlock(&fk.lock);
-    rpc_call_stream_send(call, &out);
+    if (!hold) {
+        hb_reply(call, id, stream);
+    } else if (n == hold) {
+        for (size_t i = 0; i < n; i++)
+            hb_reply(held_hbs[i].call, held_hbs[i].id, held_hbs[i].stream);
+        pthread_mutex_lock(&fk.lock);
+        fk.hb_hold = fk.n_held = 0;
+        pthread_mutex_unlock(&fk.lock);
+    }
+}
+
+static void hb_unary(struct rpc_call *call, const void *req, void *ud)
+{
+    (void)ud;
+    hb_answer(call, req, false);
 }
 
 static void hb_stream(struct rpc_call *call, const void *req, void *ud)
 {
     (void)ud;
     rpc_call_on_cancel(call, stream_cancel, NULL);
-    hb_answer(call, req);
+    hb_answer(call, req, true);
 }
 
 static void hb_stream_recv(struct rpc_call *call, const void *msg, void *ud)
@@ -189,7 +232,7 @@ static void hb_stream_recv(struct rpc_call *call, const void *msg, void *ud)
     if (!msg)
         rpc_call_stream_end(call, 0);
     else
-        hb_answer(call, msg);
+        hb_answer(call, msg, true);
 }
 
 static void reply_region(struct rpc_call *call, const struct pd_region_info *r)
@@ -467,6 +510,14 @@ static int setup_fake(bool streams)
              .handler = update_service}};
         for (size_t g = 0; g < sizeof(gc) / sizeof(gc[0]); g++)
             assert_int_equal(rpc_server_register(fk.srv[i], &gc[g]), 0);
+        struct rpc_method rh = {
+            .id = PD_METHOD_REGION_HEARTBEAT,
+            .name = "RegionHeartbeat",
+            .req_fields = pd_RegionHeartbeatRequest_fields,
+            .req_size = sizeof(pd_RegionHeartbeatRequest),
+            .resp_fields = pd_RegionHeartbeatResponse_fields,
+            .handler = hb_unary};
+        assert_int_equal(rpc_server_register(fk.srv[i], &rh), 0);
         if (!fk.streams)
             continue;
         struct rpc_method tst = ts;
@@ -1227,6 +1278,87 @@ static void stream_region_heartbeats(void **state)
     pd_client_destroy(c);
 }
 
+/* 300 regions' heartbeats in one call (unary calls, then the stream):
+ * the fake answers none until all 300 arrived, so they were in flight
+ * together; each region gets its own step, the stale one its code, and
+ * the call's text names it. One at a time, the first would wait out its
+ * attempt's deadline (1 s) and be sent again, and the counts would
+ * differ. */
+static void region_heartbeats_in_one_batch(void **state)
+{
+    (void)state;
+    struct pd_client *c = client(3, 10000);
+    enum { n = 300 };
+    static struct pd_region_info ri[n];
+    struct pd_step steps[n];
+    int rcs[n];
+    for (size_t i = 0; i < n; i++) {
+        uint64_t id = i + 1;
+        memset(&ri[i], 0, sizeof(ri[i]));
+        ri[i].region.id = id;
+        ri[i].region.conf_ver = 1;
+        ri[i].region.version = 1;
+        ri[i].region.n_peers = 1;
+        ri[i].region.peers[0] = (struct pd_peer){id * 10, 1, false};
+        ri[i].leader_peer_id = id * 10;
+    }
+    pthread_mutex_lock(&fk.lock);
+    fk.hb_hold = n;
+    pthread_mutex_unlock(&fk.lock);
+    char err[256] = "";
+    assert_int_equal(
+        pd_client_region_heartbeats(c, ri, n, steps, rcs, err, sizeof(err)), 0);
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 == 99) {
+            assert_int_equal(rcs[i], PD_ESTALE);
+            assert_int_equal(steps[i].kind, PD_STEP_NONE);
+            continue;
+        }
+        assert_int_equal(rcs[i], 0);
+        assert_int_equal(steps[i].kind, PD_STEP_TRANSFER_LEADER);
+        assert_int_equal(steps[i].store_id, i + 1);
+    }
+    assert_non_null(strstr(err, "99"));
+    pthread_mutex_lock(&fk.lock);
+    assert_int_equal(fk.n_heartbeats, n);
+    assert_int_equal(fk.n_held, 0);
+    pthread_mutex_unlock(&fk.lock);
+    struct pd_client_stats st;
+    pd_client_stats(c, &st);
+    assert_int_equal(st.retries, 0);
+    assert_int_equal(st.streams_opened, fk.streams ? 1 : 0);
+    assert_int_equal(st.stream_msgs, fk.streams ? n : 0);
+    /* the single call is a batch of one */
+    struct pd_step one;
+    assert_int_equal(
+        pd_client_region_heartbeat(c, &ri[98], &one, err, sizeof(err)),
+        PD_ESTALE);
+    assert_int_equal(
+        pd_client_region_heartbeat(c, &ri[6], &one, err, sizeof(err)), 0);
+    assert_int_equal(one.store_id, 7);
+    /* bad arguments: nothing sent */
+    assert_int_equal(
+        pd_client_region_heartbeats(c, ri, 0, steps, rcs, err, sizeof(err)),
+        -EINVAL);
+    assert_int_equal(
+        pd_client_region_heartbeats(c, ri, PD_CLIENT_MAX_HEARTBEATS + 1, steps,
+                                    rcs, err, sizeof(err)),
+        -EINVAL);
+    assert_int_equal(
+        pd_client_region_heartbeats(c, ri, 1, NULL, rcs, err, sizeof(err)),
+        -EINVAL);
+    assert_int_equal(
+        pd_client_region_heartbeats(c, ri, 1, steps, NULL, err, sizeof(err)),
+        -EINVAL);
+    assert_int_equal(
+        pd_client_region_heartbeats(NULL, ri, 1, steps, rcs, err, sizeof(err)),
+        -EINVAL);
+    pthread_mutex_lock(&fk.lock);
+    assert_int_equal(fk.n_heartbeats, n + 2);
+    pthread_mutex_unlock(&fk.lock);
+    pd_client_destroy(c);
+}
+
 static void bad_options(void **state)
 {
     (void)state;
@@ -1268,21 +1400,24 @@ int main(void)
                                         setup_streams, teardown),
         cmocka_unit_test_setup_teardown(stream_falls_back_to_unary, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(stream_request_deadline,
-                                        setup_streams, teardown),
+        cmocka_unit_test_setup_teardown(stream_request_deadline, setup_streams,
+                                        teardown),
         cmocka_unit_test_setup_teardown(stream_async_callers, setup_streams,
                                         teardown),
         cmocka_unit_test_setup_teardown(stream_concurrent_callers,
                                         setup_streams, teardown),
-        cmocka_unit_test_setup_teardown(stream_region_heartbeats,
+        cmocka_unit_test_setup_teardown(stream_region_heartbeats, setup_streams,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(region_heartbeats_in_one_batch, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(region_heartbeats_in_one_batch,
                                         setup_streams, teardown),
         cmocka_unit_test_setup_teardown(region_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(store_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(safe_points, setup, teardown),
-        cmocka_unit_test_setup_teardown(scan_warms_the_cache, setup,
+        cmocka_unit_test_setup_teardown(scan_warms_the_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(malformed_request_is_not_retried, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(malformed_request_is_not_retried,
-                                        setup, teardown),
         cmocka_unit_test(bad_options),
     };
     return cmocka_run_group_tests_name("libpd/client", tests, NULL, NULL);

@@ -6,8 +6,9 @@
 # over its Tso stream keep strictly increasing while the pdd leader is
 # killed with -9 under the open stream (the client moves its stream to the
 # next leader), and an operator added with pdctl reaches kvd over its
-# RegionHeartbeat stream and is carried out (libpd/DESIGN.md, "Client",
-# librpc/DESIGN.md, "Bidirectional streams").
+# RegionHeartbeat stream and is carried out; the heartbeats of 300 regions
+# leave in batches (libpd/DESIGN.md, "Client", librpc/DESIGN.md,
+# "Bidirectional streams").
 . "$(dirname "$0")/lib.sh"
 
 t_pick_base 14000 14980
@@ -195,5 +196,27 @@ got=$(t_wait_output 2 60 sh -c "\"\$0\" \"\$@\" region 2>/dev/null | wc -l" "${P
 h1=$(metric "$L" pdd_region_heartbeat_stream_msgs_total)
 [ "${h1:-0}" -gt "${h0:-0}" ] || t_fail "heartbeats on the stream: $h0 -> $h1"
 t_expect_eq "scan" "$("${KVCTL[@]}" scan "" "" 2>&1 | tr '\n' ' ')" "apple=1 nut=2 zebra=3 "
+
+t_case "kvd sends the heartbeats of 300 regions in batches of up to 256"
+# pd counter NAME of kvd's status
+pdc() {
+    "$BIN/kvd" ctl --addr="$(at 5)" status 2>/dev/null |
+        sed -n "s/.*\"pd\":{[^}]*\"$1\":\([0-9]*\).*/\1/p"
+}
+for i in $(seq 1 298); do
+    out=$("${KVCTL[@]}" split "$(printf 's%03d' "$i")" 2>&1)
+    [ "$out" = ok ] || t_fail "split $i: $out"
+done
+got=$(t_wait_output 300 60 sh -c "\"\$0\" \"\$@\" region 2>/dev/null | wc -l" "${PDCTL[@]}") ||
+    t_fail "pdd knows $got regions, want 300"
+h0=$(pdc region_heartbeats) c0=$(pdc region_heartbeat_calls)
+sleep 2 # about ten rounds
+h1=$(pdc region_heartbeats) c1=$(pdc region_heartbeat_calls)
+[ $((h1 - h0)) -ge 600 ] || t_fail "region heartbeats in 2 s: $h0 -> $h1"
+# two calls a round (256 + 44); one per region before batching
+[ $(((h1 - h0) / (c1 - c0))) -ge 100 ] ||
+    t_fail "heartbeats per call: $((h1 - h0)) in $((c1 - c0)) calls"
+t_expect_eq "scan after the splits" \
+    "$("${KVCTL[@]}" scan "" "" 2>&1 | tr '\n' ' ')" "apple=1 nut=2 zebra=3 "
 
 t_end
