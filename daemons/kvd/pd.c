@@ -61,7 +61,10 @@ struct kvd_pd {
     pthread_t thread;                 /* the heartbeat thread */
     bool started;                     /* thread is running */
     pthread_mutex_t mu;               /* guards the fields below */
-    pthread_cond_t cv;                /* stopping, or a split completed */
+    pthread_cond_t cv;                /* stopping, a split completed, an
+                                         address wanted, a leadership
+                                         began (broadcast: the pd, GC and
+                                         max_ts threads all wait on it) */
     bool stopping;                    /* the thread must return */
     struct split_note *done;          /* completed splits to report */
     struct split_note *pending;       /* splits in flight (freed at free) */
@@ -117,6 +120,31 @@ static bool wait_for(struct kvd_pd *pd, int64_t ms, bool work)
 static bool nap(struct kvd_pd *pd, int64_t ms)
 {
     return wait_for(pd, ms, false);
+}
+
+/* libregion's leadership hook (under the store's lock): wake the max_ts
+ * thread. */
+static void leadership_began(void *ud)
+{
+    struct kvd_pd *pd = ud;
+    pthread_mutex_lock(&pd->mu);
+    pthread_cond_broadcast(&pd->cv);
+    pthread_mutex_unlock(&pd->mu);
+}
+
+/* max_ts thread: wait until a leadership began after generation seen
+ * (or a second passed); true when stopping. */
+static bool wait_leadership(struct kvd_pd *pd, uint64_t seen)
+{
+    struct region_store *st = pd->k->store;
+    struct timespec ts = dmn_monotonic_after(1000);
+    pthread_mutex_lock(&pd->mu);
+    while (!pd->stopping && region_store_leader_gen(st) == seen &&
+           pthread_cond_timedwait(&pd->cv, &pd->mu, &ts) != ETIMEDOUT)
+        ;
+    bool stop = pd->stopping;
+    pthread_mutex_unlock(&pd->mu);
+    return stop;
 }
 
 static bool stopping(struct kvd_pd *pd)
@@ -181,7 +209,7 @@ static void split_done(void *ud, const struct region_reply *r)
     note->rc = r->rc;
     note->next = pd->done;
     pd->done = note;
-    pthread_cond_signal(&pd->cv);
+    pthread_cond_broadcast(&pd->cv); /* the pd thread, not another */
     pthread_mutex_unlock(&pd->mu);
 }
 
@@ -681,7 +709,7 @@ void kvd_pd_want_store(struct kvd *k, uint64_t store_id)
         pd->wants[i].id = store_id;
         pd->n_wants++;
         pd->want_new = true;
-        pthread_cond_signal(&pd->cv);
+        pthread_cond_broadcast(&pd->cv); /* the pd thread, not another */
     }
     pthread_mutex_unlock(&pd->mu);
 }
@@ -829,11 +857,12 @@ static void *pd_main(void *arg)
 
 /* The max_ts sync (libregion/DESIGN.md "max_ts"): async commit and 1PC
  * in a leadership this store gained wait until max_ts is above every
- * timestamp PD handed out before it began. The thread polls the store's
- * leadership generation (an atomic load) every 10 ms; when it grew it
- * asks the TSO (after reading it), raises max_ts and reports the
- * generation synced. Its own PD connection: the heartbeat thread's calls
- * can take seconds. */
+ * timestamp PD handed out before it began. The thread sleeps until the
+ * store's leadership generation grows (libregion's leadership hook wakes
+ * it; it polled every 10 ms before, 100 wake-ups a second on an idle
+ * store); then it asks the TSO (after reading the generation), raises
+ * max_ts and reports the generation synced. Its own PD connection: the
+ * heartbeat thread's calls can take seconds. */
 static void *ts_main(void *arg)
 {
     struct kvd_pd *pd = arg;
@@ -846,7 +875,7 @@ static void *ts_main(void *arg)
     while (!stopping(pd)) {
         uint64_t gen = region_store_leader_gen(st);
         if (gen == synced) {
-            if (nap(pd, 10))
+            if (wait_leadership(pd, synced))
                 break;
             continue;
         }
@@ -968,6 +997,7 @@ int kvd_pd_start(struct kvd *k, const struct kvd_pd_opts *o)
         return -EAGAIN;
     }
     pd->started = true;
+    region_store_on_leadership(k->store, leadership_began, pd);
     pd->ts_started = pthread_create(&pd->ts_thread, NULL, ts_main, pd) == 0;
     if (!pd->ts_started)
         dmn_warn("pd: no max_ts sync thread: async commit and 1PC refused");
@@ -990,6 +1020,7 @@ void kvd_pd_stop(struct kvd *k)
     pd->stopping = true;
     pthread_cond_broadcast(&pd->cv);
     pthread_mutex_unlock(&pd->mu);
+    region_store_on_leadership(k->store, NULL, NULL); /* pd is freed later */
     pthread_join(pd->thread, NULL);
     pd->started = false;
     pd_client_destroy(pd->cli);

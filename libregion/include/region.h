@@ -17,7 +17,7 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 25
+#define REGION_VERSION_MINOR 26
 #define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
@@ -696,8 +696,9 @@ int region_txn_read_reply(const struct mvcc_kvpair *pairs, size_t n,
 
 /* max_ts across leader changes (DESIGN.md "max_ts"). Every leadership
  * this store gains (a peer becoming leader, including a region born of a
- * split) takes the next generation. The owner of the store polls
- * region_store_leader_gen: when it grew to g, it asks PD's TSO for a
+ * split) takes the next generation. The owner of the store watches
+ * region_store_leader_gen (region_store_on_leadership tells it when it
+ * grows): when it grew to g, it asks PD's TSO for a
  * timestamp (a call started after reading g), raises the libmvcc store's
  * max_ts to it (mvcc_store_update_max_ts) and then reports
  * region_store_max_ts_synced(s, g). Async-commit and 1PC prewrites call
@@ -707,6 +708,15 @@ int region_txn_read_reply(const struct mvcc_kvpair *pairs, size_t n,
  * command began. A write whose leadership changed between its start and
  * its proposal fails NOT_LEADER at the proposal. */
 uint64_t region_store_leader_gen(struct region_store *s);
+/* Calls fn(ctx) whenever the generation above grows, so the owner can
+ * wait for that instead of polling: on the thread that saw the
+ * leadership begin, with the store's lock held, so fn must only note it
+ * (signal a condition variable) and call nothing of this store. NULL fn
+ * removes it; once this returns, the old fn is neither running nor
+ * called again. */
+void region_store_on_leadership(struct region_store *s,
+                                void (*fn)(void *),
+                                void *ctx);
 void region_store_max_ts_synced(struct region_store *s, uint64_t gen);
 int region_txn_check_max_ts(struct region_store *s);
 

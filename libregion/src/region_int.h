@@ -456,6 +456,9 @@ struct region_store {
                                          store (atomic; written under mu) */
     uint64_t synced_gen;              /* max_ts was raised from a TSO
                                          asked after leadership this (atomic) */
+    void (*lead_fn)(void *ctx);       /* region_store_on_leadership (under
+                                         mu) */
+    void *lead_ctx;                   /* its argument */
     pthread_mutex_t gc_mu;            /* serialises region_store_gc
                                          (held for a whole sweep; never
                                          with mu) */

@@ -315,6 +315,8 @@ static void note_leadership(struct region_store *s, struct region_peer *p,
         return;
     p->lead_term = term;
     p->lead_gen = __atomic_add_fetch(&s->lead_gen, 1, __ATOMIC_SEQ_CST);
+    if (s->lead_fn != NULL)
+        s->lead_fn(s->lead_ctx);
 }
 
 void region__notify(struct region_store *s)
@@ -3757,6 +3759,16 @@ int region_txn_run(struct region_store *s, const struct region_ctx *ctx,
 uint64_t region_store_leader_gen(struct region_store *s)
 {
     return __atomic_load_n(&s->lead_gen, __ATOMIC_SEQ_CST);
+}
+
+void region_store_on_leadership(struct region_store *s,
+                                void (*fn)(void *),
+                                void *ctx)
+{
+    pthread_mutex_lock(&s->mu);
+    s->lead_fn = fn;
+    s->lead_ctx = ctx;
+    pthread_mutex_unlock(&s->mu);
 }
 
 void region_store_max_ts_synced(struct region_store *s, uint64_t gen)

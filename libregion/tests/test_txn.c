@@ -206,6 +206,26 @@ static int check_only(struct mvcc_store *m, void *arg)
     return region_txn_check_max_ts(arg);
 }
 
+static void count_call(void *ctx)
+{
+    __atomic_add_fetch((uint64_t *)ctx, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Moves region 1's leadership from store `from` to store `to` (id). */
+static void move_leader(struct region_store *from,
+                        struct region_store *to,
+                        uint64_t id)
+{
+    for (int t = 0; t < 200 && !region_store_is_leader(to, 1); t++) {
+        (void)region_store_transfer_leader(from, 1, id);
+        for (int w = 0; w < 50 && !region_store_is_leader(to, 1); w++) {
+            struct timespec ts = {0, 2000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    assert_true(region_store_is_leader(to, 1));
+}
+
 /* A read served by the old leader at ts 500; leadership moves: the new
  * leader refuses 1PC until its max_ts is synced (a TSO timestamp, 600
  * here), and then commits above it, never at or below the read. */
@@ -243,19 +263,16 @@ static void one_pc_waits_for_the_max_ts_sync(void **state)
     region_store_stats(s, &st);
     assert_int_equal(st.max_ts_refused, 1);
 
-    /* leadership moves to f */
+    /* leadership moves to f, which tells its owner (the hook) */
     int f = l % 3 + 1;
     struct region_store *fs = c.st[f].s;
-    for (int t = 0; t < 200 && !region_store_is_leader(fs, 1); t++) {
-        (void)region_store_transfer_leader(s, 1, (uint64_t)f);
-        for (int w = 0; w < 50 && !region_store_is_leader(fs, 1); w++) {
-            struct timespec ts = {0, 2000000};
-            nanosleep(&ts, NULL);
-        }
-    }
-    assert_true(region_store_is_leader(fs, 1));
+    uint64_t calls = 0, gen0 = region_store_leader_gen(fs);
+    region_store_on_leadership(fs, count_call, &calls);
+    move_leader(s, fs, (uint64_t)f);
     assert_true(serves_writes(&c, f, 1));
     uint64_t gen = region_store_leader_gen(fs);
+    assert_true(gen > gen0);
+    assert_int_equal(__atomic_load_n(&calls, __ATOMIC_SEQ_CST), gen - gen0);
     a.one_pc = fs;
     assert_int_equal(region_txn_run(fs, &ctx, false, do_prewrite, &a, &err),
                      REGION_EMAX_TS_NOT_SYNCED);
@@ -279,6 +296,15 @@ static void one_pc_waits_for_the_max_ts_sync(void **state)
     assert_int_equal(region_txn_run(fs, &ctx, true, do_get, &g, &err),
                      MVCC_NOTFOUND);
     mvcc_result_reset(&g.res);
+    /* hook removed: leaderships still count, nothing is called */
+    region_store_on_leadership(fs, NULL, NULL);
+    uint64_t seen = __atomic_load_n(&calls, __ATOMIC_SEQ_CST);
+    gen = region_store_leader_gen(fs);
+    move_leader(fs, s, (uint64_t)l);
+    move_leader(s, fs, (uint64_t)f);
+    assert_true(serves_writes(&c, f, 1));
+    assert_true(region_store_leader_gen(fs) > gen);
+    assert_int_equal(__atomic_load_n(&calls, __ATOMIC_SEQ_CST), seen);
     cl_thread_stop(&c);
     cl_destroy(&c);
 }
