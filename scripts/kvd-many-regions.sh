@@ -12,6 +12,7 @@
 # `make run` (region heartbeats every pd.heartbeat-interval, HB: 10s by
 # default), and its CPU while idle is printed too:
 #   BENCH pdd_idle_cpu_regionsN <percent> % of a core
+# IDLE (10) is how many seconds the idle CPU is measured over.
 set -u
 BUILD=${1:?usage: kvd-many-regions.sh BUILD_DIR N}; N=${2:?usage: kvd-many-regions.sh BUILD_DIR N}
 BIN=$BUILD/daemons/bin; KP=${KP:-27421}
