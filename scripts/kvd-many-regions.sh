@@ -18,21 +18,20 @@ BUILD=${1:?usage: kvd-many-regions.sh BUILD_DIR N}; N=${2:?usage: kvd-many-regio
 BIN=$BUILD/daemons/bin; KP=${KP:-27421}
 die() { echo "kvd-many-regions: $*" >&2; exit 1; }
 . "$(dirname "$0")/lib-kvd3.sh"
-if [ "${PD:-0}" = 1 ]; then
-    PDA=127.0.0.1:$((KP + 3))
-    PDW=$(mktemp -d "${TMPDIR:-/tmp}/manyregions-pd.XXXXXX")
-    "$BIN/pdd" --name=pd1 --listen="$PDA" --initial-members="pd1=$PDA" \
-        --data-dir="$PDW/pd1" --log.file="$PDW/pd1.log" &
-    pdpid=$!
-    trap 'kill $pdpid 2>/dev/null; wait $pdpid; rm -rf "$PDW"' EXIT
+PDA=127.0.0.1:$((KP + 3))
+[ "${PD:-0}" = 1 ] &&
     KVD3_ARGS="${KVD3_ARGS:-} --initial-stores=1,2,3 --pd=$PDA --pd.heartbeat-interval=${HB:-10s}"
-fi
 kvd3_start manyregions
-[ "${PD:-0}" = 1 ] && trap 'kvd3_cleanup; kill $pdpid 2>/dev/null; wait $pdpid; rm -rf "$PDW"' EXIT
+if [ "${PD:-0}" = 1 ]; then # the kvd wait for it; it lives in their scratch directory
+    "$BIN/pdd" --name=pd1 --listen="$PDA" --initial-members="pd1=$PDA" \
+        --data-dir="$WORK/pd1" --log.file="$WORK/pd1.log" &
+    pdpid=$!
+    pids+=("$pdpid") # stopped and removed with them (kvd3_cleanup)
+fi
 kvd3_wait
 HZ=$(getconf CLK_TCK)
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-cpu3() { local t=0 p; for p in "${pids[@]}"; do t=$((t + $(ticks "$p"))); done; echo $t; }
+cpu3() { local t=0 p; for p in "${pids[@]:0:3}"; do t=$((t + $(ticks "$p"))); done; echo $t; }
 t0=$SECONDS
 for ((i = 0; i < N; i++)); do
     "$BIN/kvd" ctl --peers="$PEERS" --timeout=10 --quiet split "$(printf '~%06d' $((N - i)))" >/dev/null 2>&1 ||

@@ -103,13 +103,19 @@ uint64_t kvd_pd_peer_id(uint64_t region_id, uint64_t store_id)
     return id ? id : store_id;
 }
 
-/* Wait until stop or ms passed (or, with work, until a split completes
- * or an address is wanted); true when stopping. */
-static bool wait_for(struct kvd_pd *pd, int64_t ms, bool work)
+/* Wait until stop or ms passed, or until what the caller waits for: with
+ * work a split completed or an address is wanted, with gen (non-NULL) the
+ * store's leadership generation moved past *gen (libregion's leadership
+ * hook, leadership_began, wakes it). True when stopping. */
+static bool wait_for(struct kvd_pd *pd,
+                     int64_t ms,
+                     bool work,
+                     const uint64_t *gen)
 {
     struct timespec ts = dmn_monotonic_after(ms);
     pthread_mutex_lock(&pd->mu);
     while (!pd->stopping && !(work && (pd->done != NULL || pd->want_new)) &&
+           !(gen && region_store_leader_gen(pd->k->store) != *gen) &&
            pthread_cond_timedwait(&pd->cv, &pd->mu, &ts) != ETIMEDOUT)
         ;
     bool stop = pd->stopping;
@@ -119,7 +125,7 @@ static bool wait_for(struct kvd_pd *pd, int64_t ms, bool work)
 
 static bool nap(struct kvd_pd *pd, int64_t ms)
 {
-    return wait_for(pd, ms, false);
+    return wait_for(pd, ms, false, NULL);
 }
 
 /* libregion's leadership hook (under the store's lock): wake the max_ts
@@ -130,21 +136,6 @@ static void leadership_began(void *ud)
     pthread_mutex_lock(&pd->mu);
     pthread_cond_broadcast(&pd->cv);
     pthread_mutex_unlock(&pd->mu);
-}
-
-/* max_ts thread: wait until a leadership began after generation seen
- * (or a second passed); true when stopping. */
-static bool wait_leadership(struct kvd_pd *pd, uint64_t seen)
-{
-    struct region_store *st = pd->k->store;
-    struct timespec ts = dmn_monotonic_after(1000);
-    pthread_mutex_lock(&pd->mu);
-    while (!pd->stopping && region_store_leader_gen(st) == seen &&
-           pthread_cond_timedwait(&pd->cv, &pd->mu, &ts) != ETIMEDOUT)
-        ;
-    bool stop = pd->stopping;
-    pthread_mutex_unlock(&pd->mu);
-    return stop;
 }
 
 static bool stopping(struct kvd_pd *pd)
@@ -589,25 +580,24 @@ static void heartbeat_round(struct kvd_pd *pd)
             break;
         rc = pd_client_region_heartbeats(pd->cli, b->ri, m, b->step, b->rc, err,
                                          sizeof err);
-        pthread_mutex_lock(&pd->mu);
-        pd->counters.region_heartbeat_calls++;
-        pthread_mutex_unlock(&pd->mu);
-        if (rc != 0) {
+        if (rc != 0) { /* out of memory: nothing was sent */
             dmn_warn("pd: region heartbeats: %s (%d)", err, rc);
             break;
         }
-        size_t failed = 0, first = 0;
+        size_t answered = 0, failed = 0, first = 0;
         for (size_t j = 0; j < m; j++) {
             if (b->rc[j] != 0) { /* PD_ESTALE: a newer epoch is in pdd */
                 if (b->rc[j] != PD_ESTALE && failed++ == 0)
                     first = j;
                 continue;
             }
-            pthread_mutex_lock(&pd->mu);
-            pd->counters.region_heartbeats++;
-            pthread_mutex_unlock(&pd->mu);
+            answered++;
             run_step(pd, &b->d[j], &b->step[j]);
         }
+        pthread_mutex_lock(&pd->mu);
+        pd->counters.region_heartbeats += answered;
+        pd->counters.region_heartbeat_calls++;
+        pthread_mutex_unlock(&pd->mu);
         if (failed) /* one line: pdd out of reach fails them all */
             dmn_warn(
                 "pd: %zu of %zu region heartbeats failed; region "
@@ -823,8 +813,8 @@ static bool wait_round(struct kvd_pd *pd)
         if (now >= end)
             return stopping(pd);
         if (pd->n_watch == 0 || end - now <= KVD_PD_MERGE_POLL_MS)
-            return wait_for(pd, (int64_t)(end - now), true);
-        if (wait_for(pd, KVD_PD_MERGE_POLL_MS, true))
+            return wait_for(pd, (int64_t)(end - now), true, NULL);
+        if (wait_for(pd, KVD_PD_MERGE_POLL_MS, true, NULL))
             return true;
         pthread_mutex_lock(&pd->mu);
         bool work = pd->done != NULL || pd->want_new;
@@ -875,7 +865,7 @@ static void *ts_main(void *arg)
     while (!stopping(pd)) {
         uint64_t gen = region_store_leader_gen(st);
         if (gen == synced) {
-            if (wait_leadership(pd, synced))
+            if (wait_for(pd, 1000, false, &synced))
                 break;
             continue;
         }

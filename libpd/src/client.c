@@ -844,6 +844,20 @@ static int op_wait(struct op *op, char *err, size_t errlen)
     return op->rc;
 }
 
+/* A finished call's reply (kept re-encoded) decoded into resp, a struct
+ * of op->resp_fields: 0, or PD_EINTERNAL with resp released. */
+static int op_decode(struct op *op, void *resp, char *err, size_t errlen)
+{
+    pb_istream_t is = pb_istream_from_buffer(op->resp_bytes, op->resp_len);
+    memset(resp, 0, op->resp_size);
+    if (pb_decode(&is, op->resp_fields, resp))
+        return 0;
+    pb_release(op->resp_fields, resp);
+    if (err && errlen)
+        snprintf(err, errlen, "reply does not decode");
+    return PD_EINTERNAL;
+}
+
 /* Hands op to the loop and waits until it is finished. */
 static int run_op(struct pd_client *c, struct op *op, char *err, size_t errlen)
 {
@@ -917,16 +931,8 @@ int pd_client_call(struct pd_client *c, uint32_t method,
     op->resp_fields = resp_fields;
     op->resp_size = resp_size;
     int rc = run_op(c, op, err, errlen);
-    if (rc == 0) {
-        pb_istream_t is = pb_istream_from_buffer(op->resp_bytes, op->resp_len);
-        memset(resp, 0, resp_size);
-        if (!pb_decode(&is, resp_fields, resp)) {
-            pb_release(resp_fields, resp);
-            if (err && errlen)
-                snprintf(err, errlen, "reply does not decode");
-            rc = PD_EINTERNAL;
-        }
-    }
+    if (rc == 0)
+        rc = op_decode(op, resp, err, errlen);
     op_free(op);
     return rc;
 }
@@ -1565,63 +1571,54 @@ int pd_client_region_heartbeats(struct pd_client *c,
     if (!c || !regions || !steps || !rcs || n == 0 ||
         n > PD_CLIENT_MAX_HEARTBEATS)
         return -EINVAL;
-    struct hb
-    {
-        struct op *op;
-        pd_RegionHeartbeatRequest req;
-    } *hb = pd__calloc(n, sizeof(*hb));
+    pd_RegionHeartbeatRequest *reqs = pd__calloc(n, sizeof(*reqs));
     struct op **ops = pd__calloc(n, sizeof(*ops));
-    int rc = hb && ops ? 0 : -ENOMEM;
+    int rc = reqs && ops ? 0 : -ENOMEM;
     uint64_t cid = pd_client_cluster_id(c);
     for (size_t i = 0; i < n && rc == 0; i++) {
-        hb[i].req =
-            (pd_RegionHeartbeatRequest){.cluster_id = cid, .has_region = true};
-        rc = pd_pb_region_info_out(&regions[i], &hb[i].req.region);
-        if (rc == 0 && !(hb[i].op = ops[i] = op_new(c)))
+        reqs[i].cluster_id = cid;
+        reqs[i].has_region = true;
+        rc = pd_pb_region_info_out(&regions[i], &reqs[i].region);
+        if (rc == 0 && !(ops[i] = op_new(c)))
             rc = -ENOMEM;
-        if (rc != 0)
-            break;
-        struct op *op = hb[i].op;
-        op->kind = OP_CALL;
-        op->method = PD_METHOD_REGION_HEARTBEAT;
-        op->req_fields = pd_RegionHeartbeatRequest_fields;
-        op->req = &hb[i].req;
-        op->resp_fields = pd_RegionHeartbeatResponse_fields;
-        op->resp_size = sizeof(pd_RegionHeartbeatResponse);
+        if (rc == 0) {
+            ops[i]->kind = OP_CALL;
+            ops[i]->method = PD_METHOD_REGION_HEARTBEAT;
+            ops[i]->req_fields = pd_RegionHeartbeatRequest_fields;
+            ops[i]->req = &reqs[i];
+            ops[i]->resp_fields = pd_RegionHeartbeatResponse_fields;
+            ops[i]->resp_size = sizeof(pd_RegionHeartbeatResponse);
+        }
     }
     if (rc == 0)
         submit_n(c, ops, n);
-    if (rc != 0 && err && errlen)
+    else if (err && errlen)
         snprintf(err, errlen, "%s", pd_strerror(rc));
     bool failed = false;
-    for (size_t i = 0; i < n && hb; i++) {
-        if (rc == 0) {
-            char e[256] = "";
-            rcs[i] = op_wait(hb[i].op, e, sizeof(e));
-            steps[i] = (struct pd_step){.kind = PD_STEP_NONE};
-            pd_RegionHeartbeatResponse resp = {0};
-            pb_istream_t is = pb_istream_from_buffer(hb[i].op->resp_bytes,
-                                                     hb[i].op->resp_len);
-            if (rcs[i] == 0 &&
-                !pb_decode(&is, pd_RegionHeartbeatResponse_fields, &resp)) {
-                rcs[i] = PD_EINTERNAL;
-                snprintf(e, sizeof(e), "reply does not decode");
-            } else if (rcs[i] == 0) {
-                steps[i].kind = (int)resp.step.kind;
-                steps[i].store_id = resp.step.store_id;
-                steps[i].peer_id = resp.step.peer_id;
-                steps[i].target_region_id = resp.step.target_region_id;
-            }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char e[256] = "";
+        pd_RegionHeartbeatResponse resp;
+        rcs[i] = op_wait(ops[i], e, sizeof(e));
+        if (rcs[i] == 0)
+            rcs[i] = op_decode(ops[i], &resp, e, sizeof(e));
+        steps[i] = (struct pd_step){.kind = PD_STEP_NONE};
+        if (rcs[i] == 0) {
+            steps[i].kind = (int)resp.step.kind;
+            steps[i].store_id = resp.step.store_id;
+            steps[i].peer_id = resp.step.peer_id;
+            steps[i].target_region_id = resp.step.target_region_id;
             pb_release(pd_RegionHeartbeatResponse_fields, &resp);
-            if (rcs[i] != 0 && !failed && err && errlen)
-                snprintf(err, errlen, "%s", e);
-            failed |= rcs[i] != 0;
+        } else if (!failed && err && errlen) {
+            snprintf(err, errlen, "%s", e);
         }
-        op_free(hb[i].op);
-        pb_release(pd_RegionHeartbeatRequest_fields, &hb[i].req);
+        failed |= rcs[i] != 0;
+    }
+    for (size_t i = 0; i < n && reqs && ops; i++) {
+        op_free(ops[i]);
+        pb_release(pd_RegionHeartbeatRequest_fields, &reqs[i]);
     }
     pd__free(ops);
-    pd__free(hb);
+    pd__free(reqs);
     return rc;
 }
 

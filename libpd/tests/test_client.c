@@ -1278,6 +1278,39 @@ static void stream_region_heartbeats(void **state)
     pd_client_destroy(c);
 }
 
+/* An allocator that fails the countdown-th allocation from now (negative:
+ * none) and counts what is live, for the client's error paths. */
+static long hb_live, hb_countdown = -1;
+
+static void *hb_malloc(void *ctx, size_t n)
+{
+    (void)ctx;
+    if (__atomic_load_n(&hb_countdown, __ATOMIC_SEQ_CST) >= 0 &&
+        __atomic_fetch_sub(&hb_countdown, 1, __ATOMIC_SEQ_CST) == 0)
+        return NULL;
+    void *p = malloc(n);
+    if (p)
+        __atomic_add_fetch(&hb_live, 1, __ATOMIC_SEQ_CST);
+    return p;
+}
+
+static void *hb_realloc(void *ctx, void *p, size_t n)
+{
+    (void)ctx;
+    void *q = realloc(p, n);
+    if (q && !p)
+        __atomic_add_fetch(&hb_live, 1, __ATOMIC_SEQ_CST);
+    return q;
+}
+
+static void hb_free(void *ctx, void *p)
+{
+    (void)ctx;
+    if (p)
+        __atomic_sub_fetch(&hb_live, 1, __ATOMIC_SEQ_CST);
+    free(p);
+}
+
 /* 300 regions' heartbeats in one call (unary calls, then the stream):
  * the fake answers none until all 300 arrived, so they were in flight
  * together; each region gets its own step, the stale one its code, and
@@ -1287,6 +1320,8 @@ static void stream_region_heartbeats(void **state)
 static void region_heartbeats_in_one_batch(void **state)
 {
     (void)state;
+    static const struct pd_heap heap = {NULL, hb_malloc, hb_realloc, hb_free};
+    pd_heap_set(&heap); /* before the client: its allocations go here */
     struct pd_client *c = client(3, 10000);
     enum { n = 300 };
     static struct pd_region_info ri[n];
@@ -1353,10 +1388,28 @@ static void region_heartbeats_in_one_batch(void **state)
     assert_int_equal(
         pd_client_region_heartbeats(NULL, ri, 1, steps, rcs, err, sizeof(err)),
         -EINVAL);
+    /* out of memory at each allocation before anything is sent (the two
+     * arrays, then an op per region): -ENOMEM, nothing sent, nothing
+     * kept, rcs untouched */
+    for (long k = 0; k < 2 + 3; k++) {
+        rcs[0] = rcs[1] = rcs[2] = 12345;
+        __atomic_store_n(&hb_countdown, k, __ATOMIC_SEQ_CST);
+        long live = __atomic_load_n(&hb_live, __ATOMIC_SEQ_CST);
+        assert_int_equal(
+            pd_client_region_heartbeats(c, ri, 3, steps, rcs, err, sizeof(err)),
+            -ENOMEM);
+        assert_int_equal(__atomic_load_n(&hb_countdown, __ATOMIC_SEQ_CST),
+                         -1); /* the k-th was the one failed */
+        assert_int_equal(__atomic_load_n(&hb_live, __ATOMIC_SEQ_CST), live);
+        assert_int_equal(rcs[0] + rcs[1] + rcs[2], 3 * 12345);
+        assert_non_null(strstr(err, "memory"));
+    }
     pthread_mutex_lock(&fk.lock);
     assert_int_equal(fk.n_heartbeats, n + 2);
     pthread_mutex_unlock(&fk.lock);
     pd_client_destroy(c);
+    assert_int_equal(__atomic_load_n(&hb_live, __ATOMIC_SEQ_CST), 0);
+    pd_heap_set(NULL);
 }
 
 static void bad_options(void **state)
