@@ -17,7 +17,7 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 26
+#define REGION_VERSION_MINOR 27
 #define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
@@ -708,16 +708,34 @@ int region_txn_read_reply(const struct mvcc_kvpair *pairs, size_t n,
  * command began. A write whose leadership changed between its start and
  * its proposal fails NOT_LEADER at the proposal. */
 uint64_t region_store_leader_gen(struct region_store *s);
-/* Calls fn(ctx) whenever the generation above grows, so the owner can
- * wait for that instead of polling: on the thread that saw the
- * leadership begin, with the store's lock held, so fn must only note it
- * (signal a condition variable) and call nothing of this store. NULL fn
- * removes it; once this returns, the old fn is neither running nor
- * called again. */
+/* Calls fn(ctx) whenever the generation above grows, and whenever
+ * region_store_report_gen does, so the owner can wait for that instead
+ * of polling: on the thread that saw the change, with the store's lock
+ * held, so fn must only note it (signal a condition variable) and call
+ * nothing of this store. NULL fn removes it; once this returns, the old
+ * fn is neither running nor called again. */
 void region_store_on_leadership(struct region_store *s,
                                 void (*fn)(void *),
                                 void *ctx);
 void region_store_max_ts_synced(struct region_store *s, uint64_t gen);
+
+/* Changes to report to the placement driver at once (DESIGN.md
+ * "Reporting changes"): every change a region heartbeat shows, a
+ * leadership beginning here or an epoch change applied here (membership,
+ * split, merge prepare, rollback or commit), takes the next report
+ * generation (region_store_on_leadership's fn is called). The owner
+ * reads the generation, lists what changed since the one it reported
+ * last, and heartbeats those regions without waiting for its round. */
+uint64_t region_store_report_gen(struct region_store *s);
+/* Ids of the regions this store leads whose last change took a report
+ * generation above gen (gen 0: every region it leads), in key order, at
+ * most cap of them into ids (NULL when cap is 0); *n gets how many there
+ * are. */
+int region_store_led_since(struct region_store *s,
+                           uint64_t gen,
+                           uint64_t *ids,
+                           size_t cap,
+                           size_t *n);
 int region_txn_check_max_ts(struct region_store *s);
 
 /* MVCC GC on this store (DESIGN.md "GC"): libmvcc's mvcc_gc_range over

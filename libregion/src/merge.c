@@ -274,6 +274,7 @@ static int apply_prepare(struct region_store *s, struct region_peer *p,
             return rc;
     }
     p->desc.version++;
+    region__note_change(s, p);
     p->merge_target = c->new_id;
     p->merge_index = e->index;
     p->merge_term = e->term;
@@ -318,6 +319,7 @@ static int apply_rollback(struct region_store *s, struct region_peer *p,
     p->merge_index = 0;
     p->merge_term = 0;
     p->desc.version++;
+    region__note_change(s, p);
     region__snap_free(p);
     int rc = region__put_region_state(s->ab, &p->desc);
     if (rc == 0)
@@ -622,6 +624,7 @@ static int apply_commit(struct region_store *s, struct region_peer *t,
     leave(s, sp, t->desc.id);
     region__peer_unlink(s, t);
     t->desc = nd;
+    region__note_change(s, t);
     region__snap_free(t);
     rc = region__peer_link(s, t); /* its slot was just freed */
     s->stats.merges++;

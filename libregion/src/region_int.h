@@ -272,6 +272,9 @@ struct region_peer {
                                      stamps (0: none seen) */
     uint64_t lead_gen;            /* s->lead_gen when that leadership was
                                      first seen (DESIGN "max_ts") */
+    uint64_t report_gen;          /* s->report_gen at its last change a
+                                     PD heartbeat shows (DESIGN
+                                     "Reporting changes") */
     uint64_t gone_conf_ver;       /* a removal notice said this store is
                                      not a member at this conf_ver (0:
                                      none); its tombstone records it */
@@ -456,6 +459,9 @@ struct region_store {
                                          store (atomic; written under mu) */
     uint64_t synced_gen;              /* max_ts was raised from a TSO
                                          asked after leadership this (atomic) */
+    uint64_t report_gen;              /* changes to report: leaderships
+                                         begun, epochs changed (atomic;
+                                         written under mu) */
     void (*lead_fn)(void *ctx);       /* region_store_on_leadership (under
                                          mu) */
     void *lead_ctx;                   /* its argument */
@@ -700,6 +706,10 @@ struct region_peer *region__find_peer(struct region_store *s, uint64_t id);
 /* Ask the embedder to run region_store_process (transport.notify). Any
  * thread, locked or not. */
 void region__notify(struct region_store *s);
+/* p changed in a way a PD heartbeat shows (its epoch, or its leadership
+ * began): stamp it with the next report generation and call the
+ * store's hook (DESIGN "Reporting changes"). Under mu. */
+void region__note_change(struct region_store *s, struct region_peer *p);
 /* Propose splitting p at key into a new region (an id allocated here);
  * done(NULL, reply) once it applies. Under s->mu. */
 int region__propose_split(struct region_store *s,

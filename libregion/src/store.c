@@ -315,6 +315,12 @@ static void note_leadership(struct region_store *s, struct region_peer *p,
         return;
     p->lead_term = term;
     p->lead_gen = __atomic_add_fetch(&s->lead_gen, 1, __ATOMIC_SEQ_CST);
+    region__note_change(s, p);
+}
+
+void region__note_change(struct region_store *s, struct region_peer *p)
+{
+    p->report_gen = __atomic_add_fetch(&s->report_gen, 1, __ATOMIC_SEQ_CST);
     if (s->lead_fn != NULL)
         s->lead_fn(s->lead_ctx);
 }
@@ -1883,6 +1889,7 @@ static int apply_split(struct region_store *s, struct region_peer *p,
     if (rc != 0)
         return rc;
     p->desc = left;
+    region__note_change(s, p);
     p->split_from = p->applied_bytes;
     p->split_next = 0;
     p->split_pending = false;
@@ -2053,6 +2060,7 @@ static int apply_conf_change(struct region_store *s, struct region_peer *p,
     }
     p->desc = d;
     region__snap_free(p);
+    region__note_change(s, p);
     bool member = false;
     for (uint32_t j = 0; j < d.n_stores; j++)
         member |= d.stores[j] == s->opts.store_id;
@@ -3759,6 +3767,32 @@ int region_txn_run(struct region_store *s, const struct region_ctx *ctx,
 uint64_t region_store_leader_gen(struct region_store *s)
 {
     return __atomic_load_n(&s->lead_gen, __ATOMIC_SEQ_CST);
+}
+
+uint64_t region_store_report_gen(struct region_store *s)
+{
+    return __atomic_load_n(&s->report_gen, __ATOMIC_SEQ_CST);
+}
+
+int region_store_led_since(struct region_store *s,
+                           uint64_t gen,
+                           uint64_t *ids,
+                           size_t cap,
+                           size_t *n)
+{
+    pthread_mutex_lock(&s->mu);
+    size_t k = 0;
+    for (size_t i = 0; i < s->n_peers; i++) {
+        struct region_peer *p = s->peers[i];
+        if (p->role != RAFT_LEADER || (gen != 0 && p->report_gen <= gen))
+            continue;
+        if (k < cap)
+            ids[k] = p->desc.id;
+        k++;
+    }
+    *n = k;
+    pthread_mutex_unlock(&s->mu);
+    return 0;
 }
 
 void region_store_on_leadership(struct region_store *s,

@@ -309,6 +309,98 @@ static void one_pc_waits_for_the_max_ts_sync(void **state)
     cl_destroy(&c);
 }
 
+/* The regions store i leads whose changes took a report generation above
+ * gen, "1 2" in key order ("" for none). */
+static const char *led_since(struct cluster *c, int i, uint64_t gen)
+{
+    static char out[64];
+    uint64_t ids[4];
+    size_t n = 99;
+    assert_int_equal(region_store_led_since(c->st[i].s, gen, ids, 4, &n), 0);
+    assert_true(n <= 4);
+    out[0] = 0;
+    for (size_t k = 0; k < n; k++)
+        snprintf(out + strlen(out), sizeof out - strlen(out), "%s%llu",
+                 k ? " " : "", (unsigned long long)ids[k]);
+    return out;
+}
+
+/* led_since once it says want: libraft makes a peer leader before the
+ * loop thread finishes the ready that stamps the leadership. */
+static const char *await_led(struct cluster *c,
+                             int i,
+                             uint64_t gen,
+                             const char *want)
+{
+    for (int t = 0; t < 5000 && strcmp(led_since(c, i, gen), want) != 0; t++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return led_since(c, i, gen);
+}
+
+/* Every change a PD heartbeat shows takes a report generation and calls
+ * the hook once: a leadership beginning, a split (both regions), a
+ * membership change; region_store_led_since lists the regions led here
+ * that changed since a generation, 0 listing all. */
+static void changes_take_report_generations(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    int l = start_three(&c);
+    struct region_store *s = c.st[l].s;
+    for (int t = 0; t < 20000 && region_store_report_gen(s) == 0; t++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL); /* the ready stamping the leadership */
+    }
+    assert_string_equal(led_since(&c, l, 0), "1");
+    uint64_t g = region_store_report_gen(s);
+    assert_true(g >= 1);
+    assert_string_equal(led_since(&c, l, g), "");
+    int f = l % 3 + 1, o = f % 3 + 1; /* the two followers */
+    assert_string_equal(led_since(&c, f, 0), "");
+    assert_string_equal(led_since(&c, o, 0), "");
+    /* nothing is listed past cap; n still counts them */
+    size_t n = 0;
+    assert_int_equal(region_store_led_since(s, 0, NULL, 0, &n), 0);
+    assert_int_equal(n, 1);
+
+    /* a split: region 1's epoch and region 2's leadership, born here */
+    uint64_t calls = 0;
+    region_store_on_leadership(s, count_call, &calls);
+    assert_int_equal(split_at_m(&c, l), l);
+    assert_string_equal(await_led(&c, l, g, "1 2"), "1 2");
+    uint64_t g2 = region_store_report_gen(s);
+    assert_int_equal(__atomic_load_n(&calls, __ATOMIC_SEQ_CST), g2 - g);
+
+    /* a membership change of region 1 only */
+    cl_thread_stop(&c);
+    assert_int_equal(cl_change_member(&c, l, 1, REGION_CHANGE_REMOVE, o, NULL),
+                     0);
+    cl_thread_start(&c);
+    assert_string_equal(led_since(&c, l, g2), "1");
+    uint64_t g3 = region_store_report_gen(s);
+    assert_int_equal(g3, g2 + 1);
+    assert_int_equal(__atomic_load_n(&calls, __ATOMIC_SEQ_CST), g3 - g);
+
+    /* region 1's leadership moves to f: listed there, not here */
+    struct region_store *fs = c.st[f].s;
+    uint64_t gf = region_store_report_gen(fs);
+    move_leader(s, fs, (uint64_t)f);
+    assert_string_equal(await_led(&c, f, gf, "1"), "1");
+    assert_string_equal(await_led(&c, l, 0, "2"), "2");
+    assert_string_equal(led_since(&c, l, g3), "");
+
+    /* hook removed: changes still count, nothing is called */
+    region_store_on_leadership(s, NULL, NULL);
+    uint64_t seen = __atomic_load_n(&calls, __ATOMIC_SEQ_CST);
+    move_leader(fs, s, (uint64_t)l);
+    assert_string_equal(await_led(&c, l, g3, "1"), "1");
+    assert_int_equal(__atomic_load_n(&calls, __ATOMIC_SEQ_CST), seen);
+    cl_thread_stop(&c);
+    cl_destroy(&c);
+}
+
 /* One transaction on one key, run through the region's Raft group: a
  * prewrite of op (MVCC_OP_PUT of value, MVCC_OP_DELETE) at start_ts,
  * then its commit at commit_ts, or its rollback (commit_ts 0). */
@@ -931,6 +1023,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(prewrite_commit_read),
         cmocka_unit_test(one_pc_waits_for_the_max_ts_sync),
+        cmocka_unit_test(changes_take_report_generations),
         cmocka_unit_test(gc_on_every_replica),
         cmocka_unit_test(gc_engine_failures),
         cmocka_unit_test(lock_travels_in_a_snapshot),
