@@ -708,6 +708,7 @@ static const struct ckey ckeys[] = {
     CK("low-space-percent", low_space_percent, true),
     CK("split-merge-interval-ms", split_merge_interval_ms, false),
     CK("store-limit", store_limit, true),
+    CK("leader-schedule-limit", leader_schedule_limit, true),
     CK("tso-save-window-ms", tso_save_window_ms, false),
     CK("id-block", id_block, false),
 };

@@ -734,6 +734,7 @@ static void h_get_config(struct rpc_call *call, const void *req, void *ud)
             .low_space_percent = c.low_space_percent,
             .split_merge_interval_ms = c.split_merge_interval_ms,
             .store_limit = c.store_limit,
+            .leader_schedule_limit = c.leader_schedule_limit,
             .location_labels = c.n_location_labels ? labels : NULL,
             .location_labels_count = (pb_size_t)c.n_location_labels,
             .tso_save_window_ms = c.tso_save_window_ms,
@@ -768,6 +769,7 @@ static void h_set_config(struct rpc_call *call, const void *req, void *ud)
     c.low_space_percent = s->low_space_percent;
     c.split_merge_interval_ms = s->split_merge_interval_ms;
     c.store_limit = s->store_limit;
+    c.leader_schedule_limit = s->leader_schedule_limit;
     c.n_location_labels = s->location_labels_count;
     for (pb_size_t i = 0; i < s->location_labels_count; i++) {
         if (!s->location_labels[i] || !*s->location_labels[i]) {

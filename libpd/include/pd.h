@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to libpd/VERSION (the build checks it). */
 #define PD_VERSION_MAJOR 0
-#define PD_VERSION_MINOR 13
+#define PD_VERSION_MINOR 14
 #define PD_VERSION_PATCH 0
 #define PD_VERSION_NUMBER \
     (PD_VERSION_MAJOR * 1000000 + PD_VERSION_MINOR * 1000 + PD_VERSION_PATCH)
@@ -169,6 +169,8 @@ struct pd_config {
     uint64_t split_merge_interval_ms;
     uint32_t store_limit;         /* running operators adding a replica
                                    * to one store, at most (8; 0: none) */
+    uint32_t leader_schedule_limit; /* balance-leader operators running at
+                                     * once, at most (16; 1..1024) */
     pd_logger_fn logger;          /* NULL: no logging (per process) */
     void *logger_ctx;             /* passed to logger */
     int log_level;                /* lowest level logged (PD_LOG_INFO) */

@@ -155,6 +155,11 @@ bool pd__config_valid(const struct pd__config_v *c, const char **why)
         *why = "low_space_percent above 100";
         return false;
     }
+    if (c->leader_schedule_limit == 0 ||
+        c->leader_schedule_limit > PD_LEADER_SCHEDULE_LIMIT_MAX) {
+        *why = "leader_schedule_limit out of 1..1024";
+        return false;
+    }
     if (c->n_labels > PD_MAX_LOCATION_LABELS) {
         *why = "too many location labels";
         return false;
@@ -181,6 +186,7 @@ void pd__config_view(const struct pd_config *in, struct pd__config_v *out)
     out->low_space_percent = in->low_space_percent;
     out->split_merge_interval_ms = in->split_merge_interval_ms;
     out->store_limit = in->store_limit;
+    out->leader_schedule_limit = in->leader_schedule_limit;
     out->n_labels = in->n_location_labels;
     for (uint32_t i = 0;
          i < in->n_location_labels && i < PD_MAX_LOCATION_LABELS; i++) {
@@ -206,6 +212,10 @@ static void enc_config(struct pd__buf *b, const struct pd__config_v *c)
     pd__buf_uvarint(b, c->n_labels);
     for (uint32_t i = 0; i < c->n_labels; i++)
         pd__buf_bytes(b, c->labels[i].p, c->labels[i].n);
+    /* only when it is not the default: a CONFIG written before the field
+     * (none) means the default, and every command has one encoding */
+    if (c->leader_schedule_limit != PD_LEADER_SCHEDULE_LIMIT)
+        pd__buf_uvarint(b, c->leader_schedule_limit);
 }
 
 static uint32_t rd_u32(struct pd__rd *r)
@@ -238,6 +248,12 @@ static void dec_config(struct pd__rd *r, struct pd__config_v *c)
     }
     for (uint32_t i = 0; i < c->n_labels; i++)
         c->labels[i] = rd_str(r, PD_MAX_STR);
+    c->leader_schedule_limit = PD_LEADER_SCHEDULE_LIMIT;
+    if (!r->bad && r->off < r->n) { /* a written default is not canonical */
+        c->leader_schedule_limit = rd_u32(r);
+        if (c->leader_schedule_limit == PD_LEADER_SCHEDULE_LIMIT)
+            r->bad = true;
+    }
 }
 
 static void enc_store(struct pd__buf *b, const struct pd__store_v *s)

@@ -27,6 +27,7 @@ void pd_config_default(struct pd_config *cfg)
     cfg->low_space_percent = 20;
     cfg->split_merge_interval_ms = 3600 * 1000;
     cfg->store_limit = 8;
+    cfg->leader_schedule_limit = PD_LEADER_SCHEDULE_LIMIT;
     cfg->log_level = PD_LOG_INFO;
 }
 
@@ -145,6 +146,7 @@ int pd__apply_config(struct pd *pd, const struct pd__config_v *v)
     c->low_space_percent = v->low_space_percent;
     c->split_merge_interval_ms = v->split_merge_interval_ms;
     c->store_limit = v->store_limit;
+    c->leader_schedule_limit = v->leader_schedule_limit;
     for (uint32_t i = 0; i < v->n_labels; i++)
         c->location_labels[i] = labels[i];
     c->n_location_labels = v->n_labels;

@@ -79,8 +79,13 @@ struct pd__config_v {
     uint64_t split_merge_interval_ms; /* ... */
     uint32_t store_limit;           /* ... */
     uint32_t n_labels;              /* location label levels */
+    uint32_t leader_schedule_limit; /* see struct pd_config */
     struct pd__str labels[PD_MAX_LOCATION_LABELS]; /* their names */
 };
+/* leader_schedule_limit's default, and what a CONFIG written before it
+ * existed means (cmd.c: it is written only when it differs). */
+#define PD_LEADER_SCHEDULE_LIMIT 16
+#define PD_LEADER_SCHEDULE_LIMIT_MAX 1024
 bool pd__config_valid(const struct pd__config_v *c, const char **why);
 void pd__config_view(const struct pd_config *in, struct pd__config_v *out);
 

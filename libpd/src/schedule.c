@@ -680,8 +680,19 @@ static int transfer_one(struct ctx *c, const struct sstat *src,
     return PD_ENOOP;
 }
 
+/* balance-leader operators running (leader_schedule_limit caps them). */
+static uint32_t leader_ops(const struct pd *pd)
+{
+    uint32_t k = 0;
+    for (size_t i = 0; i < pd->n_ops; i++)
+        k += strcmp(pd->ops[i].desc, "balance-leader") == 0;
+    return k;
+}
+
 static int balance_leader(struct ctx *c, struct pd_operator *out)
 {
+    if (leader_ops(c->pd) >= c->pd->cfg.leader_schedule_limit)
+        return PD_ENOOP;
     const struct sstat **rk = pd__calloc(c->n + 1, sizeof(*rk));
     if (rk == NULL)
         return -ENOMEM;
@@ -829,14 +840,13 @@ int pd_schedule(struct pd *pd, uint64_t mono_ms, struct pd_operator *out,
         else if (rc != PD_ENOOP)
             goto out;
     }
+    /* transfers up to leader_schedule_limit running at once (each
+     * counted as done for the next: influence_op) */
     rc = 0;
-    if (*n < max) {
-        rc = balance_leader(&c, &out[*n]);
-        if (rc == 0)
-            (*n)++;
-        else if (rc != PD_ENOOP)
-            goto out;
-    }
+    while (*n < max && (rc = balance_leader(&c, &out[*n])) == 0)
+        (*n)++;
+    if (rc != 0 && rc != PD_ENOOP)
+        goto out;
     rc = 0;
     if (*n < max) {
         rc = balance_region(&c, &out[*n]);

@@ -246,6 +246,13 @@ static void config_set_replicates(void **state)
     assert_int_equal(pd_config_set(fx.pd[0], &bad), -EINVAL);
     bad.location_labels[1] = NULL;
     assert_int_equal(pd_config_set(fx.pd[0], &bad), -EINVAL);
+    bad = cfg;
+    bad.leader_schedule_limit = 0;
+    assert_int_equal(pd_config_set(fx.pd[0], &bad), -EINVAL);
+    bad.leader_schedule_limit = 1025;
+    assert_int_equal(pd_config_set(fx.pd[0], &bad), -EINVAL);
+    assert_int_equal(cfg.leader_schedule_limit, 16);
+    cfg.leader_schedule_limit = 7;
     assert_int_equal(pd_config_set(fx.pd[0], &cfg), 0);
     struct pd_config got;
     pd_config_get(fx.pd[1], &got);
@@ -256,6 +263,7 @@ static void config_set_replicates(void **state)
         assert_int_equal(got.max_replicas, 5);
         assert_int_equal(got.n_location_labels, 2);
         assert_string_equal(got.location_labels[1], "rack");
+        assert_int_equal(got.leader_schedule_limit, 7);
         assert_int_equal(got.tso_save_window_ms, 3000);
     }
     /* Snapshots carry it. */
@@ -269,6 +277,7 @@ static void config_set_replicates(void **state)
     pd_config_get(r, &got);
     assert_int_equal(got.max_replicas, 5);
     assert_string_equal(got.location_labels[0], "zone");
+    assert_int_equal(got.leader_schedule_limit, 7);
     pd_destroy(r);
     pd_free(snap);
     fx_fini(&fx);

@@ -106,6 +106,48 @@ static void round_trips(void **state)
         pd__buf_free(&bufs[i]);
 }
 
+/* leader_schedule_limit ends CONFIG only when it is not the default (16):
+ * a CONFIG written before the field decodes as 16; a written 16 or 0, a
+ * value over 1024, or bytes after it are malformed. */
+static void config_limit_tail(void **state)
+{
+    (void)state;
+    struct pd_config cfg;
+    pd_config_default(&cfg);
+    assert_int_equal(cfg.leader_schedule_limit, 16);
+    struct pd__cmd c;
+    memset(&c, 0, sizeof(c));
+    c.type = PD__CMD_CONFIG;
+    pd__config_view(&cfg, &c.cfg);
+    struct pd__buf def = {0}, five = {0};
+    pd__cmd_encode(&c, &def);
+    cfg.leader_schedule_limit = 5;
+    pd__config_view(&cfg, &c.cfg);
+    pd__cmd_encode(&c, &five);
+    assert_int_equal(five.n, def.n + 1);
+    assert_memory_equal(five.p, def.p, def.n);
+    assert_int_equal(five.p[def.n], 5);
+    struct pd__cmd d;
+    assert_int_equal(pd__cmd_decode(def.p, def.n, &d), 0);
+    assert_int_equal(d.cfg.leader_schedule_limit, 16);
+    assert_int_equal(pd__cmd_decode(five.p, five.n, &d), 0);
+    assert_int_equal(d.cfg.leader_schedule_limit, 5);
+    uint8_t bad[128];
+    assert_true(def.n + 3 <= sizeof(bad));
+    memcpy(bad, def.p, def.n);
+    static const uint8_t tails[][2] = {{16, 0}, {0, 0}, {0x81, 0x08}};
+    static const size_t lens[] = {1, 1, 2}; /* 16, 0, 1025 */
+    for (int i = 0; i < 3; i++) {
+        memcpy(bad + def.n, tails[i], lens[i]);
+        assert_int_equal(pd__cmd_decode(bad, def.n + lens[i], &d), PD_EDECODE);
+    }
+    memcpy(bad, five.p, five.n);
+    bad[five.n] = 1;
+    assert_int_equal(pd__cmd_decode(bad, five.n + 1, &d), PD_EDECODE);
+    pd__buf_free(&def);
+    pd__buf_free(&five);
+}
+
 /* A store's version ends PUT_STORE (and BOOTSTRAP) only when nonzero: a
  * command written before versions decodes as version 0; a written 0, or
  * bytes after the version, are malformed (one encoding per command). */
@@ -303,6 +345,7 @@ int main(void)
         cmocka_unit_test(round_trips),
         cmocka_unit_test(rejects_malformed),
         cmocka_unit_test(store_version_tail),
+        cmocka_unit_test(config_limit_tail),
         cmocka_unit_test(mutations_fail_cleanly),
     };
     return cmocka_run_group_tests_name("libpd/cmd", tests, NULL, NULL);

@@ -625,10 +625,69 @@ static void no_leader_to_a_silent_store(void **state)
     fx_fini(&fx);
 }
 
+/* Finishes region id's balance-leader operator as kvd would: the
+ * heartbeat after the transfer shows the new leader. */
+static void transfer_done(struct fx *fx, const struct pd_operator *op)
+{
+    struct pd_region_info r;
+    assert_int_equal(pd_region_by_id(fx->pd[0], op->region_id, &r), 0);
+    r.leader_peer_id = op->steps[0].peer_id;
+    struct pd_step st;
+    assert_int_equal(pd_region_heartbeat(fx->pd[0], 0, &r, &st), 0);
+    assert_int_equal(st.kind, PD_STEP_NONE);
+}
+
+/* balance-leader keeps at most leader_schedule_limit transfers running: a
+ * round adds as many as there is room for, the next waits for one to
+ * finish; at the default (16) one round evens 12/0/0 out. */
+static void balance_leader_up_to_the_limit(void **state)
+{
+    (void)state;
+    static const char *keys[] = {NULL, "b", "c", "d", "e", "f", "g",
+                                 "h",  "i", "j", "k", "l", NULL};
+    struct pd_operator ops[16];
+    size_t n;
+    for (int pass = 0; pass < 2; pass++) {
+        struct pd_config cfg = config();
+        cfg.merge_max_size = 0; /* the 1 MiB regions stay apart */
+        if (pass == 0)
+            cfg.leader_schedule_limit = 3;
+        struct fx fx;
+        cluster(&fx, &cfg, 3, NULL);
+        for (uint64_t i = 0; i < 12; i++)
+            region(&fx, 10 + i, keys[i], keys[i + 1], 1, 1, 3, S123);
+        assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 16, &n), 0);
+        /* 12/0/0: to store 2, then 3 (tie, lower id first), in key order */
+        assert_int_equal(n, pass == 0 ? 3 : 8);
+        for (size_t k = 0; k < n; k++) {
+            uint64_t to = k % 2 == 0 ? 2 : 3;
+            assert_string_equal(ops[k].desc, "balance-leader");
+            assert_int_equal(ops[k].region_id, 10 + k);
+            assert_int_equal(ops[k].n_steps, 1);
+            assert_step(&ops[k].steps[0], PD_STEP_TRANSFER_LEADER, to,
+                        (10 + k) * 1000 + to);
+        }
+        struct pd_operator first = ops[0];
+        assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 16, &n), 0);
+        assert_int_equal(n, 0); /* full (3), or even (4/4/4) */
+        if (pass == 0) {
+            /* one finishes: room for one more, from the store still
+             * leading 9 to the one with fewest counted (3 has 1) */
+            transfer_done(&fx, &first);
+            assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 16, &n), 0);
+            assert_int_equal(n, 1);
+            assert_int_equal(ops[0].region_id, 13);
+            assert_step(&ops[0].steps[0], PD_STEP_TRANSFER_LEADER, 3, 13003);
+        }
+        fx_fini(&fx);
+    }
+}
+
 static void one_scheduling_round(void **state)
 {
     (void)state;
     struct pd_config cfg = config();
+    cfg.leader_schedule_limit = 1; /* one transfer a round, as asserted */
     struct fx fx;
     cluster(&fx, &cfg, 4, NULL);
     static const char *keys[] = {NULL, "b", "c", "d", NULL};
@@ -652,6 +711,10 @@ static void one_scheduling_round(void **state)
     assert_step(&ops[2].steps[0], PD_STEP_ADD_LEARNER, 4, 2);
     assert_step(&ops[2].steps[3], PD_STEP_REMOVE_PEER, 1, 0);
     assert_int_equal(pd_operator_count(fx.pd[0]), 3);
+    /* room for a second transfer */
+    cfg.leader_schedule_limit = 2;
+    assert_int_equal(pd_config_set(fx.pd[0], &cfg), 0);
+    fx_commit(&fx);
     /* Running operators count as done: leaders 3/1/0/0 and sizes
      * 90/120/90/60 MiB. Region 13 (the only free one) moves its leader to
      * store 3 (store 2 is already getting one); no region can move. */
@@ -1052,6 +1115,7 @@ int main(void)
         cmocka_unit_test(merge_dropped_once_not_neighbours),
         cmocka_unit_test(no_leader_to_a_silent_store),
         cmocka_unit_test(one_scheduling_round),
+        cmocka_unit_test(balance_leader_up_to_the_limit),
         cmocka_unit_test(simulated_cluster_settles),
         cmocka_unit_test(balance_region_counts_unmeasured_regions),
         cmocka_unit_test(drained_offline_store_becomes_tombstone),
