@@ -115,6 +115,9 @@ struct kvd_pd_counters {
     uint64_t region_heartbeats; /* region heartbeats answered */
     uint64_t region_heartbeat_calls; /* batches they went out in (up to
                                         KVD_PD_HB_BATCH regions each) */
+    uint64_t region_heartbeats_prompt; /* of region_heartbeats, those sent
+                                        at once for a change (a leadership
+                                        begun, an epoch changed) */
     uint64_t steps;             /* operator steps acted on */
     uint64_t splits_reported;   /* ReportSplit calls answered */
     uint64_t size_counts;       /* region heartbeats that counted their

@@ -1,9 +1,10 @@
 /* pd.c: kvd's side of the placement driver (daemons/kvd/README.md): one
  * thread that bootstraps the cluster in pdd, registers this store, sends
- * store and region heartbeats every pd.heartbeat-interval, and carries
- * out the operator step each region heartbeat answers (transfer leader,
- * add a voter or a learner, promote a learner once it caught up, remove
- * a peer, split), reporting splits it makes.
+ * store and region heartbeats every pd.heartbeat-interval (and a
+ * region's at once when its leadership begins here or its epoch changes),
+ * and carries out the operator step each region heartbeat answers
+ * (transfer leader, add a voter or a learner, promote a learner once it
+ * caught up, remove a peer, split), reporting splits it makes.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -88,6 +89,9 @@ struct kvd_pd {
     struct merge_watch watch[KVD_PD_MERGE_WATCH]; /* merges driven here
                                          (pd thread only) */
     int n_watch;                      /* used entries of watch */
+    uint64_t reported;                /* the store's report generation
+                                         when its changes were last
+                                         reported (pd thread only) */
 };
 
 static uint64_t mono_ms(void)
@@ -104,18 +108,20 @@ uint64_t kvd_pd_peer_id(uint64_t region_id, uint64_t store_id)
 }
 
 /* Wait until stop or ms passed, or until what the caller waits for: with
- * work a split completed or an address is wanted, with gen (non-NULL) the
- * store's leadership generation moved past *gen (libregion's leadership
- * hook, leadership_began, wakes it). True when stopping. */
+ * work a split completed or an address is wanted, with gen (non-NULL) a
+ * generation of the store (region_store_leader_gen or _report_gen) moved
+ * past *seen (libregion's hook, store_changed, wakes it). True when
+ * stopping. */
 static bool wait_for(struct kvd_pd *pd,
                      int64_t ms,
                      bool work,
-                     const uint64_t *gen)
+                     uint64_t (*gen)(struct region_store *),
+                     const uint64_t *seen)
 {
     struct timespec ts = dmn_monotonic_after(ms);
     pthread_mutex_lock(&pd->mu);
     while (!pd->stopping && !(work && (pd->done != NULL || pd->want_new)) &&
-           !(gen && region_store_leader_gen(pd->k->store) != *gen) &&
+           !(gen && gen(pd->k->store) != *seen) &&
            pthread_cond_timedwait(&pd->cv, &pd->mu, &ts) != ETIMEDOUT)
         ;
     bool stop = pd->stopping;
@@ -125,12 +131,12 @@ static bool wait_for(struct kvd_pd *pd,
 
 static bool nap(struct kvd_pd *pd, int64_t ms)
 {
-    return wait_for(pd, ms, false, NULL);
+    return wait_for(pd, ms, false, NULL, NULL);
 }
 
-/* libregion's leadership hook (under the store's lock): wake the max_ts
- * thread. */
-static void leadership_began(void *ud)
+/* libregion's hook (under the store's lock): a leadership began (for the
+ * max_ts thread) or a change is to be reported (for the pd thread). */
+static void store_changed(void *ud)
 {
     struct kvd_pd *pd = ud;
     pthread_mutex_lock(&pd->mu);
@@ -377,7 +383,8 @@ static void run_step(struct kvd_pd *pd, const struct region_desc *d,
             break;
         if (st->store_id == pd->k->store_id) {
             /* a leader cannot remove itself: hand over first, the new
-             * leader gets the same step at its next heartbeat */
+             * leader gets the same step at its first heartbeat, sent as
+             * its leadership begins (report_changes) */
             for (uint32_t i = 0; i < d->n_stores; i++)
                 if (d->stores[i] != pd->k->store_id &&
                     (d->learners >> i & 1u) == 0 && /* a caught-up voter */
@@ -503,6 +510,111 @@ bool kvd_pd_refused(struct kvd *k)
     return r;
 }
 
+/* The regions this store leads whose last change took a report
+ * generation above gen (0: all of them, libregion's
+ * region_store_led_since), in key order; *n gets how many (NULL when
+ * none or out of memory). */
+static uint64_t *led_since(struct region_store *st, uint64_t gen, size_t *n)
+{
+    uint64_t *ids = NULL;
+    size_t cap = 0;
+    for (;;) {
+        region_store_led_since(st, gen, ids, cap, n);
+        if (*n <= cap)
+            break;
+        cap = *n + 16; /* more may change meanwhile */
+        uint64_t *more = realloc(ids, cap * sizeof *ids);
+        if (more == NULL) {
+            *n = 0;
+            break;
+        }
+        ids = more;
+    }
+    if (*n == 0) {
+        free(ids);
+        ids = NULL;
+    }
+    return ids;
+}
+
+/* Heartbeats of the regions in ids this store still leads, sent
+ * KVD_PD_HB_BATCH at a time, and the steps pdd answers carried out.
+ * prompt: sent for a change (report_changes), not in a round. */
+static void heartbeat_regions(struct kvd_pd *pd,
+                              const uint64_t *ids,
+                              size_t n,
+                              bool prompt)
+{
+    struct kvd *k = pd->k;
+    char err[256] = "";
+    struct hb_batch *b = n == 0 ? NULL : malloc(sizeof *b);
+    if (b == NULL)
+        return;
+    for (size_t i = 0; i < n && !stopping(pd);) {
+        /* the next KVD_PD_HB_BATCH regions this store leads, sent at once */
+        size_t m = 0;
+        for (; i < n && m < KVD_PD_HB_BATCH; i++) {
+            uint64_t leader = 0;
+            uint64_t term = region_store_leader_term(k->store, ids[i]);
+            if (term == 0) /* not its leader (any more) */
+                continue;
+            if (region_store_region(k->store, ids[i], &b->d[m], &leader) != 0)
+                continue;
+            heartbeat_info(pd, &b->d[m], k->store_id, term, &b->ri[m]);
+            m++;
+        }
+        if (m == 0)
+            break;
+        int rc = pd_client_region_heartbeats(pd->cli, b->ri, m, b->step, b->rc,
+                                             err, sizeof err);
+        if (rc != 0) { /* out of memory: nothing was sent */
+            dmn_warn("pd: region heartbeats: %s (%d)", err, rc);
+            break;
+        }
+        size_t answered = 0, failed = 0, first = 0;
+        for (size_t j = 0; j < m; j++) {
+            if (b->rc[j] != 0) { /* PD_ESTALE: a newer epoch is in pdd */
+                if (b->rc[j] != PD_ESTALE && failed++ == 0)
+                    first = j;
+                continue;
+            }
+            answered++;
+            run_step(pd, &b->d[j], &b->step[j]);
+        }
+        pthread_mutex_lock(&pd->mu);
+        pd->counters.region_heartbeats += answered;
+        if (prompt)
+            pd->counters.region_heartbeats_prompt += answered;
+        pd->counters.region_heartbeat_calls++;
+        pthread_mutex_unlock(&pd->mu);
+        if (failed) /* one line: pdd out of reach fails them all */
+            dmn_warn(
+                "pd: %zu of %zu region heartbeats failed; region "
+                "%" PRIu64 ": %s (%d)",
+                failed, m, b->d[first].id, pd_strerror(b->rc[first]),
+                b->rc[first]);
+    }
+    free(b);
+}
+
+/* Heartbeats, at once, of the regions led here that changed since the
+ * last report (a leadership begun, an epoch changed: libregion's report
+ * generation): pdd sees a transfer or a membership change done, and
+ * answers the operator's next step, without waiting for the round. A
+ * failed one waits for the next round. */
+static void report_changes(struct kvd_pd *pd)
+{
+    struct region_store *st = pd->k->store;
+    uint64_t gen = region_store_report_gen(st); /* read first: a change
+                                                   after it is listed next
+                                                   time too */
+    size_t n = 0;
+    uint64_t *ids = led_since(st, pd->reported, &n);
+    pd->reported = gen;
+    heartbeat_regions(pd, ids, n, true);
+    free(ids);
+}
+
 /* One round: the store heartbeat, then one heartbeat per region led. */
 static void heartbeat_round(struct kvd_pd *pd)
 {
@@ -549,64 +661,11 @@ static void heartbeat_round(struct kvd_pd *pd)
     pd->counters.store_heartbeats++;
     pthread_mutex_unlock(&pd->mu);
 
+    pd->reported = region_store_report_gen(k->store); /* all reported */
     size_t n = 0;
-    region_store_regions(k->store, NULL, 0, &n);
-    if (n == 0)
-        return;
-    struct region_desc *ds = calloc(n, sizeof *ds);
-    struct hb_batch *b = malloc(sizeof *b);
-    if (ds == NULL || b == NULL) {
-        free(ds);
-        free(b);
-        return;
-    }
-    size_t got = 0;
-    region_store_regions(k->store, ds, n, &got);
-    for (size_t i = 0; i < got && i < n && !stopping(pd);) {
-        /* the next KVD_PD_HB_BATCH regions this store leads, sent at once */
-        size_t m = 0;
-        for (; i < got && i < n && m < KVD_PD_HB_BATCH; i++) {
-            uint64_t leader = 0;
-            uint64_t term = region_store_leader_term(k->store, ds[i].id);
-            if (term == 0) /* not its leader */
-                continue;
-            /* a fresh copy: the list may be a moment old */
-            if (region_store_region(k->store, ds[i].id, &b->d[m], &leader) != 0)
-                continue;
-            heartbeat_info(pd, &b->d[m], k->store_id, term, &b->ri[m]);
-            m++;
-        }
-        if (m == 0)
-            break;
-        rc = pd_client_region_heartbeats(pd->cli, b->ri, m, b->step, b->rc, err,
-                                         sizeof err);
-        if (rc != 0) { /* out of memory: nothing was sent */
-            dmn_warn("pd: region heartbeats: %s (%d)", err, rc);
-            break;
-        }
-        size_t answered = 0, failed = 0, first = 0;
-        for (size_t j = 0; j < m; j++) {
-            if (b->rc[j] != 0) { /* PD_ESTALE: a newer epoch is in pdd */
-                if (b->rc[j] != PD_ESTALE && failed++ == 0)
-                    first = j;
-                continue;
-            }
-            answered++;
-            run_step(pd, &b->d[j], &b->step[j]);
-        }
-        pthread_mutex_lock(&pd->mu);
-        pd->counters.region_heartbeats += answered;
-        pd->counters.region_heartbeat_calls++;
-        pthread_mutex_unlock(&pd->mu);
-        if (failed) /* one line: pdd out of reach fails them all */
-            dmn_warn(
-                "pd: %zu of %zu region heartbeats failed; region "
-                "%" PRIu64 ": %s (%d)",
-                failed, m, b->d[first].id, pd_strerror(b->rc[first]),
-                b->rc[first]);
-    }
-    free(b);
-    free(ds);
+    uint64_t *ids = led_since(k->store, 0, &n);
+    heartbeat_regions(pd, ids, n, false);
+    free(ids);
 }
 
 /* Bootstrap the cluster if nobody did (first store, first region), then
@@ -803,25 +862,32 @@ static bool connect_pd(struct kvd_pd *pd, struct pd_client **cli, bool warn)
 }
 
 /* Until the next round: pd.heartbeat-interval, or earlier when a split
- * completed or an address is wanted (wait_for), stepping watched merges
- * every KVD_PD_MERGE_POLL_MS meanwhile. True when stopping. */
+ * completed or an address is wanted (wait_for), reporting changes at
+ * once meanwhile (report_changes) and stepping watched merges every
+ * KVD_PD_MERGE_POLL_MS. True when stopping. */
 static bool wait_round(struct kvd_pd *pd)
 {
+    struct region_store *st = pd->k->store;
     uint64_t end = mono_ms() + (uint64_t)pd->opts.interval_ms;
     for (;;) {
         uint64_t now = mono_ms();
         if (now >= end)
             return stopping(pd);
-        if (pd->n_watch == 0 || end - now <= KVD_PD_MERGE_POLL_MS)
-            return wait_for(pd, (int64_t)(end - now), true, NULL);
-        if (wait_for(pd, KVD_PD_MERGE_POLL_MS, true, NULL))
+        uint64_t ms = end - now;
+        if (pd->n_watch > 0 && ms > KVD_PD_MERGE_POLL_MS)
+            ms = KVD_PD_MERGE_POLL_MS;
+        if (wait_for(pd, (int64_t)ms, true, region_store_report_gen,
+                     &pd->reported))
             return true;
         pthread_mutex_lock(&pd->mu);
         bool work = pd->done != NULL || pd->want_new;
         pthread_mutex_unlock(&pd->mu);
         if (work)
             return false;
-        poll_merges(pd);
+        if (region_store_report_gen(st) != pd->reported)
+            report_changes(pd);
+        if (pd->n_watch > 0)
+            poll_merges(pd);
     }
 }
 
@@ -865,7 +931,7 @@ static void *ts_main(void *arg)
     while (!stopping(pd)) {
         uint64_t gen = region_store_leader_gen(st);
         if (gen == synced) {
-            if (wait_for(pd, 1000, false, &synced))
+            if (wait_for(pd, 1000, false, region_store_leader_gen, &synced))
                 break;
             continue;
         }
@@ -987,7 +1053,7 @@ int kvd_pd_start(struct kvd *k, const struct kvd_pd_opts *o)
         return -EAGAIN;
     }
     pd->started = true;
-    region_store_on_leadership(k->store, leadership_began, pd);
+    region_store_on_leadership(k->store, store_changed, pd);
     pd->ts_started = pthread_create(&pd->ts_thread, NULL, ts_main, pd) == 0;
     if (!pd->ts_started)
         dmn_warn("pd: no max_ts sync thread: async commit and 1PC refused");

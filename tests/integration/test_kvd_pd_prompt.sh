@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# test_kvd_pd_prompt.sh: kvd reports a change at once, not at its next
+# heartbeat round (ports in 34000-34380): one pdd that schedules nothing
+# and three kvd heartbeating every 60 s, so pdd's map can only follow a
+# leader transfer, a split or a membership change within the test's 15 s
+# if the leader heartbeats the region as the change happens
+# (daemons/kvd/README.md "The pd thread", libregion/DESIGN.md "Reporting
+# changes").
+. "$(dirname "$0")/lib.sh"
+
+t_pick_base 34000 34380
+BASE=$T_BASE
+port() { echo $((BASE + $1)); }
+PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
+PDA="127.0.0.1:$(port 11)"
+CTL=("$BIN/kvd" ctl "--peers=$PEERS" --timeout=30)
+PDCTL=("$BIN/pdctl" "--pd=$PDA" --timeout=20000)
+
+"$BIN/pdd" --name=pd1 --listen="$PDA" --initial-members="pd1=$PDA" \
+    --data-dir="$T_TMP/pd1" --log.file="$T_TMP/pd1.log" --raft.tick=50ms \
+    --schedule-interval=0 &
+T_PIDS+=("$!")
+for i in 1 2 3; do
+    "$BIN/kvd" --data-dir="$T_TMP/kvd$i" --store-id="$i" \
+        --listen="127.0.0.1:$(port "$i")" --peers="$PEERS" \
+        --initial-stores=1,2,3 --raft.tick-interval=50ms \
+        --pd="$PDA" --pd.heartbeat-interval=60s \
+        --log.file="$T_TMP/kvd$i.log" &
+    T_PIDS+=("$!")
+done
+
+# pdctl's region lines without sizes
+regions() {
+    "${PDCTL[@]}" region 2>/dev/null | sed 's/ size [0-9]* keys [0-9]*//'
+}
+leader_of() { # leader_of REGION: the store of the leader pdd knows
+    regions | sed -n "s/^region $1 .* leader [0-9]*\\([0-9]\\) .*/\\1/p"
+}
+# pd counter NAME of store I's status
+pdc() {
+    "$BIN/kvd" ctl --addr="127.0.0.1:$(port "$1")" status 2>/dev/null |
+        sed -n "s/.*\"pd\":{[^}]*\"$2\":\([0-9]*\).*/\1/p"
+}
+
+t_case "a leader transfer shows in pdd at once"
+# the first round after joining reports region 1; later rounds are 60 s away
+got=$(t_wait_output 1 60 sh -c "\"\$0\" \"\$@\" region 2>/dev/null | grep -c '^region 1 .*peers 1001@1 1002@2 1003@3\$'" "${PDCTL[@]}") ||
+    t_fail "region 1 in pdd: '$got' $(regions)"
+t_expect_eq "put" "$("${CTL[@]}" put apple 1 2>&1)" "ok"
+L=$(leader_of 1) # a new leader since would have been reported too
+case "$L" in 1 | 2 | 3) ;; *) t_fail "region 1's leader in pdd: '$L'" ;; esac
+T=$((L % 3 + 1))
+p0=$(pdc "$T" region_heartbeats_prompt)
+t_expect_eq "transfer" "$("${CTL[@]}" transfer-leader apple "$T" 2>&1)" "ok"
+got=$(t_wait_output "$T" 15 leader_of 1) ||
+    t_fail "pdd's leader of region 1: '$got', want store $T within 15 s"
+p1=$(pdc "$T" region_heartbeats_prompt)
+[ "${p1:-0}" -gt "${p0:-0}" ] || t_fail "store $T prompt heartbeats: $p0 -> $p1"
+
+t_case "a split made through kvd ctl shows in pdd at once"
+t_expect_eq "split" "$("${CTL[@]}" split m 2>&1)" "ok"
+got=$(t_wait_output 2 15 sh -c "\"\$0\" \"\$@\" region 2>/dev/null | wc -l" "${PDCTL[@]}") ||
+    t_fail "regions in pdd within 15 s: $got: $(regions)"
+t_expect_eq "region 1 after the split" "$(regions | grep '^region 1 ' | sed 's/ leader [0-9]*//')" \
+    "region 1 start \"\" end \"m\" conf_ver 1 version 2 peers 1001@1 1002@2 1003@3"
+
+t_case "a membership change shows in pdd at once"
+# region 1 loses a follower: conf_ver 2, two peers, within 15 s
+F=$((T % 3 + 1))
+t_expect_eq "remove peer" "$("${CTL[@]}" remove-peer apple "$F" 2>&1)" "ok"
+got=$(t_wait_output 1 15 sh -c "\"\$0\" \"\$@\" region 2>/dev/null | grep -c '^region 1 .* conf_ver 2 .*'" "${PDCTL[@]}") ||
+    t_fail "region 1 in pdd after removing store $F: $(regions | grep '^region 1 ')"
+t_expect_eq "peers of region 1" \
+    "$(regions | grep '^region 1 ' | grep -o "peers.*" | tr ' ' '\n' | grep -c '@')" 2
+t_expect_eq "get" "$("${CTL[@]}" get apple 2>&1)" "1"
+
+t_end
