@@ -847,14 +847,13 @@ int pd_schedule(struct pd *pd, uint64_t mono_ms, struct pd_operator *out,
         (*n)++;
     if (rc != 0 && rc != PD_ENOOP)
         goto out;
+    /* moves until the stores are even or every candidate target receives
+     * store_limit replicas (each counted as done for the next) */
     rc = 0;
-    if (*n < max) {
-        rc = balance_region(&c, &out[*n]);
-        if (rc == 0)
-            (*n)++;
-        else if (rc != PD_ENOOP)
-            goto out;
-    }
+    while (*n < max && (rc = balance_region(&c, &out[*n])) == 0)
+        (*n)++;
+    if (rc != 0 && rc != PD_ENOOP)
+        goto out;
     rc = bury_drained(pd);
 out:
     ctx_fini(&c);

@@ -451,6 +451,51 @@ static void merge_small_neighbours(void **state)
     fx_fini(&fx);
 }
 
+/* balance-region moves replicas onto a new store in one round until the
+ * stores are even or the store receives store_limit at once, each move
+ * counted as done for the next: followers first, from the fullest store
+ * (the lowest id on a tie). */
+static void balance_region_fills_a_new_store(void **state)
+{
+    (void)state;
+    static const char *keys[] = {NULL, "b", "c", "d", "e", "f", "g",
+                                 "h",  "i", "j", "k", "l", NULL};
+    for (int pass = 0; pass < 2; pass++) {
+        struct pd_config cfg = config();
+        cfg.merge_max_size = 0; /* the regions stay apart */
+        cfg.store_limit = pass == 0 ? 3 : 0;
+        struct fx fx;
+        cluster(&fx, &cfg, 4, NULL);
+        /* 12 regions of 10 MiB on stores 1-3 (120 MiB each), led from
+         * stores 1, 2, 3 in turn; store 4 empty */
+        for (uint64_t i = 0; i < 12; i++)
+            region(&fx, 10 + i, keys[i], keys[i + 1], 1 + i % 3, 10, 3, S123);
+        struct pd_operator ops[16];
+        size_t n;
+        assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 16, &n), 0);
+        /* without a limit: 9 moves, 90 MiB on every store */
+        assert_int_equal(n, pass == 0 ? 3 : 9);
+        uint64_t from[4] = {0};
+        for (size_t k = 0; k < n; k++) {
+            assert_string_equal(ops[k].desc, "balance-region");
+            assert_step(&ops[k].steps[0], PD_STEP_ADD_LEARNER, 4, k + 1);
+            const struct pd_step *rm = &ops[k].steps[ops[k].n_steps - 1];
+            assert_int_equal(rm->kind, PD_STEP_REMOVE_PEER);
+            assert_true(rm->store_id >= 1 && rm->store_id <= 3);
+            from[rm->store_id]++;
+            /* a follower: no leader transfer */
+            assert_int_equal(ops[k].n_steps, 3);
+        }
+        /* the sources take turns: the fullest gives one each time */
+        assert_int_equal(from[1], pass == 0 ? 1 : 3);
+        assert_int_equal(from[2], pass == 0 ? 1 : 3);
+        assert_int_equal(from[3], pass == 0 ? 1 : 3);
+        assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 16, &n), 0);
+        assert_int_equal(n, 0); /* the limit, or even */
+        fx_fini(&fx);
+    }
+}
+
 static void store_limit_caps_incoming_replicas(void **state)
 {
     (void)state;
@@ -698,7 +743,7 @@ static void one_scheduling_round(void **state)
     struct pd_operator ops[8];
     size_t n;
     assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 8, &n), 0);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 4);
     assert_string_equal(ops[0].desc, "make-up-replica");
     assert_int_equal(ops[0].region_id, 10);
     assert_step(&ops[0].steps[0], PD_STEP_ADD_LEARNER, 4, 1);
@@ -709,20 +754,21 @@ static void one_scheduling_round(void **state)
     assert_string_equal(ops[2].desc, "balance-region");
     assert_int_equal(ops[2].region_id, 12);
     assert_step(&ops[2].steps[0], PD_STEP_ADD_LEARNER, 4, 2);
+    assert_step(&ops[2].steps[2], PD_STEP_TRANSFER_LEADER, 4, 2);
     assert_step(&ops[2].steps[3], PD_STEP_REMOVE_PEER, 1, 0);
-    assert_int_equal(pd_operator_count(fx.pd[0]), 3);
-    /* room for a second transfer */
-    cfg.leader_schedule_limit = 2;
-    assert_int_equal(pd_config_set(fx.pd[0], &cfg), 0);
-    fx_commit(&fx);
-    /* Running operators count as done: leaders 3/1/0/0 and sizes
-     * 90/120/90/60 MiB. Region 13 (the only free one) moves its leader to
-     * store 3 (store 2 is already getting one); no region can move. */
+    /* Counted as done, the moves so far leave sizes 90/120/90/60 MiB:
+     * store 2's follower of region 13 moves too (the gap, 60, is twice
+     * its size), and all four stores hold 90 MiB. */
+    assert_string_equal(ops[3].desc, "balance-region");
+    assert_int_equal(ops[3].region_id, 13);
+    assert_int_equal(ops[3].n_steps, 3);
+    assert_step(&ops[3].steps[0], PD_STEP_ADD_LEARNER, 4, 3);
+    assert_step(&ops[3].steps[1], PD_STEP_PROMOTE_LEARNER, 4, 3);
+    assert_step(&ops[3].steps[2], PD_STEP_REMOVE_PEER, 2, 0);
+    assert_int_equal(pd_operator_count(fx.pd[0]), 4);
+    /* every region has an operator: the next round adds none */
     assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 8, &n), 0);
-    assert_int_equal(n, 1);
-    assert_string_equal(ops[0].desc, "balance-leader");
-    assert_int_equal(ops[0].region_id, 13);
-    assert_step(&ops[0].steps[0], PD_STEP_TRANSFER_LEADER, 3, 13003);
+    assert_int_equal(n, 0);
     assert_int_equal(pd_schedule(fx.pd[0], 0, ops, 0, &n), 0);
     assert_int_equal(n, 0);
     fx_fini(&fx);
@@ -1110,6 +1156,7 @@ int main(void)
         cmocka_unit_test(balance_region_keeps_isolation),
         cmocka_unit_test(merge_small_neighbours),
         cmocka_unit_test(store_limit_caps_incoming_replicas),
+        cmocka_unit_test(balance_region_fills_a_new_store),
         cmocka_unit_test(no_merge_right_after_a_split),
         cmocka_unit_test(no_merge_over_a_silent_store),
         cmocka_unit_test(merge_dropped_once_not_neighbours),
