@@ -50,6 +50,14 @@ struct store_want {
 #define KVD_PD_MERGE_WATCH 16
 #define KVD_PD_MERGE_POLL_MS 100
 #define KVD_PD_MERGE_KEEP_MS 5000
+
+/* A step libregion refused for now (ServerIsBusy: a learner to promote
+ * or a transfer's target still catching up) is asked again with the
+ * region's heartbeat KVD_PD_RETRY_MS later instead of at the next round
+ * (10 s), for up to KVD_PD_RETRY regions at once (more wait for the
+ * round). */
+#define KVD_PD_RETRY 64
+#define KVD_PD_RETRY_MS 1000
 struct merge_watch {
     uint64_t id;       /* source region */
     uint64_t until_ms; /* watched until then (monotonic) */
@@ -92,6 +100,11 @@ struct kvd_pd {
     uint64_t reported;                /* the store's report generation
                                          when its changes were last
                                          reported (pd thread only) */
+    uint64_t retry[KVD_PD_RETRY];     /* regions whose step was refused
+                                         for now (pd thread only) */
+    int n_retry;                      /* used entries of retry */
+    uint64_t retry_ms;                /* when to heartbeat them again
+                                         (monotonic) */
 };
 
 static uint64_t mono_ms(void)
@@ -283,6 +296,20 @@ static void change_done(void *ud, const struct region_reply *r)
                  region_strerror(r->rc));
 }
 
+/* Heartbeat region id again KVD_PD_RETRY_MS from now (its step was
+ * refused for now); wait_round sends it. */
+static void retry_soon(struct kvd_pd *pd, uint64_t id)
+{
+    for (int i = 0; i < pd->n_retry; i++)
+        if (pd->retry[i] == id)
+            return;
+    if (pd->n_retry == KVD_PD_RETRY)
+        return; /* the next round asks again */
+    if (pd->n_retry == 0)
+        pd->retry_ms = mono_ms() + KVD_PD_RETRY_MS;
+    pd->retry[pd->n_retry++] = id;
+}
+
 static void change_peer(struct kvd_pd *pd, const struct region_desc *d,
                         int kind, uint64_t store_id)
 {
@@ -293,6 +320,8 @@ static void change_peer(struct kvd_pd *pd, const struct region_desc *d,
     memset(&err, 0, sizeof err);
     int rc = region_change_member(pd->k->store, &ctx, kind, store_id,
                                   change_done, (void *)(uintptr_t)d->id, &err);
+    if (rc == REGION_ESERVER_BUSY)
+        retry_soon(pd, d->id);
     if (rc == REGION_ESERVER_BUSY && kind == REGION_CHANGE_PROMOTE)
         dmn_debug("pd: region %" PRIu64 ": %s", d->id, err.msg);
     else if (rc != 0)
@@ -355,6 +384,8 @@ static void run_step(struct kvd_pd *pd, const struct region_desc *d,
         if (st->store_id != pd->k->store_id) {
             int rc = region_store_transfer_leader(pd->k->store, d->id,
                                                   st->store_id);
+            if (rc == REGION_ESERVER_BUSY)
+                retry_soon(pd, d->id);
             dmn_info("pd: region %" PRIu64 ": transfer leader to store %" PRIu64
                      ": %s",
                      d->id, st->store_id, rc ? region_strerror(rc) : "asked");
@@ -861,10 +892,23 @@ static bool connect_pd(struct kvd_pd *pd, struct pd_client **cli, bool warn)
     return true;
 }
 
+/* The regions retry_soon noted, heartbeated again once due. */
+static void retry_steps(struct kvd_pd *pd)
+{
+    if (pd->n_retry == 0 || mono_ms() < pd->retry_ms)
+        return;
+    uint64_t ids[KVD_PD_RETRY];
+    size_t n = (size_t)pd->n_retry;
+    memcpy(ids, pd->retry, n * sizeof ids[0]);
+    pd->n_retry = 0; /* refused again: noted again */
+    heartbeat_regions(pd, ids, n, true);
+}
+
 /* Until the next round: pd.heartbeat-interval, or earlier when a split
  * completed or an address is wanted (wait_for), reporting changes at
- * once meanwhile (report_changes) and stepping watched merges every
- * KVD_PD_MERGE_POLL_MS. True when stopping. */
+ * once meanwhile (report_changes), asking refused steps again
+ * (retry_steps) and stepping watched merges every KVD_PD_MERGE_POLL_MS.
+ * True when stopping. */
 static bool wait_round(struct kvd_pd *pd)
 {
     struct region_store *st = pd->k->store;
@@ -876,6 +920,11 @@ static bool wait_round(struct kvd_pd *pd)
         uint64_t ms = end - now;
         if (pd->n_watch > 0 && ms > KVD_PD_MERGE_POLL_MS)
             ms = KVD_PD_MERGE_POLL_MS;
+        if (pd->n_retry > 0) {
+            uint64_t due = pd->retry_ms > now ? pd->retry_ms - now : 0;
+            if (due < ms)
+                ms = due;
+        }
         if (wait_for(pd, (int64_t)ms, true, region_store_report_gen,
                      &pd->reported))
             return true;
@@ -886,6 +935,7 @@ static bool wait_round(struct kvd_pd *pd)
             return false;
         if (region_store_report_gen(st) != pd->reported)
             report_changes(pd);
+        retry_steps(pd);
         if (pd->n_watch > 0)
             poll_merges(pd);
     }
