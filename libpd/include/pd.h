@@ -504,15 +504,19 @@ void pd_operator_stats(const struct pd *pd, struct pd_operator_stats *out);
  * merge checker, on one region. */
 int pd_check_region(struct pd *pd, uint64_t mono_ms, uint64_t region_id,
                     struct pd_operator *out);
-/* Move one leader from the store with the most to one with fewer. */
+/* Move one leader from the store with the most to one with fewer
+ * (PD_ENOOP once leader_schedule_limit balance-leader operators run). */
 int pd_balance_leader(struct pd *pd, uint64_t mono_ms,
                       struct pd_operator *out);
 /* Move one replica from the store with the most data to one with less. */
 int pd_balance_region(struct pd *pd, uint64_t mono_ms,
                       struct pd_operator *out);
 /* One scheduling round (pdd: every few seconds): every region without an
- * operator through pd_check_region in key order, then balance-leader, then
- * balance-region; at most max operators, copied to out[0..*n). */
+ * operator through pd_check_region in key order, then balance-leader until
+ * the leaders are even or leader_schedule_limit transfers run, then
+ * balance-region until the sizes are even or the targets receive
+ * store_limit replicas each; at most max operators, copied to
+ * out[0..*n). */
 int pd_schedule(struct pd *pd, uint64_t mono_ms, struct pd_operator *out,
                 size_t max, size_t *n);
 
