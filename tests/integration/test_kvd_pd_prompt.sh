@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_kvd_pd_prompt.sh: kvd reports a change at once, not at its next
-# heartbeat round (ports in 34000-34380): one pdd whose only scheduler at
+# heartbeat round (ports in 10200-10599): one pdd whose only scheduler at
 # work is the replica checker (balance-leader held) and three kvd
 # heartbeating every 60 s, so pdd's map can only follow a leader
 # transfer, a split or a membership change within the test's 15 s if the
@@ -11,7 +11,7 @@
 # libregion/DESIGN.md "Reporting changes").
 . "$(dirname "$0")/lib.sh"
 
-t_pick_base 34000 34380
+t_pick_base 10200 10580
 BASE=$T_BASE
 port() { echo $((BASE + $1)); }
 PEERS="1@127.0.0.1:$(port 1),2@127.0.0.1:$(port 2),3@127.0.0.1:$(port 3)"
