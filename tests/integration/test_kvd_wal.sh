@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_kvd_wal.sh: rocksdb.max-total-wal-size bounds the WAL a kvd keeps
-# (ports in 33000-33480). A store of its own takes 8,000 puts of 1,000
+# (ports in 10600-10999). A store of its own takes 8,000 puts of 1,000
 # bytes (about 16 MB of WAL: each put is written as a Raft log entry and
 # again as data) with the limit at 1 MiB and then with RocksDB's own
 # default (0): the first keeps at most 4 MiB of WAL files, the second at
@@ -8,7 +8,7 @@
 # holds every key it acknowledged. libmvcc/DESIGN.md "RocksDB engine".
 . "$(dirname "$0")/lib.sh"
 
-t_kvd_ports 33000 33480 1
+t_kvd_ports 10600 10980 1
 
 # Bytes of RocksDB WAL files (NNNNNN.log) under store 1's data directory.
 wal_bytes() {
