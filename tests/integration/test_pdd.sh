@@ -216,6 +216,13 @@ t_expect_eq "gc clamped" "$("$PDCTL" --pd=$ALL gc 500 2>&1)" 150
 t_expect_eq "gc read" "$("$PDCTL" --pd=$ALL gc 2>&1)" 150
 t_expect_eq "config set" "$("$PDCTL" --pd=$ALL config set leader-tolerance 4 2>&1)" ok
 t_expect_eq "config kept" "$("$PDCTL" --pd=$ALL config show | grep leader-tolerance)" "leader-tolerance: 4"
+t_expect_eq "leader-schedule-limit default" \
+    "$("$PDCTL" --pd=$ALL config show | grep leader-schedule-limit)" "leader-schedule-limit: 16"
+out=$("$PDCTL" --pd=$ALL config set leader-schedule-limit 0 2>&1)
+case "$out" in *"leader_schedule_limit out of 1..1024"*) ;; *) t_fail "limit 0: $out";; esac
+t_expect_eq "limit set" "$("$PDCTL" --pd=$ALL config set leader-schedule-limit 5 2>&1)" ok
+t_expect_eq "limit kept" "$("$PDCTL" --pd=$ALL config show | grep leader-schedule-limit)" \
+    "leader-schedule-limit: 5"
 
 t_case "leadership handed over on request (pdctl member transfer)"
 L=$(leader_index)
@@ -301,6 +308,8 @@ case "$out" in "region 10 "*) ;; *) t_fail "state lost across restarts: $out";; 
 t_expect_eq "stores kept" "$("$PDCTL" --pd=$ALL store | wc -l)" 33
 t_expect_eq "gc kept" "$("$PDCTL" --pd=$ALL gc 2>&1)" 150
 t_expect_eq "config kept" "$("$PDCTL" --pd=$ALL config show | grep leader-tolerance)" "leader-tolerance: 4"
+t_expect_eq "limit kept" "$("$PDCTL" --pd=$ALL config show | grep leader-schedule-limit)" \
+    "leader-schedule-limit: 5"
 
 for i in 1 2 3; do kill -TERM "${PID[$i]}" 2>/dev/null; done
 for i in 1 2 3; do t_wait_exit "${PID[$i]}" 20 || t_fail "pd$i did not stop"; done
