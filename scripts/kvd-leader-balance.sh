@@ -21,13 +21,9 @@ N=${2:?usage: kvd-leader-balance.sh BUILD_DIR N}
 BIN=$BUILD/daemons/bin; KP=${KP:-27421}
 die() { echo "kvd-leader-balance: $*" >&2; exit 1; }
 . "$(dirname "$0")/lib-kvd3.sh"
-[ -x "$BIN/pdd" ] || die "$BIN/pdd is missing; build the daemons first"
-PDA=127.0.0.1:$((KP + 3))
-KVD3_ARGS="${KVD3_ARGS:-} --initial-stores=1,2,3 --pd=$PDA"
+KVD3_ARGS="${KVD3_ARGS:-} $KVD3_PD_ARGS"
 kvd3_start leaderbalance
-"$BIN/pdd" --name=pd1 --listen="$PDA" --initial-members="pd1=$PDA" \
-    --data-dir="$WORK/pd1" --log.file="$WORK/pd1.log" &
-pids+=($!) # stopped and removed with the kvd (kvd3_cleanup)
+kvd3_pdd
 kvd3_wait
 CTL=("$BIN/kvd" ctl --peers="$PEERS" --timeout=30 --quiet)
 key() { printf 'lb%06d' "$1"; }

@@ -18,16 +18,10 @@ BUILD=${1:?usage: kvd-many-regions.sh BUILD_DIR N}; N=${2:?usage: kvd-many-regio
 BIN=$BUILD/daemons/bin; KP=${KP:-27421}
 die() { echo "kvd-many-regions: $*" >&2; exit 1; }
 . "$(dirname "$0")/lib-kvd3.sh"
-PDA=127.0.0.1:$((KP + 3))
 [ "${PD:-0}" = 1 ] &&
-    KVD3_ARGS="${KVD3_ARGS:-} --initial-stores=1,2,3 --pd=$PDA --pd.heartbeat-interval=${HB:-10s}"
+    KVD3_ARGS="${KVD3_ARGS:-} $KVD3_PD_ARGS --pd.heartbeat-interval=${HB:-10s}"
 kvd3_start manyregions
-if [ "${PD:-0}" = 1 ]; then # the kvd wait for it; it lives in their scratch directory
-    "$BIN/pdd" --name=pd1 --listen="$PDA" --initial-members="pd1=$PDA" \
-        --data-dir="$WORK/pd1" --log.file="$WORK/pd1.log" &
-    pdpid=$!
-    pids+=("$pdpid") # stopped and removed with them (kvd3_cleanup)
-fi
+[ "${PD:-0}" = 1 ] && kvd3_pdd
 kvd3_wait
 HZ=$(getconf CLK_TCK)
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
@@ -41,9 +35,9 @@ regions=$("$BIN/kvd" ctl --addr=127.0.0.1:$KP status 2>/dev/null | grep -o '"reg
 echo "INFO splits took $((SECONDS - t0)) s; store 1 $regions"
 sleep 15
 IDLE=${IDLE:-10}
-c0=$(cpu3); p0=0; [ "${PD:-0}" = 1 ] && p0=$(ticks $pdpid)
+c0=$(cpu3); p0=0; [ "${PD:-0}" = 1 ] && p0=$(ticks $KVD3_PDD)
 sleep "$IDLE"
-c1=$(cpu3); p1=0; [ "${PD:-0}" = 1 ] && p1=$(ticks $pdpid)
+c1=$(cpu3); p1=0; [ "${PD:-0}" = 1 ] && p1=$(ticks $KVD3_PDD)
 echo "BENCH kvd3_idle_cpu_regions$N $(awk -v d=$((c1 - c0)) -v hz=$HZ -v t=$IDLE 'BEGIN{printf "%.1f", d / hz / t * 100}') % of a core"
 [ "${PD:-0}" = 1 ] && echo "BENCH pdd_idle_cpu_regions$N $(awk -v d=$((p1 - p0)) -v hz=$HZ -v t=$IDLE 'BEGIN{printf "%.1f", d / hz / t * 100}') % of a core"
 c0=$(cpu3)

@@ -8,8 +8,9 @@
 # KP..KP+2; everything in `pids` is stopped and the directory removed on
 # exit (BENCH_KEEP=1 keeps it). kvd3_start checks that BIN holds kvd and
 # kvbench.
-# The caller sets BIN and KP and defines die; kvd3_start sets WORK, PEERS
-# and pids, kvd3_wait returns once the cluster took a put, kvd3_lead1 moves
+# The caller sets BIN and KP (before sourcing this) and defines die;
+# kvd3_start sets WORK, PEERS and pids, kvd3_wait returns once the
+# cluster took a put, kvd3_lead1 moves
 # the leadership to store 1. KVD3_WRAP1 and KVD3_WRAP2, arrays the caller
 # may set, are the commands stores 1 and 2 run under (valgrind);
 # kvd3_callgrind_start does all of that for the callgrind scripts.
@@ -61,6 +62,20 @@ kvd3_start() { # name (scratch directory prefix, message prefix)
             --log.file="$WORK/kvd$i.log" ${KVD3_ARGS:-} &
         pids+=($!)
     done
+}
+
+# A pdd for the cluster on port KP+3 (PDA): KVD3_PD_ARGS are the flags
+# pointing the kvd at it (add them to KVD3_ARGS before kvd3_start);
+# kvd3_pdd, after kvd3_start, starts it in WORK (KVD3_PDD its pid),
+# stopped and removed with the kvd. The kvd wait for it.
+PDA=127.0.0.1:$((KP + 3))
+KVD3_PD_ARGS="--initial-stores=1,2,3 --pd=$PDA"
+kvd3_pdd() {
+    [ -x "$BIN/pdd" ] || die "$BIN/pdd is missing; build the daemons first"
+    "$BIN/pdd" --name=pd1 --listen="$PDA" --initial-members="pd1=$PDA" \
+        --data-dir="$WORK/pd1" --log.file="$WORK/pd1.log" &
+    KVD3_PDD=$!
+    pids+=("$KVD3_PDD")
 }
 
 kvd3_cleanup() {

@@ -1103,7 +1103,7 @@ int kvd_pd_start(struct kvd *k, const struct kvd_pd_opts *o)
         return -EAGAIN;
     }
     pd->started = true;
-    region_store_on_leadership(k->store, store_changed, pd);
+    region_store_on_change(k->store, store_changed, pd);
     pd->ts_started = pthread_create(&pd->ts_thread, NULL, ts_main, pd) == 0;
     if (!pd->ts_started)
         dmn_warn("pd: no max_ts sync thread: async commit and 1PC refused");
@@ -1126,7 +1126,7 @@ void kvd_pd_stop(struct kvd *k)
     pd->stopping = true;
     pthread_cond_broadcast(&pd->cv);
     pthread_mutex_unlock(&pd->mu);
-    region_store_on_leadership(k->store, NULL, NULL); /* pd is freed later */
+    region_store_on_change(k->store, NULL, NULL); /* pd is freed later */
     pthread_join(pd->thread, NULL);
     pd->started = false;
     pd_client_destroy(pd->cli);

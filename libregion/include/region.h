@@ -17,7 +17,7 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 27
+#define REGION_VERSION_MINOR 28
 #define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
@@ -697,7 +697,7 @@ int region_txn_read_reply(const struct mvcc_kvpair *pairs, size_t n,
 /* max_ts across leader changes (DESIGN.md "max_ts"). Every leadership
  * this store gains (a peer becoming leader, including a region born of a
  * split) takes the next generation. The owner of the store watches
- * region_store_leader_gen (region_store_on_leadership tells it when it
+ * region_store_leader_gen (region_store_on_change tells it when it
  * grows): when it grew to g, it asks PD's TSO for a
  * timestamp (a call started after reading g), raises the libmvcc store's
  * max_ts to it (mvcc_store_update_max_ts) and then reports
@@ -714,16 +714,16 @@ uint64_t region_store_leader_gen(struct region_store *s);
  * held, so fn must only note it (signal a condition variable) and call
  * nothing of this store. NULL fn removes it; once this returns, the old
  * fn is neither running nor called again. */
-void region_store_on_leadership(struct region_store *s,
-                                void (*fn)(void *),
-                                void *ctx);
+void region_store_on_change(struct region_store *s,
+                            void (*fn)(void *),
+                            void *ctx);
 void region_store_max_ts_synced(struct region_store *s, uint64_t gen);
 
 /* Changes to report to the placement driver at once (DESIGN.md
  * "Reporting changes"): every change a region heartbeat shows, a
  * leadership beginning here or an epoch change applied here (membership,
  * split, merge prepare, rollback or commit), takes the next report
- * generation (region_store_on_leadership's fn is called). The owner
+ * generation (region_store_on_change's fn is called). The owner
  * reads the generation, lists what changed since the one it reported
  * last, and heartbeats those regions without waiting for its round. */
 uint64_t region_store_report_gen(struct region_store *s);

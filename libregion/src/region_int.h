@@ -462,9 +462,9 @@ struct region_store {
     uint64_t report_gen;              /* changes to report: leaderships
                                          begun, epochs changed (atomic;
                                          written under mu) */
-    void (*lead_fn)(void *ctx);       /* region_store_on_leadership (under
-                                         mu) */
-    void *lead_ctx;                   /* its argument */
+    void (*change_fn)(void *ctx);     /* region_store_on_change (under
+                                       mu) */
+    void *change_ctx;                 /* its argument */
     pthread_mutex_t gc_mu;            /* serialises region_store_gc
                                          (held for a whole sweep; never
                                          with mu) */

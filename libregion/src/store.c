@@ -321,8 +321,8 @@ static void note_leadership(struct region_store *s, struct region_peer *p,
 void region__note_change(struct region_store *s, struct region_peer *p)
 {
     p->report_gen = __atomic_add_fetch(&s->report_gen, 1, __ATOMIC_SEQ_CST);
-    if (s->lead_fn != NULL)
-        s->lead_fn(s->lead_ctx);
+    if (s->change_fn != NULL)
+        s->change_fn(s->change_ctx);
 }
 
 void region__notify(struct region_store *s)
@@ -3795,13 +3795,13 @@ int region_store_led_since(struct region_store *s,
     return 0;
 }
 
-void region_store_on_leadership(struct region_store *s,
-                                void (*fn)(void *),
-                                void *ctx)
+void region_store_on_change(struct region_store *s,
+                            void (*fn)(void *),
+                            void *ctx)
 {
     pthread_mutex_lock(&s->mu);
-    s->lead_fn = fn;
-    s->lead_ctx = ctx;
+    s->change_fn = fn;
+    s->change_ctx = ctx;
     pthread_mutex_unlock(&s->mu);
 }
 

@@ -267,7 +267,7 @@ static void one_pc_waits_for_the_max_ts_sync(void **state)
     int f = l % 3 + 1;
     struct region_store *fs = c.st[f].s;
     uint64_t calls = 0, gen0 = region_store_leader_gen(fs);
-    region_store_on_leadership(fs, count_call, &calls);
+    region_store_on_change(fs, count_call, &calls);
     move_leader(s, fs, (uint64_t)f);
     assert_true(serves_writes(&c, f, 1));
     uint64_t gen = region_store_leader_gen(fs);
@@ -297,7 +297,7 @@ static void one_pc_waits_for_the_max_ts_sync(void **state)
                      MVCC_NOTFOUND);
     mvcc_result_reset(&g.res);
     /* hook removed: leaderships still count, nothing is called */
-    region_store_on_leadership(fs, NULL, NULL);
+    region_store_on_change(fs, NULL, NULL);
     uint64_t seen = __atomic_load_n(&calls, __ATOMIC_SEQ_CST);
     gen = region_store_leader_gen(fs);
     move_leader(fs, s, (uint64_t)l);
@@ -367,7 +367,7 @@ static void changes_take_report_generations(void **state)
 
     /* a split: region 1's epoch and region 2's leadership, born here */
     uint64_t calls = 0;
-    region_store_on_leadership(s, count_call, &calls);
+    region_store_on_change(s, count_call, &calls);
     assert_int_equal(split_at_m(&c, l), l);
     assert_string_equal(await_led(&c, l, g, "1 2"), "1 2");
     uint64_t g2 = region_store_report_gen(s);
@@ -392,7 +392,7 @@ static void changes_take_report_generations(void **state)
     assert_string_equal(led_since(&c, l, g3), "");
 
     /* hook removed: changes still count, nothing is called */
-    region_store_on_leadership(s, NULL, NULL);
+    region_store_on_change(s, NULL, NULL);
     uint64_t seen = __atomic_load_n(&calls, __ATOMIC_SEQ_CST);
     move_leader(fs, s, (uint64_t)l);
     assert_string_equal(await_led(&c, l, g3, "1"), "1");
