@@ -801,6 +801,7 @@ static int cmd_cas(struct ctl *c, const char *k, const char *expect,
     if (!req.previous_not_exist)
         req.previous_value = mkbytes(expect);
     req.delete = strcmp(nv, "-") == 0;
+    req.ttl = c->ttl; /* kvd refuses it: a CAS takes none */
     if (!req.delete) {
         req.value.data = (uint8_t *)nv;
         req.value.len = strlen(nv);

@@ -736,6 +736,15 @@ static void raw_handler(struct rpc_call *call, const void *reqp, void *ud)
             rc = region_read(k->store, &ctx, raw_read_done, op, &err);
         break;
     case REGION_METHOD_RAW_CAS: {
+        if (req->ttl > 0) { /* refused, not dropped: the value would live
+                               for ever (libregion DESIGN "Raw TTL") */
+            rc = REGION_EINVAL;
+            snprintf(err.msg, sizeof err.msg,
+                     "RawCompareAndSwap takes no ttl (got %llu s): swap "
+                     "without one, or use Put with a ttl",
+                     (unsigned long long)req->ttl);
+            break;
+        }
         const uint8_t *prev = bytes_of(req->previous_value, &vl);
         rc = region_raw_cas(k->store, &ctx, key, kl, !req->previous_not_exist,
                             prev, vl, req->delete, req->value.data,

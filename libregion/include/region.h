@@ -17,7 +17,7 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 28
+#define REGION_VERSION_MINOR 29
 #define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
@@ -376,7 +376,7 @@ struct region_store_stats {
     uint64_t hib_wakes;     /* times a peer woke */
     uint64_t stores_down;   /* peer stores silent past the liveness
                                timeout now (hibernation on) */
-    uint64_t ttl_expired;   /* raw reads that skipped an expired key */
+    uint64_t ttl_expired;   /* raw reads and CAS that found a key expired */
     uint64_t ttl_removed;   /* expired raw keys deleted at apply */
     uint64_t split_campaigns; /* regions born of a split of a region led
                                  here that campaigned at once */
@@ -458,7 +458,10 @@ int region_raw_write(struct region_store *s, const struct region_ctx *ctx,
                      region_done_fn done, void *ud, struct region_err *err);
 /* Compare and swap, evaluated when applied: if the key's value is expect
  * (expect_exists false: the key is absent) set it to value (or delete it
- * when del), reporting the previous value. */
+ * when del), reporting the previous value. A key whose TTL ran out by this
+ * leader's clock is absent, as for reads: the leader deletes it through
+ * the log just ahead of the CAS (DESIGN "Raw TTL"). The new value has no
+ * TTL. */
 int region_raw_cas(struct region_store *s, const struct region_ctx *ctx,
                    const void *key, size_t key_len, bool expect_exists,
                    const void *expect, size_t expect_len, bool del,

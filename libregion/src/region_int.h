@@ -592,6 +592,13 @@ size_t region__ttl_record(struct region_store *s, uint64_t ttl,
 uint64_t region__ttl_expired_reads(const struct region_store *s);
 /* Under s->mu, from the tick: propose the queued deletions (leaders). */
 void region__ttl_gc(struct region_store *s);
+/* Under s->mu, before a CAS on raw key (of p, which this store leads) is
+ * proposed: when the key expired by this store's clock, propose its
+ * TTL_GC first, so the CAS applies to it absent, as reads see it. */
+void region__ttl_before_cas(struct region_store *s,
+                            struct region_peer *p,
+                            const void *key,
+                            size_t key_len);
 /* Apply a TTL_GC command (after the apply batch was flushed): its deletes
  * go into s->ab. */
 int region__ttl_apply_gc(struct region_store *s, const struct region_cmd *c,

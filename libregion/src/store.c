@@ -3179,7 +3179,10 @@ int region_raw_cas(struct region_store *s, const struct region_ctx *ctx,
     int rc = region_lookup(s, ctx, &p, err);
     if (rc == 0)
         rc = region__key_check(p, key, key_len, err);
-    if (rc == 0) {
+    if (rc == 0)
+        rc = leader_now(s, p, err);
+    if (rc == 0) { /* an expired key is deleted ahead of the CAS */
+        region__ttl_before_cas(s, p, key, key_len);
         struct region_cmd c = region__cmd_for(p, REGION_CMD_CAS, NULL, 0);
         c.expect_exists = expect_exists;
         c.del = del;

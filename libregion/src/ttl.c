@@ -208,6 +208,28 @@ static void gc_propose(struct region_store *s, struct region_ttl_key *q,
     mvcc_wbatch_destroy(b);
 }
 
+void region__ttl_before_cas(struct region_store *s,
+                            struct region_peer *p,
+                            const void *key,
+                            size_t key_len)
+{
+    if (!region__ttl_maybe(s))
+        return;
+    struct region_buf k = {0};
+    region__buf_u8(&k, REGION__RAW);
+    region__buf_put(&k, key, key_len);
+    uint64_t exp;
+    /* an engine error reads as no TTL, as in a read; the CAS then
+     * compares with the value */
+    if (!k.oom && record(s, k.data, k.len, &exp) == 0 &&
+        exp <= region__unix_ms(s)) {
+        __atomic_add_fetch(&s->ttl->expired, 1, __ATOMIC_RELAXED);
+        struct region_ttl_key q = {p->desc.id, k.data + 1, key_len, exp};
+        gc_propose(s, &q, 1, p->desc.id);
+    }
+    region__buf_free(&k);
+}
+
 /* Queue the expired records among the next SWEEP_RECORDS of region p
  * from the sweep's cursor; false when the region is done. Under s->mu
  * (the engine read holds the loop for at most SWEEP_RECORDS records). */

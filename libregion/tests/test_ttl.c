@@ -2,8 +2,9 @@
  * in-process cluster with a simulated wall clock: reads, scans and the
  * remaining TTL; expired keys deleted on every store through the log,
  * never a key rewritten meanwhile; a put without TTL, a delete, a range
- * delete and a CAS clear the record; records survive a restart and travel
- * in snapshots; stores that never held a record skip the record delete.
+ * delete and a CAS clear the record; a CAS finds an expired key absent;
+ * records survive a restart and travel in snapshots; stores that never
+ * held a record skip the record delete.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -229,6 +230,88 @@ static void rewrite_and_clear(void **state)
     cl_destroy(&c);
 }
 
+struct cas_waiter
+{
+    int done;         /* completions */
+    int rc;           /* result */
+    bool ok;          /* swapped */
+    bool prev_exists; /* a value was there */
+    char prev[64];    /* that value */
+};
+
+static void on_cas(void *ud, const struct region_reply *r)
+{
+    struct cas_waiter *w = ud;
+    w->done++;
+    w->rc = r->rc;
+    w->ok = r->cas_ok;
+    w->prev_exists = r->prev_exists;
+    snprintf(w->prev, sizeof w->prev, "%.*s", (int)r->prev_len,
+             r->prev ? (const char *)r->prev : "");
+}
+
+/* CAS key from expect (NULL: absent) to value through store l. */
+static struct cas_waiter cas(struct cluster *c,
+                             int l,
+                             const char *key,
+                             const char *expect,
+                             const char *value)
+{
+    struct region_ctx ctx = {1, 0, 0};
+    struct cas_waiter w = {0};
+    assert_int_equal(
+        region_raw_cas(c->st[l].s, &ctx, key, strlen(key), expect != NULL,
+                       expect, expect ? strlen(expect) : 0, false, value,
+                       strlen(value), on_cas, &w, NULL),
+        0);
+    for (int i = 0; i < 200 && w.done == 0; i++)
+        cl_pump(c, 1);
+    assert_int_equal(w.done, 1);
+    assert_int_equal(w.rc, 0);
+    cl_pump(c, 3); /* followers apply too */
+    return w;
+}
+
+/* A CAS finds a key whose TTL ran out absent, as Get does, although no
+ * read queued its deletion: expecting it absent swaps, expecting its old
+ * value does not. The leader deletes the key through the log just ahead
+ * of the CAS, so every store applies the same. A key still alive
+ * compares as before. */
+static void cas_finds_expired_key_absent(void **state)
+{
+    (void)state;
+    struct cluster c;
+    int l = setup(&c);
+    char v[64];
+    assert_int_equal(put_ttl(&c, l, "a", "old", 1), 0);
+    assert_int_equal(put_ttl(&c, l, "b", "old", 1), 0);
+    assert_int_equal(put_ttl(&c, l, "live", "v", 100), 0);
+    c.unix_ms += 1000; /* exactly the expiry of a and b */
+    struct cas_waiter w = cas(&c, l, "a", NULL, "new");
+    assert_true(w.ok);
+    assert_false(w.prev_exists);
+    w = cas(&c, l, "b", "old", "new");
+    assert_false(w.ok);
+    assert_false(w.prev_exists);
+    assert_string_equal(w.prev, "");
+    w = cas(&c, l, "live", "v", "w");
+    assert_true(w.ok);
+    assert_true(w.prev_exists);
+    assert_string_equal(w.prev, "v");
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(get(&c, i, "a", v, sizeof v), 0);
+        assert_string_equal(v, "new");
+        assert_false(engine_has(&c, i, MVCC_CF_LOCK, "a"));
+        assert_false(engine_has(&c, i, MVCC_CF_DEFAULT, "b"));
+        assert_false(engine_has(&c, i, MVCC_CF_LOCK, "b"));
+        assert_int_equal(get(&c, i, "live", v, sizeof v), 0);
+        assert_string_equal(v, "w");
+        assert_int_equal(stats(&c, i).ttl_removed, 2);
+    }
+    assert_int_equal(stats(&c, l).ttl_expired, 2); /* the two CAS */
+    cl_destroy(&c);
+}
+
 /* Records are found again after every store restarts, and a follower
  * brought back by a snapshot (log compacted meanwhile) gets them. */
 static void restart_and_snapshot(void **state)
@@ -362,6 +445,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ttl_expires),
         cmocka_unit_test(rewrite_and_clear),
+        cmocka_unit_test(cas_finds_expired_key_absent),
         cmocka_unit_test(restart_and_snapshot),
         cmocka_unit_test(sweep_finds_unread_keys),
         cmocka_unit_test(plain_puts_skip_the_delete),

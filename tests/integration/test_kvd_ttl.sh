@@ -2,8 +2,9 @@
 # test_kvd_ttl.sh: raw keys with a time to live on three real kvd (ports in
 # 13000-13480): kvctl put --ttl, the remaining TTL, reads and scans that
 # skip an expired key, its removal on every store (deleted through the
-# log once a read saw it expired), a put without TTL clearing one, and
-# TTL records surviving a restart. libregion/DESIGN.md, "Raw TTL".
+# log once a read saw it expired), a put without TTL clearing one, a CAS
+# finding an expired key absent (and refusing a TTL), and TTL records
+# surviving a restart. libregion/DESIGN.md, "Raw TTL".
 . "$(dirname "$0")/lib.sh"
 
 t_kvd_ports 13000 13480
@@ -56,6 +57,21 @@ t_expect_eq "put-seq" "$out" "20"
 t_wait_output "" 30 "${CTL[@]}" scan e f >/dev/null ||
     t_fail "seq keys still there: $("${CTL[@]}" scan e f 2>&1 | head -3)"
 t_expect_eq "again stays" "$("${CTL[@]}" get again 2>&1)" "y"
+
+t_case "a CAS finds an expired key absent, and takes no TTL"
+# nothing reads it before the CAS: the CAS itself finds it expired
+t_expect_eq "put lock" "$("${CTL[@]}" --ttl=1 put lock owner1 2>&1)" "ok"
+sleep 2
+t_expect_eq "cas after expiry" "$("${CTL[@]}" cas lock - owner2 2>&1)" \
+    "swapped previous=(none)"
+t_expect_eq "get lock" "$("${CTL[@]}" get lock 2>&1)" "owner2"
+t_expect_eq "ttl lock" "$("${CTL[@]}" ttl lock 2>&1)" "no ttl"
+out=$("${CTL[@]}" --ttl=5 cas lock owner2 owner3 2>&1)
+case "$out" in
+*"RawCompareAndSwap takes no ttl (got 5 s)"*) ;;
+*) t_fail "cas --ttl: $out" ;;
+esac
+t_expect_eq "lock unchanged" "$("${CTL[@]}" get lock 2>&1)" "owner2"
 
 t_case "TTL records survive a restart"
 for i in 1 2 3; do kill -TERM "${PID[$i]}"; done
