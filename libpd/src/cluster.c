@@ -37,8 +37,13 @@ int pd__store_state(const struct pd *pd, const struct pd__store *s,
 
 bool pd__store_silent(const struct pd__store *s, uint64_t mono_ms)
 {
-    return s != NULL && s->has_hb &&
-           mono_ms > s->hb_mono + 3 * s->hb_gap + 1000;
+    if (s == NULL || !s->has_hb)
+        return false;
+    /* After one heartbeat its period is not known: taken as kvd's
+     * default, not 0, or every store would be silent from a second after
+     * its first heartbeat in a leadership until its second */
+    uint64_t gap = s->hb_gap ? s->hb_gap : PD__FIRST_HB_GAP_MS;
+    return mono_ms > s->hb_mono + 3 * gap + 1000;
 }
 
 const char *pd__store_label(const struct pd__store *s, const char *key)

@@ -152,7 +152,8 @@ struct pd__store {
     bool has_hb;                  /* leader: heartbeat this leadership */
     uint64_t hb_mono;             /* leader: mono ms of the last one */
     uint64_t hb_gap;              /* leader: ms between the last two (0:
-                                   * one heartbeat so far) */
+                                   * one heartbeat so far: taken as
+                                   * PD__FIRST_HB_GAP_MS) */
     struct pd_store_stats stats;  /* leader: last reported (no labels) */
 };
 
@@ -181,9 +182,11 @@ struct pd__region {
 
 struct pd__store *pd__store_find(const struct pd *pd, uint64_t id);
 /* Fallen silent (leader): heard from in this leadership, but not for
- * longer than three of its last gaps between heartbeats plus a second. A
+ * longer than three of its last gaps between heartbeats plus a second
+ * (one heartbeat so far: the gap is taken as PD__FIRST_HB_GAP_MS). A
  * store killed a moment ago is still UP (DOWN takes max_store_down_ms).
  * NULL or not heard from yet: false (nothing to judge by). */
+#define PD__FIRST_HB_GAP_MS 10000 /* kvd's pd.heartbeat-interval default */
 bool pd__store_silent(const struct pd__store *s, uint64_t mono_ms);
 /* The effective state: DOWN for an up store silent too long. */
 int pd__store_state(const struct pd *pd, const struct pd__store *s,

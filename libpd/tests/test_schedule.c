@@ -670,6 +670,37 @@ static void no_leader_to_a_silent_store(void **state)
     fx_fini(&fx);
 }
 
+/* A store heard from once in this leadership is not silent a second
+ * later (its period is not known yet: taken as 10 s), so balance-leader
+ * moves leaders to stores that have just started, or right after a pdd
+ * leader change, and a transfer to one is dropped only 31 s after its
+ * one heartbeat. Before, every store was silent from a second after its
+ * first heartbeat until its second: 10 s of nothing at kvd's default. */
+static void one_heartbeat_is_not_silence(void **state)
+{
+    (void)state;
+    struct pd_config cfg = config();
+    cfg.max_store_down_ms = 30 * 60 * 1000;
+    struct fx fx;
+    cluster(&fx, &cfg, 3, NULL); /* one store heartbeat each, at 0 */
+    region(&fx, 10, NULL, "g", 1, 1, 3, S123);
+    region(&fx, 11, "g", NULL, 1, 1, 3, S123);
+    struct pd_operator op;
+    assert_int_equal(pd_balance_leader(fx.pd[0], 5000, &op), 0);
+    assert_int_equal(op.region_id, 10);
+    assert_step(&op.steps[0], PD_STEP_TRANSFER_LEADER, 2, 10002);
+    struct pd_region_info r = fx_region(10, NULL, "g", 1, 2, 1, 1, 3, S123);
+    struct pd_step st;
+    store_hb(&fx, 31000, 1, 80 * GIB); /* 1 and 3 beat again, 2 not */
+    store_hb(&fx, 31000, 3, 80 * GIB);
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 31000, &r, &st), 0);
+    assert_int_equal(st.kind, PD_STEP_TRANSFER_LEADER);
+    assert_int_equal(pd_region_heartbeat(fx.pd[0], 31001, &r, &st), 0);
+    assert_int_equal(st.kind, PD_STEP_NONE);
+    assert_int_equal(pd_operator_count(fx.pd[0]), 0);
+    fx_fini(&fx);
+}
+
 /* Finishes region id's balance-leader operator as kvd would: the
  * heartbeat after the transfer shows the new leader. */
 static void transfer_done(struct fx *fx, const struct pd_operator *op)
@@ -1161,6 +1192,7 @@ int main(void)
         cmocka_unit_test(no_merge_over_a_silent_store),
         cmocka_unit_test(merge_dropped_once_not_neighbours),
         cmocka_unit_test(no_leader_to_a_silent_store),
+        cmocka_unit_test(one_heartbeat_is_not_silence),
         cmocka_unit_test(one_scheduling_round),
         cmocka_unit_test(balance_leader_up_to_the_limit),
         cmocka_unit_test(simulated_cluster_settles),
