@@ -117,7 +117,9 @@ struct kvd_pd_counters {
                                         KVD_PD_HB_BATCH regions each) */
     uint64_t region_heartbeats_prompt; /* of region_heartbeats, those sent
                                         at once for a change (a leadership
-                                        begun, an epoch changed) */
+                                        begun, an epoch changed), a hint
+                                        or a refused step */
+    uint64_t hints;                    /* regions pdd hinted (a step waits) */
     uint64_t steps;             /* operator steps acted on */
     uint64_t splits_reported;   /* ReportSplit calls answered */
     uint64_t size_counts;       /* region heartbeats that counted their

@@ -58,6 +58,9 @@ struct store_want {
  * round). */
 #define KVD_PD_RETRY 64
 #define KVD_PD_RETRY_MS 1000
+/* Regions pdd hinted (an operator step waits for each), kept until the
+ * pd thread heartbeats them; more are dropped (the round asks them). */
+#define KVD_PD_HINTS 256
 struct merge_watch {
     uint64_t id;       /* source region */
     uint64_t until_ms; /* watched until then (monotonic) */
@@ -105,6 +108,9 @@ struct kvd_pd {
     int n_retry;                      /* used entries of retry */
     uint64_t retry_ms;                /* when to heartbeat them again
                                          (monotonic) */
+    uint64_t hinted[KVD_PD_HINTS];    /* regions pdd hinted, to heartbeat
+                                         now (under mu) */
+    int n_hinted;                     /* used entries of hinted */
 };
 
 static uint64_t mono_ms(void)
@@ -123,8 +129,8 @@ uint64_t kvd_pd_peer_id(uint64_t region_id, uint64_t store_id)
 /* Wait until stop or ms passed, or until what the caller waits for: with
  * work a split completed or an address is wanted, with gen (non-NULL) a
  * generation of the store (region_store_leader_gen or _report_gen) moved
- * past *seen (libregion's hook, store_changed, wakes it). True when
- * stopping. */
+ * past *seen (libregion's hook, store_changed, wakes it) or pdd hinted a
+ * region (on_hint). True when stopping. */
 static bool wait_for(struct kvd_pd *pd,
                      int64_t ms,
                      bool work,
@@ -134,7 +140,7 @@ static bool wait_for(struct kvd_pd *pd,
     struct timespec ts = dmn_monotonic_after(ms);
     pthread_mutex_lock(&pd->mu);
     while (!pd->stopping && !(work && (pd->done != NULL || pd->want_new)) &&
-           !(gen && gen(pd->k->store) != *seen) &&
+           !(gen && (gen(pd->k->store) != *seen || pd->n_hinted > 0)) &&
            pthread_cond_timedwait(&pd->cv, &pd->mu, &ts) != ETIMEDOUT)
         ;
     bool stop = pd->stopping;
@@ -153,6 +159,22 @@ static void store_changed(void *ud)
 {
     struct kvd_pd *pd = ud;
     pthread_mutex_lock(&pd->mu);
+    pthread_cond_broadcast(&pd->cv);
+    pthread_mutex_unlock(&pd->mu);
+}
+
+/* libpd's hint (its client thread): pdd has an operator step waiting for
+ * region id; the pd thread heartbeats it (wait_round). */
+static void on_hint(void *ud, uint64_t id)
+{
+    struct kvd_pd *pd = ud;
+    pthread_mutex_lock(&pd->mu);
+    pd->counters.hints++;
+    int i = 0;
+    while (i < pd->n_hinted && pd->hinted[i] != id)
+        i++;
+    if (i == pd->n_hinted && i < KVD_PD_HINTS) /* else the round asks */
+        pd->hinted[pd->n_hinted++] = id;
     pthread_cond_broadcast(&pd->cv);
     pthread_mutex_unlock(&pd->mu);
 }
@@ -871,8 +893,12 @@ static void on_resolved(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Connects *cli to pdd, trying every second; false when stopping first
- * (*cli NULL). warn: log each failure. */
-static bool connect_pd(struct kvd_pd *pd, struct pd_client **cli, bool warn)
+ * (*cli NULL). warn: log each failure. hints: the client takes pdd's
+ * hints (the pd thread's, which heartbeats regions). */
+static bool connect_pd(struct kvd_pd *pd,
+                       struct pd_client **cli,
+                       bool warn,
+                       bool hints)
 {
     char err[256] = "";
     struct pd_client_options o = {
@@ -881,6 +907,8 @@ static bool connect_pd(struct kvd_pd *pd, struct pd_client **cli, bool warn)
         .timeout_ms = 5000,
         .call_timeout_ms = 2000,
         .tls = dmn_cluster_tls_client(),
+        .on_hint = hints ? on_hint : NULL,
+        .hint_ud = pd,
     };
     while (pd_client_create(&o, cli, err, sizeof err) != 0) {
         if (warn)
@@ -890,6 +918,18 @@ static bool connect_pd(struct kvd_pd *pd, struct pd_client **cli, bool warn)
             return false;
     }
     return true;
+}
+
+/* The regions pdd hinted, heartbeated now (those led here). */
+static void heartbeat_hinted(struct kvd_pd *pd)
+{
+    uint64_t ids[KVD_PD_HINTS];
+    pthread_mutex_lock(&pd->mu);
+    size_t n = (size_t)pd->n_hinted;
+    memcpy(ids, pd->hinted, n * sizeof ids[0]);
+    pd->n_hinted = 0;
+    pthread_mutex_unlock(&pd->mu);
+    heartbeat_regions(pd, ids, n, true);
 }
 
 /* The regions retry_soon noted, heartbeated again once due. */
@@ -906,8 +946,9 @@ static void retry_steps(struct kvd_pd *pd)
 
 /* Until the next round: pd.heartbeat-interval, or earlier when a split
  * completed or an address is wanted (wait_for), reporting changes at
- * once meanwhile (report_changes), asking refused steps again
- * (retry_steps) and stepping watched merges every KVD_PD_MERGE_POLL_MS.
+ * once meanwhile (report_changes), heartbeating the regions pdd hinted
+ * (heartbeat_hinted), asking refused steps again (retry_steps) and
+ * stepping watched merges every KVD_PD_MERGE_POLL_MS.
  * True when stopping. */
 static bool wait_round(struct kvd_pd *pd)
 {
@@ -935,6 +976,7 @@ static bool wait_round(struct kvd_pd *pd)
             return false;
         if (region_store_report_gen(st) != pd->reported)
             report_changes(pd);
+        heartbeat_hinted(pd);
         retry_steps(pd);
         if (pd->n_watch > 0)
             poll_merges(pd);
@@ -944,7 +986,7 @@ static bool wait_round(struct kvd_pd *pd)
 static void *pd_main(void *arg)
 {
     struct kvd_pd *pd = arg;
-    if (!connect_pd(pd, &pd->cli, true))
+    if (!connect_pd(pd, &pd->cli, true, true))
         return NULL;
     if (join_cluster(pd) != 0)
         return NULL;
@@ -974,7 +1016,7 @@ static void *ts_main(void *arg)
     struct kvd_pd *pd = arg;
     struct region_store *st = pd->k->store;
     char err[256] = "";
-    if (!connect_pd(pd, &pd->ts_cli, false))
+    if (!connect_pd(pd, &pd->ts_cli, false, false))
         return NULL;
     uint64_t synced = 0;
     bool warned = false;
@@ -1018,7 +1060,7 @@ static void *gc_main(void *arg)
     struct kvd_pd *pd = arg;
     struct region_store *st = pd->k->store;
     char err[256] = "";
-    if (!connect_pd(pd, &pd->gc_cli, false))
+    if (!connect_pd(pd, &pd->gc_cli, false, false))
         return NULL;
     for (;;) { /* no safe point before the cluster is bootstrapped */
         pthread_mutex_lock(&pd->mu);

@@ -1773,13 +1773,14 @@ int kvd_status_json(struct kvd *k, FILE *f)
         fprintf(f,
                 "\"pd\":{\"store_heartbeats\":%llu,"
                 "\"region_heartbeats\":%llu,\"region_heartbeat_calls\":%llu,"
-                "\"region_heartbeats_prompt\":%llu,\"steps\":%llu,"
+                "\"region_heartbeats_prompt\":%llu,\"hints\":%llu,"
+                "\"steps\":%llu,"
                 "\"splits_reported\":%llu,\"size_counts\":%llu},",
                 (unsigned long long)pc.store_heartbeats,
                 (unsigned long long)pc.region_heartbeats,
                 (unsigned long long)pc.region_heartbeat_calls,
                 (unsigned long long)pc.region_heartbeats_prompt,
-                (unsigned long long)pc.steps,
+                (unsigned long long)pc.hints, (unsigned long long)pc.steps,
                 (unsigned long long)pc.splits_reported,
                 (unsigned long long)pc.size_counts);
     }

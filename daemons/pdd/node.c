@@ -21,6 +21,10 @@
 #include "pdd.h"
 #include "rpcsvc.h"
 
+/* The longest wait between scheduling rounds while they make progress
+ * (schedule_interval). */
+#define PDD_SCHEDULE_BUSY_MS 1000
+
 /* A client waiting for the apply of the entry its call proposed. */
 struct waiter
 {
@@ -101,6 +105,8 @@ struct pdd_node
     uint64_t tso_blocked_at;        /* applied index when it happened */
     uint64_t last_ops_tick_ms;      /* pd_operators_tick last ran */
     uint64_t last_schedule_ms;      /* pd_schedule last ran */
+    size_t sched_made;              /* operators its last round made */
+    uint64_t sched_ended;           /* operators ended when it ran */
     bool in_process;                /* process() is running */
     uint8_t *sendbuf;               /* encode buffer for messages */
     size_t sendcap;                 /* its size */
@@ -156,8 +162,10 @@ void pdd_node_count_stream(struct pdd_node *n, int what)
         n->cnt.tso_streams++;
     else if (what == 1)
         n->cnt.hb_streams++;
-    else
+    else if (what == 2)
         n->cnt.hb_stream_msgs++;
+    else
+        n->cnt.hints++;
 }
 
 const struct pdd_counters *pdd_node_counters(const struct pdd_node *n)
@@ -1307,6 +1315,29 @@ static void read_clock_offset(struct pdd_node *n)
     fclose(f);
 }
 
+static uint64_t operators_ended(const struct pdd_node *n)
+{
+    struct pd_operator_stats st;
+    pd_operator_stats(n->pd, &st);
+    return st.succeeded + st.timed_out + st.canceled;
+}
+
+/* The wait before the next scheduling round: schedule-interval, or at
+ * most PDD_SCHEDULE_BUSY_MS while scheduling makes progress (the last
+ * round made operators, or one ended since): hinted, a round's operators
+ * are done within about a second, and the next ones (leaders beyond
+ * leader-schedule-limit, replicas beyond store-limit) start then instead
+ * of a whole interval later. PD shortens its interval the same way while
+ * its schedulers find work. */
+static uint64_t schedule_interval(const struct pdd_node *n)
+{
+    uint64_t ms = (uint64_t)n->opts.schedule_ms;
+    if ((n->sched_made > 0 || operators_ended(n) != n->sched_ended) &&
+        ms > PDD_SCHEDULE_BUSY_MS)
+        ms = PDD_SCHEDULE_BUSY_MS;
+    return ms;
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -1328,13 +1359,17 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             n->last_ops_tick_ms = now;
         }
         if (n->opts.schedule_ms > 0 &&
-            now - n->last_schedule_ms >= (uint64_t)n->opts.schedule_ms) {
+            now - n->last_schedule_ms >= schedule_interval(n)) {
             struct pd_operator ops[16];
             size_t k = 0;
             int rc = pd_schedule(n->pd, now, ops, 16, &k);
             if (rc != 0 && rc != PD_ENOOP && rc != PD_ENOTREADY)
                 dmn_warn("schedule: %s", pd_strerror(rc));
+            for (size_t i = 0; i < k; i++) /* their stores ask at once */
+                pdd_hint_region(n, ops[i].region_id);
             n->last_schedule_ms = now;
+            n->sched_made = k;
+            n->sched_ended = operators_ended(n);
         }
     }
     process(n);

@@ -208,6 +208,7 @@ struct pdd_counters
     uint64_t tso_streams;   /* Tso streams opened */
     uint64_t hb_streams;    /* RegionHeartbeat streams opened */
     uint64_t hb_stream_msgs; /* region heartbeats answered on streams */
+    uint64_t hints;          /* hints sent on them (pdd_hint_region) */
     uint64_t tso_batches;   /* pd_tso_get calls that served them */
     uint64_t timestamps;    /* timestamps handed out */
     uint64_t synced_writes; /* raft log writes with fsync */
@@ -216,7 +217,7 @@ struct pdd_counters
 };
 const struct pdd_counters *pdd_node_counters(const struct pdd_node *n);
 /* Counts a Tso stream opened (what 0), a RegionHeartbeat stream opened
- * (1) or a heartbeat answered on one (2). */
+ * (1), a heartbeat answered on one (2) or a hint sent on one (3). */
 void pdd_node_count_stream(struct pdd_node *n, int what);
 
 /* ---- http.c: the status port. */
@@ -229,5 +230,9 @@ int pdd_service_register(struct rpc_server *srv, struct pdd_node *n);
 /* Frees the state of streams the server's destroy finished (call after
  * dmn_rpc_stop, once the node is stopped). */
 void pdd_service_stop(void);
+/* An operator was made for region_id (leader, loop thread): hint it on
+ * the RegionHeartbeat streams of the store leading it that take hints
+ * (libpd DESIGN "Hints"), so the store heartbeats it now. */
+void pdd_hint_region(struct pdd_node *n, uint64_t region_id);
 
 #endif /* PDD_H */

@@ -631,6 +631,7 @@ static void h_add_operator(struct rpc_call *call, const void *req, void *ud)
         fail_pd(n, call, rc);
         return;
     }
+    pdd_hint_region(n, op.region_id);
     pd_AddOperatorResponse out = {0};
     rpc_call_reply(call, &out);
 }
@@ -880,6 +881,8 @@ static void tso_stream_release(struct pdd_tso_stream *st)
     free(st);
 }
 
+static void hint_streams_free(void);
+
 void pdd_service_stop(void)
 {
     while (open_streams) {
@@ -887,6 +890,7 @@ void pdd_service_stop(void)
         open_streams = st->next;
         free(st);
     }
+    hint_streams_free();
 }
 
 static void tso_stream_cancel(struct rpc_call *call, void *ud)
@@ -982,18 +986,95 @@ static void r_tso_stream(struct rpc_call *call, const void *msg, void *ud)
 
 /* A RegionHeartbeat stream answers each heartbeat at once, in order, with
  * its operator step (or its error code: a stale heartbeat does not end
- * the stream); not leading, or another cluster's id, ends it. */
+ * the stream); not leading, or another cluster's id, ends it.
+ * A stream whose heartbeats set hints is listed with the store they come
+ * from (their leader's), and pdd_hint_region sends on it, unasked, the
+ * id of a region that store leads when an operator is made for it: the
+ * store heartbeats it at once and gets the step (libpd DESIGN "Hints"),
+ * instead of at its next round. */
+struct hint_stream
+{
+    struct rpc_call *call;    /* the stream */
+    uint64_t store_id;        /* its last heartbeat's leader store */
+    struct hint_stream *prev; /* list links */
+    struct hint_stream *next;
+};
+static struct hint_stream *hint_streams;
+
+/* Its call is finished, or about to be: st (may be NULL) leaves the list
+ * (read it with rpc_call_get_ud before the call ends). */
+static void hint_stream_drop(struct hint_stream *st)
+{
+    if (!st)
+        return;
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        hint_streams = st->next;
+    if (st->next)
+        st->next->prev = st->prev;
+    free(st);
+}
+
+void pdd_hint_region(struct pdd_node *n, uint64_t region_id)
+{
+    struct pd_region_info info;
+    if (!hint_streams || pd_region_by_id(pdd_node_pd(n), region_id, &info) != 0)
+        return;
+    uint64_t store = 0;
+    for (uint32_t i = 0; i < info.region.n_peers; i++)
+        if (info.region.peers[i].id == info.leader_peer_id)
+            store = info.region.peers[i].store_id;
+    pd_RegionHeartbeatResponse out = {.hint = true, .region_id = region_id};
+    for (struct hint_stream *st = hint_streams; st && store; st = st->next)
+        if (st->store_id == store && rpc_call_stream_send(st->call, &out) == 0)
+            pdd_node_count_stream(n, 3);
+}
+
+static void hint_streams_free(void)
+{
+    while (hint_streams)
+        hint_stream_drop(hint_streams);
+}
+
 static void hb_stream_cancel(struct rpc_call *call, void *ud)
 {
     (void)ud;
+    hint_stream_drop(rpc_call_get_ud(call));
     rpc_call_stream_end(call, RPC_ECANCELED);
+}
+
+/* Lists the stream under the store of in's leader (a heartbeat that sets
+ * hints; out of memory, the stream gets none). */
+static void hint_stream_note(struct rpc_call *call,
+                             const pd_RegionHeartbeatRequest *in)
+{
+    struct hint_stream *st = rpc_call_get_ud(call);
+    if (!st) {
+        if (!(st = calloc(1, sizeof(*st))))
+            return;
+        st->call = call;
+        st->next = hint_streams;
+        if (hint_streams)
+            hint_streams->prev = st;
+        hint_streams = st;
+        rpc_call_set_ud(call, st);
+    }
+    for (pb_size_t i = 0; i < in->region.region.peers_count; i++)
+        if (in->region.region.peers[i].id == in->region.leader_peer_id)
+            st->store_id = in->region.region.peers[i].store_id;
 }
 
 static void hb_stream_request(struct pdd_node *n, struct rpc_call *call,
                               const pd_RegionHeartbeatRequest *in)
 {
-    if (admit(n, call, in->cluster_id, true) != 0)
+    struct hint_stream *st = rpc_call_get_ud(call);
+    if (admit(n, call, in->cluster_id, true) != 0) {
+        hint_stream_drop(st); /* admit ended the call */
         return;
+    }
+    if (in->hints && in->has_region)
+        hint_stream_note(call, in);
     pd_RegionHeartbeatResponse out = {.has_step = true};
     struct pd_step step = {0};
     char msg[512];
@@ -1023,9 +1104,10 @@ static void h_hb_stream(struct rpc_call *call, const void *req, void *ud)
 
 static void r_hb_stream(struct rpc_call *call, const void *msg, void *ud)
 {
-    if (!msg)
+    if (!msg) {
+        hint_stream_drop(rpc_call_get_ud(call));
         rpc_call_stream_end(call, 0);
-    else
+    } else
         hb_stream_request(ud, call, msg);
 }
 

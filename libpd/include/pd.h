@@ -596,6 +596,14 @@ struct pd_client_options {
     bool no_streams;              /* Tso and RegionHeartbeat as unary
                                      calls (the streams are the default;
                                      a pdd without them is detected) */
+    /* Hints (DESIGN.md "Client": "Hints"): when set, region heartbeats
+     * ask pdd for them, and pdd names on the RegionHeartbeat stream each
+     * region led from this client's store that has an operator step
+     * waiting; on_hint gets its id, on the client's own thread: it must
+     * not block or call the client (queue the id, wake a thread that
+     * heartbeats the region). NULL: no hints. */
+    void (*on_hint)(void *ud, uint64_t region_id);
+    void *hint_ud; /* passed to on_hint */
 };
 
 struct pd_client_stats {
@@ -612,6 +620,7 @@ struct pd_client_stats {
     uint64_t members;      /* members it knows now (endpoints) */
     uint64_t streams_opened; /* Tso / RegionHeartbeat streams opened */
     uint64_t stream_msgs;  /* requests sent on them (opening included) */
+    uint64_t hints;        /* hints received (on_hint calls) */
     uint64_t heartbeats;   /* region heartbeats the loop took in */
 };
 

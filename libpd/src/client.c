@@ -119,6 +119,8 @@ struct pd_client
     struct chan hb_ch;              /* RegionHeartbeat stream */
     bool streams_off;               /* unary calls only (option, or a pdd
                                        without the stream methods) */
+    void (*on_hint)(void *, uint64_t); /* options' hint callback */
+    void *hint_ud;                     /* its argument */
     uint64_t refresh_ms;            /* mono ms the last one started */
     /* Read by any thread (under lock): */
     uint64_t cluster_id;            /* given, or learned from GetMembers */
@@ -525,6 +527,17 @@ static void chan_done(int rc, const void *resp, const char *errmsg, void *ud)
 static void chan_msg(const void *msg, void *ud)
 {
     struct chan *ch = ud;
+    struct pd_client *c = ch->c;
+    if (ch == &c->hb_ch && ((const pd_RegionHeartbeatResponse *)msg)->hint) {
+        /* pushed, not an answer: the ops sent wait on */
+        uint64_t id = ((const pd_RegionHeartbeatResponse *)msg)->region_id;
+        pthread_mutex_lock(&c->lock);
+        c->stats.hints++;
+        pthread_mutex_unlock(&c->lock);
+        if (c->on_hint && id != 0)
+            c->on_hint(c->hint_ud, id);
+        return;
+    }
     struct op *op = ch->sent;
     if (!op)
         return; /* nothing asked: not an answer of ours */
@@ -1283,6 +1296,8 @@ int pd_client_create(const struct pd_client_options *opts,
     c->call_timeout_ms = opts->call_timeout_ms > 0 ? opts->call_timeout_ms
                                                    : 3000;
     c->tls = opts->tls;
+    c->on_hint = opts->on_hint;
+    c->hint_ud = opts->hint_ud;
     int rc = -EINVAL;
     for (size_t i = 0; i < opts->n_endpoints; i++) {
         char host[128];
@@ -1578,6 +1593,7 @@ int pd_client_region_heartbeats(struct pd_client *c,
     for (size_t i = 0; i < n && rc == 0; i++) {
         reqs[i].cluster_id = cid;
         reqs[i].has_region = true;
+        reqs[i].hints = c->on_hint != NULL;
         rc = pd_pb_region_info_out(&regions[i], &reqs[i].region);
         if (rc == 0 && !(ops[i] = op_new(c)))
             rc = -ENOMEM;

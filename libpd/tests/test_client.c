@@ -51,6 +51,8 @@ static struct
     bool streams;                     /* the stream methods are served */
     bool mute;                        /* streams: leave requests unanswered */
     size_t n_heartbeats;              /* region heartbeats received */
+    size_t n_hint_reqs;               /* ... of them setting hints (each
+                                         hinted region id + 1000 first) */
     size_t hb_hold;                   /* hold heartbeats until this many */
     size_t n_held;                    /* ... held so far */
     uint64_t gc_sp;                   /* the GC safe point */
@@ -194,8 +196,14 @@ static void hb_answer(struct rpc_call *call, const void *msg, bool stream)
 {
     const pd_RegionHeartbeatRequest *in = msg;
     uint64_t id = in->region.region.id;
+    if (stream && in->hints) { /* pushed ahead of the answer */
+        pd_RegionHeartbeatResponse hint = {.hint = true,
+                                           .region_id = id + 1000};
+        rpc_call_stream_send(call, &hint);
+    }
     pthread_mutex_lock(&fk.lock);
     fk.n_heartbeats++;
+    fk.n_hint_reqs += in->hints;
     size_t hold = fk.hb_hold, n = fk.n_held;
     if (hold && n < hold && n < 1024) {
         held_hbs[n] = (struct held_hb){call, id, stream};
@@ -1278,6 +1286,73 @@ static void stream_region_heartbeats(void **state)
     pd_client_destroy(c);
 }
 
+static uint64_t hinted[200];
+static size_t n_hinted;
+
+static void on_hint(void *ud, uint64_t id)
+{
+    if (ud == hinted && n_hinted < 200) /* else the count is short */
+        hinted[n_hinted++] = id;        /* the client's thread: read after */
+}
+
+/* A client with on_hint asks for hints in every heartbeat; a hint pushed
+ * on the stream goes to on_hint and is not taken for the answer the
+ * heartbeat waits for (each still gets its own step). A client without
+ * on_hint does not ask. */
+static void stream_hints(void **state)
+{
+    (void)state;
+    const char *eps[] = {fk.addr[2]};
+    struct pd_client_options co = {.endpoints = eps,
+                                   .n_endpoints = 1,
+                                   .call_timeout_ms = 1000,
+                                   .on_hint = on_hint,
+                                   .hint_ud = hinted};
+    struct pd_client *c = NULL;
+    char err[256];
+    assert_int_equal(pd_client_create(&co, &c, err, sizeof(err)), 0);
+    n_hinted = 0;
+    struct pd_region_info ri[3];
+    memset(ri, 0, sizeof(ri));
+    for (int round = 0; round < 2; round++) {
+        for (uint64_t id = 1; id <= 3; id++) {
+            ri[id - 1].region.id = id;
+            ri[id - 1].region.conf_ver = ri[id - 1].region.version = 1;
+            ri[id - 1].region.n_peers = 1;
+            ri[id - 1].region.peers[0] = (struct pd_peer){id * 10, 1, false};
+        }
+        struct pd_step steps[3];
+        int rcs[3];
+        assert_int_equal(
+            pd_client_region_heartbeats(c, ri, 3, steps, rcs, err, sizeof(err)),
+            0);
+        for (uint64_t id = 1; id <= 3; id++) {
+            assert_int_equal(rcs[id - 1], 0);
+            assert_int_equal(steps[id - 1].kind, PD_STEP_TRANSFER_LEADER);
+            assert_int_equal(steps[id - 1].store_id, id);
+        }
+    }
+    struct pd_client_stats st;
+    pd_client_stats(c, &st);
+    assert_int_equal(st.hints, 6);
+    pd_client_destroy(c); /* its thread is gone: hinted is settled */
+    assert_int_equal(n_hinted, 6);
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(hinted[i], 1001 + i % 3);
+    assert_int_equal(fk.n_hint_reqs, 6);
+
+    c = client(3, 10000); /* no on_hint: asks for none */
+    struct pd_step step;
+    assert_int_equal(
+        pd_client_region_heartbeat(c, &ri[0], &step, err, sizeof(err)), 0);
+    assert_int_equal(step.store_id, 1);
+    pd_client_stats(c, &st);
+    assert_int_equal(st.hints, 0);
+    assert_int_equal(fk.n_heartbeats, 7);
+    assert_int_equal(fk.n_hint_reqs, 6);
+    pd_client_destroy(c);
+}
+
 /* An allocator that fails the countdown-th allocation from now (negative:
  * none) and counts what is live, for the client's error paths. */
 static long hb_live, hb_countdown = -1;
@@ -1461,6 +1536,7 @@ int main(void)
                                         setup_streams, teardown),
         cmocka_unit_test_setup_teardown(stream_region_heartbeats, setup_streams,
                                         teardown),
+        cmocka_unit_test_setup_teardown(stream_hints, setup_streams, teardown),
         cmocka_unit_test_setup_teardown(region_heartbeats_in_one_batch, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(region_heartbeats_in_one_batch,

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # test_kvd_pd_prompt.sh: kvd reports a change at once, not at its next
-# heartbeat round (ports in 10200-10599): one pdd whose only scheduler at
-# work is the replica checker (balance-leader held) and three kvd
-# heartbeating every 60 s, so pdd's map can only follow a leader
-# transfer, a split or a membership change within the test's 15 s if the
-# leader heartbeats the region as the change happens; and a replica made
-# up in 20 s only if each step's answer comes at once and the refused
-# promotion of the new learner is asked again within seconds
-# (daemons/kvd/README.md "The pd thread", "Operator steps";
-# libregion/DESIGN.md "Reporting changes").
+# heartbeat round, and pdd's operators start at once (ports in
+# 10200-10599): one pdd whose only scheduler at work is the replica
+# checker (balance-leader held) and three kvd heartbeating every 60 s,
+# so pdd's map can only follow a leader transfer, a split or a
+# membership change within the test's 15 s if the leader heartbeats the
+# region as the change happens; an operator added with pdctl, or made by
+# the checker, starts within 15 s only if pdd hints its region to the
+# leader's store; and a replica is made up in 15 s only if each step's
+# answer comes at once and the refused promotion of the new learner is
+# asked again within seconds (daemons/kvd/README.md "The pd thread",
+# "Operator steps"; libregion/DESIGN.md "Reporting changes"; libpd
+# DESIGN "Hints").
 . "$(dirname "$0")/lib.sh"
 
 t_pick_base 10200 10580
@@ -71,43 +74,47 @@ got=$(t_wait_output 2 15 sh -c "\"\$0\" \"\$@\" region 2>/dev/null | wc -l" "${P
 t_expect_eq "region 1 after the split" "$(regions | grep '^region 1 ' | sed 's/ leader [0-9]*//')" \
     "region 1 start \"\" end \"m\" conf_ver 1 version 2 peers 1001@1 1002@2 1003@3"
 
-t_case "a membership change shows in pdd at once"
-# region 1 loses a follower: conf_ver 2, two peers, within 15 s
-F=$((T % 3 + 1))
-t_expect_eq "remove peer" "$("${CTL[@]}" remove-peer apple "$F" 2>&1)" "ok"
-got=$(t_wait_output 1 15 sh -c "\"\$0\" \"\$@\" region 2>/dev/null | grep -c '^region 1 .* conf_ver 2 .*'" "${PDCTL[@]}") ||
-    t_fail "region 1 in pdd after removing store $F: $(regions | grep '^region 1 ')"
-t_expect_eq "peers of region 1" \
-    "$(regions | grep '^region 1 ' | grep -o "peers.*" | tr ' ' '\n' | grep -c '@')" 2
-t_expect_eq "get" "$("${CTL[@]}" get apple 2>&1)" "1"
+t_case "an operator added through pdctl starts at once (hinted)"
+# no heartbeat of region 2 is due for 60 s: pdd names it on its leader's
+# RegionHeartbeat stream, and that store heartbeats it for the step
+R2=$("${PDCTL[@]}" region key m 2>/dev/null | sed -n 's/^region \([0-9]*\) .*/\1/p')
+[ -n "$R2" ] || t_fail "no region for key m: $(regions)"
+L2=$(leader_of "$R2")
+S2=$((L2 % 3 + 1))
+h0=$(pdc "$L2" hints)
+got=$("${PDCTL[@]}" operator add transfer-leader "$R2" "$S2" 2>&1) ||
+    t_fail "operator add: $got"
+got=$(t_wait_output "$S2" 15 leader_of "$R2") ||
+    t_fail "region $R2's leader in pdd: '$got', want store $S2 within 15 s"
+h1=$(pdc "$L2" hints)
+[ "${h1:-0}" -gt "${h0:-0}" ] || t_fail "store $L2 hints: $h0 -> $h1"
 
-t_case "the replica is made up in seconds: each step answered at once"
-# pdd's replica checker wants a learner on store F, then its promotion;
-# its first step rides the answer to the heartbeat a new leader sends
-# at once, and every change is reported as it happens. Store F's kvd is
-# paused meanwhile, so the promotion is refused until it runs again and
-# has its snapshot: asked again every second, not at the round 60 s on
-V=$((F % 3 + 1)) # region 1's other voter
-[ "$V" != "$T" ] || V=$((V % 3 + 1))
-# the checker makes its operator at its next round (200 ms)
-makeup() { "${PDCTL[@]}" operator show 1 2>&1 | grep -c make-up-replica; }
-got=$(t_wait_output 1 15 makeup) ||
-    t_fail "no make-up-replica operator on region 1: $("${PDCTL[@]}" operator show 2>&1)"
+t_case "a membership change shows in pdd, and its replica is made up, at once"
+# Store F's kvd is paused, then its peer of region 1 removed: the leader
+# reports conf_ver 2 at once, and pdd's replica checker makes a
+# make-up-replica operator (a learner on F, its promotion) whose first
+# step is hinted to the leader at once. The promotion is refused while F
+# is paused and has no snapshot: asked again every second, not at the
+# round 60 s on.
+F=$((T % 3 + 1))
 kill -STOP "${KPID[$F]}"
-t_expect_eq "transfer to store $V" "$("${CTL[@]}" transfer-leader apple "$V" 2>&1)" "ok"
-got=$(t_wait_output 3 15 sh -c "\"\$0\" \"\$@\" region 1 2>/dev/null | sed -n 's/.* conf_ver \([0-9]*\) .*/\1/p'" "${PDCTL[@]}") ||
-    t_fail "region 1's conf_ver in pdd with a learner on store $F: '$got'"
-sleep 3 # promotions refused
-kill -CONT "${KPID[$F]}"
+t_expect_eq "remove peer" "$("${CTL[@]}" remove-peer apple "$F" 2>&1)" "ok"
 # "conf_ver C peers P..." of region 1 in pdd, its peers sorted
 shape1() {
     regions | sed -n 's/^region 1 .* conf_ver \([0-9]*\) .* peers \(.*\)$/\1 \2/p' |
         { read -r c p && echo "conf_ver $c peers $(tr ' ' '\n' <<<"$p" | sort | paste -sd' ')"; }
 }
+learner=$(printf '100%d@%d(learner)' "$F" "$F")
+voters=$(for i in 1 2 3; do [ "$i" = "$F" ] || printf '100%d@%d\n' "$i" "$i"; done | paste -sd' ')
+want=$(tr ' ' '\n' <<<"$learner $voters" | sort | paste -sd' ')
+got=$(t_wait_output "conf_ver 3 peers $want" 15 shape1) ||
+    t_fail "region 1 in pdd with store $F paused: '$got', want 'conf_ver 3 peers $want'"
+sleep 3 # promotions refused
+kill -CONT "${KPID[$F]}"
 got=$(t_wait_output "conf_ver 4 peers 1001@1 1002@2 1003@3" 15 shape1) ||
     t_fail "region 1 in pdd 15 s after store $F resumed: '$got'"
-grep -q "region 1: add learner store $F" "$T_TMP/kvd$V.log" ||
-    t_fail "store $V's log: no learner added on store $F"
+grep -q "region 1: add learner store $F" "$T_TMP/kvd$T.log" ||
+    t_fail "store $T's log: no learner added on store $F"
 t_expect_eq "get from the new replica" \
     "$("$BIN/kvd" ctl --addr="127.0.0.1:$(port "$F")" --local --timeout=5 get apple 2>&1)" "1"
 
