@@ -180,31 +180,22 @@ static void metrics_text(struct pdd_node *n, FILE *f)
     const struct pdd_counters *c = pdd_node_counters(n);
     fprintf(f,
             "# TYPE pdd_tso_requests_total counter\n"
-            "pdd_tso_requests_total %" PRIu64
-            "\n"
+            "pdd_tso_requests_total %" PRIu64 "\n"
             "# TYPE pdd_tso_batches_total counter\n"
-            "pdd_tso_batches_total %" PRIu64
-            "\n"
+            "pdd_tso_batches_total %" PRIu64 "\n"
             "# TYPE pdd_timestamps_total counter\n"
-            "pdd_timestamps_total %" PRIu64
-            "\n"
+            "pdd_timestamps_total %" PRIu64 "\n"
             "# TYPE pdd_raft_synced_writes_total counter\n"
-            "pdd_raft_synced_writes_total %" PRIu64
-            "\n"
+            "pdd_raft_synced_writes_total %" PRIu64 "\n"
             "# TYPE pdd_raft_messages_sent_total counter\n"
-            "pdd_raft_messages_sent_total %" PRIu64
-            "\n"
+            "pdd_raft_messages_sent_total %" PRIu64 "\n"
             "# TYPE pdd_snapshots_total counter\n"
-            "pdd_snapshots_total %" PRIu64
-            "\n"
+            "pdd_snapshots_total %" PRIu64 "\n"
             "# TYPE pdd_streams_total counter\n"
-            "pdd_streams_total{kind=\"tso\"} %" PRIu64
-            "\n"
-            "pdd_streams_total{kind=\"region_heartbeat\"} %" PRIu64
-            "\n"
+            "pdd_streams_total{kind=\"tso\"} %" PRIu64 "\n"
+            "pdd_streams_total{kind=\"region_heartbeat\"} %" PRIu64 "\n"
             "# TYPE pdd_region_heartbeat_stream_msgs_total counter\n"
-            "pdd_region_heartbeat_stream_msgs_total %" PRIu64
-            "\n"
+            "pdd_region_heartbeat_stream_msgs_total %" PRIu64 "\n"
             "# TYPE pdd_region_hints_total counter\n"
             "pdd_region_hints_total %" PRIu64 "\n",
             c->tso_requests, c->tso_batches, c->timestamps, c->synced_writes,
