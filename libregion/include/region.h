@@ -17,7 +17,7 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 29
+#define REGION_VERSION_MINOR 30
 #define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
@@ -257,7 +257,8 @@ bool region_store_has_work(struct region_store *s);
 int region_store_sync_wait(struct region_store *s);
 /* Wait until every automatic split check asked so far is done (they read
  * the region on the split checker thread: DESIGN.md "Split") and act on
- * what they found, a split proposed. For tests and tools that want a
+ * what they found, a split proposed (and the snapshots that thread
+ * counts: DESIGN.md "Snapshots and log GC"). For tests and tools that want a
  * check finished; the loop never needs it. */
 void region_store_split_checks_wait(struct region_store *s);
 

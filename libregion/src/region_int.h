@@ -196,6 +196,9 @@ struct region_peer {
     struct region_snap_tx *tx[2]; /* snapshots being sent to followers,
                                      newest first (snapshot.c; NULL:
                                      none) */
+    const struct region_snap_tx *tx_counting; /* the snapshot the checker
+                                     thread counts for p (compared only:
+                                     its job owns it; NULL: none) */
     struct region_snap_rx *rx;    /* a snapshot being received (NULL:
                                      none) */
     struct region_snap_rx *chk;   /* the one whose chunks are checked on
@@ -452,6 +455,7 @@ struct region_store {
     struct region_check *cjobs;       /* checks asked, oldest first */
     struct region_check *cdone;       /* checks done, not acted on */
     size_t c_out;                     /* checks asked and not done */
+    size_t c_snaps_out;               /* of them, snapshot counts */
     bool cstop;                       /* the checker is to exit */
     uint64_t check_seq;               /* checks asked (under mu) */
     struct region_store_stats stats;  /* counters */
@@ -647,8 +651,20 @@ int region__split_point(struct region_store *s, const struct region_desc *d,
 /* Point p->stor at the memstore's storage with snapshot support. */
 void region__storage_init(struct region_peer *p);
 /* Drop the snapshots p keeps for sending (its range or epoch changed);
- * a transfer still sending one starts over with a new one. */
+ * a transfer still sending one starts over with a new one. One being
+ * counted is dropped when its count is done. */
 void region__snap_free(struct region_peer *p);
+/* A snapshot's length: one pass over its engine snapshot, on any thread
+ * without s->mu (it reads tx's own engine snapshot only). */
+int region__snap_count(struct region_store *s, struct region_snap_tx *tx);
+/* Under s->mu: tx, counted (rc) for region_id, becomes its peer's
+ * snapshot to send if that peer still waits for it; else it is freed. */
+void region__snap_counted(struct region_store *s,
+                          uint64_t region_id,
+                          struct region_snap_tx *tx,
+                          int rc);
+/* Free a snapshot nobody sends (a count job left at close). */
+void region__snap_tx_free(struct region_store *s, struct region_snap_tx *tx);
 /* Free everything of p's snapshots, the one being received too. */
 void region__snap_destroy(struct region_peer *p);
 /* Whether the SNAPSHOT message m, for region_id from store from, may be
@@ -725,9 +741,10 @@ int region__propose_split(struct region_store *s,
                           size_t len,
                           region_done_fn done);
 
-/* The automatic split's size checks (splitcheck.c, DESIGN.md "Split").
- * start: the checker thread at open (none with log_on_loop or no
- * split_size: checks run inline); stop: at close, before the engine goes.
+/* The automatic split's size checks (splitcheck.c, DESIGN.md "Split"),
+ * and the counting of snapshots built to send (DESIGN "Snapshots").
+ * start: the checker thread at open (none with log_on_loop: checks and
+ * counts run inline); stop: at close, before the engine goes.
  * maybe_split: after p's ready, asks for a check once enough was written
  * to p (leader only). finish: what checks found goes to their peers (a
  * split proposed); wait: first wait for every check asked. ready: whether
@@ -736,6 +753,18 @@ struct region_check;
 int region__check_start(struct region_store *s);
 void region__check_stop(struct region_store *s);
 void region__maybe_split(struct region_store *s, struct region_peer *p);
+/* Count snapshot tx of p on the checker thread (region__snap_count, then
+ * region__snap_counted at finish): 0 queued, -1 no checker thread (the
+ * caller counts inline). */
+struct region_snap_tx;
+int region__check_snap(struct region_store *s,
+                       struct region_peer *p,
+                       struct region_snap_tx *tx);
+/* Wait until no snapshot count is out (not under s->mu). */
+void region__check_snaps_out_wait(struct region_store *s);
+/* Tests: region__check_snaps_out_wait, then act on what the checker did
+ * (takes s->mu). */
+void region__snap_counts_wait(struct region_store *s);
 void region__check_finish(struct region_store *s, bool wait);
 bool region__check_ready(struct region_store *s);
 /* p may have work for the loop now (a message stepped, a proposal, a

@@ -36,6 +36,9 @@
 #define TX_CKPTS 16      /* cursor positions kept for resends (twice
                             libraft's default window) */
 #define KEY_STAGE_LEN REGION__KEY_LOG_LEN /* 01 'P' region(8) seq(8) */
+/* A snapshot counted off the loop is kept this long for libraft to ask
+ * for it again (at the follower's next contact), sent or not. */
+#define SNAP_UNASKED_NS (10ull * 1000000000u)
 
 /* ---------------------------------------------------------------------
  * Memory the snapshot code holds (stats.snap_mem), and CRC-32C.
@@ -345,6 +348,9 @@ struct region_snap_tx {
     struct tx_ckpt ck[TX_CKPTS];   /* positions at recent block starts */
     uint32_t ck_next;              /* slot the next one takes */
     size_t mem;                    /* bytes counted in snap_mem */
+    uint64_t count_ns;             /* how long counting len took */
+    uint64_t done_ns;              /* mono ns it was counted */
+    bool asked;                    /* libraft took it (snapshot()) */
 };
 
 static void tx_free(struct region_store *s, struct region_snap_tx *tx)
@@ -519,9 +525,12 @@ static int tx_seek(struct region_store *s, struct region_snap_tx *tx,
     return rc;
 }
 
-/* Build a snapshot of p at its applied index: take an engine snapshot and
- * count the stream's length; no record is copied. It becomes p->tx[0]. */
-static int snap_build(struct region_store *s, struct region_peer *p)
+/* A snapshot of p at its applied index, under s->mu: its ranges, its
+ * header and an engine snapshot; its length is counted after
+ * (region__snap_count), and snap_finish makes it p's snapshot to send. */
+static int snap_begin(struct region_store *s,
+                      struct region_peer *p,
+                      struct region_snap_tx **out)
 {
     struct region_snap_tx *tx = region__calloc(1, sizeof *tx);
     if (tx == NULL)
@@ -531,14 +540,34 @@ static int snap_build(struct region_store *s, struct region_peer *p)
     if (rc == 0)
         rc = region__encode_desc(&d, &p->desc, 0);
     region__buf_u8(&tx->head, SNAP_VERSION);
-    region__buf_u64(&tx->head, 0); /* L, below */
+    region__buf_u64(&tx->head, 0); /* L, at finish */
     region__buf_bytes(&tx->head, d.data, d.len);
     region__buf_free(&d);
     if (rc == 0 && tx->head.oom)
         rc = -ENOMEM;
     if (rc == 0)
         rc = mvcc_engine_snapshot(s->opts.engine, &tx->es);
+    raft_term term = 0;
+    if (rc == 0) {
+        struct raft_storage *in = raft_memstore_storage(p->ms);
+        rc = in->ops->term(in, p->applied, &term);
+    }
+    if (rc != 0) {
+        tx_free(s, tx);
+        return rc;
+    }
+    tx->snap.meta.index = p->applied;
+    tx->snap.meta.term = term;
+    region__conf_of(&p->desc, &tx->snap.meta.conf);
+    *out = tx;
+    return 0;
+}
+
+int region__snap_count(struct region_store *s, struct region_snap_tx *tx)
+{
+    uint64_t t0 = region__mono_ns();
     uint64_t len = tx->head.len;
+    int rc = 0;
     for (int i = 0; rc == 0 && i < REGION__N_RANGES; i++) {
         struct region_range *r = &tx->r[i];
         struct mvcc_iter_opts io = {r->lo, r->lo_len, r->hi, r->hi_len};
@@ -556,50 +585,79 @@ static int snap_build(struct region_store *s, struct region_peer *p)
         }
         mvcc_iter_destroy(it);
     }
-    raft_term term = 0;
-    if (rc == 0) {
-        struct raft_storage *in = raft_memstore_storage(p->ms);
-        rc = in->ops->term(in, p->applied, &term);
-    }
-    if (rc != 0) {
-        tx_free(s, tx);
-        return rc;
-    }
-    region__put_u64(tx->head.data + 1, len);
     tx->len = len;
+    tx->done_ns = region__mono_ns();
+    tx->count_ns = tx->done_ns - t0;
+    return rc;
+}
+
+/* Under s->mu: the counted tx becomes p->tx[0]; the one before stays
+ * readable as tx[1] for a transfer still sending it. */
+static void snap_finish(struct region_store *s,
+                        struct region_peer *p,
+                        struct region_snap_tx *tx)
+{
+    region__put_u64(tx->head.data + 1, tx->len);
     tx->block = s->opts.snap_chunk_bytes;
     uint64_t per = tx->block - BLOCK_HDR;
-    uint64_t blocks = (len + per - 1) / per;
-    tx->snap.meta.index = p->applied;
-    tx->snap.meta.term = term;
-    region__conf_of(&p->desc, &tx->snap.meta.conf);
-    tx->snap.total = len + BLOCK_HDR * blocks;
+    uint64_t blocks = (tx->len + per - 1) / per;
+    tx->snap.total = tx->len + BLOCK_HDR * blocks;
     tx->ri = -1;
     tx->mem = sizeof *tx + tx->head.cap;
     for (int i = 0; i < REGION__N_RANGES; i++)
         tx->mem += tx->r[i].lo_len + tx->r[i].hi_len;
     held(s, tx->mem, 0);
-    /* the one before stays readable for a transfer still sending it */
     tx_free(s, p->tx[1]);
     p->tx[1] = p->tx[0];
     p->tx[0] = tx;
     s->stats.snaps_built++;
     region__log(s, REGION_LOG_INFO,
                 "region %llu: snapshot at %llu taken (%llu bytes, %llu "
-                "chunks)",
+                "chunks, counted in %.1f ms)",
                 (unsigned long long)p->desc.id,
-                (unsigned long long)p->applied,
-                (unsigned long long)tx->snap.total,
-                (unsigned long long)blocks);
-    return 0;
+                (unsigned long long)tx->snap.meta.index,
+                (unsigned long long)tx->snap.total, (unsigned long long)blocks,
+                (double)tx->count_ns / 1e6);
 }
 
-void region__snap_free(struct region_peer *p)
+void region__snap_counted(struct region_store *s,
+                          uint64_t region_id,
+                          struct region_snap_tx *tx,
+                          int rc)
+{
+    struct region_peer *p = region__find_peer(s, region_id);
+    if (p == NULL || p->tx_counting != tx || rc != 0) {
+        if (rc != 0 && p != NULL && p->tx_counting == tx)
+            region__log(s, REGION_LOG_WARN,
+                        "region %llu: counting a snapshot: %s",
+                        (unsigned long long)region_id, region_strerror(rc));
+        if (p != NULL && p->tx_counting == tx)
+            p->tx_counting = NULL; /* asked again: counted again */
+        tx_free(s, tx);            /* gone, or its range changed meanwhile */
+        return;
+    }
+    p->tx_counting = NULL;
+    snap_finish(s, p, tx);
+}
+
+void region__snap_tx_free(struct region_store *s, struct region_snap_tx *tx)
+{
+    tx_free(s, tx);
+}
+
+/* The snapshots kept for sending go (a transfer under way starts over). */
+static void drop_kept(struct region_peer *p)
 {
     for (int i = 0; i < 2; i++) {
         tx_free(p->store, p->tx[i]);
         p->tx[i] = NULL;
     }
+}
+
+void region__snap_free(struct region_peer *p)
+{
+    p->tx_counting = NULL; /* its job frees it when done */
+    drop_kept(p);
 }
 
 static int st_read(struct raft_storage *st, raft_index index, uint64_t offset,
@@ -698,10 +756,26 @@ static int st_snapshot(struct raft_storage *st,
     /* always one with data: the memstore's holds none (bootstrap or a
      * compaction point), and a peer created by a message has nothing */
     if (p->tx[0] == NULL || p->tx[0]->snap.meta.index < p->compacted) {
-        int rc = snap_build(p->store, p);
-        if (rc != 0)
+        /* Counting its length reads the whole region: on the checker
+         * thread, not under the store's lock (DESIGN "Snapshots"); the
+         * next contact with the follower asks again */
+        if (p->tx_counting != NULL)
+            return RAFT_ESNAPTEMP;
+        struct region_store *s = p->store;
+        struct region_snap_tx *tx = NULL;
+        if (snap_begin(s, p, &tx) != 0)
             return RAFT_ESNAPTEMP; /* try again later */
+        if (region__check_snap(s, p, tx) == 0) {
+            p->tx_counting = tx;
+            return RAFT_ESNAPTEMP;
+        }
+        if (region__snap_count(s, tx) != 0) { /* no thread: inline */
+            tx_free(s, tx);
+            return RAFT_ESNAPTEMP;
+        }
+        snap_finish(s, p, tx);
     }
+    p->tx[0]->asked = true;
     *snap = &p->tx[0]->snap;
     return 0;
 }
@@ -1425,8 +1499,13 @@ int region__log_gc(struct region_store *s, struct region_peer *p)
         bool sending = false;
         for (uint32_t i = 0; st.role == RAFT_LEADER && i < st.n_peers; i++)
             sending |= st.peers[i].state == RAFT_PROGRESS_SNAPSHOT;
+        /* nor one counted off the loop that libraft did not ask for
+         * again yet (it asks at the follower's next contact) */
+        const struct region_snap_tx *t = p->tx[0];
+        if (t && !t->asked && region__mono_ns() - t->done_ns < SNAP_UNASKED_NS)
+            sending = true;
         if (!sending)
-            region__snap_free(p);
+            drop_kept(p); /* one being counted stays */
     }
     raft_index keep = s->opts.log_keep_entries;
     if (p->applied <= p->compacted + 2 * keep)

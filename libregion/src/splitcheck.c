@@ -7,6 +7,8 @@
  * runs on the split checker thread, which reads the engine only, and
  * hands each result back to the loop (region__check_finish). Without
  * threads (log_on_loop) the check runs inline, as before 0.25.
+ * The same thread counts the length of a snapshot built to send
+ * (snapshot.c), a pass over the whole region too.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -30,6 +32,9 @@ struct region_check
     uint8_t key[REGION_MAX_BOUND]; /* where to cut */
     size_t key_len;                /* its length */
     uint64_t ns;                   /* time the reading took */
+    struct region_snap_tx *tx;     /* a snapshot to count for desc.id
+                                      instead (owned; NULL: a size
+                                      check) */
 };
 
 /* The key splitting [lo, hi) of cf in two halves by bytes (user key:
@@ -117,6 +122,10 @@ int region__split_point(struct region_store *s,
 /* The reading part of a check: engine only, any thread. */
 static void check_run(struct region_store *s, struct region_check *c)
 {
+    if (c->tx) {
+        c->rc = region__snap_count(s, c->tx);
+        return;
+    }
     uint64_t t0 = region__mono_ns();
     c->key_rc = -1;
     c->rc = region__size(s, &c->desc, 0, s->opts.split_size, &c->size);
@@ -135,6 +144,11 @@ static void auto_split_done(void *ud, const struct region_reply *r)
  * split if it holds split_size. Under s->mu. */
 static void check_apply(struct region_store *s, struct region_check *c)
 {
+    if (c->tx) {
+        region__snap_counted(s, c->desc.id, c->tx, c->rc);
+        c->tx = NULL;
+        return;
+    }
     struct region_peer *p = region__find_peer(s, c->desc.id);
     if (p == NULL || !p->split_checking || p->check_seq != c->seq)
         return; /* gone, or a new peer of the region */
@@ -170,10 +184,11 @@ static void check_apply(struct region_store *s, struct region_check *c)
         p->split_pending = true;
 }
 
-static void check_free(struct region_check *c)
+static void check_free(struct region_store *s, struct region_check *c)
 {
     while (c) {
         struct region_check *n = c->next;
+        region__snap_tx_free(s, c->tx);
         region__free(c);
         c = n;
     }
@@ -197,6 +212,8 @@ static void *checker_main(void *arg)
         c->next = s->cdone;
         s->cdone = c;
         s->c_out--;
+        if (c->tx)
+            s->c_snaps_out--;
         pthread_cond_broadcast(&s->cdcv);
         pthread_mutex_unlock(&s->cmu);
         region__notify(s);
@@ -208,8 +225,8 @@ static void *checker_main(void *arg)
 
 int region__check_start(struct region_store *s)
 {
-    if (s->opts.log_on_loop || s->opts.split_size == 0)
-        return 0; /* checks run inline, or never */
+    if (s->opts.log_on_loop)
+        return 0; /* checks and counts run inline */
     int rc = -pthread_create(&s->checker, NULL, checker_main, s);
     s->checker_on = rc == 0;
     return rc;
@@ -225,9 +242,22 @@ void region__check_stop(struct region_store *s)
         pthread_join(s->checker, NULL);
         s->checker_on = false;
     }
-    check_free(s->cjobs);
-    check_free(s->cdone);
+    check_free(s, s->cjobs);
+    check_free(s, s->cdone);
     s->cjobs = s->cdone = NULL;
+}
+
+/* Hands c to the checker thread (last in line). */
+static void enqueue(struct region_store *s, struct region_check *c)
+{
+    pthread_mutex_lock(&s->cmu);
+    struct region_check **tail = &s->cjobs;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = c;
+    s->c_out++;
+    pthread_cond_signal(&s->ccv);
+    pthread_mutex_unlock(&s->cmu);
 }
 
 /* Leader only: once enough went into p since its last check (split_size
@@ -258,13 +288,34 @@ void region__maybe_split(struct region_store *s, struct region_peer *p)
         region__free(c);
         return;
     }
+    enqueue(s, c);
+}
+
+int region__check_snap(struct region_store *s,
+                       struct region_peer *p,
+                       struct region_snap_tx *tx)
+{
+    if (!s->checker_on)
+        return -1;
+    struct region_check *c = region__calloc(1, sizeof *c);
+    if (c == NULL)
+        return -1; /* counted inline */
+    c->desc.id = p->desc.id;
+    c->tx = tx;
     pthread_mutex_lock(&s->cmu);
-    struct region_check **tail = &s->cjobs;
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = c;
-    s->c_out++;
-    pthread_cond_signal(&s->ccv);
+    s->c_snaps_out++;
+    pthread_mutex_unlock(&s->cmu);
+    enqueue(s, c);
+    return 0;
+}
+
+void region__check_snaps_out_wait(struct region_store *s)
+{
+    if (!s->checker_on)
+        return;
+    pthread_mutex_lock(&s->cmu);
+    while (s->c_snaps_out > 0)
+        pthread_cond_wait(&s->cdcv, &s->cmu);
     pthread_mutex_unlock(&s->cmu);
 }
 
@@ -281,7 +332,7 @@ void region__check_finish(struct region_store *s, bool wait)
     /* in any order: a peer has one check out at a time */
     for (struct region_check *c = done; c; c = c->next)
         check_apply(s, c);
-    check_free(done);
+    check_free(s, done);
 }
 
 bool region__check_ready(struct region_store *s)

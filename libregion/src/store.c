@@ -2772,6 +2772,14 @@ int region_store_sync_wait(struct region_store *s)
     return rc;
 }
 
+void region__snap_counts_wait(struct region_store *s)
+{
+    region__check_snaps_out_wait(s);
+    pthread_mutex_lock(&s->mu);
+    region__check_finish(s, false);
+    unlock_and_complete(s);
+}
+
 void region_store_split_checks_wait(struct region_store *s)
 {
     pthread_mutex_lock(&s->mu);

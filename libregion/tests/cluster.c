@@ -203,6 +203,21 @@ void cl_bootstrap_on(struct cluster *c, uint64_t id, const char *start,
     }
 }
 
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A call on store i that began at t0 ended now: the longest so far? */
+static void note_call(struct cluster *c, int i, uint64_t t0)
+{
+    uint64_t ns = mono_ns() - t0;
+    if (ns > c->max_call_ns[i])
+        c->max_call_ns[i] = ns;
+}
+
 void cl_pump(struct cluster *c, int rounds)
 {
     for (int r = 0; r < rounds; r++) {
@@ -214,14 +229,20 @@ void cl_pump(struct cluster *c, int rounds)
             struct cl_store *st = &c->st[q[i].to];
             if (c->filter && st->s && !c->cut[q[i].from][q[i].to])
                 c->filter(c->filter_ctx, &q[i]);
-            if (st->s && !c->cut[q[i].from][q[i].to])
+            if (st->s && !c->cut[q[i].from][q[i].to]) {
+                uint64_t t0 = mono_ns();
                 (void)region_store_receive(st->s, q[i].buf, q[i].len);
+                note_call(c, (int)q[i].to, t0);
+            }
             free(q[i].buf);
         }
         free(q);
         for (int i = 1; i <= c->n; i++)
-            if (c->st[i].s && !c->paused[i])
+            if (c->st[i].s && !c->paused[i]) {
+                uint64_t t0 = mono_ns();
                 (void)region_store_process(c->st[i].s);
+                note_call(c, i, t0);
+            }
         /* leaders' log writes run on each store's writer thread (in
          * parallel): a round ends with them durable and completed */
         if (!c->overlap)
@@ -232,8 +253,13 @@ void cl_pump(struct cluster *c, int rounds)
 void cl_drain(struct cluster *c)
 {
     for (int i = 1; i <= c->n; i++)
-        if (c->st[i].s && !c->paused[i])
+        if (c->st[i].s && !c->paused[i]) {
             (void)region_store_sync_wait(c->st[i].s);
+            /* and the snapshots the checker thread counts, so a round's
+             * outcome does not hang on when that thread ran (split
+             * checks are waited for by the tests that want them) */
+            region__snap_counts_wait(c->st[i].s);
+        }
 }
 
 /* Wait until every live store's writer thread has written every job
@@ -558,7 +584,8 @@ size_t cl_bulk_cap(const struct cl_bulk *d)
 size_t cl_bulk_value(const struct cl_bulk *d, int i, uint8_t *v)
 {
     uint64_t h = mix((uint64_t)i * 131 + (uint64_t)d->gen);
-    size_t len = 512 + (size_t)(h % 7680); /* 0.5 to 8 KiB */
+    size_t len = d->small ? d->small : 512 + (size_t)(h % 7680); /* 0.5
+                                                                   to 8 KiB */
     if (d->big_every > 0 && (size_t)i % d->big_every == d->big_every - 1)
         len = d->big;
     for (size_t j = 0; j < len; j++)

@@ -73,6 +73,9 @@ struct cluster {
                                      delivery: it may change m->buf
                                      (malloc'd) and m->len */
     void *filter_ctx;             /* passed to filter */
+    uint64_t max_call_ns[CL_MAX + 1]; /* longest region_store_receive or
+                                     _process call cl_pump made on store
+                                     i (the store's lock held that long) */
     pthread_t thread;             /* background loop (cl_thread_start) */
     _Atomic bool running;         /* background loop runs */
     pthread_mutex_t mu;           /* held by the background loop per round */
@@ -90,7 +93,8 @@ void cl_bootstrap(struct cluster *c, uint64_t id, const char *start,
  * times. */
 void cl_pump(struct cluster *c, int rounds);
 /* Wait until every live store's writer thread has made its log writes
- * durable, and complete them. With overlap on, a loop that pumps until
+ * durable, and complete them, and its checker thread has counted the
+ * snapshots it was asked to. With overlap on, a loop that pumps until
  * writes finish calls it after a round with no progress: a round then
  * counts a step of the protocol, never a slice of time (a follower's
  * fsync on a loaded machine can outlast any number of quick rounds). */
@@ -193,6 +197,8 @@ struct cl_bulk {
     int gen;          /* generation (a rewrite changes every value) */
     size_t big_every; /* every this many keys one is big (0: none) */
     size_t big;       /* its length */
+    size_t small;     /* every value this long instead of 0.5-8 KiB (0:
+                         those) */
 };
 void cl_bulk_key(int i, char *k, size_t cap);
 /* Bytes a value of d may take (the room cl_bulk_value needs). */

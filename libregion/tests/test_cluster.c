@@ -895,7 +895,7 @@ static void catch_up_batches_stay_under_a_frame(void **state)
     int l = (int)cl_wait_leader(&c, 1);
     int f = other(3, l, 0);
     cl_isolate(&c, f, true);
-    struct cl_bulk d = {3000, 1, 0, 0}; /* 0.5 to 8 KiB a value */
+    struct cl_bulk d = {.n = 3000, .gen = 1}; /* 0.5 to 8 KiB a value */
     assert_int_equal(cl_bulk_load(&c, l, 1, &d, 0, d.n), 0);
     watched = l;
     longest = 0;
