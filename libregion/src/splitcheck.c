@@ -329,7 +329,7 @@ void region__check_finish(struct region_store *s, bool wait)
     struct region_check *done = s->cdone;
     s->cdone = NULL;
     pthread_mutex_unlock(&s->cmu);
-    /* in any order: a peer has one check out at a time */
+    /* in any order: a peer has at most one check and one count out */
     for (struct region_check *c = done; c; c = c->next)
         check_apply(s, c);
     check_free(s, done);
