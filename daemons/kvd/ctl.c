@@ -40,6 +40,8 @@ struct ctl {
     bool fixed_region;                    /* --region given: no routing */
     uint64_t ttl;                         /* --ttl: puts live this many
                                              seconds (0: for ever) */
+    const char *ttls;                     /* --ttls: batch-put's TTL of
+                                             each pair, "S,S,..." */
     struct region_cache *cache;           /* key -> region -> leader */
     struct ctl_range *rng;                /* a range request, or NULL */
     bool probe;                           /* region-scan: KeyNotInRegion
@@ -54,12 +56,16 @@ static void usage(void)
             "         [--pd=host:port,... (stores from pdd)]\n"
             "         [--region=ID] [--timeout=SECONDS] [--quiet]\n"
             "         [--local (reads: this store's applied state)]\n"
-            "         [--ttl=SECONDS (put, put-seq: the keys expire)]\n"
+            "         [--ttl=SECONDS (put, put-seq, batch-put: the keys "
+            "expire)]\n"
+            "         [--ttls=S,S,... (batch-put: each pair's TTL)]\n"
             "         [--cluster-ssl-ca=F --cluster-ssl-cert=F "
             "--cluster-ssl-key=F] CMD\n"
             "  put KEY VALUE | get KEY | delete KEY | scan START END [LIMIT]\n"
             "  ttl KEY   (seconds left, 'no ttl' or 'not found')\n"
             "  cas KEY EXPECT|- NEW|- | delete-range START END\n"
+            "  batch-put KEY VALUE [KEY VALUE ...]   (one RawBatchPut: the\n"
+            "    keys must lie in the first key's region)\n"
             "  txn-put KEY VALUE | txn-get KEY [RESOLVED_TS] | txn-lock KEY\n"
             "  txn-prewrite PRIMARY KEY VALUE TTL_MS   (left locked)\n"
             "  split KEY\n"
@@ -790,6 +796,62 @@ static int cmd_simple(struct ctl *c, uint32_t method, const char *a)
     return 0;
 }
 
+/* One RawBatchPut of the n pairs kv[0..2n), routed by the first key;
+ * c->ttl for every pair, or c->ttls ("S,S,...") one per pair, sent as
+ * given (kvd checks the count). */
+static int cmd_batch_put(struct ctl *c, char **kv, int n)
+{
+    kv_RawRequest req;
+    memset(&req, 0, sizeof req);
+    kv_RawResponse resp;
+    kv_KvPair *pairs = calloc((size_t)n, sizeof *pairs);
+    uint64_t *ttls = calloc((size_t)n + 64, sizeof *ttls);
+    int rc = pairs && ttls ? 0 : 1;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        pairs[i].key = mkbytes(kv[2 * i]);
+        pairs[i].value = mkbytes(kv[2 * i + 1]);
+    }
+    pb_size_t nt = 0;
+    for (const char *p = c->ttls; rc == 0 && p && *p;) {
+        char *end = NULL;
+        if (nt == (pb_size_t)n + 64) {
+            fprintf(stderr, "bad --ttls: more than %d\n", n + 64);
+            rc = 2;
+            break;
+        }
+        ttls[nt++] = strtoull(p, &end, 10);
+        if (end == p || (*end != ',' && *end != 0)) {
+            fprintf(stderr, "bad --ttls: %s\n", c->ttls);
+            rc = 2;
+            break;
+        }
+        p = *end ? end + 1 : end;
+    }
+    if (rc == 0) {
+        req.pairs = pairs;
+        req.pairs_count = (pb_size_t)n;
+        req.ttl = c->ttl;
+        req.ttls = nt ? ttls : NULL;
+        req.ttls_count = nt;
+        const pb_bytes_array_t *k0 = pairs[0].key;
+        rc = raw_at(c, k0->bytes, k0->size, REGION_METHOD_RAW_BATCH_PUT, &req,
+                    &resp) == 0
+                 ? 0
+                 : 1;
+    }
+    if (rc == 0) {
+        rpc_msg_release(kv_RawResponse_fields, &resp);
+        printf("ok\n");
+    }
+    for (int i = 0; pairs && i < n; i++) {
+        free(pairs[i].key);
+        free(pairs[i].value);
+    }
+    free(pairs);
+    free(ttls);
+    return rc;
+}
+
 static int cmd_cas(struct ctl *c, const char *k, const char *expect,
                    const char *nv)
 {
@@ -1024,6 +1086,8 @@ int kvd_ctl_main(int argc, char **argv)
                 fprintf(stderr, "bad --ttl: %s\n", a + 6);
                 return 2;
             }
+        } else if (strncmp(a, "--ttls=", 7) == 0) {
+            c.ttls = a + 7;
         } else if (strcmp(a, "--local") == 0) {
             c.local = true;
         } else if (strcmp(a, "--quiet") == 0) {
@@ -1083,6 +1147,8 @@ static int ctl_run(struct ctl *c, int i, int argc, char **argv)
         return cmd_region_scan(c, a[0][0] == 't', a[1], a[2]);
     if (strcmp(cmd, "cas") == 0 && na == 3)
         return cmd_cas(c, a[0], a[1], a[2]);
+    if (strcmp(cmd, "batch-put") == 0 && na >= 2 && na % 2 == 0)
+        return cmd_batch_put(c, a, na / 2);
     if (strcmp(cmd, "txn-put") == 0 && na == 2)
         return cmd_txn_put(c, a[0], a[1]);
     if (strcmp(cmd, "txn-lock") == 0 && na == 1)

@@ -791,6 +791,25 @@ static void raw_handler(struct rpc_call *call, const void *reqp, void *ud)
                 ops[n++] = (struct region_op){REGION_OP_DELETE, dk, dkl, NULL, 0};
             }
         }
+        if (req->ttls_count > 0 &&
+            (op->method != REGION_METHOD_RAW_BATCH_PUT ||
+             req->ttls_count != req->pairs_count || req->ttl > 0)) {
+            rc = REGION_EINVAL;
+            if (op->method != REGION_METHOD_RAW_BATCH_PUT)
+                snprintf(err.msg, sizeof err.msg,
+                         "ttls apply to RawBatchPut only (use ttl)");
+            else if (req->ttl > 0)
+                snprintf(err.msg, sizeof err.msg,
+                         "ttl and ttls together: give one TTL for every "
+                         "pair, or one per pair");
+            else
+                snprintf(err.msg, sizeof err.msg,
+                         "ttls: one per pair of a RawBatchPut (got %u for "
+                         "%u pairs)",
+                         (unsigned)req->ttls_count, (unsigned)req->pairs_count);
+            break;
+        }
+        const uint64_t *each = req->ttls_count > 0 ? req->ttls : NULL;
         uint64_t *ttls = NULL; /* Put/BatchPut with a TTL: one for all */
         if (req->ttl > 0 && (op->method == REGION_METHOD_RAW_PUT ||
                              op->method == REGION_METHOD_RAW_BATCH_PUT)) {
@@ -802,7 +821,7 @@ static void raw_handler(struct rpc_call *call, const void *reqp, void *ud)
             for (size_t i = 0; i < n; i++)
                 ttls[i] = req->ttl;
         }
-        rc = region_raw_write_ttl(k->store, &ctx, ops, n, ttls,
+        rc = region_raw_write_ttl(k->store, &ctx, ops, n, each ? each : ttls,
                                   raw_write_done, op, &err);
         free(ttls);
         break;

@@ -3,8 +3,8 @@
 # 13000-13480): kvctl put --ttl, the remaining TTL, reads and scans that
 # skip an expired key, its removal on every store (deleted through the
 # log once a read saw it expired), a put without TTL clearing one, a CAS
-# finding an expired key absent (and refusing a TTL), and TTL records
-# surviving a restart. libregion/DESIGN.md, "Raw TTL".
+# finding an expired key absent (and refusing a TTL), a batch put with a
+# TTL per pair, and TTL records surviving a restart. libregion/DESIGN.md, "Raw TTL".
 . "$(dirname "$0")/lib.sh"
 
 t_kvd_ports 13000 13480
@@ -72,6 +72,23 @@ case "$out" in
 *) t_fail "cas --ttl: $out" ;;
 esac
 t_expect_eq "lock unchanged" "$("${CTL[@]}" get lock 2>&1)" "owner2"
+
+t_case "a batch put gives each pair its own TTL"
+t_expect_eq "batch-put --ttls" \
+    "$("${CTL[@]}" --ttls=1,0,3600 batch-put ba x bb y bc z 2>&1)" "ok"
+t_expect_eq "ttl bb" "$("${CTL[@]}" ttl bb 2>&1)" "no ttl"
+ttl=$("${CTL[@]}" ttl bc 2>&1)
+case "$ttl" in 3600|3599) ;; *) t_fail "ttl bc: $ttl";; esac
+t_wait_output "not found" 30 "${CTL[@]}" get ba >/dev/null ||
+    t_fail "ba never expired: $("${CTL[@]}" get ba 2>&1)"
+t_expect_eq "bb stays" "$("${CTL[@]}" get bb 2>&1)" "y"
+t_expect_eq "too few ttls" \
+    "$("${CTL[@]}" --ttls=1,2 batch-put bd x be y bf z 2>&1)" \
+    "error: ttls: one per pair of a RawBatchPut (got 2 for 3 pairs)"
+t_expect_eq "ttl and ttls" "$("${CTL[@]}" --ttl=5 --ttls=1 batch-put bg x 2>&1)" \
+    "error: ttl and ttls together: give one TTL for every pair, or one per pair"
+t_expect_eq "refused batch wrote nothing" "$("${CTL[@]}" get bd 2>&1)" "not found"
+t_expect_eq "bad --ttls" "$("${CTL[@]}" --ttls=1,x batch-put bh x 2>&1)" "bad --ttls: 1,x"
 
 t_case "TTL records survive a restart"
 for i in 1 2 3; do kill -TERM "${PID[$i]}"; done
