@@ -804,8 +804,11 @@ static int cmd_batch_put(struct ctl *c, char **kv, int n)
     kv_RawRequest req;
     memset(&req, 0, sizeof req);
     kv_RawResponse resp;
+    size_t cap = 1; /* one TTL per comma-separated field */
+    for (const char *p = c->ttls; p && *p; p++)
+        cap += *p == ',';
     kv_KvPair *pairs = calloc((size_t)n, sizeof *pairs);
-    uint64_t *ttls = calloc((size_t)n + 64, sizeof *ttls);
+    uint64_t *ttls = calloc(cap, sizeof *ttls);
     int rc = pairs && ttls ? 0 : 1;
     for (int i = 0; rc == 0 && i < n; i++) {
         pairs[i].key = mkbytes(kv[2 * i]);
@@ -814,11 +817,6 @@ static int cmd_batch_put(struct ctl *c, char **kv, int n)
     pb_size_t nt = 0;
     for (const char *p = c->ttls; rc == 0 && p && *p;) {
         char *end = NULL;
-        if (nt == (pb_size_t)n + 64) {
-            fprintf(stderr, "bad --ttls: more than %d\n", n + 64);
-            rc = 2;
-            break;
-        }
         ttls[nt++] = strtoull(p, &end, 10);
         if (end == p || (*end != ',' && *end != 0)) {
             fprintf(stderr, "bad --ttls: %s\n", c->ttls);

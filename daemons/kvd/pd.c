@@ -127,10 +127,10 @@ uint64_t kvd_pd_peer_id(uint64_t region_id, uint64_t store_id)
 }
 
 /* Wait until stop or ms passed, or until what the caller waits for: with
- * work a split completed or an address is wanted, with gen (non-NULL) a
- * generation of the store (region_store_leader_gen or _report_gen) moved
- * past *seen (libregion's hook, store_changed, wakes it) or pdd hinted a
- * region (on_hint). True when stopping. */
+ * work (the pd thread) a split completed, an address is wanted or pdd
+ * hinted a region (on_hint), with gen (non-NULL) a generation of the
+ * store (region_store_leader_gen or _report_gen) moved past *seen
+ * (libregion's hook, store_changed, wakes it). True when stopping. */
 static bool wait_for(struct kvd_pd *pd,
                      int64_t ms,
                      bool work,
@@ -139,8 +139,9 @@ static bool wait_for(struct kvd_pd *pd,
 {
     struct timespec ts = dmn_monotonic_after(ms);
     pthread_mutex_lock(&pd->mu);
-    while (!pd->stopping && !(work && (pd->done != NULL || pd->want_new)) &&
-           !(gen && (gen(pd->k->store) != *seen || pd->n_hinted > 0)) &&
+    while (!pd->stopping &&
+           !(work && (pd->done != NULL || pd->want_new || pd->n_hinted > 0)) &&
+           !(gen && gen(pd->k->store) != *seen) &&
            pthread_cond_timedwait(&pd->cv, &pd->mu, &ts) != ETIMEDOUT)
         ;
     bool stop = pd->stopping;
@@ -163,6 +164,19 @@ static void store_changed(void *ud)
     pthread_mutex_unlock(&pd->mu);
 }
 
+/* Adds id to ids[0..*n) unless it is there or the cap is reached (the
+ * next round asks that region then); true when added. */
+static bool id_note(uint64_t *ids, int *n, int cap, uint64_t id)
+{
+    for (int i = 0; i < *n; i++)
+        if (ids[i] == id)
+            return false;
+    if (*n == cap)
+        return false;
+    ids[(*n)++] = id;
+    return true;
+}
+
 /* libpd's hint (its client thread): pdd has an operator step waiting for
  * region id; the pd thread heartbeats it (wait_round). */
 static void on_hint(void *ud, uint64_t id)
@@ -170,11 +184,7 @@ static void on_hint(void *ud, uint64_t id)
     struct kvd_pd *pd = ud;
     pthread_mutex_lock(&pd->mu);
     pd->counters.hints++;
-    int i = 0;
-    while (i < pd->n_hinted && pd->hinted[i] != id)
-        i++;
-    if (i == pd->n_hinted && i < KVD_PD_HINTS) /* else the round asks */
-        pd->hinted[pd->n_hinted++] = id;
+    (void)id_note(pd->hinted, &pd->n_hinted, KVD_PD_HINTS, id);
     pthread_cond_broadcast(&pd->cv);
     pthread_mutex_unlock(&pd->mu);
 }
@@ -322,14 +332,9 @@ static void change_done(void *ud, const struct region_reply *r)
  * refused for now); wait_round sends it. */
 static void retry_soon(struct kvd_pd *pd, uint64_t id)
 {
-    for (int i = 0; i < pd->n_retry; i++)
-        if (pd->retry[i] == id)
-            return;
-    if (pd->n_retry == KVD_PD_RETRY)
-        return; /* the next round asks again */
-    if (pd->n_retry == 0)
+    if (id_note(pd->retry, &pd->n_retry, KVD_PD_RETRY, id) &&
+        pd->n_retry == 1)
         pd->retry_ms = mono_ms() + KVD_PD_RETRY_MS;
-    pd->retry[pd->n_retry++] = id;
 }
 
 static void change_peer(struct kvd_pd *pd, const struct region_desc *d,

@@ -626,18 +626,19 @@ void region__snap_counted(struct region_store *s,
                           int rc)
 {
     struct region_peer *p = region__find_peer(s, region_id);
-    if (p == NULL || p->tx_counting != tx || rc != 0) {
-        if (rc != 0 && p != NULL && p->tx_counting == tx)
-            region__log(s, REGION_LOG_WARN,
-                        "region %llu: counting a snapshot: %s",
-                        (unsigned long long)region_id, region_strerror(rc));
-        if (p != NULL && p->tx_counting == tx)
-            p->tx_counting = NULL; /* asked again: counted again */
-        tx_free(s, tx);            /* gone, or its range changed meanwhile */
+    bool awaited = p != NULL && p->tx_counting == tx; /* else the peer is
+                                       gone, or its range changed */
+    if (awaited)
+        p->tx_counting = NULL; /* a failed count: asked again, counted
+                                  again */
+    if (awaited && rc == 0) {
+        snap_finish(s, p, tx);
         return;
     }
-    p->tx_counting = NULL;
-    snap_finish(s, p, tx);
+    if (awaited)
+        region__log(s, REGION_LOG_WARN, "region %llu: counting a snapshot: %s",
+                    (unsigned long long)region_id, region_strerror(rc));
+    tx_free(s, tx);
 }
 
 void region__snap_tx_free(struct region_store *s, struct region_snap_tx *tx)

@@ -6,6 +6,7 @@
  * corrupted in transit is refused and sent again. DESIGN.md, "Snapshots
  * and log GC".
  */
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -634,49 +635,98 @@ static void reads_in_any_order(void **state)
     cl_destroy(&c);
 }
 
+/* Iterators made off the test's thread (the checker's counts) fail with
+ * -EIO while fail_counts is set. */
+static struct {
+    pthread_t main;
+    bool fail_counts;
+    struct cl_engine e;
+} counting;
+
+static int counting_iter(void *ctx, struct mvcc_engine *inner,
+                         const struct mvcc_snapshot *snap, int cf,
+                         const struct mvcc_iter_opts *opts,
+                         struct mvcc_iter **out)
+{
+    (void)ctx;
+    if (!pthread_equal(pthread_self(), counting.main) &&
+        __atomic_load_n(&counting.fail_counts, __ATOMIC_SEQ_CST))
+        return -EIO;
+    return mvcc_engine_iter(inner, snap, cf, opts, out);
+}
+
+static struct mvcc_engine *wrap_counting(void *ctx, int store,
+                                         struct mvcc_engine *eng)
+{
+    (void)store;
+    struct mvcc_engine *e = cl_engine_over(&counting.e, eng, NULL, ctx);
+    counting.e.iter = counting_iter;
+    return e;
+}
+
+/* One store leading region 1 with 100 keys: its peer. */
+static struct region_peer *one_loaded_store(struct cluster *c)
+{
+    cl_init(c, 1, false);
+    cl_bootstrap(c, 1, NULL, NULL);
+    assert_int_equal(cl_wait_leader(c, 1), 1);
+    struct cl_bulk d = {.n = 100, .gen = 1};
+    load(c, 1, &d, 0, d.n);
+    struct region_peer *p = region__find_peer(c->st[1].s, 1);
+    assert_non_null(p);
+    return p;
+}
+
 /* A snapshot's length is counted on the checker thread, the store's lock
  * not held: its storage answers "not yet" meanwhile; a count that ends
  * after the region's snapshots were dropped (a split or merge changed its
- * range) is thrown away, not sent, and the next ask counts again; with
- * no checker thread (log_on_loop) it is counted inline at once. */
+ * range) is thrown away, not sent, as is one that failed (logged), and
+ * the next ask counts again. */
 static void counted_off_the_loop(void **state)
 {
     (void)state;
-    for (int inline_ = 0; inline_ < 2; inline_++) {
-        struct cluster c = {0};
-        c.log_on_loop = inline_;
-        cl_init(&c, 1, false);
-        cl_bootstrap(&c, 1, NULL, NULL);
-        assert_int_equal(cl_wait_leader(&c, 1), 1);
-        struct cl_bulk d = {.n = 100, .gen = 1};
-        load(&c, 1, &d, 0, d.n);
-        struct region_store *s = c.st[1].s;
-        struct region_peer *p = region__find_peer(s, 1);
-        assert_non_null(p);
-        const struct raft_snapshot *sn = NULL;
-        struct region_store_stats st;
-        if (inline_) {
-            assert_int_equal(p->stor.ops->snapshot(&p->stor, &sn), 0);
-            region_store_stats(s, &st);
-            assert_int_equal(st.snaps_built, 1);
-            cl_destroy(&c);
-            continue;
-        }
-        assert_int_equal(p->stor.ops->snapshot(&p->stor, &sn), RAFT_ESNAPTEMP);
-        region__snap_free(p); /* as a split applied meanwhile does */
-        region_store_split_checks_wait(s);
-        region_store_stats(s, &st);
-        assert_int_equal(st.snaps_built, 0);
-        assert_int_equal(st.snap_mem, 0);
-        assert_null(p->tx[0]);
-        assert_int_equal(p->stor.ops->snapshot(&p->stor, &sn), RAFT_ESNAPTEMP);
-        region_store_split_checks_wait(s);
-        assert_int_equal(p->stor.ops->snapshot(&p->stor, &sn), 0);
-        region_store_stats(s, &st);
-        assert_int_equal(st.snaps_built, 1);
-        assert_true(sn->total > 100 * 512);
-        cl_destroy(&c);
-    }
+    struct cluster c = {0};
+    memset(&counting, 0, sizeof counting);
+    counting.main = pthread_self();
+    c.wrap = wrap_counting;
+    struct region_peer *p = one_loaded_store(&c);
+    struct region_store *s = c.st[1].s;
+    const struct raft_snapshot *sn = NULL;
+    struct region_store_stats st;
+    assert_int_equal(p->stor.ops->snapshot(&p->stor, &sn), RAFT_ESNAPTEMP);
+    region__snap_free(p); /* as a split applied meanwhile does */
+    region_store_split_checks_wait(s);
+    __atomic_store_n(&counting.fail_counts, true, __ATOMIC_SEQ_CST);
+    assert_int_equal(p->stor.ops->snapshot(&p->stor, &sn), RAFT_ESNAPTEMP);
+    region_store_split_checks_wait(s); /* the count fails */
+    __atomic_store_n(&counting.fail_counts, false, __ATOMIC_SEQ_CST);
+    region_store_stats(s, &st);
+    assert_int_equal(st.snaps_built, 0);
+    assert_int_equal(st.snap_mem, 0);
+    assert_null(p->tx[0]);
+    assert_null(p->tx_counting);
+    assert_int_equal(p->stor.ops->snapshot(&p->stor, &sn), RAFT_ESNAPTEMP);
+    region_store_split_checks_wait(s);
+    assert_int_equal(p->stor.ops->snapshot(&p->stor, &sn), 0);
+    region_store_stats(s, &st);
+    assert_int_equal(st.snaps_built, 1);
+    assert_true(sn->total > 100 * 512);
+    cl_destroy(&c);
+}
+
+/* Without threads (log_on_loop) the count is inline: a snapshot at once. */
+static void counted_inline_without_threads(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    c.log_on_loop = true;
+    struct region_peer *p = one_loaded_store(&c);
+    const struct raft_snapshot *sn = NULL;
+    assert_int_equal(p->stor.ops->snapshot(&p->stor, &sn), 0);
+    struct region_store_stats st;
+    region_store_stats(c.st[1].s, &st);
+    assert_int_equal(st.snaps_built, 1);
+    cl_destroy(&c);
 }
 
 /* Put n records straight into every range of region 1 = [nil, nil) on
@@ -783,6 +833,7 @@ int main(void)
         cmocka_unit_test(short_stream_refused),
         cmocka_unit_test(reads_in_any_order),
         cmocka_unit_test(counted_off_the_loop),
+        cmocka_unit_test(counted_inline_without_threads),
         cmocka_unit_test(every_range_travels),
     };
     return cmocka_run_group_tests_name("libregion/snapshot", tests, NULL, NULL);
