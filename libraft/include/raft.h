@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to libraft/VERSION (the build checks it). */
 #define RAFT_VERSION_MAJOR 0
-#define RAFT_VERSION_MINOR 7
+#define RAFT_VERSION_MINOR 8
 #define RAFT_VERSION_PATCH 0
 #define RAFT_VERSION_NUMBER \
     (RAFT_VERSION_MAJOR * 1000000 + RAFT_VERSION_MINOR * 1000 + RAFT_VERSION_PATCH)
@@ -271,7 +271,11 @@ struct raft_storage_ops {
      * of the data of the snapshot at index, from offset, into buf (never
      * past its total): a leader reads a snapshot chunk by chunk as it sends
      * it, never holding it whole. RAFT_ESNAPOLD if that snapshot is no
-     * longer the storage's (the transfer starts over with the new one). */
+     * longer the storage's (the transfer starts over with the new one).
+     * RAFT_ESNAPTEMP if those bytes cannot be read yet (a storage reading
+     * ahead on a thread of its own): the leader sends that member nothing
+     * more until raft_node_snapshot_resume, the member's next
+     * acknowledgement or a retry tick. */
     int (*snapshot_read)(struct raft_storage *s, raft_index index,
                          uint64_t offset, void *buf, uint64_t len);
 };
@@ -543,6 +547,10 @@ bool raft_node_lease_valid(struct raft_node *n, raft_index *index);
 int raft_node_transfer_leader(struct raft_node *n, raft_id transferee);
 /* Tell a leader that sending a snapshot to id finished (ok) or failed. */
 int raft_node_report_snapshot(struct raft_node *n, raft_id id, bool ok);
+/* Tell a leader that its storage can now read snapshot data it answered
+ * RAFT_ESNAPTEMP: every transfer under way sends what its window allows
+ * (in the next ready). Nothing on a node that is not leader. */
+int raft_node_snapshot_resume(struct raft_node *n);
 /* Tell a leader that id could not be reached (resets it to probing). */
 int raft_node_report_unreachable(struct raft_node *n, raft_id id);
 

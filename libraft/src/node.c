@@ -325,7 +325,8 @@ static void snap_pump(struct raft_node *n, struct raft__progress *p)
                     return; /* retried at the next tick */
                 rc = st->ops->snapshot_read(st, c.meta.index, off, buf,
                                             c.len);
-                if (rc != 0) {
+                if (rc != 0) { /* RAFT_ESNAPTEMP: until resumed; any
+                                   other: retried at a tick */
                     raft__free(buf);
                     if (rc == RAFT_ESNAPOLD)
                         raft__progress_become_probe(p);
@@ -1749,6 +1750,16 @@ int raft_node_report_snapshot(struct raft_node *n, raft_id id, bool ok)
         p->pending_snapshot = 0;
     raft__progress_become_probe(p);
     p->paused = true; /* wait for a heartbeat response before probing */
+    return 0;
+}
+
+int raft_node_snapshot_resume(struct raft_node *n)
+{
+    CHECK_NOT_IN_READY(n);
+    if (n->role != RAFT_LEADER)
+        return 0;
+    for (uint32_t i = 0; i < n->trk.n; i++)
+        snap_pump(n, &n->trk.prs[i]); /* only members in SNAPSHOT state */
     return 0;
 }
 

@@ -143,6 +143,10 @@ static int ss_snapshot_read(struct raft_storage *st, raft_index index,
     if (rc != 0)
         return rc;
     struct sim_store *ss = store_of(st);
+    if (ss->hold_reads) {
+        ss->held_reads++;
+        return RAFT_ESNAPTEMP;
+    }
     if (ss->fail_reads > 0) {
         ss->fail_reads--;
         return -EIO;

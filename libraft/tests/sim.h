@@ -64,6 +64,8 @@ struct sim_store {
     struct raft_snapshot meta;  /* the memstore's snapshot, no data */
     uint64_t reads;             /* snapshot_read calls */
     int fail_reads;             /* fail this many snapshot_read calls */
+    bool hold_reads;            /* snapshot_read answers RAFT_ESNAPTEMP */
+    uint64_t held_reads;        /* how many times it did */
     raft_index kept_index;      /* a snapshot kept for transfers under way
                                  * after a newer one was made (0 none) */
     uint8_t kept[SIM_SNAP_HDR + 256]; /* its data */

@@ -464,6 +464,40 @@ static void failed_read_retried(void **state)
     sim_close(&s);
 }
 
+/* A storage reading ahead answers "not yet" (RAFT_ESNAPTEMP): the
+ * transfer waits where it is, neither failing nor resending, until
+ * raft_node_snapshot_resume, which sends the window at once, no tick
+ * needed. */
+static void unready_read_resumed(void **state)
+{
+    (void)state;
+    struct sim s;
+    lagging_setup(&s, true, 2, 40);
+    struct sim_store *ss = &s.nodes[0].store;
+    ss->hold_reads = true;
+    uint64_t before = s.sent[3][RAFT_MSG_SNAPSHOT];
+    sim_tick(&s, 1);
+    sim_settle(&s);
+    assert_true(ss->held_reads >= 1);
+    assert_int_equal(s.sent[3][RAFT_MSG_SNAPSHOT], before);
+    assert_int_equal(raft_node_snapshot_resume(sim_node(&s, 1)), 0);
+    sim_settle(&s); /* held still: nothing, and no harm */
+    assert_int_equal(s.sent[3][RAFT_MSG_SNAPSHOT], before);
+    ss->hold_reads = false;
+    assert_int_equal(raft_node_snapshot_resume(sim_node(&s, 3)), 0);
+    sim_settle(&s); /* a follower's resume does nothing */
+    assert_int_equal(s.sent[3][RAFT_MSG_SNAPSHOT], before);
+    uint64_t held = ss->held_reads;
+    assert_int_equal(raft_node_snapshot_resume(sim_node(&s, 1)), 0);
+    sim_settle(&s); /* the window, then the rest as acknowledged */
+    assert_string_equal(s.failure, "");
+    assert_int_equal(ss->held_reads, held);
+    assert_int_equal(s.sent[3][RAFT_MSG_SNAPSHOT] - before, 13);
+    assert_int_equal(s.nodes[2].chunks_in, 13);
+    assert_int_equal(s.nodes[2].applied, 32);
+    sim_close(&s);
+}
+
 static struct raft_node *stream_follower(struct raft_memstore **ms)
 {
     assert_int_equal(raft_memstore_create(ms), 0);
@@ -603,6 +637,7 @@ int main(void)
         cmocka_unit_test(restarted_follower_restarts_transfer),
         cmocka_unit_test(transfer_survives_newer_snapshot),
         cmocka_unit_test(failed_read_retried),
+        cmocka_unit_test(unready_read_resumed),
     };
     return cmocka_run_group_tests_name("libraft/snapshot", tests, NULL, NULL);
 }
