@@ -455,7 +455,8 @@ struct region_store {
     struct region_check *cjobs;       /* checks asked, oldest first */
     struct region_check *cdone;       /* checks done, not acted on */
     size_t c_out;                     /* checks asked and not done */
-    size_t c_snaps_out;               /* of them, snapshot counts */
+    size_t c_snaps_out;               /* of them, snapshot counts and
+                                         reads */
     bool cstop;                       /* the checker is to exit */
     uint64_t check_seq;               /* checks asked (under mu) */
     struct region_store_stats stats;  /* counters */
@@ -665,6 +666,16 @@ void region__snap_counted(struct region_store *s,
                           int rc);
 /* Free a snapshot nobody sends (a count job left at close). */
 void region__snap_tx_free(struct region_store *s, struct region_snap_tx *tx);
+/* A read of a snapshot's blocks ahead of libraft's asking, off the loop
+ * (snapshot.c): run on the checker thread, without s->mu; done: under
+ * s->mu, its blocks become the snapshot's to serve and the transfer is
+ * resumed; free: a job left at close, not run or not done. */
+struct region_snap_read;
+void region__snap_read_run(struct region_store *s, struct region_snap_read *rd);
+void region__snap_read_done(struct region_store *s,
+                            struct region_snap_read *rd);
+void region__snap_read_free(struct region_store *s,
+                            struct region_snap_read *rd);
 /* Free everything of p's snapshots, the one being received too. */
 void region__snap_destroy(struct region_peer *p);
 /* Whether the SNAPSHOT message m, for region_id from store from, may be
@@ -760,11 +771,17 @@ struct region_snap_tx;
 int region__check_snap(struct region_store *s,
                        struct region_peer *p,
                        struct region_snap_tx *tx);
-/* Wait until no snapshot count is out (not under s->mu). */
+/* Read snapshot blocks rd on the checker thread (region__snap_read_run,
+ * then region__snap_read_done at finish); only with the thread on. Reads
+ * go ahead of the size checks waiting: a transfer waits for them. 0
+ * queued, -ENOMEM. */
+int region__check_snap_read(struct region_store *s,
+                            struct region_snap_read *rd);
+/* Wait until no snapshot count or read is out (not under s->mu). */
 void region__check_snaps_out_wait(struct region_store *s);
 /* Tests: region__check_snaps_out_wait, then act on what the checker did
  * (takes s->mu). */
-void region__snap_counts_wait(struct region_store *s);
+void region__snap_jobs_wait(struct region_store *s);
 void region__check_finish(struct region_store *s, bool wait);
 bool region__check_ready(struct region_store *s);
 /* p may have work for the loop now (a message stepped, a proposal, a

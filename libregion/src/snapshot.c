@@ -39,6 +39,9 @@
 /* A snapshot counted off the loop is kept this long for libraft to ask
  * for it again (at the follower's next contact), sent or not. */
 #define SNAP_UNASKED_NS (10ull * 1000000000u)
+/* Blocks a read job reads ahead off the loop (a batch; a sender holds at
+ * most two, one of them being read). */
+#define READ_BLOCKS 2
 
 /* ---------------------------------------------------------------------
  * Memory the snapshot code holds (stats.snap_mem), and CRC-32C.
@@ -333,9 +336,19 @@ struct tx_ckpt {
     uint64_t rec_off; /* bytes of that record (or the header) before pos */
 };
 
+/* Blocks read off the loop, ready to hand to libraft. */
+struct snap_batch
+{
+    uint8_t *data;  /* NULL: none */
+    uint64_t off;   /* snapshot offset of its first block */
+    uint64_t len;   /* bytes (whole blocks) */
+    uint64_t stamp; /* tx->served when last read from */
+};
+
 struct region_snap_tx {
     struct raft_snapshot snap;     /* meta and total, no data: what
                                       st_snapshot hands libraft */
+    uint64_t region_id;            /* whose (a read job's finish) */
     struct mvcc_snapshot *es;      /* the engine snapshot read */
     struct region_range r[REGION__N_RANGES]; /* the region's ranges */
     struct region_buf head;        /* stream header: version, L, desc */
@@ -348,6 +361,16 @@ struct region_snap_tx {
     struct tx_ckpt ck[TX_CKPTS];   /* positions at recent block starts */
     uint32_t ck_next;              /* slot the next one takes */
     size_t mem;                    /* bytes counted in snap_mem */
+    size_t want;                   /* bytes held now (mem once the loop
+                                      counts them: tx_account) */
+    struct snap_batch bat[2];      /* blocks read ahead (loop's) */
+    uint64_t served;               /* reads served from batches */
+    bool reading;                  /* a read job is out: the cursor and
+                                      its checkpoints are the job's */
+    bool orphan;                   /* dropped while reading: the job's
+                                      finish frees it */
+    int read_rc;                   /* a read job failed: the next read
+                                      drops the snapshot */
     uint64_t count_ns;             /* how long counting len took */
     uint64_t done_ns;              /* mono ns it was counted */
     bool asked;                    /* libraft took it (snapshot()) */
@@ -364,8 +387,27 @@ static void tx_free(struct region_store *s, struct region_snap_tx *tx)
     region__buf_free(&tx->head);
     for (int i = 0; i < TX_CKPTS; i++)
         region__free(tx->ck[i].key);
+    for (int i = 0; i < 2; i++)
+        region__free(tx->bat[i].data);
     held(s, 0, tx->mem);
     region__free(tx);
+}
+
+/* Free tx, or, with a read job out on it, leave that to the job. */
+static void tx_drop(struct region_store *s, struct region_snap_tx *tx)
+{
+    if (tx && tx->reading)
+        tx->orphan = true;
+    else
+        tx_free(s, tx);
+}
+
+/* Count in snap_mem what tx holds now (under s->mu; the cursor's
+ * checkpoints change on the checker thread too). */
+static void tx_account(struct region_store *s, struct region_snap_tx *tx)
+{
+    held(s, tx->want, tx->mem);
+    tx->mem = tx->want;
 }
 
 /* The cursor on the first record of range ri or a later one (ri =
@@ -462,7 +504,7 @@ static int tx_advance(struct region_store *s, struct region_snap_tx *tx,
 }
 
 /* Remember the cursor (at a block start) for a resend from there. */
-static int tx_mark(struct region_store *s, struct region_snap_tx *tx)
+static int tx_mark(struct region_snap_tx *tx)
 {
     for (int i = 0; i < TX_CKPTS; i++)
         if (tx->ck[i].set && tx->ck[i].pos == tx->pos)
@@ -475,9 +517,8 @@ static int tx_mark(struct region_store *s, struct region_snap_tx *tx)
     uint8_t *copy = NULL;
     if (kl > 0 && (copy = region__memdup(k, kl)) == NULL)
         return -ENOMEM;
-    held(s, kl, c->key_len);
-    tx->mem += kl;
-    tx->mem -= c->key_len;
+    tx->want += kl; /* counted by the loop (tx_account): any thread */
+    tx->want -= c->key_len;
     region__free(c->key);
     *c = (struct tx_ckpt){true, tx->pos, tx->ri, copy, kl, tx->rec_off};
     tx->ck_next = (tx->ck_next + 1) % TX_CKPTS;
@@ -603,11 +644,12 @@ static void snap_finish(struct region_store *s,
     uint64_t blocks = (tx->len + per - 1) / per;
     tx->snap.total = tx->len + BLOCK_HDR * blocks;
     tx->ri = -1;
-    tx->mem = sizeof *tx + tx->head.cap;
+    tx->region_id = p->desc.id;
+    tx->want = sizeof *tx + tx->head.cap;
     for (int i = 0; i < REGION__N_RANGES; i++)
-        tx->mem += tx->r[i].lo_len + tx->r[i].hi_len;
-    held(s, tx->mem, 0);
-    tx_free(s, p->tx[1]);
+        tx->want += tx->r[i].lo_len + tx->r[i].hi_len;
+    tx_account(s, tx);
+    tx_drop(s, p->tx[1]);
     p->tx[1] = p->tx[0];
     p->tx[0] = tx;
     s->stats.snaps_built++;
@@ -650,7 +692,7 @@ void region__snap_tx_free(struct region_store *s, struct region_snap_tx *tx)
 static void drop_kept(struct region_peer *p)
 {
     for (int i = 0; i < 2; i++) {
-        tx_free(p->store, p->tx[i]);
+        tx_drop(p->store, p->tx[i]);
         p->tx[i] = NULL;
     }
 }
@@ -661,8 +703,176 @@ void region__snap_free(struct region_peer *p)
     drop_kept(p);
 }
 
-static int st_read(struct raft_storage *st, raft_index index, uint64_t offset,
-                   void *buf, uint64_t len)
+/* Whether [offset, offset + len) is a run of whole blocks of tx. */
+static bool whole_blocks(const struct region_snap_tx *tx,
+                         uint64_t offset,
+                         uint64_t len)
+{
+    if (offset % tx->block != 0 || offset >= tx->snap.total ||
+        len > tx->snap.total - offset)
+        return false;
+    uint64_t end = offset + len;
+    return end == tx->snap.total || end % tx->block == 0;
+}
+
+/* Read the blocks [offset, offset + len) of tx (whole_blocks) into out:
+ * the loop's (s->mu held), or a read job's on the checker thread, which
+ * then owns the cursor (it reads tx's own engine snapshot only). */
+static int read_blocks(struct region_store *s,
+                       struct region_snap_tx *tx,
+                       uint64_t offset,
+                       uint8_t *out,
+                       uint64_t len)
+{
+    uint64_t per = tx->block - BLOCK_HDR;
+    while (len > 0) {
+        uint64_t lpos = offset / tx->block * per;
+        uint64_t n = tx->len - lpos < per ? tx->len - lpos : per;
+        int rc = tx_seek(s, tx, lpos);
+        if (rc == 0)
+            rc = tx_mark(tx);
+        if (rc == 0)
+            rc = tx_advance(s, tx, out + BLOCK_HDR, n);
+        if (rc != 0)
+            return rc;
+        put_u32(out, region__snap_block_crc(
+                         tx->snap.meta.index, tx->snap.meta.term,
+                         tx->snap.total, offset, out + BLOCK_HDR, (size_t)n));
+        out += BLOCK_HDR + n;
+        offset += BLOCK_HDR + n;
+        len -= BLOCK_HDR + n;
+    }
+    return 0;
+}
+
+/* A read ahead off the loop: blocks of tx read by the checker thread
+ * into buf, then put in batch slot of tx (region__snap_read_done). */
+struct region_snap_read
+{
+    struct region_snap_tx *tx;
+    uint64_t off, len;
+    uint8_t *buf;
+    int slot;
+    int rc;
+};
+
+/* The batch of tx holding [offset, offset + len), or NULL. */
+static struct snap_batch *batch_with(struct region_snap_tx *tx,
+                                     uint64_t offset,
+                                     uint64_t len)
+{
+    for (int i = 0; i < 2; i++) {
+        struct snap_batch *b = &tx->bat[i];
+        if (b->data && offset >= b->off && offset - b->off < b->len &&
+            len <= b->len - (offset - b->off))
+            return b;
+    }
+    return NULL;
+}
+
+/* Hand the reading of tx's blocks from offset (at least len bytes,
+ * READ_BLOCKS blocks if more) to the checker thread, into the batch
+ * slot read from longest ago, freed now. Nothing if memory is short:
+ * libraft asks again at its next tick. */
+static void read_start(struct region_store *s,
+                       struct region_snap_tx *tx,
+                       uint64_t offset,
+                       uint64_t len)
+{
+    uint64_t want = (uint64_t)READ_BLOCKS * tx->block;
+    if (want < len)
+        want = len;
+    if (want > tx->snap.total - offset)
+        want = tx->snap.total - offset;
+    int slot = tx->bat[0].data == NULL                ? 0
+               : tx->bat[1].data == NULL              ? 1
+               : tx->bat[0].stamp <= tx->bat[1].stamp ? 0
+                                                      : 1;
+    struct snap_batch *b = &tx->bat[slot];
+    region__free(b->data);
+    tx->want -= b->len;
+    *b = (struct snap_batch){0};
+    struct region_snap_read *rd = region__calloc(1, sizeof *rd);
+    uint8_t *buf = want <= SIZE_MAX ? region__malloc((size_t)want) : NULL;
+    if (rd == NULL || buf == NULL) {
+        region__free(rd);
+        region__free(buf);
+        tx_account(s, tx);
+        return;
+    }
+    *rd = (struct region_snap_read){tx, offset, want, buf, slot, 0};
+    /* all set before the job can run: the cursor is its from then on */
+    tx->reading = true;
+    tx->want += want;
+    tx_account(s, tx);
+    if (region__check_snap_read(s, rd) != 0) {
+        tx->reading = false;
+        tx->want -= want;
+        tx_account(s, tx);
+        region__free(rd);
+        region__free(buf);
+    }
+}
+
+void region__snap_read_run(struct region_store *s, struct region_snap_read *rd)
+{
+    rd->rc = read_blocks(s, rd->tx, rd->off, rd->buf, rd->len);
+}
+
+/* The job is over: its tx back to the loop (freed if dropped meanwhile). */
+static bool read_over(struct region_store *s, struct region_snap_read *rd)
+{
+    struct region_snap_tx *tx = rd->tx;
+    tx->reading = false;
+    if (!tx->orphan)
+        return false;
+    region__free(rd->buf);
+    region__free(rd);
+    tx_free(s, tx);
+    return true;
+}
+
+void region__snap_read_done(struct region_store *s, struct region_snap_read *rd)
+{
+    struct region_snap_tx *tx = rd->tx;
+    if (read_over(s, rd))
+        return;
+    if (rd->rc == 0) {
+        tx->bat[rd->slot] = (struct snap_batch){rd->buf, rd->off, rd->len, 0};
+    } else {
+        region__free(rd->buf);
+        tx->want -= rd->len;
+        tx->read_rc = rd->rc; /* the next read drops the snapshot */
+    }
+    tx_account(s, tx);
+    region__free(rd);
+    /* not orphaned: still its peer's (every drop goes through tx_drop) */
+    struct region_peer *p = region__find_peer(s, tx->region_id);
+    if (p != NULL && p->node != NULL) {
+        (void)raft_node_snapshot_resume(p->node); /* never fails */
+        region__activate(s, p);
+    }
+}
+
+void region__snap_read_free(struct region_store *s, struct region_snap_read *rd)
+{
+    struct region_snap_tx *tx = rd->tx;
+    if (read_over(s, rd))
+        return;
+    region__free(rd->buf);
+    tx->want -= rd->len;
+    region__free(rd);
+}
+
+/* libraft's snapshot_read. With the checker thread, blocks come from the
+ * batches it read ahead: one missing is RAFT_ESNAPTEMP and a job to read
+ * it, whose finish resumes the transfer; a batch being read from starts
+ * the next one. Without it, read here. */
+static int st_read(struct raft_storage *st,
+                   raft_index index,
+                   uint64_t offset,
+                   void *buf,
+                   uint64_t len)
 {
     struct region_peer *p = (struct region_peer *)st;
     struct region_store *s = p->store;
@@ -672,37 +882,36 @@ static int st_read(struct raft_storage *st, raft_index index, uint64_t offset,
             tx = p->tx[i];
     if (tx == NULL)
         return RAFT_ESNAPOLD;
-    uint8_t *out = buf;
-    uint64_t per = tx->block - BLOCK_HDR;
-    while (len > 0) {
-        if (offset % tx->block != 0 || offset >= tx->snap.total)
-            return RAFT_EINVAL; /* chunks are blocks (snapshot_chunk_bytes) */
-        uint64_t lpos = offset / tx->block * per;
-        uint64_t n = tx->len - lpos < per ? tx->len - lpos : per;
-        if (len < BLOCK_HDR + n)
-            return RAFT_EINVAL;
-        int rc = tx_seek(s, tx, lpos);
-        if (rc == 0)
-            rc = tx_mark(s, tx);
-        if (rc == 0)
-            rc = tx_advance(s, tx, out + BLOCK_HDR, n);
-        if (rc != 0) {
-            region__log(s, REGION_LOG_WARN,
-                        "region %llu: snapshot read at %llu: %s",
-                        (unsigned long long)p->desc.id,
-                        (unsigned long long)offset, region_strerror(rc));
-            /* its cursor is lost: the transfer starts over with a new one */
-            region__snap_free(p);
-            return RAFT_ESNAPOLD;
+    if (!whole_blocks(tx, offset, len))
+        return RAFT_EINVAL; /* chunks are blocks (snapshot_chunk_bytes) */
+    int rc = tx->read_rc;
+    if (rc == 0 && !s->checker_on) {
+        rc = read_blocks(s, tx, offset, buf, len);
+        tx_account(s, tx);
+    } else if (rc == 0) {
+        struct snap_batch *b = batch_with(tx, offset, len);
+        if (b == NULL) {
+            if (!tx->reading)
+                read_start(s, tx, offset, len);
+            return RAFT_ESNAPTEMP;
         }
-        put_u32(out, region__snap_block_crc(
-                         tx->snap.meta.index, tx->snap.meta.term,
-                         tx->snap.total, offset, out + BLOCK_HDR, (size_t)n));
-        s->stats.snap_chunks_sent++;
-        out += BLOCK_HDR + n;
-        offset += BLOCK_HDR + n;
-        len -= BLOCK_HDR + n;
+        memcpy(buf, b->data + (offset - b->off), (size_t)len);
+        b->stamp = ++tx->served;
+        uint64_t next = b->off + b->len;
+        if (next < tx->snap.total && !tx->reading &&
+            batch_with(tx, next, 1) == NULL)
+            read_start(s, tx, next, 0);
     }
+    if (rc != 0) {
+        region__log(s, REGION_LOG_WARN,
+                    "region %llu: snapshot read at %llu: %s",
+                    (unsigned long long)p->desc.id, (unsigned long long)offset,
+                    region_strerror(rc));
+        /* its cursor is lost: the transfer starts over with a new one */
+        region__snap_free(p);
+        return RAFT_ESNAPOLD;
+    }
+    s->stats.snap_chunks_sent += (len + tx->block - 1) / tx->block;
     return 0;
 }
 

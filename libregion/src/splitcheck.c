@@ -35,6 +35,7 @@ struct region_check
     struct region_snap_tx *tx;     /* a snapshot to count for desc.id
                                       instead (owned; NULL: a size
                                       check) */
+    struct region_snap_read *rd;   /* or snapshot blocks to read (owned) */
 };
 
 /* The key splitting [lo, hi) of cf in two halves by bytes (user key:
@@ -122,6 +123,10 @@ int region__split_point(struct region_store *s,
 /* The reading part of a check: engine only, any thread. */
 static void check_run(struct region_store *s, struct region_check *c)
 {
+    if (c->rd) {
+        region__snap_read_run(s, c->rd);
+        return;
+    }
     if (c->tx) {
         c->rc = region__snap_count(s, c->tx);
         return;
@@ -144,6 +149,11 @@ static void auto_split_done(void *ud, const struct region_reply *r)
  * split if it holds split_size. Under s->mu. */
 static void check_apply(struct region_store *s, struct region_check *c)
 {
+    if (c->rd) {
+        region__snap_read_done(s, c->rd);
+        c->rd = NULL;
+        return;
+    }
     if (c->tx) {
         region__snap_counted(s, c->desc.id, c->tx, c->rc);
         c->tx = NULL;
@@ -189,6 +199,8 @@ static void check_free(struct region_store *s, struct region_check *c)
     while (c) {
         struct region_check *n = c->next;
         region__snap_tx_free(s, c->tx);
+        if (c->rd)
+            region__snap_read_free(s, c->rd);
         region__free(c);
         c = n;
     }
@@ -212,7 +224,7 @@ static void *checker_main(void *arg)
         c->next = s->cdone;
         s->cdone = c;
         s->c_out--;
-        if (c->tx)
+        if (c->tx || c->rd)
             s->c_snaps_out--;
         pthread_cond_broadcast(&s->cdcv);
         pthread_mutex_unlock(&s->cmu);
@@ -247,15 +259,19 @@ void region__check_stop(struct region_store *s)
     s->cjobs = s->cdone = NULL;
 }
 
-/* Hands c to the checker thread (last in line). */
+/* Hands c to the checker thread: last in line, or a read last among the
+ * reads, ahead of everything else. */
 static void enqueue(struct region_store *s, struct region_check *c)
 {
     pthread_mutex_lock(&s->cmu);
     struct region_check **tail = &s->cjobs;
-    while (*tail)
+    while (*tail && (c->rd == NULL || (*tail)->rd != NULL))
         tail = &(*tail)->next;
+    c->next = *tail;
     *tail = c;
     s->c_out++;
+    if (c->tx || c->rd)
+        s->c_snaps_out++;
     pthread_cond_signal(&s->ccv);
     pthread_mutex_unlock(&s->cmu);
 }
@@ -302,9 +318,16 @@ int region__check_snap(struct region_store *s,
         return -1; /* counted inline */
     c->desc.id = p->desc.id;
     c->tx = tx;
-    pthread_mutex_lock(&s->cmu);
-    s->c_snaps_out++;
-    pthread_mutex_unlock(&s->cmu);
+    enqueue(s, c);
+    return 0;
+}
+
+int region__check_snap_read(struct region_store *s, struct region_snap_read *rd)
+{
+    struct region_check *c = region__calloc(1, sizeof *c);
+    if (c == NULL)
+        return -ENOMEM;
+    c->rd = rd;
     enqueue(s, c);
     return 0;
 }
@@ -329,7 +352,8 @@ void region__check_finish(struct region_store *s, bool wait)
     struct region_check *done = s->cdone;
     s->cdone = NULL;
     pthread_mutex_unlock(&s->cmu);
-    /* in any order: a peer has at most one check and one count out */
+    /* in any order: a peer has at most one check and one count out,
+     * a snapshot one read */
     for (struct region_check *c = done; c; c = c->next)
         check_apply(s, c);
     check_free(s, done);

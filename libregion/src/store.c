@@ -2772,7 +2772,7 @@ int region_store_sync_wait(struct region_store *s)
     return rc;
 }
 
-void region__snap_counts_wait(struct region_store *s)
+void region__snap_jobs_wait(struct region_store *s)
 {
     region__check_snaps_out_wait(s);
     pthread_mutex_lock(&s->mu);

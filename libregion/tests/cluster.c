@@ -258,7 +258,7 @@ void cl_drain(struct cluster *c)
             /* and the snapshots the checker thread counts, so a round's
              * outcome does not hang on when that thread ran (split
              * checks are waited for by the tests that want them) */
-            region__snap_counts_wait(c->st[i].s);
+            region__snap_jobs_wait(c->st[i].s);
         }
 }
 

@@ -190,10 +190,12 @@ static void big_region_bounded_memory(void **state)
     assert_int_equal(l.snaps_built, 1);
     assert_int_equal(f.snap_chunks_refused, 0);
     /* the follower: a chunk's records and the batch staging them, or one
-     * staged chunk moving into place; the leader: its cursor only */
+     * staged chunk moving into place; the leader: its cursor, and two
+     * batches of two chunks read ahead off the loop (one being read) */
     assert_true(f.snap_mem_peak > chunk);
     assert_true(f.snap_mem_peak <= 2 * chunk + (64u << 10));
-    assert_true(l.snap_mem_peak < (16u << 10));
+    assert_true(l.snap_mem_peak > 3 * chunk);
+    assert_true(l.snap_mem_peak < 4 * chunk + (16u << 10));
     /* nothing stays: the leader let the engine snapshot go */
     assert_int_equal(f.snap_mem, 0);
     assert_int_equal(l.snap_mem, 0);
@@ -571,6 +573,31 @@ static void short_stream_refused(void **state)
  * a transfer started over) as it reads them in sequence: byte for byte,
  * each with its checksum right. 4 KiB chunks, so most positions are past
  * the 16 the cursor remembers. */
+/* Block off of p's snapshot at index into buf. Blocks are read on the
+ * checker thread: "not yet" until that read is in, then served (true),
+ * or served at once, read ahead before (false). A read ahead of other
+ * blocks still out is waited for first (the snapshot has one out). */
+static bool read_block(struct cluster *c,
+                       struct region_peer *p,
+                       uint64_t index,
+                       uint64_t off,
+                       uint8_t *buf,
+                       uint64_t n)
+{
+    for (int i = 0; i < 3; i++) {
+        int rc = p->stor.ops->snapshot_read(&p->stor, index, off, buf, n);
+        if (rc == 0)
+            return i > 0;
+        assert_int_equal(rc, RAFT_ESNAPTEMP);
+        assert_int_equal(
+            p->stor.ops->snapshot_read(&p->stor, index, off, buf, n),
+            RAFT_ESNAPTEMP); /* until the loop takes the read */
+        region__snap_jobs_wait(c->st[1].s);
+    }
+    fail_msg("block at %llu never read", (unsigned long long)off);
+    return false;
+}
+
 static void reads_in_any_order(void **state)
 {
     (void)state;
@@ -594,12 +621,21 @@ static void reads_in_any_order(void **state)
     uint64_t total = sn->total, index = sn->meta.index;
     uint64_t blocks = (total + 4095) / 4096;
     assert_int_equal(blocks, 182);
-    uint8_t *seq = malloc(total), *any = malloc(total);
+    uint8_t *seq = malloc(total), *any = calloc(1, total);
+    struct region_store *s = c.st[1].s;
+    struct region_store_stats st;
     for (uint64_t b = 0; b < blocks; b++) {
         uint64_t off = b * 4096, n = total - off < 4096 ? total - off : 4096;
-        assert_int_equal(p->stor.ops->snapshot_read(&p->stor, index, off,
-                                                    seq + off, n),
-                         0);
+        /* in order, the loop running between reads (as between a
+         * follower's acknowledgements): only the first waits, the rest
+         * was read ahead, two blocks at a time */
+        assert_int_equal(read_block(&c, p, index, off, seq + off, n), b == 0);
+        region__snap_jobs_wait(s);
+        region_store_stats(s, &st);
+        /* the batch served from and the one before or after it (the
+         * last block is shorter), and the cursor */
+        assert_true(st.snap_mem > 3 * 4096u);
+        assert_true(st.snap_mem < 4 * 4096u + 4096);
         uint32_t crc = region__snap_block_crc(index, sn->meta.term, total,
                                               off, seq + off + 4,
                                               (size_t)n - 4);
@@ -608,22 +644,17 @@ static void reads_in_any_order(void **state)
                                   (uint32_t)seq[off + 2] << 8 | seq[off + 3]);
     }
     /* backwards, then a stride through the middle, then a window again */
-    memset(any, 0, total);
     for (uint64_t i = 0; i < blocks; i++) {
         uint64_t b = i < blocks / 2 ? blocks - 1 - i
                                     : (i * 7) % blocks;
         uint64_t off = b * 4096, n = total - off < 4096 ? total - off : 4096;
-        assert_int_equal(p->stor.ops->snapshot_read(&p->stor, index, off,
-                                                    any + off, n),
-                         0);
+        read_block(&c, p, index, off, any + off, n);
         assert_memory_equal(any + off, seq + off, n);
     }
     for (uint64_t b = 10; b < 30; b++) /* a window resent twice */
         for (int again = 0; again < 2; again++) {
             uint64_t off = b * 4096;
-            assert_int_equal(p->stor.ops->snapshot_read(&p->stor, index, off,
-                                                        any + off, 4096),
-                             0);
+            read_block(&c, p, index, off, any + off, 4096);
             assert_memory_equal(any + off, seq + off, 4096);
         }
     /* another index is no longer the storage's */
@@ -635,11 +666,13 @@ static void reads_in_any_order(void **state)
     cl_destroy(&c);
 }
 
-/* Iterators made off the test's thread (the checker's counts) fail with
- * -EIO while fail_counts is set. */
+/* Store 1's iterators made off the test's thread (the checker's counts
+ * and reads) fail with -EIO while fail_counts is set; those made on it
+ * (the loop's) over an engine snapshot are counted. */
 static struct {
     pthread_t main;
     bool fail_counts;
+    uint64_t loop_snap_iters;
     struct cl_engine e;
 } counting;
 
@@ -649,16 +682,19 @@ static int counting_iter(void *ctx, struct mvcc_engine *inner,
                          struct mvcc_iter **out)
 {
     (void)ctx;
-    if (!pthread_equal(pthread_self(), counting.main) &&
-        __atomic_load_n(&counting.fail_counts, __ATOMIC_SEQ_CST))
+    bool loop = pthread_equal(pthread_self(), counting.main);
+    if (!loop && __atomic_load_n(&counting.fail_counts, __ATOMIC_SEQ_CST))
         return -EIO;
+    if (loop && snap != NULL)
+        counting.loop_snap_iters++;
     return mvcc_engine_iter(inner, snap, cf, opts, out);
 }
 
 static struct mvcc_engine *wrap_counting(void *ctx, int store,
                                          struct mvcc_engine *eng)
 {
-    (void)store;
+    if (store != 1)
+        return eng;
     struct mvcc_engine *e = cl_engine_over(&counting.e, eng, NULL, ctx);
     counting.e.iter = counting_iter;
     return e;
@@ -711,6 +747,32 @@ static void counted_off_the_loop(void **state)
     region_store_stats(s, &st);
     assert_int_equal(st.snaps_built, 1);
     assert_true(sn->total > 100 * 512);
+    cl_destroy(&c);
+}
+
+/* A transfer's chunks are read on the checker thread: the leader's loop
+ * (the test's thread) opens no iterator over the engine snapshot, to
+ * count or to read, and the learner gets every key (DESIGN "Reading off
+ * the loop"). */
+static void read_off_the_loop(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    memset(&counting, 0, sizeof counting);
+    counting.main = pthread_self();
+    c.wrap = wrap_counting;
+    struct cl_bulk d = {.n = 300, .gen = 2, .big_every = 10, .big = 20000};
+    solo_region(&c, 4096, 16, &d);
+    assert_int_equal(
+        cl_change_member(&c, 1, 1, REGION_CHANGE_ADD_LEARNER, 2, NULL), 0);
+    catch_up(&c, 2, &d, 0, d.n);
+    struct region_store_stats l = stats(&c, 1), f = stats(&c, 2);
+    assert_int_equal(f.snaps_applied, 1);
+    assert_int_equal(l.snaps_built, 1);
+    assert_true(l.snap_chunks_sent >= f.snap_chunks_received);
+    assert_true(f.snap_chunks_received > 150); /* 4 KiB each: 600 KB */
+    assert_int_equal(f.snap_chunks_refused, 0);
+    assert_int_equal(counting.loop_snap_iters, 0);
     cl_destroy(&c);
 }
 
@@ -834,6 +896,7 @@ int main(void)
         cmocka_unit_test(reads_in_any_order),
         cmocka_unit_test(counted_off_the_loop),
         cmocka_unit_test(counted_inline_without_threads),
+        cmocka_unit_test(read_off_the_loop),
         cmocka_unit_test(every_range_travels),
     };
     return cmocka_run_group_tests_name("libregion/snapshot", tests, NULL, NULL);
