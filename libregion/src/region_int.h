@@ -695,7 +695,12 @@ bool region__snap_chunk_in_order(struct region_store *s,
  * is no first chunk or its header does not decode. */
 int region__snap_chunk_desc(const struct raft_snapshot *c,
                             struct region_desc *d);
-/* The checksum that opens a snapshot block (byte table in snapshot.c). */
+/* CRC-32C (Castagnoli) of n bytes continuing crc (neither inverted
+ * here): the CPU's instruction where it has one, else a byte table
+ * (_portable, which tests hold the other to). */
+uint32_t region__crc32c(uint32_t crc, const void *data, size_t n);
+uint32_t region__crc32c_portable(uint32_t crc, const void *data, size_t n);
+/* The checksum that opens a snapshot block (region__crc32c). */
 uint32_t region__snap_block_crc(raft_index index, raft_term term,
                                 uint64_t total, uint64_t offset,
                                 const uint8_t *payload, size_t n);

@@ -57,6 +57,7 @@ static void held(struct region_store *s, size_t add, size_t sub)
 
 static uint32_t crc_table[256];
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+static bool crc_hw; /* the CPU's own CRC-32C instruction (SSE 4.2) */
 
 /* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as in iSCSI
  * (RFC 3720, appendix B.4) and RocksDB's block checksums. */
@@ -68,13 +69,49 @@ static void crc_init(void)
             c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
         crc_table[i] = c;
     }
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    crc_hw = __builtin_cpu_supports("sse4.2");
+#endif
 }
 
-static uint32_t crc_add(uint32_t crc, const uint8_t *p, size_t n)
+uint32_t region__crc32c_portable(uint32_t crc, const void *data, size_t n)
 {
+    pthread_once(&crc_once, crc_init);
+    const uint8_t *p = data;
     for (size_t i = 0; i < n; i++)
         crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
     return crc;
+}
+
+#if defined(__x86_64__)
+/* The same with the instruction, 8 bytes at a time: about six times the
+ * table's speed here (a 1 MiB chunk is checked on the receiver's loop). */
+__attribute__((target("sse4.2"))) static uint32_t crc_add_hw(uint32_t crc,
+                                                             const uint8_t *p,
+                                                             size_t n)
+{
+    uint64_t c = crc;
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        c = __builtin_ia32_crc32di(c, w);
+    }
+    uint32_t c32 = (uint32_t)c;
+    for (; n > 0; p++, n--)
+        c32 = __builtin_ia32_crc32qi(c32, *p);
+    return c32;
+}
+#endif
+
+uint32_t region__crc32c(uint32_t crc, const void *data, size_t n)
+{
+    pthread_once(&crc_once, crc_init);
+#if defined(__x86_64__)
+    if (crc_hw)
+        return crc_add_hw(crc, data, n);
+#endif
+    return region__crc32c_portable(crc, data, n);
 }
 
 /* The checksum of a block: bound to its snapshot and position, so a
@@ -83,14 +120,13 @@ uint32_t region__snap_block_crc(raft_index index, raft_term term,
                                 uint64_t total, uint64_t offset,
                                 const uint8_t *payload, size_t n)
 {
-    pthread_once(&crc_once, crc_init);
     uint8_t pre[32];
     region__put_u64(pre, index);
     region__put_u64(pre + 8, term);
     region__put_u64(pre + 16, total);
     region__put_u64(pre + 24, offset);
-    uint32_t crc = crc_add(0xffffffffu, pre, sizeof pre);
-    return crc_add(crc, payload, n) ^ 0xffffffffu;
+    uint32_t crc = region__crc32c(0xffffffffu, pre, sizeof pre);
+    return region__crc32c(crc, payload, n) ^ 0xffffffffu;
 }
 
 static uint32_t get_u32(const uint8_t *p)
