@@ -236,6 +236,12 @@ static void metrics_text(struct kvd *k, FILE *f)
         {"kvd_snapshot_chunks_refused_total", "counter",
          "Snapshot chunks refused on arrival (checksum, header, records).",
          st.snap_chunks_refused},
+        {"kvd_snapshot_install_microseconds_total", "counter",
+         "Time snapshot installs spent moving staged records into place "
+         "(off the loop).",
+         st.snap_install_ns / 1000},
+        {"kvd_snapshot_install_max_microseconds", "gauge",
+         "The longest such move since start.", st.snap_install_ns_max / 1000},
         {"kvd_snapshot_memory_bytes", "gauge",
          "Bytes the snapshot code holds now.", st.snap_mem},
         {"kvd_snapshot_memory_peak_bytes", "gauge",

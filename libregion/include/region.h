@@ -417,6 +417,11 @@ struct region_store_stats {
     uint64_t gc_regions_skipped; /* regions skipped: no write record above
                                     the safe point of their last sweep */
     uint64_t gc_records_read;    /* write records the sweeps read */
+    /* Snapshot installs (the staged records moved into place: on the
+     * split checker thread when the store has one, the peer's ready held
+     * meanwhile; else inline): */
+    uint64_t snap_install_ns;     /* their time, summed */
+    uint64_t snap_install_ns_max; /* the longest */
 };
 void region_store_stats(struct region_store *s, struct region_store_stats *st);
 
@@ -618,7 +623,9 @@ void region_kvs_free(struct region_kv *kvs, size_t n);
 void region_free(void *p);
 
 /* Check a key against the region and epoch (for requests whose keys the
- * caller inspects itself). */
+ * caller inspects itself). Both checks answer REGION_ESERVER_BUSY while
+ * the region's replica here is installing a snapshot (its range holds
+ * part of it). */
 int region_check_key(struct region_store *s, const struct region_ctx *ctx,
                      const void *key, size_t len, struct region_err *err);
 

@@ -102,7 +102,7 @@ bool region__hib_wakes(int msg_type)
  * committed and applied in this term, every member holds all of it. */
 static bool leader_idle(struct region_store *s, struct region_peer *p)
 {
-    if (p->reads || p->n_props || p->n_out || p->split_pending ||
+    if (p->reads || p->n_props || p->n_out || p->inst || p->split_pending ||
         p->removed || !p->initialized || raft_node_has_ready(p->node))
         return false;
     struct raft_status st;
@@ -158,7 +158,8 @@ void region__hib_notice(struct region_store *s, struct region_peer *p,
                         uint64_t from, uint64_t term)
 {
     if (!region__hib_enabled(s) || p->hib || !p->initialized || p->removed ||
-        p->reads || p->n_props || p->n_out || raft_node_has_ready(p->node))
+        p->reads || p->n_props || p->n_out || p->inst ||
+        raft_node_has_ready(p->node))
         return;
     /* Only for the leader this peer follows, in its term: anything else
      * (a deposed leader's late notice) keeps the election timer going. A

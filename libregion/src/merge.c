@@ -687,7 +687,7 @@ void region__merge_reap(struct region_store *s, int *rc)
 {
     for (size_t i = 0; i < s->n_merged && *rc == 0;) {
         struct region_peer *p = s->merged[i];
-        if (p->n_out > 0) {
+        if (p->n_out > 0 || p->inst != NULL) {
             i++;
             continue;
         }

@@ -203,6 +203,14 @@ struct region_peer {
                                      none) */
     struct region_snap_rx *chk;   /* the one whose chunks are checked on
                                      arrival, in order (NULL: none) */
+    struct region_snap_inst *inst; /* an install whose move is out on the
+                                     checker thread (owned; NULL: none):
+                                     inst_rd, the ready with its
+                                     snapshot, waits for it */
+    bool inst_done;                /* that move is over: the loop ends
+                                      the install and goes on with the
+                                      ready */
+    struct raft_ready inst_rd;     /* the ready held meanwhile */
     struct raft_node *node;       /* the Raft group member */
     raft_index applied;           /* last applied index */
     raft_term applied_term;       /* its entry's term (0: not known since
@@ -713,10 +721,33 @@ int region__snapshot_chunks(struct region_store *s, struct region_peer *p,
  * a marker and the region's old data dropped, the staged records moved
  * into place (engine writes of their own), then added to s->wb the log
  * dropped and the region/apply/snapshot states; *d gets the snapshot's
- * region. REGION_EDECODE (s->errmsg says why) if it was refused. */
+ * region. REGION_EDECODE (s->errmsg says why) if it was refused. It is
+ * the three steps below, inline. */
 int region__snapshot_persist(struct region_store *s, struct region_peer *p,
                              const struct raft_snapshot *snap,
                              struct region_desc *d);
+/* An install in three steps, so that the move runs off the loop: begin
+ * (under s->mu: refusals as above, what the move needs copied out),
+ * move (the engine only, any thread: the marker, the old data dropped,
+ * the staged records moved; its outcome kept in in), end (under s->mu:
+ * the move's error, else the tail into s->wb and the lock table
+ * reloaded; frees in). Between them nothing may take p's next ready,
+ * write its range, or free it (p->inst: DESIGN "Installing off the
+ * loop"). */
+struct region_snap_inst;
+int region__snap_install_begin(struct region_store *s,
+                               struct region_peer *p,
+                               const struct raft_snapshot *snap,
+                               struct region_snap_inst **out);
+void region__snap_install_move(struct region_store *s,
+                               struct region_snap_inst *in);
+int region__snap_install_end(struct region_store *s,
+                             struct region_peer *p,
+                             struct region_snap_inst *in,
+                             struct region_desc *d);
+void region__snap_inst_free(struct region_snap_inst *in);
+/* The region an install is for. */
+uint64_t region__snap_inst_region(const struct region_snap_inst *in);
 /* At open, before regions load: complete installs a restart interrupted
  * and drop the chunks of unfinished transfers. */
 int region__snap_recover(struct region_store *s);
@@ -782,6 +813,16 @@ int region__check_snap(struct region_store *s,
  * queued, -ENOMEM. */
 int region__check_snap_read(struct region_store *s,
                             struct region_snap_read *rd);
+/* Move an install's records into place on the checker thread
+ * (region__snap_install_move, then region__snap_install_moved at
+ * finish): 0 queued, -1 no checker thread or no memory (the caller
+ * moves them inline). Behind everything queued before it. */
+int region__check_install(struct region_store *s, struct region_snap_inst *in);
+/* Under s->mu: the move of in, region_id's, is over; its peer's install
+ * ends at the loop's next iteration. */
+void region__snap_install_moved(struct region_store *s,
+                                uint64_t region_id,
+                                const struct region_snap_inst *in);
 /* Wait until no snapshot count or read is out (not under s->mu). */
 void region__check_snaps_out_wait(struct region_store *s);
 /* Tests: region__check_snaps_out_wait, then act on what the checker did

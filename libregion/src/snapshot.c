@@ -1447,8 +1447,10 @@ static void marker_key(uint8_t out[REGION__KEY_META_LEN], uint64_t region)
 /* Move region's staged records into place, one staged chunk per engine
  * write (each also deletes what it moved, so a restart goes on from
  * where it stopped). b is empty and left so. */
-static int unstage_into_place(struct region_store *s, struct mvcc_wbatch *b,
-                              uint64_t region)
+static int unstage_into_place(struct region_store *s,
+                              struct mvcc_wbatch *b,
+                              uint64_t region,
+                              size_t *most)
 {
     uint8_t lo[KEY_STAGE_LEN], hi[KEY_STAGE_LEN];
     stage_key(lo, region, 0);
@@ -1475,11 +1477,11 @@ static int unstage_into_place(struct region_store *s, struct mvcc_wbatch *b,
         }
         if (rc == 0)
             rc = mvcc_wbatch_delete(b, MVCC_CF_DEFAULT, k, kl);
-        held(s, vl, 0);
+        if (vl > *most)
+            *most = vl; /* held while its batch is written */
         if (rc == 0)
             rc = mvcc_engine_write(s->opts.engine, b, false);
         mvcc_wbatch_clear(b);
-        held(s, 0, vl);
         if (rc == 0)
             rc = it->ops->next(it);
     }
@@ -1514,9 +1516,41 @@ static int install_tail(struct mvcc_wbatch *b, const struct region_desc *d,
     return rc;
 }
 
-int region__snapshot_persist(struct region_store *s, struct region_peer *p,
-                             const struct raft_snapshot *snap,
-                             struct region_desc *d)
+/* An install, from its start on the loop to its end there; the engine
+ * writes between (steps 1 and 2) on any thread (region__snap_move). */
+struct region_snap_inst
+{
+    uint64_t region_id;
+    struct region_desc desc; /* the snapshot's region */
+    raft_index index;        /* the snapshot's */
+    raft_term term;
+    struct region_range old[REGION__N_RANGES]; /* the region's, before */
+    struct region_range nw[REGION__N_RANGES];  /* the snapshot's */
+    struct region_buf marker;                  /* its value */
+    size_t most;                               /* largest staged value */
+    uint64_t ns;                               /* how long the move took */
+    int rc;                                    /* how it went */
+};
+
+uint64_t region__snap_inst_region(const struct region_snap_inst *in)
+{
+    return in->region_id;
+}
+
+void region__snap_inst_free(struct region_snap_inst *in)
+{
+    if (in == NULL)
+        return;
+    region__ranges_free(in->old);
+    region__ranges_free(in->nw);
+    region__buf_free(&in->marker);
+    region__free(in);
+}
+
+int region__snap_install_begin(struct region_store *s,
+                               struct region_peer *p,
+                               const struct raft_snapshot *snap,
+                               struct region_snap_inst **out)
 {
     struct region_snap_rx *rx = p->rx;
     const char *why = NULL;
@@ -1535,60 +1569,110 @@ int region__snapshot_persist(struct region_store *s, struct region_peer *p,
         region__log(s, REGION_LOG_ERROR, "%s", s->errmsg);
         return REGION_EDECODE;
     }
-    *d = rx->desc;
-    struct region_range old[REGION__N_RANGES];
-    struct region_buf m = {0};
-    struct mvcc_wbatch *b = NULL;
+    struct region_snap_inst *in = region__calloc(1, sizeof *in);
+    if (in == NULL)
+        return -ENOMEM;
+    in->region_id = rx->desc.id;
+    in->desc = rx->desc;
+    in->index = snap->meta.index;
+    in->term = snap->meta.term;
     /* an uninitialized peer has no range yet: nothing of its own to drop */
-    int rc = region__ranges(p->initialized ? &p->desc : d, old);
-    if (rc != 0)
+    int rc = region__ranges(p->initialized ? &p->desc : &rx->desc, in->old);
+    if (rc == 0)
+        rc = region__ranges(&rx->desc, in->nw);
+    region__buf_u64(&in->marker, in->index);
+    region__buf_u64(&in->marker, in->term);
+    if (rc == 0)
+        rc = region__encode_desc(&in->marker, &in->desc, 0);
+    if (rc == 0 && in->marker.oom)
+        rc = -ENOMEM;
+    if (rc != 0) {
+        region__snap_inst_free(in);
         return rc;
-    rc = mvcc_wbatch_create(&b);
+    }
+    *out = in;
+    return 0;
+}
+
+void region__snap_install_move(struct region_store *s,
+                               struct region_snap_inst *in)
+{
+    uint64_t t0 = region__mono_ns();
+    struct mvcc_wbatch *b = NULL;
+    int rc = mvcc_wbatch_create(&b);
     /* 1: the marker, and what the region held goes, on both its old and
      * new bounds */
-    region__buf_u64(&m, snap->meta.index);
-    region__buf_u64(&m, snap->meta.term);
-    if (rc == 0)
-        rc = region__encode_desc(&m, d, 0);
     uint8_t k[REGION__KEY_META_LEN];
-    marker_key(k, d->id);
+    marker_key(k, in->region_id);
     if (rc == 0)
-        rc = m.oom ? -ENOMEM
-                   : mvcc_wbatch_put(b, MVCC_CF_DEFAULT, k, sizeof k, m.data,
-                                     m.len);
+        rc = mvcc_wbatch_put(b, MVCC_CF_DEFAULT, k, sizeof k, in->marker.data,
+                             in->marker.len);
     if (rc == 0)
-        rc = delete_ranges(b, old);
+        rc = delete_ranges(b, in->old);
     if (rc == 0)
-        rc = delete_ranges(b, rx->r);
+        rc = delete_ranges(b, in->nw);
     if (rc == 0)
         rc = mvcc_engine_write(s->opts.engine, b, false);
     if (b)
         mvcc_wbatch_clear(b);
     /* 2: the records, a staged chunk per write */
     if (rc == 0)
-        rc = unstage_into_place(s, b, d->id);
+        rc = unstage_into_place(s, b, in->region_id, &in->most);
+    mvcc_wbatch_destroy(b);
+    in->rc = rc;
+    in->ns = region__mono_ns() - t0;
+}
+
+int region__snap_install_end(struct region_store *s,
+                             struct region_peer *p,
+                             struct region_snap_inst *in,
+                             struct region_desc *d)
+{
+    int rc = in->rc;
+    if (rc != 0)
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "region %llu: moving snapshot at %llu into place: %s",
+                 (unsigned long long)in->region_id,
+                 (unsigned long long)in->index, region_strerror(rc));
+    held(s, in->most, 0); /* the peak: a staged chunk being moved */
+    held(s, 0, in->most);
+    s->stats.snap_install_ns += in->ns;
+    if (in->ns > s->stats.snap_install_ns_max)
+        s->stats.snap_install_ns_max = in->ns;
+    *d = in->desc;
     /* 3: the Raft state, with the ready's in the loop's synced batch */
     if (rc == 0)
-        rc = install_tail(s->wb, d, snap->meta.index, snap->meta.term);
+        rc = install_tail(s->wb, d, in->index, in->term);
     /* the lock table follows the records replaced behind libmvcc */
     if (rc == 0)
-        rc = region__reload_locks(s, old);
+        rc = region__reload_locks(s, in->old);
     if (rc == 0)
-        rc = region__reload_locks(s, rx->r);
-    mvcc_wbatch_destroy(b);
-    region__buf_free(&m);
-    region__ranges_free(old);
+        rc = region__reload_locks(s, in->nw);
     /* the records came from another store, swept or not: MVCC GC sweeps
      * the range again, and a sweep listed before this does not count */
     p->gc_swept = 0;
     p->gc_installs++;
     p->data_gen++; /* a kept size counted other data */
     if (rc == 0) {
-        rx_free(s, rx);
+        rx_free(s, p->rx);
         rx_free(s, p->chk);
         p->rx = p->chk = NULL;
     }
+    region__snap_inst_free(in);
     return rc;
+}
+
+int region__snapshot_persist(struct region_store *s,
+                             struct region_peer *p,
+                             const struct raft_snapshot *snap,
+                             struct region_desc *d)
+{
+    struct region_snap_inst *in = NULL;
+    int rc = region__snap_install_begin(s, p, snap, &in);
+    if (rc != 0)
+        return rc;
+    region__snap_install_move(s, in);
+    return region__snap_install_end(s, p, in, d);
 }
 
 /* Complete the install a marker (value v) says was under way. */
@@ -1605,9 +1689,10 @@ static int recover_one(struct region_store *s, const uint8_t *v, size_t vl)
         return REGION_EDECODE;
     }
     struct mvcc_wbatch *b = NULL;
+    size_t most = 0;
     int rc = mvcc_wbatch_create(&b);
     if (rc == 0)
-        rc = unstage_into_place(s, b, d.id);
+        rc = unstage_into_place(s, b, d.id, &most);
     if (rc == 0)
         rc = install_tail(b, &d, index, term);
     /* the hard state follows the snapshot: its ready's write was lost */

@@ -36,6 +36,8 @@ struct region_check
                                       instead (owned; NULL: a size
                                       check) */
     struct region_snap_read *rd;   /* or snapshot blocks to read (owned) */
+    struct region_snap_inst *inst; /* or an install's records to move
+                                      for desc.id (its peer's) */
 };
 
 /* The key splitting [lo, hi) of cf in two halves by bytes (user key:
@@ -127,6 +129,10 @@ static void check_run(struct region_store *s, struct region_check *c)
         region__snap_read_run(s, c->rd);
         return;
     }
+    if (c->inst) {
+        region__snap_install_move(s, c->inst);
+        return;
+    }
     if (c->tx) {
         c->rc = region__snap_count(s, c->tx);
         return;
@@ -152,6 +158,10 @@ static void check_apply(struct region_store *s, struct region_check *c)
     if (c->rd) {
         region__snap_read_done(s, c->rd);
         c->rd = NULL;
+        return;
+    }
+    if (c->inst) {
+        region__snap_install_moved(s, c->desc.id, c->inst);
         return;
     }
     if (c->tx) {
@@ -224,7 +234,7 @@ static void *checker_main(void *arg)
         c->next = s->cdone;
         s->cdone = c;
         s->c_out--;
-        if (c->tx || c->rd)
+        if (c->tx || c->rd || c->inst)
             s->c_snaps_out--;
         pthread_cond_broadcast(&s->cdcv);
         pthread_mutex_unlock(&s->cmu);
@@ -270,7 +280,7 @@ static void enqueue(struct region_store *s, struct region_check *c)
     c->next = *tail;
     *tail = c;
     s->c_out++;
-    if (c->tx || c->rd)
+    if (c->tx || c->rd || c->inst)
         s->c_snaps_out++;
     pthread_cond_signal(&s->ccv);
     pthread_mutex_unlock(&s->cmu);
@@ -322,6 +332,19 @@ int region__check_snap(struct region_store *s,
     return 0;
 }
 
+int region__check_install(struct region_store *s, struct region_snap_inst *in)
+{
+    if (!s->checker_on)
+        return -1;
+    struct region_check *c = region__calloc(1, sizeof *c);
+    if (c == NULL)
+        return -1;
+    c->desc.id = region__snap_inst_region(in);
+    c->inst = in;
+    enqueue(s, c);
+    return 0;
+}
+
 int region__check_snap_read(struct region_store *s, struct region_snap_read *rd)
 {
     struct region_check *c = region__calloc(1, sizeof *c);
@@ -352,8 +375,8 @@ void region__check_finish(struct region_store *s, bool wait)
     struct region_check *done = s->cdone;
     s->cdone = NULL;
     pthread_mutex_unlock(&s->cmu);
-    /* in any order: a peer has at most one check and one count out,
-     * a snapshot one read */
+    /* in any order: a peer has at most one check, one count and one
+     * install out, a snapshot one read */
     for (struct region_check *c = done; c; c = c->next)
         check_apply(s, c);
     check_free(s, done);

@@ -426,6 +426,8 @@ static struct region_peer *act_at(struct region_store *s, size_t i)
  * (a removal waits for its readies: their completion activates it). */
 static bool act_busy(const struct region_peer *p)
 {
+    if (p->inst != NULL) /* its install's end activates it */
+        return act_linked(p) && p->inst_done;
     return act_linked(p) &&
            (raft_node_has_ready(p->node) || p->rb_n > 0 ||
             (p->removed && p->n_out == 0));
@@ -457,8 +459,9 @@ static void peer_free(struct region_peer *p)
         s->n_live--;
         s->leaders_dirty = true;
     }
-    raft_node_destroy(p->node);
+    raft_node_destroy(p->node); /* a ready held for an install too (close) */
     raft_memstore_destroy(p->ms);
+    region__snap_inst_free(p->inst);
     region__snap_destroy(p);
     mvcc_wbatch_destroy(p->rb); /* failed or flushed before: no requests */
     region__free(p);
@@ -1451,7 +1454,7 @@ static void drop_idle_uninit(struct region_store *s)
     int limit = REGION__UNINIT_IDLE_ELECTIONS * s->opts.election_tick;
     for (size_t i = 0; i < s->n_uninit;) {
         struct region_peer *p = s->uninit[i];
-        if (++p->idle_ticks <= limit) {
+        if (++p->idle_ticks <= limit || p->inst != NULL) {
             i++;
             continue;
         }
@@ -1528,7 +1531,9 @@ int region_store_receive(struct region_store *s, const void *buf, size_t len)
         if (wm.raft_len == 0) { /* removal notice */
             struct region_peer *u = find_any(s, wm.region_id);
             if (u && !u->initialized && u->desc.conf_ver < wm.conf_ver) {
-                drop_uninit(s, u, wm.conf_ver);
+                if (u->inst == NULL) /* else it is installing a snapshot:
+                                        that decides (a notice again) */
+                    drop_uninit(s, u, wm.conf_ver);
                 continue;
             }
             struct region_peer *p = find_peer(s, wm.region_id);
@@ -1840,7 +1845,10 @@ static int apply_split(struct region_store *s, struct region_peer *p,
         return 0;
     }
     struct region_peer *early = find_any(s, c->new_id);
-    if (early && !early->initialized) {
+    /* one installing a snapshot is taken as installed already (as if its
+     * install had come first in the loop): that snapshot is newer than
+     * this split, which gets EEXISTS as for an initialized one */
+    if (early && !early->initialized && early->inst == NULL) {
         /* its leader reached us before this split did: the split's peer
          * replaces it, keeping the term and vote it may have given */
         struct raft_status st;
@@ -2592,7 +2600,8 @@ static void destroy_all_removed(struct region_store *s, int *rc)
      * (another takes its slot) */
     for (size_t i = 0; i < s->n_act && *rc == 0;) {
         struct region_peer *p = s->act[i];
-        if (p->initialized && act_linked(p) && p->removed && p->n_out == 0)
+        if (p->initialized && act_linked(p) && p->removed && p->n_out == 0 &&
+            p->inst == NULL)
             *rc = destroy_removed(s, p);
         else
             i++;
@@ -2626,7 +2635,7 @@ int region_store_process(struct region_store *s)
             region__rawbatch_flush(s, p);
     for (size_t i = 0; i < n_cand; i++)
         if ((p = act_at(s, i)) != NULL && !p->hib &&
-            raft_node_has_ready(p->node))
+            (raft_node_has_ready(p->node) || p->inst_done))
             n++; /* hibernating peers have none: what makes one wakes them */
     if (n == 0) {
         flush_outboxes(s); /* notices */
@@ -2654,9 +2663,26 @@ int region_store_process(struct region_store *s)
     mvcc_wbatch_clear(s->wb);
     for (size_t i = 0, seen = 0; i < n_cand && rc == 0 && seen < n; i++) {
         if ((p = act_at(s, i)) == NULL || p->hib ||
-            !raft_node_has_ready(p->node))
+            !(raft_node_has_ready(p->node) || p->inst_done))
             continue;
         seen++;
+        if (p->inst != NULL) { /* its ready waits for its install */
+            if (!p->inst_done)
+                continue;
+            rds[got] = p->inst_rd;
+            memset(&p->inst_rd, 0, sizeof p->inst_rd);
+            ps[got] = p;
+            struct region_snap_inst *in = p->inst;
+            p->inst = NULL;
+            p->inst_done = false;
+            rc = region__snap_install_end(s, p, in, &descs[got]);
+            region__ttl_note(s); /* it may carry TTL records */
+            if (rc == 0)
+                rc = persist_ready(s, p, &rds[got]);
+            sync |= rds[got].must_sync;
+            got++;
+            continue;
+        }
         if (to_writer(s, p)) {
             if (p->n_out >= REGION__MAX_INFLIGHT)
                 continue;
@@ -2700,7 +2726,25 @@ int region_store_process(struct region_store *s)
         p->snap_seen = false;
         ps[got] = p;
         rc = region__snapshot_chunks(s, p, &rds[got]);
-        if (rc == 0 && rds[got].snapshot) { /* before the entries after it */
+        if (rc == 0 && rds[got].snapshot && s->checker_on) {
+            /* the records move into place on the checker thread; the
+             * ready waits, the store's other regions do not (DESIGN
+             * "Installing off the loop") */
+            struct region_snap_inst *in = NULL;
+            rc = region__snap_install_begin(s, p, rds[got].snapshot, &in);
+            if (rc == 0 && region__check_install(s, in) == 0) {
+                p->inst = in;
+                p->inst_rd = rds[got];
+                memset(&rds[got], 0, sizeof rds[got]);
+                continue;
+            }
+            if (rc == 0) { /* no memory for the job: here */
+                region__snap_install_move(s, in);
+                rc = region__snap_install_end(s, p, in, &descs[got]);
+                region__ttl_note(s);
+            }
+        } else if (rc == 0 && rds[got].snapshot) { /* before the entries
+                                                      after it */
             rc = region__snapshot_persist(s, p, rds[got].snapshot,
                                           &descs[got]);
             region__ttl_note(s); /* it may carry TTL records */
@@ -3266,6 +3310,22 @@ int region_read(struct region_store *s, const struct region_ctx *ctx,
 /* ---------------------------------------------------------------------
  * Reads of applied state.
  */
+/* Reads of applied state wait while p's snapshot is being moved into
+ * place off the loop: its range holds part of it. */
+static int installing_refused(const struct region_store *s,
+                              const struct region_peer *p,
+                              struct region_err *err)
+{
+    if (p->inst == NULL)
+        return 0;
+    region__set_err(err, REGION_ESERVER_BUSY,
+                    "region %llu is installing a snapshot on store %llu: "
+                    "try again",
+                    (unsigned long long)p->desc.id,
+                    (unsigned long long)s->opts.store_id);
+    return REGION_ESERVER_BUSY;
+}
+
 int region_check_key(struct region_store *s, const struct region_ctx *ctx,
                      const void *key, size_t len, struct region_err *err)
 {
@@ -3273,6 +3333,8 @@ int region_check_key(struct region_store *s, const struct region_ctx *ctx,
     pthread_mutex_lock(&s->mu);
     struct region_peer *p;
     int rc = region_lookup(s, ctx, &p, err);
+    if (rc == 0)
+        rc = installing_refused(s, p, err);
     if (rc == 0)
         rc = region__key_check(p, key, len, err);
     pthread_mutex_unlock(&s->mu);
@@ -3375,6 +3437,8 @@ int region_check_range(struct region_store *s, const struct region_ctx *ctx,
     pthread_mutex_lock(&s->mu);
     struct region_peer *p;
     int rc = region_lookup(s, ctx, &p, err);
+    if (rc == 0)
+        rc = installing_refused(s, p, err);
     if (rc == 0) {
         *d = p->desc;
         rc = range_check(d, start, start_len, end, end_len, err);
@@ -3860,6 +3924,17 @@ int region_txn_check_max_ts(struct region_store *s)
 /* ---------------------------------------------------------------------
  * The store's internals merge.c works with (region_int.h). Under s->mu.
  */
+void region__snap_install_moved(struct region_store *s,
+                                uint64_t region_id,
+                                const struct region_snap_inst *in)
+{
+    struct region_peer *p = find_any(s, region_id);
+    if (p == NULL || p->inst != in)
+        return; /* never: nothing frees or replaces an installing peer */
+    p->inst_done = true;
+    region__activate(s, p);
+}
+
 struct region_peer *region__find_peer(struct region_store *s, uint64_t id)
 {
     return find_peer(s, id);

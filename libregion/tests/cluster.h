@@ -50,6 +50,9 @@ struct cluster {
     bool overlap;                 /* cl_pump leaves leaders' log writes
                                      in flight (no region_store_sync_wait):
                                      the loop as kvd runs it */
+    bool snap_jobs_free;          /* cl_drain waits for no snapshot job
+                                     of the checker thread (a test holds
+                                     one up; set after cl_init) */
     uint32_t tick_ms;             /* store option (0 default): with it
                                      the lease runs on now_ms and idle
                                      regions hibernate */

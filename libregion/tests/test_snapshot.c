@@ -810,6 +810,203 @@ static void read_off_the_loop(void **state)
     cl_destroy(&c);
 }
 
+/* Store 2's iterators opened off the test's thread (its checker's: an
+ * install's move) wait while the gate is shut; held counts them. */
+static struct
+{
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t main;
+    bool open;
+    int held;
+    struct cl_engine e;
+} gate;
+
+static int gate_iter(void *ctx,
+                     struct mvcc_engine *inner,
+                     const struct mvcc_snapshot *snap,
+                     int cf,
+                     const struct mvcc_iter_opts *opts,
+                     struct mvcc_iter **out)
+{
+    (void)ctx;
+    if (!pthread_equal(pthread_self(), gate.main)) {
+        pthread_mutex_lock(&gate.mu);
+        gate.held++;
+        while (!gate.open)
+            pthread_cond_wait(&gate.cv, &gate.mu);
+        pthread_mutex_unlock(&gate.mu);
+    }
+    return mvcc_engine_iter(inner, snap, cf, opts, out);
+}
+
+static struct mvcc_engine *wrap_gate(void *ctx,
+                                     int store,
+                                     struct mvcc_engine *eng)
+{
+    if (store != 2)
+        return eng;
+    struct mvcc_engine *e = cl_engine_over(&gate.e, eng, NULL, ctx);
+    gate.e.iter = gate_iter;
+    return e;
+}
+
+static void gate_open(bool open)
+{
+    pthread_mutex_lock(&gate.mu);
+    gate.open = open;
+    pthread_cond_broadcast(&gate.cv);
+    pthread_mutex_unlock(&gate.mu);
+}
+
+static int gate_held(void)
+{
+    pthread_mutex_lock(&gate.mu);
+    int n = gate.held;
+    pthread_mutex_unlock(&gate.mu);
+    return n;
+}
+
+/* Stores 1 and 2: region 1 = [, m) on store 1 alone holding d, region
+ * 2 = [m, ) on both; store 2's checker thread behind the gate, shut.
+ * Store 2 is added to region 1 as a learner, and the test returns once
+ * the install of region 1's snapshot waits at the gate there. */
+static void install_held(struct cluster *c, const struct cl_bulk *d)
+{
+    memset(&gate, 0, sizeof gate);
+    pthread_mutex_init(&gate.mu, NULL);
+    pthread_cond_init(&gate.cv, NULL);
+    gate.main = pthread_self();
+    c->wrap = wrap_gate;
+    c->snap_chunk_bytes = 4096;
+    c->log_keep_entries = 16;
+    cl_init(c, 2, false);
+    c->snap_jobs_free = true;
+    cl_bootstrap_on(c, 1, NULL, "m", 1);
+    cl_bootstrap_on(c, 2, "m", NULL, 2);
+    assert_int_equal(cl_wait_leader(c, 1), 1);
+    assert_true(cl_wait_leader(c, 2) > 0);
+    load(c, 1, d, 0, d->n);
+    assert_int_equal(
+        cl_change_member(c, 1, 1, REGION_CHANGE_ADD_LEARNER, 2, NULL), 0);
+    /* store 1's counts and reads done before time moves on, as cl_drain
+     * does without snap_jobs_free (else the transfer can stall for two
+     * election timeouts of ticks while they run, and start over) */
+    for (int t = 0; t < 3000 && gate_held() == 0; t++) {
+        region__snap_jobs_wait(c->st[1].s);
+        cl_tick(c);
+    }
+    assert_int_equal(gate_held(), 1);
+}
+
+/* Let the move go; cl_drain waits for snapshot jobs again. */
+static void install_go(struct cluster *c)
+{
+    gate_open(true);
+    c->snap_jobs_free = false;
+}
+
+static void gate_release(void)
+{
+    gate_open(true);
+    pthread_mutex_destroy(&gate.mu);
+    pthread_cond_destroy(&gate.cv);
+}
+
+/* A snapshot's records move into place on the receiver's checker thread
+ * (DESIGN "Installing off the loop"): while that move is held up, the
+ * receiving store's loop serves its other region (puts through region 2
+ * need store 2's log), the installing peer has nothing installed and
+ * takes no other ready; let go, the install ends and every key is there. */
+static void installed_off_the_loop(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    struct cl_bulk d = {.n = 300, .gen = 2, .big_every = 10, .big = 20000};
+    install_held(&c, &d);
+    struct region_store *s2 = c.st[2].s;
+    struct region_peer *p = region__find_peer(s2, 1);
+    assert_null(p); /* uninitialized: not a region of store 2 yet */
+    for (int i = 0; i < 20; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "n%02d", i);
+        assert_int_equal(cl_put(&c, 1, 2, k, "v", NULL), 0);
+    }
+    for (int t = 0; t < 20; t++)
+        cl_tick(&c);
+    struct region_store_stats st = stats(&c, 2);
+    assert_int_equal(st.snaps_applied, 0);
+    assert_true(st.applied >= 20);         /* region 2's puts, applied there */
+    assert_null(region__find_peer(s2, 1)); /* still */
+    /* mid-way: the marker written, the staged chunks not moved yet */
+    assert_int_equal(local_keys(&c, 2, 'N'), 1);
+    assert_true(local_keys(&c, 2, 'P') > 0);
+    assert_int_equal(gate_held(), 1); /* one move, not asked twice */
+    install_go(&c);
+    catch_up(&c, 2, &d, 0, d.n);
+    st = stats(&c, 2);
+    assert_int_equal(st.snaps_applied, 1);
+    assert_true(st.snap_install_ns > 0);
+    assert_true(st.snap_install_ns_max <= st.snap_install_ns);
+    assert_int_equal(local_keys(&c, 2, 'P'), 0);
+    assert_int_equal(local_keys(&c, 2, 'N'), 0);
+    char *v = NULL;
+    assert_int_equal(cl_get(&c, 1, 2, "n19", &v, NULL), 0);
+    assert_string_equal(v, "v");
+    free(v);
+    cl_destroy(&c);
+    gate_release();
+}
+
+/* Store 2's uninitialized peer of region 1 with its install out. */
+static struct region_peer *installing_peer(struct region_store *s)
+{
+    for (size_t i = 0; i < s->n_uninit; i++)
+        if (s->uninit[i]->desc.id == 1)
+            return s->uninit[i];
+    return NULL;
+}
+
+/* An uninitialized peer whose install is out stays while its records
+ * move: a removal notice for it and longer silence than drops idle
+ * ones (REGION__UNINIT_IDLE_ELECTIONS) leave it, and it ends the
+ * install once let go (freed meanwhile, the move would write for a peer
+ * that is gone into memory that is). */
+static void install_outlives_drops(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    struct cl_bulk d = {.n = 100, .gen = 3, .big_every = 10, .big = 20000};
+    install_held(&c, &d);
+    struct region_store *s2 = c.st[2].s;
+    struct region_peer *p = installing_peer(s2);
+    assert_non_null(p);
+    assert_non_null(p->inst);
+    struct region_buf b = {0};
+    region__msgs_begin(&b, 1);
+    struct region_wire_msg wm = {1, 100, 1, NULL, 0}; /* removed at 100 */
+    region__msgs_add(&b, &wm, NULL);
+    region__msgs_finish(&b, 1);
+    assert_false(b.oom);
+    assert_int_equal(region_store_receive(s2, b.data, b.len), 0);
+    region__buf_free(&b);
+    int idle = REGION__UNINIT_IDLE_ELECTIONS * 10 + 20; /* election_tick */
+    c.cut[1][2] = true; /* nothing heard from the leader */
+    for (int t = 0; t < idle; t++)
+        cl_tick(&c);
+    c.cut[1][2] = false;
+    assert_true(p->idle_ticks > idle - 20);
+    assert_true(installing_peer(s2) == p);
+    assert_non_null(p->inst);
+    assert_int_equal(stats(&c, 2).uninit_dropped, 0);
+    install_go(&c);
+    catch_up(&c, 2, &d, 0, d.n);
+    assert_int_equal(stats(&c, 2).snaps_applied, 1);
+    assert_true(region__find_peer(s2, 1) == p);
+    cl_destroy(&c);
+    gate_release();
+}
+
 /* Without threads (log_on_loop) the count is inline: a snapshot at once. */
 static void counted_inline_without_threads(void **state)
 {
@@ -932,6 +1129,8 @@ int main(void)
         cmocka_unit_test(counted_inline_without_threads),
         cmocka_unit_test(read_off_the_loop),
         cmocka_unit_test(crc32c_known_answers),
+        cmocka_unit_test(installed_off_the_loop),
+        cmocka_unit_test(install_outlives_drops),
         cmocka_unit_test(every_range_travels),
     };
     return cmocka_run_group_tests_name("libregion/snapshot", tests, NULL, NULL);
