@@ -8,7 +8,8 @@
  * hands each result back to the loop (region__check_finish). Without
  * threads (log_on_loop) the check runs inline, as before 0.25.
  * The same thread counts the length of a snapshot built to send
- * (snapshot.c), a pass over the whole region too.
+ * (snapshot.c), a pass over the whole region too, reads its blocks ahead
+ * of libraft's asking, and moves a received one's records into place.
  */
 #include <errno.h>
 #include <pthread.h>
