@@ -1,9 +1,11 @@
 /* snapshot.c: Raft log GC and region snapshots, streamed both ways. A
  * leader reads a snapshot chunk by chunk from a RocksDB snapshot of the
- * region's ranges (libraft's snapshot_read), never holding it whole; a
- * follower checks each chunk as it arrives, stages its records under keys
- * of its own, and installs them in bounded batches behind a marker that a
- * restart completes. DESIGN.md, "Snapshots and log GC".
+ * region's ranges (libraft's snapshot_read, served from blocks the split
+ * checker thread reads ahead), never holding it whole; a follower checks
+ * each chunk as it arrives, stages its records under keys of its own,
+ * and installs them in bounded batches behind a marker that a restart
+ * completes (moved into place on that thread too). DESIGN.md,
+ * "Snapshots and log GC".
  *
  * Snapshot data (libraft's `total` bytes) is a run of blocks of the
  * sender's snap_chunk_bytes, the last one shorter; libraft's chunks are
