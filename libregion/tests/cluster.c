@@ -755,3 +755,78 @@ struct mvcc_engine *cl_engine_over(struct cl_engine *w,
     w->ctx = ctx;
     return &w->base;
 }
+
+static int gate_iter(void *ctx,
+                     struct mvcc_engine *inner,
+                     const struct mvcc_snapshot *snap,
+                     int cf,
+                     const struct mvcc_iter_opts *opts,
+                     struct mvcc_iter **out)
+{
+    struct cl_gate *g = ctx;
+    if (!pthread_equal(pthread_self(), g->main)) {
+        pthread_mutex_lock(&g->mu);
+        g->held++;
+        pthread_cond_broadcast(&g->cv);
+        while (!g->open)
+            pthread_cond_wait(&g->cv, &g->mu);
+        bool fail = g->fail;
+        pthread_mutex_unlock(&g->mu);
+        if (fail)
+            return -EIO;
+    }
+    return mvcc_engine_iter(inner, snap, cf, opts, out);
+}
+
+static struct mvcc_engine *wrap_gate(void *ctx,
+                                     int store,
+                                     struct mvcc_engine *eng)
+{
+    struct cl_gate *g = ctx;
+    if (g->store != 0 && store != g->store)
+        return eng;
+    struct mvcc_engine *e = cl_engine_over(&g->e[store], eng, NULL, g);
+    g->e[store].iter = gate_iter;
+    return e;
+}
+
+void cl_gate_init(struct cl_gate *g,
+                  struct cluster *c,
+                  int store,
+                  bool open,
+                  bool fail)
+{
+    memset(g, 0, sizeof *g);
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+    g->main = pthread_self();
+    g->store = store;
+    g->open = open;
+    g->fail = fail;
+    c->wrap = wrap_gate;
+    c->wrap_ctx = g;
+}
+
+void cl_gate_set(struct cl_gate *g, bool open, bool fail)
+{
+    pthread_mutex_lock(&g->mu);
+    g->open = open;
+    g->fail = fail;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+int cl_gate_held(struct cl_gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    int n = g->held;
+    pthread_mutex_unlock(&g->mu);
+    return n;
+}
+
+void cl_gate_destroy(struct cl_gate *g)
+{
+    cl_gate_set(g, true, false);
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
+}

@@ -156,6 +156,35 @@ struct mvcc_engine *cl_engine_over(struct cl_engine *w,
                                    struct mvcc_engine *inner,
                                    cl_write_fn write, void *ctx);
 
+/* A gate on store engines (cluster.wrap): iterators opened off the
+ * test's thread (the split checker's: size checks, snapshot counts,
+ * reads and installs' moves) wait while it is shut, and fail (-EIO) once
+ * open with fail set; held counts those that waited. store 0: every
+ * store's engine, else that one's only. Give it static storage (the
+ * checker thread may still be in it when a test fails). */
+struct cl_gate
+{
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t main; /* the test's thread (the loops') */
+    int store;
+    bool open;
+    bool fail;
+    int held;
+    struct cl_engine e[CL_MAX + 1];
+};
+/* g shut (open false) or open, reads failing or not; c's engines (store,
+ * 0 all) go through it. Call before cl_init. */
+void cl_gate_init(struct cl_gate *g,
+                  struct cluster *c,
+                  int store,
+                  bool open,
+                  bool fail);
+void cl_gate_set(struct cl_gate *g, bool open, bool fail);
+int cl_gate_held(struct cl_gate *g);
+/* Open, then the mutex and condition go (after cl_destroy). */
+void cl_gate_destroy(struct cl_gate *g);
+
 /* Blocking helpers over the async API, pumping the cluster meanwhile.
  * They return the request's result code; err gets the detail. */
 int cl_put(struct cluster *c, int store, uint64_t region, const char *key,

@@ -811,61 +811,8 @@ static void read_off_the_loop(void **state)
 }
 
 /* Store 2's iterators opened off the test's thread (its checker's: an
- * install's move) wait while the gate is shut; held counts them. */
-static struct
-{
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    pthread_t main;
-    bool open;
-    int held;
-    struct cl_engine e;
-} gate;
-
-static int gate_iter(void *ctx,
-                     struct mvcc_engine *inner,
-                     const struct mvcc_snapshot *snap,
-                     int cf,
-                     const struct mvcc_iter_opts *opts,
-                     struct mvcc_iter **out)
-{
-    (void)ctx;
-    if (!pthread_equal(pthread_self(), gate.main)) {
-        pthread_mutex_lock(&gate.mu);
-        gate.held++;
-        while (!gate.open)
-            pthread_cond_wait(&gate.cv, &gate.mu);
-        pthread_mutex_unlock(&gate.mu);
-    }
-    return mvcc_engine_iter(inner, snap, cf, opts, out);
-}
-
-static struct mvcc_engine *wrap_gate(void *ctx,
-                                     int store,
-                                     struct mvcc_engine *eng)
-{
-    if (store != 2)
-        return eng;
-    struct mvcc_engine *e = cl_engine_over(&gate.e, eng, NULL, ctx);
-    gate.e.iter = gate_iter;
-    return e;
-}
-
-static void gate_open(bool open)
-{
-    pthread_mutex_lock(&gate.mu);
-    gate.open = open;
-    pthread_cond_broadcast(&gate.cv);
-    pthread_mutex_unlock(&gate.mu);
-}
-
-static int gate_held(void)
-{
-    pthread_mutex_lock(&gate.mu);
-    int n = gate.held;
-    pthread_mutex_unlock(&gate.mu);
-    return n;
-}
+ * install's move) wait while the gate is shut. */
+static struct cl_gate gate;
 
 /* Stores 1 and 2: region 1 = [, m) on store 1 alone holding d, region
  * 2 = [m, ) on both; store 2's checker thread behind the gate, shut.
@@ -873,11 +820,7 @@ static int gate_held(void)
  * the install of region 1's snapshot waits at the gate there. */
 static void install_held(struct cluster *c, const struct cl_bulk *d)
 {
-    memset(&gate, 0, sizeof gate);
-    pthread_mutex_init(&gate.mu, NULL);
-    pthread_cond_init(&gate.cv, NULL);
-    gate.main = pthread_self();
-    c->wrap = wrap_gate;
+    cl_gate_init(&gate, c, 2, false, false);
     c->snap_chunk_bytes = 4096;
     c->log_keep_entries = 16;
     cl_init(c, 2, false);
@@ -892,25 +835,18 @@ static void install_held(struct cluster *c, const struct cl_bulk *d)
     /* store 1's counts and reads done before time moves on, as cl_drain
      * does without snap_jobs_free (else the transfer can stall for two
      * election timeouts of ticks while they run, and start over) */
-    for (int t = 0; t < 3000 && gate_held() == 0; t++) {
+    for (int t = 0; t < 3000 && cl_gate_held(&gate) == 0; t++) {
         region__snap_jobs_wait(c->st[1].s);
         cl_tick(c);
     }
-    assert_int_equal(gate_held(), 1);
+    assert_int_equal(cl_gate_held(&gate), 1);
 }
 
 /* Let the move go; cl_drain waits for snapshot jobs again. */
 static void install_go(struct cluster *c)
 {
-    gate_open(true);
+    cl_gate_set(&gate, true, false);
     c->snap_jobs_free = false;
-}
-
-static void gate_release(void)
-{
-    gate_open(true);
-    pthread_mutex_destroy(&gate.mu);
-    pthread_cond_destroy(&gate.cv);
 }
 
 /* A snapshot's records move into place on the receiver's checker thread
@@ -941,7 +877,7 @@ static void installed_off_the_loop(void **state)
     /* mid-way: the marker written, the staged chunks not moved yet */
     assert_int_equal(local_keys(&c, 2, 'N'), 1);
     assert_true(local_keys(&c, 2, 'P') > 0);
-    assert_int_equal(gate_held(), 1); /* one move, not asked twice */
+    assert_int_equal(cl_gate_held(&gate), 1); /* one move, not asked twice */
     install_go(&c);
     catch_up(&c, 2, &d, 0, d.n);
     st = stats(&c, 2);
@@ -955,7 +891,7 @@ static void installed_off_the_loop(void **state)
     assert_string_equal(v, "v");
     free(v);
     cl_destroy(&c);
-    gate_release();
+    cl_gate_destroy(&gate);
 }
 
 /* Store 2's uninitialized peer of region 1 with its install out. */
@@ -1004,7 +940,7 @@ static void install_outlives_drops(void **state)
     assert_int_equal(stats(&c, 2).snaps_applied, 1);
     assert_true(region__find_peer(s2, 1) == p);
     cl_destroy(&c);
-    gate_release();
+    cl_gate_destroy(&gate);
 }
 
 /* Without threads (log_on_loop) the count is inline: a snapshot at once. */

@@ -431,97 +431,15 @@ static void split_by_size_not_writes_inline(void **state)
     by_size_not_writes(true);
 }
 
-/* Iterators opened off the test's thread (the split checker's) wait
- * while the gate is shut; held counts them. */
-struct gate
-{
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    pthread_t main; /* the test's thread (the loop's) */
-    bool open;
-    bool fail; /* once open: the iterator fails (-EIO) */
-    int held;  /* iterators that waited */
-    struct cl_engine e[CL_MAX + 1];
-};
-
-static int gate_iter(void *ctx,
-                     struct mvcc_engine *inner,
-                     const struct mvcc_snapshot *snap,
-                     int cf,
-                     const struct mvcc_iter_opts *opts,
-                     struct mvcc_iter **out)
-{
-    struct gate *g = ctx;
-    if (!pthread_equal(pthread_self(), g->main)) {
-        pthread_mutex_lock(&g->mu);
-        g->held++;
-        pthread_cond_broadcast(&g->cv);
-        while (!g->open)
-            pthread_cond_wait(&g->cv, &g->mu);
-        bool fail = g->fail;
-        pthread_mutex_unlock(&g->mu);
-        if (fail)
-            return -EIO;
-    }
-    return mvcc_engine_iter(inner, snap, cf, opts, out);
-}
-
-static struct mvcc_engine *wrap_gate(void *ctx,
-                                     int store,
-                                     struct mvcc_engine *eng)
-{
-    struct gate *g = ctx;
-    struct mvcc_engine *e = cl_engine_over(&g->e[store], eng, NULL, g);
-    g->e[store].iter = gate_iter;
-    return e;
-}
-
-/* g shut (open false) or open, reads failing or not; c's engines go
- * through it. */
-static void gate_init(struct gate *g, struct cluster *c, bool open, bool fail)
-{
-    memset(g, 0, sizeof *g);
-    pthread_mutex_init(&g->mu, NULL);
-    pthread_cond_init(&g->cv, NULL);
-    g->main = pthread_self();
-    g->open = open;
-    g->fail = fail;
-    c->wrap = wrap_gate;
-    c->wrap_ctx = g;
-}
-
-static void gate_set(struct gate *g, bool open, bool fail)
-{
-    pthread_mutex_lock(&g->mu);
-    g->open = open;
-    g->fail = fail;
-    pthread_cond_broadcast(&g->cv);
-    pthread_mutex_unlock(&g->mu);
-}
-
-static void gate_destroy(struct gate *g)
-{
-    pthread_mutex_destroy(&g->mu);
-    pthread_cond_destroy(&g->cv);
-}
-
-static int gate_held(struct gate *g)
-{
-    pthread_mutex_lock(&g->mu);
-    int n = g->held;
-    pthread_mutex_unlock(&g->mu);
-    return n;
-}
-
 /* The size check reads the region on the split checker thread: while it
  * is held up, the loop goes on (every put is answered, no check is asked
  * twice, nothing splits), and once it is let go the split comes. */
 static void split_check_off_the_loop(void **state)
 {
     (void)state;
-    static struct gate g;
+    static struct cl_gate g;
     struct cluster c = {0};
-    gate_init(&g, &c, false, false);
+    cl_gate_init(&g, &c, 0, false, false);
     char k[32], val[64];
     int l = start_4k(&c, val);
     /* 4,096 bytes written asks for the first check (54 puts of 77) */
@@ -530,9 +448,9 @@ static void split_check_off_the_loop(void **state)
         snprintf(k, sizeof k, "key%04d", i);
         assert_int_equal(cl_put(&c, l, 1, k, val, NULL), 0);
     }
-    for (int t = 0; t < 5000 && gate_held(&g) == 0; t++)
+    for (int t = 0; t < 5000 && cl_gate_held(&g) == 0; t++)
         usleep(1000);
-    assert_int_equal(gate_held(&g), 1);
+    assert_int_equal(cl_gate_held(&g), 1);
     /* 100 more puts (7,700 bytes: twice split_size) while it waits */
     for (; i < 154; i++) {
         snprintf(k, sizeof k, "key%04d", i);
@@ -542,8 +460,8 @@ static void split_check_off_the_loop(void **state)
     region_store_stats(c.st[l].s, &st);
     assert_int_equal(st.split_checks, 0);
     assert_int_equal(st.splits, 0);
-    assert_int_equal(gate_held(&g), 1);
-    gate_set(&g, true, false);
+    assert_int_equal(cl_gate_held(&g), 1);
+    cl_gate_set(&g, true, false);
     checks_wait(&c); /* the check is done and the split proposed */
     region_store_stats(c.st[l].s, &st);
     assert_int_equal(st.split_checks, 1);
@@ -560,7 +478,7 @@ static void split_check_off_the_loop(void **state)
         free(v);
     }
     cl_destroy(&c);
-    gate_destroy(&g);
+    cl_gate_destroy(&g);
 }
 
 /* A size check whose reads fail is counted and logged and splits
@@ -569,9 +487,9 @@ static void split_check_off_the_loop(void **state)
 static void split_check_read_error(void **state)
 {
     (void)state;
-    static struct gate g;
+    static struct cl_gate g;
     struct cluster c = {0};
-    gate_init(&g, &c, true, true);
+    cl_gate_init(&g, &c, 0, true, true);
     char k[32], val[64];
     int l = start_4k(&c, val);
     struct region_store_stats st;
@@ -585,7 +503,7 @@ static void split_check_read_error(void **state)
         assert_int_equal(st.split_checks, i < 53 ? 0 : i < 67 ? 1 : 2);
         assert_int_equal(st.splits, 0);
     }
-    gate_set(&g, true, false);
+    cl_gate_set(&g, true, false);
     /* 14 puts later the third check reads 82 keys (5,822 bytes): split */
     for (int i = 68; i < 82; i++) {
         snprintf(k, sizeof k, "key%04d", i);
@@ -596,7 +514,7 @@ static void split_check_read_error(void **state)
     }
     wait_regions(&c, l, 2);
     cl_destroy(&c);
-    gate_destroy(&g);
+    cl_gate_destroy(&g);
 }
 
 /* A store down during a split and the writes after it comes back with
