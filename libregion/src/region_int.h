@@ -463,8 +463,8 @@ struct region_store {
     struct region_check *cjobs;       /* checks asked, oldest first */
     struct region_check *cdone;       /* checks done, not acted on */
     size_t c_out;                     /* checks asked and not done */
-    size_t c_snaps_out;               /* of them, snapshot counts and
-                                         reads */
+    size_t c_snaps_out;               /* of them, snapshot counts, reads
+                                         and installs' moves */
     bool cstop;                       /* the checker is to exit */
     uint64_t check_seq;               /* checks asked (under mu) */
     struct region_store_stats stats;  /* counters */
@@ -823,7 +823,7 @@ int region__check_install(struct region_store *s, struct region_snap_inst *in);
 void region__snap_install_moved(struct region_store *s,
                                 uint64_t region_id,
                                 const struct region_snap_inst *in);
-/* Wait until no snapshot count or read is out (not under s->mu). */
+/* Wait until no snapshot count, read or move is out (not under s->mu). */
 void region__check_snaps_out_wait(struct region_store *s);
 /* Tests: region__check_snaps_out_wait, then act on what the checker did
  * (takes s->mu). */
