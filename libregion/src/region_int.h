@@ -699,6 +699,16 @@ bool region__snap_chunk_ok(struct region_store *s, uint64_t region_id,
 bool region__snap_chunk_in_order(struct region_store *s,
                                  struct region_peer *p,
                                  const struct raft_message *m, uint64_t from);
+/* Check snapshot stream bytes b (n, the header first) of region as the
+ * receiver does on arrival, fed in pieces of cut bytes as chunks of cut
+ * bytes of payload bring them: NULL when every record is whole, of a
+ * known CF and inside the region and the stream ends where its header
+ * says, else why not (the fuzzer's and tests' entry; s counts memory). */
+const char *region__snap_stream_check(struct region_store *s,
+                                      uint64_t region,
+                                      const uint8_t *b,
+                                      size_t n,
+                                      size_t cut);
 /* The region a snapshot's first chunk names: 0, or REGION_EDECODE when c
  * is no first chunk or its header does not decode. */
 int region__snap_chunk_desc(const struct raft_snapshot *c,

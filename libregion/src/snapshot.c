@@ -1354,6 +1354,34 @@ bool region__snap_chunk_in_order(struct region_store *s,
     return false;
 }
 
+const char *region__snap_stream_check(struct region_store *s,
+                                      uint64_t region,
+                                      const uint8_t *b,
+                                      size_t n,
+                                      size_t cut)
+{
+    if (cut == 0)
+        return "no chunk size";
+    uint64_t blocks = n == 0 ? 1 : (n + cut - 1) / cut;
+    struct raft_snapshot c = {.total = n + BLOCK_HDR * blocks};
+    struct region_snap_rx *rx = rx_new(s, &c);
+    if (rx == NULL)
+        return "out of memory";
+    const char *why = NULL;
+    for (size_t off = 0; off < n && why == NULL;) {
+        size_t piece = n - off < cut ? n - off : cut;
+        why = rx_feed(s, rx, region, b + off, piece, NULL);
+        rx->got += BLOCK_HDR + piece;
+        off += piece;
+    }
+    if (n == 0)
+        rx->got = rx->total;
+    if (why == NULL && !rx_ends_right(rx))
+        why = "stream length does not match its header";
+    rx_free(s, rx);
+    return why;
+}
+
 int region__snapshot_chunks(struct region_store *s, struct region_peer *p,
                             const struct raft_ready *rd)
 {

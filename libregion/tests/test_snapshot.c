@@ -943,6 +943,99 @@ static void install_outlives_drops(void **state)
     cl_gate_destroy(&gate);
 }
 
+/* A snapshot stream of region 1 = [a, m) on store 1: header, then a raw
+ * key, its TTL record and, when txn, a libmvcc write record of "c"; a
+ * raw record of key raw_key (NULL: none) last. Its length. */
+static size_t stream_of(uint8_t *out, bool txn, const char *raw_key)
+{
+    struct region_desc d;
+    memset(&d, 0, sizeof d);
+    d.id = 1;
+    d.conf_ver = d.version = 1;
+    d.start[0] = 'a';
+    d.start_len = 1;
+    d.end[0] = 'm';
+    d.end_len = 1;
+    d.n_stores = 1;
+    d.stores[0] = 1;
+    struct region_buf b = {0}, desc = {0};
+    assert_int_equal(region__encode_desc(&desc, &d, 0), 0);
+    region__buf_u8(&b, 2);
+    region__buf_u64(&b, 0); /* L, below */
+    region__buf_bytes(&b, desc.data, desc.len);
+    struct
+    {
+        uint8_t cf;
+        const char *k;
+        const char *v;
+    } recs[] = {{MVCC_CF_DEFAULT, "rb", "value"},
+                {MVCC_CF_LOCK, "rb", "\xff\xff\xff\xff\xff\xff\xff\xff"},
+                {0, NULL, NULL}};
+    for (int i = 0; recs[i].k; i++) {
+        region__buf_u8(&b, recs[i].cf);
+        region__buf_bytes(&b, recs[i].k, strlen(recs[i].k));
+        region__buf_bytes(&b, recs[i].v, strlen(recs[i].v));
+    }
+    if (txn) { /* 'z' + enc("c") + a commit ts, CF write */
+        uint8_t k[64];
+        k[0] = 'z';
+        mvcc_key_encode("c", 1, k + 1);
+        size_t kl = 1 + mvcc_key_encoded_len(1);
+        memset(k + kl, 0xee, 8);
+        region__buf_u8(&b, MVCC_CF_WRITE);
+        region__buf_bytes(&b, k, kl + 8);
+        region__buf_bytes(&b, "P", 1);
+    }
+    if (raw_key) {
+        char k[32];
+        snprintf(k, sizeof k, "r%s", raw_key);
+        region__buf_u8(&b, MVCC_CF_DEFAULT);
+        region__buf_bytes(&b, k, strlen(k));
+        region__buf_bytes(&b, "x", 1);
+    }
+    assert_false(b.oom);
+    region__put_u64(b.data + 1, b.len);
+    memcpy(out, b.data, b.len);
+    size_t n = b.len;
+    region__buf_free(&b);
+    region__buf_free(&desc);
+    return n;
+}
+
+/* The receiver's check of a stream on arrival, exactly, whatever the
+ * chunks' size: a sound stream passes; one naming another region, one
+ * with a record outside the region or in no CF, one cut short or longer
+ * than its header says is refused, each with its reason; nothing stays
+ * held (the fuzzer's 'S' case holds it to the same, on any bytes). */
+static void stream_checked_in_any_chunks(void **state)
+{
+    (void)state;
+    static struct region_store s;
+    uint8_t b[1024];
+    size_t n = stream_of(b, true, "k");
+    for (size_t cut = 1; cut <= n; cut++)
+        assert_null(region__snap_stream_check(&s, 1, b, n, cut));
+    size_t cuts[] = {1, 3, 7, 64, n};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        size_t cut = cuts[i];
+        assert_string_equal(region__snap_stream_check(&s, 2, b, n, cut),
+                            "header names another region or size");
+        n = stream_of(b, true, "z"); /* past the region's end, m */
+        assert_string_equal(region__snap_stream_check(&s, 1, b, n, cut),
+                            "record outside the region");
+        n = stream_of(b, false, NULL);
+        b[n - 19] = MVCC_CF_COUNT; /* the TTL record's CF (1+4+2+4+8) */
+        assert_string_equal(region__snap_stream_check(&s, 1, b, n, cut),
+                            "record outside the region");
+        n = stream_of(b, true, "k");
+        assert_string_equal(region__snap_stream_check(&s, 1, b, n - 1, cut),
+                            "stream length does not match its header");
+        b[n] = 0; /* one byte more than the header says */
+        assert_non_null(region__snap_stream_check(&s, 1, b, n + 1, cut));
+    }
+    assert_int_equal(s.stats.snap_mem, 0);
+}
+
 /* Without threads (log_on_loop) the count is inline: a snapshot at once. */
 static void counted_inline_without_threads(void **state)
 {
@@ -1067,6 +1160,7 @@ int main(void)
         cmocka_unit_test(crc32c_known_answers),
         cmocka_unit_test(installed_off_the_loop),
         cmocka_unit_test(install_outlives_drops),
+        cmocka_unit_test(stream_checked_in_any_chunks),
         cmocka_unit_test(every_range_travels),
     };
     return cmocka_run_group_tests_name("libregion/snapshot", tests, NULL, NULL);
