@@ -709,6 +709,10 @@ const char *region__snap_stream_check(struct region_store *s,
                                       const uint8_t *b,
                                       size_t n,
                                       size_t cut);
+/* Whether q is installing a snapshot (its move out): *d gets the region
+ * it holds, whose range q takes at the end whatever it holds now. */
+bool region__snap_installing(const struct region_peer *q,
+                             struct region_desc *d);
 /* The region a snapshot's first chunk names: 0, or REGION_EDECODE when c
  * is no first chunk or its header does not decode. */
 int region__snap_chunk_desc(const struct raft_snapshot *c,

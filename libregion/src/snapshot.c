@@ -1567,6 +1567,14 @@ uint64_t region__snap_inst_region(const struct region_snap_inst *in)
     return in->region_id;
 }
 
+bool region__snap_installing(const struct region_peer *q, struct region_desc *d)
+{
+    if (q->inst == NULL)
+        return false;
+    *d = q->inst->desc;
+    return true;
+}
+
 void region__snap_inst_free(struct region_snap_inst *in)
 {
     if (in == NULL)

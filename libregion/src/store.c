@@ -1339,6 +1339,28 @@ static bool snapshot_overlaps(struct region_store *s, struct region_peer *p,
                         (unsigned long long)q->desc.version, merging);
             return true;
         }
+    /* nor one being installed: that peer takes its range at the end
+     * (DESIGN "Installing off the loop"), and this one, installed first,
+     * would be a region of its own there when the other applies the split
+     * that made it */
+    for (size_t i = 0; i < n_all(s); i++) {
+        struct region_peer *q = peer_at(s, i);
+        struct region_desc qd;
+        if (q != p && q->desc.id != d.id && region__snap_installing(q, &qd) &&
+            desc_overlap(&qd, &d)) {
+            s->stats.snaps_dropped_overlap++;
+            region__log(s, REGION_LOG_INFO,
+                        "region %llu: snapshot at %llu (version %llu) "
+                        "dropped: it overlaps the snapshot of region %llu "
+                        "(version %llu) being installed here",
+                        (unsigned long long)d.id,
+                        (unsigned long long)m->snapshot->meta.index,
+                        (unsigned long long)d.version,
+                        (unsigned long long)qd.id,
+                        (unsigned long long)qd.version);
+            return true;
+        }
+    }
     return false;
 }
 

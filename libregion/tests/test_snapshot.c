@@ -1002,6 +1002,51 @@ static size_t stream_of(uint8_t *out, bool txn, const char *raw_key)
     return n;
 }
 
+/* A region born of a split while its parent's snapshot (from before the
+ * split) is being installed on store 2 sends its own snapshot there: its
+ * range overlaps the parent's being installed, so it waits, as it waits
+ * for an initialized parent to learn of the split. Taken in meanwhile, it
+ * would be a region here when the parent applies the split, which then
+ * gets EEXISTS: the parent would keep the child's range too. */
+static void split_child_waits_for_parent_install(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    struct cl_bulk d = {.n = 100, .gen = 4, .big_every = 10, .big = 20000};
+    install_held(&c, &d); /* region 1 = [, m) into store 2, held */
+    assert_int_equal(cl_split(&c, 1, 1, "k000050", 3, NULL), 0);
+    for (int t = 0; t < 200; t++) {
+        region__snap_jobs_wait(c.st[1].s);
+        cl_tick(&c);
+    }
+    struct region_store *s2 = c.st[2].s;
+    assert_true(stats(&c, 2).snaps_dropped_overlap >= 1);
+    assert_null(region__find_peer(s2, 3));
+    install_go(&c);
+    struct region_desc a, b;
+    int t;
+    for (t = 0; t < 3000; t++) {
+        if (region_store_region(s2, 1, &a, NULL) == 0 &&
+            region_store_region(s2, 3, &b, NULL) == 0 && a.end_len == 7 &&
+            b.end_len == 1)
+            break;
+        cl_tick(&c);
+    }
+    assert_true(t < 3000);
+    assert_memory_equal(a.end, "k000050", 7);
+    assert_memory_equal(b.start, "k000050", 7);
+    assert_memory_equal(b.end, "m", 1);
+    for (t = 0; t < 3000; t++) { /* every key, in the region holding it */
+        if (cl_bulk_holds(&c, 2, 1, &d, 0, 50) &&
+            cl_bulk_holds(&c, 2, 3, &d, 50, d.n))
+            break;
+        cl_tick(&c);
+    }
+    assert_true(t < 3000);
+    cl_destroy(&c);
+    cl_gate_destroy(&gate);
+}
+
 /* The receiver's check of a stream on arrival, exactly, whatever the
  * chunks' size: a sound stream passes; one naming another region, one
  * with a record outside the region or in no CF, one cut short or longer
@@ -1160,6 +1205,7 @@ int main(void)
         cmocka_unit_test(crc32c_known_answers),
         cmocka_unit_test(installed_off_the_loop),
         cmocka_unit_test(install_outlives_drops),
+        cmocka_unit_test(split_child_waits_for_parent_install),
         cmocka_unit_test(stream_checked_in_any_chunks),
         cmocka_unit_test(every_range_travels),
     };
