@@ -731,23 +731,17 @@ uint32_t region__snap_block_crc(raft_index index, raft_term term,
  * makes the snapshot refused (logged; its install then fails). */
 int region__snapshot_chunks(struct region_store *s, struct region_peer *p,
                             const struct raft_ready *rd);
-/* Install snap (received: rd.snapshot, its data staged by the chunks):
- * a marker and the region's old data dropped, the staged records moved
- * into place (engine writes of their own), then added to s->wb the log
- * dropped and the region/apply/snapshot states; *d gets the snapshot's
- * region. REGION_EDECODE (s->errmsg says why) if it was refused. It is
- * the three steps below, inline. */
-int region__snapshot_persist(struct region_store *s, struct region_peer *p,
-                             const struct raft_snapshot *snap,
-                             struct region_desc *d);
-/* An install in three steps, so that the move runs off the loop: begin
- * (under s->mu: refusals as above, what the move needs copied out),
- * move (the engine only, any thread: the marker, the old data dropped,
- * the staged records moved; its outcome kept in in), end (under s->mu:
- * the move's error, else the tail into s->wb and the lock table
- * reloaded; frees in). Between them nothing may take p's next ready,
- * write its range, or free it (p->inst: DESIGN "Installing off the
- * loop"). */
+/* Install snap (received: rd.snapshot, its data staged by the chunks)
+ * in three steps, so that the move can run off the loop. begin (under
+ * s->mu): REGION_EDECODE, s->errmsg saying why, if it was refused; else
+ * what the move needs, copied out. move (the engine only, any thread):
+ * the marker, the region's old data dropped, the staged records moved
+ * into place (engine writes of their own); its outcome kept in in. end
+ * (under s->mu): the move's error, else added to s->wb the log dropped
+ * and the region/apply/snapshot states, and the lock table reloaded; *d
+ * gets the snapshot's region; frees in. Between them nothing may take
+ * p's next ready, write its range, or free it (p->inst: DESIGN
+ * "Installing off the loop"). */
 struct region_snap_inst;
 int region__snap_install_begin(struct region_store *s,
                                struct region_peer *p,
@@ -760,8 +754,6 @@ int region__snap_install_end(struct region_store *s,
                              struct region_snap_inst *in,
                              struct region_desc *d);
 void region__snap_inst_free(struct region_snap_inst *in);
-/* The region an install is for. */
-uint64_t region__snap_inst_region(const struct region_snap_inst *in);
 /* At open, before regions load: complete installs a restart interrupted
  * and drop the chunks of unfinished transfers. */
 int region__snap_recover(struct region_store *s);
@@ -831,7 +823,9 @@ int region__check_snap_read(struct region_store *s,
  * (region__snap_install_move, then region__snap_install_moved at
  * finish): 0 queued, -1 no checker thread or no memory (the caller
  * moves them inline). Behind everything queued before it. */
-int region__check_install(struct region_store *s, struct region_snap_inst *in);
+int region__check_install(struct region_store *s,
+                          uint64_t region_id,
+                          struct region_snap_inst *in);
 /* Under s->mu: the move of in, region_id's, is over; its peer's install
  * ends at the loop's next iteration. */
 void region__snap_install_moved(struct region_store *s,

@@ -1562,11 +1562,6 @@ struct region_snap_inst
     int rc;                                    /* how it went */
 };
 
-uint64_t region__snap_inst_region(const struct region_snap_inst *in)
-{
-    return in->region_id;
-}
-
 bool region__snap_installing(const struct region_peer *q, struct region_desc *d)
 {
     if (q->inst == NULL)
@@ -1698,19 +1693,6 @@ int region__snap_install_end(struct region_store *s,
     }
     region__snap_inst_free(in);
     return rc;
-}
-
-int region__snapshot_persist(struct region_store *s,
-                             struct region_peer *p,
-                             const struct raft_snapshot *snap,
-                             struct region_desc *d)
-{
-    struct region_snap_inst *in = NULL;
-    int rc = region__snap_install_begin(s, p, snap, &in);
-    if (rc != 0)
-        return rc;
-    region__snap_install_move(s, in);
-    return region__snap_install_end(s, p, in, d);
 }
 
 /* Complete the install a marker (value v) says was under way. */

@@ -333,14 +333,16 @@ int region__check_snap(struct region_store *s,
     return 0;
 }
 
-int region__check_install(struct region_store *s, struct region_snap_inst *in)
+int region__check_install(struct region_store *s,
+                          uint64_t region_id,
+                          struct region_snap_inst *in)
 {
     if (!s->checker_on)
         return -1;
     struct region_check *c = region__calloc(1, sizeof *c);
     if (c == NULL)
         return -1;
-    c->desc.id = region__snap_inst_region(in);
+    c->desc.id = region_id;
     c->inst = in;
     enqueue(s, c);
     return 0;

@@ -1306,16 +1306,34 @@ int region_store_tick(struct region_store *s)
     return rc;
 }
 
+/* Drop the first chunk m of snapshot d: it overlaps what (said in the
+ * log). The leader sends it again later. */
+static bool overlap_dropped(struct region_store *s,
+                            const struct raft_message *m,
+                            const struct region_desc *d,
+                            const char *what)
+{
+    s->stats.snaps_dropped_overlap++;
+    region__log(s, REGION_LOG_INFO,
+                "region %llu: snapshot at %llu (version %llu) dropped: it "
+                "overlaps %s",
+                (unsigned long long)d->id,
+                (unsigned long long)m->snapshot->meta.index,
+                (unsigned long long)d->version, what);
+    return true;
+}
+
 /* Whether the first chunk of a snapshot for p names a range overlapping
  * another region of this store (which must first learn of its own split
- * or removal): then it is dropped, said in the log, and the leader sends
- * it again later. */
+ * or removal), or one being installed here: then it is dropped, said in
+ * the log, and the leader sends it again later. */
 static bool snapshot_overlaps(struct region_store *s, struct region_peer *p,
                               const struct raft_message *m)
 {
     struct region_desc d;
     if (region__snap_chunk_desc(m->snapshot, &d) != 0)
         return false; /* no first chunk */
+    char what[160];
     for (size_t i = 0; i < s->n_peers; i++)
         if (s->peers[i] != p && desc_overlap(&s->peers[i]->desc, &d)) {
             struct region_peer *q = s->peers[i];
@@ -1327,17 +1345,11 @@ static bool snapshot_overlaps(struct region_store *s, struct region_peer *p,
             if (q->merge_target != 0)
                 snprintf(merging, sizeof merging, ", merging into region %llu",
                          (unsigned long long)q->merge_target);
-            s->stats.snaps_dropped_overlap++;
-            region__log(s, REGION_LOG_INFO,
-                        "region %llu: snapshot at %llu (version %llu) "
-                        "dropped: it overlaps region %llu here (version "
-                        "%llu%s), not inside it",
-                        (unsigned long long)d.id,
-                        (unsigned long long)m->snapshot->meta.index,
-                        (unsigned long long)d.version,
-                        (unsigned long long)q->desc.id,
-                        (unsigned long long)q->desc.version, merging);
-            return true;
+            snprintf(what, sizeof what,
+                     "region %llu here (version %llu%s), not inside it",
+                     (unsigned long long)q->desc.id,
+                     (unsigned long long)q->desc.version, merging);
+            return overlap_dropped(s, m, &d, what);
         }
     /* nor one being installed: that peer takes its range at the end
      * (DESIGN "Installing off the loop"), and this one, installed first,
@@ -1348,17 +1360,11 @@ static bool snapshot_overlaps(struct region_store *s, struct region_peer *p,
         struct region_desc qd;
         if (q != p && q->desc.id != d.id && region__snap_installing(q, &qd) &&
             desc_overlap(&qd, &d)) {
-            s->stats.snaps_dropped_overlap++;
-            region__log(s, REGION_LOG_INFO,
-                        "region %llu: snapshot at %llu (version %llu) "
-                        "dropped: it overlaps the snapshot of region %llu "
-                        "(version %llu) being installed here",
-                        (unsigned long long)d.id,
-                        (unsigned long long)m->snapshot->meta.index,
-                        (unsigned long long)d.version,
-                        (unsigned long long)qd.id,
-                        (unsigned long long)qd.version);
-            return true;
+            snprintf(what, sizeof what,
+                     "the snapshot of region %llu (version %llu) being "
+                     "installed here",
+                     (unsigned long long)qd.id, (unsigned long long)qd.version);
+            return overlap_dropped(s, m, &d, what);
         }
     }
     return false;
@@ -2682,6 +2688,7 @@ int region_store_process(struct region_store *s)
      * others' into the loop's batch (one ready out each) */
     size_t got = 0;
     bool sync = false;
+    bool said = false; /* an install failing put why in s->errmsg */
     mvcc_wbatch_clear(s->wb);
     for (size_t i = 0, seen = 0; i < n_cand && rc == 0 && seen < n; i++) {
         if ((p = act_at(s, i)) == NULL || p->hib ||
@@ -2698,6 +2705,7 @@ int region_store_process(struct region_store *s)
             p->inst = NULL;
             p->inst_done = false;
             rc = region__snap_install_end(s, p, in, &descs[got]);
+            said = rc != 0;
             region__ttl_note(s); /* it may carry TTL records */
             if (rc == 0)
                 rc = persist_ready(s, p, &rds[got]);
@@ -2748,27 +2756,25 @@ int region_store_process(struct region_store *s)
         p->snap_seen = false;
         ps[got] = p;
         rc = region__snapshot_chunks(s, p, &rds[got]);
-        if (rc == 0 && rds[got].snapshot && s->checker_on) {
+        if (rc == 0 && rds[got].snapshot) { /* before the entries after
+                                                 it */
             /* the records move into place on the checker thread; the
              * ready waits, the store's other regions do not (DESIGN
              * "Installing off the loop") */
             struct region_snap_inst *in = NULL;
             rc = region__snap_install_begin(s, p, rds[got].snapshot, &in);
-            if (rc == 0 && region__check_install(s, in) == 0) {
+            said = rc == REGION_EDECODE; /* refused */
+            if (rc == 0 && region__check_install(s, p->desc.id, in) == 0) {
                 p->inst = in;
                 p->inst_rd = rds[got];
                 memset(&rds[got], 0, sizeof rds[got]);
                 continue;
             }
-            if (rc == 0) { /* no memory for the job: here */
+            if (rc == 0) { /* no checker thread, or no memory: here */
                 region__snap_install_move(s, in);
                 rc = region__snap_install_end(s, p, in, &descs[got]);
-                region__ttl_note(s);
+                said = rc != 0;
             }
-        } else if (rc == 0 && rds[got].snapshot) { /* before the entries
-                                                      after it */
-            rc = region__snapshot_persist(s, p, rds[got].snapshot,
-                                          &descs[got]);
             region__ttl_note(s); /* it may carry TTL records */
         }
         if (rc == 0)
@@ -2798,7 +2804,7 @@ int region_store_process(struct region_store *s)
     }
     mvcc_wbatch_clear(s->wb);
     if (rc != 0) {
-        if (rc != REGION_EDECODE) /* a refused snapshot said why */
+        if (!said) /* else a snapshot's install said why */
             snprintf(s->errmsg, sizeof s->errmsg,
                      "raft state write failed: %s",
                      mvcc_engine_errmsg(s->opts.engine));

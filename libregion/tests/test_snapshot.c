@@ -1081,6 +1081,67 @@ static void stream_checked_in_any_chunks(void **state)
     assert_int_equal(s.stats.snap_mem, 0);
 }
 
+/* A read ahead that fails on the checker thread (-EIO) drops the
+ * snapshot at libraft's next read: RAFT_ESNAPOLD, so the transfer starts
+ * over with a new one; nothing stays held. */
+static void failed_read_starts_over(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    memset(&counting, 0, sizeof counting);
+    counting.main = pthread_self();
+    c.wrap = wrap_counting;
+    c.snap_chunk_bytes = 4096;
+    struct region_peer *p = one_loaded_store(&c);
+    struct region_store *s = c.st[1].s;
+    const struct raft_snapshot *sn = NULL;
+    assert_int_equal(p->stor.ops->snapshot(&p->stor, &sn), RAFT_ESNAPTEMP);
+    region_store_split_checks_wait(s);
+    assert_int_equal(p->stor.ops->snapshot(&p->stor, &sn), 0);
+    uint64_t index = sn->meta.index;
+    uint64_t n = sn->total < 4096 ? sn->total : 4096;
+    uint8_t buf[4096];
+    __atomic_store_n(&counting.fail_counts, true, __ATOMIC_SEQ_CST);
+    assert_int_equal(p->stor.ops->snapshot_read(&p->stor, index, 0, buf, n),
+                     RAFT_ESNAPTEMP);
+    region__snap_jobs_wait(s); /* the read failed */
+    __atomic_store_n(&counting.fail_counts, false, __ATOMIC_SEQ_CST);
+    assert_non_null(p->tx[0]); /* kept until libraft reads again */
+    assert_int_equal(p->stor.ops->snapshot_read(&p->stor, index, 0, buf, n),
+                     RAFT_ESNAPOLD);
+    assert_null(p->tx[0]);
+    struct region_store_stats st;
+    region_store_stats(s, &st);
+    assert_int_equal(st.snap_mem, 0);
+    assert_int_equal(p->stor.ops->snapshot(&p->stor, &sn), RAFT_ESNAPTEMP);
+    cl_destroy(&c);
+}
+
+/* A move into place that fails on the checker thread (-EIO) fails the
+ * receiver's next iteration, as a failed write of the loop's does, and
+ * says which snapshot. */
+static void failed_move_fails_the_store(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    struct cl_bulk d = {.n = 100, .gen = 5, .big_every = 10, .big = 20000};
+    install_held(&c, &d);
+    struct region_store *s2 = c.st[2].s;
+    struct region_peer *p = installing_peer(s2);
+    assert_non_null(p);
+    cl_gate_set(&gate, true, true); /* the move's iterator fails */
+    region__snap_jobs_wait(s2);
+    assert_true(p->inst_done);
+    assert_int_not_equal(region_store_process(s2), 0);
+    assert_non_null(
+        strstr(region_store_errmsg(s2), "region 1: moving snapshot at "));
+    assert_non_null(strstr(region_store_errmsg(s2), "Input/output error"));
+    assert_null(p->inst); /* ended, the ready dropped with the iteration */
+    assert_int_equal(stats(&c, 2).snaps_applied, 0);
+    cl_destroy(&c);
+    cl_gate_destroy(&gate);
+}
+
 /* Without threads (log_on_loop) the count is inline: a snapshot at once. */
 static void counted_inline_without_threads(void **state)
 {
@@ -1205,6 +1266,8 @@ int main(void)
         cmocka_unit_test(crc32c_known_answers),
         cmocka_unit_test(installed_off_the_loop),
         cmocka_unit_test(install_outlives_drops),
+        cmocka_unit_test(failed_read_starts_over),
+        cmocka_unit_test(failed_move_fails_the_store),
         cmocka_unit_test(split_child_waits_for_parent_install),
         cmocka_unit_test(stream_checked_in_any_chunks),
         cmocka_unit_test(every_range_travels),
