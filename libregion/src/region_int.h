@@ -279,6 +279,10 @@ struct region_peer {
     bool snap_seen;               /* a snapshot chunk was stepped since
                                      the last ready taken on the loop: the
                                      next ready may install it */
+    bool snap_whole;              /* and it ended a snapshot (p->chk whole
+                                     and sound): the range it names is
+                                     claimed until that ready (DESIGN
+                                     "Snapshots that overlap") */
     raft_term lead_term;          /* term of the leadership lead_gen
                                      stamps (0: none seen) */
     uint64_t lead_gen;            /* s->lead_gen when that leadership was
@@ -709,9 +713,17 @@ const char *region__snap_stream_check(struct region_store *s,
                                       const uint8_t *b,
                                       size_t n,
                                       size_t cut);
-/* Whether q is installing a snapshot (its move out): *d gets the region
- * it holds, whose range q takes at the end whatever it holds now. */
-bool region__snap_installing(const struct region_peer *q,
+/* Whether q claims the range of a snapshot it is to install, whatever it
+ * holds now: one being installed (its move out), or one received whole
+ * whose ready the loop has not taken (snap_whole). NULL if not, else what
+ * the snapshot is doing (for a log line); *d gets the region it holds. */
+const char *region__snap_claim(const struct region_peer *q,
+                               struct region_desc *d);
+/* Whether c is the chunk that ends, in order, the snapshot p's arrival
+ * check is reading (its first chunk aside): *d gets the region that
+ * snapshot holds. */
+bool region__snap_chunk_last(const struct region_peer *p,
+                             const struct raft_snapshot *c,
                              struct region_desc *d);
 /* The region a snapshot's first chunk names: 0, or REGION_EDECODE when c
  * is no first chunk or its header does not decode. */

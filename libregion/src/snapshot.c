@@ -1324,6 +1324,9 @@ bool region__snap_chunk_in_order(struct region_store *s,
     if (!same && c->offset != 0)
         return false; /* a transfer met in its middle (a restart): the
                          leader gives up on it and starts over */
+    if (!same && p->snap_whole)
+        return false; /* one received whole waits for its ready (libraft
+                         would not take this one's chunks meanwhile) */
     if (!same) {
         rx_free(s, k);
         p->chk = k = rx_new(s, c);
@@ -1340,8 +1343,11 @@ bool region__snap_chunk_in_order(struct region_store *s,
     k->got += c->len;
     if (why == NULL && !rx_ends_right(k))
         why = "stream length does not match its header";
-    if (why == NULL)
+    if (why == NULL) {
+        if (k->got == k->total)
+            p->snap_whole = true; /* its range is claimed from now on */
         return true;
+    }
     k->bad = true; /* for good: this snapshot's bytes are what they are */
     s->stats.snap_chunks_refused++;
     region__log(s, REGION_LOG_WARN,
@@ -1352,6 +1358,20 @@ bool region__snap_chunk_in_order(struct region_store *s,
                 (unsigned long long)c->meta.index, (unsigned long long)from,
                 why);
     return false;
+}
+
+bool region__snap_chunk_last(const struct region_peer *p,
+                             const struct raft_snapshot *c,
+                             struct region_desc *d)
+{
+    const struct region_snap_rx *k = p->chk;
+    if (c == NULL || k == NULL || k->bad || !k->have_desc || c->offset == 0 ||
+        k->index != c->meta.index || k->term != c->meta.term ||
+        k->total != c->total || c->offset != k->got ||
+        c->len != k->total - k->got)
+        return false;
+    *d = k->desc;
+    return true;
 }
 
 const char *region__snap_stream_check(struct region_store *s,
@@ -1562,12 +1582,18 @@ struct region_snap_inst
     int rc;                                    /* how it went */
 };
 
-bool region__snap_installing(const struct region_peer *q, struct region_desc *d)
+const char *region__snap_claim(const struct region_peer *q,
+                               struct region_desc *d)
 {
-    if (q->inst == NULL)
-        return false;
-    *d = q->inst->desc;
-    return true;
+    if (q->inst != NULL) {
+        *d = q->inst->desc;
+        return "being installed";
+    }
+    if (q->snap_whole && q->chk != NULL && q->chk->have_desc) {
+        *d = q->chk->desc;
+        return "received whole";
+    }
+    return NULL;
 }
 
 void region__snap_inst_free(struct region_snap_inst *in)

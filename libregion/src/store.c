@@ -1323,16 +1323,21 @@ static bool overlap_dropped(struct region_store *s,
     return true;
 }
 
-/* Whether the first chunk of a snapshot for p names a range overlapping
- * another region of this store (which must first learn of its own split
- * or removal), or one being installed here: then it is dropped, said in
- * the log, and the leader sends it again later. */
+/* Whether the first or the last chunk of a snapshot for p names a range
+ * overlapping another region of this store (which must first learn of
+ * its own split or removal), or one another snapshot claims here (being
+ * installed, or received whole): then it is dropped, said in the log, and
+ * the leader sends it again later. The first chunk's check spares what
+ * cannot be installed anyway; the last chunk's is the one that counts,
+ * as libraft takes a snapshot in with it (DESIGN "Snapshots that
+ * overlap"). */
 static bool snapshot_overlaps(struct region_store *s, struct region_peer *p,
                               const struct raft_message *m)
 {
     struct region_desc d;
-    if (region__snap_chunk_desc(m->snapshot, &d) != 0)
-        return false; /* no first chunk */
+    if (region__snap_chunk_desc(m->snapshot, &d) != 0 &&
+        !region__snap_chunk_last(p, m->snapshot, &d))
+        return false; /* a chunk in the middle */
     char what[160];
     for (size_t i = 0; i < s->n_peers; i++)
         if (s->peers[i] != p && desc_overlap(&s->peers[i]->desc, &d)) {
@@ -1351,19 +1356,18 @@ static bool snapshot_overlaps(struct region_store *s, struct region_peer *p,
                      (unsigned long long)q->desc.version, merging);
             return overlap_dropped(s, m, &d, what);
         }
-    /* nor one being installed: that peer takes its range at the end
-     * (DESIGN "Installing off the loop"), and this one, installed first,
-     * would be a region of its own there when the other applies the split
-     * that made it */
+    /* nor one another snapshot claims: that peer takes its range once
+     * installed, and this one, installed first, would be a region of its
+     * own there when the other applies the split that made it */
     for (size_t i = 0; i < n_all(s); i++) {
         struct region_peer *q = peer_at(s, i);
         struct region_desc qd;
-        if (q != p && q->desc.id != d.id && region__snap_installing(q, &qd) &&
-            desc_overlap(&qd, &d)) {
+        const char *doing = q != p ? region__snap_claim(q, &qd) : NULL;
+        if (doing != NULL && qd.id != d.id && desc_overlap(&qd, &d)) {
             snprintf(what, sizeof what,
-                     "the snapshot of region %llu (version %llu) being "
-                     "installed here",
-                     (unsigned long long)qd.id, (unsigned long long)qd.version);
+                     "the snapshot of region %llu (version %llu) %s here",
+                     (unsigned long long)qd.id, (unsigned long long)qd.version,
+                     doing);
             return overlap_dropped(s, m, &d, what);
         }
     }
@@ -1875,7 +1879,9 @@ static int apply_split(struct region_store *s, struct region_peer *p,
     struct region_peer *early = find_any(s, c->new_id);
     /* one installing a snapshot is taken as installed already (as if its
      * install had come first in the loop): that snapshot is newer than
-     * this split, which gets EEXISTS as for an initialized one */
+     * this split, which gets EEXISTS as for an initialized one. A guard:
+     * the snapshot's last chunk found the parent here holding its range
+     * (snapshot_overlaps), so none is installing when the parent splits */
     if (early && !early->initialized && early->inst == NULL) {
         /* its leader reached us before this split did: the split's peer
          * replaces it, keeping the term and vote it may have given */
@@ -2753,7 +2759,8 @@ int region_store_process(struct region_store *s)
         if (raft_node_ready(p->node, &rds[got]) != 0)
             continue; /* -ENOMEM: try again next iteration */
         timed_commit(p, &rds[got]);
-        p->snap_seen = false;
+        p->snap_seen = p->snap_whole = false; /* the install begins here,
+                                                 or libraft took none */
         ps[got] = p;
         rc = region__snapshot_chunks(s, p, &rds[got]);
         if (rc == 0 && rds[got].snapshot) { /* before the entries after

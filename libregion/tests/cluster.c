@@ -33,8 +33,16 @@ static struct cl_route routes[CL_MAX + 1];
 static void send_msg(void *ctx, uint64_t to, const void *buf, size_t len)
 {
     struct cl_route *r = ctx;
-    struct cluster *c = r->c;
-    if (to == 0 || to > (uint64_t)c->n || c->cut[r->from][to])
+    cl_send(r->c, r->from, to, buf, len);
+}
+
+void cl_send(struct cluster *c,
+             uint64_t from,
+             uint64_t to,
+             const void *buf,
+             size_t len)
+{
+    if (to == 0 || to > (uint64_t)c->n || c->cut[from][to])
         return;
     if (c->nq == c->capq) {
         c->capq = c->capq ? 2 * c->capq : 64;
@@ -46,7 +54,7 @@ static void send_msg(void *ctx, uint64_t to, const void *buf, size_t len)
     if (copy == NULL)
         die("malloc", -ENOMEM);
     memcpy(copy, buf, len);
-    c->q[c->nq++] = (struct cl_msg){to, r->from, copy, len};
+    c->q[c->nq++] = (struct cl_msg){to, from, copy, len};
 }
 
 static uint64_t cl_clock(void *ctx)

@@ -92,6 +92,13 @@ void cl_destroy(struct cluster *c);
 /* Region id over [start, end) (NULL = open) on every store. */
 void cl_bootstrap(struct cluster *c, uint64_t id, const char *start,
                   const char *end);
+/* Put a batch of messages (buf, copied) in flight from store from to
+ * store to, as from's router does (dropped if that link is cut). */
+void cl_send(struct cluster *c,
+             uint64_t from,
+             uint64_t to,
+             const void *buf,
+             size_t len);
 /* Deliver every message in flight, then process every store; rounds
  * times. */
 void cl_pump(struct cluster *c, int rounds);
