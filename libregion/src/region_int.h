@@ -387,6 +387,10 @@ struct region_completion {
  * (an append of up to 1 MiB, an entry of up to max_entry_bytes, 8 MiB)
  * keeps a batch under the frame limit. */
 #define REGION__BATCH_BYTES (4u << 20)
+/* Received snapshot chunks handed to the checker thread to stage, not
+ * yet taken back written: the loop waits for the thread rather than hold
+ * more (four chunks of kvd's 1 MiB; DESIGN "Staging off the loop"). */
+#define REGION__STAGE_OUT_BYTES (4u << 20)
 
 struct region_outbox {
     uint64_t store;        /* destination */
@@ -467,8 +471,16 @@ struct region_store {
     struct region_check *cjobs;       /* checks asked, oldest first */
     struct region_check *cdone;       /* checks done, not acted on */
     size_t c_out;                     /* checks asked and not done */
-    size_t c_snaps_out;               /* of them, snapshot counts, reads
-                                         and installs' moves */
+    size_t c_snaps_out;               /* of them, snapshot counts, reads,
+                                         installs' moves and staging */
+    size_t c_stage_todo;              /* of them, received chunks to
+                                         stage */
+    size_t c_stage_out;               /* staging jobs handed over and not
+                                         taken back (done or not) */
+    uint64_t c_stage_bytes;           /* what those hold */
+    int c_stage_rc;                   /* a staging write failed: every
+                                         install fails from then on (its
+                                         staged chunks may be short) */
     bool cstop;                       /* the checker is to exit */
     uint64_t check_seq;               /* checks asked (under mu) */
     struct region_store_stats stats;  /* counters */
@@ -831,6 +843,26 @@ int region__check_snap(struct region_store *s,
  * queued, -ENOMEM. */
 int region__check_snap_read(struct region_store *s,
                             struct region_snap_read *rd);
+/* Write wb, staged chunks of a snapshot of region_id received (bytes
+ * counted in snap_mem), on the checker thread, behind every job but
+ * reads (region__snap_staged at finish): 0 queued (wb is the thread's),
+ * -1 no checker thread or no memory (the caller writes it inline: what
+ * was queued before is written by then). Waits while the chunks queued
+ * hold more than REGION__STAGE_OUT_BYTES. */
+int region__check_stage(struct region_store *s,
+                        uint64_t region_id,
+                        struct mvcc_wbatch *wb,
+                        size_t bytes);
+/* A staging write of the checker thread failed: its code (0: none).
+ * The store fails from then on. */
+int region__check_stage_failed(struct region_store *s);
+/* The move of in is not made: rc (a staging write failed before it). */
+void region__snap_install_lost(struct region_snap_inst *in, int rc);
+/* Under s->mu: a staging write of region_id's (bytes) is over, rc. */
+void region__snap_staged(struct region_store *s,
+                         uint64_t region_id,
+                         size_t bytes,
+                         int rc);
 /* Move an install's records into place on the checker thread
  * (region__snap_install_move, then region__snap_install_moved at
  * finish): 0 queued, -1 no checker thread or no memory (the caller

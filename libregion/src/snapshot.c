@@ -2,9 +2,9 @@
  * leader reads a snapshot chunk by chunk from a RocksDB snapshot of the
  * region's ranges (libraft's snapshot_read, served from blocks the split
  * checker thread reads ahead), never holding it whole; a follower checks
- * each chunk as it arrives, stages its records under keys of its own,
- * and installs them in bounded batches behind a marker that a restart
- * completes (moved into place on that thread too). DESIGN.md,
+ * each chunk as it arrives, stages its records under keys of its own
+ * (written on that thread), and installs them in bounded batches behind
+ * a marker that a restart completes (moved into place there too). DESIGN.md,
  * "Snapshots and log GC".
  *
  * Snapshot data (libraft's `total` bytes) is a run of blocks of the
@@ -1402,6 +1402,39 @@ const char *region__snap_stream_check(struct region_store *s,
     return why;
 }
 
+/* Write *b (region id's staged chunks and their deletions, holding
+ * bytes counted in snap_mem) on the checker thread, or here without one
+ * (DESIGN "Staging off the loop"). *b is then empty, or a new batch
+ * (NULL: -ENOMEM). */
+static int stage_write(struct region_store *s,
+                       uint64_t id,
+                       struct mvcc_wbatch **b,
+                       size_t bytes)
+{
+    if (mvcc_wbatch_count(*b) == 0)
+        return 0;
+    if (region__check_stage(s, id, *b, bytes) == 0) {
+        *b = NULL;
+        return mvcc_wbatch_create(b);
+    }
+    int rc = mvcc_engine_write(s->opts.engine, *b, false);
+    mvcc_wbatch_clear(*b);
+    held(s, 0, bytes);
+    return rc;
+}
+
+void region__snap_staged(struct region_store *s,
+                         uint64_t region_id,
+                         size_t bytes,
+                         int rc)
+{
+    held(s, 0, bytes);
+    if (rc != 0)
+        region__log(s, REGION_LOG_ERROR,
+                    "region %llu: staging snapshot chunks failed: %s",
+                    (unsigned long long)region_id, region_strerror(rc));
+}
+
 int region__snapshot_chunks(struct region_store *s, struct region_peer *p,
                             const struct raft_ready *rd)
 {
@@ -1465,17 +1498,17 @@ int region__snapshot_chunks(struct region_store *s, struct region_peer *p,
         if (rc == 0 && rx->bad && !was_bad)
             rc = unstage(b, id); /* it will not be installed */
         /* one chunk at a time, so a few chunks are held at most */
-        if (rc == 0 && mvcc_wbatch_count(b) > 0)
-            rc = mvcc_engine_write(s->opts.engine, b, false);
-        mvcc_wbatch_clear(b);
-        held(s, 0, staged);
+        if (rc == 0)
+            rc = stage_write(s, id, &b, staged);
+        else
+            held(s, 0, staged);
     }
     /* complete, yet no snapshot in the ready: libraft did not restore it
      * (its log already had the index, or it was committed meanwhile) */
     if (rc == 0 && p->rx && p->rx->got == p->rx->total && !rd->snapshot) {
         rc = unstage(b, id);
         if (rc == 0)
-            rc = mvcc_engine_write(s->opts.engine, b, false);
+            rc = stage_write(s, id, &b, 0);
         rx_free(s, p->rx);
         rx_free(s, p->chk);
         p->rx = p->chk = NULL;
@@ -1680,6 +1713,11 @@ void region__snap_install_move(struct region_store *s,
     mvcc_wbatch_destroy(b);
     in->rc = rc;
     in->ns = region__mono_ns() - t0;
+}
+
+void region__snap_install_lost(struct region_snap_inst *in, int rc)
+{
+    in->rc = rc;
 }
 
 int region__snap_install_end(struct region_store *s,

@@ -9,7 +9,8 @@
  * threads (log_on_loop) the check runs inline, as before 0.25.
  * The same thread counts the length of a snapshot built to send
  * (snapshot.c), a pass over the whole region too, reads its blocks ahead
- * of libraft's asking, and moves a received one's records into place.
+ * of libraft's asking, writes a received one's chunks as the loop stages
+ * them, and moves its records into place.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,6 +40,9 @@ struct region_check
     struct region_snap_read *rd;   /* or snapshot blocks to read (owned) */
     struct region_snap_inst *inst; /* or an install's records to move
                                       for desc.id (its peer's) */
+    struct mvcc_wbatch *wb;        /* or a received snapshot's chunks to
+                                      stage for desc.id (owned) */
+    size_t wb_bytes;               /* what wb holds, counted in snap_mem */
 };
 
 /* The key splitting [lo, hi) of cf in two halves by bytes (user key:
@@ -126,12 +130,24 @@ int region__split_point(struct region_store *s,
 /* The reading part of a check: engine only, any thread. */
 static void check_run(struct region_store *s, struct region_check *c)
 {
+    if (c->wb) {
+        c->rc = mvcc_engine_write(s->opts.engine, c->wb, false);
+        return;
+    }
     if (c->rd) {
         region__snap_read_run(s, c->rd);
         return;
     }
     if (c->inst) {
-        region__snap_install_move(s, c->inst);
+        /* staged chunks were lost before it: moving the rest would
+         * install part of the snapshot */
+        pthread_mutex_lock(&s->cmu);
+        int lost = s->c_stage_rc;
+        pthread_mutex_unlock(&s->cmu);
+        if (lost != 0)
+            region__snap_install_lost(c->inst, lost);
+        else
+            region__snap_install_move(s, c->inst);
         return;
     }
     if (c->tx) {
@@ -156,6 +172,10 @@ static void auto_split_done(void *ud, const struct region_reply *r)
  * split if it holds split_size. Under s->mu. */
 static void check_apply(struct region_store *s, struct region_check *c)
 {
+    if (c->wb) {
+        region__snap_staged(s, c->desc.id, c->wb_bytes, c->rc);
+        return;
+    }
     if (c->rd) {
         region__snap_read_done(s, c->rd);
         c->rd = NULL;
@@ -210,6 +230,7 @@ static void check_free(struct region_store *s, struct region_check *c)
     while (c) {
         struct region_check *n = c->next;
         region__snap_tx_free(s, c->tx);
+        mvcc_wbatch_destroy(c->wb);
         if (c->rd)
             region__snap_read_free(s, c->rd);
         region__free(c);
@@ -235,8 +256,13 @@ static void *checker_main(void *arg)
         c->next = s->cdone;
         s->cdone = c;
         s->c_out--;
-        if (c->tx || c->rd || c->inst)
+        if (c->tx || c->rd || c->inst || c->wb)
             s->c_snaps_out--;
+        if (c->wb) {
+            s->c_stage_todo--;
+            if (c->rc != 0 && s->c_stage_rc == 0)
+                s->c_stage_rc = c->rc; /* for good: the store fails */
+        }
         pthread_cond_broadcast(&s->cdcv);
         pthread_mutex_unlock(&s->cmu);
         region__notify(s);
@@ -281,8 +307,13 @@ static void enqueue(struct region_store *s, struct region_check *c)
     c->next = *tail;
     *tail = c;
     s->c_out++;
-    if (c->tx || c->rd || c->inst)
+    if (c->tx || c->rd || c->inst || c->wb)
         s->c_snaps_out++;
+    if (c->wb) {
+        s->c_stage_todo++;
+        s->c_stage_out++;
+        s->c_stage_bytes += c->wb_bytes;
+    }
     pthread_cond_signal(&s->ccv);
     pthread_mutex_unlock(&s->cmu);
 }
@@ -333,6 +364,76 @@ int region__check_snap(struct region_store *s,
     return 0;
 }
 
+/* Under cmu: wait until the checker thread has written every staged
+ * chunk handed to it (s->mu may be held: the thread never takes it). */
+static void stage_drained(struct region_store *s)
+{
+    while (s->c_stage_todo > 0)
+        pthread_cond_wait(&s->cdcv, &s->cmu);
+}
+
+/* Under cmu: take the staging jobs done off s->cdone (their batches are
+ * held until then) onto *list, no longer counted out. */
+static void stage_reap(struct region_store *s, struct region_check **list)
+{
+    for (struct region_check **pc = &s->cdone; *pc;) {
+        struct region_check *c = *pc;
+        if (c->wb == NULL) {
+            pc = &c->next;
+            continue;
+        }
+        *pc = c->next;
+        s->c_stage_out--;
+        s->c_stage_bytes -= c->wb_bytes;
+        c->next = *list;
+        *list = c;
+    }
+}
+
+int region__check_stage(struct region_store *s,
+                        uint64_t region_id,
+                        struct mvcc_wbatch *wb,
+                        size_t bytes)
+{
+    if (!s->checker_on)
+        return -1;
+    struct region_check *c = region__calloc(1, sizeof *c);
+    pthread_mutex_lock(&s->cmu);
+    if (c == NULL) { /* written inline, after what was handed over */
+        stage_drained(s);
+        pthread_mutex_unlock(&s->cmu);
+        return -1;
+    }
+    /* the loop waits for the thread rather than hold more than this */
+    struct region_check *done = NULL;
+    for (;;) {
+        stage_reap(s, &done);
+        if (s->c_stage_out == 0 ||
+            s->c_stage_bytes + bytes <= REGION__STAGE_OUT_BYTES)
+            break;
+        pthread_cond_wait(&s->cdcv, &s->cmu);
+    }
+    pthread_mutex_unlock(&s->cmu);
+    for (struct region_check *d = done; d; d = d->next)
+        check_apply(s, d);
+    check_free(s, done);
+    c->desc.id = region_id;
+    c->wb = wb;
+    c->wb_bytes = bytes;
+    enqueue(s, c);
+    return 0;
+}
+
+int region__check_stage_failed(struct region_store *s)
+{
+    if (!s->checker_on)
+        return 0;
+    pthread_mutex_lock(&s->cmu);
+    int rc = s->c_stage_rc;
+    pthread_mutex_unlock(&s->cmu);
+    return rc;
+}
+
 int region__check_install(struct region_store *s,
                           uint64_t region_id,
                           struct region_snap_inst *in)
@@ -340,8 +441,12 @@ int region__check_install(struct region_store *s,
     if (!s->checker_on)
         return -1;
     struct region_check *c = region__calloc(1, sizeof *c);
-    if (c == NULL)
+    if (c == NULL) { /* moved inline: after the chunks staged before */
+        pthread_mutex_lock(&s->cmu);
+        stage_drained(s);
+        pthread_mutex_unlock(&s->cmu);
         return -1;
+    }
     c->desc.id = region_id;
     c->inst = in;
     enqueue(s, c);
@@ -375,7 +480,12 @@ void region__check_finish(struct region_store *s, bool wait)
     pthread_mutex_lock(&s->cmu);
     while (wait && s->c_out > 0)
         pthread_cond_wait(&s->cdcv, &s->cmu);
-    struct region_check *done = s->cdone;
+    struct region_check *done = NULL;
+    stage_reap(s, &done);
+    struct region_check **tail = &done;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = s->cdone;
     s->cdone = NULL;
     pthread_mutex_unlock(&s->cmu);
     /* in any order: a peer has at most one check, one count and one

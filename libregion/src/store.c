@@ -2659,6 +2659,14 @@ int region_store_process(struct region_store *s)
     if (rc != 0)
         goto out;
     region__check_finish(s, false);
+    if ((rc = region__check_stage_failed(s)) != 0) {
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "staging a received snapshot's chunks failed: %s; the "
+                 "store stops (a restart drops the chunks staged, and the "
+                 "leader sends the snapshot again)",
+                 region_strerror(rc));
+        goto out;
+    }
     /* only peers on the active list can have work (DESIGN.md "The
      * loop"): an iteration costs what they do, not what the store holds */
     n_cand = s->n_act;

@@ -189,11 +189,12 @@ static void big_region_bounded_memory(void **state)
     assert_true(l.snap_chunks_sent >= chunks);
     assert_int_equal(l.snaps_built, 1);
     assert_int_equal(f.snap_chunks_refused, 0);
-    /* the follower: a chunk's records and the batch staging them, or one
+    /* the follower: a chunk's records and the batch staging them, and
+     * four more batches handed to the checker thread to write, or one
      * staged chunk moving into place; the leader: its cursor, and two
      * batches of two chunks read ahead off the loop (one being read) */
     assert_true(f.snap_mem_peak > chunk);
-    assert_true(f.snap_mem_peak <= 2 * chunk + (64u << 10));
+    assert_true(f.snap_mem_peak <= 6 * chunk + (64u << 10));
     assert_true(l.snap_mem_peak > 3 * chunk);
     assert_true(l.snap_mem_peak < 4 * chunk + (16u << 10));
     /* nothing stays: the leader let the engine snapshot go */
@@ -1191,6 +1192,126 @@ static void staged_snapshots_claim_their_ranges(void **state)
     cl_destroy(&c);
 }
 
+/* Store 2's writes of staged chunks (the 'P' keys), by thread: made on
+ * the test's (the loop's), or off it (the checker thread's), which fail
+ * with -EIO while fail is set. */
+static struct
+{
+    pthread_t main;
+    bool fail;
+    int on_loop, off_loop, failed;
+    struct cl_engine e;
+} staging;
+
+static bool stages(const struct mvcc_wbatch *b)
+{
+    for (size_t i = 0; i < mvcc_wbatch_count(b); i++) {
+        struct mvcc_wop op;
+        mvcc_wbatch_op(b, i, &op);
+        if (op.type == MVCC_WOP_PUT && op.cf == MVCC_CF_DEFAULT &&
+            op.key_len == REGION__KEY_LOG_LEN && op.key[0] == REGION__LOCAL &&
+            op.key[1] == 'P')
+            return true;
+    }
+    return false;
+}
+
+static int staging_write(void *ctx,
+                         struct mvcc_engine *inner,
+                         const struct mvcc_wbatch *b,
+                         bool sync)
+{
+    (void)ctx;
+    if (stages(b)) {
+        if (pthread_equal(pthread_self(), staging.main)) {
+            __atomic_add_fetch(&staging.on_loop, 1, __ATOMIC_SEQ_CST);
+        } else if (__atomic_load_n(&staging.fail, __ATOMIC_SEQ_CST)) {
+            __atomic_add_fetch(&staging.failed, 1, __ATOMIC_SEQ_CST);
+            return -EIO;
+        } else {
+            __atomic_add_fetch(&staging.off_loop, 1, __ATOMIC_SEQ_CST);
+        }
+    }
+    return mvcc_engine_write(inner, b, sync);
+}
+
+static struct mvcc_engine *wrap_staging(void *ctx,
+                                        int store,
+                                        struct mvcc_engine *eng)
+{
+    if (store != 2)
+        return eng;
+    return cl_engine_over(&staging.e, eng, staging_write, ctx);
+}
+
+/* Region 1 on store 1 holding d in chunks of chunk bytes (0: the
+ * default), store 2's engine watched (staging); store 2 added as a
+ * learner. */
+static void stage_to_learner(struct cluster *c,
+                             const struct cl_bulk *d,
+                             uint32_t chunk,
+                             bool fail)
+{
+    memset(&staging, 0, sizeof staging);
+    staging.main = pthread_self();
+    staging.fail = fail;
+    c->wrap = wrap_staging;
+    solo_region(c, chunk, 16, d);
+    assert_int_equal(
+        cl_change_member(c, 1, 1, REGION_CHANGE_ADD_LEARNER, 2, NULL), 0);
+}
+
+/* A received snapshot's chunks are staged on the checker thread (DESIGN
+ * "Staging off the loop"): not one staged chunk is written on the loop's
+ * thread, and the learner ends with every key and nothing staged. */
+static void staged_off_the_loop(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    struct cl_bulk d = {.n = 600, .gen = 7, .big_every = 50, .big = 20000};
+    stage_to_learner(&c, &d, 4096, false);
+    catch_up(&c, 2, &d, 0, d.n);
+    struct region_store_stats f = stats(&c, 2);
+    assert_int_equal(f.snaps_applied, 1);
+    assert_true(f.snap_chunks_received > 150);
+    assert_int_equal(staging.on_loop, 0);
+    /* every chunk holding a whole record; the 22 values of 20,000 bytes
+     * take 5 chunks each, the first 4 of which end none */
+    assert_true(staging.off_loop > 150 - 4 * 22);
+    assert_int_equal(local_keys(&c, 2, 'P'), 0);
+    assert_int_equal(f.snap_mem, 0);
+    cl_destroy(&c);
+}
+
+/* A staging write that fails on the checker thread (-EIO) fails the
+ * receiver's next iteration and every one after, saying why; the
+ * snapshot is not installed. It fits one chunk, so its ready also begins
+ * the install: the move, queued behind the failed write, is refused (it
+ * would install part of the snapshot: no marker is written). */
+static void failed_stage_fails_the_store(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    struct cl_bulk d = {.n = 100, .gen = 8};
+    stage_to_learner(&c, &d, 0, true);
+    struct region_store *s2 = c.st[2].s;
+    int t;
+    for (t = 0; t < 3000 && staging.failed == 0; t++)
+        cl_tick(&c); /* cl_drain waits for the checker's jobs */
+    assert_true(staging.failed > 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_not_equal(region_store_process(s2), 0);
+        assert_non_null(strstr(region_store_errmsg(s2),
+                               "staging a received snapshot's chunks "
+                               "failed: Input/output error"));
+    }
+    for (t = 0; t < 200; t++)
+        cl_tick(&c);
+    assert_int_equal(region_store_region(s2, 1, NULL, NULL), REGION_ENOT_FOUND);
+    assert_int_equal(local_keys(&c, 2, 'N'), 0); /* no install begun */
+    assert_int_equal(staging.on_loop, 0);
+    cl_destroy(&c);
+}
 /* The receiver's check of a stream on arrival, exactly, whatever the
  * chunks' size: a sound stream passes; one naming another region, one
  * with a record outside the region or in no CF, one cut short or longer
@@ -1414,6 +1535,8 @@ int main(void)
         cmocka_unit_test(failed_move_fails_the_store),
         cmocka_unit_test(split_child_waits_for_parent_install),
         cmocka_unit_test(staged_snapshots_claim_their_ranges),
+        cmocka_unit_test(staged_off_the_loop),
+        cmocka_unit_test(failed_stage_fails_the_store),
         cmocka_unit_test(stream_checked_in_any_chunks),
         cmocka_unit_test(every_range_travels),
     };
