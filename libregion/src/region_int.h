@@ -389,8 +389,9 @@ struct region_completion {
 #define REGION__BATCH_BYTES (4u << 20)
 /* Received snapshot chunks handed to the checker thread to stage, not
  * yet taken back written: the loop waits for the thread rather than hold
- * more (four chunks of kvd's 1 MiB; DESIGN "Staging off the loop"). */
-#define REGION__STAGE_OUT_BYTES (4u << 20)
+ * more (a count, so that a smaller snap_chunk_bytes holds less; DESIGN
+ * "Staging off the loop"). */
+#define REGION__STAGE_OUT_CHUNKS 4
 
 struct region_outbox {
     uint64_t store;        /* destination */
@@ -477,7 +478,6 @@ struct region_store {
                                          stage */
     size_t c_stage_out;               /* staging jobs handed over and not
                                          taken back (done or not) */
-    uint64_t c_stage_bytes;           /* what those hold */
     int c_stage_rc;                   /* a staging write failed: every
                                          install fails from then on (its
                                          staged chunks may be short) */
@@ -847,8 +847,8 @@ int region__check_snap_read(struct region_store *s,
  * counted in snap_mem), on the checker thread, behind every job but
  * reads (region__snap_staged at finish): 0 queued (wb is the thread's),
  * -1 no checker thread or no memory (the caller writes it inline: what
- * was queued before is written by then). Waits while the chunks queued
- * hold more than REGION__STAGE_OUT_BYTES. */
+ * was queued before is written by then). Waits while
+ * REGION__STAGE_OUT_CHUNKS are handed over and not taken back. */
 int region__check_stage(struct region_store *s,
                         uint64_t region_id,
                         struct mvcc_wbatch *wb,

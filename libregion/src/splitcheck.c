@@ -312,7 +312,6 @@ static void enqueue(struct region_store *s, struct region_check *c)
     if (c->wb) {
         s->c_stage_todo++;
         s->c_stage_out++;
-        s->c_stage_bytes += c->wb_bytes;
     }
     pthread_cond_signal(&s->ccv);
     pthread_mutex_unlock(&s->cmu);
@@ -384,7 +383,6 @@ static void stage_reap(struct region_store *s, struct region_check **list)
         }
         *pc = c->next;
         s->c_stage_out--;
-        s->c_stage_bytes -= c->wb_bytes;
         c->next = *list;
         *list = c;
     }
@@ -408,8 +406,7 @@ int region__check_stage(struct region_store *s,
     struct region_check *done = NULL;
     for (;;) {
         stage_reap(s, &done);
-        if (s->c_stage_out == 0 ||
-            s->c_stage_bytes + bytes <= REGION__STAGE_OUT_BYTES)
+        if (s->c_stage_out < REGION__STAGE_OUT_CHUNKS)
             break;
         pthread_cond_wait(&s->cdcv, &s->cmu);
     }

@@ -291,17 +291,23 @@ struct cut_engine {
 };
 static struct cut_engine cutter;
 
-static bool has_marker(const struct mvcc_wbatch *b)
+/* Whether b puts a local key of this kind and length (CF default). */
+static bool puts_local(const struct mvcc_wbatch *b, char kind, size_t len)
 {
     for (size_t i = 0; i < mvcc_wbatch_count(b); i++) {
         struct mvcc_wop op;
         mvcc_wbatch_op(b, i, &op);
         if (op.type == MVCC_WOP_PUT && op.cf == MVCC_CF_DEFAULT &&
-            op.key_len == REGION__KEY_META_LEN && op.key[0] == REGION__LOCAL &&
-            op.key[1] == 'N')
+            op.key_len == len && op.key[0] == REGION__LOCAL &&
+            op.key[1] == (uint8_t)kind)
             return true;
     }
     return false;
+}
+
+static bool has_marker(const struct mvcc_wbatch *b)
+{
+    return puts_local(b, 'N', REGION__KEY_META_LEN);
 }
 
 static int cut_write(void *ctx, struct mvcc_engine *inner,
@@ -448,6 +454,18 @@ static bool rename_region(struct raft_snapshot *c)
     return true;
 }
 
+/* cm carries out, a batch of n messages, instead (out freed). */
+static void set_batch(struct cl_msg *cm, struct region_buf *out, size_t n)
+{
+    region__msgs_finish(out, (uint32_t)n);
+    assert_false(out->oom);
+    free(cm->buf);
+    cm->buf = malloc(out->len);
+    memcpy(cm->buf, out->data, out->len);
+    cm->len = out->len;
+    region__buf_free(out);
+}
+
 static void corrupt(void *ctx, struct cl_msg *cm)
 {
     struct corrupter *k = ctx;
@@ -478,13 +496,7 @@ static void corrupt(void *ctx, struct cl_msg *cm)
         raft_msg_free(m);
         n++;
     }
-    region__msgs_finish(&out, (uint32_t)n);
-    assert_false(out.oom);
-    free(cm->buf);
-    cm->buf = malloc(out.len);
-    memcpy(cm->buf, out.data, out.len);
-    cm->len = out.len;
-    region__buf_free(&out);
+    set_batch(cm, &out, n);
 }
 
 /* Region 1 on store 1 with keys d, in 64 KiB chunks, log GC past keep
@@ -1003,6 +1015,33 @@ static size_t stream_of(uint8_t *out, bool txn, const char *raw_key)
     return n;
 }
 
+/* Tick until store 2 holds region 1 = [, k000050) and region 3 =
+ * [k000050, m), every key of d in the region holding it. */
+static void split_settles(struct cluster *c, const struct cl_bulk *d)
+{
+    struct region_store *s2 = c->st[2].s;
+    struct region_desc a, b;
+    int t;
+    for (t = 0; t < 3000; t++) {
+        if (region_store_region(s2, 1, &a, NULL) == 0 &&
+            region_store_region(s2, 3, &b, NULL) == 0 && a.end_len == 7 &&
+            b.end_len == 1)
+            break;
+        cl_tick(c);
+    }
+    assert_true(t < 3000);
+    assert_memory_equal(a.end, "k000050", 7);
+    assert_memory_equal(b.start, "k000050", 7);
+    assert_memory_equal(b.end, "m", 1);
+    for (t = 0; t < 3000; t++) { /* every key, in the region holding it */
+        if (cl_bulk_holds(c, 2, 1, d, 0, 50) &&
+            cl_bulk_holds(c, 2, 3, d, 50, d->n))
+            break;
+        cl_tick(c);
+    }
+    assert_true(t < 3000);
+}
+
 /* A region born of a split while its parent's snapshot (from before the
  * split) is being installed on store 2 sends its own snapshot there: its
  * range overlaps the parent's being installed, so it waits, as it waits
@@ -1024,26 +1063,7 @@ static void split_child_waits_for_parent_install(void **state)
     assert_true(stats(&c, 2).snaps_dropped_overlap >= 1);
     assert_null(region__find_peer(s2, 3));
     install_go(&c);
-    struct region_desc a, b;
-    int t;
-    for (t = 0; t < 3000; t++) {
-        if (region_store_region(s2, 1, &a, NULL) == 0 &&
-            region_store_region(s2, 3, &b, NULL) == 0 && a.end_len == 7 &&
-            b.end_len == 1)
-            break;
-        cl_tick(&c);
-    }
-    assert_true(t < 3000);
-    assert_memory_equal(a.end, "k000050", 7);
-    assert_memory_equal(b.start, "k000050", 7);
-    assert_memory_equal(b.end, "m", 1);
-    for (t = 0; t < 3000; t++) { /* every key, in the region holding it */
-        if (cl_bulk_holds(&c, 2, 1, &d, 0, 50) &&
-            cl_bulk_holds(&c, 2, 3, &d, 50, d.n))
-            break;
-        cl_tick(&c);
-    }
-    assert_true(t < 3000);
+    split_settles(&c, &d);
     cl_destroy(&c);
     cl_gate_destroy(&gate);
 }
@@ -1096,13 +1116,7 @@ static void holdback(void *ctx, struct cl_msg *cm)
         }
         raft_msg_free(m);
     }
-    region__msgs_finish(&out, (uint32_t)n);
-    assert_false(out.oom);
-    free(cm->buf);
-    cm->buf = malloc(out.len);
-    memcpy(cm->buf, out.data, out.len);
-    cm->len = out.len;
-    region__buf_free(&out);
+    set_batch(cm, &out, n);
 }
 
 /* Send store 2 region r's stashed last chunk. */
@@ -1172,23 +1186,7 @@ static void staged_snapshots_claim_their_ranges(void **state)
     assert_int_equal(a.end_len, 1);
     assert_memory_equal(a.end, "m", 1);
     hb.appends1 = false;
-    for (t = 0; t < 3000; t++) {
-        if (region_store_region(s2, 1, &a, NULL) == 0 &&
-            region_store_region(s2, 3, &b, NULL) == 0 && a.end_len == 7 &&
-            b.end_len == 1)
-            break;
-        cl_tick(&c);
-    }
-    assert_true(t < 3000);
-    assert_memory_equal(a.end, "k000050", 7);
-    assert_memory_equal(b.start, "k000050", 7);
-    for (t = 0; t < 3000; t++) { /* every key, in the region holding it */
-        if (cl_bulk_holds(&c, 2, 1, &d, 0, 50) &&
-            cl_bulk_holds(&c, 2, 3, &d, 50, d.n))
-            break;
-        cl_tick(&c);
-    }
-    assert_true(t < 3000);
+    split_settles(&c, &d);
     cl_destroy(&c);
 }
 
@@ -1203,26 +1201,13 @@ static struct
     struct cl_engine e;
 } staging;
 
-static bool stages(const struct mvcc_wbatch *b)
-{
-    for (size_t i = 0; i < mvcc_wbatch_count(b); i++) {
-        struct mvcc_wop op;
-        mvcc_wbatch_op(b, i, &op);
-        if (op.type == MVCC_WOP_PUT && op.cf == MVCC_CF_DEFAULT &&
-            op.key_len == REGION__KEY_LOG_LEN && op.key[0] == REGION__LOCAL &&
-            op.key[1] == 'P')
-            return true;
-    }
-    return false;
-}
-
 static int staging_write(void *ctx,
                          struct mvcc_engine *inner,
                          const struct mvcc_wbatch *b,
                          bool sync)
 {
     (void)ctx;
-    if (stages(b)) {
+    if (puts_local(b, 'P', REGION__KEY_LOG_LEN)) {
         if (pthread_equal(pthread_self(), staging.main)) {
             __atomic_add_fetch(&staging.on_loop, 1, __ATOMIC_SEQ_CST);
         } else if (__atomic_load_n(&staging.fail, __ATOMIC_SEQ_CST)) {
