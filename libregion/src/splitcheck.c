@@ -402,7 +402,7 @@ int region__check_stage(struct region_store *s,
         pthread_mutex_unlock(&s->cmu);
         return -1;
     }
-    /* the loop waits for the thread rather than hold more than this */
+    /* past REGION__STAGE_OUT_CHUNKS the loop waits for the thread */
     struct region_check *done = NULL;
     for (;;) {
         stage_reap(s, &done);

@@ -2786,7 +2786,11 @@ int region_store_process(struct region_store *s)
                 continue;
             }
             if (rc == 0) { /* no checker thread, or no memory: here */
-                region__snap_install_move(s, in);
+                int lost = region__check_stage_failed(s);
+                if (lost != 0) /* as on the thread: a chunk is missing */
+                    region__snap_install_lost(in, lost);
+                else
+                    region__snap_install_move(s, in);
                 rc = region__snap_install_end(s, p, in, &descs[got]);
                 said = rc != 0;
             }
