@@ -242,6 +242,12 @@ static void metrics_text(struct kvd *k, FILE *f)
          st.snap_install_ns / 1000},
         {"kvd_snapshot_install_max_microseconds", "gauge",
          "The longest such move since start.", st.snap_install_ns_max / 1000},
+        {"kvd_snapshot_stage_waits_total", "counter",
+         "Times the loop waited for received snapshot chunks to be written "
+         "(four batches out).",
+         st.snap_stage_waits},
+        {"kvd_snapshot_stage_wait_microseconds_total", "counter",
+         "Time the loop spent in those waits.", st.snap_stage_wait_ns / 1000},
         {"kvd_snapshot_memory_bytes", "gauge",
          "Bytes the snapshot code holds now.", st.snap_mem},
         {"kvd_snapshot_memory_peak_bytes", "gauge",

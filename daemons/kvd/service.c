@@ -1750,7 +1750,7 @@ int kvd_status_json(struct kvd *k, FILE *f)
             "\"split_campaigns\":%llu,\"votes_held\":%llu,"
             "\"snap_chunks_sent\":%llu,\"snap_chunks_received\":%llu,"
             "\"snap_chunks_refused\":%llu,\"snap_installs_resumed\":%llu,"
-            "\"snap_mem_peak\":%llu,",
+            "\"snap_mem_peak\":%llu,\"snap_stage_waits\":%llu,",
             (unsigned long long)st.ticks, (unsigned long long)st.hibernated,
             (unsigned long long)st.hib_wakes,
             (unsigned long long)st.stores_down,
@@ -1764,7 +1764,8 @@ int kvd_status_json(struct kvd *k, FILE *f)
             (unsigned long long)st.snap_chunks_received,
             (unsigned long long)st.snap_chunks_refused,
             (unsigned long long)st.snap_installs_resumed,
-            (unsigned long long)st.snap_mem_peak);
+            (unsigned long long)st.snap_mem_peak,
+            (unsigned long long)st.snap_stage_waits);
     if (k->gets != NULL) /* the RawGet batch (above) */
         fprintf(f,
                 "\"get_readers\":%d,\"gets_batched\":%llu,"

@@ -422,6 +422,10 @@ struct region_store_stats {
      * meanwhile; else inline): */
     uint64_t snap_install_ns;     /* their time, summed */
     uint64_t snap_install_ns_max; /* the longest */
+    /* Received chunks staged (written on the split checker thread): */
+    uint64_t snap_stage_waits;   /* times the loop waited for that thread
+                                    (four batches out not taken back) */
+    uint64_t snap_stage_wait_ns; /* how long, summed */
 };
 void region_store_stats(struct region_store *s, struct region_store_stats *st);
 

@@ -404,13 +404,20 @@ int region__check_stage(struct region_store *s,
     }
     /* past REGION__STAGE_OUT_CHUNKS the loop waits for the thread */
     struct region_check *done = NULL;
+    uint64_t t0 = 0;
     for (;;) {
         stage_reap(s, &done);
         if (s->c_stage_out < REGION__STAGE_OUT_CHUNKS)
             break;
+        if (t0 == 0) { /* stats: s->mu is held */
+            t0 = region__mono_ns();
+            s->stats.snap_stage_waits++;
+        }
         pthread_cond_wait(&s->cdcv, &s->cmu);
     }
     pthread_mutex_unlock(&s->cmu);
+    if (t0 != 0)
+        s->stats.snap_stage_wait_ns += region__mono_ns() - t0;
     for (struct region_check *d = done; d; d = d->next)
         check_apply(s, d);
     check_free(s, done);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -1192,12 +1193,13 @@ static void staged_snapshots_claim_their_ranges(void **state)
 
 /* Store 2's writes of staged chunks (the 'P' keys), by thread: made on
  * the test's (the loop's), or off it (the checker thread's), which fail
- * with -EIO while fail is set. */
+ * with -EIO while fail is set, and wait while hold is (held counts
+ * them). */
 static struct
 {
     pthread_t main;
-    bool fail;
-    int on_loop, off_loop, failed;
+    bool fail, hold;
+    int on_loop, off_loop, failed, held;
     struct cl_engine e;
 } staging;
 
@@ -1214,6 +1216,10 @@ static int staging_write(void *ctx,
             __atomic_add_fetch(&staging.failed, 1, __ATOMIC_SEQ_CST);
             return -EIO;
         } else {
+            if (__atomic_load_n(&staging.hold, __ATOMIC_SEQ_CST))
+                __atomic_add_fetch(&staging.held, 1, __ATOMIC_SEQ_CST);
+            while (__atomic_load_n(&staging.hold, __ATOMIC_SEQ_CST))
+                usleep(1000);
             __atomic_add_fetch(&staging.off_loop, 1, __ATOMIC_SEQ_CST);
         }
     }
@@ -1265,6 +1271,53 @@ static void staged_off_the_loop(void **state)
     assert_true(staging.off_loop > 150 - 4 * 22);
     assert_int_equal(local_keys(&c, 2, 'P'), 0);
     assert_int_equal(f.snap_mem, 0);
+    cl_destroy(&c);
+}
+
+/* Let the held staging writes go 300 ms after the first one waits (or
+ * after 30 s without one). */
+static void *let_go(void *arg)
+{
+    (void)arg;
+    for (int ms = 0;
+         ms < 30000 && __atomic_load_n(&staging.held, __ATOMIC_SEQ_CST) == 0;
+         ms++)
+        usleep(1000);
+    usleep(300 * 1000);
+    __atomic_store_n(&staging.hold, false, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* While the checker thread writes no staged chunk, the loop hands over
+ * four and then waits (REGION__STAGE_OUT_CHUNKS): counted with its time
+ * in snap_stage_waits and snap_stage_wait_ns; let go, the transfer ends
+ * with every key. Without the cap the loop hands over every chunk and
+ * never waits. */
+static void staging_waits_past_four_out(void **state)
+{
+    (void)state;
+    struct cluster c = {0};
+    struct cl_bulk d = {.n = 600, .gen = 9, .big_every = 50, .big = 20000};
+    memset(&staging, 0, sizeof staging);
+    staging.main = pthread_self();
+    staging.hold = true;
+    c.wrap = wrap_staging;
+    solo_region(&c, 4096, 16, &d);
+    c.snap_jobs_free = true; /* a held write keeps a job out */
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, let_go, NULL), 0);
+    assert_int_equal(
+        cl_change_member(&c, 1, 1, REGION_CHANGE_ADD_LEARNER, 2, NULL), 0);
+    for (int i = 0; i < 3000 && stats(&c, 2).snap_stage_waits == 0; i++)
+        cl_tick(&c);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    struct region_store_stats f = stats(&c, 2);
+    assert_true(f.snap_stage_waits >= 1);
+    assert_true(f.snap_stage_wait_ns > 0);
+    c.snap_jobs_free = false;
+    catch_up(&c, 2, &d, 0, d.n);
+    assert_int_equal(staging.on_loop, 0);
+    assert_int_equal(stats(&c, 2).snaps_applied, 1);
     cl_destroy(&c);
 }
 
@@ -1522,6 +1575,7 @@ int main(void)
         cmocka_unit_test(staged_snapshots_claim_their_ranges),
         cmocka_unit_test(staged_off_the_loop),
         cmocka_unit_test(failed_stage_fails_the_store),
+        cmocka_unit_test(staging_waits_past_four_out),
         cmocka_unit_test(stream_checked_in_any_chunks),
         cmocka_unit_test(every_range_travels),
     };
