@@ -760,7 +760,8 @@ int region__snapshot_chunks(struct region_store *s, struct region_peer *p,
  * s->mu): REGION_EDECODE, s->errmsg saying why, if it was refused; else
  * what the move needs, copied out. move (the engine only, any thread):
  * the marker, the region's old data dropped, the staged records moved
- * into place (engine writes of their own); its outcome kept in in. end
+ * into place (engine writes of their own), or nothing once a staging
+ * write failed (region__check_stage_failed); its outcome kept in in. end
  * (under s->mu): the move's error, else added to s->wb the log dropped
  * and the region/apply/snapshot states, and the lock table reloaded; *d
  * gets the snapshot's region; frees in. Between them nothing may take
@@ -856,8 +857,6 @@ int region__check_stage(struct region_store *s,
 /* A staging write of the checker thread failed: its code (0: none).
  * The store fails from then on. */
 int region__check_stage_failed(struct region_store *s);
-/* The move of in is not made: rc (a staging write failed before it). */
-void region__snap_install_lost(struct region_snap_inst *in, int rc);
 /* Under s->mu: a staging write of region_id's (bytes) is over, rc. */
 void region__snap_staged(struct region_store *s,
                          uint64_t region_id,

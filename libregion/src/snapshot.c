@@ -1689,6 +1689,10 @@ int region__snap_install_begin(struct region_store *s,
 void region__snap_install_move(struct region_store *s,
                                struct region_snap_inst *in)
 {
+    /* staged chunks lost before it (a failed staging write): moving the
+     * rest would install part of the snapshot, so not even the marker */
+    if ((in->rc = region__check_stage_failed(s)) != 0)
+        return;
     uint64_t t0 = region__mono_ns();
     struct mvcc_wbatch *b = NULL;
     int rc = mvcc_wbatch_create(&b);
@@ -1713,11 +1717,6 @@ void region__snap_install_move(struct region_store *s,
     mvcc_wbatch_destroy(b);
     in->rc = rc;
     in->ns = region__mono_ns() - t0;
-}
-
-void region__snap_install_lost(struct region_snap_inst *in, int rc)
-{
-    in->rc = rc;
 }
 
 int region__snap_install_end(struct region_store *s,

@@ -139,15 +139,7 @@ static void check_run(struct region_store *s, struct region_check *c)
         return;
     }
     if (c->inst) {
-        /* staged chunks were lost before it: moving the rest would
-         * install part of the snapshot */
-        pthread_mutex_lock(&s->cmu);
-        int lost = s->c_stage_rc;
-        pthread_mutex_unlock(&s->cmu);
-        if (lost != 0)
-            region__snap_install_lost(c->inst, lost);
-        else
-            region__snap_install_move(s, c->inst);
+        region__snap_install_move(s, c->inst);
         return;
     }
     if (c->tx) {

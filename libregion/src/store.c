@@ -1306,8 +1306,8 @@ int region_store_tick(struct region_store *s)
     return rc;
 }
 
-/* Drop the first chunk m of snapshot d: it overlaps what (said in the
- * log). The leader sends it again later. */
+/* Drop m, the first or last chunk of snapshot d: it overlaps what (said
+ * in the log). The leader sends it again later. */
 static bool overlap_dropped(struct region_store *s,
                             const struct raft_message *m,
                             const struct region_desc *d,
@@ -2786,11 +2786,7 @@ int region_store_process(struct region_store *s)
                 continue;
             }
             if (rc == 0) { /* no checker thread, or no memory: here */
-                int lost = region__check_stage_failed(s);
-                if (lost != 0) /* as on the thread: a chunk is missing */
-                    region__snap_install_lost(in, lost);
-                else
-                    region__snap_install_move(s, in);
+                region__snap_install_move(s, in);
                 rc = region__snap_install_end(s, p, in, &descs[got]);
                 said = rc != 0;
             }
