@@ -17,7 +17,7 @@ extern "C" {
 
 /* Version: kept equal to libregion/VERSION (the build checks it). */
 #define REGION_VERSION_MAJOR 0
-#define REGION_VERSION_MINOR 32
+#define REGION_VERSION_MINOR 33
 #define REGION_VERSION_PATCH 0
 #define REGION_VERSION_NUMBER \
     (REGION_VERSION_MAJOR * 1000000 + REGION_VERSION_MINOR * 1000 + REGION_VERSION_PATCH)
@@ -477,6 +477,32 @@ int region_raw_cas(struct region_store *s, const struct region_ctx *ctx,
                    const void *expect, size_t expect_len, bool del,
                    const void *value, size_t value_len, region_done_fn done,
                    void *ud, struct region_err *err);
+/* The first libregion that applies a CAS with a TTL (region_raw_cas_ttl
+ * with ttl > 0). An older store cannot decode that command and answers it
+ * as malformed without applying it, while the others swap: before calling
+ * it the host makes sure every store that may apply the region's log runs
+ * this version or later (kvd asks pdd's cluster version for libregion,
+ * DESIGN "Raw TTL"). */
+#define REGION_VERSION_CAS_TTL 33000u /* 0.33.0 */
+/* region_raw_cas where a swapped-in value lives ttl seconds (0: for ever,
+ * as region_raw_cas; ignored when del): it expires at this leader's wall
+ * clock plus ttl, as a put's with region_raw_write_ttl. A swap without
+ * TTL clears the key's. ttl > 0 needs REGION_VERSION_CAS_TTL on every
+ * store (above). */
+int region_raw_cas_ttl(struct region_store *s,
+                       const struct region_ctx *ctx,
+                       const void *key,
+                       size_t key_len,
+                       bool expect_exists,
+                       const void *expect,
+                       size_t expect_len,
+                       bool del,
+                       const void *value,
+                       size_t value_len,
+                       uint64_t ttl,
+                       region_done_fn done,
+                       void *ud,
+                       struct region_err *err);
 /* A linearizable read barrier: done runs (rc 0) once this store, the
  * leader, may serve a read reflecting every write acknowledged before the
  * call: at once while its lease holds, else after a ReadIndex round. Then

@@ -25,8 +25,11 @@
  *   10  8    epoch version
  *   18  8    epoch conf_ver
  *   26  ..   body: RAW/TXN: an encoded mvcc_wbatch (libmvcc "Formats");
- *            CAS: flags(1: 0x01 expect exists, 0x02 delete) 4+K key,
- *            4+E expected value, 4+V new value;
+ *            CAS: flags(1: 0x01 expect exists, 0x02 delete, 0x04 the new
+ *            value expires) 4+K key, 4+E expected value, 4+V new value,
+ *            with 0x04 then 8 expire_ms (the TTL record's value; since
+ *            0.33.0, REGION_VERSION_CAS_TTL: older stores refuse the
+ *            flag; never with 0x02, never 0);
  *            SPLIT: 8 new region id, 4+K split key;
  *            merges: 8 other region (target of 5/7, source of 6/8),
  *            8 prepare index, 8 its term (both 0 in 5), then for 6 the
@@ -127,11 +130,14 @@ int region__cmd_encode(struct region_buf *b, const struct region_cmd *c)
         region__buf_u64(b, c->new_id);
         region__buf_bytes(b, c->key, c->key_len);
     } else if (c->type == REGION_CMD_CAS) {
+        bool exp = c->expire_ms != 0 && !c->del;
         region__buf_u8(b, (uint8_t)((c->expect_exists ? 1 : 0) |
-                                    (c->del ? 2 : 0)));
+                                    (c->del ? 2 : 0) | (exp ? 4 : 0)));
         region__buf_bytes(b, c->key, c->key_len);
         region__buf_bytes(b, c->expect, c->expect_len);
         region__buf_bytes(b, c->value, c->value_len);
+        if (exp)
+            region__buf_u64(b, c->expire_ms);
     } else if (c->type >= REGION_CMD_PREPARE_MERGE &&
                c->type <= REGION_CMD_REJECT_MERGE) {
         region__buf_u64(b, c->new_id);
@@ -178,7 +184,10 @@ int region__cmd_decode(const void *p, size_t len, struct region_cmd *c)
         c->key = region__rd_bytes(&r, &c->key_len);
         c->expect = region__rd_bytes(&r, &c->expect_len);
         c->value = region__rd_bytes(&r, &c->value_len);
-        if (r.bad || r.left != 0 || (f & ~3u) != 0)
+        if ((f & 4) != 0)
+            c->expire_ms = region__rd_u64(&r);
+        if (r.bad || r.left != 0 || (f & ~7u) != 0 ||
+            ((f & 4) != 0 && (c->del || c->expire_ms == 0)))
             return REGION_EDECODE;
         return 0;
     }

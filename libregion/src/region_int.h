@@ -120,6 +120,8 @@ struct region_cmd {
     size_t expect_len;    /* its length */
     const uint8_t *value; /* CAS new value */
     size_t value_len;     /* its length */
+    uint64_t expire_ms;   /* CAS: the new value's TTL record (wall-clock
+                             ms it expires at); 0 none */
     uint64_t new_id;      /* SPLIT: id of the right-hand region; merge
                              commands: the other region (target of a
                              prepare/rollback, source of a commit/reject) */

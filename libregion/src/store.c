@@ -2014,8 +2014,15 @@ static int apply_cmd(struct region_store *s, struct region_peer *p,
         else if (match)
             rc = mvcc_wbatch_put(s->ab, MVCC_CF_DEFAULT, key, c.key_len + 1,
                                  c.value, c.value_len);
-        if (match && rc == 0) /* a swapped key has no TTL (DESIGN) */
+        if (match && rc == 0 && c.expire_ms != 0) { /* its TTL record */
+            uint8_t rec[REGION__TTL_LEN];
+            region__put_u64(rec, c.expire_ms);
+            rc = mvcc_wbatch_put(s->ab, MVCC_CF_LOCK, key, c.key_len + 1, rec,
+                                 sizeof rec);
+            region__ttl_note(s);
+        } else if (match && rc == 0) { /* swapped without TTL: none */
             rc = mvcc_wbatch_delete(s->ab, MVCC_CF_LOCK, key, c.key_len + 1);
+        }
         region__free(key);
         out->cas_ok = match;
         out->prev_exists = exists;
@@ -3265,6 +3272,26 @@ int region_raw_cas(struct region_store *s, const struct region_ctx *ctx,
                    const void *value, size_t value_len, region_done_fn done,
                    void *ud, struct region_err *err)
 {
+    return region_raw_cas_ttl(s, ctx, key, key_len, expect_exists, expect,
+                              expect_len, del, value, value_len, 0, done, ud,
+                              err);
+}
+
+int region_raw_cas_ttl(struct region_store *s,
+                       const struct region_ctx *ctx,
+                       const void *key,
+                       size_t key_len,
+                       bool expect_exists,
+                       const void *expect,
+                       size_t expect_len,
+                       bool del,
+                       const void *value,
+                       size_t value_len,
+                       uint64_t ttl,
+                       region_done_fn done,
+                       void *ud,
+                       struct region_err *err)
+{
     clear_err(err);
     if (s == NULL || ctx == NULL || done == NULL)
         return REGION_EINVAL;
@@ -3287,6 +3314,11 @@ int region_raw_cas(struct region_store *s, const struct region_ctx *ctx,
         c.expect_len = expect_len;
         c.value = value;
         c.value_len = value_len;
+        if (ttl > 0 && !del) { /* the expiry by this leader's clock */
+            uint8_t rec[REGION__TTL_LEN];
+            region__ttl_record(s, ttl, rec);
+            c.expire_ms = region__get_u64(rec);
+        }
         rc = region__cmd_encode(&cmd, &c);
     }
     if (rc == 0)

@@ -3,6 +3,7 @@
  * remaining TTL; expired keys deleted on every store through the log,
  * never a key rewritten meanwhile; a put without TTL, a delete, a range
  * delete and a CAS clear the record; a CAS finds an expired key absent;
+ * a CAS with a TTL takes a key for that long;
  * records survive a restart and travel in snapshots; stores that never
  * held a record skip the record delete.
  */
@@ -250,19 +251,22 @@ static void on_cas(void *ud, const struct region_reply *r)
              r->prev ? (const char *)r->prev : "");
 }
 
-/* CAS key from expect (NULL: absent) to value through store l. */
-static struct cas_waiter cas(struct cluster *c,
-                             int l,
-                             const char *key,
-                             const char *expect,
-                             const char *value)
+/* CAS key from expect (NULL: absent) to value (NULL: delete) living ttl
+ * seconds (0: for ever) through store l. */
+static struct cas_waiter cas_ttl(struct cluster *c,
+                                 int l,
+                                 const char *key,
+                                 const char *expect,
+                                 const char *value,
+                                 uint64_t ttl)
 {
     struct region_ctx ctx = {1, 0, 0};
     struct cas_waiter w = {0};
     assert_int_equal(
-        region_raw_cas(c->st[l].s, &ctx, key, strlen(key), expect != NULL,
-                       expect, expect ? strlen(expect) : 0, false, value,
-                       strlen(value), on_cas, &w, NULL),
+        region_raw_cas_ttl(c->st[l].s, &ctx, key, strlen(key), expect != NULL,
+                           expect, expect ? strlen(expect) : 0, value == NULL,
+                           value, value ? strlen(value) : 0, ttl, on_cas, &w,
+                           NULL),
         0);
     for (int i = 0; i < 200 && w.done == 0; i++)
         cl_pump(c, 1);
@@ -270,6 +274,15 @@ static struct cas_waiter cas(struct cluster *c,
     assert_int_equal(w.rc, 0);
     cl_pump(c, 3); /* followers apply too */
     return w;
+}
+
+static struct cas_waiter cas(struct cluster *c,
+                             int l,
+                             const char *key,
+                             const char *expect,
+                             const char *value)
+{
+    return cas_ttl(c, l, key, expect, value, 0);
 }
 
 /* A CAS finds a key whose TTL ran out absent, as Get does, although no
@@ -309,6 +322,79 @@ static void cas_finds_expired_key_absent(void **state)
         assert_int_equal(stats(&c, i).ttl_removed, 2);
     }
     assert_int_equal(stats(&c, l).ttl_expired, 2); /* the two CAS */
+    cl_destroy(&c);
+}
+
+/* A CAS with a TTL, a lease lock: taken while absent, its value and
+ * record on every store, held against a second taker until it expires,
+ * then taken again; a CAS that does not swap writes no record; a renewal
+ * (CAS to the same value with a new TTL) moves the expiry; a CAS delete
+ * ignores the TTL and clears the record. On stores that never held a
+ * record before, the CAS's record turns the record deletes on: a plain put
+ * after it clears it everywhere (DESIGN "Raw TTL"). */
+static void cas_with_ttl(void **state)
+{
+    (void)state;
+    struct cluster c;
+    int l = setup(&c);
+    char v[64];
+    uint64_t ttl;
+    bool has;
+    struct cas_waiter w = cas_ttl(&c, l, "lock", NULL, "a", 10);
+    assert_true(w.ok);
+    assert_false(w.prev_exists);
+    for (int i = 1; i <= 3; i++) {
+        assert_true(engine_has(&c, i, MVCC_CF_LOCK, "lock"));
+        assert_int_equal(ttl_of(&c, i, "lock", &ttl, &has), 0);
+        assert_true(has);
+        assert_int_equal(ttl, 10);
+    }
+    w = cas_ttl(&c, l, "lock", NULL, "b", 10); /* held by a */
+    assert_false(w.ok);
+    assert_true(w.prev_exists);
+    assert_string_equal(w.prev, "a");
+    w = cas_ttl(&c, l, "other", "x", "b", 10); /* no swap: no record */
+    assert_false(w.ok);
+    for (int i = 1; i <= 3; i++)
+        assert_false(engine_has(&c, i, MVCC_CF_LOCK, "other"));
+    c.unix_ms += 6000;
+    w = cas_ttl(&c, l, "lock", "a", "a", 10); /* renewed: 10 s from now */
+    assert_true(w.ok);
+    c.unix_ms += 6000; /* 12 s after it was taken */
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(get(&c, i, "lock", v, sizeof v), 0);
+        assert_string_equal(v, "a");
+        assert_int_equal(ttl_of(&c, i, "lock", &ttl, &has), 0);
+        assert_int_equal(ttl, 4);
+    }
+    c.unix_ms += 4000; /* the renewal's expiry */
+    assert_int_equal(get(&c, l, "lock", v, sizeof v), MVCC_NOTFOUND);
+    w = cas_ttl(&c, l, "lock", NULL, "b", 10); /* expired: absent */
+    assert_true(w.ok);
+    assert_false(w.prev_exists);
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(get(&c, i, "lock", v, sizeof v), 0);
+        assert_string_equal(v, "b");
+    }
+    w = cas_ttl(&c, l, "lock", "b", NULL, 10); /* released */
+    assert_true(w.ok);
+    for (int i = 1; i <= 3; i++) {
+        assert_false(engine_has(&c, i, MVCC_CF_DEFAULT, "lock"));
+        assert_false(engine_has(&c, i, MVCC_CF_LOCK, "lock"));
+    }
+    cl_destroy(&c);
+
+    /* a cluster whose only records ever came from a CAS */
+    l = setup(&c);
+    w = cas_ttl(&c, l, "k", NULL, "v", 5);
+    assert_true(w.ok);
+    assert_int_equal(put_ttl(&c, l, "k", "w", 0), 0);
+    c.unix_ms += 10000;
+    for (int i = 1; i <= 3; i++) {
+        assert_false(engine_has(&c, i, MVCC_CF_LOCK, "k"));
+        assert_int_equal(get(&c, i, "k", v, sizeof v), 0);
+        assert_string_equal(v, "w");
+    }
     cl_destroy(&c);
 }
 
@@ -446,6 +532,7 @@ int main(void)
         cmocka_unit_test(ttl_expires),
         cmocka_unit_test(rewrite_and_clear),
         cmocka_unit_test(cas_finds_expired_key_absent),
+        cmocka_unit_test(cas_with_ttl),
         cmocka_unit_test(restart_and_snapshot),
         cmocka_unit_test(sweep_finds_unread_keys),
         cmocka_unit_test(plain_puts_skip_the_delete),
