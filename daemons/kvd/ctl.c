@@ -56,7 +56,7 @@ static void usage(void)
             "         [--pd=host:port,... (stores from pdd)]\n"
             "         [--region=ID] [--timeout=SECONDS] [--quiet]\n"
             "         [--local (reads: this store's applied state)]\n"
-            "         [--ttl=SECONDS (put, put-seq, batch-put: the keys "
+            "         [--ttl=SECONDS (put, put-seq, batch-put, cas: the keys "
             "expire)]\n"
             "         [--ttls=S,S,... (batch-put: each pair's TTL)]\n"
             "         [--cluster-ssl-ca=F --cluster-ssl-cert=F "
@@ -861,7 +861,8 @@ static int cmd_cas(struct ctl *c, const char *k, const char *expect,
     if (!req.previous_not_exist)
         req.previous_value = mkbytes(expect);
     req.delete = strcmp(nv, "-") == 0;
-    req.ttl = c->ttl; /* kvd refuses it: a CAS takes none */
+    /* the new value's TTL (kvd: once every store runs libregion 0.33.0) */
+    req.ttl = c->ttl;
     if (!req.delete) {
         req.value.data = (uint8_t *)nv;
         req.value.len = strlen(nv);

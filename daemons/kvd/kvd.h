@@ -107,6 +107,7 @@ struct kvd_pd_opts {
     const char *data_dir;    /* for capacity/available (statvfs) */
     int64_t interval_ms;     /* pd.heartbeat-interval */
     uint32_t version;        /* libmvcc version registered with pdd */
+    uint32_t region_version; /* libregion version registered with pdd */
     int64_t gc_poll_ms;      /* gc.poll-interval: PD's GC safe point
                                 asked this often (0: no GC here) */
 };
@@ -145,6 +146,12 @@ void kvd_pd_counters(struct kvd *k, struct kvd_pd_counters *out);
 /* pdd refused this store's version (below the cluster version): the pd
  * thread logged what to do and stopped the loop; main exits failing. */
 bool kvd_pd_refused(struct kvd *k);
+/* The cluster's libregion version as this store last heard it from pdd
+ * (libpd "Store versions": every store runs it or later, for good); 0
+ * without pd or before it was heard. The pd thread asks at registration
+ * and at every heartbeat round while it is below this build's
+ * REGION_VERSION_NUMBER. Any thread. */
+uint32_t kvd_pd_cluster_region_version(struct kvd *k);
 /* The transport has a message for a store missing from the peer map: ask
  * pdd for its address (loop thread; no-op without pd). The store joins
  * the map on the loop thread once pdd answers. */

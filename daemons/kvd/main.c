@@ -53,6 +53,7 @@ struct kvd_settings
     int64_t pd_interval;      /* pd.heartbeat-interval */
     int64_t gc_poll;          /* gc.poll-interval */
     int64_t pd_version;       /* pd.store-version (tests) */
+    int64_t pd_region_version; /* pd.store-region-version (tests) */
     int64_t dl_ttl;           /* deadlock.edge-ttl */
     struct dmn_cluster_tls tls; /* cluster-ssl-*: mutual TLS */
 };
@@ -142,6 +143,12 @@ static const struct dmn_cfg_key kvd_keys[] = {
      "MVCC_VERSION_NUMBER (major*1000000+minor*1000+patch), in place of "
      "the one it links (0: that one); pdd refuses a store below the "
      "cluster version"},
+    {"pd.store-region-version", DMN_CFG_INT,
+     offsetof(struct kvd_settings, pd_region_version), "0", 0, 999999999, NULL,
+     "for tests: the libregion version this store registers with pdd, as "
+     "REGION_VERSION_NUMBER, in place of the one it links (0: that one); "
+     "pdd refuses a store below the cluster's, and a CAS with a TTL waits "
+     "for every store at 0.33.0"},
     {"deadlock.edge-ttl", DMN_CFG_DURATION,
      offsetof(struct kvd_settings, dl_ttl), "5s", 100, 3600000, NULL,
      "a lock wait's edge in the cluster's deadlock detector (hosted by the "
@@ -366,8 +373,17 @@ static int start_pd(struct kvd *k, const struct kvd_settings *s)
     if (!s->advertise && strncmp(s->listen, "0.0.0.0:", 8) == 0)
         dmn_warn("pd: recording %s as this store's address, which no other "
                  "host can reach: set advertise-addr", s->listen);
-    struct kvd_pd_opts o = {s->pd, n, address, s->common.data_dir,
-                            s->pd_interval, version, s->gc_poll};
+    uint32_t rversion = s->pd_region_version != 0
+                            ? (uint32_t)s->pd_region_version
+                            : (uint32_t)region_version_number();
+    struct kvd_pd_opts o = {.endpoints = s->pd,
+                            .n_endpoints = n,
+                            .address = address,
+                            .data_dir = s->common.data_dir,
+                            .interval_ms = s->pd_interval,
+                            .version = version,
+                            .region_version = rversion,
+                            .gc_poll_ms = s->gc_poll};
     if (kvd_pd_start(k, &o) != 0) {
         dmn_error("cannot start the pd thread");
         return -1;

@@ -96,7 +96,10 @@ struct kvd_pd {
     bool buried;                      /* pdd said: this store is a
                                          tombstone */
     bool refused;                     /* pdd refused this store's libmvcc
-                                         version: the loop was stopped */
+                                         or libregion version: the loop
+                                         was stopped */
+    uint32_t region_version;          /* the cluster's libregion version
+                                         heard (atomic) */
     struct merge_watch watch[KVD_PD_MERGE_WATCH]; /* merges driven here
                                          (pd thread only) */
     int n_watch;                      /* used entries of watch */
@@ -543,10 +546,11 @@ static void store_buried(struct kvd_pd *pd)
 }
 
 /* pdd refused the store's registration (PD_EVERSION): this build's
- * libmvcc is older than the cluster version (libpd DESIGN "Store
+ * libmvcc or libregion is older than the cluster's (libpd DESIGN "Store
  * versions"). Serving on would let an older prewrite take part in a
- * cluster whose SQL layer counts on the newer one, so kvd stops, failing,
- * with what to do. */
+ * cluster whose SQL layer counts on the newer one, or an older store fail
+ * to apply log entries the others apply, so kvd stops, failing, with what
+ * to do. */
 static void version_refused(struct kvd_pd *pd, const char *err)
 {
     pthread_mutex_lock(&pd->mu);
@@ -555,6 +559,46 @@ static void version_refused(struct kvd_pd *pd, const char *err)
     dmn_error("pd: store %" PRIu64 " refused: %s; this kvd stops",
               pd->k->store_id, err);
     event_base_loopexit(pd->k->base, NULL);
+}
+
+uint32_t kvd_pd_cluster_region_version(struct kvd *k)
+{
+    struct kvd_pd *pd = k->pd;
+    return pd ? __atomic_load_n(&pd->region_version, __ATOMIC_RELAXED) : 0;
+}
+
+/* pd thread: the cluster's libregion version, asked while it is below this
+ * build's (once there, no gate this build knows of stays closed). A
+ * failed call waits for the next round. */
+static void learn_versions(struct kvd_pd *pd)
+{
+    if (__atomic_load_n(&pd->region_version, __ATOMIC_RELAXED) >=
+        (uint32_t)region_version_number())
+        return;
+    char err[256] = "";
+    uint32_t v = 0;
+    int rc = pd_client_cluster_versions(pd->cli, NULL, &v, err, sizeof err);
+    if (rc != 0) {
+        dmn_warn("pd: cluster version: %s (%d)", err, rc);
+        return;
+    }
+    uint32_t old =
+        __atomic_exchange_n(&pd->region_version, v, __ATOMIC_RELAXED);
+    if (v != old) {
+        char b[32];
+        dmn_info("pd: the cluster's libregion version is %s",
+                 pd_version_str(v, b, sizeof b));
+    }
+}
+
+/* This store's record as it registers it. */
+static void store_record(struct kvd_pd *pd, struct pd_store *me)
+{
+    memset(me, 0, sizeof *me);
+    me->id = pd->k->store_id;
+    me->address = pd->opts.address;
+    me->version = pd->opts.version;
+    me->region_version = pd->opts.region_version;
 }
 
 bool kvd_pd_refused(struct kvd *k)
@@ -694,10 +738,7 @@ static void heartbeat_round(struct kvd_pd *pd)
     if (rc == PD_ENOTFOUND) {
         /* pdd lost this store (a fresh pdd data dir): register again */
         struct pd_store me;
-        memset(&me, 0, sizeof me);
-        me.id = k->store_id;
-        me.address = pd->opts.address;
-        me.version = pd->opts.version;
+        store_record(pd, &me);
         rc = pd_client_put_store(pd->cli, &me, err, sizeof err);
         if (rc == PD_EVERSION) {
             version_refused(pd, err);
@@ -733,10 +774,7 @@ static int join_cluster(struct kvd_pd *pd)
     struct kvd *k = pd->k;
     char err[256] = "";
     struct pd_store me;
-    memset(&me, 0, sizeof me);
-    me.id = k->store_id;
-    me.address = pd->opts.address;
-    me.version = pd->opts.version;
+    store_record(pd, &me);
     int rc;
     /* Ids only rise: once one is handed out, pdd never hands out region
      * 1's id (the fixed map's first region) for a split. */
@@ -794,11 +832,13 @@ static int join_cluster(struct kvd_pd *pd)
         if (nap(pd, 500))
             return 1;
     }
-    char vbuf[32];
+    char vbuf[32], rbuf[32];
     dmn_info("pd: store %" PRIu64 " registered at %s in cluster %" PRIu64
-             " (libmvcc %s)",
+             " (libmvcc %s, libregion %s)",
              k->store_id, me.address, pd_client_cluster_id(pd->cli),
-             pd_version_str(me.version, vbuf, sizeof vbuf));
+             pd_version_str(me.version, vbuf, sizeof vbuf),
+             pd_version_str(me.region_version, rbuf, sizeof rbuf));
+    learn_versions(pd);
     return 0;
 }
 
@@ -1002,6 +1042,7 @@ static void *pd_main(void *arg)
         resolve_stores(pd);
         report_splits(pd);
         heartbeat_round(pd);
+        learn_versions(pd);
         if (wait_round(pd))
             break;
     }

@@ -693,6 +693,36 @@ static bool raw_put_peek(struct rpc_call *call, const uint8_t *payload,
     return true;
 }
 
+/* A CAS whose new value has a TTL is a command a store before libregion
+ * 0.33.0 cannot apply (libregion DESIGN "Raw TTL"): proposed only once
+ * pdd's cluster libregion version says every store runs that or later.
+ * Refused, not sent without its TTL: the value would live for ever. */
+static int cas_ttl_gate(struct kvd *k,
+                        const kv_RawRequest *req,
+                        struct region_err *err)
+{
+    if (req->ttl == 0 || req->delete) /* a delete's TTL is ignored */
+        return 0;
+    uint32_t have = kvd_pd_cluster_region_version(k);
+    if (have >= REGION_VERSION_CAS_TTL)
+        return 0;
+    char need[16], heard[16];
+    pd_version_str(REGION_VERSION_CAS_TTL, need, sizeof need);
+    if (k->pd == NULL)
+        snprintf(err->msg, sizeof err->msg,
+                 "CAS with a ttl needs pdd (--pd) to know that every store "
+                 "runs libregion %s or later: swap without a ttl, or Put "
+                 "with one",
+                 need);
+    else /* heard again at every pd.heartbeat-interval */
+        snprintf(err->msg, sizeof err->msg,
+                 "CAS with a ttl needs libregion %s or later on every "
+                 "store, and pdd's cluster libregion version is %s: upgrade "
+                 "the stores below it, then retry",
+                 need, pd_version_str(have, heard, sizeof heard));
+    return REGION_EINVAL;
+}
+
 static void raw_handler(struct rpc_call *call, const void *reqp, void *ud)
 {
     struct kvd *k = ud;
@@ -736,19 +766,14 @@ static void raw_handler(struct rpc_call *call, const void *reqp, void *ud)
             rc = region_read(k->store, &ctx, raw_read_done, op, &err);
         break;
     case REGION_METHOD_RAW_CAS: {
-        if (req->ttl > 0) { /* refused, not dropped: the value would live
-                               for ever (libregion DESIGN "Raw TTL") */
-            rc = REGION_EINVAL;
-            snprintf(err.msg, sizeof err.msg,
-                     "RawCompareAndSwap takes no ttl (got %llu s): swap "
-                     "without one, or use Put with a ttl",
-                     (unsigned long long)req->ttl);
+        rc = cas_ttl_gate(k, req, &err);
+        if (rc != 0)
             break;
-        }
         const uint8_t *prev = bytes_of(req->previous_value, &vl);
-        rc = region_raw_cas(k->store, &ctx, key, kl, !req->previous_not_exist,
-                            prev, vl, req->delete, req->value.data,
-                            req->value.len, raw_write_done, op, &err);
+        rc = region_raw_cas_ttl(k->store, &ctx, key, kl,
+                                !req->previous_not_exist, prev, vl, req->delete,
+                                req->value.data, req->value.len, req->ttl,
+                                raw_write_done, op, &err);
         break;
     }
     default: {

@@ -53,8 +53,9 @@ static const char usage[] =
     "test and bootstrap helpers (what kvd sends):\n"
     "  bootstrap CLUSTER STORE ADDR REGION PEER\n"
     "  tso-stream SECONDS [STOPFILE]   one client, a timestamp every 5 ms\n"
-    "  store put ID ADDR [X.Y.Z] [key=value...]\n"
-    "                                  X.Y.Z: the libmvcc it runs\n"
+    "  store put ID ADDR [X.Y.Z [X.Y.Z]] [key=value...]\n"
+    "                                  X.Y.Z: the libmvcc, then libregion, it "
+    "runs\n"
     "  store heartbeat ID [capacity available]\n"
     "  region heartbeat ID START END CONF_VER VERSION LEADER_PEER "
     "PEER@STORE...\n";
@@ -140,6 +141,8 @@ static void print_store(const pd_StoreInfo *s)
                s->stats.available);
     printf(" version ");
     print_version(s->store.version);
+    printf(" libregion ");
+    print_version(s->store.region_version);
     printf("\n");
 }
 
@@ -379,6 +382,8 @@ static int cmd_cluster(void)
         return failed("cluster version", rc);
     printf("cluster version ");
     print_version(vresp.version);
+    printf("\ncluster libregion version ");
+    print_version(vresp.region_version);
     printf("\n");
     return 0;
 }
@@ -428,17 +433,22 @@ static int cmd_store(int argc, char **argv)
         st.address = argv[2];
         int rc = 0;
         int first = 3;
-        /* A version has no '=' (a label always has one); without it the
-         * store registers none (0), which pdd refuses once the cluster
-         * version is above 0 (libpd DESIGN "Store versions"). */
-        if (argc > 3 && !strchr(argv[3], '=')) {
-            if (pd_version_parse(argv[3], &st.version) != 0) {
-                fprintf(stderr, "pdctl: store put: '%s' is neither a "
+        /* A version has no '=' (a label always has one): libmvcc's, then
+         * libregion's; without one the store registers none (0), which
+         * pdd refuses once the cluster's is above 0 (libpd DESIGN "Store
+         * versions"). */
+        uint32_t *vers[] = {&st.version, &st.region_version};
+        for (int v = 0; v < 2 && argc > first && !strchr(argv[first], '=');
+             v++) {
+            if (pd_version_parse(argv[first], vers[v]) != 0) {
+                fprintf(stderr,
+                        "pdctl: store put: '%s' is neither a "
                         "version X.Y.Z (each part 0-999, e.g. 0.11.0) nor a "
-                        "label key=value\n", argv[3]);
+                        "label key=value\n",
+                        argv[first]);
                 return 2;
             }
-            first = 4;
+            first++;
         }
         if (argc - first > PD_MAX_LABELS) {
             fprintf(stderr, "pdctl: at most %d labels\n", PD_MAX_LABELS);

@@ -548,7 +548,8 @@ static void h_get_cluster_version(struct rpc_call *call, const void *req,
     if (admit(n, call, in->cluster_id, true) != 0)
         return;
     pd_GetClusterVersionResponse out = {
-        .version = pd_cluster_version(pdd_node_pd(n))};
+        .version = pd_cluster_version(pdd_node_pd(n)),
+        .region_version = pd_cluster_region_version(pdd_node_pd(n))};
     rpc_call_reply(call, &out);
 }
 

@@ -16,7 +16,7 @@ extern "C" {
 
 /* Version: kept equal to libpd/VERSION (the build checks it). */
 #define PD_VERSION_MAJOR 0
-#define PD_VERSION_MINOR 16
+#define PD_VERSION_MINOR 17
 #define PD_VERSION_PATCH 0
 #define PD_VERSION_NUMBER \
     (PD_VERSION_MAJOR * 1000000 + PD_VERSION_MINOR * 1000 + PD_VERSION_PATCH)
@@ -276,6 +276,9 @@ struct pd_store {
      * registered before versions, or a tool such as pdctl). See
      * DESIGN.md "Store versions". */
     uint32_t version;
+    /* The libregion version it runs, REGION_VERSION_NUMBER (same form);
+     * 0 unknown. Since libpd 0.17. */
+    uint32_t region_version;
 };
 
 /* What a store reports in each heartbeat. */
@@ -312,6 +315,10 @@ uint64_t pd_cluster_id(const struct pd *pd);
  * the stores that are not tombstones, as applied; it only rises, and a
  * store below it is refused (PD_EVERSION). 0 before any store has one. */
 uint32_t pd_cluster_version(const struct pd *pd);
+/* The same of the stores' libregion versions (struct pd_store's
+ * region_version): a feature of libregion's log format is safe to use once
+ * this is at its version. */
+uint32_t pd_cluster_region_version(const struct pd *pd);
 /* 0 when cluster_id is this cluster's, else PD_ECLUSTER (or
  * PD_ENOTBOOTSTRAPPED): pdd checks every request header with it. */
 int pd_check_cluster(struct pd *pd, uint64_t cluster_id);
@@ -749,6 +756,14 @@ int pd_client_report_split(struct pd_client *c,
  * GetClusterVersion each call: cache it, it only rises). */
 int pd_client_cluster_version(struct pd_client *c, uint32_t *out, char *err,
                               size_t errlen);
+/* Both cluster versions in one GetClusterVersion: libmvcc's into *mvcc and
+ * libregion's (pd_cluster_region_version) into *region, either may be
+ * NULL. A pdd before libpd 0.17 answers libregion's as 0. */
+int pd_client_cluster_versions(struct pd_client *c,
+                               uint32_t *mvcc,
+                               uint32_t *region,
+                               char *err,
+                               size_t errlen);
 /* GC safe points (DESIGN.md "Safe points"), on the leader. The GC safe
  * point now into *out; pd_client_update_gc_safe_point asks to move it to
  * sp (pdd lowers sp to the lowest live service safe point and never moves

@@ -1464,7 +1464,18 @@ int pd_client_put_store(struct pd_client *c, const struct pd_store *store,
 int pd_client_cluster_version(struct pd_client *c, uint32_t *out, char *err,
                               size_t errlen)
 {
-    if (!c || !out)
+    if (!out)
+        return -EINVAL;
+    return pd_client_cluster_versions(c, out, NULL, err, errlen);
+}
+
+int pd_client_cluster_versions(struct pd_client *c,
+                               uint32_t *mvcc,
+                               uint32_t *region,
+                               char *err,
+                               size_t errlen)
+{
+    if (!c)
         return -EINVAL;
     pd_GetClusterVersionRequest req = {.cluster_id = pd_client_cluster_id(c)};
     pd_GetClusterVersionResponse resp;
@@ -1472,8 +1483,10 @@ int pd_client_cluster_version(struct pd_client *c, uint32_t *out, char *err,
                             pd_GetClusterVersionRequest_fields, &req,
                             pd_GetClusterVersionResponse_fields, &resp,
                             sizeof(resp), err, errlen);
-    if (rc == 0)
-        *out = resp.version;
+    if (rc == 0 && mvcc)
+        *mvcc = resp.version;
+    if (rc == 0 && region)
+        *region = resp.region_version;
     return rc;
 }
 

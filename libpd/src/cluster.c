@@ -86,6 +86,7 @@ static struct pd__store *store_copy(const struct pd__store_v *v)
     s->id = v->id;
     s->state = v->state;
     s->version = v->version;
+    s->region_version = v->region_version;
     s->address = pd__strndup((const char *)v->address.p, v->address.n);
     if (s->address == NULL)
         goto err;
@@ -145,43 +146,75 @@ int pd_version_parse(const char *s, uint32_t *out)
     return 0;
 }
 
-/* The refusal of a store below the cluster version, the same words from
- * the leader's check and from apply (DESIGN.md "Store versions"). */
-static int version_refused(struct pd *pd, uint64_t id, uint32_t version)
+/* The refusal of a store below the cluster version (of libmvcc, or of
+ * libregion when region), the same words from the leader's check and from
+ * apply (DESIGN.md "Store versions"). */
+static int version_refused(struct pd *pd,
+                           uint64_t id,
+                           bool region,
+                           uint32_t version)
 {
     char a[32], b[32];
-    pd_version_str(pd->cluster_version, b, sizeof b);
+    pd_version_str(region ? pd->cluster_region_version : pd->cluster_version, b,
+                   sizeof b);
+    const char *lib = region ? "libregion" : "libmvcc";
+    const char *of = region ? "cluster's libregion version" : "cluster version";
     if (version == 0) /* a tool, or a store from before versions */
         return pd__err(pd, PD_EVERSION,
-                       "store %llu names no libmvcc version and the cluster "
-                       "version is %s: register it with version %s or later",
-                       (unsigned long long)id, b, b);
+                       "store %llu names no %s version and the %s is %s: "
+                       "register it with version %s or later",
+                       (unsigned long long)id, lib, of, b, b);
     return pd__err(pd, PD_EVERSION,
-                   "store %llu runs libmvcc %s, below the cluster version "
-                   "%s: start it from a build with libmvcc %s or later",
-                   (unsigned long long)id, pd_version_str(version, a, sizeof a),
-                   b, b);
+                   "store %llu runs %s %s, below the %s %s: start it from a "
+                   "build with %s %s or later",
+                   (unsigned long long)id, lib,
+                   pd_version_str(version, a, sizeof a), of, b, lib, b);
 }
 
-/* Raise the cluster version to the lowest version of the stores that are
- * not tombstones (none: it stays). It never goes down. */
+/* Why a store that is not a tombstone, with these versions, may not take
+ * part (the refusal), or 0. */
+static int version_check(struct pd *pd,
+                         uint64_t id,
+                         uint32_t version,
+                         uint32_t region_version)
+{
+    if (version < pd->cluster_version)
+        return version_refused(pd, id, false, version);
+    if (region_version < pd->cluster_region_version)
+        return version_refused(pd, id, true, region_version);
+    return 0;
+}
+
+/* Raise the cluster versions to the lowest of the stores that are not
+ * tombstones (none: they stay). They never go down. Not while a snapshot
+ * is restored: it names them (CLUSTER_VERSION, CLUSTER_REGION_VERSION),
+ * and a store restored first may be above a later one. */
 static void raise_cluster_version(struct pd *pd)
 {
     bool any = false;
-    uint32_t low = 0;
+    uint32_t low = 0, rlow = 0;
+    if (pd->restoring)
+        return;
     for (size_t i = 0; i < pd->n_stores; i++) {
         const struct pd__store *s = pd->stores[i];
         if (s->state == PD_STORE_TOMBSTONE)
             continue;
         if (!any || s->version < low)
             low = s->version;
+        if (!any || s->region_version < rlow)
+            rlow = s->region_version;
         any = true;
     }
+    char buf[32];
     if (any && low > pd->cluster_version) {
-        char buf[32];
         pd__log(pd, PD_LOG_INFO, "cluster version %s",
                 pd_version_str(low, buf, sizeof buf));
         pd->cluster_version = low;
+    }
+    if (any && rlow > pd->cluster_region_version) {
+        pd__log(pd, PD_LOG_INFO, "cluster's libregion version %s",
+                pd_version_str(rlow, buf, sizeof buf));
+        pd->cluster_region_version = rlow;
     }
 }
 
@@ -190,20 +223,38 @@ uint32_t pd_cluster_version(const struct pd *pd)
     return pd->cluster_version;
 }
 
-int pd__apply_cluster_version(struct pd *pd, uint32_t version)
+uint32_t pd_cluster_region_version(const struct pd *pd)
 {
-    if (version < pd->cluster_version)
-        return pd__err(pd, PD_ESTATE, "cluster version %u below %u", version,
-                       pd->cluster_version);
+    return pd->cluster_region_version;
+}
+
+/* Set a cluster version from a snapshot: never lower, never above a live
+ * store's. */
+static int apply_version(struct pd *pd, bool region, uint32_t version)
+{
+    uint32_t *cur = region ? &pd->cluster_region_version : &pd->cluster_version;
+    const char *what = region ? "cluster libregion version" : "cluster version";
+    if (version < *cur)
+        return pd__err(pd, PD_ESTATE, "%s %u below %u", what, version, *cur);
     for (size_t i = 0; i < pd->n_stores; i++) {
         const struct pd__store *s = pd->stores[i];
-        if (s->state != PD_STORE_TOMBSTONE && s->version < version)
-            return pd__err(pd, PD_ESTATE,
-                           "cluster version %u above store %llu's %u",
-                           version, (unsigned long long)s->id, s->version);
+        uint32_t v = region ? s->region_version : s->version;
+        if (s->state != PD_STORE_TOMBSTONE && v < version)
+            return pd__err(pd, PD_ESTATE, "%s %u above store %llu's %u", what,
+                           version, (unsigned long long)s->id, v);
     }
-    pd->cluster_version = version;
+    *cur = version;
     return 0;
+}
+
+int pd__apply_cluster_version(struct pd *pd, uint32_t version)
+{
+    return apply_version(pd, false, version);
+}
+
+int pd__apply_cluster_region_version(struct pd *pd, uint32_t version)
+{
+    return apply_version(pd, true, version);
 }
 
 /* Replace or insert the store; keeps the leader's heartbeat view. A live
@@ -216,8 +267,11 @@ int pd__apply_store(struct pd *pd, const struct pd__store_v *v)
     if (old != NULL && old->state == PD_STORE_TOMBSTONE)
         return pd__err(pd, PD_ETOMBSTONE, "store %llu is a tombstone",
                        (unsigned long long)v->id);
-    if (v->state != PD_STORE_TOMBSTONE && v->version < pd->cluster_version)
-        return version_refused(pd, v->id, v->version);
+    if (v->state != PD_STORE_TOMBSTONE) {
+        int rc = version_check(pd, v->id, v->version, v->region_version);
+        if (rc != 0)
+            return rc;
+    }
     if (v->state == PD_STORE_TOMBSTONE && regions_on(pd, v->id) > 0)
         return pd__err(pd, PD_EBUSY, "store %llu still holds regions",
                        (unsigned long long)v->id);
@@ -335,9 +389,8 @@ int pd_store_put(struct pd *pd, const struct pd_store *store)
             return pd__err(pd, -EEXIST, "address %s is store %llu's",
                            store->address, (unsigned long long)o->id);
     }
-    if ((old == NULL || old->state != PD_STORE_TOMBSTONE) &&
-        store->version < pd->cluster_version) {
-        rc = version_refused(pd, store->id, store->version);
+    rc = version_check(pd, store->id, store->version, store->region_version);
+    if (rc != 0) {
         pd__log(pd, PD_LOG_WARN, "put store refused: %s", pd->errmsg);
         return rc;
     }
@@ -357,6 +410,7 @@ static void store_cmd(const struct pd__store *s, int state, struct pd__cmd *c)
     c->store.address.n = strlen(s->address);
     c->store.state = (uint8_t)state;
     c->store.version = s->version;
+    c->store.region_version = s->region_version;
     c->store.n_labels = s->n_labels;
     for (uint32_t i = 0; i < s->n_labels; i++) {
         c->store.lkey[i].p = (const uint8_t *)s->lkey[i];
@@ -413,6 +467,7 @@ int pd_store_heartbeat(struct pd *pd, uint64_t mono_ms, uint64_t store_id,
         in.id = s->id;
         in.address = s->address;
         in.version = s->version;
+        in.region_version = s->region_version;
         in.n_labels = stats->n_labels;
         memcpy(in.labels, stats->labels,
                stats->n_labels * sizeof(stats->labels[0]));
@@ -450,6 +505,7 @@ static void fill_info(struct pd *pd, const struct pd__store *s,
     out->store.address = s->address;
     out->store.state = s->state;
     out->store.version = s->version;
+    out->store.region_version = s->region_version;
     out->store.n_labels = s->n_labels;
     for (uint32_t i = 0; i < s->n_labels; i++) {
         out->store.labels[i].key = s->lkey[i];

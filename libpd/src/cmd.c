@@ -111,6 +111,7 @@ int pd__store_view(const struct pd_store *in, struct pd__store_v *out,
     out->address.n = strnlen(in->address, PD_MAX_STR + 1);
     out->state = PD_STORE_UP;
     out->version = in->version;
+    out->region_version = in->region_version;
     out->n_labels = in->n_labels;
     for (uint32_t i = 0; i < in->n_labels; i++) {
         const char *k = in->labels[i].key, *v = in->labels[i].value;
@@ -268,13 +269,17 @@ static void enc_store(struct pd__buf *b, const struct pd__store_v *s)
     }
 }
 
-/* The store's version ends BOOTSTRAP and PUT_STORE, and only when it is
- * nonzero: a command written before versions (none) stays valid and
- * decodes as version 0, and every command has one encoding. */
+/* The store's versions end BOOTSTRAP and PUT_STORE: the libmvcc version
+ * when either is nonzero, then the libregion version when it is nonzero
+ * (libpd 0.17). A command written before versions (none) stays valid and
+ * decodes as 0 and 0, one written before libregion's as region version 0,
+ * and every command has one encoding. */
 static void enc_version(struct pd__buf *b, const struct pd__store_v *s)
 {
-    if (s->version != 0)
+    if (s->version != 0 || s->region_version != 0)
         pd__buf_uvarint(b, s->version);
+    if (s->region_version != 0)
+        pd__buf_uvarint(b, s->region_version);
 }
 
 static void enc_region(struct pd__buf *b, const struct pd__region_v *r)
@@ -319,14 +324,20 @@ static void dec_store(struct pd__rd *r, struct pd__store_v *s)
     }
 }
 
-/* The optional version at the end of the command (see enc_version): a
- * written 0 is not the canonical form and is refused. */
+/* The optional versions at the end of the command (see enc_version): a
+ * written libmvcc 0 without a libregion version after it, or a written
+ * libregion 0, is not the canonical form and is refused. */
 static void dec_version(struct pd__rd *r, struct pd__store_v *s)
 {
     if (r->bad || r->off == r->n)
         return;
     s->version = rd_u32(r);
-    if (s->version == 0)
+    if (r->bad || r->off == r->n) {
+        r->bad = r->bad || s->version == 0;
+        return;
+    }
+    s->region_version = rd_u32(r);
+    if (s->region_version == 0)
         r->bad = true;
 }
 
@@ -364,6 +375,7 @@ void pd__cmd_encode(const struct pd__cmd *c, struct pd__buf *b)
     case PD__CMD_ID_SAVE:
     case PD__CMD_CLUSTER:
     case PD__CMD_CLUSTER_VERSION:
+    case PD__CMD_CLUSTER_REGION_VERSION:
         pd__buf_uvarint(b, c->u);
         break;
     case PD__CMD_BOOTSTRAP:
@@ -423,6 +435,7 @@ int pd__cmd_decode(const uint8_t *cmd, size_t len, struct pd__cmd *out)
             return PD_EDECODE;
         break;
     case PD__CMD_CLUSTER_VERSION:
+    case PD__CMD_CLUSTER_REGION_VERSION:
         out->u = pd__rd_uvarint(&r);
         if (!r.bad && (out->u == 0 || out->u > UINT32_MAX))
             return PD_EDECODE;

@@ -58,6 +58,7 @@ int pd_pb_store_in(const struct _pd_Store *in, struct pd_store *out,
     out->address = in->address;
     out->state = (int)in->state;
     out->version = in->version;
+    out->region_version = in->region_version;
     return labels_in(in->labels, in->labels_count, out->labels,
                      &out->n_labels, err, errlen);
 }
@@ -178,6 +179,7 @@ int pd_pb_store_out(const struct pd_store *in, struct _pd_Store *out)
     out->address = dupstr(in->address, &oom);
     out->state = (uint32_t)in->state;
     out->version = in->version;
+    out->region_version = in->region_version;
     labels_out(in->labels, in->n_labels, &out->labels, &out->labels_count,
                &oom);
     if (oom) {

@@ -209,7 +209,7 @@ int pd_apply(struct pd *pd, const uint8_t *cmd, size_t len)
 static int apply(struct pd *pd, const uint8_t *cmd, size_t len)
 {
     struct pd__cmd c;
-    uint32_t old_version;
+    uint32_t old_version, old_region_version;
     int rc = pd__cmd_decode(cmd, len, &c);
     if (rc != 0)
         return pd__err(pd, rc, "apply: malformed command (%zu bytes)", len);
@@ -238,6 +238,7 @@ static int apply(struct pd *pd, const uint8_t *cmd, size_t len)
             return pd__err(pd, PD_EBOOTSTRAPPED, "cluster %llu exists",
                            (unsigned long long)pd->cluster_id);
         old_version = pd->cluster_version;
+        old_region_version = pd->cluster_region_version;
         rc = pd__apply_store(pd, &c.store);
         if (rc != 0)
             return rc;
@@ -245,6 +246,7 @@ static int apply(struct pd *pd, const uint8_t *cmd, size_t len)
         if (rc != 0) {
             pd__store_remove(pd, c.store.id);
             pd->cluster_version = old_version;
+            pd->cluster_region_version = old_region_version;
             return rc;
         }
         pd->cluster_id = c.u;
@@ -265,6 +267,8 @@ static int apply(struct pd *pd, const uint8_t *cmd, size_t len)
         return 0;
     case PD__CMD_CLUSTER_VERSION:
         return pd__apply_cluster_version(pd, (uint32_t)c.u);
+    case PD__CMD_CLUSTER_REGION_VERSION:
+        return pd__apply_cluster_region_version(pd, (uint32_t)c.u);
     case PD__CMD_GC_SAFE_POINT:
         return pd__apply_gc(pd, &c);
     case PD__CMD_CONFIG:

@@ -45,19 +45,19 @@ const uint8_t *pd__rd_bytes(struct pd__rd *r, size_t max, size_t *len);
 
 /* ---- cmd.c: the commands (formats in DESIGN.md "Commands") ---- */
 enum pd__cmd_type {
-    PD__CMD_TSO_SAVE = 1,  /* u: new saved bound (physical ms) */
-    PD__CMD_ID_SAVE = 2,   /* u: new saved id block end */
-    PD__CMD_BOOTSTRAP = 3, /* u: cluster id; store; region */
-    PD__CMD_PUT_STORE = 4, /* store */
-    PD__CMD_PUT_REGION = 5, /* region */
-    PD__CMD_GC_SAFE_POINT = 6,     /* u: safe point; now */
+    PD__CMD_TSO_SAVE = 1,           /* u: new saved bound (physical ms) */
+    PD__CMD_ID_SAVE = 2,            /* u: new saved id block end */
+    PD__CMD_BOOTSTRAP = 3,          /* u: cluster id; store; region */
+    PD__CMD_PUT_STORE = 4,          /* store */
+    PD__CMD_PUT_REGION = 5,         /* region */
+    PD__CMD_GC_SAFE_POINT = 6,      /* u: safe point; now */
     PD__CMD_SERVICE_SAFE_POINT = 7, /* service; u: safe point; expire; now */
-    PD__CMD_CLUSTER = 8,           /* u: cluster id (snapshots only) */
-    PD__CMD_CONFIG = 9,            /* cfg: the scheduling config */
-    PD__CMD_CLUSTER_VERSION = 10   /* u: cluster version (snapshots only) */
+    PD__CMD_CLUSTER = 8,            /* u: cluster id (snapshots only) */
+    PD__CMD_CONFIG = 9,             /* cfg: the scheduling config */
+    PD__CMD_CLUSTER_VERSION = 10,   /* u: cluster version (snapshots only) */
+    PD__CMD_CLUSTER_REGION_VERSION = 11 /* u: the cluster's libregion
+                                           version (snapshots only) */
 };
-
-
 
 /* A byte string borrowed from a command or a caller's struct. */
 struct pd__str {
@@ -98,6 +98,7 @@ struct pd__store_v {
     struct pd__str lkey[PD_MAX_LABELS]; /* label keys */
     struct pd__str lval[PD_MAX_LABELS]; /* label values */
     uint32_t version;                   /* libmvcc version; 0 unknown */
+    uint32_t region_version;            /* libregion version; 0 unknown */
 };
 
 /* A region as a command carries it, with the leader's last report. */
@@ -149,6 +150,7 @@ struct pd__store {
     char *lkey[PD_MAX_LABELS];    /* owned label keys */
     char *lval[PD_MAX_LABELS];    /* owned label values */
     uint32_t version;             /* libmvcc version; 0 unknown */
+    uint32_t region_version;      /* libregion version; 0 unknown */
     bool has_hb;                  /* leader: heartbeat this leadership */
     uint64_t hb_mono;             /* leader: mono ms of the last one */
     uint64_t hb_gap;              /* leader: ms between the last two (0:
@@ -199,6 +201,8 @@ int pd__apply_store(struct pd *pd, const struct pd__store_v *v);
 /* The CLUSTER_VERSION command (snapshots): refused below the current one
  * or above a live store's version. */
 int pd__apply_cluster_version(struct pd *pd, uint32_t version);
+/* The same for the cluster's libregion version. */
+int pd__apply_cluster_region_version(struct pd *pd, uint32_t version);
 
 struct pd__region *pd__region_find(const struct pd *pd, uint64_t id);
 /* Index in by_key of the region holding key, or -1. */
@@ -246,6 +250,8 @@ struct pd {
     uint64_t id_saved;   /* highest saved id block end */
     uint64_t cluster_id; /* nonzero once bootstrapped */
     uint32_t cluster_version; /* lowest live store version; only rises */
+    uint32_t cluster_region_version; /* the same of libregion versions */
+    bool restoring;      /* pd_restore: the versions come as commands */
     bool cfg_set;        /* a CONFIG command applied (cfg replicated) */
     struct pd__store **stores;   /* owned, sorted by id */
     size_t n_stores;             /* used slots */

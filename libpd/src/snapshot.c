@@ -39,6 +39,7 @@ static void store_v(const struct pd__store *s, struct pd__store_v *v)
     v->address.n = strlen(s->address);
     v->state = (uint8_t)s->state;
     v->version = s->version;
+    v->region_version = s->region_version;
     v->n_labels = s->n_labels;
     for (uint32_t i = 0; i < s->n_labels; i++) {
         v->lkey[i].p = (const uint8_t *)s->lkey[i];
@@ -48,9 +49,11 @@ static void store_v(const struct pd__store *s, struct pd__store_v *v)
     }
 }
 
-/* Stores by version, then id: restored in that order, the first live
- * store is the lowest, so the cluster version never rises past what it
- * was while the others come back (DESIGN.md "Store versions"). */
+/* Stores by version, then id. This libpd restores the cluster versions
+ * as the snapshot names them, whatever the order; a libpd before 0.17
+ * raises its cluster version at each store restored, so the first live
+ * store must be the lowest, or a lower one after it would be refused
+ * (DESIGN.md "Store versions"). */
 static int by_version(const void *a, const void *b)
 {
     const struct pd__store *x = *(const struct pd__store *const *)a;
@@ -92,6 +95,12 @@ int pd_snapshot(const struct pd *pd, uint8_t **out, size_t *len)
         memset(&c, 0, sizeof(c));
         c.type = PD__CMD_CLUSTER_VERSION;
         c.u = pd->cluster_version;
+        put(&b, &c);
+    }
+    if (pd->cluster_region_version != 0) {
+        memset(&c, 0, sizeof(c));
+        c.type = PD__CMD_CLUSTER_REGION_VERSION;
+        c.u = pd->cluster_region_version;
         put(&b, &c);
     }
     /* Stores before regions: a tombstone needs an empty map to apply. */
@@ -158,7 +167,7 @@ int pd_restore(struct pd *pd, const uint8_t *snap, size_t len)
     pd->n_stores = 0;
     pd__services_clear(pd);
     pd->tso_saved = pd->id_saved = pd->cluster_id = 0;
-    pd->cluster_version = 0;
+    pd->cluster_version = pd->cluster_region_version = 0;
     pd->gc_safe_point = 0;
     pd->cfg_set = false; /* the process config stays until a CONFIG */
     size_t off = 0;
@@ -170,7 +179,9 @@ int pd_restore(struct pd *pd, const uint8_t *snap, size_t len)
         off += 4;
         if (n > len - off)
             return pd__err(pd, PD_EDECODE, "snapshot: cut command");
+        pd->restoring = true;
         int rc = pd_apply(pd, snap + off, n);
+        pd->restoring = false;
         if (rc != 0)
             return rc;
         off += n;

@@ -5,7 +5,10 @@
  * structured mode: the bytes drive a generator of valid commands (regions
  * over a small key space, so splits and merges overlap), reaching deep into
  * apply. Either way every command goes to one fresh replica, which must
- * never crash, leak or break the region map's invariants.
+ * never crash, leak or break the region map's invariants, nor keep a live
+ * store below either cluster version ("Store versions"). In structured
+ * mode the replica's snapshot, restored into another, gives back the same
+ * versions.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,7 +43,39 @@ static void check_map(const struct pd *pd)
         if (i > 0 && pd->by_id[i - 1]->id >= pd->by_id[i]->id)
             abort();
     }
+    for (size_t i = 0; i < pd->n_stores; i++) {
+        const struct pd__store *s = pd->stores[i];
+        if (s->state != PD_STORE_TOMBSTONE &&
+            (s->version < pd->cluster_version ||
+             s->region_version < pd->cluster_region_version))
+            abort();
+    }
 }
+
+/* A snapshot of pd restores into a fresh replica with the same stores and
+ * cluster versions. */
+static void check_snapshot(const struct pd *pd)
+{
+    uint8_t *snap = NULL;
+    size_t len = 0;
+    struct pd_storage st = {NULL, drop};
+    struct pd *fresh = NULL;
+    if (pd_snapshot(pd, &snap, &len) != 0 || pd_create(NULL, &st, &fresh) != 0)
+        abort();
+    if (pd_restore(fresh, snap, len) != 0 ||
+        fresh->cluster_version != pd->cluster_version ||
+        fresh->cluster_region_version != pd->cluster_region_version ||
+        fresh->n_stores != pd->n_stores)
+        abort();
+    for (size_t i = 0; i < pd->n_stores; i++)
+        if (fresh->stores[i]->version != pd->stores[i]->version ||
+            fresh->stores[i]->region_version != pd->stores[i]->region_version)
+            abort();
+    pd_free(snap);
+    pd_destroy(fresh);
+}
+
+static const uint32_t versions[] = {0, 9000, 10000, 33000};
 
 /* Structured mode: a reader of the fuzzer's bytes. */
 struct gen {
@@ -64,14 +99,18 @@ static void generated(struct pd *pd, struct gen *g)
     while (g->n > 0) {
         struct pd__cmd c;
         memset(&c, 0, sizeof(c));
-        c.type = (uint8_t)(g8(g) % 9 + 1);
+        c.type = (uint8_t)(g8(g) % 11 + 1);
         c.u = g8(g);
+        if (c.type >= PD__CMD_CLUSTER_VERSION)
+            c.u = versions[c.u % 4];
         c.now = g8(g);
         c.expire = g8(g);
         c.store.id = g8(g) % 5 + 1;
         c.store.address.p = (const uint8_t *)"s:1";
         c.store.address.n = 3;
         c.store.state = (uint8_t)(g8(g) % 3);
+        c.store.version = versions[g8(g) % 4];
+        c.store.region_version = versions[g8(g) % 4];
         c.store.n_labels = g8(g) % 3;
         for (uint32_t i = 0; i < c.store.n_labels; i++) {
             c.store.lkey[i].p = (const uint8_t *)labels[i];
@@ -123,6 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             return 0;
         struct gen g = {data + 1, size - 1};
         generated(pd, &g);
+        check_snapshot(pd);
         pd_destroy(pd);
         return 0;
     }

@@ -457,6 +457,104 @@ static void cluster_version_rises_only(void **state)
     fx_fini(&fx);
 }
 
+/* Put store id with libmvcc v and libregion r through replica i. */
+static int put_vr(struct fx *fx, int i, uint64_t id, uint32_t v, uint32_t r)
+{
+    struct pd_store s = fx_store(id, NULL, NULL);
+    s.version = v;
+    s.region_version = r;
+    return pd_store_put(fx->pd[i], &s);
+}
+
+static uint32_t region_version_of(struct pd *pd, uint64_t id)
+{
+    struct pd_store_info info;
+    assert_int_equal(pd_store_get(pd, 0, id, &info), 0);
+    return info.store.region_version;
+}
+
+/* The cluster's libregion version (libpd 0.17) follows the same rules as
+ * libmvcc's, on its own: the lowest of the live stores, rising only, a
+ * store below it refused. A heartbeat's new labels and a state change
+ * re-register the store with both versions. A snapshot whose stores
+ * cross (store 1 lower in libmvcc, higher in libregion) restores both
+ * versions as they were: no order of the stores could raise both one
+ * store at a time without refusing the other. */
+static void cluster_region_version(void **state)
+{
+    (void)state;
+    struct fx fx;
+    fx_init(&fx, 2, NULL);
+    fx_lead(&fx, 0, 1000, 0);
+    fx_bootstrap(&fx, 0);
+    assert_int_equal(put_vr(&fx, 0, 1, 10000, 32000), 0);
+    assert_int_equal(put_vr(&fx, 0, 2, 11000, 33000), 0);
+    fx_commit(&fx);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(pd_cluster_version(fx.pd[i]), 10000);
+        assert_int_equal(pd_cluster_region_version(fx.pd[i]), 32000);
+    }
+    size_t n = pd_memlog_count(fx.log);
+    assert_int_equal(put_vr(&fx, 0, 3, 11000, 31000), PD_EVERSION);
+    assert_string_equal(pd_errmsg(fx.pd[0]),
+                        "store 3 runs libregion 0.31.0, below the cluster's "
+                        "libregion version 0.32.0: start it from a build "
+                        "with libregion 0.32.0 or later");
+    assert_int_equal(put_vr(&fx, 0, 3, 11000, 0), PD_EVERSION);
+    assert_string_equal(pd_errmsg(fx.pd[0]),
+                        "store 3 names no libregion version and the "
+                        "cluster's libregion version is 0.32.0: register "
+                        "it with version 0.32.0 or later");
+    assert_int_equal(pd_memlog_count(fx.log), n); /* nothing proposed */
+    /* store 1 upgrades libregion only */
+    assert_int_equal(put_vr(&fx, 0, 1, 10000, 34000), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_cluster_version(fx.pd[1]), 10000);
+    assert_int_equal(pd_cluster_region_version(fx.pd[1]), 33000);
+    /* new labels in a heartbeat, and a round trip through offline */
+    struct pd_store_stats st;
+    memset(&st, 0, sizeof(st));
+    st.update_labels = true;
+    st.n_labels = 1;
+    st.labels[0].key = "zone";
+    st.labels[0].value = "z7";
+    assert_int_equal(pd_store_heartbeat(fx.pd[0], 10, 1, &st), 0);
+    assert_int_equal(pd_store_set_state(fx.pd[0], 2, PD_STORE_OFFLINE), 0);
+    fx_commit(&fx);
+    assert_int_equal(pd_store_set_state(fx.pd[0], 2, PD_STORE_UP), 0);
+    fx_commit(&fx);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(region_version_of(fx.pd[i], 1), 34000);
+        assert_int_equal(region_version_of(fx.pd[i], 2), 33000);
+        assert_int_equal(pd_cluster_region_version(fx.pd[i]), 33000);
+    }
+    /* a snapshot: store 1 sorts first (libmvcc 0.10.0) with libregion
+     * 0.34.0, above store 2's 0.33.0 */
+    uint8_t *snap = NULL;
+    size_t len = 0;
+    assert_int_equal(pd_snapshot(fx.pd[0], &snap, &len), 0);
+    struct pd_storage sto = pd_memlog_storage(fx.log);
+    struct pd *fresh = NULL;
+    assert_int_equal(pd_create(NULL, &sto, &fresh), 0);
+    assert_int_equal(pd_restore(fresh, snap, len), 0);
+    pd_free(snap);
+    assert_int_equal(pd_store_count(fresh), 2);
+    assert_int_equal(pd_cluster_version(fresh), 10000);
+    assert_int_equal(pd_cluster_region_version(fresh), 33000);
+    assert_int_equal(region_version_of(fresh, 1), 34000);
+    assert_int_equal(region_version_of(fresh, 2), 33000);
+    /* and the log replayed from the start */
+    pd_destroy(fresh);
+    fresh = NULL;
+    assert_int_equal(pd_create(NULL, &sto, &fresh), 0);
+    size_t next = 0;
+    assert_int_equal(pd_memlog_apply(fx.log, fresh, &next), 0);
+    assert_int_equal(pd_cluster_region_version(fresh), 33000);
+    assert_int_equal(region_version_of(fresh, 1), 34000);
+    pd_destroy(fresh);
+    fx_fini(&fx);
+}
+
 static void stores_listed_in_id_order(void **state)
 {
     (void)state;
@@ -504,6 +602,7 @@ int main(void)
         cmocka_unit_test(create_checks_its_config),
         cmocka_unit_test(stores_listed_in_id_order),
         cmocka_unit_test(cluster_version_rises_only),
+        cmocka_unit_test(cluster_region_version),
         cmocka_unit_test(version_parse_inverts_str),
     };
     return cmocka_run_group_tests_name("libpd/cluster", tests, NULL, NULL);

@@ -148,9 +148,11 @@ static void config_limit_tail(void **state)
     pd__buf_free(&five);
 }
 
-/* A store's version ends PUT_STORE (and BOOTSTRAP) only when nonzero: a
- * command written before versions decodes as version 0; a written 0, or
- * bytes after the version, are malformed (one encoding per command). */
+/* A store's versions end PUT_STORE (and BOOTSTRAP): libmvcc's when either
+ * is nonzero, then libregion's when nonzero. A command written before
+ * versions decodes as 0 and 0, one before libregion's as libregion 0; a
+ * written libmvcc 0 with nothing after it, a written libregion 0, or
+ * bytes after both are malformed (one encoding per command). */
 static void store_version_tail(void **state)
 {
     (void)state;
@@ -170,8 +172,30 @@ static void store_version_tail(void **state)
     assert_int_equal(c.store.version, 10000);
     static const uint8_t zero[] = {0x04, 0x03, 0x01, 'a', 0x00, 0x00, 0x00};
     assert_int_equal(pd__cmd_decode(zero, sizeof(zero), &c), PD_EDECODE);
-    static const uint8_t more[] = {0x04, 0x03, 0x01, 'a', 0x00, 0x00,
-                                   0x90, 0x4e, 0x01};
+    assert_int_equal(c.store.region_version, 0);
+    static const uint8_t both[] = {0x04, 0x03, 0x01, 'a', 0x00,
+                                   0x00, 0x90, 0x4e, 0x01};
+    assert_int_equal(pd__cmd_decode(both, sizeof(both), &c), 0);
+    assert_int_equal(c.store.version, 10000);
+    assert_int_equal(c.store.region_version, 1);
+    pd__cmd_encode(&c, &again);
+    assert_int_equal(again.n, sizeof(both));
+    assert_memory_equal(again.p, both, sizeof(both));
+    pd__buf_free(&again);
+    static const uint8_t only_region[] = {0x04, 0x03, 0x01, 'a',  0x00,
+                                          0x00, 0x00, 0xe8, 0x81, 0x02};
+    assert_int_equal(pd__cmd_decode(only_region, sizeof(only_region), &c), 0);
+    assert_int_equal(c.store.version, 0);
+    assert_int_equal(c.store.region_version, 33000);
+    pd__cmd_encode(&c, &again);
+    assert_int_equal(again.n, sizeof(only_region));
+    assert_memory_equal(again.p, only_region, sizeof(only_region));
+    pd__buf_free(&again);
+    static const uint8_t region0[] = {0x04, 0x03, 0x01, 'a', 0x00,
+                                      0x00, 0x90, 0x4e, 0x00};
+    assert_int_equal(pd__cmd_decode(region0, sizeof(region0), &c), PD_EDECODE);
+    static const uint8_t more[] = {0x04, 0x03, 0x01, 'a',  0x00,
+                                   0x00, 0x90, 0x4e, 0x01, 0x01};
     assert_int_equal(pd__cmd_decode(more, sizeof(more), &c), PD_EDECODE);
     /* CLUSTER_VERSION: nonzero, at most 32 bits. */
     static const uint8_t cv0[] = {0x0a, 0x00};
@@ -181,6 +205,13 @@ static void store_version_tail(void **state)
     static const uint8_t cv[] = {0x0a, 0xa8, 0x46};
     assert_int_equal(pd__cmd_decode(cv, sizeof(cv), &c), 0);
     assert_int_equal(c.u, 9000);
+    /* CLUSTER_REGION_VERSION: the same rules. */
+    static const uint8_t crv0[] = {0x0b, 0x00};
+    assert_int_equal(pd__cmd_decode(crv0, sizeof(crv0), &c), PD_EDECODE);
+    static const uint8_t crv[] = {0x0b, 0xe8, 0x81, 0x02};
+    assert_int_equal(pd__cmd_decode(crv, sizeof(crv), &c), 0);
+    assert_int_equal(c.type, PD__CMD_CLUSTER_REGION_VERSION);
+    assert_int_equal(c.u, 33000);
 }
 
 static void rejects_malformed(void **state)
@@ -190,7 +221,7 @@ static void rejects_malformed(void **state)
     static const uint8_t empty[1] = {0};
     assert_int_equal(pd__cmd_decode(NULL, 0, &c), PD_EDECODE);
     assert_int_equal(pd__cmd_decode(empty, 0, &c), PD_EDECODE);
-    static const uint8_t unknown[] = {0x0b, 0x01};
+    static const uint8_t unknown[] = {0x0c, 0x01};
     assert_int_equal(pd__cmd_decode(unknown, sizeof(unknown), &c), PD_EDECODE);
     static const uint8_t cluster0[] = {0x08, 0x00};
     assert_int_equal(pd__cmd_decode(cluster0, sizeof(cluster0), &c),

@@ -157,7 +157,8 @@ printf '%s\n' "$last" "$now" >"$T_TMP/ts_restart"
 check_increasing "$T_TMP/ts_restart" || t_fail "tso went back across the restart"
 t_expect_eq "stores kept" "$(pdctl store | wc -l)" 21
 t_expect_eq "cluster kept" "$(pdctl cluster)" "bootstrapped yes cluster 42
-cluster version unknown"
+cluster version unknown
+cluster libregion version unknown"
 
 t_case "a removed member's data directory does not serve again"
 "$BIN/pdd" --name=pd1 --listen=${ADDR[1]} --data-dir="$T_TMP/pd1" \
@@ -198,7 +199,8 @@ t_wait_output "b2 c3" 60 gm ${G[1]} >/dev/null || t_fail "c3: $(gm ${G[1]})"
 t_expect_grep "c3 restored the bootstrap snapshot" "restored a snapshot at index 1" "$T_TMP/c3.log"
 t_expect_grep "c3 caught up" "member table caught up" "$T_TMP/c3.log"
 t_expect_eq "cluster via c3" "$(g ${G[2]} cluster 2>&1)" "bootstrapped yes cluster 7
-cluster version unknown"
+cluster version unknown
+cluster libregion version unknown"
 
 t_case "one change at a time: a learner that never starts blocks the next add until removed"
 t_expect_eq "add z9" "$(g ${G[1]} member add z9 127.0.0.1:1 127.0.0.1:1 2>&1)" "added member 4 name z9"

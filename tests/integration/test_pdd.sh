@@ -100,7 +100,10 @@ out=$("$PDCTL" --pd=$ALL store put 9 127.0.0.1:1 zone 2>&1)
 t_expect_eq "a label without =" "$out" \
     "pdctl: store put: 'zone' is neither a version X.Y.Z (each part 0-999, e.g. 0.11.0) nor a label key=value"
 out=$("$PDCTL" --pd=$ALL store put 9 127.0.0.1:1 0.11.0 zone 2>&1)
-t_expect_eq "a label without = after a version" "$out" "pdctl: label: key=value"
+t_expect_eq "a label without = after a version" "$out" \
+    "pdctl: store put: 'zone' is neither a version X.Y.Z (each part 0-999, e.g. 0.11.0) nor a label key=value"
+out=$("$PDCTL" --pd=$ALL store put 9 127.0.0.1:1 0.11.0 0.33.0 zone 2>&1)
+t_expect_eq "a label without = after both versions" "$out" "pdctl: label: key=value"
 out=$("$PDCTL" --pd=$ALL region 99 2>&1)
 t_expect_eq "unknown region" "$out" \
     "pdctl: region: region 99: no such store, region or operator (-4008)"
@@ -110,7 +113,8 @@ port=${ADDR[$L]##*:}
 { printf 'GET / HTTP/1.0\r\n\r\n' >/dev/tcp/127.0.0.1/$port; } 2>/dev/null
 out=$("$PDCTL" --pd=$ALL cluster 2>&1)
 t_expect_eq "still serving" "$out" "bootstrapped yes cluster 42
-cluster version unknown"
+cluster version unknown
+cluster libregion version unknown"
 
 t_case "ask split hands out fresh ids"
 out=$("$PDCTL" --pd=$ALL region ask-split 2 2>&1)
