@@ -714,6 +714,12 @@ static int cas_ttl_gate(struct kvd *k,
                  "runs libregion %s or later: swap without a ttl, or Put "
                  "with one",
                  need);
+    else if (have == 0) /* a pdd before libpd 0.17, or an older store */
+        snprintf(err->msg, sizeof err->msg,
+                 "CAS with a ttl needs libregion %s or later on every "
+                 "store, and pdd knows no libregion version for some: "
+                 "upgrade pdd, then the stores",
+                 need);
     else /* heard again at every pd.heartbeat-interval */
         snprintf(err->msg, sizeof err->msg,
                  "CAS with a ttl needs libregion %s or later on every "
