@@ -148,6 +148,23 @@ static void config_limit_tail(void **state)
     pd__buf_free(&five);
 }
 
+/* PUT_STORE bytes b decode to store 3 at versions v and r, and encode
+ * back to b. */
+static void tail_round_trip(const uint8_t *b, size_t n, uint32_t v,
+                            uint32_t r)
+{
+    struct pd__cmd c;
+    assert_int_equal(pd__cmd_decode(b, n, &c), 0);
+    assert_int_equal(c.store.id, 3);
+    assert_int_equal(c.store.version, v);
+    assert_int_equal(c.store.region_version, r);
+    struct pd__buf again = {0};
+    pd__cmd_encode(&c, &again);
+    assert_int_equal(again.n, n);
+    assert_memory_equal(again.p, b, n);
+    pd__buf_free(&again);
+}
+
 /* A store's versions end PUT_STORE (and BOOTSTRAP): libmvcc's when either
  * is nonzero, then libregion's when nonzero. A command written before
  * versions decodes as 0 and 0, one before libregion's as libregion 0; a
@@ -158,39 +175,18 @@ static void store_version_tail(void **state)
     (void)state;
     struct pd__cmd c;
     static const uint8_t old[] = {0x04, 0x03, 0x01, 'a', 0x00, 0x00};
-    assert_int_equal(pd__cmd_decode(old, sizeof(old), &c), 0);
-    assert_int_equal(c.store.id, 3);
-    assert_int_equal(c.store.version, 0);
-    struct pd__buf again = {0};
-    pd__cmd_encode(&c, &again);
-    assert_int_equal(again.n, sizeof(old));
-    assert_memory_equal(again.p, old, sizeof(old));
-    pd__buf_free(&again);
+    tail_round_trip(old, sizeof(old), 0, 0);
     static const uint8_t v10[] = {0x04, 0x03, 0x01, 'a', 0x00, 0x00,
                                   0x90, 0x4e};
-    assert_int_equal(pd__cmd_decode(v10, sizeof(v10), &c), 0);
-    assert_int_equal(c.store.version, 10000);
+    tail_round_trip(v10, sizeof(v10), 10000, 0);
     static const uint8_t zero[] = {0x04, 0x03, 0x01, 'a', 0x00, 0x00, 0x00};
     assert_int_equal(pd__cmd_decode(zero, sizeof(zero), &c), PD_EDECODE);
-    assert_int_equal(c.store.region_version, 0);
     static const uint8_t both[] = {0x04, 0x03, 0x01, 'a', 0x00,
                                    0x00, 0x90, 0x4e, 0x01};
-    assert_int_equal(pd__cmd_decode(both, sizeof(both), &c), 0);
-    assert_int_equal(c.store.version, 10000);
-    assert_int_equal(c.store.region_version, 1);
-    pd__cmd_encode(&c, &again);
-    assert_int_equal(again.n, sizeof(both));
-    assert_memory_equal(again.p, both, sizeof(both));
-    pd__buf_free(&again);
+    tail_round_trip(both, sizeof(both), 10000, 1);
     static const uint8_t only_region[] = {0x04, 0x03, 0x01, 'a',  0x00,
                                           0x00, 0x00, 0xe8, 0x81, 0x02};
-    assert_int_equal(pd__cmd_decode(only_region, sizeof(only_region), &c), 0);
-    assert_int_equal(c.store.version, 0);
-    assert_int_equal(c.store.region_version, 33000);
-    pd__cmd_encode(&c, &again);
-    assert_int_equal(again.n, sizeof(only_region));
-    assert_memory_equal(again.p, only_region, sizeof(only_region));
-    pd__buf_free(&again);
+    tail_round_trip(only_region, sizeof(only_region), 0, 33000);
     static const uint8_t region0[] = {0x04, 0x03, 0x01, 'a', 0x00,
                                       0x00, 0x90, 0x4e, 0x00};
     assert_int_equal(pd__cmd_decode(region0, sizeof(region0), &c), PD_EDECODE);
