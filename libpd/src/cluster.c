@@ -228,9 +228,7 @@ uint32_t pd_cluster_region_version(const struct pd *pd)
     return pd->cluster_region_version;
 }
 
-/* Set a cluster version from a snapshot: never lower, never above a live
- * store's. */
-static int apply_version(struct pd *pd, bool region, uint32_t version)
+int pd__apply_cluster_version(struct pd *pd, bool region, uint32_t version)
 {
     uint32_t *cur = region ? &pd->cluster_region_version : &pd->cluster_version;
     const char *what = region ? "cluster libregion version" : "cluster version";
@@ -247,15 +245,6 @@ static int apply_version(struct pd *pd, bool region, uint32_t version)
     return 0;
 }
 
-int pd__apply_cluster_version(struct pd *pd, uint32_t version)
-{
-    return apply_version(pd, false, version);
-}
-
-int pd__apply_cluster_region_version(struct pd *pd, uint32_t version)
-{
-    return apply_version(pd, true, version);
-}
 
 /* Replace or insert the store; keeps the leader's heartbeat view. A live
  * store below the cluster version is refused here too, not only by the

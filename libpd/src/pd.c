@@ -266,9 +266,9 @@ static int apply(struct pd *pd, const uint8_t *cmd, size_t len)
         pd->cluster_id = c.u;
         return 0;
     case PD__CMD_CLUSTER_VERSION:
-        return pd__apply_cluster_version(pd, (uint32_t)c.u);
+        return pd__apply_cluster_version(pd, false, (uint32_t)c.u);
     case PD__CMD_CLUSTER_REGION_VERSION:
-        return pd__apply_cluster_region_version(pd, (uint32_t)c.u);
+        return pd__apply_cluster_version(pd, true, (uint32_t)c.u);
     case PD__CMD_GC_SAFE_POINT:
         return pd__apply_gc(pd, &c);
     case PD__CMD_CONFIG:

@@ -198,11 +198,10 @@ const char *pd__store_label(const struct pd__store *s, const char *key);
 void pd__store_free(struct pd__store *s);
 void pd__store_remove(struct pd *pd, uint64_t id);
 int pd__apply_store(struct pd *pd, const struct pd__store_v *v);
-/* The CLUSTER_VERSION command (snapshots): refused below the current one
- * or above a live store's version. */
-int pd__apply_cluster_version(struct pd *pd, uint32_t version);
-/* The same for the cluster's libregion version. */
-int pd__apply_cluster_region_version(struct pd *pd, uint32_t version);
+/* The CLUSTER_VERSION command, or CLUSTER_REGION_VERSION when region
+ * (snapshots): refused below the current one or above a live store's
+ * version. */
+int pd__apply_cluster_version(struct pd *pd, bool region, uint32_t version);
 
 struct pd__region *pd__region_find(const struct pd *pd, uint64_t id);
 /* Index in by_key of the region holding key, or -1. */

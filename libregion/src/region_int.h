@@ -616,8 +616,11 @@ void region__timed_prop(struct region_peer *p, raft_index index);
  * deletion when it did. No lock needed. */
 bool region__ttl_expired(struct region_store *s, uint64_t region_id,
                          const uint8_t *ekey, size_t ekey_len);
-/* The TTL record of a raw key written now to live ttl seconds (ttl > 0):
- * its expiry, now + ttl, into out; returns its length, REGION__TTL_LEN. */
+/* When a raw key written now to live ttl seconds (ttl > 0) expires: this
+ * store's wall-clock ms, now + ttl (saturating). */
+uint64_t region__ttl_expiry(struct region_store *s, uint64_t ttl);
+/* The TTL record of such a key: its expiry into out; returns its length,
+ * REGION__TTL_LEN. */
 size_t region__ttl_record(struct region_store *s, uint64_t ttl,
                           uint8_t out[REGION__TTL_LEN]);
 uint64_t region__ttl_expired_reads(const struct region_store *s);

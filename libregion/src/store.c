@@ -3314,11 +3314,8 @@ int region_raw_cas_ttl(struct region_store *s,
         c.expect_len = expect_len;
         c.value = value;
         c.value_len = value_len;
-        if (ttl > 0 && !del) { /* the expiry by this leader's clock */
-            uint8_t rec[REGION__TTL_LEN];
-            region__ttl_record(s, ttl, rec);
-            c.expire_ms = region__get_u64(rec);
-        }
+        if (ttl > 0 && !del) /* the expiry by this leader's clock */
+            c.expire_ms = region__ttl_expiry(s, ttl);
         rc = region__cmd_encode(&cmd, &c);
     }
     if (rc == 0)

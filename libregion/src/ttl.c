@@ -102,13 +102,16 @@ bool region__ttl_maybe(const struct region_store *s)
     return __atomic_load_n(&s->ttl->maybe, __ATOMIC_ACQUIRE);
 }
 
+uint64_t region__ttl_expiry(struct region_store *s, uint64_t ttl)
+{
+    uint64_t now = region__unix_ms(s);
+    return ttl > (UINT64_MAX - now) / 1000u ? UINT64_MAX : now + ttl * 1000u;
+}
+
 size_t region__ttl_record(struct region_store *s, uint64_t ttl,
                           uint8_t out[REGION__TTL_LEN])
 {
-    uint64_t now = region__unix_ms(s);
-    uint64_t exp = ttl > (UINT64_MAX - now) / 1000u ? UINT64_MAX
-                                                     : now + ttl * 1000u;
-    region__put_u64(out, exp);
+    region__put_u64(out, region__ttl_expiry(s, ttl));
     return REGION__TTL_LEN;
 }
 
